@@ -1,0 +1,64 @@
+/*
+ * sim_queue — the event queue: intrusive timers ordered by (when, seq).
+ *
+ * The caller owns each sim_timer (usually embedded in a larger object), so
+ * arming a timer allocates nothing. Arming or re-arming stamps the timer with
+ * a fresh insertion sequence number: timers due at the same instant fire in
+ * the order they were (last) armed. Re-arming an armed timer is one sift, not
+ * a cancel plus an insert.
+ */
+#ifndef SIM_QUEUE_H
+#define SIM_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim_time.h"
+
+typedef struct sim_timer sim_timer;
+typedef void (*sim_timer_fn)(sim_timer *timer, void *arg);
+
+/* Treat the fields as private; they are public only so timers can be
+ * embedded. `slot` is the timer's index in the heap, SIM_TIMER_IDLE when not
+ * armed. */
+struct sim_timer {
+    sim_time_t when;
+    uint64_t seq;
+    uint32_t slot;
+    sim_timer_fn fn;
+    void *arg;
+};
+#define SIM_TIMER_IDLE UINT32_MAX
+
+typedef struct sim_queue {
+    sim_timer **heap; /* private */
+    uint32_t len, cap;
+    uint64_t next_seq;
+} sim_queue;
+
+void sim_timer_init(sim_timer *timer, sim_timer_fn fn, void *arg);
+static inline bool sim_timer_armed(const sim_timer *timer)
+{
+    return timer->slot != SIM_TIMER_IDLE;
+}
+
+void sim_queue_init(sim_queue *q);
+/* Frees the heap array; armed timers are simply forgotten (not called). */
+void sim_queue_free(sim_queue *q);
+
+/* Arms or re-arms `timer` to fire at `when`. Returns 0, or -1 only when the
+ * heap array cannot grow (out of memory). */
+int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when);
+/* Disarms; a no-op for an idle timer. */
+void sim_queue_cancel(sim_queue *q, sim_timer *timer);
+/* The earliest timer, or NULL when empty. */
+sim_timer *sim_queue_peek(const sim_queue *q);
+/* Removes and returns the earliest timer (now idle), or NULL when empty. */
+sim_timer *sim_queue_pop(sim_queue *q);
+static inline uint32_t sim_queue_len(const sim_queue *q)
+{
+    return q->len;
+}
+
+#endif

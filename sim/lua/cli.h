@@ -1,0 +1,18 @@
+/*
+ * cli — pieces of the tcpsim command shared by `run` and `test`.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdint.h>
+
+#include "lsim.h"
+
+int cli_parse_u64(const char *text, uint64_t *out);
+/* Options both commands accept (-I, --profile, --unsafe, limits). Returns
+ * argv entries used (1 or 2), 0 when argv[i] is not one, -1 on error. */
+int cli_common_opt(lsim_config *cfg, int argc, char **argv, int i);
+/* tcpsim test ... */
+int cli_test(int argc, char **argv);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * lsim_opts — reading option tables from Lua with clear errors.
+ *
+ * Every option table is checked for unknown keys (a typo is an error, never
+ * silently ignored). Keys are collected and sorted before reporting, so the
+ * message does not depend on Lua's table iteration order.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lsim.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool is_allowed(const char *key, const char *const *allowed)
+{
+    for (size_t i = 0; allowed[i]; i++)
+        if (strcmp(key, allowed[i]) == 0)
+            return true;
+    return false;
+}
+
+static void raise_unknown(lua_State *L, const char *where, const char *key,
+                          const char *const *allowed)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; allowed[i]; i++) {
+        if (i)
+            luaL_addstring(&b, ", ");
+        luaL_addstring(&b, allowed[i]);
+    }
+    luaL_pushresult(&b);
+    luaL_error(L, "unknown option '%s' in %s (expected one of: %s)", key, where,
+               lua_tostring(L, -1));
+}
+
+void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed)
+{
+    idx = lua_absindex(L, idx);
+    if (lua_isnoneornil(L, idx))
+        return;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    const char *bad[64];
+    size_t nbad = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            luaL_error(L, "option tables take names as keys (in %s)", where);
+        }
+        const char *key = lua_tostring(L, -1);
+        if (!is_allowed(key, allowed) && nbad < 64)
+            bad[nbad++] = key; /* still anchored in the table */
+    }
+    if (nbad) {
+        qsort(bad, nbad, sizeof bad[0], cmp_str);
+        raise_unknown(L, where, bad[0], allowed);
+    }
+}
+
+uint64_t lsim_check_duration(lua_State *L, int arg, const char *where)
+{
+    if (lua_type(L, arg) == LUA_TNUMBER) {
+        if (!lua_isinteger(L, arg))
+            luaL_error(L, "%s: a duration is a string with a unit (\"1.5s\") or integer "
+                          "nanoseconds, got %s", where, lua_tostring(L, arg));
+        lua_Integer v = lua_tointeger(L, arg);
+        if (v < 0)
+            luaL_error(L, "%s: duration must not be negative, got %I", where, (LUAI_UACINT)v);
+        return (uint64_t)v;
+    }
+    if (lua_type(L, arg) != LUA_TSTRING)
+        luaL_error(L, "%s: expected a duration (\"50ms\", \"2min\"), got %s", where,
+                   luaL_typename(L, arg));
+    char err[160];
+    sim_time_t ns;
+    if (sim_duration_parse(lua_tostring(L, arg), &ns, err, sizeof err) != 0)
+        luaL_error(L, "%s: %s", where, err);
+    return ns;
+}
+
+uint64_t lsim_opt_duration(lua_State *L, int idx, const char *key, uint64_t def, const char *where)
+{
+    if (lua_isnoneornil(L, idx))
+        return def;
+    lua_getfield(L, idx, key);
+    uint64_t v = def;
+    if (!lua_isnil(L, -1)) {
+        char what[96];
+        snprintf(what, sizeof what, "%s option '%s'", where, key);
+        v = lsim_check_duration(L, -1, what);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* Probabilities: a number in [0,1]. Converted to parts per billion by
+ * rounding the double once (IEEE arithmetic, identical on every compiler). */
+uint32_t lsim_opt_prob(lua_State *L, int idx, const char *key, uint32_t def, const char *where)
+{
+    if (lua_isnoneornil(L, idx))
+        return def;
+    lua_getfield(L, idx, key);
+    uint32_t v = def;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            char err[160];
+            if (sim_prob_parse(lua_tostring(L, -1), key, &v, err, sizeof err) != 0)
+                luaL_error(L, "%s: %s", where, err);
+        } else if (lua_type(L, -1) == LUA_TNUMBER) {
+            lua_Number n = lua_tonumber(L, -1);
+            if (!(n >= 0.0 && n <= 1.0))
+                luaL_error(L, "%s: %s must be in [0,1], got %s", where, key,
+                           lua_tostring(L, -1));
+            v = (uint32_t)(n * 1e9 + 0.5);
+        } else {
+            luaL_error(L, "%s: %s must be a number in [0,1], got %s", where, key,
+                       luaL_typename(L, -1));
+        }
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+int64_t lsim_opt_int(lua_State *L, int idx, const char *key, int64_t def, int64_t lo, int64_t hi,
+                     const char *where)
+{
+    if (lua_isnoneornil(L, idx))
+        return def;
+    lua_getfield(L, idx, key);
+    int64_t v = def;
+    if (!lua_isnil(L, -1)) {
+        int isint = 0;
+        lua_Integer n = lua_tointegerx(L, -1, &isint);
+        if (!isint)
+            luaL_error(L, "%s: %s must be an integer, got %s", where, key,
+                       lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
+                                                      : luaL_typename(L, -1));
+        if (n < lo || n > hi)
+            luaL_error(L, "%s: %s must be in [%I,%I], got %I", where, key, (LUAI_UACINT)lo,
+                       (LUAI_UACINT)hi, (LUAI_UACINT)n);
+        v = n;
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+bool lsim_opt_bool(lua_State *L, int idx, const char *key, bool def, const char *where)
+{
+    if (lua_isnoneornil(L, idx))
+        return def;
+    lua_getfield(L, idx, key);
+    bool v = def;
+    if (!lua_isnil(L, -1)) {
+        if (!lua_isboolean(L, -1))
+            luaL_error(L, "%s: %s must be true or false, got %s", where, key,
+                       luaL_typename(L, -1));
+        v = lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* The returned string stays valid while the option table is alive. */
+const char *lsim_opt_string(lua_State *L, int idx, const char *key, const char *def,
+                            const char *where)
+{
+    if (lua_isnoneornil(L, idx))
+        return def;
+    lua_getfield(L, idx, key);
+    const char *v = def;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "%s: %s must be a string, got %s", where, key, luaL_typename(L, -1));
+        v = lua_tostring(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* ---- Profile knobs: a table from option name to profile field. ---- */
+
+typedef enum knob_kind { K_DURATION, K_U32, K_U16, K_BOOL } knob_kind;
+typedef struct knob {
+    const char *name;
+    knob_kind kind;
+    size_t offset;
+} knob;
+
+#define KNOB(n, k, f) {n, k, offsetof(tcp_profile, f)}
+static const knob KNOBS[] = {
+    KNOB("msl", K_DURATION, msl_ns),
+    KNOB("time_wait", K_DURATION, time_wait_ns),
+    KNOB("fin_timeout", K_DURATION, fin_wait_2_timeout_ns),
+    KNOB("rto_initial", K_DURATION, rto_initial_ns),
+    KNOB("rto_min", K_DURATION, rto_min_ns),
+    KNOB("rto_max", K_DURATION, rto_max_ns),
+    KNOB("syn_retries", K_U32, syn_retries),
+    KNOB("synack_retries", K_U32, synack_retries),
+    KNOB("retries", K_U32, data_retries),
+    KNOB("delack", K_DURATION, delack_ns),
+    KNOB("keepalive_idle", K_DURATION, keepalive_idle_ns),
+    KNOB("keepalive_interval", K_DURATION, keepalive_intvl_ns),
+    KNOB("keepalive_probes", K_U32, keepalive_probes),
+    KNOB("sndbuf", K_U32, sndbuf),
+    KNOB("rcvbuf", K_U32, rcvbuf),
+    KNOB("mss", K_U16, mss),
+    KNOB("rst_on_close_with_unread", K_BOOL, rst_on_close_with_unread),
+    KNOB("rst_on_keepalive_timeout", K_BOOL, rst_on_keepalive_timeout),
+    KNOB("tw_restart_on_ack", K_BOOL, tw_restart_on_ack),
+    KNOB("rfc1337", K_BOOL, tw_rst), /* special-cased below */
+};
+#define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
+
+const char *const *lsim_profile_knobs(void)
+{
+    static const char *names[NKNOBS + 1];
+    for (size_t i = 0; i < NKNOBS; i++)
+        names[i] = KNOBS[i].name;
+    names[NKNOBS] = NULL;
+    return names;
+}
+
+static void apply_knob(lua_State *L, int idx, const knob *k, tcp_profile *p, const char *where)
+{
+    char *field = (char *)p + k->offset;
+    if (strcmp(k->name, "rfc1337") == 0) {
+        lua_getfield(L, idx, k->name);
+        bool has = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (has)
+            p->tw_rst = lsim_opt_bool(L, idx, k->name, false, where) ? TCP_TW_RST_IGNORE
+                                                                     : TCP_TW_RST_CLOSE;
+        return;
+    }
+    switch (k->kind) {
+    case K_DURATION:
+        *(uint64_t *)field = lsim_opt_duration(L, idx, k->name, *(uint64_t *)field, where);
+        break;
+    case K_U32:
+        *(uint32_t *)field =
+            (uint32_t)lsim_opt_int(L, idx, k->name, *(uint32_t *)field, 0, UINT32_MAX, where);
+        break;
+    case K_U16:
+        *(uint16_t *)field =
+            (uint16_t)lsim_opt_int(L, idx, k->name, *(uint16_t *)field, 1, UINT16_MAX, where);
+        break;
+    case K_BOOL:
+        *(bool *)field = lsim_opt_bool(L, idx, k->name, *(bool *)field, where);
+        break;
+    }
+}
+
+void lsim_profile_apply(lua_State *L, int idx, tcp_profile *p, const char *where)
+{
+    if (lua_isnoneornil(L, idx))
+        return;
+    idx = lua_absindex(L, idx);
+    for (size_t i = 0; i < NKNOBS; i++)
+        apply_knob(L, idx, &KNOBS[i], p, where);
+}
+
+int lsim_parse_ipv4(const char *text, uint32_t *out)
+{
+    unsigned a, b, c, d;
+    char extra;
+    if (sscanf(text, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) != 4 || a > 255 || b > 255 ||
+        c > 255 || d > 255)
+        return -1;
+    *out = (a << 24) | (b << 16) | (c << 8) | d;
+    return 0;
+}
+
+void lsim_format_ipv4(uint32_t addr, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u.%u.%u.%u", (unsigned)(addr >> 24), (unsigned)(addr >> 16) & 255,
+             (unsigned)(addr >> 8) & 255, (unsigned)addr & 255);
+}

@@ -1,0 +1,393 @@
+/*
+ * lsim_runtime — the Lua state a scenario runs in.
+ *
+ * What it promises:
+ *  - Determinism: math.random draws from the simulator's seeded generator
+ *    (stream "lua"), and pairs() visits keys in a fixed order (numbers, then
+ *    strings, then booleans), so Lua's randomised string hashing never
+ *    reaches the simulation. Keys of other types are refused by pairs().
+ *  - Limits: an instruction budget (a count hook), a memory budget (the
+ *    allocator), and the world's event and virtual-time limits.
+ *  - A sandbox unless --unsafe: no io, os, debug, binary chunks, C modules,
+ *    dofile or loadfile; require() finds Lua modules next to the scenario,
+ *    in its lib/ and ../lib/ folders, and in -I paths.
+ */
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lsim.h"
+
+#define RT_KEY "tcpsim.runtime"
+
+typedef struct runtime {
+    lsim_config cfg;
+    char dir[1024]; /* the scenario's folder */
+    size_t mem_used;
+    uint64_t instructions;
+    sim_rng rng;
+    char err[2048];
+} runtime;
+
+static runtime *rt_of(lua_State *L)
+{
+    void *ud;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+const lsim_config *lsim_config_of(lua_State *L)
+{
+    return &rt_of(L)->cfg;
+}
+
+static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    runtime *rt = ud;
+    if (ptr == NULL)
+        osize = 0;
+    if (nsize == 0) {
+        free(ptr);
+        rt->mem_used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && rt->mem_used + (nsize - osize) > rt->cfg.max_memory)
+        return NULL;
+    void *p = realloc(ptr, nsize);
+    if (p)
+        rt->mem_used = rt->mem_used - osize + nsize;
+    return p;
+}
+
+#define HOOK_EVERY 10000
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    runtime *rt = rt_of(L);
+    rt->instructions += HOOK_EVERY;
+    if (rt->instructions > rt->cfg.max_instructions)
+        luaL_error(L, "instruction limit of %I reached (an endless loop? raise it with "
+                      "--max-instructions)", (LUAI_UACINT)rt->cfg.max_instructions);
+}
+
+/* ---- math.random on the seeded generator ---- */
+
+void lsim_runtime_reseed(lua_State *L, uint64_t seed)
+{
+    sim_rng_seed(&rt_of(L)->rng, seed, "lua");
+}
+
+static int l_random(lua_State *L)
+{
+    sim_rng *r = &rt_of(L)->rng;
+    lua_Integer lo, hi;
+    switch (lua_gettop(L)) {
+    case 0:
+        lua_pushnumber(L, (lua_Number)(sim_rng_next(r) >> 11) * (1.0 / 9007199254740992.0));
+        return 1;
+    case 1:
+        lo = 1;
+        hi = luaL_checkinteger(L, 1);
+        break;
+    case 2:
+        lo = luaL_checkinteger(L, 1);
+        hi = luaL_checkinteger(L, 2);
+        break;
+    default:
+        return luaL_error(L, "math.random: wrong number of arguments");
+    }
+    luaL_argcheck(L, lo <= hi, lua_gettop(L), "interval is empty");
+    uint64_t span = (uint64_t)hi - (uint64_t)lo + 1;
+    uint64_t v = span ? sim_rng_below(r, span) : sim_rng_next(r);
+    lua_pushinteger(L, (lua_Integer)((uint64_t)lo + v));
+    return 1;
+}
+
+static int l_randomseed(lua_State *L)
+{
+    lsim_runtime_reseed(L, (uint64_t)luaL_checkinteger(L, 1));
+    return 0;
+}
+
+/* ---- pairs in a fixed order ---- */
+
+static int key_rank(lua_State *L, int idx)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+        return 0;
+    case LUA_TSTRING:
+        return 1;
+    case LUA_TBOOLEAN:
+        return 2;
+    default:
+        return 3;
+    }
+}
+
+static int key_less(lua_State *L)
+{
+    int ra = key_rank(L, 1), rb = key_rank(L, 2);
+    if (ra != rb) {
+        lua_pushboolean(L, ra < rb);
+    } else if (ra == 2) {
+        lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2));
+    } else if (ra == 1) {
+        size_t la, lb;
+        const char *a = lua_tolstring(L, 1, &la), *b = lua_tolstring(L, 2, &lb);
+        int c = memcmp(a, b, la < lb ? la : lb);
+        lua_pushboolean(L, c < 0 || (c == 0 && la < lb));
+    } else {
+        lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+    }
+    return 1;
+}
+
+/* upvalues: 1 table, 2 sorted keys, 3 position */
+static int sorted_next(lua_State *L)
+{
+    lua_Integer i = lua_tointeger(L, lua_upvalueindex(3)) + 1;
+    lua_pushinteger(L, i);
+    lua_replace(L, lua_upvalueindex(3));
+    if (lua_rawgeti(L, lua_upvalueindex(2), i) == LUA_TNIL)
+        return 1;
+    lua_pushvalue(L, -1);
+    lua_gettable(L, lua_upvalueindex(1));
+    return 2;
+}
+
+static int l_pairs(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 3);
+        return 3;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_newtable(L); /* keys */
+    lua_Integer n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        if (key_rank(L, -1) == 3)
+            return luaL_error(L, "pairs: a table with %s keys has no deterministic order "
+                                 "(use numbers, strings or booleans as keys)",
+                              luaL_typename(L, -1));
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, 2, ++n);
+    }
+    /* sort with the saved table.sort and key_less */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 2);
+    lua_pushcfunction(L, key_less);
+    lua_call(L, 2, 0);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, sorted_next, 3);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* ---- sandbox ---- */
+
+static int l_load_text(lua_State *L)
+{
+    /* load(chunk [, chunkname [, mode [, env]]]) with the mode forced to text */
+    lua_settop(L, 4);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushliteral(L, "t");
+    int nargs = 3;
+    if (!lua_isnil(L, 4)) {
+        lua_pushvalue(L, 4);
+        nargs = 4;
+    }
+    lua_call(L, nargs, LUA_MULTRET);
+    return lua_gettop(L) - 4;
+}
+
+static void open_lib(lua_State *L, const char *name, lua_CFunction fn)
+{
+    luaL_requiref(L, name, fn, 1);
+    lua_pop(L, 1);
+}
+
+static void open_safe(lua_State *L)
+{
+    open_lib(L, LUA_GNAME, luaopen_base);
+    open_lib(L, LUA_LOADLIBNAME, luaopen_package);
+    open_lib(L, LUA_COLIBNAME, luaopen_coroutine);
+    open_lib(L, LUA_TABLIBNAME, luaopen_table);
+    open_lib(L, LUA_STRLIBNAME, luaopen_string);
+    open_lib(L, LUA_MATHLIBNAME, luaopen_math);
+    open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
+    static const char *const removed[] = {"dofile", "loadfile", "collectgarbage", NULL};
+    for (int i = 0; removed[i]; i++) {
+        lua_pushnil(L);
+        lua_setglobal(L, removed[i]);
+    }
+    lua_getglobal(L, "load");
+    lua_pushcclosure(L, l_load_text, 1);
+    lua_setglobal(L, "load");
+    /* require: Lua files only */
+    lua_getglobal(L, "package");
+    lua_pushliteral(L, "");
+    lua_setfield(L, -2, "cpath");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "loadlib");
+    lua_getfield(L, -1, "searchers");
+    for (int i = 4; i >= 3; i--) { /* drop the C and all-in-one searchers */
+        lua_pushnil(L);
+        lua_rawseti(L, -2, i);
+    }
+    lua_pop(L, 2);
+}
+
+static void set_path(lua_State *L, const runtime *rt)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    const char *d = rt->dir;
+    const char *const suffix[] = {"/?.lua;", "/lib/?.lua;", "/../lib/?.lua;"};
+    char part[1200];
+    for (int i = 0; i < 3; i++) {
+        snprintf(part, sizeof part, "%s%s", d, suffix[i]);
+        luaL_addstring(&b, part);
+    }
+    for (int i = 0; i < rt->cfg.nlib_paths; i++) {
+        snprintf(part, sizeof part, "%s/?.lua;", rt->cfg.lib_paths[i]);
+        luaL_addstring(&b, part);
+    }
+    luaL_pushresult(&b);
+    lua_getglobal(L, "package");
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "path");
+    lua_pop(L, 1);
+}
+
+static void replace_globals(lua_State *L)
+{
+    lua_getglobal(L, "math");
+    lua_pushcfunction(L, l_random);
+    lua_setfield(L, -2, "random");
+    lua_pushcfunction(L, l_randomseed);
+    lua_setfield(L, -2, "randomseed");
+    lua_pop(L, 1);
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_pushcclosure(L, l_pairs, 1);
+    lua_setglobal(L, "pairs");
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
+}
+
+lua_State *lsim_runtime_new(const lsim_config *cfg)
+{
+    runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return NULL;
+    rt->cfg = *cfg;
+    if (!rt->cfg.max_instructions)
+        rt->cfg.max_instructions = 1000000000ull;
+    if (!rt->cfg.max_memory)
+        rt->cfg.max_memory = (size_t)2 << 30;
+    if (!rt->cfg.max_events)
+        rt->cfg.max_events = SIM_DEFAULT_MAX_EVENTS;
+    if (!rt->cfg.max_time_ns)
+        rt->cfg.max_time_ns = SIM_DEFAULT_MAX_TIME;
+    const char *slash = cfg->file ? strrchr(cfg->file, '/') : NULL;
+    if (slash)
+        snprintf(rt->dir, sizeof rt->dir, "%.*s", (int)(slash - cfg->file), cfg->file);
+    else
+        snprintf(rt->dir, sizeof rt->dir, ".");
+    lua_State *L = lua_newstate(rt_alloc, rt);
+    if (!L) {
+        free(rt);
+        return NULL;
+    }
+    if (cfg->unsafe)
+        luaL_openlibs(L);
+    else
+        open_safe(L);
+    replace_globals(L);
+    set_path(L, rt);
+    lsim_runtime_reseed(L, cfg->seed_set ? cfg->seed : 1);
+    lsim_open_sim(L);
+    lsim_open_sock(L);
+    lsim_open_link(L);
+    lsim_open_expect(L);
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    return L;
+}
+
+void lsim_runtime_free(lua_State *L)
+{
+    runtime *rt = rt_of(L);
+    lua_close(L);
+    free(rt);
+}
+
+void lsim_runtime_register_sim(lua_State *L, lsim *s)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
+    lua_rawgetp(L, LUA_REGISTRYINDEX, s);
+    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    lua_pop(L, 1);
+}
+
+uint32_t lsim_runtime_sims(lua_State *L, lsim **out, uint32_t max)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
+    uint32_t n = 0;
+    lua_Integer len = luaL_len(L, -1);
+    for (lua_Integer i = 1; i <= len && n < max; i++) {
+        lua_rawgeti(L, -1, i);
+        out[n++] = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return n;
+}
+
+lsim *lsim_runtime_first_sim(lua_State *L)
+{
+    lsim *s = NULL;
+    return lsim_runtime_sims(L, &s, 1) ? s : NULL;
+}
+
+static int msgh(lua_State *L)
+{
+    if (!lua_isstring(L, 1))
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    return 1;
+}
+
+int lsim_runtime_run(lua_State *L, const char **err)
+{
+    runtime *rt = rt_of(L);
+    *err = NULL;
+    lua_pushcfunction(L, msgh);
+    if (luaL_loadfilex(L, rt->cfg.file, "t") != LUA_OK) {
+        snprintf(rt->err, sizeof rt->err, "%s", lua_tostring(L, -1));
+        *err = rt->err;
+        lua_pop(L, 2);
+        return 2;
+    }
+    int rc = lua_pcall(L, 0, 0, -2);
+    if (rc != LUA_OK) {
+        const char *m = lua_tostring(L, -1);
+        snprintf(rt->err, sizeof rt->err, "%s", m ? m : "error");
+        *err = rt->err;
+        lua_pop(L, 2);
+        return 2;
+    }
+    lua_pop(L, 1);
+    return 0;
+}

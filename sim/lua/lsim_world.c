@@ -1,0 +1,727 @@
+/*
+ * lsim_world — the simulation object seen from Lua (tcpsim.new, sim:host,
+ * sim:link, run controls, timers) and the glue that puts one TCP stack on
+ * each simulated host: the stack's environment is the host's clock, its
+ * seeded stream, its link, and the run log.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lsim.h"
+
+/* ---- Growing arrays ---- */
+
+static void *grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return p;
+    uint32_t n = *cap ? *cap * 2 : 8;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(p, (size_t)n * elem);
+    if (!q) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        abort();
+    }
+    *cap = n;
+    return q;
+}
+
+/* ---- The stack's environment on a simulated host ---- */
+
+static uint64_t env_now(void *ctx)
+{
+    const lsim_host *h = ctx;
+    return sim_world_now(h->sim->world);
+}
+
+static uint64_t env_random(void *ctx)
+{
+    lsim_host *h = ctx;
+    return sim_rng_next(&h->rng);
+}
+
+static void env_output(void *ctx, const uint8_t *dgram, size_t len)
+{
+    lsim_host *h = ctx;
+    sim_packet *p = sim_packet_new(h->sim->world, len);
+    if (!p) {
+        fprintf(stderr, "tcpsim: out of memory for a packet\n");
+        abort();
+    }
+    memcpy(p->data, dgram, len);
+    sim_host_send(h->host, p);
+}
+
+static void env_event(void *ctx, const tcp_event *ev)
+{
+    lsim_host *h = ctx;
+    rlog_tcp_event(h->sim->log, h->index, ev);
+    lsim_sock_on_event(h->sim, h, ev);
+}
+
+void lsim_stack_enter(lsim *s)
+{
+    s->in_stack++;
+}
+
+static void run_pending(lsim *s);
+
+/* Re-arms the host's one timer at the stack's next deadline, then, once the
+ * outermost stack call is done, runs what was queued for Lua. */
+void lsim_stack_leave(lsim *s, lsim_host *h)
+{
+    if (h->stack) {
+        uint64_t d = tcp_stack_next_deadline(h->stack);
+        if (d == UINT64_MAX)
+            sim_world_cancel(s->world, &h->timer);
+        else
+            sim_world_arm_at(s->world, &h->timer, d);
+    }
+    if (--s->in_stack == 0)
+        run_pending(s);
+}
+
+static void host_timer(sim_timer *t, void *arg)
+{
+    (void)t;
+    lsim_host *h = arg;
+    if (!h->stack)
+        return;
+    lsim_stack_enter(h->sim);
+    tcp_stack_on_time(h->stack);
+    lsim_stack_leave(h->sim, h);
+}
+
+static void host_receive(void *ctx, sim_host *host, sim_packet *p)
+{
+    (void)host;
+    lsim_host *h = ctx;
+    lsim *s = h->sim;
+    if (h->stack) {
+        lsim_stack_enter(s);
+        tcp_stack_input(h->stack, p->data, p->len);
+        lsim_stack_leave(s, h);
+    } else {
+        rlog_note(s->log, sim_world_now(s->world), "packet to a crashed host discarded");
+    }
+    sim_packet_free(s->world, p);
+}
+
+static int host_start_stack(lsim_host *h)
+{
+    tcp_env env = {h, env_now, env_random, env_output, env_event};
+    h->stack = tcp_stack_new(&env, sim_host_addr(h->host), &h->profile);
+    free(h->sockmap);
+    h->sockmap = NULL;
+    h->nsockmap = 0;
+    h->incarnation++;
+    return h->stack ? 0 : -1;
+}
+
+/* ---- Errors from inside the loop ---- */
+
+bool lsim_call_in_loop(lsim *s, int nargs, int nres)
+{
+    lua_State *L = s->L;
+    s->in_hook++;
+    int rc = lua_pcall(L, nargs, nres, 0);
+    s->in_hook--;
+    if (rc == LUA_OK)
+        return true;
+    if (!s->failed) {
+        s->failed = true;
+        s->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    } else {
+        lua_pop(L, 1);
+    }
+    sim_world_stop(s->world);
+    return false;
+}
+
+static void raise_if_failed(lua_State *L, lsim *s)
+{
+    if (!s->failed)
+        return;
+    s->failed = false;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->error_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, s->error_ref);
+    s->error_ref = LUA_NOREF;
+    lua_error(L);
+}
+
+void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what)
+{
+    if (s->in_stack > 0)
+        luaL_error(L, "%s cannot be called while the stack is processing (from a fault "
+                      "predicate or hook); use sim:at or on_state instead", what);
+}
+
+/* State-change callbacks queued during stack calls. */
+static void run_pending(lsim *s)
+{
+    lua_State *L = s->L;
+    for (uint32_t i = 0; i < s->npending && !s->failed; i++) {
+        lsim_pending pd = s->pending[i];
+        lsim_sock *k = lsim_sock_at(s, pd.sock);
+        lsim_sock_service(s, k);
+        if (k->on_state_ref == LUA_NOREF || pd.from == pd.to)
+            continue;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, k->on_state_ref);
+        lua_rawgetp(L, LUA_REGISTRYINDEX, s); /* the sim userdata */
+        lsim_push_sock(L, lua_gettop(L), pd.sock);
+        lua_remove(L, -2);
+        lua_pushstring(L, tcp_state_name(pd.from));
+        lua_pushstring(L, tcp_state_name(pd.to));
+        lsim_call_in_loop(s, 3, 0);
+    }
+    s->npending = 0;
+}
+
+/* ---- Lua: tcpsim.new ---- */
+
+lsim *lsim_check(lua_State *L, int idx)
+{
+    lsim *s = luaL_checkudata(L, idx, LSIM_SIM);
+    if (s->closed)
+        luaL_error(L, "attempt to use a finished simulation");
+    return s;
+}
+
+static const char *const NEW_OPTS_BASE[] = {"seed", "profile", "max_events", "max_time", NULL};
+
+static void check_new_opts(lua_State *L)
+{
+    const char *const *knobs = lsim_profile_knobs();
+    const char *all[64];
+    size_t n = 0;
+    for (size_t i = 0; NEW_OPTS_BASE[i]; i++)
+        all[n++] = NEW_OPTS_BASE[i];
+    for (size_t i = 0; knobs[i] && n < 63; i++)
+        all[n++] = knobs[i];
+    all[n] = NULL;
+    lsim_opts_check(L, 1, "tcpsim.new", all);
+}
+
+static const tcp_profile *profile_named(lua_State *L, const char *name, const char *where)
+{
+    const tcp_profile *p = tcp_profile_find(name);
+    if (!p) {
+        const char *const *names = tcp_profile_names();
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (size_t i = 0; names[i]; i++) {
+            if (i)
+                luaL_addstring(&b, ", ");
+            luaL_addstring(&b, names[i]);
+        }
+        luaL_pushresult(&b);
+        luaL_error(L, "%s: unknown profile '%s' (expected one of: %s)", where, name,
+                   lua_tostring(L, -1));
+    }
+    return p;
+}
+
+static int sim_new(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1))
+        lua_newtable(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    check_new_opts(L);
+    const lsim_config *cfg = lsim_config_of(L);
+    uint64_t seed = (uint64_t)lsim_opt_int(L, 1, "seed", 1, 0, INT64_MAX, "tcpsim.new");
+    if (cfg->seed_set)
+        seed = cfg->seed;
+    const char *pname = lsim_opt_string(L, 1, "profile", "rfc9293", "tcpsim.new");
+    if (cfg->profile)
+        pname = cfg->profile;
+    const tcp_profile *base = profile_named(L, pname, "tcpsim.new");
+    uint64_t max_events = (uint64_t)lsim_opt_int(L, 1, "max_events", (int64_t)cfg->max_events,
+                                                 1, INT64_MAX, "tcpsim.new");
+    uint64_t max_time = lsim_opt_duration(L, 1, "max_time", cfg->max_time_ns, "tcpsim.new");
+
+    lsim *s = lua_newuserdatauv(L, sizeof *s, 1);
+    memset(s, 0, sizeof *s);
+    s->L = L;
+    s->error_ref = LUA_NOREF;
+    s->closed = true; /* safe state until fully built */
+    luaL_setmetatable(L, LSIM_SIM);
+    s->profile = *base;
+    lsim_profile_apply(L, 1, &s->profile, "tcpsim.new");
+    s->seed = seed;
+    s->world = sim_world_new(seed);
+    s->log = rlog_new();
+    if (!s->world || !s->log)
+        return luaL_error(L, "tcpsim.new: out of memory");
+    sim_world_set_limits(s->world, max_events, max_time);
+    sim_world_set_trace(s->world, rlog_sim_trace, s->log);
+    s->closed = false;
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, s); /* sim pointer -> userdata, for callbacks */
+    lsim_runtime_register_sim(L, s);
+    lsim_runtime_reseed(L, seed);
+    return 1;
+}
+
+static int sim_gc(lua_State *L)
+{
+    lsim *s = luaL_checkudata(L, 1, LSIM_SIM);
+    if (!s->world)
+        return 0;
+    for (uint32_t i = 0; i < s->nhosts; i++) {
+        lsim_host *h = s->hosts[i];
+        if (h->stack)
+            tcp_stack_free(h->stack);
+        free(h->sockmap);
+        free(h);
+    }
+    free(s->hosts);
+    lsim_sock_free_all(s);
+    free(s->pending);
+    lsim_rules_free(s);
+    sim_world_free(s->world);
+    rlog_free(s->log);
+    s->world = NULL;
+    s->log = NULL;
+    s->closed = true;
+    return 0;
+}
+
+/* ---- sim:host ---- */
+
+static const char *const HOST_OPTS_BASE[] = {"name", "addr", "profile", NULL};
+
+static void check_host_opts(lua_State *L, int idx)
+{
+    const char *const *knobs = lsim_profile_knobs();
+    const char *all[64];
+    size_t n = 0;
+    for (size_t i = 0; HOST_OPTS_BASE[i]; i++)
+        all[n++] = HOST_OPTS_BASE[i];
+    for (size_t i = 0; knobs[i] && n < 63; i++)
+        all[n++] = knobs[i];
+    all[n] = NULL;
+    lsim_opts_check(L, idx, "sim:host", all);
+}
+
+static lsim_host *host_create(lua_State *L, lsim *s, const char *name, uint32_t addr)
+{
+    sim_host *sh;
+    if (sim_host_add(s->world, name, addr, &sh) != 0)
+        luaL_error(L, "sim:host: %s", sim_world_error(s->world));
+    s->hosts = grow(s->hosts, &s->caphosts, s->nhosts + 1, sizeof *s->hosts);
+    lsim_host *h = calloc(1, sizeof *h);
+    if (!h)
+        luaL_error(L, "sim:host: out of memory");
+    h->sim = s;
+    h->index = s->nhosts;
+    h->host = sh;
+    s->hosts[s->nhosts++] = h;
+    char stream[48];
+    snprintf(stream, sizeof stream, "tcp:%s", name);
+    sim_world_rng(s->world, &h->rng, stream);
+    sim_timer_init(&h->timer, host_timer, h);
+    sim_host_set_receiver(sh, host_receive, h);
+    rlog_add_host(s->log, h->index, name, addr);
+    return h;
+}
+
+static int sim_add_host(lua_State *L)
+{
+    lsim *s = lsim_check(L, 1);
+    const char *name;
+    uint32_t addr = 0x0a000001u + s->nhosts; /* 10.0.0.1, 10.0.0.2, ... */
+    lsim_host tmp_profile_holder;
+    tmp_profile_holder.profile = s->profile;
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        name = lua_tostring(L, 2);
+    } else {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        check_host_opts(L, 2);
+        name = lsim_opt_string(L, 2, "name", NULL, "sim:host");
+        if (!name)
+            return luaL_error(L, "sim:host: a host needs a name");
+        const char *a = lsim_opt_string(L, 2, "addr", NULL, "sim:host");
+        if (a && lsim_parse_ipv4(a, &addr) != 0)
+            return luaL_error(L, "sim:host: addr must be a dotted IPv4 address, got '%s'", a);
+        const char *pname = lsim_opt_string(L, 2, "profile", NULL, "sim:host");
+        if (pname)
+            tmp_profile_holder.profile = *profile_named(L, pname, "sim:host");
+        lsim_profile_apply(L, 2, &tmp_profile_holder.profile, "sim:host");
+    }
+    lsim_host *h = host_create(L, s, name, addr);
+    h->profile = tmp_profile_holder.profile;
+    if (host_start_stack(h) != 0)
+        return luaL_error(L, "sim:host: out of memory");
+    lsim_push_host(L, 1, h->index);
+    return 1;
+}
+
+/* ---- Run controls ---- */
+
+static void check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
+{
+    raise_if_failed(L, s);
+    if (r == SIM_RUN_LIMIT_EVENTS || r == SIM_RUN_LIMIT_TIME)
+        luaL_error(L, "%s stopped: %s", what, sim_world_error(s->world));
+}
+
+static void check_runnable(lua_State *L, lsim *s, const char *what)
+{
+    if (s->in_hook || s->in_stack)
+        luaL_error(L, "%s cannot be called from inside the run (a callback or hook)", what);
+}
+
+static int sim_run(lua_State *L)
+{
+    lsim *s = lsim_check(L, 1);
+    check_runnable(L, s, "sim:run");
+    sim_run_result r = sim_world_run(s->world);
+    check_run(L, s, r, "sim:run");
+    return 0;
+}
+
+static int sim_run_for(lua_State *L)
+{
+    lsim *s = lsim_check(L, 1);
+    check_runnable(L, s, "sim:run_for");
+    uint64_t d = lsim_check_duration(L, 2, "sim:run_for");
+    uint64_t now = sim_world_now(s->world);
+    uint64_t until = d > UINT64_MAX - now ? UINT64_MAX : now + d;
+    sim_run_result r = sim_world_run_until_time(s->world, until);
+    check_run(L, s, r, "sim:run_for");
+    return 0;
+}
+
+static int sim_run_to(lua_State *L)
+{
+    lsim *s = lsim_check(L, 1);
+    check_runnable(L, s, "sim:run_to");
+    uint64_t t = lsim_check_duration(L, 2, "sim:run_to");
+    if (t < sim_world_now(s->world))
+        return luaL_error(L, "sim:run_to: time %I is in the past (now %I)", (LUAI_UACINT)t,
+                          (LUAI_UACINT)sim_world_now(s->world));
+    sim_run_result r = sim_world_run_until_time(s->world, t);
+    check_run(L, s, r, "sim:run_to");
+    return 0;
+}
+
+typedef struct pred_ctx {
+    lsim *s;
+    int fn_idx;
+} pred_ctx;
+
+static bool pred_call(void *arg)
+{
+    pred_ctx *c = arg;
+    lua_State *L = c->s->L;
+    lua_pushvalue(L, c->fn_idx);
+    if (!lsim_call_in_loop(c->s, 0, 1))
+        return true;
+    bool ok = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return ok;
+}
+
+/* sim:run_until(pred [, timeout]) -> true if pred held, false on timeout/idle */
+static int sim_run_until(lua_State *L)
+{
+    lsim *s = lsim_check(L, 1);
+    check_runnable(L, s, "sim:run_until");
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    uint64_t deadline = SIM_TIME_NEVER;
+    if (!lua_isnoneornil(L, 3)) {
+        uint64_t d = lsim_check_duration(L, 3, "sim:run_until timeout");
+        deadline = sim_world_now(s->world) + d;
+    }
+    pred_ctx c = {s, 2};
+    sim_run_result r = sim_world_run_until(s->world, pred_call, &c, deadline);
+    check_run(L, s, r, "sim:run_until");
+    lua_pushboolean(L, r == SIM_RUN_PREDICATE);
+    return 1;
+}
+
+static int sim_step(lua_State *L)
+{
+    lsim *s = lsim_check(L, 1);
+    check_runnable(L, s, "sim:step");
+    sim_run_result r = sim_world_step(s->world);
+    check_run(L, s, r, "sim:step");
+    lua_pushboolean(L, r == SIM_RUN_STEPPED);
+    return 1;
+}
+
+/* ---- sim:at / sim:after: Lua callbacks at a virtual time ---- */
+
+typedef struct lua_timer {
+    sim_timer timer;
+    lsim *sim;
+    int ref;
+} lua_timer;
+
+static void lua_timer_fire(sim_timer *t, void *arg)
+{
+    (void)t;
+    lua_timer *lt = arg;
+    lsim *s = lt->sim;
+    lua_State *L = s->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lt->ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, lt->ref);
+    lt->ref = LUA_NOREF;
+    lsim_call_in_loop(s, 0, 0);
+}
+
+static int schedule(lua_State *L, lsim *s, uint64_t when)
+{
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    /* The timer lives in a userdata anchored in the sim's user value until it
+     * fires; it is armed in the world, which never frees it. */
+    lua_timer *lt = lua_newuserdatauv(L, sizeof *lt, 0);
+    lt->sim = s;
+    lua_pushvalue(L, 3);
+    lt->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    sim_timer_init(&lt->timer, lua_timer_fire, lt);
+    /* anchor: registry[lt] = userdata (released with the sim) */
+    lua_getiuservalue(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, 1, 1);
+    }
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    lua_pop(L, 2);
+    sim_world_arm_at(s->world, &lt->timer, when);
+    return 0;
+}
+
+static int sim_at(lua_State *L)
+{
+    lsim *s = lsim_check(L, 1);
+    uint64_t t = lsim_check_duration(L, 2, "sim:at");
+    if (t < sim_world_now(s->world))
+        return luaL_error(L, "sim:at: time is in the past");
+    return schedule(L, s, t);
+}
+
+static int sim_after(lua_State *L)
+{
+    lsim *s = lsim_check(L, 1);
+    uint64_t d = lsim_check_duration(L, 2, "sim:after");
+    return schedule(L, s, sim_world_now(s->world) + d);
+}
+
+static int sim_log(lua_State *L)
+{
+    lsim *s = lsim_check(L, 1);
+    rlog_note(s->log, sim_world_now(s->world), luaL_checkstring(L, 2));
+    return 0;
+}
+
+static int l_duration(lua_State *L)
+{
+    /* callable as tcpsim.duration(x) or sim.duration(x) / sim:duration(x) */
+    int arg = lua_gettop(L);
+    lua_pushinteger(L, (lua_Integer)lsim_check_duration(L, arg, "duration"));
+    return 1;
+}
+
+static int sim_index(lua_State *L)
+{
+    lsim *s = lsim_check(L, 1);
+    const char *key = luaL_checkstring(L, 2);
+    if (strcmp(key, "now") == 0) {
+        lua_pushinteger(L, (lua_Integer)sim_world_now(s->world));
+    } else if (strcmp(key, "seed") == 0) {
+        lua_pushinteger(L, (lua_Integer)s->seed);
+    } else if (strcmp(key, "profile") == 0) {
+        lua_pushstring(L, s->profile.name);
+    } else if (strcmp(key, "events") == 0) {
+        lua_pushinteger(L, (lua_Integer)sim_world_events(s->world));
+    } else {
+        luaL_getmetafield(L, 1, "methods");
+        lua_getfield(L, -1, key);
+        if (lua_isnil(L, -1))
+            return luaL_error(L, "simulation has no field or method '%s'", key);
+    }
+    return 1;
+}
+
+static int sim_tostring(lua_State *L)
+{
+    lsim *s = luaL_checkudata(L, 1, LSIM_SIM);
+    lua_pushfstring(L, "simulation (seed %I, profile %s)", (LUAI_UACINT)s->seed, s->profile.name);
+    return 1;
+}
+
+lsim_host *lsim_host_of(lua_State *L, int idx, lsim **out_sim)
+{
+    uint32_t *hd = luaL_checkudata(L, idx, LSIM_HOST);
+    lua_getiuservalue(L, idx, 1);
+    lsim *s = lsim_check(L, -1);
+    lua_pop(L, 1);
+    if (out_sim)
+        *out_sim = s;
+    return s->hosts[*hd];
+}
+
+void lsim_push_host(lua_State *L, int sim_idx, uint32_t host)
+{
+    sim_idx = lua_absindex(L, sim_idx);
+    uint32_t *hd = lua_newuserdatauv(L, sizeof *hd, 1);
+    *hd = host;
+    lua_pushvalue(L, sim_idx);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, LSIM_HOST);
+}
+
+/* ---- host methods ---- */
+
+static int host_crash(lua_State *L)
+{
+    lsim *s;
+    lsim_host *h = lsim_host_of(L, 1, &s);
+    lsim_check_no_reentry(L, s, "host:crash");
+    if (!h->stack)
+        return luaL_error(L, "host:crash: %s is already down", sim_host_name(h->host));
+    tcp_stack_free(h->stack);
+    h->stack = NULL;
+    sim_world_cancel(s->world, &h->timer);
+    uint64_t now = sim_world_now(s->world);
+    for (uint32_t i = 0; i < s->nsocks; i++) {
+        lsim_sock *k = lsim_sock_at(s, i);
+        if (k->host != h->index || !k->alive)
+            continue;
+        tcp_event ev = {.kind = TCP_EV_STATE, .time_ns = now, .sock = k->id,
+                        .from = k->state, .to = TCP_CLOSED, .cause = TCP_CAUSE_USER,
+                        .note = "host crash"};
+        rlog_tcp_event(s->log, h->index, &ev);
+        lsim_sock_on_event(s, h, &ev);
+        k->alive = false;
+    }
+    char note[64];
+    snprintf(note, sizeof note, "%s crashed", sim_host_name(h->host));
+    rlog_note(s->log, now, note);
+    return 0;
+}
+
+static int host_restart(lua_State *L)
+{
+    lsim *s;
+    lsim_host *h = lsim_host_of(L, 1, &s);
+    if (h->stack)
+        return luaL_error(L, "host:restart: %s is running (crash it first)",
+                          sim_host_name(h->host));
+    if (host_start_stack(h) != 0)
+        return luaL_error(L, "host:restart: out of memory");
+    char note[64];
+    snprintf(note, sizeof note, "%s restarted", sim_host_name(h->host));
+    rlog_note(s->log, sim_world_now(s->world), note);
+    return 0;
+}
+
+static int host_index(lua_State *L)
+{
+    lsim *s;
+    lsim_host *h = lsim_host_of(L, 1, &s);
+    const char *key = luaL_checkstring(L, 2);
+    char buf[16];
+    if (strcmp(key, "name") == 0) {
+        lua_pushstring(L, sim_host_name(h->host));
+    } else if (strcmp(key, "addr") == 0) {
+        lsim_format_ipv4(sim_host_addr(h->host), buf, sizeof buf);
+        lua_pushstring(L, buf);
+    } else if (strcmp(key, "profile") == 0) {
+        lua_pushstring(L, h->profile.name);
+    } else if (strcmp(key, "up") == 0) {
+        lua_pushboolean(L, h->stack != NULL);
+    } else if (strcmp(key, "connections") == 0) {
+        lua_pushinteger(L, h->stack ? (lua_Integer)tcp_stack_conns(h->stack) : 0);
+    } else {
+        luaL_getmetafield(L, 1, "methods");
+        lua_getfield(L, -1, key);
+        if (lua_isnil(L, -1))
+            return luaL_error(L, "host has no field or method '%s'", key);
+    }
+    return 1;
+}
+
+static int host_tostring(lua_State *L)
+{
+    lsim_host *h = lsim_host_of(L, 1, NULL);
+    lua_pushfstring(L, "host %s", sim_host_name(h->host));
+    return 1;
+}
+
+static int host_eq(lua_State *L)
+{
+    const uint32_t *a = luaL_testudata(L, 1, LSIM_HOST);
+    const uint32_t *b = luaL_testudata(L, 2, LSIM_HOST);
+    if (!a || !b) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    lua_getiuservalue(L, 1, 1);
+    lua_getiuservalue(L, 2, 1);
+    lua_pushboolean(L, *a == *b && lua_rawequal(L, -1, -2));
+    return 1;
+}
+
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
+                      const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    luaL_setfuncs(L, meta, 0);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "methods");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__name");
+    lua_pop(L, 1);
+}
+
+void lsim_open_sim(lua_State *L)
+{
+    static const luaL_Reg sim_meta[] = {{"__index", sim_index},
+                                        {"__gc", sim_gc},
+                                        {"__tostring", sim_tostring},
+                                        {NULL, NULL}};
+    static const luaL_Reg sim_methods[] = {
+        {"host", sim_add_host},       {"link", lsim_sim_link},   {"run", sim_run},
+        {"run_for", sim_run_for}, {"run_to", sim_run_to},    {"run_until", sim_run_until},
+        {"step", sim_step},       {"at", sim_at},            {"after", sim_after},
+        {"log", sim_log},         {"duration", l_duration},  {NULL, NULL}};
+    static const luaL_Reg host_meta[] = {
+        {"__index", host_index}, {"__tostring", host_tostring}, {"__eq", host_eq}, {NULL, NULL}};
+    static const luaL_Reg host_methods[] = {{"listen", lsim_host_listen},
+                                            {"connect", lsim_host_connect},
+                                            {"crash", host_crash},
+                                            {"restart", host_restart},
+                                            {NULL, NULL}};
+    new_class(L, LSIM_SIM, sim_meta, sim_methods);
+    new_class(L, LSIM_HOST, host_meta, host_methods);
+
+    /* the tcpsim table */
+    lua_newtable(L);
+    lua_pushcfunction(L, sim_new);
+    lua_setfield(L, -2, "new");
+    lua_pushcfunction(L, l_duration);
+    lua_setfield(L, -2, "duration");
+    const char *const *names = tcp_profile_names();
+    lua_newtable(L);
+    for (int i = 0; names[i]; i++) {
+        lua_pushstring(L, names[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "profiles");
+    lua_setglobal(L, "tcpsim");
+}
+
+void *lsim_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    return grow(p, cap, need, elem);
+}

@@ -1,0 +1,173 @@
+/*
+ * rlog — the run log: what a scenario run did, recorded in time order, in a
+ * form every output reads (text and JSON traces, pcap/pcapng, the ladder
+ * diagram, SVG, the state diagram).
+ *
+ * It joins the two halves: it is fed the core's trace records (packets) and
+ * the stacks' events (state changes, timers, user calls), and parses packet
+ * bytes with the stack's wire module. The log owns copies of everything it
+ * keeps; callers' pointers are never retained.
+ *
+ * Rules a caller may rely on:
+ *  1. Entries are kept in the order they were recorded, which is the order
+ *     things happened; an entry never moves in index once appended, and
+ *     pointers into it (rlog_at, e->bytes, e->seg.payload, e->text) stay
+ *     valid until rlog_free.
+ *  2. Every output is a pure function of the entries and hosts: no wall
+ *     time, no pointer values, no floating point. The same run writes the
+ *     same bytes.
+ *  3. Out of memory aborts (the log is the record of the run: a partial log
+ *     would be a silent lie).
+ */
+#ifndef RLOG_H
+#define RLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim_trace.h"
+#include "tcp.h"
+
+typedef struct rlog rlog;
+
+typedef enum rlog_kind {
+    RLOG_SEND,    /* a packet entered a link (seg valid) */
+    RLOG_DELIVER, /* a packet reached its destination host */
+    RLOG_DROP,    /* a packet was lost: reason */
+    RLOG_DUP,     /* a clone was made (packet_id = clone, origin_id = original) */
+    RLOG_HOLD,
+    RLOG_RELEASE,
+    RLOG_CORRUPT,
+    RLOG_LINK,   /* link direction up/down (value_ns = 1 up, 0 down) */
+    RLOG_STATE,  /* a connection changed state */
+    RLOG_TIMER,  /* a stack timer fired */
+    RLOG_USER,   /* a user call */
+    RLOG_ERROR,  /* a connection ended with an error */
+    RLOG_NOTE,   /* free text from the scenario (log(...)) */
+    RLOG_DELAY,  /* extra delay was added to a packet: value_ns */
+    RLOG_REJECT, /* the stack dropped an incoming datagram: note says why */
+    RLOG_KIND_COUNT
+} rlog_kind;
+
+/* "send", "deliver", "drop", ... as used by the text and JSON outputs. */
+const char *rlog_kind_name(rlog_kind kind);
+
+#define RLOG_NONE ((size_t)-1) /* "no entry" for the index fields below */
+
+typedef struct rlog_entry {
+    uint64_t time_ns;
+    rlog_kind kind;
+    uint32_t host;      /* sender (SEND), receiver (DELIVER), owner (STATE...);
+                           for the other packet kinds the host the core named */
+    uint32_t peer_host; /* the other end of the link for packet kinds, else UINT32_MAX */
+    uint32_t link;      /* UINT32_MAX if none */
+    uint8_t dir;
+    uint32_t packet_id, origin_id;
+    /* Packet kinds: the sender and the addressee (from the IPv4 destination),
+     * UINT32_MAX when unknown. */
+    uint32_t src_host, dst_host;
+    /* Packet kinds: the entry (SEND, DUP, or a DROP that had no SEND) where
+     * this packet first appeared; RLOG_NONE if none was recorded. */
+    size_t send_index;
+    /* Packet kinds: the parsed segment (valid when seg_ok) and the bytes.
+     * A packet that does not parse (corrupted in transit) keeps its bytes,
+     * seg_ok false and wire_err saying why. STATE: seg_ok says whether seg
+     * holds the header of the segment that caused it (payload NULL). */
+    bool seg_ok;
+    tcp_seg seg; /* seg.payload points into bytes */
+    uint8_t *bytes;
+    uint32_t nbytes;
+    tcp_wire_err wire_err;
+    sim_drop_reason drop;
+    uint64_t value_ns; /* DELAY/LINK value */
+    /* Connection kinds. */
+    uint32_t sock;
+    uint32_t parent; /* a listener's child: the listener's socket id, else 0 */
+    tcp_state from, to;
+    tcp_cause cause;
+    int detail;   /* TIMER: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
+    char note[64]; /* the stack's short reason (cut short if longer) */
+    const char *text; /* NOTE and REJECT: the whole text (owned by the log); else NULL */
+} rlog_entry;
+
+typedef struct rlog_host {
+    char name[32];
+    uint32_t addr;
+} rlog_host;
+
+rlog *rlog_new(void);
+void rlog_free(rlog *log);
+
+/* Hosts are registered in creation order; their index is the sim host id. */
+void rlog_add_host(rlog *log, uint32_t host_id, const char *name, uint32_t addr);
+size_t rlog_host_count(const rlog *log);
+const rlog_host *rlog_host_at(const rlog *log, uint32_t host_id);
+/* The host's name; "?" for UINT32_MAX or a host never registered. */
+const char *rlog_host_name(const rlog *log, uint32_t host_id);
+
+/* A sim_trace sink: records packet events (HOST records are ignored; the
+ * stacks' events come through rlog_tcp_event). ctx is the rlog. */
+void rlog_sim_trace(void *ctx, const sim_trace_rec *rec);
+/* Records a stack event of host `host_id`. SEG_IN and SEG_OUT are not
+ * entries (packets come from the core's trace) but teach the log each
+ * socket's ports; DROP becomes an RLOG_REJECT entry. */
+void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev);
+/* Records a free-text note. */
+void rlog_note(rlog *log, uint64_t time_ns, const char *text);
+
+size_t rlog_count(const rlog *log);
+const rlog_entry *rlog_at(const rlog *log, size_t i);
+
+/*
+ * The packet entry behind STATE entry i, or RLOG_NONE:
+ *  - a change caused by a segment: the DELIVER (at the same instant, on the
+ *    same host, carrying that segment) whose processing made it;
+ *  - a change caused by a user call or a timer: the SEND from that host at
+ *    the same instant that it accompanies (the SYN of CLOSED -> SYN_SENT,
+ *    the FIN of ESTABLISHED -> FIN_WAIT_1 or CLOSE_WAIT -> LAST_ACK, the
+ *    RST of an abort), when there is one.
+ */
+size_t rlog_state_cause(const rlog *log, size_t i);
+/* A socket's local and remote ports as learned from its segments; -1 if the
+ * log never saw a segment of (host, sock). */
+int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lport,
+                    uint16_t *rport);
+
+/* Formatting helpers shared by the outputs. Each always NUL-terminates and
+ * returns the length it wanted, like snprintf. */
+/* Seconds with nine decimals from integer nanoseconds: "0.050000000". */
+size_t rlog_format_time(uint64_t ns, char *buf, size_t len);
+/* Milliseconds with three decimals (truncated to the microsecond): "50.000". */
+size_t rlog_format_ms(uint64_t ns, char *buf, size_t len);
+/* "SYN seq=100 ack=0 win=65535 len=0", then options: " mss=1460 ws=7 sackok
+ * ts=1/0". */
+size_t rlog_format_seg(const tcp_seg *seg, char *buf, size_t len);
+/* The short label the diagrams use: flags (without PSH), seq, ack when ACK is
+ * set, len when non-zero, win when zero: "SYN,ACK seq=300 ack=101". */
+size_t rlog_format_label(const tcp_seg *seg, char *buf, size_t len);
+/* "loss", "queue", "mtu", "link-down", "fault", "no-route", "no-receiver". */
+const char *rlog_drop_name(sim_drop_reason reason);
+
+/* Outputs. Each writes the whole log; returns 0 or -1 on a write error. */
+/* One line per entry: "0.050000000 A>B send pkt=1 SYN seq=100 ack=0 win=65535
+ * len=0". The format of each kind is in docs/outputs.md. */
+int rlog_write_text(const rlog *log, FILE *out);
+/* One JSON object per line, keys in a fixed order. */
+int rlog_write_json(const rlog *log, FILE *out);
+/* libpcap (LINKTYPE_RAW IPv4, nanosecond timestamps): packets as sent, one
+ * record per SEND and per duplicate made. */
+int rlog_write_pcap(const rlog *log, FILE *out);
+/* pcapng with an Interface Description Block and, on the packet that caused
+ * each state change, a comment "A: FIN_WAIT_1 -> CLOSING (rcv FIN)". */
+int rlog_write_pcapng(const rlog *log, FILE *out);
+/* The ASCII ladder diagram; `width` columns (80 fits two endpoints). */
+int rlog_write_ladder(const rlog *log, FILE *out, int width);
+/* The ladder as a standalone SVG document. */
+int rlog_write_svg(const rlog *log, FILE *out);
+/* The RFC 9293 state diagram as Graphviz DOT, with the transitions taken in
+ * this run highlighted and numbered in order, one cluster per endpoint. */
+int rlog_write_dot(const rlog *log, FILE *out);
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * tcp — our TCP (RFC 9293): one stack per host address, many connections per
+ * stack, no globals.
+ *
+ * The stack's whole view of the world is tcp_env: the current time, a source
+ * of random numbers (ISNs, ephemeral ports), a way to hand an IPv4 datagram
+ * to the network, and a way to report events. It never sleeps and never
+ * ticks: the host asks tcp_stack_next_deadline() and calls
+ * tcp_stack_on_time() when that instant arrives. The same stack runs on the
+ * simulator's virtual clock or on a real-time clock.
+ *
+ * Rules a caller may rely on:
+ *  1. env->output and env->event are called synchronously from inside stack
+ *     calls; they must not call back into the same stack. (Run any reaction
+ *     after the stack call returns.)
+ *  2. Socket ids are never reused within a stack; 0 is never an id.
+ *  3. tcp_close and tcp_abort release the caller's hold on an id; the
+ *     connection may live on (TIME_WAIT, FIN_WAIT_2, LAST_ACK...) as an
+ *     orphan and keeps reporting events with its id until it is reclaimed.
+ *     State and counters can be read while the connection exists; after it
+ *     is reclaimed the state reads TCP_CLOSED and the counters NULL.
+ *  4. Malformed input is counted, reported (TCP_EV_DROP with a reason) and
+ *     dropped; it never reaches the state machine and never crashes it.
+ */
+#ifndef TCP_H
+#define TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcp_wire.h"
+
+/* ---- States ---------------------------------------------------------- */
+
+/* X(enum suffix, canonical name (scenario API), RFC 9293 spelling, Linux spelling) */
+#define TCP_STATES(X)                                                                              \
+    X(CLOSED, "CLOSED", "CLOSED", "CLOSE")                                                         \
+    X(LISTEN, "LISTEN", "LISTEN", "LISTEN")                                                        \
+    X(SYN_SENT, "SYN_SENT", "SYN-SENT", "SYN_SENT")                                                \
+    X(SYN_RECEIVED, "SYN_RECEIVED", "SYN-RECEIVED", "SYN_RECV")                                    \
+    X(ESTABLISHED, "ESTABLISHED", "ESTABLISHED", "ESTABLISHED")                                    \
+    X(FIN_WAIT_1, "FIN_WAIT_1", "FIN-WAIT-1", "FIN_WAIT1")                                         \
+    X(FIN_WAIT_2, "FIN_WAIT_2", "FIN-WAIT-2", "FIN_WAIT2")                                         \
+    X(CLOSE_WAIT, "CLOSE_WAIT", "CLOSE-WAIT", "CLOSE_WAIT")                                        \
+    X(CLOSING, "CLOSING", "CLOSING", "CLOSING")                                                    \
+    X(LAST_ACK, "LAST_ACK", "LAST-ACK", "LAST_ACK")                                                \
+    X(TIME_WAIT, "TIME_WAIT", "TIME-WAIT", "TIME_WAIT")
+
+typedef enum tcp_state {
+#define TCP_X_ENUM(e, n, r, l) TCP_##e,
+    TCP_STATES(TCP_X_ENUM)
+#undef TCP_X_ENUM
+        TCP_STATE_COUNT
+} tcp_state;
+
+const char *tcp_state_name(tcp_state s);       /* "SYN_RECEIVED" */
+const char *tcp_state_rfc_name(tcp_state s);   /* "SYN-RECEIVED" */
+const char *tcp_state_linux_name(tcp_state s); /* "SYN_RECV" */
+/* Accepts any of the three spellings, case-sensitive; -1 if unknown. */
+int tcp_state_parse(const char *name, tcp_state *out);
+
+/* ---- Errors ---------------------------------------------------------- */
+
+typedef enum tcp_err {
+    TCP_OK = 0,
+    TCP_EINVAL = -1,       /* bad argument or wrong state for the call */
+    TCP_EBADF = -2,        /* no such socket, or the caller released it */
+    TCP_EADDRINUSE = -3,   /* port or 4-tuple already in use */
+    TCP_EAGAIN = -4,       /* nothing to accept / receive / no send-buffer room now */
+    TCP_ENOTCONN = -5,     /* not connected yet */
+    TCP_EPIPE = -6,        /* sending after shutdown or close */
+    TCP_ECONNREFUSED = -7, /* RST in answer to our SYN */
+    TCP_ECONNRESET = -8,   /* RST on a synchronized connection */
+    TCP_ETIMEDOUT = -9,    /* retransmissions or keepalive probes exhausted */
+    TCP_ENOMEM = -10,
+    TCP_EISCONN = -11,     /* connect on a connected socket */
+    TCP_ECLOSING = -12     /* RFC 9293 "connection closing" */
+} tcp_err;
+const char *tcp_err_name(int err); /* "ECONNREFUSED"; "OK" for 0 */
+
+/* ---- Behaviour profiles ------------------------------------------------ */
+
+typedef enum tcp_tw_rst_policy {
+    TCP_TW_RST_CLOSE,  /* RFC 9293 with RFC 5961: an RST at exactly RCV.NXT ends TIME_WAIT */
+    TCP_TW_RST_IGNORE  /* RFC 1337 protection: RSTs in TIME_WAIT are ignored */
+} tcp_tw_rst_policy;
+
+typedef enum tcp_tw_syn_policy {
+    TCP_TW_SYN_CHALLENGE,   /* RFC 9293 §3.10.7.4 + RFC 5961 §4: challenge ACK */
+    TCP_TW_SYN_ACCEPT_NEWER /* RFC 1122 §4.2.2.13: a SYN above RCV.NXT reopens */
+} tcp_tw_syn_policy;
+
+typedef enum tcp_backlog_policy {
+    TCP_BACKLOG_DROP, /* SYN silently dropped when queues are full (Linux) */
+    TCP_BACKLOG_RST   /* answered with RST */
+} tcp_backlog_policy;
+
+/* Every knob is data; a scenario picks a profile by name and overrides
+ * single fields. Durations are nanoseconds. */
+typedef struct tcp_profile {
+    char name[16];
+    uint64_t msl_ns;
+    uint64_t time_wait_ns;          /* 0: 2*MSL (per connection MSL) */
+    uint64_t fin_wait_2_timeout_ns; /* 0: none (RFC 9293); orphans only */
+    uint64_t rto_initial_ns, rto_min_ns, rto_max_ns;
+    uint32_t syn_retries;    /* SYN retransmissions before ETIMEDOUT */
+    uint32_t synack_retries; /* SYN-ACK retransmissions before the child is dropped */
+    uint32_t data_retries;   /* retransmissions of data/FIN before ETIMEDOUT */
+    uint64_t delack_ns;      /* 0: ACK at once */
+    uint64_t keepalive_idle_ns, keepalive_intvl_ns;
+    uint32_t keepalive_probes;
+    uint32_t sndbuf, rcvbuf;
+    uint16_t mss;
+    bool rst_on_close_with_unread; /* Linux: close() with unread data sends RST */
+    bool rst_on_keepalive_timeout; /* Linux: RST when keepalive gives up */
+    bool tw_restart_on_ack;        /* Linux: any ACK-bearing segment restarts TIME_WAIT */
+    tcp_tw_rst_policy tw_rst;
+    tcp_tw_syn_policy tw_syn;
+    tcp_backlog_policy backlog_full;
+    bool send_timestamps, send_wscale, send_sack_perm;
+} tcp_profile;
+
+/* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */
+const tcp_profile *tcp_profile_find(const char *name);
+/* Names of the built-in profiles, NULL-terminated. */
+const char *const *tcp_profile_names(void);
+
+/* ---- Events ------------------------------------------------------------ */
+
+typedef enum tcp_event_kind {
+    TCP_EV_STATE,   /* a transition: from -> to, with its cause */
+    TCP_EV_SEG_IN,  /* a well-formed segment reached a connection (or none: sock 0) */
+    TCP_EV_SEG_OUT, /* a segment was sent */
+    TCP_EV_DROP,    /* an incoming datagram was dropped: note says why */
+    TCP_EV_TIMER,   /* a timer fired: detail is a tcp_timer_kind */
+    TCP_EV_USER,    /* a user call: detail is a tcp_user_call */
+    TCP_EV_ERROR    /* the connection ended with an error: detail is a tcp_err */
+} tcp_event_kind;
+
+typedef enum tcp_cause {
+    TCP_CAUSE_USER,
+    TCP_CAUSE_SEGMENT,
+    TCP_CAUSE_TIMER
+} tcp_cause;
+
+typedef enum tcp_timer_kind {
+    TCP_TIMER_RTX,        /* retransmission (SYN, SYN-ACK, data, FIN) */
+    TCP_TIMER_PERSIST,    /* zero-window probe */
+    TCP_TIMER_DELACK,
+    TCP_TIMER_KEEPALIVE,
+    TCP_TIMER_TIME_WAIT,  /* 2*MSL */
+    TCP_TIMER_FIN_WAIT_2  /* orphan timeout (profile) */
+} tcp_timer_kind;
+
+typedef enum tcp_user_call {
+    TCP_CALL_LISTEN,
+    TCP_CALL_CONNECT,
+    TCP_CALL_ACCEPT,
+    TCP_CALL_SEND,
+    TCP_CALL_RECV,
+    TCP_CALL_SHUTDOWN,
+    TCP_CALL_CLOSE,
+    TCP_CALL_ABORT
+} tcp_user_call;
+
+typedef uint32_t tcp_sock_id;
+
+typedef struct tcp_event {
+    tcp_event_kind kind;
+    uint64_t time_ns;
+    tcp_sock_id sock;   /* 0 when no connection is involved */
+    tcp_sock_id parent; /* for a listener's child: the listener */
+    tcp_state from, to; /* STATE; otherwise both are the current state */
+    tcp_cause cause;    /* STATE: what caused it */
+    int detail;         /* timer kind, user call, or error, per kind */
+    const tcp_seg *seg; /* SEG_IN, SEG_OUT, and a STATE caused by a segment */
+    const char *note;   /* short reason: "rcv FIN", "RTO", "close()", "bad checksum" */
+} tcp_event;
+
+const char *tcp_timer_name(tcp_timer_kind t);
+const char *tcp_user_call_name(tcp_user_call c);
+
+/* ---- The environment ----------------------------------------------------- */
+
+typedef struct tcp_env {
+    void *ctx;
+    uint64_t (*now_ns)(void *ctx);
+    uint64_t (*random)(void *ctx);
+    /* Sends an IPv4 datagram; the callee copies the bytes before returning. */
+    void (*output)(void *ctx, const uint8_t *datagram, size_t len);
+    /* Reports an event; may be NULL. */
+    void (*event)(void *ctx, const tcp_event *ev);
+} tcp_env;
+
+typedef struct tcp_stack tcp_stack;
+
+/* A stack for one IPv4 address. `profile` is copied. NULL on out-of-memory. */
+tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *profile);
+/* Frees every connection without sending anything (a host crash). */
+void tcp_stack_free(tcp_stack *s);
+const tcp_profile *tcp_stack_profile(const tcp_stack *s);
+
+/* A received IPv4 datagram (any bytes: this is the fuzzing entry point). */
+void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len);
+/* The earliest instant a timer is due, or UINT64_MAX when none is armed. */
+uint64_t tcp_stack_next_deadline(const tcp_stack *s);
+/* Runs every timer due at or before env->now_ns(). */
+void tcp_stack_on_time(tcp_stack *s);
+
+/* Connections that exist (including orphans and listeners): leak checks. */
+size_t tcp_stack_conns(const tcp_stack *s);
+/* Datagrams dropped as malformed since the stack was made. */
+uint64_t tcp_stack_malformed(const tcp_stack *s);
+/* Bytes of state per idle connection (no data buffers). */
+size_t tcp_conn_size(void);
+
+/* ---- Sockets (RFC 9293 §3.10.1 – §3.10.6) ---------------------------------- */
+
+typedef enum tcp_opt {
+    TCP_OPT_LINGER_ZERO,     /* 1: close() aborts with RST, no TIME_WAIT */
+    TCP_OPT_KEEPALIVE,       /* 0/1 */
+    TCP_OPT_KEEPIDLE_NS,
+    TCP_OPT_KEEPINTVL_NS,
+    TCP_OPT_KEEPCNT,
+    TCP_OPT_SNDBUF,
+    TCP_OPT_RCVBUF,
+    TCP_OPT_MSS,
+    TCP_OPT_MSL_NS,          /* this connection's MSL (TIME_WAIT = 2*MSL) */
+    TCP_OPT_ISN,             /* the ISN the next SYN uses (else random) */
+    TCP_OPT_NODELAY
+} tcp_opt;
+
+/* A new socket in CLOSED. */
+int tcp_socket(tcp_stack *s, tcp_sock_id *out);
+/* Binds a local port (before listen or connect). 0 picks an ephemeral port. */
+int tcp_bind(tcp_stack *s, tcp_sock_id id, uint16_t port);
+int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog);
+int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport);
+/* A connection from the accept queue, or TCP_EAGAIN. */
+int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out);
+/* Queues up to len bytes; returns bytes queued (>= 0) or a tcp_err. */
+long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len);
+/* Reads up to len in-order bytes; returns bytes read, 0 at end of stream (FIN
+ * received and everything read), or a tcp_err (TCP_EAGAIN: nothing yet). */
+long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len);
+/* Bytes ready to read. */
+size_t tcp_readable(const tcp_stack *s, tcp_sock_id id);
+/* Closes the send side (FIN after the queued data); receiving goes on. */
+int tcp_shutdown(tcp_stack *s, tcp_sock_id id);
+/* RFC 9293 §3.10.4 CLOSE; releases the id (rule 3). */
+int tcp_close(tcp_stack *s, tcp_sock_id id);
+/* RFC 9293 §3.10.5 ABORT: RST if synchronized, no TIME_WAIT; releases the id. */
+int tcp_abort(tcp_stack *s, tcp_sock_id id);
+int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t value);
+int tcp_getopt(const tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t *value);
+
+typedef struct tcp_stats {
+    uint64_t segs_in, segs_out, retransmits, bytes_in, bytes_out;
+    uint64_t dup_acks_in, challenge_acks, keepalive_probes, persist_probes;
+} tcp_stats;
+
+tcp_state tcp_sock_state(const tcp_stack *s, tcp_sock_id id);
+const tcp_stats *tcp_sock_stats(const tcp_stack *s, tcp_sock_id id);
+/* The error that ended the connection (0 while none). */
+int tcp_sock_error(const tcp_stack *s, tcp_sock_id id);
+/* Local and remote endpoints; -1 for an unknown id. */
+int tcp_sock_endpoints(const tcp_stack *s, tcp_sock_id id, uint16_t *lport, uint32_t *raddr,
+                       uint16_t *rport);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * tcp_wire — IPv4 + TCP bytes <-> a checked representation.
+ *
+ * tcp_wire_parse never trusts its input: it checks lengths, the IPv4 header
+ * checksum, protocol 6, the TCP data offset and the TCP checksum over the
+ * pseudo-header (RFC 9293 §3.1), and returns a reason for every rejection.
+ * The state machine only ever sees a tcp_seg that parsed cleanly.
+ */
+#ifndef TCP_WIRE_H
+#define TCP_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    TCP_FIN = 0x01,
+    TCP_SYN = 0x02,
+    TCP_RST = 0x04,
+    TCP_PSH = 0x08,
+    TCP_ACK = 0x10,
+    TCP_URG = 0x20,
+    TCP_ECE = 0x40,
+    TCP_CWR = 0x80
+};
+
+#define TCP_IPV4_HDR 20u
+#define TCP_HDR_MIN  20u
+#define TCP_OPT_MAX  40u
+
+/* A segment in host byte order. `payload` points into the parsed buffer. */
+typedef struct tcp_seg {
+    uint32_t src_addr, dst_addr;
+    uint16_t src_port, dst_port;
+    uint32_t seq, ack;
+    uint8_t flags;
+    uint16_t wnd; /* as on the wire (not scaled) */
+    uint16_t urg;
+    uint8_t ttl;
+    uint16_t ip_id;
+    /* Options, each valid only if its has_ flag is set. */
+    bool has_mss, has_wscale, has_sack_perm, has_ts;
+    uint16_t mss;
+    uint8_t wscale;
+    uint32_t ts_val, ts_ecr;
+    const uint8_t *payload;
+    uint32_t len; /* payload bytes */
+} tcp_seg;
+
+typedef enum tcp_wire_err {
+    TCP_WIRE_OK = 0,
+    TCP_WIRE_TRUNCATED,    /* shorter than the headers claim */
+    TCP_WIRE_NOT_IPV4,     /* version != 4 or IHL < 5 */
+    TCP_WIRE_IP_CHECKSUM,  /* bad IPv4 header checksum */
+    TCP_WIRE_FRAGMENT,     /* fragments are not reassembled */
+    TCP_WIRE_NOT_TCP,      /* protocol != 6 */
+    TCP_WIRE_BAD_OFFSET,   /* TCP data offset < 5 or past the datagram */
+    TCP_WIRE_BAD_OPTION,   /* an option runs past the header or has a bad length */
+    TCP_WIRE_TCP_CHECKSUM, /* bad TCP checksum */
+} tcp_wire_err;
+
+const char *tcp_wire_err_name(tcp_wire_err e);
+
+/* Parses an IPv4 datagram. On TCP_WIRE_OK, *seg is filled and seg->payload
+ * points into `buf`, which must outlive the use of seg. */
+tcp_wire_err tcp_wire_parse(const uint8_t *buf, size_t len, tcp_seg *seg);
+
+/* Encodes seg (options as flagged, payload seg->len bytes from seg->payload)
+ * as an IPv4 datagram with both checksums; TTL 64 unless seg->ttl != 0.
+ * Returns the datagram length, or 0 if buf_len is too small. */
+size_t tcp_wire_encode(const tcp_seg *seg, uint8_t *buf, size_t buf_len);
+
+/* Bytes tcp_wire_encode needs for seg. */
+size_t tcp_wire_size(const tcp_seg *seg);
+
+/* The Internet checksum (RFC 1071) of a buffer, folded, not inverted. */
+uint16_t tcp_wire_sum(const uint8_t *buf, size_t len, uint32_t initial);
+
+/* "SYN,ACK", "FIN,ACK", "RST" — flags in the fixed order SYN,FIN,RST,PSH,ACK,URG,ECE,CWR.
+ * Returns buf. */
+char *tcp_flags_str(uint8_t flags, char *buf, size_t buf_len);
+/* Parses "SYN,ACK" / "syn+ack" / "ACK" into flags; -1 on an unknown name. */
+int tcp_flags_parse(const char *text, uint8_t *out);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * harness — a few TCP stacks on a fake wire with a virtual clock, so stack
+ * tests read like a ladder diagram:
+ *
+ *     tcp_sock_id l = h_listen(h, H_B, 80, 8);
+ *     tcp_sock_id c = h_connect(h, H_A, H_B, 80, 1000);
+ *     h_expect_sent(h, H_A, TCP_SYN, 1000, H_ANY, 0);          // A --SYN-->     B
+ *     h_deliver(h);
+ *     h_expect_sent(h, H_B, TCP_SYN | TCP_ACK, H_ANY, 1001, 0); // A <--SYN,ACK-- B
+ *     h_deliver(h);
+ *     h_expect_sent(h, H_A, TCP_ACK, 1001, H_ANY, 0);          // A --ACK-->     B
+ *     h_deliver(h);
+ *     h_expect_trace(h, H_A, c, H_STATES(TCP_CLOSED, TCP_SYN_SENT, TCP_ESTABLISHED));
+ *
+ * Stacks. Stack i (H_A = 0, H_B = 1, ...) owns address 10.0.0.(i+1). Its
+ * tcp_env reads the harness clock, draws from a random stream derived from
+ * the seed and i, copies every datagram it outputs and records every event.
+ *
+ * The wire. Each output datagram is parsed with tcp_wire_parse (bytes it
+ * rejects are a harness error), appended to the sender's sent log, passed
+ * through the drop rules and the filter, and queued for delivery at
+ * now + the one-way delay (default 0) to the stack owning its destination
+ * (H_NOWHERE if none: such datagrams are discarded when their turn comes).
+ * The queue stays in delivery-time order, stable, so position 0 is always
+ * the next to go. Manual steps (h_deliver, h_drop, h_dup, h_swap, h_delay)
+ * act on it by position and never move the clock.
+ *
+ * Time. The clock starts at 0 and moves only in h_advance, h_run, h_run_for
+ * and h_settle, which fire each stack's timers at tcp_stack_next_deadline.
+ * At equal instants the order is fixed: due datagrams are delivered first,
+ * in queue order, then due timers fire, lower stack index first.
+ *
+ * Failures. Functions spelled as macros fail the running cmocka test at the
+ * caller's file:line, printing what was expected and what happened. Harness
+ * errors found inside stack callbacks (malformed output, a transition whose
+ * `from` is not the socket's previous state, an event stamped with a time
+ * other than now, a timer that leaves its deadline at or before now) cannot
+ * fail there; they are kept, and reported by the next h_expect_* and by
+ * h_teardown.
+ *
+ * Pointers returned (h_peek, h_sent, h_event_at, ...) stay valid until
+ * h_free, except h_peek's, which is valid until the queue next changes.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcp.h"
+
+#define H_STACKS_MAX 8
+#define H_A          0u
+#define H_B          1u
+#define H_C          2u
+/* "Any value" for h_expect_sent's flags, seq, ack and len, and h_connect's isn. */
+#define H_ANY        (-1)
+/* h_dgram.to when no stack owns the destination address. */
+#define H_NOWHERE    ((size_t)-1)
+/* Every socket, for h_count. */
+#define H_ALL_SOCKS  ((tcp_sock_id)UINT32_MAX)
+
+#define H_US(n) ((uint64_t)(n) * 1000u)
+#define H_MS(n) ((uint64_t)(n) * 1000000u)
+#define H_S(n)  ((uint64_t)(n) * 1000000000u)
+
+/* A list of states and its length, for h_expect_trace. */
+#define H_STATES(...)                                                                              \
+    (const tcp_state[]){__VA_ARGS__}, sizeof((const tcp_state[]){__VA_ARGS__}) / sizeof(tcp_state)
+
+typedef struct harness harness;
+
+/* A datagram a stack output. Bytes are the harness's copy. */
+typedef struct h_dgram {
+    size_t from, to;  /* stack indices; to is H_NOWHERE when no stack owns seg.dst_addr */
+    uint64_t sent_ns;
+    tcp_seg seg;      /* parsed; seg.payload points into bytes */
+    const uint8_t *bytes;
+    size_t len;
+} h_dgram;
+
+/* A recorded tcp_event. seg.payload is NULL (seg.len is kept). */
+typedef struct h_event {
+    tcp_event_kind kind;
+    uint64_t time_ns;
+    tcp_sock_id sock, parent;
+    tcp_state from, to;
+    tcp_cause cause;
+    int detail;
+    bool has_seg;
+    tcp_seg seg;
+    char note[48];
+} h_event;
+
+/* The ids h_establish made. */
+typedef struct h_pair {
+    tcp_sock_id listener; /* on the server stack, still listening */
+    tcp_sock_id client;   /* on the client stack */
+    tcp_sock_id server;   /* the accepted child on the server stack */
+} h_pair;
+
+typedef enum h_verdict {
+    H_PASS,
+    H_DROP,
+    H_DUP /* queue two copies */
+} h_verdict;
+
+/* Sees every datagram a stack outputs before it is queued; may move
+ * *deliver_ns (later delays it). Must not call into a stack. */
+typedef h_verdict (*h_filter_fn)(harness *h, const h_dgram *d, uint64_t *deliver_ns, void *arg);
+
+/* ---- Lifetime -------------------------------------------------------------- */
+
+/* n_stacks (1..H_STACKS_MAX) stacks with `profile` (NULL: "rfc9293"). */
+harness *h_new(size_t n_stacks, const tcp_profile *profile);
+/* Frees the stacks (tcp_stack_free: nothing is sent), the queue and the logs. */
+void h_free(harness *h);
+/* cmocka setup/teardown: *state becomes a two-stack "rfc9293" harness.
+ * Teardown reports pending harness errors (returns -1) and frees. */
+int h_setup(void **state);
+int h_teardown(void **state);
+
+/* Crash and reboot stack i: tcp_stack_free, then a fresh stack with
+ * `profile` (NULL: the one it had). Its event log is cleared (ids restart);
+ * its sent log and datagrams already on the wire are kept. */
+void h_reboot(harness *h, size_t i, const tcp_profile *profile);
+
+tcp_stack *h_stack(const harness *h, size_t i);
+uint32_t h_addr(const harness *h, size_t i);
+uint64_t h_now(const harness *h);
+/* One-way delay for datagrams output from now on. */
+void h_set_delay(harness *h, uint64_t one_way_ns);
+/* Restarts every stack's random stream from `seed` (default 1). */
+void h_set_seed(harness *h, uint64_t seed);
+/* Datagrams discarded because no stack owned their destination. */
+uint64_t h_undeliverable(const harness *h);
+
+/* ---- Time -------------------------------------------------------------------- */
+
+/* Moves the clock forward by ns, firing timers as they fall due. The wire
+ * holds: nothing queued is delivered. */
+#define h_advance(h, ns) h_advance_at(__FILE__, __LINE__, (h), (ns))
+/* Moves the clock to until_ns (absolute), delivering datagrams when due and
+ * firing timers. Returns datagrams delivered. */
+#define h_run(h, until_ns) h_run_at(__FILE__, __LINE__, (h), (until_ns))
+#define h_run_for(h, ns)   h_run_at(__FILE__, __LINE__, (h), h_now(h) + (ns))
+/* Like h_run with no end, but stops as soon as the wire is empty: timers
+ * due before the last delivery fire, later ones do not. */
+#define h_settle(h) h_settle_at(__FILE__, __LINE__, (h))
+
+/* ---- The wire ------------------------------------------------------------------- */
+
+size_t h_pending(const harness *h);
+/* The i-th queued datagram (0: next), or NULL. */
+const h_dgram *h_peek(const harness *h, size_t i);
+/* When the i-th queued datagram is due. */
+uint64_t h_peek_due(const harness *h, size_t i);
+/* Delivers the next datagram now. */
+#define h_deliver(h) h_deliver_at(__FILE__, __LINE__, (h))
+/* Delivers now, repeatedly, until the wire is empty; returns how many. */
+#define h_deliver_all(h) h_deliver_all_at(__FILE__, __LINE__, (h))
+/* Removes the next datagram. */
+#define h_drop(h) h_drop_at(__FILE__, __LINE__, (h))
+/* Queues a second copy of the next datagram right behind it. */
+#define h_dup(h) h_dup_at(__FILE__, __LINE__, (h))
+/* Exchanges queue positions i and j (and their due times). */
+#define h_swap(h, i, j) h_swap_at(__FILE__, __LINE__, (h), (i), (j))
+/* Makes the i-th datagram due extra_ns after now (or after its due time,
+ * if later) and moves it to its place in time order. */
+#define h_delay(h, i, extra_ns) h_delay_at(__FILE__, __LINE__, (h), (i), (extra_ns))
+/* Drops the next `count` datagrams stack `from` outputs whose flags equal
+ * `flags` (H_ANY: any), as they are output. */
+void h_drop_sent(harness *h, size_t from, int flags, size_t count);
+void h_set_filter(harness *h, void *arg, h_filter_fn fn);
+
+/* ---- Crafted segments ------------------------------------------------------------- */
+
+/* Encodes seg and hands it to stack `to` now. */
+#define h_inject(h, to, seg) h_inject_at(__FILE__, __LINE__, (h), (to), (seg))
+void h_inject_raw(harness *h, size_t to, const uint8_t *bytes, size_t len);
+/* What sock's peer would send next: addressed to sock, ACK set, window
+ * 65535, seq = the last ack sock sent, ack = just past the last segment sock
+ * sent (zero if sock has sent nothing). Change a few fields and h_inject. */
+#define h_template(h, stack, sock) h_template_at(__FILE__, __LINE__, (h), (stack), (sock))
+/* The plain ACK answering `sent`: ends swapped, seq = sent->ack, ack =
+ * sent->seq + h_seg_len(sent), window 65535, no options, no data. */
+tcp_seg h_reply(const tcp_seg *sent);
+/* Sequence space a segment takes: data, plus one for SYN and one for FIN. */
+uint32_t h_seg_len(const tcp_seg *s);
+
+/* ---- What was sent ------------------------------------------------------------------ */
+
+size_t h_sent_count(const harness *h, size_t stack);
+const h_dgram *h_sent(const harness *h, size_t stack, size_t k);
+/* The last segment stack output, or NULL. */
+const tcp_seg *h_last_sent(const harness *h, size_t stack);
+/* Checks the oldest segment of stack's not yet checked by h_expect_sent
+ * and returns it; each argument may be H_ANY. */
+#define h_expect_sent(h, stack, flags, seq, ack, len)                                              \
+    h_expect_sent_at(__FILE__, __LINE__, (h), (stack), (flags), (seq), (ack), (len))
+/* Checks stack sent nothing h_expect_sent has not checked. */
+#define h_expect_none_sent(h, stack) h_expect_none_sent_at(__FILE__, __LINE__, (h), (stack))
+/* Marks everything stack has sent so far as checked. */
+void h_sent_skip(harness *h, size_t stack);
+
+/* ---- What happened -------------------------------------------------------------------- */
+
+size_t h_event_count(const harness *h, size_t stack);
+const h_event *h_event_at(const harness *h, size_t stack, size_t k);
+/* Events of `kind` for sock (H_ALL_SOCKS: any, 0: none) on stack. */
+size_t h_count(const harness *h, size_t stack, tcp_sock_id sock, tcp_event_kind kind);
+/* The states sock went through: the first transition's `from`, then every
+ * `to`; just the current state when it made none. Writes at most max and
+ * returns the full count. */
+size_t h_trace(const harness *h, size_t stack, tcp_sock_id sock, tcp_state *out, size_t max);
+/* h_expect_trace(h, stack, sock, states, n), or with H_STATES(...) for the
+ * last two. Prints both traces, with causes and notes, on a mismatch. */
+#define h_expect_trace(h, stack, sock, ...)                                                        \
+    h_expect_trace_at(__FILE__, __LINE__, (h), (stack), (sock), __VA_ARGS__)
+#define h_expect_state(h, stack, sock, state)                                                      \
+    h_expect_state_at(__FILE__, __LINE__, (h), (stack), (sock), (state))
+/* Checks tcp_stack_conns(stack) == n. */
+#define h_expect_conns(h, stack, n) h_expect_conns_at(__FILE__, __LINE__, (h), (stack), (n))
+/* sock's last transition, or NULL: for checking its cause and note. */
+const h_event *h_last_transition(const harness *h, size_t stack, tcp_sock_id sock);
+/* The k-th connection (0: first) the events show `listener` spawning, or 0. */
+tcp_sock_id h_child(const harness *h, size_t stack, tcp_sock_id listener, size_t k);
+/* Prints stack's events and sent log. */
+void h_dump(const harness *h, size_t stack);
+/* "A>B SYN,ACK seq=1 ack=2 wnd=3 len=0 <mss 1460>" style; returns buf. */
+char *h_seg_str(const harness *h, const tcp_seg *s, char *buf, size_t buf_len);
+
+/* ---- User calls that must succeed ----------------------------------------------------- */
+
+#define h_listen(h, stack, port, backlog)                                                          \
+    h_listen_at(__FILE__, __LINE__, (h), (stack), (port), (backlog))
+/* socket, TCP_OPT_ISN = isn unless H_ANY, bind to an ephemeral port, connect
+ * to stack `to`'s address and port. */
+#define h_connect(h, stack, to, port, isn)                                                         \
+    h_connect_at(__FILE__, __LINE__, (h), (stack), (to), (port), (isn))
+#define h_accept(h, stack, listener) h_accept_at(__FILE__, __LINE__, (h), (stack), (listener))
+/* listen on server:port, connect from client, h_settle, accept; both ends
+ * ESTABLISHED, and both sent logs marked checked. */
+#define h_establish(h, client, server, port)                                                       \
+    h_establish_at(__FILE__, __LINE__, (h), (client), (server), (port))
+/* Queues all of text (tcp_send must take every byte). */
+#define h_send(h, stack, sock, text) h_send_at(__FILE__, __LINE__, (h), (stack), (sock), (text))
+/* Reads exactly strlen(text) bytes and compares them with text. */
+#define h_expect_recv(h, stack, sock, text)                                                        \
+    h_expect_recv_at(__FILE__, __LINE__, (h), (stack), (sock), (text))
+
+/* ---- The functions behind the macros ---------------------------------------------------- */
+
+void h_advance_at(const char *file, int line, harness *h, uint64_t ns);
+size_t h_run_at(const char *file, int line, harness *h, uint64_t until_ns);
+size_t h_settle_at(const char *file, int line, harness *h);
+void h_deliver_at(const char *file, int line, harness *h);
+size_t h_deliver_all_at(const char *file, int line, harness *h);
+void h_drop_at(const char *file, int line, harness *h);
+void h_dup_at(const char *file, int line, harness *h);
+void h_swap_at(const char *file, int line, harness *h, size_t i, size_t j);
+void h_delay_at(const char *file, int line, harness *h, size_t i, uint64_t extra_ns);
+void h_inject_at(const char *file, int line, harness *h, size_t to, const tcp_seg *seg);
+tcp_seg h_template_at(const char *file, int line, const harness *h, size_t stack,
+                      tcp_sock_id sock);
+const tcp_seg *h_expect_sent_at(const char *file, int line, harness *h, size_t stack, int flags,
+                                int64_t seq, int64_t ack, int64_t len);
+void h_expect_none_sent_at(const char *file, int line, harness *h, size_t stack);
+void h_expect_trace_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id sock,
+                       const tcp_state *states, size_t n);
+void h_expect_state_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id sock,
+                       tcp_state state);
+void h_expect_conns_at(const char *file, int line, harness *h, size_t stack, size_t n);
+tcp_sock_id h_listen_at(const char *file, int line, harness *h, size_t stack, uint16_t port,
+                        uint32_t backlog);
+tcp_sock_id h_connect_at(const char *file, int line, harness *h, size_t stack, size_t to,
+                         uint16_t port, int64_t isn);
+tcp_sock_id h_accept_at(const char *file, int line, harness *h, size_t stack,
+                        tcp_sock_id listener);
+h_pair h_establish_at(const char *file, int line, harness *h, size_t client, size_t server,
+                      uint16_t port);
+void h_send_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id sock,
+               const char *text);
+void h_expect_recv_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id sock,
+                      const char *text);
+
+#endif
