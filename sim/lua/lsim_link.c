@@ -627,6 +627,71 @@ static int link_release(lua_State *L)
     return 1;
 }
 
+static void each_sent(lua_State *L, const lsim *s, uint32_t link, const seg_filter *f,
+                      void (*fn)(lua_State *, const lsim *, size_t, void *), void *arg);
+static void remember(lua_State *L, const lsim *s, size_t i, void *arg);
+
+/* ---- crafted segments ---- */
+
+/* link:inject{from = host, flags = "RST", seq = n, ack = n, win = n,
+ * data = "...", sport = n, dport = n}: sends a crafted segment from `from`
+ * across the link. Fields not given are taken from the last segment `from`
+ * sent on this link (so "an RST in the current connection" needs only
+ * flags and seq); it goes through the link like any other packet. */
+static const char *const INJECT_KEYS[] = {"from", "flags", "seq", "ack", "win",
+                                          "data", "sport", "dport", NULL};
+
+static int link_inject(lua_State *L)
+{
+    lsim *s;
+    sim_link *l = lsim_link_check(L, 1, &s);
+    lsim_check_no_reentry(L, s, "link:inject");
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lsim_opts_check(L, 2, "link:inject", INJECT_KEYS);
+    int dir = dir_from_opts(L, 2, l, "link:inject");
+    if (dir < 0)
+        return luaL_error(L, "link:inject: needs from = <host>");
+    seg_filter f = {dir, 0, false, -1};
+    size_t last = 0;
+    each_sent(L, s, sim_link_id(l), &f, remember, &last);
+    tcp_seg seg;
+    memset(&seg, 0, sizeof seg);
+    if (last)
+        seg = rlog_at(s->log, last - 1)->seg;
+    seg.src_addr = sim_host_addr(sim_link_host(l, dir));
+    seg.dst_addr = sim_host_addr(sim_link_host(l, 1 - dir));
+    seg.has_mss = seg.has_wscale = seg.has_sack_perm = seg.has_ts = false;
+    const char *fl = lsim_opt_string(L, 2, "flags", NULL, "link:inject");
+    if (!fl || tcp_flags_parse(fl, &seg.flags) != 0)
+        return luaL_error(L, "link:inject: needs flags (like \"RST\"), got '%s'", fl ? fl : "");
+    seg.seq = (uint32_t)lsim_opt_int(L, 2, "seq", seg.seq, 0, UINT32_MAX, "link:inject");
+    seg.ack = (uint32_t)lsim_opt_int(L, 2, "ack", seg.ack, 0, UINT32_MAX, "link:inject");
+    seg.wnd = (uint16_t)lsim_opt_int(L, 2, "win", seg.wnd, 0, 65535, "link:inject");
+    seg.src_port = (uint16_t)lsim_opt_int(L, 2, "sport", seg.src_port, 1, 65535, "link:inject");
+    seg.dst_port = (uint16_t)lsim_opt_int(L, 2, "dport", seg.dst_port, 1, 65535, "link:inject");
+    size_t len = 0;
+    const char *data = NULL;
+    lua_getfield(L, 2, "data");
+    if (!lua_isnil(L, -1))
+        data = luaL_checklstring(L, -1, &len);
+    if (len > 1400)
+        return luaL_error(L, "link:inject: data is limited to 1400 bytes");
+    seg.payload = (const uint8_t *)data;
+    seg.len = (uint32_t)len;
+    if (!seg.src_port || !seg.dst_port)
+        return luaL_error(L, "link:inject: no earlier segment to copy ports from; give "
+                             "sport and dport");
+    uint8_t buf[1600];
+    size_t n = tcp_wire_encode(&seg, buf, sizeof buf);
+    sim_packet *p = n ? sim_packet_new(s->world, n) : NULL;
+    if (!p)
+        return luaL_error(L, "link:inject: could not build the segment");
+    memcpy(p->data, buf, n);
+    sim_host_send(sim_link_host(l, dir), p);
+    lua_pop(L, 1);
+    return 0;
+}
+
 /* ---- queries ---- */
 
 /* Calls fn for every SEND entry on the link matching the filter. */
@@ -763,6 +828,7 @@ void lsim_open_link(lua_State *L)
                                        {"release", link_release},
                                        {"segments", link_segments},
                                        {"last", link_last},
+                                       {"inject", link_inject},
                                        {NULL, NULL}};
     luaL_newmetatable(L, LSIM_LINK);
     luaL_setfuncs(L, meta, 0);

@@ -526,7 +526,9 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
     if (k != RLOG_NONE)
         return &log->pkts[k];
     const rlog_entry *e = &log->entries[i];
-    rlog_pkt row = {i, rec->host_id, host_by_addr(log, ipv4_dst(e->bytes, e->nbytes))};
+    bool first = e->kind == RLOG_SEND || e->kind == RLOG_DUP || e->kind == RLOG_DROP;
+    rlog_pkt row = {first ? i : RLOG_NONE, rec->host_id,
+                    host_by_addr(log, ipv4_dst(e->bytes, e->nbytes))};
     size_t o = rec->kind == SIM_TR_DUPLICATE ? map_get(&log->pkt_map, rec->origin_id) : RLOG_NONE;
     if (o != RLOG_NONE) {
         row.src = log->pkts[o].src;
@@ -545,9 +547,9 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
  * they are equal (a packet is usually traced several times unchanged). */
 static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
 {
-    size_t k = map_get(&log->pkt_map, rec->kind == SIM_TR_DUPLICATE && rec->len == 0
-                                          ? rec->origin_id
-                                          : rec->packet_id);
+    size_t k = map_get(&log->pkt_map, rec->packet_id);
+    if (k == RLOG_NONE && rec->kind == SIM_TR_DUPLICATE)
+        k = map_get(&log->pkt_map, rec->origin_id);
     const rlog_entry *prev = NULL;
     if (k != RLOG_NONE && log->pkts[k].first != RLOG_NONE)
         prev = &log->entries[log->pkts[k].first];

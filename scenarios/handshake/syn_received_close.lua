@@ -1,0 +1,18 @@
+-- Closing in SYN_RECEIVED (RFC 9293 §3.10.4, CLOSE in SYN-RECEIVED: "If no
+-- SENDs have been issued and there is no pending data to send, then form
+-- a FIN segment and send it, and enter FIN-WAIT-1 state"). Here two hosts
+-- open simultaneously and A closes while still in SYN_RECEIVED.
+local sim = tcpsim.new { seed = 1 }
+local a, b = sim:host "A", sim:host "B"
+local link = sim:link(a, b, { delay = "50ms" })
+
+local x = a:connect(b, 6000, { port = 5000 })
+local y = b:connect(a, 5000, { port = 6000 })
+x:on_state(function(sock, from, to)
+  if to == "SYN_RECEIVED" then sock:close() end
+end)
+sim:run()
+
+expect(x):contains { "CLOSED", "SYN_SENT", "SYN_RECEIVED", "FIN_WAIT_1" }
+expect(x):state "CLOSED"
+expect(y):contains { "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT" }
