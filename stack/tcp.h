@@ -74,16 +74,16 @@ typedef enum tcp_err {
     TCP_ECONNRESET = -8,   /* RST on a synchronized connection */
     TCP_ETIMEDOUT = -9,    /* retransmissions or keepalive probes exhausted */
     TCP_ENOMEM = -10,
-    TCP_EISCONN = -11,     /* connect on a connected socket */
-    TCP_ECLOSING = -12     /* RFC 9293 "connection closing" */
+    TCP_EISCONN = -11, /* connect on a connected socket */
+    TCP_ECLOSING = -12 /* RFC 9293 "connection closing" */
 } tcp_err;
 const char *tcp_err_name(int err); /* "ECONNREFUSED"; "OK" for 0 */
 
 /* ---- Behaviour profiles ------------------------------------------------ */
 
 typedef enum tcp_tw_rst_policy {
-    TCP_TW_RST_CLOSE,  /* RFC 9293 with RFC 5961: an RST at exactly RCV.NXT ends TIME_WAIT */
-    TCP_TW_RST_IGNORE  /* RFC 1337 protection: RSTs in TIME_WAIT are ignored */
+    TCP_TW_RST_CLOSE, /* RFC 9293 with RFC 5961: an RST at exactly RCV.NXT ends TIME_WAIT */
+    TCP_TW_RST_IGNORE /* RFC 1337 protection: RSTs in TIME_WAIT are ignored */
 } tcp_tw_rst_policy;
 
 typedef enum tcp_tw_syn_policy {
@@ -119,6 +119,8 @@ typedef struct tcp_profile {
     tcp_tw_syn_policy tw_syn;
     tcp_backlog_policy backlog_full;
     bool send_timestamps, send_wscale, send_sack_perm;
+    bool rst_on_data_after_close; /* data arriving after close() is answered with RST */
+    uint32_t init_cwnd_segs;      /* initial window in segments; 0: RFC 5681 §3.1 rule */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */
@@ -138,19 +140,15 @@ typedef enum tcp_event_kind {
     TCP_EV_ERROR    /* the connection ended with an error: detail is a tcp_err */
 } tcp_event_kind;
 
-typedef enum tcp_cause {
-    TCP_CAUSE_USER,
-    TCP_CAUSE_SEGMENT,
-    TCP_CAUSE_TIMER
-} tcp_cause;
+typedef enum tcp_cause { TCP_CAUSE_USER, TCP_CAUSE_SEGMENT, TCP_CAUSE_TIMER } tcp_cause;
 
 typedef enum tcp_timer_kind {
-    TCP_TIMER_RTX,        /* retransmission (SYN, SYN-ACK, data, FIN) */
-    TCP_TIMER_PERSIST,    /* zero-window probe */
+    TCP_TIMER_RTX,     /* retransmission (SYN, SYN-ACK, data, FIN) */
+    TCP_TIMER_PERSIST, /* zero-window probe */
     TCP_TIMER_DELACK,
     TCP_TIMER_KEEPALIVE,
-    TCP_TIMER_TIME_WAIT,  /* 2*MSL */
-    TCP_TIMER_FIN_WAIT_2  /* orphan timeout (profile) */
+    TCP_TIMER_TIME_WAIT, /* 2*MSL */
+    TCP_TIMER_FIN_WAIT_2 /* orphan timeout (profile) */
 } tcp_timer_kind;
 
 typedef enum tcp_user_call {
@@ -218,16 +216,16 @@ size_t tcp_conn_size(void);
 /* ---- Sockets (RFC 9293 §3.10.1 – §3.10.6) ---------------------------------- */
 
 typedef enum tcp_opt {
-    TCP_OPT_LINGER_ZERO,     /* 1: close() aborts with RST, no TIME_WAIT */
-    TCP_OPT_KEEPALIVE,       /* 0/1 */
+    TCP_OPT_LINGER_ZERO, /* 1: close() aborts with RST, no TIME_WAIT */
+    TCP_OPT_KEEPALIVE,   /* 0/1 */
     TCP_OPT_KEEPIDLE_NS,
     TCP_OPT_KEEPINTVL_NS,
     TCP_OPT_KEEPCNT,
     TCP_OPT_SNDBUF,
     TCP_OPT_RCVBUF,
     TCP_OPT_MSS,
-    TCP_OPT_MSL_NS,          /* this connection's MSL (TIME_WAIT = 2*MSL) */
-    TCP_OPT_ISN,             /* the ISN the next SYN uses (else random) */
+    TCP_OPT_MSL_NS, /* this connection's MSL (TIME_WAIT = 2*MSL) */
+    TCP_OPT_ISN,    /* the ISN the next SYN uses (else random) */
     TCP_OPT_NODELAY
 } tcp_opt;
 

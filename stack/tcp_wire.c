@@ -30,14 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum {
-    OPT_EOL = 0,
-    OPT_NOP = 1,
-    OPT_MSS = 2,
-    OPT_WS = 3,
-    OPT_SACK_PERM = 4,
-    OPT_TS = 8
-};
+enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SACK_PERM = 4, OPT_TS = 8 };
 
 #define IP_PROTO_TCP 6u
 #define IP_FLAG_DF   0x4000u
@@ -359,8 +352,7 @@ size_t tcp_wire_encode(const tcp_seg *seg, uint8_t *buf, size_t buf_len)
     if (seg->len > 0)
         memcpy(t + hlen, seg->payload, seg->len);
     tlen = hlen + seg->len;
-    wr16(t + 16,
-         (uint16_t)~tcp_wire_sum(t, tlen, pseudo_sum(seg->src_addr, seg->dst_addr, tlen)));
+    wr16(t + 16, (uint16_t)~tcp_wire_sum(t, tlen, pseudo_sum(seg->src_addr, seg->dst_addr, tlen)));
     return total;
 }
 

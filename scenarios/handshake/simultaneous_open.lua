@@ -13,6 +13,10 @@ sim:run_for "1s"
 
 expect(x):trace { "CLOSED", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED" }
 expect(y):trace { "CLOSED", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED" }
-expect(link):saw { "A>B SYN", "B>A SYN", "A>B SYN,ACK", "B>A SYN,ACK" }
+expect(link):saw { "A>B SYN", "B>A SYN" }
+-- then each side answers the SYN it received with a SYN,ACK carrying its own ISN
+expect(#link:segments { flags = "SYN,ACK", exact = true }):equals(2)
+local syn_a, synack_a = link:last { from = a, flags = "SYN", exact = true }, link:last { from = a, flags = "SYN,ACK" }
+expect(synack_a.seq):equals(syn_a.seq)
 expect(x):entered("SYN_RECEIVED", "50ms")
 expect(x):entered("ESTABLISHED", "100ms")

@@ -2,7 +2,7 @@
 -- SENDs have been issued and there is no pending data to send, then form
 -- a FIN segment and send it, and enter FIN-WAIT-1 state"). Here two hosts
 -- open simultaneously and A closes while still in SYN_RECEIVED.
-local sim = tcpsim.new { seed = 1 }
+local sim = tcpsim.new { seed = 1, msl = "5s" }
 local a, b = sim:host "A", sim:host "B"
 local link = sim:link(a, b, { delay = "50ms" })
 
@@ -11,8 +11,11 @@ local y = b:connect(a, 5000, { port = 6000 })
 x:on_state(function(sock, from, to)
   if to == "SYN_RECEIVED" then sock:close() end
 end)
+y:on_state(function(sock, from, to)
+  if to == "CLOSE_WAIT" then sock:close() end
+end)
 sim:run()
 
-expect(x):contains { "CLOSED", "SYN_SENT", "SYN_RECEIVED", "FIN_WAIT_1" }
-expect(x):state "CLOSED"
-expect(y):contains { "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT" }
+expect(x):contains { "CLOSED", "SYN_SENT", "SYN_RECEIVED", "FIN_WAIT_1", "TIME_WAIT", "CLOSED" }
+expect(x):never "ESTABLISHED"
+expect(y):trace { "CLOSED", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED" }

@@ -40,7 +40,6 @@ void sim_host_set_receiver(sim_host *h, sim_recv_fn fn, void *ctx);
 void sim_host_send(sim_host *h, sim_packet *p);
 
 /* Reports a protocol event into the trace (SIM_TR_HOST). */
-void sim_host_report(sim_host *h, uint32_t code, const char *text, const void *data,
-                     size_t len);
+void sim_host_report(sim_host *h, uint32_t code, const char *text, const void *data, size_t len);
 
 #endif

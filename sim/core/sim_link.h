@@ -32,12 +32,12 @@
 typedef struct sim_link sim_link;
 
 typedef struct sim_link_params {
-    sim_time_t delay_ns;         /* propagation delay */
-    sim_time_t jitter_ns;        /* extra uniform delay in [0, jitter_ns] */
-    uint64_t bandwidth_bps;      /* 0: infinite (no serialisation delay) */
-    uint32_t queue_packets;      /* 0: unlimited */
-    uint32_t mtu;                /* bytes, 68 .. SIM_PACKET_MAX */
-    uint32_t loss_ppb;           /* probabilities in parts per billion */
+    sim_time_t delay_ns;    /* propagation delay */
+    sim_time_t jitter_ns;   /* extra uniform delay in [0, jitter_ns] */
+    uint64_t bandwidth_bps; /* 0: infinite (no serialisation delay) */
+    uint32_t queue_packets; /* 0: unlimited */
+    uint32_t mtu;           /* bytes, 68 .. SIM_PACKET_MAX */
+    uint32_t loss_ppb;      /* probabilities in parts per billion */
     uint32_t duplicate_ppb;
     uint32_t reorder_ppb;
     sim_time_t reorder_delay_ns; /* extra delay for a reordered packet */
@@ -98,8 +98,8 @@ uint32_t sim_link_release(sim_link *l, int dir, uint32_t packet_id);
 
 /* Counters per direction. */
 typedef struct sim_link_stats {
-    uint64_t sent, delivered, dropped_loss, dropped_queue, dropped_mtu, dropped_down,
-        dropped_fault, duplicated, reordered, corrupted, held;
+    uint64_t sent, delivered, dropped_loss, dropped_queue, dropped_mtu, dropped_down, dropped_fault,
+        duplicated, reordered, corrupted, held;
     uint64_t bytes_delivered;
 } sim_link_stats;
 const sim_link_stats *sim_link_stats_get(const sim_link *l, int dir);

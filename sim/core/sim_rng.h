@@ -10,6 +10,7 @@
 #define SIM_RNG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct sim_rng {

@@ -30,12 +30,12 @@ typedef enum sim_trace_kind {
 
 typedef enum sim_drop_reason {
     SIM_DROP_NONE,
-    SIM_DROP_LOSS,      /* random loss */
-    SIM_DROP_QUEUE,     /* tail drop: the queue was full */
-    SIM_DROP_MTU,       /* larger than the link MTU */
-    SIM_DROP_LINK_DOWN, /* partitioned */
-    SIM_DROP_FAULT,     /* the fault hook said drop */
-    SIM_DROP_NO_ROUTE,  /* no link from the sender to the destination */
+    SIM_DROP_LOSS,       /* random loss */
+    SIM_DROP_QUEUE,      /* tail drop: the queue was full */
+    SIM_DROP_MTU,        /* larger than the link MTU */
+    SIM_DROP_LINK_DOWN,  /* partitioned */
+    SIM_DROP_FAULT,      /* the fault hook said drop */
+    SIM_DROP_NO_ROUTE,   /* no link from the sender to the destination */
     SIM_DROP_NO_RECEIVER /* the destination host has no receive hook */
 } sim_drop_reason;
 

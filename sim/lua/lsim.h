@@ -50,24 +50,24 @@ typedef struct lsim_trace_step {
 typedef struct lsim_sock {
     uint32_t host;
     tcp_sock_id id;
-    uint32_t parent;   /* index of the listener's record, or UINT32_MAX */
+    uint32_t parent; /* index of the listener's record, or UINT32_MAX */
     tcp_state state;
-    bool alive;        /* the stack still has the connection */
-    bool released;     /* close/abort called: no more user calls */
+    bool alive;    /* the stack still has the connection */
+    bool released; /* close/abort called: no more user calls */
     bool autoread;
-    bool accepted;     /* handed out by accept() */
+    bool accepted; /* handed out by accept() */
     int error;
     uint16_t lport, rport; /* remembered once known */
     uint32_t raddr;
-    tcp_stats stats;   /* last known counters (kept after reclaim) */
+    tcp_stats stats; /* last known counters (kept after reclaim) */
     lsim_trace_step *trace;
     uint32_t ntrace, captrace;
-    char *rx;          /* bytes read so far */
+    char *rx; /* bytes read so far */
     size_t nrx, caprx;
-    char *tx;          /* bytes given to send() not yet taken by the stack */
+    char *tx; /* bytes given to send() not yet taken by the stack */
     size_t ntx, offtx;
     bool close_pending, shutdown_pending; /* wait for tx to drain */
-    int on_state_ref;  /* LUA_NOREF or a registry ref */
+    int on_state_ref;                     /* LUA_NOREF or a registry ref */
 } lsim_sock;
 
 typedef struct lsim_host {
@@ -100,18 +100,18 @@ typedef enum lsim_rule_action {
 
 typedef struct lsim_rule {
     uint32_t link;
-    int dir;             /* -1: both */
+    int dir; /* -1: both */
     lsim_rule_action action;
     uint8_t flags_all;   /* these flags must be set */
     uint8_t flags_exact; /* with exact: flags (less PSH) must equal this */
     bool exact;
-    int64_t len;         /* payload length to match, -1 any */
-    uint32_t skip;       /* matches to let pass first (nth - 1) */
-    uint32_t count;      /* matches to act on; 0 = rule spent */
+    int64_t len;    /* payload length to match, -1 any */
+    uint32_t skip;  /* matches to let pass first (nth - 1) */
+    uint32_t count; /* matches to act on; 0 = rule spent */
     uint64_t delay_ns;
     uint32_t copies;
-    int when_ref;        /* LUA_NOREF or predicate() */
-    int match_ref;       /* LUA_NOREF or predicate(segment) */
+    int when_ref;  /* LUA_NOREF or predicate() */
+    int match_ref; /* LUA_NOREF or predicate(segment) */
     uint32_t fired;
     uint32_t *held; /* ids of packets this rule holds */
     uint32_t nheld, capheld;
@@ -131,10 +131,11 @@ struct lsim {
     uint32_t npending, cappending;
     lsim_rule *rules;
     uint32_t nrules, caprules;
-    int in_stack;        /* > 0 while a stack call is under way */
-    int in_hook;         /* > 0 while Lua runs inside the event loop */
-    bool failed;         /* a Lua error inside the loop stopped the world */
-    int error_ref;       /* the error value to re-raise */
+    int in_stack;    /* > 0 while a stack call is under way */
+    int in_hook;     /* > 0 while Lua runs inside the event loop */
+    bool failed;     /* a Lua error inside the loop stopped the world */
+    bool in_pending; /* run_pending is under way */
+    int error_ref;   /* the error value to re-raise */
     bool closed;
 };
 
@@ -215,7 +216,7 @@ typedef struct lsim_config {
     const char *file;
     bool seed_set;
     uint64_t seed;
-    const char *profile;  /* NULL: the scenario's */
+    const char *profile; /* NULL: the scenario's */
     bool unsafe;
     const char *lib_paths[16];
     int nlib_paths;

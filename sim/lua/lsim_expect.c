@@ -129,7 +129,7 @@ static int e_trace(lua_State *L)
     bool ok = n == k->ntrace;
     for (size_t i = 0; ok && i < n; i++)
         ok = k->trace[i].state == exp[i];
-    return states_verdict(L, ok, ": expect(socket):trace", exp, n, k);
+    return states_verdict(L, ok, "expect(socket):trace", exp, n, k);
 }
 
 /* expect(sock):contains{...}: the states appear in this order (gaps allowed). */
@@ -143,7 +143,7 @@ static int e_contains(lua_State *L)
     for (uint32_t i = 0; i < k->ntrace && j < n; i++)
         if (k->trace[i].state == exp[j])
             j++;
-    return states_verdict(L, j == n, ": expect(socket):contains", exp, n, k);
+    return states_verdict(L, j == n, "expect(socket):contains", exp, n, k);
 }
 
 static int e_state(lua_State *L)
@@ -153,7 +153,7 @@ static int e_state(lua_State *L)
     tcp_state want = check_state_name(L, 2, "expect:state");
     lua_pushfstring(L, "  expected state: %s\n  actual state:   %s\n", tcp_state_name(want),
                     tcp_state_name(k->state));
-    return verdict(L, k->state == want, ": expect(socket):state");
+    return verdict(L, k->state == want, "expect(socket):state");
 }
 
 static int e_never(lua_State *L)
@@ -165,7 +165,7 @@ static int e_never(lua_State *L)
     for (uint32_t i = 0; i < k->ntrace; i++)
         ok = ok && k->trace[i].state != st;
     tcp_state one[1] = {st};
-    return states_verdict(L, ok, ": expect(socket):never (state must not appear)", one, 1, k);
+    return states_verdict(L, ok, "expect(socket):never (state must not appear)", one, 1, k);
 }
 
 /* expect(sock):error("ECONNREFUSED") or :error(nil) for none. */
@@ -176,7 +176,7 @@ static int e_error(lua_State *L)
     const char *want = luaL_optstring(L, 2, "OK");
     const char *got = tcp_err_name(k->error);
     lua_pushfstring(L, "  expected error: %s\n  actual error:   %s\n", want, got);
-    return verdict(L, strcmp(want, got) == 0, ": expect(socket):error");
+    return verdict(L, strcmp(want, got) == 0, "expect(socket):error");
 }
 
 /* The index of the last visit of state st (or the nth visit), -1 if none. */
@@ -223,8 +223,7 @@ static int e_entered(lua_State *L)
     int i = find_visit(k, st, luaL_optinteger(L, 4, 0));
     bool have = i >= 0;
     uint64_t got = have ? k->trace[i].time_ns : 0;
-    return time_verdict(L, have && got == want, ": expect(socket):entered", "entry", want, have,
-                        got);
+    return time_verdict(L, have && got == want, "expect(socket):entered", "entry", want, have, got);
 }
 
 /* expect(sock):left(state, time [, nth]): when the (last) visit ended. */
@@ -237,7 +236,7 @@ static int e_left(lua_State *L)
     int i = find_visit(k, st, luaL_optinteger(L, 4, 0));
     bool have = i >= 0 && (uint32_t)i + 1 < k->ntrace;
     uint64_t got = have ? k->trace[i + 1].time_ns : 0;
-    return time_verdict(L, have && got == want, ": expect(socket):left", "exit", want, have, got);
+    return time_verdict(L, have && got == want, "expect(socket):left", "exit", want, have, got);
 }
 
 /* expect(sock):spent(state, duration [, nth]): time between entry and exit. */
@@ -256,9 +255,9 @@ static int e_spent(lua_State *L)
         sim_duration_format(got, b, sizeof b);
     else
         snprintf(b, sizeof b, "(state not left)");
-    lua_pushfstring(L, "  expected time in %s: %s\n  actual:              %s\n",
-                    tcp_state_name(st), a, b);
-    return verdict(L, have && got == want, ": expect(socket):spent");
+    lua_pushfstring(L, "  expected time in %s: %s\n  actual:              %s\n", tcp_state_name(st),
+                    a, b);
+    return verdict(L, have && got == want, "expect(socket):spent");
 }
 
 /* expect(sock):received(bytes): everything read so far (and now readable). */
@@ -275,7 +274,7 @@ static int e_received(lua_State *L)
         diff++;
     lua_pushfstring(L, "  expected %d bytes, received %d; first difference at byte %d\n", (int)n,
                     (int)k->nrx, (int)diff);
-    return verdict(L, ok, ": expect(socket):received");
+    return verdict(L, ok, "expect(socket):received");
 }
 
 /* expect(link):saw{"A>B SYN", ...}: these segments were sent, in this order
@@ -331,12 +330,12 @@ static int exchange(lua_State *L, bool exact, const char *what)
 
 static int e_saw(lua_State *L)
 {
-    return exchange(L, false, ": expect(link):saw");
+    return exchange(L, false, "expect(link):saw");
 }
 
 static int e_exchange(lua_State *L)
 {
-    return exchange(L, true, ": expect(link):exchange");
+    return exchange(L, true, "expect(link):exchange");
 }
 
 /* expect(v):equals(w) — plain values (numbers, strings, booleans). */
@@ -348,7 +347,7 @@ static int e_equals(lua_State *L)
     const char *want = luaL_tolstring(L, 2, NULL);
     const char *got = luaL_tolstring(L, 3, NULL);
     lua_pushfstring(L, "  expected: %s\n  actual:   %s\n", want, got);
-    return verdict(L, ok, ": expect(value):equals");
+    return verdict(L, ok, "expect(value):equals");
 }
 
 static int e_holds(lua_State *L)
@@ -356,7 +355,7 @@ static int e_holds(lua_State *L)
     subject(L);
     bool ok = lua_toboolean(L, -1);
     lua_pushfstring(L, "  %s\n", luaL_optstring(L, 2, "condition was false"));
-    return verdict(L, ok, ": expect(value):holds");
+    return verdict(L, ok, "expect(value):holds");
 }
 
 static int compare_num(lua_State *L, bool at_least)
@@ -370,9 +369,9 @@ static int compare_num(lua_State *L, bool at_least)
         return luaL_error(L, "expect(value):%s needs a number, got %s",
                           at_least ? "at_least" : "at_most", luaL_typename(L, 3));
     bool ok = at_least ? v >= lim : v <= lim;
-    lua_pushfstring(L, "  expected a value %s %s\n  actual: %s\n", at_least ? ">=" : "<=",
-                    lua_tostring(L, 2), lua_tostring(L, -1));
-    return verdict(L, ok, at_least ? ": expect(value):at_least" : ": expect(value):at_most");
+    lua_pushfstring(L, "  expected a value %s %s\n  actual: %s\n",
+                    at_least ? ">=" : "<=", lua_tostring(L, 2), lua_tostring(L, -1));
+    return verdict(L, ok, at_least ? "expect(value):at_least" : "expect(value):at_most");
 }
 
 static int e_at_least(lua_State *L)
@@ -401,11 +400,11 @@ void lsim_open_expect(lua_State *L)
     c->checked = c->failed = 0;
     lua_setfield(L, LUA_REGISTRYINDEX, EXPECT_STATE);
     static const luaL_Reg methods[] = {
-        {"trace", e_trace},       {"contains", e_contains}, {"state", e_state},
-        {"never", e_never},       {"error", e_error},       {"entered", e_entered},
-        {"left", e_left},         {"spent", e_spent},       {"received", e_received},
-        {"saw", e_saw},           {"exchange", e_exchange}, {"equals", e_equals},
-        {"holds", e_holds},       {"at_least", e_at_least}, {"at_most", e_at_most},
+        {"trace", e_trace}, {"contains", e_contains}, {"state", e_state},
+        {"never", e_never}, {"error", e_error},       {"entered", e_entered},
+        {"left", e_left},   {"spent", e_spent},       {"received", e_received},
+        {"saw", e_saw},     {"exchange", e_exchange}, {"equals", e_equals},
+        {"holds", e_holds}, {"at_least", e_at_least}, {"at_most", e_at_most},
         {NULL, NULL}};
     luaL_newmetatable(L, EXPECT_MT);
     lua_newtable(L);

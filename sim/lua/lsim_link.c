@@ -17,9 +17,9 @@
 
 /* ---- parameters ---- */
 
-static const char *const LINK_KEYS[] = {"delay",   "jitter", "bandwidth", "queue",
-                                        "mtu",     "loss",   "duplicate", "reorder",
-                                        "reorder_delay", "corrupt", "up", NULL};
+static const char *const LINK_KEYS[] = {"delay",         "jitter",  "bandwidth", "queue",
+                                        "mtu",           "loss",    "duplicate", "reorder",
+                                        "reorder_delay", "corrupt", "up",        NULL};
 
 static uint64_t parse_bandwidth(lua_State *L, int idx, const char *where)
 {
@@ -42,8 +42,10 @@ static uint64_t parse_bandwidth(lua_State *L, int idx, const char *where)
     else if (strcmp(end, "Gbps") == 0)
         mult = 1000000000;
     if (!mult || end == t || t[0] == '-')
-        luaL_error(L, "%s: bandwidth must be bits per second or a string like \"10Mbps\", "
-                      "got '%s'", where, t);
+        luaL_error(L,
+                   "%s: bandwidth must be bits per second or a string like \"10Mbps\", "
+                   "got '%s'",
+                   where, t);
     return n * mult;
 }
 
@@ -638,7 +640,7 @@ static void remember(lua_State *L, const lsim *s, size_t i, void *arg);
  * across the link. Fields not given are taken from the last segment `from`
  * sent on this link (so "an RST in the current connection" needs only
  * flags and seq); it goes through the link like any other packet. */
-static const char *const INJECT_KEYS[] = {"from", "flags", "seq", "ack", "win",
+static const char *const INJECT_KEYS[] = {"from", "flags", "seq",   "ack", "win",
                                           "data", "sport", "dport", NULL};
 
 static int link_inject(lua_State *L)

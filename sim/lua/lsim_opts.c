@@ -68,8 +68,10 @@ uint64_t lsim_check_duration(lua_State *L, int arg, const char *where)
 {
     if (lua_type(L, arg) == LUA_TNUMBER) {
         if (!lua_isinteger(L, arg))
-            luaL_error(L, "%s: a duration is a string with a unit (\"1.5s\") or integer "
-                          "nanoseconds, got %s", where, lua_tostring(L, arg));
+            luaL_error(L,
+                       "%s: a duration is a string with a unit (\"1.5s\") or integer "
+                       "nanoseconds, got %s",
+                       where, lua_tostring(L, arg));
         lua_Integer v = lua_tointeger(L, arg);
         if (v < 0)
             luaL_error(L, "%s: duration must not be negative, got %I", where, (LUAI_UACINT)v);
@@ -116,8 +118,7 @@ uint32_t lsim_opt_prob(lua_State *L, int idx, const char *key, uint32_t def, con
         } else if (lua_type(L, -1) == LUA_TNUMBER) {
             lua_Number n = lua_tonumber(L, -1);
             if (!(n >= 0.0 && n <= 1.0))
-                luaL_error(L, "%s: %s must be in [0,1], got %s", where, key,
-                           lua_tostring(L, -1));
+                luaL_error(L, "%s: %s must be in [0,1], got %s", where, key, lua_tostring(L, -1));
             v = (uint32_t)(n * 1e9 + 0.5);
         } else {
             luaL_error(L, "%s: %s must be a number in [0,1], got %s", where, key,
@@ -140,8 +141,7 @@ int64_t lsim_opt_int(lua_State *L, int idx, const char *key, int64_t def, int64_
         lua_Integer n = lua_tointegerx(L, -1, &isint);
         if (!isint)
             luaL_error(L, "%s: %s must be an integer, got %s", where, key,
-                       lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
-                                                      : luaL_typename(L, -1));
+                       lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
         if (n < lo || n > hi)
             luaL_error(L, "%s: %s must be in [%I,%I], got %I", where, key, (LUAI_UACINT)lo,
                        (LUAI_UACINT)hi, (LUAI_UACINT)n);
@@ -159,8 +159,7 @@ bool lsim_opt_bool(lua_State *L, int idx, const char *key, bool def, const char 
     bool v = def;
     if (!lua_isnil(L, -1)) {
         if (!lua_isboolean(L, -1))
-            luaL_error(L, "%s: %s must be true or false, got %s", where, key,
-                       luaL_typename(L, -1));
+            luaL_error(L, "%s: %s must be true or false, got %s", where, key, luaL_typename(L, -1));
         v = lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
@@ -193,7 +192,10 @@ typedef struct knob {
     size_t offset;
 } knob;
 
-#define KNOB(n, k, f) {n, k, offsetof(tcp_profile, f)}
+#define KNOB(n, k, f)                                                                              \
+    {                                                                                              \
+        n, k, offsetof(tcp_profile, f)                                                             \
+    }
 static const knob KNOBS[] = {
     KNOB("msl", K_DURATION, msl_ns),
     KNOB("time_wait", K_DURATION, time_wait_ns),
@@ -235,8 +237,8 @@ static void apply_knob(lua_State *L, int idx, const knob *k, tcp_profile *p, con
         bool has = !lua_isnil(L, -1);
         lua_pop(L, 1);
         if (has)
-            p->tw_rst = lsim_opt_bool(L, idx, k->name, false, where) ? TCP_TW_RST_IGNORE
-                                                                     : TCP_TW_RST_CLOSE;
+            p->tw_rst =
+                lsim_opt_bool(L, idx, k->name, false, where) ? TCP_TW_RST_IGNORE : TCP_TW_RST_CLOSE;
         return;
     }
     switch (k->kind) {

@@ -64,12 +64,18 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
-    (void)ar;
     runtime *rt = rt_of(L);
     rt->instructions += HOOK_EVERY;
-    if (rt->instructions > rt->cfg.max_instructions)
-        luaL_error(L, "instruction limit of %I reached (an endless loop? raise it with "
-                      "--max-instructions)", (LUAI_UACINT)rt->cfg.max_instructions);
+    if (rt->instructions <= rt->cfg.max_instructions)
+        return;
+    /* In a hook, luaL_where would name the hook; the running function's
+     * record (ar) says where the script was. */
+    lua_getinfo(L, "Sl", ar);
+    lua_pushfstring(L,
+                    "%s:%d: instruction limit of %I reached (an endless loop? raise it with "
+                    "--max-instructions)",
+                    ar->short_src, ar->currentline, (LUAI_UACINT)rt->cfg.max_instructions);
+    lua_error(L);
 }
 
 /* ---- math.random on the seeded generator ---- */
@@ -173,8 +179,9 @@ static int l_pairs(lua_State *L)
     while (lua_next(L, 1)) {
         lua_pop(L, 1);
         if (key_rank(L, -1) == 3)
-            return luaL_error(L, "pairs: a table with %s keys has no deterministic order "
-                                 "(use numbers, strings or booleans as keys)",
+            return luaL_error(L,
+                              "pairs: a table with %s keys has no deterministic order "
+                              "(use numbers, strings or booleans as keys)",
                               luaL_typename(L, -1));
         lua_pushvalue(L, -1);
         lua_rawseti(L, 2, ++n);

@@ -45,8 +45,7 @@ uint32_t lsim_sock_record(lsim *s, uint32_t host, tcp_sock_id id, uint32_t paren
     return idx;
 }
 
-static void trace_append(lsim_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
-                         const char *note)
+static void trace_append(lsim_sock *k, uint64_t t, tcp_state st, tcp_cause cause, const char *note)
 {
     k->trace = lsim_grow(k->trace, &k->captrace, k->ntrace + 1, sizeof *k->trace);
     lsim_trace_step *step = &k->trace[k->ntrace++];
@@ -87,7 +86,7 @@ void lsim_sock_on_event(lsim *s, lsim_host *h, const tcp_event *ev)
     const tcp_stats *st = h->stack ? tcp_sock_stats(h->stack, ev->sock) : NULL;
     if (st)
         k->stats = *st;
-    if (k->lport == 0 && h->stack)
+    if ((k->lport == 0 || k->raddr == 0) && h->stack)
         tcp_sock_endpoints(h->stack, ev->sock, &k->lport, &k->raddr, &k->rport);
     switch (ev->kind) {
     case TCP_EV_STATE:
@@ -157,11 +156,11 @@ typedef struct opt_map {
 } opt_map;
 
 static const opt_map OPTS[] = {
-    {"linger0", TCP_OPT_LINGER_ZERO, 2},   {"keepalive", TCP_OPT_KEEPALIVE, 2},
-    {"keepidle", TCP_OPT_KEEPIDLE_NS, 1},  {"keepintvl", TCP_OPT_KEEPINTVL_NS, 1},
-    {"keepcnt", TCP_OPT_KEEPCNT, 0},       {"sndbuf", TCP_OPT_SNDBUF, 0},
-    {"rcvbuf", TCP_OPT_RCVBUF, 0},         {"mss", TCP_OPT_MSS, 0},
-    {"msl", TCP_OPT_MSL_NS, 1},            {"isn", TCP_OPT_ISN, 0},
+    {"linger0", TCP_OPT_LINGER_ZERO, 2},  {"keepalive", TCP_OPT_KEEPALIVE, 2},
+    {"keepidle", TCP_OPT_KEEPIDLE_NS, 1}, {"keepintvl", TCP_OPT_KEEPINTVL_NS, 1},
+    {"keepcnt", TCP_OPT_KEEPCNT, 0},      {"sndbuf", TCP_OPT_SNDBUF, 0},
+    {"rcvbuf", TCP_OPT_RCVBUF, 0},        {"mss", TCP_OPT_MSS, 0},
+    {"msl", TCP_OPT_MSL_NS, 1},           {"isn", TCP_OPT_ISN, 0},
     {"nodelay", TCP_OPT_NODELAY, 2},
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
@@ -187,14 +186,12 @@ static void apply_opts(lua_State *L, tcp_stack *st, tcp_sock_id id, int idx, con
     }
 }
 
-static const char *const LISTEN_OPTS[] = {"backlog", "autoread", "linger0",  "keepalive",
-                                          "keepidle", "keepintvl", "keepcnt", "sndbuf",
-                                          "rcvbuf",  "mss",      "msl",      "nodelay",
-                                          NULL};
-static const char *const CONNECT_OPTS[] = {"port",     "autoread", "linger0", "keepalive",
-                                           "keepidle", "keepintvl", "keepcnt", "sndbuf",
-                                           "rcvbuf",   "mss",      "msl",     "isn",
-                                           "nodelay",  NULL};
+static const char *const LISTEN_OPTS[] = {
+    "backlog", "autoread", "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",
+    "sndbuf",  "rcvbuf",   "mss",     "msl",       "nodelay",  NULL};
+static const char *const CONNECT_OPTS[] = {
+    "port",   "autoread", "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",
+    "sndbuf", "rcvbuf",   "mss",     "msl",       "isn",      "nodelay",   NULL};
 
 static uint32_t new_socket(lua_State *L, lsim *s, lsim_host *h, const char *what)
 {
@@ -206,7 +203,8 @@ static uint32_t new_socket(lua_State *L, lsim *s, lsim_host *h, const char *what
     lsim_stack_leave(s, h);
     check_rc(L, rc, what);
     uint32_t idx = lsim_sock_record(s, h->index, id, NO_SOCK, TCP_CLOSED);
-    trace_append(lsim_sock_at(s, idx), sim_world_now(s->world), TCP_CLOSED, TCP_CAUSE_USER, "socket()");
+    trace_append(lsim_sock_at(s, idx), sim_world_now(s->world), TCP_CLOSED, TCP_CAUSE_USER,
+                 "socket()");
     return idx;
 }
 
@@ -261,8 +259,7 @@ int lsim_host_connect(lua_State *L)
     uint32_t raddr = peer_addr(L, 2, "host:connect");
     lua_Integer rport = luaL_checkinteger(L, 3);
     if (rport < 1 || rport > 65535)
-        return luaL_error(L, "host:connect: port must be in [1,65535], got %I",
-                          (LUAI_UACINT)rport);
+        return luaL_error(L, "host:connect: port must be in [1,65535], got %I", (LUAI_UACINT)rport);
     lsim_opts_check(L, 4, "host:connect", CONNECT_OPTS);
     uint16_t lport = (uint16_t)lsim_opt_int(L, 4, "port", 0, 0, 65535, "host:connect");
     bool autoread = lsim_opt_bool(L, 4, "autoread", false, "host:connect");
@@ -520,10 +517,9 @@ static int sock_setopt(lua_State *L)
     lsim_sock *k = lsim_sock_check(L, 1, &s);
     tcp_stack *st = live_stack(L, s, k, "socket:setopt");
     luaL_checktype(L, 2, LUA_TTABLE);
-    static const char *const names[] = {"linger0", "keepalive", "keepidle", "keepintvl",
-                                        "keepcnt", "sndbuf",    "rcvbuf",   "mss",
-                                        "msl",     "isn",       "nodelay",  "autoread",
-                                        NULL};
+    static const char *const names[] = {"linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",
+                                        "sndbuf",  "rcvbuf",    "mss",      "msl",       "isn",
+                                        "nodelay", "autoread",  NULL};
     lsim_opts_check(L, 2, "socket:setopt", names);
     k->autoread = lsim_opt_bool(L, 2, "autoread", k->autoread, "socket:setopt");
     lsim_host *h = s->hosts[k->host];
@@ -679,9 +675,9 @@ void lsim_open_sock(lua_State *L)
     static const luaL_Reg meta[] = {
         {"__index", sock_index}, {"__tostring", sock_tostring}, {NULL, NULL}};
     static const luaL_Reg methods[] = {
-        {"send", sock_send},         {"recv", sock_recv},     {"shutdown", sock_shutdown},
-        {"close", sock_close},       {"abort", sock_abort},   {"accept", sock_accept},
-        {"setopt", sock_setopt},     {"on_state", sock_on_state}, {NULL, NULL}};
+        {"send", sock_send},     {"recv", sock_recv},         {"shutdown", sock_shutdown},
+        {"close", sock_close},   {"abort", sock_abort},       {"accept", sock_accept},
+        {"setopt", sock_setopt}, {"on_state", sock_on_state}, {NULL, NULL}};
     luaL_newmetatable(L, LSIM_SOCK);
     luaL_setfuncs(L, meta, 0);
     lua_newtable(L);

@@ -154,13 +154,20 @@ static void raise_if_failed(lua_State *L, lsim *s)
 void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what)
 {
     if (s->in_stack > 0)
-        luaL_error(L, "%s cannot be called while the stack is processing (from a fault "
-                      "predicate or hook); use sim:at or on_state instead", what);
+        luaL_error(L,
+                   "%s cannot be called while the stack is processing (from a fault "
+                   "predicate or hook); use sim:at or on_state instead",
+                   what);
 }
 
 /* State-change callbacks queued during stack calls. */
 static void run_pending(lsim *s)
 {
+    /* A callback may call the stack again, which ends here again: the outer
+     * call owns the queue and also runs what the inner calls appended. */
+    if (s->in_pending)
+        return;
+    s->in_pending = true;
     lua_State *L = s->L;
     for (uint32_t i = 0; i < s->npending && !s->failed; i++) {
         lsim_pending pd = s->pending[i];
@@ -177,6 +184,7 @@ static void run_pending(lsim *s)
         lsim_call_in_loop(s, 3, 0);
     }
     s->npending = 0;
+    s->in_pending = false;
 }
 
 /* ---- Lua: tcpsim.new ---- */
@@ -238,8 +246,8 @@ static int sim_new(lua_State *L)
     if (cfg->profile)
         pname = cfg->profile;
     const tcp_profile *base = profile_named(L, pname, "tcpsim.new");
-    uint64_t max_events = (uint64_t)lsim_opt_int(L, 1, "max_events", (int64_t)cfg->max_events,
-                                                 1, INT64_MAX, "tcpsim.new");
+    uint64_t max_events = (uint64_t)lsim_opt_int(L, 1, "max_events", (int64_t)cfg->max_events, 1,
+                                                 INT64_MAX, "tcpsim.new");
     uint64_t max_time = lsim_opt_duration(L, 1, "max_time", cfg->max_time_ns, "tcpsim.new");
 
     lsim *s = lua_newuserdatauv(L, sizeof *s, 1);
@@ -595,8 +603,12 @@ static int host_crash(lua_State *L)
         lsim_sock *k = lsim_sock_at(s, i);
         if (k->host != h->index || !k->alive)
             continue;
-        tcp_event ev = {.kind = TCP_EV_STATE, .time_ns = now, .sock = k->id,
-                        .from = k->state, .to = TCP_CLOSED, .cause = TCP_CAUSE_USER,
+        tcp_event ev = {.kind = TCP_EV_STATE,
+                        .time_ns = now,
+                        .sock = k->id,
+                        .from = k->state,
+                        .to = TCP_CLOSED,
+                        .cause = TCP_CAUSE_USER,
                         .note = "host crash"};
         rlog_tcp_event(s->log, h->index, &ev);
         lsim_sock_on_event(s, h, &ev);
@@ -670,9 +682,7 @@ static int host_eq(lua_State *L)
     return 1;
 }
 
-
-static void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
-                      const luaL_Reg *methods)
+static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
 {
     luaL_newmetatable(L, name);
     luaL_setfuncs(L, meta, 0);
@@ -686,15 +696,13 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
 
 void lsim_open_sim(lua_State *L)
 {
-    static const luaL_Reg sim_meta[] = {{"__index", sim_index},
-                                        {"__gc", sim_gc},
-                                        {"__tostring", sim_tostring},
-                                        {NULL, NULL}};
+    static const luaL_Reg sim_meta[] = {
+        {"__index", sim_index}, {"__gc", sim_gc}, {"__tostring", sim_tostring}, {NULL, NULL}};
     static const luaL_Reg sim_methods[] = {
-        {"host", sim_add_host},       {"link", lsim_sim_link},   {"run", sim_run},
-        {"run_for", sim_run_for}, {"run_to", sim_run_to},    {"run_until", sim_run_until},
-        {"step", sim_step},       {"at", sim_at},            {"after", sim_after},
-        {"log", sim_log},         {"duration", l_duration},  {NULL, NULL}};
+        {"host", sim_add_host},   {"link", lsim_sim_link},  {"run", sim_run},
+        {"run_for", sim_run_for}, {"run_to", sim_run_to},   {"run_until", sim_run_until},
+        {"step", sim_step},       {"at", sim_at},           {"after", sim_after},
+        {"log", sim_log},         {"duration", l_duration}, {NULL, NULL}};
     static const luaL_Reg host_meta[] = {
         {"__index", host_index}, {"__tostring", host_tostring}, {"__eq", host_eq}, {NULL, NULL}};
     static const luaL_Reg host_methods[] = {{"listen", lsim_host_listen},

@@ -62,11 +62,13 @@ typedef struct run_opts {
     const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot;
 } run_opts;
 
-static int usage_error(const char *fmt, const char *arg)
+/* Prints "tcpsim: MSG 'ARG'" and the hint; returns the exit status 2. */
+static int usage_error(const char *msg, const char *arg)
 {
-    fprintf(stderr, "tcpsim: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(try tcpsim run --help)\n");
+    if (arg)
+        fprintf(stderr, "tcpsim: %s '%s'\n(try tcpsim run --help)\n", msg, arg);
+    else
+        fprintf(stderr, "tcpsim: %s\n(try tcpsim run --help)\n", msg);
     return 2;
 }
 
@@ -158,18 +160,18 @@ static int parse_run(int argc, char **argv, run_opts *o)
             o->quiet = true;
         } else if (strcmp(a, "--seed") == 0) {
             if (cli_parse_u64(v, &o->cfg.seed) != 0 || o->cfg.seed > INT64_MAX)
-                return usage_error("--seed needs a non-negative integer, got '%s'", v ? v : "");
+                return usage_error("--seed needs a non-negative integer, got", v ? v : "");
             o->cfg.seed_set = true;
             i++;
         } else if (strcmp(a, "--width") == 0) {
             uint64_t w;
             if (cli_parse_u64(v, &w) != 0 || w < 40 || w > 1000)
-                return usage_error("--width must be in [40,1000], got '%s'", v ? v : "");
+                return usage_error("--width must be in [40,1000], got", v ? v : "");
             o->width = (int)w;
             i++;
         } else if (strcmp(a, "--trace") == 0) {
             if (!v || (strcmp(v, "text") && strcmp(v, "json")))
-                return usage_error("--trace takes text or json, got '%s'", v ? v : "");
+                return usage_error("--trace takes text or json, got", v ? v : "");
             o->trace = v;
             i++;
         } else if (strcmp(a, "--trace-out") == 0) {
@@ -183,21 +185,21 @@ static int parse_run(int argc, char **argv, run_opts *o)
         } else if (strcmp(a, "--state-diagram") == 0) {
             slot = &o->dot;
         } else if (a[0] == '-') {
-            return usage_error("unknown option '%s'", a);
+            return usage_error("unknown option", a);
         } else if (!o->cfg.file) {
             o->cfg.file = a;
         } else {
-            return usage_error("one scenario file at a time (got also '%s'); use tcpsim test", a);
+            return usage_error("one scenario file at a time (use tcpsim test); also got", a);
         }
         if (slot) {
             if (!v)
-                return usage_error("%s needs a file name", a);
+                return usage_error("this option needs a file name:", a);
             *slot = v;
             i++;
         }
     }
     if (!o->cfg.file)
-        return usage_error("%s", "run needs a scenario file");
+        return usage_error("run needs a scenario file", NULL);
     return 0;
 }
 

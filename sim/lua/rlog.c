@@ -241,6 +241,20 @@ static uint32_t host_by_addr(const rlog *log, uint32_t addr)
     return UINT32_MAX;
 }
 
+int rlog_link_ends(const rlog *log, uint32_t link, uint8_t dir, uint32_t *from, uint32_t *to)
+{
+    for (size_t i = 0; i < log->count; i++) {
+        const rlog_entry *e = &log->entries[i];
+        if (e->kind == RLOG_LINK || e->link != link || e->src_host == UINT32_MAX ||
+            e->dst_host == UINT32_MAX)
+            continue;
+        *from = e->dir == dir ? e->src_host : e->dst_host;
+        *to = e->dir == dir ? e->dst_host : e->src_host;
+        return 0;
+    }
+    return -1;
+}
+
 size_t rlog_count(const rlog *log)
 {
     return log->count;
@@ -268,8 +282,7 @@ static void learn_ports(rlog *log, uint32_t host, uint32_t sock, uint16_t lport,
     map_put(&log->sock_map, sock_key(host, sock), log->nsocks++);
 }
 
-int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lport,
-                    uint16_t *rport)
+int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lport, uint16_t *rport)
 {
     size_t k = map_get(&log->sock_map, sock_key(host, sock));
     if (k == RLOG_NONE)
@@ -369,8 +382,7 @@ static size_t cause_before(const rlog *log, size_t si, size_t before)
 
 static void pending_remove(rlog *log, size_t k)
 {
-    memmove(&log->pending[k], &log->pending[k + 1],
-            (log->npending - k - 1) * sizeof *log->pending);
+    memmove(&log->pending[k], &log->pending[k + 1], (log->npending - k - 1) * sizeof *log->pending);
     log->npending--;
 }
 

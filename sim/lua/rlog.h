@@ -40,7 +40,7 @@ typedef enum rlog_kind {
     RLOG_HOLD,
     RLOG_RELEASE,
     RLOG_CORRUPT,
-    RLOG_LINK,   /* link direction up/down (value_ns = 1 up, 0 down) */
+    RLOG_LINK,   /* link direction up/down (value_ns = 1 up, 0 down); host: its sender */
     RLOG_STATE,  /* a connection changed state */
     RLOG_TIMER,  /* a stack timer fired */
     RLOG_USER,   /* a user call */
@@ -87,8 +87,8 @@ typedef struct rlog_entry {
     uint32_t parent; /* a listener's child: the listener's socket id, else 0 */
     tcp_state from, to;
     tcp_cause cause;
-    int detail;   /* TIMER: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
-    char note[64]; /* the stack's short reason (cut short if longer) */
+    int detail;       /* TIMER: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
+    char note[64];    /* the stack's short reason (cut short if longer) */
     const char *text; /* NOTE and REJECT: the whole text (owned by the log); else NULL */
 } rlog_entry;
 
@@ -135,6 +135,10 @@ size_t rlog_state_cause(const rlog *log, size_t i);
 int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lport,
                     uint16_t *rport);
 
+/* The hosts at the sending and receiving ends of a link direction, as seen
+ * on the packets it carried; -1 if it carried none. */
+int rlog_link_ends(const rlog *log, uint32_t link, uint8_t dir, uint32_t *from, uint32_t *to);
+
 /* Formatting helpers shared by the outputs. Each always NUL-terminates and
  * returns the length it wanted, like snprintf. */
 /* Seconds with nine decimals from integer nanoseconds: "0.050000000". */
@@ -166,6 +170,14 @@ int rlog_write_pcapng(const rlog *log, FILE *out);
 int rlog_write_ladder(const rlog *log, FILE *out, int width);
 /* The ladder as a standalone SVG document. */
 int rlog_write_svg(const rlog *log, FILE *out);
+/* The ladders with options. rlog_write_ladder(log, out, w) is the text form
+ * with {w, false}; rlog_write_svg ignores width. */
+typedef struct rlog_ladder_opts {
+    int width;         /* text columns; 0 means 80 */
+    bool relative_seq; /* seq/ack relative to each side's ISN (said in a header line) */
+} rlog_ladder_opts;
+int rlog_write_ladder_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
+int rlog_write_svg_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
 /* The RFC 9293 state diagram as Graphviz DOT, with the transitions taken in
  * this run highlighted and numbered in order, one cluster per endpoint. */
 int rlog_write_dot(const rlog *log, FILE *out);

@@ -18,11 +18,11 @@
 const char *rlog_kind_name(rlog_kind kind)
 {
     static const char *const names[RLOG_KIND_COUNT] = {
-        [RLOG_SEND] = "send",   [RLOG_DELIVER] = "deliver", [RLOG_DROP] = "drop",
-        [RLOG_DUP] = "dup",     [RLOG_HOLD] = "hold",       [RLOG_RELEASE] = "release",
-        [RLOG_CORRUPT] = "corrupt", [RLOG_LINK] = "link",   [RLOG_STATE] = "state",
-        [RLOG_TIMER] = "timer", [RLOG_USER] = "user",       [RLOG_ERROR] = "error",
-        [RLOG_NOTE] = "note",   [RLOG_DELAY] = "delay",     [RLOG_REJECT] = "reject",
+        [RLOG_SEND] = "send",       [RLOG_DELIVER] = "deliver", [RLOG_DROP] = "drop",
+        [RLOG_DUP] = "dup",         [RLOG_HOLD] = "hold",       [RLOG_RELEASE] = "release",
+        [RLOG_CORRUPT] = "corrupt", [RLOG_LINK] = "link",       [RLOG_STATE] = "state",
+        [RLOG_TIMER] = "timer",     [RLOG_USER] = "user",       [RLOG_ERROR] = "error",
+        [RLOG_NOTE] = "note",       [RLOG_DELAY] = "delay",     [RLOG_REJECT] = "reject",
     };
     return (unsigned)kind < RLOG_KIND_COUNT ? names[kind] : "?";
 }
@@ -235,8 +235,10 @@ static void text_entry(const rlog *log, const rlog_entry *e, FILE *out)
         fputs(" note ", out);
         put_quoted(out, e->text);
     } else if (e->kind == RLOG_LINK) {
-        fprintf(out, " link=%" PRIu32 " dir=%u %s", e->link, (unsigned)e->dir,
-                e->value_ns ? "up" : "down");
+        uint32_t from = e->host, to = UINT32_MAX;
+        rlog_link_ends(log, e->link, e->dir, &from, &to);
+        fprintf(out, " link=%" PRIu32 " %s>%s %s", e->link, rlog_host_name(log, from),
+                rlog_host_name(log, to), e->value_ns ? "up" : "down");
     } else if (is_packet_kind(e->kind)) {
         text_packet(log, e, out);
     } else {
@@ -360,11 +362,22 @@ static void json_conn(const rlog *log, size_t i, FILE *out)
     } else if (e->kind == RLOG_REJECT) {
         json_key_str(out, "note", e->text);
     } else {
-        json_key_str(out, e->kind == RLOG_TIMER  ? "timer"
-                          : e->kind == RLOG_USER ? "call"
-                                                 : "error",
+        json_key_str(out,
+                     e->kind == RLOG_TIMER  ? "timer"
+                     : e->kind == RLOG_USER ? "call"
+                                            : "error",
                      detail_name(e));
     }
+}
+
+static void json_link(const rlog *log, const rlog_entry *e, FILE *out)
+{
+    uint32_t from = e->host, to = UINT32_MAX;
+    rlog_link_ends(log, e->link, e->dir, &from, &to);
+    json_key_str(out, "src", rlog_host_name(log, from));
+    json_key_str(out, "dst", rlog_host_name(log, to));
+    fprintf(out, ",\"link\":%" PRIu32 ",\"dir\":%u,\"up\":%s", e->link, (unsigned)e->dir,
+            e->value_ns ? "true" : "false");
 }
 
 static void json_entry(const rlog *log, size_t i, FILE *out)
@@ -377,8 +390,7 @@ static void json_entry(const rlog *log, size_t i, FILE *out)
     if (e->kind == RLOG_NOTE)
         json_key_str(out, "text", e->text);
     else if (e->kind == RLOG_LINK)
-        fprintf(out, ",\"link\":%" PRIu32 ",\"dir\":%u,\"up\":%s", e->link, (unsigned)e->dir,
-                e->value_ns ? "true" : "false");
+        json_link(log, e, out);
     else if (is_packet_kind(e->kind))
         json_packet(log, e, out);
     else

@@ -55,15 +55,15 @@
 #define H_B          1u
 #define H_C          2u
 /* "Any value" for h_expect_sent's flags, seq, ack and len, and h_connect's isn. */
-#define H_ANY        (-1)
+#define H_ANY (-1)
 /* h_dgram.to when no stack owns the destination address. */
-#define H_NOWHERE    ((size_t)-1)
+#define H_NOWHERE ((size_t)-1)
 /* Every socket, for h_count. */
-#define H_ALL_SOCKS  ((tcp_sock_id)UINT32_MAX)
+#define H_ALL_SOCKS ((tcp_sock_id)UINT32_MAX)
 
-#define H_US(n) ((uint64_t)(n) * 1000u)
-#define H_MS(n) ((uint64_t)(n) * 1000000u)
-#define H_S(n)  ((uint64_t)(n) * 1000000000u)
+#define H_US(n) ((uint64_t)(n)*1000u)
+#define H_MS(n) ((uint64_t)(n)*1000000u)
+#define H_S(n)  ((uint64_t)(n)*1000000000u)
 
 /* A list of states and its length, for h_expect_trace. */
 #define H_STATES(...)                                                                              \
@@ -73,9 +73,9 @@ typedef struct harness harness;
 
 /* A datagram a stack output. Bytes are the harness's copy. */
 typedef struct h_dgram {
-    size_t from, to;  /* stack indices; to is H_NOWHERE when no stack owns seg.dst_addr */
+    size_t from, to; /* stack indices; to is H_NOWHERE when no stack owns seg.dst_addr */
     uint64_t sent_ns;
-    tcp_seg seg;      /* parsed; seg.payload points into bytes */
+    tcp_seg seg; /* parsed; seg.payload points into bytes */
     const uint8_t *bytes;
     size_t len;
 } h_dgram;
@@ -262,8 +262,7 @@ void h_dup_at(const char *file, int line, harness *h);
 void h_swap_at(const char *file, int line, harness *h, size_t i, size_t j);
 void h_delay_at(const char *file, int line, harness *h, size_t i, uint64_t extra_ns);
 void h_inject_at(const char *file, int line, harness *h, size_t to, const tcp_seg *seg);
-tcp_seg h_template_at(const char *file, int line, const harness *h, size_t stack,
-                      tcp_sock_id sock);
+tcp_seg h_template_at(const char *file, int line, const harness *h, size_t stack, tcp_sock_id sock);
 const tcp_seg *h_expect_sent_at(const char *file, int line, harness *h, size_t stack, int flags,
                                 int64_t seq, int64_t ack, int64_t len);
 void h_expect_none_sent_at(const char *file, int line, harness *h, size_t stack);
@@ -276,8 +275,7 @@ tcp_sock_id h_listen_at(const char *file, int line, harness *h, size_t stack, ui
                         uint32_t backlog);
 tcp_sock_id h_connect_at(const char *file, int line, harness *h, size_t stack, size_t to,
                          uint16_t port, int64_t isn);
-tcp_sock_id h_accept_at(const char *file, int line, harness *h, size_t stack,
-                        tcp_sock_id listener);
+tcp_sock_id h_accept_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id listener);
 h_pair h_establish_at(const char *file, int line, harness *h, size_t client, size_t server,
                       uint16_t port);
 void h_send_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id sock,

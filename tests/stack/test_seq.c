@@ -49,8 +49,8 @@ static void compare_across_the_wrap(void **state)
 /* Adding n (0 < n < 2^31) always moves forward, wherever we start. */
 static void adding_moves_forward_from_every_start(void **state)
 {
-    static const uint32_t starts[] = {0, 1, 0x7ffffffeu, 0x7fffffffu, 0x80000000u,
-                                      0xfffffffeu, TOP};
+    static const uint32_t starts[] = {0,           1,           0x7ffffffeu, 0x7fffffffu,
+                                      0x80000000u, 0xfffffffeu, TOP};
     static const uint32_t steps[] = {1, 2, 1000, 0x10000u, 0x7fffffffu};
     size_t i, j;
 

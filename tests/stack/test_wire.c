@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp_wire.h"
@@ -116,11 +117,23 @@ static void fix_tcp_checksum(uint8_t *d)
     t[17] = (uint8_t)c;
 }
 
+/* Parses an exact-size heap copy of d, so a sanitized build catches any
+ * read past the datagram; a rejection must leave no payload behind. */
 static tcp_wire_err parse(const uint8_t *d, size_t len)
 {
+    uint8_t *copy = malloc(len > 0 ? len : 1);
     tcp_seg s;
+    tcp_wire_err e;
 
-    return tcp_wire_parse(d, len, &s);
+    assert_non_null(copy);
+    memcpy(copy, d, len);
+    e = tcp_wire_parse(copy, len, &s);
+    free(copy);
+    if (e != TCP_WIRE_OK) {
+        assert_null(s.payload); /* nothing of a rejected datagram is usable */
+        assert_int_equal(s.len, 0);
+    }
+    return e;
 }
 
 /* Copies syn_mss into buf (at least 64 bytes) for a test to damage. */
@@ -425,9 +438,9 @@ static void reject_truncated(void **state)
     (void)state;
     copy_syn(d);
     assert_int_equal(parse(d, 0), TCP_WIRE_TRUNCATED);
-    assert_int_equal(parse(d, 19), TCP_WIRE_TRUNCATED);   /* not even an IP header */
-    assert_int_equal(parse(d, 43), TCP_WIRE_TRUNCATED);   /* total length says 44 */
-    d[0] = 0x4f;                                          /* IHL 15: 60 bytes */
+    assert_int_equal(parse(d, 19), TCP_WIRE_TRUNCATED); /* not even an IP header */
+    assert_int_equal(parse(d, 43), TCP_WIRE_TRUNCATED); /* total length says 44 */
+    d[0] = 0x4f;                                        /* IHL 15: 60 bytes */
     assert_int_equal(parse(d, 44), TCP_WIRE_TRUNCATED);
     copy_syn(d);
     d[3] = 19; /* total length below the IP header */
@@ -507,18 +520,26 @@ static void reject_bad_data_offset(void **state)
     assert_int_equal(parse(d, 44), TCP_WIRE_BAD_OFFSET);
 }
 
-/* Writes the 4 option bytes of the known SYN (checksum fixed) and parses. */
-static tcp_wire_err parse_with_options(uint8_t o0, uint8_t o1, uint8_t o2, uint8_t o3)
+/* The known SYN with its options replaced by the n bytes at o (n a
+ * multiple of 4, at most 40), both checksums fixed, parsed. */
+static tcp_wire_err parse_opts(const uint8_t *o, size_t n)
 {
-    uint8_t d[64];
+    uint8_t d[80];
 
     copy_syn(d);
-    d[40] = o0;
-    d[41] = o1;
-    d[42] = o2;
-    d[43] = o3;
+    memcpy(d + 40, o, n);
+    d[3] = (uint8_t)(40 + n);
+    d[32] = (uint8_t)((20 + n) / 4 << 4);
+    fix_ip_checksum(d);
     fix_tcp_checksum(d);
-    return parse(d, 44);
+    return parse(d, 40 + n);
+}
+
+static tcp_wire_err parse_with_options(uint8_t o0, uint8_t o1, uint8_t o2, uint8_t o3)
+{
+    const uint8_t o[4] = {o0, o1, o2, o3};
+
+    return parse_opts(o, sizeof o);
 }
 
 static void reject_bad_option_lengths(void **state)
@@ -538,6 +559,32 @@ static void reject_bad_option_lengths(void **state)
     assert_int_equal(parse_with_options(1, 1, 4, 2), TCP_WIRE_OK);          /* NOP NOP SACK-ok */
 }
 
+static void reject_timestamps_of_the_wrong_length(void **state)
+{
+    static const uint8_t ok[12] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+    static const uint8_t long12[12] = {8, 12, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0};
+    static const uint8_t short9[12] = {1, 1, 1, 8, 9, 0, 0, 0, 1, 0, 0, 0};
+    static const uint8_t mss5[8] = {2, 5, 5, 0xb4, 0, 1, 1, 1};
+
+    (void)state;
+    assert_int_equal(parse_opts(ok, sizeof ok), TCP_WIRE_OK);
+    assert_int_equal(parse_opts(long12, sizeof long12), TCP_WIRE_BAD_OPTION);
+    assert_int_equal(parse_opts(short9, sizeof short9), TCP_WIRE_BAD_OPTION);
+    assert_int_equal(parse_opts(mss5, sizeof mss5), TCP_WIRE_BAD_OPTION);
+}
+
+/* Forty bytes of NOP are a legal, if useless, option area. */
+static void parse_accepts_the_largest_option_area(void **state)
+{
+    uint8_t o[40];
+
+    (void)state;
+    memset(o, 1, sizeof o);
+    assert_int_equal(parse_opts(o, sizeof o), TCP_WIRE_OK);
+    o[39] = 2; /* an MSS kind in the last byte: no room for its length */
+    assert_int_equal(parse_opts(o, sizeof o), TCP_WIRE_BAD_OPTION);
+}
+
 static void reject_bad_tcp_checksum(void **state)
 {
     uint8_t d[128];
@@ -551,6 +598,19 @@ static void reject_bad_tcp_checksum(void **state)
     d[n - 1] ^= 0x20;
     d[20 + 17] ^= 0x80; /* the checksum itself */
     assert_int_equal(parse(d, n), TCP_WIRE_TCP_CHECKSUM);
+}
+
+static void rejected_segment_has_no_payload(void **state)
+{
+    uint8_t d[128];
+    tcp_seg s = full_seg(), p;
+    size_t n = tcp_wire_encode(&s, d, sizeof d);
+
+    (void)state;
+    d[n - 1] ^= 0x01;
+    assert_int_equal(tcp_wire_parse(d, n, &p), TCP_WIRE_TCP_CHECKSUM);
+    assert_null(p.payload);
+    assert_int_equal(p.len, 0);
 }
 
 /* The pseudo-header binds the addresses: the same TCP bytes under a
@@ -630,7 +690,7 @@ static void flags_print_cut_short_in_a_small_buffer(void **state)
 
 static void flags_parse_accepts_every_spelling(void **state)
 {
-    static const char *const syn_ack[] = {"SYN,ACK", "syn+ack", "Ack|Syn", "SYN ACK",
+    static const char *const syn_ack[] = {"SYN,ACK",  "syn+ack",      "Ack|Syn",    "SYN ACK",
                                           "SYN, ACK", " syn\t+ ACK ", "SYN,ACK,SYN"};
     uint8_t f;
     size_t i;
@@ -704,7 +764,10 @@ int main(void)
         cmocka_unit_test(reject_not_tcp),
         cmocka_unit_test(reject_bad_data_offset),
         cmocka_unit_test(reject_bad_option_lengths),
+        cmocka_unit_test(reject_timestamps_of_the_wrong_length),
+        cmocka_unit_test(parse_accepts_the_largest_option_area),
         cmocka_unit_test(reject_bad_tcp_checksum),
+        cmocka_unit_test(rejected_segment_has_no_payload),
         cmocka_unit_test(reject_a_segment_moved_to_another_address),
         cmocka_unit_test(every_single_bit_flip_is_rejected),
         cmocka_unit_test(every_error_has_a_distinct_name),

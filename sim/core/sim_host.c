@@ -1,0 +1,215 @@
+/*
+ * sim_host — endpoints: names, addresses, routing of sent datagrams to the
+ * direct link, and protocol reports into the trace.
+ *
+ * Promises: lookups by name and address are hash lookups, independent of
+ * where hosts sit in memory; a sent packet is always either handed to a link
+ * direction (after a SEND record) or dropped with a NO_ROUTE record.
+ */
+#include "sim_host.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+#define HOSTS_PER_CHUNK (1u << SIM_HOST_CHUNK_SHIFT)
+
+sim_host *sim_host_by_id(const sim_world *w, uint32_t id)
+{
+    if (id >= w->nhosts)
+        return NULL;
+    return &w->host_chunks[id >> SIM_HOST_CHUNK_SHIFT][id & (HOSTS_PER_CHUNK - 1)];
+}
+
+static uint64_t hash_addr(uint32_t addr)
+{
+    return sim_hash_u64(addr);
+}
+
+static uint64_t rehash_name(const sim_world *w, uint32_t id)
+{
+    return sim_hash_name(sim_host_by_id(w, id)->name);
+}
+
+static uint64_t rehash_addr(const sim_world *w, uint32_t id)
+{
+    return hash_addr(sim_host_by_id(w, id)->addr);
+}
+
+static bool match_name(const sim_world *w, uint32_t id, const void *key)
+{
+    return strcmp(sim_host_by_id(w, id)->name, key) == 0;
+}
+
+static bool match_addr(const sim_world *w, uint32_t id, const void *key)
+{
+    return sim_host_by_id(w, id)->addr == *(const uint32_t *)key;
+}
+
+sim_host *sim_host_by_name(const sim_world *w, const char *name)
+{
+    uint32_t id =
+        sim_index_find(&w->host_by_name, sim_hash_name(name), match_name, w, (const void *)name);
+    return id == SIM_NO_ID ? NULL : sim_host_by_id(w, id);
+}
+
+sim_host *sim_host_by_addr(const sim_world *w, uint32_t ipv4)
+{
+    uint32_t id = sim_index_find(&w->host_by_addr, hash_addr(ipv4), match_addr, w, &ipv4);
+    return id == SIM_NO_ID ? NULL : sim_host_by_id(w, id);
+}
+
+uint32_t sim_host_count(const sim_world *w)
+{
+    return w->nhosts;
+}
+
+/* The slot for host `id`, allocating a chunk every HOSTS_PER_CHUNK hosts. */
+static sim_host *host_slot(sim_world *w, uint32_t id)
+{
+    uint32_t chunk = id >> SIM_HOST_CHUNK_SHIFT;
+    if (chunk >= w->host_nchunks) {
+        sim_host **chunks =
+            sim_grow(w->host_chunks, &w->host_chunks_cap, chunk + 1, sizeof *chunks);
+        if (!chunks)
+            return NULL;
+        w->host_chunks = chunks;
+        chunks[chunk] = calloc(HOSTS_PER_CHUNK, sizeof(sim_host));
+        if (!chunks[chunk])
+            return NULL;
+        w->host_nchunks++;
+    }
+    return &w->host_chunks[chunk][id & (HOSTS_PER_CHUNK - 1)];
+}
+
+static int check_new_host(sim_world *w, const char *name, uint32_t ipv4)
+{
+    size_t len = strlen(name);
+    if (len == 0)
+        return sim_world_fail(w, "a host needs a name");
+    if (len > SIM_NAME_MAX)
+        return sim_world_fail(w, "host name \"%.40s...\" is longer than %d characters", name,
+                              SIM_NAME_MAX);
+    if (sim_host_by_name(w, name))
+        return sim_world_fail(w, "a host named \"%s\" already exists", name);
+    const sim_host *other = sim_host_by_addr(w, ipv4);
+    if (other)
+        return sim_world_fail(w, "host %s: address %u.%u.%u.%u is already used by host %s", name,
+                              ipv4 >> 24, (ipv4 >> 16) & 255, (ipv4 >> 8) & 255, ipv4 & 255,
+                              other->name);
+    if (w->nhosts == SIM_NO_ID - 1)
+        return sim_world_fail(w, "too many hosts");
+    return 0;
+}
+
+int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out)
+{
+    assert(w != NULL && name != NULL);
+    if (check_new_host(w, name, ipv4) != 0)
+        return -1;
+    uint32_t id = w->nhosts;
+    sim_host *h = NULL;
+    if (sim_index_reserve(&w->host_by_name, id + 1, rehash_name, w) != 0 ||
+        sim_index_reserve(&w->host_by_addr, id + 1, rehash_addr, w) != 0 || !(h = host_slot(w, id)))
+        return sim_world_fail(w, "out of memory adding host %s", name);
+    *h = (sim_host){.world = w, .id = id, .addr = ipv4};
+    memcpy(h->name, name, strlen(name) + 1);
+    w->nhosts++;
+    sim_index_add(&w->host_by_name, sim_hash_name(name), id);
+    sim_index_add(&w->host_by_addr, hash_addr(ipv4), id);
+    if (out)
+        *out = h;
+    return 0;
+}
+
+void sim_hosts_free_all(sim_world *w)
+{
+    for (uint32_t i = 0; i < w->host_nchunks; i++)
+        free(w->host_chunks[i]);
+    free(w->host_chunks);
+    sim_index_free(&w->host_by_name);
+    sim_index_free(&w->host_by_addr);
+    w->host_chunks = NULL;
+    w->nhosts = w->host_nchunks = w->host_chunks_cap = 0;
+}
+
+uint32_t sim_host_id(const sim_host *h)
+{
+    return h->id;
+}
+
+const char *sim_host_name(const sim_host *h)
+{
+    return h->name;
+}
+
+uint32_t sim_host_addr(const sim_host *h)
+{
+    return h->addr;
+}
+
+sim_world *sim_host_world(const sim_host *h)
+{
+    return h->world;
+}
+
+void sim_host_set_receiver(sim_host *h, sim_recv_fn fn, void *ctx)
+{
+    h->recv = fn;
+    h->recv_ctx = ctx;
+}
+
+static void trace_send(sim_host *h, sim_trace_kind kind, sim_drop_reason reason, uint32_t link_id,
+                       int dir, const sim_packet *p)
+{
+    sim_trace_rec rec = {
+        .kind = kind,
+        .reason = reason,
+        .host_id = h->id,
+        .link_id = link_id,
+        .dir = (uint8_t)dir,
+        .packet_id = p->id,
+        .origin_id = p->origin_id,
+        .bytes = p->data,
+        .len = p->len,
+    };
+    sim_world_trace(h->world, &rec);
+}
+
+void sim_host_send(sim_host *h, sim_packet *p)
+{
+    sim_world *w = h->world;
+    assert(p != NULL && p->id != 0 && !sim_timer_armed(&p->timer));
+    const sim_host *to = sim_host_by_addr(w, sim_packet_dst(p));
+    sim_link *l = to ? sim_link_between(w, h, to) : NULL;
+    if (!l) {
+        if (sim_tracing(w))
+            trace_send(h, SIM_TR_DROP, SIM_DROP_NO_ROUTE, SIM_NO_ID, 0, p);
+        sim_packet_free(w, p);
+        return;
+    }
+    int dir = sim_link_dir_from(l, h);
+    l->dir[dir].stats.sent++;
+    if (sim_tracing(w))
+        trace_send(h, SIM_TR_SEND, SIM_DROP_NONE, l->id, dir, p);
+    sim_link_enter(l, dir, p);
+}
+
+void sim_host_report(sim_host *h, uint32_t code, const char *text, const void *data, size_t len)
+{
+    if (!sim_tracing(h->world))
+        return;
+    sim_trace_rec rec = {
+        .kind = SIM_TR_HOST,
+        .host_id = h->id,
+        .link_id = SIM_NO_ID,
+        .packet_id = 0,
+        .bytes = data,
+        .len = data ? len : 0,
+        .code = code,
+        .text = text,
+    };
+    sim_world_trace(h->world, &rec);
+}

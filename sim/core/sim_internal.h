@@ -1,0 +1,203 @@
+/*
+ * sim_internal — the core's private structures and the functions its modules
+ * share. Nothing outside sim/core/ includes this header.
+ *
+ * Invariants stated once here:
+ *  1. Every packet is in exactly one of these places: a pool free list, a
+ *     caller's hands, a link direction's held list, or the event queue (its
+ *     embedded timer armed for delivery). Large packets (beyond the pooled
+ *     size classes) are also on the world's `large` list while they exist.
+ *  2. Hosts and links live in chunks that never move, so pointers to them stay
+ *     valid until sim_world_free; ids are their creation indices.
+ *  3. Only sim_world.c changes the clock, and only to the time of the event it
+ *     is about to run (or to the end of a run_until_time).
+ */
+#ifndef SIM_INTERNAL_H
+#define SIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim_host.h"
+#include "sim_link.h"
+#include "sim_world.h"
+
+#define SIM_NO_ID UINT32_MAX
+
+/* The object that contains `ptr`, a pointer to its `member`. */
+#define SIM_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* ---- Hashing and the id index (sim_index.c) ------------------------- */
+
+uint64_t sim_hash_name(const char *name); /* FNV-1a, 64 bits */
+uint64_t sim_hash_u64(uint64_t x);        /* the splitmix64 finaliser */
+
+/*
+ * An open-addressing set of ids (linear probing, at most half full). It keeps
+ * only ids: the caller says how to hash an id and whether an id matches a
+ * key, so one structure serves hosts by name, hosts by address and links by
+ * host pair. Lookups never depend on where objects sit in memory.
+ */
+typedef struct sim_index {
+    uint32_t *slots; /* id + 1; 0 marks an empty slot */
+    uint32_t mask;   /* slot count - 1 (a power of two), or 0 before the first add */
+    uint32_t used;
+} sim_index;
+
+typedef uint64_t (*sim_index_hash_fn)(const sim_world *w, uint32_t id);
+typedef bool (*sim_index_match_fn)(const sim_world *w, uint32_t id, const void *key);
+
+/* The id matching `key` (whose hash is `hash`), or SIM_NO_ID. */
+uint32_t sim_index_find(const sim_index *ix, uint64_t hash, sim_index_match_fn match,
+                        const sim_world *w, const void *key);
+/* Makes room for `count` ids in all, so the adds up to that count cannot
+ * fail. Returns 0, or -1 when out of memory (the index is unchanged). */
+int sim_index_reserve(sim_index *ix, uint32_t count, sim_index_hash_fn rehash, const sim_world *w);
+/* Adds `id` (not already present); room must have been reserved. */
+void sim_index_add(sim_index *ix, uint64_t hash, uint32_t id);
+void sim_index_free(sim_index *ix);
+
+/* ---- Packets (sim_packet.c) ----------------------------------------- */
+
+/* Size classes served from free lists; larger packets are malloc'd. */
+#define SIM_PACKET_SMALL  128u
+#define SIM_PACKET_MEDIUM 2048u
+
+typedef struct sim_pool {
+    sim_packet *free;   /* free list through sim_packet.next */
+    uint32_t data_cap;  /* bytes of data per packet in this class */
+    uint32_t per_chunk; /* packets per chunk */
+    void **chunks;      /* every chunk allocated, freed with the world */
+    uint32_t nchunks, chunks_cap;
+} sim_pool;
+
+/* A packet larger than the pooled classes, with links for the world's list so
+ * sim_world_free can find it wherever it is. Its data follows the struct. */
+typedef struct sim_large {
+    struct sim_large *prev, *next;
+    sim_packet pkt;
+} sim_large;
+
+void sim_packets_init(sim_world *w);
+void sim_packets_free_all(sim_world *w);
+
+/* ---- Hosts and links (sim_host.c, sim_link.c) ----------------------- */
+
+struct sim_host {
+    sim_world *world;
+    uint32_t id;
+    uint32_t addr;
+    sim_recv_fn recv;
+    void *recv_ctx;
+    char name[SIM_NAME_MAX + 1];
+};
+
+/* One direction of a link. */
+typedef struct sim_dir {
+    sim_link_params params;
+    sim_rng rng; /* stream "link:A>B" */
+    sim_link_stats stats;
+    sim_fault_fn fault;
+    void *fault_ctx;
+    sim_packet *held_head, *held_tail; /* oldest first, through sim_packet.next */
+    uint32_t held_count;
+    bool in_hook; /* the fault hook is running: sending here is a bug */
+    /* Serialisation: the instant the last accepted packet's last bit leaves,
+     * and a ring of those instants for every packet still waiting or being
+     * serialised (its length is the queue occupancy). */
+    sim_time_t busy_until;
+    sim_time_t *backlog;
+    uint32_t backlog_head, backlog_len, backlog_cap;
+} sim_dir;
+
+struct sim_link {
+    sim_world *world;
+    uint32_t id;
+    sim_host *end[2];
+    sim_dir dir[2];
+};
+
+/* A partition or heal scheduled with sim_link_set_up_at. */
+typedef struct sim_link_change {
+    sim_timer timer;
+    sim_link *link;
+    int dir;
+    bool up;
+    struct sim_link_change *prev, *next;
+} sim_link_change;
+
+/* The `code` of a SIM_TR_DELAY record: who added the delay. */
+#define SIM_DELAY_FAULT   0u /* the fault hook (SIM_FAULT_DELAY) */
+#define SIM_DELAY_REORDER 1u /* random reordering (reorder_ppb) */
+
+#define SIM_HOST_CHUNK_SHIFT 10u /* 1024 hosts per chunk */
+#define SIM_LINK_CHUNK_SHIFT 8u  /* 256 links per chunk */
+
+/* Takes a packet a host sends on direction `dir` of `l` (after the SEND
+ * record) through the pipeline documented in sim_link.h. */
+void sim_link_enter(sim_link *l, int dir, sim_packet *p);
+void sim_hosts_free_all(sim_world *w);
+void sim_links_free_all(sim_world *w);
+
+/* ---- The world ------------------------------------------------------ */
+
+struct sim_world {
+    uint64_t seed;
+    sim_time_t now;
+    uint64_t events;
+    sim_queue queue;
+    uint64_t max_events;
+    sim_time_t max_time;
+    bool running;
+    bool stop_requested;
+
+    sim_trace_fn trace_fn;
+    void *trace_ctx;
+
+    /* Packets. */
+    sim_pool pools[2]; /* small, medium */
+    sim_large *large;  /* every live large packet */
+    size_t packets_in_use;
+    uint32_t last_packet_id;
+
+    /* Hosts and links, in chunks that never move (invariant 2). */
+    sim_host **host_chunks;
+    uint32_t nhosts, host_nchunks, host_chunks_cap;
+    sim_index host_by_name, host_by_addr;
+    sim_link **link_chunks;
+    uint32_t nlinks, link_nchunks, link_chunks_cap;
+    sim_index link_by_pair;
+    sim_link_change *changes; /* scheduled partitions and heals not yet applied */
+
+    char error[256];
+};
+
+/* True when a trace sink is set (building a record is skipped otherwise). */
+static inline bool sim_tracing(const sim_world *w)
+{
+    return w->trace_fn != NULL;
+}
+
+/* a + b, or SIM_TIME_NEVER when that overflows. */
+static inline sim_time_t sim_time_add(sim_time_t a, sim_time_t b)
+{
+    return a > SIM_TIME_NEVER - b ? SIM_TIME_NEVER : a + b;
+}
+
+/* Returns `arr` (elements of `size` bytes, capacity *cap) grown to hold at
+ * least `need` (> 0) elements, updating *cap; or NULL when out of memory, the
+ * array and *cap unchanged. */
+void *sim_grow(void *arr, uint32_t *cap, uint32_t need, size_t size);
+
+/* Writes a one-line message to err (when err_len > 0); returns -1. */
+int sim_errf(char *err, size_t err_len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Out of memory where the contract leaves no way to report it: aborts. */
+_Noreturn void sim_fatal_oom(const char *where);
+
+#endif

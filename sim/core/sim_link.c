@@ -1,0 +1,661 @@
+/*
+ * sim_link — point-to-point links and the per-direction packet pipeline
+ * documented in sim_link.h (down, MTU, fault hook, loss, queue,
+ * serialisation and delay, duplication, corruption, delivery).
+ *
+ * Promises:
+ *  1. A packet's fate on a direction is decided when it is admitted (step 4
+ *     on): its random draws come from the direction's own stream, in a fixed
+ *     order (loss, jitter, reorder, duplicate, corrupt [bit], and for a clone
+ *     corrupt [bit]), one draw each, so a packet's fate depends only on the
+ *     seed, the link's host names and the packets admitted before it.
+ *  2. Serialisation is FIFO: a packet's last bit leaves at
+ *     max(now, previous departure) + ceil(len * 8 * 1e9 / bandwidth) ns.
+ *  3. Parameters apply to packets entering after the change; packets in
+ *     flight or held keep the fate already decided (or, if held, the
+ *     parameters in force when they are released).
+ */
+#include "sim_link.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+#define LINKS_PER_CHUNK (1u << SIM_LINK_CHUNK_SHIFT)
+
+/* The longest delay, jitter or reorder delay a direction accepts. */
+#define LINK_DURATION_MAX (24 * SIM_H)
+
+/* ---- Parameters ----------------------------------------------------- */
+
+void sim_link_params_default(sim_link_params *p)
+{
+    *p = (sim_link_params){.mtu = 1500, .up = true};
+}
+
+/* A probability in ppb written back as the decimal a user would type. */
+static void format_ppb(uint32_t ppb, char *buf, size_t len)
+{
+    uint32_t whole = ppb / SIM_PPB_ONE, frac = ppb % SIM_PPB_ONE;
+    int digits = 9;
+    if (frac == 0) {
+        snprintf(buf, len, "%" PRIu32, whole);
+        return;
+    }
+    while (frac % 10 == 0) {
+        frac /= 10;
+        digits--;
+    }
+    snprintf(buf, len, "%" PRIu32 ".%0*" PRIu32, whole, digits, frac);
+}
+
+static int check_prob(const char *name, uint32_t ppb, char *err, size_t err_len)
+{
+    if (ppb <= SIM_PPB_ONE)
+        return 0;
+    char v[24];
+    format_ppb(ppb, v, sizeof v);
+    return sim_errf(err, err_len, "%s must be in [0,1], got %s", name, v);
+}
+
+static int check_duration(const char *name, sim_time_t ns, char *err, size_t err_len)
+{
+    if (ns <= LINK_DURATION_MAX)
+        return 0;
+    char v[32], max[32];
+    sim_duration_format(ns, v, sizeof v);
+    sim_duration_format(LINK_DURATION_MAX, max, sizeof max);
+    return sim_errf(err, err_len, "%s must be at most %s, got %s", name, max, v);
+}
+
+int sim_link_params_check(const sim_link_params *p, char *err, size_t err_len)
+{
+    if (p->mtu < 68 || p->mtu > SIM_PACKET_MAX)
+        return sim_errf(err, err_len, "mtu must be in [68,%u], got %" PRIu32, SIM_PACKET_MAX,
+                        p->mtu);
+    if (check_prob("loss", p->loss_ppb, err, err_len) != 0 ||
+        check_prob("duplicate", p->duplicate_ppb, err, err_len) != 0 ||
+        check_prob("reorder", p->reorder_ppb, err, err_len) != 0 ||
+        check_prob("corrupt", p->corrupt_ppb, err, err_len) != 0 ||
+        check_duration("delay", p->delay_ns, err, err_len) != 0 ||
+        check_duration("jitter", p->jitter_ns, err, err_len) != 0 ||
+        check_duration("reorder_delay", p->reorder_delay_ns, err, err_len) != 0)
+        return -1;
+    if (p->reorder_ppb > 0 && p->reorder_delay_ns == 0)
+        return sim_errf(err, err_len,
+                        "reorder_delay must be above 0 when reorder is above 0 (a reordered "
+                        "packet is held back by reorder_delay)");
+    return 0;
+}
+
+/* ---- Links ---------------------------------------------------------- */
+
+sim_link *sim_link_by_id(const sim_world *w, uint32_t id)
+{
+    if (id >= w->nlinks)
+        return NULL;
+    return &w->link_chunks[id >> SIM_LINK_CHUNK_SHIFT][id & (LINKS_PER_CHUNK - 1)];
+}
+
+static uint64_t hash_pair(uint32_t x, uint32_t y)
+{
+    uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
+    return sim_hash_u64(lo << 32 | hi);
+}
+
+static uint64_t rehash_link(const sim_world *w, uint32_t id)
+{
+    const sim_link *l = sim_link_by_id(w, id);
+    return hash_pair(l->end[0]->id, l->end[1]->id);
+}
+
+typedef struct host_pair {
+    uint32_t x, y;
+} host_pair;
+
+static bool match_pair(const sim_world *w, uint32_t id, const void *key)
+{
+    const sim_link *l = sim_link_by_id(w, id);
+    const host_pair *k = key;
+    uint32_t a = l->end[0]->id, b = l->end[1]->id;
+    return (a == k->x && b == k->y) || (a == k->y && b == k->x);
+}
+
+sim_link *sim_link_between(const sim_world *w, const sim_host *from, const sim_host *to)
+{
+    host_pair k = {from->id, to->id};
+    uint32_t id = sim_index_find(&w->link_by_pair, hash_pair(k.x, k.y), match_pair, w, &k);
+    return id == SIM_NO_ID ? NULL : sim_link_by_id(w, id);
+}
+
+uint32_t sim_link_count(const sim_world *w)
+{
+    return w->nlinks;
+}
+
+uint32_t sim_link_id(const sim_link *l)
+{
+    return l->id;
+}
+
+sim_host *sim_link_host(const sim_link *l, int end)
+{
+    assert(end == 0 || end == 1);
+    return l->end[end];
+}
+
+int sim_link_dir_from(const sim_link *l, const sim_host *from)
+{
+    if (from == l->end[0])
+        return 0;
+    if (from == l->end[1])
+        return 1;
+    return -1;
+}
+
+static sim_link *link_slot(sim_world *w, uint32_t id)
+{
+    uint32_t chunk = id >> SIM_LINK_CHUNK_SHIFT;
+    if (chunk >= w->link_nchunks) {
+        sim_link **chunks =
+            sim_grow(w->link_chunks, &w->link_chunks_cap, chunk + 1, sizeof *chunks);
+        if (!chunks)
+            return NULL;
+        w->link_chunks = chunks;
+        chunks[chunk] = calloc(LINKS_PER_CHUNK, sizeof(sim_link));
+        if (!chunks[chunk])
+            return NULL;
+        w->link_nchunks++;
+    }
+    return &w->link_chunks[chunk][id & (LINKS_PER_CHUNK - 1)];
+}
+
+static void dir_init(sim_world *w, sim_dir *dir, const sim_host *from, const sim_host *to,
+                     const sim_link_params *p)
+{
+    char stream[sizeof "link:>" + 2 * SIM_NAME_MAX];
+    snprintf(stream, sizeof stream, "link:%s>%s", from->name, to->name);
+    memset(dir, 0, sizeof *dir);
+    dir->params = *p;
+    sim_world_rng(w, &dir->rng, stream);
+}
+
+int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *ab,
+                 const sim_link_params *ba, sim_link **out)
+{
+    assert(a != NULL && b != NULL && ab != NULL && ba != NULL);
+    assert(a->world == w && b->world == w);
+    char err[200];
+    if (a == b)
+        return sim_world_fail(w, "a link joins two different hosts, got %s twice", a->name);
+    if (sim_link_between(w, a, b))
+        return sim_world_fail(w, "hosts %s and %s are already linked", a->name, b->name);
+    if (sim_link_params_check(ab, err, sizeof err) != 0)
+        return sim_world_fail(w, "link %s>%s: %s", a->name, b->name, err);
+    if (sim_link_params_check(ba, err, sizeof err) != 0)
+        return sim_world_fail(w, "link %s>%s: %s", b->name, a->name, err);
+    if (w->nlinks == SIM_NO_ID - 1)
+        return sim_world_fail(w, "too many links");
+    uint32_t id = w->nlinks;
+    sim_link *l = NULL;
+    if (sim_index_reserve(&w->link_by_pair, id + 1, rehash_link, w) != 0 || !(l = link_slot(w, id)))
+        return sim_world_fail(w, "out of memory adding a link between %s and %s", a->name, b->name);
+    l->world = w;
+    l->id = id;
+    l->end[0] = a;
+    l->end[1] = b;
+    dir_init(w, &l->dir[0], a, b, ab);
+    dir_init(w, &l->dir[1], b, a, ba);
+    w->nlinks++;
+    sim_index_add(&w->link_by_pair, hash_pair(a->id, b->id), id);
+    if (out)
+        *out = l;
+    return 0;
+}
+
+void sim_links_free_all(sim_world *w)
+{
+    for (uint32_t i = 0; i < w->nlinks; i++) {
+        sim_link *l = sim_link_by_id(w, i);
+        free(l->dir[0].backlog);
+        free(l->dir[1].backlog);
+    }
+    while (w->changes) {
+        sim_link_change *next = w->changes->next;
+        free(w->changes);
+        w->changes = next;
+    }
+    for (uint32_t i = 0; i < w->link_nchunks; i++)
+        free(w->link_chunks[i]);
+    free(w->link_chunks);
+    sim_index_free(&w->link_by_pair);
+    w->link_chunks = NULL;
+    w->nlinks = w->link_nchunks = w->link_chunks_cap = 0;
+}
+
+const sim_link_params *sim_link_params_get(const sim_link *l, int dir)
+{
+    assert(dir == 0 || dir == 1);
+    return &l->dir[dir].params;
+}
+
+int sim_link_params_set(sim_link *l, int dir, const sim_link_params *p)
+{
+    assert(dir == 0 || dir == 1);
+    char err[200];
+    if (sim_link_params_check(p, err, sizeof err) != 0)
+        return sim_world_fail(l->world, "link %s>%s: %s", l->end[dir]->name, l->end[1 - dir]->name,
+                              err);
+    bool up = l->dir[dir].params.up;
+    l->dir[dir].params = *p;
+    l->dir[dir].params.up = up;
+    sim_link_set_up(l, dir, p->up); /* traces the change, if any */
+    return 0;
+}
+
+const sim_link_stats *sim_link_stats_get(const sim_link *l, int dir)
+{
+    assert(dir == 0 || dir == 1);
+    return &l->dir[dir].stats;
+}
+
+/* ---- Trace records -------------------------------------------------- */
+
+/* A record about packet p on direction d, naming the sending host. */
+static sim_trace_rec packet_rec(const sim_link *l, int d, sim_trace_kind kind, const sim_packet *p)
+{
+    return (sim_trace_rec){
+        .kind = kind,
+        .host_id = l->end[d]->id,
+        .link_id = l->id,
+        .dir = (uint8_t)d,
+        .packet_id = p->id,
+        .origin_id = p->origin_id,
+        .bytes = p->data,
+        .len = p->len,
+    };
+}
+
+static void trace_packet(sim_link *l, int d, sim_trace_kind kind, const sim_packet *p,
+                         uint64_t value_ns, uint32_t code)
+{
+    if (!sim_tracing(l->world))
+        return;
+    sim_trace_rec rec = packet_rec(l, d, kind, p);
+    rec.value_ns = value_ns;
+    rec.code = code;
+    sim_world_trace(l->world, &rec);
+}
+
+/* Counts, traces and frees a packet dropped on direction d. */
+static void drop(sim_link *l, int d, sim_packet *p, sim_drop_reason reason)
+{
+    sim_link_stats *st = &l->dir[d].stats;
+    switch (reason) {
+    case SIM_DROP_LOSS:
+        st->dropped_loss++;
+        break;
+    case SIM_DROP_QUEUE:
+        st->dropped_queue++;
+        break;
+    case SIM_DROP_MTU:
+        st->dropped_mtu++;
+        break;
+    case SIM_DROP_LINK_DOWN:
+        st->dropped_down++;
+        break;
+    case SIM_DROP_FAULT:
+        st->dropped_fault++;
+        break;
+    default:
+        assert(0 && "not a link drop reason");
+    }
+    if (sim_tracing(l->world)) {
+        sim_trace_rec rec = packet_rec(l, d, SIM_TR_DROP, p);
+        rec.reason = reason;
+        sim_world_trace(l->world, &rec);
+    }
+    sim_packet_free(l->world, p);
+}
+
+/* ---- Up and down ---------------------------------------------------- */
+
+void sim_link_set_up(sim_link *l, int dir, bool up)
+{
+    assert(dir == 0 || dir == 1);
+    if (l->dir[dir].params.up == up)
+        return;
+    l->dir[dir].params.up = up;
+    if (sim_tracing(l->world)) {
+        sim_trace_rec rec = {
+            .kind = SIM_TR_LINK,
+            .host_id = l->end[dir]->id,
+            .link_id = l->id,
+            .dir = (uint8_t)dir,
+            .value_ns = up,
+        };
+        sim_world_trace(l->world, &rec);
+    }
+}
+
+static void apply_change(sim_timer *t, void *arg)
+{
+    (void)t;
+    sim_link_change *c = arg;
+    sim_world *w = c->link->world;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->changes = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    sim_link *l = c->link;
+    int dir = c->dir;
+    bool up = c->up;
+    free(c);
+    sim_link_set_up(l, dir, up);
+}
+
+int sim_link_set_up_at(sim_link *l, int dir, sim_time_t when, bool up)
+{
+    assert(dir == 0 || dir == 1);
+    sim_world *w = l->world;
+    if (when < w->now) {
+        char at[32], now[32];
+        sim_time_format(when, at, sizeof at);
+        sim_time_format(w->now, now, sizeof now);
+        return sim_world_fail(w, "link %s>%s: cannot go %s at t=%s, already past (now t=%s)",
+                              l->end[dir]->name, l->end[1 - dir]->name, up ? "up" : "down", at,
+                              now);
+    }
+    sim_link_change *c = malloc(sizeof *c);
+    if (!c)
+        return sim_world_fail(w, "out of memory scheduling a link change");
+    *c = (sim_link_change){.link = l, .dir = dir, .up = up, .next = w->changes};
+    if (w->changes)
+        w->changes->prev = c;
+    w->changes = c;
+    sim_timer_init(&c->timer, apply_change, c);
+    sim_world_arm_at(w, &c->timer, when);
+    return 0;
+}
+
+/* ---- The pipeline --------------------------------------------------- */
+
+/* Nanoseconds to put len bytes on a wire of bps bits per second, rounded up. */
+static sim_time_t serialisation_ns(uint32_t len, uint64_t bps)
+{
+    uint64_t bit_ns = (uint64_t)len * 8 * SIM_S; /* <= 5.3e14: no overflow */
+    return bit_ns / bps + (bit_ns % bps != 0);
+}
+
+/* Forgets the packets whose last bit has left by `now`. */
+static void backlog_trim(sim_dir *dir, sim_time_t now)
+{
+    uint32_t mask = dir->backlog_cap - 1;
+    while (dir->backlog_len > 0 && dir->backlog[dir->backlog_head] <= now) {
+        dir->backlog_head = (dir->backlog_head + 1) & mask;
+        dir->backlog_len--;
+    }
+}
+
+static void backlog_push(sim_dir *dir, sim_time_t end)
+{
+    if (dir->backlog_len == dir->backlog_cap) {
+        uint32_t cap = dir->backlog_cap ? dir->backlog_cap * 2 : 16;
+        sim_time_t *ring = malloc((size_t)cap * sizeof *ring);
+        if (!ring || cap < dir->backlog_cap)
+            sim_fatal_oom("the link queue");
+        for (uint32_t i = 0; i < dir->backlog_len; i++)
+            ring[i] = dir->backlog[(dir->backlog_head + i) & (dir->backlog_cap - 1)];
+        free(dir->backlog);
+        dir->backlog = ring;
+        dir->backlog_cap = cap;
+        dir->backlog_head = 0;
+    }
+    dir->backlog[(dir->backlog_head + dir->backlog_len) & (dir->backlog_cap - 1)] = end;
+    dir->backlog_len++;
+}
+
+/* Step 5 and the first part of step 6: the queue and the serialiser. Sets
+ * *depart to when the packet's last bit leaves; false for a tail drop. */
+static bool serialise(sim_dir *dir, sim_time_t now, uint32_t len, sim_time_t *depart)
+{
+    uint64_t bps = dir->params.bandwidth_bps;
+    if (bps == 0) {
+        *depart = now;
+        return true;
+    }
+    backlog_trim(dir, now);
+    if (dir->params.queue_packets > 0 && dir->backlog_len >= dir->params.queue_packets)
+        return false;
+    sim_time_t start = dir->busy_until > now ? dir->busy_until : now;
+    dir->busy_until = sim_time_add(start, serialisation_ns(len, bps));
+    backlog_push(dir, dir->busy_until);
+    *depart = dir->busy_until;
+    return true;
+}
+
+/* Step 8: with the direction's corruption probability, flips one bit,
+ * counted from the most significant bit of the first byte. */
+static void maybe_corrupt(sim_link *l, int d, sim_packet *p)
+{
+    sim_dir *dir = &l->dir[d];
+    if (!sim_rng_chance(&dir->rng, dir->params.corrupt_ppb) || p->len == 0)
+        return;
+    uint64_t bit = sim_rng_below(&dir->rng, (uint64_t)p->len * 8);
+    p->data[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
+    dir->stats.corrupted++;
+    trace_packet(l, d, SIM_TR_CORRUPT, p, 0, (uint32_t)bit);
+}
+
+static void deliver(sim_timer *t, void *arg);
+
+static void schedule(sim_link *l, int d, sim_packet *p, sim_time_t at)
+{
+    p->link_id = l->id;
+    p->dir = (uint8_t)d;
+    sim_timer_init(&p->timer, deliver, l);
+    sim_world_arm_at(l->world, &p->timer, at);
+}
+
+/* Steps 4 to 8 for a packet admitted now, `extra_ns` later than its normal
+ * delivery (a fault-hook delay). */
+static void admit(sim_link *l, int d, sim_packet *p, sim_time_t extra_ns)
+{
+    sim_world *w = l->world;
+    sim_dir *dir = &l->dir[d];
+    const sim_link_params *pa = &dir->params;
+    if (sim_rng_chance(&dir->rng, pa->loss_ppb)) {
+        drop(l, d, p, SIM_DROP_LOSS);
+        return;
+    }
+    sim_time_t at;
+    if (!serialise(dir, w->now, p->len, &at)) {
+        drop(l, d, p, SIM_DROP_QUEUE);
+        return;
+    }
+    at = sim_time_add(at, pa->delay_ns);
+    at = sim_time_add(at, sim_rng_below(&dir->rng, pa->jitter_ns + 1));
+    at = sim_time_add(at, extra_ns);
+    if (sim_rng_chance(&dir->rng, pa->reorder_ppb)) {
+        at = sim_time_add(at, pa->reorder_delay_ns);
+        dir->stats.reordered++;
+        trace_packet(l, d, SIM_TR_DELAY, p, pa->reorder_delay_ns, SIM_DELAY_REORDER);
+    }
+    sim_packet *clone = NULL;
+    if (sim_rng_chance(&dir->rng, pa->duplicate_ppb) && (clone = sim_packet_clone(w, p))) {
+        dir->stats.duplicated++;
+        trace_packet(l, d, SIM_TR_DUPLICATE, clone, 0, 0);
+    }
+    maybe_corrupt(l, d, p);
+    if (clone)
+        maybe_corrupt(l, d, clone);
+    schedule(l, d, p, at);
+    if (clone)
+        schedule(l, d, clone, at);
+}
+
+/* Step 9. */
+static void deliver(sim_timer *t, void *arg)
+{
+    sim_link *l = arg;
+    sim_packet *p = SIM_CONTAINER_OF(t, sim_packet, timer);
+    int d = p->dir;
+    sim_host *to = l->end[1 - d];
+    sim_world *w = l->world;
+    sim_trace_rec rec = packet_rec(l, d, SIM_TR_DELIVER, p);
+    rec.host_id = to->id;
+    if (!to->recv) {
+        rec.kind = SIM_TR_DROP;
+        rec.reason = SIM_DROP_NO_RECEIVER;
+        sim_world_trace(w, &rec);
+        sim_packet_free(w, p);
+        return;
+    }
+    l->dir[d].stats.delivered++;
+    l->dir[d].stats.bytes_delivered += p->len;
+    sim_world_trace(w, &rec);
+    to->recv(to->recv_ctx, to, p);
+}
+
+/* ---- The fault hook ------------------------------------------------- */
+
+static void hold(sim_link *l, int d, sim_packet *p)
+{
+    sim_dir *dir = &l->dir[d];
+    p->next = NULL;
+    if (dir->held_tail)
+        dir->held_tail->next = p;
+    else
+        dir->held_head = p;
+    dir->held_tail = p;
+    dir->held_count++;
+    dir->stats.held++;
+    trace_packet(l, d, SIM_TR_HOLD, p, 0, 0);
+}
+
+/* SIM_FAULT_DUPLICATE: the clones are made first (from the bytes the hook
+ * saw), then the original and each clone are admitted in that order. */
+static void duplicate(sim_link *l, int d, sim_packet *p, uint32_t copies)
+{
+    assert(copies >= 1 && "SIM_FAULT_DUPLICATE needs copies >= 1");
+    sim_packet *first = NULL, **tail = &first;
+    for (uint32_t i = 0; i < copies; i++) {
+        sim_packet *c = sim_packet_clone(l->world, p);
+        if (!c)
+            break;
+        l->dir[d].stats.duplicated++;
+        trace_packet(l, d, SIM_TR_DUPLICATE, c, 0, 0);
+        *tail = c;
+        tail = &c->next;
+    }
+    admit(l, d, p, 0);
+    while (first) {
+        sim_packet *next = first->next;
+        first->next = NULL;
+        admit(l, d, first, 0);
+        first = next;
+    }
+}
+
+static void apply_fault(sim_link *l, int d, sim_packet *p)
+{
+    sim_dir *dir = &l->dir[d];
+    dir->in_hook = true;
+    sim_fault_verdict v = dir->fault(dir->fault_ctx, l, d, p);
+    dir->in_hook = false;
+    switch (v.action) {
+    case SIM_FAULT_PASS:
+        admit(l, d, p, 0);
+        break;
+    case SIM_FAULT_DROP:
+        drop(l, d, p, SIM_DROP_FAULT);
+        break;
+    case SIM_FAULT_DELAY:
+        trace_packet(l, d, SIM_TR_DELAY, p, v.delay_ns, SIM_DELAY_FAULT);
+        admit(l, d, p, v.delay_ns);
+        break;
+    case SIM_FAULT_DUPLICATE:
+        duplicate(l, d, p, v.copies);
+        break;
+    case SIM_FAULT_HOLD:
+        hold(l, d, p);
+        break;
+    default:
+        assert(0 && "unknown fault action");
+    }
+}
+
+void sim_link_enter(sim_link *l, int d, sim_packet *p)
+{
+    sim_dir *dir = &l->dir[d];
+    assert(!dir->in_hook && "a fault hook sent on its own link direction");
+    if (!dir->params.up)
+        drop(l, d, p, SIM_DROP_LINK_DOWN);
+    else if (p->len > dir->params.mtu)
+        drop(l, d, p, SIM_DROP_MTU);
+    else if (dir->fault)
+        apply_fault(l, d, p);
+    else
+        admit(l, d, p, 0);
+}
+
+void sim_link_set_fault_hook(sim_link *l, int dir, sim_fault_fn fn, void *ctx)
+{
+    assert(dir == 0 || dir == 1);
+    l->dir[dir].fault = fn;
+    l->dir[dir].fault_ctx = ctx;
+}
+
+uint32_t sim_link_held_count(const sim_link *l, int dir)
+{
+    assert(dir == 0 || dir == 1);
+    return l->dir[dir].held_count;
+}
+
+static void release_one(sim_link *l, int d, sim_packet *p)
+{
+    p->next = NULL;
+    trace_packet(l, d, SIM_TR_RELEASE, p, 0, 0);
+    admit(l, d, p, 0);
+}
+
+uint32_t sim_link_release(sim_link *l, int dir, uint32_t packet_id)
+{
+    assert(dir == 0 || dir == 1);
+    sim_dir *dd = &l->dir[dir];
+    if (packet_id == 0) {
+        /* Detach the whole list first: admitting cannot add to it, but a
+         * trace sink could call back in. */
+        sim_packet *p = dd->held_head;
+        uint32_t n = dd->held_count;
+        dd->held_head = dd->held_tail = NULL;
+        dd->held_count = 0;
+        while (p) {
+            sim_packet *next = p->next;
+            release_one(l, dir, p);
+            p = next;
+        }
+        return n;
+    }
+    sim_packet *prev = NULL;
+    for (sim_packet *p = dd->held_head; p; prev = p, p = p->next) {
+        if (p->id != packet_id)
+            continue;
+        if (prev)
+            prev->next = p->next;
+        else
+            dd->held_head = p->next;
+        if (dd->held_tail == p)
+            dd->held_tail = prev;
+        dd->held_count--;
+        release_one(l, dir, p);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,185 @@
+/*
+ * sim_packet — the world's packet pool.
+ *
+ * Two size classes (up to 128 bytes: pure ACKs and control segments; up to
+ * 2048: anything that fits an Ethernet-sized MTU) come from free lists fed
+ * by chunks that live until the world is freed, so steady-state traffic
+ * allocates nothing. Larger packets are malloc'd one by one and kept on a
+ * list so the world can free them wherever they are. Chunk memory is zeroed
+ * when allocated: a packet's unwritten bytes are whatever an earlier packet
+ * of the same run left there, never stray heap contents.
+ */
+#include "sim_packet.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+/* Bytes from one packet header to the next in a chunk (data follows the
+ * header; keep headers 16-byte aligned). */
+static size_t stride(const sim_pool *pool)
+{
+    return (sizeof(sim_packet) + pool->data_cap + 15) & ~(size_t)15;
+}
+
+void sim_packets_init(sim_world *w)
+{
+    w->pools[0] = (sim_pool){.data_cap = SIM_PACKET_SMALL, .per_chunk = 128};
+    w->pools[1] = (sim_pool){.data_cap = SIM_PACKET_MEDIUM, .per_chunk = 32};
+}
+
+void sim_packets_free_all(sim_world *w)
+{
+    for (int c = 0; c < 2; c++) {
+        sim_pool *pool = &w->pools[c];
+        for (uint32_t i = 0; i < pool->nchunks; i++)
+            free(pool->chunks[i]);
+        free(pool->chunks);
+        pool->chunks = NULL;
+        pool->nchunks = pool->chunks_cap = 0;
+        pool->free = NULL;
+    }
+    while (w->large) {
+        sim_large *next = w->large->next;
+        free(w->large);
+        w->large = next;
+    }
+    w->packets_in_use = 0;
+}
+
+static int pool_grow(sim_pool *pool)
+{
+    void **chunks =
+        sim_grow(pool->chunks, &pool->chunks_cap, pool->nchunks + 1, sizeof *pool->chunks);
+    if (!chunks)
+        return -1;
+    pool->chunks = chunks;
+    size_t step = stride(pool);
+    char *chunk = calloc(pool->per_chunk, step);
+    if (!chunk)
+        return -1;
+    pool->chunks[pool->nchunks++] = chunk;
+    /* Push in reverse so packets are handed out in address order. */
+    for (uint32_t i = pool->per_chunk; i-- > 0;) {
+        sim_packet *p = (sim_packet *)(void *)(chunk + i * step);
+        p->data = (uint8_t *)(p + 1);
+        p->cap = pool->data_cap;
+        p->next = pool->free;
+        pool->free = p;
+    }
+    return 0;
+}
+
+static sim_packet *large_new(sim_world *w, size_t len)
+{
+    sim_large *l = calloc(1, sizeof *l + len);
+    if (!l)
+        return NULL;
+    l->next = w->large;
+    if (w->large)
+        w->large->prev = l;
+    w->large = l;
+    l->pkt.data = (uint8_t *)(l + 1);
+    l->pkt.cap = (uint32_t)len;
+    return &l->pkt;
+}
+
+static void large_free(sim_world *w, sim_packet *p)
+{
+    sim_large *l = SIM_CONTAINER_OF(p, sim_large, pkt);
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        w->large = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    free(l);
+}
+
+sim_packet *sim_packet_new(sim_world *w, size_t len)
+{
+    if (len > SIM_PACKET_MAX) {
+        sim_world_fail(w, "packet of %zu bytes exceeds the largest datagram (%u bytes)", len,
+                       SIM_PACKET_MAX);
+        return NULL;
+    }
+    if (w->last_packet_id == UINT32_MAX) {
+        sim_world_fail(w, "packet ids exhausted (%u packets made)", UINT32_MAX);
+        return NULL;
+    }
+    sim_packet *p;
+    if (len > SIM_PACKET_MEDIUM) {
+        p = large_new(w, len);
+    } else {
+        sim_pool *pool = &w->pools[len > SIM_PACKET_SMALL];
+        if (!pool->free && pool_grow(pool) != 0)
+            p = NULL;
+        else {
+            p = pool->free;
+            pool->free = p->next;
+        }
+    }
+    if (!p) {
+        sim_world_fail(w, "out of memory for a packet of %zu bytes", len);
+        return NULL;
+    }
+    sim_timer_init(&p->timer, NULL, NULL);
+    p->next = NULL;
+    p->id = ++w->last_packet_id;
+    p->origin_id = p->id;
+    p->len = (uint32_t)len;
+    p->link_id = SIM_NO_ID;
+    p->dir = 0;
+    w->packets_in_use++;
+    return p;
+}
+
+sim_packet *sim_packet_clone(sim_world *w, const sim_packet *p)
+{
+    sim_packet *c = sim_packet_new(w, p->len);
+    if (!c)
+        return NULL;
+    memcpy(c->data, p->data, p->len);
+    c->origin_id = p->origin_id;
+    return c;
+}
+
+void sim_packet_free(sim_world *w, sim_packet *p)
+{
+    assert(p != NULL);
+    assert(p->id != 0 && "packet freed twice");
+    assert(!sim_timer_armed(&p->timer) && "freeing a packet that is in flight");
+    assert(w->packets_in_use > 0);
+    w->packets_in_use--;
+    p->id = 0;
+    if (p->cap > SIM_PACKET_MEDIUM) {
+        large_free(w, p);
+        return;
+    }
+    sim_pool *pool = &w->pools[p->cap > SIM_PACKET_SMALL];
+    assert(p->cap == pool->data_cap);
+    p->next = pool->free;
+    pool->free = p;
+}
+
+size_t sim_packets_in_use(const sim_world *w)
+{
+    return w->packets_in_use;
+}
+
+static uint32_t read_be32(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | (uint32_t)b[3];
+}
+
+uint32_t sim_packet_src(const sim_packet *p)
+{
+    return p->len < 20 ? 0 : read_be32(p->data + 12);
+}
+
+uint32_t sim_packet_dst(const sim_packet *p)
+{
+    return p->len < 20 ? 0 : read_be32(p->data + 16);
+}

@@ -1,0 +1,234 @@
+/*
+ * tcp_conn — the private view of the stack: the connection (RFC 9293 §3.3.1
+ * "Transmission Control Block"), the stack object, and the functions the
+ * stack's files call on each other. Nothing outside stack/ includes this.
+ *
+ * Invariants every file relies on:
+ *  1. c->state is written only by tcp_set_state (tcp_state.c).
+ *  2. Every connection is in exactly one of: the stack's pool free list, or
+ *     the id table. A connection is in the tuple table while it has a remote
+ *     endpoint and is not CLOSED, and in the listener table while in LISTEN.
+ *  3. A timer is armed iff its deadline field is not TCP_NEVER; arming is a
+ *     store. The deadline heap is brought up to date by tcp_stack_settle(),
+ *     which every entry point calls on each connection it touched before it
+ *     returns; settle is also the only place a connection is reclaimed.
+ *  4. Sequence numbers are compared only through tcp_seq.h.
+ */
+#ifndef TCP_CONN_H
+#define TCP_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcp.h"
+#include "tcp_seq.h"
+
+#define TCP_NEVER       UINT64_MAX
+#define TCP_TIMER_COUNT (TCP_TIMER_FIN_WAIT_2 + 1)
+#define TCP_OOO_MAX     4u   /* out-of-order ranges held; a fifth is dropped */
+#define TCP_MSS_DEFAULT 536u /* RFC 9293 §3.7.1: no MSS option received */
+#define TCP_HEAP_NONE   UINT32_MAX
+#define TCP_BUF_MAX     (1u << 30)
+
+/* A byte ring; data == NULL until the first byte (buffers are lazy). */
+typedef struct tcp_ring {
+    uint8_t *data;
+    uint32_t cap, head, len;
+} tcp_ring;
+
+typedef struct tcp_conn tcp_conn;
+
+struct tcp_conn {
+    tcp_stack *stack;
+    tcp_sock_id id, parent; /* parent: the listener of a passive open */
+    tcp_state state;
+    int err; /* the tcp_err that ended the connection, 0 while none */
+
+    uint32_t raddr;
+    uint16_t lport, rport;
+
+    /* RFC 9293 §3.3.1 send sequence variables, plus: snd_max (highest
+     * sequence sent, to tell retransmissions), snd_buf_seq (sequence of the
+     * first byte in sndq) and max_snd_wnd (RFC 5961 §5). */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
+    uint32_t snd_wnd, max_snd_wnd, snd_buf_seq;
+    /* Receive sequence variables; rcv_adv is the right edge last advertised
+     * (RCV.NXT + RCV.WND); peer_fin_seq the sequence number of the peer's
+     * FIN once seen (it may arrive before the data in front of it). */
+    uint32_t irs, rcv_nxt, rcv_adv, peer_fin_seq, last_ack_sent;
+
+    /* RFC 5681 congestion control, RFC 6582 recovery point. */
+    uint32_t cwnd, ssthresh, recover;
+    uint16_t snd_mss, rcv_mss;
+    uint8_t snd_wscale, rcv_wscale; /* RFC 7323 §2 shifts, 0 if not agreed */
+    uint8_t dupacks, retries;       /* retries: RTO expiries of this segment */
+    uint8_t ka_probes, persist_backoff, persist_unanswered;
+    uint8_t ooo_n;
+
+    /* RFC 6298 (nanoseconds); rtt_seq is the segment being timed. */
+    uint64_t srtt_ns, rttvar_ns, rto_ns, rtt_start_ns;
+    uint32_t rtt_seq;
+    uint32_t ts_recent; /* RFC 7323 §4.3 */
+
+    uint64_t timer_at[TCP_TIMER_COUNT]; /* TCP_NEVER: not armed */
+    uint64_t last_rcv_ns;               /* keepalive idle reference */
+    uint64_t heap_at, heap_seq;         /* key this connection has in the heap */
+    uint32_t heap_idx;
+
+    tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
+    uint32_t ooo_start[TCP_OOO_MAX], ooo_end[TCP_OOO_MAX];
+
+    /* Options (tcp_setopt); start as the profile's values. */
+    uint64_t msl_ns, ka_idle_ns, ka_intvl_ns;
+    uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt;
+    uint16_t mss;
+
+    bool user_held : 1;   /* the user holds the id (rule 3 of tcp.h) */
+    bool released : 1;    /* the user called close or abort: an orphan */
+    bool ever_used : 1;   /* listen or connect was called */
+    bool passive : 1;     /* came from LISTEN (RFC 9293 §3.10.7.4 RST, SYN) */
+    bool msl_set : 1;     /* TCP_OPT_MSL_NS given: TIME_WAIT is 2*msl_ns */
+    bool isn_set : 1;     /* TCP_OPT_ISN given for the next SYN */
+    bool linger_zero : 1; /* TCP_OPT_LINGER_ZERO */
+    bool keepalive : 1;   /* TCP_OPT_KEEPALIVE */
+    bool nodelay : 1;     /* TCP_OPT_NODELAY */
+    bool fin_queued : 1;  /* user closed the send side: FIN after the data */
+    bool fin_pending : 1; /* the peer's FIN is known (peer_fin_seq) */
+    bool fin_rcvd : 1;    /* the peer's FIN was processed (end of stream) */
+    bool ack_now : 1;     /* an ACK must go out before this call returns */
+    bool in_recovery : 1; /* RFC 6582 fast recovery */
+    bool probing : 1;     /* a zero-window probe is outstanding */
+    bool ts_ok : 1;       /* RFC 7323 timestamps agreed */
+    bool sack_ok : 1;     /* peer sent SACK-permitted (we never send SACKs) */
+    bool peer_wscale : 1; /* peer's SYN carried window scale */
+    bool in_accept_q : 1; /* child on its listener's accept queue */
+    bool in_syn_q : 1;    /* child on its listener's SYN queue */
+    bool rtt_timing : 1;  /* rtt_seq is being timed (RFC 6298, Karn) */
+    bool syn_rexmit : 1;  /* the SYN was retransmitted (RFC 6298 §5.7) */
+    bool has_srtt : 1;    /* srtt_ns and rttvar_ns hold a measurement */
+
+    tcp_stats stats;
+
+    tcp_conn *id_next, *tuple_next; /* hash chains */
+    tcp_conn *q_next;               /* listener queue link; pool free list */
+    /* Listener only: children in SYN_RECEIVED, and established ones waiting
+     * for tcp_accept (FIFO). */
+    tcp_conn *syn_q, *acc_head, *acc_tail;
+    uint32_t backlog, syn_n, acc_n;
+};
+
+/* Intrusive chained hash table; `link` selects the chain field. */
+typedef struct tcp_table {
+    tcp_conn **slots;
+    size_t mask, count;
+} tcp_table;
+
+struct tcp_stack {
+    tcp_env env;
+    uint32_t addr;
+    tcp_profile profile;
+    uint64_t now;      /* env->now_ns() at the start of the current call */
+    uint32_t next_id;  /* ids are never reused */
+    uint64_t heap_seq; /* tie-break: equal deadlines fire in arming order */
+    uint64_t malformed;
+    size_t nconns;
+
+    tcp_table by_id, by_tuple, listeners;
+    tcp_conn **heap;
+    size_t heap_len, heap_cap;
+
+    void **chunks; /* pool: connections come in chunks, never freed singly */
+    size_t nchunks;
+    tcp_conn *free_list;
+
+    uint8_t *out;     /* scratch: one outgoing datagram */
+    uint8_t *payload; /* scratch: the payload of one outgoing segment */
+};
+
+/* ---- tcp_stack.c: tables, heap, pool, events ---- */
+tcp_conn *tcp_conn_new(tcp_stack *s);
+tcp_conn *tcp_stack_find(const tcp_stack *s, tcp_sock_id id);
+/* Settles a connection after a call touched it: reclaims it if it is dead
+ * (CLOSED and not held, or a passive child sent back to LISTEN), otherwise
+ * moves it in the deadline heap. */
+void tcp_stack_settle(tcp_conn *c);
+int tcp_stack_hash(tcp_conn *c); /* into the tuple table */
+void tcp_stack_unhash(tcp_conn *c);
+int tcp_stack_listen_add(tcp_conn *c);
+void tcp_stack_listen_remove(tcp_conn *c);
+tcp_conn *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
+tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport);
+bool tcp_stack_port_busy(const tcp_stack *s, uint16_t port, const tcp_conn *self, bool any_use);
+void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, const char *note);
+void tcp_ev_state(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg,
+                  const char *note);
+void tcp_ev_nosock(tcp_stack *s, tcp_event_kind kind, const tcp_seg *seg, const char *note);
+
+/* ---- tcp_state.c ---- */
+/* The one writer of c->state: asserts the edge is legal (RFC 9293 §3.3.2 and
+ * §3.10), runs the entry actions of the new state, reports TCP_EV_STATE. */
+void tcp_set_state(tcp_conn *c, tcp_state to, tcp_cause cause, const tcp_seg *seg,
+                   const char *note);
+bool tcp_state_edge_legal(tcp_state from, tcp_state to);
+bool tcp_state_synchronized(tcp_state s);
+/* A listener's child is born a copy of its listener, in LISTEN, without an
+ * event; its first transition (LISTEN -> SYN_RECEIVED) is reported. */
+void tcp_state_init_child(tcp_conn *child);
+/* Ends the connection: records err (if non-zero, reports TCP_EV_ERROR) and
+ * enters CLOSED. */
+void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, const char *note);
+
+/* ---- tcp_input.c ---- */
+void tcp_input(tcp_conn *c, const tcp_seg *seg);
+void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg);
+
+/* ---- tcp_output.c ---- */
+void tcp_output(tcp_conn *c); /* data, FIN and a pending ACK, as allowed */
+void tcp_out_syn(tcp_conn *c, bool rexmit);
+uint8_t tcp_wscale_for(uint32_t buf);
+void tcp_out_ack(tcp_conn *c);
+void tcp_out_challenge_ack(tcp_conn *c);
+void tcp_out_rst(tcp_conn *c); /* <SEQ=SND.NXT><CTL=RST> */
+/* RFC 9293 §3.10.7.1 reply to `seg`: <SEQ=SEG.ACK><CTL=RST> if it has ACK,
+ * else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. c may be NULL. */
+void tcp_out_rst_reply(tcp_stack *s, tcp_conn *c, const tcp_seg *seg);
+void tcp_out_keepalive(tcp_conn *c);
+void tcp_out_probe(tcp_conn *c);
+void tcp_out_retransmit_first(tcp_conn *c); /* the segment at SND.UNA */
+uint32_t tcp_rcv_wnd(const tcp_conn *c);    /* RCV.WND in bytes */
+uint32_t tcp_snd_data_end(const tcp_conn *c);
+uint32_t tcp_flight(const tcp_conn *c);
+bool tcp_fin_acked(const tcp_conn *c);
+
+/* ---- tcp_timer.c ---- */
+void tcp_timer_run(tcp_conn *c); /* every due timer of c, in kind order */
+void tcp_timer_set(tcp_conn *c, tcp_timer_kind k, uint64_t at);
+uint64_t tcp_after(const tcp_conn *c, uint64_t d); /* now + d, saturating */
+void tcp_timer_stop(tcp_conn *c, tcp_timer_kind k);
+void tcp_timer_stop_all(tcp_conn *c);
+void tcp_timer_arm_rtx(tcp_conn *c); /* at now + RTO unless armed */
+void tcp_timer_restart_rtx(tcp_conn *c);
+void tcp_timer_arm_keepalive(tcp_conn *c);
+void tcp_timer_enter_state(tcp_conn *c); /* entry actions of c->state */
+uint64_t tcp_time_wait_ns(const tcp_conn *c);
+void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
+
+/* ---- tcp_buf.c: rings and the out-of-order list ---- */
+int tcp_ring_alloc(tcp_ring *r, uint32_t cap);
+void tcp_ring_free(tcp_ring *r);
+uint32_t tcp_ring_push(tcp_ring *r, const uint8_t *src, uint32_t n);
+void tcp_ring_copy_out(const tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
+void tcp_ring_write_at(tcp_ring *r, uint32_t off, const uint8_t *src, uint32_t n);
+void tcp_ring_consume(tcp_ring *r, uint32_t n);
+/* Records [start, end) as held out of order; false if no room. */
+bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end);
+/* Advances rcv_nxt over held ranges now in order; returns bytes gained. */
+uint32_t tcp_ooo_advance(tcp_conn *c);
+
+/* ---- tcp_user.c ---- */
+void tcp_conn_init_opts(tcp_conn *c, const tcp_profile *p);
+uint32_t tcp_conn_isn(tcp_conn *c); /* TCP_OPT_ISN once, else env->random */
+void tcp_conn_init_seq(tcp_conn *c, uint32_t iss);
+
+#endif

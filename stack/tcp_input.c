@@ -1,0 +1,730 @@
+/*
+ * tcp_input — RFC 9293 §3.10.7 SEGMENT ARRIVES.
+ *
+ * One function per state group of the RFC (CLOSED §3.10.7.1, LISTEN
+ * §3.10.7.2, SYN-SENT §3.10.7.3, the synchronized states §3.10.7.4), and for
+ * the synchronized states one function per ordered step: check sequence
+ * number, RST, (security), SYN, ACK, (URG), text, FIN. TIME-WAIT gets its own
+ * function because its rules are profile data (RFC 1337, RFC 5961, RFC 1122
+ * §4.2.2.13, and what Linux and BSD do). Later RFCs are cited where they
+ * override RFC 9293.
+ *
+ * Segments reach these functions only after tcp_wire_parse accepted them.
+ */
+#include <assert.h>
+
+#include "tcp_conn.h"
+
+/* A segment's text and FIN after trimming to the receive window. */
+typedef struct tcp_rx {
+    const tcp_seg *seg; /* as received: flags, ACK, window; events point here */
+    uint32_t seq;       /* first data octet kept */
+    uint32_t len;
+    const uint8_t *data;
+    bool syn, fin;
+} tcp_rx;
+
+static uint32_t min32(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
+}
+
+static void drop(tcp_conn *c, const tcp_seg *seg, const char *why)
+{
+    tcp_ev(c, TCP_EV_DROP, 0, seg, why);
+}
+
+/* RFC 9293 §3.7.1 (MSS), RFC 7323 (window scale, timestamps), RFC 2018
+ * (SACK-permitted): what the peer's SYN tells us. */
+static void learn_syn(tcp_conn *c, const tcp_seg *seg)
+{
+    const tcp_profile *p = &c->stack->profile;
+    uint32_t peer_mss = seg->has_mss && seg->mss ? seg->mss : TCP_MSS_DEFAULT;
+    uint32_t mss = min32(peer_mss, c->mss);
+    c->snd_mss = (uint16_t)(mss < 64 ? 64 : mss);
+    c->rcv_mss = c->snd_mss;
+    c->peer_wscale = seg->has_wscale;
+    if (seg->has_wscale && p->send_wscale) {
+        c->snd_wscale = seg->wscale > 14 ? 14 : seg->wscale; /* RFC 7323 §2.3 */
+        c->rcv_wscale = tcp_wscale_for(c->rcvbuf);
+    }
+    c->sack_ok = seg->has_sack_perm && p->send_sack_perm;
+    c->ts_ok = seg->has_ts && p->send_timestamps;
+    if (c->ts_ok)
+        c->ts_recent = seg->ts_val;
+    c->irs = seg->seq;
+    c->rcv_nxt = seg->seq + 1;
+    c->last_ack_sent = c->rcv_nxt;
+    c->rcv_adv = c->rcv_nxt + min32(c->rcvbuf, 65535u); /* our SYN's window */
+    c->snd_wnd = seg->wnd;                              /* never scaled in a SYN (RFC 7323 §2.2) */
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = seg->seq;
+    c->last_rcv_ns = c->stack->now;
+    /* RFC 5681 §3.1 initial window, or the profile's (RFC 6928). */
+    uint32_t smss = c->snd_mss;
+    uint32_t segs = smss > 2190 ? 2 : smss > 1095 ? 3 : 4;
+    c->cwnd = (p->init_cwnd_segs ? p->init_cwnd_segs : segs) * smss;
+    c->ssthresh = UINT32_MAX;
+}
+
+/* An acknowledgment that covers the segment being timed (RFC 6298 §3). */
+static void ack_rtt(tcp_conn *c, uint32_t ack)
+{
+    if (c->rtt_timing && tcp_seq_gt(ack, c->rtt_seq)) {
+        c->rtt_timing = false;
+        tcp_rtt_sample(c, c->stack->now - c->rtt_start_ns);
+    }
+}
+
+/* ---- CLOSED (§3.10.7.1) ------------------------------------------------ */
+
+void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg)
+{
+    /* "An incoming segment containing a RST is discarded. An incoming
+     * segment not containing a RST causes a RST to be sent in response." */
+    if (seg->flags & TCP_RST) {
+        tcp_ev_nosock(s, TCP_EV_DROP, seg, "RST for no connection");
+        return;
+    }
+    tcp_ev_nosock(s, TCP_EV_DROP, seg, (seg->flags & TCP_SYN) ? "no listener" : "no connection");
+    tcp_out_rst_reply(s, NULL, seg);
+}
+
+/* ---- LISTEN (§3.10.7.2) ------------------------------------------------- */
+
+static bool backlog_full(const tcp_conn *l)
+{
+    uint32_t limit = l->backlog ? l->backlog : 1;
+    return l->syn_n + l->acc_n >= limit;
+}
+
+static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
+{
+    tcp_conn *ch = tcp_conn_new(l->stack);
+    if (!ch)
+        return NULL;
+    /* Options are inherited from the listener. */
+    ch->msl_ns = l->msl_ns;
+    ch->msl_set = l->msl_set;
+    ch->ka_idle_ns = l->ka_idle_ns;
+    ch->ka_intvl_ns = l->ka_intvl_ns;
+    ch->ka_cnt = l->ka_cnt;
+    ch->sndbuf = l->sndbuf;
+    ch->rcvbuf = l->rcvbuf;
+    ch->mss = l->mss;
+    ch->linger_zero = l->linger_zero;
+    ch->keepalive = l->keepalive;
+    ch->nodelay = l->nodelay;
+    ch->parent = l->id;
+    ch->passive = true;
+    ch->ever_used = true;
+    ch->lport = l->lport;
+    ch->raddr = seg->src_addr;
+    ch->rport = seg->src_port;
+    tcp_state_init_child(ch);
+    if (tcp_stack_hash(ch)) {
+        tcp_stack_settle(ch); /* a passive child in LISTEN is reclaimed */
+        return NULL;
+    }
+    ch->q_next = l->syn_q;
+    l->syn_q = ch;
+    l->syn_n++;
+    ch->in_syn_q = true;
+    return ch;
+}
+
+/* A SYN for listener l; isn is the ISN to use when has_isn (a SYN that
+ * reopened a TIME-WAIT connection, RFC 1122 §4.2.2.13). */
+static void in_listen_syn(tcp_conn *l, const tcp_seg *seg, bool has_isn, uint32_t isn)
+{
+    tcp_stack *s = l->stack;
+    if (backlog_full(l)) {
+        drop(l, seg, "backlog full");
+        if (s->profile.backlog_full == TCP_BACKLOG_RST)
+            tcp_out_rst_reply(s, l, seg);
+        return;
+    }
+    tcp_conn *ch = spawn_child(l, seg);
+    if (!ch) {
+        drop(l, seg, "out of memory");
+        return;
+    }
+    if (!has_isn)
+        isn = tcp_conn_isn(l);
+    tcp_conn_init_seq(ch, isn);
+    learn_syn(ch, seg);
+    /* Text on the SYN is not kept: it is not acknowledged and the peer
+     * sends it again (RFC 9293 allows queuing it; Linux drops it too). */
+    tcp_set_state(ch, TCP_SYN_RECEIVED, TCP_CAUSE_SEGMENT, seg, "rcv SYN");
+    tcp_out_syn(ch, false);
+    tcp_stack_settle(ch);
+}
+
+static void in_listen(tcp_conn *l, const tcp_seg *seg)
+{
+    /* "first check for an RST: An incoming RST segment could not be valid
+     * ... it should be ignored." */
+    if (seg->flags & TCP_RST) {
+        drop(l, seg, "RST in LISTEN");
+        return;
+    }
+    /* "second check for an ACK: ... an acceptable reset segment should be
+     * formed for any arriving ACK-bearing segment: <SEQ=SEG.ACK><CTL=RST>" */
+    if (seg->flags & TCP_ACK) {
+        drop(l, seg, "ACK in LISTEN");
+        tcp_out_rst_reply(l->stack, l, seg);
+        return;
+    }
+    if (!(seg->flags & TCP_SYN)) {
+        drop(l, seg, "no SYN");
+        return;
+    }
+    in_listen_syn(l, seg, false, 0);
+}
+
+/* ---- SYN-SENT (§3.10.7.3) --------------------------------------------- */
+
+static void on_text(tcp_conn *c, const tcp_rx *r);
+static void on_fin(tcp_conn *c, const tcp_rx *r);
+
+static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
+{
+    ack_rtt(c, seg->ack);
+    c->snd_una = seg->ack;
+    c->snd_wl2 = seg->ack;
+    tcp_timer_stop(c, TCP_TIMER_RTX);
+    tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv SYN,ACK");
+    c->ack_now = true;
+    /* "If there are other controls or text in the segment, then continue
+     * processing at the sixth step" — text and FIN, within our window. */
+    tcp_rx r = {seg, seg->seq + 1, seg->len, seg->payload, false, !!(seg->flags & TCP_FIN)};
+    uint32_t wnd = tcp_rcv_wnd(c);
+    if (r.len > wnd) {
+        r.len = wnd;
+        r.fin = false;
+    }
+    on_text(c, &r);
+    if (c->state == TCP_ESTABLISHED)
+        on_fin(c, &r);
+    tcp_output(c);
+}
+
+static void in_syn_sent(tcp_conn *c, const tcp_seg *seg)
+{
+    bool ack = seg->flags & TCP_ACK;
+    /* "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST
+     * bit is set, if so drop the segment and return)" */
+    if (ack && (tcp_seq_le(seg->ack, c->iss) || tcp_seq_gt(seg->ack, c->snd_max))) {
+        drop(c, seg, "bad ack");
+        if (!(seg->flags & TCP_RST))
+            tcp_out_rst_reply(c->stack, c, seg);
+        return;
+    }
+    if (seg->flags & TCP_RST) {
+        /* RFC 5961 §3.2: in SYN-SENT an RST is acceptable if it
+         * acknowledges the SYN. */
+        if (ack)
+            tcp_conn_drop(c, TCP_ECONNREFUSED, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        else
+            drop(c, seg, "RST without ACK");
+        return;
+    }
+    if (!(seg->flags & TCP_SYN)) {
+        drop(c, seg, "no SYN");
+        return;
+    }
+    learn_syn(c, seg);
+    if (ack) {
+        syn_sent_established(c, seg);
+        return;
+    }
+    /* Simultaneous open (§3.5 Figure 8): "enter SYN-RECEIVED, form a SYN,ACK
+     * segment <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it". */
+    tcp_set_state(c, TCP_SYN_RECEIVED, TCP_CAUSE_SEGMENT, seg, "rcv SYN");
+    tcp_out_syn(c, false);
+}
+
+/* ---- Synchronized states (§3.10.7.4) ------------------------------------- */
+
+static bool seg_acceptable(const tcp_conn *c, uint32_t seq, uint32_t seglen)
+{
+    uint32_t wnd = tcp_rcv_wnd(c);
+    uint32_t lo = c->rcv_nxt, hi = c->rcv_nxt + wnd;
+    if (seglen == 0)
+        return wnd == 0 ? seq == lo : tcp_seq_in(seq, lo, hi);
+    if (wnd == 0)
+        return false;
+    return tcp_seq_in(seq, lo, hi) || tcp_seq_in(seq + seglen - 1, lo, hi);
+}
+
+/* First step. Returns false if the segment was answered and dropped. */
+static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
+{
+    *r = (tcp_rx){
+        seg, seg->seq, seg->len, seg->payload, !!(seg->flags & TCP_SYN), !!(seg->flags & TCP_FIN)};
+    if (c->state == TCP_SYN_RECEIVED && r->syn && seg->seq == c->irs) {
+        if (!(seg->flags & TCP_ACK) && c->passive) {
+            /* The peer's SYN again: our SYN,ACK was lost (Linux and BSD
+             * answer it at once instead of waiting for our RTO). */
+            drop(c, seg, "retransmitted SYN");
+            tcp_out_syn(c, true);
+            return false;
+        }
+        /* Simultaneous open: the SYN,ACK acknowledges our SYN; its SYN is
+         * the one already received (Linux's tcp_validate_incoming). */
+        r->syn = false;
+        r->seq++;
+    }
+    uint32_t seglen = r->len + r->syn + r->fin;
+    bool ok = seg_acceptable(c, r->seq, seglen);
+    if (!ok && tcp_rcv_wnd(c) == 0 && r->seq == c->rcv_nxt) {
+        /* "If the RCV.WND is zero, no segments will be acceptable, but
+         * special allowance should be made to accept valid ACKs, URGs, and
+         * RSTs": keep the control part, answer with our window. */
+        ok = true;
+        r->len = 0;
+        r->fin = false;
+        c->ack_now = true;
+    }
+    if (!ok) {
+        /* "If an incoming segment is not acceptable, an acknowledgment
+         * should be sent in reply (unless the RST bit is set ...)" */
+        drop(c, seg, "out of window");
+        if (!(seg->flags & TCP_RST))
+            tcp_out_ack(c);
+        return false;
+    }
+    if (!r->syn) {
+        if (tcp_seq_lt(r->seq, c->rcv_nxt)) { /* already received: trim the front */
+            uint32_t d = c->rcv_nxt - r->seq;
+            assert(d <= r->len);
+            r->data += d;
+            r->len -= d;
+            r->seq = c->rcv_nxt;
+        }
+        uint32_t right = c->rcv_nxt + tcp_rcv_wnd(c);
+        if (tcp_seq_gt(r->seq + r->len, right)) { /* beyond the window: trim the tail */
+            r->len = right - r->seq;
+            r->fin = false;
+        } else if (r->fin && !tcp_seq_lt(r->seq + r->len, right)) {
+            r->fin = false;
+        }
+    }
+    c->last_rcv_ns = c->stack->now;
+    c->ka_probes = 0;
+    return true;
+}
+
+/* Second step (RFC 9293 with RFC 5961 §3.2). */
+static void on_rst(tcp_conn *c, const tcp_seg *seg)
+{
+    if (seg->seq != c->rcv_nxt) {
+        /* In the window but not exactly RCV.NXT: challenge ACK. */
+        drop(c, seg, "RST not at RCV.NXT");
+        tcp_out_challenge_ack(c);
+        return;
+    }
+    switch (c->state) {
+    case TCP_SYN_RECEIVED:
+        if (c->passive) /* "return this connection to LISTEN state" */
+            tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        else
+            tcp_conn_drop(c, TCP_ECONNREFUSED, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        break;
+    case TCP_ESTABLISHED:
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+    case TCP_CLOSE_WAIT:
+        tcp_conn_drop(c, TCP_ECONNRESET, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        break;
+    default: /* CLOSING, LAST-ACK: "enter the CLOSED state, delete the TCB" */
+        tcp_conn_drop(c, 0, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        break;
+    }
+}
+
+/* Fourth step (RFC 9293 with RFC 5961 §4.2). */
+static void on_syn(tcp_conn *c, const tcp_seg *seg)
+{
+    if (c->state == TCP_SYN_RECEIVED && c->passive) {
+        tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv SYN");
+        return;
+    }
+    drop(c, seg, "SYN in synchronized state");
+    tcp_out_challenge_ack(c);
+}
+
+static void to_accept_queue(tcp_conn *c)
+{
+    tcp_conn *l = tcp_stack_find(c->stack, c->parent);
+    if (!l || !c->in_syn_q)
+        return;
+    tcp_conn **pp = &l->syn_q;
+    while (*pp != c)
+        pp = &(*pp)->q_next;
+    *pp = c->q_next;
+    l->syn_n--;
+    c->in_syn_q = false;
+    c->q_next = NULL;
+    if (l->acc_tail)
+        l->acc_tail->q_next = c;
+    else
+        l->acc_head = c;
+    l->acc_tail = c;
+    l->acc_n++;
+    c->in_accept_q = true;
+}
+
+/* RFC 5681 §2: a duplicate ACK, and §3.2 fast retransmit / RFC 6582. */
+static void on_dup_ack(tcp_conn *c, const tcp_seg *seg)
+{
+    uint32_t wnd = (uint32_t)seg->wnd << c->snd_wscale;
+    bool dup = c->snd_max != c->snd_una && seg->len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN)) &&
+               wnd == c->snd_wnd && c->snd_wnd > 0;
+    if (!dup)
+        return;
+    c->stats.dup_acks_in++;
+    if (c->dupacks < UINT8_MAX)
+        c->dupacks++;
+    if (c->in_recovery) {
+        c->cwnd += c->snd_mss; /* inflate: a segment left the network */
+        return;
+    }
+    if (c->dupacks != 3)
+        return;
+    uint32_t half = (c->snd_max - c->snd_una) / 2;
+    c->ssthresh = half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
+    c->recover = c->snd_max;
+    c->in_recovery = true;
+    tcp_out_retransmit_first(c);
+    c->cwnd = c->ssthresh + 3u * c->snd_mss;
+}
+
+static void on_new_ack(tcp_conn *c, uint32_t ack)
+{
+    uint32_t acked = ack - c->snd_una;
+    ack_rtt(c, ack);
+    uint32_t end = tcp_snd_data_end(c);
+    uint32_t upto = tcp_seq_lt(ack, end) ? ack : end;
+    if (tcp_seq_gt(upto, c->snd_buf_seq)) {
+        tcp_ring_consume(&c->sndq, upto - c->snd_buf_seq);
+        c->snd_buf_seq = upto;
+    }
+    c->snd_una = ack;
+    if (tcp_seq_lt(c->snd_nxt, ack))
+        c->snd_nxt = ack;
+    c->retries = 0;
+    c->dupacks = 0;
+    if (c->in_recovery && tcp_seq_lt(ack, c->recover)) {
+        /* RFC 6582 §3.2 (5): partial ACK, retransmit the next hole. */
+        tcp_out_retransmit_first(c);
+        c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + c->snd_mss;
+    } else if (c->in_recovery) {
+        c->in_recovery = false;
+        c->cwnd = c->ssthresh;
+    } else if (c->cwnd < c->ssthresh) {
+        c->cwnd += min32(acked, c->snd_mss); /* slow start */
+    } else {
+        uint32_t inc = (uint32_t)((uint64_t)c->snd_mss * c->snd_mss / c->cwnd);
+        c->cwnd += inc ? inc : 1; /* congestion avoidance */
+    }
+    if (c->cwnd > TCP_BUF_MAX)
+        c->cwnd = TCP_BUF_MAX;
+    /* RFC 6298 §5.2 - §5.3. */
+    if (c->snd_una == c->snd_max)
+        tcp_timer_stop(c, TCP_TIMER_RTX);
+    else if (!c->probing)
+        tcp_timer_restart_rtx(c);
+}
+
+static void update_window(tcp_conn *c, const tcp_seg *seg)
+{
+    /* "If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)),
+     * set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <-
+     * SEG.ACK." */
+    if (!(tcp_seq_lt(c->snd_wl1, seg->seq) ||
+          (c->snd_wl1 == seg->seq && tcp_seq_le(c->snd_wl2, seg->ack))))
+        return;
+    c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+    c->snd_wl1 = seg->seq;
+    c->snd_wl2 = seg->ack;
+    if (c->snd_wnd > c->max_snd_wnd)
+        c->max_snd_wnd = c->snd_wnd;
+    if (c->snd_wnd > 0 && (c->probing || c->timer_at[TCP_TIMER_PERSIST] != TCP_NEVER)) {
+        c->probing = false;
+        c->persist_backoff = 0;
+        tcp_timer_stop(c, TCP_TIMER_PERSIST);
+        if (c->snd_una != c->snd_max)
+            tcp_timer_restart_rtx(c);
+    }
+}
+
+/* SYN-RECEIVED part of the fifth step. Returns false to stop. */
+static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
+{
+    /* "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state ...
+     * If the segment acknowledgment is not acceptable, form a reset segment
+     * <SEQ=SEG.ACK><CTL=RST> and send it." */
+    if (!(tcp_seq_lt(c->snd_una, seg->ack) && tcp_seq_le(seg->ack, c->snd_max))) {
+        drop(c, seg, "bad ack");
+        tcp_out_rst_reply(c->stack, c, seg);
+        return false;
+    }
+    c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+    if (c->snd_wnd > c->max_snd_wnd)
+        c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = seg->seq;
+    c->snd_wl2 = seg->ack;
+    to_accept_queue(c);
+    tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of SYN");
+    return true;
+}
+
+/* Fifth step. Returns false if processing stops here. */
+static bool on_ack(tcp_conn *c, const tcp_seg *seg)
+{
+    if (c->state == TCP_SYN_RECEIVED && !ack_syn_received(c, seg))
+        return false;
+    uint32_t ack = seg->ack;
+    /* RFC 5961 §5.2: acceptable if SND.UNA - MAX.SND.WND =< SEG.ACK =<
+     * SND.NXT; otherwise send an ACK and drop. */
+    if (tcp_seq_gt(ack, c->snd_max)) {
+        drop(c, seg, "ACK of unsent data");
+        tcp_out_ack(c);
+        return false;
+    }
+    if (tcp_seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
+        drop(c, seg, "ACK too old");
+        tcp_out_ack(c);
+        return false;
+    }
+    c->persist_unanswered = 0;
+    if (tcp_seq_gt(ack, c->snd_una))
+        on_new_ack(c, ack);
+    else if (ack == c->snd_una)
+        on_dup_ack(c, seg);
+    if (tcp_seq_ge(ack, c->snd_una))
+        update_window(c, seg);
+    bool fin_acked = tcp_fin_acked(c);
+    switch (c->state) {
+    case TCP_FIN_WAIT_1:
+        if (fin_acked)
+            tcp_set_state(c, TCP_FIN_WAIT_2, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
+        return true;
+    case TCP_CLOSING:
+        if (fin_acked)
+            tcp_set_state(c, TCP_TIME_WAIT, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
+        return false;
+    case TCP_LAST_ACK:
+        if (fin_acked)
+            tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
+        return false;
+    default:
+        return true;
+    }
+}
+
+static void ack_policy(tcp_conn *c, bool immediate)
+{
+    uint64_t delack = c->stack->profile.delack_ns;
+    /* RFC 9293 §3.8.6.3 / RFC 5681 §4.2: delay an ACK at most delack_ns,
+     * but ACK at least every second full-sized segment, and at once for
+     * out-of-order data or data that fills a hole. */
+    if (immediate || delack == 0 || c->rcv_nxt - c->last_ack_sent >= 2u * c->rcv_mss)
+        c->ack_now = true;
+    else if (c->timer_at[TCP_TIMER_DELACK] == TCP_NEVER)
+        tcp_timer_set(c, TCP_TIMER_DELACK, tcp_after(c, delack));
+}
+
+static void store_text(tcp_conn *c, const tcp_rx *r)
+{
+    if (tcp_ring_alloc(&c->rcvq, c->rcvbuf)) {
+        drop(c, r->seg, "out of memory");
+        return;
+    }
+    uint32_t off = c->rcvq.len + (r->seq - c->rcv_nxt);
+    assert((uint64_t)off + r->len <= c->rcvq.cap);
+    tcp_ring_write_at(&c->rcvq, off, r->data, r->len);
+    if (r->seq != c->rcv_nxt) {
+        if (!tcp_ooo_add(c, r->seq, r->seq + r->len))
+            drop(c, r->seg, "out-of-order queue full");
+        ack_policy(c, true); /* a duplicate ACK tells the sender */
+        return;
+    }
+    c->rcv_nxt += r->len;
+    c->rcvq.len += r->len;
+    uint32_t gained = tcp_ooo_advance(c);
+    c->rcvq.len += gained;
+    ack_policy(c, gained > 0 || c->ooo_n > 0);
+    if (c->released) /* closed: nobody will read it */
+        tcp_ring_consume(&c->rcvq, c->rcvq.len);
+}
+
+/* Seventh step: "ESTABLISHED STATE, FIN-WAIT-1 STATE, FIN-WAIT-2 STATE:
+ * Once in the ESTABLISHED state, it is possible to deliver segment data to
+ * user RECEIVE buffers." Other states ignore the text. */
+static void on_text(tcp_conn *c, const tcp_rx *r)
+{
+    if (c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT_1 && c->state != TCP_FIN_WAIT_2)
+        return;
+    if (r->fin && !c->fin_pending) {
+        c->fin_pending = true;
+        c->peer_fin_seq = r->seq + r->len;
+    }
+    if (r->len == 0)
+        return;
+    if (c->released && c->stack->profile.rst_on_data_after_close) {
+        /* RFC 9293 §3.6: after a full close, "if new data is received after
+         * CLOSE is called, its TCP implementation SHOULD send a RST". */
+        tcp_conn_drop(c, TCP_ECONNRESET, TCP_CAUSE_SEGMENT, r->seg, "data after close()");
+        tcp_out_rst(c);
+        return;
+    }
+    store_text(c, r);
+}
+
+/* Eighth step: the peer's FIN, once every octet before it has arrived. */
+static void on_fin(tcp_conn *c, const tcp_rx *r)
+{
+    if (!c->fin_pending || c->fin_rcvd || c->peer_fin_seq != c->rcv_nxt)
+        return;
+    c->rcv_nxt++;
+    c->fin_rcvd = true;
+    c->ack_now = true;
+    switch (c->state) {
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+        tcp_set_state(c, TCP_CLOSE_WAIT, TCP_CAUSE_SEGMENT, r->seg, "rcv FIN");
+        break;
+    case TCP_FIN_WAIT_1:
+        /* "If our FIN has been ACKed (perhaps in this segment), then enter
+         * TIME-WAIT ...; otherwise, enter the CLOSING state." The ACK step
+         * already moved an acknowledged FIN_WAIT_1 to FIN_WAIT_2. */
+        tcp_set_state(c, tcp_fin_acked(c) ? TCP_TIME_WAIT : TCP_CLOSING, TCP_CAUSE_SEGMENT, r->seg,
+                      "rcv FIN");
+        break;
+    case TCP_FIN_WAIT_2:
+        tcp_set_state(c, TCP_TIME_WAIT, TCP_CAUSE_SEGMENT, r->seg, "rcv FIN");
+        break;
+    default:
+        break;
+    }
+}
+
+static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
+{
+    tcp_rx r;
+    if (!check_seq(c, seg, &r))
+        return;
+    if (seg->flags & TCP_RST) {
+        on_rst(c, seg);
+        return;
+    }
+    /* Third step (security) does not apply: no IP security compartments. */
+    if (r.syn) {
+        on_syn(c, seg);
+        return;
+    }
+    if (!(seg->flags & TCP_ACK)) {
+        drop(c, seg, "no ACK"); /* "if the ACK bit is off, drop the segment" */
+        return;
+    }
+    if (c->ts_ok && seg->has_ts && tcp_seq_le(seg->seq, c->last_ack_sent) &&
+        tcp_seq_ge(seg->ts_val, c->ts_recent))
+        c->ts_recent = seg->ts_val; /* RFC 7323 §4.3 */
+    if (!on_ack(c, seg))
+        return;
+    /* Sixth step (URG): the urgent pointer is not implemented (RFC 6093
+     * advises against its use); urgent data is delivered in line. */
+    on_text(c, &r);
+    if (c->state == TCP_CLOSED)
+        return;
+    on_fin(c, &r);
+    tcp_output(c);
+}
+
+/* ---- TIME-WAIT ---------------------------------------------------------------- */
+
+static void tw_restart(tcp_conn *c)
+{
+    tcp_timer_set(c, TCP_TIMER_TIME_WAIT, tcp_after(c, tcp_time_wait_ns(c)));
+}
+
+/* A SYN in TIME-WAIT; returns true if it was consumed. */
+static bool tw_syn(tcp_conn *c, const tcp_seg *seg)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (p->tw_syn == TCP_TW_SYN_CHALLENGE) {
+        drop(c, seg, "SYN in TIME_WAIT");
+        tcp_out_challenge_ack(c);
+        return true;
+    }
+    /* RFC 1122 §4.2.2.13: a SYN above RCV.NXT may reopen the connection,
+     * with an ISN above any sequence number the old one used (Linux:
+     * SND.NXT + 65535 + 2). */
+    tcp_conn *l = tcp_stack_listener(c->stack, c->lport);
+    if ((seg->flags & TCP_ACK) || !tcp_seq_gt(seg->seq, c->rcv_nxt) || !l)
+        return false;
+    uint32_t isn = c->snd_nxt + 65535u + 2u;
+    tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv SYN (new connection)");
+    l->stats.segs_in++;
+    tcp_ev(l, TCP_EV_SEG_IN, 0, seg, NULL);
+    in_listen_syn(l, seg, true, isn);
+    return true;
+}
+
+/* RFC 9293 §3.10.7.4 for TIME-WAIT: "The only thing that can arrive in this
+ * state is a retransmission of the remote FIN. Acknowledge it, and restart
+ * the 2 MSL timeout." RCV.WND is taken as 0 here (no more data can come), so
+ * only an RST at exactly RCV.NXT is acceptable (as in Linux). */
+static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (seg->flags & TCP_RST) {
+        if (p->tw_rst == TCP_TW_RST_IGNORE)
+            drop(c, seg, "RST in TIME_WAIT (RFC 1337)");
+        else if (seg->seq == c->rcv_nxt)
+            tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        else
+            drop(c, seg, "out of window");
+        return;
+    }
+    if ((seg->flags & TCP_SYN) && tw_syn(c, seg))
+        return;
+    bool has_ack = seg->flags & TCP_ACK;
+    if ((seg->flags & TCP_FIN) && seg->seq + seg->len + 1 == c->rcv_nxt) {
+        tcp_out_ack(c); /* the peer lost our last ACK */
+        tw_restart(c);
+        return;
+    }
+    if (seg->seq == c->rcv_nxt && seg->len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN))) {
+        if (has_ack && p->tw_restart_on_ack)
+            tw_restart(c);
+        return;
+    }
+    drop(c, seg, "out of window");
+    tcp_out_ack(c);
+    if (has_ack && p->tw_restart_on_ack)
+        tw_restart(c);
+}
+
+void tcp_input(tcp_conn *c, const tcp_seg *seg)
+{
+    switch (c->state) {
+    case TCP_CLOSED:
+        tcp_input_no_conn(c->stack, seg);
+        break;
+    case TCP_LISTEN:
+        in_listen(c, seg);
+        break;
+    case TCP_SYN_SENT:
+        in_syn_sent(c, seg);
+        break;
+    case TCP_TIME_WAIT:
+        in_time_wait(c, seg);
+        break;
+    default:
+        in_synchronized(c, seg);
+        break;
+    }
+}

@@ -1,0 +1,317 @@
+/*
+ * tcp_output — everything that puts a segment on the wire.
+ *
+ * Each segment is encoded into the stack's scratch buffer (its payload first
+ * copied out of the send ring into a second scratch buffer, since the ring
+ * may wrap), reported as TCP_EV_SEG_OUT, then handed to env->output. Nothing
+ * here allocates.
+ *
+ * tcp_output() is the one place that decides what may be sent: new data
+ * within min(SND.WND, cwnd) (RFC 9293 §3.8.6, RFC 5681), Nagle and sender
+ * SWS avoidance (RFC 9293 §3.7.4, §3.8.6.2.1), the FIN after the last byte,
+ * and a pending ACK if no other segment carried it.
+ */
+#include <assert.h>
+
+#include "tcp_conn.h"
+
+static uint32_t min32(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
+}
+
+uint32_t tcp_snd_data_end(const tcp_conn *c)
+{
+    return c->snd_buf_seq + c->sndq.len;
+}
+
+uint32_t tcp_flight(const tcp_conn *c)
+{
+    return c->snd_nxt - c->snd_una;
+}
+
+bool tcp_fin_acked(const tcp_conn *c)
+{
+    return c->fin_queued && tcp_seq_gt(c->snd_una, tcp_snd_data_end(c));
+}
+
+uint32_t tcp_rcv_wnd(const tcp_conn *c)
+{
+    return tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+}
+
+/* RFC 7323 §2.3: the smallest shift that lets the buffer be advertised. */
+uint8_t tcp_wscale_for(uint32_t buf)
+{
+    uint8_t shift = 0;
+    while (shift < 14 && (buf >> shift) > 65535u)
+        shift++;
+    return shift;
+}
+
+/* The window field of a segment. The right edge moves only by at least
+ * min(RCV.BUFF/2, MSS) (RFC 9293 §3.8.6.2.2, receiver SWS avoidance) and
+ * never moves left. SYN segments carry an unscaled window (RFC 7323 §2.2). */
+static uint16_t wnd_field(tcp_conn *c, bool syn)
+{
+    uint32_t free_bytes = c->rcvbuf > c->rcvq.len ? c->rcvbuf - c->rcvq.len : 0;
+    if (syn)
+        return (uint16_t)min32(free_bytes, 65535u);
+    uint32_t edge = c->rcv_nxt + free_bytes;
+    uint32_t threshold = min32(c->rcvbuf / 2, c->rcv_mss);
+    if (tcp_seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= threshold)
+        c->rcv_adv = edge;
+    return (uint16_t)min32(tcp_rcv_wnd(c) >> c->rcv_wscale, 65535u);
+}
+
+/* Encodes, reports and sends one segment. c may be NULL (no connection). */
+static void transmit(tcp_stack *s, tcp_conn *c, const tcp_seg *g)
+{
+    size_t n = tcp_wire_encode(g, s->out, 65535u);
+    assert(n > 0);
+    if (c) {
+        c->stats.segs_out++;
+        c->stats.bytes_out += g->len;
+        tcp_ev(c, TCP_EV_SEG_OUT, 0, g, NULL);
+    } else {
+        tcp_ev_nosock(s, TCP_EV_SEG_OUT, g, NULL);
+    }
+    s->env.output(s->env.ctx, s->out, n);
+}
+
+static void syn_options(tcp_conn *c, tcp_seg *g)
+{
+    const tcp_profile *p = &c->stack->profile;
+    bool active = c->state == TCP_SYN_SENT;
+    g->has_mss = true;
+    g->mss = c->mss;
+    if (p->send_wscale && (active || c->peer_wscale)) {
+        g->has_wscale = true;
+        g->wscale = tcp_wscale_for(c->rcvbuf);
+    }
+    g->has_sack_perm = p->send_sack_perm && (active || c->sack_ok);
+    g->has_ts = p->send_timestamps && (active || c->ts_ok);
+}
+
+static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+    tcp_stack *s = c->stack;
+    tcp_seg g = {
+        .src_addr = s->addr,
+        .dst_addr = c->raddr,
+        .src_port = c->lport,
+        .dst_port = c->rport,
+        .seq = seq,
+        .flags = flags,
+        .payload = data,
+        .len = len,
+    };
+    if (flags & TCP_ACK)
+        g.ack = c->rcv_nxt;
+    if (flags & TCP_SYN)
+        syn_options(c, &g);
+    else
+        g.has_ts = c->ts_ok && !(flags & TCP_RST);
+    if (!(flags & TCP_RST))
+        g.wnd = wnd_field(c, flags & TCP_SYN);
+    if (g.has_ts) {
+        g.ts_val = (uint32_t)(s->now / 1000000u); /* a 1 ms clock (RFC 7323 §5.4) */
+        g.ts_ecr = (flags & TCP_ACK) ? c->ts_recent : 0;
+    }
+    if (flags & TCP_ACK) {
+        c->last_ack_sent = c->rcv_nxt;
+        c->ack_now = false;
+        tcp_timer_stop(c, TCP_TIMER_DELACK);
+    }
+    transmit(s, c, &g);
+}
+
+/* Sends [seq, seq+len) from the send ring, plus FIN if asked. */
+static void send_data(tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
+{
+    uint8_t flags = TCP_ACK;
+    const uint8_t *data = NULL;
+    if (len) {
+        tcp_ring_copy_out(&c->sndq, seq - c->snd_buf_seq, c->stack->payload, len);
+        data = c->stack->payload;
+        if (seq + len == tcp_snd_data_end(c))
+            flags |= TCP_PSH;
+    }
+    if (fin)
+        flags |= TCP_FIN;
+    if (tcp_seq_lt(seq, c->snd_max)) {
+        c->stats.retransmits++;
+        c->rtt_timing = false; /* Karn: no sample from a retransmission */
+    } else if (!c->rtt_timing) {
+        c->rtt_timing = true;
+        c->rtt_seq = seq;
+        c->rtt_start_ns = c->stack->now;
+    }
+    send_seg(c, flags, seq, data, len);
+    uint32_t end = seq + len + (fin ? 1u : 0u);
+    if (tcp_seq_gt(end, c->snd_max))
+        c->snd_max = end;
+}
+
+void tcp_out_syn(tcp_conn *c, bool rexmit)
+{
+    uint8_t flags = TCP_SYN;
+    if (c->state != TCP_SYN_SENT)
+        flags |= TCP_ACK;
+    if (rexmit) {
+        c->stats.retransmits++;
+        c->syn_rexmit = true;
+        c->rtt_timing = false;
+    } else {
+        c->rtt_timing = true;
+        c->rtt_seq = c->iss;
+        c->rtt_start_ns = c->stack->now;
+    }
+    send_seg(c, flags, c->iss, NULL, 0);
+    c->snd_nxt = tcp_seq_max(c->snd_nxt, c->iss + 1);
+    c->snd_max = tcp_seq_max(c->snd_max, c->iss + 1);
+    tcp_timer_arm_rtx(c);
+}
+
+void tcp_out_ack(tcp_conn *c)
+{
+    send_seg(c, TCP_ACK, c->snd_nxt, NULL, 0);
+}
+
+/* RFC 5961 §3.2 and §4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+void tcp_out_challenge_ack(tcp_conn *c)
+{
+    c->stats.challenge_acks++;
+    tcp_out_ack(c);
+}
+
+void tcp_out_rst(tcp_conn *c)
+{
+    send_seg(c, TCP_RST, c->snd_nxt, NULL, 0);
+}
+
+void tcp_out_rst_reply(tcp_stack *s, tcp_conn *c, const tcp_seg *seg)
+{
+    tcp_seg g = {
+        .src_addr = seg->dst_addr,
+        .dst_addr = seg->src_addr,
+        .src_port = seg->dst_port,
+        .dst_port = seg->src_port,
+    };
+    if (seg->flags & TCP_ACK) {
+        g.seq = seg->ack;
+        g.flags = TCP_RST;
+    } else {
+        uint32_t seglen = seg->len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
+        g.ack = seg->seq + seglen;
+        g.flags = TCP_RST | TCP_ACK;
+    }
+    transmit(s, c, &g);
+}
+
+/* RFC 1122 §4.2.3.6: <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data, elicits an ACK. */
+void tcp_out_keepalive(tcp_conn *c)
+{
+    c->stats.keepalive_probes++;
+    send_seg(c, TCP_ACK, c->snd_una - 1, NULL, 0);
+}
+
+/* RFC 9293 §3.8.6.1: a zero-window probe carries the next octet (or the FIN
+ * when no data is left); an unanswered probe is sent again from SND.UNA. */
+void tcp_out_probe(tcp_conn *c)
+{
+    uint32_t end = tcp_snd_data_end(c);
+    uint32_t seq = tcp_flight(c) ? c->snd_una : c->snd_nxt;
+    c->stats.persist_probes++;
+    c->probing = true;
+    if (tcp_seq_lt(seq, end))
+        send_data(c, seq, 1, false);
+    else if (c->fin_queued)
+        send_data(c, seq, 0, true);
+    else
+        return;
+    c->snd_nxt = tcp_seq_max(c->snd_nxt, seq + 1);
+}
+
+void tcp_out_retransmit_first(tcp_conn *c)
+{
+    if (c->snd_una == c->iss) { /* the SYN itself is unacknowledged */
+        tcp_out_syn(c, true);
+        return;
+    }
+    uint32_t end = tcp_snd_data_end(c);
+    uint32_t n = tcp_seq_lt(c->snd_una, end) ? min32(end - c->snd_una, c->snd_mss) : 0;
+    bool fin = c->fin_queued && c->snd_una + n == end && tcp_seq_gt(c->snd_max, end);
+    if (n == 0 && !fin)
+        return;
+    send_data(c, c->snd_una, n, fin);
+    c->snd_nxt = tcp_seq_max(c->snd_nxt, c->snd_una + n + (fin ? 1u : 0u));
+}
+
+static bool may_send_data(const tcp_conn *c)
+{
+    switch (c->state) {
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT:
+    case TCP_FIN_WAIT_1:
+    case TCP_CLOSING:
+    case TCP_LAST_ACK:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* How many bytes of new data to send now; 0 to wait. */
+static uint32_t next_len(const tcp_conn *c, uint32_t unsent, uint32_t avail)
+{
+    uint32_t n = min32(min32(unsent, avail), c->snd_mss);
+    if (n == 0 || n == c->snd_mss)
+        return n;
+    uint32_t flight = tcp_flight(c);
+    /* Sender SWS avoidance: a window-limited runt waits for more window
+     * while data is in flight (its ACK will bring the update). */
+    if (n < unsent && n < c->max_snd_wnd / 2 && flight > 0)
+        return 0;
+    /* Nagle (RFC 9293 §3.7.4): one small segment in flight at a time. */
+    if (n == unsent && !c->nodelay && flight > 0)
+        return 0;
+    return n;
+}
+
+void tcp_output(tcp_conn *c)
+{
+    if (may_send_data(c)) {
+        bool syn_acked = c->snd_una != c->iss;
+        for (;;) {
+            uint32_t end = tcp_snd_data_end(c);
+            uint32_t wnd = min32(c->snd_wnd, c->cwnd);
+            uint32_t flight = tcp_flight(c);
+            uint32_t avail = wnd > flight ? wnd - flight : 0;
+            if (syn_acked && tcp_seq_lt(c->snd_nxt, end)) {
+                uint32_t unsent = end - c->snd_nxt;
+                uint32_t n = next_len(c, unsent, avail);
+                if (n == 0)
+                    break;
+                bool fin = c->fin_queued && n == unsent && avail > n;
+                send_data(c, c->snd_nxt, n, fin);
+                c->snd_nxt += n + (fin ? 1u : 0u);
+                continue;
+            }
+            if (c->fin_queued && c->snd_nxt == end && (avail > 0 || !syn_acked)) {
+                send_data(c, c->snd_nxt, 0, true);
+                c->snd_nxt++;
+            }
+            break;
+        }
+        uint32_t end = tcp_snd_data_end(c);
+        bool unsent = tcp_seq_lt(c->snd_nxt, end) || (c->fin_queued && c->snd_nxt == end);
+        if (tcp_flight(c) == 0 && unsent && c->snd_wnd == 0 &&
+            c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER)
+            tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, c->rto_ns));
+    }
+    if (c->ack_now)
+        tcp_out_ack(c);
+    if (tcp_flight(c) && !c->probing)
+        tcp_timer_arm_rtx(c);
+}

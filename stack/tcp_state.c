@@ -1,0 +1,177 @@
+/*
+ * tcp_state — state names (one X-macro list, three spellings) and
+ * tcp_set_state, the only function that writes a connection's state.
+ *
+ * tcp_set_state checks the edge against RFC 9293's diagram (§3.3.2) plus the
+ * edges §3.10 adds (RST, ABORT and timeouts to CLOSED), runs the entry
+ * actions of the new state (timers, tables) and reports TCP_EV_STATE with
+ * its cause. A segment that causes two transitions (FIN+ACK in FIN_WAIT_1)
+ * produces two events with the same cause, segment and time.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "tcp_conn.h"
+
+static const char *const STATE_NAMES[] = {
+#define TCP_X_NAME(e, n, r, l) n,
+    TCP_STATES(TCP_X_NAME)
+#undef TCP_X_NAME
+};
+static const char *const STATE_RFC[] = {
+#define TCP_X_RFC(e, n, r, l) r,
+    TCP_STATES(TCP_X_RFC)
+#undef TCP_X_RFC
+};
+static const char *const STATE_LINUX[] = {
+#define TCP_X_LINUX(e, n, r, l) l,
+    TCP_STATES(TCP_X_LINUX)
+#undef TCP_X_LINUX
+};
+
+const char *tcp_state_name(tcp_state s)
+{
+    return (unsigned)s < TCP_STATE_COUNT ? STATE_NAMES[s] : "?";
+}
+
+const char *tcp_state_rfc_name(tcp_state s)
+{
+    return (unsigned)s < TCP_STATE_COUNT ? STATE_RFC[s] : "?";
+}
+
+const char *tcp_state_linux_name(tcp_state s)
+{
+    return (unsigned)s < TCP_STATE_COUNT ? STATE_LINUX[s] : "?";
+}
+
+int tcp_state_parse(const char *name, tcp_state *out)
+{
+    if (!name)
+        return -1;
+    for (int i = 0; i < TCP_STATE_COUNT; i++) {
+        if (!strcmp(name, STATE_NAMES[i]) || !strcmp(name, STATE_RFC[i]) ||
+            !strcmp(name, STATE_LINUX[i])) {
+            if (out)
+                *out = (tcp_state)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *tcp_err_name(int err)
+{
+    switch (err) {
+    case TCP_OK:
+        return "OK";
+    case TCP_EINVAL:
+        return "EINVAL";
+    case TCP_EBADF:
+        return "EBADF";
+    case TCP_EADDRINUSE:
+        return "EADDRINUSE";
+    case TCP_EAGAIN:
+        return "EAGAIN";
+    case TCP_ENOTCONN:
+        return "ENOTCONN";
+    case TCP_EPIPE:
+        return "EPIPE";
+    case TCP_ECONNREFUSED:
+        return "ECONNREFUSED";
+    case TCP_ECONNRESET:
+        return "ECONNRESET";
+    case TCP_ETIMEDOUT:
+        return "ETIMEDOUT";
+    case TCP_ENOMEM:
+        return "ENOMEM";
+    case TCP_EISCONN:
+        return "EISCONN";
+    case TCP_ECLOSING:
+        return "ECLOSING";
+    default:
+        return "E?";
+    }
+}
+
+const char *tcp_timer_name(tcp_timer_kind t)
+{
+    static const char *const names[TCP_TIMER_COUNT] = {
+        "RTX", "PERSIST", "DELACK", "KEEPALIVE", "TIME_WAIT", "FIN_WAIT_2",
+    };
+    return (unsigned)t < TCP_TIMER_COUNT ? names[t] : "?";
+}
+
+const char *tcp_user_call_name(tcp_user_call c)
+{
+    static const char *const names[] = {
+        "listen", "connect", "accept", "send", "recv", "shutdown", "close", "abort",
+    };
+    return (unsigned)c <= TCP_CALL_ABORT ? names[c] : "?";
+}
+
+#define BIT(s) (1u << TCP_##s)
+
+/* Legal successors of each state. The RFC 9293 §3.3.2 diagram, plus the
+ * edges §3.10 adds: every state may reach CLOSED (RST, ABORT, user
+ * timeout), and a SYN-RECEIVED that came from LISTEN goes back there on RST
+ * or SYN (§3.10.7.4 second and fourth steps). */
+static const unsigned EDGES[TCP_STATE_COUNT] = {
+    [TCP_CLOSED] = BIT(LISTEN) | BIT(SYN_SENT),
+    [TCP_LISTEN] = BIT(SYN_RECEIVED) | BIT(SYN_SENT) | BIT(CLOSED),
+    [TCP_SYN_SENT] = BIT(SYN_RECEIVED) | BIT(ESTABLISHED) | BIT(CLOSED),
+    [TCP_SYN_RECEIVED] =
+        BIT(ESTABLISHED) | BIT(FIN_WAIT_1) | BIT(CLOSE_WAIT) | BIT(LISTEN) | BIT(CLOSED),
+    [TCP_ESTABLISHED] = BIT(FIN_WAIT_1) | BIT(CLOSE_WAIT) | BIT(CLOSED),
+    [TCP_FIN_WAIT_1] = BIT(FIN_WAIT_2) | BIT(CLOSING) | BIT(CLOSED),
+    [TCP_FIN_WAIT_2] = BIT(TIME_WAIT) | BIT(CLOSED),
+    [TCP_CLOSE_WAIT] = BIT(LAST_ACK) | BIT(CLOSED),
+    [TCP_CLOSING] = BIT(TIME_WAIT) | BIT(CLOSED),
+    [TCP_LAST_ACK] = BIT(CLOSED),
+    [TCP_TIME_WAIT] = BIT(CLOSED),
+};
+
+bool tcp_state_edge_legal(tcp_state from, tcp_state to)
+{
+    if ((unsigned)from >= TCP_STATE_COUNT || (unsigned)to >= TCP_STATE_COUNT)
+        return false;
+    return (EDGES[from] & (1u << to)) != 0;
+}
+
+/* RFC 9293 §3.3.2: the states after the handshake's SYNs were exchanged. */
+bool tcp_state_synchronized(tcp_state s)
+{
+    return s != TCP_CLOSED && s != TCP_LISTEN && s != TCP_SYN_SENT;
+}
+
+void tcp_state_init_child(tcp_conn *child)
+{
+    assert(child->state == TCP_CLOSED && child->passive);
+    child->state = TCP_LISTEN;
+}
+
+void tcp_set_state(tcp_conn *c, tcp_state to, tcp_cause cause, const tcp_seg *seg, const char *note)
+{
+    tcp_state from = c->state;
+    assert(tcp_state_edge_legal(from, to));
+    c->state = to;
+    if (to == TCP_CLOSED || (to == TCP_LISTEN && c->passive)) {
+        /* The connection no longer owns its 4-tuple: later segments meet
+         * the CLOSED rules of §3.10.7.1 (or the listener). */
+        tcp_stack_unhash(c);
+    }
+    if (from == TCP_LISTEN && !c->passive)
+        tcp_stack_listen_remove(c);
+    tcp_timer_enter_state(c);
+    tcp_ev_state(c, from, cause, seg, note);
+}
+
+void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, const char *note)
+{
+    if (c->state == TCP_CLOSED)
+        return;
+    if (err)
+        c->err = err;
+    tcp_set_state(c, TCP_CLOSED, cause, seg, note);
+    if (err)
+        tcp_ev(c, TCP_EV_ERROR, err, NULL, tcp_err_name(err));
+}

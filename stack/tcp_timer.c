@@ -1,0 +1,268 @@
+/*
+ * tcp_timer — RFC 9293 §3.10.8 timeouts and the timers around them: RTO
+ * (RFC 6298), zero-window persist, delayed ACK, keepalive (RFC 1122
+ * §4.2.3.6), TIME_WAIT (2*MSL) and the FIN_WAIT_2 orphan timeout.
+ *
+ * A timer is a deadline field on the connection: arming is a store, and
+ * tcp_stack_settle moves the connection in the stack's deadline heap
+ * afterwards. tcp_timer_run runs the due timers of one connection in the
+ * order of tcp_timer_kind; each handler either disarms its timer or re-arms
+ * it strictly later than now.
+ */
+#include <assert.h>
+
+#include "tcp_conn.h"
+
+#define RTO_FALLBACK_NS 3000000000ull /* RFC 6298 §5.7 */
+
+void tcp_timer_set(tcp_conn *c, tcp_timer_kind k, uint64_t at)
+{
+    c->timer_at[k] = at;
+}
+
+uint64_t tcp_after(const tcp_conn *c, uint64_t d)
+{
+    uint64_t now = c->stack->now;
+    return d >= TCP_NEVER - now ? TCP_NEVER - 1 : now + d;
+}
+
+void tcp_timer_stop(tcp_conn *c, tcp_timer_kind k)
+{
+    c->timer_at[k] = TCP_NEVER;
+}
+
+void tcp_timer_stop_all(tcp_conn *c)
+{
+    for (int k = 0; k < TCP_TIMER_COUNT; k++)
+        c->timer_at[k] = TCP_NEVER;
+}
+
+void tcp_timer_arm_rtx(tcp_conn *c)
+{
+    if (c->timer_at[TCP_TIMER_RTX] == TCP_NEVER)
+        tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, c->rto_ns));
+}
+
+void tcp_timer_restart_rtx(tcp_conn *c)
+{
+    tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, c->rto_ns));
+}
+
+static uint64_t clamp_rto(const tcp_conn *c, uint64_t rto)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (rto < p->rto_min_ns)
+        rto = p->rto_min_ns;
+    if (rto > p->rto_max_ns)
+        rto = p->rto_max_ns;
+    return rto ? rto : 1;
+}
+
+/* RFC 6298 §2.2 - §2.3 with K = 4, alpha = 1/8, beta = 1/4; the clock is
+ * in nanoseconds, so G is negligible and rto_min is the floor (§2.4). */
+void tcp_rtt_sample(tcp_conn *c, uint64_t r)
+{
+    if (!c->has_srtt) {
+        c->srtt_ns = r;
+        c->rttvar_ns = r / 2;
+        c->has_srtt = true;
+    } else {
+        uint64_t diff = c->srtt_ns > r ? c->srtt_ns - r : r - c->srtt_ns;
+        c->rttvar_ns = (3 * c->rttvar_ns + diff) / 4;
+        c->srtt_ns = (7 * c->srtt_ns + r) / 8;
+    }
+    c->rto_ns = clamp_rto(c, c->srtt_ns + 4 * c->rttvar_ns);
+}
+
+uint64_t tcp_time_wait_ns(const tcp_conn *c)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (!c->msl_set && p->time_wait_ns)
+        return p->time_wait_ns;
+    return c->msl_ns > UINT64_MAX / 2 ? UINT64_MAX : 2 * c->msl_ns;
+}
+
+void tcp_timer_arm_keepalive(tcp_conn *c)
+{
+    bool on = c->keepalive && (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+                               c->state == TCP_FIN_WAIT_2);
+    if (!on)
+        tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
+    else if (c->timer_at[TCP_TIMER_KEEPALIVE] == TCP_NEVER)
+        tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_idle_ns));
+}
+
+void tcp_timer_enter_state(tcp_conn *c)
+{
+    const tcp_profile *p = &c->stack->profile;
+    uint64_t now = c->stack->now;
+    switch (c->state) {
+    case TCP_CLOSED:
+    case TCP_LISTEN:
+        tcp_timer_stop_all(c);
+        break;
+    case TCP_ESTABLISHED:
+        c->last_rcv_ns = now;
+        c->retries = 0;
+        if (c->syn_rexmit) {
+            /* RFC 6298 §5.7, and RFC 5681 §3.1: one segment after a lost SYN. */
+            c->rto_ns = clamp_rto(c, RTO_FALLBACK_NS);
+            c->cwnd = c->snd_mss;
+        }
+        tcp_timer_arm_keepalive(c);
+        break;
+    case TCP_FIN_WAIT_2:
+        tcp_timer_stop(c, TCP_TIMER_RTX);
+        tcp_timer_stop(c, TCP_TIMER_PERSIST);
+        if (c->released && p->fin_wait_2_timeout_ns)
+            tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, p->fin_wait_2_timeout_ns));
+        break;
+    case TCP_TIME_WAIT:
+        /* RFC 9293 §3.10.7.4: "start the time-wait timer, turn off the
+         * other timers". */
+        tcp_timer_stop_all(c);
+        tcp_timer_set(c, TCP_TIMER_TIME_WAIT, tcp_after(c, tcp_time_wait_ns(c)));
+        break;
+    default:
+        break;
+    }
+}
+
+static bool handshake_pending(const tcp_conn *c)
+{
+    return c->snd_una == c->iss;
+}
+
+/* RFC 6298 §5.4 - §5.6 and RFC 9293 §3.8.3 (R2): back off, retransmit the
+ * earliest unacknowledged segment, give up after the profile's count. */
+static void on_rtx(tcp_conn *c)
+{
+    const tcp_profile *p = &c->stack->profile;
+    bool syn = handshake_pending(c);
+    uint32_t limit = !syn ? p->data_retries : c->passive ? p->synack_retries : p->syn_retries;
+    if (c->retries >= limit) {
+        const char *why = !syn         ? "retransmissions exhausted"
+                          : c->passive ? "SYN,ACK retries exhausted"
+                                       : "SYN retries exhausted";
+        tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, why);
+        return;
+    }
+    c->retries++;
+    c->rto_ns = clamp_rto(c, c->rto_ns > UINT64_MAX / 2 ? UINT64_MAX : c->rto_ns * 2);
+    if (syn) {
+        tcp_out_syn(c, true);
+        return;
+    }
+    if (tcp_flight(c) == 0)
+        return;
+    /* RFC 5681 §3.1 (4): after a timeout, ssthresh is half the flight and
+     * the window is one segment (the loss window). */
+    uint32_t half = tcp_flight(c) / 2;
+    c->ssthresh = half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
+    c->cwnd = c->snd_mss;
+    c->in_recovery = false;
+    c->dupacks = 0;
+    c->snd_nxt = c->snd_una;
+    tcp_out_retransmit_first(c);
+    tcp_timer_restart_rtx(c);
+    tcp_output(c);
+}
+
+/* RFC 9293 §3.8.6.1 and RFC 1122 §4.2.2.17: probe a zero window; never give
+ * up while probes are answered (the ACK step clears persist_unanswered). */
+static void on_persist(tcp_conn *c)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (c->snd_wnd > 0) {
+        c->probing = false;
+        c->persist_backoff = 0;
+        tcp_output(c);
+        return;
+    }
+    if (c->persist_unanswered >= p->data_retries) {
+        tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "persist probes unanswered");
+        return;
+    }
+    tcp_out_probe(c);
+    if (c->persist_unanswered < UINT8_MAX)
+        c->persist_unanswered++;
+    if (c->persist_backoff < 30)
+        c->persist_backoff++;
+    unsigned shift = c->persist_backoff - 1u;
+    uint64_t next = c->rto_ns > (UINT64_MAX >> shift) ? UINT64_MAX : c->rto_ns << shift;
+    next = clamp_rto(c, next);
+    tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, next));
+}
+
+static void on_keepalive(tcp_conn *c)
+{
+    uint64_t now = c->stack->now;
+    bool on = c->keepalive && (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+                               c->state == TCP_FIN_WAIT_2);
+    if (!on)
+        return;
+    uint32_t end = tcp_snd_data_end(c);
+    if (tcp_flight(c) || tcp_seq_lt(c->snd_nxt, end)) {
+        /* Not idle: data is moving; the RTO or persist timer watches it. */
+        tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_idle_ns));
+        return;
+    }
+    uint64_t idle = now - c->last_rcv_ns;
+    if (idle < c->ka_idle_ns) {
+        tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_idle_ns - idle));
+        return;
+    }
+    if (c->ka_probes >= c->ka_cnt) {
+        tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "keepalive timeout");
+        if (c->stack->profile.rst_on_keepalive_timeout)
+            tcp_out_rst(c);
+        return;
+    }
+    tcp_out_keepalive(c);
+    if (c->ka_probes < UINT8_MAX)
+        c->ka_probes++;
+    tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_intvl_ns));
+}
+
+static const char *const TIMER_NOTES[TCP_TIMER_COUNT] = {
+    "RTO", "persist", "delayed ACK", "keepalive", "2MSL", "FIN_WAIT_2 timeout",
+};
+
+static void fire(tcp_conn *c, tcp_timer_kind k)
+{
+    tcp_ev(c, TCP_EV_TIMER, (int)k, NULL, TIMER_NOTES[k]);
+    switch (k) {
+    case TCP_TIMER_RTX:
+        on_rtx(c);
+        break;
+    case TCP_TIMER_PERSIST:
+        on_persist(c);
+        break;
+    case TCP_TIMER_DELACK:
+        if (tcp_state_synchronized(c->state))
+            tcp_out_ack(c);
+        break;
+    case TCP_TIMER_KEEPALIVE:
+        on_keepalive(c);
+        break;
+    case TCP_TIMER_TIME_WAIT:
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_TIMER, NULL, "2MSL timeout");
+        break;
+    case TCP_TIMER_FIN_WAIT_2:
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_TIMER, NULL, "FIN_WAIT_2 timeout");
+        break;
+    }
+}
+
+void tcp_timer_run(tcp_conn *c)
+{
+    uint64_t now = c->stack->now;
+    for (int k = 0; k < TCP_TIMER_COUNT; k++) {
+        if (c->timer_at[k] > now)
+            continue;
+        c->timer_at[k] = TCP_NEVER;
+        fire(c, (tcp_timer_kind)k);
+        if (c->state == TCP_CLOSED || (c->passive && c->state == TCP_LISTEN))
+            return;
+    }
+}

@@ -1,0 +1,548 @@
+/*
+ * tcp_user — the socket calls: RFC 9293 §3.10.1 OPEN (listen, connect),
+ * §3.10.2 SEND, §3.10.3 RECEIVE, §3.10.4 CLOSE (shutdown, close), §3.10.5
+ * ABORT, §3.10.6 STATUS (state, stats, error, endpoints), and options.
+ *
+ * Every call on a socket reports TCP_EV_USER, except send/recv/accept that
+ * return TCP_EAGAIN (polling is not an event). A call that changes the state
+ * reports the transition with cause USER after its TCP_EV_USER.
+ */
+#include <string.h>
+
+#include "tcp_conn.h"
+
+#define EPHEMERAL_LO 49152u
+#define EPHEMERAL_N  16384u
+
+void tcp_conn_init_opts(tcp_conn *c, const tcp_profile *p)
+{
+    /* Zero durations would arm a timer at "now" forever: at least 1 ns. */
+    c->msl_ns = p->msl_ns;
+    c->ka_idle_ns = p->keepalive_idle_ns ? p->keepalive_idle_ns : 1;
+    c->ka_intvl_ns = p->keepalive_intvl_ns ? p->keepalive_intvl_ns : 1;
+    c->ka_cnt = p->keepalive_probes > UINT8_MAX ? UINT8_MAX : p->keepalive_probes;
+    c->sndbuf = p->sndbuf ? p->sndbuf : 1;
+    c->rcvbuf = p->rcvbuf ? p->rcvbuf : 1;
+    c->mss = p->mss ? p->mss : TCP_MSS_DEFAULT;
+    c->snd_mss = c->rcv_mss = TCP_MSS_DEFAULT;
+    c->rto_ns = p->rto_initial_ns ? p->rto_initial_ns : 1;
+}
+
+uint32_t tcp_conn_isn(tcp_conn *c)
+{
+    if (c->isn_set) {
+        c->isn_set = false;
+        return c->isn_opt;
+    }
+    tcp_stack *s = c->stack;
+    return (uint32_t)s->env.random(s->env.ctx);
+}
+
+void tcp_conn_init_seq(tcp_conn *c, uint32_t iss)
+{
+    c->iss = iss;
+    c->snd_una = c->snd_nxt = c->snd_max = iss;
+    c->snd_buf_seq = iss + 1;
+}
+
+static tcp_conn *held(tcp_stack *s, tcp_sock_id id)
+{
+    tcp_conn *c = tcp_stack_find(s, id);
+    if (!c || !c->user_held)
+        return NULL;
+    s->now = s->env.now_ns(s->env.ctx);
+    return c;
+}
+
+static void user_ev(tcp_conn *c, tcp_user_call call, const char *note)
+{
+    tcp_ev(c, TCP_EV_USER, (int)call, NULL, note);
+}
+
+/* An ephemeral port (49152-65535, RFC 6335) no connection uses: a random
+ * start, then the next free one. */
+static int pick_port(tcp_stack *s, const tcp_conn *self, uint16_t *out)
+{
+    uint32_t start = (uint32_t)(s->env.random(s->env.ctx) % EPHEMERAL_N);
+    for (uint32_t i = 0; i < EPHEMERAL_N; i++) {
+        uint16_t port = (uint16_t)(EPHEMERAL_LO + (start + i) % EPHEMERAL_N);
+        if (!tcp_stack_port_busy(s, port, self, true)) {
+            *out = port;
+            return 0;
+        }
+    }
+    return TCP_EADDRINUSE;
+}
+
+int tcp_socket(tcp_stack *s, tcp_sock_id *out)
+{
+    if (!s || !out)
+        return TCP_EINVAL;
+    s->now = s->env.now_ns(s->env.ctx);
+    tcp_conn *c = tcp_conn_new(s);
+    if (!c)
+        return TCP_ENOMEM;
+    c->user_held = true;
+    *out = c->id;
+    return TCP_OK;
+}
+
+int tcp_bind(tcp_stack *s, tcp_sock_id id, uint16_t port)
+{
+    tcp_conn *c = held(s, id);
+    if (!c)
+        return TCP_EBADF;
+    if (c->state != TCP_CLOSED || c->ever_used || c->lport)
+        return TCP_EINVAL;
+    if (port == 0)
+        return pick_port(s, c, &c->lport);
+    if (tcp_stack_port_busy(s, port, c, false))
+        return TCP_EADDRINUSE;
+    c->lport = port;
+    return TCP_OK;
+}
+
+int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
+{
+    tcp_conn *c = held(s, id);
+    if (!c)
+        return TCP_EBADF;
+    user_ev(c, TCP_CALL_LISTEN, "listen()");
+    if (c->state == TCP_LISTEN) { /* listen again: a new backlog */
+        c->backlog = backlog;
+        return TCP_OK;
+    }
+    if (c->state != TCP_CLOSED || c->ever_used)
+        return TCP_EINVAL;
+    if (!c->lport && pick_port(s, c, &c->lport))
+        return TCP_EADDRINUSE;
+    if (tcp_stack_listener(s, c->lport))
+        return TCP_EADDRINUSE;
+    if (tcp_stack_listen_add(c))
+        return TCP_ENOMEM;
+    c->backlog = backlog;
+    c->ever_used = true;
+    tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_USER, NULL, "listen()");
+    return TCP_OK;
+}
+
+int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
+{
+    tcp_conn *c = held(s, id);
+    if (!c)
+        return TCP_EBADF;
+    if (raddr == 0 || rport == 0)
+        return TCP_EINVAL;
+    /* §3.10.1: OPEN in LISTEN "change the connection from passive to
+     * active" — only while no connection is pending on it. */
+    bool from_listen = c->state == TCP_LISTEN && !c->syn_q && !c->acc_head;
+    if (!from_listen && c->state != TCP_CLOSED)
+        return TCP_EISCONN;
+    if (!from_listen && c->ever_used)
+        return TCP_EINVAL;
+    user_ev(c, TCP_CALL_CONNECT, "connect()");
+    if (!c->lport && pick_port(s, c, &c->lport))
+        return TCP_EADDRINUSE;
+    if (tcp_stack_lookup(s, c->lport, raddr, rport))
+        return TCP_EADDRINUSE;
+    c->raddr = raddr;
+    c->rport = rport;
+    if (tcp_stack_hash(c)) {
+        c->raddr = 0;
+        c->rport = 0;
+        return TCP_ENOMEM;
+    }
+    c->ever_used = true;
+    tcp_conn_init_seq(c, tcp_conn_isn(c));
+    tcp_set_state(c, TCP_SYN_SENT, TCP_CAUSE_USER, NULL, "connect()");
+    tcp_out_syn(c, false);
+    tcp_stack_settle(c);
+    return TCP_OK;
+}
+
+int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out)
+{
+    tcp_conn *l = held(s, listener);
+    if (!l)
+        return TCP_EBADF;
+    if (l->state != TCP_LISTEN || !out)
+        return TCP_EINVAL;
+    tcp_conn *ch = l->acc_head;
+    if (!ch)
+        return TCP_EAGAIN;
+    l->acc_head = ch->q_next;
+    if (!l->acc_head)
+        l->acc_tail = NULL;
+    l->acc_n--;
+    ch->q_next = NULL;
+    ch->in_accept_q = false;
+    ch->user_held = true;
+    *out = ch->id;
+    user_ev(ch, TCP_CALL_ACCEPT, "accept()");
+    return TCP_OK;
+}
+
+long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
+{
+    tcp_conn *c = held(s, id);
+    if (!c)
+        return TCP_EBADF;
+    int rc = TCP_OK;
+    if (c->err)
+        rc = c->err;
+    else if (c->fin_queued)
+        rc = TCP_EPIPE;
+    else if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
+        rc = TCP_ENOTCONN;
+    else if (!buf && len)
+        rc = TCP_EINVAL;
+    else if (len && tcp_ring_alloc(&c->sndq, c->sndbuf))
+        rc = TCP_ENOMEM;
+    if (rc) {
+        user_ev(c, TCP_CALL_SEND, tcp_err_name(rc));
+        return rc;
+    }
+    uint32_t want = len > TCP_BUF_MAX ? TCP_BUF_MAX : (uint32_t)len;
+    uint32_t n = want ? tcp_ring_push(&c->sndq, buf, want) : 0;
+    if (want && n == 0)
+        return TCP_EAGAIN;
+    user_ev(c, TCP_CALL_SEND, "send()");
+    tcp_output(c);
+    tcp_stack_settle(c);
+    return (long)n;
+}
+
+/* After the user read: tell the peer about a window that opened enough
+ * (RFC 9293 §3.8.6.2.2; Linux's rule: the window at least doubled). */
+static void window_update(tcp_conn *c)
+{
+    if (!tcp_state_synchronized(c->state) || c->fin_rcvd)
+        return;
+    uint32_t cur = tcp_rcv_wnd(c);
+    uint32_t next = c->rcvbuf - c->rcvq.len;
+    uint32_t threshold = c->rcvbuf / 2 < c->rcv_mss ? c->rcvbuf / 2 : c->rcv_mss;
+    if (cur <= c->rcvbuf / 2 && next >= 2 * cur && next - cur >= threshold) {
+        c->ack_now = true;
+        tcp_output(c);
+    }
+}
+
+long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len)
+{
+    tcp_conn *c = held(s, id);
+    if (!c)
+        return TCP_EBADF;
+    if (!buf && len)
+        return TCP_EINVAL;
+    if (c->rcvq.len && len) {
+        uint32_t n = c->rcvq.len < len ? c->rcvq.len : (uint32_t)len;
+        tcp_ring_copy_out(&c->rcvq, 0, buf, n);
+        tcp_ring_consume(&c->rcvq, n);
+        user_ev(c, TCP_CALL_RECV, "recv()");
+        window_update(c);
+        tcp_stack_settle(c);
+        return (long)n;
+    }
+    int rc = TCP_EAGAIN;
+    if (c->fin_rcvd || len == 0)
+        rc = TCP_OK; /* end of stream */
+    else if (c->err)
+        rc = c->err;
+    else if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
+        rc = TCP_ENOTCONN;
+    if (rc != TCP_EAGAIN)
+        user_ev(c, TCP_CALL_RECV, rc ? tcp_err_name(rc) : "recv() end of stream");
+    return rc;
+}
+
+size_t tcp_readable(const tcp_stack *s, tcp_sock_id id)
+{
+    const tcp_conn *c = tcp_stack_find(s, id);
+    return c && c->user_held ? c->rcvq.len : 0;
+}
+
+static void close_listener(tcp_conn *l, const char *note);
+
+/* §3.10.5 ABORT, also close() with linger 0. */
+static void abort_conn(tcp_conn *c, const char *note)
+{
+    switch (c->state) {
+    case TCP_LISTEN:
+        close_listener(c, note);
+        break;
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+    case TCP_CLOSE_WAIT:
+        /* "Send a reset segment: <SEQ=SND.NXT><CTL=RST>" */
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
+        tcp_out_rst(c);
+        break;
+    case TCP_CLOSED:
+        break;
+    default: /* SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT */
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
+        break;
+    }
+}
+
+/* A closing listener takes its children with it: embryonic ones silently
+ * (as Linux drops its request sockets), established ones with an RST. */
+static void close_listener(tcp_conn *l, const char *note)
+{
+    while (l->syn_q) {
+        tcp_conn *ch = l->syn_q;
+        tcp_set_state(ch, TCP_CLOSED, TCP_CAUSE_USER, NULL, "listener closed");
+        tcp_stack_settle(ch);
+    }
+    while (l->acc_head) {
+        tcp_conn *ch = l->acc_head;
+        abort_conn(ch, "listener closed");
+        tcp_stack_settle(ch);
+    }
+    tcp_set_state(l, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
+}
+
+/* The FIN side of close and shutdown (§3.10.4). */
+static void close_send_side(tcp_conn *c, const char *note)
+{
+    switch (c->state) {
+    case TCP_LISTEN:
+        close_listener(c, note);
+        break;
+    case TCP_SYN_SENT:
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
+        break;
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+        c->fin_queued = true;
+        tcp_set_state(c, TCP_FIN_WAIT_1, TCP_CAUSE_USER, NULL, note);
+        tcp_output(c);
+        break;
+    case TCP_CLOSE_WAIT:
+        c->fin_queued = true;
+        tcp_set_state(c, TCP_LAST_ACK, TCP_CAUSE_USER, NULL, note);
+        tcp_output(c);
+        break;
+    default: /* already closing */
+        break;
+    }
+}
+
+int tcp_shutdown(tcp_stack *s, tcp_sock_id id)
+{
+    tcp_conn *c = held(s, id);
+    if (!c)
+        return TCP_EBADF;
+    user_ev(c, TCP_CALL_SHUTDOWN, "shutdown()");
+    if (c->state == TCP_CLOSED)
+        return c->err ? c->err : TCP_ENOTCONN;
+    close_send_side(c, "shutdown()");
+    tcp_stack_settle(c);
+    return TCP_OK;
+}
+
+int tcp_close(tcp_stack *s, tcp_sock_id id)
+{
+    tcp_conn *c = held(s, id);
+    if (!c)
+        return TCP_EBADF;
+    user_ev(c, TCP_CALL_CLOSE, "close()");
+    c->user_held = false;
+    c->released = true;
+    bool sync = tcp_state_synchronized(c->state) && c->state != TCP_TIME_WAIT;
+    if (c->linger_zero) {
+        abort_conn(c, "close() with linger 0");
+    } else if (sync && c->rcvq.len && s->profile.rst_on_close_with_unread) {
+        /* RFC 9293 §3.6 (RFC 1122 §4.2.2.13): a full close with received
+         * data pending SHOULD send RST "to show that data was lost". */
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, "close() with unread data");
+        tcp_out_rst(c);
+    } else {
+        tcp_ring_consume(&c->rcvq, c->rcvq.len);
+        close_send_side(c, "close()");
+        if (c->state == TCP_FIN_WAIT_2 && s->profile.fin_wait_2_timeout_ns &&
+            c->timer_at[TCP_TIMER_FIN_WAIT_2] == TCP_NEVER)
+            tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, s->profile.fin_wait_2_timeout_ns));
+    }
+    tcp_stack_settle(c);
+    return TCP_OK;
+}
+
+int tcp_abort(tcp_stack *s, tcp_sock_id id)
+{
+    tcp_conn *c = held(s, id);
+    if (!c)
+        return TCP_EBADF;
+    user_ev(c, TCP_CALL_ABORT, "abort()");
+    c->user_held = false;
+    c->released = true;
+    abort_conn(c, "abort()");
+    tcp_stack_settle(c);
+    return TCP_OK;
+}
+
+/* ---- Options and status (§3.10.6) ---------------------------------------- */
+
+static bool before_open(const tcp_conn *c)
+{
+    return (c->state == TCP_CLOSED && !c->ever_used) || c->state == TCP_LISTEN;
+}
+
+static int set_buf(tcp_conn *c, tcp_opt opt, uint64_t v)
+{
+    if (v == 0 || v > TCP_BUF_MAX)
+        return TCP_EINVAL;
+    if (opt == TCP_OPT_SNDBUF) {
+        if (c->sndq.data)
+            return TCP_EINVAL; /* the buffer exists: its size is fixed */
+        c->sndbuf = (uint32_t)v;
+    } else {
+        if (!before_open(c))
+            return TCP_EINVAL; /* the window was advertised from it */
+        c->rcvbuf = (uint32_t)v;
+    }
+    return TCP_OK;
+}
+
+int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
+{
+    tcp_conn *c = held(s, id);
+    if (!c)
+        return TCP_EBADF;
+    switch (opt) {
+    case TCP_OPT_LINGER_ZERO:
+        c->linger_zero = v != 0;
+        return TCP_OK;
+    case TCP_OPT_KEEPALIVE:
+        if (v > 1)
+            return TCP_EINVAL;
+        c->keepalive = v != 0;
+        tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
+        tcp_timer_arm_keepalive(c);
+        break;
+    case TCP_OPT_KEEPIDLE_NS:
+    case TCP_OPT_KEEPINTVL_NS:
+        if (v == 0 || v > UINT64_MAX / 4)
+            return TCP_EINVAL;
+        *(opt == TCP_OPT_KEEPIDLE_NS ? &c->ka_idle_ns : &c->ka_intvl_ns) = v;
+        tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
+        tcp_timer_arm_keepalive(c);
+        break;
+    case TCP_OPT_KEEPCNT:
+        if (v == 0 || v > UINT8_MAX)
+            return TCP_EINVAL;
+        c->ka_cnt = (uint32_t)v;
+        return TCP_OK;
+    case TCP_OPT_SNDBUF:
+    case TCP_OPT_RCVBUF:
+        return set_buf(c, opt, v);
+    case TCP_OPT_MSS:
+        if (v < 64 || v > 65495 || !before_open(c))
+            return TCP_EINVAL;
+        c->mss = (uint16_t)v;
+        return TCP_OK;
+    case TCP_OPT_MSL_NS:
+        if (v > UINT64_MAX / 4)
+            return TCP_EINVAL;
+        c->msl_ns = v;
+        c->msl_set = true;
+        return TCP_OK;
+    case TCP_OPT_ISN:
+        if (v > UINT32_MAX)
+            return TCP_EINVAL;
+        c->isn_opt = (uint32_t)v;
+        c->isn_set = true;
+        return TCP_OK;
+    case TCP_OPT_NODELAY:
+        c->nodelay = v != 0;
+        if (tcp_state_synchronized(c->state))
+            tcp_output(c);
+        break;
+    default:
+        return TCP_EINVAL;
+    }
+    tcp_stack_settle(c);
+    return TCP_OK;
+}
+
+int tcp_getopt(const tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t *v)
+{
+    const tcp_conn *c = tcp_stack_find(s, id);
+    if (!c || !c->user_held)
+        return TCP_EBADF;
+    if (!v)
+        return TCP_EINVAL;
+    switch (opt) {
+    case TCP_OPT_LINGER_ZERO:
+        *v = c->linger_zero;
+        break;
+    case TCP_OPT_KEEPALIVE:
+        *v = c->keepalive;
+        break;
+    case TCP_OPT_KEEPIDLE_NS:
+        *v = c->ka_idle_ns;
+        break;
+    case TCP_OPT_KEEPINTVL_NS:
+        *v = c->ka_intvl_ns;
+        break;
+    case TCP_OPT_KEEPCNT:
+        *v = c->ka_cnt;
+        break;
+    case TCP_OPT_SNDBUF:
+        *v = c->sndbuf;
+        break;
+    case TCP_OPT_RCVBUF:
+        *v = c->rcvbuf;
+        break;
+    case TCP_OPT_MSS:
+        *v = c->mss;
+        break;
+    case TCP_OPT_MSL_NS:
+        *v = c->msl_ns;
+        break;
+    case TCP_OPT_ISN:
+        *v = c->isn_set ? c->isn_opt : c->iss;
+        break;
+    case TCP_OPT_NODELAY:
+        *v = c->nodelay;
+        break;
+    default:
+        return TCP_EINVAL;
+    }
+    return TCP_OK;
+}
+
+tcp_state tcp_sock_state(const tcp_stack *s, tcp_sock_id id)
+{
+    const tcp_conn *c = tcp_stack_find(s, id);
+    return c ? c->state : TCP_CLOSED;
+}
+
+const tcp_stats *tcp_sock_stats(const tcp_stack *s, tcp_sock_id id)
+{
+    const tcp_conn *c = tcp_stack_find(s, id);
+    return c ? &c->stats : NULL;
+}
+
+int tcp_sock_error(const tcp_stack *s, tcp_sock_id id)
+{
+    const tcp_conn *c = tcp_stack_find(s, id);
+    return c ? c->err : 0;
+}
+
+int tcp_sock_endpoints(const tcp_stack *s, tcp_sock_id id, uint16_t *lport, uint32_t *raddr,
+                       uint16_t *rport)
+{
+    const tcp_conn *c = tcp_stack_find(s, id);
+    if (!c)
+        return -1;
+    if (lport)
+        *lport = c->lport;
+    if (raddr)
+        *raddr = c->raddr;
+    if (rport)
+        *rport = c->rport;
+    return 0;
+}

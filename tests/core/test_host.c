@@ -1,0 +1,281 @@
+/*
+ * test_host — the contract of sim_host.h (and the bookkeeping half of
+ * sim_link.h): adding and finding hosts and links, their errors, routing a
+ * sent datagram by its IPv4 destination, NO_ROUTE and NO_RECEIVER drops, and
+ * host reports in the trace.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_host.h"
+#include "sim_link.h"
+#include "sim_world.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+typedef struct fx {
+    sim_world *w;
+    char lines[64][160]; /* the trace, formatted */
+    int nlines;
+    int received;
+    uint32_t last_host;
+} fx;
+
+static void sink(void *ctx, const sim_trace_rec *rec)
+{
+    fx *f = ctx;
+    assert_true(f->nlines < 64);
+    sim_trace_format(rec, f->lines[f->nlines++], sizeof f->lines[0]);
+}
+
+static void receive(void *ctx, sim_host *h, sim_packet *p)
+{
+    fx *f = ctx;
+    f->received++;
+    f->last_host = sim_host_id(h);
+    sim_packet_free(sim_host_world(h), p);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->w = sim_world_new(1);
+    sim_world_set_trace(f->w, sink, f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(sim_packets_in_use(f->w), 0);
+    sim_world_free(f->w);
+    free(f);
+    return 0;
+}
+
+static sim_packet *datagram(sim_world *w, uint32_t src, uint32_t dst, size_t len)
+{
+    sim_packet *p = sim_packet_new(w, len);
+    memset(p->data, 0, len);
+    p->data[0] = 0x45;
+    for (int i = 0; i < 4; i++) {
+        p->data[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+        p->data[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
+    }
+    return p;
+}
+
+static void test_add_and_find_hosts(void **state)
+{
+    fx *f = *state;
+    sim_host *a = NULL, *b = NULL;
+    assert_int_equal(sim_host_add(f->w, "A", IP(10, 0, 0, 1), &a), 0);
+    assert_int_equal(sim_host_add(f->w, "server-1", IP(10, 0, 0, 2), &b), 0);
+    assert_int_equal(sim_host_count(f->w), 2);
+    assert_int_equal(sim_host_id(a), 0);
+    assert_int_equal(sim_host_id(b), 1);
+    assert_string_equal(sim_host_name(b), "server-1");
+    assert_int_equal(sim_host_addr(b), IP(10, 0, 0, 2));
+    assert_ptr_equal(sim_host_world(a), f->w);
+    assert_ptr_equal(sim_host_by_name(f->w, "A"), a);
+    assert_ptr_equal(sim_host_by_addr(f->w, IP(10, 0, 0, 2)), b);
+    assert_ptr_equal(sim_host_by_id(f->w, 1), b);
+    assert_null(sim_host_by_name(f->w, "B"));
+    assert_null(sim_host_by_addr(f->w, IP(10, 0, 0, 3)));
+    assert_null(sim_host_by_id(f->w, 2));
+}
+
+static void test_many_hosts_stay_addressable(void **state)
+{
+    fx *f = *state;
+    enum { N = 5000 }; /* several chunks and index growths */
+    for (uint32_t i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "h%u", i);
+        assert_int_equal(sim_host_add(f->w, name, IP(10, 0, 0, 0) + i, NULL), 0);
+    }
+    for (uint32_t i = 0; i < N; i += 7) {
+        char name[16];
+        snprintf(name, sizeof name, "h%u", i);
+        sim_host *h = sim_host_by_name(f->w, name);
+        assert_non_null(h);
+        assert_int_equal(sim_host_id(h), i);
+        assert_ptr_equal(sim_host_by_addr(f->w, IP(10, 0, 0, 0) + i), h);
+        assert_ptr_equal(sim_host_by_id(f->w, i), h);
+    }
+}
+
+static void test_host_errors(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(sim_host_add(f->w, "A", 1, NULL), 0);
+    assert_int_equal(sim_host_add(f->w, "", 2, NULL), -1);
+    assert_string_equal(sim_world_error(f->w), "a host needs a name");
+    assert_int_equal(sim_host_add(f->w, "A", 2, NULL), -1);
+    assert_string_equal(sim_world_error(f->w), "a host named \"A\" already exists");
+    assert_int_equal(sim_host_add(f->w, "B", 1, NULL), -1);
+    assert_string_equal(sim_world_error(f->w),
+                        "host B: address 0.0.0.1 is already used by host A");
+    char longname[SIM_NAME_MAX + 2];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_int_equal(sim_host_add(f->w, longname, 3, NULL), -1);
+    assert_non_null(strstr(sim_world_error(f->w), "longer than 31"));
+    longname[SIM_NAME_MAX] = '\0'; /* exactly 31: fine */
+    assert_int_equal(sim_host_add(f->w, longname, 3, NULL), 0);
+    assert_int_equal(sim_host_count(f->w), 2);
+}
+
+static void test_link_bookkeeping(void **state)
+{
+    fx *f = *state;
+    sim_host *a, *b, *c;
+    sim_host_add(f->w, "A", 1, &a);
+    sim_host_add(f->w, "B", 2, &b);
+    sim_host_add(f->w, "C", 3, &c);
+    sim_link_params p;
+    sim_link_params_default(&p);
+    assert_int_equal(p.mtu, 1500);
+    assert_true(p.up);
+    assert_int_equal(p.delay_ns + p.bandwidth_bps + p.loss_ppb + p.queue_packets, 0);
+    sim_link *ab, *cb;
+    assert_int_equal(sim_link_add(f->w, a, b, &p, &p, &ab), 0);
+    assert_int_equal(sim_link_add(f->w, c, b, &p, &p, &cb), 0);
+    assert_int_equal(sim_link_count(f->w), 2);
+    assert_int_equal(sim_link_id(cb), 1);
+    assert_ptr_equal(sim_link_by_id(f->w, 1), cb);
+    assert_null(sim_link_by_id(f->w, 2));
+    assert_ptr_equal(sim_link_between(f->w, b, a), ab);
+    assert_ptr_equal(sim_link_between(f->w, b, c), cb);
+    assert_null(sim_link_between(f->w, a, c));
+    assert_ptr_equal(sim_link_host(cb, 0), c);
+    assert_ptr_equal(sim_link_host(cb, 1), b);
+    assert_int_equal(sim_link_dir_from(cb, c), 0);
+    assert_int_equal(sim_link_dir_from(cb, b), 1);
+    assert_int_equal(sim_link_dir_from(cb, a), -1);
+}
+
+static void test_link_errors(void **state)
+{
+    fx *f = *state;
+    sim_host *a, *b;
+    sim_host_add(f->w, "A", 1, &a);
+    sim_host_add(f->w, "B", 2, &b);
+    sim_link_params p, bad;
+    sim_link_params_default(&p);
+    bad = p;
+    bad.mtu = 20;
+    assert_int_equal(sim_link_add(f->w, a, a, &p, &p, NULL), -1);
+    assert_string_equal(sim_world_error(f->w), "a link joins two different hosts, got A twice");
+    assert_int_equal(sim_link_add(f->w, a, b, &p, &bad, NULL), -1);
+    assert_string_equal(sim_world_error(f->w), "link B>A: mtu must be in [68,65535], got 20");
+    assert_int_equal(sim_link_count(f->w), 0);
+    assert_int_equal(sim_link_add(f->w, a, b, &p, &p, NULL), 0);
+    assert_int_equal(sim_link_add(f->w, b, a, &p, &p, NULL), -1);
+    assert_string_equal(sim_world_error(f->w), "hosts B and A are already linked");
+}
+
+static void test_send_routes_by_destination(void **state)
+{
+    fx *f = *state;
+    sim_host *a, *b, *c;
+    sim_host_add(f->w, "A", IP(10, 0, 0, 1), &a);
+    sim_host_add(f->w, "B", IP(10, 0, 0, 2), &b);
+    sim_host_add(f->w, "C", IP(10, 0, 0, 3), &c);
+    sim_link_params p;
+    sim_link_params_default(&p);
+    p.delay_ns = 50 * SIM_MS;
+    sim_link_add(f->w, a, b, &p, &p, NULL);
+    sim_link_add(f->w, a, c, &p, &p, NULL);
+    sim_host_set_receiver(b, receive, f);
+    sim_host_set_receiver(c, receive, f);
+    sim_host_send(a, datagram(f->w, IP(10, 0, 0, 1), IP(10, 0, 0, 3), 40));
+    assert_int_equal(sim_world_run(f->w), SIM_RUN_IDLE);
+    assert_int_equal(f->received, 1);
+    assert_int_equal(f->last_host, 2);
+    assert_int_equal(f->nlines, 2);
+    assert_string_equal(f->lines[0], "0.000000000 SEND host=0 link=1 dir=0 pkt=1 len=40");
+    assert_string_equal(f->lines[1], "0.050000000 DELIVER host=2 link=1 dir=0 pkt=1 len=40");
+}
+
+static void test_send_without_route_is_dropped(void **state)
+{
+    fx *f = *state;
+    sim_host *a, *b, *c;
+    sim_host_add(f->w, "A", IP(10, 0, 0, 1), &a);
+    sim_host_add(f->w, "B", IP(10, 0, 0, 2), &b);
+    sim_host_add(f->w, "C", IP(10, 0, 0, 3), &c);
+    sim_link_params p;
+    sim_link_params_default(&p);
+    sim_link_add(f->w, a, b, &p, &p, NULL);
+    sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 3), 40)); /* no A-C link */
+    sim_host_send(a, datagram(f->w, 0, IP(10, 9, 9, 9), 40)); /* nobody */
+    sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 1), 40)); /* itself */
+    sim_host_send(a, datagram(f->w, 0, 0, 12));               /* too short to route */
+    assert_int_equal(sim_packets_in_use(f->w), 0);
+    assert_int_equal(f->nlines, 4);
+    assert_string_equal(f->lines[0], "0.000000000 DROP host=0 pkt=1 len=40 reason=no_route");
+    assert_string_equal(f->lines[3], "0.000000000 DROP host=0 pkt=4 len=12 reason=no_route");
+    assert_int_equal(sim_world_run(f->w), SIM_RUN_IDLE);
+}
+
+static void test_delivery_without_receiver_is_dropped(void **state)
+{
+    fx *f = *state;
+    sim_host *a, *b;
+    sim_host_add(f->w, "A", IP(10, 0, 0, 1), &a);
+    sim_host_add(f->w, "B", IP(10, 0, 0, 2), &b);
+    sim_link_params p;
+    sim_link *l;
+    sim_link_params_default(&p);
+    sim_link_add(f->w, a, b, &p, &p, &l);
+    sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 2), 60));
+    sim_world_run(f->w);
+    assert_int_equal(f->nlines, 2);
+    assert_string_equal(f->lines[1],
+                        "0.000000000 DROP host=1 link=0 dir=0 pkt=1 len=60 reason=no_receiver");
+    assert_int_equal(sim_link_stats_get(l, 0)->sent, 1);
+    assert_int_equal(sim_link_stats_get(l, 0)->delivered, 0);
+}
+
+static void test_report_goes_to_trace(void **state)
+{
+    fx *f = *state;
+    sim_host *a;
+    sim_host_add(f->w, "A", 1, &a);
+    sim_world_run_until_time(f->w, 2 * SIM_S);
+    sim_host_report(a, 7, "ESTABLISHED", "abc", 3);
+    sim_host_report(a, 8, NULL, NULL, 0);
+    sim_host_report(a, 9, "two\nlines \"q\"", NULL, 0);
+    assert_int_equal(f->nlines, 3);
+    assert_string_equal(f->lines[0], "2.000000000 HOST host=0 code=7 len=3 text=\"ESTABLISHED\"");
+    assert_string_equal(f->lines[1], "2.000000000 HOST host=0 code=8");
+    assert_string_equal(f->lines[2], "2.000000000 HOST host=0 code=9 text=\"two\\nlines \\\"q\\\"\"");
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_add_and_find_hosts),
+        T(test_many_hosts_stay_addressable),
+        T(test_host_errors),
+        T(test_link_bookkeeping),
+        T(test_link_errors),
+        T(test_send_routes_by_destination),
+        T(test_send_without_route_is_dropped),
+        T(test_delivery_without_receiver_is_dropped),
+        T(test_report_goes_to_trace),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,605 @@
+/*
+ * test_link — the packet pipeline of sim_link.h, one impairment at a time:
+ * exact delay and serialisation timing, tail drop, MTU, the statistics of
+ * loss, duplication, reordering, jitter and corruption for a fixed seed,
+ * partitions now and at scheduled times, parameter validation and counters.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_host.h"
+#include "sim_link.h"
+#include "sim_world.h"
+
+#define ADDR_A 0x0a000001u
+#define ADDR_B 0x0a000002u
+
+typedef struct rec {
+    sim_time_t time;
+    sim_trace_kind kind;
+    sim_drop_reason reason;
+    uint32_t host, pkt, origin, code;
+    uint8_t dir;
+    uint64_t value;
+} rec;
+
+typedef struct arrival {
+    sim_time_t time;
+    uint32_t id, origin, len;
+    int corrupt_bits; /* bits differing from what was sent */
+    uint32_t bit;     /* the first differing bit, MSB of byte 0 first */
+} arrival;
+
+typedef struct fx {
+    sim_world *w;
+    sim_host *a, *b;
+    sim_link *l;
+    rec *recs;
+    size_t nrecs, caprecs;
+    arrival *arr;
+    size_t narr, caparr;
+} fx;
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    *cap = *cap ? *cap * 2 : 256;
+    p = realloc(p, *cap * size);
+    assert_non_null(p);
+    return p;
+}
+
+static void sink(void *ctx, const sim_trace_rec *r)
+{
+    fx *f = ctx;
+    f->recs = grow(f->recs, &f->caprecs, f->nrecs + 1, sizeof *f->recs);
+    f->recs[f->nrecs++] = (rec){r->time,      r->kind, r->reason, r->host_id, r->packet_id,
+                                r->origin_id, r->code, r->dir,    r->value_ns};
+}
+
+/* Every byte after the IPv4 header is a function of the packet's id. */
+static uint8_t fill_byte(uint32_t id, uint32_t i)
+{
+    return (uint8_t)(id * 131u + i * 7u + 3u);
+}
+
+static void receive(void *ctx, sim_host *h, sim_packet *p)
+{
+    fx *f = ctx;
+    f->arr = grow(f->arr, &f->caparr, f->narr + 1, sizeof *f->arr);
+    arrival *a = &f->arr[f->narr++];
+    *a = (arrival){sim_world_now(f->w), p->id, p->origin_id, p->len, 0, 0};
+    for (uint32_t i = 20; i < p->len; i++) {
+        uint8_t diff = p->data[i] ^ fill_byte(p->origin_id, i);
+        for (int b = 7; b >= 0; b--)
+            if (diff & (1u << b)) {
+                if (a->corrupt_bits++ == 0)
+                    a->bit = i * 8 + (uint32_t)(7 - b);
+            }
+    }
+    sim_packet_free(sim_host_world(h), p);
+}
+
+/* A to B (or B to A) datagram of len bytes (>= 20). */
+static void send(fx *f, sim_host *from, size_t len)
+{
+    sim_packet *p = sim_packet_new(f->w, len);
+    assert_non_null(p);
+    uint32_t src = sim_host_addr(from), dst = from == f->a ? ADDR_B : ADDR_A;
+    memset(p->data, 0, 20);
+    p->data[0] = 0x45;
+    for (int i = 0; i < 4; i++) {
+        p->data[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+        p->data[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
+    }
+    for (uint32_t i = 20; i < len; i++)
+        p->data[i] = fill_byte(p->id, i);
+    sim_host_send(from, p);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->w = sim_world_new(20240601);
+    sim_world_set_trace(f->w, sink, f);
+    assert_int_equal(sim_host_add(f->w, "A", ADDR_A, &f->a), 0);
+    assert_int_equal(sim_host_add(f->w, "B", ADDR_B, &f->b), 0);
+    sim_host_set_receiver(f->a, receive, f);
+    sim_host_set_receiver(f->b, receive, f);
+    sim_link_params p;
+    sim_link_params_default(&p);
+    assert_int_equal(sim_link_add(f->w, f->a, f->b, &p, &p, &f->l), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(sim_world_run(f->w), SIM_RUN_IDLE);
+    assert_int_equal(sim_packets_in_use(f->w), 0);
+    sim_world_free(f->w);
+    free(f->recs);
+    free(f->arr);
+    free(f);
+    return 0;
+}
+
+/* Sets direction A>B's parameters from the defaults plus the changes. */
+static sim_link_params *ab(fx *f)
+{
+    static sim_link_params p;
+    p = *sim_link_params_get(f->l, 0);
+    return &p;
+}
+
+static void set_ab(fx *f, const sim_link_params *p)
+{
+    assert_int_equal(sim_link_params_set(f->l, 0, p), 0);
+}
+
+static size_t count_recs(const fx *f, sim_trace_kind kind, sim_drop_reason reason)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->nrecs; i++)
+        n += f->recs[i].kind == kind && (kind != SIM_TR_DROP || f->recs[i].reason == reason);
+    return n;
+}
+
+static void test_propagation_delay_is_exact(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->delay_ns = 50 * SIM_MS;
+    set_ab(f, p);
+    send(f, f->a, 40);
+    sim_world_run_until_time(f->w, 10 * SIM_MS);
+    send(f, f->a, 40);
+    send(f, f->b, 40); /* B>A still has no delay */
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 3);
+    assert_int_equal(f->arr[0].time, 10 * SIM_MS);
+    assert_int_equal(f->arr[0].id, 3);
+    assert_int_equal(f->arr[1].time, 50 * SIM_MS);
+    assert_int_equal(f->arr[2].time, 60 * SIM_MS);
+}
+
+static void test_serialisation_is_fifo_at_bandwidth(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->bandwidth_bps = 8000; /* one byte per millisecond */
+    p->delay_ns = 10 * SIM_MS;
+    set_ab(f, p);
+    for (int i = 0; i < 3; i++)
+        send(f, f->a, 100);
+    sim_world_run_until_time(f->w, SIM_S);
+    send(f, f->a, 50); /* the wire is idle again: starts now */
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 4);
+    assert_int_equal(f->arr[0].time, 110 * SIM_MS);
+    assert_int_equal(f->arr[1].time, 210 * SIM_MS);
+    assert_int_equal(f->arr[2].time, 310 * SIM_MS);
+    assert_int_equal(f->arr[3].time, 1060 * SIM_MS);
+}
+
+static void test_serialisation_rounds_up_to_whole_ns(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->bandwidth_bps = 3;
+    set_ab(f, p);
+    send(f, f->a, 20); /* 160 bits at 3 bit/s: 53.33...s, rounded up */
+    send(f, f->a, 20);
+    sim_world_run(f->w);
+    assert_int_equal(f->arr[0].time, 53333333334u);
+    assert_int_equal(f->arr[1].time, 2 * 53333333334u);
+}
+
+static void test_queue_tail_drop_is_exact(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->bandwidth_bps = 8000;
+    p->queue_packets = 3;
+    set_ab(f, p);
+    for (int i = 0; i < 5; i++) /* 1 on the wire, 2 waiting, 2 dropped */
+        send(f, f->a, 100);
+    /* At 150ms the first has left: two remain, room for one more. */
+    sim_world_run_until_time(f->w, 150 * SIM_MS);
+    send(f, f->a, 100);
+    send(f, f->a, 100);
+    /* At exactly 300ms the third has left too (its last bit at 300ms). */
+    sim_world_run_until_time(f->w, 300 * SIM_MS);
+    send(f, f->a, 100);
+    sim_world_run(f->w);
+    const sim_link_stats *st = sim_link_stats_get(f->l, 0);
+    assert_int_equal(st->sent, 8);
+    assert_int_equal(st->dropped_queue, 3);
+    assert_int_equal(st->delivered, 5);
+    assert_int_equal(f->narr, 5);
+    const uint32_t ids[5] = {1, 2, 3, 6, 8};
+    const sim_time_t at[5] = {100, 200, 300, 400, 500};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(f->arr[i].id, ids[i]);
+        assert_int_equal(f->arr[i].time, at[i] * SIM_MS);
+    }
+    assert_int_equal(count_recs(f, SIM_TR_DROP, SIM_DROP_QUEUE), 3);
+}
+
+static void test_mtu(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->mtu = 100;
+    set_ab(f, p);
+    send(f, f->a, 100);
+    send(f, f->a, 101);
+    send(f, f->b, 1500); /* the other direction keeps mtu 1500 */
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 2);
+    assert_int_equal(sim_link_stats_get(f->l, 0)->dropped_mtu, 1);
+    assert_int_equal(count_recs(f, SIM_TR_DROP, SIM_DROP_MTU), 1);
+    assert_int_equal(f->recs[2].kind, SIM_TR_DROP);
+    assert_int_equal(f->recs[2].pkt, 2);
+}
+
+static void test_loss_rate(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->loss_ppb = 100000000; /* 0.1 */
+    set_ab(f, p);
+    enum { N = 20000 };
+    for (int i = 0; i < N; i++)
+        send(f, f->a, 40);
+    sim_world_run(f->w);
+    const sim_link_stats *st = sim_link_stats_get(f->l, 0);
+    /* Expect 2000 lost, standard deviation about 42. */
+    assert_in_range(st->dropped_loss, 1800, 2200);
+    assert_int_equal(st->delivered + st->dropped_loss, N);
+    assert_int_equal(f->narr, st->delivered);
+    assert_int_equal(count_recs(f, SIM_TR_DROP, SIM_DROP_LOSS), st->dropped_loss);
+}
+
+static void test_loss_extremes(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->loss_ppb = SIM_PPB_ONE;
+    set_ab(f, p);
+    for (int i = 0; i < 500; i++)
+        send(f, f->a, 40);
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 0);
+    p->loss_ppb = 0;
+    set_ab(f, p);
+    for (int i = 0; i < 500; i++)
+        send(f, f->a, 40);
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 500);
+}
+
+static void test_duplication(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->duplicate_ppb = 200000000; /* 0.2 */
+    p->delay_ns = SIM_MS;
+    set_ab(f, p);
+    enum { N = 10000 };
+    for (int i = 0; i < N; i++)
+        send(f, f->a, 60);
+    sim_world_run(f->w);
+    const sim_link_stats *st = sim_link_stats_get(f->l, 0);
+    /* Expect 2000 clones, standard deviation 40. */
+    assert_in_range(st->duplicated, 1800, 2200);
+    assert_int_equal(f->narr, N + st->duplicated);
+    assert_int_equal(count_recs(f, SIM_TR_DUPLICATE, 0), st->duplicated);
+    /* A clone arrives right after its original, at the same instant, with
+     * identical bytes and its own id. */
+    size_t clones = 0;
+    for (size_t i = 0; i < f->narr; i++) {
+        if (f->arr[i].id == f->arr[i].origin)
+            continue;
+        clones++;
+        assert_true(i > 0);
+        assert_int_equal(f->arr[i - 1].id, f->arr[i].origin);
+        assert_int_equal(f->arr[i - 1].time, f->arr[i].time);
+        assert_int_equal(f->arr[i].corrupt_bits, 0);
+        assert_int_equal(f->arr[i].id, f->arr[i].origin + 1); /* made during the send */
+    }
+    assert_int_equal(clones, st->duplicated);
+}
+
+static void test_reordering_reorders(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->delay_ns = 10 * SIM_MS;
+    p->reorder_ppb = 100000000; /* 0.1 */
+    p->reorder_delay_ns = 5 * SIM_MS;
+    set_ab(f, p);
+    enum { N = 5000 };
+    for (int i = 0; i < N; i++) {
+        sim_world_run_until_time(f->w, (sim_time_t)i * SIM_MS);
+        send(f, f->a, 40);
+    }
+    sim_world_run(f->w);
+    const sim_link_stats *st = sim_link_stats_get(f->l, 0);
+    assert_in_range(st->reordered, 400, 600);
+    assert_int_equal(f->narr, N);
+    size_t out_of_order = 0, late = 0;
+    for (size_t i = 0; i < f->narr; i++) {
+        sim_time_t sent = (f->arr[i].id - 1) * SIM_MS;
+        sim_time_t took = f->arr[i].time - sent;
+        assert_true(took == 10 * SIM_MS || took == 15 * SIM_MS);
+        late += took == 15 * SIM_MS;
+        out_of_order += i > 0 && f->arr[i].id < f->arr[i - 1].id;
+    }
+    assert_int_equal(late, st->reordered);
+    /* A held-back packet is overtaken by the next ones sent within 5ms. */
+    assert_true(out_of_order >= st->reordered * 9 / 10);
+    assert_int_equal(count_recs(f, SIM_TR_DELAY, 0), st->reordered);
+}
+
+static void test_jitter_stays_in_bounds(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->delay_ns = 20 * SIM_MS;
+    p->jitter_ns = SIM_MS;
+    set_ab(f, p);
+    enum { N = 4000 };
+    for (int i = 0; i < N; i++)
+        send(f, f->a, 40);
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, N);
+    sim_time_t lo = SIM_TIME_NEVER, hi = 0, sum = 0;
+    for (size_t i = 0; i < f->narr; i++) {
+        sim_time_t t = f->arr[i].time;
+        assert_in_range(t, 20 * SIM_MS, 21 * SIM_MS);
+        lo = t < lo ? t : lo;
+        hi = t > hi ? t : hi;
+        sum += t - 20 * SIM_MS;
+    }
+    /* Uniform over [0, 1ms]: spread over nearly all of it, mean near 0.5ms. */
+    assert_true(hi - lo > 990 * SIM_US);
+    assert_in_range(sum / N, 480 * SIM_US, 520 * SIM_US);
+}
+
+static void test_corruption_flips_exactly_one_bit(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->corrupt_ppb = 50000000; /* 0.05 */
+    set_ab(f, p);
+    enum { N = 10000 };
+    for (int i = 0; i < N; i++)
+        send(f, f->a, 200);
+    sim_world_run(f->w);
+    const sim_link_stats *st = sim_link_stats_get(f->l, 0);
+    assert_in_range(st->corrupted, 400, 600);
+    size_t corrupted = 0, header_hits = 0;
+    for (size_t i = 0; i < f->narr; i++) {
+        assert_true(f->arr[i].corrupt_bits <= 1);
+        corrupted += f->arr[i].corrupt_bits;
+    }
+    /* Flips in the 20-byte header are not visible to receive(): match the
+     * CORRUPT records against what arrived. */
+    size_t k = 0;
+    for (size_t i = 0; i < f->nrecs; i++) {
+        if (f->recs[i].kind != SIM_TR_CORRUPT)
+            continue;
+        uint32_t bit = f->recs[i].code;
+        assert_true(bit < 200 * 8);
+        if (bit < 160) {
+            header_hits++;
+            continue;
+        }
+        while (f->arr[k].id != f->recs[i].pkt)
+            k++;
+        assert_int_equal(f->arr[k].corrupt_bits, 1);
+        assert_int_equal(f->arr[k].bit, bit);
+    }
+    assert_int_equal(corrupted + header_hits, st->corrupted);
+}
+
+static void test_partition_and_heal_now(void **state)
+{
+    fx *f = *state;
+    sim_link_set_up(f->l, 0, false);
+    sim_link_set_up(f->l, 0, false); /* no change: no record */
+    assert_false(sim_link_params_get(f->l, 0)->up);
+    send(f, f->a, 40);
+    send(f, f->b, 40); /* B>A is still up */
+    sim_world_run_until_time(f->w, SIM_S);
+    sim_link_set_up(f->l, 0, true);
+    send(f, f->a, 40);
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 2);
+    assert_int_equal(f->arr[0].id, 2);
+    assert_int_equal(f->arr[1].id, 3);
+    assert_int_equal(sim_link_stats_get(f->l, 0)->dropped_down, 1);
+    assert_int_equal(f->recs[0].kind, SIM_TR_LINK);
+    assert_int_equal(f->recs[0].value, 0);
+    assert_int_equal(f->recs[2].kind, SIM_TR_DROP);
+    assert_int_equal(f->recs[2].reason, SIM_DROP_LINK_DOWN);
+    assert_int_equal(count_recs(f, SIM_TR_LINK, 0), 2);
+}
+
+static void test_partition_and_heal_at_times(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(sim_link_set_up_at(f->l, 0, 1 * SIM_S, false), 0);
+    assert_int_equal(sim_link_set_up_at(f->l, 0, 3 * SIM_S, true), 0);
+    for (int i = 0; i < 8; i++) { /* sends at 0.25s, 0.75s, ... 3.75s */
+        sim_world_run_until_time(f->w, 250 * SIM_MS + (sim_time_t)i * 500 * SIM_MS);
+        send(f, f->a, 40);
+    }
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 4);
+    const uint32_t ids[4] = {1, 2, 7, 8};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(f->arr[i].id, ids[i]);
+    size_t links = 0;
+    for (size_t i = 0; i < f->nrecs; i++)
+        if (f->recs[i].kind == SIM_TR_LINK) {
+            assert_int_equal(f->recs[i].time, links == 0 ? SIM_S : 3 * SIM_S);
+            assert_int_equal(f->recs[i].value, links == 0 ? 0 : 1);
+            links++;
+        }
+    assert_int_equal(links, 2);
+    assert_int_equal(sim_link_set_up_at(f->l, 0, SIM_S, false), -1);
+    assert_string_equal(sim_world_error(f->w),
+                        "link A>B: cannot go down at t=1.000, already past (now t=3.750)");
+}
+
+static void test_pending_changes_are_freed_with_the_world(void **state)
+{
+    (void)state;
+    sim_world *w = sim_world_new(1);
+    sim_host *a, *b;
+    sim_link *l;
+    sim_link_params p;
+    sim_link_params_default(&p);
+    sim_host_add(w, "A", 1, &a);
+    sim_host_add(w, "B", 2, &b);
+    sim_link_add(w, a, b, &p, &p, &l);
+    sim_link_set_up_at(l, 1, 5 * SIM_S, false);
+    sim_link_set_up_at(l, 1, 6 * SIM_S, true);
+    sim_world_run_until_time(w, 5 * SIM_S);
+    assert_false(sim_link_params_get(l, 1)->up);
+    sim_world_free(w); /* one change still pending: ASan checks it is freed */
+}
+
+static const char *check(const sim_link_params *p)
+{
+    static char err[200];
+    err[0] = '\0';
+    if (sim_link_params_check(p, err, sizeof err) == 0)
+        return NULL;
+    return err;
+}
+
+static void test_params_validation(void **state)
+{
+    (void)state;
+    sim_link_params p;
+    sim_link_params_default(&p);
+    assert_null(check(&p));
+    p.mtu = 67;
+    assert_string_equal(check(&p), "mtu must be in [68,65535], got 67");
+    p.mtu = 65536;
+    assert_string_equal(check(&p), "mtu must be in [68,65535], got 65536");
+    p.mtu = 68;
+    assert_null(check(&p));
+    p.loss_ppb = 1500000000u;
+    assert_string_equal(check(&p), "loss must be in [0,1], got 1.5");
+    p.loss_ppb = SIM_PPB_ONE;
+    assert_null(check(&p));
+    p.duplicate_ppb = SIM_PPB_ONE + 1;
+    assert_string_equal(check(&p), "duplicate must be in [0,1], got 1.000000001");
+    p.duplicate_ppb = 0;
+    p.corrupt_ppb = 2 * SIM_PPB_ONE;
+    assert_string_equal(check(&p), "corrupt must be in [0,1], got 2");
+    p.corrupt_ppb = 0;
+    p.reorder_ppb = 10000000;
+    assert_non_null(strstr(check(&p), "reorder_delay must be above 0 when reorder is above 0"));
+    p.reorder_delay_ns = SIM_MS;
+    assert_null(check(&p));
+    p.delay_ns = 25 * SIM_H;
+    assert_string_equal(check(&p), "delay must be at most 24h, got 25h");
+    p.delay_ns = 0;
+    p.jitter_ns = 24 * SIM_H + 1;
+    assert_non_null(strstr(check(&p), "jitter must be at most 24h"));
+}
+
+static void test_params_set_rejects_and_keeps_old(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->reorder_ppb = 5;
+    assert_int_equal(sim_link_params_set(f->l, 0, p), -1);
+    assert_non_null(strstr(sim_world_error(f->w), "link A>B: reorder_delay"));
+    assert_int_equal(sim_link_params_get(f->l, 0)->reorder_ppb, 0);
+    /* `up` in the parameters partitions like sim_link_set_up, with a record. */
+    p = ab(f);
+    p->up = false;
+    p->delay_ns = SIM_MS;
+    assert_int_equal(sim_link_params_set(f->l, 1, p), 0);
+    assert_false(sim_link_params_get(f->l, 1)->up);
+    assert_int_equal(sim_link_params_get(f->l, 1)->delay_ns, SIM_MS);
+    assert_int_equal(f->nrecs, 1);
+    assert_int_equal(f->recs[0].kind, SIM_TR_LINK);
+    assert_int_equal(f->recs[0].dir, 1);
+    assert_int_equal(f->recs[0].host, 1);
+}
+
+static void test_new_parameters_apply_to_new_packets(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->delay_ns = 100 * SIM_MS;
+    set_ab(f, p);
+    send(f, f->a, 40);
+    p->delay_ns = 10 * SIM_MS;
+    set_ab(f, p);
+    send(f, f->a, 40);
+    sim_world_run(f->w);
+    assert_int_equal(f->arr[0].id, 2);
+    assert_int_equal(f->arr[0].time, 10 * SIM_MS);
+    assert_int_equal(f->arr[1].id, 1);
+    assert_int_equal(f->arr[1].time, 100 * SIM_MS);
+}
+
+static void test_counters(void **state)
+{
+    fx *f = *state;
+    for (int i = 0; i < 10; i++)
+        send(f, f->a, 100 + (size_t)i);
+    send(f, f->b, 64);
+    sim_world_run(f->w);
+    const sim_link_stats *ab_st = sim_link_stats_get(f->l, 0);
+    const sim_link_stats *ba_st = sim_link_stats_get(f->l, 1);
+    assert_int_equal(ab_st->sent, 10);
+    assert_int_equal(ab_st->delivered, 10);
+    assert_int_equal(ab_st->bytes_delivered, 1045);
+    assert_int_equal(ba_st->sent, 1);
+    assert_int_equal(ba_st->bytes_delivered, 64);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_propagation_delay_is_exact),
+        T(test_serialisation_is_fifo_at_bandwidth),
+        T(test_serialisation_rounds_up_to_whole_ns),
+        T(test_queue_tail_drop_is_exact),
+        T(test_mtu),
+        T(test_loss_rate),
+        T(test_loss_extremes),
+        T(test_duplication),
+        T(test_reordering_reorders),
+        T(test_jitter_stays_in_bounds),
+        T(test_corruption_flips_exactly_one_bit),
+        T(test_partition_and_heal_now),
+        T(test_partition_and_heal_at_times),
+        cmocka_unit_test(test_pending_changes_are_freed_with_the_world),
+        cmocka_unit_test(test_params_validation),
+        T(test_params_set_rejects_and_keeps_old),
+        T(test_new_parameters_apply_to_new_packets),
+        T(test_counters),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,232 @@
+/*
+ * test_queue — the contract of sim_queue.h: timers fire in (when, seq)
+ * order, same-instant timers in the order they were last armed, re-arming
+ * moves a timer, cancelling removes it, and the heap agrees with a simple
+ * model under long random sequences of operations.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+
+#include "sim_queue.h"
+#include "sim_rng.h"
+
+static void noop(sim_timer *t, void *arg)
+{
+    (void)t;
+    (void)arg;
+}
+
+static int setup(void **state)
+{
+    sim_queue *q = malloc(sizeof *q);
+    sim_queue_init(q);
+    *state = q;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sim_queue *q = *state;
+    sim_queue_free(q);
+    free(q);
+    return 0;
+}
+
+static void test_empty_queue(void **state)
+{
+    sim_queue *q = *state;
+    assert_null(sim_queue_peek(q));
+    assert_null(sim_queue_pop(q));
+    assert_int_equal(sim_queue_len(q), 0);
+}
+
+static void test_pops_in_time_order(void **state)
+{
+    sim_queue *q = *state;
+    sim_timer t[5];
+    const sim_time_t when[5] = {50, 10, 40, 20, 30};
+    for (int i = 0; i < 5; i++) {
+        sim_timer_init(&t[i], noop, NULL);
+        assert_false(sim_timer_armed(&t[i]));
+        assert_int_equal(sim_queue_arm(q, &t[i], when[i]), 0);
+        assert_true(sim_timer_armed(&t[i]));
+    }
+    assert_int_equal(sim_queue_len(q), 5);
+    assert_ptr_equal(sim_queue_peek(q), &t[1]);
+    const int order[5] = {1, 3, 4, 2, 0};
+    for (int i = 0; i < 5; i++) {
+        sim_timer *got = sim_queue_pop(q);
+        assert_ptr_equal(got, &t[order[i]]);
+        assert_false(sim_timer_armed(got));
+    }
+    assert_null(sim_queue_pop(q));
+}
+
+static void test_same_instant_fires_in_arm_order(void **state)
+{
+    sim_queue *q = *state;
+    enum { N = 100 };
+    sim_timer t[N];
+    /* Arm in a scrambled order, all at the same instant. */
+    int armed[N];
+    for (int i = 0; i < N; i++)
+        armed[i] = (i * 37) % N;
+    for (int i = 0; i < N; i++) {
+        sim_timer_init(&t[armed[i]], noop, NULL);
+        sim_queue_arm(q, &t[armed[i]], 1000);
+    }
+    for (int i = 0; i < N; i++)
+        assert_ptr_equal(sim_queue_pop(q), &t[armed[i]]);
+}
+
+static void test_rearm_same_instant_goes_last(void **state)
+{
+    sim_queue *q = *state;
+    sim_timer a, b, c;
+    sim_timer_init(&a, noop, NULL);
+    sim_timer_init(&b, noop, NULL);
+    sim_timer_init(&c, noop, NULL);
+    sim_queue_arm(q, &a, 5);
+    sim_queue_arm(q, &b, 5);
+    sim_queue_arm(q, &c, 5);
+    sim_queue_arm(q, &a, 5); /* re-armed: now the last of the three */
+    assert_int_equal(sim_queue_len(q), 3);
+    assert_ptr_equal(sim_queue_pop(q), &b);
+    assert_ptr_equal(sim_queue_pop(q), &c);
+    assert_ptr_equal(sim_queue_pop(q), &a);
+}
+
+static void test_rearm_moves_both_ways(void **state)
+{
+    sim_queue *q = *state;
+    sim_timer t[3];
+    for (int i = 0; i < 3; i++) {
+        sim_timer_init(&t[i], noop, NULL);
+        sim_queue_arm(q, &t[i], 100 * (sim_time_t)(i + 1));
+    }
+    sim_queue_arm(q, &t[2], 50);  /* earlier: becomes first */
+    sim_queue_arm(q, &t[0], 250); /* later: becomes last */
+    assert_int_equal(sim_queue_len(q), 3);
+    assert_ptr_equal(sim_queue_pop(q), &t[2]);
+    assert_ptr_equal(sim_queue_pop(q), &t[1]);
+    sim_timer *last = sim_queue_pop(q);
+    assert_ptr_equal(last, &t[0]);
+    assert_int_equal(last->when, 250);
+}
+
+static void test_cancel(void **state)
+{
+    sim_queue *q = *state;
+    sim_timer t[4];
+    for (int i = 0; i < 4; i++) {
+        sim_timer_init(&t[i], noop, NULL);
+        sim_queue_arm(q, &t[i], (sim_time_t)(i + 1));
+    }
+    sim_queue_cancel(q, &t[0]); /* the root */
+    sim_queue_cancel(q, &t[3]); /* the last entry */
+    assert_false(sim_timer_armed(&t[0]));
+    assert_false(sim_timer_armed(&t[3]));
+    sim_queue_cancel(q, &t[3]); /* idle: a no-op */
+    assert_int_equal(sim_queue_len(q), 2);
+    assert_ptr_equal(sim_queue_pop(q), &t[1]);
+    assert_ptr_equal(sim_queue_pop(q), &t[2]);
+    assert_null(sim_queue_pop(q));
+    /* A cancelled timer can be armed again. */
+    sim_queue_arm(q, &t[0], 9);
+    assert_ptr_equal(sim_queue_pop(q), &t[0]);
+}
+
+static void test_free_forgets_armed_timers(void **state)
+{
+    sim_queue *q = *state;
+    enum { N = 1000 }; /* enough to grow the heap array several times */
+    static sim_timer t[N];
+    for (int i = 0; i < N; i++) {
+        sim_timer_init(&t[i], noop, NULL);
+        sim_queue_arm(q, &t[i], (sim_time_t)(N - i));
+    }
+    assert_int_equal(sim_queue_len(q), N);
+    sim_queue_free(q);
+    assert_int_equal(sim_queue_len(q), 0);
+    assert_null(sim_queue_peek(q));
+}
+
+/* The model: each timer's expected (when, seq), seq counted here too. */
+typedef struct model {
+    bool armed;
+    sim_time_t when;
+    uint64_t seq;
+} model;
+
+static int model_earliest(const model *m, int n)
+{
+    int best = -1;
+    for (int i = 0; i < n; i++)
+        if (m[i].armed && (best < 0 || m[i].when < m[best].when ||
+                           (m[i].when == m[best].when && m[i].seq < m[best].seq)))
+            best = i;
+    return best;
+}
+
+static void test_random_operations_match_model(void **state)
+{
+    sim_queue *q = *state;
+    enum { N = 1000, OPS = 200000 };
+    static sim_timer t[N];
+    static model m[N];
+    for (int i = 0; i < N; i++) {
+        sim_timer_init(&t[i], noop, NULL);
+        m[i] = (model){0};
+    }
+    sim_rng r;
+    sim_rng_seed(&r, 5, "queue-model");
+    uint64_t seq = 0, armed = 0;
+    for (int op = 0; op < OPS; op++) {
+        int i = (int)sim_rng_below(&r, N);
+        uint64_t kind = sim_rng_below(&r, 10);
+        if (kind < 5) { /* arm or re-arm; a small time range forces ties */
+            sim_time_t when = sim_rng_below(&r, 64);
+            assert_int_equal(sim_queue_arm(q, &t[i], when), 0);
+            armed += !m[i].armed;
+            m[i] = (model){true, when, ++seq};
+        } else if (kind < 7) {
+            sim_queue_cancel(q, &t[i]);
+            armed -= m[i].armed;
+            m[i].armed = false;
+        } else {
+            int want = model_earliest(m, N);
+            sim_timer *got = sim_queue_pop(q);
+            if (want < 0) {
+                assert_null(got);
+                continue;
+            }
+            assert_ptr_equal(got, &t[want]);
+            m[want].armed = false;
+            armed--;
+        }
+        assert_int_equal(sim_queue_len(q), armed);
+        for (int k = 0; k < N; k += 37)
+            assert_int_equal(sim_timer_armed(&t[k]), m[k].armed);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_empty_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pops_in_time_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_instant_fires_in_arm_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rearm_same_instant_goes_last, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rearm_moves_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_free_forgets_armed_timers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_operations_match_model, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,256 @@
+/*
+ * test_rst — resets and hostile input: RFC 5961 §3 (blind RST: exact
+ * RCV.NXT resets, in-window gets a challenge ACK, out of window dropped),
+ * §4 (SYN in a synchronized state), §5 (ACK of unsent data), RFC 9293
+ * §3.5.1 half-open discovery from both sides, and malformed datagrams.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "harness.h"
+
+static void finish(harness *h, h_pair p)
+{
+    tcp_close(h_stack(h, H_A), p.client);
+    tcp_close(h_stack(h, H_B), p.server);
+    tcp_close(h_stack(h, H_B), p.listener);
+    h_run_for(h, H_S(600));
+    h_expect_conns(h, H_A, 0);
+    h_expect_conns(h, H_B, 0);
+}
+
+static void blind_rst_in_window_gets_challenge_ack(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_seg rst = h_template(h, H_A, p.client);
+    uint32_t rcv_nxt = rst.seq, snd_nxt = rst.ack;
+    rst.flags = TCP_RST;
+    rst.ack = 0;
+    rst.seq = rcv_nxt + 1000;
+    h_inject(h, H_A, &rst);
+    h_expect_sent(h, H_A, TCP_ACK, snd_nxt, rcv_nxt, 0);
+    h_expect_state(h, H_A, p.client, TCP_ESTABLISHED);
+    assert_int_equal(tcp_sock_stats(h_stack(h, H_A), p.client)->challenge_acks, 1);
+    h_settle(h); /* B answers the challenge ACK with nothing */
+    h_expect_none_sent(h, H_B);
+    finish(h, p);
+}
+
+static void rst_out_of_window_dropped(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_seg rst = h_template(h, H_A, p.client);
+    rst.flags = TCP_RST;
+    rst.seq += 0x40000000u;
+    h_inject(h, H_A, &rst);
+    h_expect_none_sent(h, H_A);
+    h_expect_state(h, H_A, p.client, TCP_ESTABLISHED);
+    assert_int_equal(h_count(h, H_A, p.client, TCP_EV_DROP), 1);
+    finish(h, p);
+}
+
+static void rst_at_rcv_nxt_resets(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_seg rst = h_template(h, H_A, p.client);
+    rst.flags = TCP_RST;
+    h_inject(h, H_A, &rst);
+    h_expect_none_sent(h, H_A);
+    h_expect_trace(h, H_A, p.client,
+                   H_STATES(TCP_CLOSED, TCP_SYN_SENT, TCP_ESTABLISHED, TCP_CLOSED));
+    assert_int_equal(tcp_sock_error(h_stack(h, H_A), p.client), TCP_ECONNRESET);
+    assert_int_equal(tcp_recv(h_stack(h, H_A), p.client, (char[4]){0}, 4), TCP_ECONNRESET);
+    tcp_abort(h_stack(h, H_B), p.server);
+    finish(h, p);
+}
+
+/* RFC 5961 §4.2: a SYN in ESTABLISHED, whatever its sequence number. */
+static void syn_in_established_gets_challenge_ack(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_seg syn = h_template(h, H_B, p.server);
+    uint32_t rcv_nxt = syn.seq, snd_nxt = syn.ack;
+    syn.flags = TCP_SYN;
+    syn.ack = 0;
+    h_inject(h, H_B, &syn);
+    h_expect_sent(h, H_B, TCP_ACK, snd_nxt, rcv_nxt, 0);
+    h_expect_state(h, H_B, p.server, TCP_ESTABLISHED);
+    finish(h, p);
+}
+
+/* RFC 5961 §5.2: an ACK of data never sent is answered with an ACK. */
+static void ack_of_unsent_data_answered(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_seg bad = h_template(h, H_A, p.client);
+    uint32_t rcv_nxt = bad.seq, snd_nxt = bad.ack;
+    bad.ack += 5000;
+    h_inject(h, H_A, &bad);
+    h_expect_sent(h, H_A, TCP_ACK, snd_nxt, rcv_nxt, 0);
+    finish(h, p);
+}
+
+/*
+ * RFC 9293 §3.5.1 Figure 10: A crashes and reconnects from the same port.
+ *  A SYN_SENT  SYN 400                ->  B ESTABLISHED: SYN -> challenge ACK
+ *  A          <- ACK (not acceptable)
+ *              RST <SEQ=SEG.ACK>      ->  B: reset (ECONNRESET)
+ *  A           SYN 400 (RTO)          ->  B's listener: a new connection
+ */
+static void half_open_discovered_by_reconnect(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    uint16_t port;
+    assert_int_equal(tcp_sock_endpoints(h_stack(h, H_A), p.client, &port, NULL, NULL), 0);
+    h_reboot(h, H_A, NULL);
+    tcp_stack *a = h_stack(h, H_A);
+    tcp_sock_id c;
+    assert_int_equal(tcp_socket(a, &c), TCP_OK);
+    assert_int_equal(tcp_setopt(a, c, TCP_OPT_ISN, 400), TCP_OK);
+    assert_int_equal(tcp_bind(a, c, port), TCP_OK);
+    assert_int_equal(tcp_connect(a, c, h_addr(h, H_B), 80), TCP_OK);
+    h_sent_skip(h, H_A);
+    h_sent_skip(h, H_B);
+    h_settle(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the challenge ACK */
+    h_expect_sent(h, H_A, TCP_RST, H_ANY, H_ANY, 0);
+    h_expect_state(h, H_B, p.server, TCP_CLOSED);
+    assert_int_equal(tcp_sock_error(h_stack(h, H_B), p.server), TCP_ECONNRESET);
+    h_run_for(h, H_S(2));
+    h_expect_state(h, H_A, c, TCP_ESTABLISHED);
+    tcp_sock_id s2 = h_accept(h, H_B, p.listener);
+    tcp_close(a, c);
+    tcp_close(h_stack(h, H_B), s2);
+    finish(h, (h_pair){p.listener, 0, p.server});
+}
+
+/* RFC 9293 §3.5.1 Figure 11: B crashed; A's data meets no connection and
+ * is answered with RST; A aborts. */
+static void half_open_discovered_by_data(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_reboot(h, H_B, NULL);
+    h_send(h, H_A, p.client, "anyone there?");
+    h_settle(h);
+    h_expect_state(h, H_A, p.client, TCP_CLOSED);
+    assert_int_equal(tcp_sock_error(h_stack(h, H_A), p.client), TCP_ECONNRESET);
+    tcp_close(h_stack(h, H_A), p.client);
+    h_run_for(h, H_S(10));
+    h_expect_conns(h, H_A, 0);
+    h_expect_conns(h, H_B, 0);
+}
+
+/* Hostile bytes are counted, reported with a reason and dropped; the
+ * connection does not notice. */
+static void malformed_input_dropped_and_counted(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_stack *a = h_stack(h, H_A);
+    uint64_t before = tcp_stack_malformed(a);
+    static const uint8_t garbage[] = {0x45, 0x00, 0x00, 0x14, 1, 2, 3};
+    h_inject_raw(h, H_A, garbage, sizeof garbage);
+    h_inject_raw(h, H_A, NULL, 0);
+    uint8_t junk[64];
+    for (int i = 0; i < 64; i++)
+        junk[i] = (uint8_t)(i * 37);
+    h_inject_raw(h, H_A, junk, sizeof junk);
+    /* A correct segment whose TCP checksum is then broken. */
+    const h_dgram *d = h_sent(h, H_B, 0);
+    uint8_t copy[128];
+    assert_true(d->len <= sizeof copy);
+    memcpy(copy, d->bytes, d->len);
+    copy[d->len - 1] ^= 0xff;
+    h_inject_raw(h, H_A, copy, d->len);
+    assert_int_equal(tcp_stack_malformed(a), before + 4);
+    assert_int_equal(h_count(h, H_A, 0, TCP_EV_DROP), 4);
+    h_expect_none_sent(h, H_A);
+    h_expect_state(h, H_A, p.client, TCP_ESTABLISHED);
+    h_send(h, H_A, p.client, "still fine");
+    h_settle(h);
+    h_expect_recv(h, H_B, p.server, "still fine");
+    finish(h, p);
+}
+
+static uint64_t next_rand(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Robustness: thousands of crafted, well-formed segments with random
+ * flags, sequence and acknowledgment numbers near the connection's, and
+ * random lengths, at both ends, with time moving. The stack's assertions
+ * and the sanitizers are the oracle; everything is reclaimed afterwards. */
+static void random_segments_never_break_the_stack(void **state)
+{
+    harness *h = *state;
+    static uint8_t payload[3000];
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)i;
+    for (int round = 0; round < 20; round++) {
+        h_pair p = h_establish(h, H_A, H_B, (uint16_t)(1000 + round));
+        for (int i = 0; i < 300; i++) {
+            size_t to = next_rand(&x) & 1 ? H_A : H_B;
+            tcp_sock_id id = to == H_A ? p.client : p.server;
+            if (tcp_sock_state(h_stack(h, to), id) == TCP_CLOSED)
+                break;
+            tcp_seg g = h_template(h, to, id);
+            uint64_t r = next_rand(&x);
+            g.flags = (uint8_t)(r & 0x3f);
+            g.seq += (uint32_t)((int32_t)(next_rand(&x) % 140000) - 70000);
+            if (r & 0x100)
+                g.ack += (uint32_t)((int32_t)(next_rand(&x) % 8000) - 4000);
+            g.wnd = (uint16_t)next_rand(&x);
+            g.len = (uint32_t)(next_rand(&x) % 4 == 0 ? next_rand(&x) % sizeof payload : 0);
+            g.payload = payload;
+            h_inject(h, to, &g);
+            if (r & 0x200)
+                h_run_for(h, (next_rand(&x) % 3000) * H_MS(1));
+            if ((r & 0x7c00) == 0)
+                h_send(h, to, id, "data");
+        }
+        tcp_abort(h_stack(h, H_A), p.client);
+        tcp_abort(h_stack(h, H_B), p.server);
+        tcp_close(h_stack(h, H_B), p.listener);
+        h_run_for(h, H_S(1000));
+        h_expect_conns(h, H_A, 0);
+        h_expect_conns(h, H_B, 0);
+        h_sent_skip(h, H_A);
+        h_sent_skip(h, H_B);
+    }
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(blind_rst_in_window_gets_challenge_ack),
+        T(rst_out_of_window_dropped),
+        T(rst_at_rcv_nxt_resets),
+        T(syn_in_established_gets_challenge_ack),
+        T(ack_of_unsent_data_answered),
+        T(half_open_discovered_by_reconnect),
+        T(half_open_discovered_by_data),
+        T(malformed_input_dropped_and_counted),
+        T(random_segments_never_break_the_stack),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
