@@ -8,7 +8,7 @@ packages=(
   liblua5.4-dev lua5.4
   libcmocka-dev
   clang clang-format
-  tshark graphviz
+  tshark graphviz libxml2-utils
 )
 
 missing=()
