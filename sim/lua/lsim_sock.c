@@ -238,7 +238,7 @@ int lsim_host_listen(lua_State *L)
 
 static uint32_t peer_addr(lua_State *L, int idx, const char *what)
 {
-    uint32_t addr;
+    uint32_t addr = 0;
     if (luaL_testudata(L, idx, LSIM_HOST)) {
         lsim_host *ph = lsim_host_of(L, idx, NULL);
         return sim_host_addr(ph->host);

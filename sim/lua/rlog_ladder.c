@@ -421,11 +421,17 @@ static bool is_whole(const ladder *l, const lad_pkt *p)
     return p->end != RLOG_NONE && p->end == p->depart + 1;
 }
 
-/* The label with its marks: "SYN seq=100 (dup) (delayed)". */
+/* The label with its marks: "SYN seq=100 (dup) (delayed)"; cut to fit buf. */
 static void full_label(const lad_pkt *p, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s%s%s%s%s", p->label, p->dup ? " (dup)" : "", p->delayed ? " (delayed)" : "",
-             p->held ? " (held)" : "", p->corrupt ? " (corrupt)" : "");
+    const char *parts[5] = {p->label, p->dup ? " (dup)" : "", p->delayed ? " (delayed)" : "",
+                            p->held ? " (held)" : "", p->corrupt ? " (corrupt)" : ""};
+    size_t used = 0;
+    for (size_t i = 0; i < 5; i++)
+        for (const char *c = parts[i]; *c && used + 1 < n; c++)
+            buf[used++] = *c;
+    if (n)
+        buf[used] = 0;
 }
 
 /* ---- text ------------------------------------------------------------------------ */

@@ -190,9 +190,9 @@ static void test_same_seed_same_bytes(void **state)
     assert_int_equal(x.len, y.len);
     assert_memory_equal(x.buf, y.buf, x.len);
     /* Every kind of impairment happened. */
-    const char *must[] = {"reason=loss",  "reason=queue", "reason=link_down", "DUPLICATE",
-                          "CORRUPT",      "cause=reorder", "HOLD",            "RELEASE",
-                          " down ",        " up "};
+    const char *must[] = {
+        "reason=loss",   "reason=queue", "reason=link_down", "DUPLICATE", "CORRUPT",
+        "cause=reorder", "HOLD",         "RELEASE",          " down ",    " up "};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
         if (!strstr(x.buf, must[i]))
             fail_msg("no \"%s\" in the trace", must[i]);
@@ -308,7 +308,7 @@ static void test_link_fate_independent_of_other_links(void **state)
     int dropped = 0;
     for (int i = 0; i < 400; i++)
         dropped += alone[i] < 16;
-    assert_true(dropped > 0); /* losses and tail drops happened... */
+    assert_true(dropped > 0);                          /* losses and tail drops happened... */
     assert_memory_equal(alone, crowded, sizeof alone); /* ...identically */
 }
 

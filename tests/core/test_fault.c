@@ -147,7 +147,8 @@ static void test_drop(void **state)
     assert_int_equal(f->arr_id[0], 1);
     assert_int_equal(f->arr_id[1], 3);
     assert_int_equal(sim_link_stats_get(f->l, 0)->dropped_fault, 1);
-    assert_string_equal(f->lines[2], "0.000000000 DROP host=0 link=0 dir=0 pkt=2 len=40 reason=fault");
+    assert_string_equal(f->lines[2],
+                        "0.000000000 DROP host=0 link=0 dir=0 pkt=2 len=40 reason=fault");
 }
 
 static void test_delay(void **state)
@@ -163,8 +164,8 @@ static void test_delay(void **state)
     assert_int_equal(f->arr_time[0], 10 * SIM_MS);
     assert_int_equal(f->arr_id[1], 1);
     assert_int_equal(f->arr_time[1], 40 * SIM_MS);
-    assert_string_equal(f->lines[1],
-                        "0.000000000 DELAY host=0 link=0 dir=0 pkt=1 len=40 delay=30ms cause=fault");
+    assert_string_equal(
+        f->lines[1], "0.000000000 DELAY host=0 link=0 dir=0 pkt=1 len=40 delay=30ms cause=fault");
 }
 
 static void test_duplicate(void **state)
@@ -183,7 +184,8 @@ static void test_duplicate(void **state)
     assert_int_equal(sim_link_stats_get(f->l, 0)->duplicated, 3);
     assert_string_equal(f->lines[1],
                         "0.000000000 DUPLICATE host=0 link=0 dir=0 pkt=2 origin=1 len=40");
-    assert_string_equal(f->lines[7], "0.010000000 DELIVER host=1 link=0 dir=0 pkt=4 origin=1 len=40");
+    assert_string_equal(f->lines[7],
+                        "0.010000000 DELIVER host=1 link=0 dir=0 pkt=4 origin=1 len=40");
 }
 
 static void test_hold_and_release_by_id(void **state)
@@ -269,7 +271,7 @@ static void test_held_packets_are_freed_with_the_world(void **state)
         send_ab(&f);
     assert_int_equal(sim_link_held_count(f.l, 0), 1);
     assert_int_equal(sim_packets_in_use(f.w), 3); /* two in flight, one held */
-    sim_world_free(f.w); /* ASan reports a leak if any is lost */
+    sim_world_free(f.w);                          /* ASan reports a leak if any is lost */
 }
 
 int main(void)

@@ -123,8 +123,7 @@ static void test_host_errors(void **state)
     assert_int_equal(sim_host_add(f->w, "A", 2, NULL), -1);
     assert_string_equal(sim_world_error(f->w), "a host named \"A\" already exists");
     assert_int_equal(sim_host_add(f->w, "B", 1, NULL), -1);
-    assert_string_equal(sim_world_error(f->w),
-                        "host B: address 0.0.0.1 is already used by host A");
+    assert_string_equal(sim_world_error(f->w), "host B: address 0.0.0.1 is already used by host A");
     char longname[SIM_NAME_MAX + 2];
     memset(longname, 'x', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
@@ -259,7 +258,8 @@ static void test_report_goes_to_trace(void **state)
     assert_int_equal(f->nlines, 3);
     assert_string_equal(f->lines[0], "2.000000000 HOST host=0 code=7 len=3 text=\"ESTABLISHED\"");
     assert_string_equal(f->lines[1], "2.000000000 HOST host=0 code=8");
-    assert_string_equal(f->lines[2], "2.000000000 HOST host=0 code=9 text=\"two\\nlines \\\"q\\\"\"");
+    assert_string_equal(f->lines[2],
+                        "2.000000000 HOST host=0 code=9 text=\"two\\nlines \\\"q\\\"\"");
 }
 
 int main(void)

@@ -39,7 +39,7 @@ static const char *fmt(const sim_trace_rec *rec)
 static void test_names(void **state)
 {
     (void)state;
-    const char *kinds[] = {"SEND", "DROP",    "DELIVER", "DUPLICATE", "CORRUPT",
+    const char *kinds[] = {"SEND",  "DROP", "DELIVER", "DUPLICATE", "CORRUPT",
                            "DELAY", "HOLD", "RELEASE", "LINK",      "HOST"};
     for (int k = SIM_TR_SEND; k <= SIM_TR_HOST; k++)
         assert_string_equal(sim_trace_kind_name((sim_trace_kind)k), kinds[k]);
@@ -84,13 +84,22 @@ static void test_packet_records(void **state)
 static void test_link_and_host_records(void **state)
 {
     (void)state;
-    sim_trace_rec r = {.time = 3 * SIM_S, .kind = SIM_TR_LINK, .host_id = 0, .link_id = 2,
-                       .dir = 1, .value_ns = 0};
+    sim_trace_rec r = {.time = 3 * SIM_S,
+                       .kind = SIM_TR_LINK,
+                       .host_id = 0,
+                       .link_id = 2,
+                       .dir = 1,
+                       .value_ns = 0};
     assert_string_equal(fmt(&r), "3.000000000 LINK host=0 link=2 dir=1 down");
     r.value_ns = 1;
     assert_string_equal(fmt(&r), "3.000000000 LINK host=0 link=2 dir=1 up");
-    r = (sim_trace_rec){.time = 0, .kind = SIM_TR_HOST, .host_id = 4, .link_id = UINT32_MAX,
-                        .code = 12, .text = "tab\there", .bytes = (const uint8_t *)"xy",
+    r = (sim_trace_rec){.time = 0,
+                        .kind = SIM_TR_HOST,
+                        .host_id = 4,
+                        .link_id = UINT32_MAX,
+                        .code = 12,
+                        .text = "tab\there",
+                        .bytes = (const uint8_t *)"xy",
                         .len = 2};
     assert_string_equal(fmt(&r), "0.000000000 HOST host=4 code=12 len=2 text=\"tab\\x09here\"");
     r.host_id = UINT32_MAX;

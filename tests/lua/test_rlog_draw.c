@@ -90,16 +90,23 @@ typedef enum out_kind { OUT_LADDER, OUT_SVG, OUT_DOT } out_kind;
 /* The whole output, NUL-terminated. */
 static char *render(const rlog *log, out_kind kind, int width)
 {
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
+    /* The stream's slots live on the heap: with locals, GCC 12 warns that
+     * the returned text may dangle. */
+    struct {
+        char *buf;
+        size_t n;
+    } *mem = calloc(1, sizeof *mem);
+    assert_non_null(mem);
+    FILE *f = open_memstream(&mem->buf, &mem->n);
     assert_non_null(f);
     int rc = kind == OUT_LADDER ? rlog_write_ladder(log, f, width)
              : kind == OUT_SVG  ? rlog_write_svg(log, f)
                                 : rlog_write_dot(log, f);
     assert_int_equal(rc, 0);
     assert_int_equal(fclose(f), 0);
-    return buf;
+    char *text = mem->buf;
+    free(mem);
+    return text;
 }
 
 static size_t longest_line(const char *s)
@@ -115,15 +122,17 @@ static size_t longest_line(const char *s)
 /* The line holding `needle`, copied into buf (empty if absent). */
 static const char *line_with(const char *text, const char *needle, char *buf, size_t n)
 {
-    const char *p = strstr(text, needle);
-    buf[0] = '\0';
-    if (!p)
+    const char *hit = strstr(text, needle);
+    if (!hit) {
+        buf[0] = '\0';
         return buf;
-    while (p > text && p[-1] != '\n')
-        p--;
-    const char *end = strchr(p, '\n');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    snprintf(buf, n, "%.*s", (int)len, p);
+    }
+    size_t start = (size_t)(hit - text), stop = start;
+    while (start > 0 && text[start - 1] != '\n')
+        start--;
+    while (text[stop] && text[stop] != '\n')
+        stop++;
+    snprintf(buf, n, "%.*s", (int)(stop - start), text + start);
     return buf;
 }
 

@@ -5,9 +5,9 @@
  * Not part of the ctest build (the name is outside the test_* glob). Build
  * and run it from the repository root with:
  *
+ *   mkdir -p build/fuzz-corpus
  *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
  *         -Istack tests/stack/fuzz_input.c stack/tcp_*.c -o build/fuzz_input
- *   mkdir -p build/fuzz-corpus
  *   ./build/fuzz_input -max_len=4096 -timeout=5 build/fuzz-corpus
  *
  * Each input starts from scratch: the target stack T (10.0.0.1) listens on

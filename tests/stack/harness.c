@@ -579,7 +579,7 @@ static void deliver_next(harness *h)
 static size_t run_loop(harness *h, uint64_t until_ns, bool wire, bool quiet_stop)
 {
     size_t delivered = 0, steps = 0, who = 0;
-    uint64_t t_wire, t_timer;
+    uint64_t t_wire, t_timer = UINT64_MAX;
 
     while (!h->stuck) {
         if (quiet_stop && h->n_queue == 0)

@@ -164,7 +164,8 @@ uint64_t h_peek_due(const harness *h, size_t i);
 #define h_drop(h) h_drop_at(__FILE__, __LINE__, (h))
 /* Queues a second copy of the next datagram right behind it. */
 #define h_dup(h) h_dup_at(__FILE__, __LINE__, (h))
-/* Exchanges queue positions i and j (and their due times). */
+/* Exchanges the datagrams at positions i and j. Due times stay with the
+ * positions, so the one that was behind now arrives first. */
 #define h_swap(h, i, j) h_swap_at(__FILE__, __LINE__, (h), (i), (j))
 /* Makes the i-th datagram due extra_ns after now (or after its due time,
  * if later) and moves it to its place in time order. */
