@@ -72,6 +72,9 @@ static uint32_t record_for_event(lsim *s, lsim_host *h, const tcp_event *ev)
     if (ev->parent && ev->parent < h->nsockmap)
         parent = h->sockmap[ev->parent];
     uint32_t idx = lsim_sock_record(s, h->index, ev->sock, parent, ev->from);
+    /* a listener's autoread applies to its connections from their birth */
+    if (parent != NO_SOCK)
+        lsim_sock_at(s, idx)->autoread = lsim_sock_at(s, parent)->autoread;
     if (ev->kind != TCP_EV_STATE)
         trace_append(lsim_sock_at(s, idx), ev->time_ns, ev->to, ev->cause, "");
     return idx;
@@ -506,6 +509,7 @@ static int sock_accept(lua_State *L)
     lsim_sock *c = lsim_sock_at(s, idx);
     c->accepted = true;
     c->autoread = c->autoread || k->autoread;
+    lsim_sock_service(s, c); /* data that arrived before accept() */
     lua_getiuservalue(L, 1, 1);
     lsim_push_sock(L, -1, idx);
     return 1;
