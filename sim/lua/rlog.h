@@ -151,8 +151,6 @@ size_t rlog_format_seg(const tcp_seg *seg, char *buf, size_t len);
 /* The short label the diagrams use: flags (without PSH), seq, ack when ACK is
  * set, len when non-zero, win when zero: "SYN,ACK seq=300 ack=101". */
 size_t rlog_format_label(const tcp_seg *seg, char *buf, size_t len);
-/* "loss", "queue", "mtu", "link-down", "fault", "no-route", "no-receiver". */
-const char *rlog_drop_name(sim_drop_reason reason);
 
 /* Outputs. Each writes the whole log; returns 0 or -1 on a write error. */
 /* One line per entry: "0.050000000 A>B send pkt=1 SYN seq=100 ack=0 win=65535

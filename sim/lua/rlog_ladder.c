@@ -551,7 +551,7 @@ static void t_label(tdraw *d, const lad_pkt *p)
 static void t_lost(tdraw *d, const lad_pkt *p, int m)
 {
     t_cell(d, p->src, p->dst, m, 'X');
-    const char *why = rlog_drop_name(p->drop);
+    const char *why = sim_drop_reason_name(p->drop);
     int x = d->x[p->src] + (d->x[p->dst] > d->x[p->src] ? m : -m);
     t_put(d, d->x[p->dst] > d->x[p->src] ? x + 2 : x - 1 - (int)strlen(why), why);
 }
@@ -827,7 +827,8 @@ static void svg_seg_label(FILE *out, const lad_pkt *p)
     fputs("</text>\n", out);
     if (p->lost)
         fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"%s\" class=\"why halo\">%s</text>\n",
-                x2 + (right ? 12 : -12), y2 + 4, right ? "start" : "end", rlog_drop_name(p->drop));
+                x2 + (right ? 12 : -12), y2 + 4, right ? "start" : "end",
+                sim_drop_reason_name(p->drop));
 }
 
 static void svg_side(FILE *out, const lad_item *it, size_t row)

@@ -181,7 +181,7 @@ static void note_text(const rlog *log, const rlog_entry *e, char *buf, size_t le
             snprintf(buf + n, len - (size_t)n, " (%s)", e->note);
     } else if (e->kind == RLOG_DROP) {
         snprintf(buf, len, "dropped on the way %s>%s (%s)", rlog_host_name(log, e->src_host),
-                 rlog_host_name(log, e->dst_host), rlog_drop_name(e->drop));
+                 rlog_host_name(log, e->dst_host), sim_drop_reason_name(e->drop));
     } else {
         snprintf(buf, len, "duplicate made by the link (copy of packet %" PRIu32 ")", e->origin_id);
     }

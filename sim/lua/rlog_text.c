@@ -27,29 +27,6 @@ const char *rlog_kind_name(rlog_kind kind)
     return (unsigned)kind < RLOG_KIND_COUNT ? names[kind] : "?";
 }
 
-const char *rlog_drop_name(sim_drop_reason reason)
-{
-    switch (reason) {
-    case SIM_DROP_NONE:
-        return "none";
-    case SIM_DROP_LOSS:
-        return "loss";
-    case SIM_DROP_QUEUE:
-        return "queue";
-    case SIM_DROP_MTU:
-        return "mtu";
-    case SIM_DROP_LINK_DOWN:
-        return "link-down";
-    case SIM_DROP_FAULT:
-        return "fault";
-    case SIM_DROP_NO_ROUTE:
-        return "no-route";
-    case SIM_DROP_NO_RECEIVER:
-        return "no-receiver";
-    }
-    return "?";
-}
-
 size_t rlog_format_time(uint64_t ns, char *buf, size_t len)
 {
     int n = snprintf(buf, len, "%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
@@ -190,7 +167,7 @@ static void text_packet(const rlog *log, const rlog_entry *e, FILE *out)
     if (e->origin_id != e->packet_id)
         fprintf(out, " of=%" PRIu32, e->origin_id);
     if (e->kind == RLOG_DROP)
-        fprintf(out, " %s", rlog_drop_name(e->drop));
+        fprintf(out, " %s", sim_drop_reason_name(e->drop));
     if (e->kind == RLOG_DELAY) {
         char t[32];
         rlog_format_time(e->value_ns, t, sizeof t);
@@ -334,7 +311,7 @@ static void json_packet(const rlog *log, const rlog_entry *e, FILE *out)
         fprintf(out, ",\"link\":%" PRIu32 ",\"dir\":%u", e->link, (unsigned)e->dir);
     fprintf(out, ",\"pkt\":%" PRIu32 ",\"origin\":%" PRIu32, e->packet_id, e->origin_id);
     if (e->kind == RLOG_DROP)
-        json_key_str(out, "reason", rlog_drop_name(e->drop));
+        json_key_str(out, "reason", sim_drop_reason_name(e->drop));
     if (e->kind == RLOG_DELAY)
         fprintf(out, ",\"delay_ns\":%" PRIu64, e->value_ns);
     fprintf(out, ",\"bytes\":%" PRIu32, e->nbytes);

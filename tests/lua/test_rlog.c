@@ -241,7 +241,7 @@ static void drop_without_send_starts_its_packet(void **state)
     assert_int_equal(e->send_index, 0);
     assert_int_equal(e->drop, SIM_DROP_NO_ROUTE);
     char *text = render(log, rlog_write_text, NULL);
-    assert_string_equal(text, "0.005000000 A>B drop pkt=9 no-route SYN seq=100 ack=0 win=65535 "
+    assert_string_equal(text, "0.005000000 A>B drop pkt=9 no_route SYN seq=100 ack=0 win=65535 "
                               "len=0 mss=1460\n");
     free(text);
     rlog_free(log);
