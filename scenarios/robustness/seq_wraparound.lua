@@ -26,7 +26,7 @@ sim:run_for "5s"
 expect(peer):received(data)
 -- data segments from A: the first starts just after the ISN, a later one
 -- starts after the wrap
-local segs = link:segments { from = a, len = nil }
+local segs = link:segments { from = a }
 local first, wrapped = nil, false
 for _, s in ipairs(segs) do
   if s.len > 0 then

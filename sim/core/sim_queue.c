@@ -1,24 +1,40 @@
 /*
- * sim_queue — the event queue as an implicit 4-ary min-heap keyed by
- * (when, seq).
+ * sim_queue — the event queue, ordered by (when, seq), kept in two tiers.
  *
- * Layout: each heap entry is 16 bytes, the timer's `when` stored inline next
- * to the timer pointer, so a comparison reads the heap array only; the timer
- * itself is read just to break a tie on `when` (by seq). The array is 64-byte
- * aligned and shifted by three entries, so the four children of any node
- * share one cache line. `q->heap` points at that array (it is declared as
- * sim_timer ** in the public header; its contents are private).
+ * Near tier: an implicit 4-ary min-heap of the timers due at or before
+ * `split`. Entries are 16 bytes, `when` stored inline next to the timer
+ * pointer, so comparisons read the heap array; the timer is read only to
+ * break a tie on `when` by seq. The array is 64-byte aligned and offset by
+ * three entries so the four children of a node share one cache line.
+ *
+ * Far tier: an unordered array of the timers due after `split`. Arming a
+ * timer there is an append, cancelling it a swap with the last entry, and
+ * re-arming it to another far instant a store.
+ *
+ * When the near heap runs empty, a refill chooses a new split from a sample
+ * of the far whens, about the 1/FAR_FRACTION quantile, and moves every far
+ * timer due at or before it into the heap (built bottom-up in O(k)). A refill
+ * reads the far array once and moves about 1/FAR_FRACTION of it, so a timer
+ * costs O(1) amortised until it comes near; only the near heap, a small
+ * fraction of the pending timers, pays O(log n) sifts. Should the sample be
+ * unrepresentative and the refill move too little, an exact selection on a
+ * copy of the far whens makes up the batch, which keeps the amortised bound.
  *
  * Invariants:
- *  1. For every armed timer t, entries[t->slot].timer == t and
- *     entries[t->slot].when == t->when; every idle timer has slot
+ *  1. Every near entry has when <= split < every far entry's when, so ties
+ *     on `when` never straddle the tiers and the (when, seq) order is exact.
+ *  2. q->len == near_len + far_len, and near_len > 0 whenever q->len > 0:
+ *     the earliest timer is always the heap root.
+ *  3. An armed timer's slot is its heap index, or FAR | its far index, and
+ *     that entry holds the timer and its `when`; an idle timer's slot is
  *     SIM_TIMER_IDLE.
- *  2. No entry is smaller than its parent in (when, seq).
- *  3. seq values are unique: each arm takes the next one.
+ *  4. The heap, far and scratch arrays each have room for q->cap timers, so
+ *     moving timers between tiers never allocates; only arming a new timer
+ *     when q->len == q->cap grows them (doubling).
+ *  5. seq values are unique: each arm or re-arm takes the next one.
  *
- * Costs: arm O(log4 n) sift-up (a new far-future timer usually stops at
- * once), re-arm one sift in the direction the key moved, pop one sift-down
- * with three comparisons per level inside one cache line.
+ * q->heap points at the tiers (it is declared sim_timer ** in the public
+ * header; its contents are private).
  */
 #include "sim_queue.h"
 
@@ -31,14 +47,31 @@ typedef struct entry {
     sim_timer *timer;
 } entry;
 
-#define ARITY     4
-#define PAD       3 /* logical entry k lives at array index k + PAD */
-#define LINE      64
-#define FIRST_CAP (256 - PAD)
+#define ARITY        4
+#define PAD          3 /* heap entry k lives at near[k + PAD] */
+#define LINE         64
+#define FAR          0x80000000u /* slot flag: the timer is in the far tier */
+#define FAR_FRACTION 16          /* a refill moves about 1/16 of the far tier */
+#define SAMPLES      64          /* far whens sampled to choose the split */
+#define FIRST_CAP    (64 - PAD)
 
-static inline entry *entries(const sim_queue *q)
+typedef struct tiers {
+    entry *near; /* the heap; logical entry k at near[k + PAD] */
+    uint32_t near_len;
+    entry *far;
+    uint32_t far_len;
+    sim_time_t split;
+    sim_time_t *scratch; /* far whens, for the exact selection */
+} tiers;
+
+static inline tiers *tiers_of(const sim_queue *q)
 {
-    return (entry *)(void *)q->heap + PAD;
+    return (tiers *)(void *)q->heap;
+}
+
+static inline entry *heap_of(const tiers *t)
+{
+    return t->near + PAD;
 }
 
 static inline bool before(entry a, entry b)
@@ -71,11 +104,18 @@ void sim_queue_init(sim_queue *q)
 
 void sim_queue_free(sim_queue *q)
 {
-    free(q->heap);
+    tiers *t = tiers_of(q);
+    if (t) {
+        free(t->near);
+        free(t->far);
+        free(t->scratch);
+        free(t);
+    }
     sim_queue_init(q);
 }
 
-/* Moves x up from the hole at k to its place. */
+/* ---- The near heap -------------------------------------------------- */
+
 static void sift_up(entry *e, uint32_t k, entry x)
 {
     while (k > 0) {
@@ -88,7 +128,7 @@ static void sift_up(entry *e, uint32_t k, entry x)
     place(e, k, x);
 }
 
-/* The smallest of the children first .. first+count-1. */
+/* The earliest of the children first .. first+count-1. */
 static inline uint32_t min_child(const entry *e, uint32_t first, uint32_t count)
 {
     if (count == ARITY) {
@@ -103,65 +143,234 @@ static inline uint32_t min_child(const entry *e, uint32_t first, uint32_t count)
     return m;
 }
 
-/* Moves x down from the hole at k to its place, in a heap of n entries. */
-static void sift_down(entry *e, uint32_t n, uint32_t k, entry x)
+/* Moves x down from the hole at k, in a heap of n entries. With `record`
+ * false the moved timers' slots are left for the caller to write. */
+static inline void sift_down(entry *e, uint32_t n, uint32_t k, entry x, bool record)
 {
     for (;;) {
         uint32_t first = k * ARITY + 1;
         if (first >= n)
             break;
-        uint32_t count = n - first < ARITY ? n - first : ARITY;
-        uint32_t m = min_child(e, first, count);
+        uint32_t m = min_child(e, first, n - first < ARITY ? n - first : ARITY);
         if (!before(e[m], x))
             break;
-        place(e, k, e[m]);
+        e[k] = e[m];
+        if (record)
+            e[k].timer->slot = k;
         k = m;
     }
-    place(e, k, x);
+    e[k] = x;
+    if (record)
+        x.timer->slot = k;
 }
 
-/* Doubles the array (aligned_alloc cannot realloc, so copy). */
+/* Fills the hole at heap index k with x, moving it up or down. */
+static void settle(entry *e, uint32_t n, uint32_t k, entry x)
+{
+    if (k > 0 && before(x, e[(k - 1) / ARITY]))
+        sift_up(e, k, x);
+    else
+        sift_down(e, n, k, x, true);
+}
+
+static void near_remove(tiers *t, uint32_t k)
+{
+    entry *e = heap_of(t);
+    entry last = e[--t->near_len];
+    if (k < t->near_len)
+        settle(e, t->near_len, k, last);
+}
+
+/* ---- The far tier --------------------------------------------------- */
+
+static void far_append(tiers *t, entry x)
+{
+    uint32_t k = t->far_len++;
+    t->far[k] = x;
+    x.timer->slot = FAR | k;
+}
+
+static void far_remove(tiers *t, uint32_t k)
+{
+    entry last = t->far[--t->far_len];
+    if (k < t->far_len) {
+        t->far[k] = last;
+        last.timer->slot = FAR | k;
+    }
+}
+
+static void swap_time(sim_time_t *a, sim_time_t *b)
+{
+    sim_time_t x = *a;
+    *a = *b;
+    *b = x;
+}
+
+/* The k-th smallest (from 0) of v[0..n), reordering v: quickselect with a
+ * median-of-three pivot, deterministic for given contents. */
+static sim_time_t select_kth(sim_time_t *v, uint32_t n, uint32_t k)
+{
+    int64_t lo = 0, hi = (int64_t)n - 1;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < v[lo])
+            swap_time(&v[mid], &v[lo]);
+        if (v[hi] < v[lo])
+            swap_time(&v[hi], &v[lo]);
+        if (v[hi] < v[mid])
+            swap_time(&v[hi], &v[mid]);
+        sim_time_t pivot = v[mid];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j)
+                swap_time(&v[i++], &v[j--]);
+        }
+        /* Now v[lo..j] <= pivot <= v[i..hi] and everything between is the
+         * pivot. */
+        if ((int64_t)k <= j)
+            hi = j;
+        else if ((int64_t)k >= i)
+            lo = i;
+        else
+            return pivot;
+    }
+    return v[k];
+}
+
+/* A split near the 1/FAR_FRACTION quantile of the far whens, from SAMPLES
+ * evenly spaced entries (sorted by insertion: at most 64 of them). */
+static sim_time_t sampled_split(const tiers *t)
+{
+    sim_time_t s[SAMPLES];
+    uint32_t m = t->far_len, n = m < SAMPLES ? m : SAMPLES;
+    for (uint32_t i = 0; i < n; i++) {
+        sim_time_t v = t->far[(uint64_t)i * m / n].when;
+        uint32_t j = i;
+        for (; j > 0 && s[j - 1] > v; j--)
+            s[j] = s[j - 1];
+        s[j] = v;
+    }
+    return s[n / FAR_FRACTION];
+}
+
+/* Moves every far timer due at or before t->split to the end of the heap
+ * array (not yet in heap order). */
+static void move_due(tiers *t)
+{
+    entry *e = heap_of(t);
+    for (uint32_t i = t->far_len; i-- > 0;)
+        if (t->far[i].when <= t->split) {
+            e[t->near_len++] = t->far[i];
+            far_remove(t, i);
+        }
+}
+
+/* Restores invariant 2 once the near heap has run empty. */
+static void refill(tiers *t)
+{
+    assert(t->near_len == 0 && t->far_len > 0);
+    uint32_t m = t->far_len;
+    t->split = sampled_split(t);
+    move_due(t);
+    if ((uint64_t)t->near_len * FAR_FRACTION * 4 < m && t->far_len > 0) {
+        /* The sample misled us: select exactly among the rest. */
+        uint32_t r = t->far_len;
+        for (uint32_t i = 0; i < r; i++)
+            t->scratch[i] = t->far[i].when;
+        t->split = select_kth(t->scratch, r, r / FAR_FRACTION);
+        move_due(t);
+    }
+    entry *e = heap_of(t);
+    uint32_t n = t->near_len;
+    for (uint32_t k = n / ARITY + 1; k-- > 0;)
+        if (k < n)
+            sift_down(e, n, k, e[k], false);
+    for (uint32_t k = 0; k < n; k++)
+        e[k].timer->slot = k;
+}
+
+/* ---- The contract --------------------------------------------------- */
+
+/* Doubles the room for timers in all three arrays (invariant 4). */
 static int grow(sim_queue *q)
 {
+    tiers *t = tiers_of(q);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t)
+            return -1;
+        q->heap = (sim_timer **)(void *)t;
+    }
     uint64_t cap = q->cap == 0 ? FIRST_CAP : ((uint64_t)q->cap + PAD) * 2 - PAD;
-    if (cap >= SIM_TIMER_IDLE)
+    if (cap >= FAR - 1)
         return -1;
-    size_t bytes = (size_t)(cap + PAD) * sizeof(entry); /* a multiple of LINE */
-    entry *fresh = aligned_alloc(LINE, bytes);
-    if (!fresh)
+    entry *far = realloc(t->far, (size_t)cap * sizeof(entry));
+    if (far)
+        t->far = far;
+    sim_time_t *scratch = realloc(t->scratch, (size_t)cap * sizeof(sim_time_t));
+    if (scratch)
+        t->scratch = scratch;
+    /* (cap + PAD) entries of 16 bytes: a multiple of LINE, as required. */
+    entry *near = aligned_alloc(LINE, (size_t)(cap + PAD) * sizeof(entry));
+    if (!far || !scratch || !near) {
+        free(near);
         return -1;
-    if (q->len > 0)
-        memcpy(fresh + PAD, entries(q), (size_t)q->len * sizeof(entry));
-    free(q->heap);
-    q->heap = (sim_timer **)(void *)fresh;
+    }
+    if (t->near)
+        memcpy(near + PAD, heap_of(t), (size_t)t->near_len * sizeof(entry));
+    free(t->near);
+    t->near = near;
     q->cap = (uint32_t)cap;
     return 0;
+}
+
+/* Takes an armed timer out of its tier (it stays counted in q->len). */
+static void unlink_timer(tiers *t, sim_timer *timer)
+{
+    if (timer->slot & FAR)
+        far_remove(t, timer->slot & ~FAR);
+    else
+        near_remove(t, timer->slot);
 }
 
 int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when)
 {
     assert(timer != NULL);
-    if (!sim_timer_armed(timer)) {
-        if (q->len == q->cap && grow(q) != 0)
-            return -1;
+    tiers *t = tiers_of(q);
+    if (sim_timer_armed(timer)) {
+        assert(t != NULL);
+        uint32_t slot = timer->slot;
+        bool far = (slot & FAR) != 0, to_far = when > t->split;
         timer->when = when;
         timer->seq = q->next_seq++;
-        sift_up(entries(q), q->len++, (entry){when, timer});
-        return 0;
+        if (far && to_far) { /* far to far: a store */
+            t->far[slot & ~FAR].when = when;
+            return 0;
+        }
+        if (!far && !to_far) { /* within the heap: one sift */
+            entry *e = heap_of(t);
+            settle(e, t->near_len, slot, (entry){when, timer});
+            return 0;
+        }
+        unlink_timer(t, timer);
+    } else {
+        if (q->len == q->cap && grow(q) != 0)
+            return -1;
+        t = tiers_of(q);
+        q->len++;
+        timer->when = when;
+        timer->seq = q->next_seq++;
     }
-    /* Re-arm in place: the new key is larger than the old one unless `when`
-     * moved earlier (the fresh seq breaks a tie upwards), so one sift in
-     * that direction restores invariant 2. */
-    entry *e = entries(q);
-    uint32_t k = timer->slot;
-    assert(k < q->len && e[k].timer == timer);
-    bool earlier = when < timer->when;
-    timer->when = when;
-    timer->seq = q->next_seq++;
-    if (earlier)
-        sift_up(e, k, (entry){when, timer});
+    if (when <= t->split)
+        sift_up(heap_of(t), t->near_len++, (entry){when, timer});
     else
-        sift_down(e, q->len, k, (entry){when, timer});
+        far_append(t, (entry){when, timer});
+    if (t->near_len == 0)
+        refill(t);
     return 0;
 }
 
@@ -169,33 +378,29 @@ void sim_queue_cancel(sim_queue *q, sim_timer *timer)
 {
     if (!sim_timer_armed(timer))
         return;
-    entry *e = entries(q);
-    uint32_t k = timer->slot;
-    assert(k < q->len && e[k].timer == timer);
+    tiers *t = tiers_of(q);
+    unlink_timer(t, timer);
     timer->slot = SIM_TIMER_IDLE;
-    entry last = e[--q->len];
-    if (k == q->len)
-        return;
-    if (k > 0 && before(last, e[(k - 1) / ARITY]))
-        sift_up(e, k, last);
-    else
-        sift_down(e, q->len, k, last);
+    q->len--;
+    if (t->near_len == 0 && t->far_len > 0)
+        refill(t);
 }
 
 sim_timer *sim_queue_peek(const sim_queue *q)
 {
-    return q->len > 0 ? entries(q)[0].timer : NULL;
+    return q->len > 0 ? heap_of(tiers_of(q))[0].timer : NULL;
 }
 
 sim_timer *sim_queue_pop(sim_queue *q)
 {
     if (q->len == 0)
         return NULL;
-    entry *e = entries(q);
-    sim_timer *top = e[0].timer;
+    tiers *t = tiers_of(q);
+    sim_timer *top = heap_of(t)[0].timer;
+    near_remove(t, 0);
     top->slot = SIM_TIMER_IDLE;
-    entry last = e[--q->len];
-    if (q->len > 0)
-        sift_down(e, q->len, 0, last);
+    q->len--;
+    if (t->near_len == 0 && t->far_len > 0)
+        refill(t);
     return top;
 }

@@ -174,24 +174,27 @@ static int model_earliest(const model *m, int n)
     return best;
 }
 
-static void test_random_operations_match_model(void **state)
+/* Random arms, re-arms, cancels and pops checked against the model. Keys
+ * are now + [0, spread) with now the last popped time, and one arm in
+ * `past_every` goes before now (the queue itself allows it). */
+static void match_model(sim_queue *q, int n, int ops, sim_time_t spread, int past_every,
+                        uint64_t seed)
 {
-    sim_queue *q = *state;
-    enum { N = 1000, OPS = 200000 };
-    static sim_timer t[N];
-    static model m[N];
-    for (int i = 0; i < N; i++) {
+    sim_timer *t = calloc((size_t)n, sizeof *t);
+    model *m = calloc((size_t)n, sizeof *m);
+    for (int i = 0; i < n; i++)
         sim_timer_init(&t[i], noop, NULL);
-        m[i] = (model){0};
-    }
     sim_rng r;
-    sim_rng_seed(&r, 5, "queue-model");
+    sim_rng_seed(&r, seed, "queue-model");
     uint64_t seq = 0, armed = 0;
-    for (int op = 0; op < OPS; op++) {
-        int i = (int)sim_rng_below(&r, N);
+    sim_time_t now = 1000000;
+    for (int op = 0; op < ops; op++) {
+        int i = (int)sim_rng_below(&r, (uint64_t)n);
         uint64_t kind = sim_rng_below(&r, 10);
-        if (kind < 5) { /* arm or re-arm; a small time range forces ties */
-            sim_time_t when = sim_rng_below(&r, 64);
+        if (kind < 5) {
+            sim_time_t when = now + sim_rng_below(&r, spread);
+            if (past_every && sim_rng_below(&r, (uint64_t)past_every) == 0)
+                when = now - sim_rng_below(&r, spread);
             assert_int_equal(sim_queue_arm(q, &t[i], when), 0);
             armed += !m[i].armed;
             m[i] = (model){true, when, ++seq};
@@ -200,20 +203,83 @@ static void test_random_operations_match_model(void **state)
             armed -= m[i].armed;
             m[i].armed = false;
         } else {
-            int want = model_earliest(m, N);
+            int want = model_earliest(m, n);
             sim_timer *got = sim_queue_pop(q);
             if (want < 0) {
                 assert_null(got);
                 continue;
             }
             assert_ptr_equal(got, &t[want]);
+            assert_int_equal(got->when, m[want].when);
             m[want].armed = false;
+            now = got->when;
             armed--;
         }
         assert_int_equal(sim_queue_len(q), armed);
-        for (int k = 0; k < N; k += 37)
+        for (int k = op % 37; k < n; k += 37)
             assert_int_equal(sim_timer_armed(&t[k]), m[k].armed);
     }
+    free(t);
+    free(m);
+}
+
+static void test_random_operations_with_many_ties(void **state)
+{
+    match_model(*state, 1000, 200000, 64, 0, 5);
+}
+
+static void test_random_operations_over_a_wide_range(void **state)
+{
+    match_model(*state, 3000, 150000, 50 * SIM_MS, 0, 6);
+}
+
+static void test_random_operations_arming_in_the_past(void **state)
+{
+    match_model(*state, 500, 100000, 1000, 10, 7);
+}
+
+/* Far-future timers laid out so that an evenly spaced sample of them sees
+ * only the earliest few: the queue must still pop everything in order. */
+static void test_skewed_far_layout_pops_in_order(void **state)
+{
+    sim_queue *q = *state;
+    enum { N = 6400 };
+    static sim_timer t[N + 1];
+    sim_timer_init(&t[N], noop, NULL);
+    sim_queue_arm(q, &t[N], 0);
+    for (int i = 0; i < N; i++) {
+        sim_timer_init(&t[i], noop, NULL);
+        sim_time_t when = i % 100 == 0 ? 1000 + (sim_time_t)i : SIM_S + (sim_time_t)(N - i);
+        sim_queue_arm(q, &t[i], when);
+    }
+    assert_ptr_equal(sim_queue_pop(q), &t[N]);
+    for (int i = 0; i < N; i += 100)
+        assert_ptr_equal(sim_queue_pop(q), &t[i]);
+    for (int i = N - 1; i >= 0; i--) {
+        if (i % 100 == 0)
+            continue;
+        sim_timer *got = sim_queue_pop(q);
+        assert_ptr_equal(got, &t[i]);
+    }
+    assert_null(sim_queue_pop(q));
+}
+
+/* Re-arming far-future timers to other far instants (an RTO restarted on
+ * every ACK) must keep the order exact too. */
+static void test_rearming_far_timers_keeps_order(void **state)
+{
+    sim_queue *q = *state;
+    enum { N = 2000 };
+    static sim_timer t[N];
+    for (int i = 0; i < N; i++) {
+        sim_timer_init(&t[i], noop, NULL);
+        sim_queue_arm(q, &t[i], SIM_S + (sim_time_t)i * SIM_MS);
+    }
+    /* Reverse the order: timer i now fires at 3s - i ms, all re-armed. */
+    for (int i = 0; i < N; i++)
+        sim_queue_arm(q, &t[i], 3 * SIM_S - (sim_time_t)i * SIM_MS);
+    for (int i = N - 1; i >= 0; i--)
+        assert_ptr_equal(sim_queue_pop(q), &t[i]);
 }
 
 int main(void)
@@ -226,7 +292,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rearm_moves_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_forgets_armed_timers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_random_operations_match_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_operations_with_many_ties, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_operations_over_a_wide_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_operations_arming_in_the_past, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skewed_far_layout_pops_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rearming_far_timers_keeps_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,56 @@
+-- Claims checked: "FIN_WAIT_2 has no timeout and lasts until reboot" and
+-- "on Linux the MSL can be read from /proc/sys/net/ipv4/tcp_fin_timeout".
+--
+-- * RFC 9293 gives FIN-WAIT-2 no timer: the connection waits for the peer's
+--   FIN for ever (rfc9293 profile). So the claim is right for the RFC.
+-- * Linux (tcp_fin_timeout, default 60 s) and BSD (TCPTV_FINWAIT2_TIMEOUT,
+--   60 s) time out an *orphaned* FIN_WAIT_2, one whose application has
+--   closed the socket. A socket that only did shutdown(SHUT_WR) still
+--   belongs to its application, which may go on reading, and Linux leaves
+--   it in FIN_WAIT_2 (RFC 9293 §3.6 half-close).
+-- * tcp_fin_timeout is that FIN_WAIT_2 limit, not the MSL: Linux's
+--   TIME_WAIT is the constant TCP_TIMEWAIT_LEN (60 s) whatever
+--   tcp_fin_timeout says. Setting fin_timeout to 10 s shortens the orphaned
+--   FIN_WAIT_2 to 10 s and leaves TIME_WAIT at 60 s.
+local pair = require "pair"
+
+-- A closes (or only shuts down) first; B never closes unless told to.
+local function run(opts, half, b_closes_after)
+  local sim, a, b = pair.new(opts)
+  local server, client, peer = pair.connect(sim, a, b, 80)
+  if half then client:shutdown() else client:close() end
+  if b_closes_after then
+    sim:run_for(b_closes_after)
+    peer:close()
+    sim:run_for "5min"
+  else
+    sim:run_for "30min"
+  end
+  return client, peer
+end
+
+local fw = { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2" }
+
+-- RFC 9293: no FIN_WAIT_2 timer, even for an orphan
+local c = run { profile = "rfc9293", delay = "10ms" }
+expect(c):trace(fw)
+
+-- linux and bsd: an orphan is dropped 60 s after entering FIN_WAIT_2
+for _, p in ipairs { "linux", "bsd" } do
+  local c2, p2 = run { profile = p, delay = "10ms" }
+  expect(c2):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSED" }
+  expect(c2):spent("FIN_WAIT_2", "60s")
+  expect(p2):state "CLOSE_WAIT"   -- B was never told
+end
+
+-- linux, half-close only: the application still owns the socket, no timer
+local c3 = run({ profile = "linux", delay = "10ms" }, true)
+expect(c3):trace(fw)
+
+-- linux with tcp_fin_timeout = 10 s: orphaned FIN_WAIT_2 lasts 10 s ...
+local c4 = run { profile = "linux", delay = "10ms", fin_timeout = "10s" }
+expect(c4):spent("FIN_WAIT_2", "10s")
+-- ... but TIME_WAIT stays 60 s (B closes 5 s into A's FIN_WAIT_2)
+local c5 = run({ profile = "linux", delay = "10ms", fin_timeout = "10s" }, false, "5s")
+expect(c5):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT", "CLOSED" }
+expect(c5):spent("TIME_WAIT", "60s")

@@ -1,0 +1,86 @@
+-- Claims checked: "SYN_RCVD is so brief that netstat hardly ever shows it,
+-- unless the client withholds the last ACK", "FIN_WAIT_1 is rarely seen
+-- because the peer ACKs the FIN at once" and "CLOSE_WAIT lasts until the
+-- application closes".
+--
+-- * SYN_RECEIVED normally lasts one round trip (SYN,ACK out, ACK back). If
+--   the third segment is lost, the server keeps SYN_RECEIVED until its
+--   SYN,ACK retransmission (RTO, initially 1 s: RFC 6298 §2.1) is answered.
+--   Lost ACKs and SYN floods, not only deliberately silent clients, make it
+--   visible.
+-- * FIN_WAIT_1 lasts one round trip only if the FIN can be sent at once.
+--   The FIN is sent after all queued data (RFC 9293 §3.10.4), so when the
+--   peer's receive window is closed, FIN_WAIT_1 lasts as long as the peer's
+--   application does not read - here 5 minutes.
+-- * CLOSE_WAIT has no timer in any profile: it ends only with the
+--   application's close (RFC 9293 §3.10.4, CLOSE in CLOSE-WAIT).
+local pair = require "pair"
+
+-- SYN_RECEIVED: one RTT, or one RTO more when the final ACK is lost
+do
+  local sim, a, b, link = pair.new { seed = 21, delay = "10ms" }
+  local server, client, peer = pair.connect(sim, a, b, 80)
+  expect(peer):spent("SYN_RECEIVED", "20ms")
+end
+do
+  local sim, a, b, link = pair.new { seed = 21, delay = "10ms" }
+  link:drop_next { from = a, flags = "ACK", exact = true }
+  local server, client, peer = pair.connect(sim, a, b, 80)
+  expect(client):entered("ESTABLISHED", "20ms")
+  -- SYN,ACK at 10 ms, again at 1010 ms, A's second ACK arrives at 1030 ms
+  expect(peer):spent("SYN_RECEIVED", "1020ms")
+  expect(peer):trace { "SYN_RECEIVED", "ESTABLISHED" }
+end
+
+-- FIN_WAIT_1 behind a closed window
+do
+  local sim, a, b, link = pair.new { seed = 22, delay = "10ms" }
+  local server = b:listen(80, { rcvbuf = 4096 })
+  local client = a:connect(b, 80)
+  local peer
+  sim:run_until(function()
+    peer = peer or server:accept()
+    return peer ~= nil and peer.state == "ESTABLISHED" and client.state == "ESTABLISHED"
+  end, "10s")
+  client:send(10000)
+  client:close()
+  sim:run_for "5min"
+  expect(client):state "FIN_WAIT_1"
+  expect(peer):state "ESTABLISHED"
+  expect(client.stats.persist_probes):at_least(1)
+  -- B's application starts reading: the data, then the FIN, get through
+  local got = 0
+  sim:run_until(function()
+    local d = peer:recv()
+    if d == nil then return true end
+    got = got + #d
+    return false
+  end, "1min")
+  expect(got):equals(10000)
+  sim:run_for "10min"
+  expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2" }
+  -- CLOSE_WAIT stays as long as B's application does not close
+  expect(peer):trace { "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT" }
+end
+
+-- "FIN_WAIT_1 receiving FIN and ACK together goes straight to TIME_WAIT":
+-- B's bare ACK of A's FIN is lost, so B's FIN,ACK is the segment that both
+-- acknowledges A's FIN and carries B's FIN. RFC 9293 §3.10.7.4 (FIN in
+-- FIN-WAIT-1: "If our FIN has been ACKed (perhaps in this segment), then
+-- enter TIME-WAIT"). This stack records it as two transitions at the same
+-- instant (docs/stack.md, double-transition rule): FIN_WAIT_2 lasts 0.
+do
+  local sim, a, b, link = pair.new { seed = 23, delay = "10ms" }
+  local server, client, peer = pair.connect(sim, a, b, 80)
+  peer:on_state(function(sock, from, to)
+    if to == "CLOSE_WAIT" then sock:close() end
+  end)
+  local lost = link:drop_next { from = b, flags = "ACK", exact = true }
+  client:close()
+  sim:run_for "1s"
+  expect(lost.fired):holds "B's bare ACK was lost"
+  expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT" }
+  expect(client):spent("FIN_WAIT_2", 0)
+  local finack = link:last { from = b, flags = "FIN,ACK" }
+  expect(client):entered("TIME_WAIT", finack.arrived)
+end

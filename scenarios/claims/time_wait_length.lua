@@ -1,0 +1,56 @@
+-- Claims checked: "TIME_WAIT lasts 2*MSL", "RFC 1122 suggests an MSL of
+-- 2 minutes, traditional BSD uses 30 s", and "during TIME_WAIT every
+-- segment that arrives is discarded".
+--
+-- * RFC 9293 §3.4.2 (from RFC 793) sets MSL to 2 minutes and §3.10.7.4
+--   makes TIME_WAIT 2*MSL: 240 s (rfc9293 profile). With a smaller MSL the
+--   wait shrinks with it.
+-- * BSD: MSL 30 s (TCPTV_MSL), TIME_WAIT 2*MSL = 60 s.
+-- * Linux: TIME_WAIT is the fixed TCP_TIMEWAIT_LEN = 60 s, not derived from
+--   a tunable MSL.
+-- * Not everything is discarded in TIME_WAIT: a retransmitted FIN from the
+--   peer is acknowledged again and restarts the timer (§3.10.7.4). This
+--   file shows it with the peer's last ACK lost; see also
+--   teardown/lost_final_ack.lua, teardown/time_wait_rst.lua and
+--   teardown/syn_in_time_wait.lua.
+local pair = require "pair"
+
+local function tw(opts, lose_ack)
+  local sim, a, b, link = pair.new(opts)
+  local server, client, peer = pair.connect(sim, a, b, 80)
+  client:close()
+  sim:run_for "1s"
+  if lose_ack then
+    link:drop_next { from = a, flags = "ACK", exact = true }
+  end
+  peer:close()
+  sim:run()
+  return client, peer, sim, link, b
+end
+
+local full = { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT", "CLOSED" }
+
+local c = tw { profile = "rfc9293", delay = "10ms" }
+expect(c):trace(full)
+expect(c):spent("TIME_WAIT", "240s")
+
+local c2 = tw { profile = "rfc9293", delay = "10ms", msl = "30s" }
+expect(c2):spent("TIME_WAIT", "60s")
+
+local c3 = tw { profile = "bsd", delay = "10ms" }
+expect(c3):spent("TIME_WAIT", "60s")
+
+local c4 = tw { profile = "linux", delay = "10ms" }
+expect(c4):spent("TIME_WAIT", "60s")
+-- Linux's TIME_WAIT does not follow the MSL knob
+local c5 = tw { profile = "linux", delay = "10ms", msl = "10s" }
+expect(c5):spent("TIME_WAIT", "60s")
+
+-- the retransmitted FIN is answered, and TIME_WAIT starts over from it
+local c6, p6, sim6, link6, b6 = tw({ profile = "rfc9293", delay = "10ms", msl = "30s" }, true)
+expect(c6):trace(full)
+expect(p6):trace { "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED" }
+expect(p6.stats.retransmits):equals(1)
+local b_fin = link6:last { from = b6, flags = "FIN" }   -- B's second FIN
+expect(#link6:segments { from = b6, flags = "FIN" }):equals(2)
+expect(c6):left("TIME_WAIT", b_fin.arrived + sim6.duration "60s")
