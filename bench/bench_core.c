@@ -1,16 +1,17 @@
 /*
  * bench_core — figures for the event core: the event queue against a bare
  * binary heap, packets per second through a lossy link, and the memory a
- * host and a link cost. Wall-clock time is read here only, never in the
- * library. Runs in well under 30 s; build with `--target bench`.
+ * host and a link cost. Clocks are read here only, never in the library.
+ * Runs in under 30 s; build with `cmake --build B --target bench`.
  *
- * Queue workload ("hold" model): a steady population of N armed timers;
- * each step pops the earliest and re-arms it a random interval later.
+ * Queue workload (the "hold" model): N armed timers, each due within the
+ * next 2 ms; every step pops the earliest and re-arms it 0..2 ms after it
+ * (the population keeps its shape: a steady state, reached before timing).
  * The TCP-like mix adds, per step, with probability 1/2 the re-arm of a
- * random armed timer 200ms..1s ahead (an RTO restarted by an ACK) and with
- * probability 1/8 a cancel plus a re-arm of a random timer. The bare heap
- * (24-byte {when, seq, payload} entries, no handles, so no cancel or
- * re-arm) does the same pop + push hold steps.
+ * random armed timer 200 ms..1 s ahead (an RTO restarted by an ACK), and
+ * with probability 1/8 a cancel and re-arm of a random timer. The bare heap
+ * (24-byte {when, seq, payload} entries, no handles, so it could not cancel
+ * or re-arm) does the same pop + push steps. Rates are per CPU second.
  */
 #define _POSIX_C_SOURCE 200809L
 

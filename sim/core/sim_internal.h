@@ -10,7 +10,7 @@
  *  2. Hosts and links live in chunks that never move, so pointers to them stay
  *     valid until sim_world_free; ids are their creation indices.
  *  3. Only sim_world.c changes the clock, and only to the time of the event it
- *     is about to run (or to the end of a run_until_time).
+ *     is about to run (or, at the end of a timed run, to the instant asked for).
  */
 #ifndef SIM_INTERNAL_H
 #define SIM_INTERNAL_H

@@ -5,7 +5,8 @@
  * `split`. Entries are 16 bytes, `when` stored inline next to the timer
  * pointer, so comparisons read the heap array; the timer is read only to
  * break a tie on `when` by seq. The array is 64-byte aligned and offset by
- * three entries so the four children of a node share one cache line.
+ * three entries so the four children of a node share one cache line, and
+ * the earliest child is picked without data-dependent branches.
  *
  * Far tier: an unordered array of the timers due after `split`. Arming a
  * timer there is an append, cancelling it a swap with the last entry, and
@@ -54,6 +55,12 @@ typedef struct entry {
 #define FAR_FRACTION 16          /* a refill moves about 1/16 of the far tier */
 #define SAMPLES      64          /* far whens sampled to choose the split */
 #define FIRST_CAP    (64 - PAD)
+
+#if defined(__GNUC__)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define UNLIKELY(x) (x)
+#endif
 
 typedef struct tiers {
     entry *near; /* the heap; logical entry k at near[k + PAD] */
@@ -128,19 +135,31 @@ static void sift_up(entry *e, uint32_t k, entry x)
     place(e, k, x);
 }
 
-/* The earliest of the children first .. first+count-1. */
-static inline uint32_t min_child(const entry *e, uint32_t first, uint32_t count)
+/* The earliest of the children first .. first+count-1, by (when, seq). */
+static uint32_t min_child_exact(const entry *e, uint32_t first, uint32_t count)
 {
-    if (count == ARITY) {
-        uint32_t a = before(e[first + 1], e[first]) ? first + 1 : first;
-        uint32_t b = before(e[first + 3], e[first + 2]) ? first + 3 : first + 2;
-        return before(e[b], e[a]) ? b : a;
-    }
     uint32_t m = first;
     for (uint32_t c = first + 1; c < first + count; c++)
         if (before(e[c], e[m]))
             m = c;
     return m;
+}
+
+/* The same, fast: a tournament on `when` alone, written so that it compiles
+ * to conditional moves. Which child is earliest is a coin toss the branch
+ * predictor cannot learn, and this is the heap's innermost step. A tie on
+ * `when` anywhere in the tournament goes the exact way. */
+static inline uint32_t min_child(const entry *e, uint32_t first, uint32_t count)
+{
+    if (count < ARITY)
+        return min_child_exact(e, first, count);
+    sim_time_t w0 = e[first].when, w1 = e[first + 1].when;
+    sim_time_t w2 = e[first + 2].when, w3 = e[first + 3].when;
+    uint32_t a = first + (w1 < w0), b = first + 2 + (w3 < w2);
+    sim_time_t wa = w1 < w0 ? w1 : w0, wb = w3 < w2 ? w3 : w2;
+    if (UNLIKELY((w0 == w1) | (w2 == w3) | (wa == wb)))
+        return min_child_exact(e, first, count);
+    return wb < wa ? b : a;
 }
 
 /* Moves x down from the hole at k, in a heap of n entries. With `record`
