@@ -34,7 +34,6 @@
 #define LSIM_HOST "tcpsim.host"
 #define LSIM_LINK "tcpsim.link"
 #define LSIM_SOCK "tcpsim.socket"
-#define LSIM_SEG  "tcpsim.segment"
 #define LSIM_HELD "tcpsim.held"
 
 typedef struct lsim lsim;
@@ -232,8 +231,6 @@ lua_State *lsim_runtime_new(const lsim_config *cfg);
 /* Runs the scenario file; returns 0 on success, 2 on error (message in
  * *err, a static buffer owned by the runtime). */
 int lsim_runtime_run(lua_State *L, const char **err);
-/* The first simulation the scenario created, or NULL. */
-lsim *lsim_runtime_first_sim(lua_State *L);
 /* Every simulation the scenario created, in creation order. */
 uint32_t lsim_runtime_sims(lua_State *L, lsim **out, uint32_t max);
 void lsim_runtime_register_sim(lua_State *L, lsim *s);

@@ -491,6 +491,21 @@ static int ref_fn(lua_State *L, int idx, const char *key, const char *where)
     return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+/* A rule on link l for segments matching f; counts and predicates unset. */
+static lsim_rule rule_new(sim_link *l, const seg_filter *f, lsim_rule_action action)
+{
+    lsim_rule r;
+    memset(&r, 0, sizeof r);
+    r.link = sim_link_id(l);
+    r.dir = f->dir;
+    r.action = action;
+    r.exact = f->exact;
+    r.flags_all = r.flags_exact = f->flags;
+    r.len = f->len;
+    r.when_ref = r.match_ref = LUA_NOREF;
+    return r;
+}
+
 static int add_rule(lua_State *L, lsim_rule_action action, const char *where)
 {
     lsim *s;
@@ -502,14 +517,7 @@ static int add_rule(lua_State *L, lsim_rule_action action, const char *where)
     lsim_opts_check(L, 2, where, RULE_KEYS);
     seg_filter f;
     read_filter(L, 2, l, &f, where);
-    lsim_rule r;
-    memset(&r, 0, sizeof r);
-    r.link = sim_link_id(l);
-    r.dir = f.dir;
-    r.action = action;
-    r.exact = f.exact;
-    r.flags_all = r.flags_exact = f.flags;
-    r.len = f.len;
+    lsim_rule r = rule_new(l, &f, action);
     r.skip = (uint32_t)lsim_opt_int(L, 2, "nth", 1, 1, UINT32_MAX, where) - 1;
     r.count = (uint32_t)lsim_opt_int(L, 2, "count", 1, 1, UINT32_MAX, where);
     r.copies = (uint32_t)lsim_opt_int(L, 2, "copies", 1, 1, 100, where);
@@ -556,14 +564,7 @@ static int link_hook(lua_State *L)
     lsim_opts_check(L, 3, "link:hook", FILTER_KEYS);
     seg_filter f;
     read_filter(L, 3, l, &f, "link:hook");
-    lsim_rule r;
-    memset(&r, 0, sizeof r);
-    r.link = sim_link_id(l);
-    r.dir = f.dir;
-    r.action = LSIM_RULE_HOOK;
-    r.exact = f.exact;
-    r.flags_all = r.flags_exact = f.flags;
-    r.len = f.len;
+    lsim_rule r = rule_new(l, &f, LSIM_RULE_HOOK);
     r.count = UINT32_MAX;
     r.when_ref = LUA_NOREF;
     lua_pushvalue(L, 2);

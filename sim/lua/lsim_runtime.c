@@ -363,12 +363,6 @@ uint32_t lsim_runtime_sims(lua_State *L, lsim **out, uint32_t max)
     return n;
 }
 
-lsim *lsim_runtime_first_sim(lua_State *L)
-{
-    lsim *s = NULL;
-    return lsim_runtime_sims(L, &s, 1) ? s : NULL;
-}
-
 static int msgh(lua_State *L)
 {
     if (!lua_isstring(L, 1))

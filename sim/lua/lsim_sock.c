@@ -284,6 +284,23 @@ int lsim_host_connect(lua_State *L)
 
 /* ---- data ---- */
 
+/* Appends bytes read from the stack to what the socket has received. */
+static void rx_append(lsim_sock *k, const char *data, size_t n)
+{
+    if (k->nrx + n > k->caprx) {
+        size_t cap = k->caprx ? k->caprx : 4096;
+        while (cap < k->nrx + n)
+            cap *= 2;
+        char *rx = realloc(k->rx, cap);
+        if (!rx)
+            abort();
+        k->rx = rx;
+        k->caprx = cap;
+    }
+    memcpy(k->rx + k->nrx, data, n);
+    k->nrx += n;
+}
+
 void lsim_sock_drain(lsim *s, lsim_sock *k)
 {
     lsim_host *h = s->hosts[k->host];
@@ -296,17 +313,7 @@ void lsim_sock_drain(lsim *s, lsim_sock *k)
         lsim_stack_leave(s, h);
         if (n <= 0)
             break;
-        if (k->nrx + (size_t)n > k->caprx) {
-            size_t cap = k->caprx ? k->caprx : 4096;
-            while (cap < k->nrx + (size_t)n)
-                cap *= 2;
-            k->rx = realloc(k->rx, cap);
-            if (!k->rx)
-                abort();
-            k->caprx = cap;
-        }
-        memcpy(k->rx + k->nrx, buf, (size_t)n);
-        k->nrx += (size_t)n;
+        rx_append(k, buf, (size_t)n);
     }
 }
 
@@ -413,17 +420,7 @@ static int sock_recv(lua_State *L)
         n = 0;
     if (n < 0)
         return luaL_error(L, "socket:recv: %s", tcp_err_name((int)n));
-    if (k->nrx + (size_t)n > k->caprx) {
-        size_t cap = k->caprx ? k->caprx : 4096;
-        while (cap < k->nrx + (size_t)n)
-            cap *= 2;
-        k->rx = realloc(k->rx, cap);
-        if (!k->rx)
-            abort();
-        k->caprx = cap;
-    }
-    memcpy(k->rx + k->nrx, p, (size_t)n);
-    k->nrx += (size_t)n;
+    rx_append(k, p, (size_t)n);
     luaL_pushresultsize(&b, (size_t)n);
     return 1;
 }

@@ -197,20 +197,22 @@ lsim *lsim_check(lua_State *L, int idx)
     return s;
 }
 
-static const char *const NEW_OPTS_BASE[] = {"seed", "profile", "max_events", "max_time", NULL};
-
-static void check_new_opts(lua_State *L)
+/* Checks an option table that takes `base` keys plus every profile knob. */
+static void check_opts_with_knobs(lua_State *L, int idx, const char *where, const char *const *base)
 {
     const char *const *knobs = lsim_profile_knobs();
     const char *all[64];
     size_t n = 0;
-    for (size_t i = 0; NEW_OPTS_BASE[i]; i++)
-        all[n++] = NEW_OPTS_BASE[i];
+    for (size_t i = 0; base[i]; i++)
+        all[n++] = base[i];
     for (size_t i = 0; knobs[i] && n < 63; i++)
         all[n++] = knobs[i];
     all[n] = NULL;
-    lsim_opts_check(L, 1, "tcpsim.new", all);
+    lsim_opts_check(L, idx, where, all);
 }
+
+static const char *const NEW_OPTS[] = {"seed", "profile", "max_events", "max_time", NULL};
+static const char *const HOST_OPTS[] = {"name", "addr", "profile", NULL};
 
 static const tcp_profile *profile_named(lua_State *L, const char *name, const char *where)
 {
@@ -237,7 +239,7 @@ static int sim_new(lua_State *L)
         lua_newtable(L);
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    check_new_opts(L);
+    check_opts_with_knobs(L, 1, "tcpsim.new", NEW_OPTS);
     const lsim_config *cfg = lsim_config_of(L);
     uint64_t seed = (uint64_t)lsim_opt_int(L, 1, "seed", 1, 0, INT64_MAX, "tcpsim.new");
     if (cfg->seed_set)
@@ -299,21 +301,6 @@ static int sim_gc(lua_State *L)
 
 /* ---- sim:host ---- */
 
-static const char *const HOST_OPTS_BASE[] = {"name", "addr", "profile", NULL};
-
-static void check_host_opts(lua_State *L, int idx)
-{
-    const char *const *knobs = lsim_profile_knobs();
-    const char *all[64];
-    size_t n = 0;
-    for (size_t i = 0; HOST_OPTS_BASE[i]; i++)
-        all[n++] = HOST_OPTS_BASE[i];
-    for (size_t i = 0; knobs[i] && n < 63; i++)
-        all[n++] = knobs[i];
-    all[n] = NULL;
-    lsim_opts_check(L, idx, "sim:host", all);
-}
-
 static lsim_host *host_create(lua_State *L, lsim *s, const char *name, uint32_t addr)
 {
     sim_host *sh;
@@ -341,13 +328,12 @@ static int sim_add_host(lua_State *L)
     lsim *s = lsim_check(L, 1);
     const char *name;
     uint32_t addr = 0x0a000001u + s->nhosts; /* 10.0.0.1, 10.0.0.2, ... */
-    lsim_host tmp_profile_holder;
-    tmp_profile_holder.profile = s->profile;
+    tcp_profile profile = s->profile;
     if (lua_type(L, 2) == LUA_TSTRING) {
         name = lua_tostring(L, 2);
     } else {
         luaL_checktype(L, 2, LUA_TTABLE);
-        check_host_opts(L, 2);
+        check_opts_with_knobs(L, 2, "sim:host", HOST_OPTS);
         name = lsim_opt_string(L, 2, "name", NULL, "sim:host");
         if (!name)
             return luaL_error(L, "sim:host: a host needs a name");
@@ -356,11 +342,11 @@ static int sim_add_host(lua_State *L)
             return luaL_error(L, "sim:host: addr must be a dotted IPv4 address, got '%s'", a);
         const char *pname = lsim_opt_string(L, 2, "profile", NULL, "sim:host");
         if (pname)
-            tmp_profile_holder.profile = *profile_named(L, pname, "sim:host");
-        lsim_profile_apply(L, 2, &tmp_profile_holder.profile, "sim:host");
+            profile = *profile_named(L, pname, "sim:host");
+        lsim_profile_apply(L, 2, &profile, "sim:host");
     }
     lsim_host *h = host_create(L, s, name, addr);
-    h->profile = tmp_profile_holder.profile;
+    h->profile = profile;
     if (host_start_stack(h) != 0)
         return luaL_error(L, "sim:host: out of memory");
     lsim_push_host(L, 1, h->index);

@@ -261,7 +261,7 @@ static int write_outputs(const run_opts *o, lsim *s)
     return bad ? -1 : 0;
 }
 
-static void print_summary(const run_opts *o, lua_State *L, lsim *s, long checked, long failed)
+static void print_summary(const run_opts *o, lsim *s, long checked, long failed)
 {
     if (!o->quiet) {
         if (s) {
@@ -280,7 +280,6 @@ static void print_summary(const run_opts *o, lua_State *L, lsim *s, long checked
         else
             printf("PASS (no expectations were checked)\n");
     }
-    (void)L;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -312,7 +311,7 @@ static int cmd_run(int argc, char **argv)
         rc = 2;
     long checked, failed;
     lsim_expect_counts(L, &checked, &failed);
-    print_summary(&o, L, s, checked, failed);
+    print_summary(&o, s, checked, failed);
     lsim_runtime_free(L);
     if (rc)
         return rc;
