@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rlog.h"
+#include "render.h"
+#include "render_int.h"
 
 enum {
     PCAP_MAGIC_NS = 0xa1b23c4du, /* nanosecond timestamps */
@@ -40,18 +41,7 @@ typedef struct bytes {
 
 static void put(bytes *b, const void *src, size_t n)
 {
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n)
-            cap *= 2;
-        uint8_t *q = realloc(b->p, cap);
-        if (!q) {
-            fputs("tcpsim: out of memory writing a capture\n", stderr);
-            abort();
-        }
-        b->p = q;
-        b->cap = cap;
-    }
+    render_grow((void **)&b->p, &b->cap, b->n + n, 1);
     if (n)
         memcpy(b->p + b->n, src, n);
     b->n += n;
@@ -155,15 +145,7 @@ static note_ref *collect_notes(const rlog *log, size_t *count)
             target = captured_of(log, i);
         if (target == RLOG_NONE)
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            note_ref *q = realloc(refs, cap * sizeof *refs);
-            if (!q) {
-                fputs("tcpsim: out of memory writing a capture\n", stderr);
-                abort();
-            }
-            refs = q;
-        }
+        render_grow((void **)&refs, &cap, n + 1, sizeof *refs);
         refs[n++] = (note_ref){target, i};
     }
     if (n > 1)

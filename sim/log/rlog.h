@@ -1,7 +1,6 @@
 /*
  * rlog — the run log: what a scenario run did, recorded in time order, in a
- * form every output reads (text and JSON traces, pcap/pcapng, the ladder
- * diagram, SVG, the state diagram).
+ * form every output reads (the outputs are in sim/render/, render.h).
  *
  * It joins the two halves: it is fed the core's trace records (packets) and
  * the stacks' events (state changes, timers, user calls), and parses packet
@@ -138,46 +137,5 @@ int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lpo
 /* The hosts at the sending and receiving ends of a link direction, as seen
  * on the packets it carried; -1 if it carried none. */
 int rlog_link_ends(const rlog *log, uint32_t link, uint8_t dir, uint32_t *from, uint32_t *to);
-
-/* Formatting helpers shared by the outputs. Each always NUL-terminates and
- * returns the length it wanted, like snprintf. */
-/* Seconds with nine decimals from integer nanoseconds: "0.050000000". */
-size_t rlog_format_time(uint64_t ns, char *buf, size_t len);
-/* Milliseconds with three decimals (truncated to the microsecond): "50.000". */
-size_t rlog_format_ms(uint64_t ns, char *buf, size_t len);
-/* "SYN seq=100 ack=0 win=65535 len=0", then options: " mss=1460 ws=7 sackok
- * ts=1/0". */
-size_t rlog_format_seg(const tcp_seg *seg, char *buf, size_t len);
-/* The short label the diagrams use: flags (without PSH), seq, ack when ACK is
- * set, len when non-zero, win when zero: "SYN,ACK seq=300 ack=101". */
-size_t rlog_format_label(const tcp_seg *seg, char *buf, size_t len);
-
-/* Outputs. Each writes the whole log; returns 0 or -1 on a write error. */
-/* One line per entry: "0.050000000 A>B send pkt=1 SYN seq=100 ack=0 win=65535
- * len=0". The format of each kind is in docs/outputs.md. */
-int rlog_write_text(const rlog *log, FILE *out);
-/* One JSON object per line, keys in a fixed order. */
-int rlog_write_json(const rlog *log, FILE *out);
-/* libpcap (LINKTYPE_RAW IPv4, nanosecond timestamps): packets as sent, one
- * record per SEND and per duplicate made. */
-int rlog_write_pcap(const rlog *log, FILE *out);
-/* pcapng with an Interface Description Block and, on the packet that caused
- * each state change, a comment "A: FIN_WAIT_1 -> CLOSING (rcv FIN)". */
-int rlog_write_pcapng(const rlog *log, FILE *out);
-/* The ASCII ladder diagram; `width` columns (80 fits two endpoints). */
-int rlog_write_ladder(const rlog *log, FILE *out, int width);
-/* The ladder as a standalone SVG document. */
-int rlog_write_svg(const rlog *log, FILE *out);
-/* The ladders with options. rlog_write_ladder(log, out, w) is the text form
- * with {w, false}; rlog_write_svg ignores width. */
-typedef struct rlog_ladder_opts {
-    int width;         /* text columns; 0 means 80 */
-    bool relative_seq; /* seq/ack relative to each side's ISN (said in a header line) */
-} rlog_ladder_opts;
-int rlog_write_ladder_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
-int rlog_write_svg_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
-/* The RFC 9293 state diagram as Graphviz DOT, with the transitions taken in
- * this run highlighted and numbered in order, one cluster per endpoint. */
-int rlog_write_dot(const rlog *log, FILE *out);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "lsim.h"
+#include "render.h"
 
 static const char RUN_HELP[] =
     "usage: tcpsim run FILE.lua [options]\n"

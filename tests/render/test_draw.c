@@ -1,5 +1,5 @@
 /*
- * test_rlog_draw — the diagrams drawn from the run log: the ASCII ladder
+ * test_draw — the diagrams drawn from the run log: the ASCII ladder
  * (golden text for the handshake and the simultaneous close, and the rules
  * every ladder keeps), the SVG ladder (well-formed, checked by xmllint when
  * installed) and the state diagram in DOT (rendered by Graphviz when
@@ -19,9 +19,10 @@
 #include <cmocka.h>
 
 #include "rlog.h"
-#include "test_rlog_fixture.h"
+#include "render.h"
+#include "rlog_fixture.h"
 
-/* The handshake of test_rlog_fixture.h at 80 columns. */
+/* The handshake of rlog_fixture.h at 80 columns. */
 static const char GOLDEN_LADDER_HANDSHAKE[] =
     "time(ms)             A                                            B\n"
     "                     |                                            |\n"

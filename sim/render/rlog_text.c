@@ -11,21 +11,9 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "rlog.h"
+#include "render.h"
 
 /* ---- shared helpers -------------------------------------------------------- */
-
-const char *rlog_kind_name(rlog_kind kind)
-{
-    static const char *const names[RLOG_KIND_COUNT] = {
-        [RLOG_SEND] = "send",       [RLOG_DELIVER] = "deliver", [RLOG_DROP] = "drop",
-        [RLOG_DUP] = "dup",         [RLOG_HOLD] = "hold",       [RLOG_RELEASE] = "release",
-        [RLOG_CORRUPT] = "corrupt", [RLOG_LINK] = "link",       [RLOG_STATE] = "state",
-        [RLOG_TIMER] = "timer",     [RLOG_USER] = "user",       [RLOG_ERROR] = "error",
-        [RLOG_NOTE] = "note",       [RLOG_DELAY] = "delay",     [RLOG_REJECT] = "reject",
-    };
-    return (unsigned)kind < RLOG_KIND_COUNT ? names[kind] : "?";
-}
 
 size_t rlog_format_time(uint64_t ns, char *buf, size_t len)
 {

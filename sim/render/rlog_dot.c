@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rlog.h"
+#include "render.h"
+#include "render_int.h"
 
 /* More clusters than this would not be read by anyone; the rest are named
  * in a comment. */
@@ -67,16 +68,6 @@ typedef struct endpoint {
     size_t nedges, capedges;
 } endpoint;
 
-static void *dot_alloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fputs("tcpsim: out of memory drawing the state diagram\n", stderr);
-        abort();
-    }
-    return q;
-}
-
 static endpoint *endpoint_of(endpoint **eps, size_t *n, size_t *cap, uint32_t host, uint32_t sock)
 {
     for (size_t i = 0; i < *n; i++)
@@ -86,7 +77,7 @@ static endpoint *endpoint_of(endpoint **eps, size_t *n, size_t *cap, uint32_t ho
         return NULL;
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 8;
-        *eps = dot_alloc(*eps, *cap * sizeof **eps);
+        *eps = render_alloc(*eps, *cap * sizeof **eps);
     }
     endpoint *ep = &(*eps)[(*n)++];
     memset(ep, 0, sizeof *ep);
@@ -105,7 +96,7 @@ static void add_step(endpoint *ep, const rlog_entry *e, unsigned step)
     if (!t) {
         if (ep->nedges == ep->capedges) {
             ep->capedges = ep->capedges ? ep->capedges * 2 : 8;
-            ep->edges = dot_alloc(ep->edges, ep->capedges * sizeof *ep->edges);
+            ep->edges = render_alloc(ep->edges, ep->capedges * sizeof *ep->edges);
         }
         t = &ep->edges[ep->nedges++];
         memset(t, 0, sizeof *t);
