@@ -178,6 +178,7 @@ typedef struct tcp_event {
 
 const char *tcp_timer_name(tcp_timer_kind t);
 const char *tcp_user_call_name(tcp_user_call c);
+const char *tcp_cause_name(tcp_cause c); /* "user", "segment", "timer" */
 
 /* ---- The environment ----------------------------------------------------- */
 

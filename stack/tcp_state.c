@@ -109,6 +109,19 @@ const char *tcp_user_call_name(tcp_user_call c)
     return (unsigned)c <= TCP_CALL_ABORT ? names[c] : "?";
 }
 
+const char *tcp_cause_name(tcp_cause c)
+{
+    switch (c) {
+    case TCP_CAUSE_USER:
+        return "user";
+    case TCP_CAUSE_SEGMENT:
+        return "segment";
+    case TCP_CAUSE_TIMER:
+        return "timer";
+    }
+    return "?";
+}
+
 #define BIT(s) (1u << TCP_##s)
 
 /* Legal successors of each state. The RFC 9293 §3.3.2 diagram, plus the

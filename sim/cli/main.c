@@ -221,12 +221,12 @@ static int write_file(const char *path, const rlog *log, writer_fn fn, const cha
     return 0;
 }
 
-static void print_endpoint(const lsim *s, const lsim_sock *k)
+static void print_endpoint(const lsim *s, const net_sock *k)
 {
     char label[96], peer[24] = "";
-    const char *hname = sim_host_name(s->hosts[k->host]->host);
+    const char *hname = sim_host_name(net_host_sim(s->net, k->host));
     if (k->raddr) {
-        const sim_host *ph = sim_host_by_addr(s->world, k->raddr);
+        const sim_host *ph = sim_host_by_addr(net_world(s->net), k->raddr);
         snprintf(peer, sizeof peer, " > %s:%u", ph ? sim_host_name(ph) : "?", (unsigned)k->rport);
     }
     snprintf(label, sizeof label, "%s:%u%s", hname, (unsigned)k->lport, peer);
@@ -269,10 +269,10 @@ static void print_summary(const run_opts *o, lsim *s, long checked, long failed)
             printf("%s  seed %llu  profile %s  ended at t=", o->cfg.file,
                    (unsigned long long)s->seed, s->profile.name);
             char t[40];
-            sim_time_format(sim_world_now(s->world), t, sizeof t);
+            sim_time_format(sim_world_now(net_world(s->net)), t, sizeof t);
             printf("%ss\n", t);
-            for (uint32_t i = 0; i < s->nsocks; i++)
-                print_endpoint(s, lsim_sock_at(s, i));
+            for (uint32_t i = 0; i < net_sock_count(s->net); i++)
+                print_endpoint(s, net_sock_at(s->net, i));
         }
         if (failed)
             printf("FAIL: %ld of %ld expectations failed\n", failed, checked);

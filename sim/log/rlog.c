@@ -473,9 +473,14 @@ static rlog_kind event_kind(tcp_event_kind k)
         return RLOG_USER;
     case TCP_EV_ERROR:
         return RLOG_ERROR;
-    default:
+    case TCP_EV_DROP:
         return RLOG_REJECT;
+    case TCP_EV_SEG_IN:
+    case TCP_EV_SEG_OUT:
+        break; /* not entries: rlog_tcp_event learns ports from them */
     }
+    assert(!"a stack event kind with no run-log entry");
+    return RLOG_REJECT;
 }
 
 void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
@@ -530,9 +535,13 @@ static rlog_kind trace_kind(sim_trace_kind k)
         return RLOG_HOLD;
     case SIM_TR_RELEASE:
         return RLOG_RELEASE;
-    default:
+    case SIM_TR_LINK:
         return RLOG_LINK;
+    case SIM_TR_HOST:
+        break; /* ignored by rlog_sim_trace */
     }
+    assert(!"a core trace kind with no run-log entry");
+    return RLOG_LINK;
 }
 
 static uint32_t ipv4_dst(const uint8_t *b, uint32_t n)

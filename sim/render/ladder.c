@@ -17,6 +17,7 @@
  * departures before two arrivals. The SVG form draws every segment as one
  * sloped line from its departure row to its arrival row, so crossings cross.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,15 +274,15 @@ static void add_entry(ladder *l, size_t i)
         add_user(l, e);
         break;
     case RLOG_TIMER:
+        snprintf(text, sizeof text, "timer %s", tcp_timer_name((tcp_timer_kind)e->detail));
+        add_side(l, IT_LNOTE, e->time_ns, e->host, text);
+        break;
     case RLOG_ERROR:
+        snprintf(text, sizeof text, "error %s", tcp_err_name(e->detail));
+        add_side(l, IT_LNOTE, e->time_ns, e->host, text);
+        break;
     case RLOG_REJECT:
-        snprintf(text, sizeof text, "%s %s",
-                 e->kind == RLOG_TIMER   ? "timer"
-                 : e->kind == RLOG_ERROR ? "error"
-                                         : "dropped:",
-                 e->kind == RLOG_TIMER   ? tcp_timer_name((tcp_timer_kind)e->detail)
-                 : e->kind == RLOG_ERROR ? tcp_err_name(e->detail)
-                                         : e->text);
+        snprintf(text, sizeof text, "dropped: %s", e->text);
         add_side(l, IT_LNOTE, e->time_ns, e->host, text);
         break;
     case RLOG_LINK: {
@@ -295,7 +296,10 @@ static void add_entry(ladder *l, size_t i)
     case RLOG_NOTE:
         snprintf(add_item(l, IT_WNOTE, e->time_ns, 0)->text, sizeof text, "%s", e->text);
         break;
-    default:
+    case RLOG_RELEASE: /* the arrival shows it */
+        break;
+    case RLOG_KIND_COUNT:
+        assert(!"RLOG_KIND_COUNT is not a kind");
         break;
     }
 }

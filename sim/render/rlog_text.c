@@ -81,19 +81,6 @@ size_t rlog_format_label(const tcp_seg *seg, char *buf, size_t len)
     return at;
 }
 
-static const char *cause_name(tcp_cause c)
-{
-    switch (c) {
-    case TCP_CAUSE_USER:
-        return "user";
-    case TCP_CAUSE_SEGMENT:
-        return "segment";
-    case TCP_CAUSE_TIMER:
-        return "timer";
-    }
-    return "?";
-}
-
 /* The name of an entry's detail (TIMER, USER, ERROR), else NULL. */
 static const char *detail_name(const rlog_entry *e)
 {
@@ -178,7 +165,7 @@ static void text_conn(const rlog *log, const rlog_entry *e, FILE *out)
     fprintf(out, " %s", rlog_kind_name(e->kind));
     if (e->kind == RLOG_STATE) {
         fprintf(out, " %s -> %s cause=%s", tcp_state_name(e->from), tcp_state_name(e->to),
-                cause_name(e->cause));
+                tcp_cause_name(e->cause));
         if (e->note[0]) {
             fputs(" note=", out);
             put_quoted(out, e->note);
@@ -319,7 +306,7 @@ static void json_conn(const rlog *log, size_t i, FILE *out)
     if (e->kind == RLOG_STATE) {
         json_key_str(out, "from", tcp_state_name(e->from));
         json_key_str(out, "to", tcp_state_name(e->to));
-        json_key_str(out, "cause", cause_name(e->cause));
+        json_key_str(out, "cause", tcp_cause_name(e->cause));
         json_key_str(out, "note", e->note);
         size_t c = rlog_state_cause(log, i);
         if (c != RLOG_NONE)

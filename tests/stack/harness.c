@@ -162,19 +162,6 @@ static const char *kind_name(tcp_event_kind k)
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
-static const char *cause_name(tcp_cause c)
-{
-    switch (c) {
-    case TCP_CAUSE_USER:
-        return "user";
-    case TCP_CAUSE_SEGMENT:
-        return "segment";
-    case TCP_CAUSE_TIMER:
-        return "timer";
-    }
-    return "?";
-}
-
 /* ---- Printing -------------------------------------------------------------- */
 
 static void endpoint_str(const harness *h, uint32_t addr, uint16_t port, char *buf, size_t len)
@@ -227,7 +214,7 @@ static void print_event(const harness *h, const h_event *e)
             kind_name(e->kind));
     if (e->kind == TCP_EV_STATE)
         fprintf(stderr, " %s -> %s (%s)", tcp_state_name(e->from), tcp_state_name(e->to),
-                cause_name(e->cause));
+                tcp_cause_name(e->cause));
     else if (e->kind == TCP_EV_TIMER)
         fprintf(stderr, " %s", tcp_timer_name((tcp_timer_kind)e->detail));
     else if (e->kind == TCP_EV_USER)
