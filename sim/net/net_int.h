@@ -5,6 +5,8 @@
 #ifndef NET_INT_H
 #define NET_INT_H
 
+#include <assert.h>
+
 #include "net.h"
 #include "sim_rng.h"
 
@@ -57,8 +59,10 @@ struct net {
  * `elem` bytes (capacity *cap, doubling from 8); aborts when out of memory. */
 void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem);
 
+/* A record by index; an index never handed out is a programmer error. */
 static inline net_sock *net_sock_mut(const net *n, uint32_t i)
 {
+    assert(i < n->nsocks);
     return &n->sockchunks[i / NET_SOCK_CHUNK][i % NET_SOCK_CHUNK];
 }
 
