@@ -8,6 +8,7 @@
  * term, two or more spaces and its description, continued on lines indented
  * deeper; other indented lines (examples) are kept as typed.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -220,14 +221,14 @@ static roff_mode roff_line(const char *line, size_t len, roff_mode mode)
 {
     size_t ind = indent_of(line, len);
     if (len == 0) {
-        if (mode == R_VERBATIM)
-            puts(".fi\n.RE");
+        puts(mode == R_VERBATIM ? ".fi\n.RE\n.PP" : ".PP");
         return R_FILL;
     }
     if (ind == 0) {
+        if (mode != R_FILL)
+            puts(mode == R_VERBATIM ? ".fi\n.RE\n.PP" : ".PP");
         bool head = line[len - 1] == ':' || strncmp(line, "usage:", 6) == 0 ||
                     strncmp(line, "exit status:", 12) == 0;
-        puts(head ? ".PP" : "");
         if (head)
             fputs(".B ", stdout);
         roff_text(line, len);
@@ -281,13 +282,16 @@ int cli_man(int argc, char **argv)
         fprintf(stderr, "tcpsim man: takes no arguments (try tcpsim man --help)\n");
         return 2;
     }
-    printf(".TH TCPSIM 1 \"\" \"tcpsim %s\" \"User Commands\"\n", CLI_VERSION);
+    printf(".TH TCPSIM 1 \"\" \"tcpsim %s\" \"User Commands\"\n.nh\n", CLI_VERSION);
     puts(".SH NAME\ntcpsim \\- deterministic network simulator with its own TCP, driven by Lua");
     puts(".SH SYNOPSIS\n.B tcpsim\n.I COMMAND\n[options]");
     puts(".SH DESCRIPTION");
     roff_help(MAIN_HELP);
     for (size_t i = 1; i < NHELPS; i++) {
-        printf(".SH \"TCPSIM %s\"\n", HELPS[i].name);
+        fputs(".SH \"TCPSIM ", stdout);
+        for (const char *c = HELPS[i].name; *c; c++)
+            putchar(toupper((unsigned char)*c));
+        puts("\"");
         roff_help(HELPS[i].text);
     }
     puts(".SH \"SEE ALSO\"\nThe scenario guide and API reference, docs/scenarios.md "
