@@ -578,13 +578,22 @@ static size_t run_all(task *tasks, size_t n, const test_opts *o, const char *sel
     return failed;
 }
 
+static void free_files(test_opts *o)
+{
+    for (size_t i = 0; i < o->nfiles; i++)
+        free(o->files[i]);
+    free(o->files);
+}
+
 int cli_test(int argc, char **argv)
 {
     test_opts o;
     memset(&o, 0, sizeof o);
     int rc = parse_test(argc, argv, &o);
-    if (rc)
+    if (rc) {
+        free_files(&o);
         return rc;
+    }
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len <= 0)
@@ -603,9 +612,7 @@ int cli_test(int argc, char **argv)
         free(tasks[i].errtext);
     }
     free(tasks);
-    for (size_t i = 0; i < o.nfiles; i++)
-        free(o.files[i]);
-    free(o.files);
+    free_files(&o);
     if (rc)
         return rc;
     return failed || n == 0 ? 1 : 0;
