@@ -30,7 +30,7 @@ fin_overtakes_data teardown/fin_overtakes_data.lua
 '
 echo "$list" | while read -r name file; do
   [ -n "$name" ] || continue
-  (cd "$root" && "$bin" run "scenarios/$file" --ladder --quiet) > "$docs/teaching/$name.txt"
+  (cd "$root" && "$bin" run "scenarios/$file" --ladder --quiet --sim 1) > "$docs/teaching/$name.txt"
 done
 
 cd "$root"
@@ -52,7 +52,7 @@ find scenarios -name '*.lua' ! -path '*/lib/*' | LC_ALL=C sort | while read -r f
     sed -n '/^--/!q; s/^-- \{0,1\}//p' "$f"
     echo
     echo '```'
-    "$bin" run "$f" --ladder --quiet 2>/dev/null
+    "$bin" run "$f" --ladder --quiet --sim 1 2>/dev/null
     echo '```'
     echo
     echo "Source: [scenarios/$rel](../../scenarios/$rel). Run it: \`build/tcpsim run scenarios/$rel --ladder\`"

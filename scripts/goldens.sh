@@ -20,7 +20,7 @@ fail=0
 for f in $(find scenarios -name '*.lua' -not -path '*/lib/*' | LC_ALL=C sort); do
   b=$(echo "${f#scenarios/}" | sed 's|/|_|g; s|\.lua$||')
   # Exit status 1 (a failed expectation) still writes outputs; only an error counts here.
-  "$tcpsim" run "$f" --quiet --trace json --trace-out "$out/$b.jsonl" --pcap "$out/$b.pcap" \
+  "$tcpsim" run "$f" --quiet --sim 1 --trace json --trace-out "$out/$b.jsonl" --pcap "$out/$b.pcap" \
     --pcapng "$out/$b.pcapng" --svg "$out/$b.svg" --state-diagram "$out/$b.dot" \
     --ladder >"$out/$b.ladder" 2>/dev/null
   [ $? -le 1 ] || { echo "goldens: $f did not run"; fail=1; }

@@ -9,6 +9,7 @@ packages=(
   libcmocka-dev
   clang clang-format
   tshark graphviz libxml2-utils
+  groff-base file dpkg-dev
 )
 
 missing=()

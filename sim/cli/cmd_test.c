@@ -3,7 +3,12 @@
  * (`tcpsim run FILE --quiet`), up to --jobs at a time, over a seed range
  * when asked. Results are printed in a fixed order (files sorted, then
  * seeds), whatever order the processes finish in, and end with the line
- * "N passed, N failed". A failure names the command that replays it.
+ * "N passed, N failed". A failure names the command that replays it, with
+ * every option that changes the run, in the text, TAP and JUnit reports.
+ *
+ * A run passes only when it exits 0, which `tcpsim run` does only when at
+ * least one expectation was checked and all held. In JUnit, exit 1 is a
+ * <failure> and anything else (a script error, a crash) an <error>.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -14,45 +19,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
-
-static const char TEST_HELP[] =
-    "usage: tcpsim test [PATHS...] [options]\n"
-    "\n"
-    "Runs every scenario found in PATHS (files, folders searched recursively for\n"
-    "*.lua, skipping lib/ folders, or glob patterns; default: scenarios/), each in its\n"
-    "own process, and ends with the line 'N passed, N failed'. A scenario passes\n"
-    "when it exits 0 having checked at least one expectation.\n"
-    "\n"
-    "options:\n"
-    "  --jobs N, -j N      processes at once (default: 2)\n"
-    "  --seeds A..B        run each scenario once per seed A..B (overrides its seed)\n"
-    "  --shard I/N         run only the I-th of N equal shares of the work (1-based)\n"
-    "  --junit FILE        write a JUnit XML report\n"
-    "  --tap               print TAP instead of one line per scenario\n"
-    "  --quiet             print failures and the closing line only\n"
-    "  -I DIR, --profile P, --unsafe, --max-events N, --max-time D,\n"
-    "  --max-instructions N   passed on to every run (see tcpsim run --help)\n"
-    "\n"
-    "exit status: 0 all passed, 1 a scenario failed, 2 bad command line\n"
-    "\n"
-    "examples:\n"
-    "  tcpsim test scenarios/\n"
-    "  tcpsim test scenarios/teardown --seeds 1..200 --jobs 8\n"
-    "  tcpsim test scenarios/ --shard 2/4 --junit results.xml\n";
 
 typedef struct task {
     const char *file;
     bool seeded;
     uint64_t seed;
     pid_t pid;
-    FILE *out;
-    int status; /* exit code; -1 while running */
+    FILE *out, *err; /* the run's standard output and error */
+    int status;      /* exit code; -1 while running */
     bool done;
-    char *text;
-    size_t ntext;
+    char *text, *errtext;
+    double start_s, secs;
 } task;
 
 typedef struct test_opts {
@@ -166,11 +147,16 @@ static int bad(const char *msg, const char *arg)
     return 2;
 }
 
+static const char *const TEST_OPTIONS[] = {
+    "--jobs", "--seeds",   "--shard",  "--junit",      "--tap",      "--quiet",
+    "-I",     "--profile", "--unsafe", "--max-events", "--max-time", "--max-instructions",
+    "--help", NULL};
+
 static int parse_test(int argc, char **argv, test_opts *o)
 {
     lsim_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    o->jobs = 2;
+    o->jobs = cli_cores();
     bool any_path = false;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -184,7 +170,7 @@ static int parse_test(int argc, char **argv, test_opts *o)
             continue;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(TEST_HELP, stdout);
+            fputs(cli_help("test"), stdout);
             exit(0);
         } else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
             uint64_t n;
@@ -210,7 +196,7 @@ static int parse_test(int argc, char **argv, test_opts *o)
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             o->quiet = true;
         } else if (a[0] == '-') {
-            return bad("unknown option", a);
+            return cli_unknown_option("test", a, TEST_OPTIONS);
         } else {
             any_path = true;
             if (add_path(o, a) != 0)
@@ -223,15 +209,30 @@ static int parse_test(int argc, char **argv, test_opts *o)
     return 0;
 }
 
-static void start(task *t, const test_opts *o, const char *self)
+static double now_s(void)
 {
-    t->out = tmpfile();
-    if (!t->out) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static FILE *temp_file(void)
+{
+    FILE *f = tmpfile();
+    if (!f) {
         perror("tcpsim test: tmpfile");
         exit(2);
     }
+    return f;
+}
+
+static void start(task *t, const test_opts *o, const char *self)
+{
+    t->out = temp_file();
+    t->err = temp_file();
     fflush(stdout);
     fflush(stderr);
+    t->start_s = now_s();
     t->pid = fork();
     if (t->pid < 0) {
         perror("tcpsim test: fork");
@@ -239,7 +240,7 @@ static void start(task *t, const test_opts *o, const char *self)
     }
     if (t->pid == 0) {
         dup2(fileno(t->out), 1);
-        dup2(fileno(t->out), 2);
+        dup2(fileno(t->err), 2);
         const char *args[80];
         int n = 0;
         char seed[32];
@@ -261,28 +262,97 @@ static void start(task *t, const test_opts *o, const char *self)
     }
 }
 
+/* Reads a whole temporary file into a new string and closes it. */
+static char *slurp(FILE *f)
+{
+    fflush(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    char *text = malloc((size_t)(len > 0 ? len : 0) + 1);
+    if (!text)
+        abort();
+    size_t n = len > 0 ? fread(text, 1, (size_t)len, f) : 0;
+    text[n] = 0;
+    fclose(f);
+    return text;
+}
+
 static void collect(task *t, int wstatus)
 {
     t->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    t->secs = now_s() - t->start_s;
     t->done = true;
-    long len;
-    fflush(t->out);
-    fseek(t->out, 0, SEEK_END);
-    len = ftell(t->out);
-    rewind(t->out);
-    t->text = malloc((size_t)len + 1);
-    if (!t->text)
-        abort();
-    t->ntext = fread(t->text, 1, (size_t)len, t->out);
-    t->text[t->ntext] = 0;
-    fclose(t->out);
-    t->out = NULL;
+    t->text = slurp(t->out);
+    t->errtext = slurp(t->err);
+    t->out = t->err = NULL;
 }
 
-/* A run "passed" when it exited 0 and checked something. */
+/* `tcpsim run` exits 0 only when it checked something and all held. */
 static bool passed(const task *t)
 {
-    return t->status == 0 && !strstr(t->text, "no expectations were checked");
+    return t->status == 0;
+}
+
+/* Exit 1 is a failed check; anything else is an error (script, crash). */
+static bool is_error(const task *t)
+{
+    return t->status != 0 && t->status != 1;
+}
+
+/* Appends `arg` to buf, quoted for a POSIX shell when it needs to be. */
+static void shell_arg(char *buf, size_t cap, const char *arg)
+{
+    size_t n = strlen(buf);
+    bool plain = *arg != 0;
+    for (const char *c = arg; *c; c++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%", *c))
+            plain = false;
+    if (plain) {
+        snprintf(buf + n, cap - n, " %s", arg);
+        return;
+    }
+    n += (size_t)snprintf(buf + n, cap - n, " '");
+    for (const char *c = arg; *c && n + 5 < cap; c++) {
+        if (*c == '\'')
+            n += (size_t)snprintf(buf + n, cap - n, "'\\''");
+        else
+            buf[n++] = *c, buf[n] = 0;
+    }
+    snprintf(buf + n, cap - n, "'");
+}
+
+/* The command that replays the run: every option that changed it. */
+static void replay_line(const task *t, const test_opts *o, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "tcpsim run");
+    shell_arg(buf, cap, t->file);
+    if (t->seeded) {
+        char seed[32];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)t->seed);
+        shell_arg(buf, cap, "--seed");
+        shell_arg(buf, cap, seed);
+    }
+    for (int i = 0; i < o->npass; i++)
+        shell_arg(buf, cap, o->pass[i]);
+}
+
+static const char *why(const task *t)
+{
+    if (t->status == 1)
+        return strstr(t->text, "no expectations were checked") ? "no expectations were checked"
+                                                               : "an expectation failed";
+    return t->status == 2 ? "error" : "crashed";
+}
+
+static void print_lines(const char *prefix, const char *text)
+{
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        printf("%s   | %.*s\n", prefix, len, p);
+        p += len + (nl ? 1 : 0);
+    }
 }
 
 static void print_result(const task *t, size_t n, const test_opts *o)
@@ -299,20 +369,18 @@ static void print_result(const task *t, size_t n, const test_opts *o)
         printf("%s %s\n", ok ? "PASS" : "FAIL", name);
     if (ok)
         return;
-    const char *why = t->status == 1   ? "an expectation failed"
-                      : t->status == 2 ? "error"
-                      : t->status == 0 ? "no expectations were checked"
-                                       : "crashed";
-    printf("%s   %s (exit %d); replay: tcpsim run %s\n", o->tap ? "#" : "", why, t->status, name);
-    const char *p = t->text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
-        printf("%s   | %.*s\n", o->tap ? "#" : "", len, p);
-        p += len + (nl ? 1 : 0);
-    }
+    char replay[8192];
+    replay_line(t, o, replay, sizeof replay);
+    const char *prefix = o->tap ? "#" : "";
+    printf("%s   %s (exit %d)\n%s   replay: %s\n", prefix, why(t), t->status, prefix, replay);
+    print_lines(prefix, t->text);
+    print_lines(prefix, t->errtext);
 }
 
+/* ---- JUnit ---- */
+
+/* XML 1.0 text: markup escaped, control characters (not allowed in XML 1.0)
+ * shown as '?'. */
 static void xml_escaped(FILE *f, const char *s)
 {
     for (; *s; s++) {
@@ -332,30 +400,125 @@ static void xml_escaped(FILE *f, const char *s)
     }
 }
 
-static int write_junit(const char *path, const task *tasks, size_t n, size_t failed)
+/* "teardown" for scenarios/teardown/x.lua; "tests.bad" for tests/bad/x.lua. */
+static void junit_classname(FILE *f, const char *file)
+{
+    const char *p = file;
+    while (strncmp(p, "./", 2) == 0)
+        p += 2;
+    if (strncmp(p, "scenarios/", 10) == 0)
+        p += 10;
+    const char *slash = strrchr(p, '/');
+    if (!slash || slash == p) {
+        fputs("tcpsim", f);
+        return;
+    }
+    if (*p == '/')
+        p++;
+    char cls[4096];
+    snprintf(cls, sizeof cls, "%.*s", (int)(slash - p), p);
+    for (char *c = cls; *c; c++)
+        if (*c == '/')
+            *c = '.';
+    xml_escaped(f, cls);
+}
+
+/* The first line of `text` that starts with `prefix`, or NULL. */
+static const char *first_line(const char *text, const char *prefix, size_t *len)
+{
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (strncmp(p, prefix, strlen(prefix)) == 0) {
+            *len = n;
+            return p;
+        }
+        p += n + (nl ? 1 : 0);
+    }
+    return NULL;
+}
+
+/* message="": the first FAIL line, the error line, or why it failed. */
+static void junit_message(FILE *f, const task *t)
+{
+    size_t len = 0;
+    const char *line = first_line(t->text, "FAIL ", &len);
+    if (!line)
+        line = first_line(t->errtext, "tcpsim: ", &len);
+    if (!line)
+        line = first_line(t->text, "FAIL: ", &len);
+    char buf[1024];
+    if (line)
+        snprintf(buf, sizeof buf, "%.*s", (int)(len < 1000 ? len : 1000), line);
+    else
+        snprintf(buf, sizeof buf, "%s (exit %d)", why(t), t->status);
+    xml_escaped(f, buf);
+}
+
+static void junit_case(FILE *f, const task *t, const test_opts *o)
+{
+    const char *base = strrchr(t->file, '/');
+    base = base ? base + 1 : t->file;
+    size_t len = strlen(base);
+    if (len > 4 && strcmp(base + len - 4, ".lua") == 0)
+        len -= 4;
+    fprintf(f, "    <testcase classname=\"");
+    junit_classname(f, t->file);
+    char name[4200];
+    snprintf(name, sizeof name, "%.*s", (int)len, base);
+    fprintf(f, "\" name=\"");
+    xml_escaped(f, name);
+    if (t->seeded)
+        fprintf(f, " --seed %llu", (unsigned long long)t->seed);
+    fprintf(f, "\" file=\"");
+    xml_escaped(f, t->file);
+    fprintf(f, "\" time=\"%.3f\">\n", t->secs);
+    if (!passed(t)) {
+        const char *tag = is_error(t) ? "error" : "failure";
+        fprintf(f, "      <%s message=\"", tag);
+        junit_message(f, t);
+        fprintf(f, "\" type=\"%s\">", is_error(t) ? "error" : "expectation");
+        char replay[8192];
+        replay_line(t, o, replay, sizeof replay);
+        fprintf(f, "%s (exit %d)\nreplay: ", why(t), t->status);
+        xml_escaped(f, replay);
+        fprintf(f, "\n");
+        xml_escaped(f, t->text);
+        xml_escaped(f, t->errtext);
+        fprintf(f, "</%s>\n", tag);
+    }
+    fprintf(f, "      <system-out>");
+    xml_escaped(f, t->text);
+    fprintf(f, "</system-out>\n      <system-err>");
+    xml_escaped(f, t->errtext);
+    fprintf(f, "</system-err>\n    </testcase>\n");
+}
+
+static int write_junit(const char *path, const task *tasks, size_t n, const test_opts *o,
+                       double secs)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "tcpsim test: cannot write %s: %s\n", path, strerror(errno));
         return -1;
     }
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuite name=\"tcpsim\" tests=\"%zu\" failures=\"%zu\">\n", n, failed);
+    size_t failures = 0, errors = 0;
     for (size_t i = 0; i < n; i++) {
-        const task *t = &tasks[i];
-        fprintf(f, "  <testcase classname=\"tcpsim\" name=\"");
-        xml_escaped(f, t->file);
-        if (t->seeded)
-            fprintf(f, " --seed %llu", (unsigned long long)t->seed);
-        fprintf(f, "\">");
-        if (!passed(t)) {
-            fprintf(f, "<failure message=\"exit %d\">", t->status);
-            xml_escaped(f, t->text);
-            fprintf(f, "</failure>");
-        }
-        fprintf(f, "</testcase>\n");
+        failures += !passed(&tasks[i]) && !is_error(&tasks[i]);
+        errors += is_error(&tasks[i]);
     }
-    fprintf(f, "</testsuite>\n");
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f,
+            "<testsuites name=\"tcpsim\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+            "time=\"%.3f\">\n",
+            n, failures, errors, secs);
+    fprintf(f,
+            "  <testsuite name=\"tcpsim\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+            "skipped=\"0\" time=\"%.3f\">\n",
+            n, failures, errors, secs);
+    for (size_t i = 0; i < n; i++)
+        junit_case(f, &tasks[i], o);
+    fprintf(f, "  </testsuite>\n</testsuites>\n");
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -390,7 +553,7 @@ static size_t run_all(task *tasks, size_t n, const test_opts *o, const char *sel
 {
     size_t next = 0, printed = 0, running = 0, failed = 0;
     if (o->tap)
-        printf("TAP version 13\n1..%zu\n", n);
+        printf("TAP version 13\n1..%zu\n# jobs: %ld\n", n, o->jobs);
     while (printed < n) {
         while (running < (size_t)o->jobs && next < n) {
             start(&tasks[next++], o, self);
@@ -415,13 +578,22 @@ static size_t run_all(task *tasks, size_t n, const test_opts *o, const char *sel
     return failed;
 }
 
+static void free_files(test_opts *o)
+{
+    for (size_t i = 0; i < o->nfiles; i++)
+        free(o->files[i]);
+    free(o->files);
+}
+
 int cli_test(int argc, char **argv)
 {
     test_opts o;
     memset(&o, 0, sizeof o);
     int rc = parse_test(argc, argv, &o);
-    if (rc)
+    if (rc) {
+        free_files(&o);
         return rc;
+    }
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len <= 0)
@@ -430,16 +602,17 @@ int cli_test(int argc, char **argv)
         self[len] = 0;
     size_t n;
     task *tasks = make_tasks(&o, &n);
+    double t0 = now_s();
     size_t failed = run_all(tasks, n, &o, self);
-    if (o.junit && write_junit(o.junit, tasks, n, failed) != 0)
+    if (o.junit && write_junit(o.junit, tasks, n, &o, now_s() - t0) != 0)
         rc = 2;
     printf("%s%zu passed, %zu failed\n", o.tap ? "# " : "", n - failed, failed);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(tasks[i].text);
+        free(tasks[i].errtext);
+    }
     free(tasks);
-    for (size_t i = 0; i < o.nfiles; i++)
-        free(o.files[i]);
-    free(o.files);
+    free_files(&o);
     if (rc)
         return rc;
     return failed || n == 0 ? 1 : 0;

@@ -34,6 +34,18 @@ void lsim_expect_counts(lua_State *L, long *checked, long *failed)
     *failed = c ? c->failed : 0;
 }
 
+/* Pushes "file:line: " of the caller, with the scenario's path whole, as
+ * given (luaL_where shortens paths longer than LUA_IDSIZE to "...tail"). */
+static void push_where(lua_State *L)
+{
+    lua_Debug ar;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+        lua_pushfstring(L, "%s:%d: ", ar.source[0] == '@' ? ar.source + 1 : ar.short_src,
+                        ar.currentline);
+    else
+        lua_pushliteral(L, "");
+}
+
 /* Records the outcome; on failure prints "FAIL file:line: what" and the
  * detail lines already pushed as one string at the top of the stack. */
 static int verdict(lua_State *L, bool ok, const char *what)
@@ -42,7 +54,7 @@ static int verdict(lua_State *L, bool ok, const char *what)
     c->checked++;
     if (!ok) {
         c->failed++;
-        luaL_where(L, 1);
+        push_where(L);
         printf("FAIL %s%s\n%s", lua_tostring(L, -1), what, lua_tostring(L, -2));
         fflush(stdout);
         lua_pop(L, 1);
