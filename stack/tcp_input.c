@@ -505,23 +505,29 @@ static bool on_ack(tcp_conn *c, const tcp_seg *seg)
         on_dup_ack(c, seg);
     if (tcp_seq_ge(ack, c->snd_una))
         update_window(c, seg);
-    bool fin_acked = tcp_fin_acked(c);
+    /* The state-specific part of the fifth step. Processing goes on in
+     * every case: the text and FIN steps ignore the states they do not
+     * apply to, and the common exit sends what the ACK made sendable. */
+    if (!tcp_fin_acked(c))
+        return true;
     switch (c->state) {
     case TCP_FIN_WAIT_1:
-        if (fin_acked)
-            tcp_set_state(c, TCP_FIN_WAIT_2, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
-        return true;
+        /* "if the FIN segment is now acknowledged, then enter FIN-WAIT-2" */
+        tcp_set_state(c, TCP_FIN_WAIT_2, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
+        break;
     case TCP_CLOSING:
-        if (fin_acked)
-            tcp_set_state(c, TCP_TIME_WAIT, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
-        return false;
+        /* "if the ACK acknowledges our FIN, then enter the TIME-WAIT state" */
+        tcp_set_state(c, TCP_TIME_WAIT, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
+        break;
     case TCP_LAST_ACK:
-        if (fin_acked)
-            tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
-        return false;
+        /* "If our FIN is now acknowledged, delete the TCB, enter the CLOSED
+         * state, and return." */
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
+        break;
     default:
-        return true;
+        break;
     }
+    return true;
 }
 
 static void ack_policy(tcp_conn *c, bool immediate)
@@ -571,8 +577,14 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
         c->fin_pending = true;
         c->peer_fin_seq = r->seq + r->len;
     }
-    if (r->len == 0)
+    if (r->len == 0) {
+        /* A FIN beyond RCV.NXT is an out-of-order segment: RFC 5681 §4.2
+         * "A TCP receiver SHOULD send an immediate duplicate ACK when an
+         * out-of-order segment arrives." */
+        if (r->fin && r->seq != c->rcv_nxt)
+            ack_policy(c, true);
         return;
+    }
     if (c->released && c->stack->profile.rst_on_data_after_close) {
         /* RFC 9293 §3.6: after a full close, "if new data is received after
          * CLOSE is called, its TCP implementation SHOULD send a RST". */
@@ -586,7 +598,7 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
 /* Eighth step: the peer's FIN, once every octet before it has arrived. */
 static void on_fin(tcp_conn *c, const tcp_rx *r)
 {
-    if (!c->fin_pending || c->fin_rcvd || c->peer_fin_seq != c->rcv_nxt)
+    if (c->state == TCP_CLOSED || !c->fin_pending || c->fin_rcvd || c->peer_fin_seq != c->rcv_nxt)
         return;
     c->rcv_nxt++;
     c->fin_rcvd = true;
@@ -599,9 +611,10 @@ static void on_fin(tcp_conn *c, const tcp_rx *r)
     case TCP_FIN_WAIT_1:
         /* "If our FIN has been ACKed (perhaps in this segment), then enter
          * TIME-WAIT ...; otherwise, enter the CLOSING state." The ACK step
-         * already moved an acknowledged FIN_WAIT_1 to FIN_WAIT_2. */
-        tcp_set_state(c, tcp_fin_acked(c) ? TCP_TIME_WAIT : TCP_CLOSING, TCP_CAUSE_SEGMENT, r->seg,
-                      "rcv FIN");
+         * already moved an acknowledged FIN_WAIT_1 to FIN_WAIT_2, so here
+         * our FIN is not acknowledged. */
+        assert(!tcp_fin_acked(c));
+        tcp_set_state(c, TCP_CLOSING, TCP_CAUSE_SEGMENT, r->seg, "rcv FIN");
         break;
     case TCP_FIN_WAIT_2:
         tcp_set_state(c, TCP_TIME_WAIT, TCP_CAUSE_SEGMENT, r->seg, "rcv FIN");
@@ -637,10 +650,12 @@ static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
     /* Sixth step (URG): the urgent pointer is not implemented (RFC 6093
      * advises against its use); urgent data is delivered in line. */
     on_text(c, &r);
-    if (c->state == TCP_CLOSED)
-        return;
     on_fin(c, &r);
-    tcp_output(c);
+    /* The one exit of a processed segment: whatever the ACK made sendable
+     * (data queued behind our FIN in CLOSING or LAST-ACK too) and any ACK
+     * owed go out now. Only a connection the segment closed sends nothing. */
+    if (c->state != TCP_CLOSED)
+        tcp_output(c);
 }
 
 /* ---- TIME-WAIT ---------------------------------------------------------------- */
