@@ -34,15 +34,28 @@ static void drop(tcp_conn *c, const tcp_seg *seg, const char *why)
     tcp_ev(c, TCP_EV_DROP, 0, seg, why);
 }
 
+/* RFC 9293 §3.7.1 MUST-16: "Eff.snd.MSS = min(SendMSS+20, MMS_S) -
+ * TCPhdrsize - IPoptionsize", where TCPhdrsize "may be larger if TCP options
+ * are to be sent": every data segment carries the 12-byte timestamp option
+ * once timestamps are agreed (RFC 7323 §3.2), so 1460 becomes 1448 (Linux
+ * tcp_current_mss, FreeBSD tcp_output subtract TCPOLEN_TSTAMP_APPA too).
+ * MMS_S is our own MSS (interface MTU - 40). The result is never below the
+ * profile's mss_floor (Linux tcp_min_snd_mss 48). The same size is our
+ * estimate of the peer's full-sized segment (RFC 1122 §4.2.3.2). */
+uint16_t tcp_eff_mss(const tcp_conn *c, uint32_t peer_mss)
+{
+    uint32_t mss = min32(peer_mss, c->mss);
+    if (c->ts_ok)
+        mss = mss > TCP_TS_OPT_LEN ? mss - TCP_TS_OPT_LEN : 1;
+    uint32_t floor = c->stack->profile.mss_floor;
+    return (uint16_t)(mss < floor ? floor : mss);
+}
+
 /* RFC 9293 §3.7.1 (MSS), RFC 7323 (window scale, timestamps), RFC 2018
  * (SACK-permitted): what the peer's SYN tells us. */
 static void learn_syn(tcp_conn *c, const tcp_seg *seg)
 {
     const tcp_profile *p = &c->stack->profile;
-    uint32_t peer_mss = seg->has_mss && seg->mss ? seg->mss : TCP_MSS_DEFAULT;
-    uint32_t mss = min32(peer_mss, c->mss);
-    c->snd_mss = (uint16_t)(mss < 64 ? 64 : mss);
-    c->rcv_mss = c->snd_mss;
     c->peer_wscale = seg->has_wscale;
     if (seg->has_wscale && p->send_wscale) {
         c->snd_wscale = seg->wscale > 14 ? 14 : seg->wscale; /* RFC 7323 §2.3 */
@@ -52,6 +65,7 @@ static void learn_syn(tcp_conn *c, const tcp_seg *seg)
     c->ts_ok = seg->has_ts && p->send_timestamps;
     if (c->ts_ok)
         c->ts_recent = seg->ts_val;
+    c->snd_mss = c->rcv_mss = tcp_eff_mss(c, seg->has_mss && seg->mss ? seg->mss : TCP_MSS_DEFAULT);
     c->irs = seg->seq;
     c->rcv_nxt = seg->seq + 1;
     c->last_ack_sent = c->rcv_nxt;
@@ -118,11 +132,10 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     ch->parent = l->id;
     ch->passive = true;
     ch->ever_used = true;
-    ch->lport = l->lport;
     ch->raddr = seg->src_addr;
     ch->rport = seg->src_port;
     tcp_state_init_child(ch);
-    if (tcp_stack_hash(ch)) {
+    if (tcp_stack_port_take(ch, l->lport) || tcp_stack_hash(ch)) {
         tcp_stack_settle(ch); /* a passive child in LISTEN is reclaimed */
         return NULL;
     }
@@ -150,7 +163,7 @@ static void in_listen_syn(tcp_conn *l, const tcp_seg *seg, bool has_isn, uint32_
         return;
     }
     if (!has_isn)
-        isn = tcp_conn_isn(l);
+        isn = tcp_conn_isn(l, ch);
     tcp_conn_init_seq(ch, isn);
     learn_syn(ch, seg);
     /* Text on the SYN is not kept: it is not acknowledged and the peer
@@ -291,7 +304,7 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
          * should be sent in reply (unless the RST bit is set ...)" */
         drop(c, seg, "out of window");
         if (!(seg->flags & TCP_RST))
-            tcp_out_ack(c);
+            tcp_out_oow_ack(c);
         return false;
     }
     if (!r->syn) {
@@ -392,6 +405,12 @@ static void on_dup_ack(tcp_conn *c, const tcp_seg *seg)
     }
     if (c->dupacks != 3)
         return;
+    /* RFC 6582 §3.2 step 2: enter fast retransmit only if the cumulative
+     * acknowledgment "covers more than recover" (FreeBSD: SEQ_GT(th_ack,
+     * snd_recover)); duplicates left over from the last recovery do not
+     * start another one. */
+    if (!tcp_seq_gt(c->snd_una, c->recover))
+        return;
     uint32_t half = (c->snd_max - c->snd_una) / 2;
     c->ssthresh = half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
     c->recover = c->snd_max;
@@ -402,7 +421,9 @@ static void on_dup_ack(tcp_conn *c, const tcp_seg *seg)
 
 static void on_new_ack(tcp_conn *c, uint32_t ack)
 {
-    uint32_t acked = ack - c->snd_una;
+    /* The SYN's sequence number is not data: it grows no window (Linux
+     * FLAG_SYN_ACKED is not counted as delivered). */
+    uint32_t acked = ack - c->snd_una - (c->snd_una == c->iss ? 1u : 0u);
     ack_rtt(c, ack);
     uint32_t end = tcp_snd_data_end(c);
     uint32_t upto = tcp_seq_lt(ack, end) ? ack : end;
@@ -490,12 +511,12 @@ static bool on_ack(tcp_conn *c, const tcp_seg *seg)
      * SND.NXT; otherwise send an ACK and drop. */
     if (tcp_seq_gt(ack, c->snd_max)) {
         drop(c, seg, "ACK of unsent data");
-        tcp_out_ack(c);
+        tcp_out_oow_ack(c);
         return false;
     }
     if (tcp_seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
         drop(c, seg, "ACK too old");
-        tcp_out_ack(c);
+        tcp_out_oow_ack(c);
         return false;
     }
     c->persist_unanswered = 0;
@@ -588,8 +609,11 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
     if (c->released && c->stack->profile.rst_on_data_after_close) {
         /* RFC 9293 §3.6: after a full close, "if new data is received after
          * CLOSE is called, its TCP implementation SHOULD send a RST". */
+        /* The reset answers this segment: <SEQ=SEG.ACK><CTL=RST> (Linux
+         * tcp_reset + tcp_v4_send_reset, FreeBSD dropwithreset), sent
+         * before the connection is closed. */
+        tcp_out_rst_reply(c->stack, c, r->seg);
         tcp_conn_drop(c, TCP_ECONNRESET, TCP_CAUSE_SEGMENT, r->seg, "data after close()");
-        tcp_out_rst(c);
         return;
     }
     store_text(c, r);
@@ -680,7 +704,9 @@ static bool tw_syn(tcp_conn *c, const tcp_seg *seg)
     tcp_conn *l = tcp_stack_listener(c->stack, c->lport);
     if ((seg->flags & TCP_ACK) || !tcp_seq_gt(seg->seq, c->rcv_nxt) || !l)
         return false;
-    uint32_t isn = c->snd_nxt + 65535u + 2u;
+    uint32_t isn = c->snd_max + 65535u + 2u;
+    if (isn == 0) /* Linux tcp_timewait_state_process: "if (isn == 0) isn++" */
+        isn = 1;
     tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv SYN (new connection)");
     l->stats.segs_in++;
     tcp_ev(l, TCP_EV_SEG_IN, 0, seg, NULL);
@@ -718,7 +744,7 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
         return;
     }
     drop(c, seg, "out of window");
-    tcp_out_ack(c);
+    tcp_out_oow_ack(c);
     if (has_ack && p->tw_restart_on_ack)
         tw_restart(c);
 }

@@ -28,20 +28,26 @@ void tcp_conn_init_opts(tcp_conn *c, const tcp_profile *p)
     c->rto_ns = p->rto_initial_ns ? p->rto_initial_ns : 1;
 }
 
-uint32_t tcp_conn_isn(tcp_conn *c)
+/* RFC 9293 §3.4.1 MUST-8 with RFC 6528 §3: ISN = M + F(localip, localport,
+ * remoteip, remoteport, secretkey), M a timer ticking every 4 µs, F a keyed
+ * hash (tcp_stack_isn_hash). A reconnect on the same 4-tuple therefore gets
+ * a larger ISN than the one before, whatever the seed. */
+uint32_t tcp_conn_isn(tcp_conn *opts, const tcp_conn *c)
 {
-    if (c->isn_set) {
-        c->isn_set = false;
-        return c->isn_opt;
+    if (opts->isn_set) {
+        opts->isn_set = false;
+        return opts->isn_opt;
     }
     tcp_stack *s = c->stack;
-    return (uint32_t)s->env.random(s->env.ctx);
+    uint32_t m = (uint32_t)(s->now / 4000u);
+    return m + tcp_stack_isn_hash(s, c->lport, c->raddr, c->rport);
 }
 
 void tcp_conn_init_seq(tcp_conn *c, uint32_t iss)
 {
     c->iss = iss;
     c->snd_una = c->snd_nxt = c->snd_max = iss;
+    c->recover = iss; /* RFC 6582 §3.2 step 1 */
     c->snd_buf_seq = iss + 1;
 }
 
@@ -59,19 +65,13 @@ static void user_ev(tcp_conn *c, tcp_user_call call, const char *note)
     tcp_ev(c, TCP_EV_USER, (int)call, NULL, note);
 }
 
-/* An ephemeral port (49152-65535, RFC 6335) no connection uses: a random
- * start, then the next free one. */
-static int pick_port(tcp_stack *s, const tcp_conn *self, uint16_t *out)
+/* An ephemeral port of the profile's range that no connection uses,
+ * taken for c (RFC 6056 §3.3.1). */
+static int take_ephemeral(tcp_conn *c)
 {
-    uint32_t start = (uint32_t)(s->env.random(s->env.ctx) % EPHEMERAL_N);
-    for (uint32_t i = 0; i < EPHEMERAL_N; i++) {
-        uint16_t port = (uint16_t)(EPHEMERAL_LO + (start + i) % EPHEMERAL_N);
-        if (!tcp_stack_port_busy(s, port, self, true)) {
-            *out = port;
-            return 0;
-        }
-    }
-    return TCP_EADDRINUSE;
+    uint16_t port;
+    int rc = tcp_stack_port_pick(c->stack, &port);
+    return rc ? rc : tcp_stack_port_take(c, port);
 }
 
 int tcp_socket(tcp_stack *s, tcp_sock_id *out)
@@ -94,12 +94,14 @@ int tcp_bind(tcp_stack *s, tcp_sock_id id, uint16_t port)
         return TCP_EBADF;
     if (c->state != TCP_CLOSED || c->ever_used || c->lport)
         return TCP_EINVAL;
-    if (port == 0)
-        return pick_port(s, c, &c->lport);
-    if (tcp_stack_port_busy(s, port, c, false))
+    /* An explicit port conflicts with a listener or another bound, unused
+     * socket only; connected sockets own just their 4-tuple. */
+    if (port && (tcp_stack_listener(s, port) || tcp_stack_port_idle(s, port)))
         return TCP_EADDRINUSE;
-    c->lport = port;
-    return TCP_OK;
+    int rc = port ? tcp_stack_port_take(c, port) : take_ephemeral(c);
+    if (rc == TCP_OK)
+        tcp_stack_port_set_idle(c, true);
+    return rc;
 }
 
 int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
@@ -114,14 +116,16 @@ int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
     }
     if (c->state != TCP_CLOSED || c->ever_used)
         return TCP_EINVAL;
-    if (!c->lport && pick_port(s, c, &c->lport))
-        return TCP_EADDRINUSE;
+    int rc = c->lport ? TCP_OK : take_ephemeral(c);
+    if (rc)
+        return rc;
     if (tcp_stack_listener(s, c->lport))
         return TCP_EADDRINUSE;
     if (tcp_stack_listen_add(c))
         return TCP_ENOMEM;
     c->backlog = backlog;
     c->ever_used = true;
+    tcp_stack_port_set_idle(c, false);
     tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_USER, NULL, "listen()");
     return TCP_OK;
 }
@@ -141,8 +145,9 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
     if (!from_listen && c->ever_used)
         return TCP_EINVAL;
     user_ev(c, TCP_CALL_CONNECT, "connect()");
-    if (!c->lport && pick_port(s, c, &c->lport))
-        return TCP_EADDRINUSE;
+    int rc = c->lport ? TCP_OK : take_ephemeral(c);
+    if (rc)
+        return rc;
     if (tcp_stack_lookup(s, c->lport, raddr, rport))
         return TCP_EADDRINUSE;
     c->raddr = raddr;
@@ -153,7 +158,8 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
         return TCP_ENOMEM;
     }
     c->ever_used = true;
-    tcp_conn_init_seq(c, tcp_conn_isn(c));
+    tcp_stack_port_set_idle(c, false);
+    tcp_conn_init_seq(c, tcp_conn_isn(c, c));
     tcp_set_state(c, TCP_SYN_SENT, TCP_CAUSE_USER, NULL, "connect()");
     tcp_out_syn(c, false);
     tcp_stack_settle(c);
