@@ -104,6 +104,13 @@ typedef enum tcp_backlog_model {
     TCP_BACKLOG_BSD    /* SYN refused when SYN_RECEIVED + unaccepted > 3 * backlog / 2 */
 } tcp_backlog_model;
 
+/* ABORT (or close with linger 0) in CLOSING or LAST_ACK. */
+typedef enum tcp_abort_rst {
+    TCP_ABORT_RST_NEVER,  /* RFC 9293 §3.10.5: delete the TCB, no reset */
+    TCP_ABORT_RST_UNSENT, /* Linux tcp_disconnect: reset if data is unsent */
+    TCP_ABORT_RST_ALWAYS  /* FreeBSD tcp_drop: reset in every synchronized state */
+} tcp_abort_rst;
+
 /* RST and SYN arriving in SYN_RECEIVED of a passive open. */
 typedef enum tcp_syn_recv_rules {
     TCP_SYN_RECV_RFC,   /* RFC 9293 §3.10.7.4 + RFC 5961: RST not at RCV.NXT gets a challenge
@@ -157,6 +164,7 @@ typedef struct tcp_profile {
     uint16_t port_lo, port_hi;    /* ephemeral port range, inclusive */
     uint16_t mss_floor;           /* smallest effective send MSS */
     uint32_t syn_loss_cwnd_after; /* SYN timeouts after which cwnd starts at 1 MSS */
+    tcp_abort_rst abort_rst_closing;
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

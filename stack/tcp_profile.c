@@ -60,6 +60,7 @@ static const tcp_profile PROFILES[] = {
         .port_hi = 65535,
         .mss_floor = 64,
         .syn_loss_cwnd_after = 1, /* RFC 5681 §3.1 */
+        .abort_rst_closing = TCP_ABORT_RST_NEVER,
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -109,8 +110,9 @@ static const tcp_profile PROFILES[] = {
         .syn_recv_rules = TCP_SYN_RECV_LINUX,
         .port_lo = 32768, /* ip_local_port_range */
         .port_hi = 60999,
-        .mss_floor = 48,          /* tcp_min_snd_mss = TCP_MIN_SND_MSS */
-        .syn_loss_cwnd_after = 2, /* tcp_init_transfer: total_retrans > 1 */
+        .mss_floor = 48,                           /* tcp_min_snd_mss = TCP_MIN_SND_MSS */
+        .syn_loss_cwnd_after = 2,                  /* tcp_init_transfer: total_retrans > 1 */
+        .abort_rst_closing = TCP_ABORT_RST_UNSENT, /* tcp_disconnect */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -157,10 +159,11 @@ static const tcp_profile PROFILES[] = {
         .fin_wait_2_idle = true, /* tcp_timer_2msl: idle >= TP_MAXIDLE */
         .backlog_model = TCP_BACKLOG_BSD,
         .syn_recv_rules = TCP_SYN_RECV_BSD,
-        .port_lo = 10000,         /* IPPORT_EPHEMERALFIRST */
-        .port_hi = 65535,         /* IPPORT_EPHEMERALLAST */
-        .mss_floor = 216,         /* TCP_MINMSS */
-        .syn_loss_cwnd_after = 1, /* cc_conn_init: SYN lost, one segment */
+        .port_lo = 10000,                          /* IPPORT_EPHEMERALFIRST */
+        .port_hi = 65535,                          /* IPPORT_EPHEMERALLAST */
+        .mss_floor = 216,                          /* TCP_MINMSS */
+        .syn_loss_cwnd_after = 1,                  /* cc_conn_init: SYN lost, one segment */
+        .abort_rst_closing = TCP_ABORT_RST_ALWAYS, /* tcp_drop */
     },
 };
 

@@ -269,6 +269,18 @@ size_t tcp_readable(const tcp_stack *s, tcp_sock_id id)
 
 static void close_listener(tcp_conn *l, const char *note);
 
+static bool rst_when_closing(const tcp_conn *c)
+{
+    switch (c->stack->profile.abort_rst_closing) {
+    case TCP_ABORT_RST_ALWAYS:
+        return true;
+    case TCP_ABORT_RST_UNSENT:
+        return tcp_seq_lt(c->snd_max, tcp_snd_data_end(c) + 1u);
+    default:
+        return false;
+    }
+}
+
 /* §3.10.5 ABORT, also close() with linger 0. */
 static void abort_conn(tcp_conn *c, const char *note)
 {
@@ -281,13 +293,24 @@ static void abort_conn(tcp_conn *c, const char *note)
     case TCP_FIN_WAIT_1:
     case TCP_FIN_WAIT_2:
     case TCP_CLOSE_WAIT:
-        /* "Send a reset segment: <SEQ=SND.NXT><CTL=RST>" */
-        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
+        /* "Send a reset segment: <SEQ=SND.NXT><CTL=RST>" — before the
+         * state changes, as Linux (tcp_send_active_reset, then
+         * tcp_set_state) and FreeBSD (tcp_drop) do. */
         tcp_out_rst(c);
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
+        break;
+    case TCP_CLOSING:
+    case TCP_LAST_ACK:
+        /* RFC 9293: "delete the TCB ... and return", no reset. Linux
+         * tcp_disconnect resets when data is still unsent, FreeBSD
+         * tcp_drop always does (profile abort_rst_closing). */
+        if (rst_when_closing(c))
+            tcp_out_rst(c);
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
         break;
     case TCP_CLOSED:
         break;
-    default: /* SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT */
+    default: /* SYN-SENT, TIME-WAIT */
         tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
         break;
     }
@@ -363,8 +386,8 @@ int tcp_close(tcp_stack *s, tcp_sock_id id)
     } else if (sync && c->rcvq.len && s->profile.rst_on_close_with_unread) {
         /* RFC 9293 §3.6 (RFC 1122 §4.2.2.13): a full close with received
          * data pending SHOULD send RST "to show that data was lost". */
-        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, "close() with unread data");
         tcp_out_rst(c);
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, "close() with unread data");
     } else {
         tcp_ring_consume(&c->rcvq, c->rcvq.len);
         close_send_side(c, "close()");
