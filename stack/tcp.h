@@ -171,6 +171,8 @@ typedef struct tcp_profile {
 const tcp_profile *tcp_profile_find(const char *name);
 /* Names of the built-in profiles, NULL-terminated. */
 const char *const *tcp_profile_names(void);
+/* The system a built-in profile models, e.g. "FreeBSD 14.x, default sysctls". */
+const char *tcp_profile_system(const char *name);
 
 /* ---- Events ------------------------------------------------------------ */
 

@@ -106,10 +106,33 @@ void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg)
 
 /* ---- LISTEN (§3.10.7.2) ------------------------------------------------- */
 
+/* Whether a listener refuses a new SYN (profile backlog_model):
+ * RFC: SYN_RECEIVED + unaccepted children >= max(backlog, 1).
+ * Linux tcp_conn_request: the accept queue is full (sk_acceptq_is_full:
+ * unaccepted > backlog, so backlog + 1 fit); the SYN queue itself never
+ * refuses (syncookies take over, tcp_syncookies = 1).
+ * FreeBSD: more than 3 * backlog / 2 unaccepted connections (sonewconn). */
 static bool backlog_full(const tcp_conn *l)
 {
-    uint32_t limit = l->backlog ? l->backlog : 1;
-    return l->syn_n + l->acc_n >= limit;
+    switch (l->stack->profile.backlog_model) {
+    case TCP_BACKLOG_LINUX:
+        return l->acc_n > l->backlog;
+    case TCP_BACKLOG_BSD:
+        return l->syn_n + l->acc_n > 3 * (uint64_t)l->backlog / 2;
+    default:
+        return l->syn_n + l->acc_n >= (l->backlog ? l->backlog : 1);
+    }
+}
+
+/* Linux tcp_v4_syn_recv_sock: the third ACK finds the accept queue full
+ * (tcp_abort_on_overflow = 0): the ACK is dropped and the child stays in
+ * SYN_RECEIVED, its SYN,ACK timer running. */
+static bool accept_queue_full(const tcp_conn *c)
+{
+    if (c->stack->profile.backlog_model != TCP_BACKLOG_LINUX || !c->passive)
+        return false;
+    const tcp_conn *l = tcp_stack_find(c->stack, c->parent);
+    return l && l->acc_n > l->backlog;
 }
 
 static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
@@ -331,6 +354,13 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
 /* Second step (RFC 9293 with RFC 5961 §3.2). */
 static void on_rst(tcp_conn *c, const tcp_seg *seg)
 {
+    bool embryo = c->state == TCP_SYN_RECEIVED && c->passive;
+    if (embryo && c->stack->profile.syn_recv_rules == TCP_SYN_RECV_LINUX) {
+        /* Linux tcp_check_req: any in-window RST goes to embryonic_reset,
+         * which drops the request without a challenge ACK. */
+        tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        return;
+    }
     if (seg->seq != c->rcv_nxt) {
         /* In the window but not exactly RCV.NXT: challenge ACK. */
         drop(c, seg, "RST not at RCV.NXT");
@@ -360,6 +390,20 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
 static void on_syn(tcp_conn *c, const tcp_seg *seg)
 {
     if (c->state == TCP_SYN_RECEIVED && c->passive) {
+        switch (c->stack->profile.syn_recv_rules) {
+        case TCP_SYN_RECV_LINUX:
+            /* tcp_check_req: "if (flg & TCP_FLAG_SYN) goto embryonic_reset",
+             * which answers with a reset and drops the request. */
+            tcp_out_rst_reply(c->stack, c, seg);
+            break;
+        case TCP_SYN_RECV_BSD:
+            /* The syncache entry stays; the SYN,ACK is sent again. */
+            drop(c, seg, "SYN in SYN_RECEIVED");
+            tcp_out_syn(c, true);
+            return;
+        default: /* "return this connection to the LISTEN state and return" */
+            break;
+        }
         tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv SYN");
         return;
     }
@@ -491,6 +535,10 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
         tcp_out_rst_reply(c->stack, c, seg);
         return false;
     }
+    if (accept_queue_full(c)) {
+        drop(c, seg, "accept queue full");
+        return false;
+    }
     c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
     if (c->snd_wnd > c->max_snd_wnd)
         c->max_snd_wnd = c->snd_wnd;
@@ -551,9 +599,27 @@ static bool on_ack(tcp_conn *c, const tcp_seg *seg)
     return true;
 }
 
+/* Linux tcp_event_data_recv: the first data segment starts quickack mode,
+ * min(TCP_MAX_QUICKACKS, rcv_wnd / (2 * rcv_mss)) immediate ACKs (at least
+ * 2, tcp_incr_quickack); send_seg counts them down (tcp_dec_quickack_mode). */
+static void quickack_start(tcp_conn *c)
+{
+    if (c->quick_init)
+        return;
+    c->quick_init = true;
+    uint32_t n = tcp_rcv_wnd(c) / (2u * c->rcv_mss);
+    if (n < 2)
+        n = 2;
+    uint32_t max = c->stack->profile.quickack;
+    c->quick_left = (uint8_t)min32(min32(n, max), UINT8_MAX);
+}
+
 static void ack_policy(tcp_conn *c, bool immediate)
 {
     uint64_t delack = c->stack->profile.delack_ns;
+    quickack_start(c);
+    if (c->quick_left > 0)
+        immediate = true;
     /* RFC 9293 §3.8.6.3 / RFC 5681 §4.2: delay an ACK at most delack_ns,
      * but ACK at least every second full-sized segment, and at once for
      * out-of-order data or data that fills a hole. */

@@ -119,6 +119,8 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         g.ts_ecr = (flags & TCP_ACK) ? c->ts_recent : 0;
     }
     if (flags & TCP_ACK) {
+        if (c->quick_left > 0 && c->quick_init)
+            c->quick_left--;
         c->last_ack_sent = c->rcv_nxt;
         c->ack_now = false;
         tcp_timer_stop(c, TCP_TIMER_DELACK);

@@ -185,3 +185,14 @@ const char *const *tcp_profile_names(void)
     static const char *const names[] = {"rfc9293", "linux", "bsd", NULL};
     return names;
 }
+
+const char *tcp_profile_system(const char *name)
+{
+    if (name && !strcmp(name, "rfc9293"))
+        return "RFC 9293 with RFC 1122, 5961, 6298, 6528, 1337 (the standards, no kernel)";
+    if (name && !strcmp(name, "linux"))
+        return "Linux 6.6 and later, default sysctls (tcp_syn_linear_timeouts since 6.5)";
+    if (name && !strcmp(name, "bsd"))
+        return "FreeBSD 14.x, default sysctls";
+    return "?";
+}
