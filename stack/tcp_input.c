@@ -22,6 +22,7 @@ typedef struct tcp_rx {
     uint32_t len;
     const uint8_t *data;
     bool syn, fin;
+    bool old; /* a retransmission whose ACK is processed (allowance) */
 } tcp_rx;
 
 static uint32_t min32(uint32_t a, uint32_t b)
@@ -233,7 +234,7 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     c->ack_now = true;
     /* "If there are other controls or text in the segment, then continue
      * processing at the sixth step" — text and FIN, within our window. */
-    tcp_rx r = {seg, seg->seq + 1, seg->len, seg->payload, false, !!(seg->flags & TCP_FIN)};
+    tcp_rx r = {seg, seg->seq + 1, seg->len, seg->payload, false, !!(seg->flags & TCP_FIN), false};
     uint32_t wnd = tcp_rcv_wnd(c);
     if (r.len > wnd) {
         r.len = wnd;
@@ -293,11 +294,44 @@ static bool seg_acceptable(const tcp_conn *c, uint32_t seq, uint32_t seglen)
     return tcp_seq_in(seq, lo, hi) || tcp_seq_in(seq + seglen - 1, lo, hi);
 }
 
+/* Segments the acceptability test refuses but whose control part is still
+ * processed; the text is dropped and an ACK goes back. */
+static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (tcp_rcv_wnd(c) == 0 && r->seq == c->rcv_nxt) {
+        /* "If the RCV.WND is zero, no segments will be acceptable, but
+         * special allowance should be made to accept valid ACKs, URGs, and
+         * RSTs": keep the control part, answer with our window. Linux
+         * tcp_data_queue also takes a bare FIN at a zero window ("Some
+         * stacks are known to send bare FIN packets in a loop"). */
+        r->fin = r->fin && r->len == 0 && p->zero_window_fin;
+        r->len = 0;
+        c->ack_now = true;
+        return true;
+    }
+    if (p->old_segment_ack && !r->syn && tcp_seq_le(r->seq + seglen, c->rcv_nxt) &&
+        tcp_seq_ge(r->seq + seglen, c->last_ack_sent)) {
+        /* A retransmission ending at RCV.NXT (a FIN whose ACK was lost):
+         * its ACK field is processed and an ACK sent (Linux tcp_sequence
+         * accepts end_seq >= rcv_wup; FreeBSD "keep on processing for RST
+         * or ACK"); RFC 9293 Appendix A.2 notes the strict rule's cost. */
+        r->seq = c->rcv_nxt;
+        r->len = 0;
+        r->fin = false;
+        r->old = true;
+        c->ack_now = true;
+        return true;
+    }
+    return false;
+}
+
 /* First step. Returns false if the segment was answered and dropped. */
 static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
 {
     *r = (tcp_rx){
-        seg, seg->seq, seg->len, seg->payload, !!(seg->flags & TCP_SYN), !!(seg->flags & TCP_FIN)};
+        seg,  seg->seq, seg->len, seg->payload, !!(seg->flags & TCP_SYN), !!(seg->flags & TCP_FIN),
+        false};
     if (c->state == TCP_SYN_RECEIVED && r->syn && seg->seq == c->irs) {
         if (!(seg->flags & TCP_ACK) && c->passive) {
             /* The peer's SYN again: our SYN,ACK was lost (Linux and BSD
@@ -312,16 +346,8 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
         r->seq++;
     }
     uint32_t seglen = r->len + r->syn + r->fin;
-    bool ok = seg_acceptable(c, r->seq, seglen);
-    if (!ok && tcp_rcv_wnd(c) == 0 && r->seq == c->rcv_nxt) {
-        /* "If the RCV.WND is zero, no segments will be acceptable, but
-         * special allowance should be made to accept valid ACKs, URGs, and
-         * RSTs": keep the control part, answer with our window. */
-        ok = true;
-        r->len = 0;
-        r->fin = false;
-        c->ack_now = true;
-    }
+    bool allowed = false;
+    bool ok = seg_acceptable(c, r->seq, seglen) || (allowed = allowance(c, r, seglen));
     if (!ok) {
         /* "If an incoming segment is not acceptable, an acknowledgment
          * should be sent in reply (unless the RST bit is set ...)" */
@@ -330,7 +356,7 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
             tcp_out_oow_ack(c);
         return false;
     }
-    if (!r->syn) {
+    if (!r->syn && !allowed) {
         if (tcp_seq_lt(r->seq, c->rcv_nxt)) { /* already received: trim the front */
             uint32_t d = c->rcv_nxt - r->seq;
             assert(d <= r->len);
@@ -737,6 +763,8 @@ static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
         c->ts_recent = seg->ts_val; /* RFC 7323 §4.3 */
     if (!on_ack(c, seg))
         return;
+    if (r.old && c->state == TCP_TIME_WAIT)
+        c->ack_now = false; /* CLOSING -> TIME_WAIT consumes it (Linux, FreeBSD) */
     /* Sixth step (URG): the urgent pointer is not implemented (RFC 6093
      * advises against its use); urgent data is delivered in line. */
     on_text(c, &r);
@@ -815,6 +843,45 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
         tw_restart(c);
 }
 
+/* TIME-WAIT as FreeBSD's tcp_twcheck (profile tw_bsd_rules), in its order:
+ * RSTs dropped (RFC 1337); a SYN without ACK above RCV.NXT closes TIME-WAIT
+ * and is looked up again (a listener takes it; with none the CLOSED rules
+ * answer RST); a segment without ACK is dropped silently; a duplicate FIN
+ * restarts 2MSL; the segment is acknowledged "if it has data or is not a
+ * duplicate ACK" (thflags != TH_ACK || tlen != 0 || th_seq != rcv_nxt ||
+ * th_ack != snd_nxt). */
+static void in_time_wait_bsd(tcp_conn *c, const tcp_seg *seg)
+{
+    uint8_t fl = seg->flags;
+    if (fl & TCP_RST) {
+        drop(c, seg, "RST in TIME_WAIT (RFC 1337)");
+        return;
+    }
+    if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN && tcp_seq_gt(seg->seq, c->rcv_nxt)) {
+        tcp_conn *l = tcp_stack_listener(c->stack, c->lport);
+        uint32_t isn = c->snd_max + 65535u + 2u;
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv SYN (new connection)");
+        if (!l) {
+            tcp_input_no_conn(c->stack, seg);
+            return;
+        }
+        l->stats.segs_in++;
+        tcp_ev(l, TCP_EV_SEG_IN, 0, seg, NULL);
+        in_listen_syn(l, seg, true, isn ? isn : 1u);
+        return;
+    }
+    if (!(fl & TCP_ACK)) {
+        drop(c, seg, "no ACK");
+        return;
+    }
+    if ((fl & TCP_FIN) && seg->seq + seg->len + 1u == c->rcv_nxt)
+        tw_restart(c);
+    bool dup_ack = (fl & ~TCP_PSH) == TCP_ACK && seg->len == 0 && seg->seq == c->rcv_nxt &&
+                   seg->ack == c->snd_max;
+    if (!dup_ack)
+        tcp_out_oow_ack(c);
+}
+
 void tcp_input(tcp_conn *c, const tcp_seg *seg)
 {
     switch (c->state) {
@@ -828,7 +895,10 @@ void tcp_input(tcp_conn *c, const tcp_seg *seg)
         in_syn_sent(c, seg);
         break;
     case TCP_TIME_WAIT:
-        in_time_wait(c, seg);
+        if (c->stack->profile.tw_bsd_rules)
+            in_time_wait_bsd(c, seg);
+        else
+            in_time_wait(c, seg);
         break;
     default:
         in_synchronized(c, seg);

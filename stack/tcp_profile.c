@@ -61,6 +61,9 @@ static const tcp_profile PROFILES[] = {
         .mss_floor = 64,
         .syn_loss_cwnd_after = 1, /* RFC 5681 §3.1 */
         .abort_rst_closing = TCP_ABORT_RST_NEVER,
+        .old_segment_ack = false, /* §3.10.7.4 Table 6, strictly */
+        .zero_window_fin = false, /* §3.10.7.4: only ACK, URG, RST at RCV.WND = 0 */
+        .tw_bsd_rules = false,
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -113,6 +116,9 @@ static const tcp_profile PROFILES[] = {
         .mss_floor = 48,                           /* tcp_min_snd_mss = TCP_MIN_SND_MSS */
         .syn_loss_cwnd_after = 2,                  /* tcp_init_transfer: total_retrans > 1 */
         .abort_rst_closing = TCP_ABORT_RST_UNSENT, /* tcp_disconnect */
+        .old_segment_ack = true,                   /* tcp_sequence: end_seq >= rcv_wup */
+        .zero_window_fin = true,                   /* tcp_data_queue */
+        .tw_bsd_rules = false,
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -164,6 +170,9 @@ static const tcp_profile PROFILES[] = {
         .mss_floor = 216,                          /* TCP_MINMSS */
         .syn_loss_cwnd_after = 1,                  /* cc_conn_init: SYN lost, one segment */
         .abort_rst_closing = TCP_ABORT_RST_ALWAYS, /* tcp_drop */
+        .old_segment_ack = true,                   /* tcp_do_segment: todrop, TF_ACKNOW */
+        .zero_window_fin = false,
+        .tw_bsd_rules = true, /* tcp_twcheck */
     },
 };
 

@@ -18,7 +18,8 @@ local SIM_KEYS = { seed = true, profile = true, msl = true, time_wait = true,
   persist_min = true, persist_max = true, zero_window_probe_no_data = true,
   nagle_minshall = true, fin_timeout_idle = true, backlog_model = true,
   syn_recv_rules = true, abort_rst_closing = true, port_lo = true, port_hi = true,
-  mss_floor = true, syn_loss_cwnd_after = true }
+  mss_floor = true, syn_loss_cwnd_after = true, old_segment_ack = true,
+  zero_window_fin = true, time_wait_bsd_rules = true }
 
 -- pair.new(opts): opts mixes simulation options (seed, profile, msl, ...)
 -- and link options (delay, loss, ...); returns sim, a, b, link.

@@ -245,6 +245,9 @@ static const knob KNOBS[] = {
     KNOB("port_hi", K_U16, port_hi),
     KNOB("mss_floor", K_U16, mss_floor),
     KNOB("syn_loss_cwnd_after", K_U32, syn_loss_cwnd_after),
+    KNOB("old_segment_ack", K_BOOL, old_segment_ack),
+    KNOB("zero_window_fin", K_BOOL, zero_window_fin),
+    KNOB("time_wait_bsd_rules", K_BOOL, tw_bsd_rules),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
 
