@@ -165,9 +165,10 @@ typedef struct tcp_profile {
     uint16_t mss_floor;           /* smallest effective send MSS */
     uint32_t syn_loss_cwnd_after; /* SYN timeouts after which cwnd starts at 1 MSS */
     tcp_abort_rst abort_rst_closing;
-    bool old_segment_ack; /* a retransmission ending at RCV.NXT has its ACK processed */
-    bool zero_window_fin; /* a bare FIN at RCV.NXT is taken at a zero window */
-    bool tw_bsd_rules;    /* TIME_WAIT follows FreeBSD tcp_twcheck */
+    bool old_segment_ack;        /* a retransmission ending at RCV.NXT has its ACK processed */
+    bool zero_window_fin;        /* a bare FIN at RCV.NXT is taken at a zero window */
+    bool tw_bsd_rules;           /* TIME_WAIT follows FreeBSD tcp_twcheck */
+    bool close_embryonic_silent; /* close() in an active SYN_RECEIVED sends no FIN */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

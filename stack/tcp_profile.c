@@ -64,6 +64,7 @@ static const tcp_profile PROFILES[] = {
         .old_segment_ack = false, /* §3.10.7.4 Table 6, strictly */
         .zero_window_fin = false, /* §3.10.7.4: only ACK, URG, RST at RCV.WND = 0 */
         .tw_bsd_rules = false,
+        .close_embryonic_silent = false, /* §3.10.4: FIN, FIN-WAIT-1 */
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -119,6 +120,7 @@ static const tcp_profile PROFILES[] = {
         .old_segment_ack = true,                   /* tcp_sequence: end_seq >= rcv_wup */
         .zero_window_fin = true,                   /* tcp_data_queue */
         .tw_bsd_rules = false,
+        .close_embryonic_silent = false, /* §3.10.4: FIN, FIN-WAIT-1 */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -172,7 +174,8 @@ static const tcp_profile PROFILES[] = {
         .abort_rst_closing = TCP_ABORT_RST_ALWAYS, /* tcp_drop */
         .old_segment_ack = true,                   /* tcp_do_segment: todrop, TF_ACKNOW */
         .zero_window_fin = false,
-        .tw_bsd_rules = true, /* tcp_twcheck */
+        .tw_bsd_rules = true,           /* tcp_twcheck */
+        .close_embryonic_silent = true, /* tcp_disconnect */
     },
 };
 

@@ -388,6 +388,11 @@ int tcp_close(tcp_stack *s, tcp_sock_id id)
          * data pending SHOULD send RST "to show that data was lost". */
         tcp_out_rst(c);
         tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, "close() with unread data");
+    } else if (c->state == TCP_SYN_RECEIVED && !c->passive && s->profile.close_embryonic_silent) {
+        /* FreeBSD tcp_disconnect: "if (tp->t_state < TCPS_ESTABLISHED)
+         * tcp_close(tp)": a simultaneous open closed before ESTABLISHED
+         * ends without a FIN. */
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, "close()");
     } else {
         tcp_ring_consume(&c->rcvq, c->rcvq.len);
         close_send_side(c, "close()");

@@ -19,7 +19,7 @@ local SIM_KEYS = { seed = true, profile = true, msl = true, time_wait = true,
   nagle_minshall = true, fin_timeout_idle = true, backlog_model = true,
   syn_recv_rules = true, abort_rst_closing = true, port_lo = true, port_hi = true,
   mss_floor = true, syn_loss_cwnd_after = true, old_segment_ack = true,
-  zero_window_fin = true, time_wait_bsd_rules = true }
+  zero_window_fin = true, time_wait_bsd_rules = true, close_embryonic_silent = true }
 
 -- pair.new(opts): opts mixes simulation options (seed, profile, msl, ...)
 -- and link options (delay, loss, ...); returns sim, a, b, link.

@@ -248,6 +248,7 @@ static const knob KNOBS[] = {
     KNOB("old_segment_ack", K_BOOL, old_segment_ack),
     KNOB("zero_window_fin", K_BOOL, zero_window_fin),
     KNOB("time_wait_bsd_rules", K_BOOL, tw_bsd_rules),
+    KNOB("close_embryonic_silent", K_BOOL, close_embryonic_silent),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
 

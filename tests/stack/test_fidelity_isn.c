@@ -82,6 +82,32 @@ static void time_wait_reuse_same_for_every_seed(void **state)
     }
 }
 
+/* Linux tcp_timewait_state_process: "u32 isn = tcptw->tw_snd_nxt + 65535 +
+ * 2; if (isn == 0) isn++;": a reopened connection never gets ISN 0. The
+ * server's ISS is chosen so that its old SND.NXT (ISS + SYN + FIN) + 65537
+ * wraps to 0. */
+static void time_wait_reopen_isn_never_zero(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    tcp_sock_id l = h_listen(h, H_B, 80, 8);
+    assert_int_equal(tcp_setopt(h_stack(h, H_B), l, TCP_OPT_ISN, 0xfffefffdu), TCP_OK);
+    tcp_sock_id c = open_from(h, 40000);
+    h_settle(h);
+    tcp_sock_id s = h_accept(h, H_B, l);
+    assert_int_equal(tcp_close(h_stack(h, H_B), s), TCP_OK);
+    h_settle(h);
+    assert_int_equal(tcp_close(h_stack(h, H_A), c), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_B, s, TCP_TIME_WAIT);
+    h_sent_skip(h, H_B);
+    h_advance(h, H_S(1));
+    open_from(h, 40000);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_SYN | TCP_ACK, 1, H_ANY, 0);
+    h_free(h);
+}
+
 /* Linux net.ipv4.ip_local_port_range default "32768 60999". */
 static void ephemeral_range_linux(void **state)
 {
@@ -185,10 +211,10 @@ static void oow_acks_unlimited_rfc9293(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(isn_is_clock_plus_tuple_hash), T(time_wait_reuse_same_for_every_seed),
-        T(ephemeral_range_linux),        T(ephemeral_ports_exhausted),
-        T(explicit_bind_conflicts),      T(oow_acks_rate_limited_linux),
-        T(oow_acks_unlimited_rfc9293),
+        T(isn_is_clock_plus_tuple_hash),    T(time_wait_reuse_same_for_every_seed),
+        T(time_wait_reopen_isn_never_zero), T(ephemeral_range_linux),
+        T(ephemeral_ports_exhausted),       T(explicit_bind_conflicts),
+        T(oow_acks_rate_limited_linux),     T(oow_acks_unlimited_rfc9293),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

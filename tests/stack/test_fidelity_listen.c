@@ -155,6 +155,50 @@ static void rfc9293_delayed_ack_at_start(void **state)
     assert_int_equal(h_sent(h, H_B, h_sent_count(h, H_B) - 1)->sent_ns, t0 + H_MS(200));
 }
 
+/* Simultaneous open: A and B connect to each other; both SYNs arrive, both
+ * sides are in SYN_RECEIVED with their SYN,ACKs on the wire. */
+static tcp_sock_id simultaneous_syn_received(harness *h)
+{
+    tcp_sock_id a, b;
+    tcp_stack *sa = h_stack(h, H_A), *sb = h_stack(h, H_B);
+    assert_int_equal(tcp_socket(sa, &a), TCP_OK);
+    assert_int_equal(tcp_bind(sa, a, 5000), TCP_OK);
+    assert_int_equal(tcp_socket(sb, &b), TCP_OK);
+    assert_int_equal(tcp_bind(sb, b, 6000), TCP_OK);
+    assert_int_equal(tcp_connect(sa, a, h_addr(h, H_B), 6000), TCP_OK);
+    assert_int_equal(tcp_connect(sb, b, h_addr(h, H_A), 5000), TCP_OK);
+    h_deliver(h);
+    h_deliver(h);
+    h_expect_state(h, H_A, a, TCP_SYN_RECEIVED);
+    h_sent_skip(h, H_A);
+    return a;
+}
+
+/* FreeBSD tcp_disconnect: "if (tp->t_state < TCPS_ESTABLISHED)
+ * tp = tcp_close(tp)": close() in SYN_RECEIVED ends without a FIN. */
+static void bsd_close_in_syn_received_is_silent(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("bsd"));
+    tcp_sock_id a = simultaneous_syn_received(h);
+    assert_int_equal(tcp_close(h_stack(h, H_A), a), TCP_OK);
+    h_expect_none_sent(h, H_A);
+    h_expect_conns(h, H_A, 0);
+    h_free(h);
+}
+
+/* RFC 9293 §3.10.4 CLOSE in SYN-RECEIVED: "If no SENDs have been issued and
+ * there is no pending data to send, then form a FIN segment and send it,
+ * and enter FIN-WAIT-1 state". */
+static void rfc9293_close_in_syn_received_sends_fin(void **state)
+{
+    harness *h = *state;
+    tcp_sock_id a = simultaneous_syn_received(h);
+    assert_int_equal(tcp_close(h_stack(h, H_A), a), TCP_OK);
+    h_expect_sent(h, H_A, TCP_FIN | TCP_ACK, H_ANY, H_ANY, 0);
+    h_expect_state(h, H_A, a, TCP_FIN_WAIT_1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -167,6 +211,8 @@ int main(void)
         T(linux_syn_recv_new_syn_answered_with_rst),
         T(linux_quickack_at_start),
         T(rfc9293_delayed_ack_at_start),
+        T(bsd_close_in_syn_received_is_silent),
+        T(rfc9293_close_in_syn_received_sends_fin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -241,6 +241,51 @@ static void zero_window_probe_bsd_min_5s(void **state)
     finish(h);
 }
 
+/* A in LAST_ACK with data still queued behind its FIN (the peer's window
+ * is closed). */
+static h_pair last_ack_with_unsent_data(harness *h)
+{
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    assert_int_equal(tcp_shutdown(h_stack(h, H_B), p.server), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_A, p.client, TCP_CLOSE_WAIT);
+    tcp_seg zw = h_template(h, H_A, p.client);
+    zw.wnd = 0;
+    h_inject(h, H_A, &zw);
+    send_n(h, H_A, p.client, 100);
+    assert_int_equal(tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_LINGER_ZERO, 1), TCP_OK);
+    h_sent_skip(h, H_A);
+    return p;
+}
+
+/* Linux tcp_disconnect: "else if (tp->snd_nxt != tp->write_seq &&
+ * (1 << old_state) & (TCPF_CLOSING | TCPF_LAST_ACK)) tcp_send_active_reset":
+ * an abortive close in LAST_ACK with unsent data sends RST,ACK. */
+static void linux_abort_in_last_ack_with_unsent_data_resets(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = last_ack_with_unsent_data(h);
+    assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_state(h, H_A, p.client, TCP_LAST_ACK);
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_sent(h, H_A, TCP_RST | TCP_ACK, H_ANY, H_ANY, 0);
+    finish(h);
+}
+
+/* RFC 9293 §3.10.5 ABORT in LAST-ACK: "respond with ok and delete the TCB,
+ * enter CLOSED state, and return" — no reset. */
+static void rfc9293_abort_in_last_ack_is_silent(void **state)
+{
+    harness *h = *state;
+    h_pair p = last_ack_with_unsent_data(h);
+    assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_state(h, H_A, p.client, TCP_LAST_ACK);
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_none_sent(h, H_A);
+    h_expect_conns(h, H_A, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -257,6 +302,8 @@ int main(void)
         T(data_after_close_rst_answers_segment),
         T(zero_window_probe_linux),
         T(zero_window_probe_bsd_min_5s),
+        T(linux_abort_in_last_ack_with_unsent_data_resets),
+        T(rfc9293_abort_in_last_ack_is_silent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
