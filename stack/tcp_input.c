@@ -326,7 +326,12 @@ static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
     return false;
 }
 
-/* First step. Returns false if the segment was answered and dropped. */
+/* §3.10.7.4 first step, "check sequence number": "Segments are processed
+ * in sequence. ... If a segment's contents straddle the boundary between
+ * old and new, only the new parts are processed." Table 6 decides
+ * acceptability; "If an incoming segment is not acceptable, an
+ * acknowledgment should be sent in reply (unless the RST bit is set ...)".
+ * Returns false if the segment was answered and dropped. */
 static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
 {
     *r = (tcp_rx){
@@ -377,7 +382,10 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
     return true;
 }
 
-/* Second step (RFC 9293 with RFC 5961 §3.2). */
+/* §3.10.7.4 second step, "check the RST bit", with RFC 5961 §3.2: "If the
+ * RST bit is set and the sequence number exactly matches the next expected
+ * sequence value, the TCP endpoint MUST reset the connection"; otherwise
+ * (in the window) a challenge ACK. */
 static void on_rst(tcp_conn *c, const tcp_seg *seg)
 {
     bool embryo = c->state == TCP_SYN_RECEIVED && c->passive;
@@ -412,7 +420,10 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
     }
 }
 
-/* Fourth step (RFC 9293 with RFC 5961 §4.2). */
+/* §3.10.7.4 fourth step, "check the SYN bit": in SYN-RECEIVED of a passive
+ * OPEN "return this connection to the LISTEN state and return"; in the
+ * synchronized states (RFC 5961 §4.2) "the TCP endpoint MUST send a
+ * 'challenge ACK' to the remote peer". */
 static void on_syn(tcp_conn *c, const tcp_seg *seg)
 {
     if (c->state == TCP_SYN_RECEIVED && c->passive) {
@@ -550,7 +561,9 @@ static void update_window(tcp_conn *c, const tcp_seg *seg)
     }
 }
 
-/* SYN-RECEIVED part of the fifth step. Returns false to stop. */
+/* §3.10.7.4 fifth step in SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT,
+ * then enter ESTABLISHED state and continue processing". Returns false to
+ * stop. */
 static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
 {
     /* "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state ...
@@ -575,7 +588,12 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
     return true;
 }
 
-/* Fifth step. Returns false if processing stops here. */
+/* §3.10.7.4 fifth step, "check the ACK field": "If SND.UNA < SEG.ACK =<
+ * SND.NXT, then set SND.UNA <- SEG.ACK ... If the ACK is a duplicate
+ * (SEG.ACK =< SND.UNA), it can be ignored. If the ACK acks something not
+ * yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the segment, and
+ * return." Then the state's own rule (FIN-WAIT-1, CLOSING, LAST-ACK).
+ * Returns false if the segment was dropped. */
 static bool on_ack(tcp_conn *c, const tcp_seg *seg)
 {
     if (c->state == TCP_SYN_RECEIVED && !ack_syn_received(c, seg))
@@ -711,7 +729,10 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
     store_text(c, r);
 }
 
-/* Eighth step: the peer's FIN, once every octet before it has arrived. */
+/* §3.10.7.4 eighth step, "check the FIN bit": "If the FIN bit is set,
+ * signal the user 'connection closing' ..., advance RCV.NXT over the FIN,
+ * and send an acknowledgment for the FIN" — once every octet before it has
+ * arrived (the FIN is processed in sequence). */
 static void on_fin(tcp_conn *c, const tcp_rx *r)
 {
     if (c->state == TCP_CLOSED || !c->fin_pending || c->fin_rcvd || c->peer_fin_seq != c->rcv_nxt)
@@ -740,6 +761,8 @@ static void on_fin(tcp_conn *c, const tcp_rx *r)
     }
 }
 
+/* §3.10.7.4 "Otherwise" (SYN-RECEIVED through TIME-WAIT but TIME-WAIT, which
+ * in_time_wait handles): the eight steps in the RFC's order. */
 static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
 {
     tcp_rx r;
