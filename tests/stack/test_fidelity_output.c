@@ -286,6 +286,52 @@ static void rfc9293_abort_in_last_ack_is_silent(void **state)
     h_expect_conns(h, H_A, 0);
 }
 
+/* RFC 6582 §3.2 step 2: after a recovery, three duplicate ACKs that do not
+ * cover more than `recover` (left over from the old window) start no
+ * second fast retransmit. */
+static void no_second_fast_retransmit_below_recover(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    send_n(h, H_A, p.client, 10); /* B's first ACK brings its scaled window */
+    h_settle(h);
+    h_drop_sent(h, H_A, H_ANY, 1); /* the first data segment is lost */
+    send_n(h, H_A, p.client, 4 * 1448);
+    h_deliver_all(h); /* segments 2-4 reach B: three duplicate ACKs back */
+    h_deliver_all(h); /* the dupacks reach A: fast retransmit */
+    h_settle(h);      /* the retransmission is ACKed: recovery ends */
+    assert_int_equal(tcp_sock_stats(h_stack(h, H_A), p.client)->retransmits, 1);
+    uint16_t wnd = h_last_sent(h, H_B)->wnd;
+    send_n(h, H_A, p.client, 1448); /* new data in flight */
+    h_sent_skip(h, H_A);
+    tcp_seg dup = h_template(h, H_A, p.client);
+    dup.ack = h_last_sent(h, H_A)->seq; /* SND.UNA, which is recover */
+    dup.wnd = wnd;
+    uint64_t before = tcp_sock_stats(h_stack(h, H_A), p.client)->dup_acks_in;
+    for (int i = 0; i < 3; i++)
+        h_inject(h, H_A, &dup);
+    assert_int_equal(tcp_sock_stats(h_stack(h, H_A), p.client)->dup_acks_in, before + 3);
+    h_expect_none_sent(h, H_A);
+    assert_int_equal(tcp_sock_stats(h_stack(h, H_A), p.client)->retransmits, 1);
+    finish(h);
+}
+
+/* Linux tcp_min_snd_mss (TCP_MIN_SND_MSS = 48): a peer MSS that leaves
+ * less (40 - 12 for timestamps) is raised to 48. */
+static void mss_floor_linux(void **state)
+{
+    (void)state;
+    tcp_profile pr = *tcp_profile_find("linux");
+    pr.mss = 40;
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    assert_int_equal(tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_NODELAY, 1), TCP_OK);
+    send_n(h, H_A, p.client, 100);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 48);
+    h_free(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -304,6 +350,8 @@ int main(void)
         T(zero_window_probe_bsd_min_5s),
         T(linux_abort_in_last_ack_with_unsent_data_resets),
         T(rfc9293_abort_in_last_ack_is_silent),
+        T(no_second_fast_retransmit_below_recover),
+        T(mss_floor_linux),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
