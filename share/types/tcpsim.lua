@@ -74,6 +74,30 @@ function tcpsim.duration(d) end
 ---@field rst_on_keepalive_timeout? boolean RST when keepalive gives up
 ---@field tw_restart_on_ack? boolean any ACK-bearing segment restarts TIME_WAIT
 ---@field rfc1337? boolean ignore RSTs in TIME_WAIT
+---@field rst_has_ack? boolean active RSTs are RST,ACK with ack = RCV.NXT
+---@field orphan_retries? integer retransmissions after close() before giving up
+---@field syn_linear_timeouts? integer first N SYN retransmissions one initial RTO apart
+---@field syn_timeout? tcpsim.Duration connection-establishment limit (0: none)
+---@field quickack? integer immediate ACKs at connection start
+---@field challenge_ack_limit? integer out-of-window/challenge ACKs per window (0: no limit)
+---@field challenge_ack_window? tcpsim.Duration the rate limit's window
+---@field rto_slop? tcpsim.Duration added to every RTO (FreeBSD tcp_rexmit_slop)
+---@field persist_min? tcpsim.Duration lower bound of the persist interval (0: RTO-based)
+---@field persist_max? tcpsim.Duration upper bound of the persist interval
+---@field zero_window_probe_no_data? boolean probes carry no data, SEQ = SND.UNA - 1
+---@field nagle_minshall? boolean Minshall's Nagle variant
+---@field fin_timeout_idle? boolean FIN_WAIT_2 timeout counts idle time, rechecked every keepalive interval
+---@field backlog_model? "rfc"|"linux"|"bsd" how a full backlog is handled
+---@field syn_recv_rules? "rfc"|"linux"|"bsd" RST and SYN arriving in SYN_RECEIVED
+---@field abort_rst_closing? "never"|"unsent"|"always" RST on abort in CLOSING/LAST_ACK
+---@field port_lo? integer lowest ephemeral port
+---@field port_hi? integer highest ephemeral port
+---@field mss_floor? integer the send MSS never goes below this
+---@field syn_loss_cwnd_after? integer SYN timeouts after which the initial window is one segment
+---@field old_segment_ack? boolean an old (retransmitted) segment's ACK field is still processed
+---@field zero_window_fin? boolean a bare FIN is accepted at a zero window
+---@field time_wait_bsd_rules? boolean FreeBSD tcp_twcheck rules in TIME_WAIT
+---@field close_embryonic_silent? boolean close() in an active SYN_RECEIVED sends nothing
 
 ---@class tcpsim.SimOptions: tcpsim.Knobs
 ---@field seed? integer default 1

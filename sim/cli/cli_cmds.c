@@ -132,76 +132,11 @@ int cli_add_lib_paths(lsim_config *cfg, const char *argv0)
 
 /* ---- tcpsim profiles ---- */
 
-static void print_duration(const char *name, uint64_t ns, const char *zero)
-{
-    char buf[32];
-    sim_duration_format(ns, buf, sizeof buf);
-    printf("  %-26s %s\n", name, ns || !zero ? buf : zero);
-}
-
-/* One knob's value; false when this table does not know the knob (the
- * caller prints that, and a test fails on it). */
-static bool print_knob(const tcp_profile *p, const char *k)
-{
-    const struct {
-        const char *name;
-        size_t off;
-        const char *zero; /* meaning of 0 */
-    } durations[] = {
-        {"msl", offsetof(tcp_profile, msl_ns), NULL},
-        {"time_wait", offsetof(tcp_profile, time_wait_ns), "0 (2*MSL)"},
-        {"fin_timeout", offsetof(tcp_profile, fin_wait_2_timeout_ns), "0 (none)"},
-        {"rto_initial", offsetof(tcp_profile, rto_initial_ns), NULL},
-        {"rto_min", offsetof(tcp_profile, rto_min_ns), NULL},
-        {"rto_max", offsetof(tcp_profile, rto_max_ns), NULL},
-        {"delack", offsetof(tcp_profile, delack_ns), "0 (ACK at once)"},
-        {"keepalive_idle", offsetof(tcp_profile, keepalive_idle_ns), NULL},
-        {"keepalive_interval", offsetof(tcp_profile, keepalive_intvl_ns), NULL},
-    };
-    for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++)
-        if (strcmp(k, durations[i].name) == 0) {
-            print_duration(k, *(const uint64_t *)((const char *)p + durations[i].off),
-                           durations[i].zero);
-            return true;
-        }
-    const struct {
-        const char *name;
-        long long v;
-    } ints[] = {
-        {"syn_retries", p->syn_retries},
-        {"synack_retries", p->synack_retries},
-        {"retries", p->data_retries},
-        {"keepalive_probes", p->keepalive_probes},
-        {"sndbuf", p->sndbuf},
-        {"rcvbuf", p->rcvbuf},
-        {"mss", p->mss},
-    };
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-        if (strcmp(k, ints[i].name) == 0) {
-            printf("  %-26s %lld\n", k, ints[i].v);
-            return true;
-        }
-    const struct {
-        const char *name;
-        bool v;
-    } bools[] = {
-        {"rst_on_close_with_unread", p->rst_on_close_with_unread},
-        {"rst_on_keepalive_timeout", p->rst_on_keepalive_timeout},
-        {"tw_restart_on_ack", p->tw_restart_on_ack},
-        {"rfc1337", p->tw_rst == TCP_TW_RST_IGNORE},
-    };
-    for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)
-        if (strcmp(k, bools[i].name) == 0) {
-            printf("  %-26s %s\n", k, bools[i].v ? "true" : "false");
-            return true;
-        }
-    return false;
-}
-
 /* What a profile fixes and no knob changes. */
 static void print_fixed(const tcp_profile *p)
 {
     printf("  fixed (no knob):\n");
+    printf("    %-24s %s\n", "models", tcp_profile_system(p->name));
     printf("    %-24s %s\n", "syn_in_time_wait",
            p->tw_syn == TCP_TW_SYN_CHALLENGE ? "challenge ACK (RFC 5961 §4)"
                                              : "reopens when above RCV.NXT (RFC 1122)");
@@ -222,23 +157,27 @@ static int profiles_verbose(void)
 {
     const char *const *names = tcp_profile_names();
     const char *const *knobs = lsim_profile_knobs();
-    int unknown = 0;
     for (int i = 0; names[i]; i++) {
         const tcp_profile *p = tcp_profile_find(names[i]);
         printf("%s%s\n", i ? "\n" : "", p->name);
-        for (int k = 0; knobs[k]; k++)
-            if (!print_knob(p, knobs[k])) {
-                printf("  %-26s (value unknown to tcpsim profiles)\n", knobs[k]);
-                unknown = 1;
-            }
+        for (size_t k = 0; knobs[k]; k++) {
+            char v[32];
+            lsim_profile_knob_format(p, k, v, sizeof v);
+            printf("  %-26s %s\n", knobs[k], v);
+        }
         print_fixed(p);
     }
-    return unknown ? 2 : 0;
+    printf("\nEach knob can be set in tcpsim.new{...} or sim:host{...}; docs/stack.md gives the\n"
+           "kernel source and constant behind each value.\n");
+    return 0;
 }
 
 static int profiles_short(void)
 {
     const char *const *names = tcp_profile_names();
+    for (int i = 0; names[i]; i++)
+        printf("%-8s models %s\n", names[i], tcp_profile_system(names[i]));
+    printf("\n");
     for (int i = 0; names[i]; i++) {
         const tcp_profile *p = tcp_profile_find(names[i]);
         char msl[32], tw[32], fin[32], rmin[32];
