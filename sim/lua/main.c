@@ -13,6 +13,8 @@
 
 #include "cli.h"
 #include "lsim.h"
+#include "rlog_html.h"
+#include "rlog_why.h"
 
 static const char RUN_HELP[] =
     "usage: tcpsim run FILE.lua [options]\n"
@@ -30,6 +32,8 @@ static const char RUN_HELP[] =
     "  --pcapng FILE         pcapng with each state change as a packet comment\n"
     "  --svg FILE            the ladder diagram as SVG\n"
     "  --state-diagram FILE  the RFC 9293 state diagram (Graphviz DOT), path taken highlighted\n"
+    "  --html FILE           a page to step through the run: ladder, state diagrams, rules\n"
+    "  --why                 the RFC rule behind each state change (text trace, ladder)\n"
     "  --quiet               print only failures and errors\n"
     "  -I DIR                also look for require()d modules in DIR\n"
     "  --unsafe              give the scenario io, os and C modules (no sandbox)\n"
@@ -60,6 +64,8 @@ typedef struct run_opts {
     bool ladder, quiet;
     int width;
     const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot;
+    bool why;
+    const char *html;
 } run_opts;
 
 /* Prints "tcpsim: MSG 'ARG'" and the hint; returns the exit status 2. */
@@ -184,6 +190,10 @@ static int parse_run(int argc, char **argv, run_opts *o)
             slot = &o->svg;
         } else if (strcmp(a, "--state-diagram") == 0) {
             slot = &o->dot;
+        } else if (strcmp(a, "--html") == 0) {
+            slot = &o->html;
+        } else if (strcmp(a, "--why") == 0) {
+            o->why = true;
         } else if (a[0] == '-') {
             return usage_error("unknown option", a);
         } else if (!o->cfg.file) {
@@ -237,12 +247,35 @@ static void print_endpoint(const lsim *s, const lsim_sock *k)
     printf("\n");
 }
 
+/* The stepper page, told the scenario, seed and each host's profile. */
+static int write_html(const char *path, const run_opts *o, const lsim *s)
+{
+    const tcp_profile *profiles[RLOG_HTML_MAX_HOSTS];
+    uint32_t n = s->nhosts < RLOG_HTML_MAX_HOSTS ? s->nhosts : RLOG_HTML_MAX_HOSTS;
+    for (uint32_t i = 0; i < n; i++)
+        profiles[i] = &s->hosts[i]->profile; /* host i is the run log's host id i */
+    rlog_html_opts h = {o->cfg.file, s->profile.name, s->seed, profiles, n};
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "tcpsim: cannot write html %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = rlog_write_html(s->log, f, &h);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "tcpsim: error writing html %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
 static int write_outputs(const run_opts *o, lsim *s)
 {
     const rlog *log = s->log;
     int bad = 0;
     if (o->trace) {
-        writer_fn fn = strcmp(o->trace, "json") == 0 ? rlog_write_json : rlog_write_text;
+        writer_fn fn = strcmp(o->trace, "json") == 0 ? rlog_write_json
+                       : o->why                      ? rlog_write_text_why
+                                                     : rlog_write_text;
         if (o->trace_out)
             bad |= write_file(o->trace_out, log, fn, "trace");
         else
@@ -258,6 +291,10 @@ static int write_outputs(const run_opts *o, lsim *s)
         bad |= write_file(o->dot, log, rlog_write_dot, "state diagram");
     if (o->ladder)
         bad |= rlog_write_ladder(log, stdout, o->width);
+    if (o->ladder && o->why)
+        bad |= rlog_write_why_list(log, stdout);
+    if (o->html)
+        bad |= write_html(o->html, o, s);
     return bad ? -1 : 0;
 }
 
@@ -304,7 +341,7 @@ static int cmd_run(int argc, char **argv)
     lsim *sims[8];
     uint32_t nsims = lsim_runtime_sims(L, sims, 8);
     lsim *s = nsims ? sims[0] : NULL;
-    if (nsims > 1 && (o.trace || o.pcap || o.pcapng || o.svg || o.dot || o.ladder))
+    if (nsims > 1 && (o.trace || o.pcap || o.pcapng || o.svg || o.dot || o.ladder || o.html))
         fprintf(stderr, "tcpsim: note: the scenario made %u simulations; outputs show the first\n",
                 nsims);
     if (s && write_outputs(&o, s) != 0)
