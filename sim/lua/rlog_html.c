@@ -301,3 +301,32 @@ int rlog_write_html(const rlog *log, FILE *out, const rlog_html_opts *opts)
     fputs("</script>\n</body>\n</html>\n", out);
     return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }
+
+int rlog_write_html_index(FILE *out, const rlog_html_link *links, size_t n)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++)
+        failed += !links[i].passed;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+          "style-src 'unsafe-inline'\">\n<title>tcpsim test</title>\n<style>\n"
+          "body{font:15px/1.5 system-ui,sans-serif;margin:24px;color:#1d2330}"
+          "li{margin:2px 0}.fail{color:#c0392b;font-weight:600}.pass{color:#2a7f62}\n"
+          "</style>\n</head>\n<body>\n<h1>tcpsim test</h1>\n",
+          out);
+    fprintf(
+        out,
+        "<p>%zu scenarios, %zu passed, %zu failed. Each page steps through one run.</p>\n<ul>\n", n,
+        n - failed, failed);
+    for (size_t i = 0; i < n; i++) {
+        fputs("<li><span class=\"", out);
+        fputs(links[i].passed ? "pass\">PASS" : "fail\">FAIL", out);
+        fputs("</span> <a href=\"", out);
+        put_text(out, links[i].href);
+        fputs("\">", out);
+        put_text(out, links[i].title);
+        fputs("</a></li>\n", out);
+    }
+    fputs("</ul>\n</body>\n</html>\n", out);
+    return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}

@@ -34,4 +34,14 @@ typedef struct rlog_html_opts {
 /* Writes the page. Returns 0, or -1 on a write error. */
 int rlog_write_html(const rlog *log, FILE *out, const rlog_html_opts *opts);
 
+/* One line of the index page `tcpsim test --html DIR` writes. */
+typedef struct rlog_html_link {
+    const char *title; /* the scenario, as run */
+    const char *href;  /* its page, relative to the index */
+    bool passed;
+} rlog_html_link;
+
+/* The index: a self-contained page listing the pages, with pass/fail. */
+int rlog_write_html_index(FILE *out, const rlog_html_link *links, size_t n);
+
 #endif

@@ -5,7 +5,8 @@
 // shows the trace's rule and because and the diagram highlights that edge.
 // Also: keyboard and buttons, the URL fragment surviving a reload, relative
 // and absolute sequence numbers, and that the page requested nothing but
-// itself. Screenshots are kept in the artifacts folder.
+// itself; and that `tcpsim test --html DIR` writes an index whose every link
+// opens a working page. Screenshots are kept in the artifacts folder.
 //
 // usage: node stepper.test.mjs TCPSIM ARTIFACT_DIR
 // Needs /usr/bin/chromium and playwright-core (scripts/setup.sh installs
@@ -200,6 +201,31 @@ async function screenshots(run, page) {
   await page.keyboard.press('s');
 }
 
+/* `tcpsim test --html DIR`: an index linking one working page per scenario. */
+async function testIndex(context) {
+  const dir = path.join(artifacts, 'test-html');
+  fs.rmSync(dir, { recursive: true, force: true });
+  const folder = path.join(root, 'scenarios/handshake');
+  const count = fs.readdirSync(folder).filter((f) => f.endsWith('.lua')).length;
+  try {
+    execFileSync(tcpsim, ['test', folder, '--quiet', '--html', dir], { stdio: 'pipe' });
+  } catch (e) {
+    fail(`tcpsim test --html exited ${e.status}: ${e.stdout}`);
+  }
+  const page = await context.newPage();
+  page.on('pageerror', (e) => fail(`index page: script error: ${e.message}`));
+  await page.goto(pathToFileURL(path.join(dir, 'index.html')).href);
+  const links = await page.evaluate(() => [...document.querySelectorAll('a')].map((a) => a.href));
+  check(links.length === count, `index links ${links.length} pages, folder has ${count} scenarios`);
+  for (const href of links) {
+    await page.goto(href);
+    const steps = await page.evaluate(() => (window.tcpsim ? window.tcpsim.steps : -1));
+    check(steps > 0, `${href}: page did not load a run (${steps})`);
+  }
+  await page.screenshot({ path: path.join(artifacts, 'test-html-last.png') });
+  await page.close();
+}
+
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcpsim-chromium-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: CHROMIUM,
@@ -236,6 +262,7 @@ try {
     await screenshots(run, page);
     await page.close();
   }
+  await testIndex(context);
 } finally {
   await context.close();
   fs.rmSync(userDataDir, { recursive: true, force: true });
