@@ -93,6 +93,25 @@
     else if (e.kind === 'hold') p.marks.push('held');
     else if (e.kind === 'corrupt') p.marks.push('corrupt');
   });
+  /* TIME_WAIT restarts (RFC 9293 \u00a73.10.7.4, TIME-WAIT: a retransmitted FIN
+   * is acknowledged and restarts the 2 MSL timeout): a FIN delivered to an
+   * endpoint in TIME_WAIT that repeats the FIN it already received. */
+  var restartAt = {}, restartsOf = {};
+  EPS.forEach(function (ep, k) {
+    var t = ep.trans, finEnd = null;
+    for (var j = 0; j < t.length; j++) {
+      var st = E[t[j]];
+      if (st.to !== 'TIME_WAIT') continue;
+      var end = j + 1 < t.length ? t[j + 1] : N;
+      for (var i = 0; i < end; i++) {
+        var e = E[i];
+        if (e.kind !== 'deliver' || e.d !== ep.h || !e.seg || e.seg.dport !== ep.lport || e.seg.flags.indexOf('FIN') < 0) continue;
+        var fe = (e.seg.seq + e.seg.len) % 4294967296;
+        if (i <= t[j]) { finEnd = fe; continue; }
+        if (fe === finEnd) { restartAt[i] = k; (restartsOf[k] = restartsOf[k] || []).push(i); }
+      }
+    }
+  });
   function relSeq(e, field) {
     var s = e.seg;
     if (!s) return 0;
@@ -237,7 +256,8 @@
       var from = -1, what = e.timer;
       if (e.timer === 'TIME_WAIT' || e.timer === 'FIN_WAIT_2') {
         for (var j = i - 1; j >= 0; j--)
-          if (E[j].kind === 'state' && E[j].h === e.h && E[j].sock === e.sock && E[j].to === e.timer) { from = j; break; }
+          if ((E[j].kind === 'state' && E[j].h === e.h && E[j].sock === e.sock && E[j].to === e.timer) ||
+              (e.timer === 'TIME_WAIT' && restartAt[j] === k)) { from = j; break; }
         what = e.timer === 'TIME_WAIT' ? '2MSL (TIME_WAIT)' : 'FIN_WAIT_2 timeout';
       } else if (k !== undefined) {
         for (var m = i - 1; m >= 0; m--)
@@ -257,7 +277,8 @@
     });
   }
 
-  function eventText(e) {
+  function eventText(e, i) {
+    if (restartAt[i] !== undefined) return 'TIME_WAIT restarted: 2*MSL from now';
     if (e.kind === 'user') return e.call + '()';
     if (e.kind === 'timer') return 'timer ' + e.timer;
     if (e.kind === 'error') return 'error ' + e.error;
@@ -267,11 +288,12 @@
 
   function drawEvents(svg) {
     E.forEach(function (e, i) {
-      var t = eventText(e);
+      var t = eventText(e, i);
       if (t) {
-        var sd = side(e.h), x = laneX(e.h) - sd * 8;
-        track(svg.appendChild(el('text', {'class': 'ev' + (e.kind === 'error' || e.kind === 'reject' ? ' err' : ''),
-          x: x, y: Y[i] + 4, 'text-anchor': sd < 0 ? 'start' : 'end'}, t)), i);
+        var hh = e.h !== undefined ? e.h : e.d, sd = side(hh), x = laneX(hh) - sd * 8, out = restartAt[i] !== undefined;
+        if (out) x = laneX(hh) + sd * (14 + 9 * hostEps[hh].length);
+        track(svg.appendChild(el('text', {'class': out ? 'brlabel' : 'ev' + (e.kind === 'error' || e.kind === 'reject' ? ' err' : ''),
+          x: x, y: Y[i] + 4, 'text-anchor': (sd < 0) !== out ? 'start' : 'end'}, t)), i);
       } else if (e.kind === 'note' || e.kind === 'link') {
         var txt = e.kind === 'note' ? '\u2014 ' + e.text : '\u2014 link ' + hname(e.s) + '>' + hname(e.d) + (e.up ? ' up' : ' down');
         track(svg.appendChild(el('text', {'class': 'note', x: LANE0 + 10, y: Y[i] + 4}, txt)), i);
@@ -364,7 +386,7 @@
         if (to === 'CLOSED2' && !ed.std) bend = POS[ed.a][0] < 190 ? 50 : -30;
         var pth = edgePath(ed.a, to, bend);
         ed.path = svg.appendChild(el('path', {'class': 'edge', d: pth.d, 'marker-end': 'url(#hg' + k + ')'}));
-        ed.label = svg.appendChild(el('text', {'class': 'elabel', x: pth.lx, y: pth.ly - 2, 'text-anchor': 'middle'}, ''));
+        ed.label = el('text', {'class': 'elabel', x: pth.lx, y: pth.ly - 2, 'text-anchor': 'middle'}, '');
         ed.path.dataset.edge = key;
       });
       STATES.concat(['CLOSED2']).forEach(function (s) {
@@ -375,6 +397,7 @@
         svg.appendChild(g);
         d.nodes[s] = g;
       });
+      Object.keys(edges).forEach(function (key) { svg.appendChild(edges[key].label); });
       div.appendChild(svg);
       box.appendChild(div);
       DIAG.push(d);
@@ -444,7 +467,10 @@
       case 'send': return hname(e.s) + ' sent packet ' + e.pkt + ' to ' + hname(e.d) + ': ' + label(e) +
         (p && p.rtx ? ' \u2014 retransmission #' + p.rtx + ' of this segment' : '') +
         (p && p.how === 'drop' ? ' (it will be lost: ' + p.reason + ')' : '');
-      case 'deliver': return hname(e.d) + ' received packet ' + e.pkt + ' from ' + hname(e.s) + ': ' + label(e);
+      case 'deliver': return hname(e.d) + ' received packet ' + e.pkt + ' from ' + hname(e.s) + ': ' + label(e) +
+        (restartAt[i] !== undefined ? '. ' + EPS[restartAt[i]].name + ' is in TIME_WAIT and this repeats the FIN it already ' +
+          'acknowledged: our last ACK was lost. It acknowledges the FIN again and restarts the 2*MSL timer ' +
+          '(RFC 9293 \u00a73.10.7.4, TIME-WAIT STATE): TIME_WAIT restarted, 2*MSL from now.' : '');
       case 'drop': return 'The network dropped packet ' + e.pkt + ' on its way ' + hname(e.s) + '>' + hname(e.d) + ' (' + e.reason + ')';
       case 'dup': return 'The link made packet ' + e.pkt + ', a copy of packet ' + e.origin;
       case 'delay': return 'The link delayed packet ' + e.pkt + ' by ' + ms(e.delay_ns) + ' ms more';
