@@ -11,6 +11,7 @@
  * element, whatever a scenario logged.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rlog_html.h"
@@ -202,23 +203,29 @@ static void put_entry(FILE *out, const rlog *log, size_t i, const rlog_html_opts
  * when the log learned them, in order of first appearance. */
 static void put_sockets(FILE *out, const rlog *log)
 {
-    size_t n = 0;
+    uint64_t *seen = NULL; /* host << 32 | sock of those written; O(changes x endpoints) */
+    size_t n = 0, cap = 0;
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
-        if (e->kind != RLOG_STATE || e->sock == 0)
+        uint64_t key = (uint64_t)e->host << 32 | e->sock;
+        bool dup = false;
+        for (size_t k = 0; k < n && !dup; k++)
+            dup = seen[k] == key;
+        if (e->kind != RLOG_STATE || e->sock == 0 || dup)
             continue;
-        bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++) {
-            const rlog_entry *f = rlog_at(log, k);
-            seen = f->kind == RLOG_STATE && f->host == e->host && f->sock == e->sock;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            seen = realloc(seen, cap * sizeof *seen);
+            if (!seen)
+                abort(); /* as the run log does: no partial page */
         }
-        if (seen)
-            continue;
+        seen[n] = key;
         uint16_t lport = 0, rport = 0;
         rlog_sock_ports(log, e->host, e->sock, &lport, &rport);
         fprintf(out, "%s{\"h\":%" PRIu32 ",\"sock\":%" PRIu32 ",\"lport\":%u,\"rport\":%u}",
                 n++ ? "," : "", e->host, e->sock, (unsigned)lport, (unsigned)rport);
     }
+    free(seen);
 }
 
 static void put_hosts(FILE *out, const rlog *log, const rlog_html_opts *o)

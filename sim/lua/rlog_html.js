@@ -147,7 +147,7 @@
   }
 
   /* ---- ladder layout ------------------------------------------------------- */
-  var LANE0 = 150, LANEGAP = Math.max(300, Math.min(420, 900 / Math.max(1, H.length - 1)));
+  var LANE0 = 150, LANEGAP = Math.max(220, Math.min(420, 560 / Math.max(1, H.length - 1)));
   var TOP = 56, ROW = 17, IDLE_NS = 2e9;
   function laneX(h) { return LANE0 + h * LANEGAP; }
   var Y = [], gaps = [];

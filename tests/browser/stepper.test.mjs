@@ -201,6 +201,26 @@ async function screenshots(run, page) {
   await page.keyboard.press('s');
 }
 
+/* Names and notes with markup stay text; three hosts all get a lane. */
+async function hostileText(context) {
+  const run = generate('tests/browser/hostile_text.lua');
+  const { page } = await openRun(context, run);
+  const got = await page.evaluate(() => ({
+    pwned: window.pwned,
+    lanes: [...document.querySelectorAll('.lanename')].map((t) => t.textContent),
+    note: [...document.querySelectorAll('.note')].map((t) => t.textContent).join(' '),
+    title: document.title,
+  }));
+  check(got.pwned === undefined, 'a note ran as script');
+  check(JSON.stringify(got.lanes) === JSON.stringify(['A</script>', 'B&<b>x</b>', 'C']),
+    'host names not shown as written: ' + JSON.stringify(got.lanes));
+  check(got.note.includes('</script><script>window.pwned = 1</script> \u20ac \ufffd'),
+    'note not shown as written: ' + got.note);
+  check(got.title.endsWith('hostile_text.lua - tcpsim'), 'title: ' + got.title);
+  await page.screenshot({ path: path.join(artifacts, 'hostile_text.png') });
+  await page.close();
+}
+
 /* `tcpsim test --html DIR`: an index linking one working page per scenario. */
 async function testIndex(context) {
   const dir = path.join(artifacts, 'test-html');
@@ -262,6 +282,7 @@ try {
     await screenshots(run, page);
     await page.close();
   }
+  await hostileText(context);
   await testIndex(context);
 } finally {
   await context.close();
