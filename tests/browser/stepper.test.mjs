@@ -198,7 +198,15 @@ async function screenshots(run, page) {
   }
   await page.keyboard.press('s');
   await page.screenshot({ path: path.join(artifacts, `${run.name}-slide.png`) });
+  check(await page.evaluate(() => document.body.classList.contains('slide') &&
+    getComputedStyle(document.getElementById('ladder-pane')).display === 'none'), `${run.name}: slide mode`);
   await page.keyboard.press('s');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#b-svg')]);
+  const svgPath = path.join(artifacts, `${run.name}-step${run.trace.length - 1}.svg`);
+  await download.saveAs(svgPath);
+  const svg = fs.readFileSync(svgPath, 'utf8');
+  check(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>') && svg.includes('<style>'),
+    `${run.name}: the SVG button saved no standalone SVG`);
 }
 
 /* Names and notes with markup stay text; three hosts all get a lane. */
