@@ -98,7 +98,7 @@ static const why_row ROWS[] = {
      "3.10.8, TIME-WAIT timeout",
      "2*MSL passed since the peer's FIN was acknowledged: old segments of this connection have "
      "died out, so the TCB is deleted"},
-    {S(FIN_WAIT_2), S(CLOSED), TIMR, 0, NULL, "none in RFC 9293: the profile's FIN_WAIT_2 timeout",
+    {S(FIN_WAIT_2), S(CLOSED), TIMR, 0, NULL, "none in RFC 9293 (the profile's FIN_WAIT_2 timeout)",
      "RFC 9293 lets FIN-WAIT-2 last for ever; the profile gives a closed (orphaned) connection a "
      "time limit, as Linux and BSD do"},
     {ANY, S(CLOSED), TIMR, 0, "keepalive",
@@ -184,7 +184,11 @@ static bool row_matches(const why_row *r, const rlog_entry *e)
     if ((r->from != ANY && r->from != (int)e->from) || r->to != (int)e->to ||
         r->cause != (int)e->cause)
         return false;
-    if (r->flag && !(e->seg_ok && (e->seg.flags & r->flag)))
+    /* The flag of the causing segment; when the log kept no segment, the
+     * stack's note names it ("rcv RST"). */
+    if (r->flag && e->seg_ok && !(e->seg.flags & r->flag))
+        return false;
+    if (r->flag && !e->seg_ok && !strstr(e->note, r->flag == TCP_RST ? "RST" : "SYN"))
         return false;
     return !r->note || strncmp(e->note, r->note, strlen(r->note)) == 0;
 }
@@ -196,6 +200,16 @@ rlog_why rlog_why_of(const rlog_entry *e)
             if (row_matches(&ROWS[i], e))
                 return (rlog_why){ROWS[i].rule, ROWS[i].because};
     return (rlog_why){"none", "no rule in the table names this transition"};
+}
+
+size_t rlog_why_short(const rlog_entry *e, char *buf, size_t len)
+{
+    const char *r = rlog_why_of(e).rule;
+    if (strncmp(r, "RFC 9293 ", 9) == 0)
+        r += 9;
+    const char *paren = strstr(r, " (");
+    int n = snprintf(buf, len, "%.*s", paren ? (int)(paren - r) : (int)strlen(r), r);
+    return n < 0 ? 0 : (size_t)n;
 }
 
 /* ---- profile differences ------------------------------------------------- */

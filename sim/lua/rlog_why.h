@@ -25,6 +25,11 @@ typedef struct rlog_why {
     const char *because;
 } rlog_why;
 
+/* The rule in short, for labels: "§3.10.7.4, eighth step" (no "RFC 9293 ",
+ * nothing from the first " (" on); other documents keep their name
+ * ("RFC 1122 §4.2.2.13"). Always NUL-terminates; returns the length wanted. */
+size_t rlog_why_short(const rlog_entry *e, char *buf, size_t len);
+
 /* The rule behind a STATE entry. An entry the table does not know (or one
  * that is not a state change) gets rule "none" and a because that says so. */
 rlog_why rlog_why_of(const rlog_entry *e);

@@ -287,6 +287,27 @@ static void why_list_numbers_each_change_within_80_columns(void **state)
     rlog_free(log);
 }
 
+static void state_diagram_labels_taken_edges_with_their_rule(void **state)
+{
+    (void)state;
+    rlog *log = fx_new();
+    fx_close(log);
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    assert_non_null(f);
+    assert_int_equal(rlog_write_dot(log, f), 0);
+    fclose(f);
+    /* RFC 9293 section 3.10.7.4: a FIN in ESTABLISHED is handled by the eighth
+     * step, the ACK of our FIN in FIN-WAIT-1 by the fifth. */
+    assert_non_null(strstr(buf, "rcv FIN / snd ACK [\xc2\xa7"
+                                "3.10.7.4, eighth step]"));
+    assert_non_null(strstr(buf, "rcv ACK of FIN / x [\xc2\xa7"
+                                "3.10.7.4, fifth step]"));
+    free(buf);
+    rlog_free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +315,7 @@ int main(void)
         cmocka_unit_test(an_unknown_transition_says_so),
         cmocka_unit_test(profile_differences_are_named),
         cmocka_unit_test(why_list_numbers_each_change_within_80_columns),
+        cmocka_unit_test(state_diagram_labels_taken_edges_with_their_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
