@@ -201,6 +201,10 @@ async function screenshots(run, page) {
   check(await page.evaluate(() => document.body.classList.contains('slide') &&
     getComputedStyle(document.getElementById('ladder-pane')).display === 'none'), `${run.name}: slide mode`);
   await page.keyboard.press('s');
+  await page.emulateMedia({ media: 'print' });
+  check(await page.evaluate(() => getComputedStyle(document.getElementById('controls')).display === 'none'),
+    `${run.name}: printing shows the controls`);
+  await page.emulateMedia({ media: 'screen' });
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#b-svg')]);
   const svgPath = path.join(artifacts, `${run.name}-step${run.trace.length - 1}.svg`);
   await download.saveAs(svgPath);
