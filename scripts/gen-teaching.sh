@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates the diagrams in docs/: the ladders embedded in docs/teaching.md
-# (docs/teaching/*.txt) and one page per scenario (docs/cases/*.md: what the
-# scenario teaches, from its header comment, and its ladder diagram).
+# and docs/zh/teaching.md (docs/teaching/*.txt) and one page per scenario
+# (docs/cases/*.md: what the scenario teaches, from its header comment, and
+# its ladder diagram).
 # Usage: scripts/gen-teaching.sh [BUILD_DIR [DOCS_DIR]]   (defaults: build, docs)
 # Each scenario runs with its own fixed seed, so the output is the same on
 # every run; the script fails if a scenario fails. The test suite runs it into

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "rlog_html.h"
 
 typedef struct task {
     const char *file;
@@ -44,6 +45,7 @@ typedef struct test_opts {
     uint64_t seed_lo, seed_hi;
     long shard_i, shard_n;
     const char *junit;
+    const char *html_dir;
     char **files;
     size_t nfiles, capfiles;
 } test_opts;
@@ -147,10 +149,21 @@ static int bad(const char *msg, const char *arg)
     return 2;
 }
 
-static const char *const TEST_OPTIONS[] = {
-    "--jobs", "--seeds",   "--shard",  "--junit",      "--tap",      "--quiet",
-    "-I",     "--profile", "--unsafe", "--max-events", "--max-time", "--max-instructions",
-    "--help", NULL};
+static const char *const TEST_OPTIONS[] = {"--jobs",
+                                           "--seeds",
+                                           "--shard",
+                                           "--junit",
+                                           "--tap",
+                                           "--quiet",
+                                           "--html",
+                                           "-I",
+                                           "--profile",
+                                           "--unsafe",
+                                           "--max-events",
+                                           "--max-time",
+                                           "--max-instructions",
+                                           "--help",
+                                           NULL};
 
 static int parse_test(int argc, char **argv, test_opts *o)
 {
@@ -191,6 +204,11 @@ static int parse_test(int argc, char **argv, test_opts *o)
                 return bad("--junit needs a file name", "");
             o->junit = v;
             i++;
+        } else if (strcmp(a, "--html") == 0) {
+            if (!v)
+                return bad("--html needs a folder", "");
+            o->html_dir = v;
+            i++;
         } else if (strcmp(a, "--tap") == 0) {
             o->tap = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
@@ -207,6 +225,24 @@ static int parse_test(int argc, char **argv, test_opts *o)
         return 2;
     qsort(o->files, o->nfiles, sizeof *o->files, cmp_path);
     return 0;
+}
+
+/* The page of a run: DIR/teardown_lost_final_ack.html (the path below
+ * scenarios/, slashes made underscores), -seedN added when seeded; the
+ * file name alone when dir is NULL. */
+static void html_page(const task *t, const char *dir, char *buf, size_t len)
+{
+    const char *f = strncmp(t->file, "scenarios/", 10) == 0 ? t->file + 10 : t->file;
+    char name[4096], seed[32] = "";
+    snprintf(name, sizeof name, "%s", f);
+    for (char *c = name; *c; c++)
+        if (*c == '/')
+            *c = '_';
+    if (ends_with(name, ".lua"))
+        name[strlen(name) - 4] = '\0';
+    if (t->seeded)
+        snprintf(seed, sizeof seed, "-seed%llu", (unsigned long long)t->seed);
+    snprintf(buf, len, "%s%s%s%s.html", dir ? dir : "", dir ? "/" : "", name, seed);
 }
 
 static double now_s(void)
@@ -243,7 +279,7 @@ static void start(task *t, const test_opts *o, const char *self)
         dup2(fileno(t->err), 2);
         const char *args[80];
         int n = 0;
-        char seed[32];
+        char seed[32], html[4200];
         args[n++] = self;
         args[n++] = "run";
         args[n++] = t->file;
@@ -255,6 +291,11 @@ static void start(task *t, const test_opts *o, const char *self)
         }
         for (int i = 0; i < o->npass; i++)
             args[n++] = o->pass[i];
+        if (o->html_dir) {
+            html_page(t, o->html_dir, html, sizeof html);
+            args[n++] = "--html";
+            args[n++] = html;
+        }
         args[n] = NULL;
         execv(self, (char *const *)args);
         perror("tcpsim test: exec");
@@ -585,6 +626,29 @@ static void free_files(test_opts *o)
     free(o->files);
 }
 
+static int write_html_index(const char *dir, const task *tasks, size_t n)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    FILE *f = fopen(path, "w");
+    rlog_html_link *links = calloc(n ? n : 1, sizeof *links);
+    char(*hrefs)[4200] = calloc(n ? n : 1, sizeof *hrefs);
+    if (!links || !hrefs)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        html_page(&tasks[i], NULL, hrefs[i], sizeof hrefs[i]);
+        links[i] = (rlog_html_link){tasks[i].file, hrefs[i], passed(&tasks[i])};
+    }
+    int rc = f ? rlog_write_html_index(f, links, n) : -1;
+    if (!f || fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "tcpsim test: cannot write %s\n", path);
+        rc = -1;
+    }
+    free(links);
+    free(hrefs);
+    return rc;
+}
+
 int cli_test(int argc, char **argv)
 {
     test_opts o;
@@ -600,11 +664,17 @@ int cli_test(int argc, char **argv)
         snprintf(self, sizeof self, "%s", argv[0]);
     else
         self[len] = 0;
+    if (o.html_dir && mkdir(o.html_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "tcpsim test: cannot make %s: %s\n", o.html_dir, strerror(errno));
+        return 2;
+    }
     size_t n;
     task *tasks = make_tasks(&o, &n);
     double t0 = now_s();
     size_t failed = run_all(tasks, n, &o, self);
     if (o.junit && write_junit(o.junit, tasks, n, &o, now_s() - t0) != 0)
+        rc = 2;
+    if (o.html_dir && write_html_index(o.html_dir, tasks, n) != 0)
         rc = 2;
     printf("%s%zu passed, %zu failed\n", o.tap ? "# " : "", n - failed, failed);
     for (size_t i = 0; i < n; i++) {

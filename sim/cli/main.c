@@ -22,6 +22,8 @@
 #include "cli.h"
 #include "lsim.h"
 #include "render.h"
+#include "rlog_html.h"
+#include "rlog_why.h"
 
 #define MAX_SIMS 256
 
@@ -32,14 +34,21 @@ typedef struct run_opts {
     int width;
     uint32_t sim; /* 1-based; 0: every simulation */
     const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot;
+    bool why;         /* the RFC rule behind each state change (text trace, ladder) */
+    const char *html; /* the stepper page */
 } run_opts;
 
-static const char *const RUN_OPTIONS[] = {
-    "--seed",   "--profile",       "--ladder",   "--width",
-    "--trace",  "--trace-out",     "--pcap",     "--pcapng",
-    "--svg",    "--state-diagram", "--quiet",    "-I",
-    "--unsafe", "--max-events",    "--max-time", "--max-instructions",
-    "--sim",    "--watch",         "--help",     NULL};
+static const char *const RUN_OPTIONS[] = {"--seed",     "--profile",
+                                          "--ladder",   "--width",
+                                          "--trace",    "--trace-out",
+                                          "--pcap",     "--pcapng",
+                                          "--svg",      "--state-diagram",
+                                          "--quiet",    "-I",
+                                          "--unsafe",   "--max-events",
+                                          "--max-time", "--max-instructions",
+                                          "--sim",      "--watch",
+                                          "--html",     "--why",
+                                          "--help",     NULL};
 
 int cli_parse_u64(const char *text, uint64_t *out)
 {
@@ -134,6 +143,8 @@ static const char **file_slot(run_opts *o, const char *a)
         return &o->svg;
     if (strcmp(a, "--state-diagram") == 0)
         return &o->dot;
+    if (strcmp(a, "--html") == 0)
+        return &o->html;
     return NULL;
 }
 
@@ -192,6 +203,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
             o->ladder = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             o->quiet = true;
+        } else if (strcmp(a, "--why") == 0) {
+            o->why = true;
         } else if (strcmp(a, "--watch") == 0) {
             o->watch = true;
         } else if (a[0] == '-' && a[1]) {
@@ -249,6 +262,31 @@ static int write_named(const char *path, uint32_t k, uint32_t n, const rlog *log
     return write_file(name, log, fn, what);
 }
 
+/* The stepper page, told the scenario, seed and each host's profile. */
+static int write_html(const char *path, const run_opts *o, const lsim *s, uint32_t k, uint32_t n)
+{
+    const tcp_profile *profiles[RLOG_HTML_MAX_HOSTS];
+    uint32_t nh = net_host_count(s->net);
+    if (nh > RLOG_HTML_MAX_HOSTS)
+        nh = RLOG_HTML_MAX_HOSTS;
+    for (uint32_t i = 0; i < nh; i++)
+        profiles[i] = net_host_profile(s->net, i); /* host i is the run log's host id i */
+    rlog_html_opts h = {o->cfg.file, s->profile.name, s->seed, profiles, nh};
+    char name[4096];
+    sim_path(path, k, n, name, sizeof name);
+    FILE *f = fopen(name, "wb");
+    if (!f) {
+        fprintf(stderr, "tcpsim: cannot write html %s: %s\n", name, strerror(errno));
+        return -1;
+    }
+    int rc = rlog_write_html(s->log, f, &h);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "tcpsim: error writing html %s\n", name);
+        return -1;
+    }
+    return 0;
+}
+
 /* The outputs of simulation k of n (1-based). With several, text on
  * standard output is headed "== simulation K of N ==" (not JSON: a JSON
  * stream stays one record per line). */
@@ -261,7 +299,9 @@ static int write_outputs(const run_opts *o, const lsim *s, uint32_t k, uint32_t 
     if (header)
         printf("== simulation %u of %u ==\n", k, n);
     if (o->trace) {
-        writer_fn fn = strcmp(o->trace, "json") == 0 ? rlog_write_json : rlog_write_text;
+        writer_fn fn = strcmp(o->trace, "json") == 0 ? rlog_write_json
+                       : o->why                      ? rlog_write_text_why
+                                                     : rlog_write_text;
         if (o->trace_out)
             bad |= write_named(o->trace_out, k, n, log, fn, "trace");
         else
@@ -277,6 +317,10 @@ static int write_outputs(const run_opts *o, const lsim *s, uint32_t k, uint32_t 
         bad |= write_named(o->dot, k, n, log, rlog_write_dot, "state diagram");
     if (o->ladder)
         bad |= rlog_write_ladder(log, stdout, o->width);
+    if (o->ladder && o->why)
+        bad |= rlog_write_why_list(log, stdout);
+    if (o->html)
+        bad |= write_html(o->html, o, s, k, n);
     return bad ? -1 : 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "render.h"
 #include "render_int.h"
+#include "rlog_why.h"
 
 /* More clusters than this would not be read by anyone; the rest are named
  * in a comment. */
@@ -58,6 +59,7 @@ typedef struct taken {
     tcp_state from, to;
     char steps[64];
     char note[64];
+    char rule[64]; /* rlog_why_short of its first taking */
     uint64_t first_ns;
 } taken;
 
@@ -104,6 +106,7 @@ static void add_step(endpoint *ep, const rlog_entry *e, unsigned step)
         t->to = e->to;
         t->first_ns = e->time_ns;
         snprintf(t->note, sizeof t->note, "%s", e->note);
+        rlog_why_short(e, t->rule, sizeof t->rule);
     }
     size_t n = strlen(t->steps);
     if (n + 12 < sizeof t->steps)
@@ -157,9 +160,13 @@ static void write_nodes(FILE *out, size_t k, const endpoint *ep)
 static void write_taken(FILE *out, size_t k, const taken *t)
 {
     const std_edge *se = std_find(t->from, t->to);
-    char label[200], ms[32];
+    char label[260], ms[32];
     rlog_format_ms(t->first_ns, ms, sizeof ms);
-    snprintf(label, sizeof label, "%s: %s", t->steps, se ? se->label : t->note[0] ? t->note : "?");
+    snprintf(label, sizeof label, "%s: %s [%s]", t->steps,
+             se           ? se->label
+             : t->note[0] ? t->note
+                          : "?",
+             t->rule);
     fprintf(out, "    e%zu_%s -> e%zu_%s [label=", k, tcp_state_name(t->from), k,
             tcp_state_name(t->to));
     dot_str(out, label);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "rlog_why.h"
 
 /* ---- shared helpers -------------------------------------------------------- */
 
@@ -157,7 +158,7 @@ static void text_packet(const rlog *log, const rlog_entry *e, FILE *out)
     }
 }
 
-static void text_conn(const rlog *log, const rlog_entry *e, FILE *out)
+static void text_conn(const rlog *log, const rlog_entry *e, FILE *out, bool why)
 {
     fprintf(out, " %s", rlog_host_name(log, e->host));
     if (e->sock != 0 || e->kind != RLOG_REJECT)
@@ -170,6 +171,13 @@ static void text_conn(const rlog *log, const rlog_entry *e, FILE *out)
             fputs(" note=", out);
             put_quoted(out, e->note);
         }
+        if (why) {
+            rlog_why w = rlog_why_of(e);
+            fputs(" rule=", out);
+            put_quoted(out, w.rule);
+            fputs(" because=", out);
+            put_quoted(out, w.because);
+        }
     } else if (e->kind == RLOG_REJECT) {
         fputc(' ', out);
         put_quoted(out, e->text);
@@ -178,7 +186,7 @@ static void text_conn(const rlog *log, const rlog_entry *e, FILE *out)
     }
 }
 
-static void text_entry(const rlog *log, const rlog_entry *e, FILE *out)
+static void text_entry(const rlog *log, const rlog_entry *e, FILE *out, bool why)
 {
     char t[32];
     rlog_format_time(e->time_ns, t, sizeof t);
@@ -194,16 +202,26 @@ static void text_entry(const rlog *log, const rlog_entry *e, FILE *out)
     } else if (is_packet_kind(e->kind)) {
         text_packet(log, e, out);
     } else {
-        text_conn(log, e, out);
+        text_conn(log, e, out, why);
     }
     fputc('\n', out);
 }
 
-int rlog_write_text(const rlog *log, FILE *out)
+static int write_text(const rlog *log, FILE *out, bool why)
 {
     for (size_t i = 0; i < rlog_count(log); i++)
-        text_entry(log, rlog_at(log, i), out);
+        text_entry(log, rlog_at(log, i), out, why);
     return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}
+
+int rlog_write_text(const rlog *log, FILE *out)
+{
+    return write_text(log, out, false);
+}
+
+int rlog_write_text_why(const rlog *log, FILE *out)
+{
+    return write_text(log, out, true);
 }
 
 /* ---- JSON lines -------------------------------------------------------------- */
@@ -311,6 +329,9 @@ static void json_conn(const rlog *log, size_t i, FILE *out)
         size_t c = rlog_state_cause(log, i);
         if (c != RLOG_NONE)
             fprintf(out, ",\"cause_pkt\":%" PRIu32, rlog_at(log, c)->packet_id);
+        rlog_why w = rlog_why_of(e);
+        json_key_str(out, "rule", w.rule);
+        json_key_str(out, "because", w.because);
     } else if (e->kind == RLOG_REJECT) {
         json_key_str(out, "note", e->text);
     } else {

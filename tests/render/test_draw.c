@@ -470,11 +470,15 @@ static void dot_numbers_the_transitions_taken(void **state)
         strstr(dot, "e1_TIME_WAIT [label=\"TIME_WAIT\", style=\"rounded,filled,bold\""));
     /* Taken edges, numbered across the run, labelled as the RFC figure. */
     assert_non_null(strstr(dot, "e1_SYN_SENT -> e1_ESTABLISHED [label=\"4: rcv SYN,ACK / snd "
-                                "ACK\", tooltip=\"first at 100.000 ms\", color=\"#d62728\""));
+                                "ACK [\xc2\xa7"
+                                "3.10.7.3, SYN-SENT, fourth check]\", tooltip=\"first at "
+                                "100.000 ms\", color=\"#d62728\""));
     assert_non_null(strstr(dot, "e2_LISTEN -> e2_SYN_RECEIVED [label=\"3: rcv SYN / snd "
-                                "SYN,ACK\""));
+                                "SYN,ACK [\xc2\xa7"
+                                "3.10.7.2, LISTEN, third check]\""));
     assert_non_null(strstr(dot, "e1_TIME_WAIT -> e1_CLOSED [label=\"12: Timeout=2MSL / delete "
-                                "TCB\""));
+                                "TCB [\xc2\xa7"
+                                "3.10.8, TIME-WAIT timeout]\""));
     /* An edge not taken stays grey, unnumbered. */
     assert_non_null(strstr(dot, "e1_FIN_WAIT_1 -> e1_CLOSING [label=\"rcv FIN / snd ACK\"];"));
     free(dot);
@@ -490,8 +494,10 @@ static void dot_draws_transitions_outside_the_figure_dashed(void **state)
     fx_state(log, 1, FX_B, 2, TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_CAUSE_SEGMENT, NULL, "ack");
     fx_state(log, 2, FX_B, 2, TCP_FIN_WAIT_2, TCP_CLOSED, TCP_CAUSE_TIMER, NULL, "\"idle\"");
     char *dot = render(log, OUT_DOT, 0);
-    assert_non_null(strstr(dot, "e0_ESTABLISHED -> e0_CLOSED [label=\"1: rcv RST\", tooltip="));
-    assert_non_null(strstr(dot, "e1_FIN_WAIT_2 -> e1_CLOSED [label=\"4: \\\"idle\\\"\""));
+    assert_non_null(strstr(dot, "e0_ESTABLISHED -> e0_CLOSED [label=\"1: rcv RST [\xc2\xa7"
+                                "3.10.7.4, second step]\", tooltip="));
+    assert_non_null(strstr(dot, "e1_FIN_WAIT_2 -> e1_CLOSED [label=\"4: \\\"idle\\\" [none in RFC "
+                                "9293]\""));
     assert_non_null(strstr(dot, "penwidth=2.5, style=\"bold,dashed\"];"));
     free(dot);
     rlog_free(log);
