@@ -12,6 +12,7 @@ check() { # folder, forbidden-include regex, message
 }
 check sim/core 'tcp[_a-z]*\.h|rlog[_a-z]*\.h|lua|lauxlib|lualib' "sim/core must not include stack, output or Lua headers"
 check stack 'sim_[a-z]*\.h|rlog[_a-z]*\.h|lua|lauxlib|lualib' "stack/ must not include core, output or Lua headers"
+check sim/pkt 'lua|lauxlib|lualib|rlog[_a-z]*\.h' "sim/pkt must not include Lua or output headers"
 check bench 'lua|lauxlib|lualib' "bench/ must not include Lua"
 for f in sim/lua/rlog*.c sim/lua/rlog*.h; do
   [ -e "$f" ] || continue
