@@ -50,7 +50,8 @@ typedef struct pkt_parser {
     const char *file; /* NULL: messages carry no location */
     const char *src, *end, *cur;
     uint32_t line;
-    pkt_tok tok; /* current token */
+    pkt_tok tok;        /* current token */
+    uint32_t prev_line; /* where the token before it started */
     bool has_la;
     pkt_tok la; /* one token of lookahead */
     pkt_status status;

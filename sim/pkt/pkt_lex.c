@@ -200,6 +200,7 @@ static int lex(pkt_parser *p, pkt_tok *t)
 
 int pkt_advance(pkt_parser *p)
 {
+    p->prev_line = p->tok.line;
     if (p->has_la) {
         p->tok = p->la;
         p->has_la = false;
@@ -276,8 +277,9 @@ int pkt_fail(pkt_parser *p, uint32_t line, const char *fmt, ...)
 int pkt_expected(pkt_parser *p, const char *what)
 {
     char got[64];
-    return pkt_fail(p, p->tok.line, "expected %s, got %s", what,
-                    pkt_tok_show(&p->tok, got, sizeof got));
+    /* Running out of input is reported where the statement was. */
+    uint32_t line = p->tok.kind == PKT_T_EOF && p->prev_line ? p->prev_line : p->tok.line;
+    return pkt_fail(p, line, "expected %s, got %s", what, pkt_tok_show(&p->tok, got, sizeof got));
 }
 
 int pkt_unsupported(pkt_parser *p, uint32_t line, const char *what)

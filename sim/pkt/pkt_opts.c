@@ -129,7 +129,8 @@ static int parse_one(pkt_parser *p, pkt_opts *o)
                            "TS val N ecr N)");
 }
 
-int pkt_parse_opts(pkt_parser *p, bool outbound, pkt_opts *out)
+/* The list itself: "..." or options separated by ','. */
+static int parse_list(pkt_parser *p, bool outbound, pkt_opts *out)
 {
     uint32_t line = p->tok.line;
     memset(out, 0, sizeof *out);
@@ -139,21 +140,26 @@ int pkt_parse_opts(pkt_parser *p, bool outbound, pkt_opts *out)
                             "<...> for TCP options can only be used with outbound "
                             "segments");
         out->any = true;
+        return pkt_advance(p);
+    }
+    for (;;) {
+        if (parse_one(p, out))
+            return -1;
+        if (!pkt_tok_char(&p->tok, ','))
+            break;
         if (pkt_advance(p))
             return -1;
-    } else {
-        for (;;) {
-            if (parse_one(p, out))
-                return -1;
-            if (!pkt_tok_char(&p->tok, ','))
-                break;
-            if (pkt_advance(p))
-                return -1;
-        }
-        if (out->len % 4)
-            return pkt_fail(
-                p, line, "TCP options take %u bytes, not a multiple of 4 (pad with nop)", out->len);
     }
+    if (out->len % 4)
+        return pkt_fail(p, line, "TCP options take %u bytes, not a multiple of 4 (pad with nop)",
+                        out->len);
+    return 0;
+}
+
+int pkt_parse_opts(pkt_parser *p, bool outbound, pkt_opts *out)
+{
+    if (parse_list(p, outbound, out))
+        return -1;
     if (!pkt_tok_char(&p->tok, '>'))
         return pkt_expected(p, "',' or '>' in the TCP options");
     return pkt_advance(p);
@@ -163,10 +169,10 @@ int pkt_opts_parse(const char *text, pkt_opts *out, char *err, size_t err_len)
 {
     pkt_parser p;
     memset(&p, 0, sizeof p);
-    if (pkt_lex_init(&p, text, strlen(text)) == 0 && pkt_parse_opts(&p, true, out) == 0) {
+    if (pkt_lex_init(&p, text, strlen(text)) == 0 && parse_list(&p, true, out) == 0) {
         if (p.tok.kind == PKT_T_EOF)
             return 0;
-        pkt_expected(&p, "end of the options");
+        pkt_expected(&p, "',' or the end of the options");
     }
     if (err_len)
         snprintf(err, err_len, "%s", p.msg);
