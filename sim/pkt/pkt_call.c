@@ -101,6 +101,10 @@ static int check_symbol(pkt_parser *p, pkt_expr *e)
         e->num = s->value;
         return 0;
     }
+    if ((s = find(ERRNOS, COUNT(ERRNOS), t->p, t->n))) { /* [ECONNREFUSED] for SO_ERROR */
+        e->num = s->value;
+        return 0;
+    }
     for (size_t i = 0; i < COUNT(OUTSIDE); i++)
         if (pkt_tok_is(t, OUTSIDE[i].name)) {
             snprintf(what, sizeof what, "%s (%s)", OUTSIDE[i].what, OUTSIDE[i].name);
