@@ -68,6 +68,7 @@ static const struct {
     {"tcp_rfc1337", "tw_rst"},
     {"tcp_abort_on_overflow", "backlog_full"},
     {"tcp_rto_min_us", "rto_min_ns"},
+    {"tcp_rto_max_ms", "rto_max_ns"},
 };
 
 const pkt_default *pkt_defaults(size_t *count)
