@@ -257,6 +257,14 @@ const char *pkt_tok_show(const pkt_tok *t, char *buf, size_t len)
 
 /* ---- Messages ----------------------------------------------------------- */
 
+/* A message is one line: control characters quoted from the input become '?'. */
+static void one_line(char *msg)
+{
+    for (; *msg; msg++)
+        if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+            *msg = '?';
+}
+
 int pkt_fail(pkt_parser *p, uint32_t line, const char *fmt, ...)
 {
     if (p->status != PKT_OK)
@@ -271,6 +279,7 @@ int pkt_fail(pkt_parser *p, uint32_t line, const char *fmt, ...)
         snprintf(p->msg, sizeof p->msg, "%.200s:%u: %s", p->file, (unsigned)line, text);
     else
         snprintf(p->msg, sizeof p->msg, "%s", text);
+    one_line(p->msg);
     return -1;
 }
 
@@ -292,6 +301,7 @@ int pkt_unsupported(pkt_parser *p, uint32_t line, const char *what)
                  (unsigned)line);
     else
         snprintf(p->msg, sizeof p->msg, "unsupported: %s", what);
+    one_line(p->msg);
     return -1;
 }
 
