@@ -22,10 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PKT_PAYLOAD_MAX 65535u /* bytes of data in one scripted segment */
-#define PKT_OPT_BYTES   40u    /* TCP option space */
-#define PKT_SACK_MAX    4u     /* SACK blocks that fit in the option space */
-#define PKT_MSG_MAX     512u   /* room for any parse message */
+#define PKT_PAYLOAD_MAX                                                                            \
+    65495u /* data in one segment: an IPv4 datagram holds 65535 bytes, 40 of them headers */
+#define PKT_OPT_BYTES 40u  /* TCP option space */
+#define PKT_SACK_MAX  4u   /* SACK blocks that fit in the option space */
+#define PKT_MSG_MAX   512u /* room for any parse message */
 
 typedef enum pkt_status {
     PKT_OK = 0,

@@ -308,6 +308,11 @@ static int parse_segment(pkt_parser *p, pkt_event *ev)
         return -1;
     if (!seg->outbound && !seg->has_win)
         return pkt_fail(p, ev->line, "inbound segment needs 'win N' (the window it advertises)");
+    uint32_t total = 40u + (seg->has_opts ? seg->opts.len : 0u) + seg->len;
+    if (total > 65535u)
+        return pkt_fail(p, ev->line,
+                        "segment of %u bytes with headers does not fit in an IPv4 datagram (65535)",
+                        (unsigned)total);
     return 0;
 }
 
@@ -414,7 +419,8 @@ pkt_script *pkt_parse(const char *file, const char *text, size_t len, pkt_status
     p.file = file ? file : "script";
     pkt_script *s = calloc(1, sizeof *s);
     if (s) {
-        s->arena_cap = 3 * len + 64; /* every string is a span of the input, quoted at most twice */
+        s->arena_cap =
+            4 * len + 64; /* strings are spans of the input, each copied at most 3 times */
         s->arena = malloc(s->arena_cap);
     }
     if (!s || !s->arena) {

@@ -134,7 +134,7 @@ static void segments_round_trip(void **state)
         "- 5:5(0) win 1",
         "S. 0:0(0) ack 1 <...>",
         ". 1:1(0) ack 1 <nop,nop,TS val 100 ecr 700>",
-        ". 1:65536(65535) ack 1 win 65535",
+        ". 1:65496(65495) ack 1 win 65535",
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
         char text[256], out[256];

@@ -136,7 +136,7 @@ static void segment_fields(void **state)
                        "+0 < FP. 1001:1011(10) ack 2 win 100 urg 3\n"
                        "+0 < 8080 > 80 - 5:5(0) win 1\n"
                        "+0 < R. 4294967295:4294967295(0) ack 4294967295 win 65535\n"
-                       "+0 < . 1:65536(65535) ack 1 win 257\n");
+                       "+0 < . 1:65496(65495) ack 1 win 257\n");
     const pkt_seg *g = &ev(s, 0)->u.seg;
     assert_false(g->outbound);
     assert_int_equal(g->flags, TCP_SYN);
@@ -165,7 +165,7 @@ static void segment_fields(void **state)
     assert_int_equal(g->src_port, 8080);
     assert_int_equal(g->dst_port, 80);
     assert_int_equal(ev(s, 7)->u.seg.ack, 4294967295u);
-    assert_int_equal(ev(s, 8)->u.seg.len, 65535);
+    assert_int_equal(ev(s, 8)->u.seg.len, 65495);
     pkt_script_free(s);
 }
 
@@ -176,8 +176,11 @@ static void segment_errors(void **state)
                         "t.pkt:1: inbound segment needs 'win N' (the window it advertises)");
     assert_string_equal(bad("0 < S 0:1(0) win 1\n", PKT_ERROR),
                         "t.pkt:1: inconsistent sequence range 0:1(0): end must be start + length");
-    assert_string_equal(bad("0 < . 1:65537(65536) win 1\n", PKT_ERROR),
-                        "t.pkt:1: payload length 65536 out of range (0..65535)");
+    assert_string_equal(bad("0 < . 1:65497(65496) win 1\n", PKT_ERROR),
+                        "t.pkt:1: payload length 65496 out of range (0..65495)");
+    assert_string_equal(bad("0 < . 1:65492(65491) win 1 <mss 1460,nop,nop,nop,nop>\n", PKT_ERROR),
+                        "t.pkt:1: segment of 65539 bytes with headers does not fit in an IPv4 "
+                        "datagram (65535)");
     assert_string_equal(bad("0 < SX 0:0(0) win 1\n", PKT_ERROR),
                         "t.pkt:1: expected TCP flags (F S R P U and '.'), got 'X' in 'SX'");
     assert_string_equal(bad("0 < 0:0(0) win 1\n", PKT_ERROR),
