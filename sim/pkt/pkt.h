@@ -133,7 +133,7 @@ typedef struct pkt_call {
     const char *name;       /* "connect" */
     uint32_t args;          /* first argument (a pkt_expr index) or PKT_NONE */
     bool blocking;          /* "...END name(...)" */
-    pkt_time end;           /* when blocking: the return time */
+    pkt_time end;           /* when blocking: returns at end.start_ns, ABS or REL as the start */
     uint32_t result;        /* pkt_expr index */
     const char *errno_name; /* "EINPROGRESS" or NULL */
     int errno_value;        /* Linux's number for errno_name */
