@@ -12,8 +12,8 @@ sim/net      sim/core stack
 sim/log      sim/core stack
 sim/render   sim/log sim/core stack
 sim/lua      sim/net sim/log sim/core stack
-sim/pkt      stack
-sim/cli      sim/lua sim/render sim/net sim/log sim/core stack
+sim/pkt      sim/net sim/core stack
+sim/cli      sim/lua sim/render sim/pkt sim/net sim/log sim/core stack
 bench        sim/net sim/core stack
 '
 FOLDERS="sim/core stack sim/net sim/log sim/render sim/pkt sim/lua sim/cli"

@@ -139,6 +139,11 @@ typedef struct pkt_call {
     int errno_value;        /* Linux's number for errno_name */
 } pkt_call;
 
+/* Linux's number for an errno name ("ECONNRESET" -> 104), -1 if unknown;
+ * and the first name for a number (NULL if none). */
+int pkt_errno_value(const char *name);
+const char *pkt_errno_name(int value);
+
 /* ---- Shell lines ------------------------------------------------------------ */
 
 /* One setting a shell line makes: a sysctl below net.ipv4 ("tcp_syn_retries"

@@ -336,3 +336,17 @@ int pkt_parse_call(pkt_parser *p, pkt_event *ev)
         return skip_note(p);
     return 0;
 }
+
+int pkt_errno_value(const char *name)
+{
+    const sym *s = find(ERRNOS, COUNT(ERRNOS), name, strlen(name));
+    return s ? (int)s->value : -1;
+}
+
+const char *pkt_errno_name(int value)
+{
+    for (size_t i = 0; i < COUNT(ERRNOS); i++)
+        if (ERRNOS[i].value == value)
+            return ERRNOS[i].name;
+    return NULL;
+}
