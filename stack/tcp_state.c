@@ -86,8 +86,8 @@ const char *tcp_err_name(int err)
         return "ENOMEM";
     case TCP_EISCONN:
         return "EISCONN";
-    case TCP_ECLOSING:
-        return "ECLOSING";
+    case TCP_EADDRNOTAVAIL:
+        return "EADDRNOTAVAIL";
     default:
         return "E?";
     }

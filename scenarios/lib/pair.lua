@@ -11,7 +11,15 @@ local SIM_KEYS = { seed = true, profile = true, msl = true, time_wait = true,
   syn_retries = true, synack_retries = true, retries = true, delack = true,
   keepalive_idle = true, keepalive_interval = true, keepalive_probes = true,
   sndbuf = true, rcvbuf = true, mss = true, rfc1337 = true, max_events = true,
-  max_time = true }
+  max_time = true, rst_on_close_with_unread = true, rst_on_keepalive_timeout = true,
+  tw_restart_on_ack = true, rst_has_ack = true, orphan_retries = true,
+  syn_linear_timeouts = true, syn_timeout = true, quickack = true,
+  challenge_ack_limit = true, challenge_ack_window = true, rto_slop = true,
+  persist_min = true, persist_max = true, zero_window_probe_no_data = true,
+  nagle_minshall = true, fin_timeout_idle = true, backlog_model = true,
+  syn_recv_rules = true, abort_rst_closing = true, port_lo = true, port_hi = true,
+  mss_floor = true, syn_loss_cwnd_after = true, old_segment_ack = true,
+  zero_window_fin = true, time_wait_bsd_rules = true, close_embryonic_silent = true }
 
 -- pair.new(opts): opts mixes simulation options (seed, profile, msl, ...)
 -- and link options (delay, loss, ...); returns sim, a, b, link.

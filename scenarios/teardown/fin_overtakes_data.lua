@@ -9,7 +9,10 @@
 -- RCV.NXT), stays ESTABLISHED and acknowledges only the first 1460 bytes.
 -- When the late segment arrives, the FIN becomes in-sequence: B delivers
 -- all 2000 bytes, acknowledges the data and the FIN together, and only then
--- enters CLOSE_WAIT. A's FIN_WAIT_1 lasts until that ACK.
+-- enters CLOSE_WAIT. A's FIN_WAIT_1 lasts until that ACK. The early FIN is
+-- an out-of-order segment, so B answers it at once with a duplicate ACK
+-- (RFC 5681 §4.2: "A TCP receiver SHOULD send an immediate duplicate ACK
+-- when an out-of-order segment arrives").
 local pair = require "pair"
 local sim, a, b, link = pair.new { seed = 4, delay = "10ms" }
 local server, client, peer = pair.connect(sim, a, b, 80, { autoread = true, nodelay = true })
@@ -43,3 +46,12 @@ for _, s in ipairs(link:segments { from = b, flags = "ACK" }) do
 end
 expect(acked_fin_at ~= nil):holds "B acknowledged the FIN in the end"
 expect(acked_fin_at):equals(seg540.arrived)
+-- RFC 5681 §4.2 (SHOULD) and docs/stack.md ("an ACK at once ... for out-of-order
+-- data ... and for a FIN"): the early FIN, an out-of-order segment, should
+-- draw an immediate duplicate ACK for the first 1460 bytes
+local dup
+for _, s in ipairs(link:segments { from = b, flags = "ACK" }) do
+  if s.sent == fin.arrived then dup = s end
+end
+expect(dup ~= nil):holds "an immediate duplicate ACK answered the early FIN"
+expect(dup and dup.ack):equals(seg540.seq)

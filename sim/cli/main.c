@@ -323,21 +323,29 @@ static int cmd_run(int argc, char **argv)
 static int cmd_profiles(void)
 {
     const char *const *names = tcp_profile_names();
-    for (int i = 0; names[i]; i++) {
-        const tcp_profile *p = tcp_profile_find(names[i]);
-        char msl[32], tw[32], fin[32], rmin[32];
-        sim_duration_format(p->msl_ns, msl, sizeof msl);
-        sim_duration_format(p->time_wait_ns ? p->time_wait_ns : 2 * p->msl_ns, tw, sizeof tw);
-        sim_duration_format(p->fin_wait_2_timeout_ns, fin, sizeof fin);
-        sim_duration_format(p->rto_min_ns, rmin, sizeof rmin);
-        printf("%-8s msl %-6s time_wait %-6s fin_timeout %-6s rto_min %-6s syn_retries %u\n",
-               p->name, msl, tw, p->fin_wait_2_timeout_ns ? fin : "none", rmin, p->syn_retries);
+    int n = 0;
+    const tcp_profile *ps[8];
+    while (names[n] && n < 8) {
+        ps[n] = tcp_profile_find(names[n]);
+        printf("%-8s models %s\n", names[n], tcp_profile_system(names[n]));
+        n++;
     }
-    printf("\nknobs (in tcpsim.new{...} or sim:host{...}):");
-    const char *const *k = lsim_profile_knobs();
-    for (int i = 0; k[i]; i++)
-        printf("%s%s", i % 6 ? " " : "\n  ", k[i]);
+    printf("\n%-26s", "knob");
+    for (int i = 0; i < n; i++)
+        printf(" %-10s", names[i]);
     printf("\n");
+    const char *const *k = lsim_profile_knobs();
+    for (size_t j = 0; k[j]; j++) {
+        printf("%-26s", k[j]);
+        for (int i = 0; i < n; i++) {
+            char v[32];
+            lsim_profile_knob_format(ps[i], j, v, sizeof v);
+            printf(" %-10s", v);
+        }
+        printf("\n");
+    }
+    printf("\nEach knob can be set in tcpsim.new{...} or sim:host{...}; docs/stack.md gives the\n"
+           "kernel source and constant behind each value.\n");
     return 0;
 }
 

@@ -124,6 +124,8 @@ const char *lsim_opt_string(lua_State *L, int idx, const char *key, const char *
 void lsim_profile_apply(lua_State *L, int idx, tcp_profile *p, const char *where);
 /* Names of the profile knobs accepted in option tables, NULL-terminated. */
 const char *const *lsim_profile_knobs(void);
+/* The i-th knob's value in p (a duration, number, true/false or name). */
+void lsim_profile_knob_format(const tcp_profile *p, size_t i, char *buf, size_t len);
 int lsim_parse_ipv4(const char *text, uint32_t *out);
 void lsim_format_ipv4(uint32_t addr, char *buf, size_t len);
 
