@@ -168,6 +168,26 @@ static void learn(run *r, const pkt_seg *want, const tcp_seg *seg)
     r->ts_live[k] = seg->ts_val;
 }
 
+/* Shows an outbound TS val in the script's space, from the first one
+ * (packetdrill's mapping; the value itself is not compared). */
+static void map_ts_val(const run *r, pkt_opts *o)
+{
+    for (size_t i = 0; i < o->len;) {
+        uint8_t kind = o->bytes[i];
+        if (kind == 0)
+            break;
+        if (kind == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= o->len || o->bytes[i + 1] < 2)
+            break;
+        if (kind == 8 && o->bytes[i + 1] == 10 && i + 10 <= o->len)
+            wr32(o->bytes + i + 2, rd32(o->bytes + i + 2) - r->first_live_ts + r->first_script_ts);
+        i += o->bytes[i + 1];
+    }
+}
+
 /* The live datagram in the script's space, options from its own bytes. */
 static int to_script(run *r, const net_peer_dgram *d, live_seg *ls)
 {
@@ -192,6 +212,8 @@ static int to_script(run *r, const net_peer_dgram *d, live_seg *ls)
     if (p->has_opts &&
         pkt_opts_from_wire(d->data + ihl + TCP_HDR_MIN, doff - TCP_HDR_MIN, &p->opts) != 0)
         return -1;
+    if (r->have_ts)
+        map_ts_val(r, &p->opts);
     return 0;
 }
 
