@@ -22,7 +22,7 @@ static const char TEST_HELP[] =
     "usage: tcpsim test [PATHS...] [options]\n"
     "\n"
     "Runs every scenario found in PATHS (files, folders searched recursively for\n"
-    "*.lua, skipping lib/ folders, or glob patterns; default: scenarios/), each in its\n"
+    "*.lua and *.pkt, skipping lib/ folders, or glob patterns; default: scenarios/), each in its\n"
     "own process, and ends with the line 'N passed, N failed'. A scenario passes\n"
     "when it exits 0 having checked at least one expectation.\n"
     "\n"
@@ -100,7 +100,7 @@ static void scan_dir(test_opts *o, const char *dir)
             continue;
         if (S_ISDIR(st.st_mode))
             scan_dir(o, path);
-        else if (ends_with(e->d_name, ".lua"))
+        else if (ends_with(e->d_name, ".lua") || ends_with(e->d_name, ".pkt"))
             add_file(o, path);
     }
     closedir(d);
@@ -244,7 +244,7 @@ static void start(task *t, const test_opts *o, const char *self)
         int n = 0;
         char seed[32];
         args[n++] = self;
-        args[n++] = "run";
+        args[n++] = ends_with(t->file, ".pkt") ? "pkt" : "run"; /* packetdrill script */
         args[n++] = t->file;
         args[n++] = "--quiet";
         if (t->seeded) {
@@ -303,7 +303,8 @@ static void print_result(const task *t, size_t n, const test_opts *o)
                       : t->status == 2 ? "error"
                       : t->status == 0 ? "no expectations were checked"
                                        : "crashed";
-    printf("%s   %s (exit %d); replay: tcpsim run %s\n", o->tap ? "#" : "", why, t->status, name);
+    printf("%s   %s (exit %d); replay: tcpsim %s %s\n", o->tap ? "#" : "", why, t->status,
+           ends_with(t->file, ".pkt") ? "pkt" : "run", name);
     const char *p = t->text;
     while (*p) {
         const char *nl = strchr(p, '\n');

@@ -110,6 +110,8 @@ static bool set_knob(tcp_profile *p, const char *name, const char *value, bool *
         p->rto_min_ns = v * NS_PER_US;
     else if (!strcmp(name, "tcp_rto_max_ms"))
         p->rto_max_ns = v * 1000000ull;
+    else if (!strcmp(name, "tcp_syn_linear_timeouts"))
+        p->syn_linear_timeouts = (uint32_t)v;
     else
         return false;
     return true;

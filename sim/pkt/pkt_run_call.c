@@ -304,12 +304,12 @@ static bool poll_read(run *r, run_fd *f, size_t max, long *ret, int *err)
         return true;
     }
     int e = take_error(r, f);
+    const net_sock *k = net_sock_at(r->n, f->sock);
     if (e) {
         *ret = -1;
         *err = e;
-    } else if (got == TCP_EBADF || got == TCP_ENOTCONN) {
-        *ret = net_sock_at(r->n, f->sock)->alive ? -1 : 0; /* after a reset: end of file */
-        *err = 107;
+    } else if (f->err_reported && (got == k->error || !k->alive)) {
+        *ret = 0; /* the error was reported once: end of file from then on */
     } else {
         *ret = -1;
         *err = run_errno((int)got);
@@ -443,8 +443,15 @@ static void do_write(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
         return;
     }
     int rc = f->sock == NET_NONE ? TCP_ENOTCONN : net_send(r->n, f->sock, zeros, (size_t)len);
-    if (rc == TCP_EBADF && !net_sock_at(r->n, f->sock)->alive)
-        rc = TCP_EPIPE;
+    if (rc < 0 && f->sock != NET_NONE) {
+        const net_sock *k = net_sock_at(r->n, f->sock);
+        /* once the connection's error was reported, Linux says EPIPE
+         * (the socket is shut down both ways, tcp_done()) */
+        if ((rc == k->error && f->err_reported) || (rc == TCP_EBADF && !k->alive))
+            rc = TCP_EPIPE;
+        else if (rc == k->error)
+            f->err_reported = true;
+    }
     returned(r, ev, t, rc ? -1 : len, rc ? run_errno(rc) : 0);
 }
 

@@ -140,7 +140,8 @@ static bool wait_segment(run *r, uint64_t deadline)
                 return false;
             continue;
         }
-        (void)rr;
+        if (rr == SIM_RUN_IDLE && sim_world_now(w) < deadline)
+            sim_world_run_until_time(w, deadline); /* nothing left to happen */
         return seg_queued(r);
     }
 }

@@ -69,6 +69,7 @@ static const struct {
     {"tcp_abort_on_overflow", "backlog_full"},
     {"tcp_rto_min_us", "rto_min_ns"},
     {"tcp_rto_max_ms", "rto_max_ns"},
+    {"tcp_syn_linear_timeouts", "syn_linear_timeouts"},
 };
 
 const pkt_default *pkt_defaults(size_t *count)
