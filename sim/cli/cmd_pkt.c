@@ -150,8 +150,9 @@ int cli_pkt(int argc, char **argv)
     int wr = write_outputs(&c);
     rlog_free(c.log);
     if (v == PKT_RUN_PASS && !c.quiet)
-        printf("%s: pass (%u events, %.6f s of virtual time)\n", c.file, info.events,
-               (double)info.end_ns / 1e9);
+        printf("%s: pass (%u events, %llu.%06llu s of virtual time)\n", c.file, info.events,
+               (unsigned long long)(info.end_ns / 1000000000u),
+               (unsigned long long)(info.end_ns % 1000000000u / 1000u));
     if (v == PKT_RUN_MISMATCH && info.unmodelled)
         fprintf(stderr,
                 "%s\nnote: defaults.sh settings no profile knob carries: %u (docs/pkt.md)\n", out,

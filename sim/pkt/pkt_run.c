@@ -357,6 +357,9 @@ pkt_run_verdict pkt_run(const pkt_script *s, const pkt_run_opts *o, pkt_run_info
     if (!p)
         return run_fail(&r, PKT_RUN_NOT_RUN, NULL, "unknown profile '%s'", o->profile);
     r.prof = *p;
+    r.scratch = malloc(RUN_SCRATCH);
+    if (!r.scratch)
+        return run_fail(&r, PKT_RUN_NOT_RUN, NULL, "out of memory");
     for (size_t i = 0; i < pkt_script_options(s) && r.verdict == PKT_RUN_PASS; i++)
         apply_option(&r, pkt_script_option(s, i));
     apply_commands(&r, info);
@@ -377,5 +380,6 @@ pkt_run_verdict pkt_run(const pkt_script *s, const pkt_run_opts *o, pkt_run_info
     info->end_ns = r.n ? sim_world_now(net_world(r.n)) : 0;
     net_peer_free(r.peer);
     net_free(r.n);
+    free(r.scratch);
     return r.verdict;
 }

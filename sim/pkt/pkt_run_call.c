@@ -295,8 +295,7 @@ static bool poll_accept(run *r, run_fd *f, long *ret, int *err)
 
 static bool poll_read(run *r, run_fd *f, size_t max, long *ret, int *err)
 {
-    static char buf[65536];
-    long got = net_recv(r->n, f->sock, buf, max < sizeof buf ? max : sizeof buf);
+    long got = net_recv(r->n, f->sock, (char *)r->scratch, max < RUN_SCRATCH ? max : RUN_SCRATCH);
     if (got == TCP_EAGAIN)
         return false;
     if (got >= 0) {

@@ -11,6 +11,7 @@
 #define RUN_FDS       16u
 #define RUN_FD_FIRST  3u
 #define RUN_TS_MAP    64u
+#define RUN_SCRATCH   65536u
 #define RUN_PEER_PORT 40000u /* the remote port of connections the peer opens */
 
 typedef struct run_fd {
@@ -55,6 +56,7 @@ typedef struct run {
     uint32_t nts;
     run_fd fds[RUN_FDS];
     run_blocked blk;
+    uint8_t *scratch;        /* RUN_SCRATCH bytes: a datagram to send, bytes read */
     pkt_run_verdict verdict; /* PASS while running */
     char *msg;
     size_t msg_len;

@@ -97,9 +97,8 @@ void run_inject(run *r, const pkt_event *ev)
         seg.src_port = RUN_PEER_PORT;
     if (!seg.dst_port)
         seg.dst_port = r->bind_port;
-    static uint8_t buf[NET_PEER_DGRAM_MAX];
-    size_t n = net_peer_encode(&seg, opts, optlen, buf, sizeof buf);
-    if (n == 0 || net_peer_send(r->peer, buf, n) != 0)
+    size_t n = net_peer_encode(&seg, opts, optlen, r->scratch, RUN_SCRATCH);
+    if (n == 0 || net_peer_send(r->peer, r->scratch, n) != 0)
         run_fail(r, PKT_RUN_NOT_RUN, ev, "segment does not fit one IPv4 datagram");
 }
 
