@@ -41,6 +41,7 @@ int cli_man(int argc, char **argv);      /* tcpsim man: roff from the help texts
 int cli_test(int argc, char **argv);     /* tcpsim test ... */
 int cli_profiles(int argc, char **argv); /* tcpsim profiles [-v] */
 int cli_new(int argc, char **argv);      /* tcpsim new NAME */
+int cli_pkt(int argc, char **argv);      /* tcpsim pkt FILE.pkt ... */
 
 /* Calls run(ctx) now and again each time the file at `path` is written or
  * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */

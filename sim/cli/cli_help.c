@@ -23,6 +23,7 @@ static const char MAIN_HELP[] =
     "commands:\n"
     "  run FILE.lua    run one scenario and show what happened\n"
     "  test [PATHS]    run many scenarios in parallel, for CI\n"
+    "  pkt FILE.pkt    run a packetdrill script against a tcpsim host\n"
     "  profiles [-v]   list the behaviour profiles and their knobs\n"
     "  new NAME        write a commented template scenario NAME.lua\n"
     "  help [COMMAND]  print the help of a command\n"
@@ -89,11 +90,11 @@ static const char TEST_HELP[] =
     "usage: tcpsim test [PATHS...] [options]\n"
     "\n"
     "Runs every scenario found in PATHS (files, folders searched recursively for\n"
-    "*.lua, skipping lib/ folders, or glob patterns; default: scenarios/), each in its\n"
-    "own process, and ends with the line 'N passed, N failed'. A scenario passes\n"
-    "when it exits 0 having checked at least one expectation. Each failure names\n"
-    "the tcpsim run command, with every option that changes the run, that replays\n"
-    "it.\n"
+    "*.lua and *.pkt, skipping lib/ folders, or glob patterns; default:\n"
+    "scenarios/), each in its own process, and ends with the line\n"
+    "'N passed, N failed'. A scenario passes when it exits 0 having checked at\n"
+    "least one expectation. Each failure names the tcpsim run (or pkt) command,\n"
+    "with every option that changes the run, that replays it.\n"
     "\n"
     "options:\n"
     "  --jobs N, -j N        processes at once (default: the number of processors)\n"
@@ -151,11 +152,27 @@ static const char VERSION_HELP[] = "usage: tcpsim version\n"
                                    "\n"
                                    "Prints the version.\n";
 
+static const char PKT_HELP[] =
+    "usage: tcpsim pkt FILE.pkt [options]\n"
+    "\n"
+    "Runs a packetdrill script (TCP/IPv4) against a tcpsim host in virtual time.\n"
+    "\n"
+    "options:\n"
+    "  --profile NAME         the host's profile (default linux)\n"
+    "  --tolerance_usecs N    allowed timing deviation (default: the script's, else 4000)\n"
+    "  --seed N               the world's seed (ISNs, ports)\n"
+    "  --ladder               print the ladder diagram of the run\n"
+    "  --trace text|json      print the run log\n"
+    "  --pcap FILE            write the segments as a pcap file\n"
+    "  --quiet                print nothing on a pass\n"
+    "\n"
+    "exit status: 0 pass, 1 mismatch, 2 unsupported construct or malformed script\n";
+
 static const struct {
     const char *name, *text;
-} HELPS[] = {{"tcpsim", MAIN_HELP},       {"run", RUN_HELP},        {"test", TEST_HELP},
-             {"profiles", PROFILES_HELP}, {"new", NEW_HELP},        {"help", HELP_HELP},
-             {"man", MAN_HELP},           {"version", VERSION_HELP}};
+} HELPS[] = {{"tcpsim", MAIN_HELP},       {"run", RUN_HELP},         {"test", TEST_HELP},
+             {"profiles", PROFILES_HELP}, {"new", NEW_HELP},         {"help", HELP_HELP},
+             {"man", MAN_HELP},           {"version", VERSION_HELP}, {"pkt", PKT_HELP}};
 #define NHELPS (sizeof HELPS / sizeof HELPS[0])
 
 const char *cli_help(const char *cmd)

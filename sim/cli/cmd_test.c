@@ -83,7 +83,7 @@ static void scan_dir(test_opts *o, const char *dir)
             continue;
         if (S_ISDIR(st.st_mode))
             scan_dir(o, path);
-        else if (ends_with(e->d_name, ".lua"))
+        else if (ends_with(e->d_name, ".lua") || ends_with(e->d_name, ".pkt"))
             add_file(o, path);
     }
     closedir(d);
@@ -281,7 +281,7 @@ static void start(task *t, const test_opts *o, const char *self)
         int n = 0;
         char seed[32], html[4200];
         args[n++] = self;
-        args[n++] = "run";
+        args[n++] = ends_with(t->file, ".pkt") ? "pkt" : "run"; /* packetdrill script */
         args[n++] = t->file;
         args[n++] = "--quiet";
         if (t->seeded) {
@@ -291,7 +291,7 @@ static void start(task *t, const test_opts *o, const char *self)
         }
         for (int i = 0; i < o->npass; i++)
             args[n++] = o->pass[i];
-        if (o->html_dir) {
+        if (o->html_dir && !ends_with(t->file, ".pkt")) { /* pages are for scenarios */
             html_page(t, o->html_dir, html, sizeof html);
             args[n++] = "--html";
             args[n++] = html;
@@ -366,7 +366,7 @@ static void shell_arg(char *buf, size_t cap, const char *arg)
 /* The command that replays the run: every option that changed it. */
 static void replay_line(const task *t, const test_opts *o, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "tcpsim run");
+    snprintf(buf, cap, "tcpsim %s", ends_with(t->file, ".pkt") ? "pkt" : "run");
     shell_arg(buf, cap, t->file);
     if (t->seeded) {
         char seed[32];
@@ -635,11 +635,15 @@ static int write_html_index(const char *dir, const task *tasks, size_t n)
     char(*hrefs)[4200] = calloc(n ? n : 1, sizeof *hrefs);
     if (!links || !hrefs)
         abort();
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        html_page(&tasks[i], NULL, hrefs[i], sizeof hrefs[i]);
-        links[i] = (rlog_html_link){tasks[i].file, hrefs[i], passed(&tasks[i])};
+        if (ends_with(tasks[i].file, ".pkt"))
+            continue; /* packetdrill scripts get no page */
+        html_page(&tasks[i], NULL, hrefs[k], sizeof hrefs[k]);
+        links[k] = (rlog_html_link){tasks[i].file, hrefs[k], passed(&tasks[i])};
+        k++;
     }
-    int rc = f ? rlog_write_html_index(f, links, n) : -1;
+    int rc = f ? rlog_write_html_index(f, links, k) : -1;
     if (!f || fclose(f) != 0 || rc != 0) {
         fprintf(stderr, "tcpsim test: cannot write %s\n", path);
         rc = -1;

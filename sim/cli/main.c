@@ -470,8 +470,8 @@ static int cmd_run(int argc, char **argv)
     return run_once(&o);
 }
 
-static const char *const COMMANDS[] = {"run",  "test", "profiles", "new",
-                                       "help", "man",  "version",  NULL};
+static const char *const COMMANDS[] = {"run",  "test", "pkt",     "profiles", "new",
+                                       "help", "man",  "version", NULL};
 
 int main(int argc, char **argv)
 {
@@ -486,6 +486,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (strcmp(cmd, "test") == 0)
         return cli_test(argc, argv);
+    if (strcmp(cmd, "pkt") == 0)
+        return cli_pkt(argc, argv);
     if (strcmp(cmd, "profiles") == 0)
         return cli_profiles(argc, argv);
     if (strcmp(cmd, "new") == 0)

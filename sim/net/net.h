@@ -260,4 +260,46 @@ uint32_t net_link_release(net *n, uint32_t link);
  * are copied before return. Returns 0, NET_ETOOBIG or NET_ENOPORTS. */
 int net_inject(net *n, uint32_t link, int dir, const tcp_seg *seg);
 
+/* ---- Raw peers ---- */
+
+/* An endpoint with no stack of its own on a simulated host address: every
+ * datagram that reaches it is copied into its queue, in arrival order, with
+ * its arrival time; it sends whatever bytes its caller crafts. A peer is
+ * the caller's: free it with net_peer_free after the last run of the world
+ * (before or after net_free). */
+typedef struct net_peer net_peer;
+
+typedef struct net_peer_dgram {
+    uint64_t time_ns; /* arrival */
+    const uint8_t *data;
+    uint32_t len;
+} net_peer_dgram;
+
+/* The largest datagram a peer sends or keeps: one IPv4 datagram. */
+#define NET_PEER_DGRAM_MAX 65535u
+
+/* A peer on a new simulated host `name` at `addr`; NULL with
+ * sim_world_error set (duplicate name or address). */
+net_peer *net_peer_new(net *n, const char *name, uint32_t addr);
+void net_peer_free(net_peer *p);
+sim_host *net_peer_sim(const net_peer *p);
+/* Links the peer to a stack host (direction 0 carries the peer's datagrams),
+ * with the link's rule walk installed. Returns 0, or -1 with sim_world_error. */
+int net_peer_link(net *n, net_peer *p, uint32_t host, const sim_link_params *to_host,
+                  const sim_link_params *from_host, uint32_t *link);
+/* Sends an IPv4 datagram as it is (the bytes are copied). Returns 0 or
+ * NET_ETOOBIG. */
+int net_peer_send(net_peer *p, const uint8_t *dgram, size_t len);
+/* Encodes seg with `opts` (raw option bytes, a multiple of 4, at most 40)
+ * instead of seg's option flags; payload seg->len bytes from seg->payload
+ * (zeros when NULL). Returns the datagram length, or 0 when it does not fit
+ * buf or NET_PEER_DGRAM_MAX. */
+size_t net_peer_encode(const tcp_seg *seg, const uint8_t *opts, size_t optlen, uint8_t *buf,
+                       size_t cap);
+/* Datagrams queued and not yet taken. */
+uint32_t net_peer_queued(const net_peer *p);
+/* Takes the oldest queued datagram: true and *out set (its bytes stay
+ * valid until the next net_peer_take or net_peer_free), or false. */
+bool net_peer_take(net_peer *p, net_peer_dgram *out);
+
 #endif
