@@ -13,6 +13,9 @@ check() { # folder, forbidden-include regex, message
 check sim/core 'tcp[_a-z]*\.h|rlog[_a-z]*\.h|lua|lauxlib|lualib' "sim/core must not include stack, output or Lua headers"
 check stack 'sim_[a-z]*\.h|rlog[_a-z]*\.h|lua|lauxlib|lualib' "stack/ must not include core, output or Lua headers"
 check bench 'lua|lauxlib|lualib' "bench/ must not include Lua"
+check sim/kern 'lua|lauxlib|lualib|rlog[_a-z]*\.h' "sim/kern must not include Lua or output headers"
+check sim/core 'kern[_a-z]*\.h' "sim/core must not include kernel-endpoint headers"
+check stack 'kern[_a-z]*\.h' "stack/ must not include kernel-endpoint headers"
 for f in sim/lua/rlog*.c sim/lua/rlog*.h; do
   [ -e "$f" ] || continue
   grep -nE '#[[:space:]]*include[[:space:]]*[<"](lua|lauxlib|lualib)' "$f" && { echo "layering: $f (tcpsim_out) must not include Lua"; fail=1; }
