@@ -8,6 +8,9 @@
  * name, restores the signal's default action and raises it again, so the
  * process still dies of the signal it was sent.
  *
+ * Entries carry the pid that made them: a child made by fork() inherits the
+ * table, and its exit must not remove its parent's namespaces.
+ *
  * A process killed with SIGKILL runs none of this: its names stay under
  * /run/netns until kern_sweep_stale (which parses the pid in the name).
  */
@@ -27,6 +30,7 @@
 
 static struct {
     volatile sig_atomic_t used;
+    pid_t owner; /* a child made by fork() inherits the table, not the namespaces */
     char path[96];
 } live[SLOTS];
 static bool installed;
@@ -44,8 +48,9 @@ void kern_netns_unlink(const char *path)
 
 static void remove_all(void)
 {
+    pid_t self = getpid();
     for (int i = 0; i < SLOTS; i++) {
-        if (live[i].used) {
+        if (live[i].used && live[i].owner == self) {
             kern_netns_unlink(live[i].path);
             live[i].used = 0;
         }
@@ -103,8 +108,9 @@ int kern_cleanup_add(const char *path)
     install();
     int slot = -1;
     for (int i = 0; i < SLOTS && slot < 0; i++) {
-        if (!live[i].used) {
+        if (!live[i].used || live[i].owner != getpid()) {
             snprintf(live[i].path, sizeof live[i].path, "%s", path);
+            live[i].owner = getpid();
             live[i].used = 1;
             slot = i;
         }

@@ -281,6 +281,33 @@ static void exit_without_close_removes_namespace(void **state)
     assert_false(name_exists(name));
 }
 
+/* A child made by fork() inherits the cleanup table: its exit() and its
+ * death by SIGTERM must leave the parent's namespace alone. */
+static void forked_child_leaves_parent_namespace_alone(void **state)
+{
+    (void)state;
+    kern_config cfg;
+    kp_config(&cfg);
+    kpeer p;
+    kp_open(&p, &cfg, 40000, 80);
+    for (int sig = 0; sig <= SIGTERM; sig += SIGTERM) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            if (sig)
+                raise(sig);
+            exit(0);
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(sig ? WIFSIGNALED(st) : WIFEXITED(st));
+        assert_true(name_exists(p.name));
+    }
+    int fd;
+    assert_int_equal(kern_sock_listen(p.ns, KP_KERNEL, 80, 8, &fd), 0); /* still usable */
+    kp_close(&p);
+}
+
 static void sigkill_leaves_a_name_that_the_sweep_removes(void **state)
 {
     (void)state;
@@ -322,6 +349,7 @@ int main(void)
         cmocka_unit_test(sigterm_removes_namespace),
         cmocka_unit_test(sigint_removes_namespace),
         cmocka_unit_test(exit_without_close_removes_namespace),
+        cmocka_unit_test(forked_child_leaves_parent_namespace_alone),
         cmocka_unit_test(sigkill_leaves_a_name_that_the_sweep_removes),
         cmocka_unit_test(sweep_keeps_live_namespaces),
     };
