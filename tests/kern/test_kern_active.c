@@ -129,6 +129,70 @@ static void active_close_reaches_time_wait(void **state)
     kp_close(&p); /* the TIME_WAIT socket ends with its namespace */
 }
 
+/* Simultaneous close: the peer's FIN crosses the kernel's, so the kernel
+ * goes FIN-WAIT-1 -> CLOSING -> TIME-WAIT (RFC 9293 §3.10.7.4, eighth, and
+ * fifth: "if the ACK acknowledges our FIN, then enter the TIME-WAIT"). */
+static void simultaneous_close_passes_closing(void **state)
+{
+    (void)state;
+    kpeer p;
+    open_peer(&p);
+    kern_tuple t = kp_tuple(&p);
+    kern_sampler smp;
+    kern_sampler_init(&smp, &t, kern_clock_ns());
+    int fd;
+    uint32_t iss = connect_kernel(&p, &fd, &smp);
+    assert_int_equal(kern_sampler_wait(&smp, p.ns, TCP_ESTABLISHED, KP_WAIT_NS), 1);
+    assert_int_equal(kern_sock_shutdown(fd, SHUT_WR), 0); /* FIN, the socket kept */
+    tcp_seg s;
+    kp_expect(&p, TCP_FIN | TCP_ACK, &s);
+    assert_int_equal(s.seq, iss + 1);
+    assert_int_equal(kern_sampler_wait(&smp, p.ns, TCP_FIN_WAIT_1, KP_WAIT_NS), 1);
+
+    kp_send(&p, TCP_FIN | TCP_ACK, PEER_ISS + 1, iss + 1, NULL, 0); /* not acking its FIN */
+    kp_expect(&p, TCP_ACK, &s);
+    assert_int_equal(s.seq, iss + 2);
+    assert_int_equal(s.ack, PEER_ISS + 2);
+    assert_int_equal(kern_sampler_wait(&smp, p.ns, TCP_CLOSING, KP_WAIT_NS), 1);
+    kern_tcp_info ti;
+    assert_int_equal(kern_tcp_info_get(fd, &ti), 0);
+    assert_int_equal(ti.state, TCP_CLOSING);
+
+    kp_send(&p, TCP_ACK, PEER_ISS + 2, iss + 2, NULL, 0);
+    assert_int_equal(kern_sampler_wait(&smp, p.ns, TCP_TIME_WAIT, KP_WAIT_NS), 1);
+    static const tcp_state want[] = {TCP_SYN_SENT, TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_CLOSING,
+                                     TCP_TIME_WAIT};
+    assert_int_equal(smp.nchanges, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < smp.nchanges; i++) {
+        assert_int_equal(smp.changes[i].to, want[i]);
+        assert_false(smp.changes[i].gap);
+    }
+    kp_close(&p);
+}
+
+/* The ACK of a FIN received in ESTABLISHED comes within TCP_DELACK_MAX
+ * (200 ms, include/net/tcp.h), whether at once or by the delayed-ACK timer;
+ * which one depends on the connection's quick-ACK and pingpong state, so
+ * only the bound is checked here and the delay is printed. */
+static void ack_of_fin_in_established_within_delack_max(void **state)
+{
+    (void)state;
+    kpeer p;
+    open_peer(&p);
+    int fd;
+    uint32_t iss = connect_kernel(&p, &fd, NULL);
+    uint64_t t0 = kern_clock_ns();
+    kp_send(&p, TCP_FIN | TCP_ACK, PEER_ISS + 1, iss + 1, NULL, 0);
+    tcp_seg s;
+    kp_expect(&p, TCP_ACK, &s);
+    uint64_t delay_ms = (kern_clock_ns() - t0) / 1000000;
+    print_message("# the ACK of the FIN came after %llu ms\n", (unsigned long long)delay_ms);
+    assert_int_equal(s.ack, PEER_ISS + 2);
+    assert_true(delay_ms <= 200 + 20); /* + scheduling slack */
+    assert_int_equal(kp_state(&p), TCP_CLOSE_WAIT);
+    kp_close(&p);
+}
+
 static void rst_answering_syn_is_econnrefused(void **state)
 {
     (void)state;
@@ -248,6 +312,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(active_close_reaches_time_wait),
+        cmocka_unit_test(simultaneous_close_passes_closing),
+        cmocka_unit_test(ack_of_fin_in_established_within_delack_max),
         cmocka_unit_test(rst_answering_syn_is_econnrefused),
         cmocka_unit_test(linger_zero_close_sends_rst),
         cmocka_unit_test(close_with_unread_data_sends_rst),
