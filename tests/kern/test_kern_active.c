@@ -160,6 +160,11 @@ static void simultaneous_close_passes_closing(void **state)
 
     kp_send(&p, TCP_ACK, PEER_ISS + 2, iss + 2, NULL, 0);
     assert_int_equal(kern_sampler_wait(&smp, p.ns, TCP_TIME_WAIT, KP_WAIT_NS), 1);
+    /* tcp_time_wait hands the connection to a timewait socket and closes
+     * the full one (tcp_done): the descriptor's socket says CLOSED while
+     * sock_diag shows TIME_WAIT. */
+    assert_int_equal(kern_tcp_info_get(fd, &ti), 0);
+    assert_int_equal(ti.state, TCP_CLOSED);
     static const tcp_state want[] = {TCP_SYN_SENT, TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_CLOSING,
                                      TCP_TIME_WAIT};
     assert_int_equal(smp.nchanges, sizeof want / sizeof want[0]);
