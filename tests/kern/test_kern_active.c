@@ -103,6 +103,15 @@ static void active_close_reaches_time_wait(void **state)
 
     kp_send(&p, TCP_ACK, PEER_ISS + 1, iss + 2, NULL, 0); /* peer ACKs the FIN */
     assert_int_equal(kern_sampler_wait(&smp, p.ns, TCP_FIN_WAIT_2, KP_WAIT_NS), 1);
+    /* An orphan in FIN_WAIT2 with tcp_fin_timeout <= TCP_TIMEWAIT_LEN is
+     * kept as a timewait socket (tcp_rcv_state_process -> tcp_time_wait
+     * with substate FIN_WAIT2): inet_diag reports the substate and the
+     * timewait timer (idiag_timer 3), running for tcp_fin_timeout, 60 s. */
+    kern_diag d;
+    assert_int_equal(kern_diag_lookup(p.ns, &t, &d), 1);
+    assert_int_equal(d.inode, 0);
+    assert_int_equal(d.timer, 3);
+    assert_true(d.expires_ms > 55000 && d.expires_ms <= 60000);
     kp_expect_quiet(&p);
 
     kp_send(&p, TCP_FIN | TCP_ACK, PEER_ISS + 1, iss + 2, NULL, 0); /* peer FIN */
@@ -111,7 +120,6 @@ static void active_close_reaches_time_wait(void **state)
     assert_int_equal(s.ack, PEER_ISS + 2);
     assert_int_equal(kern_sampler_wait(&smp, p.ns, TCP_TIME_WAIT, KP_WAIT_NS), 1);
 
-    kern_diag d;
     assert_int_equal(kern_diag_lookup(p.ns, &t, &d), 1);
     assert_int_equal(d.state, TCP_TIME_WAIT);
     assert_int_equal(d.inode, 0);
