@@ -15,8 +15,8 @@
  *  3. The namespace is removed by kern_ns_close, on any error in
  *     kern_ns_open, at exit() (atexit) and on SIGINT/SIGTERM/SIGHUP (a
  *     handler that removes it and re-raises). A process killed outright
- *     leaves its name behind; kern_sweep_stale removes names of this prefix
- *     whose process is gone.
+ *     leaves its name behind; kern_sweep_stale, which every kern_ns_open
+ *     runs first, removes names of this prefix whose process is gone.
  *  4. Socket calls are made inside the namespace and return 0 or -errno, the
  *     kernel's own error, unchanged. Sockets are non-blocking: nothing here
  *     waits except kern_tun_read, for at most the time it is given.
@@ -73,8 +73,9 @@ typedef struct kern_ns kern_ns;
  * nothing behind (the CLONE_NEWNET try runs in a child that exits). */
 int kern_probe(char *why, size_t why_len);
 
-/* Opens a namespace for cfg. 0 and *out on success; -1 with a one-line
- * message in err otherwise, having removed whatever it had made. */
+/* Opens a namespace for cfg, first sweeping stale names (kern_sweep_stale).
+ * 0 and *out on success; -1 with a one-line message in err otherwise,
+ * having removed whatever it had made. */
 int kern_ns_open(const kern_config *cfg, kern_ns **out, char *err, size_t err_len);
 
 /* Closes every socket and device of ns, removes the namespace, frees ns.

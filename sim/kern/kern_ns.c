@@ -278,6 +278,7 @@ int kern_ns_open(const kern_config *cfg, kern_ns **out, char *err, size_t err_le
     *out = NULL;
     if (check_config(cfg, err, err_len) != 0)
         return -1;
+    kern_sweep_stale(NULL, 0); /* what a killed run left behind */
     kern_ns *ns = ns_alloc(cfg);
     if (!ns)
         return kern_fail(err, err_len, "out of memory");

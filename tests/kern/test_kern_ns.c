@@ -200,6 +200,29 @@ static void error_after_creation_removes_namespace(void **state)
     assert_int_equal(kp_count_netns_mounts(), mounts);
 }
 
+/* The datapath check can fail: with echo requests ignored no reply comes,
+ * kern_ns_open gives up after ready_timeout_ns and removes everything. */
+static void silent_datapath_fails_the_open(void **state)
+{
+    (void)state;
+    int names = kp_count_names(getpid()), mounts = kp_count_netns_mounts();
+    kern_config cfg;
+    kp_config(&cfg);
+    snprintf(cfg.sysctls[cfg.nsysctls].name, 64, "net.ipv4.icmp_echo_ignore_all");
+    snprintf(cfg.sysctls[cfg.nsysctls++].value, 64, "1");
+    cfg.ready_timeout_ns = 200000000ull;
+    kern_ns *ns;
+    char err[256];
+    uint64_t t0 = kern_clock_ns();
+    assert_int_equal(kern_ns_open(&cfg, &ns, err, sizeof err), -1);
+    uint64_t took_ms = (kern_clock_ns() - t0) / 1000000;
+    print_message("# %s (%llu ms)\n", err, (unsigned long long)took_ms);
+    assert_non_null(strstr(err, "no echo reply"));
+    assert_true(took_ms >= 200 && took_ms < 1000);
+    assert_int_equal(kp_count_names(getpid()), names);
+    assert_int_equal(kp_count_netns_mounts(), mounts);
+}
+
 /* A child opens a namespace, reports its name, then does `how`. */
 enum child_end { END_PAUSE, END_EXIT };
 
@@ -324,6 +347,23 @@ static void sigkill_leaves_a_name_that_the_sweep_removes(void **state)
     assert_int_equal(kp_count_names(pid), 0);
 }
 
+static void next_open_sweeps_what_sigkill_left(void **state)
+{
+    (void)state;
+    char name[64];
+    pid_t pid = child_with_ns(END_PAUSE, name, sizeof name);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(name_exists(name));
+    kern_config cfg;
+    kp_config(&cfg);
+    kpeer p;
+    kp_open(&p, &cfg, 40000, 80);
+    assert_false(name_exists(name));
+    kp_close(&p);
+}
+
 static void sweep_keeps_live_namespaces(void **state)
 {
     (void)state;
@@ -346,11 +386,13 @@ int main(void)
         cmocka_unit_test(rfc9293_profile_has_no_sysctl_for_no_fin_wait_2_timeout),
         cmocka_unit_test(bad_config_is_refused_and_leaves_nothing),
         cmocka_unit_test(error_after_creation_removes_namespace),
+        cmocka_unit_test(silent_datapath_fails_the_open),
         cmocka_unit_test(sigterm_removes_namespace),
         cmocka_unit_test(sigint_removes_namespace),
         cmocka_unit_test(exit_without_close_removes_namespace),
         cmocka_unit_test(forked_child_leaves_parent_namespace_alone),
         cmocka_unit_test(sigkill_leaves_a_name_that_the_sweep_removes),
+        cmocka_unit_test(next_open_sweeps_what_sigkill_left),
         cmocka_unit_test(sweep_keeps_live_namespaces),
     };
     return KP_MAIN("kern_ns", tests);
