@@ -92,12 +92,29 @@ static int check_config(const kern_config *c, char *err, size_t err_len)
     return 0;
 }
 
+/* /run/netns as `ip netns add` leaves it: a mount point with shared
+ * propagation, so a name mounted here is seen, and unmounted, in every mount
+ * namespace, and a later `ip netns add` finds nothing to re-bind over it. */
+static int prepare_run_dir(char *err, size_t err_len)
+{
+    if (mkdir(KERN_NETNS_DIR, 0755) != 0 && errno != EEXIST)
+        return kern_fail(err, err_len, "%s: %s", KERN_NETNS_DIR, strerror(errno));
+    if (mount("", KERN_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
+        return 0;
+    if (errno != EINVAL) /* EINVAL: not a mount point yet */
+        return kern_fail(err, err_len, "%s: shared mount: %s", KERN_NETNS_DIR, strerror(errno));
+    if (mount(KERN_NETNS_DIR, KERN_NETNS_DIR, "none", MS_BIND | MS_REC, NULL) != 0 ||
+        mount("", KERN_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) != 0)
+        return kern_fail(err, err_len, "%s: mount point: %s", KERN_NETNS_DIR, strerror(errno));
+    return 0;
+}
+
 /* Creates /run/netns/<name> exclusively, so two runs never share a name. */
 static int make_name(kern_ns *ns, char *err, size_t err_len)
 {
     static unsigned counter;
-    if (mkdir(KERN_NETNS_DIR, 0755) != 0 && errno != EEXIST)
-        return kern_fail(err, err_len, "%s: %s", KERN_NETNS_DIR, strerror(errno));
+    if (prepare_run_dir(err, err_len) != 0)
+        return -1;
     for (int tries = 0; tries < 100; tries++) {
         snprintf(ns->name, sizeof ns->name, "%s%ld-%u", KERN_NS_PREFIX, (long)getpid(), counter++);
         snprintf(ns->path, sizeof ns->path, "%s/%s", KERN_NETNS_DIR, ns->name);
