@@ -220,7 +220,9 @@ int kern_tun_fd(const kern_ns *ns);
 /* Writes one IPv4 datagram to the kernel: 0, or -errno (-EIO if short). */
 int kern_tun_write(kern_ns *ns, const uint8_t *dgram, size_t len);
 /* Reads one datagram the kernel sent, waiting at most timeout_ns (0: do not
- * wait). 1 and *len, 0 on timeout, -errno. */
+ * wait). 1 and *len, 0 on timeout, -errno. The device offers no offloads,
+ * so the kernel segments before it and a datagram never exceeds the MTU:
+ * a buffer of KERN_DGRAM_MAX always holds one whole. */
 int kern_tun_read(kern_ns *ns, uint8_t *buf, size_t cap, uint64_t timeout_ns, size_t *len);
 
 #endif

@@ -121,6 +121,12 @@ void kp_expect(kpeer *p, uint8_t flags, tcp_seg *seg)
                  tcp_flags_str(flags, want, sizeof want));
 }
 
+void kp_next(kpeer *p, tcp_seg *seg)
+{
+    if (next_seg(p, KP_WAIT_NS, seg) != 1)
+        fail_msg("the kernel sent nothing within 2 s");
+}
+
 void kp_expect_quiet(kpeer *p)
 {
     tcp_seg s;

@@ -58,6 +58,8 @@ void kp_send_seg(kpeer *p, tcp_seg *seg);
 /* Reads the kernel's next segment (within KP_WAIT_NS) into *seg and checks
  * its flags are exactly `flags`. */
 void kp_expect(kpeer *p, uint8_t flags, tcp_seg *seg);
+/* Reads the kernel's next segment, whatever its flags. */
+void kp_next(kpeer *p, tcp_seg *seg);
 /* Checks the kernel sends nothing for KP_QUIET_NS. */
 void kp_expect_quiet(kpeer *p);
 

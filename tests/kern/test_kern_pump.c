@@ -88,6 +88,54 @@ static void datagrams_the_kernel_drops_draw_no_answer(void **state)
     kp_close(&p);
 }
 
+/* The device offers no offloads (no IFF_VNET_HDR, no TUNSETOFFLOAD), so
+ * the kernel segments before the device: 4000 bytes to a peer with MSS
+ * 1000 arrive as four datagrams of at most 1000 bytes of payload, each
+ * within the initial window of 10 segments (RFC 6928). */
+static void kernel_data_arrives_one_segment_per_datagram(void **state)
+{
+    (void)state;
+    kern_config cfg;
+    kp_config(&cfg);
+    kpeer p;
+    kp_open(&p, &cfg, 40000, 80);
+    int lfd, fd;
+    assert_int_equal(kern_sock_listen(p.ns, KP_KERNEL, 80, 8, &lfd), 0);
+    tcp_seg s;
+    memset(&s, 0, sizeof s);
+    s.flags = TCP_SYN;
+    s.seq = 100;
+    s.wnd = 65535;
+    s.has_mss = true;
+    s.mss = 1000;
+    kp_send_seg(&p, &s);
+    kp_expect(&p, TCP_SYN | TCP_ACK, &s);
+    uint32_t iss = s.seq;
+    kp_send(&p, TCP_ACK, 101, iss + 1, NULL, 0);
+    uint64_t end = kern_clock_ns() + KP_WAIT_NS;
+    int rc;
+    while ((rc = kern_sock_accept(p.ns, lfd, &fd)) == -EAGAIN && kern_clock_ns() < end)
+        ;
+    assert_int_equal(rc, 0);
+    static char data[4000];
+    size_t sent;
+    assert_int_equal(kern_sock_send(fd, data, sizeof data, &sent), 0);
+    assert_int_equal(sent, sizeof data);
+    uint32_t next = iss + 1, total = 0;
+    while (total < sizeof data) {
+        kp_next(&p, &s);
+        assert_int_equal(s.flags & ~TCP_PSH, TCP_ACK); /* PSH where Linux pushes */
+        if (s.len == 0)
+            fail_msg("an empty segment before all data came");
+        assert_int_equal(s.seq, next);
+        assert_true(s.len <= 1000);
+        next += s.len;
+        total += s.len;
+    }
+    assert_int_equal(total, sizeof data);
+    kp_close(&p);
+}
+
 static void oversized_write_is_refused_with_errno(void **state)
 {
     (void)state;
@@ -108,6 +156,7 @@ int main(void)
         cmocka_unit_test(read_waits_no_longer_than_asked),
         cmocka_unit_test(clock_never_goes_back),
         cmocka_unit_test(datagrams_the_kernel_drops_draw_no_answer),
+        cmocka_unit_test(kernel_data_arrives_one_segment_per_datagram),
         cmocka_unit_test(oversized_write_is_refused_with_errno),
     };
     return KP_MAIN("kern_pump", tests);
