@@ -12,10 +12,11 @@ sim/net      sim/core stack
 sim/log      sim/core stack
 sim/render   sim/log sim/core stack
 sim/lua      sim/net sim/log sim/core stack
+sim/kern     stack
 sim/cli      sim/lua sim/render sim/net sim/log sim/core stack
 bench        sim/net sim/core stack
 '
-FOLDERS="sim/core stack sim/net sim/log sim/render sim/lua sim/cli"
+FOLDERS="sim/core stack sim/net sim/log sim/render sim/kern sim/lua sim/cli"
 fail=0
 # owner HEADER: the folder whose files include HEADER, or nothing.
 owner() {
