@@ -14,5 +14,7 @@ int cli_parse_u64(const char *text, uint64_t *out);
 int cli_common_opt(lsim_config *cfg, int argc, char **argv, int i);
 /* tcpsim test ... */
 int cli_test(int argc, char **argv);
+/* tcpsim kernel ... (cmd_kernel.c) */
+int cli_kernel(int argc, char **argv);
 
 #endif

@@ -53,6 +53,7 @@ static const char MAIN_HELP[] =
     "commands:\n"
     "  run FILE.lua    run one scenario (tcpsim run --help)\n"
     "  test [PATHS]    run many scenarios in parallel (tcpsim test --help)\n"
+    "  kernel FILE.lua one host played by this machine's Linux, compared (tcpsim kernel --help)\n"
     "  profiles        list the behaviour profiles and their knobs\n"
     "  version         print the version\n";
 
@@ -351,6 +352,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (strcmp(argv[1], "test") == 0)
         return cli_test(argc, argv);
+    if (strcmp(argv[1], "kernel") == 0)
+        return cli_kernel(argc, argv);
     if (strcmp(argv[1], "profiles") == 0)
         return cmd_profiles();
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

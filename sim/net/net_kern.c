@@ -303,6 +303,12 @@ void net_kern_sample(net *n)
         return;
     if (cnt > NET_KERN_DIAG_MAX)
         cnt = NET_KERN_DIAG_MAX;
+    if (getenv("KDEBUG")) {
+        fprintf(stderr, "sample %llu:", (unsigned long long)net_kern_vnow(n));
+        for (int i = 0; i < cnt; i++)
+            fprintf(stderr, " %u:%u>%u %s", ts[i].local_port, ts[i].remote_port, ds[i].linux_state, tcp_state_name(ds[i].state));
+        fprintf(stderr, "\n");
+    }
     bool *seen = calloc(k->nrecs + (size_t)cnt + 1, sizeof *seen);
     if (!seen)
         abort();
@@ -312,6 +318,8 @@ void net_kern_sample(net *n)
         kern_rec *r = rec_by_tuple(n, &ts[i]);
         if (!r) {
             child_seen(n, &ts[i], ds[i].state);
+            if (rec_by_tuple(n, &ts[i])) /* a new record, at the end of recs */
+                seen[rec_by_tuple(n, &ts[i]) - k->recs] = true;
             continue;
         }
         seen[r - k->recs] = true;

@@ -1,0 +1,376 @@
+/*
+ * cmd_kernel — `tcpsim kernel FILE.lua`: the scenario run twice, once
+ * entirely in simulation under the linux profile and once with one host
+ * played by this machine's Linux kernel in real time (sim/net/net_kern.h),
+ * then compared: the two ladders, both state traces, and a verdict per
+ * check (states, segments, timing).
+ *
+ * Exit status: 0 the runs agree, 1 they differ (the first divergence of
+ * each failing check is named), 2 the command, the scenario or the machine
+ * is wrong (no root, TUN or netns: one line saying which).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kern.h"
+#include "net_kern.h"
+#include "render.h"
+
+static const char KERNEL_HELP[] =
+    "usage: tcpsim kernel FILE.lua [options]\n"
+    "\n"
+    "Runs the scenario with one host played by this machine's Linux TCP (in a\n"
+    "private network namespace, in real time), runs it again fully simulated\n"
+    "under the linux profile, and compares the two runs.\n"
+    "\n"
+    "options:\n"
+    "  --kernel-host NAME    the host the kernel plays (default B)\n"
+    "  --tolerance D         timing tolerance per segment (default 20ms; plus 5 %)\n"
+    "  --width N             ladder width in columns (default 80)\n"
+    "  --no-ladder           do not print the ladders\n"
+    "  --pcap FILE           the kernel run's packets as a pcap file\n"
+    "  -I DIR, --unsafe, --max-events N, --max-time D, --max-instructions N\n"
+    "                        as for tcpsim run\n"
+    "\n"
+    "needs root, /dev/net/tun and network namespaces.\n"
+    "exit status: 0 the runs agree, 1 they differ, 2 error\n";
+
+typedef struct kopts {
+    lsim_config cfg;
+    const char *khost, *pcap;
+    uint64_t tol_ns;
+    int width;
+    bool ladder;
+} kopts;
+
+/* One segment as compared: sender, flags, seq/ack relative to each side's
+ * ISN, payload length, whether the link dropped it, when it was sent. */
+typedef struct kseg {
+    uint64_t t_ns;
+    uint32_t from;
+    uint8_t flags;
+    uint32_t rseq, rack;
+    uint32_t len;
+    bool dropped;
+} kseg;
+
+typedef struct krun {
+    lua_State *L;
+    lsim *s;
+    long checked, failed;
+    kseg *segs;
+    size_t nsegs;
+} krun;
+
+static int kusage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "tcpsim kernel: %s%s%s\n(try tcpsim kernel --help)\n", msg, arg ? " " : "",
+            arg ? arg : "");
+    return 2;
+}
+
+static int parse(int argc, char **argv, kopts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->khost = "B";
+    o->tol_ns = 20 * SIM_MS;
+    o->width = 80;
+    o->ladder = true;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--profile") == 0)
+            return kusage("the comparison is with the linux profile; --profile is not taken", NULL);
+        int used = cli_common_opt(&o->cfg, argc, argv, i);
+        if (used < 0)
+            return 2;
+        if (used) {
+            i += used - 1;
+            continue;
+        }
+        char err[160];
+        uint64_t w;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(KERNEL_HELP, stdout);
+            exit(0);
+        } else if (strcmp(a, "--no-ladder") == 0) {
+            o->ladder = false;
+            continue;
+        } else if (a[0] != '-') {
+            if (o->cfg.file)
+                return kusage("one scenario file at a time; also got", a);
+            o->cfg.file = a;
+            continue;
+        } else if (!v) {
+            return kusage("this option needs a value:", a);
+        } else if (strcmp(a, "--kernel-host") == 0) {
+            o->khost = v;
+        } else if (strcmp(a, "--pcap") == 0) {
+            o->pcap = v;
+        } else if (strcmp(a, "--tolerance") == 0) {
+            if (sim_duration_parse(v, &o->tol_ns, err, sizeof err) != 0)
+                return kusage("--tolerance:", err);
+        } else if (strcmp(a, "--width") == 0) {
+            if (cli_parse_u64(v, &w) != 0 || w < 40 || w > 1000)
+                return kusage("--width must be in [40,1000], got", v);
+            o->width = (int)w;
+        } else {
+            return kusage("unknown option", a);
+        }
+        i++;
+    }
+    if (!o->cfg.file)
+        return kusage("kernel needs a scenario file", NULL);
+    o->cfg.profile = "linux";
+    return 0;
+}
+
+/* ---- The segments of a run ---- */
+
+static bool was_dropped(const rlog *log, size_t send)
+{
+    for (size_t i = send + 1; i < rlog_count(log); i++) {
+        const rlog_entry *e = rlog_at(log, i);
+        if (e->kind == RLOG_DROP && e->send_index == send)
+            return true;
+    }
+    return false;
+}
+
+static void collect(krun *r)
+{
+    const rlog *log = r->s->log;
+    uint32_t isn[64];
+    bool have[64] = {false};
+    r->segs = calloc(rlog_count(log) + 1, sizeof *r->segs);
+    if (!r->segs)
+        abort();
+    for (size_t i = 0; i < rlog_count(log); i++) {
+        const rlog_entry *e = rlog_at(log, i);
+        if (e->kind != RLOG_SEND || !e->seg_ok || e->src_host >= 64 || e->dst_host >= 64)
+            continue;
+        if (!have[e->src_host] || (e->seg.flags & TCP_SYN)) {
+            isn[e->src_host] = e->seg.seq;
+            have[e->src_host] = true;
+        }
+        kseg *k = &r->segs[r->nsegs++];
+        k->t_ns = e->time_ns;
+        k->from = e->src_host;
+        k->flags = e->seg.flags & (uint8_t)~TCP_PSH;
+        k->rseq = e->seg.seq - isn[e->src_host];
+        k->rack = (e->seg.flags & TCP_ACK) && have[e->dst_host] ? e->seg.ack - isn[e->dst_host] : 0;
+        k->len = e->seg.len;
+        k->dropped = was_dropped(log, i);
+    }
+}
+
+static void seg_text(const krun *r, const kseg *k, char *buf, size_t len)
+{
+    static const struct {
+        uint8_t bit;
+        const char *name;
+    } F[] = {{TCP_SYN, "SYN"}, {TCP_FIN, "FIN"}, {TCP_RST, "RST"}, {TCP_ACK, "ACK"}};
+    char fl[32] = "";
+    for (size_t i = 0; i < 4; i++)
+        if (k->flags & F[i].bit)
+            snprintf(fl + strlen(fl), sizeof fl - strlen(fl), "%s%s", *fl ? "," : "", F[i].name);
+    snprintf(buf, len, "%s %s seq %u ack %u len %u%s", rlog_host_name(r->s->log, k->from), fl,
+             k->rseq, k->rack, k->len, k->dropped ? " (dropped)" : "");
+}
+
+/* ---- Runs ---- */
+
+static int run_once(const lsim_config *cfg, krun *r, const char *what)
+{
+    memset(r, 0, sizeof *r);
+    r->L = lsim_runtime_new(cfg);
+    if (!r->L) {
+        fprintf(stderr, "tcpsim kernel: out of memory\n");
+        return 2;
+    }
+    const char *err;
+    if (lsim_runtime_run(r->L, &err) != 0) {
+        fflush(stdout);
+        fprintf(stderr, "tcpsim kernel: %s run: error: %s\n", what, err);
+        return 2;
+    }
+    lsim *sims[1];
+    if (lsim_runtime_sims(r->L, sims, 1) != 1) {
+        fprintf(stderr, "tcpsim kernel: %s run: the scenario made no simulation\n", what);
+        return 2;
+    }
+    r->s = sims[0];
+    lsim_expect_counts(r->L, &r->checked, &r->failed);
+    collect(r);
+    return 0;
+}
+
+static void free_run(krun *r)
+{
+    free(r->segs);
+    if (r->L)
+        lsim_runtime_free(r->L);
+}
+
+/* ---- Verdicts ---- */
+
+static void print_traces(const krun *r, const char *what)
+{
+    const net *n = r->s->net;
+    printf("%s states:\n", what);
+    for (uint32_t i = 0; i < net_sock_count(n); i++) {
+        const net_sock *k = net_sock_at(n, i);
+        printf("  %-3s %-5u", sim_host_name(net_host_sim(n, k->host)), (unsigned)k->lport);
+        for (uint32_t j = 0; j < k->ntrace; j++)
+            printf("%s%s%s", j ? " -> " : " ", strstr(k->trace[j].note, "missed") ? "(?) " : "",
+                   tcp_state_name(k->trace[j].state));
+        printf("\n");
+    }
+}
+
+/* The states of record i without repeats. */
+static size_t states_of(const net_sock *k, tcp_state *out, size_t cap)
+{
+    size_t m = 0;
+    for (uint32_t j = 0; j < k->ntrace && m < cap; j++)
+        if (m == 0 || out[m - 1] != k->trace[j].state)
+            out[m++] = k->trace[j].state;
+    return m;
+}
+
+static bool check_states(const krun *sr, const krun *kr)
+{
+    const net *a = sr->s->net, *b = kr->s->net;
+    if (net_sock_count(a) != net_sock_count(b)) {
+        printf("states:   DIFFER  simulation has %u sockets, kernel run %u\n", net_sock_count(a),
+               net_sock_count(b));
+        return false;
+    }
+    for (uint32_t i = 0; i < net_sock_count(a); i++) {
+        tcp_state x[64], y[64];
+        size_t nx = states_of(net_sock_at(a, i), x, 64), ny = states_of(net_sock_at(b, i), y, 64);
+        for (size_t j = 0; j < nx || j < ny; j++) {
+            if (j < nx && j < ny && x[j] == y[j])
+                continue;
+            printf("states:   DIFFER  socket %u (%s), state %zu: simulation %s, kernel run %s\n", i,
+                   sim_host_name(net_host_sim(a, net_sock_at(a, i)->host)), j + 1,
+                   j < nx ? tcp_state_name(x[j]) : "(ends)",
+                   j < ny ? tcp_state_name(y[j]) : "(ends)");
+            return false;
+        }
+    }
+    printf("states:   agree   (%u sockets)\n", net_sock_count(a));
+    return true;
+}
+
+static bool seg_same(const kseg *x, const kseg *y)
+{
+    return x->from == y->from && x->flags == y->flags && x->rseq == y->rseq && x->rack == y->rack &&
+           x->len == y->len && x->dropped == y->dropped;
+}
+
+static bool check_segments(const krun *sr, const krun *kr, size_t *nsame)
+{
+    size_t n = sr->nsegs < kr->nsegs ? sr->nsegs : kr->nsegs;
+    for (*nsame = 0; *nsame < n && seg_same(&sr->segs[*nsame], &kr->segs[*nsame]); (*nsame)++)
+        ;
+    if (*nsame == n && sr->nsegs == kr->nsegs) {
+        printf("segments: agree   (%zu segments)\n", n);
+        return true;
+    }
+    char a[96] = "(none)", b[96] = "(none)";
+    if (*nsame < sr->nsegs)
+        seg_text(sr, &sr->segs[*nsame], a, sizeof a);
+    if (*nsame < kr->nsegs)
+        seg_text(kr, &kr->segs[*nsame], b, sizeof b);
+    printf("segments: DIFFER  segment %zu: simulation %s; kernel run %s\n", *nsame + 1, a, b);
+    return false;
+}
+
+static bool check_timing(const krun *sr, const krun *kr, size_t nsame, uint64_t tol_ns)
+{
+    for (size_t i = 0; i < nsame; i++) {
+        uint64_t ts = sr->segs[i].t_ns, tk = kr->segs[i].t_ns;
+        uint64_t d = ts > tk ? ts - tk : tk - ts, lim = tol_ns + ts / 20;
+        if (d > lim) {
+            char a[96];
+            seg_text(sr, &sr->segs[i], a, sizeof a);
+            printf("timing:   DIFFER  segment %zu (%s): simulation %.3f ms, kernel run %.3f ms "
+                   "(tolerance %.3f ms)\n",
+                   i + 1, a, (double)ts / 1e6, (double)tk / 1e6, (double)lim / 1e6);
+            return false;
+        }
+    }
+    printf("timing:   agree   (%zu segments compared, tolerance %.0f ms + 5 %%)\n", nsame,
+           (double)tol_ns / 1e6);
+    return true;
+}
+
+static void show_run(const kopts *o, const krun *r, const char *what)
+{
+    printf("==== %s ====\n", what);
+    if (o->ladder) {
+        rlog_ladder_opts lo = {o->width, true};
+        rlog_write_ladder_opts(r->s->log, stdout, &lo);
+    }
+    print_traces(r, what);
+    printf("expectations: %ld checked, %ld failed\n\n", r->checked, r->failed);
+}
+
+static int write_pcap(const char *path, const rlog *log)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || rlog_write_pcap(log, f) != 0) {
+        fprintf(stderr, "tcpsim kernel: cannot write %s\n", path);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+int cli_kernel(int argc, char **argv)
+{
+    kopts o;
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc;
+    char why[256];
+    if (kern_probe(why, sizeof why) != 0) {
+        fprintf(stderr, "tcpsim kernel: %s\n", why);
+        return 2;
+    }
+    krun sr, kr;
+    rc = run_once(&o.cfg, &sr, "simulated");
+    if (rc == 0) {
+        o.cfg.kernel_host = o.khost;
+        rc = run_once(&o.cfg, &kr, "kernel");
+        if (rc == 0 && !net_kern_ns_name(kr.s->net)[0]) {
+            fprintf(stderr, "tcpsim kernel: no host named '%s' reached the kernel\n", o.khost);
+            rc = 2;
+        }
+    } else {
+        memset(&kr, 0, sizeof kr);
+    }
+    if (rc == 0) {
+        printf("%s: host %s played by Linux (namespace %s), the rest by tcpsim (linux profile)\n\n",
+               o.cfg.file, o.khost, net_kern_ns_name(kr.s->net));
+        show_run(&o, &sr, "simulation");
+        show_run(&o, &kr, "kernel run");
+        size_t nsame;
+        bool ok = check_states(&sr, &kr);
+        ok = check_segments(&sr, &kr, &nsame) && ok;
+        ok = check_timing(&sr, &kr, nsame, o.tol_ns) && ok;
+        if (net_kern_gaps(kr.s->net))
+            printf("note: (?) marks a state entered after one the sampling missed\n");
+        printf("%s\n", ok ? "AGREE" : "DIFFER");
+        if (o.pcap && write_pcap(o.pcap, kr.s->log) != 0)
+            rc = 2;
+        else
+            rc = ok ? 0 : 1;
+    }
+    free_run(&kr);
+    free_run(&sr);
+    return rc;
+}
