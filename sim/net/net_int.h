@@ -96,6 +96,8 @@ uint64_t net_kern_vnow(const net *n);
 void net_kern_shift(net *n, uint64_t ns);
 void net_kern_sample(net *n);
 bool net_kern_quiet(net *n);
+/* Whether a kernel record changed since the last call. */
+bool net_kern_take_change(net *n);
 uint64_t net_kern_last_io(const net *n);
 uint64_t net_kern_last_sample(const net *n);
 int net_kern_pump(net *n, uint64_t wait_ns);

@@ -39,6 +39,7 @@ struct net_kern {
     tcp_sock_id next_id;
     int last_errno;
     bool gaps;
+    bool changed; /* a record changed since net_kern_take_change */
     char reason[256];
     uint8_t buf[KERN_DGRAM_MAX];
 };
@@ -236,6 +237,7 @@ static void rec_change(net *n, kern_rec *r, tcp_state to, tcp_sock_id parent)
                     .cause = TCP_CAUSE_SEGMENT,
                     .note = direct ? "sampled" : "sampled: states missed"};
     r->last = to;
+    n->kern->changed = true;
     if (n->obs.on_event)
         n->obs.on_event(n->obs.ctx, h->index, &ev);
     net_stack_enter(n);
@@ -303,12 +305,6 @@ void net_kern_sample(net *n)
         return;
     if (cnt > NET_KERN_DIAG_MAX)
         cnt = NET_KERN_DIAG_MAX;
-    if (getenv("KDEBUG")) {
-        fprintf(stderr, "sample %llu:", (unsigned long long)net_kern_vnow(n));
-        for (int i = 0; i < cnt; i++)
-            fprintf(stderr, " %u:%u>%u %s", ts[i].local_port, ts[i].remote_port, ds[i].linux_state, tcp_state_name(ds[i].state));
-        fprintf(stderr, "\n");
-    }
     bool *seen = calloc(k->nrecs + (size_t)cnt + 1, sizeof *seen);
     if (!seen)
         abort();
@@ -352,6 +348,13 @@ bool net_kern_quiet(net *n)
         if (ds[i].state != TCP_LISTEN)
             return false;
     return true;
+}
+
+bool net_kern_take_change(net *n)
+{
+    bool c = n->kern->changed;
+    n->kern->changed = false;
+    return c;
 }
 
 uint64_t net_kern_last_io(const net *n)

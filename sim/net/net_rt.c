@@ -33,16 +33,18 @@ static bool may_jump(net *n)
 
 /* One turn while no event is due: wait for a datagram up to the next event,
  * the deadline or the next sample. */
-static void wait_turn(net *n, sim_time_t next, sim_time_t deadline)
+static bool wait_turn(net *n, sim_time_t next, sim_time_t deadline)
 {
     uint64_t now = net_kern_vnow(n);
     uint64_t until = min_u64(min_u64(next, deadline), now + NET_KERN_SAMPLE_NS);
     uint64_t wait = until > now ? until - now : 0;
     if (net_kern_pump(n, wait))
-        return;
+        return true;
+    uint64_t before = sim_world_events(n->world);
     net_rt_catch_up(n);
     if (kern_clock_ns() - net_kern_last_sample(n) >= NET_KERN_SAMPLE_NS)
         net_kern_sample(n);
+    return sim_world_events(n->world) != before;
 }
 
 static sim_run_result rt_run(net *n, bool (*pred)(void *), void *arg, sim_time_t deadline,
@@ -52,11 +54,16 @@ static sim_run_result rt_run(net *n, bool (*pred)(void *), void *arg, sim_time_t
     if (net_kern_open(n) < 0)
         return SIM_RUN_STOPPED;
     uint64_t wall_end = kern_clock_ns() + NET_KERN_MAX_WALL_NS;
+    /* pred is asked again only once something happened: an event, a
+     * datagram, a change in the kernel's records */
+    bool dirty = true;
     for (;;) {
         if (n->halted)
             return SIM_RUN_STOPPED;
-        if (pred && pred(arg))
+        dirty = net_kern_take_change(n) || dirty;
+        if (pred && dirty && pred(arg))
             return SIM_RUN_PREDICATE;
+        dirty = false;
         if (kern_clock_ns() > wall_end)
             return SIM_RUN_LIMIT_TIME;
         uint64_t now = net_kern_vnow(n);
@@ -65,6 +72,7 @@ static sim_run_result rt_run(net *n, bool (*pred)(void *), void *arg, sim_time_t
             sim_run_result r = sim_world_step(w);
             if (r != SIM_RUN_STEPPED && r != SIM_RUN_IDLE)
                 return r;
+            dirty = true;
             continue;
         }
         if (now >= deadline) {
@@ -79,7 +87,7 @@ static sim_run_result rt_run(net *n, bool (*pred)(void *), void *arg, sim_time_t
             net_kern_shift(n, target - now);
             continue;
         }
-        wait_turn(n, next, deadline);
+        dirty = wait_turn(n, next, deadline);
     }
 }
 
