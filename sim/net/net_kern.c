@@ -219,6 +219,22 @@ static kern_rec *rec_by_tuple(const net *n, const kern_tuple *t)
     return NULL;
 }
 
+/* The error a kernel socket ended with, as the stack names it (0: none). */
+static int sock_error(int fd)
+{
+    switch (fd >= 0 ? kern_sock_error(fd) : 0) {
+    case -ECONNRESET:
+    case -EPIPE:
+        return TCP_ECONNRESET;
+    case -ECONNREFUSED:
+        return TCP_ECONNREFUSED;
+    case -ETIMEDOUT:
+        return TCP_ETIMEDOUT;
+    default:
+        return 0;
+    }
+}
+
 /* A state change of a kernel record, told as the stack tells one: the
  * observer's event (the run log), the record's trace, then on_state. */
 static void rec_change(net *n, kern_rec *r, tcp_state to, tcp_sock_id parent)
@@ -250,8 +266,10 @@ static void rec_change(net *n, kern_rec *r, tcp_state to, tcp_sock_id parent)
         k->raddr = r->t.remote_addr;
         k->rport = r->t.remote_port;
     }
-    if (to == TCP_CLOSED)
+    if (to == TCP_CLOSED) {
         k->alive = false;
+        k->error = k->error ? k->error : sock_error(r->fd);
+    }
     net_stack_leave(n, h);
 }
 
@@ -478,6 +496,7 @@ static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t
 
 int net_kern_listen(net *n, net_listen_opts *o, uint32_t *out)
 {
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
     int rc = net_kern_open(n);
     if (rc < 0)
         return rc;
@@ -504,6 +523,7 @@ int net_kern_listen(net *n, net_listen_opts *o, uint32_t *out)
 
 int net_kern_connect(net *n, net_connect_opts *o, uint32_t *out)
 {
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
     int rc = net_kern_open(n);
     if (rc < 0)
         return rc;
@@ -538,6 +558,7 @@ int net_kern_connect(net *n, net_connect_opts *o, uint32_t *out)
 
 int net_kern_send(net *n, uint32_t sock, const char *data, size_t len)
 {
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
     kern_rec *r = rec_of(n, sock);
     if (!r || r->fd < 0)
         return TCP_ENOTCONN;
@@ -584,6 +605,7 @@ void net_kern_drain(net *n, uint32_t sock)
 
 int net_kern_shutdown(net *n, uint32_t sock)
 {
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
     kern_rec *r = rec_of(n, sock);
     if (!r || r->fd < 0)
         return TCP_ENOTCONN;
@@ -594,6 +616,7 @@ int net_kern_shutdown(net *n, uint32_t sock)
 
 int net_kern_close(net *n, uint32_t sock, bool abort_it)
 {
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
     kern_rec *r = rec_of(n, sock);
     net_sock_mut(n, sock)->released = true;
     if (!r || r->fd < 0)
@@ -612,6 +635,7 @@ int net_kern_close(net *n, uint32_t sock, bool abort_it)
 
 int net_kern_accept(net *n, uint32_t listener, uint32_t *out)
 {
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
     kern_rec *l = rec_of(n, listener);
     if (!l || !l->listener || l->fd < 0)
         return TCP_EINVAL;
@@ -639,7 +663,8 @@ int net_kern_accept(net *n, uint32_t listener, uint32_t *out)
     r->fd = fd;
     net_sock *k = net_sock_mut(n, r->sock);
     k->accepted = true;
-    rec_drain(n, r);
+    if (r->autoread) /* data that arrived before accept() */
+        rec_drain(n, r);
     *out = r->sock;
     return 0;
 }
