@@ -23,6 +23,7 @@ typedef struct kern_rec {
     uint32_t sock;
     int fd;
     bool listener, autoread, eof;
+    bool seen; /* in the sample under way */
     kern_tuple t;
     tcp_state last;
 } kern_rec;
@@ -323,30 +324,29 @@ void net_kern_sample(net *n)
         return;
     if (cnt > NET_KERN_DIAG_MAX)
         cnt = NET_KERN_DIAG_MAX;
-    bool *seen = calloc(k->nrecs + (size_t)cnt + 1, sizeof *seen);
-    if (!seen)
-        abort();
+    for (uint32_t i = 0; i < k->nrecs; i++)
+        k->recs[i].seen = false;
     for (int i = 0; i < cnt; i++) {
         if (ds[i].state == TCP_LISTEN)
             continue;
         kern_rec *r = rec_by_tuple(n, &ts[i]);
         if (!r) {
             child_seen(n, &ts[i], ds[i].state);
-            if (rec_by_tuple(n, &ts[i])) /* a new record, at the end of recs */
-                seen[rec_by_tuple(n, &ts[i]) - k->recs] = true;
+            r = rec_by_tuple(n, &ts[i]);
+            if (r)
+                r->seen = true;
             continue;
         }
-        seen[r - k->recs] = true;
+        r->seen = true;
         if (r->last != ds[i].state)
             rec_change(n, r, ds[i].state, 0);
     }
     for (uint32_t i = 0; i < k->nrecs; i++) {
         kern_rec *r = &k->recs[i];
-        if (!r->listener && r->t.remote_port && !seen[i] && r->last != TCP_CLOSED &&
-            r->sock != NET_NONE && i < k->nrecs)
+        if (!r->listener && r->t.remote_port && !r->seen && r->last != TCP_CLOSED &&
+            r->sock != NET_NONE)
             rec_change(n, r, TCP_CLOSED, 0);
     }
-    free(seen);
     for (uint32_t i = 0; i < k->nrecs; i++)
         if (k->recs[i].autoread && k->recs[i].sock != NET_NONE)
             rec_drain(n, &k->recs[i]);
