@@ -8,15 +8,16 @@ cd "$(dirname "$0")/.."
 RULES='
 sim/core     -
 stack        -
-sim/net      sim/core stack
+sim/net      sim/kern sim/core stack
 sim/log      sim/core stack
 sim/render   sim/log sim/core stack
-sim/lua      sim/net sim/log sim/core stack
-sim/pkt      sim/net sim/core stack
-sim/cli      sim/lua sim/render sim/pkt sim/net sim/log sim/core stack
-bench        sim/net sim/core stack
+sim/lua      sim/net sim/kern sim/log sim/core stack
+sim/kern     stack
+sim/pkt      sim/net sim/kern sim/core stack
+sim/cli      sim/lua sim/render sim/pkt sim/net sim/kern sim/log sim/core stack
+bench        sim/net sim/kern sim/core stack
 '
-FOLDERS="sim/core stack sim/net sim/log sim/render sim/pkt sim/lua sim/cli"
+FOLDERS="sim/core stack sim/net sim/log sim/render sim/kern sim/pkt sim/lua sim/cli"
 fail=0
 # owner HEADER: the folder whose files include HEADER, or nothing.
 owner() {

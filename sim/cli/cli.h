@@ -42,6 +42,7 @@ int cli_test(int argc, char **argv);     /* tcpsim test ... */
 int cli_profiles(int argc, char **argv); /* tcpsim profiles [-v] */
 int cli_new(int argc, char **argv);      /* tcpsim new NAME */
 int cli_pkt(int argc, char **argv);      /* tcpsim pkt FILE.pkt ... */
+int cli_kernel(int argc, char **argv);   /* tcpsim kernel FILE.lua (cmd_kernel.c) */
 
 /* Calls run(ctx) now and again each time the file at `path` is written or
  * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */

@@ -24,6 +24,8 @@ static const char MAIN_HELP[] =
     "  run FILE.lua    run one scenario and show what happened\n"
     "  test [PATHS]    run many scenarios in parallel, for CI\n"
     "  pkt FILE.pkt    run a packetdrill script against a tcpsim host\n"
+    "  kernel FILE.lua play one host with this machine's Linux TCP and compare\n"
+    "                  with the simulation (root)\n"
     "  profiles [-v]   list the behaviour profiles and their knobs\n"
     "  new NAME        write a commented template scenario NAME.lua\n"
     "  help [COMMAND]  print the help of a command\n"
@@ -168,11 +170,31 @@ static const char PKT_HELP[] =
     "\n"
     "exit status: 0 pass, 1 mismatch, 2 unsupported construct or malformed script\n";
 
+static const char KERNEL_HELP[] =
+    "usage: tcpsim kernel FILE.lua [options]\n"
+    "\n"
+    "Runs the scenario with one host played by this machine's Linux TCP (in a\n"
+    "private network namespace, in real time), runs it again fully simulated\n"
+    "under the linux profile, and compares the two runs.\n"
+    "\n"
+    "options:\n"
+    "  --kernel-host NAME    the host the kernel plays (default B)\n"
+    "  --tolerance D         timing tolerance per segment (default 20ms; plus 5 %)\n"
+    "  --width N             ladder width in columns (default 80)\n"
+    "  --no-ladder           do not print the ladders\n"
+    "  --pcap FILE           the kernel run's packets as a pcap file\n"
+    "  -I DIR, --unsafe, --max-events N, --max-time D, --max-instructions N\n"
+    "                        as for tcpsim run\n"
+    "\n"
+    "needs root, /dev/net/tun and network namespaces.\n"
+    "exit status: 0 the runs agree, 1 they differ, 2 error\n";
+
 static const struct {
     const char *name, *text;
 } HELPS[] = {{"tcpsim", MAIN_HELP},       {"run", RUN_HELP},         {"test", TEST_HELP},
              {"profiles", PROFILES_HELP}, {"new", NEW_HELP},         {"help", HELP_HELP},
-             {"man", MAN_HELP},           {"version", VERSION_HELP}, {"pkt", PKT_HELP}};
+             {"man", MAN_HELP},           {"version", VERSION_HELP}, {"pkt", PKT_HELP},
+             {"kernel", KERNEL_HELP}};
 #define NHELPS (sizeof HELPS / sizeof HELPS[0])
 
 const char *cli_help(const char *cmd)

@@ -486,6 +486,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (strcmp(cmd, "test") == 0)
         return cli_test(argc, argv);
+    if (strcmp(cmd, "kernel") == 0)
+        return cli_kernel(argc, argv);
     if (strcmp(cmd, "pkt") == 0)
         return cli_pkt(argc, argv);
     if (strcmp(cmd, "profiles") == 0)

@@ -142,6 +142,7 @@ typedef struct lsim_config {
     uint64_t max_events;
     uint64_t max_time_ns;
     size_t max_memory;
+    const char *kernel_host; /* NULL, or the host the kernel plays (net_kern.h) */
 } lsim_config;
 
 /* Global knobs the runtime reads when a scenario creates a simulation. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lsim.h"
+#include "net_kern.h"
 
 /* on_state callbacks, by record index; new slots hold LUA_NOREF. */
 static int *state_ref_slot(lsim *s, uint32_t sock)
@@ -81,6 +82,10 @@ static const net_sock *live_sock(lua_State *L, lsim *s, uint32_t sock, const cha
 
 static void check_rc(lua_State *L, int rc, const char *what)
 {
+    if (rc == NET_EKERNEL || rc == NET_ENOKERNEL) { /* arg 1 is a host or socket */
+        lua_getiuservalue(L, 1, 1);
+        luaL_error(L, "%s: %s", what, net_kern_reason(lsim_check(L, -1)->net));
+    }
     if (rc < 0)
         luaL_error(L, "%s: %s", what, net_err_name(rc));
 }
@@ -140,7 +145,7 @@ static const char *opt_name(tcp_opt opt)
 static void check_opt_rc(lua_State *L, int rc, const net_opt *opts, uint32_t failed,
                          const char *where)
 {
-    if (rc < 0 && failed != NET_NONE)
+    if (rc < 0 && failed != NET_NONE && rc != NET_EKERNEL && rc != NET_ENOKERNEL)
         luaL_error(L, "%s: option %s: %s", where, opt_name(opts[failed].opt), net_err_name(rc));
     check_rc(L, rc, where);
 }

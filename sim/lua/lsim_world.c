@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lsim.h"
+#include "net_kern.h"
 
 /* ---- Growing arrays ---- */
 
@@ -220,6 +221,10 @@ static int sim_add_host(lua_State *L)
     uint32_t h;
     if (net_host_add(s->net, name, addr, &profile, &h) != 0)
         return luaL_error(L, "sim:host: %s", sim_world_error(net_world(s->net)));
+    const char *kh = lsim_config_of(L)->kernel_host;
+    char kerr[256];
+    if (kh && strcmp(kh, name) == 0 && net_kern_attach(s->net, h, kerr, sizeof kerr) != 0)
+        return luaL_error(L, "sim:host: %s", kerr);
     rlog_add_host(s->log, h, name, addr);
     lsim_push_host(L, 1, h);
     return 1;
@@ -230,6 +235,8 @@ static int sim_add_host(lua_State *L)
 static void check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
 {
     raise_if_failed(L, s);
+    if (r == SIM_RUN_STOPPED && *net_kern_reason(s->net))
+        luaL_error(L, "%s: %s", what, net_kern_reason(s->net));
     if (r == SIM_RUN_LIMIT_EVENTS || r == SIM_RUN_LIMIT_TIME)
         luaL_error(L, "%s stopped: %s", what, sim_world_error(net_world(s->net)));
 }
@@ -244,7 +251,7 @@ static int sim_run(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
     check_runnable(L, s, "sim:run");
-    sim_run_result r = sim_world_run(net_world(s->net));
+    sim_run_result r = net_run(s->net);
     check_run(L, s, r, "sim:run");
     return 0;
 }
@@ -256,7 +263,7 @@ static int sim_run_for(lua_State *L)
     uint64_t d = lsim_check_duration(L, 2, "sim:run_for");
     uint64_t now = sim_world_now(net_world(s->net));
     uint64_t until = d > UINT64_MAX - now ? UINT64_MAX : now + d;
-    sim_run_result r = sim_world_run_until_time(net_world(s->net), until);
+    sim_run_result r = net_run_until_time(s->net, until);
     check_run(L, s, r, "sim:run_for");
     return 0;
 }
@@ -269,7 +276,7 @@ static int sim_run_to(lua_State *L)
     if (t < sim_world_now(net_world(s->net)))
         return luaL_error(L, "sim:run_to: time %I is in the past (now %I)", (LUAI_UACINT)t,
                           (LUAI_UACINT)sim_world_now(net_world(s->net)));
-    sim_run_result r = sim_world_run_until_time(net_world(s->net), t);
+    sim_run_result r = net_run_until_time(s->net, t);
     check_run(L, s, r, "sim:run_to");
     return 0;
 }
@@ -303,7 +310,7 @@ static int sim_run_until(lua_State *L)
         deadline = sim_world_now(net_world(s->net)) + d;
     }
     pred_ctx c = {s, 2};
-    sim_run_result r = sim_world_run_until(net_world(s->net), pred_call, &c, deadline);
+    sim_run_result r = net_run_until(s->net, pred_call, &c, deadline);
     check_run(L, s, r, "sim:run_until");
     lua_pushboolean(L, r == SIM_RUN_PREDICATE);
     return 1;
@@ -454,7 +461,8 @@ static int host_crash(lua_State *L)
     if (!net_host_up(s->net, h))
         return luaL_error(L, "host:crash: %s is already down",
                           sim_host_name(net_host_sim(s->net, h)));
-    net_host_crash(s->net, h);
+    if (net_host_crash(s->net, h) != 0)
+        return luaL_error(L, "host:crash: %s", net_kern_reason(s->net));
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "net_int.h"
+#include "net_kern.h"
 
 /* The running stack of `host`, or the reason there is none. */
 static int host_ready(const net *n, uint32_t host, tcp_stack **out)
@@ -62,6 +63,8 @@ static int new_socket(net *n, net_host *h, uint32_t *out)
 
 int net_listen(net *n, uint32_t host, net_listen_opts *o, uint32_t *out)
 {
+    if (n->kern && net_kern_host(n, host))
+        return net_kern_listen(n, o, out);
     tcp_stack *st;
     o->failed_opt = NET_NONE;
     int rc = host_ready(n, host, &st);
@@ -86,6 +89,8 @@ int net_listen(net *n, uint32_t host, net_listen_opts *o, uint32_t *out)
 
 int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out)
 {
+    if (n->kern && net_kern_host(n, host))
+        return net_kern_connect(n, o, out);
     tcp_stack *st;
     o->failed_opt = NET_NONE;
     int rc = host_ready(n, host, &st);
@@ -117,6 +122,8 @@ static char pattern_byte(size_t off)
 int net_send(net *n, uint32_t sock, const char *data, size_t len)
 {
     net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_send(n, sock, data, len);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
@@ -148,6 +155,8 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len)
 long net_recv(net *n, uint32_t sock, char *buf, size_t max)
 {
     net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_recv(n, sock, buf, max);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
@@ -163,6 +172,8 @@ long net_recv(net *n, uint32_t sock, char *buf, size_t max)
 int net_shutdown(net *n, uint32_t sock)
 {
     net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_shutdown(n, sock);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
@@ -180,6 +191,8 @@ int net_shutdown(net *n, uint32_t sock)
 int net_close(net *n, uint32_t sock)
 {
     net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_close(n, sock, false);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
@@ -198,6 +211,8 @@ int net_close(net *n, uint32_t sock)
 int net_abort(net *n, uint32_t sock)
 {
     net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_close(n, sock, true);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
@@ -216,6 +231,8 @@ int net_abort(net *n, uint32_t sock)
 int net_accept(net *n, uint32_t listener, uint32_t *out)
 {
     net_sock *k = net_sock_mut(n, listener);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_accept(n, listener, out);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
@@ -246,6 +263,8 @@ int net_accept(net *n, uint32_t listener, uint32_t *out)
 int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint32_t *failed_opt)
 {
     net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_setopt(n, sock, opts, nopts, failed_opt);
     tcp_stack *st;
     *failed_opt = NET_NONE;
     int rc = sock_ready(n, k, &st);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "net_int.h"
+#include "net_kern.h"
 
 void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
 {
@@ -39,6 +40,10 @@ const char *net_err_name(int err)
         return "the segment has no ports";
     case NET_EBUSY:
         return "called from inside a stack call";
+    case NET_EKERNEL:
+        return "the kernel refused the call";
+    case NET_ENOKERNEL:
+        return "the kernel endpoint cannot do this";
     default:
         return tcp_err_name(err);
     }
@@ -214,6 +219,7 @@ void net_free(net *n)
     net_sock_free_all(n);
     free(n->pending);
     net_rules_free(n);
+    net_kern_free(n->kern);
     sim_world_free(n->world);
     free(n);
 }
@@ -301,6 +307,8 @@ int net_host_input(net *n, uint32_t host, const uint8_t *bytes, size_t len)
 
 int net_host_crash(net *n, uint32_t host)
 {
+    if (n->kern && net_kern_host(n, host))
+        return net_kern_refuse(n, "the kernel endpoint cannot crash or restart");
     net_host *h = n->hosts[host];
     if (!h->stack)
         return NET_EDOWN;
@@ -332,6 +340,8 @@ int net_host_crash(net *n, uint32_t host)
 
 int net_host_restart(net *n, uint32_t host)
 {
+    if (n->kern && net_kern_host(n, host))
+        return net_kern_refuse(n, "the kernel endpoint cannot crash or restart");
     net_host *h = n->hosts[host];
     if (h->stack || host_start_stack(h) != 0)
         return -1;

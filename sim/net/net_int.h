@@ -37,6 +37,8 @@ typedef struct net_rule {
     uint32_t nheld, capheld;
 } net_rule;
 
+typedef struct net_kern net_kern;
+
 #define NET_SOCK_CHUNK 256u
 
 struct net {
@@ -53,6 +55,7 @@ struct net {
     int in_stack;    /* > 0 while a stack call is under way */
     bool in_pending; /* the deferred queue is being run */
     bool halted;
+    net_kern *kern; /* the host played by the kernel (net_kern.c), or NULL */
 };
 
 /* The library's one growth helper: grows p to hold `need` elements of
@@ -83,5 +86,32 @@ void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, co
 /* net_rule.c */
 void net_link_install(net *n, sim_link *l);
 void net_rules_free(net *n);
+
+/* net_kern.c, net_rt.c: the kernel endpoint (net_kern.h). Each user call
+ * of net_call.c hands a kernel host's records to its net_kern_ twin. */
+int net_kern_open(net *n);
+void net_kern_free(net_kern *k);
+void net_kern_install(net *n);
+uint64_t net_kern_vnow(const net *n);
+void net_kern_shift(net *n, uint64_t ns);
+void net_kern_sample(net *n);
+bool net_kern_quiet(net *n);
+/* Whether a kernel record changed since the last call. */
+bool net_kern_take_change(net *n);
+uint64_t net_kern_last_io(const net *n);
+uint64_t net_kern_last_sample(const net *n);
+int net_kern_pump(net *n, uint64_t wait_ns);
+void net_rt_catch_up(net *n);
+int net_kern_listen(net *n, net_listen_opts *o, uint32_t *out);
+int net_kern_connect(net *n, net_connect_opts *o, uint32_t *out);
+int net_kern_send(net *n, uint32_t sock, const char *data, size_t len);
+long net_kern_recv(net *n, uint32_t sock, char *buf, size_t max);
+void net_kern_drain(net *n, uint32_t sock);
+int net_kern_shutdown(net *n, uint32_t sock);
+int net_kern_close(net *n, uint32_t sock, bool abort_it);
+int net_kern_accept(net *n, uint32_t listener, uint32_t *out);
+int net_kern_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts,
+                    uint32_t *failed_opt);
+int net_kern_refuse(net *n, const char *why);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "net_int.h"
+#include "net_kern.h"
 
 /* Bytes read from the stack per call while draining. */
 #define NET_DRAIN_CHUNK 4096u
@@ -181,6 +182,10 @@ static void drain(net *n, net_sock *k)
 
 void net_drain(net *n, uint32_t sock)
 {
+    if (n->kern && net_kern_host(n, net_sock_mut(n, sock)->host)) {
+        net_kern_drain(n, sock);
+        return;
+    }
     drain(n, net_sock_mut(n, sock));
 }
 
