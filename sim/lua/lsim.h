@@ -153,6 +153,8 @@ bool lsim_call_in_loop(lsim *s, int nargs, int nres);
 lsim_host *lsim_host_of(lua_State *L, int idx, lsim **out_sim);
 void lsim_push_host(lua_State *L, int sim_idx, uint32_t host);
 void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what);
+/* The error that stopped s's world and has not been raised yet, or NULL. */
+const char *lsim_unraised_error(lsim *s);
 
 /* ---- lsim_sock.c ---- */
 int lsim_host_listen(lua_State *L);  /* host:listen */
@@ -217,6 +219,7 @@ typedef struct lsim_config {
     uint64_t seed;
     const char *profile; /* NULL: the scenario's */
     bool unsafe;
+    bool check; /* tcp_check on every stack (also on by default in debug builds) */
     const char *lib_paths[16];
     int nlib_paths;
     uint64_t max_instructions;

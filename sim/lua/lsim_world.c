@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lsim.h"
+#include "tcp_check.h"
 
 /* ---- Growing arrays ---- */
 
@@ -109,10 +110,38 @@ static void host_receive(void *ctx, sim_host *host, sim_packet *p)
     sim_packet_free(s->world, p);
 }
 
+/* A broken stack invariant (tcp_check): stop the world and keep the report
+ * as the run's error, raised once the run returns. */
+static void on_violation(void *ctx, const tcp_check_report *r)
+{
+    lsim_host *h = ctx;
+    lsim *s = h->sim;
+    char line[512];
+    tcp_check_format(r, line, sizeof line);
+    if (!s->failed) {
+        lua_pushfstring(s->L, "host %s: %s", sim_host_name(h->host), line);
+        s->failed = true;
+        s->error_ref = luaL_ref(s->L, LUA_REGISTRYINDEX);
+    }
+    sim_world_stop(s->world);
+}
+
+const char *lsim_unraised_error(lsim *s)
+{
+    if (!s->failed)
+        return NULL;
+    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->error_ref);
+    const char *m = lua_tostring(s->L, -1); /* the registry keeps the string alive */
+    lua_pop(s->L, 1);
+    return m ? m : "error";
+}
+
 static int host_start_stack(lsim_host *h)
 {
     tcp_env env = {h, env_now, env_random, env_output, env_event};
     h->stack = tcp_stack_new(&env, sim_host_addr(h->host), &h->profile);
+    if (h->stack && (lsim_config_of(h->sim->L)->check || tcp_check_default()))
+        tcp_check_enable(h->stack, true, on_violation, h);
     free(h->sockmap);
     h->sockmap = NULL;
     h->nsockmap = 0;
