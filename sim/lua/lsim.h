@@ -77,6 +77,7 @@ typedef struct lsim_host {
     sim_timer timer;  /* one timer per stack: its next deadline */
     sim_rng rng;      /* ISNs and ports */
     tcp_profile profile;
+    bool mss_knob;     /* the scenario set the profile's mss: it wins over the MTU */
     uint32_t *sockmap; /* stack socket id -> socket record index (UINT32_MAX none) */
     uint32_t nsockmap;
     uint32_t incarnation;
@@ -122,6 +123,7 @@ struct lsim {
     rlog *log;
     uint64_t seed;
     tcp_profile profile;
+    bool mss_knob;     /* tcpsim.new{} set mss */
     lsim_host **hosts; /* each allocated on its own: timers are embedded */
     uint32_t nhosts, caphosts;
     lsim_sock **sockchunks; /* records in chunks: their addresses never change */
@@ -153,6 +155,10 @@ bool lsim_call_in_loop(lsim *s, int nargs, int nres);
 lsim_host *lsim_host_of(lua_State *L, int idx, lsim **out_sim);
 void lsim_push_host(lua_State *L, int sim_idx, uint32_t host);
 void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what);
+/* The MSS a new connection of h uses: its interface MTU (the smallest MTU
+ * of the links leaving h) - 40; 0 when the scenario set the mss knob or h
+ * has no link yet (the profile's value stands). */
+uint16_t lsim_host_iface_mss(const lsim_host *h);
 /* The error that stopped s's world and has not been raised yet, or NULL. */
 const char *lsim_unraised_error(lsim *s);
 

@@ -203,6 +203,9 @@ static uint32_t new_socket(lua_State *L, lsim *s, lsim_host *h, const char *what
     tcp_sock_id id;
     lsim_stack_enter(s);
     int rc = tcp_socket(h->stack, &id);
+    uint16_t mss = lsim_host_iface_mss(h);
+    if (rc == 0 && mss)
+        rc = tcp_setopt(h->stack, id, TCP_OPT_MSS, mss); /* socket options may override */
     lsim_stack_leave(s, h);
     check_rc(L, rc, what);
     uint32_t idx = lsim_sock_record(s, h->index, id, NO_SOCK, TCP_CLOSED);

@@ -149,6 +149,24 @@ static int host_start_stack(lsim_host *h)
     return h->stack ? 0 : -1;
 }
 
+/* RFC 9293 §3.7.1: the MSS to advertise and the bound on the send MSS come
+ * from the interface MTU less the IPv4 and TCP headers (Linux
+ * tcp_advertise_mss, FreeBSD tcp_mssopt). */
+uint16_t lsim_host_iface_mss(const lsim_host *h)
+{
+    sim_world *w = h->sim->world;
+    uint32_t mtu = 0;
+    for (uint32_t i = 0; i < sim_link_count(w); i++) {
+        const sim_link *l = sim_link_by_id(w, i);
+        int dir = sim_link_dir_from(l, h->host);
+        if (dir >= 0 && (mtu == 0 || sim_link_params_get(l, dir)->mtu < mtu))
+            mtu = sim_link_params_get(l, dir)->mtu;
+    }
+    if (h->mss_knob || mtu == 0)
+        return 0;
+    return mtu - 40 < 64 ? 64 : (uint16_t)(mtu - 40);
+}
+
 /* ---- Errors from inside the loop ---- */
 
 bool lsim_call_in_loop(lsim *s, int nargs, int nres)
@@ -289,6 +307,8 @@ static int sim_new(lua_State *L)
     luaL_setmetatable(L, LSIM_SIM);
     s->profile = *base;
     lsim_profile_apply(L, 1, &s->profile, "tcpsim.new");
+    s->mss_knob = lua_getfield(L, 1, "mss") != LUA_TNIL;
+    lua_pop(L, 1);
     s->seed = seed;
     s->world = sim_world_new(seed);
     s->log = rlog_new();
@@ -358,6 +378,7 @@ static int sim_add_host(lua_State *L)
     const char *name;
     uint32_t addr = 0x0a000001u + s->nhosts; /* 10.0.0.1, 10.0.0.2, ... */
     tcp_profile profile = s->profile;
+    bool mss_knob = s->mss_knob;
     if (lua_type(L, 2) == LUA_TSTRING) {
         name = lua_tostring(L, 2);
     } else {
@@ -373,9 +394,12 @@ static int sim_add_host(lua_State *L)
         if (pname)
             profile = *profile_named(L, pname, "sim:host");
         lsim_profile_apply(L, 2, &profile, "sim:host");
+        mss_knob = mss_knob || lua_getfield(L, 2, "mss") != LUA_TNIL;
+        lua_pop(L, 1);
     }
     lsim_host *h = host_create(L, s, name, addr);
     h->profile = profile;
+    h->mss_knob = mss_knob;
     if (host_start_stack(h) != 0)
         return luaL_error(L, "sim:host: out of memory");
     lsim_push_host(L, 1, h->index);
