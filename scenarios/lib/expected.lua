@@ -81,6 +81,12 @@ M.syn_schedule = {
 -- tcp_current_mss / tcp_mss_update give 1448.
 M.full_segment_1500 = { rfc9293 = 1460, linux = 1448, bsd = 1448 }
 
+-- The same for any MTU: MTU - 40 less the 12-byte timestamp option where
+-- the system sends it on every segment (Linux, FreeBSD; RFC 7323 §3).
+function M.full_segment(profile, mtu)
+  return mtu - 40 - (profile == "rfc9293" and 0 or 12)
+end
+
 -- The three profiles, for scenarios that loop over them.
 M.profiles = { "rfc9293", "linux", "bsd" }
 
