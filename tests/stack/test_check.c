@@ -414,6 +414,26 @@ static void last_ack_hang_state_is_caught(void **state)
     fx_free(fx);
 }
 
+/* The same hang in CLOSING (FIN_WAIT_1 -> CLOSING with data still queued
+ * behind our FIN): the peer's FIN arrived, ours is not sent. */
+static void closing_hang_state_is_caught(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new("linux");
+    tcp_conn *c = tcb(fx, TCP_CLOSING);
+    static uint8_t data[3000];
+    assert_int_equal(tcp_ring_alloc(&c->sndq, 16384), 0);
+    assert_int_equal(tcp_ring_push(&c->sndq, data, sizeof data), sizeof data);
+    c->fin_queued = true;
+    c->fin_rcvd = true;
+    c->rcv_nxt = 7002;
+    tcp_stack_settle(c);
+    assert_int_equal(fx->reports, 1);
+    assert_int_equal(fx->last.inv, TCP_CHECK_PENDING_TIMER);
+    assert_int_equal(fx->last.state, TCP_CLOSING);
+    fx_free(fx);
+}
+
 typedef struct seen {
     size_t n;
     tcp_check_report first;
@@ -473,6 +493,7 @@ int main(void)
         cmocka_unit_test(edge_time_wait_rst_and_syn_per_profile),
         cmocka_unit_test(report_names_connection_invariant_and_event),
         cmocka_unit_test(last_ack_hang_state_is_caught),
+        cmocka_unit_test(closing_hang_state_is_caught),
         cmocka_unit_test(last_ack_hang_never_silent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
