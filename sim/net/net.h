@@ -117,6 +117,10 @@ size_t net_host_conns(const net *n, uint32_t host);
  * keeps the profile's mss. */
 void net_host_keep_mss(net *n, uint32_t host);
 uint16_t net_host_iface_mss(const net *n, uint32_t host);
+/* Hands a datagram to the host's stack now, as if it had just arrived
+ * (hostile bytes welcome: the stack counts and drops what it rejects). The
+ * bytes are not kept. Returns 0, NET_EDOWN or NET_EBUSY. */
+int net_host_input(net *n, uint32_t host, const uint8_t *bytes, size_t len);
 /* Rule 5. Return 0, or NET_EDOWN (crash of a crashed host) / -1 (restart
  * of a running host, or out of memory). */
 int net_host_crash(net *n, uint32_t host);

@@ -354,6 +354,19 @@ uint16_t net_host_iface_mss(const net *n, uint32_t host)
     return mtu - 40 < 64 ? 64 : (uint16_t)(mtu - 40);
 }
 
+int net_host_input(net *n, uint32_t host, const uint8_t *bytes, size_t len)
+{
+    net_host *h = n->hosts[host];
+    if (n->in_stack > 0)
+        return NET_EBUSY;
+    if (!h->stack)
+        return NET_EDOWN;
+    net_stack_enter(n);
+    tcp_stack_input(h->stack, bytes, len);
+    net_stack_leave(n, h);
+    return 0;
+}
+
 int net_host_crash(net *n, uint32_t host)
 {
     net_host *h = n->hosts[host];
