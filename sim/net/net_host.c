@@ -2,7 +2,8 @@
  * net_host — the world and its hosts: the tcp_env that puts one TCP stack
  * on a simulated host (the host's clock, its seeded stream, its link, the
  * observer), one deadline timer per stack, delivery, crash and restart, the
- * re-entry bracket and the deferred queue behind net.h rules 2, 3 and 5.
+ * re-entry bracket and the deferred queue behind net.h rules 2, 3 and 5,
+ * invariant checking on every stack (rule 8) and the interface MSS.
  */
 #include <stdio.h>
 #include <stdlib.h>
