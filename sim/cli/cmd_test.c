@@ -149,21 +149,14 @@ static int bad(const char *msg, const char *arg)
     return 2;
 }
 
-static const char *const TEST_OPTIONS[] = {"--jobs",
-                                           "--seeds",
-                                           "--shard",
-                                           "--junit",
-                                           "--tap",
-                                           "--quiet",
-                                           "--html",
-                                           "-I",
-                                           "--profile",
-                                           "--unsafe",
-                                           "--max-events",
-                                           "--max-time",
-                                           "--max-instructions",
-                                           "--help",
-                                           NULL};
+static const char *const TEST_OPTIONS[] = {"--jobs",     "--seeds",
+                                           "--shard",    "--junit",
+                                           "--tap",      "--quiet",
+                                           "--html",     "-I",
+                                           "--profile",  "--unsafe",
+                                           "--check",    "--max-events",
+                                           "--max-time", "--max-instructions",
+                                           "--help",     NULL};
 
 static int parse_test(int argc, char **argv, test_opts *o)
 {

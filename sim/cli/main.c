@@ -38,17 +38,13 @@ typedef struct run_opts {
     const char *html; /* the stepper page */
 } run_opts;
 
-static const char *const RUN_OPTIONS[] = {"--seed",     "--profile",
-                                          "--ladder",   "--width",
-                                          "--trace",    "--trace-out",
-                                          "--pcap",     "--pcapng",
-                                          "--svg",      "--state-diagram",
-                                          "--quiet",    "-I",
-                                          "--unsafe",   "--max-events",
-                                          "--max-time", "--max-instructions",
-                                          "--sim",      "--watch",
-                                          "--html",     "--why",
-                                          "--help",     NULL};
+static const char *const RUN_OPTIONS[] = {
+    "--seed",   "--profile",       "--ladder",   "--width",
+    "--trace",  "--trace-out",     "--pcap",     "--pcapng",
+    "--svg",    "--state-diagram", "--quiet",    "-I",
+    "--unsafe", "--max-events",    "--max-time", "--max-instructions",
+    "--sim",    "--watch",         "--html",     "--why",
+    "--check",  "--help",          NULL};
 
 int cli_parse_u64(const char *text, uint64_t *out)
 {
@@ -109,6 +105,10 @@ int cli_common_opt(lsim_config *cfg, int argc, char **argv, int i)
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--unsafe") == 0) {
         cfg->unsafe = true;
+        return 1;
+    }
+    if (strcmp(a, "--check") == 0) {
+        cfg->check = true;
         return 1;
     }
     if (strcmp(a, "-I") && strcmp(a, "--profile") && strcmp(a, "--max-events") &&

@@ -207,6 +207,10 @@ static int build_world(run *r)
         return -1;
     if (net_host_add(r->n, "local", r->local_ip, &r->prof, &r->host) != 0)
         return -1;
+    /* The host's MSS is packetdrill's tun MTU (1500, or --mtu) less 40, held in
+     * the profile: not the oversized link below, which only lets crafted
+     * GRO-sized segments through. */
+    net_host_keep_mss(r->n, r->host);
     r->peer = net_peer_new(r->n, "remote", r->remote_ip);
     if (!r->peer)
         return -1;

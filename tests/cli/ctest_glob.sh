@@ -17,19 +17,24 @@ EOT
 cp scenarios/handshake/normal_open.lua "$tmp/sc/a/one.lua"
 cp scenarios/lib/pair.lua "$tmp/sc/lib/pair.lua"
 n=$(ctest --test-dir "$tmp/t" -N | sed -n 's/^Total Tests: //p')
-check "one scenario, lib/ skipped: 1 test ($n)" '[ "$n" = 1 ]'
+check "one scenario, lib/ skipped: 1 test per profile ($n)" '[ "$n" = 3 ]'
 ctest --test-dir "$tmp/t" >/dev/null; rc=$?
 check "it passes" '[ $rc -eq 0 ]'
 cp tests/bad/failing_expectation.lua "$tmp/sc/a/two.lua"
 n=$(ctest --test-dir "$tmp/t" -N | sed -n 's/^Total Tests: //p')
-check "a file added afterwards is listed at once ($n)" '[ "$n" = 2 ]'
+check "a file added afterwards is listed at once ($n)" '[ "$n" = 6 ]'
 out=$(ctest --test-dir "$tmp/t" 2>&1); rc=$?
-check "and run: its failure fails ctest" '[ $rc -ne 0 ] && grep -q "scenario/a/two" <<<"$out"'
+check "and run: its failure fails ctest" '[ $rc -ne 0 ] && grep -q "scenario/a/two@" <<<"$out"'
 
 # The build tree registers the scenarios this way, not as a list frozen at configure time.
 check "the build tree includes the glob at test time" \
   'grep -rq "TEST_INCLUDE_FILES\|include(.*scenario_tests.cmake" "$build"/tests/CTestTestfile.cmake'
-want=$(find scenarios -name '*.lua' -not -path '*/lib/*' | wc -l)
+# Three profiles each, unless a "-- profiles:" line names fewer.
+want=0
+for f in $(find scenarios -name '*.lua' -not -path '*/lib/*'); do
+  line=$(grep -m1 '^-- profiles:' "$f" | sed 's/^-- profiles://')
+  if [ -n "$line" ]; then want=$((want + $(wc -w <<<"$line"))); else want=$((want + 3)); fi
+done
 got=$(ctest --test-dir "$build" -N -L '^scenario$' | sed -n 's/^Total Tests: //p')
-check "every scenario file is a ctest test ($got of $want)" '[ "$got" = "$want" ]'
+check "every scenario file is a ctest test per profile ($got of $want)" '[ "$got" = "$want" ]'
 exit $fail
