@@ -2,15 +2,19 @@
 # Prints the project's performance figures (a benchmark, not a test):
 #  - the event core: timer hold steps at 100k and 1M pending vs a bare heap,
 #    packets per second through a lossy link, bytes per host and link;
-#  - a whole workload: 10,000 connections each moving 1 kB (bench/pairs.lua),
-#    wall time, CPU time and peak memory of the whole tcpsim process.
+#  - a whole workload: 10,000 connections each moving 1 kB, twice: in C
+#    over sim/net (bench/bench_net.c, no Lua, no run log), and as a scenario
+#    (bench/pairs.lua: the tcpsim process, with Lua and the run log), wall
+#    time, CPU time and peak memory of each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target tcpsim bench >/dev/null
 echo "== event core"
 build/bench/bench_core
-echo "== 10,000 connections x 1 kB (bench/pairs.lua)"
+echo "== 10,000 connections x 1 kB in C over sim/net (bench/bench_net.c)"
+build/bench/bench_net
+echo "== 10,000 connections x 1 kB as a scenario (bench/pairs.lua)"
 if [ -x /usr/bin/time ]; then
   /usr/bin/time -f "wall %e s  cpu %U s user + %S s sys  peak memory %M KiB" \
     build/tcpsim run bench/pairs.lua --quiet

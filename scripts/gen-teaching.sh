@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates the diagrams in docs/: the ladders embedded in docs/teaching.md
-# (docs/teaching/*.txt) and one page per scenario (docs/cases/*.md: what the
-# scenario teaches, from its header comment, and its ladder diagram).
+# and docs/zh/teaching.md (docs/teaching/*.txt) and one page per scenario
+# (docs/cases/*.md: what the scenario teaches, from its header comment, and
+# its ladder diagram).
 # Usage: scripts/gen-teaching.sh [BUILD_DIR [DOCS_DIR]]   (defaults: build, docs)
 # Each scenario runs with its own fixed seed, so the output is the same on
 # every run; the script fails if a scenario fails. The test suite runs it into
@@ -30,7 +31,7 @@ fin_overtakes_data teardown/fin_overtakes_data.lua
 '
 echo "$list" | while read -r name file; do
   [ -n "$name" ] || continue
-  (cd "$root" && "$bin" run "scenarios/$file" --ladder --quiet) > "$docs/teaching/$name.txt"
+  (cd "$root" && "$bin" run "scenarios/$file" --ladder --quiet --sim 1) > "$docs/teaching/$name.txt"
 done
 
 cd "$root"
@@ -52,7 +53,7 @@ find scenarios -name '*.lua' ! -path '*/lib/*' | LC_ALL=C sort | while read -r f
     sed -n '/^--/!q; s/^-- \{0,1\}//p' "$f"
     echo
     echo '```'
-    "$bin" run "$f" --ladder --quiet 2>/dev/null
+    "$bin" run "$f" --ladder --quiet --sim 1 2>/dev/null
     echo '```'
     echo
     echo "Source: [scenarios/$rel](../../scenarios/$rel). Run it: \`build/tcpsim run scenarios/$rel --ladder\`"

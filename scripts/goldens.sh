@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regression goldens: a hash of every output of every scenario (JSON trace,
-# pcap, pcapng, SVG, DOT, text ladder). They say "the outputs did not change",
-# never "the outputs are right": correctness comes from the RFC, the kernels
-# and packetdrill, checked by the scenarios' own expectations.
+# pcap, pcapng, SVG, DOT, text ladder, HTML page). They say "the outputs did
+# not change", never "the outputs are right": correctness comes from the RFC,
+# the kernels and packetdrill, checked by the scenarios' own expectations.
 #
 #   scripts/goldens.sh check TCPSIM   compare with tests/golden/outputs.sha256
 #   scripts/goldens.sh update TCPSIM  rewrite it (after a deliberate change of
@@ -20,9 +20,9 @@ fail=0
 for f in $(find scenarios -name '*.lua' -not -path '*/lib/*' | LC_ALL=C sort); do
   b=$(echo "${f#scenarios/}" | sed 's|/|_|g; s|\.lua$||')
   # Exit status 1 (a failed expectation) still writes outputs; only an error counts here.
-  "$tcpsim" run "$f" --quiet --trace json --trace-out "$out/$b.jsonl" --pcap "$out/$b.pcap" \
+  "$tcpsim" run "$f" --quiet --sim 1 --trace json --trace-out "$out/$b.jsonl" --pcap "$out/$b.pcap" \
     --pcapng "$out/$b.pcapng" --svg "$out/$b.svg" --state-diagram "$out/$b.dot" \
-    --ladder >"$out/$b.ladder" 2>/dev/null
+    --html "$out/$b.html" --ladder >"$out/$b.ladder" 2>/dev/null
   [ $? -le 1 ] || { echo "goldens: $f did not run"; fail=1; }
 done
 case $mode in

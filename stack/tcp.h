@@ -69,13 +69,13 @@ typedef enum tcp_err {
     TCP_EADDRINUSE = -3,   /* port or 4-tuple already in use */
     TCP_EAGAIN = -4,       /* nothing to accept / receive / no send-buffer room now */
     TCP_ENOTCONN = -5,     /* not connected yet */
-    TCP_EPIPE = -6,        /* sending after shutdown or close */
+    TCP_EPIPE = -6,        /* sending after shutdown (RFC 9293: "connection closing") */
     TCP_ECONNREFUSED = -7, /* RST in answer to our SYN */
     TCP_ECONNRESET = -8,   /* RST on a synchronized connection */
     TCP_ETIMEDOUT = -9,    /* retransmissions or keepalive probes exhausted */
     TCP_ENOMEM = -10,
-    TCP_EISCONN = -11, /* connect on a connected socket */
-    TCP_ECLOSING = -12 /* RFC 9293 "connection closing" */
+    TCP_EISCONN = -11,      /* connect on a connected socket */
+    TCP_EADDRNOTAVAIL = -12 /* ephemeral ports exhausted */
 } tcp_err;
 const char *tcp_err_name(int err); /* "ECONNREFUSED"; "OK" for 0 */
 
@@ -95,6 +95,30 @@ typedef enum tcp_backlog_policy {
     TCP_BACKLOG_DROP, /* SYN silently dropped when queues are full (Linux) */
     TCP_BACKLOG_RST   /* answered with RST */
 } tcp_backlog_policy;
+
+/* How full a listener's queues may get (see docs/stack.md, Listeners). */
+typedef enum tcp_backlog_model {
+    TCP_BACKLOG_RFC,   /* SYN refused when SYN_RECEIVED + unaccepted >= max(backlog, 1) */
+    TCP_BACKLOG_LINUX, /* accept queue holds backlog + 1; full: SYN dropped, third ACK
+                        * dropped (child stays SYN_RECEIVED); SYN queue unlimited (cookies) */
+    TCP_BACKLOG_BSD    /* SYN refused when SYN_RECEIVED + unaccepted > 3 * backlog / 2 */
+} tcp_backlog_model;
+
+/* ABORT (or close with linger 0) in CLOSING or LAST_ACK. */
+typedef enum tcp_abort_rst {
+    TCP_ABORT_RST_NEVER,  /* RFC 9293 §3.10.5: delete the TCB, no reset */
+    TCP_ABORT_RST_UNSENT, /* Linux tcp_disconnect: reset if data is unsent */
+    TCP_ABORT_RST_ALWAYS  /* FreeBSD tcp_drop: reset in every synchronized state */
+} tcp_abort_rst;
+
+/* RST and SYN arriving in SYN_RECEIVED of a passive open. */
+typedef enum tcp_syn_recv_rules {
+    TCP_SYN_RECV_RFC,   /* RFC 9293 §3.10.7.4 + RFC 5961: RST not at RCV.NXT gets a challenge
+                         * ACK; an in-window SYN returns the child to LISTEN silently */
+    TCP_SYN_RECV_LINUX, /* tcp_check_req: any in-window RST or SYN ends the request; the SYN
+                         * is answered with RST */
+    TCP_SYN_RECV_BSD    /* syncache: RST as RFC 5961; a SYN draws the SYN,ACK again */
+} tcp_syn_recv_rules;
 
 /* Every knob is data; a scenario picks a profile by name and overrides
  * single fields. Durations are nanoseconds. */
@@ -121,12 +145,38 @@ typedef struct tcp_profile {
     bool send_timestamps, send_wscale, send_sack_perm;
     bool rst_on_data_after_close; /* data arriving after close() is answered with RST */
     uint32_t init_cwnd_segs;      /* initial window in segments; 0: RFC 5681 §3.1 rule */
+    /* Knobs that make the linux and bsd profiles match their kernels; each
+     * is documented in docs/stack.md with the kernel source behind it. */
+    bool rst_has_ack;             /* active RSTs are RST,ACK with ACK = RCV.NXT */
+    uint32_t orphan_retries;      /* retransmissions after close(); 0: data_retries */
+    uint32_t syn_linear_timeouts; /* first N SYN timeouts keep the RTO (no doubling) */
+    uint64_t syn_timeout_ns;      /* connection-establishment limit; 0: none */
+    uint32_t quickack;            /* immediate ACKs for the first data segments */
+    uint32_t oow_ack_limit;       /* challenge/out-of-window ACKs per window; 0: no limit */
+    uint64_t oow_ack_window_ns;
+    uint64_t rto_slop_ns;                    /* added to every data RTO */
+    uint64_t persist_min_ns, persist_max_ns; /* persist interval bounds; 0: none / rto_max */
+    bool zwp_no_data;                        /* zero-window probe <SEQ=SND.UNA-1> without data */
+    bool nagle_minshall;  /* Nagle holds a runt only while a runt is unacknowledged */
+    bool fin_wait_2_idle; /* orphan FIN_WAIT_2 timeout counts idle time */
+    tcp_backlog_model backlog_model;
+    tcp_syn_recv_rules syn_recv_rules;
+    uint16_t port_lo, port_hi;    /* ephemeral port range, inclusive */
+    uint16_t mss_floor;           /* smallest effective send MSS */
+    uint32_t syn_loss_cwnd_after; /* SYN timeouts after which cwnd starts at 1 MSS */
+    tcp_abort_rst abort_rst_closing;
+    bool old_segment_ack;        /* a retransmission ending at RCV.NXT has its ACK processed */
+    bool zero_window_fin;        /* a bare FIN at RCV.NXT is taken at a zero window */
+    bool tw_bsd_rules;           /* TIME_WAIT follows FreeBSD tcp_twcheck */
+    bool close_embryonic_silent; /* close() in an active SYN_RECEIVED sends no FIN */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */
 const tcp_profile *tcp_profile_find(const char *name);
 /* Names of the built-in profiles, NULL-terminated. */
 const char *const *tcp_profile_names(void);
+/* The system a built-in profile models, e.g. "FreeBSD 14.x, default sysctls". */
+const char *tcp_profile_system(const char *name);
 
 /* ---- Events ------------------------------------------------------------ */
 
@@ -178,6 +228,7 @@ typedef struct tcp_event {
 
 const char *tcp_timer_name(tcp_timer_kind t);
 const char *tcp_user_call_name(tcp_user_call c);
+const char *tcp_cause_name(tcp_cause c); /* "user", "segment", "timer" */
 
 /* ---- The environment ----------------------------------------------------- */
 

@@ -4,7 +4,10 @@
  * stack's files call on each other. Nothing outside stack/ includes this.
  *
  * Invariants every file relies on:
- *  1. c->state is written only by tcp_set_state (tcp_state.c).
+ *  1. c->state is written only by tcp_set_state (tcp_state.c), except at
+ *     the two ends of a connection's life, where no transition is
+ *     reported: tcp_state_init_child puts a new child in LISTEN, and the
+ *     pool resets a reclaimed connection to CLOSED.
  *  2. Every connection is in exactly one of: the stack's pool free list, or
  *     the id table. A connection is in the tuple table while it has a remote
  *     endpoint and is not CLOSED, and in the listener table while in LISTEN.
@@ -22,12 +25,14 @@
 #include <stdint.h>
 
 #include "tcp.h"
+#include "tcp_check.h"
 #include "tcp_seq.h"
 
 #define TCP_NEVER       UINT64_MAX
 #define TCP_TIMER_COUNT (TCP_TIMER_FIN_WAIT_2 + 1)
 #define TCP_OOO_MAX     4u   /* out-of-order ranges held; a fifth is dropped */
 #define TCP_MSS_DEFAULT 536u /* RFC 9293 §3.7.1: no MSS option received */
+#define TCP_TS_OPT_LEN  12u  /* RFC 7323 §3.2: timestamps, padded to 32 bits */
 #define TCP_HEAP_NONE   UINT32_MAX
 #define TCP_BUF_MAX     (1u << 30)
 
@@ -62,9 +67,14 @@ struct tcp_conn {
     uint32_t cwnd, ssthresh, recover;
     uint16_t snd_mss, rcv_mss;
     uint8_t snd_wscale, rcv_wscale; /* RFC 7323 §2 shifts, 0 if not agreed */
-    uint8_t dupacks, retries;       /* retries: RTO expiries of this segment */
-    uint8_t ka_probes, persist_backoff, persist_unanswered;
-    uint8_t ooo_n;
+    uint32_t snd_sml;               /* end of the last runt sent (Minshall's Nagle) */
+    uint32_t retries;               /* RTO expiries of this segment (saturates) */
+    uint32_t persist_unanswered;    /* probes since the last ACK (saturates) */
+    uint8_t dupacks, ka_probes, persist_backoff, ooo_n;
+    uint8_t quick_left;   /* immediate ACKs left (profile quickack) */
+    uint8_t syn_timeouts; /* RTO expiries of our SYN or SYN,ACK */
+    uint16_t oow_n;       /* challenge / out-of-window ACKs sent in this window */
+    uint64_t oow_start_ns;
 
     /* RFC 6298 (nanoseconds); rtt_seq is the segment being timed. */
     uint64_t srtt_ns, rttvar_ns, rto_ns, rtt_start_ns;
@@ -74,6 +84,7 @@ struct tcp_conn {
     uint64_t timer_at[TCP_TIMER_COUNT]; /* TCP_NEVER: not armed */
     uint64_t last_rcv_ns;               /* keepalive idle reference */
     uint64_t heap_at, heap_seq;         /* key this connection has in the heap */
+    uint64_t check_tw_at;               /* tcp_check: TIME_WAIT deadline last seen */
     uint32_t heap_idx;
 
     tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
@@ -105,8 +116,11 @@ struct tcp_conn {
     bool in_accept_q : 1; /* child on its listener's accept queue */
     bool in_syn_q : 1;    /* child on its listener's SYN queue */
     bool rtt_timing : 1;  /* rtt_seq is being timed (RFC 6298, Karn) */
-    bool syn_rexmit : 1;  /* the SYN was retransmitted (RFC 6298 §5.7) */
+    bool syn_rexmit : 1;  /* the SYN timed out at least once (RFC 6298 §5.7) */
     bool has_srtt : 1;    /* srtt_ns and rttvar_ns hold a measurement */
+    bool quick_init : 1;  /* quick_left was set at the first data segment */
+    bool port_bound : 1;  /* counted in the stack's port table */
+    bool idle_bound : 1;  /* bound, not yet used by listen or connect */
 
     tcp_stats stats;
 
@@ -124,6 +138,19 @@ typedef struct tcp_table {
     size_t mask, count;
 } tcp_table;
 
+/* tcp_check's state in a stack: on/off, where a violation goes, and the
+ * event being processed (what a report names). */
+typedef struct tcp_check_hook {
+    bool on, reported, ev_set;
+    tcp_check_fn fn;
+    void *ctx;
+    tcp_event_kind ev_kind;
+    int ev_detail;
+    tcp_sock_id ev_sock;
+    uint8_t ev_flags;
+    uint32_t ev_seq, ev_ack, ev_len;
+} tcp_check_hook;
+
 struct tcp_stack {
     tcp_env env;
     uint32_t addr;
@@ -133,6 +160,7 @@ struct tcp_stack {
     uint64_t heap_seq; /* tie-break: equal deadlines fire in arming order */
     uint64_t malformed;
     size_t nconns;
+    tcp_check_hook check;
 
     tcp_table by_id, by_tuple, listeners;
     tcp_conn **heap;
@@ -141,6 +169,11 @@ struct tcp_stack {
     void **chunks; /* pool: connections come in chunks, never freed singly */
     size_t nchunks;
     tcp_conn *free_list;
+
+    uint64_t isn_key[2];  /* RFC 6528 secret, drawn once from env->random */
+    uint16_t *port_users; /* connections per local port (lazy, 65536 entries) */
+    uint8_t *port_idle;   /* bit per port: held by a bound, unused socket */
+    uint32_t eph_used;    /* ports of the ephemeral range with a user */
 
     uint8_t *out;     /* scratch: one outgoing datagram */
     uint8_t *payload; /* scratch: the payload of one outgoing segment */
@@ -159,7 +192,17 @@ int tcp_stack_listen_add(tcp_conn *c);
 void tcp_stack_listen_remove(tcp_conn *c);
 tcp_conn *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
 tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport);
-bool tcp_stack_port_busy(const tcp_stack *s, uint16_t port, const tcp_conn *self, bool any_use);
+/* Port table (O(1)): a connection counts as a user of its local port from
+ * tcp_stack_port_take until it is reclaimed. */
+int tcp_stack_port_take(tcp_conn *c, uint16_t port);
+bool tcp_stack_port_used(const tcp_stack *s, uint16_t port);
+/* A bound socket not yet listening or connected holds the port. */
+bool tcp_stack_port_idle(const tcp_stack *s, uint16_t port);
+void tcp_stack_port_set_idle(tcp_conn *c, bool idle);
+/* An unused port of the profile's ephemeral range, or TCP_EADDRNOTAVAIL. */
+int tcp_stack_port_pick(tcp_stack *s, uint16_t *out);
+/* RFC 6528 F(4-tuple, secret). */
+uint32_t tcp_stack_isn_hash(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
 void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, const char *note);
 void tcp_ev_state(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg,
                   const char *note);
@@ -180,6 +223,8 @@ void tcp_state_init_child(tcp_conn *child);
 void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, const char *note);
 
 /* ---- tcp_input.c ---- */
+/* The effective send MSS for a peer MSS (RFC 9293 §3.7.1 MUST-16). */
+uint16_t tcp_eff_mss(const tcp_conn *c, uint32_t peer_mss);
 void tcp_input(tcp_conn *c, const tcp_seg *seg);
 void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg);
 
@@ -189,7 +234,8 @@ void tcp_out_syn(tcp_conn *c, bool rexmit);
 uint8_t tcp_wscale_for(uint32_t buf);
 void tcp_out_ack(tcp_conn *c);
 void tcp_out_challenge_ack(tcp_conn *c);
-void tcp_out_rst(tcp_conn *c); /* <SEQ=SND.NXT><CTL=RST> */
+bool tcp_out_oow_ack(tcp_conn *c); /* an ACK to a bad segment, rate-limited */
+void tcp_out_rst(tcp_conn *c);     /* active reset: <SEQ=SND.MAX><CTL=RST[,ACK]> */
 /* RFC 9293 §3.10.7.1 reply to `seg`: <SEQ=SEG.ACK><CTL=RST> if it has ACK,
  * else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. c may be NULL. */
 void tcp_out_rst_reply(tcp_stack *s, tcp_conn *c, const tcp_seg *seg);
@@ -212,6 +258,7 @@ void tcp_timer_restart_rtx(tcp_conn *c);
 void tcp_timer_arm_keepalive(tcp_conn *c);
 void tcp_timer_enter_state(tcp_conn *c); /* entry actions of c->state */
 uint64_t tcp_time_wait_ns(const tcp_conn *c);
+uint64_t tcp_persist_interval(const tcp_conn *c); /* the next zero-window probe */
 void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
 
 /* ---- tcp_buf.c: rings and the out-of-order list ---- */
@@ -226,9 +273,23 @@ bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end);
 /* Advances rcv_nxt over held ranges now in order; returns bytes gained. */
 uint32_t tcp_ooo_advance(tcp_conn *c);
 
+/* ---- tcp_check.c: the hooks tcp_stack.c calls, and direct checks ---- */
+/* Notes the event an entry point is processing (segment in, timer, user). */
+void tcp_check_event(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg);
+/* Checks the transition c just made from `from` (reports a violation). */
+void tcp_check_transition(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg);
+/* Checks c as an entry point leaves it (reports a violation). */
+void tcp_check_after(tcp_conn *c);
+/* Invariants 1-4 of tcp_check.h on c now: true and *r filled if one fails. */
+bool tcp_check_conn(const tcp_conn *c, tcp_check_report *r);
+/* Invariant 5 for a transition from -> to: true and *r filled if illegal. */
+bool tcp_check_edge(const tcp_conn *c, tcp_state from, tcp_state to, tcp_cause cause,
+                    const tcp_seg *seg, tcp_check_report *r);
+
 /* ---- tcp_user.c ---- */
 void tcp_conn_init_opts(tcp_conn *c, const tcp_profile *p);
-uint32_t tcp_conn_isn(tcp_conn *c); /* TCP_OPT_ISN once, else env->random */
+/* TCP_OPT_ISN of `opts` once, else RFC 6528 for the 4-tuple of `c`. */
+uint32_t tcp_conn_isn(tcp_conn *opts, const tcp_conn *c);
 void tcp_conn_init_seq(tcp_conn *c, uint32_t iss);
 
 #endif

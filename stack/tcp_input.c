@@ -22,6 +22,7 @@ typedef struct tcp_rx {
     uint32_t len;
     const uint8_t *data;
     bool syn, fin;
+    bool old; /* a retransmission whose ACK is processed (allowance) */
 } tcp_rx;
 
 static uint32_t min32(uint32_t a, uint32_t b)
@@ -34,15 +35,28 @@ static void drop(tcp_conn *c, const tcp_seg *seg, const char *why)
     tcp_ev(c, TCP_EV_DROP, 0, seg, why);
 }
 
+/* RFC 9293 §3.7.1 MUST-16: "Eff.snd.MSS = min(SendMSS+20, MMS_S) -
+ * TCPhdrsize - IPoptionsize", where TCPhdrsize "may be larger if TCP options
+ * are to be sent": every data segment carries the 12-byte timestamp option
+ * once timestamps are agreed (RFC 7323 §3.2), so 1460 becomes 1448 (Linux
+ * tcp_current_mss, FreeBSD tcp_output subtract TCPOLEN_TSTAMP_APPA too).
+ * MMS_S is our own MSS (interface MTU - 40). The result is never below the
+ * profile's mss_floor (Linux tcp_min_snd_mss 48). The same size is our
+ * estimate of the peer's full-sized segment (RFC 1122 §4.2.3.2). */
+uint16_t tcp_eff_mss(const tcp_conn *c, uint32_t peer_mss)
+{
+    uint32_t mss = min32(peer_mss, c->mss);
+    if (c->ts_ok)
+        mss = mss > TCP_TS_OPT_LEN ? mss - TCP_TS_OPT_LEN : 1;
+    uint32_t floor = c->stack->profile.mss_floor;
+    return (uint16_t)(mss < floor ? floor : mss);
+}
+
 /* RFC 9293 §3.7.1 (MSS), RFC 7323 (window scale, timestamps), RFC 2018
  * (SACK-permitted): what the peer's SYN tells us. */
 static void learn_syn(tcp_conn *c, const tcp_seg *seg)
 {
     const tcp_profile *p = &c->stack->profile;
-    uint32_t peer_mss = seg->has_mss && seg->mss ? seg->mss : TCP_MSS_DEFAULT;
-    uint32_t mss = min32(peer_mss, c->mss);
-    c->snd_mss = (uint16_t)(mss < 64 ? 64 : mss);
-    c->rcv_mss = c->snd_mss;
     c->peer_wscale = seg->has_wscale;
     if (seg->has_wscale && p->send_wscale) {
         c->snd_wscale = seg->wscale > 14 ? 14 : seg->wscale; /* RFC 7323 §2.3 */
@@ -52,6 +66,7 @@ static void learn_syn(tcp_conn *c, const tcp_seg *seg)
     c->ts_ok = seg->has_ts && p->send_timestamps;
     if (c->ts_ok)
         c->ts_recent = seg->ts_val;
+    c->snd_mss = c->rcv_mss = tcp_eff_mss(c, seg->has_mss && seg->mss ? seg->mss : TCP_MSS_DEFAULT);
     c->irs = seg->seq;
     c->rcv_nxt = seg->seq + 1;
     c->last_ack_sent = c->rcv_nxt;
@@ -92,10 +107,33 @@ void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg)
 
 /* ---- LISTEN (§3.10.7.2) ------------------------------------------------- */
 
+/* Whether a listener refuses a new SYN (profile backlog_model):
+ * RFC: SYN_RECEIVED + unaccepted children >= max(backlog, 1).
+ * Linux tcp_conn_request: the accept queue is full (sk_acceptq_is_full:
+ * unaccepted > backlog, so backlog + 1 fit); the SYN queue itself never
+ * refuses (syncookies take over, tcp_syncookies = 1).
+ * FreeBSD: more than 3 * backlog / 2 unaccepted connections (sonewconn). */
 static bool backlog_full(const tcp_conn *l)
 {
-    uint32_t limit = l->backlog ? l->backlog : 1;
-    return l->syn_n + l->acc_n >= limit;
+    switch (l->stack->profile.backlog_model) {
+    case TCP_BACKLOG_LINUX:
+        return l->acc_n > l->backlog;
+    case TCP_BACKLOG_BSD:
+        return l->syn_n + l->acc_n > 3 * (uint64_t)l->backlog / 2;
+    default:
+        return l->syn_n + l->acc_n >= (l->backlog ? l->backlog : 1);
+    }
+}
+
+/* Linux tcp_v4_syn_recv_sock: the third ACK finds the accept queue full
+ * (tcp_abort_on_overflow = 0): the ACK is dropped and the child stays in
+ * SYN_RECEIVED, its SYN,ACK timer running. */
+static bool accept_queue_full(const tcp_conn *c)
+{
+    if (c->stack->profile.backlog_model != TCP_BACKLOG_LINUX || !c->passive)
+        return false;
+    const tcp_conn *l = tcp_stack_find(c->stack, c->parent);
+    return l && l->acc_n > l->backlog;
 }
 
 static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
@@ -118,11 +156,10 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     ch->parent = l->id;
     ch->passive = true;
     ch->ever_used = true;
-    ch->lport = l->lport;
     ch->raddr = seg->src_addr;
     ch->rport = seg->src_port;
     tcp_state_init_child(ch);
-    if (tcp_stack_hash(ch)) {
+    if (tcp_stack_port_take(ch, l->lport) || tcp_stack_hash(ch)) {
         tcp_stack_settle(ch); /* a passive child in LISTEN is reclaimed */
         return NULL;
     }
@@ -150,7 +187,7 @@ static void in_listen_syn(tcp_conn *l, const tcp_seg *seg, bool has_isn, uint32_
         return;
     }
     if (!has_isn)
-        isn = tcp_conn_isn(l);
+        isn = tcp_conn_isn(l, ch);
     tcp_conn_init_seq(ch, isn);
     learn_syn(ch, seg);
     /* Text on the SYN is not kept: it is not acknowledged and the peer
@@ -197,7 +234,7 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     c->ack_now = true;
     /* "If there are other controls or text in the segment, then continue
      * processing at the sixth step" — text and FIN, within our window. */
-    tcp_rx r = {seg, seg->seq + 1, seg->len, seg->payload, false, !!(seg->flags & TCP_FIN)};
+    tcp_rx r = {seg, seg->seq + 1, seg->len, seg->payload, false, !!(seg->flags & TCP_FIN), false};
     uint32_t wnd = tcp_rcv_wnd(c);
     if (r.len > wnd) {
         r.len = wnd;
@@ -257,11 +294,49 @@ static bool seg_acceptable(const tcp_conn *c, uint32_t seq, uint32_t seglen)
     return tcp_seq_in(seq, lo, hi) || tcp_seq_in(seq + seglen - 1, lo, hi);
 }
 
-/* First step. Returns false if the segment was answered and dropped. */
+/* Segments the acceptability test refuses but whose control part is still
+ * processed; the text is dropped and an ACK goes back. */
+static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (tcp_rcv_wnd(c) == 0 && r->seq == c->rcv_nxt) {
+        /* "If the RCV.WND is zero, no segments will be acceptable, but
+         * special allowance should be made to accept valid ACKs, URGs, and
+         * RSTs": keep the control part, answer with our window. Linux
+         * tcp_data_queue also takes a bare FIN at a zero window ("Some
+         * stacks are known to send bare FIN packets in a loop"). */
+        r->fin = r->fin && r->len == 0 && p->zero_window_fin;
+        r->len = 0;
+        c->ack_now = true;
+        return true;
+    }
+    if (p->old_segment_ack && !r->syn && tcp_seq_le(r->seq + seglen, c->rcv_nxt) &&
+        tcp_seq_ge(r->seq + seglen, c->last_ack_sent)) {
+        /* A retransmission ending at RCV.NXT (a FIN whose ACK was lost):
+         * its ACK field is processed and an ACK sent (Linux tcp_sequence
+         * accepts end_seq >= rcv_wup; FreeBSD "keep on processing for RST
+         * or ACK"); RFC 9293 Appendix A.2 notes the strict rule's cost. */
+        r->seq = c->rcv_nxt;
+        r->len = 0;
+        r->fin = false;
+        r->old = true;
+        c->ack_now = true;
+        return true;
+    }
+    return false;
+}
+
+/* §3.10.7.4 first step, "check sequence number": "Segments are processed
+ * in sequence. ... If a segment's contents straddle the boundary between
+ * old and new, only the new parts are processed." Table 6 decides
+ * acceptability; "If an incoming segment is not acceptable, an
+ * acknowledgment should be sent in reply (unless the RST bit is set ...)".
+ * Returns false if the segment was answered and dropped. */
 static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
 {
     *r = (tcp_rx){
-        seg, seg->seq, seg->len, seg->payload, !!(seg->flags & TCP_SYN), !!(seg->flags & TCP_FIN)};
+        seg,  seg->seq, seg->len, seg->payload, !!(seg->flags & TCP_SYN), !!(seg->flags & TCP_FIN),
+        false};
     if (c->state == TCP_SYN_RECEIVED && r->syn && seg->seq == c->irs) {
         if (!(seg->flags & TCP_ACK) && c->passive) {
             /* The peer's SYN again: our SYN,ACK was lost (Linux and BSD
@@ -276,25 +351,17 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
         r->seq++;
     }
     uint32_t seglen = r->len + r->syn + r->fin;
-    bool ok = seg_acceptable(c, r->seq, seglen);
-    if (!ok && tcp_rcv_wnd(c) == 0 && r->seq == c->rcv_nxt) {
-        /* "If the RCV.WND is zero, no segments will be acceptable, but
-         * special allowance should be made to accept valid ACKs, URGs, and
-         * RSTs": keep the control part, answer with our window. */
-        ok = true;
-        r->len = 0;
-        r->fin = false;
-        c->ack_now = true;
-    }
+    bool allowed = false;
+    bool ok = seg_acceptable(c, r->seq, seglen) || (allowed = allowance(c, r, seglen));
     if (!ok) {
         /* "If an incoming segment is not acceptable, an acknowledgment
          * should be sent in reply (unless the RST bit is set ...)" */
         drop(c, seg, "out of window");
         if (!(seg->flags & TCP_RST))
-            tcp_out_ack(c);
+            tcp_out_oow_ack(c);
         return false;
     }
-    if (!r->syn) {
+    if (!r->syn && !allowed) {
         if (tcp_seq_lt(r->seq, c->rcv_nxt)) { /* already received: trim the front */
             uint32_t d = c->rcv_nxt - r->seq;
             assert(d <= r->len);
@@ -315,9 +382,19 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
     return true;
 }
 
-/* Second step (RFC 9293 with RFC 5961 §3.2). */
+/* §3.10.7.4 second step, "check the RST bit", with RFC 5961 §3.2: "If the
+ * RST bit is set and the sequence number exactly matches the next expected
+ * sequence value, the TCP endpoint MUST reset the connection"; otherwise
+ * (in the window) a challenge ACK. */
 static void on_rst(tcp_conn *c, const tcp_seg *seg)
 {
+    bool embryo = c->state == TCP_SYN_RECEIVED && c->passive;
+    if (embryo && c->stack->profile.syn_recv_rules == TCP_SYN_RECV_LINUX) {
+        /* Linux tcp_check_req: any in-window RST goes to embryonic_reset,
+         * which drops the request without a challenge ACK. */
+        tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        return;
+    }
     if (seg->seq != c->rcv_nxt) {
         /* In the window but not exactly RCV.NXT: challenge ACK. */
         drop(c, seg, "RST not at RCV.NXT");
@@ -343,10 +420,27 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
     }
 }
 
-/* Fourth step (RFC 9293 with RFC 5961 §4.2). */
+/* §3.10.7.4 fourth step, "check the SYN bit": in SYN-RECEIVED of a passive
+ * OPEN "return this connection to the LISTEN state and return"; in the
+ * synchronized states (RFC 5961 §4.2) "the TCP endpoint MUST send a
+ * 'challenge ACK' to the remote peer". */
 static void on_syn(tcp_conn *c, const tcp_seg *seg)
 {
     if (c->state == TCP_SYN_RECEIVED && c->passive) {
+        switch (c->stack->profile.syn_recv_rules) {
+        case TCP_SYN_RECV_LINUX:
+            /* tcp_check_req: "if (flg & TCP_FLAG_SYN) goto embryonic_reset",
+             * which answers with a reset and drops the request. */
+            tcp_out_rst_reply(c->stack, c, seg);
+            break;
+        case TCP_SYN_RECV_BSD:
+            /* The syncache entry stays; the SYN,ACK is sent again. */
+            drop(c, seg, "SYN in SYN_RECEIVED");
+            tcp_out_syn(c, true);
+            return;
+        default: /* "return this connection to the LISTEN state and return" */
+            break;
+        }
         tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv SYN");
         return;
     }
@@ -392,6 +486,12 @@ static void on_dup_ack(tcp_conn *c, const tcp_seg *seg)
     }
     if (c->dupacks != 3)
         return;
+    /* RFC 6582 §3.2 step 2: enter fast retransmit only if the cumulative
+     * acknowledgment "covers more than recover" (FreeBSD: SEQ_GT(th_ack,
+     * snd_recover)); duplicates left over from the last recovery do not
+     * start another one. */
+    if (!tcp_seq_gt(c->snd_una, c->recover))
+        return;
     uint32_t half = (c->snd_max - c->snd_una) / 2;
     c->ssthresh = half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
     c->recover = c->snd_max;
@@ -402,7 +502,9 @@ static void on_dup_ack(tcp_conn *c, const tcp_seg *seg)
 
 static void on_new_ack(tcp_conn *c, uint32_t ack)
 {
-    uint32_t acked = ack - c->snd_una;
+    /* The SYN's sequence number is not data: it grows no window (Linux
+     * FLAG_SYN_ACKED is not counted as delivered). */
+    uint32_t acked = ack - c->snd_una - (c->snd_una == c->iss ? 1u : 0u);
     ack_rtt(c, ack);
     uint32_t end = tcp_snd_data_end(c);
     uint32_t upto = tcp_seq_lt(ack, end) ? ack : end;
@@ -459,7 +561,9 @@ static void update_window(tcp_conn *c, const tcp_seg *seg)
     }
 }
 
-/* SYN-RECEIVED part of the fifth step. Returns false to stop. */
+/* §3.10.7.4 fifth step in SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT,
+ * then enter ESTABLISHED state and continue processing". Returns false to
+ * stop. */
 static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
 {
     /* "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state ...
@@ -468,6 +572,10 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
     if (!(tcp_seq_lt(c->snd_una, seg->ack) && tcp_seq_le(seg->ack, c->snd_max))) {
         drop(c, seg, "bad ack");
         tcp_out_rst_reply(c->stack, c, seg);
+        return false;
+    }
+    if (accept_queue_full(c)) {
+        drop(c, seg, "accept queue full");
         return false;
     }
     c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
@@ -480,7 +588,12 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
     return true;
 }
 
-/* Fifth step. Returns false if processing stops here. */
+/* §3.10.7.4 fifth step, "check the ACK field": "If SND.UNA < SEG.ACK =<
+ * SND.NXT, then set SND.UNA <- SEG.ACK ... If the ACK is a duplicate
+ * (SEG.ACK =< SND.UNA), it can be ignored. If the ACK acks something not
+ * yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the segment, and
+ * return." Then the state's own rule (FIN-WAIT-1, CLOSING, LAST-ACK).
+ * Returns false if the segment was dropped. */
 static bool on_ack(tcp_conn *c, const tcp_seg *seg)
 {
     if (c->state == TCP_SYN_RECEIVED && !ack_syn_received(c, seg))
@@ -490,12 +603,12 @@ static bool on_ack(tcp_conn *c, const tcp_seg *seg)
      * SND.NXT; otherwise send an ACK and drop. */
     if (tcp_seq_gt(ack, c->snd_max)) {
         drop(c, seg, "ACK of unsent data");
-        tcp_out_ack(c);
+        tcp_out_oow_ack(c);
         return false;
     }
     if (tcp_seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
         drop(c, seg, "ACK too old");
-        tcp_out_ack(c);
+        tcp_out_oow_ack(c);
         return false;
     }
     c->persist_unanswered = 0;
@@ -505,28 +618,52 @@ static bool on_ack(tcp_conn *c, const tcp_seg *seg)
         on_dup_ack(c, seg);
     if (tcp_seq_ge(ack, c->snd_una))
         update_window(c, seg);
-    bool fin_acked = tcp_fin_acked(c);
+    /* The state-specific part of the fifth step. Processing goes on in
+     * every case: the text and FIN steps ignore the states they do not
+     * apply to, and the common exit sends what the ACK made sendable. */
+    if (!tcp_fin_acked(c))
+        return true;
     switch (c->state) {
     case TCP_FIN_WAIT_1:
-        if (fin_acked)
-            tcp_set_state(c, TCP_FIN_WAIT_2, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
-        return true;
+        /* "if the FIN segment is now acknowledged, then enter FIN-WAIT-2" */
+        tcp_set_state(c, TCP_FIN_WAIT_2, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
+        break;
     case TCP_CLOSING:
-        if (fin_acked)
-            tcp_set_state(c, TCP_TIME_WAIT, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
-        return false;
+        /* "if the ACK acknowledges our FIN, then enter the TIME-WAIT state" */
+        tcp_set_state(c, TCP_TIME_WAIT, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
+        break;
     case TCP_LAST_ACK:
-        if (fin_acked)
-            tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
-        return false;
+        /* "If our FIN is now acknowledged, delete the TCB, enter the CLOSED
+         * state, and return." */
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
+        break;
     default:
-        return true;
+        break;
     }
+    return true;
+}
+
+/* Linux tcp_event_data_recv: the first data segment starts quickack mode,
+ * min(TCP_MAX_QUICKACKS, rcv_wnd / (2 * rcv_mss)) immediate ACKs (at least
+ * 2, tcp_incr_quickack); send_seg counts them down (tcp_dec_quickack_mode). */
+static void quickack_start(tcp_conn *c)
+{
+    if (c->quick_init)
+        return;
+    c->quick_init = true;
+    uint32_t n = tcp_rcv_wnd(c) / (2u * c->rcv_mss);
+    if (n < 2)
+        n = 2;
+    uint32_t max = c->stack->profile.quickack;
+    c->quick_left = (uint8_t)min32(min32(n, max), UINT8_MAX);
 }
 
 static void ack_policy(tcp_conn *c, bool immediate)
 {
     uint64_t delack = c->stack->profile.delack_ns;
+    quickack_start(c);
+    if (c->quick_left > 0)
+        immediate = true;
     /* RFC 9293 §3.8.6.3 / RFC 5681 §4.2: delay an ACK at most delack_ns,
      * but ACK at least every second full-sized segment, and at once for
      * out-of-order data or data that fills a hole. */
@@ -571,22 +708,34 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
         c->fin_pending = true;
         c->peer_fin_seq = r->seq + r->len;
     }
-    if (r->len == 0)
+    if (r->len == 0) {
+        /* A FIN beyond RCV.NXT is an out-of-order segment: RFC 5681 §4.2
+         * "A TCP receiver SHOULD send an immediate duplicate ACK when an
+         * out-of-order segment arrives." */
+        if (r->fin && r->seq != c->rcv_nxt)
+            ack_policy(c, true);
         return;
+    }
     if (c->released && c->stack->profile.rst_on_data_after_close) {
         /* RFC 9293 §3.6: after a full close, "if new data is received after
          * CLOSE is called, its TCP implementation SHOULD send a RST". */
+        /* The reset answers this segment: <SEQ=SEG.ACK><CTL=RST> (Linux
+         * tcp_reset + tcp_v4_send_reset, FreeBSD dropwithreset), sent
+         * before the connection is closed. */
+        tcp_out_rst_reply(c->stack, c, r->seg);
         tcp_conn_drop(c, TCP_ECONNRESET, TCP_CAUSE_SEGMENT, r->seg, "data after close()");
-        tcp_out_rst(c);
         return;
     }
     store_text(c, r);
 }
 
-/* Eighth step: the peer's FIN, once every octet before it has arrived. */
+/* §3.10.7.4 eighth step, "check the FIN bit": "If the FIN bit is set,
+ * signal the user 'connection closing' ..., advance RCV.NXT over the FIN,
+ * and send an acknowledgment for the FIN" — once every octet before it has
+ * arrived (the FIN is processed in sequence). */
 static void on_fin(tcp_conn *c, const tcp_rx *r)
 {
-    if (!c->fin_pending || c->fin_rcvd || c->peer_fin_seq != c->rcv_nxt)
+    if (c->state == TCP_CLOSED || !c->fin_pending || c->fin_rcvd || c->peer_fin_seq != c->rcv_nxt)
         return;
     c->rcv_nxt++;
     c->fin_rcvd = true;
@@ -599,9 +748,10 @@ static void on_fin(tcp_conn *c, const tcp_rx *r)
     case TCP_FIN_WAIT_1:
         /* "If our FIN has been ACKed (perhaps in this segment), then enter
          * TIME-WAIT ...; otherwise, enter the CLOSING state." The ACK step
-         * already moved an acknowledged FIN_WAIT_1 to FIN_WAIT_2. */
-        tcp_set_state(c, tcp_fin_acked(c) ? TCP_TIME_WAIT : TCP_CLOSING, TCP_CAUSE_SEGMENT, r->seg,
-                      "rcv FIN");
+         * already moved an acknowledged FIN_WAIT_1 to FIN_WAIT_2, so here
+         * our FIN is not acknowledged. */
+        assert(!tcp_fin_acked(c));
+        tcp_set_state(c, TCP_CLOSING, TCP_CAUSE_SEGMENT, r->seg, "rcv FIN");
         break;
     case TCP_FIN_WAIT_2:
         tcp_set_state(c, TCP_TIME_WAIT, TCP_CAUSE_SEGMENT, r->seg, "rcv FIN");
@@ -611,6 +761,8 @@ static void on_fin(tcp_conn *c, const tcp_rx *r)
     }
 }
 
+/* §3.10.7.4 "Otherwise" (SYN-RECEIVED through TIME-WAIT but TIME-WAIT, which
+ * in_time_wait handles): the eight steps in the RFC's order. */
 static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
 {
     tcp_rx r;
@@ -634,13 +786,17 @@ static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
         c->ts_recent = seg->ts_val; /* RFC 7323 §4.3 */
     if (!on_ack(c, seg))
         return;
+    if (r.old && c->state == TCP_TIME_WAIT)
+        c->ack_now = false; /* CLOSING -> TIME_WAIT consumes it (Linux, FreeBSD) */
     /* Sixth step (URG): the urgent pointer is not implemented (RFC 6093
      * advises against its use); urgent data is delivered in line. */
     on_text(c, &r);
-    if (c->state == TCP_CLOSED)
-        return;
     on_fin(c, &r);
-    tcp_output(c);
+    /* The one exit of a processed segment: whatever the ACK made sendable
+     * (data queued behind our FIN in CLOSING or LAST-ACK too) and any ACK
+     * owed go out now. Only a connection the segment closed sends nothing. */
+    if (c->state != TCP_CLOSED)
+        tcp_output(c);
 }
 
 /* ---- TIME-WAIT ---------------------------------------------------------------- */
@@ -665,7 +821,9 @@ static bool tw_syn(tcp_conn *c, const tcp_seg *seg)
     tcp_conn *l = tcp_stack_listener(c->stack, c->lport);
     if ((seg->flags & TCP_ACK) || !tcp_seq_gt(seg->seq, c->rcv_nxt) || !l)
         return false;
-    uint32_t isn = c->snd_nxt + 65535u + 2u;
+    uint32_t isn = c->snd_max + 65535u + 2u;
+    if (isn == 0) /* Linux tcp_timewait_state_process: "if (isn == 0) isn++" */
+        isn = 1;
     tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv SYN (new connection)");
     l->stats.segs_in++;
     tcp_ev(l, TCP_EV_SEG_IN, 0, seg, NULL);
@@ -703,9 +861,48 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
         return;
     }
     drop(c, seg, "out of window");
-    tcp_out_ack(c);
+    tcp_out_oow_ack(c);
     if (has_ack && p->tw_restart_on_ack)
         tw_restart(c);
+}
+
+/* TIME-WAIT as FreeBSD's tcp_twcheck (profile tw_bsd_rules), in its order:
+ * RSTs dropped (RFC 1337); a SYN without ACK above RCV.NXT closes TIME-WAIT
+ * and is looked up again (a listener takes it; with none the CLOSED rules
+ * answer RST); a segment without ACK is dropped silently; a duplicate FIN
+ * restarts 2MSL; the segment is acknowledged "if it has data or is not a
+ * duplicate ACK" (thflags != TH_ACK || tlen != 0 || th_seq != rcv_nxt ||
+ * th_ack != snd_nxt). */
+static void in_time_wait_bsd(tcp_conn *c, const tcp_seg *seg)
+{
+    uint8_t fl = seg->flags;
+    if (fl & TCP_RST) {
+        drop(c, seg, "RST in TIME_WAIT (RFC 1337)");
+        return;
+    }
+    if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN && tcp_seq_gt(seg->seq, c->rcv_nxt)) {
+        tcp_conn *l = tcp_stack_listener(c->stack, c->lport);
+        uint32_t isn = c->snd_max + 65535u + 2u;
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv SYN (new connection)");
+        if (!l) {
+            tcp_input_no_conn(c->stack, seg);
+            return;
+        }
+        l->stats.segs_in++;
+        tcp_ev(l, TCP_EV_SEG_IN, 0, seg, NULL);
+        in_listen_syn(l, seg, true, isn ? isn : 1u);
+        return;
+    }
+    if (!(fl & TCP_ACK)) {
+        drop(c, seg, "no ACK");
+        return;
+    }
+    if ((fl & TCP_FIN) && seg->seq + seg->len + 1u == c->rcv_nxt)
+        tw_restart(c);
+    bool dup_ack = (fl & ~TCP_PSH) == TCP_ACK && seg->len == 0 && seg->seq == c->rcv_nxt &&
+                   seg->ack == c->snd_max;
+    if (!dup_ack)
+        tcp_out_oow_ack(c);
 }
 
 void tcp_input(tcp_conn *c, const tcp_seg *seg)
@@ -721,7 +918,10 @@ void tcp_input(tcp_conn *c, const tcp_seg *seg)
         in_syn_sent(c, seg);
         break;
     case TCP_TIME_WAIT:
-        in_time_wait(c, seg);
+        if (c->stack->profile.tw_bsd_rules)
+            in_time_wait_bsd(c, seg);
+        else
+            in_time_wait(c, seg);
         break;
     default:
         in_synchronized(c, seg);

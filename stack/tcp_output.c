@@ -119,6 +119,8 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         g.ts_ecr = (flags & TCP_ACK) ? c->ts_recent : 0;
     }
     if (flags & TCP_ACK) {
+        if (c->quick_left > 0 && c->quick_init)
+            c->quick_left--;
         c->last_ack_sent = c->rcv_nxt;
         c->ack_now = false;
         tcp_timer_stop(c, TCP_TIMER_DELACK);
@@ -148,6 +150,8 @@ static void send_data(tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
         c->rtt_start_ns = c->stack->now;
     }
     send_seg(c, flags, seq, data, len);
+    if (len && len < c->snd_mss)
+        c->snd_sml = seq + len; /* Linux tcp_minshall_update */
     uint32_t end = seq + len + (fin ? 1u : 0u);
     if (tcp_seq_gt(end, c->snd_max))
         c->snd_max = end;
@@ -160,8 +164,7 @@ void tcp_out_syn(tcp_conn *c, bool rexmit)
         flags |= TCP_ACK;
     if (rexmit) {
         c->stats.retransmits++;
-        c->syn_rexmit = true;
-        c->rtt_timing = false;
+        c->rtt_timing = false; /* Karn */
     } else {
         c->rtt_timing = true;
         c->rtt_seq = c->iss;
@@ -173,21 +176,56 @@ void tcp_out_syn(tcp_conn *c, bool rexmit)
     tcp_timer_arm_rtx(c);
 }
 
+/* A segment without data, SYN or FIN carries the highest sequence number
+ * sent, SND.MAX: after an RTO SND.NXT is rewound to SND.UNA (go-back-N),
+ * and a sequence number left of the peer's RCV.NXT would make an RST
+ * unacceptable there. Linux never rewinds snd_nxt; FreeBSD tcp_output:
+ * "if (len || (flags & (TH_SYN|TH_FIN)) || persist) th_seq = snd_nxt;
+ * else th_seq = snd_max". */
 void tcp_out_ack(tcp_conn *c)
 {
-    send_seg(c, TCP_ACK, c->snd_nxt, NULL, 0);
+    send_seg(c, TCP_ACK, c->snd_max, NULL, 0);
+}
+
+/* RFC 5961 §7: challenge ACKs and the ACKs answering out-of-window segments
+ * are rate-limited per connection when the profile says so (Linux
+ * tcp_oow_rate_limited: one per tcp_invalid_ratelimit = 500 ms; FreeBSD
+ * tcp_send_challenge_ack: ack_war_cnt = 5 per ack_war_timewindow = 1 s).
+ * Returns true if the ACK was sent. */
+bool tcp_out_oow_ack(tcp_conn *c)
+{
+    const tcp_profile *p = &c->stack->profile;
+    uint64_t now = c->stack->now;
+    if (p->oow_ack_limit) {
+        if (c->oow_n == 0 || now - c->oow_start_ns >= p->oow_ack_window_ns) {
+            c->oow_start_ns = now;
+            c->oow_n = 0;
+        }
+        if (c->oow_n >= p->oow_ack_limit) {
+            tcp_ev(c, TCP_EV_DROP, 0, NULL, "ACK rate-limited (RFC 5961 §7)");
+            return false;
+        }
+        c->oow_n++;
+    }
+    tcp_out_ack(c);
+    return true;
 }
 
 /* RFC 5961 §3.2 and §4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
 void tcp_out_challenge_ack(tcp_conn *c)
 {
-    c->stats.challenge_acks++;
-    tcp_out_ack(c);
+    if (tcp_out_oow_ack(c))
+        c->stats.challenge_acks++;
 }
 
+/* An active reset (ABORT, linger 0, close with unread data, keepalive
+ * give-up): RFC 9293 §3.10.5 <SEQ=SND.NXT><CTL=RST>; with rst_has_ack
+ * <SEQ=SND.MAX><ACK=RCV.NXT><CTL=RST,ACK> (Linux tcp_send_active_reset,
+ * FreeBSD tcp_drop -> tcp_output with tcp_outflags[TCPS_CLOSED]). */
 void tcp_out_rst(tcp_conn *c)
 {
-    send_seg(c, TCP_RST, c->snd_nxt, NULL, 0);
+    bool ack = c->stack->profile.rst_has_ack && tcp_state_synchronized(c->state);
+    send_seg(c, ack ? TCP_RST | TCP_ACK : TCP_RST, c->snd_max, NULL, 0);
 }
 
 void tcp_out_rst_reply(tcp_stack *s, tcp_conn *c, const tcp_seg *seg)
@@ -217,12 +255,19 @@ void tcp_out_keepalive(tcp_conn *c)
 }
 
 /* RFC 9293 §3.8.6.1: a zero-window probe carries the next octet (or the FIN
- * when no data is left); an unanswered probe is sent again from SND.UNA. */
+ * when no data is left); an unanswered probe is sent again from SND.UNA.
+ * With zwp_no_data the probe is Linux's (tcp_write_wakeup ->
+ * tcp_xmit_probe_skb): <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data, which the
+ * peer must answer with an ACK carrying its window. */
 void tcp_out_probe(tcp_conn *c)
 {
     uint32_t end = tcp_snd_data_end(c);
     uint32_t seq = tcp_flight(c) ? c->snd_una : c->snd_nxt;
     c->stats.persist_probes++;
+    if (c->stack->profile.zwp_no_data) {
+        send_seg(c, TCP_ACK, c->snd_una - 1, NULL, 0);
+        return;
+    }
     c->probing = true;
     if (tcp_seq_lt(seq, end))
         send_data(c, seq, 1, false);
@@ -262,6 +307,19 @@ static bool may_send_data(const tcp_conn *c)
     }
 }
 
+/* Nagle (RFC 9293 §3.7.4): may a runt go while data is in flight? The
+ * classic rule says no. Minshall's variant (RFC 9293 Appendix A.3, Linux
+ * tcp_nagle_check / tcp_minshall_check) holds it only while an earlier
+ * runt is unacknowledged. */
+static bool nagle_holds(const tcp_conn *c, uint32_t flight)
+{
+    if (c->nodelay || flight == 0)
+        return false;
+    if (!c->stack->profile.nagle_minshall)
+        return true;
+    return tcp_seq_gt(c->snd_sml, c->snd_una) && tcp_seq_le(c->snd_sml, c->snd_max);
+}
+
 /* How many bytes of new data to send now; 0 to wait. */
 static uint32_t next_len(const tcp_conn *c, uint32_t unsent, uint32_t avail)
 {
@@ -273,10 +331,27 @@ static uint32_t next_len(const tcp_conn *c, uint32_t unsent, uint32_t avail)
      * while data is in flight (its ACK will bring the update). */
     if (n < unsent && n < c->max_snd_wnd / 2 && flight > 0)
         return 0;
-    /* Nagle (RFC 9293 §3.7.4): one small segment in flight at a time. */
-    if (n == unsent && !c->nodelay && flight > 0)
+    /* §3.8 "The CLOSE user call implies a push function": the last runt
+     * goes at once, with the FIN (Linux tcp_send_fin pushes with
+     * TCP_NAGLE_OFF; FreeBSD sends when a FIN is due). */
+    if (n == unsent && c->fin_queued)
+        return n;
+    if (n == unsent && nagle_holds(c, flight))
         return 0;
     return n;
+}
+
+/* RFC 9293 §3.8.6.1: data or a FIN waits behind a zero window with nothing
+ * in flight to bring an update: the persist timer probes it. */
+static void arm_persist(tcp_conn *c)
+{
+    uint32_t end = tcp_snd_data_end(c);
+    bool unsent = tcp_seq_lt(c->snd_nxt, end) || (c->fin_queued && c->snd_nxt == end);
+    if (tcp_flight(c) == 0 && unsent && c->snd_wnd == 0 &&
+        c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER) {
+        c->persist_backoff = 0;
+        tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, tcp_persist_interval(c)));
+    }
 }
 
 void tcp_output(tcp_conn *c)
@@ -298,17 +373,17 @@ void tcp_output(tcp_conn *c)
                 c->snd_nxt += n + (fin ? 1u : 0u);
                 continue;
             }
-            if (c->fin_queued && c->snd_nxt == end && (avail > 0 || !syn_acked)) {
+            /* A bare FIN needs room in the send window only: Linux
+             * tcp_cwnd_test "Don't be strict about the congestion window
+             * for the final FIN". */
+            uint32_t swnd_room = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
+            if (c->fin_queued && c->snd_nxt == end && (swnd_room > 0 || !syn_acked)) {
                 send_data(c, c->snd_nxt, 0, true);
                 c->snd_nxt++;
             }
             break;
         }
-        uint32_t end = tcp_snd_data_end(c);
-        bool unsent = tcp_seq_lt(c->snd_nxt, end) || (c->fin_queued && c->snd_nxt == end);
-        if (tcp_flight(c) == 0 && unsent && c->snd_wnd == 0 &&
-            c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER)
-            tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, c->rto_ns));
+        arm_persist(c);
     }
     if (c->ack_now)
         tcp_out_ack(c);

@@ -41,9 +41,34 @@ static const tcp_profile PROFILES[] = {
         .send_sack_perm = false,
         .rst_on_data_after_close = true, /* RFC 9293 §3.6: SHOULD */
         .init_cwnd_segs = 0,
+        .rst_has_ack = false,     /* §3.10.5: <SEQ=SND.NXT><CTL=RST> */
+        .orphan_retries = 0,      /* = data_retries */
+        .syn_linear_timeouts = 0, /* RFC 6298 §5.5: double every time */
+        .syn_timeout_ns = 0,
+        .quickack = 0,
+        .oow_ack_limit = 0, /* RFC 5961 §7 rate limit: MAY; none */
+        .oow_ack_window_ns = 0,
+        .rto_slop_ns = 0,
+        .persist_min_ns = 0,
+        .persist_max_ns = 0,
+        .zwp_no_data = false, /* §3.8.6.1: the probe carries one octet */
+        .nagle_minshall = false,
+        .fin_wait_2_idle = false,
+        .backlog_model = TCP_BACKLOG_RFC,
+        .syn_recv_rules = TCP_SYN_RECV_RFC,
+        .port_lo = 49152, /* RFC 6335 §6 dynamic ports */
+        .port_hi = 65535,
+        .mss_floor = 64,
+        .syn_loss_cwnd_after = 1, /* RFC 5681 §3.1 */
+        .abort_rst_closing = TCP_ABORT_RST_NEVER,
+        .old_segment_ack = false, /* §3.10.7.4 Table 6, strictly */
+        .zero_window_fin = false, /* §3.10.7.4: only ACK, URG, RST at RCV.WND = 0 */
+        .tw_bsd_rules = false,
+        .close_embryonic_silent = false, /* §3.10.4: FIN, FIN-WAIT-1 */
     },
     {
-        /* Linux defaults (net/ipv4 sysctls and include/net/tcp.h). */
+        /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
+         * net/ipv4/tcp_ipv4.c tcp_sk_init). */
         .name = "linux",
         .msl_ns = SEC(30),
         .time_wait_ns = SEC(60),          /* TCP_TIMEWAIT_LEN */
@@ -72,20 +97,44 @@ static const tcp_profile PROFILES[] = {
         .send_sack_perm = true,
         .rst_on_data_after_close = true, /* tcp_rcv_state_process, FIN_WAIT1/2 */
         .init_cwnd_segs = 10,            /* TCP_INIT_CWND (RFC 6928) */
+        .rst_has_ack = true,             /* tcp_send_active_reset: TCPHDR_ACK | TCPHDR_RST */
+        .orphan_retries = 8,             /* tcp_orphan_retries(): 0 means 8 */
+        .syn_linear_timeouts = 4,        /* tcp_syn_linear_timeouts (since 6.5) */
+        .syn_timeout_ns = 0,
+        .quickack = 16, /* TCP_MAX_QUICKACKS */
+        .oow_ack_limit = 1,
+        .oow_ack_window_ns = MS(500), /* tcp_invalid_ratelimit = HZ/2 */
+        .rto_slop_ns = 0,
+        .persist_min_ns = 0,
+        .persist_max_ns = 0,    /* TCP_RTO_MAX */
+        .zwp_no_data = true,    /* tcp_xmit_probe_skb: SND.UNA - 1, no data */
+        .nagle_minshall = true, /* tcp_minshall_check */
+        .fin_wait_2_idle = false,
+        .backlog_model = TCP_BACKLOG_LINUX,
+        .syn_recv_rules = TCP_SYN_RECV_LINUX,
+        .port_lo = 32768, /* ip_local_port_range */
+        .port_hi = 60999,
+        .mss_floor = 48,                           /* tcp_min_snd_mss = TCP_MIN_SND_MSS */
+        .syn_loss_cwnd_after = 2,                  /* tcp_init_transfer: total_retrans > 1 */
+        .abort_rst_closing = TCP_ABORT_RST_UNSENT, /* tcp_disconnect */
+        .old_segment_ack = true,                   /* tcp_sequence: end_seq >= rcv_wup */
+        .zero_window_fin = true,                   /* tcp_data_queue */
+        .tw_bsd_rules = false,
+        .close_embryonic_silent = false, /* §3.10.4: FIN, FIN-WAIT-1 */
     },
     {
-        /* FreeBSD defaults (netinet/tcp_timer.h, tcp_syncache.c). */
+        /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
         .name = "bsd",
-        .msl_ns = SEC(30),                /* TCPTV_MSL */
-        .time_wait_ns = 0,                /* 2*MSL = 60 s */
-        .fin_wait_2_timeout_ns = SEC(60), /* TCPTV_FINWAIT2_TIMEOUT */
-        .rto_initial_ns = SEC(1),         /* TCPTV_RTOBASE */
-        .rto_min_ns = MS(30),             /* TCPTV_MIN (hz/33) */
-        .rto_max_ns = SEC(64),            /* TCPTV_REXMTMAX */
-        .syn_retries = 5,                 /* gives up at 63 s; FreeBSD: keepinit 75 s */
-        .synack_retries = 3,              /* net.inet.tcp.syncache.rexmtlimit */
-        .data_retries = 12,               /* TCP_MAXRXTSHIFT */
-        .delack_ns = MS(100),             /* TCPTV_DELACK */
+        .msl_ns = SEC(30),                 /* TCPTV_MSL */
+        .time_wait_ns = 0,                 /* 2*MSL = 60 s */
+        .fin_wait_2_timeout_ns = SEC(600), /* TP_MAXIDLE = keepcnt * keepintvl */
+        .rto_initial_ns = SEC(1),          /* TCPTV_RTOBASE */
+        .rto_min_ns = MS(30),              /* TCPTV_MIN (hz/33) */
+        .rto_max_ns = SEC(64),             /* TCPTV_REXMTMAX */
+        .syn_retries = 12,                 /* TCP_MAXRXTSHIFT; keepinit ends it first */
+        .synack_retries = 3,               /* net.inet.tcp.syncache.rexmtlimit */
+        .data_retries = 12,                /* TCP_MAXRXTSHIFT */
+        .delack_ns = MS(100),              /* TCPTV_DELACK */
         .keepalive_idle_ns = SEC(7200),
         .keepalive_intvl_ns = SEC(75),
         .keepalive_probes = 8, /* TCPTV_KEEPCNT */
@@ -103,6 +152,30 @@ static const tcp_profile PROFILES[] = {
         .send_sack_perm = true,
         .rst_on_data_after_close = true, /* data after the process is gone: RST */
         .init_cwnd_segs = 10,            /* net.inet.tcp.initcwnd_segments */
+        .rst_has_ack = true,             /* tcp_outflags[TCPS_CLOSED] = TH_RST | TH_ACK */
+        .orphan_retries = 0,             /* = data_retries */
+        .syn_linear_timeouts = 4,        /* tcp_syn_backoff[] = {1, 1, 1, 1, 1, 2, 4, ...} */
+        .syn_timeout_ns = SEC(75),       /* TCPTV_KEEP_INIT */
+        .quickack = 0,
+        .oow_ack_limit = 5,            /* net.inet.tcp.ack_war_cnt */
+        .oow_ack_window_ns = MS(1000), /* net.inet.tcp.ack_war_timewindow */
+        .rto_slop_ns = MS(200),        /* tcp_rexmit_slop = TCPTV_CPU_VAR */
+        .persist_min_ns = SEC(5),      /* TCPTV_PERSMIN */
+        .persist_max_ns = SEC(60),     /* TCPTV_PERSMAX */
+        .zwp_no_data = false,
+        .nagle_minshall = false,
+        .fin_wait_2_idle = true, /* tcp_timer_2msl: idle >= TP_MAXIDLE */
+        .backlog_model = TCP_BACKLOG_BSD,
+        .syn_recv_rules = TCP_SYN_RECV_BSD,
+        .port_lo = 10000,                          /* IPPORT_EPHEMERALFIRST */
+        .port_hi = 65535,                          /* IPPORT_EPHEMERALLAST */
+        .mss_floor = 216,                          /* TCP_MINMSS */
+        .syn_loss_cwnd_after = 1,                  /* cc_conn_init: SYN lost, one segment */
+        .abort_rst_closing = TCP_ABORT_RST_ALWAYS, /* tcp_drop */
+        .old_segment_ack = true,                   /* tcp_do_segment: todrop, TF_ACKNOW */
+        .zero_window_fin = false,
+        .tw_bsd_rules = true,           /* tcp_twcheck */
+        .close_embryonic_silent = true, /* tcp_disconnect */
     },
 };
 
@@ -123,4 +196,15 @@ const char *const *tcp_profile_names(void)
 {
     static const char *const names[] = {"rfc9293", "linux", "bsd", NULL};
     return names;
+}
+
+const char *tcp_profile_system(const char *name)
+{
+    if (name && !strcmp(name, "rfc9293"))
+        return "RFC 9293 with RFC 1122, 5961, 6298, 6528, 1337 (the standards, no kernel)";
+    if (name && !strcmp(name, "linux"))
+        return "Linux 6.6 and later, default sysctls (tcp_syn_linear_timeouts since 6.5)";
+    if (name && !strcmp(name, "bsd"))
+        return "FreeBSD 14.x, default sysctls";
+    return "?";
 }

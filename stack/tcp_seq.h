@@ -2,7 +2,9 @@
  * tcp_seq — sequence-number arithmetic modulo 2^32 (RFC 9293 §3.4).
  * Every comparison of sequence numbers in the stack goes through these.
  * The mask form ((int32_t)(a - b) < 0) is wraparound-safe for values less
- * than 2^31 apart, which the window rules guarantee.
+ * than 2^31 apart, which the window rules guarantee. Converting a uint32_t
+ * of 2^31 or more to int32_t is implementation-defined in C11 (§6.3.1.3),
+ * not undefined; gcc and clang, the supported compilers, wrap modulo 2^32.
  */
 #ifndef TCP_SEQ_H
 #define TCP_SEQ_H

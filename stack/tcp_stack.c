@@ -156,23 +156,154 @@ void tcp_stack_listen_remove(tcp_conn *c)
     table_remove(&c->stack->listeners, c, LINK_TUPLE);
 }
 
-/* A port is busy for bind if a listener or a bound, unconnected socket has
- * it (connected sockets only own their 4-tuple); with any_use, if any
- * connection uses it (ephemeral ports avoid every collision). O(n): binding
- * is rare next to segments. */
-bool tcp_stack_port_busy(const tcp_stack *s, uint16_t port, const tcp_conn *self, bool any_use)
+/* ---- Local ports ----------------------------------------------------------------
+ *
+ * port_users[p] counts the connections whose local port is p (listeners,
+ * their children, bound and connected sockets, orphans); it is allocated on
+ * the first bind, 128 KiB per stack that binds; port_idle has a bit for
+ * each port held by a bound socket not yet used by listen or connect (at
+ * most one per port, since such a port refuses a second bind). eph_used counts the ports of
+ * the profile's ephemeral range with at least one user, so exhaustion is
+ * known without a scan. */
+
+#define PORTS 65536u
+
+static bool in_eph_range(const tcp_stack *s, uint16_t port)
 {
-    if (tcp_stack_listener(s, port))
-        return true;
-    for (size_t i = 0; s->by_id.slots && i <= s->by_id.mask; i++) {
-        for (tcp_conn *c = s->by_id.slots[i]; c; c = c->id_next) {
-            if (c == self || c->lport != port)
-                continue;
-            if (any_use || (c->state == TCP_CLOSED && c->user_held && !c->ever_used))
-                return true;
+    return port >= s->profile.port_lo && port <= s->profile.port_hi;
+}
+
+bool tcp_stack_port_used(const tcp_stack *s, uint16_t port)
+{
+    return s->port_users && s->port_users[port] > 0;
+}
+
+bool tcp_stack_port_idle(const tcp_stack *s, uint16_t port)
+{
+    return s->port_idle && (s->port_idle[port >> 3] & (1u << (port & 7)));
+}
+
+void tcp_stack_port_set_idle(tcp_conn *c, bool idle)
+{
+    tcp_stack *s = c->stack;
+    if (!c->port_bound || c->idle_bound == idle)
+        return;
+    c->idle_bound = idle;
+    uint8_t bit = (uint8_t)(1u << (c->lport & 7));
+    if (idle)
+        s->port_idle[c->lport >> 3] |= bit;
+    else
+        s->port_idle[c->lport >> 3] &= (uint8_t)~bit;
+}
+
+int tcp_stack_port_take(tcp_conn *c, uint16_t port)
+{
+    tcp_stack *s = c->stack;
+    assert(!c->port_bound && port != 0);
+    if (!s->port_users) {
+        s->port_users = calloc(PORTS, sizeof *s->port_users);
+        s->port_idle = calloc(PORTS / 8, 1);
+        if (!s->port_users || !s->port_idle) {
+            free(s->port_users);
+            free(s->port_idle);
+            s->port_users = NULL;
+            s->port_idle = NULL;
+            return TCP_ENOMEM;
         }
     }
-    return false;
+    if (s->port_users[port] == UINT16_MAX)
+        return TCP_EADDRINUSE; /* 65535 connections on one port: the table's limit */
+    if (s->port_users[port]++ == 0 && in_eph_range(s, port))
+        s->eph_used++;
+    c->lport = port;
+    c->port_bound = true;
+    return TCP_OK;
+}
+
+static void port_release(tcp_conn *c)
+{
+    tcp_stack *s = c->stack;
+    if (!c->port_bound)
+        return;
+    tcp_stack_port_set_idle(c, false);
+    c->port_bound = false;
+    assert(s->port_users[c->lport] > 0);
+    if (--s->port_users[c->lport] == 0 && in_eph_range(s, c->lport))
+        s->eph_used--;
+}
+
+/* RFC 6056 §3.3.1 (Algorithm 1, simple random selection): a random start
+ * in the range, then the next unused port. Expected probes: range / free
+ * ports; an exhausted range is refused at once. */
+int tcp_stack_port_pick(tcp_stack *s, uint16_t *out)
+{
+    uint32_t lo = s->profile.port_lo, hi = s->profile.port_hi;
+    if (lo == 0 || hi < lo)
+        return TCP_EADDRNOTAVAIL;
+    uint32_t n = hi - lo + 1;
+    if (s->eph_used >= n)
+        return TCP_EADDRNOTAVAIL;
+    uint32_t start = (uint32_t)(s->env.random(s->env.ctx) % n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(lo + (start + i) % n);
+        if (!tcp_stack_port_used(s, port)) {
+            *out = port;
+            return TCP_OK;
+        }
+    }
+    return TCP_EADDRNOTAVAIL; /* not reached: eph_used < n */
+}
+
+/* ---- ISN (RFC 6528) ----------------------------------------------------------------
+ * F = SipHash-2-4 (Aumasson, Bernstein) of the 4-tuple under the stack's
+ * 128-bit secret, written from the published algorithm. */
+
+static uint64_t rotl(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+static void sip_round(uint64_t v[4])
+{
+    v[0] += v[1];
+    v[1] = rotl(v[1], 13) ^ v[0];
+    v[0] = rotl(v[0], 32);
+    v[2] += v[3];
+    v[3] = rotl(v[3], 16) ^ v[2];
+    v[0] += v[3];
+    v[3] = rotl(v[3], 21) ^ v[0];
+    v[2] += v[1];
+    v[1] = rotl(v[1], 17) ^ v[2];
+    v[2] = rotl(v[2], 32);
+}
+
+static void sip_block(uint64_t v[4], uint64_t m)
+{
+    v[3] ^= m;
+    sip_round(v);
+    sip_round(v);
+    v[0] ^= m;
+}
+
+/* SipHash-2-4 of a 16-byte message given as two little-endian words. */
+static uint64_t siphash16(const uint64_t key[2], uint64_t m0, uint64_t m1)
+{
+    uint64_t v[4] = {key[0] ^ 0x736f6d6570736575ull, key[1] ^ 0x646f72616e646f6dull,
+                     key[0] ^ 0x6c7967656e657261ull, key[1] ^ 0x7465646279746573ull};
+    sip_block(v, m0);
+    sip_block(v, m1);
+    sip_block(v, (uint64_t)16 << 56); /* no tail bytes; length 16 */
+    v[2] ^= 0xff;
+    for (int i = 0; i < 4; i++)
+        sip_round(v);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+uint32_t tcp_stack_isn_hash(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    uint64_t m0 = ((uint64_t)s->addr << 32) | raddr;
+    uint64_t m1 = ((uint64_t)lport << 16) | rport;
+    return (uint32_t)siphash16(s->isn_key, m0, m1);
 }
 
 /* ---- Deadline heap ------------------------------------------------------------ */
@@ -249,13 +380,7 @@ static void heap_update(tcp_stack *s, tcp_conn *c)
     heap_remove(s, c);
     if (at == TCP_NEVER)
         return;
-    if (s->heap_len == s->heap_cap) {
-        size_t cap = s->heap_cap ? s->heap_cap * 2 : 16;
-        tcp_conn **h = realloc(s->heap, cap * sizeof *h);
-        assert(h); /* grows with the connection count, never per segment */
-        s->heap = h;
-        s->heap_cap = cap;
-    }
+    assert(s->heap_len < s->heap_cap); /* reserved by tcp_conn_new */
     c->heap_at = at;
     c->heap_seq = s->heap_seq++;
     heap_place(s, s->heap_len++, c);
@@ -281,8 +406,25 @@ static int pool_grow(tcp_stack *s)
     return 0;
 }
 
+/* Room in the heap for every connection that exists, reserved when a
+ * connection is made, so arming a timer never allocates or fails. */
+static int heap_reserve(tcp_stack *s, size_t n)
+{
+    if (n <= s->heap_cap)
+        return 0;
+    size_t cap = s->heap_cap ? s->heap_cap * 2 : 16;
+    tcp_conn **h = realloc(s->heap, cap * sizeof *h);
+    if (!h)
+        return TCP_ENOMEM;
+    s->heap = h;
+    s->heap_cap = cap;
+    return 0;
+}
+
 tcp_conn *tcp_conn_new(tcp_stack *s)
 {
+    if (heap_reserve(s, s->nconns + 1))
+        return NULL;
     if (!s->free_list && pool_grow(s))
         return NULL;
     tcp_conn *c = s->free_list;
@@ -337,6 +479,7 @@ static void conn_free(tcp_conn *c)
     tcp_stack_unhash(c);
     tcp_stack_listen_remove(c);
     table_remove(&s->by_id, c, LINK_ID);
+    port_release(c);
     tcp_ring_free(&c->sndq);
     tcp_ring_free(&c->rcvq);
     c->state = TCP_CLOSED;
@@ -348,6 +491,8 @@ static void conn_free(tcp_conn *c)
 
 void tcp_stack_settle(tcp_conn *c)
 {
+    if (c->stack->check.on)
+        tcp_check_after(c);
     bool dead = c->state == TCP_CLOSED || (c->passive && c->state == TCP_LISTEN);
     if (dead && !c->user_held) {
         conn_free(c);
@@ -378,6 +523,8 @@ void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, co
         .seg = seg,
         .note = note,
     };
+    if (c->stack->check.on)
+        tcp_check_event(c, kind, detail, seg);
     emit(c->stack, &ev);
 }
 
@@ -395,6 +542,7 @@ void tcp_ev_state(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *s
         .seg = seg,
         .note = note,
     };
+    tcp_check_transition(c, from, cause, seg);
     emit(c->stack, &ev);
 }
 
@@ -427,6 +575,10 @@ tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *p
     s->profile = *profile;
     s->profile.name[sizeof s->profile.name - 1] = '\0';
     s->next_id = 1;
+    /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
+    s->isn_key[0] = env->random(env->ctx);
+    s->isn_key[1] = env->random(env->ctx);
+    s->check.on = tcp_check_default();
     s->out = malloc(OUT_MAX);
     s->payload = malloc(OUT_MAX);
     if (!s->out || !s->payload) {
@@ -453,6 +605,8 @@ void tcp_stack_free(tcp_stack *s)
     free(s->by_tuple.slots);
     free(s->listeners.slots);
     free(s->heap);
+    free(s->port_users);
+    free(s->port_idle);
     free(s->out);
     free(s->payload);
     free(s);

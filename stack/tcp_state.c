@@ -86,8 +86,8 @@ const char *tcp_err_name(int err)
         return "ENOMEM";
     case TCP_EISCONN:
         return "EISCONN";
-    case TCP_ECLOSING:
-        return "ECLOSING";
+    case TCP_EADDRNOTAVAIL:
+        return "EADDRNOTAVAIL";
     default:
         return "E?";
     }
@@ -107,6 +107,19 @@ const char *tcp_user_call_name(tcp_user_call c)
         "listen", "connect", "accept", "send", "recv", "shutdown", "close", "abort",
     };
     return (unsigned)c <= TCP_CALL_ABORT ? names[c] : "?";
+}
+
+const char *tcp_cause_name(tcp_cause c)
+{
+    switch (c) {
+    case TCP_CAUSE_USER:
+        return "user";
+    case TCP_CAUSE_SEGMENT:
+        return "segment";
+    case TCP_CAUSE_TIMER:
+        return "timer";
+    }
+    return "?";
 }
 
 #define BIT(s) (1u << TCP_##s)

@@ -37,15 +37,44 @@ void tcp_timer_stop_all(tcp_conn *c)
         c->timer_at[k] = TCP_NEVER;
 }
 
+/* The retransmission interval: the RTO, plus the profile's slop once the
+ * handshake is done (FreeBSD's TCPT_RANGESET adds tcp_rexmit_slop to every
+ * data RTO), at most rto_max. */
+static uint64_t rtx_interval(const tcp_conn *c)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (c->snd_una == c->iss || !p->rto_slop_ns)
+        return c->rto_ns;
+    uint64_t t = c->rto_ns + p->rto_slop_ns;
+    return t > p->rto_max_ns ? p->rto_max_ns : t;
+}
+
 void tcp_timer_arm_rtx(tcp_conn *c)
 {
     if (c->timer_at[TCP_TIMER_RTX] == TCP_NEVER)
-        tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, c->rto_ns));
+        tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, rtx_interval(c)));
 }
 
 void tcp_timer_restart_rtx(tcp_conn *c)
 {
-    tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, c->rto_ns));
+    tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, rtx_interval(c)));
+}
+
+/* The n-th persist interval (n = persist_backoff): RTO * 2^n (RFC 9293
+ * §3.8.6.1 SHLD-30 "exponential backoff"; Linux tcp_probe0_when), clamped
+ * to the profile's [persist_min, persist_max] (FreeBSD tcp_setpersist:
+ * TCPTV_PERSMIN 5 s, TCPTV_PERSMAX 60 s), or to rto_max when none. */
+uint64_t tcp_persist_interval(const tcp_conn *c)
+{
+    const tcp_profile *p = &c->stack->profile;
+    unsigned shift = c->persist_backoff;
+    uint64_t t = c->rto_ns > (UINT64_MAX >> shift) ? UINT64_MAX : c->rto_ns << shift;
+    uint64_t hi = p->persist_max_ns ? p->persist_max_ns : p->rto_max_ns;
+    if (t > hi)
+        t = hi;
+    if (t < p->persist_min_ns)
+        t = p->persist_min_ns;
+    return t ? t : 1;
 }
 
 static uint64_t clamp_rto(const tcp_conn *c, uint64_t rto)
@@ -82,10 +111,20 @@ uint64_t tcp_time_wait_ns(const tcp_conn *c)
     return c->msl_ns > UINT64_MAX / 2 ? UINT64_MAX : 2 * c->msl_ns;
 }
 
+/* Keepalive probes an idle connection: ESTABLISHED, CLOSE_WAIT and
+ * FIN_WAIT_2. In FIN_WAIT_1, CLOSING and LAST_ACK a FIN is outstanding and
+ * the RTO watches the peer (Linux's tcp_keepalive_timer only reschedules
+ * while packets are out); SYN_SENT, LISTEN and TIME_WAIT have none. */
+static bool keepalive_state(tcp_state st)
+{
+    return st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_FIN_WAIT_2;
+}
+
 void tcp_timer_arm_keepalive(tcp_conn *c)
 {
-    bool on = c->keepalive && (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
-                               c->state == TCP_FIN_WAIT_2);
+    bool on = c->keepalive && keepalive_state(c->state);
+    if (c->state == TCP_SYN_SENT && c->stack->profile.syn_timeout_ns)
+        return; /* the slot holds the connection-establishment limit */
     if (!on)
         tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
     else if (c->timer_at[TCP_TIMER_KEEPALIVE] == TCP_NEVER)
@@ -101,14 +140,20 @@ void tcp_timer_enter_state(tcp_conn *c)
     case TCP_LISTEN:
         tcp_timer_stop_all(c);
         break;
+    case TCP_SYN_SENT:
+        /* FreeBSD's TCPTV_KEEP_INIT: the connection-establishment limit
+         * runs in the keepalive slot, as in FreeBSD (TT_KEEP). */
+        if (p->syn_timeout_ns)
+            tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, p->syn_timeout_ns));
+        break;
     case TCP_ESTABLISHED:
         c->last_rcv_ns = now;
         c->retries = 0;
-        if (c->syn_rexmit) {
-            /* RFC 6298 §5.7, and RFC 5681 §3.1: one segment after a lost SYN. */
+        if (c->syn_rexmit && !c->has_srtt) /* RFC 6298 §5.7: no RTT sample */
             c->rto_ns = clamp_rto(c, RTO_FALLBACK_NS);
-            c->cwnd = c->snd_mss;
-        }
+        if (c->syn_rexmit && c->syn_timeouts >= p->syn_loss_cwnd_after)
+            c->cwnd = c->snd_mss; /* RFC 5681 §3.1: one segment after a lost SYN */
+        tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
         tcp_timer_arm_keepalive(c);
         break;
     case TCP_FIN_WAIT_2:
@@ -116,6 +161,7 @@ void tcp_timer_enter_state(tcp_conn *c)
         tcp_timer_stop(c, TCP_TIMER_PERSIST);
         if (c->released && p->fin_wait_2_timeout_ns)
             tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, p->fin_wait_2_timeout_ns));
+        tcp_timer_arm_keepalive(c);
         break;
     case TCP_TIME_WAIT:
         /* RFC 9293 §3.10.7.4: "start the time-wait timer, turn off the
@@ -123,7 +169,8 @@ void tcp_timer_enter_state(tcp_conn *c)
         tcp_timer_stop_all(c);
         tcp_timer_set(c, TCP_TIMER_TIME_WAIT, tcp_after(c, tcp_time_wait_ns(c)));
         break;
-    default:
+    default: /* SYN_RECEIVED, FIN_WAIT_1, CLOSE_WAIT, CLOSING, LAST_ACK */
+        tcp_timer_arm_keepalive(c);
         break;
     }
 }
@@ -135,21 +182,44 @@ static bool handshake_pending(const tcp_conn *c)
 
 /* RFC 6298 §5.4 - §5.6 and RFC 9293 §3.8.3 (R2): back off, retransmit the
  * earliest unacknowledged segment, give up after the profile's count. */
+/* The retransmission limit: SYN (Linux adds its linear timeouts,
+ * tcp_write_timeout), SYN,ACK, an orphan's data/FIN (Linux
+ * tcp_orphan_retries), or data/FIN. */
+static uint64_t rtx_limit(const tcp_conn *c, bool syn)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (syn && c->passive)
+        return p->synack_retries;
+    if (syn)
+        return (uint64_t)p->syn_retries + p->syn_linear_timeouts;
+    if (c->released && p->orphan_retries)
+        return p->orphan_retries;
+    return p->data_retries;
+}
+
 static void on_rtx(tcp_conn *c)
 {
     const tcp_profile *p = &c->stack->profile;
     bool syn = handshake_pending(c);
-    uint32_t limit = !syn ? p->data_retries : c->passive ? p->synack_retries : p->syn_retries;
-    if (c->retries >= limit) {
+    if (c->retries >= rtx_limit(c, syn)) {
         const char *why = !syn         ? "retransmissions exhausted"
                           : c->passive ? "SYN,ACK retries exhausted"
                                        : "SYN retries exhausted";
         tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, why);
         return;
     }
-    c->retries++;
-    c->rto_ns = clamp_rto(c, c->rto_ns > UINT64_MAX / 2 ? UINT64_MAX : c->rto_ns * 2);
+    if (c->retries < UINT32_MAX)
+        c->retries++;
+    /* RFC 6298 §5.5 doubles; Linux keeps the first syn_linear_timeouts SYN
+     * timeouts at the initial RTO (tcp_retransmit_timer: total_rto >
+     * tcp_syn_linear_timeouts), as FreeBSD's tcp_syn_backoff[] does. */
+    bool linear = syn && !c->passive && c->retries <= p->syn_linear_timeouts;
+    if (!linear)
+        c->rto_ns = clamp_rto(c, c->rto_ns > UINT64_MAX / 2 ? UINT64_MAX : c->rto_ns * 2);
     if (syn) {
+        c->syn_rexmit = true;
+        if (c->syn_timeouts < UINT8_MAX)
+            c->syn_timeouts++;
         tcp_out_syn(c, true);
         return;
     }
@@ -160,6 +230,7 @@ static void on_rtx(tcp_conn *c)
     uint32_t half = tcp_flight(c) / 2;
     c->ssthresh = half > 2u * c->snd_mss ? half : 2u * c->snd_mss;
     c->cwnd = c->snd_mss;
+    c->recover = c->snd_max; /* RFC 6582 §3.2 step 4 */
     c->in_recovery = false;
     c->dupacks = 0;
     c->snd_nxt = c->snd_una;
@@ -172,34 +243,34 @@ static void on_rtx(tcp_conn *c)
  * up while probes are answered (the ACK step clears persist_unanswered). */
 static void on_persist(tcp_conn *c)
 {
-    const tcp_profile *p = &c->stack->profile;
     if (c->snd_wnd > 0) {
         c->probing = false;
         c->persist_backoff = 0;
         tcp_output(c);
         return;
     }
-    if (c->persist_unanswered >= p->data_retries) {
+    if (c->persist_unanswered >= rtx_limit(c, false)) {
         tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "persist probes unanswered");
         return;
     }
     tcp_out_probe(c);
-    if (c->persist_unanswered < UINT8_MAX)
+    if (c->persist_unanswered < UINT32_MAX)
         c->persist_unanswered++;
+    /* Linux tcp_send_probe0: the backoff grows before the next interval is
+     * computed, so probes go RTO, 2·RTO, 4·RTO ... apart. */
     if (c->persist_backoff < 30)
         c->persist_backoff++;
-    unsigned shift = c->persist_backoff - 1u;
-    uint64_t next = c->rto_ns > (UINT64_MAX >> shift) ? UINT64_MAX : c->rto_ns << shift;
-    next = clamp_rto(c, next);
-    tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, next));
+    tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, tcp_persist_interval(c)));
 }
 
 static void on_keepalive(tcp_conn *c)
 {
     uint64_t now = c->stack->now;
-    bool on = c->keepalive && (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
-                               c->state == TCP_FIN_WAIT_2);
-    if (!on)
+    if (c->state == TCP_SYN_SENT) {
+        tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "connection-establishment timeout");
+        return;
+    }
+    if (!c->keepalive || !keepalive_state(c->state))
         return;
     uint32_t end = tcp_snd_data_end(c);
     if (tcp_flight(c) || tcp_seq_lt(c->snd_nxt, end)) {
@@ -213,15 +284,30 @@ static void on_keepalive(tcp_conn *c)
         return;
     }
     if (c->ka_probes >= c->ka_cnt) {
-        tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "keepalive timeout");
+        /* Linux: tcp_send_active_reset, then tcp_write_err (RST first). */
         if (c->stack->profile.rst_on_keepalive_timeout)
             tcp_out_rst(c);
+        tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "keepalive timeout");
         return;
     }
     tcp_out_keepalive(c);
     if (c->ka_probes < UINT8_MAX)
         c->ka_probes++;
     tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_intvl_ns));
+}
+
+/* An orphan's FIN_WAIT_2 limit. With fin_wait_2_idle (FreeBSD
+ * tcp_timer_2msl) it counts idle time: "if (ticks - tp->t_rcvtime <=
+ * TP_MAXIDLE(tp)) re-arm for TP_KEEPINTVL(tp); else close". */
+static void on_fin_wait_2(tcp_conn *c)
+{
+    const tcp_profile *p = &c->stack->profile;
+    uint64_t idle = c->stack->now - c->last_rcv_ns;
+    if (p->fin_wait_2_idle && idle <= p->fin_wait_2_timeout_ns) {
+        tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, c->ka_intvl_ns));
+        return;
+    }
+    tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_TIMER, NULL, "FIN_WAIT_2 timeout");
 }
 
 static const char *const TIMER_NOTES[TCP_TIMER_COUNT] = {
@@ -249,7 +335,7 @@ static void fire(tcp_conn *c, tcp_timer_kind k)
         tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_TIMER, NULL, "2MSL timeout");
         break;
     case TCP_TIMER_FIN_WAIT_2:
-        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_TIMER, NULL, "FIN_WAIT_2 timeout");
+        on_fin_wait_2(c);
         break;
     }
 }

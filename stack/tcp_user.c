@@ -28,20 +28,26 @@ void tcp_conn_init_opts(tcp_conn *c, const tcp_profile *p)
     c->rto_ns = p->rto_initial_ns ? p->rto_initial_ns : 1;
 }
 
-uint32_t tcp_conn_isn(tcp_conn *c)
+/* RFC 9293 §3.4.1 MUST-8 with RFC 6528 §3: ISN = M + F(localip, localport,
+ * remoteip, remoteport, secretkey), M a timer ticking every 4 µs, F a keyed
+ * hash (tcp_stack_isn_hash). A reconnect on the same 4-tuple therefore gets
+ * a larger ISN than the one before, whatever the seed. */
+uint32_t tcp_conn_isn(tcp_conn *opts, const tcp_conn *c)
 {
-    if (c->isn_set) {
-        c->isn_set = false;
-        return c->isn_opt;
+    if (opts->isn_set) {
+        opts->isn_set = false;
+        return opts->isn_opt;
     }
     tcp_stack *s = c->stack;
-    return (uint32_t)s->env.random(s->env.ctx);
+    uint32_t m = (uint32_t)(s->now / 4000u);
+    return m + tcp_stack_isn_hash(s, c->lport, c->raddr, c->rport);
 }
 
 void tcp_conn_init_seq(tcp_conn *c, uint32_t iss)
 {
     c->iss = iss;
     c->snd_una = c->snd_nxt = c->snd_max = iss;
+    c->recover = iss; /* RFC 6582 §3.2 step 1 */
     c->snd_buf_seq = iss + 1;
 }
 
@@ -59,19 +65,13 @@ static void user_ev(tcp_conn *c, tcp_user_call call, const char *note)
     tcp_ev(c, TCP_EV_USER, (int)call, NULL, note);
 }
 
-/* An ephemeral port (49152-65535, RFC 6335) no connection uses: a random
- * start, then the next free one. */
-static int pick_port(tcp_stack *s, const tcp_conn *self, uint16_t *out)
+/* An ephemeral port of the profile's range that no connection uses,
+ * taken for c (RFC 6056 §3.3.1). */
+static int take_ephemeral(tcp_conn *c)
 {
-    uint32_t start = (uint32_t)(s->env.random(s->env.ctx) % EPHEMERAL_N);
-    for (uint32_t i = 0; i < EPHEMERAL_N; i++) {
-        uint16_t port = (uint16_t)(EPHEMERAL_LO + (start + i) % EPHEMERAL_N);
-        if (!tcp_stack_port_busy(s, port, self, true)) {
-            *out = port;
-            return 0;
-        }
-    }
-    return TCP_EADDRINUSE;
+    uint16_t port;
+    int rc = tcp_stack_port_pick(c->stack, &port);
+    return rc ? rc : tcp_stack_port_take(c, port);
 }
 
 int tcp_socket(tcp_stack *s, tcp_sock_id *out)
@@ -94,12 +94,14 @@ int tcp_bind(tcp_stack *s, tcp_sock_id id, uint16_t port)
         return TCP_EBADF;
     if (c->state != TCP_CLOSED || c->ever_used || c->lport)
         return TCP_EINVAL;
-    if (port == 0)
-        return pick_port(s, c, &c->lport);
-    if (tcp_stack_port_busy(s, port, c, false))
+    /* An explicit port conflicts with a listener or another bound, unused
+     * socket only; connected sockets own just their 4-tuple. */
+    if (port && (tcp_stack_listener(s, port) || tcp_stack_port_idle(s, port)))
         return TCP_EADDRINUSE;
-    c->lport = port;
-    return TCP_OK;
+    int rc = port ? tcp_stack_port_take(c, port) : take_ephemeral(c);
+    if (rc == TCP_OK)
+        tcp_stack_port_set_idle(c, true);
+    return rc;
 }
 
 int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
@@ -114,14 +116,16 @@ int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
     }
     if (c->state != TCP_CLOSED || c->ever_used)
         return TCP_EINVAL;
-    if (!c->lport && pick_port(s, c, &c->lport))
-        return TCP_EADDRINUSE;
+    int rc = c->lport ? TCP_OK : take_ephemeral(c);
+    if (rc)
+        return rc;
     if (tcp_stack_listener(s, c->lport))
         return TCP_EADDRINUSE;
     if (tcp_stack_listen_add(c))
         return TCP_ENOMEM;
     c->backlog = backlog;
     c->ever_used = true;
+    tcp_stack_port_set_idle(c, false);
     tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_USER, NULL, "listen()");
     return TCP_OK;
 }
@@ -141,8 +145,9 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
     if (!from_listen && c->ever_used)
         return TCP_EINVAL;
     user_ev(c, TCP_CALL_CONNECT, "connect()");
-    if (!c->lport && pick_port(s, c, &c->lport))
-        return TCP_EADDRINUSE;
+    int rc = c->lport ? TCP_OK : take_ephemeral(c);
+    if (rc)
+        return rc;
     if (tcp_stack_lookup(s, c->lport, raddr, rport))
         return TCP_EADDRINUSE;
     c->raddr = raddr;
@@ -153,7 +158,8 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
         return TCP_ENOMEM;
     }
     c->ever_used = true;
-    tcp_conn_init_seq(c, tcp_conn_isn(c));
+    tcp_stack_port_set_idle(c, false);
+    tcp_conn_init_seq(c, tcp_conn_isn(c, c));
     tcp_set_state(c, TCP_SYN_SENT, TCP_CAUSE_USER, NULL, "connect()");
     tcp_out_syn(c, false);
     tcp_stack_settle(c);
@@ -263,6 +269,18 @@ size_t tcp_readable(const tcp_stack *s, tcp_sock_id id)
 
 static void close_listener(tcp_conn *l, const char *note);
 
+static bool rst_when_closing(const tcp_conn *c)
+{
+    switch (c->stack->profile.abort_rst_closing) {
+    case TCP_ABORT_RST_ALWAYS:
+        return true;
+    case TCP_ABORT_RST_UNSENT:
+        return tcp_seq_lt(c->snd_max, tcp_snd_data_end(c) + 1u);
+    default:
+        return false;
+    }
+}
+
 /* §3.10.5 ABORT, also close() with linger 0. */
 static void abort_conn(tcp_conn *c, const char *note)
 {
@@ -275,13 +293,24 @@ static void abort_conn(tcp_conn *c, const char *note)
     case TCP_FIN_WAIT_1:
     case TCP_FIN_WAIT_2:
     case TCP_CLOSE_WAIT:
-        /* "Send a reset segment: <SEQ=SND.NXT><CTL=RST>" */
-        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
+        /* "Send a reset segment: <SEQ=SND.NXT><CTL=RST>" — before the
+         * state changes, as Linux (tcp_send_active_reset, then
+         * tcp_set_state) and FreeBSD (tcp_drop) do. */
         tcp_out_rst(c);
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
+        break;
+    case TCP_CLOSING:
+    case TCP_LAST_ACK:
+        /* RFC 9293: "delete the TCB ... and return", no reset. Linux
+         * tcp_disconnect resets when data is still unsent, FreeBSD
+         * tcp_drop always does (profile abort_rst_closing). */
+        if (rst_when_closing(c))
+            tcp_out_rst(c);
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
         break;
     case TCP_CLOSED:
         break;
-    default: /* SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT */
+    default: /* SYN-SENT, TIME-WAIT */
         tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
         break;
     }
@@ -357,8 +386,13 @@ int tcp_close(tcp_stack *s, tcp_sock_id id)
     } else if (sync && c->rcvq.len && s->profile.rst_on_close_with_unread) {
         /* RFC 9293 §3.6 (RFC 1122 §4.2.2.13): a full close with received
          * data pending SHOULD send RST "to show that data was lost". */
-        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, "close() with unread data");
         tcp_out_rst(c);
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, "close() with unread data");
+    } else if (c->state == TCP_SYN_RECEIVED && !c->passive && s->profile.close_embryonic_silent) {
+        /* FreeBSD tcp_disconnect: "if (tp->t_state < TCPS_ESTABLISHED)
+         * tcp_close(tp)": a simultaneous open closed before ESTABLISHED
+         * ends without a FIN. */
+        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, "close()");
     } else {
         tcp_ring_consume(&c->rcvq, c->rcvq.len);
         close_send_side(c, "close()");

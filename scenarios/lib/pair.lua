@@ -4,22 +4,26 @@
 --   local pair = require "pair"
 --   local sim, a, b, link = pair.new { seed = 7, delay = "50ms" }
 --   local server, client, peer = pair.connect(sim, a, b, 80)
+--
+-- Found by require() next to a scenario's folder (scenarios/lib), in the
+-- installed library (share/tcpsim/lib), in TCPSIM_PATH and in -I folders.
+-- The API is documented in docs/scenarios.md ("The pair library").
 local M = {}
 
-local SIM_KEYS = { seed = true, profile = true, msl = true, time_wait = true,
-  fin_timeout = true, rto_initial = true, rto_min = true, rto_max = true,
-  syn_retries = true, synack_retries = true, retries = true, delack = true,
-  keepalive_idle = true, keepalive_interval = true, keepalive_probes = true,
-  sndbuf = true, rcvbuf = true, mss = true, rfc1337 = true, max_events = true,
-  max_time = true }
+-- The options sim:link takes; every other key goes to tcpsim.new, which
+-- checks it (seed, profile, limits and every profile knob).
+local LINK_KEYS = { delay = true, jitter = true, bandwidth = true, queue = true,
+  mtu = true, loss = true, duplicate = true, reorder = true, reorder_delay = true,
+  corrupt = true, up = true, ab = true, ba = true }
 
--- pair.new(opts): opts mixes simulation options (seed, profile, msl, ...)
--- and link options (delay, loss, ...); returns sim, a, b, link.
+-- pair.new(opts): opts mixes link options (delay, loss, ...) and
+-- simulation options (seed, profile, knobs such as msl); returns
+-- sim, a, b, link.
 function M.new(opts)
   opts = opts or {}
   local sim_opts, link_opts = {}, {}
   for k, v in pairs(opts) do
-    if SIM_KEYS[k] then sim_opts[k] = v else link_opts[k] = v end
+    if LINK_KEYS[k] then link_opts[k] = v else sim_opts[k] = v end
   end
   local sim = tcpsim.new(sim_opts)
   local a, b = sim:host "A", sim:host "B"
@@ -27,8 +31,10 @@ function M.new(opts)
   return sim, a, b, link
 end
 
--- pair.connect(sim, a, b, port, copts): B listens, A connects; runs until
--- both ends are ESTABLISHED; returns listener, client (on A), peer (on B).
+-- pair.connect(sim, a, b, port, copts): B listens, A connects with the
+-- connect options copts (autoread also applies to the accepted socket);
+-- runs until both ends are ESTABLISHED, at most 10 minutes of simulated
+-- time; returns listener, client (on A), peer (on B).
 function M.connect(sim, a, b, port, copts)
   local server = b:listen(port, copts and { autoread = copts.autoread } or nil)
   local client = a:connect(b, port, copts)

@@ -38,6 +38,8 @@ expect(first.seq):equals(ISN + 1)
 expect(wrapped):holds "some data segments were numbered after the wrap"
 -- A's FIN sits right after the last data octet: (ISN + 1 + 10000) mod 2^32
 local fin = link:last { from = a, flags = "FIN" }
+expect(fin ~= nil):holds "A sent its FIN"
+if not fin then return end
 expect(fin.seq + fin.len):equals((ISN + 1 + 10000) & 0xffffffff)
 -- B acknowledges the FIN: one more
 expect(link:last({ from = b, flags = "ACK" }).ack):equals((ISN + 1 + 10000 + 1) & 0xffffffff)

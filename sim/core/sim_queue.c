@@ -40,6 +40,7 @@
 #include "sim_queue.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -422,4 +423,58 @@ sim_timer *sim_queue_pop(sim_queue *q)
     if (t->near_len == 0 && t->far_len > 0)
         refill(t);
     return top;
+}
+
+/* ---- Invariants as code ----------------------------------------------- */
+
+static int check_fail(char *why, size_t len, const char *msg, uint32_t at)
+{
+    if (why && len)
+        snprintf(why, len, "%s (entry %u)", msg, (unsigned)at);
+    return -1;
+}
+
+/* Invariant 3 for one entry in slot `slot`, with the heap order (k > 0). */
+static int check_entry(const sim_queue *q, const entry *e, uint32_t slot, char *why, size_t len)
+{
+    uint32_t at = slot & ~FAR;
+    if (!e->timer)
+        return check_fail(why, len, "an entry holds no timer", at);
+    if (e->timer->slot != slot)
+        return check_fail(why, len, "a timer's slot does not name its entry", at);
+    if (e->timer->when != e->when)
+        return check_fail(why, len, "an entry's when differs from its timer's", at);
+    if (e->timer->seq == 0 || e->timer->seq >= q->next_seq)
+        return check_fail(why, len, "a timer's seq was never handed out", at);
+    return 0;
+}
+
+int sim_queue_check(const sim_queue *q, char *why, size_t len)
+{
+    const tiers *t = tiers_of(q);
+    if (!t)
+        return q->len == 0 ? 0 : check_fail(why, len, "timers counted but no tiers", 0);
+    if (q->len != t->near_len + t->far_len)
+        return check_fail(why, len, "len differs from near + far (invariant 2)", q->len);
+    if (q->len > 0 && t->near_len == 0)
+        return check_fail(why, len, "timers pending but the heap is empty (invariant 2)", 0);
+    if (q->len > q->cap)
+        return check_fail(why, len, "more timers than room (invariant 4)", q->len);
+    const entry *e = heap_of(t);
+    for (uint32_t k = 0; k < t->near_len; k++) {
+        if (check_entry(q, &e[k], k, why, len) != 0)
+            return -1;
+        if (e[k].when > t->split)
+            return check_fail(why, len, "a near timer is due after split (invariant 1)", k);
+        /* seq is unique (invariant 5), so a child is strictly after its parent */
+        if (k > 0 && !before(e[(k - 1) / ARITY], e[k]))
+            return check_fail(why, len, "a heap child is not after its parent", k);
+    }
+    for (uint32_t i = 0; i < t->far_len; i++) {
+        if (check_entry(q, &t->far[i], FAR | i, why, len) != 0)
+            return -1;
+        if (t->far[i].when <= t->split)
+            return check_fail(why, len, "a far timer is due at or before split (invariant 1)", i);
+    }
+    return 0;
 }

@@ -56,6 +56,11 @@ void sim_queue_cancel(sim_queue *q, sim_timer *timer);
 sim_timer *sim_queue_peek(const sim_queue *q);
 /* Removes and returns the earliest timer (now idle), or NULL when empty. */
 sim_timer *sim_queue_pop(sim_queue *q);
+/* Checks the invariants sim_queue.c states (1-5: tiers split by time, the
+ * counts, every timer's slot naming its entry, heap order, seq values
+ * handed out) by walking both tiers: O(n), for tests and debugging.
+ * Returns 0, or -1 with the first broken one described in why. */
+int sim_queue_check(const sim_queue *q, char *why, size_t len);
 static inline uint32_t sim_queue_len(const sim_queue *q)
 {
     return q->len;

@@ -1,20 +1,23 @@
 /*
- * lsim — the Lua scenario runtime: the only code that joins the event core,
- * the TCP stack and Lua.
+ * lsim — the Lua scenario runtime: bindings over the C simulation API
+ * (sim/net/net.h), the sandbox and expectations. The only code that sees
+ * Lua.
  *
  * Object model (what each Lua value is):
- *  - a simulation (metatable "tcpsim.sim") owns one sim_world, one rlog, its
- *    hosts (each with one tcp_stack) and a record per socket;
+ *  - a simulation (metatable "tcpsim.sim") owns one net (its world, hosts,
+ *    socket records and rules), one rlog fed by the net's observer, and
+ *    the Lua references the net's callbacks need (on_state, predicates);
  *  - hosts, links and sockets seen from Lua are handles {sim, index}: the
  *    userdata keeps its simulation alive (user value 1) and never holds a raw
  *    pointer to anything the simulation may free.
  *
- * Re-entrancy: the stack reports events synchronously; nothing here calls
- * Lua from inside a stack call. State-change callbacks are queued and run
- * with lua_pcall after the stack call returns. Lua code run from inside the
- * event loop (callbacks, fault predicates, timers) always runs under
- * lua_pcall; an error stops the world and is re-raised once sim:run returns,
- * so no longjmp ever crosses the core or the stack.
+ * Re-entrancy: each binding checks and converts all of its arguments
+ * first, then makes one net_* call, so no Lua error can be raised while a
+ * stack call is open (net.h rule 4). State-change callbacks run from the
+ * net's deferred queue. Lua code run from inside the event loop
+ * (callbacks, fault predicates, hooks, timers) always runs under lua_pcall;
+ * an error halts the net and is re-raised once sim:run returns, so no
+ * longjmp ever crosses the core, the net or the stack.
  */
 #ifndef LSIM_H
 #define LSIM_H
@@ -24,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "net.h"
 #include "rlog.h"
 #include "sim_host.h"
 #include "sim_link.h"
@@ -38,152 +42,68 @@
 
 typedef struct lsim lsim;
 
-typedef struct lsim_trace_step {
-    uint64_t time_ns;
-    tcp_state state;
-    tcp_cause cause;
-    char note[32];
-} lsim_trace_step;
-
-/* What the runtime remembers of one socket, for its whole life and after. */
-typedef struct lsim_sock {
-    uint32_t host;
-    tcp_sock_id id;
-    uint32_t parent; /* index of the listener's record, or UINT32_MAX */
-    tcp_state state;
-    bool alive;    /* the stack still has the connection */
-    bool released; /* close/abort called: no more user calls */
-    bool autoread;
-    bool accepted; /* handed out by accept() */
-    int error;
-    uint16_t lport, rport; /* remembered once known */
-    uint32_t raddr;
-    tcp_stats stats; /* last known counters (kept after reclaim) */
-    lsim_trace_step *trace;
-    uint32_t ntrace, captrace;
-    char *rx; /* bytes read so far */
-    size_t nrx, caprx;
-    char *tx; /* bytes given to send() not yet taken by the stack */
-    size_t ntx, offtx;
-    bool close_pending, shutdown_pending; /* wait for tx to drain */
-    int on_state_ref;                     /* LUA_NOREF or a registry ref */
-} lsim_sock;
-
-typedef struct lsim_host {
-    lsim *sim;
-    uint32_t index;
-    sim_host *host;
-    tcp_stack *stack; /* NULL while crashed */
-    sim_timer timer;  /* one timer per stack: its next deadline */
-    sim_rng rng;      /* ISNs and ports */
-    tcp_profile profile;
-    uint32_t *sockmap; /* stack socket id -> socket record index (UINT32_MAX none) */
-    uint32_t nsockmap;
-    uint32_t incarnation;
-} lsim_host;
-
-/* A queued Lua callback (state change) to run after the stack call. */
-typedef struct lsim_pending {
-    uint32_t sock;
-    tcp_state from, to;
-} lsim_pending;
-
-/* A rule aimed at segments on one link direction (drop_next and friends). */
-typedef enum lsim_rule_action {
-    LSIM_RULE_DROP,
-    LSIM_RULE_DUPLICATE,
-    LSIM_RULE_DELAY,
-    LSIM_RULE_HOLD,
-    LSIM_RULE_HOOK /* a general Lua hook: match_ref returns the verdict */
-} lsim_rule_action;
-
-typedef struct lsim_rule {
-    uint32_t link;
-    int dir; /* -1: both */
-    lsim_rule_action action;
-    uint8_t flags_all;   /* these flags must be set */
-    uint8_t flags_exact; /* with exact: flags (less PSH) must equal this */
-    bool exact;
-    int64_t len;    /* payload length to match, -1 any */
-    uint32_t skip;  /* matches to let pass first (nth - 1) */
-    uint32_t count; /* matches to act on; 0 = rule spent */
-    uint64_t delay_ns;
-    uint32_t copies;
+/* The Lua functions a segment rule calls (indexed like the net's rules). */
+typedef struct lsim_rule_refs {
     int when_ref;  /* LUA_NOREF or predicate() */
-    int match_ref; /* LUA_NOREF or predicate(segment) */
-    uint32_t fired;
-    uint32_t *held; /* ids of packets this rule holds */
-    uint32_t nheld, capheld;
-} lsim_rule;
+    int match_ref; /* LUA_NOREF or predicate(segment), or a hook's function */
+} lsim_rule_refs;
 
+/* A simulation seen from Lua: the net it drives and what only Lua needs. */
 struct lsim {
     lua_State *L;
-    sim_world *world;
+    net *net;
     rlog *log;
     uint64_t seed;
     tcp_profile profile;
-    lsim_host **hosts; /* each allocated on its own: timers are embedded */
-    uint32_t nhosts, caphosts;
-    lsim_sock **sockchunks; /* records in chunks: their addresses never change */
-    uint32_t nsocks, capchunks;
-    lsim_pending *pending;
-    uint32_t npending, cappending;
-    lsim_rule *rules;
-    uint32_t nrules, caprules;
-    int in_stack;    /* > 0 while a stack call is under way */
-    int in_hook;     /* > 0 while Lua runs inside the event loop */
-    bool failed;     /* a Lua error inside the loop stopped the world */
-    bool in_pending; /* run_pending is under way */
-    int error_ref;   /* the error value to re-raise */
+    bool mss_knob;      /* tcpsim.new{} set mss: every host keeps it over the MTU */
+    int *on_state_refs; /* per socket record: LUA_NOREF or a registry ref */
+    uint32_t caprefs;
+    lsim_rule_refs *rule_refs;
+    uint32_t caprulerefs;
+    int in_hook;   /* > 0 while Lua runs inside the event loop */
+    int error_ref; /* the error value to re-raise (the net is halted) */
     bool closed;
 };
 
 /* ---- lsim_world.c ---- */
-/* Grows an array to hold `need` elements (aborts on out-of-memory). */
+/* The library's one growth helper (aborts on out-of-memory). */
 void *lsim_grow(void *p, uint32_t *cap, uint32_t need, size_t elem);
 lsim *lsim_check(lua_State *L, int idx);
 void lsim_open_sim(lua_State *L);
-/* Calls into the stack of host h must be wrapped by these two. */
-void lsim_stack_enter(lsim *s);
-void lsim_stack_leave(lsim *s, lsim_host *h);
 /* Runs Lua function at the top of the stack (nargs args) under pcall from
- * inside the loop; on error stops the world. Returns true on success
- * (results left on the stack as nres values), false on error. */
+ * inside the loop; on error keeps the error and halts the net. Returns
+ * true on success (results left on the stack as nres values). */
 bool lsim_call_in_loop(lsim *s, int nargs, int nres);
-lsim_host *lsim_host_of(lua_State *L, int idx, lsim **out_sim);
+/* Stops the run with the error message at the top of the Lua stack (it is
+ * raised once the run returns). */
+void lsim_fail_in_loop(lsim *s);
+/* The host index of a host handle. */
+uint32_t lsim_host_of(lua_State *L, int idx, lsim **out_sim);
 void lsim_push_host(lua_State *L, int sim_idx, uint32_t host);
 void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what);
+/* The error that halted s's net and has not been raised yet, or NULL. */
+const char *lsim_unraised_error(lsim *s);
 
 /* ---- lsim_sock.c ---- */
 int lsim_host_listen(lua_State *L);  /* host:listen */
 int lsim_host_connect(lua_State *L); /* host:connect */
 void lsim_open_sock(lua_State *L);
-uint32_t lsim_sock_record(lsim *s, uint32_t host, tcp_sock_id id, uint32_t parent, tcp_state st);
 void lsim_push_sock(lua_State *L, int sim_idx, uint32_t sock);
-lsim_sock *lsim_sock_check(lua_State *L, int idx, lsim **out_sim);
-void lsim_sock_on_event(lsim *s, lsim_host *h, const tcp_event *ev);
-void lsim_sock_drain(lsim *s, lsim_sock *k);
-/* Autoread, and feeding queued send data / deferred close to the stack. */
-void lsim_sock_service(lsim *s, lsim_sock *k);
-#define LSIM_SOCK_CHUNK 256u
-static inline lsim_sock *lsim_sock_at(const lsim *s, uint32_t i)
-{
-    return &s->sockchunks[i / LSIM_SOCK_CHUNK][i % LSIM_SOCK_CHUNK];
-}
-void lsim_sock_free_all(lsim *s);
+/* The record index of a socket handle. */
+uint32_t lsim_sock_check(lua_State *L, int idx, lsim **out_sim);
+/* Runs the on_state callback of record `sock` (the net's observer). */
+void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to);
 
 /* ---- lsim_link.c ---- */
 int lsim_sim_link(lua_State *L); /* sim:link */
 void lsim_open_link(lua_State *L);
 void lsim_push_link(lua_State *L, int sim_idx, uint32_t link);
 sim_link *lsim_link_check(lua_State *L, int idx, lsim **out_sim);
-void lsim_link_install(lsim *s, sim_link *l);
 /* Pushes a table describing the packet with id `packet_id` (from the log). */
 void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry);
 /* Pushes a list of "A>B SYN,ACK" strings, one per segment sent on the link
  * (" X" appended when it was dropped), in order. */
 void lsim_link_push_exchange(lua_State *L, const lsim *s, uint32_t link);
-void lsim_rules_free(lsim *s);
 
 /* ---- lsim_expect.c ---- */
 void lsim_open_expect(lua_State *L);
@@ -207,6 +127,8 @@ const char *lsim_opt_string(lua_State *L, int idx, const char *key, const char *
 void lsim_profile_apply(lua_State *L, int idx, tcp_profile *p, const char *where);
 /* Names of the profile knobs accepted in option tables, NULL-terminated. */
 const char *const *lsim_profile_knobs(void);
+/* The i-th knob's value in p (a duration, number, true/false or name). */
+void lsim_profile_knob_format(const tcp_profile *p, size_t i, char *buf, size_t len);
 int lsim_parse_ipv4(const char *text, uint32_t *out);
 void lsim_format_ipv4(uint32_t addr, char *buf, size_t len);
 
@@ -217,12 +139,14 @@ typedef struct lsim_config {
     uint64_t seed;
     const char *profile; /* NULL: the scenario's */
     bool unsafe;
+    bool check; /* tcp_check on every stack (also on by default in debug builds) */
     const char *lib_paths[16];
     int nlib_paths;
     uint64_t max_instructions;
     uint64_t max_events;
     uint64_t max_time_ns;
     size_t max_memory;
+    const char *kernel_host; /* NULL, or the host the kernel plays (net_kern.h) */
 } lsim_config;
 
 /* Global knobs the runtime reads when a scenario creates a simulation. */

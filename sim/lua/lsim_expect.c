@@ -34,6 +34,18 @@ void lsim_expect_counts(lua_State *L, long *checked, long *failed)
     *failed = c ? c->failed : 0;
 }
 
+/* Pushes "file:line: " of the caller, with the scenario's path whole, as
+ * given (luaL_where shortens paths longer than LUA_IDSIZE to "...tail"). */
+static void push_where(lua_State *L)
+{
+    lua_Debug ar;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+        lua_pushfstring(L, "%s:%d: ", ar.source[0] == '@' ? ar.source + 1 : ar.short_src,
+                        ar.currentline);
+    else
+        lua_pushliteral(L, "");
+}
+
 /* Records the outcome; on failure prints "FAIL file:line: what" and the
  * detail lines already pushed as one string at the top of the stack. */
 static int verdict(lua_State *L, bool ok, const char *what)
@@ -42,7 +54,7 @@ static int verdict(lua_State *L, bool ok, const char *what)
     c->checked++;
     if (!ok) {
         c->failed++;
-        luaL_where(L, 1);
+        push_where(L);
         printf("FAIL %s%s\n%s", lua_tostring(L, -1), what, lua_tostring(L, -2));
         fflush(stdout);
         lua_pop(L, 1);
@@ -67,14 +79,22 @@ static tcp_state check_state_name(lua_State *L, int idx, const char *where)
     return st;
 }
 
-static lsim_sock *subject_sock(lua_State *L, const char *where, lsim **s)
+/* The socket record under test; *index its record index (may be NULL). */
+static const net_sock *subject_sock_at(lua_State *L, const char *where, lsim **s, uint32_t *index)
 {
     subject(L);
     if (!luaL_testudata(L, -1, LSIM_SOCK))
         luaL_error(L, "%s: expect(...) needs a socket here, got %s", where, luaL_typename(L, -1));
-    lsim_sock *k = lsim_sock_check(L, -1, s);
+    uint32_t sock = lsim_sock_check(L, -1, s);
     lua_pop(L, 1);
-    return k;
+    if (index)
+        *index = sock;
+    return net_sock_at((*s)->net, sock);
+}
+
+static const net_sock *subject_sock(lua_State *L, const char *where, lsim **s)
+{
+    return subject_sock_at(L, where, s, NULL);
 }
 
 static void add_states(luaL_Buffer *b, const tcp_state *v, size_t n)
@@ -102,7 +122,7 @@ static size_t read_states(lua_State *L, int idx, tcp_state *out, const char *whe
 }
 
 static int states_verdict(lua_State *L, bool ok, const char *what, const tcp_state *exp,
-                          size_t nexp, const lsim_sock *k)
+                          size_t nexp, const net_sock *k)
 {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -123,7 +143,7 @@ static int states_verdict(lua_State *L, bool ok, const char *what, const tcp_sta
 static int e_trace(lua_State *L)
 {
     lsim *s;
-    lsim_sock *k = subject_sock(L, "expect:trace", &s);
+    const net_sock *k = subject_sock(L, "expect:trace", &s);
     tcp_state exp[64];
     size_t n = read_states(L, 2, exp, "expect:trace");
     bool ok = n == k->ntrace;
@@ -136,7 +156,7 @@ static int e_trace(lua_State *L)
 static int e_contains(lua_State *L)
 {
     lsim *s;
-    lsim_sock *k = subject_sock(L, "expect:contains", &s);
+    const net_sock *k = subject_sock(L, "expect:contains", &s);
     tcp_state exp[64];
     size_t n = read_states(L, 2, exp, "expect:contains");
     size_t j = 0;
@@ -149,7 +169,7 @@ static int e_contains(lua_State *L)
 static int e_state(lua_State *L)
 {
     lsim *s;
-    lsim_sock *k = subject_sock(L, "expect:state", &s);
+    const net_sock *k = subject_sock(L, "expect:state", &s);
     tcp_state want = check_state_name(L, 2, "expect:state");
     lua_pushfstring(L, "  expected state: %s\n  actual state:   %s\n", tcp_state_name(want),
                     tcp_state_name(k->state));
@@ -159,7 +179,7 @@ static int e_state(lua_State *L)
 static int e_never(lua_State *L)
 {
     lsim *s;
-    lsim_sock *k = subject_sock(L, "expect:never", &s);
+    const net_sock *k = subject_sock(L, "expect:never", &s);
     tcp_state st = check_state_name(L, 2, "expect:never");
     bool ok = true;
     for (uint32_t i = 0; i < k->ntrace; i++)
@@ -172,7 +192,7 @@ static int e_never(lua_State *L)
 static int e_error(lua_State *L)
 {
     lsim *s;
-    lsim_sock *k = subject_sock(L, "expect:error", &s);
+    const net_sock *k = subject_sock(L, "expect:error", &s);
     const char *want = luaL_optstring(L, 2, "OK");
     const char *got = tcp_err_name(k->error);
     lua_pushfstring(L, "  expected error: %s\n  actual error:   %s\n", want, got);
@@ -180,7 +200,7 @@ static int e_error(lua_State *L)
 }
 
 /* The index of the last visit of state st (or the nth visit), -1 if none. */
-static int find_visit(const lsim_sock *k, tcp_state st, lua_Integer nth)
+static int find_visit(const net_sock *k, tcp_state st, lua_Integer nth)
 {
     int found = -1;
     lua_Integer seen = 0;
@@ -217,7 +237,7 @@ static int time_verdict(lua_State *L, bool ok, const char *what, const char *lab
 static int e_entered(lua_State *L)
 {
     lsim *s;
-    lsim_sock *k = subject_sock(L, "expect:entered", &s);
+    const net_sock *k = subject_sock(L, "expect:entered", &s);
     tcp_state st = check_state_name(L, 2, "expect:entered");
     uint64_t want = lsim_check_duration(L, 3, "expect:entered");
     int i = find_visit(k, st, luaL_optinteger(L, 4, 0));
@@ -230,7 +250,7 @@ static int e_entered(lua_State *L)
 static int e_left(lua_State *L)
 {
     lsim *s;
-    lsim_sock *k = subject_sock(L, "expect:left", &s);
+    const net_sock *k = subject_sock(L, "expect:left", &s);
     tcp_state st = check_state_name(L, 2, "expect:left");
     uint64_t want = lsim_check_duration(L, 3, "expect:left");
     int i = find_visit(k, st, luaL_optinteger(L, 4, 0));
@@ -243,7 +263,7 @@ static int e_left(lua_State *L)
 static int e_spent(lua_State *L)
 {
     lsim *s;
-    lsim_sock *k = subject_sock(L, "expect:spent", &s);
+    const net_sock *k = subject_sock(L, "expect:spent", &s);
     tcp_state st = check_state_name(L, 2, "expect:spent");
     uint64_t want = lsim_check_duration(L, 3, "expect:spent");
     int i = find_visit(k, st, luaL_optinteger(L, 4, 0));
@@ -264,10 +284,11 @@ static int e_spent(lua_State *L)
 static int e_received(lua_State *L)
 {
     lsim *s;
-    lsim_sock *k = subject_sock(L, "expect:received", &s);
+    uint32_t sock;
+    const net_sock *k = subject_sock_at(L, "expect:received", &s, &sock);
     size_t n;
     const char *want = luaL_checklstring(L, 2, &n);
-    lsim_sock_drain(s, k);
+    net_drain(s->net, sock);
     bool ok = n == k->nrx && (n == 0 || memcmp(want, k->rx, n) == 0);
     size_t diff = 0;
     while (diff < n && diff < k->nrx && want[diff] == k->rx[diff])

@@ -4,10 +4,10 @@
  * next segment matching a filter), a general per-packet hook, and queries
  * over the segments that crossed the link.
  *
- * Faults are rules kept by the simulation; one C fault hook per link
- * direction walks them in the order they were added. A rule's Lua
- * predicates run under lua_pcall (the hook is called from inside the
- * world); an error there stops the run and is re-raised after it.
+ * Faults are the net's segment rules (net_rule_add); this file reads their
+ * options and supplies the Lua predicates and hooks as rule callbacks,
+ * which run under lua_pcall (from inside the world): an error there, or a
+ * hook verdict that cannot be read, stops the run and is re-raised after it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,18 +104,17 @@ static void read_both(lua_State *L, int idx, sim_link_params *ab, sim_link_param
 int lsim_sim_link(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    lsim_host *a = lsim_host_of(L, 2, NULL);
-    lsim_host *b = lsim_host_of(L, 3, NULL);
+    uint32_t a = lsim_host_of(L, 2, NULL);
+    uint32_t b = lsim_host_of(L, 3, NULL);
     sim_link_params ab, ba;
     sim_link_params_default(&ab);
     read_both(L, 4, &ab, &ba, "sim:link");
     if (lua_isnoneornil(L, 4))
         ba = ab;
-    sim_link *l;
-    if (sim_link_add(s->world, a->host, b->host, &ab, &ba, &l) != 0)
-        return luaL_error(L, "sim:link: %s", sim_world_error(s->world));
-    lsim_link_install(s, l);
-    lsim_push_link(L, 1, sim_link_id(l));
+    uint32_t link;
+    if (net_link_add(s->net, a, b, &ab, &ba, &link) != 0)
+        return luaL_error(L, "sim:link: %s", sim_world_error(net_world(s->net)));
+    lsim_push_link(L, 1, link);
     return 1;
 }
 
@@ -137,7 +136,7 @@ sim_link *lsim_link_check(lua_State *L, int idx, lsim **out_sim)
     lua_pop(L, 1);
     if (out_sim)
         *out_sim = s;
-    return sim_link_by_id(s->world, *ld);
+    return sim_link_by_id(net_world(s->net), *ld);
 }
 
 /* The direction named by opts.from (a host), or -1 for both. */
@@ -148,10 +147,12 @@ static int dir_from_opts(lua_State *L, int idx, sim_link *l, const char *where)
     lua_getfield(L, idx, "from");
     int dir = -1;
     if (!lua_isnil(L, -1)) {
-        lsim_host *h = lsim_host_of(L, lua_gettop(L), NULL);
-        dir = sim_link_dir_from(l, h->host);
+        lsim *s;
+        uint32_t h = lsim_host_of(L, lua_gettop(L), &s);
+        const sim_host *sh = net_host_sim(s->net, h);
+        dir = sim_link_dir_from(l, sh);
         if (dir < 0)
-            luaL_error(L, "%s: host %s is not on this link", where, sim_host_name(h->host));
+            luaL_error(L, "%s: host %s is not on this link", where, sim_host_name(sh));
     }
     lua_pop(L, 1);
     return dir;
@@ -176,7 +177,7 @@ static int link_set(lua_State *L)
         sim_link_params p = *sim_link_params_get(l, d);
         read_params(L, 2, &p, "link:set");
         if (sim_link_params_set(l, d, &p) != 0)
-            return luaL_error(L, "link:set: %s", sim_world_error(s->world));
+            return luaL_error(L, "link:set: %s", sim_world_error(net_world(s->net)));
     }
     return 0;
 }
@@ -190,7 +191,7 @@ static int set_up(lua_State *L, bool up)
     static const char *const keys[] = {"from", "at", "heal", NULL};
     lsim_opts_check(L, 2, where, keys);
     int dir = dir_from_opts(L, 2, l, where);
-    uint64_t now = sim_world_now(s->world);
+    uint64_t now = sim_world_now(net_world(s->net));
     uint64_t at = lsim_opt_duration(L, 2, "at", now, where);
     uint64_t heal = lsim_opt_duration(L, 2, "heal", 0, where);
     if (at < now)
@@ -203,9 +204,9 @@ static int set_up(lua_State *L, bool up)
         if (at == now)
             sim_link_set_up(l, d, up);
         else if (sim_link_set_up_at(l, d, at, up) != 0)
-            return luaL_error(L, "%s: %s", where, sim_world_error(s->world));
+            return luaL_error(L, "%s: %s", where, sim_world_error(net_world(s->net)));
         if (heal && sim_link_set_up_at(l, d, heal, true) != 0)
-            return luaL_error(L, "%s: %s", where, sim_world_error(s->world));
+            return luaL_error(L, "%s: %s", where, sim_world_error(net_world(s->net)));
     }
     return 0;
 }
@@ -224,7 +225,7 @@ static int link_heal(lua_State *L)
 
 static const char *host_name(const lsim *s, uint32_t host)
 {
-    return host < s->nhosts ? sim_host_name(s->hosts[host]->host) : "?";
+    return host < net_host_count(s->net) ? sim_host_name(net_host_sim(s->net, host)) : "?";
 }
 
 static void push_seg_fields(lua_State *L, const lsim *s, const rlog_entry *e)
@@ -292,16 +293,9 @@ void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry)
 
 /* ---- filters ---- */
 
-typedef struct seg_filter {
-    int dir;
-    uint8_t flags;
-    bool exact;
-    int64_t len;
-} seg_filter;
-
 static const char *const FILTER_KEYS[] = {"from", "flags", "exact", "len", NULL};
 
-static void read_filter(lua_State *L, int idx, sim_link *l, seg_filter *f, const char *where)
+static void read_filter(lua_State *L, int idx, sim_link *l, net_filter *f, const char *where)
 {
     f->dir = dir_from_opts(L, idx, l, where);
     f->flags = 0;
@@ -312,23 +306,23 @@ static void read_filter(lua_State *L, int idx, sim_link *l, seg_filter *f, const
     f->len = lsim_opt_int(L, idx, "len", -1, -1, 65535, where);
 }
 
-static bool seg_matches(const seg_filter *f, int dir, const tcp_seg *seg)
+/* ---- rules: the Lua side of the net's rule callbacks ---- */
+
+static lsim_rule_refs *rule_refs(lsim *s, uint32_t rule)
 {
-    if (f->dir >= 0 && f->dir != dir)
-        return false;
-    uint8_t fl = seg->flags & (uint8_t)~TCP_PSH;
-    if (f->exact ? fl != (f->flags & (uint8_t)~TCP_PSH) : (seg->flags & f->flags) != f->flags)
-        return false;
-    return f->len < 0 || (int64_t)seg->len == f->len;
+    if (rule >= s->caprulerefs) {
+        uint32_t old = s->caprulerefs;
+        s->rule_refs = lsim_grow(s->rule_refs, &s->caprulerefs, rule + 1, sizeof *s->rule_refs);
+        for (uint32_t i = old; i < s->caprulerefs; i++)
+            s->rule_refs[i] = (lsim_rule_refs){LUA_NOREF, LUA_NOREF};
+    }
+    return &s->rule_refs[rule];
 }
 
-/* ---- rules and the fault hook ---- */
-
-static bool call_when(lsim *s, const lsim_rule *r)
+static bool call_when(void *ctx, uint32_t rule)
 {
-    if (r->when_ref == LUA_NOREF)
-        return true;
-    lua_rawgeti(s->L, LUA_REGISTRYINDEX, r->when_ref);
+    lsim *s = ctx;
+    lua_rawgeti(s->L, LUA_REGISTRYINDEX, rule_refs(s, rule)->when_ref);
     if (!lsim_call_in_loop(s, 0, 1))
         return false;
     bool ok = lua_toboolean(s->L, -1);
@@ -336,30 +330,28 @@ static bool call_when(lsim *s, const lsim_rule *r)
     return ok;
 }
 
-static void push_live_segment(lua_State *L, const lsim *s, sim_link *l, int dir,
-                              const sim_packet *p, const tcp_seg *seg)
+static void push_live_segment(lua_State *L, const lsim *s, const net_seg_view *v)
 {
+    sim_link *l = sim_link_by_id(net_world(s->net), v->link);
     rlog_entry e;
     memset(&e, 0, sizeof e);
-    e.host = sim_host_id(sim_link_host(l, dir));
-    e.peer_host = sim_host_id(sim_link_host(l, 1 - dir));
-    e.packet_id = p->id;
-    e.origin_id = p->origin_id;
+    e.host = sim_host_id(sim_link_host(l, v->dir));
+    e.peer_host = sim_host_id(sim_link_host(l, 1 - v->dir));
+    e.packet_id = v->packet->id;
+    e.origin_id = v->packet->origin_id;
     e.seg_ok = true;
-    e.seg = *seg;
+    e.seg = *v->seg;
     lua_createtable(L, 0, 12);
     push_seg_fields(L, s, &e);
-    lua_pushinteger(L, (lua_Integer)sim_world_now(s->world));
+    lua_pushinteger(L, (lua_Integer)sim_world_now(net_world(s->net)));
     lua_setfield(L, -2, "sent");
 }
 
-static bool call_match(lsim *s, const lsim_rule *r, sim_link *l, int dir, const sim_packet *p,
-                       const tcp_seg *seg)
+static bool call_match(void *ctx, uint32_t rule, const net_seg_view *v)
 {
-    if (r->match_ref == LUA_NOREF)
-        return true;
-    lua_rawgeti(s->L, LUA_REGISTRYINDEX, r->match_ref);
-    push_live_segment(s->L, s, l, dir, p, seg);
+    lsim *s = ctx;
+    lua_rawgeti(s->L, LUA_REGISTRYINDEX, rule_refs(s, rule)->match_ref);
+    push_live_segment(s->L, s, v);
     if (!lsim_call_in_loop(s, 1, 1))
         return false;
     bool ok = lua_toboolean(s->L, -1);
@@ -367,113 +359,102 @@ static bool call_match(lsim *s, const lsim_rule *r, sim_link *l, int dir, const 
     return ok;
 }
 
-/* A general hook's answer: nil/"pass", "drop", "duplicate", "hold", or
- * {delay = d} / {duplicate = n}. */
-static sim_fault_verdict hook_verdict(lsim *s, lsim_rule *r, sim_link *l, int dir,
-                                      const sim_packet *p, const tcp_seg *seg)
+/* Reads a hook's answer at the top of the stack: nil or "pass", "drop",
+ * "duplicate", "hold", or {delay = d}. Returns false for anything else. */
+static bool read_verdict(lua_State *L, sim_fault_verdict *v)
 {
-    sim_fault_verdict v = {SIM_FAULT_PASS, 0, 0};
-    lua_State *L = s->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->match_ref);
-    push_live_segment(L, s, l, dir, p, seg);
-    if (!lsim_call_in_loop(s, 1, 1))
-        return v;
+    *v = (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
+    if (lua_isnil(L, -1))
+        return true;
     if (lua_type(L, -1) == LUA_TSTRING) {
         const char *a = lua_tostring(L, -1);
         if (strcmp(a, "drop") == 0)
-            v.action = SIM_FAULT_DROP;
+            v->action = SIM_FAULT_DROP;
         else if (strcmp(a, "duplicate") == 0)
-            v = (sim_fault_verdict){SIM_FAULT_DUPLICATE, 0, 1};
+            *v = (sim_fault_verdict){SIM_FAULT_DUPLICATE, 0, 1};
         else if (strcmp(a, "hold") == 0)
-            v.action = SIM_FAULT_HOLD;
-    } else if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_getfield(L, -1, "delay");
-        if (lua_type(L, -1) == LUA_TSTRING || lua_isinteger(L, -1)) {
-            char err[128];
-            sim_time_t d;
-            if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0)
-                v = (sim_fault_verdict){SIM_FAULT_DELAY, (sim_time_t)lua_tointeger(L, -1), 0};
-            else if (lua_type(L, -1) == LUA_TSTRING &&
-                     sim_duration_parse(lua_tostring(L, -1), &d, err, sizeof err) == 0)
-                v = (sim_fault_verdict){SIM_FAULT_DELAY, d, 0};
-        }
-        lua_pop(L, 1);
+            v->action = SIM_FAULT_HOLD;
+        else if (strcmp(a, "pass") != 0)
+            return false;
+        return true;
     }
+    if (lua_type(L, -1) != LUA_TTABLE)
+        return false;
+    lua_getfield(L, -1, "delay");
+    char err[128];
+    sim_time_t d;
+    bool ok = true;
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0)
+        *v = (sim_fault_verdict){SIM_FAULT_DELAY, (sim_time_t)lua_tointeger(L, -1), 0};
+    else if (lua_type(L, -1) == LUA_TSTRING &&
+             sim_duration_parse(lua_tostring(L, -1), &d, err, sizeof err) == 0)
+        *v = (sim_fault_verdict){SIM_FAULT_DELAY, d, 0};
+    else
+        ok = false;
     lua_pop(L, 1);
-    return v;
+    return ok;
 }
 
-static void rule_hold(lsim_rule *r, uint32_t id)
+/* Pushes a description of the value at idx that names no address:
+ * 'dorp', {delay = "soon"}, a table without delay, 42, a function. */
+static void push_value_text(lua_State *L, int idx)
 {
-    r->held = lsim_grow(r->held, &r->capheld, r->nheld + 1, sizeof *r->held);
-    r->held[r->nheld++] = id;
-}
-
-static sim_fault_verdict rule_verdict(lsim_rule *r, uint32_t packet_id)
-{
-    switch (r->action) {
-    case LSIM_RULE_DROP:
-        return (sim_fault_verdict){SIM_FAULT_DROP, 0, 0};
-    case LSIM_RULE_DUPLICATE:
-        return (sim_fault_verdict){SIM_FAULT_DUPLICATE, 0, r->copies};
-    case LSIM_RULE_DELAY:
-        return (sim_fault_verdict){SIM_FAULT_DELAY, r->delay_ns, 0};
-    case LSIM_RULE_HOLD:
-        rule_hold(r, packet_id);
-        return (sim_fault_verdict){SIM_FAULT_HOLD, 0, 0};
-    case LSIM_RULE_HOOK:
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+        lua_pushfstring(L, "'%s'", lua_tostring(L, idx));
+        break;
+    case LUA_TNUMBER:
+    case LUA_TBOOLEAN:
+        luaL_tolstring(L, idx, NULL);
+        break;
+    case LUA_TTABLE:
+        lua_getfield(L, idx, "delay");
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushliteral(L, "a table without delay");
+        } else {
+            push_value_text(L, -1);
+            lua_pushfstring(L, "{delay = %s}", lua_tostring(L, -1));
+            lua_replace(L, -3);
+            lua_pop(L, 1);
+        }
+        break;
+    default:
+        lua_pushfstring(L, "a %s", luaL_typename(L, idx));
         break;
     }
-    return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
 }
 
-static sim_fault_verdict fault_hook(void *ctx, sim_link *l, int dir, const sim_packet *p)
+/* A hook's verdict for one segment. A verdict it cannot read is a script
+ * mistake: it stops the run with the hook's file:line and the value. */
+static sim_fault_verdict call_hook(void *ctx, uint32_t rule, const net_seg_view *v)
 {
     lsim *s = ctx;
+    lua_State *L = s->L;
     sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0};
-    tcp_seg seg;
-    if (s->failed || tcp_wire_parse(p->data, p->len, &seg) != TCP_WIRE_OK)
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rule_refs(s, rule)->match_ref);
+    lua_Debug ar;
+    lua_pushvalue(L, -1);
+    lua_getinfo(L, ">S", &ar);
+    push_live_segment(L, s, v);
+    if (!lsim_call_in_loop(s, 1, 1))
         return pass;
-    uint32_t link = sim_link_id(l);
-    for (uint32_t i = 0; i < s->nrules && !s->failed; i++) {
-        lsim_rule *r = &s->rules[i];
-        if (r->link != link || r->count == 0 || (r->dir >= 0 && r->dir != dir))
-            continue;
-        seg_filter f = {r->dir, r->exact ? r->flags_exact : r->flags_all, r->exact, r->len};
-        if (!seg_matches(&f, dir, &seg))
-            continue;
-        if (r->action == LSIM_RULE_HOOK) {
-            sim_fault_verdict v = hook_verdict(s, r, l, dir, p, &seg);
-            if (v.action != SIM_FAULT_PASS)
-                return v;
-            continue;
-        }
-        if (!call_when(s, r) || !call_match(s, r, l, dir, p, &seg))
-            continue;
-        if (r->skip) {
-            r->skip--;
-            continue;
-        }
-        r->count--;
-        r->fired++;
-        return rule_verdict(r, p->id);
+    sim_fault_verdict verdict;
+    if (read_verdict(L, &verdict)) {
+        lua_pop(L, 1);
+        return verdict;
     }
+    push_value_text(L, -1);
+    const char *got = lua_tostring(L, -1);
+    lua_pushfstring(L,
+                    "%s:%d: link:hook returned %s, which is not a verdict (expected nil, "
+                    "\"pass\", \"drop\", \"duplicate\", \"hold\" or {delay = d})",
+                    ar.short_src, ar.linedefined, got);
+    lua_remove(L, -2);
+    lua_remove(L, -2);
+    lsim_fail_in_loop(s);
     return pass;
-}
-
-void lsim_link_install(lsim *s, sim_link *l)
-{
-    sim_link_set_fault_hook(l, 0, fault_hook, s);
-    sim_link_set_fault_hook(l, 1, fault_hook, s);
-}
-
-void lsim_rules_free(lsim *s)
-{
-    for (uint32_t i = 0; i < s->nrules; i++)
-        free(s->rules[i].held);
-    free(s->rules);
-    s->rules = NULL;
-    s->nrules = 0;
 }
 
 static const char *const RULE_KEYS[] = {"from", "flags", "exact", "len",    "nth", "count",
@@ -491,22 +472,18 @@ static int ref_fn(lua_State *L, int idx, const char *key, const char *where)
     return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* A rule on link l for segments matching f; counts and predicates unset. */
-static lsim_rule rule_new(sim_link *l, const seg_filter *f, lsim_rule_action action)
+/* Pushes a handle to rule `rule` of the simulation at index 1:
+ * rule.fired, rule.held, rule:release(). */
+static void push_rule(lua_State *L, uint32_t rule)
 {
-    lsim_rule r;
-    memset(&r, 0, sizeof r);
-    r.link = sim_link_id(l);
-    r.dir = f->dir;
-    r.action = action;
-    r.exact = f->exact;
-    r.flags_all = r.flags_exact = f->flags;
-    r.len = f->len;
-    r.when_ref = r.match_ref = LUA_NOREF;
-    return r;
+    uint32_t *rd = lua_newuserdatauv(L, sizeof *rd, 1);
+    *rd = rule;
+    lua_getiuservalue(L, 1, 1);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, LSIM_HELD);
 }
 
-static int add_rule(lua_State *L, lsim_rule_action action, const char *where)
+static int add_rule(lua_State *L, net_rule_action action, const char *where)
 {
     lsim *s;
     sim_link *l = lsim_link_check(L, 1, &s);
@@ -515,43 +492,40 @@ static int add_rule(lua_State *L, lsim_rule_action action, const char *where)
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 2);
     lsim_opts_check(L, 2, where, RULE_KEYS);
-    seg_filter f;
-    read_filter(L, 2, l, &f, where);
-    lsim_rule r = rule_new(l, &f, action);
-    r.skip = (uint32_t)lsim_opt_int(L, 2, "nth", 1, 1, UINT32_MAX, where) - 1;
-    r.count = (uint32_t)lsim_opt_int(L, 2, "count", 1, 1, UINT32_MAX, where);
-    r.copies = (uint32_t)lsim_opt_int(L, 2, "copies", 1, 1, 100, where);
-    r.delay_ns = lsim_opt_duration(L, 2, "by", 0, where);
-    if (action == LSIM_RULE_DELAY && r.delay_ns == 0)
+    net_rule_opts o = {.action = action, .ctx = s};
+    read_filter(L, 2, l, &o.filter, where);
+    o.skip = (uint32_t)lsim_opt_int(L, 2, "nth", 1, 1, UINT32_MAX, where) - 1;
+    o.count = (uint32_t)lsim_opt_int(L, 2, "count", 1, 1, UINT32_MAX, where);
+    o.copies = (uint32_t)lsim_opt_int(L, 2, "copies", 1, 1, 100, where);
+    o.delay_ns = lsim_opt_duration(L, 2, "by", 0, where);
+    if (action == NET_RULE_DELAY && o.delay_ns == 0)
         return luaL_error(L, "%s: needs by = <duration>", where);
-    r.when_ref = ref_fn(L, 2, "when", where);
-    r.match_ref = ref_fn(L, 2, "match", where);
-    s->rules = lsim_grow(s->rules, &s->caprules, s->nrules + 1, sizeof *s->rules);
-    s->rules[s->nrules++] = r;
-    /* a handle to the rule: rule:fired(), rule:release() */
-    uint32_t *rd = lua_newuserdatauv(L, sizeof *rd, 1);
-    *rd = s->nrules - 1;
-    lua_getiuservalue(L, 1, 1);
-    lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, LSIM_HELD);
+    int when_ref = ref_fn(L, 2, "when", where);
+    int match_ref = ref_fn(L, 2, "match", where);
+    o.when = when_ref == LUA_NOREF ? NULL : call_when;
+    o.match = match_ref == LUA_NOREF ? NULL : call_match;
+    uint32_t rule;
+    net_rule_add(s->net, sim_link_id(l), &o, &rule);
+    *rule_refs(s, rule) = (lsim_rule_refs){when_ref, match_ref};
+    push_rule(L, rule);
     return 1;
 }
 
 static int link_drop_next(lua_State *L)
 {
-    return add_rule(L, LSIM_RULE_DROP, "link:drop_next");
+    return add_rule(L, NET_RULE_DROP, "link:drop_next");
 }
 static int link_duplicate_next(lua_State *L)
 {
-    return add_rule(L, LSIM_RULE_DUPLICATE, "link:duplicate_next");
+    return add_rule(L, NET_RULE_DUPLICATE, "link:duplicate_next");
 }
 static int link_delay_next(lua_State *L)
 {
-    return add_rule(L, LSIM_RULE_DELAY, "link:delay_next");
+    return add_rule(L, NET_RULE_DELAY, "link:delay_next");
 }
 static int link_hold_next(lua_State *L)
 {
-    return add_rule(L, LSIM_RULE_HOLD, "link:hold_next");
+    return add_rule(L, NET_RULE_HOLD, "link:hold_next");
 }
 
 /* link:hook(fn [, filter]) — fn(segment) returns nil, "drop", "duplicate",
@@ -562,53 +536,45 @@ static int link_hook(lua_State *L)
     sim_link *l = lsim_link_check(L, 1, &s);
     luaL_checktype(L, 2, LUA_TFUNCTION);
     lsim_opts_check(L, 3, "link:hook", FILTER_KEYS);
-    seg_filter f;
-    read_filter(L, 3, l, &f, "link:hook");
-    lsim_rule r = rule_new(l, &f, LSIM_RULE_HOOK);
-    r.count = UINT32_MAX;
-    r.when_ref = LUA_NOREF;
+    net_rule_opts o = {.action = NET_RULE_HOOK, .count = UINT32_MAX, .hook = call_hook, .ctx = s};
+    read_filter(L, 3, l, &o.filter, "link:hook");
     lua_pushvalue(L, 2);
-    r.match_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    s->rules = lsim_grow(s->rules, &s->caprules, s->nrules + 1, sizeof *s->rules);
-    s->rules[s->nrules++] = r;
+    int match_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    uint32_t rule;
+    net_rule_add(s->net, sim_link_id(l), &o, &rule);
+    *rule_refs(s, rule) = (lsim_rule_refs){LUA_NOREF, match_ref};
     return 0;
 }
 
-static lsim_rule *rule_check(lua_State *L, lsim **out)
+static uint32_t rule_check(lua_State *L, lsim **out)
 {
     uint32_t *rd = luaL_checkudata(L, 1, LSIM_HELD);
     lua_getiuservalue(L, 1, 1);
     lsim *s = lsim_check(L, -1);
     lua_pop(L, 1);
     *out = s;
-    return &s->rules[*rd];
+    return *rd;
 }
 
 /* rule:release() — lets every packet this rule holds continue now. */
 static int rule_release(lua_State *L)
 {
     lsim *s;
-    lsim_rule *r = rule_check(L, &s);
+    uint32_t rule = rule_check(L, &s);
     lsim_check_no_reentry(L, s, "rule:release");
-    sim_link *l = sim_link_by_id(s->world, r->link);
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < r->nheld; i++)
-        for (int d = 0; d < 2; d++)
-            n += sim_link_release(l, d, r->held[i]);
-    r->nheld = 0;
-    lua_pushinteger(L, n);
+    lua_pushinteger(L, net_rule_release(s->net, rule));
     return 1;
 }
 
 static int rule_index(lua_State *L)
 {
     lsim *s;
-    lsim_rule *r = rule_check(L, &s);
+    uint32_t rule = rule_check(L, &s);
     const char *key = luaL_checkstring(L, 2);
     if (strcmp(key, "fired") == 0)
-        lua_pushinteger(L, r->fired);
+        lua_pushinteger(L, net_rule_fired(s->net, rule));
     else if (strcmp(key, "held") == 0)
-        lua_pushinteger(L, r->nheld);
+        lua_pushinteger(L, net_rule_held(s->net, rule));
     else if (strcmp(key, "release") == 0)
         lua_pushcfunction(L, rule_release);
     else
@@ -622,15 +588,11 @@ static int link_release(lua_State *L)
     lsim *s;
     sim_link *l = lsim_link_check(L, 1, &s);
     lsim_check_no_reentry(L, s, "link:release");
-    uint32_t n = sim_link_release(l, 0, 0) + sim_link_release(l, 1, 0);
-    for (uint32_t i = 0; i < s->nrules; i++)
-        if (s->rules[i].link == sim_link_id(l))
-            s->rules[i].nheld = 0;
-    lua_pushinteger(L, n);
+    lua_pushinteger(L, net_link_release(s->net, sim_link_id(l)));
     return 1;
 }
 
-static void each_sent(lua_State *L, const lsim *s, uint32_t link, const seg_filter *f,
+static void each_sent(lua_State *L, const lsim *s, uint32_t link, const net_filter *f,
                       void (*fn)(lua_State *, const lsim *, size_t, void *), void *arg);
 static void remember(lua_State *L, const lsim *s, size_t i, void *arg);
 
@@ -654,7 +616,7 @@ static int link_inject(lua_State *L)
     int dir = dir_from_opts(L, 2, l, "link:inject");
     if (dir < 0)
         return luaL_error(L, "link:inject: needs from = <host>");
-    seg_filter f = {dir, 0, false, -1};
+    net_filter f = {dir, 0, false, -1};
     size_t last = 0;
     each_sent(L, s, sim_link_id(l), &f, remember, &last);
     tcp_seg seg;
@@ -674,23 +636,20 @@ static int link_inject(lua_State *L)
     seg.dst_port = (uint16_t)lsim_opt_int(L, 2, "dport", seg.dst_port, 1, 65535, "link:inject");
     size_t len = 0;
     const char *data = NULL;
+    /* data stays on the Lua stack (so alive) until net_inject has copied it */
     lua_getfield(L, 2, "data");
     if (!lua_isnil(L, -1))
         data = luaL_checklstring(L, -1, &len);
-    if (len > 1400)
-        return luaL_error(L, "link:inject: data is limited to 1400 bytes");
+    if (len > NET_INJECT_DATA_MAX)
+        return luaL_error(L, "link:inject: data is limited to %d bytes", (int)NET_INJECT_DATA_MAX);
     seg.payload = (const uint8_t *)data;
     seg.len = (uint32_t)len;
     if (!seg.src_port || !seg.dst_port)
         return luaL_error(L, "link:inject: no earlier segment to copy ports from; give "
                              "sport and dport");
-    uint8_t buf[1600];
-    size_t n = tcp_wire_encode(&seg, buf, sizeof buf);
-    sim_packet *p = n ? sim_packet_new(s->world, n) : NULL;
-    if (!p)
-        return luaL_error(L, "link:inject: could not build the segment");
-    memcpy(p->data, buf, n);
-    sim_host_send(sim_link_host(l, dir), p);
+    int rc = net_inject(s->net, sim_link_id(l), dir, &seg);
+    if (rc < 0)
+        return luaL_error(L, "link:inject: %s", net_err_name(rc));
     lua_pop(L, 1);
     return 0;
 }
@@ -698,7 +657,7 @@ static int link_inject(lua_State *L)
 /* ---- queries ---- */
 
 /* Calls fn for every SEND entry on the link matching the filter. */
-static void each_sent(lua_State *L, const lsim *s, uint32_t link, const seg_filter *f,
+static void each_sent(lua_State *L, const lsim *s, uint32_t link, const net_filter *f,
                       void (*fn)(lua_State *, const lsim *, size_t, void *), void *arg)
 {
     size_t n = rlog_count(s->log);
@@ -706,7 +665,7 @@ static void each_sent(lua_State *L, const lsim *s, uint32_t link, const seg_filt
         const rlog_entry *e = rlog_at(s->log, i);
         if (e->kind != RLOG_SEND || e->link != link || !e->seg_ok)
             continue;
-        if (f && !seg_matches(f, e->dir, &e->seg))
+        if (f && !net_filter_matches(f, e->dir, &e->seg))
             continue;
         fn(L, s, i, arg);
     }
@@ -731,7 +690,7 @@ static int link_segments(lua_State *L)
     lsim *s;
     sim_link *l = lsim_link_check(L, 1, &s);
     lsim_opts_check(L, 2, "link:segments", FILTER_KEYS);
-    seg_filter f;
+    net_filter f;
     read_filter(L, 2, l, &f, "link:segments");
     lua_newtable(L);
     each_sent(L, s, sim_link_id(l), &f, collect, NULL);
@@ -743,7 +702,7 @@ static int link_last(lua_State *L)
     lsim *s;
     sim_link *l = lsim_link_check(L, 1, &s);
     lsim_opts_check(L, 2, "link:last", FILTER_KEYS);
-    seg_filter f;
+    net_filter f;
     read_filter(L, 2, l, &f, "link:last");
     size_t last = 0;
     each_sent(L, s, sim_link_id(l), &f, remember, &last);

@@ -185,17 +185,25 @@ const char *lsim_opt_string(lua_State *L, int idx, const char *key, const char *
 
 /* ---- Profile knobs: a table from option name to profile field. ---- */
 
-typedef enum knob_kind { K_DURATION, K_U32, K_U16, K_BOOL } knob_kind;
+typedef enum knob_kind { K_DURATION, K_U32, K_U16, K_BOOL, K_ENUM } knob_kind;
 typedef struct knob {
     const char *name;
     knob_kind kind;
     size_t offset;
+    const char *const *values; /* K_ENUM: the names, in enum order, NULL-terminated */
 } knob;
 
 #define KNOB(n, k, f)                                                                              \
     {                                                                                              \
-        n, k, offsetof(tcp_profile, f)                                                             \
+        n, k, offsetof(tcp_profile, f), NULL                                                       \
     }
+#define KNOB_ENUM(n, f, v)                                                                         \
+    {                                                                                              \
+        n, K_ENUM, offsetof(tcp_profile, f), v                                                     \
+    }
+static const char *const BACKLOG_MODELS[] = {"rfc", "linux", "bsd", NULL};
+static const char *const SYN_RECV_RULES[] = {"rfc", "linux", "bsd", NULL};
+static const char *const ABORT_RST[] = {"never", "unsent", "always", NULL};
 static const knob KNOBS[] = {
     KNOB("msl", K_DURATION, msl_ns),
     KNOB("time_wait", K_DURATION, time_wait_ns),
@@ -217,6 +225,30 @@ static const knob KNOBS[] = {
     KNOB("rst_on_keepalive_timeout", K_BOOL, rst_on_keepalive_timeout),
     KNOB("tw_restart_on_ack", K_BOOL, tw_restart_on_ack),
     KNOB("rfc1337", K_BOOL, tw_rst), /* special-cased below */
+    KNOB("rst_has_ack", K_BOOL, rst_has_ack),
+    KNOB("orphan_retries", K_U32, orphan_retries),
+    KNOB("syn_linear_timeouts", K_U32, syn_linear_timeouts),
+    KNOB("syn_timeout", K_DURATION, syn_timeout_ns),
+    KNOB("quickack", K_U32, quickack),
+    KNOB("challenge_ack_limit", K_U32, oow_ack_limit),
+    KNOB("challenge_ack_window", K_DURATION, oow_ack_window_ns),
+    KNOB("rto_slop", K_DURATION, rto_slop_ns),
+    KNOB("persist_min", K_DURATION, persist_min_ns),
+    KNOB("persist_max", K_DURATION, persist_max_ns),
+    KNOB("zero_window_probe_no_data", K_BOOL, zwp_no_data),
+    KNOB("nagle_minshall", K_BOOL, nagle_minshall),
+    KNOB("fin_timeout_idle", K_BOOL, fin_wait_2_idle),
+    KNOB_ENUM("backlog_model", backlog_model, BACKLOG_MODELS),
+    KNOB_ENUM("syn_recv_rules", syn_recv_rules, SYN_RECV_RULES),
+    KNOB_ENUM("abort_rst_closing", abort_rst_closing, ABORT_RST),
+    KNOB("port_lo", K_U16, port_lo),
+    KNOB("port_hi", K_U16, port_hi),
+    KNOB("mss_floor", K_U16, mss_floor),
+    KNOB("syn_loss_cwnd_after", K_U32, syn_loss_cwnd_after),
+    KNOB("old_segment_ack", K_BOOL, old_segment_ack),
+    KNOB("zero_window_fin", K_BOOL, zero_window_fin),
+    KNOB("time_wait_bsd_rules", K_BOOL, tw_bsd_rules),
+    KNOB("close_embryonic_silent", K_BOOL, close_embryonic_silent),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
 
@@ -255,6 +287,47 @@ static void apply_knob(lua_State *L, int idx, const knob *k, tcp_profile *p, con
         break;
     case K_BOOL:
         *(bool *)field = lsim_opt_bool(L, idx, k->name, *(bool *)field, where);
+        break;
+    case K_ENUM: {
+        const char *v = lsim_opt_string(L, idx, k->name, NULL, where);
+        if (!v)
+            break;
+        int i = 0;
+        while (k->values[i] && strcmp(k->values[i], v) != 0)
+            i++;
+        if (!k->values[i])
+            luaL_error(L, "%s: %s must be one of %s, %s, %s; got \"%s\"", where, k->name,
+                       k->values[0], k->values[1], k->values[2], v);
+        *(int *)field = i;
+        break;
+    }
+    }
+}
+
+/* One knob's value in p, as `tcpsim profiles` prints it. */
+void lsim_profile_knob_format(const tcp_profile *p, size_t i, char *buf, size_t len)
+{
+    const knob *k = &KNOBS[i];
+    const char *field = (const char *)p + k->offset;
+    if (strcmp(k->name, "rfc1337") == 0) {
+        snprintf(buf, len, "%s", p->tw_rst == TCP_TW_RST_IGNORE ? "true" : "false");
+        return;
+    }
+    switch (k->kind) {
+    case K_DURATION:
+        sim_duration_format(*(const uint64_t *)field, buf, len);
+        break;
+    case K_U32:
+        snprintf(buf, len, "%u", (unsigned)*(const uint32_t *)field);
+        break;
+    case K_U16:
+        snprintf(buf, len, "%u", (unsigned)*(const uint16_t *)field);
+        break;
+    case K_BOOL:
+        snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false");
+        break;
+    case K_ENUM:
+        snprintf(buf, len, "%s", k->values[*(const int *)field]);
         break;
     }
 }

@@ -1,18 +1,19 @@
 /*
  * lsim_world — the simulation object seen from Lua (tcpsim.new, sim:host,
- * sim:link, run controls, timers) and the glue that puts one TCP stack on
- * each simulated host: the stack's environment is the host's clock, its
- * seeded stream, its link, and the run log.
+ * run controls, timers) over one net (sim/net/net.h), and the net's
+ * observer: stack events go to the run log, state changes to the sockets'
+ * on_state callbacks.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lsim.h"
+#include "net_kern.h"
 
 /* ---- Growing arrays ---- */
 
-static void *grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+void *lsim_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
         return p;
@@ -28,163 +29,81 @@ static void *grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
     return q;
 }
 
-/* ---- The stack's environment on a simulated host ---- */
+/* ---- The net's observer: the run log and the Lua callbacks ---- */
 
-static uint64_t env_now(void *ctx)
+static void obs_event(void *ctx, uint32_t host, const tcp_event *ev)
 {
-    const lsim_host *h = ctx;
-    return sim_world_now(h->sim->world);
+    lsim *s = ctx;
+    rlog_tcp_event(s->log, host, ev);
 }
 
-static uint64_t env_random(void *ctx)
+static void obs_note(void *ctx, uint64_t time_ns, const char *text)
 {
-    lsim_host *h = ctx;
-    return sim_rng_next(&h->rng);
-}
-
-static void env_output(void *ctx, const uint8_t *dgram, size_t len)
-{
-    lsim_host *h = ctx;
-    sim_packet *p = sim_packet_new(h->sim->world, len);
-    if (!p) {
-        fprintf(stderr, "tcpsim: out of memory for a packet\n");
-        abort();
-    }
-    memcpy(p->data, dgram, len);
-    sim_host_send(h->host, p);
-}
-
-static void env_event(void *ctx, const tcp_event *ev)
-{
-    lsim_host *h = ctx;
-    rlog_tcp_event(h->sim->log, h->index, ev);
-    lsim_sock_on_event(h->sim, h, ev);
-}
-
-void lsim_stack_enter(lsim *s)
-{
-    s->in_stack++;
-}
-
-static void run_pending(lsim *s);
-
-/* Re-arms the host's one timer at the stack's next deadline, then, once the
- * outermost stack call is done, runs what was queued for Lua. */
-void lsim_stack_leave(lsim *s, lsim_host *h)
-{
-    if (h->stack) {
-        uint64_t d = tcp_stack_next_deadline(h->stack);
-        if (d == UINT64_MAX)
-            sim_world_cancel(s->world, &h->timer);
-        else
-            sim_world_arm_at(s->world, &h->timer, d);
-    }
-    if (--s->in_stack == 0)
-        run_pending(s);
-}
-
-static void host_timer(sim_timer *t, void *arg)
-{
-    (void)t;
-    lsim_host *h = arg;
-    if (!h->stack)
-        return;
-    lsim_stack_enter(h->sim);
-    tcp_stack_on_time(h->stack);
-    lsim_stack_leave(h->sim, h);
-}
-
-static void host_receive(void *ctx, sim_host *host, sim_packet *p)
-{
-    (void)host;
-    lsim_host *h = ctx;
-    lsim *s = h->sim;
-    if (h->stack) {
-        lsim_stack_enter(s);
-        tcp_stack_input(h->stack, p->data, p->len);
-        lsim_stack_leave(s, h);
-    } else {
-        rlog_note(s->log, sim_world_now(s->world), "packet to a crashed host discarded");
-    }
-    sim_packet_free(s->world, p);
-}
-
-static int host_start_stack(lsim_host *h)
-{
-    tcp_env env = {h, env_now, env_random, env_output, env_event};
-    h->stack = tcp_stack_new(&env, sim_host_addr(h->host), &h->profile);
-    free(h->sockmap);
-    h->sockmap = NULL;
-    h->nsockmap = 0;
-    h->incarnation++;
-    return h->stack ? 0 : -1;
+    lsim *s = ctx;
+    rlog_note(s->log, time_ns, text);
 }
 
 /* ---- Errors from inside the loop ---- */
 
-bool lsim_call_in_loop(lsim *s, int nargs, int nres)
+void lsim_fail_in_loop(lsim *s)
 {
     lua_State *L = s->L;
-    s->in_hook++;
-    int rc = lua_pcall(L, nargs, nres, 0);
-    s->in_hook--;
-    if (rc == LUA_OK)
-        return true;
-    if (!s->failed) {
-        s->failed = true;
+    if (!net_halted(s->net)) {
         s->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        net_halt(s->net);
     } else {
         lua_pop(L, 1);
     }
-    sim_world_stop(s->world);
+}
+
+bool lsim_call_in_loop(lsim *s, int nargs, int nres)
+{
+    s->in_hook++;
+    int rc = lua_pcall(s->L, nargs, nres, 0);
+    s->in_hook--;
+    if (rc == LUA_OK)
+        return true;
+    lsim_fail_in_loop(s);
     return false;
 }
 
+/* The net halts for two reasons: a Lua error inside the loop (kept in
+ * error_ref) or a broken stack invariant (kept by the net, net_error). */
 static void raise_if_failed(lua_State *L, lsim *s)
 {
-    if (!s->failed)
+    if (!net_halted(s->net))
         return;
-    s->failed = false;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, s->error_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, s->error_ref);
-    s->error_ref = LUA_NOREF;
+    if (s->error_ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->error_ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, s->error_ref);
+        s->error_ref = LUA_NOREF;
+    } else {
+        const char *m = net_error(s->net);
+        lua_pushstring(L, m ? m : "the simulation was halted");
+    }
+    net_unhalt(s->net);
     lua_error(L);
+}
+
+const char *lsim_unraised_error(lsim *s)
+{
+    if (!s->net || !net_halted(s->net))
+        return NULL;
+    if (s->error_ref == LUA_NOREF)
+        return net_error(s->net);
+    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->error_ref);
+    const char *m = lua_tostring(s->L, -1); /* the registry keeps the string alive */
+    lua_pop(s->L, 1);
+    return m ? m : "error";
 }
 
 void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what)
 {
-    if (s->in_stack > 0)
+    if (net_in_stack(s->net))
         luaL_error(L,
                    "%s cannot be called while the stack is processing (from a fault "
                    "predicate or hook); use sim:at or on_state instead",
                    what);
-}
-
-/* State-change callbacks queued during stack calls. */
-static void run_pending(lsim *s)
-{
-    /* A callback may call the stack again, which ends here again: the outer
-     * call owns the queue and also runs what the inner calls appended. */
-    if (s->in_pending)
-        return;
-    s->in_pending = true;
-    lua_State *L = s->L;
-    for (uint32_t i = 0; i < s->npending && !s->failed; i++) {
-        lsim_pending pd = s->pending[i];
-        lsim_sock *k = lsim_sock_at(s, pd.sock);
-        lsim_sock_service(s, k);
-        if (k->on_state_ref == LUA_NOREF || pd.from == pd.to)
-            continue;
-        lua_rawgeti(L, LUA_REGISTRYINDEX, k->on_state_ref);
-        lua_rawgetp(L, LUA_REGISTRYINDEX, s); /* the sim userdata */
-        lsim_push_sock(L, lua_gettop(L), pd.sock);
-        lua_remove(L, -2);
-        lua_pushstring(L, tcp_state_name(pd.from));
-        lua_pushstring(L, tcp_state_name(pd.to));
-        lsim_call_in_loop(s, 3, 0);
-    }
-    s->npending = 0;
-    s->in_pending = false;
 }
 
 /* ---- Lua: tcpsim.new ---- */
@@ -260,13 +179,20 @@ static int sim_new(lua_State *L)
     luaL_setmetatable(L, LSIM_SIM);
     s->profile = *base;
     lsim_profile_apply(L, 1, &s->profile, "tcpsim.new");
+    s->mss_knob = lua_getfield(L, 1, "mss") != LUA_TNIL;
+    lua_pop(L, 1);
     s->seed = seed;
-    s->world = sim_world_new(seed);
+    s->net = net_new(seed);
     s->log = rlog_new();
-    if (!s->world || !s->log)
+    if (!s->net || !s->log)
         return luaL_error(L, "tcpsim.new: out of memory");
-    sim_world_set_limits(s->world, max_events, max_time);
-    sim_world_set_trace(s->world, rlog_sim_trace, s->log);
+    net_observer obs = {
+        .ctx = s, .on_event = obs_event, .on_note = obs_note, .on_state = lsim_sock_on_state};
+    net_set_observer(s->net, &obs);
+    if (cfg->check)
+        net_set_check(s->net, true);
+    sim_world_set_limits(net_world(s->net), max_events, max_time);
+    sim_world_set_trace(net_world(s->net), rlog_sim_trace, s->log);
     s->closed = false;
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, s); /* sim pointer -> userdata, for callbacks */
@@ -278,57 +204,29 @@ static int sim_new(lua_State *L)
 static int sim_gc(lua_State *L)
 {
     lsim *s = luaL_checkudata(L, 1, LSIM_SIM);
-    if (!s->world)
+    if (!s->net)
         return 0;
-    for (uint32_t i = 0; i < s->nhosts; i++) {
-        lsim_host *h = s->hosts[i];
-        if (h->stack)
-            tcp_stack_free(h->stack);
-        free(h->sockmap);
-        free(h);
-    }
-    free(s->hosts);
-    lsim_sock_free_all(s);
-    free(s->pending);
-    lsim_rules_free(s);
-    sim_world_free(s->world);
+    net_free(s->net);
     rlog_free(s->log);
-    s->world = NULL;
+    free(s->on_state_refs);
+    free(s->rule_refs);
+    s->net = NULL;
     s->log = NULL;
+    s->on_state_refs = NULL;
+    s->rule_refs = NULL;
     s->closed = true;
     return 0;
 }
 
 /* ---- sim:host ---- */
 
-static lsim_host *host_create(lua_State *L, lsim *s, const char *name, uint32_t addr)
-{
-    sim_host *sh;
-    if (sim_host_add(s->world, name, addr, &sh) != 0)
-        luaL_error(L, "sim:host: %s", sim_world_error(s->world));
-    s->hosts = grow(s->hosts, &s->caphosts, s->nhosts + 1, sizeof *s->hosts);
-    lsim_host *h = calloc(1, sizeof *h);
-    if (!h)
-        luaL_error(L, "sim:host: out of memory");
-    h->sim = s;
-    h->index = s->nhosts;
-    h->host = sh;
-    s->hosts[s->nhosts++] = h;
-    char stream[48];
-    snprintf(stream, sizeof stream, "tcp:%s", name);
-    sim_world_rng(s->world, &h->rng, stream);
-    sim_timer_init(&h->timer, host_timer, h);
-    sim_host_set_receiver(sh, host_receive, h);
-    rlog_add_host(s->log, h->index, name, addr);
-    return h;
-}
-
 static int sim_add_host(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
     const char *name;
-    uint32_t addr = 0x0a000001u + s->nhosts; /* 10.0.0.1, 10.0.0.2, ... */
+    uint32_t addr = 0x0a000001u + net_host_count(s->net); /* 10.0.0.1, 10.0.0.2, ... */
     tcp_profile profile = s->profile;
+    bool keep_mss = s->mss_knob;
     if (lua_type(L, 2) == LUA_TSTRING) {
         name = lua_tostring(L, 2);
     } else {
@@ -344,12 +242,20 @@ static int sim_add_host(lua_State *L)
         if (pname)
             profile = *profile_named(L, pname, "sim:host");
         lsim_profile_apply(L, 2, &profile, "sim:host");
+        keep_mss = keep_mss || lua_getfield(L, 2, "mss") != LUA_TNIL;
+        lua_pop(L, 1);
     }
-    lsim_host *h = host_create(L, s, name, addr);
-    h->profile = profile;
-    if (host_start_stack(h) != 0)
-        return luaL_error(L, "sim:host: out of memory");
-    lsim_push_host(L, 1, h->index);
+    uint32_t h;
+    if (net_host_add(s->net, name, addr, &profile, &h) != 0)
+        return luaL_error(L, "sim:host: %s", sim_world_error(net_world(s->net)));
+    if (keep_mss)
+        net_host_keep_mss(s->net, h);
+    const char *kh = lsim_config_of(L)->kernel_host;
+    char kerr[256];
+    if (kh && strcmp(kh, name) == 0 && net_kern_attach(s->net, h, kerr, sizeof kerr) != 0)
+        return luaL_error(L, "sim:host: %s", kerr);
+    rlog_add_host(s->log, h, name, addr);
+    lsim_push_host(L, 1, h);
     return 1;
 }
 
@@ -358,13 +264,15 @@ static int sim_add_host(lua_State *L)
 static void check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
 {
     raise_if_failed(L, s);
+    if (r == SIM_RUN_STOPPED && *net_kern_reason(s->net))
+        luaL_error(L, "%s: %s", what, net_kern_reason(s->net));
     if (r == SIM_RUN_LIMIT_EVENTS || r == SIM_RUN_LIMIT_TIME)
-        luaL_error(L, "%s stopped: %s", what, sim_world_error(s->world));
+        luaL_error(L, "%s stopped: %s", what, sim_world_error(net_world(s->net)));
 }
 
 static void check_runnable(lua_State *L, lsim *s, const char *what)
 {
-    if (s->in_hook || s->in_stack)
+    if (s->in_hook || net_in_stack(s->net))
         luaL_error(L, "%s cannot be called from inside the run (a callback or hook)", what);
 }
 
@@ -372,7 +280,7 @@ static int sim_run(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
     check_runnable(L, s, "sim:run");
-    sim_run_result r = sim_world_run(s->world);
+    sim_run_result r = net_run(s->net);
     check_run(L, s, r, "sim:run");
     return 0;
 }
@@ -382,9 +290,9 @@ static int sim_run_for(lua_State *L)
     lsim *s = lsim_check(L, 1);
     check_runnable(L, s, "sim:run_for");
     uint64_t d = lsim_check_duration(L, 2, "sim:run_for");
-    uint64_t now = sim_world_now(s->world);
+    uint64_t now = sim_world_now(net_world(s->net));
     uint64_t until = d > UINT64_MAX - now ? UINT64_MAX : now + d;
-    sim_run_result r = sim_world_run_until_time(s->world, until);
+    sim_run_result r = net_run_until_time(s->net, until);
     check_run(L, s, r, "sim:run_for");
     return 0;
 }
@@ -394,10 +302,10 @@ static int sim_run_to(lua_State *L)
     lsim *s = lsim_check(L, 1);
     check_runnable(L, s, "sim:run_to");
     uint64_t t = lsim_check_duration(L, 2, "sim:run_to");
-    if (t < sim_world_now(s->world))
+    if (t < sim_world_now(net_world(s->net)))
         return luaL_error(L, "sim:run_to: time %I is in the past (now %I)", (LUAI_UACINT)t,
-                          (LUAI_UACINT)sim_world_now(s->world));
-    sim_run_result r = sim_world_run_until_time(s->world, t);
+                          (LUAI_UACINT)sim_world_now(net_world(s->net)));
+    sim_run_result r = net_run_until_time(s->net, t);
     check_run(L, s, r, "sim:run_to");
     return 0;
 }
@@ -428,10 +336,10 @@ static int sim_run_until(lua_State *L)
     uint64_t deadline = SIM_TIME_NEVER;
     if (!lua_isnoneornil(L, 3)) {
         uint64_t d = lsim_check_duration(L, 3, "sim:run_until timeout");
-        deadline = sim_world_now(s->world) + d;
+        deadline = sim_world_now(net_world(s->net)) + d;
     }
     pred_ctx c = {s, 2};
-    sim_run_result r = sim_world_run_until(s->world, pred_call, &c, deadline);
+    sim_run_result r = net_run_until(s->net, pred_call, &c, deadline);
     check_run(L, s, r, "sim:run_until");
     lua_pushboolean(L, r == SIM_RUN_PREDICATE);
     return 1;
@@ -441,7 +349,7 @@ static int sim_step(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
     check_runnable(L, s, "sim:step");
-    sim_run_result r = sim_world_step(s->world);
+    sim_run_result r = sim_world_step(net_world(s->net));
     check_run(L, s, r, "sim:step");
     lua_pushboolean(L, r == SIM_RUN_STEPPED);
     return 1;
@@ -488,7 +396,7 @@ static int schedule(lua_State *L, lsim *s, uint64_t when)
     lua_pushvalue(L, -2);
     lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
     lua_pop(L, 2);
-    sim_world_arm_at(s->world, &lt->timer, when);
+    sim_world_arm_at(net_world(s->net), &lt->timer, when);
     return 0;
 }
 
@@ -496,7 +404,7 @@ static int sim_at(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
     uint64_t t = lsim_check_duration(L, 2, "sim:at");
-    if (t < sim_world_now(s->world))
+    if (t < sim_world_now(net_world(s->net)))
         return luaL_error(L, "sim:at: time is in the past");
     return schedule(L, s, t);
 }
@@ -505,13 +413,13 @@ static int sim_after(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
     uint64_t d = lsim_check_duration(L, 2, "sim:after");
-    return schedule(L, s, sim_world_now(s->world) + d);
+    return schedule(L, s, sim_world_now(net_world(s->net)) + d);
 }
 
 static int sim_log(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    rlog_note(s->log, sim_world_now(s->world), luaL_checkstring(L, 2));
+    rlog_note(s->log, sim_world_now(net_world(s->net)), luaL_checkstring(L, 2));
     return 0;
 }
 
@@ -528,13 +436,13 @@ static int sim_index(lua_State *L)
     lsim *s = lsim_check(L, 1);
     const char *key = luaL_checkstring(L, 2);
     if (strcmp(key, "now") == 0) {
-        lua_pushinteger(L, (lua_Integer)sim_world_now(s->world));
+        lua_pushinteger(L, (lua_Integer)sim_world_now(net_world(s->net)));
     } else if (strcmp(key, "seed") == 0) {
         lua_pushinteger(L, (lua_Integer)s->seed);
     } else if (strcmp(key, "profile") == 0) {
         lua_pushstring(L, s->profile.name);
     } else if (strcmp(key, "events") == 0) {
-        lua_pushinteger(L, (lua_Integer)sim_world_events(s->world));
+        lua_pushinteger(L, (lua_Integer)sim_world_events(net_world(s->net)));
     } else {
         luaL_getmetafield(L, 1, "methods");
         lua_getfield(L, -1, key);
@@ -551,7 +459,7 @@ static int sim_tostring(lua_State *L)
     return 1;
 }
 
-lsim_host *lsim_host_of(lua_State *L, int idx, lsim **out_sim)
+uint32_t lsim_host_of(lua_State *L, int idx, lsim **out_sim)
 {
     uint32_t *hd = luaL_checkudata(L, idx, LSIM_HOST);
     lua_getiuservalue(L, idx, 1);
@@ -559,7 +467,7 @@ lsim_host *lsim_host_of(lua_State *L, int idx, lsim **out_sim)
     lua_pop(L, 1);
     if (out_sim)
         *out_sim = s;
-    return s->hosts[*hd];
+    return *hd;
 }
 
 void lsim_push_host(lua_State *L, int sim_idx, uint32_t host)
@@ -577,67 +485,45 @@ void lsim_push_host(lua_State *L, int sim_idx, uint32_t host)
 static int host_crash(lua_State *L)
 {
     lsim *s;
-    lsim_host *h = lsim_host_of(L, 1, &s);
+    uint32_t h = lsim_host_of(L, 1, &s);
     lsim_check_no_reentry(L, s, "host:crash");
-    if (!h->stack)
-        return luaL_error(L, "host:crash: %s is already down", sim_host_name(h->host));
-    tcp_stack_free(h->stack);
-    h->stack = NULL;
-    sim_world_cancel(s->world, &h->timer);
-    uint64_t now = sim_world_now(s->world);
-    for (uint32_t i = 0; i < s->nsocks; i++) {
-        lsim_sock *k = lsim_sock_at(s, i);
-        if (k->host != h->index || !k->alive)
-            continue;
-        tcp_event ev = {.kind = TCP_EV_STATE,
-                        .time_ns = now,
-                        .sock = k->id,
-                        .from = k->state,
-                        .to = TCP_CLOSED,
-                        .cause = TCP_CAUSE_USER,
-                        .note = "host crash"};
-        rlog_tcp_event(s->log, h->index, &ev);
-        lsim_sock_on_event(s, h, &ev);
-        k->alive = false;
-    }
-    char note[64];
-    snprintf(note, sizeof note, "%s crashed", sim_host_name(h->host));
-    rlog_note(s->log, now, note);
+    if (!net_host_up(s->net, h))
+        return luaL_error(L, "host:crash: %s is already down",
+                          sim_host_name(net_host_sim(s->net, h)));
+    if (net_host_crash(s->net, h) != 0)
+        return luaL_error(L, "host:crash: %s", net_kern_reason(s->net));
     return 0;
 }
 
 static int host_restart(lua_State *L)
 {
     lsim *s;
-    lsim_host *h = lsim_host_of(L, 1, &s);
-    if (h->stack)
+    uint32_t h = lsim_host_of(L, 1, &s);
+    if (net_host_up(s->net, h))
         return luaL_error(L, "host:restart: %s is running (crash it first)",
-                          sim_host_name(h->host));
-    if (host_start_stack(h) != 0)
+                          sim_host_name(net_host_sim(s->net, h)));
+    if (net_host_restart(s->net, h) != 0)
         return luaL_error(L, "host:restart: out of memory");
-    char note[64];
-    snprintf(note, sizeof note, "%s restarted", sim_host_name(h->host));
-    rlog_note(s->log, sim_world_now(s->world), note);
     return 0;
 }
 
 static int host_index(lua_State *L)
 {
     lsim *s;
-    lsim_host *h = lsim_host_of(L, 1, &s);
+    uint32_t h = lsim_host_of(L, 1, &s);
     const char *key = luaL_checkstring(L, 2);
     char buf[16];
     if (strcmp(key, "name") == 0) {
-        lua_pushstring(L, sim_host_name(h->host));
+        lua_pushstring(L, sim_host_name(net_host_sim(s->net, h)));
     } else if (strcmp(key, "addr") == 0) {
-        lsim_format_ipv4(sim_host_addr(h->host), buf, sizeof buf);
+        lsim_format_ipv4(sim_host_addr(net_host_sim(s->net, h)), buf, sizeof buf);
         lua_pushstring(L, buf);
     } else if (strcmp(key, "profile") == 0) {
-        lua_pushstring(L, h->profile.name);
+        lua_pushstring(L, net_host_profile(s->net, h)->name);
     } else if (strcmp(key, "up") == 0) {
-        lua_pushboolean(L, h->stack != NULL);
+        lua_pushboolean(L, net_host_up(s->net, h));
     } else if (strcmp(key, "connections") == 0) {
-        lua_pushinteger(L, h->stack ? (lua_Integer)tcp_stack_conns(h->stack) : 0);
+        lua_pushinteger(L, (lua_Integer)net_host_conns(s->net, h));
     } else {
         luaL_getmetafield(L, 1, "methods");
         lua_getfield(L, -1, key);
@@ -649,8 +535,9 @@ static int host_index(lua_State *L)
 
 static int host_tostring(lua_State *L)
 {
-    lsim_host *h = lsim_host_of(L, 1, NULL);
-    lua_pushfstring(L, "host %s", sim_host_name(h->host));
+    lsim *s;
+    uint32_t h = lsim_host_of(L, 1, &s);
+    lua_pushfstring(L, "host %s", sim_host_name(net_host_sim(s->net, h)));
     return 1;
 }
 
@@ -713,9 +600,4 @@ void lsim_open_sim(lua_State *L)
     }
     lua_setfield(L, -2, "profiles");
     lua_setglobal(L, "tcpsim");
-}
-
-void *lsim_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
-{
-    return grow(p, cap, need, elem);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# docs/teaching/, docs/cases/ and the copies embedded in docs/teaching.md are
-# what scripts/gen-teaching.sh produces now (regenerate them when this fails).
+# docs/teaching/, docs/cases/ and the copies embedded in docs/teaching.md and
+# docs/zh/teaching.md are what scripts/gen-teaching.sh produces now
+# (regenerate them when this fails).
 set -u
 build=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -15,8 +16,10 @@ for f in "$tmp"/teaching/*.txt; do
     echo "docs/teaching/$name is out of date (run scripts/gen-teaching.sh)"; diff "docs/teaching/$name" "$f" | head -20; fail=1
   fi
   body=$(cat "$f")
-  md=$(cat docs/teaching.md)
-  [[ "$md" == *"$body"* ]] || { echo "docs/teaching.md does not embed the current $name"; fail=1; }
+  for guide in docs/teaching.md docs/zh/teaching.md; do
+    md=$(cat "$guide")
+    [[ "$md" == *"$body"* ]] || { echo "$guide does not embed the current $name"; fail=1; }
+  done
 done
 [ $fail -eq 0 ] && echo "teaching diagrams and case pages are current ($(ls "$tmp"/teaching "$tmp"/cases | wc -l) files)"
 exit $fail

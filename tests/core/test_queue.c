@@ -2,7 +2,8 @@
  * test_queue — the contract of sim_queue.h: timers fire in (when, seq)
  * order, same-instant timers in the order they were last armed, re-arming
  * moves a timer, cancelling removes it, and the heap agrees with a simple
- * model under long random sequences of operations.
+ * model under long random sequences of operations. The queue's invariants
+ * (sim_queue_check) are checked after every operation.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim_queue.h"
 #include "sim_rng.h"
@@ -20,6 +22,35 @@ static void noop(sim_timer *t, void *arg)
 {
     (void)t;
     (void)arg;
+}
+
+/* Every operation the tests make goes through these, which check the
+ * queue's invariants (sim_queue_check) right after it. */
+static void check(const sim_queue *q)
+{
+    char why[160] = "";
+    if (sim_queue_check(q, why, sizeof why) != 0)
+        fail_msg("queue invariant broken: %s", why);
+}
+
+static int arm(sim_queue *q, sim_timer *t, sim_time_t when)
+{
+    int rc = sim_queue_arm(q, t, when);
+    check(q);
+    return rc;
+}
+
+static sim_timer *pop(sim_queue *q)
+{
+    sim_timer *t = sim_queue_pop(q);
+    check(q);
+    return t;
+}
+
+static void cancel(sim_queue *q, sim_timer *t)
+{
+    sim_queue_cancel(q, t);
+    check(q);
 }
 
 static int setup(void **state)
@@ -42,7 +73,7 @@ static void test_empty_queue(void **state)
 {
     sim_queue *q = *state;
     assert_null(sim_queue_peek(q));
-    assert_null(sim_queue_pop(q));
+    assert_null(pop(q));
     assert_int_equal(sim_queue_len(q), 0);
 }
 
@@ -54,18 +85,18 @@ static void test_pops_in_time_order(void **state)
     for (int i = 0; i < 5; i++) {
         sim_timer_init(&t[i], noop, NULL);
         assert_false(sim_timer_armed(&t[i]));
-        assert_int_equal(sim_queue_arm(q, &t[i], when[i]), 0);
+        assert_int_equal(arm(q, &t[i], when[i]), 0);
         assert_true(sim_timer_armed(&t[i]));
     }
     assert_int_equal(sim_queue_len(q), 5);
     assert_ptr_equal(sim_queue_peek(q), &t[1]);
     const int order[5] = {1, 3, 4, 2, 0};
     for (int i = 0; i < 5; i++) {
-        sim_timer *got = sim_queue_pop(q);
+        sim_timer *got = pop(q);
         assert_ptr_equal(got, &t[order[i]]);
         assert_false(sim_timer_armed(got));
     }
-    assert_null(sim_queue_pop(q));
+    assert_null(pop(q));
 }
 
 static void test_same_instant_fires_in_arm_order(void **state)
@@ -79,10 +110,10 @@ static void test_same_instant_fires_in_arm_order(void **state)
         armed[i] = (i * 37) % N;
     for (int i = 0; i < N; i++) {
         sim_timer_init(&t[armed[i]], noop, NULL);
-        sim_queue_arm(q, &t[armed[i]], 1000);
+        arm(q, &t[armed[i]], 1000);
     }
     for (int i = 0; i < N; i++)
-        assert_ptr_equal(sim_queue_pop(q), &t[armed[i]]);
+        assert_ptr_equal(pop(q), &t[armed[i]]);
 }
 
 static void test_rearm_same_instant_goes_last(void **state)
@@ -92,14 +123,14 @@ static void test_rearm_same_instant_goes_last(void **state)
     sim_timer_init(&a, noop, NULL);
     sim_timer_init(&b, noop, NULL);
     sim_timer_init(&c, noop, NULL);
-    sim_queue_arm(q, &a, 5);
-    sim_queue_arm(q, &b, 5);
-    sim_queue_arm(q, &c, 5);
-    sim_queue_arm(q, &a, 5); /* re-armed: now the last of the three */
+    arm(q, &a, 5);
+    arm(q, &b, 5);
+    arm(q, &c, 5);
+    arm(q, &a, 5); /* re-armed: now the last of the three */
     assert_int_equal(sim_queue_len(q), 3);
-    assert_ptr_equal(sim_queue_pop(q), &b);
-    assert_ptr_equal(sim_queue_pop(q), &c);
-    assert_ptr_equal(sim_queue_pop(q), &a);
+    assert_ptr_equal(pop(q), &b);
+    assert_ptr_equal(pop(q), &c);
+    assert_ptr_equal(pop(q), &a);
 }
 
 static void test_rearm_moves_both_ways(void **state)
@@ -108,14 +139,14 @@ static void test_rearm_moves_both_ways(void **state)
     sim_timer t[3];
     for (int i = 0; i < 3; i++) {
         sim_timer_init(&t[i], noop, NULL);
-        sim_queue_arm(q, &t[i], 100 * (sim_time_t)(i + 1));
+        arm(q, &t[i], 100 * (sim_time_t)(i + 1));
     }
-    sim_queue_arm(q, &t[2], 50);  /* earlier: becomes first */
-    sim_queue_arm(q, &t[0], 250); /* later: becomes last */
+    arm(q, &t[2], 50);  /* earlier: becomes first */
+    arm(q, &t[0], 250); /* later: becomes last */
     assert_int_equal(sim_queue_len(q), 3);
-    assert_ptr_equal(sim_queue_pop(q), &t[2]);
-    assert_ptr_equal(sim_queue_pop(q), &t[1]);
-    sim_timer *last = sim_queue_pop(q);
+    assert_ptr_equal(pop(q), &t[2]);
+    assert_ptr_equal(pop(q), &t[1]);
+    sim_timer *last = pop(q);
     assert_ptr_equal(last, &t[0]);
     assert_int_equal(last->when, 250);
 }
@@ -126,20 +157,20 @@ static void test_cancel(void **state)
     sim_timer t[4];
     for (int i = 0; i < 4; i++) {
         sim_timer_init(&t[i], noop, NULL);
-        sim_queue_arm(q, &t[i], (sim_time_t)(i + 1));
+        arm(q, &t[i], (sim_time_t)(i + 1));
     }
-    sim_queue_cancel(q, &t[0]); /* the root */
-    sim_queue_cancel(q, &t[3]); /* the last entry */
+    cancel(q, &t[0]); /* the root */
+    cancel(q, &t[3]); /* the last entry */
     assert_false(sim_timer_armed(&t[0]));
     assert_false(sim_timer_armed(&t[3]));
-    sim_queue_cancel(q, &t[3]); /* idle: a no-op */
+    cancel(q, &t[3]); /* idle: a no-op */
     assert_int_equal(sim_queue_len(q), 2);
-    assert_ptr_equal(sim_queue_pop(q), &t[1]);
-    assert_ptr_equal(sim_queue_pop(q), &t[2]);
-    assert_null(sim_queue_pop(q));
+    assert_ptr_equal(pop(q), &t[1]);
+    assert_ptr_equal(pop(q), &t[2]);
+    assert_null(pop(q));
     /* A cancelled timer can be armed again. */
-    sim_queue_arm(q, &t[0], 9);
-    assert_ptr_equal(sim_queue_pop(q), &t[0]);
+    arm(q, &t[0], 9);
+    assert_ptr_equal(pop(q), &t[0]);
 }
 
 static void test_free_forgets_armed_timers(void **state)
@@ -149,7 +180,7 @@ static void test_free_forgets_armed_timers(void **state)
     static sim_timer t[N];
     for (int i = 0; i < N; i++) {
         sim_timer_init(&t[i], noop, NULL);
-        sim_queue_arm(q, &t[i], (sim_time_t)(N - i));
+        arm(q, &t[i], (sim_time_t)(N - i));
     }
     assert_int_equal(sim_queue_len(q), N);
     sim_queue_free(q);
@@ -195,16 +226,16 @@ static void match_model(sim_queue *q, int n, int ops, sim_time_t spread, int pas
             sim_time_t when = now + sim_rng_below(&r, spread);
             if (past_every && sim_rng_below(&r, (uint64_t)past_every) == 0)
                 when = now - sim_rng_below(&r, spread);
-            assert_int_equal(sim_queue_arm(q, &t[i], when), 0);
+            assert_int_equal(arm(q, &t[i], when), 0);
             armed += !m[i].armed;
             m[i] = (model){true, when, ++seq};
         } else if (kind < 7) {
-            sim_queue_cancel(q, &t[i]);
+            cancel(q, &t[i]);
             armed -= m[i].armed;
             m[i].armed = false;
         } else {
             int want = model_earliest(m, n);
-            sim_timer *got = sim_queue_pop(q);
+            sim_timer *got = pop(q);
             if (want < 0) {
                 assert_null(got);
                 continue;
@@ -246,22 +277,22 @@ static void test_skewed_far_layout_pops_in_order(void **state)
     enum { N = 6400 };
     static sim_timer t[N + 1];
     sim_timer_init(&t[N], noop, NULL);
-    sim_queue_arm(q, &t[N], 0);
+    arm(q, &t[N], 0);
     for (int i = 0; i < N; i++) {
         sim_timer_init(&t[i], noop, NULL);
         sim_time_t when = i % 100 == 0 ? 1000 + (sim_time_t)i : SIM_S + (sim_time_t)(N - i);
-        sim_queue_arm(q, &t[i], when);
+        arm(q, &t[i], when);
     }
-    assert_ptr_equal(sim_queue_pop(q), &t[N]);
+    assert_ptr_equal(pop(q), &t[N]);
     for (int i = 0; i < N; i += 100)
-        assert_ptr_equal(sim_queue_pop(q), &t[i]);
+        assert_ptr_equal(pop(q), &t[i]);
     for (int i = N - 1; i >= 0; i--) {
         if (i % 100 == 0)
             continue;
-        sim_timer *got = sim_queue_pop(q);
+        sim_timer *got = pop(q);
         assert_ptr_equal(got, &t[i]);
     }
-    assert_null(sim_queue_pop(q));
+    assert_null(pop(q));
 }
 
 /* Re-arming far-future timers to other far instants (an RTO restarted on
@@ -273,13 +304,36 @@ static void test_rearming_far_timers_keeps_order(void **state)
     static sim_timer t[N];
     for (int i = 0; i < N; i++) {
         sim_timer_init(&t[i], noop, NULL);
-        sim_queue_arm(q, &t[i], SIM_S + (sim_time_t)i * SIM_MS);
+        arm(q, &t[i], SIM_S + (sim_time_t)i * SIM_MS);
     }
     /* Reverse the order: timer i now fires at 3s - i ms, all re-armed. */
     for (int i = 0; i < N; i++)
-        sim_queue_arm(q, &t[i], 3 * SIM_S - (sim_time_t)i * SIM_MS);
+        arm(q, &t[i], 3 * SIM_S - (sim_time_t)i * SIM_MS);
     for (int i = N - 1; i >= 0; i--)
-        assert_ptr_equal(sim_queue_pop(q), &t[i]);
+        assert_ptr_equal(pop(q), &t[i]);
+}
+
+/* The check is not vacuous: a timer whose slot no longer names its entry,
+ * or an entry whose when disagrees with its timer, is reported. */
+static void test_check_reports_a_broken_queue(void **state)
+{
+    sim_queue *q = *state;
+    sim_timer t[3];
+    for (int i = 0; i < 3; i++) {
+        sim_timer_init(&t[i], noop, NULL);
+        arm(q, &t[i], (sim_time_t)(10 + i));
+    }
+    char why[160];
+    uint32_t slot = t[1].slot;
+    t[1].slot = t[2].slot;
+    assert_int_equal(sim_queue_check(q, why, sizeof why), -1);
+    assert_non_null(strstr(why, "slot"));
+    t[1].slot = slot;
+    t[1].when = 99;
+    assert_int_equal(sim_queue_check(q, why, sizeof why), -1);
+    assert_non_null(strstr(why, "when"));
+    t[1].when = 11;
+    check(q);
 }
 
 int main(void)
@@ -297,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_random_operations_arming_in_the_past, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skewed_far_layout_pops_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rearming_far_timers_keeps_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_reports_a_broken_queue, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,6 +167,32 @@ static void failed_expectations_are_counted_not_fatal(void **state)
     assert_int_equal(r.failed, 2);
 }
 
+/* A Lua error raised by a binding and caught by the script must leave the
+ * simulation usable: the argument is checked before the stack is entered,
+ * so the run goes on, the host timer is re-armed and state callbacks run. */
+static void caught_binding_error_leaves_the_simulation_usable(void **state)
+{
+    (void)state;
+    result r = run_script("local sim = tcpsim.new {}\n"
+                          "local a, b = sim:host 'A', sim:host 'B'\n"
+                          "sim:link(a, b, { delay = '10ms' })\n"
+                          "local l = b:listen(80, { autoread = true })\n"
+                          "local c = a:connect(b, 80)\n"
+                          "local seen = {}\n"
+                          "c:on_state(function(s, from, to) seen[#seen + 1] = to end)\n"
+                          "local ok, err = pcall(function() c:setopt { keepidle = 'bogus' } end)\n"
+                          "expect(ok):equals(false)\n"
+                          "expect(tostring(err):find('keepidle', 1, true) ~= nil):equals(true)\n"
+                          "sim:run_for '1s'\n"
+                          "expect(c.state):equals('ESTABLISHED')\n"
+                          "expect(table.concat(seen, ',')):equals('ESTABLISHED')\n",
+                          false, 0);
+    assert_string_equal(r.err, "");
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.checked, 4);
+    assert_int_equal(r.failed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +205,7 @@ int main(void)
         cmocka_unit_test(impossible_values_are_rejected),
         cmocka_unit_test(durations_convert_exactly),
         cmocka_unit_test(failed_expectations_are_counted_not_fatal),
+        cmocka_unit_test(caught_binding_error_leaves_the_simulation_usable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

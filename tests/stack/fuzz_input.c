@@ -1,19 +1,25 @@
 /*
- * fuzz_input — libFuzzer entry: bytes into tcp_stack_input on a stack that
- * has a listener (port 80) and an established connection on it.
+ * fuzz_input — libFuzzer entry: bytes into a simulated host's TCP stack
+ * through sim/net (the glue, its records and deferred callbacks, the link
+ * and the event loop all run), on a host that has a listener (port 80) and
+ * an established connection on it.
  *
- * Not part of the ctest build (the name is outside the test_* glob). Build
- * and run it from the repository root with:
+ * Build and run it from the repository root with:
  *
  *   mkdir -p build/fuzz-corpus
  *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
- *         -Istack tests/stack/fuzz_input.c stack/tcp_*.c -o build/fuzz_input
+ *         -Isim/net -Isim/core -Istack tests/stack/fuzz_input.c \
+ *         sim/net/net_*.c sim/core/sim_*.c stack/tcp_*.c -o build/fuzz_input
  *   ./build/fuzz_input -max_len=4096 -timeout=5 build/fuzz-corpus
  *
- * Each input starts from scratch: the target stack T (10.0.0.1) listens on
- * 80, a peer stack P (10.0.0.2) connects to it, and the handshake runs, so
- * T holds a listener and an ESTABLISHED child. The input is then read as
- * records:
+ * Built with -DFUZZ_REPLAY it has a main() that runs each file named on the
+ * command line (or a built-in input touching every record kind) once; ctest
+ * stack/fuzz_replay builds and runs it that way.
+ *
+ * Each input starts from scratch: the target host T (10.0.0.1) listens on
+ * 80, a peer host P (10.0.0.2) on a 1 ms link connects to it, and the
+ * handshake runs, so T holds a listener and an ESTABLISHED child. The input
+ * is then read as records:
  *
  *   byte 0   control
  *            bits 0-2  aim: 0 the bytes as given (raw)
@@ -26,167 +32,100 @@
  *                             bytes (-8..+7)
  *                           4 as 1, to port 80 (a new connection attempt)
  *                           5-7 as 3
- *            bits 3-5  k: before the datagram, advance the clock by
- *                         4^(k-1) ms (k > 0), running timers
- *            bit 6     afterwards, let T and P exchange what they sent
+ *            bits 3-5  k: before the datagram, run the world for
+ *                         4^(k-1) ms (k > 0): timers fire, the link delivers
+ *            bit 6     afterwards, run the world for 10 ms (T and P
+ *                      exchange what they sent)
  *            bit 7     afterwards, a user call on T's child, chosen by the
  *                      length's low byte: send, recv, shutdown, close
  *   bytes 1-2  length n, big-endian; then n bytes (clipped to what is left)
  *
- * Raw bytes exercise the parser; the fixed-up ones get past the checksums
- * into the state machine. Invariants checked (abort on failure): every
- * datagram either stack outputs parses cleanly, the clock never has a timer
- * stuck at or before now, and freeing the stacks leaves nothing (ASan).
+ * The datagram is handed to T's stack with net_host_input. Raw bytes
+ * exercise the parser; the fixed-up ones get past the checksums into the
+ * state machine. Invariants checked (abort on failure): every datagram a
+ * host sends parses cleanly, a run never hits the event limit (a timer
+ * stuck at or before now would spin the host forever), and freeing the net
+ * leaves nothing (ASan).
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcp.h"
+#include "net.h"
 
-#define ADDR_T    0x0a000001u
-#define ADDR_P    0x0a000002u
-#define WIRE_MAX  64   /* datagrams held between the two stacks */
-#define DGRAM_MAX 2048 /* bigger outputs are dropped (still parsed) */
-#define PUMP_MAX  256  /* deliveries per exchange */
+#define ADDR_T     0x0a000001u
+#define ADDR_P     0x0a000002u
+#define MS         1000000ull
+#define EVENTS_MAX 1000000u /* far beyond what an input can cause legitimately */
 
-typedef struct fz_dgram {
-    size_t to; /* 0: T, 1: P */
-    size_t len;
-    uint8_t bytes[DGRAM_MAX];
-} fz_dgram;
-
-typedef struct fz_world fz_world;
-
-typedef struct fz_node {
-    fz_world *w;
-    size_t index;
-    tcp_env env;
-    tcp_stack *stack;
-    uint64_t rng;
-} fz_node;
-
-struct fz_world {
-    uint64_t now_ns;
-    fz_node node[2];
-    fz_dgram wire[WIRE_MAX];
-    size_t n_wire;
+typedef struct fz_world {
+    net *n;
+    uint32_t t, p;  /* hosts */
     tcp_seg last_t; /* the last segment T sent on the connection */
     bool have_last_t;
     uint16_t client_port;
-    tcp_sock_id child, listener, client;
-};
+    uint32_t child, listener, client; /* records */
+} fz_world;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint64_t fz_now(void *ctx)
+/* Every packet a host sends must parse: a stack must never emit what it
+ * would itself reject. Remembers T's last segment on the connection. */
+static void fz_trace(void *ctx, const sim_trace_rec *rec)
 {
-    const fz_node *n = ctx;
-
-    return n->w->now_ns;
-}
-
-static uint64_t fz_random(void *ctx)
-{
-    fz_node *n = ctx;
-
-    n->rng = n->rng * 6364136223846793005u + 1442695040888963407u;
-    return n->rng >> 11;
-}
-
-static void fz_output(void *ctx, const uint8_t *bytes, size_t len)
-{
-    fz_node *n = ctx;
-    fz_world *w = n->w;
+    fz_world *w = ctx;
     tcp_seg s;
 
-    if (tcp_wire_parse(bytes, len, &s) != TCP_WIRE_OK)
-        abort(); /* a stack must never emit what it would itself reject */
-    if (n->index == 0 && s.dst_addr == ADDR_P && s.src_port == 80 && s.dst_port == w->client_port) {
+    if (rec->kind != SIM_TR_SEND)
+        return;
+    if (tcp_wire_parse(rec->bytes, rec->len, &s) != TCP_WIRE_OK)
+        abort();
+    if (s.src_addr == ADDR_T && s.dst_addr == ADDR_P && s.src_port == 80 &&
+        s.dst_port == w->client_port) {
         w->last_t = s;
         w->last_t.payload = NULL;
         w->have_last_t = true;
     }
-    if (w->n_wire == WIRE_MAX || len > DGRAM_MAX)
-        return;
-    w->wire[w->n_wire].to = n->index == 0 ? 1 : 0;
-    w->wire[w->n_wire].len = len;
-    memcpy(w->wire[w->n_wire].bytes, bytes, len);
-    w->n_wire++;
 }
 
-/* Delivers what is on the wire, oldest first, until it is empty. */
-static void pump(fz_world *w)
+static void run_for(fz_world *w, uint64_t ns)
 {
-    size_t n = 0;
-    fz_dgram d;
+    sim_world *sw = net_world(w->n);
+    sim_run_result r = sim_world_run_until_time(sw, sim_world_now(sw) + ns);
 
-    while (w->n_wire > 0 && n++ < PUMP_MAX) {
-        d = w->wire[0];
-        memmove(w->wire, w->wire + 1, (w->n_wire - 1) * sizeof w->wire[0]);
-        w->n_wire--;
-        tcp_stack_input(w->node[d.to].stack, d.bytes, d.len);
-    }
-}
-
-static void advance(fz_world *w, uint64_t ns)
-{
-    uint64_t until = w->now_ns + ns, d;
-    size_t i, guard = 0;
-
-    for (;;) {
-        size_t who = 2;
-        uint64_t t = UINT64_MAX;
-
-        for (i = 0; i < 2; i++) {
-            d = tcp_stack_next_deadline(w->node[i].stack);
-            if (d < t) {
-                t = d;
-                who = i;
-            }
-        }
-        if (who == 2 || t > until || ++guard > 10000)
-            break;
-        if (t > w->now_ns)
-            w->now_ns = t;
-        tcp_stack_on_time(w->node[who].stack);
-        if (tcp_stack_next_deadline(w->node[who].stack) <= w->now_ns)
-            abort(); /* a timer that never moves would spin the host forever */
-    }
-    w->now_ns = until;
+    if (r == SIM_RUN_LIMIT_EVENTS || r == SIM_RUN_LIMIT_TIME)
+        abort();
 }
 
 static bool setup(fz_world *w)
 {
     const tcp_profile *p = tcp_profile_find("rfc9293");
-    uint32_t raddr;
-    uint16_t rport;
-    size_t i;
+    uint32_t link;
+    sim_link_params lp;
 
     memset(w, 0, sizeof *w);
-    for (i = 0; i < 2; i++) {
-        fz_node *n = &w->node[i];
-
-        n->w = w;
-        n->index = i;
-        n->rng = 0x1234 + i;
-        n->env = (tcp_env){.ctx = n, .now_ns = fz_now, .random = fz_random, .output = fz_output};
-        n->stack = tcp_stack_new(&n->env, i == 0 ? ADDR_T : ADDR_P, p);
-        if (n->stack == NULL)
-            return false;
-    }
-    if (tcp_socket(w->node[0].stack, &w->listener) != TCP_OK ||
-        tcp_bind(w->node[0].stack, w->listener, 80) != TCP_OK ||
-        tcp_listen(w->node[0].stack, w->listener, 8) != TCP_OK ||
-        tcp_socket(w->node[1].stack, &w->client) != TCP_OK ||
-        tcp_bind(w->node[1].stack, w->client, 0) != TCP_OK ||
-        tcp_connect(w->node[1].stack, w->client, ADDR_T, 80) != TCP_OK ||
-        tcp_sock_endpoints(w->node[1].stack, w->client, &w->client_port, &raddr, &rport) != 0)
+    w->n = net_new(0x1234);
+    if (w->n == NULL || net_host_add(w->n, "T", ADDR_T, p, &w->t) != 0 ||
+        net_host_add(w->n, "P", ADDR_P, p, &w->p) != 0)
         return false;
-    pump(w);
-    return tcp_accept(w->node[0].stack, w->listener, &w->child) == TCP_OK;
+    sim_link_params_default(&lp);
+    lp.delay_ns = 1 * MS;
+    if (net_link_add(w->n, w->t, w->p, &lp, &lp, &link) != 0)
+        return false;
+    sim_world_set_trace(net_world(w->n), fz_trace, w);
+    sim_world_set_limits(net_world(w->n), EVENTS_MAX, UINT64_MAX);
+    net_listen_opts lo = {.port = 80, .backlog = 8};
+    net_connect_opts co = {.raddr = ADDR_T, .rport = 80};
+    if (net_listen(w->n, w->t, &lo, &w->listener) != 0 ||
+        net_connect(w->n, w->p, &co, &w->client) != 0)
+        return false;
+    net_sock_ports(w->n, w->client);
+    w->client_port = net_sock_at(w->n, w->client)->lport;
+    run_for(w, 10 * MS);
+    return net_accept(w->n, w->listener, &w->child) == 0;
 }
 
 static uint32_t rd32(const uint8_t *p)
@@ -253,21 +192,20 @@ static void fix_up(const fz_world *w, uint8_t *d, size_t n, unsigned aim)
 static void user_call(fz_world *w, unsigned which)
 {
     static const char text[100] = "fuzz";
-    uint8_t buf[256];
-    tcp_stack *t = w->node[0].stack;
+    char buf[256];
 
     switch (which & 3u) {
     case 0:
-        tcp_send(t, w->child, text, sizeof text);
+        net_send(w->n, w->child, text, sizeof text);
         break;
     case 1:
-        tcp_recv(t, w->child, buf, sizeof buf);
+        net_recv(w->n, w->child, buf, sizeof buf);
         break;
     case 2:
-        tcp_shutdown(t, w->child);
+        net_shutdown(w->n, w->child);
         break;
     default:
-        tcp_close(t, w->child);
+        net_close(w->n, w->child);
         break;
     }
 }
@@ -283,24 +221,22 @@ static void one_record(fz_world *w, uint8_t ctl, const uint8_t *bytes, size_t n)
     if (d == NULL)
         abort();
     if (k > 0)
-        advance(w, (uint64_t)1000000u << (2 * (k - 1)));
+        run_for(w, MS << (2 * (k - 1)));
     memset(d, 0, len);
     memcpy(d, bytes, n);
     if (aim != 0)
         fix_up(w, d, len, aim > 4 ? 3 : aim);
-    tcp_stack_input(w->node[0].stack, d, len);
+    net_host_input(w->n, w->t, d, len);
     free(d);
     if (ctl & 0x40u)
-        pump(w);
-    else
-        w->n_wire = 0;
+        run_for(w, 10 * MS);
     if (ctl & 0x80u)
         user_call(w, (unsigned)n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static fz_world w;
+    fz_world w;
     size_t i = 0;
 
     if (setup(&w)) {
@@ -314,10 +250,49 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             one_record(&w, ctl, data + i, n);
             i += n;
         }
-        advance(&w, 1000000000u);
+        run_for(&w, 1000 * MS);
     }
-    for (i = 0; i < 2; i++)
-        if (w.node[i].stack != NULL)
-            tcp_stack_free(w.node[i].stack);
+    net_free(w.n);
     return 0;
 }
+
+#ifdef FUZZ_REPLAY
+/* Records touching every aim, clock step, exchange and user call. */
+static void builtin_input(uint8_t *buf, size_t *len)
+{
+    size_t at = 0;
+
+    for (unsigned ctl = 0; ctl < 256 && at + 3 + 60 <= *len; ctl += 7) {
+        buf[at++] = (uint8_t)ctl;
+        buf[at++] = 0;
+        buf[at++] = 60;
+        for (unsigned j = 0; j < 60; j++)
+            buf[at++] = (uint8_t)(ctl * 31u + j * 17u);
+    }
+    *len = at;
+}
+
+int main(int argc, char **argv)
+{
+    static uint8_t buf[1 << 16];
+    size_t len = sizeof buf;
+
+    if (argc < 2) {
+        builtin_input(buf, &len);
+        LLVMFuzzerTestOneInput(buf, len);
+        printf("fuzz_input: built-in input of %zu bytes ran clean\n", len);
+        return 0;
+    }
+    for (int i = 1; i < argc; i++) {
+        FILE *f = fopen(argv[i], "rb");
+        if (f == NULL) {
+            fprintf(stderr, "fuzz_input: cannot open %s\n", argv[i]);
+            return 1;
+        }
+        len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        LLVMFuzzerTestOneInput(buf, len);
+    }
+    return 0;
+}
+#endif

@@ -162,19 +162,6 @@ static const char *kind_name(tcp_event_kind k)
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
-static const char *cause_name(tcp_cause c)
-{
-    switch (c) {
-    case TCP_CAUSE_USER:
-        return "user";
-    case TCP_CAUSE_SEGMENT:
-        return "segment";
-    case TCP_CAUSE_TIMER:
-        return "timer";
-    }
-    return "?";
-}
-
 /* ---- Printing -------------------------------------------------------------- */
 
 static void endpoint_str(const harness *h, uint32_t addr, uint16_t port, char *buf, size_t len)
@@ -227,7 +214,7 @@ static void print_event(const harness *h, const h_event *e)
             kind_name(e->kind));
     if (e->kind == TCP_EV_STATE)
         fprintf(stderr, " %s -> %s (%s)", tcp_state_name(e->from), tcp_state_name(e->to),
-                cause_name(e->cause));
+                tcp_cause_name(e->cause));
     else if (e->kind == TCP_EV_TIMER)
         fprintf(stderr, " %s", tcp_timer_name((tcp_timer_kind)e->detail));
     else if (e->kind == TCP_EV_USER)
@@ -403,6 +390,16 @@ static void env_event(void *ctx, const tcp_event *ev)
 
 /* ---- Lifetime ------------------------------------------------------------------- */
 
+/* tcp_check reports a broken stack invariant: a harness error. */
+static void on_violation(void *ctx, const tcp_check_report *r)
+{
+    h_node *nd = ctx;
+    char line[512];
+
+    tcp_check_format(r, line, sizeof line);
+    h_error(nd->h, "stack %c: %s", stack_letter(nd->index), line);
+}
+
 static void node_start(harness *h, size_t i)
 {
     h_node *nd = &h->node[i];
@@ -417,6 +414,7 @@ static void node_start(harness *h, size_t i)
                         .event = env_event};
     nd->stack = tcp_stack_new(&nd->env, h_addr(h, i), &nd->profile);
     assert(nd->stack != NULL);
+    tcp_check_enable(nd->stack, true, on_violation, nd);
 }
 
 harness *h_new(size_t n_stacks, const tcp_profile *profile)
@@ -464,14 +462,30 @@ int h_setup(void **state)
     return 0;
 }
 
+static void close_all(harness *h, size_t i);
+
 int h_teardown(void **state)
 {
     harness *h = *state;
     int rc = 0;
 
+    /* what the test left open is closed and given 600 s to finish */
+    for (size_t i = 0; h != NULL && h->n_errors == 0 && i < h->n; i++)
+        close_all(h, i);
+    if (h != NULL && h->n_errors == 0)
+        h_run_at(__FILE__, __LINE__, h, h->now_ns + H_S(600));
+
     if (h != NULL && h->n_errors > 0) {
         fprintf(stderr, "%zu harness error(s):\n%s", h->n_errors, h->errors);
         rc = -1;
+    }
+    for (size_t i = 0; h != NULL && i < h->n; i++) {
+        size_t left = h->node[i].stack ? tcp_stack_conns(h->node[i].stack) : 0;
+        if (left > 0) {
+            fprintf(stderr, "%c still holds %zu connection(s) (end the test with h_finish)\n",
+                    stack_letter(i), left);
+            rc = -1;
+        }
     }
     h_free(h);
     *state = NULL;
@@ -916,6 +930,50 @@ void h_expect_none_sent_at(const char *file, int line, harness *h, size_t stack)
     }
 }
 
+const tcp_seg *h_expect_seg_at(const char *file, int line, harness *h, size_t stack,
+                               h_seg_want want)
+{
+    const h_node *nd = node_at(file, line, h, stack);
+    char got[200];
+
+    if (want.wnd != H_ANY && nd->sent_checked < nd->n_sent) {
+        const tcp_seg *s = &nd->sent[nd->sent_checked]->seg;
+        if (s->wnd != (uint16_t)want.wnd) {
+            print_sent(h, stack, nd->sent_checked);
+            fail_at(file, line, "segment %zu of %c\n  expected: wnd=%lld\n  actual:   %s",
+                    nd->sent_checked, stack_letter(stack), (long long)want.wnd,
+                    h_seg_str(h, s, got, sizeof got));
+            return NULL;
+        }
+    }
+    return h_expect_sent_at(file, line, h, stack, want.flags, want.seq, want.ack, want.len);
+}
+
+/* Closes every socket the events of stack i name (listeners, connections,
+ * sockets a RST left CLOSED; one already released refuses, which is fine). */
+static void close_all(harness *h, size_t i)
+{
+    const h_node *nd = &h->node[i];
+    tcp_sock_id max = 0;
+
+    if (nd->stack == NULL)
+        return;
+    for (size_t k = 0; k < nd->n_events; k++)
+        if (nd->events[k].sock > max)
+            max = nd->events[k].sock;
+    for (tcp_sock_id id = 1; id <= max; id++)
+        (void)tcp_close(nd->stack, id);
+}
+
+void h_finish_at(const char *file, int line, harness *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        close_all(h, i);
+    h_run_at(file, line, h, h->now_ns + H_S(600));
+    for (size_t i = 0; i < h->n; i++)
+        h_expect_conns_at(file, line, h, i, 0);
+}
+
 /* ---- What happened ------------------------------------------------------------------------ */
 
 size_t h_event_count(const harness *h, size_t stack)
@@ -1038,6 +1096,19 @@ const h_event *h_last_transition(const harness *h, size_t stack, tcp_sock_id soc
     while (k-- > 0)
         if (nd->events[k].kind == TCP_EV_STATE && nd->events[k].sock == sock)
             return &nd->events[k];
+    return NULL;
+}
+
+const h_event *h_find_transition(const harness *h, size_t stack, tcp_sock_id sock, tcp_state to)
+{
+    const h_node *nd = &h->node[stack];
+
+    assert(stack < h->n);
+    for (size_t k = 0; k < nd->n_events; k++) {
+        const h_event *e = &nd->events[k];
+        if (e->kind == TCP_EV_STATE && (sock == 0 || e->sock == sock) && e->to == to)
+            return e;
+    }
     return NULL;
 }
 

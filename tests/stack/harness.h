@@ -30,6 +30,9 @@
  * At equal instants the order is fixed: due datagrams are delivered first,
  * in queue order, then due timers fire, lower stack index first.
  *
+ * Invariants. Every stack runs with tcp_check on (tcp_check.h): a broken
+ * invariant is a harness error like those below.
+ *
  * Failures. Functions spelled as macros fail the running cmocka test at the
  * caller's file:line, printing what was expected and what happened. Harness
  * errors found inside stack callbacks (malformed output, a transition whose
@@ -49,6 +52,12 @@
 #include <stdint.h>
 
 #include "tcp.h"
+#include "tcp_check.h"
+
+/* h_expect_seg fills "any" into every field, then the caller's designated
+ * fields override them: an initializer override by design, in test
+ * programs only. */
+#pragma GCC diagnostic ignored "-Woverride-init"
 
 #define H_STACKS_MAX 8
 #define H_A          0u
@@ -117,7 +126,9 @@ harness *h_new(size_t n_stacks, const tcp_profile *profile);
 /* Frees the stacks (tcp_stack_free: nothing is sent), the queue and the logs. */
 void h_free(harness *h);
 /* cmocka setup/teardown: *state becomes a two-stack "rfc9293" harness.
- * Teardown reports pending harness errors (returns -1) and frees. */
+ * Teardown closes every socket left open, runs 600 s, and fails (returns
+ * -1) on pending harness errors or on any connection a stack still holds:
+ * nothing may leak past a test. Then it frees. */
 int h_setup(void **state);
 int h_teardown(void **state);
 
@@ -204,6 +215,18 @@ const tcp_seg *h_last_sent(const harness *h, size_t stack);
 #define h_expect_none_sent(h, stack) h_expect_none_sent_at(__FILE__, __LINE__, (h), (stack))
 /* Marks everything stack has sent so far as checked. */
 void h_sent_skip(harness *h, size_t stack);
+/* What h_expect_seg checks; H_ANY in a field accepts any value. */
+typedef struct h_seg_want {
+    int flags;
+    int64_t seq, ack, len, wnd;
+} h_seg_want;
+/* h_expect_sent with named fields; the ones not named are H_ANY:
+ *     h_expect_seg(h, H_B, .flags = TCP_ACK, .ack = fin->seq + 1);  */
+#define h_expect_seg(h, stack, ...)                                                                \
+    h_expect_seg_at(                                                                               \
+        __FILE__, __LINE__, (h), (stack),                                                          \
+        (h_seg_want){                                                                              \
+            .flags = H_ANY, .seq = H_ANY, .ack = H_ANY, .len = H_ANY, .wnd = H_ANY, __VA_ARGS__})
 
 /* ---- What happened -------------------------------------------------------------------- */
 
@@ -225,6 +248,8 @@ size_t h_trace(const harness *h, size_t stack, tcp_sock_id sock, tcp_state *out,
 #define h_expect_conns(h, stack, n) h_expect_conns_at(__FILE__, __LINE__, (h), (stack), (n))
 /* sock's last transition, or NULL: for checking its cause and note. */
 const h_event *h_last_transition(const harness *h, size_t stack, tcp_sock_id sock);
+/* sock's first transition into `to` (0: any socket's), or NULL. */
+const h_event *h_find_transition(const harness *h, size_t stack, tcp_sock_id sock, tcp_state to);
 /* The k-th connection (0: first) the events show `listener` spawning, or 0. */
 tcp_sock_id h_child(const harness *h, size_t stack, tcp_sock_id listener, size_t k);
 /* Prints stack's events and sent log. */
@@ -251,6 +276,10 @@ char *h_seg_str(const harness *h, const tcp_seg *s, char *buf, size_t buf_len);
 #define h_expect_recv(h, stack, sock, text)                                                        \
     h_expect_recv_at(__FILE__, __LINE__, (h), (stack), (sock), (text))
 
+/* Closes every socket on every stack, runs 600 s, and checks no stack holds
+ * a connection any more: the end of a test that leaves nothing behind. */
+#define h_finish(h) h_finish_at(__FILE__, __LINE__, (h))
+
 /* ---- The functions behind the macros ---------------------------------------------------- */
 
 void h_advance_at(const char *file, int line, harness *h, uint64_t ns);
@@ -267,6 +296,9 @@ tcp_seg h_template_at(const char *file, int line, const harness *h, size_t stack
 const tcp_seg *h_expect_sent_at(const char *file, int line, harness *h, size_t stack, int flags,
                                 int64_t seq, int64_t ack, int64_t len);
 void h_expect_none_sent_at(const char *file, int line, harness *h, size_t stack);
+const tcp_seg *h_expect_seg_at(const char *file, int line, harness *h, size_t stack,
+                               h_seg_want want);
+void h_finish_at(const char *file, int line, harness *h);
 void h_expect_trace_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id sock,
                        const tcp_state *states, size_t n);
 void h_expect_state_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id sock,

@@ -18,16 +18,6 @@
 
 #define PEER_ADDR 0x0a000063u /* 10.0.0.99: the test plays it */
 
-static void finish(harness *h, h_pair p)
-{
-    tcp_close(h_stack(h, H_A), p.client);
-    tcp_close(h_stack(h, H_B), p.server);
-    tcp_close(h_stack(h, H_B), p.listener);
-    h_run_for(h, H_S(600));
-    h_expect_conns(h, H_A, 0);
-    h_expect_conns(h, H_B, 0);
-}
-
 /* Sends n patterned bytes from A to B while B reads; checks every byte. */
 static void transfer(harness *h, h_pair p, size_t n)
 {
@@ -67,7 +57,7 @@ static void bulk_transfer_in_order(void **state)
     const tcp_stats *st = tcp_sock_stats(h_stack(h, H_A), p.client);
     assert_true(st->bytes_out >= 300000);
     assert_int_equal(st->retransmits, 0);
-    finish(h, p);
+    h_finish(h);
 }
 
 /* A lossy wire: every 7th datagram is dropped; the data still arrives. */
@@ -90,7 +80,7 @@ static void bulk_transfer_on_a_lossy_wire(void **state)
     transfer(h, p, 100000);
     assert_true(tcp_sock_stats(h_stack(h, H_A), p.client)->retransmits > 0);
     h_set_filter(h, NULL, NULL);
-    finish(h, p);
+    h_finish(h);
 }
 
 /* RFC 9293 §3.8.6.3: one small segment is ACKed after the delayed-ACK time
@@ -118,7 +108,7 @@ static void delayed_ack(void **state)
     h_deliver(h);
     h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* every second full segment */
     h_settle(h);
-    finish(h, p);
+    h_finish(h);
 }
 
 /* The ISN sits just below 2^32: sequence numbers wrap during the transfer. */
@@ -132,7 +122,7 @@ static void seq_wrap_during_transfer(void **state)
     transfer(h, p, 20000);
     const tcp_seg *last = h_last_sent(h, H_A);
     assert_true(last->seq < 0x1000000u); /* wrapped */
-    finish(h, p);
+    h_finish(h);
 }
 
 /* The test plays the peer: segments 2 and 3 (with FIN) arrive before 1;
@@ -179,10 +169,7 @@ static void out_of_order_with_early_fin(void **state)
     h_expect_state(h, H_A, s, TCP_CLOSE_WAIT);
     h_expect_recv(h, H_A, s, "helloworld!");
     assert_int_equal(tcp_recv(h_stack(h, H_A), s, (char[4]){0}, 4), 0);
-    tcp_close(h_stack(h, H_A), s);
-    tcp_close(h_stack(h, H_A), l);
-    h_run_for(h, H_S(600));
-    h_expect_conns(h, H_A, 0);
+    h_finish(h);
 }
 
 /* B's receive buffer is 1000 bytes and B does not read: the window closes;
@@ -200,7 +187,6 @@ static void zero_window_and_persist(void **state)
     tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
     h_settle(h);
     tcp_sock_id s = h_accept(h, H_B, l);
-    h_pair p = {l, c, s};
 
     static char data[3001];
     memset(data, 'z', 3000);
@@ -221,7 +207,7 @@ static void zero_window_and_persist(void **state)
     }
     assert_int_equal(got, 3000);
     assert_memory_equal(buf, data, 3000);
-    finish(h, p);
+    h_finish(h);
 }
 
 /* Every data segment from A is lost: RTO 1, 2, 4, ... capped at 60 s;
@@ -270,7 +256,7 @@ static void fast_retransmit(void **state)
     static char buf[sizeof data];
     long r = tcp_recv(h_stack(h, H_B), p.server, buf, sizeof buf);
     assert_int_equal(r, (long)sizeof data - 1);
-    finish(h, p);
+    h_finish(h);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)

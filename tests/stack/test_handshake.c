@@ -171,13 +171,17 @@ static void syn_retries_exhausted_rfc9293(void **state)
     syn_retries_run_out(*state, times, 8, H_S(183));
 }
 
-/* linux: tcp_syn_retries 6: SYNs at 0, 1, 3, 7, 15, 31, 63 s, ETIMEDOUT at 127 s. */
+/* linux (6.5 and later): tcp_syn_retries 6 plus tcp_syn_linear_timeouts 4
+ * (Documentation/networking/ip-sysctl.rst; tcp_retransmit_timer doubles
+ * only once total_rto > tcp_syn_linear_timeouts): SYNs at 0, 1, 2, 3, 4,
+ * 5, 7, 11, 19, 35, 67 s, ETIMEDOUT at 131 s. */
 static void syn_retries_exhausted_linux(void **state)
 {
     (void)state;
-    static const uint64_t times[] = {0, H_S(1), H_S(3), H_S(7), H_S(15), H_S(31), H_S(63)};
+    static const uint64_t times[] = {0,      H_S(1),  H_S(2),  H_S(3),  H_S(4), H_S(5),
+                                     H_S(7), H_S(11), H_S(19), H_S(35), H_S(67)};
     harness *h = h_new(2, tcp_profile_find("linux"));
-    syn_retries_run_out(h, times, 7, H_S(127));
+    syn_retries_run_out(h, times, 11, H_S(131));
     h_free(h);
 }
 

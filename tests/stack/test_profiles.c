@@ -66,6 +66,7 @@ static void overridden_knob_changes_behaviour(void **state)
     (void)state;
     tcp_profile p = *tcp_profile_find("linux");
     p.backlog_full = TCP_BACKLOG_RST;
+    p.backlog_model = TCP_BACKLOG_RFC; /* backlog 1: one connection fills the queues */
     harness *h = h_new(2, &p);
     assert_int_equal(tcp_stack_profile(h_stack(h, H_B))->backlog_full, TCP_BACKLOG_RST);
     tcp_sock_id l = h_listen(h, H_B, 80, 1);

@@ -15,16 +15,6 @@
 
 #include "harness.h"
 
-static void finish(harness *h, h_pair p)
-{
-    tcp_close(h_stack(h, H_A), p.client);
-    tcp_close(h_stack(h, H_B), p.server);
-    tcp_close(h_stack(h, H_B), p.listener);
-    h_run_for(h, H_S(600));
-    h_expect_conns(h, H_A, 0);
-    h_expect_conns(h, H_B, 0);
-}
-
 static void blind_rst_in_window_gets_challenge_ack(void **state)
 {
     harness *h = *state;
@@ -40,7 +30,7 @@ static void blind_rst_in_window_gets_challenge_ack(void **state)
     assert_int_equal(tcp_sock_stats(h_stack(h, H_A), p.client)->challenge_acks, 1);
     h_settle(h); /* B answers the challenge ACK with nothing */
     h_expect_none_sent(h, H_B);
-    finish(h, p);
+    h_finish(h);
 }
 
 static void rst_out_of_window_dropped(void **state)
@@ -54,7 +44,7 @@ static void rst_out_of_window_dropped(void **state)
     h_expect_none_sent(h, H_A);
     h_expect_state(h, H_A, p.client, TCP_ESTABLISHED);
     assert_int_equal(h_count(h, H_A, p.client, TCP_EV_DROP), 1);
-    finish(h, p);
+    h_finish(h);
 }
 
 static void rst_at_rcv_nxt_resets(void **state)
@@ -70,7 +60,7 @@ static void rst_at_rcv_nxt_resets(void **state)
     assert_int_equal(tcp_sock_error(h_stack(h, H_A), p.client), TCP_ECONNRESET);
     assert_int_equal(tcp_recv(h_stack(h, H_A), p.client, (char[4]){0}, 4), TCP_ECONNRESET);
     tcp_abort(h_stack(h, H_B), p.server);
-    finish(h, p);
+    h_finish(h);
 }
 
 /* RFC 5961 §4.2: a SYN in ESTABLISHED, whatever its sequence number. */
@@ -85,7 +75,7 @@ static void syn_in_established_gets_challenge_ack(void **state)
     h_inject(h, H_B, &syn);
     h_expect_sent(h, H_B, TCP_ACK, snd_nxt, rcv_nxt, 0);
     h_expect_state(h, H_B, p.server, TCP_ESTABLISHED);
-    finish(h, p);
+    h_finish(h);
 }
 
 /* RFC 5961 §5.2: an ACK of data never sent is answered with an ACK. */
@@ -98,7 +88,7 @@ static void ack_of_unsent_data_answered(void **state)
     bad.ack += 5000;
     h_inject(h, H_A, &bad);
     h_expect_sent(h, H_A, TCP_ACK, snd_nxt, rcv_nxt, 0);
-    finish(h, p);
+    h_finish(h);
 }
 
 /*
@@ -133,7 +123,7 @@ static void half_open_discovered_by_reconnect(void **state)
     tcp_sock_id s2 = h_accept(h, H_B, p.listener);
     tcp_close(a, c);
     tcp_close(h_stack(h, H_B), s2);
-    finish(h, (h_pair){p.listener, 0, p.server});
+    h_finish(h);
 }
 
 /* RFC 9293 §3.5.1 Figure 11: B crashed; A's data meets no connection and
@@ -182,7 +172,7 @@ static void malformed_input_dropped_and_counted(void **state)
     h_send(h, H_A, p.client, "still fine");
     h_settle(h);
     h_expect_recv(h, H_B, p.server, "still fine");
-    finish(h, p);
+    h_finish(h);
 }
 
 static uint64_t next_rand(uint64_t *x)

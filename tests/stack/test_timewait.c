@@ -54,9 +54,7 @@ static void expect_time_wait_length(const tcp_profile *prof, uint64_t msl_opt, u
     h_expect_state(h, H_A, c, TCP_TIME_WAIT);
     h_run(h, t0 + want);
     h_expect_conns(h, H_A, 0);
-    tcp_close(h_stack(h, H_B), l);
-    h_run_for(h, H_S(600));
-    h_expect_conns(h, H_B, 0);
+    h_finish(h);
     h_free(h);
 }
 
@@ -158,10 +156,7 @@ static void syn_in_time_wait_challenged_rfc9293(void **state)
     h_expect_sent(h, H_B, TCP_ACK, snd_nxt, rcv_nxt, 0);
     h_expect_state(h, H_B, p.server, TCP_TIME_WAIT);
     assert_int_equal(tcp_sock_stats(h_stack(h, H_B), p.server)->challenge_acks, 1);
-    tcp_close(h_stack(h, H_B), p.listener);
-    h_run_for(h, H_S(600));
-    h_expect_conns(h, H_A, 0);
-    h_expect_conns(h, H_B, 0);
+    h_finish(h);
 }
 
 /* linux: a SYN above RCV.NXT reopens: TIME_WAIT -> CLOSED, and the listener
@@ -190,12 +185,7 @@ static void syn_in_time_wait_reopens_linux(void **state)
     h_expect_state(h, H_A, c, TCP_ESTABLISHED);
     tcp_sock_id s = h_accept(h, H_B, p.listener);
     assert_int_not_equal(s, p.server);
-    tcp_close(a, c);
-    tcp_close(h_stack(h, H_B), s);
-    tcp_close(h_stack(h, H_B), p.listener);
-    h_run_for(h, H_S(600));
-    h_expect_conns(h, H_A, 0);
-    h_expect_conns(h, H_B, 0);
+    h_finish(h);
     h_free(h);
 }
 
@@ -219,10 +209,7 @@ static void rst_in_time_wait(const char *profile, bool exact_kills)
     } else {
         h_expect_state(h, H_A, p.client, TCP_TIME_WAIT);
     }
-    tcp_close(h_stack(h, H_B), p.listener);
-    h_run_for(h, H_S(600));
-    h_expect_conns(h, H_A, 0);
-    h_expect_conns(h, H_B, 0);
+    h_finish(h);
     h_free(h);
 }
 

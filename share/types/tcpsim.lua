@@ -1,0 +1,538 @@
+---@meta tcpsim
+-- Editor annotations (Lua Language Server) for tcpsim scenarios: the
+-- `tcpsim` table, simulations, hosts, links, sockets, fault rules, segments
+-- and expectations. Definitions only; tcpsim never runs this file.
+--
+-- Use: put this folder in the language server's library, with one line in
+-- the .luarc.json next to your scenarios:
+--   { "workspace.library": ["/usr/share/tcpsim/types"] }
+-- (or share/tcpsim/types under another install prefix, or share/types in
+-- the source tree). tests/cli/annotations.sh checks every name here against
+-- what the runtime registers.
+
+---A duration: a string with a unit ("250us", "50ms", "1.5s", "2min", "1h") or integer nanoseconds.
+---@alias tcpsim.Duration string|integer
+
+---A point in simulated time, in integer nanoseconds (sim.now, seg.sent, step.time).
+---@alias tcpsim.Time integer
+
+---A state name as RFC 9293 spells it, with underscores; "SYN-RECEIVED" and Linux's "SYN_RECV" are accepted too.
+---@alias tcpsim.State
+---| "CLOSED"
+---| "LISTEN"
+---| "SYN_SENT"
+---| "SYN_RECEIVED"
+---| "ESTABLISHED"
+---| "FIN_WAIT_1"
+---| "FIN_WAIT_2"
+---| "CLOSE_WAIT"
+---| "CLOSING"
+---| "LAST_ACK"
+---| "TIME_WAIT"
+
+---A behaviour profile.
+---@alias tcpsim.ProfileName "rfc9293"|"linux"|"bsd"
+
+---What a hook decides for a segment: nil passes it.
+---@alias tcpsim.Verdict nil|"drop"|"duplicate"|"hold"|{delay: tcpsim.Duration}
+
+-- ---------------------------------------------------------------- tcpsim
+
+---@class tcpsim
+---@field profiles tcpsim.ProfileName[] the names of the built-in profiles
+tcpsim = {}
+
+---A new simulation. `--seed` and `--profile` on the command line override the table's.
+---@param opts? tcpsim.SimOptions
+---@return tcpsim.Sim
+function tcpsim.new(opts) end
+
+---A duration in nanoseconds: tcpsim.duration "60s" == 60000000000.
+---@param d tcpsim.Duration
+---@return integer
+function tcpsim.duration(d) end
+
+---Profile knobs: accepted by tcpsim.new{} (every host) and sim:host{} (one host).
+---@class tcpsim.Knobs
+---@field msl? tcpsim.Duration maximum segment lifetime
+---@field time_wait? tcpsim.Duration fixed TIME_WAIT length (0: 2*MSL)
+---@field fin_timeout? tcpsim.Duration orphaned FIN_WAIT_2 timeout (0: none)
+---@field rto_initial? tcpsim.Duration
+---@field rto_min? tcpsim.Duration
+---@field rto_max? tcpsim.Duration
+---@field syn_retries? integer SYN retransmissions before ETIMEDOUT
+---@field synack_retries? integer SYN,ACK retransmissions before the child is dropped
+---@field retries? integer data/FIN retransmissions before ETIMEDOUT
+---@field delack? tcpsim.Duration delayed-ACK timeout (0: ACK at once)
+---@field keepalive_idle? tcpsim.Duration
+---@field keepalive_interval? tcpsim.Duration
+---@field keepalive_probes? integer
+---@field sndbuf? integer bytes
+---@field rcvbuf? integer bytes
+---@field mss? integer
+---@field rst_on_close_with_unread? boolean close() with unread data sends RST
+---@field rst_on_keepalive_timeout? boolean RST when keepalive gives up
+---@field tw_restart_on_ack? boolean any ACK-bearing segment restarts TIME_WAIT
+---@field rfc1337? boolean ignore RSTs in TIME_WAIT
+---@field rst_has_ack? boolean active RSTs are RST,ACK with ack = RCV.NXT
+---@field orphan_retries? integer retransmissions after close() before giving up
+---@field syn_linear_timeouts? integer first N SYN retransmissions one initial RTO apart
+---@field syn_timeout? tcpsim.Duration connection-establishment limit (0: none)
+---@field quickack? integer immediate ACKs at connection start
+---@field challenge_ack_limit? integer out-of-window/challenge ACKs per window (0: no limit)
+---@field challenge_ack_window? tcpsim.Duration the rate limit's window
+---@field rto_slop? tcpsim.Duration added to every RTO (FreeBSD tcp_rexmit_slop)
+---@field persist_min? tcpsim.Duration lower bound of the persist interval (0: RTO-based)
+---@field persist_max? tcpsim.Duration upper bound of the persist interval
+---@field zero_window_probe_no_data? boolean probes carry no data, SEQ = SND.UNA - 1
+---@field nagle_minshall? boolean Minshall's Nagle variant
+---@field fin_timeout_idle? boolean FIN_WAIT_2 timeout counts idle time, rechecked every keepalive interval
+---@field backlog_model? "rfc"|"linux"|"bsd" how a full backlog is handled
+---@field syn_recv_rules? "rfc"|"linux"|"bsd" RST and SYN arriving in SYN_RECEIVED
+---@field abort_rst_closing? "never"|"unsent"|"always" RST on abort in CLOSING/LAST_ACK
+---@field port_lo? integer lowest ephemeral port
+---@field port_hi? integer highest ephemeral port
+---@field mss_floor? integer the send MSS never goes below this
+---@field syn_loss_cwnd_after? integer SYN timeouts after which the initial window is one segment
+---@field old_segment_ack? boolean an old (retransmitted) segment's ACK field is still processed
+---@field zero_window_fin? boolean a bare FIN is accepted at a zero window
+---@field time_wait_bsd_rules? boolean FreeBSD tcp_twcheck rules in TIME_WAIT
+---@field close_embryonic_silent? boolean close() in an active SYN_RECEIVED sends nothing
+
+---@class tcpsim.SimOptions: tcpsim.Knobs
+---@field seed? integer default 1
+---@field profile? tcpsim.ProfileName default "rfc9293"
+---@field max_events? integer default 1e8
+---@field max_time? tcpsim.Duration default "24h"
+
+---@class tcpsim.HostOptions: tcpsim.Knobs
+---@field name? string
+---@field addr? string "10.0.0.7"; default 10.0.0.1, .2, ... in order
+---@field profile? tcpsim.ProfileName
+
+-- ---------------------------------------------------------------- simulation
+
+---A simulation: a world of hosts and links with its own clock and seed.
+---@class tcpsim.Sim
+---@field now tcpsim.Time the current simulated time
+---@field seed integer
+---@field profile tcpsim.ProfileName
+---@field events integer events run so far
+local Sim = {}
+
+---A host with a TCP stack: sim:host "A" or sim:host { name = "A", addr = ..., <knobs> }.
+---@param name_or_opts string|tcpsim.HostOptions
+---@return tcpsim.Host
+function Sim:host(name_or_opts) end
+
+---A link between two hosts.
+---@param a tcpsim.Host
+---@param b tcpsim.Host
+---@param opts? tcpsim.LinkOptions
+---@return tcpsim.Link
+function Sim:link(a, b, opts) end
+
+---Runs until no events remain (a limit reached is an error).
+function Sim:run() end
+
+---Runs for a duration.
+---@param d tcpsim.Duration
+function Sim:run_for(d) end
+
+---Runs to an absolute time.
+---@param t tcpsim.Duration
+function Sim:run_to(t) end
+
+---Runs until fn() returns true (checked after each event), at most `timeout`.
+---@param fn fun(): boolean
+---@param timeout? tcpsim.Duration
+---@return boolean held whether fn() returned true
+function Sim:run_until(fn, timeout) end
+
+---Runs one event.
+---@return boolean ran false when no event remains
+function Sim:step() end
+
+---Calls fn() at time t.
+---@param t tcpsim.Duration
+---@param fn fun()
+function Sim:at(t, fn) end
+
+---Calls fn() after a duration.
+---@param d tcpsim.Duration
+---@param fn fun()
+function Sim:after(d, fn) end
+
+---A note in the trace and the ladder.
+---@param text string
+function Sim:log(text) end
+
+---A duration in nanoseconds (sim.duration "60s" or sim:duration "60s").
+---@param d tcpsim.Duration
+---@return integer
+function Sim.duration(d) end
+
+-- ---------------------------------------------------------------- hosts
+
+---@class tcpsim.Host
+---@field name string
+---@field addr string
+---@field profile tcpsim.ProfileName
+---@field up boolean false while crashed
+---@field connections integer connections its stack holds
+local Host = {}
+
+---Socket options, in listen/connect options or socket:setopt{}.
+---@class tcpsim.SocketOptions
+---@field linger0? boolean close() sends RST
+---@field keepalive? boolean
+---@field keepidle? tcpsim.Duration
+---@field keepintvl? tcpsim.Duration
+---@field keepcnt? integer
+---@field sndbuf? integer
+---@field rcvbuf? integer
+---@field mss? integer
+---@field msl? tcpsim.Duration
+---@field nodelay? boolean
+---@field autoread? boolean read arriving data at once
+
+---@class tcpsim.ListenOptions: tcpsim.SocketOptions
+---@field backlog? integer default 128
+
+---@class tcpsim.ConnectOptions: tcpsim.SocketOptions
+---@field port? integer local port (default: ephemeral)
+---@field isn? integer initial sequence number
+
+---@class tcpsim.SetoptOptions: tcpsim.SocketOptions
+---@field isn? integer
+
+---A listening socket.
+---@param port integer
+---@param opts? tcpsim.ListenOptions
+---@return tcpsim.Socket
+function Host:listen(port, opts) end
+
+---An active open to a host (or "10.0.0.2").
+---@param peer tcpsim.Host|string
+---@param port integer
+---@param opts? tcpsim.ConnectOptions
+---@return tcpsim.Socket
+function Host:connect(peer, port, opts) end
+
+---The stack vanishes without a word: its connections show CLOSED.
+function Host:crash() end
+
+---A fresh stack after a crash.
+function Host:restart() end
+
+-- ---------------------------------------------------------------- sockets
+
+---One step of a socket's state trace.
+---@class tcpsim.Step
+---@field state tcpsim.State
+---@field time tcpsim.Time
+---@field cause "user"|"segment"|"timer"
+---@field note string
+
+---@class tcpsim.SocketStats
+---@field segs_in integer
+---@field segs_out integer
+---@field retransmits integer
+---@field bytes_in integer
+---@field bytes_out integer
+---@field dup_acks_in integer
+---@field challenge_acks integer
+---@field keepalive_probes integer
+---@field persist_probes integer
+
+---@class tcpsim.Socket
+---@field state tcpsim.State the current state
+---@field trace tcpsim.State[] every state it was in, in order
+---@field steps tcpsim.Step[] the trace with time, cause and note
+---@field error? string "ECONNREFUSED", "ETIMEDOUT", ...; nil when none
+---@field stats tcpsim.SocketStats
+---@field received string every byte read so far
+---@field readable integer bytes ready to read now
+---@field port integer local port
+---@field peer_port integer
+---@field host tcpsim.Host
+---@field id integer
+local Socket = {}
+
+---Queues a string, or n bytes of a fixed pattern; never loses data.
+---@param data string|integer
+function Socket:send(data) end
+
+---Bytes ready now ("" if none), nil at the end of the stream.
+---@param max? integer
+---@return string|nil
+function Socket:recv(max) end
+
+---Closes the sending side (FIN after the queued data).
+function Socket:shutdown() end
+
+---RFC 9293 CLOSE.
+function Socket:close() end
+
+---RFC 9293 ABORT: RST, no TIME_WAIT.
+function Socket:abort() end
+
+---(listener) The next established connection, or nil.
+---@return tcpsim.Socket|nil
+function Socket:accept() end
+
+---Sets socket options.
+---@param opts tcpsim.SetoptOptions
+function Socket:setopt(opts) end
+
+---Calls fn after each state change.
+---@param fn fun(sock: tcpsim.Socket, from: tcpsim.State, to: tcpsim.State)
+function Socket:on_state(fn) end
+
+-- ---------------------------------------------------------------- links
+
+---Parameters of one link direction.
+---@class tcpsim.LinkParams
+---@field delay? tcpsim.Duration
+---@field jitter? tcpsim.Duration
+---@field bandwidth? integer|string bits/s or "10Mbps"
+---@field queue? integer packets (0: unlimited)
+---@field mtu? integer default 1500
+---@field loss? number probability in [0, 1]
+---@field duplicate? number
+---@field reorder? number
+---@field reorder_delay? tcpsim.Duration
+---@field corrupt? number
+---@field up? boolean
+
+---@class tcpsim.LinkOptions: tcpsim.LinkParams
+---@field ab? tcpsim.LinkParams a to b only
+---@field ba? tcpsim.LinkParams b to a only
+
+---@class tcpsim.LinkSetOptions: tcpsim.LinkParams
+---@field from? tcpsim.Host the direction to change (default both)
+
+---@class tcpsim.PartitionOptions
+---@field from? tcpsim.Host one direction (default both)
+---@field at? tcpsim.Duration when (default now)
+---@field heal? tcpsim.Duration when it heals
+
+---Which segments a call is about.
+---@class tcpsim.Filter
+---@field from? tcpsim.Host
+---@field flags? string "SYN,ACK": all these set
+---@field exact? boolean exactly these flags (PSH ignored)
+---@field len? integer payload bytes
+
+---@class tcpsim.RuleOptions: tcpsim.Filter
+---@field nth? integer act on the nth match
+---@field count? integer matches to act on
+---@field when? fun(): boolean
+---@field match? fun(seg: tcpsim.Segment): boolean
+---@field by? tcpsim.Duration (delay_next) how long
+---@field copies? integer (duplicate_next) how many
+
+---@class tcpsim.InjectOptions
+---@field from tcpsim.Host
+---@field flags? string
+---@field seq? integer
+---@field ack? integer
+---@field win? integer
+---@field data? string
+---@field sport? integer
+---@field dport? integer
+
+---A segment sent on a link.
+---@class tcpsim.Segment
+---@field from string host name
+---@field to string host name
+---@field id integer
+---@field dup_of? integer the id it duplicates
+---@field flags string "SYN,ACK"
+---@field seq integer
+---@field ack integer
+---@field len integer
+---@field win integer
+---@field sport integer
+---@field dport integer
+---@field sent tcpsim.Time
+---@field dropped? boolean
+---@field arrived? tcpsim.Time
+---@field reason? string why it was dropped
+
+---Counters of one link direction.
+---@class tcpsim.LinkStats
+---@field sent integer
+---@field delivered integer
+---@field dropped_loss integer
+---@field dropped_queue integer
+---@field dropped_mtu integer
+---@field dropped_down integer
+---@field dropped_fault integer
+---@field duplicated integer
+---@field reordered integer
+---@field corrupted integer
+---@field held integer
+---@field bytes_delivered integer
+
+---@class tcpsim.Link
+---@field stats table<integer|string, tcpsim.LinkStats> [1] a>b, [2] b>a, also by "A>B"
+---@field exchange string[] {"A>B SYN", "B>A SYN,ACK", ...}; " X" marks a lost segment
+local Link = {}
+
+---Changes parameters (of one direction with `from`).
+---@param opts tcpsim.LinkSetOptions
+function Link:set(opts) end
+
+---Takes a direction (or both) down.
+---@param opts? tcpsim.PartitionOptions
+function Link:partition(opts) end
+
+---Brings a direction (or both) up.
+---@param opts? tcpsim.PartitionOptions
+function Link:heal(opts) end
+
+---Drops the next matching segment.
+---@param opts tcpsim.RuleOptions
+---@return tcpsim.Rule
+function Link:drop_next(opts) end
+
+---Duplicates the next matching segment (`copies`).
+---@param opts tcpsim.RuleOptions
+---@return tcpsim.Rule
+function Link:duplicate_next(opts) end
+
+---Delays the next matching segment (`by`).
+---@param opts tcpsim.RuleOptions
+---@return tcpsim.Rule
+function Link:delay_next(opts) end
+
+---Holds the next matching segment until rule:release() or link:release().
+---@param opts tcpsim.RuleOptions
+---@return tcpsim.Rule
+function Link:hold_next(opts) end
+
+---Calls fn(seg) for every matching segment; its result decides.
+---@param fn fun(seg: tcpsim.Segment): tcpsim.Verdict
+---@param filter? tcpsim.Filter
+---@return tcpsim.Rule
+function Link:hook(fn, filter) end
+
+---Releases every held packet on the link.
+function Link:release() end
+
+---Segments sent, in order.
+---@param filter? tcpsim.Filter
+---@return tcpsim.Segment[]
+function Link:segments(filter) end
+
+---The last matching segment, or nil.
+---@param filter? tcpsim.Filter
+---@return tcpsim.Segment|nil
+function Link:last(filter) end
+
+---Sends a crafted segment (unset fields from the last segment `from` sent).
+---@param opts tcpsim.InjectOptions
+function Link:inject(opts) end
+
+---A fault rule returned by drop_next and friends.
+---@class tcpsim.Rule
+---@field fired integer times it acted
+---@field held integer packets it holds now
+local Rule = {}
+
+---Releases the packets this rule holds.
+function Rule:release() end
+
+-- ---------------------------------------------------------------- expectations
+
+---What expect(x) returns: each method checks, prints FAIL file:line with
+---expected and actual when it does not hold, and the scenario goes on.
+---@class tcpsim.Expectation
+local Expectation = {}
+
+---The state trace is exactly this.
+---@param states tcpsim.State[]
+---@return boolean
+function Expectation:trace(states) end
+
+---These states appear in this order (others may come between).
+---@param states tcpsim.State[]
+---@return boolean
+function Expectation:contains(states) end
+
+---The current state is `state`.
+---@param state tcpsim.State
+---@return boolean
+function Expectation:state(state) end
+
+---The state never appeared.
+---@param state tcpsim.State
+---@return boolean
+function Expectation:never(state) end
+
+---The connection ended with this error (nil: none).
+---@param name? string
+---@return boolean
+function Expectation:error(name) end
+
+---The (last or nth) visit to `state` began at t.
+---@param state tcpsim.State
+---@param t tcpsim.Duration
+---@param nth? integer
+---@return boolean
+function Expectation:entered(state, t, nth) end
+
+---The (last or nth) visit to `state` ended at t.
+---@param state tcpsim.State
+---@param t tcpsim.Duration
+---@param nth? integer
+---@return boolean
+function Expectation:left(state, t, nth) end
+
+---The visit lasted exactly d.
+---@param state tcpsim.State
+---@param d tcpsim.Duration
+---@param nth? integer
+---@return boolean
+function Expectation:spent(state, d, nth) end
+
+---Everything read (and readable now) equals `bytes`.
+---@param bytes string
+---@return boolean
+function Expectation:received(bytes) end
+
+---(link) These segments were sent in this order, others between.
+---@param segments string[] {"A>B SYN", ...}
+---@return boolean
+function Expectation:saw(segments) end
+
+---(link) Exactly these segments were sent.
+---@param segments string[]
+---@return boolean
+function Expectation:exchange(segments) end
+
+---The value equals w.
+---@param w any
+---@return boolean
+function Expectation:equals(w) end
+
+---The value is true; msg says what it means.
+---@param msg? string
+---@return boolean
+function Expectation:holds(msg) end
+
+---The value is at least n.
+---@param n number
+---@return boolean
+function Expectation:at_least(n) end
+
+---The value is at most n.
+---@param n number
+---@return boolean
+function Expectation:at_most(n) end
+
+---Picks what the expectation is about: a socket, a link or a plain value.
+---@param subject tcpsim.Socket|tcpsim.Link|any
+---@return tcpsim.Expectation
+function expect(subject) end

@@ -1,0 +1,51 @@
+/*
+ * cli — pieces of the tcpsim command shared by its subcommands (main.c runs
+ * one scenario, cli_test.c many, cli_cmds.c the small ones, cli_help.c the
+ * help texts and the manual page generated from them, cli_watch.c reruns).
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdint.h>
+
+#include "lsim.h"
+
+#ifndef CLI_VERSION
+#define CLI_VERSION "0.1.0"
+#endif
+#define CLI_MAX_LIB_PATHS 16
+
+int cli_parse_u64(const char *text, uint64_t *out);
+/* Options both commands accept (-I, --profile, --unsafe, limits). Returns
+ * argv entries used (1 or 2), 0 when argv[i] is not one, -1 on error. */
+int cli_common_opt(lsim_config *cfg, int argc, char **argv, int i);
+/* Appends the folders of TCPSIM_PATH (colon-separated) and the installed
+ * scenario library (next to the program: ../share/tcpsim/lib) to the
+ * require() path, after any -I. Returns 0, or -1 when there are too many. */
+int cli_add_lib_paths(lsim_config *cfg, const char *argv0);
+
+/* The closest of `candidates` (NULL-terminated) to `word` when close enough
+ * to be a typo, else NULL. */
+const char *cli_suggest(const char *word, const char *const *candidates);
+/* Reports "tcpsim CMD: unknown option 'x' (did you mean --y?)"; returns 2. */
+int cli_unknown_option(const char *cmd, const char *arg, const char *const *options);
+/* Processors this process may run on (at least 1). */
+long cli_cores(void);
+
+/* The --help text of a command ("tcpsim" for the command itself, "run",
+ * "test", "profiles", "new", "help", "man", "version"); NULL if none. */
+const char *cli_help(const char *cmd);
+int cli_help_cmd(int argc, char **argv); /* tcpsim help [COMMAND] */
+int cli_man(int argc, char **argv);      /* tcpsim man: roff from the help texts */
+
+int cli_test(int argc, char **argv);     /* tcpsim test ... */
+int cli_profiles(int argc, char **argv); /* tcpsim profiles [-v] */
+int cli_new(int argc, char **argv);      /* tcpsim new NAME */
+int cli_pkt(int argc, char **argv);      /* tcpsim pkt FILE.pkt ... */
+int cli_kernel(int argc, char **argv);   /* tcpsim kernel FILE.lua (cmd_kernel.c) */
+
+/* Calls run(ctx) now and again each time the file at `path` is written or
+ * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */
+int cli_watch(const char *path, int (*run)(void *), void *ctx);
+
+#endif

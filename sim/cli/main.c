@@ -1,0 +1,513 @@
+/*
+ * tcpsim — the command: `tcpsim run` runs one scenario and shows what
+ * happened; `tcpsim test` runs many (cli_test.c); `profiles`, `new`, `help`
+ * and `man` are in cli_cmds.c and cli_help.c.
+ *
+ * Exit status: 0 every expectation held; 1 an expectation failed, or the
+ * scenario checked none; 2 the scenario or the command line is wrong
+ * (syntax or runtime error, bad argument, a limit reached).
+ *
+ * When standard output carries the trace (--trace without --trace-out), all
+ * else the run prints (the scenario's print(), FAIL lines, the summary) goes
+ * to standard error, so `tcpsim run s.lua --trace json | jq` always reads
+ * clean JSON.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lsim.h"
+#include "render.h"
+#include "rlog_html.h"
+#include "rlog_why.h"
+
+#define MAX_SIMS 256
+
+typedef struct run_opts {
+    lsim_config cfg;
+    const char *file; /* as given; "-" is standard input */
+    bool ladder, quiet, watch;
+    int width;
+    uint32_t sim; /* 1-based; 0: every simulation */
+    const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot;
+    bool why;         /* the RFC rule behind each state change (text trace, ladder) */
+    const char *html; /* the stepper page */
+} run_opts;
+
+static const char *const RUN_OPTIONS[] = {
+    "--seed",   "--profile",       "--ladder",   "--width",
+    "--trace",  "--trace-out",     "--pcap",     "--pcapng",
+    "--svg",    "--state-diagram", "--quiet",    "-I",
+    "--unsafe", "--max-events",    "--max-time", "--max-instructions",
+    "--sim",    "--watch",         "--html",     "--why",
+    "--check",  "--help",          NULL};
+
+int cli_parse_u64(const char *text, uint64_t *out)
+{
+    if (!text || !*text || *text == '-')
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int common_value(lsim_config *cfg, const char *a, const char *v)
+{
+    uint64_t n;
+    if (strcmp(a, "-I") == 0) {
+        if (cfg->nlib_paths >= CLI_MAX_LIB_PATHS) {
+            fprintf(stderr, "tcpsim: at most %d -I paths\n", CLI_MAX_LIB_PATHS);
+            return -1;
+        }
+        cfg->lib_paths[cfg->nlib_paths++] = v;
+    } else if (strcmp(a, "--profile") == 0) {
+        if (!tcp_profile_find(v)) {
+            const char *near = cli_suggest(v, tcp_profile_names());
+            fprintf(stderr, "tcpsim: unknown profile '%s'", v);
+            if (near)
+                fprintf(stderr, " (did you mean %s?)", near);
+            fprintf(stderr, "; the profiles are rfc9293, linux and bsd\n");
+            return -1;
+        }
+        cfg->profile = v;
+    } else if (strcmp(a, "--max-time") == 0) {
+        char err[160];
+        if (sim_duration_parse(v, &cfg->max_time_ns, err, sizeof err) != 0) {
+            fprintf(stderr, "tcpsim: --max-time: %s\n", err);
+            return -1;
+        }
+    } else {
+        if (cli_parse_u64(v, &n) != 0 || n == 0) {
+            fprintf(stderr, "tcpsim: %s needs a positive integer, got '%s'\n", a, v);
+            return -1;
+        }
+        if (strcmp(a, "--max-events") == 0)
+            cfg->max_events = n;
+        else
+            cfg->max_instructions = n;
+    }
+    return 0;
+}
+
+/* Options shared with `tcpsim test` (passed on to each run). Returns the
+ * number of argv entries used (1 or 2), 0 if not one of these, -1 on error. */
+int cli_common_opt(lsim_config *cfg, int argc, char **argv, int i)
+{
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--unsafe") == 0) {
+        cfg->unsafe = true;
+        return 1;
+    }
+    if (strcmp(a, "--check") == 0) {
+        cfg->check = true;
+        return 1;
+    }
+    if (strcmp(a, "-I") && strcmp(a, "--profile") && strcmp(a, "--max-events") &&
+        strcmp(a, "--max-time") && strcmp(a, "--max-instructions"))
+        return 0;
+    if (!v) {
+        fprintf(stderr, "tcpsim: %s needs a value\n", a);
+        return -1;
+    }
+    return common_value(cfg, a, v) == 0 ? 2 : -1;
+}
+
+/* Prints "tcpsim run: MSG 'ARG'" and the hint; returns the exit status 2. */
+static int usage_error(const char *msg, const char *arg)
+{
+    if (arg)
+        fprintf(stderr, "tcpsim run: %s '%s'\n(try tcpsim run --help)\n", msg, arg);
+    else
+        fprintf(stderr, "tcpsim run: %s\n(try tcpsim run --help)\n", msg);
+    return 2;
+}
+
+static const char **file_slot(run_opts *o, const char *a)
+{
+    if (strcmp(a, "--trace-out") == 0)
+        return &o->trace_out;
+    if (strcmp(a, "--pcap") == 0)
+        return &o->pcap;
+    if (strcmp(a, "--pcapng") == 0)
+        return &o->pcapng;
+    if (strcmp(a, "--svg") == 0)
+        return &o->svg;
+    if (strcmp(a, "--state-diagram") == 0)
+        return &o->dot;
+    if (strcmp(a, "--html") == 0)
+        return &o->html;
+    return NULL;
+}
+
+/* One option with a value (--seed, --width, --trace, --sim). Returns 1 when
+ * it was one (and consumed), 0 when not, 2 on error (already reported). */
+static int valued_opt(run_opts *o, const char *a, const char *v)
+{
+    uint64_t n;
+    if (strcmp(a, "--seed") == 0) {
+        if (cli_parse_u64(v, &o->cfg.seed) != 0 || o->cfg.seed > INT64_MAX)
+            return usage_error("--seed needs a non-negative integer, got", v ? v : "");
+        o->cfg.seed_set = true;
+    } else if (strcmp(a, "--width") == 0) {
+        if (cli_parse_u64(v, &n) != 0 || n < 40 || n > 1000)
+            return usage_error("--width must be in [40,1000], got", v ? v : "");
+        o->width = (int)n;
+    } else if (strcmp(a, "--trace") == 0) {
+        if (!v || (strcmp(v, "text") && strcmp(v, "json")))
+            return usage_error("--trace takes text or json, got", v ? v : "");
+        o->trace = v;
+    } else if (strcmp(a, "--sim") == 0) {
+        if (cli_parse_u64(v, &n) != 0 || n < 1 || n > MAX_SIMS)
+            return usage_error("--sim needs a simulation number from 1, got", v ? v : "");
+        o->sim = (uint32_t)n;
+    } else {
+        const char **slot = file_slot(o, a);
+        if (!slot)
+            return 0;
+        if (!v)
+            return usage_error("this option needs a file name:", a);
+        *slot = v;
+    }
+    return 1;
+}
+
+static int parse_run(int argc, char **argv, run_opts *o)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        int used = cli_common_opt(&o->cfg, argc, argv, i);
+        if (used < 0)
+            return 2;
+        if (used) {
+            i += used - 1;
+            continue;
+        }
+        int r = valued_opt(o, a, i + 1 < argc ? argv[i + 1] : NULL);
+        if (r == 2)
+            return 2;
+        if (r == 1) {
+            i++;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(cli_help("run"), stdout);
+            exit(0);
+        } else if (strcmp(a, "--ladder") == 0) {
+            o->ladder = true;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            o->quiet = true;
+        } else if (strcmp(a, "--why") == 0) {
+            o->why = true;
+        } else if (strcmp(a, "--watch") == 0) {
+            o->watch = true;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_unknown_option("run", a, RUN_OPTIONS);
+        } else if (!o->file) {
+            o->file = a;
+        } else {
+            return usage_error("one scenario file at a time (use tcpsim test); also got", a);
+        }
+    }
+    if (!o->file)
+        return usage_error("run needs a scenario file (or - for standard input)", NULL);
+    if (o->watch && strcmp(o->file, "-") == 0)
+        return usage_error("--watch needs a file, not standard input", NULL);
+    return 0;
+}
+
+typedef int (*writer_fn)(const rlog *, FILE *);
+
+/* "out.pcap" for simulation k of n > 1 becomes "out.sim2.pcap". */
+static void sim_path(const char *path, uint32_t k, uint32_t n, char *buf, size_t len)
+{
+    if (n <= 1) {
+        snprintf(buf, len, "%s", path);
+        return;
+    }
+    const char *base = strrchr(path, '/');
+    const char *dot = strrchr(base ? base + 1 : path, '.');
+    if (!dot || dot == (base ? base + 1 : path))
+        snprintf(buf, len, "%s.sim%u", path, k);
+    else
+        snprintf(buf, len, "%.*s.sim%u%s", (int)(dot - path), path, k, dot);
+}
+
+static int write_file(const char *path, const rlog *log, writer_fn fn, const char *what)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "tcpsim: cannot write %s %s: %s\n", what, path, strerror(errno));
+        return -1;
+    }
+    int rc = fn(log, f);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "tcpsim: error writing %s %s\n", what, path);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_named(const char *path, uint32_t k, uint32_t n, const rlog *log, writer_fn fn,
+                       const char *what)
+{
+    char name[4096];
+    sim_path(path, k, n, name, sizeof name);
+    return write_file(name, log, fn, what);
+}
+
+/* The stepper page, told the scenario, seed and each host's profile. */
+static int write_html(const char *path, const run_opts *o, const lsim *s, uint32_t k, uint32_t n)
+{
+    const tcp_profile *profiles[RLOG_HTML_MAX_HOSTS];
+    uint32_t nh = net_host_count(s->net);
+    if (nh > RLOG_HTML_MAX_HOSTS)
+        nh = RLOG_HTML_MAX_HOSTS;
+    for (uint32_t i = 0; i < nh; i++)
+        profiles[i] = net_host_profile(s->net, i); /* host i is the run log's host id i */
+    rlog_html_opts h = {o->cfg.file, s->profile.name, s->seed, profiles, nh};
+    char name[4096];
+    sim_path(path, k, n, name, sizeof name);
+    FILE *f = fopen(name, "wb");
+    if (!f) {
+        fprintf(stderr, "tcpsim: cannot write html %s: %s\n", name, strerror(errno));
+        return -1;
+    }
+    int rc = rlog_write_html(s->log, f, &h);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "tcpsim: error writing html %s\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* The outputs of simulation k of n (1-based). With several, text on
+ * standard output is headed "== simulation K of N ==" (not JSON: a JSON
+ * stream stays one record per line). */
+static int write_outputs(const run_opts *o, const lsim *s, uint32_t k, uint32_t n)
+{
+    const rlog *log = s->log;
+    int bad = 0;
+    bool header =
+        n > 1 && ((o->trace && !o->trace_out && strcmp(o->trace, "text") == 0) || o->ladder);
+    if (header)
+        printf("== simulation %u of %u ==\n", k, n);
+    if (o->trace) {
+        writer_fn fn = strcmp(o->trace, "json") == 0 ? rlog_write_json
+                       : o->why                      ? rlog_write_text_why
+                                                     : rlog_write_text;
+        if (o->trace_out)
+            bad |= write_named(o->trace_out, k, n, log, fn, "trace");
+        else
+            bad |= fn(log, stdout);
+    }
+    if (o->pcap)
+        bad |= write_named(o->pcap, k, n, log, rlog_write_pcap, "pcap");
+    if (o->pcapng)
+        bad |= write_named(o->pcapng, k, n, log, rlog_write_pcapng, "pcapng");
+    if (o->svg)
+        bad |= write_named(o->svg, k, n, log, rlog_write_svg, "svg");
+    if (o->dot)
+        bad |= write_named(o->dot, k, n, log, rlog_write_dot, "state diagram");
+    if (o->ladder)
+        bad |= rlog_write_ladder(log, stdout, o->width);
+    if (o->ladder && o->why)
+        bad |= rlog_write_why_list(log, stdout);
+    if (o->html)
+        bad |= write_html(o->html, o, s, k, n);
+    return bad ? -1 : 0;
+}
+
+static void print_endpoint(FILE *out, const lsim *s, const net_sock *k)
+{
+    char label[96], peer[24] = "";
+    const char *hname = sim_host_name(net_host_sim(s->net, k->host));
+    if (k->raddr) {
+        const sim_host *ph = sim_host_by_addr(net_world(s->net), k->raddr);
+        snprintf(peer, sizeof peer, " > %s:%u", ph ? sim_host_name(ph) : "?", (unsigned)k->rport);
+    }
+    snprintf(label, sizeof label, "%s:%u%s", hname, (unsigned)k->lport, peer);
+    fprintf(out, "  %-24s", label);
+    for (uint32_t i = 0; i < k->ntrace; i++)
+        fprintf(out, "%s%s", i ? " -> " : "", tcp_state_name(k->trace[i].state));
+    if (k->error)
+        fprintf(out, "  [%s]", tcp_err_name(k->error));
+    fprintf(out, "\n");
+}
+
+static void print_sim(FILE *out, const run_opts *o, const lsim *s, uint32_t k, uint32_t n)
+{
+    char t[40];
+    sim_time_format(sim_world_now(net_world(s->net)), t, sizeof t);
+    fprintf(out, "%s", strcmp(o->file, "-") == 0 ? "stdin" : o->file);
+    if (n > 1)
+        fprintf(out, "  simulation %u of %u", k, n);
+    fprintf(out, "  seed %llu  profile %s  ended at t=%ss\n", (unsigned long long)s->seed,
+            s->profile.name, t);
+    for (uint32_t i = 0; i < net_sock_count(s->net); i++)
+        print_endpoint(out, s, net_sock_at(s->net, i));
+}
+
+static void print_verdict(FILE *out, const run_opts *o, long checked, long failed)
+{
+    if (failed)
+        fprintf(out, "FAIL: %ld of %ld expectations failed\n", failed, checked);
+    else if (!checked)
+        fprintf(out, "FAIL: no expectations were checked (state what must happen with expect)\n");
+    else if (!o->quiet)
+        fprintf(out, "PASS: %ld expectations held\n", checked);
+}
+
+/* True when standard output carries the trace: then the rest goes to stderr. */
+static bool stdout_is_data(const run_opts *o)
+{
+    return o->trace && !o->trace_out;
+}
+
+/* Lua's short source names shorten a long path to "...tail"; the message
+ * gets the whole path back, as given, so editors and CI can link to it. */
+static void print_error(const run_opts *o, const char *err)
+{
+    const char *shown = strcmp(o->file, "-") == 0 ? "stdin" : o->file;
+    if (strncmp(err, "...", 3) == 0) {
+        const char *colon = strchr(err + 3, ':');
+        size_t tail = colon ? (size_t)(colon - (err + 3)) : 0;
+        size_t len = strlen(shown);
+        if (colon && tail <= len && strncmp(shown + len - tail, err + 3, tail) == 0) {
+            fprintf(stderr, "tcpsim: error: %s%s\n", shown, colon);
+            return;
+        }
+    }
+    fprintf(stderr, "tcpsim: error: %s\n", err);
+}
+
+static int run_script(const run_opts *o, lua_State *L, FILE *out)
+{
+    int saved = -1;
+    if (out == stderr) {
+        fflush(stdout);
+        saved = dup(1);
+        if (saved >= 0)
+            dup2(2, 1);
+    }
+    const char *err;
+    int rc = lsim_runtime_run(L, &err);
+    if (saved >= 0) {
+        fflush(stdout);
+        dup2(saved, 1);
+        close(saved);
+    }
+    if (rc != 0) {
+        fflush(stdout);
+        print_error(o, err);
+    }
+    return rc;
+}
+
+/* Runs the scenario once: outputs, summary, verdict. Returns the exit status. */
+static int run_once(const run_opts *o)
+{
+    lua_State *L = lsim_runtime_new(&o->cfg);
+    if (!L) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        return 2;
+    }
+    FILE *out = stdout_is_data(o) ? stderr : stdout;
+    int rc = run_script(o, L, out);
+    if (rc != 0) {
+        lsim_runtime_free(L);
+        return rc;
+    }
+    lsim *sims[MAX_SIMS];
+    uint32_t n = lsim_runtime_sims(L, sims, MAX_SIMS);
+    if (o->sim > n) {
+        fprintf(stderr, "tcpsim: --sim %u: the scenario made %u simulation%s\n", o->sim, n,
+                n == 1 ? "" : "s");
+        lsim_runtime_free(L);
+        return 2;
+    }
+    uint32_t first = o->sim ? o->sim : 1, last = o->sim ? o->sim : n;
+    for (uint32_t k = first; k <= last; k++)
+        if (write_outputs(o, sims[k - 1], k, o->sim ? 1 : n) != 0)
+            rc = 2;
+    long checked, failed;
+    lsim_expect_counts(L, &checked, &failed);
+    fflush(stdout);
+    for (uint32_t k = first; k <= last && !o->quiet; k++)
+        print_sim(out, o, sims[k - 1], k, n);
+    print_verdict(out, o, checked, failed);
+    fflush(out);
+    lsim_runtime_free(L);
+    if (rc)
+        return rc;
+    return failed || !checked ? 1 : 0;
+}
+
+static int run_cb(void *ctx)
+{
+    return run_once(ctx);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    run_opts o;
+    memset(&o, 0, sizeof o);
+    o.width = 80;
+    int rc = parse_run(argc, argv, &o);
+    if (rc)
+        return rc;
+    o.cfg.file = strcmp(o.file, "-") == 0 ? NULL : o.file;
+    if (cli_add_lib_paths(&o.cfg, argv[0]) != 0)
+        return 2;
+    if (o.watch)
+        return cli_watch(o.file, run_cb, &o);
+    return run_once(&o);
+}
+
+static const char *const COMMANDS[] = {"run",  "test", "pkt",     "profiles", "new",
+                                       "help", "man",  "version", NULL};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(cli_help("tcpsim"), stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
+        return cli_help_cmd(argc, argv);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc, argv);
+    if (strcmp(cmd, "test") == 0)
+        return cli_test(argc, argv);
+    if (strcmp(cmd, "kernel") == 0)
+        return cli_kernel(argc, argv);
+    if (strcmp(cmd, "pkt") == 0)
+        return cli_pkt(argc, argv);
+    if (strcmp(cmd, "profiles") == 0)
+        return cli_profiles(argc, argv);
+    if (strcmp(cmd, "new") == 0)
+        return cli_new(argc, argv);
+    if (strcmp(cmd, "man") == 0)
+        return cli_man(argc, argv);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            fputs(cli_help("version"), stdout);
+            return 0;
+        }
+        printf("tcpsim %s\n", CLI_VERSION);
+        return 0;
+    }
+    const char *near = cli_suggest(cmd, COMMANDS);
+    fprintf(stderr, "tcpsim: unknown command '%s'", cmd);
+    if (near)
+        fprintf(stderr, " (did you mean %s?)", near);
+    fprintf(stderr, "\n(try tcpsim --help)\n");
+    return 2;
+}

@@ -1,0 +1,633 @@
+/*
+ * rlog — recording: the entries, the hosts, the packet and socket tables,
+ * and the link from each state change to the packet behind it.
+ *
+ * Invariants:
+ *  - entries[0..count) are in recording order; times never decrease;
+ *  - every byte an entry points to lives in the arena, whose chunks never
+ *    move, so growing the entry array invalidates no entry's pointers;
+ *  - cause[i] is the resolved packet entry of STATE entry i or RLOG_NONE;
+ *    a STATE entry whose packet may still follow at the same instant is
+ *    listed in `pending` until an entry with a later time arrives.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rlog.h"
+
+#define ARENA_CHUNK 65536u
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    uint8_t data[];
+} arena_chunk;
+
+/* Open addressing, linear probing, capacity a power of two, at most half
+ * full. vals[k] == RLOG_NONE marks an empty slot. */
+typedef struct rlog_map {
+    uint64_t *keys;
+    size_t *vals;
+    size_t cap, n;
+} rlog_map;
+
+/* What the log knows of one packet id. */
+typedef struct rlog_pkt {
+    size_t first; /* entry where it first appeared */
+    uint32_t src, dst;
+} rlog_pkt;
+
+typedef struct rlog_sock {
+    uint16_t lport, rport;
+} rlog_sock;
+
+struct rlog {
+    rlog_entry *entries;
+    size_t *cause;
+    size_t count, cap;
+    rlog_host *hosts;
+    bool *host_known;
+    size_t nhosts, caphosts;
+    arena_chunk *arena;
+    rlog_pkt *pkts;
+    size_t npkts, cappkts;
+    rlog_map pkt_map; /* packet id -> pkts index */
+    rlog_sock *socks;
+    size_t nsocks, capsocks;
+    rlog_map sock_map; /* host << 32 | sock -> socks index */
+    size_t *pending;
+    size_t npending, cappending;
+};
+
+const char *rlog_kind_name(rlog_kind kind)
+{
+    static const char *const names[RLOG_KIND_COUNT] = {
+        [RLOG_SEND] = "send",       [RLOG_DELIVER] = "deliver", [RLOG_DROP] = "drop",
+        [RLOG_DUP] = "dup",         [RLOG_HOLD] = "hold",       [RLOG_RELEASE] = "release",
+        [RLOG_CORRUPT] = "corrupt", [RLOG_LINK] = "link",       [RLOG_STATE] = "state",
+        [RLOG_TIMER] = "timer",     [RLOG_USER] = "user",       [RLOG_ERROR] = "error",
+        [RLOG_NOTE] = "note",       [RLOG_DELAY] = "delay",     [RLOG_REJECT] = "reject",
+    };
+    return (unsigned)kind < RLOG_KIND_COUNT ? names[kind] : "?";
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fputs("tcpsim: out of memory in the run log\n", stderr);
+        abort();
+    }
+    return q;
+}
+
+/* Grows *arr (elements of `size` bytes, capacity *cap) to hold `need`. */
+static void grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    *arr = xrealloc(*arr, c * size);
+    *cap = c;
+}
+
+static void *arena_alloc(rlog *log, size_t n)
+{
+    arena_chunk *c = log->arena;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+        c = xrealloc(NULL, sizeof *c + cap);
+        c->next = log->arena;
+        c->used = 0;
+        c->cap = cap;
+        log->arena = c;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+static char *arena_strdup(rlog *log, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = arena_alloc(log, n);
+    memcpy(p, s, n);
+    return p;
+}
+
+/* ---- the map ------------------------------------------------------------ */
+
+static size_t map_slot(const rlog_map *m, uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) & (m->cap - 1);
+}
+
+static size_t map_get(const rlog_map *m, uint64_t key)
+{
+    if (m->cap == 0)
+        return RLOG_NONE;
+    for (size_t k = map_slot(m, key);; k = (k + 1) & (m->cap - 1)) {
+        if (m->vals[k] == RLOG_NONE)
+            return RLOG_NONE;
+        if (m->keys[k] == key)
+            return m->vals[k];
+    }
+}
+
+static void map_put(rlog_map *m, uint64_t key, size_t val);
+
+static void map_rehash(rlog_map *m)
+{
+    rlog_map old = *m;
+    m->cap = old.cap ? old.cap * 2 : 64;
+    m->n = 0;
+    m->keys = xrealloc(NULL, m->cap * sizeof *m->keys);
+    m->vals = xrealloc(NULL, m->cap * sizeof *m->vals);
+    for (size_t k = 0; k < m->cap; k++)
+        m->vals[k] = RLOG_NONE;
+    for (size_t k = 0; k < old.cap; k++)
+        if (old.vals[k] != RLOG_NONE)
+            map_put(m, old.keys[k], old.vals[k]);
+    free(old.keys);
+    free(old.vals);
+}
+
+/* Inserts or replaces. */
+static void map_put(rlog_map *m, uint64_t key, size_t val)
+{
+    assert(val != RLOG_NONE);
+    if (2 * (m->n + 1) > m->cap)
+        map_rehash(m);
+    size_t k = map_slot(m, key);
+    while (m->vals[k] != RLOG_NONE && m->keys[k] != key)
+        k = (k + 1) & (m->cap - 1);
+    if (m->vals[k] == RLOG_NONE)
+        m->n++;
+    m->keys[k] = key;
+    m->vals[k] = val;
+}
+
+static void map_free(rlog_map *m)
+{
+    free(m->keys);
+    free(m->vals);
+}
+
+/* ---- lifetime and hosts ------------------------------------------------- */
+
+rlog *rlog_new(void)
+{
+    rlog *log = xrealloc(NULL, sizeof *log);
+    memset(log, 0, sizeof *log);
+    return log;
+}
+
+void rlog_free(rlog *log)
+{
+    if (!log)
+        return;
+    while (log->arena) {
+        arena_chunk *next = log->arena->next;
+        free(log->arena);
+        log->arena = next;
+    }
+    free(log->entries);
+    free(log->cause);
+    free(log->hosts);
+    free(log->host_known);
+    free(log->pkts);
+    free(log->socks);
+    free(log->pending);
+    map_free(&log->pkt_map);
+    map_free(&log->sock_map);
+    free(log);
+}
+
+void rlog_add_host(rlog *log, uint32_t host_id, const char *name, uint32_t addr)
+{
+    assert(host_id != UINT32_MAX);
+    if (host_id >= log->nhosts) {
+        size_t cap = log->caphosts;
+        grow((void **)&log->hosts, &log->caphosts, (size_t)host_id + 1, sizeof *log->hosts);
+        grow((void **)&log->host_known, &cap, (size_t)host_id + 1, sizeof *log->host_known);
+        for (size_t i = log->nhosts; i <= host_id; i++) {
+            memset(&log->hosts[i], 0, sizeof log->hosts[i]);
+            log->host_known[i] = false;
+        }
+        log->nhosts = (size_t)host_id + 1;
+    }
+    rlog_host *h = &log->hosts[host_id];
+    snprintf(h->name, sizeof h->name, "%s", name ? name : "");
+    h->addr = addr;
+    log->host_known[host_id] = true;
+}
+
+size_t rlog_host_count(const rlog *log)
+{
+    return log->nhosts;
+}
+
+const rlog_host *rlog_host_at(const rlog *log, uint32_t host_id)
+{
+    if (host_id >= log->nhosts || !log->host_known[host_id])
+        return NULL;
+    return &log->hosts[host_id];
+}
+
+const char *rlog_host_name(const rlog *log, uint32_t host_id)
+{
+    const rlog_host *h = rlog_host_at(log, host_id);
+    return h ? h->name : "?";
+}
+
+static uint32_t host_by_addr(const rlog *log, uint32_t addr)
+{
+    for (size_t i = 0; i < log->nhosts; i++)
+        if (log->host_known[i] && log->hosts[i].addr == addr)
+            return (uint32_t)i;
+    return UINT32_MAX;
+}
+
+int rlog_link_ends(const rlog *log, uint32_t link, uint8_t dir, uint32_t *from, uint32_t *to)
+{
+    for (size_t i = 0; i < log->count; i++) {
+        const rlog_entry *e = &log->entries[i];
+        if (e->kind == RLOG_LINK || e->link != link || e->src_host == UINT32_MAX ||
+            e->dst_host == UINT32_MAX)
+            continue;
+        *from = e->dir == dir ? e->src_host : e->dst_host;
+        *to = e->dir == dir ? e->dst_host : e->src_host;
+        return 0;
+    }
+    return -1;
+}
+
+size_t rlog_count(const rlog *log)
+{
+    return log->count;
+}
+
+const rlog_entry *rlog_at(const rlog *log, size_t i)
+{
+    assert(i < log->count);
+    return &log->entries[i];
+}
+
+/* ---- sockets ------------------------------------------------------------ */
+
+static uint64_t sock_key(uint32_t host, uint32_t sock)
+{
+    return (uint64_t)host << 32 | sock;
+}
+
+static void learn_ports(rlog *log, uint32_t host, uint32_t sock, uint16_t lport, uint16_t rport)
+{
+    if (sock == 0 || map_get(&log->sock_map, sock_key(host, sock)) != RLOG_NONE)
+        return;
+    grow((void **)&log->socks, &log->capsocks, log->nsocks + 1, sizeof *log->socks);
+    log->socks[log->nsocks] = (rlog_sock){lport, rport};
+    map_put(&log->sock_map, sock_key(host, sock), log->nsocks++);
+}
+
+int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lport, uint16_t *rport)
+{
+    size_t k = map_get(&log->sock_map, sock_key(host, sock));
+    if (k == RLOG_NONE)
+        return -1;
+    if (lport)
+        *lport = log->socks[k].lport;
+    if (rport)
+        *rport = log->socks[k].rport;
+    return 0;
+}
+
+/* ---- appending ------------------------------------------------------------ */
+
+static void settle_pending(rlog *log, uint64_t now);
+
+/* A zeroed entry at the end, with the index fields set to "none". */
+static size_t append(rlog *log, uint64_t time_ns, rlog_kind kind)
+{
+    settle_pending(log, time_ns);
+    size_t cap = log->cap;
+    grow((void **)&log->entries, &log->cap, log->count + 1, sizeof *log->entries);
+    grow((void **)&log->cause, &cap, log->count + 1, sizeof *log->cause);
+    size_t i = log->count++;
+    rlog_entry *e = &log->entries[i];
+    memset(e, 0, sizeof *e);
+    e->time_ns = time_ns;
+    e->kind = kind;
+    e->host = e->peer_host = e->link = UINT32_MAX;
+    e->src_host = e->dst_host = UINT32_MAX;
+    e->send_index = RLOG_NONE;
+    log->cause[i] = RLOG_NONE;
+    return i;
+}
+
+void rlog_note(rlog *log, uint64_t time_ns, const char *text)
+{
+    size_t i = append(log, time_ns, RLOG_NOTE);
+    log->entries[i].text = arena_strdup(log, text ? text : "");
+}
+
+/* ---- state changes and their packets -------------------------------------- */
+
+/* The flag a user/timer transition sends at the same instant, or 0. */
+static uint8_t accompanying_flag(const rlog_entry *s)
+{
+    switch (s->to) {
+    case TCP_SYN_SENT:
+        return TCP_SYN;
+    case TCP_FIN_WAIT_1:
+    case TCP_LAST_ACK:
+        return TCP_FIN;
+    case TCP_CLOSED:
+        /* ABORT (RFC 9293 §3.10.5) of a synchronized connection sends RST. */
+        return s->from == TCP_LISTEN || s->from == TCP_SYN_SENT || s->from == TCP_CLOSED ||
+                       s->from == TCP_TIME_WAIT
+                   ? 0
+                   : TCP_RST;
+    default:
+        return 0;
+    }
+}
+
+static bool same_segment(const tcp_seg *a, const tcp_seg *b)
+{
+    return a->src_port == b->src_port && a->dst_port == b->dst_port && a->seq == b->seq &&
+           a->ack == b->ack && a->flags == b->flags;
+}
+
+/* Whether packet entry p can be the cause of STATE entry s (same instant,
+ * same host, the right kind and segment). */
+static bool cause_fits(const rlog *log, const rlog_entry *s, const rlog_entry *p)
+{
+    if (p->time_ns != s->time_ns || p->host != s->host || !p->seg_ok)
+        return false;
+    if (s->cause == TCP_CAUSE_SEGMENT)
+        return p->kind == RLOG_DELIVER && (!s->seg_ok || same_segment(&s->seg, &p->seg));
+    uint8_t flag = accompanying_flag(s);
+    if (p->kind != RLOG_SEND || flag == 0 || !(p->seg.flags & flag))
+        return false;
+    uint16_t lport;
+    return rlog_sock_ports(log, s->host, s->sock, &lport, NULL) != 0 || lport == p->seg.src_port;
+}
+
+/* The latest entry before `before` at the same instant that fits s. */
+static size_t cause_before(const rlog *log, size_t si, size_t before)
+{
+    const rlog_entry *s = &log->entries[si];
+    for (size_t j = before; j-- > 0;) {
+        const rlog_entry *p = &log->entries[j];
+        if (p->time_ns < s->time_ns)
+            break;
+        if (cause_fits(log, s, p))
+            return j;
+    }
+    return RLOG_NONE;
+}
+
+static void pending_remove(rlog *log, size_t k)
+{
+    memmove(&log->pending[k], &log->pending[k + 1], (log->npending - k - 1) * sizeof *log->pending);
+    log->npending--;
+}
+
+/* A segment's effect is recorded after its DELIVER, so that is looked for
+ * first; a user call or timer usually changes the state and then sends, so
+ * the packet after it is preferred and the one before is the fallback. */
+static void link_state(rlog *log, size_t si)
+{
+    const rlog_entry *s = &log->entries[si];
+    if (s->cause == TCP_CAUSE_SEGMENT) {
+        log->cause[si] = cause_before(log, si, si);
+        if (log->cause[si] != RLOG_NONE)
+            return;
+    } else if (accompanying_flag(s) == 0) {
+        return;
+    }
+    grow((void **)&log->pending, &log->cappending, log->npending + 1, sizeof *log->pending);
+    log->pending[log->npending++] = si;
+}
+
+/* Packet entry pi was just appended: it may be what pending states wait for.
+ * A DELIVER may cause several changes (FIN_WAIT_1 -> FIN_WAIT_2 ->
+ * TIME_WAIT); a SEND accompanies one. */
+static void resolve_pending(rlog *log, size_t pi)
+{
+    const rlog_entry *p = &log->entries[pi];
+    for (size_t k = 0; k < log->npending;) {
+        size_t si = log->pending[k];
+        if (!cause_fits(log, &log->entries[si], p)) {
+            k++;
+            continue;
+        }
+        log->cause[si] = pi;
+        pending_remove(log, k);
+        if (p->kind == RLOG_SEND)
+            return;
+    }
+}
+
+/* Time moved on: what waited for a later packet takes an earlier one. */
+static void settle_pending(rlog *log, uint64_t now)
+{
+    for (size_t k = 0; k < log->npending;) {
+        size_t si = log->pending[k];
+        if (log->entries[si].time_ns >= now) {
+            k++;
+            continue;
+        }
+        if (log->entries[si].cause != TCP_CAUSE_SEGMENT)
+            log->cause[si] = cause_before(log, si, si);
+        pending_remove(log, k);
+    }
+}
+
+size_t rlog_state_cause(const rlog *log, size_t i)
+{
+    assert(i < log->count);
+    if (log->entries[i].kind != RLOG_STATE || log->cause[i] != RLOG_NONE)
+        return log->cause[i];
+    for (size_t k = 0; k < log->npending; k++)
+        if (log->pending[k] == i && log->entries[i].cause != TCP_CAUSE_SEGMENT)
+            return cause_before(log, i, i);
+    return RLOG_NONE;
+}
+
+/* ---- stack events ---------------------------------------------------------- */
+
+static rlog_kind event_kind(tcp_event_kind k)
+{
+    switch (k) {
+    case TCP_EV_STATE:
+        return RLOG_STATE;
+    case TCP_EV_TIMER:
+        return RLOG_TIMER;
+    case TCP_EV_USER:
+        return RLOG_USER;
+    case TCP_EV_ERROR:
+        return RLOG_ERROR;
+    case TCP_EV_DROP:
+        return RLOG_REJECT;
+    case TCP_EV_SEG_IN:
+    case TCP_EV_SEG_OUT:
+        break; /* not entries: rlog_tcp_event learns ports from them */
+    }
+    assert(!"a stack event kind with no run-log entry");
+    return RLOG_REJECT;
+}
+
+void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
+{
+    if (ev->kind == TCP_EV_SEG_IN || ev->kind == TCP_EV_SEG_OUT) {
+        if (ev->seg && ev->kind == TCP_EV_SEG_IN)
+            learn_ports(log, host_id, ev->sock, ev->seg->dst_port, ev->seg->src_port);
+        else if (ev->seg)
+            learn_ports(log, host_id, ev->sock, ev->seg->src_port, ev->seg->dst_port);
+        return;
+    }
+    size_t i = append(log, ev->time_ns, event_kind(ev->kind));
+    rlog_entry *e = &log->entries[i];
+    e->host = host_id;
+    e->sock = ev->sock;
+    e->parent = ev->parent;
+    e->from = ev->from;
+    e->to = ev->to;
+    e->cause = ev->cause;
+    e->detail = ev->detail;
+    snprintf(e->note, sizeof e->note, "%s", ev->note ? ev->note : "");
+    if (e->kind == RLOG_REJECT)
+        e->text = arena_strdup(log, ev->note ? ev->note : "");
+    if (e->kind == RLOG_STATE && ev->seg) {
+        e->seg_ok = true;
+        e->seg = *ev->seg;
+        e->seg.payload = NULL;
+        learn_ports(log, host_id, ev->sock, ev->seg->dst_port, ev->seg->src_port);
+    }
+    if (e->kind == RLOG_STATE)
+        link_state(log, i);
+}
+
+/* ---- core trace records ------------------------------------------------------ */
+
+static rlog_kind trace_kind(sim_trace_kind k)
+{
+    switch (k) {
+    case SIM_TR_SEND:
+        return RLOG_SEND;
+    case SIM_TR_DROP:
+        return RLOG_DROP;
+    case SIM_TR_DELIVER:
+        return RLOG_DELIVER;
+    case SIM_TR_DUPLICATE:
+        return RLOG_DUP;
+    case SIM_TR_CORRUPT:
+        return RLOG_CORRUPT;
+    case SIM_TR_DELAY:
+        return RLOG_DELAY;
+    case SIM_TR_HOLD:
+        return RLOG_HOLD;
+    case SIM_TR_RELEASE:
+        return RLOG_RELEASE;
+    case SIM_TR_LINK:
+        return RLOG_LINK;
+    case SIM_TR_HOST:
+        break; /* ignored by rlog_sim_trace */
+    }
+    assert(!"a core trace kind with no run-log entry");
+    return RLOG_LINK;
+}
+
+static uint32_t ipv4_dst(const uint8_t *b, uint32_t n)
+{
+    if (n < TCP_IPV4_HDR)
+        return 0;
+    return (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
+}
+
+/* The packet table row for entry i (a packet kind), created on first sight:
+ * a duplicate inherits its original's ends. */
+static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
+{
+    size_t k = map_get(&log->pkt_map, rec->packet_id);
+    if (k != RLOG_NONE)
+        return &log->pkts[k];
+    const rlog_entry *e = &log->entries[i];
+    bool first = e->kind == RLOG_SEND || e->kind == RLOG_DUP || e->kind == RLOG_DROP;
+    rlog_pkt row = {first ? i : RLOG_NONE, rec->host_id,
+                    host_by_addr(log, ipv4_dst(e->bytes, e->nbytes))};
+    size_t o = rec->kind == SIM_TR_DUPLICATE ? map_get(&log->pkt_map, rec->origin_id) : RLOG_NONE;
+    if (o != RLOG_NONE) {
+        row.src = log->pkts[o].src;
+        row.dst = log->pkts[o].dst;
+    } else if (rec->kind == SIM_TR_DELIVER) {
+        /* Never seen sent: all we know is who received it. */
+        row = (rlog_pkt){RLOG_NONE, UINT32_MAX, rec->host_id};
+    }
+    grow((void **)&log->pkts, &log->cappkts, log->npkts + 1, sizeof *log->pkts);
+    log->pkts[log->npkts] = row;
+    map_put(&log->pkt_map, rec->packet_id, log->npkts);
+    return &log->pkts[log->npkts++];
+}
+
+/* Copies the record's bytes, sharing an earlier copy of the same packet when
+ * they are equal (a packet is usually traced several times unchanged). */
+static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
+{
+    size_t k = map_get(&log->pkt_map, rec->packet_id);
+    if (k == RLOG_NONE && rec->kind == SIM_TR_DUPLICATE)
+        k = map_get(&log->pkt_map, rec->origin_id);
+    const rlog_entry *prev = NULL;
+    if (k != RLOG_NONE && log->pkts[k].first != RLOG_NONE)
+        prev = &log->entries[log->pkts[k].first];
+    if (rec->len == 0 && prev) {
+        e->bytes = prev->bytes;
+        e->nbytes = prev->nbytes;
+    } else if (prev && prev->nbytes == rec->len && memcmp(prev->bytes, rec->bytes, rec->len) == 0) {
+        e->bytes = prev->bytes;
+        e->nbytes = prev->nbytes;
+    } else if (rec->len > 0) {
+        assert(rec->len <= UINT32_MAX);
+        e->bytes = arena_alloc(log, rec->len);
+        memcpy(e->bytes, rec->bytes, rec->len);
+        e->nbytes = (uint32_t)rec->len;
+    }
+    e->wire_err = e->bytes ? tcp_wire_parse(e->bytes, e->nbytes, &e->seg) : TCP_WIRE_TRUNCATED;
+    e->seg_ok = e->wire_err == TCP_WIRE_OK;
+    if (!e->seg_ok)
+        memset(&e->seg, 0, sizeof e->seg);
+}
+
+void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
+{
+    rlog *log = ctx;
+    if (rec->kind == SIM_TR_HOST)
+        return;
+    size_t i = append(log, rec->time, trace_kind(rec->kind));
+    rlog_entry *e = &log->entries[i];
+    e->host = rec->host_id;
+    e->link = rec->link_id;
+    e->dir = rec->dir;
+    e->packet_id = rec->packet_id;
+    e->origin_id = rec->origin_id;
+    e->drop = rec->reason;
+    e->value_ns = rec->value_ns;
+    if (e->kind == RLOG_LINK)
+        return;
+    keep_bytes(log, e, rec);
+    const rlog_pkt *row = packet_row(log, i, rec);
+    e->send_index = row->first;
+    e->src_host = row->src;
+    e->dst_host = row->dst;
+    if (e->host == UINT32_MAX)
+        e->host = row->src;
+    e->peer_host = e->host == row->src ? row->dst : e->host == row->dst ? row->src : UINT32_MAX;
+    if (e->kind == RLOG_SEND || e->kind == RLOG_DELIVER)
+        resolve_pending(log, i);
+}

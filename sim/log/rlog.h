@@ -1,0 +1,141 @@
+/*
+ * rlog — the run log: what a scenario run did, recorded in time order, in a
+ * form every output reads (the outputs are in sim/render/, render.h).
+ *
+ * It joins the two halves: it is fed the core's trace records (packets) and
+ * the stacks' events (state changes, timers, user calls), and parses packet
+ * bytes with the stack's wire module. The log owns copies of everything it
+ * keeps; callers' pointers are never retained.
+ *
+ * Rules a caller may rely on:
+ *  1. Entries are kept in the order they were recorded, which is the order
+ *     things happened; an entry never moves in index once appended, and
+ *     pointers into it (rlog_at, e->bytes, e->seg.payload, e->text) stay
+ *     valid until rlog_free.
+ *  2. Every output is a pure function of the entries and hosts: no wall
+ *     time, no pointer values, no floating point. The same run writes the
+ *     same bytes.
+ *  3. Out of memory aborts (the log is the record of the run: a partial log
+ *     would be a silent lie).
+ */
+#ifndef RLOG_H
+#define RLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim_trace.h"
+#include "tcp.h"
+
+typedef struct rlog rlog;
+
+typedef enum rlog_kind {
+    RLOG_SEND,    /* a packet entered a link (seg valid) */
+    RLOG_DELIVER, /* a packet reached its destination host */
+    RLOG_DROP,    /* a packet was lost: reason */
+    RLOG_DUP,     /* a clone was made (packet_id = clone, origin_id = original) */
+    RLOG_HOLD,
+    RLOG_RELEASE,
+    RLOG_CORRUPT,
+    RLOG_LINK,   /* link direction up/down (value_ns = 1 up, 0 down); host: its sender */
+    RLOG_STATE,  /* a connection changed state */
+    RLOG_TIMER,  /* a stack timer fired */
+    RLOG_USER,   /* a user call */
+    RLOG_ERROR,  /* a connection ended with an error */
+    RLOG_NOTE,   /* free text from the scenario (log(...)) */
+    RLOG_DELAY,  /* extra delay was added to a packet: value_ns */
+    RLOG_REJECT, /* the stack dropped an incoming datagram: note says why */
+    RLOG_KIND_COUNT
+} rlog_kind;
+
+/* "send", "deliver", "drop", ... as used by the text and JSON outputs. */
+const char *rlog_kind_name(rlog_kind kind);
+
+#define RLOG_NONE ((size_t)-1) /* "no entry" for the index fields below */
+
+typedef struct rlog_entry {
+    uint64_t time_ns;
+    rlog_kind kind;
+    uint32_t host;      /* sender (SEND), receiver (DELIVER), owner (STATE...);
+                           for the other packet kinds the host the core named */
+    uint32_t peer_host; /* the other end of the link for packet kinds, else UINT32_MAX */
+    uint32_t link;      /* UINT32_MAX if none */
+    uint8_t dir;
+    uint32_t packet_id, origin_id;
+    /* Packet kinds: the sender and the addressee (from the IPv4 destination),
+     * UINT32_MAX when unknown. */
+    uint32_t src_host, dst_host;
+    /* Packet kinds: the entry (SEND, DUP, or a DROP that had no SEND) where
+     * this packet first appeared; RLOG_NONE if none was recorded. */
+    size_t send_index;
+    /* Packet kinds: the parsed segment (valid when seg_ok) and the bytes.
+     * A packet that does not parse (corrupted in transit) keeps its bytes,
+     * seg_ok false and wire_err saying why. STATE: seg_ok says whether seg
+     * holds the header of the segment that caused it (payload NULL). */
+    bool seg_ok;
+    tcp_seg seg; /* seg.payload points into bytes */
+    uint8_t *bytes;
+    uint32_t nbytes;
+    tcp_wire_err wire_err;
+    sim_drop_reason drop;
+    uint64_t value_ns; /* DELAY/LINK value */
+    /* Connection kinds. */
+    uint32_t sock;
+    uint32_t parent; /* a listener's child: the listener's socket id, else 0 */
+    tcp_state from, to;
+    tcp_cause cause;
+    int detail;       /* TIMER: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
+    char note[64];    /* the stack's short reason (cut short if longer) */
+    const char *text; /* NOTE and REJECT: the whole text (owned by the log); else NULL */
+} rlog_entry;
+
+typedef struct rlog_host {
+    char name[32];
+    uint32_t addr;
+} rlog_host;
+
+rlog *rlog_new(void);
+void rlog_free(rlog *log);
+
+/* Hosts are registered in creation order; their index is the sim host id. */
+void rlog_add_host(rlog *log, uint32_t host_id, const char *name, uint32_t addr);
+size_t rlog_host_count(const rlog *log);
+const rlog_host *rlog_host_at(const rlog *log, uint32_t host_id);
+/* The host's name; "?" for UINT32_MAX or a host never registered. */
+const char *rlog_host_name(const rlog *log, uint32_t host_id);
+
+/* A sim_trace sink: records packet events (HOST records are ignored; the
+ * stacks' events come through rlog_tcp_event). ctx is the rlog. */
+void rlog_sim_trace(void *ctx, const sim_trace_rec *rec);
+/* Records a stack event of host `host_id`. SEG_IN and SEG_OUT are not
+ * entries (packets come from the core's trace) but teach the log each
+ * socket's ports; DROP becomes an RLOG_REJECT entry. */
+void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev);
+/* Records a free-text note. */
+void rlog_note(rlog *log, uint64_t time_ns, const char *text);
+
+size_t rlog_count(const rlog *log);
+const rlog_entry *rlog_at(const rlog *log, size_t i);
+
+/*
+ * The packet entry behind STATE entry i, or RLOG_NONE:
+ *  - a change caused by a segment: the DELIVER (at the same instant, on the
+ *    same host, carrying that segment) whose processing made it;
+ *  - a change caused by a user call or a timer: the SEND from that host at
+ *    the same instant that it accompanies (the SYN of CLOSED -> SYN_SENT,
+ *    the FIN of ESTABLISHED -> FIN_WAIT_1 or CLOSE_WAIT -> LAST_ACK, the
+ *    RST of an abort), when there is one.
+ */
+size_t rlog_state_cause(const rlog *log, size_t i);
+/* A socket's local and remote ports as learned from its segments; -1 if the
+ * log never saw a segment of (host, sock). */
+int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lport,
+                    uint16_t *rport);
+
+/* The hosts at the sending and receiving ends of a link direction, as seen
+ * on the packets it carried; -1 if it carried none. */
+int rlog_link_ends(const rlog *log, uint32_t link, uint8_t dir, uint32_t *from, uint32_t *to);
+
+#endif

@@ -1,0 +1,328 @@
+/*
+ * net — the C simulation API: a TCP stack on each simulated host, the
+ * re-entry bracket and deferred callbacks, socket records, segment rules
+ * with C predicates, and crafted segments. No Lua: a C program builds a
+ * world of hosts and links, runs connections and injects faults with this
+ * header alone; the run controls stay in sim_world.h (net_world).
+ *
+ * Rules a caller may rely on (docs/net.md explains each, with its test):
+ *  1. A net owns its sim_world, its hosts' stacks, every socket record and
+ *     every rule; net_free frees all. Records outlive their connections:
+ *     a record index stays valid (and its contents readable) until
+ *     net_free, records never move (they live in fixed chunks).
+ *  2. Every call into a host's stack is bracketed; when the bracket closes
+ *     the host's one timer is re-armed at the stack's next deadline.
+ *  3. observer.on_event runs synchronously inside the stack call: it may
+ *     record, never call net_*. observer.on_state runs after the outermost
+ *     stack call has returned, in the order the changes happened, and may
+ *     call any net_* function; what it causes is run in the same pass.
+ *  4. No net_* function longjmps or returns with the bracket open.
+ *     Bindings for other languages check every argument first, then make
+ *     one net_* call: an error raised between entering and leaving a stack
+ *     call would leave the bracket open forever.
+ *  5. A crash frees the host's stack: its live sockets go to CLOSED (cause
+ *     user, note "host crash"), packets reaching it are discarded. A
+ *     restart starts a new stack with fresh socket ids.
+ *  6. Rules on a link direction are walked in the order they were added;
+ *     the first that acts on a segment decides its fate. net_halt stops
+ *     the walk, the deferred callbacks and the world at once.
+ *  7. Operating errors return a negative tcp_err (or NET_E*), never abort;
+ *     out of memory aborts with a message.
+ *  8. With checking on (net_set_check), every host stack checks its
+ *     invariants (stack/tcp_check.h) after every event, restarted stacks
+ *     included. The first violation goes to observer.on_violation (inside
+ *     the stack call, as on_event), halts the net and stays readable as
+ *     net_error until net_unhalt.
+ */
+#ifndef NET_H
+#define NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim_host.h"
+#include "sim_link.h"
+#include "sim_world.h"
+#include "tcp.h"
+#include "tcp_wire.h"
+
+typedef struct net net;
+
+#define NET_NONE UINT32_MAX /* "no record / no host" */
+
+/* Errors of their own (the stack's are tcp_err, also negative). */
+enum {
+    NET_EDOWN = -100,    /* the host is crashed */
+    NET_ECLOSED = -101,  /* close/abort was called on this record */
+    NET_ETOOBIG = -102,  /* a crafted segment does not fit NET_INJECT_DATA_MAX */
+    NET_ENOPORTS = -103, /* a crafted segment has no ports */
+    NET_EBUSY = -104     /* a user call from inside a stack call (a rule callback) */
+};
+/* A message for a tcp_err or NET_E* code. */
+const char *net_err_name(int err);
+
+/* ---- The world ---- */
+
+typedef struct net_observer {
+    void *ctx;
+    /* Every stack event, inside the stack call (rule 3). May be NULL. */
+    void (*on_event)(void *ctx, uint32_t host, const tcp_event *ev);
+    /* Free text the glue has to say ("A crashed"). May be NULL. */
+    void (*on_note)(void *ctx, uint64_t time_ns, const char *text);
+    /* A record changed state, after the stack call (rule 3). May be NULL. */
+    void (*on_state)(void *ctx, uint32_t sock, tcp_state from, tcp_state to);
+    /* A broken stack invariant, one line "host A: TIME_WAIT violated by
+     * ..." (rule 8); the net halts after it returns. May be NULL. */
+    void (*on_violation)(void *ctx, uint32_t host, const char *report);
+} net_observer;
+
+/* A world seeded with `seed`; NULL when out of memory. */
+net *net_new(uint64_t seed);
+void net_free(net *n);
+sim_world *net_world(const net *n);
+void net_set_observer(net *n, const net_observer *obs);
+/* Stops the world and every walk under way (rule 6); net_halted says so
+ * until net_unhalt, which also forgets net_error. */
+void net_halt(net *n);
+bool net_halted(const net *n);
+void net_unhalt(net *n);
+/* Rule 8: invariant checking on every host stack, now and after every
+ * restart. Off by default, on by default in debug builds. Not from inside
+ * a stack call. */
+void net_set_check(net *n, bool on);
+bool net_check(const net *n);
+/* The report of the invariant violation that halted the net, or NULL. */
+const char *net_error(const net *n);
+/* True while a stack call is under way (a rule callback runs inside one). */
+bool net_in_stack(const net *n);
+
+/* ---- Hosts ---- */
+
+/* Adds a host running a stack with `profile`; its random stream is named
+ * "tcp:<name>". Returns 0 or -1 with sim_world_error set (or out of memory). */
+int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *profile,
+                 uint32_t *out);
+uint32_t net_host_count(const net *n);
+sim_host *net_host_sim(const net *n, uint32_t host);
+const tcp_profile *net_host_profile(const net *n, uint32_t host);
+bool net_host_up(const net *n, uint32_t host);
+/* Connections the host's stack holds (0 while crashed). */
+size_t net_host_conns(const net *n, uint32_t host);
+/* New sockets of the host take their MSS from its interface: the smallest
+ * MTU of the links leaving it, less 40 (IPv4 + TCP headers), at least 64;
+ * socket options may still override it. net_host_keep_mss makes them keep
+ * the profile's mss instead (a caller that set the mss knob says so after
+ * net_host_add). net_host_iface_mss returns 0 when the host has no link or
+ * keeps the profile's mss. */
+void net_host_keep_mss(net *n, uint32_t host);
+uint16_t net_host_iface_mss(const net *n, uint32_t host);
+/* Hands a datagram to the host's stack now, as if it had just arrived
+ * (hostile bytes welcome: the stack counts and drops what it rejects). The
+ * bytes are not kept. Returns 0, NET_EDOWN or NET_EBUSY. */
+int net_host_input(net *n, uint32_t host, const uint8_t *bytes, size_t len);
+/* Rule 5. Return 0, or NET_EDOWN (crash of a crashed host) / -1 (restart
+ * of a running host, or out of memory). */
+int net_host_crash(net *n, uint32_t host);
+int net_host_restart(net *n, uint32_t host);
+
+/* ---- Socket records ---- */
+
+typedef struct net_trace_step {
+    uint64_t time_ns;
+    tcp_state state;
+    tcp_cause cause;
+    char note[32];
+} net_trace_step;
+
+/* What the glue remembers of one socket, for its whole life and after. */
+typedef struct net_sock {
+    uint32_t host;
+    tcp_sock_id id;
+    uint32_t parent; /* index of the listener's record, or NET_NONE */
+    tcp_state state;
+    bool alive;    /* the stack still has the connection */
+    bool released; /* close/abort called: no more user calls */
+    bool autoread; /* read everything as it arrives */
+    bool accepted; /* handed out by accept() */
+    int error;
+    uint16_t lport, rport; /* remembered once known */
+    uint32_t raddr;
+    tcp_stats stats; /* last known counters (kept after reclaim) */
+    net_trace_step *trace;
+    uint32_t ntrace, captrace;
+    char *rx; /* bytes read so far */
+    size_t nrx, caprx;
+    char *tx; /* bytes given to send() not yet taken by the stack */
+    size_t ntx, offtx;
+    bool close_pending, shutdown_pending; /* wait for tx to drain */
+} net_sock;
+
+uint32_t net_sock_count(const net *n);
+const net_sock *net_sock_at(const net *n, uint32_t sock);
+
+/* A socket option and its value, checked by the caller's parser. */
+typedef struct net_opt {
+    tcp_opt opt;
+    uint64_t value;
+} net_opt;
+#define NET_OPTS_MAX 16
+
+typedef struct net_listen_opts {
+    uint16_t port;
+    uint32_t backlog;
+    bool autoread;
+    net_opt opts[NET_OPTS_MAX];
+    uint32_t nopts;
+    uint32_t failed_opt; /* out: index of the option the stack refused, or NET_NONE */
+} net_listen_opts;
+
+typedef struct net_connect_opts {
+    uint32_t raddr;
+    uint16_t rport;
+    uint16_t lport; /* 0: an ephemeral port */
+    bool autoread;
+    net_opt opts[NET_OPTS_MAX];
+    uint32_t nopts;
+    uint32_t failed_opt; /* out: as above */
+} net_connect_opts;
+
+/* socket + bind + options + listen/connect. On success *out is the new
+ * record. On an error the record may exist already (it is not returned). */
+int net_listen(net *n, uint32_t host, net_listen_opts *o, uint32_t *out);
+int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out);
+/* Queues len bytes (data, or NULL for the pattern 'a'..'z' by stream
+ * offset) and hands the stack what it takes now; the rest follows as the
+ * window opens. Returns 0 or the stack's error (nothing queued then). */
+int net_send(net *n, uint32_t sock, const char *data, size_t len);
+/* Reads up to max bytes into buf (also kept in the record's rx). Returns
+ * the count, 0 at end of stream, TCP_EAGAIN when nothing is ready, or an
+ * error. */
+long net_recv(net *n, uint32_t sock, char *buf, size_t max);
+/* shutdown/close wait for queued bytes; abort drops them. */
+int net_shutdown(net *n, uint32_t sock);
+int net_close(net *n, uint32_t sock);
+int net_abort(net *n, uint32_t sock);
+/* The next accepted connection's record, or TCP_EAGAIN. */
+int net_accept(net *n, uint32_t listener, uint32_t *out);
+/* Applies options in order; *failed_opt as in net_listen_opts. */
+int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint32_t *failed_opt);
+void net_set_autoread(net *n, uint32_t sock, bool on);
+/* Reads everything the stack holds for the socket into its rx. */
+void net_drain(net *n, uint32_t sock);
+/* Bytes ready to read now. */
+size_t net_readable(const net *n, uint32_t sock);
+/* Refreshes and returns the record's counters / ports. */
+const tcp_stats *net_sock_stats(net *n, uint32_t sock);
+void net_sock_ports(net *n, uint32_t sock);
+
+/* ---- Links and segment rules ---- */
+
+/* Adds a link between two hosts, with its rule walk installed. Returns 0,
+ * or -1 with sim_world_error set. */
+int net_link_add(net *n, uint32_t a, uint32_t b, const sim_link_params *ab,
+                 const sim_link_params *ba, uint32_t *out);
+
+/* Which segments a rule or query is about. */
+typedef struct net_filter {
+    int dir;       /* link direction 0/1, or -1 for both */
+    uint8_t flags; /* these flags set (or, exact, these flags less PSH) */
+    bool exact;
+    int64_t len; /* payload length, or -1 for any */
+} net_filter;
+bool net_filter_matches(const net_filter *f, int dir, const tcp_seg *seg);
+
+/* A segment on its way through a link, as a rule callback sees it. */
+typedef struct net_seg_view {
+    uint32_t link;
+    int dir;
+    const sim_packet *packet;
+    const tcp_seg *seg;
+} net_seg_view;
+
+typedef enum net_rule_action {
+    NET_RULE_DROP,
+    NET_RULE_DUPLICATE,
+    NET_RULE_DELAY,
+    NET_RULE_HOLD,
+    NET_RULE_HOOK /* hook() decides for every matching segment */
+} net_rule_action;
+
+typedef struct net_rule_opts {
+    net_rule_action action;
+    net_filter filter;
+    uint32_t skip;  /* matches to let pass first */
+    uint32_t count; /* matches to act on */
+    uint32_t copies;
+    uint64_t delay_ns;
+    /* Optional predicates (NULL: true), run inside the world: they may
+     * call net_halt but no other net_* function. */
+    bool (*when)(void *ctx, uint32_t rule);
+    bool (*match)(void *ctx, uint32_t rule, const net_seg_view *v);
+    /* NET_RULE_HOOK: the verdict for each matching segment. */
+    sim_fault_verdict (*hook)(void *ctx, uint32_t rule, const net_seg_view *v);
+    void *ctx;
+} net_rule_opts;
+
+/* Adds a rule to link `link`; *out is its index. */
+int net_rule_add(net *n, uint32_t link, const net_rule_opts *o, uint32_t *out);
+uint32_t net_rule_fired(const net *n, uint32_t rule);
+uint32_t net_rule_held(const net *n, uint32_t rule);
+/* Lets every packet the rule holds continue now; returns how many. */
+uint32_t net_rule_release(net *n, uint32_t rule);
+/* Releases every held packet on the link; returns how many. */
+uint32_t net_link_release(net *n, uint32_t link);
+
+/* The largest crafted payload: the segment with every option still fits
+ * a 1500-byte MTU (1400 + 20 IPv4 + 60 TCP). */
+#define NET_INJECT_DATA_MAX  1400u
+#define NET_INJECT_DGRAM_MAX (NET_INJECT_DATA_MAX + TCP_IPV4_HDR + TCP_HDR_MIN + TCP_OPT_MAX)
+
+/* Sends a crafted segment from the host at the `dir` end of the link, as
+ * that host would (through the link's impairments and rules). The bytes
+ * are copied before return. Returns 0, NET_ETOOBIG or NET_ENOPORTS. */
+int net_inject(net *n, uint32_t link, int dir, const tcp_seg *seg);
+
+/* ---- Raw peers ---- */
+
+/* An endpoint with no stack of its own on a simulated host address: every
+ * datagram that reaches it is copied into its queue, in arrival order, with
+ * its arrival time; it sends whatever bytes its caller crafts. A peer is
+ * the caller's: free it with net_peer_free after the last run of the world
+ * (before or after net_free). */
+typedef struct net_peer net_peer;
+
+typedef struct net_peer_dgram {
+    uint64_t time_ns; /* arrival */
+    const uint8_t *data;
+    uint32_t len;
+} net_peer_dgram;
+
+/* The largest datagram a peer sends or keeps: one IPv4 datagram. */
+#define NET_PEER_DGRAM_MAX 65535u
+
+/* A peer on a new simulated host `name` at `addr`; NULL with
+ * sim_world_error set (duplicate name or address). */
+net_peer *net_peer_new(net *n, const char *name, uint32_t addr);
+void net_peer_free(net_peer *p);
+sim_host *net_peer_sim(const net_peer *p);
+/* Links the peer to a stack host (direction 0 carries the peer's datagrams),
+ * with the link's rule walk installed. Returns 0, or -1 with sim_world_error. */
+int net_peer_link(net *n, net_peer *p, uint32_t host, const sim_link_params *to_host,
+                  const sim_link_params *from_host, uint32_t *link);
+/* Sends an IPv4 datagram as it is (the bytes are copied). Returns 0 or
+ * NET_ETOOBIG. */
+int net_peer_send(net_peer *p, const uint8_t *dgram, size_t len);
+/* Encodes seg with `opts` (raw option bytes, a multiple of 4, at most 40)
+ * instead of seg's option flags; payload seg->len bytes from seg->payload
+ * (zeros when NULL). Returns the datagram length, or 0 when it does not fit
+ * buf or NET_PEER_DGRAM_MAX. */
+size_t net_peer_encode(const tcp_seg *seg, const uint8_t *opts, size_t optlen, uint8_t *buf,
+                       size_t cap);
+/* Datagrams queued and not yet taken. */
+uint32_t net_peer_queued(const net_peer *p);
+/* Takes the oldest queued datagram: true and *out set (its bytes stay
+ * valid until the next net_peer_take or net_peer_free), or false. */
+bool net_peer_take(net_peer *p, net_peer_dgram *out);
+
+#endif

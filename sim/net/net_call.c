@@ -1,0 +1,311 @@
+/*
+ * net_call — the user calls on socket records (RFC 9293 §3.10.1–§3.10.6 as
+ * a program makes them): each checks the host and record, then makes its
+ * stack calls inside one bracket and returns a code; none can leave the
+ * bracket open (net.h rule 4).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_int.h"
+#include "net_kern.h"
+
+/* The running stack of `host`, or the reason there is none. */
+static int host_ready(const net *n, uint32_t host, tcp_stack **out)
+{
+    if (n->in_stack > 0)
+        return NET_EBUSY;
+    tcp_stack *st = n->hosts[host]->stack;
+    if (!st)
+        return NET_EDOWN;
+    *out = st;
+    return 0;
+}
+
+/* The stack behind a record a user call may still use. */
+static int sock_ready(const net *n, const net_sock *k, tcp_stack **out)
+{
+    int rc = host_ready(n, k->host, out);
+    if (rc == 0 && k->released)
+        rc = NET_ECLOSED;
+    return rc;
+}
+
+/* Applies options in order; stops at the first the stack refuses. */
+static int apply_opts(tcp_stack *st, tcp_sock_id id, const net_opt *opts, uint32_t nopts,
+                      uint32_t *failed_opt)
+{
+    for (uint32_t i = 0; i < nopts; i++) {
+        int rc = tcp_setopt(st, id, opts[i].opt, opts[i].value);
+        if (rc < 0) {
+            *failed_opt = i;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* A new socket on h with its interface MSS (net_host_iface_mss) and its
+ * record, traced as "socket()". */
+static int new_socket(net *n, net_host *h, uint32_t *out)
+{
+    tcp_sock_id id;
+    net_stack_enter(n);
+    int rc = tcp_socket(h->stack, &id);
+    uint16_t mss = net_host_iface_mss(n, h->index);
+    if (rc == 0 && mss)
+        rc = tcp_setopt(h->stack, id, TCP_OPT_MSS, mss); /* socket options may override */
+    net_stack_leave(n, h);
+    if (rc < 0)
+        return rc;
+    *out = net_sock_record(n, h->index, id, NET_NONE, TCP_CLOSED);
+    net_trace_append(net_sock_mut(n, *out), sim_world_now(n->world), TCP_CLOSED, TCP_CAUSE_USER,
+                     "socket()");
+    return 0;
+}
+
+int net_listen(net *n, uint32_t host, net_listen_opts *o, uint32_t *out)
+{
+    if (n->kern && net_kern_host(n, host))
+        return net_kern_listen(n, o, out);
+    tcp_stack *st;
+    o->failed_opt = NET_NONE;
+    int rc = host_ready(n, host, &st);
+    uint32_t idx = NET_NONE;
+    if (rc == 0)
+        rc = new_socket(n, n->hosts[host], &idx);
+    if (rc < 0)
+        return rc;
+    net_sock *k = net_sock_mut(n, idx);
+    k->autoread = o->autoread;
+    net_stack_enter(n);
+    rc = tcp_bind(st, k->id, o->port);
+    if (rc == 0)
+        rc = apply_opts(st, k->id, o->opts, o->nopts, &o->failed_opt);
+    if (rc == 0)
+        rc = tcp_listen(st, k->id, o->backlog);
+    net_stack_leave(n, n->hosts[host]);
+    if (rc == 0)
+        *out = idx;
+    return rc;
+}
+
+int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out)
+{
+    if (n->kern && net_kern_host(n, host))
+        return net_kern_connect(n, o, out);
+    tcp_stack *st;
+    o->failed_opt = NET_NONE;
+    int rc = host_ready(n, host, &st);
+    uint32_t idx = NET_NONE;
+    if (rc == 0)
+        rc = new_socket(n, n->hosts[host], &idx);
+    if (rc < 0)
+        return rc;
+    net_sock *k = net_sock_mut(n, idx);
+    k->autoread = o->autoread;
+    net_stack_enter(n);
+    rc = tcp_bind(st, k->id, o->lport);
+    if (rc == 0)
+        rc = apply_opts(st, k->id, o->opts, o->nopts, &o->failed_opt);
+    if (rc == 0)
+        rc = tcp_connect(st, k->id, o->raddr, o->rport);
+    net_stack_leave(n, n->hosts[host]);
+    if (rc == 0)
+        *out = idx;
+    return rc;
+}
+
+/* The byte at stream offset `off` of the send pattern. */
+static char pattern_byte(size_t off)
+{
+    return (char)('a' + off % 26);
+}
+
+int net_send(net *n, uint32_t sock, const char *data, size_t len)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_send(n, sock, data, len);
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    char *nb = realloc(k->tx, k->ntx + len + 1);
+    if (!nb) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        abort();
+    }
+    k->tx = nb;
+    for (size_t i = 0; i < len; i++)
+        k->tx[k->ntx + i] = data ? data[i] : pattern_byte(k->ntx + i);
+    k->ntx += len;
+    /* Errors (not connected, EPIPE) surface now, not later. */
+    net_host *h = n->hosts[k->host];
+    net_stack_enter(n);
+    long took = tcp_send(st, k->id, k->tx + k->offtx, k->ntx - k->offtx);
+    net_stack_leave(n, h);
+    if (took < 0 && took != TCP_EAGAIN) {
+        k->ntx -= len;
+        return (int)took;
+    }
+    if (took > 0)
+        k->offtx += (size_t)took;
+    net_sock_service(n, k);
+    return 0;
+}
+
+long net_recv(net *n, uint32_t sock, char *buf, size_t max)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_recv(n, sock, buf, max);
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    net_stack_enter(n);
+    long got = tcp_recv(st, k->id, buf, max);
+    net_stack_leave(n, n->hosts[k->host]);
+    if (got > 0)
+        net_rx_append(k, buf, (size_t)got);
+    return got;
+}
+
+int net_shutdown(net *n, uint32_t sock)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_shutdown(n, sock);
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    if (k->ntx > k->offtx) {
+        k->shutdown_pending = true;
+        return 0;
+    }
+    net_stack_enter(n);
+    rc = tcp_shutdown(st, k->id);
+    net_stack_leave(n, n->hosts[k->host]);
+    return rc;
+}
+
+int net_close(net *n, uint32_t sock)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_close(n, sock, false);
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    k->released = true;
+    if (k->ntx > k->offtx) {
+        k->close_pending = true;
+        return 0;
+    }
+    net_stack_enter(n);
+    rc = tcp_close(st, k->id);
+    net_stack_leave(n, n->hosts[k->host]);
+    return rc;
+}
+
+int net_abort(net *n, uint32_t sock)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_close(n, sock, true);
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    k->released = true;
+    k->close_pending = k->shutdown_pending = false;
+    free(k->tx);
+    k->tx = NULL;
+    k->ntx = k->offtx = 0;
+    net_stack_enter(n);
+    rc = tcp_abort(st, k->id);
+    net_stack_leave(n, n->hosts[k->host]);
+    return rc;
+}
+
+int net_accept(net *n, uint32_t listener, uint32_t *out)
+{
+    net_sock *k = net_sock_mut(n, listener);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_accept(n, listener, out);
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    net_host *h = n->hosts[k->host];
+    tcp_sock_id child;
+    net_stack_enter(n);
+    rc = tcp_accept(st, k->id, &child);
+    net_stack_leave(n, h);
+    if (rc < 0)
+        return rc;
+    uint32_t idx;
+    if (child < h->nsockmap && h->sockmap[child] != NET_NONE) {
+        idx = h->sockmap[child];
+    } else {
+        idx = net_sock_record(n, h->index, child, h->sockmap[k->id], tcp_sock_state(st, child));
+        net_sock *c = net_sock_mut(n, idx);
+        net_trace_append(c, sim_world_now(n->world), c->state, TCP_CAUSE_USER, "accept()");
+    }
+    net_sock *c = net_sock_mut(n, idx);
+    c->accepted = true;
+    c->autoread = c->autoread || k->autoread;
+    net_sock_service(n, c); /* data that arrived before accept() */
+    *out = idx;
+    return 0;
+}
+
+int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint32_t *failed_opt)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_setopt(n, sock, opts, nopts, failed_opt);
+    tcp_stack *st;
+    *failed_opt = NET_NONE;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    net_stack_enter(n);
+    rc = apply_opts(st, k->id, opts, nopts, failed_opt);
+    net_stack_leave(n, n->hosts[k->host]);
+    return rc;
+}
+
+void net_set_autoread(net *n, uint32_t sock, bool on)
+{
+    net_sock_mut(n, sock)->autoread = on;
+}
+
+size_t net_readable(const net *n, uint32_t sock)
+{
+    const net_sock *k = net_sock_mut(n, sock);
+    const net_host *h = n->hosts[k->host];
+    return h->stack && k->alive ? tcp_readable(h->stack, k->id) : 0;
+}
+
+const tcp_stats *net_sock_stats(net *n, uint32_t sock)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    const net_host *h = n->hosts[k->host];
+    const tcp_stats *live = h->stack && k->alive ? tcp_sock_stats(h->stack, k->id) : NULL;
+    if (live)
+        k->stats = *live;
+    return &k->stats;
+}
+
+void net_sock_ports(net *n, uint32_t sock)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    const net_host *h = n->hosts[k->host];
+    if (k->lport == 0 && h->stack && k->alive)
+        tcp_sock_endpoints(h->stack, k->id, &k->lport, &k->raddr, &k->rport);
+}

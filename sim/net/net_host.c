@@ -1,0 +1,421 @@
+/*
+ * net_host — the world and its hosts: the tcp_env that puts one TCP stack
+ * on a simulated host (the host's clock, its seeded stream, its link, the
+ * observer), one deadline timer per stack, delivery, crash and restart, the
+ * re-entry bracket and the deferred queue behind net.h rules 2, 3 and 5,
+ * invariant checking on every stack (rule 8) and the interface MSS.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_int.h"
+#include "net_kern.h"
+#include "tcp_check.h"
+
+void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return p;
+    uint32_t c = *cap ? *cap * 2 : 8;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(p, (size_t)c * elem);
+    if (!q) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        abort();
+    }
+    *cap = c;
+    return q;
+}
+
+const char *net_err_name(int err)
+{
+    switch (err) {
+    case NET_EDOWN:
+        return "the host is down";
+    case NET_ECLOSED:
+        return "the socket was closed by this side (attempt to use a closed socket)";
+    case NET_ETOOBIG:
+        return "the segment is too big to encode";
+    case NET_ENOPORTS:
+        return "the segment has no ports";
+    case NET_EBUSY:
+        return "called from inside a stack call";
+    case NET_EKERNEL:
+        return "the kernel refused the call";
+    case NET_ENOKERNEL:
+        return "the kernel endpoint cannot do this";
+    default:
+        return tcp_err_name(err);
+    }
+}
+
+/* ---- The stack's environment on a simulated host ---- */
+
+static uint64_t env_now(void *ctx)
+{
+    const net_host *h = ctx;
+    return sim_world_now(h->net->world);
+}
+
+static uint64_t env_random(void *ctx)
+{
+    net_host *h = ctx;
+    return sim_rng_next(&h->rng);
+}
+
+static void env_output(void *ctx, const uint8_t *dgram, size_t len)
+{
+    net_host *h = ctx;
+    sim_packet *p = sim_packet_new(h->net->world, len);
+    if (!p) {
+        fprintf(stderr, "tcpsim: out of memory for a packet\n");
+        abort();
+    }
+    memcpy(p->data, dgram, len);
+    sim_host_send(h->host, p);
+}
+
+static void env_event(void *ctx, const tcp_event *ev)
+{
+    net_host *h = ctx;
+    net *n = h->net;
+    if (n->obs.on_event)
+        n->obs.on_event(n->obs.ctx, h->index, ev);
+    net_sock_on_event(n, h, ev);
+}
+
+void net_note(net *n, const char *text)
+{
+    if (n->obs.on_note)
+        n->obs.on_note(n->obs.ctx, sim_world_now(n->world), text);
+}
+
+/* ---- The bracket and the deferred queue ---- */
+
+void net_stack_enter(net *n)
+{
+    n->in_stack++;
+}
+
+/* State changes queued during stack calls. A callback may call the stack
+ * again, which ends here again: the outer pass owns the queue and also runs
+ * what the inner calls appended (the walk reads the array by index, so it
+ * may grow under it). */
+static void run_pending(net *n)
+{
+    if (n->in_pending)
+        return;
+    n->in_pending = true;
+    for (uint32_t i = 0; i < n->npending && !n->halted; i++) {
+        net_pending pd = n->pending[i];
+        net_sock_service(n, net_sock_mut(n, pd.sock));
+        if (pd.from != pd.to && n->obs.on_state)
+            n->obs.on_state(n->obs.ctx, pd.sock, pd.from, pd.to);
+    }
+    n->npending = 0;
+    n->in_pending = false;
+}
+
+/* Re-arms the host's one timer at the stack's next deadline, then, once the
+ * outermost stack call is done, runs what was queued. */
+void net_stack_leave(net *n, net_host *h)
+{
+    if (h->stack) {
+        uint64_t d = tcp_stack_next_deadline(h->stack);
+        if (d == UINT64_MAX)
+            sim_world_cancel(n->world, &h->timer);
+        else
+            sim_world_arm_at(n->world, &h->timer, d);
+    }
+    if (--n->in_stack == 0)
+        run_pending(n);
+}
+
+bool net_in_stack(const net *n)
+{
+    return n->in_stack > 0;
+}
+
+void net_halt(net *n)
+{
+    n->halted = true;
+    sim_world_stop(n->world);
+}
+
+bool net_halted(const net *n)
+{
+    return n->halted;
+}
+
+void net_unhalt(net *n)
+{
+    n->halted = false;
+    n->error[0] = '\0';
+}
+
+const char *net_error(const net *n)
+{
+    return n->error[0] ? n->error : NULL;
+}
+
+/* ---- Invariant checking (rule 8) ---- */
+
+/* tcp_check's report of a broken invariant, inside the stack call: kept as
+ * the net's error (the first only), told to the observer, and the net
+ * halted. A net halted already keeps the reason it has. */
+static void on_violation(void *ctx, const tcp_check_report *r)
+{
+    net_host *h = ctx;
+    net *n = h->net;
+    if (n->halted)
+        return;
+    char line[512];
+    tcp_check_format(r, line, sizeof line);
+    snprintf(n->error, sizeof n->error, "host %s: %s", sim_host_name(h->host), line);
+    if (n->obs.on_violation)
+        n->obs.on_violation(n->obs.ctx, h->index, n->error);
+    net_halt(n);
+}
+
+void net_set_check(net *n, bool on)
+{
+    assert(n->in_stack == 0);
+    n->check = on;
+    for (uint32_t i = 0; i < n->nhosts; i++) {
+        net_host *h = n->hosts[i];
+        if (h->stack)
+            tcp_check_enable(h->stack, on, on_violation, h);
+    }
+}
+
+bool net_check(const net *n)
+{
+    return n->check;
+}
+
+static void host_timer(sim_timer *t, void *arg)
+{
+    (void)t;
+    net_host *h = arg;
+    if (!h->stack)
+        return;
+    net_stack_enter(h->net);
+    tcp_stack_on_time(h->stack);
+    net_stack_leave(h->net, h);
+}
+
+static void host_receive(void *ctx, sim_host *host, sim_packet *p)
+{
+    (void)host;
+    net_host *h = ctx;
+    net *n = h->net;
+    if (h->stack) {
+        net_stack_enter(n);
+        tcp_stack_input(h->stack, p->data, p->len);
+        net_stack_leave(n, h);
+    } else {
+        net_note(n, "packet to a crashed host discarded");
+    }
+    sim_packet_free(n->world, p);
+}
+
+static int host_start_stack(net_host *h)
+{
+    tcp_env env = {h, env_now, env_random, env_output, env_event};
+    h->stack = tcp_stack_new(&env, sim_host_addr(h->host), &h->profile);
+    if (h->stack)
+        tcp_check_enable(h->stack, h->net->check, on_violation, h);
+    free(h->sockmap);
+    h->sockmap = NULL;
+    h->nsockmap = 0;
+    h->incarnation++;
+    return h->stack ? 0 : -1;
+}
+
+/* ---- The world ---- */
+
+net *net_new(uint64_t seed)
+{
+    net *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->world = sim_world_new(seed);
+    if (!n->world) {
+        free(n);
+        return NULL;
+    }
+    n->check = tcp_check_default();
+    return n;
+}
+
+void net_free(net *n)
+{
+    if (!n)
+        return;
+    for (uint32_t i = 0; i < n->nhosts; i++) {
+        net_host *h = n->hosts[i];
+        if (h->stack)
+            tcp_stack_free(h->stack);
+        free(h->sockmap);
+        free(h);
+    }
+    free(n->hosts);
+    net_sock_free_all(n);
+    free(n->pending);
+    net_rules_free(n);
+    net_kern_free(n->kern);
+    sim_world_free(n->world);
+    free(n);
+}
+
+sim_world *net_world(const net *n)
+{
+    return n->world;
+}
+
+void net_set_observer(net *n, const net_observer *obs)
+{
+    n->obs = *obs;
+}
+
+/* ---- Hosts ---- */
+
+int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *profile, uint32_t *out)
+{
+    sim_host *sh;
+    if (sim_host_add(n->world, name, addr, &sh) != 0)
+        return -1;
+    n->hosts = net_grow(n->hosts, &n->caphosts, n->nhosts + 1, sizeof *n->hosts);
+    net_host *h = calloc(1, sizeof *h);
+    if (!h) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        abort();
+    }
+    h->net = n;
+    h->index = n->nhosts;
+    h->host = sh;
+    h->profile = *profile;
+    n->hosts[n->nhosts++] = h;
+    char stream[48];
+    snprintf(stream, sizeof stream, "tcp:%s", name);
+    sim_world_rng(n->world, &h->rng, stream);
+    sim_timer_init(&h->timer, host_timer, h);
+    sim_host_set_receiver(sh, host_receive, h);
+    if (out)
+        *out = h->index;
+    if (host_start_stack(h) != 0) {
+        fprintf(stderr, "tcpsim: out of memory for a stack\n");
+        abort();
+    }
+    return 0;
+}
+
+uint32_t net_host_count(const net *n)
+{
+    return n->nhosts;
+}
+
+sim_host *net_host_sim(const net *n, uint32_t host)
+{
+    return n->hosts[host]->host;
+}
+
+const tcp_profile *net_host_profile(const net *n, uint32_t host)
+{
+    return &n->hosts[host]->profile;
+}
+
+bool net_host_up(const net *n, uint32_t host)
+{
+    return n->hosts[host]->stack != NULL;
+}
+
+size_t net_host_conns(const net *n, uint32_t host)
+{
+    const net_host *h = n->hosts[host];
+    return h->stack ? tcp_stack_conns(h->stack) : 0;
+}
+
+void net_host_keep_mss(net *n, uint32_t host)
+{
+    n->hosts[host]->mss_fixed = true;
+}
+
+/* RFC 9293 §3.7.1: the MSS to advertise and the bound on the send MSS come
+ * from the interface MTU less the IPv4 and TCP headers (Linux
+ * tcp_advertise_mss, FreeBSD tcp_mssopt). */
+uint16_t net_host_iface_mss(const net *n, uint32_t host)
+{
+    const net_host *h = n->hosts[host];
+    uint32_t mtu = 0;
+    for (uint32_t i = 0; i < sim_link_count(n->world); i++) {
+        const sim_link *l = sim_link_by_id(n->world, i);
+        int dir = sim_link_dir_from(l, h->host);
+        if (dir >= 0 && (mtu == 0 || sim_link_params_get(l, dir)->mtu < mtu))
+            mtu = sim_link_params_get(l, dir)->mtu;
+    }
+    if (h->mss_fixed || mtu == 0)
+        return 0;
+    return mtu - 40 < 64 ? 64 : (uint16_t)(mtu - 40);
+}
+
+int net_host_input(net *n, uint32_t host, const uint8_t *bytes, size_t len)
+{
+    net_host *h = n->hosts[host];
+    if (n->in_stack > 0)
+        return NET_EBUSY;
+    if (!h->stack)
+        return NET_EDOWN;
+    net_stack_enter(n);
+    tcp_stack_input(h->stack, bytes, len);
+    net_stack_leave(n, h);
+    return 0;
+}
+
+int net_host_crash(net *n, uint32_t host)
+{
+    if (n->kern && net_kern_host(n, host))
+        return net_kern_refuse(n, "the kernel endpoint cannot crash or restart");
+    net_host *h = n->hosts[host];
+    if (!h->stack)
+        return NET_EDOWN;
+    tcp_stack_free(h->stack);
+    h->stack = NULL;
+    sim_world_cancel(n->world, &h->timer);
+    uint64_t now = sim_world_now(n->world);
+    for (uint32_t i = 0; i < n->nsocks; i++) {
+        net_sock *k = net_sock_mut(n, i);
+        if (k->host != h->index || !k->alive)
+            continue;
+        tcp_event ev = {.kind = TCP_EV_STATE,
+                        .time_ns = now,
+                        .sock = k->id,
+                        .from = k->state,
+                        .to = TCP_CLOSED,
+                        .cause = TCP_CAUSE_USER,
+                        .note = "host crash"};
+        if (n->obs.on_event)
+            n->obs.on_event(n->obs.ctx, h->index, &ev);
+        net_sock_on_event(n, h, &ev);
+        k->alive = false;
+    }
+    char note[64];
+    snprintf(note, sizeof note, "%s crashed", sim_host_name(h->host));
+    net_note(n, note);
+    return 0;
+}
+
+int net_host_restart(net *n, uint32_t host)
+{
+    if (n->kern && net_kern_host(n, host))
+        return net_kern_refuse(n, "the kernel endpoint cannot crash or restart");
+    net_host *h = n->hosts[host];
+    if (h->stack || host_start_stack(h) != 0)
+        return -1;
+    char note[64];
+    snprintf(note, sizeof note, "%s restarted", sim_host_name(h->host));
+    net_note(n, note);
+    return 0;
+}

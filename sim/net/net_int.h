@@ -1,0 +1,120 @@
+/*
+ * net_int — what the files of sim/net/ share and nobody else sees: the
+ * world's and a host's layout, the bracket, the record table.
+ */
+#ifndef NET_INT_H
+#define NET_INT_H
+
+#include <assert.h>
+
+#include "net.h"
+#include "sim_rng.h"
+
+typedef struct net_host {
+    net *net;
+    uint32_t index;
+    sim_host *host;
+    tcp_stack *stack; /* NULL while crashed */
+    sim_timer timer;  /* one timer per stack: its next deadline */
+    sim_rng rng;      /* ISNs and ports */
+    tcp_profile profile;
+    bool mss_fixed;    /* the profile's mss was set explicitly: the MTU does not override it */
+    uint32_t *sockmap; /* stack socket id -> record index (NET_NONE: none) */
+    uint32_t nsockmap;
+    uint32_t incarnation;
+} net_host;
+
+/* A state change or a wake-up to handle once the stack call is over. */
+typedef struct net_pending {
+    uint32_t sock;
+    tcp_state from, to;
+} net_pending;
+
+typedef struct net_rule {
+    uint32_t link;
+    net_rule_opts o;
+    uint32_t fired;
+    uint32_t *held; /* ids of packets this rule holds */
+    uint32_t nheld, capheld;
+} net_rule;
+
+typedef struct net_kern net_kern;
+
+#define NET_SOCK_CHUNK 256u
+
+struct net {
+    sim_world *world;
+    net_observer obs;
+    net_host **hosts; /* each allocated on its own: timers are embedded */
+    uint32_t nhosts, caphosts;
+    net_sock **sockchunks; /* records in chunks: their addresses never change */
+    uint32_t nsocks, capchunks;
+    net_pending *pending;
+    uint32_t npending, cappending;
+    net_rule *rules;
+    uint32_t nrules, caprules;
+    int in_stack;    /* > 0 while a stack call is under way */
+    bool in_pending; /* the deferred queue is being run */
+    bool halted;
+    net_kern *kern;  /* the host played by the kernel (net_kern.c), or NULL */
+    bool check;      /* tcp_check on every host stack (net_set_check) */
+    char error[600]; /* the first invariant violation, "" if none (net_error) */
+};
+
+/* The library's one growth helper: grows p to hold `need` elements of
+ * `elem` bytes (capacity *cap, doubling from 8); aborts when out of memory. */
+void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem);
+
+/* A record by index; an index never handed out is a programmer error. */
+static inline net_sock *net_sock_mut(const net *n, uint32_t i)
+{
+    assert(i < n->nsocks);
+    return &n->sockchunks[i / NET_SOCK_CHUNK][i % NET_SOCK_CHUNK];
+}
+
+/* net_host.c: every stack call sits between these two (rule 2). */
+void net_stack_enter(net *n);
+void net_stack_leave(net *n, net_host *h);
+void net_note(net *n, const char *text);
+
+/* net_sock.c */
+uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent, tcp_state st);
+void net_sock_on_event(net *n, net_host *h, const tcp_event *ev);
+/* Autoread, and feeding queued send data / a deferred close to the stack. */
+void net_sock_service(net *n, net_sock *k);
+void net_sock_free_all(net *n);
+void net_rx_append(net_sock *k, const char *data, size_t len);
+void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, const char *note);
+
+/* net_rule.c */
+void net_link_install(net *n, sim_link *l);
+void net_rules_free(net *n);
+
+/* net_kern.c, net_rt.c: the kernel endpoint (net_kern.h). Each user call
+ * of net_call.c hands a kernel host's records to its net_kern_ twin. */
+int net_kern_open(net *n);
+void net_kern_free(net_kern *k);
+void net_kern_install(net *n);
+uint64_t net_kern_vnow(const net *n);
+void net_kern_shift(net *n, uint64_t ns);
+void net_kern_sample(net *n);
+bool net_kern_quiet(net *n);
+/* Whether a kernel record changed since the last call. */
+bool net_kern_take_change(net *n);
+uint64_t net_kern_last_io(const net *n);
+uint64_t net_kern_last_sample(const net *n);
+int net_kern_pump(net *n, uint64_t wait_ns);
+void net_rt_catch_up(net *n);
+int net_kern_listen(net *n, net_listen_opts *o, uint32_t *out);
+int net_kern_connect(net *n, net_connect_opts *o, uint32_t *out);
+int net_kern_send(net *n, uint32_t sock, const char *data, size_t len);
+long net_kern_recv(net *n, uint32_t sock, char *buf, size_t max);
+void net_kern_drain(net *n, uint32_t sock);
+int net_kern_shutdown(net *n, uint32_t sock);
+int net_kern_close(net *n, uint32_t sock, bool abort_it);
+int net_kern_accept(net *n, uint32_t listener, uint32_t *out);
+int net_kern_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts,
+                    uint32_t *failed_opt);
+int net_kern_refuse(net *n, const char *why);
+
+#endif

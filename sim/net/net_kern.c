@@ -1,0 +1,687 @@
+/*
+ * net_kern — the kernel endpoint inside a net: its namespace, its records
+ * kept from sock_diag samples, and the datagrams between the link and the
+ * TUN device (net_kern.h promises 1, 2, 4 and 5; the real-time loop is in
+ * net_rt.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "kern.h"
+#include "net_int.h"
+#include "net_kern.h"
+
+#define NET_KERN_DIAG_MAX 64
+
+/* A kernel socket behind a record. fd -1: none (a request or orphan). */
+typedef struct kern_rec {
+    uint32_t sock;
+    int fd;
+    bool listener, autoread, eof;
+    bool seen; /* in the sample under way */
+    kern_tuple t;
+    tcp_state last;
+} kern_rec;
+
+struct net_kern {
+    uint32_t host;
+    kern_ns *ns;
+    bool failed;
+    uint64_t t0_ns;       /* wall clock at virtual time 0 */
+    uint64_t last_io_ns;  /* wall clock of the last datagram either way */
+    uint64_t last_smp_ns; /* wall clock of the last sample */
+    kern_rec *recs;
+    uint32_t nrecs, caprecs;
+    tcp_sock_id next_id;
+    int last_errno;
+    bool gaps;
+    bool changed; /* a record changed since net_kern_take_change */
+    char reason[256];
+    uint8_t buf[KERN_DGRAM_MAX];
+};
+
+/* ---- Refusals: the profile ---- */
+
+/* Knobs with no sysctl must keep the linux profile's value. */
+static int check_profile(const tcp_profile *p, char *err, size_t len)
+{
+    const tcp_profile *l = tcp_profile_find("linux");
+    struct {
+        const char *name;
+        bool same;
+    } k[] = {
+        {"msl/time_wait", (p->time_wait_ns ? p->time_wait_ns : 2 * p->msl_ns) ==
+                              (l->time_wait_ns ? l->time_wait_ns : 2 * l->msl_ns)},
+        {"rto_initial", p->rto_initial_ns == l->rto_initial_ns},
+        {"rto_min", p->rto_min_ns == l->rto_min_ns},
+        {"rto_max", p->rto_max_ns == l->rto_max_ns},
+        {"delack", p->delack_ns == l->delack_ns},
+        {"mss", p->mss == l->mss},
+        {"sndbuf", p->sndbuf == l->sndbuf},
+        {"rcvbuf", p->rcvbuf == l->rcvbuf},
+    };
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (!k[i].same) {
+            snprintf(err, len,
+                     "the kernel endpoint cannot change '%s' (no sysctl): keep the linux "
+                     "profile's value",
+                     k[i].name);
+            return -1;
+        }
+    return 0;
+}
+
+int net_kern_attach(net *n, uint32_t host, char *err, size_t err_len)
+{
+    if (n->kern) {
+        snprintf(err, err_len, "one kernel endpoint per run (already %s)",
+                 sim_host_name(n->hosts[n->kern->host]->host));
+        return -1;
+    }
+    if (check_profile(&n->hosts[host]->profile, err, err_len) != 0)
+        return -1;
+    kern_config cfg = {0};
+    if (kern_sysctls_from_profile(&n->hosts[host]->profile, &cfg, err, err_len) != 0)
+        return -1;
+    net_kern *k = calloc(1, sizeof *k);
+    if (!k) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        abort();
+    }
+    k->host = host;
+    k->next_id = 1; /* the host's stack holds no socket: no id is taken */
+    n->kern = k;
+    net_kern_install(n);
+    return 0;
+}
+
+bool net_kern_host(const net *n, uint32_t host)
+{
+    return n->kern && n->kern->host == host;
+}
+
+int net_kern_errno(const net *n)
+{
+    return n->kern ? n->kern->last_errno : 0;
+}
+
+const char *net_kern_reason(const net *n)
+{
+    return n->kern ? n->kern->reason : "";
+}
+
+const char *net_kern_ns_name(const net *n)
+{
+    return n->kern && n->kern->ns ? kern_ns_name(n->kern->ns) : "";
+}
+
+bool net_kern_gaps(const net *n)
+{
+    return n->kern && n->kern->gaps;
+}
+
+void net_kern_free(net_kern *k)
+{
+    if (!k)
+        return;
+    kern_ns_close(k->ns);
+    free(k->recs);
+    free(k);
+}
+
+uint64_t net_kern_vnow(const net *n)
+{
+    return kern_clock_ns() - n->kern->t0_ns;
+}
+
+void net_kern_shift(net *n, uint64_t ns)
+{
+    n->kern->t0_ns -= ns;
+}
+
+/* ---- The namespace, opened at the first call that needs it ---- */
+
+static int refuse(net *n, int code, const char *why)
+{
+    snprintf(n->kern->reason, sizeof n->kern->reason, "%s", why);
+    return code;
+}
+
+static int kerr(net *n, int rc)
+{
+    n->kern->last_errno = -rc;
+    snprintf(n->kern->reason, sizeof n->kern->reason, "kernel: %s", strerror(-rc));
+    return NET_EKERNEL;
+}
+
+int net_kern_open(net *n)
+{
+    net_kern *k = n->kern;
+    if (k->ns)
+        return 0;
+    if (k->failed)
+        return NET_ENOKERNEL;
+    kern_config cfg = {0};
+    cfg.kernel_addr = sim_host_addr(n->hosts[k->host]->host);
+    for (uint32_t i = 0; i < n->nhosts && cfg.npeers < KERN_PEERS_MAX; i++)
+        if (i != k->host)
+            cfg.peer_addrs[cfg.npeers++] = sim_host_addr(n->hosts[i]->host);
+    char err[256];
+    if (kern_sysctls_from_profile(&n->hosts[k->host]->profile, &cfg, err, sizeof err) != 0 ||
+        kern_ns_open(&cfg, &k->ns, err, sizeof err) != 0) {
+        k->failed = true;
+        return refuse(n, NET_ENOKERNEL, err);
+    }
+    k->t0_ns = kern_clock_ns() - sim_world_now(n->world);
+    k->last_io_ns = kern_clock_ns();
+    return 0;
+}
+
+/* ---- Records ---- */
+
+static kern_rec *rec_add(net *n, uint32_t sock, int fd)
+{
+    net_kern *k = n->kern;
+    k->recs = net_grow(k->recs, &k->caprecs, k->nrecs + 1, sizeof *k->recs);
+    kern_rec *r = &k->recs[k->nrecs++];
+    memset(r, 0, sizeof *r);
+    r->sock = sock;
+    r->fd = fd;
+    r->last = TCP_CLOSED;
+    return r;
+}
+
+static kern_rec *rec_of(const net *n, uint32_t sock)
+{
+    for (uint32_t i = 0; i < n->kern->nrecs; i++)
+        if (n->kern->recs[i].sock == sock)
+            return &n->kern->recs[i];
+    return NULL;
+}
+
+static bool tuple_eq(const kern_tuple *a, const kern_tuple *b)
+{
+    return a->local_addr == b->local_addr && a->remote_addr == b->remote_addr &&
+           a->local_port == b->local_port && a->remote_port == b->remote_port;
+}
+
+static kern_rec *rec_by_tuple(const net *n, const kern_tuple *t)
+{
+    for (uint32_t i = 0; i < n->kern->nrecs; i++) {
+        kern_rec *r = &n->kern->recs[i];
+        if (!r->listener && tuple_eq(&r->t, t))
+            return r;
+    }
+    return NULL;
+}
+
+/* The error a kernel socket ended with, as the stack names it (0: none). */
+static int sock_error(int fd)
+{
+    switch (fd >= 0 ? kern_sock_error(fd) : 0) {
+    case -ECONNRESET:
+    case -EPIPE:
+        return TCP_ECONNRESET;
+    case -ECONNREFUSED:
+        return TCP_ECONNREFUSED;
+    case -ETIMEDOUT:
+        return TCP_ETIMEDOUT;
+    default:
+        return 0;
+    }
+}
+
+/* A state change of a kernel record, told as the stack tells one: the
+ * observer's event (the run log), the record's trace, then on_state. */
+static void rec_change(net *n, kern_rec *r, tcp_state to, tcp_sock_id parent)
+{
+    net_host *h = n->hosts[n->kern->host];
+    bool direct = kern_transition_direct(r->last, to);
+    if (!direct)
+        n->kern->gaps = true;
+    net_sock *k = r->sock != NET_NONE ? net_sock_mut(n, r->sock) : NULL;
+    tcp_event ev = {.kind = TCP_EV_STATE,
+                    .time_ns = sim_world_now(n->world),
+                    .sock = k ? k->id : n->kern->next_id++,
+                    .parent = parent,
+                    .from = r->last,
+                    .to = to,
+                    .cause = TCP_CAUSE_SEGMENT,
+                    .note = direct ? "sampled" : "sampled: states missed"};
+    r->last = to;
+    n->kern->changed = true;
+    if (n->obs.on_event)
+        n->obs.on_event(n->obs.ctx, h->index, &ev);
+    net_stack_enter(n);
+    net_sock_on_event(n, h, &ev);
+    if (!k) { /* a listener's child, first seen now */
+        r->sock = h->sockmap[ev.sock];
+        k = net_sock_mut(n, r->sock);
+        k->autoread = false;
+        k->lport = r->t.local_port;
+        k->raddr = r->t.remote_addr;
+        k->rport = r->t.remote_port;
+    }
+    if (to == TCP_CLOSED) {
+        k->alive = false;
+        k->error = k->error ? k->error : sock_error(r->fd);
+    }
+    net_stack_leave(n, h);
+}
+
+static void rec_drain(net *n, kern_rec *r)
+{
+    if (r->fd < 0 || r->eof || r->listener)
+        return;
+    char buf[4096];
+    for (;;) {
+        size_t got = 0;
+        int rc = kern_sock_recv(r->fd, buf, sizeof buf, &got);
+        if (rc != 0)
+            return;
+        if (got == 0) {
+            r->eof = true;
+            return;
+        }
+        net_rx_append(net_sock_mut(n, r->sock), buf, got);
+    }
+}
+
+/* A new connection the kernel made under one of our listeners. */
+static void child_seen(net *n, const kern_tuple *t, tcp_state st)
+{
+    for (uint32_t i = 0; i < n->kern->nrecs; i++) {
+        kern_rec *l = &n->kern->recs[i];
+        if (!l->listener || l->t.local_port != t->local_port || l->last != TCP_LISTEN)
+            continue;
+        tcp_sock_id pid = net_sock_mut(n, l->sock)->id;
+        bool autoread = l->autoread;
+        kern_rec *r = rec_add(n, NET_NONE, -1); /* l may move: not used below */
+        r->t = *t;
+        r->autoread = autoread;
+        r->last = TCP_LISTEN;
+        rec_change(n, r, st, pid);
+        return;
+    }
+}
+
+/* One sample of every kernel socket: new connections, changes, ends. */
+void net_kern_sample(net *n)
+{
+    net_kern *k = n->kern;
+    if (!k->ns)
+        return;
+    kern_tuple ts[NET_KERN_DIAG_MAX];
+    kern_diag ds[NET_KERN_DIAG_MAX];
+    int cnt = kern_diag_list(k->ns, ts, ds, NET_KERN_DIAG_MAX);
+    k->last_smp_ns = kern_clock_ns();
+    if (cnt < 0)
+        return;
+    if (cnt > NET_KERN_DIAG_MAX)
+        cnt = NET_KERN_DIAG_MAX;
+    for (uint32_t i = 0; i < k->nrecs; i++)
+        k->recs[i].seen = false;
+    for (int i = 0; i < cnt; i++) {
+        if (ds[i].state == TCP_LISTEN)
+            continue;
+        kern_rec *r = rec_by_tuple(n, &ts[i]);
+        if (!r) {
+            child_seen(n, &ts[i], ds[i].state);
+            r = rec_by_tuple(n, &ts[i]);
+            if (r)
+                r->seen = true;
+            continue;
+        }
+        r->seen = true;
+        if (r->last != ds[i].state)
+            rec_change(n, r, ds[i].state, 0);
+    }
+    for (uint32_t i = 0; i < k->nrecs; i++) {
+        kern_rec *r = &k->recs[i];
+        if (!r->listener && r->t.remote_port && !r->seen && r->last != TCP_CLOSED &&
+            r->sock != NET_NONE)
+            rec_change(n, r, TCP_CLOSED, 0);
+    }
+    for (uint32_t i = 0; i < k->nrecs; i++)
+        if (k->recs[i].autoread && k->recs[i].sock != NET_NONE)
+            rec_drain(n, &k->recs[i]);
+}
+
+/* 1 when the kernel holds no connection, only listeners (or nothing). */
+bool net_kern_quiet(net *n)
+{
+    if (!n->kern->ns)
+        return true;
+    kern_tuple ts[NET_KERN_DIAG_MAX];
+    kern_diag ds[NET_KERN_DIAG_MAX];
+    int cnt = kern_diag_list(n->kern->ns, ts, ds, NET_KERN_DIAG_MAX);
+    if (cnt < 0 || cnt > NET_KERN_DIAG_MAX)
+        return false;
+    for (int i = 0; i < cnt; i++)
+        if (ds[i].state != TCP_LISTEN)
+            return false;
+    return true;
+}
+
+bool net_kern_take_change(net *n)
+{
+    bool c = n->kern->changed;
+    n->kern->changed = false;
+    return c;
+}
+
+uint64_t net_kern_last_io(const net *n)
+{
+    return n->kern->last_io_ns;
+}
+
+uint64_t net_kern_last_sample(const net *n)
+{
+    return n->kern->last_smp_ns;
+}
+
+/* ---- Datagrams ---- */
+
+/* The link delivered p to the kernel host: to the TUN device now. */
+static void kern_receive(void *ctx, sim_host *host, sim_packet *p)
+{
+    (void)host;
+    net *n = ctx;
+    if (net_kern_open(n) == 0) {
+        kern_tun_write(n->kern->ns, p->data, p->len);
+        n->kern->last_io_ns = kern_clock_ns();
+    } else {
+        net_note(n, "packet to the kernel endpoint discarded: no namespace");
+    }
+    sim_packet_free(n->world, p);
+    net_kern_sample(n);
+}
+
+void net_kern_install(net *n)
+{
+    sim_host_set_receiver(n->hosts[n->kern->host]->host, kern_receive, n);
+}
+
+/* Reads one datagram the kernel wrote, waiting at most wait_ns: 1 if one
+ * was sent into the link (the clock already set to now), else 0. */
+int net_kern_pump(net *n, uint64_t wait_ns)
+{
+    net_kern *k = n->kern;
+    if (!k->ns)
+        return 0;
+    size_t len = 0;
+    if (kern_tun_read(k->ns, k->buf, sizeof k->buf, wait_ns, &len) != 1)
+        return 0;
+    k->last_io_ns = kern_clock_ns();
+    net_rt_catch_up(n);
+    net_kern_sample(n);
+    sim_packet *p = sim_packet_new(n->world, len);
+    if (!p) {
+        fprintf(stderr, "tcpsim: out of memory for a packet\n");
+        abort();
+    }
+    memcpy(p->data, k->buf, len);
+    sim_host_send(n->hosts[k->host]->host, p);
+    return 1;
+}
+
+/* ---- User calls ---- */
+
+static int new_record(net *n, int fd, uint32_t *out)
+{
+    net_host *h = n->hosts[n->kern->host];
+    uint32_t idx = net_sock_record(n, h->index, n->kern->next_id++, NET_NONE, TCP_CLOSED);
+    net_trace_append(net_sock_mut(n, idx), sim_world_now(n->world), TCP_CLOSED, TCP_CAUSE_USER,
+                     "socket()");
+    rec_add(n, idx, fd);
+    *out = idx;
+    return 0;
+}
+
+/* The options the kernel has: linger0, keepalive and its times, nodelay. */
+static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t *failed)
+{
+    int idle = 0, intvl = 0, cnt = 0;
+    bool ka = false, ka_set = false;
+    for (uint32_t i = 0; i < nopts; i++) {
+        int rc = 0;
+        uint64_t v = o[i].value;
+        switch (o[i].opt) {
+        case TCP_OPT_LINGER_ZERO:
+            rc = kern_sock_linger(fd, v != 0, 0);
+            break;
+        case TCP_OPT_NODELAY:
+            rc = kern_sock_nodelay(fd, v != 0);
+            break;
+        case TCP_OPT_KEEPALIVE:
+            ka = v != 0;
+            ka_set = true;
+            break;
+        case TCP_OPT_KEEPIDLE_NS:
+        case TCP_OPT_KEEPINTVL_NS:
+            if (v % 1000000000ull || v == 0) {
+                *failed = i;
+                return refuse(n, NET_ENOKERNEL,
+                              "the kernel takes keepalive times in whole seconds");
+            }
+            if (o[i].opt == TCP_OPT_KEEPIDLE_NS)
+                idle = (int)(v / 1000000000ull);
+            else
+                intvl = (int)(v / 1000000000ull);
+            break;
+        case TCP_OPT_KEEPCNT:
+            cnt = (int)v;
+            break;
+        default:
+            *failed = i;
+            return refuse(n, NET_ENOKERNEL, "the kernel endpoint has no such socket option");
+        }
+        if (rc < 0) {
+            *failed = i;
+            return kerr(n, rc);
+        }
+    }
+    if (ka_set || idle || intvl || cnt) {
+        int rc = kern_sock_keepalive(fd, ka_set ? ka : true, idle, intvl, cnt);
+        if (rc < 0)
+            return kerr(n, rc);
+    }
+    return 0;
+}
+
+int net_kern_listen(net *n, net_listen_opts *o, uint32_t *out)
+{
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
+    int rc = net_kern_open(n);
+    if (rc < 0)
+        return rc;
+    uint32_t addr = sim_host_addr(n->hosts[n->kern->host]->host);
+    int fd = -1;
+    rc = kern_sock_listen(n->kern->ns, addr, o->port, (int)o->backlog, &fd);
+    if (rc < 0)
+        return kerr(n, rc);
+    uint32_t idx;
+    new_record(n, fd, &idx);
+    kern_rec *r = rec_of(n, idx);
+    r->listener = true;
+    r->autoread = o->autoread;
+    r->t.local_addr = addr;
+    r->t.local_port = o->port;
+    net_sock_mut(n, idx)->lport = o->port;
+    rc = apply_opts(n, fd, o->opts, o->nopts, &o->failed_opt);
+    if (rc < 0)
+        return rc;
+    rec_change(n, r, TCP_LISTEN, 0);
+    *out = idx;
+    return 0;
+}
+
+int net_kern_connect(net *n, net_connect_opts *o, uint32_t *out)
+{
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
+    int rc = net_kern_open(n);
+    if (rc < 0)
+        return rc;
+    uint32_t addr = sim_host_addr(n->hosts[n->kern->host]->host);
+    int fd = -1;
+    /* options first: SO_LINGER, keepalive and nodelay apply before the SYN */
+    rc = kern_sock_connect(n->kern->ns, addr, o->lport, o->raddr, o->rport, &fd);
+    if (rc < 0 && rc != -EINPROGRESS)
+        return kerr(n, rc);
+    uint32_t idx;
+    new_record(n, fd, &idx);
+    kern_rec *r = rec_of(n, idx);
+    r->autoread = o->autoread;
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    if (getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
+        r->t.local_port = ntohs(sa.sin_port);
+    r->t.local_addr = addr;
+    r->t.remote_addr = o->raddr;
+    r->t.remote_port = o->rport;
+    net_sock *k = net_sock_mut(n, idx);
+    k->lport = r->t.local_port;
+    k->raddr = o->raddr;
+    k->rport = o->rport;
+    rc = apply_opts(n, fd, o->opts, o->nopts, &o->failed_opt);
+    if (rc < 0)
+        return rc;
+    net_kern_sample(n);
+    *out = idx;
+    return 0;
+}
+
+int net_kern_send(net *n, uint32_t sock, const char *data, size_t len)
+{
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
+    kern_rec *r = rec_of(n, sock);
+    if (!r || r->fd < 0)
+        return TCP_ENOTCONN;
+    char *buf = calloc(len ? len : 1, 1);
+    if (!buf)
+        abort();
+    net_sock *k = net_sock_mut(n, sock);
+    for (size_t i = 0; i < len; i++)
+        buf[i] = data ? data[i] : (char)('a' + (k->ntx + i) % 26);
+    size_t sent = 0;
+    int rc = kern_sock_send(r->fd, buf, len, &sent);
+    free(buf);
+    if (rc < 0)
+        return rc == -EPIPE ? TCP_EPIPE : kerr(n, rc);
+    k->ntx += sent; /* the pattern's stream offset */
+    k->offtx = k->ntx;
+    if (sent < len)
+        return refuse(n, NET_ENOKERNEL, "the kernel's send buffer took only part of the data");
+    return 0;
+}
+
+long net_kern_recv(net *n, uint32_t sock, char *buf, size_t max)
+{
+    kern_rec *r = rec_of(n, sock);
+    if (!r || r->fd < 0)
+        return TCP_ENOTCONN;
+    size_t got = 0;
+    int rc = kern_sock_recv(r->fd, buf, max, &got);
+    if (rc == -EAGAIN)
+        return TCP_EAGAIN;
+    if (rc < 0)
+        return kerr(n, rc);
+    if (got > 0)
+        net_rx_append(net_sock_mut(n, sock), buf, got);
+    return (long)got;
+}
+
+void net_kern_drain(net *n, uint32_t sock)
+{
+    kern_rec *r = rec_of(n, sock);
+    if (r)
+        rec_drain(n, r);
+}
+
+int net_kern_shutdown(net *n, uint32_t sock)
+{
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
+    kern_rec *r = rec_of(n, sock);
+    if (!r || r->fd < 0)
+        return TCP_ENOTCONN;
+    int rc = kern_sock_shutdown(r->fd, SHUT_WR);
+    net_kern_sample(n);
+    return rc < 0 ? kerr(n, rc) : 0;
+}
+
+int net_kern_close(net *n, uint32_t sock, bool abort_it)
+{
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
+    kern_rec *r = rec_of(n, sock);
+    net_sock_mut(n, sock)->released = true;
+    if (!r || r->fd < 0)
+        return 0;
+    if (abort_it)
+        kern_sock_linger(r->fd, true, 0);
+    int rc = kern_sock_close(n->kern->ns, r->fd);
+    r->fd = -1;
+    if (r->listener) {
+        rec_change(n, r, TCP_CLOSED, 0);
+        return 0;
+    }
+    net_kern_sample(n);
+    return rc < 0 ? kerr(n, rc) : 0;
+}
+
+int net_kern_accept(net *n, uint32_t listener, uint32_t *out)
+{
+    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
+    kern_rec *l = rec_of(n, listener);
+    if (!l || !l->listener || l->fd < 0)
+        return TCP_EINVAL;
+    net_kern_sample(n);
+    int fd;
+    int rc = kern_sock_accept(n->kern->ns, l->fd, &fd);
+    if (rc == -EAGAIN)
+        return TCP_EAGAIN;
+    if (rc < 0)
+        return kerr(n, rc);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    kern_tuple t = {.local_addr = l->t.local_addr, .local_port = l->t.local_port};
+    if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0) {
+        t.remote_addr = ntohl(sa.sin_addr.s_addr);
+        t.remote_port = ntohs(sa.sin_port);
+    }
+    kern_rec *r = rec_by_tuple(n, &t);
+    if (!r) {
+        child_seen(n, &t, TCP_ESTABLISHED);
+        r = rec_by_tuple(n, &t);
+    }
+    if (!r || r->sock == NET_NONE)
+        return TCP_EINVAL;
+    r->fd = fd;
+    net_sock *k = net_sock_mut(n, r->sock);
+    k->accepted = true;
+    if (r->autoread) /* data that arrived before accept() */
+        rec_drain(n, r);
+    *out = r->sock;
+    return 0;
+}
+
+int net_kern_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts,
+                    uint32_t *failed_opt)
+{
+    kern_rec *r = rec_of(n, sock);
+    *failed_opt = NET_NONE;
+    if (!r || r->fd < 0)
+        return TCP_EBADF;
+    r->autoread = net_sock_mut(n, sock)->autoread;
+    net_sock_mut(n, sock)->autoread = false;
+    return apply_opts(n, r->fd, opts, nopts, failed_opt);
+}
+
+int net_kern_refuse(net *n, const char *why)
+{
+    return refuse(n, NET_ENOKERNEL, why);
+}

@@ -1,0 +1,189 @@
+/*
+ * net_rule — links and segment rules: one fault hook per link direction
+ * walks the rules in the order they were added (net.h rule 6); a rule acts
+ * on the segments its filter and predicates match (drop, duplicate, delay
+ * or hold the next one, or let a hook decide for each), and crafted
+ * segments enter a link as their sender's own would.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_int.h"
+
+bool net_filter_matches(const net_filter *f, int dir, const tcp_seg *seg)
+{
+    if (f->dir >= 0 && f->dir != dir)
+        return false;
+    uint8_t fl = seg->flags & (uint8_t)~TCP_PSH;
+    if (f->exact ? fl != (f->flags & (uint8_t)~TCP_PSH) : (seg->flags & f->flags) != f->flags)
+        return false;
+    return f->len < 0 || (int64_t)seg->len == f->len;
+}
+
+static void rule_hold(net_rule *r, uint32_t id)
+{
+    r->held = net_grow(r->held, &r->capheld, r->nheld + 1, sizeof *r->held);
+    r->held[r->nheld++] = id;
+}
+
+/* What a spent-once rule does to the segment it fired on. */
+static sim_fault_verdict rule_verdict(net_rule *r, uint32_t packet_id)
+{
+    switch (r->o.action) {
+    case NET_RULE_DROP:
+        return (sim_fault_verdict){SIM_FAULT_DROP, 0, 0};
+    case NET_RULE_DUPLICATE:
+        return (sim_fault_verdict){SIM_FAULT_DUPLICATE, 0, r->o.copies};
+    case NET_RULE_DELAY:
+        return (sim_fault_verdict){SIM_FAULT_DELAY, r->o.delay_ns, 0};
+    case NET_RULE_HOLD:
+        rule_hold(r, packet_id);
+        return (sim_fault_verdict){SIM_FAULT_HOLD, 0, 0};
+    case NET_RULE_HOOK:
+        break;
+    }
+    /* hooks decide in fault_hook and never fire here */
+    abort();
+}
+
+/* Whether rule i (of a plain action) fires on v: its predicates hold and
+ * its skip count is used up. */
+static bool rule_fires(net *n, uint32_t i, const net_seg_view *v)
+{
+    const net_rule_opts *o = &n->rules[i].o;
+    if (o->when && (!o->when(o->ctx, i) || n->halted))
+        return false;
+    o = &n->rules[i].o; /* the callback may have added rules */
+    if (o->match && (!o->match(o->ctx, i, v) || n->halted))
+        return false;
+    net_rule *r = &n->rules[i];
+    if (r->o.skip) {
+        r->o.skip--;
+        return false;
+    }
+    return true;
+}
+
+static sim_fault_verdict fault_hook(void *ctx, sim_link *l, int dir, const sim_packet *p)
+{
+    net *n = ctx;
+    sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0};
+    tcp_seg seg;
+    if (n->halted || tcp_wire_parse(p->data, p->len, &seg) != TCP_WIRE_OK)
+        return pass;
+    net_seg_view v = {sim_link_id(l), dir, p, &seg};
+    /* A callback may add rules (the array may move): index, never pointer. */
+    for (uint32_t i = 0; i < n->nrules && !n->halted; i++) {
+        net_rule *r = &n->rules[i];
+        if (r->link != v.link || r->o.count == 0 || !net_filter_matches(&r->o.filter, dir, &seg))
+            continue;
+        if (r->o.action == NET_RULE_HOOK) {
+            sim_fault_verdict hv = r->o.hook(r->o.ctx, i, &v);
+            if (hv.action != SIM_FAULT_PASS && !n->halted)
+                return hv;
+            continue;
+        }
+        if (!rule_fires(n, i, &v))
+            continue;
+        r = &n->rules[i];
+        r->o.count--;
+        r->fired++;
+        return rule_verdict(r, p->id);
+    }
+    return pass;
+}
+
+void net_link_install(net *n, sim_link *l)
+{
+    sim_link_set_fault_hook(l, 0, fault_hook, n);
+    sim_link_set_fault_hook(l, 1, fault_hook, n);
+}
+
+int net_link_add(net *n, uint32_t a, uint32_t b, const sim_link_params *ab,
+                 const sim_link_params *ba, uint32_t *out)
+{
+    sim_link *l;
+    if (sim_link_add(n->world, n->hosts[a]->host, n->hosts[b]->host, ab, ba, &l) != 0)
+        return -1;
+    net_link_install(n, l);
+    *out = sim_link_id(l);
+    return 0;
+}
+
+void net_rules_free(net *n)
+{
+    for (uint32_t i = 0; i < n->nrules; i++)
+        free(n->rules[i].held);
+    free(n->rules);
+    n->rules = NULL;
+    n->nrules = 0;
+}
+
+int net_rule_add(net *n, uint32_t link, const net_rule_opts *o, uint32_t *out)
+{
+    if (o->action == NET_RULE_HOOK && !o->hook)
+        return TCP_EINVAL;
+    n->rules = net_grow(n->rules, &n->caprules, n->nrules + 1, sizeof *n->rules);
+    net_rule *r = &n->rules[n->nrules];
+    memset(r, 0, sizeof *r);
+    r->link = link;
+    r->o = *o;
+    if (out)
+        *out = n->nrules;
+    n->nrules++;
+    return 0;
+}
+
+uint32_t net_rule_fired(const net *n, uint32_t rule)
+{
+    return n->rules[rule].fired;
+}
+
+uint32_t net_rule_held(const net *n, uint32_t rule)
+{
+    return n->rules[rule].nheld;
+}
+
+uint32_t net_rule_release(net *n, uint32_t rule)
+{
+    net_rule *r = &n->rules[rule];
+    sim_link *l = sim_link_by_id(n->world, r->link);
+    uint32_t released = 0;
+    for (uint32_t i = 0; i < r->nheld; i++)
+        for (int d = 0; d < 2; d++)
+            released += sim_link_release(l, d, r->held[i]);
+    r->nheld = 0;
+    return released;
+}
+
+uint32_t net_link_release(net *n, uint32_t link)
+{
+    sim_link *l = sim_link_by_id(n->world, link);
+    uint32_t released = sim_link_release(l, 0, 0) + sim_link_release(l, 1, 0);
+    for (uint32_t i = 0; i < n->nrules; i++)
+        if (n->rules[i].link == link)
+            n->rules[i].nheld = 0;
+    return released;
+}
+
+int net_inject(net *n, uint32_t link, int dir, const tcp_seg *seg)
+{
+    if (seg->len > NET_INJECT_DATA_MAX)
+        return NET_ETOOBIG;
+    if (!seg->src_port || !seg->dst_port)
+        return NET_ENOPORTS;
+    sim_link *l = sim_link_by_id(n->world, link);
+    uint8_t buf[NET_INJECT_DGRAM_MAX];
+    size_t len = tcp_wire_encode(seg, buf, sizeof buf);
+    if (len == 0)
+        return NET_ETOOBIG;
+    sim_packet *p = sim_packet_new(n->world, len);
+    if (!p) {
+        fprintf(stderr, "tcpsim: out of memory for a packet\n");
+        abort();
+    }
+    memcpy(p->data, buf, len);
+    sim_host_send(sim_link_host(l, dir), p);
+    return 0;
+}

@@ -1,0 +1,227 @@
+/*
+ * net_sock — socket records and socket calls: what the glue keeps of each
+ * socket (its state trace, counters, error and the bytes read) for its
+ * whole life and after, and the user calls, each one bracketed stack call
+ * (net.h rules 1, 2 and 4).
+ *
+ * send never loses data: what the stack's send buffer cannot take now is
+ * kept here and fed to the stack as acknowledgements free space; a close
+ * or shutdown issued meanwhile waits until everything has been handed over,
+ * as it would behind a blocking write.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_int.h"
+#include "net_kern.h"
+
+/* Bytes read from the stack per call while draining. */
+#define NET_DRAIN_CHUNK 4096u
+
+uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent, tcp_state st)
+{
+    if (n->nsocks % NET_SOCK_CHUNK == 0) {
+        uint32_t chunk = n->nsocks / NET_SOCK_CHUNK;
+        n->sockchunks = net_grow(n->sockchunks, &n->capchunks, chunk + 1, sizeof *n->sockchunks);
+        n->sockchunks[chunk] = malloc(NET_SOCK_CHUNK * sizeof(net_sock));
+        if (!n->sockchunks[chunk]) {
+            fprintf(stderr, "tcpsim: out of memory\n");
+            abort();
+        }
+    }
+    uint32_t idx = n->nsocks++;
+    net_sock *k = net_sock_mut(n, idx);
+    memset(k, 0, sizeof *k);
+    k->host = host;
+    k->id = id;
+    k->parent = parent;
+    k->state = st;
+    k->alive = true;
+    net_host *h = n->hosts[host];
+    if (id >= h->nsockmap) {
+        uint32_t old = h->nsockmap;
+        h->sockmap = net_grow(h->sockmap, &h->nsockmap, id + 1, sizeof *h->sockmap);
+        for (uint32_t i = old; i < h->nsockmap; i++)
+            h->sockmap[i] = NET_NONE;
+    }
+    h->sockmap[id] = idx;
+    return idx;
+}
+
+void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, const char *note)
+{
+    k->trace = net_grow(k->trace, &k->captrace, k->ntrace + 1, sizeof *k->trace);
+    net_trace_step *step = &k->trace[k->ntrace++];
+    step->time_ns = t;
+    step->state = st;
+    step->cause = cause;
+    snprintf(step->note, sizeof step->note, "%s", note ? note : "");
+}
+
+static void queue_pending(net *n, uint32_t sock, tcp_state from, tcp_state to)
+{
+    n->pending = net_grow(n->pending, &n->cappending, n->npending + 1, sizeof *n->pending);
+    n->pending[n->npending++] = (net_pending){sock, from, to};
+}
+
+static uint32_t record_for_event(net *n, net_host *h, const tcp_event *ev)
+{
+    if (ev->sock < h->nsockmap && h->sockmap[ev->sock] != NET_NONE)
+        return h->sockmap[ev->sock];
+    /* A connection not seen yet: a listener's child. It is born in the
+     * state it enters (SYN_RECEIVED); a record made from another kind of
+     * event starts with the current state. */
+    uint32_t parent = NET_NONE;
+    if (ev->parent && ev->parent < h->nsockmap)
+        parent = h->sockmap[ev->parent];
+    uint32_t idx = net_sock_record(n, h->index, ev->sock, parent, ev->from);
+    /* a listener's autoread applies to its connections from their birth */
+    if (parent != NET_NONE)
+        net_sock_mut(n, idx)->autoread = net_sock_mut(n, parent)->autoread;
+    if (ev->kind != TCP_EV_STATE)
+        net_trace_append(net_sock_mut(n, idx), ev->time_ns, ev->to, ev->cause, "");
+    return idx;
+}
+
+void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
+{
+    if (ev->sock == 0)
+        return;
+    uint32_t idx = record_for_event(n, h, ev);
+    net_sock *k = net_sock_mut(n, idx);
+    const tcp_stats *st = h->stack ? tcp_sock_stats(h->stack, ev->sock) : NULL;
+    if (st)
+        k->stats = *st;
+    if ((k->lport == 0 || k->raddr == 0) && h->stack)
+        tcp_sock_endpoints(h->stack, ev->sock, &k->lport, &k->raddr, &k->rport);
+    switch (ev->kind) {
+    case TCP_EV_STATE:
+        k->state = ev->to;
+        net_trace_append(k, ev->time_ns, ev->to, ev->cause, ev->note);
+        queue_pending(n, idx, ev->from, ev->to);
+        break;
+    case TCP_EV_ERROR:
+        k->error = ev->detail;
+        break;
+    case TCP_EV_SEG_IN:
+        /* a wake-up: read what arrived, feed what the window now takes */
+        if (k->autoread || k->ntx > k->offtx)
+            queue_pending(n, idx, k->state, k->state);
+        break;
+    case TCP_EV_SEG_OUT:
+    case TCP_EV_DROP:
+    case TCP_EV_TIMER:
+    case TCP_EV_USER:
+        break;
+    }
+}
+
+uint32_t net_sock_count(const net *n)
+{
+    return n->nsocks;
+}
+
+const net_sock *net_sock_at(const net *n, uint32_t sock)
+{
+    return net_sock_mut(n, sock);
+}
+
+void net_sock_free_all(net *n)
+{
+    for (uint32_t i = 0; i < n->nsocks; i++) {
+        net_sock *k = net_sock_mut(n, i);
+        free(k->trace);
+        free(k->rx);
+        free(k->tx);
+    }
+    for (uint32_t c = 0; c * NET_SOCK_CHUNK < n->nsocks; c++)
+        free(n->sockchunks[c]);
+    free(n->sockchunks);
+    n->sockchunks = NULL;
+    n->nsocks = 0;
+}
+
+/* ---- data ---- */
+
+/* Appends bytes read from the stack to what the socket has received. */
+void net_rx_append(net_sock *k, const char *data, size_t len)
+{
+    if (k->nrx + len > k->caprx) {
+        size_t cap = k->caprx ? k->caprx : NET_DRAIN_CHUNK;
+        while (cap < k->nrx + len)
+            cap *= 2;
+        char *rx = realloc(k->rx, cap);
+        if (!rx) {
+            fprintf(stderr, "tcpsim: out of memory\n");
+            abort();
+        }
+        k->rx = rx;
+        k->caprx = cap;
+    }
+    memcpy(k->rx + k->nrx, data, len);
+    k->nrx += len;
+}
+
+/* Reads everything the stack holds for k into its rx. */
+static void drain(net *n, net_sock *k)
+{
+    net_host *h = n->hosts[k->host];
+    if (!h->stack || !k->alive)
+        return;
+    char buf[NET_DRAIN_CHUNK];
+    for (;;) {
+        net_stack_enter(n);
+        long got = tcp_recv(h->stack, k->id, buf, sizeof buf);
+        net_stack_leave(n, h);
+        if (got <= 0)
+            break;
+        net_rx_append(k, buf, (size_t)got);
+    }
+}
+
+void net_drain(net *n, uint32_t sock)
+{
+    if (n->kern && net_kern_host(n, net_sock_mut(n, sock)->host)) {
+        net_kern_drain(n, sock);
+        return;
+    }
+    drain(n, net_sock_mut(n, sock));
+}
+
+/* Hands queued bytes to the stack; then a deferred shutdown/close. */
+static void feed(net *n, net_sock *k)
+{
+    net_host *h = n->hosts[k->host];
+    if (!h->stack)
+        return;
+    net_stack_enter(n);
+    while (k->offtx < k->ntx) {
+        long took = tcp_send(h->stack, k->id, k->tx + k->offtx, k->ntx - k->offtx);
+        if (took <= 0)
+            break;
+        k->offtx += (size_t)took;
+    }
+    if (k->offtx == k->ntx) {
+        free(k->tx);
+        k->tx = NULL;
+        k->ntx = k->offtx = 0;
+        if (k->shutdown_pending) {
+            k->shutdown_pending = false;
+            tcp_shutdown(h->stack, k->id);
+        }
+        if (k->close_pending) {
+            k->close_pending = false;
+            tcp_close(h->stack, k->id);
+        }
+    }
+    net_stack_leave(n, h);
+}
+
+void net_sock_service(net *n, net_sock *k)
+{
+    if (k->autoread)
+        drain(n, k);
+    if (k->ntx > k->offtx || k->close_pending || k->shutdown_pending)
+        feed(n, k);
+}

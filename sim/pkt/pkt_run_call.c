@@ -1,0 +1,557 @@
+/*
+ * pkt_run_call — the script's system calls on the host under test. File
+ * descriptors are numbered as Linux numbers them (lowest free from 3);
+ * socket(), setsockopt() and bind() before listen()/connect() are kept and
+ * made in one net_listen/net_connect. A call that would block on a
+ * blocking descriptor waits in virtual time for its return, which must
+ * come at the script's "...END" time (at its start time without one).
+ * Results and errno values are Linux's; an option or call the stack cannot
+ * honour is "unsupported", never skipped.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pkt_run_int.h"
+
+#define NS_PER_S       1000000000ull
+#define O_NONBLOCK_BIT 04000
+#define O_RDWR_BITS    2
+
+int run_errno(int err)
+{
+    switch (err) {
+    case NET_ECLOSED:
+        return 9; /* EBADF */
+    case NET_EDOWN:
+        return 101; /* ENETUNREACH: no stack */
+    default:
+        break;
+    }
+    int v = pkt_errno_value(tcp_err_name(err));
+    return v > 0 ? v : 32; /* RFC 9293 "connection closing" is Linux's EPIPE */
+}
+
+/* ---- Arguments ---- */
+
+static const pkt_expr *arg(const run *r, const pkt_call *c, unsigned i)
+{
+    uint32_t e = c->args;
+    while (e != PKT_NONE && i--)
+        e = pkt_script_expr(r->s, e)->next;
+    return e == PKT_NONE ? NULL : pkt_script_expr(r->s, e);
+}
+
+/* An integer argument: a number, a symbol, a|b, or [x]. */
+static bool int_of(const run *r, const pkt_expr *e, int64_t *out)
+{
+    if (!e)
+        return false;
+    switch (e->kind) {
+    case PKT_EXPR_INT:
+    case PKT_EXPR_WORD:
+        *out = e->num;
+        return true;
+    case PKT_EXPR_LIST:
+        return e->child != PKT_NONE && int_of(r, pkt_script_expr(r->s, e->child), out);
+    case PKT_EXPR_OR: {
+        int64_t acc = 0, v;
+        for (uint32_t k = e->child; k != PKT_NONE; k = pkt_script_expr(r->s, k)->next) {
+            if (!int_of(r, pkt_script_expr(r->s, k), &v))
+                return false;
+            acc |= v;
+        }
+        *out = acc;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static bool field_of(const run *r, const pkt_expr *st, const char *name, int64_t *out)
+{
+    if (!st || st->kind != PKT_EXPR_STRUCT)
+        return false;
+    for (uint32_t k = st->child; k != PKT_NONE; k = pkt_script_expr(r->s, k)->next) {
+        const pkt_expr *f = pkt_script_expr(r->s, k);
+        if (f->kind == PKT_EXPR_FIELD && !strcmp(f->text, name) && f->child != PKT_NONE)
+            return int_of(r, pkt_script_expr(r->s, f->child), out);
+    }
+    return false;
+}
+
+/* ---- Results ---- */
+
+static void check_result(run *r, const pkt_event *ev, long ret, int err)
+{
+    const pkt_call *c = &ev->u.call;
+    const pkt_expr *want = pkt_script_expr(r->s, c->result);
+    int64_t w = 0;
+    char got[64], exp[64];
+    if (ret < 0)
+        snprintf(got, sizeof got, "-1 %s", pkt_errno_name(err) ? pkt_errno_name(err) : "?");
+    else
+        snprintf(got, sizeof got, "%ld", ret);
+    if (want->kind == PKT_EXPR_ELLIPSIS && !c->errno_name)
+        return;
+    if (!int_of(r, want, &w)) {
+        run_fail(r, PKT_RUN_NOT_RUN, ev, "%s(): result must be a number", c->name);
+        return;
+    }
+    if (c->errno_name)
+        snprintf(exp, sizeof exp, "%lld %s", (long long)w, c->errno_name);
+    else
+        snprintf(exp, sizeof exp, "%lld", (long long)w);
+    bool ok = c->errno_name ? (ret < 0 && w == -1 && err == c->errno_value) : (ret == w);
+    if (!ok)
+        run_fail(r, PKT_RUN_MISMATCH, ev, "%s() = %s, expected %s", c->name, got, exp);
+}
+
+/* ---- Descriptors ---- */
+
+static run_fd *fd_get(run *r, const pkt_event *ev, unsigned argi, uint32_t *fdno)
+{
+    int64_t v;
+    if (!int_of(r, arg(r, &ev->u.call, argi), &v)) {
+        run_fail(r, PKT_RUN_NOT_RUN, ev, "%s(): expected a file descriptor", ev->u.call.name);
+        return NULL;
+    }
+    if (v < RUN_FD_FIRST || v >= RUN_FD_FIRST + RUN_FDS || !r->fds[v - RUN_FD_FIRST].used)
+        return NULL;
+    if (fdno)
+        *fdno = (uint32_t)v;
+    return &r->fds[v - RUN_FD_FIRST];
+}
+
+static long fd_new(run *r, uint32_t sock)
+{
+    for (uint32_t i = 0; i < RUN_FDS; i++)
+        if (!r->fds[i].used) {
+            memset(&r->fds[i], 0, sizeof r->fds[i]);
+            r->fds[i].used = true;
+            r->fds[i].sock = sock;
+            return RUN_FD_FIRST + i;
+        }
+    return -1;
+}
+
+/* The connection's error, once (Linux's sock_error clears sk_err). */
+static int take_error(run *r, run_fd *f)
+{
+    if (f->sock == NET_NONE || f->err_reported)
+        return 0;
+    int e = net_sock_at(r->n, f->sock)->error;
+    if (e)
+        f->err_reported = true;
+    return e ? run_errno(e) : 0;
+}
+
+/* ---- Socket options ---- */
+
+enum { SOL_SOCKET_ = 1, SOL_TCP_ = 6 };
+
+/* The stack option for (level, name, value); 1 for "accepted, nothing to
+ * set", 0 for set *o, -1 unsupported (what named). */
+static int map_opt(const run *r, int64_t level, int64_t name, const pkt_expr *val, net_opt *o,
+                   const char **what)
+{
+    int64_t v = 0, on = 0, secs = 0;
+    bool num = int_of(r, val, &v);
+    *what = NULL;
+    if (level == SOL_SOCKET_ && name == 2 && num && v) /* SO_REUSEADDR: binds never conflict */
+        return 1;
+    if (level == SOL_SOCKET_ && name == 9 && num)
+        *o = (net_opt){TCP_OPT_KEEPALIVE, v != 0};
+    else if (level == SOL_SOCKET_ && name == 13 && field_of(r, val, "onoff", &on) &&
+             field_of(r, val, "linger", &secs)) {
+        if (on && secs) {
+            *what = "SO_LINGER with a timeout";
+            return -1;
+        }
+        *o = (net_opt){TCP_OPT_LINGER_ZERO, on != 0};
+    } else if (level == SOL_SOCKET_ && (name == 7 || name == 8) && num && v > 0)
+        *o = (net_opt){name == 7 ? TCP_OPT_SNDBUF : TCP_OPT_RCVBUF, (uint64_t)v * 2};
+    else if (level == SOL_TCP_ && name == 1 && num)
+        *o = (net_opt){TCP_OPT_NODELAY, v != 0};
+    else if (level == SOL_TCP_ && name == 2 && num && v > 0)
+        *o = (net_opt){TCP_OPT_MSS, (uint64_t)v};
+    else if (level == SOL_TCP_ && (name == 4 || name == 5) && num && v > 0)
+        *o = (net_opt){name == 4 ? TCP_OPT_KEEPIDLE_NS : TCP_OPT_KEEPINTVL_NS,
+                       (uint64_t)v * NS_PER_S};
+    else if (level == SOL_TCP_ && name == 6 && num && v > 0)
+        *o = (net_opt){TCP_OPT_KEEPCNT, (uint64_t)v};
+    else
+        return -1;
+    return 0;
+}
+
+static void do_setsockopt(run *r, const pkt_event *ev)
+{
+    const pkt_call *c = &ev->u.call;
+    run_fd *f = fd_get(r, ev, 0, NULL);
+    int64_t level = 0, name = 0;
+    if (r->verdict != PKT_RUN_PASS)
+        return;
+    if (!f) {
+        check_result(r, ev, -1, 9);
+        return;
+    }
+    const pkt_expr *lv = arg(r, c, 1), *nm = arg(r, c, 2);
+    net_opt o;
+    const char *what = NULL;
+    int m = int_of(r, lv, &level) && int_of(r, nm, &name)
+                ? map_opt(r, level, name, arg(r, c, 3), &o, &what)
+                : -1;
+    if (m < 0) {
+        char buf[96];
+        snprintf(buf, sizeof buf, "setsockopt %s", what ? what : (nm && nm->text ? nm->text : "?"));
+        run_unsupported(r, ev, buf);
+        return;
+    }
+    long ret = 0;
+    int err = 0;
+    if (m == 0 && f->sock == NET_NONE) {
+        if (f->nopts == NET_OPTS_MAX) {
+            run_unsupported(r, ev, "more than 16 options before listen/connect");
+            return;
+        }
+        f->opts[f->nopts++] = o;
+    } else if (m == 0) {
+        uint32_t failed;
+        int rc = net_setopt(r->n, f->sock, &o, 1, &failed);
+        if (rc < 0) {
+            ret = -1;
+            err = run_errno(rc);
+        }
+    }
+    check_result(r, ev, ret, err);
+}
+
+static void do_getsockopt(run *r, const pkt_event *ev)
+{
+    const pkt_call *c = &ev->u.call;
+    run_fd *f = fd_get(r, ev, 0, NULL);
+    int64_t level = 0, name = 0, want = 0;
+    if (r->verdict != PKT_RUN_PASS)
+        return;
+    if (!int_of(r, arg(r, c, 1), &level) || !int_of(r, arg(r, c, 2), &name) ||
+        level != SOL_SOCKET_ || name != 4) {
+        run_unsupported(r, ev, "getsockopt other than SO_ERROR");
+        return;
+    }
+    if (!f) {
+        check_result(r, ev, -1, 9);
+        return;
+    }
+    int e = take_error(r, f);
+    check_result(r, ev, 0, 0);
+    if (r->verdict == PKT_RUN_PASS && int_of(r, arg(r, c, 3), &want) && want != e)
+        run_fail(r, PKT_RUN_MISMATCH, ev, "getsockopt(SO_ERROR) gave [%s], expected [%s]",
+                 e ? pkt_errno_name(e) : "0",
+                 want ? (pkt_errno_name((int)want) ? pkt_errno_name((int)want) : "?") : "0");
+}
+
+/* ---- Calls that may block ---- */
+
+static bool is_call(const pkt_event *ev, const char *name)
+{
+    return !strcmp(ev->u.call.name, name);
+}
+
+/* connect: established (0), or ended with an error. */
+static bool poll_connect(run *r, run_fd *f, long *ret, int *err)
+{
+    const net_sock *k = net_sock_at(r->n, f->sock);
+    if (k->state != TCP_SYN_SENT && k->state != TCP_CLOSED && k->state != TCP_SYN_RECEIVED) {
+        *ret = 0;
+        return true;
+    }
+    if (k->state == TCP_CLOSED && (k->error || !k->alive)) {
+        *ret = -1;
+        *err = take_error(r, f);
+        if (!*err)
+            *err = 111; /* ECONNREFUSED */
+        return true;
+    }
+    return false;
+}
+
+static bool poll_accept(run *r, run_fd *f, long *ret, int *err)
+{
+    uint32_t child;
+    int rc = net_accept(r->n, f->sock, &child);
+    if (rc == TCP_EAGAIN)
+        return false;
+    if (rc < 0) {
+        *ret = -1;
+        *err = run_errno(rc);
+        return true;
+    }
+    *ret = fd_new(r, child);
+    if (*ret < 0)
+        *err = 24; /* EMFILE */
+    return true;
+}
+
+static bool poll_read(run *r, run_fd *f, size_t max, long *ret, int *err)
+{
+    long got = net_recv(r->n, f->sock, (char *)r->scratch, max < RUN_SCRATCH ? max : RUN_SCRATCH);
+    if (got == TCP_EAGAIN)
+        return false;
+    if (got >= 0) {
+        *ret = got;
+        return true;
+    }
+    int e = take_error(r, f);
+    const net_sock *k = net_sock_at(r->n, f->sock);
+    if (e) {
+        *ret = -1;
+        *err = e;
+    } else if (f->err_reported && (got == k->error || !k->alive)) {
+        *ret = 0; /* the error was reported once: end of file from then on */
+    } else {
+        *ret = -1;
+        *err = run_errno((int)got);
+    }
+    return true;
+}
+
+/* Tries the blocked (or about to block) call once more. */
+static bool poll_call(run *r, const pkt_event *ev, run_fd *f, long *ret, int *err)
+{
+    int64_t max = 0;
+    if (is_call(ev, "connect"))
+        return poll_connect(r, f, ret, err);
+    if (is_call(ev, "accept"))
+        return poll_accept(r, f, ret, err);
+    int_of(r, arg(r, &ev->u.call, 2), &max);
+    return poll_read(r, f, max > 0 ? (size_t)max : 0, ret, err);
+}
+
+bool run_blocked_poll(run *r)
+{
+    run_blocked *b = &r->blk;
+    run_fd *f = &r->fds[b->fd - RUN_FD_FIRST];
+    if (!poll_call(r, b->ev, f, &b->ret, &b->err))
+        return false;
+    b->done = true;
+    b->done_ns = sim_world_now(net_world(r->n));
+    check_result(r, b->ev, b->ret, b->err);
+    return true;
+}
+
+/* The call would block now: on a non-blocking descriptor it fails with
+ * `nb_err`; otherwise it waits until the script's return time. */
+static void block(run *r, const pkt_event *ev, uint32_t fdno, uint64_t t, int nb_err)
+{
+    run_fd *f = &r->fds[fdno - RUN_FD_FIRST];
+    const pkt_call *c = &ev->u.call;
+    if (f->nonblock) {
+        check_result(r, ev, -1, nb_err);
+        return;
+    }
+    uint64_t end = t;
+    if (c->blocking)
+        end =
+            c->end.kind == PKT_TIME_ABS ? c->end.start_ns : t - ev->time.start_ns + c->end.start_ns;
+    if (r->blk.active) {
+        run_unsupported(r, ev, "two blocking calls at once");
+        return;
+    }
+    r->blk = (run_blocked){.active = true, .ev = ev, .fd = fdno, .start_ns = t, .end_ns = end};
+    if (run_blocked_poll(r))
+        run_blocked_check(r);
+}
+
+/* A call that returned at once: with "...END" it had to block until END. */
+static void returned(run *r, const pkt_event *ev, uint64_t t, long ret, int err)
+{
+    check_result(r, ev, ret, err);
+    if (r->verdict == PKT_RUN_PASS && ev->u.call.blocking) {
+        r->blk = (run_blocked){.active = true, .done = true, .ev = ev, .start_ns = t, .done_ns = t};
+        r->blk.end_ns = ev->u.call.end.kind == PKT_TIME_ABS
+                            ? ev->u.call.end.start_ns
+                            : t - ev->time.start_ns + ev->u.call.end.start_ns;
+        run_blocked_check(r);
+    }
+}
+
+/* ---- Calls ---- */
+
+static void do_socket(run *r, const pkt_event *ev, uint64_t t)
+{
+    long fd = fd_new(r, NET_NONE);
+    returned(r, ev, t, fd, fd < 0 ? 24 : 0);
+}
+
+static void do_listen(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
+{
+    int64_t backlog = 0;
+    if (!int_of(r, arg(r, &ev->u.call, 1), &backlog) || backlog < 0) {
+        run_fail(r, PKT_RUN_NOT_RUN, ev, "listen(): expected a backlog");
+        return;
+    }
+    net_listen_opts lo = {
+        .port = f->bound ? f->port : r->bind_port, .backlog = (uint32_t)backlog, .nopts = f->nopts};
+    memcpy(lo.opts, f->opts, sizeof lo.opts);
+    int rc = net_listen(r->n, r->host, &lo, &f->sock);
+    if (rc == 0) {
+        r->lport = lo.port;
+        r->rport = RUN_PEER_PORT;
+        r->await_child = true;
+    }
+    returned(r, ev, t, rc ? -1 : 0, rc ? run_errno(rc) : 0);
+}
+
+static void do_connect(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint64_t t)
+{
+    if (f->sock != NET_NONE) {
+        returned(r, ev, t, -1, 106); /* EISCONN: one connect per socket here */
+        return;
+    }
+    net_connect_opts co = {.raddr = r->remote_ip,
+                           .rport = r->connect_port,
+                           .lport = f->bound ? f->port : 0,
+                           .nopts = f->nopts};
+    memcpy(co.opts, f->opts, sizeof co.opts);
+    int rc = net_connect(r->n, r->host, &co, &f->sock);
+    if (rc < 0) {
+        returned(r, ev, t, -1, run_errno(rc));
+        return;
+    }
+    net_sock_ports(r->n, f->sock);
+    r->lport = net_sock_at(r->n, f->sock)->lport;
+    r->rport = r->connect_port;
+    r->have_isn = false;
+    r->have_ts = false;
+    r->nts = 0;
+    block(r, ev, fdno, t, 115); /* EINPROGRESS */
+}
+
+static void do_write(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
+{
+    static const char zeros[65536];
+    int64_t len = 0;
+    if (!int_of(r, arg(r, &ev->u.call, 2), &len) || len < 0 || len > (int64_t)sizeof zeros) {
+        run_unsupported(r, ev, "write() of more than 65536 bytes");
+        return;
+    }
+    int e = take_error(r, f);
+    if (e) {
+        returned(r, ev, t, -1, e);
+        return;
+    }
+    int rc = f->sock == NET_NONE ? TCP_ENOTCONN : net_send(r->n, f->sock, zeros, (size_t)len);
+    if (rc < 0 && f->sock != NET_NONE) {
+        const net_sock *k = net_sock_at(r->n, f->sock);
+        /* once the connection's error was reported, Linux says EPIPE
+         * (the socket is shut down both ways, tcp_done()) */
+        if ((rc == k->error && f->err_reported) || (rc == TCP_EBADF && !k->alive))
+            rc = TCP_EPIPE;
+        else if (rc == k->error)
+            f->err_reported = true;
+    }
+    returned(r, ev, t, rc ? -1 : len, rc ? run_errno(rc) : 0);
+}
+
+static void do_fcntl(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
+{
+    int64_t cmd = 0, flags = 0;
+    if (!int_of(r, arg(r, &ev->u.call, 1), &cmd) || (cmd != 3 && cmd != 4) ||
+        (cmd == 4 && !int_of(r, arg(r, &ev->u.call, 2), &flags))) {
+        run_unsupported(r, ev, "fcntl other than F_GETFL/F_SETFL");
+        return;
+    }
+    if (cmd == 4)
+        f->nonblock = (flags & O_NONBLOCK_BIT) != 0;
+    returned(r, ev, t, cmd == 3 ? (O_RDWR_BITS | (f->nonblock ? O_NONBLOCK_BIT : 0)) : 0, 0);
+}
+
+static void do_close(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
+{
+    int rc = 0;
+    if (f->sock != NET_NONE && !net_sock_at(r->n, f->sock)->released)
+        rc = net_close(r->n, f->sock);
+    f->used = false;
+    (void)rc; /* close() releases the descriptor whatever the connection did */
+    returned(r, ev, t, 0, 0);
+}
+
+static void do_shutdown(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
+{
+    int64_t how = -1;
+    if (!int_of(r, arg(r, &ev->u.call, 1), &how) || how != 1) {
+        run_unsupported(r, ev, "shutdown other than SHUT_WR");
+        return;
+    }
+    int rc = f->sock == NET_NONE ? TCP_ENOTCONN : net_shutdown(r->n, f->sock);
+    returned(r, ev, t, rc ? -1 : 0, rc ? run_errno(rc) : 0);
+}
+
+/* accept, read, recv: now, or block. */
+static void do_waiting(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint64_t t)
+{
+    long ret = 0;
+    int err = 0;
+    if (f->sock == NET_NONE) {
+        returned(r, ev, t, -1, is_call(ev, "accept") ? 22 : 107);
+        return;
+    }
+    if (poll_call(r, ev, f, &ret, &err)) {
+        returned(r, ev, t, ret, err);
+        return;
+    }
+    block(r, ev, fdno, t, 11); /* EAGAIN */
+}
+
+static void dispatch(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint64_t t)
+{
+    if (is_call(ev, "bind")) {
+        f->bound = true;
+        f->port = r->bind_port;
+        returned(r, ev, t, f->sock == NET_NONE ? 0 : -1, f->sock == NET_NONE ? 0 : 22);
+    } else if (is_call(ev, "listen"))
+        do_listen(r, ev, f, t);
+    else if (is_call(ev, "connect"))
+        do_connect(r, ev, fdno, f, t);
+    else if (is_call(ev, "accept") || is_call(ev, "read") || is_call(ev, "recv"))
+        do_waiting(r, ev, fdno, f, t);
+    else if (is_call(ev, "write") || is_call(ev, "send"))
+        do_write(r, ev, f, t);
+    else if (is_call(ev, "fcntl"))
+        do_fcntl(r, ev, f, t);
+    else if (is_call(ev, "close"))
+        do_close(r, ev, f, t);
+    else if (is_call(ev, "shutdown"))
+        do_shutdown(r, ev, f, t);
+    else {
+        char what[64];
+        snprintf(what, sizeof what, "system call %s()", ev->u.call.name);
+        run_unsupported(r, ev, what);
+    }
+}
+
+void run_call(run *r, const pkt_event *ev, uint64_t t)
+{
+    uint32_t fdno = 0;
+    if (is_call(ev, "socket")) {
+        do_socket(r, ev, t);
+        return;
+    }
+    if (is_call(ev, "setsockopt")) {
+        do_setsockopt(r, ev);
+        return;
+    }
+    if (is_call(ev, "getsockopt")) {
+        do_getsockopt(r, ev);
+        return;
+    }
+    run_fd *f = fd_get(r, ev, 0, &fdno);
+    if (r->verdict != PKT_RUN_PASS)
+        return;
+    if (!f) {
+        returned(r, ev, t, -1, 9); /* EBADF */
+        return;
+    }
+    dispatch(r, ev, fdno, f, t);
+}

@@ -1,0 +1,312 @@
+/*
+ * pkt_run_seg — the script's segments on the wire. Inbound ones are built
+ * with the script's option bytes (TS ecr and SACK blocks mapped to the
+ * stack's numbers) and sent by the raw peer; outbound ones are the next
+ * datagram the peer received, mapped into the script's sequence space and
+ * compared as packetdrill does: flags (PSH included), seq, ack, length,
+ * window and options when written (kinds in order; values except the
+ * timestamp's, which is only mapped), and the time within the tolerance.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pkt_run_int.h"
+
+static uint32_t rd32(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void wr32(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)(v >> 24);
+    b[1] = (uint8_t)(v >> 16);
+    b[2] = (uint8_t)(v >> 8);
+    b[3] = (uint8_t)v;
+}
+
+/* Script ack/SACK numbers -> the stack's (our ISN as the stack chose it). */
+static uint32_t ack_offset(const run *r)
+{
+    return r->have_isn ? r->live_isn - r->script_isn : 0;
+}
+
+/* Rewrites TS ecr and SACK blocks of inbound option bytes. Returns 0, or
+ * -1 with the run failed (no outbound TS val to map an ecr to). */
+static int map_inbound_opts(run *r, const pkt_event *ev, uint8_t *o, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        uint8_t kind = o[i];
+        if (kind == 0)
+            break;
+        if (kind == 1 || i + 1 >= len || o[i + 1] < 2) {
+            i++;
+            continue;
+        }
+        uint8_t olen = o[i + 1];
+        if (kind == 8 && olen == 10 && (ev->u.seg.flags & TCP_ACK)) {
+            uint32_t ecr = rd32(o + i + 6), live = 0;
+            bool found = false;
+            for (uint32_t k = 0; k < r->nts && !found; k++)
+                if (r->ts_script[k] == ecr) {
+                    live = r->ts_live[k];
+                    found = true;
+                }
+            if (!found) {
+                run_fail(r, PKT_RUN_NOT_RUN, ev,
+                         "unable to infer live TS ecr for script TS ecr %u; no matching or "
+                         "preceding outbound TS val",
+                         ecr);
+                return -1;
+            }
+            wr32(o + i + 6, live);
+        } else if (kind == 5) {
+            for (size_t b = i + 2; b + 8 <= i + olen && b + 8 <= len; b += 4)
+                wr32(o + b, rd32(o + b) + ack_offset(r));
+        }
+        i += olen;
+    }
+    return 0;
+}
+
+void run_inject(run *r, const pkt_event *ev)
+{
+    const pkt_seg *ps = &ev->u.seg;
+    if ((ps->flags & TCP_SYN) && !(ps->flags & TCP_ACK) && r->await_child) {
+        r->await_child = false; /* a new connection under test */
+        r->have_isn = false;
+        r->nts = 0;
+        r->have_ts = false;
+    }
+    uint8_t opts[PKT_OPT_BYTES];
+    size_t optlen = ps->has_opts ? ps->opts.len : 0;
+    memcpy(opts, ps->opts.bytes, optlen);
+    if (map_inbound_opts(r, ev, opts, optlen) != 0)
+        return;
+    tcp_seg seg = {.src_addr = r->remote_ip,
+                   .dst_addr = r->local_ip,
+                   .src_port = ps->src_port ? ps->src_port : r->rport,
+                   .dst_port = ps->dst_port ? ps->dst_port : r->lport,
+                   .seq = ps->seq,
+                   .ack = (ps->flags & TCP_ACK) ? ps->ack + ack_offset(r) : 0,
+                   .flags = ps->flags,
+                   .wnd = ps->win,
+                   .urg = ps->urg,
+                   .len = ps->len};
+    if (!seg.src_port)
+        seg.src_port = RUN_PEER_PORT;
+    if (!seg.dst_port)
+        seg.dst_port = r->bind_port;
+    size_t n = net_peer_encode(&seg, opts, optlen, r->scratch, RUN_SCRATCH);
+    if (n == 0 || net_peer_send(r->peer, r->scratch, n) != 0)
+        run_fail(r, PKT_RUN_NOT_RUN, ev, "segment does not fit one IPv4 datagram");
+}
+
+/* ---- Outbound ---- */
+
+typedef struct live_seg {
+    uint64_t time_ns;
+    tcp_seg seg;
+    pkt_seg ps; /* in the script's space */
+} live_seg;
+
+static bool seg_queued(void *arg)
+{
+    const run *r = arg;
+    return net_peer_queued(r->peer) > 0;
+}
+
+static bool blocked_or_queued(void *arg)
+{
+    run *r = arg;
+    if (r->blk.active && !r->blk.done && run_blocked_poll(r))
+        return true;
+    return seg_queued(arg);
+}
+
+/* Waits until the peer holds a datagram or `deadline`; a blocking call
+ * that returns meanwhile is checked on the way. */
+static bool wait_segment(run *r, uint64_t deadline)
+{
+    sim_world *w = net_world(r->n);
+    for (;;) {
+        if (seg_queued(r))
+            return true;
+        sim_run_result rr = sim_world_run_until(w, blocked_or_queued, r, deadline);
+        if (r->blk.active && r->blk.done) {
+            run_blocked_check(r);
+            if (r->verdict != PKT_RUN_PASS)
+                return false;
+            continue;
+        }
+        if (rr == SIM_RUN_IDLE && sim_world_now(w) < deadline)
+            sim_world_run_until_time(w, deadline); /* nothing left to happen */
+        return seg_queued(r);
+    }
+}
+
+/* Learns our ISN and the TS val mapping from a segment the stack sent. */
+static void learn(run *r, const pkt_seg *want, const tcp_seg *seg)
+{
+    if ((seg->flags & TCP_SYN) && (want->flags & TCP_SYN) &&
+        (!r->have_isn || !(seg->flags & TCP_ACK))) {
+        r->have_isn = true;
+        r->live_isn = seg->seq;
+        r->script_isn = want->seq;
+    }
+    pkt_opt_table t;
+    if (!seg->has_ts || !want->has_opts || want->opts.any ||
+        pkt_opts_to_table(&want->opts, &t) != 0 || !t.has_ts)
+        return;
+    if (!r->have_ts) {
+        r->have_ts = true;
+        r->first_script_ts = t.ts_val;
+        r->first_live_ts = seg->ts_val;
+    }
+    uint32_t k = r->nts < RUN_TS_MAP ? r->nts++ : RUN_TS_MAP - 1;
+    r->ts_script[k] = t.ts_val;
+    r->ts_live[k] = seg->ts_val;
+}
+
+/* Shows an outbound TS val in the script's space, from the first one
+ * (packetdrill's mapping; the value itself is not compared). */
+static void map_ts_val(const run *r, pkt_opts *o)
+{
+    for (size_t i = 0; i < o->len;) {
+        uint8_t kind = o->bytes[i];
+        if (kind == 0)
+            break;
+        if (kind == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= o->len || o->bytes[i + 1] < 2)
+            break;
+        if (kind == 8 && o->bytes[i + 1] == 10 && i + 10 <= o->len)
+            wr32(o->bytes + i + 2, rd32(o->bytes + i + 2) - r->first_live_ts + r->first_script_ts);
+        i += o->bytes[i + 1];
+    }
+}
+
+/* The live datagram in the script's space, options from its own bytes. */
+static int to_script(run *r, const net_peer_dgram *d, live_seg *ls)
+{
+    if (tcp_wire_parse(d->data, d->len, &ls->seg) != TCP_WIRE_OK)
+        return -1;
+    const tcp_seg *s = &ls->seg;
+    pkt_seg *p = &ls->ps;
+    memset(p, 0, sizeof *p);
+    p->outbound = true;
+    p->flags = s->flags;
+    p->src_port = s->src_port;
+    p->dst_port = s->dst_port;
+    p->seq = r->have_isn ? s->seq - r->live_isn + r->script_isn : s->seq;
+    p->len = s->len;
+    p->ack = (s->flags & TCP_ACK) ? s->ack : 0;
+    p->has_win = true;
+    p->win = s->wnd;
+    p->urg = s->urg;
+    size_t ihl = (size_t)(d->data[0] & 0x0f) * 4;
+    size_t doff = (size_t)(d->data[ihl + 12] >> 4) * 4;
+    p->has_opts = doff > TCP_HDR_MIN;
+    if (p->has_opts &&
+        pkt_opts_from_wire(d->data + ihl + TCP_HDR_MIN, doff - TCP_HDR_MIN, &p->opts) != 0)
+        return -1;
+    if (r->have_ts)
+        map_ts_val(r, &p->opts);
+    return 0;
+}
+
+/* Option by option, packetdrill's way; NULL when they agree. */
+static const char *opts_differ(const pkt_seg *want, const pkt_seg *got)
+{
+    if (!want->has_opts)
+        return got->has_opts ? "options" : NULL;
+    if (want->opts.any)
+        return NULL;
+    const uint8_t *a = want->opts.bytes, *b = got->opts.bytes;
+    size_t na = want->opts.len, nb = got->has_opts ? got->opts.len : 0, i = 0, j = 0;
+    while (i < na || j < nb) {
+        if (i >= na || j >= nb || a[i] != b[j])
+            return "options";
+        uint8_t k = a[i];
+        size_t la = (k <= 1) ? 1 : a[i + 1], lb = (k <= 1) ? 1 : b[j + 1];
+        if (k > 1 && k != 8 && (la != lb || memcmp(a + i + 2, b + j + 2, la - 2) != 0))
+            return "options";
+        if (k == 0)
+            break;
+        i += la;
+        j += lb;
+    }
+    return NULL;
+}
+
+static const char *seg_differs(const pkt_seg *want, const pkt_seg *got)
+{
+    if (want->flags != got->flags)
+        return "flags";
+    if (want->seq != got->seq)
+        return "seq";
+    if (want->len != got->len)
+        return "length";
+    if ((want->flags & TCP_ACK) && want->ack != got->ack)
+        return "ack";
+    if (want->has_win && want->win != got->win)
+        return "win";
+    if (want->urg != got->urg)
+        return "urg";
+    return opts_differ(want, got);
+}
+
+static bool time_ok(const run *r, const pkt_event *ev, uint64_t t, uint64_t deadline,
+                    uint64_t actual)
+{
+    if (ev->time.kind == PKT_TIME_ANY)
+        return true;
+    uint64_t lo = t > r->tol_ns ? t - r->tol_ns : 0;
+    return actual >= lo && actual <= deadline;
+}
+
+static void report(run *r, const pkt_event *ev, const char *what, uint64_t t, const live_seg *ls)
+{
+    char want[256], got[256], t1[32], t2[32];
+    pkt_seg_format(&ev->u.seg, want, sizeof want);
+    if (!ls) {
+        run_fail(r, PKT_RUN_MISMATCH, ev,
+                 "expected segment not sent: expected %s > %s, actual: "
+                 "none by %s",
+                 run_time_str(t, t1, sizeof t1), want,
+                 run_time_str(sim_world_now(net_world(r->n)), t2, sizeof t2));
+        return;
+    }
+    pkt_seg_format(&ls->ps, got, sizeof got);
+    run_fail(r, PKT_RUN_MISMATCH, ev, "%s mismatch: expected %s > %s, actual %s > %s", what,
+             run_time_str(t, t1, sizeof t1), want, run_time_str(ls->time_ns, t2, sizeof t2), got);
+}
+
+void run_expect(run *r, const pkt_event *ev, uint64_t t, uint64_t deadline, uint64_t *actual_ns)
+{
+    *actual_ns = t;
+    if (!wait_segment(r, deadline)) {
+        report(r, ev, NULL, t, NULL);
+        return;
+    }
+    net_peer_dgram d;
+    net_peer_take(r->peer, &d);
+    live_seg ls = {.time_ns = d.time_ns};
+    *actual_ns = d.time_ns;
+    if (tcp_wire_parse(d.data, d.len, &ls.seg) != TCP_WIRE_OK) {
+        run_fail(r, PKT_RUN_MISMATCH, ev, "the stack sent a malformed datagram");
+        return;
+    }
+    learn(r, &ev->u.seg, &ls.seg);
+    if (to_script(r, &d, &ls) != 0) {
+        run_fail(r, PKT_RUN_MISMATCH, ev, "the stack sent malformed options");
+        return;
+    }
+    const char *diff = seg_differs(&ev->u.seg, &ls.ps);
+    if (diff)
+        report(r, ev, diff, t, &ls);
+    else if (!time_ok(r, ev, t, deadline, d.time_ns))
+        report(r, ev, "time", t, &ls);
+}

@@ -1,0 +1,60 @@
+/*
+ * render — the outputs drawn from a run log: text and JSON lines, pcap and
+ * pcapng, the ladder diagram as text and SVG, the state diagram as DOT.
+ *
+ * Every output is a pure function of the log's entries and hosts (rlog.h
+ * rule 2): the same run writes the same bytes.
+ */
+#ifndef RENDER_H
+#define RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rlog.h"
+#include "tcp.h"
+
+/* Formatting helpers shared by the outputs. Each always NUL-terminates and
+ * returns the length it wanted, like snprintf. */
+/* Seconds with nine decimals from integer nanoseconds: "0.050000000". */
+size_t rlog_format_time(uint64_t ns, char *buf, size_t len);
+/* Milliseconds with three decimals (truncated to the microsecond): "50.000". */
+size_t rlog_format_ms(uint64_t ns, char *buf, size_t len);
+/* "SYN seq=100 ack=0 win=65535 len=0", then options: " mss=1460 ws=7 sackok
+ * ts=1/0". */
+size_t rlog_format_seg(const tcp_seg *seg, char *buf, size_t len);
+/* The short label the diagrams use: flags (without PSH), seq, ack when ACK is
+ * set, len when non-zero, win when zero: "SYN,ACK seq=300 ack=101". */
+size_t rlog_format_label(const tcp_seg *seg, char *buf, size_t len);
+
+/* Outputs. Each writes the whole log; returns 0 or -1 on a write error. */
+/* One line per entry: "0.050000000 A>B send pkt=1 SYN seq=100 ack=0 win=65535
+ * len=0". The format of each kind is in docs/outputs.md. */
+int rlog_write_text(const rlog *log, FILE *out);
+/* One JSON object per line, keys in a fixed order. */
+int rlog_write_json(const rlog *log, FILE *out);
+/* libpcap (LINKTYPE_RAW IPv4, nanosecond timestamps): packets as sent, one
+ * record per SEND and per duplicate made. */
+int rlog_write_pcap(const rlog *log, FILE *out);
+/* pcapng with an Interface Description Block and, on the packet that caused
+ * each state change, a comment "A: FIN_WAIT_1 -> CLOSING (rcv FIN)". */
+int rlog_write_pcapng(const rlog *log, FILE *out);
+/* The ASCII ladder diagram; `width` columns (80 fits two endpoints). */
+int rlog_write_ladder(const rlog *log, FILE *out, int width);
+/* The ladder as a standalone SVG document. */
+int rlog_write_svg(const rlog *log, FILE *out);
+/* The ladders with options. rlog_write_ladder(log, out, w) is the text form
+ * with {w, false}; rlog_write_svg ignores width. */
+typedef struct rlog_ladder_opts {
+    int width;         /* text columns; 0 means 80 */
+    bool relative_seq; /* seq/ack relative to each side's ISN (said in a header line) */
+} rlog_ladder_opts;
+int rlog_write_ladder_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
+int rlog_write_svg_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
+/* The RFC 9293 state diagram as Graphviz DOT, with the transitions taken in
+ * this run highlighted and numbered in order, one cluster per endpoint. */
+int rlog_write_dot(const rlog *log, FILE *out);
+
+#endif

@@ -1,0 +1,340 @@
+/*
+ * rlog_html — the stepper page (see rlog_html.h): the page skeleton, the
+ * embedded style and script (rlog_html.css and rlog_html.js, compiled in
+ * by rlog_html_embed.cmake), and the run as JSON data.
+ *
+ * The data holds one object per run log entry, in log order, with the
+ * fields of `--trace json` in short form plus what only the page needs:
+ * host indexes instead of names, the entry behind a state change (not only
+ * its packet id), the rule (rlog_why) and the profile's difference. All
+ * strings are escaped so that no "<" ever appears inside the script
+ * element, whatever a scenario logged.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "rlog_html.h"
+#include "rlog_html_assets.h"
+#include "rlog_why.h"
+
+/* A JSON string safe inside <script>: RFC 8259 escapes plus <, >, & as
+ * \u escapes; bytes that are not UTF-8 become U+FFFD. */
+static void put_str(FILE *out, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    fputc('"', out);
+    while (*s) {
+        unsigned char c = *s;
+        if (c == '"' || c == '\\') {
+            fprintf(out, "\\%c", c);
+            s++;
+        } else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
+            fprintf(out, "\\u%04x", c);
+            s++;
+        } else if (c < 0x80) {
+            fputc(c, out);
+            s++;
+        } else {
+            size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 ? 2 : 0;
+            for (size_t k = 1; k < n; k++)
+                if ((s[k] & 0xc0) != 0x80)
+                    n = 0;
+            if (n == 0) {
+                fputs("\\ufffd", out);
+                s++;
+            } else {
+                fwrite(s, 1, n, out);
+                s += n;
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+static void key_str(FILE *out, const char *key, const char *val)
+{
+    fprintf(out, ",\"%s\":", key);
+    put_str(out, val);
+}
+
+/* Text for the HTML body (title): & < > " escaped. */
+static void put_text(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '&')
+            fputs("&amp;", out);
+        else if (*s == '<')
+            fputs("&lt;", out);
+        else if (*s == '>')
+            fputs("&gt;", out);
+        else if (*s == '"')
+            fputs("&quot;", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+static int host_index(uint32_t h)
+{
+    return h == UINT32_MAX ? -1 : (int)h;
+}
+
+static void put_seg(FILE *out, const tcp_seg *s)
+{
+    char flags[40];
+    tcp_flags_str(s->flags, flags, sizeof flags);
+    fprintf(out, ",\"seg\":{\"flags\":\"%s\",\"seq\":%" PRIu32 ",\"ack\":%" PRIu32 ",\"win\":%u",
+            flags, s->seq, s->ack, (unsigned)s->wnd);
+    fprintf(out, ",\"len\":%" PRIu32 ",\"sport\":%u,\"dport\":%u", s->len, (unsigned)s->src_port,
+            (unsigned)s->dst_port);
+    if (s->has_mss)
+        fprintf(out, ",\"mss\":%u", (unsigned)s->mss);
+    if (s->has_wscale)
+        fprintf(out, ",\"ws\":%u", (unsigned)s->wscale);
+    if (s->has_sack_perm)
+        fputs(",\"sackok\":true", out);
+    if (s->has_ts)
+        fprintf(out, ",\"ts_val\":%" PRIu32 ",\"ts_ecr\":%" PRIu32, s->ts_val, s->ts_ecr);
+    fputc('}', out);
+}
+
+static const tcp_profile *profile_of(const rlog_html_opts *o, uint32_t host)
+{
+    if (!o || !o->profiles || host >= o->nprofiles)
+        return NULL;
+    return o->profiles[host];
+}
+
+static void put_packet(FILE *out, const rlog_entry *e)
+{
+    fprintf(out, ",\"s\":%d,\"d\":%d,\"pkt\":%" PRIu32 ",\"origin\":%" PRIu32,
+            host_index(e->src_host), host_index(e->dst_host), e->packet_id, e->origin_id);
+    if (e->kind == RLOG_DROP)
+        key_str(out, "reason", sim_drop_reason_name(e->drop));
+    if (e->kind == RLOG_DELAY)
+        fprintf(out, ",\"delay_ns\":%" PRIu64, e->value_ns);
+    if (e->seg_ok)
+        put_seg(out, &e->seg);
+    else
+        key_str(out, "malformed", tcp_wire_err_name(e->wire_err));
+}
+
+static void put_state(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
+{
+    const rlog_entry *e = rlog_at(log, i);
+    static const char *const causes[] = {"user", "segment", "timer"};
+    key_str(out, "from", tcp_state_name(e->from));
+    key_str(out, "to", tcp_state_name(e->to));
+    key_str(out, "cause", (unsigned)e->cause < 3 ? causes[e->cause] : "?");
+    key_str(out, "note", e->note);
+    size_t c = rlog_state_cause(log, i);
+    if (c != RLOG_NONE)
+        fprintf(out, ",\"ce\":%zu,\"cause_pkt\":%" PRIu32, c, rlog_at(log, c)->packet_id);
+    rlog_why w = rlog_why_of(e);
+    key_str(out, "rule", w.rule);
+    key_str(out, "because", w.because);
+    char diff[512];
+    if (rlog_why_profile(e, profile_of(o, e->host), diff, sizeof diff) > 0)
+        key_str(out, "pdiff", diff);
+}
+
+static void put_conn(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
+{
+    const rlog_entry *e = rlog_at(log, i);
+    fprintf(out, ",\"h\":%d,\"sock\":%" PRIu32, host_index(e->host), e->sock);
+    if (e->parent)
+        fprintf(out, ",\"parent\":%" PRIu32, e->parent);
+    switch (e->kind) {
+    case RLOG_STATE:
+        put_state(out, log, i, o);
+        break;
+    case RLOG_TIMER:
+        key_str(out, "timer", tcp_timer_name((tcp_timer_kind)e->detail));
+        key_str(out, "note", e->note);
+        break;
+    case RLOG_USER:
+        key_str(out, "call", tcp_user_call_name((tcp_user_call)e->detail));
+        break;
+    case RLOG_ERROR:
+        key_str(out, "error", tcp_err_name(e->detail));
+        break;
+    default: /* REJECT */
+        key_str(out, "note", e->text);
+        if (e->seg_ok)
+            put_seg(out, &e->seg);
+        break;
+    }
+}
+
+static void put_entry(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
+{
+    const rlog_entry *e = rlog_at(log, i);
+    char t[32];
+    rlog_format_time(e->time_ns, t, sizeof t);
+    fprintf(out, "%s{\"t_ns\":%" PRIu64 ",\"t\":\"%s\",\"kind\":\"%s\"", i ? ",\n" : "", e->time_ns,
+            t, rlog_kind_name(e->kind));
+    switch (e->kind) {
+    case RLOG_NOTE:
+        key_str(out, "text", e->text);
+        break;
+    case RLOG_LINK: {
+        uint32_t from = e->host, to = UINT32_MAX;
+        rlog_link_ends(log, e->link, e->dir, &from, &to);
+        fprintf(out, ",\"s\":%d,\"d\":%d,\"up\":%s", host_index(from), host_index(to),
+                e->value_ns ? "true" : "false");
+        break;
+    }
+    case RLOG_STATE:
+    case RLOG_TIMER:
+    case RLOG_USER:
+    case RLOG_ERROR:
+    case RLOG_REJECT:
+        put_conn(out, log, i, o);
+        break;
+    default:
+        put_packet(out, e);
+        break;
+    }
+    fputc('}', out);
+}
+
+/* Every (host, socket) that appears in a connection entry, with its ports
+ * when the log learned them, in order of first appearance. */
+static void put_sockets(FILE *out, const rlog *log)
+{
+    uint64_t *seen = NULL; /* host << 32 | sock of those written; O(changes x endpoints) */
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < rlog_count(log); i++) {
+        const rlog_entry *e = rlog_at(log, i);
+        uint64_t key = (uint64_t)e->host << 32 | e->sock;
+        bool dup = false;
+        for (size_t k = 0; k < n && !dup; k++)
+            dup = seen[k] == key;
+        if (e->kind != RLOG_STATE || e->sock == 0 || dup)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            seen = realloc(seen, cap * sizeof *seen);
+            if (!seen)
+                abort(); /* as the run log does: no partial page */
+        }
+        seen[n] = key;
+        uint16_t lport = 0, rport = 0;
+        rlog_sock_ports(log, e->host, e->sock, &lport, &rport);
+        fprintf(out, "%s{\"h\":%" PRIu32 ",\"sock\":%" PRIu32 ",\"lport\":%u,\"rport\":%u}",
+                n++ ? "," : "", e->host, e->sock, (unsigned)lport, (unsigned)rport);
+    }
+    free(seen);
+}
+
+static void put_hosts(FILE *out, const rlog *log, const rlog_html_opts *o)
+{
+    for (size_t h = 0; h < rlog_host_count(log); h++) {
+        const rlog_host *rh = rlog_host_at(log, (uint32_t)h);
+        const tcp_profile *p = profile_of(o, (uint32_t)h);
+        fprintf(out, "%s{\"name\":", h ? "," : "");
+        put_str(out, rh ? rh->name : "?");
+        uint32_t a = rh ? rh->addr : 0;
+        fprintf(out, ",\"addr\":\"%u.%u.%u.%u\"", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+                a & 255);
+        if (p)
+            key_str(out, "profile", p->name);
+        fputc('}', out);
+    }
+}
+
+static void put_data(FILE *out, const rlog *log, const rlog_html_opts *o)
+{
+    fputs("<script type=\"application/json\" id=\"tcpsim-data\">\n{\"format\":1,\"title\":", out);
+    put_str(out, o && o->title ? o->title : "tcpsim run");
+    key_str(out, "profile", o && o->profile ? o->profile : "");
+    fprintf(out, ",\"seed\":%" PRIu64 ",\"hosts\":[", o ? o->seed : 0);
+    put_hosts(out, log, o);
+    fputs("],\"sockets\":[", out);
+    put_sockets(out, log);
+    fputs("],\"entries\":[\n", out);
+    for (size_t i = 0; i < rlog_count(log); i++)
+        put_entry(out, log, i, o);
+    fputs("\n]}\n</script>\n", out);
+}
+
+static const char BODY[] =
+    "<header><h1 id=\"title\"></h1><p id=\"subtitle\"></p></header>\n"
+    "<nav id=\"controls\" aria-label=\"step controls\">\n"
+    "<button id=\"b-start\" title=\"first step (Home)\">|&lt;</button>"
+    "<button id=\"b-prev-state\" title=\"previous state change (Shift+Left, PageUp)\">"
+    "&lt;&lt; state</button>"
+    "<button id=\"b-prev\" title=\"previous event (Left)\">&lt; event</button>"
+    "<input id=\"slider\" type=\"range\" min=\"0\" value=\"0\" aria-label=\"step\">"
+    "<button id=\"b-next\" title=\"next event (Right)\">event &gt;</button>"
+    "<button id=\"b-next-state\" title=\"next state change (Shift+Right, PageDown)\">"
+    "state &gt;&gt;</button>"
+    "<button id=\"b-end\" title=\"last step (End)\">&gt;|</button>\n"
+    "<span id=\"step-no\"></span>\n"
+    "<label><input id=\"t-abs\" type=\"checkbox\"> absolute seq (R)</label>\n"
+    "<button id=\"b-slide\" title=\"slide mode (S)\">slide</button>"
+    "<button id=\"b-svg\" title=\"save the ladder at this step as SVG\">SVG</button>"
+    "<button id=\"b-help\" title=\"keys (?)\">?</button>\n"
+    "</nav>\n"
+    "<div id=\"help\" hidden><b>Keys</b>: Left/Right previous/next event; Shift+Left/Right or "
+    "PageUp/PageDown previous/next state change; Home/End first/last step; 1-9 next state change "
+    "of endpoint 1-9; R relative/absolute sequence numbers; S slide mode. The address "
+    "(#step=N) keeps the step: a link or a reload lands on it.</div>\n"
+    "<main>\n"
+    "<section id=\"ladder-pane\" aria-label=\"ladder\"><div id=\"ladder\"></div></section>\n"
+    "<section id=\"side\">\n"
+    "<div id=\"explain\" aria-live=\"polite\"></div>\n"
+    "<div id=\"diagrams\"></div>\n"
+    "</section>\n"
+    "</main>\n";
+
+int rlog_write_html(const rlog *log, FILE *out, const rlog_html_opts *opts)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+          "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data: blob:\">\n"
+          "<title>",
+          out);
+    put_text(out, opts && opts->title ? opts->title : "tcpsim run");
+    fputs(" - tcpsim</title>\n<style>\n", out);
+    fputs(rlog_html_css, out);
+    fputs("</style>\n</head>\n<body>\n", out);
+    fputs(BODY, out);
+    put_data(out, log, opts);
+    fputs("<script>\n", out);
+    fputs(rlog_html_js, out);
+    fputs("</script>\n</body>\n</html>\n", out);
+    return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}
+
+int rlog_write_html_index(FILE *out, const rlog_html_link *links, size_t n)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++)
+        failed += !links[i].passed;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+          "style-src 'unsafe-inline'\">\n<title>tcpsim test</title>\n<style>\n"
+          "body{font:15px/1.5 system-ui,sans-serif;margin:24px;color:#1d2330}"
+          "li{margin:2px 0}.fail{color:#c0392b;font-weight:600}.pass{color:#2a7f62}\n"
+          "</style>\n</head>\n<body>\n<h1>tcpsim test</h1>\n",
+          out);
+    fprintf(
+        out,
+        "<p>%zu scenarios, %zu passed, %zu failed. Each page steps through one run.</p>\n<ul>\n", n,
+        n - failed, failed);
+    for (size_t i = 0; i < n; i++) {
+        fputs("<li><span class=\"", out);
+        fputs(links[i].passed ? "pass\">PASS" : "fail\">FAIL", out);
+        fputs("</span> <a href=\"", out);
+        put_text(out, links[i].href);
+        fputs("\">", out);
+        put_text(out, links[i].title);
+        fputs("</a></li>\n", out);
+    }
+    fputs("</ul>\n</body>\n</html>\n", out);
+    return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}

@@ -1,0 +1,20 @@
+# Writes OUT (only when its text changes), a C file defining rlog_html_css
+# and rlog_html_js from the files beside this script, as byte arrays (no
+# escaping to get wrong), each ending in a NUL. Run by the build: cmake -DOUT=... -P rlog_html_embed.cmake
+get_filename_component(dir ${CMAKE_CURRENT_LIST_FILE} DIRECTORY)
+set(text "/* Generated from rlog_html.css and rlog_html.js by rlog_html_embed.cmake. */\n")
+string(APPEND text "#include \"rlog_html_assets.h\"\n")
+foreach(pair "css;rlog_html.css" "js;rlog_html.js")
+  list(GET pair 0 name)
+  list(GET pair 1 file)
+  file(READ ${dir}/${file} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  if(bytes MATCHES "0x[89a-f]")
+    message(FATAL_ERROR "${file}: keep it ASCII (write other characters as \\u escapes)")
+  endif()
+  string(REGEX REPLACE "(0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,)" "\\1\n" bytes "${bytes}")
+  string(APPEND text "const char rlog_html_${name}[] = {\n${bytes}0x00};\n")
+endforeach()
+file(WRITE ${OUT}.tmp "${text}")
+configure_file(${OUT}.tmp ${OUT} COPYONLY)
+file(REMOVE ${OUT}.tmp)

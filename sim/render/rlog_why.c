@@ -1,0 +1,385 @@
+/*
+ * rlog_why — the table from a state change to the RFC 9293 rule behind it
+ * (see rlog_why.h: the rule is derived from (from, to, cause), never
+ * recorded), and the profile knobs that change that rule.
+ *
+ * Sections and steps are those of RFC 9293 §3.10 (Event Processing); a
+ * transition that RFC 9293 does not define names the document that does
+ * (RFC 1122) or says it is the profile's. The sentences are ours.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "render.h"
+#include "render_int.h"
+#include "rlog_why.h"
+
+#define ANY (-1)
+
+typedef struct why_row {
+    int from, to;     /* tcp_state or ANY */
+    int cause;        /* tcp_cause */
+    uint8_t flag;     /* the causing segment must carry this flag; 0: any */
+    const char *note; /* the stack's note must start with this; NULL: any */
+    const char *rule, *because;
+} why_row;
+
+#define S(x) TCP_##x
+#define USER TCP_CAUSE_USER
+#define SEGM TCP_CAUSE_SEGMENT
+#define TIMR TCP_CAUSE_TIMER
+#define R7_4                                                                                       \
+    "RFC 9293 \xc2\xa7"                                                                            \
+    "3.10.7.4, "
+
+/* First match wins: rows that need a flag or a note come before the rows
+ * they refine. */
+static const why_row ROWS[] = {
+    /* User calls (§3.10.1 - §3.10.5). */
+    {ANY, S(CLOSED), USER, 0, "abort()",
+     "RFC 9293 \xc2\xa7"
+     "3.10.5, ABORT call",
+     "ABORT sends a reset if the connection was synchronized, flushes every queue and deletes "
+     "the TCB"},
+    {ANY, S(CLOSED), USER, 0, "close() with linger 0",
+     "RFC 9293 \xc2\xa7"
+     "3.10.5, ABORT call (close() with linger 0)",
+     "with a zero linger time close() acts as ABORT: a reset, no FIN, no TIME-WAIT"},
+    {ANY, S(CLOSED), USER, 0, "host crash",
+     "RFC 9293 \xc2\xa7"
+     "3.5.2, half-open connections (the host crashed)",
+     "the host crashed and its TCBs are gone without a word to the peer, which learns of it "
+     "only when it next sends and is answered with a reset"},
+    {ANY, S(CLOSED), USER, 0, "close() with unread data",
+     "RFC 9293 \xc2\xa7"
+     "3.6.1, half-closed connections",
+     "closing while received data is still unread would lose it silently, so the connection "
+     "is reset instead of closed with a FIN"},
+    {ANY, S(CLOSED), USER, 0, "listener closed",
+     "RFC 9293 \xc2\xa7"
+     "3.10.4, CLOSE call in LISTEN",
+     "the listening socket was closed; connections still waiting in its queues go with it"},
+    {S(CLOSED), S(LISTEN), USER, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.1, OPEN call in CLOSED (passive)",
+     "a passive OPEN makes a TCB and waits in LISTEN for a SYN"},
+    {S(CLOSED), S(SYN_SENT), USER, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.1, OPEN call in CLOSED (active)",
+     "an active OPEN picks an initial sequence number, sends a SYN and waits in SYN-SENT for "
+     "the answer"},
+    {S(LISTEN), S(SYN_SENT), USER, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.1, OPEN call in LISTEN",
+     "an active OPEN on a listening socket sends a SYN and makes it an active connection"},
+    {S(LISTEN), S(CLOSED), USER, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.4, CLOSE call in LISTEN",
+     "closing a listening socket deletes its TCB; nothing is sent"},
+    {S(SYN_SENT), S(CLOSED), USER, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.4, CLOSE call in SYN-SENT",
+     "closing before the peer answered deletes the TCB; nothing more is sent"},
+    {S(SYN_RECEIVED), S(FIN_WAIT_1), USER, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.4, CLOSE call in SYN-RECEIVED",
+     "with nothing queued to send, CLOSE sends a FIN at once and waits in FIN-WAIT-1 for its ACK"},
+    {S(ESTABLISHED), S(FIN_WAIT_1), USER, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.4, CLOSE call in ESTABLISHED",
+     "CLOSE sends a FIN after the queued data and waits in FIN-WAIT-1; this side sends no more "
+     "but still receives"},
+    {S(CLOSE_WAIT), S(LAST_ACK), USER, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.4, CLOSE call in CLOSE-WAIT",
+     "the peer closed first; our FIN follows the queued data and LAST-ACK waits for its ACK"},
+    /* Timeouts (§3.10.8) and the limits of §3.8. */
+    {S(TIME_WAIT), S(CLOSED), TIMR, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.8, TIME-WAIT timeout",
+     "2*MSL passed since the peer's FIN was acknowledged: old segments of this connection have "
+     "died out, so the TCB is deleted"},
+    {S(FIN_WAIT_2), S(CLOSED), TIMR, 0, NULL, "none in RFC 9293 (the profile's FIN_WAIT_2 timeout)",
+     "RFC 9293 lets FIN-WAIT-2 last for ever; the profile gives a closed (orphaned) connection a "
+     "time limit, as Linux and BSD do"},
+    {ANY, S(CLOSED), TIMR, 0, "keepalive",
+     "RFC 9293 \xc2\xa7"
+     "3.8.4, keep-alives",
+     "the peer answered none of the keep-alive probes, so the connection is taken for dead"},
+    {ANY, S(CLOSED), TIMR, 0, "persist",
+     "RFC 9293 \xc2\xa7"
+     "3.8.6.1, zero-window probing",
+     "the window stayed shut and no probe was answered within the retry limit, so the "
+     "connection is given up"},
+    {ANY, S(CLOSED), TIMR, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.8.3, excessive retransmissions (R2)",
+     "the segment was retransmitted up to the R2 limit and never acknowledged, so the "
+     "connection is closed and the user told"},
+    /* Segments: LISTEN (§3.10.7.2), SYN-SENT (§3.10.7.3). */
+    {S(LISTEN), S(SYN_RECEIVED), SEGM, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.7.2, LISTEN, third check (SYN)",
+     "a SYN reached a listening socket: note the peer's sequence number, answer with our own "
+     "SYN and an ACK of theirs, wait in SYN-RECEIVED"},
+    {S(SYN_SENT), S(ESTABLISHED), SEGM, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.7.3, SYN-SENT, fourth check (SYN)",
+     "the SYN,ACK acknowledges our SYN and carries the peer's: the connection is open; "
+     "acknowledge their SYN"},
+    {S(SYN_SENT), S(SYN_RECEIVED), SEGM, 0, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.7.3, SYN-SENT, fourth check (SYN)",
+     "a SYN that does not acknowledge ours: both ends opened at once; answer with SYN,ACK and "
+     "wait in SYN-RECEIVED"},
+    {S(SYN_SENT), S(CLOSED), SEGM, TCP_RST, NULL,
+     "RFC 9293 \xc2\xa7"
+     "3.10.7.3, SYN-SENT, second check (RST)",
+     "a reset that acknowledges our SYN: nobody listens on that port; the connection is refused"},
+    /* Segments: synchronized states (§3.10.7.4), in the order of its steps. */
+    {S(SYN_RECEIVED), S(LISTEN), SEGM, TCP_RST, NULL, R7_4 "second step (check the RST bit)",
+     "a reset in SYN-RECEIVED on a connection that came from LISTEN: forget it and go back to "
+     "listening"},
+    {ANY, S(CLOSED), SEGM, 0, "data after close()",
+     "RFC 9293 \xc2\xa7"
+     "3.6.1, half-closed connections",
+     "data arrived after the user closed and can never be read, so a reset tells the peer it "
+     "was lost"},
+    {ANY, S(CLOSED), SEGM, TCP_SYN, NULL,
+     "RFC 1122 \xc2\xa7"
+     "4.2.2.13 (profile knob tw_syn)",
+     "a new SYN above the old connection's sequence numbers reopens the port from TIME-WAIT "
+     "(RFC 9293 itself answers such a SYN with an ACK)"},
+    {ANY, S(CLOSED), SEGM, TCP_RST, NULL, R7_4 "second step (check the RST bit)",
+     "an acceptable reset (its sequence number exactly RCV.NXT, as RFC 5961 asks) ends the "
+     "connection at once"},
+    {S(SYN_RECEIVED), S(LISTEN), SEGM, 0, NULL, R7_4 "fourth step (check the SYN bit)",
+     "a new SYN in SYN-RECEIVED on a connection that came from LISTEN: drop the half-open "
+     "connection and go back to listening"},
+    {S(SYN_RECEIVED), S(ESTABLISHED), SEGM, 0, NULL, R7_4 "fifth step (check the ACK field)",
+     "the ACK covers our SYN (SND.UNA < SEG.ACK =< SND.NXT): the handshake is complete"},
+    {S(FIN_WAIT_1), S(FIN_WAIT_2), SEGM, 0, NULL, R7_4 "fifth step (check the ACK field)",
+     "the ACK covers our FIN: our direction is closed; wait in FIN-WAIT-2 for the peer's FIN"},
+    {S(CLOSING), S(TIME_WAIT), SEGM, 0, NULL, R7_4 "fifth step (check the ACK field)",
+     "the ACK covers our FIN: both directions are closed; start the 2*MSL timer in TIME-WAIT"},
+    {S(LAST_ACK), S(CLOSED), SEGM, 0, NULL, R7_4 "fifth step (check the ACK field)",
+     "the ACK covers our FIN, the last thing we waited for: delete the TCB"},
+    {S(SYN_RECEIVED), S(CLOSE_WAIT), SEGM, 0, NULL, R7_4 "eighth step (check the FIN bit)",
+     "a FIN arrived: the peer sends no more; acknowledge it and wait for our own CLOSE"},
+    {S(ESTABLISHED), S(CLOSE_WAIT), SEGM, 0, NULL, R7_4 "eighth step (check the FIN bit)",
+     "a FIN arrived: the peer sends no more; acknowledge it and wait for our own CLOSE"},
+    {S(FIN_WAIT_1), S(CLOSING), SEGM, 0, NULL, R7_4 "eighth step (check the FIN bit)",
+     "the peer's FIN came before the ACK of ours: both sides are closing; acknowledge it and "
+     "wait in CLOSING"},
+    {S(FIN_WAIT_1), S(TIME_WAIT), SEGM, 0, NULL, R7_4 "eighth step (check the FIN bit)",
+     "the peer's FIN arrived and our FIN is acknowledged: acknowledge theirs and wait 2*MSL "
+     "in TIME-WAIT"},
+    {S(FIN_WAIT_2), S(TIME_WAIT), SEGM, 0, NULL, R7_4 "eighth step (check the FIN bit)",
+     "the peer's FIN arrived: acknowledge it and wait 2*MSL in TIME-WAIT in case that ACK "
+     "is lost"},
+};
+#define NROWS (sizeof ROWS / sizeof ROWS[0])
+
+static bool row_matches(const why_row *r, const rlog_entry *e)
+{
+    if ((r->from != ANY && r->from != (int)e->from) || r->to != (int)e->to ||
+        r->cause != (int)e->cause)
+        return false;
+    /* The flag of the causing segment; when the log kept no segment, the
+     * stack's note names it ("rcv RST"). */
+    if (r->flag && e->seg_ok && !(e->seg.flags & r->flag))
+        return false;
+    if (r->flag && !e->seg_ok && !strstr(e->note, r->flag == TCP_RST ? "RST" : "SYN"))
+        return false;
+    return !r->note || strncmp(e->note, r->note, strlen(r->note)) == 0;
+}
+
+rlog_why rlog_why_of(const rlog_entry *e)
+{
+    if (e->kind == RLOG_STATE)
+        for (size_t i = 0; i < NROWS; i++)
+            if (row_matches(&ROWS[i], e))
+                return (rlog_why){ROWS[i].rule, ROWS[i].because};
+    return (rlog_why){"none", "no rule in the table names this transition"};
+}
+
+size_t rlog_why_short(const rlog_entry *e, char *buf, size_t len)
+{
+    const char *r = rlog_why_of(e).rule;
+    if (strncmp(r, "RFC 9293 ", 9) == 0)
+        r += 9;
+    const char *paren = strstr(r, " (");
+    int n = snprintf(buf, len, "%.*s", paren ? (int)(paren - r) : (int)strlen(r), r);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+/* ---- profile differences ------------------------------------------------- */
+
+static void cat(char *buf, size_t len, size_t *at, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static void cat(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(*at < len ? buf + *at : NULL, *at < len ? len - *at : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *at += (size_t)n;
+}
+
+/* "60 s", "1.5 s" or "200 ms": whole units only (profiles use round values). */
+static void dur(uint64_t ns, char *buf, size_t len)
+{
+    if (ns % 1000000000u == 0)
+        snprintf(buf, len, "%" PRIu64 " s", ns / 1000000000u);
+    else
+        snprintf(buf, len, "%" PRIu64 " ms", ns / 1000000u);
+}
+
+static uint64_t tw_ns(const tcp_profile *p)
+{
+    return p->time_wait_ns ? p->time_wait_ns : 2 * p->msl_ns;
+}
+
+/* Who departs from the RFC: the profile, or the scenario that changed the
+ * rfc9293 profile's knobs. */
+static const char *who(const tcp_profile *p)
+{
+    return strcmp(p->name, "rfc9293") == 0 ? "this scenario" : p->name;
+}
+
+static void diff_time_wait(const tcp_profile *p, const tcp_profile *r, char *buf, size_t len,
+                           size_t *at)
+{
+    char a[32], b[32];
+    if (tw_ns(p) != tw_ns(r)) {
+        dur(tw_ns(p), a, sizeof a);
+        dur(tw_ns(r), b, sizeof b);
+        cat(buf, len, at, "%s: TIME_WAIT lasts %s%s (RFC 9293: 2*MSL = %s). ", who(p), a,
+            p->time_wait_ns ? ", fixed" : "", b);
+    }
+    if (p->tw_restart_on_ack != r->tw_restart_on_ack && p->tw_restart_on_ack)
+        cat(buf, len, at, "%s: any ACK in TIME_WAIT restarts the timer, not only a repeated FIN. ",
+            who(p));
+}
+
+static void diff_closed(const rlog_entry *e, const tcp_profile *p, const tcp_profile *r, char *buf,
+                        size_t len, size_t *at)
+{
+    char a[32];
+    if (e->cause == TCP_CAUSE_TIMER && e->from == TCP_FIN_WAIT_2 && p->fin_wait_2_timeout_ns) {
+        dur(p->fin_wait_2_timeout_ns, a, sizeof a);
+        if (p->fin_wait_2_idle) {
+            char iv[32];
+            dur(p->keepalive_intvl_ns, iv, sizeof iv);
+            cat(buf, len, at,
+                "%s: an orphaned FIN_WAIT_2 ends after %s of idle time, checked every %s; "
+                "RFC 9293 sets no limit. ",
+                who(p), a, iv);
+        } else {
+            cat(buf, len, at, "%s: an orphaned FIN_WAIT_2 ends after %s; RFC 9293 sets no limit. ",
+                who(p), a);
+        }
+    } else if (e->cause == TCP_CAUSE_TIMER && strncmp(e->note, "SYN retries", 11) == 0 &&
+               p->syn_retries != r->syn_retries) {
+        cat(buf, len, at, "%s: gives up after %u SYN retransmissions (rfc9293 profile: %u). ",
+            who(p), p->syn_retries, r->syn_retries);
+    } else if (e->cause == TCP_CAUSE_TIMER && strncmp(e->note, "retransmissions", 15) == 0 &&
+               p->data_retries != r->data_retries) {
+        cat(buf, len, at, "%s: gives up after %u retransmissions (rfc9293 profile: %u). ", who(p),
+            p->data_retries, r->data_retries);
+    } else if (e->cause == TCP_CAUSE_TIMER && strncmp(e->note, "keepalive", 9) == 0 &&
+               p->rst_on_keepalive_timeout != r->rst_on_keepalive_timeout) {
+        cat(buf, len, at, "%s: sends a reset when keep-alive gives up. ", who(p));
+    } else if (e->cause == TCP_CAUSE_SEGMENT && e->from == TCP_TIME_WAIT && e->seg_ok &&
+               (e->seg.flags & TCP_SYN) && p->tw_syn != r->tw_syn) {
+        cat(buf, len, at, "%s: a SYN with a higher sequence number reopens TIME_WAIT. ", who(p));
+    }
+}
+
+size_t rlog_why_profile(const rlog_entry *e, const tcp_profile *p, char *buf, size_t len)
+{
+    const tcp_profile *r = tcp_profile_find("rfc9293");
+    size_t at = 0;
+    if (len > 0)
+        buf[0] = '\0';
+    if (!p || !r || e->kind != RLOG_STATE)
+        return 0;
+    if (e->to == TCP_TIME_WAIT || e->from == TCP_TIME_WAIT)
+        diff_time_wait(p, r, buf, len, &at);
+    if (e->to == TCP_FIN_WAIT_2 && p->fin_wait_2_timeout_ns != r->fin_wait_2_timeout_ns) {
+        char a[32];
+        dur(p->fin_wait_2_timeout_ns, a, sizeof a);
+        cat(buf, len, &at, "%s: once closed, FIN_WAIT_2 waits at most %s for the peer's FIN. ",
+            who(p), a);
+    }
+    if (e->to == TCP_CLOSED)
+        diff_closed(e, p, r, buf, len, &at);
+    if ((e->to == TCP_SYN_SENT || e->to == TCP_SYN_RECEIVED) &&
+        (p->send_timestamps || p->send_wscale || p->send_sack_perm))
+        cat(buf, len, &at, "%s: the SYN carries%s%s%s (the rfc9293 profile sends only MSS). ",
+            who(p), p->send_timestamps ? " timestamps" : "", p->send_wscale ? " window-scale" : "",
+            p->send_sack_perm ? " SACK-permitted" : "");
+    while (at > 0 && at <= len && buf[at - 1] == ' ')
+        buf[--at] = '\0';
+    return at;
+}
+
+/* ---- the list under the ladder --------------------------------------------- */
+
+#define WHY_COLS   80
+#define WHY_INDENT 6
+
+/* Writes text from column WHY_INDENT, breaking at spaces before WHY_COLS.
+ * Counts UTF-8 characters, not bytes, as columns. */
+static void put_wrapped(FILE *out, const char *text)
+{
+    int col = WHY_INDENT;
+    fprintf(out, "%*s", WHY_INDENT, "");
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        int cols = 0;
+        for (size_t k = 0; k < word; k++)
+            cols += ((unsigned char)text[k] & 0xc0) != 0x80;
+        if (col > WHY_INDENT && col + 1 + cols > WHY_COLS) {
+            fprintf(out, "\n%*s", WHY_INDENT, "");
+            col = WHY_INDENT;
+        } else if (col > WHY_INDENT) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(text, 1, word, out);
+        col += cols;
+        text += word;
+        while (*text == ' ')
+            text++;
+    }
+    fputc('\n', out);
+}
+
+int rlog_write_why_list(const rlog *log, FILE *out)
+{
+    unsigned n = 0;
+    fputs("why: the RFC rule behind each state change (derived from the edge and its cause)\n",
+          out);
+    for (size_t i = 0; i < rlog_count(log); i++) {
+        const rlog_entry *e = rlog_at(log, i);
+        if (e->kind != RLOG_STATE)
+            continue;
+        char ms[32], text[512];
+        rlog_format_ms(e->time_ns, ms, sizeof ms);
+        rlog_why w = rlog_why_of(e);
+        fprintf(out, "%3u. %s ms %s #%" PRIu32 " %s -> %s\n", ++n, ms, rlog_host_name(log, e->host),
+                e->sock, tcp_state_name(e->from), tcp_state_name(e->to));
+        snprintf(text, sizeof text, "%s: %s", w.rule, w.because);
+        put_wrapped(out, text);
+    }
+    if (n == 0)
+        fputs("(no state changes)\n", out);
+    return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}

@@ -1,0 +1,57 @@
+/*
+ * rlog_why — why each state change happened: the RFC 9293 rule (section
+ * and step) and a one-line paraphrase of it, for every output that explains
+ * a transition (the JSON trace's `rule` and `because`, `--why`, the HTML
+ * stepper).
+ *
+ * The rule is not recorded by the stack: it is *derived* from the state
+ * change alone, by looking up (from-state, to-state, cause) in one table,
+ * with the flags of the segment behind the change (RST, SYN) or the stack's
+ * note (abort(), a timeout's name) telling apart the rows that share those
+ * three. The derivation is a pure function of the entry, so every output
+ * agrees and the same run gives the same words.
+ */
+#ifndef RLOG_WHY_H
+#define RLOG_WHY_H
+
+#include <stddef.h>
+
+#include "rlog.h"
+
+typedef struct rlog_why {
+    /* "RFC 9293 §3.10.7.4, eighth step (check the FIN bit)". Never NULL. */
+    const char *rule;
+    /* What that rule says, in a sentence of our own. Never NULL. */
+    const char *because;
+} rlog_why;
+
+/* The rule in short, for labels: "§3.10.7.4, eighth step" (no "RFC 9293 ",
+ * nothing from the first " (" on); other documents keep their name
+ * ("RFC 1122 §4.2.2.13"). Always NUL-terminates; returns the length wanted. */
+size_t rlog_why_short(const rlog_entry *e, char *buf, size_t len);
+
+/* The rule behind a STATE entry. An entry the table does not know (or one
+ * that is not a state change) gets rule "none" and a because that says so. */
+rlog_why rlog_why_of(const rlog_entry *e);
+
+/*
+ * Where profile `p` departs from the RFC for the transition of STATE entry
+ * e, as one line ("linux: TIME_WAIT lasts 60 s; RFC 9293: 2*MSL = 240 s"),
+ * written to buf (always NUL-terminated). Returns the length wanted, 0 when
+ * the profile changes nothing that matters here (or p is NULL).
+ */
+size_t rlog_why_profile(const rlog_entry *e, const tcp_profile *p, char *buf, size_t len);
+
+/* The text trace (rlog_write_text) with ` rule="..." because="..."` at the
+ * end of every state line. (In rlog_text.c.) */
+int rlog_write_text_why(const rlog *log, FILE *out);
+
+/*
+ * `--why` under the ladder: every state change in order, numbered, with its
+ * time, endpoint, edge and rule, and the rule's paraphrase on the next line,
+ * wrapped so that no line is longer than 80 columns. Returns 0 or -1 on a
+ * write error.
+ */
+int rlog_write_why_list(const rlog *log, FILE *out);
+
+#endif

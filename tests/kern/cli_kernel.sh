@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `tcpsim kernel` end to end: the handshake, the simple teardown and the lost
+# final ACK played against this machine's Linux and compared with the linux
+# profile's simulation; refusals (crash of the kernel host, a knob with no
+# sysctl) with file:line and exit 2; without root, one line and exit 2,
+# nothing left behind. The kernel host is chosen so TIME_WAIT lands on the
+# simulated side (its wait costs no wall time), so each takes about 2 s.
+#   tests/kern/cli_kernel.sh TCPSIM SOURCE_DIR WORK_DIR
+set -u
+tcpsim=$1 src=$2 work=$3
+mkdir -p "$work"
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+left_behind() { # pid: a name of that run left under /run/netns
+    ls /run/netns 2>/dev/null | grep -q "^tcpsim-k$1-"
+}
+
+# Without root: one line saying so, exit 2, nothing left (needs setpriv).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$tcpsim" kernel "$src/scenarios/handshake/normal_open.lua" >"$work/noroot.out" 2>"$work/noroot.err"
+    rc=$?
+    [ $rc -eq 2 ] || bad "without root: exit $rc, expected 2"
+    [ "$(wc -l <"$work/noroot.err")" -eq 1 ] && grep -q "not root" "$work/noroot.err" \
+        || bad "without root: expected one line naming root, got: $(cat "$work/noroot.err")"
+    [ -s "$work/noroot.out" ] && bad "without root: printed on stdout"
+fi
+if [ "$(id -u)" != 0 ]; then echo "SKIPPED cli_kernel: not root"; exit 77; fi
+if [ ! -c /dev/net/tun ]; then echo "SKIPPED cli_kernel: no TUN device (/dev/net/tun)"; exit 77; fi
+if ! "$tcpsim" kernel --help >/dev/null; then bad "kernel --help"; fi
+
+run() { # name scenario kernel-host: one at a time, so timing sees less load
+    "$tcpsim" kernel "$2" --kernel-host "$3" >"$work/$1.out" 2>"$work/$1.err" &
+    echo $! >"$work/$1.pid"
+    wait $!; echo $? >"$work/$1.rc"
+}
+run open "$src/scenarios/handshake/normal_open.lua" B
+run close "$src/scenarios/teardown/active_close.lua" B
+run lastack "$src/scenarios/teardown/lost_final_ack.lua" A
+
+check() { # name verdict-regex...
+    local name=$1; shift
+    local rc; rc=$(cat "$work/$name.rc")
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || { bad "$name: exit $rc: $(head -3 "$work/$name.err")"; return; }
+    for want in "$@"; do
+        grep -qE "$want" "$work/$name.out" || bad "$name: no line matching '$want'"
+    done
+    # the verdict and the exit status say the same
+    if [ "$rc" -eq 0 ]; then grep -qx AGREE "$work/$name.out" || bad "$name: exit 0 without AGREE"
+    else grep -qx DIFFER "$work/$name.out" || bad "$name: exit 1 without DIFFER"; fi
+    left_behind "$(cat "$work/$name.pid")" && bad "$name: left its namespace behind"
+    echo "ok: $name exit $rc: $(grep -E '^(states|segments|timing):' "$work/$name.out" | tr -s ' ' | paste -sd';')"
+}
+# States and segments must agree; timing is judged too and shown, but the
+# machine's load decides it, so it may say either.
+check open '^states: +agree' '^segments: +agree +\(3 segments\)' '^timing: +(agree|DIFFER)' \
+    'B +80 +SYN_RECEIVED -> ESTABLISHED'
+check close '^states: +agree' '^segments: +agree +\(7 segments\)' '^timing: +(agree|DIFFER)' \
+    'B +80 +SYN_RECEIVED -> ESTABLISHED -> CLOSE_WAIT -> LAST_ACK -> CLOSED'
+check lastack '^states: +agree' '^segments: +agree +\(9 segments\)' '^timing: +(agree|DIFFER)' \
+    'A +[0-9]+ +CLOSED -> SYN_SENT -> ESTABLISHED -> CLOSE_WAIT -> LAST_ACK -> CLOSED'
+grep -q "fault X" "$work/lastack.out" || bad "lastack: the ladder shows no dropped ACK"
+
+# Refusals name file:line and exit 2.
+cat >"$work/crash.lua" <<'LUA'
+local sim = tcpsim.new { seed = 1 }
+local a, b = sim:host "A", sim:host "B"
+sim:link(a, b, { delay = "10ms" })
+b:listen(80)
+b:crash()
+LUA
+printf 'local sim = tcpsim.new { seed = 1, rto_min = "1s" }\nlocal a, b = sim:host "A", sim:host "B"\n' >"$work/knob.lua"
+"$tcpsim" kernel "$work/crash.lua" >/dev/null 2>"$work/crash.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "crash.lua:5: host:crash: the kernel endpoint cannot crash" "$work/crash.err" \
+    || bad "crash refusal: exit $rc: $(cat "$work/crash.err")"
+"$tcpsim" kernel "$work/knob.lua" >/dev/null 2>"$work/knob.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "knob.lua:2: .*cannot change 'rto_min'" "$work/knob.err" \
+    || bad "knob refusal: exit $rc: $(cat "$work/knob.err")"
+exit $fail

@@ -1,0 +1,203 @@
+/*
+ * test_kern_passive — the kernel as the passive side: it listens, a SYN
+ * built by hand arrives through the TUN device, and the test walks the
+ * kernel through the handshake, a little data, and a passive close, checking
+ * every segment it sends and every state sock_diag shows.
+ *
+ * Expected values come from RFC 9293 and the Linux sources, not from tcpsim:
+ *  - the SYN,ACK acknowledges ISS+1 and carries the kernel's MSS, which is
+ *    the device MTU less 40 (tcp_mss_clamp of dst advmss: 1500 - 40);
+ *  - it answers only the options the SYN offered (tcp_synack_options in
+ *    net/ipv4/tcp_output.c): SACK-permitted and window scale here, no
+ *    timestamps because the SYN had none;
+ *  - its send MSS is the peer's MSS option (RFC 9293 §3.7.1);
+ *  - FIN in ESTABLISHED enters CLOSE-WAIT (RFC 9293 §3.10.7.4, eighth),
+ *    close() then sends FIN and enters LAST-ACK (§3.10.4), the ACK of that
+ *    FIN deletes the TCB (§3.10.7.4, fifth, LAST-ACK).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "kpeer.h"
+
+#define PEER_ISS 1000u
+
+/* The peer's SYN: MSS 1400, SACK-permitted, window scale 7, no timestamps. */
+static void send_syn(kpeer *p)
+{
+    tcp_seg s;
+    memset(&s, 0, sizeof s);
+    s.flags = TCP_SYN;
+    s.seq = PEER_ISS;
+    s.wnd = 65535;
+    s.has_mss = true;
+    s.mss = 1400;
+    s.has_sack_perm = true;
+    s.has_wscale = true;
+    s.wscale = 7;
+    kp_send_seg(p, &s);
+}
+
+static void sample(kern_sampler *s, kpeer *p)
+{
+    int rc = kern_sampler_sample(s, p->ns, kern_clock_ns());
+    assert_true(rc >= 0);
+}
+
+static void expect_changes(const kern_sampler *s, const tcp_state *want, size_t n)
+{
+    for (size_t i = 0; i < s->nchanges; i++)
+        print_message("# %zu: %s -> %s%s\n", i, tcp_state_name(s->changes[i].from),
+                      tcp_state_name(s->changes[i].to), s->changes[i].gap ? " (gap)" : "");
+    assert_int_equal(s->nchanges, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(s->changes[i].to, want[i]);
+        assert_false(s->changes[i].gap);
+        assert_true(s->changes[i].t_before_ns < s->changes[i].t_seen_ns);
+    }
+}
+
+/* The SYN,ACK's fields, from the Linux sources cited at the top. */
+static uint32_t check_syn_ack(kpeer *p)
+{
+    tcp_seg sa;
+    kp_expect(p, TCP_SYN | TCP_ACK, &sa);
+    assert_int_equal(sa.ack, PEER_ISS + 1);
+    assert_int_equal(sa.len, 0);
+    assert_true(sa.has_mss);
+    assert_int_equal(sa.mss, 1460);
+    assert_true(sa.has_sack_perm);
+    assert_true(sa.has_wscale);
+    assert_false(sa.has_ts);
+    assert_true(sa.wnd > 0);
+    print_message("# SYN,ACK: iss %u win %u wscale %u ttl %u\n", sa.seq, sa.wnd, sa.wscale, sa.ttl);
+    return sa.seq;
+}
+
+/* peer --data--> kernel, kernel --data--> peer, each acknowledged. */
+static void exchange_data(kpeer *p, int fd, uint32_t iss)
+{
+    tcp_seg s;
+    kp_send(p, TCP_PSH | TCP_ACK, PEER_ISS + 1, iss + 1, "hello", 5);
+    kp_expect(p, TCP_ACK, &s);
+    assert_int_equal(s.ack, PEER_ISS + 6);
+    char buf[16];
+    size_t got;
+    assert_int_equal(kern_sock_recv(fd, buf, sizeof buf, &got), 0);
+    assert_int_equal(got, 5);
+    assert_memory_equal(buf, "hello", 5);
+    assert_int_equal(kern_sock_recv(fd, buf, sizeof buf, &got), -EAGAIN);
+
+    size_t sent;
+    assert_int_equal(kern_sock_send(fd, "world", 5, &sent), 0);
+    assert_int_equal(sent, 5);
+    kp_expect(p, TCP_PSH | TCP_ACK, &s);
+    assert_int_equal(s.seq, iss + 1);
+    assert_int_equal(s.len, 5);
+    assert_memory_equal(s.payload, "world", 5);
+    kp_send(p, TCP_ACK, PEER_ISS + 6, iss + 6, NULL, 0);
+}
+
+static void passive_open_and_close(void **state)
+{
+    (void)state;
+    kern_config cfg;
+    kp_config(&cfg);
+    kpeer p;
+    kp_open(&p, &cfg, 40000, 80);
+    int lfd, fd;
+    assert_int_equal(kern_sock_listen(p.ns, KP_KERNEL, 80, 8, &lfd), 0);
+    kern_tuple t = kp_tuple(&p);
+    kern_sampler smp;
+    kern_sampler_init(&smp, &t, kern_clock_ns());
+
+    send_syn(&p); /* peer --SYN--> kernel */
+    uint32_t iss = check_syn_ack(&p);
+    sample(&smp, &p);
+    assert_int_equal(smp.last, TCP_SYN_RECEIVED);
+    assert_int_equal(kern_sock_accept(p.ns, lfd, &fd), -EAGAIN);
+
+    kp_send(&p, TCP_ACK, PEER_ISS + 1, iss + 1, NULL, 0); /* peer --ACK--> kernel */
+    assert_int_equal(kern_sampler_wait(&smp, p.ns, TCP_ESTABLISHED, KP_WAIT_NS), 1);
+    assert_int_equal(kern_sock_accept(p.ns, lfd, &fd), 0);
+    kern_tcp_info ti;
+    assert_int_equal(kern_tcp_info_get(fd, &ti), 0);
+    assert_int_equal(ti.state, TCP_ESTABLISHED);
+    assert_int_equal(ti.snd_mss, 1400);
+    assert_true(ti.sack && ti.wscale && !ti.timestamps);
+
+    exchange_data(&p, fd, iss);
+
+    uint64_t fin_ns = kern_clock_ns();
+    kp_send(&p, TCP_FIN | TCP_ACK, PEER_ISS + 6, iss + 6, NULL, 0); /* peer --FIN--> kernel */
+    tcp_seg s;
+    kp_expect(&p, TCP_ACK, &s);
+    assert_int_equal(s.seq, iss + 6);
+    assert_int_equal(s.ack, PEER_ISS + 7);
+    print_message("# the ACK of the FIN came after %llu us\n",
+                  (unsigned long long)((kern_clock_ns() - fin_ns) / 1000));
+    sample(&smp, &p);
+    assert_int_equal(smp.last, TCP_CLOSE_WAIT);
+    assert_int_equal(kern_tcp_info_get(fd, &ti), 0);
+    assert_int_equal(ti.state, TCP_CLOSE_WAIT);
+    size_t total;
+    bool eof;
+    assert_int_equal(kern_sock_drain(fd, &total, &eof), 0);
+    assert_int_equal(total, 0);
+    assert_true(eof);
+
+    assert_int_equal(kern_sock_close(p.ns, fd), 0); /* kernel close() */
+    kp_expect(&p, TCP_FIN | TCP_ACK, &s);
+    assert_int_equal(s.seq, iss + 6);
+    assert_int_equal(s.ack, PEER_ISS + 7);
+    kern_diag d;
+    assert_int_equal(kern_diag_lookup(p.ns, &t, &d), 1);
+    assert_int_equal(d.state, TCP_LAST_ACK);
+    assert_int_equal(d.inode, 0); /* orphaned: no descriptor */
+    sample(&smp, &p);
+
+    kp_send(&p, TCP_ACK, PEER_ISS + 7, iss + 7, NULL, 0); /* peer --ACK--> kernel */
+    assert_int_equal(kern_sampler_wait(&smp, p.ns, TCP_CLOSED, KP_WAIT_NS), 1);
+    kp_expect_quiet(&p);
+
+    static const tcp_state want[] = {TCP_SYN_RECEIVED, TCP_ESTABLISHED, TCP_CLOSE_WAIT,
+                                     TCP_LAST_ACK, TCP_CLOSED};
+    expect_changes(&smp, want, sizeof want / sizeof want[0]);
+    kp_close(&p);
+}
+
+/* A SYN to a port nobody listens on: RST,ACK with ack = SEG.SEQ + SEG.LEN
+ * + 1 for the SYN and seq 0 (RFC 9293 §3.10.7.1, CLOSED: "<SEQ=0>..."). */
+static void syn_to_closed_port_is_reset(void **state)
+{
+    (void)state;
+    kern_config cfg;
+    kp_config(&cfg);
+    kpeer p;
+    kp_open(&p, &cfg, 40001, 81);
+    send_syn(&p);
+    tcp_seg s;
+    kp_expect(&p, TCP_RST | TCP_ACK, &s);
+    assert_int_equal(s.seq, 0);
+    assert_int_equal(s.ack, PEER_ISS + 1);
+    assert_int_equal(kp_state(&p), TCP_CLOSED);
+    kp_close(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(passive_open_and_close),
+        cmocka_unit_test(syn_to_closed_port_is_reset),
+    };
+    return KP_MAIN("kern_passive", tests);
+}

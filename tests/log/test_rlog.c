@@ -1,0 +1,268 @@
+/*
+ * test_rlog — the run log's contract: what it records from the core's trace
+ * records and the stacks' events, and how state changes are tied to packets.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "rlog.h"
+#include "rlog_fixture.h"
+
+/* The first entry of `kind` with packet id pkt (0: any) at or after `from`. */
+static size_t find_entry(const rlog *log, rlog_kind kind, uint32_t pkt, size_t from)
+{
+    for (size_t i = from; i < rlog_count(log); i++) {
+        const rlog_entry *e = rlog_at(log, i);
+        if (e->kind == kind && (pkt == 0 || e->packet_id == pkt))
+            return i;
+    }
+    fail_msg("no %s entry for packet %u", rlog_kind_name(kind), (unsigned)pkt);
+    return RLOG_NONE;
+}
+
+/* The STATE entry of host/sock going from -> to. */
+static size_t find_state(const rlog *log, uint32_t host, tcp_state from, tcp_state to)
+{
+    for (size_t i = 0; i < rlog_count(log); i++) {
+        const rlog_entry *e = rlog_at(log, i);
+        if (e->kind == RLOG_STATE && e->host == host && e->from == from && e->to == to)
+            return i;
+    }
+    fail_msg("no state change %s -> %s", tcp_state_name(from), tcp_state_name(to));
+    return RLOG_NONE;
+}
+
+/* The fixture: a fresh hand-made log (rlog_fixture.h's hosts) per test,
+ * freed by teardown whatever the test's outcome. */
+static int log_setup(void **state)
+{
+    *state = fx_new();
+    return *state ? 0 : -1;
+}
+
+static int log_teardown(void **state)
+{
+    rlog_free(*state);
+    return 0;
+}
+
+/* ---- recording ------------------------------------------------------------------ */
+
+static void records_packets_with_parsed_segments(void **state)
+{
+    rlog *log = *state;
+    fx_handshake(log);
+    assert_int_equal(rlog_count(log), 13);
+    const rlog_entry *e = rlog_at(log, find_entry(log, RLOG_SEND, 2, 0));
+    assert_int_equal(e->time_ns, 50 * FX_MS);
+    assert_int_equal(e->host, FX_B);
+    assert_int_equal(e->peer_host, FX_A);
+    assert_int_equal(e->src_host, FX_B);
+    assert_int_equal(e->dst_host, FX_A);
+    assert_int_equal(e->link, 0);
+    assert_int_equal(e->dir, 1);
+    assert_true(e->seg_ok);
+    assert_int_equal(e->seg.flags, TCP_SYN | TCP_ACK);
+    assert_int_equal(e->seg.seq, 300);
+    assert_int_equal(e->seg.ack, 101);
+    assert_true(e->seg.has_mss);
+    assert_int_equal(e->nbytes, 44);
+    size_t send = find_entry(log, RLOG_SEND, 2, 0);
+    const rlog_entry *d = rlog_at(log, find_entry(log, RLOG_DELIVER, 2, 0));
+    assert_int_equal(d->host, FX_A);
+    assert_int_equal(d->peer_host, FX_B);
+    assert_int_equal(d->send_index, send);
+    assert_string_equal(rlog_host_name(log, FX_B), "B");
+    assert_string_equal(rlog_host_name(log, 7), "?");
+    assert_null(rlog_host_at(log, 7));
+    assert_int_equal(rlog_host_at(log, FX_A)->addr, FX_A_ADDR);
+}
+
+static void payload_points_into_the_logs_own_copy(void **state)
+{
+    rlog *log = *state;
+    uint8_t payload[100], buf[200];
+    memset(payload, 'x', sizeof payload);
+    tcp_seg s = fx_seg(FX_A, TCP_ACK | TCP_PSH, 101, 301, 0);
+    s.payload = payload;
+    s.len = sizeof payload;
+    size_t n = tcp_wire_encode(&s, buf, sizeof buf);
+    fx_record(log, SIM_TR_SEND, 0, FX_A, FX_A, 1, 1, buf, n, 0);
+    memset(buf, 0, sizeof buf); /* the caller's bytes are gone */
+    const rlog_entry *e = rlog_at(log, 0);
+    assert_true(e->seg_ok);
+    assert_int_equal(e->seg.len, 100);
+    assert_ptr_not_equal(e->bytes, buf);
+    assert_true(e->seg.payload >= e->bytes && e->seg.payload + 100 <= e->bytes + e->nbytes);
+    assert_memory_equal(e->seg.payload, payload, 100);
+}
+
+static void corrupt_packet_is_kept_unparsed(void **state)
+{
+    rlog *log = *state;
+    fx_impaired(log);
+    const rlog_entry *c = rlog_at(log, find_entry(log, RLOG_CORRUPT, 6, 0));
+    assert_false(c->seg_ok);
+    assert_int_equal(c->wire_err, TCP_WIRE_TCP_CHECKSUM);
+    assert_int_equal(c->nbytes, 40);
+    assert_non_null(c->bytes);
+    assert_int_equal(c->src_host, FX_B);
+    assert_int_equal(c->dst_host, FX_A);
+    size_t send = find_entry(log, RLOG_SEND, 6, 0);
+    assert_int_equal(c->send_index, send);
+    assert_true(rlog_at(log, send)->seg_ok);
+    const rlog_entry *d = rlog_at(log, find_entry(log, RLOG_DELIVER, 6, 0));
+    assert_false(d->seg_ok);
+    assert_int_equal(d->host, FX_A);
+    const rlog_entry *r = rlog_at(log, find_entry(log, RLOG_REJECT, 0, 0));
+    assert_int_equal(r->host, FX_A);
+    assert_string_equal(r->text, "bad TCP checksum");
+}
+
+static void duplicate_takes_its_originals_ends(void **state)
+{
+    rlog *log = *state;
+    fx_impaired(log);
+    size_t dup = find_entry(log, RLOG_DUP, 2, 0);
+    const rlog_entry *e = rlog_at(log, dup);
+    assert_int_equal(e->origin_id, 1);
+    assert_int_equal(e->src_host, FX_A);
+    assert_int_equal(e->dst_host, FX_B);
+    assert_int_equal(e->send_index, dup);
+    assert_true(e->seg_ok);
+    const rlog_entry *d = rlog_at(log, find_entry(log, RLOG_DELIVER, 2, 0));
+    assert_int_equal(d->send_index, dup);
+    const rlog_entry *delay = rlog_at(log, find_entry(log, RLOG_DELAY, 3, 0));
+    assert_int_equal(delay->value_ns, 30 * FX_MS);
+    assert_true(delay->seg_ok); /* no bytes in the record: the send's are shared */
+}
+
+static void host_trace_records_are_ignored(void **state)
+{
+    rlog *log = *state;
+    sim_trace_rec r;
+    memset(&r, 0, sizeof r);
+    r.kind = SIM_TR_HOST;
+    r.text = "hello";
+    rlog_sim_trace(log, &r);
+    assert_int_equal(rlog_count(log), 0);
+    fx_ev(log, 0, FX_A, TCP_EV_SEG_OUT, 1, 0, NULL); /* no segment: nothing learned */
+    assert_int_equal(rlog_count(log), 0);
+    assert_int_equal(rlog_sock_ports(log, FX_A, 1, NULL, NULL), -1);
+}
+
+static void ports_are_learned_from_segments(void **state)
+{
+    rlog *log = *state;
+    tcp_seg s = fx_seg(FX_A, TCP_SYN, 100, 0, 0);
+    tcp_event ev = {.kind = TCP_EV_SEG_OUT, .sock = 3, .seg = &s};
+    rlog_tcp_event(log, FX_A, &ev);
+    ev.kind = TCP_EV_SEG_IN;
+    rlog_tcp_event(log, FX_B, &ev);
+    uint16_t l = 0, r = 0;
+    assert_int_equal(rlog_sock_ports(log, FX_A, 3, &l, &r), 0);
+    assert_int_equal(l, FX_A_PORT);
+    assert_int_equal(r, FX_B_PORT);
+    assert_int_equal(rlog_sock_ports(log, FX_B, 3, &l, &r), 0);
+    assert_int_equal(l, FX_B_PORT);
+    assert_int_equal(r, FX_A_PORT);
+    assert_int_equal(rlog_count(log), 0);
+}
+
+/* ---- state changes and their packets ---------------------------------------------- */
+
+static void state_changes_point_at_their_packets(void **state)
+{
+    rlog *log = *state;
+    fx_handshake(log);
+    fx_close(log);
+    /* A user call: the segment it sends. */
+    size_t c = rlog_state_cause(log, find_state(log, FX_A, TCP_CLOSED, TCP_SYN_SENT));
+    assert_int_equal(c, find_entry(log, RLOG_SEND, 1, 0));
+    c = rlog_state_cause(log, find_state(log, FX_B, TCP_CLOSE_WAIT, TCP_LAST_ACK));
+    assert_int_equal(c, find_entry(log, RLOG_SEND, 6, 0));
+    /* A segment: its delivery. */
+    c = rlog_state_cause(log, find_state(log, FX_B, TCP_LISTEN, TCP_SYN_RECEIVED));
+    assert_int_equal(c, find_entry(log, RLOG_DELIVER, 1, 0));
+    c = rlog_state_cause(log, find_state(log, FX_A, TCP_FIN_WAIT_2, TCP_TIME_WAIT));
+    assert_int_equal(c, find_entry(log, RLOG_DELIVER, 6, 0));
+    /* No packet: listen() and the TIME_WAIT timer. */
+    assert_int_equal(rlog_state_cause(log, find_state(log, FX_B, TCP_CLOSED, TCP_LISTEN)),
+                     RLOG_NONE);
+    assert_int_equal(rlog_state_cause(log, find_state(log, FX_A, TCP_TIME_WAIT, TCP_CLOSED)),
+                     RLOG_NONE);
+    /* Not a state entry. */
+    assert_int_equal(rlog_state_cause(log, 0), RLOG_NONE);
+}
+
+static void user_change_reported_after_its_send_still_links(void **state)
+{
+    rlog *log = *state;
+    tcp_seg fin = fx_seg(FX_A, TCP_FIN | TCP_ACK, 101, 301, 0);
+    fx_send(log, 100 * FX_MS, FX_A, 1, fin);
+    fx_state(log, 100 * FX_MS, FX_A, 1, TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_CAUSE_USER, NULL,
+             "close()");
+    /* Still at the same instant: the answer falls back on the earlier send. */
+    assert_int_equal(rlog_state_cause(log, 1), 0);
+    fx_deliver(log, 150 * FX_MS, FX_A, 1, fin);
+    assert_int_equal(rlog_state_cause(log, 1), 0);
+}
+
+static void user_change_takes_the_right_flag(void **state)
+{
+    rlog *log = *state;
+    /* A data segment goes out at the same instant before the FIN. */
+    fx_state(log, 0, FX_A, 1, TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_CAUSE_USER, NULL, "close()");
+    fx_send(log, 0, FX_A, 1, fx_seg(FX_A, TCP_ACK | TCP_PSH, 101, 301, 10));
+    fx_send(log, 0, FX_A, 2, fx_seg(FX_A, TCP_FIN | TCP_ACK, 111, 301, 0));
+    assert_int_equal(rlog_state_cause(log, 0), 2);
+}
+
+static void segment_change_takes_the_matching_delivery(void **state)
+{
+    rlog *log = *state;
+    tcp_seg a = fx_seg(FX_A, TCP_ACK, 101, 301, 0);
+    tcp_seg f = fx_seg(FX_A, TCP_FIN | TCP_ACK, 101, 301, 0);
+    fx_deliver(log, 0, FX_A, 1, f);
+    fx_deliver(log, 0, FX_A, 2, a);
+    fx_state(log, 0, FX_B, 2, TCP_ESTABLISHED, TCP_CLOSE_WAIT, TCP_CAUSE_SEGMENT, &f, "rcv FIN");
+    assert_int_equal(rlog_state_cause(log, 2), 0);
+    /* Reported before the delivery record: linked when the delivery comes. */
+    fx_state(log, 5, FX_B, 2, TCP_CLOSE_WAIT, TCP_CLOSED, TCP_CAUSE_SEGMENT, &a, "rcv RST");
+    assert_int_equal(rlog_state_cause(log, 3), RLOG_NONE);
+    fx_deliver(log, 5, FX_A, 3, a);
+    assert_int_equal(rlog_state_cause(log, 3), 4);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(records_packets_with_parsed_segments, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(payload_points_into_the_logs_own_copy, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(corrupt_packet_is_kept_unparsed, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(duplicate_takes_its_originals_ends, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(host_trace_records_are_ignored, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(ports_are_learned_from_segments, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(state_changes_point_at_their_packets, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(user_change_reported_after_its_send_still_links, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(user_change_takes_the_right_flag, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(segment_change_takes_the_matching_delivery, log_setup,
+                                        log_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

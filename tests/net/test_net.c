@@ -1,0 +1,432 @@
+/*
+ * test_net — sim/net's contract, one test per numbered rule of net.h and
+ * docs/net.md: record lifetime, the timer re-armed after every stack call,
+ * deferred callbacks, crash and restart, rules in order, hooks, crafted
+ * segments, the interface MSS, invariant checking. Two hosts A (10.0.0.1)
+ * and B (10.0.0.2), one 10 ms link.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "net.h"
+#include "tcp_check.h"
+
+#define A_ADDR 0x0a000001u
+#define B_ADDR 0x0a000002u
+#define MS     1000000ull
+#define PORT   80u
+
+typedef struct fx {
+    net *n;
+    uint32_t a, b, link;
+    /* what the observer saw */
+    tcp_state states[32];
+    uint32_t nstates;
+    uint32_t state_sock;
+    int in_stack_during_on_state;
+    int busy_rc; /* a user call's rc made from inside on_event */
+    char note[64];
+    uint32_t send_on_established; /* record to send "hi" on, or NET_NONE */
+    uint32_t nviolations, violation_host;
+    char violation[600];
+} fx;
+
+static void on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
+{
+    (void)from;
+    fx *f = ctx;
+    f->in_stack_during_on_state += net_in_stack(f->n);
+    if (sock == f->state_sock && f->nstates < 32)
+        f->states[f->nstates++] = to;
+    if (sock == f->send_on_established && to == TCP_ESTABLISHED)
+        assert_int_equal(net_send(f->n, sock, "hi", 2), 0);
+}
+
+static void on_event(void *ctx, uint32_t host, const tcp_event *ev)
+{
+    (void)host;
+    fx *f = ctx;
+    if (ev->kind == TCP_EV_STATE && f->busy_rc == 0 && f->state_sock != NET_NONE)
+        f->busy_rc = net_send(f->n, f->state_sock, "x", 1);
+}
+
+static void on_note(void *ctx, uint64_t t, const char *text)
+{
+    (void)t;
+    fx *f = ctx;
+    strncpy(f->note, text, sizeof f->note - 1);
+}
+
+static void on_violation(void *ctx, uint32_t host, const char *report)
+{
+    fx *f = ctx;
+    f->nviolations++;
+    f->violation_host = host;
+    strncpy(f->violation, report, sizeof f->violation - 1);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->n = net_new(1);
+    const tcp_profile *p = tcp_profile_find("rfc9293");
+    assert_int_equal(net_host_add(f->n, "A", A_ADDR, p, &f->a), 0);
+    assert_int_equal(net_host_add(f->n, "B", B_ADDR, p, &f->b), 0);
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    lp.delay_ns = 10 * MS;
+    assert_int_equal(net_link_add(f->n, f->a, f->b, &lp, &lp, &f->link), 0);
+    f->state_sock = f->send_on_established = NET_NONE;
+    net_observer obs = {.ctx = f,
+                        .on_event = on_event,
+                        .on_note = on_note,
+                        .on_state = on_state,
+                        .on_violation = on_violation};
+    net_set_observer(f->n, &obs);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    net_free(f->n);
+    free(f);
+    return 0;
+}
+
+static void run_for(fx *f, uint64_t ns)
+{
+    sim_world *w = net_world(f->n);
+    sim_world_run_until_time(w, sim_world_now(w) + ns);
+}
+
+static uint32_t listen_b(fx *f)
+{
+    net_listen_opts lo = {.port = PORT, .backlog = 8, .autoread = true};
+    uint32_t l;
+    assert_int_equal(net_listen(f->n, f->b, &lo, &l), 0);
+    return l;
+}
+
+static uint32_t connect_a(fx *f, uint64_t isn)
+{
+    net_connect_opts co = {.raddr = B_ADDR, .rport = PORT};
+    if (isn) {
+        co.opts[0] = (net_opt){TCP_OPT_ISN, isn};
+        co.nopts = 1;
+    }
+    uint32_t c;
+    assert_int_equal(net_connect(f->n, f->a, &co, &c), 0);
+    return c;
+}
+
+static void records_outlive_their_connections(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    const net_sock *first = net_sock_at(f->n, c);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_send(f->n, c, "hello", 5), 0);
+    assert_int_equal(net_close(f->n, c), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_close(f->n, s), 0);
+    sim_world_run(net_world(f->n));
+    assert_int_equal(net_host_conns(f->n, f->a), 0);
+    /* the connection is gone; its record stays, in place, through growth */
+    for (uint32_t i = 0; i < 300; i++)
+        connect_a(f, 0);
+    const net_sock *k = net_sock_at(f->n, c);
+    assert_ptr_equal(k, first);
+    assert_int_equal(k->state, TCP_CLOSED);
+    assert_int_equal(k->stats.bytes_out, 5);
+    assert_int_equal(k->trace[k->ntrace - 1].state, TCP_CLOSED);
+    assert_int_equal(net_sock_at(f->n, s)->nrx, 5);
+    assert_memory_equal(net_sock_at(f->n, s)->rx, "hello", 5);
+}
+
+static void timer_follows_the_stacks_deadline(void **state)
+{
+    fx *f = *state;
+    sim_link_set_up(sim_link_by_id(net_world(f->n), f->link), 0, false);
+    uint32_t c = connect_a(f, 0);
+    uint64_t rto = net_host_profile(f->n, f->a)->rto_initial_ns;
+    run_for(f, rto - 1);
+    assert_int_equal(net_sock_stats(f->n, c)->retransmits, 0);
+    run_for(f, 1); /* the SYN's timer was armed when connect returned */
+    assert_int_equal(net_sock_stats(f->n, c)->retransmits, 1);
+}
+
+static void on_state_runs_after_the_stack_call_in_order(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c = connect_a(f, 0);
+    f->state_sock = c;
+    f->busy_rc = 1; /* this test does not probe on_event */
+    f->send_on_established = c;
+    run_for(f, 100 * MS);
+    assert_int_equal(f->in_stack_during_on_state, 0);
+    /* CLOSED -> SYN_SENT came from net_connect, before state_sock was set */
+    assert_int_equal(f->nstates, 1);
+    assert_int_equal(f->states[0], TCP_ESTABLISHED);
+    uint32_t s;
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_sock_at(f->n, s)->nrx, 2); /* sent from inside on_state */
+}
+
+static void user_call_from_inside_a_stack_call_is_refused(void **state)
+{
+    fx *f = *state;
+    listen_b(f);
+    f->state_sock = connect_a(f, 0);
+    f->busy_rc = 0;
+    run_for(f, 100 * MS);
+    assert_int_equal(f->busy_rc, NET_EBUSY);
+    assert_int_equal(net_sock_at(f->n, f->state_sock)->state, TCP_ESTABLISHED);
+}
+
+static void crash_closes_live_sockets_and_restart_starts_fresh(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), s;
+    connect_a(f, 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_host_crash(f->n, f->b), 0);
+    assert_string_equal(f->note, "B crashed");
+    assert_false(net_host_up(f->n, f->b));
+    assert_int_equal(net_host_crash(f->n, f->b), NET_EDOWN);
+    const net_sock *k = net_sock_at(f->n, s);
+    assert_int_equal(k->state, TCP_CLOSED);
+    assert_string_equal(k->trace[k->ntrace - 1].note, "host crash");
+    assert_int_equal(k->trace[k->ntrace - 1].cause, TCP_CAUSE_USER);
+    assert_int_equal(net_send(f->n, s, "x", 1), NET_EDOWN);
+    assert_int_equal(net_host_restart(f->n, f->b), 0);
+    assert_string_equal(f->note, "B restarted");
+    assert_true(net_host_up(f->n, f->b));
+    assert_int_equal(net_host_conns(f->n, f->b), 0);
+}
+
+static void rules_act_in_order_on_the_nth_match(void **state)
+{
+    fx *f = *state;
+    net_rule_opts second = {.action = NET_RULE_DROP,
+                            .filter = {.dir = 0, .flags = TCP_SYN, .exact = true, .len = -1},
+                            .skip = 1,
+                            .count = 1};
+    net_rule_opts first = second;
+    first.skip = 0;
+    uint32_t r0, r1;
+    assert_int_equal(net_rule_add(f->n, f->link, &second, &r0), 0);
+    assert_int_equal(net_rule_add(f->n, f->link, &first, &r1), 0);
+    listen_b(f);
+    uint32_t c = connect_a(f, 0);
+    sim_world_run_until_time(net_world(f->n), 10000 * MS);
+    /* SYN 1: r0 lets it pass (skip), r1 drops it; SYN 2: r0 drops it; SYN 3 passes */
+    assert_int_equal(net_rule_fired(f->n, r0), 1);
+    assert_int_equal(net_rule_fired(f->n, r1), 1);
+    assert_int_equal(net_sock_stats(f->n, c)->retransmits, 2);
+    assert_int_equal(net_sock_at(f->n, c)->state, TCP_ESTABLISHED);
+}
+
+static sim_fault_verdict count_hook(void *ctx, uint32_t rule, const net_seg_view *v)
+{
+    (void)rule;
+    uint32_t *seen = ctx;
+    (*seen)++;
+    assert_int_equal(v->dir, 1);
+    return (sim_fault_verdict){(v->seg->flags & TCP_SYN) ? SIM_FAULT_DROP : SIM_FAULT_PASS, 0, 0};
+}
+
+static void hook_decides_for_every_matching_segment(void **state)
+{
+    fx *f = *state;
+    uint32_t seen = 0;
+    net_rule_opts o = {.action = NET_RULE_HOOK,
+                       .filter = {.dir = 1, .len = -1},
+                       .count = UINT32_MAX,
+                       .hook = count_hook,
+                       .ctx = &seen};
+    assert_int_equal(net_rule_add(f->n, f->link, &o, NULL), 0);
+    uint32_t l = listen_b(f);
+    connect_a(f, 0);
+    run_for(f, 500 * MS);
+    /* B's SYN,ACK is dropped every time: B retransmits it, A its SYN */
+    const sim_link_stats *st = sim_link_stats_get(sim_link_by_id(net_world(f->n), f->link), 1);
+    assert_true(seen >= 1);
+    assert_int_equal(st->dropped_fault, seen);
+    uint32_t s;
+    assert_int_equal(net_accept(f->n, l, &s), TCP_EAGAIN);
+}
+
+static void inject_sends_a_crafted_segment(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c = connect_a(f, 1000), s;
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    net_sock_ports(f->n, c);
+    const net_sock *k = net_sock_at(f->n, c);
+    tcp_seg seg = {.src_addr = A_ADDR,
+                   .dst_addr = B_ADDR,
+                   .src_port = k->lport,
+                   .dst_port = PORT,
+                   .seq = 1001, /* RCV.NXT at B: an acceptable RST (RFC 9293 §3.10.7.4) */
+                   .flags = TCP_RST};
+    tcp_seg big = seg;
+    big.len = NET_INJECT_DATA_MAX + 1;
+    assert_int_equal(net_inject(f->n, f->link, 0, &big), NET_ETOOBIG);
+    tcp_seg noports = seg;
+    noports.src_port = 0;
+    assert_int_equal(net_inject(f->n, f->link, 0, &noports), NET_ENOPORTS);
+    assert_int_equal(net_inject(f->n, f->link, 0, &seg), 0);
+    run_for(f, 100 * MS);
+    const net_sock *b = net_sock_at(f->n, s);
+    assert_int_equal(b->state, TCP_CLOSED);
+    assert_int_equal(b->trace[b->ntrace - 1].cause, TCP_CAUSE_SEGMENT);
+}
+
+typedef struct syn_mss {
+    uint16_t mss[2]; /* the MSS option of the last SYN seen in each direction */
+} syn_mss;
+
+static sim_fault_verdict record_syn_mss(void *ctx, uint32_t rule, const net_seg_view *v)
+{
+    (void)rule;
+    syn_mss *m = ctx;
+    assert_true(v->seg->has_mss);
+    m->mss[v->dir] = v->seg->mss;
+    return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
+}
+
+static void watch_syn_mss(fx *f, uint32_t link, syn_mss *m)
+{
+    net_rule_opts o = {.action = NET_RULE_HOOK,
+                       .filter = {.dir = -1, .flags = TCP_SYN, .len = -1},
+                       .count = UINT32_MAX,
+                       .hook = record_syn_mss,
+                       .ctx = m};
+    assert_int_equal(net_rule_add(f->n, link, &o, NULL), 0);
+}
+
+/* RFC 9293 §3.7.1: the MSS a host advertises is its interface MTU less 40;
+ * the smallest MTU of the host's links counts, a socket option and a host
+ * that keeps its profile's mss win over it. */
+static void mss_comes_from_the_interface_mtu(void **state)
+{
+    fx *f = *state;
+    syn_mss m = {{0, 0}};
+    watch_syn_mss(f, f->link, &m);
+    assert_int_equal(net_host_iface_mss(f->n, f->a), 1460);
+    listen_b(f);
+    connect_a(f, 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(m.mss[0], 1460);
+    assert_int_equal(m.mss[1], 1460);
+
+    uint32_t c, link2;
+    assert_int_equal(net_host_add(f->n, "C", 0x0a000003u, tcp_profile_find("rfc9293"), &c), 0);
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    lp.mtu = 1280;
+    assert_int_equal(net_link_add(f->n, f->a, c, &lp, &lp, &link2), 0);
+    assert_int_equal(net_host_iface_mss(f->n, f->a), 1240);
+    net_connect_opts co = {.raddr = B_ADDR, .rport = PORT};
+    uint32_t k;
+    assert_int_equal(net_connect(f->n, f->a, &co, &k), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(m.mss[0], 1240);
+
+    co.opts[0] = (net_opt){TCP_OPT_MSS, 1000};
+    co.nopts = 1;
+    assert_int_equal(net_connect(f->n, f->a, &co, &k), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(m.mss[0], 1000);
+
+    assert_int_equal(net_link_add(f->n, f->b, c, &lp, &lp, &link2), 0);
+    assert_int_equal(net_host_iface_mss(f->n, f->b), 1240);
+    net_host_keep_mss(f->n, f->b);
+    assert_int_equal(net_host_iface_mss(f->n, f->b), 0);
+    net_listen_opts lo = {.port = PORT + 1, .backlog = 8}; /* made after keep_mss */
+    uint32_t l2;
+    assert_int_equal(net_listen(f->n, f->b, &lo, &l2), 0);
+    co.nopts = 0;
+    co.rport = PORT + 1;
+    assert_int_equal(net_connect(f->n, f->a, &co, &k), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(m.mss[1], net_host_profile(f->n, f->b)->mss); /* 1460, not 1240 */
+}
+
+/* B answers A's half-close with more data than one window and closes. This
+ * once left B in LAST_ACK with data queued and no timer (RFC 9293 §3.10.7.4:
+ * the ACK step must not end the sending), the PENDING_TIMER case of
+ * tests/stack/test_check.c. */
+static void reply_after_half_close(fx *f)
+{
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    run_for(f, 1000 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_shutdown(f->n, c), 0);
+    run_for(f, 1000 * MS);
+    assert_int_equal(net_send(f->n, s, NULL, 20000), 0);
+    assert_int_equal(net_close(f->n, s), 0);
+    run_for(f, 600000 * MS);
+    assert_int_equal(net_sock_at(f->n, s)->state, TCP_CLOSED);
+    assert_int_equal(net_sock_at(f->n, c)->state, TCP_CLOSED);
+}
+
+/* Rule 8: checking applies to every stack, also one started after a
+ * restart. A whole exchange that breaks no invariant reports nothing and
+ * halts nothing. (The stack's own tests build each violation by hand:
+ * tests/stack/test_check.c.) */
+static void check_applies_after_restart(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(net_check(f->n), tcp_check_default());
+    net_set_check(f->n, true);
+    assert_true(net_check(f->n));
+    assert_int_equal(net_host_crash(f->n, f->b), 0);
+    assert_int_equal(net_host_restart(f->n, f->b), 0);
+    reply_after_half_close(f);
+    assert_int_equal(f->nviolations, 0);
+    assert_false(net_halted(f->n));
+    assert_null(net_error(f->n));
+}
+
+static void check_off_reports_nothing(void **state)
+{
+    fx *f = *state;
+    net_set_check(f->n, false);
+    reply_after_half_close(f);
+    assert_int_equal(f->nviolations, 0);
+    assert_false(net_halted(f->n));
+    assert_null(net_error(f->n));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(records_outlive_their_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(timer_follows_the_stacks_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(on_state_runs_after_the_stack_call_in_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(user_call_from_inside_a_stack_call_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(crash_closes_live_sockets_and_restart_starts_fresh, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(rules_act_in_order_on_the_nth_match, setup, teardown),
+        cmocka_unit_test_setup_teardown(hook_decides_for_every_matching_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(inject_sends_a_crafted_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(mss_comes_from_the_interface_mtu, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_applies_after_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_off_reports_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,210 @@
+/*
+ * test_pkt_run — the runner's verdicts: a script that matches passes; each
+ * kind of difference (a field, a time, a missing segment, a call's result,
+ * a blocking call's return time) is a mismatch naming its line with the
+ * expected and actual values; settings and options tcpsim cannot honour
+ * are "unsupported", never skipped; the same script gives the same message.
+ * The expectations are those of RFC 9293 (an ACK acknowledges RCV.NXT) and
+ * of the scripts themselves, not output copied from the stack.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "pkt_run.h"
+
+/* A listener, the peer's SYN (its options as Linux's defaults would send),
+ * our SYN-ACK (options not checked), the third ACK, accept, then `tail`. */
+#define SERVER                                                                                     \
+    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"                                                \
+    "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"                                     \
+    "+0 bind(3, ..., ...) = 0\n"                                                                   \
+    "+0 listen(3, 1) = 0\n"                                                                        \
+    "+0 < S 0:0(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>\n"                             \
+    "+0 > S. 0:0(0) ack 1 <...>\n"                                                                 \
+    "+.1 < . 1:1(0) ack 1 win 257\n"                                                               \
+    "+0 accept(3, ..., ...) = 4\n"
+
+static pkt_run_verdict run_text(const char *text, char *msg, size_t len)
+{
+    pkt_status st;
+    char perr[PKT_MSG_MAX];
+    pkt_script *s = pkt_parse("t.pkt", text, strlen(text), &st, perr, sizeof perr);
+    if (!s) {
+        snprintf(msg, len, "%s", perr);
+        return PKT_RUN_NOT_RUN;
+    }
+    pkt_run_opts o = {.file = "t.pkt", .tolerance_usecs = -1, .seed = 1};
+    pkt_run_info info;
+    pkt_run_verdict v = pkt_run(s, &o, &info, msg, len);
+    pkt_script_free(s);
+    return v;
+}
+
+static void expect_verdict(const char *text, pkt_run_verdict want, const char *needle)
+{
+    char msg[1024];
+    pkt_run_verdict v = run_text(text, msg, sizeof msg);
+    if (v != want || (needle && !strstr(msg, needle)))
+        fail_msg("verdict %d (wanted %d), message: %s (wanted '%s')", v, want, msg,
+                 needle ? needle : "");
+}
+
+static void data_is_acked_at_once(void **state)
+{
+    (void)state;
+    /* line 9: 10 bytes; RFC 9293 §3.10.7.4: the ACK carries RCV.NXT = 11 */
+    expect_verdict(SERVER "+0 < P. 1:11(10) ack 1 win 257\n"
+                          "+0 > . 1:1(0) ack 11\n"
+                          "+0 read(4, ..., 100) = 10\n",
+                   PKT_RUN_PASS, NULL);
+}
+
+static void wrong_ack_is_a_mismatch_with_both_segments(void **state)
+{
+    (void)state;
+    expect_verdict(SERVER "+0 < P. 1:11(10) ack 1 win 257\n"
+                          "+0 > . 1:1(0) ack 12\n",
+                   PKT_RUN_MISMATCH,
+                   "t.pkt:10: ack mismatch: expected 0.100000 > . 1:1(0) ack 12, "
+                   "actual 0.100000 > . 1:1(0) ack 11 win ");
+}
+
+static void wrong_flags_are_a_mismatch(void **state)
+{
+    (void)state;
+    expect_verdict(SERVER "+0 < P. 1:11(10) ack 1 win 257\n"
+                          "+0 > P. 1:1(0) ack 11\n",
+                   PKT_RUN_MISMATCH, "t.pkt:10: flags mismatch: expected 0.100000 > P. 1:1(0)");
+}
+
+static void late_expectation_is_a_time_mismatch(void **state)
+{
+    (void)state;
+    /* the ACK leaves at 0.100; the script wants it 10 ms later (tolerance 4 ms) */
+    expect_verdict(SERVER "+0 < P. 1:11(10) ack 1 win 257\n"
+                          "+.01 > . 1:1(0) ack 11\n",
+                   PKT_RUN_MISMATCH,
+                   "t.pkt:10: time mismatch: expected 0.110000 > . 1:1(0) ack 11");
+}
+
+static void tolerance_option_widens_the_window(void **state)
+{
+    (void)state;
+    expect_verdict("--tolerance_usecs=20000\n" SERVER "+0 < P. 1:11(10) ack 1 win 257\n"
+                   "+.01 > . 1:1(0) ack 11\n",
+                   PKT_RUN_PASS, NULL);
+}
+
+static void missing_segment_is_reported(void **state)
+{
+    (void)state;
+    /* nothing to send: the connection is idle */
+    expect_verdict(SERVER "+.1 > F. 1:1(0) ack 1\n", PKT_RUN_MISMATCH,
+                   "t.pkt:9: expected segment not sent: expected 0.200000 > F. 1:1(0) ack 1, "
+                   "actual: none by 0.204000");
+}
+
+static void call_result_is_checked(void **state)
+{
+    (void)state;
+    expect_verdict(SERVER "+0 < P. 1:11(10) ack 1 win 257\n"
+                          "+0 > . 1:1(0) ack 11\n"
+                          "+0 read(4, ..., 100) = 9\n",
+                   PKT_RUN_MISMATCH, "t.pkt:11: read() = 10, expected 9");
+}
+
+static void errno_is_checked(void **state)
+{
+    (void)state;
+    /* non-blocking accept with an empty queue: EAGAIN, not EINPROGRESS */
+    expect_verdict("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                   "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                   "+0 bind(3, ..., ...) = 0\n"
+                   "+0 listen(3, 1) = 0\n"
+                   "+0 accept(3, ..., ...) = -1 EINPROGRESS (x)\n",
+                   PKT_RUN_MISMATCH, "t.pkt:5: accept() = -1 EAGAIN, expected -1 EINPROGRESS");
+}
+
+static void blocking_accept_returns_when_the_handshake_completes(void **state)
+{
+    (void)state;
+    expect_verdict("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                   "+0 bind(3, ..., ...) = 0\n"
+                   "+0 listen(3, 1) = 0\n"
+                   "+0...0.2 accept(3, ..., ...) = 4\n"
+                   "+0 < S 0:0(0) win 65535 <mss 1460>\n"
+                   "+0 > S. 0:0(0) ack 1 <...>\n"
+                   "+.2 < . 1:1(0) ack 1 win 257\n",
+                   PKT_RUN_PASS, NULL);
+    expect_verdict("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                   "+0 bind(3, ..., ...) = 0\n"
+                   "+0 listen(3, 1) = 0\n"
+                   "+0...0.1 accept(3, ..., ...) = 4\n"
+                   "+0 < S 0:0(0) win 65535 <mss 1460>\n"
+                   "+0 > S. 0:0(0) ack 1 <...>\n"
+                   "+.2 < . 1:1(0) ack 1 win 257\n",
+                   PKT_RUN_MISMATCH, "t.pkt:4: accept() still blocked at");
+}
+
+static void settings_without_a_knob_are_unsupported(void **state)
+{
+    (void)state;
+    expect_verdict("`sysctl -q net.ipv4.tcp_frto=0`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+                   PKT_RUN_NOT_RUN,
+                   "unsupported: sysctl net.ipv4.tcp_frto=0 (no profile knob) at t.pkt:1");
+    expect_verdict("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                   "+0 setsockopt(3, SOL_TCP, TCP_CORK, [1], 4) = 0\n",
+                   PKT_RUN_NOT_RUN, "unsupported: setsockopt TCP_CORK at t.pkt:2");
+    expect_verdict("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                   "+0 setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=5}, 8) = 0\n",
+                   PKT_RUN_NOT_RUN, "unsupported: setsockopt SO_LINGER with a timeout at t.pkt:2");
+}
+
+static void knob_settings_change_the_run(void **state)
+{
+    (void)state;
+    /* tcp_syn_retries=1: one retransmission at 1 s, then ETIMEDOUT after
+     * the next timeout (2 s later, the first four are linear on Linux 6.5+) */
+    expect_verdict("`sysctl -q net.ipv4.tcp_syn_retries=1 net.ipv4.tcp_syn_linear_timeouts=0`\n"
+                   "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                   "+0...3 connect(3, ..., ...) = -1 ETIMEDOUT (x)\n"
+                   "+0 > S 0:0(0) <...>\n"
+                   "+1 > S 0:0(0) <...>\n",
+                   PKT_RUN_PASS, NULL);
+}
+
+static void same_script_same_message(void **state)
+{
+    (void)state;
+    const char *text = SERVER "+0 < P. 1:11(10) ack 1 win 257\n+0 > . 1:1(0) ack 12\n";
+    char a[1024], b[1024];
+    assert_int_equal(run_text(text, a, sizeof a), PKT_RUN_MISMATCH);
+    assert_int_equal(run_text(text, b, sizeof b), PKT_RUN_MISMATCH);
+    assert_string_equal(a, b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(data_is_acked_at_once),
+        cmocka_unit_test(wrong_ack_is_a_mismatch_with_both_segments),
+        cmocka_unit_test(wrong_flags_are_a_mismatch),
+        cmocka_unit_test(late_expectation_is_a_time_mismatch),
+        cmocka_unit_test(tolerance_option_widens_the_window),
+        cmocka_unit_test(missing_segment_is_reported),
+        cmocka_unit_test(call_result_is_checked),
+        cmocka_unit_test(errno_is_checked),
+        cmocka_unit_test(blocking_accept_returns_when_the_handshake_completes),
+        cmocka_unit_test(settings_without_a_knob_are_unsupported),
+        cmocka_unit_test(knob_settings_change_the_run),
+        cmocka_unit_test(same_script_same_message),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

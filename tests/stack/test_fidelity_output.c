@@ -1,0 +1,361 @@
+/*
+ * test_fidelity_output — what goes on the wire, one test per rule, with
+ * the expected values taken from RFC 9293 and the Linux / FreeBSD sources:
+ * effective MSS (§3.7.1 MUST-16), non-data segments at SND.MAX, CLOSE
+ * implies PUSH (§3.8), the final FIN and the congestion window, Minshall's
+ * Nagle, active RST forms, the reset answering data after close, and
+ * zero-window probes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static void send_n(harness *h, size_t stack, tcp_sock_id id, size_t n)
+{
+    char *buf = malloc(n);
+    assert_non_null(buf);
+    memset(buf, 'x', n);
+    assert_int_equal(tcp_send(h_stack(h, stack), id, buf, n), (long)n);
+    free(buf);
+}
+
+static harness *with_profile(const char *name)
+{
+    return h_new(2, tcp_profile_find(name));
+}
+
+static void finish(harness *h)
+{
+    h_free(h);
+}
+
+/* RFC 9293 §3.7.1 MUST-16: Eff.snd.MSS = min(SendMSS+20, MMS_S) - TCPhdrsize
+ * - IPoptionsize, TCPhdrsize including the options sent. With timestamps
+ * (12 bytes with padding, RFC 7323 §3.2) an MSS of 1460 gives 1448 data
+ * bytes per segment (Linux tcp_current_mss, FreeBSD tcp_output), so every
+ * IPv4 datagram is 20 + 20 + 12 + 1448 = 1500 bytes. */
+static void eff_mss_subtracts_timestamp_option(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    send_n(h, H_A, p.client, 3000);
+    const tcp_seg *s1 = h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 1448);
+    assert_true(s1->has_ts);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 1448);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 3000 - 2 * 1448);
+    for (size_t k = 0; k < h_sent_count(h, H_A); k++)
+        assert_true(h_sent(h, H_A, k)->len <= 1500);
+    assert_int_equal(h_sent(h, H_A, h_sent_count(h, H_A) - 2)->len, 1500);
+    finish(h);
+}
+
+/* After an RTO the sender goes back to SND.UNA, but a segment without data
+ * carries the highest sequence number sent (FreeBSD tcp_output: "else
+ * th_seq = snd_max"; Linux never rewinds snd_nxt): an RST left of the
+ * peer's RCV.NXT would be out of its window and leave it half-open. */
+static void rst_after_rto_carries_snd_max(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    uint32_t una = h_template(h, H_B, p.server).seq;
+    h_drop_sent(h, H_B, H_ANY, 10); /* B's ACKs are lost */
+    send_n(h, H_A, p.client, 3 * 1460);
+    h_settle(h);
+    h_run_for(h, H_MS(1500)); /* one RTO (1 s): the first segment again */
+    h_sent_skip(h, H_A);
+    assert_int_equal(tcp_abort(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_sent(h, H_A, TCP_RST, una + 3 * 1460, H_ANY, 0);
+    h_settle(h);
+    h_expect_state(h, H_B, p.server, TCP_CLOSED); /* the peer accepted it */
+    assert_int_equal(tcp_sock_error(h_stack(h, H_B), p.server), TCP_ECONNRESET);
+}
+
+/* §3.8: "The CLOSE user call implies a push function": 2000 bytes and a
+ * close leave as 1460 bytes and 540 bytes + FIN at once, without waiting
+ * for the ACK of the first segment (Nagle would hold the runt). */
+static void close_implies_push(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    send_n(h, H_A, p.client, 2000);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 1460);
+    h_expect_none_sent(h, H_A); /* Nagle holds the runt until close */
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH | TCP_FIN, H_ANY, H_ANY, 540);
+    assert_int_equal(h_now(h), h_sent(h, H_A, h_sent_count(h, H_A) - 1)->sent_ns);
+}
+
+/* Linux tcp_cwnd_test: "Don't be strict about the congestion window for the
+ * final FIN": with the window full (rfc9293: 3 segments), a close sends the
+ * bare FIN at once. */
+static void final_fin_ignores_full_cwnd(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    send_n(h, H_A, p.client, 3 * 1460);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 1460);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 1460);
+    const tcp_seg *last = h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1460);
+    uint32_t end = last->seq + 1460;
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_FIN, end, H_ANY, 0);
+}
+
+/* Minshall's Nagle (RFC 9293 Appendix A.3; Linux tcp_nagle_check with
+ * tcp_minshall_check): a runt may go while full-sized segments are in
+ * flight, as long as no earlier runt is unacknowledged. linux: 1600 bytes
+ * leave as 1448 + 152 at once; a second runt then waits. */
+static void minshall_nagle_linux(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    send_n(h, H_A, p.client, 1600);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 1448);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 152);
+    send_n(h, H_A, p.client, 10);
+    h_expect_none_sent(h, H_A);
+    finish(h);
+}
+
+/* The classic rule (rfc9293): the runt waits while anything is in flight. */
+static void classic_nagle_rfc9293(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    send_n(h, H_A, p.client, 1600);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 1460);
+    h_expect_none_sent(h, H_A);
+}
+
+/* Linux tcp_send_active_reset: tcp_init_nondata_skb(skb, tcp_acceptable_seq,
+ * TCPHDR_ACK | TCPHDR_RST): abort() sends RST,ACK with ACK = RCV.NXT. */
+static void active_rst_has_ack_linux(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_seg t = h_template(h, H_B, p.server); /* seq: A's SND.NXT, ack: A's RCV.NXT */
+    assert_int_equal(tcp_abort(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_sent(h, H_A, TCP_RST | TCP_ACK, t.seq, t.ack, 0);
+    finish(h);
+}
+
+/* RFC 9293 §3.10.5 ABORT: "<SEQ=SND.NXT><CTL=RST>", no ACK (rfc9293). */
+static void active_rst_rfc9293_no_ack(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    uint32_t snd_nxt = h_template(h, H_B, p.server).seq;
+    assert_int_equal(tcp_abort(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_sent(h, H_A, TCP_RST, snd_nxt, H_ANY, 0);
+}
+
+/* Data after close(): the reset answers the segment, <SEQ=SEG.ACK><CTL=RST>
+ * (Linux tcp_reset -> tcp_v4_send_reset; FreeBSD dropwithreset), and goes
+ * out before the connection is closed. Here the peer has not yet
+ * acknowledged our FIN, so SEG.ACK = our FIN's sequence number. */
+static void data_after_close_rst_answers_segment(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    const tcp_seg *fin = h_expect_sent(h, H_A, TCP_FIN | TCP_ACK, H_ANY, H_ANY, 0);
+    uint32_t fin_seq = fin->seq;
+    tcp_seg data = h_template(h, H_A, p.client);
+    data.ack = fin_seq; /* B has not seen the FIN yet */
+    data.payload = (const uint8_t *)"late";
+    data.len = 4;
+    h_inject(h, H_A, &data);
+    h_expect_sent(h, H_A, TCP_RST, fin_seq, H_ANY, 0);
+    h_expect_conns(h, H_A, 0);
+    /* the RST was reported before the transition to CLOSED */
+    size_t n = h_event_count(h, H_A);
+    const h_event *last = h_event_at(h, H_A, n - 1);
+    assert_int_equal(last->kind, TCP_EV_ERROR);
+    assert_int_equal(h_event_at(h, H_A, n - 2)->kind, TCP_EV_STATE);
+    assert_int_equal(h_event_at(h, H_A, n - 3)->kind, TCP_EV_SEG_OUT);
+}
+
+/* Linux tcp_write_wakeup -> tcp_xmit_probe_skb(sk, 0): a zero-window probe
+ * is <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data; tcp_send_probe0 increments the
+ * backoff before the next interval: RTO, 2·RTO, 4·RTO apart. */
+static void zero_window_probe_linux(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    uint32_t una = h_template(h, H_B, p.server).seq;
+    tcp_seg zw = h_template(h, H_A, p.client);
+    zw.wnd = 0;
+    h_inject(h, H_A, &zw); /* B's window is closed */
+    h_sent_skip(h, H_A);
+    send_n(h, H_A, p.client, 100);
+    h_expect_none_sent(h, H_A);
+    uint64_t t0 = h_now(h);
+    h_drop_sent(h, H_B, H_ANY, 100); /* no answer comes back */
+    h_run_for(h, H_S(2));
+    const tcp_seg *pr = h_expect_sent(h, H_A, TCP_ACK, una - 1u, H_ANY, 0);
+    assert_false(pr->len);
+    h_expect_sent(h, H_A, TCP_ACK, una - 1u, H_ANY, 0);
+    h_expect_sent(h, H_A, TCP_ACK, una - 1u, H_ANY, 0);
+    uint64_t rto = H_MS(200); /* TCP_RTO_MIN: the handshake's RTT was 0 */
+    size_t k = h_sent_count(h, H_A);
+    assert_int_equal(h_sent(h, H_A, k - 3)->sent_ns, t0 + rto);
+    assert_int_equal(h_sent(h, H_A, k - 2)->sent_ns, t0 + 3 * rto);
+    assert_int_equal(h_sent(h, H_A, k - 1)->sent_ns, t0 + 7 * rto);
+    finish(h);
+}
+
+/* FreeBSD tcp_setpersist: TCPT_RANGESET(tt, t * tcp_backoff[shift],
+ * tcp_persmin, tcp_persmax): with a small RTO the interval is TCPTV_PERSMIN
+ * = 5 s, and the probe carries one octet of data. */
+static void zero_window_probe_bsd_min_5s(void **state)
+{
+    (void)state;
+    harness *h = with_profile("bsd");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    uint32_t una = h_template(h, H_B, p.server).seq;
+    tcp_seg zw = h_template(h, H_A, p.client);
+    zw.wnd = 0;
+    h_inject(h, H_A, &zw);
+    h_sent_skip(h, H_A);
+    send_n(h, H_A, p.client, 100);
+    uint64_t t0 = h_now(h);
+    h_drop_sent(h, H_B, H_ANY, 100);
+    h_run_for(h, H_S(11));
+    h_expect_sent(h, H_A, H_ANY, una, H_ANY, 1);
+    h_expect_sent(h, H_A, H_ANY, una, H_ANY, 1);
+    size_t k = h_sent_count(h, H_A);
+    assert_int_equal(h_sent(h, H_A, k - 2)->sent_ns, t0 + H_S(5));
+    assert_int_equal(h_sent(h, H_A, k - 1)->sent_ns, t0 + H_S(10));
+    finish(h);
+}
+
+/* A in LAST_ACK with data still queued behind its FIN (the peer's window
+ * is closed). */
+static h_pair last_ack_with_unsent_data(harness *h)
+{
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    assert_int_equal(tcp_shutdown(h_stack(h, H_B), p.server), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_A, p.client, TCP_CLOSE_WAIT);
+    tcp_seg zw = h_template(h, H_A, p.client);
+    zw.wnd = 0;
+    h_inject(h, H_A, &zw);
+    send_n(h, H_A, p.client, 100);
+    assert_int_equal(tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_LINGER_ZERO, 1), TCP_OK);
+    h_sent_skip(h, H_A);
+    return p;
+}
+
+/* Linux tcp_disconnect: "else if (tp->snd_nxt != tp->write_seq &&
+ * (1 << old_state) & (TCPF_CLOSING | TCPF_LAST_ACK)) tcp_send_active_reset":
+ * an abortive close in LAST_ACK with unsent data sends RST,ACK. */
+static void linux_abort_in_last_ack_with_unsent_data_resets(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = last_ack_with_unsent_data(h);
+    assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_state(h, H_A, p.client, TCP_LAST_ACK);
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_sent(h, H_A, TCP_RST | TCP_ACK, H_ANY, H_ANY, 0);
+    finish(h);
+}
+
+/* RFC 9293 §3.10.5 ABORT in LAST-ACK: "respond with ok and delete the TCB,
+ * enter CLOSED state, and return" — no reset. */
+static void rfc9293_abort_in_last_ack_is_silent(void **state)
+{
+    harness *h = *state;
+    h_pair p = last_ack_with_unsent_data(h);
+    assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_state(h, H_A, p.client, TCP_LAST_ACK);
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_none_sent(h, H_A);
+    h_expect_conns(h, H_A, 0);
+    /* The silent abort told B nothing: it waits in FIN_WAIT_2, which has no
+     * timeout under rfc9293, so it aborts too before the harness checks. */
+    assert_int_equal(tcp_abort(h_stack(h, H_B), p.server), TCP_OK);
+    h_finish(h);
+}
+
+/* RFC 6582 §3.2 step 2: after a recovery, three duplicate ACKs that do not
+ * cover more than `recover` (left over from the old window) start no
+ * second fast retransmit. */
+static void no_second_fast_retransmit_below_recover(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    send_n(h, H_A, p.client, 10); /* B's first ACK brings its scaled window */
+    h_settle(h);
+    h_drop_sent(h, H_A, H_ANY, 1); /* the first data segment is lost */
+    send_n(h, H_A, p.client, 4 * 1448);
+    h_deliver_all(h); /* segments 2-4 reach B: three duplicate ACKs back */
+    h_deliver_all(h); /* the dupacks reach A: fast retransmit */
+    h_settle(h);      /* the retransmission is ACKed: recovery ends */
+    assert_int_equal(tcp_sock_stats(h_stack(h, H_A), p.client)->retransmits, 1);
+    uint16_t wnd = h_last_sent(h, H_B)->wnd;
+    send_n(h, H_A, p.client, 1448); /* new data in flight */
+    h_sent_skip(h, H_A);
+    tcp_seg dup = h_template(h, H_A, p.client);
+    dup.ack = h_last_sent(h, H_A)->seq; /* SND.UNA, which is recover */
+    dup.wnd = wnd;
+    uint64_t before = tcp_sock_stats(h_stack(h, H_A), p.client)->dup_acks_in;
+    for (int i = 0; i < 3; i++)
+        h_inject(h, H_A, &dup);
+    assert_int_equal(tcp_sock_stats(h_stack(h, H_A), p.client)->dup_acks_in, before + 3);
+    h_expect_none_sent(h, H_A);
+    assert_int_equal(tcp_sock_stats(h_stack(h, H_A), p.client)->retransmits, 1);
+    finish(h);
+}
+
+/* Linux tcp_min_snd_mss (TCP_MIN_SND_MSS = 48): a peer MSS that leaves
+ * less (40 - 12 for timestamps) is raised to 48. */
+static void mss_floor_linux(void **state)
+{
+    (void)state;
+    tcp_profile pr = *tcp_profile_find("linux");
+    pr.mss = 40;
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    assert_int_equal(tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_NODELAY, 1), TCP_OK);
+    send_n(h, H_A, p.client, 100);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 48);
+    h_free(h);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(eff_mss_subtracts_timestamp_option),
+        T(rst_after_rto_carries_snd_max),
+        T(close_implies_push),
+        T(final_fin_ignores_full_cwnd),
+        T(minshall_nagle_linux),
+        T(classic_nagle_rfc9293),
+        T(active_rst_has_ack_linux),
+        T(active_rst_rfc9293_no_ack),
+        T(data_after_close_rst_answers_segment),
+        T(zero_window_probe_linux),
+        T(zero_window_probe_bsd_min_5s),
+        T(linux_abort_in_last_ack_with_unsent_data_resets),
+        T(rfc9293_abort_in_last_ack_is_silent),
+        T(no_second_fast_retransmit_below_recover),
+        T(mss_floor_linux),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,214 @@
+/*
+ * test_fidelity_timers — timer schedules checked against the kernels, one
+ * test per rule: Linux orphan retries, FreeBSD's SYN backoff table and
+ * connection-establishment limit, FreeBSD's idle-based FIN_WAIT_2, keepalive
+ * across FIN_WAIT_1 / FIN_WAIT_2, counters that cannot wrap, a SYN,ACK sent
+ * again for a duplicate SYN is not a lost SYN, the FreeBSD RTO slop.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static void send_n(harness *h, size_t stack, tcp_sock_id id, size_t n)
+{
+    char *buf = malloc(n);
+    assert_non_null(buf);
+    memset(buf, 'y', n);
+    assert_int_equal(tcp_send(h_stack(h, stack), id, buf, n), (long)n);
+    free(buf);
+}
+
+/* Linux tcp_orphan_retries(): "if (retries == 0 && alive) retries = 8" —
+ * "8 corresponds to >100 seconds with minimal RTO of 200msec". An orphan in
+ * FIN_WAIT_1 whose FIN is never acknowledged: RTO 200 ms doubling, 8
+ * retransmissions, ETIMEDOUT at 0.2 * (2^9 - 1) = 102.2 s. */
+static void orphan_retries_linux(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_drop_sent(h, H_A, H_ANY, 100); /* nothing A sends arrives */
+    uint64_t t0 = h_now(h);
+    size_t base = h_sent_count(h, H_A);
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    h_run_for(h, H_S(300));
+    assert_int_equal(h_sent_count(h, H_A) - base, 1 + 8);
+    for (size_t k = 1; k <= 8; k++)
+        assert_int_equal(h_sent(h, H_A, base + k)->sent_ns, t0 + H_MS(200) * ((1u << k) - 1));
+    const h_event *t = h_last_transition(h, H_A, p.client);
+    assert_int_equal(t->to, TCP_CLOSED);
+    assert_int_equal(t->time_ns, t0 + H_MS(102200));
+    h_expect_conns(h, H_A, 0);
+    h_free(h);
+}
+
+/* FreeBSD tcp_timer_rexmt: in SYN_SENT the RTO is TCPTV_RTOBASE *
+ * tcp_syn_backoff[shift], {1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64, ...}, and the
+ * connection-establishment timer TCPTV_KEEP_INIT (75 s) drops it: SYNs at
+ * 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s, ETIMEDOUT at 75 s. */
+static void syn_schedule_bsd(void **state)
+{
+    (void)state;
+    static const uint64_t at[] = {0,      H_S(1),  H_S(2),  H_S(3),  H_S(4), H_S(5),
+                                  H_S(7), H_S(11), H_S(19), H_S(35), H_S(67)};
+    harness *h = h_new(2, tcp_profile_find("bsd"));
+    h_drop_sent(h, H_A, TCP_SYN, 100);
+    tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+    h_run(h, H_S(200));
+    assert_int_equal(h_sent_count(h, H_A), sizeof at / sizeof at[0]);
+    for (size_t k = 0; k < sizeof at / sizeof at[0]; k++)
+        assert_int_equal(h_sent(h, H_A, k)->sent_ns, at[k]);
+    const h_event *t = h_last_transition(h, H_A, c);
+    assert_int_equal(t->to, TCP_CLOSED);
+    assert_int_equal(t->time_ns, H_S(75));
+    assert_int_equal(tcp_sock_error(h_stack(h, H_A), c), TCP_ETIMEDOUT);
+    tcp_close(h_stack(h, H_A), c);
+    h_free(h);
+}
+
+/* FreeBSD, net.inet.tcp.fast_finwait2_recycle = 0: an orphan entering
+ * FIN_WAIT_2 gets the 2MSL timer for TP_MAXIDLE = 8 * 75 s = 600 s, and
+ * tcp_timer_2msl closes only "if (ticks - tp->t_rcvtime > TP_MAXIDLE)",
+ * else re-arms for TP_KEEPINTVL (75 s): a silent peer is dropped at 675 s;
+ * a peer that keeps talking keeps the connection. */
+static void fin_wait_2_idle_bsd(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("bsd"));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_A, p.client, TCP_FIN_WAIT_2);
+    uint64_t t0 = h_now(h);
+    h_run(h, t0 + H_S(675) - 1);
+    h_expect_state(h, H_A, p.client, TCP_FIN_WAIT_2);
+    h_run(h, t0 + H_S(675));
+    h_expect_conns(h, H_A, 0);
+    h_free(h);
+}
+
+/* Keepalive probes an idle connection only (Linux tcp_keepalive_timer
+ * reschedules while packets are out; RFC 1122 §4.2.3.6): no keepalive timer
+ * fires while our FIN is outstanding in FIN_WAIT_1, and the timer runs again
+ * in FIN_WAIT_2, probing <SEQ=SND.UNA-1> after the idle time. */
+static void keepalive_skips_fin_wait_1_and_runs_in_fin_wait_2(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_stack *a = h_stack(h, H_A);
+    assert_int_equal(tcp_setopt(a, p.client, TCP_OPT_KEEPIDLE_NS, H_S(2)), TCP_OK);
+    assert_int_equal(tcp_setopt(a, p.client, TCP_OPT_KEEPALIVE, 1), TCP_OK);
+    assert_int_equal(tcp_shutdown(a, p.client), TCP_OK);
+    h_advance(h, H_MS(3500)); /* the FIN waits on the wire; RTOs at 1 s, 3 s */
+    assert_int_equal(h_count(h, H_A, p.client, TCP_EV_TIMER), 2);
+    h_settle(h);
+    h_expect_state(h, H_A, p.client, TCP_FIN_WAIT_2);
+    h_sent_skip(h, H_A);
+    uint32_t una = h_template(h, H_B, p.server).seq; /* A's SND.UNA */
+    h_advance(h, H_S(2));
+    h_expect_sent(h, H_A, TCP_ACK, una - 1u, H_ANY, 0);
+}
+
+/* C1: a retries knob above 255 must not wrap the counter: with rto_min =
+ * rto_max = 1 ms and data_retries = 300, an unanswered segment is sent
+ * 1 + 300 times and the connection times out at 301 ms. */
+static void retries_above_255_do_not_wrap(void **state)
+{
+    (void)state;
+    tcp_profile pr = *tcp_profile_find("rfc9293");
+    pr.data_retries = 300;
+    pr.rto_initial_ns = pr.rto_min_ns = pr.rto_max_ns = H_MS(1);
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_drop_sent(h, H_A, H_ANY, 1000);
+    uint64_t t0 = h_now(h);
+    size_t base = h_sent_count(h, H_A);
+    send_n(h, H_A, p.client, 10);
+    h_run_for(h, H_S(2));
+    assert_int_equal(h_sent_count(h, H_A) - base, 301);
+    const h_event *t = h_last_transition(h, H_A, p.client);
+    assert_int_equal(t->to, TCP_CLOSED);
+    assert_int_equal(t->time_ns, t0 + H_MS(301));
+    assert_int_equal(tcp_sock_error(h_stack(h, H_A), p.client), TCP_ETIMEDOUT);
+    tcp_close(h_stack(h, H_A), p.client);
+    h_free(h);
+}
+
+/* RFC 6298 §5.7 and RFC 5681 §3.1 apply when the SYN's *timer* expired. A
+ * SYN,ACK sent again at once for the peer's duplicate SYN is no timeout: the
+ * server keeps its initial window (rfc9293: 3 segments) and RTO. */
+static void synack_for_duplicate_syn_is_not_a_lost_syn(void **state)
+{
+    harness *h = *state;
+    tcp_sock_id l = h_listen(h, H_B, 80, 4);
+    tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+    h_dup(h);     /* the SYN arrives twice */
+    h_deliver(h); /* SYN */
+    h_deliver(h); /* SYN again: the SYN,ACK goes out again at once */
+    h_settle(h);
+    tcp_sock_id s = h_accept(h, H_B, l);
+    h_expect_state(h, H_A, c, TCP_ESTABLISHED);
+    h_sent_skip(h, H_B);
+    assert_int_equal(tcp_setopt(h_stack(h, H_B), s, TCP_OPT_NODELAY, 1), TCP_OK);
+    send_n(h, H_B, s, 4 * 1460);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 1460);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 1460);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 1460);
+    h_expect_none_sent(h, H_B);
+}
+
+/* Linux FLAG_SYN_ACKED: the ACK of our SYN is not delivered data and grows
+ * no window. rfc9293: after a passive open the window is exactly 3 * 1460
+ * bytes, so with NODELAY a 4381st byte waits for an ACK. */
+static void ack_of_syn_grows_no_cwnd(void **state)
+{
+    harness *h = *state;
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    assert_int_equal(tcp_setopt(h_stack(h, H_B), p.server, TCP_OPT_NODELAY, 1), TCP_OK);
+    send_n(h, H_B, p.server, 3 * 1460 + 1);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 1460);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 1460);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 1460);
+    h_expect_none_sent(h, H_B);
+}
+
+/* FreeBSD TCPT_RANGESET adds tcp_rexmit_slop (200 ms) to the data RTO: with
+ * the RTT near 0 the RTO floor is TCPTV_MIN (30 ms) + 200 ms. */
+static void rto_slop_bsd(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("bsd"));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_drop_sent(h, H_A, H_ANY, 1);
+    uint64_t t0 = h_now(h);
+    send_n(h, H_A, p.client, 10);
+    h_run_for(h, H_S(1));
+    const tcp_seg *first = h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 10);
+    const tcp_seg *again = h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, first->seq, H_ANY, 10);
+    (void)again;
+    size_t k = h_sent_count(h, H_A);
+    assert_int_equal(h_sent(h, H_A, k - 2)->sent_ns, t0);
+    assert_int_equal(h_sent(h, H_A, k - 1)->sent_ns, t0 + H_MS(230));
+    h_free(h);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(orphan_retries_linux),          T(syn_schedule_bsd),
+        T(fin_wait_2_idle_bsd),           T(keepalive_skips_fin_wait_1_and_runs_in_fin_wait_2),
+        T(retries_above_255_do_not_wrap), T(synack_for_duplicate_syn_is_not_a_lost_syn),
+        T(ack_of_syn_grows_no_cwnd),      T(rto_slop_bsd),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
