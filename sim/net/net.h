@@ -28,6 +28,9 @@
  *     the walk, the deferred callbacks and the world at once.
  *  7. Operating errors return a negative tcp_err (or NET_E*), never abort;
  *     out of memory aborts with a message.
+ *  8. A probe (net_set_probe) sees every stack event after the observer,
+ *     and decides the fate of every segment the rules let pass, in the
+ *     order segments enter links; it runs inside the world like a rule.
  */
 #ifndef NET_H
 #define NET_H
@@ -259,5 +262,19 @@ uint32_t net_link_release(net *n, uint32_t link);
  * that host would (through the link's impairments and rules). The bytes
  * are copied before return. Returns 0, NET_ETOOBIG or NET_ENOPORTS. */
 int net_inject(net *n, uint32_t link, int dir, const tcp_seg *seg);
+
+/* ---- A probe: one more listener and one more decider (rule 8) ---- */
+
+typedef struct net_probe {
+    void *ctx;
+    /* Every segment entering a link that no rule acted on (each decision
+     * point, in order). PASS lets it go on. May be NULL. */
+    sim_fault_verdict (*decide)(void *ctx, const net_seg_view *v);
+    /* Every stack event, after the observer's on_event. May be NULL. */
+    void (*on_event)(void *ctx, uint32_t host, const tcp_event *ev);
+} net_probe;
+
+/* Sets (or, with NULL, removes) the net's one probe. */
+void net_set_probe(net *n, const net_probe *p);
 
 #endif
