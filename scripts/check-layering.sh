@@ -9,13 +9,14 @@ RULES='
 sim/core     -
 stack        -
 sim/net      sim/core stack
+sim/explore  sim/net sim/core stack
 sim/log      sim/core stack
 sim/render   sim/log sim/core stack
 sim/lua      sim/net sim/log sim/core stack
-sim/cli      sim/lua sim/render sim/net sim/log sim/core stack
+sim/cli      sim/lua sim/render sim/explore sim/net sim/log sim/core stack
 bench        sim/net sim/core stack
 '
-FOLDERS="sim/core stack sim/net sim/log sim/render sim/lua sim/cli"
+FOLDERS="sim/core stack sim/net sim/explore sim/log sim/render sim/lua sim/cli"
 fail=0
 # owner HEADER: the folder whose files include HEADER, or nothing.
 owner() {

@@ -37,6 +37,8 @@ static const char RUN_HELP[] =
     "  --max-events N        stop a run after N events (default 100000000)\n"
     "  --max-time D          stop a run at virtual time D (default 24h)\n"
     "  --max-instructions N  stop a script after N Lua instructions (default 1e9)\n"
+    "  --schedule S          apply faults at decision points, e.g. 7:drop,12:dup (as\n"
+    "                        tcpsim explore prints them), then check its invariants\n"
     "\n"
     "exit status: 0 all expectations held, 1 an expectation failed, 2 error\n"
     "\n"
@@ -53,6 +55,7 @@ static const char MAIN_HELP[] =
     "commands:\n"
     "  run FILE.lua    run one scenario (tcpsim run --help)\n"
     "  test [PATHS]    run many scenarios in parallel (tcpsim test --help)\n"
+    "  explore FILE    run every small fault schedule (tcpsim explore --help)\n"
     "  profiles        list the behaviour profiles and their knobs\n"
     "  version         print the version\n";
 
@@ -60,7 +63,7 @@ typedef struct run_opts {
     lsim_config cfg;
     bool ladder, quiet;
     int width;
-    const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot;
+    const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot, *schedule;
 } run_opts;
 
 /* Prints "tcpsim: MSG 'ARG'" and the hint; returns the exit status 2. */
@@ -185,6 +188,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
             slot = &o->svg;
         } else if (strcmp(a, "--state-diagram") == 0) {
             slot = &o->dot;
+        } else if (strcmp(a, "--schedule") == 0) {
+            slot = &o->schedule;
         } else if (a[0] == '-') {
             return usage_error("unknown option", a);
         } else if (!o->cfg.file) {
@@ -289,6 +294,9 @@ static int cmd_run(int argc, char **argv)
     int rc = parse_run(argc, argv, &o);
     if (rc)
         return rc;
+    struct exp_run *sched = NULL;
+    if (o.schedule && !(sched = cli_schedule_begin(&o.cfg, o.schedule)))
+        return 2;
     lua_State *L = lsim_runtime_new(&o.cfg);
     if (!L) {
         fprintf(stderr, "tcpsim: out of memory\n");
@@ -299,6 +307,8 @@ static int cmd_run(int argc, char **argv)
     if (rc != 0) {
         fflush(stdout);
         fprintf(stderr, "tcpsim: error: %s\n", err);
+        if (sched)
+            cli_schedule_end(sched);
         lsim_runtime_free(L);
         return 2;
     }
@@ -313,6 +323,8 @@ static int cmd_run(int argc, char **argv)
     long checked, failed;
     lsim_expect_counts(L, &checked, &failed);
     print_summary(&o, s, checked, failed);
+    if (sched && cli_schedule_end(sched))
+        rc = 1;
     lsim_runtime_free(L);
     if (rc)
         return rc;
@@ -351,6 +363,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (strcmp(argv[1], "test") == 0)
         return cli_test(argc, argv);
+    if (strcmp(argv[1], "explore") == 0)
+        return cli_explore(argc, argv);
     if (strcmp(argv[1], "profiles") == 0)
         return cmd_profiles();
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
