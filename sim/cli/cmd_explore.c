@@ -32,7 +32,7 @@ static const char EXPLORE_HELP[] =
     "  --segments A..B       faults only at decision points A to B\n"
     "  --max-schedules N     refuse above N schedules (default 10000000)\n"
     "  --jobs N              run schedules in N processes\n"
-    "  --shard I/N           run the I-th of N parts (0-based) and write a report\n"
+    "  --shard I/N           run the I-th of N parts (1 <= I <= N)\n"
     "  --report-out FILE     write the partial report (for --merge) there\n"
     "  --coverage FILE       write the coverage as text to FILE and DOT to FILE.dot\n"
     "  --settle D            after the scenario, let each run settle D (default 10min)\n"
@@ -40,8 +40,8 @@ static const char EXPLORE_HELP[] =
     "\n"
     "examples:\n"
     "  tcpsim explore scenarios/teardown/active_close.lua --faults 2\n"
-    "  tcpsim explore my.lua --faults 2 --shard 0/4 --report-out part0.txt\n"
-    "  tcpsim explore --merge part0.txt part1.txt part2.txt part3.txt\n";
+    "  tcpsim explore my.lua --faults 2 --shard 1/4 --report-out part1.txt\n"
+    "  tcpsim explore --merge part1.txt part2.txt part3.txt part4.txt\n";
 
 typedef struct xopts {
     lsim_config cfg;
@@ -139,9 +139,9 @@ static int parse_value(xopts *o, const char *a, const char *v)
     } else if (strcmp(a, "--shard") == 0) {
         unsigned i, m;
         char extra;
-        if (sscanf(v, "%u/%u%c", &i, &m, &extra) != 2 || m == 0 || i >= m || m > 4096)
-            return xusage("--shard takes I/N with 0 <= I < N, got", v);
-        o->eo.shard = i;
+        if (sscanf(v, "%u/%u%c", &i, &m, &extra) != 2 || i == 0 || i > m || m > 4096)
+            return xusage("--shard takes I/N with 1 <= I <= N, got", v);
+        o->eo.shard = i - 1;
         o->eo.nshards = m;
     } else if (strcmp(a, "--settle") == 0) {
         char err[160];

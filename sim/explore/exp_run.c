@@ -223,18 +223,18 @@ void exp_run_attach(exp_run *r, net *n)
 
 /* ---- The end of the run: settle, then the invariants ---- */
 
-/* The record at the other end of k's connection, or NULL. */
-static const net_sock *peer_of(const net *n, const net_sock *k)
+/* The record at the other end of k's connection, or NET_NONE. */
+static uint32_t peer_of(const net *n, const net_sock *k)
 {
     if (!k->rport)
-        return NULL;
+        return NET_NONE;
     for (uint32_t i = 0; i < net_sock_count(n); i++) {
         const net_sock *p = net_sock_at(n, i);
         if (p != k && p->lport == k->rport && p->rport == k->lport && p->host != k->host &&
             p->raddr == sim_host_addr(net_host_sim(n, k->host)))
-            return p;
+            return i;
     }
-    return NULL;
+    return NET_NONE;
 }
 
 /* Waiting for its user: nothing the stack can do alone (the user has not
@@ -245,13 +245,23 @@ static bool waits_for_user(const net_sock *k)
            (k->state == TCP_LISTEN || k->state == TCP_ESTABLISHED || k->state == TCP_CLOSE_WAIT);
 }
 
+/* A state that may last once the run has settled: CLOSED; waiting for the
+ * user; FIN_WAIT_1 behind a window the peer's user does not open by
+ * reading (RFC 9293 §3.8.6.1: a zero window never times out); FIN_WAIT_2
+ * while the peer's user has not closed, or for good under a profile with
+ * no FIN_WAIT_2 timeout (RFC 9293 sets none). */
 static bool settled(const net *n, const net_sock *k)
 {
     if (k->state == TCP_CLOSED || waits_for_user(k))
         return true;
-    /* FIN_WAIT_2 lasts while the peer waits for its user to close */
-    const net_sock *p = peer_of(n, k);
-    return k->state == TCP_FIN_WAIT_2 && p && p->state == TCP_CLOSE_WAIT && waits_for_user(p);
+    uint32_t pi = peer_of(n, k);
+    const net_sock *p = pi == NET_NONE ? NULL : net_sock_at(n, pi);
+    bool peer_waits = p && waits_for_user(p);
+    if (k->state == TCP_FIN_WAIT_1)
+        return peer_waits && net_readable(n, pi) > 0;
+    if (k->state == TCP_FIN_WAIT_2)
+        return peer_waits || net_host_profile(n, k->host)->fin_wait_2_timeout_ns == 0;
+    return false;
 }
 
 static bool saw_fin(const net_sock *k)
@@ -268,9 +278,10 @@ static bool saw_fin(const net_sock *k)
 static void check_data(exp_run *r, uint32_t index, const net_sock *k)
 {
     const net *n = r->nets[index];
-    const net_sock *p = peer_of(n, k);
-    if (!p)
+    uint32_t pi = peer_of(n, k);
+    if (pi == NET_NONE)
         return;
+    const net_sock *p = net_sock_at(n, pi);
     exp_stream *s = stream_of(r, index, p->host, p->id, false);
     size_t sent = s ? s->len : 0;
     const char *who = sim_host_name(net_host_sim(n, k->host));

@@ -157,7 +157,7 @@ uint32_t exp_shrink(const exp_opts *o, exp_inv inv, const exp_schedule *in, exp_
             }
         }
     }
-    for (uint32_t i = cur.n; i-- > 0;) { /* then move each fault earlier */
+    for (uint32_t i = 0; i < cur.n; i++) { /* then move each fault earlier, first first */
         uint32_t lo = i ? cur.f[i - 1].point + 1 : 1;
         for (uint32_t p = lo; p < cur.f[i].point; p++) {
             exp_schedule c = cur;

@@ -164,7 +164,7 @@ typedef struct exp_opts {
     uint32_t seg_lo, seg_hi; /* faults only at points in [lo, hi] (0: no bound) */
     uint64_t max_schedules;
     uint32_t jobs;
-    uint32_t shard, nshards;
+    uint32_t shard, nshards; /* this shard, 0-based, of nshards */
     uint64_t settle_ns;
     exp_runner_fn run;
     void *ctx;
