@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "tcp.h"
+#include "tcp_check.h"
 #include "tcp_seq.h"
 
 #define TCP_NEVER       UINT64_MAX
@@ -74,6 +75,7 @@ struct tcp_conn {
     uint64_t timer_at[TCP_TIMER_COUNT]; /* TCP_NEVER: not armed */
     uint64_t last_rcv_ns;               /* keepalive idle reference */
     uint64_t heap_at, heap_seq;         /* key this connection has in the heap */
+    uint64_t check_tw_at;               /* tcp_check: TIME_WAIT deadline last seen */
     uint32_t heap_idx;
 
     tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
@@ -124,6 +126,19 @@ typedef struct tcp_table {
     size_t mask, count;
 } tcp_table;
 
+/* tcp_check's state in a stack: on/off, where a violation goes, and the
+ * event being processed (what a report names). */
+typedef struct tcp_check_hook {
+    bool on, reported, ev_set;
+    tcp_check_fn fn;
+    void *ctx;
+    tcp_event_kind ev_kind;
+    int ev_detail;
+    tcp_sock_id ev_sock;
+    uint8_t ev_flags;
+    uint32_t ev_seq, ev_ack, ev_len;
+} tcp_check_hook;
+
 struct tcp_stack {
     tcp_env env;
     uint32_t addr;
@@ -133,6 +148,7 @@ struct tcp_stack {
     uint64_t heap_seq; /* tie-break: equal deadlines fire in arming order */
     uint64_t malformed;
     size_t nconns;
+    tcp_check_hook check;
 
     tcp_table by_id, by_tuple, listeners;
     tcp_conn **heap;
@@ -225,6 +241,19 @@ void tcp_ring_consume(tcp_ring *r, uint32_t n);
 bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end);
 /* Advances rcv_nxt over held ranges now in order; returns bytes gained. */
 uint32_t tcp_ooo_advance(tcp_conn *c);
+
+/* ---- tcp_check.c: the hooks tcp_stack.c calls, and direct checks ---- */
+/* Notes the event an entry point is processing (segment in, timer, user). */
+void tcp_check_event(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg);
+/* Checks the transition c just made from `from` (reports a violation). */
+void tcp_check_transition(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg);
+/* Checks c as an entry point leaves it (reports a violation). */
+void tcp_check_after(tcp_conn *c);
+/* Invariants 1-4 of tcp_check.h on c now: true and *r filled if one fails. */
+bool tcp_check_conn(const tcp_conn *c, tcp_check_report *r);
+/* Invariant 5 for a transition from -> to: true and *r filled if illegal. */
+bool tcp_check_edge(const tcp_conn *c, tcp_state from, tcp_state to, tcp_cause cause,
+                    const tcp_seg *seg, tcp_check_report *r);
 
 /* ---- tcp_user.c ---- */
 void tcp_conn_init_opts(tcp_conn *c, const tcp_profile *p);

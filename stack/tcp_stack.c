@@ -348,6 +348,8 @@ static void conn_free(tcp_conn *c)
 
 void tcp_stack_settle(tcp_conn *c)
 {
+    if (c->stack->check.on)
+        tcp_check_after(c);
     bool dead = c->state == TCP_CLOSED || (c->passive && c->state == TCP_LISTEN);
     if (dead && !c->user_held) {
         conn_free(c);
@@ -378,6 +380,8 @@ void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, co
         .seg = seg,
         .note = note,
     };
+    if (c->stack->check.on)
+        tcp_check_event(c, kind, detail, seg);
     emit(c->stack, &ev);
 }
 
@@ -395,6 +399,7 @@ void tcp_ev_state(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *s
         .seg = seg,
         .note = note,
     };
+    tcp_check_transition(c, from, cause, seg);
     emit(c->stack, &ev);
 }
 
@@ -427,6 +432,7 @@ tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *p
     s->profile = *profile;
     s->profile.name[sizeof s->profile.name - 1] = '\0';
     s->next_id = 1;
+    s->check.on = tcp_check_default();
     s->out = malloc(OUT_MAX);
     s->payload = malloc(OUT_MAX);
     if (!s->out || !s->payload) {

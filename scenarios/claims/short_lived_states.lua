@@ -14,7 +14,13 @@
 --   application does not read - here 5 minutes.
 -- * CLOSE_WAIT has no timer in any profile: it ends only with the
 --   application's close (RFC 9293 §3.10.4, CLOSE in CLOSE-WAIT).
+-- * The closing end is an orphan once its FIN is acknowledged: FIN_WAIT_2
+--   then lasts for ever (RFC 9293), 60 s (Linux) or 675 s (FreeBSD):
+--   scenarios/lib/expected.lua.
+-- known-failure linux bsd: segments carry 1460 data bytes plus the 12-byte timestamp option, 1512 bytes on a 1500-byte link (RFC 9293 §3.7.1 MUST-16: the send MSS must subtract the options)
+-- known-failure bsd: an RTO retransmits a full segment into a zero window and counts against the retry limit instead of probing (RFC 1122 §4.2.2.17), reached because there is no 200 ms RTO slop (FreeBSD tcp_rexmit_slop)
 local pair = require "pair"
+local E = require "expected"
 
 -- SYN_RECEIVED: one RTT, or one RTO more when the final ACK is lost
 do
@@ -58,7 +64,13 @@ do
   end, "1min")
   expect(got):equals(10000)
   sim:run_for "10min"
-  expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2" }
+  local limit = E.fin_wait_2_orphan[sim.profile]
+  if limit and sim.duration(limit) <= sim.duration "10min" then
+    expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSED" }
+    expect(client):spent("FIN_WAIT_2", limit)
+  else
+    expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2" }
+  end
   -- CLOSE_WAIT stays as long as B's application does not close
   expect(peer):trace { "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT" }
 end

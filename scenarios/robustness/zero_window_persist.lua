@@ -9,6 +9,8 @@
 -- The connection must stay open as long as the probes are answered, even
 -- for a long time. When B's application finally reads, B reopens the
 -- window and the rest of the data flows; everything arrives intact.
+-- known-failure linux bsd: segments carry 1460 data bytes plus the 12-byte timestamp option, 1512 bytes on a 1500-byte link (RFC 9293 §3.7.1 MUST-16: the send MSS must subtract the options)
+-- known-failure bsd: an RTO retransmits a full segment into a zero window instead of probing (RFC 1122 §4.2.2.17), reached because there is no 200 ms RTO slop (FreeBSD tcp_rexmit_slop)
 local pair = require "pair"
 local sim, a, b, link = pair.new { seed = 11, delay = "10ms" }
 

@@ -3,18 +3,24 @@
 -- the segment is in sequence" - so the receiver must not enter CLOSE_WAIT
 -- while data before the FIN is still missing).
 --
--- A sends 2000 bytes (segments of 1460 and 540 bytes) and then closes; the
--- FIN goes in a segment of its own. The link delays the 540-byte segment by
+-- A sends 2000 bytes (a full segment, 1460 bytes, or 1448 with the
+-- timestamp option Linux and FreeBSD send, and the rest: 540 or 552) and
+-- then closes; the FIN goes in a segment of its own. The link delays the
+-- last data segment by
 -- 100 ms, so B sees the FIN first. B keeps the FIN aside (it lies beyond
 -- RCV.NXT), stays ESTABLISHED and acknowledges only the first 1460 bytes.
 -- When the late segment arrives, the FIN becomes in-sequence: B delivers
 -- all 2000 bytes, acknowledges the data and the FIN together, and only then
 -- enters CLOSE_WAIT. A's FIN_WAIT_1 lasts until that ACK.
+-- known-failure linux bsd: segments carry 1460 data bytes plus the 12-byte timestamp option, 1512 bytes on a 1500-byte link (RFC 9293 §3.7.1 MUST-16: the send MSS must subtract the options)
+-- known-failure bsd: no immediate duplicate ACK for an out-of-order FIN (RFC 5681 §4.2) and no 200 ms RTO slop (FreeBSD tcp_rexmit_slop): A's RTO fires before B's 100 ms delayed ACK
 local pair = require "pair"
+local E = require "expected"
 local sim, a, b, link = pair.new { seed = 4, delay = "10ms" }
 local server, client, peer = pair.connect(sim, a, b, 80, { autoread = true, nodelay = true })
 
-local late = link:delay_next { from = a, len = 540, by = "100ms" }
+local rest = 2000 - E.full_segment_1500[sim.profile]
+local late = link:delay_next { from = a, len = rest, by = "100ms" }
 local data = string.rep("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ", 50):sub(1, 2000)
 client:send(data)
 sim:run_for "1ms"
@@ -22,10 +28,12 @@ client:close()
 sim:run_for "2s"
 
 expect(late.fired):holds "the last data segment was delayed"
-local seg540 = link:last { from = a, len = 540 }
+local seg540 = link:last { from = a, len = rest }
 local fin = link:last { from = a, flags = "FIN" }
+expect(seg540 ~= nil and fin ~= nil):holds "A sent the last data segment and the FIN"
+if not (seg540 and fin) then return end
 expect(fin.len):equals(0)
-expect(fin.seq):equals((seg540.seq + 540) & 0xffffffff)
+expect(fin.seq):equals((seg540.seq + rest) & 0xffffffff)
 expect(fin.arrived < seg540.arrived):holds "the FIN arrived before the last data"
 
 expect(peer):trace { "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT" }

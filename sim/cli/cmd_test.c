@@ -33,7 +33,7 @@ static const char TEST_HELP[] =
     "  --junit FILE        write a JUnit XML report\n"
     "  --tap               print TAP instead of one line per scenario\n"
     "  --quiet             print failures and the closing line only\n"
-    "  -I DIR, --profile P, --unsafe, --max-events N, --max-time D,\n"
+    "  -I DIR, --profile P, --check, --unsafe, --max-events N, --max-time D,\n"
     "  --max-instructions N   passed on to every run (see tcpsim run --help)\n"
     "\n"
     "exit status: 0 all passed, 1 a scenario failed, 2 bad command line\n"

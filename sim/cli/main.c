@@ -32,6 +32,8 @@ static const char RUN_HELP[] =
     "  --svg FILE            the ladder diagram as SVG\n"
     "  --state-diagram FILE  the RFC 9293 state diagram (Graphviz DOT), path taken highlighted\n"
     "  --quiet               print only failures and errors\n"
+    "  --check               check the stack's invariants after every event (on in\n"
+    "                        debug builds); a violation stops the run (exit 2)\n"
     "  -I DIR                also look for require()d modules in DIR\n"
     "  --unsafe              give the scenario io, os and C modules (no sandbox)\n"
     "  --max-events N        stop a run after N events (default 100000000)\n"
@@ -98,6 +100,10 @@ int cli_common_opt(lsim_config *cfg, int argc, char **argv, int i)
     uint64_t n;
     if (strcmp(a, "--unsafe") == 0) {
         cfg->unsafe = true;
+        return 1;
+    }
+    if (strcmp(a, "--check") == 0) {
+        cfg->check = true;
         return 1;
     }
     if (strcmp(a, "-I") == 0 || strcmp(a, "--profile") == 0 || strcmp(a, "--max-events") == 0 ||

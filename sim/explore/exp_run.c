@@ -219,6 +219,7 @@ void exp_run_attach(exp_run *r, net *n)
     sim_timer_init(&r->release[i], release_due, &r->refs[i]);
     net_probe p = {&r->refs[i], probe_decide, probe_event};
     net_set_probe(n, &p);
+    net_set_check(n, true); /* the stack's own invariants, after every event */
 }
 
 /* ---- The end of the run: settle, then the invariants ---- */
@@ -331,6 +332,8 @@ void exp_run_finish(exp_run *r)
         for (uint32_t h = 0; h < r->nheld; h++)
             r->held[h].due = r->held[h].net == n;
         release_due(&r->release[i], &r->refs[i]);
+        if (net_error(n))
+            exp_run_fail(r, EXP_INV_STACK, "%s", net_error(n));
         if (net_halted(n))
             continue; /* the caller's run failed: nothing more runs */
         sim_world_cancel(w, &r->release[i]);
@@ -338,6 +341,8 @@ void exp_run_finish(exp_run *r)
         sim_run_result rr = sim_world_run_until_time(w, now + r->settle_ns);
         if (rr == SIM_RUN_LIMIT_EVENTS || rr == SIM_RUN_LIMIT_TIME)
             exp_run_fail(r, EXP_INV_LIMIT, "settling: %s", sim_world_error(w));
+        if (net_error(n))
+            exp_run_fail(r, EXP_INV_STACK, "%s", net_error(n));
         check_net(r, i);
         net_set_probe(n, NULL);
     }

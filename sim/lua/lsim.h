@@ -55,6 +55,7 @@ struct lsim {
     rlog *log;
     uint64_t seed;
     tcp_profile profile;
+    bool mss_knob;      /* tcpsim.new{} set mss: every host keeps it over the MTU */
     int *on_state_refs; /* per socket record: LUA_NOREF or a registry ref */
     uint32_t caprefs;
     lsim_rule_refs *rule_refs;
@@ -80,6 +81,8 @@ void lsim_fail_in_loop(lsim *s);
 uint32_t lsim_host_of(lua_State *L, int idx, lsim **out_sim);
 void lsim_push_host(lua_State *L, int sim_idx, uint32_t host);
 void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what);
+/* The error that halted s's net and has not been raised yet, or NULL. */
+const char *lsim_unraised_error(lsim *s);
 
 /* ---- lsim_sock.c ---- */
 int lsim_host_listen(lua_State *L);  /* host:listen */
@@ -134,6 +137,7 @@ typedef struct lsim_config {
     uint64_t seed;
     const char *profile; /* NULL: the scenario's */
     bool unsafe;
+    bool check; /* tcp_check on every stack (also on by default in debug builds) */
     const char *lib_paths[16];
     int nlib_paths;
     uint64_t max_instructions;

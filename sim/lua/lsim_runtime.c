@@ -390,5 +390,17 @@ int lsim_runtime_run(lua_State *L, const char **err)
         return 2;
     }
     lua_pop(L, 1);
+    /* A stack invariant broken during a user call made outside sim:run
+     * stopped nothing; it still fails the run. */
+    lsim *sims[64];
+    uint32_t n = lsim_runtime_sims(L, sims, 64);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *m = lsim_unraised_error(sims[i]);
+        if (m) {
+            snprintf(rt->err, sizeof rt->err, "%s", m);
+            *err = rt->err;
+            return 2;
+        }
+    }
     return 0;
 }

@@ -66,15 +66,34 @@ bool lsim_call_in_loop(lsim *s, int nargs, int nres)
     return false;
 }
 
+/* The net halts for two reasons: a Lua error inside the loop (kept in
+ * error_ref) or a broken stack invariant (kept by the net, net_error). */
 static void raise_if_failed(lua_State *L, lsim *s)
 {
     if (!net_halted(s->net))
         return;
+    if (s->error_ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->error_ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, s->error_ref);
+        s->error_ref = LUA_NOREF;
+    } else {
+        const char *m = net_error(s->net);
+        lua_pushstring(L, m ? m : "the simulation was halted");
+    }
     net_unhalt(s->net);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, s->error_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, s->error_ref);
-    s->error_ref = LUA_NOREF;
     lua_error(L);
+}
+
+const char *lsim_unraised_error(lsim *s)
+{
+    if (!s->net || !net_halted(s->net))
+        return NULL;
+    if (s->error_ref == LUA_NOREF)
+        return net_error(s->net);
+    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->error_ref);
+    const char *m = lua_tostring(s->L, -1); /* the registry keeps the string alive */
+    lua_pop(s->L, 1);
+    return m ? m : "error";
 }
 
 void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what)
@@ -159,13 +178,18 @@ static int sim_new(lua_State *L)
     luaL_setmetatable(L, LSIM_SIM);
     s->profile = *base;
     lsim_profile_apply(L, 1, &s->profile, "tcpsim.new");
+    s->mss_knob = lua_getfield(L, 1, "mss") != LUA_TNIL;
+    lua_pop(L, 1);
     s->seed = seed;
     s->net = net_new(seed);
     s->log = rlog_new();
     if (!s->net || !s->log)
         return luaL_error(L, "tcpsim.new: out of memory");
-    net_observer obs = {s, obs_event, obs_note, lsim_sock_on_state};
+    net_observer obs = {
+        .ctx = s, .on_event = obs_event, .on_note = obs_note, .on_state = lsim_sock_on_state};
     net_set_observer(s->net, &obs);
+    if (cfg->check)
+        net_set_check(s->net, true);
     sim_world_set_limits(net_world(s->net), max_events, max_time);
     sim_world_set_trace(net_world(s->net), rlog_sim_trace, s->log);
     if (cfg->on_net)
@@ -203,6 +227,7 @@ static int sim_add_host(lua_State *L)
     const char *name;
     uint32_t addr = 0x0a000001u + net_host_count(s->net); /* 10.0.0.1, 10.0.0.2, ... */
     tcp_profile profile = s->profile;
+    bool keep_mss = s->mss_knob;
     if (lua_type(L, 2) == LUA_TSTRING) {
         name = lua_tostring(L, 2);
     } else {
@@ -218,10 +243,14 @@ static int sim_add_host(lua_State *L)
         if (pname)
             profile = *profile_named(L, pname, "sim:host");
         lsim_profile_apply(L, 2, &profile, "sim:host");
+        keep_mss = keep_mss || lua_getfield(L, 2, "mss") != LUA_TNIL;
+        lua_pop(L, 1);
     }
     uint32_t h;
     if (net_host_add(s->net, name, addr, &profile, &h) != 0)
         return luaL_error(L, "sim:host: %s", sim_world_error(net_world(s->net)));
+    if (keep_mss)
+        net_host_keep_mss(s->net, h);
     rlog_add_host(s->log, h, name, addr);
     lsim_push_host(L, 1, h);
     return 1;

@@ -28,7 +28,12 @@
  *     the walk, the deferred callbacks and the world at once.
  *  7. Operating errors return a negative tcp_err (or NET_E*), never abort;
  *     out of memory aborts with a message.
- *  8. A probe (net_set_probe) sees every stack event after the observer,
+ *  8. With checking on (net_set_check), every host stack checks its
+ *     invariants (stack/tcp_check.h) after every event, restarted stacks
+ *     included. The first violation goes to observer.on_violation (inside
+ *     the stack call, as on_event), halts the net and stays readable as
+ *     net_error until net_unhalt.
+ *  9. A probe (net_set_probe) sees every stack event after the observer,
  *     and decides the fate of every segment the rules let pass, in the
  *     order segments enter links; it runs inside the world like a rule.
  */
@@ -70,6 +75,9 @@ typedef struct net_observer {
     void (*on_note)(void *ctx, uint64_t time_ns, const char *text);
     /* A record changed state, after the stack call (rule 3). May be NULL. */
     void (*on_state)(void *ctx, uint32_t sock, tcp_state from, tcp_state to);
+    /* A broken stack invariant, one line "host A: TIME_WAIT violated by
+     * ..." (rule 8); the net halts after it returns. May be NULL. */
+    void (*on_violation)(void *ctx, uint32_t host, const char *report);
 } net_observer;
 
 /* A world seeded with `seed`; NULL when out of memory. */
@@ -78,10 +86,17 @@ void net_free(net *n);
 sim_world *net_world(const net *n);
 void net_set_observer(net *n, const net_observer *obs);
 /* Stops the world and every walk under way (rule 6); net_halted says so
- * until net_unhalt. */
+ * until net_unhalt, which also forgets net_error. */
 void net_halt(net *n);
 bool net_halted(const net *n);
 void net_unhalt(net *n);
+/* Rule 8: invariant checking on every host stack, now and after every
+ * restart. Off by default, on by default in debug builds. Not from inside
+ * a stack call. */
+void net_set_check(net *n, bool on);
+bool net_check(const net *n);
+/* The report of the invariant violation that halted the net, or NULL. */
+const char *net_error(const net *n);
 /* True while a stack call is under way (a rule callback runs inside one). */
 bool net_in_stack(const net *n);
 
@@ -97,6 +112,14 @@ const tcp_profile *net_host_profile(const net *n, uint32_t host);
 bool net_host_up(const net *n, uint32_t host);
 /* Connections the host's stack holds (0 while crashed). */
 size_t net_host_conns(const net *n, uint32_t host);
+/* New sockets of the host take their MSS from its interface: the smallest
+ * MTU of the links leaving it, less 40 (IPv4 + TCP headers), at least 64;
+ * socket options may still override it. net_host_keep_mss makes them keep
+ * the profile's mss instead (a caller that set the mss knob says so after
+ * net_host_add). net_host_iface_mss returns 0 when the host has no link or
+ * keeps the profile's mss. */
+void net_host_keep_mss(net *n, uint32_t host);
+uint16_t net_host_iface_mss(const net *n, uint32_t host);
 /* Hands a datagram to the host's stack now, as if it had just arrived
  * (hostile bytes welcome: the stack counts and drops what it rejects). The
  * bytes are not kept. Returns 0, NET_EDOWN or NET_EBUSY. */
@@ -263,7 +286,7 @@ uint32_t net_link_release(net *n, uint32_t link);
  * are copied before return. Returns 0, NET_ETOOBIG or NET_ENOPORTS. */
 int net_inject(net *n, uint32_t link, int dir, const tcp_seg *seg);
 
-/* ---- A probe: one more listener and one more decider (rule 8) ---- */
+/* ---- A probe: one more listener and one more decider (rule 9) ---- */
 
 typedef struct net_probe {
     void *ctx;

@@ -45,12 +45,16 @@ static int apply_opts(tcp_stack *st, tcp_sock_id id, const net_opt *opts, uint32
     return 0;
 }
 
-/* A new socket on h and its record, traced as "socket()". */
+/* A new socket on h with its interface MSS (net_host_iface_mss) and its
+ * record, traced as "socket()". */
 static int new_socket(net *n, net_host *h, uint32_t *out)
 {
     tcp_sock_id id;
     net_stack_enter(n);
     int rc = tcp_socket(h->stack, &id);
+    uint16_t mss = net_host_iface_mss(n, h->index);
+    if (rc == 0 && mss)
+        rc = tcp_setopt(h->stack, id, TCP_OPT_MSS, mss); /* socket options may override */
     net_stack_leave(n, h);
     if (rc < 0)
         return rc;

@@ -2,13 +2,15 @@
  * net_host — the world and its hosts: the tcp_env that puts one TCP stack
  * on a simulated host (the host's clock, its seeded stream, its link, the
  * observer), one deadline timer per stack, delivery, crash and restart, the
- * re-entry bracket and the deferred queue behind net.h rules 2, 3 and 5.
+ * re-entry bracket and the deferred queue behind net.h rules 2, 3 and 5,
+ * invariant checking on every stack (rule 8) and the interface MSS.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "net_int.h"
+#include "tcp_check.h"
 
 void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
 {
@@ -147,6 +149,47 @@ bool net_halted(const net *n)
 void net_unhalt(net *n)
 {
     n->halted = false;
+    n->error[0] = '\0';
+}
+
+const char *net_error(const net *n)
+{
+    return n->error[0] ? n->error : NULL;
+}
+
+/* ---- Invariant checking (rule 8) ---- */
+
+/* tcp_check's report of a broken invariant, inside the stack call: kept as
+ * the net's error (the first only), told to the observer, and the net
+ * halted. A net halted already keeps the reason it has. */
+static void on_violation(void *ctx, const tcp_check_report *r)
+{
+    net_host *h = ctx;
+    net *n = h->net;
+    if (n->halted)
+        return;
+    char line[512];
+    tcp_check_format(r, line, sizeof line);
+    snprintf(n->error, sizeof n->error, "host %s: %s", sim_host_name(h->host), line);
+    if (n->obs.on_violation)
+        n->obs.on_violation(n->obs.ctx, h->index, n->error);
+    net_halt(n);
+}
+
+void net_set_check(net *n, bool on)
+{
+    assert(n->in_stack == 0);
+    n->check = on;
+    for (uint32_t i = 0; i < n->nhosts; i++) {
+        net_host *h = n->hosts[i];
+        if (h->stack)
+            tcp_check_enable(h->stack, on, on_violation, h);
+    }
+}
+
+bool net_check(const net *n)
+{
+    return n->check;
 }
 
 static void host_timer(sim_timer *t, void *arg)
@@ -179,6 +222,8 @@ static int host_start_stack(net_host *h)
 {
     tcp_env env = {h, env_now, env_random, env_output, env_event};
     h->stack = tcp_stack_new(&env, sim_host_addr(h->host), &h->profile);
+    if (h->stack)
+        tcp_check_enable(h->stack, h->net->check, on_violation, h);
     free(h->sockmap);
     h->sockmap = NULL;
     h->nsockmap = 0;
@@ -198,6 +243,7 @@ net *net_new(uint64_t seed)
         free(n);
         return NULL;
     }
+    n->check = tcp_check_default();
     return n;
 }
 
@@ -294,6 +340,29 @@ size_t net_host_conns(const net *n, uint32_t host)
 {
     const net_host *h = n->hosts[host];
     return h->stack ? tcp_stack_conns(h->stack) : 0;
+}
+
+void net_host_keep_mss(net *n, uint32_t host)
+{
+    n->hosts[host]->mss_fixed = true;
+}
+
+/* RFC 9293 §3.7.1: the MSS to advertise and the bound on the send MSS come
+ * from the interface MTU less the IPv4 and TCP headers (Linux
+ * tcp_advertise_mss, FreeBSD tcp_mssopt). */
+uint16_t net_host_iface_mss(const net *n, uint32_t host)
+{
+    const net_host *h = n->hosts[host];
+    uint32_t mtu = 0;
+    for (uint32_t i = 0; i < sim_link_count(n->world); i++) {
+        const sim_link *l = sim_link_by_id(n->world, i);
+        int dir = sim_link_dir_from(l, h->host);
+        if (dir >= 0 && (mtu == 0 || sim_link_params_get(l, dir)->mtu < mtu))
+            mtu = sim_link_params_get(l, dir)->mtu;
+    }
+    if (h->mss_fixed || mtu == 0)
+        return 0;
+    return mtu - 40 < 64 ? 64 : (uint16_t)(mtu - 40);
 }
 
 int net_host_input(net *n, uint32_t host, const uint8_t *bytes, size_t len)

@@ -18,6 +18,7 @@ typedef struct net_host {
     sim_timer timer;  /* one timer per stack: its next deadline */
     sim_rng rng;      /* ISNs and ports */
     tcp_profile profile;
+    bool mss_fixed;    /* the profile's mss was set explicitly: the MTU does not override it */
     uint32_t *sockmap; /* stack socket id -> record index (NET_NONE: none) */
     uint32_t nsockmap;
     uint32_t incarnation;
@@ -54,6 +55,8 @@ struct net {
     int in_stack;    /* > 0 while a stack call is under way */
     bool in_pending; /* the deferred queue is being run */
     bool halted;
+    bool check;      /* tcp_check on every host stack (net_set_check) */
+    char error[600]; /* the first invariant violation, "" if none (net_error) */
 };
 
 /* The library's one growth helper: grows p to hold `need` elements of

@@ -42,12 +42,25 @@ static size_t find_state(const rlog *log, uint32_t host, tcp_state from, tcp_sta
     return RLOG_NONE;
 }
 
+/* The fixture: a fresh hand-made log (rlog_fixture.h's hosts) per test,
+ * freed by teardown whatever the test's outcome. */
+static int log_setup(void **state)
+{
+    *state = fx_new();
+    return *state ? 0 : -1;
+}
+
+static int log_teardown(void **state)
+{
+    rlog_free(*state);
+    return 0;
+}
+
 /* ---- recording ------------------------------------------------------------------ */
 
 static void records_packets_with_parsed_segments(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     fx_handshake(log);
     assert_int_equal(rlog_count(log), 13);
     const rlog_entry *e = rlog_at(log, find_entry(log, RLOG_SEND, 2, 0));
@@ -73,13 +86,11 @@ static void records_packets_with_parsed_segments(void **state)
     assert_string_equal(rlog_host_name(log, 7), "?");
     assert_null(rlog_host_at(log, 7));
     assert_int_equal(rlog_host_at(log, FX_A)->addr, FX_A_ADDR);
-    rlog_free(log);
 }
 
 static void payload_points_into_the_logs_own_copy(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     uint8_t payload[100], buf[200];
     memset(payload, 'x', sizeof payload);
     tcp_seg s = fx_seg(FX_A, TCP_ACK | TCP_PSH, 101, 301, 0);
@@ -94,13 +105,11 @@ static void payload_points_into_the_logs_own_copy(void **state)
     assert_ptr_not_equal(e->bytes, buf);
     assert_true(e->seg.payload >= e->bytes && e->seg.payload + 100 <= e->bytes + e->nbytes);
     assert_memory_equal(e->seg.payload, payload, 100);
-    rlog_free(log);
 }
 
 static void corrupt_packet_is_kept_unparsed(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     fx_impaired(log);
     const rlog_entry *c = rlog_at(log, find_entry(log, RLOG_CORRUPT, 6, 0));
     assert_false(c->seg_ok);
@@ -118,13 +127,11 @@ static void corrupt_packet_is_kept_unparsed(void **state)
     const rlog_entry *r = rlog_at(log, find_entry(log, RLOG_REJECT, 0, 0));
     assert_int_equal(r->host, FX_A);
     assert_string_equal(r->text, "bad TCP checksum");
-    rlog_free(log);
 }
 
 static void duplicate_takes_its_originals_ends(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     fx_impaired(log);
     size_t dup = find_entry(log, RLOG_DUP, 2, 0);
     const rlog_entry *e = rlog_at(log, dup);
@@ -138,13 +145,11 @@ static void duplicate_takes_its_originals_ends(void **state)
     const rlog_entry *delay = rlog_at(log, find_entry(log, RLOG_DELAY, 3, 0));
     assert_int_equal(delay->value_ns, 30 * FX_MS);
     assert_true(delay->seg_ok); /* no bytes in the record: the send's are shared */
-    rlog_free(log);
 }
 
 static void host_trace_records_are_ignored(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     sim_trace_rec r;
     memset(&r, 0, sizeof r);
     r.kind = SIM_TR_HOST;
@@ -154,13 +159,11 @@ static void host_trace_records_are_ignored(void **state)
     fx_ev(log, 0, FX_A, TCP_EV_SEG_OUT, 1, 0, NULL); /* no segment: nothing learned */
     assert_int_equal(rlog_count(log), 0);
     assert_int_equal(rlog_sock_ports(log, FX_A, 1, NULL, NULL), -1);
-    rlog_free(log);
 }
 
 static void ports_are_learned_from_segments(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     tcp_seg s = fx_seg(FX_A, TCP_SYN, 100, 0, 0);
     tcp_event ev = {.kind = TCP_EV_SEG_OUT, .sock = 3, .seg = &s};
     rlog_tcp_event(log, FX_A, &ev);
@@ -174,15 +177,13 @@ static void ports_are_learned_from_segments(void **state)
     assert_int_equal(l, FX_B_PORT);
     assert_int_equal(r, FX_A_PORT);
     assert_int_equal(rlog_count(log), 0);
-    rlog_free(log);
 }
 
 /* ---- state changes and their packets ---------------------------------------------- */
 
 static void state_changes_point_at_their_packets(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     fx_handshake(log);
     fx_close(log);
     /* A user call: the segment it sends. */
@@ -202,13 +203,11 @@ static void state_changes_point_at_their_packets(void **state)
                      RLOG_NONE);
     /* Not a state entry. */
     assert_int_equal(rlog_state_cause(log, 0), RLOG_NONE);
-    rlog_free(log);
 }
 
 static void user_change_reported_after_its_send_still_links(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     tcp_seg fin = fx_seg(FX_A, TCP_FIN | TCP_ACK, 101, 301, 0);
     fx_send(log, 100 * FX_MS, FX_A, 1, fin);
     fx_state(log, 100 * FX_MS, FX_A, 1, TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_CAUSE_USER, NULL,
@@ -217,25 +216,21 @@ static void user_change_reported_after_its_send_still_links(void **state)
     assert_int_equal(rlog_state_cause(log, 1), 0);
     fx_deliver(log, 150 * FX_MS, FX_A, 1, fin);
     assert_int_equal(rlog_state_cause(log, 1), 0);
-    rlog_free(log);
 }
 
 static void user_change_takes_the_right_flag(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     /* A data segment goes out at the same instant before the FIN. */
     fx_state(log, 0, FX_A, 1, TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_CAUSE_USER, NULL, "close()");
     fx_send(log, 0, FX_A, 1, fx_seg(FX_A, TCP_ACK | TCP_PSH, 101, 301, 10));
     fx_send(log, 0, FX_A, 2, fx_seg(FX_A, TCP_FIN | TCP_ACK, 111, 301, 0));
     assert_int_equal(rlog_state_cause(log, 0), 2);
-    rlog_free(log);
 }
 
 static void segment_change_takes_the_matching_delivery(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     tcp_seg a = fx_seg(FX_A, TCP_ACK, 101, 301, 0);
     tcp_seg f = fx_seg(FX_A, TCP_FIN | TCP_ACK, 101, 301, 0);
     fx_deliver(log, 0, FX_A, 1, f);
@@ -247,22 +242,27 @@ static void segment_change_takes_the_matching_delivery(void **state)
     assert_int_equal(rlog_state_cause(log, 3), RLOG_NONE);
     fx_deliver(log, 5, FX_A, 3, a);
     assert_int_equal(rlog_state_cause(log, 3), 4);
-    rlog_free(log);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(records_packets_with_parsed_segments),
-        cmocka_unit_test(payload_points_into_the_logs_own_copy),
-        cmocka_unit_test(corrupt_packet_is_kept_unparsed),
-        cmocka_unit_test(duplicate_takes_its_originals_ends),
-        cmocka_unit_test(host_trace_records_are_ignored),
-        cmocka_unit_test(ports_are_learned_from_segments),
-        cmocka_unit_test(state_changes_point_at_their_packets),
-        cmocka_unit_test(user_change_reported_after_its_send_still_links),
-        cmocka_unit_test(user_change_takes_the_right_flag),
-        cmocka_unit_test(segment_change_takes_the_matching_delivery),
+        cmocka_unit_test_setup_teardown(records_packets_with_parsed_segments, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(payload_points_into_the_logs_own_copy, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(corrupt_packet_is_kept_unparsed, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(duplicate_takes_its_originals_ends, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(host_trace_records_are_ignored, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(ports_are_learned_from_segments, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(state_changes_point_at_their_packets, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(user_change_reported_after_its_send_still_links, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(user_change_takes_the_right_flag, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(segment_change_takes_the_matching_delivery, log_setup,
+                                        log_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

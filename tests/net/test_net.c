@@ -2,7 +2,8 @@
  * test_net — sim/net's contract, one test per numbered rule of net.h and
  * docs/net.md: record lifetime, the timer re-armed after every stack call,
  * deferred callbacks, crash and restart, rules in order, hooks, crafted
- * segments. Two hosts A (10.0.0.1) and B (10.0.0.2), one 10 ms link.
+ * segments, the interface MSS, invariant checking. Two hosts A (10.0.0.1)
+ * and B (10.0.0.2), one 10 ms link.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "net.h"
+#include "tcp_check.h"
 
 #define A_ADDR 0x0a000001u
 #define B_ADDR 0x0a000002u
@@ -31,6 +33,8 @@ typedef struct fx {
     int busy_rc; /* a user call's rc made from inside on_event */
     char note[64];
     uint32_t send_on_established; /* record to send "hi" on, or NET_NONE */
+    uint32_t nviolations, violation_host;
+    char violation[600];
 } fx;
 
 static void on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
@@ -59,6 +63,14 @@ static void on_note(void *ctx, uint64_t t, const char *text)
     strncpy(f->note, text, sizeof f->note - 1);
 }
 
+static void on_violation(void *ctx, uint32_t host, const char *report)
+{
+    fx *f = ctx;
+    f->nviolations++;
+    f->violation_host = host;
+    strncpy(f->violation, report, sizeof f->violation - 1);
+}
+
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -71,7 +83,11 @@ static int setup(void **state)
     lp.delay_ns = 10 * MS;
     assert_int_equal(net_link_add(f->n, f->a, f->b, &lp, &lp, &f->link), 0);
     f->state_sock = f->send_on_established = NET_NONE;
-    net_observer obs = {f, on_event, on_note, on_state};
+    net_observer obs = {.ctx = f,
+                        .on_event = on_event,
+                        .on_note = on_note,
+                        .on_state = on_state,
+                        .on_violation = on_violation};
     net_set_observer(f->n, &obs);
     *state = f;
     return 0;
@@ -319,6 +335,125 @@ static void inject_sends_a_crafted_segment(void **state)
     assert_int_equal(b->trace[b->ntrace - 1].cause, TCP_CAUSE_SEGMENT);
 }
 
+typedef struct syn_mss {
+    uint16_t mss[2]; /* the MSS option of the last SYN seen in each direction */
+} syn_mss;
+
+static sim_fault_verdict record_syn_mss(void *ctx, uint32_t rule, const net_seg_view *v)
+{
+    (void)rule;
+    syn_mss *m = ctx;
+    assert_true(v->seg->has_mss);
+    m->mss[v->dir] = v->seg->mss;
+    return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
+}
+
+static void watch_syn_mss(fx *f, uint32_t link, syn_mss *m)
+{
+    net_rule_opts o = {.action = NET_RULE_HOOK,
+                       .filter = {.dir = -1, .flags = TCP_SYN, .len = -1},
+                       .count = UINT32_MAX,
+                       .hook = record_syn_mss,
+                       .ctx = m};
+    assert_int_equal(net_rule_add(f->n, link, &o, NULL), 0);
+}
+
+/* RFC 9293 §3.7.1: the MSS a host advertises is its interface MTU less 40;
+ * the smallest MTU of the host's links counts, a socket option and a host
+ * that keeps its profile's mss win over it. */
+static void mss_comes_from_the_interface_mtu(void **state)
+{
+    fx *f = *state;
+    syn_mss m = {{0, 0}};
+    watch_syn_mss(f, f->link, &m);
+    assert_int_equal(net_host_iface_mss(f->n, f->a), 1460);
+    listen_b(f);
+    connect_a(f, 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(m.mss[0], 1460);
+    assert_int_equal(m.mss[1], 1460);
+
+    uint32_t c, link2;
+    assert_int_equal(net_host_add(f->n, "C", 0x0a000003u, tcp_profile_find("rfc9293"), &c), 0);
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    lp.mtu = 1280;
+    assert_int_equal(net_link_add(f->n, f->a, c, &lp, &lp, &link2), 0);
+    assert_int_equal(net_host_iface_mss(f->n, f->a), 1240);
+    net_connect_opts co = {.raddr = B_ADDR, .rport = PORT};
+    uint32_t k;
+    assert_int_equal(net_connect(f->n, f->a, &co, &k), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(m.mss[0], 1240);
+
+    co.opts[0] = (net_opt){TCP_OPT_MSS, 1000};
+    co.nopts = 1;
+    assert_int_equal(net_connect(f->n, f->a, &co, &k), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(m.mss[0], 1000);
+
+    assert_int_equal(net_link_add(f->n, f->b, c, &lp, &lp, &link2), 0);
+    assert_int_equal(net_host_iface_mss(f->n, f->b), 1240);
+    net_host_keep_mss(f->n, f->b);
+    assert_int_equal(net_host_iface_mss(f->n, f->b), 0);
+    net_listen_opts lo = {.port = PORT + 1, .backlog = 8}; /* made after keep_mss */
+    uint32_t l2;
+    assert_int_equal(net_listen(f->n, f->b, &lo, &l2), 0);
+    co.nopts = 0;
+    co.rport = PORT + 1;
+    assert_int_equal(net_connect(f->n, f->a, &co, &k), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(m.mss[1], net_host_profile(f->n, f->b)->mss); /* 1460, not 1240 */
+}
+
+/* B answers A's half-close with more data than one window and closes: the
+ * stack reaches LAST_ACK with data queued and no timer (the hang shown in
+ * tests/stack/test_check.c), which the PENDING_TIMER invariant names. */
+static void provoke_last_ack_hang(fx *f)
+{
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    run_for(f, 1000 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_shutdown(f->n, c), 0);
+    run_for(f, 1000 * MS);
+    assert_int_equal(net_send(f->n, s, NULL, 20000), 0);
+    assert_int_equal(net_close(f->n, s), 0);
+    run_for(f, 600000 * MS);
+}
+
+/* Rule 8: checking applies to every stack, also one started after a
+ * restart; the first violation reaches the observer, halts the net and is
+ * kept as net_error until net_unhalt. */
+static void check_reports_a_violation_and_halts(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(net_check(f->n), tcp_check_default());
+    net_set_check(f->n, true);
+    assert_int_equal(net_host_crash(f->n, f->b), 0);
+    assert_int_equal(net_host_restart(f->n, f->b), 0);
+    provoke_last_ack_hang(f);
+    assert_int_equal(f->nviolations, 1);
+    assert_int_equal(f->violation_host, f->b);
+    assert_true(net_halted(f->n));
+    assert_non_null(net_error(f->n));
+    assert_string_equal(net_error(f->n), f->violation);
+    assert_ptr_not_equal(strstr(f->violation, "host B: invariant PENDING_TIMER"), NULL);
+    assert_ptr_not_equal(strstr(f->violation, "LAST_ACK"), NULL);
+    net_unhalt(f->n);
+    assert_false(net_halted(f->n));
+    assert_null(net_error(f->n));
+}
+
+static void check_off_reports_nothing(void **state)
+{
+    fx *f = *state;
+    net_set_check(f->n, false);
+    provoke_last_ack_hang(f);
+    assert_int_equal(f->nviolations, 0);
+    assert_false(net_halted(f->n));
+    assert_null(net_error(f->n));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +469,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(hook_decides_for_every_matching_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(inject_sends_a_crafted_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(probe_decides_after_the_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(mss_comes_from_the_interface_mtu, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_reports_a_violation_and_halts, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_off_reports_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

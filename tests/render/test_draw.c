@@ -110,6 +110,37 @@ static char *render(const rlog *log, out_kind kind, int width)
     return text;
 }
 
+/* The fixture every single-drawing test uses: the log it draws and the
+ * text drawn, both freed by teardown whatever the test's outcome. */
+typedef struct drawing {
+    rlog *log;
+    char *text;
+} drawing;
+
+static int drawing_setup(void **state)
+{
+    *state = calloc(1, sizeof(drawing));
+    return *state ? 0 : -1;
+}
+
+static int drawing_teardown(void **state)
+{
+    drawing *d = *state;
+    free(d->text);
+    rlog_free(d->log);
+    free(d);
+    return 0;
+}
+
+/* Builds the run fn makes in the fixture's log and draws it. */
+static char *draw(void **state, scenario_fn fn, out_kind kind, int width)
+{
+    drawing *d = *state;
+    d->log = make(fn);
+    d->text = render(d->log, kind, width);
+    return d->text;
+}
+
 static size_t longest_line(const char *s)
 {
     size_t best = 0, cur = 0;
@@ -141,19 +172,13 @@ static const char *line_with(const char *text, const char *needle, char *buf, si
 
 static void ladder_of_handshake(void **state)
 {
-    (void)state;
-    rlog *log = make(fx_handshake);
-    char *text = render(log, OUT_LADDER, 80);
+    char *text = draw(state, fx_handshake, OUT_LADDER, 80);
     assert_string_equal(text, GOLDEN_LADDER_HANDSHAKE);
-    free(text);
-    rlog_free(log);
 }
 
 static void ladder_of_simultaneous_close_shows_the_fins_crossing(void **state)
 {
-    (void)state;
-    rlog *log = make(fx_simultaneous_close);
-    char *text = render(log, OUT_LADDER, 80);
+    char *text = draw(state, fx_simultaneous_close, OUT_LADDER, 80);
     assert_string_equal(text, GOLDEN_LADDER_SIMULTANEOUS_CLOSE);
     /* Both FINs leave ("->  ..." and "...  <-") before either arrives. */
     const char *out_a = strstr(text, "->  ...");
@@ -163,8 +188,6 @@ static void ladder_of_simultaneous_close_shows_the_fins_crossing(void **state)
     assert_non_null(out_b);
     assert_non_null(in_a);
     assert_true(out_a < out_b && out_b < in_a);
-    free(text);
-    rlog_free(log);
 }
 
 static void ladder_fits_80_columns_for_two_hosts(void **state)
@@ -184,9 +207,7 @@ static void ladder_fits_80_columns_for_two_hosts(void **state)
 
 static void ladder_lost_segment_ends_in_x(void **state)
 {
-    (void)state;
-    rlog *log = make(fx_lost_syn);
-    char *text = render(log, OUT_LADDER, 80);
+    char *text = draw(state, fx_lost_syn, OUT_LADDER, 80);
     char line[160];
     line_with(text, "X loss", line, sizeof line);
     assert_string_equal(line,
@@ -196,15 +217,11 @@ static void ladder_lost_segment_ends_in_x(void **state)
     assert_string_equal(line, "1050.000             |------------------------------------------->| "
                               "SYN_RECEIVED");
     assert_non_null(strstr(text, "1000.000             | timer RTX"));
-    free(text);
-    rlog_free(log);
 }
 
 static void ladder_shows_both_transitions_of_one_segment_in_order(void **state)
 {
-    (void)state;
-    rlog *log = make(fx_fin_ack_close);
-    char *text = render(log, OUT_LADDER, 80);
+    char *text = draw(state, fx_fin_ack_close, OUT_LADDER, 80);
     char line[160];
     assert_string_equal(line_with(text, "FIN_WAIT_2", line, sizeof line),
                         " 200.000 FIN_WAIT_2 |<--------------------------------------------|");
@@ -213,15 +230,11 @@ static void ladder_shows_both_transitions_of_one_segment_in_order(void **state)
     assert_true(strstr(text, "FIN_WAIT_2") < strstr(text, "TIME_WAIT"));
     /* B's close() and LAST_ACK share a line, after the FIN that made CLOSE_WAIT. */
     assert_true(strstr(text, "CLOSE_WAIT") < strstr(text, "close() | LAST_ACK"));
-    free(text);
-    rlog_free(log);
 }
 
 static void ladder_marks_impairments(void **state)
 {
-    (void)state;
-    rlog *log = make(fx_impaired);
-    char *text = render(log, OUT_LADDER, 80);
+    char *text = draw(state, fx_impaired, OUT_LADDER, 80);
     assert_non_null(strstr(text, "ACK seq=101 ack=301 len=100 (dup)"));
     assert_non_null(strstr(text, "ACK seq=201 ack=301 len=100 (delayed)"));
     assert_non_null(strstr(text, "FIN,ACK seq=401 ack=301 (held)"));
@@ -232,15 +245,11 @@ static void ladder_marks_impairments(void **state)
     const char *overtaker = strstr(text, "ACK seq=301 ack=301 len=100");
     const char *arrive = strstr(leave + 1, "(delayed)");
     assert_true(leave < overtaker && overtaker < arrive);
-    free(text);
-    rlog_free(log);
 }
 
 static void ladder_widens_for_more_hosts(void **state)
 {
-    (void)state;
-    rlog *log = make(fx_three_hosts);
-    char *text = render(log, OUT_LADDER, 80);
+    char *text = draw(state, fx_three_hosts, OUT_LADDER, 80);
     assert_true(longest_line(text) > 80);
     char line[300];
     line_with(text, "SYN_RECEIVED", line, sizeof line);
@@ -250,8 +259,6 @@ static void ladder_widens_for_more_hosts(void **state)
     assert_int_equal(strchr(line, '|') - line, 21);
     assert_int_equal(strrchr(line, '|') - line, 111);
     assert_int_equal(strchr(strchr(line, '|') + 1, '|') - line, 111);
-    free(text);
-    rlog_free(log);
 }
 
 static void ladder_writes_notes_and_link_changes_across(void **state)
@@ -513,13 +520,17 @@ static void dot_renders_with_graphviz(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ladder_of_handshake),
-        cmocka_unit_test(ladder_of_simultaneous_close_shows_the_fins_crossing),
+        cmocka_unit_test_setup_teardown(ladder_of_handshake, drawing_setup, drawing_teardown),
+        cmocka_unit_test_setup_teardown(ladder_of_simultaneous_close_shows_the_fins_crossing,
+                                        drawing_setup, drawing_teardown),
         cmocka_unit_test(ladder_fits_80_columns_for_two_hosts),
-        cmocka_unit_test(ladder_lost_segment_ends_in_x),
-        cmocka_unit_test(ladder_shows_both_transitions_of_one_segment_in_order),
-        cmocka_unit_test(ladder_marks_impairments),
-        cmocka_unit_test(ladder_widens_for_more_hosts),
+        cmocka_unit_test_setup_teardown(ladder_lost_segment_ends_in_x, drawing_setup,
+                                        drawing_teardown),
+        cmocka_unit_test_setup_teardown(ladder_shows_both_transitions_of_one_segment_in_order,
+                                        drawing_setup, drawing_teardown),
+        cmocka_unit_test_setup_teardown(ladder_marks_impairments, drawing_setup, drawing_teardown),
+        cmocka_unit_test_setup_teardown(ladder_widens_for_more_hosts, drawing_setup,
+                                        drawing_teardown),
         cmocka_unit_test(ladder_writes_notes_and_link_changes_across),
         cmocka_unit_test(ladder_can_show_relative_sequence_numbers),
         cmocka_unit_test(ladder_is_the_same_every_time),

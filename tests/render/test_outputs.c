@@ -108,12 +108,25 @@ static char *render(const rlog *log, writer_fn fn, size_t *len)
     return buf;
 }
 
+/* The fixture: a fresh hand-made log (rlog_fixture.h's hosts) per test,
+ * freed by teardown whatever the test's outcome. */
+static int log_setup(void **state)
+{
+    *state = fx_new();
+    return *state ? 0 : -1;
+}
+
+static int log_teardown(void **state)
+{
+    rlog_free(*state);
+    return 0;
+}
+
 /* ---- what the log records, as the text and JSON lines show it ---- */
 
 static void drop_without_send_starts_its_packet(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     fx_drop(log, 5 * FX_MS, FX_A, 9, fx_seg(FX_A, TCP_SYN, 100, 0, 0), SIM_DROP_NO_ROUTE);
     const rlog_entry *e = rlog_at(log, 0);
     assert_int_equal(e->kind, RLOG_DROP);
@@ -123,13 +136,11 @@ static void drop_without_send_starts_its_packet(void **state)
     assert_string_equal(text, "0.005000000 A>B drop pkt=9 no_route SYN seq=100 ack=0 win=65535 "
                               "len=0 mss=1460\n");
     free(text);
-    rlog_free(log);
 }
 
 static void link_changes_name_their_direction(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     sim_trace_rec r;
     memset(&r, 0, sizeof r);
     r.time = 20 * FX_MS;
@@ -154,27 +165,23 @@ static void link_changes_name_their_direction(void **state)
                            "{\"t_ns\":20000000,\"t\":\"0.020000000\",\"kind\":\"link\","
                            "\"src\":\"B\",\"dst\":\"A\",\"link\":0,\"dir\":1,\"up\":false}\n"));
     free(json);
-    rlog_free(log);
 }
 
 /* ---- text and JSON ------------------------------------------------------------------- */
 
 static void text_trace_of_handshake_and_close(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     fx_handshake(log);
     fx_close(log);
     char *text = render(log, rlog_write_text, NULL);
     assert_string_equal(text, GOLDEN_TEXT);
     free(text);
-    rlog_free(log);
 }
 
 static void text_trace_of_impairments(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     fx_impaired(log);
     char *text = render(log, rlog_write_text, NULL);
     assert_non_null(strstr(text, "0.000000000 A>B dup pkt=2 of=1 PSH,ACK seq=101 ack=301 "
@@ -184,24 +191,20 @@ static void text_trace_of_impairments(void **state)
                                  "bytes=40\n"));
     assert_non_null(strstr(text, "0.650000000 A reject \"bad TCP checksum\"\n"));
     free(text);
-    rlog_free(log);
 }
 
 static void json_lines_of_handshake(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     fx_handshake(log);
     char *json = render(log, rlog_write_json, NULL);
     assert_string_equal(json, GOLDEN_JSON);
     free(json);
-    rlog_free(log);
 }
 
 static void strings_are_escaped(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     rlog_note(log, 1, "say \"hi\"\\ \n\x01 caf\xc3\xa9 \xff!");
     char *json = render(log, rlog_write_json, NULL);
     assert_string_equal(json, "{\"t_ns\":1,\"t\":\"0.000000001\",\"kind\":\"note\",\"text\":"
@@ -211,13 +214,11 @@ static void strings_are_escaped(void **state)
     assert_string_equal(text,
                         "0.000000001 note \"say \\\"hi\\\"\\\\ \\n\\x01 caf\xc3\xa9 \xff!\"\n");
     free(text);
-    rlog_free(log);
 }
 
 static void every_json_line_is_one_object(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     fx_impaired(log);
     rlog_note(log, 999 * FX_MS, "end");
     char *json = render(log, rlog_write_json, NULL);
@@ -231,7 +232,6 @@ static void every_json_line_is_one_object(void **state)
     }
     assert_int_equal(lines, rlog_count(log));
     free(json);
-    rlog_free(log);
 }
 
 /* ---- pcap --------------------------------------------------------------------------- */
@@ -335,8 +335,7 @@ static void ng_walk(const uint8_t *p, size_t n, ng_summary *s)
 
 static void pcapng_comments_on_packets_that_changed_state(void **state)
 {
-    (void)state;
-    rlog *log = fx_new();
+    rlog *log = *state;
     fx_simultaneous_close(log);
     size_t n;
     uint8_t *p = (uint8_t *)render(log, rlog_write_pcapng, &n);
@@ -359,7 +358,6 @@ static void pcapng_comments_on_packets_that_changed_state(void **state)
     for (size_t i = 0; i < 6; i++)
         assert_string_equal(s.comments[i], want[i]);
     free(p);
-    rlog_free(log);
 }
 
 static void pcapng_notes_drops_and_duplicates(void **state)
@@ -536,15 +534,17 @@ static void outputs_of_an_empty_log(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(link_changes_name_their_direction),
-        cmocka_unit_test(drop_without_send_starts_its_packet),
-        cmocka_unit_test(text_trace_of_handshake_and_close),
-        cmocka_unit_test(text_trace_of_impairments),
-        cmocka_unit_test(json_lines_of_handshake),
-        cmocka_unit_test(strings_are_escaped),
-        cmocka_unit_test(every_json_line_is_one_object),
+        cmocka_unit_test_setup_teardown(link_changes_name_their_direction, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(drop_without_send_starts_its_packet, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(text_trace_of_handshake_and_close, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(text_trace_of_impairments, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(json_lines_of_handshake, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(strings_are_escaped, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(every_json_line_is_one_object, log_setup, log_teardown),
         cmocka_unit_test(pcap_has_nanosecond_raw_header_and_every_send),
-        cmocka_unit_test(pcapng_comments_on_packets_that_changed_state),
+        cmocka_unit_test_setup_teardown(pcapng_comments_on_packets_that_changed_state, log_setup,
+                                        log_teardown),
         cmocka_unit_test(pcapng_notes_drops_and_duplicates),
         cmocka_unit_test(tshark_reads_the_pcap),
         cmocka_unit_test(tshark_shows_pcapng_comments),

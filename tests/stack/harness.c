@@ -390,6 +390,16 @@ static void env_event(void *ctx, const tcp_event *ev)
 
 /* ---- Lifetime ------------------------------------------------------------------- */
 
+/* tcp_check reports a broken stack invariant: a harness error. */
+static void on_violation(void *ctx, const tcp_check_report *r)
+{
+    h_node *nd = ctx;
+    char line[512];
+
+    tcp_check_format(r, line, sizeof line);
+    h_error(nd->h, "stack %c: %s", stack_letter(nd->index), line);
+}
+
 static void node_start(harness *h, size_t i)
 {
     h_node *nd = &h->node[i];
@@ -404,6 +414,7 @@ static void node_start(harness *h, size_t i)
                         .event = env_event};
     nd->stack = tcp_stack_new(&nd->env, h_addr(h, i), &nd->profile);
     assert(nd->stack != NULL);
+    tcp_check_enable(nd->stack, true, on_violation, nd);
 }
 
 harness *h_new(size_t n_stacks, const tcp_profile *profile)

@@ -30,6 +30,9 @@
  * At equal instants the order is fixed: due datagrams are delivered first,
  * in queue order, then due timers fire, lower stack index first.
  *
+ * Invariants. Every stack runs with tcp_check on (tcp_check.h): a broken
+ * invariant is a harness error like those below.
+ *
  * Failures. Functions spelled as macros fail the running cmocka test at the
  * caller's file:line, printing what was expected and what happened. Harness
  * errors found inside stack callbacks (malformed output, a transition whose
@@ -49,6 +52,7 @@
 #include <stdint.h>
 
 #include "tcp.h"
+#include "tcp_check.h"
 
 /* h_expect_seg fills "any" into every field, then the caller's designated
  * fields override them: an initializer override by design, in test

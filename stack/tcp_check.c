@@ -1,0 +1,373 @@
+/*
+ * tcp_check — the invariants of tcp_check.h, checked after every event.
+ *
+ * The stack calls in at three places, all in tcp_stack.c: tcp_ev notes the
+ * event being processed (segment in, timer, user call), tcp_ev_state checks
+ * each transition, and tcp_stack_settle checks each connection an entry
+ * point touched before the entry point returns. None of it allocates; with
+ * checking off each hook is one test of a flag.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp_conn.h"
+
+#ifdef TCP_CHECK_DEFAULT_ON
+#define CHECK_DEFAULT true
+#else
+#define CHECK_DEFAULT false
+#endif
+
+#define U   (1u << TCP_CAUSE_USER)
+#define S   (1u << TCP_CAUSE_SEGMENT)
+#define T   (1u << TCP_CAUSE_TIMER)
+#define ANY (U | S | T)
+
+/* Causes each edge of RFC 9293's diagram allows (0: not an edge). §3.3.2
+ * draws the user calls (OPEN, SEND, CLOSE) and the segments; §3.10 adds
+ * ABORT (user), RST (segment) and the user timeout / TIME_WAIT / keepalive
+ * expiry (timer) towards CLOSED. Rows are `from`, columns `to`. */
+static const uint8_t EDGE_CAUSES[TCP_STATE_COUNT][TCP_STATE_COUNT] = {
+    [TCP_CLOSED] = {[TCP_LISTEN] = U, [TCP_SYN_SENT] = U},
+    [TCP_LISTEN] = {[TCP_SYN_RECEIVED] = S, [TCP_SYN_SENT] = U, [TCP_CLOSED] = U},
+    [TCP_SYN_SENT] = {[TCP_SYN_RECEIVED] = S, [TCP_ESTABLISHED] = S, [TCP_CLOSED] = ANY},
+    [TCP_SYN_RECEIVED] = {[TCP_ESTABLISHED] = S,
+                          [TCP_FIN_WAIT_1] = U,
+                          [TCP_CLOSE_WAIT] = S,
+                          [TCP_LISTEN] = S,
+                          [TCP_CLOSED] = ANY},
+    [TCP_ESTABLISHED] = {[TCP_FIN_WAIT_1] = U, [TCP_CLOSE_WAIT] = S, [TCP_CLOSED] = ANY},
+    [TCP_FIN_WAIT_1] = {[TCP_FIN_WAIT_2] = S, [TCP_CLOSING] = S, [TCP_CLOSED] = ANY},
+    [TCP_FIN_WAIT_2] = {[TCP_TIME_WAIT] = S, [TCP_CLOSED] = ANY},
+    [TCP_CLOSE_WAIT] = {[TCP_LAST_ACK] = U, [TCP_CLOSED] = ANY},
+    [TCP_CLOSING] = {[TCP_TIME_WAIT] = S, [TCP_CLOSED] = ANY},
+    [TCP_LAST_ACK] = {[TCP_CLOSED] = ANY},
+    [TCP_TIME_WAIT] = {[TCP_CLOSED] = ANY},
+};
+
+static const char *const INV_NAMES[TCP_CHECK_INV_COUNT] = {
+    "SEQ_ORDER", "PENDING_TIMER", "STUCK", "TIME_WAIT", "EDGE",
+};
+
+const char *tcp_check_name(tcp_check_inv inv)
+{
+    return (unsigned)inv < TCP_CHECK_INV_COUNT ? INV_NAMES[inv] : "?";
+}
+
+bool tcp_check_default(void)
+{
+    return CHECK_DEFAULT;
+}
+
+void tcp_check_enable(tcp_stack *s, bool on, tcp_check_fn fn, void *ctx)
+{
+    s->check.on = on;
+    s->check.fn = fn;
+    s->check.ctx = ctx;
+    s->check.reported = false;
+}
+
+bool tcp_check_enabled(const tcp_stack *s)
+{
+    return s->check.on;
+}
+
+static const char *cause_name(tcp_cause c)
+{
+    return c == TCP_CAUSE_USER ? "user" : c == TCP_CAUSE_TIMER ? "timer" : "segment";
+}
+
+static void addr_str(uint32_t a, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u.%u.%u.%u", (unsigned)(a >> 24), (unsigned)(a >> 16) & 255u,
+             (unsigned)(a >> 8) & 255u, (unsigned)a & 255u);
+}
+
+int tcp_check_format(const tcp_check_report *r, char *buf, size_t len)
+{
+    char la[16], ra[16], states[48];
+    addr_str(r->laddr, la, sizeof la);
+    addr_str(r->raddr, ra, sizeof ra);
+    if (r->inv == TCP_CHECK_EDGE)
+        snprintf(states, sizeof states, "%s -> %s", tcp_state_name(r->from),
+                 tcp_state_name(r->state));
+    else
+        snprintf(states, sizeof states, "in %s", tcp_state_name(r->state));
+    return snprintf(buf, len,
+                    "invariant %s violated: sock %" PRIu32 " %s:%u>%s:%u %s at t=%" PRIu64
+                    "ns, after %s: %s",
+                    tcp_check_name(r->inv), r->sock, la, (unsigned)r->lport, ra, (unsigned)r->rport,
+                    states, r->time_ns, r->event, r->detail);
+}
+
+/* ---- The event being processed ---------------------------------------------- */
+
+void tcp_check_event(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg)
+{
+    tcp_check_hook *k = &c->stack->check;
+    if (kind != TCP_EV_SEG_IN && kind != TCP_EV_TIMER && kind != TCP_EV_USER)
+        return;
+    k->ev_set = true;
+    k->ev_kind = kind;
+    k->ev_detail = detail;
+    k->ev_sock = c->id;
+    k->ev_flags = seg ? seg->flags : 0;
+    k->ev_seq = seg ? seg->seq : 0;
+    k->ev_ack = seg ? seg->ack : 0;
+    k->ev_len = seg ? seg->len : 0;
+}
+
+static void event_str(const tcp_check_hook *k, char *buf, size_t len)
+{
+    char flags[40];
+    if (!k->ev_set) {
+        snprintf(buf, len, "no event (checked directly)");
+    } else if (k->ev_kind == TCP_EV_SEG_IN) {
+        tcp_flags_str(k->ev_flags, flags, sizeof flags);
+        snprintf(buf, len,
+                 "segment %s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " to sock %" PRIu32,
+                 flags, k->ev_seq, k->ev_ack, k->ev_len, k->ev_sock);
+    } else if (k->ev_kind == TCP_EV_TIMER) {
+        snprintf(buf, len, "timer %s of sock %" PRIu32,
+                 tcp_timer_name((tcp_timer_kind)k->ev_detail), k->ev_sock);
+    } else {
+        snprintf(buf, len, "user call %s on sock %" PRIu32,
+                 tcp_user_call_name((tcp_user_call)k->ev_detail), k->ev_sock);
+    }
+}
+
+static void report_init(const tcp_conn *c, tcp_check_inv inv, tcp_check_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->inv = inv;
+    r->time_ns = c->stack->now;
+    r->sock = c->id;
+    r->laddr = c->stack->addr;
+    r->raddr = c->raddr;
+    r->lport = c->lport;
+    r->rport = c->rport;
+    r->state = r->from = c->state;
+    event_str(&c->stack->check, r->event, sizeof r->event);
+}
+
+static void report(tcp_conn *c, const tcp_check_report *r)
+{
+    tcp_check_hook *k = &c->stack->check;
+    if (k->reported)
+        return;
+    k->reported = true;
+    if (k->fn) {
+        k->fn(k->ctx, r);
+        return;
+    }
+    char line[512];
+    tcp_check_format(r, line, sizeof line);
+    fprintf(stderr, "tcp_check: %s\n", line);
+    abort();
+}
+
+/* ---- Invariants 1 - 4: the connection as an entry point leaves it ------------- */
+
+static bool timer_armed(const tcp_conn *c, tcp_timer_kind k)
+{
+    return c->timer_at[k] != TCP_NEVER;
+}
+
+static bool any_timer(const tcp_conn *c)
+{
+    for (int k = 0; k < TCP_TIMER_COUNT; k++) {
+        if (timer_armed(c, (tcp_timer_kind)k))
+            return true;
+    }
+    return false;
+}
+
+static bool check_seq_order(const tcp_conn *c, tcp_check_report *r)
+{
+    if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
+        return false;
+    if (tcp_seq_le(c->snd_una, c->snd_nxt) && tcp_seq_le(c->snd_nxt, c->snd_max))
+        return false;
+    report_init(c, TCP_CHECK_SEQ_ORDER, r);
+    snprintf(r->detail, sizeof r->detail,
+             "SND.UNA <= SND.NXT <= SND.MAX does not hold: SND.UNA=%" PRIu32 " SND.NXT=%" PRIu32
+             " SND.MAX=%" PRIu32,
+             c->snd_una, c->snd_nxt, c->snd_max);
+    return true;
+}
+
+/* What is still owed to the peer: bytes or a SYN/FIN sent and not yet
+ * acknowledged, bytes not yet sent, or a FIN not yet sent or acknowledged. */
+static const char *pending(const tcp_conn *c)
+{
+    if (c->snd_una != c->snd_max)
+        return "unacknowledged sequence space";
+    if (tcp_seq_lt(c->snd_max, tcp_snd_data_end(c)))
+        return "unsent data";
+    if (c->fin_queued && !tcp_fin_acked(c))
+        return "a FIN to send or to be acknowledged";
+    return NULL;
+}
+
+static bool check_pending_timer(const tcp_conn *c, tcp_check_report *r)
+{
+    if (c->state == TCP_CLOSED || c->state == TCP_LISTEN || c->state == TCP_TIME_WAIT)
+        return false;
+    const char *what = pending(c);
+    if (!what || timer_armed(c, TCP_TIMER_RTX) || timer_armed(c, TCP_TIMER_PERSIST))
+        return false;
+    report_init(c, TCP_CHECK_PENDING_TIMER, r);
+    snprintf(r->detail, sizeof r->detail,
+             "%s and neither the retransmission nor the persist timer is armed (SND.UNA=%" PRIu32
+             " SND.NXT=%" PRIu32 " SND.MAX=%" PRIu32 ", %" PRIu32 " bytes queued)",
+             what, c->snd_una, c->snd_nxt, c->snd_max, c->sndq.len);
+    return true;
+}
+
+/* States the connection's owner can still move on with a call. */
+static bool user_can_move(const tcp_conn *c)
+{
+    bool owner = c->user_held || c->in_accept_q;
+    switch (c->state) {
+    case TCP_LISTEN:
+    case TCP_SYN_SENT:
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT:
+    case TCP_FIN_WAIT_2: /* after shutdown(): close() starts the orphan timeout */
+        return owner;
+    default:
+        return false;
+    }
+}
+
+static bool check_stuck(const tcp_conn *c, tcp_check_report *r)
+{
+    if (c->state == TCP_CLOSED || any_timer(c) || user_can_move(c))
+        return false;
+    /* RFC 9293 §3.10.7.4 gives FIN-WAIT-2 no timer: an orphan waits for the
+     * peer's FIN, unless the profile has an orphan timeout. */
+    if (c->state == TCP_FIN_WAIT_2 && c->stack->profile.fin_wait_2_timeout_ns == 0)
+        return false;
+    report_init(c, TCP_CHECK_STUCK, r);
+    snprintf(r->detail, sizeof r->detail, "no timer is armed and no user call can move it (%s)",
+             c->user_held ? "the user holds it" : "orphan");
+    return true;
+}
+
+static bool other_timer(const tcp_conn *c)
+{
+    for (int k = 0; k < TCP_TIMER_COUNT; k++) {
+        if (k != TCP_TIMER_TIME_WAIT && timer_armed(c, (tcp_timer_kind)k))
+            return true;
+    }
+    return false;
+}
+
+static bool tw_restart_allowed(const tcp_conn *c)
+{
+    const tcp_check_hook *k = &c->stack->check;
+    if (!k->ev_set || k->ev_kind != TCP_EV_SEG_IN || k->ev_sock != c->id)
+        return false;
+    if (k->ev_flags & TCP_FIN) /* RFC 9293 §3.10.7.4: a retransmitted FIN */
+        return true;
+    return (k->ev_flags & TCP_ACK) && c->stack->profile.tw_restart_on_ack;
+}
+
+static bool check_time_wait(const tcp_conn *c, tcp_check_report *r)
+{
+    if (c->state != TCP_TIME_WAIT)
+        return false;
+    uint64_t at = c->timer_at[TCP_TIMER_TIME_WAIT], now = c->stack->now;
+    uint64_t len = tcp_time_wait_ns(c);
+    const char *why = NULL;
+    if (other_timer(c))
+        why = "a timer other than TIME_WAIT is armed";
+    else if (at == TCP_NEVER) {
+        why = "the TIME_WAIT timer is not armed";
+    } else if (at - now > len) {
+        why = "the TIME_WAIT timer is due later than the profile's TIME_WAIT length";
+    } else if (at != c->check_tw_at && !tw_restart_allowed(c)) {
+        why = "the TIME_WAIT timer was restarted by an event the profile does not restart on";
+    } else if (at != c->check_tw_at && at - now != len) {
+        why = "the TIME_WAIT timer was restarted to other than the profile's length";
+    }
+    if (!why)
+        return false;
+    report_init(c, TCP_CHECK_TIME_WAIT, r);
+    snprintf(r->detail, sizeof r->detail, "%s (due in %" PRIu64 "ns, length %" PRIu64 "ns)", why,
+             at == TCP_NEVER ? 0 : at - now, len);
+    return true;
+}
+
+bool tcp_check_conn(const tcp_conn *c, tcp_check_report *r)
+{
+    if (c->passive && c->state == TCP_LISTEN)
+        return false; /* a child sent back to LISTEN: reclaimed on settle */
+    return check_seq_order(c, r) || check_pending_timer(c, r) || check_time_wait(c, r) ||
+           check_stuck(c, r);
+}
+
+void tcp_check_after(tcp_conn *c)
+{
+    tcp_check_report r;
+    if (tcp_check_conn(c, &r))
+        report(c, &r);
+    if (c->state == TCP_TIME_WAIT)
+        c->check_tw_at = c->timer_at[TCP_TIMER_TIME_WAIT];
+}
+
+/* ---- Invariant 5: each transition ---------------------------------------------- */
+
+/* The profile's part of the diagram: edges that exist in some profiles only. */
+static const char *profile_refuses(const tcp_conn *c, tcp_state from, tcp_state to, tcp_cause cause,
+                                   const tcp_seg *seg)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (from == TCP_FIN_WAIT_2 && to == TCP_CLOSED && cause == TCP_CAUSE_TIMER &&
+        p->fin_wait_2_timeout_ns == 0 && !c->keepalive)
+        return "the profile has no FIN_WAIT_2 timeout and keepalive is off";
+    if (from != TCP_TIME_WAIT || to != TCP_CLOSED || cause != TCP_CAUSE_SEGMENT || !seg)
+        return NULL;
+    if ((seg->flags & TCP_RST) && p->tw_rst != TCP_TW_RST_CLOSE)
+        return "the profile ignores RSTs in TIME_WAIT (RFC 1337)";
+    if (!(seg->flags & TCP_RST) && (seg->flags & TCP_SYN) && p->tw_syn != TCP_TW_SYN_ACCEPT_NEWER)
+        return "the profile answers a SYN in TIME_WAIT with a challenge ACK";
+    if (!(seg->flags & (TCP_RST | TCP_SYN)))
+        return "only an RST or a SYN can end TIME_WAIT";
+    return NULL;
+}
+
+bool tcp_check_edge(const tcp_conn *c, tcp_state from, tcp_state to, tcp_cause cause,
+                    const tcp_seg *seg, tcp_check_report *r)
+{
+    const char *why = NULL;
+    if ((unsigned)from >= TCP_STATE_COUNT || (unsigned)to >= TCP_STATE_COUNT ||
+        !EDGE_CAUSES[from][to])
+        why = "not an edge of RFC 9293's diagram";
+    else if (!(EDGE_CAUSES[from][to] & (1u << cause)))
+        why = "RFC 9293's diagram does not take this edge on this cause";
+    else
+        why = profile_refuses(c, from, to, cause, seg);
+    if (!why)
+        return false;
+    report_init(c, TCP_CHECK_EDGE, r);
+    r->from = from;
+    r->state = to;
+    snprintf(r->detail, sizeof r->detail, "%s -> %s caused by a %s: %s", tcp_state_name(from),
+             tcp_state_name(to), cause_name(cause), why);
+    return true;
+}
+
+void tcp_check_transition(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg)
+{
+    if (c->state == TCP_TIME_WAIT)
+        c->check_tw_at = c->timer_at[TCP_TIMER_TIME_WAIT];
+    if (!c->stack->check.on)
+        return;
+    tcp_check_report r;
+    if (tcp_check_edge(c, from, c->state, cause, seg, &r))
+        report(c, &r);
+}
