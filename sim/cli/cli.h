@@ -16,11 +16,11 @@ int cli_common_opt(lsim_config *cfg, int argc, char **argv, int i);
 int cli_test(int argc, char **argv);
 /* tcpsim explore ... (cmd_explore.c) */
 int cli_explore(int argc, char **argv);
-/* tcpsim run --schedule S: steers the run's nets (NULL on a bad schedule,
- * message printed); after the run, the invariants: returns 1 if one
- * failed (printed), else 0. */
+/* tcpsim run --schedule S [--settle D]: steers the run's nets (NULL on a
+ * bad schedule or duration, message printed); after the run, settles and
+ * checks the invariants: returns 1 if one failed (printed), else 0. */
 struct exp_run;
-struct exp_run *cli_schedule_begin(lsim_config *cfg, const char *text);
+struct exp_run *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle);
 int cli_schedule_end(struct exp_run *r);
 
 #endif

@@ -46,7 +46,7 @@ static const char EXPLORE_HELP[] =
 typedef struct xopts {
     lsim_config cfg;
     exp_opts eo;
-    const char *report_out, *coverage;
+    const char *report_out, *coverage, *settle;
     const char *merge[64];
     int nmerge;
     bool merging;
@@ -147,6 +147,7 @@ static int parse_value(xopts *o, const char *a, const char *v)
         char err[160];
         if (sim_duration_parse(v, &o->eo.settle_ns, err, sizeof err) != 0)
             return xusage("--settle needs a duration, got", v);
+        o->settle = v;
     } else if (strcmp(a, "--seed") == 0) {
         if (cli_parse_u64(v, &o->cfg.seed) || o->cfg.seed > INT64_MAX)
             return xusage("--seed needs a non-negative integer, got", v);
@@ -211,13 +212,15 @@ static int parse_explore(int argc, char **argv, xopts *o)
 
 static void replay_line(const xopts *o, const exp_schedule *s, char *buf, size_t len)
 {
-    char sched[256], seed[40] = "";
+    char sched[256], seed[40] = "", settle[80] = "";
     exp_schedule_format(s, sched, sizeof sched);
     if (o->cfg.seed_set)
         snprintf(seed, sizeof seed, " --seed %llu", (unsigned long long)o->cfg.seed);
-    snprintf(buf, len, "tcpsim run %s%s%s%s --schedule %s", o->cfg.file ? o->cfg.file : "FILE",
-             seed, o->cfg.profile ? " --profile " : "", o->cfg.profile ? o->cfg.profile : "",
-             sched);
+    if (o->settle)
+        snprintf(settle, sizeof settle, " --settle %s", o->settle);
+    snprintf(buf, len, "tcpsim run %s%s%s%s --schedule %s%s", o->cfg.file ? o->cfg.file : "FILE",
+             seed, o->cfg.profile ? " --profile " : "", o->cfg.profile ? o->cfg.profile : "", sched,
+             settle);
 }
 
 /* One group: the invariant, how many schedules broke it, the first of them
@@ -412,8 +415,14 @@ static void attach_schedule(void *ctx, net *n)
     exp_run_attach(ctx, n);
 }
 
-exp_run *cli_schedule_begin(lsim_config *cfg, const char *text)
+exp_run *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle)
 {
+    uint64_t settle_ns = 600ull * 1000000000ull;
+    char derr[160];
+    if (settle && sim_duration_parse(settle, &settle_ns, derr, sizeof derr) != 0) {
+        fprintf(stderr, "tcpsim: --settle: %s\n", derr);
+        return NULL;
+    }
     exp_schedule s;
     char err[200];
     if (exp_schedule_parse(text, &s, err, sizeof err) != 0) {
@@ -425,7 +434,7 @@ exp_run *cli_schedule_begin(lsim_config *cfg, const char *text)
         fprintf(stderr, "tcpsim: out of memory\n");
         return NULL;
     }
-    exp_run_init(r, &s, 600ull * 1000000000ull);
+    exp_run_init(r, &s, settle_ns);
     cfg->on_net = attach_schedule;
     cfg->on_net_ctx = r;
     return r;

@@ -41,6 +41,8 @@ static const char RUN_HELP[] =
     "  --max-instructions N  stop a script after N Lua instructions (default 1e9)\n"
     "  --schedule S          apply faults at decision points, e.g. 7:drop,12:dup (as\n"
     "                        tcpsim explore prints them), then check its invariants\n"
+    "  --settle D            with --schedule: time the run may settle after the\n"
+    "                        scenario before the invariants (default 10min)\n"
     "\n"
     "exit status: 0 all expectations held, 1 an expectation failed, 2 error\n"
     "\n"
@@ -65,7 +67,7 @@ typedef struct run_opts {
     lsim_config cfg;
     bool ladder, quiet;
     int width;
-    const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot, *schedule;
+    const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot, *schedule, *settle;
 } run_opts;
 
 /* Prints "tcpsim: MSG 'ARG'" and the hint; returns the exit status 2. */
@@ -196,6 +198,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
             slot = &o->dot;
         } else if (strcmp(a, "--schedule") == 0) {
             slot = &o->schedule;
+        } else if (strcmp(a, "--settle") == 0) {
+            slot = &o->settle;
         } else if (a[0] == '-') {
             return usage_error("unknown option", a);
         } else if (!o->cfg.file) {
@@ -301,7 +305,7 @@ static int cmd_run(int argc, char **argv)
     if (rc)
         return rc;
     struct exp_run *sched = NULL;
-    if (o.schedule && !(sched = cli_schedule_begin(&o.cfg, o.schedule)))
+    if (o.schedule && !(sched = cli_schedule_begin(&o.cfg, o.schedule, o.settle)))
         return 2;
     lua_State *L = lsim_runtime_new(&o.cfg);
     if (!L) {

@@ -50,4 +50,28 @@ LUA
 "$T" explore "$tmp/broken.lua" --faults 1 >"$tmp/broken.out" 2>&1
 [ $? -eq 1 ] || fail "a scenario failing before faults must exit 1"
 grep -q "fails before any fault" "$tmp/broken.out" || fail "not reported as failing before faults"
+# A real run made to fail: with almost no time to settle, a lost SYN,ACK
+# (point 2: SYN, SYN,ACK, ...) leaves B in SYN_RECEIVED. With the default
+# settling time the same scenario passes. The shrinker keeps one fault.
+cat >"$tmp/short.lua" <<'LUA'
+local sim = tcpsim.new { seed = 1, msl = "100ms" }
+local a, b = sim:host "A", sim:host "B"
+sim:link(a, b, { delay = "10ms" })
+local server = b:listen(80)
+local client = a:connect(b, 80)
+sim:run_for "100ms"
+local peer = server:accept()
+client:close()
+peer:close()
+sim:run_for "3s"
+LUA
+"$T" explore "$tmp/short.lua" --faults 2 --kinds drop >"$tmp/settled" 2>/dev/null || fail "settled run"
+"$T" explore "$tmp/short.lua" --faults 2 --kinds drop --settle 1ms >"$tmp/stuck" 2>/dev/null
+[ $? -eq 1 ] || fail "a failed invariant must exit 1"
+grep -q "^invariant stuck: " "$tmp/stuck" || fail "no stuck group"
+grep -q "B:80 still in SYN_RECEIVED" "$tmp/stuck" || fail "the stuck message"
+grep -q "shrunk: tcpsim run $tmp/short.lua --schedule 2:drop --settle 1ms (1 fault)" "$tmp/stuck" ||
+  fail "shrunk schedule"
+"$T" run "$tmp/short.lua" --schedule 2:drop --settle 1ms --quiet >"$tmp/replay2" 2>/dev/null
+grep -q "INVARIANT stuck failed: B:80 still in SYN_RECEIVED" "$tmp/replay2" || fail "replay of the stuck run"
 echo "explore command: ok"
