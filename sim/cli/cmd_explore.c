@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,10 @@ static int explore_file(xopts *o)
 
 int cli_explore(int argc, char **argv)
 {
+    /* Every run makes and frees a world: keep the freed memory in the
+     * process rather than handing it back and faulting it in again. */
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
     xopts o;
     int rc = parse_explore(argc, argv, &o);
     if (rc)
