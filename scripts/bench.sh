@@ -21,3 +21,6 @@ if [ -x /usr/bin/time ]; then
 else
   time build/tcpsim run bench/pairs.lua --quiet
 fi
+echo "== explore: handshake + teardown (scenarios/teardown/active_close.lua), K=2 over drop,dup, one core"
+build/tcpsim explore scenarios/teardown/active_close.lua --faults 2 --kinds drop,dup --jobs 1 \
+  2>&1 >/dev/null | grep -E "schedules in"

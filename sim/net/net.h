@@ -33,6 +33,9 @@
  *     included. The first violation goes to observer.on_violation (inside
  *     the stack call, as on_event), halts the net and stays readable as
  *     net_error until net_unhalt.
+ *  9. A probe (net_set_probe) sees every stack event after the observer,
+ *     and decides the fate of every segment the rules let pass, in the
+ *     order segments enter links; it runs inside the world like a rule.
  */
 #ifndef NET_H
 #define NET_H
@@ -324,5 +327,19 @@ uint32_t net_peer_queued(const net_peer *p);
 /* Takes the oldest queued datagram: true and *out set (its bytes stay
  * valid until the next net_peer_take or net_peer_free), or false. */
 bool net_peer_take(net_peer *p, net_peer_dgram *out);
+
+/* ---- A probe: one more listener and one more decider (rule 9) ---- */
+
+typedef struct net_probe {
+    void *ctx;
+    /* Every segment entering a link that no rule acted on (each decision
+     * point, in order). PASS lets it go on. May be NULL. */
+    sim_fault_verdict (*decide)(void *ctx, const net_seg_view *v);
+    /* Every stack event, after the observer's on_event. May be NULL. */
+    void (*on_event)(void *ctx, uint32_t host, const tcp_event *ev);
+} net_probe;
+
+/* Sets (or, with NULL, removes) the net's one probe. */
+void net_set_probe(net *n, const net_probe *p);
 
 #endif

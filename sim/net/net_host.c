@@ -83,6 +83,8 @@ static void env_event(void *ctx, const tcp_event *ev)
     net *n = h->net;
     if (n->obs.on_event)
         n->obs.on_event(n->obs.ctx, h->index, ev);
+    if (n->probe.on_event)
+        n->probe.on_event(n->probe.ctx, h->index, ev);
     net_sock_on_event(n, h, ev);
 }
 
@@ -275,6 +277,14 @@ sim_world *net_world(const net *n)
     return n->world;
 }
 
+void net_set_probe(net *n, const net_probe *p)
+{
+    if (p)
+        n->probe = *p;
+    else
+        memset(&n->probe, 0, sizeof n->probe);
+}
+
 void net_set_observer(net *n, const net_observer *obs)
 {
     n->obs = *obs;
@@ -398,6 +408,8 @@ int net_host_crash(net *n, uint32_t host)
                         .note = "host crash"};
         if (n->obs.on_event)
             n->obs.on_event(n->obs.ctx, h->index, &ev);
+        if (n->probe.on_event)
+            n->probe.on_event(n->probe.ctx, h->index, &ev);
         net_sock_on_event(n, h, &ev);
         k->alive = false;
     }

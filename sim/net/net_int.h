@@ -45,6 +45,7 @@ typedef struct net_kern net_kern;
 struct net {
     sim_world *world;
     net_observer obs;
+    net_probe probe;
     net_host **hosts; /* each allocated on its own: timers are embedded */
     uint32_t nhosts, caphosts;
     net_sock **sockchunks; /* records in chunks: their addresses never change */
