@@ -1,0 +1,50 @@
+-- The race workload (run by scripts/bench.sh race, not a test): K
+-- client/server pairs, each pair two hosts on its own 10 Mbps / 5 ms link.
+-- At t = 1 s each client connects; once established it sends S bytes and
+-- closes; the server reads everything and closes once the client's FIN has
+-- arrived. MSL is 120 s, and the run ends when every TIME_WAIT has
+-- expired. LOSS drops
+-- that share of client-to-server packets. K, S and LOSS come from the
+-- environment when the scenario runs with --unsafe (defaults: 1000, 1000,
+-- 0). bench/race/bench_race.c is the same workload in C over sim/net.
+--
+-- The server closes when its client enters FIN_WAIT_2: that is the
+-- instant the server's ACK of the FIN arrives, so the server is in
+-- CLOSE_WAIT by then (a scenario has no callback on a connection before
+-- it is accepted). bench_race.c uses the same rule, so the two print the
+-- same events.
+local function param(name, default)
+  local v = os and os.getenv and os.getenv(name)
+  return v and tonumber(v) or default
+end
+local k, s, loss = param("K", 1000), param("S", 1000), param("LOSS", 0)
+local sim = tcpsim.new { seed = 1, msl = "120s" }
+local clients, servers, peers = {}, {}, {}
+for i = 1, k do
+  local c, v = sim:host("c" .. i), sim:host("s" .. i)
+  sim:link(c, v, { delay = "5ms", bandwidth = "10Mbps", ab = { loss = loss } })
+  servers[i] = v:listen(80, { autoread = true })
+  clients[i] = { host = c, peer = v }
+end
+sim:run_to "1s"
+for i = 1, k do
+  local server = servers[i]
+  local sock = clients[i].host:connect(clients[i].peer, 80)
+  sock:on_state(function(self, _, to)
+    if to == "ESTABLISHED" then
+      self:send(s)
+      self:close()
+    elseif to == "FIN_WAIT_2" then
+      peers[i] = server:accept()
+      if peers[i] then peers[i]:close() end
+    end
+  end)
+  clients[i] = sock
+end
+sim:run()
+local bytes = 0
+for i = 1, k do
+  if peers[i] then bytes = bytes + #peers[i].received end
+end
+print(string.format("pairs %d  bytes %d  events %d  virtual time %.3f s", k, bytes, sim.events,
+  sim.now / 1e9))
