@@ -24,12 +24,13 @@ typedef struct arena_chunk {
     uint8_t data[];
 } arena_chunk;
 
-/* Open addressing, linear probing, capacity a power of two, at most half
- * full. vals[k] == RLOG_NONE marks an empty slot. */
+/* Open addressing, linear probing, capacity a power of two (2^bits), at
+ * most half full. vals[k] == RLOG_NONE marks an empty slot. */
 typedef struct rlog_map {
     uint64_t *keys;
     size_t *vals;
     size_t cap, n;
+    unsigned bits;
 } rlog_map;
 
 /* What the log knows of one packet id. */
@@ -56,6 +57,7 @@ struct rlog {
     rlog_sock *socks;
     size_t nsocks, capsocks;
     rlog_map sock_map; /* host << 32 | sock -> socks index */
+    rlog_map addr_map; /* address -> lowest host id registered with it */
     size_t *pending;
     size_t npending, cappending;
 };
@@ -122,9 +124,11 @@ static char *arena_strdup(rlog *log, const char *s)
 
 /* ---- the map ------------------------------------------------------------ */
 
+/* Fibonacci hashing: the top `bits` bits of the product, which every bit
+ * of the key reaches (a host id in the high half of a socket key too). */
 static size_t map_slot(const rlog_map *m, uint64_t key)
 {
-    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) & (m->cap - 1);
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - m->bits));
 }
 
 static size_t map_get(const rlog_map *m, uint64_t key)
@@ -145,6 +149,7 @@ static void map_rehash(rlog_map *m)
 {
     rlog_map old = *m;
     m->cap = old.cap ? old.cap * 2 : 64;
+    m->bits = old.cap ? old.bits + 1 : 6;
     m->n = 0;
     m->keys = xrealloc(NULL, m->cap * sizeof *m->keys);
     m->vals = xrealloc(NULL, m->cap * sizeof *m->vals);
@@ -205,6 +210,7 @@ void rlog_free(rlog *log)
     free(log->pending);
     map_free(&log->pkt_map);
     map_free(&log->sock_map);
+    map_free(&log->addr_map);
     free(log);
 }
 
@@ -225,6 +231,9 @@ void rlog_add_host(rlog *log, uint32_t host_id, const char *name, uint32_t addr)
     snprintf(h->name, sizeof h->name, "%s", name ? name : "");
     h->addr = addr;
     log->host_known[host_id] = true;
+    size_t k = map_get(&log->addr_map, addr);
+    if (k == RLOG_NONE || k > host_id)
+        map_put(&log->addr_map, addr, host_id);
 }
 
 size_t rlog_host_count(const rlog *log)
@@ -245,8 +254,16 @@ const char *rlog_host_name(const rlog *log, uint32_t host_id)
     return h ? h->name : "?";
 }
 
+/* The lowest host id registered with addr. The map answers; a host
+ * registered again under another address leaves a stale entry, which the
+ * check catches and the scan resolves. */
 static uint32_t host_by_addr(const rlog *log, uint32_t addr)
 {
+    size_t k = map_get(&log->addr_map, addr);
+    if (k == RLOG_NONE)
+        return UINT32_MAX;
+    if (log->host_known[k] && log->hosts[k].addr == addr)
+        return (uint32_t)k;
     for (size_t i = 0; i < log->nhosts; i++)
         if (log->host_known[i] && log->hosts[i].addr == addr)
             return (uint32_t)i;
