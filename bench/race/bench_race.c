@@ -2,10 +2,12 @@
  * bench_race — the race workload in C over sim/net (bench/race/race.lua
  * is the same as a scenario): K client/server pairs, each pair two hosts on
  * its own 10 Mbps / 5 ms link. At t = 1 s each client connects; once
- * established it sends S bytes and closes; the server reads everything and
- * closes when its client enters FIN_WAIT_2 (the server is in CLOSE_WAIT by
- * then). MSL 120 s; the run ends when every TIME_WAIT has expired. LOSS is
+ * established it sends S bytes and closes; the server accepts the
+ * connection as soon as it is established, reads everything and closes on
+ * the client's FIN (CLOSE_WAIT). MSL 120 s; the run ends when every TIME_WAIT has expired. LOSS is
  * the share of client-to-server packets lost.
+ *
+ * Records count the bytes read without keeping them (net_set_keep_rx).
  *
  * Usage: bench_race K S [LOSS]. Prints the virtual outcome (the same line
  * as race.lua) and then the process's CPU time, events and peak memory.
@@ -39,25 +41,38 @@ static void fail(const char *what, int rc)
     exit(2);
 }
 
-/* Client records only: hosts 2i are clients, 2i + 1 their servers. */
+/* The server side: accept a connection once it is established (autoread
+ * starts there), close it when the client's FIN has arrived. */
+static void server_on_state(race *r, const net_sock *k, tcp_state to)
+{
+    uint32_t pair = k->host / 2;
+    if (to == TCP_ESTABLISHED && !k->accepted && k->parent != NET_NONE) {
+        int rc = net_accept(r->n, r->listeners[pair], &r->peers[pair]);
+        if (rc < 0)
+            fail("accept", rc);
+    } else if (to == TCP_CLOSE_WAIT && k->accepted) {
+        int rc = net_close(r->n, r->peers[pair]);
+        if (rc < 0)
+            fail("server close", rc);
+    }
+}
+
+/* Hosts 2i are clients, 2i + 1 their servers. */
 static void on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
 {
     (void)from;
     race *r = ctx;
     const net_sock *k = net_sock_at(r->n, sock);
-    if (k->host % 2 != 0 || k->accepted)
+    if (k->host % 2 != 0) {
+        server_on_state(r, k, to);
         return;
-    uint32_t pair = k->host / 2;
+    }
     if (to == TCP_ESTABLISHED) {
         int rc = net_send(r->n, sock, NULL, r->bytes_each);
         if (rc == 0)
             rc = net_close(r->n, sock);
         if (rc < 0)
             fail("send/close", rc);
-    } else if (to == TCP_FIN_WAIT_2 && net_accept(r->n, r->listeners[pair], &r->peers[pair]) == 0) {
-        int rc = net_close(r->n, r->peers[pair]);
-        if (rc < 0)
-            fail("server close", rc);
     }
 }
 
@@ -133,6 +148,7 @@ int main(int argc, char **argv)
     r.peers = malloc(r.pairs * sizeof *r.peers);
     if (!r.n || !r.listeners || !r.peers)
         fail("memory", -1);
+    net_set_keep_rx(r.n, false); /* count the bytes; keeping them is the scenario's job */
     run(&r, loss);
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < r.pairs; i++)

@@ -156,7 +156,7 @@ long net_recv(net *n, uint32_t sock, char *buf, size_t max)
     long got = tcp_recv(st, k->id, buf, max);
     net_stack_leave(n, n->hosts[k->host]);
     if (got > 0)
-        net_rx_append(k, buf, (size_t)got);
+        net_rx_append(n, k, buf, (size_t)got);
     return got;
 }
 

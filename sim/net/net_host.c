@@ -137,6 +137,11 @@ void net_halt(net *n)
     sim_world_stop(n->world);
 }
 
+void net_set_keep_rx(net *n, bool keep)
+{
+    n->keep_rx = keep;
+}
+
 bool net_halted(const net *n)
 {
     return n->halted;
@@ -196,6 +201,7 @@ net *net_new(uint64_t seed)
         free(n);
         return NULL;
     }
+    n->keep_rx = true;
     return n;
 }
 

@@ -53,6 +53,7 @@ struct net {
     int in_stack;    /* > 0 while a stack call is under way */
     bool in_pending; /* the deferred queue is being run */
     bool halted;
+    bool keep_rx; /* records keep the bytes read (net_set_keep_rx) */
 };
 
 /* The library's one growth helper: grows p to hold `need` elements of
@@ -77,7 +78,9 @@ void net_sock_on_event(net *n, net_host *h, const tcp_event *ev);
 /* Autoread, and feeding queued send data / a deferred close to the stack. */
 void net_sock_service(net *n, net_sock *k);
 void net_sock_free_all(net *n);
-void net_rx_append(net_sock *k, const char *data, size_t len);
+/* Counts the bytes read into k->nrx and keeps them in k->rx (unless the
+ * net was told not to keep them). */
+void net_rx_append(const net *n, net_sock *k, const char *data, size_t len);
 void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, const char *note);
 
 /* net_rule.c */

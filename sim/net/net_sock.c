@@ -144,8 +144,12 @@ void net_sock_free_all(net *n)
 /* ---- data ---- */
 
 /* Appends bytes read from the stack to what the socket has received. */
-void net_rx_append(net_sock *k, const char *data, size_t len)
+void net_rx_append(const net *n, net_sock *k, const char *data, size_t len)
 {
+    if (!n->keep_rx) {
+        k->nrx += len;
+        return;
+    }
     if (k->nrx + len > k->caprx) {
         size_t cap = k->caprx ? k->caprx : NET_DRAIN_CHUNK;
         while (cap < k->nrx + len)
@@ -175,7 +179,7 @@ static void drain(net *n, net_sock *k)
         net_stack_leave(n, h);
         if (got <= 0)
             break;
-        net_rx_append(k, buf, (size_t)got);
+        net_rx_append(n, k, buf, (size_t)got);
     }
 }
 

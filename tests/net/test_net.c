@@ -136,6 +136,21 @@ static void records_outlive_their_connections(void **state)
     assert_memory_equal(net_sock_at(f->n, s)->rx, "hello", 5);
 }
 
+static void records_count_without_keeping_when_told(void **state)
+{
+    fx *f = *state;
+    net_set_keep_rx(f->n, false);
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_send(f->n, c, "hello", 5), 0);
+    run_for(f, 100 * MS);
+    net_drain(f->n, s);
+    assert_int_equal(net_sock_at(f->n, s)->nrx, 5);
+    assert_null(net_sock_at(f->n, s)->rx);
+    assert_int_equal(net_sock_at(f->n, s)->stats.bytes_in, 5);
+}
+
 static void timer_follows_the_stacks_deadline(void **state)
 {
     fx *f = *state;
@@ -281,6 +296,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(records_outlive_their_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(records_count_without_keeping_when_told, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_follows_the_stacks_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(on_state_runs_after_the_stack_call_in_order, setup,
                                         teardown),
