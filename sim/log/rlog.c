@@ -114,6 +114,18 @@ static void *arena_alloc(rlog *log, size_t n)
     return p;
 }
 
+/* snprintf(dst, cap, "%s", src) without the formatter: this runs for every
+ * stack event. */
+static void copy_cut(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+    while (src && n + 1 < cap && src[n])
+        n++;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static char *arena_strdup(rlog *log, const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -518,7 +530,7 @@ void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
     e->to = ev->to;
     e->cause = ev->cause;
     e->detail = ev->detail;
-    snprintf(e->note, sizeof e->note, "%s", ev->note ? ev->note : "");
+    copy_cut(e->note, sizeof e->note, ev->note);
     if (e->kind == RLOG_REJECT)
         e->text = arena_strdup(log, ev->note ? ev->note : "");
     if (e->kind == RLOG_STATE && ev->seg) {

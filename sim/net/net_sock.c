@@ -55,7 +55,13 @@ void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, co
     step->time_ns = t;
     step->state = st;
     step->cause = cause;
-    snprintf(step->note, sizeof step->note, "%s", note ? note : "");
+    /* snprintf(..., "%s", note) without the formatter: once per state change */
+    size_t len = 0;
+    while (note && len + 1 < sizeof step->note && note[len])
+        len++;
+    if (len)
+        memcpy(step->note, note, len);
+    step->note[len] = '\0';
 }
 
 static void queue_pending(net *n, uint32_t sock, tcp_state from, tcp_state to)
