@@ -36,6 +36,7 @@ typedef struct rlog_map {
 /* What the log knows of one packet id. */
 typedef struct rlog_pkt {
     size_t first; /* entry where it first appeared */
+    size_t fate;  /* its first DELIVER or DROP entry, or RLOG_NONE */
     uint32_t src, dst;
 } rlog_pkt;
 
@@ -589,7 +590,7 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
         return &log->pkts[k];
     const rlog_entry *e = &log->entries[i];
     bool first = e->kind == RLOG_SEND || e->kind == RLOG_DUP || e->kind == RLOG_DROP;
-    rlog_pkt row = {first ? i : RLOG_NONE, rec->host_id,
+    rlog_pkt row = {first ? i : RLOG_NONE, RLOG_NONE, rec->host_id,
                     host_by_addr(log, ipv4_dst(e->bytes, e->nbytes))};
     size_t o = rec->kind == SIM_TR_DUPLICATE ? map_get(&log->pkt_map, rec->origin_id) : RLOG_NONE;
     if (o != RLOG_NONE) {
@@ -597,7 +598,7 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
         row.dst = log->pkts[o].dst;
     } else if (rec->kind == SIM_TR_DELIVER) {
         /* Never seen sent: all we know is who received it. */
-        row = (rlog_pkt){RLOG_NONE, UINT32_MAX, rec->host_id};
+        row = (rlog_pkt){RLOG_NONE, RLOG_NONE, UINT32_MAX, rec->host_id};
     }
     grow((void **)&log->pkts, &log->cappkts, log->npkts + 1, sizeof *log->pkts);
     log->pkts[log->npkts] = row;
@@ -650,7 +651,9 @@ void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
     if (e->kind == RLOG_LINK)
         return;
     keep_bytes(log, e, rec);
-    const rlog_pkt *row = packet_row(log, i, rec);
+    rlog_pkt *row = packet_row(log, i, rec);
+    if (row->fate == RLOG_NONE && (e->kind == RLOG_DELIVER || e->kind == RLOG_DROP))
+        row->fate = i;
     e->send_index = row->first;
     e->src_host = row->src;
     e->dst_host = row->dst;
@@ -659,4 +662,19 @@ void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
     e->peer_host = e->host == row->src ? row->dst : e->host == row->dst ? row->src : UINT32_MAX;
     if (e->kind == RLOG_SEND || e->kind == RLOG_DELIVER)
         resolve_pending(log, i);
+}
+
+size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after)
+{
+    size_t k = map_get(&log->pkt_map, packet_id);
+    if (k == RLOG_NONE || log->pkts[k].fate == RLOG_NONE)
+        return RLOG_NONE;
+    if (log->pkts[k].fate > after)
+        return log->pkts[k].fate;
+    for (size_t i = after + 1; i < log->count; i++) {
+        const rlog_entry *e = &log->entries[i];
+        if (e->packet_id == packet_id && (e->kind == RLOG_DELIVER || e->kind == RLOG_DROP))
+            return i;
+    }
+    return RLOG_NONE;
 }
