@@ -134,7 +134,8 @@ typedef struct net_sock {
     uint32_t ntrace, captrace;
     char *rx; /* bytes read so far (NULL when the net keeps none) */
     size_t nrx, caprx;
-    char *tx; /* bytes given to send() not yet taken by the stack */
+    char *tx; /* bytes given to send() not yet taken by the stack; NULL while
+                 only the pattern is queued (ntx - offtx bytes of it) */
     size_t ntx, offtx;
     bool close_pending, shutdown_pending; /* wait for tx to drain */
 } net_sock;
