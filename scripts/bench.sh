@@ -6,8 +6,14 @@
 #    over sim/net (bench/bench_net.c, no Lua, no run log), and as a scenario
 #    (bench/pairs.lua: the tcpsim process, with Lua and the run log), wall
 #    time, CPU time and peak memory of each.
+# `scripts/bench.sh race [--ns3] [--plot FILE] [--instr] [--max K]` runs the
+# race against ns-3 instead (scripts/bench-race.sh says what it prints).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = race ]; then
+  shift
+  exec scripts/bench-race.sh "$@"
+fi
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target tcpsim bench >/dev/null
 echo "== event core"

@@ -85,6 +85,10 @@ net *net_new(uint64_t seed);
 void net_free(net *n);
 sim_world *net_world(const net *n);
 void net_set_observer(net *n, const net_observer *obs);
+/* Whether socket records keep the bytes read (rx); on by default. Off, a
+ * record only counts them (nrx) and rx stays NULL, so memory does not grow
+ * with the bytes moved. Set it before the first connection. */
+void net_set_keep_rx(net *n, bool keep);
 /* Stops the world and every walk under way (rule 6); net_halted says so
  * until net_unhalt, which also forgets net_error. */
 void net_halt(net *n);
@@ -154,9 +158,10 @@ typedef struct net_sock {
     tcp_stats stats; /* last known counters (kept after reclaim) */
     net_trace_step *trace;
     uint32_t ntrace, captrace;
-    char *rx; /* bytes read so far */
+    char *rx; /* bytes read so far (NULL when the net keeps none) */
     size_t nrx, caprx;
-    char *tx; /* bytes given to send() not yet taken by the stack */
+    char *tx; /* bytes given to send() not yet taken by the stack; NULL while
+                 only the pattern is queued (ntx - offtx bytes of it) */
     size_t ntx, offtx;
     bool close_pending, shutdown_pending; /* wait for tx to drain */
 } net_sock;

@@ -146,6 +146,11 @@ void net_halt(net *n)
     sim_world_stop(n->world);
 }
 
+void net_set_keep_rx(net *n, bool keep)
+{
+    n->keep_rx = keep;
+}
+
 bool net_halted(const net *n)
 {
     return n->halted;
@@ -249,6 +254,7 @@ net *net_new(uint64_t seed)
         return NULL;
     }
     n->check = tcp_check_default();
+    n->keep_rx = true;
     return n;
 }
 

@@ -152,6 +152,43 @@ static void records_outlive_their_connections(void **state)
     assert_memory_equal(net_sock_at(f->n, s)->rx, "hello", 5);
 }
 
+static void records_count_without_keeping_when_told(void **state)
+{
+    fx *f = *state;
+    net_set_keep_rx(f->n, false);
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_send(f->n, c, "hello", 5), 0);
+    run_for(f, 100 * MS);
+    net_drain(f->n, s);
+    assert_int_equal(net_sock_at(f->n, s)->nrx, 5);
+    assert_null(net_sock_at(f->n, s)->rx);
+    assert_int_equal(net_sock_at(f->n, s)->stats.bytes_in, 5);
+}
+
+/* The pattern is 'a'..'z' by position in the queue; bytes given after it
+ * follow it, whether or not the stack has taken the pattern yet. */
+static void pattern_then_data_arrive_in_order(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c, s;
+    net_connect_opts co = {.raddr = B_ADDR, .rport = PORT};
+    co.opts[0] = (net_opt){TCP_OPT_SNDBUF, 10};
+    co.nopts = 1;
+    assert_int_equal(net_connect(f->n, f->a, &co, &c), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    net_set_autoread(f->n, s, true);
+    assert_int_equal(net_send(f->n, c, NULL, 30), 0);
+    assert_null(net_sock_at(f->n, c)->tx); /* only the pattern: a count */
+    assert_int_equal(net_send(f->n, c, "XY", 2), 0);
+    run_for(f, 1000 * MS);
+    const char *want = "abcdefghijklmnopqrstuvwxyzabcdXY";
+    assert_int_equal(net_sock_at(f->n, s)->nrx, strlen(want));
+    assert_memory_equal(net_sock_at(f->n, s)->rx, want, strlen(want));
+}
+
 static void timer_follows_the_stacks_deadline(void **state)
 {
     fx *f = *state;
@@ -456,6 +493,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(records_outlive_their_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(records_count_without_keeping_when_told, setup, teardown),
+        cmocka_unit_test_setup_teardown(pattern_then_data_arrive_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_follows_the_stacks_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(on_state_runs_after_the_stack_call_in_order, setup,
                                         teardown),
