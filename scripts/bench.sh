@@ -6,8 +6,14 @@
 #    over sim/net (bench/bench_net.c, no Lua, no run log), and as a scenario
 #    (bench/pairs.lua: the tcpsim process, with Lua and the run log), wall
 #    time, CPU time and peak memory of each.
+# `scripts/bench.sh race [--ns3] [--plot FILE] [--instr] [--max K]` runs the
+# race against ns-3 instead (scripts/bench-race.sh says what it prints).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = race ]; then
+  shift
+  exec scripts/bench-race.sh "$@"
+fi
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target tcpsim bench >/dev/null
 echo "== event core"
@@ -21,3 +27,6 @@ if [ -x /usr/bin/time ]; then
 else
   time build/tcpsim run bench/pairs.lua --quiet
 fi
+echo "== explore: handshake + teardown (scenarios/teardown/active_close.lua), K=2 over drop,dup, one core"
+build/tcpsim explore scenarios/teardown/active_close.lua --faults 2 --kinds drop,dup --jobs 1 \
+  2>&1 >/dev/null | grep -E "schedules in"

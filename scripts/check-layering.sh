@@ -13,11 +13,12 @@ sim/log      sim/core stack
 sim/render   sim/log sim/core stack
 sim/lua      sim/net sim/kern sim/log sim/core stack
 sim/kern     stack
+sim/explore  sim/net sim/kern sim/core stack
 sim/pkt      sim/net sim/kern sim/core stack
-sim/cli      sim/lua sim/render sim/pkt sim/net sim/kern sim/log sim/core stack
+sim/cli      sim/lua sim/render sim/explore sim/pkt sim/net sim/kern sim/log sim/core stack
 bench        sim/net sim/kern sim/core stack
 '
-FOLDERS="sim/core stack sim/net sim/log sim/render sim/kern sim/pkt sim/lua sim/cli"
+FOLDERS="sim/core stack sim/net sim/log sim/render sim/kern sim/explore sim/pkt sim/lua sim/cli"
 fail=0
 # owner HEADER: the folder whose files include HEADER, or nothing.
 owner() {

@@ -43,9 +43,16 @@ int cli_profiles(int argc, char **argv); /* tcpsim profiles [-v] */
 int cli_new(int argc, char **argv);      /* tcpsim new NAME */
 int cli_pkt(int argc, char **argv);      /* tcpsim pkt FILE.pkt ... */
 int cli_kernel(int argc, char **argv);   /* tcpsim kernel FILE.lua (cmd_kernel.c) */
+int cli_explore(int argc, char **argv);  /* tcpsim explore ... (cmd_explore.c) */
 
 /* Calls run(ctx) now and again each time the file at `path` is written or
  * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */
 int cli_watch(const char *path, int (*run)(void *), void *ctx);
+/* tcpsim run --schedule S [--settle D]: steers the run's nets (NULL on a
+ * bad schedule or duration, message printed); after the run, settles and
+ * checks the invariants: returns 1 if one failed (printed), else 0. */
+struct exp_run;
+struct exp_run *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle);
+int cli_schedule_end(struct exp_run *r);
 
 #endif

@@ -24,6 +24,7 @@ static const char MAIN_HELP[] =
     "  run FILE.lua    run one scenario and show what happened\n"
     "  test [PATHS]    run many scenarios in parallel, for CI\n"
     "  pkt FILE.pkt    run a packetdrill script against a tcpsim host\n"
+    "  explore FILE    run the scenario under every small fault schedule\n"
     "  kernel FILE.lua play one host with this machine's Linux TCP and compare\n"
     "                  with the simulation (root)\n"
     "  profiles [-v]   list the behaviour profiles and their knobs\n"
@@ -75,6 +76,10 @@ static const char RUN_HELP[] =
     "  --quiet               print only failures and errors\n"
     "  --check               check the stack's invariants after every event (on in\n"
     "                        debug builds); a violation stops the run (exit 2)\n"
+    "  --schedule S          apply faults at decision points, e.g. 7:drop,12:dup (as\n"
+    "                        tcpsim explore prints them), then check its invariants\n"
+    "  --settle D            with --schedule: time the run may settle after the\n"
+    "                        scenario before the invariants (default 10min)\n"
     "  -I DIR                also look for require()d modules in DIR\n"
     "  --unsafe              give the scenario io, os and C modules (no sandbox)\n"
     "  --max-events N        stop a run after N events (default 100000000)\n"
@@ -192,12 +197,38 @@ static const char KERNEL_HELP[] =
     "needs root, /dev/net/tun and network namespaces.\n"
     "exit status: 0 the runs agree, 1 they differ, 2 error\n";
 
+static const char EXPLORE_HELP[] =
+    "usage: tcpsim explore FILE.lua [options]\n"
+    "       tcpsim explore --merge REPORT... [--coverage FILE]\n"
+    "\n"
+    "Runs the scenario under every schedule of at most K faults on the segments\n"
+    "entering links (decision points, numbered from 1) and checks the invariants\n"
+    "on each run: the stack's checks, every connection CLOSED or waiting for its\n"
+    "user, bytes read exactly once and in order, no limit hit.\n"
+    "\n"
+    "options:\n"
+    "  --faults K            at most K faults per schedule (default 1, at most 8)\n"
+    "  --kinds LIST          drop,dup,delay,reorder (default drop,dup)\n"
+    "  --segments A..B       faults only at decision points A to B\n"
+    "  --max-schedules N     refuse above N schedules (default 10000000)\n"
+    "  --jobs N              run schedules in N processes\n"
+    "  --shard I/N           run the I-th of N parts (1 <= I <= N)\n"
+    "  --report-out FILE     write the partial report (for --merge) there\n"
+    "  --coverage FILE       write the coverage as text to FILE and DOT to FILE.dot\n"
+    "  --settle D            after the scenario, let each run settle D (default 10min)\n"
+    "  --seed N, --profile P, -I DIR, --unsafe, --max-events N, --max-time D\n"
+    "\n"
+    "examples:\n"
+    "  tcpsim explore scenarios/teardown/active_close.lua --faults 2\n"
+    "  tcpsim explore my.lua --faults 2 --shard 1/4 --report-out part1.txt\n"
+    "  tcpsim explore --merge part1.txt part2.txt part3.txt part4.txt\n";
+
 static const struct {
     const char *name, *text;
 } HELPS[] = {{"tcpsim", MAIN_HELP},       {"run", RUN_HELP},         {"test", TEST_HELP},
              {"profiles", PROFILES_HELP}, {"new", NEW_HELP},         {"help", HELP_HELP},
              {"man", MAN_HELP},           {"version", VERSION_HELP}, {"pkt", PKT_HELP},
-             {"kernel", KERNEL_HELP}};
+             {"kernel", KERNEL_HELP},     {"explore", EXPLORE_HELP}};
 #define NHELPS (sizeof HELPS / sizeof HELPS[0])
 
 const char *cli_help(const char *cmd)

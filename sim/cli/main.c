@@ -34,8 +34,9 @@ typedef struct run_opts {
     int width;
     uint32_t sim; /* 1-based; 0: every simulation */
     const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot;
-    bool why;         /* the RFC rule behind each state change (text trace, ladder) */
-    const char *html; /* the stepper page */
+    bool why;                      /* the RFC rule behind each state change (text trace, ladder) */
+    const char *html;              /* the stepper page */
+    const char *schedule, *settle; /* tcpsim explore's replay (--schedule, --settle) */
 } run_opts;
 
 static const char *const RUN_OPTIONS[] = {
@@ -145,6 +146,10 @@ static const char **file_slot(run_opts *o, const char *a)
         return &o->dot;
     if (strcmp(a, "--html") == 0)
         return &o->html;
+    if (strcmp(a, "--schedule") == 0)
+        return &o->schedule;
+    if (strcmp(a, "--settle") == 0)
+        return &o->settle;
     return NULL;
 }
 
@@ -413,14 +418,22 @@ static int run_script(const run_opts *o, lua_State *L, FILE *out)
 /* Runs the scenario once: outputs, summary, verdict. Returns the exit status. */
 static int run_once(const run_opts *o)
 {
-    lua_State *L = lsim_runtime_new(&o->cfg);
+    lsim_config cfg = o->cfg;
+    struct exp_run *sched = NULL; /* --schedule: tcpsim explore steers the nets */
+    if (o->schedule && !(sched = cli_schedule_begin(&cfg, o->schedule, o->settle)))
+        return 2;
+    lua_State *L = lsim_runtime_new(&cfg);
     if (!L) {
         fprintf(stderr, "tcpsim: out of memory\n");
+        if (sched)
+            cli_schedule_end(sched);
         return 2;
     }
     FILE *out = stdout_is_data(o) ? stderr : stdout;
     int rc = run_script(o, L, out);
     if (rc != 0) {
+        if (sched)
+            cli_schedule_end(sched);
         lsim_runtime_free(L);
         return rc;
     }
@@ -443,6 +456,8 @@ static int run_once(const run_opts *o)
         print_sim(out, o, sims[k - 1], k, n);
     print_verdict(out, o, checked, failed);
     fflush(out);
+    if (sched && cli_schedule_end(sched))
+        rc = 1; /* an invariant failed under the schedule (printed) */
     lsim_runtime_free(L);
     if (rc)
         return rc;
@@ -486,6 +501,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (strcmp(cmd, "test") == 0)
         return cli_test(argc, argv);
+    if (strcmp(cmd, "explore") == 0)
+        return cli_explore(argc, argv);
     if (strcmp(cmd, "kernel") == 0)
         return cli_kernel(argc, argv);
     if (strcmp(cmd, "pkt") == 0)

@@ -24,17 +24,19 @@ typedef struct arena_chunk {
     uint8_t data[];
 } arena_chunk;
 
-/* Open addressing, linear probing, capacity a power of two, at most half
- * full. vals[k] == RLOG_NONE marks an empty slot. */
+/* Open addressing, linear probing, capacity a power of two (2^bits), at
+ * most half full. vals[k] == RLOG_NONE marks an empty slot. */
 typedef struct rlog_map {
     uint64_t *keys;
     size_t *vals;
     size_t cap, n;
+    unsigned bits;
 } rlog_map;
 
 /* What the log knows of one packet id. */
 typedef struct rlog_pkt {
     size_t first; /* entry where it first appeared */
+    size_t fate;  /* its first DELIVER or DROP entry, or RLOG_NONE */
     uint32_t src, dst;
 } rlog_pkt;
 
@@ -56,6 +58,7 @@ struct rlog {
     rlog_sock *socks;
     size_t nsocks, capsocks;
     rlog_map sock_map; /* host << 32 | sock -> socks index */
+    rlog_map addr_map; /* address -> lowest host id registered with it */
     size_t *pending;
     size_t npending, cappending;
 };
@@ -112,6 +115,18 @@ static void *arena_alloc(rlog *log, size_t n)
     return p;
 }
 
+/* snprintf(dst, cap, "%s", src) without the formatter: this runs for every
+ * stack event. */
+static void copy_cut(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+    while (src && n + 1 < cap && src[n])
+        n++;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static char *arena_strdup(rlog *log, const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -122,9 +137,11 @@ static char *arena_strdup(rlog *log, const char *s)
 
 /* ---- the map ------------------------------------------------------------ */
 
+/* Fibonacci hashing: the top `bits` bits of the product, which every bit
+ * of the key reaches (a host id in the high half of a socket key too). */
 static size_t map_slot(const rlog_map *m, uint64_t key)
 {
-    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) & (m->cap - 1);
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - m->bits));
 }
 
 static size_t map_get(const rlog_map *m, uint64_t key)
@@ -145,6 +162,7 @@ static void map_rehash(rlog_map *m)
 {
     rlog_map old = *m;
     m->cap = old.cap ? old.cap * 2 : 64;
+    m->bits = old.cap ? old.bits + 1 : 6;
     m->n = 0;
     m->keys = xrealloc(NULL, m->cap * sizeof *m->keys);
     m->vals = xrealloc(NULL, m->cap * sizeof *m->vals);
@@ -205,6 +223,7 @@ void rlog_free(rlog *log)
     free(log->pending);
     map_free(&log->pkt_map);
     map_free(&log->sock_map);
+    map_free(&log->addr_map);
     free(log);
 }
 
@@ -225,6 +244,9 @@ void rlog_add_host(rlog *log, uint32_t host_id, const char *name, uint32_t addr)
     snprintf(h->name, sizeof h->name, "%s", name ? name : "");
     h->addr = addr;
     log->host_known[host_id] = true;
+    size_t k = map_get(&log->addr_map, addr);
+    if (k == RLOG_NONE || k > host_id)
+        map_put(&log->addr_map, addr, host_id);
 }
 
 size_t rlog_host_count(const rlog *log)
@@ -245,8 +267,16 @@ const char *rlog_host_name(const rlog *log, uint32_t host_id)
     return h ? h->name : "?";
 }
 
+/* The lowest host id registered with addr. The map answers; a host
+ * registered again under another address leaves a stale entry, which the
+ * check catches and the scan resolves. */
 static uint32_t host_by_addr(const rlog *log, uint32_t addr)
 {
+    size_t k = map_get(&log->addr_map, addr);
+    if (k == RLOG_NONE)
+        return UINT32_MAX;
+    if (log->host_known[k] && log->hosts[k].addr == addr)
+        return (uint32_t)k;
     for (size_t i = 0; i < log->nhosts; i++)
         if (log->host_known[i] && log->hosts[i].addr == addr)
             return (uint32_t)i;
@@ -501,7 +531,7 @@ void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
     e->to = ev->to;
     e->cause = ev->cause;
     e->detail = ev->detail;
-    snprintf(e->note, sizeof e->note, "%s", ev->note ? ev->note : "");
+    copy_cut(e->note, sizeof e->note, ev->note);
     if (e->kind == RLOG_REJECT)
         e->text = arena_strdup(log, ev->note ? ev->note : "");
     if (e->kind == RLOG_STATE && ev->seg) {
@@ -560,7 +590,7 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
         return &log->pkts[k];
     const rlog_entry *e = &log->entries[i];
     bool first = e->kind == RLOG_SEND || e->kind == RLOG_DUP || e->kind == RLOG_DROP;
-    rlog_pkt row = {first ? i : RLOG_NONE, rec->host_id,
+    rlog_pkt row = {first ? i : RLOG_NONE, RLOG_NONE, rec->host_id,
                     host_by_addr(log, ipv4_dst(e->bytes, e->nbytes))};
     size_t o = rec->kind == SIM_TR_DUPLICATE ? map_get(&log->pkt_map, rec->origin_id) : RLOG_NONE;
     if (o != RLOG_NONE) {
@@ -568,7 +598,7 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
         row.dst = log->pkts[o].dst;
     } else if (rec->kind == SIM_TR_DELIVER) {
         /* Never seen sent: all we know is who received it. */
-        row = (rlog_pkt){RLOG_NONE, UINT32_MAX, rec->host_id};
+        row = (rlog_pkt){RLOG_NONE, RLOG_NONE, UINT32_MAX, rec->host_id};
     }
     grow((void **)&log->pkts, &log->cappkts, log->npkts + 1, sizeof *log->pkts);
     log->pkts[log->npkts] = row;
@@ -621,7 +651,9 @@ void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
     if (e->kind == RLOG_LINK)
         return;
     keep_bytes(log, e, rec);
-    const rlog_pkt *row = packet_row(log, i, rec);
+    rlog_pkt *row = packet_row(log, i, rec);
+    if (row->fate == RLOG_NONE && (e->kind == RLOG_DELIVER || e->kind == RLOG_DROP))
+        row->fate = i;
     e->send_index = row->first;
     e->src_host = row->src;
     e->dst_host = row->dst;
@@ -630,4 +662,19 @@ void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
     e->peer_host = e->host == row->src ? row->dst : e->host == row->dst ? row->src : UINT32_MAX;
     if (e->kind == RLOG_SEND || e->kind == RLOG_DELIVER)
         resolve_pending(log, i);
+}
+
+size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after)
+{
+    size_t k = map_get(&log->pkt_map, packet_id);
+    if (k == RLOG_NONE || log->pkts[k].fate == RLOG_NONE)
+        return RLOG_NONE;
+    if (log->pkts[k].fate > after)
+        return log->pkts[k].fate;
+    for (size_t i = after + 1; i < log->count; i++) {
+        const rlog_entry *e = &log->entries[i];
+        if (e->packet_id == packet_id && (e->kind == RLOG_DELIVER || e->kind == RLOG_DROP))
+            return i;
+    }
+    return RLOG_NONE;
 }

@@ -134,6 +134,11 @@ size_t rlog_state_cause(const rlog *log, size_t i);
 int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lport,
                     uint16_t *rport);
 
+/* The first DELIVER or DROP entry of packet `packet_id` after entry
+ * `after` (what became of it), or RLOG_NONE. Indexed: constant time unless
+ * the packet has a second fate after its first. */
+size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after);
+
 /* The hosts at the sending and receiving ends of a link direction, as seen
  * on the packets it carried; -1 if it carried none. */
 int rlog_link_ends(const rlog *log, uint32_t link, uint8_t dir, uint32_t *from, uint32_t *to);

@@ -147,6 +147,11 @@ typedef struct lsim_config {
     uint64_t max_time_ns;
     size_t max_memory;
     const char *kernel_host; /* NULL, or the host the kernel plays (net_kern.h) */
+    /* Called with each net a scenario makes, before it is used (a tool
+     * that steers runs attaches its probe here). May be NULL. */
+    void (*on_net)(void *ctx, net *n);
+    void *on_net_ctx;
+    bool quiet_expect; /* count failed expectations without printing them */
 } lsim_config;
 
 /* Global knobs the runtime reads when a scenario creates a simulation. */

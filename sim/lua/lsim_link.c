@@ -263,13 +263,8 @@ static void push_seg_fields(lua_State *L, const lsim *s, const rlog_entry *e)
 /* The fate of packet `id` after entry `from`: DELIVER or DROP entry index. */
 static const rlog_entry *fate_of(const lsim *s, size_t from, uint32_t id)
 {
-    size_t n = rlog_count(s->log);
-    for (size_t i = from + 1; i < n; i++) {
-        const rlog_entry *e = rlog_at(s->log, i);
-        if (e->packet_id == id && (e->kind == RLOG_DELIVER || e->kind == RLOG_DROP))
-            return e;
-    }
-    return NULL;
+    size_t i = rlog_packet_fate(s->log, id, from);
+    return i == RLOG_NONE ? NULL : rlog_at(s->log, i);
 }
 
 void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry)

@@ -193,6 +193,8 @@ static int sim_new(lua_State *L)
         net_set_check(s->net, true);
     sim_world_set_limits(net_world(s->net), max_events, max_time);
     sim_world_set_trace(net_world(s->net), rlog_sim_trace, s->log);
+    if (cfg->on_net)
+        cfg->on_net(cfg->on_net_ctx, s->net);
     s->closed = false;
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, s); /* sim pointer -> userdata, for callbacks */

@@ -33,6 +33,9 @@
  *     included. The first violation goes to observer.on_violation (inside
  *     the stack call, as on_event), halts the net and stays readable as
  *     net_error until net_unhalt.
+ *  9. A probe (net_set_probe) sees every stack event after the observer,
+ *     and decides the fate of every segment the rules let pass, in the
+ *     order segments enter links; it runs inside the world like a rule.
  */
 #ifndef NET_H
 #define NET_H
@@ -82,6 +85,10 @@ net *net_new(uint64_t seed);
 void net_free(net *n);
 sim_world *net_world(const net *n);
 void net_set_observer(net *n, const net_observer *obs);
+/* Whether socket records keep the bytes read (rx); on by default. Off, a
+ * record only counts them (nrx) and rx stays NULL, so memory does not grow
+ * with the bytes moved. Set it before the first connection. */
+void net_set_keep_rx(net *n, bool keep);
 /* Stops the world and every walk under way (rule 6); net_halted says so
  * until net_unhalt, which also forgets net_error. */
 void net_halt(net *n);
@@ -151,9 +158,10 @@ typedef struct net_sock {
     tcp_stats stats; /* last known counters (kept after reclaim) */
     net_trace_step *trace;
     uint32_t ntrace, captrace;
-    char *rx; /* bytes read so far */
+    char *rx; /* bytes read so far (NULL when the net keeps none) */
     size_t nrx, caprx;
-    char *tx; /* bytes given to send() not yet taken by the stack */
+    char *tx; /* bytes given to send() not yet taken by the stack; NULL while
+                 only the pattern is queued (ntx - offtx bytes of it) */
     size_t ntx, offtx;
     bool close_pending, shutdown_pending; /* wait for tx to drain */
 } net_sock;
@@ -324,5 +332,19 @@ uint32_t net_peer_queued(const net_peer *p);
 /* Takes the oldest queued datagram: true and *out set (its bytes stay
  * valid until the next net_peer_take or net_peer_free), or false. */
 bool net_peer_take(net_peer *p, net_peer_dgram *out);
+
+/* ---- A probe: one more listener and one more decider (rule 9) ---- */
+
+typedef struct net_probe {
+    void *ctx;
+    /* Every segment entering a link that no rule acted on (each decision
+     * point, in order). PASS lets it go on. May be NULL. */
+    sim_fault_verdict (*decide)(void *ctx, const net_seg_view *v);
+    /* Every stack event, after the observer's on_event. May be NULL. */
+    void (*on_event)(void *ctx, uint32_t host, const tcp_event *ev);
+} net_probe;
+
+/* Sets (or, with NULL, removes) the net's one probe. */
+void net_set_probe(net *n, const net_probe *p);
 
 #endif

@@ -117,10 +117,26 @@ int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out)
     return rc;
 }
 
-/* The byte at stream offset `off` of the send pattern. */
-static char pattern_byte(size_t off)
+/* Queues len bytes. Only the pattern (data NULL) onto a queue holding only
+ * the pattern is kept as a count: net_tx_next makes its bytes. */
+static void tx_queue(net_sock *k, const char *data, size_t len)
 {
-    return (char)('a' + off % 26);
+    if (!data && !k->tx) {
+        k->ntx += len;
+        return;
+    }
+    char *nb = realloc(k->tx, k->ntx + len + 1);
+    if (!nb) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        abort();
+    }
+    if (!k->tx) /* the queued pattern becomes bytes first */
+        for (size_t i = k->offtx; i < k->ntx; i++)
+            nb[i] = net_pattern_byte(i);
+    k->tx = nb;
+    for (size_t i = 0; i < len; i++)
+        k->tx[k->ntx + i] = data ? data[i] : net_pattern_byte(k->ntx + i);
+    k->ntx += len;
 }
 
 int net_send(net *n, uint32_t sock, const char *data, size_t len)
@@ -132,19 +148,13 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    char *nb = realloc(k->tx, k->ntx + len + 1);
-    if (!nb) {
-        fprintf(stderr, "tcpsim: out of memory\n");
-        abort();
-    }
-    k->tx = nb;
-    for (size_t i = 0; i < len; i++)
-        k->tx[k->ntx + i] = data ? data[i] : pattern_byte(k->ntx + i);
-    k->ntx += len;
+    tx_queue(k, data, len);
     /* Errors (not connected, EPIPE) surface now, not later. */
     net_host *h = n->hosts[k->host];
+    size_t offer;
+    const char *next = net_tx_next(n, k, st, &offer);
     net_stack_enter(n);
-    long took = tcp_send(st, k->id, k->tx + k->offtx, k->ntx - k->offtx);
+    long took = tcp_send(st, k->id, next, offer);
     net_stack_leave(n, h);
     if (took < 0 && took != TCP_EAGAIN) {
         k->ntx -= len;
@@ -169,7 +179,7 @@ long net_recv(net *n, uint32_t sock, char *buf, size_t max)
     long got = tcp_recv(st, k->id, buf, max);
     net_stack_leave(n, n->hosts[k->host]);
     if (got > 0)
-        net_rx_append(k, buf, (size_t)got);
+        net_rx_append(n, k, buf, (size_t)got);
     return got;
 }
 

@@ -83,6 +83,8 @@ static void env_event(void *ctx, const tcp_event *ev)
     net *n = h->net;
     if (n->obs.on_event)
         n->obs.on_event(n->obs.ctx, h->index, ev);
+    if (n->probe.on_event)
+        n->probe.on_event(n->probe.ctx, h->index, ev);
     net_sock_on_event(n, h, ev);
 }
 
@@ -142,6 +144,11 @@ void net_halt(net *n)
 {
     n->halted = true;
     sim_world_stop(n->world);
+}
+
+void net_set_keep_rx(net *n, bool keep)
+{
+    n->keep_rx = keep;
 }
 
 bool net_halted(const net *n)
@@ -247,6 +254,7 @@ net *net_new(uint64_t seed)
         return NULL;
     }
     n->check = tcp_check_default();
+    n->keep_rx = true;
     return n;
 }
 
@@ -273,6 +281,14 @@ void net_free(net *n)
 sim_world *net_world(const net *n)
 {
     return n->world;
+}
+
+void net_set_probe(net *n, const net_probe *p)
+{
+    if (p)
+        n->probe = *p;
+    else
+        memset(&n->probe, 0, sizeof n->probe);
 }
 
 void net_set_observer(net *n, const net_observer *obs)
@@ -398,6 +414,8 @@ int net_host_crash(net *n, uint32_t host)
                         .note = "host crash"};
         if (n->obs.on_event)
             n->obs.on_event(n->obs.ctx, h->index, &ev);
+        if (n->probe.on_event)
+            n->probe.on_event(n->probe.ctx, h->index, &ev);
         net_sock_on_event(n, h, &ev);
         k->alive = false;
     }

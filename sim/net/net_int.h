@@ -45,6 +45,7 @@ typedef struct net_kern net_kern;
 struct net {
     sim_world *world;
     net_observer obs;
+    net_probe probe;
     net_host **hosts; /* each allocated on its own: timers are embedded */
     uint32_t nhosts, caphosts;
     net_sock **sockchunks; /* records in chunks: their addresses never change */
@@ -59,7 +60,17 @@ struct net {
     net_kern *kern;  /* the host played by the kernel (net_kern.c), or NULL */
     bool check;      /* tcp_check on every host stack (net_set_check) */
     char error[600]; /* the first invariant violation, "" if none (net_error) */
+    bool keep_rx;    /* records keep the bytes read (net_set_keep_rx) */
+    char *pattern;   /* the send pattern from offset 0, shared by every record */
+    size_t cappattern;
 };
+
+/* The byte at position `off` of a record's send queue when it was queued
+ * as the pattern. */
+static inline char net_pattern_byte(size_t off)
+{
+    return (char)('a' + off % 26);
+}
 
 /* The library's one growth helper: grows p to hold `need` elements of
  * `elem` bytes (capacity *cap, doubling from 8); aborts when out of memory. */
@@ -83,7 +94,13 @@ void net_sock_on_event(net *n, net_host *h, const tcp_event *ev);
 /* Autoread, and feeding queued send data / a deferred close to the stack. */
 void net_sock_service(net *n, net_sock *k);
 void net_sock_free_all(net *n);
-void net_rx_append(net_sock *k, const char *data, size_t len);
+/* The queued bytes to offer the stack next: tx + offtx, or, while only the
+ * pattern is queued (tx NULL), the shared pattern, as much of it as the
+ * socket's send buffer could ever take in one call. */
+const char *net_tx_next(net *n, const net_sock *k, tcp_stack *st, size_t *len);
+/* Counts the bytes read into k->nrx and keeps them in k->rx (unless the
+ * net was told not to keep them). */
+void net_rx_append(const net *n, net_sock *k, const char *data, size_t len);
 void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, const char *note);
 
 /* net_rule.c */

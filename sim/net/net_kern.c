@@ -288,7 +288,7 @@ static void rec_drain(net *n, kern_rec *r)
             r->eof = true;
             return;
         }
-        net_rx_append(net_sock_mut(n, r->sock), buf, got);
+        net_rx_append(n, net_sock_mut(n, r->sock), buf, (size_t)got);
     }
 }
 
@@ -592,7 +592,7 @@ long net_kern_recv(net *n, uint32_t sock, char *buf, size_t max)
     if (rc < 0)
         return kerr(n, rc);
     if (got > 0)
-        net_rx_append(net_sock_mut(n, sock), buf, got);
+        net_rx_append(n, net_sock_mut(n, sock), buf, (size_t)got);
     return (long)got;
 }
 

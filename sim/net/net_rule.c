@@ -91,6 +91,8 @@ static sim_fault_verdict fault_hook(void *ctx, sim_link *l, int dir, const sim_p
         r->fired++;
         return rule_verdict(r, p->id);
     }
+    if (n->probe.decide && !n->halted) /* net.h rule 9 */
+        return n->probe.decide(n->probe.ctx, &v);
     return pass;
 }
 

@@ -56,7 +56,13 @@ void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, co
     step->time_ns = t;
     step->state = st;
     step->cause = cause;
-    snprintf(step->note, sizeof step->note, "%s", note ? note : "");
+    /* snprintf(..., "%s", note) without the formatter: once per state change */
+    size_t len = 0;
+    while (note && len + 1 < sizeof step->note && note[len])
+        len++;
+    if (len)
+        memcpy(step->note, note, len);
+    step->note[len] = '\0';
 }
 
 static void queue_pending(net *n, uint32_t sock, tcp_state from, tcp_state to)
@@ -138,6 +144,7 @@ void net_sock_free_all(net *n)
     for (uint32_t c = 0; c * NET_SOCK_CHUNK < n->nsocks; c++)
         free(n->sockchunks[c]);
     free(n->sockchunks);
+    free(n->pattern);
     n->sockchunks = NULL;
     n->nsocks = 0;
 }
@@ -145,8 +152,12 @@ void net_sock_free_all(net *n)
 /* ---- data ---- */
 
 /* Appends bytes read from the stack to what the socket has received. */
-void net_rx_append(net_sock *k, const char *data, size_t len)
+void net_rx_append(const net *n, net_sock *k, const char *data, size_t len)
 {
+    if (!n->keep_rx) {
+        k->nrx += len;
+        return;
+    }
     if (k->nrx + len > k->caprx) {
         size_t cap = k->caprx ? k->caprx : NET_DRAIN_CHUNK;
         while (cap < k->nrx + len)
@@ -176,7 +187,7 @@ static void drain(net *n, net_sock *k)
         net_stack_leave(n, h);
         if (got <= 0)
             break;
-        net_rx_append(k, buf, (size_t)got);
+        net_rx_append(n, k, buf, (size_t)got);
     }
 }
 
@@ -189,6 +200,41 @@ void net_drain(net *n, uint32_t sock)
     drain(n, net_sock_mut(n, sock));
 }
 
+/* Grows the shared pattern to hold `len` bytes from any offset mod 26. */
+static void pattern_reserve(net *n, size_t len)
+{
+    if (n->cappattern >= len + 26)
+        return;
+    size_t cap = n->cappattern ? n->cappattern : 4096;
+    while (cap < len + 26)
+        cap *= 2;
+    char *p = realloc(n->pattern, cap);
+    if (!p) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        abort();
+    }
+    for (size_t i = n->cappattern; i < cap; i++)
+        p[i] = net_pattern_byte(i);
+    n->pattern = p;
+    n->cappattern = cap;
+}
+
+/* tcp_send takes at most the free room of the socket's send buffer, which
+ * is never more than the buffer's size: offering more changes nothing. */
+const char *net_tx_next(net *n, const net_sock *k, tcp_stack *st, size_t *len)
+{
+    *len = k->ntx - k->offtx;
+    if (k->tx)
+        return k->tx + k->offtx;
+    uint64_t sndbuf = 65536;
+    if (tcp_getopt(st, k->id, TCP_OPT_SNDBUF, &sndbuf) == 0 && *len > sndbuf)
+        *len = (size_t)sndbuf;
+    else if (*len > 65536)
+        *len = 65536;
+    pattern_reserve(n, *len);
+    return n->pattern + k->offtx % 26;
+}
+
 /* Hands queued bytes to the stack; then a deferred shutdown/close. */
 static void feed(net *n, net_sock *k)
 {
@@ -197,7 +243,9 @@ static void feed(net *n, net_sock *k)
         return;
     net_stack_enter(n);
     while (k->offtx < k->ntx) {
-        long took = tcp_send(h->stack, k->id, k->tx + k->offtx, k->ntx - k->offtx);
+        size_t len;
+        const char *next = net_tx_next(n, k, h->stack, &len);
+        long took = tcp_send(h->stack, k->id, next, len);
         if (took <= 0)
             break;
         k->offtx += (size_t)took;

@@ -147,6 +147,25 @@ static void duplicate_takes_its_originals_ends(void **state)
     assert_true(delay->seg_ok); /* no bytes in the record: the send's are shared */
 }
 
+/* A packet's fate is the first DELIVER or DROP of its id after the entry
+ * asked about: the same answer as a forward scan, found through the index. */
+static void packet_fate_is_its_delivery_or_drop(void **state)
+{
+    rlog *log = *state;
+    tcp_seg syn = fx_seg(FX_A, TCP_SYN, 100, 0, 0);
+    fx_send(log, 0, FX_A, 1, syn);
+    fx_drop(log, 0, FX_A, 1, syn, SIM_DROP_LOSS);
+    fx_send(log, FX_MS, FX_A, 2, syn);
+    fx_send(log, 2 * FX_MS, FX_A, 3, syn);
+    fx_deliver(log, 50 * FX_MS, FX_A, 2, syn);
+    size_t drop = find_entry(log, RLOG_DROP, 1, 0), deliver = find_entry(log, RLOG_DELIVER, 2, 0);
+    assert_int_equal(rlog_packet_fate(log, 1, find_entry(log, RLOG_SEND, 1, 0)), drop);
+    assert_int_equal(rlog_packet_fate(log, 2, find_entry(log, RLOG_SEND, 2, 0)), deliver);
+    assert_int_equal(rlog_packet_fate(log, 2, deliver), RLOG_NONE); /* nothing after it */
+    assert_int_equal(rlog_packet_fate(log, 3, 0), RLOG_NONE);       /* in flight */
+    assert_int_equal(rlog_packet_fate(log, 99, 0), RLOG_NONE);      /* never seen */
+}
+
 static void host_trace_records_are_ignored(void **state)
 {
     rlog *log = *state;
@@ -253,6 +272,8 @@ int main(void)
                                         log_teardown),
         cmocka_unit_test_setup_teardown(corrupt_packet_is_kept_unparsed, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(duplicate_takes_its_originals_ends, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(packet_fate_is_its_delivery_or_drop, log_setup,
                                         log_teardown),
         cmocka_unit_test_setup_teardown(host_trace_records_are_ignored, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(ports_are_learned_from_segments, log_setup, log_teardown),

@@ -152,6 +152,43 @@ static void records_outlive_their_connections(void **state)
     assert_memory_equal(net_sock_at(f->n, s)->rx, "hello", 5);
 }
 
+static void records_count_without_keeping_when_told(void **state)
+{
+    fx *f = *state;
+    net_set_keep_rx(f->n, false);
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_send(f->n, c, "hello", 5), 0);
+    run_for(f, 100 * MS);
+    net_drain(f->n, s);
+    assert_int_equal(net_sock_at(f->n, s)->nrx, 5);
+    assert_null(net_sock_at(f->n, s)->rx);
+    assert_int_equal(net_sock_at(f->n, s)->stats.bytes_in, 5);
+}
+
+/* The pattern is 'a'..'z' by position in the queue; bytes given after it
+ * follow it, whether or not the stack has taken the pattern yet. */
+static void pattern_then_data_arrive_in_order(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c, s;
+    net_connect_opts co = {.raddr = B_ADDR, .rport = PORT};
+    co.opts[0] = (net_opt){TCP_OPT_SNDBUF, 10};
+    co.nopts = 1;
+    assert_int_equal(net_connect(f->n, f->a, &co, &c), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    net_set_autoread(f->n, s, true);
+    assert_int_equal(net_send(f->n, c, NULL, 30), 0);
+    assert_null(net_sock_at(f->n, c)->tx); /* only the pattern: a count */
+    assert_int_equal(net_send(f->n, c, "XY", 2), 0);
+    run_for(f, 1000 * MS);
+    const char *want = "abcdefghijklmnopqrstuvwxyzabcdXY";
+    assert_int_equal(net_sock_at(f->n, s)->nrx, strlen(want));
+    assert_memory_equal(net_sock_at(f->n, s)->rx, want, strlen(want));
+}
+
 static void timer_follows_the_stacks_deadline(void **state)
 {
     fx *f = *state;
@@ -264,6 +301,48 @@ static void hook_decides_for_every_matching_segment(void **state)
     assert_int_equal(st->dropped_fault, seen);
     uint32_t s;
     assert_int_equal(net_accept(f->n, l, &s), TCP_EAGAIN);
+}
+
+typedef struct probe_seen {
+    uint32_t decided, events, first_drop;
+} probe_seen;
+
+static sim_fault_verdict probe_decide(void *ctx, const net_seg_view *v)
+{
+    probe_seen *p = ctx;
+    (void)v;
+    p->decided++;
+    if (p->decided == p->first_drop)
+        return (sim_fault_verdict){SIM_FAULT_DROP, 0, 0};
+    return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
+}
+
+static void probe_event(void *ctx, uint32_t host, const tcp_event *ev)
+{
+    (void)host;
+    (void)ev;
+    ((probe_seen *)ctx)->events++;
+}
+
+/* Rule 8: the probe decides only for segments no rule acted on. */
+static void probe_decides_after_the_rules(void **state)
+{
+    fx *f = *state;
+    probe_seen seen = {0, 0, 1};
+    net_rule_opts o = {.action = NET_RULE_DROP, .filter = {.dir = 0, .len = -1}, .count = 1};
+    assert_int_equal(net_rule_add(f->n, f->link, &o, NULL), 0);
+    net_probe pr = {&seen, probe_decide, probe_event};
+    net_set_probe(f->n, &pr);
+    listen_b(f);
+    uint32_t c = connect_a(f, 0);
+    run_for(f, 5000 * MS);
+    /* The rule drops the first SYN (the probe never sees it); the probe
+     * drops the second, A's first retransmission; the third gets through. */
+    const sim_link_stats *st = sim_link_stats_get(sim_link_by_id(net_world(f->n), f->link), 0);
+    assert_int_equal(st->dropped_fault, 2);
+    assert_true(seen.decided >= 3);
+    assert_true(seen.events > 0);
+    assert_int_equal(net_sock_at(f->n, c)->state, TCP_ESTABLISHED);
 }
 
 static void inject_sends_a_crafted_segment(void **state)
@@ -414,6 +493,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(records_outlive_their_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(records_count_without_keeping_when_told, setup, teardown),
+        cmocka_unit_test_setup_teardown(pattern_then_data_arrive_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_follows_the_stacks_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(on_state_runs_after_the_stack_call_in_order, setup,
                                         teardown),
@@ -424,6 +505,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rules_act_in_order_on_the_nth_match, setup, teardown),
         cmocka_unit_test_setup_teardown(hook_decides_for_every_matching_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(inject_sends_a_crafted_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(probe_decides_after_the_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(mss_comes_from_the_interface_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(check_applies_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(check_off_reports_nothing, setup, teardown),

@@ -1,0 +1,54 @@
+-- The race workload (run by scripts/bench.sh race, not a test): K
+-- client/server pairs, each pair two hosts on its own 10 Mbps / 5 ms link.
+-- At t = 1 s each client connects; once established it sends S bytes and
+-- closes; the server reads everything and closes once the client's FIN has
+-- arrived. MSL is 120 s, and the run ends when every TIME_WAIT has
+-- expired. LOSS drops
+-- that share of client-to-server packets. K, S and LOSS come from the
+-- environment when the scenario runs with --unsafe (defaults: 1000, 1000,
+-- 0). bench/race/bench_race.c is the same workload in C over sim/net.
+--
+-- A scenario has no callback on a connection before it is accepted, so
+-- the client, once established, asks for its server's connection every
+-- millisecond until the server has it (the server reads nothing before
+-- that); the server closes on the client's FIN (CLOSE_WAIT). bench_race.c
+-- accepts at the server's own ESTABLISHED, so it runs a few events fewer.
+local function param(name, default)
+  local v = os and os.getenv and os.getenv(name)
+  return v and tonumber(v) or default
+end
+local k, s, loss = param("K", 1000), param("S", 1000), param("LOSS", 0)
+local sim = tcpsim.new { seed = 1, msl = "120s" }
+local clients, servers, peers = {}, {}, {}
+for i = 1, k do
+  local c, v = sim:host("c" .. i), sim:host("s" .. i)
+  sim:link(c, v, { delay = "5ms", bandwidth = "10Mbps", ab = { loss = loss } })
+  servers[i] = v:listen(80, { autoread = true })
+  clients[i] = { host = c, peer = v }
+end
+sim:run_to "1s"
+local function accept(i)
+  peers[i] = servers[i]:accept()
+  if not peers[i] then return sim:after("1ms", function() accept(i) end) end
+  peers[i]:on_state(function(self, _, to)
+    if to == "CLOSE_WAIT" then self:close() end
+  end)
+  if peers[i].state == "CLOSE_WAIT" then peers[i]:close() end
+end
+for i = 1, k do
+  local sock = clients[i].host:connect(clients[i].peer, 80)
+  sock:on_state(function(self, _, to)
+    if to == "ESTABLISHED" then
+      self:send(s)
+      self:close()
+      accept(i)
+    end
+  end)
+end
+sim:run()
+local bytes = 0
+for i = 1, k do
+  if peers[i] then bytes = bytes + #peers[i].received end
+end
+print(string.format("pairs %d  bytes %d  events %d  virtual time %.3f s", k, bytes, sim.events,
+  sim.now / 1e9))

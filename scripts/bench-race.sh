@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The race against ns-3 (run through `scripts/bench.sh race [options]`): the
+# workload of bench/race/ for K = 1k, 10k, 100k and 1M pairs, 1 kB each, in C
+# over sim/net (bench_race: no Lua, no run log) and as a scenario (race.lua:
+# the tcpsim process, Lua and the run log). For each: CPU time (user + sys,
+# measured from outside the process), peak RSS, events, and CPU time and
+# memory per connection. CPU time, not wall time: the figures stay
+# comparable on a machine shared with other work.
+#
+# Options:
+#   --ns3       also run ns-3 (../shared/bench/ns3, needs Debian's ns3 and
+#               libns3-dev) and print the ratios; without ns-3 installed the
+#               ratios are against the figures in ../shared/bench/ns3/RESULTS.md.
+#   --plot F    write an SVG of CPU time and memory per connection against K.
+#   --instr     instruction counts at K = 1,000 (valgrind callgrind).
+#   --max K     largest K to run (default 1000000).
+#   --bytes S   bytes per pair (default 1000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ns3=0 plot="" instr=0 max=1000000 bytes=1000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --ns3) ns3=1 ;;
+    --plot) plot=${2:?--plot needs a file}; shift ;;
+    --instr) instr=1 ;;
+    --max) max=${2:?}; shift ;;
+    --bytes) bytes=${2:?}; shift ;;
+    *) echo "bench.sh race: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+command -v /usr/bin/time >/dev/null || { echo "bench.sh race: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target tcpsim bench_race >/dev/null
+ns3dir=../shared/bench/ns3
+rows=$(mktemp)
+trap 'rm -f "$rows"' EXIT
+
+# ns-3's figures from RESULTS.md (K sweep, 1 kB per pair; process wall time,
+# which equals its CPU time within 1 %: single-threaded), for when ns-3 is absent.
+ns3_table() {
+  case "$1" in
+    1000) echo "1.02 89088" ;;
+    10000) echo "11.82 736256" ;;
+    100000) echo "235.30 7208960" ;;
+    *) echo "" ;;
+  esac
+}
+
+# Runs a command under /usr/bin/time; prints "cpu_s rss_kib events".
+measure() {
+  local out
+  out=$(/usr/bin/time -f "TIME %U %S %M" "$@" 2>&1) || { echo "$out" >&2; return 1; }
+  local ev
+  ev=$(echo "$out" | sed -n 's/.*events \([0-9]*\).*/\1/p' | head -1)
+  echo "$out" | awk -v ev="${ev:-0}" '/^TIME/ {printf "%.2f %d %s\n", $2 + $3, $4, ev}'
+}
+
+avail_kib=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
+have_ns3=0
+if [ "$ns3" = 1 ]; then
+  if [ -d /usr/include/ns3 ] || [ -x "$ns3dir/tcp_bench" ]; then
+    have_ns3=1
+  else
+    echo "ns-3 is not installed (no /usr/include/ns3, no $ns3dir/tcp_bench):"
+    echo "ratios below are against the figures in $ns3dir/RESULTS.md, not measured here."
+  fi
+fi
+if [ "$have_ns3" = 1 ] && [ ! -x "$ns3dir/tcp_bench" ]; then (cd "$ns3dir" && ./build.sh); fi
+
+printf '%-8s %-6s %9s %10s %10s %9s %11s\n' K side "cpu (s)" "RSS (MiB)" events "us/conn" "KiB/conn"
+last_per_conn=0
+for k in 1000 10000 100000 1000000; do
+  [ "$k" -le "$max" ] || break
+  # Skip what would not fit: the last measured memory per pair times K.
+  need=$((last_per_conn * k * 3 / 2))
+  if [ "$last_per_conn" -gt 0 ] && [ "$need" -gt "$avail_kib" ]; then
+    echo "K=$k skipped: at $last_per_conn KiB per pair it needs about $((need / 1048576)) GiB, $((avail_kib / 1048576)) GiB available"
+    continue
+  fi
+  for side in c lua; do
+    if [ "$side" = c ]; then
+      r=$(measure build/bench/bench_race "$k" "$bytes")
+    else
+      r=$(K=$k S=$bytes measure build/tcpsim run bench/race/race.lua --unsafe --quiet \
+            --max-events 1000000000 --max-instructions 100000000000)
+    fi
+    read -r cpu rss ev <<<"$r"
+    echo "$k $side $cpu $rss $ev" >>"$rows"
+    awk -v k="$k" -v s="$side" -v c="$cpu" -v m="$rss" -v e="$ev" 'BEGIN {
+      printf "%-8d %-6s %9.2f %10.1f %10d %9.1f %11.2f\n", k, s, c, m / 1024, e, c * 1e6 / k, m / k }'
+    if [ "$side" = lua ]; then last_per_conn=$(((rss + k - 1) / k)); fi
+  done
+  ns=""
+  if [ "$have_ns3" = 1 ]; then
+    out=$(/usr/bin/time -f "TIME %U %S %M" "$ns3dir/tcp_bench" --noTrace --pairs="$k" --bytes="$bytes" --loss=0 --seed=1 2>&1)
+    ns=$(echo "$out" | awk '/^TIME/ {printf "%.2f %d", $2 + $3, $4}')
+    label="ns-3 (measured)"
+  elif [ "$ns3" = 1 ] && [ "$bytes" = 1000 ]; then
+    ns=$(ns3_table "$k")
+    label="ns-3 (RESULTS.md)"
+  fi
+  if [ -n "$ns" ]; then
+    read -r ncpu nrss <<<"$ns"
+    echo "$k ns3 $ncpu $nrss 0" >>"$rows"
+    for side in c lua; do
+      awk -v k="$k" -v s="$side" -v nc="$ncpu" -v nm="$nrss" -v l="$label" '
+        $1 == k && $2 == s { printf "%-8d ratio %s / tcpsim %s: %.1fx the time, %.1fx the memory\n", k, l, s, nc / ($3 > 0 ? $3 : 0.01), nm / $4 }' "$rows"
+    done
+  fi
+done
+
+if [ "$instr" = 1 ]; then
+  command -v valgrind >/dev/null || { echo "--instr: valgrind is not installed" >&2; exit 2; }
+  for side in c lua; do
+    f=$(mktemp)
+    if [ "$side" = c ]; then
+      valgrind --tool=callgrind --callgrind-out-file="$f" build/bench/bench_race 1000 "$bytes" >/dev/null 2>"$f.err"
+    else
+      K=1000 S=$bytes valgrind --tool=callgrind --callgrind-out-file="$f" build/tcpsim run bench/race/race.lua --unsafe --quiet >/dev/null 2>"$f.err"
+    fi
+    awk -v s="$side" '/refs:/ {gsub(",", "", $4); printf "K=1000 %s: %s instructions, %.0f per connection\n", s, $4, $4 / 1000}' "$f.err"
+    rm -f "$f" "$f.err"
+  done
+fi
+
+if [ -n "$plot" ]; then
+  scripts/bench-plot.sh "$rows" >"$plot"
+  echo "wrote $plot"
+fi

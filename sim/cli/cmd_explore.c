@@ -1,0 +1,438 @@
+/*
+ * cmd_explore — `tcpsim explore FILE.lua`: runs the scenario under every
+ * schedule of at most K faults (sim/explore/explore.h), checks the
+ * invariants on each run, shrinks each failure and prints the report; also
+ * the runner behind `tcpsim run --schedule`.
+ *
+ * Exit status: 0 no invariant failed; 1 an invariant failed (or the
+ * fault-free run fails); 2 bad arguments, or a run could not be made.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "explore.h"
+
+typedef struct xopts {
+    lsim_config cfg;
+    exp_opts eo;
+    const char *report_out, *coverage, *settle;
+    const char *merge[64];
+    int nmerge;
+    bool merging;
+} xopts;
+
+/* ---- The runner: one Lua run of the scenario under a schedule ---- */
+
+typedef struct runner {
+    lsim_config cfg;
+    long checked, failed_expect; /* of the last run */
+    char err[300];               /* the last run's script error, or "" */
+} runner;
+
+static void attach(void *ctx, net *n)
+{
+    exp_run_attach(ctx, n);
+}
+
+static int run_scenario(void *ctx, exp_run *r)
+{
+    runner *u = ctx;
+    lsim_config cfg = u->cfg;
+    cfg.on_net = attach;
+    cfg.on_net_ctx = r;
+    cfg.quiet_expect = true; /* expectations are not invariants under faults */
+    lua_State *L = lsim_runtime_new(&cfg);
+    if (!L) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        return -1;
+    }
+    const char *err;
+    u->err[0] = 0;
+    if (lsim_runtime_run(L, &err) != 0) {
+        snprintf(u->err, sizeof u->err, "%s", err);
+        if (strstr(err, "limit of"))
+            exp_run_fail(r, EXP_INV_LIMIT, "%s", err);
+    }
+    lsim_expect_counts(L, &u->checked, &u->failed_expect);
+    exp_run_finish(r);
+    if (u->err[0]) /* a script error is part of the outcome, not a failure */
+        r->outcome ^= 0x9e3779b97f4a7c15ull;
+    lsim_runtime_free(L);
+    return 0;
+}
+
+/* ---- Options ---- */
+
+static int xusage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "tcpsim: %s%s%s%s\n(try tcpsim explore --help)\n", msg, arg ? " '" : "",
+            arg ? arg : "", arg ? "'" : "");
+    return 2;
+}
+
+static int parse_range(const char *v, uint32_t *lo, uint32_t *hi)
+{
+    const char *dots = strstr(v, "..");
+    uint64_t a, b;
+    char left[32];
+    if (!dots || (size_t)(dots - v) >= sizeof left)
+        return -1;
+    snprintf(left, sizeof left, "%.*s", (int)(dots - v), v);
+    if (cli_parse_u64(left, &a) || cli_parse_u64(dots + 2, &b) || a == 0 || b < a || b > UINT32_MAX)
+        return -1;
+    *lo = (uint32_t)a;
+    *hi = (uint32_t)b;
+    return 0;
+}
+
+static int parse_value(xopts *o, const char *a, const char *v)
+{
+    uint64_t n;
+    if (strcmp(a, "--faults") == 0) {
+        if (cli_parse_u64(v, &n) || n > EXP_FAULTS_MAX)
+            return xusage("--faults must be in [0,8], got", v);
+        o->eo.faults = (uint32_t)n;
+    } else if (strcmp(a, "--kinds") == 0) {
+        if (exp_kinds_parse(v, &o->eo.kinds) != 0)
+            return xusage("--kinds takes a list of drop,dup,delay,reorder, got", v);
+    } else if (strcmp(a, "--segments") == 0) {
+        if (parse_range(v, &o->eo.seg_lo, &o->eo.seg_hi) != 0)
+            return xusage("--segments takes A..B with 1 <= A <= B, got", v);
+    } else if (strcmp(a, "--max-schedules") == 0) {
+        if (cli_parse_u64(v, &o->eo.max_schedules) || !o->eo.max_schedules)
+            return xusage("--max-schedules needs a positive integer, got", v);
+    } else if (strcmp(a, "--jobs") == 0) {
+        if (cli_parse_u64(v, &n) || n == 0 || n > 64)
+            return xusage("--jobs must be in [1,64], got", v);
+        o->eo.jobs = (uint32_t)n;
+    } else if (strcmp(a, "--shard") == 0) {
+        unsigned i, m;
+        char extra;
+        if (sscanf(v, "%u/%u%c", &i, &m, &extra) != 2 || i == 0 || i > m || m > 4096)
+            return xusage("--shard takes I/N with 1 <= I <= N, got", v);
+        o->eo.shard = i - 1;
+        o->eo.nshards = m;
+    } else if (strcmp(a, "--settle") == 0) {
+        char err[160];
+        if (sim_duration_parse(v, &o->eo.settle_ns, err, sizeof err) != 0)
+            return xusage("--settle needs a duration, got", v);
+        o->settle = v;
+    } else if (strcmp(a, "--seed") == 0) {
+        if (cli_parse_u64(v, &o->cfg.seed) || o->cfg.seed > INT64_MAX)
+            return xusage("--seed needs a non-negative integer, got", v);
+        o->cfg.seed_set = true;
+    } else if (strcmp(a, "--report-out") == 0) {
+        o->report_out = v;
+    } else if (strcmp(a, "--coverage") == 0) {
+        o->coverage = v;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_explore(int argc, char **argv, xopts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->eo = (exp_opts){.faults = 1,
+                       .kinds = 3,
+                       .max_schedules = 10000000,
+                       .jobs = 1,
+                       .nshards = 1,
+                       .settle_ns = 600ull * 1000000000ull};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int used = cli_common_opt(&o->cfg, argc, argv, i);
+        if (used < 0)
+            return 2;
+        if (used) {
+            i += used - 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(cli_help("explore"), stdout);
+            exit(0);
+        } else if (strcmp(a, "--merge") == 0) {
+            o->merging = true;
+        } else if (a[0] == '-' && a[1]) {
+            if (!v)
+                return xusage("this option needs a value:", a);
+            int rc = parse_value(o, a, v);
+            if (rc < 0)
+                return xusage("unknown option", a);
+            if (rc)
+                return rc;
+            i++;
+        } else if (o->merging) {
+            if (o->nmerge == 64)
+                return xusage("at most 64 reports to merge", NULL);
+            o->merge[o->nmerge++] = a;
+        } else if (!o->cfg.file) {
+            o->cfg.file = a;
+        } else {
+            return xusage("one scenario file at a time; also got", a);
+        }
+    }
+    if (o->merging ? o->nmerge == 0 : !o->cfg.file)
+        return xusage(o->merging ? "--merge needs report files" : "explore needs a scenario file",
+                      NULL);
+    return 0;
+}
+
+/* ---- The report ---- */
+
+static void replay_line(const xopts *o, const exp_schedule *s, char *buf, size_t len)
+{
+    char sched[256], seed[40] = "", settle[80] = "";
+    exp_schedule_format(s, sched, sizeof sched);
+    if (o->cfg.seed_set)
+        snprintf(seed, sizeof seed, " --seed %llu", (unsigned long long)o->cfg.seed);
+    if (o->settle)
+        snprintf(settle, sizeof settle, " --settle %s", o->settle);
+    snprintf(buf, len, "tcpsim run %s%s%s%s --schedule %s%s", o->cfg.file ? o->cfg.file : "FILE",
+             seed, o->cfg.profile ? " --profile " : "", o->cfg.profile ? o->cfg.profile : "", sched,
+             settle);
+}
+
+/* One group: the invariant, how many schedules broke it, the first of them
+ * and, when the scenario is at hand, its shrunk form. */
+static void print_group(const xopts *o, const exp_report *rep, exp_inv inv, bool shrink)
+{
+    const exp_fail_rec *first = NULL;
+    for (uint32_t i = 0; i < rep->nfails && !first; i++)
+        if (rep->fails[i].failed & (1u << inv))
+            first = &rep->fails[i];
+    char line[512];
+    printf("invariant %s: %llu schedules fail\n", exp_inv_name(inv),
+           (unsigned long long)rep->per_inv[inv]);
+    replay_line(o, &first->sched, line, sizeof line);
+    printf("  first:  %s\n          %s\n", line, first->msg);
+    if (!shrink)
+        return;
+    exp_schedule small;
+    exp_shrink(&o->eo, inv, &first->sched, &small);
+    replay_line(o, &small, line, sizeof line);
+    printf("  shrunk: %s (%u fault%s)\n", line, (unsigned)small.n, small.n == 1 ? "" : "s");
+}
+
+static void print_report(const xopts *o, const exp_report *rep, bool shrink)
+{
+    char line[512];
+    for (int inv = 0; inv < EXP_INV_COUNT; inv++)
+        if (rep->per_inv[inv])
+            print_group(o, rep, (exp_inv)inv, shrink);
+    for (uint32_t i = 0; i < rep->nfails && i < 20; i++) {
+        replay_line(o, &rep->fails[i].sched, line, sizeof line);
+        printf("FAIL %s\n     %s\n", line, rep->fails[i].msg);
+    }
+    if (rep->nfails > 20)
+        printf("(%u more failing schedules)\n", rep->nfails - 20);
+    printf("outcomes (count, first schedule):\n");
+    for (uint32_t i = 0; i < rep->noutcomes && i < 20; i++) {
+        replay_line(o, &rep->outcomes[i].first, line, sizeof line);
+        printf("  %8llu  %s\n", (unsigned long long)rep->outcomes[i].count, line);
+    }
+    if (rep->noutcomes > 20)
+        printf("  (%u more outcomes)\n", rep->noutcomes - 20);
+    exp_report_coverage_text(rep, stdout);
+    printf("%llu schedules, %u outcomes, %u invariant failures\n",
+           (unsigned long long)rep->schedules, rep->noutcomes, rep->nfails);
+}
+
+static int write_coverage(const xopts *o, const exp_report *rep)
+{
+    if (!o->coverage)
+        return 0;
+    char dot[1100];
+    snprintf(dot, sizeof dot, "%s.dot", o->coverage);
+    FILE *t = fopen(o->coverage, "w"), *d = fopen(dot, "w");
+    if (t)
+        exp_report_coverage_text(rep, t);
+    if (d)
+        exp_report_coverage_dot(rep, d);
+    int bad = !t || !d;
+    if ((t && fclose(t)) | (d && fclose(d)) || bad) {
+        fprintf(stderr, "tcpsim: cannot write the coverage to %s: %s\n", o->coverage,
+                strerror(errno));
+        return 2;
+    }
+    return 0;
+}
+
+static int merge_reports(xopts *o)
+{
+    exp_report rep = {0};
+    for (int i = 0; i < o->nmerge; i++) {
+        FILE *f = fopen(o->merge[i], "r");
+        char err[200];
+        if (!f || exp_report_read(&rep, f, err, sizeof err) != 0) {
+            fprintf(stderr, "tcpsim: %s: %s\n", o->merge[i], f ? err : strerror(errno));
+            if (f)
+                fclose(f);
+            exp_report_free(&rep);
+            return 2;
+        }
+        fclose(f);
+    }
+    exp_report_sort(&rep);
+    print_report(o, &rep, false);
+    int rc = write_coverage(o, &rep);
+    int fails = rep.nfails != 0;
+    exp_report_free(&rep);
+    return rc ? rc : fails;
+}
+
+/* The fault-free run must pass before faults mean anything. */
+static int check_root(const xopts *o, const runner *u, const exp_run *root)
+{
+    if (!root->failed && !u->err[0] && !u->failed_expect)
+        return 0;
+    printf("%s fails before any fault is applied; not explored:\n", o->cfg.file);
+    if (u->err[0])
+        printf("  error: %s\n", u->err);
+    if (u->failed_expect)
+        printf("  %ld of %ld expectations failed\n", u->failed_expect, u->checked);
+    for (int i = 0; i < EXP_INV_COUNT; i++)
+        if (root->failed & (1u << i))
+            printf("  invariant %s: %s\n", exp_inv_name((exp_inv)i), root->msg);
+    return 1;
+}
+
+/* Prints what the options imply and refuses above the limit. */
+static int check_count(const xopts *o, const exp_run *root)
+{
+    uint32_t lo = o->eo.seg_lo ? o->eo.seg_lo : 1;
+    uint32_t hi = o->eo.seg_hi && o->eo.seg_hi < root->npoints ? o->eo.seg_hi : root->npoints;
+    uint32_t in = hi >= lo ? hi - lo + 1 : 0, nk = 0;
+    for (int k = 0; k < EXP_KIND_COUNT; k++)
+        nk += (o->eo.kinds >> k) & 1u;
+    uint64_t est = exp_count_estimate(in, o->eo.faults, nk);
+    fprintf(stderr,
+            "explore %s: the fault-free run has %u decision points (%u in range); %u kinds; "
+            "K=%u\n  1 fault: exactly %llu schedules\n  up to %u faults: about %llu schedules "
+            "(an estimate: faults that add segments add more; the tree is found while running)\n",
+            o->cfg.file, (unsigned)root->npoints, (unsigned)in, (unsigned)nk,
+            (unsigned)o->eo.faults, (unsigned long long)in * nk, (unsigned)o->eo.faults,
+            (unsigned long long)est);
+    if (est <= o->eo.max_schedules)
+        return 0;
+    fprintf(stderr,
+            "tcpsim: explore: about %llu schedules is above the limit of %llu; narrow it with "
+            "--faults, --kinds or --segments A..B, or raise --max-schedules\n",
+            (unsigned long long)est, (unsigned long long)o->eo.max_schedules);
+    return 2;
+}
+
+static double wall_seconds(void)
+{
+    struct timespec ts; /* for the rate shown on stderr only */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int explore_file(xopts *o)
+{
+    runner u = {.cfg = o->cfg};
+    o->eo.run = run_scenario;
+    o->eo.ctx = &u;
+    exp_run root;
+    if (exp_run_root(&o->eo, &root) != 0)
+        return 2;
+    exp_run_free(&root);
+    int rc = check_root(o, &u, &root);
+    if (!rc)
+        rc = check_count(o, &root);
+    if (rc)
+        return rc;
+    double t0 = wall_seconds();
+    exp_report rep = {0};
+    if (exp_explore(&o->eo, &root, &rep) != 0) {
+        exp_report_free(&rep);
+        return 2;
+    }
+    double dt = wall_seconds() - t0;
+    fprintf(stderr, "explore: %llu schedules in %.2f s (%.0f schedules/s)\n",
+            (unsigned long long)rep.schedules, dt, dt > 0 ? (double)rep.schedules / dt : 0.0);
+    exp_report_sort(&rep);
+    if (o->report_out) {
+        FILE *f = fopen(o->report_out, "w");
+        if (!f || exp_report_write(&rep, f) != 0 || fclose(f) != 0) {
+            fprintf(stderr, "tcpsim: cannot write the report %s\n", o->report_out);
+            rc = 2;
+        }
+    }
+    print_report(o, &rep, o->eo.nshards <= 1);
+    if (!rc)
+        rc = write_coverage(o, &rep);
+    if (!rc)
+        rc = rep.nfails != 0;
+    exp_report_free(&rep);
+    return rc;
+}
+
+int cli_explore(int argc, char **argv)
+{
+    /* Every run makes and frees a world: keep the freed memory in the
+     * process rather than handing it back and faulting it in again. */
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    xopts o;
+    int rc = parse_explore(argc, argv, &o);
+    if (rc)
+        return rc;
+    return o.merging ? merge_reports(&o) : explore_file(&o);
+}
+
+/* ---- tcpsim run --schedule ---- */
+
+static void attach_schedule(void *ctx, net *n)
+{
+    exp_run_attach(ctx, n);
+}
+
+exp_run *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle)
+{
+    uint64_t settle_ns = 600ull * 1000000000ull;
+    char derr[160];
+    if (settle && sim_duration_parse(settle, &settle_ns, derr, sizeof derr) != 0) {
+        fprintf(stderr, "tcpsim: --settle: %s\n", derr);
+        return NULL;
+    }
+    exp_schedule s;
+    char err[200];
+    if (exp_schedule_parse(text, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "tcpsim: --schedule: %s\n", err);
+        return NULL;
+    }
+    exp_run *r = malloc(sizeof *r);
+    if (!r) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        return NULL;
+    }
+    exp_run_init(r, &s, settle_ns);
+    cfg->on_net = attach_schedule;
+    cfg->on_net_ctx = r;
+    return r;
+}
+
+int cli_schedule_end(exp_run *r)
+{
+    exp_run_finish(r);
+    char s[256];
+    exp_schedule_format(&r->sched, s, sizeof s);
+    printf("schedule %s: %u of %u faults applied over %u decision points\n", s,
+           (unsigned)r->applied, (unsigned)r->sched.n, (unsigned)r->npoints);
+    int bad = 0;
+    for (int i = 0; i < EXP_INV_COUNT; i++)
+        if (r->failed & (1u << i)) {
+            printf("INVARIANT %s failed: %s\n", exp_inv_name((exp_inv)i), r->msg);
+            bad = 1;
+        }
+    exp_run_free(r);
+    free(r);
+    return bad;
+}

@@ -1,0 +1,275 @@
+/*
+ * test_explore — sim/explore's contract (explore.h): schedules in text,
+ * the tree of schedules counted exactly, the shrinker, the same report
+ * whatever the jobs and shards, and a run over a real net.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "explore.h"
+
+#define MS 1000000ull
+
+/* ---- A model run: no net, only decision points ----
+ * The run sees `base` segments, and each drop makes one more (its
+ * retransmission). A fault at a point the run never reaches is not applied.
+ * With `planted`, a run fails when a drop comes before a dup. */
+typedef struct model {
+    uint32_t base;
+    bool planted;
+    uint32_t runs;
+} model;
+
+static int model_run(void *ctx, exp_run *r)
+{
+    model *m = ctx;
+    m->runs++;
+    uint32_t points = m->base;
+    bool dropped = false;
+    for (uint32_t i = 0; i < r->sched.n; i++) {
+        const exp_fault *f = &r->sched.f[i];
+        if (f->point > points)
+            break;
+        r->applied++;
+        if (f->kind == EXP_DROP) {
+            points++;
+            dropped = true;
+        } else if (f->kind == EXP_DUP && dropped && m->planted) {
+            exp_run_fail(r, EXP_INV_SCRIPT, "a dup after a drop");
+        }
+    }
+    r->npoints = points;
+    r->outcome = points;
+    return 0;
+}
+
+static exp_opts model_opts(model *m, uint32_t faults, unsigned kinds)
+{
+    return (exp_opts){.faults = faults,
+                      .kinds = kinds,
+                      .max_schedules = 1000000,
+                      .jobs = 1,
+                      .nshards = 1,
+                      .run = model_run,
+                      .ctx = m};
+}
+
+static uint64_t explore_count(model *m, uint32_t faults, unsigned kinds)
+{
+    exp_opts o = model_opts(m, faults, kinds);
+    exp_run root;
+    assert_int_equal(exp_run_root(&o, &root), 0);
+    exp_report rep = {0};
+    assert_int_equal(exp_explore(&o, &root, &rep), 0);
+    uint64_t n = rep.schedules;
+    exp_report_free(&rep);
+    return n;
+}
+
+static void schedules_read_and_write_their_text(void **state)
+{
+    (void)state;
+    exp_schedule s;
+    char err[200], buf[256];
+    assert_int_equal(exp_schedule_parse("7:drop,12:dup,13:reorder", &s, err, sizeof err), 0);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.f[1].point, 12);
+    assert_int_equal(s.f[2].kind, EXP_REORDER);
+    exp_schedule_format(&s, buf, sizeof buf);
+    assert_string_equal(buf, "7:drop,12:dup,13:reorder");
+    assert_int_equal(exp_schedule_parse("12:drop,7:dup", &s, err, sizeof err), -1);
+    assert_int_equal(exp_schedule_parse("0:drop", &s, err, sizeof err), -1);
+    assert_int_equal(exp_schedule_parse("3:smash", &s, err, sizeof err), -1);
+    assert_int_equal(exp_schedule_parse("x", &s, err, sizeof err), -1);
+    assert_int_equal(exp_schedule_parse("-", &s, err, sizeof err), 0);
+    assert_int_equal(s.n, 0);
+    unsigned mask;
+    assert_int_equal(exp_kinds_parse("drop,delay", &mask), 0);
+    assert_int_equal(mask, (1u << EXP_DROP) | (1u << EXP_DELAY));
+    assert_int_equal(exp_kinds_parse("drop,", &mask), 0);
+    assert_int_equal(exp_kinds_parse("lose", &mask), -1);
+}
+
+/* Counted by hand: 3 segments, kinds drop and dup, a drop adds one.
+ *  K=0: the root alone: 1.
+ *  K=1: 3 points x 2 kinds = 6, so 7.
+ *  K=2: below (p, drop) the run has 4 points: q in p+1..4, 2 kinds each:
+ *       p=1: 6, p=2: 4, p=3: 2; below (p, dup) 3 points: p=1: 4, p=2: 2,
+ *       p=3: 0. 18 more: 25.
+ *  K=2 with drop only: (1,d): 3, (2,d): 2, (3,d): 1; 1 + 3 + 6 = 10. */
+static void the_tree_has_exactly_the_schedules_counted_by_hand(void **state)
+{
+    (void)state;
+    model m = {3, false, 0};
+    unsigned dd = (1u << EXP_DROP) | (1u << EXP_DUP);
+    assert_int_equal(explore_count(&m, 0, dd), 1);
+    assert_int_equal(explore_count(&m, 1, dd), 7);
+    assert_int_equal(explore_count(&m, 2, dd), 25);
+    assert_int_equal(explore_count(&m, 2, 1u << EXP_DROP), 10);
+    /* the estimate ignores added segments: 1 + 3*2 + 3*4 = 19 */
+    assert_int_equal(exp_count_estimate(3, 2, 2), 19);
+    assert_int_equal(exp_count_estimate(1000000, 8, 4), UINT64_MAX);
+}
+
+static void the_shrinker_finds_the_minimal_schedule(void **state)
+{
+    (void)state;
+    model m = {6, true, 0};
+    exp_opts o = model_opts(&m, 4, 3);
+    exp_schedule in, out;
+    char err[200], buf[256];
+    assert_int_equal(exp_schedule_parse("1:dup,3:drop,5:dup,6:drop", &in, err, sizeof err), 0);
+    uint32_t runs = exp_shrink(&o, EXP_INV_SCRIPT, &in, &out);
+    exp_schedule_format(&out, buf, sizeof buf);
+    /* one drop then one dup, each at the earliest point it can take */
+    assert_string_equal(buf, "1:drop,2:dup");
+    assert_true(runs > 0 && runs == m.runs);
+}
+
+static void write_report(const exp_report *rep, char *buf, size_t len)
+{
+    FILE *f = fmemopen(buf, len, "w");
+    assert_non_null(f);
+    assert_int_equal(exp_report_write(rep, f), 0);
+    fclose(f);
+}
+
+static void report_text(model *m, uint32_t jobs, uint32_t shard, uint32_t nshards, exp_report *into)
+{
+    exp_opts o = model_opts(m, 3, 15);
+    o.jobs = jobs;
+    o.shard = shard;
+    o.nshards = nshards;
+    exp_run root;
+    assert_int_equal(exp_run_root(&o, &root), 0);
+    assert_int_equal(exp_explore(&o, &root, into), 0);
+}
+
+static void reports_are_the_same_whatever_the_jobs_and_shards(void **state)
+{
+    (void)state;
+    static char one[1 << 16], many[1 << 16], merged[1 << 16];
+    model m = {4, true, 0};
+    exp_report a = {0}, b = {0}, c = {0};
+    report_text(&m, 1, 0, 1, &a);
+    report_text(&m, 3, 0, 1, &b);
+    for (uint32_t s = 0; s < 2; s++) { /* two shards, merged through their text */
+        exp_report part = {0};
+        char text[1 << 16];
+        report_text(&m, 2, s, 2, &part);
+        exp_report_sort(&part);
+        write_report(&part, text, sizeof text);
+        FILE *f = fmemopen(text, strlen(text), "r");
+        char err[200];
+        assert_int_equal(exp_report_read(&c, f, err, sizeof err), 0);
+        fclose(f);
+        exp_report_free(&part);
+    }
+    exp_report_sort(&a);
+    exp_report_sort(&b);
+    exp_report_sort(&c);
+    write_report(&a, one, sizeof one);
+    write_report(&b, many, sizeof many);
+    write_report(&c, merged, sizeof merged);
+    assert_true(a.schedules > 100 && a.nfails > 0);
+    assert_string_equal(one, many);
+    assert_string_equal(one, merged);
+    exp_report_free(&a);
+    exp_report_free(&b);
+    exp_report_free(&c);
+}
+
+/* ---- A real net: A connects to B, sends 3000 bytes, both close ---- */
+
+typedef struct world_run {
+    uint32_t client, peer;
+} world_run;
+
+static int net_run(void *ctx, exp_run *r)
+{
+    (void)ctx;
+    net *n = net_new(3);
+    const tcp_profile *p = tcp_profile_find("rfc9293");
+    uint32_t a, b, link, server, client, peer;
+    assert_int_equal(net_host_add(n, "A", 0x0a000001u, p, &a), 0);
+    assert_int_equal(net_host_add(n, "B", 0x0a000002u, p, &b), 0);
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    lp.delay_ns = 10 * MS;
+    assert_int_equal(net_link_add(n, a, b, &lp, &lp, &link), 0);
+    exp_run_attach(r, n);
+    net_listen_opts lo = {.port = 80, .backlog = 8, .autoread = true};
+    net_connect_opts co = {.raddr = 0x0a000002u, .rport = 80, .autoread = true};
+    assert_int_equal(net_listen(n, b, &lo, &server), 0);
+    assert_int_equal(net_connect(n, a, &co, &client), 0);
+    sim_world *w = net_world(n);
+    sim_world_run_until_time(w, 5000 * MS);
+    if (net_accept(n, server, &peer) == 0) {
+        net_send(n, client, NULL, 3000);
+        net_close(n, client);
+        sim_world_run_until_time(w, sim_world_now(w) + 5000 * MS);
+        net_close(n, peer);
+    }
+    net_close(n, server);
+    exp_run_finish(r);
+    net_free(n);
+    return 0;
+}
+
+static void a_real_run_is_deterministic_and_keeps_its_invariants(void **state)
+{
+    (void)state;
+    exp_opts o = {.faults = 2,
+                  .kinds = 15,
+                  .max_schedules = 1000000,
+                  .jobs = 1,
+                  .nshards = 1,
+                  .settle_ns = 600000 * MS,
+                  .run = net_run};
+    exp_run root, again;
+    assert_int_equal(exp_run_root(&o, &root), 0);
+    assert_int_equal(exp_run_root(&o, &again), 0);
+    /* SYN, SYN-ACK, ACK; data in 1460-byte segments (3) and their ACKs;
+     * FIN and ACK each way: at least 9 segments */
+    assert_true(root.npoints >= 9);
+    assert_int_equal(root.npoints, again.npoints);
+    assert_int_equal(root.outcome, again.outcome);
+    assert_int_equal(root.failed, 0);
+    exp_run_free(&root);
+    exp_run_free(&again);
+    /* a lost SYN is sent again: at least one more decision point */
+    exp_schedule s = {.f = {{1, EXP_DROP}}, .n = 1};
+    exp_run r;
+    exp_run_init(&r, &s, o.settle_ns);
+    assert_int_equal(net_run(NULL, &r), 0);
+    assert_int_equal(r.applied, 1);
+    assert_true(r.npoints >= again.npoints + 1);
+    assert_int_equal(r.failed, 0);
+    exp_run_free(&r);
+    exp_report rep = {0};
+    assert_int_equal(exp_explore(&o, &again, &rep), 0);
+    assert_true(rep.schedules > again.npoints * 4);
+    for (uint32_t i = 0; i < rep.nfails; i++)
+        print_message("fail: %s\n", rep.fails[i].msg);
+    assert_int_equal(rep.nfails, 0);
+    exp_report_free(&rep);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(schedules_read_and_write_their_text),
+        cmocka_unit_test(the_tree_has_exactly_the_schedules_counted_by_hand),
+        cmocka_unit_test(the_shrinker_finds_the_minimal_schedule),
+        cmocka_unit_test(reports_are_the_same_whatever_the_jobs_and_shards),
+        cmocka_unit_test(a_real_run_is_deterministic_and_keeps_its_invariants),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
