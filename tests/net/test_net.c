@@ -15,7 +15,9 @@
 #include <cmocka.h>
 
 #include "net.h"
+#include "net_int.h" /* to break a connection on purpose */
 #include "tcp_check.h"
+#include "tcp_conn.h" /* likewise */
 
 #define A_ADDR 0x0a000001u
 #define B_ADDR 0x0a000002u
@@ -479,6 +481,34 @@ static void check_applies_after_restart(void **state)
     assert_null(net_error(f->n));
 }
 
+/* Rule 8, the failing side: a connection whose sequence variables are broken
+ * by hand (SND.NXT behind SND.UNA, which no stack path writes) is named by
+ * the checker at the next stack call on it; the report reaches the
+ * observer, halts the net and stays as net_error until net_unhalt. */
+static void check_reports_a_violation_and_halts(void **state)
+{
+    fx *f = *state;
+    net_set_check(f->n, true);
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    run_for(f, 1000 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    const net_sock *k = net_sock_at(f->n, c);
+    tcp_conn *tc = tcp_stack_find(f->n->hosts[k->host]->stack, k->id);
+    assert_non_null(tc);
+    tc->snd_nxt = tc->snd_una - 1;
+    net_send(f->n, c, NULL, 10); /* the next stack call on it is checked */
+    run_for(f, 1000 * MS);
+    assert_int_equal(f->nviolations, 1);
+    assert_int_equal(f->violation_host, f->a);
+    assert_true(net_halted(f->n));
+    assert_non_null(net_error(f->n));
+    assert_string_equal(net_error(f->n), f->violation);
+    assert_ptr_not_equal(strstr(f->violation, "host A: invariant SEQ_ORDER"), NULL);
+    net_unhalt(f->n);
+    assert_false(net_halted(f->n));
+    assert_null(net_error(f->n));
+}
+
 static void check_off_reports_nothing(void **state)
 {
     fx *f = *state;
@@ -508,6 +538,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(probe_decides_after_the_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(mss_comes_from_the_interface_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(check_applies_after_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_reports_a_violation_and_halts, setup, teardown),
         cmocka_unit_test_setup_teardown(check_off_reports_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
