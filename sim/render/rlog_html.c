@@ -15,42 +15,15 @@
 #include <string.h>
 
 #include "render.h"
+#include "render_int.h"
 #include "rlog_html.h"
 #include "rlog_html_assets.h"
 #include "rlog_why.h"
 
-/* A JSON string safe inside <script>: RFC 8259 escapes plus <, >, & as
- * \u escapes; bytes that are not UTF-8 become U+FFFD. */
+/* A JSON string safe inside <script> (render_json_string). */
 static void put_str(FILE *out, const char *str)
 {
-    const unsigned char *s = (const unsigned char *)(str ? str : "");
-    fputc('"', out);
-    while (*s) {
-        unsigned char c = *s;
-        if (c == '"' || c == '\\') {
-            fprintf(out, "\\%c", c);
-            s++;
-        } else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
-            fprintf(out, "\\u%04x", c);
-            s++;
-        } else if (c < 0x80) {
-            fputc(c, out);
-            s++;
-        } else {
-            size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 ? 2 : 0;
-            for (size_t k = 1; k < n; k++)
-                if ((s[k] & 0xc0) != 0x80)
-                    n = 0;
-            if (n == 0) {
-                fputs("\\ufffd", out);
-                s++;
-            } else {
-                fwrite(s, 1, n, out);
-                s += n;
-            }
-        }
-    }
-    fputc('"', out);
+    render_json_string(out, str, true);
 }
 
 static void key_str(FILE *out, const char *key, const char *val)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "render_int.h"
 #include "rlog_why.h"
 
 /* ---- shared helpers -------------------------------------------------------- */
@@ -28,14 +29,7 @@ size_t rlog_format_ms(uint64_t ns, char *buf, size_t len)
     return n < 0 ? 0 : (size_t)n;
 }
 
-/* Appends to buf (size len) at *at, keeping *at the length wanted. */
-static void cat(char *buf, size_t len, size_t *at, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-
-static void cat(char *buf, size_t len, size_t *at, const char *fmt, ...)
+void render_cat(char *buf, size_t len, size_t *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -52,16 +46,16 @@ size_t rlog_format_seg(const tcp_seg *seg, char *buf, size_t len)
     if (len > 0)
         buf[0] = '\0';
     tcp_flags_str(seg->flags, flags, sizeof flags);
-    cat(buf, len, &at, "%s seq=%" PRIu32 " ack=%" PRIu32 " win=%u len=%" PRIu32, flags, seg->seq,
-        seg->ack, (unsigned)seg->wnd, seg->len);
+    render_cat(buf, len, &at, "%s seq=%" PRIu32 " ack=%" PRIu32 " win=%u len=%" PRIu32, flags,
+               seg->seq, seg->ack, (unsigned)seg->wnd, seg->len);
     if (seg->has_mss)
-        cat(buf, len, &at, " mss=%u", (unsigned)seg->mss);
+        render_cat(buf, len, &at, " mss=%u", (unsigned)seg->mss);
     if (seg->has_wscale)
-        cat(buf, len, &at, " ws=%u", (unsigned)seg->wscale);
+        render_cat(buf, len, &at, " ws=%u", (unsigned)seg->wscale);
     if (seg->has_sack_perm)
-        cat(buf, len, &at, " sackok");
+        render_cat(buf, len, &at, " sackok");
     if (seg->has_ts)
-        cat(buf, len, &at, " ts=%" PRIu32 "/%" PRIu32, seg->ts_val, seg->ts_ecr);
+        render_cat(buf, len, &at, " ts=%" PRIu32 "/%" PRIu32, seg->ts_val, seg->ts_ecr);
     return at;
 }
 
@@ -72,13 +66,13 @@ size_t rlog_format_label(const tcp_seg *seg, char *buf, size_t len)
     if (len > 0)
         buf[0] = '\0';
     tcp_flags_str(seg->flags & (uint8_t)~TCP_PSH, flags, sizeof flags);
-    cat(buf, len, &at, "%s seq=%" PRIu32, flags, seg->seq);
+    render_cat(buf, len, &at, "%s seq=%" PRIu32, flags, seg->seq);
     if (seg->flags & TCP_ACK)
-        cat(buf, len, &at, " ack=%" PRIu32, seg->ack);
+        render_cat(buf, len, &at, " ack=%" PRIu32, seg->ack);
     if (seg->len > 0)
-        cat(buf, len, &at, " len=%" PRIu32, seg->len);
+        render_cat(buf, len, &at, " len=%" PRIu32, seg->len);
     if (seg->wnd == 0 && !(seg->flags & TCP_RST))
-        cat(buf, len, &at, " win=0");
+        render_cat(buf, len, &at, " win=0");
     return at;
 }
 
@@ -243,18 +237,17 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
-/* A JSON string (RFC 8259 §7): control characters escaped, bytes that are
- * not valid UTF-8 replaced by U+FFFD so the line is always valid JSON. */
-static void json_string(FILE *out, const char *str)
+void render_json_string(FILE *out, const char *str, bool in_script)
 {
-    const unsigned char *s = (const unsigned char *)str;
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
     fputc('"', out);
     while (*s) {
         if (*s == '"' || *s == '\\') {
             fprintf(out, "\\%c", *s++);
-        } else if (*s == '\n') {
+        } else if (*s == '\n' && !in_script) {
             fputs("\\n", out), s++;
-        } else if (*s < 0x20 || *s == 0x7f) {
+        } else if (*s < 0x20 || *s == 0x7f ||
+                   (in_script && (*s == '<' || *s == '>' || *s == '&'))) {
             fprintf(out, "\\u%04x", *s++);
         } else if (*s < 0x80) {
             fputc(*s++, out);
@@ -274,7 +267,7 @@ static void json_string(FILE *out, const char *str)
 static void json_key_str(FILE *out, const char *key, const char *val)
 {
     fprintf(out, ",\"%s\":", key);
-    json_string(out, val);
+    render_json_string(out, val, false);
 }
 
 static void json_seg(FILE *out, const tcp_seg *s)

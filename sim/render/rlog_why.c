@@ -216,22 +216,6 @@ size_t rlog_why_short(const rlog_entry *e, char *buf, size_t len)
 
 /* ---- profile differences ------------------------------------------------- */
 
-static void cat(char *buf, size_t len, size_t *at, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-
-static void cat(char *buf, size_t len, size_t *at, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(*at < len ? buf + *at : NULL, *at < len ? len - *at : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        *at += (size_t)n;
-}
-
 /* "60 s", "1.5 s" or "200 ms": whole units only (profiles use round values). */
 static void dur(uint64_t ns, char *buf, size_t len)
 {
@@ -260,12 +244,13 @@ static void diff_time_wait(const tcp_profile *p, const tcp_profile *r, char *buf
     if (tw_ns(p) != tw_ns(r)) {
         dur(tw_ns(p), a, sizeof a);
         dur(tw_ns(r), b, sizeof b);
-        cat(buf, len, at, "%s: TIME_WAIT lasts %s%s (RFC 9293: 2*MSL = %s). ", who(p), a,
-            p->time_wait_ns ? ", fixed" : "", b);
+        render_cat(buf, len, at, "%s: TIME_WAIT lasts %s%s (RFC 9293: 2*MSL = %s). ", who(p), a,
+                   p->time_wait_ns ? ", fixed" : "", b);
     }
     if (p->tw_restart_on_ack != r->tw_restart_on_ack && p->tw_restart_on_ack)
-        cat(buf, len, at, "%s: any ACK in TIME_WAIT restarts the timer, not only a repeated FIN. ",
-            who(p));
+        render_cat(buf, len, at,
+                   "%s: any ACK in TIME_WAIT restarts the timer, not only a repeated FIN. ",
+                   who(p));
 }
 
 static void diff_closed(const rlog_entry *e, const tcp_profile *p, const tcp_profile *r, char *buf,
@@ -277,28 +262,31 @@ static void diff_closed(const rlog_entry *e, const tcp_profile *p, const tcp_pro
         if (p->fin_wait_2_idle) {
             char iv[32];
             dur(p->keepalive_intvl_ns, iv, sizeof iv);
-            cat(buf, len, at,
-                "%s: an orphaned FIN_WAIT_2 ends after %s of idle time, checked every %s; "
-                "RFC 9293 sets no limit. ",
-                who(p), a, iv);
+            render_cat(buf, len, at,
+                       "%s: an orphaned FIN_WAIT_2 ends after %s of idle time, checked every %s; "
+                       "RFC 9293 sets no limit. ",
+                       who(p), a, iv);
         } else {
-            cat(buf, len, at, "%s: an orphaned FIN_WAIT_2 ends after %s; RFC 9293 sets no limit. ",
-                who(p), a);
+            render_cat(buf, len, at,
+                       "%s: an orphaned FIN_WAIT_2 ends after %s; RFC 9293 sets no limit. ", who(p),
+                       a);
         }
     } else if (e->cause == TCP_CAUSE_TIMER && strncmp(e->note, "SYN retries", 11) == 0 &&
                p->syn_retries != r->syn_retries) {
-        cat(buf, len, at, "%s: gives up after %u SYN retransmissions (rfc9293 profile: %u). ",
-            who(p), p->syn_retries, r->syn_retries);
+        render_cat(buf, len, at,
+                   "%s: gives up after %u SYN retransmissions (rfc9293 profile: %u). ", who(p),
+                   p->syn_retries, r->syn_retries);
     } else if (e->cause == TCP_CAUSE_TIMER && strncmp(e->note, "retransmissions", 15) == 0 &&
                p->data_retries != r->data_retries) {
-        cat(buf, len, at, "%s: gives up after %u retransmissions (rfc9293 profile: %u). ", who(p),
-            p->data_retries, r->data_retries);
+        render_cat(buf, len, at, "%s: gives up after %u retransmissions (rfc9293 profile: %u). ",
+                   who(p), p->data_retries, r->data_retries);
     } else if (e->cause == TCP_CAUSE_TIMER && strncmp(e->note, "keepalive", 9) == 0 &&
                p->rst_on_keepalive_timeout != r->rst_on_keepalive_timeout) {
-        cat(buf, len, at, "%s: sends a reset when keep-alive gives up. ", who(p));
+        render_cat(buf, len, at, "%s: sends a reset when keep-alive gives up. ", who(p));
     } else if (e->cause == TCP_CAUSE_SEGMENT && e->from == TCP_TIME_WAIT && e->seg_ok &&
                (e->seg.flags & TCP_SYN) && p->tw_syn != r->tw_syn) {
-        cat(buf, len, at, "%s: a SYN with a higher sequence number reopens TIME_WAIT. ", who(p));
+        render_cat(buf, len, at, "%s: a SYN with a higher sequence number reopens TIME_WAIT. ",
+                   who(p));
     }
 }
 
@@ -315,16 +303,17 @@ size_t rlog_why_profile(const rlog_entry *e, const tcp_profile *p, char *buf, si
     if (e->to == TCP_FIN_WAIT_2 && p->fin_wait_2_timeout_ns != r->fin_wait_2_timeout_ns) {
         char a[32];
         dur(p->fin_wait_2_timeout_ns, a, sizeof a);
-        cat(buf, len, &at, "%s: once closed, FIN_WAIT_2 waits at most %s for the peer's FIN. ",
-            who(p), a);
+        render_cat(buf, len, &at,
+                   "%s: once closed, FIN_WAIT_2 waits at most %s for the peer's FIN. ", who(p), a);
     }
     if (e->to == TCP_CLOSED)
         diff_closed(e, p, r, buf, len, &at);
     if ((e->to == TCP_SYN_SENT || e->to == TCP_SYN_RECEIVED) &&
         (p->send_timestamps || p->send_wscale || p->send_sack_perm))
-        cat(buf, len, &at, "%s: the SYN carries%s%s%s (the rfc9293 profile sends only MSS). ",
-            who(p), p->send_timestamps ? " timestamps" : "", p->send_wscale ? " window-scale" : "",
-            p->send_sack_perm ? " SACK-permitted" : "");
+        render_cat(buf, len, &at,
+                   "%s: the SYN carries%s%s%s (the rfc9293 profile sends only MSS). ", who(p),
+                   p->send_timestamps ? " timestamps" : "", p->send_wscale ? " window-scale" : "",
+                   p->send_sack_perm ? " SACK-permitted" : "");
     while (at > 0 && at <= len && buf[at - 1] == ' ')
         buf[--at] = '\0';
     return at;

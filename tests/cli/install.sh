@@ -18,18 +18,18 @@ for f in bin/tcpsim share/tcpsim/lib/pair.lua share/tcpsim/types/tcpsim.lua shar
 done
 check "the installed manual is what tcpsim man prints" 'cmp -s "$p/share/man/man1/tcpsim.1" <("$p/bin/tcpsim" man)'
 
-mkdir -p "$tmp/work"
-cat >"$tmp/work/mine.lua" <<'EOT'
+mkdir -p "$tmp/outside"
+cat >"$tmp/outside/mine.lua" <<'EOT'
 local pair = require "pair"
 local sim, a, b = pair.new { seed = 4, delay = "5ms" }
 local _, client = pair.connect(sim, a, b, 8080)
 expect(client):state "ESTABLISHED"
 EOT
-out=$(cd "$tmp/work" && env -u TCPSIM_PATH "$p/bin/tcpsim" run mine.lua 2>&1); rc=$?
+out=$(cd "$tmp/outside" && env -u TCPSIM_PATH "$p/bin/tcpsim" run mine.lua 2>&1); rc=$?
 check "a scenario outside the tree finds the installed library" '[ $rc -eq 0 ] && grep -q "^PASS" <<<"$out"' || echo "$out"
-out=$(cd "$tmp/work" && env -u TCPSIM_PATH "$build/tcpsim" run mine.lua 2>&1); rc=$?
+out=$(cd "$tmp/outside" && env -u TCPSIM_PATH "$build/tcpsim" run mine.lua 2>&1); rc=$?
 check "(the build tree's tcpsim, with no installed library, does not)" '[ $rc -eq 2 ]'
-out=$(cd "$tmp/work" && "$p/bin/tcpsim" test "$p/share/tcpsim/scenarios" 2>&1); rc=$?
+out=$(cd "$tmp/outside" && "$p/bin/tcpsim" test "$p/share/tcpsim/scenarios" 2>&1); rc=$?
 check "the installed example scenarios pass" '[ $rc -eq 0 ] && tail -1 <<<"$out" | grep -q " 0 failed"'
 cd "$src"
 exit $fail
