@@ -162,7 +162,7 @@ typedef struct net_sock {
     size_t nrx, caprx;
     char *tx; /* bytes given to send() not yet taken by the stack; NULL while
                  only the pattern is queued (ntx - offtx bytes of it) */
-    size_t ntx, offtx;
+    size_t ntx, offtx, captx;
     bool close_pending, shutdown_pending; /* wait for tx to drain */
 } net_sock;
 

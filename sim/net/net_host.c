@@ -13,20 +13,29 @@
 #include "net_kern.h"
 #include "tcp_check.h"
 
-void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+void *net_grow_to(void *p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return p;
-    uint32_t c = *cap ? *cap * 2 : 8;
+    size_t c = *cap ? *cap * 2 : 8;
     while (c < need)
         c *= 2;
-    void *q = realloc(p, (size_t)c * elem);
+    void *q = c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
     if (!q) {
         fprintf(stderr, "tcpsim: out of memory\n");
         abort();
     }
     *cap = c;
     return q;
+}
+
+void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    size_t c = *cap;
+    p = net_grow_to(p, &c, need, elem);
+    assert(c <= UINT32_MAX && "a table indexed by uint32_t outgrew it");
+    *cap = (uint32_t)c;
+    return p;
 }
 
 const char *net_err_name(int err)

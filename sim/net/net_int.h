@@ -73,7 +73,9 @@ static inline char net_pattern_byte(size_t off)
 }
 
 /* The library's one growth helper: grows p to hold `need` elements of
- * `elem` bytes (capacity *cap, doubling from 8); aborts when out of memory. */
+ * `elem` bytes (capacity *cap, doubling from 8); aborts when out of memory.
+ * net_grow is the same for the tables whose counts are uint32_t. */
+void *net_grow_to(void *p, size_t *cap, size_t need, size_t elem);
 void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem);
 
 /* A record by index; an index never handed out is a programmer error. */
