@@ -83,7 +83,10 @@ static void env_output(void *ctx, const uint8_t *dgram, size_t len)
         abort();
     }
     memcpy(p->data, dgram, len);
-    sim_host_send(h->host, p);
+    if (h->net->wire.on)
+        net_wire_output(h->net, h, p); /* rule 10 */
+    else
+        sim_host_send(h->host, p);
 }
 
 static void env_event(void *ctx, const tcp_event *ev)
@@ -225,7 +228,11 @@ static void host_timer(sim_timer *t, void *arg)
 static void host_receive(void *ctx, sim_host *host, sim_packet *p)
 {
     (void)host;
-    net_host *h = ctx;
+    net_host_receive(ctx, p);
+}
+
+void net_host_receive(net_host *h, sim_packet *p)
+{
     net *n = h->net;
     if (h->stack) {
         net_stack_enter(n);
@@ -264,6 +271,7 @@ net *net_new(uint64_t seed)
     }
     n->check = tcp_check_default();
     n->keep_rx = true;
+    net_wire_init(n);
     return n;
 }
 
@@ -279,6 +287,7 @@ void net_free(net *n)
         free(h);
     }
     free(n->hosts);
+    net_wire_free(n);
     net_sock_free_all(n);
     free(n->pending);
     net_rules_free(n);
@@ -355,6 +364,23 @@ const tcp_profile *net_host_profile(const net *n, uint32_t host)
 bool net_host_up(const net *n, uint32_t host)
 {
     return n->hosts[host]->stack != NULL;
+}
+
+tcp_stack *net_host_stack(const net *n, uint32_t host)
+{
+    return n->hosts[host]->stack;
+}
+
+int net_host_sync(net *n, uint32_t host)
+{
+    net_host *h = n->hosts[host];
+    if (n->in_stack > 0)
+        return NET_EBUSY;
+    if (!h->stack)
+        return NET_EDOWN;
+    net_stack_enter(n);
+    net_stack_leave(n, h);
+    return 0;
 }
 
 size_t net_host_conns(const net *n, uint32_t host)
