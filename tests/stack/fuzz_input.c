@@ -8,8 +8,9 @@
  *
  *   mkdir -p build/fuzz-corpus
  *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
- *         -Isim/net -Isim/core -Istack tests/stack/fuzz_input.c \
- *         sim/net/net_*.c sim/core/sim_*.c stack/tcp_*.c -o build/fuzz_input
+ *         -Isim/net -Isim/core -Istack -Isim/kern tests/stack/fuzz_input.c \
+ *         sim/net/net_*.c sim/core/sim_*.c stack/tcp_*.c sim/kern/kern_*.c \
+ *         -o build/fuzz_input
  *   ./build/fuzz_input -max_len=4096 -timeout=5 build/fuzz-corpus
  *
  * Built with -DFUZZ_REPLAY it has a main() that runs each file named on the
