@@ -156,6 +156,7 @@ void net_halt(net *n)
 {
     n->halted = true;
     sim_world_stop(n->world);
+    net_wire_flow(n, n->wire.flow); /* a halted wire delivers nothing */
 }
 
 void net_set_keep_rx(net *n, bool keep)
@@ -172,6 +173,7 @@ void net_unhalt(net *n)
 {
     n->halted = false;
     n->error[0] = '\0';
+    net_wire_flow(n, n->wire.flow); /* the wire's timer again (net_wire.c) */
 }
 
 const char *net_error(const net *n)

@@ -12,8 +12,9 @@
  *  1. ents[0 .. n) is ordered by due_ns, and entries with equal due times
  *     keep the order they entered in (a copy enters right behind its
  *     original); a datagram held by a rule is due SIM_TIME_NEVER.
- *  2. While flowing, the timer is armed at ents[0].due_ns when that is
- *     finite, and idle otherwise; while not flowing it is idle.
+ *  2. While flowing and the net is not halted, the timer is armed at
+ *     ents[0].due_ns when that is finite, and idle otherwise; while not
+ *     flowing, or halted (rule 6), it is idle.
  *  3. Each entry owns its packet; net_wire_free frees what is left.
  */
 #include <stdio.h>
@@ -53,7 +54,7 @@ void net_wire_free(net *n)
 static void wire_arm(net *n)
 {
     net_wire *w = &n->wire;
-    if (!w->flow || w->n == 0 || w->ents[0].due_ns == SIM_TIME_NEVER)
+    if (!w->flow || n->halted || w->n == 0 || w->ents[0].due_ns == SIM_TIME_NEVER)
         sim_world_cancel(n->world, &w->timer);
     else if (!sim_timer_armed(&w->timer) || w->timer.when != w->ents[0].due_ns)
         sim_world_arm_at(n->world, &w->timer, w->ents[0].due_ns);

@@ -248,6 +248,26 @@ static void wire_off_refused_while_datagrams_wait(void **state)
     assert_int_equal(net_wire_set(f->n, false), 0);
 }
 
+/* Rule 6: a halted net's wire delivers nothing and its timer stays idle
+ * (no run spins on a datagram that is due); unhalted, it flows again. */
+static void halted_wire_waits(void **state)
+{
+    fx *f = *state;
+    listen_b(f);
+    connect_a(f, B_ADDR, 1000);
+    net_wire_flow(f->n, true);
+    net_halt(f->n);
+    sim_world *w = net_world(f->n);
+    uint64_t events = sim_world_events(w);
+    run_for(f, 500 * MS);
+    assert_int_equal(net_wire_delivered(f->n), 0);
+    assert_int_equal(net_wire_count(f->n), 1);
+    assert_true(sim_world_events(w) - events < 10);
+    net_unhalt(f->n);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_wire_delivered(f->n), 3);
+}
+
 /* Rule 2 for a caller that drives a stack itself: its calls are outside the
  * bracket, so the host's timer follows only after net_host_sync. */
 static void direct_stack_calls_rearm_after_sync(void **state)
@@ -281,6 +301,7 @@ int main(void)
         T(datagram_nobody_owns_is_discarded_in_its_turn),
         T(rules_decide_at_output),
         T(wire_off_refused_while_datagrams_wait),
+        T(halted_wire_waits),
         T(direct_stack_calls_rearm_after_sync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
