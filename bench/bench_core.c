@@ -148,42 +148,41 @@ typedef struct core_result {
 
 static core_result bench_core_queue(size_t n, uint64_t steps, int mix)
 {
-    sim_queue q;
-    sim_queue_init(&q);
+    sim_queue *q = sim_queue_new();
     sim_timer *t = malloc(n * sizeof *t);
     uint64_t x = 88172645463325252u;
     for (size_t i = 0; i < n; i++) {
         sim_timer_init(&t[i], never_called, NULL);
-        sim_queue_arm(&q, &t[i], increment(&x));
+        sim_queue_arm(q, &t[i], increment(&x));
     }
     for (uint64_t i = 0; i < n; i++) {
-        sim_timer *e = sim_queue_pop(&q);
-        sim_queue_arm(&q, e, e->when + increment(&x));
+        sim_timer *e = sim_queue_pop(q);
+        sim_queue_arm(q, e, e->when + increment(&x));
     }
     uint64_t ops = 0;
     double t0 = cpu_s();
     for (uint64_t i = 0; i < steps; i++) {
-        sim_timer *e = sim_queue_pop(&q);
+        sim_timer *e = sim_queue_pop(q);
         sim_time_t now = e->when;
-        sim_queue_arm(&q, e, now + increment(&x));
+        sim_queue_arm(q, e, now + increment(&x));
         ops += 2;
         if (!mix)
             continue;
         uint64_t r = rnd(&x);
         if (r & 1) { /* an ACK restarts a retransmission timer */
             sim_timer *k = &t[(r >> 8) % n];
-            sim_queue_arm(&q, k, now + 200 * SIM_MS + (r >> 40) % (800 * SIM_MS));
+            sim_queue_arm(q, k, now + 200 * SIM_MS + (r >> 40) % (800 * SIM_MS));
             ops++;
         }
         if ((r & 14) == 0) { /* a timer is stopped, later started again */
             sim_timer *k = &t[(r >> 20) % n];
-            sim_queue_cancel(&q, k);
-            sim_queue_arm(&q, k, now + increment(&x));
+            sim_queue_cancel(q, k);
+            sim_queue_arm(q, k, now + increment(&x));
             ops += 2;
         }
     }
     double dt = cpu_s() - t0;
-    sim_queue_free(&q);
+    sim_queue_free(q);
     free(t);
     return (core_result){(double)steps / dt, (double)ops / dt};
 }

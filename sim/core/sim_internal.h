@@ -146,7 +146,7 @@ struct sim_world {
     uint64_t seed;
     sim_time_t now;
     uint64_t events;
-    sim_queue queue;
+    sim_queue *queue; /* opaque: sim_queue.c owns its layout */
     uint64_t max_events;
     sim_time_t max_time;
     bool running;

@@ -34,8 +34,10 @@
  *     when q->len == q->cap grows them (doubling).
  *  5. seq values are unique: each arm or re-arm takes the next one.
  *
- * q->heap points at the tiers (it is declared sim_timer ** in the public
- * header; its contents are private).
+ * The queue is opaque to its callers (sim_queue.h): they hold a pointer
+ * from sim_queue_new, and only the sim_timer they embed is theirs to see.
+ * The queue is one allocation holding both tiers; arming, cancelling and
+ * popping allocate nothing unless the arrays must grow (invariant 4).
  */
 #include "sim_queue.h"
 
@@ -72,9 +74,15 @@ typedef struct tiers {
     sim_time_t *scratch; /* far whens, for the exact selection */
 } tiers;
 
+struct sim_queue {
+    tiers t;
+    uint32_t len, cap; /* timers armed; room in each array */
+    uint64_t next_seq;
+};
+
 static inline tiers *tiers_of(const sim_queue *q)
 {
-    return (tiers *)(void *)q->heap;
+    return (tiers *)&q->t;
 }
 
 static inline entry *heap_of(const tiers *t)
@@ -102,24 +110,27 @@ void sim_timer_init(sim_timer *timer, sim_timer_fn fn, void *arg)
     timer->arg = arg;
 }
 
-void sim_queue_init(sim_queue *q)
+sim_queue *sim_queue_new(void)
 {
-    q->heap = NULL;
-    q->len = 0;
-    q->cap = 0;
-    q->next_seq = 1;
+    sim_queue *q = calloc(1, sizeof *q);
+    if (q)
+        q->next_seq = 1;
+    return q;
 }
 
 void sim_queue_free(sim_queue *q)
 {
-    tiers *t = tiers_of(q);
-    if (t) {
-        free(t->near);
-        free(t->far);
-        free(t->scratch);
-        free(t);
-    }
-    sim_queue_init(q);
+    if (!q)
+        return;
+    free(q->t.near);
+    free(q->t.far);
+    free(q->t.scratch);
+    free(q);
+}
+
+uint32_t sim_queue_len(const sim_queue *q)
+{
+    return q->len;
 }
 
 /* ---- The near heap -------------------------------------------------- */
@@ -319,12 +330,6 @@ static void refill(tiers *t)
 static int grow(sim_queue *q)
 {
     tiers *t = tiers_of(q);
-    if (!t) {
-        t = calloc(1, sizeof *t);
-        if (!t)
-            return -1;
-        q->heap = (sim_timer **)(void *)t;
-    }
     uint64_t cap = q->cap == 0 ? FIRST_CAP : ((uint64_t)q->cap + PAD) * 2 - PAD;
     if (cap >= FAR - 1)
         return -1;
@@ -362,7 +367,6 @@ int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when)
     assert(timer != NULL);
     tiers *t = tiers_of(q);
     if (sim_timer_armed(timer)) {
-        assert(t != NULL);
         uint32_t slot = timer->slot;
         bool far = (slot & FAR) != 0, to_far = when > t->split;
         timer->when = when;
@@ -380,7 +384,6 @@ int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when)
     } else {
         if (q->len == q->cap && grow(q) != 0)
             return -1;
-        t = tiers_of(q);
         q->len++;
         timer->when = when;
         timer->seq = q->next_seq++;
@@ -452,8 +455,8 @@ static int check_entry(const sim_queue *q, const entry *e, uint32_t slot, char *
 int sim_queue_check(const sim_queue *q, char *why, size_t len)
 {
     const tiers *t = tiers_of(q);
-    if (!t)
-        return q->len == 0 ? 0 : check_fail(why, len, "timers counted but no tiers", 0);
+    if (!t->near)
+        return q->len == 0 ? 0 : check_fail(why, len, "timers counted but no heap", 0);
     if (q->len != t->near_len + t->far_len)
         return check_fail(why, len, "len differs from near + far (invariant 2)", q->len);
     if (q->len > 0 && t->near_len == 0)

@@ -6,6 +6,9 @@
  * a fresh insertion sequence number: timers due at the same instant fire in
  * the order they were (last) armed. Re-arming an armed timer is one sift, not
  * a cancel plus an insert.
+ *
+ * The queue itself is opaque: callers hold a sim_queue * and never depend on
+ * its layout. Only sim_timer is public, so that it can be embedded.
  */
 #ifndef SIM_QUEUE_H
 #define SIM_QUEUE_H
@@ -31,11 +34,7 @@ struct sim_timer {
 };
 #define SIM_TIMER_IDLE UINT32_MAX
 
-typedef struct sim_queue {
-    sim_timer **heap; /* private */
-    uint32_t len, cap;
-    uint64_t next_seq;
-} sim_queue;
+typedef struct sim_queue sim_queue;
 
 void sim_timer_init(sim_timer *timer, sim_timer_fn fn, void *arg);
 static inline bool sim_timer_armed(const sim_timer *timer)
@@ -43,8 +42,10 @@ static inline bool sim_timer_armed(const sim_timer *timer)
     return timer->slot != SIM_TIMER_IDLE;
 }
 
-void sim_queue_init(sim_queue *q);
-/* Frees the heap array; armed timers are simply forgotten (not called). */
+/* An empty queue, or NULL when out of memory. */
+sim_queue *sim_queue_new(void);
+/* Frees the queue (NULL is fine); armed timers are simply forgotten (not
+ * called). */
 void sim_queue_free(sim_queue *q);
 
 /* Arms or re-arms `timer` to fire at `when`. Returns 0, or -1 only when the
@@ -61,9 +62,7 @@ sim_timer *sim_queue_pop(sim_queue *q);
  * handed out) by walking both tiers: O(n), for tests and debugging.
  * Returns 0, or -1 with the first broken one described in why. */
 int sim_queue_check(const sim_queue *q, char *why, size_t len);
-static inline uint32_t sim_queue_len(const sim_queue *q)
-{
-    return q->len;
-}
+/* Timers armed. */
+uint32_t sim_queue_len(const sim_queue *q);
 
 #endif

@@ -57,7 +57,11 @@ sim_world *sim_world_new(uint64_t seed)
     if (!w)
         return NULL;
     w->seed = seed;
-    sim_queue_init(&w->queue);
+    w->queue = sim_queue_new();
+    if (!w->queue) {
+        free(w);
+        return NULL;
+    }
     w->max_events = SIM_DEFAULT_MAX_EVENTS;
     w->max_time = SIM_DEFAULT_MAX_TIME;
     sim_packets_init(w);
@@ -71,7 +75,7 @@ void sim_world_free(sim_world *w)
     assert(!w->running && "sim_world_free called from inside a run");
     /* Timers in the queue belong to their callers or to objects freed
      * below; the queue only forgets them. */
-    sim_queue_free(&w->queue);
+    sim_queue_free(w->queue);
     sim_links_free_all(w);
     sim_hosts_free_all(w);
     sim_packets_free_all(w);
@@ -116,7 +120,7 @@ void sim_world_arm_at(sim_world *w, sim_timer *t, sim_time_t when)
 {
     if (when < w->now)
         when = w->now;
-    if (sim_queue_arm(&w->queue, t, when) != 0)
+    if (sim_queue_arm(w->queue, t, when) != 0)
         sim_fatal_oom("sim_world_arm_at");
 }
 
@@ -127,12 +131,12 @@ void sim_world_arm_in(sim_world *w, sim_timer *t, sim_time_t delay)
 
 void sim_world_cancel(sim_world *w, sim_timer *t)
 {
-    sim_queue_cancel(&w->queue, t);
+    sim_queue_cancel(w->queue, t);
 }
 
 sim_time_t sim_world_next_time(const sim_world *w)
 {
-    const sim_timer *t = sim_queue_peek(&w->queue);
+    const sim_timer *t = sim_queue_peek(w->queue);
     return t ? t->when : SIM_TIME_NEVER;
 }
 
@@ -177,7 +181,7 @@ static sim_run_result limit_time(sim_world *w)
 /* Runs the earliest event; the caller checked it is due and within limits. */
 static void run_one(sim_world *w)
 {
-    sim_timer *t = sim_queue_pop(&w->queue);
+    sim_timer *t = sim_queue_pop(w->queue);
     assert(t != NULL && t->when >= w->now);
     w->now = t->when;
     w->events++;
@@ -200,7 +204,7 @@ static sim_run_result run_loop(sim_world *w, sim_time_t until, bool (*pred)(void
             r = SIM_RUN_PREDICATE;
             break;
         }
-        const sim_timer *t = sim_queue_peek(&w->queue);
+        const sim_timer *t = sim_queue_peek(w->queue);
         if (!t) {
             r = SIM_RUN_IDLE;
             break;
@@ -266,7 +270,7 @@ sim_run_result sim_world_run_until(sim_world *w, bool (*pred)(void *arg), void *
 sim_run_result sim_world_step(sim_world *w)
 {
     assert(!w->running && "sim_world_step called from inside a run");
-    const sim_timer *t = sim_queue_peek(&w->queue);
+    const sim_timer *t = sim_queue_peek(w->queue);
     if (!t)
         return SIM_RUN_IDLE;
     if (t->when > w->max_time)

@@ -166,5 +166,14 @@ void lsim_runtime_register_sim(lua_State *L, lsim *s);
 /* Reseeds the scenario's math.random stream ("lua") with `seed`. */
 void lsim_runtime_reseed(lua_State *L, uint64_t seed);
 void lsim_runtime_free(lua_State *L);
+/* Handles: every object a binding hands to Lua (host, socket, link, rule)
+ * is a full userdata holding its index, with the simulation at sim_idx as
+ * its user value (the simulation lives as long as any handle) and the
+ * metatable `mt`. */
+void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt);
+/* The last case of every __index: pushes method `key` from the metatable's
+ * "methods" table of the object at index 1, or raises "<what> has no field
+ * or method '<key>'". Returns 1. */
+int lsim_index_methods(lua_State *L, const char *what, const char *key);
 
 #endif

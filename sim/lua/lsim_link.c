@@ -120,12 +120,7 @@ int lsim_sim_link(lua_State *L)
 
 void lsim_push_link(lua_State *L, int sim_idx, uint32_t link)
 {
-    sim_idx = lua_absindex(L, sim_idx);
-    uint32_t *ld = lua_newuserdatauv(L, sizeof *ld, 1);
-    *ld = link;
-    lua_pushvalue(L, sim_idx);
-    lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, LSIM_LINK);
+    lsim_push_handle(L, sim_idx, link, LSIM_LINK);
 }
 
 sim_link *lsim_link_check(lua_State *L, int idx, lsim **out_sim)
@@ -471,11 +466,9 @@ static int ref_fn(lua_State *L, int idx, const char *key, const char *where)
  * rule.fired, rule.held, rule:release(). */
 static void push_rule(lua_State *L, uint32_t rule)
 {
-    uint32_t *rd = lua_newuserdatauv(L, sizeof *rd, 1);
-    *rd = rule;
     lua_getiuservalue(L, 1, 1);
-    lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, LSIM_HELD);
+    lsim_push_handle(L, -1, rule, LSIM_HELD);
+    lua_remove(L, -2);
 }
 
 static int add_rule(lua_State *L, net_rule_action action, const char *where)
@@ -764,11 +757,7 @@ static int link_index(lua_State *L)
         lsim_link_push_exchange(L, s, sim_link_id(l));
         return 1;
     }
-    luaL_getmetafield(L, 1, "methods");
-    lua_getfield(L, -1, key);
-    if (lua_isnil(L, -1))
-        return luaL_error(L, "link has no field or method '%s'", key);
-    return 1;
+    return lsim_index_methods(L, "link", key);
 }
 
 void lsim_open_link(lua_State *L)

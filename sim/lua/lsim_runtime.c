@@ -404,3 +404,24 @@ int lsim_runtime_run(lua_State *L, const char **err)
     }
     return 0;
 }
+
+/* ---- Handles ---- */
+
+void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt)
+{
+    sim_idx = lua_absindex(L, sim_idx);
+    uint32_t *hd = lua_newuserdatauv(L, sizeof *hd, 1);
+    *hd = index;
+    lua_pushvalue(L, sim_idx);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, mt);
+}
+
+int lsim_index_methods(lua_State *L, const char *what, const char *key)
+{
+    luaL_getmetafield(L, 1, "methods");
+    lua_getfield(L, -1, key);
+    if (lua_isnil(L, -1))
+        return luaL_error(L, "%s has no field or method '%s'", what, key);
+    return 1;
+}

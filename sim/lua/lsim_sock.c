@@ -43,12 +43,7 @@ void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
 
 void lsim_push_sock(lua_State *L, int sim_idx, uint32_t sock)
 {
-    sim_idx = lua_absindex(L, sim_idx);
-    uint32_t *sd = lua_newuserdatauv(L, sizeof *sd, 1);
-    *sd = sock;
-    lua_pushvalue(L, sim_idx);
-    lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, LSIM_SOCK);
+    lsim_push_handle(L, sim_idx, sock, LSIM_SOCK);
 }
 
 uint32_t lsim_sock_check(lua_State *L, int idx, lsim **out_sim)
@@ -446,10 +441,7 @@ static int sock_index(lua_State *L)
     } else if (strcmp(key, "id") == 0) {
         lua_pushinteger(L, k->id);
     } else if (!push_ports(L, s, sock, key)) {
-        luaL_getmetafield(L, 1, "methods");
-        lua_getfield(L, -1, key);
-        if (lua_isnil(L, -1))
-            return luaL_error(L, "socket has no field or method '%s'", key);
+        return lsim_index_methods(L, "socket", key);
     }
     return 1;
 }

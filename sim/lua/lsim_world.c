@@ -446,10 +446,7 @@ static int sim_index(lua_State *L)
     } else if (strcmp(key, "events") == 0) {
         lua_pushinteger(L, (lua_Integer)sim_world_events(net_world(s->net)));
     } else {
-        luaL_getmetafield(L, 1, "methods");
-        lua_getfield(L, -1, key);
-        if (lua_isnil(L, -1))
-            return luaL_error(L, "simulation has no field or method '%s'", key);
+        return lsim_index_methods(L, "simulation", key);
     }
     return 1;
 }
@@ -474,12 +471,7 @@ uint32_t lsim_host_of(lua_State *L, int idx, lsim **out_sim)
 
 void lsim_push_host(lua_State *L, int sim_idx, uint32_t host)
 {
-    sim_idx = lua_absindex(L, sim_idx);
-    uint32_t *hd = lua_newuserdatauv(L, sizeof *hd, 1);
-    *hd = host;
-    lua_pushvalue(L, sim_idx);
-    lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, LSIM_HOST);
+    lsim_push_handle(L, sim_idx, host, LSIM_HOST);
 }
 
 /* ---- host methods ---- */
@@ -527,10 +519,7 @@ static int host_index(lua_State *L)
     } else if (strcmp(key, "connections") == 0) {
         lua_pushinteger(L, (lua_Integer)net_host_conns(s->net, h));
     } else {
-        luaL_getmetafield(L, 1, "methods");
-        lua_getfield(L, -1, key);
-        if (lua_isnil(L, -1))
-            return luaL_error(L, "host has no field or method '%s'", key);
+        return lsim_index_methods(L, "host", key);
     }
     return 1;
 }

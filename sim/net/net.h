@@ -36,6 +36,12 @@
  *  9. A probe (net_set_probe) sees every stack event after the observer,
  *     and decides the fate of every segment the rules let pass, in the
  *     order segments enter links; it runs inside the world like a rule.
+ * 10. With the stepped wire on (net_wire_set), a datagram a host outputs
+ *     meets its link's rules and probe at once and then waits in the wire,
+ *     in due-time order (output time + the link direction's delay), until
+ *     it is delivered: by hand (net_wire_deliver ...), or, while the wire
+ *     flows, by one world timer when it falls due. Delivery hands it to
+ *     the destination's stack at once. Nothing else of the link applies.
  */
 #ifndef NET_H
 #define NET_H
@@ -106,6 +112,15 @@ bool net_in_stack(const net *n);
 
 /* ---- Hosts ---- */
 
+/* The stack of a host, for a caller that drives it directly (a stack test),
+ * or NULL while the host is crashed. Such a caller makes its calls outside
+ * the bracket, so it calls net_host_sync before running the world: the
+ * host's timer is re-armed at the stack's next deadline and the deferred
+ * callbacks run (rule 2). */
+tcp_stack *net_host_stack(const net *n, uint32_t host);
+/* Returns 0, NET_EBUSY (inside a stack call) or NET_EDOWN. */
+int net_host_sync(net *n, uint32_t host);
+
 /* Adds a host running a stack with `profile`; its random stream is named
  * "tcp:<name>". Returns 0 or -1 with sim_world_error set (or out of memory). */
 int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *profile,
@@ -162,7 +177,7 @@ typedef struct net_sock {
     size_t nrx, caprx;
     char *tx; /* bytes given to send() not yet taken by the stack; NULL while
                  only the pattern is queued (ntx - offtx bytes of it) */
-    size_t ntx, offtx;
+    size_t ntx, offtx, captx;
     bool close_pending, shutdown_pending; /* wait for tx to drain */
 } net_sock;
 
@@ -290,6 +305,48 @@ uint32_t net_link_release(net *n, uint32_t link);
  * that host would (through the link's impairments and rules). The bytes
  * are copied before return. Returns 0, NET_ETOOBIG or NET_ENOPORTS. */
 int net_inject(net *n, uint32_t link, int dir, const tcp_seg *seg);
+
+/* ---- The stepped wire (rule 10) ---- */
+
+/* A datagram waiting in the wire. */
+typedef struct net_wire_dgram {
+    uint32_t from;            /* the sending host */
+    uint32_t to;              /* the stack host owning the destination, or NET_NONE */
+    uint32_t packet_id;       /* sim_packet ids: a copy has its own id and the */
+    uint32_t origin_id;       /* origin_id of the datagram it was copied from */
+    uint64_t sent_ns, due_ns; /* due_ns SIM_TIME_NEVER: held by a rule */
+    const uint8_t *data;
+    uint32_t len;
+} net_wire_dgram;
+
+/* Turns the wire on or off. Off is refused (TCP_EINVAL) while datagrams
+ * wait. Not from inside a stack call. */
+int net_wire_set(net *n, bool on);
+bool net_wire_on(const net *n);
+/* While the wire flows, each datagram is delivered when it falls due (all
+ * those due at one instant in one world event, in wire order). */
+void net_wire_flow(net *n, bool on);
+/* Datagrams waiting. */
+uint32_t net_wire_count(const net *n);
+/* The i-th waiting datagram (0: the next due): true and *out set (its
+ * bytes valid until the wire next changes), or false. */
+bool net_wire_at(const net *n, uint32_t i, net_wire_dgram *out);
+/* By position. Each returns 0, or TCP_EINVAL when there is no datagram i
+ * (or j); deliver also NET_EBUSY inside a stack call. deliver hands the
+ * datagram to its destination's stack now (to NET_NONE: it is discarded
+ * and counted); drop discards it; dup puts a copy right behind it, due at
+ * the same time; swap exchanges two datagrams, due times staying with the
+ * positions; delay makes datagram i due extra_ns after its due time or now,
+ * whichever is later, behind those due before or then. */
+int net_wire_deliver(net *n, uint32_t i);
+int net_wire_drop(net *n, uint32_t i);
+int net_wire_dup(net *n, uint32_t i);
+int net_wire_swap(net *n, uint32_t i, uint32_t j);
+int net_wire_delay(net *n, uint32_t i, uint64_t extra_ns);
+/* Datagrams the wire delivered (or discarded at delivery because no stack
+ * host owns their destination: also counted by net_wire_undeliverable). */
+uint64_t net_wire_delivered(const net *n);
+uint64_t net_wire_undeliverable(const net *n);
 
 /* ---- Raw peers ---- */
 

@@ -125,15 +125,11 @@ static void tx_queue(net_sock *k, const char *data, size_t len)
         k->ntx += len;
         return;
     }
-    char *nb = realloc(k->tx, k->ntx + len + 1);
-    if (!nb) {
-        fprintf(stderr, "tcpsim: out of memory\n");
-        abort();
-    }
-    if (!k->tx) /* the queued pattern becomes bytes first */
+    bool was_pattern = !k->tx;
+    k->tx = net_grow_to(k->tx, &k->captx, k->ntx + len, 1);
+    if (was_pattern) /* the queued pattern becomes bytes first */
         for (size_t i = k->offtx; i < k->ntx; i++)
-            nb[i] = net_pattern_byte(i);
-    k->tx = nb;
+            k->tx[i] = net_pattern_byte(i);
     for (size_t i = 0; i < len; i++)
         k->tx[k->ntx + i] = data ? data[i] : net_pattern_byte(k->ntx + i);
     k->ntx += len;
@@ -235,7 +231,7 @@ int net_abort(net *n, uint32_t sock)
     k->close_pending = k->shutdown_pending = false;
     free(k->tx);
     k->tx = NULL;
-    k->ntx = k->offtx = 0;
+    k->ntx = k->offtx = k->captx = 0;
     net_stack_enter(n);
     rc = tcp_abort(st, k->id);
     net_stack_leave(n, n->hosts[k->host]);

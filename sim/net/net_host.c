@@ -13,20 +13,29 @@
 #include "net_kern.h"
 #include "tcp_check.h"
 
-void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+void *net_grow_to(void *p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return p;
-    uint32_t c = *cap ? *cap * 2 : 8;
+    size_t c = *cap ? *cap * 2 : 8;
     while (c < need)
         c *= 2;
-    void *q = realloc(p, (size_t)c * elem);
+    void *q = c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
     if (!q) {
         fprintf(stderr, "tcpsim: out of memory\n");
         abort();
     }
     *cap = c;
     return q;
+}
+
+void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    size_t c = *cap;
+    p = net_grow_to(p, &c, need, elem);
+    assert(c <= UINT32_MAX && "a table indexed by uint32_t outgrew it");
+    *cap = (uint32_t)c;
+    return p;
 }
 
 const char *net_err_name(int err)
@@ -74,7 +83,10 @@ static void env_output(void *ctx, const uint8_t *dgram, size_t len)
         abort();
     }
     memcpy(p->data, dgram, len);
-    sim_host_send(h->host, p);
+    if (h->net->wire.on)
+        net_wire_output(h->net, h, p); /* rule 10 */
+    else
+        sim_host_send(h->host, p);
 }
 
 static void env_event(void *ctx, const tcp_event *ev)
@@ -144,6 +156,7 @@ void net_halt(net *n)
 {
     n->halted = true;
     sim_world_stop(n->world);
+    net_wire_flow(n, n->wire.flow); /* a halted wire delivers nothing */
 }
 
 void net_set_keep_rx(net *n, bool keep)
@@ -160,6 +173,7 @@ void net_unhalt(net *n)
 {
     n->halted = false;
     n->error[0] = '\0';
+    net_wire_flow(n, n->wire.flow); /* the wire's timer again (net_wire.c) */
 }
 
 const char *net_error(const net *n)
@@ -216,7 +230,11 @@ static void host_timer(sim_timer *t, void *arg)
 static void host_receive(void *ctx, sim_host *host, sim_packet *p)
 {
     (void)host;
-    net_host *h = ctx;
+    net_host_receive(ctx, p);
+}
+
+void net_host_receive(net_host *h, sim_packet *p)
+{
     net *n = h->net;
     if (h->stack) {
         net_stack_enter(n);
@@ -255,6 +273,7 @@ net *net_new(uint64_t seed)
     }
     n->check = tcp_check_default();
     n->keep_rx = true;
+    net_wire_init(n);
     return n;
 }
 
@@ -270,6 +289,7 @@ void net_free(net *n)
         free(h);
     }
     free(n->hosts);
+    net_wire_free(n);
     net_sock_free_all(n);
     free(n->pending);
     net_rules_free(n);
@@ -346,6 +366,23 @@ const tcp_profile *net_host_profile(const net *n, uint32_t host)
 bool net_host_up(const net *n, uint32_t host)
 {
     return n->hosts[host]->stack != NULL;
+}
+
+tcp_stack *net_host_stack(const net *n, uint32_t host)
+{
+    return n->hosts[host]->stack;
+}
+
+int net_host_sync(net *n, uint32_t host)
+{
+    net_host *h = n->hosts[host];
+    if (n->in_stack > 0)
+        return NET_EBUSY;
+    if (!h->stack)
+        return NET_EDOWN;
+    net_stack_enter(n);
+    net_stack_leave(n, h);
+    return 0;
 }
 
 size_t net_host_conns(const net *n, uint32_t host)

@@ -40,6 +40,21 @@ typedef struct net_rule {
 
 typedef struct net_kern net_kern;
 
+/* A datagram in the stepped wire (net_wire.c); the wire owns the packet. */
+typedef struct net_wire_ent {
+    sim_packet *p;
+    uint32_t from, to; /* host indices; to NET_NONE: no stack host owns it */
+    uint64_t sent_ns, due_ns;
+} net_wire_ent;
+
+typedef struct net_wire {
+    bool on, flow;
+    net_wire_ent *ents; /* ordered by due_ns, stable */
+    uint32_t n, cap;
+    sim_timer timer; /* armed at ents[0].due_ns while flowing */
+    uint64_t delivered, undeliverable;
+} net_wire;
+
 #define NET_SOCK_CHUNK 256u
 
 struct net {
@@ -63,6 +78,7 @@ struct net {
     bool keep_rx;    /* records keep the bytes read (net_set_keep_rx) */
     char *pattern;   /* the send pattern from offset 0, shared by every record */
     size_t cappattern;
+    net_wire wire; /* the stepped wire (net.h rule 10) */
 };
 
 /* The byte at position `off` of a record's send queue when it was queued
@@ -73,7 +89,9 @@ static inline char net_pattern_byte(size_t off)
 }
 
 /* The library's one growth helper: grows p to hold `need` elements of
- * `elem` bytes (capacity *cap, doubling from 8); aborts when out of memory. */
+ * `elem` bytes (capacity *cap, doubling from 8); aborts when out of memory.
+ * net_grow is the same for the tables whose counts are uint32_t. */
+void *net_grow_to(void *p, size_t *cap, size_t need, size_t elem);
 void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem);
 
 /* A record by index; an index never handed out is a programmer error. */
@@ -106,6 +124,20 @@ void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, co
 /* net_rule.c */
 void net_link_install(net *n, sim_link *l);
 void net_rules_free(net *n);
+/* The rule walk and the probe for a segment entering link/dir (rule 6, 9). */
+sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_packet *p);
+
+/* net_host.c: hands a datagram to a host's stack (bracketed); frees p. */
+void net_host_receive(net_host *h, sim_packet *p);
+
+/* net_wire.c */
+void net_wire_init(net *n);
+void net_wire_free(net *n);
+/* A datagram host h output while the wire is on; the wire takes p. */
+void net_wire_output(net *n, net_host *h, sim_packet *p);
+/* Makes the wire's datagram with packet id `id` held by a rule due now;
+ * returns 1, or 0 if the wire has no such datagram. */
+uint32_t net_wire_release_held(net *n, uint32_t id);
 
 /* net_kern.c, net_rt.c: the kernel endpoint (net_kern.h). Each user call
  * of net_call.c hands a kernel host's records to its net_kern_ twin. */

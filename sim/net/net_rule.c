@@ -65,14 +65,13 @@ static bool rule_fires(net *n, uint32_t i, const net_seg_view *v)
     return true;
 }
 
-static sim_fault_verdict fault_hook(void *ctx, sim_link *l, int dir, const sim_packet *p)
+sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_packet *p)
 {
-    net *n = ctx;
     sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0};
     tcp_seg seg;
     if (n->halted || tcp_wire_parse(p->data, p->len, &seg) != TCP_WIRE_OK)
         return pass;
-    net_seg_view v = {sim_link_id(l), dir, p, &seg};
+    net_seg_view v = {link, dir, p, &seg};
     /* A callback may add rules (the array may move): index, never pointer. */
     for (uint32_t i = 0; i < n->nrules && !n->halted; i++) {
         net_rule *r = &n->rules[i];
@@ -94,6 +93,11 @@ static sim_fault_verdict fault_hook(void *ctx, sim_link *l, int dir, const sim_p
     if (n->probe.decide && !n->halted) /* net.h rule 9 */
         return n->probe.decide(n->probe.ctx, &v);
     return pass;
+}
+
+static sim_fault_verdict fault_hook(void *ctx, sim_link *l, int dir, const sim_packet *p)
+{
+    return net_rules_decide(ctx, sim_link_id(l), dir, p);
 }
 
 void net_link_install(net *n, sim_link *l)
@@ -152,9 +156,11 @@ uint32_t net_rule_release(net *n, uint32_t rule)
     net_rule *r = &n->rules[rule];
     sim_link *l = sim_link_by_id(n->world, r->link);
     uint32_t released = 0;
-    for (uint32_t i = 0; i < r->nheld; i++)
+    for (uint32_t i = 0; i < r->nheld; i++) {
         for (int d = 0; d < 2; d++)
             released += sim_link_release(l, d, r->held[i]);
+        released += net_wire_release_held(n, r->held[i]); /* rule 10 */
+    }
     r->nheld = 0;
     return released;
 }

@@ -158,18 +158,7 @@ void net_rx_append(const net *n, net_sock *k, const char *data, size_t len)
         k->nrx += len;
         return;
     }
-    if (k->nrx + len > k->caprx) {
-        size_t cap = k->caprx ? k->caprx : NET_DRAIN_CHUNK;
-        while (cap < k->nrx + len)
-            cap *= 2;
-        char *rx = realloc(k->rx, cap);
-        if (!rx) {
-            fprintf(stderr, "tcpsim: out of memory\n");
-            abort();
-        }
-        k->rx = rx;
-        k->caprx = cap;
-    }
+    k->rx = net_grow_to(k->rx, &k->caprx, k->nrx + len, 1);
     memcpy(k->rx + k->nrx, data, len);
     k->nrx += len;
 }
@@ -205,18 +194,10 @@ static void pattern_reserve(net *n, size_t len)
 {
     if (n->cappattern >= len + 26)
         return;
-    size_t cap = n->cappattern ? n->cappattern : 4096;
-    while (cap < len + 26)
-        cap *= 2;
-    char *p = realloc(n->pattern, cap);
-    if (!p) {
-        fprintf(stderr, "tcpsim: out of memory\n");
-        abort();
-    }
-    for (size_t i = n->cappattern; i < cap; i++)
-        p[i] = net_pattern_byte(i);
-    n->pattern = p;
-    n->cappattern = cap;
+    size_t old = n->cappattern;
+    n->pattern = net_grow_to(n->pattern, &n->cappattern, len + 26, 1);
+    for (size_t i = old; i < n->cappattern; i++)
+        n->pattern[i] = net_pattern_byte(i);
 }
 
 /* tcp_send takes at most the free room of the socket's send buffer, which
@@ -253,7 +234,7 @@ static void feed(net *n, net_sock *k)
     if (k->offtx == k->ntx) {
         free(k->tx);
         k->tx = NULL;
-        k->ntx = k->offtx = 0;
+        k->ntx = k->offtx = k->captx = 0;
         if (k->shutdown_pending) {
             k->shutdown_pending = false;
             tcp_shutdown(h->stack, k->id);

@@ -8,8 +8,9 @@
  *
  *   mkdir -p build/fuzz-corpus
  *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
- *         -Isim/net -Isim/core -Istack tests/stack/fuzz_input.c \
- *         sim/net/net_*.c sim/core/sim_*.c stack/tcp_*.c -o build/fuzz_input
+ *         -Isim/net -Isim/core -Istack -Isim/kern tests/stack/fuzz_input.c \
+ *         sim/net/net_*.c sim/core/sim_*.c stack/tcp_*.c sim/kern/kern_*.c \
+ *         -o build/fuzz_input
  *   ./build/fuzz_input -max_len=4096 -timeout=5 build/fuzz-corpus
  *
  * Built with -DFUZZ_REPLAY it has a main() that runs each file named on the
@@ -44,8 +45,9 @@
  * exercise the parser; the fixed-up ones get past the checksums into the
  * state machine. Invariants checked (abort on failure): every datagram a
  * host sends parses cleanly, a run never hits the event limit (a timer
- * stuck at or before now would spin the host forever), and freeing the net
- * leaves nothing (ASan).
+ * stuck at or before now would spin the host forever), both stacks keep
+ * their invariants after every event (net_set_check, stack/tcp_check.h),
+ * and freeing the net leaves nothing (ASan).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -91,6 +93,15 @@ static void fz_trace(void *ctx, const sim_trace_rec *rec)
     }
 }
 
+/* A broken stack invariant (net.h rule 8), whatever the input: a bug. */
+static void fz_violation(void *ctx, uint32_t host, const char *report)
+{
+    (void)ctx;
+    (void)host;
+    fprintf(stderr, "fuzz_input: %s\n", report);
+    abort();
+}
+
 static void run_for(fz_world *w, uint64_t ns)
 {
     sim_world *sw = net_world(w->n);
@@ -117,6 +128,8 @@ static bool setup(fz_world *w)
         return false;
     sim_world_set_trace(net_world(w->n), fz_trace, w);
     sim_world_set_limits(net_world(w->n), EVENTS_MAX, UINT64_MAX);
+    net_set_observer(w->n, &(net_observer){.on_violation = fz_violation});
+    net_set_check(w->n, true);
     net_listen_opts lo = {.port = 80, .backlog = 8};
     net_connect_opts co = {.raddr = ADDR_T, .rport = 80};
     if (net_listen(w->n, w->t, &lo, &w->listener) != 0 ||

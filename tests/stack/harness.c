@@ -1,13 +1,15 @@
 /*
- * harness — fake tcp_env, wire and clock for stack tests (see harness.h).
+ * harness — stack tests on sim/net: each stack is a host of a net, the wire
+ * is the net's stepped wire, the clock and the event loop are the world's
+ * (see harness.h).
  *
  * Invariants:
- *  - h->queue is sorted by deliver_ns, and entries with equal times keep
- *    the order they were queued in; position 0 is always the next due.
+ *  - Stack i is net host i and sim host i (hosts are added in order, and
+ *    the net has no other host), at address H_ADDR_BASE + i.
  *  - Every datagram a stack output is owned by that stack's sent log until
- *    h_free; queue entries only point at log entries, so a duplicate costs
- *    a pointer and delivered bytes are never mutated.
- *  - The clock never goes backwards.
+ *    h_free (the log copies the wire's SEND record); the datagrams waiting
+ *    on the wire are the net's.
+ *  - A drop rule (h_rule) lives until h_free: the net's rules point at it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,32 +26,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net.h"
+
 #define H_ADDR_BASE  0x0a000001u /* 10.0.0.1 */
-#define H_RULES_MAX  8
-#define H_STEPS_MAX  1000000u /* deliveries + timer firings in one run */
+#define H_RULES_MAX  32
+#define H_STEPS_MAX  1000000u /* world events in one run */
 #define H_ERRORS_LEN 2048
 
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 
 typedef struct h_node {
-    harness *h;
     size_t index;
-    tcp_stack *stack;
-    tcp_env env;
-    tcp_profile profile;
-    uint64_t rng;
     h_dgram **sent;
     size_t n_sent, cap_sent, sent_checked;
     h_event *events;
     size_t n_events, cap_events;
 } h_node;
 
-typedef struct h_qent {
-    h_dgram *d;
-    uint64_t deliver_ns;
-} h_qent;
-
+/* h_drop_sent: drop the next `count` datagrams `from` outputs with `flags`. */
 typedef struct h_rule {
+    const harness *h;
     size_t from;
     int flags;
     size_t count;
@@ -57,14 +53,16 @@ typedef struct h_rule {
 
 struct harness {
     size_t n;
+    net *net;
     h_node node[H_STACKS_MAX];
-    uint64_t now_ns, delay_ns, seed, undeliverable;
-    h_qent *queue;
-    size_t n_queue, cap_queue;
-    h_rule rules[H_RULES_MAX];
+    tcp_profile profile[H_STACKS_MAX];
+    uint64_t seed;
+    h_rule *rules[H_RULES_MAX];
+    size_t n_rules;
     h_filter_fn filter;
     void *filter_arg;
-    bool stuck; /* a run must stop: see the errors */
+    bool filter_rules; /* the filter's hook rules are on the links */
+    bool stuck;        /* a run must stop: see the errors */
     size_t n_errors;
     char errors[H_ERRORS_LEN];
 };
@@ -88,15 +86,6 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 static char stack_letter(size_t i)
 {
     return (char)('A' + i);
-}
-
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
 }
 
 static const char *time_str(uint64_t ns, char *buf, size_t len)
@@ -254,90 +243,46 @@ void h_dump(const harness *h, size_t stack)
     print_sent(h, stack, nd->sent_checked);
 }
 
-/* ---- The environment each stack sees ------------------------------------------ */
+/* ---- What the net tells the harness ------------------------------------------ */
 
-static uint64_t env_now(void *ctx)
+/* Every datagram a stack outputs (the wire's SEND record, at output time):
+ * parsed, checked and kept in the sender's sent log. */
+static void log_sent(harness *h, size_t from, const sim_trace_rec *rec)
 {
-    const h_node *nd = ctx;
-
-    return nd->h->now_ns;
-}
-
-static uint64_t env_random(void *ctx)
-{
-    h_node *nd = ctx;
-
-    return splitmix64(&nd->rng);
-}
-
-static void queue_insert(harness *h, h_dgram *d, uint64_t deliver_ns)
-{
-    size_t pos = h->n_queue;
-
-    h->queue = grow(h->queue, &h->cap_queue, h->n_queue + 1, sizeof *h->queue);
-    while (pos > 0 && h->queue[pos - 1].deliver_ns > deliver_ns)
-        pos--;
-    memmove(h->queue + pos + 1, h->queue + pos, (h->n_queue - pos) * sizeof *h->queue);
-    h->queue[pos] = (h_qent){d, deliver_ns};
-    h->n_queue++;
-}
-
-static h_qent queue_remove(harness *h, size_t i)
-{
-    h_qent e = h->queue[i];
-
-    assert(i < h->n_queue);
-    memmove(h->queue + i, h->queue + i + 1, (h->n_queue - i - 1) * sizeof *h->queue);
-    h->n_queue--;
-    return e;
-}
-
-static h_verdict wire_verdict(harness *h, const h_dgram *d, uint64_t *deliver_ns)
-{
-    size_t i;
-
-    for (i = 0; i < H_RULES_MAX; i++) {
-        h_rule *r = &h->rules[i];
-
-        if (r->count > 0 && r->from == d->from && (r->flags == H_ANY || r->flags == d->seg.flags)) {
-            r->count--;
-            return H_DROP;
-        }
-    }
-    return h->filter != NULL ? h->filter(h, d, deliver_ns, h->filter_arg) : H_PASS;
-}
-
-static void env_output(void *ctx, const uint8_t *bytes, size_t len)
-{
-    h_node *nd = ctx;
-    harness *h = nd->h;
+    h_node *nd = &h->node[from];
     h_dgram *d = calloc(1, sizeof *d);
+    size_t len = rec->len;
     uint8_t *copy = malloc(len > 0 ? len : 1);
-    uint64_t due = h->now_ns + h->delay_ns;
     tcp_wire_err e;
-    h_verdict v;
 
     assert(d != NULL && copy != NULL);
-    memcpy(copy, bytes, len);
-    *d = (h_dgram){
-        .from = nd->index, .to = H_NOWHERE, .sent_ns = h->now_ns, .bytes = copy, .len = len};
+    memcpy(copy, rec->bytes, len);
+    *d = (h_dgram){.from = from,
+                   .to = H_NOWHERE,
+                   .sent_ns = h_now(h),
+                   .packet_id = rec->packet_id,
+                   .bytes = copy,
+                   .len = len};
     nd->sent = grow(nd->sent, &nd->cap_sent, nd->n_sent + 1, sizeof *nd->sent);
     nd->sent[nd->n_sent++] = d;
     e = tcp_wire_parse(copy, len, &d->seg);
     if (e != TCP_WIRE_OK) {
-        h_error(h, "stack %c output a datagram tcp_wire_parse rejects: %s", stack_letter(nd->index),
+        h_error(h, "stack %c output a datagram tcp_wire_parse rejects: %s", stack_letter(from),
                 tcp_wire_err_name(e));
         return;
     }
-    if (d->seg.src_addr != h_addr(h, nd->index))
-        h_error(h, "stack %c output a datagram from another address", stack_letter(nd->index));
+    if (d->seg.src_addr != h_addr(h, from))
+        h_error(h, "stack %c output a datagram from another address", stack_letter(from));
     d->to = owner_of(h, d->seg.dst_addr);
-    v = wire_verdict(h, d, &due);
-    if (v == H_DROP)
-        return;
-    queue_insert(h, d, due);
-    if (v == H_DUP)
-        queue_insert(h, d, due);
+}
+
+static void on_trace(void *ctx, const sim_trace_rec *rec)
+{
+    harness *h = ctx;
+
+    /* hosts are added in stack order, so a sim host id is a stack index */
+    if (rec->kind == SIM_TR_SEND && rec->host_id < h->n)
+        log_sent(h, rec->host_id, rec);
 }
 
 /* RFC 9293 states change only through transitions, so each one must start
@@ -359,10 +304,10 @@ static void check_chain(harness *h, const h_node *nd, const h_event *r)
     }
 }
 
-static void env_event(void *ctx, const tcp_event *ev)
+static void on_event(void *ctx, uint32_t host, const tcp_event *ev)
 {
-    h_node *nd = ctx;
-    harness *h = nd->h;
+    harness *h = ctx;
+    h_node *nd = &h->node[host];
     h_event *r;
 
     nd->events = grow(nd->events, &nd->cap_events, nd->n_events + 1, sizeof *nd->events);
@@ -381,46 +326,118 @@ static void env_event(void *ctx, const tcp_event *ev)
         r->seg.payload = NULL;
     }
     snprintf(r->note, sizeof r->note, "%s", ev->note != NULL ? ev->note : "");
-    if (ev->time_ns != h->now_ns)
+    if (ev->time_ns != h_now(h))
         h_error(h, "stack %c: %s event stamped %" PRIu64 "ns at %" PRIu64 "ns",
-                stack_letter(nd->index), kind_name(ev->kind), ev->time_ns, h->now_ns);
+                stack_letter(nd->index), kind_name(ev->kind), ev->time_ns, h_now(h));
     if (ev->kind == TCP_EV_STATE)
         check_chain(h, nd, r);
 }
 
-/* ---- Lifetime ------------------------------------------------------------------- */
-
-/* tcp_check reports a broken stack invariant: a harness error. */
-static void on_violation(void *ctx, const tcp_check_report *r)
+/* net.h rule 8: a broken stack invariant (the net halts after it). */
+static void on_violation(void *ctx, uint32_t host, const char *report)
 {
-    h_node *nd = ctx;
-    char line[512];
+    harness *h = ctx;
 
-    tcp_check_format(r, line, sizeof line);
-    h_error(nd->h, "stack %c: %s", stack_letter(nd->index), line);
+    (void)host;
+    h_error(h, "%s", report);
 }
 
-static void node_start(harness *h, size_t i)
-{
-    h_node *nd = &h->node[i];
+/* ---- Rules on the links ---------------------------------------------------------- */
 
-    nd->h = h;
-    nd->index = i;
-    nd->rng = h->seed ^ (0x9e3779b97f4a7c15u * (i + 1));
-    nd->env = (tcp_env){.ctx = nd,
-                        .now_ns = env_now,
-                        .random = env_random,
-                        .output = env_output,
-                        .event = env_event};
-    nd->stack = tcp_stack_new(&nd->env, h_addr(h, i), &nd->profile);
-    assert(nd->stack != NULL);
-    tcp_check_enable(nd->stack, true, on_violation, nd);
+/* The sending stack of a segment on its way. */
+static size_t sender_of(const harness *h, const net_seg_view *v)
+{
+    return owner_of(h, v->seg->src_addr);
+}
+
+/* h_drop_sent's rule: a net drop rule on every link, whose predicate counts
+ * the matches of every link down together. */
+static bool drop_rule_match(void *ctx, uint32_t rule, const net_seg_view *v)
+{
+    h_rule *r = ctx;
+
+    (void)rule;
+    if (r->count == 0 || sender_of(r->h, v) != r->from ||
+        (r->flags != H_ANY && v->seg->flags != (uint8_t)r->flags))
+        return false;
+    r->count--;
+    return true;
+}
+
+/* h_set_filter's rule: a net hook on every link asks the filter. */
+static sim_fault_verdict filter_hook(void *ctx, uint32_t rule, const net_seg_view *v)
+{
+    harness *h = ctx;
+    sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0};
+    uint64_t base, due;
+    h_dgram d;
+
+    (void)rule;
+    if (h->filter == NULL)
+        return pass;
+    base = h_now(h) +
+           sim_link_params_get(sim_link_by_id(net_world(h->net), v->link), v->dir)->delay_ns;
+    due = base;
+    d = (h_dgram){.from = sender_of(h, v),
+                  .to = owner_of(h, v->seg->dst_addr),
+                  .sent_ns = h_now(h),
+                  .seg = *v->seg,
+                  .bytes = v->packet->data,
+                  .len = v->packet->len};
+    switch (h->filter(h, &d, &due, h->filter_arg)) {
+    case H_DROP:
+        return (sim_fault_verdict){SIM_FAULT_DROP, 0, 0};
+    case H_DUP:
+        return (sim_fault_verdict){SIM_FAULT_DUPLICATE, 0, 1};
+    case H_PASS:
+        break;
+    }
+    return due > base ? (sim_fault_verdict){SIM_FAULT_DELAY, due - base, 0} : pass;
+}
+
+/* Adds a rule to every link; the rules of one call share ctx. */
+static void rule_on_every_link(harness *h, const net_rule_opts *o)
+{
+    for (uint32_t l = 0; l < sim_link_count(net_world(h->net)); l++) {
+        int rc = net_rule_add(h->net, l, o, NULL);
+        assert(rc == 0);
+        (void)rc;
+    }
+}
+
+/* ---- Lifetime ------------------------------------------------------------------- */
+
+/* The net: stacks A, B, ... at 10.0.0.1, ..., a link between every pair
+ * (0 delay), the stepped wire on, the invariant checker on. */
+static void net_build(harness *h)
+{
+    const net_observer obs = {.ctx = h, .on_event = on_event, .on_violation = on_violation};
+    sim_link_params lp;
+    uint32_t id, link;
+
+    h->net = net_new(h->seed);
+    assert(h->net != NULL);
+    for (size_t i = 0; i < h->n; i++) {
+        char name[2] = {stack_letter(i), '\0'};
+        int rc = net_host_add(h->net, name, h_addr(h, i), &h->profile[i], &id);
+
+        assert(rc == 0 && id == i);
+        (void)rc;
+    }
+    sim_link_params_default(&lp);
+    for (size_t i = 0; i < h->n; i++)
+        for (size_t j = i + 1; j < h->n; j++)
+            if (net_link_add(h->net, (uint32_t)i, (uint32_t)j, &lp, &lp, &link) != 0)
+                assert(!"a harness link");
+    net_set_observer(h->net, &obs);
+    net_set_check(h->net, true);
+    sim_world_set_trace(net_world(h->net), on_trace, h);
+    net_wire_set(h->net, true);
 }
 
 harness *h_new(size_t n_stacks, const tcp_profile *profile)
 {
     harness *h = calloc(1, sizeof *h);
-    size_t i;
 
     assert(h != NULL);
     assert(n_stacks >= 1 && n_stacks <= H_STACKS_MAX);
@@ -429,10 +446,11 @@ harness *h_new(size_t n_stacks, const tcp_profile *profile)
     assert(profile != NULL);
     h->n = n_stacks;
     h->seed = 1;
-    for (i = 0; i < n_stacks; i++) {
-        h->node[i].profile = *profile;
-        node_start(h, i);
+    for (size_t i = 0; i < n_stacks; i++) {
+        h->node[i].index = i;
+        h->profile[i] = *profile;
     }
+    net_build(h);
     return h;
 }
 
@@ -442,8 +460,7 @@ void h_free(harness *h)
 
     if (h == NULL)
         return;
-    for (i = 0; i < h->n; i++)
-        tcp_stack_free(h->node[i].stack);
+    net_free(h->net);
     for (i = 0; i < h->n; i++) {
         for (k = 0; k < h->node[i].n_sent; k++) {
             free((uint8_t *)h->node[i].sent[k]->bytes);
@@ -452,7 +469,8 @@ void h_free(harness *h)
         free(h->node[i].sent);
         free(h->node[i].events);
     }
-    free(h->queue);
+    for (i = 0; i < h->n_rules; i++)
+        free(h->rules[i]);
     free(h);
 }
 
@@ -473,14 +491,14 @@ int h_teardown(void **state)
     for (size_t i = 0; h != NULL && h->n_errors == 0 && i < h->n; i++)
         close_all(h, i);
     if (h != NULL && h->n_errors == 0)
-        h_run_at(__FILE__, __LINE__, h, h->now_ns + H_S(600));
+        h_run_at(__FILE__, __LINE__, h, h_now(h) + H_S(600));
 
     if (h != NULL && h->n_errors > 0) {
         fprintf(stderr, "%zu harness error(s):\n%s", h->n_errors, h->errors);
         rc = -1;
     }
     for (size_t i = 0; h != NULL && i < h->n; i++) {
-        size_t left = h->node[i].stack ? tcp_stack_conns(h->node[i].stack) : 0;
+        size_t left = net_host_conns(h->net, (uint32_t)i);
         if (left > 0) {
             fprintf(stderr, "%c still holds %zu connection(s) (end the test with h_finish)\n",
                     stack_letter(i), left);
@@ -492,23 +510,21 @@ int h_teardown(void **state)
     return rc;
 }
 
-void h_reboot(harness *h, size_t i, const tcp_profile *profile)
+void h_reboot(harness *h, size_t i)
 {
-    h_node *nd = &h->node[i];
-
     assert(i < h->n);
-    tcp_stack_free(nd->stack);
-    nd->stack = NULL;
-    nd->n_events = 0;
-    if (profile != NULL)
-        nd->profile = *profile;
-    node_start(h, i);
+    int rc = net_host_crash(h->net, (uint32_t)i);
+    assert(rc == 0);
+    rc = net_host_restart(h->net, (uint32_t)i);
+    assert(rc == 0);
+    (void)rc;
+    h->node[i].n_events = 0; /* ids start again */
 }
 
 tcp_stack *h_stack(const harness *h, size_t i)
 {
     assert(i < h->n);
-    return h->node[i].stack;
+    return net_host_stack(h->net, (uint32_t)i);
 }
 
 uint32_t h_addr(const harness *h, size_t i)
@@ -519,181 +535,163 @@ uint32_t h_addr(const harness *h, size_t i)
 
 uint64_t h_now(const harness *h)
 {
-    return h->now_ns;
+    return sim_world_now(net_world(h->net));
 }
 
 void h_set_delay(harness *h, uint64_t one_way_ns)
 {
-    h->delay_ns = one_way_ns;
+    sim_world *w = net_world(h->net);
+
+    for (uint32_t l = 0; l < sim_link_count(w); l++) {
+        for (int d = 0; d < 2; d++) {
+            sim_link_params p = *sim_link_params_get(sim_link_by_id(w, l), d);
+            p.delay_ns = one_way_ns;
+            sim_link_params_set(sim_link_by_id(w, l), d, &p);
+        }
+    }
 }
 
 void h_set_seed(harness *h, uint64_t seed)
 {
-    size_t i;
-
+    for (size_t i = 0; i < h->n; i++)
+        assert(h->node[i].n_sent == 0 && h->node[i].n_events == 0 &&
+               "h_set_seed comes right after h_new");
+    assert(h->n_rules == 0 && h->filter == NULL);
+    net_free(h->net);
     h->seed = seed;
-    for (i = 0; i < h->n; i++)
-        h->node[i].rng = seed ^ (0x9e3779b97f4a7c15u * (i + 1));
+    net_build(h);
 }
 
 uint64_t h_undeliverable(const harness *h)
 {
-    return h->undeliverable;
+    return net_wire_undeliverable(h->net);
 }
 
-/* ---- Time ------------------------------------------------------------------------- */
-
-/* The earliest armed deadline, lowest stack index on a tie; false if none. */
-static bool earliest_timer(const harness *h, uint64_t *t, size_t *who)
+const char *h_errors(const harness *h)
 {
-    bool any = false;
-    size_t i;
-
-    for (i = 0; i < h->n; i++) {
-        uint64_t d = tcp_stack_next_deadline(h->node[i].stack);
-
-        if (d != UINT64_MAX && (!any || d < *t)) {
-            *t = d;
-            *who = i;
-            any = true;
-        }
-    }
-    if (any && *t < h->now_ns)
-        *t = h->now_ns;
-    return any;
+    return h->errors;
 }
 
-static void fire_timers(harness *h, size_t i)
-{
-    char t[32], d[32];
-    uint64_t next;
+/* ---- Time: the world's clock and its one event loop ------------------------------- */
 
-    tcp_stack_on_time(h->node[i].stack);
-    next = tcp_stack_next_deadline(h->node[i].stack);
-    if (next <= h->now_ns) {
-        h_error(h, "stack %c: after tcp_stack_on_time at %s the next deadline is %s",
-                stack_letter(i), time_str(h->now_ns, t, sizeof t), time_str(next, d, sizeof d));
+/* Tests call the stacks directly, outside the net's bracket: re-arm every
+ * host's timer before the world runs (net.h, net_host_sync). */
+static void sync_hosts(harness *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        (void)net_host_sync(h->net, (uint32_t)i);
+}
+
+static bool wire_empty(void *arg)
+{
+    const harness *h = arg;
+
+    return net_wire_count(h->net) == 0;
+}
+
+/* Runs the world until until_ns (or, settle, until the wire is empty),
+ * with the wire flowing or holding. Returns datagrams delivered. */
+static size_t run_world(const char *file, int line, harness *h, uint64_t until_ns, bool flow,
+                        bool settle)
+{
+    sim_world *w = net_world(h->net);
+    uint64_t before = net_wire_delivered(h->net);
+    sim_run_result r;
+
+    if (h->stuck)
+        return 0;
+    sync_hosts(h);
+    sim_world_set_limits(w, sim_world_events(w) + H_STEPS_MAX, SIM_TIME_NEVER);
+    net_wire_flow(h->net, flow);
+    if (settle)
+        r = sim_world_run_until(w, wire_empty, h, SIM_TIME_NEVER);
+    else
+        r = sim_world_run_until_time(w, until_ns > h_now(h) ? until_ns : h_now(h));
+    net_wire_flow(h->net, false);
+    if (r == SIM_RUN_LIMIT_EVENTS || r == SIM_RUN_LIMIT_TIME) {
+        h_error(h, "the run stopped: %s (a timer stuck at now?)", sim_world_error(w));
         h->stuck = true;
     }
-}
-
-static void deliver_next(harness *h)
-{
-    h_qent e = queue_remove(h, 0);
-
-    if (e.d->to == H_NOWHERE) {
-        h->undeliverable++;
-        return;
-    }
-    tcp_stack_input(h->node[e.d->to].stack, e.d->bytes, e.d->len);
-}
-
-/* The event loop: until until_ns, or (quiet_stop) until the wire is empty.
- * Returns datagrams delivered. */
-static size_t run_loop(harness *h, uint64_t until_ns, bool wire, bool quiet_stop)
-{
-    size_t delivered = 0, steps = 0, who = 0;
-    uint64_t t_wire, t_timer = UINT64_MAX;
-
-    while (!h->stuck) {
-        if (quiet_stop && h->n_queue == 0)
-            break;
-        t_wire = wire && h->n_queue > 0 ? h->queue[0].deliver_ns : UINT64_MAX;
-        if (t_wire != UINT64_MAX && t_wire < h->now_ns)
-            t_wire = h->now_ns;
-        if (!earliest_timer(h, &t_timer, &who))
-            t_timer = UINT64_MAX;
-        if (t_wire == UINT64_MAX && t_timer == UINT64_MAX)
-            break;
-        if ((t_wire <= t_timer ? t_wire : t_timer) > until_ns)
-            break;
-        if (++steps > H_STEPS_MAX) {
-            h_error(h, "more than %u deliveries and timer firings in one run", H_STEPS_MAX);
-            h->stuck = true;
-            break;
-        }
-        if (t_wire <= t_timer) {
-            h->now_ns = t_wire;
-            deliver_next(h);
-            delivered++;
-        } else {
-            h->now_ns = t_timer;
-            fire_timers(h, who);
-        }
-    }
-    if (!quiet_stop && !h->stuck && until_ns > h->now_ns)
-        h->now_ns = until_ns;
-    return delivered;
+    if (h->stuck || net_halted(h->net))
+        check_errors(file, line, h);
+    return (size_t)(net_wire_delivered(h->net) - before);
 }
 
 void h_advance_at(const char *file, int line, harness *h, uint64_t ns)
 {
-    run_loop(h, h->now_ns + ns, false, false);
-    if (h->stuck)
-        check_errors(file, line, h);
+    run_world(file, line, h, h_now(h) + ns, false, false);
 }
 
 size_t h_run_at(const char *file, int line, harness *h, uint64_t until_ns)
 {
-    size_t n = run_loop(h, until_ns, true, false);
-
-    if (h->stuck)
-        check_errors(file, line, h);
-    return n;
+    return run_world(file, line, h, until_ns, true, false);
 }
 
 size_t h_settle_at(const char *file, int line, harness *h)
 {
-    size_t n = run_loop(h, UINT64_MAX, true, true);
-
-    if (h->stuck)
-        check_errors(file, line, h);
-    return n;
+    return run_world(file, line, h, 0, true, true);
 }
 
 /* ---- Manual steps on the wire ------------------------------------------------------- */
 
 size_t h_pending(const harness *h)
 {
-    return h->n_queue;
+    return net_wire_count(h->net);
+}
+
+/* The sent-log entry behind a datagram on the wire (a copy's origin). */
+static const h_dgram *dgram_of(const harness *h, const net_wire_dgram *w)
+{
+    const h_node *nd = &h->node[w->from];
+
+    for (size_t k = nd->n_sent; k-- > 0;)
+        if (nd->sent[k]->packet_id == w->origin_id)
+            return nd->sent[k];
+    return NULL;
 }
 
 const h_dgram *h_peek(const harness *h, size_t i)
 {
-    return i < h->n_queue ? h->queue[i].d : NULL;
+    net_wire_dgram w;
+
+    return net_wire_at(h->net, (uint32_t)i, &w) ? dgram_of(h, &w) : NULL;
 }
 
 uint64_t h_peek_due(const harness *h, size_t i)
 {
-    assert(i < h->n_queue);
-    return h->queue[i].deliver_ns;
+    net_wire_dgram w;
+    bool ok = net_wire_at(h->net, (uint32_t)i, &w);
+
+    assert(ok);
+    (void)ok;
+    return w.due_ns;
 }
 
 static bool need_queued(const char *file, int line, const harness *h, size_t i, const char *what)
 {
-    if (i < h->n_queue)
+    if (i < h_pending(h))
         return true;
-    fail_at(file, line, "%s: position %zu, but %zu datagram(s) are queued", what, i, h->n_queue);
+    fail_at(file, line, "%s: position %zu, but %zu datagram(s) are queued", what, i, h_pending(h));
     return false;
 }
 
 void h_deliver_at(const char *file, int line, harness *h)
 {
     if (need_queued(file, line, h, 0, "h_deliver"))
-        deliver_next(h);
+        net_wire_deliver(h->net, 0);
 }
 
 size_t h_deliver_all_at(const char *file, int line, harness *h)
 {
     size_t n = 0;
 
-    while (h->n_queue > 0) {
+    while (h_pending(h) > 0) {
         if (++n > H_STEPS_MAX) {
             fail_at(file, line, "h_deliver_all: more than %u datagrams at one instant",
                     H_STEPS_MAX);
             break;
         }
-        deliver_next(h);
+        net_wire_deliver(h->net, 0);
     }
     return n;
 }
@@ -701,57 +699,52 @@ size_t h_deliver_all_at(const char *file, int line, harness *h)
 void h_drop_at(const char *file, int line, harness *h)
 {
     if (need_queued(file, line, h, 0, "h_drop"))
-        queue_remove(h, 0);
+        net_wire_drop(h->net, 0);
 }
 
 void h_dup_at(const char *file, int line, harness *h)
 {
-    if (!need_queued(file, line, h, 0, "h_dup"))
-        return;
-    h->queue = grow(h->queue, &h->cap_queue, h->n_queue + 1, sizeof *h->queue);
-    memmove(h->queue + 2, h->queue + 1, (h->n_queue - 1) * sizeof *h->queue);
-    h->queue[1] = h->queue[0];
-    h->n_queue++;
+    if (need_queued(file, line, h, 0, "h_dup"))
+        net_wire_dup(h->net, 0);
 }
 
-/* The due times stay with the positions, so the queue stays sorted and the
- * datagram that was behind now arrives first. */
 void h_swap_at(const char *file, int line, harness *h, size_t i, size_t j)
 {
-    h_dgram *d;
-
-    if (!need_queued(file, line, h, i, "h_swap") || !need_queued(file, line, h, j, "h_swap"))
-        return;
-    d = h->queue[i].d;
-    h->queue[i].d = h->queue[j].d;
-    h->queue[j].d = d;
+    if (need_queued(file, line, h, i, "h_swap") && need_queued(file, line, h, j, "h_swap"))
+        net_wire_swap(h->net, (uint32_t)i, (uint32_t)j);
 }
 
 void h_delay_at(const char *file, int line, harness *h, size_t i, uint64_t extra_ns)
 {
-    h_qent e;
-
-    if (!need_queued(file, line, h, i, "h_delay"))
-        return;
-    e = queue_remove(h, i);
-    queue_insert(h, e.d, (e.deliver_ns > h->now_ns ? e.deliver_ns : h->now_ns) + extra_ns);
+    if (need_queued(file, line, h, i, "h_delay"))
+        net_wire_delay(h->net, (uint32_t)i, extra_ns);
 }
 
 void h_drop_sent(harness *h, size_t from, int flags, size_t count)
 {
-    size_t i;
+    h_rule *r = calloc(1, sizeof *r);
 
-    for (i = 0; i < H_RULES_MAX; i++) {
-        if (h->rules[i].count == 0) {
-            h->rules[i] = (h_rule){from, flags, count};
-            return;
-        }
-    }
-    assert(!"more than H_RULES_MAX drop rules active");
+    assert(r != NULL && from < h->n);
+    assert(h->n_rules < H_RULES_MAX && "more than H_RULES_MAX drop rules");
+    *r = (h_rule){h, from, flags, count};
+    h->rules[h->n_rules++] = r;
+    rule_on_every_link(h, &(net_rule_opts){.action = NET_RULE_DROP,
+                                           .filter = {.dir = -1, .len = -1},
+                                           .count = UINT32_MAX,
+                                           .match = drop_rule_match,
+                                           .ctx = r});
 }
 
 void h_set_filter(harness *h, void *arg, h_filter_fn fn)
 {
+    if (!h->filter_rules && fn != NULL) {
+        rule_on_every_link(h, &(net_rule_opts){.action = NET_RULE_HOOK,
+                                               .filter = {.dir = -1, .len = -1},
+                                               .count = UINT32_MAX,
+                                               .hook = filter_hook,
+                                               .ctx = h});
+        h->filter_rules = true;
+    }
     h->filter = fn;
     h->filter_arg = arg;
 }
@@ -761,7 +754,9 @@ void h_set_filter(harness *h, void *arg, h_filter_fn fn)
 void h_inject_raw(harness *h, size_t to, const uint8_t *bytes, size_t len)
 {
     assert(to < h->n);
-    tcp_stack_input(h->node[to].stack, bytes, len);
+    int rc = net_host_input(h->net, (uint32_t)to, bytes, len);
+    assert(rc == 0);
+    (void)rc;
 }
 
 void h_inject_at(const char *file, int line, harness *h, size_t to, const tcp_seg *seg)
@@ -779,7 +774,7 @@ void h_inject_at(const char *file, int line, harness *h, size_t to, const tcp_se
         fail_at(file, line, "h_inject: segment does not encode (%zu bytes)", need);
         return;
     }
-    tcp_stack_input(h->node[to].stack, buf, len);
+    h_inject_raw(h, to, buf, len);
     free(buf);
 }
 
@@ -830,7 +825,7 @@ tcp_seg h_template_at(const char *file, int line, const harness *h, size_t stack
     memset(&s, 0, sizeof s);
     if (node_at(file, line, h, stack) == NULL)
         return s;
-    if (tcp_sock_endpoints(h->node[stack].stack, sock, &lport, &raddr, &rport) != 0) {
+    if (tcp_sock_endpoints(h_stack(h, stack), sock, &lport, &raddr, &rport) != 0) {
         fail_at(file, line, "h_template: stack %c has no socket %" PRIu32, stack_letter(stack),
                 sock);
         return s;
@@ -954,22 +949,23 @@ const tcp_seg *h_expect_seg_at(const char *file, int line, harness *h, size_t st
 static void close_all(harness *h, size_t i)
 {
     const h_node *nd = &h->node[i];
+    tcp_stack *st = h_stack(h, i);
     tcp_sock_id max = 0;
 
-    if (nd->stack == NULL)
+    if (st == NULL)
         return;
     for (size_t k = 0; k < nd->n_events; k++)
         if (nd->events[k].sock > max)
             max = nd->events[k].sock;
     for (tcp_sock_id id = 1; id <= max; id++)
-        (void)tcp_close(nd->stack, id);
+        (void)tcp_close(st, id);
 }
 
 void h_finish_at(const char *file, int line, harness *h)
 {
     for (size_t i = 0; i < h->n; i++)
         close_all(h, i);
-    h_run_at(file, line, h, h->now_ns + H_S(600));
+    h_run_at(file, line, h, h_now(h) + H_S(600));
     for (size_t i = 0; i < h->n; i++)
         h_expect_conns_at(file, line, h, i, 0);
 }
@@ -1022,7 +1018,7 @@ size_t h_trace(const harness *h, size_t stack, tcp_sock_id sock, tcp_state *out,
     }
     if (n == 0) {
         if (max > 0)
-            out[0] = tcp_sock_state(nd->stack, sock);
+            out[0] = tcp_sock_state(h_stack(h, stack), sock);
         n = 1;
     }
     return n;
@@ -1068,7 +1064,7 @@ void h_expect_state_at(const char *file, int line, harness *h, size_t stack, tcp
 
     node_at(file, line, h, stack);
     check_errors(file, line, h);
-    got = tcp_sock_state(h->node[stack].stack, sock);
+    got = tcp_sock_state(h_stack(h, stack), sock);
     if (got != state) {
         h_dump(h, stack);
         fail_at(file, line, "%c sock %" PRIu32 ": expected %s, is %s", stack_letter(stack), sock,
@@ -1082,7 +1078,7 @@ void h_expect_conns_at(const char *file, int line, harness *h, size_t stack, siz
 
     node_at(file, line, h, stack);
     check_errors(file, line, h);
-    got = tcp_stack_conns(h->node[stack].stack);
+    got = net_host_conns(h->net, (uint32_t)stack);
     if (got != n)
         fail_at(file, line, "%c has %zu connection(s), expected %zu", stack_letter(stack), got, n);
 }
@@ -1149,7 +1145,7 @@ tcp_sock_id h_listen_at(const char *file, int line, harness *h, size_t stack, ui
     tcp_stack *s;
 
     node_at(file, line, h, stack);
-    s = h->node[stack].stack;
+    s = h_stack(h, stack);
     if (call_ok(file, line, "tcp_socket", tcp_socket(s, &id)) &&
         call_ok(file, line, "tcp_bind", tcp_bind(s, id, port)))
         call_ok(file, line, "tcp_listen", tcp_listen(s, id, backlog));
@@ -1164,7 +1160,7 @@ tcp_sock_id h_connect_at(const char *file, int line, harness *h, size_t stack, s
 
     node_at(file, line, h, stack);
     node_at(file, line, h, to);
-    s = h->node[stack].stack;
+    s = h_stack(h, stack);
     if (!call_ok(file, line, "tcp_socket", tcp_socket(s, &id)))
         return 0;
     if (isn != H_ANY &&
@@ -1180,7 +1176,7 @@ tcp_sock_id h_accept_at(const char *file, int line, harness *h, size_t stack, tc
     tcp_sock_id id = 0;
 
     node_at(file, line, h, stack);
-    call_ok(file, line, "tcp_accept", tcp_accept(h->node[stack].stack, listener, &id));
+    call_ok(file, line, "tcp_accept", tcp_accept(h_stack(h, stack), listener, &id));
     return id;
 }
 
@@ -1207,7 +1203,7 @@ void h_send_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id
     long r;
 
     node_at(file, line, h, stack);
-    r = tcp_send(h->node[stack].stack, sock, text, n);
+    r = tcp_send(h_stack(h, stack), sock, text, n);
     if (r < 0)
         fail_at(file, line, "tcp_send failed: %s", tcp_err_name((int)r));
     else if ((size_t)r != n)
@@ -1224,7 +1220,7 @@ void h_expect_recv_at(const char *file, int line, harness *h, size_t stack, tcp_
     assert(buf != NULL);
     node_at(file, line, h, stack);
     while (got < want) {
-        r = tcp_recv(h->node[stack].stack, sock, buf + got, want - got);
+        r = tcp_recv(h_stack(h, stack), sock, buf + got, want - got);
         if (r <= 0)
             break;
         got += (size_t)r;

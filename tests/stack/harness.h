@@ -1,6 +1,6 @@
 /*
- * harness — a few TCP stacks on a fake wire with a virtual clock, so stack
- * tests read like a ladder diagram:
+ * harness — a few TCP stacks on sim/net, stepped by hand or by the clock,
+ * so stack tests read like a ladder diagram:
  *
  *     tcp_sock_id l = h_listen(h, H_B, 80, 8);
  *     tcp_sock_id c = h_connect(h, H_A, H_B, 80, 1000);
@@ -12,37 +12,45 @@
  *     h_deliver(h);
  *     h_expect_trace(h, H_A, c, H_STATES(TCP_CLOSED, TCP_SYN_SENT, TCP_ESTABLISHED));
  *
- * Stacks. Stack i (H_A = 0, H_B = 1, ...) owns address 10.0.0.(i+1). Its
- * tcp_env reads the harness clock, draws from a random stream derived from
- * the seed and i, copies every datagram it outputs and records every event.
+ * Stacks. Stack i (H_A = 0, H_B = 1, ...) is host i of a net (net.h) named
+ * "A", "B", ..., at address 10.0.0.(i+1), with a link to every other stack.
+ * Its random stream is the net's ("tcp:A", from the seed). The harness logs
+ * every datagram a stack outputs and every event it reports. Tests call a
+ * stack directly through h_stack; the harness re-arms the hosts' timers
+ * before the world next runs (net_host_sync).
  *
- * The wire. Each output datagram is parsed with tcp_wire_parse (bytes it
- * rejects are a harness error), appended to the sender's sent log, passed
- * through the drop rules and the filter, and queued for delivery at
- * now + the one-way delay (default 0) to the stack owning its destination
- * (H_NOWHERE if none: such datagrams are discarded when their turn comes).
- * The queue stays in delivery-time order, stable, so position 0 is always
- * the next to go. Manual steps (h_deliver, h_drop, h_dup, h_swap, h_delay)
- * act on it by position and never move the clock.
+ * The wire is the net's stepped wire (docs/net.md rule 10). Each output
+ * datagram is parsed with tcp_wire_parse (bytes it rejects are a harness
+ * error) and appended to the sender's sent log; the link's rules (h_drop_sent
+ * and the filter are net rules on every link) decide its fate, and it waits
+ * on the wire to be delivered at now + the one-way delay (default 0) to the
+ * stack owning its destination (H_NOWHERE if none: such datagrams are
+ * discarded when their turn comes). The wire stays in delivery-time order,
+ * stable, so position 0 is always the next to go. Manual steps (h_deliver,
+ * h_drop, h_dup, h_swap, h_delay) act on it by position and never move the
+ * clock.
  *
- * Time. The clock starts at 0 and moves only in h_advance, h_run, h_run_for
- * and h_settle, which fire each stack's timers at tcp_stack_next_deadline.
- * At equal instants the order is fixed: due datagrams are delivered first,
- * in queue order, then due timers fire, lower stack index first.
+ * Time is the world's: it starts at 0 and moves only in h_advance, h_run,
+ * h_run_for and h_settle, which run the world's event loop: each host's one
+ * timer fires at its stack's next deadline, and while the wire flows (h_run,
+ * h_settle) the wire's timer delivers datagrams as they fall due, every
+ * datagram due at one instant in one event. Events at equal instants run in
+ * the order they were last armed (sim_queue.h).
  *
- * Invariants. Every stack runs with tcp_check on (tcp_check.h): a broken
- * invariant is a harness error like those below.
+ * Invariants. The net runs with its invariant checker on (net_set_check):
+ * a broken invariant reaches the harness through on_violation and is a
+ * harness error like those below.
  *
  * Failures. Functions spelled as macros fail the running cmocka test at the
  * caller's file:line, printing what was expected and what happened. Harness
  * errors found inside stack callbacks (malformed output, a transition whose
  * `from` is not the socket's previous state, an event stamped with a time
- * other than now, a timer that leaves its deadline at or before now) cannot
- * fail there; they are kept, and reported by the next h_expect_* and by
- * h_teardown.
+ * other than now, a broken invariant, a run that hits the world's event
+ * limit) cannot fail there; they are kept, and reported by the next
+ * h_expect_* and by h_teardown.
  *
  * Pointers returned (h_peek, h_sent, h_event_at, ...) stay valid until
- * h_free, except h_peek's, which is valid until the queue next changes.
+ * h_free.
  */
 #ifndef HARNESS_H
 #define HARNESS_H
@@ -84,7 +92,8 @@ typedef struct harness harness;
 typedef struct h_dgram {
     size_t from, to; /* stack indices; to is H_NOWHERE when no stack owns seg.dst_addr */
     uint64_t sent_ns;
-    tcp_seg seg; /* parsed; seg.payload points into bytes */
+    uint32_t packet_id; /* the world's packet id */
+    tcp_seg seg;        /* parsed; seg.payload points into bytes */
     const uint8_t *bytes;
     size_t len;
 } h_dgram;
@@ -115,8 +124,10 @@ typedef enum h_verdict {
     H_DUP /* queue two copies */
 } h_verdict;
 
-/* Sees every datagram a stack outputs before it is queued; may move
- * *deliver_ns (later delays it). Must not call into a stack. */
+/* Sees every datagram a stack outputs to another stack (a net hook rule on
+ * every link, after the h_drop_sent rules), before it is queued; may move
+ * *deliver_ns (later delays it; an H_DUP keeps the due time). Must not call
+ * into a stack. */
 typedef h_verdict (*h_filter_fn)(harness *h, const h_dgram *d, uint64_t *deliver_ns, void *arg);
 
 /* ---- Lifetime -------------------------------------------------------------- */
@@ -132,20 +143,23 @@ void h_free(harness *h);
 int h_setup(void **state);
 int h_teardown(void **state);
 
-/* Crash and reboot stack i: tcp_stack_free, then a fresh stack with
- * `profile` (NULL: the one it had). Its event log is cleared (ids restart);
- * its sent log and datagrams already on the wire are kept. */
-void h_reboot(harness *h, size_t i, const tcp_profile *profile);
+/* Crash and reboot stack i (net_host_crash, net_host_restart): a fresh stack
+ * with the profile it had. Its event log is cleared (ids restart); its sent
+ * log and datagrams already on the wire are kept. */
+void h_reboot(harness *h, size_t i);
 
 tcp_stack *h_stack(const harness *h, size_t i);
 uint32_t h_addr(const harness *h, size_t i);
 uint64_t h_now(const harness *h);
 /* One-way delay for datagrams output from now on. */
 void h_set_delay(harness *h, uint64_t one_way_ns);
-/* Restarts every stack's random stream from `seed` (default 1). */
+/* Builds the net again with world seed `seed` (default 1), so every stack's
+ * random stream comes from it. Right after h_new only. */
 void h_set_seed(harness *h, uint64_t seed);
 /* Datagrams discarded because no stack owned their destination. */
 uint64_t h_undeliverable(const harness *h);
+/* The harness errors kept so far, one per line ("" when none). */
+const char *h_errors(const harness *h);
 
 /* ---- Time -------------------------------------------------------------------- */
 

@@ -35,7 +35,7 @@ static void isn_is_clock_plus_tuple_hash(void **state)
     for (uint64_t seed = 1; seed <= 4; seed++) {
         harness *h = h_new(2, NULL);
         h_set_seed(h, seed);
-        h_reboot(h, H_A, NULL); /* a secret drawn from this seed */
+        h_reboot(h, H_A); /* a secret drawn from this seed */
         tcp_sock_id c1 = open_from(h, 40000);
         uint32_t isn1 = h_last_sent(h, H_A)->seq;
         h_settle(h); /* no listener: RST, CLOSED */
@@ -61,8 +61,8 @@ static void time_wait_reuse_same_for_every_seed(void **state)
     for (uint64_t seed = 1; seed <= 8; seed++) {
         harness *h = h_new(2, tcp_profile_find("linux"));
         h_set_seed(h, seed);
-        h_reboot(h, H_A, NULL);
-        h_reboot(h, H_B, NULL);
+        h_reboot(h, H_A);
+        h_reboot(h, H_B);
         tcp_sock_id l = h_listen(h, H_B, 80, 8);
         tcp_sock_id c = open_from(h, 40000);
         h_settle(h);

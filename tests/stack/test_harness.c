@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "tcp_conn.h" /* to break a connection on purpose */
 
 #define PEER_ADDR 0x0a000063u /* 10.0.0.99: no stack owns it; the test plays it */
 
@@ -290,6 +291,23 @@ static void teardown_reports_a_connection_left_behind(void **state)
     assert_null(st);
 }
 
+/* The net checks every stack's invariants after every event (net_set_check,
+ * tcp_check.h): a connection broken on purpose is reported through
+ * on_violation as a harness error, and the next expectation fails. */
+static void broken_invariant_is_a_harness_error(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, NULL);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_conn *tc = tcp_stack_find(h_stack(h, H_A), p.client);
+    assert_non_null(tc);
+    assert_string_equal(h_errors(h), "");
+    tc->snd_nxt = tc->snd_una - 1u; /* RFC 9293 §3.3.1: SND.UNA =< SND.NXT, broken */
+    h_send(h, H_A, p.client, "x");  /* the next call on it is checked */
+    assert_non_null(strstr(h_errors(h), "host A: invariant SEQ_ORDER"));
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +322,7 @@ int main(void)
         T(malformed_datagrams_are_counted_and_dropped),
         cmocka_unit_test(one_seed_gives_the_same_bytes),
         cmocka_unit_test(teardown_reports_a_connection_left_behind),
+        cmocka_unit_test(broken_invariant_is_a_harness_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

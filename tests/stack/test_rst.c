@@ -104,7 +104,7 @@ static void half_open_discovered_by_reconnect(void **state)
     h_pair p = h_establish(h, H_A, H_B, 80);
     uint16_t port;
     assert_int_equal(tcp_sock_endpoints(h_stack(h, H_A), p.client, &port, NULL, NULL), 0);
-    h_reboot(h, H_A, NULL);
+    h_reboot(h, H_A);
     tcp_stack *a = h_stack(h, H_A);
     tcp_sock_id c;
     assert_int_equal(tcp_socket(a, &c), TCP_OK);
@@ -132,7 +132,7 @@ static void half_open_discovered_by_data(void **state)
 {
     harness *h = *state;
     h_pair p = h_establish(h, H_A, H_B, 80);
-    h_reboot(h, H_B, NULL);
+    h_reboot(h, H_B);
     h_send(h, H_A, p.client, "anyone there?");
     h_settle(h);
     h_expect_state(h, H_A, p.client, TCP_CLOSED);
