@@ -19,7 +19,9 @@
 
 #include "tcp_conn.h"
 
-#define POOL_CHUNK 32u
+/* Pool chunk i holds 2^i connections, up to POOL_CHUNK_MAX: a host with one
+ * connection pays for one, a host with many allocates O(log n) times. */
+#define POOL_CHUNK_MAX 256u
 
 /* ---- Tables ---------------------------------------------------------------- */
 
@@ -389,17 +391,23 @@ static void heap_update(tcp_stack *s, tcp_conn *c)
 
 /* ---- Pool ------------------------------------------------------------------------ */
 
+static size_t pool_chunk_len(size_t i)
+{
+    return i < 8 ? (size_t)1 << i : POOL_CHUNK_MAX;
+}
+
 static int pool_grow(tcp_stack *s)
 {
     void **chunks = realloc(s->chunks, (s->nchunks + 1) * sizeof *chunks);
     if (!chunks)
         return TCP_ENOMEM;
     s->chunks = chunks;
-    tcp_conn *block = calloc(POOL_CHUNK, sizeof *block);
+    size_t n = pool_chunk_len(s->nchunks);
+    tcp_conn *block = calloc(n, sizeof *block);
     if (!block)
         return TCP_ENOMEM;
     s->chunks[s->nchunks++] = block;
-    for (size_t i = POOL_CHUNK; i-- > 0;) {
+    for (size_t i = n; i-- > 0;) {
         block[i].q_next = s->free_list;
         s->free_list = &block[i];
     }
@@ -594,7 +602,7 @@ void tcp_stack_free(tcp_stack *s)
         return;
     for (size_t i = 0; i < s->nchunks; i++) {
         tcp_conn *block = s->chunks[i];
-        for (size_t j = 0; j < POOL_CHUNK; j++) {
+        for (size_t j = 0; j < pool_chunk_len(i); j++) {
             free(block[j].sndq.data);
             free(block[j].rcvq.data);
         }
