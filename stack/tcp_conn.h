@@ -151,6 +151,22 @@ typedef struct tcp_check_hook {
     uint32_t ev_seq, ev_ack, ev_len;
 } tcp_check_hook;
 
+#define TCP_DGRAM_MAX 65535u /* the largest IPv4 datagram */
+
+/* One nesting level of scratch space: a datagram being built and the
+ * payload it carries. busy while a stack is building and sending. */
+typedef struct tcp_scratch_buf {
+    struct tcp_scratch_buf *next;
+    bool busy;
+    uint8_t out[TCP_DGRAM_MAX];
+    uint8_t payload[TCP_DGRAM_MAX];
+} tcp_scratch_buf;
+
+/* The levels, allocated as nesting first needs them, freed with the owner. */
+struct tcp_scratch {
+    tcp_scratch_buf *bufs;
+};
+
 struct tcp_stack {
     tcp_env env;
     uint32_t addr;
@@ -175,8 +191,8 @@ struct tcp_stack {
     uint8_t *port_idle;   /* bit per port: held by a bound, unused socket */
     uint32_t eph_used;    /* ports of the ephemeral range with a user */
 
-    uint8_t *out;     /* scratch: one outgoing datagram */
-    uint8_t *payload; /* scratch: the payload of one outgoing segment */
+    tcp_scratch *scratch; /* env->scratch, or &own_scratch */
+    tcp_scratch own_scratch;
 };
 
 /* ---- tcp_stack.c: tables, heap, pool, events ---- */
@@ -201,6 +217,10 @@ bool tcp_stack_port_idle(const tcp_stack *s, uint16_t port);
 void tcp_stack_port_set_idle(tcp_conn *c, bool idle);
 /* An unused port of the profile's ephemeral range, or TCP_EADDRNOTAVAIL. */
 int tcp_stack_port_pick(tcp_stack *s, uint16_t *out);
+/* The first scratch level not in use, marked busy; NULL on out-of-memory.
+ * Every claim is released before the entry point that made it returns. */
+tcp_scratch_buf *tcp_scratch_claim(tcp_stack *s);
+void tcp_scratch_release(tcp_scratch_buf *b);
 /* RFC 6528 F(4-tuple, secret). */
 uint32_t tcp_stack_isn_hash(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
 void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, const char *note);

@@ -568,9 +568,56 @@ void tcp_ev_nosock(tcp_stack *s, tcp_event_kind kind, const tcp_seg *seg, const 
     emit(s, &ev);
 }
 
-/* ---- The stack ---------------------------------------------------------------------------- */
+/* ---- Scratch ------------------------------------------------------------------------------ */
 
-#define OUT_MAX 65535u /* the largest IPv4 datagram */
+tcp_scratch *tcp_scratch_new(void)
+{
+    return calloc(1, sizeof(tcp_scratch));
+}
+
+static void scratch_free_bufs(tcp_scratch *sc)
+{
+    while (sc->bufs) {
+        tcp_scratch_buf *b = sc->bufs;
+        assert(!b->busy);
+        sc->bufs = b->next;
+        free(b);
+    }
+}
+
+void tcp_scratch_free(tcp_scratch *sc)
+{
+    if (!sc)
+        return;
+    scratch_free_bufs(sc);
+    free(sc);
+}
+
+/* Levels are taken in list order and a new one is appended only when all
+ * are busy, so the depth of nesting bounds the memory, and which level a
+ * segment is built in never shows in what is sent. */
+tcp_scratch_buf *tcp_scratch_claim(tcp_stack *s)
+{
+    tcp_scratch_buf **pp = &s->scratch->bufs;
+    while (*pp && (*pp)->busy)
+        pp = &(*pp)->next;
+    if (!*pp) {
+        *pp = malloc(sizeof **pp);
+        if (!*pp)
+            return NULL;
+        (*pp)->next = NULL;
+    }
+    (*pp)->busy = true;
+    return *pp;
+}
+
+void tcp_scratch_release(tcp_scratch_buf *b)
+{
+    assert(b->busy);
+    b->busy = false;
+}
+
+/* ---- The stack ---------------------------------------------------------------------------- */
 
 tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *profile)
 {
@@ -587,12 +634,15 @@ tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *p
     s->isn_key[0] = env->random(env->ctx);
     s->isn_key[1] = env->random(env->ctx);
     s->check.on = tcp_check_default();
-    s->out = malloc(OUT_MAX);
-    s->payload = malloc(OUT_MAX);
-    if (!s->out || !s->payload) {
+    /* One level exists from the start, so a segment without nesting is
+     * always built (the shared scratch gets it from its first stack). */
+    s->scratch = env->scratch ? env->scratch : &s->own_scratch;
+    tcp_scratch_buf *b = tcp_scratch_claim(s);
+    if (!b) {
         tcp_stack_free(s);
         return NULL;
     }
+    tcp_scratch_release(b);
     return s;
 }
 
@@ -615,8 +665,7 @@ void tcp_stack_free(tcp_stack *s)
     free(s->heap);
     free(s->port_users);
     free(s->port_idle);
-    free(s->out);
-    free(s->payload);
+    scratch_free_bufs(&s->own_scratch);
     free(s);
 }
 

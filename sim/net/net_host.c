@@ -230,7 +230,7 @@ static void host_receive(void *ctx, sim_host *host, sim_packet *p)
 
 static int host_start_stack(net_host *h)
 {
-    tcp_env env = {h, env_now, env_random, env_output, env_event};
+    tcp_env env = {h, env_now, env_random, env_output, env_event, h->net->scratch};
     h->stack = tcp_stack_new(&env, sim_host_addr(h->host), &h->profile);
     if (h->stack)
         tcp_check_enable(h->stack, h->net->check, on_violation, h);
@@ -249,7 +249,10 @@ net *net_new(uint64_t seed)
     if (!n)
         return NULL;
     n->world = sim_world_new(seed);
-    if (!n->world) {
+    n->scratch = tcp_scratch_new();
+    if (!n->world || !n->scratch) {
+        sim_world_free(n->world);
+        tcp_scratch_free(n->scratch);
         free(n);
         return NULL;
     }
@@ -275,6 +278,7 @@ void net_free(net *n)
     net_rules_free(n);
     net_kern_free(n->kern);
     sim_world_free(n->world);
+    tcp_scratch_free(n->scratch); /* after every stack */
     free(n);
 }
 

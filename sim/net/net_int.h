@@ -63,6 +63,7 @@ struct net {
     bool keep_rx;    /* records keep the bytes read (net_set_keep_rx) */
     char *pattern;   /* the send pattern from offset 0, shared by every record */
     size_t cappattern;
+    tcp_scratch *scratch; /* where every host's stack builds its segments */
 };
 
 /* The byte at position `off` of a record's send queue when it was queued
