@@ -36,7 +36,8 @@
 #define TCP_HEAP_NONE   UINT32_MAX
 #define TCP_BUF_MAX     (1u << 30)
 
-/* A byte ring; data == NULL until the first byte (buffers are lazy). */
+/* A byte ring; data == NULL until the first byte (buffers are lazy), then
+ * cap grows by doubling up to the connection's buffer size (tcp_buf.c). */
 typedef struct tcp_ring {
     uint8_t *data;
     uint32_t cap, head, len;
@@ -282,7 +283,9 @@ uint64_t tcp_persist_interval(const tcp_conn *c); /* the next zero-window probe 
 void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
 
 /* ---- tcp_buf.c: rings and the out-of-order list ---- */
-int tcp_ring_alloc(tcp_ring *r, uint32_t cap);
+/* Makes the ring hold at least `need` bytes (need <= max): allocates it on
+ * first use, or doubles it up to `max`, keeping every byte at its offset. */
+int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max);
 void tcp_ring_free(tcp_ring *r);
 uint32_t tcp_ring_push(tcp_ring *r, const uint8_t *src, uint32_t n);
 void tcp_ring_copy_out(const tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
