@@ -168,6 +168,13 @@ struct tcp_scratch {
     tcp_scratch_buf *bufs;
 };
 
+/* A local port with at least one user (slot empty while port == 0). */
+typedef struct tcp_port_ent {
+    uint16_t port;
+    uint16_t users; /* connections whose local port this is */
+    bool idle;      /* held by a bound socket not yet used (at most one) */
+} tcp_port_ent;
+
 struct tcp_stack {
     tcp_env env;
     uint32_t addr;
@@ -187,10 +194,11 @@ struct tcp_stack {
     size_t nchunks;
     tcp_conn *free_list;
 
-    uint64_t isn_key[2];  /* RFC 6528 secret, drawn once from env->random */
-    uint16_t *port_users; /* connections per local port (lazy, 65536 entries) */
-    uint8_t *port_idle;   /* bit per port: held by a bound, unused socket */
-    uint32_t eph_used;    /* ports of the ephemeral range with a user */
+    uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */
+    tcp_port_ent *ports; /* local ports with a user: open addressing, lazy */
+    uint32_t ports_mask; /* slots - 1 (a power of two), 0 while none */
+    uint32_t ports_n;    /* ports with a user */
+    uint32_t eph_used;   /* ports of the ephemeral range with a user */
 
     tcp_scratch *scratch; /* env->scratch, or &own_scratch */
     tcp_scratch own_scratch;
