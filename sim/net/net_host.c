@@ -270,6 +270,7 @@ void net_free(net *n)
         if (h->stack)
             tcp_stack_free(h->stack);
         free(h->sockmap);
+        free(h->link_more);
         free(h);
     }
     free(n->hosts);
@@ -366,12 +367,26 @@ void net_host_keep_mss(net *n, uint32_t host)
 /* RFC 9293 §3.7.1: the MSS to advertise and the bound on the send MSS come
  * from the interface MTU less the IPv4 and TCP headers (Linux
  * tcp_advertise_mss, FreeBSD tcp_mssopt). */
+void net_host_note_link(net *n, uint32_t host, uint32_t link)
+{
+    net_host *h = n->hosts[host];
+    if (h->nlinks > 0) {
+        h->link_more = net_grow(h->link_more, &h->caplinks, h->nlinks, sizeof *h->link_more);
+        h->link_more[h->nlinks - 1] = link;
+    } else {
+        h->link_first = link;
+    }
+    h->nlinks++;
+}
+
+/* O(links of the host): the MTU is read now, so a changed link counts. */
 uint16_t net_host_iface_mss(const net *n, uint32_t host)
 {
     const net_host *h = n->hosts[host];
     uint32_t mtu = 0;
-    for (uint32_t i = 0; i < sim_link_count(n->world); i++) {
-        const sim_link *l = sim_link_by_id(n->world, i);
+    for (uint32_t i = 0; i < h->nlinks; i++) {
+        uint32_t id = i == 0 ? h->link_first : h->link_more[i - 1];
+        const sim_link *l = sim_link_by_id(n->world, id);
         int dir = sim_link_dir_from(l, h->host);
         if (dir >= 0 && (mtu == 0 || sim_link_params_get(l, dir)->mtu < mtu))
             mtu = sim_link_params_get(l, dir)->mtu;

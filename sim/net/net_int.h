@@ -22,7 +22,14 @@ typedef struct net_host {
     uint32_t *sockmap; /* stack socket id -> record index (NET_NONE: none) */
     uint32_t nsockmap;
     uint32_t incarnation;
+    /* The links this host is an end of (net_link_add, net_peer_link): the
+     * first inline, the rest in link_more; net_host_iface_mss reads these. */
+    uint32_t link_first, nlinks, caplinks;
+    uint32_t *link_more;
 } net_host;
+
+/* Notes that link `link` has host `host` as an end. */
+void net_host_note_link(net *n, uint32_t host, uint32_t link);
 
 /* A state change or a wake-up to handle once the stack call is over. */
 typedef struct net_pending {
