@@ -441,6 +441,9 @@ static void link_state(rlog *log, size_t si)
     } else if (accompanying_flag(s) == 0) {
         return;
     }
+    /* settle_pending relies on the list being in time order. */
+    assert(log->npending == 0 ||
+           log->entries[log->pending[log->npending - 1]].time_ns <= log->entries[si].time_ns);
     grow((void **)&log->pending, &log->cappending, log->npending + 1, sizeof *log->pending);
     log->pending[log->npending++] = si;
 }
@@ -464,19 +467,21 @@ static void resolve_pending(rlog *log, size_t pi)
     }
 }
 
-/* Time moved on: what waited for a later packet takes an earlier one. */
+/* Time moved on: what waited for a later packet takes an earlier one.
+ * Entries are appended in time order, so the pending list is sorted by
+ * time and what is due is a prefix: O(1) when nothing is due. */
 static void settle_pending(rlog *log, uint64_t now)
 {
-    for (size_t k = 0; k < log->npending;) {
-        size_t si = log->pending[k];
-        if (log->entries[si].time_ns >= now) {
-            k++;
-            continue;
-        }
+    size_t k = 0;
+    while (k < log->npending && log->entries[log->pending[k]].time_ns < now) {
+        size_t si = log->pending[k++];
         if (log->entries[si].cause != TCP_CAUSE_SEGMENT)
             log->cause[si] = cause_before(log, si, si);
-        pending_remove(log, k);
     }
+    if (k == 0)
+        return;
+    memmove(log->pending, log->pending + k, (log->npending - k) * sizeof *log->pending);
+    log->npending -= k;
 }
 
 size_t rlog_state_cause(const rlog *log, size_t i)
