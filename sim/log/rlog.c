@@ -61,6 +61,7 @@ struct rlog {
     rlog_map addr_map; /* address -> lowest host id registered with it */
     size_t *pending;
     size_t npending, cappending;
+    bool no_payload; /* rlog_set_payload(log, false) */
 };
 
 const char *rlog_kind_name(rlog_kind kind)
@@ -596,7 +597,7 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
     const rlog_entry *e = &log->entries[i];
     bool first = e->kind == RLOG_SEND || e->kind == RLOG_DUP || e->kind == RLOG_DROP;
     rlog_pkt row = {first ? i : RLOG_NONE, RLOG_NONE, rec->host_id,
-                    host_by_addr(log, ipv4_dst(e->bytes, e->nbytes))};
+                    host_by_addr(log, ipv4_dst(e->bytes, e->nheld))};
     size_t o = rec->kind == SIM_TR_DUPLICATE ? map_get(&log->pkt_map, rec->origin_id) : RLOG_NONE;
     if (o != RLOG_NONE) {
         row.src = log->pkts[o].src;
@@ -611,8 +612,15 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
     return &log->pkts[log->npkts++];
 }
 
-/* Copies the record's bytes, sharing an earlier copy of the same packet when
- * they are equal (a packet is usually traced several times unchanged). */
+void rlog_set_payload(rlog *log, bool keep)
+{
+    assert(log->count == 0);
+    log->no_payload = !keep;
+}
+
+/* Parses the record's bytes and keeps them (the headers only when the log
+ * keeps no payload), sharing an earlier copy of the same packet when they
+ * are equal (a packet is usually traced several times unchanged). */
 static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
 {
     size_t k = map_get(&log->pkt_map, rec->packet_id);
@@ -621,22 +629,33 @@ static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
     const rlog_entry *prev = NULL;
     if (k != RLOG_NONE && log->pkts[k].first != RLOG_NONE)
         prev = &log->entries[log->pkts[k].first];
-    if (rec->len == 0 && prev) {
+    if (rec->len == 0 && prev) { /* the same bytes as before: the same parse */
         e->bytes = prev->bytes;
         e->nbytes = prev->nbytes;
-    } else if (prev && prev->nbytes == rec->len && memcmp(prev->bytes, rec->bytes, rec->len) == 0) {
-        e->bytes = prev->bytes;
-        e->nbytes = prev->nbytes;
-    } else if (rec->len > 0) {
-        assert(rec->len <= UINT32_MAX);
-        e->bytes = arena_alloc(log, rec->len);
-        memcpy(e->bytes, rec->bytes, rec->len);
-        e->nbytes = (uint32_t)rec->len;
+        e->nheld = prev->nheld;
+        e->wire_err = prev->wire_err;
+        e->seg_ok = prev->seg_ok;
+        e->seg = prev->seg;
+        return;
     }
-    e->wire_err = e->bytes ? tcp_wire_parse(e->bytes, e->nbytes, &e->seg) : TCP_WIRE_TRUNCATED;
+    assert(rec->len <= UINT32_MAX);
+    e->wire_err = rec->len ? tcp_wire_parse(rec->bytes, rec->len, &e->seg) : TCP_WIRE_TRUNCATED;
     e->seg_ok = e->wire_err == TCP_WIRE_OK;
+    size_t body = e->seg_ok && e->seg.payload ? (size_t)(e->seg.payload - rec->bytes) : rec->len;
+    size_t held = log->no_payload ? body : rec->len;
+    if (prev && prev->nbytes == rec->len && prev->nheld == held &&
+        memcmp(prev->bytes, rec->bytes, held) == 0) {
+        e->bytes = prev->bytes;
+    } else if (rec->len > 0) {
+        e->bytes = arena_alloc(log, held);
+        memcpy(e->bytes, rec->bytes, held);
+    }
+    e->nbytes = (uint32_t)rec->len;
+    e->nheld = (uint32_t)held;
     if (!e->seg_ok)
         memset(&e->seg, 0, sizeof e->seg);
+    else if (e->seg.payload)
+        e->seg.payload = held == rec->len ? e->bytes + body : NULL;
 }
 
 void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
