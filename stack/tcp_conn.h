@@ -122,6 +122,7 @@ struct tcp_conn {
     bool quick_init : 1;  /* quick_left was set at the first data segment */
     bool port_bound : 1;  /* counted in the stack's port table */
     bool idle_bound : 1;  /* bound, not yet used by listen or connect */
+    bool sndq_freed : 1;  /* the send ring was released (its size stays fixed) */
 
     tcp_stats stats;
 

@@ -569,8 +569,24 @@ static void conn_free(tcp_conn *c)
     s->nconns--;
 }
 
+/* A ring no byte can enter again is freed once empty: the send ring after
+ * our FIN is acknowledged (RFC 9293 §3.10.2: no SEND after CLOSE), the
+ * receive ring after the peer's FIN (no text is processed after it,
+ * §3.10.7.4 step 7) once the user has read it all. A connection in
+ * TIME_WAIT (or FIN_WAIT_2, CLOSE_WAIT after the read) holds no buffer. */
+static void release_idle_rings(tcp_conn *c)
+{
+    if (c->sndq.data && c->sndq.len == 0 && tcp_fin_acked(c)) {
+        tcp_ring_free(&c->sndq);
+        c->sndq_freed = true;
+    }
+    if (c->rcvq.data && c->rcvq.len == 0 && c->ooo_n == 0 && c->fin_rcvd)
+        tcp_ring_free(&c->rcvq);
+}
+
 void tcp_stack_settle(tcp_conn *c)
 {
+    release_idle_rings(c);
     if (c->stack->check.on)
         tcp_check_after(c);
     bool dead = c->state == TCP_CLOSED || (c->passive && c->state == TCP_LISTEN);

@@ -436,7 +436,7 @@ static int set_buf(tcp_conn *c, tcp_opt opt, uint64_t v)
     if (v == 0 || v > TCP_BUF_MAX)
         return TCP_EINVAL;
     if (opt == TCP_OPT_SNDBUF) {
-        if (c->sndq.data)
+        if (c->sndq.data || c->sndq_freed)
             return TCP_EINVAL; /* the buffer exists: its size is fixed */
         c->sndbuf = (uint32_t)v;
     } else {

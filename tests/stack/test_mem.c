@@ -5,7 +5,8 @@
  * plain array, fed the same random draws), refuses an exhausted range and
  * empties when the sockets go; the pool grows in doubling chunks; a
  * scratch space shared by two stacks survives a callback that makes one
- * stack send while the other is sending.
+ * stack send while the other is sending; a connection holds no buffer once
+ * no byte can enter it (TIME_WAIT, CLOSE_WAIT after the read).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "tcp_conn.h"
 #include "tcp_wire.h"
 
@@ -299,6 +301,36 @@ static void shared_scratch_survives_a_send_from_inside_another_send(void **state
     g_two = NULL;
 }
 
+/* ---- Buffers released when no byte can enter them --------------------------- */
+
+static void rings_are_released_once_no_byte_can_enter(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_stack *a = h_stack(h, H_A), *b = h_stack(h, H_B);
+    char data[3000], buf[4000];
+    memset(data, 'd', sizeof data);
+    assert_int_equal(tcp_send(a, p.client, data, sizeof data), 3000);
+    const tcp_conn *ca = tcp_stack_find(a, p.client);
+    assert_int_equal(ca->sndq.cap, 4096); /* 256 doubled to hold 3000, not 16 KiB */
+    h_settle(h);
+    assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 3000);
+    const tcp_conn *cb = tcp_stack_find(b, p.server);
+    assert_non_null(cb->rcvq.data); /* read, but the peer may send more */
+    assert_int_equal(tcp_close(a, p.client), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
+    assert_null(cb->rcvq.data);
+    assert_null(cb->sndq.data);
+    assert_int_equal(tcp_close(b, p.server), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_A, p.client, TCP_TIME_WAIT);
+    assert_null(ca->sndq.data);
+    assert_null(ca->rcvq.data);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +338,7 @@ int main(void)
         cmocka_unit_test(ports_follow_rfc6056_until_exhausted_and_empty_after),
         cmocka_unit_test(pool_grows_in_doubling_chunks),
         cmocka_unit_test(shared_scratch_survives_a_send_from_inside_another_send),
+        cmocka_unit_test(rings_are_released_once_no_byte_can_enter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
