@@ -5,7 +5,8 @@
  * Invariants:
  *  - entries[0..count) are in recording order; times never decrease;
  *  - every byte an entry points to lives in the arena, whose chunks never
- *    move, so growing the entry array invalidates no entry's pointers;
+ *    move, so growing the entry array invalidates no entry's pointers (an
+ *    empty note is the literal "");
  *  - cause[i] is the resolved packet entry of STATE entry i or RLOG_NONE;
  *    a STATE entry whose packet may still follow at the same instant is
  *    listed in `pending` until an entry with a later time arrives.
@@ -61,7 +62,10 @@ struct rlog {
     rlog_map addr_map; /* address -> lowest host id registered with it */
     size_t *pending;
     size_t npending, cappending;
-    bool no_payload; /* rlog_set_payload(log, false) */
+    bool no_payload;   /* rlog_set_payload(log, false) */
+    rlog_map note_map; /* FNV-1a of a note -> its index in notes */
+    const char **notes;
+    size_t nnotes, capnotes;
 };
 
 const char *rlog_kind_name(rlog_kind kind)
@@ -114,18 +118,6 @@ static void *arena_alloc(rlog *log, size_t n)
     void *p = c->data + c->used;
     c->used += n;
     return p;
-}
-
-/* snprintf(dst, cap, "%s", src) without the formatter: this runs for every
- * stack event. */
-static void copy_cut(char *dst, size_t cap, const char *src)
-{
-    size_t n = 0;
-    while (src && n + 1 < cap && src[n])
-        n++;
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
 }
 
 static char *arena_strdup(rlog *log, const char *s)
@@ -206,6 +198,37 @@ rlog *rlog_new(void)
     return log;
 }
 
+/* ---- notes ---------------------------------------------------------------- */
+
+#define NOTE_MAX 63u /* bytes kept of a stack event's note */
+
+/* The log's copy of `src` cut at NOTE_MAX bytes: one per distinct note (the
+ * stack's notes are a few fixed strings, and an entry is recorded per
+ * event, so each entry holds a pointer, not 64 bytes). */
+static const char *note_intern(rlog *log, const char *src)
+{
+    size_t n = 0;
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    while (src && n < NOTE_MAX && src[n]) {
+        h = (h ^ (uint8_t)src[n]) * 0x100000001b3ull;
+        n++;
+    }
+    if (n == 0)
+        return "";
+    size_t k = map_get(&log->note_map, h);
+    if (k != RLOG_NONE && strncmp(log->notes[k], src, n) == 0 && log->notes[k][n] == '\0')
+        return log->notes[k];
+    char *copy = arena_alloc(log, n + 1);
+    memcpy(copy, src, n);
+    copy[n] = '\0';
+    if (k == RLOG_NONE) { /* a colliding note is copied, not shared */
+        grow((void **)&log->notes, &log->capnotes, log->nnotes + 1, sizeof *log->notes);
+        log->notes[log->nnotes] = copy;
+        map_put(&log->note_map, h, log->nnotes++);
+    }
+    return copy;
+}
+
 void rlog_free(rlog *log)
 {
     if (!log)
@@ -225,6 +248,8 @@ void rlog_free(rlog *log)
     map_free(&log->pkt_map);
     map_free(&log->sock_map);
     map_free(&log->addr_map);
+    map_free(&log->note_map);
+    free(log->notes);
     free(log);
 }
 
@@ -356,6 +381,7 @@ static size_t append(rlog *log, uint64_t time_ns, rlog_kind kind)
     e->host = e->peer_host = e->link = UINT32_MAX;
     e->src_host = e->dst_host = UINT32_MAX;
     e->send_index = RLOG_NONE;
+    e->note = "";
     log->cause[i] = RLOG_NONE;
     return i;
 }
@@ -537,7 +563,7 @@ void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
     e->to = ev->to;
     e->cause = ev->cause;
     e->detail = ev->detail;
-    copy_cut(e->note, sizeof e->note, ev->note);
+    e->note = note_intern(log, ev->note);
     if (e->kind == RLOG_REJECT)
         e->text = arena_strdup(log, ev->note ? ev->note : "");
     if (e->kind == RLOG_STATE && ev->seg) {

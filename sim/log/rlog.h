@@ -89,7 +89,8 @@ typedef struct rlog_entry {
     tcp_state from, to;
     tcp_cause cause;
     int detail;       /* TIMER: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
-    char note[64];    /* the stack's short reason (cut short if longer) */
+    const char *note; /* the stack's short reason, cut at 63 bytes; "" if none. Equal
+                         notes share one copy owned by the log */
     const char *text; /* NOTE and REJECT: the whole text (owned by the log); else NULL */
 } rlog_entry;
 

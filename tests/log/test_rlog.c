@@ -141,6 +141,27 @@ static void without_payload_keeps_headers_and_sizes(void **state)
     assert_memory_equal(c->bytes, buf, n);
 }
 
+/* Notes are cut at 63 bytes; equal notes share one copy; none is "". */
+static void notes_are_cut_and_shared(void **state)
+{
+    rlog *log = *state;
+    char buf[100], longer[101];
+    memset(longer, 'n', 100);
+    longer[100] = '\0';
+    snprintf(buf, sizeof buf, "%s", "retransmissions exhausted");
+    fx_ev(log, 0, FX_A, TCP_EV_USER, 1, TCP_CALL_CLOSE, buf);
+    memset(buf, 0, sizeof buf); /* the caller's bytes are gone */
+    fx_ev(log, 1, FX_A, TCP_EV_USER, 1, TCP_CALL_CLOSE, "retransmissions exhausted");
+    fx_ev(log, 2, FX_A, TCP_EV_USER, 1, TCP_CALL_CLOSE, longer);
+    fx_ev(log, 3, FX_A, TCP_EV_USER, 1, TCP_CALL_CLOSE, NULL);
+    assert_int_equal(rlog_count(log), 4);
+    assert_string_equal(rlog_at(log, 0)->note, "retransmissions exhausted");
+    assert_ptr_equal(rlog_at(log, 0)->note, rlog_at(log, 1)->note);
+    assert_int_equal(strlen(rlog_at(log, 2)->note), 63);
+    assert_memory_equal(rlog_at(log, 2)->note, longer, 63);
+    assert_string_equal(rlog_at(log, 3)->note, "");
+}
+
 static void corrupt_packet_is_kept_unparsed(void **state)
 {
     rlog *log = *state;
@@ -306,6 +327,7 @@ int main(void)
                                         log_teardown),
         cmocka_unit_test_setup_teardown(without_payload_keeps_headers_and_sizes, log_setup,
                                         log_teardown),
+        cmocka_unit_test_setup_teardown(notes_are_cut_and_shared, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(corrupt_packet_is_kept_unparsed, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(duplicate_takes_its_originals_ends, log_setup,
                                         log_teardown),
