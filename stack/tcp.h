@@ -232,6 +232,16 @@ const char *tcp_cause_name(tcp_cause c); /* "user", "segment", "timer" */
 
 /* ---- The environment ----------------------------------------------------- */
 
+/* Scratch space where the stack builds outgoing segments (128 KiB per
+ * nesting level). One may be shared by every stack of a world: it is used
+ * only while a segment is built and sent, and a stack that finds it in use
+ * (a callback made during one stack's output called into another) takes
+ * another level, so sharing is safe under re-entry. Free it after every
+ * stack that uses it. NULL on out-of-memory. */
+typedef struct tcp_scratch tcp_scratch;
+tcp_scratch *tcp_scratch_new(void);
+void tcp_scratch_free(tcp_scratch *sc);
+
 typedef struct tcp_env {
     void *ctx;
     uint64_t (*now_ns)(void *ctx);
@@ -240,6 +250,8 @@ typedef struct tcp_env {
     void (*output)(void *ctx, const uint8_t *datagram, size_t len);
     /* Reports an event; may be NULL. */
     void (*event)(void *ctx, const tcp_event *ev);
+    /* Shared scratch space, or NULL: the stack then keeps its own. */
+    tcp_scratch *scratch;
 } tcp_env;
 
 typedef struct tcp_stack tcp_stack;

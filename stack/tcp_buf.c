@@ -2,10 +2,15 @@
  * tcp_buf — byte rings for the send and receive buffers, and the list of
  * out-of-order ranges held in the receive ring.
  *
- * A ring's memory is allocated on its first use (buffers are lazy) and has a
- * fixed capacity afterwards. The receive ring holds the in-order unread
+ * A ring's memory is allocated on its first use (buffers are lazy), at the
+ * size that use needs (at least TCP_RING_MIN), and doubles when a write
+ * needs more, up to the connection's buffer size: a connection that moves
+ * 1 kB holds 1 KiB rings, not 64 KiB ones. Growth copies the ring once per
+ * doubling (amortized O(1) per byte, at most log2(size / TCP_RING_MIN)
+ * times per connection). The receive ring holds the in-order unread
  * bytes [head, head+len) followed, at their offsets from RCV.NXT, by
- * out-of-order bytes: the window never exceeds cap - len, so they fit.
+ * out-of-order bytes: the window never exceeds the buffer size minus len,
+ * and the ring grows to cover the offset of each write.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -13,17 +18,34 @@
 
 #include "tcp_conn.h"
 
-int tcp_ring_alloc(tcp_ring *r, uint32_t cap)
+#define TCP_RING_MIN 256u
+
+static uint32_t ring_size_for(uint32_t cap, uint32_t need, uint32_t max)
 {
-    if (r->data)
+    uint64_t c = cap ? cap : TCP_RING_MIN;
+    while (c < need)
+        c *= 2;
+    return c > max ? max : (uint32_t)c;
+}
+
+int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max)
+{
+    if (need <= r->cap && r->data)
         return 0;
-    assert(cap > 0);
-    r->data = malloc(cap);
-    if (!r->data)
+    assert(need <= max && max > 0);
+    uint32_t cap = ring_size_for(r->cap, need, max);
+    uint8_t *data = malloc(cap);
+    if (!data)
         return TCP_ENOMEM;
+    if (r->data) {
+        /* Every offset below the old capacity keeps its byte (the receive
+         * ring's out-of-order bytes lie past len). */
+        tcp_ring_copy_out(r, 0, data, r->cap);
+        free(r->data);
+    }
+    r->data = data;
     r->cap = cap;
     r->head = 0;
-    r->len = 0;
     return 0;
 }
 
@@ -31,7 +53,7 @@ void tcp_ring_free(tcp_ring *r)
 {
     free(r->data);
     r->data = NULL;
-    r->head = r->len = 0;
+    r->cap = r->head = r->len = 0;
 }
 
 /* Copies n bytes to ring offset off (from head), wrapping. */

@@ -36,7 +36,8 @@
 #define TCP_HEAP_NONE   UINT32_MAX
 #define TCP_BUF_MAX     (1u << 30)
 
-/* A byte ring; data == NULL until the first byte (buffers are lazy). */
+/* A byte ring; data == NULL until the first byte (buffers are lazy), then
+ * cap grows by doubling up to the connection's buffer size (tcp_buf.c). */
 typedef struct tcp_ring {
     uint8_t *data;
     uint32_t cap, head, len;
@@ -121,6 +122,7 @@ struct tcp_conn {
     bool quick_init : 1;  /* quick_left was set at the first data segment */
     bool port_bound : 1;  /* counted in the stack's port table */
     bool idle_bound : 1;  /* bound, not yet used by listen or connect */
+    bool sndq_freed : 1;  /* the send ring was released (its size stays fixed) */
 
     tcp_stats stats;
 
@@ -151,6 +153,29 @@ typedef struct tcp_check_hook {
     uint32_t ev_seq, ev_ack, ev_len;
 } tcp_check_hook;
 
+#define TCP_DGRAM_MAX 65535u /* the largest IPv4 datagram */
+
+/* One nesting level of scratch space: a datagram being built and the
+ * payload it carries. busy while a stack is building and sending. */
+typedef struct tcp_scratch_buf {
+    struct tcp_scratch_buf *next;
+    bool busy;
+    uint8_t out[TCP_DGRAM_MAX];
+    uint8_t payload[TCP_DGRAM_MAX];
+} tcp_scratch_buf;
+
+/* The levels, allocated as nesting first needs them, freed with the owner. */
+struct tcp_scratch {
+    tcp_scratch_buf *bufs;
+};
+
+/* A local port with at least one user (slot empty while port == 0). */
+typedef struct tcp_port_ent {
+    uint16_t port;
+    uint16_t users; /* connections whose local port this is */
+    bool idle;      /* held by a bound socket not yet used (at most one) */
+} tcp_port_ent;
+
 struct tcp_stack {
     tcp_env env;
     uint32_t addr;
@@ -170,13 +195,14 @@ struct tcp_stack {
     size_t nchunks;
     tcp_conn *free_list;
 
-    uint64_t isn_key[2];  /* RFC 6528 secret, drawn once from env->random */
-    uint16_t *port_users; /* connections per local port (lazy, 65536 entries) */
-    uint8_t *port_idle;   /* bit per port: held by a bound, unused socket */
-    uint32_t eph_used;    /* ports of the ephemeral range with a user */
+    uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */
+    tcp_port_ent *ports; /* local ports with a user: open addressing, lazy */
+    uint32_t ports_mask; /* slots - 1 (a power of two), 0 while none */
+    uint32_t ports_n;    /* ports with a user */
+    uint32_t eph_used;   /* ports of the ephemeral range with a user */
 
-    uint8_t *out;     /* scratch: one outgoing datagram */
-    uint8_t *payload; /* scratch: the payload of one outgoing segment */
+    tcp_scratch *scratch; /* env->scratch, or &own_scratch */
+    tcp_scratch own_scratch;
 };
 
 /* ---- tcp_stack.c: tables, heap, pool, events ---- */
@@ -201,6 +227,10 @@ bool tcp_stack_port_idle(const tcp_stack *s, uint16_t port);
 void tcp_stack_port_set_idle(tcp_conn *c, bool idle);
 /* An unused port of the profile's ephemeral range, or TCP_EADDRNOTAVAIL. */
 int tcp_stack_port_pick(tcp_stack *s, uint16_t *out);
+/* The first scratch level not in use, marked busy; NULL on out-of-memory.
+ * Every claim is released before the entry point that made it returns. */
+tcp_scratch_buf *tcp_scratch_claim(tcp_stack *s);
+void tcp_scratch_release(tcp_scratch_buf *b);
 /* RFC 6528 F(4-tuple, secret). */
 uint32_t tcp_stack_isn_hash(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
 void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, const char *note);
@@ -262,7 +292,9 @@ uint64_t tcp_persist_interval(const tcp_conn *c); /* the next zero-window probe 
 void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
 
 /* ---- tcp_buf.c: rings and the out-of-order list ---- */
-int tcp_ring_alloc(tcp_ring *r, uint32_t cap);
+/* Makes the ring hold at least `need` bytes (need <= max): allocates it on
+ * first use, or doubles it up to `max`, keeping every byte at its offset. */
+int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max);
 void tcp_ring_free(tcp_ring *r);
 uint32_t tcp_ring_push(tcp_ring *r, const uint8_t *src, uint32_t n);
 void tcp_ring_copy_out(const tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n);

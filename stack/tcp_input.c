@@ -675,12 +675,11 @@ static void ack_policy(tcp_conn *c, bool immediate)
 
 static void store_text(tcp_conn *c, const tcp_rx *r)
 {
-    if (tcp_ring_alloc(&c->rcvq, c->rcvbuf)) {
+    uint32_t off = c->rcvq.len + (r->seq - c->rcv_nxt);
+    if (tcp_ring_reserve(&c->rcvq, off + r->len, c->rcvbuf)) {
         drop(c, r->seg, "out of memory");
         return;
     }
-    uint32_t off = c->rcvq.len + (r->seq - c->rcv_nxt);
-    assert((uint64_t)off + r->len <= c->rcvq.cap);
     tcp_ring_write_at(&c->rcvq, off, r->data, r->len);
     if (r->seq != c->rcv_nxt) {
         if (!tcp_ooo_add(c, r->seq, r->seq + r->len))

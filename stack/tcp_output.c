@@ -64,10 +64,23 @@ static uint16_t wnd_field(tcp_conn *c, bool syn)
     return (uint16_t)min32(tcp_rcv_wnd(c) >> c->rcv_wscale, 65535u);
 }
 
-/* Encodes, reports and sends one segment. c may be NULL (no connection). */
-static void transmit(tcp_stack *s, tcp_conn *c, const tcp_seg *g)
+/* Encodes, reports and sends one segment. c may be NULL (no connection).
+ * A segment with a length and no payload takes its bytes from c's send
+ * ring at its sequence number. */
+static void transmit(tcp_stack *s, tcp_conn *c, tcp_seg *g)
 {
-    size_t n = tcp_wire_encode(g, s->out, 65535u);
+    tcp_scratch_buf *b = tcp_scratch_claim(s);
+    if (!b) { /* only when nested deeper than ever before */
+        if (c)
+            tcp_ev(c, TCP_EV_DROP, 0, g, "out of memory");
+        return;
+    }
+    if (g->len && !g->payload) {
+        assert(c);
+        tcp_ring_copy_out(&c->sndq, g->seq - c->snd_buf_seq, b->payload, g->len);
+        g->payload = b->payload;
+    }
+    size_t n = tcp_wire_encode(g, b->out, TCP_DGRAM_MAX);
     assert(n > 0);
     if (c) {
         c->stats.segs_out++;
@@ -76,7 +89,8 @@ static void transmit(tcp_stack *s, tcp_conn *c, const tcp_seg *g)
     } else {
         tcp_ev_nosock(s, TCP_EV_SEG_OUT, g, NULL);
     }
-    s->env.output(s->env.ctx, s->out, n);
+    s->env.output(s->env.ctx, b->out, n);
+    tcp_scratch_release(b);
 }
 
 static void syn_options(tcp_conn *c, tcp_seg *g)
@@ -133,9 +147,7 @@ static void send_data(tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
 {
     uint8_t flags = TCP_ACK;
     const uint8_t *data = NULL;
-    if (len) {
-        tcp_ring_copy_out(&c->sndq, seq - c->snd_buf_seq, c->stack->payload, len);
-        data = c->stack->payload;
+    if (len) { /* data stays NULL: transmit copies it from the send ring */
         if (seq + len == tcp_snd_data_end(c))
             flags |= TCP_PSH;
     }

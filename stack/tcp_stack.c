@@ -19,7 +19,9 @@
 
 #include "tcp_conn.h"
 
-#define POOL_CHUNK 32u
+/* Pool chunk i holds 2^i connections, up to POOL_CHUNK_MAX: a host with one
+ * connection pays for one, a host with many allocates O(log n) times. */
+#define POOL_CHUNK_MAX 256u
 
 /* ---- Tables ---------------------------------------------------------------- */
 
@@ -158,63 +160,130 @@ void tcp_stack_listen_remove(tcp_conn *c)
 
 /* ---- Local ports ----------------------------------------------------------------
  *
- * port_users[p] counts the connections whose local port is p (listeners,
- * their children, bound and connected sockets, orphans); it is allocated on
- * the first bind, 128 KiB per stack that binds; port_idle has a bit for
- * each port held by a bound socket not yet used by listen or connect (at
- * most one per port, since such a port refuses a second bind). eph_used counts the ports of
- * the profile's ephemeral range with at least one user, so exhaustion is
- * known without a scan. */
+ * The port table holds each local port with at least one user (listeners,
+ * their children, bound and connected sockets, orphans): an open-addressing
+ * table with linear probing, kept at most half full, allocated on the first
+ * bind (8 slots, 48 bytes) and doubled as needed; a host with one port pays
+ * for 8 slots, one using the whole range for 128 Ki. An entry is removed
+ * (backward shift, no tombstones) when its last user goes. `idle` marks a
+ * port held by a bound socket not yet used by listen or connect (at most one
+ * per port, since such a port refuses a second bind). eph_used counts the
+ * ports of the profile's ephemeral range with a user, so exhaustion is known
+ * without a scan. Every operation is O(1) expected. */
 
-#define PORTS 65536u
+#define PORTS_MIN 8u
 
 static bool in_eph_range(const tcp_stack *s, uint16_t port)
 {
     return port >= s->profile.port_lo && port <= s->profile.port_hi;
 }
 
+/* Fibonacci hashing: the top bits of the product, which every bit of the
+ * port reaches (consecutive ports land far apart). */
+static uint32_t port_slot(const tcp_stack *s, uint16_t port)
+{
+    return (uint32_t)(((uint64_t)port * 0x9e3779b97f4a7c15ull) >> 40) & s->ports_mask;
+}
+
+/* The entry of `port`, or NULL if it has no user. */
+static tcp_port_ent *port_find(const tcp_stack *s, uint16_t port)
+{
+    if (!s->ports)
+        return NULL;
+    for (uint32_t i = port_slot(s, port);; i = (i + 1) & s->ports_mask) {
+        if (s->ports[i].port == port)
+            return &s->ports[i];
+        if (s->ports[i].port == 0)
+            return NULL;
+    }
+}
+
+static tcp_port_ent *port_place(tcp_stack *s, uint16_t port)
+{
+    uint32_t i = port_slot(s, port);
+    while (s->ports[i].port != 0)
+        i = (i + 1) & s->ports_mask;
+    s->ports[i] = (tcp_port_ent){.port = port};
+    return &s->ports[i];
+}
+
+static int ports_grow(tcp_stack *s)
+{
+    uint32_t n = s->ports ? (s->ports_mask + 1) * 2 : PORTS_MIN;
+    tcp_port_ent *old = s->ports;
+    uint32_t old_n = old ? s->ports_mask + 1 : 0;
+    s->ports = calloc(n, sizeof *s->ports);
+    if (!s->ports) {
+        s->ports = old;
+        return TCP_ENOMEM;
+    }
+    s->ports_mask = n - 1;
+    for (uint32_t i = 0; i < old_n; i++)
+        if (old[i].port)
+            *port_place(s, old[i].port) = old[i];
+    free(old);
+    return 0;
+}
+
+/* Removes the entry at slot i, moving back the entries after it that
+ * would no longer be found (Knuth's algorithm R for linear probing). */
+static void port_remove_at(tcp_stack *s, uint32_t i)
+{
+    uint32_t j = i;
+    for (;;) {
+        s->ports[i].port = 0;
+        for (;;) {
+            j = (j + 1) & s->ports_mask;
+            if (s->ports[j].port == 0)
+                return;
+            uint32_t home = port_slot(s, s->ports[j].port);
+            /* j's entry may move to i unless its home lies in (i, j]. */
+            bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+            if (!stays)
+                break;
+        }
+        s->ports[i] = s->ports[j];
+        i = j;
+    }
+}
+
 bool tcp_stack_port_used(const tcp_stack *s, uint16_t port)
 {
-    return s->port_users && s->port_users[port] > 0;
+    return port_find(s, port) != NULL;
 }
 
 bool tcp_stack_port_idle(const tcp_stack *s, uint16_t port)
 {
-    return s->port_idle && (s->port_idle[port >> 3] & (1u << (port & 7)));
+    const tcp_port_ent *e = port_find(s, port);
+    return e && e->idle;
 }
 
 void tcp_stack_port_set_idle(tcp_conn *c, bool idle)
 {
-    tcp_stack *s = c->stack;
     if (!c->port_bound || c->idle_bound == idle)
         return;
     c->idle_bound = idle;
-    uint8_t bit = (uint8_t)(1u << (c->lport & 7));
-    if (idle)
-        s->port_idle[c->lport >> 3] |= bit;
-    else
-        s->port_idle[c->lport >> 3] &= (uint8_t)~bit;
+    tcp_port_ent *e = port_find(c->stack, c->lport);
+    assert(e);
+    e->idle = idle;
 }
 
 int tcp_stack_port_take(tcp_conn *c, uint16_t port)
 {
     tcp_stack *s = c->stack;
     assert(!c->port_bound && port != 0);
-    if (!s->port_users) {
-        s->port_users = calloc(PORTS, sizeof *s->port_users);
-        s->port_idle = calloc(PORTS / 8, 1);
-        if (!s->port_users || !s->port_idle) {
-            free(s->port_users);
-            free(s->port_idle);
-            s->port_users = NULL;
-            s->port_idle = NULL;
-            return TCP_ENOMEM;
-        }
-    }
-    if (s->port_users[port] == UINT16_MAX)
+    tcp_port_ent *e = port_find(s, port);
+    if (e && e->users == UINT16_MAX)
         return TCP_EADDRINUSE; /* 65535 connections on one port: the table's limit */
-    if (s->port_users[port]++ == 0 && in_eph_range(s, port))
-        s->eph_used++;
+    if (!e) {
+        if ((s->ports_n + 1) * 2 > (s->ports ? s->ports_mask + 1 : 0) && ports_grow(s))
+            return TCP_ENOMEM;
+        e = port_place(s, port);
+        s->ports_n++;
+        if (in_eph_range(s, port))
+            s->eph_used++;
+    }
+    e->users++;
     c->lport = port;
     c->port_bound = true;
     return TCP_OK;
@@ -227,8 +296,13 @@ static void port_release(tcp_conn *c)
         return;
     tcp_stack_port_set_idle(c, false);
     c->port_bound = false;
-    assert(s->port_users[c->lport] > 0);
-    if (--s->port_users[c->lport] == 0 && in_eph_range(s, c->lport))
+    tcp_port_ent *e = port_find(s, c->lport);
+    assert(e && e->users > 0);
+    if (--e->users > 0)
+        return;
+    port_remove_at(s, (uint32_t)(e - s->ports));
+    s->ports_n--;
+    if (in_eph_range(s, c->lport))
         s->eph_used--;
 }
 
@@ -389,17 +463,23 @@ static void heap_update(tcp_stack *s, tcp_conn *c)
 
 /* ---- Pool ------------------------------------------------------------------------ */
 
+static size_t pool_chunk_len(size_t i)
+{
+    return i < 8 ? (size_t)1 << i : POOL_CHUNK_MAX;
+}
+
 static int pool_grow(tcp_stack *s)
 {
     void **chunks = realloc(s->chunks, (s->nchunks + 1) * sizeof *chunks);
     if (!chunks)
         return TCP_ENOMEM;
     s->chunks = chunks;
-    tcp_conn *block = calloc(POOL_CHUNK, sizeof *block);
+    size_t n = pool_chunk_len(s->nchunks);
+    tcp_conn *block = calloc(n, sizeof *block);
     if (!block)
         return TCP_ENOMEM;
     s->chunks[s->nchunks++] = block;
-    for (size_t i = POOL_CHUNK; i-- > 0;) {
+    for (size_t i = n; i-- > 0;) {
         block[i].q_next = s->free_list;
         s->free_list = &block[i];
     }
@@ -489,8 +569,24 @@ static void conn_free(tcp_conn *c)
     s->nconns--;
 }
 
+/* A ring no byte can enter again is freed once empty: the send ring after
+ * our FIN is acknowledged (RFC 9293 §3.10.2: no SEND after CLOSE), the
+ * receive ring after the peer's FIN (no text is processed after it,
+ * §3.10.7.4 step 7) once the user has read it all. A connection in
+ * TIME_WAIT (or FIN_WAIT_2, CLOSE_WAIT after the read) holds no buffer. */
+static void release_idle_rings(tcp_conn *c)
+{
+    if (c->sndq.data && c->sndq.len == 0 && tcp_fin_acked(c)) {
+        tcp_ring_free(&c->sndq);
+        c->sndq_freed = true;
+    }
+    if (c->rcvq.data && c->rcvq.len == 0 && c->ooo_n == 0 && c->fin_rcvd)
+        tcp_ring_free(&c->rcvq);
+}
+
 void tcp_stack_settle(tcp_conn *c)
 {
+    release_idle_rings(c);
     if (c->stack->check.on)
         tcp_check_after(c);
     bool dead = c->state == TCP_CLOSED || (c->passive && c->state == TCP_LISTEN);
@@ -560,9 +656,56 @@ void tcp_ev_nosock(tcp_stack *s, tcp_event_kind kind, const tcp_seg *seg, const 
     emit(s, &ev);
 }
 
-/* ---- The stack ---------------------------------------------------------------------------- */
+/* ---- Scratch ------------------------------------------------------------------------------ */
 
-#define OUT_MAX 65535u /* the largest IPv4 datagram */
+tcp_scratch *tcp_scratch_new(void)
+{
+    return calloc(1, sizeof(tcp_scratch));
+}
+
+static void scratch_free_bufs(tcp_scratch *sc)
+{
+    while (sc->bufs) {
+        tcp_scratch_buf *b = sc->bufs;
+        assert(!b->busy);
+        sc->bufs = b->next;
+        free(b);
+    }
+}
+
+void tcp_scratch_free(tcp_scratch *sc)
+{
+    if (!sc)
+        return;
+    scratch_free_bufs(sc);
+    free(sc);
+}
+
+/* Levels are taken in list order and a new one is appended only when all
+ * are busy, so the depth of nesting bounds the memory, and which level a
+ * segment is built in never shows in what is sent. */
+tcp_scratch_buf *tcp_scratch_claim(tcp_stack *s)
+{
+    tcp_scratch_buf **pp = &s->scratch->bufs;
+    while (*pp && (*pp)->busy)
+        pp = &(*pp)->next;
+    if (!*pp) {
+        *pp = malloc(sizeof **pp);
+        if (!*pp)
+            return NULL;
+        (*pp)->next = NULL;
+    }
+    (*pp)->busy = true;
+    return *pp;
+}
+
+void tcp_scratch_release(tcp_scratch_buf *b)
+{
+    assert(b->busy);
+    b->busy = false;
+}
+
+/* ---- The stack ---------------------------------------------------------------------------- */
 
 tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *profile)
 {
@@ -579,12 +722,15 @@ tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *p
     s->isn_key[0] = env->random(env->ctx);
     s->isn_key[1] = env->random(env->ctx);
     s->check.on = tcp_check_default();
-    s->out = malloc(OUT_MAX);
-    s->payload = malloc(OUT_MAX);
-    if (!s->out || !s->payload) {
+    /* One level exists from the start, so a segment without nesting is
+     * always built (the shared scratch gets it from its first stack). */
+    s->scratch = env->scratch ? env->scratch : &s->own_scratch;
+    tcp_scratch_buf *b = tcp_scratch_claim(s);
+    if (!b) {
         tcp_stack_free(s);
         return NULL;
     }
+    tcp_scratch_release(b);
     return s;
 }
 
@@ -594,7 +740,7 @@ void tcp_stack_free(tcp_stack *s)
         return;
     for (size_t i = 0; i < s->nchunks; i++) {
         tcp_conn *block = s->chunks[i];
-        for (size_t j = 0; j < POOL_CHUNK; j++) {
+        for (size_t j = 0; j < pool_chunk_len(i); j++) {
             free(block[j].sndq.data);
             free(block[j].rcvq.data);
         }
@@ -605,10 +751,8 @@ void tcp_stack_free(tcp_stack *s)
     free(s->by_tuple.slots);
     free(s->listeners.slots);
     free(s->heap);
-    free(s->port_users);
-    free(s->port_idle);
-    free(s->out);
-    free(s->payload);
+    free(s->ports);
+    scratch_free_bufs(&s->own_scratch);
     free(s);
 }
 

@@ -188,6 +188,13 @@ int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out)
     return TCP_OK;
 }
 
+/* The send ring's length once `len` more bytes (as many as fit) are queued. */
+static uint32_t send_room_end(const tcp_conn *c, size_t len)
+{
+    uint32_t room = c->sndbuf > c->sndq.len ? c->sndbuf - c->sndq.len : 0;
+    return c->sndq.len + (len < room ? (uint32_t)len : room);
+}
+
 long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
 {
     tcp_conn *c = held(s, id);
@@ -202,7 +209,7 @@ long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
         rc = TCP_ENOTCONN;
     else if (!buf && len)
         rc = TCP_EINVAL;
-    else if (len && tcp_ring_alloc(&c->sndq, c->sndbuf))
+    else if (len && tcp_ring_reserve(&c->sndq, send_room_end(c, len), c->sndbuf))
         rc = TCP_ENOMEM;
     if (rc) {
         user_ev(c, TCP_CALL_SEND, tcp_err_name(rc));
@@ -429,7 +436,7 @@ static int set_buf(tcp_conn *c, tcp_opt opt, uint64_t v)
     if (v == 0 || v > TCP_BUF_MAX)
         return TCP_EINVAL;
     if (opt == TCP_OPT_SNDBUF) {
-        if (c->sndq.data)
+        if (c->sndq.data || c->sndq_freed)
             return TCP_EINVAL; /* the buffer exists: its size is fixed */
         c->sndbuf = (uint32_t)v;
     } else {

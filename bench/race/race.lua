@@ -50,5 +50,6 @@ local bytes = 0
 for i = 1, k do
   if peers[i] then bytes = bytes + #peers[i].received end
 end
+expect(bytes):equals(k * s) -- every byte arrived (a run must check something)
 print(string.format("pairs %d  bytes %d  events %d  virtual time %.3f s", k, bytes, sim.events,
   sim.now / 1e9))

@@ -478,6 +478,7 @@ static int cmd_run(int argc, char **argv)
     if (rc)
         return rc;
     o.cfg.file = strcmp(o.file, "-") == 0 ? NULL : o.file;
+    o.cfg.no_payload = !o.pcap && !o.pcapng; /* the only outputs that read payload */
     if (cli_add_lib_paths(&o.cfg, argv[0]) != 0)
         return 2;
     if (o.watch)

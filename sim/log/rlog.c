@@ -5,7 +5,8 @@
  * Invariants:
  *  - entries[0..count) are in recording order; times never decrease;
  *  - every byte an entry points to lives in the arena, whose chunks never
- *    move, so growing the entry array invalidates no entry's pointers;
+ *    move, so growing the entry array invalidates no entry's pointers (an
+ *    empty note is the literal "");
  *  - cause[i] is the resolved packet entry of STATE entry i or RLOG_NONE;
  *    a STATE entry whose packet may still follow at the same instant is
  *    listed in `pending` until an entry with a later time arrives.
@@ -61,6 +62,10 @@ struct rlog {
     rlog_map addr_map; /* address -> lowest host id registered with it */
     size_t *pending;
     size_t npending, cappending;
+    bool no_payload;   /* rlog_set_payload(log, false) */
+    rlog_map note_map; /* FNV-1a of a note -> its index in notes */
+    const char **notes;
+    size_t nnotes, capnotes;
 };
 
 const char *rlog_kind_name(rlog_kind kind)
@@ -113,18 +118,6 @@ static void *arena_alloc(rlog *log, size_t n)
     void *p = c->data + c->used;
     c->used += n;
     return p;
-}
-
-/* snprintf(dst, cap, "%s", src) without the formatter: this runs for every
- * stack event. */
-static void copy_cut(char *dst, size_t cap, const char *src)
-{
-    size_t n = 0;
-    while (src && n + 1 < cap && src[n])
-        n++;
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
 }
 
 static char *arena_strdup(rlog *log, const char *s)
@@ -205,6 +198,37 @@ rlog *rlog_new(void)
     return log;
 }
 
+/* ---- notes ---------------------------------------------------------------- */
+
+#define NOTE_MAX 63u /* bytes kept of a stack event's note */
+
+/* The log's copy of `src` cut at NOTE_MAX bytes: one per distinct note (the
+ * stack's notes are a few fixed strings, and an entry is recorded per
+ * event, so each entry holds a pointer, not 64 bytes). */
+static const char *note_intern(rlog *log, const char *src)
+{
+    size_t n = 0;
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    while (src && n < NOTE_MAX && src[n]) {
+        h = (h ^ (uint8_t)src[n]) * 0x100000001b3ull;
+        n++;
+    }
+    if (n == 0)
+        return "";
+    size_t k = map_get(&log->note_map, h);
+    if (k != RLOG_NONE && strncmp(log->notes[k], src, n) == 0 && log->notes[k][n] == '\0')
+        return log->notes[k];
+    char *copy = arena_alloc(log, n + 1);
+    memcpy(copy, src, n);
+    copy[n] = '\0';
+    if (k == RLOG_NONE) { /* a colliding note is copied, not shared */
+        grow((void **)&log->notes, &log->capnotes, log->nnotes + 1, sizeof *log->notes);
+        log->notes[log->nnotes] = copy;
+        map_put(&log->note_map, h, log->nnotes++);
+    }
+    return copy;
+}
+
 void rlog_free(rlog *log)
 {
     if (!log)
@@ -224,6 +248,8 @@ void rlog_free(rlog *log)
     map_free(&log->pkt_map);
     map_free(&log->sock_map);
     map_free(&log->addr_map);
+    map_free(&log->note_map);
+    free(log->notes);
     free(log);
 }
 
@@ -355,6 +381,7 @@ static size_t append(rlog *log, uint64_t time_ns, rlog_kind kind)
     e->host = e->peer_host = e->link = UINT32_MAX;
     e->src_host = e->dst_host = UINT32_MAX;
     e->send_index = RLOG_NONE;
+    e->note = "";
     log->cause[i] = RLOG_NONE;
     return i;
 }
@@ -441,6 +468,9 @@ static void link_state(rlog *log, size_t si)
     } else if (accompanying_flag(s) == 0) {
         return;
     }
+    /* settle_pending relies on the list being in time order. */
+    assert(log->npending == 0 ||
+           log->entries[log->pending[log->npending - 1]].time_ns <= log->entries[si].time_ns);
     grow((void **)&log->pending, &log->cappending, log->npending + 1, sizeof *log->pending);
     log->pending[log->npending++] = si;
 }
@@ -464,19 +494,21 @@ static void resolve_pending(rlog *log, size_t pi)
     }
 }
 
-/* Time moved on: what waited for a later packet takes an earlier one. */
+/* Time moved on: what waited for a later packet takes an earlier one.
+ * Entries are appended in time order, so the pending list is sorted by
+ * time and what is due is a prefix: O(1) when nothing is due. */
 static void settle_pending(rlog *log, uint64_t now)
 {
-    for (size_t k = 0; k < log->npending;) {
-        size_t si = log->pending[k];
-        if (log->entries[si].time_ns >= now) {
-            k++;
-            continue;
-        }
+    size_t k = 0;
+    while (k < log->npending && log->entries[log->pending[k]].time_ns < now) {
+        size_t si = log->pending[k++];
         if (log->entries[si].cause != TCP_CAUSE_SEGMENT)
             log->cause[si] = cause_before(log, si, si);
-        pending_remove(log, k);
     }
+    if (k == 0)
+        return;
+    memmove(log->pending, log->pending + k, (log->npending - k) * sizeof *log->pending);
+    log->npending -= k;
 }
 
 size_t rlog_state_cause(const rlog *log, size_t i)
@@ -531,7 +563,7 @@ void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
     e->to = ev->to;
     e->cause = ev->cause;
     e->detail = ev->detail;
-    copy_cut(e->note, sizeof e->note, ev->note);
+    e->note = note_intern(log, ev->note);
     if (e->kind == RLOG_REJECT)
         e->text = arena_strdup(log, ev->note ? ev->note : "");
     if (e->kind == RLOG_STATE && ev->seg) {
@@ -591,7 +623,7 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
     const rlog_entry *e = &log->entries[i];
     bool first = e->kind == RLOG_SEND || e->kind == RLOG_DUP || e->kind == RLOG_DROP;
     rlog_pkt row = {first ? i : RLOG_NONE, RLOG_NONE, rec->host_id,
-                    host_by_addr(log, ipv4_dst(e->bytes, e->nbytes))};
+                    host_by_addr(log, ipv4_dst(e->bytes, e->nheld))};
     size_t o = rec->kind == SIM_TR_DUPLICATE ? map_get(&log->pkt_map, rec->origin_id) : RLOG_NONE;
     if (o != RLOG_NONE) {
         row.src = log->pkts[o].src;
@@ -606,8 +638,15 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
     return &log->pkts[log->npkts++];
 }
 
-/* Copies the record's bytes, sharing an earlier copy of the same packet when
- * they are equal (a packet is usually traced several times unchanged). */
+void rlog_set_payload(rlog *log, bool keep)
+{
+    assert(log->count == 0);
+    log->no_payload = !keep;
+}
+
+/* Parses the record's bytes and keeps them (the headers only when the log
+ * keeps no payload), sharing an earlier copy of the same packet when they
+ * are equal (a packet is usually traced several times unchanged). */
 static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
 {
     size_t k = map_get(&log->pkt_map, rec->packet_id);
@@ -616,22 +655,33 @@ static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
     const rlog_entry *prev = NULL;
     if (k != RLOG_NONE && log->pkts[k].first != RLOG_NONE)
         prev = &log->entries[log->pkts[k].first];
-    if (rec->len == 0 && prev) {
+    if (rec->len == 0 && prev) { /* the same bytes as before: the same parse */
         e->bytes = prev->bytes;
         e->nbytes = prev->nbytes;
-    } else if (prev && prev->nbytes == rec->len && memcmp(prev->bytes, rec->bytes, rec->len) == 0) {
-        e->bytes = prev->bytes;
-        e->nbytes = prev->nbytes;
-    } else if (rec->len > 0) {
-        assert(rec->len <= UINT32_MAX);
-        e->bytes = arena_alloc(log, rec->len);
-        memcpy(e->bytes, rec->bytes, rec->len);
-        e->nbytes = (uint32_t)rec->len;
+        e->nheld = prev->nheld;
+        e->wire_err = prev->wire_err;
+        e->seg_ok = prev->seg_ok;
+        e->seg = prev->seg;
+        return;
     }
-    e->wire_err = e->bytes ? tcp_wire_parse(e->bytes, e->nbytes, &e->seg) : TCP_WIRE_TRUNCATED;
+    assert(rec->len <= UINT32_MAX);
+    e->wire_err = rec->len ? tcp_wire_parse(rec->bytes, rec->len, &e->seg) : TCP_WIRE_TRUNCATED;
     e->seg_ok = e->wire_err == TCP_WIRE_OK;
+    size_t body = e->seg_ok && e->seg.payload ? (size_t)(e->seg.payload - rec->bytes) : rec->len;
+    size_t held = log->no_payload ? body : rec->len;
+    if (prev && prev->nbytes == rec->len && prev->nheld == held &&
+        memcmp(prev->bytes, rec->bytes, held) == 0) {
+        e->bytes = prev->bytes;
+    } else if (rec->len > 0) {
+        e->bytes = arena_alloc(log, held);
+        memcpy(e->bytes, rec->bytes, held);
+    }
+    e->nbytes = (uint32_t)rec->len;
+    e->nheld = (uint32_t)held;
     if (!e->seg_ok)
         memset(&e->seg, 0, sizeof e->seg);
+    else if (e->seg.payload)
+        e->seg.payload = held == rec->len ? e->bytes + body : NULL;
 }
 
 void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)

@@ -75,9 +75,11 @@ typedef struct rlog_entry {
      * seg_ok false and wire_err saying why. STATE: seg_ok says whether seg
      * holds the header of the segment that caused it (payload NULL). */
     bool seg_ok;
-    tcp_seg seg; /* seg.payload points into bytes */
+    tcp_seg seg; /* seg.payload points into bytes; NULL if the payload is not kept */
     uint8_t *bytes;
-    uint32_t nbytes;
+    uint32_t nbytes; /* the datagram's length */
+    uint32_t nheld;  /* how many of its bytes `bytes` holds: nbytes, or the headers
+                        when the log keeps no payload (rlog_set_payload) */
     tcp_wire_err wire_err;
     sim_drop_reason drop;
     uint64_t value_ns; /* DELAY/LINK value */
@@ -87,7 +89,8 @@ typedef struct rlog_entry {
     tcp_state from, to;
     tcp_cause cause;
     int detail;       /* TIMER: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
-    char note[64];    /* the stack's short reason (cut short if longer) */
+    const char *note; /* the stack's short reason, cut at 63 bytes; "" if none. Equal
+                         notes share one copy owned by the log */
     const char *text; /* NOTE and REJECT: the whole text (owned by the log); else NULL */
 } rlog_entry;
 
@@ -98,6 +101,13 @@ typedef struct rlog_host {
 
 rlog *rlog_new(void);
 void rlog_free(rlog *log);
+/* Whether packet entries keep their payload bytes (the default) or only the
+ * IPv4 and TCP headers of a segment that parses (nheld < nbytes, seg.len
+ * still the payload's length, seg.payload NULL); a packet that does not
+ * parse keeps every byte. Only pcap and pcapng read payload bytes: a caller
+ * that writes neither can turn it off, and memory no longer grows with the
+ * bytes moved. Set it before the first entry. */
+void rlog_set_payload(rlog *log, bool keep);
 
 /* Hosts are registered in creation order; their index is the sim host id. */
 void rlog_add_host(rlog *log, uint32_t host_id, const char *name, uint32_t addr);

@@ -152,6 +152,7 @@ typedef struct lsim_config {
     void (*on_net)(void *ctx, net *n);
     void *on_net_ctx;
     bool quiet_expect; /* count failed expectations without printing them */
+    bool no_payload;   /* run logs keep no payload bytes (nothing writes pcap) */
 } lsim_config;
 
 /* Global knobs the runtime reads when a scenario creates a simulation. */

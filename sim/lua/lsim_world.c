@@ -186,6 +186,7 @@ static int sim_new(lua_State *L)
     s->log = rlog_new();
     if (!s->net || !s->log)
         return luaL_error(L, "tcpsim.new: out of memory");
+    rlog_set_payload(s->log, !cfg->no_payload);
     net_observer obs = {
         .ctx = s, .on_event = obs_event, .on_note = obs_note, .on_state = lsim_sock_on_state};
     net_set_observer(s->net, &obs);

@@ -248,7 +248,7 @@ void net_host_receive(net_host *h, sim_packet *p)
 
 static int host_start_stack(net_host *h)
 {
-    tcp_env env = {h, env_now, env_random, env_output, env_event};
+    tcp_env env = {h, env_now, env_random, env_output, env_event, h->net->scratch};
     h->stack = tcp_stack_new(&env, sim_host_addr(h->host), &h->profile);
     if (h->stack)
         tcp_check_enable(h->stack, h->net->check, on_violation, h);
@@ -267,7 +267,10 @@ net *net_new(uint64_t seed)
     if (!n)
         return NULL;
     n->world = sim_world_new(seed);
-    if (!n->world) {
+    n->scratch = tcp_scratch_new();
+    if (!n->world || !n->scratch) {
+        sim_world_free(n->world);
+        tcp_scratch_free(n->scratch);
         free(n);
         return NULL;
     }
@@ -286,6 +289,7 @@ void net_free(net *n)
         if (h->stack)
             tcp_stack_free(h->stack);
         free(h->sockmap);
+        free(h->link_more);
         free(h);
     }
     free(n->hosts);
@@ -295,6 +299,7 @@ void net_free(net *n)
     net_rules_free(n);
     net_kern_free(n->kern);
     sim_world_free(n->world);
+    tcp_scratch_free(n->scratch); /* after every stack */
     free(n);
 }
 
@@ -399,12 +404,26 @@ void net_host_keep_mss(net *n, uint32_t host)
 /* RFC 9293 §3.7.1: the MSS to advertise and the bound on the send MSS come
  * from the interface MTU less the IPv4 and TCP headers (Linux
  * tcp_advertise_mss, FreeBSD tcp_mssopt). */
+void net_host_note_link(net *n, uint32_t host, uint32_t link)
+{
+    net_host *h = n->hosts[host];
+    if (h->nlinks > 0) {
+        h->link_more = net_grow(h->link_more, &h->caplinks, h->nlinks, sizeof *h->link_more);
+        h->link_more[h->nlinks - 1] = link;
+    } else {
+        h->link_first = link;
+    }
+    h->nlinks++;
+}
+
+/* O(links of the host): the MTU is read now, so a changed link counts. */
 uint16_t net_host_iface_mss(const net *n, uint32_t host)
 {
     const net_host *h = n->hosts[host];
     uint32_t mtu = 0;
-    for (uint32_t i = 0; i < sim_link_count(n->world); i++) {
-        const sim_link *l = sim_link_by_id(n->world, i);
+    for (uint32_t i = 0; i < h->nlinks; i++) {
+        uint32_t id = i == 0 ? h->link_first : h->link_more[i - 1];
+        const sim_link *l = sim_link_by_id(n->world, id);
         int dir = sim_link_dir_from(l, h->host);
         if (dir >= 0 && (mtu == 0 || sim_link_params_get(l, dir)->mtu < mtu))
             mtu = sim_link_params_get(l, dir)->mtu;

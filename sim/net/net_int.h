@@ -22,7 +22,14 @@ typedef struct net_host {
     uint32_t *sockmap; /* stack socket id -> record index (NET_NONE: none) */
     uint32_t nsockmap;
     uint32_t incarnation;
+    /* The links this host is an end of (net_link_add, net_peer_link): the
+     * first inline, the rest in link_more; net_host_iface_mss reads these. */
+    uint32_t link_first, nlinks, caplinks;
+    uint32_t *link_more;
 } net_host;
+
+/* Notes that link `link` has host `host` as an end. */
+void net_host_note_link(net *n, uint32_t host, uint32_t link);
 
 /* A state change or a wake-up to handle once the stack call is over. */
 typedef struct net_pending {
@@ -78,7 +85,8 @@ struct net {
     bool keep_rx;    /* records keep the bytes read (net_set_keep_rx) */
     char *pattern;   /* the send pattern from offset 0, shared by every record */
     size_t cappattern;
-    net_wire wire; /* the stepped wire (net.h rule 10) */
+    net_wire wire;        /* the stepped wire (net.h rule 10) */
+    tcp_scratch *scratch; /* where every host's stack builds its segments */
 };
 
 /* The byte at position `off` of a record's send queue when it was queued

@@ -81,6 +81,7 @@ int net_peer_link(net *n, net_peer *p, uint32_t host, const sim_link_params *to_
         return -1;
     net_link_install(n, l);
     *link = sim_link_id(l);
+    net_host_note_link(n, host, *link);
     return 0;
 }
 

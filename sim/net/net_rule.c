@@ -114,6 +114,9 @@ int net_link_add(net *n, uint32_t a, uint32_t b, const sim_link_params *ab,
         return -1;
     net_link_install(n, l);
     *out = sim_link_id(l);
+    net_host_note_link(n, a, *out);
+    if (b != a)
+        net_host_note_link(n, b, *out);
     return 0;
 }
 

@@ -11,6 +11,7 @@
  * that caused or accompanied a state change ("B: LISTEN -> SYN_RECEIVED (rcv
  * SYN)"), and on packets the network dropped or duplicated.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,10 @@ static void set_le32(bytes *b, size_t at, uint32_t v)
 
 static bool is_captured(const rlog_entry *e)
 {
-    return (e->kind == RLOG_SEND || e->kind == RLOG_DUP) && e->nbytes > 0;
+    bool captured = (e->kind == RLOG_SEND || e->kind == RLOG_DUP) && e->nbytes > 0;
+    /* A log that keeps no payload (rlog_set_payload) cannot make a capture. */
+    assert(!captured || e->nheld == e->nbytes);
+    return captured;
 }
 
 static int finish(FILE *out)

@@ -107,6 +107,61 @@ static void payload_points_into_the_logs_own_copy(void **state)
     assert_memory_equal(e->seg.payload, payload, 100);
 }
 
+/* rlog_set_payload(false): headers only, the sizes and the parse unchanged;
+ * a delivery shares the send's headers; a corrupted copy keeps every byte. */
+static void without_payload_keeps_headers_and_sizes(void **state)
+{
+    rlog *log = *state;
+    rlog_set_payload(log, false);
+    uint8_t payload[100], buf[200];
+    memset(payload, 'x', sizeof payload);
+    tcp_seg s = fx_seg(FX_A, TCP_ACK | TCP_PSH, 101, 301, 0);
+    s.payload = payload;
+    s.len = sizeof payload;
+    size_t n = tcp_wire_encode(&s, buf, sizeof buf);
+    fx_record(log, SIM_TR_SEND, 0, FX_A, FX_A, 1, 1, buf, n, 0);
+    fx_record(log, SIM_TR_DELIVER, 5 * FX_MS, FX_B, FX_A, 1, 1, buf, n, 0);
+    buf[n - 1] ^= 1; /* a payload bit flipped: the TCP checksum fails */
+    fx_record(log, SIM_TR_CORRUPT, 6 * FX_MS, FX_B, FX_A, 1, 1, buf, n, 0);
+    const rlog_entry *e = rlog_at(log, 0);
+    assert_true(e->seg_ok);
+    assert_int_equal(e->nbytes, n);
+    assert_int_equal(e->nheld, n - 100); /* IPv4 + TCP headers */
+    assert_int_equal(e->seg.len, 100);
+    assert_int_equal(e->seg.seq, 101);
+    assert_null(e->seg.payload);
+    const rlog_entry *d = rlog_at(log, 1);
+    assert_true(d->seg_ok);
+    assert_ptr_equal(d->bytes, e->bytes);
+    assert_int_equal(d->nheld, e->nheld);
+    const rlog_entry *c = rlog_at(log, 2);
+    assert_false(c->seg_ok);
+    assert_int_equal(c->wire_err, TCP_WIRE_TCP_CHECKSUM);
+    assert_int_equal(c->nheld, n);
+    assert_memory_equal(c->bytes, buf, n);
+}
+
+/* Notes are cut at 63 bytes; equal notes share one copy; none is "". */
+static void notes_are_cut_and_shared(void **state)
+{
+    rlog *log = *state;
+    char buf[100], longer[101];
+    memset(longer, 'n', 100);
+    longer[100] = '\0';
+    snprintf(buf, sizeof buf, "%s", "retransmissions exhausted");
+    fx_ev(log, 0, FX_A, TCP_EV_USER, 1, TCP_CALL_CLOSE, buf);
+    memset(buf, 0, sizeof buf); /* the caller's bytes are gone */
+    fx_ev(log, 1, FX_A, TCP_EV_USER, 1, TCP_CALL_CLOSE, "retransmissions exhausted");
+    fx_ev(log, 2, FX_A, TCP_EV_USER, 1, TCP_CALL_CLOSE, longer);
+    fx_ev(log, 3, FX_A, TCP_EV_USER, 1, TCP_CALL_CLOSE, NULL);
+    assert_int_equal(rlog_count(log), 4);
+    assert_string_equal(rlog_at(log, 0)->note, "retransmissions exhausted");
+    assert_ptr_equal(rlog_at(log, 0)->note, rlog_at(log, 1)->note);
+    assert_int_equal(strlen(rlog_at(log, 2)->note), 63);
+    assert_memory_equal(rlog_at(log, 2)->note, longer, 63);
+    assert_string_equal(rlog_at(log, 3)->note, "");
+}
+
 static void corrupt_packet_is_kept_unparsed(void **state)
 {
     rlog *log = *state;
@@ -270,6 +325,9 @@ int main(void)
                                         log_teardown),
         cmocka_unit_test_setup_teardown(payload_points_into_the_logs_own_copy, log_setup,
                                         log_teardown),
+        cmocka_unit_test_setup_teardown(without_payload_keeps_headers_and_sizes, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(notes_are_cut_and_shared, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(corrupt_packet_is_kept_unparsed, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(duplicate_takes_its_originals_ends, log_setup,
                                         log_teardown),

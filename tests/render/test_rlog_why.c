@@ -32,7 +32,7 @@ static rlog_entry change(tcp_state from, tcp_state to, tcp_cause cause, uint8_t 
         e.seg_ok = true;
         e.seg.flags = flags;
     }
-    snprintf(e.note, sizeof e.note, "%s", note);
+    e.note = note;
     return e;
 }
 

@@ -1,0 +1,344 @@
+/*
+ * test_mem — the stack's memory layout keeps its contracts: rings that
+ * grow keep every byte at its offset and stop at the buffer size; the
+ * port table picks the ports RFC 6056 Algorithm 1 picks (a model with a
+ * plain array, fed the same random draws), refuses an exhausted range and
+ * empties when the sockets go; the pool grows in doubling chunks; a
+ * scratch space shared by two stacks survives a callback that makes one
+ * stack send while the other is sending; a connection holds no buffer once
+ * no byte can enter it (TIME_WAIT, CLOSE_WAIT after the read).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "tcp_conn.h"
+#include "tcp_wire.h"
+
+/* ---- A stack with a fake world that records its random draws ------------- */
+
+#define DRAWS_MAX 70000u
+
+typedef struct fixture {
+    uint64_t rng;
+    uint64_t draws[DRAWS_MAX];
+    size_t ndraws;
+    tcp_stack *s;
+    uint8_t sent[2][8]; /* first payload bytes output, per stack */
+    size_t nsent[2];    /* datagrams output, per stack */
+    bool nested;        /* the callback has sent once */
+} fixture;
+
+static uint64_t fx_now(void *ctx)
+{
+    (void)ctx;
+    return 1000000000u;
+}
+
+static uint64_t fx_random(void *ctx)
+{
+    fixture *fx = ctx;
+    fx->rng ^= fx->rng << 13; /* xorshift64 */
+    fx->rng ^= fx->rng >> 7;
+    fx->rng ^= fx->rng << 17;
+    assert_true(fx->ndraws < DRAWS_MAX);
+    fx->draws[fx->ndraws++] = fx->rng;
+    return fx->rng;
+}
+
+static void fx_output(void *ctx, const uint8_t *d, size_t len)
+{
+    (void)ctx, (void)d, (void)len;
+}
+
+static fixture *fx_new(void)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    fx->rng = 0x2545f4914f6cdd1dull;
+    tcp_env env = {.ctx = fx, .now_ns = fx_now, .random = fx_random, .output = fx_output};
+    fx->s = tcp_stack_new(&env, 0x0a000002u, tcp_profile_find("linux"));
+    assert_non_null(fx->s);
+    return fx;
+}
+
+static void fx_free(fixture *fx)
+{
+    tcp_stack_free(fx->s);
+    free(fx);
+}
+
+/* ---- Rings ---------------------------------------------------------------- */
+
+static uint8_t byte_at(uint32_t off)
+{
+    return (uint8_t)(off * 7u + 3u);
+}
+
+static void ring_grows_keeping_every_offset(void **state)
+{
+    (void)state;
+    tcp_ring r = {0};
+    assert_int_equal(tcp_ring_reserve(&r, 10, 5000), 0);
+    assert_int_equal(r.cap, 256); /* the smallest ring */
+    uint8_t buf[5000];
+    for (uint32_t i = 0; i < sizeof buf; i++)
+        buf[i] = byte_at(i);
+    /* Move head off zero so the copy has to unwrap. */
+    assert_int_equal(tcp_ring_push(&r, buf, 200), 200);
+    tcp_ring_consume(&r, 200);
+    assert_int_equal(tcp_ring_push(&r, buf, 100), 100); /* wraps */
+    tcp_ring_write_at(&r, 150, buf + 150, 50);          /* an out-of-order range past len */
+    assert_int_equal(tcp_ring_reserve(&r, 700, 5000), 0);
+    assert_int_equal(r.cap, 1024);
+    uint8_t out[5000];
+    tcp_ring_copy_out(&r, 0, out, 100);
+    assert_memory_equal(out, buf, 100);
+    tcp_ring_copy_out(&r, 150, out, 50);
+    assert_memory_equal(out, buf + 150, 50);
+    /* Doubling stops at the buffer size, which need not be a power of two. */
+    assert_int_equal(tcp_ring_reserve(&r, 4097, 5000), 0);
+    assert_int_equal(r.cap, 5000);
+    tcp_ring_copy_out(&r, 150, out, 50);
+    assert_memory_equal(out, buf + 150, 50);
+    assert_int_equal(tcp_ring_push(&r, buf + 100, 4900), 4900);
+    assert_int_equal(r.len, 5000);
+    tcp_ring_copy_out(&r, 0, out, 5000);
+    assert_memory_equal(out, buf, 5000);
+    tcp_ring_free(&r);
+    assert_null(r.data);
+    assert_int_equal(r.cap, 0);
+}
+
+/* ---- Ports ---------------------------------------------------------------- */
+
+/* RFC 6056 §3.3.1 Algorithm 1 over a plain array: next_ephemeral =
+ * min_ephemeral + (random() % num_ephemeral), then the next free port. */
+static uint16_t model_pick(const bool *used, uint32_t lo, uint32_t hi, uint64_t draw)
+{
+    uint32_t n = hi - lo + 1;
+    uint32_t start = (uint32_t)(draw % n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t p = (uint16_t)(lo + (start + i) % n);
+        if (!used[p])
+            return p;
+    }
+    return 0;
+}
+
+static uint16_t local_port(const fixture *fx, tcp_sock_id id)
+{
+    uint16_t lport = 0, rport = 0;
+    uint32_t raddr = 0;
+    assert_int_equal(tcp_sock_endpoints(fx->s, id, &lport, &raddr, &rport), TCP_OK);
+    return lport;
+}
+
+static uint16_t bind_any(fixture *fx, tcp_sock_id id)
+{
+    assert_int_equal(tcp_bind(fx->s, id, 0), TCP_OK);
+    return local_port(fx, id);
+}
+
+static void ports_follow_rfc6056_until_exhausted_and_empty_after(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new();
+    const tcp_profile *p = tcp_stack_profile(fx->s);
+    uint32_t lo = p->port_lo, hi = p->port_hi, n = hi - lo + 1;
+    static bool used[65536];
+    memset(used, 0, sizeof used);
+    tcp_sock_id *ids = calloc(n + 1, sizeof *ids);
+    assert_non_null(ids);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(tcp_socket(fx->s, &ids[i]), TCP_OK);
+        size_t d = fx->ndraws;
+        uint16_t got = bind_any(fx, ids[i]);
+        assert_int_equal(fx->ndraws, d + 1);
+        assert_int_equal(got, model_pick(used, lo, hi, fx->draws[d]));
+        used[got] = true;
+    }
+    assert_int_equal(fx->s->eph_used, n);
+    assert_int_equal(tcp_socket(fx->s, &ids[n]), TCP_OK);
+    assert_int_equal(tcp_bind(fx->s, ids[n], 0), TCP_EADDRNOTAVAIL);
+    /* Free every third port; the picks fill the holes in the model's order. */
+    for (uint32_t i = 0; i < n; i += 3) {
+        used[local_port(fx, ids[i])] = false;
+        assert_int_equal(tcp_close(fx->s, ids[i]), TCP_OK);
+        ids[i] = 0;
+    }
+    for (uint32_t i = 0; i < n; i += 3) {
+        assert_int_equal(tcp_socket(fx->s, &ids[i]), TCP_OK);
+        size_t d = fx->ndraws;
+        uint16_t got = bind_any(fx, ids[i]);
+        assert_int_equal(got, model_pick(used, lo, hi, fx->draws[d]));
+        used[got] = true;
+    }
+    for (uint32_t i = 0; i <= n; i++)
+        assert_int_equal(tcp_close(fx->s, ids[i]), TCP_OK);
+    assert_int_equal(tcp_stack_conns(fx->s), 0);
+    assert_int_equal(fx->s->ports_n, 0);
+    assert_int_equal(fx->s->eph_used, 0);
+    for (uint32_t port = 1; port < 65536; port++)
+        assert_false(tcp_stack_port_used(fx->s, (uint16_t)port));
+    free(ids);
+    fx_free(fx);
+}
+
+/* ---- Pool ----------------------------------------------------------------- */
+
+static void pool_grows_in_doubling_chunks(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new();
+    tcp_sock_id ids[300];
+    assert_int_equal(tcp_socket(fx->s, &ids[0]), TCP_OK);
+    assert_int_equal(fx->s->nchunks, 1); /* one socket costs one connection */
+    for (int i = 1; i < 300; i++)
+        assert_int_equal(tcp_socket(fx->s, &ids[i]), TCP_OK);
+    assert_int_equal(fx->s->nchunks, 9); /* 1 + 2 + ... + 128 + 256 >= 300 */
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(tcp_close(fx->s, ids[i]), TCP_OK);
+    assert_int_equal(tcp_stack_conns(fx->s), 0);
+    fx_free(fx);
+}
+
+/* ---- A shared scratch under re-entry -------------------------------------- */
+
+typedef struct two {
+    fixture *fx[2];
+    tcp_stack *st[2];
+    tcp_sock_id id[2];
+} two;
+
+static two *g_two; /* the callback's view (one test at a time) */
+
+static void two_output(void *ctx, const uint8_t *d, size_t len)
+{
+    fixture *fx = ctx;
+    int i = fx == g_two->fx[0] ? 0 : 1;
+    tcp_seg seg;
+    assert_int_equal(tcp_wire_parse(d, len, &seg), TCP_WIRE_OK);
+    if (seg.len && fx->nsent[i] == 0)
+        memcpy(fx->sent[i], seg.payload, seg.len < 8 ? seg.len : 8);
+    fx->nsent[i] += seg.len > 0;
+}
+
+/* While stack 0 reports its segment (the datagram built, not yet output),
+ * the callback makes stack 1 send. */
+static void two_event(void *ctx, const tcp_event *ev)
+{
+    fixture *fx = ctx;
+    if (fx != g_two->fx[0] || ev->kind != TCP_EV_SEG_OUT || !ev->seg || !ev->seg->len || fx->nested)
+        return;
+    fx->nested = true;
+    assert_int_equal(tcp_send(g_two->st[1], g_two->id[1], "WORLD", 5), 5);
+}
+
+static tcp_conn *established(tcp_stack *s, tcp_sock_id *id)
+{
+    tcp_conn *c = tcp_conn_new(s);
+    assert_non_null(c);
+    c->state = TCP_ESTABLISHED;
+    c->raddr = 0x0a000009u;
+    c->lport = 80;
+    c->rport = 5000;
+    c->user_held = true;
+    c->ever_used = true;
+    tcp_conn_init_seq(c, 1000);
+    c->snd_una = c->snd_nxt = c->snd_max = 1001;
+    c->snd_buf_seq = 1001;
+    c->irs = 7000;
+    c->rcv_nxt = c->rcv_adv = 7001;
+    c->snd_wnd = c->max_snd_wnd = 65535;
+    c->snd_mss = c->rcv_mss = 1000;
+    c->cwnd = 10000;
+    c->nodelay = true;
+    *id = c->id;
+    return c;
+}
+
+static void shared_scratch_survives_a_send_from_inside_another_send(void **state)
+{
+    (void)state;
+    two t = {0};
+    g_two = &t;
+    tcp_scratch *sc = tcp_scratch_new();
+    assert_non_null(sc);
+    for (int i = 0; i < 2; i++) {
+        t.fx[i] = calloc(1, sizeof *t.fx[i]);
+        assert_non_null(t.fx[i]);
+        t.fx[i]->rng = 1;
+        tcp_env env = {t.fx[i], fx_now, fx_random, two_output, two_event, sc};
+        t.st[i] = tcp_stack_new(&env, 0x0a000002u + (uint32_t)i, tcp_profile_find("rfc9293"));
+        assert_non_null(t.st[i]);
+        t.st[i]->now = fx_now(NULL);
+        established(t.st[i], &t.id[i]);
+    }
+    assert_int_equal(tcp_send(t.st[0], t.id[0], "hello", 5), 5);
+    assert_true(t.fx[0]->nested);
+    assert_int_equal(t.fx[0]->nsent[0], 1);
+    assert_int_equal(t.fx[1]->nsent[1], 1);
+    assert_memory_equal(t.fx[0]->sent[0], "hello", 5); /* not overwritten by WORLD */
+    assert_memory_equal(t.fx[1]->sent[1], "WORLD", 5);
+    /* Two levels: the second was needed once and is kept, both free. */
+    assert_non_null(sc->bufs);
+    assert_non_null(sc->bufs->next);
+    assert_null(sc->bufs->next->next);
+    assert_false(sc->bufs->busy || sc->bufs->next->busy);
+    for (int i = 0; i < 2; i++) {
+        tcp_stack_free(t.st[i]);
+        free(t.fx[i]);
+    }
+    tcp_scratch_free(sc);
+    g_two = NULL;
+}
+
+/* ---- Buffers released when no byte can enter them --------------------------- */
+
+static void rings_are_released_once_no_byte_can_enter(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_stack *a = h_stack(h, H_A), *b = h_stack(h, H_B);
+    char data[3000], buf[4000];
+    memset(data, 'd', sizeof data);
+    assert_int_equal(tcp_send(a, p.client, data, sizeof data), 3000);
+    const tcp_conn *ca = tcp_stack_find(a, p.client);
+    assert_int_equal(ca->sndq.cap, 4096); /* 256 doubled to hold 3000, not 16 KiB */
+    h_settle(h);
+    assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 3000);
+    const tcp_conn *cb = tcp_stack_find(b, p.server);
+    assert_non_null(cb->rcvq.data); /* read, but the peer may send more */
+    assert_int_equal(tcp_close(a, p.client), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
+    assert_null(cb->rcvq.data);
+    assert_null(cb->sndq.data);
+    assert_int_equal(tcp_close(b, p.server), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_A, p.client, TCP_TIME_WAIT);
+    assert_null(ca->sndq.data);
+    assert_null(ca->rcvq.data);
+    h_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ring_grows_keeping_every_offset),
+        cmocka_unit_test(ports_follow_rfc6056_until_exhausted_and_empty_after),
+        cmocka_unit_test(pool_grows_in_doubling_chunks),
+        cmocka_unit_test(shared_scratch_survives_a_send_from_inside_another_send),
+        cmocka_unit_test(rings_are_released_once_no_byte_can_enter),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
