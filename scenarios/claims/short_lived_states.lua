@@ -92,5 +92,5 @@ do
   expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT" }
   expect(client):spent("FIN_WAIT_2", 0)
   local finack = link:last { from = b, flags = "FIN,ACK" }
-  expect(client):entered("TIME_WAIT", finack.arrived)
+  expect(client):entered("TIME_WAIT", tcpsim.ns(finack.arrived))
 end
