@@ -407,6 +407,7 @@ static int e_equals(lua_State *L)
 
 static int e_holds(lua_State *L)
 {
+    lua_settop(L, 2); /* the message, if any, stays at 2 when the subject is pushed */
     subject(L);
     bool ok = lua_toboolean(L, -1);
     lua_pushfstring(L, "  %s\n", luaL_optstring(L, 2, "condition was false"));
