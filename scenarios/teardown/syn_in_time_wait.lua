@@ -31,11 +31,7 @@ local function reopen()
   local t_syn = sim.now
   -- new incarnation, sequence numbers well above the old ones
   local client2 = a:connect(b, 80, { port = 5000, isn = 1000000 })
-  local peer2
-  sim:run_until(function()
-    peer2 = peer2 or server:accept()
-    return peer2 ~= nil and client2.state == "ESTABLISHED" and peer2.state == "ESTABLISHED"
-  end, "10s")
+  local peer2 = server:accept_wait "10s"
   sim:run_for "100ms"
   return { sim = sim, link = link, a = a, b = b, client = client, peer = peer,
            client2 = client2, peer2 = peer2, t_syn = t_syn }
