@@ -314,6 +314,17 @@ static void typos_get_the_nearest_name(void **state)
         22);
 }
 
+/* ---- expect's label ---- */
+
+static void only_a_string_is_a_label(void **state)
+{
+    (void)state;
+    /* find returns two numbers: the second is not taken for a label */
+    expect_holds("expect(('abc'):find('b')):equals(2)\n"
+                 "expect(true, 'named'):holds()\n",
+                 2);
+}
+
 /* ---- listen{isn} ---- */
 
 static void listen_isn_numbers_the_next_connection(void **state)
@@ -355,6 +366,7 @@ int main(void)
         cmocka_unit_test(a_hook_asking_for_a_bare_number_delay_is_refused),
         cmocka_unit_test(reorder_without_reorder_delay_holds_back_by_the_delay),
         cmocka_unit_test(typos_get_the_nearest_name),
+        cmocka_unit_test(only_a_string_is_a_label),
         cmocka_unit_test(listen_isn_numbers_the_next_connection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
