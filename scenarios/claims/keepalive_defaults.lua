@@ -57,7 +57,7 @@ do
   -- the probe sits one below the next sequence number
   expect(ps[1].seq):equals((last_ack.seq - 1) & 0xffffffff)
   -- given up one interval after the last probe
-  expect(client):entered("CLOSED", est + sim.duration(ka.idle) + probes * sim.duration(ka.interval), 2)
+  expect(client):entered("CLOSED", tcpsim.ns(est + sim.duration(ka.idle) + probes * sim.duration(ka.interval)), 2)
 end
 
 -- a peer that crashed and came back answers the first probe with RST
@@ -71,6 +71,6 @@ do
   expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "CLOSED" }
   expect(client):error "ECONNRESET"
   expect(client.stats.keepalive_probes):equals(1)
-  expect(client):entered("CLOSED", est + sim.duration "7200s" + sim.duration "20ms", 2)
+  expect(client):entered("CLOSED", tcpsim.ns(est + sim.duration "7200s" + sim.duration "20ms"), 2)
   expect(link):saw { "B>A RST" }
 end

@@ -41,11 +41,7 @@ do
   local sim, a, b, link = pair.new { seed = 22, delay = "10ms" }
   local server = b:listen(80, { rcvbuf = 4096 })
   local client = a:connect(b, 80)
-  local peer
-  sim:run_until(function()
-    peer = peer or server:accept()
-    return peer ~= nil and peer.state == "ESTABLISHED" and client.state == "ESTABLISHED"
-  end, "10s")
+  local peer = server:accept_wait "10s"
   client:send(10000)
   client:close()
   sim:run_for "5min"
@@ -92,5 +88,5 @@ do
   expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT" }
   expect(client):spent("FIN_WAIT_2", 0)
   local finack = link:last { from = b, flags = "FIN,ACK" }
-  expect(client):entered("TIME_WAIT", finack.arrived)
+  expect(client):entered("TIME_WAIT", tcpsim.ns(finack.arrived))
 end

@@ -51,4 +51,4 @@ expect(p6):trace { "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLO
 expect(p6.stats.retransmits):equals(1)
 local b_fin = link6:last { from = b6, flags = "FIN" }   -- B's second FIN
 expect(#link6:segments { from = b6, flags = "FIN" }):equals(2)
-expect(c6):left("TIME_WAIT", b_fin.arrived + sim6.duration(E.time_wait_for_msl(profile, "30s")))
+expect(c6):left("TIME_WAIT", tcpsim.ns(b_fin.arrived + sim6.duration(E.time_wait_for_msl(profile, "30s"))))

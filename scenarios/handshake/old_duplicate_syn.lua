@@ -34,11 +34,7 @@ expect(server:accept()):equals(nil)
 
 -- steps 6-8: the real SYN now gets through
 real_syn:release()
-local peer
-sim:run_until(function()
-  peer = peer or server:accept()
-  return peer ~= nil and client.state == "ESTABLISHED"
-end, "10s")
+local peer = server:accept_wait "10s"
 sim:run_for "200ms"
 
 expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED" }

@@ -15,4 +15,4 @@ expect(client):error "ETIMEDOUT"
 expect(client.stats.keepalive_probes):equals(3)
 -- established at ~40 ms; idle 60 s, then probes at +0, +10, +20 s; give up at +30 s
 local established = client.steps[3].time
-expect(client):entered("CLOSED", established + sim.duration "90s", 2)
+expect(client):entered("CLOSED", tcpsim.ns(established + sim.duration "90s"), 2)

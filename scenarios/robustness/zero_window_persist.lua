@@ -14,11 +14,7 @@ local sim, a, b, link = pair.new { seed = 11, delay = "10ms" }
 
 local server = b:listen(80, { rcvbuf = 4096 })
 local client = a:connect(b, 80)
-local peer
-sim:run_until(function()
-  peer = peer or server:accept()
-  return peer ~= nil and client.state == "ESTABLISHED" and peer.state == "ESTABLISHED"
-end, "10s")
+local peer = server:accept_wait "10s"
 
 local parts = {}
 for i = 1, 1000 do parts[i] = string.format("%09d\n", i) end

@@ -39,11 +39,11 @@ expect(fin.arrived < seg540.arrived):holds "the FIN arrived before the last data
 
 expect(peer):trace { "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT" }
 -- CLOSE_WAIT begins when the missing data arrives, not when the FIN did
-expect(peer):entered("CLOSE_WAIT", seg540.arrived)
+expect(peer):entered("CLOSE_WAIT", tcpsim.ns(seg540.arrived))
 expect(peer):received(data)
 expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2" }
 -- A's FIN is acknowledged one one-way delay after the late segment arrives
-expect(client):left("FIN_WAIT_1", seg540.arrived + sim.duration "10ms")
+expect(client):left("FIN_WAIT_1", tcpsim.ns(seg540.arrived + sim.duration "10ms"))
 expect(client.stats.retransmits):equals(0)
 -- no ACK from B covers the FIN before the missing data has arrived
 local acked_fin_at

@@ -27,5 +27,5 @@ local fins = link:segments { from = a, flags = "FIN" }
 expect(#fins):equals(2)
 expect(fins[2].seq):equals(fins[1].seq) -- the same FIN, sent again
 local fin2 = link:last { from = a, flags = "FIN" }
-expect(peer):left("TIME_WAIT", fin2.arrived + sim.duration "60s")
+expect(peer):left("TIME_WAIT", tcpsim.ns(fin2.arrived + sim.duration "60s"))
 expect(link):saw { "B>A FIN,ACK", "A>B ACK", "A>B FIN,ACK", "B>A ACK X", "A>B FIN,ACK", "B>A ACK" }

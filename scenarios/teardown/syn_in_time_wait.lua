@@ -31,11 +31,7 @@ local function reopen()
   local t_syn = sim.now
   -- new incarnation, sequence numbers well above the old ones
   local client2 = a:connect(b, 80, { port = 5000, isn = 1000000 })
-  local peer2
-  sim:run_until(function()
-    peer2 = peer2 or server:accept()
-    return peer2 ~= nil and client2.state == "ESTABLISHED" and peer2.state == "ESTABLISHED"
-  end, "10s")
+  local peer2 = server:accept_wait "10s"
   sim:run_for "100ms"
   return { sim = sim, link = link, a = a, b = b, client = client, peer = peer,
            client2 = client2, peer2 = peer2, t_syn = t_syn }
@@ -49,12 +45,12 @@ if E.tw_syn_reopens[r.sim.profile] then
   expect(r.client):trace(old_client)
   expect(r.peer):trace(old_peer)
   -- TIME_WAIT ended when the SYN arrived (one-way delay 10 ms)
-  expect(r.peer):left("TIME_WAIT", r.t_syn + r.sim.duration "10ms")
+  expect(r.peer):left("TIME_WAIT", tcpsim.ns(r.t_syn + r.sim.duration "10ms"))
   expect(r.peer.steps[#r.peer.steps].note):equals "rcv SYN (new connection)"
   expect(r.client2):trace { "CLOSED", "SYN_SENT", "ESTABLISHED" }
   expect(r.peer2):trace { "SYN_RECEIVED", "ESTABLISHED" }
   expect(r.client2.stats.retransmits):equals(0)
-  expect(r.client2):entered("ESTABLISHED", r.t_syn + r.sim.duration "20ms")
+  expect(r.client2):entered("ESTABLISHED", tcpsim.ns(r.t_syn + r.sim.duration "20ms"))
   expect(r.peer.stats.challenge_acks):equals(0)
   return
 end
@@ -63,13 +59,13 @@ expect(r.client):trace(old_client)
 expect(r.peer):trace(old_peer)
 expect(r.peer.stats.challenge_acks):equals(1)
 -- the challenge ACK reaches A at +20 ms, A's RST reaches B at +30 ms
-expect(r.peer):left("TIME_WAIT", r.t_syn + r.sim.duration "30ms")
+expect(r.peer):left("TIME_WAIT", tcpsim.ns(r.t_syn + r.sim.duration "30ms"))
 expect(r.peer.steps[#r.peer.steps].note):equals "rcv RST"
 expect(r.client2):trace { "CLOSED", "SYN_SENT", "ESTABLISHED" }
 expect(r.peer2):trace { "SYN_RECEIVED", "ESTABLISHED" }
 expect(r.client2.stats.retransmits):equals(1)
 -- established one RTO (1 s) plus one round trip after the first SYN
-expect(r.client2):entered("ESTABLISHED", r.t_syn + r.sim.duration "1020ms")
+expect(r.client2):entered("ESTABLISHED", tcpsim.ns(r.t_syn + r.sim.duration "1020ms"))
 local rst = r.link:last { from = r.a, flags = "RST" }
 local chack = r.link:last { from = r.b, flags = "ACK", exact = true }
 expect(rst ~= nil):holds "A reset the challenge ACK"

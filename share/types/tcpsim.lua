@@ -10,8 +10,10 @@
 -- the source tree). tests/cli/annotations.sh checks every name here against
 -- what the runtime registers.
 
----A duration: a string with a unit ("250us", "50ms", "1.5s", "2min", "1h") or integer nanoseconds.
----@alias tcpsim.Duration string|integer
+---A duration: a string with a unit ("250us", "50ms", "1.5s", "2min", "1h"), or tcpsim.ns(n) for
+---integer nanoseconds computed from the simulation's times. A bare number other than 0 is an error
+---("10 is ambiguous").
+---@alias tcpsim.Duration string|0
 
 ---A point in simulated time, in integer nanoseconds (sim.now, seg.sent, step.time).
 ---@alias tcpsim.Time integer
@@ -51,6 +53,12 @@ function tcpsim.new(opts) end
 ---@param d tcpsim.Duration
 ---@return integer
 function tcpsim.duration(d) end
+
+---Integer nanoseconds as a duration ("1500ns"), for times computed from the simulation's own:
+---expect(s):entered("CLOSE_WAIT", tcpsim.ns(seg.arrived)).
+---@param n integer
+---@return string
+function tcpsim.ns(n) end
 
 ---Profile knobs: accepted by tcpsim.new{} (every host) and sim:host{} (one host).
 ---@class tcpsim.Knobs
@@ -143,11 +151,17 @@ function Sim:run_for(d) end
 ---@param t tcpsim.Duration
 function Sim:run_to(t) end
 
----Runs until fn() returns true (checked after each event), at most `timeout`.
+---@class tcpsim.RunUntilOptions
+---@field soft? boolean return false instead of raising an error when fn() never held
+
+---Runs until fn() returns true (checked after each event), at most `timeout` (default: until no
+---event is left). If fn() never held, an error naming this line and the timeout; with
+---{soft = true}, false instead.
 ---@param fn fun(): boolean
 ---@param timeout? tcpsim.Duration
----@return boolean held whether fn() returned true
-function Sim:run_until(fn, timeout) end
+---@param opts? tcpsim.RunUntilOptions
+---@return boolean held true (false only with soft)
+function Sim:run_until(fn, timeout, opts) end
 
 ---Runs one event.
 ---@return boolean ran false when no event remains
@@ -193,6 +207,7 @@ local Host = {}
 ---@field rcvbuf? integer
 ---@field mss? integer
 ---@field msl? tcpsim.Duration
+---@field isn? integer initial sequence number
 ---@field nodelay? boolean
 ---@field autoread? boolean read arriving data at once
 
@@ -201,10 +216,8 @@ local Host = {}
 
 ---@class tcpsim.ConnectOptions: tcpsim.SocketOptions
 ---@field port? integer local port (default: ephemeral)
----@field isn? integer initial sequence number
 
 ---@class tcpsim.SetoptOptions: tcpsim.SocketOptions
----@field isn? integer
 
 ---A listening socket.
 ---@param port integer
@@ -277,9 +290,17 @@ function Socket:close() end
 ---RFC 9293 ABORT: RST, no TIME_WAIT.
 function Socket:abort() end
 
----(listener) The next established connection, or nil.
+---(listener) The next established connection, or nil and "no connection has been accepted (use
+---accept_wait)".
 ---@return tcpsim.Socket|nil
+---@return string? message when nil
 function Socket:accept() end
+
+---(listener) Runs the simulation until a connection can be accepted (checked after each event) and
+---returns it; an error naming this line if none comes within `timeout` (default "10min").
+---@param timeout? tcpsim.Duration
+---@return tcpsim.Socket
+function Socket:accept_wait(timeout) end
 
 ---Sets socket options.
 ---@param opts tcpsim.SetoptOptions
@@ -301,7 +322,7 @@ function Socket:on_state(fn) end
 ---@field loss? number probability in [0, 1]
 ---@field duplicate? number
 ---@field reorder? number
----@field reorder_delay? tcpsim.Duration
+---@field reorder_delay? tcpsim.Duration how long a reordered packet is held back (default: the delay, at least 1ms)
 ---@field corrupt? number
 ---@field up? boolean
 
@@ -532,7 +553,9 @@ function Expectation:at_least(n) end
 ---@return boolean
 function Expectation:at_most(n) end
 
----Picks what the expectation is about: a socket, a link or a plain value.
+---Picks what the expectation is about: a socket, a link or a plain value. The label, if given,
+---appears in the FAIL line: FAIL file:line: expect(socket, "label"):trace.
 ---@param subject tcpsim.Socket|tcpsim.Link|any
+---@param label? string
 ---@return tcpsim.Expectation
-function expect(subject) end
+function expect(subject, label) end

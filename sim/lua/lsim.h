@@ -81,6 +81,12 @@ void lsim_fail_in_loop(lsim *s);
 uint32_t lsim_host_of(lua_State *L, int idx, lsim **out_sim);
 void lsim_push_host(lua_State *L, int sim_idx, uint32_t host);
 void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what);
+/* Raises unless the scenario may run the simulation now (not from inside
+ * the run: a callback, predicate or hook). */
+void lsim_check_runnable(lua_State *L, lsim *s, const char *what);
+/* After a run: re-raises an error from inside the loop; a limit reached
+ * is an error too. */
+void lsim_check_run(lua_State *L, lsim *s, sim_run_result r, const char *what);
 /* The error that halted s's net and has not been raised yet, or NULL. */
 const char *lsim_unraised_error(lsim *s);
 
@@ -91,6 +97,10 @@ void lsim_open_sock(lua_State *L);
 void lsim_push_sock(lua_State *L, int sim_idx, uint32_t sock);
 /* The record index of a socket handle. */
 uint32_t lsim_sock_check(lua_State *L, int idx, lsim **out_sim);
+/* If the error message at the top of the stack is Lua's "attempt to index
+ * a nil value" and the last accept() returned nil, replaces it with the
+ * message plus the hint to use accept_wait. */
+void lsim_sock_explain(lua_State *L);
 /* Runs the on_state callback of record `sock` (the net's observer). */
 void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to);
 
@@ -114,7 +124,13 @@ void lsim_expect_counts(lua_State *L, long *checked, long *failed);
 /* Raises "unknown option 'x' in WHERE (expected one of: ...)" for any key of
  * the table at idx not in `allowed` (NULL-terminated). */
 void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed);
-/* Reads a duration field (string "50ms" or integer ns); returns def if absent. */
+/* The name in `names` (NULL-terminated) nearest to `word` (case and '-'/'_'
+ * ignored), if it is a few edits away; else NULL. */
+const char *lsim_nearest(const char *word, const char *const *names);
+/* Pushes "; did you mean 'x'?" for the nearest name, or "". */
+void lsim_push_nearest(lua_State *L, const char *word, const char *const *names);
+/* Reads a duration field (a string with a unit, "50ms"; a bare number is
+ * refused unless it is 0); returns def if absent. */
 uint64_t lsim_opt_duration(lua_State *L, int idx, const char *key, uint64_t def, const char *where);
 uint64_t lsim_check_duration(lua_State *L, int arg, const char *where);
 uint32_t lsim_opt_prob(lua_State *L, int idx, const char *key, uint32_t def, const char *where);

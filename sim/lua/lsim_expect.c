@@ -5,7 +5,8 @@
  * scenario's file and line, and the run goes on so that every failure is
  * reported; the command's exit status says whether all held. A malformed
  * expectation (unknown state name, wrong argument type) is an error, not a
- * failure: it stops the scenario.
+ * failure: it stops the scenario. expect(x, "label") names the check in its
+ * FAIL line: FAIL file:line: expect(socket, "label"):trace.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 
 #define EXPECT_MT    "tcpsim.expect"
 #define EXPECT_STATE "tcpsim.expect.counts"
+/* What a nil socket most often means: accept() found no connection. */
+#define NO_SOCKET "was it from accept()? no connection has been accepted (use accept_wait)"
 
 typedef struct counts {
     long checked, failed;
@@ -46,6 +49,23 @@ static void push_where(lua_State *L)
         lua_pushliteral(L, "");
 }
 
+/* Prints the FAIL line: what ("expect(socket):trace") with the label, if
+ * expect() was given one, inside its parentheses. */
+static void print_fail(lua_State *L, const char *where, const char *what)
+{
+    const char *label = NULL;
+    if (luaL_testudata(L, 1, EXPECT_MT)) {
+        lua_getiuservalue(L, 1, 2);
+        label = lua_tostring(L, -1); /* kept alive by the userdata */
+        lua_pop(L, 1);
+    }
+    const char *close = strchr(what, ')');
+    if (label && close)
+        printf("FAIL %s%.*s, \"%s\"%s\n", where, (int)(close - what), what, label, close);
+    else
+        printf("FAIL %s%s\n", where, what);
+}
+
 /* Records the outcome; on failure prints "FAIL file:line: what" and the
  * detail lines already pushed as one string at the top of the stack. */
 static int verdict(lua_State *L, bool ok, const char *what)
@@ -60,7 +80,8 @@ static int verdict(lua_State *L, bool ok, const char *what)
             return 1;
         }
         push_where(L);
-        printf("FAIL %s%s\n%s", lua_tostring(L, -1), what, lua_tostring(L, -2));
+        print_fail(L, lua_tostring(L, -1), what);
+        printf("%s", lua_tostring(L, -2));
         fflush(stdout);
         lua_pop(L, 1);
     }
@@ -79,8 +100,14 @@ static tcp_state check_state_name(lua_State *L, int idx, const char *where)
 {
     const char *name = luaL_checkstring(L, idx);
     tcp_state st;
-    if (tcp_state_parse(name, &st) != 0)
-        luaL_error(L, "%s: unknown state '%s'", where, name);
+    if (tcp_state_parse(name, &st) != 0) {
+        const char *names[TCP_STATE_COUNT + 1];
+        for (int i = 0; i < TCP_STATE_COUNT; i++)
+            names[i] = tcp_state_name((tcp_state)i);
+        names[TCP_STATE_COUNT] = NULL;
+        lsim_push_nearest(L, name, names);
+        luaL_error(L, "%s: unknown state '%s'%s", where, name, lua_tostring(L, -1));
+    }
     return st;
 }
 
@@ -88,6 +115,8 @@ static tcp_state check_state_name(lua_State *L, int idx, const char *where)
 static const net_sock *subject_sock_at(lua_State *L, const char *where, lsim **s, uint32_t *index)
 {
     subject(L);
+    if (lua_isnil(L, -1))
+        luaL_error(L, "%s: expect(...) got nil, not a socket: " NO_SOCKET, where);
     if (!luaL_testudata(L, -1, LSIM_SOCK))
         luaL_error(L, "%s: expect(...) needs a socket here, got %s", where, luaL_typename(L, -1));
     uint32_t sock = lsim_sock_check(L, -1, s);
@@ -378,6 +407,7 @@ static int e_equals(lua_State *L)
 
 static int e_holds(lua_State *L)
 {
+    lua_settop(L, 2); /* the message, if any, stays at 2 when the subject is pushed */
     subject(L);
     bool ok = lua_toboolean(L, -1);
     lua_pushfstring(L, "  %s\n", luaL_optstring(L, 2, "condition was false"));
@@ -410,12 +440,21 @@ static int e_at_most(lua_State *L)
     return compare_num(L, false);
 }
 
+/* expect(subject [, label]) */
 static int l_expect(lua_State *L)
 {
     luaL_checkany(L, 1);
-    lua_newuserdatauv(L, 0, 1);
+    lua_settop(L, 2);
+    /* only a string is a label: expect(f()) may pass f's second result */
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        lua_pushnil(L);
+        lua_replace(L, 2);
+    }
+    lua_newuserdatauv(L, 0, 2);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, -2, 2);
     luaL_setmetatable(L, EXPECT_MT);
     return 1;
 }

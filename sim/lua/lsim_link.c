@@ -49,6 +49,17 @@ static uint64_t parse_bandwidth(lua_State *L, int idx, const char *where)
     return n * mult;
 }
 
+/* The reorder_delay a direction gets when `reorder` is set without one:
+ * its one-way delay, at least 1 ms. netem reorders by sending the chosen
+ * packets without the configured delay, so they overtake what was sent up
+ * to one delay before; holding a packet back by one delay here makes the
+ * same size of gap, and scales with the path instead of being a constant
+ * that is huge on a LAN and invisible on a long path. */
+static uint64_t reorder_delay_default(const sim_link_params *p)
+{
+    return p->delay_ns > SIM_MS ? p->delay_ns : SIM_MS;
+}
+
 static void read_params(lua_State *L, int idx, sim_link_params *p, const char *where)
 {
     p->delay_ns = lsim_opt_duration(L, idx, "delay", p->delay_ns, where);
@@ -64,6 +75,11 @@ static void read_params(lua_State *L, int idx, sim_link_params *p, const char *w
     p->duplicate_ppb = lsim_opt_prob(L, idx, "duplicate", p->duplicate_ppb, where);
     p->reorder_ppb = lsim_opt_prob(L, idx, "reorder", p->reorder_ppb, where);
     p->reorder_delay_ns = lsim_opt_duration(L, idx, "reorder_delay", p->reorder_delay_ns, where);
+    lua_getfield(L, idx, "reorder_delay");
+    bool delay_given = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (p->reorder_ppb > 0 && p->reorder_delay_ns == 0 && !delay_given)
+        p->reorder_delay_ns = reorder_delay_default(p);
     p->corrupt_ppb = lsim_opt_prob(L, idx, "corrupt", p->corrupt_ppb, where);
     p->up = lsim_opt_bool(L, idx, "up", p->up, where);
     char err[160];
@@ -374,8 +390,8 @@ static bool read_verdict(lua_State *L, sim_fault_verdict *v)
     char err[128];
     sim_time_t d;
     bool ok = true;
-    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0)
-        *v = (sim_fault_verdict){SIM_FAULT_DELAY, (sim_time_t)lua_tointeger(L, -1), 0};
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) == 0)
+        *v = (sim_fault_verdict){SIM_FAULT_DELAY, 0, 0};
     else if (lua_type(L, -1) == LUA_TSTRING &&
              sim_duration_parse(lua_tostring(L, -1), &d, err, sizeof err) == 0)
         *v = (sim_fault_verdict){SIM_FAULT_DELAY, d, 0};
@@ -416,6 +432,17 @@ static void push_value_text(lua_State *L, int idx)
     }
 }
 
+/* For a verdict {delay = n}, n a number: why it was refused. */
+static const char *bare_delay_hint(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return "";
+    lua_getfield(L, idx, "delay");
+    bool number = lua_type(L, -1) == LUA_TNUMBER;
+    lua_pop(L, 1);
+    return number ? ": a bare number is ambiguous, write \"10ms\" or tcpsim.ns(n)" : "";
+}
+
 /* A hook's verdict for one segment. A verdict it cannot read is a script
  * mistake: it stops the run with the hook's file:line and the value. */
 static sim_fault_verdict call_hook(void *ctx, uint32_t rule, const net_seg_view *v)
@@ -439,8 +466,8 @@ static sim_fault_verdict call_hook(void *ctx, uint32_t rule, const net_seg_view 
     const char *got = lua_tostring(L, -1);
     lua_pushfstring(L,
                     "%s:%d: link:hook returned %s, which is not a verdict (expected nil, "
-                    "\"pass\", \"drop\", \"duplicate\", \"hold\" or {delay = d})",
-                    ar.short_src, ar.linedefined, got);
+                    "\"pass\", \"drop\", \"duplicate\", \"hold\" or {delay = d})%s",
+                    ar.short_src, ar.linedefined, got, bare_delay_hint(L, -2));
     lua_remove(L, -2);
     lua_remove(L, -2);
     lsim_fail_in_loop(s);

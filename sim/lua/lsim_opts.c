@@ -2,9 +2,12 @@
  * lsim_opts — reading option tables from Lua with clear errors.
  *
  * Every option table is checked for unknown keys (a typo is an error, never
- * silently ignored). Keys are collected and sorted before reporting, so the
- * message does not depend on Lua's table iteration order.
+ * silently ignored, with the nearest accepted name offered). Keys are
+ * collected and sorted before reporting, so the message does not depend on
+ * Lua's table iteration order. A duration is a string with a unit; a bare
+ * number other than 0 is refused as ambiguous (is 10 ten seconds?).
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +28,76 @@ static bool is_allowed(const char *key, const char *const *allowed)
     return false;
 }
 
+/* ---- Did you mean ---- */
+
+/* Letters compared without case, '-' and '_' alike: "syn-sent" is near
+ * "SYN_SENT". */
+static int fold(char c)
+{
+    return c == '-' ? '_' : tolower((unsigned char)c);
+}
+
+/* Edits (insert, delete, change, swap two neighbours) turning a into b,
+ * computed over three rolling rows; words over 47 bytes are far from all. */
+static size_t edits(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 47 || lb > 47)
+        return SIZE_MAX;
+    size_t rows[3][48];
+    size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = prev[j - 1] + (fold(a[i - 1]) != fold(b[j - 1]));
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && fold(a[i - 1]) == fold(b[j - 2]) &&
+                fold(a[i - 2]) == fold(b[j - 1]) && prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
+        }
+        size_t *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[lb];
+}
+
+const char *lsim_nearest(const char *word, const char *const *names)
+{
+    size_t len = strlen(word);
+    size_t limit = len < 4 ? 1 : len < 9 ? 2 : 3;
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; names[i]; i++) {
+        size_t d = edits(word, names[i]);
+        if (d <= limit && d < best_d) {
+            best = names[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+void lsim_push_nearest(lua_State *L, const char *word, const char *const *names)
+{
+    const char *near = lsim_nearest(word, names);
+    if (near)
+        lua_pushfstring(L, "; did you mean '%s'?", near);
+    else
+        lua_pushliteral(L, "");
+}
+
 static void raise_unknown(lua_State *L, const char *where, const char *key,
                           const char *const *allowed)
 {
+    lsim_push_nearest(L, key, allowed);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     for (size_t i = 0; allowed[i]; i++) {
@@ -36,8 +106,8 @@ static void raise_unknown(lua_State *L, const char *where, const char *key,
         luaL_addstring(&b, allowed[i]);
     }
     luaL_pushresult(&b);
-    luaL_error(L, "unknown option '%s' in %s (expected one of: %s)", key, where,
-               lua_tostring(L, -1));
+    luaL_error(L, "unknown option '%s' in %s%s (expected one of: %s)", key, where,
+               lua_tostring(L, -2), lua_tostring(L, -1));
 }
 
 void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed)
@@ -64,19 +134,29 @@ void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const
     }
 }
 
+/* A bare number is a duration only when it is 0 (the same in every unit);
+ * any other is refused, naming the ways to say what was meant. */
+static uint64_t bare_number(lua_State *L, int arg, const char *where)
+{
+    bool integer = lua_isinteger(L, arg);
+    lua_Number v = lua_tonumber(L, arg);
+    if (integer && v == 0)
+        return 0;
+    lua_pushvalue(L, arg);
+    const char *n = lua_tostring(L, -1); /* converts the copy only */
+    if (v < 0)
+        luaL_error(L, "%s: duration must not be negative, got %s", where, n);
+    if (!integer)
+        luaL_error(L, "%s: %s is ambiguous: write \"%sms\" or \"%ss\"", where, n, n, n);
+    luaL_error(L, "%s: %s is ambiguous: write \"%sms\", \"%ss\" or tcpsim.ns(%s)", where, n, n, n,
+               n);
+    return 0;
+}
+
 uint64_t lsim_check_duration(lua_State *L, int arg, const char *where)
 {
-    if (lua_type(L, arg) == LUA_TNUMBER) {
-        if (!lua_isinteger(L, arg))
-            luaL_error(L,
-                       "%s: a duration is a string with a unit (\"1.5s\") or integer "
-                       "nanoseconds, got %s",
-                       where, lua_tostring(L, arg));
-        lua_Integer v = lua_tointeger(L, arg);
-        if (v < 0)
-            luaL_error(L, "%s: duration must not be negative, got %I", where, (LUAI_UACINT)v);
-        return (uint64_t)v;
-    }
+    if (lua_type(L, arg) == LUA_TNUMBER)
+        return bare_number(L, arg, where);
     if (lua_type(L, arg) != LUA_TSTRING)
         luaL_error(L, "%s: expected a duration (\"50ms\", \"2min\"), got %s", where,
                    luaL_typename(L, arg));
@@ -295,9 +375,11 @@ static void apply_knob(lua_State *L, int idx, const knob *k, tcp_profile *p, con
         int i = 0;
         while (k->values[i] && strcmp(k->values[i], v) != 0)
             i++;
-        if (!k->values[i])
-            luaL_error(L, "%s: %s must be one of %s, %s, %s; got \"%s\"", where, k->name,
-                       k->values[0], k->values[1], k->values[2], v);
+        if (!k->values[i]) {
+            lsim_push_nearest(L, v, k->values);
+            luaL_error(L, "%s: %s must be one of %s, %s, %s; got \"%s\"%s", where, k->name,
+                       k->values[0], k->values[1], k->values[2], v, lua_tostring(L, -1));
+        }
         *(int *)field = i;
         break;
     }

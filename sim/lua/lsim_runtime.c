@@ -367,6 +367,8 @@ static int msgh(lua_State *L)
 {
     if (!lua_isstring(L, 1))
         lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    else
+        lsim_sock_explain(L);
     return 1;
 }
 

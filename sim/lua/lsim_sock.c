@@ -3,6 +3,11 @@
  * methods and fields over the net's socket records (net.h), and the
  * on_state callbacks. Each method checks every argument, then makes one
  * net_* call.
+ *
+ * accept() returns nil (and a message) when no connection is ready, as
+ * accept(2) says EAGAIN; accept_wait() runs the simulation until one is.
+ * Where the last nil came from is kept, so that Lua's "attempt to index a
+ * nil value" that usually follows can name it (lsim_sock_explain).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +152,7 @@ static void check_opt_rc(lua_State *L, int rc, const net_opt *opts, uint32_t fai
 
 static const char *const LISTEN_OPTS[] = {
     "backlog", "autoread", "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",
-    "sndbuf",  "rcvbuf",   "mss",     "msl",       "nodelay",  NULL};
+    "sndbuf",  "rcvbuf",   "mss",     "msl",       "isn",      "nodelay",   NULL};
 static const char *const CONNECT_OPTS[] = {
     "port",   "autoread", "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",
     "sndbuf", "rcvbuf",   "mss",     "msl",       "isn",      "nodelay",   NULL};
@@ -298,22 +303,121 @@ static int sock_abort(lua_State *L)
     return 0;
 }
 
-/* listener:accept() -> socket, or nil when the accept queue is empty */
+/* ---- accepting ---- */
+
+#define ACCEPT_NIL        "tcpsim.accept_nil"
+#define NO_CONNECTION     "no connection has been accepted (use accept_wait)"
+#define ACCEPT_WAIT_LIMIT (10 * SIM_MIN) /* accept_wait's default timeout */
+
+/* Where the last accept() that found no connection was called; cleared by
+ * an accept that returns a socket. A fixed buffer: accept() runs in
+ * predicates after every event and allocates nothing. */
+typedef struct accept_nil {
+    bool set;
+    char where[200];
+} accept_nil;
+
+static accept_nil *accept_nil_of(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, ACCEPT_NIL);
+    accept_nil *a = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return a;
+}
+
+static void note_accept(lua_State *L, bool got)
+{
+    accept_nil *a = accept_nil_of(L);
+    lua_Debug ar;
+    a->set = !got;
+    if (got || !lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sl", &ar))
+        return;
+    snprintf(a->where, sizeof a->where, "%s:%d", ar.short_src, ar.currentline);
+}
+
+void lsim_sock_explain(lua_State *L)
+{
+    accept_nil *a = accept_nil_of(L);
+    const char *m = lua_tostring(L, -1);
+    if (!a || !a->set || !m || !strstr(m, "attempt to index a nil value"))
+        return;
+    lua_pushfstring(L, "%s; " NO_CONNECTION ": accept() at %s returned nil", m, a->where);
+    lua_remove(L, -2);
+}
+
+/* Pushes the accepted socket, or nil and the message. */
+static int push_accepted(lua_State *L, int rc, uint32_t child)
+{
+    if (rc == TCP_EAGAIN) {
+        note_accept(L, false);
+        lua_pushnil(L);
+        lua_pushliteral(L, NO_CONNECTION);
+        return 2;
+    }
+    check_rc(L, rc, "socket:accept");
+    note_accept(L, true);
+    lua_getiuservalue(L, 1, 1);
+    lsim_push_sock(L, -1, child);
+    return 1;
+}
+
+/* listener:accept() -> socket, or nil and "no connection has been
+ * accepted (use accept_wait)" when the accept queue is empty */
 static int sock_accept(lua_State *L)
 {
     lsim *s;
     uint32_t sock = lsim_sock_check(L, 1, &s);
     live_sock(L, s, sock, "socket:accept");
-    uint32_t child;
+    uint32_t child = NET_NONE;
     int rc = net_accept(s->net, sock, &child);
-    if (rc == TCP_EAGAIN) {
-        lua_pushnil(L);
-        return 1;
-    }
-    check_rc(L, rc, "socket:accept");
-    lua_getiuservalue(L, 1, 1);
-    lsim_push_sock(L, -1, child);
-    return 1;
+    return push_accepted(L, rc, child);
+}
+
+typedef struct accept_wait_ctx {
+    net *n;
+    uint32_t listener, child;
+    int rc;
+} accept_wait_ctx;
+
+static bool accept_ready(void *arg)
+{
+    accept_wait_ctx *c = arg;
+    c->rc = net_accept(c->n, c->listener, &c->child);
+    return c->rc != TCP_EAGAIN;
+}
+
+/* listener:accept_wait([timeout]) -> socket: runs the simulation until a
+ * connection can be accepted (checked after each event), at most timeout
+ * (default 10 min) of simulated time; an error otherwise. */
+static int sock_accept_wait(lua_State *L)
+{
+    lsim *s;
+    uint32_t sock = lsim_sock_check(L, 1, &s);
+    live_sock(L, s, sock, "socket:accept_wait");
+    lsim_check_runnable(L, s, "socket:accept_wait");
+    uint64_t timeout = ACCEPT_WAIT_LIMIT;
+    if (!lua_isnoneornil(L, 2))
+        timeout = lsim_check_duration(L, 2, "socket:accept_wait timeout");
+    lua_settop(L, 1);
+    accept_wait_ctx c = {s->net, sock, NET_NONE, TCP_EAGAIN};
+    uint64_t now = sim_world_now(net_world(s->net));
+    uint64_t deadline = timeout > SIM_TIME_NEVER - now ? SIM_TIME_NEVER : now + timeout;
+    sim_run_result r = SIM_RUN_PREDICATE;
+    if (!accept_ready(&c)) /* a connection already queued needs no run */
+        r = net_run_until(s->net, accept_ready, &c, deadline);
+    lsim_check_run(L, s, r, "socket:accept_wait");
+    if (c.rc != TCP_EAGAIN)
+        return push_accepted(L, c.rc, c.child);
+    char limit[40], at[40];
+    sim_duration_format(timeout, limit, sizeof limit);
+    sim_time_format(sim_world_now(net_world(s->net)), at, sizeof at);
+    if (r == SIM_RUN_IDLE)
+        return luaL_error(L,
+                          "socket:accept_wait: no connection to accept, and nothing was left "
+                          "to run (at %ss)",
+                          at);
+    return luaL_error(L, "socket:accept_wait: no connection to accept within %s (at %ss)", limit,
+                      at);
 }
 
 static int sock_setopt(lua_State *L)
@@ -460,10 +564,19 @@ void lsim_open_sock(lua_State *L)
 {
     static const luaL_Reg meta[] = {
         {"__index", sock_index}, {"__tostring", sock_tostring}, {NULL, NULL}};
-    static const luaL_Reg methods[] = {
-        {"send", sock_send},     {"recv", sock_recv},         {"shutdown", sock_shutdown},
-        {"close", sock_close},   {"abort", sock_abort},       {"accept", sock_accept},
-        {"setopt", sock_setopt}, {"on_state", sock_on_state}, {NULL, NULL}};
+    static const luaL_Reg methods[] = {{"send", sock_send},
+                                       {"recv", sock_recv},
+                                       {"shutdown", sock_shutdown},
+                                       {"close", sock_close},
+                                       {"abort", sock_abort},
+                                       {"accept", sock_accept},
+                                       {"accept_wait", sock_accept_wait},
+                                       {"setopt", sock_setopt},
+                                       {"on_state", sock_on_state},
+                                       {NULL, NULL}};
+    accept_nil *a = lua_newuserdatauv(L, sizeof *a, 0);
+    memset(a, 0, sizeof *a);
+    lua_setfield(L, LUA_REGISTRYINDEX, ACCEPT_NIL);
     luaL_newmetatable(L, LSIM_SOCK);
     luaL_setfuncs(L, meta, 0);
     lua_newtable(L);

@@ -138,6 +138,7 @@ static const tcp_profile *profile_named(lua_State *L, const char *name, const ch
     const tcp_profile *p = tcp_profile_find(name);
     if (!p) {
         const char *const *names = tcp_profile_names();
+        lsim_push_nearest(L, name, names);
         luaL_Buffer b;
         luaL_buffinit(L, &b);
         for (size_t i = 0; names[i]; i++) {
@@ -146,8 +147,8 @@ static const tcp_profile *profile_named(lua_State *L, const char *name, const ch
             luaL_addstring(&b, names[i]);
         }
         luaL_pushresult(&b);
-        luaL_error(L, "%s: unknown profile '%s' (expected one of: %s)", where, name,
-                   lua_tostring(L, -1));
+        luaL_error(L, "%s: unknown profile '%s'%s (expected one of: %s)", where, name,
+                   lua_tostring(L, -2), lua_tostring(L, -1));
     }
     return p;
 }
@@ -264,7 +265,7 @@ static int sim_add_host(lua_State *L)
 
 /* ---- Run controls ---- */
 
-static void check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
+void lsim_check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
 {
     raise_if_failed(L, s);
     if (r == SIM_RUN_STOPPED && *net_kern_reason(s->net))
@@ -273,7 +274,7 @@ static void check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
         luaL_error(L, "%s stopped: %s", what, sim_world_error(net_world(s->net)));
 }
 
-static void check_runnable(lua_State *L, lsim *s, const char *what)
+void lsim_check_runnable(lua_State *L, lsim *s, const char *what)
 {
     if (s->in_hook || net_in_stack(s->net))
         luaL_error(L, "%s cannot be called from inside the run (a callback or hook)", what);
@@ -282,34 +283,34 @@ static void check_runnable(lua_State *L, lsim *s, const char *what)
 static int sim_run(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    check_runnable(L, s, "sim:run");
+    lsim_check_runnable(L, s, "sim:run");
     sim_run_result r = net_run(s->net);
-    check_run(L, s, r, "sim:run");
+    lsim_check_run(L, s, r, "sim:run");
     return 0;
 }
 
 static int sim_run_for(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    check_runnable(L, s, "sim:run_for");
+    lsim_check_runnable(L, s, "sim:run_for");
     uint64_t d = lsim_check_duration(L, 2, "sim:run_for");
     uint64_t now = sim_world_now(net_world(s->net));
     uint64_t until = d > UINT64_MAX - now ? UINT64_MAX : now + d;
     sim_run_result r = net_run_until_time(s->net, until);
-    check_run(L, s, r, "sim:run_for");
+    lsim_check_run(L, s, r, "sim:run_for");
     return 0;
 }
 
 static int sim_run_to(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    check_runnable(L, s, "sim:run_to");
+    lsim_check_runnable(L, s, "sim:run_to");
     uint64_t t = lsim_check_duration(L, 2, "sim:run_to");
     if (t < sim_world_now(net_world(s->net)))
         return luaL_error(L, "sim:run_to: time %I is in the past (now %I)", (LUAI_UACINT)t,
                           (LUAI_UACINT)sim_world_now(net_world(s->net)));
     sim_run_result r = net_run_until_time(s->net, t);
-    check_run(L, s, r, "sim:run_to");
+    lsim_check_run(L, s, r, "sim:run_to");
     return 0;
 }
 
@@ -330,20 +331,47 @@ static bool pred_call(void *arg)
     return ok;
 }
 
-/* sim:run_until(pred [, timeout]) -> true if pred held, false on timeout/idle */
+/* Raises "the condition did not hold ..." for a run_until that stopped on
+ * its deadline (timeout_ns) or with nothing left to run. */
+static int raise_unmet(lua_State *L, lsim *s, sim_run_result r, uint64_t timeout_ns)
+{
+    char now[40], limit[40];
+    sim_time_format(sim_world_now(net_world(s->net)), now, sizeof now);
+    if (r == SIM_RUN_IDLE)
+        return luaL_error(L,
+                          "sim:run_until: the condition did not hold and nothing was left to "
+                          "run (at %ss)",
+                          now);
+    sim_duration_format(timeout_ns, limit, sizeof limit);
+    return luaL_error(L,
+                      "sim:run_until: the condition did not hold within the timeout of %s "
+                      "(at %ss; pass {soft = true} to get false instead)",
+                      limit, now);
+}
+
+static const char *const RUN_UNTIL_OPTS[] = {"soft", NULL};
+
+/* sim:run_until(pred [, timeout [, {soft = true}]]) -> true once pred held.
+ * A timeout, or no event left, is an error naming the caller's line; with
+ * soft it returns false instead. */
 static int sim_run_until(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    check_runnable(L, s, "sim:run_until");
+    lsim_check_runnable(L, s, "sim:run_until");
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    uint64_t deadline = SIM_TIME_NEVER;
+    uint64_t deadline = SIM_TIME_NEVER, timeout = 0;
     if (!lua_isnoneornil(L, 3)) {
-        uint64_t d = lsim_check_duration(L, 3, "sim:run_until timeout");
-        deadline = sim_world_now(net_world(s->net)) + d;
+        timeout = lsim_check_duration(L, 3, "sim:run_until timeout");
+        uint64_t now = sim_world_now(net_world(s->net));
+        deadline = timeout > SIM_TIME_NEVER - now ? SIM_TIME_NEVER : now + timeout;
     }
+    lsim_opts_check(L, 4, "sim:run_until", RUN_UNTIL_OPTS);
+    bool soft = lsim_opt_bool(L, 4, "soft", false, "sim:run_until");
     pred_ctx c = {s, 2};
     sim_run_result r = net_run_until(s->net, pred_call, &c, deadline);
-    check_run(L, s, r, "sim:run_until");
+    lsim_check_run(L, s, r, "sim:run_until");
+    if (r != SIM_RUN_PREDICATE && !soft)
+        return raise_unmet(L, s, r, timeout);
     lua_pushboolean(L, r == SIM_RUN_PREDICATE);
     return 1;
 }
@@ -351,9 +379,9 @@ static int sim_run_until(lua_State *L)
 static int sim_step(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    check_runnable(L, s, "sim:step");
+    lsim_check_runnable(L, s, "sim:step");
     sim_run_result r = sim_world_step(net_world(s->net));
-    check_run(L, s, r, "sim:step");
+    lsim_check_run(L, s, r, "sim:step");
     lua_pushboolean(L, r == SIM_RUN_STEPPED);
     return 1;
 }
@@ -431,6 +459,21 @@ static int l_duration(lua_State *L)
     /* callable as tcpsim.duration(x) or sim.duration(x) / sim:duration(x) */
     int arg = lua_gettop(L);
     lua_pushinteger(L, (lua_Integer)lsim_check_duration(L, arg, "duration"));
+    return 1;
+}
+
+/* tcpsim.ns(n): integer nanoseconds as a duration ("1500000ns"), for times
+ * computed from the simulation's own (sim.now, seg.arrived, step.time). */
+static int l_ns(lua_State *L)
+{
+    int isint = 0;
+    lua_Integer n = lua_tointegerx(L, 1, &isint);
+    if (!isint || lua_type(L, 1) != LUA_TNUMBER)
+        return luaL_error(L, "tcpsim.ns: expected integer nanoseconds, got %s",
+                          lua_type(L, 1) == LUA_TNUMBER ? lua_tostring(L, 1) : luaL_typename(L, 1));
+    if (n < 0)
+        return luaL_error(L, "tcpsim.ns: duration must not be negative, got %I", (LUAI_UACINT)n);
+    lua_pushfstring(L, "%Ins", (LUAI_UACINT)n);
     return 1;
 }
 
@@ -584,6 +627,8 @@ void lsim_open_sim(lua_State *L)
     lua_setfield(L, -2, "new");
     lua_pushcfunction(L, l_duration);
     lua_setfield(L, -2, "duration");
+    lua_pushcfunction(L, l_ns);
+    lua_setfield(L, -2, "ns");
     const char *const *names = tcp_profile_names();
     lua_newtable(L);
     for (int i = 0; names[i]; i++) {

@@ -150,7 +150,7 @@ static void durations_convert_exactly(void **state)
     (void)state;
     result r = run_script("expect(tcpsim.duration '1.5s'):equals(1500000000)\n"
                           "expect(tcpsim.duration '2min'):equals(120000000000)\n"
-                          "expect(tcpsim.duration(7)):equals(7)\n",
+                          "expect(tcpsim.duration(tcpsim.ns(7))):equals(7)\n",
                           false, 0);
     assert_int_equal(r.rc, 0);
     assert_int_equal(r.checked, 3);

@@ -1,0 +1,373 @@
+/*
+ * The scenario API's guard rails, one test per trap a scenario writer fell
+ * into: run_until that timed out in silence, accept() that returned nil,
+ * bare numbers taken as nanoseconds, typos without a suggestion, reorder
+ * without reorder_delay, listen{isn} refused. Each test runs a small
+ * scenario through the runtime's C entry points and checks the exit status,
+ * the error (with its line) or the expectations the scenario counted.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lsim.h"
+
+/* A simulation with hosts A and B joined by a 10 ms link, B listening on
+ * 80: the first five lines of most scripts below. */
+#define PRELUDE                                                                                    \
+    "local sim = tcpsim.new { seed = 1 }\n"                                                        \
+    "local a, b = sim:host 'A', sim:host 'B'\n"                                                    \
+    "local link = sim:link(a, b, { delay = '10ms' })\n"                                            \
+    "local server = b:listen(80)\n"                                                                \
+    "local unused = { a, b, link, server }\n"
+
+typedef struct result {
+    int rc;
+    char err[2048];
+    long checked, failed;
+} result;
+
+static result run_script(const char *src)
+{
+    char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
+    close(fd);
+    lsim_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.file = path;
+    lua_State *L = lsim_runtime_new(&cfg);
+    assert_non_null(L);
+    result r;
+    memset(&r, 0, sizeof r);
+    const char *err;
+    r.rc = lsim_runtime_run(L, &err);
+    if (err)
+        snprintf(r.err, sizeof r.err, "%s", err);
+    lsim_expect_counts(L, &r.checked, &r.failed);
+    lsim_runtime_free(L);
+    unlink(path);
+    return r;
+}
+
+/* The script stops with exit status 2 and a message containing `needle`. */
+static void expect_error(const char *src, const char *needle)
+{
+    result r = run_script(src);
+    if (r.rc != 2 || !strstr(r.err, needle))
+        fail_msg("rc %d, error \"%s\", wanted \"%s\"", r.rc, r.err, needle);
+}
+
+/* The script runs to its end and every one of its `checked` expectations holds. */
+static void expect_holds(const char *src, long checked)
+{
+    result r = run_script(src);
+    if (r.rc != 0)
+        fail_msg("rc %d: %s", r.rc, r.err);
+    assert_int_equal(r.failed, 0);
+    assert_int_equal(r.checked, checked);
+}
+
+/* ---- sim:run_until ---- */
+
+static void run_until_timeout_is_an_error_naming_the_line(void **state)
+{
+    (void)state;
+    expect_error(PRELUDE "sim:after('5s', function() end)\n"
+                         "sim:run_until(function() return false end, '2s')\n",
+                 ":7: sim:run_until: the condition did not hold within the timeout of 2s "
+                 "(at 2.000s;");
+}
+
+static void run_until_with_nothing_left_to_run_is_an_error(void **state)
+{
+    (void)state;
+    expect_error(PRELUDE "a:connect(b, 80)\n"
+                         "sim:run_until(function() return false end)\n",
+                 ":7: sim:run_until: the condition did not hold and nothing was left to run");
+}
+
+static void run_until_soft_returns_false_at_the_timeout(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE "sim:after('5s', function() end)\n"
+                         "local held = sim:run_until(function() return false end, '2s', "
+                         "{ soft = true })\n"
+                         "expect(held):equals(false)\n"
+                         "expect(sim.now):equals(sim.duration '2s')\n",
+                 2);
+}
+
+static void run_until_returns_true_when_the_condition_holds(void **state)
+{
+    (void)state;
+    /* the SYN,ACK reaches A one round trip (2 x 10 ms) after the SYN left */
+    expect_holds(PRELUDE "local c = a:connect(b, 80)\n"
+                         "expect(sim:run_until(function() return c.state == 'ESTABLISHED' end, "
+                         "'1s')):equals(true)\n"
+                         "expect(sim.now):equals(sim.duration '20ms')\n",
+                 2);
+}
+
+/* ---- accept, accept_wait ---- */
+
+static void accept_wait_returns_the_connection_when_the_handshake_ends(void **state)
+{
+    (void)state;
+    /* SYN at 0, SYN,ACK at 10 ms, the ACK reaches B at 30 ms: RFC 9293
+     * §3.5, the passive side is ESTABLISHED after one and a half RTTs */
+    expect_holds(PRELUDE "local c = a:connect(b, 80)\n"
+                         "local peer = server:accept_wait()\n"
+                         "expect(sim.now):equals(sim.duration '30ms')\n"
+                         "expect(peer.state):equals('ESTABLISHED')\n"
+                         "expect(peer.peer_port):equals(c.port)\n",
+                 3);
+}
+
+static void accept_wait_takes_a_queued_connection_without_running(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE "a:connect(b, 80)\n"
+                         "sim:run_for '1s'\n"
+                         "local events = sim.events\n"
+                         "local peer = server:accept_wait '1ms'\n"
+                         "expect(peer.state):equals('ESTABLISHED')\n"
+                         "expect(sim.events):equals(events)\n"
+                         "expect(sim.now):equals(sim.duration '1s')\n",
+                 3);
+}
+
+static void accept_wait_timeout_is_an_error_naming_the_line(void **state)
+{
+    (void)state;
+    expect_error(PRELUDE "link:partition()\n"
+                         "a:connect(b, 80)\n"
+                         "server:accept_wait '2s'\n",
+                 ":8: socket:accept_wait: no connection to accept within 2s (at 2.000s)");
+    expect_error(PRELUDE "server:accept_wait()\n",
+                 ":6: socket:accept_wait: no connection to accept, and nothing was left to run");
+}
+
+static void accept_returns_nil_and_says_why(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE
+                 "local s, why = server:accept()\n"
+                 "expect(s):equals(nil)\n"
+                 "expect(why):equals('no connection has been accepted (use accept_wait)')\n",
+                 2);
+}
+
+static void nil_from_accept_used_as_a_socket_names_accept_wait(void **state)
+{
+    (void)state;
+    expect_error(PRELUDE "a:connect(b, 80)\n"
+                         "local peer = server:accept()\n"
+                         "peer:send 'hello'\n",
+                 ":8: attempt to index a nil value (local 'peer'); no connection has been "
+                 "accepted (use accept_wait): accept() at ");
+    expect_error(PRELUDE "expect(server:accept()):state 'ESTABLISHED'\n",
+                 ":6: expect:state: expect(...) got nil, not a socket: was it from accept()? no "
+                 "connection has been accepted (use accept_wait)");
+    /* a nil that did not come from accept() gets Lua's message alone */
+    result r = run_script(PRELUDE "local t\nlocal x = t.field\n");
+    assert_int_equal(r.rc, 2);
+    assert_non_null(strstr(r.err, "attempt to index a nil value (local 't')"));
+    assert_null(strstr(r.err, "accept"));
+}
+
+/* ---- durations ---- */
+
+static void bare_numbers_are_refused_where_a_duration_is_expected(void **state)
+{
+    (void)state;
+    static const char *const calls[] = {
+        "sim:run_for(10)",
+        "sim:link(a, b, { delay = 10 })",
+        "tcpsim.new { msl = 10 }",
+        "sim:after(10, function() end)",
+        "link:partition { at = 10 }",
+        "link:delay_next { by = 10 }",
+        "sim:run_until(function() return true end, 10)",
+        "server:accept_wait(10)",
+        "expect(server):spent('LISTEN', 10)",
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        char src[1024];
+        snprintf(src, sizeof src, PRELUDE "%s\n", calls[i]);
+        expect_error(src, ":6: ");
+        expect_error(src, "10 is ambiguous: write \"10ms\", \"10s\" or tcpsim.ns(10)");
+    }
+    expect_error(PRELUDE "sim:run_for(1.5)\n", "1.5 is ambiguous: write \"1.5ms\" or \"1.5s\"");
+    expect_error(PRELUDE "sim:run_for(-3)\n", "duration must not be negative, got -3");
+}
+
+static void zero_and_tcpsim_ns_are_durations(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE "sim:run_for(0)\n"
+                         "sim:run_for(tcpsim.ns(1500))\n"
+                         "expect(sim.now):equals(1500)\n"
+                         "expect(tcpsim.ns(42)):equals('42ns')\n"
+                         "expect(tcpsim.duration(tcpsim.ns(sim.now + 1))):equals(1501)\n"
+                         "local ok, err = pcall(tcpsim.ns, 1.5)\n"
+                         "expect(tostring(err):find('expected integer nanoseconds', 1, true) "
+                         "~= nil):holds(tostring(err))\n",
+                 4);
+}
+
+static void a_hook_asking_for_a_bare_number_delay_is_refused(void **state)
+{
+    (void)state;
+    expect_error(PRELUDE "link:hook(function() return { delay = 5 } end)\n"
+                         "a:connect(b, 80)\n"
+                         "sim:run_for '1s'\n",
+                 "link:hook returned {delay = 5}, which is not a verdict");
+}
+
+/* ---- reorder_delay's default ---- */
+
+static void reorder_without_reorder_delay_holds_back_by_the_delay(void **state)
+{
+    (void)state;
+    /* reorder = 1: every packet is held back, by the direction's delay
+     * (10 ms here, 1 ms on a link without delay) */
+    expect_holds(PRELUDE "link:set { reorder = 1 }\n"
+                         "a:connect(b, 80)\n"
+                         "sim:run_for '1s'\n"
+                         "local syn = link:segments({ from = a, flags = 'SYN' })[1]\n"
+                         "expect(syn.arrived - syn.sent):equals(sim.duration '20ms')\n"
+                         "local s2 = tcpsim.new {}\n"
+                         "local x, y = s2:host 'X', s2:host 'Y'\n"
+                         "local l2 = s2:link(x, y, { reorder = 1 })\n"
+                         "y:listen(80)\n"
+                         "x:connect(y, 80)\n"
+                         "s2:run_for '1s'\n"
+                         "local syn2 = l2:segments({ from = x, flags = 'SYN' })[1]\n"
+                         "expect(syn2.arrived - syn2.sent):equals(s2.duration '1ms')\n",
+                 2);
+    /* given explicitly as 0, the core's rule stands */
+    expect_error(PRELUDE "sim:link(a, b, { reorder = 0.1, reorder_delay = 0 })\n",
+                 "reorder_delay must be above 0 when reorder is above 0");
+}
+
+/* ---- did you mean ---- */
+
+static void typos_get_the_nearest_name(void **state)
+{
+    (void)state;
+    expect_holds(
+        PRELUDE
+        "local c = a:connect(b, 80)\n"
+        "local cases = {\n"
+        "  { function() tcpsim.new { sed = 1 } end, \"unknown option 'sed' in tcpsim.new; did "
+        "you mean 'seed'?\" },\n"
+        "  { function() tcpsim.new { time_wiat = '1s' } end, \"did you mean 'time_wait'?\" },\n"
+        "  { function() sim:host { name = 'C', adr = '10.0.0.9' } end, \"did you mean "
+        "'addr'?\" },\n"
+        "  { function() sim:link(a, b, { dleay = '1ms' }) end, \"unknown option 'dleay' in "
+        "sim:link; did you mean 'delay'? (expected one of: \" },\n"
+        "  { function() sim:link(a, b, { ab = { jiter = '1ms' } }) end, \"in sim:link (ab); did "
+        "you mean 'jitter'?\" },\n"
+        "  { function() link:set { reoder = 0.1 } end, \"did you mean 'reorder'?\" },\n"
+        "  { function() link:partition { haal = '1s' } end, \"did you mean 'heal'?\" },\n"
+        "  { function() link:drop_next { cout = 2 } end, \"did you mean 'count'?\" },\n"
+        "  { function() link:segments { form = a } end, \"did you mean 'from'?\" },\n"
+        "  { function() link:inject { from = a, flgas = 'RST' } end, \"did you mean 'flags'?\" "
+        "},\n"
+        "  { function() b:listen(81, { backlg = 4 }) end, \"did you mean 'backlog'?\" },\n"
+        "  { function() a:connect(b, 80, { prot = 5000 }) end, \"did you mean 'port'?\" },\n"
+        "  { function() c:setopt { keepalve = true } end, \"did you mean 'keepalive'?\" },\n"
+        "  { function() sim:run_until(function() return true end, '1s', { sfot = true }) end, "
+        "\"did you mean 'soft'?\" },\n"
+        "  { function() tcpsim.new { profile = 'linx' } end, \"unknown profile 'linx'; did you "
+        "mean 'linux'? (expected one of: \" },\n"
+        "  { function() sim:host { name = 'D', profile = 'bds' } end, \"did you mean 'bsd'?\" "
+        "},\n"
+        "  { function() tcpsim.new { backlog_model = 'lnux' } end, \"did you mean 'linux'?\" "
+        "},\n"
+        "  { function() expect(c):state 'ESTABLISED' end, \"unknown state 'ESTABLISED'; did you "
+        "mean 'ESTABLISHED'?\" },\n"
+        "  { function() expect(c):contains { 'CLOSED', 'syn-sent' } end, \"did you mean "
+        "'SYN_SENT'?\" },\n"
+        "  { function() expect(c):never 'TIME_WIAT' end, \"did you mean 'TIME_WAIT'?\" },\n"
+        "  { function() expect(c):entered('CLOSE_WAT', '1s') end, \"did you mean "
+        "'CLOSE_WAIT'?\" },\n"
+        "}\n"
+        "for i, case in ipairs(cases) do\n"
+        "  local ok, err = pcall(case[1])\n"
+        "  expect(not ok and tostring(err):find(case[2], 1, true) ~= nil, 'case ' .. i)"
+        ":holds(tostring(err))\n"
+        "end\n"
+        "local ok, err = pcall(function() sim:link(a, b, { zzzzzz = 1 }) end)\n"
+        "expect(not ok and not tostring(err):find('did you mean', 1, true), 'far word')"
+        ":holds(tostring(err))\n",
+        22);
+}
+
+/* ---- expect's label ---- */
+
+static void only_a_string_is_a_label(void **state)
+{
+    (void)state;
+    /* find returns two numbers: the second is not taken for a label */
+    expect_holds("expect(('abc'):find('b')):equals(2)\n"
+                 "expect(true, 'named'):holds()\n",
+                 2);
+}
+
+/* ---- listen{isn} ---- */
+
+static void listen_isn_numbers_the_next_connection(void **state)
+{
+    (void)state;
+    /* TCP_OPT_ISN on the listener: its next SYN,ACK carries ISS = isn
+     * (RFC 9293 §3.4.1: SEQ of the SYN is the ISS); later ones get their
+     * own ISN again */
+    expect_holds("local sim = tcpsim.new { seed = 1 }\n"
+                 "local a, b = sim:host 'A', sim:host 'B'\n"
+                 "local link = sim:link(a, b, { delay = '10ms' })\n"
+                 "local server = b:listen(80, { isn = 5000 })\n"
+                 "a:connect(b, 80)\n"
+                 "local p1 = server:accept_wait()\n"
+                 "a:connect(b, 80)\n"
+                 "local p2 = server:accept_wait()\n"
+                 "local synacks = link:segments { from = b, flags = 'SYN,ACK' }\n"
+                 "expect(#synacks):equals(2)\n"
+                 "expect(synacks[1].seq):equals(5000)\n"
+                 "expect(synacks[2].seq ~= 5000):holds 'a second connection gets its own ISN'\n"
+                 "expect(p1.state == 'ESTABLISHED' and p2.state == 'ESTABLISHED'):holds()\n",
+                 4);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(run_until_timeout_is_an_error_naming_the_line),
+        cmocka_unit_test(run_until_with_nothing_left_to_run_is_an_error),
+        cmocka_unit_test(run_until_soft_returns_false_at_the_timeout),
+        cmocka_unit_test(run_until_returns_true_when_the_condition_holds),
+        cmocka_unit_test(accept_wait_returns_the_connection_when_the_handshake_ends),
+        cmocka_unit_test(accept_wait_takes_a_queued_connection_without_running),
+        cmocka_unit_test(accept_wait_timeout_is_an_error_naming_the_line),
+        cmocka_unit_test(accept_returns_nil_and_says_why),
+        cmocka_unit_test(nil_from_accept_used_as_a_socket_names_accept_wait),
+        cmocka_unit_test(bare_numbers_are_refused_where_a_duration_is_expected),
+        cmocka_unit_test(zero_and_tcpsim_ns_are_durations),
+        cmocka_unit_test(a_hook_asking_for_a_bare_number_delay_is_refused),
+        cmocka_unit_test(reorder_without_reorder_delay_holds_back_by_the_delay),
+        cmocka_unit_test(typos_get_the_nearest_name),
+        cmocka_unit_test(only_a_string_is_a_label),
+        cmocka_unit_test(listen_isn_numbers_the_next_connection),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
