@@ -500,7 +500,12 @@ static int add_rule(lua_State *L, net_rule_action action, const char *where)
     o.when = when_ref == LUA_NOREF ? NULL : call_when;
     o.match = match_ref == LUA_NOREF ? NULL : call_match;
     uint32_t rule;
-    net_rule_add(s->net, sim_link_id(l), &o, &rule);
+    int rc = net_rule_add(s->net, sim_link_id(l), &o, &rule);
+    if (rc != 0) {
+        luaL_unref(L, LUA_REGISTRYINDEX, when_ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, match_ref);
+        return luaL_error(L, "%s: %s", where, net_err_name(rc));
+    }
     *rule_refs(s, rule) = (lsim_rule_refs){when_ref, match_ref};
     push_rule(L, rule);
     return 1;
@@ -536,7 +541,11 @@ static int link_hook(lua_State *L)
     lua_pushvalue(L, 2);
     int match_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     uint32_t rule;
-    net_rule_add(s->net, sim_link_id(l), &o, &rule);
+    int rc = net_rule_add(s->net, sim_link_id(l), &o, &rule);
+    if (rc != 0) {
+        luaL_unref(L, LUA_REGISTRYINDEX, match_ref);
+        return luaL_error(L, "link:hook: %s", net_err_name(rc));
+    }
     *rule_refs(s, rule) = (lsim_rule_refs){LUA_NOREF, match_ref};
     return 0;
 }
