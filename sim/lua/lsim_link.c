@@ -104,8 +104,12 @@ static void read_both(lua_State *L, int idx, sim_link_params *ab, sim_link_param
 int lsim_sim_link(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    uint32_t a = lsim_host_of(L, 2, NULL);
-    uint32_t b = lsim_host_of(L, 3, NULL);
+    lsim *sa, *sb;
+    uint32_t a = lsim_host_of(L, 2, &sa);
+    uint32_t b = lsim_host_of(L, 3, &sb);
+    if (sa != s || sb != s)
+        return luaL_error(L, "sim:link: host %s belongs to another simulation",
+                          sim_host_name(net_host_sim((sa != s ? sa : sb)->net, sa != s ? a : b)));
     sim_link_params ab, ba;
     sim_link_params_default(&ab);
     read_both(L, 4, &ab, &ba, "sim:link");

@@ -7,15 +7,26 @@
  *    strings, then booleans), so Lua's randomised string hashing never
  *    reaches the simulation. Keys of other types are refused by pairs().
  *  - Limits: an instruction budget (a count hook), a memory budget (the
- *    allocator), and the world's event and virtual-time limits.
- *  - A sandbox unless --unsafe: no io, os, debug, binary chunks, C modules,
- *    dofile or loadfile; require() finds Lua modules next to the scenario,
- *    in its lib/ and ../lib/ folders, and in -I paths.
+ *    allocator: every Lua object, refused past max_memory with an error
+ *    naming the limit), a wall-clock budget (checked by the count hook; the
+ *    command adds a hard stop for time spent inside one C call), at most
+ *    LSIM_SIMS_MAX simulations, and the world's event and virtual-time
+ *    limits. The wall clock only ever stops a run: it never reaches the
+ *    simulation, so it cannot change a trace.
+ *  - A sandbox unless --unsafe: no io, os, debug, string.dump, binary
+ *    chunks (load and require read text only), C modules, dofile or
+ *    loadfile. require() finds Lua modules next to the scenario, in its
+ *    lib/ and ../lib/ folders, and in -I paths: a search path fixed in C
+ *    when the state is made (package.path is not read), module names of
+ *    letters, digits, '_', '-' and '.' only. The metatables of handles are
+ *    protected (getmetatable shows a copy of their method tables).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lsim.h"
 
@@ -25,10 +36,20 @@ typedef struct runtime {
     lsim_config cfg;
     char dir[1024]; /* the scenario's folder */
     size_t mem_used;
+    bool mem_refused; /* the allocator refused a request: the budget is spent */
     uint64_t instructions;
+    uint64_t wall_start_ms;
     sim_rng rng;
+    char path[24576]; /* require()'s search path, fixed at creation */
     char err[2048];
 } runtime;
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static runtime *rt_of(lua_State *L)
 {
@@ -52,8 +73,10 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         rt->mem_used -= osize;
         return NULL;
     }
-    if (nsize > osize && rt->mem_used + (nsize - osize) > rt->cfg.max_memory)
+    if (nsize > osize && nsize - osize > rt->cfg.max_memory - rt->mem_used) {
+        rt->mem_refused = true;
         return NULL;
+    }
     void *p = realloc(ptr, nsize);
     if (p)
         rt->mem_used = rt->mem_used - osize + nsize;
@@ -66,15 +89,20 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 {
     runtime *rt = rt_of(L);
     rt->instructions += HOOK_EVERY;
-    if (rt->instructions <= rt->cfg.max_instructions)
+    bool wall = rt->cfg.max_wall_ms && wall_ms() - rt->wall_start_ms > rt->cfg.max_wall_ms;
+    if (rt->instructions <= rt->cfg.max_instructions && !wall)
         return;
     /* In a hook, luaL_where would name the hook; the running function's
      * record (ar) says where the script was. */
     lua_getinfo(L, "Sl", ar);
-    lua_pushfstring(L,
-                    "%s:%d: instruction limit of %I reached (an endless loop? raise it with "
-                    "--max-instructions)",
-                    ar->short_src, ar->currentline, (LUAI_UACINT)rt->cfg.max_instructions);
+    if (wall)
+        lua_pushfstring(L, "%s:%d: wall-clock limit of %I ms reached (raise it with --max-wall)",
+                        ar->short_src, ar->currentline, (LUAI_UACINT)rt->cfg.max_wall_ms);
+    else
+        lua_pushfstring(L,
+                        "%s:%d: instruction limit of %I reached (an endless loop? raise it with "
+                        "--max-instructions)",
+                        ar->short_src, ar->currentline, (LUAI_UACINT)rt->cfg.max_instructions);
     lua_error(L);
 }
 
@@ -219,6 +247,53 @@ static int l_load_text(lua_State *L)
     return lua_gettop(L) - 4;
 }
 
+/* A module name: letters, digits, '_', '-' and '.' (a folder separator),
+ * not starting with '.', so no name climbs out of the search folders. */
+static bool module_name_ok(const char *name)
+{
+    if (!*name || *name == '.')
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *c) ||
+            (c[0] == '.' && c[1] == '.'))
+            return false;
+    return true;
+}
+
+/* package.searchers[2] in the sandbox: a text-only Lua searcher over the
+ * path fixed in C (package.path is never read). */
+static int l_search_lua(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    if (!module_name_ok(name))
+        return luaL_error(L,
+                          "require: module name '%s' may hold only letters, digits, '_', '-' "
+                          "and '.'",
+                          name);
+    const char *file = luaL_gsub(L, name, ".", "/");
+    const char *path = rt_of(L)->path;
+    while (*path) {
+        const char *end = strchr(path, ';');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        lua_pushlstring(L, path, len);
+        const char *candidate = luaL_gsub(L, lua_tostring(L, -1), "?", file);
+        FILE *f = fopen(candidate, "r");
+        if (f) {
+            fclose(f);
+            if (luaL_loadfilex(L, candidate, "t") != LUA_OK)
+                return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name,
+                                  candidate, lua_tostring(L, -1));
+            lua_pushstring(L, candidate);
+            return 2;
+        }
+        lua_pop(L, 2);
+        path += len + (end != NULL);
+    }
+    lua_pushfstring(
+        L, "no file '%s.lua' in the scenario's folder, its lib/ and ../lib/ or -I paths", file);
+    return 1;
+}
+
 static void open_lib(lua_State *L, const char *name, lua_CFunction fn)
 {
     luaL_requiref(L, name, fn, 1);
@@ -242,13 +317,21 @@ static void open_safe(lua_State *L)
     lua_getglobal(L, "load");
     lua_pushcclosure(L, l_load_text, 1);
     lua_setglobal(L, "load");
-    /* require: Lua files only */
+    lua_getglobal(L, "string");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    /* require: Lua text files only, over the fixed path */
     lua_getglobal(L, "package");
     lua_pushliteral(L, "");
     lua_setfield(L, -2, "cpath");
     lua_pushnil(L);
     lua_setfield(L, -2, "loadlib");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "searchpath");
     lua_getfield(L, -1, "searchers");
+    lua_pushcfunction(L, l_search_lua);
+    lua_rawseti(L, -2, 2);
     for (int i = 4; i >= 3; i--) { /* drop the C and all-in-one searchers */
         lua_pushnil(L);
         lua_rawseti(L, -2, i);
@@ -256,7 +339,7 @@ static void open_safe(lua_State *L)
     lua_pop(L, 2);
 }
 
-static void set_path(lua_State *L, const runtime *rt)
+static void set_path(lua_State *L, runtime *rt)
 {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -272,6 +355,7 @@ static void set_path(lua_State *L, const runtime *rt)
         luaL_addstring(&b, part);
     }
     luaL_pushresult(&b);
+    snprintf(rt->path, sizeof rt->path, "%s", lua_tostring(L, -1));
     lua_getglobal(L, "package");
     lua_insert(L, -2);
     lua_setfield(L, -2, "path");
@@ -295,6 +379,64 @@ static void replace_globals(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
 }
 
+/* Copies the table at `from` (a table field of the metatable at -2) into
+ * the table at -1 under the same name. */
+static void copy_field(lua_State *L, const char *name)
+{
+    if (lua_getfield(L, -2, name) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_setfield(L, -3, name);
+    lua_pop(L, 1);
+}
+
+/* Whether the registry entry (key at -2, value at -1) is a tcpsim
+ * metatable: a "tcpsim.*" key and a table with a __name. */
+static bool is_tcpsim_metatable(lua_State *L)
+{
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TTABLE ||
+        strncmp(lua_tostring(L, -2), "tcpsim.", 7) != 0)
+        return false;
+    bool named = lua_getfield(L, -1, "__name") == LUA_TSTRING;
+    lua_pop(L, 1);
+    return named;
+}
+
+/* Every "tcpsim.*" metatable is protected: getmetatable() answers a copy
+ * holding its name and method tables (for introspection), so a script can
+ * neither call __gc by hand nor change what a handle does. */
+static void protect_metatables(lua_State *L)
+{
+    lua_pushnil(L);
+    while (lua_next(L, LUA_REGISTRYINDEX)) {
+        if (is_tcpsim_metatable(L)) {
+            lua_newtable(L); /* the face shown to scripts */
+            lua_getfield(L, -2, "__name");
+            lua_setfield(L, -2, "__name");
+            copy_field(L, "methods");
+            copy_field(L, "__index");
+            lua_setfield(L, -2, "__metatable");
+        }
+        lua_pop(L, 1);
+    }
+}
+
+lua_State *lsim_main_thread(lua_State *L)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+    lua_State *main = lua_tothread(L, -1);
+    lua_pop(L, 1);
+    return main;
+}
+
 lua_State *lsim_runtime_new(const lsim_config *cfg)
 {
     runtime *rt = calloc(1, sizeof *rt);
@@ -314,6 +456,7 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
         snprintf(rt->dir, sizeof rt->dir, "%.*s", (int)(slash - cfg->file), cfg->file);
     else
         snprintf(rt->dir, sizeof rt->dir, ".");
+    rt->wall_start_ms = wall_ms();
     lua_State *L = lua_newstate(rt_alloc, rt);
     if (!L) {
         free(rt);
@@ -330,6 +473,7 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
     lsim_open_sock(L);
     lsim_open_link(L);
     lsim_open_expect(L);
+    protect_metatables(L);
     lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
     return L;
 }
@@ -344,8 +488,11 @@ void lsim_runtime_free(lua_State *L)
 void lsim_runtime_register_sim(lua_State *L, lsim *s)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
+    lua_Integer n = (lua_Integer)luaL_len(L, -1);
+    if (n >= LSIM_SIMS_MAX)
+        luaL_error(L, "tcpsim.new: at most %d simulations per scenario", LSIM_SIMS_MAX);
     lua_rawgetp(L, LUA_REGISTRYINDEX, s);
-    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    lua_rawseti(L, -2, n + 1);
     lua_pop(L, 1);
 }
 
@@ -363,11 +510,35 @@ uint32_t lsim_runtime_sims(lua_State *L, lsim **out, uint32_t max)
     return n;
 }
 
+/* An error value that is no string (error({}), error(nil)) gets the
+ * file:line of the Lua function that raised it. */
 static int msgh(lua_State *L)
 {
-    if (!lua_isstring(L, 1))
-        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    if (lua_isstring(L, 1))
+        return 1;
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0) {
+            lua_pushfstring(L, "%s:%d: error object is a %s value", ar.short_src, ar.currentline,
+                            luaL_typename(L, 1));
+            return 1;
+        }
+    }
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     return 1;
+}
+
+/* The message of a failed run; out of memory names the budget. */
+static const char *run_error(runtime *rt, const char *m)
+{
+    if (rt->mem_refused)
+        snprintf(rt->err, sizeof rt->err,
+                 "%s: memory limit of %zu MiB reached (%s; raise it with --max-memory)",
+                 rt->cfg.file, rt->cfg.max_memory >> 20, m ? m : "not enough memory");
+    else
+        snprintf(rt->err, sizeof rt->err, "%s", m ? m : "error");
+    return rt->err;
 }
 
 int lsim_runtime_run(lua_State *L, const char **err)
@@ -376,29 +547,33 @@ int lsim_runtime_run(lua_State *L, const char **err)
     *err = NULL;
     lua_pushcfunction(L, msgh);
     if (luaL_loadfilex(L, rt->cfg.file, "t") != LUA_OK) {
-        snprintf(rt->err, sizeof rt->err, "%s", lua_tostring(L, -1));
+        const char *m = lua_tostring(L, -1), *file = rt->cfg.file ? rt->cfg.file : "stdin";
+        if (!m)
+            m = "cannot load";
+        /* a syntax error names file:line; a binary chunk, a folder do not */
+        if (strstr(m, file) || strncmp(m, "...", 3) == 0)
+            snprintf(rt->err, sizeof rt->err, "%s", m);
+        else
+            snprintf(rt->err, sizeof rt->err, "%s: %s", file, m);
         *err = rt->err;
         lua_pop(L, 2);
         return 2;
     }
     int rc = lua_pcall(L, 0, 0, -2);
     if (rc != LUA_OK) {
-        const char *m = lua_tostring(L, -1);
-        snprintf(rt->err, sizeof rt->err, "%s", m ? m : "error");
-        *err = rt->err;
+        *err = run_error(rt, lua_tostring(L, -1));
         lua_pop(L, 2);
         return 2;
     }
     lua_pop(L, 1);
     /* A stack invariant broken during a user call made outside sim:run
      * stopped nothing; it still fails the run. */
-    lsim *sims[64];
-    uint32_t n = lsim_runtime_sims(L, sims, 64);
+    lsim *sims[LSIM_SIMS_MAX];
+    uint32_t n = lsim_runtime_sims(L, sims, LSIM_SIMS_MAX);
     for (uint32_t i = 0; i < n; i++) {
         const char *m = lsim_unraised_error(sims[i]);
         if (m) {
-            snprintf(rt->err, sizeof rt->err, "%s", m);
-            *err = rt->err;
+            *err = run_error(rt, m);
             return 2;
         }
     }

@@ -173,7 +173,7 @@ static int sim_new(lua_State *L)
 
     lsim *s = lua_newuserdatauv(L, sizeof *s, 1);
     memset(s, 0, sizeof *s);
-    s->L = L;
+    s->L = lsim_main_thread(L); /* never a coroutine, which may be collected */
     s->error_ref = LUA_NOREF;
     s->closed = true; /* safe state until fully built */
     luaL_setmetatable(L, LSIM_SIM);
@@ -208,6 +208,8 @@ static int sim_gc(lua_State *L)
     lsim *s = luaL_checkudata(L, 1, LSIM_SIM);
     if (!s->net)
         return 0;
+    if (s->in_hook > 0 || net_in_stack(s->net))
+        return luaL_error(L, "a simulation cannot be freed from inside its own run");
     net_free(s->net);
     rlog_free(s->log);
     free(s->on_state_refs);
