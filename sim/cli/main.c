@@ -639,13 +639,19 @@ static int run_limited(const run_opts *o, const lsim_config *limits)
     }
     uint32_t first = o->sim ? o->sim : 1, last = o->sim ? o->sim : n;
     for (uint32_t k = first; k <= last; k++)
-        if (write_outputs(o, sims[k - 1], k, o->sim ? 1 : n) != 0)
+        if (!sims[k - 1]->net) { /* finished by hand (__gc): nothing left to write */
+            if (o->trace || o->pcap || o->pcapng || o->svg || o->dot || o->html || o->ladder) {
+                fprintf(stderr, "tcpsim: simulation %u was freed by the scenario: no outputs\n", k);
+                rc = 2;
+            }
+        } else if (write_outputs(o, sims[k - 1], k, o->sim ? 1 : n) != 0)
             rc = 2;
     long checked, failed;
     lsim_expect_counts(L, &checked, &failed);
     fflush(stdout);
     for (uint32_t k = first; k <= last && !o->quiet; k++)
-        print_sim(out, o, sims[k - 1], k, n);
+        if (sims[k - 1]->net)
+            print_sim(out, o, sims[k - 1], k, n);
     print_verdict(out, o, checked, failed);
     fflush(out);
     if (sched && cli_schedule_end(sched))

@@ -133,6 +133,10 @@ int lsim_parse_ipv4(const char *text, uint32_t *out);
 void lsim_format_ipv4(uint32_t addr, char *buf, size_t len);
 
 /* ---- lsim_runtime.c: the Lua state, sandbox, limits, running a file ---- */
+/* A message handler for lua_pcall: an error value that is no string
+ * (error({}), error(nil), error(42)) gets the file:line of the Lua function
+ * that raised it; a string is left as it is. */
+int lsim_runtime_msgh(lua_State *L);
 /* The state's main thread: what objects living past a coroutine keep. */
 lua_State *lsim_main_thread(lua_State *L);
 typedef struct lsim_config {

@@ -41,6 +41,8 @@ static uint64_t parse_bandwidth(lua_State *L, int idx, const char *where)
         mult = 1000000;
     else if (strcmp(end, "Gbps") == 0)
         mult = 1000000000;
+    if (mult && n > UINT64_MAX / mult)
+        luaL_error(L, "%s: bandwidth '%s' is too large", where, t);
     if (!mult || end == t || t[0] == '-')
         luaL_error(L,
                    "%s: bandwidth must be bits per second or a string like \"10Mbps\", "

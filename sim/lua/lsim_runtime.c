@@ -247,6 +247,21 @@ static int l_load_text(lua_State *L)
     return lua_gettop(L) - 4;
 }
 
+/* Pushes "file:line: " of the innermost Lua function running (a C function
+ * such as require or a searcher has no line of its own), or "". */
+static void lua_where(lua_State *L)
+{
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0) {
+            lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+    lua_pushliteral(L, "");
+}
+
 /* A module name: letters, digits, '_', '-' and '.' (a folder separator),
  * not starting with '.', so no name climbs out of the search folders. */
 static bool module_name_ok(const char *name)
@@ -265,11 +280,14 @@ static bool module_name_ok(const char *name)
 static int l_search_lua(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    if (!module_name_ok(name))
-        return luaL_error(L,
-                          "require: module name '%s' may hold only letters, digits, '_', '-' "
-                          "and '.'",
-                          name);
+    if (!module_name_ok(name)) {
+        lua_where(L);
+        lua_pushfstring(L,
+                        "%srequire: module name '%s' may hold only letters, digits, '_', '-' "
+                        "and '.'",
+                        lua_tostring(L, -1), name);
+        return lua_error(L);
+    }
     const char *file = luaL_gsub(L, name, ".", "/");
     const char *path = rt_of(L)->path;
     while (*path) {
@@ -280,9 +298,12 @@ static int l_search_lua(lua_State *L)
         FILE *f = fopen(candidate, "r");
         if (f) {
             fclose(f);
-            if (luaL_loadfilex(L, candidate, "t") != LUA_OK)
-                return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name,
-                                  candidate, lua_tostring(L, -1));
+            if (luaL_loadfilex(L, candidate, "t") != LUA_OK) {
+                lua_where(L);
+                lua_pushfstring(L, "%serror loading module '%s' from file '%s': %s",
+                                lua_tostring(L, -1), name, candidate, lua_tostring(L, -2));
+                return lua_error(L);
+            }
             lua_pushstring(L, candidate);
             return 2;
         }
@@ -510,22 +531,16 @@ uint32_t lsim_runtime_sims(lua_State *L, lsim **out, uint32_t max)
     return n;
 }
 
-/* An error value that is no string (error({}), error(nil)) gets the
- * file:line of the Lua function that raised it. */
-static int msgh(lua_State *L)
+int lsim_runtime_msgh(lua_State *L)
 {
-    if (lua_isstring(L, 1))
+    if (lua_type(L, 1) == LUA_TSTRING)
         return 1;
-    lua_Debug ar;
-    for (int level = 1; lua_getstack(L, level, &ar); level++) {
-        lua_getinfo(L, "Sl", &ar);
-        if (ar.currentline > 0) {
-            lua_pushfstring(L, "%s:%d: error object is a %s value", ar.short_src, ar.currentline,
-                            luaL_typename(L, 1));
-            return 1;
-        }
-    }
-    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    lua_where(L);
+    if (lua_type(L, 1) == LUA_TNUMBER)
+        lua_pushfstring(L, "%s%s", lua_tostring(L, -1), lua_tostring(L, 1));
+    else
+        lua_pushfstring(L, "%serror object is a %s value", lua_tostring(L, -1),
+                        luaL_typename(L, 1));
     return 1;
 }
 
@@ -545,7 +560,7 @@ int lsim_runtime_run(lua_State *L, const char **err)
 {
     runtime *rt = rt_of(L);
     *err = NULL;
-    lua_pushcfunction(L, msgh);
+    lua_pushcfunction(L, lsim_runtime_msgh);
     if (luaL_loadfilex(L, rt->cfg.file, "t") != LUA_OK) {
         const char *m = lua_tostring(L, -1), *file = rt->cfg.file ? rt->cfg.file : "stdin";
         if (!m)

@@ -58,9 +58,13 @@ void lsim_fail_in_loop(lsim *s)
 
 bool lsim_call_in_loop(lsim *s, int nargs, int nres)
 {
+    int base = lua_gettop(s->L) - nargs; /* the function's slot */
+    lua_pushcfunction(s->L, lsim_runtime_msgh);
+    lua_insert(s->L, base);
     s->in_hook++;
-    int rc = lua_pcall(s->L, nargs, nres, 0);
+    int rc = lua_pcall(s->L, nargs, nres, base);
     s->in_hook--;
+    lua_remove(s->L, base);
     if (rc == LUA_OK)
         return true;
     lsim_fail_in_loop(s);
