@@ -6,6 +6,8 @@
  *    (stream "lua"), and pairs() visits keys in a fixed order (numbers, then
  *    strings, then booleans), so Lua's randomised string hashing never
  *    reaches the simulation. Keys of other types are refused by pairs().
+ *    tostring() and print() show a table, function, coroutine or handle
+ *    by its type or name, never by its address.
  *  - Limits: an instruction budget (a count hook), a memory budget (the
  *    allocator: every Lua object, refused past max_memory with an error
  *    naming the limit), a wall-clock budget (checked by the count hook; the
@@ -228,6 +230,49 @@ static int l_pairs(lua_State *L)
     return 3;
 }
 
+/* ---- tostring and print without addresses ---- */
+
+/* tostring(v): as Lua's, except that a table, function, coroutine or
+ * userdata without __tostring shows its type (or its __name), never its
+ * address, which differs between runs. */
+static int l_tostring(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    int t = lua_type(L, 1);
+    bool addressed = t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TTHREAD ||
+                     t == LUA_TUSERDATA || t == LUA_TLIGHTUSERDATA;
+    if (addressed && luaL_getmetafield(L, 1, "__tostring") == LUA_TNIL) {
+        if (luaL_getmetafield(L, 1, "__name") != LUA_TSTRING) {
+            lua_settop(L, 1);
+            lua_pushstring(L, luaL_typename(L, 1));
+        }
+        return 1;
+    }
+    lua_settop(L, 1);
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+/* print(...): as Lua's, each value through l_tostring. */
+static int l_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        lua_pushcfunction(L, l_tostring);
+        lua_pushvalue(L, i);
+        lua_call(L, 1, 1);
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len);
+        if (i > 1)
+            fputc('\t', stdout);
+        fwrite(s, 1, len, stdout);
+        lua_pop(L, 1);
+    }
+    fputc('\n', stdout);
+    fflush(stdout);
+    return 0;
+}
+
 /* ---- sandbox ---- */
 
 static int l_load_text(lua_State *L)
@@ -395,6 +440,10 @@ static void replace_globals(lua_State *L)
     lua_getfield(L, -1, "sort");
     lua_pushcclosure(L, l_pairs, 1);
     lua_setglobal(L, "pairs");
+    lua_pushcfunction(L, l_tostring);
+    lua_setglobal(L, "tostring");
+    lua_pushcfunction(L, l_print);
+    lua_setglobal(L, "print");
     lua_pop(L, 1);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");

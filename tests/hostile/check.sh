@@ -8,6 +8,9 @@
 #                                     {tmp} a scratch folder
 #   -- check-xml: {tmp}/x.svg         a file the run wrote that must be
 #                                     well-formed XML
+#   -- stale: {tmp}/x.pcap            a file made before the run (as an
+#                                     earlier run would have) that must be
+#                                     gone after it
 # Every run gets --max-wall 20s (unless the command sets it) and at most 60 s.
 #   tests/hostile/check.sh TCPSIM FILE
 set -u
@@ -16,6 +19,7 @@ want_exit=$(sed -n 's/^-- expect: exit *//p' "$file" | head -1)
 want_err=$(sed -n 's/^-- expect-error: *//p' "$file" | head -1)
 command=$(sed -n 's/^-- command: *//p' "$file" | head -1)
 xml=$(sed -n 's/^-- check-xml: *//p' "$file" | head -1)
+stale=$(sed -n 's/^-- stale: *//p' "$file" | head -1)
 [ -n "$want_exit" ] || { echo "$file: header lacks '-- expect: exit N'"; exit 1; }
 [ -n "$command" ] || command="run {file} --quiet"
 case "$command" in *--max-wall*) ;; run*) command="$command --max-wall 20s" ;; esac
@@ -24,6 +28,8 @@ trap 'rm -rf "$tmp"' EXIT
 command=${command//\{file\}/$file}
 command=${command//\{tmp\}/$tmp}
 xml=${xml//\{tmp\}/$tmp}
+stale=${stale//\{tmp\}/$tmp}
+[ -z "$stale" ] || echo "an output of an earlier run" >"$stale"
 # shellcheck disable=SC2086  # the header's words are the arguments
 out=$(cd "$tmp" && timeout 60 "$tcpsim" $command 2>&1)
 rc=$?
@@ -40,6 +46,8 @@ fi
 if [ -n "$xml" ] && ! python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$xml"; then
   echo "$xml is not well-formed XML"; fail=1
 fi
+if [ -n "$stale" ] && [ -e "$stale" ]; then echo "$stale, left by an earlier run, is still there"; fail=1; fi
+if [ -n "$(find "$tmp" -name '*.tmp-*')" ]; then echo "a temporary output file was left behind"; fail=1; fi
 echo "--- $tcpsim $command (exit $rc):"
 head -c 4000 <<<"$out"
 exit $fail
