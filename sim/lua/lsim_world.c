@@ -421,7 +421,8 @@ static int sim_after(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
     uint64_t d = lsim_check_duration(L, 2, "sim:after");
-    return schedule(L, s, sim_world_now(net_world(s->net)) + d);
+    uint64_t now = sim_world_now(net_world(s->net));
+    return schedule(L, s, d > SIM_TIME_NEVER - now ? SIM_TIME_NEVER : now + d); /* saturated */
 }
 
 static int sim_log(lua_State *L)
