@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,16 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "render.h"
 #include "rlog_html.h"
+
+/* The most runs one `tcpsim test` makes (after --shard): its task list is
+ * made before the first run starts. */
+#define TEST_TASKS_MAX 1000000u
+/* The default --timeout of one run. */
+#define TEST_TIMEOUT_MS (600u * 1000u)
+/* The most output kept of one run, per stream. */
+#define TEST_OUTPUT_MAX (1u << 20)
 
 typedef struct task {
     const char *file;
@@ -33,6 +43,7 @@ typedef struct task {
     FILE *out, *err; /* the run's standard output and error */
     int status;      /* exit code; -1 while running */
     bool done;
+    bool timed_out; /* killed at --timeout */
     char *text, *errtext;
     double start_s, secs;
 } task;
@@ -43,7 +54,8 @@ typedef struct test_opts {
     long jobs;
     bool seeded, tap, quiet;
     uint64_t seed_lo, seed_hi;
-    long shard_i, shard_n;
+    uint64_t shard_i, shard_n;
+    uint64_t timeout_ms; /* per run */
     const char *junit;
     const char *html_dir;
     char **files;
@@ -128,17 +140,25 @@ static int parse_seeds(test_opts *o, const char *v)
         return -1;
     char lo[32];
     snprintf(lo, sizeof lo, "%.*s", (int)(dots - v), v);
-    if (cli_parse_u64(lo, &o->seed_lo) || cli_parse_u64(dots + 2, &o->seed_hi) ||
-        o->seed_lo > o->seed_hi || o->seed_hi > INT64_MAX)
+    if ((size_t)(dots - v) >= sizeof lo || cli_parse_u64(lo, &o->seed_lo) ||
+        cli_parse_u64(dots + 2, &o->seed_hi) || o->seed_lo > o->seed_hi || o->seed_hi > INT64_MAX)
         return -1;
     o->seeded = true;
     return 0;
 }
 
+/* I/N, both decimal, 1 <= I <= N <= TEST_TASKS_MAX. */
 static int parse_shard(test_opts *o, const char *v)
 {
-    if (!v || sscanf(v, "%ld/%ld", &o->shard_i, &o->shard_n) != 2 || o->shard_n < 1 ||
-        o->shard_i < 1 || o->shard_i > o->shard_n)
+    const char *slash = v ? strchr(v, '/') : NULL;
+    if (!slash)
+        return -1;
+    char i[32];
+    if ((size_t)(slash - v) >= sizeof i)
+        return -1;
+    snprintf(i, sizeof i, "%.*s", (int)(slash - v), v);
+    if (cli_parse_u64(i, &o->shard_i) || cli_parse_u64(slash + 1, &o->shard_n) || o->shard_n < 1 ||
+        o->shard_n > TEST_TASKS_MAX || o->shard_i < 1 || o->shard_i > o->shard_n)
         return -1;
     return 0;
 }
@@ -149,14 +169,25 @@ static int bad(const char *msg, const char *arg)
     return 2;
 }
 
-static const char *const TEST_OPTIONS[] = {"--jobs",     "--seeds",
-                                           "--shard",    "--junit",
-                                           "--tap",      "--quiet",
-                                           "--html",     "-I",
-                                           "--profile",  "--unsafe",
-                                           "--check",    "--max-events",
-                                           "--max-time", "--max-instructions",
-                                           "--help",     NULL};
+static const char *const TEST_OPTIONS[] = {"--jobs",
+                                           "--seeds",
+                                           "--shard",
+                                           "--junit",
+                                           "--tap",
+                                           "--quiet",
+                                           "--html",
+                                           "-I",
+                                           "--profile",
+                                           "--unsafe",
+                                           "--check",
+                                           "--max-events",
+                                           "--max-time",
+                                           "--max-instructions",
+                                           "--max-memory",
+                                           "--max-wall",
+                                           "--timeout",
+                                           "--help",
+                                           NULL};
 
 static int parse_test(int argc, char **argv, test_opts *o)
 {
@@ -190,7 +221,15 @@ static int parse_test(int argc, char **argv, test_opts *o)
             i++;
         } else if (strcmp(a, "--shard") == 0) {
             if (parse_shard(o, v))
-                return bad("--shard needs I/N with 1 <= I <= N, got", v);
+                return bad("--shard needs I/N with 1 <= I <= N <= 1000000, got", v);
+            i++;
+        } else if (strcmp(a, "--timeout") == 0) {
+            sim_time_t ns;
+            char err[160];
+            if (!v || sim_duration_parse(v, &ns, err, sizeof err) != 0 || ns < SIM_MS ||
+                ns > 30ull * 24 * SIM_H)
+                return bad("--timeout needs a duration from 1ms to 30 days (e.g. 60s), got", v);
+            o->timeout_ms = ns / SIM_MS;
             i++;
         } else if (strcmp(a, "--junit") == 0) {
             if (!v)
@@ -296,18 +335,28 @@ static void start(task *t, const test_opts *o, const char *self)
     }
 }
 
-/* Reads a whole temporary file into a new string and closes it. */
+/* Reads a temporary file (its first TEST_OUTPUT_MAX bytes, with a note of
+ * what was left out) into a new string and closes it. */
 static char *slurp(FILE *f)
 {
     fflush(f);
     fseek(f, 0, SEEK_END);
     long len = ftell(f);
     rewind(f);
-    char *text = malloc((size_t)(len > 0 ? len : 0) + 1);
+    size_t keep = len > 0 ? (size_t)len : 0;
+    if (keep > TEST_OUTPUT_MAX)
+        keep = TEST_OUTPUT_MAX;
+    char *text = malloc(keep + 80);
     if (!text)
         abort();
-    size_t n = len > 0 ? fread(text, 1, (size_t)len, f) : 0;
+    size_t n = keep ? fread(text, 1, keep, f) : 0;
     text[n] = 0;
+    /* text of a run stays text: a NUL byte would cut it short */
+    for (size_t i = 0; i < n; i++)
+        if (text[i] == 0)
+            text[i] = '?';
+    if (len > 0 && (size_t)len > keep)
+        snprintf(text + n, 80, "\n[... %ld more bytes of output left out]\n", len - (long)keep);
     fclose(f);
     return text;
 }
@@ -315,6 +364,8 @@ static char *slurp(FILE *f)
 static void collect(task *t, int wstatus)
 {
     t->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    if (t->timed_out)
+        t->status = 2;
     t->secs = now_s() - t->start_s;
     t->done = true;
     t->text = slurp(t->out);
@@ -373,6 +424,8 @@ static void replay_line(const task *t, const test_opts *o, char *buf, size_t cap
 
 static const char *why(const task *t)
 {
+    if (t->timed_out)
+        return "timed out (--timeout)";
     if (t->status == 1)
         return strstr(t->text, "no expectations were checked") ? "no expectations were checked"
                                                                : "an expectation failed";
@@ -413,25 +466,12 @@ static void print_result(const task *t, size_t n, const test_opts *o)
 
 /* ---- JUnit ---- */
 
-/* XML 1.0 text: markup escaped, control characters (not allowed in XML 1.0)
- * shown as '?'. */
+/* XML 1.0 text: markup escaped, invalid UTF-8 and control characters
+ * replaced (render_xml_text), so the report is well-formed whatever a
+ * scenario printed or was named. */
 static void xml_escaped(FILE *f, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '<')
-            fputs("&lt;", f);
-        else if (c == '>')
-            fputs("&gt;", f);
-        else if (c == '&')
-            fputs("&amp;", f);
-        else if (c == '"')
-            fputs("&quot;", f);
-        else if (c < 0x20 && c != '\n' && c != '\t')
-            fputc('?', f);
-        else
-            fputc(c, f);
-    }
+    render_xml_text(f, s, true);
 }
 
 /* "teardown" for scenarios/teardown/x.lua; "tests.bad" for tests/bad/x.lua. */
@@ -556,31 +596,58 @@ static int write_junit(const char *path, const task *tasks, size_t n, const test
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* The runs of this shard: run k of all (files in order, then seeds) is
+ * the shard's when k % N == I - 1. NULL (reported) when there are more
+ * than TEST_TASKS_MAX; only the shard's runs are visited. */
 static task *make_tasks(const test_opts *o, size_t *ntasks)
 {
-    uint64_t nseeds = o->seeded ? o->seed_hi - o->seed_lo + 1 : 1;
-    size_t cap = 64, n = 0, k = 0;
-    task *tasks = malloc(cap * sizeof *tasks);
-    for (size_t f = 0; f < o->nfiles; f++) {
-        for (uint64_t s = 0; s < nseeds; s++, k++) {
-            if (o->shard_n && (long)(k % (size_t)o->shard_n) != o->shard_i - 1)
-                continue;
-            if (n == cap) {
-                cap *= 2;
-                tasks = realloc(tasks, cap * sizeof *tasks);
-            }
-            if (!tasks)
-                abort();
-            memset(&tasks[n], 0, sizeof tasks[n]);
-            tasks[n].file = o->files[f];
-            tasks[n].seeded = o->seeded;
-            tasks[n].seed = o->seed_lo + s;
-            tasks[n].status = -1;
-            n++;
-        }
+    uint64_t nseeds = o->seeded ? o->seed_hi - o->seed_lo + 1 : 1; /* >= 1: hi <= INT64_MAX */
+    uint64_t step = o->shard_n ? o->shard_n : 1, first = o->shard_n ? o->shard_i - 1 : 0;
+    uint64_t total = o->nfiles > UINT64_MAX / nseeds ? UINT64_MAX : o->nfiles * nseeds;
+    uint64_t share = total > first ? (total - first - 1) / step + 1 : 0;
+    if (share > TEST_TASKS_MAX) {
+        fprintf(stderr,
+                "tcpsim test: %zu scenario%s x %llu seeds make more than %u runs (narrow "
+                "--seeds or split the work with --shard)\n",
+                o->nfiles, o->nfiles == 1 ? "" : "s", (unsigned long long)nseeds, TEST_TASKS_MAX);
+        return NULL;
+    }
+    task *tasks = calloc(share ? share : 1, sizeof *tasks);
+    if (!tasks)
+        abort();
+    size_t n = 0;
+    for (uint64_t k = first; n < share; k += step, n++) {
+        tasks[n].file = o->files[k / nseeds];
+        tasks[n].seeded = o->seeded;
+        tasks[n].seed = o->seed_lo + k % nseeds;
+        tasks[n].status = -1;
     }
     *ntasks = n;
     return tasks;
+}
+
+static int pid_status; /* the wait status wait_or_time_out reaped */
+
+/* Waits for a run to end; a run past --timeout is killed (and reported as
+ * timed out). Returns the pid reaped (its status in pid_status), or -1
+ * when none is running. */
+static pid_t wait_or_time_out(task *tasks, size_t started, const test_opts *o)
+{
+    for (;;) {
+        pid_t pid = waitpid(-1, &pid_status, WNOHANG);
+        if (pid != 0)
+            return pid;
+        double now = now_s();
+        for (size_t i = 0; i < started; i++) {
+            task *t = &tasks[i];
+            if (!t->done && !t->timed_out && (now - t->start_s) * 1000.0 > (double)o->timeout_ms) {
+                t->timed_out = true;
+                kill(t->pid, SIGKILL);
+            }
+        }
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
 }
 
 static size_t run_all(task *tasks, size_t n, const test_opts *o, const char *self)
@@ -594,9 +661,10 @@ static size_t run_all(task *tasks, size_t n, const test_opts *o, const char *sel
             running++;
         }
         int ws;
-        pid_t pid = wait(&ws);
+        pid_t pid = wait_or_time_out(tasks, next, o);
         if (pid < 0)
             break;
+        ws = pid_status;
         for (size_t i = 0; i < next; i++)
             if (tasks[i].pid == pid && !tasks[i].done) {
                 collect(&tasks[i], ws);
@@ -667,6 +735,12 @@ int cli_test(int argc, char **argv)
     }
     size_t n;
     task *tasks = make_tasks(&o, &n);
+    if (!tasks) {
+        free_files(&o);
+        return 2;
+    }
+    if (!o.timeout_ms)
+        o.timeout_ms = TEST_TIMEOUT_MS;
     double t0 = now_s();
     size_t failed = run_all(tasks, n, &o, self);
     if (o.junit && write_junit(o.junit, tasks, n, &o, now_s() - t0) != 0)

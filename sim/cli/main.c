@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -25,7 +27,7 @@
 #include "rlog_html.h"
 #include "rlog_why.h"
 
-#define MAX_SIMS 256
+#define MAX_SIMS LSIM_SIMS_MAX
 
 typedef struct run_opts {
     lsim_config cfg;
@@ -39,13 +41,31 @@ typedef struct run_opts {
     const char *schedule, *settle; /* tcpsim explore's replay (--schedule, --settle) */
 } run_opts;
 
-static const char *const RUN_OPTIONS[] = {
-    "--seed",   "--profile",       "--ladder",   "--width",
-    "--trace",  "--trace-out",     "--pcap",     "--pcapng",
-    "--svg",    "--state-diagram", "--quiet",    "-I",
-    "--unsafe", "--max-events",    "--max-time", "--max-instructions",
-    "--sim",    "--watch",         "--html",     "--why",
-    "--check",  "--help",          NULL};
+static const char *const RUN_OPTIONS[] = {"--seed",
+                                          "--profile",
+                                          "--ladder",
+                                          "--width",
+                                          "--trace",
+                                          "--trace-out",
+                                          "--pcap",
+                                          "--pcapng",
+                                          "--svg",
+                                          "--state-diagram",
+                                          "--quiet",
+                                          "-I",
+                                          "--unsafe",
+                                          "--max-events",
+                                          "--max-time",
+                                          "--max-instructions",
+                                          "--max-memory",
+                                          "--max-wall",
+                                          "--sim",
+                                          "--watch",
+                                          "--html",
+                                          "--why",
+                                          "--check",
+                                          "--help",
+                                          NULL};
 
 int cli_parse_u64(const char *text, uint64_t *out)
 {
@@ -60,9 +80,71 @@ int cli_parse_u64(const char *text, uint64_t *out)
     return 0;
 }
 
+/* A size in bytes: N, or N with K, M or G (binary units, an optional
+ * "iB" or "B" after them). Returns 0, or -1 unless it is in [1 MiB, 1 TiB]. */
+static int parse_size(const char *v, size_t *out)
+{
+    char digits[32];
+    size_t n = strspn(v, "0123456789");
+    if (n == 0 || n >= sizeof digits)
+        return -1;
+    memcpy(digits, v, n);
+    digits[n] = 0;
+    uint64_t num, shift = 0;
+    if (cli_parse_u64(digits, &num) != 0)
+        return -1;
+    const char *unit = v + n;
+    if (*unit == 'K' || *unit == 'k')
+        shift = 10;
+    else if (*unit == 'M')
+        shift = 20;
+    else if (*unit == 'G')
+        shift = 30;
+    if (shift)
+        unit++;
+    if (*unit && strcmp(unit, shift ? "iB" : "B") && strcmp(unit, "B"))
+        return -1;
+    if (num > (1ull << 40) >> shift)
+        return -1;
+    num <<= shift;
+    if (num < (1u << 20))
+        return -1;
+    *out = (size_t)num;
+    return 0;
+}
+
+/* --max-memory and --max-wall. Returns 0, or -1 (reported). */
+static int limit_value(lsim_config *cfg, const char *a, const char *v)
+{
+    if (strcmp(a, "--max-memory") == 0) {
+        if (parse_size(v, &cfg->max_memory) != 0) {
+            fprintf(stderr,
+                    "tcpsim: --max-memory needs a size from 1MiB to 1TiB (e.g. 512MiB, 2G), "
+                    "got '%s'\n",
+                    v);
+            return -1;
+        }
+        return 0;
+    }
+    char err[160];
+    sim_time_t ns;
+    if (sim_duration_parse(v, &ns, err, sizeof err) != 0 || ns < SIM_MS ||
+        ns > 30ull * 24 * SIM_H) {
+        fprintf(stderr,
+                "tcpsim: --max-wall needs a duration from 1ms to 30 days (e.g. 30s), "
+                "got '%s'\n",
+                v);
+        return -1;
+    }
+    cfg->max_wall_ms = ns / SIM_MS;
+    return 0;
+}
+
 static int common_value(lsim_config *cfg, const char *a, const char *v)
 {
     uint64_t n;
+    if (strcmp(a, "--max-memory") == 0 || strcmp(a, "--max-wall") == 0)
+        return limit_value(cfg, a, v);
     if (strcmp(a, "-I") == 0) {
         if (cfg->nlib_paths >= CLI_MAX_LIB_PATHS) {
             fprintf(stderr, "tcpsim: at most %d -I paths\n", CLI_MAX_LIB_PATHS);
@@ -113,7 +195,8 @@ int cli_common_opt(lsim_config *cfg, int argc, char **argv, int i)
         return 1;
     }
     if (strcmp(a, "-I") && strcmp(a, "--profile") && strcmp(a, "--max-events") &&
-        strcmp(a, "--max-time") && strcmp(a, "--max-instructions"))
+        strcmp(a, "--max-time") && strcmp(a, "--max-instructions") && strcmp(a, "--max-memory") &&
+        strcmp(a, "--max-wall"))
         return 0;
     if (!v) {
         fprintf(stderr, "tcpsim: %s needs a value\n", a);
@@ -244,19 +327,61 @@ static void sim_path(const char *path, uint32_t k, uint32_t n, char *buf, size_t
         snprintf(buf, len, "%.*s.sim%u%s", (int)(dot - path), path, k, dot);
 }
 
-static int write_file(const char *path, const rlog *log, writer_fn fn, const char *what)
+/* ---- Outputs written whole or not at all ----
+ * Each output is written to PATH.tmp-PID and renamed over PATH once it is
+ * complete; a failed write removes the temporary file, so no run leaves a
+ * half-written pcap, SVG or JSON, and the hard stop of the wall-clock limit
+ * removes the one being written. */
+
+static char out_tmp[4200]; /* the temporary file being written, "" if none */
+
+static void cli_outputs_abandon(void)
 {
-    FILE *f = fopen(path, "wb");
+    if (out_tmp[0])
+        unlink(out_tmp);
+}
+
+/* Writes `path` through fn(ctx, f) atomically. Returns 0 or -1 (reported). */
+static int write_atomic(const char *path, const char *what, int (*fn)(const void *, FILE *),
+                        const void *ctx)
+{
+    char tmp[sizeof out_tmp];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
     if (!f) {
         fprintf(stderr, "tcpsim: cannot write %s %s: %s\n", what, path, strerror(errno));
         return -1;
     }
-    int rc = fn(log, f);
-    if (fclose(f) != 0 || rc != 0) {
-        fprintf(stderr, "tcpsim: error writing %s %s\n", what, path);
+    memcpy(out_tmp, tmp, sizeof tmp);
+    errno = 0;
+    int rc = fn(ctx, f);
+    int closed = fclose(f);
+    if (rc != 0 || closed != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "tcpsim: error writing %s %s%s%s\n", what, path, errno ? ": " : "",
+                errno ? strerror(errno) : "");
+        unlink(tmp);
+        out_tmp[0] = 0;
         return -1;
     }
+    out_tmp[0] = 0;
     return 0;
+}
+
+typedef struct log_writer {
+    const rlog *log;
+    writer_fn fn;
+} log_writer;
+
+static int write_log(const void *ctx, FILE *f)
+{
+    const log_writer *w = ctx;
+    return w->fn(w->log, f);
+}
+
+static int write_file(const char *path, const rlog *log, writer_fn fn, const char *what)
+{
+    log_writer w = {log, fn};
+    return write_atomic(path, what, write_log, &w);
 }
 
 static int write_named(const char *path, uint32_t k, uint32_t n, const rlog *log, writer_fn fn,
@@ -265,6 +390,17 @@ static int write_named(const char *path, uint32_t k, uint32_t n, const rlog *log
     char name[4096];
     sim_path(path, k, n, name, sizeof name);
     return write_file(name, log, fn, what);
+}
+
+typedef struct html_writer {
+    const rlog *log;
+    rlog_html_opts opts;
+} html_writer;
+
+static int write_html_page(const void *ctx, FILE *f)
+{
+    const html_writer *w = ctx;
+    return rlog_write_html(w->log, f, &w->opts);
 }
 
 /* The stepper page, told the scenario, seed and each host's profile. */
@@ -276,20 +412,10 @@ static int write_html(const char *path, const run_opts *o, const lsim *s, uint32
         nh = RLOG_HTML_MAX_HOSTS;
     for (uint32_t i = 0; i < nh; i++)
         profiles[i] = net_host_profile(s->net, i); /* host i is the run log's host id i */
-    rlog_html_opts h = {o->cfg.file, s->profile.name, s->seed, profiles, nh};
+    html_writer w = {s->log, {o->cfg.file, s->profile.name, s->seed, profiles, nh}};
     char name[4096];
     sim_path(path, k, n, name, sizeof name);
-    FILE *f = fopen(name, "wb");
-    if (!f) {
-        fprintf(stderr, "tcpsim: cannot write html %s: %s\n", name, strerror(errno));
-        return -1;
-    }
-    int rc = rlog_write_html(s->log, f, &h);
-    if (fclose(f) != 0 || rc != 0) {
-        fprintf(stderr, "tcpsim: error writing html %s\n", name);
-        return -1;
-    }
-    return 0;
+    return write_atomic(name, "html", write_html_page, &w);
 }
 
 /* The outputs of simulation k of n (1-based). With several, text on
@@ -415,10 +541,75 @@ static int run_script(const run_opts *o, lua_State *L, FILE *out)
     return rc;
 }
 
+static int run_limited(const run_opts *o, const lsim_config *limits);
+
+/* A run that failed writes no output; one an earlier run left under the
+ * same name would pass for this run's, so it goes. */
+static void remove_stale_outputs(const run_opts *o)
+{
+    const char *paths[] = {o->trace_out, o->pcap, o->pcapng, o->svg, o->dot, o->html};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        if (paths[i] && unlink(paths[i]) == 0)
+            fprintf(stderr, "tcpsim: removed %s, left by an earlier run\n", paths[i]);
+}
+
+/* ---- The wall-clock limit's hard stop ---- */
+
+/* The count hook stops Lua code at --max-wall with its file:line; time
+ * spent inside one C call (a pathological string.find) is stopped by this
+ * alarm, a second later: the message, no output left behind, exit 2. */
+#define WALL_GRACE_MS   1000u
+#define WALL_DEFAULT_MS (3600u * 1000u)
+
+static char wall_msg[512];
+static size_t wall_msg_len;
+
+static void wall_expired(int sig)
+{
+    (void)sig;
+    ssize_t w = write(2, wall_msg, wall_msg_len);
+    (void)w;
+    cli_outputs_abandon();
+    _exit(2);
+}
+
+static void wall_arm(const lsim_config *cfg, const char *file)
+{
+    uint64_t ms = cfg->max_wall_ms + WALL_GRACE_MS;
+    int n = snprintf(wall_msg, sizeof wall_msg,
+                     "tcpsim: error: %s: wall-clock limit of %llu ms reached inside a library "
+                     "call (raise it with --max-wall)\n",
+                     file, (unsigned long long)cfg->max_wall_ms);
+    wall_msg_len = n > 0 && (size_t)n < sizeof wall_msg ? (size_t)n : sizeof wall_msg - 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = wall_expired;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 0}, {(time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000)}};
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void wall_disarm(void)
+{
+    struct itimerval it = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
 /* Runs the scenario once: outputs, summary, verdict. Returns the exit status. */
 static int run_once(const run_opts *o)
 {
     lsim_config cfg = o->cfg;
+    if (!cfg.max_wall_ms)
+        cfg.max_wall_ms = WALL_DEFAULT_MS;
+    wall_arm(&cfg, strcmp(o->file, "-") == 0 ? "stdin" : o->file);
+    int rc = run_limited(o, &cfg);
+    wall_disarm();
+    return rc;
+}
+
+static int run_limited(const run_opts *o, const lsim_config *limits)
+{
+    lsim_config cfg = *limits;
     struct exp_run *sched = NULL; /* --schedule: tcpsim explore steers the nets */
     if (o->schedule && !(sched = cli_schedule_begin(&cfg, o->schedule, o->settle)))
         return 2;
@@ -432,6 +623,7 @@ static int run_once(const run_opts *o)
     FILE *out = stdout_is_data(o) ? stderr : stdout;
     int rc = run_script(o, L, out);
     if (rc != 0) {
+        remove_stale_outputs(o);
         if (sched)
             cli_schedule_end(sched);
         lsim_runtime_free(L);
@@ -447,13 +639,19 @@ static int run_once(const run_opts *o)
     }
     uint32_t first = o->sim ? o->sim : 1, last = o->sim ? o->sim : n;
     for (uint32_t k = first; k <= last; k++)
-        if (write_outputs(o, sims[k - 1], k, o->sim ? 1 : n) != 0)
+        if (!sims[k - 1]->net) { /* finished by hand (__gc): nothing left to write */
+            if (o->trace || o->pcap || o->pcapng || o->svg || o->dot || o->html || o->ladder) {
+                fprintf(stderr, "tcpsim: simulation %u was freed by the scenario: no outputs\n", k);
+                rc = 2;
+            }
+        } else if (write_outputs(o, sims[k - 1], k, o->sim ? 1 : n) != 0)
             rc = 2;
     long checked, failed;
     lsim_expect_counts(L, &checked, &failed);
     fflush(stdout);
     for (uint32_t k = first; k <= last && !o->quiet; k++)
-        print_sim(out, o, sims[k - 1], k, n);
+        if (sims[k - 1]->net)
+            print_sim(out, o, sims[k - 1], k, n);
     print_verdict(out, o, checked, failed);
     fflush(out);
     if (sched && cli_schedule_end(sched))

@@ -102,7 +102,7 @@ typedef struct sim_dir {
     void *fault_ctx;
     sim_packet *held_head, *held_tail; /* oldest first, through sim_packet.next */
     uint32_t held_count;
-    bool in_hook; /* the fault hook is running: sending here is a bug */
+    bool in_hook; /* the fault hook is running: a packet sent here waits (promise 4) */
     /* Serialisation: the instant the last accepted packet's last bit leaves,
      * and a ring of those instants for every packet still waiting or being
      * serialised (its length is the queue occupancy). */

@@ -14,6 +14,10 @@
  *  3. Parameters apply to packets entering after the change; packets in
  *     flight or held keep the fate already decided (or, if held, the
  *     parameters in force when they are released).
+ *  4. A fault hook may send on its own direction, change the link (up,
+ *     down, parameters) or release held packets: a packet it sends enters
+ *     the direction as a new event at the same instant, after the packet
+ *     the hook is deciding for, so no walk ever runs inside another.
  */
 #include "sim_link.h"
 
@@ -591,10 +595,20 @@ static void apply_fault(sim_link *l, int d, sim_packet *p)
     }
 }
 
+static void reenter(sim_timer *t, void *arg);
+
 void sim_link_enter(sim_link *l, int d, sim_packet *p)
 {
     sim_dir *dir = &l->dir[d];
-    assert(!dir->in_hook && "a fault hook sent on its own link direction");
+    if (dir->in_hook) {
+        /* Promise 4: sent from inside this direction's own hook (a crafted
+         * segment): it enters as the next event at this instant. */
+        p->link_id = l->id;
+        p->dir = (uint8_t)d;
+        sim_timer_init(&p->timer, reenter, l);
+        sim_world_arm_at(l->world, &p->timer, l->world->now);
+        return;
+    }
     if (!dir->params.up)
         drop(l, d, p, SIM_DROP_LINK_DOWN);
     else if (p->len > dir->params.mtu)
@@ -603,6 +617,13 @@ void sim_link_enter(sim_link *l, int d, sim_packet *p)
         apply_fault(l, d, p);
     else
         admit(l, d, p, 0);
+}
+
+/* A packet sent from inside its direction's hook, entering now. */
+static void reenter(sim_timer *t, void *arg)
+{
+    sim_packet *p = SIM_CONTAINER_OF(t, sim_packet, timer);
+    sim_link_enter(arg, p->dir, p);
 }
 
 void sim_link_set_fault_hook(sim_link *l, int dir, sim_fault_fn fn, void *ctx)

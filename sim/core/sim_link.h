@@ -86,8 +86,9 @@ typedef struct sim_fault_verdict {
 } sim_fault_verdict;
 
 /* Sees every packet entering the direction (step 3 above); must not free or
- * keep `p`. May call back into the world (e.g. to read state) but must not
- * send on this link from inside the hook. */
+ * keep `p`. May call back into the world: a packet it sends on this same
+ * direction enters as the next event at the same instant (sim_link.c
+ * promise 4). */
 typedef sim_fault_verdict (*sim_fault_fn)(void *ctx, sim_link *l, int dir, const sim_packet *p);
 void sim_link_set_fault_hook(sim_link *l, int dir, sim_fault_fn fn, void *ctx);
 

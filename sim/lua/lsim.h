@@ -149,6 +149,12 @@ int lsim_parse_ipv4(const char *text, uint32_t *out);
 void lsim_format_ipv4(uint32_t addr, char *buf, size_t len);
 
 /* ---- lsim_runtime.c: the Lua state, sandbox, limits, running a file ---- */
+/* A message handler for lua_pcall: an error value that is no string
+ * (error({}), error(nil), error(42)) gets the file:line of the Lua function
+ * that raised it; a string is left as it is. */
+int lsim_runtime_msgh(lua_State *L);
+/* The state's main thread: what objects living past a coroutine keep. */
+lua_State *lsim_main_thread(lua_State *L);
 typedef struct lsim_config {
     const char *file;
     bool seed_set;
@@ -162,6 +168,8 @@ typedef struct lsim_config {
     uint64_t max_events;
     uint64_t max_time_ns;
     size_t max_memory;
+    uint64_t max_wall_ms;    /* wall-clock limit of the whole run, 0: none (a safety
+                              * limit: it may stop a run, never change it) */
     const char *kernel_host; /* NULL, or the host the kernel plays (net_kern.h) */
     /* Called with each net a scenario makes, before it is used (a tool
      * that steers runs attaches its probe here). May be NULL. */
@@ -170,6 +178,9 @@ typedef struct lsim_config {
     bool quiet_expect; /* count failed expectations without printing them */
     bool no_payload;   /* run logs keep no payload bytes (nothing writes pcap) */
 } lsim_config;
+
+/* The most simulations one scenario makes (tcpsim.new says so past it). */
+#define LSIM_SIMS_MAX 1024
 
 /* Global knobs the runtime reads when a scenario creates a simulation. */
 const lsim_config *lsim_config_of(lua_State *L);

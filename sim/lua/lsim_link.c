@@ -41,6 +41,8 @@ static uint64_t parse_bandwidth(lua_State *L, int idx, const char *where)
         mult = 1000000;
     else if (strcmp(end, "Gbps") == 0)
         mult = 1000000000;
+    if (mult && n > UINT64_MAX / mult)
+        luaL_error(L, "%s: bandwidth '%s' is too large", where, t);
     if (!mult || end == t || t[0] == '-')
         luaL_error(L,
                    "%s: bandwidth must be bits per second or a string like \"10Mbps\", "
@@ -120,8 +122,12 @@ static void read_both(lua_State *L, int idx, sim_link_params *ab, sim_link_param
 int lsim_sim_link(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    uint32_t a = lsim_host_of(L, 2, NULL);
-    uint32_t b = lsim_host_of(L, 3, NULL);
+    lsim *sa, *sb;
+    uint32_t a = lsim_host_of(L, 2, &sa);
+    uint32_t b = lsim_host_of(L, 3, &sb);
+    if (sa != s || sb != s)
+        return luaL_error(L, "sim:link: host %s belongs to another simulation",
+                          sim_host_name(net_host_sim((sa != s ? sa : sb)->net, sa != s ? a : b)));
     sim_link_params ab, ba;
     sim_link_params_default(&ab);
     read_both(L, 4, &ab, &ba, "sim:link");
@@ -520,7 +526,12 @@ static int add_rule(lua_State *L, net_rule_action action, const char *where)
     o.when = when_ref == LUA_NOREF ? NULL : call_when;
     o.match = match_ref == LUA_NOREF ? NULL : call_match;
     uint32_t rule;
-    net_rule_add(s->net, sim_link_id(l), &o, &rule);
+    int rc = net_rule_add(s->net, sim_link_id(l), &o, &rule);
+    if (rc != 0) {
+        luaL_unref(L, LUA_REGISTRYINDEX, when_ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, match_ref);
+        return luaL_error(L, "%s: %s", where, net_err_name(rc));
+    }
     *rule_refs(s, rule) = (lsim_rule_refs){when_ref, match_ref};
     push_rule(L, rule);
     return 1;
@@ -556,7 +567,11 @@ static int link_hook(lua_State *L)
     lua_pushvalue(L, 2);
     int match_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     uint32_t rule;
-    net_rule_add(s->net, sim_link_id(l), &o, &rule);
+    int rc = net_rule_add(s->net, sim_link_id(l), &o, &rule);
+    if (rc != 0) {
+        luaL_unref(L, LUA_REGISTRYINDEX, match_ref);
+        return luaL_error(L, "link:hook: %s", net_err_name(rc));
+    }
     *rule_refs(s, rule) = (lsim_rule_refs){LUA_NOREF, match_ref};
     return 0;
 }

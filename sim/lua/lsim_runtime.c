@@ -6,16 +6,29 @@
  *    (stream "lua"), and pairs() visits keys in a fixed order (numbers, then
  *    strings, then booleans), so Lua's randomised string hashing never
  *    reaches the simulation. Keys of other types are refused by pairs().
+ *    tostring() and print() show a table, function, coroutine or handle
+ *    by its type or name, never by its address.
  *  - Limits: an instruction budget (a count hook), a memory budget (the
- *    allocator), and the world's event and virtual-time limits.
- *  - A sandbox unless --unsafe: no io, os, debug, binary chunks, C modules,
- *    dofile or loadfile; require() finds Lua modules next to the scenario,
- *    in its lib/ and ../lib/ folders, and in -I paths.
+ *    allocator: every Lua object, refused past max_memory with an error
+ *    naming the limit), a wall-clock budget (checked by the count hook; the
+ *    command adds a hard stop for time spent inside one C call), at most
+ *    LSIM_SIMS_MAX simulations, and the world's event and virtual-time
+ *    limits. The wall clock only ever stops a run: it never reaches the
+ *    simulation, so it cannot change a trace.
+ *  - A sandbox unless --unsafe: no io, os, debug, string.dump, binary
+ *    chunks (load and require read text only), C modules, dofile or
+ *    loadfile. require() finds Lua modules next to the scenario, in its
+ *    lib/ and ../lib/ folders, and in -I paths: a search path fixed in C
+ *    when the state is made (package.path is not read), module names of
+ *    letters, digits, '_', '-' and '.' only. The metatables of handles are
+ *    protected (getmetatable shows a copy of their method tables).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lsim.h"
 
@@ -25,10 +38,20 @@ typedef struct runtime {
     lsim_config cfg;
     char dir[1024]; /* the scenario's folder */
     size_t mem_used;
+    bool mem_refused; /* the allocator refused a request: the budget is spent */
     uint64_t instructions;
+    uint64_t wall_start_ms;
     sim_rng rng;
+    char path[24576]; /* require()'s search path, fixed at creation */
     char err[2048];
 } runtime;
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static runtime *rt_of(lua_State *L)
 {
@@ -52,8 +75,10 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         rt->mem_used -= osize;
         return NULL;
     }
-    if (nsize > osize && rt->mem_used + (nsize - osize) > rt->cfg.max_memory)
+    if (nsize > osize && nsize - osize > rt->cfg.max_memory - rt->mem_used) {
+        rt->mem_refused = true;
         return NULL;
+    }
     void *p = realloc(ptr, nsize);
     if (p)
         rt->mem_used = rt->mem_used - osize + nsize;
@@ -66,15 +91,20 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 {
     runtime *rt = rt_of(L);
     rt->instructions += HOOK_EVERY;
-    if (rt->instructions <= rt->cfg.max_instructions)
+    bool wall = rt->cfg.max_wall_ms && wall_ms() - rt->wall_start_ms > rt->cfg.max_wall_ms;
+    if (rt->instructions <= rt->cfg.max_instructions && !wall)
         return;
     /* In a hook, luaL_where would name the hook; the running function's
      * record (ar) says where the script was. */
     lua_getinfo(L, "Sl", ar);
-    lua_pushfstring(L,
-                    "%s:%d: instruction limit of %I reached (an endless loop? raise it with "
-                    "--max-instructions)",
-                    ar->short_src, ar->currentline, (LUAI_UACINT)rt->cfg.max_instructions);
+    if (wall)
+        lua_pushfstring(L, "%s:%d: wall-clock limit of %I ms reached (raise it with --max-wall)",
+                        ar->short_src, ar->currentline, (LUAI_UACINT)rt->cfg.max_wall_ms);
+    else
+        lua_pushfstring(L,
+                        "%s:%d: instruction limit of %I reached (an endless loop? raise it with "
+                        "--max-instructions)",
+                        ar->short_src, ar->currentline, (LUAI_UACINT)rt->cfg.max_instructions);
     lua_error(L);
 }
 
@@ -200,6 +230,49 @@ static int l_pairs(lua_State *L)
     return 3;
 }
 
+/* ---- tostring and print without addresses ---- */
+
+/* tostring(v): as Lua's, except that a table, function, coroutine or
+ * userdata without __tostring shows its type (or its __name), never its
+ * address, which differs between runs. */
+static int l_tostring(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    int t = lua_type(L, 1);
+    bool addressed = t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TTHREAD ||
+                     t == LUA_TUSERDATA || t == LUA_TLIGHTUSERDATA;
+    if (addressed && luaL_getmetafield(L, 1, "__tostring") == LUA_TNIL) {
+        if (luaL_getmetafield(L, 1, "__name") != LUA_TSTRING) {
+            lua_settop(L, 1);
+            lua_pushstring(L, luaL_typename(L, 1));
+        }
+        return 1;
+    }
+    lua_settop(L, 1);
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+/* print(...): as Lua's, each value through l_tostring. */
+static int l_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        lua_pushcfunction(L, l_tostring);
+        lua_pushvalue(L, i);
+        lua_call(L, 1, 1);
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len);
+        if (i > 1)
+            fputc('\t', stdout);
+        fwrite(s, 1, len, stdout);
+        lua_pop(L, 1);
+    }
+    fputc('\n', stdout);
+    fflush(stdout);
+    return 0;
+}
+
 /* ---- sandbox ---- */
 
 static int l_load_text(lua_State *L)
@@ -217,6 +290,74 @@ static int l_load_text(lua_State *L)
     }
     lua_call(L, nargs, LUA_MULTRET);
     return lua_gettop(L) - 4;
+}
+
+/* Pushes "file:line: " of the innermost Lua function running (a C function
+ * such as require or a searcher has no line of its own), or "". */
+static void lua_where(lua_State *L)
+{
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0) {
+            lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+    lua_pushliteral(L, "");
+}
+
+/* A module name: letters, digits, '_', '-' and '.' (a folder separator),
+ * not starting with '.', so no name climbs out of the search folders. */
+static bool module_name_ok(const char *name)
+{
+    if (!*name || *name == '.')
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *c) ||
+            (c[0] == '.' && c[1] == '.'))
+            return false;
+    return true;
+}
+
+/* package.searchers[2] in the sandbox: a text-only Lua searcher over the
+ * path fixed in C (package.path is never read). */
+static int l_search_lua(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    if (!module_name_ok(name)) {
+        lua_where(L);
+        lua_pushfstring(L,
+                        "%srequire: module name '%s' may hold only letters, digits, '_', '-' "
+                        "and '.'",
+                        lua_tostring(L, -1), name);
+        return lua_error(L);
+    }
+    const char *file = luaL_gsub(L, name, ".", "/");
+    const char *path = rt_of(L)->path;
+    while (*path) {
+        const char *end = strchr(path, ';');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        lua_pushlstring(L, path, len);
+        const char *candidate = luaL_gsub(L, lua_tostring(L, -1), "?", file);
+        FILE *f = fopen(candidate, "r");
+        if (f) {
+            fclose(f);
+            if (luaL_loadfilex(L, candidate, "t") != LUA_OK) {
+                lua_where(L);
+                lua_pushfstring(L, "%serror loading module '%s' from file '%s': %s",
+                                lua_tostring(L, -1), name, candidate, lua_tostring(L, -2));
+                return lua_error(L);
+            }
+            lua_pushstring(L, candidate);
+            return 2;
+        }
+        lua_pop(L, 2);
+        path += len + (end != NULL);
+    }
+    lua_pushfstring(
+        L, "no file '%s.lua' in the scenario's folder, its lib/ and ../lib/ or -I paths", file);
+    return 1;
 }
 
 static void open_lib(lua_State *L, const char *name, lua_CFunction fn)
@@ -242,13 +383,21 @@ static void open_safe(lua_State *L)
     lua_getglobal(L, "load");
     lua_pushcclosure(L, l_load_text, 1);
     lua_setglobal(L, "load");
-    /* require: Lua files only */
+    lua_getglobal(L, "string");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    /* require: Lua text files only, over the fixed path */
     lua_getglobal(L, "package");
     lua_pushliteral(L, "");
     lua_setfield(L, -2, "cpath");
     lua_pushnil(L);
     lua_setfield(L, -2, "loadlib");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "searchpath");
     lua_getfield(L, -1, "searchers");
+    lua_pushcfunction(L, l_search_lua);
+    lua_rawseti(L, -2, 2);
     for (int i = 4; i >= 3; i--) { /* drop the C and all-in-one searchers */
         lua_pushnil(L);
         lua_rawseti(L, -2, i);
@@ -256,7 +405,7 @@ static void open_safe(lua_State *L)
     lua_pop(L, 2);
 }
 
-static void set_path(lua_State *L, const runtime *rt)
+static void set_path(lua_State *L, runtime *rt)
 {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -272,6 +421,7 @@ static void set_path(lua_State *L, const runtime *rt)
         luaL_addstring(&b, part);
     }
     luaL_pushresult(&b);
+    snprintf(rt->path, sizeof rt->path, "%s", lua_tostring(L, -1));
     lua_getglobal(L, "package");
     lua_insert(L, -2);
     lua_setfield(L, -2, "path");
@@ -290,9 +440,71 @@ static void replace_globals(lua_State *L)
     lua_getfield(L, -1, "sort");
     lua_pushcclosure(L, l_pairs, 1);
     lua_setglobal(L, "pairs");
+    lua_pushcfunction(L, l_tostring);
+    lua_setglobal(L, "tostring");
+    lua_pushcfunction(L, l_print);
+    lua_setglobal(L, "print");
     lua_pop(L, 1);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
+}
+
+/* Copies the table at `from` (a table field of the metatable at -2) into
+ * the table at -1 under the same name. */
+static void copy_field(lua_State *L, const char *name)
+{
+    if (lua_getfield(L, -2, name) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_setfield(L, -3, name);
+    lua_pop(L, 1);
+}
+
+/* Whether the registry entry (key at -2, value at -1) is a tcpsim
+ * metatable: a "tcpsim.*" key and a table with a __name. */
+static bool is_tcpsim_metatable(lua_State *L)
+{
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TTABLE ||
+        strncmp(lua_tostring(L, -2), "tcpsim.", 7) != 0)
+        return false;
+    bool named = lua_getfield(L, -1, "__name") == LUA_TSTRING;
+    lua_pop(L, 1);
+    return named;
+}
+
+/* Every "tcpsim.*" metatable is protected: getmetatable() answers a copy
+ * holding its name and method tables (for introspection), so a script can
+ * neither call __gc by hand nor change what a handle does. */
+static void protect_metatables(lua_State *L)
+{
+    lua_pushnil(L);
+    while (lua_next(L, LUA_REGISTRYINDEX)) {
+        if (is_tcpsim_metatable(L)) {
+            lua_newtable(L); /* the face shown to scripts */
+            lua_getfield(L, -2, "__name");
+            lua_setfield(L, -2, "__name");
+            copy_field(L, "methods");
+            copy_field(L, "__index");
+            lua_setfield(L, -2, "__metatable");
+        }
+        lua_pop(L, 1);
+    }
+}
+
+lua_State *lsim_main_thread(lua_State *L)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+    lua_State *main = lua_tothread(L, -1);
+    lua_pop(L, 1);
+    return main;
 }
 
 lua_State *lsim_runtime_new(const lsim_config *cfg)
@@ -314,6 +526,7 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
         snprintf(rt->dir, sizeof rt->dir, "%.*s", (int)(slash - cfg->file), cfg->file);
     else
         snprintf(rt->dir, sizeof rt->dir, ".");
+    rt->wall_start_ms = wall_ms();
     lua_State *L = lua_newstate(rt_alloc, rt);
     if (!L) {
         free(rt);
@@ -330,6 +543,7 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
     lsim_open_sock(L);
     lsim_open_link(L);
     lsim_open_expect(L);
+    protect_metatables(L);
     lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
     return L;
 }
@@ -344,8 +558,11 @@ void lsim_runtime_free(lua_State *L)
 void lsim_runtime_register_sim(lua_State *L, lsim *s)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
+    lua_Integer n = (lua_Integer)luaL_len(L, -1);
+    if (n >= LSIM_SIMS_MAX)
+        luaL_error(L, "tcpsim.new: at most %d simulations per scenario", LSIM_SIMS_MAX);
     lua_rawgetp(L, LUA_REGISTRYINDEX, s);
-    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    lua_rawseti(L, -2, n + 1);
     lua_pop(L, 1);
 }
 
@@ -363,44 +580,66 @@ uint32_t lsim_runtime_sims(lua_State *L, lsim **out, uint32_t max)
     return n;
 }
 
-static int msgh(lua_State *L)
+int lsim_runtime_msgh(lua_State *L)
 {
-    if (!lua_isstring(L, 1))
-        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    else
+    if (lua_type(L, 1) == LUA_TSTRING) {
         lsim_sock_explain(L);
+        return 1;
+    }
+    lua_where(L);
+    if (lua_type(L, 1) == LUA_TNUMBER)
+        lua_pushfstring(L, "%s%s", lua_tostring(L, -1), lua_tostring(L, 1));
+    else
+        lua_pushfstring(L, "%serror object is a %s value", lua_tostring(L, -1),
+                        luaL_typename(L, 1));
     return 1;
+}
+
+/* The message of a failed run; out of memory names the budget. */
+static const char *run_error(runtime *rt, const char *m)
+{
+    if (rt->mem_refused)
+        snprintf(rt->err, sizeof rt->err,
+                 "%s: memory limit of %zu MiB reached (%s; raise it with --max-memory)",
+                 rt->cfg.file, rt->cfg.max_memory >> 20, m ? m : "not enough memory");
+    else
+        snprintf(rt->err, sizeof rt->err, "%s", m ? m : "error");
+    return rt->err;
 }
 
 int lsim_runtime_run(lua_State *L, const char **err)
 {
     runtime *rt = rt_of(L);
     *err = NULL;
-    lua_pushcfunction(L, msgh);
+    lua_pushcfunction(L, lsim_runtime_msgh);
     if (luaL_loadfilex(L, rt->cfg.file, "t") != LUA_OK) {
-        snprintf(rt->err, sizeof rt->err, "%s", lua_tostring(L, -1));
+        const char *m = lua_tostring(L, -1), *file = rt->cfg.file ? rt->cfg.file : "stdin";
+        if (!m)
+            m = "cannot load";
+        /* a syntax error names file:line; a binary chunk, a folder do not */
+        if (strstr(m, file) || strncmp(m, "...", 3) == 0)
+            snprintf(rt->err, sizeof rt->err, "%s", m);
+        else
+            snprintf(rt->err, sizeof rt->err, "%s: %s", file, m);
         *err = rt->err;
         lua_pop(L, 2);
         return 2;
     }
     int rc = lua_pcall(L, 0, 0, -2);
     if (rc != LUA_OK) {
-        const char *m = lua_tostring(L, -1);
-        snprintf(rt->err, sizeof rt->err, "%s", m ? m : "error");
-        *err = rt->err;
+        *err = run_error(rt, lua_tostring(L, -1));
         lua_pop(L, 2);
         return 2;
     }
     lua_pop(L, 1);
     /* A stack invariant broken during a user call made outside sim:run
      * stopped nothing; it still fails the run. */
-    lsim *sims[64];
-    uint32_t n = lsim_runtime_sims(L, sims, 64);
+    lsim *sims[LSIM_SIMS_MAX];
+    uint32_t n = lsim_runtime_sims(L, sims, LSIM_SIMS_MAX);
     for (uint32_t i = 0; i < n; i++) {
         const char *m = lsim_unraised_error(sims[i]);
         if (m) {
-            snprintf(rt->err, sizeof rt->err, "%s", m);
-            *err = rt->err;
+            *err = run_error(rt, m);
             return 2;
         }
     }

@@ -58,9 +58,13 @@ void lsim_fail_in_loop(lsim *s)
 
 bool lsim_call_in_loop(lsim *s, int nargs, int nres)
 {
+    int base = lua_gettop(s->L) - nargs; /* the function's slot */
+    lua_pushcfunction(s->L, lsim_runtime_msgh);
+    lua_insert(s->L, base);
     s->in_hook++;
-    int rc = lua_pcall(s->L, nargs, nres, 0);
+    int rc = lua_pcall(s->L, nargs, nres, base);
     s->in_hook--;
+    lua_remove(s->L, base);
     if (rc == LUA_OK)
         return true;
     lsim_fail_in_loop(s);
@@ -174,7 +178,7 @@ static int sim_new(lua_State *L)
 
     lsim *s = lua_newuserdatauv(L, sizeof *s, 1);
     memset(s, 0, sizeof *s);
-    s->L = L;
+    s->L = lsim_main_thread(L); /* never a coroutine, which may be collected */
     s->error_ref = LUA_NOREF;
     s->closed = true; /* safe state until fully built */
     luaL_setmetatable(L, LSIM_SIM);
@@ -210,6 +214,8 @@ static int sim_gc(lua_State *L)
     lsim *s = luaL_checkudata(L, 1, LSIM_SIM);
     if (!s->net)
         return 0;
+    if (s->in_hook > 0 || net_in_stack(s->net))
+        return luaL_error(L, "a simulation cannot be freed from inside its own run");
     net_free(s->net);
     rlog_free(s->log);
     free(s->on_state_refs);
@@ -444,7 +450,8 @@ static int sim_after(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
     uint64_t d = lsim_check_duration(L, 2, "sim:after");
-    return schedule(L, s, sim_world_now(net_world(s->net)) + d);
+    uint64_t now = sim_world_now(net_world(s->net));
+    return schedule(L, s, d > SIM_TIME_NEVER - now ? SIM_TIME_NEVER : now + d); /* saturated */
 }
 
 static int sim_log(lua_State *L)

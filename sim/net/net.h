@@ -25,7 +25,8 @@
  *     restart starts a new stack with fresh socket ids.
  *  6. Rules on a link direction are walked in the order they were added;
  *     the first that acts on a segment decides its fate. net_halt stops
- *     the walk, the deferred callbacks and the world at once.
+ *     the walk, the deferred callbacks and the world at once. A rule added
+ *     during a walk acts from the next segment on.
  *  7. Operating errors return a negative tcp_err (or NET_E*), never abort;
  *     out of memory aborts with a message.
  *  8. With checking on (net_set_check), every host stack checks its
@@ -66,7 +67,8 @@ enum {
     NET_ECLOSED = -101,  /* close/abort was called on this record */
     NET_ETOOBIG = -102,  /* a crafted segment does not fit NET_INJECT_DATA_MAX */
     NET_ENOPORTS = -103, /* a crafted segment has no ports */
-    NET_EBUSY = -104     /* a user call from inside a stack call (a rule callback) */
+    NET_EBUSY = -104,    /* a user call from inside a stack call (a rule callback) */
+    NET_ELIMIT = -105    /* a net already holds NET_RULES_MAX rules */
 };
 /* A message for a tcp_err or NET_E* code. */
 const char *net_err_name(int err);
@@ -279,7 +281,8 @@ typedef struct net_rule_opts {
     uint32_t copies;
     uint64_t delay_ns;
     /* Optional predicates (NULL: true), run inside the world: they may
-     * call net_halt but no other net_* function. */
+     * call net_halt, net_rule_add and the read-only queries, no other
+     * net_* function. */
     bool (*when)(void *ctx, uint32_t rule);
     bool (*match)(void *ctx, uint32_t rule, const net_seg_view *v);
     /* NET_RULE_HOOK: the verdict for each matching segment. */
@@ -287,7 +290,14 @@ typedef struct net_rule_opts {
     void *ctx;
 } net_rule_opts;
 
-/* Adds a rule to link `link`; *out is its index. */
+/* The most rules one net holds (a hook adding a hook for every segment
+ * would otherwise double them per segment). */
+#define NET_RULES_MAX (1u << 16)
+
+/* Adds a rule to link `link`; *out is its index. Returns 0, TCP_EINVAL (a
+ * hook rule without a hook) or NET_ELIMIT. May be called from a rule
+ * callback: the rule takes effect from the next segment entering a link.
+ * An index never handed out reads as a rule that never fired. */
 int net_rule_add(net *n, uint32_t link, const net_rule_opts *o, uint32_t *out);
 uint32_t net_rule_fired(const net *n, uint32_t rule);
 uint32_t net_rule_held(const net *n, uint32_t rule);

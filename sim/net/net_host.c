@@ -51,6 +51,8 @@ const char *net_err_name(int err)
         return "the segment has no ports";
     case NET_EBUSY:
         return "called from inside a stack call";
+    case NET_ELIMIT:
+        return "too many fault rules (at most 65536 per simulation)";
     case NET_EKERNEL:
         return "the kernel refused the call";
     case NET_ENOKERNEL:

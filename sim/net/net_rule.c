@@ -4,6 +4,13 @@
  * on the segments its filter and predicates match (drop, duplicate, delay
  * or hold the next one, or let a hook decide for each), and crafted
  * segments enter a link as their sender's own would.
+ *
+ * A callback may add rules while a walk is under way (a hook that adds a
+ * hook, a when() that adds a hundred): the walk holds indices, never
+ * pointers into the rule array (which may move), and sees only the rules
+ * that existed when the segment entered, so one segment's walk always ends;
+ * the new rules act from the next segment on. A net holds at most
+ * NET_RULES_MAX rules: past that net_rule_add says NET_ELIMIT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,8 +79,10 @@ sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_pac
     if (n->halted || tcp_wire_parse(p->data, p->len, &seg) != TCP_WIRE_OK)
         return pass;
     net_seg_view v = {link, dir, p, &seg};
-    /* A callback may add rules (the array may move): index, never pointer. */
-    for (uint32_t i = 0; i < n->nrules && !n->halted; i++) {
+    /* A callback may add rules (the array may move): index, never pointer;
+     * the rules added during this walk wait for the next segment. */
+    uint32_t nrules = n->nrules;
+    for (uint32_t i = 0; i < nrules && !n->halted; i++) {
         net_rule *r = &n->rules[i];
         if (r->link != v.link || r->o.count == 0 || !net_filter_matches(&r->o.filter, dir, &seg))
             continue;
@@ -110,6 +119,9 @@ int net_link_add(net *n, uint32_t a, uint32_t b, const sim_link_params *ab,
                  const sim_link_params *ba, uint32_t *out)
 {
     sim_link *l;
+    if (a >= n->nhosts || b >= n->nhosts)
+        return sim_world_fail(n->world, "no host %u in this simulation (it has %u)",
+                              a >= n->nhosts ? a : b, n->nhosts);
     if (sim_link_add(n->world, n->hosts[a]->host, n->hosts[b]->host, ab, ba, &l) != 0)
         return -1;
     net_link_install(n, l);
@@ -133,6 +145,8 @@ int net_rule_add(net *n, uint32_t link, const net_rule_opts *o, uint32_t *out)
 {
     if (o->action == NET_RULE_HOOK && !o->hook)
         return TCP_EINVAL;
+    if (n->nrules >= NET_RULES_MAX)
+        return NET_ELIMIT;
     n->rules = net_grow(n->rules, &n->caprules, n->nrules + 1, sizeof *n->rules);
     net_rule *r = &n->rules[n->nrules];
     memset(r, 0, sizeof *r);
@@ -146,16 +160,18 @@ int net_rule_add(net *n, uint32_t link, const net_rule_opts *o, uint32_t *out)
 
 uint32_t net_rule_fired(const net *n, uint32_t rule)
 {
-    return n->rules[rule].fired;
+    return rule < n->nrules ? n->rules[rule].fired : 0;
 }
 
 uint32_t net_rule_held(const net *n, uint32_t rule)
 {
-    return n->rules[rule].nheld;
+    return rule < n->nrules ? n->rules[rule].nheld : 0;
 }
 
 uint32_t net_rule_release(net *n, uint32_t rule)
 {
+    if (rule >= n->nrules)
+        return 0;
     net_rule *r = &n->rules[rule];
     sim_link *l = sim_link_by_id(n->world, r->link);
     uint32_t released = 0;

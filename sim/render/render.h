@@ -29,6 +29,12 @@ size_t rlog_format_seg(const tcp_seg *seg, char *buf, size_t len);
  * set, len when non-zero, win when zero: "SYN,ACK seq=300 ack=101". */
 size_t rlog_format_label(const tcp_seg *seg, char *buf, size_t len);
 
+/* Writes str as XML 1.0 character data or attribute text: & < > " escaped,
+ * bytes that are not valid UTF-8 (and U+FFFE, U+FFFF) as U+FFFD, control
+ * characters other than tab and newline as '?' (newlines too unless
+ * keep_newlines), so the document stays well-formed whatever str holds. */
+void render_xml_text(FILE *out, const char *str, bool keep_newlines);
+
 /* Outputs. Each writes the whole log; returns 0 or -1 on a write error. */
 /* One line per entry: "0.050000000 A>B send pkt=1 SYN seq=100 ack=0 win=65535
  * len=0". The format of each kind is in docs/outputs.md. */

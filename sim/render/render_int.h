@@ -23,6 +23,10 @@ void render_cat(char *buf, size_t len, size_t *at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 if it is not one
+ * (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF
+ * or cut short by the terminating NUL). */
+size_t render_utf8_len(const unsigned char *s);
 /* Writes str as a JSON string (RFC 8259 §7): control characters escaped,
  * bytes that are not valid UTF-8 replaced by U+FFFD, so the output is always
  * valid JSON. With in_script, also safe inside an HTML <script>: <, > and &

@@ -220,8 +220,7 @@ int rlog_write_text_why(const rlog *log, FILE *out)
 
 /* ---- JSON lines -------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
+size_t render_utf8_len(const unsigned char *s)
 {
     size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
     if (s[0] >= 0xf8)
@@ -252,7 +251,7 @@ void render_json_string(FILE *out, const char *str, bool in_script)
         } else if (*s < 0x80) {
             fputc(*s++, out);
         } else {
-            size_t n = utf8_len(s);
+            size_t n = render_utf8_len(s);
             if (n == 0) {
                 fputs("\\ufffd", out), s++;
             } else {

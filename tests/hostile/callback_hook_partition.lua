@@ -1,0 +1,10 @@
+-- a hook partitioning and healing its own link
+-- expect: exit 0
+local sim = tcpsim.new {}
+local a, b = sim:host "A", sim:host "B"
+local link = sim:link(a, b, { delay = "10ms" })
+local server = b:listen(80)
+local client = a:connect(b, 80)
+link:hook(function(s) link:partition {} link:heal {} end)
+sim:run_for '5s'
+expect(client):state 'ESTABLISHED'

@@ -1,0 +1,10 @@
+-- match() adding rules under the walk
+-- expect: exit 0
+local sim = tcpsim.new {}
+local a, b = sim:host "A", sim:host "B"
+local link = sim:link(a, b, { delay = "10ms" })
+local server = b:listen(80)
+local client = a:connect(b, 80)
+link:delay_next { by = '1ms', match = function(s) for i = 1, 100 do link:hook(function() end) end return true end }
+sim:run_for '1s'
+expect(client):state 'ESTABLISHED'

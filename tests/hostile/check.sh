@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs one hostile case and checks that tcpsim ended it the way its header
+# says, and never by crashing, hanging or tripping a sanitizer:
+#   -- expect: exit 2                 the exit status (0, 1 or 2)
+#   -- expect-error: TEXT             text the output must contain (optional)
+#   -- command: test {file} --seeds 1..x   the command line (default:
+#                                     run {file} --quiet); {file} is the case,
+#                                     {tmp} a scratch folder
+#   -- check-xml: {tmp}/x.svg         a file the run wrote that must be
+#                                     well-formed XML
+#   -- stale: {tmp}/x.pcap            a file made before the run (as an
+#                                     earlier run would have) that must be
+#                                     gone after it
+# Every run gets --max-wall 20s (unless the command sets it) and at most 60 s.
+#   tests/hostile/check.sh TCPSIM FILE
+set -u
+tcpsim=$1 file=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+want_exit=$(sed -n 's/^-- expect: exit *//p' "$file" | head -1)
+want_err=$(sed -n 's/^-- expect-error: *//p' "$file" | head -1)
+command=$(sed -n 's/^-- command: *//p' "$file" | head -1)
+xml=$(sed -n 's/^-- check-xml: *//p' "$file" | head -1)
+stale=$(sed -n 's/^-- stale: *//p' "$file" | head -1)
+[ -n "$want_exit" ] || { echo "$file: header lacks '-- expect: exit N'"; exit 1; }
+[ -n "$command" ] || command="run {file} --quiet"
+case "$command" in *--max-wall*) ;; run*) command="$command --max-wall 20s" ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+command=${command//\{file\}/$file}
+command=${command//\{tmp\}/$tmp}
+xml=${xml//\{tmp\}/$tmp}
+stale=${stale//\{tmp\}/$tmp}
+[ -z "$stale" ] || echo "an output of an earlier run" >"$stale"
+# shellcheck disable=SC2086  # the header's words are the arguments
+out=$(cd "$tmp" && timeout 60 "$tcpsim" $command 2>&1)
+rc=$?
+fail=0
+if [ "$rc" = 124 ]; then echo "hung: still running after 60 s"; fail=1; fi
+if [ "$rc" -ge 128 ]; then echo "killed by signal $((rc - 128))"; fail=1; fi
+if [ "$rc" != "$want_exit" ]; then echo "exit status $rc, expected $want_exit"; fail=1; fi
+if [ -n "$want_err" ] && ! grep -qF -- "$want_err" <<<"$out"; then
+  echo "output lacks: $want_err"; fail=1
+fi
+if grep -qE 'Sanitizer|runtime error:|Assertion .* failed|Segmentation' <<<"$out"; then
+  echo "a sanitizer or an assertion fired"; fail=1
+fi
+if [ -n "$xml" ] && ! python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$xml"; then
+  echo "$xml is not well-formed XML"; fail=1
+fi
+if [ -n "$stale" ] && [ -e "$stale" ]; then echo "$stale, left by an earlier run, is still there"; fail=1; fi
+if [ -n "$(find "$tmp" -name '*.tmp-*')" ]; then echo "a temporary output file was left behind"; fail=1; fi
+echo "--- $tcpsim $command (exit $rc):"
+head -c 4000 <<<"$out"
+exit $fail

@@ -1,0 +1,3 @@
+-- an empty scenario checks nothing (exit 1)
+-- expect: exit 1
+-- expect-error: no expectations were checked

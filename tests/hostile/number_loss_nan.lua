@@ -1,0 +1,6 @@
+-- loss NaN
+-- expect: exit 2
+-- expect-error: number_loss_nan.lua:6: sim:link: loss must be in [0,1], got
+local sim = tcpsim.new {}
+local a, b = sim:host 'A', sim:host 'B'
+sim:link(a, b, { loss = 0/0 })
