@@ -121,6 +121,7 @@ struct tcp_conn {
     bool quick_init : 1;  /* quick_left was set at the first data segment */
     bool port_bound : 1;  /* counted in the stack's port table */
     bool idle_bound : 1;  /* bound, not yet used by listen or connect */
+    bool rcvbuf_set : 1;  /* TCP_OPT_RCVBUF given: it, not rcvbuf_max, sets the scale */
 
     tcp_stats stats;
 
@@ -232,6 +233,9 @@ void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg);
 void tcp_output(tcp_conn *c); /* data, FIN and a pending ACK, as allowed */
 void tcp_out_syn(tcp_conn *c, bool rexmit);
 uint8_t tcp_wscale_for(uint32_t buf);
+uint32_t tcp_rcv_space(const tcp_conn *c); /* receive buffer offered as window */
+uint8_t tcp_rcv_wscale(const tcp_conn *c); /* the window scale we offer */
+uint32_t tcp_syn_wnd(const tcp_conn *c);   /* the window of our SYN or SYN,ACK */
 void tcp_out_ack(tcp_conn *c);
 void tcp_out_challenge_ack(tcp_conn *c);
 bool tcp_out_oow_ack(tcp_conn *c); /* an ACK to a bad segment, rate-limited */

@@ -60,7 +60,7 @@ static void learn_syn(tcp_conn *c, const tcp_seg *seg)
     c->peer_wscale = seg->has_wscale;
     if (seg->has_wscale && p->send_wscale) {
         c->snd_wscale = seg->wscale > 14 ? 14 : seg->wscale; /* RFC 7323 §2.3 */
-        c->rcv_wscale = tcp_wscale_for(c->rcvbuf);
+        c->rcv_wscale = tcp_rcv_wscale(c);
     }
     c->sack_ok = seg->has_sack_perm && p->send_sack_perm;
     c->ts_ok = seg->has_ts && p->send_timestamps;
@@ -70,8 +70,8 @@ static void learn_syn(tcp_conn *c, const tcp_seg *seg)
     c->irs = seg->seq;
     c->rcv_nxt = seg->seq + 1;
     c->last_ack_sent = c->rcv_nxt;
-    c->rcv_adv = c->rcv_nxt + min32(c->rcvbuf, 65535u); /* our SYN's window */
-    c->snd_wnd = seg->wnd;                              /* never scaled in a SYN (RFC 7323 §2.2) */
+    c->rcv_adv = c->rcv_nxt + tcp_syn_wnd(c); /* our SYN's window */
+    c->snd_wnd = seg->wnd;                    /* never scaled in a SYN (RFC 7323 §2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = seg->seq;
     c->last_rcv_ns = c->stack->now;
@@ -149,6 +149,7 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     ch->ka_cnt = l->ka_cnt;
     ch->sndbuf = l->sndbuf;
     ch->rcvbuf = l->rcvbuf;
+    ch->rcvbuf_set = l->rcvbuf_set;
     ch->mss = l->mss;
     ch->linger_zero = l->linger_zero;
     ch->keepalive = l->keepalive;
@@ -246,6 +247,19 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     tcp_output(c);
 }
 
+/* Linux tcp_rcv_synsent_state_process: an unacceptable ACK in SYN-SENT
+ * ("Previous FIN/ACK or RST/ACK might be ignored") re-arms the
+ * retransmission timer at TCP_TIMEOUT_MIN when no SYN has been
+ * retransmitted yet, so the SYN goes again at once; its expiry counts as
+ * an RTO (backoff, retry limit). Profile syn_bad_ack_rexmit_ns; 0: the RTO
+ * runs on (RFC 9293 §3.10.7.3 only drops the segment). */
+static void syn_sent_bad_ack_rexmit(tcp_conn *c)
+{
+    uint64_t d = c->stack->profile.syn_bad_ack_rexmit_ns;
+    if (d && c->retries == 0)
+        tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, d));
+}
+
 static void in_syn_sent(tcp_conn *c, const tcp_seg *seg)
 {
     bool ack = seg->flags & TCP_ACK;
@@ -255,6 +269,7 @@ static void in_syn_sent(tcp_conn *c, const tcp_seg *seg)
         drop(c, seg, "bad ack");
         if (!(seg->flags & TCP_RST))
             tcp_out_rst_reply(c->stack, c, seg);
+        syn_sent_bad_ack_rexmit(c);
         return;
     }
     if (seg->flags & TCP_RST) {
@@ -346,9 +361,15 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
             return false;
         }
         /* Simultaneous open: the SYN,ACK acknowledges our SYN; its SYN is
-         * the one already received (Linux's tcp_validate_incoming). */
+         * the one already received (Linux's tcp_validate_incoming). That
+         * SYN is old, so an ACK goes back: Table 6 finds the segment not
+         * acceptable ("an acknowledgment should be sent in reply"), Linux
+         * tcp_data_queue sends an immediate ACK for a segment ending at
+         * RCV.NXT, FreeBSD tcp_do_segment sets TF_ACKNOW when it trims
+         * the SYN. */
         r->syn = false;
         r->seq++;
+        c->ack_now = true;
     }
     uint32_t seglen = r->len + r->syn + r->fin;
     bool allowed = false;
@@ -675,7 +696,7 @@ static void ack_policy(tcp_conn *c, bool immediate)
 
 static void store_text(tcp_conn *c, const tcp_rx *r)
 {
-    if (tcp_ring_alloc(&c->rcvq, c->rcvbuf)) {
+    if (tcp_ring_alloc(&c->rcvq, tcp_rcv_space(c))) {
         drop(c, r->seg, "out of memory");
         return;
     }

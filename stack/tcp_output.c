@@ -49,16 +49,55 @@ uint8_t tcp_wscale_for(uint32_t buf)
     return shift;
 }
 
+/* The receive space: the share of the receive buffer offered as window
+ * (profile rcv_win_ratio; Linux tcp_win_from_space() takes scaling_ratio /
+ * 256 of sk_rcvbuf, TCP_DEFAULT_SCALING_RATIO = 128, the other half paying
+ * for buffer overhead). The receive ring holds this much. */
+uint32_t tcp_rcv_space(const tcp_conn *c)
+{
+    uint32_t ratio = min32(c->stack->profile.rcv_win_ratio, 256u);
+    uint32_t v = (uint32_t)((uint64_t)c->rcvbuf * ratio >> 8);
+    return v ? v : 1;
+}
+
+/* RFC 7323 §2.3: the shift we offer. With the profile's rcvbuf_max it lets
+ * the largest buffer the connection may grow to be advertised (Linux
+ * tcp_select_initial_window: max(tcp_rmem[2], rmem_max); FreeBSD
+ * syncache_add / tcp_connect: sb_max); a buffer the user set fixes it
+ * (Linux: SOCK_RCVBUF_LOCK clamps the window to tcp_full_space()). */
+uint8_t tcp_rcv_wscale(const tcp_conn *c)
+{
+    uint32_t max = c->stack->profile.rcvbuf_max;
+    return tcp_wscale_for(max && !c->rcvbuf_set ? max : tcp_rcv_space(c));
+}
+
+/* The unscaled window of our SYN or SYN,ACK (RFC 7323 §2.2): the receive
+ * space, at most 65535. With init_wnd_mss_multiple it is first rounded
+ * down to whole segments of the MSS we will receive (Linux
+ * tcp_select_initial_window: "Quantize space offering to a multiple of
+ * mss"; the MSS less the timestamp option when a SYN,ACK agrees on it). */
+uint32_t tcp_syn_wnd(const tcp_conn *c)
+{
+    uint32_t space = tcp_rcv_space(c);
+    uint32_t mss = c->mss;
+    if (c->state != TCP_SYN_SENT && c->ts_ok && mss > TCP_TS_OPT_LEN)
+        mss -= TCP_TS_OPT_LEN;
+    if (c->stack->profile.init_wnd_mss_multiple && mss && space > mss)
+        space -= space % mss;
+    return min32(space, 65535u);
+}
+
 /* The window field of a segment. The right edge moves only by at least
  * min(RCV.BUFF/2, MSS) (RFC 9293 §3.8.6.2.2, receiver SWS avoidance) and
  * never moves left. SYN segments carry an unscaled window (RFC 7323 §2.2). */
 static uint16_t wnd_field(tcp_conn *c, bool syn)
 {
-    uint32_t free_bytes = c->rcvbuf > c->rcvq.len ? c->rcvbuf - c->rcvq.len : 0;
+    uint32_t space = tcp_rcv_space(c);
+    uint32_t free_bytes = space > c->rcvq.len ? space - c->rcvq.len : 0;
     if (syn)
-        return (uint16_t)min32(free_bytes, 65535u);
+        return (uint16_t)tcp_syn_wnd(c);
     uint32_t edge = c->rcv_nxt + free_bytes;
-    uint32_t threshold = min32(c->rcvbuf / 2, c->rcv_mss);
+    uint32_t threshold = min32(space / 2, c->rcv_mss);
     if (tcp_seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= threshold)
         c->rcv_adv = edge;
     return (uint16_t)min32(tcp_rcv_wnd(c) >> c->rcv_wscale, 65535u);
@@ -87,7 +126,7 @@ static void syn_options(tcp_conn *c, tcp_seg *g)
     g->mss = c->mss;
     if (p->send_wscale && (active || c->peer_wscale)) {
         g->has_wscale = true;
-        g->wscale = tcp_wscale_for(c->rcvbuf);
+        g->wscale = tcp_rcv_wscale(c);
     }
     g->has_sack_perm = p->send_sack_perm && (active || c->sack_ok);
     g->has_ts = p->send_timestamps && (active || c->ts_ok);
@@ -106,6 +145,7 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         .payload = data,
         .len = len,
     };
+    g.layout = (uint8_t)s->profile.opt_layout;
     if (flags & TCP_ACK)
         g.ack = c->rcv_nxt;
     if (flags & TCP_SYN)

@@ -120,10 +120,18 @@ static bool keepalive_state(tcp_state st)
     return st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_FIN_WAIT_2;
 }
 
+/* An active open not yet established: SYN_SENT, or SYN_RECEIVED after a
+ * simultaneous open. FreeBSD's TCPTV_KEEP_INIT covers both (tcp_timer_keep:
+ * "if (tp->t_state < TCPS_ESTABLISHED) goto dropit"). */
+static bool establishing(const tcp_conn *c)
+{
+    return c->state == TCP_SYN_SENT || (c->state == TCP_SYN_RECEIVED && !c->passive);
+}
+
 void tcp_timer_arm_keepalive(tcp_conn *c)
 {
     bool on = c->keepalive && keepalive_state(c->state);
-    if (c->state == TCP_SYN_SENT && c->stack->profile.syn_timeout_ns)
+    if (establishing(c) && c->stack->profile.syn_timeout_ns)
         return; /* the slot holds the connection-establishment limit */
     if (!on)
         tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
@@ -266,7 +274,7 @@ static void on_persist(tcp_conn *c)
 static void on_keepalive(tcp_conn *c)
 {
     uint64_t now = c->stack->now;
-    if (c->state == TCP_SYN_SENT) {
+    if (establishing(c)) {
         tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "connection-establishment timeout");
         return;
     }

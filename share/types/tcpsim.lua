@@ -98,6 +98,11 @@ function tcpsim.duration(d) end
 ---@field zero_window_fin? boolean a bare FIN is accepted at a zero window
 ---@field time_wait_bsd_rules? boolean FreeBSD tcp_twcheck rules in TIME_WAIT
 ---@field close_embryonic_silent? boolean close() in an active SYN_RECEIVED sends nothing
+---@field option_layout? "rfc"|"linux"|"bsd" order and padding of the TCP options sent
+---@field rcvbuf_max? integer largest receive buffer, which sets the window scale (0: rcvbuf)
+---@field rcv_win_ratio? integer share of the receive buffer offered as window, in 1/256
+---@field init_window_mss_multiple? boolean a SYN's window is rounded down to whole segments
+---@field syn_bad_ack_rexmit? tcpsim.Duration SYN again this soon after an unacceptable ACK in SYN_SENT (0: RTO)
 
 ---@class tcpsim.SimOptions: tcpsim.Knobs
 ---@field seed? integer default 1

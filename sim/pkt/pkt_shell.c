@@ -21,8 +21,7 @@ static const pkt_default DEFAULTS[] = {
     {"tcp_metrics_flush", "ip tcp_metrics flush all", NULL,
      "no-op: a simulated host starts with no cached metrics"},
     {"tcp_rmem", "4096 540000 15728640", "rcvbuf",
-     "rcvbuf takes the default (middle) value; the window scale Linux derives from the maximum "
-     "(wscale 8) has no knob"},
+     "rcvbuf takes the default (middle) value, rcvbuf_max the maximum (wscale 8)"},
     {"tcp_wmem", "4096 262144 4194304", "sndbuf", "sndbuf takes the default (middle) value"},
     {"tcp_timestamps", "1", "send_timestamps", "timestamps offered on SYNs"},
     {"tcp_syn_retries", "5", "syn_retries", "connect() gives up after 5 SYN retransmissions"},
