@@ -174,6 +174,8 @@ typedef struct tcp_profile {
     uint32_t rcv_win_ratio;         /* share of the receive buffer offered as window, in 1/256 */
     bool init_wnd_mss_multiple;     /* a SYN's window is rounded down to whole segments */
     uint64_t syn_bad_ack_rexmit_ns; /* SYN_SENT, unacceptable ACK: SYN again after this; 0: RTO */
+    uint64_t delack_max_ns;         /* Linux ATO: grows from delack to this; 0: fixed delack */
+    bool pingpong;                  /* with the ATO: interactive mode suspends quick ACKs */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

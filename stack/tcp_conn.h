@@ -75,6 +75,7 @@ struct tcp_conn {
     uint8_t syn_timeouts; /* RTO expiries of our SYN or SYN,ACK */
     uint16_t oow_n;       /* challenge / out-of-window ACKs sent in this window */
     uint64_t oow_start_ns;
+    uint64_t ato_ns, lrcv_ns; /* Linux delayed-ACK engine: ATO (0: no data yet), last data in */
 
     /* RFC 6298 (nanoseconds); rtt_seq is the segment being timed. */
     uint64_t srtt_ns, rttvar_ns, rto_ns, rtt_start_ns;
@@ -122,6 +123,7 @@ struct tcp_conn {
     bool port_bound : 1;  /* counted in the stack's port table */
     bool idle_bound : 1;  /* bound, not yet used by listen or connect */
     bool rcvbuf_set : 1;  /* TCP_OPT_RCVBUF given: it, not rcvbuf_max, sets the scale */
+    bool pingpong : 1;    /* interactive: no quick ACKs (profile pingpong) */
 
     tcp_stats stats;
 
@@ -228,6 +230,11 @@ void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, co
 uint16_t tcp_eff_mss(const tcp_conn *c, uint32_t peer_mss);
 void tcp_input(tcp_conn *c, const tcp_seg *seg);
 void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg);
+/* Linux's delayed-ACK engine (profile delack_max_ns): the hooks output and
+ * the timers call. */
+void tcp_ato_delack_fired(tcp_conn *c);
+void tcp_ato_data_sent(tcp_conn *c);
+void tcp_ato_ack_sent(tcp_conn *c);
 
 /* ---- tcp_output.c ---- */
 void tcp_output(tcp_conn *c); /* data, FIN and a pending ACK, as allowed */

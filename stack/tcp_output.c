@@ -158,9 +158,12 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         g.ts_val = (uint32_t)(s->now / 1000000u); /* a 1 ms clock (RFC 7323 §5.4) */
         g.ts_ecr = (flags & TCP_ACK) ? c->ts_recent : 0;
     }
+    if (len)
+        tcp_ato_data_sent(c);
     if (flags & TCP_ACK) {
-        if (c->quick_left > 0 && c->quick_init)
-            c->quick_left--;
+        if (c->rcv_nxt != c->last_ack_sent || c->ack_now ||
+            c->timer_at[TCP_TIMER_DELACK] != TCP_NEVER || !c->stack->profile.delack_max_ns)
+            tcp_ato_ack_sent(c);
         c->last_ack_sent = c->rcv_nxt;
         c->ack_now = false;
         tcp_timer_stop(c, TCP_TIMER_DELACK);

@@ -70,6 +70,8 @@ static const tcp_profile PROFILES[] = {
         .rcv_win_ratio = 256,            /* the whole buffer */
         .init_wnd_mss_multiple = false,
         .syn_bad_ack_rexmit_ns = 0, /* §3.10.7.3: drop it; the RTO resends the SYN */
+        .delack_max_ns = 0,         /* a fixed delay */
+        .pingpong = false,
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -131,6 +133,8 @@ static const tcp_profile PROFILES[] = {
         .rcv_win_ratio = 128,            /* TCP_DEFAULT_SCALING_RATIO: half (tcp_win_from_space) */
         .init_wnd_mss_multiple = true,   /* tcp_select_initial_window: rounddown(space, mss) */
         .syn_bad_ack_rexmit_ns = MS(2),  /* TCP_TIMEOUT_MIN: 2 jiffies at HZ=1000 */
+        .delack_max_ns = MS(200),        /* TCP_DELACK_MAX; TCP_ATO_MIN = delack */
+        .pingpong = true,                /* tcp_pingpong_thresh = 1 */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -191,6 +195,8 @@ static const tcp_profile PROFILES[] = {
         .rcv_win_ratio = 256,           /* sbspace(): the whole buffer */
         .init_wnd_mss_multiple = false, /* syncache_respond: min(sbspace, TCP_MAXWIN) */
         .syn_bad_ack_rexmit_ns = 0,     /* tcp_do_segment: dropwithreset, no timer change */
+        .delack_max_ns = 0,             /* TCPTV_DELACK, fixed */
+        .pingpong = false,
     },
 };
 

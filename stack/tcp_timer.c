@@ -333,6 +333,7 @@ static void fire(tcp_conn *c, tcp_timer_kind k)
         on_persist(c);
         break;
     case TCP_TIMER_DELACK:
+        tcp_ato_delack_fired(c);
         if (tcp_state_synchronized(c->state))
             tcp_out_ack(c);
         break;

@@ -255,6 +255,8 @@ static const knob KNOBS[] = {
     KNOB("rcv_win_ratio", K_U32, rcv_win_ratio),
     KNOB("init_window_mss_multiple", K_BOOL, init_wnd_mss_multiple),
     KNOB("syn_bad_ack_rexmit", K_DURATION, syn_bad_ack_rexmit_ns),
+    KNOB("delack_max", K_DURATION, delack_max_ns),
+    KNOB("pingpong", K_BOOL, pingpong),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
 
