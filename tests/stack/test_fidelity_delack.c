@@ -143,6 +143,33 @@ static void linux_ato_grows_to_delack_max(void **state)
     h_free(h);
 }
 
+/* tcp_event_data_recv: a gap longer than the RTO ("Apparently sender failed
+ * to restart window, so that we send ACKs quickly") restarts quick ACKs.
+ * One quick ACK (quickack 1): the first segment's; the second, 100 ms
+ * later (between the ATO and the 200 ms RTO), waits 40 ms; the third, 1 s
+ * later, is quick again. */
+static void linux_quickack_after_idle(void **state)
+{
+    (void)state;
+    tcp_profile pr = *tcp_profile_find("linux");
+    pr.quickack = 1;
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    data_to_b(h, p, "a");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    h_run_for(h, H_MS(100));
+    data_to_b(h, p, "b");
+    h_expect_none_sent(h, H_B);
+    h_advance(h, H_MS(40));
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    h_run_for(h, H_S(1));
+    data_to_b(h, p, "c");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +178,7 @@ int main(void)
         cmocka_unit_test(bsd_fin_after_data_acked_at_once),
         cmocka_unit_test(linux_pingpong_delays_then_ends),
         cmocka_unit_test(linux_ato_grows_to_delack_max),
+        cmocka_unit_test(linux_quickack_after_idle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
