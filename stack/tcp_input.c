@@ -553,11 +553,15 @@ static void on_new_ack(tcp_conn *c, uint32_t ack)
     }
     if (c->cwnd > TCP_BUF_MAX)
         c->cwnd = TCP_BUF_MAX;
-    /* RFC 6298 §5.2 - §5.3. */
+    /* Linux tcp_process_tlp_ack: the probe's episode ends once SND.NXT at
+     * the probe is acknowledged. */
+    if (c->tlp_out && tcp_seq_ge(ack, c->tlp_high_seq))
+        c->tlp_out = false;
+    /* RFC 6298 §5.2 - §5.3; with tlp the loss probe (Linux tcp_set_xmit_timer). */
     if (c->snd_una == c->snd_max)
         tcp_timer_stop(c, TCP_TIMER_RTX);
     else if (!c->probing)
-        tcp_timer_restart_rtx(c);
+        tcp_timer_rtx_or_pto(c, true);
 }
 
 static void update_window(tcp_conn *c, const tcp_seg *seg)

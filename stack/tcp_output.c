@@ -336,6 +336,43 @@ void tcp_out_retransmit_first(tcp_conn *c)
     c->snd_nxt = tcp_seq_max(c->snd_nxt, c->snd_una + n + (fin ? 1u : 0u));
 }
 
+static bool may_send_data(const tcp_conn *c);
+
+/* RFC 8985 §7.3 as Linux tcp_send_loss_probe: one probe per tail (none
+ * while one is outstanding, tlp_high_seq); one new segment if the send
+ * window allows it (the congestion window is ignored), else the last
+ * segment sent again (with the FIN if it carried one); then the RTO from
+ * now. The congestion response when the probe repaired a loss
+ * (tcp_process_tlp_ack) is not modelled. */
+void tcp_out_loss_probe(tcp_conn *c)
+{
+    uint32_t end = tcp_snd_data_end(c);
+    uint32_t unsent = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+    uint32_t n = min32(unsent, c->snd_mss);
+    if (c->tlp_out) {
+        tcp_timer_restart_rtx(c);
+        return;
+    }
+    if (n && may_send_data(c) && tcp_seq_le(c->snd_nxt + n, c->snd_una + c->snd_wnd)) {
+        bool fin = c->fin_queued && n == unsent;
+        send_data(c, c->snd_nxt, n, fin);
+        c->snd_nxt += n + (fin ? 1u : 0u);
+    } else {
+        uint32_t sent_end = tcp_seq_lt(c->snd_max, end) ? c->snd_max : end;
+        bool fin = c->fin_queued && tcp_seq_gt(c->snd_max, end);
+        uint32_t out = tcp_seq_gt(sent_end, c->snd_una) ? sent_end - c->snd_una : 0;
+        uint32_t last = out % c->snd_mss ? out % c->snd_mss : min32(out, c->snd_mss);
+        if (last == 0 && !fin) {
+            tcp_timer_restart_rtx(c);
+            return;
+        }
+        send_data(c, sent_end - last, last, fin);
+    }
+    c->tlp_out = true;
+    c->tlp_high_seq = c->snd_nxt;
+    tcp_timer_restart_rtx(c);
+}
+
 static bool may_send_data(const tcp_conn *c)
 {
     switch (c->state) {
@@ -399,6 +436,7 @@ static void arm_persist(tcp_conn *c)
 
 void tcp_output(tcp_conn *c)
 {
+    uint32_t max_before = c->snd_max;
     if (may_send_data(c)) {
         bool syn_acked = c->snd_una != c->iss;
         for (;;) {
@@ -430,6 +468,11 @@ void tcp_output(tcp_conn *c)
     }
     if (c->ack_now)
         tcp_out_ack(c);
-    if (tcp_flight(c) && !c->probing)
-        tcp_timer_arm_rtx(c);
+    if (tcp_flight(c) && !c->probing) {
+        /* Linux tcp_write_xmit: new data schedules the loss probe. */
+        if (tcp_seq_gt(c->snd_max, max_before))
+            tcp_timer_rtx_or_pto(c, false);
+        else
+            tcp_timer_arm_rtx(c);
+    }
 }

@@ -72,6 +72,7 @@ static const tcp_profile PROFILES[] = {
         .syn_bad_ack_rexmit_ns = 0, /* §3.10.7.3: drop it; the RTO resends the SYN */
         .delack_max_ns = 0,         /* a fixed delay */
         .pingpong = false,
+        .tlp = false,
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -135,6 +136,7 @@ static const tcp_profile PROFILES[] = {
         .syn_bad_ack_rexmit_ns = MS(2),  /* TCP_TIMEOUT_MIN: 2 jiffies at HZ=1000 */
         .delack_max_ns = MS(200),        /* TCP_DELACK_MAX; TCP_ATO_MIN = delack */
         .pingpong = true,                /* tcp_pingpong_thresh = 1 */
+        .tlp = true,                     /* tcp_early_retrans = 3 */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -197,6 +199,7 @@ static const tcp_profile PROFILES[] = {
         .syn_bad_ack_rexmit_ns = 0,     /* tcp_do_segment: dropwithreset, no timer change */
         .delack_max_ns = 0,             /* TCPTV_DELACK, fixed */
         .pingpong = false,
+        .tlp = false, /* FreeBSD 14 default stack: no TLP (RACK stack only) */
     },
 };
 

@@ -104,6 +104,7 @@ function tcpsim.duration(d) end
 ---@field init_window_mss_multiple? boolean a SYN's window is rounded down to whole segments
 ---@field syn_bad_ack_rexmit? tcpsim.Duration SYN again this soon after an unacceptable ACK in SYN_SENT (0: RTO)
 ---@field delack_max? tcpsim.Duration Linux's ATO grows from delack up to this (0: a fixed delack)
+---@field tlp? boolean tail loss probe about 2·SRTT after the last segment (SACK connections)
 ---@field pingpong? boolean with delack_max: a reply within the ATO or a FIN makes the connection interactive (no quick ACKs)
 
 ---@class tcpsim.SimOptions: tcpsim.Knobs

@@ -124,6 +124,8 @@ static bool set_knob(tcp_profile *p, const char *name, const char *value, bool *
         p->rto_max_ns = v * 1000000ull;
     else if (!strcmp(name, "tcp_syn_linear_timeouts"))
         p->syn_linear_timeouts = (uint32_t)v;
+    else if (!strcmp(name, "tcp_early_retrans"))
+        p->tlp = v == 3 || v == 4; /* tcp_schedule_loss_probe */
     else
         return false;
     return true;

@@ -33,7 +33,7 @@ static const pkt_default DEFAULTS[] = {
     {"tcp_reordering", "3", NULL, "duplicate-ACK threshold: no knob"},
     {"tcp_congestion_control", "cubic", NULL, "CUBIC is not modelled"},
     {"tcp_slow_start_after_idle", "0", NULL, "no knob"},
-    {"tcp_early_retrans", "4", NULL, "tail loss probes are not modelled"},
+    {"tcp_early_retrans", "4", "tlp", "tail loss probes on (3 and 4 turn them on)"},
     {"tcp_recovery", "1", NULL, "RACK loss detection is not modelled"},
     {"tcp_tso_win_divisor", "3", NULL, "no effect: simulated hosts have no TSO"},
     {"tcp_ecn", "0", NULL, "off, as tcpsim has no ECN"},
@@ -69,6 +69,7 @@ static const struct {
     {"tcp_rto_min_us", "rto_min_ns"},
     {"tcp_rto_max_ms", "rto_max_ns"},
     {"tcp_syn_linear_timeouts", "syn_linear_timeouts"},
+    {"tcp_early_retrans", "tlp"},
 };
 
 const pkt_default *pkt_defaults(size_t *count)
