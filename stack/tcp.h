@@ -165,10 +165,18 @@ typedef struct tcp_profile {
     uint16_t mss_floor;           /* smallest effective send MSS */
     uint32_t syn_loss_cwnd_after; /* SYN timeouts after which cwnd starts at 1 MSS */
     tcp_abort_rst abort_rst_closing;
-    bool old_segment_ack;        /* a retransmission ending at RCV.NXT has its ACK processed */
-    bool zero_window_fin;        /* a bare FIN at RCV.NXT is taken at a zero window */
-    bool tw_bsd_rules;           /* TIME_WAIT follows FreeBSD tcp_twcheck */
-    bool close_embryonic_silent; /* close() in an active SYN_RECEIVED sends no FIN */
+    bool old_segment_ack;           /* a retransmission ending at RCV.NXT has its ACK processed */
+    bool zero_window_fin;           /* a bare FIN at RCV.NXT is taken at a zero window */
+    bool tw_bsd_rules;              /* TIME_WAIT follows FreeBSD tcp_twcheck */
+    bool close_embryonic_silent;    /* close() in an active SYN_RECEIVED sends no FIN */
+    tcp_opt_layout opt_layout;      /* order and padding of the options we send */
+    uint32_t rcvbuf_max;            /* largest receive buffer: sets the window scale; 0: rcvbuf */
+    uint32_t rcv_win_ratio;         /* share of the receive buffer offered as window, in 1/256 */
+    bool init_wnd_mss_multiple;     /* a SYN's window is rounded down to whole segments */
+    uint64_t syn_bad_ack_rexmit_ns; /* SYN_SENT, unacceptable ACK: SYN again after this; 0: RTO */
+    uint64_t delack_max_ns;         /* Linux ATO: grows from delack to this; 0: fixed delack */
+    bool pingpong;                  /* with the ATO: interactive mode suspends quick ACKs */
+    bool tlp;                       /* tail loss probe (RFC 8985 §7) on SACK connections */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

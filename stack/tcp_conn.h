@@ -76,6 +76,8 @@ struct tcp_conn {
     uint8_t syn_timeouts; /* RTO expiries of our SYN or SYN,ACK */
     uint16_t oow_n;       /* challenge / out-of-window ACKs sent in this window */
     uint64_t oow_start_ns;
+    uint64_t ato_ns, lrcv_ns; /* Linux delayed-ACK engine: ATO (0: no data yet), last data in */
+    uint32_t tlp_high_seq;    /* SND.NXT when the loss probe went (valid while tlp_out) */
 
     /* RFC 6298 (nanoseconds); rtt_seq is the segment being timed. */
     uint64_t srtt_ns, rttvar_ns, rto_ns, rtt_start_ns;
@@ -123,6 +125,10 @@ struct tcp_conn {
     bool port_bound : 1;  /* counted in the stack's port table */
     bool idle_bound : 1;  /* bound, not yet used by listen or connect */
     bool sndq_freed : 1;  /* the send ring was released (its size stays fixed) */
+    bool rcvbuf_set : 1;  /* TCP_OPT_RCVBUF given: it, not rcvbuf_max, sets the scale */
+    bool pingpong : 1;    /* interactive: no quick ACKs (profile pingpong) */
+    bool tlp_armed : 1;   /* the RTX deadline is a loss-probe timeout, not the RTO */
+    bool tlp_out : 1;     /* a loss probe is outstanding (one per tail) */
 
     tcp_stats stats;
 
@@ -257,11 +263,19 @@ void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, co
 uint16_t tcp_eff_mss(const tcp_conn *c, uint32_t peer_mss);
 void tcp_input(tcp_conn *c, const tcp_seg *seg);
 void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg);
+/* Linux's delayed-ACK engine (profile delack_max_ns): the hooks output and
+ * the timers call. */
+void tcp_ato_delack_fired(tcp_conn *c);
+void tcp_ato_data_sent(tcp_conn *c);
+void tcp_ato_ack_sent(tcp_conn *c);
 
 /* ---- tcp_output.c ---- */
 void tcp_output(tcp_conn *c); /* data, FIN and a pending ACK, as allowed */
 void tcp_out_syn(tcp_conn *c, bool rexmit);
 uint8_t tcp_wscale_for(uint32_t buf);
+uint32_t tcp_rcv_space(const tcp_conn *c); /* receive buffer offered as window */
+uint8_t tcp_rcv_wscale(const tcp_conn *c); /* the window scale we offer */
+uint32_t tcp_syn_wnd(const tcp_conn *c);   /* the window of our SYN or SYN,ACK */
 void tcp_out_ack(tcp_conn *c);
 void tcp_out_challenge_ack(tcp_conn *c);
 bool tcp_out_oow_ack(tcp_conn *c); /* an ACK to a bad segment, rate-limited */
@@ -272,6 +286,7 @@ void tcp_out_rst_reply(tcp_stack *s, tcp_conn *c, const tcp_seg *seg);
 void tcp_out_keepalive(tcp_conn *c);
 void tcp_out_probe(tcp_conn *c);
 void tcp_out_retransmit_first(tcp_conn *c); /* the segment at SND.UNA */
+void tcp_out_loss_probe(tcp_conn *c);       /* RFC 8985 §7.3: new data, else the last segment */
 uint32_t tcp_rcv_wnd(const tcp_conn *c);    /* RCV.WND in bytes */
 uint32_t tcp_snd_data_end(const tcp_conn *c);
 uint32_t tcp_flight(const tcp_conn *c);
@@ -285,6 +300,9 @@ void tcp_timer_stop(tcp_conn *c, tcp_timer_kind k);
 void tcp_timer_stop_all(tcp_conn *c);
 void tcp_timer_arm_rtx(tcp_conn *c); /* at now + RTO unless armed */
 void tcp_timer_restart_rtx(tcp_conn *c);
+/* After new data or an ACK: the loss-probe timeout instead of the RTO when
+ * the profile's tlp allows one now (RFC 8985 §7.2); else as arm/restart. */
+void tcp_timer_rtx_or_pto(tcp_conn *c, bool restart);
 void tcp_timer_arm_keepalive(tcp_conn *c);
 void tcp_timer_enter_state(tcp_conn *c); /* entry actions of c->state */
 uint64_t tcp_time_wait_ns(const tcp_conn *c);

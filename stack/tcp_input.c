@@ -60,7 +60,7 @@ static void learn_syn(tcp_conn *c, const tcp_seg *seg)
     c->peer_wscale = seg->has_wscale;
     if (seg->has_wscale && p->send_wscale) {
         c->snd_wscale = seg->wscale > 14 ? 14 : seg->wscale; /* RFC 7323 §2.3 */
-        c->rcv_wscale = tcp_wscale_for(c->rcvbuf);
+        c->rcv_wscale = tcp_rcv_wscale(c);
     }
     c->sack_ok = seg->has_sack_perm && p->send_sack_perm;
     c->ts_ok = seg->has_ts && p->send_timestamps;
@@ -70,8 +70,8 @@ static void learn_syn(tcp_conn *c, const tcp_seg *seg)
     c->irs = seg->seq;
     c->rcv_nxt = seg->seq + 1;
     c->last_ack_sent = c->rcv_nxt;
-    c->rcv_adv = c->rcv_nxt + min32(c->rcvbuf, 65535u); /* our SYN's window */
-    c->snd_wnd = seg->wnd;                              /* never scaled in a SYN (RFC 7323 §2.2) */
+    c->rcv_adv = c->rcv_nxt + tcp_syn_wnd(c); /* our SYN's window */
+    c->snd_wnd = seg->wnd;                    /* never scaled in a SYN (RFC 7323 §2.2) */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = seg->seq;
     c->last_rcv_ns = c->stack->now;
@@ -149,6 +149,7 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     ch->ka_cnt = l->ka_cnt;
     ch->sndbuf = l->sndbuf;
     ch->rcvbuf = l->rcvbuf;
+    ch->rcvbuf_set = l->rcvbuf_set;
     ch->mss = l->mss;
     ch->linger_zero = l->linger_zero;
     ch->keepalive = l->keepalive;
@@ -246,6 +247,19 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     tcp_output(c);
 }
 
+/* Linux tcp_rcv_synsent_state_process: an unacceptable ACK in SYN-SENT
+ * ("Previous FIN/ACK or RST/ACK might be ignored") re-arms the
+ * retransmission timer at TCP_TIMEOUT_MIN when no SYN has been
+ * retransmitted yet, so the SYN goes again at once; its expiry counts as
+ * an RTO (backoff, retry limit). Profile syn_bad_ack_rexmit_ns; 0: the RTO
+ * runs on (RFC 9293 §3.10.7.3 only drops the segment). */
+static void syn_sent_bad_ack_rexmit(tcp_conn *c)
+{
+    uint64_t d = c->stack->profile.syn_bad_ack_rexmit_ns;
+    if (d && c->retries == 0)
+        tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, d));
+}
+
 static void in_syn_sent(tcp_conn *c, const tcp_seg *seg)
 {
     bool ack = seg->flags & TCP_ACK;
@@ -255,6 +269,7 @@ static void in_syn_sent(tcp_conn *c, const tcp_seg *seg)
         drop(c, seg, "bad ack");
         if (!(seg->flags & TCP_RST))
             tcp_out_rst_reply(c->stack, c, seg);
+        syn_sent_bad_ack_rexmit(c);
         return;
     }
     if (seg->flags & TCP_RST) {
@@ -346,9 +361,15 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
             return false;
         }
         /* Simultaneous open: the SYN,ACK acknowledges our SYN; its SYN is
-         * the one already received (Linux's tcp_validate_incoming). */
+         * the one already received (Linux's tcp_validate_incoming). That
+         * SYN is old, so an ACK goes back: Table 6 finds the segment not
+         * acceptable ("an acknowledgment should be sent in reply"), Linux
+         * tcp_data_queue sends an immediate ACK for a segment ending at
+         * RCV.NXT, FreeBSD tcp_do_segment sets TF_ACKNOW when it trims
+         * the SYN. */
         r->syn = false;
         r->seq++;
+        c->ack_now = true;
     }
     uint32_t seglen = r->len + r->syn + r->fin;
     bool allowed = false;
@@ -532,11 +553,15 @@ static void on_new_ack(tcp_conn *c, uint32_t ack)
     }
     if (c->cwnd > TCP_BUF_MAX)
         c->cwnd = TCP_BUF_MAX;
-    /* RFC 6298 §5.2 - §5.3. */
+    /* Linux tcp_process_tlp_ack: the probe's episode ends once SND.NXT at
+     * the probe is acknowledged. */
+    if (c->tlp_out && tcp_seq_ge(ack, c->tlp_high_seq))
+        c->tlp_out = false;
+    /* RFC 6298 §5.2 - §5.3; with tlp the loss probe (Linux tcp_set_xmit_timer). */
     if (c->snd_una == c->snd_max)
         tcp_timer_stop(c, TCP_TIMER_RTX);
     else if (!c->probing)
-        tcp_timer_restart_rtx(c);
+        tcp_timer_rtx_or_pto(c, true);
 }
 
 static void update_window(tcp_conn *c, const tcp_seg *seg)
@@ -643,24 +668,133 @@ static bool on_ack(tcp_conn *c, const tcp_seg *seg)
     return true;
 }
 
-/* Linux tcp_event_data_recv: the first data segment starts quickack mode,
- * min(TCP_MAX_QUICKACKS, rcv_wnd / (2 * rcv_mss)) immediate ACKs (at least
- * 2, tcp_incr_quickack); send_seg counts them down (tcp_dec_quickack_mode). */
+/* Linux tcp_incr_quickack: rcv_wnd / (2 * rcv_mss) immediate ACKs (2 when
+ * that is 0), at most the profile's quickack (TCP_MAX_QUICKACKS); never
+ * fewer than are left. send_seg counts them down (tcp_dec_quickack_mode). */
+static void incr_quickack(tcp_conn *c)
+{
+    uint32_t n = tcp_rcv_wnd(c) / (2u * c->rcv_mss);
+    if (n == 0)
+        n = 2;
+    n = min32(min32(n, c->stack->profile.quickack), UINT8_MAX);
+    if (n > c->quick_left)
+        c->quick_left = (uint8_t)n;
+}
+
+/* The first data segment starts quickack mode (tcp_event_data_recv). */
 static void quickack_start(tcp_conn *c)
 {
     if (c->quick_init)
         return;
     c->quick_init = true;
-    uint32_t n = tcp_rcv_wnd(c) / (2u * c->rcv_mss);
-    if (n < 2)
-        n = 2;
-    uint32_t max = c->stack->profile.quickack;
-    c->quick_left = (uint8_t)min32(min32(n, max), UINT8_MAX);
+    incr_quickack(c);
+}
+
+/* Linux tcp_event_data_recv, with the profile's ATO (delack_max_ns > 0):
+ * the first data segment sets ATO = TCP_ATO_MIN (delack) and starts
+ * quickack mode; later ones move ATO towards the gap between segments:
+ * a gap up to ATO_MIN/2 gives ATO/2 + ATO_MIN/2, a gap below ATO gives
+ * ATO/2 + gap (at most the RTO), and a gap over the RTO starts quickack
+ * mode again (the sender was idle). */
+static void ato_data_in(tcp_conn *c)
+{
+    uint64_t now = c->stack->now, min = c->stack->profile.delack_ns;
+    if (c->ato_ns == 0) {
+        c->quick_init = true;
+        incr_quickack(c);
+        c->ato_ns = min ? min : 1;
+    } else {
+        uint64_t m = now - c->lrcv_ns;
+        if (m <= min / 2)
+            c->ato_ns = c->ato_ns / 2 + min / 2;
+        else if (m < c->ato_ns)
+            c->ato_ns = c->ato_ns / 2 + m < c->rto_ns ? c->ato_ns / 2 + m : c->rto_ns;
+        else if (m > c->rto_ns)
+            incr_quickack(c);
+    }
+    c->lrcv_ns = now;
+}
+
+/* Linux tcp_send_delayed_ack: the delay is the ATO; above TCP_DELACK_MIN
+ * it is capped at TCP_DELACK_MAX (delack_max) and at the smoothed RTT
+ * (never below delack). An ATO of 0 (no data received yet) means the next
+ * tick: at once here. A timer already running keeps its earlier deadline,
+ * and one about to fire (within ATO/4) sends the ACK now. */
+static void ato_schedule(tcp_conn *c)
+{
+    const tcp_profile *p = &c->stack->profile;
+    uint64_t ato = c->ato_ns;
+    if (ato > p->delack_ns) {
+        uint64_t max = p->delack_max_ns;
+        if (c->has_srtt) {
+            uint64_t rtt = c->srtt_ns > p->delack_ns ? c->srtt_ns : p->delack_ns;
+            max = rtt < max ? rtt : max;
+        }
+        ato = ato < max ? ato : max;
+    }
+    uint64_t at = c->timer_at[TCP_TIMER_DELACK];
+    if (ato == 0 || (at != TCP_NEVER && at <= c->stack->now + ato / 4)) {
+        c->ack_now = true;
+        return;
+    }
+    uint64_t next = tcp_after(c, ato);
+    tcp_timer_set(c, TCP_TIMER_DELACK, at < next ? at : next);
+}
+
+/* Linux __tcp_ack_snd_check: at once for more than one full segment not
+ * yet acknowledged, in quickack mode (not while interactive), or when the
+ * segment asks for it; else the delayed ACK. */
+static void ato_ack_check(tcp_conn *c, bool immediate)
+{
+    bool quick = c->quick_left > 0 && !c->pingpong;
+    if (immediate || quick || c->rcv_nxt - c->last_ack_sent > c->rcv_mss)
+        c->ack_now = true;
+    else
+        ato_schedule(c);
+}
+
+/* The delayed ACK fired (tcp_delack_timer_handler): outside interactive
+ * mode the ATO doubles (at most the RTO), "Delayed ACK missed: inflate
+ * ATO"; in it, interactive mode ends and the ATO drops to TCP_ATO_MIN. */
+void tcp_ato_delack_fired(tcp_conn *c)
+{
+    const tcp_profile *p = &c->stack->profile;
+    if (!p->delack_max_ns)
+        return;
+    if (!c->pingpong) {
+        c->ato_ns = c->ato_ns * 2 < c->rto_ns ? c->ato_ns * 2 : c->rto_ns;
+    } else {
+        c->pingpong = false;
+        c->ato_ns = p->delack_ns;
+    }
+}
+
+/* Data leaves within ATO of the last data received: a reply, so the
+ * connection is interactive (tcp_event_data_sent, tcp_pingpong_thresh 1). */
+void tcp_ato_data_sent(tcp_conn *c)
+{
+    if (c->stack->profile.pingpong && c->ato_ns && c->stack->now - c->lrcv_ns < c->ato_ns)
+        c->pingpong = true;
+}
+
+/* An ACK that acknowledges something went out (tcp_dec_quickack_mode):
+ * one quick ACK used; the last one resets the ATO to TCP_ATO_MIN. */
+void tcp_ato_ack_sent(tcp_conn *c)
+{
+    if (c->quick_left == 0 || !c->quick_init)
+        return;
+    c->quick_left--;
+    if (c->quick_left == 0 && c->stack->profile.delack_max_ns)
+        c->ato_ns = c->stack->profile.delack_ns;
 }
 
 static void ack_policy(tcp_conn *c, bool immediate)
 {
     uint64_t delack = c->stack->profile.delack_ns;
+    if (c->stack->profile.delack_max_ns) {
+        ato_ack_check(c, immediate);
+        return;
+    }
     quickack_start(c);
     if (c->quick_left > 0)
         immediate = true;
@@ -676,7 +810,7 @@ static void ack_policy(tcp_conn *c, bool immediate)
 static void store_text(tcp_conn *c, const tcp_rx *r)
 {
     uint32_t off = c->rcvq.len + (r->seq - c->rcv_nxt);
-    if (tcp_ring_reserve(&c->rcvq, off + r->len, c->rcvbuf)) {
+    if (tcp_ring_reserve(&c->rcvq, off + r->len, tcp_rcv_space(c))) {
         drop(c, r->seg, "out of memory");
         return;
     }
@@ -689,6 +823,10 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     }
     c->rcv_nxt += r->len;
     c->rcvq.len += r->len;
+    if (c->stack->profile.delack_max_ns)
+        ato_data_in(c);
+    else
+        quickack_start(c);
     uint32_t gained = tcp_ooo_advance(c);
     c->rcvq.len += gained;
     ack_policy(c, gained > 0 || c->ooo_n > 0);
@@ -738,10 +876,18 @@ static void on_fin(tcp_conn *c, const tcp_rx *r)
         return;
     c->rcv_nxt++;
     c->fin_rcvd = true;
-    c->ack_now = true;
     switch (c->state) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:
+        /* Linux tcp_fin enters interactive mode here, so the FIN's ACK
+         * waits for a reply or the delayed ACK (ATO; at once while no data
+         * came); elsewhere it goes at once. */
+        if (c->stack->profile.pingpong && c->stack->profile.delack_max_ns) {
+            c->pingpong = true;
+            ato_ack_check(c, false);
+        } else {
+            c->ack_now = true;
+        }
         tcp_set_state(c, TCP_CLOSE_WAIT, TCP_CAUSE_SEGMENT, r->seg, "rcv FIN");
         break;
     case TCP_FIN_WAIT_1:
@@ -750,12 +896,15 @@ static void on_fin(tcp_conn *c, const tcp_rx *r)
          * already moved an acknowledged FIN_WAIT_1 to FIN_WAIT_2, so here
          * our FIN is not acknowledged. */
         assert(!tcp_fin_acked(c));
+        c->ack_now = true;
         tcp_set_state(c, TCP_CLOSING, TCP_CAUSE_SEGMENT, r->seg, "rcv FIN");
         break;
     case TCP_FIN_WAIT_2:
+        c->ack_now = true;
         tcp_set_state(c, TCP_TIME_WAIT, TCP_CAUSE_SEGMENT, r->seg, "rcv FIN");
         break;
     default:
+        c->ack_now = true;
         break;
     }
 }

@@ -49,16 +49,55 @@ uint8_t tcp_wscale_for(uint32_t buf)
     return shift;
 }
 
+/* The receive space: the share of the receive buffer offered as window
+ * (profile rcv_win_ratio; Linux tcp_win_from_space() takes scaling_ratio /
+ * 256 of sk_rcvbuf, TCP_DEFAULT_SCALING_RATIO = 128, the other half paying
+ * for buffer overhead). The receive ring holds this much. */
+uint32_t tcp_rcv_space(const tcp_conn *c)
+{
+    uint32_t ratio = min32(c->stack->profile.rcv_win_ratio, 256u);
+    uint32_t v = (uint32_t)((uint64_t)c->rcvbuf * ratio >> 8);
+    return v ? v : 1;
+}
+
+/* RFC 7323 §2.3: the shift we offer. With the profile's rcvbuf_max it lets
+ * the largest buffer the connection may grow to be advertised (Linux
+ * tcp_select_initial_window: max(tcp_rmem[2], rmem_max); FreeBSD
+ * syncache_add / tcp_connect: sb_max); a buffer the user set fixes it
+ * (Linux: SOCK_RCVBUF_LOCK clamps the window to tcp_full_space()). */
+uint8_t tcp_rcv_wscale(const tcp_conn *c)
+{
+    uint32_t max = c->stack->profile.rcvbuf_max;
+    return tcp_wscale_for(max && !c->rcvbuf_set ? max : tcp_rcv_space(c));
+}
+
+/* The unscaled window of our SYN or SYN,ACK (RFC 7323 §2.2): the receive
+ * space, at most 65535. With init_wnd_mss_multiple it is first rounded
+ * down to whole segments of the MSS we will receive (Linux
+ * tcp_select_initial_window: "Quantize space offering to a multiple of
+ * mss"; the MSS less the timestamp option when a SYN,ACK agrees on it). */
+uint32_t tcp_syn_wnd(const tcp_conn *c)
+{
+    uint32_t space = tcp_rcv_space(c);
+    uint32_t mss = c->mss;
+    if (c->state != TCP_SYN_SENT && c->ts_ok && mss > TCP_TS_OPT_LEN)
+        mss -= TCP_TS_OPT_LEN;
+    if (c->stack->profile.init_wnd_mss_multiple && mss && space > mss)
+        space -= space % mss;
+    return min32(space, 65535u);
+}
+
 /* The window field of a segment. The right edge moves only by at least
  * min(RCV.BUFF/2, MSS) (RFC 9293 §3.8.6.2.2, receiver SWS avoidance) and
  * never moves left. SYN segments carry an unscaled window (RFC 7323 §2.2). */
 static uint16_t wnd_field(tcp_conn *c, bool syn)
 {
-    uint32_t free_bytes = c->rcvbuf > c->rcvq.len ? c->rcvbuf - c->rcvq.len : 0;
+    uint32_t space = tcp_rcv_space(c);
+    uint32_t free_bytes = space > c->rcvq.len ? space - c->rcvq.len : 0;
     if (syn)
-        return (uint16_t)min32(free_bytes, 65535u);
+        return (uint16_t)tcp_syn_wnd(c);
     uint32_t edge = c->rcv_nxt + free_bytes;
-    uint32_t threshold = min32(c->rcvbuf / 2, c->rcv_mss);
+    uint32_t threshold = min32(space / 2, c->rcv_mss);
     if (tcp_seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= threshold)
         c->rcv_adv = edge;
     return (uint16_t)min32(tcp_rcv_wnd(c) >> c->rcv_wscale, 65535u);
@@ -101,7 +140,7 @@ static void syn_options(tcp_conn *c, tcp_seg *g)
     g->mss = c->mss;
     if (p->send_wscale && (active || c->peer_wscale)) {
         g->has_wscale = true;
-        g->wscale = tcp_wscale_for(c->rcvbuf);
+        g->wscale = tcp_rcv_wscale(c);
     }
     g->has_sack_perm = p->send_sack_perm && (active || c->sack_ok);
     g->has_ts = p->send_timestamps && (active || c->ts_ok);
@@ -120,6 +159,7 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         .payload = data,
         .len = len,
     };
+    g.layout = (uint8_t)s->profile.opt_layout;
     if (flags & TCP_ACK)
         g.ack = c->rcv_nxt;
     if (flags & TCP_SYN)
@@ -132,9 +172,12 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         g.ts_val = (uint32_t)(s->now / 1000000u); /* a 1 ms clock (RFC 7323 §5.4) */
         g.ts_ecr = (flags & TCP_ACK) ? c->ts_recent : 0;
     }
+    if (len)
+        tcp_ato_data_sent(c);
     if (flags & TCP_ACK) {
-        if (c->quick_left > 0 && c->quick_init)
-            c->quick_left--;
+        if (c->rcv_nxt != c->last_ack_sent || c->ack_now ||
+            c->timer_at[TCP_TIMER_DELACK] != TCP_NEVER || !c->stack->profile.delack_max_ns)
+            tcp_ato_ack_sent(c);
         c->last_ack_sent = c->rcv_nxt;
         c->ack_now = false;
         tcp_timer_stop(c, TCP_TIMER_DELACK);
@@ -305,6 +348,43 @@ void tcp_out_retransmit_first(tcp_conn *c)
     c->snd_nxt = tcp_seq_max(c->snd_nxt, c->snd_una + n + (fin ? 1u : 0u));
 }
 
+static bool may_send_data(const tcp_conn *c);
+
+/* RFC 8985 §7.3 as Linux tcp_send_loss_probe: one probe per tail (none
+ * while one is outstanding, tlp_high_seq); one new segment if the send
+ * window allows it (the congestion window is ignored), else the last
+ * segment sent again (with the FIN if it carried one); then the RTO from
+ * now. The congestion response when the probe repaired a loss
+ * (tcp_process_tlp_ack) is not modelled. */
+void tcp_out_loss_probe(tcp_conn *c)
+{
+    uint32_t end = tcp_snd_data_end(c);
+    uint32_t unsent = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+    uint32_t n = min32(unsent, c->snd_mss);
+    if (c->tlp_out) {
+        tcp_timer_restart_rtx(c);
+        return;
+    }
+    if (n && may_send_data(c) && tcp_seq_le(c->snd_nxt + n, c->snd_una + c->snd_wnd)) {
+        bool fin = c->fin_queued && n == unsent;
+        send_data(c, c->snd_nxt, n, fin);
+        c->snd_nxt += n + (fin ? 1u : 0u);
+    } else {
+        uint32_t sent_end = tcp_seq_lt(c->snd_max, end) ? c->snd_max : end;
+        bool fin = c->fin_queued && tcp_seq_gt(c->snd_max, end);
+        uint32_t out = tcp_seq_gt(sent_end, c->snd_una) ? sent_end - c->snd_una : 0;
+        uint32_t last = out % c->snd_mss ? out % c->snd_mss : min32(out, c->snd_mss);
+        if (last == 0 && !fin) {
+            tcp_timer_restart_rtx(c);
+            return;
+        }
+        send_data(c, sent_end - last, last, fin);
+    }
+    c->tlp_out = true;
+    c->tlp_high_seq = c->snd_nxt;
+    tcp_timer_restart_rtx(c);
+}
+
 static bool may_send_data(const tcp_conn *c)
 {
     switch (c->state) {
@@ -368,6 +448,7 @@ static void arm_persist(tcp_conn *c)
 
 void tcp_output(tcp_conn *c)
 {
+    uint32_t max_before = c->snd_max;
     if (may_send_data(c)) {
         bool syn_acked = c->snd_una != c->iss;
         for (;;) {
@@ -399,6 +480,11 @@ void tcp_output(tcp_conn *c)
     }
     if (c->ack_now)
         tcp_out_ack(c);
-    if (tcp_flight(c) && !c->probing)
-        tcp_timer_arm_rtx(c);
+    if (tcp_flight(c) && !c->probing) {
+        /* Linux tcp_write_xmit: new data schedules the loss probe. */
+        if (tcp_seq_gt(c->snd_max, max_before))
+            tcp_timer_rtx_or_pto(c, false);
+        else
+            tcp_timer_arm_rtx(c);
+    }
 }

@@ -65,10 +65,18 @@ static const tcp_profile PROFILES[] = {
         .zero_window_fin = false, /* §3.10.7.4: only ACK, URG, RST at RCV.WND = 0 */
         .tw_bsd_rules = false,
         .close_embryonic_silent = false, /* §3.10.4: FIN, FIN-WAIT-1 */
+        .opt_layout = TCP_LAYOUT_RFC,    /* RFC 7323 Appendix A alignment */
+        .rcvbuf_max = 0,                 /* the scale fits rcvbuf (RFC 7323 §2.3) */
+        .rcv_win_ratio = 256,            /* the whole buffer */
+        .init_wnd_mss_multiple = false,
+        .syn_bad_ack_rexmit_ns = 0, /* §3.10.7.3: drop it; the RTO resends the SYN */
+        .delack_max_ns = 0,         /* a fixed delay */
+        .pingpong = false,
+        .tlp = false,
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
-         * net/ipv4/tcp_ipv4.c tcp_sk_init). */
+         * net/ipv4/tcp_ipv4.c tcp_sk_init, net/ipv4/tcp.c tcp_init). */
         .name = "linux",
         .msl_ns = SEC(30),
         .time_wait_ns = SEC(60),          /* TCP_TIMEWAIT_LEN */
@@ -121,6 +129,14 @@ static const tcp_profile PROFILES[] = {
         .zero_window_fin = true,                   /* tcp_data_queue */
         .tw_bsd_rules = false,
         .close_embryonic_silent = false, /* §3.10.4: FIN, FIN-WAIT-1 */
+        .opt_layout = TCP_LAYOUT_LINUX,  /* tcp_options_write */
+        .rcvbuf_max = 33554432,          /* tcp_rmem[2], 32 MB since 6.16: wscale 10 */
+        .rcv_win_ratio = 128,            /* TCP_DEFAULT_SCALING_RATIO: half (tcp_win_from_space) */
+        .init_wnd_mss_multiple = true,   /* tcp_select_initial_window: rounddown(space, mss) */
+        .syn_bad_ack_rexmit_ns = MS(2),  /* TCP_TIMEOUT_MIN: 2 jiffies at HZ=1000 */
+        .delack_max_ns = MS(200),        /* TCP_DELACK_MAX; TCP_ATO_MIN = delack */
+        .pingpong = true,                /* tcp_pingpong_thresh = 1 */
+        .tlp = true,                     /* tcp_early_retrans = 3 */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -176,6 +192,14 @@ static const tcp_profile PROFILES[] = {
         .zero_window_fin = false,
         .tw_bsd_rules = true,           /* tcp_twcheck */
         .close_embryonic_silent = true, /* tcp_disconnect */
+        .opt_layout = TCP_LAYOUT_BSD,   /* tcp_addoptions */
+        .rcvbuf_max = 2097152,          /* sb_max = kern.ipc.maxsockbuf (SB_MAX): wscale 6 */
+        .rcv_win_ratio = 256,           /* sbspace(): the whole buffer */
+        .init_wnd_mss_multiple = false, /* syncache_respond: min(sbspace, TCP_MAXWIN) */
+        .syn_bad_ack_rexmit_ns = 0,     /* tcp_do_segment: dropwithreset, no timer change */
+        .delack_max_ns = 0,             /* TCPTV_DELACK, fixed */
+        .pingpong = false,
+        .tlp = false, /* FreeBSD 14 default stack: no TLP (RACK stack only) */
     },
 };
 
@@ -203,7 +227,8 @@ const char *tcp_profile_system(const char *name)
     if (name && !strcmp(name, "rfc9293"))
         return "RFC 9293 with RFC 1122, 5961, 6298, 6528, 1337 (the standards, no kernel)";
     if (name && !strcmp(name, "linux"))
-        return "Linux 6.6 and later, default sysctls (tcp_syn_linear_timeouts since 6.5)";
+        return "Linux 6.6 and later, default sysctls (tcp_syn_linear_timeouts since 6.5, "
+               "tcp_rmem[2] 32 MB since 6.16)";
     if (name && !strcmp(name, "bsd"))
         return "FreeBSD 14.x, default sysctls";
     return "?";

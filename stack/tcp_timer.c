@@ -18,6 +18,8 @@
 void tcp_timer_set(tcp_conn *c, tcp_timer_kind k, uint64_t at)
 {
     c->timer_at[k] = at;
+    if (k == TCP_TIMER_RTX)
+        c->tlp_armed = false;
 }
 
 uint64_t tcp_after(const tcp_conn *c, uint64_t d)
@@ -28,13 +30,13 @@ uint64_t tcp_after(const tcp_conn *c, uint64_t d)
 
 void tcp_timer_stop(tcp_conn *c, tcp_timer_kind k)
 {
-    c->timer_at[k] = TCP_NEVER;
+    tcp_timer_set(c, k, TCP_NEVER);
 }
 
 void tcp_timer_stop_all(tcp_conn *c)
 {
     for (int k = 0; k < TCP_TIMER_COUNT; k++)
-        c->timer_at[k] = TCP_NEVER;
+        tcp_timer_set(c, (tcp_timer_kind)k, TCP_NEVER);
 }
 
 /* The retransmission interval: the RTO, plus the profile's slop once the
@@ -58,6 +60,49 @@ void tcp_timer_arm_rtx(tcp_conn *c)
 void tcp_timer_restart_rtx(tcp_conn *c)
 {
     tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, rtx_interval(c)));
+}
+
+#define TLP_TIMEOUT_MIN_NS 2000000ull /* Linux TCP_TIMEOUT_MIN: 2 jiffies at HZ=1000 */
+
+/* Linux tcp_schedule_loss_probe: a probe only on a SACK connection
+ * (tcp_is_sack) with data out and no loss being repaired (TCP_CA_Open:
+ * not in fast recovery, nor after an RTO until SND.UNA passes `recover`). */
+static bool tlp_allowed(const tcp_conn *c)
+{
+    return c->stack->profile.tlp && c->sack_ok && tcp_flight(c) > 0 && !c->probing &&
+           c->snd_una != c->iss && tcp_state_synchronized(c->state) && !c->in_recovery &&
+           tcp_seq_ge(c->snd_una, c->recover);
+}
+
+/* RFC 8985 §7.2 as Linux computes it: PTO = 2·SRTT, plus TCP_RTO_MIN when
+ * one segment is in flight (the peer may delay its ACK) or TCP_TIMEOUT_MIN
+ * otherwise; TCP_TIMEOUT_INIT without an RTT sample; never later than the
+ * RTO would fire (restarted now after an ACK, else the one running). */
+static uint64_t pto_interval(const tcp_conn *c, bool restart)
+{
+    const tcp_profile *p = &c->stack->profile;
+    uint64_t t = p->rto_initial_ns;
+    if (c->has_srtt)
+        t = 2 * c->srtt_ns + (tcp_flight(c) <= c->snd_mss ? p->rto_min_ns : TLP_TIMEOUT_MIN_NS);
+    uint64_t at = c->timer_at[TCP_TIMER_RTX], now = c->stack->now;
+    uint64_t rto = rtx_interval(c);
+    if (!restart && !c->tlp_armed && at != TCP_NEVER && at > now)
+        rto = at - now;
+    t = t < rto ? t : rto;
+    return t ? t : 1;
+}
+
+void tcp_timer_rtx_or_pto(tcp_conn *c, bool restart)
+{
+    if (!tlp_allowed(c)) {
+        if (restart)
+            tcp_timer_restart_rtx(c);
+        else
+            tcp_timer_arm_rtx(c);
+        return;
+    }
+    tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, pto_interval(c, restart)));
+    c->tlp_armed = true;
 }
 
 /* The n-th persist interval (n = persist_backoff): RTO * 2^n (RFC 9293
@@ -120,10 +165,18 @@ static bool keepalive_state(tcp_state st)
     return st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_FIN_WAIT_2;
 }
 
+/* An active open not yet established: SYN_SENT, or SYN_RECEIVED after a
+ * simultaneous open. FreeBSD's TCPTV_KEEP_INIT covers both (tcp_timer_keep:
+ * "if (tp->t_state < TCPS_ESTABLISHED) goto dropit"). */
+static bool establishing(const tcp_conn *c)
+{
+    return c->state == TCP_SYN_SENT || (c->state == TCP_SYN_RECEIVED && !c->passive);
+}
+
 void tcp_timer_arm_keepalive(tcp_conn *c)
 {
     bool on = c->keepalive && keepalive_state(c->state);
-    if (c->state == TCP_SYN_SENT && c->stack->profile.syn_timeout_ns)
+    if (establishing(c) && c->stack->profile.syn_timeout_ns)
         return; /* the slot holds the connection-establishment limit */
     if (!on)
         tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
@@ -201,6 +254,11 @@ static void on_rtx(tcp_conn *c)
 {
     const tcp_profile *p = &c->stack->profile;
     bool syn = handshake_pending(c);
+    if (c->tlp_armed) { /* the loss-probe timeout, not the RTO */
+        c->tlp_armed = false;
+        tcp_out_loss_probe(c);
+        return;
+    }
     if (c->retries >= rtx_limit(c, syn)) {
         const char *why = !syn         ? "retransmissions exhausted"
                           : c->passive ? "SYN,ACK retries exhausted"
@@ -266,7 +324,7 @@ static void on_persist(tcp_conn *c)
 static void on_keepalive(tcp_conn *c)
 {
     uint64_t now = c->stack->now;
-    if (c->state == TCP_SYN_SENT) {
+    if (establishing(c)) {
         tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "connection-establishment timeout");
         return;
     }
@@ -316,7 +374,8 @@ static const char *const TIMER_NOTES[TCP_TIMER_COUNT] = {
 
 static void fire(tcp_conn *c, tcp_timer_kind k)
 {
-    tcp_ev(c, TCP_EV_TIMER, (int)k, NULL, TIMER_NOTES[k]);
+    bool tlp = k == TCP_TIMER_RTX && c->tlp_armed;
+    tcp_ev(c, TCP_EV_TIMER, (int)k, NULL, tlp ? "loss probe" : TIMER_NOTES[k]);
     switch (k) {
     case TCP_TIMER_RTX:
         on_rtx(c);
@@ -325,6 +384,7 @@ static void fire(tcp_conn *c, tcp_timer_kind k)
         on_persist(c);
         break;
     case TCP_TIMER_DELACK:
+        tcp_ato_delack_fired(c);
         if (tcp_state_synchronized(c->state))
             tcp_out_ack(c);
         break;

@@ -232,9 +232,10 @@ static void window_update(tcp_conn *c)
     if (!tcp_state_synchronized(c->state) || c->fin_rcvd)
         return;
     uint32_t cur = tcp_rcv_wnd(c);
-    uint32_t next = c->rcvbuf - c->rcvq.len;
-    uint32_t threshold = c->rcvbuf / 2 < c->rcv_mss ? c->rcvbuf / 2 : c->rcv_mss;
-    if (cur <= c->rcvbuf / 2 && next >= 2 * cur && next - cur >= threshold) {
+    uint32_t space = tcp_rcv_space(c);
+    uint32_t next = space - c->rcvq.len;
+    uint32_t threshold = space / 2 < c->rcv_mss ? space / 2 : c->rcv_mss;
+    if (cur <= space / 2 && next >= 2 * cur && next - cur >= threshold) {
         c->ack_now = true;
         tcp_output(c);
     }
@@ -443,6 +444,7 @@ static int set_buf(tcp_conn *c, tcp_opt opt, uint64_t v)
         if (!before_open(c))
             return TCP_EINVAL; /* the window was advertised from it */
         c->rcvbuf = (uint32_t)v;
+        c->rcvbuf_set = true;
     }
     return TCP_OK;
 }

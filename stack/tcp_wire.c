@@ -19,9 +19,10 @@
  * Bytes past the IPv4 total length (link-layer padding) are ignored.
  * On failure *seg holds whatever was read before the failing check.
  *
- * tcp_wire_encode lays options out on 4-byte boundaries the way common
- * stacks do (RFC 7323 Appendix A): MSS, then NOP+WS, then SACK-permitted+TS
- * or NOP,NOP+TS or NOP,NOP+SACK-permitted. It sets DF and never fragments.
+ * tcp_wire_encode lays options out on 4-byte boundaries in the order the
+ * segment's layout names (tcp_opt_layout: RFC 7323 Appendix A style, Linux
+ * tcp_options_write, FreeBSD tcp_addoptions). It sets DF and never
+ * fragments.
  */
 #include "tcp_wire.h"
 
@@ -254,60 +255,120 @@ tcp_wire_err tcp_wire_parse(const uint8_t *buf, size_t len, tcp_seg *seg)
     return e;
 }
 
-/* Bytes of options tcp_wire_encode writes: always a multiple of 4, at most
- * 4 + 4 + 12 = 20, within TCP_OPT_MAX. */
-static size_t options_size(const tcp_seg *seg)
+static size_t put_mss(const tcp_seg *seg, uint8_t *o)
 {
-    size_t n = 0;
+    o[0] = OPT_MSS;
+    o[1] = 4;
+    wr16(o + 2, seg->mss);
+    return 4;
+}
 
-    if (seg->has_mss)
-        n += 4;
-    if (seg->has_wscale)
-        n += 4;
-    if (seg->has_ts)
-        n += 12;
-    else if (seg->has_sack_perm)
-        n += 4;
+static size_t put_ws(const tcp_seg *seg, uint8_t *o)
+{
+    o[0] = OPT_WS;
+    o[1] = 3;
+    o[2] = seg->wscale;
+    return 3;
+}
+
+static size_t put_sack_perm(uint8_t *o)
+{
+    o[0] = OPT_SACK_PERM;
+    o[1] = 2;
+    return 2;
+}
+
+static size_t put_ts(const tcp_seg *seg, uint8_t *o)
+{
+    o[0] = OPT_TS;
+    o[1] = 10;
+    wr32(o + 2, seg->ts_val);
+    wr32(o + 6, seg->ts_ecr);
+    return 10;
+}
+
+static size_t put_nops(uint8_t *o, size_t n)
+{
+    memset(o, OPT_NOP, n);
     return n;
 }
 
-/* Writes the options_size(seg) bytes of options at o; returns that count. */
+/* SACK-permitted and TS as one 4-byte aligned block (the RFC and Linux
+ * layouts): SACK-permitted,TS or NOP,NOP,TS or NOP,NOP,SACK-permitted. */
+static size_t put_sack_ts(const tcp_seg *seg, uint8_t *o)
+{
+    size_t i = 0;
+    if (seg->has_ts) {
+        i += seg->has_sack_perm ? put_sack_perm(o) : put_nops(o, 2);
+        return i + put_ts(seg, o + i);
+    }
+    if (seg->has_sack_perm) {
+        i += put_nops(o, 2);
+        i += put_sack_perm(o + i);
+    }
+    return i;
+}
+
+/* FreeBSD tcp_addoptions: each option after NOPs to its alignment (WS at
+ * an odd offset, SACK-permitted at an even one, TS at 2 mod 4), then EOL
+ * and zero padding to a 4-byte boundary. */
+static size_t put_bsd(const tcp_seg *seg, uint8_t *o)
+{
+    size_t i = 0;
+    if (seg->has_mss)
+        i += put_mss(seg, o);
+    if (seg->has_wscale) {
+        while (i == 0 || i % 2 != 1)
+            o[i++] = OPT_NOP;
+        i += put_ws(seg, o + i);
+    }
+    if (seg->has_sack_perm) {
+        while (i % 2)
+            o[i++] = OPT_NOP;
+        i += put_sack_perm(o + i);
+    }
+    if (seg->has_ts) {
+        while (i == 0 || i % 4 != 2)
+            o[i++] = OPT_NOP;
+        i += put_ts(seg, o + i);
+    }
+    if (i % 4)
+        o[i++] = OPT_EOL;
+    while (i % 4)
+        o[i++] = 0;
+    return i;
+}
+
+/* Writes the options of seg at o in seg->layout (RFC 7323 Appendix A keeps
+ * TS at 2 mod 4 in each); returns the byte count, a multiple of 4 and at
+ * most 4 + 4 + 12 = 20, within TCP_OPT_MAX. */
 static size_t write_options(const tcp_seg *seg, uint8_t *o)
 {
     size_t i = 0;
-
-    if (seg->has_mss) {
-        o[i++] = OPT_MSS;
-        o[i++] = 4;
-        wr16(o + i, seg->mss);
-        i += 2;
+    if (seg->layout == TCP_LAYOUT_BSD) {
+        i = put_bsd(seg, o);
+    } else {
+        if (seg->has_mss)
+            i += put_mss(seg, o);
+        if (seg->has_wscale && seg->layout != TCP_LAYOUT_LINUX) {
+            i += put_nops(o + i, 1);
+            i += put_ws(seg, o + i);
+        }
+        i += put_sack_ts(seg, o + i);
+        if (seg->has_wscale && seg->layout == TCP_LAYOUT_LINUX) {
+            i += put_nops(o + i, 1);
+            i += put_ws(seg, o + i);
+        }
     }
-    if (seg->has_wscale) {
-        o[i++] = OPT_NOP;
-        o[i++] = OPT_WS;
-        o[i++] = 3;
-        o[i++] = seg->wscale;
-    }
-    if (seg->has_sack_perm && !seg->has_ts) {
-        o[i++] = OPT_NOP;
-        o[i++] = OPT_NOP;
-    }
-    if (seg->has_sack_perm) {
-        o[i++] = OPT_SACK_PERM;
-        o[i++] = 2;
-    } else if (seg->has_ts) {
-        o[i++] = OPT_NOP;
-        o[i++] = OPT_NOP;
-    }
-    if (seg->has_ts) {
-        o[i++] = OPT_TS;
-        o[i++] = 10;
-        wr32(o + i, seg->ts_val);
-        wr32(o + i + 4, seg->ts_ecr);
-        i += 8;
-    }
-    assert(i == options_size(seg) && i % 4 == 0 && i <= TCP_OPT_MAX);
+    assert(i % 4 == 0 && i <= 20);
     return i;
+}
+
+/* Bytes of options tcp_wire_encode writes for seg. */
+static size_t options_size(const tcp_seg *seg)
+{
+    uint8_t scratch[TCP_OPT_MAX];
+    return write_options(seg, scratch);
 }
 
 size_t tcp_wire_size(const tcp_seg *seg)

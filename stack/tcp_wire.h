@@ -28,6 +28,16 @@ enum {
 #define TCP_HDR_MIN  20u
 #define TCP_OPT_MAX  40u
 
+/* The order and padding tcp_wire_encode gives the options of a segment
+ * (profile data: each stack writes its own; a parser accepts any order). */
+typedef enum tcp_opt_layout {
+    TCP_LAYOUT_RFC,   /* MSS; NOP,WS; SACK-permitted,TS or NOP,NOP,TS or NOP,NOP,SACK-permitted */
+    TCP_LAYOUT_LINUX, /* tcp_options_write: MSS; SACK-permitted,TS or NOP,NOP,TS or
+                       * NOP,NOP,SACK-permitted; NOP,WS */
+    TCP_LAYOUT_BSD    /* tcp_addoptions: MSS; NOP,WS; SACK-permitted; TS after NOPs to
+                       * offset 2 mod 4; EOL and zeros to a 4-byte boundary */
+} tcp_opt_layout;
+
 /* A segment in host byte order. `payload` points into the parsed buffer. */
 typedef struct tcp_seg {
     uint32_t src_addr, dst_addr;
@@ -43,6 +53,7 @@ typedef struct tcp_seg {
     uint16_t mss;
     uint8_t wscale;
     uint32_t ts_val, ts_ecr;
+    uint8_t layout; /* tcp_opt_layout for tcp_wire_encode; parse sets TCP_LAYOUT_RFC */
     const uint8_t *payload;
     uint32_t len; /* payload bytes */
 } tcp_seg;

@@ -2,7 +2,9 @@
 -- Synchronization"). Both ends connect to each other's port at once; the
 -- SYNs cross. Each end, in SYN_SENT, receives a bare SYN and moves to
 -- SYN_RECEIVED (sending SYN,ACK), then the SYN,ACKs cross and both reach
--- ESTABLISHED: two SYNs and two SYN,ACKs cross on the link.
+-- ESTABLISHED: two SYNs and two SYN,ACKs cross on the link. The SYN in each
+-- SYN,ACK is old news to its receiver, so each end ACKs it (§3.10.7.4; Linux
+-- and FreeBSD do): two ACKs follow.
 local sim = tcpsim.new { seed = 1 }
 local a, b = sim:host "A", sim:host "B"
 local link = sim:link(a, b, { delay = "50ms" })
@@ -20,3 +22,5 @@ local syn_a, synack_a = link:last { from = a, flags = "SYN", exact = true }, lin
 expect(synack_a.seq):equals(syn_a.seq)
 expect(x):entered("SYN_RECEIVED", "50ms")
 expect(x):entered("ESTABLISHED", "100ms")
+-- and each acknowledges the other's SYN,ACK
+expect(#link:segments { flags = "ACK", exact = true }):equals(2)

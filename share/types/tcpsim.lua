@@ -106,6 +106,14 @@ function tcpsim.ns(n) end
 ---@field zero_window_fin? boolean a bare FIN is accepted at a zero window
 ---@field time_wait_bsd_rules? boolean FreeBSD tcp_twcheck rules in TIME_WAIT
 ---@field close_embryonic_silent? boolean close() in an active SYN_RECEIVED sends nothing
+---@field option_layout? "rfc"|"linux"|"bsd" order and padding of the TCP options sent
+---@field rcvbuf_max? integer largest receive buffer, which sets the window scale (0: rcvbuf)
+---@field rcv_win_ratio? integer share of the receive buffer offered as window, in 1/256
+---@field init_window_mss_multiple? boolean a SYN's window is rounded down to whole segments
+---@field syn_bad_ack_rexmit? tcpsim.Duration SYN again this soon after an unacceptable ACK in SYN_SENT (0: RTO)
+---@field delack_max? tcpsim.Duration Linux's ATO grows from delack up to this (0: a fixed delack)
+---@field tlp? boolean tail loss probe about 2·SRTT after the last segment (SACK connections)
+---@field pingpong? boolean with delack_max: a reply within the ATO or a FIN makes the connection interactive (no quick ACKs)
 
 ---@class tcpsim.SimOptions: tcpsim.Knobs
 ---@field seed? integer default 1

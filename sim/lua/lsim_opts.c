@@ -284,6 +284,7 @@ typedef struct knob {
 static const char *const BACKLOG_MODELS[] = {"rfc", "linux", "bsd", NULL};
 static const char *const SYN_RECV_RULES[] = {"rfc", "linux", "bsd", NULL};
 static const char *const ABORT_RST[] = {"never", "unsent", "always", NULL};
+static const char *const OPT_LAYOUTS[] = {"rfc", "linux", "bsd", NULL};
 static const knob KNOBS[] = {
     KNOB("msl", K_DURATION, msl_ns),
     KNOB("time_wait", K_DURATION, time_wait_ns),
@@ -329,6 +330,14 @@ static const knob KNOBS[] = {
     KNOB("zero_window_fin", K_BOOL, zero_window_fin),
     KNOB("time_wait_bsd_rules", K_BOOL, tw_bsd_rules),
     KNOB("close_embryonic_silent", K_BOOL, close_embryonic_silent),
+    KNOB_ENUM("option_layout", opt_layout, OPT_LAYOUTS),
+    KNOB("rcvbuf_max", K_U32, rcvbuf_max),
+    KNOB("rcv_win_ratio", K_U32, rcv_win_ratio),
+    KNOB("init_window_mss_multiple", K_BOOL, init_wnd_mss_multiple),
+    KNOB("syn_bad_ack_rexmit", K_DURATION, syn_bad_ack_rexmit_ns),
+    KNOB("delack_max", K_DURATION, delack_max_ns),
+    KNOB("pingpong", K_BOOL, pingpong),
+    KNOB("tlp", K_BOOL, tlp),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
 

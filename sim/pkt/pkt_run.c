@@ -67,6 +67,13 @@ static bool parse_middle(const char *v, uint64_t *out)
     return sp && parse_u64(sp + 1, out);
 }
 
+/* The last of "min default max" (the buffer a connection may grow to). */
+static bool parse_last(const char *v, uint64_t *out)
+{
+    const char *sp = strrchr(v, ' ');
+    return sp && sp != strchr(v, ' ') && parse_u64(sp + 1, out);
+}
+
 /* Sets the knob carrying sysctl `name`; false when none does. */
 static bool set_knob(tcp_profile *p, const char *name, const char *value, bool *bad)
 {
@@ -98,9 +105,14 @@ static bool set_knob(tcp_profile *p, const char *name, const char *value, bool *
         p->send_wscale = v != 0;
     else if (!strcmp(name, "tcp_sack"))
         p->send_sack_perm = v != 0;
-    else if (!strcmp(name, "tcp_rmem"))
+    else if (!strcmp(name, "tcp_rmem")) {
+        /* Linux takes the window scale from max(tcp_rmem[2], rmem_max)
+         * (tcp_select_initial_window); rmem_max is smaller by default. */
+        uint64_t max = 0;
+        *bad = !parse_last(value, &max) || max > UINT32_MAX;
         p->rcvbuf = (uint32_t)v;
-    else if (!strcmp(name, "tcp_wmem"))
+        p->rcvbuf_max = (uint32_t)max;
+    } else if (!strcmp(name, "tcp_wmem"))
         p->sndbuf = (uint32_t)v;
     else if (!strcmp(name, "tcp_rfc1337"))
         p->tw_rst = v ? TCP_TW_RST_IGNORE : TCP_TW_RST_CLOSE;
@@ -112,6 +124,8 @@ static bool set_knob(tcp_profile *p, const char *name, const char *value, bool *
         p->rto_max_ns = v * 1000000ull;
     else if (!strcmp(name, "tcp_syn_linear_timeouts"))
         p->syn_linear_timeouts = (uint32_t)v;
+    else if (!strcmp(name, "tcp_early_retrans"))
+        p->tlp = v == 3 || v == 4; /* tcp_schedule_loss_probe */
     else
         return false;
     return true;

@@ -21,8 +21,7 @@ static const pkt_default DEFAULTS[] = {
     {"tcp_metrics_flush", "ip tcp_metrics flush all", NULL,
      "no-op: a simulated host starts with no cached metrics"},
     {"tcp_rmem", "4096 540000 15728640", "rcvbuf",
-     "rcvbuf takes the default (middle) value; the window scale Linux derives from the maximum "
-     "(wscale 8) has no knob"},
+     "rcvbuf takes the default (middle) value, rcvbuf_max the maximum (wscale 8)"},
     {"tcp_wmem", "4096 262144 4194304", "sndbuf", "sndbuf takes the default (middle) value"},
     {"tcp_timestamps", "1", "send_timestamps", "timestamps offered on SYNs"},
     {"tcp_syn_retries", "5", "syn_retries", "connect() gives up after 5 SYN retransmissions"},
@@ -34,7 +33,7 @@ static const pkt_default DEFAULTS[] = {
     {"tcp_reordering", "3", NULL, "duplicate-ACK threshold: no knob"},
     {"tcp_congestion_control", "cubic", NULL, "CUBIC is not modelled"},
     {"tcp_slow_start_after_idle", "0", NULL, "no knob"},
-    {"tcp_early_retrans", "4", NULL, "tail loss probes are not modelled"},
+    {"tcp_early_retrans", "4", "tlp", "tail loss probes on (3 and 4 turn them on)"},
     {"tcp_recovery", "1", NULL, "RACK loss detection is not modelled"},
     {"tcp_tso_win_divisor", "3", NULL, "no effect: simulated hosts have no TSO"},
     {"tcp_ecn", "0", NULL, "off, as tcpsim has no ECN"},
@@ -70,6 +69,7 @@ static const struct {
     {"tcp_rto_min_us", "rto_min_ns"},
     {"tcp_rto_max_ms", "rto_max_ns"},
     {"tcp_syn_linear_timeouts", "syn_linear_timeouts"},
+    {"tcp_early_retrans", "tlp"},
 };
 
 const pkt_default *pkt_defaults(size_t *count)

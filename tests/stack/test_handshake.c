@@ -201,7 +201,9 @@ static tcp_sock_id open_from(harness *h, size_t stack, uint16_t lport, size_t to
  * RFC 9293 §3.5 Figure 8, simultaneous open:
  *  A SYN_SENT     SYN 100   ->  <-  SYN 300     B SYN_SENT
  *  A SYN_RECEIVED SYN,ACK 100/301 -> <- SYN,ACK 300/101  B SYN_RECEIVED
- *  both ESTABLISHED
+ *  both ESTABLISHED, and each ACKs the other's SYN,ACK, whose SYN is old
+ *  (§3.10.7.4 Table 6: not acceptable, "an acknowledgment should be sent
+ *  in reply"; Linux tcp_data_queue, FreeBSD tcp_do_segment TF_ACKNOW)
  */
 static void simultaneous_open(void **state)
 {
@@ -216,6 +218,8 @@ static void simultaneous_open(void **state)
     h_expect_sent(h, H_B, TCP_SYN | TCP_ACK, 300, 101, 0);
     h_expect_sent(h, H_A, TCP_SYN | TCP_ACK, 100, 301, 0);
     h_deliver_all(h);
+    h_expect_sent(h, H_B, TCP_ACK, 301, 101, 0);
+    h_expect_sent(h, H_A, TCP_ACK, 101, 301, 0);
     h_expect_none_sent(h, H_A);
     h_expect_none_sent(h, H_B);
     const tcp_state want[] = {TCP_CLOSED, TCP_SYN_SENT, TCP_SYN_RECEIVED, TCP_ESTABLISHED};

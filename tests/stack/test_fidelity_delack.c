@@ -1,0 +1,184 @@
+/*
+ * test_fidelity_delack — when the receiver's ACK leaves, per profile. The
+ * linux profile follows Linux's delayed-ACK engine (net/ipv4/tcp_input.c
+ * tcp_event_data_recv, __tcp_ack_snd_check, tcp_fin; tcp_output.c
+ * tcp_send_delayed_ack, tcp_event_data_sent; tcp_timer.c
+ * tcp_delack_timer_handler): quick ACKs at the start, an ATO that starts at
+ * TCP_ATO_MIN (40 ms) and grows when a delayed ACK fires, up to
+ * TCP_DELACK_MAX (200 ms) and the smoothed RTT, and pingpong (interactive)
+ * mode that a reply within the ATO or a FIN turns on. FreeBSD ACKs a FIN at
+ * once (tcp_do_segment: TF_ACKNOW) and delays others TCPTV_DELACK.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* A sends text; it reaches B now and B's application reads it. */
+static void data_to_b(harness *h, h_pair p, const char *text)
+{
+    h_send(h, H_A, p.client, text);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, H_ANY);
+    h_deliver(h);
+    h_expect_recv(h, H_B, p.server, text);
+}
+
+/* tcp_fin: ESTABLISHED -> CLOSE_WAIT enters pingpong mode, so the FIN is
+ * not quick-ACKed; the delayed ACK fires after the ATO, 40 ms once data set
+ * it (Linux 6.18: 41-48 ms, docs/kernel.md). */
+static void linux_fin_after_data_acked_after_ato(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    data_to_b(h, p, "hello");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick ACK */
+    h_deliver(h);
+    assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_sent(h, H_A, TCP_FIN | TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
+    h_expect_none_sent(h, H_B);
+    h_advance(h, H_MS(40) - 1);
+    h_expect_none_sent(h, H_B);
+    h_advance(h, 1);
+    const tcp_seg *ack = h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    assert_true(ack->ack == h_last_sent(h, H_A)->seq + 1);
+    h_free(h);
+}
+
+/* Before any data the ATO is 0: tcp_send_delayed_ack arms the timer for the
+ * next tick (Linux 6.18: 1-5 ms after a handshake), here at once. */
+static void linux_fin_without_data_acked_at_once(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_free(h);
+}
+
+/* FreeBSD tcp_do_segment: "since we received a FIN then no more input can
+ * be expected, send ACK now"; RFC 9293 §3.10.7.4 eighth step likewise. */
+static void bsd_fin_after_data_acked_at_once(void **state)
+{
+    (void)state;
+    const char *names[] = {"bsd", "rfc9293"};
+    for (size_t i = 0; i < 2; i++) {
+        harness *h = h_new(2, tcp_profile_find(names[i]));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        data_to_b(h, p, "hello");
+        h_run_for(h, H_S(1)); /* B's delayed ACK */
+        h_sent_skip(h, H_B);
+        assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
+        h_sent_skip(h, H_A);
+        h_deliver(h);
+        h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+        h_free(h);
+    }
+}
+
+/* tcp_event_data_sent: B answers within the ATO of A's data, so B is
+ * interactive (tcp_pingpong_thresh 1): A's next segment gets no quick ACK
+ * but the delayed one after 40 ms; that expiry ends pingpong mode
+ * (tcp_delack_timer_handler), and the segment after is quick-ACKed again. */
+static void linux_pingpong_delays_then_ends(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    data_to_b(h, p, "q1");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick ACK */
+    h_send(h, H_B, p.server, "r1");                  /* a reply at once */
+    h_expect_sent(h, H_B, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 2);
+    h_deliver_all(h);
+    h_run_for(h, H_MS(100));
+    h_sent_skip(h, H_A);
+    h_expect_recv(h, H_A, p.client, "r1");
+    data_to_b(h, p, "q2");
+    h_expect_none_sent(h, H_B);
+    h_advance(h, H_MS(40) - 1);
+    h_expect_none_sent(h, H_B);
+    h_advance(h, 1);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver_all(h);
+    h_run_for(h, H_MS(100));
+    data_to_b(h, p, "q3");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick again */
+    h_free(h);
+}
+
+/* Outside pingpong mode a delayed ACK that fires doubles the ATO
+ * ("Delayed ACK missed: inflate ATO", at most the RTO); the delay used is
+ * capped by TCP_DELACK_MAX and the smoothed RTT (tcp_send_delayed_ack).
+ * Quick ACKs off (quickack 0) so every lone segment waits; a 100 ms one-way
+ * delay makes SRTT 200 ms: delays 40, 80, 160, then 200 ms. */
+static void linux_ato_grows_to_delack_max(void **state)
+{
+    (void)state;
+    tcp_profile pr = *tcp_profile_find("linux");
+    pr.quickack = 0;
+    harness *h = h_new(2, &pr);
+    h_set_delay(h, H_MS(100));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    const uint64_t want[] = {H_MS(40), H_MS(80), H_MS(160), H_MS(200)};
+    for (size_t i = 0; i < 4; i++) {
+        h_send(h, H_A, p.client, "x");
+        h_sent_skip(h, H_A);
+        h_run_for(h, H_MS(100)); /* the segment arrives */
+        h_expect_recv(h, H_B, p.server, "x");
+        h_expect_none_sent(h, H_B);
+        h_run_for(h, want[i] - 1);
+        h_expect_none_sent(h, H_B);
+        h_run_for(h, 1);
+        h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+        h_run_for(h, H_MS(150)); /* the ACK arrives; the gap stays above the ATO */
+    }
+    h_free(h);
+}
+
+/* tcp_event_data_recv: a gap longer than the RTO ("Apparently sender failed
+ * to restart window, so that we send ACKs quickly") restarts quick ACKs.
+ * One quick ACK (quickack 1): the first segment's; the second, 100 ms
+ * later (between the ATO and the 200 ms RTO), waits 40 ms; the third, 1 s
+ * later, is quick again. */
+static void linux_quickack_after_idle(void **state)
+{
+    (void)state;
+    tcp_profile pr = *tcp_profile_find("linux");
+    pr.quickack = 1;
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    data_to_b(h, p, "a");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    h_run_for(h, H_MS(100));
+    data_to_b(h, p, "b");
+    h_expect_none_sent(h, H_B);
+    h_advance(h, H_MS(40));
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    h_run_for(h, H_S(1));
+    data_to_b(h, p, "c");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(linux_fin_after_data_acked_after_ato),
+        cmocka_unit_test(linux_fin_without_data_acked_at_once),
+        cmocka_unit_test(bsd_fin_after_data_acked_at_once),
+        cmocka_unit_test(linux_pingpong_delays_then_ends),
+        cmocka_unit_test(linux_ato_grows_to_delack_max),
+        cmocka_unit_test(linux_quickack_after_idle),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
