@@ -8,7 +8,8 @@
  * endpoint took are drawn over them in colour and numbered in the order
  * they happened across the whole run, so "3" on A and "4" on B says which
  * came first. A transition the figure does not show (an abort, a reset, a
- * timeout) gets its own dashed edge labelled with the stack's reason.
+ * timeout) gets its own dashed edge labelled with the stack's reason, and a
+ * TIME-WAIT timer restarted by a repeated FIN a dashed loop on TIME_WAIT.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -161,11 +162,15 @@ static void write_taken(FILE *out, size_t k, const taken *t)
 {
     const std_edge *se = std_find(t->from, t->to);
     char label[260], ms[32];
+    /* A loop is a timer restart (RFC 9293 §3.10.7.4, TIME-WAIT). */
+    const char *restart = !strstr(t->note, "FIN") ? "rcv ACK / restart 2MSL"
+                                                  : "rcv FIN again / snd ACK, restart 2MSL";
     rlog_format_ms(t->first_ns, ms, sizeof ms);
     snprintf(label, sizeof label, "%s: %s [%s]", t->steps,
-             se           ? se->label
-             : t->note[0] ? t->note
-                          : "?",
+             se                 ? se->label
+             : t->from == t->to ? restart
+             : t->note[0]       ? t->note
+                                : "?",
              t->rule);
     fprintf(out, "    e%zu_%s -> e%zu_%s [label=", k, tcp_state_name(t->from), k,
             tcp_state_name(t->to));
@@ -211,7 +216,9 @@ int rlog_write_dot(const rlog *log, FILE *out)
     unsigned step = 0;
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
-        if (e->kind != RLOG_STATE || e->from >= TCP_STATE_COUNT || e->to >= TCP_STATE_COUNT)
+        bool loop = e->kind == RLOG_RESTART; /* drawn as a loop on its state */
+        if ((e->kind != RLOG_STATE && !loop) || e->from >= TCP_STATE_COUNT ||
+            e->to >= TCP_STATE_COUNT)
             continue;
         endpoint *ep = endpoint_of(&eps, &n, &cap, e->host, e->sock);
         step++;

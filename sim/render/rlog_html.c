@@ -113,6 +113,24 @@ static void put_state(FILE *out, const rlog *log, size_t i, const rlog_html_opts
         key_str(out, "pdiff", diff);
 }
 
+/* A timer restart: the timer, the segment behind it, the rule (as a state
+ * change has). */
+static void put_restart(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
+{
+    const rlog_entry *e = rlog_at(log, i);
+    key_str(out, "timer", tcp_timer_name((tcp_timer_kind)e->detail));
+    key_str(out, "note", e->note);
+    size_t c = rlog_state_cause(log, i);
+    if (c != RLOG_NONE)
+        fprintf(out, ",\"ce\":%zu,\"cause_pkt\":%" PRIu32, c, rlog_at(log, c)->packet_id);
+    rlog_why w = rlog_why_of(e);
+    key_str(out, "rule", w.rule);
+    key_str(out, "because", w.because);
+    char diff[512];
+    if (rlog_why_profile(e, profile_of(o, e->host), diff, sizeof diff) > 0)
+        key_str(out, "pdiff", diff);
+}
+
 static void put_conn(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
 {
     const rlog_entry *e = rlog_at(log, i);
@@ -132,6 +150,9 @@ static void put_conn(FILE *out, const rlog *log, size_t i, const rlog_html_opts 
         break;
     case RLOG_ERROR:
         key_str(out, "error", tcp_err_name(e->detail));
+        break;
+    case RLOG_RESTART:
+        put_restart(out, log, i, o);
         break;
     default: /* REJECT */
         key_str(out, "note", e->text);
@@ -164,6 +185,7 @@ static void put_entry(FILE *out, const rlog *log, size_t i, const rlog_html_opts
     case RLOG_USER:
     case RLOG_ERROR:
     case RLOG_REJECT:
+    case RLOG_RESTART:
         put_conn(out, log, i, o);
         break;
     default:

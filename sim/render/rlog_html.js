@@ -46,9 +46,11 @@
   var hostEps = H.map(function () { return []; });
   EPS.forEach(function (ep, k) { hostEps[ep.h].push(k); });
   E.forEach(function (e, i) {
-    if (e.kind === 'state') {
+    if (e.kind === 'state' || e.kind === 'restart') {
       var k = epOf[e.h + '/' + e.sock];
-      if (k !== undefined) { EPS[k].trans.push(i); e.ep = k; }
+      if (k === undefined) return;
+      if (e.kind === 'state') EPS[k].trans.push(i);
+      e.ep = k;
     }
   });
   EPS.forEach(function (ep, k) {
@@ -57,10 +59,11 @@
     ep.idx = k;
     ep.start = ep.trans.length ? E[ep.trans[0]].from : 'CLOSED';
   });
-  /* States changed by entry i (a delivery), as entry indexes. */
+  /* States changed (and timers restarted) by entry i (a delivery), as entry indexes. */
   var causedBy = {};
   E.forEach(function (e, i) {
-    if (e.kind === 'state' && e.ce !== undefined) (causedBy[e.ce] = causedBy[e.ce] || []).push(i);
+    if ((e.kind === 'state' || e.kind === 'restart') && e.ce !== undefined)
+      (causedBy[e.ce] = causedBy[e.ce] || []).push(i);
   });
   /* Each packet: where it was sent, where it ended, marks. */
   var PK = {};
@@ -94,23 +97,12 @@
     else if (e.kind === 'corrupt') p.marks.push('corrupt');
   });
   /* TIME_WAIT restarts (RFC 9293 \u00a73.10.7.4, TIME-WAIT: a retransmitted FIN
-   * is acknowledged and restarts the 2 MSL timeout): a FIN delivered to an
-   * endpoint in TIME_WAIT that repeats the FIN it already received. */
+   * is acknowledged and restarts the 2 MSL timeout), as the stack reported them. */
   var restartAt = {}, restartsOf = {};
-  EPS.forEach(function (ep, k) {
-    var t = ep.trans, finEnd = null;
-    for (var j = 0; j < t.length; j++) {
-      var st = E[t[j]];
-      if (st.to !== 'TIME_WAIT') continue;
-      var end = j + 1 < t.length ? t[j + 1] : N;
-      for (var i = 0; i < end; i++) {
-        var e = E[i];
-        if (e.kind !== 'deliver' || e.d !== ep.h || !e.seg || e.seg.dport !== ep.lport || e.seg.flags.indexOf('FIN') < 0) continue;
-        var fe = (e.seg.seq + e.seg.len) % 4294967296;
-        if (i <= t[j]) { finEnd = fe; continue; }
-        if (fe === finEnd) { restartAt[i] = k; (restartsOf[k] = restartsOf[k] || []).push(i); }
-      }
-    }
+  E.forEach(function (e, i) {
+    if (e.kind !== 'restart' || e.ep === undefined) return;
+    restartAt[i] = e.ep;
+    (restartsOf[e.ep] = restartsOf[e.ep] || []).push(i);
   });
   function relSeq(e, field) {
     var s = e.seg;
@@ -345,6 +337,12 @@
     var m = /(\u00a7[0-9.]+)(?:, ([a-z]+) (?:step|check))?/.exec(r || '');
     return m ? m[1] + (m[2] ? ' ' + m[2] : '') : r;
   }
+  /* A loop on the left of a state's box (TIME_WAIT restarted). */
+  function loopPath(a) {
+    var x = POS[a][0] - 52, y = POS[a][1];
+    return {d: 'M' + x + ' ' + (y - 5) + 'C' + (x - 40) + ' ' + (y - 28) + ' ' + (x - 40) + ' ' + (y + 22) + ' ' + x + ' ' + (y + 5),
+      lx: x - 30, ly: y - 18};
+  }
   function edgePath(a, b, bend) {
     var p = POS[a], q = POS[b];
     var x1 = p[0], y1 = p[1], x2 = q[0], y2 = q[1];
@@ -379,12 +377,13 @@
         var key = E[i].from + '>' + E[i].to;
         if (!edges[key]) edges[key] = {a: E[i].from, b: E[i].to, std: false};
       });
+      if (restartsOf[k]) edges['TIME_WAIT>TIME_WAIT'] = {a: 'TIME_WAIT', b: 'TIME_WAIT', std: false};
       var d = {k: k, div: div, nodes: {}, edges: edges};
       Object.keys(edges).forEach(function (key) {
         var ed = edges[key], back = edges[ed.b + '>' + ed.a], to = target(ed.a, ed.b);
         var bend = back ? 14 : (ed.std ? 0 : 40);
         if (to === 'CLOSED2' && !ed.std) bend = POS[ed.a][0] < 190 ? 50 : -30;
-        var pth = edgePath(ed.a, to, bend);
+        var pth = ed.a === ed.b ? loopPath(ed.a) : edgePath(ed.a, to, bend);
         ed.path = svg.appendChild(el('path', {'class': 'edge', d: pth.d, 'marker-end': 'url(#hg' + k + ')'}));
         ed.label = el('text', {'class': 'elabel', x: pth.lx, y: pth.ly - 2, 'text-anchor': 'middle'}, '');
         ed.path.dataset.edge = key;
@@ -415,6 +414,14 @@
         var key = E[i].from + '>' + E[i].to;
         (steps[key] = steps[key] || []).push(i);
       });
+      /* The edge just taken: the last transition, or the TIME_WAIT loop when a restart came after it. */
+      var justAt = last;
+      (restartsOf[d.k] || []).forEach(function (i) {
+        if (i > cur) return;
+        (steps['TIME_WAIT>TIME_WAIT'] = steps['TIME_WAIT>TIME_WAIT'] || []).push(i);
+        if (i > justAt) justAt = i;
+      });
+      var justKey = justAt < 0 ? '' : justAt === last ? E[last].from + '>' + E[last].to : 'TIME_WAIT>TIME_WAIT';
       /* The CLOSED that is lit: the bottom one once the connection closed from a synchronized state. */
       var closedAt = last >= 0 && target(E[last].from, E[last].to) === 'CLOSED2' ? 'CLOSED2' : 'CLOSED';
       STATES.concat(['CLOSED2']).forEach(function (s) {
@@ -424,20 +431,20 @@
         d.nodes[s].setAttribute('class', 'node' + (lit ? ' lit' : seenHere ? ' visited' : ''));
       });
       Object.keys(d.edges).forEach(function (key) {
-        var ed = d.edges[key], just = last >= 0 && key === E[last].from + '>' + E[last].to;
+        var ed = d.edges[key], just = key === justKey;
         var c = just ? 'just' : steps[key] ? 'taken' : '';
         ed.path.setAttribute('class', 'edge' + (c ? ' ' + c : ''));
         ed.path.setAttribute('marker-end', 'url(#h' + (c ? c[0] : 'g') + d.k + ')');
         ed.label.setAttribute('class', 'elabel' + (c ? ' ' + c : ''));
-        ed.label.textContent = just ? shortRule(E[last].rule) : steps[key] ? 'step ' + steps[key].join(', ') : '';
+        ed.label.textContent = just ? shortRule(E[justAt].rule) : steps[key] ? 'step ' + steps[key].join(', ') : '';
       });
-      d.div.classList.toggle('active', last >= 0 && (last === cur || involved(cur).indexOf(d.k) >= 0));
+      d.div.classList.toggle('active', justAt >= 0 && (justAt === cur || involved(cur).indexOf(d.k) >= 0));
       d.div.dataset.state = st;
     });
   }
   function involved(i) {
     var e = E[i], out = [];
-    if (e.kind === 'state') out.push(e.ep);
+    if (e.kind === 'state' || e.kind === 'restart') out.push(e.ep);
     (causedBy[i] || []).forEach(function (j) { out.push(E[j].ep); });
     return out;
   }
@@ -467,10 +474,10 @@
       case 'send': return hname(e.s) + ' sent packet ' + e.pkt + ' to ' + hname(e.d) + ': ' + label(e) +
         (p && p.rtx ? ' \u2014 retransmission #' + p.rtx + ' of this segment' : '') +
         (p && p.how === 'drop' ? ' (it will be lost: ' + p.reason + ')' : '');
-      case 'deliver': return hname(e.d) + ' received packet ' + e.pkt + ' from ' + hname(e.s) + ': ' + label(e) +
-        (restartAt[i] !== undefined ? '. ' + EPS[restartAt[i]].name + ' is in TIME_WAIT and this repeats the FIN it already ' +
-          'acknowledged: our last ACK was lost. It acknowledges the FIN again and restarts the 2*MSL timer ' +
-          '(RFC 9293 \u00a73.10.7.4, TIME-WAIT STATE): TIME_WAIT restarted, 2*MSL from now.' : '');
+      case 'deliver': return hname(e.d) + ' received packet ' + e.pkt + ' from ' + hname(e.s) + ': ' + label(e);
+      case 'restart': return (EPS[e.ep] ? EPS[e.ep].name : hname(e.h)) + ': ' + e.timer + ' restarted: 2*MSL from now (' +
+        e.note + (e.cause_pkt !== undefined ? ', packet ' + e.cause_pkt : '') + '). ' +
+        (/FIN/.test(e.note) ? 'The FIN came again, so the ACK sent for it was lost; the ACK is sent again.' : '');
       case 'drop': return 'The network dropped packet ' + e.pkt + ' on its way ' + hname(e.s) + '>' + hname(e.d) + ' (' + e.reason + ')';
       case 'dup': return 'The link made packet ' + e.pkt + ', a copy of packet ' + e.origin;
       case 'delay': return 'The link delayed packet ' + e.pkt + ' by ' + ms(e.delay_ns) + ' ms more';
@@ -488,8 +495,8 @@
     return e.kind;
   }
   function ruleBlock(box, j, main) {
-    var s = E[j];
-    if (!main) box.appendChild(html('p', '', EPS[s.ep] ? EPS[s.ep].name + ': ' + s.from + ' \u2192 ' + s.to : s.to));
+    var s = E[j], who = EPS[s.ep] ? EPS[s.ep].name + ': ' : '';
+    if (!main) box.appendChild(html('p', '', who + (s.kind === 'restart' ? s.timer + ' restarted' : s.from + ' \u2192 ' + s.to)));
     var r = html('p', 'rule', s.rule);
     var b = html('p', '', s.because);
     if (main) { r.id = 'why-rule'; b.id = 'why-because'; }
@@ -506,11 +513,11 @@
     var w = html('p', '', what(e, cur));
     w.id = 'why-what';
     box.appendChild(w);
-    var rules = e.kind === 'state' ? [cur] : (causedBy[cur] || []);
-    box.appendChild(html('h3', '', e.kind === 'state' ? 'Rule' : 'Rules this caused'));
+    var own = e.kind === 'state' || e.kind === 'restart';
+    var rules = own ? [cur] : (causedBy[cur] || []);
+    box.appendChild(html('h3', '', own ? 'Rule' : 'Rules this caused'));
     if (rules.length) rules.forEach(function (j) { ruleBlock(box, j, j === cur); });
     else box.appendChild(html('p', 'none', e.kind === 'deliver' ? 'No state change: the segment was processed within its state.' : 'No state change at this step.'));
-    var ep = e.kind === 'state' ? EPS[e.ep] : null;
     var hostIdx = e.h !== undefined ? e.h : e.kind === 'deliver' ? e.d : e.s;
     var prof = hostIdx !== undefined && hostIdx >= 0 && H[hostIdx] ? H[hostIdx].profile : '';
     box.appendChild(html('h3', '', 'Profile' + (prof ? ' (' + prof + ')' : '')));
@@ -523,7 +530,6 @@
       box.appendChild(segTable(e));
     }
     box.appendChild(html('p', 'none', 'TCB variables (SND.UNA, SND.NXT, RCV.NXT, windows, timers) are not in the run log; the segment fields above are what was on the wire.'));
-    if (ep && ep.start) void 0;
   }
 
   /* ---- stepping --------------------------------------------------------- */

@@ -9,7 +9,8 @@
  *
  * pcapng adds comments on the packets that explain the run: on the packet
  * that caused or accompanied a state change ("B: LISTEN -> SYN_RECEIVED (rcv
- * SYN)"), and on packets the network dropped or duplicated.
+ * SYN)") or restarted TIME_WAIT's timer, and on packets the network dropped
+ * or duplicated.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -139,7 +140,8 @@ static note_ref *collect_notes(const rlog *log, size_t *count)
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
         size_t target = RLOG_NONE;
-        if (e->kind == RLOG_STATE && rlog_state_cause(log, i) != RLOG_NONE)
+        if ((e->kind == RLOG_STATE || e->kind == RLOG_RESTART) &&
+            rlog_state_cause(log, i) != RLOG_NONE)
             target = captured_of(log, rlog_state_cause(log, i));
         else if (e->kind == RLOG_DROP || e->kind == RLOG_DUP)
             target = captured_of(log, i);
@@ -161,6 +163,9 @@ static void note_text(const rlog *log, const rlog_entry *e, char *buf, size_t le
                          tcp_state_name(e->from), tcp_state_name(e->to));
         if (e->note[0] && n > 0 && (size_t)n < len)
             snprintf(buf + n, len - (size_t)n, " (%s)", e->note);
+    } else if (e->kind == RLOG_RESTART) {
+        snprintf(buf, len, "%s: %s restarted: 2*MSL from now (%s)", rlog_host_name(log, e->host),
+                 tcp_timer_name((tcp_timer_kind)e->detail), e->note);
     } else if (e->kind == RLOG_DROP) {
         snprintf(buf, len, "dropped on the way %s>%s (%s)", rlog_host_name(log, e->src_host),
                  rlog_host_name(log, e->dst_host), sim_drop_reason_name(e->drop));

@@ -195,8 +195,25 @@ static bool row_matches(const why_row *r, const rlog_entry *e)
     return !r->note || strncmp(e->note, r->note, strlen(r->note)) == 0;
 }
 
+/* A TIME-WAIT restart (RLOG_RESTART): a repeated FIN is RFC 9293's rule;
+ * a restart on an ACK alone is the profile's (tw_restart_on_ack). */
+static rlog_why restart_why(const rlog_entry *e)
+{
+    bool fin = e->seg_ok ? (e->seg.flags & TCP_FIN) != 0 : strstr(e->note, "FIN") != NULL;
+    if (fin)
+        return (rlog_why){R7_4 "eighth step (check the FIN bit), in TIME-WAIT",
+                          "the FIN came again, so the peer never got our ACK of it: it is "
+                          "acknowledged again and the 2*MSL timer starts over, to give that ACK "
+                          "time to arrive and old segments time to die"};
+    return (rlog_why){"profile knob tw_restart_on_ack (not in RFC 9293)",
+                      "this profile starts the TIME-WAIT timer over on any acceptable ACK, as "
+                      "Linux does; RFC 9293 starts it over only for a repeated FIN"};
+}
+
 rlog_why rlog_why_of(const rlog_entry *e)
 {
+    if (e->kind == RLOG_RESTART)
+        return restart_why(e);
     if (e->kind == RLOG_STATE)
         for (size_t i = 0; i < NROWS; i++)
             if (row_matches(&ROWS[i], e))
@@ -296,7 +313,7 @@ size_t rlog_why_profile(const rlog_entry *e, const tcp_profile *p, char *buf, si
     size_t at = 0;
     if (len > 0)
         buf[0] = '\0';
-    if (!p || !r || e->kind != RLOG_STATE)
+    if (!p || !r || (e->kind != RLOG_STATE && e->kind != RLOG_RESTART))
         return 0;
     if (e->to == TCP_TIME_WAIT || e->from == TCP_TIME_WAIT)
         diff_time_wait(p, r, buf, len, &at);
@@ -354,17 +371,19 @@ static void put_wrapped(FILE *out, const char *text)
 int rlog_write_why_list(const rlog *log, FILE *out)
 {
     unsigned n = 0;
-    fputs("why: the RFC rule behind each state change (derived from the edge and its cause)\n",
-          out);
+    fputs("why: the RFC rule behind each state change and timer restart\n", out);
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
-        if (e->kind != RLOG_STATE)
+        if (e->kind != RLOG_STATE && e->kind != RLOG_RESTART)
             continue;
         char ms[32], text[512];
         rlog_format_ms(e->time_ns, ms, sizeof ms);
         rlog_why w = rlog_why_of(e);
-        fprintf(out, "%3u. %s ms %s #%" PRIu32 " %s -> %s\n", ++n, ms, rlog_host_name(log, e->host),
-                e->sock, tcp_state_name(e->from), tcp_state_name(e->to));
+        fprintf(out, "%3u. %s ms %s #%" PRIu32 " ", ++n, ms, rlog_host_name(log, e->host), e->sock);
+        if (e->kind == RLOG_RESTART)
+            fprintf(out, "%s restarted (%s)\n", tcp_timer_name((tcp_timer_kind)e->detail), e->note);
+        else
+            fprintf(out, "%s -> %s\n", tcp_state_name(e->from), tcp_state_name(e->to));
         snprintf(text, sizeof text, "%s: %s", w.rule, w.because);
         put_wrapped(out, text);
     }

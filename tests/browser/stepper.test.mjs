@@ -111,6 +111,33 @@ function checkStep(run, ctx, st, i) {
     check((st.just[k] || []).includes(line.from + '>' + line.to),
       `${where}: edge ${line.from}>${line.to} not highlighted on ${k} (${st.just[k]})`);
   }
+  if (line.kind === 'restart') {
+    const k = ctx.hostIndex[line.host] + '/' + line.sock;
+    check(st.rule === line.rule, `${where}: restart rule "${st.rule}", trace "${line.rule}"`);
+    check(st.because === line.because, `${where}: restart because "${st.because}", trace "${line.because}"`);
+    check(st.what && st.what.includes(line.timer + ' restarted: 2*MSL from now'),
+      `${where}: the explanation does not say the timer restarted: ${st.what}`);
+    check((st.just[k] || []).includes('TIME_WAIT>TIME_WAIT'),
+      `${where}: the TIME_WAIT loop is not highlighted on ${k} (${st.just[k]})`);
+  }
+}
+
+/* The lost-final-ACK lesson: the repeated FIN restarts TIME_WAIT, and the
+ * ladder shows it from that step on (not before). */
+async function timeWaitRestart(run, page) {
+  const i = run.trace.findIndex((l) => l.kind === 'restart');
+  check(i > 0, `${run.name}: the trace has no TIME_WAIT restart`);
+  if (i <= 0) return;
+  const shown = async (n) => {
+    await page.evaluate((m) => window.tcpsim.go(m), n);
+    return page.evaluate(() => [...document.querySelectorAll('#ladder-svg text')]
+      .filter((t) => t.textContent === 'TIME_WAIT restarted: 2*MSL from now')
+      .map((t) => !t.classList.contains('future')));
+  };
+  const before = await shown(i - 1), at = await shown(i);
+  check(before.length === 1 && before[0] === false, `${run.name}: restart label before step ${i}: ${before}`);
+  check(at.length === 1 && at[0] === true, `${run.name}: restart label at step ${i}: ${at}`);
+  await page.screenshot({ path: path.join(artifacts, `${run.name}-restart-step${i}.png`), fullPage: true });
 }
 
 async function openRun(context, run) {
@@ -290,6 +317,7 @@ try {
         checkStep(run, ctx, await pageState(page), i);
       }
     await jumps(run, page, ctx);
+    if (run.name === 'lost_final_ack') await timeWaitRestart(run, page);
     await sequenceNumbers(run, page);
     await screenshots(run, page);
     await page.close();

@@ -67,6 +67,12 @@ static void fx_full(rlog *log)
     fx_close(log);
 }
 
+static void fx_restarted(rlog *log)
+{
+    fx_handshake(log);
+    fx_lost_final_ack(log);
+}
+
 static void fx_nothing(rlog *log)
 {
     (void)log;
@@ -74,8 +80,8 @@ static void fx_nothing(rlog *log)
 
 /* Every hand-made run, each in a log of its own. */
 static const scenario_fn SCENARIOS[] = {
-    fx_handshake,     fx_full,     fx_simultaneous_close, fx_lost_syn,
-    fx_fin_ack_close, fx_impaired, fx_three_hosts,        fx_nothing,
+    fx_handshake,   fx_full,    fx_simultaneous_close, fx_lost_syn, fx_fin_ack_close, fx_impaired,
+    fx_three_hosts, fx_nothing, fx_restarted,
 };
 #define SCENARIO_COUNT (sizeof SCENARIOS / sizeof SCENARIOS[0])
 
@@ -259,6 +265,33 @@ static void ladder_widens_for_more_hosts(void **state)
     assert_int_equal(strchr(line, '|') - line, 21);
     assert_int_equal(strrchr(line, '|') - line, 111);
     assert_int_equal(strchr(strchr(line, '|') + 1, '|') - line, 111);
+}
+
+/* RFC 9293 §3.10.7.4 (TIME-WAIT): the repeated FIN is acknowledged and
+ * restarts 2*MSL. The ladder says so on A's lane when the FIN arrives,
+ * before the ACK it sends again; the SVG and the state diagram too. */
+static void ladder_svg_and_dot_show_the_time_wait_restart(void **state)
+{
+    char *text = draw(state, fx_restarted, OUT_LADDER, 80);
+    const char *fin = strstr(text, "FIN,ACK seq=301 ack=102 |");
+    assert_non_null(fin);
+    fin = strstr(fin + 1, "FIN,ACK seq=301 ack=102 |"); /* the retransmission */
+    const char *note = strstr(text, "| TIME_WAIT restarted: 2*MSL from now");
+    assert_true(fin && fin < note);
+    assert_non_null(note);
+    const char *ack = strstr(note, "| ACK seq=102 ack=302");
+    assert_non_null(ack);
+    assert_true(longest_line(text) <= 80);
+    drawing *d = *state;
+    char *svg = render(d->log, OUT_SVG, 0);
+    assert_non_null(strstr(svg, ">TIME_WAIT restarted: 2*MSL from now</text>"));
+    free(svg);
+    char *dot = render(d->log, OUT_DOT, 0);
+    assert_non_null(strstr(dot,
+                           "e1_TIME_WAIT -> e1_TIME_WAIT [label=\"11: rcv FIN again / snd ACK, "
+                           "restart 2MSL [\xc2\xa7"
+                           "3.10.7.4, eighth step]\""));
+    free(dot);
 }
 
 static void ladder_writes_notes_and_link_changes_across(void **state)
@@ -538,6 +571,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(ladder_widens_for_more_hosts, drawing_setup,
                                         drawing_teardown),
         cmocka_unit_test(ladder_writes_notes_and_link_changes_across),
+        cmocka_unit_test_setup_teardown(ladder_svg_and_dot_show_the_time_wait_restart,
+                                        drawing_setup, drawing_teardown),
         cmocka_unit_test(ladder_can_show_relative_sequence_numbers),
         cmocka_unit_test(ladder_is_the_same_every_time),
         cmocka_unit_test(svg_is_well_formed),

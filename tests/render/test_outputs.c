@@ -19,6 +19,7 @@
 #include "rlog.h"
 #include "rlog_fixture.h"
 #include "render.h"
+#include "rlog_why.h"
 
 /* The handshake and close of test_rlog_fixture.h, as text. */
 static const char GOLDEN_TEXT[] =
@@ -229,6 +230,33 @@ static void strings_are_escaped(void **state)
     free(text);
 }
 
+/* RFC 9293 §3.10.7.4 (TIME-WAIT): the repeated FIN restarts 2*MSL; every
+ * line output says so, tied to the FIN that did it (packet 8). */
+static void time_wait_restart_in_text_and_json(void **state)
+{
+    rlog *log = *state;
+    fx_handshake(log);
+    fx_lost_final_ack(log);
+    char *text = render(log, rlog_write_text, NULL);
+    assert_non_null(strstr(text,
+                           "1.450000000 A>B send pkt=9 ACK seq=102 ack=302 win=65535 len=0\n"
+                           "1.450000000 A sock=1 restart TIME_WAIT note=\"rcv FIN again\"\n"));
+    free(text);
+    text = render(log, rlog_write_text_why, NULL);
+    assert_non_null(strstr(text,
+                           "A sock=1 restart TIME_WAIT note=\"rcv FIN again\" rule=\"RFC 9293 "
+                           "\xc2\xa7"
+                           "3.10.7.4, eighth step (check the FIN bit), in TIME-WAIT\""));
+    free(text);
+    char *json = render(log, rlog_write_json, NULL);
+    assert_non_null(strstr(json, "{\"t_ns\":1450000000,\"t\":\"1.450000000\",\"kind\":\"restart\","
+                                 "\"host\":\"A\",\"sock\":1,\"timer\":\"TIME_WAIT\",\"note\":"
+                                 "\"rcv FIN again\",\"cause_pkt\":8,\"rule\":\"RFC 9293 \xc2\xa7"
+                                 "3.10.7.4, eighth step (check the FIN bit), in TIME-WAIT\","
+                                 "\"because\":\"the FIN came again"));
+    free(json);
+}
+
 static void every_json_line_is_one_object(void **state)
 {
     rlog *log = *state;
@@ -370,6 +398,25 @@ static void pcapng_comments_on_packets_that_changed_state(void **state)
     assert_int_equal(s.ncomments, 6);
     for (size_t i = 0; i < 6; i++)
         assert_string_equal(s.comments[i], want[i]);
+    free(p);
+}
+
+/* The restart's comment goes on the repeated FIN as it was captured
+ * (packet 8, the 8th packet block). */
+static void pcapng_notes_the_time_wait_restart(void **state)
+{
+    rlog *log = *state;
+    fx_handshake(log);
+    fx_lost_final_ack(log);
+    size_t n;
+    uint8_t *p = (uint8_t *)render(log, rlog_write_pcapng, &n);
+    ng_summary s;
+    ng_walk(p, n, &s);
+    bool found = false;
+    for (size_t i = 0; i < s.ncomments; i++)
+        found |=
+            strcmp(s.comments[i], "8: A: TIME_WAIT restarted: 2*MSL from now (rcv FIN again)") == 0;
+    assert_true(found);
     free(p);
 }
 
@@ -555,6 +602,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(json_lines_of_handshake, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(strings_are_escaped, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(every_json_line_is_one_object, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(time_wait_restart_in_text_and_json, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(pcapng_notes_the_time_wait_restart, log_setup,
+                                        log_teardown),
         cmocka_unit_test(pcap_has_nanosecond_raw_header_and_every_send),
         cmocka_unit_test_setup_teardown(pcapng_comments_on_packets_that_changed_state, log_setup,
                                         log_teardown),
