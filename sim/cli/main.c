@@ -35,17 +35,18 @@ typedef struct run_opts {
     uint32_t sim; /* 1-based; 0: every simulation */
     const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot;
     bool why;                      /* the RFC rule behind each state change (text trace, ladder) */
+    bool relative_seq;             /* ladder and SVG: seq/ack relative to each side's ISN */
     const char *html;              /* the stepper page */
     const char *schedule, *settle; /* tcpsim explore's replay (--schedule, --settle) */
 } run_opts;
 
 static const char *const RUN_OPTIONS[] = {
-    "--seed",   "--profile",       "--ladder",   "--width",
-    "--trace",  "--trace-out",     "--pcap",     "--pcapng",
-    "--svg",    "--state-diagram", "--quiet",    "-I",
-    "--unsafe", "--max-events",    "--max-time", "--max-instructions",
-    "--sim",    "--watch",         "--html",     "--why",
-    "--check",  "--help",          NULL};
+    "--seed",   "--profile",       "--ladder",       "--width",
+    "--trace",  "--trace-out",     "--pcap",         "--pcapng",
+    "--svg",    "--state-diagram", "--quiet",        "-I",
+    "--unsafe", "--max-events",    "--max-time",     "--max-instructions",
+    "--sim",    "--watch",         "--html",         "--why",
+    "--check",  "--help",          "--relative-seq", NULL};
 
 int cli_parse_u64(const char *text, uint64_t *out)
 {
@@ -210,6 +211,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
             o->quiet = true;
         } else if (strcmp(a, "--why") == 0) {
             o->why = true;
+        } else if (strcmp(a, "--relative-seq") == 0) {
+            o->relative_seq = true;
         } else if (strcmp(a, "--watch") == 0) {
             o->watch = true;
         } else if (a[0] == '-' && a[1]) {
@@ -267,6 +270,24 @@ static int write_named(const char *path, uint32_t k, uint32_t n, const rlog *log
     return write_file(name, log, fn, what);
 }
 
+static int write_svg(const char *path, const run_opts *o, const rlog *log, uint32_t k, uint32_t n)
+{
+    char name[4096];
+    sim_path(path, k, n, name, sizeof name);
+    FILE *f = fopen(name, "wb");
+    if (!f) {
+        fprintf(stderr, "tcpsim: cannot write svg %s: %s\n", name, strerror(errno));
+        return -1;
+    }
+    rlog_ladder_opts lo = {.width = o->width, .relative_seq = o->relative_seq};
+    int rc = rlog_write_svg_opts(log, f, &lo);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "tcpsim: error writing svg %s\n", name);
+        return -1;
+    }
+    return 0;
+}
+
 /* The stepper page, told the scenario, seed and each host's profile. */
 static int write_html(const char *path, const run_opts *o, const lsim *s, uint32_t k, uint32_t n)
 {
@@ -317,11 +338,13 @@ static int write_outputs(const run_opts *o, const lsim *s, uint32_t k, uint32_t 
     if (o->pcapng)
         bad |= write_named(o->pcapng, k, n, log, rlog_write_pcapng, "pcapng");
     if (o->svg)
-        bad |= write_named(o->svg, k, n, log, rlog_write_svg, "svg");
+        bad |= write_svg(o->svg, o, log, k, n);
     if (o->dot)
         bad |= write_named(o->dot, k, n, log, rlog_write_dot, "state diagram");
-    if (o->ladder)
-        bad |= rlog_write_ladder(log, stdout, o->width);
+    if (o->ladder) {
+        rlog_ladder_opts lo = {.width = o->width, .relative_seq = o->relative_seq};
+        bad |= rlog_write_ladder_opts(log, stdout, &lo);
+    }
     if (o->ladder && o->why)
         bad |= rlog_write_why_list(log, stdout);
     if (o->html)

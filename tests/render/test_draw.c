@@ -253,18 +253,44 @@ static void ladder_marks_impairments(void **state)
     assert_true(leave < overtaker && overtaker < arrive);
 }
 
-static void ladder_widens_for_more_hosts(void **state)
+/* Three hosts share the 80 columns: the lanes come closer, labels wrap. */
+static void ladder_fits_more_hosts_in_its_width(void **state)
 {
     char *text = draw(state, fx_three_hosts, OUT_LADDER, 80);
-    assert_true(longest_line(text) > 80);
+    assert_true(longest_line(text) <= 80);
     char line[300];
     line_with(text, "SYN_RECEIVED", line, sizeof line);
     /* The arrow from A to C covers B's lane instead of stopping there. */
     assert_non_null(strstr(line, "|------"));
     assert_non_null(strstr(line, "----->| SYN_RECEIVED"));
     assert_int_equal(strchr(line, '|') - line, 21);
-    assert_int_equal(strrchr(line, '|') - line, 111);
-    assert_int_equal(strchr(strchr(line, '|') + 1, '|') - line, 111);
+    assert_int_equal(strchr(strchr(line, '|') + 1, '|') - line, strrchr(line, '|') - line);
+    drawing *d = *state;
+    char *wide = render(d->log, OUT_LADDER, 130);
+    assert_true(longest_line(wide) <= 130);
+    assert_true(longest_line(wide) > 80);
+    free(wide);
+}
+
+/* No line is longer than the width asked for, whatever the run: labels and
+ * notes wrap, at spaces when they can. */
+static void ladder_never_overflows_its_width(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < SCENARIO_COUNT; k++) {
+        rlog *log = make(SCENARIOS[k]);
+        rlog_note(log, 1, "a scenario note too long for one line of a narrow ladder: placed");
+        for (int w = 40; w <= 100; w += 20) {
+            char *text = render(log, OUT_LADDER, w);
+            assert_true(longest_line(text) <= (size_t)w);
+            free(text);
+        }
+        char *text = render(log, OUT_LADDER, 40);
+        assert_non_null(strstr(text, "-- a scenario"));
+        assert_non_null(strstr(text, " placed"));
+        free(text);
+        rlog_free(log);
+    }
 }
 
 /* RFC 9293 §3.10.7.4 (TIME-WAIT): the repeated FIN is acknowledged and
@@ -568,8 +594,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(ladder_shows_both_transitions_of_one_segment_in_order,
                                         drawing_setup, drawing_teardown),
         cmocka_unit_test_setup_teardown(ladder_marks_impairments, drawing_setup, drawing_teardown),
-        cmocka_unit_test_setup_teardown(ladder_widens_for_more_hosts, drawing_setup,
+        cmocka_unit_test_setup_teardown(ladder_fits_more_hosts_in_its_width, drawing_setup,
                                         drawing_teardown),
+        cmocka_unit_test(ladder_never_overflows_its_width),
         cmocka_unit_test(ladder_writes_notes_and_link_changes_across),
         cmocka_unit_test_setup_teardown(ladder_svg_and_dot_show_the_time_wait_restart,
                                         drawing_setup, drawing_teardown),

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The lecturer's options of tcpsim run, checked on real runs: the ladder
+# never passes its width, --relative-seq numbers from each side's ISN (the
+# SYN is seq=0, as Wireshark shows), the TIME_WAIT restart of the lost final
+# ACK (RFC 9293 §3.10.7.4) is in the ladder, the SVG and the pcapng, and
+# --help documents each option.
+set -u
+tcpsim=$1
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { if ! eval "$2"; then echo "FAILED: $1"; fail=1; else echo "ok: $1"; fi; }
+# The longest line of a ladder (the verdict line of a scenario that checks
+# nothing is not part of it).
+longest() { awk '!/^FAIL: / { if (length($0) > m) m = length($0) } END { print m + 0 }' "$1"; }
+
+# Every scenario's ladder at 80 columns (the default) and at 60.
+over=0; n=0
+for f in $(find scenarios tests/browser -name '*.lua' -not -path '*/lib/*' | LC_ALL=C sort); do
+  n=$((n + 1))
+  "$tcpsim" run "$f" --ladder --quiet >"$tmp/l80" 2>/dev/null
+  "$tcpsim" run "$f" --ladder --quiet --width 60 >"$tmp/l60" 2>/dev/null
+  w80=$(longest "$tmp/l80"); w60=$(longest "$tmp/l60")
+  if [ "$w80" -gt 80 ] || [ "$w60" -gt 60 ]; then echo "  $f: $w80 / $w60 columns"; over=1; fi
+done
+check "every ladder of $n scenarios fits 80 and 60 columns" '[ $over -eq 0 ] && [ $n -gt 40 ]'
+
+f=scenarios/handshake/normal_open.lua
+"$tcpsim" run "$f" --ladder --quiet --relative-seq --svg "$tmp/rel.svg" >"$tmp/rel.txt"
+check "--relative-seq says so first" 'head -1 "$tmp/rel.txt" | grep -q "^seq and ack are relative to each side.s ISN"'
+check "--relative-seq: the SYN is seq=0" 'grep -q "| SYN seq=0 " "$tmp/rel.txt"'
+check "--relative-seq: the SYN,ACK is seq=0 ack=1" 'grep -q "SYN,ACK seq=0 ack=1 |" "$tmp/rel.txt"'
+check "--relative-seq in the SVG" 'grep -q ">SYN,ACK seq=0 ack=1<" "$tmp/rel.svg"'
+"$tcpsim" run "$f" --ladder --quiet >"$tmp/abs.txt"
+check "without it, absolute numbers" '! grep -q "SYN seq=0 " "$tmp/abs.txt"'
+
+f=scenarios/teardown/lost_final_ack.lua
+"$tcpsim" run "$f" --ladder --quiet --sim 1 --svg "$tmp/tw.svg" --pcapng "$tmp/tw.pcapng" >"$tmp/tw.txt"
+check "ladder: the repeated FIN restarts TIME_WAIT" \
+  'grep -A1 "TIME_WAIT restarted: 2\*MSL from now" "$tmp/tw.txt" | tail -1 | grep -q "ACK seq="'
+check "svg: the restart" 'grep -q ">TIME_WAIT restarted: 2\*MSL from now<" "$tmp/tw.svg"'
+if command -v tshark >/dev/null; then
+  check "pcapng: the restart comments the repeated FIN" \
+    'tshark -r "$tmp/tw.pcapng" -T fields -e tcp.flags.fin -e frame.comment 2>/dev/null | grep -q "^1.*TIME_WAIT restarted"'
+else
+  echo "FAILED: tshark not installed (scripts/setup.sh installs it)"; fail=1
+fi
+
+help=$("$tcpsim" run --help)
+for opt in --relative-seq --width; do
+  check "run --help documents $opt" 'grep -q -- "$opt" <<<"$help"'
+done
+exit $fail
