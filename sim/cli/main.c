@@ -36,17 +36,25 @@ typedef struct run_opts {
     const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot;
     bool why;                      /* the RFC rule behind each state change (text trace, ladder) */
     bool relative_seq;             /* ladder and SVG: seq/ack relative to each side's ISN */
+    bool slides;                   /* --svg-style slides */
+    const char *endpoint;          /* --endpoint: the state diagram of these sockets only */
     const char *html;              /* the stepper page */
     const char *schedule, *settle; /* tcpsim explore's replay (--schedule, --settle) */
 } run_opts;
 
-static const char *const RUN_OPTIONS[] = {
-    "--seed",   "--profile",       "--ladder",       "--width",
-    "--trace",  "--trace-out",     "--pcap",         "--pcapng",
-    "--svg",    "--state-diagram", "--quiet",        "-I",
-    "--unsafe", "--max-events",    "--max-time",     "--max-instructions",
-    "--sim",    "--watch",         "--html",         "--why",
-    "--check",  "--help",          "--relative-seq", NULL};
+static const char *const RUN_OPTIONS[] = {"--seed",         "--profile",
+                                          "--ladder",       "--width",
+                                          "--trace",        "--trace-out",
+                                          "--pcap",         "--pcapng",
+                                          "--svg",          "--state-diagram",
+                                          "--quiet",        "-I",
+                                          "--unsafe",       "--max-events",
+                                          "--max-time",     "--max-instructions",
+                                          "--sim",          "--watch",
+                                          "--html",         "--why",
+                                          "--check",        "--help",
+                                          "--relative-seq", "--svg-style",
+                                          "--endpoint",     NULL};
 
 int cli_parse_u64(const char *text, uint64_t *out)
 {
@@ -171,6 +179,14 @@ static int valued_opt(run_opts *o, const char *a, const char *v)
         if (!v || (strcmp(v, "text") && strcmp(v, "json")))
             return usage_error("--trace takes text or json, got", v ? v : "");
         o->trace = v;
+    } else if (strcmp(a, "--svg-style") == 0) {
+        if (!v || (strcmp(v, "plain") && strcmp(v, "slides")))
+            return usage_error("--svg-style takes plain or slides, got", v ? v : "");
+        o->slides = strcmp(v, "slides") == 0;
+    } else if (strcmp(a, "--endpoint") == 0) {
+        if (!v || !*v)
+            return usage_error("--endpoint needs a host name (HOST or HOST#SOCKET), got", "");
+        o->endpoint = v;
     } else if (strcmp(a, "--sim") == 0) {
         if (cli_parse_u64(v, &n) != 0 || n < 1 || n > MAX_SIMS)
             return usage_error("--sim needs a simulation number from 1, got", v ? v : "");
@@ -270,19 +286,46 @@ static int write_named(const char *path, uint32_t k, uint32_t n, const rlog *log
     return write_file(name, log, fn, what);
 }
 
-static int write_svg(const char *path, const run_opts *o, const rlog *log, uint32_t k, uint32_t n)
+static int write_svg(const char *path, const run_opts *o, const lsim *s, uint32_t k, uint32_t n)
 {
-    char name[4096];
+    char name[4096], title[512];
+    snprintf(title, sizeof title, "%s \xe2\x80\x94 profile %s, seed %llu",
+             o->cfg.file ? o->cfg.file : "stdin", s->profile.name, (unsigned long long)s->seed);
     sim_path(path, k, n, name, sizeof name);
     FILE *f = fopen(name, "wb");
     if (!f) {
         fprintf(stderr, "tcpsim: cannot write svg %s: %s\n", name, strerror(errno));
         return -1;
     }
-    rlog_ladder_opts lo = {.width = o->width, .relative_seq = o->relative_seq};
-    int rc = rlog_write_svg_opts(log, f, &lo);
+    rlog_ladder_opts lo = {
+        .width = o->width, .relative_seq = o->relative_seq, .slides = o->slides, .title = title};
+    int rc = rlog_write_svg_opts(s->log, f, &lo);
     if (fclose(f) != 0 || rc != 0) {
         fprintf(stderr, "tcpsim: error writing svg %s\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* The state diagram; with --endpoint, of the endpoints it names only (one
+ * at least, else an error naming those there are). */
+static int write_dot(const char *path, const run_opts *o, const rlog *log, uint32_t k, uint32_t n)
+{
+    char names[1024], name[4096];
+    if (o->endpoint && rlog_dot_endpoints(log, o->endpoint, names, sizeof names) == 0) {
+        fprintf(stderr, "tcpsim: --endpoint %s: no such endpoint; this run has %s\n", o->endpoint,
+                names[0] ? names : "none");
+        return -1;
+    }
+    sim_path(path, k, n, name, sizeof name);
+    FILE *f = fopen(name, "wb");
+    if (!f) {
+        fprintf(stderr, "tcpsim: cannot write state diagram %s: %s\n", name, strerror(errno));
+        return -1;
+    }
+    int rc = rlog_write_dot_opts(log, f, o->endpoint);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "tcpsim: error writing state diagram %s\n", name);
         return -1;
     }
     return 0;
@@ -338,9 +381,9 @@ static int write_outputs(const run_opts *o, const lsim *s, uint32_t k, uint32_t 
     if (o->pcapng)
         bad |= write_named(o->pcapng, k, n, log, rlog_write_pcapng, "pcapng");
     if (o->svg)
-        bad |= write_svg(o->svg, o, log, k, n);
+        bad |= write_svg(o->svg, o, s, k, n);
     if (o->dot)
-        bad |= write_named(o->dot, k, n, log, rlog_write_dot, "state diagram");
+        bad |= write_dot(o->dot, o, log, k, n);
     if (o->ladder) {
         rlog_ladder_opts lo = {.width = o->width, .relative_seq = o->relative_seq};
         bad |= rlog_write_ladder_opts(log, stdout, &lo);

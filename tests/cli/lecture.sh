@@ -45,8 +45,22 @@ else
   echo "FAILED: tshark not installed (scripts/setup.sh installs it)"; fail=1
 fi
 
+f=scenarios/teardown/lost_final_ack.lua
+"$tcpsim" run "$f" --quiet --sim 1 --state-diagram "$tmp/b2.dot" --endpoint 'B#2'
+check "--endpoint B#2: one cluster, B's socket 2" \
+  '[ "$(grep -c "subgraph cluster_" "$tmp/b2.dot")" -eq 1 ] && grep -q "label=\"B socket 2 " "$tmp/b2.dot"'
+check "--endpoint B#2: its TIME_WAIT restart is a loop" 'grep -q "e0_TIME_WAIT -> e0_TIME_WAIT" "$tmp/b2.dot"'
+err=$("$tcpsim" run "$f" --quiet --sim 1 --state-diagram "$tmp/c.dot" --endpoint C 2>&1); rc=$?
+check "--endpoint C: exit 2 naming the endpoints there are" \
+  '[ $rc -eq 2 ] && grep -q "no such endpoint; this run has B#1, A#1, B#2" <<<"$err"'
+"$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/slide.svg" --svg-style slides
+check "--svg-style slides: 16:9, a title naming scenario and profile" \
+  'grep -q "width=\"1920\" height=\"1080\"" "$tmp/slide.svg" && grep -q "lost_final_ack.lua — profile rfc9293, seed 7</text>" "$tmp/slide.svg"'
+"$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/slide.svg" --svg-style huge 2>/dev/null; rc=$?
+check "--svg-style huge is refused" '[ $rc -eq 2 ]'
+
 help=$("$tcpsim" run --help)
-for opt in --relative-seq --width; do
+for opt in --relative-seq --width --endpoint --svg-style; do
   check "run --help documents $opt" 'grep -q -- "$opt" <<<"$help"'
 done
 exit $fail

@@ -320,6 +320,65 @@ static void ladder_svg_and_dot_show_the_time_wait_restart(void **state)
     free(dot);
 }
 
+/* --svg-style slides: a title, 20 px text, a 16:9 picture whatever the run. */
+static void svg_for_slides_is_16_by_9_with_a_title(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < SCENARIO_COUNT; k++) {
+        rlog *log = make(SCENARIOS[k]);
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
+        assert_non_null(f);
+        rlog_ladder_opts opts = {.slides = true, .title = "lost final ACK <rfc9293>"};
+        assert_int_equal(rlog_write_svg_opts(log, f, &opts), 0);
+        assert_int_equal(fclose(f), 0);
+        int vx, vy, vw, vh;
+        const char *root = strstr(buf, "<svg ");
+        assert_non_null(root);
+        assert_int_equal(sscanf(root,
+                                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1920\" "
+                                "height=\"1080\" viewBox=\"%d %d %d %d\" font-family=\"monospace\" "
+                                "font-size=\"20\">",
+                                &vx, &vy, &vw, &vh),
+                         4);
+        /* 16:9 to within the rounding of one pixel */
+        assert_true(vw * 9 - vh * 16 <= 16 && vh * 16 - vw * 9 <= 16);
+        assert_non_null(strstr(buf, ">lost final ACK &lt;rfc9293&gt;</text>"));
+        free(buf);
+        rlog_free(log);
+    }
+}
+
+/* --endpoint: the state diagram of the named sockets only, numbered as in
+ * the whole run. */
+static void dot_of_one_endpoint(void **state)
+{
+    (void)state;
+    rlog *log = make(fx_restarted);
+    char names[128];
+    assert_int_equal(rlog_dot_endpoints(log, "A", names, sizeof names), 1);
+    assert_string_equal(names, "B#1, A#1, B#2");
+    assert_int_equal(rlog_dot_endpoints(log, "B", names, sizeof names), 2);
+    assert_int_equal(rlog_dot_endpoints(log, "B#2", names, sizeof names), 1);
+    assert_int_equal(rlog_dot_endpoints(log, "B#3", names, sizeof names), 0);
+    assert_int_equal(rlog_dot_endpoints(log, "C", names, sizeof names), 0);
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    assert_non_null(f);
+    assert_int_equal(rlog_write_dot_opts(log, f, "A"), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_non_null(strstr(buf, "label=\"RFC 9293 connection states of A: "));
+    assert_non_null(strstr(buf, "subgraph cluster_0 {\n    label=\"A socket 1 (port 40000, "));
+    assert_null(strstr(buf, "cluster_1"));
+    assert_null(strstr(buf, "label=\"B socket"));
+    /* A's own steps keep their run-wide numbers: its restart is the 11th */
+    assert_non_null(strstr(buf, "e0_TIME_WAIT -> e0_TIME_WAIT [label=\"11: rcv FIN again"));
+    free(buf);
+    rlog_free(log);
+}
+
 static void ladder_writes_notes_and_link_changes_across(void **state)
 {
     (void)state;
@@ -598,6 +657,8 @@ int main(void)
                                         drawing_teardown),
         cmocka_unit_test(ladder_never_overflows_its_width),
         cmocka_unit_test(ladder_writes_notes_and_link_changes_across),
+        cmocka_unit_test(svg_for_slides_is_16_by_9_with_a_title),
+        cmocka_unit_test(dot_of_one_endpoint),
         cmocka_unit_test_setup_teardown(ladder_svg_and_dot_show_the_time_wait_restart,
                                         drawing_setup, drawing_teardown),
         cmocka_unit_test(ladder_can_show_relative_sequence_numbers),
