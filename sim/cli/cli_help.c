@@ -66,6 +66,8 @@ static const char RUN_HELP[] =
     "  --pcap FILE           write the packets as a pcap file (Wireshark, tshark)\n"
     "  --pcapng FILE         pcapng with each state change (and TIME_WAIT restart) as\n"
     "                        a packet comment\n"
+    "  --pcap-at HOST        capture at HOST, as a tcpdump there would: what it sent\n"
+    "                        and what reached it (default: every link's sending end)\n"
     "  --svg FILE            the ladder diagram as SVG\n"
     "  --svg-style S         plain (default) or slides: a title, larger text, 16:9\n"
     "  --state-diagram FILE  the RFC 9293 state diagram (Graphviz DOT), path taken\n"

@@ -38,23 +38,38 @@ typedef struct run_opts {
     bool relative_seq;             /* ladder and SVG: seq/ack relative to each side's ISN */
     bool slides;                   /* --svg-style slides */
     const char *endpoint;          /* --endpoint: the state diagram of these sockets only */
+    const char *pcap_at;           /* --pcap-at: the host whose view the captures are */
     const char *html;              /* the stepper page */
     const char *schedule, *settle; /* tcpsim explore's replay (--schedule, --settle) */
 } run_opts;
 
-static const char *const RUN_OPTIONS[] = {"--seed",         "--profile",
-                                          "--ladder",       "--width",
-                                          "--trace",        "--trace-out",
-                                          "--pcap",         "--pcapng",
-                                          "--svg",          "--state-diagram",
-                                          "--quiet",        "-I",
-                                          "--unsafe",       "--max-events",
-                                          "--max-time",     "--max-instructions",
-                                          "--sim",          "--watch",
-                                          "--html",         "--why",
-                                          "--check",        "--help",
-                                          "--relative-seq", "--svg-style",
-                                          "--endpoint",     NULL};
+static const char *const RUN_OPTIONS[] = {"--seed",
+                                          "--profile",
+                                          "--ladder",
+                                          "--width",
+                                          "--trace",
+                                          "--trace-out",
+                                          "--pcap",
+                                          "--pcapng",
+                                          "--svg",
+                                          "--state-diagram",
+                                          "--quiet",
+                                          "-I",
+                                          "--unsafe",
+                                          "--max-events",
+                                          "--max-time",
+                                          "--max-instructions",
+                                          "--sim",
+                                          "--watch",
+                                          "--html",
+                                          "--why",
+                                          "--check",
+                                          "--help",
+                                          "--relative-seq",
+                                          "--svg-style",
+                                          "--endpoint",
+                                          "--pcap-at",
+                                          NULL};
 
 int cli_parse_u64(const char *text, uint64_t *out)
 {
@@ -183,6 +198,10 @@ static int valued_opt(run_opts *o, const char *a, const char *v)
         if (!v || (strcmp(v, "plain") && strcmp(v, "slides")))
             return usage_error("--svg-style takes plain or slides, got", v ? v : "");
         o->slides = strcmp(v, "slides") == 0;
+    } else if (strcmp(a, "--pcap-at") == 0) {
+        if (!v || !*v)
+            return usage_error("--pcap-at needs a host name, got", "");
+        o->pcap_at = v;
     } else if (strcmp(a, "--endpoint") == 0) {
         if (!v || !*v)
             return usage_error("--endpoint needs a host name (HOST or HOST#SOCKET), got", "");
@@ -307,6 +326,56 @@ static int write_svg(const char *path, const run_opts *o, const lsim *s, uint32_
     return 0;
 }
 
+/* The host `name` names, or -1 with an error naming the hosts there are. */
+static int64_t host_named(const rlog *log, const char *name)
+{
+    for (size_t h = 0; h < rlog_host_count(log); h++)
+        if (strcmp(rlog_host_name(log, (uint32_t)h), name) == 0)
+            return (int64_t)h;
+    fprintf(stderr, "tcpsim: --pcap-at %s: no such host; the hosts are", name);
+    for (size_t h = 0; h < rlog_host_count(log); h++)
+        fprintf(stderr, "%s %s", h ? "," : "", rlog_host_name(log, (uint32_t)h));
+    fputc('\n', stderr);
+    return -1;
+}
+
+static int write_capture(const char *path, const rlog *log, uint32_t k, uint32_t n, uint32_t at,
+                         bool ng)
+{
+    char name[4096];
+    sim_path(path, k, n, name, sizeof name);
+    FILE *f = fopen(name, "wb");
+    if (!f) {
+        fprintf(stderr, "tcpsim: cannot write %s %s: %s\n", ng ? "pcapng" : "pcap", name,
+                strerror(errno));
+        return -1;
+    }
+    int rc = ng ? rlog_write_pcapng_at(log, f, at) : rlog_write_pcap_at(log, f, at);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "tcpsim: error writing %s %s\n", ng ? "pcapng" : "pcap", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* --pcap and --pcapng, at the links' sending ends or, with --pcap-at, at a host. */
+static int write_captures(const run_opts *o, const rlog *log, uint32_t k, uint32_t n)
+{
+    uint32_t at = RLOG_PCAP_AT_LINKS;
+    if (o->pcap_at) {
+        int64_t h = host_named(log, o->pcap_at);
+        if (h < 0)
+            return -1;
+        at = (uint32_t)h;
+    }
+    int bad = 0;
+    if (o->pcap)
+        bad |= write_capture(o->pcap, log, k, n, at, false);
+    if (o->pcapng)
+        bad |= write_capture(o->pcapng, log, k, n, at, true);
+    return bad;
+}
+
 /* The state diagram; with --endpoint, of the endpoints it names only (one
  * at least, else an error naming those there are). */
 static int write_dot(const char *path, const run_opts *o, const rlog *log, uint32_t k, uint32_t n)
@@ -376,10 +445,8 @@ static int write_outputs(const run_opts *o, const lsim *s, uint32_t k, uint32_t 
         else
             bad |= fn(log, stdout);
     }
-    if (o->pcap)
-        bad |= write_named(o->pcap, k, n, log, rlog_write_pcap, "pcap");
-    if (o->pcapng)
-        bad |= write_named(o->pcapng, k, n, log, rlog_write_pcapng, "pcapng");
+    if (o->pcap || o->pcapng)
+        bad |= write_captures(o, log, k, n);
     if (o->svg)
         bad |= write_svg(o->svg, o, s, k, n);
     if (o->dot)

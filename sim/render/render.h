@@ -41,6 +41,13 @@ int rlog_write_pcap(const rlog *log, FILE *out);
 /* pcapng with an Interface Description Block and, on the packet that caused
  * each state change, a comment "A: FIN_WAIT_1 -> CLOSING (rcv FIN)". */
 int rlog_write_pcapng(const rlog *log, FILE *out);
+/* The same captured at host `at` (its id), as a tcpdump there would: what it
+ * sent, as it left, and what was delivered to it, as it arrived; a packet
+ * lost on the way is not in the receiver's file. RLOG_PCAP_AT_LINKS is the
+ * default capture point: the sending end of every link. */
+#define RLOG_PCAP_AT_LINKS UINT32_MAX
+int rlog_write_pcap_at(const rlog *log, FILE *out, uint32_t at);
+int rlog_write_pcapng_at(const rlog *log, FILE *out, uint32_t at);
 /* The ASCII ladder diagram; `width` columns (80 fits two endpoints). */
 int rlog_write_ladder(const rlog *log, FILE *out, int width);
 /* The ladder as a standalone SVG document. */

@@ -7,6 +7,12 @@
  * virtual time in nanoseconds. Everything is written little-endian whatever
  * the host, so a run gives the same file bytes on every machine.
  *
+ * Captured at a host instead (rlog_write_pcap_at), the file is what a
+ * tcpdump on that host would see: the packets it sent, as they left it, and
+ * the packets delivered to it, as they arrived (a copy made by a link
+ * arrives twice, corrupted bits arrive corrupted); a packet lost on the way
+ * is in the sender's capture and not in the receiver's.
+ *
  * pcapng adds comments on the packets that explain the run: on the packet
  * that caused or accompanied a state change ("B: LISTEN -> SYN_RECEIVED (rcv
  * SYN)") or restarted TIME_WAIT's timer, and on packets the network dropped
@@ -69,9 +75,15 @@ static void set_le32(bytes *b, size_t at, uint32_t v)
         b->p[at + i] = (uint8_t)(v >> (8 * i));
 }
 
-static bool is_captured(const rlog_entry *e)
+/* Whether entry e is a record of the capture at `at` (a host id, or
+ * RLOG_PCAP_AT_LINKS). */
+static bool is_captured(const rlog_entry *e, uint32_t at)
 {
-    return (e->kind == RLOG_SEND || e->kind == RLOG_DUP) && e->nbytes > 0;
+    if (e->nbytes == 0)
+        return false;
+    if (at == RLOG_PCAP_AT_LINKS)
+        return e->kind == RLOG_SEND || e->kind == RLOG_DUP;
+    return (e->kind == RLOG_SEND || e->kind == RLOG_DELIVER) && e->host == at;
 }
 
 static int finish(FILE *out)
@@ -83,6 +95,11 @@ static int finish(FILE *out)
 
 int rlog_write_pcap(const rlog *log, FILE *out)
 {
+    return rlog_write_pcap_at(log, out, RLOG_PCAP_AT_LINKS);
+}
+
+int rlog_write_pcap_at(const rlog *log, FILE *out, uint32_t at)
+{
     bytes b = {0};
     put_le(&b, PCAP_MAGIC_NS, 4);
     put_le(&b, 2, 2); /* version 2.4 */
@@ -93,7 +110,7 @@ int rlog_write_pcap(const rlog *log, FILE *out)
     put_le(&b, LINKTYPE_RAW, 4);
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
-        if (!is_captured(e))
+        if (!is_captured(e, at))
             continue;
         put_le(&b, e->time_ns / 1000000000u, 4);
         put_le(&b, e->time_ns % 1000000000u, 4);
@@ -123,17 +140,17 @@ static int note_cmp(const void *a, const void *b)
     return x->source < y->source ? -1 : x->source > y->source;
 }
 
-/* The captured entry that stands for packet entry c (itself when c is a
- * SEND or DUP; else where its packet first appeared). */
-static size_t captured_of(const rlog *log, size_t c)
+/* The captured entry that stands for packet entry c (itself when it is
+ * captured; else where its packet first appeared, if that is). */
+static size_t captured_of(const rlog *log, size_t c, uint32_t at)
 {
     const rlog_entry *e = rlog_at(log, c);
-    size_t k = is_captured(e) ? c : e->send_index;
-    return k != RLOG_NONE && is_captured(rlog_at(log, k)) ? k : RLOG_NONE;
+    size_t k = is_captured(e, at) ? c : e->send_index;
+    return k != RLOG_NONE && is_captured(rlog_at(log, k), at) ? k : RLOG_NONE;
 }
 
 /* Every comment, sorted by the packet it goes on, then in log order. */
-static note_ref *collect_notes(const rlog *log, size_t *count)
+static note_ref *collect_notes(const rlog *log, uint32_t at, size_t *count)
 {
     note_ref *refs = NULL;
     size_t n = 0, cap = 0;
@@ -142,9 +159,9 @@ static note_ref *collect_notes(const rlog *log, size_t *count)
         size_t target = RLOG_NONE;
         if ((e->kind == RLOG_STATE || e->kind == RLOG_RESTART) &&
             rlog_state_cause(log, i) != RLOG_NONE)
-            target = captured_of(log, rlog_state_cause(log, i));
+            target = captured_of(log, rlog_state_cause(log, i), at);
         else if (e->kind == RLOG_DROP || e->kind == RLOG_DUP)
-            target = captured_of(log, i);
+            target = captured_of(log, i, at);
         if (target == RLOG_NONE)
             continue;
         render_grow((void **)&refs, &cap, n + 1, sizeof *refs);
@@ -196,10 +213,9 @@ static void end_block(bytes *b)
     set_le32(b, 4, (uint32_t)b->n);
 }
 
-static void header_blocks(bytes *b)
+static void header_blocks(bytes *b, const char *ifname)
 {
     static const char app[] = "tcpsim";
-    static const char ifname[] = "sim";
     static const uint8_t tsresol = 9; /* 10^-9 s */
     begin_block(b, PCAPNG_SHB);
     put_le(b, PCAPNG_BOM, 4);
@@ -215,7 +231,7 @@ static void header_blocks(bytes *b)
     put_le(b, LINKTYPE_RAW, 2);
     put_le(b, 0, 2);
     put_le(b, SNAPLEN, 4);
-    put_option(b, IF_NAME, ifname, sizeof ifname - 1);
+    put_option(b, IF_NAME, ifname, strlen(ifname));
     put_option(b, IF_TSRESOL, &tsresol, 1);
     put_option(b, OPT_END, NULL, 0);
     put_le(b, b->n - shb + 4, 4);
@@ -249,13 +265,18 @@ static void packet_block(const rlog *log, size_t i, const note_ref *refs, size_t
 
 int rlog_write_pcapng(const rlog *log, FILE *out)
 {
+    return rlog_write_pcapng_at(log, out, RLOG_PCAP_AT_LINKS);
+}
+
+int rlog_write_pcapng_at(const rlog *log, FILE *out, uint32_t at)
+{
     size_t nrefs, k = 0;
-    note_ref *refs = collect_notes(log, &nrefs);
+    note_ref *refs = collect_notes(log, at, &nrefs);
     bytes b = {0};
-    header_blocks(&b);
+    header_blocks(&b, at == RLOG_PCAP_AT_LINKS ? "sim" : rlog_host_name(log, at));
     int rc = fwrite(b.p, 1, b.n, out) == b.n ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < rlog_count(log); i++) {
-        if (!is_captured(rlog_at(log, i)))
+        if (!is_captured(rlog_at(log, i), at))
             continue;
         while (k < nrefs && refs[k].target < i)
             k++;

@@ -59,8 +59,28 @@ check "--svg-style slides: 16:9, a title naming scenario and profile" \
 "$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/slide.svg" --svg-style huge 2>/dev/null; rc=$?
 check "--svg-style huge is refused" '[ $rc -eq 2 ]'
 
+# --pcap-at: B's ACK of A's FIN is lost on the way (fault): B's capture has
+# it, A's does not; the links' capture (the default) has every send.
+if command -v tshark >/dev/null; then
+  f=scenarios/teardown/lost_final_ack.lua
+  "$tcpsim" run "$f" --quiet --sim 1 --pcap "$tmp/links.pcap"
+  for h in A B; do "$tcpsim" run "$f" --quiet --sim 1 --pcapng "$tmp/$h.pcapng" --pcap-at $h; done
+  frames() { tshark -r "$1" -Y "$2" 2>/dev/null | wc -l; }
+  lost='ip.src==10.0.0.2 && tcp.flags==0x010 && frame.time_epoch > 1.2 && frame.time_epoch < 1.3'
+  check "--pcap-at B: the lost ACK is in the sender's capture" '[ "$(frames "$tmp/B.pcapng" "$lost")" -eq 1 ]'
+  check "--pcap-at A: not in the receiver's" '[ "$(frames "$tmp/A.pcapng" "$lost")" -eq 0 ]'
+  check "--pcap-at A: one frame fewer than B" \
+    '[ "$(frames "$tmp/A.pcapng" "")" -eq $(( $(frames "$tmp/B.pcapng" "") - 1 )) ]'
+  fin='tcp.flags.fin==1 && ip.src==10.0.0.1 && frame.time_epoch > 2'
+  check "--pcap-at: A's repeated FIN leaves A at 2.2 s and reaches B at 2.25 s" \
+    'tshark -r "$tmp/A.pcapng" -Y "$fin" -T fields -e frame.time_epoch 2>/dev/null | grep -qx "2.200000000" &&
+     tshark -r "$tmp/B.pcapng" -Y "$fin" -T fields -e frame.time_epoch 2>/dev/null | grep -qx "2.250000000"'
+  err=$("$tcpsim" run "$f" --quiet --sim 1 --pcap "$tmp/z.pcap" --pcap-at Z 2>&1); rc=$?
+  check "--pcap-at Z: exit 2 naming the hosts" '[ $rc -eq 2 ] && grep -q "no such host; the hosts are A, B" <<<"$err"'
+fi
+
 help=$("$tcpsim" run --help)
-for opt in --relative-seq --width --endpoint --svg-style; do
+for opt in --relative-seq --width --endpoint --svg-style --pcap-at; do
   check "run --help documents $opt" 'grep -q -- "$opt" <<<"$help"'
 done
 exit $fail
