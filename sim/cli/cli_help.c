@@ -76,6 +76,8 @@ static const char RUN_HELP[] =
     "                        (its sockets) or HOST#SOCKET, e.g. B#2\n"
     "  --html FILE           a page to step through the run: ladder, state diagrams,\n"
     "                        rules\n"
+    "  --lang en|zh          the page's language (zh: Simplified Chinese labels and\n"
+    "                        rule explanations)\n"
     "  --why                 the RFC rule behind each state change (text trace,\n"
     "                        ladder)\n"
     "  --sim N               outputs of the N-th simulation the file builds only\n"

@@ -39,6 +39,7 @@ typedef struct run_opts {
     bool slides;                   /* --svg-style slides */
     const char *endpoint;          /* --endpoint: the state diagram of these sockets only */
     const char *pcap_at;           /* --pcap-at: the host whose view the captures are */
+    const char *lang;              /* --lang: the HTML page's language (en, zh) */
     const char *html;              /* the stepper page */
     const char *schedule, *settle; /* tcpsim explore's replay (--schedule, --settle) */
 } run_opts;
@@ -198,6 +199,10 @@ static int valued_opt(run_opts *o, const char *a, const char *v)
         if (!v || (strcmp(v, "plain") && strcmp(v, "slides")))
             return usage_error("--svg-style takes plain or slides, got", v ? v : "");
         o->slides = strcmp(v, "slides") == 0;
+    } else if (strcmp(a, "--lang") == 0) {
+        if (!v || (strcmp(v, "en") && strcmp(v, "zh")))
+            return usage_error("--lang takes en or zh, got", v ? v : "");
+        o->lang = v;
     } else if (strcmp(a, "--pcap-at") == 0) {
         if (!v || !*v)
             return usage_error("--pcap-at needs a host name, got", "");
@@ -409,7 +414,7 @@ static int write_html(const char *path, const run_opts *o, const lsim *s, uint32
         nh = RLOG_HTML_MAX_HOSTS;
     for (uint32_t i = 0; i < nh; i++)
         profiles[i] = net_host_profile(s->net, i); /* host i is the run log's host id i */
-    rlog_html_opts h = {o->cfg.file, s->profile.name, s->seed, profiles, nh};
+    rlog_html_opts h = {o->cfg.file, s->profile.name, s->seed, profiles, nh, o->lang};
     char name[4096];
     sim_path(path, k, n, name, sizeof name);
     FILE *f = fopen(name, "wb");

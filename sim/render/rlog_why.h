@@ -23,6 +23,8 @@ typedef struct rlog_why {
     const char *rule;
     /* What that rule says, in a sentence of our own. Never NULL. */
     const char *because;
+    /* The same sentence in Simplified Chinese (UTF-8). Never NULL. */
+    const char *because_zh;
 } rlog_why;
 
 /* The rule in short, for labels: "§3.10.7.4, eighth step" (no "RFC 9293 ",
