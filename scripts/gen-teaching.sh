@@ -34,6 +34,9 @@ echo "$list" | while read -r name file; do
   (cd "$root" && "$bin" run "scenarios/$file" --ladder --quiet --sim 1) > "$docs/teaching/$name.txt"
 done
 
+# The guides embed those ladders: put the current ones in.
+python3 "$root/scripts/embed-ladders.py" "$docs" "$docs/teaching.md" "$docs/zh/teaching.md"
+
 cd "$root"
 index="$docs/cases/README.md"
 {

@@ -195,7 +195,10 @@ typedef enum tcp_event_kind {
     TCP_EV_DROP,    /* an incoming datagram was dropped: note says why */
     TCP_EV_TIMER,   /* a timer fired: detail is a tcp_timer_kind */
     TCP_EV_USER,    /* a user call: detail is a tcp_user_call */
-    TCP_EV_ERROR    /* the connection ended with an error: detail is a tcp_err */
+    TCP_EV_ERROR,   /* the connection ended with an error: detail is a tcp_err */
+    /* A running timer started over (TIME_WAIT's 2*MSL): detail is a
+     * tcp_timer_kind, seg the segment that restarted it. */
+    TCP_EV_TIMER_RESTART
 } tcp_event_kind;
 
 typedef enum tcp_cause { TCP_CAUSE_USER, TCP_CAUSE_SEGMENT, TCP_CAUSE_TIMER } tcp_cause;

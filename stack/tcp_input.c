@@ -949,9 +949,13 @@ static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
 
 /* ---- TIME-WAIT ---------------------------------------------------------------- */
 
-static void tw_restart(tcp_conn *c)
+/* RFC 9293 §3.10.7.4: "restart the 2 MSL timeout"; reported, so that the
+ * run's outputs can show the restart (no state changes). */
+static void tw_restart(tcp_conn *c, const tcp_seg *seg)
 {
     tcp_timer_set(c, TCP_TIMER_TIME_WAIT, tcp_after(c, tcp_time_wait_ns(c)));
+    tcp_ev(c, TCP_EV_TIMER_RESTART, TCP_TIMER_TIME_WAIT, seg,
+           (seg->flags & TCP_FIN) ? "rcv FIN again" : "rcv ACK");
 }
 
 /* A SYN in TIME-WAIT; returns true if it was consumed. */
@@ -1000,18 +1004,18 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
     bool has_ack = seg->flags & TCP_ACK;
     if ((seg->flags & TCP_FIN) && seg->seq + seg->len + 1 == c->rcv_nxt) {
         tcp_out_ack(c); /* the peer lost our last ACK */
-        tw_restart(c);
+        tw_restart(c, seg);
         return;
     }
     if (seg->seq == c->rcv_nxt && seg->len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN))) {
         if (has_ack && p->tw_restart_on_ack)
-            tw_restart(c);
+            tw_restart(c, seg);
         return;
     }
     drop(c, seg, "out of window");
     tcp_out_oow_ack(c);
     if (has_ack && p->tw_restart_on_ack)
-        tw_restart(c);
+        tw_restart(c, seg);
 }
 
 /* TIME-WAIT as FreeBSD's tcp_twcheck (profile tw_bsd_rules), in its order:
@@ -1046,7 +1050,7 @@ static void in_time_wait_bsd(tcp_conn *c, const tcp_seg *seg)
         return;
     }
     if ((fl & TCP_FIN) && seg->seq + seg->len + 1u == c->rcv_nxt)
-        tw_restart(c);
+        tw_restart(c, seg);
     bool dup_ack = (fl & ~TCP_PSH) == TCP_ACK && seg->len == 0 && seg->seq == c->rcv_nxt &&
                    seg->ack == c->snd_max;
     if (!dup_ack)

@@ -356,7 +356,7 @@ static void show_run(const kopts *o, const krun *r, const char *what)
 {
     printf("==== %s ====\n", what);
     if (o->ladder) {
-        rlog_ladder_opts lo = {o->width, true};
+        rlog_ladder_opts lo = {.width = o->width, .relative_seq = true};
         rlog_write_ladder_opts(r->s->log, stdout, &lo);
     }
     print_traces(r, what);

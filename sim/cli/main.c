@@ -37,6 +37,11 @@ typedef struct run_opts {
     uint32_t sim; /* 1-based; 0: every simulation */
     const char *trace, *trace_out, *pcap, *pcapng, *svg, *dot;
     bool why;                      /* the RFC rule behind each state change (text trace, ladder) */
+    bool relative_seq;             /* ladder and SVG: seq/ack relative to each side's ISN */
+    bool slides;                   /* --svg-style slides */
+    const char *endpoint;          /* --endpoint: the state diagram of these sockets only */
+    const char *pcap_at;           /* --pcap-at: the host whose view the captures are */
+    const char *lang;              /* --lang: the HTML page's language (en, zh) */
     const char *html;              /* the stepper page */
     const char *schedule, *settle; /* tcpsim explore's replay (--schedule, --settle) */
 } run_opts;
@@ -65,6 +70,10 @@ static const char *const RUN_OPTIONS[] = {"--seed",
                                           "--why",
                                           "--check",
                                           "--help",
+                                          "--relative-seq",
+                                          "--svg-style",
+                                          "--endpoint",
+                                          "--pcap-at",
                                           NULL};
 
 int cli_parse_u64(const char *text, uint64_t *out)
@@ -253,6 +262,22 @@ static int valued_opt(run_opts *o, const char *a, const char *v)
         if (!v || (strcmp(v, "text") && strcmp(v, "json")))
             return usage_error("--trace takes text or json, got", v ? v : "");
         o->trace = v;
+    } else if (strcmp(a, "--svg-style") == 0) {
+        if (!v || (strcmp(v, "plain") && strcmp(v, "slides")))
+            return usage_error("--svg-style takes plain or slides, got", v ? v : "");
+        o->slides = strcmp(v, "slides") == 0;
+    } else if (strcmp(a, "--lang") == 0) {
+        if (!v || (strcmp(v, "en") && strcmp(v, "zh")))
+            return usage_error("--lang takes en or zh, got", v ? v : "");
+        o->lang = v;
+    } else if (strcmp(a, "--pcap-at") == 0) {
+        if (!v || !*v)
+            return usage_error("--pcap-at needs a host name, got", "");
+        o->pcap_at = v;
+    } else if (strcmp(a, "--endpoint") == 0) {
+        if (!v || !*v)
+            return usage_error("--endpoint needs a host name (HOST or HOST#SOCKET), got", "");
+        o->endpoint = v;
     } else if (strcmp(a, "--sim") == 0) {
         if (cli_parse_u64(v, &n) != 0 || n < 1 || n > MAX_SIMS)
             return usage_error("--sim needs a simulation number from 1, got", v ? v : "");
@@ -293,6 +318,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
             o->quiet = true;
         } else if (strcmp(a, "--why") == 0) {
             o->why = true;
+        } else if (strcmp(a, "--relative-seq") == 0) {
+            o->relative_seq = true;
         } else if (strcmp(a, "--watch") == 0) {
             o->watch = true;
         } else if (a[0] == '-' && a[1]) {
@@ -403,6 +430,107 @@ static int write_html_page(const void *ctx, FILE *f)
     return rlog_write_html(w->log, f, &w->opts);
 }
 
+typedef struct svg_writer {
+    const rlog *log;
+    rlog_ladder_opts opts;
+} svg_writer;
+
+static int write_svg_page(const void *ctx, FILE *f)
+{
+    const svg_writer *w = ctx;
+    return rlog_write_svg_opts(w->log, f, &w->opts);
+}
+
+static int write_svg(const char *path, const run_opts *o, const lsim *s, uint32_t k, uint32_t n)
+{
+    char name[4096], title[512];
+    snprintf(title, sizeof title, "%s \xe2\x80\x94 profile %s, seed %llu",
+             o->cfg.file ? o->cfg.file : "stdin", s->profile.name, (unsigned long long)s->seed);
+    sim_path(path, k, n, name, sizeof name);
+    svg_writer w = {
+        s->log,
+        {.width = o->width, .relative_seq = o->relative_seq, .slides = o->slides, .title = title}};
+    return write_atomic(name, "svg", write_svg_page, &w);
+}
+
+/* The host `name` names, or -1 with an error naming the hosts there are. */
+static int64_t host_named(const rlog *log, const char *name)
+{
+    for (size_t h = 0; h < rlog_host_count(log); h++)
+        if (strcmp(rlog_host_name(log, (uint32_t)h), name) == 0)
+            return (int64_t)h;
+    fprintf(stderr, "tcpsim: --pcap-at %s: no such host; the hosts are", name);
+    for (size_t h = 0; h < rlog_host_count(log); h++)
+        fprintf(stderr, "%s %s", h ? "," : "", rlog_host_name(log, (uint32_t)h));
+    fputc('\n', stderr);
+    return -1;
+}
+
+typedef struct capture_writer {
+    const rlog *log;
+    uint32_t at;
+    bool ng;
+} capture_writer;
+
+static int write_capture_file(const void *ctx, FILE *f)
+{
+    const capture_writer *w = ctx;
+    return w->ng ? rlog_write_pcapng_at(w->log, f, w->at) : rlog_write_pcap_at(w->log, f, w->at);
+}
+
+static int write_capture(const char *path, const rlog *log, uint32_t k, uint32_t n, uint32_t at,
+                         bool ng)
+{
+    char name[4096];
+    sim_path(path, k, n, name, sizeof name);
+    capture_writer w = {log, at, ng};
+    return write_atomic(name, ng ? "pcapng" : "pcap", write_capture_file, &w);
+}
+
+/* --pcap and --pcapng, at the links' sending ends or, with --pcap-at, at a host. */
+static int write_captures(const run_opts *o, const rlog *log, uint32_t k, uint32_t n)
+{
+    uint32_t at = RLOG_PCAP_AT_LINKS;
+    if (o->pcap_at) {
+        int64_t h = host_named(log, o->pcap_at);
+        if (h < 0)
+            return -1;
+        at = (uint32_t)h;
+    }
+    int bad = 0;
+    if (o->pcap)
+        bad |= write_capture(o->pcap, log, k, n, at, false);
+    if (o->pcapng)
+        bad |= write_capture(o->pcapng, log, k, n, at, true);
+    return bad;
+}
+
+typedef struct dot_writer {
+    const rlog *log;
+    const char *endpoint;
+} dot_writer;
+
+static int write_dot_file(const void *ctx, FILE *f)
+{
+    const dot_writer *w = ctx;
+    return rlog_write_dot_opts(w->log, f, w->endpoint);
+}
+
+/* The state diagram; with --endpoint, of the endpoints it names only (one
+ * at least, else an error naming those there are). */
+static int write_dot(const char *path, const run_opts *o, const rlog *log, uint32_t k, uint32_t n)
+{
+    char names[1024], name[4096];
+    if (o->endpoint && rlog_dot_endpoints(log, o->endpoint, names, sizeof names) == 0) {
+        fprintf(stderr, "tcpsim: --endpoint %s: no such endpoint; this run has %s\n", o->endpoint,
+                names[0] ? names : "none");
+        return -1;
+    }
+    sim_path(path, k, n, name, sizeof name);
+    dot_writer w = {log, o->endpoint};
+    return write_atomic(name, "state diagram", write_dot_file, &w);
+}
+
 /* The stepper page, told the scenario, seed and each host's profile. */
 static int write_html(const char *path, const run_opts *o, const lsim *s, uint32_t k, uint32_t n)
 {
@@ -412,7 +540,7 @@ static int write_html(const char *path, const run_opts *o, const lsim *s, uint32
         nh = RLOG_HTML_MAX_HOSTS;
     for (uint32_t i = 0; i < nh; i++)
         profiles[i] = net_host_profile(s->net, i); /* host i is the run log's host id i */
-    html_writer w = {s->log, {o->cfg.file, s->profile.name, s->seed, profiles, nh}};
+    html_writer w = {s->log, {o->cfg.file, s->profile.name, s->seed, profiles, nh, o->lang}};
     char name[4096];
     sim_path(path, k, n, name, sizeof name);
     return write_atomic(name, "html", write_html_page, &w);
@@ -438,16 +566,16 @@ static int write_outputs(const run_opts *o, const lsim *s, uint32_t k, uint32_t 
         else
             bad |= fn(log, stdout);
     }
-    if (o->pcap)
-        bad |= write_named(o->pcap, k, n, log, rlog_write_pcap, "pcap");
-    if (o->pcapng)
-        bad |= write_named(o->pcapng, k, n, log, rlog_write_pcapng, "pcapng");
+    if (o->pcap || o->pcapng)
+        bad |= write_captures(o, log, k, n);
     if (o->svg)
-        bad |= write_named(o->svg, k, n, log, rlog_write_svg, "svg");
+        bad |= write_svg(o->svg, o, s, k, n);
     if (o->dot)
-        bad |= write_named(o->dot, k, n, log, rlog_write_dot, "state diagram");
-    if (o->ladder)
-        bad |= rlog_write_ladder(log, stdout, o->width);
+        bad |= write_dot(o->dot, o, log, k, n);
+    if (o->ladder) {
+        rlog_ladder_opts lo = {.width = o->width, .relative_seq = o->relative_seq};
+        bad |= rlog_write_ladder_opts(log, stdout, &lo);
+    }
     if (o->ladder && o->why)
         bad |= rlog_write_why_list(log, stdout);
     if (o->html)

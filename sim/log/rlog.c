@@ -76,6 +76,7 @@ const char *rlog_kind_name(rlog_kind kind)
         [RLOG_CORRUPT] = "corrupt", [RLOG_LINK] = "link",       [RLOG_STATE] = "state",
         [RLOG_TIMER] = "timer",     [RLOG_USER] = "user",       [RLOG_ERROR] = "error",
         [RLOG_NOTE] = "note",       [RLOG_DELAY] = "delay",     [RLOG_REJECT] = "reject",
+        [RLOG_RESTART] = "restart",
     };
     return (unsigned)kind < RLOG_KIND_COUNT ? names[kind] : "?";
 }
@@ -537,6 +538,8 @@ static rlog_kind event_kind(tcp_event_kind k)
         return RLOG_ERROR;
     case TCP_EV_DROP:
         return RLOG_REJECT;
+    case TCP_EV_TIMER_RESTART:
+        return RLOG_RESTART;
     case TCP_EV_SEG_IN:
     case TCP_EV_SEG_OUT:
         break; /* not entries: rlog_tcp_event learns ports from them */
@@ -566,13 +569,13 @@ void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
     e->note = note_intern(log, ev->note);
     if (e->kind == RLOG_REJECT)
         e->text = arena_strdup(log, ev->note ? ev->note : "");
-    if (e->kind == RLOG_STATE && ev->seg) {
+    if ((e->kind == RLOG_STATE || e->kind == RLOG_RESTART) && ev->seg) {
         e->seg_ok = true;
         e->seg = *ev->seg;
         e->seg.payload = NULL;
         learn_ports(log, host_id, ev->sock, ev->seg->dst_port, ev->seg->src_port);
     }
-    if (e->kind == RLOG_STATE)
+    if (e->kind == RLOG_STATE || e->kind == RLOG_RESTART)
         link_state(log, i);
 }
 

@@ -39,14 +39,17 @@ typedef enum rlog_kind {
     RLOG_HOLD,
     RLOG_RELEASE,
     RLOG_CORRUPT,
-    RLOG_LINK,   /* link direction up/down (value_ns = 1 up, 0 down); host: its sender */
-    RLOG_STATE,  /* a connection changed state */
-    RLOG_TIMER,  /* a stack timer fired */
-    RLOG_USER,   /* a user call */
-    RLOG_ERROR,  /* a connection ended with an error */
-    RLOG_NOTE,   /* free text from the scenario (log(...)) */
-    RLOG_DELAY,  /* extra delay was added to a packet: value_ns */
-    RLOG_REJECT, /* the stack dropped an incoming datagram: note says why */
+    RLOG_LINK,    /* link direction up/down (value_ns = 1 up, 0 down); host: its sender */
+    RLOG_STATE,   /* a connection changed state */
+    RLOG_TIMER,   /* a stack timer fired */
+    RLOG_USER,    /* a user call */
+    RLOG_ERROR,   /* a connection ended with an error */
+    RLOG_NOTE,    /* free text from the scenario (log(...)) */
+    RLOG_DELAY,   /* extra delay was added to a packet: value_ns */
+    RLOG_REJECT,  /* the stack dropped an incoming datagram: note says why */
+    RLOG_RESTART, /* a running stack timer started over (TIME_WAIT's 2*MSL, RFC 9293
+                     §3.10.7.4): detail is the tcp_timer_kind, seg the header of the
+                     segment that restarted it */
     RLOG_KIND_COUNT
 } rlog_kind;
 
@@ -88,7 +91,7 @@ typedef struct rlog_entry {
     uint32_t parent; /* a listener's child: the listener's socket id, else 0 */
     tcp_state from, to;
     tcp_cause cause;
-    int detail;       /* TIMER: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
+    int detail;       /* TIMER, RESTART: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
     const char *note; /* the stack's short reason, cut at 63 bytes; "" if none. Equal
                          notes share one copy owned by the log */
     const char *text; /* NOTE and REJECT: the whole text (owned by the log); else NULL */
@@ -130,9 +133,9 @@ size_t rlog_count(const rlog *log);
 const rlog_entry *rlog_at(const rlog *log, size_t i);
 
 /*
- * The packet entry behind STATE entry i, or RLOG_NONE:
- *  - a change caused by a segment: the DELIVER (at the same instant, on the
- *    same host, carrying that segment) whose processing made it;
+ * The packet entry behind STATE (or RESTART) entry i, or RLOG_NONE:
+ *  - a change (or restart) caused by a segment: the DELIVER (at the same
+ *    instant, on the same host, carrying that segment) whose processing made it;
  *  - a change caused by a user call or a timer: the SEND from that host at
  *    the same instant that it accompanies (the SYN of CLOSED -> SYN_SENT,
  *    the FIN of ESTABLISHED -> FIN_WAIT_1 or CLOSE_WAIT -> LAST_ACK, the

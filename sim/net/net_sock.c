@@ -119,6 +119,7 @@ void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
     case TCP_EV_DROP:
     case TCP_EV_TIMER:
     case TCP_EV_USER:
+    case TCP_EV_TIMER_RESTART:
         break;
     }
 }

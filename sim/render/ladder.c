@@ -277,6 +277,11 @@ static void add_entry(ladder *l, size_t i)
         snprintf(text, sizeof text, "timer %s", tcp_timer_name((tcp_timer_kind)e->detail));
         add_side(l, IT_LNOTE, e->time_ns, e->host, text);
         break;
+    case RLOG_RESTART: /* RFC 9293 §3.10.7.4: a repeated FIN restarts 2*MSL */
+        snprintf(text, sizeof text, "%s restarted: 2*MSL from now",
+                 tcp_timer_name((tcp_timer_kind)e->detail));
+        add_side(l, IT_LNOTE, e->time_ns, e->host, text);
+        break;
     case RLOG_ERROR:
         snprintf(text, sizeof text, "error %s", tcp_err_name(e->detail));
         add_side(l, IT_LNOTE, e->time_ns, e->host, text);

@@ -2,6 +2,13 @@
  * ladder_text — the ladder diagram as plain text, in the convention of RFC
  * 9293's own figures (see ladder.c for how segments in flight are drawn).
  * Output is a pure function of the log and the options.
+ *
+ * No line is longer than the width asked for (80 by default): the lanes
+ * share what the time margin and the states beside the first and last lane
+ * leave, and a label or note longer than the room it has is wrapped onto
+ * more lines at the same instant (at spaces; a word longer than the room is
+ * split). Only when the lanes cannot fit even GAP_NARROW apart are lines
+ * cut, and the first line of the diagram says so.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -15,8 +22,8 @@
 
 #define MERGE_ANY    (-2)
 #define MERGE_NONE   (-1)
-#define SIDE_RESERVE 12 /* columns kept right of the last lane for its states */
-#define GAP_MIN      24
+#define SIDE_RESERVE 12 /* columns kept right of the last lane for its states, at least */
+#define GAP_NARROW   8  /* the closest lanes are drawn; narrower, lines are cut */
 
 typedef struct tdraw {
     FILE *out;
@@ -29,9 +36,12 @@ typedef struct tdraw {
      * MERGE_NONE (a label, or a segment still in flight: text beside it
      * would read as its effect). */
     int merge_lane;
-    int tw; /* time margin width */
-    int *x; /* lane columns */
+    int tw;    /* time margin width */
+    int lw;    /* room for the first lane's states, left of it */
+    int width; /* no line is longer */
+    int *x;    /* lane columns */
     uint32_t n;
+    bool cut; /* the lanes do not fit in width: lines are cut at it */
 } tdraw;
 
 static void t_flush(tdraw *d)
@@ -44,7 +54,7 @@ static void t_flush(tdraw *d)
         int at = d->tw - len > 0 ? d->tw - len : 0;
         memcpy(d->cur + at, ms, (size_t)len);
     }
-    int end = d->cw;
+    int end = d->cw < d->width ? d->cw : d->width;
     while (end > 0 && d->cur[end - 1] == ' ')
         end--;
     fwrite(d->cur, 1, (size_t)end, d->out);
@@ -57,6 +67,31 @@ static void t_put(tdraw *d, int x, const char *s)
     for (; *s; s++, x++)
         if (x >= 0 && x < d->cw)
             d->cur[x] = *s;
+}
+
+/* The first piece of s that fits in `room` columns: its length in *take,
+ * and in *skip how far the next piece starts. Breaks at the last space that
+ * fits, else splits the word (never inside a UTF-8 sequence). */
+static void t_piece(const char *s, int room, int *take, int *skip)
+{
+    int len = (int)strlen(s);
+    room = room < 1 ? 1 : room;
+    if (len <= room) {
+        *take = *skip = len;
+        return;
+    }
+    int sp = room;
+    while (sp > 0 && s[sp] != ' ')
+        sp--;
+    if (sp > 0) {
+        *take = sp;
+        *skip = sp + 1;
+        return;
+    }
+    int k = room;
+    while (k > 1 && ((unsigned char)s[k] & 0xc0) == 0x80)
+        k--;
+    *take = *skip = k;
 }
 
 static void t_new(tdraw *d, uint64_t t, bool show_t)
@@ -110,18 +145,30 @@ static void t_dots(tdraw *d, const lad_pkt *p, int k)
         t_cell(d, p->src, p->dst, k + i, '.');
 }
 
+/* The label beside its sender, between the two lanes; wrapped onto more
+ * lines (same instant, no time stamp) when longer than the room. */
 static void t_label(tdraw *d, const lad_pkt *p)
 {
-    char text[96];
+    char text[96], piece[96];
     ladder_full_label(p, text, sizeof text);
-    int len = (int)strlen(text), xs = d->x[p->src], xd = d->x[p->dst];
-    int at = xs + 2;
-    if (xd < xs) {
-        at = xs - 1 - len;
-        if (at < xd + 2)
-            at = xd + 2;
+    int xs = d->x[p->src], xd = d->x[p->dst];
+    int room = (xd > xs ? xd - xs : xs - xd) - 3;
+    for (const char *s = text; *s;) {
+        int take, skip;
+        t_piece(s, room, &take, &skip);
+        memcpy(piece, s, (size_t)take);
+        piece[take] = '\0';
+        if (s != text)
+            t_new(d, d->t, false);
+        int at = xs + 2;
+        if (xd < xs) {
+            at = xs - 1 - take;
+            if (at < xd + 2)
+                at = xd + 2;
+        }
+        t_put(d, at, piece);
+        s += skip;
     }
-    t_put(d, at, text);
 }
 
 /* The "X reason" of a lost segment at distance m from its sender. */
@@ -156,6 +203,8 @@ static void t_depart(tdraw *d, const ladder *l, const lad_pkt *p)
         return;
     }
     int a = span * 2 / 3;
+    a = a > span - 6 ? span - 6 : a; /* the dots stop short of the lane */
+    a = a < 1 ? 1 : a;
     t_new(d, p->t_send, false);
     t_line(d, p, 1, a - 1);
     t_head(d, p, a);
@@ -186,46 +235,124 @@ static void t_end(tdraw *d, const ladder *l, const lad_pkt *p)
 /* A state beside its lane (outside for the first lane, right for the
  * others) or a lane note inside the gap; joins the current line when that
  * line is at the same instant and the place is blank. */
-static void t_side(tdraw *d, const lad_item *it)
+static int t_side_room(const tdraw *d, const lad_item *it)
 {
-    int len = (int)strlen(it->text), x = d->x[it->lane];
-    bool outside_left = it->lane == 0;
-    int at = (it->kind == IT_STATE) == outside_left ? x - 1 - len : x + 2;
-    bool join = d->merge_lane == MERGE_ANY || d->merge_lane == (int)it->lane;
-    if (!(join && d->used && d->t == it->t && t_free(d, at, len))) {
-        t_new(d, it->t, true);
-        d->merge_lane = MERGE_ANY;
-    }
-    t_put(d, at, it->text);
+    uint32_t k = it->lane;
+    bool outside = (it->kind == IT_STATE) && (k == 0 || k + 1 == d->n);
+    if (outside) /* the layout keeps room for these */
+        return k == 0 ? d->lw : d->width - d->x[k] - 2;
+    if (d->n < 2)
+        return d->width - d->x[k] - 3;
+    /* inside a gap: right of the first lane, else left of its own */
+    int gap = k == 0 ? d->x[1] - d->x[0] : d->x[k] - d->x[k - 1];
+    return gap - 3;
 }
 
+static void t_side(tdraw *d, const lad_item *it)
+{
+    int x = d->x[it->lane], room = t_side_room(d, it);
+    bool outside_left = it->lane == 0;
+    char piece[LADDER_LABEL_MAX];
+    for (const char *s = it->text; *s;) {
+        int len, skip;
+        t_piece(s, room, &len, &skip);
+        memcpy(piece, s, (size_t)len);
+        piece[len] = '\0';
+        int at = (it->kind == IT_STATE) == outside_left ? x - 1 - len : x + 2;
+        bool join = d->merge_lane == MERGE_ANY || d->merge_lane == (int)it->lane;
+        if (s != it->text) {
+            t_new(d, it->t, false);
+        } else if (!(join && d->used && d->t == it->t && t_free(d, at, len))) {
+            t_new(d, it->t, true);
+            d->merge_lane = MERGE_ANY;
+        }
+        t_put(d, at, piece);
+        s += skip;
+    }
+}
+
+/* A note across the diagram ("-- text" from the first lane), wrapped. */
+static void t_wide(tdraw *d, const lad_item *it)
+{
+    int at = d->x[0] + 5, room = d->width - at;
+    char piece[LADDER_LABEL_MAX];
+    for (const char *s = it->text; *s;) {
+        int len, skip;
+        t_piece(s, room, &len, &skip);
+        memcpy(piece, s, (size_t)len);
+        piece[len] = '\0';
+        t_new(d, it->t, s == it->text);
+        if (s == it->text)
+            t_put(d, at - 3, "-- ");
+        t_put(d, at, piece);
+        s += skip;
+    }
+}
+
+/* Lane columns: the time margin, the first lane's states left of it, the
+ * last lane's states right of it (at least SIDE_RESERVE), and the lanes
+ * evenly spread over what is left of `width`. */
 static void t_layout(tdraw *d, const ladder *l, int width)
 {
-    int tw = 8, lw = 0;
+    int tw = 8, lw = 0, rw = SIDE_RESERVE;
     for (size_t i = 0; i < l->nitems; i++) {
+        const lad_item *it = &l->items[i];
         char ms[32];
-        int n = (int)rlog_format_ms(l->items[i].t, ms, sizeof ms);
+        int n = (int)rlog_format_ms(it->t, ms, sizeof ms);
         tw = n > tw ? n : tw;
-        n = (int)strlen(l->items[i].text);
-        if (l->items[i].kind == IT_STATE && l->items[i].lane == 0 && n > lw)
+        n = (int)strlen(it->text);
+        if (it->kind == IT_STATE && it->lane == 0 && n > lw)
             lw = n;
+        if (it->kind == IT_STATE && it->lane > 0 && it->lane + 1 == l->nlanes && n > rw)
+            rw = n;
     }
     d->tw = tw;
+    d->width = width;
     d->n = l->nlanes;
     d->x = render_alloc(NULL, (d->n + 1) * sizeof *d->x);
+    /* Too narrow: the states beside the outer lanes give room first (they
+     * then wrap), down to 4 columns each. */
+    int short_by = (int)(d->n > 1 ? d->n - 1 : 0) * (GAP_NARROW + 1) -
+                   (width - 2 - rw - (tw + 1 + (lw > 0 ? lw + 1 : 1)));
+    for (int *w = &rw; short_by > 0 && w; w = w == &rw ? &lw : NULL) {
+        int give = *w - 4 < short_by ? *w - 4 : short_by;
+        if (give > 0) {
+            *w -= give;
+            short_by -= give;
+        }
+    }
+    d->lw = lw;
     int x0 = tw + 1 + (lw > 0 ? lw + 1 : 1);
-    int gap = width - 2 - SIDE_RESERVE - x0 - 1;
-    gap = gap < GAP_MIN ? GAP_MIN : gap;
+    int step = d->n > 1 ? (width - 2 - rw - x0) / (int)(d->n - 1) : 0;
+    if (d->n > 1 && step < GAP_NARROW + 1) {
+        step = GAP_NARROW + 1;
+        d->cut = true;
+    }
     for (uint32_t i = 0; i < d->n; i++)
-        d->x[i] = x0 + (int)i * (gap + 1);
+        d->x[i] = x0 + (int)i * step;
     d->cw = (d->n ? d->x[d->n - 1] : x0) + 2 + 96;
+    if (d->cw < width)
+        d->cw = width;
     d->cur = render_alloc(NULL, (size_t)d->cw);
+}
+
+/* A line of text above the diagram, wrapped at the width. */
+static void t_para(tdraw *d, const char *text)
+{
+    for (const char *s = text; *s;) {
+        int take, skip;
+        t_piece(s, d->width, &take, &skip);
+        fprintf(d->out, "%.*s\n", take, s);
+        s += skip;
+    }
 }
 
 static void t_header(tdraw *d, const ladder *l)
 {
     if (l->relative)
-        fputs(LADDER_RELATIVE_NOTE "\n", d->out);
+        t_para(d, LADDER_RELATIVE_NOTE);
+    if (d->cut)
+        t_para(d, "lines are cut: the hosts do not fit in this width (try --width)");
     memset(d->cur, ' ', (size_t)d->cw);
     t_put(d, d->tw - 8, "time(ms)");
     for (uint32_t i = 0; i < d->n; i++) {
@@ -257,9 +384,7 @@ int rlog_write_ladder_opts(const rlog *log, FILE *out, const rlog_ladder_opts *o
         if (it->kind == IT_STATE || it->kind == IT_LNOTE) {
             t_side(&d, it);
         } else if (it->kind == IT_WNOTE) {
-            t_new(&d, it->t, true);
-            t_put(&d, d.x[0] + 2, "-- ");
-            t_put(&d, d.x[0] + 5, it->text);
+            t_wide(&d, it);
         } else if (it->kind == IT_DEPART) {
             t_depart(&d, &l, &l.pkts[it->pkt]);
         } else {

@@ -47,6 +47,13 @@ int rlog_write_pcap(const rlog *log, FILE *out);
 /* pcapng with an Interface Description Block and, on the packet that caused
  * each state change, a comment "A: FIN_WAIT_1 -> CLOSING (rcv FIN)". */
 int rlog_write_pcapng(const rlog *log, FILE *out);
+/* The same captured at host `at` (its id), as a tcpdump there would: what it
+ * sent, as it left, and what was delivered to it, as it arrived; a packet
+ * lost on the way is not in the receiver's file. RLOG_PCAP_AT_LINKS is the
+ * default capture point: the sending end of every link. */
+#define RLOG_PCAP_AT_LINKS UINT32_MAX
+int rlog_write_pcap_at(const rlog *log, FILE *out, uint32_t at);
+int rlog_write_pcapng_at(const rlog *log, FILE *out, uint32_t at);
 /* The ASCII ladder diagram; `width` columns (80 fits two endpoints). */
 int rlog_write_ladder(const rlog *log, FILE *out, int width);
 /* The ladder as a standalone SVG document. */
@@ -56,11 +63,21 @@ int rlog_write_svg(const rlog *log, FILE *out);
 typedef struct rlog_ladder_opts {
     int width;         /* text columns; 0 means 80 */
     bool relative_seq; /* seq/ack relative to each side's ISN (said in a header line) */
+    bool slides;       /* SVG: the style for slides (larger text, 16:9, a title) */
+    const char *title; /* SVG slides: the title line ("scenario, profile"); NULL: none */
 } rlog_ladder_opts;
 int rlog_write_ladder_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
 int rlog_write_svg_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
 /* The RFC 9293 state diagram as Graphviz DOT, with the transitions taken in
  * this run highlighted and numbered in order, one cluster per endpoint. */
 int rlog_write_dot(const rlog *log, FILE *out);
+/* The same for the endpoints `endpoint` names only: "HOST" (each socket of
+ * that host that changed state) or "HOST#SOCK"; NULL: every endpoint. Step
+ * numbers stay those of the whole run. */
+int rlog_write_dot_opts(const rlog *log, FILE *out, const char *endpoint);
+/* How many endpoints (host, socket with state changes) `endpoint` names, as
+ * rlog_write_dot_opts reads it; every endpoint's name ("A#1, B#2") is
+ * written to names (always NUL-terminated, cut to len). */
+size_t rlog_dot_endpoints(const rlog *log, const char *endpoint, char *names, size_t len);
 
 #endif

@@ -8,7 +8,8 @@
  * endpoint took are drawn over them in colour and numbered in the order
  * they happened across the whole run, so "3" on A and "4" on B says which
  * came first. A transition the figure does not show (an abort, a reset, a
- * timeout) gets its own dashed edge labelled with the stack's reason.
+ * timeout) gets its own dashed edge labelled with the stack's reason, and a
+ * TIME-WAIT timer restarted by a repeated FIN a dashed loop on TIME_WAIT.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -161,11 +162,15 @@ static void write_taken(FILE *out, size_t k, const taken *t)
 {
     const std_edge *se = std_find(t->from, t->to);
     char label[260], ms[32];
+    /* A loop is a timer restart (RFC 9293 §3.10.7.4, TIME-WAIT). */
+    const char *restart = !strstr(t->note, "FIN") ? "rcv ACK / restart 2MSL"
+                                                  : "rcv FIN again / snd ACK, restart 2MSL";
     rlog_format_ms(t->first_ns, ms, sizeof ms);
     snprintf(label, sizeof label, "%s: %s [%s]", t->steps,
-             se           ? se->label
-             : t->note[0] ? t->note
-                          : "?",
+             se                 ? se->label
+             : t->from == t->to ? restart
+             : t->note[0]       ? t->note
+                                : "?",
              t->rule);
     fprintf(out, "    e%zu_%s -> e%zu_%s [label=", k, tcp_state_name(t->from), k,
             tcp_state_name(t->to));
@@ -204,25 +209,80 @@ static void write_cluster(FILE *out, const rlog *log, size_t k, const endpoint *
     fputs("  }\n", out);
 }
 
+/* Whether endpoint (host, sock) is the one `want` names: "HOST" (every
+ * socket of that host) or "HOST#SOCK"; NULL names every endpoint. */
+static bool ep_named(const rlog *log, uint32_t host, uint32_t sock, const char *want)
+{
+    if (!want)
+        return true;
+    const char *name = rlog_host_name(log, host), *hash = strrchr(want, '#');
+    size_t n = hash ? (size_t)(hash - want) : strlen(want);
+    if (strlen(name) != n || strncmp(name, want, n) != 0)
+        return false;
+    char num[16];
+    snprintf(num, sizeof num, "%" PRIu32, sock);
+    return !hash || strcmp(hash + 1, num) == 0;
+}
+
+size_t rlog_dot_endpoints(const rlog *log, const char *want, char *names, size_t len)
+{
+    size_t matches = 0, at = 0;
+    uint64_t *seen = NULL;
+    size_t n = 0, cap = 0;
+    if (len)
+        names[0] = '\0';
+    for (size_t i = 0; i < rlog_count(log); i++) {
+        const rlog_entry *e = rlog_at(log, i);
+        uint64_t key = (uint64_t)e->host << 32 | e->sock;
+        bool dup = false;
+        for (size_t k = 0; k < n && !dup; k++) /* O(changes x endpoints): few endpoints */
+            dup = seen[k] == key;
+        if (e->kind != RLOG_STATE || dup)
+            continue;
+        render_grow((void **)&seen, &cap, n + 1, sizeof *seen);
+        seen[n++] = key;
+        matches += ep_named(log, e->host, e->sock, want);
+        render_cat(names, len, &at, "%s%s#%" PRIu32, n > 1 ? ", " : "",
+                   rlog_host_name(log, e->host), e->sock);
+    }
+    free(seen);
+    return matches;
+}
+
 int rlog_write_dot(const rlog *log, FILE *out)
+{
+    return rlog_write_dot_opts(log, out, NULL);
+}
+
+int rlog_write_dot_opts(const rlog *log, FILE *out, const char *only)
 {
     endpoint *eps = NULL;
     size_t n = 0, cap = 0, left_out = 0;
     unsigned step = 0;
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
-        if (e->kind != RLOG_STATE || e->from >= TCP_STATE_COUNT || e->to >= TCP_STATE_COUNT)
+        bool loop = e->kind == RLOG_RESTART; /* drawn as a loop on its state */
+        if ((e->kind != RLOG_STATE && !loop) || e->from >= TCP_STATE_COUNT ||
+            e->to >= TCP_STATE_COUNT)
+            continue;
+        step++;
+        if (!ep_named(log, e->host, e->sock, only))
             continue;
         endpoint *ep = endpoint_of(&eps, &n, &cap, e->host, e->sock);
-        step++;
         if (ep)
             add_step(ep, e, step);
         else
             left_out++;
     }
-    fputs("digraph tcp_states {\n  graph [label=\"RFC 9293 connection states: transitions taken "
-          "in this run in red, numbered in the order they happened\", labelloc=t, "
-          "fontname=\"Helvetica\", compound=true];\n"
+    fputs("digraph tcp_states {\n  graph [label=\"RFC 9293 connection states", out);
+    if (only) {
+        fputs(" of ", out);
+        for (const char *c = only; *c; c++)
+            if (*c != '"' && *c != '\\' && (unsigned char)*c >= 0x20)
+                fputc(*c, out);
+    }
+    fputs(": transitions taken in this run in red, numbered in the order they happened\", "
+          "labelloc=t, fontname=\"Helvetica\", compound=true];\n"
           "  node [shape=box, style=rounded, fontname=\"Helvetica\", color=\"#999999\"];\n"
           "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#bbbbbb\", "
           "fontcolor=\"#888888\"];\n",

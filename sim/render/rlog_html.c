@@ -94,6 +94,11 @@ static void put_packet(FILE *out, const rlog_entry *e)
         key_str(out, "malformed", tcp_wire_err_name(e->wire_err));
 }
 
+static bool is_zh(const rlog_html_opts *o)
+{
+    return o && o->lang && strcmp(o->lang, "zh") == 0;
+}
+
 static void put_state(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
 {
     const rlog_entry *e = rlog_at(log, i);
@@ -108,6 +113,28 @@ static void put_state(FILE *out, const rlog *log, size_t i, const rlog_html_opts
     rlog_why w = rlog_why_of(e);
     key_str(out, "rule", w.rule);
     key_str(out, "because", w.because);
+    if (is_zh(o))
+        key_str(out, "zh", w.because_zh);
+    char diff[512];
+    if (rlog_why_profile(e, profile_of(o, e->host), diff, sizeof diff) > 0)
+        key_str(out, "pdiff", diff);
+}
+
+/* A timer restart: the timer, the segment behind it, the rule (as a state
+ * change has). */
+static void put_restart(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
+{
+    const rlog_entry *e = rlog_at(log, i);
+    key_str(out, "timer", tcp_timer_name((tcp_timer_kind)e->detail));
+    key_str(out, "note", e->note);
+    size_t c = rlog_state_cause(log, i);
+    if (c != RLOG_NONE)
+        fprintf(out, ",\"ce\":%zu,\"cause_pkt\":%" PRIu32, c, rlog_at(log, c)->packet_id);
+    rlog_why w = rlog_why_of(e);
+    key_str(out, "rule", w.rule);
+    key_str(out, "because", w.because);
+    if (is_zh(o))
+        key_str(out, "zh", w.because_zh);
     char diff[512];
     if (rlog_why_profile(e, profile_of(o, e->host), diff, sizeof diff) > 0)
         key_str(out, "pdiff", diff);
@@ -132,6 +159,9 @@ static void put_conn(FILE *out, const rlog *log, size_t i, const rlog_html_opts 
         break;
     case RLOG_ERROR:
         key_str(out, "error", tcp_err_name(e->detail));
+        break;
+    case RLOG_RESTART:
+        put_restart(out, log, i, o);
         break;
     default: /* REJECT */
         key_str(out, "note", e->text);
@@ -164,6 +194,7 @@ static void put_entry(FILE *out, const rlog *log, size_t i, const rlog_html_opts
     case RLOG_USER:
     case RLOG_ERROR:
     case RLOG_REJECT:
+    case RLOG_RESTART:
         put_conn(out, log, i, o);
         break;
     default:
@@ -223,6 +254,8 @@ static void put_data(FILE *out, const rlog *log, const rlog_html_opts *o)
     fputs("<script type=\"application/json\" id=\"tcpsim-data\">\n{\"format\":1,\"title\":", out);
     put_str(out, o && o->title ? o->title : "tcpsim run");
     key_str(out, "profile", o && o->profile ? o->profile : "");
+    if (is_zh(o))
+        fputs(",\"lang\":\"zh\"", out);
     fprintf(out, ",\"seed\":%" PRIu64 ",\"hosts\":[", o ? o->seed : 0);
     put_hosts(out, log, o);
     fputs("],\"sockets\":[", out);
@@ -265,7 +298,10 @@ static const char BODY[] =
 
 int rlog_write_html(const rlog *log, FILE *out, const rlog_html_opts *opts)
 {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    fputs(is_zh(opts) ? "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n"
+                      : "<!DOCTYPE html>\n<html lang=\"en\">\n",
+          out);
+    fputs("<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
           "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data: blob:\">\n"

@@ -29,6 +29,9 @@ typedef struct rlog_html_opts {
      * nprofiles (or NULL entries) get no profile notes. */
     const tcp_profile *const *profiles;
     uint32_t nprofiles;
+    /* "zh": the page's words and the rules' sentences in Simplified Chinese;
+     * NULL or "en": English. */
+    const char *lang;
 } rlog_html_opts;
 
 /* Writes the page. Returns 0, or -1 on a write error. */

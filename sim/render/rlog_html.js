@@ -13,6 +13,10 @@
     ESTABLISHED: '#a7f3d0', FIN_WAIT_1: '#fbcfe8', FIN_WAIT_2: '#f9a8d4', CLOSE_WAIT: '#c7d2fe',
     CLOSING: '#f0abfc', LAST_ACK: '#a5b4fc', TIME_WAIT: '#fdba74'};
   var cur = 0, absolute = false;
+  /* --lang zh: the page's own words in Simplified Chinese (the rules' sentences come as e.zh). */
+  var ZH = D.lang === 'zh';
+  function tr(en, zh) { return ZH ? zh : en; }
+  function because(e) { return ZH && e.zh ? e.zh : e.because; }
 
   function hname(h) { return h >= 0 && h < H.length ? H[h].name : '?'; }
   function el(tag, attrs, text) {
@@ -46,9 +50,11 @@
   var hostEps = H.map(function () { return []; });
   EPS.forEach(function (ep, k) { hostEps[ep.h].push(k); });
   E.forEach(function (e, i) {
-    if (e.kind === 'state') {
+    if (e.kind === 'state' || e.kind === 'restart') {
       var k = epOf[e.h + '/' + e.sock];
-      if (k !== undefined) { EPS[k].trans.push(i); e.ep = k; }
+      if (k === undefined) return;
+      if (e.kind === 'state') EPS[k].trans.push(i);
+      e.ep = k;
     }
   });
   EPS.forEach(function (ep, k) {
@@ -57,10 +63,11 @@
     ep.idx = k;
     ep.start = ep.trans.length ? E[ep.trans[0]].from : 'CLOSED';
   });
-  /* States changed by entry i (a delivery), as entry indexes. */
+  /* States changed (and timers restarted) by entry i (a delivery), as entry indexes. */
   var causedBy = {};
   E.forEach(function (e, i) {
-    if (e.kind === 'state' && e.ce !== undefined) (causedBy[e.ce] = causedBy[e.ce] || []).push(i);
+    if ((e.kind === 'state' || e.kind === 'restart') && e.ce !== undefined)
+      (causedBy[e.ce] = causedBy[e.ce] || []).push(i);
   });
   /* Each packet: where it was sent, where it ended, marks. */
   var PK = {};
@@ -94,23 +101,12 @@
     else if (e.kind === 'corrupt') p.marks.push('corrupt');
   });
   /* TIME_WAIT restarts (RFC 9293 \u00a73.10.7.4, TIME-WAIT: a retransmitted FIN
-   * is acknowledged and restarts the 2 MSL timeout): a FIN delivered to an
-   * endpoint in TIME_WAIT that repeats the FIN it already received. */
+   * is acknowledged and restarts the 2 MSL timeout), as the stack reported them. */
   var restartAt = {}, restartsOf = {};
-  EPS.forEach(function (ep, k) {
-    var t = ep.trans, finEnd = null;
-    for (var j = 0; j < t.length; j++) {
-      var st = E[t[j]];
-      if (st.to !== 'TIME_WAIT') continue;
-      var end = j + 1 < t.length ? t[j + 1] : N;
-      for (var i = 0; i < end; i++) {
-        var e = E[i];
-        if (e.kind !== 'deliver' || e.d !== ep.h || !e.seg || e.seg.dport !== ep.lport || e.seg.flags.indexOf('FIN') < 0) continue;
-        var fe = (e.seg.seq + e.seg.len) % 4294967296;
-        if (i <= t[j]) { finEnd = fe; continue; }
-        if (fe === finEnd) { restartAt[i] = k; (restartsOf[k] = restartsOf[k] || []).push(i); }
-      }
-    }
+  E.forEach(function (e, i) {
+    if (e.kind !== 'restart' || e.ep === undefined) return;
+    restartAt[i] = e.ep;
+    (restartsOf[e.ep] = restartsOf[e.ep] || []).push(i);
   });
   function relSeq(e, field) {
     var s = e.seg;
@@ -235,7 +231,7 @@
     if (lost) {
       g.appendChild(el('path', {'class': 'cross', d: 'M' + (x2 - 5) + ' ' + (y2 - 5) + 'l10 10m0 -10l-10 10'}));
       g.appendChild(el('text', {'class': 'seglabel lost', x: x2 + (x2 > x1 ? 8 : -8), y: y2 + 4,
-        'text-anchor': x2 > x1 ? 'start' : 'end'}, 'lost: ' + p.reason));
+        'text-anchor': x2 > x1 ? 'start' : 'end'}, tr('lost: ', '\u4e22\u5931:') + p.reason));
     }
     var ang = Math.atan2(y2 - y1, x2 - x1) * 180 / Math.PI, flip = Math.abs(ang) > 90;
     var mx = x1 + (x2 - x1) * (lost ? 0.5 : 0.5), my = y1 + (y2 - y1) * 0.5;
@@ -278,7 +274,7 @@
   }
 
   function eventText(e, i) {
-    if (restartAt[i] !== undefined) return 'TIME_WAIT restarted: 2*MSL from now';
+    if (restartAt[i] !== undefined) return tr('TIME_WAIT restarted: 2*MSL from now', 'TIME_WAIT \u91cd\u65b0\u8ba1\u65f6:\u4ece\u73b0\u5728\u8d77 2*MSL');
     if (e.kind === 'user') return e.call + '()';
     if (e.kind === 'timer') return 'timer ' + e.timer;
     if (e.kind === 'error') return 'error ' + e.error;
@@ -345,6 +341,12 @@
     var m = /(\u00a7[0-9.]+)(?:, ([a-z]+) (?:step|check))?/.exec(r || '');
     return m ? m[1] + (m[2] ? ' ' + m[2] : '') : r;
   }
+  /* A loop on the left of a state's box (TIME_WAIT restarted). */
+  function loopPath(a) {
+    var x = POS[a][0] - 52, y = POS[a][1];
+    return {d: 'M' + x + ' ' + (y - 5) + 'C' + (x - 40) + ' ' + (y - 28) + ' ' + (x - 40) + ' ' + (y + 22) + ' ' + x + ' ' + (y + 5),
+      lx: x - 30, ly: y - 18};
+  }
   function edgePath(a, b, bend) {
     var p = POS[a], q = POS[b];
     var x1 = p[0], y1 = p[1], x2 = q[0], y2 = q[1];
@@ -379,12 +381,13 @@
         var key = E[i].from + '>' + E[i].to;
         if (!edges[key]) edges[key] = {a: E[i].from, b: E[i].to, std: false};
       });
+      if (restartsOf[k]) edges['TIME_WAIT>TIME_WAIT'] = {a: 'TIME_WAIT', b: 'TIME_WAIT', std: false};
       var d = {k: k, div: div, nodes: {}, edges: edges};
       Object.keys(edges).forEach(function (key) {
         var ed = edges[key], back = edges[ed.b + '>' + ed.a], to = target(ed.a, ed.b);
         var bend = back ? 14 : (ed.std ? 0 : 40);
         if (to === 'CLOSED2' && !ed.std) bend = POS[ed.a][0] < 190 ? 50 : -30;
-        var pth = edgePath(ed.a, to, bend);
+        var pth = ed.a === ed.b ? loopPath(ed.a) : edgePath(ed.a, to, bend);
         ed.path = svg.appendChild(el('path', {'class': 'edge', d: pth.d, 'marker-end': 'url(#hg' + k + ')'}));
         ed.label = el('text', {'class': 'elabel', x: pth.lx, y: pth.ly - 2, 'text-anchor': 'middle'}, '');
         ed.path.dataset.edge = key;
@@ -415,6 +418,14 @@
         var key = E[i].from + '>' + E[i].to;
         (steps[key] = steps[key] || []).push(i);
       });
+      /* The edge just taken: the last transition, or the TIME_WAIT loop when a restart came after it. */
+      var justAt = last;
+      (restartsOf[d.k] || []).forEach(function (i) {
+        if (i > cur) return;
+        (steps['TIME_WAIT>TIME_WAIT'] = steps['TIME_WAIT>TIME_WAIT'] || []).push(i);
+        if (i > justAt) justAt = i;
+      });
+      var justKey = justAt < 0 ? '' : justAt === last ? E[last].from + '>' + E[last].to : 'TIME_WAIT>TIME_WAIT';
       /* The CLOSED that is lit: the bottom one once the connection closed from a synchronized state. */
       var closedAt = last >= 0 && target(E[last].from, E[last].to) === 'CLOSED2' ? 'CLOSED2' : 'CLOSED';
       STATES.concat(['CLOSED2']).forEach(function (s) {
@@ -424,20 +435,20 @@
         d.nodes[s].setAttribute('class', 'node' + (lit ? ' lit' : seenHere ? ' visited' : ''));
       });
       Object.keys(d.edges).forEach(function (key) {
-        var ed = d.edges[key], just = last >= 0 && key === E[last].from + '>' + E[last].to;
+        var ed = d.edges[key], just = key === justKey;
         var c = just ? 'just' : steps[key] ? 'taken' : '';
         ed.path.setAttribute('class', 'edge' + (c ? ' ' + c : ''));
         ed.path.setAttribute('marker-end', 'url(#h' + (c ? c[0] : 'g') + d.k + ')');
         ed.label.setAttribute('class', 'elabel' + (c ? ' ' + c : ''));
-        ed.label.textContent = just ? shortRule(E[last].rule) : steps[key] ? 'step ' + steps[key].join(', ') : '';
+        ed.label.textContent = just ? shortRule(E[justAt].rule) : steps[key] ? 'step ' + steps[key].join(', ') : '';
       });
-      d.div.classList.toggle('active', last >= 0 && (last === cur || involved(cur).indexOf(d.k) >= 0));
+      d.div.classList.toggle('active', justAt >= 0 && (justAt === cur || involved(cur).indexOf(d.k) >= 0));
       d.div.dataset.state = st;
     });
   }
   function involved(i) {
     var e = E[i], out = [];
-    if (e.kind === 'state') out.push(e.ep);
+    if (e.kind === 'state' || e.kind === 'restart') out.push(e.ep);
     (causedBy[i] || []).forEach(function (j) { out.push(E[j].ep); });
     return out;
   }
@@ -463,14 +474,16 @@
   }
   function what(e, i) {
     var p = e.pkt !== undefined ? PK[e.pkt] : null;
+    if (ZH && e.kind !== 'restart') return whatZh(e, p);
     switch (e.kind) {
       case 'send': return hname(e.s) + ' sent packet ' + e.pkt + ' to ' + hname(e.d) + ': ' + label(e) +
         (p && p.rtx ? ' \u2014 retransmission #' + p.rtx + ' of this segment' : '') +
         (p && p.how === 'drop' ? ' (it will be lost: ' + p.reason + ')' : '');
-      case 'deliver': return hname(e.d) + ' received packet ' + e.pkt + ' from ' + hname(e.s) + ': ' + label(e) +
-        (restartAt[i] !== undefined ? '. ' + EPS[restartAt[i]].name + ' is in TIME_WAIT and this repeats the FIN it already ' +
-          'acknowledged: our last ACK was lost. It acknowledges the FIN again and restarts the 2*MSL timer ' +
-          '(RFC 9293 \u00a73.10.7.4, TIME-WAIT STATE): TIME_WAIT restarted, 2*MSL from now.' : '');
+      case 'deliver': return hname(e.d) + ' received packet ' + e.pkt + ' from ' + hname(e.s) + ': ' + label(e);
+      case 'restart': if (ZH) return (EPS[e.ep] ? EPS[e.ep].name : hname(e.h)) + ':' + e.timer + ' \u91cd\u65b0\u8ba1\u65f6:\u4ece\u73b0\u5728\u8d77 2*MSL(' + e.note + ')\u3002';
+        return (EPS[e.ep] ? EPS[e.ep].name : hname(e.h)) + ': ' + e.timer + ' restarted: 2*MSL from now (' +
+        e.note + (e.cause_pkt !== undefined ? ', packet ' + e.cause_pkt : '') + '). ' +
+        (/FIN/.test(e.note) ? 'The FIN came again, so the ACK sent for it was lost; the ACK is sent again.' : '');
       case 'drop': return 'The network dropped packet ' + e.pkt + ' on its way ' + hname(e.s) + '>' + hname(e.d) + ' (' + e.reason + ')';
       case 'dup': return 'The link made packet ' + e.pkt + ', a copy of packet ' + e.origin;
       case 'delay': return 'The link delayed packet ' + e.pkt + ' by ' + ms(e.delay_ns) + ' ms more';
@@ -487,11 +500,27 @@
     }
     return e.kind;
   }
+  function whatZh(e, p) {
+    switch (e.kind) {
+      case 'send': return hname(e.s) + ' \u5411 ' + hname(e.d) + ' \u53d1\u9001\u5206\u7ec4 ' + e.pkt + ':' + label(e) +
+        (p && p.rtx ? ' \u2014 \u8fd9\u4e2a\u62a5\u6587\u6bb5\u7684\u7b2c ' + p.rtx + ' \u6b21\u91cd\u4f20' : '') +
+        (p && p.how === 'drop' ? '(\u5b83\u5c06\u4e22\u5931:' + p.reason + ')' : '');
+      case 'deliver': return hname(e.d) + ' \u6536\u5230\u6765\u81ea ' + hname(e.s) + ' \u7684\u5206\u7ec4 ' + e.pkt + ':' + label(e);
+      case 'drop': return '\u7f51\u7edc\u5728 ' + hname(e.s) + '>' + hname(e.d) + ' \u9014\u4e2d\u4e22\u5f03\u4e86\u5206\u7ec4 ' + e.pkt + '(' + e.reason + ')';
+      case 'state': return (EPS[e.ep] ? EPS[e.ep].name + ':' : '') + e.from + ' \u2192 ' + e.to + '(' + e.cause + ':' + e.note + ')';
+      case 'timer': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':' + e.timer + ' \u8ba1\u65f6\u5668\u5230\u671f';
+      case 'user': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':\u5e94\u7528\u8c03\u7528\u4e86 ' + e.call + '()';
+      case 'error': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':\u8fde\u63a5\u4ee5 ' + e.error + ' \u7ed3\u675f';
+      case 'reject': return hname(e.h) + ' \u4e22\u5f03\u4e86\u62a5\u6587\u6bb5:' + e.note;
+      case 'note': return '\u573a\u666f\u6ce8\u91ca:' + e.text;
+    }
+    return e.kind;
+  }
   function ruleBlock(box, j, main) {
-    var s = E[j];
-    if (!main) box.appendChild(html('p', '', EPS[s.ep] ? EPS[s.ep].name + ': ' + s.from + ' \u2192 ' + s.to : s.to));
+    var s = E[j], who = EPS[s.ep] ? EPS[s.ep].name + ': ' : '';
+    if (!main) box.appendChild(html('p', '', who + (s.kind === 'restart' ? s.timer + ' restarted' : s.from + ' \u2192 ' + s.to)));
     var r = html('p', 'rule', s.rule);
-    var b = html('p', '', s.because);
+    var b = html('p', '', because(s));
     if (main) { r.id = 'why-rule'; b.id = 'why-because'; }
     box.appendChild(r);
     box.appendChild(b);
@@ -500,30 +529,31 @@
     var e = E[cur], box = document.getElementById('explain');
     box.textContent = '';
     if (!N) { box.appendChild(html('p', 'none', 'The run recorded nothing.')); return; }
-    var h = html('h2', '', 'Step ' + cur + ' of ' + (N - 1) + ' \u2014 t = ' + e.t + ' s');
+    var h = html('h2', '', tr('Step ' + cur + ' of ' + (N - 1), '\u7b2c ' + cur + ' \u6b65(\u5171 ' + (N - 1) + ' \u6b65)') + ' \u2014 t = ' + e.t + ' s');
     box.appendChild(h);
-    box.appendChild(html('h3', '', 'What happened'));
+    box.appendChild(html('h3', '', tr('What happened', '\u53d1\u751f\u4e86\u4ec0\u4e48')));
     var w = html('p', '', what(e, cur));
     w.id = 'why-what';
     box.appendChild(w);
-    var rules = e.kind === 'state' ? [cur] : (causedBy[cur] || []);
-    box.appendChild(html('h3', '', e.kind === 'state' ? 'Rule' : 'Rules this caused'));
+    var own = e.kind === 'state' || e.kind === 'restart';
+    var rules = own ? [cur] : (causedBy[cur] || []);
+    box.appendChild(html('h3', '', own ? tr('Rule', '\u89c4\u5219') : tr('Rules this caused', '\u7531\u6b64\u5f15\u8d77\u7684\u89c4\u5219')));
     if (rules.length) rules.forEach(function (j) { ruleBlock(box, j, j === cur); });
-    else box.appendChild(html('p', 'none', e.kind === 'deliver' ? 'No state change: the segment was processed within its state.' : 'No state change at this step.'));
-    var ep = e.kind === 'state' ? EPS[e.ep] : null;
+    else box.appendChild(html('p', 'none', e.kind === 'deliver' ? tr('No state change: the segment was processed within its state.', '\u72b6\u6001\u6ca1\u6709\u53d8\u5316:\u62a5\u6587\u6bb5\u5728\u5f53\u524d\u72b6\u6001\u5185\u5904\u7406\u3002') : tr('No state change at this step.', '\u8fd9\u4e00\u6b65\u6ca1\u6709\u72b6\u6001\u53d8\u5316\u3002')));
     var hostIdx = e.h !== undefined ? e.h : e.kind === 'deliver' ? e.d : e.s;
     var prof = hostIdx !== undefined && hostIdx >= 0 && H[hostIdx] ? H[hostIdx].profile : '';
-    box.appendChild(html('h3', '', 'Profile' + (prof ? ' (' + prof + ')' : '')));
+    box.appendChild(html('h3', '', tr('Profile', '\u914d\u7f6e') + (prof ? ' (' + prof + ')' : '')));
     var diffs = rules.filter(function (j) { return E[j].pdiff; }).map(function (j) { return E[j].pdiff; });
-    var pd = html('p', diffs.length ? '' : 'none', diffs.length ? diffs.join(' ') : 'Nothing at this step differs from RFC 9293.');
+    var pd = html('p', diffs.length ? '' : 'none', diffs.length ? diffs.join(' ') : tr('Nothing at this step differs from RFC 9293.', '\u8fd9\u4e00\u6b65\u4e0e RFC 9293 \u6ca1\u6709\u5dee\u522b\u3002'));
     pd.id = 'why-profile';
     box.appendChild(pd);
     if (e.seg) {
-      box.appendChild(html('h3', '', 'Segment (' + (absolute ? 'absolute' : 'relative to each side\'s ISN') + ')'));
+      box.appendChild(html('h3', '', tr('Segment (' + (absolute ? 'absolute' : 'relative to each side\'s ISN') + ')',
+        '\u62a5\u6587\u6bb5(' + (absolute ? '\u7edd\u5bf9\u5e8f\u5217\u53f7' : '\u76f8\u5bf9\u4e8e\u5404\u65b9 ISN') + ')')));
       box.appendChild(segTable(e));
     }
-    box.appendChild(html('p', 'none', 'TCB variables (SND.UNA, SND.NXT, RCV.NXT, windows, timers) are not in the run log; the segment fields above are what was on the wire.'));
-    if (ep && ep.start) void 0;
+    box.appendChild(html('p', 'none', tr('TCB variables (SND.UNA, SND.NXT, RCV.NXT, windows, timers) are not in the run log; the segment fields above are what was on the wire.',
+      'TCB \u53d8\u91cf(SND.UNA\u3001SND.NXT\u3001RCV.NXT\u3001\u7a97\u53e3\u3001\u8ba1\u65f6\u5668)\u4e0d\u5728\u8fd0\u884c\u65e5\u5fd7\u4e2d\uff1b\u4e0a\u9762\u7684\u62a5\u6587\u6bb5\u5b57\u6bb5\u5c31\u662f\u7ebf\u8def\u4e0a\u7684\u5185\u5bb9\u3002')));
   }
 
   /* ---- stepping --------------------------------------------------------- */
@@ -625,7 +655,17 @@
   }
 
   document.getElementById('title').textContent = D.title;
-  document.getElementById('subtitle').textContent = 'profile ' + (D.profile || '?') + ', seed ' + D.seed + ', ' +
+  if (ZH) {
+    document.documentElement.lang = 'zh-CN';
+    [['b-prev-state', '<< \u72b6\u6001'], ['b-prev', '< \u4e8b\u4ef6'], ['b-next', '\u4e8b\u4ef6 >'],
+      ['b-next-state', '\u72b6\u6001 >>'], ['b-slide', '\u5e7b\u706f\u7247'], ['b-svg', 'SVG']].forEach(function (b) {
+      document.getElementById(b[0]).textContent = b[1];
+    });
+    document.getElementById('t-abs').parentNode.lastChild.textContent = ' \u7edd\u5bf9\u5e8f\u5217\u53f7 (R)';
+  }
+  document.getElementById('subtitle').textContent = ZH ? '\u914d\u7f6e ' + (D.profile || '?') + ',\u79cd\u5b50 ' + D.seed + ',' +
+    N + ' \u6b65,' + EPS.length + ' \u4e2a\u7aef\u70b9\u3002\u7528 \u2190/\u2192 \u9010\u6b65(Shift:\u72b6\u6001\u53d8\u5316),Home/End\uff1b\u9664\u975e\u52fe\u9009\u201c\u7edd\u5bf9\u201d,\u5e8f\u5217\u53f7\u76f8\u5bf9\u4e8e\u5404\u65b9\u7684 ISN\u3002' :
+    'profile ' + (D.profile || '?') + ', seed ' + D.seed + ', ' +
     N + ' steps, ' + EPS.length + ' endpoints. Step with \u2190/\u2192 (Shift: state changes), Home/End; ' +
     'seq and ack relative to each side\'s ISN unless \u201cabsolute\u201d is ticked.';
   var start = readHash();

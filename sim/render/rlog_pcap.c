@@ -7,9 +7,16 @@
  * virtual time in nanoseconds. Everything is written little-endian whatever
  * the host, so a run gives the same file bytes on every machine.
  *
+ * Captured at a host instead (rlog_write_pcap_at), the file is what a
+ * tcpdump on that host would see: the packets it sent, as they left it, and
+ * the packets delivered to it, as they arrived (a copy made by a link
+ * arrives twice, corrupted bits arrive corrupted); a packet lost on the way
+ * is in the sender's capture and not in the receiver's.
+ *
  * pcapng adds comments on the packets that explain the run: on the packet
  * that caused or accompanied a state change ("B: LISTEN -> SYN_RECEIVED (rcv
- * SYN)"), and on packets the network dropped or duplicated.
+ * SYN)") or restarted TIME_WAIT's timer, and on packets the network dropped
+ * or duplicated.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -69,9 +76,16 @@ static void set_le32(bytes *b, size_t at, uint32_t v)
         b->p[at + i] = (uint8_t)(v >> (8 * i));
 }
 
-static bool is_captured(const rlog_entry *e)
+/* Whether entry e is a record of the capture at `at` (a host id, or
+ * RLOG_PCAP_AT_LINKS). */
+static bool is_captured(const rlog_entry *e, uint32_t at)
 {
-    bool captured = (e->kind == RLOG_SEND || e->kind == RLOG_DUP) && e->nbytes > 0;
+    bool captured;
+    if (at == RLOG_PCAP_AT_LINKS)
+        captured = e->kind == RLOG_SEND || e->kind == RLOG_DUP;
+    else
+        captured = (e->kind == RLOG_SEND || e->kind == RLOG_DELIVER) && e->host == at;
+    captured = captured && e->nbytes > 0;
     /* A log that keeps no payload (rlog_set_payload) cannot make a capture. */
     assert(!captured || e->nheld == e->nbytes);
     return captured;
@@ -86,6 +100,11 @@ static int finish(FILE *out)
 
 int rlog_write_pcap(const rlog *log, FILE *out)
 {
+    return rlog_write_pcap_at(log, out, RLOG_PCAP_AT_LINKS);
+}
+
+int rlog_write_pcap_at(const rlog *log, FILE *out, uint32_t at)
+{
     bytes b = {0};
     put_le(&b, PCAP_MAGIC_NS, 4);
     put_le(&b, 2, 2); /* version 2.4 */
@@ -96,7 +115,7 @@ int rlog_write_pcap(const rlog *log, FILE *out)
     put_le(&b, LINKTYPE_RAW, 4);
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
-        if (!is_captured(e))
+        if (!is_captured(e, at))
             continue;
         put_le(&b, e->time_ns / 1000000000u, 4);
         put_le(&b, e->time_ns % 1000000000u, 4);
@@ -126,27 +145,28 @@ static int note_cmp(const void *a, const void *b)
     return x->source < y->source ? -1 : x->source > y->source;
 }
 
-/* The captured entry that stands for packet entry c (itself when c is a
- * SEND or DUP; else where its packet first appeared). */
-static size_t captured_of(const rlog *log, size_t c)
+/* The captured entry that stands for packet entry c (itself when it is
+ * captured; else where its packet first appeared, if that is). */
+static size_t captured_of(const rlog *log, size_t c, uint32_t at)
 {
     const rlog_entry *e = rlog_at(log, c);
-    size_t k = is_captured(e) ? c : e->send_index;
-    return k != RLOG_NONE && is_captured(rlog_at(log, k)) ? k : RLOG_NONE;
+    size_t k = is_captured(e, at) ? c : e->send_index;
+    return k != RLOG_NONE && is_captured(rlog_at(log, k), at) ? k : RLOG_NONE;
 }
 
 /* Every comment, sorted by the packet it goes on, then in log order. */
-static note_ref *collect_notes(const rlog *log, size_t *count)
+static note_ref *collect_notes(const rlog *log, uint32_t at, size_t *count)
 {
     note_ref *refs = NULL;
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
         size_t target = RLOG_NONE;
-        if (e->kind == RLOG_STATE && rlog_state_cause(log, i) != RLOG_NONE)
-            target = captured_of(log, rlog_state_cause(log, i));
+        if ((e->kind == RLOG_STATE || e->kind == RLOG_RESTART) &&
+            rlog_state_cause(log, i) != RLOG_NONE)
+            target = captured_of(log, rlog_state_cause(log, i), at);
         else if (e->kind == RLOG_DROP || e->kind == RLOG_DUP)
-            target = captured_of(log, i);
+            target = captured_of(log, i, at);
         if (target == RLOG_NONE)
             continue;
         render_grow((void **)&refs, &cap, n + 1, sizeof *refs);
@@ -165,6 +185,9 @@ static void note_text(const rlog *log, const rlog_entry *e, char *buf, size_t le
                          tcp_state_name(e->from), tcp_state_name(e->to));
         if (e->note[0] && n > 0 && (size_t)n < len)
             snprintf(buf + n, len - (size_t)n, " (%s)", e->note);
+    } else if (e->kind == RLOG_RESTART) {
+        snprintf(buf, len, "%s: %s restarted: 2*MSL from now (%s)", rlog_host_name(log, e->host),
+                 tcp_timer_name((tcp_timer_kind)e->detail), e->note);
     } else if (e->kind == RLOG_DROP) {
         snprintf(buf, len, "dropped on the way %s>%s (%s)", rlog_host_name(log, e->src_host),
                  rlog_host_name(log, e->dst_host), sim_drop_reason_name(e->drop));
@@ -195,10 +218,9 @@ static void end_block(bytes *b)
     set_le32(b, 4, (uint32_t)b->n);
 }
 
-static void header_blocks(bytes *b)
+static void header_blocks(bytes *b, const char *ifname)
 {
     static const char app[] = "tcpsim";
-    static const char ifname[] = "sim";
     static const uint8_t tsresol = 9; /* 10^-9 s */
     begin_block(b, PCAPNG_SHB);
     put_le(b, PCAPNG_BOM, 4);
@@ -214,7 +236,7 @@ static void header_blocks(bytes *b)
     put_le(b, LINKTYPE_RAW, 2);
     put_le(b, 0, 2);
     put_le(b, SNAPLEN, 4);
-    put_option(b, IF_NAME, ifname, sizeof ifname - 1);
+    put_option(b, IF_NAME, ifname, strlen(ifname));
     put_option(b, IF_TSRESOL, &tsresol, 1);
     put_option(b, OPT_END, NULL, 0);
     put_le(b, b->n - shb + 4, 4);
@@ -248,13 +270,18 @@ static void packet_block(const rlog *log, size_t i, const note_ref *refs, size_t
 
 int rlog_write_pcapng(const rlog *log, FILE *out)
 {
+    return rlog_write_pcapng_at(log, out, RLOG_PCAP_AT_LINKS);
+}
+
+int rlog_write_pcapng_at(const rlog *log, FILE *out, uint32_t at)
+{
     size_t nrefs, k = 0;
-    note_ref *refs = collect_notes(log, &nrefs);
+    note_ref *refs = collect_notes(log, at, &nrefs);
     bytes b = {0};
-    header_blocks(&b);
+    header_blocks(&b, at == RLOG_PCAP_AT_LINKS ? "sim" : rlog_host_name(log, at));
     int rc = fwrite(b.p, 1, b.n, out) == b.n ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < rlog_count(log); i++) {
-        if (!is_captured(rlog_at(log, i)))
+        if (!is_captured(rlog_at(log, i), at))
             continue;
         while (k < nrefs && refs[k].target < i)
             k++;

@@ -81,6 +81,7 @@ static const char *detail_name(const rlog_entry *e)
 {
     switch (e->kind) {
     case RLOG_TIMER:
+    case RLOG_RESTART:
         return tcp_timer_name((tcp_timer_kind)e->detail);
     case RLOG_USER:
         return tcp_user_call_name((tcp_user_call)e->detail);
@@ -152,6 +153,15 @@ static void text_packet(const rlog *log, const rlog_entry *e, FILE *out)
     }
 }
 
+static void text_why(const rlog_entry *e, FILE *out)
+{
+    rlog_why w = rlog_why_of(e);
+    fputs(" rule=", out);
+    put_quoted(out, w.rule);
+    fputs(" because=", out);
+    put_quoted(out, w.because);
+}
+
 static void text_conn(const rlog *log, const rlog_entry *e, FILE *out, bool why)
 {
     fprintf(out, " %s", rlog_host_name(log, e->host));
@@ -165,13 +175,13 @@ static void text_conn(const rlog *log, const rlog_entry *e, FILE *out, bool why)
             fputs(" note=", out);
             put_quoted(out, e->note);
         }
-        if (why) {
-            rlog_why w = rlog_why_of(e);
-            fputs(" rule=", out);
-            put_quoted(out, w.rule);
-            fputs(" because=", out);
-            put_quoted(out, w.because);
-        }
+        if (why)
+            text_why(e, out);
+    } else if (e->kind == RLOG_RESTART) {
+        fprintf(out, " %s note=", detail_name(e));
+        put_quoted(out, e->note);
+        if (why)
+            text_why(e, out);
     } else if (e->kind == RLOG_REJECT) {
         fputc(' ', out);
         put_quoted(out, e->text);
@@ -317,6 +327,15 @@ static void json_conn(const rlog *log, size_t i, FILE *out)
         json_key_str(out, "from", tcp_state_name(e->from));
         json_key_str(out, "to", tcp_state_name(e->to));
         json_key_str(out, "cause", tcp_cause_name(e->cause));
+        json_key_str(out, "note", e->note);
+        size_t c = rlog_state_cause(log, i);
+        if (c != RLOG_NONE)
+            fprintf(out, ",\"cause_pkt\":%" PRIu32, rlog_at(log, c)->packet_id);
+        rlog_why w = rlog_why_of(e);
+        json_key_str(out, "rule", w.rule);
+        json_key_str(out, "because", w.because);
+    } else if (e->kind == RLOG_RESTART) {
+        json_key_str(out, "timer", detail_name(e));
         json_key_str(out, "note", e->note);
         size_t c = rlog_state_cause(log, i);
         if (c != RLOG_NONE)

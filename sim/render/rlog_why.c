@@ -23,6 +23,7 @@ typedef struct why_row {
     uint8_t flag;     /* the causing segment must carry this flag; 0: any */
     const char *note; /* the stack's note must start with this; NULL: any */
     const char *rule, *because;
+    const char *zh; /* because, in Simplified Chinese (the HTML page's --lang zh) */
 } why_row;
 
 #define S(x) TCP_##x
@@ -41,143 +42,181 @@ static const why_row ROWS[] = {
      "RFC 9293 \xc2\xa7"
      "3.10.5, ABORT call",
      "ABORT sends a reset if the connection was synchronized, flushes every queue and deletes "
-     "the TCB"},
+     "the TCB",
+     "ABORT 在连接已同步时发送复位(RST),清空所有队列并删除 TCB"},
     {ANY, S(CLOSED), USER, 0, "close() with linger 0",
      "RFC 9293 \xc2\xa7"
      "3.10.5, ABORT call (close() with linger 0)",
-     "with a zero linger time close() acts as ABORT: a reset, no FIN, no TIME-WAIT"},
+     "with a zero linger time close() acts as ABORT: a reset, no FIN, no TIME-WAIT",
+     "linger 时间为 0 时 close() 等同于 ABORT:发送复位,不发 FIN,也不进入 TIME-WAIT"},
     {ANY, S(CLOSED), USER, 0, "host crash",
      "RFC 9293 \xc2\xa7"
      "3.5.2, half-open connections (the host crashed)",
      "the host crashed and its TCBs are gone without a word to the peer, which learns of it "
-     "only when it next sends and is answered with a reset"},
+     "only when it next sends and is answered with a reset",
+     "主机崩溃,它的 TCB 全部消失而对端毫不知情;对端只有在下一次发送并收到复位时才会发现"},
     {ANY, S(CLOSED), USER, 0, "close() with unread data",
      "RFC 9293 \xc2\xa7"
      "3.6.1, half-closed connections",
      "closing while received data is still unread would lose it silently, so the connection "
-     "is reset instead of closed with a FIN"},
+     "is reset instead of closed with a FIN",
+     "还有已收到但未读取的数据时关闭会悄悄丢掉这些数据,所以连接以复位结束,而不是用 FIN 关闭"},
     {ANY, S(CLOSED), USER, 0, "listener closed",
      "RFC 9293 \xc2\xa7"
      "3.10.4, CLOSE call in LISTEN",
-     "the listening socket was closed; connections still waiting in its queues go with it"},
+     "the listening socket was closed; connections still waiting in its queues go with it",
+     "监听套接字被关闭;仍在它队列中等待的连接随之一起消失"},
     {S(CLOSED), S(LISTEN), USER, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.1, OPEN call in CLOSED (passive)",
-     "a passive OPEN makes a TCB and waits in LISTEN for a SYN"},
+     "a passive OPEN makes a TCB and waits in LISTEN for a SYN",
+     "被动 OPEN 创建一个 TCB,在 LISTEN 中等待 SYN"},
     {S(CLOSED), S(SYN_SENT), USER, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.1, OPEN call in CLOSED (active)",
      "an active OPEN picks an initial sequence number, sends a SYN and waits in SYN-SENT for "
-     "the answer"},
+     "the answer",
+     "主动 OPEN 选定初始序列号,发送 SYN,在 SYN-SENT 中等待回答"},
     {S(LISTEN), S(SYN_SENT), USER, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.1, OPEN call in LISTEN",
-     "an active OPEN on a listening socket sends a SYN and makes it an active connection"},
+     "an active OPEN on a listening socket sends a SYN and makes it an active connection",
+     "在监听套接字上主动 OPEN:发送 SYN,使它成为一个主动连接"},
     {S(LISTEN), S(CLOSED), USER, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.4, CLOSE call in LISTEN",
-     "closing a listening socket deletes its TCB; nothing is sent"},
+     "closing a listening socket deletes its TCB; nothing is sent",
+     "关闭监听套接字会删除它的 TCB;不发送任何报文段"},
     {S(SYN_SENT), S(CLOSED), USER, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.4, CLOSE call in SYN-SENT",
-     "closing before the peer answered deletes the TCB; nothing more is sent"},
+     "closing before the peer answered deletes the TCB; nothing more is sent",
+     "在对端回答之前关闭:删除 TCB,不再发送任何报文段"},
     {S(SYN_RECEIVED), S(FIN_WAIT_1), USER, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.4, CLOSE call in SYN-RECEIVED",
-     "with nothing queued to send, CLOSE sends a FIN at once and waits in FIN-WAIT-1 for its ACK"},
+     "with nothing queued to send, CLOSE sends a FIN at once and waits in FIN-WAIT-1 for its ACK",
+     "没有待发送的数据时,CLOSE 立即发送 FIN,并在 FIN-WAIT-1 中等待对它的 ACK"},
     {S(ESTABLISHED), S(FIN_WAIT_1), USER, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.4, CLOSE call in ESTABLISHED",
      "CLOSE sends a FIN after the queued data and waits in FIN-WAIT-1; this side sends no more "
-     "but still receives"},
+     "but still receives",
+     "CLOSE 在排队的数据之后发送 FIN,并在 FIN-WAIT-1 中等待;本方不再发送,但仍然接收"},
     {S(CLOSE_WAIT), S(LAST_ACK), USER, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.4, CLOSE call in CLOSE-WAIT",
-     "the peer closed first; our FIN follows the queued data and LAST-ACK waits for its ACK"},
+     "the peer closed first; our FIN follows the queued data and LAST-ACK waits for its ACK",
+     "对端先关闭;我方的 FIN 跟在排队的数据之后发出,在 LAST-ACK 中等待对它的 ACK"},
     /* Timeouts (§3.10.8) and the limits of §3.8. */
     {S(TIME_WAIT), S(CLOSED), TIMR, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.8, TIME-WAIT timeout",
      "2*MSL passed since the peer's FIN was acknowledged: old segments of this connection have "
-     "died out, so the TCB is deleted"},
+     "died out, so the TCB is deleted",
+     "确认对端 FIN 之后已过去 2*MSL:这个连接的旧报文段都已消亡,于是删除 TCB"},
     {S(FIN_WAIT_2), S(CLOSED), TIMR, 0, NULL, "none in RFC 9293 (the profile's FIN_WAIT_2 timeout)",
      "RFC 9293 lets FIN-WAIT-2 last for ever; the profile gives a closed (orphaned) connection a "
-     "time limit, as Linux and BSD do"},
+     "time limit, as Linux and BSD do",
+     "RFC 9293 允许 FIN-WAIT-2 无限期持续;该配置像 Linux 和 BSD 一样,给已关闭(孤儿)连接设定时限"},
     {ANY, S(CLOSED), TIMR, 0, "keepalive",
      "RFC 9293 \xc2\xa7"
      "3.8.4, keep-alives",
-     "the peer answered none of the keep-alive probes, so the connection is taken for dead"},
+     "the peer answered none of the keep-alive probes, so the connection is taken for dead",
+     "对端没有回答任何一个保活探测,于是认为连接已经失效"},
     {ANY, S(CLOSED), TIMR, 0, "persist",
      "RFC 9293 \xc2\xa7"
      "3.8.6.1, zero-window probing",
      "the window stayed shut and no probe was answered within the retry limit, so the "
-     "connection is given up"},
+     "connection is given up",
+     "窗口一直关闭,在重试上限内没有任何探测得到回答,于是放弃连接"},
     {ANY, S(CLOSED), TIMR, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.8.3, excessive retransmissions (R2)",
      "the segment was retransmitted up to the R2 limit and never acknowledged, so the "
-     "connection is closed and the user told"},
+     "connection is closed and the user told",
+     "报文段重传到 R2 上限仍未被确认,于是关闭连接并通知用户"},
     /* Segments: LISTEN (§3.10.7.2), SYN-SENT (§3.10.7.3). */
     {S(LISTEN), S(SYN_RECEIVED), SEGM, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.7.2, LISTEN, third check (SYN)",
      "a SYN reached a listening socket: note the peer's sequence number, answer with our own "
-     "SYN and an ACK of theirs, wait in SYN-RECEIVED"},
+     "SYN and an ACK of theirs, wait in SYN-RECEIVED",
+     "SYN 到达监听套接字:记下对端的序列号,以我方的 SYN 和对其 SYN 的 ACK 作答,在 SYN-RECEIVED "
+     "中等待"},
     {S(SYN_SENT), S(ESTABLISHED), SEGM, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.7.3, SYN-SENT, fourth check (SYN)",
      "the SYN,ACK acknowledges our SYN and carries the peer's: the connection is open; "
-     "acknowledge their SYN"},
+     "acknowledge their SYN",
+     "SYN,ACK 确认了我方的 SYN 并带来对端的 SYN:连接已建立;确认对端的 SYN"},
     {S(SYN_SENT), S(SYN_RECEIVED), SEGM, 0, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.7.3, SYN-SENT, fourth check (SYN)",
      "a SYN that does not acknowledge ours: both ends opened at once; answer with SYN,ACK and "
-     "wait in SYN-RECEIVED"},
+     "wait in SYN-RECEIVED",
+     "收到的 SYN 没有确认我方的 SYN:双方同时打开;以 SYN,ACK 作答并在 SYN-RECEIVED 中等待"},
     {S(SYN_SENT), S(CLOSED), SEGM, TCP_RST, NULL,
      "RFC 9293 \xc2\xa7"
      "3.10.7.3, SYN-SENT, second check (RST)",
-     "a reset that acknowledges our SYN: nobody listens on that port; the connection is refused"},
+     "a reset that acknowledges our SYN: nobody listens on that port; the connection is refused",
+     "确认了我方 SYN 的复位:该端口上没有人监听;连接被拒绝"},
     /* Segments: synchronized states (§3.10.7.4), in the order of its steps. */
     {S(SYN_RECEIVED), S(LISTEN), SEGM, TCP_RST, NULL, R7_4 "second step (check the RST bit)",
      "a reset in SYN-RECEIVED on a connection that came from LISTEN: forget it and go back to "
-     "listening"},
+     "listening",
+     "由 LISTEN 进入 SYN-RECEIVED 的连接收到复位:忘掉它,回到监听"},
     {ANY, S(CLOSED), SEGM, 0, "data after close()",
      "RFC 9293 \xc2\xa7"
      "3.6.1, half-closed connections",
      "data arrived after the user closed and can never be read, so a reset tells the peer it "
-     "was lost"},
+     "was lost",
+     "用户关闭之后到达的数据永远无法被读取,于是用复位告诉对端这些数据丢失了"},
     {ANY, S(CLOSED), SEGM, TCP_SYN, NULL,
      "RFC 1122 \xc2\xa7"
      "4.2.2.13 (profile knob tw_syn)",
      "a new SYN above the old connection's sequence numbers reopens the port from TIME-WAIT "
-     "(RFC 9293 itself answers such a SYN with an ACK)"},
+     "(RFC 9293 itself answers such a SYN with an ACK)",
+     "序列号高于旧连接的新 SYN 使端口从 TIME-WAIT 重新打开(RFC 9293 本身对这样的 SYN 回答一个 "
+     "ACK)"},
     {ANY, S(CLOSED), SEGM, TCP_RST, NULL, R7_4 "second step (check the RST bit)",
      "an acceptable reset (its sequence number exactly RCV.NXT, as RFC 5961 asks) ends the "
-     "connection at once"},
+     "connection at once",
+     "可接受的复位(按 RFC 5961 的要求,其序列号恰为 RCV.NXT)立即结束连接"},
     {S(SYN_RECEIVED), S(LISTEN), SEGM, 0, NULL, R7_4 "fourth step (check the SYN bit)",
      "a new SYN in SYN-RECEIVED on a connection that came from LISTEN: drop the half-open "
-     "connection and go back to listening"},
+     "connection and go back to listening",
+     "由 LISTEN 进入 SYN-RECEIVED 的连接收到新的 SYN:丢弃半开连接,回到监听"},
     {S(SYN_RECEIVED), S(ESTABLISHED), SEGM, 0, NULL, R7_4 "fifth step (check the ACK field)",
-     "the ACK covers our SYN (SND.UNA < SEG.ACK =< SND.NXT): the handshake is complete"},
+     "the ACK covers our SYN (SND.UNA < SEG.ACK =< SND.NXT): the handshake is complete",
+     "ACK 覆盖了我方的 SYN(SND.UNA < SEG.ACK =< SND.NXT):握手完成"},
     {S(FIN_WAIT_1), S(FIN_WAIT_2), SEGM, 0, NULL, R7_4 "fifth step (check the ACK field)",
-     "the ACK covers our FIN: our direction is closed; wait in FIN-WAIT-2 for the peer's FIN"},
+     "the ACK covers our FIN: our direction is closed; wait in FIN-WAIT-2 for the peer's FIN",
+     "ACK 覆盖了我方的 FIN:我方方向已关闭;在 FIN-WAIT-2 中等待对端的 FIN"},
     {S(CLOSING), S(TIME_WAIT), SEGM, 0, NULL, R7_4 "fifth step (check the ACK field)",
-     "the ACK covers our FIN: both directions are closed; start the 2*MSL timer in TIME-WAIT"},
+     "the ACK covers our FIN: both directions are closed; start the 2*MSL timer in TIME-WAIT",
+     "ACK 覆盖了我方的 FIN:两个方向都已关闭;在 TIME-WAIT 中启动 2*MSL 计时器"},
     {S(LAST_ACK), S(CLOSED), SEGM, 0, NULL, R7_4 "fifth step (check the ACK field)",
-     "the ACK covers our FIN, the last thing we waited for: delete the TCB"},
+     "the ACK covers our FIN, the last thing we waited for: delete the TCB",
+     "ACK 覆盖了我方的 FIN,这是我们等待的最后一件事:删除 TCB"},
     {S(SYN_RECEIVED), S(CLOSE_WAIT), SEGM, 0, NULL, R7_4 "eighth step (check the FIN bit)",
-     "a FIN arrived: the peer sends no more; acknowledge it and wait for our own CLOSE"},
+     "a FIN arrived: the peer sends no more; acknowledge it and wait for our own CLOSE",
+     "收到 FIN:对端不再发送;确认它,并等待我方自己的 CLOSE"},
     {S(ESTABLISHED), S(CLOSE_WAIT), SEGM, 0, NULL, R7_4 "eighth step (check the FIN bit)",
-     "a FIN arrived: the peer sends no more; acknowledge it and wait for our own CLOSE"},
+     "a FIN arrived: the peer sends no more; acknowledge it and wait for our own CLOSE",
+     "收到 FIN:对端不再发送;确认它,并等待我方自己的 CLOSE"},
     {S(FIN_WAIT_1), S(CLOSING), SEGM, 0, NULL, R7_4 "eighth step (check the FIN bit)",
      "the peer's FIN came before the ACK of ours: both sides are closing; acknowledge it and "
-     "wait in CLOSING"},
+     "wait in CLOSING",
+     "对端的 FIN 先于对我方 FIN 的 ACK 到达:双方都在关闭;确认它并在 CLOSING 中等待"},
     {S(FIN_WAIT_1), S(TIME_WAIT), SEGM, 0, NULL, R7_4 "eighth step (check the FIN bit)",
      "the peer's FIN arrived and our FIN is acknowledged: acknowledge theirs and wait 2*MSL "
-     "in TIME-WAIT"},
+     "in TIME-WAIT",
+     "对端的 FIN 到达且我方的 FIN 已被确认:确认对端的 FIN,在 TIME-WAIT 中等待 2*MSL"},
     {S(FIN_WAIT_2), S(TIME_WAIT), SEGM, 0, NULL, R7_4 "eighth step (check the FIN bit)",
      "the peer's FIN arrived: acknowledge it and wait 2*MSL in TIME-WAIT in case that ACK "
-     "is lost"},
+     "is lost",
+     "对端的 FIN 到达:确认它,并在 TIME-WAIT 中等待 2*MSL,以防这个 ACK 丢失"},
 };
 #define NROWS (sizeof ROWS / sizeof ROWS[0])
 
@@ -195,13 +234,35 @@ static bool row_matches(const why_row *r, const rlog_entry *e)
     return !r->note || strncmp(e->note, r->note, strlen(r->note)) == 0;
 }
 
+/* A TIME-WAIT restart (RLOG_RESTART): a repeated FIN is RFC 9293's rule;
+ * a restart on an ACK alone is the profile's (tw_restart_on_ack). */
+static rlog_why restart_why(const rlog_entry *e)
+{
+    bool fin = e->seg_ok ? (e->seg.flags & TCP_FIN) != 0 : strstr(e->note, "FIN") != NULL;
+    if (fin)
+        return (rlog_why){R7_4 "eighth step (check the FIN bit), in TIME-WAIT",
+                          "the FIN came again, so the peer never got our ACK of it: it is "
+                          "acknowledged again and the 2*MSL timer starts over, to give that ACK "
+                          "time to arrive and old segments time to die",
+                          "FIN 再次到达,说明对端没有收到我方对它的 ACK:再次确认它,并重新开始 "
+                          "2*MSL 计时,让这个 ACK 有时间到达,也让旧报文段有时间消亡"};
+    return (rlog_why){"profile knob tw_restart_on_ack (not in RFC 9293)",
+                      "this profile starts the TIME-WAIT timer over on any acceptable ACK, as "
+                      "Linux does; RFC 9293 starts it over only for a repeated FIN",
+                      "该配置像 Linux 一样,在 TIME-WAIT 中收到任何可接受的 ACK 都重新开始计时;"
+                      "RFC 9293 只在 FIN 重复到达时才重新开始"};
+}
+
 rlog_why rlog_why_of(const rlog_entry *e)
 {
+    if (e->kind == RLOG_RESTART)
+        return restart_why(e);
     if (e->kind == RLOG_STATE)
         for (size_t i = 0; i < NROWS; i++)
             if (row_matches(&ROWS[i], e))
-                return (rlog_why){ROWS[i].rule, ROWS[i].because};
-    return (rlog_why){"none", "no rule in the table names this transition"};
+                return (rlog_why){ROWS[i].rule, ROWS[i].because, ROWS[i].zh};
+    return (rlog_why){"none", "no rule in the table names this transition",
+                      "规则表中没有与这一转换对应的规则"};
 }
 
 size_t rlog_why_short(const rlog_entry *e, char *buf, size_t len)
@@ -296,7 +357,7 @@ size_t rlog_why_profile(const rlog_entry *e, const tcp_profile *p, char *buf, si
     size_t at = 0;
     if (len > 0)
         buf[0] = '\0';
-    if (!p || !r || e->kind != RLOG_STATE)
+    if (!p || !r || (e->kind != RLOG_STATE && e->kind != RLOG_RESTART))
         return 0;
     if (e->to == TCP_TIME_WAIT || e->from == TCP_TIME_WAIT)
         diff_time_wait(p, r, buf, len, &at);
@@ -354,17 +415,19 @@ static void put_wrapped(FILE *out, const char *text)
 int rlog_write_why_list(const rlog *log, FILE *out)
 {
     unsigned n = 0;
-    fputs("why: the RFC rule behind each state change (derived from the edge and its cause)\n",
-          out);
+    fputs("why: the RFC rule behind each state change and timer restart\n", out);
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
-        if (e->kind != RLOG_STATE)
+        if (e->kind != RLOG_STATE && e->kind != RLOG_RESTART)
             continue;
         char ms[32], text[512];
         rlog_format_ms(e->time_ns, ms, sizeof ms);
         rlog_why w = rlog_why_of(e);
-        fprintf(out, "%3u. %s ms %s #%" PRIu32 " %s -> %s\n", ++n, ms, rlog_host_name(log, e->host),
-                e->sock, tcp_state_name(e->from), tcp_state_name(e->to));
+        fprintf(out, "%3u. %s ms %s #%" PRIu32 " ", ++n, ms, rlog_host_name(log, e->host), e->sock);
+        if (e->kind == RLOG_RESTART)
+            fprintf(out, "%s restarted (%s)\n", tcp_timer_name((tcp_timer_kind)e->detail), e->note);
+        else
+            fprintf(out, "%s -> %s\n", tcp_state_name(e->from), tcp_state_name(e->to));
         snprintf(text, sizeof text, "%s: %s", w.rule, w.because);
         put_wrapped(out, text);
     }

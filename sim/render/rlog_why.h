@@ -23,6 +23,8 @@ typedef struct rlog_why {
     const char *rule;
     /* What that rule says, in a sentence of our own. Never NULL. */
     const char *because;
+    /* The same sentence in Simplified Chinese (UTF-8). Never NULL. */
+    const char *because_zh;
 } rlog_why;
 
 /* The rule in short, for labels: "§3.10.7.4, eighth step" (no "RFC 9293 ",
@@ -30,8 +32,9 @@ typedef struct rlog_why {
  * ("RFC 1122 §4.2.2.13"). Always NUL-terminates; returns the length wanted. */
 size_t rlog_why_short(const rlog_entry *e, char *buf, size_t len);
 
-/* The rule behind a STATE entry. An entry the table does not know (or one
- * that is not a state change) gets rule "none" and a because that says so. */
+/* The rule behind a STATE entry, or a RESTART entry (TIME-WAIT's timer
+ * started over). An entry the table does not know (or of another kind) gets
+ * rule "none" and a because that says so. */
 rlog_why rlog_why_of(const rlog_entry *e);
 
 /*
@@ -47,10 +50,10 @@ size_t rlog_why_profile(const rlog_entry *e, const tcp_profile *p, char *buf, si
 int rlog_write_text_why(const rlog *log, FILE *out);
 
 /*
- * `--why` under the ladder: every state change in order, numbered, with its
- * time, endpoint, edge and rule, and the rule's paraphrase on the next line,
- * wrapped so that no line is longer than 80 columns. Returns 0 or -1 on a
- * write error.
+ * `--why` under the ladder: every state change and timer restart in order,
+ * numbered, with its time, endpoint, edge (or restarted timer) and rule,
+ * and the rule's paraphrase on the next line, wrapped so that no line is
+ * longer than 80 columns. Returns 0 or -1 on a write error.
  */
 int rlog_write_why_list(const rlog *log, FILE *out);
 

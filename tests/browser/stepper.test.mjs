@@ -38,12 +38,12 @@ try {
 fs.mkdirSync(artifacts, { recursive: true });
 
 /* A run: the page and its JSON trace. */
-function generate(scenario) {
-  const name = path.basename(scenario, '.lua');
+function generate(scenario, extra = [], suffix = '') {
+  const name = path.basename(scenario, '.lua') + suffix;
   const html = path.join(artifacts, name + '.html'), json = path.join(artifacts, name + '.jsonl');
   try {
     execFileSync(tcpsim, ['run', path.join(root, scenario), '--quiet', '--html', html,
-      '--trace', 'json', '--trace-out', json], { stdio: 'pipe' });
+      '--trace', 'json', '--trace-out', json, ...extra], { stdio: 'pipe' });
   } catch (e) {
     if (e.status !== 1) die(`${scenario}: tcpsim exited ${e.status}: ${e.stderr}`);
   }
@@ -111,6 +111,33 @@ function checkStep(run, ctx, st, i) {
     check((st.just[k] || []).includes(line.from + '>' + line.to),
       `${where}: edge ${line.from}>${line.to} not highlighted on ${k} (${st.just[k]})`);
   }
+  if (line.kind === 'restart') {
+    const k = ctx.hostIndex[line.host] + '/' + line.sock;
+    check(st.rule === line.rule, `${where}: restart rule "${st.rule}", trace "${line.rule}"`);
+    check(st.because === line.because, `${where}: restart because "${st.because}", trace "${line.because}"`);
+    check(st.what && st.what.includes(line.timer + ' restarted: 2*MSL from now'),
+      `${where}: the explanation does not say the timer restarted: ${st.what}`);
+    check((st.just[k] || []).includes('TIME_WAIT>TIME_WAIT'),
+      `${where}: the TIME_WAIT loop is not highlighted on ${k} (${st.just[k]})`);
+  }
+}
+
+/* The lost-final-ACK lesson: the repeated FIN restarts TIME_WAIT, and the
+ * ladder shows it from that step on (not before). */
+async function timeWaitRestart(run, page) {
+  const i = run.trace.findIndex((l) => l.kind === 'restart');
+  check(i > 0, `${run.name}: the trace has no TIME_WAIT restart`);
+  if (i <= 0) return;
+  const shown = async (n) => {
+    await page.evaluate((m) => window.tcpsim.go(m), n);
+    return page.evaluate(() => [...document.querySelectorAll('#ladder-svg text')]
+      .filter((t) => t.textContent === 'TIME_WAIT restarted: 2*MSL from now')
+      .map((t) => !t.classList.contains('future')));
+  };
+  const before = await shown(i - 1), at = await shown(i);
+  check(before.length === 1 && before[0] === false, `${run.name}: restart label before step ${i}: ${before}`);
+  check(at.length === 1 && at[0] === true, `${run.name}: restart label at step ${i}: ${at}`);
+  await page.screenshot({ path: path.join(artifacts, `${run.name}-restart-step${i}.png`), fullPage: true });
 }
 
 async function openRun(context, run) {
@@ -233,6 +260,31 @@ async function hostileText(context) {
   await page.close();
 }
 
+/* --lang zh: the page's words and the rules' sentences in Chinese; the
+ * steps, states and rule sections are the trace's. */
+async function chinesePage(context) {
+  const run = generate('scenarios/teardown/lost_final_ack.lua', ['--sim', '1', '--lang', 'zh'], '-zh');
+  const { page, ctx } = await openRun(context, run);
+  const i = run.trace.findIndex((l) => l.kind === 'state' && l.from === 'FIN_WAIT_2' && l.to === 'TIME_WAIT');
+  check(i > 0, 'zh: the trace has FIN_WAIT_2 -> TIME_WAIT');
+  await page.evaluate((n) => window.tcpsim.go(n), i);
+  const st = await pageState(page);
+  const heads = await page.evaluate(() => [...document.querySelectorAll('#explain h3')].map((h) => h.textContent));
+  check(st.rule === run.trace[i].rule, `zh: rule "${st.rule}"`);
+  check(st.because === '\u5bf9\u7aef\u7684 FIN \u5230\u8fbe:\u786e\u8ba4\u5b83,\u5e76\u5728 TIME-WAIT \u4e2d\u7b49\u5f85 2*MSL,\u4ee5\u9632\u8fd9\u4e2a ACK \u4e22\u5931',
+    `zh: because "${st.because}"`);
+  check(heads[0] === '\u53d1\u751f\u4e86\u4ec0\u4e48' && heads[1] === '\u89c4\u5219', `zh: headings ${heads}`);
+  check(await page.evaluate(() => document.documentElement.lang === 'zh-CN' &&
+    document.getElementById('b-next').textContent === '\u4e8b\u4ef6 >'), 'zh: lang and buttons');
+  const r = run.trace.findIndex((l) => l.kind === 'restart');
+  await page.evaluate((n) => window.tcpsim.go(n), r);
+  const rs = await pageState(page);
+  check(rs.because && rs.because.startsWith('FIN \u518d\u6b21\u5230\u8fbe'), `zh: restart because "${rs.because}"`);
+  checkStep(run, ctx, { ...rs, because: run.trace[r].because, what: run.trace[r].timer + ' restarted: 2*MSL from now' }, r);
+  await page.screenshot({ path: path.join(artifacts, `${run.name}-step${i}.png`), fullPage: true });
+  await page.close();
+}
+
 /* `tcpsim test --html DIR`: an index linking one working page per scenario. */
 async function testIndex(context) {
   const dir = path.join(artifacts, 'test-html');
@@ -290,11 +342,13 @@ try {
         checkStep(run, ctx, await pageState(page), i);
       }
     await jumps(run, page, ctx);
+    if (run.name === 'lost_final_ack') await timeWaitRestart(run, page);
     await sequenceNumbers(run, page);
     await screenshots(run, page);
     await page.close();
   }
   await hostileText(context);
+  await chinesePage(context);
   await testIndex(context);
 } finally {
   await context.close();

@@ -196,9 +196,15 @@ def main():
                 print(f"FAILED: {path} line {n}: no rule for {obj['from']} -> {obj['to']} "
                       f"({obj['cause']}: {obj['note']})")
                 fails += 1
+            if obj["kind"] == "restart" and (obj["rule"] == "none" or "cause_pkt" not in obj):
+                print(f"FAILED: {path} line {n}: restart without its rule or packet")
+                fails += 1
             for msg in validate(schema, obj):
                 print(f"FAILED: {path} line {n}: {msg}")
                 fails += 1
+    if "restart" not in kinds:
+        print("FAILED: no scenario traced a TIME_WAIT restart (teardown/lost_final_ack should)")
+        fails += 1
     if state is None or send is None or lines < 100:
         print(f"FAILED: too little to check ({lines} lines)")
         return 1

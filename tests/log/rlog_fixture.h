@@ -205,6 +205,55 @@ static inline void fx_close(rlog *log)
     fx_state(log, t, FX_A, 1, TCP_TIME_WAIT, TCP_CLOSED, TCP_CAUSE_TIMER, NULL, "2MSL");
 }
 
+/* A TIME-WAIT restart as the stack reports it (RFC 9293 §3.10.7.4: a FIN
+ * that arrives again in TIME-WAIT is acknowledged and restarts 2*MSL). */
+static inline void fx_restart(rlog *log, uint64_t t, uint32_t host, uint32_t sock,
+                              const tcp_seg *seg, const char *note)
+{
+    tcp_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TCP_EV_TIMER_RESTART;
+    ev.time_ns = t;
+    ev.sock = sock;
+    ev.from = ev.to = TCP_TIME_WAIT;
+    ev.cause = TCP_CAUSE_SEGMENT;
+    ev.detail = TCP_TIMER_TIME_WAIT;
+    ev.seg = seg;
+    ev.note = note;
+    rlog_tcp_event(log, host, &ev);
+}
+
+/* After fx_handshake, the lost final ACK (RFC 9293 §3.10.7.4, TIME-WAIT):
+ * A closes at 200 ms, B at 400 ms; A's ACK of B's FIN (packet 7) is lost,
+ * B's RTO sends the FIN again at 1.4 s (packet 8), A in TIME_WAIT
+ * acknowledges it again (packet 9) and restarts 2*MSL at 1.45 s; B closes at
+ * 1.5 s. */
+static inline void fx_lost_final_ack(rlog *log)
+{
+    uint64_t t = 200 * FX_MS;
+    fx_state(log, t, FX_A, 1, TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_CAUSE_USER, NULL, "close()");
+    fx_exchange(log, t, FX_A, 4, fx_seg(FX_A, TCP_FIN | TCP_ACK, 101, 301, 0), 2, TCP_ESTABLISHED,
+                TCP_CLOSE_WAIT, "rcv FIN");
+    fx_exchange(log, t + 50 * FX_MS, FX_B, 5, fx_seg(FX_B, TCP_ACK, 301, 102, 0), 1, TCP_FIN_WAIT_1,
+                TCP_FIN_WAIT_2, "rcv ACK of FIN");
+    t = 400 * FX_MS;
+    tcp_seg fin = fx_seg(FX_B, TCP_FIN | TCP_ACK, 301, 102, 0);
+    tcp_seg ack = fx_seg(FX_A, TCP_ACK, 102, 302, 0);
+    fx_state(log, t, FX_B, 2, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_CAUSE_USER, NULL, "close()");
+    fx_exchange(log, t, FX_B, 6, fin, 1, TCP_FIN_WAIT_2, TCP_TIME_WAIT, "rcv FIN");
+    fx_send(log, t + 50 * FX_MS, FX_A, 7, ack);
+    fx_drop(log, t + 75 * FX_MS, FX_A, 7, ack, SIM_DROP_FAULT);
+    t = 1400 * FX_MS;
+    fx_ev(log, t, FX_B, TCP_EV_TIMER, 2, TCP_TIMER_RTX, "RTO");
+    fx_send(log, t, FX_B, 8, fin);
+    fx_deliver(log, t + 50 * FX_MS, FX_B, 8, fin);
+    fx_send(log, t + 50 * FX_MS, FX_A, 9, ack);
+    fx_restart(log, t + 50 * FX_MS, FX_A, 1, &fin, "rcv FIN again");
+    fx_deliver(log, t + 100 * FX_MS, FX_A, 9, ack);
+    fx_state(log, t + 100 * FX_MS, FX_B, 2, TCP_LAST_ACK, TCP_CLOSED, TCP_CAUSE_SEGMENT, &ack,
+             "rcv ACK of FIN");
+}
+
 /* Both ends ESTABLISHED (A seq 101, B seq 301) close at 100 ms: the FINs
  * cross, both pass through CLOSING to TIME_WAIT. */
 static inline void fx_simultaneous_close(rlog *log)

@@ -67,6 +67,12 @@ static void fx_full(rlog *log)
     fx_close(log);
 }
 
+static void fx_restarted(rlog *log)
+{
+    fx_handshake(log);
+    fx_lost_final_ack(log);
+}
+
 static void fx_nothing(rlog *log)
 {
     (void)log;
@@ -74,8 +80,8 @@ static void fx_nothing(rlog *log)
 
 /* Every hand-made run, each in a log of its own. */
 static const scenario_fn SCENARIOS[] = {
-    fx_handshake,     fx_full,     fx_simultaneous_close, fx_lost_syn,
-    fx_fin_ack_close, fx_impaired, fx_three_hosts,        fx_nothing,
+    fx_handshake,   fx_full,    fx_simultaneous_close, fx_lost_syn, fx_fin_ack_close, fx_impaired,
+    fx_three_hosts, fx_nothing, fx_restarted,
 };
 #define SCENARIO_COUNT (sizeof SCENARIOS / sizeof SCENARIOS[0])
 
@@ -247,18 +253,130 @@ static void ladder_marks_impairments(void **state)
     assert_true(leave < overtaker && overtaker < arrive);
 }
 
-static void ladder_widens_for_more_hosts(void **state)
+/* Three hosts share the 80 columns: the lanes come closer, labels wrap. */
+static void ladder_fits_more_hosts_in_its_width(void **state)
 {
     char *text = draw(state, fx_three_hosts, OUT_LADDER, 80);
-    assert_true(longest_line(text) > 80);
+    assert_true(longest_line(text) <= 80);
     char line[300];
     line_with(text, "SYN_RECEIVED", line, sizeof line);
     /* The arrow from A to C covers B's lane instead of stopping there. */
     assert_non_null(strstr(line, "|------"));
     assert_non_null(strstr(line, "----->| SYN_RECEIVED"));
     assert_int_equal(strchr(line, '|') - line, 21);
-    assert_int_equal(strrchr(line, '|') - line, 111);
-    assert_int_equal(strchr(strchr(line, '|') + 1, '|') - line, 111);
+    assert_int_equal(strchr(strchr(line, '|') + 1, '|') - line, strrchr(line, '|') - line);
+    drawing *d = *state;
+    char *wide = render(d->log, OUT_LADDER, 130);
+    assert_true(longest_line(wide) <= 130);
+    assert_true(longest_line(wide) > 80);
+    free(wide);
+}
+
+/* No line is longer than the width asked for, whatever the run: labels and
+ * notes wrap, at spaces when they can. */
+static void ladder_never_overflows_its_width(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < SCENARIO_COUNT; k++) {
+        rlog *log = make(SCENARIOS[k]);
+        rlog_note(log, 1, "a scenario note too long for one line of a narrow ladder: placed");
+        for (int w = 40; w <= 100; w += 20) {
+            char *text = render(log, OUT_LADDER, w);
+            assert_true(longest_line(text) <= (size_t)w);
+            free(text);
+        }
+        char *text = render(log, OUT_LADDER, 40);
+        assert_non_null(strstr(text, "-- a scenario"));
+        assert_non_null(strstr(text, " placed"));
+        free(text);
+        rlog_free(log);
+    }
+}
+
+/* RFC 9293 §3.10.7.4 (TIME-WAIT): the repeated FIN is acknowledged and
+ * restarts 2*MSL. The ladder says so on A's lane when the FIN arrives,
+ * before the ACK it sends again; the SVG and the state diagram too. */
+static void ladder_svg_and_dot_show_the_time_wait_restart(void **state)
+{
+    char *text = draw(state, fx_restarted, OUT_LADDER, 80);
+    const char *fin = strstr(text, "FIN,ACK seq=301 ack=102 |");
+    assert_non_null(fin);
+    fin = strstr(fin + 1, "FIN,ACK seq=301 ack=102 |"); /* the retransmission */
+    const char *note = strstr(text, "| TIME_WAIT restarted: 2*MSL from now");
+    assert_true(fin && fin < note);
+    assert_non_null(note);
+    const char *ack = strstr(note, "| ACK seq=102 ack=302");
+    assert_non_null(ack);
+    assert_true(longest_line(text) <= 80);
+    drawing *d = *state;
+    char *svg = render(d->log, OUT_SVG, 0);
+    assert_non_null(strstr(svg, ">TIME_WAIT restarted: 2*MSL from now</text>"));
+    free(svg);
+    char *dot = render(d->log, OUT_DOT, 0);
+    assert_non_null(strstr(dot,
+                           "e1_TIME_WAIT -> e1_TIME_WAIT [label=\"11: rcv FIN again / snd ACK, "
+                           "restart 2MSL [\xc2\xa7"
+                           "3.10.7.4, eighth step]\""));
+    free(dot);
+}
+
+/* --svg-style slides: a title, 20 px text, a 16:9 picture whatever the run. */
+static void svg_for_slides_is_16_by_9_with_a_title(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < SCENARIO_COUNT; k++) {
+        rlog *log = make(SCENARIOS[k]);
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
+        assert_non_null(f);
+        rlog_ladder_opts opts = {.slides = true, .title = "lost final ACK <rfc9293>"};
+        assert_int_equal(rlog_write_svg_opts(log, f, &opts), 0);
+        assert_int_equal(fclose(f), 0);
+        int vx, vy, vw, vh;
+        const char *root = strstr(buf, "<svg ");
+        assert_non_null(root);
+        assert_int_equal(sscanf(root,
+                                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1920\" "
+                                "height=\"1080\" viewBox=\"%d %d %d %d\" font-family=\"monospace\" "
+                                "font-size=\"20\">",
+                                &vx, &vy, &vw, &vh),
+                         4);
+        /* 16:9 to within the rounding of one pixel */
+        assert_true(vw * 9 - vh * 16 <= 16 && vh * 16 - vw * 9 <= 16);
+        assert_non_null(strstr(buf, ">lost final ACK &lt;rfc9293&gt;</text>"));
+        free(buf);
+        rlog_free(log);
+    }
+}
+
+/* --endpoint: the state diagram of the named sockets only, numbered as in
+ * the whole run. */
+static void dot_of_one_endpoint(void **state)
+{
+    (void)state;
+    rlog *log = make(fx_restarted);
+    char names[128];
+    assert_int_equal(rlog_dot_endpoints(log, "A", names, sizeof names), 1);
+    assert_string_equal(names, "B#1, A#1, B#2");
+    assert_int_equal(rlog_dot_endpoints(log, "B", names, sizeof names), 2);
+    assert_int_equal(rlog_dot_endpoints(log, "B#2", names, sizeof names), 1);
+    assert_int_equal(rlog_dot_endpoints(log, "B#3", names, sizeof names), 0);
+    assert_int_equal(rlog_dot_endpoints(log, "C", names, sizeof names), 0);
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    assert_non_null(f);
+    assert_int_equal(rlog_write_dot_opts(log, f, "A"), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_non_null(strstr(buf, "label=\"RFC 9293 connection states of A: "));
+    assert_non_null(strstr(buf, "subgraph cluster_0 {\n    label=\"A socket 1 (port 40000, "));
+    assert_null(strstr(buf, "cluster_1"));
+    assert_null(strstr(buf, "label=\"B socket"));
+    /* A's own steps keep their run-wide numbers: its restart is the 11th */
+    assert_non_null(strstr(buf, "e0_TIME_WAIT -> e0_TIME_WAIT [label=\"11: rcv FIN again"));
+    free(buf);
+    rlog_free(log);
 }
 
 static void ladder_writes_notes_and_link_changes_across(void **state)
@@ -535,9 +653,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(ladder_shows_both_transitions_of_one_segment_in_order,
                                         drawing_setup, drawing_teardown),
         cmocka_unit_test_setup_teardown(ladder_marks_impairments, drawing_setup, drawing_teardown),
-        cmocka_unit_test_setup_teardown(ladder_widens_for_more_hosts, drawing_setup,
+        cmocka_unit_test_setup_teardown(ladder_fits_more_hosts_in_its_width, drawing_setup,
                                         drawing_teardown),
+        cmocka_unit_test(ladder_never_overflows_its_width),
         cmocka_unit_test(ladder_writes_notes_and_link_changes_across),
+        cmocka_unit_test(svg_for_slides_is_16_by_9_with_a_title),
+        cmocka_unit_test(dot_of_one_endpoint),
+        cmocka_unit_test_setup_teardown(ladder_svg_and_dot_show_the_time_wait_restart,
+                                        drawing_setup, drawing_teardown),
         cmocka_unit_test(ladder_can_show_relative_sequence_numbers),
         cmocka_unit_test(ladder_is_the_same_every_time),
         cmocka_unit_test(svg_is_well_formed),

@@ -19,6 +19,7 @@
 #include "rlog.h"
 #include "rlog_fixture.h"
 #include "render.h"
+#include "rlog_why.h"
 
 /* The handshake and close of test_rlog_fixture.h, as text. */
 static const char GOLDEN_TEXT[] =
@@ -229,6 +230,33 @@ static void strings_are_escaped(void **state)
     free(text);
 }
 
+/* RFC 9293 §3.10.7.4 (TIME-WAIT): the repeated FIN restarts 2*MSL; every
+ * line output says so, tied to the FIN that did it (packet 8). */
+static void time_wait_restart_in_text_and_json(void **state)
+{
+    rlog *log = *state;
+    fx_handshake(log);
+    fx_lost_final_ack(log);
+    char *text = render(log, rlog_write_text, NULL);
+    assert_non_null(strstr(text,
+                           "1.450000000 A>B send pkt=9 ACK seq=102 ack=302 win=65535 len=0\n"
+                           "1.450000000 A sock=1 restart TIME_WAIT note=\"rcv FIN again\"\n"));
+    free(text);
+    text = render(log, rlog_write_text_why, NULL);
+    assert_non_null(strstr(text,
+                           "A sock=1 restart TIME_WAIT note=\"rcv FIN again\" rule=\"RFC 9293 "
+                           "\xc2\xa7"
+                           "3.10.7.4, eighth step (check the FIN bit), in TIME-WAIT\""));
+    free(text);
+    char *json = render(log, rlog_write_json, NULL);
+    assert_non_null(strstr(json, "{\"t_ns\":1450000000,\"t\":\"1.450000000\",\"kind\":\"restart\","
+                                 "\"host\":\"A\",\"sock\":1,\"timer\":\"TIME_WAIT\",\"note\":"
+                                 "\"rcv FIN again\",\"cause_pkt\":8,\"rule\":\"RFC 9293 \xc2\xa7"
+                                 "3.10.7.4, eighth step (check the FIN bit), in TIME-WAIT\","
+                                 "\"because\":\"the FIN came again"));
+    free(json);
+}
+
 static void every_json_line_is_one_object(void **state)
 {
     rlog *log = *state;
@@ -257,6 +285,59 @@ static uint32_t le32(const uint8_t *p)
 static uint16_t le16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* The pcap records captured at `at`: their count, and each one's time in
+ * ms and IPv4 source host (its last address byte) in `rec`. */
+static size_t pcap_records_at(const rlog *log, uint32_t at, uint32_t rec[][2], size_t max)
+{
+    char *buf = NULL;
+    size_t n = 0, count = 0;
+    FILE *f = open_memstream(&buf, &n);
+    assert_non_null(f);
+    assert_int_equal(rlog_write_pcap_at(log, f, at), 0);
+    assert_int_equal(fclose(f), 0);
+    const uint8_t *p = (const uint8_t *)buf + 24, *end = (const uint8_t *)buf + n;
+    while (p + 16 <= end) {
+        uint32_t len = le32(p + 8);
+        assert_true(p + 16 + len <= end);
+        if (count < max) {
+            rec[count][0] = le32(p) * 1000u + le32(p + 4) / 1000000u;
+            rec[count][1] = p[16 + 15]; /* the last byte of the IPv4 source address */
+        }
+        count++;
+        p += 16 + len;
+    }
+    assert_true(p == end);
+    free(buf);
+    return count;
+}
+
+/* --pcap-at: what a tcpdump on each host sees. A's ACK (packet 7, 450 ms)
+ * is lost on the way: in A's capture, not in B's; B's FIN (400 ms) is in
+ * B's capture when it leaves and in A's when it arrives (450 ms). */
+static void pcap_at_a_host_is_its_own_view(void **state)
+{
+    rlog *log = *state;
+    fx_handshake(log);
+    fx_lost_final_ack(log);
+    uint32_t a[16][2], b[16][2];
+    size_t na = pcap_records_at(log, FX_A, a, 16), nb = pcap_records_at(log, FX_B, b, 16);
+    assert_int_equal(na, 9); /* A sent 1, 3, 4, 7, 9; 2, 5, 6, 8 reached it */
+    assert_int_equal(nb, 8); /* B sent 2, 5, 6, 8; 1, 3, 4, 9 reached it: 7 never did */
+    bool a_has_lost = false, b_has_lost = false, a_fin = false, b_fin = false;
+    for (size_t i = 0; i < na; i++) {
+        a_has_lost |= a[i][0] == 450 && a[i][1] == 1; /* A's ACK leaving at 450 ms */
+        a_fin |= a[i][0] == 450 && a[i][1] == 2;      /* B's FIN arriving */
+    }
+    for (size_t i = 0; i < nb; i++) {
+        b_has_lost |= b[i][1] == 1 && b[i][0] == 450;
+        b_fin |= b[i][0] == 400 && b[i][1] == 2;
+    }
+    assert_true(a_has_lost && a_fin && b_fin);
+    assert_false(b_has_lost);
+    uint32_t l[32][2];
+    assert_int_equal(pcap_records_at(log, RLOG_PCAP_AT_LINKS, l, 32), 9); /* every send */
 }
 
 static void pcap_has_nanosecond_raw_header_and_every_send(void **state)
@@ -370,6 +451,25 @@ static void pcapng_comments_on_packets_that_changed_state(void **state)
     assert_int_equal(s.ncomments, 6);
     for (size_t i = 0; i < 6; i++)
         assert_string_equal(s.comments[i], want[i]);
+    free(p);
+}
+
+/* The restart's comment goes on the repeated FIN as it was captured
+ * (packet 8, the 8th packet block). */
+static void pcapng_notes_the_time_wait_restart(void **state)
+{
+    rlog *log = *state;
+    fx_handshake(log);
+    fx_lost_final_ack(log);
+    size_t n;
+    uint8_t *p = (uint8_t *)render(log, rlog_write_pcapng, &n);
+    ng_summary s;
+    ng_walk(p, n, &s);
+    bool found = false;
+    for (size_t i = 0; i < s.ncomments; i++)
+        found |=
+            strcmp(s.comments[i], "8: A: TIME_WAIT restarted: 2*MSL from now (rcv FIN again)") == 0;
+    assert_true(found);
     free(p);
 }
 
@@ -555,7 +655,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(json_lines_of_handshake, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(strings_are_escaped, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(every_json_line_is_one_object, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(time_wait_restart_in_text_and_json, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(pcapng_notes_the_time_wait_restart, log_setup,
+                                        log_teardown),
         cmocka_unit_test(pcap_has_nanosecond_raw_header_and_every_send),
+        cmocka_unit_test_setup_teardown(pcap_at_a_host_is_its_own_view, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(pcapng_comments_on_packets_that_changed_state, log_setup,
                                         log_teardown),
         cmocka_unit_test(pcapng_notes_drops_and_duplicates),

@@ -219,6 +219,11 @@ static void every_transition_of_the_stack_has_its_rfc_rule(void **state)
                      tcp_state_name(x->to), x->note, w.rule, x->section, x->step ? x->step : "");
         }
         assert_true(strlen(w.because) > 20);
+        /* --lang zh: every rule has its sentence in Chinese (UTF-8, not the English) */
+        assert_non_null(w.because_zh);
+        assert_string_not_equal(w.because_zh, w.because);
+        assert_true(
+            (unsigned char)w.because_zh[strcspn(w.because_zh, "\xe4\xe5\xe6\xe7\xe8\xe9")] >= 0xe4);
     }
 }
 

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The lecturer's options of tcpsim run, checked on real runs: the ladder
+# never passes its width, --relative-seq numbers from each side's ISN (the
+# SYN is seq=0, as Wireshark shows), the TIME_WAIT restart of the lost final
+# ACK (RFC 9293 §3.10.7.4) is in the ladder, the SVG and the pcapng, and
+# --help documents each option.
+set -u
+tcpsim=$1
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { if ! eval "$2"; then echo "FAILED: $1"; fail=1; else echo "ok: $1"; fi; }
+# The longest line of a ladder (the verdict line of a scenario that checks
+# nothing is not part of it).
+longest() { awk '!/^FAIL: / { if (length($0) > m) m = length($0) } END { print m + 0 }' "$1"; }
+
+# Every scenario's ladder at 80 columns (the default) and at 60.
+over=0; n=0
+for f in $(find scenarios tests/browser -name '*.lua' -not -path '*/lib/*' | LC_ALL=C sort); do
+  n=$((n + 1))
+  "$tcpsim" run "$f" --ladder --quiet >"$tmp/l80" 2>/dev/null
+  "$tcpsim" run "$f" --ladder --quiet --width 60 >"$tmp/l60" 2>/dev/null
+  w80=$(longest "$tmp/l80"); w60=$(longest "$tmp/l60")
+  if [ "$w80" -gt 80 ] || [ "$w60" -gt 60 ]; then echo "  $f: $w80 / $w60 columns"; over=1; fi
+done
+check "every ladder of $n scenarios fits 80 and 60 columns" '[ $over -eq 0 ] && [ $n -gt 40 ]'
+
+f=scenarios/handshake/normal_open.lua
+"$tcpsim" run "$f" --ladder --quiet --relative-seq --svg "$tmp/rel.svg" >"$tmp/rel.txt"
+check "--relative-seq says so first" 'head -1 "$tmp/rel.txt" | grep -q "^seq and ack are relative to each side.s ISN"'
+check "--relative-seq: the SYN is seq=0" 'grep -q "| SYN seq=0 " "$tmp/rel.txt"'
+check "--relative-seq: the SYN,ACK is seq=0 ack=1" 'grep -q "SYN,ACK seq=0 ack=1 |" "$tmp/rel.txt"'
+check "--relative-seq in the SVG" 'grep -q ">SYN,ACK seq=0 ack=1<" "$tmp/rel.svg"'
+"$tcpsim" run "$f" --ladder --quiet >"$tmp/abs.txt"
+check "without it, absolute numbers" '! grep -q "SYN seq=0 " "$tmp/abs.txt"'
+
+f=scenarios/teardown/lost_final_ack.lua
+"$tcpsim" run "$f" --ladder --quiet --sim 1 --svg "$tmp/tw.svg" --pcapng "$tmp/tw.pcapng" >"$tmp/tw.txt"
+check "ladder: the repeated FIN restarts TIME_WAIT" \
+  'grep -A1 "TIME_WAIT restarted: 2\*MSL from now" "$tmp/tw.txt" | tail -1 | grep -q "ACK seq="'
+check "svg: the restart" 'grep -q ">TIME_WAIT restarted: 2\*MSL from now<" "$tmp/tw.svg"'
+if command -v tshark >/dev/null; then
+  check "pcapng: the restart comments the repeated FIN" \
+    'tshark -r "$tmp/tw.pcapng" -T fields -e tcp.flags.fin -e frame.comment 2>/dev/null | grep -q "^1.*TIME_WAIT restarted"'
+else
+  echo "FAILED: tshark not installed (scripts/setup.sh installs it)"; fail=1
+fi
+
+f=scenarios/teardown/lost_final_ack.lua
+"$tcpsim" run "$f" --quiet --sim 1 --state-diagram "$tmp/b2.dot" --endpoint 'B#2'
+check "--endpoint B#2: one cluster, B's socket 2" \
+  '[ "$(grep -c "subgraph cluster_" "$tmp/b2.dot")" -eq 1 ] && grep -q "label=\"B socket 2 " "$tmp/b2.dot"'
+check "--endpoint B#2: its TIME_WAIT restart is a loop" 'grep -q "e0_TIME_WAIT -> e0_TIME_WAIT" "$tmp/b2.dot"'
+err=$("$tcpsim" run "$f" --quiet --sim 1 --state-diagram "$tmp/c.dot" --endpoint C 2>&1); rc=$?
+check "--endpoint C: exit 2 naming the endpoints there are" \
+  '[ $rc -eq 2 ] && grep -q "no such endpoint; this run has B#1, A#1, B#2" <<<"$err"'
+"$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/slide.svg" --svg-style slides
+check "--svg-style slides: 16:9, a title naming scenario and profile" \
+  'grep -q "width=\"1920\" height=\"1080\"" "$tmp/slide.svg" && grep -q "lost_final_ack.lua — profile rfc9293, seed 7</text>" "$tmp/slide.svg"'
+"$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/slide.svg" --svg-style huge 2>/dev/null; rc=$?
+check "--svg-style huge is refused" '[ $rc -eq 2 ]'
+
+# --pcap-at: B's ACK of A's FIN is lost on the way (fault): B's capture has
+# it, A's does not; the links' capture (the default) has every send.
+if command -v tshark >/dev/null; then
+  f=scenarios/teardown/lost_final_ack.lua
+  "$tcpsim" run "$f" --quiet --sim 1 --pcap "$tmp/links.pcap"
+  for h in A B; do "$tcpsim" run "$f" --quiet --sim 1 --pcapng "$tmp/$h.pcapng" --pcap-at $h; done
+  frames() { tshark -r "$1" -Y "$2" 2>/dev/null | wc -l; }
+  lost='ip.src==10.0.0.2 && tcp.flags==0x010 && frame.time_epoch > 1.2 && frame.time_epoch < 1.3'
+  check "--pcap-at B: the lost ACK is in the sender's capture" '[ "$(frames "$tmp/B.pcapng" "$lost")" -eq 1 ]'
+  check "--pcap-at A: not in the receiver's" '[ "$(frames "$tmp/A.pcapng" "$lost")" -eq 0 ]'
+  check "--pcap-at A: one frame fewer than B" \
+    '[ "$(frames "$tmp/A.pcapng" "")" -eq $(( $(frames "$tmp/B.pcapng" "") - 1 )) ]'
+  fin='tcp.flags.fin==1 && ip.src==10.0.0.1 && frame.time_epoch > 2'
+  check "--pcap-at: A's repeated FIN leaves A at 2.2 s and reaches B at 2.25 s" \
+    'tshark -r "$tmp/A.pcapng" -Y "$fin" -T fields -e frame.time_epoch 2>/dev/null | grep -qx "2.200000000" &&
+     tshark -r "$tmp/B.pcapng" -Y "$fin" -T fields -e frame.time_epoch 2>/dev/null | grep -qx "2.250000000"'
+  err=$("$tcpsim" run "$f" --quiet --sim 1 --pcap "$tmp/z.pcap" --pcap-at Z 2>&1); rc=$?
+  check "--pcap-at Z: exit 2 naming the hosts" '[ $rc -eq 2 ] && grep -q "no such host; the hosts are A, B" <<<"$err"'
+fi
+
+help=$("$tcpsim" run --help)
+for opt in --relative-seq --width --endpoint --svg-style --pcap-at; do
+  check "run --help documents $opt" 'grep -q -- "$opt" <<<"$help"'
+done
+exit $fail
