@@ -64,11 +64,16 @@ static sim_run_result rt_run(net *n, bool (*pred)(void *), void *arg, sim_time_t
         if (pred && dirty && pred(arg))
             return SIM_RUN_PREDICATE;
         dirty = false;
-        if (kern_clock_ns() > wall_end)
-            return SIM_RUN_LIMIT_TIME;
+        if (kern_clock_ns() > wall_end) {
+            net_kern_refuse(n,
+                            NET_KERN_REFUSAL "wait more than 150 s of wall time in one run call");
+            return SIM_RUN_STOPPED;
+        }
         uint64_t now = net_kern_vnow(n);
         sim_time_t next = sim_world_next_time(w);
         if (next <= deadline && next <= now) {
+            if (now - next > NET_KERN_LAG_NS) /* the driver fell behind: the clock waits */
+                net_kern_shift(n, -(int64_t)(now - next));
             sim_run_result r = sim_world_step(w);
             if (r != SIM_RUN_STEPPED && r != SIM_RUN_IDLE)
                 return r;
@@ -84,7 +89,7 @@ static sim_run_result rt_run(net *n, bool (*pred)(void *), void *arg, sim_time_t
             return SIM_RUN_IDLE;
         uint64_t target = min_u64(next, deadline);
         if (quiet && target != SIM_TIME_NEVER) {
-            net_kern_shift(n, target - now);
+            net_kern_shift(n, (int64_t)(target - now));
             continue;
         }
         dirty = wait_turn(n, next, deadline);
