@@ -60,6 +60,7 @@ function flush() {
   if (tm != "agree") tm = "differs"
   next
 }
+/^   \| replay: / { next }
 /^   \| / { d = $0; sub(/^   \| /, "", d); sub(/DIFFER +/, "", d); reason = reason (reason == "" ? "" : "; ") d; next }
 /^[0-9]+ passed, / { flush(); summary = $0 }
 END {

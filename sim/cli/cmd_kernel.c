@@ -443,6 +443,47 @@ static int write_pcap(const char *path, const rlog *log)
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* The host the kernel plays: --kernel-host, the scenario's line, or the
+ * rule; *how says which. NULL when the rule finds no host. */
+static const char *choose_host(const kopts *o, const krun *sr, char *named, size_t len,
+                               const char **how)
+{
+    *how = "--kernel-host";
+    if (o->khost)
+        return o->khost;
+    *how = "the scenario's kernel-host line";
+    if (header_host(o->cfg.file, named, len))
+        return named;
+    *how = "the rule: the last host made whose sockets avoid TIME_WAIT";
+    return kernel_rule(sr);
+}
+
+/* Prints both runs and the verdicts; returns the exit status. */
+static int report(const kopts *o, const krun *sr, const krun *kr, const char *how)
+{
+    struct utsname u;
+    if (uname(&u) != 0)
+        snprintf(u.release, sizeof u.release, "(unknown)");
+    printf("%s: host %s played by Linux %s (namespace %s; host chosen by %s), the rest by "
+           "tcpsim (linux profile)\n\n",
+           o->cfg.file, o->cfg.kernel_host, u.release, net_kern_ns_name(kr->s->net), how);
+    show_run(o, sr, "simulation");
+    show_run(o, kr, "kernel run");
+    long *match = calloc(sr->nsegs + 1, sizeof *match);
+    if (!match)
+        abort();
+    bool ok = check_states(sr, kr);
+    ok = check_segments(sr, kr, match) && ok;
+    ok = check_timing(sr, kr, match, o->tol_ns) && ok;
+    free(match);
+    if (net_kern_gaps(kr->s->net))
+        printf("note: (?) marks a state entered after one the sampling missed\n");
+    printf("%s\n", ok ? "AGREE" : "DIFFER");
+    if (o->pcap && write_pcap(o->pcap, kr->s->log) != 0)
+        return 2;
+    return ok ? 0 : 1;
+}
+
 int cli_kernel(int argc, char **argv)
 {
     kopts o;
@@ -455,54 +496,23 @@ int cli_kernel(int argc, char **argv)
         return 2;
     }
     krun sr, kr;
+    memset(&kr, 0, sizeof kr);
     char named[64];
-    const char *how = "--kernel-host";
+    const char *how = "";
     rc = run_once(&o.cfg, &sr, "simulated");
-    if (rc == 0 && !o.khost) {
-        how = "the scenario's kernel-host line";
-        if (header_host(o.cfg.file, named, sizeof named))
-            o.khost = named;
-        else if ((o.khost = kernel_rule(&sr)) != NULL)
-            how = "the rule: the last host made whose sockets avoid TIME_WAIT";
-    }
-    if (rc == 0 && !o.khost) {
+    if (rc == 0 && !(o.cfg.kernel_host = choose_host(&o, &sr, named, sizeof named, &how))) {
         fprintf(stderr, "tcpsim kernel: no host of the scenario holds a socket\n");
         rc = 2;
     }
-    if (rc == 0) {
-        o.cfg.kernel_host = o.khost;
+    if (rc == 0)
         rc = run_once(&o.cfg, &kr, "kernel");
-        if (rc == 0 && !net_kern_ns_name(kr.s->net)[0]) {
-            fprintf(stderr, "tcpsim kernel: no host named '%s' reached the kernel\n", o.khost);
-            rc = 2;
-        }
-    } else {
-        memset(&kr, 0, sizeof kr);
+    if (rc == 0 && !net_kern_ns_name(kr.s->net)[0]) {
+        fprintf(stderr, "tcpsim kernel: no host named '%s' reached the kernel\n",
+                o.cfg.kernel_host);
+        rc = 2;
     }
-    if (rc == 0) {
-        struct utsname u;
-        if (uname(&u) != 0)
-            snprintf(u.release, sizeof u.release, "(unknown)");
-        printf("%s: host %s played by Linux %s (namespace %s; host chosen by %s), the rest by "
-               "tcpsim (linux profile)\n\n",
-               o.cfg.file, o.khost, u.release, net_kern_ns_name(kr.s->net), how);
-        show_run(&o, &sr, "simulation");
-        show_run(&o, &kr, "kernel run");
-        long *match = calloc(sr.nsegs + 1, sizeof *match);
-        if (!match)
-            abort();
-        bool ok = check_states(&sr, &kr);
-        ok = check_segments(&sr, &kr, match) && ok;
-        ok = check_timing(&sr, &kr, match, o.tol_ns) && ok;
-        free(match);
-        if (net_kern_gaps(kr.s->net))
-            printf("note: (?) marks a state entered after one the sampling missed\n");
-        printf("%s\n", ok ? "AGREE" : "DIFFER");
-        if (o.pcap && write_pcap(o.pcap, kr.s->log) != 0)
-            rc = 2;
-        else
-            rc = ok ? 0 : 1;
-    }
+    if (rc == 0)
+        rc = report(&o, &sr, &kr, how);
     free_run(&kr);
     free_run(&sr);
     return rc;

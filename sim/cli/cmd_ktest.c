@@ -136,6 +136,8 @@ static int kt_checks(kt_opts *o, const char *v)
             return kt_bad("--checks takes states, segments and timing, got", w);
         o->judged[c] = true;
     }
+    if (!o->judged[0] && !o->judged[1] && !o->judged[2])
+        return kt_bad("--checks needs at least one of states, segments and timing, got", v);
     return 0;
 }
 
@@ -302,6 +304,8 @@ static int kt_report(const ktask *t, const kt_opts *o, const char *out, const ch
         kt_line(err, "tcpsim kernel: ", line, sizeof line);
         printf("ERROR    %s (kernel %s): exit %d: %s\n", kt_name(t->file), host, t->status,
                *line ? line : "(no message)");
+        printf("   | replay: sudo tcpsim kernel %s%s%s\n", t->file,
+               strcmp(host, "?") ? " --kernel-host " : "", strcmp(host, "?") ? host : "");
         return KT_FAIL;
     }
     char verdict[KT_CHECKS][512];
@@ -325,6 +329,8 @@ static int kt_report(const ktask *t, const kt_opts *o, const char *out, const ch
     for (int c = 0; c < KT_CHECKS && (!o->quiet || !ok); c++)
         if (strncmp(verdict[c], "agree", 5) != 0)
             printf("   | %s: %s\n", KT_CHECK_NAMES[c], verdict[c]);
+    if (!ok)
+        printf("   | replay: sudo tcpsim kernel %s --kernel-host %s\n", t->file, host);
     return ok ? KT_PASS : KT_FAIL;
 }
 

@@ -41,6 +41,7 @@ struct net_kern {
     tcp_sock_id next_id;
     int last_errno;
     bool gaps;
+    bool quiet;   /* the last sample saw listeners only, or nothing */
     bool changed; /* a record changed since net_kern_take_change */
     char reason[256];
     uint8_t buf[KERN_DGRAM_MAX];
@@ -359,10 +360,14 @@ void net_kern_sample(net *n)
     kern_diag ds[NET_KERN_DIAG_MAX];
     int cnt = kern_diag_list(k->ns, ts, ds, NET_KERN_DIAG_MAX);
     k->last_smp_ns = kern_clock_ns();
+    k->quiet = false;
     if (cnt < 0)
         return;
+    k->quiet = cnt <= NET_KERN_DIAG_MAX;
     if (cnt > NET_KERN_DIAG_MAX)
         cnt = NET_KERN_DIAG_MAX;
+    for (int i = 0; i < cnt; i++)
+        k->quiet = k->quiet && ds[i].state == TCP_LISTEN;
     for (uint32_t i = 0; i < k->nrecs; i++)
         k->recs[i].seen = false;
     for (int i = 0; i < cnt; i++) {
@@ -397,20 +402,17 @@ void net_kern_sample(net *n)
     }
 }
 
-/* 1 when the kernel holds no connection, only listeners (or nothing). */
+/* 1 when the kernel holds no connection, only listeners (or nothing), as
+ * the last sample saw it, taken again when older than the idle sampling
+ * interval: a dump walks the machine's whole connection table, so it is not
+ * repeated for every turn of the loop. */
 bool net_kern_quiet(net *n)
 {
     if (!n->kern->ns)
         return true;
-    kern_tuple ts[NET_KERN_DIAG_MAX];
-    kern_diag ds[NET_KERN_DIAG_MAX];
-    int cnt = kern_diag_list(n->kern->ns, ts, ds, NET_KERN_DIAG_MAX);
-    if (cnt < 0 || cnt > NET_KERN_DIAG_MAX)
-        return false;
-    for (int i = 0; i < cnt; i++)
-        if (ds[i].state != TCP_LISTEN)
-            return false;
-    return true;
+    if (kern_clock_ns() - n->kern->last_smp_ns >= NET_KERN_SAMPLE_IDLE_NS)
+        net_kern_sample(n);
+    return n->kern->quiet;
 }
 
 bool net_kern_take_change(net *n)

@@ -13,7 +13,9 @@
  *     writes are read from the device and sent from the host into the link
  *     at the instant they were read.
  *  3. With a kernel host, virtual time follows CLOCK_MONOTONIC (net_run*):
- *     an event runs when the wall clock reaches it. While the kernel holds
+ *     an event runs when the wall clock reaches it. Between run calls
+ *     (the script running) the clock stands still, as it does in
+ *     simulation: each run call resumes it where the last one stopped. While the kernel holds
  *     no connection (only listeners) and has not been written to for
  *     NET_KERN_SETTLE_NS, nothing it could send is pending, and the clock
  *     jumps to the next event instead of waiting. When the driver falls
@@ -24,7 +26,8 @@
  *     looks early by it).
  *  4. The kernel's records are kept from NETLINK_SOCK_DIAG samples, taken
  *     after every datagram in either direction and at least every
- *     NET_KERN_SAMPLE_NS; a change no single RFC 9293 transition explains
+ *     NET_KERN_SAMPLE_NS (NET_KERN_SAMPLE_IDLE_NS once nothing was
+ *     exchanged for NET_KERN_BUSY_NS); a change no single RFC 9293 transition explains
  *     is traced with the note "sampled: states missed", never filled in.
  *  5. What the kernel cannot do is refused with a reason: crash/restart,
  *     socket options with no kernel equivalent, a profile knob with no
@@ -42,10 +45,12 @@
 
 #include "net.h"
 
-#define NET_KERN_SAMPLE_NS   1000000ull      /* 1 ms */
-#define NET_KERN_SETTLE_NS   50000000ull     /* 50 ms */
-#define NET_KERN_LAG_NS      1000000ull      /* 1 ms */
-#define NET_KERN_MAX_WALL_NS 150000000000ull /* 150 s: a run call that waits longer is refused */
+#define NET_KERN_SAMPLE_NS      1000000ull      /* 1 ms */
+#define NET_KERN_SAMPLE_IDLE_NS 10000000ull     /* 10 ms, after NET_KERN_BUSY_NS idle */
+#define NET_KERN_BUSY_NS        200000000ull    /* 200 ms */
+#define NET_KERN_SETTLE_NS      50000000ull     /* 50 ms */
+#define NET_KERN_LAG_NS         1000000ull      /* 1 ms */
+#define NET_KERN_MAX_WALL_NS    150000000000ull /* 150 s: a run call that waits longer is refused */
 
 #define NET_KERN_REFUSAL "the kernel endpoint cannot "
 
