@@ -3,6 +3,10 @@
 # scenario, the bad-scenario checks, layering and format checks).
 #   scripts/test.sh          Release build in build/
 #   scripts/test.sh --asan   AddressSanitizer + UBSan build in build-asan/
+#   scripts/test.sh --kernel Release build; the kernel tests (ctest -L kernel),
+#                            then every scenario of the library against this
+#                            machine's Linux (docs/kernel.md; needs root and
+#                            /dev/net/tun, else reported as skipped)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=release
@@ -10,4 +14,10 @@ preset=release
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"
+if [ "${1:-}" = "--kernel" ]; then
+  ctest --preset "$preset" -j "$jobs" -L kernel
+  rc=0; bash tests/kern/suite.sh build/tcpsim . build/kernel-suite --all --jobs 6 || rc=$?
+  [ $rc -eq 77 ] && { echo "kernel suite: skipped (see the reason above)"; exit 0; }
+  exit $rc
+fi
 ctest --preset "$preset" -j "$jobs"

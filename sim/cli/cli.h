@@ -38,12 +38,13 @@ const char *cli_help(const char *cmd);
 int cli_help_cmd(int argc, char **argv); /* tcpsim help [COMMAND] */
 int cli_man(int argc, char **argv);      /* tcpsim man: roff from the help texts */
 
-int cli_test(int argc, char **argv);     /* tcpsim test ... */
-int cli_profiles(int argc, char **argv); /* tcpsim profiles [-v] */
-int cli_new(int argc, char **argv);      /* tcpsim new NAME */
-int cli_pkt(int argc, char **argv);      /* tcpsim pkt FILE.pkt ... */
-int cli_kernel(int argc, char **argv);   /* tcpsim kernel FILE.lua (cmd_kernel.c) */
-int cli_explore(int argc, char **argv);  /* tcpsim explore ... (cmd_explore.c) */
+int cli_test(int argc, char **argv);        /* tcpsim test ... */
+int cli_test_kernel(int argc, char **argv); /* tcpsim test --kernel ... (cmd_ktest.c) */
+int cli_profiles(int argc, char **argv);    /* tcpsim profiles [-v] */
+int cli_new(int argc, char **argv);         /* tcpsim new NAME */
+int cli_pkt(int argc, char **argv);         /* tcpsim pkt FILE.pkt ... */
+int cli_kernel(int argc, char **argv);      /* tcpsim kernel FILE.lua (cmd_kernel.c) */
+int cli_explore(int argc, char **argv);     /* tcpsim explore ... (cmd_explore.c) */
 
 /* Calls run(ctx) now and again each time the file at `path` is written or
  * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */

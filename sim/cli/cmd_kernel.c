@@ -5,13 +5,19 @@
  * then compared: the two ladders, both state traces, and a verdict per
  * check (states, segments, timing).
  *
+ * The kernel host: --kernel-host NAME, else the scenario's own
+ * `-- kernel-host: NAME` line, else the rule of kernel_rule() below.
+ *
  * Exit status: 0 the runs agree, 1 they differ (the first divergence of
  * each failing check is named), 2 the command, the scenario or the machine
- * is wrong (no root, TUN or netns: one line saying which).
+ * is wrong (no root, TUN or netns: one line saying which), 3 the kernel
+ * endpoint cannot play the scenario (one line "refused: FILE:LINE: why").
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "cli.h"
 #include "kern.h"
@@ -20,7 +26,7 @@
 
 typedef struct kopts {
     lsim_config cfg;
-    const char *khost, *pcap;
+    const char *khost, *pcap; /* khost NULL: the header line or the rule */
     uint64_t tol_ns;
     int width;
     bool ladder;
@@ -55,7 +61,6 @@ static int kusage(const char *msg, const char *arg)
 static int parse(int argc, char **argv, kopts *o)
 {
     memset(o, 0, sizeof *o);
-    o->khost = "B";
     o->tol_ns = 20 * SIM_MS;
     o->width = 80;
     o->ladder = true;
@@ -173,6 +178,10 @@ static int run_once(const lsim_config *cfg, krun *r, const char *what)
     const char *err;
     if (lsim_runtime_run(r->L, &err) != 0) {
         fflush(stdout);
+        if (strcmp(what, "kernel") == 0 && strstr(err, NET_KERN_REFUSAL)) {
+            fprintf(stderr, "tcpsim kernel: refused: %s\n", err);
+            return 3;
+        }
         fprintf(stderr, "tcpsim kernel: %s run: error: %s\n", what, err);
         return 2;
     }
@@ -192,6 +201,65 @@ static void free_run(krun *r)
     free(r->segs);
     if (r->L)
         lsim_runtime_free(r->L);
+}
+
+/* ---- Which host the kernel plays ---- */
+
+/* The NAME of the scenario's first line `-- kernel-host: NAME`: 1 found,
+ * 0 none (or the file cannot be read: the run reports that). */
+static int header_host(const char *file, char *out, size_t len)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return 0;
+    char line[512];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        static const char key[] = "-- kernel-host:";
+        if (strncmp(line, key, sizeof key - 1) != 0)
+            continue;
+        const char *p = line + sizeof key - 1;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t n = 0;
+        while (p[n] && !isspace((unsigned char)p[n]))
+            n++;
+        if (n > 0 && n < len) {
+            snprintf(out, len, "%.*s", (int)n, p);
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* The rule when the scenario names no host: of the hosts that hold a
+ * socket in the simulated run, the last one made whose sockets never enter
+ * TIME_WAIT (the kernel's TIME_WAIT costs 60 s of wall time, a simulated
+ * one none); when every such host enters TIME_WAIT, the last one made.
+ * NULL when no host holds a socket. */
+static const char *kernel_rule(const krun *sr)
+{
+    const net *n = sr->s->net;
+    long best = -1, any = -1;
+    for (uint32_t h = 0; h < net_host_count(n); h++) {
+        bool holds = false, tw = false;
+        for (uint32_t i = 0; i < net_sock_count(n); i++) {
+            const net_sock *k = net_sock_at(n, i);
+            if (k->host != h)
+                continue;
+            holds = true;
+            for (uint32_t j = 0; j < k->ntrace; j++)
+                tw = tw || k->trace[j].state == TCP_TIME_WAIT;
+        }
+        if (holds)
+            any = h;
+        if (holds && !tw)
+            best = h;
+    }
+    if (best < 0)
+        best = any;
+    return best < 0 ? NULL : sim_host_name(net_host_sim(n, (uint32_t)best));
 }
 
 /* ---- Verdicts ---- */
@@ -375,6 +443,47 @@ static int write_pcap(const char *path, const rlog *log)
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* The host the kernel plays: --kernel-host, the scenario's line, or the
+ * rule; *how says which. NULL when the rule finds no host. */
+static const char *choose_host(const kopts *o, const krun *sr, char *named, size_t len,
+                               const char **how)
+{
+    *how = "--kernel-host";
+    if (o->khost)
+        return o->khost;
+    *how = "the scenario's kernel-host line";
+    if (header_host(o->cfg.file, named, len))
+        return named;
+    *how = "the rule: the last host made whose sockets avoid TIME_WAIT";
+    return kernel_rule(sr);
+}
+
+/* Prints both runs and the verdicts; returns the exit status. */
+static int report(const kopts *o, const krun *sr, const krun *kr, const char *how)
+{
+    struct utsname u;
+    if (uname(&u) != 0)
+        snprintf(u.release, sizeof u.release, "(unknown)");
+    printf("%s: host %s played by Linux %s (namespace %s; host chosen by %s), the rest by "
+           "tcpsim (linux profile)\n\n",
+           o->cfg.file, o->cfg.kernel_host, u.release, net_kern_ns_name(kr->s->net), how);
+    show_run(o, sr, "simulation");
+    show_run(o, kr, "kernel run");
+    long *match = calloc(sr->nsegs + 1, sizeof *match);
+    if (!match)
+        abort();
+    bool ok = check_states(sr, kr);
+    ok = check_segments(sr, kr, match) && ok;
+    ok = check_timing(sr, kr, match, o->tol_ns) && ok;
+    free(match);
+    if (net_kern_gaps(kr->s->net))
+        printf("note: (?) marks a state entered after one the sampling missed\n");
+    printf("%s\n", ok ? "AGREE" : "DIFFER");
+    if (o->pcap && write_pcap(o->pcap, kr->s->log) != 0)
+        return 2;
+    return ok ? 0 : 1;
+}
+
 int cli_kernel(int argc, char **argv)
 {
     kopts o;
@@ -387,37 +496,23 @@ int cli_kernel(int argc, char **argv)
         return 2;
     }
     krun sr, kr;
+    memset(&kr, 0, sizeof kr);
+    char named[64];
+    const char *how = "";
     rc = run_once(&o.cfg, &sr, "simulated");
-    if (rc == 0) {
-        o.cfg.kernel_host = o.khost;
+    if (rc == 0 && !(o.cfg.kernel_host = choose_host(&o, &sr, named, sizeof named, &how))) {
+        fprintf(stderr, "tcpsim kernel: no host of the scenario holds a socket\n");
+        rc = 2;
+    }
+    if (rc == 0)
         rc = run_once(&o.cfg, &kr, "kernel");
-        if (rc == 0 && !net_kern_ns_name(kr.s->net)[0]) {
-            fprintf(stderr, "tcpsim kernel: no host named '%s' reached the kernel\n", o.khost);
-            rc = 2;
-        }
-    } else {
-        memset(&kr, 0, sizeof kr);
+    if (rc == 0 && !net_kern_ns_name(kr.s->net)[0]) {
+        fprintf(stderr, "tcpsim kernel: no host named '%s' reached the kernel\n",
+                o.cfg.kernel_host);
+        rc = 2;
     }
-    if (rc == 0) {
-        printf("%s: host %s played by Linux (namespace %s), the rest by tcpsim (linux profile)\n\n",
-               o.cfg.file, o.khost, net_kern_ns_name(kr.s->net));
-        show_run(&o, &sr, "simulation");
-        show_run(&o, &kr, "kernel run");
-        long *match = calloc(sr.nsegs + 1, sizeof *match);
-        if (!match)
-            abort();
-        bool ok = check_states(&sr, &kr);
-        ok = check_segments(&sr, &kr, match) && ok;
-        ok = check_timing(&sr, &kr, match, o.tol_ns) && ok;
-        free(match);
-        if (net_kern_gaps(kr.s->net))
-            printf("note: (?) marks a state entered after one the sampling missed\n");
-        printf("%s\n", ok ? "AGREE" : "DIFFER");
-        if (o.pcap && write_pcap(o.pcap, kr.s->log) != 0)
-            rc = 2;
-        else
-            rc = ok ? 0 : 1;
-    }
+    if (rc == 0)
+        rc = report(&o, &sr, &kr, how);
     free_run(&kr);
     free_run(&sr);
     return rc;

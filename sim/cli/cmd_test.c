@@ -716,6 +716,9 @@ static int write_html_index(const char *dir, const task *tasks, size_t n)
 
 int cli_test(int argc, char **argv)
 {
+    for (int i = 2; i < argc; i++) /* its own options and verdicts: cmd_ktest.c */
+        if (strcmp(argv[i], "--kernel") == 0)
+            return cli_test_kernel(argc, argv);
     test_opts o;
     memset(&o, 0, sizeof o);
     int rc = parse_test(argc, argv, &o);

@@ -47,7 +47,7 @@
 #define KERN_PEERS_MAX   16
 #define KERN_SYSCTLS_MAX 32
 #define KERN_SOCKS_MAX   64
-#define KERN_DGRAM_MAX   2048 /* the TUN MTU is 1500 */
+#define KERN_DGRAM_MAX   65536 /* the largest TUN MTU is 65535 */
 
 /* A sysctl as sysctl(8) spells it ("net.ipv4.tcp_fin_timeout") and its value. */
 typedef struct kern_sysctl {
@@ -62,6 +62,11 @@ typedef struct kern_config {
     kern_sysctl sysctls[KERN_SYSCTLS_MAX]; /* written in order, after the fixed ones */
     size_t nsysctls;
     uint64_t ready_timeout_ns; /* for the datapath check; 0: 2 s */
+    /* What the profile and the link say and no sysctl holds (0: the
+     * kernel's own): the TUN device's MTU (68..65535; else 1500), and route
+     * metrics on every peer's route, `ip route ... rto_min R initcwnd N
+     * advmss M` (rto_min locked, in ms). */
+    uint32_t mtu, rto_min_ms, initcwnd, advmss;
 } kern_config;
 
 typedef struct kern_ns kern_ns;
@@ -164,6 +169,7 @@ typedef struct kern_tcp_info {
     uint8_t linux_state;
     uint32_t snd_mss, rcv_mss;
     uint32_t rto_us, rtt_us;
+    uint32_t snd_cwnd; /* segments */
     uint32_t unacked, retrans, probes, backoff;
     uint8_t snd_wscale, rcv_wscale;
     bool timestamps, sack, wscale;

@@ -190,6 +190,7 @@ int kern_tcp_info_get(int fd, kern_tcp_info *out)
     out->rcv_mss = ti.tcpi_rcv_mss;
     out->rto_us = ti.tcpi_rto;
     out->rtt_us = ti.tcpi_rtt;
+    out->snd_cwnd = ti.tcpi_snd_cwnd;
     out->unacked = ti.tcpi_unacked;
     out->retrans = ti.tcpi_retransmits;
     out->probes = ti.tcpi_probes;

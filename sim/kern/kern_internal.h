@@ -51,4 +51,9 @@ int kern_wait_datapath(kern_ns *ns, uint64_t timeout_ns);
 int kern_fail(char *err, size_t err_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* kern_route.c, with the thread inside the namespace: the peers' routes
+ * with cfg's metrics; the device's MTU through socket s. */
+int kern_route_add_peers(const kern_config *c, char *err, size_t err_len);
+int kern_route_set_mtu(int s, uint32_t mtu);
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * kern_ns — the namespace of one run: made with unshare(CLONE_NEWNET) and
  * bind-mounted on /run/netns/<name> (what `ip netns add` does), holding a
- * TUN device with the kernel endpoint's address and a host route per peer.
+ * TUN device with the kernel endpoint's address and a host route per peer
+ * (kern_route.c: with the route metrics and MTU the configuration asks).
  *
  * The thread that opens a kern_ns returns to its own namespace before
  * kern_ns_open returns; later calls enter the namespace only for as long as
@@ -83,6 +84,8 @@ static int check_config(const kern_config *c, char *err, size_t err_len)
             if (c->peer_addrs[j] == a)
                 return kern_fail(err, err_len, "peer address %s given twice", ip);
     }
+    if (c->mtu && (c->mtu < 68 || c->mtu > 65535))
+        return kern_fail(err, err_len, "mtu must be in [68,65535], got %u", c->mtu);
     if (c->nsysctls > KERN_SYSCTLS_MAX)
         return kern_fail(err, err_len, "too many sysctls: %zu", c->nsysctls);
     for (size_t i = 0; i < c->nsysctls; i++)
@@ -181,21 +184,6 @@ static int set_up(int s)
     return ioctl(s, SIOCSIFFLAGS, &ifr) == 0 ? 0 : -errno;
 }
 
-static int add_host_route(int s, uint32_t dst)
-{
-    struct rtentry rt;
-    memset(&rt, 0, sizeof rt);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(dst)};
-    struct sockaddr_in m = {.sin_family = AF_INET, .sin_addr.s_addr = 0xffffffffu};
-    memcpy(&rt.rt_dst, &a, sizeof a);
-    memcpy(&rt.rt_genmask, &m, sizeof m);
-    rt.rt_flags = RTF_UP | RTF_HOST;
-    char dev[IFNAMSIZ];
-    snprintf(dev, sizeof dev, "%s", KERN_TUN_NAME);
-    rt.rt_dev = dev;
-    return ioctl(s, SIOCADDRT, &rt) == 0 ? 0 : -errno;
-}
-
 /* The address is set while the device is down and narrowed to /32 before it
  * comes up, so the kernel never installs the class-A prefix route that
  * SIOCSIFADDR implies: the only routes to the device are the peers'. */
@@ -206,14 +194,15 @@ static int configure_tun(const kern_ns *ns, char *err, size_t err_len)
         return kern_fail(err, err_len, "socket: %s", strerror(errno));
     int rc = ifreq_addr(s, SIOCSIFADDR, ns->cfg.kernel_addr);
     const char *step = "address";
-    if (rc == 0 && (step = "netmask", rc = ifreq_addr(s, SIOCSIFNETMASK, 0xffffffffu)) == 0)
+    if (rc == 0 && (step = "netmask", rc = ifreq_addr(s, SIOCSIFNETMASK, 0xffffffffu)) == 0 &&
+        ns->cfg.mtu)
+        rc = (step = "mtu", kern_route_set_mtu(s, ns->cfg.mtu));
+    if (rc == 0)
         rc = (step = "link up", set_up(s));
-    for (size_t i = 0; rc == 0 && i < ns->cfg.npeers; i++)
-        rc = (step = "route", add_host_route(s, ns->cfg.peer_addrs[i]));
     close(s);
     if (rc != 0)
         return kern_fail(err, err_len, "%s %s: %s", KERN_TUN_NAME, step, strerror(-rc));
-    return 0;
+    return kern_route_add_peers(&ns->cfg, err, err_len);
 }
 
 static int open_tun(kern_ns *ns, char *err, size_t err_len)

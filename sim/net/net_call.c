@@ -119,7 +119,7 @@ int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out)
 
 /* Queues len bytes. Only the pattern (data NULL) onto a queue holding only
  * the pattern is kept as a count: net_tx_next makes its bytes. */
-static void tx_queue(net_sock *k, const char *data, size_t len)
+void net_tx_queue(net_sock *k, const char *data, size_t len)
 {
     if (!data && !k->tx) {
         k->ntx += len;
@@ -144,7 +144,7 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    tx_queue(k, data, len);
+    net_tx_queue(k, data, len);
     /* Errors (not connected, EPIPE) surface now, not later. */
     net_host *h = n->hosts[k->host];
     size_t offer;

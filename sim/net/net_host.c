@@ -451,7 +451,7 @@ int net_host_input(net *n, uint32_t host, const uint8_t *bytes, size_t len)
 int net_host_crash(net *n, uint32_t host)
 {
     if (n->kern && net_kern_host(n, host))
-        return net_kern_refuse(n, "the kernel endpoint cannot crash or restart");
+        return net_kern_refuse(n, NET_KERN_REFUSAL "crash or restart");
     net_host *h = n->hosts[host];
     if (!h->stack)
         return NET_EDOWN;
@@ -486,7 +486,7 @@ int net_host_crash(net *n, uint32_t host)
 int net_host_restart(net *n, uint32_t host)
 {
     if (n->kern && net_kern_host(n, host))
-        return net_kern_refuse(n, "the kernel endpoint cannot crash or restart");
+        return net_kern_refuse(n, NET_KERN_REFUSAL "crash or restart");
     net_host *h = n->hosts[host];
     if (h->stack || host_start_stack(h) != 0)
         return -1;

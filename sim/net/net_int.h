@@ -126,6 +126,8 @@ void net_sock_free_all(net *n);
 const char *net_tx_next(net *n, const net_sock *k, tcp_stack *st, size_t *len);
 /* Counts the bytes read into k->nrx and keeps them in k->rx (unless the
  * net was told not to keep them). */
+/* Queues len bytes of data (NULL: the pattern) on k's send queue (tx). */
+void net_tx_queue(net_sock *k, const char *data, size_t len);
 void net_rx_append(const net *n, net_sock *k, const char *data, size_t len);
 void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, const char *note);
 
@@ -153,7 +155,7 @@ int net_kern_open(net *n);
 void net_kern_free(net_kern *k);
 void net_kern_install(net *n);
 uint64_t net_kern_vnow(const net *n);
-void net_kern_shift(net *n, uint64_t ns);
+void net_kern_shift(net *n, int64_t ns);
 void net_kern_sample(net *n);
 bool net_kern_quiet(net *n);
 /* Whether a kernel record changed since the last call. */

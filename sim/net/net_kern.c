@@ -23,7 +23,8 @@ typedef struct kern_rec {
     uint32_t sock;
     int fd;
     bool listener, autoread, eof;
-    bool seen; /* in the sample under way */
+    bool seen;  /* in the sample under way */
+    bool ended; /* reached CLOSED: its tuple may be a new socket's later */
     kern_tuple t;
     tcp_state last;
 } kern_rec;
@@ -40,6 +41,7 @@ struct net_kern {
     tcp_sock_id next_id;
     int last_errno;
     bool gaps;
+    bool quiet;   /* the last sample saw listeners only, or nothing */
     bool changed; /* a record changed since net_kern_take_change */
     char reason[256];
     uint8_t buf[KERN_DGRAM_MAX];
@@ -58,18 +60,18 @@ static int check_profile(const tcp_profile *p, char *err, size_t len)
         {"msl/time_wait", (p->time_wait_ns ? p->time_wait_ns : 2 * p->msl_ns) ==
                               (l->time_wait_ns ? l->time_wait_ns : 2 * l->msl_ns)},
         {"rto_initial", p->rto_initial_ns == l->rto_initial_ns},
-        {"rto_min", p->rto_min_ns == l->rto_min_ns},
+        /* rto_min: a route metric in whole ms (route_config) */
+        {"rto_min in whole ms", p->rto_min_ns % 1000000ull == 0 && p->rto_min_ns > 0},
         {"rto_max", p->rto_max_ns == l->rto_max_ns},
         {"delack", p->delack_ns == l->delack_ns},
-        {"mss", p->mss == l->mss},
         {"sndbuf", p->sndbuf == l->sndbuf},
         {"rcvbuf", p->rcvbuf == l->rcvbuf},
     };
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
         if (!k[i].same) {
             snprintf(err, len,
-                     "the kernel endpoint cannot change '%s' (no sysctl): keep the linux "
-                     "profile's value",
+                     NET_KERN_REFUSAL "change '%s' (no sysctl): keep the linux "
+                                      "profile's value",
                      k[i].name);
             return -1;
         }
@@ -79,15 +81,18 @@ static int check_profile(const tcp_profile *p, char *err, size_t len)
 int net_kern_attach(net *n, uint32_t host, char *err, size_t err_len)
 {
     if (n->kern) {
-        snprintf(err, err_len, "one kernel endpoint per run (already %s)",
+        snprintf(err, err_len, NET_KERN_REFUSAL "play two hosts (already %s)",
                  sim_host_name(n->hosts[n->kern->host]->host));
         return -1;
     }
     if (check_profile(&n->hosts[host]->profile, err, err_len) != 0)
         return -1;
     kern_config cfg = {0};
-    if (kern_sysctls_from_profile(&n->hosts[host]->profile, &cfg, err, err_len) != 0)
+    char why[200];
+    if (kern_sysctls_from_profile(&n->hosts[host]->profile, &cfg, why, sizeof why) != 0) {
+        snprintf(err, err_len, NET_KERN_REFUSAL "take this profile: %s", why);
         return -1;
+    }
     net_kern *k = calloc(1, sizeof *k);
     if (!k) {
         fprintf(stderr, "tcpsim: out of memory\n");
@@ -139,9 +144,9 @@ uint64_t net_kern_vnow(const net *n)
     return kern_clock_ns() - n->kern->t0_ns;
 }
 
-void net_kern_shift(net *n, uint64_t ns)
+void net_kern_shift(net *n, int64_t ns)
 {
-    n->kern->t0_ns -= ns;
+    n->kern->t0_ns -= (uint64_t)ns;
 }
 
 /* ---- The namespace, opened at the first call that needs it ---- */
@@ -159,6 +164,32 @@ static int kerr(net *n, int rc)
     return NET_EKERNEL;
 }
 
+/* What the profile and the link ask that only a route metric or the
+ * device's MTU holds: the smallest link MTU from the host (the stack's
+ * interface MSS + 40), rto_min, the initial window, and an MSS the scenario
+ * fixed (advmss). Linux's own values are still written: the kernel run then
+ * says them rather than leaving them to its defaults. */
+static void route_config(const net *n, uint32_t host, kern_config *cfg)
+{
+    const net_host *h = n->hosts[host];
+    uint32_t mtu = 0;
+    for (uint32_t i = 0; i < sim_link_count(n->world); i++) {
+        const sim_link *l = sim_link_by_id(n->world, i);
+        int dir = sim_link_dir_from(l, h->host);
+        if (dir >= 0 && (mtu == 0 || sim_link_params_get(l, dir)->mtu < mtu))
+            mtu = sim_link_params_get(l, dir)->mtu;
+    }
+    cfg->mtu = mtu;
+    cfg->rto_min_ms = (uint32_t)(h->profile.rto_min_ns / 1000000ull);
+    uint32_t smss = h->mss_fixed ? h->profile.mss : (mtu ? mtu - 40 : 1460);
+    /* init_cwnd_segs 0 is RFC 5681 §3.1's rule, in segments of SMSS */
+    cfg->initcwnd = h->profile.init_cwnd_segs ? h->profile.init_cwnd_segs
+                    : smss > 2190             ? 2
+                    : smss > 1095             ? 3
+                                              : 4;
+    cfg->advmss = h->mss_fixed ? h->profile.mss : 0;
+}
+
 int net_kern_open(net *n)
 {
     net_kern *k = n->kern;
@@ -171,6 +202,7 @@ int net_kern_open(net *n)
     for (uint32_t i = 0; i < n->nhosts && cfg.npeers < KERN_PEERS_MAX; i++)
         if (i != k->host)
             cfg.peer_addrs[cfg.npeers++] = sim_host_addr(n->hosts[i]->host);
+    route_config(n, k->host, &cfg);
     char err[256];
     if (kern_sysctls_from_profile(&n->hosts[k->host]->profile, &cfg, err, sizeof err) != 0 ||
         kern_ns_open(&cfg, &k->ns, err, sizeof err) != 0) {
@@ -183,6 +215,9 @@ int net_kern_open(net *n)
 }
 
 /* ---- Records ---- */
+
+static void kern_feed(net *n, kern_rec *r);
+static bool tx_pending(const net *n, const kern_rec *r);
 
 static kern_rec *rec_add(net *n, uint32_t sock, int fd)
 {
@@ -210,11 +245,15 @@ static bool tuple_eq(const kern_tuple *a, const kern_tuple *b)
            a->local_port == b->local_port && a->remote_port == b->remote_port;
 }
 
+/* The live record of a tuple. A record that reached CLOSED is never
+ * matched again: a later connection on the same four-tuple (a new SYN after
+ * a reset, as in the recovery from an old duplicate SYN) is a new socket,
+ * as it is in the stack. */
 static kern_rec *rec_by_tuple(const net *n, const kern_tuple *t)
 {
     for (uint32_t i = 0; i < n->kern->nrecs; i++) {
         kern_rec *r = &n->kern->recs[i];
-        if (!r->listener && tuple_eq(&r->t, t))
+        if (!r->listener && !r->ended && tuple_eq(&r->t, t))
             return r;
     }
     return NULL;
@@ -254,6 +293,7 @@ static void rec_change(net *n, kern_rec *r, tcp_state to, tcp_sock_id parent)
                     .cause = TCP_CAUSE_SEGMENT,
                     .note = direct ? "sampled" : "sampled: states missed"};
     r->last = to;
+    r->ended = r->ended || to == TCP_CLOSED;
     n->kern->changed = true;
     if (n->obs.on_event)
         n->obs.on_event(n->obs.ctx, h->index, &ev);
@@ -320,10 +360,14 @@ void net_kern_sample(net *n)
     kern_diag ds[NET_KERN_DIAG_MAX];
     int cnt = kern_diag_list(k->ns, ts, ds, NET_KERN_DIAG_MAX);
     k->last_smp_ns = kern_clock_ns();
+    k->quiet = false;
     if (cnt < 0)
         return;
+    k->quiet = cnt <= NET_KERN_DIAG_MAX;
     if (cnt > NET_KERN_DIAG_MAX)
         cnt = NET_KERN_DIAG_MAX;
+    for (int i = 0; i < cnt; i++)
+        k->quiet = k->quiet && ds[i].state == TCP_LISTEN;
     for (uint32_t i = 0; i < k->nrecs; i++)
         k->recs[i].seen = false;
     for (int i = 0; i < cnt; i++) {
@@ -347,25 +391,28 @@ void net_kern_sample(net *n)
             r->sock != NET_NONE)
             rec_change(n, r, TCP_CLOSED, 0);
     }
-    for (uint32_t i = 0; i < k->nrecs; i++)
-        if (k->recs[i].autoread && k->recs[i].sock != NET_NONE)
-            rec_drain(n, &k->recs[i]);
+    for (uint32_t i = 0; i < k->nrecs; i++) {
+        kern_rec *r = &k->recs[i];
+        if (r->sock == NET_NONE)
+            continue;
+        if (r->autoread)
+            rec_drain(n, r);
+        if (r->fd >= 0 && !r->listener && tx_pending(n, r))
+            kern_feed(n, r);
+    }
 }
 
-/* 1 when the kernel holds no connection, only listeners (or nothing). */
+/* 1 when the kernel holds no connection, only listeners (or nothing), as
+ * the last sample saw it, taken again when older than the idle sampling
+ * interval: a dump walks the machine's whole connection table, so it is not
+ * repeated for every turn of the loop. */
 bool net_kern_quiet(net *n)
 {
     if (!n->kern->ns)
         return true;
-    kern_tuple ts[NET_KERN_DIAG_MAX];
-    kern_diag ds[NET_KERN_DIAG_MAX];
-    int cnt = kern_diag_list(n->kern->ns, ts, ds, NET_KERN_DIAG_MAX);
-    if (cnt < 0 || cnt > NET_KERN_DIAG_MAX)
-        return false;
-    for (int i = 0; i < cnt; i++)
-        if (ds[i].state != TCP_LISTEN)
-            return false;
-    return true;
+    if (kern_clock_ns() - n->kern->last_smp_ns >= NET_KERN_SAMPLE_IDLE_NS)
+        net_kern_sample(n);
+    return n->kern->quiet;
 }
 
 bool net_kern_take_change(net *n)
@@ -443,6 +490,25 @@ static int new_record(net *n, int fd, uint32_t *out)
     return 0;
 }
 
+/* The scenario's name of an option the kernel endpoint does not map. */
+static const char *opt_name(tcp_opt opt)
+{
+    switch (opt) {
+    case TCP_OPT_SNDBUF:
+        return "sndbuf";
+    case TCP_OPT_RCVBUF:
+        return "rcvbuf";
+    case TCP_OPT_MSS:
+        return "mss";
+    case TCP_OPT_MSL_NS:
+        return "msl";
+    case TCP_OPT_ISN:
+        return "isn";
+    default:
+        return "?";
+    }
+}
+
 /* The options the kernel has: linger0, keepalive and its times, nodelay. */
 static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t *failed)
 {
@@ -467,7 +533,8 @@ static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t
             if (v % 1000000000ull || v == 0) {
                 *failed = i;
                 return refuse(n, NET_ENOKERNEL,
-                              "the kernel takes keepalive times in whole seconds");
+                              NET_KERN_REFUSAL "take keepalive times that are not whole "
+                                               "seconds");
             }
             if (o[i].opt == TCP_OPT_KEEPIDLE_NS)
                 idle = (int)(v / 1000000000ull);
@@ -479,7 +546,10 @@ static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t
             break;
         default:
             *failed = i;
-            return refuse(n, NET_ENOKERNEL, "the kernel endpoint has no such socket option");
+            snprintf(n->kern->reason, sizeof n->kern->reason,
+                     NET_KERN_REFUSAL "take the socket option '%s' (no equivalent)",
+                     opt_name(o[i].opt));
+            return NET_ENOKERNEL;
         }
         if (rc < 0) {
             *failed = i;
@@ -556,27 +626,71 @@ int net_kern_connect(net *n, net_connect_opts *o, uint32_t *out)
     return 0;
 }
 
+/* Hands the record's queued bytes to its kernel socket as far as its send
+ * buffer takes them (non-blocking), then makes a deferred shutdown or close
+ * once the queue is empty. Called at each send and each sample, so the rest
+ * follows as the kernel's buffer drains (about every NET_KERN_SAMPLE_NS). */
+static void kern_feed(net *n, kern_rec *r)
+{
+    net_sock *k = net_sock_mut(n, r->sock);
+    char chunk[16384];
+    while (r->fd >= 0 && k->offtx < k->ntx) {
+        size_t len = k->ntx - k->offtx;
+        const char *p = k->tx ? k->tx + k->offtx : chunk;
+        if (!k->tx) {
+            len = len < sizeof chunk ? len : sizeof chunk;
+            for (size_t i = 0; i < len; i++)
+                chunk[i] = net_pattern_byte(k->offtx + i);
+        }
+        size_t sent = 0;
+        int rc = kern_sock_send(r->fd, p, len, &sent);
+        if (rc == -EAGAIN || (rc == 0 && sent == 0))
+            return;
+        if (rc < 0) { /* reset or closed: what is queued can never go */
+            net_note(n, "data queued for the kernel endpoint discarded: the connection ended");
+            k->offtx = k->ntx;
+            break;
+        }
+        k->offtx += sent;
+        n->kern->last_io_ns = kern_clock_ns();
+    }
+    if (k->offtx < k->ntx)
+        return;
+    free(k->tx);
+    k->tx = NULL;
+    k->ntx = k->offtx = 0;
+    if (k->shutdown_pending && r->fd >= 0)
+        kern_sock_shutdown(r->fd, SHUT_WR);
+    if (k->close_pending && r->fd >= 0) {
+        kern_sock_close(n->kern->ns, r->fd);
+        r->fd = -1;
+    }
+    k->shutdown_pending = k->close_pending = false;
+}
+
+static bool tx_pending(const net *n, const kern_rec *r)
+{
+    const net_sock *k = net_sock_at(n, r->sock);
+    return k->ntx > k->offtx || k->close_pending || k->shutdown_pending;
+}
+
+/* send(): queued, then fed to the kernel as its send buffer takes it, as
+ * sim/net does for the stack. Errors of the socket surface now. */
 int net_kern_send(net *n, uint32_t sock, const char *data, size_t len)
 {
     n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
     kern_rec *r = rec_of(n, sock);
     if (!r || r->fd < 0)
         return TCP_ENOTCONN;
-    char *buf = calloc(len ? len : 1, 1);
-    if (!buf)
-        abort();
     net_sock *k = net_sock_mut(n, sock);
-    for (size_t i = 0; i < len; i++)
-        buf[i] = data ? data[i] : (char)('a' + (k->ntx + i) % 26);
-    size_t sent = 0;
-    int rc = kern_sock_send(r->fd, buf, len, &sent);
-    free(buf);
-    if (rc < 0)
-        return rc == -EPIPE ? TCP_EPIPE : kerr(n, rc);
-    k->ntx += sent; /* the pattern's stream offset */
-    k->offtx = k->ntx;
-    if (sent < len)
-        return refuse(n, NET_ENOKERNEL, "the kernel's send buffer took only part of the data");
+    if (k->ntx == k->offtx) { /* nothing queued: an error shows at once */
+        size_t sent = 0;
+        int rc = kern_sock_send(r->fd, "", 0, &sent);
+        if (rc < 0 && rc != -EAGAIN)
+            return rc == -EPIPE ? TCP_EPIPE : kerr(n, rc);
+    }
+    net_tx_queue(k, data, len);
+    kern_feed(n, r);
     return 0;
 }
 
@@ -609,6 +723,10 @@ int net_kern_shutdown(net *n, uint32_t sock)
     kern_rec *r = rec_of(n, sock);
     if (!r || r->fd < 0)
         return TCP_ENOTCONN;
+    if (tx_pending(n, r)) { /* after the queued data, as the stack does */
+        net_sock_mut(n, sock)->shutdown_pending = true;
+        return 0;
+    }
     int rc = kern_sock_shutdown(r->fd, SHUT_WR);
     net_kern_sample(n);
     return rc < 0 ? kerr(n, rc) : 0;
@@ -621,8 +739,17 @@ int net_kern_close(net *n, uint32_t sock, bool abort_it)
     net_sock_mut(n, sock)->released = true;
     if (!r || r->fd < 0)
         return 0;
-    if (abort_it)
+    net_sock *k = net_sock_mut(n, sock);
+    if (abort_it) { /* an abort discards what is queued */
+        free(k->tx);
+        k->tx = NULL;
+        k->ntx = k->offtx = 0;
+        k->close_pending = k->shutdown_pending = false;
         kern_sock_linger(r->fd, true, 0);
+    } else if (tx_pending(n, r)) {
+        k->close_pending = true;
+        return 0;
+    }
     int rc = kern_sock_close(n->kern->ns, r->fd);
     r->fd = -1;
     if (r->listener) {

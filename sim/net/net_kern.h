@@ -13,17 +13,27 @@
  *     writes are read from the device and sent from the host into the link
  *     at the instant they were read.
  *  3. With a kernel host, virtual time follows CLOCK_MONOTONIC (net_run*):
- *     an event runs when the wall clock reaches it. While the kernel holds
+ *     an event runs when the wall clock reaches it. Between run calls
+ *     (the script running) the clock stands still, as it does in
+ *     simulation: each run call resumes it where the last one stopped. While the kernel holds
  *     no connection (only listeners) and has not been written to for
  *     NET_KERN_SETTLE_NS, nothing it could send is pending, and the clock
- *     jumps to the next event instead of waiting.
+ *     jumps to the next event instead of waiting. When the driver falls
+ *     behind the wall clock by more than NET_KERN_LAG_NS (a busy machine
+ *     ran something else), the clock waits for it: the lag is taken out of
+ *     virtual time, so the kernel's answer to a datagram written late is
+ *     not counted late too (a kernel timer armed before such a lag then
+ *     looks early by it).
  *  4. The kernel's records are kept from NETLINK_SOCK_DIAG samples, taken
  *     after every datagram in either direction and at least every
- *     NET_KERN_SAMPLE_NS; a change no single RFC 9293 transition explains
+ *     NET_KERN_SAMPLE_NS (NET_KERN_SAMPLE_IDLE_NS once nothing was
+ *     exchanged for NET_KERN_BUSY_NS); a change no single RFC 9293 transition explains
  *     is traced with the note "sampled: states missed", never filled in.
  *  5. What the kernel cannot do is refused with a reason: crash/restart,
  *     socket options with no kernel equivalent, a profile knob with no
- *     sysctl set to a value other than the linux profile's.
+ *     sysctl set to a value other than the linux profile's. Every such
+ *     reason begins with NET_KERN_REFUSAL, so a caller can tell a scenario
+ *     the kernel cannot play from a failure.
  * Without a kernel host every net_run* is the sim_world_run* it names.
  */
 #ifndef NET_KERN_H
@@ -35,9 +45,14 @@
 
 #include "net.h"
 
-#define NET_KERN_SAMPLE_NS   1000000ull      /* 1 ms */
-#define NET_KERN_SETTLE_NS   50000000ull     /* 50 ms */
-#define NET_KERN_MAX_WALL_NS 150000000000ull /* 150 s: a run that waits longer stops */
+#define NET_KERN_SAMPLE_NS      1000000ull      /* 1 ms */
+#define NET_KERN_SAMPLE_IDLE_NS 10000000ull     /* 10 ms, after NET_KERN_BUSY_NS idle */
+#define NET_KERN_BUSY_NS        200000000ull    /* 200 ms */
+#define NET_KERN_SETTLE_NS      50000000ull     /* 50 ms */
+#define NET_KERN_LAG_NS         1000000ull      /* 1 ms */
+#define NET_KERN_MAX_WALL_NS    150000000000ull /* 150 s: a run call that waits longer is refused */
+
+#define NET_KERN_REFUSAL "the kernel endpoint cannot "
 
 enum {
     NET_EKERNEL = -110,  /* the kernel refused the call (errno in net_kern_errno) */

@@ -2,9 +2,10 @@
 # `tcpsim kernel` end to end: the handshake, the simple teardown and the lost
 # final ACK played against this machine's Linux and compared with the linux
 # profile's simulation; refusals (crash of the kernel host, a knob with no
-# sysctl) with file:line and exit 2; without root, one line and exit 2,
-# nothing left behind. The kernel host is chosen so TIME_WAIT lands on the
-# simulated side (its wait costs no wall time), so each takes about 2 s.
+# sysctl) with file:line and exit 3; without root, one line and exit 2,
+# nothing left behind, and `tcpsim test --kernel` skips every scenario.
+# The kernel host is chosen so TIME_WAIT lands on the simulated side (its
+# wait costs no wall time), so each takes about 2 s.
 #   tests/kern/cli_kernel.sh TCPSIM SOURCE_DIR WORK_DIR
 set -u
 tcpsim=$1 src=$2 work=$3
@@ -24,6 +25,13 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     [ "$(wc -l <"$work/noroot.err")" -eq 1 ] && grep -q "not root" "$work/noroot.err" \
         || bad "without root: expected one line naming root, got: $(cat "$work/noroot.err")"
     [ -s "$work/noroot.out" ] && bad "without root: printed on stdout"
+    # the suite: every scenario SKIPPED with the reason, none passed, exit 77
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$tcpsim" test --kernel \
+        "$src/scenarios/handshake/normal_open.lua" "$src/scenarios/teardown" >"$work/noroot-suite.out" 2>&1
+    rc=$?
+    n=$(grep -c "^SKIPPED .*: not root" "$work/noroot-suite.out")
+    [ $rc -eq 77 ] && [ "$n" -gt 1 ] && grep -q "^0 passed, 0 failed; 0 refused, $n skipped$" "$work/noroot-suite.out" \
+        || bad "test --kernel without root: exit $rc, expected 77 and every scenario skipped: $(tail -2 "$work/noroot-suite.out")"
 fi
 if [ "$(id -u)" != 0 ]; then echo "SKIPPED cli_kernel: not root"; exit 77; fi
 if [ ! -c /dev/net/tun ]; then echo "SKIPPED cli_kernel: no TUN device (/dev/net/tun)"; exit 77; fi
@@ -61,7 +69,7 @@ check lastack '^states: +agree' '^segments: +agree +\(9 segments\)' '^timing: +(
     'A +[0-9]+ +CLOSED -> SYN_SENT -> ESTABLISHED -> CLOSE_WAIT -> LAST_ACK -> CLOSED'
 grep -q "fault X" "$work/lastack.out" || bad "lastack: the ladder shows no dropped ACK"
 
-# Refusals name file:line and exit 2.
+# Refusals name file:line and exit 3.
 cat >"$work/crash.lua" <<'LUA'
 local sim = tcpsim.new { seed = 1 }
 local a, b = sim:host "A", sim:host "B"
@@ -69,11 +77,11 @@ sim:link(a, b, { delay = "10ms" })
 b:listen(80)
 b:crash()
 LUA
-printf 'local sim = tcpsim.new { seed = 1, rto_min = "1s" }\nlocal a, b = sim:host "A", sim:host "B"\n' >"$work/knob.lua"
-"$tcpsim" kernel "$work/crash.lua" >/dev/null 2>"$work/crash.err"; rc=$?
-[ $rc -eq 2 ] && grep -q "crash.lua:5: host:crash: the kernel endpoint cannot crash" "$work/crash.err" \
+printf 'local sim = tcpsim.new { seed = 1, delack = "100ms" }\nlocal a, b = sim:host "A", sim:host "B"\n' >"$work/knob.lua"
+"$tcpsim" kernel "$work/crash.lua" --kernel-host B >/dev/null 2>"$work/crash.err"; rc=$?
+[ $rc -eq 3 ] && grep -q "^tcpsim kernel: refused: .*crash.lua:5: host:crash: the kernel endpoint cannot crash" "$work/crash.err" \
     || bad "crash refusal: exit $rc: $(cat "$work/crash.err")"
-"$tcpsim" kernel "$work/knob.lua" >/dev/null 2>"$work/knob.err"; rc=$?
-[ $rc -eq 2 ] && grep -q "knob.lua:2: .*cannot change 'rto_min'" "$work/knob.err" \
+"$tcpsim" kernel "$work/knob.lua" --kernel-host B >/dev/null 2>"$work/knob.err"; rc=$?
+[ $rc -eq 3 ] && grep -q "^tcpsim kernel: refused: .*knob.lua:2: .*cannot change 'delack'" "$work/knob.err" \
     || bad "knob refusal: exit $rc: $(cat "$work/knob.err")"
 exit $fail

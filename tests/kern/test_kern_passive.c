@@ -193,11 +193,81 @@ static void syn_to_closed_port_is_reset(void **state)
     kp_close(&p);
 }
 
+/* Handshake to a listener on cfg's namespace; returns the accepted fd and
+ * the SYN,ACK's MSS option in *mss. */
+static int handshake(kpeer *p, const kern_config *cfg, uint16_t port, uint32_t *mss)
+{
+    kp_open(p, cfg, 40002, port);
+    int lfd, fd;
+    assert_int_equal(kern_sock_listen(p->ns, KP_KERNEL, port, 8, &lfd), 0);
+    tcp_seg s;
+    memset(&s, 0, sizeof s);
+    s.flags = TCP_SYN;
+    s.seq = PEER_ISS;
+    s.wnd = 65535;
+    s.has_mss = true;
+    s.mss = 8960;
+    kp_send_seg(p, &s);
+    kp_expect(p, TCP_SYN | TCP_ACK, &s);
+    assert_true(s.has_mss);
+    *mss = s.mss;
+    kp_send(p, TCP_ACK, PEER_ISS + 1, s.seq + 1, NULL, 0);
+    kern_tuple t = kp_tuple(p);
+    kern_sampler smp;
+    kern_sampler_init(&smp, &t, kern_clock_ns());
+    assert_int_equal(kern_sampler_wait(&smp, p->ns, TCP_ESTABLISHED, KP_WAIT_NS), 1);
+    assert_int_equal(kern_sock_accept(p->ns, lfd, &fd), 0);
+    return fd;
+}
+
+/* The device's MTU decides the MSS Linux advertises: MTU - 40
+ * (tcp_advertise_mss: dst_metric_advmss, ipv4_default_advmss = mtu - 40). */
+static void mtu_sets_the_advertised_mss(void **state)
+{
+    (void)state;
+    kern_config cfg;
+    kp_config(&cfg);
+    cfg.mtu = 9000;
+    kpeer p;
+    uint32_t mss;
+    handshake(&p, &cfg, 82, &mss);
+    assert_int_equal(mss, 8960);
+    kp_close(&p);
+}
+
+/* Route metrics for knobs with no sysctl reach a connection: advmss caps
+ * the SYN,ACK's MSS option; the locked rto_min bounds the RTO from below
+ * (tcp_rto_min reads RTAX_RTO_MIN only when locked; 1.5 s is above both
+ * the 200 ms default and the 1 s initial RTO); initcwnd is the initial
+ * window (tcp_init_cwnd: RTAX_INITCWND, else TCP_INIT_CWND 10). */
+static void route_metrics_reach_the_connection(void **state)
+{
+    (void)state;
+    kern_config cfg;
+    kp_config(&cfg);
+    cfg.mtu = 9000;
+    cfg.advmss = 1000;
+    cfg.rto_min_ms = 1500;
+    cfg.initcwnd = 4;
+    kpeer p;
+    uint32_t mss;
+    int fd = handshake(&p, &cfg, 83, &mss);
+    assert_int_equal(mss, 1000);
+    kern_tcp_info ti;
+    assert_int_equal(kern_tcp_info_get(fd, &ti), 0);
+    print_message("# rto %u us, cwnd %u, snd_mss %u\n", ti.rto_us, ti.snd_cwnd, ti.snd_mss);
+    assert_true(ti.rto_us >= 1500000);
+    assert_int_equal(ti.snd_cwnd, 4);
+    kp_close(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(passive_open_and_close),
         cmocka_unit_test(syn_to_closed_port_is_reset),
+        cmocka_unit_test(mtu_sets_the_advertised_mss),
+        cmocka_unit_test(route_metrics_reach_the_connection),
     };
     return KP_MAIN("kern_passive", tests);
 }
