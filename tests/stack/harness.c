@@ -146,7 +146,7 @@ static h_node *node_at(const char *file, int line, const harness *h, size_t i)
 static const char *kind_name(tcp_event_kind k)
 {
     static const char *const names[] = {"STATE", "SEG_IN", "SEG_OUT", "DROP",
-                                        "TIMER", "USER",   "ERROR"};
+                                        "TIMER", "USER",   "ERROR",   "RESTART"};
 
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -204,7 +204,7 @@ static void print_event(const harness *h, const h_event *e)
     if (e->kind == TCP_EV_STATE)
         fprintf(stderr, " %s -> %s (%s)", tcp_state_name(e->from), tcp_state_name(e->to),
                 tcp_cause_name(e->cause));
-    else if (e->kind == TCP_EV_TIMER)
+    else if (e->kind == TCP_EV_TIMER || e->kind == TCP_EV_TIMER_RESTART)
         fprintf(stderr, " %s", tcp_timer_name((tcp_timer_kind)e->detail));
     else if (e->kind == TCP_EV_USER)
         fprintf(stderr, " %s", tcp_user_call_name((tcp_user_call)e->detail));
