@@ -2,6 +2,6 @@
 -- expect: exit 0
 local sim = tcpsim.new {}
 local fired = false
-sim:after(math.maxinteger, function() fired = true end)
+sim:after(tcpsim.ns(math.maxinteger), function() fired = true end)
 sim:run_for '1s'
 expect(fired):equals(false)

@@ -7,6 +7,6 @@ sim:after("5124095h", function() fired = true end)
 sim:run_for "1s"
 expect(fired):equals(false)
 local f2 = false
-sim:at(math.maxinteger, function() f2 = true end)
+sim:at(tcpsim.ns(math.maxinteger), function() f2 = true end)
 sim:run_for "1s"
 expect(f2):equals(false)

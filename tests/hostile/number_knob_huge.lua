@@ -1,4 +1,4 @@
 -- a profile knob of 2^63
 -- expect: exit 0
-tcpsim.new { rto_initial = math.maxinteger }
+tcpsim.new { rto_initial = tcpsim.ns(math.maxinteger) }
 expect(1):equals(1)
