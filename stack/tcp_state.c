@@ -122,6 +122,29 @@ const char *tcp_cause_name(tcp_cause c)
     return "?";
 }
 
+const char *tcp_event_name(tcp_event_kind k)
+{
+    switch (k) {
+    case TCP_EV_STATE:
+        return "STATE";
+    case TCP_EV_SEG_IN:
+        return "SEG_IN";
+    case TCP_EV_SEG_OUT:
+        return "SEG_OUT";
+    case TCP_EV_DROP:
+        return "DROP";
+    case TCP_EV_TIMER:
+        return "TIMER";
+    case TCP_EV_USER:
+        return "USER";
+    case TCP_EV_ERROR:
+        return "ERROR";
+    case TCP_EV_TIMER_RESTART:
+        return "TIMER_RESTART";
+    }
+    return "?";
+}
+
 #define BIT(s) (1u << TCP_##s)
 
 /* Legal successors of each state. The RFC 9293 §3.3.2 diagram, plus the

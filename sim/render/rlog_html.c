@@ -102,10 +102,9 @@ static bool is_zh(const rlog_html_opts *o)
 static void put_state(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
 {
     const rlog_entry *e = rlog_at(log, i);
-    static const char *const causes[] = {"user", "segment", "timer"};
     key_str(out, "from", tcp_state_name(e->from));
     key_str(out, "to", tcp_state_name(e->to));
-    key_str(out, "cause", (unsigned)e->cause < 3 ? causes[e->cause] : "?");
+    key_str(out, "cause", tcp_cause_name(e->cause));
     key_str(out, "note", e->note);
     size_t c = rlog_state_cause(log, i);
     if (c != RLOG_NONE)
