@@ -217,12 +217,7 @@ static void put_sockets(FILE *out, const rlog *log)
             dup = seen[k] == key;
         if (e->kind != RLOG_STATE || e->sock == 0 || dup)
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            seen = realloc(seen, cap * sizeof *seen);
-            if (!seen)
-                abort(); /* as the run log does: no partial page */
-        }
+        render_grow((void **)&seen, &cap, n + 1, sizeof *seen); /* no partial page */
         seen[n] = key;
         uint16_t lport = 0, rport = 0;
         rlog_sock_ports(log, e->host, e->sock, &lport, &rport);
