@@ -70,15 +70,43 @@ struct rlog {
 
 const char *rlog_kind_name(rlog_kind kind)
 {
-    static const char *const names[RLOG_KIND_COUNT] = {
-        [RLOG_SEND] = "send",       [RLOG_DELIVER] = "deliver", [RLOG_DROP] = "drop",
-        [RLOG_DUP] = "dup",         [RLOG_HOLD] = "hold",       [RLOG_RELEASE] = "release",
-        [RLOG_CORRUPT] = "corrupt", [RLOG_LINK] = "link",       [RLOG_STATE] = "state",
-        [RLOG_TIMER] = "timer",     [RLOG_USER] = "user",       [RLOG_ERROR] = "error",
-        [RLOG_NOTE] = "note",       [RLOG_DELAY] = "delay",     [RLOG_REJECT] = "reject",
-        [RLOG_RESTART] = "restart",
-    };
-    return (unsigned)kind < RLOG_KIND_COUNT ? names[kind] : "?";
+    switch (kind) {
+    case RLOG_SEND:
+        return "send";
+    case RLOG_DELIVER:
+        return "deliver";
+    case RLOG_DROP:
+        return "drop";
+    case RLOG_DUP:
+        return "dup";
+    case RLOG_HOLD:
+        return "hold";
+    case RLOG_RELEASE:
+        return "release";
+    case RLOG_CORRUPT:
+        return "corrupt";
+    case RLOG_LINK:
+        return "link";
+    case RLOG_STATE:
+        return "state";
+    case RLOG_TIMER:
+        return "timer";
+    case RLOG_USER:
+        return "user";
+    case RLOG_ERROR:
+        return "error";
+    case RLOG_NOTE:
+        return "note";
+    case RLOG_DELAY:
+        return "delay";
+    case RLOG_REJECT:
+        return "reject";
+    case RLOG_RESTART:
+        return "restart";
+    case RLOG_KIND_COUNT:
+        break;
+    }
+    return "?";
 }
 
 /* ---- memory ------------------------------------------------------------ */

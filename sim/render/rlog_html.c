@@ -10,6 +10,7 @@
  * strings are escaped so that no "<" ever appears inside the script
  * element, whatever a scenario logged.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,26 +149,39 @@ static void put_conn(FILE *out, const rlog *log, size_t i, const rlog_html_opts 
     switch (e->kind) {
     case RLOG_STATE:
         put_state(out, log, i, o);
-        break;
+        return;
     case RLOG_TIMER:
         key_str(out, "timer", tcp_timer_name((tcp_timer_kind)e->detail));
         key_str(out, "note", e->note);
-        break;
+        return;
     case RLOG_USER:
         key_str(out, "call", tcp_user_call_name((tcp_user_call)e->detail));
-        break;
+        return;
     case RLOG_ERROR:
         key_str(out, "error", tcp_err_name(e->detail));
-        break;
+        return;
     case RLOG_RESTART:
         put_restart(out, log, i, o);
-        break;
-    default: /* REJECT */
+        return;
+    case RLOG_REJECT:
         key_str(out, "note", e->text);
         if (e->seg_ok)
             put_seg(out, &e->seg);
+        return;
+    case RLOG_SEND:
+    case RLOG_DELIVER:
+    case RLOG_DROP:
+    case RLOG_DUP:
+    case RLOG_HOLD:
+    case RLOG_RELEASE:
+    case RLOG_CORRUPT:
+    case RLOG_DELAY:
+    case RLOG_LINK:
+    case RLOG_NOTE:
+    case RLOG_KIND_COUNT:
         break;
     }
+    assert(!"put_conn: not a connection entry");
 }
 
 static void put_entry(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
@@ -196,8 +210,18 @@ static void put_entry(FILE *out, const rlog *log, size_t i, const rlog_html_opts
     case RLOG_RESTART:
         put_conn(out, log, i, o);
         break;
-    default:
+    case RLOG_SEND:
+    case RLOG_DELIVER:
+    case RLOG_DROP:
+    case RLOG_DUP:
+    case RLOG_HOLD:
+    case RLOG_RELEASE:
+    case RLOG_CORRUPT:
+    case RLOG_DELAY:
         put_packet(out, e);
+        break;
+    case RLOG_KIND_COUNT:
+        assert(!"RLOG_KIND_COUNT is not a kind");
         break;
     }
     fputc('}', out);

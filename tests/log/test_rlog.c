@@ -56,6 +56,23 @@ static int log_teardown(void **state)
     return 0;
 }
 
+/* ---- names ---------------------------------------------------------------------- */
+
+/* Every kind has a name of its own (the JSON "kind" values); a kind added
+ * without one would print as "?" (and its switch fails to compile). */
+static void every_kind_has_its_own_name(void **state)
+{
+    (void)state;
+    for (int k = 0; k < RLOG_KIND_COUNT; k++) {
+        const char *name = rlog_kind_name((rlog_kind)k);
+        assert_string_not_equal(name, "?");
+        for (int j = 0; j < k; j++)
+            assert_string_not_equal(rlog_kind_name((rlog_kind)j), name);
+    }
+    assert_string_equal(rlog_kind_name(RLOG_RESTART), "restart");
+    assert_string_equal(rlog_kind_name(RLOG_KIND_COUNT), "?");
+}
+
 /* ---- recording ------------------------------------------------------------------ */
 
 static void records_packets_with_parsed_segments(void **state)
@@ -321,6 +338,7 @@ static void segment_change_takes_the_matching_delivery(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_kind_has_its_own_name),
         cmocka_unit_test_setup_teardown(records_packets_with_parsed_segments, log_setup,
                                         log_teardown),
         cmocka_unit_test_setup_teardown(payload_points_into_the_logs_own_copy, log_setup,
