@@ -239,7 +239,8 @@ typedef struct tcp_event {
 
 const char *tcp_timer_name(tcp_timer_kind t);
 const char *tcp_user_call_name(tcp_user_call c);
-const char *tcp_cause_name(tcp_cause c); /* "user", "segment", "timer" */
+const char *tcp_cause_name(tcp_cause c);      /* "user", "segment", "timer" */
+const char *tcp_event_name(tcp_event_kind k); /* "STATE", "SEG_IN", ..., "TIMER_RESTART" */
 
 /* ---- The environment ----------------------------------------------------- */
 

@@ -74,11 +74,6 @@ bool tcp_check_enabled(const tcp_stack *s)
     return s->check.on;
 }
 
-static const char *cause_name(tcp_cause c)
-{
-    return c == TCP_CAUSE_USER ? "user" : c == TCP_CAUSE_TIMER ? "timer" : "segment";
-}
-
 static void addr_str(uint32_t a, char *buf, size_t len)
 {
     snprintf(buf, len, "%u.%u.%u.%u", (unsigned)(a >> 24), (unsigned)(a >> 16) & 255u,
@@ -357,7 +352,7 @@ bool tcp_check_edge(const tcp_conn *c, tcp_state from, tcp_state to, tcp_cause c
     r->from = from;
     r->state = to;
     snprintf(r->detail, sizeof r->detail, "%s -> %s caused by a %s: %s", tcp_state_name(from),
-             tcp_state_name(to), cause_name(cause), why);
+             tcp_state_name(to), tcp_cause_name(cause), why);
     return true;
 }
 

@@ -198,7 +198,7 @@ struct tcp_stack {
     size_t heap_len, heap_cap;
 
     void **chunks; /* pool: connections come in chunks, never freed singly */
-    size_t nchunks;
+    size_t nchunks, capchunks;
     tcp_conn *free_list;
 
     uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */

@@ -341,69 +341,93 @@ static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
     return false;
 }
 
-/* §3.10.7.4 first step, "check sequence number": "Segments are processed
- * in sequence. ... If a segment's contents straddle the boundary between
- * old and new, only the new parts are processed." Table 6 decides
- * acceptability; "If an incoming segment is not acceptable, an
- * acknowledgment should be sent in reply (unless the RST bit is set ...)".
- * Returns false if the segment was answered and dropped. */
-static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
+/* A segment's text, SYN and FIN as received, before any trimming. */
+static tcp_rx rx_from_seg(const tcp_seg *seg)
 {
-    *r = (tcp_rx){
-        seg,  seg->seq, seg->len, seg->payload, !!(seg->flags & TCP_SYN), !!(seg->flags & TCP_FIN),
-        false};
-    if (c->state == TCP_SYN_RECEIVED && r->syn && seg->seq == c->irs) {
-        if (!(seg->flags & TCP_ACK) && c->passive) {
-            /* The peer's SYN again: our SYN,ACK was lost (Linux and BSD
-             * answer it at once instead of waiting for our RTO). */
-            drop(c, seg, "retransmitted SYN");
-            tcp_out_syn(c, true);
-            return false;
-        }
-        /* Simultaneous open: the SYN,ACK acknowledges our SYN; its SYN is
-         * the one already received (Linux's tcp_validate_incoming). That
-         * SYN is old, so an ACK goes back: Table 6 finds the segment not
-         * acceptable ("an acknowledgment should be sent in reply"), Linux
-         * tcp_data_queue sends an immediate ACK for a segment ending at
-         * RCV.NXT, FreeBSD tcp_do_segment sets TF_ACKNOW when it trims
-         * the SYN. */
-        r->syn = false;
-        r->seq++;
-        c->ack_now = true;
-    }
-    uint32_t seglen = r->len + r->syn + r->fin;
-    bool allowed = false;
-    bool ok = seg_acceptable(c, r->seq, seglen) || (allowed = allowance(c, r, seglen));
-    if (!ok) {
-        /* "If an incoming segment is not acceptable, an acknowledgment
-         * should be sent in reply (unless the RST bit is set ...)" */
-        drop(c, seg, "out of window");
-        if (!(seg->flags & TCP_RST))
-            tcp_out_oow_ack(c);
+    return (tcp_rx){
+        .seg = seg,
+        .seq = seg->seq,
+        .len = seg->len,
+        .data = seg->payload,
+        .syn = (seg->flags & TCP_SYN) != 0,
+        .fin = (seg->flags & TCP_FIN) != 0,
+        .old = false,
+    };
+}
+
+/* RFC 9293 §3.10.7.4, first step, in SYN-RECEIVED: a segment carrying the
+ * SYN already received (SEG.SEQ = IRS). Returns false if it was answered
+ * and dropped; otherwise its SYN is taken off r. */
+static bool syn_received_old_syn(tcp_conn *c, tcp_rx *r)
+{
+    if (!(r->seg->flags & TCP_ACK) && c->passive) {
+        /* The peer's SYN again: our SYN,ACK was lost (Linux and BSD
+         * answer it at once instead of waiting for our RTO). */
+        drop(c, r->seg, "retransmitted SYN");
+        tcp_out_syn(c, true);
         return false;
     }
-    if (!r->syn && !allowed) {
-        if (tcp_seq_lt(r->seq, c->rcv_nxt)) { /* already received: trim the front */
-            uint32_t d = c->rcv_nxt - r->seq;
-            assert(d <= r->len);
-            r->data += d;
-            r->len -= d;
-            r->seq = c->rcv_nxt;
-        }
-        uint32_t right = c->rcv_nxt + tcp_rcv_wnd(c);
-        if (tcp_seq_gt(r->seq + r->len, right)) { /* beyond the window: trim the tail */
-            r->len = right - r->seq;
-            r->fin = false;
-        } else if (r->fin && !tcp_seq_lt(r->seq + r->len, right)) {
-            r->fin = false;
-        }
-    }
-    c->last_rcv_ns = c->stack->now;
-    c->ka_probes = 0;
+    /* Simultaneous open: the SYN,ACK acknowledges our SYN; its SYN is
+     * the one already received (Linux's tcp_validate_incoming). That
+     * SYN is old, so an ACK goes back: Table 6 finds the segment not
+     * acceptable ("an acknowledgment should be sent in reply"), Linux
+     * tcp_data_queue sends an immediate ACK for a segment ending at
+     * RCV.NXT, FreeBSD tcp_do_segment sets TF_ACKNOW when it trims
+     * the SYN. */
+    r->syn = false;
+    r->seq++;
+    c->ack_now = true;
     return true;
 }
 
-/* §3.10.7.4 second step, "check the RST bit", with RFC 5961 §3.2: "If the
+/* RFC 9293 §3.10.7.4, first step, after Table 6 accepted the segment: "If a
+ * segment's contents straddle the boundary between old and new, only the
+ * new parts are processed", and what lies beyond the window (the FIN
+ * included) is trimmed off, so r begins at RCV.NXT and ends in the window. */
+static void trim_to_window(const tcp_conn *c, tcp_rx *r)
+{
+    if (tcp_seq_lt(r->seq, c->rcv_nxt)) { /* already received: trim the front */
+        uint32_t d = c->rcv_nxt - r->seq;
+        assert(d <= r->len);
+        r->data += d;
+        r->len -= d;
+        r->seq = c->rcv_nxt;
+    }
+    uint32_t right = c->rcv_nxt + tcp_rcv_wnd(c);
+    if (tcp_seq_gt(r->seq + r->len, right)) { /* beyond the window: trim the tail */
+        r->len = right - r->seq;
+        r->fin = false;
+    } else if (r->fin && !tcp_seq_lt(r->seq + r->len, right)) {
+        r->fin = false;
+    }
+}
+
+/* RFC 9293 §3.10.7.4, first step, "check sequence number": "Segments are
+ * processed in sequence." Table 6 (seg_acceptable) decides acceptability,
+ * with the allowances above; "If an incoming segment is not acceptable, an
+ * acknowledgment should be sent in reply (unless the RST bit is set ...)".
+ * Returns false if the segment was answered and dropped; otherwise r is
+ * the part of it to process. */
+static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
+{
+    *r = rx_from_seg(seg);
+    if (c->state == TCP_SYN_RECEIVED && r->syn && seg->seq == c->irs && !syn_received_old_syn(c, r))
+        return false;
+    uint32_t seglen = r->len + r->syn + r->fin;
+    if (seg_acceptable(c, r->seq, seglen)) {
+        if (!r->syn) /* a SYN goes to the fourth step whole */
+            trim_to_window(c, r);
+        return true;
+    }
+    if (allowance(c, r, seglen))
+        return true;
+    drop(c, seg, "out of window");
+    if (!(seg->flags & TCP_RST))
+        tcp_out_oow_ack(c);
+    return false;
+}
+
+/* RFC 9293 §3.10.7.4, second step, "check the RST bit", with RFC 5961 §3.2: "If the
  * RST bit is set and the sequence number exactly matches the next expected
  * sequence value, the TCP endpoint MUST reset the connection"; otherwise
  * (in the window) a challenge ACK. */
@@ -441,7 +465,7 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
     }
 }
 
-/* §3.10.7.4 fourth step, "check the SYN bit": in SYN-RECEIVED of a passive
+/* RFC 9293 §3.10.7.4, fourth step, "check the SYN bit": in SYN-RECEIVED of a passive
  * OPEN "return this connection to the LISTEN state and return"; in the
  * synchronized states (RFC 5961 §4.2) "the TCP endpoint MUST send a
  * 'challenge ACK' to the remote peer". */
@@ -586,7 +610,7 @@ static void update_window(tcp_conn *c, const tcp_seg *seg)
     }
 }
 
-/* §3.10.7.4 fifth step in SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT,
+/* RFC 9293 §3.10.7.4, fifth step, in SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT,
  * then enter ESTABLISHED state and continue processing". Returns false to
  * stop. */
 static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
@@ -613,7 +637,7 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
     return true;
 }
 
-/* §3.10.7.4 fifth step, "check the ACK field": "If SND.UNA < SEG.ACK =<
+/* RFC 9293 §3.10.7.4, fifth step, "check the ACK field": "If SND.UNA < SEG.ACK =<
  * SND.NXT, then set SND.UNA <- SEG.ACK ... If the ACK is a duplicate
  * (SEG.ACK =< SND.UNA), it can be ignored. If the ACK acks something not
  * yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the segment, and
@@ -834,7 +858,7 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
         tcp_ring_consume(&c->rcvq, c->rcvq.len);
 }
 
-/* Seventh step: "ESTABLISHED STATE, FIN-WAIT-1 STATE, FIN-WAIT-2 STATE:
+/* RFC 9293 §3.10.7.4, seventh step: "ESTABLISHED STATE, FIN-WAIT-1 STATE, FIN-WAIT-2 STATE:
  * Once in the ESTABLISHED state, it is possible to deliver segment data to
  * user RECEIVE buffers." Other states ignore the text. */
 static void on_text(tcp_conn *c, const tcp_rx *r)
@@ -866,7 +890,7 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
     store_text(c, r);
 }
 
-/* §3.10.7.4 eighth step, "check the FIN bit": "If the FIN bit is set,
+/* RFC 9293 §3.10.7.4, eighth step, "check the FIN bit": "If the FIN bit is set,
  * signal the user 'connection closing' ..., advance RCV.NXT over the FIN,
  * and send an acknowledgment for the FIN" — once every octet before it has
  * arrived (the FIN is processed in sequence). */
@@ -916,6 +940,10 @@ static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
     tcp_rx r;
     if (!check_seq(c, seg, &r))
         return;
+    /* An acceptable segment shows the peer alive: the idle time of
+     * keepalive (RFC 9293 §3.8.4) and of FIN-WAIT-2 starts over. */
+    c->last_rcv_ns = c->stack->now;
+    c->ka_probes = 0;
     if (seg->flags & TCP_RST) {
         on_rst(c, seg);
         return;

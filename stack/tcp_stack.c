@@ -14,6 +14,7 @@
  * still working on it.
  */
 #include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -380,6 +381,25 @@ uint32_t tcp_stack_isn_hash(const tcp_stack *s, uint16_t lport, uint32_t raddr, 
     return (uint32_t)siphash16(s->isn_key, m0, m1);
 }
 
+/* ---- Memory ------------------------------------------------------------------- */
+
+/* The stack's one growth helper for arrays (the rings of tcp_buf.c grow
+ * their own way: their bytes are re-laid from the head): returns p
+ * (elements of `elem` bytes, capacity *cap) grown to hold `need`, doubling
+ * from 16, or NULL on out-of-memory with p and *cap left as they were. */
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return p;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *q = c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
+    if (q)
+        *cap = c;
+    return q;
+}
+
 /* ---- Deadline heap ------------------------------------------------------------ */
 
 static bool heap_less(const tcp_conn *a, const tcp_conn *b)
@@ -470,7 +490,7 @@ static size_t pool_chunk_len(size_t i)
 
 static int pool_grow(tcp_stack *s)
 {
-    void **chunks = realloc(s->chunks, (s->nchunks + 1) * sizeof *chunks);
+    void **chunks = grow(s->chunks, &s->capchunks, s->nchunks + 1, sizeof *chunks);
     if (!chunks)
         return TCP_ENOMEM;
     s->chunks = chunks;
@@ -490,14 +510,10 @@ static int pool_grow(tcp_stack *s)
  * connection is made, so arming a timer never allocates or fails. */
 static int heap_reserve(tcp_stack *s, size_t n)
 {
-    if (n <= s->heap_cap)
-        return 0;
-    size_t cap = s->heap_cap ? s->heap_cap * 2 : 16;
-    tcp_conn **h = realloc(s->heap, cap * sizeof *h);
+    tcp_conn **h = grow(s->heap, &s->heap_cap, n, sizeof *h);
     if (!h)
         return TCP_ENOMEM;
     s->heap = h;
-    s->heap_cap = cap;
     return 0;
 }
 

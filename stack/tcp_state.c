@@ -95,18 +95,44 @@ const char *tcp_err_name(int err)
 
 const char *tcp_timer_name(tcp_timer_kind t)
 {
-    static const char *const names[TCP_TIMER_COUNT] = {
-        "RTX", "PERSIST", "DELACK", "KEEPALIVE", "TIME_WAIT", "FIN_WAIT_2",
-    };
-    return (unsigned)t < TCP_TIMER_COUNT ? names[t] : "?";
+    switch (t) {
+    case TCP_TIMER_RTX:
+        return "RTX";
+    case TCP_TIMER_PERSIST:
+        return "PERSIST";
+    case TCP_TIMER_DELACK:
+        return "DELACK";
+    case TCP_TIMER_KEEPALIVE:
+        return "KEEPALIVE";
+    case TCP_TIMER_TIME_WAIT:
+        return "TIME_WAIT";
+    case TCP_TIMER_FIN_WAIT_2:
+        return "FIN_WAIT_2";
+    }
+    return "?";
 }
 
 const char *tcp_user_call_name(tcp_user_call c)
 {
-    static const char *const names[] = {
-        "listen", "connect", "accept", "send", "recv", "shutdown", "close", "abort",
-    };
-    return (unsigned)c <= TCP_CALL_ABORT ? names[c] : "?";
+    switch (c) {
+    case TCP_CALL_LISTEN:
+        return "listen";
+    case TCP_CALL_CONNECT:
+        return "connect";
+    case TCP_CALL_ACCEPT:
+        return "accept";
+    case TCP_CALL_SEND:
+        return "send";
+    case TCP_CALL_RECV:
+        return "recv";
+    case TCP_CALL_SHUTDOWN:
+        return "shutdown";
+    case TCP_CALL_CLOSE:
+        return "close";
+    case TCP_CALL_ABORT:
+        return "abort";
+    }
+    return "?";
 }
 
 const char *tcp_cause_name(tcp_cause c)
@@ -118,6 +144,29 @@ const char *tcp_cause_name(tcp_cause c)
         return "segment";
     case TCP_CAUSE_TIMER:
         return "timer";
+    }
+    return "?";
+}
+
+const char *tcp_event_name(tcp_event_kind k)
+{
+    switch (k) {
+    case TCP_EV_STATE:
+        return "STATE";
+    case TCP_EV_SEG_IN:
+        return "SEG_IN";
+    case TCP_EV_SEG_OUT:
+        return "SEG_OUT";
+    case TCP_EV_DROP:
+        return "DROP";
+    case TCP_EV_TIMER:
+        return "TIMER";
+    case TCP_EV_USER:
+        return "USER";
+    case TCP_EV_ERROR:
+        return "ERROR";
+    case TCP_EV_TIMER_RESTART:
+        return "TIMER_RESTART";
     }
     return "?";
 }

@@ -6,6 +6,7 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lsim.h"
@@ -31,6 +32,10 @@ const char *cli_suggest(const char *word, const char *const *candidates);
 int cli_unknown_option(const char *cmd, const char *arg, const char *const *options);
 /* Processors this process may run on (at least 1). */
 long cli_cores(void);
+/* The command's one growth helper: returns p (elements of `elem` bytes,
+ * capacity *cap) grown to hold `need`, doubling from 64; out of memory ends
+ * the process with a message. */
+void *cli_grow(void *p, size_t *cap, size_t need, size_t elem);
 
 /* The --help text of a command ("tcpsim" for the command itself, "run",
  * "test", "profiles", "new", "help", "man", "version"); NULL if none. */

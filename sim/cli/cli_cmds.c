@@ -1,7 +1,7 @@
 /*
  * cli_cmds — the small subcommands (`profiles`, `new`) and the helpers every
- * subcommand shares: "did you mean", the processor count, and where
- * require() looks beyond the scenario's own folder.
+ * subcommand shares: "did you mean", the processor count, the growth
+ * helper, and where require() looks beyond the scenario's own folder.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,22 @@ long cli_cores(void)
         return CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? n : 1;
+}
+
+void *cli_grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return p;
+    size_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    p = c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
+    if (!p) {
+        fputs("tcpsim: out of memory\n", stderr);
+        abort();
+    }
+    *cap = c;
+    return p;
 }
 
 /* ---- require() paths ---- */

@@ -74,12 +74,7 @@ static bool ends_with(const char *s, const char *suffix)
 
 static void kt_add(kt_opts *o, const char *path)
 {
-    if (o->ntasks == o->cap) {
-        o->cap = o->cap ? o->cap * 2 : 64;
-        o->tasks = realloc(o->tasks, o->cap * sizeof *o->tasks);
-        if (!o->tasks)
-            abort();
-    }
+    o->tasks = cli_grow(o->tasks, &o->cap, o->ntasks + 1, sizeof *o->tasks);
     memset(&o->tasks[o->ntasks], 0, sizeof o->tasks[0]);
     o->tasks[o->ntasks].file = strdup(path);
     if (!o->tasks[o->ntasks++].file)

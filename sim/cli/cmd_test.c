@@ -64,12 +64,7 @@ typedef struct test_opts {
 
 static void add_file(test_opts *o, const char *path)
 {
-    if (o->nfiles == o->capfiles) {
-        o->capfiles = o->capfiles ? o->capfiles * 2 : 64;
-        o->files = realloc(o->files, o->capfiles * sizeof *o->files);
-        if (!o->files)
-            abort();
-    }
+    o->files = cli_grow(o->files, &o->capfiles, o->nfiles + 1, sizeof *o->files);
     o->files[o->nfiles++] = strdup(path);
 }
 

@@ -552,6 +552,13 @@ static int write_html(const char *path, const run_opts *o, const lsim *s, uint32
 static int write_outputs(const run_opts *o, const lsim *s, uint32_t k, uint32_t n)
 {
     const rlog *log = s->log;
+    char why[256];
+    /* --check (on in debug builds): the run log's invariants too, once per
+     * simulation before anything is written from it; O(entries). */
+    if (net_check(s->net) && rlog_check(log, why, sizeof why) != 0) {
+        fprintf(stderr, "tcpsim: simulation %u: run log invariant broken: %s\n", k, why);
+        return -1;
+    }
     int bad = 0;
     bool header =
         n > 1 && ((o->trace && !o->trace_out && strcmp(o->trace, "text") == 0) || o->ladder);

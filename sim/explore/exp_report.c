@@ -9,23 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exp_int.h"
 #include "explore.h"
 
 #define REPORT_MAGIC "tcpsim-explore-report 1"
 
-static void *grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+void *exp_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
 {
     if (need <= *cap)
         return p;
-    uint32_t c = *cap ? *cap : 8;
+    uint64_t c = *cap ? *cap : 8;
     while (c < need)
         c *= 2;
-    p = realloc(p, (size_t)c * elem);
+    p = c <= UINT32_MAX && c <= SIZE_MAX / elem ? realloc(p, (size_t)c * elem) : NULL;
     if (!p) {
         fprintf(stderr, "tcpsim: out of memory\n");
         abort();
     }
-    *cap = c;
+    *cap = (uint32_t)c;
     return p;
 }
 
@@ -38,7 +39,7 @@ void exp_report_free(exp_report *rep)
 
 static void add_fail(exp_report *rep, const exp_schedule *s, unsigned failed, const char *msg)
 {
-    rep->fails = grow(rep->fails, &rep->capfails, rep->nfails + 1, sizeof *rep->fails);
+    rep->fails = exp_grow(rep->fails, &rep->capfails, rep->nfails + 1, sizeof *rep->fails);
     exp_fail_rec *f = &rep->fails[rep->nfails++];
     f->sched = *s;
     f->failed = failed;
@@ -61,7 +62,7 @@ static void add_outcome(exp_report *rep, uint64_t hash, uint64_t count, const ex
         }
     }
     rep->outcomes =
-        grow(rep->outcomes, &rep->capoutcomes, rep->noutcomes + 1, sizeof *rep->outcomes);
+        exp_grow(rep->outcomes, &rep->capoutcomes, rep->noutcomes + 1, sizeof *rep->outcomes);
     rep->outcomes[rep->noutcomes++] = (exp_outcome_rec){hash, count, *s};
 }
 

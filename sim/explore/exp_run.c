@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exp_int.h"
 #include "explore.h"
 
 /* The bytes one socket sent, by stream offset (from its SEG_OUT events). */
@@ -17,7 +18,8 @@ struct exp_stream {
     tcp_sock_id sock;
     uint32_t isn;
     uint8_t *buf;
-    size_t len, cap;
+    size_t len;
+    uint32_t cap;
 };
 
 void exp_run_init(exp_run *r, const exp_schedule *s, uint64_t settle_ns)
@@ -143,14 +145,7 @@ static exp_stream *stream_of(exp_run *r, uint32_t index, uint32_t host, tcp_sock
     }
     if (!make)
         return NULL;
-    if (r->nstreams == r->capstreams) {
-        r->capstreams = r->capstreams ? 2 * r->capstreams : 8;
-        r->streams = realloc(r->streams, r->capstreams * sizeof *r->streams);
-        if (!r->streams) {
-            fprintf(stderr, "tcpsim: out of memory\n");
-            abort();
-        }
-    }
+    r->streams = exp_grow(r->streams, &r->capstreams, r->nstreams + 1, sizeof *r->streams);
     exp_stream *s = &r->streams[r->nstreams++];
     memset(s, 0, sizeof *s);
     s->net = index;
@@ -177,14 +172,7 @@ static void stream_out(exp_run *r, uint32_t index, uint32_t host, const tcp_even
     if (off > (size_t)1 << 30)
         return;
     size_t end = off + g->len;
-    if (end > s->cap) {
-        s->cap = end * 2;
-        s->buf = realloc(s->buf, s->cap);
-        if (!s->buf) {
-            fprintf(stderr, "tcpsim: out of memory\n");
-            abort();
-        }
-    }
+    s->buf = exp_grow(s->buf, &s->cap, (uint32_t)end, 1); /* end < 2^31: off is bounded */
     size_t same = s->len > off ? (s->len < end ? s->len : end) - off : 0;
     if (same && memcmp(s->buf + off, g->payload, same) != 0)
         exp_run_fail(r, EXP_INV_DATA, "host %u socket %u resent bytes at offset %zu that differ",

@@ -12,6 +12,8 @@
  *    listed in `pending` until an entry with a later time arrives.
  */
 #include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,15 +72,43 @@ struct rlog {
 
 const char *rlog_kind_name(rlog_kind kind)
 {
-    static const char *const names[RLOG_KIND_COUNT] = {
-        [RLOG_SEND] = "send",       [RLOG_DELIVER] = "deliver", [RLOG_DROP] = "drop",
-        [RLOG_DUP] = "dup",         [RLOG_HOLD] = "hold",       [RLOG_RELEASE] = "release",
-        [RLOG_CORRUPT] = "corrupt", [RLOG_LINK] = "link",       [RLOG_STATE] = "state",
-        [RLOG_TIMER] = "timer",     [RLOG_USER] = "user",       [RLOG_ERROR] = "error",
-        [RLOG_NOTE] = "note",       [RLOG_DELAY] = "delay",     [RLOG_REJECT] = "reject",
-        [RLOG_RESTART] = "restart",
-    };
-    return (unsigned)kind < RLOG_KIND_COUNT ? names[kind] : "?";
+    switch (kind) {
+    case RLOG_SEND:
+        return "send";
+    case RLOG_DELIVER:
+        return "deliver";
+    case RLOG_DROP:
+        return "drop";
+    case RLOG_DUP:
+        return "dup";
+    case RLOG_HOLD:
+        return "hold";
+    case RLOG_RELEASE:
+        return "release";
+    case RLOG_CORRUPT:
+        return "corrupt";
+    case RLOG_LINK:
+        return "link";
+    case RLOG_STATE:
+        return "state";
+    case RLOG_TIMER:
+        return "timer";
+    case RLOG_USER:
+        return "user";
+    case RLOG_ERROR:
+        return "error";
+    case RLOG_NOTE:
+        return "note";
+    case RLOG_DELAY:
+        return "delay";
+    case RLOG_REJECT:
+        return "reject";
+    case RLOG_RESTART:
+        return "restart";
+    case RLOG_KIND_COUNT:
+        break;
+    }
+    return "?";
 }
 
 /* ---- memory ------------------------------------------------------------ */
@@ -421,17 +451,26 @@ static bool same_segment(const tcp_seg *a, const tcp_seg *b)
            a->ack == b->ack && a->flags == b->flags;
 }
 
-/* Whether packet entry p can be the cause of STATE entry s (same instant,
- * same host, the right kind and segment). */
-static bool cause_fits(const rlog *log, const rlog_entry *s, const rlog_entry *p)
+/* Whether packet entry p can be the cause of STATE entry s on what the two
+ * entries hold: same instant, same host, the right kind and segment. */
+static bool cause_joins(const rlog_entry *s, const rlog_entry *p)
 {
     if (p->time_ns != s->time_ns || p->host != s->host || !p->seg_ok)
         return false;
     if (s->cause == TCP_CAUSE_SEGMENT)
         return p->kind == RLOG_DELIVER && (!s->seg_ok || same_segment(&s->seg, &p->seg));
     uint8_t flag = accompanying_flag(s);
-    if (p->kind != RLOG_SEND || flag == 0 || !(p->seg.flags & flag))
+    return p->kind == RLOG_SEND && flag != 0 && (p->seg.flags & flag);
+}
+
+/* cause_joins, and a SEND must leave from the socket's own port when the
+ * log knows it. */
+static bool cause_fits(const rlog *log, const rlog_entry *s, const rlog_entry *p)
+{
+    if (!cause_joins(s, p))
         return false;
+    if (s->cause == TCP_CAUSE_SEGMENT)
+        return true;
     uint16_t lport;
     return rlog_sock_ports(log, s->host, s->sock, &lport, NULL) != 0 || lport == p->seg.src_port;
 }
@@ -730,4 +769,209 @@ size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after)
             return i;
     }
     return RLOG_NONE;
+}
+
+/* ---- invariants ---------------------------------------------------------------- */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int
+broken(char *why, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static bool is_packet_kind(rlog_kind k)
+{
+    switch (k) {
+    case RLOG_SEND:
+    case RLOG_DELIVER:
+    case RLOG_DROP:
+    case RLOG_DUP:
+    case RLOG_HOLD:
+    case RLOG_RELEASE:
+    case RLOG_CORRUPT:
+    case RLOG_DELAY:
+        return true;
+    case RLOG_LINK:
+    case RLOG_STATE:
+    case RLOG_TIMER:
+    case RLOG_USER:
+    case RLOG_ERROR:
+    case RLOG_NOTE:
+    case RLOG_REJECT:
+    case RLOG_RESTART:
+    case RLOG_KIND_COUNT:
+        break;
+    }
+    return false;
+}
+
+/* The used bytes [lo, hi) of one arena chunk. Addresses are compared only
+ * to answer "is this pointer in the arena": nothing written depends on them. */
+typedef struct arena_span {
+    uintptr_t lo, hi;
+} arena_span;
+
+static int span_cmp(const void *a, const void *b)
+{
+    uintptr_t x = ((const arena_span *)a)->lo, y = ((const arena_span *)b)->lo;
+    return (x > y) - (x < y);
+}
+
+/* The arena's chunks sorted by address (*n of them); the caller frees. */
+static arena_span *arena_spans(const rlog *log, size_t *n)
+{
+    size_t k = 0;
+    for (const arena_chunk *c = log->arena; c; c = c->next)
+        k++;
+    arena_span *s = xrealloc(NULL, k * sizeof *s);
+    k = 0;
+    for (const arena_chunk *c = log->arena; c; c = c->next, k++)
+        s[k] = (arena_span){(uintptr_t)c->data, (uintptr_t)c->data + c->used};
+    qsort(s, k, sizeof *s, span_cmp);
+    *n = k;
+    return s;
+}
+
+/* Whether the n bytes at p lie in the used part of one chunk. */
+static bool in_arena(const arena_span *s, size_t ns, const void *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p;
+    size_t lo = 0, hi = ns;
+    while (lo < hi) { /* lo: the first span that starts after a */
+        size_t mid = lo + (hi - lo) / 2;
+        if (s[mid].lo <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && a <= s[lo - 1].hi && n <= s[lo - 1].hi - a;
+}
+
+/* Rule 1's order: a known kind, no earlier than the entry before it. */
+static int check_order(const rlog *log, size_t i, char *why, size_t len)
+{
+    const rlog_entry *e = &log->entries[i];
+    if ((unsigned)e->kind >= RLOG_KIND_COUNT)
+        return broken(why, len, "entry %zu: kind %d is not a kind", i, (int)e->kind);
+    const rlog_entry *p = i ? &log->entries[i - 1] : NULL;
+    if (p && e->time_ns < p->time_ns)
+        return broken(why, len,
+                      "time order: entry %zu (%s at %" PRIu64 " ns) comes after entry %zu (%s at "
+                      "%" PRIu64 " ns)",
+                      i, rlog_kind_name(e->kind), e->time_ns, i - 1, rlog_kind_name(p->kind),
+                      p->time_ns);
+    return 0;
+}
+
+/* Every byte an entry points to lives in the arena (an empty note may be
+ * the literal ""); a segment's payload lies inside the bytes kept. */
+static int check_memory(const rlog *log, const arena_span *sp, size_t ns, size_t i, char *why,
+                        size_t len)
+{
+    const rlog_entry *e = &log->entries[i];
+    const char *k = rlog_kind_name(e->kind);
+    size_t nn = e->note ? strlen(e->note) : 0;
+    if (!e->note || nn > NOTE_MAX || (nn && !in_arena(sp, ns, e->note, nn + 1)))
+        return broken(why, len, "arena: entry %zu (%s): its note is not the log's copy", i, k);
+    bool texted = e->kind == RLOG_NOTE || e->kind == RLOG_REJECT;
+    if (texted != (e->text != NULL) || (e->text && !in_arena(sp, ns, e->text, strlen(e->text) + 1)))
+        return broken(why, len, "arena: entry %zu (%s): its text is not the log's copy", i, k);
+    if (e->nheld > e->nbytes || (e->nheld && !in_arena(sp, ns, e->bytes, e->nheld)))
+        return broken(why, len, "arena: entry %zu (%s): its %" PRIu32 " bytes are not the log's", i,
+                      k, e->nheld);
+    uintptr_t pl = (uintptr_t)e->seg.payload, b = (uintptr_t)e->bytes;
+    if (pl && (!e->seg_ok || !is_packet_kind(e->kind) || pl < b || pl - b + e->seg.len > e->nheld))
+        return broken(why, len, "arena: entry %zu (%s): its payload lies outside its bytes", i, k);
+    return 0;
+}
+
+/* A packet entry and the packet table agree: where the packet first
+ * appeared, and its fate (the first DELIVER or DROP) not after this one. */
+static int check_packet(const rlog *log, size_t i, char *why, size_t len)
+{
+    const rlog_entry *e = &log->entries[i];
+    const char *k = rlog_kind_name(e->kind);
+    if (!is_packet_kind(e->kind))
+        return e->send_index == RLOG_NONE
+                   ? 0
+                   : broken(why, len, "join: entry %zu (%s) names a first sending", i, k);
+    size_t r = map_get(&log->pkt_map, e->packet_id);
+    if (r == RLOG_NONE)
+        return broken(why, len, "join: entry %zu (%s): packet %" PRIu32 " is not in the table", i,
+                      k, e->packet_id);
+    const rlog_pkt *row = &log->pkts[r];
+    size_t f = e->send_index;
+    if (f != row->first || (f != RLOG_NONE && (f > i || log->entries[f].packet_id != e->packet_id)))
+        return broken(why, len, "join: entry %zu (%s): packet %" PRIu32 " first appeared elsewhere",
+                      i, k, e->packet_id);
+    if (e->seg_ok && e->wire_err != TCP_WIRE_OK)
+        return broken(why, len, "join: entry %zu (%s): parsed and malformed at once", i, k);
+    bool fate = e->kind == RLOG_DELIVER || e->kind == RLOG_DROP;
+    if (fate && (row->fate == RLOG_NONE || row->fate > i ||
+                 log->entries[row->fate].packet_id != e->packet_id))
+        return broken(why, len, "join: entry %zu (%s): packet %" PRIu32 " has no earlier fate", i,
+                      k, e->packet_id);
+    return 0;
+}
+
+/* A resolved cause is a packet entry of the same instant and host that the
+ * state change (or restart) can come from. */
+static int check_cause(const rlog *log, size_t i, char *why, size_t len)
+{
+    const rlog_entry *e = &log->entries[i];
+    size_t c = log->cause[i];
+    if (c == RLOG_NONE)
+        return 0;
+    if (e->kind != RLOG_STATE && e->kind != RLOG_RESTART)
+        return broken(why, len, "join: entry %zu (%s) has a cause", i, rlog_kind_name(e->kind));
+    if (c >= log->count || !cause_joins(e, &log->entries[c]))
+        return broken(why, len,
+                      "join: entry %zu (%s %s -> %s) is joined to entry %zu, which "
+                      "cannot have caused it",
+                      i, rlog_kind_name(e->kind), tcp_state_name(e->from), tcp_state_name(e->to),
+                      c);
+    return 0;
+}
+
+/* What waits for a packet: state changes still unjoined, all of the last
+ * entry's instant (an entry with a later time settles them). */
+static int check_pending(const rlog *log, char *why, size_t len)
+{
+    for (size_t k = 0; k < log->npending; k++) {
+        size_t si = log->pending[k];
+        if (si >= log->count || log->cause[si] != RLOG_NONE ||
+            (log->entries[si].kind != RLOG_STATE && log->entries[si].kind != RLOG_RESTART) ||
+            log->entries[si].time_ns != log->entries[log->count - 1].time_ns)
+            return broken(why, len, "pending: entry %zu waits for a packet it cannot get", si);
+    }
+    const rlog_map *maps[] = {&log->pkt_map, &log->sock_map, &log->addr_map, &log->note_map};
+    for (size_t m = 0; m < sizeof maps / sizeof maps[0]; m++)
+        if (2 * maps[m]->n > maps[m]->cap)
+            return broken(why, len, "map %zu is more than half full", m);
+    return 0;
+}
+
+int rlog_check(const rlog *log, char *why, size_t len)
+{
+    size_t ns;
+    arena_span *sp = arena_spans(log, &ns);
+    int rc = 0;
+    for (size_t i = 0; i < log->count && rc == 0; i++)
+        rc = check_order(log, i, why, len) || check_memory(log, sp, ns, i, why, len) ||
+                     check_packet(log, i, why, len) || check_cause(log, i, why, len)
+                 ? -1
+                 : 0;
+    free(sp);
+    if (rc == 0)
+        rc = check_pending(log, why, len);
+    if (rc == 0 && len)
+        why[0] = '\0';
+    return rc;
 }

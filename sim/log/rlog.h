@@ -152,6 +152,26 @@ int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lpo
  * the packet has a second fate after its first. */
 size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after);
 
+/*
+ * Checks the invariants the log keeps, in O(entries):
+ *  - time order (rule 1): every entry is of a known kind and no earlier
+ *    than the one before it;
+ *  - arena (rule 1): every note, text and byte an entry points to is the
+ *    log's own copy (an empty note may be the literal ""), a note is at
+ *    most 63 bytes, NOTE and REJECT entries have a text and no other does,
+ *    and a segment's payload lies inside the bytes kept;
+ *  - packet joins: a packet entry's send_index is where its packet first
+ *    appeared (no later than the entry, the same packet id) and a DELIVER
+ *    or DROP has a fate no later than itself (rlog_packet_fate);
+ *  - state joins: only STATE and RESTART entries have a cause, and it is a
+ *    packet entry of the same instant and host that fits (rlog_state_cause);
+ *    a change still waiting for its packet is of the last entry's instant.
+ * Returns 0 (why set to ""), or -1 with the first broken invariant and its
+ * entry written to why, e.g. "time order: entry 7 (note at 1 ns) comes
+ * after entry 6 (deliver at 50000000 ns)".
+ */
+int rlog_check(const rlog *log, char *why, size_t len);
+
 /* The hosts at the sending and receiving ends of a link direction, as seen
  * on the packets it carried; -1 if it carried none. */
 int rlog_link_ends(const rlog *log, uint32_t link, uint8_t dir, uint32_t *from, uint32_t *to);

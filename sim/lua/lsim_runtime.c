@@ -294,7 +294,7 @@ static int l_load_text(lua_State *L)
 
 /* Pushes "file:line: " of the innermost Lua function running (a C function
  * such as require or a searcher has no line of its own), or "". */
-static void lua_where(lua_State *L)
+static void push_line_where(lua_State *L)
 {
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
@@ -326,7 +326,7 @@ static int l_search_lua(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
     if (!module_name_ok(name)) {
-        lua_where(L);
+        push_line_where(L);
         lua_pushfstring(L,
                         "%srequire: module name '%s' may hold only letters, digits, '_', '-' "
                         "and '.'",
@@ -344,7 +344,7 @@ static int l_search_lua(lua_State *L)
         if (f) {
             fclose(f);
             if (luaL_loadfilex(L, candidate, "t") != LUA_OK) {
-                lua_where(L);
+                push_line_where(L);
                 lua_pushfstring(L, "%serror loading module '%s' from file '%s': %s",
                                 lua_tostring(L, -1), name, candidate, lua_tostring(L, -2));
                 return lua_error(L);
@@ -586,7 +586,7 @@ int lsim_runtime_msgh(lua_State *L)
         lsim_sock_explain(L);
         return 1;
     }
-    lua_where(L);
+    push_line_where(L);
     if (lua_type(L, 1) == LUA_TNUMBER)
         lua_pushfstring(L, "%s%s", lua_tostring(L, -1), lua_tostring(L, 1));
     else

@@ -394,16 +394,16 @@ static int sim_step(lua_State *L)
 
 /* ---- sim:at / sim:after: Lua callbacks at a virtual time ---- */
 
-typedef struct lua_timer {
+typedef struct script_timer {
     sim_timer timer;
     lsim *sim;
     int ref;
-} lua_timer;
+} script_timer;
 
-static void lua_timer_fire(sim_timer *t, void *arg)
+static void script_timer_fire(sim_timer *t, void *arg)
 {
     (void)t;
-    lua_timer *lt = arg;
+    script_timer *lt = arg;
     lsim *s = lt->sim;
     lua_State *L = s->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, lt->ref);
@@ -417,11 +417,11 @@ static int schedule(lua_State *L, lsim *s, uint64_t when)
     luaL_checktype(L, 3, LUA_TFUNCTION);
     /* The timer lives in a userdata anchored in the sim's user value until it
      * fires; it is armed in the world, which never frees it. */
-    lua_timer *lt = lua_newuserdatauv(L, sizeof *lt, 0);
+    script_timer *lt = lua_newuserdatauv(L, sizeof *lt, 0);
     lt->sim = s;
     lua_pushvalue(L, 3);
     lt->ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    sim_timer_init(&lt->timer, lua_timer_fire, lt);
+    sim_timer_init(&lt->timer, script_timer_fire, lt);
     /* anchor: registry[lt] = userdata (released with the sim) */
     lua_getiuservalue(L, 1, 1);
     if (lua_isnil(L, -1)) {

@@ -24,6 +24,9 @@
 
 /* ---- Storage ---------------------------------------------------------- */
 
+/* The library's one growth helper: returns arr (elements of `size` bytes,
+ * capacity *cap) with room for element n, doubling from 16, or NULL on
+ * out-of-memory with arr and *cap left as they were. */
 static void *grow(void *arr, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)
@@ -442,6 +445,9 @@ pkt_script *pkt_parse(const char *file, const char *text, size_t len, pkt_status
     return s;
 }
 
+/* A script file larger than this is refused ("cannot read"). */
+#define PKT_FILE_MAX ((size_t)64 << 20)
+
 pkt_script *pkt_parse_file(const char *path, pkt_status *status, char *msg, size_t msg_len)
 {
     FILE *f = fopen(path, "rb");
@@ -449,13 +455,12 @@ pkt_script *pkt_parse_file(const char *path, pkt_status *status, char *msg, size
     size_t len = 0, cap = 0, n;
     if (f) {
         do {
-            if (len == cap) {
-                char *q = cap < (64u << 20) ? realloc(buf, cap ? cap * 2 : 4096) : NULL;
-                if (!q)
-                    break;
-                buf = q;
-                cap = cap ? cap * 2 : 4096;
-            }
+            if (len == cap && cap >= PKT_FILE_MAX)
+                break;
+            char *q = grow(buf, &cap, len, 1);
+            if (!q)
+                break;
+            buf = q;
             n = fread(buf + len, 1, cap - len, f);
             len += n;
         } while (n > 0);

@@ -240,7 +240,9 @@ static void add_user(ladder *l, const rlog_entry *e)
         add_side(l, IT_LNOTE, e->time_ns, e->host, text);
         break;
     }
-    default:
+    case TCP_CALL_ACCEPT:
+    case TCP_CALL_SEND:
+    case TCP_CALL_RECV:
         break;
     }
 }

@@ -78,10 +78,7 @@ static endpoint *endpoint_of(endpoint **eps, size_t *n, size_t *cap, uint32_t ho
             return &(*eps)[i];
     if (*n == DOT_MAX_ENDPOINTS)
         return NULL;
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 8;
-        *eps = render_alloc(*eps, *cap * sizeof **eps);
-    }
+    render_grow((void **)eps, cap, *n + 1, sizeof **eps);
     endpoint *ep = &(*eps)[(*n)++];
     memset(ep, 0, sizeof *ep);
     ep->host = host;
@@ -97,10 +94,7 @@ static void add_step(endpoint *ep, const rlog_entry *e, unsigned step)
         if (ep->edges[i].from == e->from && ep->edges[i].to == e->to)
             t = &ep->edges[i];
     if (!t) {
-        if (ep->nedges == ep->capedges) {
-            ep->capedges = ep->capedges ? ep->capedges * 2 : 8;
-            ep->edges = render_alloc(ep->edges, ep->capedges * sizeof *ep->edges);
-        }
+        render_grow((void **)&ep->edges, &ep->capedges, ep->nedges + 1, sizeof *ep->edges);
         t = &ep->edges[ep->nedges++];
         memset(t, 0, sizeof *t);
         t->from = e->from;

@@ -10,6 +10,7 @@
  * strings are escaped so that no "<" ever appears inside the script
  * element, whatever a scenario logged.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,10 +103,9 @@ static bool is_zh(const rlog_html_opts *o)
 static void put_state(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
 {
     const rlog_entry *e = rlog_at(log, i);
-    static const char *const causes[] = {"user", "segment", "timer"};
     key_str(out, "from", tcp_state_name(e->from));
     key_str(out, "to", tcp_state_name(e->to));
-    key_str(out, "cause", (unsigned)e->cause < 3 ? causes[e->cause] : "?");
+    key_str(out, "cause", tcp_cause_name(e->cause));
     key_str(out, "note", e->note);
     size_t c = rlog_state_cause(log, i);
     if (c != RLOG_NONE)
@@ -149,26 +149,39 @@ static void put_conn(FILE *out, const rlog *log, size_t i, const rlog_html_opts 
     switch (e->kind) {
     case RLOG_STATE:
         put_state(out, log, i, o);
-        break;
+        return;
     case RLOG_TIMER:
         key_str(out, "timer", tcp_timer_name((tcp_timer_kind)e->detail));
         key_str(out, "note", e->note);
-        break;
+        return;
     case RLOG_USER:
         key_str(out, "call", tcp_user_call_name((tcp_user_call)e->detail));
-        break;
+        return;
     case RLOG_ERROR:
         key_str(out, "error", tcp_err_name(e->detail));
-        break;
+        return;
     case RLOG_RESTART:
         put_restart(out, log, i, o);
-        break;
-    default: /* REJECT */
+        return;
+    case RLOG_REJECT:
         key_str(out, "note", e->text);
         if (e->seg_ok)
             put_seg(out, &e->seg);
+        return;
+    case RLOG_SEND:
+    case RLOG_DELIVER:
+    case RLOG_DROP:
+    case RLOG_DUP:
+    case RLOG_HOLD:
+    case RLOG_RELEASE:
+    case RLOG_CORRUPT:
+    case RLOG_DELAY:
+    case RLOG_LINK:
+    case RLOG_NOTE:
+    case RLOG_KIND_COUNT:
         break;
     }
+    assert(!"put_conn: not a connection entry");
 }
 
 static void put_entry(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
@@ -197,8 +210,18 @@ static void put_entry(FILE *out, const rlog *log, size_t i, const rlog_html_opts
     case RLOG_RESTART:
         put_conn(out, log, i, o);
         break;
-    default:
+    case RLOG_SEND:
+    case RLOG_DELIVER:
+    case RLOG_DROP:
+    case RLOG_DUP:
+    case RLOG_HOLD:
+    case RLOG_RELEASE:
+    case RLOG_CORRUPT:
+    case RLOG_DELAY:
         put_packet(out, e);
+        break;
+    case RLOG_KIND_COUNT:
+        assert(!"RLOG_KIND_COUNT is not a kind");
         break;
     }
     fputc('}', out);
@@ -218,12 +241,7 @@ static void put_sockets(FILE *out, const rlog *log)
             dup = seen[k] == key;
         if (e->kind != RLOG_STATE || e->sock == 0 || dup)
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            seen = realloc(seen, cap * sizeof *seen);
-            if (!seen)
-                abort(); /* as the run log does: no partial page */
-        }
+        render_grow((void **)&seen, &cap, n + 1, sizeof *seen); /* no partial page */
         seen[n] = key;
         uint16_t lport = 0, rport = 0;
         rlog_sock_ports(log, e->host, e->sock, &lport, &rport);

@@ -7,6 +7,7 @@
  * times from integer nanoseconds, strings escaped so that every entry stays
  * on one line.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
@@ -87,9 +88,24 @@ static const char *detail_name(const rlog_entry *e)
         return tcp_user_call_name((tcp_user_call)e->detail);
     case RLOG_ERROR:
         return tcp_err_name(e->detail);
-    default:
+    case RLOG_SEND:
+    case RLOG_DELIVER:
+    case RLOG_DROP:
+    case RLOG_DUP:
+    case RLOG_HOLD:
+    case RLOG_RELEASE:
+    case RLOG_CORRUPT:
+    case RLOG_LINK:
+    case RLOG_STATE:
+    case RLOG_NOTE:
+    case RLOG_DELAY:
+    case RLOG_REJECT:
         return NULL;
+    case RLOG_KIND_COUNT:
+        break;
     }
+    assert(!"RLOG_KIND_COUNT is not a kind");
+    return NULL;
 }
 
 static bool is_packet_kind(rlog_kind k)
@@ -104,9 +120,20 @@ static bool is_packet_kind(rlog_kind k)
     case RLOG_CORRUPT:
     case RLOG_DELAY:
         return true;
-    default:
+    case RLOG_LINK:
+    case RLOG_STATE:
+    case RLOG_TIMER:
+    case RLOG_USER:
+    case RLOG_ERROR:
+    case RLOG_NOTE:
+    case RLOG_REJECT:
+    case RLOG_RESTART:
         return false;
+    case RLOG_KIND_COUNT:
+        break;
     }
+    assert(!"RLOG_KIND_COUNT is not a kind");
+    return false;
 }
 
 /* ---- text ------------------------------------------------------------------ */

@@ -5,12 +5,22 @@
  *
  * Hosts: A = 10.0.0.1 (host 0, port 40000), B = 10.0.0.2 (host 1, port 80),
  * one link 0 (direction 0 is A>B), 50 ms each way.
+ *
+ * Every recording helper ends with fx_check: a test that builds its log
+ * through them has the log's invariants (rlog_check) checked after every
+ * operation.
  */
 #ifndef TEST_RLOG_FIXTURE_H
 #define TEST_RLOG_FIXTURE_H
 
 #include <stdint.h>
 #include <string.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
 
 #include "rlog.h"
 
@@ -22,11 +32,20 @@
 #define FX_A_PORT 40000u
 #define FX_B_PORT 80u
 
+/* Fails the test when the log breaks one of its invariants. */
+static inline void fx_check(const rlog *log)
+{
+    char why[256];
+    if (rlog_check(log, why, sizeof why) != 0)
+        fail_msg("run log invariant broken: %s", why);
+}
+
 static inline rlog *fx_new(void)
 {
     rlog *log = rlog_new();
     rlog_add_host(log, FX_A, "A", FX_A_ADDR);
     rlog_add_host(log, FX_B, "B", FX_B_ADDR);
+    fx_check(log);
     return log;
 }
 
@@ -72,6 +91,7 @@ static inline void fx_record(rlog *log, sim_trace_kind kind, uint64_t t, uint32_
     r.len = n;
     r.value_ns = value_ns;
     rlog_sim_trace(log, &r);
+    fx_check(log);
 }
 
 /* A packet record (SEND, DELIVER, DROP...) carrying seg's bytes. */
@@ -92,6 +112,7 @@ static inline void fx_packet(rlog *log, sim_trace_kind kind, uint64_t t, uint32_
     r.bytes = buf;
     r.len = n;
     rlog_sim_trace(log, &r);
+    fx_check(log);
 }
 
 static inline void fx_send(rlog *log, uint64_t t, uint32_t from, uint32_t pkt, tcp_seg seg)
@@ -122,6 +143,7 @@ static inline void fx_drop(rlog *log, uint64_t t, uint32_t from, uint32_t pkt, t
     r.bytes = buf;
     r.len = n;
     rlog_sim_trace(log, &r);
+    fx_check(log);
 }
 
 static inline void fx_ev(rlog *log, uint64_t t, uint32_t host, tcp_event_kind kind, uint32_t sock,
@@ -135,6 +157,7 @@ static inline void fx_ev(rlog *log, uint64_t t, uint32_t host, tcp_event_kind ki
     ev.detail = detail;
     ev.note = note;
     rlog_tcp_event(log, host, &ev);
+    fx_check(log);
 }
 
 static inline void fx_state(rlog *log, uint64_t t, uint32_t host, uint32_t sock, tcp_state from,
@@ -152,6 +175,7 @@ static inline void fx_state(rlog *log, uint64_t t, uint32_t host, uint32_t sock,
     ev.seg = seg;
     ev.note = note;
     rlog_tcp_event(log, host, &ev);
+    fx_check(log);
 }
 
 /* A segment from `from` at t, delivered 50 ms later, processed by a state
@@ -221,6 +245,7 @@ static inline void fx_restart(rlog *log, uint64_t t, uint32_t host, uint32_t soc
     ev.seg = seg;
     ev.note = note;
     rlog_tcp_event(log, host, &ev);
+    fx_check(log);
 }
 
 /* After fx_handshake, the lost final ACK (RFC 9293 §3.10.7.4, TIME-WAIT):
@@ -357,6 +382,7 @@ static inline void fx_three_hosts(rlog *log)
 {
     uint8_t buf[1600];
     rlog_add_host(log, 2, "C", 0x0a000003u);
+    fx_check(log);
     tcp_seg syn = fx_seg(FX_A, TCP_SYN, 100, 0, 0);
     syn.dst_addr = 0x0a000003u;
     tcp_seg synack = fx_seg(FX_B, TCP_SYN | TCP_ACK, 700, 101, 0);

@@ -50,10 +50,35 @@ static int log_setup(void **state)
     return *state ? 0 : -1;
 }
 
-static int log_teardown(void **state)
+/* For a test that breaks the log on purpose. */
+static int log_teardown_unchecked(void **state)
 {
     rlog_free(*state);
     return 0;
+}
+
+static int log_teardown(void **state)
+{
+    fx_check(*state);
+    rlog_free(*state);
+    return 0;
+}
+
+/* ---- names ---------------------------------------------------------------------- */
+
+/* Every kind has a name of its own (the JSON "kind" values); a kind added
+ * without one would print as "?" (and its switch fails to compile). */
+static void every_kind_has_its_own_name(void **state)
+{
+    (void)state;
+    for (int k = 0; k < RLOG_KIND_COUNT; k++) {
+        const char *name = rlog_kind_name((rlog_kind)k);
+        assert_string_not_equal(name, "?");
+        for (int j = 0; j < k; j++)
+            assert_string_not_equal(rlog_kind_name((rlog_kind)j), name);
+    }
+    assert_string_equal(rlog_kind_name(RLOG_RESTART), "restart");
+    assert_string_equal(rlog_kind_name(RLOG_KIND_COUNT), "?");
 }
 
 /* ---- recording ------------------------------------------------------------------ */
@@ -229,6 +254,7 @@ static void host_trace_records_are_ignored(void **state)
     r.kind = SIM_TR_HOST;
     r.text = "hello";
     rlog_sim_trace(log, &r);
+    fx_check(log);
     assert_int_equal(rlog_count(log), 0);
     fx_ev(log, 0, FX_A, TCP_EV_SEG_OUT, 1, 0, NULL); /* no segment: nothing learned */
     assert_int_equal(rlog_count(log), 0);
@@ -241,8 +267,10 @@ static void ports_are_learned_from_segments(void **state)
     tcp_seg s = fx_seg(FX_A, TCP_SYN, 100, 0, 0);
     tcp_event ev = {.kind = TCP_EV_SEG_OUT, .sock = 3, .seg = &s};
     rlog_tcp_event(log, FX_A, &ev);
+    fx_check(log);
     ev.kind = TCP_EV_SEG_IN;
     rlog_tcp_event(log, FX_B, &ev);
+    fx_check(log);
     uint16_t l = 0, r = 0;
     assert_int_equal(rlog_sock_ports(log, FX_A, 3, &l, &r), 0);
     assert_int_equal(l, FX_A_PORT);
@@ -318,9 +346,105 @@ static void segment_change_takes_the_matching_delivery(void **state)
     assert_int_equal(rlog_state_cause(log, 3), 4);
 }
 
+/* ---- invariants (rlog_check) --------------------------------------------------- */
+
+/* The first broken invariant, as rlog_check words it ("" when none). */
+static const char *check_says(const rlog *log)
+{
+    static char why[256];
+    int rc = rlog_check(log, why, sizeof why);
+    assert_int_equal(rc, why[0] ? -1 : 0);
+    return why;
+}
+
+static void handshake_and_close(rlog *log)
+{
+    fx_handshake(log);
+    fx_close(log);
+}
+
+static void handshake_and_lost_final_ack(rlog *log)
+{
+    fx_handshake(log);
+    fx_lost_final_ack(log);
+}
+
+/* The hand-made runs of rlog_fixture.h, each checked after every recording
+ * by the fixture and once more here. */
+static void every_fixture_run_keeps_the_invariants(void **state)
+{
+    (void)state;
+    void (*const runs[])(rlog *) = {
+        fx_handshake,          handshake_and_close, handshake_and_lost_final_ack,
+        fx_simultaneous_close, fx_lost_syn,         fx_fin_ack_close,
+        fx_impaired,           fx_three_hosts,
+    };
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        rlog *log = fx_new();
+        runs[k](log);
+        assert_string_equal(check_says(log), "");
+        rlog_free(log);
+    }
+}
+
+/* A recording out of time order (a caller's bug: the core traces in time
+ * order) is named with both entries. */
+static void out_of_order_append_is_named(void **state)
+{
+    rlog *log = *state;
+    fx_handshake(log);
+    size_t n = rlog_count(log);
+    rlog_note(log, 1, "late");
+    char want[160];
+    snprintf(want, sizeof want,
+             "time order: entry %zu (note at 1 ns) comes after entry %zu (state at "
+             "150000000 ns)",
+             n, n - 1);
+    assert_string_equal(check_says(log), want);
+}
+
+/* What a bug inside the log would leave behind, one invariant at a time:
+ * each broken by hand on a fresh handshake, named by the check, then put
+ * back (the check passes again). */
+static void broken_joins_and_copies_are_named(void **state)
+{
+    rlog *log = *state;
+    fx_handshake(log);
+    rlog_entry *syn_rcvd =
+        (rlog_entry *)rlog_at(log, find_state(log, FX_B, TCP_LISTEN, TCP_SYN_RECEIVED));
+    rlog_entry *deliver = (rlog_entry *)rlog_at(log, find_entry(log, RLOG_DELIVER, 2, 0));
+    assert_string_equal(check_says(log), "");
+
+    const char *note = syn_rcvd->note;
+    char outside[] = "rcv SYN";
+    syn_rcvd->note = outside; /* a caller's string kept instead of a copy */
+    assert_non_null(strstr(check_says(log), "arena: entry"));
+    assert_non_null(strstr(check_says(log), "(state): its note is not the log's copy"));
+    syn_rcvd->note = note;
+
+    size_t first = deliver->send_index;
+    deliver->send_index = first + 1;
+    assert_non_null(strstr(check_says(log), "packet 2 first appeared elsewhere"));
+    deliver->send_index = first;
+
+    syn_rcvd->time_ns += 1; /* its DELIVER is no longer at the same instant */
+    assert_non_null(strstr(check_says(log), "(state LISTEN -> SYN_RECEIVED) is joined to entry"));
+    syn_rcvd->time_ns -= 1;
+
+    syn_rcvd->kind = RLOG_TIMER; /* only state changes and restarts have causes */
+    assert_non_null(strstr(check_says(log), "(timer) has a cause"));
+    syn_rcvd->kind = RLOG_STATE;
+    assert_string_equal(check_says(log), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_kind_has_its_own_name),
+        cmocka_unit_test(every_fixture_run_keeps_the_invariants),
+        cmocka_unit_test_setup_teardown(out_of_order_append_is_named, log_setup,
+                                        log_teardown_unchecked),
+        cmocka_unit_test_setup_teardown(broken_joins_and_copies_are_named, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(records_packets_with_parsed_segments, log_setup,
                                         log_teardown),
         cmocka_unit_test_setup_teardown(payload_points_into_the_logs_own_copy, log_setup,

@@ -143,14 +143,6 @@ static h_node *node_at(const char *file, int line, const harness *h, size_t i)
     return (h_node *)&h->node[i];
 }
 
-static const char *kind_name(tcp_event_kind k)
-{
-    static const char *const names[] = {"STATE", "SEG_IN", "SEG_OUT", "DROP",
-                                        "TIMER", "USER",   "ERROR",   "RESTART"};
-
-    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
-}
-
 /* ---- Printing -------------------------------------------------------------- */
 
 static void endpoint_str(const harness *h, uint32_t addr, uint16_t port, char *buf, size_t len)
@@ -200,7 +192,7 @@ static void print_event(const harness *h, const h_event *e)
     char t[32], seg[200];
 
     fprintf(stderr, "    %12s sock %" PRIu32 " %-7s", time_str(e->time_ns, t, sizeof t), e->sock,
-            kind_name(e->kind));
+            tcp_event_name(e->kind));
     if (e->kind == TCP_EV_STATE)
         fprintf(stderr, " %s -> %s (%s)", tcp_state_name(e->from), tcp_state_name(e->to),
                 tcp_cause_name(e->cause));
@@ -328,7 +320,7 @@ static void on_event(void *ctx, uint32_t host, const tcp_event *ev)
     snprintf(r->note, sizeof r->note, "%s", ev->note != NULL ? ev->note : "");
     if (ev->time_ns != h_now(h))
         h_error(h, "stack %c: %s event stamped %" PRIu64 "ns at %" PRIu64 "ns",
-                stack_letter(nd->index), kind_name(ev->kind), ev->time_ns, h_now(h));
+                stack_letter(nd->index), tcp_event_name(ev->kind), ev->time_ns, h_now(h));
     if (ev->kind == TCP_EV_STATE)
         check_chain(h, nd, r);
 }

@@ -105,6 +105,11 @@ static void state_and_error_names(void **state)
     assert_string_equal(tcp_err_name(0), "OK");
     assert_string_equal(tcp_timer_name(TCP_TIMER_TIME_WAIT), "TIME_WAIT");
     assert_string_equal(tcp_user_call_name(TCP_CALL_SHUTDOWN), "shutdown");
+    assert_string_equal(tcp_cause_name(TCP_CAUSE_SEGMENT), "segment");
+    assert_string_equal(tcp_event_name(TCP_EV_SEG_IN), "SEG_IN");
+    assert_string_equal(tcp_event_name(TCP_EV_TIMER_RESTART), "TIMER_RESTART");
+    assert_string_equal(tcp_user_call_name(TCP_CALL_ABORT), "abort");
+    assert_string_equal(tcp_timer_name((tcp_timer_kind)(TCP_TIMER_FIN_WAIT_2 + 1)), "?");
 }
 
 /* Bad calls return errors and leave no connection behind. */
