@@ -137,6 +137,11 @@ int kern_sock_linger(int fd, bool on, int timeout_s);
 /* SO_KEEPALIVE on/off, and TCP_KEEPIDLE/INTVL/CNT for each value > 0. */
 int kern_sock_keepalive(int fd, bool on, int idle_s, int intvl_s, int cnt);
 int kern_sock_nodelay(int fd, bool on);
+/* A receive buffer of exactly bytes (sk_rcvbuf, as SO_RCVBUF reads back),
+ * locked as SO_RCVBUF locks it; set on a listener before its first SYN, its
+ * connections inherit it. -ERANGE when the kernel would take another size
+ * (odd, below its floor, above net.core.rmem_max). */
+int kern_sock_rcvbuf(int fd, uint32_t bytes);
 /* Reads an int option back (for tests and reports). */
 int kern_sock_getopt(int fd, int level, int name, int *value);
 
