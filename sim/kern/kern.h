@@ -7,7 +7,9 @@
  *     /run/netns starting KERN_NS_PREFIX, so `ip netns exec` can look in),
  *     a TUN device in it carrying the kernel endpoint's address, one host
  *     route per simulated peer to that device and nothing else, IPv6 off,
- *     rp_filter off, and the caller's net.* sysctls; it returns only once
+ *     rp_filter off, a TCP connection hash of its own (where the kernel has
+ *     tcp_child_ehash_entries, so a sock_diag dump walks only its few
+ *     buckets), and the caller's net.* sysctls; it returns only once
  *     an ICMP echo written to the device has been answered through it.
  *  2. Every address is in the project's test range 10.0.0.0/24; nothing is
  *     configured outside the namespace, and no sysctl outside net.* is
