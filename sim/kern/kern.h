@@ -7,7 +7,9 @@
  *     /run/netns starting KERN_NS_PREFIX, so `ip netns exec` can look in),
  *     a TUN device in it carrying the kernel endpoint's address, one host
  *     route per simulated peer to that device and nothing else, IPv6 off,
- *     rp_filter off, and the caller's net.* sysctls; it returns only once
+ *     rp_filter off, a TCP connection hash of its own (where the kernel has
+ *     tcp_child_ehash_entries, so a sock_diag dump walks only its few
+ *     buckets), and the caller's net.* sysctls; it returns only once
  *     an ICMP echo written to the device has been answered through it.
  *  2. Every address is in the project's test range 10.0.0.0/24; nothing is
  *     configured outside the namespace, and no sysctl outside net.* is
@@ -137,6 +139,11 @@ int kern_sock_linger(int fd, bool on, int timeout_s);
 /* SO_KEEPALIVE on/off, and TCP_KEEPIDLE/INTVL/CNT for each value > 0. */
 int kern_sock_keepalive(int fd, bool on, int idle_s, int intvl_s, int cnt);
 int kern_sock_nodelay(int fd, bool on);
+/* A receive buffer of exactly bytes (sk_rcvbuf, as SO_RCVBUF reads back),
+ * locked as SO_RCVBUF locks it; set on a listener before its first SYN, its
+ * connections inherit it. -ERANGE when the kernel would take another size
+ * (odd, below its floor, above net.core.rmem_max). */
+int kern_sock_rcvbuf(int fd, uint32_t bytes);
 /* Reads an int option back (for tests and reports). */
 int kern_sock_getopt(int fd, int level, int name, int *value);
 

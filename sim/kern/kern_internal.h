@@ -20,7 +20,11 @@ struct kern_ns {
     uint32_t diag_seq;
     kern_config cfg;
     int socks[KERN_SOCKS_MAX]; /* -1: free */
+    char ehash_derived[2][32]; /* the machine's values, see kern_ns.c */
 };
+
+/* Buckets of the run namespace's own connection hash (a power of two). */
+#define KERN_EHASH_ENTRIES "256"
 
 /* Moves this thread into ns / back home: 0 or -errno. kern_leave must follow
  * every successful kern_enter, on every path. */
@@ -33,6 +37,9 @@ void kern_untrack(kern_ns *ns, int fd);
 
 /* Writes a sysctl in the current thread's namespace: 0 or -errno. */
 int kern_sysctl_write(const char *name, const char *value);
+/* Reads one in the current thread's namespace (trailing newline removed):
+ * 0 or -errno. */
+int kern_sysctl_read(const char *name, char *buf, size_t len);
 /* Whether a sysctl name is one kern may write: "net." then [a-z0-9_.-]. */
 bool kern_sysctl_name_ok(const char *name);
 

@@ -138,14 +138,57 @@ static int make_name(kern_ns *ns, char *err, size_t err_len)
     return kern_fail(err, err_len, "no free namespace name under %s", KERN_NETNS_DIR);
 }
 
+/* A sysctl that may be absent on this kernel (IPv6 compiled out, an older kernel): fine. */
+static int sysctl_optional(const char *name, const char *value)
+{
+    int rc = kern_sysctl_write(name, value);
+    return rc == -ENOENT ? 0 : rc;
+}
+
+/* The machine's values of the sysctls a namespace derives from the size of
+ * its connection hash (tcp_sk_init: tcp_max_syn_backlog is the buckets / 128,
+ * tcp_max_tw_buckets half of them), read at home and written in the run's
+ * namespace so its own small hash changes nothing else. */
+static const char *const EHASH_DERIVED[] = {"net.ipv4.tcp_max_syn_backlog",
+                                            "net.ipv4.tcp_max_tw_buckets"};
+
+/* A sock_diag dump walks every bucket of the namespace's connection hash.
+ * A new namespace shares the machine's (tcp_ehash_entries, 262,144 buckets
+ * here: about 1.5 ms of system time a dump, and the sampler dumps every
+ * millisecond) unless its parent set tcp_child_ehash_entries (Linux 5.19).
+ * So the thread first enters an intermediate namespace, sets that there,
+ * and makes the run's namespace from it: nothing of the machine's is
+ * written, and the intermediate one is freed once the thread leaves it.
+ * On an older kernel the sysctl is missing and the shared hash is kept. */
+static int unshare_small_hash(char *err, size_t err_len)
+{
+    if (unshare(CLONE_NEWNET) != 0)
+        return kern_fail(err, err_len, "unshare(CLONE_NEWNET): %s", strerror(errno));
+    int rc = sysctl_optional("net.ipv4.tcp_child_ehash_entries", KERN_EHASH_ENTRIES);
+    if (rc != 0)
+        return kern_fail(err, err_len, "sysctl net.ipv4.tcp_child_ehash_entries: %s",
+                         strerror(-rc));
+    if (unshare(CLONE_NEWNET) != 0)
+        return kern_fail(err, err_len, "unshare(CLONE_NEWNET): %s", strerror(errno));
+    return 0;
+}
+
 /* unshare this thread into a new namespace, pin it on the name, come back. */
 static int make_netns(kern_ns *ns, char *err, size_t err_len)
 {
+    for (size_t i = 0; i < sizeof EHASH_DERIVED / sizeof EHASH_DERIVED[0]; i++) {
+        int rc =
+            kern_sysctl_read(EHASH_DERIVED[i], ns->ehash_derived[i], sizeof ns->ehash_derived[i]);
+        if (rc != 0)
+            return kern_fail(err, err_len, "%s: %s", EHASH_DERIVED[i], strerror(-rc));
+    }
     ns->home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (ns->home_fd < 0)
         return kern_fail(err, err_len, "/proc/thread-self/ns/net: %s", strerror(errno));
-    if (unshare(CLONE_NEWNET) != 0)
-        return kern_fail(err, err_len, "unshare(CLONE_NEWNET): %s", strerror(errno));
+    if (unshare_small_hash(err, err_len) != 0) {
+        kern_leave(ns);
+        return -1;
+    }
     int rc = 0;
     ns->ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (ns->ns_fd < 0)
@@ -154,13 +197,6 @@ static int make_netns(kern_ns *ns, char *err, size_t err_len)
         rc = kern_fail(err, err_len, "mount --bind on %s: %s", ns->path, strerror(errno));
     kern_leave(ns);
     return rc;
-}
-
-/* A sysctl that may be absent on this kernel (IPv6 compiled out): fine. */
-static int sysctl_optional(const char *name, const char *value)
-{
-    int rc = kern_sysctl_write(name, value);
-    return rc == -ENOENT ? 0 : rc;
 }
 
 static int ifreq_addr(int s, unsigned long req, uint32_t addr)
@@ -245,6 +281,19 @@ static int write_sysctls(const kern_sysctl *list, size_t n, bool optional, char 
     return 0;
 }
 
+/* The machine's tcp_max_syn_backlog and tcp_max_tw_buckets, in place of
+ * the values tcp_sk_init derived from the namespace's small hash. */
+static int write_derived(const kern_ns *ns, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < sizeof EHASH_DERIVED / sizeof EHASH_DERIVED[0]; i++) {
+        int rc = kern_sysctl_write(EHASH_DERIVED[i], ns->ehash_derived[i]);
+        if (rc != 0)
+            return kern_fail(err, err_len, "sysctl %s=%s: %s", EHASH_DERIVED[i],
+                             ns->ehash_derived[i], strerror(-rc));
+    }
+    return 0;
+}
+
 /* Everything done inside the namespace, in order. */
 static int populate(kern_ns *ns, char *err, size_t err_len)
 {
@@ -252,7 +301,7 @@ static int populate(kern_ns *ns, char *err, size_t err_len)
     size_t na = sizeof FIXED_AFTER / sizeof FIXED_AFTER[0];
     if (write_sysctls(FIXED_BEFORE, nb, true, err, err_len) != 0 ||
         open_tun(ns, err, err_len) != 0 || write_sysctls(FIXED_AFTER, na, true, err, err_len) ||
-        configure_tun(ns, err, err_len) != 0 ||
+        configure_tun(ns, err, err_len) != 0 || write_derived(ns, err, err_len) != 0 ||
         write_sysctls(ns->cfg.sysctls, ns->cfg.nsysctls, false, err, err_len) != 0)
         return -1;
     ns->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);

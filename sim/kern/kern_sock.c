@@ -194,3 +194,19 @@ int kern_sock_getopt(int fd, int level, int name, int *value)
     socklen_t len = sizeof *value;
     return getsockopt(fd, level, name, value, &len) == 0 ? 0 : -errno;
 }
+
+/* SO_RCVBUF stores twice the value given (sock_setsockopt: the other half
+ * pays for the kernel's bookkeeping) and sets SOCK_RCVBUF_LOCK, so half of
+ * bytes is asked for and the result read back: a value the kernel clamps
+ * (below SOCK_MIN_RCVBUF, above net.core.rmem_max) is -ERANGE rather than a
+ * buffer of another size. */
+int kern_sock_rcvbuf(int fd, uint32_t bytes)
+{
+    if (bytes < 2 || bytes % 2 != 0 || bytes > (uint32_t)INT32_MAX)
+        return -ERANGE;
+    int rc = setopt(fd, SOL_SOCKET, SO_RCVBUF, (int)(bytes / 2));
+    int got = 0;
+    if (rc == 0)
+        rc = kern_sock_getopt(fd, SOL_SOCKET, SO_RCVBUF, &got);
+    return rc != 0 ? rc : (uint32_t)got == bytes ? 0 : -ERANGE;
+}

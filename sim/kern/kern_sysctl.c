@@ -56,22 +56,17 @@ int kern_sysctl_write(const char *name, const char *value)
     return rc;
 }
 
-int kern_ns_sysctl_read(kern_ns *ns, const char *name, char *buf, size_t len)
+int kern_sysctl_read(const char *name, char *buf, size_t len)
 {
     if (!kern_sysctl_name_ok(name) || len == 0)
         return -EINVAL;
     char path[128];
     sysctl_path(name, path, sizeof path);
-    int rc = kern_enter(ns);
-    if (rc != 0)
-        return rc;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    rc = fd < 0 ? -errno : 0;
-    kern_leave(ns);
-    if (rc != 0)
-        return rc;
+    if (fd < 0)
+        return -errno;
     ssize_t r = read(fd, buf, len - 1);
-    rc = r < 0 ? -errno : 0;
+    int rc = r < 0 ? -errno : 0;
     close(fd);
     if (rc != 0)
         return rc;
@@ -79,6 +74,16 @@ int kern_ns_sysctl_read(kern_ns *ns, const char *name, char *buf, size_t len)
         r--;
     buf[r] = '\0';
     return 0;
+}
+
+int kern_ns_sysctl_read(kern_ns *ns, const char *name, char *buf, size_t len)
+{
+    int rc = kern_enter(ns);
+    if (rc != 0)
+        return rc;
+    rc = kern_sysctl_read(name, buf, len);
+    kern_leave(ns);
+    return rc;
 }
 
 static int add(kern_config *c, const char *name, unsigned long long v, char *err, size_t err_len)

@@ -509,8 +509,10 @@ static const char *opt_name(tcp_opt opt)
     }
 }
 
-/* The options the kernel has: linger0, keepalive and its times, nodelay. */
-static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t *failed)
+/* The options the kernel has: linger0, keepalive and its times, nodelay,
+ * and on a listener (before its first SYN, as the stack takes it) rcvbuf. */
+static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t *failed,
+                      bool listener)
 {
     int idle = 0, intvl = 0, cnt = 0;
     bool ka = false, ka_set = false;
@@ -523,6 +525,17 @@ static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t
             break;
         case TCP_OPT_NODELAY:
             rc = kern_sock_nodelay(fd, v != 0);
+            break;
+        case TCP_OPT_RCVBUF:
+            if (!listener || v > UINT32_MAX)
+                goto no_equivalent;
+            rc = kern_sock_rcvbuf(fd, (uint32_t)v);
+            if (rc == -ERANGE) {
+                *failed = i;
+                return refuse(n, NET_ENOKERNEL,
+                              NET_KERN_REFUSAL "take this rcvbuf (SO_RCVBUF holds an even "
+                                               "size from its floor to net.core.rmem_max)");
+            }
             break;
         case TCP_OPT_KEEPALIVE:
             ka = v != 0;
@@ -545,6 +558,7 @@ static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t
             cnt = (int)v;
             break;
         default:
+        no_equivalent:
             *failed = i;
             snprintf(n->kern->reason, sizeof n->kern->reason,
                      NET_KERN_REFUSAL "take the socket option '%s' (no equivalent)",
@@ -583,7 +597,7 @@ int net_kern_listen(net *n, net_listen_opts *o, uint32_t *out)
     r->t.local_addr = addr;
     r->t.local_port = o->port;
     net_sock_mut(n, idx)->lport = o->port;
-    rc = apply_opts(n, fd, o->opts, o->nopts, &o->failed_opt);
+    rc = apply_opts(n, fd, o->opts, o->nopts, &o->failed_opt, true);
     if (rc < 0)
         return rc;
     rec_change(n, r, TCP_LISTEN, 0);
@@ -618,7 +632,7 @@ int net_kern_connect(net *n, net_connect_opts *o, uint32_t *out)
     k->lport = r->t.local_port;
     k->raddr = o->raddr;
     k->rport = o->rport;
-    rc = apply_opts(n, fd, o->opts, o->nopts, &o->failed_opt);
+    rc = apply_opts(n, fd, o->opts, o->nopts, &o->failed_opt, false);
     if (rc < 0)
         return rc;
     net_kern_sample(n);
@@ -805,7 +819,7 @@ int net_kern_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts,
         return TCP_EBADF;
     r->autoread = net_sock_mut(n, sock)->autoread;
     net_sock_mut(n, sock)->autoread = false;
-    return apply_opts(n, r->fd, opts, nopts, failed_opt);
+    return apply_opts(n, r->fd, opts, nopts, failed_opt, false);
 }
 
 int net_kern_refuse(net *n, const char *why)

@@ -113,6 +113,35 @@ static void inside_is_what_was_asked(void **state)
     kp_close(&p);
 }
 
+/* The namespace has a connection hash of its own, so a sock_diag dump
+ * walks its few buckets rather than the machine's (tcp_ehash_entries is
+ * positive for a namespace that owns its hash, negative for one sharing
+ * the machine's), while the two sysctls the kernel derives from that size
+ * keep the machine's values, and the machine's own sysctls are untouched. */
+static void namespace_owns_a_small_connection_hash(void **state)
+{
+    (void)state;
+    char home_child[64], home_backlog[64], home_tw[64], v[64];
+    if (access("/proc/sys/net/ipv4/tcp_child_ehash_entries", F_OK) != 0)
+        skip(); /* before Linux 5.19: the hash is shared */
+    host_sysctl("/proc/sys/net/ipv4/tcp_child_ehash_entries", home_child, sizeof home_child);
+    host_sysctl("/proc/sys/net/ipv4/tcp_max_syn_backlog", home_backlog, sizeof home_backlog);
+    host_sysctl("/proc/sys/net/ipv4/tcp_max_tw_buckets", home_tw, sizeof home_tw);
+    kern_config cfg;
+    kp_config(&cfg);
+    kpeer p;
+    kp_open(&p, &cfg, 40000, 80);
+    assert_int_equal(kern_ns_sysctl_read(p.ns, "net.ipv4.tcp_ehash_entries", v, sizeof v), 0);
+    assert_string_equal(v, "256");
+    home_backlog[strcspn(home_backlog, "\n")] = '\0';
+    home_tw[strcspn(home_tw, "\n")] = '\0';
+    expect_sysctl(p.ns, "net.ipv4.tcp_max_syn_backlog", home_backlog);
+    expect_sysctl(p.ns, "net.ipv4.tcp_max_tw_buckets", home_tw);
+    kp_close(&p);
+    host_sysctl("/proc/sys/net/ipv4/tcp_child_ehash_entries", v, sizeof v);
+    assert_string_equal(v, home_child);
+}
+
 /* Each value kern_sysctls_from_profile writes for the linux profile is
  * what a fresh namespace of this kernel already has: the profile's claim,
  * checked against the kernel's defaults. */
@@ -382,6 +411,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(inside_is_what_was_asked),
+        cmocka_unit_test(namespace_owns_a_small_connection_hash),
         cmocka_unit_test(linux_profile_matches_kernel_defaults),
         cmocka_unit_test(rfc9293_profile_has_no_sysctl_for_no_fin_wait_2_timeout),
         cmocka_unit_test(bad_config_is_refused_and_leaves_nothing),

@@ -261,6 +261,41 @@ static void route_metrics_reach_the_connection(void **state)
     kp_close(&p);
 }
 
+/* A receive buffer set on a listener is its connections' (the profile's
+ * rcvbuf option): SO_RCVBUF reads back the size asked, and it fixes the
+ * SYN,ACK's window and scale as Linux derives them: tcp_full_space() is
+ * half the buffer (TCP_DEFAULT_SCALING_RATIO), SOCK_RCVBUF_LOCK clamps the
+ * window to it so no scale is needed (tcp_openreq_init_rwin,
+ * tcp_select_initial_window), and the window is a whole number of the
+ * MSS the kernel advertises (tcp_openreq_init_rwin: the route's advmss,
+ * MTU 1500 - 40, less nothing without timestamps): 2048 rounded down to
+ * 1460. A size the
+ * kernel would change (odd, below SOCK_MIN_RCVBUF) is -ERANGE. */
+static void rcvbuf_on_listener_fixes_the_window(void **state)
+{
+    (void)state;
+    kern_config cfg;
+    kp_config(&cfg);
+    kpeer p;
+    kp_open(&p, &cfg, 40003, 84);
+    int lfd, v = 0;
+    assert_int_equal(kern_sock_listen(p.ns, KP_KERNEL, 84, 8, &lfd), 0);
+    assert_int_equal(kern_sock_rcvbuf(lfd, 4095), -ERANGE);
+    assert_int_equal(kern_sock_rcvbuf(lfd, 512), -ERANGE);
+    assert_int_equal(kern_sock_rcvbuf(lfd, 4096), 0);
+    assert_int_equal(kern_sock_getopt(lfd, SOL_SOCKET, SO_RCVBUF, &v), 0);
+    assert_int_equal(v, 4096);
+    send_syn(&p);
+    tcp_seg s;
+    kp_expect(&p, TCP_SYN | TCP_ACK, &s);
+    print_message("# SYN,ACK window %u, wscale %s%u\n", s.wnd, s.has_wscale ? "" : "none ",
+                  s.wscale);
+    assert_int_equal(s.wnd, 1460);
+    assert_true(s.has_wscale);
+    assert_int_equal(s.wscale, 0);
+    kp_close(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +303,7 @@ int main(void)
         cmocka_unit_test(syn_to_closed_port_is_reset),
         cmocka_unit_test(mtu_sets_the_advertised_mss),
         cmocka_unit_test(route_metrics_reach_the_connection),
+        cmocka_unit_test(rcvbuf_on_listener_fixes_the_window),
     };
     return KP_MAIN("kern_passive", tests);
 }
