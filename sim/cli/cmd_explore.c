@@ -40,12 +40,21 @@ static void attach(void *ctx, net *n)
     exp_run_attach(ctx, n);
 }
 
+/* The explorer chooses the schedules: a scenario's own is not applied. */
+static int ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char *err,
+                           size_t errlen)
+{
+    (void)ctx, (void)text, (void)settle_ns, (void)err, (void)errlen;
+    return 0;
+}
+
 static int run_scenario(void *ctx, exp_run *r)
 {
     runner *u = ctx;
     lsim_config cfg = u->cfg;
     cfg.on_net = attach;
     cfg.on_net_ctx = r;
+    cfg.on_schedule = ignore_schedule;
     cfg.quiet_expect = true; /* expectations are not invariants under faults */
     lua_State *L = lsim_runtime_new(&cfg);
     if (!L) {
@@ -387,14 +396,49 @@ int cli_explore(int argc, char **argv)
     return o.merging ? merge_reports(&o) : explore_file(&o);
 }
 
-/* ---- tcpsim run --schedule ---- */
+/* ---- tcpsim run --schedule, and a scenario's own schedule ---- */
 
-static void attach_schedule(void *ctx, net *n)
+struct cli_sched {
+    exp_run run;
+    bool active;   /* a schedule applies to this run */
+    bool from_cli; /* given by --schedule: the scenario's is ignored */
+    uint32_t nets; /* nets made so far */
+};
+
+static void sched_on_net(void *ctx, net *n)
 {
-    exp_run_attach(ctx, n);
+    struct cli_sched *c = ctx;
+    c->nets++;
+    if (c->active)
+        exp_run_attach(&c->run, n);
 }
 
-exp_run *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle)
+/* tcpsim.new{schedule = S, settle = D}: the first simulation carries the
+ * run's schedule; the command line's --schedule wins over it. */
+static int sched_on_lua(void *ctx, const char *text, uint64_t settle_ns, char *err, size_t errlen)
+{
+    struct cli_sched *c = ctx;
+    if (c->from_cli)
+        return 0;
+    exp_schedule s;
+    if (exp_schedule_parse(text, &s, err, errlen) != 0)
+        return -1;
+    if (c->active) {
+        if (exp_schedule_cmp(&s, &c->run.sched) == 0)
+            return 0;
+        snprintf(err, errlen, "the run's schedule is set already (one schedule per run)");
+        return -1;
+    }
+    if (c->nets) {
+        snprintf(err, errlen, "give it to the first simulation the scenario makes");
+        return -1;
+    }
+    exp_run_init(&c->run, &s, settle_ns != UINT64_MAX ? settle_ns : c->run.settle_ns);
+    c->active = true;
+    return 0;
+}
+
+struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle)
 {
     uint64_t settle_ns = 600ull * 1000000000ull;
     char derr[160];
@@ -404,35 +448,40 @@ exp_run *cli_schedule_begin(lsim_config *cfg, const char *text, const char *sett
     }
     exp_schedule s;
     char err[200];
-    if (exp_schedule_parse(text, &s, err, sizeof err) != 0) {
+    if (text && exp_schedule_parse(text, &s, err, sizeof err) != 0) {
         fprintf(stderr, "tcpsim: --schedule: %s\n", err);
         return NULL;
     }
-    exp_run *r = malloc(sizeof *r);
-    if (!r) {
+    struct cli_sched *c = calloc(1, sizeof *c);
+    if (!c) {
         fprintf(stderr, "tcpsim: out of memory\n");
         return NULL;
     }
-    exp_run_init(r, &s, settle_ns);
-    cfg->on_net = attach_schedule;
-    cfg->on_net_ctx = r;
-    return r;
+    exp_run_init(&c->run, text ? &s : NULL, settle_ns);
+    c->active = c->from_cli = text != NULL;
+    cfg->on_net = sched_on_net;
+    cfg->on_schedule = sched_on_lua;
+    cfg->on_net_ctx = c;
+    return c;
 }
 
-int cli_schedule_end(exp_run *r)
+int cli_schedule_end(struct cli_sched *c)
 {
-    exp_run_finish(r);
-    char s[256];
-    exp_schedule_format(&r->sched, s, sizeof s);
-    printf("schedule %s: %u of %u faults applied over %u decision points\n", s,
-           (unsigned)r->applied, (unsigned)r->sched.n, (unsigned)r->npoints);
+    exp_run *r = &c->run;
     int bad = 0;
-    for (int i = 0; i < EXP_INV_COUNT; i++)
-        if (r->failed & (1u << i)) {
-            printf("INVARIANT %s failed: %s\n", exp_inv_name((exp_inv)i), r->msg);
-            bad = 1;
-        }
+    if (c->active) {
+        exp_run_finish(r);
+        char s[256];
+        exp_schedule_format(&r->sched, s, sizeof s);
+        printf("schedule %s: %u of %u faults applied over %u decision points\n", s,
+               (unsigned)r->applied, (unsigned)r->sched.n, (unsigned)r->npoints);
+        for (int i = 0; i < EXP_INV_COUNT; i++)
+            if (r->failed & (1u << i)) {
+                printf("INVARIANT %s failed: %s\n", exp_inv_name((exp_inv)i), r->msg);
+                bad = 1;
+            }
+    }
     exp_run_free(r);
-    free(r);
+    free(c);
     return bad;
 }

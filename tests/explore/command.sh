@@ -74,4 +74,30 @@ grep -q "shrunk: tcpsim run $tmp/short.lua --schedule 2:drop --settle 1ms (1 fau
   fail "shrunk schedule"
 "$T" run "$tmp/short.lua" --schedule 2:drop --settle 1ms --quiet >"$tmp/replay2" 2>/dev/null
 grep -q "INVARIANT stuck failed: B:80 still in SYN_RECEIVED" "$tmp/replay2" || fail "replay of the stuck run"
+
+# The schedule as a Lua option: tcpsim.new{schedule = S, settle = D} runs
+# as --schedule S --settle D does; the command line's --schedule wins; a bad
+# one is an error naming it; explore chooses its own schedules.
+sed 's/tcpsim.new { seed = 1, msl = "100ms" }/tcpsim.new { seed = 1, msl = "100ms", schedule = "2:drop", settle = "1ms" }/' \
+  "$tmp/short.lua" >"$tmp/carried.lua"
+grep -q 'schedule = "2:drop"' "$tmp/carried.lua" || fail "the carried scenario was not made"
+"$T" run "$tmp/carried.lua" --quiet >"$tmp/carried.out" 2>/dev/null
+[ $? -ne 0 ] || fail "a carried failing schedule must fail the run"
+grep -q "schedule 2:drop: 1 of 1 faults applied" "$tmp/carried.out" || fail "carried schedule not applied"
+grep -q "INVARIANT stuck failed: B:80 still in SYN_RECEIVED" "$tmp/carried.out" || fail "carried settle"
+"$T" run "$tmp/carried.lua" --schedule - --quiet >"$tmp/over.out" 2>/dev/null
+grep -q "^schedule -: 0 of 0 faults" "$tmp/over.out" || fail "--schedule must win over the scenario's"
+sed 's/schedule = "2:drop"/schedule = "2:smash"/' "$tmp/carried.lua" >"$tmp/bad.lua"
+"$T" run "$tmp/bad.lua" --quiet >/dev/null 2>"$tmp/bad.err"
+[ $? -eq 2 ] || fail "a bad carried schedule must exit 2"
+grep -q "schedule '2:smash': '2:smash': the kind must be" "$tmp/bad.err" || fail "bad schedule message"
+cat >"$tmp/second.lua" <<'LUA'
+local one = tcpsim.new { seed = 1 }
+local two = tcpsim.new { seed = 1, schedule = "1:drop" }
+LUA
+"$T" run "$tmp/second.lua" --quiet >/dev/null 2>"$tmp/second.err"
+[ $? -eq 2 ] || fail "a schedule on the second simulation must exit 2"
+grep -q "first simulation" "$tmp/second.err" || fail "second simulation message"
+"$T" explore "$tmp/carried.lua" --faults 1 --kinds drop >"$tmp/carried.x" 2>/dev/null
+[ $? -eq 0 ] || fail "explore must ignore the scenario's schedule and settle"
 echo "explore command: ok"
