@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -21,7 +22,7 @@
 typedef struct xopts {
     lsim_config cfg;
     exp_opts eo;
-    const char *report_out, *coverage, *settle;
+    const char *report_out, *coverage, *settle, *emit_dir;
     const char *merge[64];
     int nmerge;
     bool merging;
@@ -140,6 +141,8 @@ static int parse_value(xopts *o, const char *a, const char *v)
         o->report_out = v;
     } else if (strcmp(a, "--coverage") == 0) {
         o->coverage = v;
+    } else if (strcmp(a, "--emit-scenario") == 0) {
+        o->emit_dir = v;
     } else {
         return -1;
     }
@@ -207,6 +210,73 @@ static void replay_line(const xopts *o, const exp_schedule *s, char *buf, size_t
              settle);
 }
 
+/* The folders the scenario's require() searches (its own, lib/, ../lib/)
+ * that exist, as -I options for a file written elsewhere; into cfg too. */
+static void lib_dirs(const char *file, lsim_config *cfg, char dirs[3][1100], char *opts, size_t len)
+{
+    const char *slash = strrchr(file, '/');
+    int n = slash ? (int)(slash - file) : 1;
+    const char *base = slash ? file : ".";
+    static const char *const SUB[3] = {"", "/lib", "/../lib"};
+    size_t at = 0;
+    opts[0] = 0;
+    for (int i = 0; i < 3; i++) {
+        snprintf(dirs[i], sizeof dirs[i], "%.*s%s", n, base, SUB[i]);
+        struct stat st;
+        if (stat(dirs[i], &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        if (cfg->nlib_paths < 16)
+            cfg->lib_paths[cfg->nlib_paths++] = dirs[i];
+        int w = snprintf(opts + at, len - at, " -I %s", dirs[i]);
+        if (w > 0 && (size_t)w < len - at)
+            at += (size_t)w;
+    }
+}
+
+/* --emit-scenario: writes the shrunk schedule as a scenario, then runs
+ * the file (no schedule) to say whether it fails inv as well. */
+static void emit_group(const xopts *o, exp_inv inv, const exp_schedule *from,
+                       const exp_schedule *small, const char *replay)
+{
+    runner u = {.cfg = o->cfg};
+    exp_run r;
+    exp_run_init(&r, small, o->eo.settle_ns);
+    r.describe = true;
+    bool again = run_scenario(&u, &r) == 0 && r.applied == small->n && (r.failed & (1u << inv));
+    char path[1100], first[256], dirs[3][1100], opts[3400], run_line[4600];
+    const char *base = strrchr(o->cfg.file, '/');
+    base = base ? base + 1 : o->cfg.file;
+    size_t blen = strlen(base) > 4 && strcmp(base + strlen(base) - 4, ".lua") == 0
+                      ? strlen(base) - 4
+                      : strlen(base);
+    snprintf(path, sizeof path, "%s/%.*s-%s.lua", o->emit_dir, (int)blen, base, exp_inv_name(inv));
+    runner v = {.cfg = o->cfg};
+    v.cfg.file = path;
+    lib_dirs(o->cfg.file, &v.cfg, dirs, opts, sizeof opts);
+    snprintf(run_line, sizeof run_line, "tcpsim run %s%s", path, opts);
+    exp_schedule_format(from, first, sizeof first);
+    cli_emit e = {path,   o->cfg.file, exp_inv_name(inv), r.msg, first,
+                  replay, run_line,    o->settle,         &r};
+    if (!again || cli_explore_emit(&e) != 0) {
+        printf("  emitted: none (%s)\n",
+               again ? "the file could not be written" : "the shrunk schedule did not fail again");
+        exp_run_free(&r);
+        return;
+    }
+    uint64_t outcome = r.outcome;
+    char msg[EXP_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", r.msg);
+    exp_run_free(&r);
+    exp_run_init(&r, NULL, o->eo.settle_ns);
+    bool fails = run_scenario(&v, &r) == 0 && (r.failed & (1u << inv));
+    bool same = fails && r.outcome == outcome && strcmp(r.msg, msg) == 0;
+    printf("  emitted: %s (%s)\n", run_line,
+           same    ? "fails the same way: same invariant, message and outcome"
+           : fails ? "fails the same invariant, with another message or outcome"
+                   : "does NOT fail it: see the file's rules");
+    exp_run_free(&r);
+}
+
 /* One group: the invariant, how many schedules broke it, the first of them
  * and, when the scenario is at hand, its shrunk form. */
 static void print_group(const xopts *o, const exp_report *rep, exp_inv inv, bool shrink)
@@ -226,6 +296,8 @@ static void print_group(const xopts *o, const exp_report *rep, exp_inv inv, bool
     exp_shrink(&o->eo, inv, &first->sched, &small);
     replay_line(o, &small, line, sizeof line);
     printf("  shrunk: %s (%u fault%s)\n", line, (unsigned)small.n, small.n == 1 ? "" : "s");
+    if (o->emit_dir)
+        emit_group(o, inv, &first->sched, &small, line);
 }
 
 static void print_report(const xopts *o, const exp_report *rep, bool shrink)

@@ -100,4 +100,37 @@ LUA
 grep -q "first simulation" "$tmp/second.err" || fail "second simulation message"
 "$T" explore "$tmp/carried.lua" --faults 1 --kinds drop >"$tmp/carried.x" 2>/dev/null
 [ $? -eq 0 ] || fail "explore must ignore the scenario's schedule and settle"
+
+# --emit-scenario: the shrunk schedule of each failed invariant written as
+# a plain scenario whose faults are link rules; run with no --schedule it
+# fails the same invariant with the same message. The planted failure is
+# the settling time of 1 ms (see short.lua above).
+mkdir -p "$tmp/emit"
+"$T" explore "$tmp/short.lua" --faults 2 --kinds drop --settle 1ms --emit-scenario "$tmp/emit" \
+  >"$tmp/emit.out" 2>/dev/null
+[ $? -eq 1 ] || fail "explore --emit-scenario must still exit 1 on a failure"
+f="$tmp/emit/short-stuck.lua"
+[ -f "$f" ] || fail "no emitted scenario"
+grep -q "emitted: tcpsim run $f -I $tmp (fails the same way" "$tmp/emit.out" || fail "emitted line"
+grep -q -- "^-- short-stuck.lua: tcpsim explore found that $tmp/short.lua fails the invariant 'stuck'" "$f" ||
+  fail "the header names the invariant"
+grep -q -- "^--   tcpsim run $tmp/short.lua --schedule 2:drop --settle 1ms$" "$f" || fail "the header's replay line"
+grep -q 'fault = "drop", from = "B", flags = "SYN,ACK", len = 0, nth = 1' "$f" || fail "the fault as a rule"
+grep -q -- "--schedule" <(grep -v '^--' "$f") && fail "the emitted scenario must not use --schedule"
+"$T" run "$f" --quiet >"$tmp/emit.run" 2>/dev/null
+[ $? -ne 0 ] || fail "the emitted scenario must fail"
+grep -q "^INVARIANT stuck failed: B:80 still in SYN_RECEIVED after the run settled" "$tmp/emit.run" ||
+  fail "the emitted scenario fails another way"
+grep -q "^schedule -: 0 of 0 faults" "$tmp/emit.run" || fail "the emitted scenario must apply no schedule"
+# Held segments (delay, reorder) and a library scenario with its own rules
+# and modules: two faults, written as hold_next rules released by a hook.
+"$T" explore scenarios/handshake/lost_synack.lua --faults 2 --kinds dup,delay,reorder --settle 1ms \
+  --emit-scenario "$tmp/emit" >"$tmp/emit2.out" 2>/dev/null
+f="$tmp/emit/lost_synack-stuck.lua"
+grep -q "shrunk: .* (2 faults)" "$tmp/emit2.out" || fail "lost_synack: not two faults"
+grep -q "emitted: tcpsim run $f .*(fails the same way" "$tmp/emit2.out" || fail "lost_synack: emitted line"
+msg=$(sed -n 's/^--   \(.* after the run settled\)$/\1/p' "$f")
+[ -n "$msg" ] || fail "lost_synack: no message in the header"
+"$T" run "$f" -I scenarios/handshake -I scenarios/lib --quiet >"$tmp/emit2.run" 2>/dev/null
+grep -qF "INVARIANT stuck failed: $msg" "$tmp/emit2.run" || fail "lost_synack: the emitted scenario fails another way"
 echo "explore command: ok"
