@@ -56,6 +56,8 @@ static int run_scenario(void *ctx, exp_run *r)
     cfg.on_net = attach;
     cfg.on_net_ctx = r;
     cfg.on_schedule = ignore_schedule;
+    cfg.no_payload = true;   /* nothing an explore run writes reads payload bytes */
+    cfg.cache_chunks = true; /* the same files, run many times */
     cfg.quiet_expect = true; /* expectations are not invariants under faults */
     lua_State *L = lsim_runtime_new(&cfg);
     if (!L) {

@@ -189,6 +189,8 @@ typedef struct lsim_config {
                        size_t errlen);
     bool quiet_expect; /* count failed expectations without printing them */
     bool no_payload;   /* run logs keep no payload bytes (nothing writes pcap) */
+    bool cache_chunks; /* compile each file once per process (a tool running one
+                        * scenario many times; files must not change meanwhile) */
 } lsim_config;
 
 /* The most simulations one scenario makes (tcpsim.new says so past it). */
