@@ -257,6 +257,8 @@ static void emit_group(const xopts *o, exp_inv inv, const exp_schedule *from,
     lib_dirs(o->cfg.file, &v.cfg, dirs, opts, sizeof opts);
     snprintf(run_line, sizeof run_line, "tcpsim run %s%s", path, opts);
     exp_schedule_format(from, first, sizeof first);
+    if (mkdir(o->emit_dir, 0777) != 0 && errno != EEXIST)
+        fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->emit_dir, strerror(errno));
     cli_emit e = {path,   o->cfg.file, exp_inv_name(inv), r.msg, first,
                   replay, run_line,    o->settle,         &r};
     if (!again || cli_explore_emit(&e) != 0) {

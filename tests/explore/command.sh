@@ -105,7 +105,6 @@ grep -q "first simulation" "$tmp/second.err" || fail "second simulation message"
 # a plain scenario whose faults are link rules; run with no --schedule it
 # fails the same invariant with the same message. The planted failure is
 # the settling time of 1 ms (see short.lua above).
-mkdir -p "$tmp/emit"
 "$T" explore "$tmp/short.lua" --faults 2 --kinds drop --settle 1ms --emit-scenario "$tmp/emit" \
   >"$tmp/emit.out" 2>/dev/null
 [ $? -eq 1 ] || fail "explore --emit-scenario must still exit 1 on a failure"
