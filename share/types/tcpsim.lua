@@ -120,6 +120,8 @@ function tcpsim.ns(n) end
 ---@field profile? tcpsim.ProfileName default "rfc9293"
 ---@field max_events? integer default 1e8
 ---@field max_time? tcpsim.Duration default "24h"
+---@field schedule? string a fault schedule, "7:drop,12:dup" ("-": none, invariants checked), as tcpsim run --schedule (docs/explore.md)
+---@field settle? tcpsim.Duration with schedule: how long the run settles before the invariants are checked (default "10min")
 
 ---@class tcpsim.HostOptions: tcpsim.Knobs
 ---@field name? string

@@ -54,11 +54,26 @@ int cli_explore(int argc, char **argv);     /* tcpsim explore ... (cmd_explore.c
 /* Calls run(ctx) now and again each time the file at `path` is written or
  * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */
 int cli_watch(const char *path, int (*run)(void *), void *ctx);
-/* tcpsim run --schedule S [--settle D]: steers the run's nets (NULL on a
- * bad schedule or duration, message printed); after the run, settles and
- * checks the invariants: returns 1 if one failed (printed), else 0. */
+/* tcpsim run [--schedule S] [--settle D]: steers the run's nets under the
+ * command line's schedule, or the one the scenario gives tcpsim.new
+ * (NULL on a bad schedule or duration, message printed). After the run,
+ * when a schedule applied, settles and checks the invariants: returns 1 if
+ * one failed (printed), else 0. */
+/* tcpsim explore --emit-scenario: one shrunk failing schedule written as
+ * a scenario (cmd_explore_emit.c). run is the schedule's run, made with
+ * exp_run.describe set. Returns 0, or -1 (message printed). */
 struct exp_run;
-struct exp_run *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle);
-int cli_schedule_end(struct exp_run *r);
+typedef struct cli_emit {
+    const char *path, *file;    /* the file to write; the scenario */
+    const char *inv, *msg;      /* the invariant and its message */
+    const char *first, *replay; /* the schedule shrunk from; the shrunk one's replay line */
+    const char *run_line;       /* how to run the written file */
+    const char *settle;         /* --settle, or NULL */
+    const struct exp_run *run;
+} cli_emit;
+int cli_explore_emit(const cli_emit *e);
+struct cli_sched;
+struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle);
+int cli_schedule_end(struct cli_sched *c);
 
 #endif

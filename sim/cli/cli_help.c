@@ -248,6 +248,8 @@ static const char EXPLORE_HELP[] =
     "  --report-out FILE     write the partial report (for --merge) there\n"
     "  --coverage FILE       write the coverage as text to FILE and DOT to FILE.dot\n"
     "  --settle D            after the scenario, let each run settle D (default 10min)\n"
+    "  --emit-scenario DIR   write each shrunk failure to DIR as a scenario whose\n"
+    "                        faults are link rules (runs with no --schedule)\n"
     "  --seed N, --profile P, -I DIR, --unsafe, --max-events N, --max-time D\n"
     "\n"
     "examples:\n"

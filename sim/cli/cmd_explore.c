@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -21,7 +22,7 @@
 typedef struct xopts {
     lsim_config cfg;
     exp_opts eo;
-    const char *report_out, *coverage, *settle;
+    const char *report_out, *coverage, *settle, *emit_dir;
     const char *merge[64];
     int nmerge;
     bool merging;
@@ -40,12 +41,23 @@ static void attach(void *ctx, net *n)
     exp_run_attach(ctx, n);
 }
 
+/* The explorer chooses the schedules: a scenario's own is not applied. */
+static int ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char *err,
+                           size_t errlen)
+{
+    (void)ctx, (void)text, (void)settle_ns, (void)err, (void)errlen;
+    return 0;
+}
+
 static int run_scenario(void *ctx, exp_run *r)
 {
     runner *u = ctx;
     lsim_config cfg = u->cfg;
     cfg.on_net = attach;
     cfg.on_net_ctx = r;
+    cfg.on_schedule = ignore_schedule;
+    cfg.no_payload = true;   /* nothing an explore run writes reads payload bytes */
+    cfg.cache_chunks = true; /* the same files, run many times */
     cfg.quiet_expect = true; /* expectations are not invariants under faults */
     lua_State *L = lsim_runtime_new(&cfg);
     if (!L) {
@@ -131,6 +143,8 @@ static int parse_value(xopts *o, const char *a, const char *v)
         o->report_out = v;
     } else if (strcmp(a, "--coverage") == 0) {
         o->coverage = v;
+    } else if (strcmp(a, "--emit-scenario") == 0) {
+        o->emit_dir = v;
     } else {
         return -1;
     }
@@ -198,6 +212,75 @@ static void replay_line(const xopts *o, const exp_schedule *s, char *buf, size_t
              settle);
 }
 
+/* The folders the scenario's require() searches (its own, lib/, ../lib/)
+ * that exist, as -I options for a file written elsewhere; into cfg too. */
+static void lib_dirs(const char *file, lsim_config *cfg, char dirs[3][1100], char *opts, size_t len)
+{
+    const char *slash = strrchr(file, '/');
+    int n = slash ? (int)(slash - file) : 1;
+    const char *base = slash ? file : ".";
+    static const char *const SUB[3] = {"", "/lib", "/../lib"};
+    size_t at = 0;
+    opts[0] = 0;
+    for (int i = 0; i < 3; i++) {
+        snprintf(dirs[i], sizeof dirs[i], "%.*s%s", n, base, SUB[i]);
+        struct stat st;
+        if (stat(dirs[i], &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        if (cfg->nlib_paths < 16)
+            cfg->lib_paths[cfg->nlib_paths++] = dirs[i];
+        int w = snprintf(opts + at, len - at, " -I %s", dirs[i]);
+        if (w > 0 && (size_t)w < len - at)
+            at += (size_t)w;
+    }
+}
+
+/* --emit-scenario: writes the shrunk schedule as a scenario, then runs
+ * the file (no schedule) to say whether it fails inv as well. */
+static void emit_group(const xopts *o, exp_inv inv, const exp_schedule *from,
+                       const exp_schedule *small, const char *replay)
+{
+    runner u = {.cfg = o->cfg};
+    exp_run r;
+    exp_run_init(&r, small, o->eo.settle_ns);
+    r.describe = true;
+    bool again = run_scenario(&u, &r) == 0 && r.applied == small->n && (r.failed & (1u << inv));
+    char path[1100], first[256], dirs[3][1100], opts[3400], run_line[4600];
+    const char *base = strrchr(o->cfg.file, '/');
+    base = base ? base + 1 : o->cfg.file;
+    size_t blen = strlen(base) > 4 && strcmp(base + strlen(base) - 4, ".lua") == 0
+                      ? strlen(base) - 4
+                      : strlen(base);
+    snprintf(path, sizeof path, "%s/%.*s-%s.lua", o->emit_dir, (int)blen, base, exp_inv_name(inv));
+    runner v = {.cfg = o->cfg};
+    v.cfg.file = path;
+    lib_dirs(o->cfg.file, &v.cfg, dirs, opts, sizeof opts);
+    snprintf(run_line, sizeof run_line, "tcpsim run %s%s", path, opts);
+    exp_schedule_format(from, first, sizeof first);
+    if (mkdir(o->emit_dir, 0777) != 0 && errno != EEXIST)
+        fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->emit_dir, strerror(errno));
+    cli_emit e = {path,   o->cfg.file, exp_inv_name(inv), r.msg, first,
+                  replay, run_line,    o->settle,         &r};
+    if (!again || cli_explore_emit(&e) != 0) {
+        printf("  emitted: none (%s)\n",
+               again ? "the file could not be written" : "the shrunk schedule did not fail again");
+        exp_run_free(&r);
+        return;
+    }
+    uint64_t outcome = r.outcome;
+    char msg[EXP_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", r.msg);
+    exp_run_free(&r);
+    exp_run_init(&r, NULL, o->eo.settle_ns);
+    bool fails = run_scenario(&v, &r) == 0 && (r.failed & (1u << inv));
+    bool same = fails && r.outcome == outcome && strcmp(r.msg, msg) == 0;
+    printf("  emitted: %s (%s)\n", run_line,
+           same    ? "fails the same way: same invariant, message and outcome"
+           : fails ? "fails the same invariant, with another message or outcome"
+                   : "does NOT fail it: see the file's rules");
+    exp_run_free(&r);
+}
+
 /* One group: the invariant, how many schedules broke it, the first of them
  * and, when the scenario is at hand, its shrunk form. */
 static void print_group(const xopts *o, const exp_report *rep, exp_inv inv, bool shrink)
@@ -217,6 +300,8 @@ static void print_group(const xopts *o, const exp_report *rep, exp_inv inv, bool
     exp_shrink(&o->eo, inv, &first->sched, &small);
     replay_line(o, &small, line, sizeof line);
     printf("  shrunk: %s (%u fault%s)\n", line, (unsigned)small.n, small.n == 1 ? "" : "s");
+    if (o->emit_dir)
+        emit_group(o, inv, &first->sched, &small, line);
 }
 
 static void print_report(const xopts *o, const exp_report *rep, bool shrink)
@@ -387,14 +472,49 @@ int cli_explore(int argc, char **argv)
     return o.merging ? merge_reports(&o) : explore_file(&o);
 }
 
-/* ---- tcpsim run --schedule ---- */
+/* ---- tcpsim run --schedule, and a scenario's own schedule ---- */
 
-static void attach_schedule(void *ctx, net *n)
+struct cli_sched {
+    exp_run run;
+    bool active;   /* a schedule applies to this run */
+    bool from_cli; /* given by --schedule: the scenario's is ignored */
+    uint32_t nets; /* nets made so far */
+};
+
+static void sched_on_net(void *ctx, net *n)
 {
-    exp_run_attach(ctx, n);
+    struct cli_sched *c = ctx;
+    c->nets++;
+    if (c->active)
+        exp_run_attach(&c->run, n);
 }
 
-exp_run *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle)
+/* tcpsim.new{schedule = S, settle = D}: the first simulation carries the
+ * run's schedule; the command line's --schedule wins over it. */
+static int sched_on_lua(void *ctx, const char *text, uint64_t settle_ns, char *err, size_t errlen)
+{
+    struct cli_sched *c = ctx;
+    if (c->from_cli)
+        return 0;
+    exp_schedule s;
+    if (exp_schedule_parse(text, &s, err, errlen) != 0)
+        return -1;
+    if (c->active) {
+        if (exp_schedule_cmp(&s, &c->run.sched) == 0)
+            return 0;
+        snprintf(err, errlen, "the run's schedule is set already (one schedule per run)");
+        return -1;
+    }
+    if (c->nets) {
+        snprintf(err, errlen, "give it to the first simulation the scenario makes");
+        return -1;
+    }
+    exp_run_init(&c->run, &s, settle_ns != UINT64_MAX ? settle_ns : c->run.settle_ns);
+    c->active = true;
+    return 0;
+}
+
+struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle)
 {
     uint64_t settle_ns = 600ull * 1000000000ull;
     char derr[160];
@@ -404,35 +524,40 @@ exp_run *cli_schedule_begin(lsim_config *cfg, const char *text, const char *sett
     }
     exp_schedule s;
     char err[200];
-    if (exp_schedule_parse(text, &s, err, sizeof err) != 0) {
+    if (text && exp_schedule_parse(text, &s, err, sizeof err) != 0) {
         fprintf(stderr, "tcpsim: --schedule: %s\n", err);
         return NULL;
     }
-    exp_run *r = malloc(sizeof *r);
-    if (!r) {
+    struct cli_sched *c = calloc(1, sizeof *c);
+    if (!c) {
         fprintf(stderr, "tcpsim: out of memory\n");
         return NULL;
     }
-    exp_run_init(r, &s, settle_ns);
-    cfg->on_net = attach_schedule;
-    cfg->on_net_ctx = r;
-    return r;
+    exp_run_init(&c->run, text ? &s : NULL, settle_ns);
+    c->active = c->from_cli = text != NULL;
+    cfg->on_net = sched_on_net;
+    cfg->on_schedule = sched_on_lua;
+    cfg->on_net_ctx = c;
+    return c;
 }
 
-int cli_schedule_end(exp_run *r)
+int cli_schedule_end(struct cli_sched *c)
 {
-    exp_run_finish(r);
-    char s[256];
-    exp_schedule_format(&r->sched, s, sizeof s);
-    printf("schedule %s: %u of %u faults applied over %u decision points\n", s,
-           (unsigned)r->applied, (unsigned)r->sched.n, (unsigned)r->npoints);
+    exp_run *r = &c->run;
     int bad = 0;
-    for (int i = 0; i < EXP_INV_COUNT; i++)
-        if (r->failed & (1u << i)) {
-            printf("INVARIANT %s failed: %s\n", exp_inv_name((exp_inv)i), r->msg);
-            bad = 1;
-        }
+    if (c->active) {
+        exp_run_finish(r);
+        char s[256];
+        exp_schedule_format(&r->sched, s, sizeof s);
+        printf("schedule %s: %u of %u faults applied over %u decision points\n", s,
+               (unsigned)r->applied, (unsigned)r->sched.n, (unsigned)r->npoints);
+        for (int i = 0; i < EXP_INV_COUNT; i++)
+            if (r->failed & (1u << i)) {
+                printf("INVARIANT %s failed: %s\n", exp_inv_name((exp_inv)i), r->msg);
+                bad = 1;
+            }
+    }
     exp_run_free(r);
-    free(r);
+    free(c);
     return bad;
 }

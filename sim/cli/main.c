@@ -745,8 +745,9 @@ static int run_once(const run_opts *o)
 static int run_limited(const run_opts *o, const lsim_config *limits)
 {
     lsim_config cfg = *limits;
-    struct exp_run *sched = NULL; /* --schedule: tcpsim explore steers the nets */
-    if (o->schedule && !(sched = cli_schedule_begin(&cfg, o->schedule, o->settle)))
+    /* --schedule, or the scenario's own: tcpsim explore steers the nets */
+    struct cli_sched *sched = cli_schedule_begin(&cfg, o->schedule, o->settle);
+    if (!sched)
         return 2;
     lua_State *L = lsim_runtime_new(&cfg);
     if (!L) {
@@ -769,6 +770,7 @@ static int run_limited(const run_opts *o, const lsim_config *limits)
     if (o->sim > n) {
         fprintf(stderr, "tcpsim: --sim %u: the scenario made %u simulation%s\n", o->sim, n,
                 n == 1 ? "" : "s");
+        cli_schedule_end(sched);
         lsim_runtime_free(L);
         return 2;
     }

@@ -22,6 +22,13 @@ struct exp_stream {
     uint32_t cap;
 };
 
+/* One segment a host sent (describe only): for counting like a rule. */
+struct exp_out {
+    uint32_t net, host;
+    uint8_t flags;
+    uint32_t len;
+};
+
 void exp_run_init(exp_run *r, const exp_schedule *s, uint64_t settle_ns)
 {
     memset(r, 0, sizeof *r);
@@ -37,6 +44,9 @@ void exp_run_free(exp_run *r)
     free(r->streams);
     r->streams = NULL;
     r->nstreams = r->capstreams = 0;
+    free(r->outs);
+    r->outs = NULL;
+    r->nouts = r->capouts = 0;
 }
 
 void exp_run_fail(exp_run *r, exp_inv inv, const char *fmt, ...)
@@ -89,8 +99,50 @@ static void wake_held(exp_run *r, uint32_t index, const net_seg_view *v)
         sim_world_arm_in(net_world(n), &r->release[index], 0);
 }
 
+/* Names the segment of fault number r->applied (describe): a rule made
+ * with the link, before any other, sees every segment its sender puts on
+ * the link, except those an earlier such rule acted on. */
+static void describe(exp_run *r, uint32_t index, const net_seg_view *v, exp_kind k)
+{
+    net *n = r->nets[index];
+    sim_link *l = sim_link_by_id(net_world(n), v->link);
+    const sim_host *from = sim_link_host(l, v->dir), *to = sim_link_host(l, 1 - v->dir);
+    exp_fault_desc *d = &r->desc[r->applied];
+    memset(d, 0, sizeof *d);
+    d->net = index;
+    d->link = v->link;
+    snprintf(d->from, sizeof d->from, "%s", sim_host_name(from));
+    snprintf(d->to, sizeof d->to, "%s", sim_host_name(to));
+    d->flags = v->seg->flags & (uint8_t)~TCP_PSH;
+    d->len = v->seg->len;
+    d->kind = (uint8_t)k;
+    uint32_t host = sim_host_id(from);
+    for (uint32_t i = 0; i < r->nouts; i++) /* this segment's own SEG_OUT included */
+        d->nth += r->outs[i].net == index && r->outs[i].host == host &&
+                  r->outs[i].flags == d->flags && r->outs[i].len == d->len;
+    for (uint32_t i = 0; i < r->applied; i++) /* an earlier rule took these */
+        d->nth -= r->desc[i].net == index && r->desc[i].link == d->link &&
+                  strcmp(r->desc[i].from, d->from) == 0 && r->desc[i].flags == d->flags &&
+                  r->desc[i].len == d->len;
+}
+
+static void note_out(exp_run *r, uint32_t index, uint32_t host, const tcp_seg *g)
+{
+    if (r->nouts == r->capouts) {
+        r->capouts = r->capouts ? 2 * r->capouts : 64;
+        r->outs = realloc(r->outs, r->capouts * sizeof *r->outs);
+        if (!r->outs) {
+            fprintf(stderr, "tcpsim: out of memory\n");
+            abort();
+        }
+    }
+    r->outs[r->nouts++] = (exp_out){index, host, g->flags & (uint8_t)~TCP_PSH, g->len};
+}
+
 static sim_fault_verdict apply(exp_run *r, uint32_t index, const net_seg_view *v, exp_kind k)
 {
+    if (r->describe)
+        describe(r, index, v, k);
     r->applied++;
     switch (k) {
     case EXP_DROP:
@@ -193,6 +245,8 @@ static void probe_event(void *ctx, uint32_t host, const tcp_event *ev)
         r->cov.edge[ev->from][ev->to][ev->cause] = 1;
     else if (ev->kind == TCP_EV_SEG_OUT && ev->seg && ev->sock)
         stream_out(r, ref->index, host, ev);
+    if (r->describe && ev->kind == TCP_EV_SEG_OUT && ev->seg)
+        note_out(r, ref->index, host, ev->seg);
 }
 
 void exp_run_attach(exp_run *r, net *n)

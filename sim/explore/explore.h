@@ -108,6 +108,19 @@ const char *exp_seg_kind_name(int k);
 #define EXP_MSG_MAX  200
 
 typedef struct exp_stream exp_stream; /* bytes each socket sent (private) */
+typedef struct exp_out exp_out;       /* segments each host sent (private) */
+
+/* The segment a fault acted on, as a scenario's link rule names it
+ * (recorded when exp_run.describe is set). */
+typedef struct exp_fault_desc {
+    uint32_t net, link;    /* 0-based: the run's nets, the net's links, in creation order */
+    char from[32], to[32]; /* host names: the sender, the receiver */
+    uint8_t flags;         /* without PSH (a rule's `exact` ignores it) */
+    uint32_t len;          /* payload bytes */
+    uint32_t nth;          /* the nth segment `from` sent with these flags and length,
+                            * counted as a rule made with the link counts them */
+    uint8_t kind;          /* exp_kind */
+} exp_fault_desc;
 
 typedef struct exp_run exp_run;
 struct exp_run {
@@ -133,6 +146,10 @@ struct exp_run {
     exp_cov cov;
     exp_stream *streams;
     uint32_t nstreams, capstreams;
+    bool describe;                       /* fill desc (costs a record per segment) */
+    exp_fault_desc desc[EXP_FAULTS_MAX]; /* one per fault applied, in order */
+    exp_out *outs;
+    uint32_t nouts, capouts;
     unsigned failed;       /* bit per exp_inv */
     char msg[EXP_MSG_MAX]; /* the first failure, in words */
     uint64_t outcome;      /* hash of every record's trace and error */

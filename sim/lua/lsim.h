@@ -148,6 +148,11 @@ void lsim_profile_knob_format(const tcp_profile *p, size_t i, char *buf, size_t 
 int lsim_parse_ipv4(const char *text, uint32_t *out);
 void lsim_format_ipv4(uint32_t addr, char *buf, size_t len);
 
+/* ---- lsim_sched.c: tcpsim.new's schedule and settle options ---- */
+/* Hands the options of the table at idx to lsim_config.on_schedule
+ * (a Lua error if they are bad or refused). */
+void lsim_schedule_opts(lua_State *L, int idx);
+
 /* ---- lsim_runtime.c: the Lua state, sandbox, limits, running a file ---- */
 /* A message handler for lua_pcall: an error value that is no string
  * (error({}), error(nil), error(42)) gets the file:line of the Lua function
@@ -175,8 +180,17 @@ typedef struct lsim_config {
      * that steers runs attaches its probe here). May be NULL. */
     void (*on_net)(void *ctx, net *n);
     void *on_net_ctx;
+    /* Called (with on_net_ctx) when a simulation is made with the
+     * `schedule` option, before on_net for it: the schedule's text and the
+     * `settle` duration (UINT64_MAX when not given). Returns 0, or -1 with
+     * a message in err. NULL: the command steers no runs, the option is
+     * refused. */
+    int (*on_schedule)(void *ctx, const char *schedule, uint64_t settle_ns, char *err,
+                       size_t errlen);
     bool quiet_expect; /* count failed expectations without printing them */
     bool no_payload;   /* run logs keep no payload bytes (nothing writes pcap) */
+    bool cache_chunks; /* compile each file once per process (a tool running one
+                        * scenario many times; files must not change meanwhile) */
 } lsim_config;
 
 /* The most simulations one scenario makes (tcpsim.new says so past it). */

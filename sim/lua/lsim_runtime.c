@@ -320,6 +320,72 @@ static bool module_name_ok(const char *name)
     return true;
 }
 
+/* ---- Compiled chunks kept for the process (cfg.cache_chunks) ---- */
+
+typedef struct chunk {
+    char *file;
+    char *code; /* lua_dump of the compiled file, debug information kept */
+    size_t len, cap;
+} chunk;
+
+static chunk *chunks;
+static size_t nchunks, capchunks;
+
+static int chunk_writer(lua_State *L, const void *p, size_t sz, void *ud)
+{
+    (void)L;
+    chunk *c = ud;
+    if (c->len + sz > c->cap) {
+        size_t cap = c->cap ? c->cap : 4096;
+        while (cap < c->len + sz)
+            cap *= 2;
+        char *code = realloc(c->code, cap);
+        if (!code)
+            return 1;
+        c->code = code;
+        c->cap = cap;
+    }
+    memcpy(c->code + c->len, p, sz);
+    c->len += sz;
+    return 0;
+}
+
+/* Keeps the function on top of the stack, compiled from file. */
+static void chunk_keep(lua_State *L, const char *file)
+{
+    if (nchunks == capchunks) {
+        size_t cap = capchunks ? 2 * capchunks : 8;
+        chunk *more = realloc(chunks, cap * sizeof *chunks);
+        if (!more)
+            return;
+        chunks = more;
+        capchunks = cap;
+    }
+    chunk c = {strdup(file), NULL, 0, 0};
+    if (c.file && lua_dump(L, chunk_writer, &c, 0) == 0 && c.len) {
+        chunks[nchunks++] = c;
+        return;
+    }
+    free(c.file);
+    free(c.code);
+}
+
+/* luaL_loadfilex(L, file, "t"), or with cfg.cache_chunks the file's
+ * compiled form from an earlier load: the same function, line numbers and
+ * chunk name, without reading or parsing the file again. */
+static int load_text_file(lua_State *L, const char *file)
+{
+    if (!file || !rt_of(L)->cfg.cache_chunks)
+        return luaL_loadfilex(L, file, "t");
+    for (size_t i = 0; i < nchunks; i++)
+        if (strcmp(chunks[i].file, file) == 0)
+            return luaL_loadbufferx(L, chunks[i].code, chunks[i].len, file, "b");
+    int rc = luaL_loadfilex(L, file, "t");
+    if (rc == LUA_OK)
+        chunk_keep(L, file);
+    return rc;
+}
+
 /* package.searchers[2] in the sandbox: a text-only Lua searcher over the
  * path fixed in C (package.path is never read). */
 static int l_search_lua(lua_State *L)
@@ -343,7 +409,7 @@ static int l_search_lua(lua_State *L)
         FILE *f = fopen(candidate, "r");
         if (f) {
             fclose(f);
-            if (luaL_loadfilex(L, candidate, "t") != LUA_OK) {
+            if (load_text_file(L, candidate) != LUA_OK) {
                 push_line_where(L);
                 lua_pushfstring(L, "%serror loading module '%s' from file '%s': %s",
                                 lua_tostring(L, -1), name, candidate, lua_tostring(L, -2));
@@ -612,7 +678,7 @@ int lsim_runtime_run(lua_State *L, const char **err)
     runtime *rt = rt_of(L);
     *err = NULL;
     lua_pushcfunction(L, lsim_runtime_msgh);
-    if (luaL_loadfilex(L, rt->cfg.file, "t") != LUA_OK) {
+    if (load_text_file(L, rt->cfg.file) != LUA_OK) {
         const char *m = lua_tostring(L, -1), *file = rt->cfg.file ? rt->cfg.file : "stdin";
         if (!m)
             m = "cannot load";

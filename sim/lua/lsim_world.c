@@ -134,7 +134,8 @@ static void check_opts_with_knobs(lua_State *L, int idx, const char *where, cons
     lsim_opts_check(L, idx, where, all);
 }
 
-static const char *const NEW_OPTS[] = {"seed", "profile", "max_events", "max_time", NULL};
+static const char *const NEW_OPTS[] = {"seed",     "profile", "max_events", "max_time",
+                                       "schedule", "settle",  NULL};
 static const char *const HOST_OPTS[] = {"name", "addr", "profile", NULL};
 
 static const tcp_profile *profile_named(lua_State *L, const char *name, const char *where)
@@ -199,6 +200,7 @@ static int sim_new(lua_State *L)
         net_set_check(s->net, true);
     sim_world_set_limits(net_world(s->net), max_events, max_time);
     sim_world_set_trace(net_world(s->net), rlog_sim_trace, s->log);
+    lsim_schedule_opts(L, 1);
     if (cfg->on_net)
         cfg->on_net(cfg->on_net_ctx, s->net);
     s->closed = false;

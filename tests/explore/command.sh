@@ -74,4 +74,62 @@ grep -q "shrunk: tcpsim run $tmp/short.lua --schedule 2:drop --settle 1ms (1 fau
   fail "shrunk schedule"
 "$T" run "$tmp/short.lua" --schedule 2:drop --settle 1ms --quiet >"$tmp/replay2" 2>/dev/null
 grep -q "INVARIANT stuck failed: B:80 still in SYN_RECEIVED" "$tmp/replay2" || fail "replay of the stuck run"
+
+# The schedule as a Lua option: tcpsim.new{schedule = S, settle = D} runs
+# as --schedule S --settle D does; the command line's --schedule wins; a bad
+# one is an error naming it; explore chooses its own schedules.
+sed 's/tcpsim.new { seed = 1, msl = "100ms" }/tcpsim.new { seed = 1, msl = "100ms", schedule = "2:drop", settle = "1ms" }/' \
+  "$tmp/short.lua" >"$tmp/carried.lua"
+grep -q 'schedule = "2:drop"' "$tmp/carried.lua" || fail "the carried scenario was not made"
+"$T" run "$tmp/carried.lua" --quiet >"$tmp/carried.out" 2>/dev/null
+[ $? -ne 0 ] || fail "a carried failing schedule must fail the run"
+grep -q "schedule 2:drop: 1 of 1 faults applied" "$tmp/carried.out" || fail "carried schedule not applied"
+grep -q "INVARIANT stuck failed: B:80 still in SYN_RECEIVED" "$tmp/carried.out" || fail "carried settle"
+"$T" run "$tmp/carried.lua" --schedule - --quiet >"$tmp/over.out" 2>/dev/null
+grep -q "^schedule -: 0 of 0 faults" "$tmp/over.out" || fail "--schedule must win over the scenario's"
+sed 's/schedule = "2:drop"/schedule = "2:smash"/' "$tmp/carried.lua" >"$tmp/bad.lua"
+"$T" run "$tmp/bad.lua" --quiet >/dev/null 2>"$tmp/bad.err"
+[ $? -eq 2 ] || fail "a bad carried schedule must exit 2"
+grep -q "schedule '2:smash': '2:smash': the kind must be" "$tmp/bad.err" || fail "bad schedule message"
+cat >"$tmp/second.lua" <<'LUA'
+local one = tcpsim.new { seed = 1 }
+local two = tcpsim.new { seed = 1, schedule = "1:drop" }
+LUA
+"$T" run "$tmp/second.lua" --quiet >/dev/null 2>"$tmp/second.err"
+[ $? -eq 2 ] || fail "a schedule on the second simulation must exit 2"
+grep -q "first simulation" "$tmp/second.err" || fail "second simulation message"
+"$T" explore "$tmp/carried.lua" --faults 1 --kinds drop >"$tmp/carried.x" 2>/dev/null
+[ $? -eq 0 ] || fail "explore must ignore the scenario's schedule and settle"
+
+# --emit-scenario: the shrunk schedule of each failed invariant written as
+# a plain scenario whose faults are link rules; run with no --schedule it
+# fails the same invariant with the same message. The planted failure is
+# the settling time of 1 ms (see short.lua above).
+"$T" explore "$tmp/short.lua" --faults 2 --kinds drop --settle 1ms --emit-scenario "$tmp/emit" \
+  >"$tmp/emit.out" 2>/dev/null
+[ $? -eq 1 ] || fail "explore --emit-scenario must still exit 1 on a failure"
+f="$tmp/emit/short-stuck.lua"
+[ -f "$f" ] || fail "no emitted scenario"
+grep -q "emitted: tcpsim run $f -I $tmp (fails the same way" "$tmp/emit.out" || fail "emitted line"
+grep -q -- "^-- short-stuck.lua: tcpsim explore found that $tmp/short.lua fails the invariant 'stuck'" "$f" ||
+  fail "the header names the invariant"
+grep -q -- "^--   tcpsim run $tmp/short.lua --schedule 2:drop --settle 1ms$" "$f" || fail "the header's replay line"
+grep -q 'fault = "drop", from = "B", flags = "SYN,ACK", len = 0, nth = 1' "$f" || fail "the fault as a rule"
+grep -q -- "--schedule" <(grep -v '^--' "$f") && fail "the emitted scenario must not use --schedule"
+"$T" run "$f" --quiet >"$tmp/emit.run" 2>/dev/null
+[ $? -ne 0 ] || fail "the emitted scenario must fail"
+grep -q "^INVARIANT stuck failed: B:80 still in SYN_RECEIVED after the run settled" "$tmp/emit.run" ||
+  fail "the emitted scenario fails another way"
+grep -q "^schedule -: 0 of 0 faults" "$tmp/emit.run" || fail "the emitted scenario must apply no schedule"
+# Held segments (delay, reorder) and a library scenario with its own rules
+# and modules: two faults, written as hold_next rules released by a hook.
+"$T" explore scenarios/handshake/lost_synack.lua --faults 2 --kinds dup,delay,reorder --settle 1ms \
+  --emit-scenario "$tmp/emit" >"$tmp/emit2.out" 2>/dev/null
+f="$tmp/emit/lost_synack-stuck.lua"
+grep -q "shrunk: .* (2 faults)" "$tmp/emit2.out" || fail "lost_synack: not two faults"
+grep -q "emitted: tcpsim run $f .*(fails the same way" "$tmp/emit2.out" || fail "lost_synack: emitted line"
+msg=$(sed -n 's/^--   \(.* after the run settled\)$/\1/p' "$f")
+[ -n "$msg" ] || fail "lost_synack: no message in the header"
+"$T" run "$f" -I scenarios/handshake -I scenarios/lib --quiet >"$tmp/emit2.run" 2>/dev/null
+grep -qF "INVARIANT stuck failed: $msg" "$tmp/emit2.run" || fail "lost_synack: the emitted scenario fails another way"
 echo "explore command: ok"

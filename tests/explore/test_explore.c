@@ -223,6 +223,43 @@ static int net_run(void *ctx, exp_run *r)
     return 0;
 }
 
+/* A described fault names its segment as a rule made with the link sees
+ * it (docs/scenarios.md: rules act in the order they were made, and the
+ * first that acts takes the segment): A's SYN is point 1 and its
+ * retransmission point 2. The drop rule takes the first SYN, so the
+ * duplicate rule's first SYN from A is the retransmission: nth 1 both. */
+static void a_described_fault_names_its_segment_as_a_rule_counts(void **state)
+{
+    (void)state;
+    exp_schedule s = {.f = {{1, EXP_DROP}, {2, EXP_DUP}}, .n = 2};
+    exp_run r;
+    exp_run_init(&r, &s, 600000 * MS);
+    r.describe = true;
+    assert_int_equal(net_run(NULL, &r), 0);
+    assert_int_equal(r.applied, 2);
+    for (int i = 0; i < 2; i++) {
+        const exp_fault_desc *d = &r.desc[i];
+        assert_int_equal(d->net, 0);
+        assert_int_equal(d->link, 0);
+        assert_string_equal(d->from, "A");
+        assert_string_equal(d->to, "B");
+        assert_int_equal(d->flags, TCP_SYN);
+        assert_int_equal(d->len, 0);
+        assert_int_equal(d->nth, 1);
+        assert_int_equal(d->kind, i == 0 ? EXP_DROP : EXP_DUP);
+    }
+    exp_run_free(&r);
+    /* With no fault before it, point 2 is B's SYN,ACK: B's 1st. */
+    exp_schedule t = {.f = {{2, EXP_DROP}}, .n = 1};
+    exp_run_init(&r, &t, 600000 * MS);
+    r.describe = true;
+    assert_int_equal(net_run(NULL, &r), 0);
+    assert_string_equal(r.desc[0].from, "B");
+    assert_int_equal(r.desc[0].flags, TCP_SYN | TCP_ACK);
+    assert_int_equal(r.desc[0].nth, 1);
+    exp_run_free(&r);
+}
+
 static void a_real_run_is_deterministic_and_keeps_its_invariants(void **state)
 {
     (void)state;
@@ -270,6 +307,7 @@ int main(void)
         cmocka_unit_test(the_shrinker_finds_the_minimal_schedule),
         cmocka_unit_test(reports_are_the_same_whatever_the_jobs_and_shards),
         cmocka_unit_test(a_real_run_is_deterministic_and_keeps_its_invariants),
+        cmocka_unit_test(a_described_fault_names_its_segment_as_a_rule_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
