@@ -204,4 +204,9 @@ void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt)
  * or method '<key>'". Returns 1. */
 int lsim_index_methods(lua_State *L, const char *what, const char *key);
 
+/* ---- lsim_walk.c: pairs() and next() in a fixed order ---- */
+/* Sets the globals pairs and next to versions that walk a table's keys in
+ * one order in every run (integers 1..n, then numbers, strings, booleans). */
+void lsim_walk_open(lua_State *L);
+
 #endif

@@ -3,9 +3,9 @@
  *
  * What it promises:
  *  - Determinism: math.random draws from the simulator's seeded generator
- *    (stream "lua"), and pairs() visits keys in a fixed order (numbers, then
- *    strings, then booleans), so Lua's randomised string hashing never
- *    reaches the simulation. Keys of other types are refused by pairs().
+ *    (stream "lua"), and pairs() and next() visit keys in a fixed order
+ *    (lsim_walk.c), so Lua's randomised string hashing never reaches the
+ *    simulation.
  *    tostring() and print() show a table, function, coroutine or handle
  *    by its type or name, never by its address.
  *  - Limits: an instruction budget (a count hook), a memory budget (the
@@ -145,89 +145,6 @@ static int l_randomseed(lua_State *L)
 {
     lsim_runtime_reseed(L, (uint64_t)luaL_checkinteger(L, 1));
     return 0;
-}
-
-/* ---- pairs in a fixed order ---- */
-
-static int key_rank(lua_State *L, int idx)
-{
-    switch (lua_type(L, idx)) {
-    case LUA_TNUMBER:
-        return 0;
-    case LUA_TSTRING:
-        return 1;
-    case LUA_TBOOLEAN:
-        return 2;
-    default:
-        return 3;
-    }
-}
-
-static int key_less(lua_State *L)
-{
-    int ra = key_rank(L, 1), rb = key_rank(L, 2);
-    if (ra != rb) {
-        lua_pushboolean(L, ra < rb);
-    } else if (ra == 2) {
-        lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2));
-    } else if (ra == 1) {
-        size_t la, lb;
-        const char *a = lua_tolstring(L, 1, &la), *b = lua_tolstring(L, 2, &lb);
-        int c = memcmp(a, b, la < lb ? la : lb);
-        lua_pushboolean(L, c < 0 || (c == 0 && la < lb));
-    } else {
-        lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
-    }
-    return 1;
-}
-
-/* upvalues: 1 table, 2 sorted keys, 3 position */
-static int sorted_next(lua_State *L)
-{
-    lua_Integer i = lua_tointeger(L, lua_upvalueindex(3)) + 1;
-    lua_pushinteger(L, i);
-    lua_replace(L, lua_upvalueindex(3));
-    if (lua_rawgeti(L, lua_upvalueindex(2), i) == LUA_TNIL)
-        return 1;
-    lua_pushvalue(L, -1);
-    lua_gettable(L, lua_upvalueindex(1));
-    return 2;
-}
-
-static int l_pairs(lua_State *L)
-{
-    luaL_checkany(L, 1);
-    if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
-        lua_pushvalue(L, 1);
-        lua_call(L, 1, 3);
-        return 3;
-    }
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_newtable(L); /* keys */
-    lua_Integer n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        lua_pop(L, 1);
-        if (key_rank(L, -1) == 3)
-            return luaL_error(L,
-                              "pairs: a table with %s keys has no deterministic order "
-                              "(use numbers, strings or booleans as keys)",
-                              luaL_typename(L, -1));
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, 2, ++n);
-    }
-    /* sort with the saved table.sort and key_less */
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushvalue(L, 2);
-    lua_pushcfunction(L, key_less);
-    lua_call(L, 2, 0);
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
-    lua_pushinteger(L, 0);
-    lua_pushcclosure(L, sorted_next, 3);
-    lua_pushnil(L);
-    lua_pushnil(L);
-    return 3;
 }
 
 /* ---- tostring and print without addresses ---- */
@@ -436,15 +353,11 @@ static void replace_globals(lua_State *L)
     lua_pushcfunction(L, l_randomseed);
     lua_setfield(L, -2, "randomseed");
     lua_pop(L, 1);
-    lua_getglobal(L, "table");
-    lua_getfield(L, -1, "sort");
-    lua_pushcclosure(L, l_pairs, 1);
-    lua_setglobal(L, "pairs");
+    lsim_walk_open(L);
     lua_pushcfunction(L, l_tostring);
     lua_setglobal(L, "tostring");
     lua_pushcfunction(L, l_print);
     lua_setglobal(L, "print");
-    lua_pop(L, 1);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
 }
