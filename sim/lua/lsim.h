@@ -191,6 +191,15 @@ int lsim_runtime_run(lua_State *L, const char **err);
 /* Every simulation the scenario created, in creation order. */
 uint32_t lsim_runtime_sims(lua_State *L, lsim **out, uint32_t max);
 void lsim_runtime_register_sim(lua_State *L, lsim *s);
+/* The grace window: `on` while the event loop runs outside every callback
+ * (binding code there may not raise). A Lua allocation past max_memory in
+ * the window is granted from a 1 MiB reserve and marks the run over its
+ * budget. Returns the previous setting. */
+bool lsim_runtime_grace(lua_State *L, bool on);
+/* Whether the reserve was drawn on since the last call (which forgets it):
+ * the caller then fails with Lua's "not enough memory", and the run ends
+ * with the memory-limit error unless the script catches it. */
+bool lsim_runtime_take_overdraft(lua_State *L);
 /* Reseeds the scenario's math.random stream ("lua") with `seed`. */
 void lsim_runtime_reseed(lua_State *L, uint64_t seed);
 void lsim_runtime_free(lua_State *L);

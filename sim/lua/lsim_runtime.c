@@ -34,11 +34,21 @@
 
 #define RT_KEY "tcpsim.runtime"
 
+/* While simulator code builds a callback's arguments inside the event loop
+ * (outside any protected call), a Lua allocation past the budget is granted
+ * from this reserve instead of raising an error, which would unwind through
+ * the loop; the run is stopped at the next safe point instead. */
+#define GRACE_RESERVE ((size_t)1 << 20)
+
 typedef struct runtime {
     lsim_config cfg;
-    char dir[1024]; /* the scenario's folder */
+    char dir[1024];  /* the scenario's folder */
+    lua_State *main; /* NULL while the state is being made */
     size_t mem_used;
-    bool mem_refused; /* the allocator refused a request: the budget is spent */
+    bool mem_refused;    /* the allocator refused a request: the budget is spent */
+    bool grace;          /* inside the event loop, outside every callback */
+    bool mem_over;       /* the reserve was drawn on: stop at the next safe point */
+    char mem_where[256]; /* "file:line" running at the last refusal, or "" */
     uint64_t instructions;
     uint64_t wall_start_ms;
     sim_rng rng;
@@ -65,6 +75,32 @@ const lsim_config *lsim_config_of(lua_State *L)
     return &rt_of(L)->cfg;
 }
 
+/* Records in rt->mem_where the file:line of the innermost Lua function of
+ * the main thread (a coroutine's error shows the line that resumed it); a
+ * refusal with no Lua function running (while an error unwinds to the top)
+ * keeps the last one. Only when reading the stack is safe: a new block (ptr
+ * NULL) is never a Lua stack being moved; Lua up to 5.4.4 also moves stacks
+ * into new blocks, later releases realloc them in place with their
+ * pointers made relative. */
+static void note_where(runtime *rt, const void *ptr)
+{
+#if LUA_VERSION_RELEASE_NUM > 50404
+    if (ptr)
+        return;
+#else
+    (void)ptr;
+#endif
+    lua_Debug ar;
+    for (int level = 0; rt->main && lua_getstack(rt->main, level, &ar); level++) {
+        lua_getinfo(rt->main, "Sl", &ar);
+        if (ar.currentline > 0) {
+            snprintf(rt->mem_where, sizeof rt->mem_where, "%s:%d", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+}
+
+/* The Lua allocator: counts every block against max_memory. */
 static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     runtime *rt = ud;
@@ -75,9 +111,16 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         rt->mem_used -= osize;
         return NULL;
     }
-    if (nsize > osize && nsize - osize > rt->cfg.max_memory - rt->mem_used) {
-        rt->mem_refused = true;
-        return NULL;
+    if (nsize > osize) {
+        size_t grow = nsize - osize, cap = rt->cfg.max_memory + (rt->grace ? GRACE_RESERVE : 0);
+        size_t room = rt->mem_used < rt->cfg.max_memory ? rt->cfg.max_memory - rt->mem_used : 0;
+        if (grow > room) {
+            rt->mem_refused = true;
+            note_where(rt, ptr);
+            if (rt->mem_used > cap || grow > cap - rt->mem_used)
+                return NULL;
+            rt->mem_over = true;
+        }
     }
     void *p = realloc(ptr, nsize);
     if (p)
@@ -90,6 +133,12 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     runtime *rt = rt_of(L);
+    rt->grace = false; /* Lua code runs: no longer between two callbacks */
+    if (rt->mem_over) {
+        rt->mem_over = false;
+        lua_pushliteral(L, "not enough memory");
+        lua_error(L);
+    }
     rt->instructions += HOOK_EVERY;
     bool wall = rt->cfg.max_wall_ms && wall_ms() - rt->wall_start_ms > rt->cfg.max_wall_ms;
     if (rt->instructions <= rt->cfg.max_instructions && !wall)
@@ -106,6 +155,22 @@ static void count_hook(lua_State *L, lua_Debug *ar)
                         "--max-instructions)",
                         ar->short_src, ar->currentline, (LUAI_UACINT)rt->cfg.max_instructions);
     lua_error(L);
+}
+
+bool lsim_runtime_grace(lua_State *L, bool on)
+{
+    runtime *rt = rt_of(L);
+    bool was = rt->grace;
+    rt->grace = on;
+    return was;
+}
+
+bool lsim_runtime_take_overdraft(lua_State *L)
+{
+    runtime *rt = rt_of(L);
+    bool over = rt->mem_over;
+    rt->mem_over = false;
+    return over;
 }
 
 /* ---- math.random on the seeded generator ---- */
@@ -445,6 +510,7 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
         free(rt);
         return NULL;
     }
+    rt->main = L;
     if (cfg->unsafe)
         luaL_openlibs(L);
     else
@@ -508,13 +574,17 @@ int lsim_runtime_msgh(lua_State *L)
     return 1;
 }
 
-/* The message of a failed run; out of memory names the budget. */
+/* The message of a failed run; out of memory names the budget. An error
+ * raised after the script caught an out-of-memory error is its own. */
 static const char *run_error(runtime *rt, const char *m)
 {
-    if (rt->mem_refused)
+    bool memory =
+        !m || strcmp(m, "not enough memory") == 0 || strcmp(m, "error in error handling") == 0;
+    if (rt->mem_refused && memory)
         snprintf(rt->err, sizeof rt->err,
                  "%s: memory limit of %zu MiB reached (%s; raise it with --max-memory)",
-                 rt->cfg.file, rt->cfg.max_memory >> 20, m ? m : "not enough memory");
+                 rt->mem_where[0] ? rt->mem_where : rt->cfg.file, rt->cfg.max_memory >> 20,
+                 m ? m : "not enough memory");
     else
         snprintf(rt->err, sizeof rt->err, "%s", m ? m : "error");
     return rt->err;
@@ -539,6 +609,12 @@ int lsim_runtime_run(lua_State *L, const char **err)
         return 2;
     }
     int rc = lua_pcall(L, 0, 0, -2);
+    rt->grace = false;
+    if (rc == LUA_OK && rt->mem_over) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, "not enough memory");
+        rc = LUA_ERRMEM;
+    }
     if (rc != LUA_OK) {
         *err = run_error(rt, lua_tostring(L, -1));
         lua_pop(L, 2);

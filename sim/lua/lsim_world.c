@@ -58,13 +58,22 @@ void lsim_fail_in_loop(lsim *s)
 
 bool lsim_call_in_loop(lsim *s, int nargs, int nres)
 {
-    int base = lua_gettop(s->L) - nargs; /* the function's slot */
-    lua_pushcfunction(s->L, lsim_runtime_msgh);
-    lua_insert(s->L, base);
+    lua_State *L = s->L;
+    if (lsim_runtime_take_overdraft(L)) { /* building the arguments spent the budget */
+        lua_pop(L, nargs + 1);
+        lua_pushliteral(L, "not enough memory");
+        lsim_fail_in_loop(s);
+        return false;
+    }
+    int base = lua_gettop(L) - nargs; /* the function's slot */
+    lua_pushcfunction(L, lsim_runtime_msgh);
+    lua_insert(L, base);
     s->in_hook++;
-    int rc = lua_pcall(s->L, nargs, nres, base);
+    bool grace = lsim_runtime_grace(L, false);
+    int rc = lua_pcall(L, nargs, nres, base);
+    lsim_runtime_grace(L, grace);
     s->in_hook--;
-    lua_remove(s->L, base);
+    lua_remove(L, base);
     if (rc == LUA_OK)
         return true;
     lsim_fail_in_loop(s);
@@ -273,7 +282,13 @@ static int sim_add_host(lua_State *L)
 
 void lsim_check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
 {
+    lsim_runtime_grace(L, false);
+    bool overdraft = lsim_runtime_take_overdraft(L);
     raise_if_failed(L, s);
+    if (overdraft) { /* the reserve was drawn on and no callback followed */
+        lua_pushliteral(L, "not enough memory");
+        lua_error(L);
+    }
     if (r == SIM_RUN_STOPPED && *net_kern_reason(s->net))
         luaL_error(L, "%s: %s", what, net_kern_reason(s->net));
     if (r == SIM_RUN_LIMIT_EVENTS || r == SIM_RUN_LIMIT_TIME)
@@ -284,6 +299,7 @@ void lsim_check_runnable(lua_State *L, lsim *s, const char *what)
 {
     if (s->in_hook || net_in_stack(s->net))
         luaL_error(L, "%s cannot be called from inside the run (a callback or hook)", what);
+    lsim_runtime_grace(L, true);
 }
 
 static int sim_run(lua_State *L)
@@ -298,8 +314,8 @@ static int sim_run(lua_State *L)
 static int sim_run_for(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    lsim_check_runnable(L, s, "sim:run_for");
     uint64_t d = lsim_check_duration(L, 2, "sim:run_for");
+    lsim_check_runnable(L, s, "sim:run_for");
     uint64_t now = sim_world_now(net_world(s->net));
     uint64_t until = d > UINT64_MAX - now ? UINT64_MAX : now + d;
     sim_run_result r = net_run_until_time(s->net, until);
@@ -310,11 +326,11 @@ static int sim_run_for(lua_State *L)
 static int sim_run_to(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    lsim_check_runnable(L, s, "sim:run_to");
     uint64_t t = lsim_check_duration(L, 2, "sim:run_to");
     if (t < sim_world_now(net_world(s->net)))
         return luaL_error(L, "sim:run_to: time %I is in the past (now %I)", (LUAI_UACINT)t,
                           (LUAI_UACINT)sim_world_now(net_world(s->net)));
+    lsim_check_runnable(L, s, "sim:run_to");
     sim_run_result r = net_run_until_time(s->net, t);
     lsim_check_run(L, s, r, "sim:run_to");
     return 0;
@@ -363,7 +379,6 @@ static const char *const RUN_UNTIL_OPTS[] = {"soft", NULL};
 static int sim_run_until(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    lsim_check_runnable(L, s, "sim:run_until");
     luaL_checktype(L, 2, LUA_TFUNCTION);
     uint64_t deadline = SIM_TIME_NEVER, timeout = 0;
     if (!lua_isnoneornil(L, 3)) {
@@ -373,6 +388,7 @@ static int sim_run_until(lua_State *L)
     }
     lsim_opts_check(L, 4, "sim:run_until", RUN_UNTIL_OPTS);
     bool soft = lsim_opt_bool(L, 4, "soft", false, "sim:run_until");
+    lsim_check_runnable(L, s, "sim:run_until");
     pred_ctx c = {s, 2};
     sim_run_result r = net_run_until(s->net, pred_call, &c, deadline);
     lsim_check_run(L, s, r, "sim:run_until");
