@@ -9,8 +9,10 @@
  *    tostring() and print() show a table, function, coroutine or handle
  *    by its type or name, never by its address.
  *  - Limits: an instruction budget (a count hook), a memory budget (the
- *    allocator: every Lua object, refused past max_memory with an error
- *    naming the limit), a wall-clock budget (checked by the count hook; the
+ *    allocator counts every Lua object; the heap the simulator holds in C
+ *    is sampled every HEAP_EVERY_MS from the count hook and the event
+ *    loop, lsim_heap.c; past max_memory the run stops with an error
+ *    naming the limit and the line), a wall-clock budget (checked by the count hook; the
  *    command adds a hard stop for time spent inside one C call), at most
  *    LSIM_SIMS_MAX simulations, and the world's event and virtual-time
  *    limits. The wall clock only ever stops a run: it never reaches the
@@ -40,15 +42,22 @@
  * the loop; the run is stopped at the next safe point instead. */
 #define GRACE_RESERVE ((size_t)1 << 20)
 
+/* The process heap is sampled at most this often (lsim_heap.c). */
+#define HEAP_EVERY_MS 10
+
 typedef struct runtime {
     lsim_config cfg;
     char dir[1024];  /* the scenario's folder */
     lua_State *main; /* NULL while the state is being made */
     size_t mem_used;
-    bool mem_refused;    /* the allocator refused a request: the budget is spent */
-    bool grace;          /* inside the event loop, outside every callback */
-    bool mem_over;       /* the reserve was drawn on: stop at the next safe point */
-    char mem_where[256]; /* "file:line" running at the last refusal, or "" */
+    bool mem_refused;            /* the allocator refused a request: the budget is spent */
+    bool grace;                  /* inside the event loop, outside every callback */
+    bool mem_over;               /* the reserve was drawn on: stop at the next safe point */
+    size_t heap_base;            /* the process heap in use before the state was made */
+    size_t other;                /* heap in use besides heap_base and Lua's blocks, as sampled */
+    uint64_t heap_ms;            /* when the heap was last sampled */
+    size_t stop_lua, stop_other; /* both figures when the budget was last found spent */
+    char mem_where[256];         /* "file:line" running at the last refusal, or "" */
     uint64_t instructions;
     uint64_t wall_start_ms;
     sim_rng rng;
@@ -113,9 +122,13 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > osize) {
         size_t grow = nsize - osize, cap = rt->cfg.max_memory + (rt->grace ? GRACE_RESERVE : 0);
-        size_t room = rt->mem_used < rt->cfg.max_memory ? rt->cfg.max_memory - rt->mem_used : 0;
+        size_t used = rt->mem_used + rt->other;
+        size_t room = used < rt->cfg.max_memory ? rt->cfg.max_memory - used : 0;
+        cap = cap > rt->other ? cap - rt->other : 0;
         if (grow > room) {
             rt->mem_refused = true;
+            rt->stop_lua = rt->mem_used;
+            rt->stop_other = rt->other;
             note_where(rt, ptr);
             if (rt->mem_used > cap || grow > cap - rt->mem_used)
                 return NULL;
@@ -128,14 +141,45 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+/* Samples the process heap if HEAP_EVERY_MS passed since the last sample,
+ * updating rt->other. Returns whether Lua's blocks and the rest of the
+ * heap together pass max_memory (and then marks the budget spent). */
+static bool heap_over(runtime *rt)
+{
+    uint64_t now = wall_ms();
+    if (now - rt->heap_ms < HEAP_EVERY_MS)
+        return false;
+    rt->heap_ms = now;
+    size_t heap = lsim_heap_in_use();
+    size_t run = heap > rt->heap_base ? heap - rt->heap_base : 0;
+    rt->other = run > rt->mem_used ? run - rt->mem_used : 0;
+    if (rt->other <= rt->cfg.max_memory && rt->mem_used <= rt->cfg.max_memory - rt->other)
+        return false;
+    rt->mem_refused = true;
+    rt->stop_lua = rt->mem_used;
+    rt->stop_other = rt->other;
+    return true;
+}
+
+bool lsim_runtime_heap_over(lua_State *L)
+{
+    runtime *rt = rt_of(L);
+    if (!heap_over(rt))
+        return false;
+    note_where(rt, NULL);
+    return true;
+}
+
 #define HOOK_EVERY 10000
 
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     runtime *rt = rt_of(L);
     rt->grace = false; /* Lua code runs: no longer between two callbacks */
-    if (rt->mem_over) {
+    if (rt->mem_over || heap_over(rt)) {
         rt->mem_over = false;
+        lua_getinfo(L, "Sl", ar);
+        snprintf(rt->mem_where, sizeof rt->mem_where, "%s:%d", ar->short_src, ar->currentline);
         lua_pushliteral(L, "not enough memory");
         lua_error(L);
     }
@@ -505,6 +549,8 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
     else
         snprintf(rt->dir, sizeof rt->dir, ".");
     rt->wall_start_ms = wall_ms();
+    rt->heap_ms = rt->wall_start_ms;
+    rt->heap_base = lsim_heap_in_use();
     lua_State *L = lua_newstate(rt_alloc, rt);
     if (!L) {
         free(rt);
@@ -582,9 +628,10 @@ static const char *run_error(runtime *rt, const char *m)
         !m || strcmp(m, "not enough memory") == 0 || strcmp(m, "error in error handling") == 0;
     if (rt->mem_refused && memory)
         snprintf(rt->err, sizeof rt->err,
-                 "%s: memory limit of %zu MiB reached (%s; raise it with --max-memory)",
+                 "%s: memory limit of %zu MiB reached (%s; raise it with --max-memory): Lua "
+                 "held %zu MiB, the simulation %zu MiB",
                  rt->mem_where[0] ? rt->mem_where : rt->cfg.file, rt->cfg.max_memory >> 20,
-                 m ? m : "not enough memory");
+                 m ? m : "not enough memory", rt->stop_lua >> 20, rt->stop_other >> 20);
     else
         snprintf(rt->err, sizeof rt->err, "%s", m ? m : "error");
     return rt->err;

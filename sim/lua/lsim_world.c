@@ -31,10 +31,33 @@ void *lsim_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
 
 /* ---- The net's observer: the run log and the Lua callbacks ---- */
 
+/* Every 256 trace records and stack events, looks whether the memory the
+ * run holds (Lua and C) passed the budget; if so, stops the world (no Lua
+ * call here: this runs inside the core and the stack) for lsim_check_run to
+ * raise the error. */
+static void check_heap(lsim *s)
+{
+    if (++s->events_unchecked < 256)
+        return;
+    s->events_unchecked = 0;
+    if (!s->heap_spent && lsim_runtime_heap_over(s->L)) {
+        s->heap_spent = true;
+        sim_world_stop(net_world(s->net));
+    }
+}
+
 static void obs_event(void *ctx, uint32_t host, const tcp_event *ev)
 {
     lsim *s = ctx;
     rlog_tcp_event(s->log, host, ev);
+    check_heap(s);
+}
+
+static void obs_trace(void *ctx, const sim_trace_rec *rec)
+{
+    lsim *s = ctx;
+    rlog_sim_trace(s->log, rec);
+    check_heap(s);
 }
 
 static void obs_note(void *ctx, uint64_t time_ns, const char *text)
@@ -207,7 +230,7 @@ static int sim_new(lua_State *L)
     if (cfg->check)
         net_set_check(s->net, true);
     sim_world_set_limits(net_world(s->net), max_events, max_time);
-    sim_world_set_trace(net_world(s->net), rlog_sim_trace, s->log);
+    sim_world_set_trace(net_world(s->net), obs_trace, s);
     if (cfg->on_net)
         cfg->on_net(cfg->on_net_ctx, s->net);
     s->closed = false;
@@ -284,6 +307,10 @@ void lsim_check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
 {
     lsim_runtime_grace(L, false);
     bool overdraft = lsim_runtime_take_overdraft(L);
+    if (s->heap_spent) { /* check_heap stopped the world */
+        s->heap_spent = false;
+        overdraft = true;
+    }
     raise_if_failed(L, s);
     if (overdraft) { /* the reserve was drawn on and no callback followed */
         lua_pushliteral(L, "not enough memory");
