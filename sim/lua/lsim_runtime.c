@@ -8,6 +8,8 @@
  *    simulation.
  *    tostring() and print() show a table, function, coroutine or handle
  *    by its type or name, never by its address.
+ *  - Locations: every error names the scenario's file:line, including
+ *    those Lua raises from C (a yield outside a coroutine, out of memory).
  *  - Limits: an instruction budget (a count hook), a memory budget (the
  *    allocator counts every Lua object; the heap the simulator holds in C
  *    is sampled every HEAP_EVERY_MS from the count hook and the event
@@ -299,6 +301,21 @@ static int l_print(lua_State *L)
     return 0;
 }
 
+/* ---- coroutine.yield with a location ---- */
+
+/* coroutine.yield(...): as Lua's, except that a yield that cannot happen is
+ * an error naming the line of the yield (Lua raises it from C, where it has
+ * no location). */
+static int l_yield(lua_State *L)
+{
+    if (lua_isyieldable(L))
+        return lua_yield(L, lua_gettop(L));
+    if (lua_pushthread(L))
+        return luaL_error(L, "attempt to yield from outside a coroutine");
+    return luaL_error(L, "attempt to yield across a C-call boundary (from a function called by "
+                         "C, such as a table.sort comparator or a string.gsub replacement)");
+}
+
 /* ---- sandbox ---- */
 
 static int l_load_text(lua_State *L)
@@ -463,6 +480,10 @@ static void replace_globals(lua_State *L)
     lua_setfield(L, -2, "randomseed");
     lua_pop(L, 1);
     lsim_walk_open(L);
+    lua_getglobal(L, "coroutine");
+    lua_pushcfunction(L, l_yield);
+    lua_setfield(L, -2, "yield");
+    lua_pop(L, 1);
     lua_pushcfunction(L, l_tostring);
     lua_setglobal(L, "tostring");
     lua_pushcfunction(L, l_print);
