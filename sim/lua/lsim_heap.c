@@ -25,7 +25,8 @@
 #endif
 
 #if defined(HEAP_ASAN)
-#include <sanitizer/allocator_interface.h>
+/* From the sanitizer runtime (gcc ships no header for it). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 
 size_t lsim_heap_in_use(void)
 {
