@@ -96,7 +96,7 @@ static const char RUN_HELP[] =
     "  --max-events N        stop a run after N events (default 100000000)\n"
     "  --max-time D          stop a run at virtual time D (default 24h)\n"
     "  --max-instructions N  stop a script after N Lua instructions (default 1e9)\n"
-    "  --max-memory SIZE     stop a script past SIZE of Lua memory (default 2GiB)\n"
+    "  --max-memory SIZE     stop a script past SIZE of memory, Lua and C (default 2GiB)\n"
     "  --max-wall D          stop a run after D of wall-clock time (default 1h); a\n"
     "                        safety limit that never changes what a run does\n"
     "\n"

@@ -60,8 +60,10 @@ struct lsim {
     uint32_t caprefs;
     lsim_rule_refs *rule_refs;
     uint32_t caprulerefs;
-    int in_hook;   /* > 0 while Lua runs inside the event loop */
-    int error_ref; /* the error value to re-raise (the net is halted) */
+    int in_hook;               /* > 0 while Lua runs inside the event loop */
+    int error_ref;             /* the error value to re-raise (the net is halted) */
+    uint32_t events_unchecked; /* trace records and events since the heap was looked at */
+    bool heap_spent;           /* the heap passed the budget: the world was stopped */
     bool closed;
 };
 
@@ -205,6 +207,20 @@ int lsim_runtime_run(lua_State *L, const char **err);
 /* Every simulation the scenario created, in creation order. */
 uint32_t lsim_runtime_sims(lua_State *L, lsim **out, uint32_t max);
 void lsim_runtime_register_sim(lua_State *L, lsim *s);
+/* The grace window: `on` while the event loop runs outside every callback
+ * (binding code there may not raise). A Lua allocation past max_memory in
+ * the window is granted from a 1 MiB reserve and marks the run over its
+ * budget. Returns the previous setting. */
+bool lsim_runtime_grace(lua_State *L, bool on);
+/* Whether the reserve was drawn on since the last call (which forgets it):
+ * the caller then fails with Lua's "not enough memory", and the run ends
+ * with the memory-limit error unless the script catches it. */
+bool lsim_runtime_take_overdraft(lua_State *L);
+/* Samples the process heap (at most every 10 ms): whether Lua's blocks and
+ * the memory the simulator holds in C together pass max_memory. When they
+ * do, the caller stops the run with Lua's "not enough memory" (the run then
+ * ends with the memory-limit error and the line the script was at). */
+bool lsim_runtime_heap_over(lua_State *L);
 /* Reseeds the scenario's math.random stream ("lua") with `seed`. */
 void lsim_runtime_reseed(lua_State *L, uint64_t seed);
 void lsim_runtime_free(lua_State *L);
@@ -217,5 +233,14 @@ void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt)
  * "methods" table of the object at index 1, or raises "<what> has no field
  * or method '<key>'". Returns 1. */
 int lsim_index_methods(lua_State *L, const char *what, const char *key);
+
+/* ---- lsim_heap.c: the process heap ---- */
+/* Bytes the process holds on its heap (0 where that cannot be measured). */
+size_t lsim_heap_in_use(void);
+
+/* ---- lsim_walk.c: pairs() and next() in a fixed order ---- */
+/* Sets the globals pairs and next to versions that walk a table's keys in
+ * one order in every run (integers 1..n, then numbers, strings, booleans). */
+void lsim_walk_open(lua_State *L);
 
 #endif

@@ -15,11 +15,6 @@
 
 #include "lsim.h"
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static bool is_allowed(const char *key, const char *const *allowed)
 {
     for (size_t i = 0; allowed[i]; i++)
@@ -116,8 +111,8 @@ void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const
     if (lua_isnoneornil(L, idx))
         return;
     luaL_checktype(L, idx, LUA_TTABLE);
-    const char *bad[64];
-    size_t nbad = 0;
+    const char *first_bad = NULL; /* the first unknown name in byte order, whatever
+                                   * order lua_next (the string hash) visits them in */
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         lua_pop(L, 1);
@@ -125,13 +120,11 @@ void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const
             luaL_error(L, "option tables take names as keys (in %s)", where);
         }
         const char *key = lua_tostring(L, -1);
-        if (!is_allowed(key, allowed) && nbad < 64)
-            bad[nbad++] = key; /* still anchored in the table */
+        if (!is_allowed(key, allowed) && (!first_bad || strcmp(key, first_bad) < 0))
+            first_bad = key; /* still anchored in the table */
     }
-    if (nbad) {
-        qsort(bad, nbad, sizeof bad[0], cmp_str);
-        raise_unknown(L, where, bad[0], allowed);
-    }
+    if (first_bad)
+        raise_unknown(L, where, first_bad, allowed);
 }
 
 /* A bare number is a duration only when it is 0 (the same in every unit);

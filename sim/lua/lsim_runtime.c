@@ -3,14 +3,18 @@
  *
  * What it promises:
  *  - Determinism: math.random draws from the simulator's seeded generator
- *    (stream "lua"), and pairs() visits keys in a fixed order (numbers, then
- *    strings, then booleans), so Lua's randomised string hashing never
- *    reaches the simulation. Keys of other types are refused by pairs().
+ *    (stream "lua"), and pairs() and next() visit keys in a fixed order
+ *    (lsim_walk.c), so Lua's randomised string hashing never reaches the
+ *    simulation.
  *    tostring() and print() show a table, function, coroutine or handle
  *    by its type or name, never by its address.
+ *  - Locations: every error names the scenario's file:line, including
+ *    those Lua raises from C (a yield outside a coroutine, out of memory).
  *  - Limits: an instruction budget (a count hook), a memory budget (the
- *    allocator: every Lua object, refused past max_memory with an error
- *    naming the limit), a wall-clock budget (checked by the count hook; the
+ *    allocator counts every Lua object; the heap the simulator holds in C
+ *    is sampled every HEAP_EVERY_MS from the count hook and the event
+ *    loop, lsim_heap.c; past max_memory the run stops with an error
+ *    naming the limit and the line), a wall-clock budget (checked by the count hook; the
  *    command adds a hard stop for time spent inside one C call), at most
  *    LSIM_SIMS_MAX simulations, and the world's event and virtual-time
  *    limits. The wall clock only ever stops a run: it never reaches the
@@ -34,11 +38,28 @@
 
 #define RT_KEY "tcpsim.runtime"
 
+/* While simulator code builds a callback's arguments inside the event loop
+ * (outside any protected call), a Lua allocation past the budget is granted
+ * from this reserve instead of raising an error, which would unwind through
+ * the loop; the run is stopped at the next safe point instead. */
+#define GRACE_RESERVE ((size_t)1 << 20)
+
+/* The process heap is sampled at most this often (lsim_heap.c). */
+#define HEAP_EVERY_MS 10
+
 typedef struct runtime {
     lsim_config cfg;
-    char dir[1024]; /* the scenario's folder */
+    char dir[1024];  /* the scenario's folder */
+    lua_State *main; /* NULL while the state is being made */
     size_t mem_used;
-    bool mem_refused; /* the allocator refused a request: the budget is spent */
+    bool mem_refused;            /* the allocator refused a request: the budget is spent */
+    bool grace;                  /* inside the event loop, outside every callback */
+    bool mem_over;               /* the reserve was drawn on: stop at the next safe point */
+    size_t heap_base;            /* the process heap in use before the state was made */
+    size_t other;                /* heap in use besides heap_base and Lua's blocks, as sampled */
+    uint64_t heap_ms;            /* when the heap was last sampled */
+    size_t stop_lua, stop_other; /* both figures when the budget was last found spent */
+    char mem_where[256];         /* "file:line" running at the last refusal, or "" */
     uint64_t instructions;
     uint64_t wall_start_ms;
     sim_rng rng;
@@ -65,6 +86,32 @@ const lsim_config *lsim_config_of(lua_State *L)
     return &rt_of(L)->cfg;
 }
 
+/* Records in rt->mem_where the file:line of the innermost Lua function of
+ * the main thread (a coroutine's error shows the line that resumed it); a
+ * refusal with no Lua function running (while an error unwinds to the top)
+ * keeps the last one. Only when reading the stack is safe: a new block (ptr
+ * NULL) is never a Lua stack being moved; Lua up to 5.4.4 also moves stacks
+ * into new blocks, later releases realloc them in place with their
+ * pointers made relative. */
+static void note_where(runtime *rt, const void *ptr)
+{
+#if LUA_VERSION_RELEASE_NUM > 50404
+    if (ptr)
+        return;
+#else
+    (void)ptr;
+#endif
+    lua_Debug ar;
+    for (int level = 0; rt->main && lua_getstack(rt->main, level, &ar); level++) {
+        lua_getinfo(rt->main, "Sl", &ar);
+        if (ar.currentline > 0) {
+            snprintf(rt->mem_where, sizeof rt->mem_where, "%s:%d", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+}
+
+/* The Lua allocator: counts every block against max_memory. */
 static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     runtime *rt = ud;
@@ -75,9 +122,20 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         rt->mem_used -= osize;
         return NULL;
     }
-    if (nsize > osize && nsize - osize > rt->cfg.max_memory - rt->mem_used) {
-        rt->mem_refused = true;
-        return NULL;
+    if (nsize > osize) {
+        size_t grow = nsize - osize, cap = rt->cfg.max_memory + (rt->grace ? GRACE_RESERVE : 0);
+        size_t used = rt->mem_used + rt->other;
+        size_t room = used < rt->cfg.max_memory ? rt->cfg.max_memory - used : 0;
+        cap = cap > rt->other ? cap - rt->other : 0;
+        if (grow > room) {
+            rt->mem_refused = true;
+            rt->stop_lua = rt->mem_used;
+            rt->stop_other = rt->other;
+            note_where(rt, ptr);
+            if (rt->mem_used > cap || grow > cap - rt->mem_used)
+                return NULL;
+            rt->mem_over = true;
+        }
     }
     void *p = realloc(ptr, nsize);
     if (p)
@@ -85,11 +143,48 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+/* Samples the process heap if HEAP_EVERY_MS passed since the last sample,
+ * updating rt->other. Returns whether Lua's blocks and the rest of the
+ * heap together pass max_memory (and then marks the budget spent). */
+static bool heap_over(runtime *rt)
+{
+    uint64_t now = wall_ms();
+    if (now - rt->heap_ms < HEAP_EVERY_MS)
+        return false;
+    rt->heap_ms = now;
+    size_t heap = lsim_heap_in_use();
+    size_t run = heap > rt->heap_base ? heap - rt->heap_base : 0;
+    rt->other = run > rt->mem_used ? run - rt->mem_used : 0;
+    if (rt->other <= rt->cfg.max_memory && rt->mem_used <= rt->cfg.max_memory - rt->other)
+        return false;
+    rt->mem_refused = true;
+    rt->stop_lua = rt->mem_used;
+    rt->stop_other = rt->other;
+    return true;
+}
+
+bool lsim_runtime_heap_over(lua_State *L)
+{
+    runtime *rt = rt_of(L);
+    if (!heap_over(rt))
+        return false;
+    note_where(rt, NULL);
+    return true;
+}
+
 #define HOOK_EVERY 10000
 
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     runtime *rt = rt_of(L);
+    rt->grace = false; /* Lua code runs: no longer between two callbacks */
+    if (rt->mem_over || heap_over(rt)) {
+        rt->mem_over = false;
+        lua_getinfo(L, "Sl", ar);
+        snprintf(rt->mem_where, sizeof rt->mem_where, "%s:%d", ar->short_src, ar->currentline);
+        lua_pushliteral(L, "not enough memory");
+        lua_error(L);
+    }
     rt->instructions += HOOK_EVERY;
     bool wall = rt->cfg.max_wall_ms && wall_ms() - rt->wall_start_ms > rt->cfg.max_wall_ms;
     if (rt->instructions <= rt->cfg.max_instructions && !wall)
@@ -106,6 +201,22 @@ static void count_hook(lua_State *L, lua_Debug *ar)
                         "--max-instructions)",
                         ar->short_src, ar->currentline, (LUAI_UACINT)rt->cfg.max_instructions);
     lua_error(L);
+}
+
+bool lsim_runtime_grace(lua_State *L, bool on)
+{
+    runtime *rt = rt_of(L);
+    bool was = rt->grace;
+    rt->grace = on;
+    return was;
+}
+
+bool lsim_runtime_take_overdraft(lua_State *L)
+{
+    runtime *rt = rt_of(L);
+    bool over = rt->mem_over;
+    rt->mem_over = false;
+    return over;
 }
 
 /* ---- math.random on the seeded generator ---- */
@@ -145,89 +256,6 @@ static int l_randomseed(lua_State *L)
 {
     lsim_runtime_reseed(L, (uint64_t)luaL_checkinteger(L, 1));
     return 0;
-}
-
-/* ---- pairs in a fixed order ---- */
-
-static int key_rank(lua_State *L, int idx)
-{
-    switch (lua_type(L, idx)) {
-    case LUA_TNUMBER:
-        return 0;
-    case LUA_TSTRING:
-        return 1;
-    case LUA_TBOOLEAN:
-        return 2;
-    default:
-        return 3;
-    }
-}
-
-static int key_less(lua_State *L)
-{
-    int ra = key_rank(L, 1), rb = key_rank(L, 2);
-    if (ra != rb) {
-        lua_pushboolean(L, ra < rb);
-    } else if (ra == 2) {
-        lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2));
-    } else if (ra == 1) {
-        size_t la, lb;
-        const char *a = lua_tolstring(L, 1, &la), *b = lua_tolstring(L, 2, &lb);
-        int c = memcmp(a, b, la < lb ? la : lb);
-        lua_pushboolean(L, c < 0 || (c == 0 && la < lb));
-    } else {
-        lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
-    }
-    return 1;
-}
-
-/* upvalues: 1 table, 2 sorted keys, 3 position */
-static int sorted_next(lua_State *L)
-{
-    lua_Integer i = lua_tointeger(L, lua_upvalueindex(3)) + 1;
-    lua_pushinteger(L, i);
-    lua_replace(L, lua_upvalueindex(3));
-    if (lua_rawgeti(L, lua_upvalueindex(2), i) == LUA_TNIL)
-        return 1;
-    lua_pushvalue(L, -1);
-    lua_gettable(L, lua_upvalueindex(1));
-    return 2;
-}
-
-static int l_pairs(lua_State *L)
-{
-    luaL_checkany(L, 1);
-    if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
-        lua_pushvalue(L, 1);
-        lua_call(L, 1, 3);
-        return 3;
-    }
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_newtable(L); /* keys */
-    lua_Integer n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        lua_pop(L, 1);
-        if (key_rank(L, -1) == 3)
-            return luaL_error(L,
-                              "pairs: a table with %s keys has no deterministic order "
-                              "(use numbers, strings or booleans as keys)",
-                              luaL_typename(L, -1));
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, 2, ++n);
-    }
-    /* sort with the saved table.sort and key_less */
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushvalue(L, 2);
-    lua_pushcfunction(L, key_less);
-    lua_call(L, 2, 0);
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
-    lua_pushinteger(L, 0);
-    lua_pushcclosure(L, sorted_next, 3);
-    lua_pushnil(L);
-    lua_pushnil(L);
-    return 3;
 }
 
 /* ---- tostring and print without addresses ---- */
@@ -271,6 +299,21 @@ static int l_print(lua_State *L)
     fputc('\n', stdout);
     fflush(stdout);
     return 0;
+}
+
+/* ---- coroutine.yield with a location ---- */
+
+/* coroutine.yield(...): as Lua's, except that a yield that cannot happen is
+ * an error naming the line of the yield (Lua raises it from C, where it has
+ * no location). */
+static int l_yield(lua_State *L)
+{
+    if (lua_isyieldable(L))
+        return lua_yield(L, lua_gettop(L));
+    if (lua_pushthread(L))
+        return luaL_error(L, "attempt to yield from outside a coroutine");
+    return luaL_error(L, "attempt to yield across a C-call boundary (from a function called by "
+                         "C, such as a table.sort comparator or a string.gsub replacement)");
 }
 
 /* ---- sandbox ---- */
@@ -502,15 +545,15 @@ static void replace_globals(lua_State *L)
     lua_pushcfunction(L, l_randomseed);
     lua_setfield(L, -2, "randomseed");
     lua_pop(L, 1);
-    lua_getglobal(L, "table");
-    lua_getfield(L, -1, "sort");
-    lua_pushcclosure(L, l_pairs, 1);
-    lua_setglobal(L, "pairs");
+    lsim_walk_open(L);
+    lua_getglobal(L, "coroutine");
+    lua_pushcfunction(L, l_yield);
+    lua_setfield(L, -2, "yield");
+    lua_pop(L, 1);
     lua_pushcfunction(L, l_tostring);
     lua_setglobal(L, "tostring");
     lua_pushcfunction(L, l_print);
     lua_setglobal(L, "print");
-    lua_pop(L, 1);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
 }
@@ -593,11 +636,14 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
     else
         snprintf(rt->dir, sizeof rt->dir, ".");
     rt->wall_start_ms = wall_ms();
+    rt->heap_ms = rt->wall_start_ms;
+    rt->heap_base = lsim_heap_in_use();
     lua_State *L = lua_newstate(rt_alloc, rt);
     if (!L) {
         free(rt);
         return NULL;
     }
+    rt->main = L;
     if (cfg->unsafe)
         luaL_openlibs(L);
     else
@@ -661,13 +707,18 @@ int lsim_runtime_msgh(lua_State *L)
     return 1;
 }
 
-/* The message of a failed run; out of memory names the budget. */
+/* The message of a failed run; out of memory names the budget. An error
+ * raised after the script caught an out-of-memory error is its own. */
 static const char *run_error(runtime *rt, const char *m)
 {
-    if (rt->mem_refused)
+    bool memory =
+        !m || strcmp(m, "not enough memory") == 0 || strcmp(m, "error in error handling") == 0;
+    if (rt->mem_refused && memory)
         snprintf(rt->err, sizeof rt->err,
-                 "%s: memory limit of %zu MiB reached (%s; raise it with --max-memory)",
-                 rt->cfg.file, rt->cfg.max_memory >> 20, m ? m : "not enough memory");
+                 "%s: memory limit of %zu MiB reached (%s; raise it with --max-memory): Lua "
+                 "held %zu MiB, the simulation %zu MiB",
+                 rt->mem_where[0] ? rt->mem_where : rt->cfg.file, rt->cfg.max_memory >> 20,
+                 m ? m : "not enough memory", rt->stop_lua >> 20, rt->stop_other >> 20);
     else
         snprintf(rt->err, sizeof rt->err, "%s", m ? m : "error");
     return rt->err;
@@ -692,6 +743,12 @@ int lsim_runtime_run(lua_State *L, const char **err)
         return 2;
     }
     int rc = lua_pcall(L, 0, 0, -2);
+    rt->grace = false;
+    if (rc == LUA_OK && rt->mem_over) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, "not enough memory");
+        rc = LUA_ERRMEM;
+    }
     if (rc != LUA_OK) {
         *err = run_error(rt, lua_tostring(L, -1));
         lua_pop(L, 2);

@@ -31,10 +31,33 @@ void *lsim_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
 
 /* ---- The net's observer: the run log and the Lua callbacks ---- */
 
+/* Every 256 trace records and stack events, looks whether the memory the
+ * run holds (Lua and C) passed the budget; if so, stops the world (no Lua
+ * call here: this runs inside the core and the stack) for lsim_check_run to
+ * raise the error. */
+static void check_heap(lsim *s)
+{
+    if (++s->events_unchecked < 256)
+        return;
+    s->events_unchecked = 0;
+    if (!s->heap_spent && lsim_runtime_heap_over(s->L)) {
+        s->heap_spent = true;
+        sim_world_stop(net_world(s->net));
+    }
+}
+
 static void obs_event(void *ctx, uint32_t host, const tcp_event *ev)
 {
     lsim *s = ctx;
     rlog_tcp_event(s->log, host, ev);
+    check_heap(s);
+}
+
+static void obs_trace(void *ctx, const sim_trace_rec *rec)
+{
+    lsim *s = ctx;
+    rlog_sim_trace(s->log, rec);
+    check_heap(s);
 }
 
 static void obs_note(void *ctx, uint64_t time_ns, const char *text)
@@ -58,13 +81,22 @@ void lsim_fail_in_loop(lsim *s)
 
 bool lsim_call_in_loop(lsim *s, int nargs, int nres)
 {
-    int base = lua_gettop(s->L) - nargs; /* the function's slot */
-    lua_pushcfunction(s->L, lsim_runtime_msgh);
-    lua_insert(s->L, base);
+    lua_State *L = s->L;
+    if (lsim_runtime_take_overdraft(L)) { /* building the arguments spent the budget */
+        lua_pop(L, nargs + 1);
+        lua_pushliteral(L, "not enough memory");
+        lsim_fail_in_loop(s);
+        return false;
+    }
+    int base = lua_gettop(L) - nargs; /* the function's slot */
+    lua_pushcfunction(L, lsim_runtime_msgh);
+    lua_insert(L, base);
     s->in_hook++;
-    int rc = lua_pcall(s->L, nargs, nres, base);
+    bool grace = lsim_runtime_grace(L, false);
+    int rc = lua_pcall(L, nargs, nres, base);
+    lsim_runtime_grace(L, grace);
     s->in_hook--;
-    lua_remove(s->L, base);
+    lua_remove(L, base);
     if (rc == LUA_OK)
         return true;
     lsim_fail_in_loop(s);
@@ -199,7 +231,7 @@ static int sim_new(lua_State *L)
     if (cfg->check)
         net_set_check(s->net, true);
     sim_world_set_limits(net_world(s->net), max_events, max_time);
-    sim_world_set_trace(net_world(s->net), rlog_sim_trace, s->log);
+    sim_world_set_trace(net_world(s->net), obs_trace, s);
     lsim_schedule_opts(L, 1);
     if (cfg->on_net)
         cfg->on_net(cfg->on_net_ctx, s->net);
@@ -275,7 +307,17 @@ static int sim_add_host(lua_State *L)
 
 void lsim_check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
 {
+    lsim_runtime_grace(L, false);
+    bool overdraft = lsim_runtime_take_overdraft(L);
+    if (s->heap_spent) { /* check_heap stopped the world */
+        s->heap_spent = false;
+        overdraft = true;
+    }
     raise_if_failed(L, s);
+    if (overdraft) { /* the reserve was drawn on and no callback followed */
+        lua_pushliteral(L, "not enough memory");
+        lua_error(L);
+    }
     if (r == SIM_RUN_STOPPED && *net_kern_reason(s->net))
         luaL_error(L, "%s: %s", what, net_kern_reason(s->net));
     if (r == SIM_RUN_LIMIT_EVENTS || r == SIM_RUN_LIMIT_TIME)
@@ -286,6 +328,7 @@ void lsim_check_runnable(lua_State *L, lsim *s, const char *what)
 {
     if (s->in_hook || net_in_stack(s->net))
         luaL_error(L, "%s cannot be called from inside the run (a callback or hook)", what);
+    lsim_runtime_grace(L, true);
 }
 
 static int sim_run(lua_State *L)
@@ -300,8 +343,8 @@ static int sim_run(lua_State *L)
 static int sim_run_for(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    lsim_check_runnable(L, s, "sim:run_for");
     uint64_t d = lsim_check_duration(L, 2, "sim:run_for");
+    lsim_check_runnable(L, s, "sim:run_for");
     uint64_t now = sim_world_now(net_world(s->net));
     uint64_t until = d > UINT64_MAX - now ? UINT64_MAX : now + d;
     sim_run_result r = net_run_until_time(s->net, until);
@@ -312,11 +355,11 @@ static int sim_run_for(lua_State *L)
 static int sim_run_to(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    lsim_check_runnable(L, s, "sim:run_to");
     uint64_t t = lsim_check_duration(L, 2, "sim:run_to");
     if (t < sim_world_now(net_world(s->net)))
         return luaL_error(L, "sim:run_to: time %I is in the past (now %I)", (LUAI_UACINT)t,
                           (LUAI_UACINT)sim_world_now(net_world(s->net)));
+    lsim_check_runnable(L, s, "sim:run_to");
     sim_run_result r = net_run_until_time(s->net, t);
     lsim_check_run(L, s, r, "sim:run_to");
     return 0;
@@ -365,7 +408,6 @@ static const char *const RUN_UNTIL_OPTS[] = {"soft", NULL};
 static int sim_run_until(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    lsim_check_runnable(L, s, "sim:run_until");
     luaL_checktype(L, 2, LUA_TFUNCTION);
     uint64_t deadline = SIM_TIME_NEVER, timeout = 0;
     if (!lua_isnoneornil(L, 3)) {
@@ -375,6 +417,7 @@ static int sim_run_until(lua_State *L)
     }
     lsim_opts_check(L, 4, "sim:run_until", RUN_UNTIL_OPTS);
     bool soft = lsim_opt_bool(L, 4, "soft", false, "sim:run_until");
+    lsim_check_runnable(L, s, "sim:run_until");
     pred_ctx c = {s, 2};
     sim_run_result r = net_run_until(s->net, pred_call, &c, deadline);
     lsim_check_run(L, s, r, "sim:run_until");

@@ -1,6 +1,6 @@
 -- a run inside a coroutine whose hook yields
 -- expect: exit 2
--- expect-error: callback_hook_yield_in_coroutine.lua:11: attempt to yield from outside a coroutine
+-- expect-error: callback_hook_yield_in_coroutine.lua:9: attempt to yield from outside a coroutine
 local sim = tcpsim.new {}
 local a, b = sim:host "A", sim:host "B"
 local link = sim:link(a, b, { delay = "10ms" })
