@@ -19,9 +19,13 @@
 
 #include "tcp_conn.h"
 
-/* Pool chunk i holds 2^i connections, up to POOL_CHUNK_MAX: a host with one
- * connection pays for one, a host with many allocates O(log n) times. */
+/* Pool chunks hold 1, 1, 2, 4 ... connections, up to POOL_CHUNK_MAX: a host
+ * with n <= 2^i connections pays for the next power of two (one for one, two
+ * for two) and allocates O(log n) times. */
 #define POOL_CHUNK_MAX 256u
+/* Slots a table or the heap starts with (a host uses few connections). */
+#define TABLE_SLOTS_FIRST 4u
+#define HEAP_CAP_FIRST    4u
 
 /* ---- Tables ---------------------------------------------------------------- */
 
@@ -56,7 +60,7 @@ static size_t key_of(const tcp_conn *c, link_kind k)
 
 static int table_grow(tcp_table *t, link_kind k)
 {
-    size_t n = t->slots ? (t->mask + 1) * 2 : 16;
+    size_t n = t->slots ? (t->mask + 1) * 2 : TABLE_SLOTS_FIRST;
     tcp_conn **slots = calloc(n, sizeof *slots);
     if (!slots)
         return TCP_ENOMEM;
@@ -465,7 +469,9 @@ static void heap_update(tcp_stack *s, tcp_conn *c)
 
 static size_t pool_chunk_len(size_t i)
 {
-    return i < 8 ? (size_t)1 << i : POOL_CHUNK_MAX;
+    if (i == 0)
+        return 1;
+    return i <= 8 ? (size_t)1 << (i - 1) : POOL_CHUNK_MAX;
 }
 
 static int pool_grow(tcp_stack *s)
@@ -492,7 +498,7 @@ static int heap_reserve(tcp_stack *s, size_t n)
 {
     if (n <= s->heap_cap)
         return 0;
-    size_t cap = s->heap_cap ? s->heap_cap * 2 : 16;
+    size_t cap = s->heap_cap ? s->heap_cap * 2 : HEAP_CAP_FIRST;
     tcp_conn **h = realloc(s->heap, cap * sizeof *h);
     if (!h)
         return TCP_ENOMEM;

@@ -14,10 +14,10 @@ typedef struct net_host {
     net *net;
     uint32_t index;
     sim_host *host;
-    tcp_stack *stack; /* NULL while crashed */
-    sim_timer timer;  /* one timer per stack: its next deadline */
-    sim_rng rng;      /* ISNs and ports */
-    tcp_profile profile;
+    tcp_stack *stack;           /* NULL while crashed */
+    sim_timer timer;            /* one timer per stack: its next deadline */
+    sim_rng rng;                /* ISNs and ports */
+    const tcp_profile *profile; /* kept once per world (net_prof.c) */
     bool mss_fixed;    /* the profile's mss was set explicitly: the MTU does not override it */
     uint32_t *sockmap; /* stack socket id -> record index (NET_NONE: none) */
     uint32_t nsockmap;
@@ -85,8 +85,10 @@ struct net {
     bool keep_rx;    /* records keep the bytes read (net_set_keep_rx) */
     char *pattern;   /* the send pattern from offset 0, shared by every record */
     size_t cappattern;
-    net_wire wire;        /* the stepped wire (net.h rule 10) */
-    tcp_scratch *scratch; /* where every host's stack builds its segments */
+    net_wire wire;           /* the stepped wire (net.h rule 10) */
+    tcp_scratch *scratch;    /* where every host's stack builds its segments */
+    tcp_profile **profslots; /* distinct profiles (net_prof.c), NULL slot: empty */
+    uint32_t profmask, nprofs;
 };
 
 /* The byte at position `off` of a record's send queue when it was queued
@@ -113,6 +115,10 @@ static inline net_sock *net_sock_mut(const net *n, uint32_t i)
 void net_stack_enter(net *n);
 void net_stack_leave(net *n, net_host *h);
 void net_note(net *n, const char *text);
+
+/* net_prof.c: the world's one copy of a profile equal to *p. */
+const tcp_profile *net_profile_keep(net *n, const tcp_profile *p);
+void net_profiles_free(net *n);
 
 /* net_sock.c */
 uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent, tcp_state st);
