@@ -302,7 +302,8 @@ void net_free(net *n)
     net_kern_free(n->kern);
     sim_world_free(n->world);
     tcp_scratch_free(n->scratch); /* after every stack */
-    net_profiles_free(n);
+    net_keep_free(&n->profiles);
+    net_keep_free(&n->notes);
     free(n);
 }
 
@@ -340,7 +341,7 @@ int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *pro
     h->net = n;
     h->index = n->nhosts;
     h->host = sh;
-    h->profile = net_profile_keep(n, profile);
+    h->profile = net_keep_profile(n, profile);
     n->hosts[n->nhosts++] = h;
     char stream[48];
     snprintf(stream, sizeof stream, "tcp:%s", name);

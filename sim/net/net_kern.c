@@ -483,7 +483,7 @@ static int new_record(net *n, int fd, uint32_t *out)
 {
     net_host *h = n->hosts[n->kern->host];
     uint32_t idx = net_sock_record(n, h->index, n->kern->next_id++, NET_NONE, TCP_CLOSED);
-    net_trace_append(net_sock_mut(n, idx), sim_world_now(n->world), TCP_CLOSED, TCP_CAUSE_USER,
+    net_trace_append(n, net_sock_mut(n, idx), sim_world_now(n->world), TCP_CLOSED, TCP_CAUSE_USER,
                      "socket()");
     rec_add(n, idx, fd);
     *out = idx;

@@ -189,6 +189,20 @@ static void hosts_share_one_copy_of_a_profile(void **state)
     assert_int_equal(tcp_stack_profile(net_host_stack(f->n, d))->mss, pa->mss);
 }
 
+/* A step's note is the world's one copy: the listener's and the client's
+ * first steps ("socket()") point at the same string. */
+static void step_notes_are_kept_once(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c = connect_a(f, 0);
+    const net_sock *kl = net_sock_at(f->n, l), *kc = net_sock_at(f->n, c);
+    assert_true(kl->ntrace >= 1 && kc->ntrace >= 1);
+    assert_string_equal(kl->trace[0].note, "socket()");
+    assert_ptr_equal(kl->trace[0].note, kc->trace[0].note);
+    for (uint32_t i = 0; i < kc->ntrace; i++)
+        assert_non_null(kc->trace[i].note);
+}
+
 /* The pattern is 'a'..'z' by position in the queue; bytes given after it
  * follow it, whether or not the stack has taken the pattern yet. */
 static void pattern_then_data_arrive_in_order(void **state)
@@ -546,6 +560,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(records_count_without_keeping_when_told, setup, teardown),
         cmocka_unit_test_setup_teardown(pattern_then_data_arrive_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(hosts_share_one_copy_of_a_profile, setup, teardown),
+        cmocka_unit_test_setup_teardown(step_notes_are_kept_once, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_follows_the_stacks_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(on_state_runs_after_the_stack_call_in_order, setup,
                                         teardown),
