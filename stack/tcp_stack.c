@@ -179,7 +179,7 @@ void tcp_stack_listen_remove(tcp_conn *c)
 
 static bool in_eph_range(const tcp_stack *s, uint16_t port)
 {
-    return port >= s->profile.port_lo && port <= s->profile.port_hi;
+    return port >= s->profile->port_lo && port <= s->profile->port_hi;
 }
 
 /* Fibonacci hashing: the top bits of the product, which every bit of the
@@ -315,7 +315,7 @@ static void port_release(tcp_conn *c)
  * ports; an exhausted range is refused at once. */
 int tcp_stack_port_pick(tcp_stack *s, uint16_t *out)
 {
-    uint32_t lo = s->profile.port_lo, hi = s->profile.port_hi;
+    uint32_t lo = s->profile->port_lo, hi = s->profile->port_hi;
     if (lo == 0 || hi < lo)
         return TCP_EADDRNOTAVAIL;
     uint32_t n = hi - lo + 1;
@@ -522,7 +522,7 @@ tcp_conn *tcp_conn_new(tcp_stack *s)
     c->heap_idx = TCP_HEAP_NONE;
     for (int k = 0; k < TCP_TIMER_COUNT; k++)
         c->timer_at[k] = TCP_NEVER;
-    tcp_conn_init_opts(c, &s->profile);
+    tcp_conn_init_opts(c, s->profile);
     if (table_add(&s->by_id, c, LINK_ID)) {
         c->q_next = s->free_list;
         s->free_list = c;
@@ -715,14 +715,30 @@ void tcp_scratch_release(tcp_scratch_buf *b)
 
 tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *profile)
 {
+    assert(profile);
+    tcp_profile *own = malloc(sizeof *own);
+    if (!own)
+        return NULL;
+    *own = *profile;
+    own->name[sizeof own->name - 1] = '\0';
+    tcp_stack *s = tcp_stack_new_shared(env, addr, own);
+    if (!s) {
+        free(own);
+        return NULL;
+    }
+    s->own_profile = own;
+    return s;
+}
+
+tcp_stack *tcp_stack_new_shared(const tcp_env *env, uint32_t addr, const tcp_profile *profile)
+{
     assert(env && env->now_ns && env->random && env->output && profile);
     tcp_stack *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->env = *env;
     s->addr = addr;
-    s->profile = *profile;
-    s->profile.name[sizeof s->profile.name - 1] = '\0';
+    s->profile = profile;
     s->next_id = 1;
     /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
     s->isn_key[0] = env->random(env->ctx);
@@ -759,12 +775,13 @@ void tcp_stack_free(tcp_stack *s)
     free(s->heap);
     free(s->ports);
     scratch_free_bufs(&s->own_scratch);
+    free(s->own_profile);
     free(s);
 }
 
 const tcp_profile *tcp_stack_profile(const tcp_stack *s)
 {
-    return &s->profile;
+    return s->profile;
 }
 
 size_t tcp_stack_conns(const tcp_stack *s)

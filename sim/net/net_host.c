@@ -251,7 +251,7 @@ void net_host_receive(net_host *h, sim_packet *p)
 static int host_start_stack(net_host *h)
 {
     tcp_env env = {h, env_now, env_random, env_output, env_event, h->net->scratch};
-    h->stack = tcp_stack_new(&env, sim_host_addr(h->host), h->profile);
+    h->stack = tcp_stack_new_shared(&env, sim_host_addr(h->host), h->profile);
     if (h->stack)
         tcp_check_enable(h->stack, h->net->check, on_violation, h);
     free(h->sockmap);
@@ -341,7 +341,10 @@ int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *pro
     h->net = n;
     h->index = n->nhosts;
     h->host = sh;
-    h->profile = net_keep_profile(n, profile);
+    tcp_profile p;
+    memcpy(&p, profile, sizeof p); /* padding too: equal profiles are kept once */
+    p.name[sizeof p.name - 1] = '\0';
+    h->profile = net_keep_profile(n, &p);
     n->hosts[n->nhosts++] = h;
     char stream[48];
     snprintf(stream, sizeof stream, "tcp:%s", name);

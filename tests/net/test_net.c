@@ -187,6 +187,9 @@ static void hosts_share_one_copy_of_a_profile(void **state)
     assert_ptr_equal(net_host_profile(f->n, d), pa);
     assert_int_equal(tcp_stack_profile(net_host_stack(f->n, c))->mss, pa->mss - 100);
     assert_int_equal(tcp_stack_profile(net_host_stack(f->n, d))->mss, pa->mss);
+    /* the stacks read the world's copy (tcp_stack_new_shared), not their own */
+    assert_ptr_equal(tcp_stack_profile(net_host_stack(f->n, d)), pa);
+    assert_ptr_equal(tcp_stack_profile(net_host_stack(f->n, c)), net_host_profile(f->n, c));
 }
 
 /* A step's note is the world's one copy: the listener's and the client's
