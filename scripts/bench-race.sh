@@ -48,37 +48,45 @@ ns3_table() {
 }
 
 # Runs a command under /usr/bin/time; prints "cpu_s rss_kib events".
+# Each run is held under 70 % of the machine's memory (ulimit -v): one
+# that would need more fails instead of pushing the machine into swap.
 measure() {
   local out
-  out=$(/usr/bin/time -f "TIME %U %S %M" "$@" 2>&1) || { echo "$out" >&2; return 1; }
+  out=$( (ulimit -v "$vlimit_kib"; /usr/bin/time -f "TIME %U %S %M" "$@") 2>&1) || { echo "$out" >&2; return 1; }
   local ev
   ev=$(echo "$out" | sed -n 's/.*events \([0-9]*\).*/\1/p' | head -1)
   echo "$out" | awk -v ev="${ev:-0}" '/^TIME/ {printf "%.2f %d %s\n", $2 + $3, $4, ev}'
 }
 
 avail_kib=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
+vlimit_kib=$(awk '/MemTotal/ {printf "%d", $2 * 0.7}' /proc/meminfo)
 have_ns3=0
+# ns-3's program is built into build/ns3/ (the shared folder stays as it is).
+ns3bin=$PWD/build/ns3/tcp_bench
 if [ "$ns3" = 1 ]; then
-  if [ -d /usr/include/ns3 ] || [ -x "$ns3dir/tcp_bench" ]; then
+  if [ -d /usr/include/ns3 ] || [ -x "$ns3bin" ]; then
     have_ns3=1
   else
-    echo "ns-3 is not installed (no /usr/include/ns3, no $ns3dir/tcp_bench):"
+    echo "ns-3 is not installed (no /usr/include/ns3, no $ns3bin):"
     echo "ratios below are against the figures in $ns3dir/RESULTS.md, not measured here."
   fi
 fi
-if [ "$have_ns3" = 1 ] && [ ! -x "$ns3dir/tcp_bench" ]; then (cd "$ns3dir" && ./build.sh); fi
+if [ "$have_ns3" = 1 ] && [ ! -x "$ns3bin" ]; then BIN_DIR=$PWD/build/ns3 "$ns3dir/build.sh" >/dev/null; fi
 
 printf '%-8s %-6s %9s %10s %10s %9s %11s\n' K side "cpu (s)" "RSS (MiB)" events "us/conn" "KiB/conn"
-last_per_conn=0
+declare -A last_per_conn=([c]=0 [lua]=0)
 for k in 1000 10000 100000 1000000; do
   [ "$k" -le "$max" ] || break
-  # Skip what would not fit: the last measured memory per pair times K.
-  need=$((last_per_conn * k * 3 / 2))
-  if [ "$last_per_conn" -gt 0 ] && [ "$need" -gt "$avail_kib" ]; then
-    echo "K=$k skipped: at $last_per_conn KiB per pair it needs about $((need / 1048576)) GiB, $((avail_kib / 1048576)) GiB available"
-    continue
-  fi
   for side in c lua; do
+    # Skip what would not fit: this side's last memory per pair times K,
+    # with half again as margin, against what is free and the ulimit.
+    per=${last_per_conn[$side]}
+    need=$((per * k * 3 / 2))
+    room=$((avail_kib < vlimit_kib ? avail_kib : vlimit_kib))
+    if [ "$per" -gt 0 ] && [ "$need" -gt "$room" ]; then
+      echo "K=$k $side skipped: at $per KiB per pair it needs about $((need / 1048576)) GiB, $((room / 1048576)) GiB allowed"
+      continue
+    fi
     if [ "$side" = c ]; then
       r=$(measure build/bench/bench_race "$k" "$bytes")
     else
@@ -89,11 +97,11 @@ for k in 1000 10000 100000 1000000; do
     echo "$k $side $cpu $rss $ev" >>"$rows"
     awk -v k="$k" -v s="$side" -v c="$cpu" -v m="$rss" -v e="$ev" 'BEGIN {
       printf "%-8d %-6s %9.2f %10.1f %10d %9.1f %11.2f\n", k, s, c, m / 1024, e, c * 1e6 / k, m / k }'
-    if [ "$side" = lua ]; then last_per_conn=$(((rss + k - 1) / k)); fi
+    last_per_conn[$side]=$(((rss + k - 1) / k))
   done
   ns=""
   if [ "$have_ns3" = 1 ]; then
-    out=$(/usr/bin/time -f "TIME %U %S %M" "$ns3dir/tcp_bench" --noTrace --pairs="$k" --bytes="$bytes" --loss=0 --seed=1 2>&1)
+    out=$( (ulimit -v "$vlimit_kib"; /usr/bin/time -f "TIME %U %S %M" "$ns3bin" --noTrace --pairs="$k" --bytes="$bytes" --loss=0 --seed=1) 2>&1)
     ns=$(echo "$out" | awk '/^TIME/ {printf "%.2f %d", $2 + $3, $4}')
     label="ns-3 (measured)"
   elif [ "$ns3" = 1 ] && [ "$bytes" = 1000 ]; then
@@ -103,6 +111,8 @@ for k in 1000 10000 100000 1000000; do
   if [ -n "$ns" ]; then
     read -r ncpu nrss <<<"$ns"
     echo "$k ns3 $ncpu $nrss 0" >>"$rows"
+    awk -v k="$k" -v c="$ncpu" -v m="$nrss" -v l="$label" 'BEGIN {
+      printf "%-8d %-6s %9.2f %10.1f %10s %9.1f %11.2f  %s\n", k, "ns-3", c, m / 1024, "-", c * 1e6 / k, m / k, l }'
     for side in c lua; do
       awk -v k="$k" -v s="$side" -v nc="$ncpu" -v nm="$nrss" -v l="$label" '
         $1 == k && $2 == s { printf "%-8d ratio %s / tcpsim %s: %.1fx the time, %.1fx the memory\n", k, l, s, nc / ($3 > 0 ? $3 : 0.01), nm / $4 }' "$rows"

@@ -270,6 +270,9 @@ typedef struct tcp_stack tcp_stack;
 
 /* A stack for one IPv4 address. `profile` is copied. NULL on out-of-memory. */
 tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *profile);
+/* The same, without the copy: the stack reads *profile, which must stay
+ * unchanged until tcp_stack_free (many stacks can share one profile). */
+tcp_stack *tcp_stack_new_shared(const tcp_env *env, uint32_t addr, const tcp_profile *profile);
 /* Frees every connection without sending anything (a host crash). */
 void tcp_stack_free(tcp_stack *s);
 const tcp_profile *tcp_stack_profile(const tcp_stack *s);

@@ -244,7 +244,7 @@ static bool check_stuck(const tcp_conn *c, tcp_check_report *r)
         return false;
     /* RFC 9293 §3.10.7.4 gives FIN-WAIT-2 no timer: an orphan waits for the
      * peer's FIN, unless the profile has an orphan timeout. */
-    if (c->state == TCP_FIN_WAIT_2 && c->stack->profile.fin_wait_2_timeout_ns == 0)
+    if (c->state == TCP_FIN_WAIT_2 && c->stack->profile->fin_wait_2_timeout_ns == 0)
         return false;
     report_init(c, TCP_CHECK_STUCK, r);
     snprintf(r->detail, sizeof r->detail, "no timer is armed and no user call can move it (%s)",
@@ -268,7 +268,7 @@ static bool tw_restart_allowed(const tcp_conn *c)
         return false;
     if (k->ev_flags & TCP_FIN) /* RFC 9293 §3.10.7.4: a retransmitted FIN */
         return true;
-    return (k->ev_flags & TCP_ACK) && c->stack->profile.tw_restart_on_ack;
+    return (k->ev_flags & TCP_ACK) && c->stack->profile->tw_restart_on_ack;
 }
 
 static bool check_time_wait(const tcp_conn *c, tcp_check_report *r)
@@ -320,7 +320,7 @@ void tcp_check_after(tcp_conn *c)
 static const char *profile_refuses(const tcp_conn *c, tcp_state from, tcp_state to, tcp_cause cause,
                                    const tcp_seg *seg)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     if (from == TCP_FIN_WAIT_2 && to == TCP_CLOSED && cause == TCP_CAUSE_TIMER &&
         p->fin_wait_2_timeout_ns == 0 && !c->keepalive)
         return "the profile has no FIN_WAIT_2 timeout and keepalive is off";

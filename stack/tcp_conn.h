@@ -68,6 +68,7 @@ struct tcp_conn {
     uint32_t cwnd, ssthresh, recover;
     uint16_t snd_mss, rcv_mss;
     uint8_t snd_wscale, rcv_wscale; /* RFC 7323 §2 shifts, 0 if not agreed */
+    uint16_t mss;                   /* option (tcp_setopt, below) */
     uint32_t snd_sml;               /* end of the last runt sent (Minshall's Nagle) */
     uint32_t retries;               /* RTO expiries of this segment (saturates) */
     uint32_t persist_unanswered;    /* probes since the last ACK (saturates) */
@@ -77,7 +78,6 @@ struct tcp_conn {
     uint16_t oow_n;       /* challenge / out-of-window ACKs sent in this window */
     uint64_t oow_start_ns;
     uint64_t ato_ns, lrcv_ns; /* Linux delayed-ACK engine: ATO (0: no data yet), last data in */
-    uint32_t tlp_high_seq;    /* SND.NXT when the loss probe went (valid while tlp_out) */
 
     /* RFC 6298 (nanoseconds); rtt_seq is the segment being timed. */
     uint64_t srtt_ns, rttvar_ns, rto_ns, rtt_start_ns;
@@ -89,14 +89,14 @@ struct tcp_conn {
     uint64_t heap_at, heap_seq;         /* key this connection has in the heap */
     uint64_t check_tw_at;               /* tcp_check: TIME_WAIT deadline last seen */
     uint32_t heap_idx;
+    uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
 
     tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
     uint32_t ooo_start[TCP_OOO_MAX], ooo_end[TCP_OOO_MAX];
 
     /* Options (tcp_setopt); start as the profile's values. */
     uint64_t msl_ns, ka_idle_ns, ka_intvl_ns;
-    uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt;
-    uint16_t mss;
+    uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt; /* and mss, above */
 
     bool user_held : 1;   /* the user holds the id (rule 3 of tcp.h) */
     bool released : 1;    /* the user called close or abort: an orphan */
@@ -129,6 +129,7 @@ struct tcp_conn {
     bool pingpong : 1;    /* interactive: no quick ACKs (profile pingpong) */
     bool tlp_armed : 1;   /* the RTX deadline is a loss-probe timeout, not the RTO */
     bool tlp_out : 1;     /* a loss probe is outstanding (one per tail) */
+    uint32_t acc_n;       /* listener only: established children waiting (below) */
 
     tcp_stats stats;
 
@@ -137,7 +138,7 @@ struct tcp_conn {
     /* Listener only: children in SYN_RECEIVED, and established ones waiting
      * for tcp_accept (FIFO). */
     tcp_conn *syn_q, *acc_head, *acc_tail;
-    uint32_t backlog, syn_n, acc_n;
+    uint32_t backlog, syn_n; /* and acc_n, above */
 };
 
 /* Intrusive chained hash table; `link` selects the chain field. */
@@ -185,10 +186,11 @@ typedef struct tcp_port_ent {
 struct tcp_stack {
     tcp_env env;
     uint32_t addr;
-    tcp_profile profile;
-    uint64_t now;      /* env->now_ns() at the start of the current call */
-    uint32_t next_id;  /* ids are never reused */
-    uint64_t heap_seq; /* tie-break: equal deadlines fire in arming order */
+    const tcp_profile *profile; /* own_profile, or the caller's (tcp_stack_new_shared) */
+    tcp_profile *own_profile;   /* NULL when shared */
+    uint64_t now;               /* env->now_ns() at the start of the current call */
+    uint32_t next_id;           /* ids are never reused */
+    uint64_t heap_seq;          /* tie-break: equal deadlines fire in arming order */
     uint64_t malformed;
     size_t nconns;
     tcp_check_hook check;

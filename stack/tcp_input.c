@@ -48,7 +48,7 @@ uint16_t tcp_eff_mss(const tcp_conn *c, uint32_t peer_mss)
     uint32_t mss = min32(peer_mss, c->mss);
     if (c->ts_ok)
         mss = mss > TCP_TS_OPT_LEN ? mss - TCP_TS_OPT_LEN : 1;
-    uint32_t floor = c->stack->profile.mss_floor;
+    uint32_t floor = c->stack->profile->mss_floor;
     return (uint16_t)(mss < floor ? floor : mss);
 }
 
@@ -56,7 +56,7 @@ uint16_t tcp_eff_mss(const tcp_conn *c, uint32_t peer_mss)
  * (SACK-permitted): what the peer's SYN tells us. */
 static void learn_syn(tcp_conn *c, const tcp_seg *seg)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     c->peer_wscale = seg->has_wscale;
     if (seg->has_wscale && p->send_wscale) {
         c->snd_wscale = seg->wscale > 14 ? 14 : seg->wscale; /* RFC 7323 §2.3 */
@@ -115,7 +115,7 @@ void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg)
  * FreeBSD: more than 3 * backlog / 2 unaccepted connections (sonewconn). */
 static bool backlog_full(const tcp_conn *l)
 {
-    switch (l->stack->profile.backlog_model) {
+    switch (l->stack->profile->backlog_model) {
     case TCP_BACKLOG_LINUX:
         return l->acc_n > l->backlog;
     case TCP_BACKLOG_BSD:
@@ -130,7 +130,7 @@ static bool backlog_full(const tcp_conn *l)
  * SYN_RECEIVED, its SYN,ACK timer running. */
 static bool accept_queue_full(const tcp_conn *c)
 {
-    if (c->stack->profile.backlog_model != TCP_BACKLOG_LINUX || !c->passive)
+    if (c->stack->profile->backlog_model != TCP_BACKLOG_LINUX || !c->passive)
         return false;
     const tcp_conn *l = tcp_stack_find(c->stack, c->parent);
     return l && l->acc_n > l->backlog;
@@ -178,7 +178,7 @@ static void in_listen_syn(tcp_conn *l, const tcp_seg *seg, bool has_isn, uint32_
     tcp_stack *s = l->stack;
     if (backlog_full(l)) {
         drop(l, seg, "backlog full");
-        if (s->profile.backlog_full == TCP_BACKLOG_RST)
+        if (s->profile->backlog_full == TCP_BACKLOG_RST)
             tcp_out_rst_reply(s, l, seg);
         return;
     }
@@ -255,7 +255,7 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
  * runs on (RFC 9293 §3.10.7.3 only drops the segment). */
 static void syn_sent_bad_ack_rexmit(tcp_conn *c)
 {
-    uint64_t d = c->stack->profile.syn_bad_ack_rexmit_ns;
+    uint64_t d = c->stack->profile->syn_bad_ack_rexmit_ns;
     if (d && c->retries == 0)
         tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, d));
 }
@@ -313,7 +313,7 @@ static bool seg_acceptable(const tcp_conn *c, uint32_t seq, uint32_t seglen)
  * processed; the text is dropped and an ACK goes back. */
 static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     if (tcp_rcv_wnd(c) == 0 && r->seq == c->rcv_nxt) {
         /* "If the RCV.WND is zero, no segments will be acceptable, but
          * special allowance should be made to accept valid ACKs, URGs, and
@@ -434,7 +434,7 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
 static void on_rst(tcp_conn *c, const tcp_seg *seg)
 {
     bool embryo = c->state == TCP_SYN_RECEIVED && c->passive;
-    if (embryo && c->stack->profile.syn_recv_rules == TCP_SYN_RECV_LINUX) {
+    if (embryo && c->stack->profile->syn_recv_rules == TCP_SYN_RECV_LINUX) {
         /* Linux tcp_check_req: any in-window RST goes to embryonic_reset,
          * which drops the request without a challenge ACK. */
         tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv RST");
@@ -472,7 +472,7 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
 static void on_syn(tcp_conn *c, const tcp_seg *seg)
 {
     if (c->state == TCP_SYN_RECEIVED && c->passive) {
-        switch (c->stack->profile.syn_recv_rules) {
+        switch (c->stack->profile->syn_recv_rules) {
         case TCP_SYN_RECV_LINUX:
             /* tcp_check_req: "if (flg & TCP_FLAG_SYN) goto embryonic_reset",
              * which answers with a reset and drops the request. */
@@ -700,7 +700,7 @@ static void incr_quickack(tcp_conn *c)
     uint32_t n = tcp_rcv_wnd(c) / (2u * c->rcv_mss);
     if (n == 0)
         n = 2;
-    n = min32(min32(n, c->stack->profile.quickack), UINT8_MAX);
+    n = min32(min32(n, c->stack->profile->quickack), UINT8_MAX);
     if (n > c->quick_left)
         c->quick_left = (uint8_t)n;
 }
@@ -722,7 +722,7 @@ static void quickack_start(tcp_conn *c)
  * mode again (the sender was idle). */
 static void ato_data_in(tcp_conn *c)
 {
-    uint64_t now = c->stack->now, min = c->stack->profile.delack_ns;
+    uint64_t now = c->stack->now, min = c->stack->profile->delack_ns;
     if (c->ato_ns == 0) {
         c->quick_init = true;
         incr_quickack(c);
@@ -746,7 +746,7 @@ static void ato_data_in(tcp_conn *c)
  * and one about to fire (within ATO/4) sends the ACK now. */
 static void ato_schedule(tcp_conn *c)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     uint64_t ato = c->ato_ns;
     if (ato > p->delack_ns) {
         uint64_t max = p->delack_max_ns;
@@ -782,7 +782,7 @@ static void ato_ack_check(tcp_conn *c, bool immediate)
  * ATO"; in it, interactive mode ends and the ATO drops to TCP_ATO_MIN. */
 void tcp_ato_delack_fired(tcp_conn *c)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     if (!p->delack_max_ns)
         return;
     if (!c->pingpong) {
@@ -797,7 +797,7 @@ void tcp_ato_delack_fired(tcp_conn *c)
  * connection is interactive (tcp_event_data_sent, tcp_pingpong_thresh 1). */
 void tcp_ato_data_sent(tcp_conn *c)
 {
-    if (c->stack->profile.pingpong && c->ato_ns && c->stack->now - c->lrcv_ns < c->ato_ns)
+    if (c->stack->profile->pingpong && c->ato_ns && c->stack->now - c->lrcv_ns < c->ato_ns)
         c->pingpong = true;
 }
 
@@ -808,14 +808,14 @@ void tcp_ato_ack_sent(tcp_conn *c)
     if (c->quick_left == 0 || !c->quick_init)
         return;
     c->quick_left--;
-    if (c->quick_left == 0 && c->stack->profile.delack_max_ns)
-        c->ato_ns = c->stack->profile.delack_ns;
+    if (c->quick_left == 0 && c->stack->profile->delack_max_ns)
+        c->ato_ns = c->stack->profile->delack_ns;
 }
 
 static void ack_policy(tcp_conn *c, bool immediate)
 {
-    uint64_t delack = c->stack->profile.delack_ns;
-    if (c->stack->profile.delack_max_ns) {
+    uint64_t delack = c->stack->profile->delack_ns;
+    if (c->stack->profile->delack_max_ns) {
         ato_ack_check(c, immediate);
         return;
     }
@@ -847,7 +847,7 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     }
     c->rcv_nxt += r->len;
     c->rcvq.len += r->len;
-    if (c->stack->profile.delack_max_ns)
+    if (c->stack->profile->delack_max_ns)
         ato_data_in(c);
     else
         quickack_start(c);
@@ -877,7 +877,7 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
             ack_policy(c, true);
         return;
     }
-    if (c->released && c->stack->profile.rst_on_data_after_close) {
+    if (c->released && c->stack->profile->rst_on_data_after_close) {
         /* RFC 9293 §3.6: after a full close, "if new data is received after
          * CLOSE is called, its TCP implementation SHOULD send a RST". */
         /* The reset answers this segment: <SEQ=SEG.ACK><CTL=RST> (Linux
@@ -906,7 +906,7 @@ static void on_fin(tcp_conn *c, const tcp_rx *r)
         /* Linux tcp_fin enters interactive mode here, so the FIN's ACK
          * waits for a reply or the delayed ACK (ATO; at once while no data
          * came); elsewhere it goes at once. */
-        if (c->stack->profile.pingpong && c->stack->profile.delack_max_ns) {
+        if (c->stack->profile->pingpong && c->stack->profile->delack_max_ns) {
             c->pingpong = true;
             ato_ack_check(c, false);
         } else {
@@ -989,7 +989,7 @@ static void tw_restart(tcp_conn *c, const tcp_seg *seg)
 /* A SYN in TIME-WAIT; returns true if it was consumed. */
 static bool tw_syn(tcp_conn *c, const tcp_seg *seg)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     if (p->tw_syn == TCP_TW_SYN_CHALLENGE) {
         drop(c, seg, "SYN in TIME_WAIT");
         tcp_out_challenge_ack(c);
@@ -1017,7 +1017,7 @@ static bool tw_syn(tcp_conn *c, const tcp_seg *seg)
  * only an RST at exactly RCV.NXT is acceptable (as in Linux). */
 static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     if (seg->flags & TCP_RST) {
         if (p->tw_rst == TCP_TW_RST_IGNORE)
             drop(c, seg, "RST in TIME_WAIT (RFC 1337)");
@@ -1098,7 +1098,7 @@ void tcp_input(tcp_conn *c, const tcp_seg *seg)
         in_syn_sent(c, seg);
         break;
     case TCP_TIME_WAIT:
-        if (c->stack->profile.tw_bsd_rules)
+        if (c->stack->profile->tw_bsd_rules)
             in_time_wait_bsd(c, seg);
         else
             in_time_wait(c, seg);

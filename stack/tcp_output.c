@@ -55,7 +55,7 @@ uint8_t tcp_wscale_for(uint32_t buf)
  * for buffer overhead). The receive ring holds this much. */
 uint32_t tcp_rcv_space(const tcp_conn *c)
 {
-    uint32_t ratio = min32(c->stack->profile.rcv_win_ratio, 256u);
+    uint32_t ratio = min32(c->stack->profile->rcv_win_ratio, 256u);
     uint32_t v = (uint32_t)((uint64_t)c->rcvbuf * ratio >> 8);
     return v ? v : 1;
 }
@@ -67,7 +67,7 @@ uint32_t tcp_rcv_space(const tcp_conn *c)
  * (Linux: SOCK_RCVBUF_LOCK clamps the window to tcp_full_space()). */
 uint8_t tcp_rcv_wscale(const tcp_conn *c)
 {
-    uint32_t max = c->stack->profile.rcvbuf_max;
+    uint32_t max = c->stack->profile->rcvbuf_max;
     return tcp_wscale_for(max && !c->rcvbuf_set ? max : tcp_rcv_space(c));
 }
 
@@ -82,7 +82,7 @@ uint32_t tcp_syn_wnd(const tcp_conn *c)
     uint32_t mss = c->mss;
     if (c->state != TCP_SYN_SENT && c->ts_ok && mss > TCP_TS_OPT_LEN)
         mss -= TCP_TS_OPT_LEN;
-    if (c->stack->profile.init_wnd_mss_multiple && mss && space > mss)
+    if (c->stack->profile->init_wnd_mss_multiple && mss && space > mss)
         space -= space % mss;
     return min32(space, 65535u);
 }
@@ -134,7 +134,7 @@ static void transmit(tcp_stack *s, tcp_conn *c, tcp_seg *g)
 
 static void syn_options(tcp_conn *c, tcp_seg *g)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     bool active = c->state == TCP_SYN_SENT;
     g->has_mss = true;
     g->mss = c->mss;
@@ -159,7 +159,7 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         .payload = data,
         .len = len,
     };
-    g.layout = (uint8_t)s->profile.opt_layout;
+    g.layout = (uint8_t)s->profile->opt_layout;
     if (flags & TCP_ACK)
         g.ack = c->rcv_nxt;
     if (flags & TCP_SYN)
@@ -176,7 +176,7 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         tcp_ato_data_sent(c);
     if (flags & TCP_ACK) {
         if (c->rcv_nxt != c->last_ack_sent || c->ack_now ||
-            c->timer_at[TCP_TIMER_DELACK] != TCP_NEVER || !c->stack->profile.delack_max_ns)
+            c->timer_at[TCP_TIMER_DELACK] != TCP_NEVER || !c->stack->profile->delack_max_ns)
             tcp_ato_ack_sent(c);
         c->last_ack_sent = c->rcv_nxt;
         c->ack_now = false;
@@ -249,7 +249,7 @@ void tcp_out_ack(tcp_conn *c)
  * Returns true if the ACK was sent. */
 bool tcp_out_oow_ack(tcp_conn *c)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     uint64_t now = c->stack->now;
     if (p->oow_ack_limit) {
         if (c->oow_n == 0 || now - c->oow_start_ns >= p->oow_ack_window_ns) {
@@ -279,7 +279,7 @@ void tcp_out_challenge_ack(tcp_conn *c)
  * FreeBSD tcp_drop -> tcp_output with tcp_outflags[TCPS_CLOSED]). */
 void tcp_out_rst(tcp_conn *c)
 {
-    bool ack = c->stack->profile.rst_has_ack && tcp_state_synchronized(c->state);
+    bool ack = c->stack->profile->rst_has_ack && tcp_state_synchronized(c->state);
     send_seg(c, ack ? TCP_RST | TCP_ACK : TCP_RST, c->snd_max, NULL, 0);
 }
 
@@ -319,7 +319,7 @@ void tcp_out_probe(tcp_conn *c)
     uint32_t end = tcp_snd_data_end(c);
     uint32_t seq = tcp_flight(c) ? c->snd_una : c->snd_nxt;
     c->stats.persist_probes++;
-    if (c->stack->profile.zwp_no_data) {
+    if (c->stack->profile->zwp_no_data) {
         send_seg(c, TCP_ACK, c->snd_una - 1, NULL, 0);
         return;
     }
@@ -407,7 +407,7 @@ static bool nagle_holds(const tcp_conn *c, uint32_t flight)
 {
     if (c->nodelay || flight == 0)
         return false;
-    if (!c->stack->profile.nagle_minshall)
+    if (!c->stack->profile->nagle_minshall)
         return true;
     return tcp_seq_gt(c->snd_sml, c->snd_una) && tcp_seq_le(c->snd_sml, c->snd_max);
 }

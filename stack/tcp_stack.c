@@ -20,9 +20,14 @@
 
 #include "tcp_conn.h"
 
-/* Pool chunk i holds 2^i connections, up to POOL_CHUNK_MAX: a host with one
- * connection pays for one, a host with many allocates O(log n) times. */
+/* Pool chunks hold 1, 1, 2, 4 ... connections, up to POOL_CHUNK_MAX: a host
+ * with n <= 2^i connections pays for the next power of two (one for one, two
+ * for two) and allocates O(log n) times. */
 #define POOL_CHUNK_MAX 256u
+/* Slots a table or a grown array (the heap) starts with (a host uses few
+ * connections). */
+#define TABLE_SLOTS_FIRST 4u
+#define ARRAY_CAP_FIRST   4u
 
 /* ---- Tables ---------------------------------------------------------------- */
 
@@ -57,7 +62,7 @@ static size_t key_of(const tcp_conn *c, link_kind k)
 
 static int table_grow(tcp_table *t, link_kind k)
 {
-    size_t n = t->slots ? (t->mask + 1) * 2 : 16;
+    size_t n = t->slots ? (t->mask + 1) * 2 : TABLE_SLOTS_FIRST;
     tcp_conn **slots = calloc(n, sizeof *slots);
     if (!slots)
         return TCP_ENOMEM;
@@ -176,7 +181,7 @@ void tcp_stack_listen_remove(tcp_conn *c)
 
 static bool in_eph_range(const tcp_stack *s, uint16_t port)
 {
-    return port >= s->profile.port_lo && port <= s->profile.port_hi;
+    return port >= s->profile->port_lo && port <= s->profile->port_hi;
 }
 
 /* Fibonacci hashing: the top bits of the product, which every bit of the
@@ -312,7 +317,7 @@ static void port_release(tcp_conn *c)
  * ports; an exhausted range is refused at once. */
 int tcp_stack_port_pick(tcp_stack *s, uint16_t *out)
 {
-    uint32_t lo = s->profile.port_lo, hi = s->profile.port_hi;
+    uint32_t lo = s->profile->port_lo, hi = s->profile->port_hi;
     if (lo == 0 || hi < lo)
         return TCP_EADDRNOTAVAIL;
     uint32_t n = hi - lo + 1;
@@ -386,12 +391,12 @@ uint32_t tcp_stack_isn_hash(const tcp_stack *s, uint16_t lport, uint32_t raddr, 
 /* The stack's one growth helper for arrays (the rings of tcp_buf.c grow
  * their own way: their bytes are re-laid from the head): returns p
  * (elements of `elem` bytes, capacity *cap) grown to hold `need`, doubling
- * from 16, or NULL on out-of-memory with p and *cap left as they were. */
+ * from ARRAY_CAP_FIRST, or NULL on out-of-memory with p and *cap left as they were. */
 static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return p;
-    size_t c = *cap ? *cap : 16;
+    size_t c = *cap ? *cap : ARRAY_CAP_FIRST;
     while (c < need)
         c *= 2;
     void *q = c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
@@ -485,7 +490,9 @@ static void heap_update(tcp_stack *s, tcp_conn *c)
 
 static size_t pool_chunk_len(size_t i)
 {
-    return i < 8 ? (size_t)1 << i : POOL_CHUNK_MAX;
+    if (i == 0)
+        return 1;
+    return i <= 8 ? (size_t)1 << (i - 1) : POOL_CHUNK_MAX;
 }
 
 static int pool_grow(tcp_stack *s)
@@ -532,7 +539,7 @@ tcp_conn *tcp_conn_new(tcp_stack *s)
     c->heap_idx = TCP_HEAP_NONE;
     for (int k = 0; k < TCP_TIMER_COUNT; k++)
         c->timer_at[k] = TCP_NEVER;
-    tcp_conn_init_opts(c, &s->profile);
+    tcp_conn_init_opts(c, s->profile);
     if (table_add(&s->by_id, c, LINK_ID)) {
         c->q_next = s->free_list;
         s->free_list = c;
@@ -725,14 +732,30 @@ void tcp_scratch_release(tcp_scratch_buf *b)
 
 tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *profile)
 {
+    assert(profile);
+    tcp_profile *own = malloc(sizeof *own);
+    if (!own)
+        return NULL;
+    *own = *profile;
+    own->name[sizeof own->name - 1] = '\0';
+    tcp_stack *s = tcp_stack_new_shared(env, addr, own);
+    if (!s) {
+        free(own);
+        return NULL;
+    }
+    s->own_profile = own;
+    return s;
+}
+
+tcp_stack *tcp_stack_new_shared(const tcp_env *env, uint32_t addr, const tcp_profile *profile)
+{
     assert(env && env->now_ns && env->random && env->output && profile);
     tcp_stack *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->env = *env;
     s->addr = addr;
-    s->profile = *profile;
-    s->profile.name[sizeof s->profile.name - 1] = '\0';
+    s->profile = profile;
     s->next_id = 1;
     /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
     s->isn_key[0] = env->random(env->ctx);
@@ -769,12 +792,13 @@ void tcp_stack_free(tcp_stack *s)
     free(s->heap);
     free(s->ports);
     scratch_free_bufs(&s->own_scratch);
+    free(s->own_profile);
     free(s);
 }
 
 const tcp_profile *tcp_stack_profile(const tcp_stack *s)
 {
-    return &s->profile;
+    return s->profile;
 }
 
 size_t tcp_stack_conns(const tcp_stack *s)

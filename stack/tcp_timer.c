@@ -44,7 +44,7 @@ void tcp_timer_stop_all(tcp_conn *c)
  * data RTO), at most rto_max. */
 static uint64_t rtx_interval(const tcp_conn *c)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     if (c->snd_una == c->iss || !p->rto_slop_ns)
         return c->rto_ns;
     uint64_t t = c->rto_ns + p->rto_slop_ns;
@@ -69,7 +69,7 @@ void tcp_timer_restart_rtx(tcp_conn *c)
  * not in fast recovery, nor after an RTO until SND.UNA passes `recover`). */
 static bool tlp_allowed(const tcp_conn *c)
 {
-    return c->stack->profile.tlp && c->sack_ok && tcp_flight(c) > 0 && !c->probing &&
+    return c->stack->profile->tlp && c->sack_ok && tcp_flight(c) > 0 && !c->probing &&
            c->snd_una != c->iss && tcp_state_synchronized(c->state) && !c->in_recovery &&
            tcp_seq_ge(c->snd_una, c->recover);
 }
@@ -80,7 +80,7 @@ static bool tlp_allowed(const tcp_conn *c)
  * RTO would fire (restarted now after an ACK, else the one running). */
 static uint64_t pto_interval(const tcp_conn *c, bool restart)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     uint64_t t = p->rto_initial_ns;
     if (c->has_srtt)
         t = 2 * c->srtt_ns + (tcp_flight(c) <= c->snd_mss ? p->rto_min_ns : TLP_TIMEOUT_MIN_NS);
@@ -111,7 +111,7 @@ void tcp_timer_rtx_or_pto(tcp_conn *c, bool restart)
  * TCPTV_PERSMIN 5 s, TCPTV_PERSMAX 60 s), or to rto_max when none. */
 uint64_t tcp_persist_interval(const tcp_conn *c)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     unsigned shift = c->persist_backoff;
     uint64_t t = c->rto_ns > (UINT64_MAX >> shift) ? UINT64_MAX : c->rto_ns << shift;
     uint64_t hi = p->persist_max_ns ? p->persist_max_ns : p->rto_max_ns;
@@ -124,7 +124,7 @@ uint64_t tcp_persist_interval(const tcp_conn *c)
 
 static uint64_t clamp_rto(const tcp_conn *c, uint64_t rto)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     if (rto < p->rto_min_ns)
         rto = p->rto_min_ns;
     if (rto > p->rto_max_ns)
@@ -150,7 +150,7 @@ void tcp_rtt_sample(tcp_conn *c, uint64_t r)
 
 uint64_t tcp_time_wait_ns(const tcp_conn *c)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     if (!c->msl_set && p->time_wait_ns)
         return p->time_wait_ns;
     return c->msl_ns > UINT64_MAX / 2 ? UINT64_MAX : 2 * c->msl_ns;
@@ -176,7 +176,7 @@ static bool establishing(const tcp_conn *c)
 void tcp_timer_arm_keepalive(tcp_conn *c)
 {
     bool on = c->keepalive && keepalive_state(c->state);
-    if (establishing(c) && c->stack->profile.syn_timeout_ns)
+    if (establishing(c) && c->stack->profile->syn_timeout_ns)
         return; /* the slot holds the connection-establishment limit */
     if (!on)
         tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
@@ -186,7 +186,7 @@ void tcp_timer_arm_keepalive(tcp_conn *c)
 
 void tcp_timer_enter_state(tcp_conn *c)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     uint64_t now = c->stack->now;
     switch (c->state) {
     case TCP_CLOSED:
@@ -240,7 +240,7 @@ static bool handshake_pending(const tcp_conn *c)
  * tcp_orphan_retries), or data/FIN. */
 static uint64_t rtx_limit(const tcp_conn *c, bool syn)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     if (syn && c->passive)
         return p->synack_retries;
     if (syn)
@@ -252,7 +252,7 @@ static uint64_t rtx_limit(const tcp_conn *c, bool syn)
 
 static void on_rtx(tcp_conn *c)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     bool syn = handshake_pending(c);
     if (c->tlp_armed) { /* the loss-probe timeout, not the RTO */
         c->tlp_armed = false;
@@ -343,7 +343,7 @@ static void on_keepalive(tcp_conn *c)
     }
     if (c->ka_probes >= c->ka_cnt) {
         /* Linux: tcp_send_active_reset, then tcp_write_err (RST first). */
-        if (c->stack->profile.rst_on_keepalive_timeout)
+        if (c->stack->profile->rst_on_keepalive_timeout)
             tcp_out_rst(c);
         tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "keepalive timeout");
         return;
@@ -359,7 +359,7 @@ static void on_keepalive(tcp_conn *c)
  * TP_MAXIDLE(tp)) re-arm for TP_KEEPINTVL(tp); else close". */
 static void on_fin_wait_2(tcp_conn *c)
 {
-    const tcp_profile *p = &c->stack->profile;
+    const tcp_profile *p = c->stack->profile;
     uint64_t idle = c->stack->now - c->last_rcv_ns;
     if (p->fin_wait_2_idle && idle <= p->fin_wait_2_timeout_ns) {
         tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, c->ka_intvl_ns));

@@ -279,7 +279,7 @@ static void close_listener(tcp_conn *l, const char *note);
 
 static bool rst_when_closing(const tcp_conn *c)
 {
-    switch (c->stack->profile.abort_rst_closing) {
+    switch (c->stack->profile->abort_rst_closing) {
     case TCP_ABORT_RST_ALWAYS:
         return true;
     case TCP_ABORT_RST_UNSENT:
@@ -391,12 +391,12 @@ int tcp_close(tcp_stack *s, tcp_sock_id id)
     bool sync = tcp_state_synchronized(c->state) && c->state != TCP_TIME_WAIT;
     if (c->linger_zero) {
         abort_conn(c, "close() with linger 0");
-    } else if (sync && c->rcvq.len && s->profile.rst_on_close_with_unread) {
+    } else if (sync && c->rcvq.len && s->profile->rst_on_close_with_unread) {
         /* RFC 9293 §3.6 (RFC 1122 §4.2.2.13): a full close with received
          * data pending SHOULD send RST "to show that data was lost". */
         tcp_out_rst(c);
         tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, "close() with unread data");
-    } else if (c->state == TCP_SYN_RECEIVED && !c->passive && s->profile.close_embryonic_silent) {
+    } else if (c->state == TCP_SYN_RECEIVED && !c->passive && s->profile->close_embryonic_silent) {
         /* FreeBSD tcp_disconnect: "if (tp->t_state < TCPS_ESTABLISHED)
          * tcp_close(tp)": a simultaneous open closed before ESTABLISHED
          * ends without a FIN. */
@@ -404,9 +404,9 @@ int tcp_close(tcp_stack *s, tcp_sock_id id)
     } else {
         tcp_ring_consume(&c->rcvq, c->rcvq.len);
         close_send_side(c, "close()");
-        if (c->state == TCP_FIN_WAIT_2 && s->profile.fin_wait_2_timeout_ns &&
+        if (c->state == TCP_FIN_WAIT_2 && s->profile->fin_wait_2_timeout_ns &&
             c->timer_at[TCP_TIMER_FIN_WAIT_2] == TCP_NEVER)
-            tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, s->profile.fin_wait_2_timeout_ns));
+            tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, s->profile->fin_wait_2_timeout_ns));
     }
     tcp_stack_settle(c);
     return TCP_OK;

@@ -451,23 +451,33 @@ static void script_timer_fire(sim_timer *t, void *arg)
     script_timer *lt = arg;
     lsim *s = lt->sim;
     lua_State *L = s->L;
+    int top = lua_gettop(L);
+    /* Fired: the world holds it no more, so its anchor goes; the userdata
+     * stays on the stack until the callback has returned. */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, s);
+    lua_getiuservalue(L, -1, 1);
+    lua_rawgetp(L, -1, lt);
+    lua_pushnil(L);
+    lua_rawsetp(L, -3, lt);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lt->ref);
     luaL_unref(L, LUA_REGISTRYINDEX, lt->ref);
     lt->ref = LUA_NOREF;
     lsim_call_in_loop(s, 0, 0);
+    lua_settop(L, top);
 }
 
 static int schedule(lua_State *L, lsim *s, uint64_t when)
 {
     luaL_checktype(L, 3, LUA_TFUNCTION);
-    /* The timer lives in a userdata anchored in the sim's user value until it
-     * fires; it is armed in the world, which never frees it. */
+    /* The timer lives in a userdata anchored in the sim's user value (keyed
+     * by its address, never iterated) while the world holds it: from here
+     * until it fires, or until the sim is freed. */
     script_timer *lt = lua_newuserdatauv(L, sizeof *lt, 0);
     lt->sim = s;
     lua_pushvalue(L, 3);
     lt->ref = luaL_ref(L, LUA_REGISTRYINDEX);
     sim_timer_init(&lt->timer, script_timer_fire, lt);
-    /* anchor: registry[lt] = userdata (released with the sim) */
+    /* anchor: uservalue[lt] = userdata */
     lua_getiuservalue(L, 1, 1);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
@@ -476,7 +486,7 @@ static int schedule(lua_State *L, lsim *s, uint64_t when)
         lua_setiuservalue(L, 1, 1);
     }
     lua_pushvalue(L, -2);
-    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    lua_rawsetp(L, -2, lt);
     lua_pop(L, 2);
     sim_world_arm_at(net_world(s->net), &lt->timer, when);
     return 0;

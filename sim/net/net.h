@@ -152,11 +152,14 @@ int net_host_restart(net *n, uint32_t host);
 
 /* ---- Socket records ---- */
 
+/* The longest note a step keeps; a longer one is cut. */
+#define NET_NOTE_MAX 31u
+
 typedef struct net_trace_step {
     uint64_t time_ns;
+    const char *note; /* the world's one copy of it (never NULL; valid until net_free) */
     tcp_state state;
     tcp_cause cause;
-    char note[32];
 } net_trace_step;
 
 /* What the glue remembers of one socket, for its whole life and after. */

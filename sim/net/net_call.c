@@ -60,7 +60,7 @@ static int new_socket(net *n, net_host *h, uint32_t *out)
     if (rc < 0)
         return rc;
     *out = net_sock_record(n, h->index, id, NET_NONE, TCP_CLOSED);
-    net_trace_append(net_sock_mut(n, *out), sim_world_now(n->world), TCP_CLOSED, TCP_CAUSE_USER,
+    net_trace_append(n, net_sock_mut(n, *out), sim_world_now(n->world), TCP_CLOSED, TCP_CAUSE_USER,
                      "socket()");
     return 0;
 }
@@ -260,7 +260,7 @@ int net_accept(net *n, uint32_t listener, uint32_t *out)
     } else {
         idx = net_sock_record(n, h->index, child, h->sockmap[k->id], tcp_sock_state(st, child));
         net_sock *c = net_sock_mut(n, idx);
-        net_trace_append(c, sim_world_now(n->world), c->state, TCP_CAUSE_USER, "accept()");
+        net_trace_append(n, c, sim_world_now(n->world), c->state, TCP_CAUSE_USER, "accept()");
     }
     net_sock *c = net_sock_mut(n, idx);
     c->accepted = true;

@@ -251,7 +251,7 @@ void net_host_receive(net_host *h, sim_packet *p)
 static int host_start_stack(net_host *h)
 {
     tcp_env env = {h, env_now, env_random, env_output, env_event, h->net->scratch};
-    h->stack = tcp_stack_new(&env, sim_host_addr(h->host), &h->profile);
+    h->stack = tcp_stack_new_shared(&env, sim_host_addr(h->host), h->profile);
     if (h->stack)
         tcp_check_enable(h->stack, h->net->check, on_violation, h);
     free(h->sockmap);
@@ -302,6 +302,8 @@ void net_free(net *n)
     net_kern_free(n->kern);
     sim_world_free(n->world);
     tcp_scratch_free(n->scratch); /* after every stack */
+    net_keep_free(&n->profiles);
+    net_keep_free(&n->notes);
     free(n);
 }
 
@@ -339,7 +341,10 @@ int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *pro
     h->net = n;
     h->index = n->nhosts;
     h->host = sh;
-    h->profile = *profile;
+    tcp_profile p;
+    memcpy(&p, profile, sizeof p); /* padding too: equal profiles are kept once */
+    p.name[sizeof p.name - 1] = '\0';
+    h->profile = net_keep_profile(n, &p);
     n->hosts[n->nhosts++] = h;
     char stream[48];
     snprintf(stream, sizeof stream, "tcp:%s", name);
@@ -367,7 +372,7 @@ sim_host *net_host_sim(const net *n, uint32_t host)
 
 const tcp_profile *net_host_profile(const net *n, uint32_t host)
 {
-    return &n->hosts[host]->profile;
+    return n->hosts[host]->profile;
 }
 
 bool net_host_up(const net *n, uint32_t host)

@@ -14,10 +14,10 @@ typedef struct net_host {
     net *net;
     uint32_t index;
     sim_host *host;
-    tcp_stack *stack; /* NULL while crashed */
-    sim_timer timer;  /* one timer per stack: its next deadline */
-    sim_rng rng;      /* ISNs and ports */
-    tcp_profile profile;
+    tcp_stack *stack;           /* NULL while crashed */
+    sim_timer timer;            /* one timer per stack: its next deadline */
+    sim_rng rng;                /* ISNs and ports */
+    const tcp_profile *profile; /* kept once per world (net_keep.c) */
     bool mss_fixed;    /* the profile's mss was set explicitly: the MTU does not override it */
     uint32_t *sockmap; /* stack socket id -> record index (NET_NONE: none) */
     uint32_t nsockmap;
@@ -64,6 +64,12 @@ typedef struct net_wire {
 
 #define NET_SOCK_CHUNK 256u
 
+/* A set of values kept once (net_keep.c). */
+typedef struct net_keep_set {
+    struct net_kept **slots; /* NULL: empty slot */
+    uint32_t mask, n;
+} net_keep_set;
+
 struct net {
     sim_world *world;
     net_observer obs;
@@ -85,8 +91,9 @@ struct net {
     bool keep_rx;    /* records keep the bytes read (net_set_keep_rx) */
     char *pattern;   /* the send pattern from offset 0, shared by every record */
     size_t cappattern;
-    net_wire wire;        /* the stepped wire (net.h rule 10) */
-    tcp_scratch *scratch; /* where every host's stack builds its segments */
+    net_wire wire;                /* the stepped wire (net.h rule 10) */
+    tcp_scratch *scratch;         /* where every host's stack builds its segments */
+    net_keep_set profiles, notes; /* each distinct one kept once (net_keep.c) */
 };
 
 /* The byte at position `off` of a record's send queue when it was queued
@@ -114,6 +121,12 @@ void net_stack_enter(net *n);
 void net_stack_leave(net *n, net_host *h);
 void net_note(net *n, const char *text);
 
+/* net_keep.c: the world's one copy of a profile equal to *p, of a note
+ * (cut at NET_NOTE_MAX bytes; NULL and "" give ""). */
+const tcp_profile *net_keep_profile(net *n, const tcp_profile *p);
+const char *net_keep_note(net *n, const char *note);
+void net_keep_free(net_keep_set *t);
+
 /* net_sock.c */
 uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent, tcp_state st);
 void net_sock_on_event(net *n, net_host *h, const tcp_event *ev);
@@ -129,7 +142,8 @@ const char *net_tx_next(net *n, const net_sock *k, tcp_stack *st, size_t *len);
 /* Queues len bytes of data (NULL: the pattern) on k's send queue (tx). */
 void net_tx_queue(net_sock *k, const char *data, size_t len);
 void net_rx_append(const net *n, net_sock *k, const char *data, size_t len);
-void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, const char *note);
+void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
+                      const char *note);
 
 /* net_rule.c */
 void net_link_install(net *n, sim_link *l);

@@ -85,11 +85,11 @@ int net_kern_attach(net *n, uint32_t host, char *err, size_t err_len)
                  sim_host_name(n->hosts[n->kern->host]->host));
         return -1;
     }
-    if (check_profile(&n->hosts[host]->profile, err, err_len) != 0)
+    if (check_profile(n->hosts[host]->profile, err, err_len) != 0)
         return -1;
     kern_config cfg = {0};
     char why[200];
-    if (kern_sysctls_from_profile(&n->hosts[host]->profile, &cfg, why, sizeof why) != 0) {
+    if (kern_sysctls_from_profile(n->hosts[host]->profile, &cfg, why, sizeof why) != 0) {
         snprintf(err, err_len, NET_KERN_REFUSAL "take this profile: %s", why);
         return -1;
     }
@@ -180,14 +180,14 @@ static void route_config(const net *n, uint32_t host, kern_config *cfg)
             mtu = sim_link_params_get(l, dir)->mtu;
     }
     cfg->mtu = mtu;
-    cfg->rto_min_ms = (uint32_t)(h->profile.rto_min_ns / 1000000ull);
-    uint32_t smss = h->mss_fixed ? h->profile.mss : (mtu ? mtu - 40 : 1460);
+    cfg->rto_min_ms = (uint32_t)(h->profile->rto_min_ns / 1000000ull);
+    uint32_t smss = h->mss_fixed ? h->profile->mss : (mtu ? mtu - 40 : 1460);
     /* init_cwnd_segs 0 is RFC 5681 §3.1's rule, in segments of SMSS */
-    cfg->initcwnd = h->profile.init_cwnd_segs ? h->profile.init_cwnd_segs
-                    : smss > 2190             ? 2
-                    : smss > 1095             ? 3
-                                              : 4;
-    cfg->advmss = h->mss_fixed ? h->profile.mss : 0;
+    cfg->initcwnd = h->profile->init_cwnd_segs ? h->profile->init_cwnd_segs
+                    : smss > 2190              ? 2
+                    : smss > 1095              ? 3
+                                               : 4;
+    cfg->advmss = h->mss_fixed ? h->profile->mss : 0;
 }
 
 int net_kern_open(net *n)
@@ -204,7 +204,7 @@ int net_kern_open(net *n)
             cfg.peer_addrs[cfg.npeers++] = sim_host_addr(n->hosts[i]->host);
     route_config(n, k->host, &cfg);
     char err[256];
-    if (kern_sysctls_from_profile(&n->hosts[k->host]->profile, &cfg, err, sizeof err) != 0 ||
+    if (kern_sysctls_from_profile(n->hosts[k->host]->profile, &cfg, err, sizeof err) != 0 ||
         kern_ns_open(&cfg, &k->ns, err, sizeof err) != 0) {
         k->failed = true;
         return refuse(n, NET_ENOKERNEL, err);
@@ -483,7 +483,7 @@ static int new_record(net *n, int fd, uint32_t *out)
 {
     net_host *h = n->hosts[n->kern->host];
     uint32_t idx = net_sock_record(n, h->index, n->kern->next_id++, NET_NONE, TCP_CLOSED);
-    net_trace_append(net_sock_mut(n, idx), sim_world_now(n->world), TCP_CLOSED, TCP_CAUSE_USER,
+    net_trace_append(n, net_sock_mut(n, idx), sim_world_now(n->world), TCP_CLOSED, TCP_CAUSE_USER,
                      "socket()");
     rec_add(n, idx, fd);
     *out = idx;

@@ -49,20 +49,22 @@ uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent,
     return idx;
 }
 
-void net_trace_append(net_sock *k, uint64_t t, tcp_state st, tcp_cause cause, const char *note)
+/* Steps grow 4, 8, 16 ...: a listener takes two, a connection about seven. */
+void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
+                      const char *note)
 {
-    k->trace = net_grow(k->trace, &k->captrace, k->ntrace + 1, sizeof *k->trace);
-    net_trace_step *step = &k->trace[k->ntrace++];
-    step->time_ns = t;
-    step->state = st;
-    step->cause = cause;
-    /* snprintf(..., "%s", note) without the formatter: once per state change */
-    size_t len = 0;
-    while (note && len + 1 < sizeof step->note && note[len])
-        len++;
-    if (len)
-        memcpy(step->note, note, len);
-    step->note[len] = '\0';
+    if (k->ntrace == k->captrace) {
+        uint32_t cap = k->captrace ? k->captrace * 2 : 4;
+        net_trace_step *steps =
+            k->captrace <= UINT32_MAX / 2 ? realloc(k->trace, cap * sizeof *steps) : NULL;
+        if (!steps) {
+            fprintf(stderr, "tcpsim: out of memory\n");
+            abort();
+        }
+        k->trace = steps;
+        k->captrace = cap;
+    }
+    k->trace[k->ntrace++] = (net_trace_step){t, net_keep_note(n, note), st, cause};
 }
 
 static void queue_pending(net *n, uint32_t sock, tcp_state from, tcp_state to)
@@ -86,7 +88,7 @@ static uint32_t record_for_event(net *n, net_host *h, const tcp_event *ev)
     if (parent != NET_NONE)
         net_sock_mut(n, idx)->autoread = net_sock_mut(n, parent)->autoread;
     if (ev->kind != TCP_EV_STATE)
-        net_trace_append(net_sock_mut(n, idx), ev->time_ns, ev->to, ev->cause, "");
+        net_trace_append(n, net_sock_mut(n, idx), ev->time_ns, ev->to, ev->cause, "");
     return idx;
 }
 
@@ -104,7 +106,7 @@ void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
     switch (ev->kind) {
     case TCP_EV_STATE:
         k->state = ev->to;
-        net_trace_append(k, ev->time_ns, ev->to, ev->cause, ev->note);
+        net_trace_append(n, k, ev->time_ns, ev->to, ev->cause, ev->note);
         queue_pending(n, idx, ev->from, ev->to);
         break;
     case TCP_EV_ERROR:

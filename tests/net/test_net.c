@@ -169,6 +169,43 @@ static void records_count_without_keeping_when_told(void **state)
     assert_int_equal(net_sock_at(f->n, s)->stats.bytes_in, 5);
 }
 
+/* Hosts of one profile share the world's one copy of it; a host of
+ * another profile (here the same with one field changed) has its own, and
+ * each stack runs with the values its host was given. */
+static void hosts_share_one_copy_of_a_profile(void **state)
+{
+    fx *f = *state;
+    const tcp_profile *pa = net_host_profile(f->n, f->a);
+    assert_ptr_equal(pa, net_host_profile(f->n, f->b));
+    tcp_profile other = *pa;
+    other.mss = (uint16_t)(pa->mss - 100);
+    uint32_t c, d;
+    assert_int_equal(net_host_add(f->n, "C", 0x0a000003u, &other, &c), 0);
+    assert_int_equal(net_host_add(f->n, "D", 0x0a000004u, pa, &d), 0);
+    assert_ptr_not_equal(net_host_profile(f->n, c), pa);
+    assert_int_equal(net_host_profile(f->n, c)->mss, pa->mss - 100);
+    assert_ptr_equal(net_host_profile(f->n, d), pa);
+    assert_int_equal(tcp_stack_profile(net_host_stack(f->n, c))->mss, pa->mss - 100);
+    assert_int_equal(tcp_stack_profile(net_host_stack(f->n, d))->mss, pa->mss);
+    /* the stacks read the world's copy (tcp_stack_new_shared), not their own */
+    assert_ptr_equal(tcp_stack_profile(net_host_stack(f->n, d)), pa);
+    assert_ptr_equal(tcp_stack_profile(net_host_stack(f->n, c)), net_host_profile(f->n, c));
+}
+
+/* A step's note is the world's one copy: the listener's and the client's
+ * first steps ("socket()") point at the same string. */
+static void step_notes_are_kept_once(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c = connect_a(f, 0);
+    const net_sock *kl = net_sock_at(f->n, l), *kc = net_sock_at(f->n, c);
+    assert_true(kl->ntrace >= 1 && kc->ntrace >= 1);
+    assert_string_equal(kl->trace[0].note, "socket()");
+    assert_ptr_equal(kl->trace[0].note, kc->trace[0].note);
+    for (uint32_t i = 0; i < kc->ntrace; i++)
+        assert_non_null(kc->trace[i].note);
+}
+
 /* The pattern is 'a'..'z' by position in the queue; bytes given after it
  * follow it, whether or not the stack has taken the pattern yet. */
 static void pattern_then_data_arrive_in_order(void **state)
@@ -525,6 +562,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(records_outlive_their_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(records_count_without_keeping_when_told, setup, teardown),
         cmocka_unit_test_setup_teardown(pattern_then_data_arrive_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(hosts_share_one_copy_of_a_profile, setup, teardown),
+        cmocka_unit_test_setup_teardown(step_notes_are_kept_once, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_follows_the_stacks_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(on_state_runs_after_the_stack_call_in_order, setup,
                                         teardown),

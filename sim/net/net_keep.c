@@ -1,0 +1,102 @@
+/*
+ * net_keep — what a world keeps once however many use it: the hosts'
+ * profiles (a host points at its profile instead of holding a copy: a
+ * million hosts of one profile keep one) and the notes of the socket
+ * records' state steps (a step points at its note). A kept value never
+ * moves and is never changed until net_free. Values are compared byte for
+ * byte; two equal profiles that differ only in padding are kept twice,
+ * which costs memory, never behaviour. O(1) expected per lookup (open
+ * addressing over an FNV-1a hash of the bytes, at most half full).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_int.h"
+
+/* A kept value: its length, then its bytes (a note also its NUL). */
+typedef struct net_kept {
+    size_t len;
+    unsigned char bytes[];
+} net_kept;
+
+static uint64_t keep_hash(const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static void *keep_alloc(size_t size)
+{
+    void *p = calloc(1, size);
+    if (!p) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        abort();
+    }
+    return p;
+}
+
+/* Doubles the slot table and places every kept value again. */
+static void keep_rehash(net_keep_set *t)
+{
+    uint32_t cap = t->slots ? (t->mask + 1) * 2 : 8;
+    net_kept **slots = keep_alloc(cap * sizeof *slots);
+    for (uint32_t i = 0; t->slots && i <= t->mask; i++) {
+        net_kept *k = t->slots[i];
+        if (!k)
+            continue;
+        uint32_t j = (uint32_t)keep_hash(k->bytes, k->len) & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = k;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->mask = cap - 1;
+}
+
+/* The set's copy of the `len` bytes at p, made on first sight. */
+static const void *keep(net_keep_set *t, const void *p, size_t len)
+{
+    if (!t->slots || (t->n + 1) * 2 > t->mask + 1)
+        keep_rehash(t);
+    uint32_t j = (uint32_t)keep_hash(p, len) & t->mask;
+    for (; t->slots[j]; j = (j + 1) & t->mask)
+        if (t->slots[j]->len == len && memcmp(t->slots[j]->bytes, p, len) == 0)
+            return t->slots[j]->bytes;
+    net_kept *k = keep_alloc(sizeof *k + len);
+    k->len = len;
+    memcpy(k->bytes, p, len);
+    t->slots[j] = k;
+    t->n++;
+    return k->bytes;
+}
+
+const tcp_profile *net_keep_profile(net *n, const tcp_profile *p)
+{
+    return keep(&n->profiles, p, sizeof *p);
+}
+
+const char *net_keep_note(net *n, const char *note)
+{
+    char cut[NET_NOTE_MAX + 1];
+    size_t len = 0;
+    while (note && len < NET_NOTE_MAX && note[len])
+        len++;
+    if (len == 0)
+        return "";
+    memcpy(cut, note, len);
+    cut[len] = '\0';
+    return keep(&n->notes, cut, len + 1);
+}
+
+void net_keep_free(net_keep_set *t)
+{
+    for (uint32_t i = 0; t->slots && i <= t->mask; i++)
+        free(t->slots[i]);
+    free(t->slots);
+    *t = (net_keep_set){0};
+}
