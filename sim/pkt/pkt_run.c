@@ -240,6 +240,14 @@ static int build_world(run *r)
 
 /* ---- Time ---- */
 
+/* The linger limit's event: it only makes the world stop at that instant,
+ * where the blocked close() is polled like after any other event. */
+static void wake_nothing(sim_timer *t, void *arg)
+{
+    (void)t;
+    (void)arg;
+}
+
 static bool blocked_pred(void *arg)
 {
     run *r = arg;
@@ -384,6 +392,7 @@ pkt_run_verdict pkt_run(const pkt_script *s, const pkt_run_opts *o, pkt_run_info
     if (r.verdict == PKT_RUN_PASS && build_world(&r) != 0)
         run_fail(&r, PKT_RUN_NOT_RUN, NULL, "cannot build the world: %s",
                  r.n ? sim_world_error(net_world(r.n)) : "out of memory");
+    sim_timer_init(&r.wake, wake_nothing, NULL);
     uint64_t base = 0;
     size_t nev = pkt_script_events(s);
     for (size_t i = 0; i < nev && r.verdict == PKT_RUN_PASS; i++) {
@@ -396,6 +405,8 @@ pkt_run_verdict pkt_run(const pkt_script *s, const pkt_run_opts *o, pkt_run_info
     if (r.verdict == PKT_RUN_PASS)
         finish_blocked(&r, UINT64_MAX);
     info->end_ns = r.n ? sim_world_now(net_world(r.n)) : 0;
+    if (r.n && sim_timer_armed(&r.wake))
+        sim_world_cancel(net_world(r.n), &r.wake);
     net_peer_free(r.peer);
     net_free(r.n);
     free(r.scratch);

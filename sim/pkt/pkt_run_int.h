@@ -21,6 +21,7 @@ typedef struct run_fd {
     bool err_reported; /* the connection's error was returned once */
     uint32_t sock;     /* net record, NET_NONE before listen/connect */
     uint16_t port;
+    uint64_t linger_ns;         /* SO_LINGER with a timeout: close() waits this long */
     net_opt opts[NET_OPTS_MAX]; /* set before the record exists */
     uint32_t nopts;
 } run_fd;
@@ -30,8 +31,10 @@ typedef struct run_blocked {
     const pkt_event *ev;
     uint32_t fd;
     uint64_t start_ns, end_ns, done_ns;
-    long ret; /* when done: the value, or -1 with err */
-    int err;  /* Linux errno */
+    long ret;       /* when done: the value, or -1 with err */
+    int err;        /* Linux errno */
+    size_t left;    /* write(): bytes the send buffer has not taken yet */
+    uint64_t limit; /* close() with SO_LINGER: returns by then at the latest */
 } run_blocked;
 
 typedef struct run {
@@ -56,6 +59,7 @@ typedef struct run {
     uint32_t nts;
     run_fd fds[RUN_FDS];
     run_blocked blk;
+    sim_timer wake;          /* an event at a blocked close()'s linger limit */
     uint8_t *scratch;        /* RUN_SCRATCH bytes: a datagram to send, bytes read */
     pkt_run_verdict verdict; /* PASS while running */
     char *msg;
