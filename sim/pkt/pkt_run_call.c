@@ -489,6 +489,7 @@ static void wait_for(run *r, const pkt_event *ev, uint32_t fdno, uint64_t t, run
     how.fd = fdno;
     how.start_ns = t;
     how.end_ns = end_of(ev, t);
+    how.tol = run_tolerance(r, how.end_ns, t); /* the wait's length sets the share */
     r->blk = how;
     if (run_blocked_poll(r))
         run_blocked_check(r);
@@ -511,9 +512,8 @@ static void returned(run *r, const pkt_event *ev, uint64_t t, long ret, int err)
     check_result(r, ev, ret, err);
     if (r->verdict == PKT_RUN_PASS && ev->u.call.blocking) {
         r->blk = (run_blocked){.active = true, .done = true, .ev = ev, .start_ns = t, .done_ns = t};
-        r->blk.end_ns = ev->u.call.end.kind == PKT_TIME_ABS
-                            ? ev->u.call.end.start_ns
-                            : t - ev->time.start_ns + ev->u.call.end.start_ns;
+        r->blk.end_ns = end_of(ev, t);
+        r->blk.tol = run_tolerance(r, r->blk.end_ns, t);
         run_blocked_check(r);
     }
 }

@@ -35,6 +35,7 @@ typedef struct run_blocked {
     int err;        /* Linux errno */
     size_t left;    /* write(): bytes the send buffer has not taken yet */
     uint64_t limit; /* close() with SO_LINGER: returns by then at the latest */
+    uint64_t tol;   /* the tolerance of its return time */
 } run_blocked;
 
 typedef struct run {
@@ -47,7 +48,9 @@ typedef struct run {
     tcp_profile prof;
     uint32_t local_ip, remote_ip;
     uint16_t bind_port, connect_port;
-    uint64_t tol_ns;
+    uint64_t tol_ns;  /* --tolerance_usecs */
+    uint64_t tol_pcm; /* --tolerance_percent, thousandths of a percent */
+    uint64_t ev_tol;  /* the tolerance of the event being run */
     /* the connection under test */
     uint16_t lport, rport;
     bool await_child; /* a listener waits for its first SYN */
@@ -72,6 +75,9 @@ pkt_run_verdict run_fail(run *r, pkt_run_verdict v, const pkt_event *ev, const c
 pkt_run_verdict run_unsupported(run *r, const pkt_event *ev, const char *what);
 /* "1.200000" */
 const char *run_time_str(uint64_t ns, char *buf, size_t len);
+/* packetdrill's verify_time: --tolerance_usecs, or the --tolerance_percent
+ * share of the time from `prev` to `t` when that is more. */
+uint64_t run_tolerance(const run *r, uint64_t t, uint64_t prev);
 /* Runs the world to `until`, finishing a blocking call when it can. */
 void run_advance(run *r, uint64_t until);
 /* The blocking call, checked when it returned. */
