@@ -231,8 +231,7 @@ long net_recv(net *n, uint32_t sock, char *buf, size_t max);
 long net_send_now(net *n, uint32_t sock, const char *data, size_t len);
 /* shutdown/close wait for queued bytes; abort drops them. */
 int net_shutdown(net *n, uint32_t sock);
-/* shutdown(SHUT_RD) (tcp_shutdown_read); not offered on a kernel host
- * (TCP_EINVAL). */
+/* shutdown(SHUT_RD) (tcp_shutdown_read; on a kernel host the kernel's). */
 int net_shutdown_read(net *n, uint32_t sock);
 /* The connection's TCP_INFO view (tcp_sock_info); TCP_EBADF once the
  * stack no longer has it or the user released it, TCP_EINVAL on a kernel

@@ -187,7 +187,7 @@ int net_shutdown_read(net *n, uint32_t sock)
 {
     net_sock *k = net_sock_mut(n, sock);
     if (n->kern && net_kern_host(n, k->host))
-        return TCP_EINVAL;
+        return net_kern_shutdown_read(n, sock);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
     if (rc < 0)

@@ -732,6 +732,17 @@ int net_kern_shutdown(net *n, uint32_t sock)
     return rc < 0 ? kerr(n, rc) : 0;
 }
 
+int net_kern_shutdown_read(net *n, uint32_t sock)
+{
+    n->kern->last_io_ns = kern_clock_ns();
+    kern_rec *r = rec_of(n, sock);
+    if (!r || r->fd < 0)
+        return TCP_ENOTCONN;
+    int rc = kern_sock_shutdown(r->fd, SHUT_RD);
+    net_kern_sample(n);
+    return rc < 0 ? kerr(n, rc) : 0;
+}
+
 int net_kern_close(net *n, uint32_t sock, bool abort_it)
 {
     n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
