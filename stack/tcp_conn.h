@@ -98,7 +98,7 @@ struct tcp_conn {
     uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt;
     uint16_t mss;
     uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
-    uint64_t rtx_stamp_ns;    /* start of the unanswered retransmissions (retries > 0) */
+    uint64_t rtx_stamp_ns;    /* the first RTO retransmission (valid while retries > 0) */
 
     bool user_held : 1;   /* the user holds the id (rule 3 of tcp.h) */
     bool released : 1;    /* the user called close or abort: an orphan */

@@ -252,11 +252,10 @@ static uint64_t rtx_limit(const tcp_conn *c, bool syn)
 
 /* Linux TCP_USER_TIMEOUT (tcp_write_timeout, retransmits_timed_out): in a
  * synchronized state the option replaces the retransmission count; the
- * connection times out once `user_timeout` has passed since the segment at
- * SND.UNA was first sent (retrans_stamp), checked only after at least one
- * retransmission. Linux takes the time the segment left; this stack takes
- * when the RTO that first expired was started, the same instant unless an
- * ACK restarted the timer after the segment left. */
+ * connection times out once `user_timeout` has passed since the first
+ * retransmission by RTO (tcp_retransmit_skb: "Save stamp of the first
+ * (attempted) retransmit", retrans_stamp), checked at each RTO after it.
+ * A tail loss probe does not set the stamp (__tcp_retransmit_skb). */
 static bool user_timed_out(const tcp_conn *c)
 {
     return c->user_timeout_ns && c->retries > 0 &&
@@ -296,7 +295,7 @@ static void on_rtx(tcp_conn *c)
         return;
     }
     if (c->retries == 0)
-        c->rtx_stamp_ns = c->stack->now - rtx_interval(c);
+        c->rtx_stamp_ns = c->stack->now;
     if (c->retries < UINT32_MAX)
         c->retries++;
     /* RFC 6298 §5.5 doubles; Linux keeps the first syn_linear_timeouts SYN

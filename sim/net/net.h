@@ -233,9 +233,9 @@ long net_send_now(net *n, uint32_t sock, const char *data, size_t len);
 int net_shutdown(net *n, uint32_t sock);
 /* shutdown(SHUT_RD) (tcp_shutdown_read; on a kernel host the kernel's). */
 int net_shutdown_read(net *n, uint32_t sock);
-/* The connection's TCP_INFO view (tcp_sock_info); TCP_EBADF once the
- * stack no longer has it or the user released it, TCP_EINVAL on a kernel
- * host. */
+/* The connection's TCP_INFO view (tcp_sock_info; on a kernel host the
+ * kernel's getsockopt(TCP_INFO) and SIOCINQ/SIOCOUTQ); TCP_EBADF once the
+ * stack no longer has it or the user released it. */
 int net_sock_info(net *n, uint32_t sock, tcp_sockinfo *out);
 int net_close(net *n, uint32_t sock);
 int net_abort(net *n, uint32_t sock);

@@ -202,7 +202,7 @@ int net_sock_info(net *n, uint32_t sock, tcp_sockinfo *out)
 {
     const net_sock *k = net_sock_at(n, sock);
     if (n->kern && net_kern_host(n, k->host))
-        return TCP_EINVAL;
+        return k->released ? TCP_EBADF : net_kern_sock_info(n, sock, out);
     tcp_stack *st = n->hosts[k->host]->stack;
     if (!st || !k->alive || k->released)
         return TCP_EBADF;
