@@ -181,6 +181,36 @@ static void tolerance_percent_widens_by_the_gap(void **state)
                    "--tolerance_percent: expected 0 to 1000");
 }
 
+/* The runner's send buffer model (docs/pkt.md): SO_SNDBUF 1000 is stored
+ * doubled, 2000 bytes. A non-blocking write of 3000 takes 2000; a blocking
+ * one waits until the peer's ACK of those 2000 frees room for the rest, and
+ * is still blocked if that ACK never comes. */
+#define SNDBUF_SERVER                                                                              \
+    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"                                                \
+    "+0 setsockopt(3, SOL_SOCKET, SO_SNDBUF, [1000], 4) = 0\n"                                     \
+    "+0 bind(3, ..., ...) = 0\n"                                                                   \
+    "+0 listen(3, 1) = 0\n"                                                                        \
+    "+0 < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>\n"                                            \
+    "+0 > S. 0:0(0) ack 1 <...>\n"                                                                 \
+    "+.1 < . 1:1(0) ack 1 win 257\n"                                                               \
+    "+0 accept(3, ..., ...) = 4\n"
+
+static void writes_block_or_take_what_fits(void **state)
+{
+    (void)state;
+    expect_verdict(SNDBUF_SERVER
+                   "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                   "+0 write(4, ..., 3000) = 2000\n"
+                   "+0 write(4, ..., 10) = -1 EAGAIN (Resource temporarily unavailable)\n",
+                   PKT_RUN_PASS, NULL);
+    expect_verdict(SNDBUF_SERVER "+0...0.050 write(4, ..., 3000) = 3000\n"
+                                 "+.05 < . 1:1(0) ack 2001 win 257\n",
+                   PKT_RUN_PASS, NULL);
+    expect_verdict(SNDBUF_SERVER "+0...0.050 write(4, ..., 3000) = 3000\n"
+                                 "+.2 < . 1:1(0) ack 2001 win 257\n",
+                   PKT_RUN_MISMATCH, "write() still blocked at");
+}
+
 static void settings_without_a_knob_are_unsupported(void **state)
 {
     (void)state;
@@ -232,6 +262,7 @@ int main(void)
         cmocka_unit_test(blocking_accept_returns_when_the_handshake_completes),
         cmocka_unit_test(settings_without_a_knob_are_unsupported),
         cmocka_unit_test(tolerance_percent_widens_by_the_gap),
+        cmocka_unit_test(writes_block_or_take_what_fits),
         cmocka_unit_test(knob_settings_change_the_run),
         cmocka_unit_test(same_script_same_message),
     };
