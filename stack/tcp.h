@@ -177,6 +177,7 @@ typedef struct tcp_profile {
     uint64_t delack_max_ns;         /* Linux ATO: grows from delack to this; 0: fixed delack */
     bool pingpong;                  /* with the ATO: interactive mode suspends quick ACKs */
     bool tlp;                       /* tail loss probe (RFC 8985 §7) on SACK connections */
+    bool shut_rd_discard;           /* shutdown SHUT_RD drops held and later data (FreeBSD) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */
@@ -304,7 +305,11 @@ typedef enum tcp_opt {
     TCP_OPT_MSS,
     TCP_OPT_MSL_NS, /* this connection's MSL (TIME_WAIT = 2*MSL) */
     TCP_OPT_ISN,    /* the ISN the next SYN uses (else random) */
-    TCP_OPT_NODELAY
+    TCP_OPT_NODELAY,
+    /* Linux TCP_USER_TIMEOUT (RFC 9293 §3.8.3 R2 as a time): once data has
+     * gone unacknowledged this long through retransmissions, the connection
+     * ends with ETIMEDOUT; 0: the retransmission count decides. */
+    TCP_OPT_USER_TIMEOUT_NS
 } tcp_opt;
 
 /* A new socket in CLOSED. */
@@ -324,6 +329,12 @@ long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len);
 size_t tcp_readable(const tcp_stack *s, tcp_sock_id id);
 /* Closes the send side (FIN after the queued data); receiving goes on. */
 int tcp_shutdown(tcp_stack *s, tcp_sock_id id);
+/* Closes the receive side (shutdown SHUT_RD, which RFC 9293 does not
+ * define): once the bytes held are read, tcp_recv returns 0 instead of
+ * TCP_EAGAIN. Linux keeps queueing later data (it stays readable); the
+ * profile's shut_rd_discard drops what is held and what arrives (FreeBSD
+ * sorflush, SBS_CANTRCVMORE), still acknowledging it. */
+int tcp_shutdown_read(tcp_stack *s, tcp_sock_id id);
 /* RFC 9293 §3.10.4 CLOSE; releases the id (rule 3). */
 int tcp_close(tcp_stack *s, tcp_sock_id id);
 /* RFC 9293 §3.10.5 ABORT: RST if synchronized, no TIME_WAIT; releases the id. */
@@ -335,6 +346,26 @@ typedef struct tcp_stats {
     uint64_t segs_in, segs_out, retransmits, bytes_in, bytes_out;
     uint64_t dup_acks_in, challenge_acks, keepalive_probes, persist_probes;
 } tcp_stats;
+
+/* A connection's status under Linux's TCP_INFO names (struct tcp_info
+ * less the tcpi_ prefix), plus the SIOCINQ/SIOCOUTQ byte counts.
+ * Counts of segments are derived from bytes (docs/stack.md, TCP_INFO). */
+typedef struct tcp_sockinfo {
+    tcp_state state;
+    uint8_t ca_state;    /* Linux TCP_CA_*: 0 Open, 1 Disorder, 3 Recovery, 4 Loss */
+    uint8_t retransmits; /* RTO expiries of the segment at SND.UNA (icsk_retransmits) */
+    uint8_t probes;      /* zero-window or keepalive probes unanswered */
+    uint8_t backoff;     /* RTO or persist doublings */
+    uint32_t rto_us, ato_us, snd_mss, rcv_mss;
+    uint32_t unacked, lost, retrans; /* segments: in flight, marked lost, retransmitted */
+    uint32_t rtt_us, rttvar_us;
+    uint32_t snd_ssthresh, snd_cwnd; /* segments; ssthresh 0x7fffffff while unset */
+    uint32_t total_retrans;
+    uint32_t inq;  /* SIOCINQ: bytes ready to read (a FIN not counted) */
+    uint32_t outq; /* SIOCOUTQ: bytes queued and not acknowledged, a FIN counted */
+} tcp_sockinfo;
+/* Fills *out; TCP_EBADF for an unknown or released id. */
+int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *out);
 
 tcp_state tcp_sock_state(const tcp_stack *s, tcp_sock_id id);
 const tcp_stats *tcp_sock_stats(const tcp_stack *s, tcp_sock_id id);

@@ -96,6 +96,8 @@ struct tcp_conn {
 
     /* Options (tcp_setopt); start as the profile's values. */
     uint64_t msl_ns, ka_idle_ns, ka_intvl_ns;
+    uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
+    uint64_t rtx_stamp_ns;    /* the first RTO retransmission (valid while retries > 0) */
     uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt; /* and mss, above */
 
     bool user_held : 1;   /* the user holds the id (rule 3 of tcp.h) */
@@ -129,6 +131,7 @@ struct tcp_conn {
     bool pingpong : 1;    /* interactive: no quick ACKs (profile pingpong) */
     bool tlp_armed : 1;   /* the RTX deadline is a loss-probe timeout, not the RTO */
     bool tlp_out : 1;     /* a loss probe is outstanding (one per tail) */
+    bool rd_shut : 1;     /* tcp_shutdown_read: the receive side is closed */
     uint32_t acc_n;       /* listener only: established children waiting (below) */
 
     tcp_stats stats;

@@ -854,8 +854,8 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     uint32_t gained = tcp_ooo_advance(c);
     c->rcvq.len += gained;
     ack_policy(c, gained > 0 || c->ooo_n > 0);
-    if (c->released) /* closed: nobody will read it */
-        tcp_ring_consume(&c->rcvq, c->rcvq.len);
+    if (c->released || (c->rd_shut && c->stack->profile->shut_rd_discard))
+        tcp_ring_consume(&c->rcvq, c->rcvq.len); /* nobody will read it */
 }
 
 /* RFC 9293 §3.10.7.4, seventh step: "ESTABLISHED STATE, FIN-WAIT-1 STATE, FIN-WAIT-2 STATE:
@@ -877,7 +877,10 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
             ack_policy(c, true);
         return;
     }
-    if (c->released && c->stack->profile->rst_on_data_after_close) {
+    /* Linux tcp_rcv_state_process: in FIN-WAIT-1/2 with the receive side
+     * shut (close, or shutdown SHUT_RDWR), new data draws the RST too. */
+    bool rd_gone = c->rd_shut && c->state != TCP_ESTABLISHED && !c->stack->profile->shut_rd_discard;
+    if ((c->released || rd_gone) && c->stack->profile->rst_on_data_after_close) {
         /* RFC 9293 §3.6: after a full close, "if new data is received after
          * CLOSE is called, its TCP implementation SHOULD send a RST". */
         /* The reset answers this segment: <SEQ=SEG.ACK><CTL=RST> (Linux

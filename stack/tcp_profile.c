@@ -199,7 +199,8 @@ static const tcp_profile PROFILES[] = {
         .syn_bad_ack_rexmit_ns = 0,     /* tcp_do_segment: dropwithreset, no timer change */
         .delack_max_ns = 0,             /* TCPTV_DELACK, fixed */
         .pingpong = false,
-        .tlp = false, /* FreeBSD 14 default stack: no TLP (RACK stack only) */
+        .tlp = false,            /* FreeBSD 14 default stack: no TLP (RACK stack only) */
+        .shut_rd_discard = true, /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
     },
 };
 

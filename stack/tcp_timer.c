@@ -250,6 +250,30 @@ static uint64_t rtx_limit(const tcp_conn *c, bool syn)
     return p->data_retries;
 }
 
+/* Linux TCP_USER_TIMEOUT (tcp_write_timeout, retransmits_timed_out): in a
+ * synchronized state the option replaces the retransmission count; the
+ * connection times out once `user_timeout` has passed since the first
+ * retransmission by RTO (tcp_retransmit_skb: "Save stamp of the first
+ * (attempted) retransmit", retrans_stamp), checked at each RTO after it.
+ * A tail loss probe does not set the stamp (__tcp_retransmit_skb). */
+static bool user_timed_out(const tcp_conn *c)
+{
+    return c->user_timeout_ns && c->retries > 0 &&
+           c->stack->now - c->rtx_stamp_ns >= c->user_timeout_ns;
+}
+
+/* Linux tcp_clamp_rto_to_user_timeout: the next RTO fires no later than
+ * the user timeout (at once, 1 jiffy, once it has passed). */
+static void clamp_to_user_timeout(tcp_conn *c)
+{
+    if (!c->user_timeout_ns)
+        return;
+    uint64_t end = c->rtx_stamp_ns + c->user_timeout_ns, now = c->stack->now;
+    uint64_t left = end > now ? end - now : 1000000u;
+    if (now + left < c->timer_at[TCP_TIMER_RTX])
+        tcp_timer_set(c, TCP_TIMER_RTX, now + left);
+}
+
 static void on_rtx(tcp_conn *c)
 {
     const tcp_profile *p = c->stack->profile;
@@ -259,13 +283,19 @@ static void on_rtx(tcp_conn *c)
         tcp_out_loss_probe(c);
         return;
     }
-    if (c->retries >= rtx_limit(c, syn)) {
+    if (!syn && user_timed_out(c)) {
+        tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "user timeout");
+        return;
+    }
+    if (!(c->user_timeout_ns && !syn) && c->retries >= rtx_limit(c, syn)) {
         const char *why = !syn         ? "retransmissions exhausted"
                           : c->passive ? "SYN,ACK retries exhausted"
                                        : "SYN retries exhausted";
         tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, why);
         return;
     }
+    if (c->retries == 0)
+        c->rtx_stamp_ns = c->stack->now;
     if (c->retries < UINT32_MAX)
         c->retries++;
     /* RFC 6298 §5.5 doubles; Linux keeps the first syn_linear_timeouts SYN
@@ -294,6 +324,7 @@ static void on_rtx(tcp_conn *c)
     c->snd_nxt = c->snd_una;
     tcp_out_retransmit_first(c);
     tcp_timer_restart_rtx(c);
+    clamp_to_user_timeout(c);
     tcp_output(c);
 }
 

@@ -257,11 +257,15 @@ long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len)
         tcp_stack_settle(c);
         return (long)n;
     }
+    /* Linux tcp_recvmsg's order: end of stream, the error, then a
+     * receive side shut by the user (0, where it would wait). */
     int rc = TCP_EAGAIN;
     if (c->fin_rcvd || len == 0)
         rc = TCP_OK; /* end of stream */
     else if (c->err)
         rc = c->err;
+    else if (c->rd_shut)
+        rc = TCP_OK;
     else if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
         rc = TCP_ENOTCONN;
     if (rc != TCP_EAGAIN)
@@ -376,6 +380,25 @@ int tcp_shutdown(tcp_stack *s, tcp_sock_id id)
     if (c->state == TCP_CLOSED)
         return c->err ? c->err : TCP_ENOTCONN;
     close_send_side(c, "shutdown()");
+    tcp_stack_settle(c);
+    return TCP_OK;
+}
+
+int tcp_shutdown_read(tcp_stack *s, tcp_sock_id id)
+{
+    tcp_conn *c = held(s, id);
+    if (!c)
+        return TCP_EBADF;
+    user_ev(c, TCP_CALL_SHUTDOWN, "shutdown(SHUT_RD)");
+    /* Linux inet_shutdown: ENOTCONN unless connected or connecting;
+     * a listener stops listening (tcp_disconnect). */
+    if (c->state == TCP_CLOSED)
+        return c->err ? c->err : TCP_ENOTCONN;
+    c->rd_shut = true;
+    if (c->state == TCP_LISTEN)
+        close_listener(c, "shutdown(SHUT_RD)");
+    else if (s->profile.shut_rd_discard)
+        tcp_ring_consume(&c->rcvq, c->rcvq.len); /* FreeBSD sorflush */
     tcp_stack_settle(c);
     return TCP_OK;
 }
@@ -503,6 +526,11 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
         if (tcp_state_synchronized(c->state))
             tcp_output(c);
         break;
+    case TCP_OPT_USER_TIMEOUT_NS:
+        if (v > UINT64_MAX / 4)
+            return TCP_EINVAL;
+        c->user_timeout_ns = v; /* read at the next RTO expiry */
+        return TCP_OK;
     default:
         return TCP_EINVAL;
     }
@@ -551,8 +579,90 @@ int tcp_getopt(const tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t *v)
     case TCP_OPT_NODELAY:
         *v = c->nodelay;
         break;
+    case TCP_OPT_USER_TIMEOUT_NS:
+        *v = c->user_timeout_ns;
+        break;
     default:
         return TCP_EINVAL;
+    }
+    return TCP_OK;
+}
+
+#define TCP_CA_OPEN     0u
+#define TCP_CA_DISORDER 1u
+#define TCP_CA_RECOVERY 3u
+#define TCP_CA_LOSS     4u
+
+/* Linux's congestion-avoidance state (tcp_set_ca_state): Recovery during
+ * RFC 6582 fast recovery, Loss after an RTO until SND.UNA passes the
+ * recovery point (tcp_enter_loss, high_seq), Disorder on duplicate ACKs. */
+static uint8_t ca_state(const tcp_conn *c)
+{
+    if (c->in_recovery)
+        return TCP_CA_RECOVERY;
+    if (tcp_seq_lt(c->snd_una, c->recover))
+        return TCP_CA_LOSS;
+    return c->dupacks ? TCP_CA_DISORDER : TCP_CA_OPEN;
+}
+
+static uint32_t segs(uint32_t bytes, uint32_t mss)
+{
+    return mss ? (uint32_t)(((uint64_t)bytes + mss - 1) / mss) : 0;
+}
+
+static uint8_t sat8(uint32_t v)
+{
+    return v > UINT8_MAX ? UINT8_MAX : (uint8_t)v;
+}
+
+/* The segment counts Linux keeps per skb, derived from bytes: unacked is
+ * packets_out, lost is lost_out (everything out after an RTO,
+ * tcp_enter_loss; the head in fast recovery), retrans is retrans_out (what
+ * went again since the RTO, or the fast retransmission). */
+static void info_segments(const tcp_conn *c, tcp_sockinfo *o)
+{
+    uint32_t mss = c->snd_mss;
+    o->unacked = segs(tcp_flight(c), mss);
+    if (o->ca_state == TCP_CA_LOSS) {
+        o->lost = o->unacked;
+        uint32_t redone =
+            tcp_seq_lt(c->snd_nxt, c->snd_max) ? c->snd_nxt - c->snd_una : c->snd_max - c->snd_una;
+        o->retrans = segs(redone, mss);
+    } else if (o->ca_state == TCP_CA_RECOVERY) {
+        o->lost = o->retrans = o->unacked ? 1 : 0;
+    }
+}
+
+int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
+{
+    const tcp_conn *c = tcp_stack_find(s, id);
+    if (!c || !c->user_held || !o)
+        return TCP_EBADF;
+    memset(o, 0, sizeof *o);
+    o->state = c->state;
+    bool sync = tcp_state_synchronized(c->state);
+    o->ca_state = sync ? ca_state(c) : TCP_CA_OPEN;
+    o->retransmits = sat8(c->retries);
+    o->probes = c->probing ? sat8(c->persist_unanswered) : c->ka_probes;
+    o->backoff = c->probing ? c->persist_backoff : sat8(c->retries);
+    o->rto_us = (uint32_t)(c->rto_ns / 1000u);
+    o->ato_us = (uint32_t)(c->ato_ns / 1000u);
+    o->snd_mss = c->snd_mss;
+    o->rcv_mss = c->rcv_mss;
+    if (sync)
+        info_segments(c, o);
+    /* tcp_get_info: srtt_us >> 3 and mdev_us >> 2; before a sample Linux's
+     * mdev_us holds TCP_TIMEOUT_INIT (1 s), so rttvar reads 250000. */
+    o->rtt_us = c->has_srtt ? (uint32_t)(c->srtt_ns / 1000u) : 0;
+    o->rttvar_us = c->has_srtt ? (uint32_t)(c->rttvar_ns / 1000u) : 250000u;
+    o->snd_ssthresh =
+        c->ssthresh >= 0x7fffffffu || !c->snd_mss ? 0x7fffffffu : c->ssthresh / c->snd_mss;
+    o->snd_cwnd = c->snd_mss ? c->cwnd / c->snd_mss : 0;
+    o->total_retrans = (uint32_t)c->stats.retransmits;
+    /* tcp_ioctl: both are 0 in SYN-SENT and SYN-RECEIVED (tcp_inq). */
+    if (sync) {
+        o->inq = c->rcvq.len;
+        o->outq = c->sndq.len + (c->fin_queued && !tcp_fin_acked(c));
     }
     return TCP_OK;
 }

@@ -219,6 +219,7 @@ local Host = {}
 ---@field msl? tcpsim.Duration
 ---@field isn? integer initial sequence number
 ---@field nodelay? boolean
+---@field user_timeout? tcpsim.Duration Linux TCP_USER_TIMEOUT: ETIMEDOUT once data waited this long
 ---@field autoread? boolean read arriving data at once
 
 ---@class tcpsim.ListenOptions: tcpsim.SocketOptions
@@ -268,6 +269,28 @@ function Host:restart() end
 ---@field keepalive_probes integer
 ---@field persist_probes integer
 
+---Linux's TCP_INFO fields (without tcpi_); times in ns, counts in segments.
+---@class tcpsim.SocketInfo
+---@field state tcpsim.State
+---@field ca_state "open"|"disorder"|"cwr"|"recovery"|"loss"
+---@field retransmits integer
+---@field probes integer
+---@field backoff integer
+---@field rto integer
+---@field ato integer
+---@field rtt integer
+---@field rttvar integer
+---@field snd_mss integer
+---@field rcv_mss integer
+---@field unacked integer
+---@field lost integer
+---@field retrans integer
+---@field snd_ssthresh integer
+---@field snd_cwnd integer
+---@field total_retrans integer
+---@field inq integer SIOCINQ: bytes ready to read
+---@field outq integer SIOCOUTQ: bytes not yet acknowledged
+
 ---@class tcpsim.Socket
 ---@field state tcpsim.State the current state
 ---@field trace tcpsim.State[] every state it was in, in order
@@ -291,8 +314,14 @@ function Socket:send(data) end
 ---@return string|nil
 function Socket:recv(max) end
 
----Closes the sending side (FIN after the queued data).
-function Socket:shutdown() end
+---"wr" (default): closes the sending side (FIN after the queued data); "rd": closes the
+---receiving side (profile rules, docs/scenarios.md); "rdwr": both.
+---@param how? "rd"|"wr"|"rdwr"
+function Socket:shutdown(how) end
+
+---The connection's TCP_INFO view; nil once the connection is gone or released.
+---@return tcpsim.SocketInfo|nil
+function Socket:info() end
 
 ---RFC 9293 CLOSE.
 function Socket:close() end

@@ -199,6 +199,7 @@ static const char PKT_HELP[] =
     "options:\n"
     "  --profile NAME         the host's profile (default linux)\n"
     "  --tolerance_usecs N    allowed timing deviation (default: the script's, else 4000)\n"
+    "  --tolerance_percent P  or P % of the time since the previous event, if more\n"
     "  --seed N               the world's seed (ISNs, ports)\n"
     "  --ladder               print the ladder diagram of the run\n"
     "  --trace text|json      print the run log\n"

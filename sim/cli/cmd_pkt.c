@@ -16,6 +16,7 @@
 typedef struct pkt_cli {
     const char *file, *profile, *trace, *pcap;
     int64_t tolerance;
+    int64_t tolerance_pcm;
     uint64_t seed;
     bool ladder, quiet;
     rlog *log;
@@ -77,6 +78,10 @@ static int parse_args(pkt_cli *c, int argc, char **argv)
                    u < 1000000000ull) {
             c->tolerance = (int64_t)u;
             i++;
+        } else if (v && !strcmp(a, "--tolerance_percent") && cli_parse_u64(v, &u) == 0 &&
+                   u <= 1000) {
+            c->tolerance_pcm = (int64_t)u * 1000;
+            i++;
         } else if (a[0] == '-') {
             return usage("unknown option or missing value:", a);
         } else if (c->file) {
@@ -109,7 +114,7 @@ static int write_outputs(const pkt_cli *c)
 
 int cli_pkt(int argc, char **argv)
 {
-    pkt_cli c = {.tolerance = -1, .seed = 1};
+    pkt_cli c = {.tolerance = -1, .tolerance_pcm = -1, .seed = 1};
     int rc = parse_args(&c, argc, argv);
     if (rc)
         return rc;
@@ -124,6 +129,7 @@ int cli_pkt(int argc, char **argv)
     pkt_run_opts o = {.file = c.file,
                       .profile = c.profile,
                       .tolerance_usecs = c.tolerance,
+                      .tolerance_pcm = c.tolerance_pcm,
                       .seed = c.seed,
                       .on_world = on_world,
                       .ctx = &c};

@@ -104,7 +104,7 @@ static const opt_map OPTS[] = {
     {"keepcnt", TCP_OPT_KEEPCNT, 0},      {"sndbuf", TCP_OPT_SNDBUF, 0},
     {"rcvbuf", TCP_OPT_RCVBUF, 0},        {"mss", TCP_OPT_MSS, 0},
     {"msl", TCP_OPT_MSL_NS, 1},           {"isn", TCP_OPT_ISN, 0},
-    {"nodelay", TCP_OPT_NODELAY, 2},
+    {"nodelay", TCP_OPT_NODELAY, 2},      {"user_timeout", TCP_OPT_USER_TIMEOUT_NS, 1},
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -151,11 +151,11 @@ static void check_opt_rc(lua_State *L, int rc, const net_opt *opts, uint32_t fai
 }
 
 static const char *const LISTEN_OPTS[] = {
-    "backlog", "autoread", "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",
-    "sndbuf",  "rcvbuf",   "mss",     "msl",       "isn",      "nodelay",   NULL};
+    "backlog", "autoread", "linger0", "keepalive", "keepidle", "keepintvl",    "keepcnt", "sndbuf",
+    "rcvbuf",  "mss",      "msl",     "isn",       "nodelay",  "user_timeout", NULL};
 static const char *const CONNECT_OPTS[] = {
-    "port",   "autoread", "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",
-    "sndbuf", "rcvbuf",   "mss",     "msl",       "isn",      "nodelay",   NULL};
+    "port",   "autoread", "linger0", "keepalive", "keepidle", "keepintvl",    "keepcnt", "sndbuf",
+    "rcvbuf", "mss",      "msl",     "isn",       "nodelay",  "user_timeout", NULL};
 
 static void check_host_up(lua_State *L, lsim *s, uint32_t h, const char *what)
 {
@@ -276,13 +276,61 @@ static int sock_recv(lua_State *L)
     return 1;
 }
 
+/* shutdown([how]): "wr" (the default) sends the FIN after the queued
+ * bytes, "rd" closes the receive side (tcp_shutdown_read), "rdwr" both. */
 static int sock_shutdown(lua_State *L)
 {
     lsim *s;
     uint32_t sock = lsim_sock_check(L, 1, &s);
+    static const char *const hows[] = {"rd", "wr", "rdwr", NULL};
+    int how = luaL_checkoption(L, 2, "wr", hows);
     live_sock(L, s, sock, "socket:shutdown");
-    check_rc(L, net_shutdown(s->net, sock), "socket:shutdown");
+    if (how != 1)
+        check_rc(L, net_shutdown_read(s->net, sock), "socket:shutdown");
+    if (how != 0 && net_sock_at(s->net, sock)->state != TCP_CLOSED)
+        check_rc(L, net_shutdown(s->net, sock), "socket:shutdown");
     return 0;
+}
+
+/* info(): Linux's TCP_INFO fields (without tcpi_), times in ns, and the
+ * SIOCINQ/SIOCOUTQ counts as inq/outq; nil once the connection is gone. */
+static int sock_info(lua_State *L)
+{
+    lsim *s;
+    uint32_t sock = lsim_sock_check(L, 1, &s);
+    tcp_sockinfo in;
+    if (net_sock_info(s->net, sock, &in) < 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_createtable(L, 0, 20);
+    lua_pushstring(L, tcp_state_name(in.state));
+    lua_setfield(L, -2, "state");
+    static const char *const CA[] = {"open", "disorder", "cwr", "recovery", "loss"};
+    lua_pushstring(L, in.ca_state < 5 ? CA[in.ca_state] : "?");
+    lua_setfield(L, -2, "ca_state");
+#define F(name, v)                                                                                 \
+    lua_pushinteger(L, (lua_Integer)(v));                                                          \
+    lua_setfield(L, -2, name)
+    F("retransmits", in.retransmits);
+    F("probes", in.probes);
+    F("backoff", in.backoff);
+    F("rto", (uint64_t)in.rto_us * 1000u);
+    F("ato", (uint64_t)in.ato_us * 1000u);
+    F("snd_mss", in.snd_mss);
+    F("rcv_mss", in.rcv_mss);
+    F("unacked", in.unacked);
+    F("lost", in.lost);
+    F("retrans", in.retrans);
+    F("rtt", (uint64_t)in.rtt_us * 1000u);
+    F("rttvar", (uint64_t)in.rttvar_us * 1000u);
+    F("snd_ssthresh", in.snd_ssthresh);
+    F("snd_cwnd", in.snd_cwnd);
+    F("total_retrans", in.total_retrans);
+    F("inq", in.inq);
+    F("outq", in.outq);
+#undef F
+    return 1;
 }
 
 static int sock_close(lua_State *L)
@@ -426,9 +474,9 @@ static int sock_setopt(lua_State *L)
     uint32_t sock = lsim_sock_check(L, 1, &s);
     const net_sock *k = live_sock(L, s, sock, "socket:setopt");
     luaL_checktype(L, 2, LUA_TTABLE);
-    static const char *const names[] = {"linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",
-                                        "sndbuf",  "rcvbuf",    "mss",      "msl",       "isn",
-                                        "nodelay", "autoread",  NULL};
+    static const char *const names[] = {
+        "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",  "sndbuf",       "rcvbuf",
+        "mss",     "msl",       "isn",      "nodelay",   "autoread", "user_timeout", NULL};
     lsim_opts_check(L, 2, "socket:setopt", names);
     bool autoread = lsim_opt_bool(L, 2, "autoread", k->autoread, "socket:setopt");
     net_opt opts[NET_OPTS_MAX];
@@ -572,6 +620,7 @@ void lsim_open_sock(lua_State *L)
                                        {"accept", sock_accept},
                                        {"accept_wait", sock_accept_wait},
                                        {"setopt", sock_setopt},
+                                       {"info", sock_info},
                                        {"on_state", sock_on_state},
                                        {NULL, NULL}};
     accept_nil *a = lua_newuserdatauv(L, sizeof *a, 0);

@@ -227,8 +227,19 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len);
  * the count, 0 at end of stream, TCP_EAGAIN when nothing is ready, or an
  * error. */
 long net_recv(net *n, uint32_t sock, char *buf, size_t max);
+/* Hands the stack what its send buffer takes now, nothing more (a
+ * program's non-blocking send): returns the count taken, TCP_EAGAIN when
+ * none fits (or bytes queued by net_send wait in front), or an error. The
+ * bytes taken count in the record's tx as net_send's do. */
+long net_send_now(net *n, uint32_t sock, const char *data, size_t len);
 /* shutdown/close wait for queued bytes; abort drops them. */
 int net_shutdown(net *n, uint32_t sock);
+/* shutdown(SHUT_RD) (tcp_shutdown_read; on a kernel host the kernel's). */
+int net_shutdown_read(net *n, uint32_t sock);
+/* The connection's TCP_INFO view (tcp_sock_info; on a kernel host the
+ * kernel's getsockopt(TCP_INFO) and SIOCINQ/SIOCOUTQ); TCP_EBADF once the
+ * stack no longer has it or the user released it. */
+int net_sock_info(net *n, uint32_t sock, tcp_sockinfo *out);
 int net_close(net *n, uint32_t sock);
 int net_abort(net *n, uint32_t sock);
 /* The next accepted connection's record, or TCP_EAGAIN. */

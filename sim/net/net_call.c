@@ -162,6 +162,53 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len)
     return 0;
 }
 
+long net_send_now(net *n, uint32_t sock, const char *data, size_t len)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return TCP_EINVAL;
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    if (k->ntx > k->offtx)
+        return TCP_EAGAIN;
+    net_stack_enter(n);
+    long took = tcp_send(st, k->id, data, len);
+    net_stack_leave(n, n->hosts[k->host]);
+    if (took > 0) {
+        net_tx_queue(k, data, (size_t)took);
+        k->offtx += (size_t)took;
+    }
+    return took == 0 && len ? TCP_EAGAIN : took;
+}
+
+int net_shutdown_read(net *n, uint32_t sock)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return net_kern_shutdown_read(n, sock);
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    net_stack_enter(n);
+    rc = tcp_shutdown_read(st, k->id);
+    net_stack_leave(n, n->hosts[k->host]);
+    return rc;
+}
+
+int net_sock_info(net *n, uint32_t sock, tcp_sockinfo *out)
+{
+    const net_sock *k = net_sock_at(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return k->released ? TCP_EBADF : net_kern_sock_info(n, sock, out);
+    tcp_stack *st = n->hosts[k->host]->stack;
+    if (!st || !k->alive || k->released)
+        return TCP_EBADF;
+    return tcp_sock_info(st, k->id, out);
+}
+
 long net_recv(net *n, uint32_t sock, char *buf, size_t max)
 {
     net_sock *k = net_sock_mut(n, sock);

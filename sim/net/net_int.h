@@ -184,6 +184,8 @@ int net_kern_send(net *n, uint32_t sock, const char *data, size_t len);
 long net_kern_recv(net *n, uint32_t sock, char *buf, size_t max);
 void net_kern_drain(net *n, uint32_t sock);
 int net_kern_shutdown(net *n, uint32_t sock);
+int net_kern_shutdown_read(net *n, uint32_t sock);
+int net_kern_sock_info(net *n, uint32_t sock, tcp_sockinfo *out);
 int net_kern_close(net *n, uint32_t sock, bool abort_it);
 int net_kern_accept(net *n, uint32_t listener, uint32_t *out);
 int net_kern_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts,

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/tcp.h> /* struct tcp_info, TCP_USER_TIMEOUT */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "kern.h"
@@ -509,8 +511,21 @@ static const char *opt_name(tcp_opt opt)
     }
 }
 
+/* TCP_USER_TIMEOUT takes whole milliseconds. */
+static int user_timeout(net *n, int fd, uint64_t v)
+{
+    if (v % 1000000u || v / 1000000u > 0x7fffffffu) {
+        snprintf(n->kern->reason, sizeof n->kern->reason,
+                 NET_KERN_REFUSAL "take a user timeout that is not whole milliseconds");
+        return NET_ENOKERNEL;
+    }
+    unsigned int ms = (unsigned int)(v / 1000000u);
+    return setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms) == 0 ? 0 : -errno;
+}
+
 /* The options the kernel has: linger0, keepalive and its times, nodelay,
- * and on a listener (before its first SYN, as the stack takes it) rcvbuf. */
+ * user timeout, and on a listener (before its first SYN, as the stack takes
+ * it) rcvbuf. */
 static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t *failed,
                       bool listener)
 {
@@ -556,6 +571,13 @@ static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t
             break;
         case TCP_OPT_KEEPCNT:
             cnt = (int)v;
+            break;
+        case TCP_OPT_USER_TIMEOUT_NS:
+            rc = user_timeout(n, fd, v);
+            if (rc == NET_ENOKERNEL) {
+                *failed = i;
+                return rc;
+            }
             break;
         default:
         no_equivalent:
@@ -742,6 +764,54 @@ int net_kern_shutdown(net *n, uint32_t sock)
         return 0;
     }
     int rc = kern_sock_shutdown(r->fd, SHUT_WR);
+    net_kern_sample(n);
+    return rc < 0 ? kerr(n, rc) : 0;
+}
+
+int net_kern_sock_info(net *n, uint32_t sock, tcp_sockinfo *o)
+{
+    kern_rec *r = rec_of(n, sock);
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    if (!r || r->fd < 0)
+        return TCP_EBADF;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(r->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return kerr(n, -errno);
+    memset(o, 0, sizeof *o);
+    if (kern_state_from_linux(ti.tcpi_state, &o->state) != 0)
+        return TCP_EINVAL;
+    o->ca_state = ti.tcpi_ca_state;
+    o->retransmits = ti.tcpi_retransmits;
+    o->probes = ti.tcpi_probes;
+    o->backoff = ti.tcpi_backoff;
+    o->rto_us = ti.tcpi_rto;
+    o->ato_us = ti.tcpi_ato;
+    o->snd_mss = ti.tcpi_snd_mss;
+    o->rcv_mss = ti.tcpi_rcv_mss;
+    o->unacked = ti.tcpi_unacked;
+    o->lost = ti.tcpi_lost;
+    o->retrans = ti.tcpi_retrans;
+    o->rtt_us = ti.tcpi_rtt;
+    o->rttvar_us = ti.tcpi_rttvar;
+    o->snd_ssthresh = ti.tcpi_snd_ssthresh;
+    o->snd_cwnd = ti.tcpi_snd_cwnd;
+    o->total_retrans = ti.tcpi_total_retrans;
+    int q = 0;
+    if (o->state != TCP_LISTEN && ioctl(r->fd, FIONREAD, &q) == 0)
+        o->inq = (uint32_t)q;
+    if (o->state != TCP_LISTEN && ioctl(r->fd, TIOCOUTQ, &q) == 0)
+        o->outq = (uint32_t)q;
+    return 0;
+}
+
+int net_kern_shutdown_read(net *n, uint32_t sock)
+{
+    n->kern->last_io_ns = kern_clock_ns();
+    kern_rec *r = rec_of(n, sock);
+    if (!r || r->fd < 0)
+        return TCP_ENOTCONN;
+    int rc = kern_sock_shutdown(r->fd, SHUT_RD);
     net_kern_sample(n);
     return rc < 0 ? kerr(n, rc) : 0;
 }

@@ -187,6 +187,37 @@ static bool parse_ipv4(const char *v, uint32_t *out)
     return true;
 }
 
+/* "5" or "2.5" (percent, up to three decimals) as thousandths of a
+ * percent; at most 1000 %. */
+static bool parse_pcm(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    int frac = -1;
+    for (; *s; s++) {
+        if (*s == '.' && frac < 0) {
+            frac = 0;
+            continue;
+        }
+        if (*s < '0' || *s > '9' || frac == 3 || v > 1000000u)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+        if (frac >= 0)
+            frac++;
+    }
+    for (int k = frac < 0 ? 0 : frac; k < 3; k++)
+        v *= 10;
+    *out = v;
+    return v <= 1000000u;
+}
+
+uint64_t run_tolerance(const run *r, uint64_t t, uint64_t prev)
+{
+    uint64_t delta = t > prev ? t - prev : 0;
+    /* delta * pcm / 100000 without overflow (pcm <= 1000000) */
+    uint64_t dyn = delta / 100000u * r->tol_pcm + delta % 100000u * r->tol_pcm / 100000u;
+    return dyn > r->tol_ns ? dyn : r->tol_ns;
+}
+
 static void apply_option(run *r, const pkt_option *op)
 {
     uint64_t v = 0;
@@ -195,6 +226,13 @@ static void apply_option(run *r, const pkt_option *op)
     if (!strcmp(op->name, "tolerance_usecs") && parse_u64(op->value, &v)) {
         if (r->o->tolerance_usecs < 0)
             r->tol_ns = v * NS_PER_US;
+    } else if (!strcmp(op->name, "tolerance_percent")) {
+        if (!parse_pcm(op->value, &v))
+            run_fail(r, PKT_RUN_NOT_RUN, &at,
+                     "--tolerance_percent: expected 0 to 1000 with at most 3 decimals, got '%s'",
+                     op->value);
+        else if (r->o->tolerance_pcm <= 0)
+            r->tol_pcm = v;
     } else if (!strcmp(op->name, "local_ip") && parse_ipv4(op->value, &r->local_ip)) {
     } else if (!strcmp(op->name, "remote_ip") && parse_ipv4(op->value, &r->remote_ip)) {
     } else if (!strcmp(op->name, "bind_port") && parse_u64(op->value, &v) && v && v < 65536) {
@@ -240,6 +278,14 @@ static int build_world(run *r)
 
 /* ---- Time ---- */
 
+/* The linger limit's event: it only makes the world stop at that instant,
+ * where the blocked close() is polled like after any other event. */
+static void wake_nothing(sim_timer *t, void *arg)
+{
+    (void)t;
+    (void)arg;
+}
+
 static bool blocked_pred(void *arg)
 {
     run *r = arg;
@@ -266,7 +312,7 @@ void run_blocked_check(run *r)
     const pkt_call *c = &b->ev->u.call;
     char t1[32], t2[32];
     b->active = false;
-    if (b->done_ns + r->tol_ns < b->end_ns || b->done_ns > b->end_ns + r->tol_ns) {
+    if (b->done_ns + b->tol < b->end_ns || b->done_ns > b->end_ns + b->tol) {
         run_fail(r, PKT_RUN_MISMATCH, b->ev, "%s() returned at %s, expected at %s", c->name,
                  run_time_str(b->done_ns, t1, sizeof t1), run_time_str(b->end_ns, t2, sizeof t2));
     }
@@ -279,7 +325,7 @@ static void finish_blocked(run *r, uint64_t before)
     if (!b->active || before <= b->end_ns)
         return;
     if (!b->done)
-        sim_world_run_until(net_world(r->n), blocked_pred, r, b->end_ns + r->tol_ns);
+        sim_world_run_until(net_world(r->n), blocked_pred, r, b->end_ns + b->tol);
     char t[32];
     if (!b->done) {
         run_fail(r, PKT_RUN_MISMATCH, b->ev, "%s() still blocked at %s, expected to return at %s",
@@ -314,17 +360,18 @@ static uint64_t event_deadline(const run *r, const pkt_event *ev, uint64_t t, ui
     case PKT_TIME_ANY:
         return t + RUN_ANY_WAIT_NS;
     case PKT_TIME_ABS_RANGE:
-        return ev->time.end_ns + r->tol_ns;
+        return ev->time.end_ns + r->ev_tol;
     case PKT_TIME_REL_RANGE:
-        return base + ev->time.end_ns + r->tol_ns;
+        return base + ev->time.end_ns + r->ev_tol;
     default:
-        return t + r->tol_ns;
+        return t + r->ev_tol;
     }
 }
 
 static void run_event(run *r, const pkt_event *ev, uint64_t *base)
 {
     uint64_t t = event_time(ev, *base);
+    r->ev_tol = run_tolerance(r, t, *base);
     finish_blocked(r, t);
     if (r->verdict != PKT_RUN_PASS)
         return;
@@ -360,6 +407,7 @@ static void run_init(run *r, const pkt_script *s, const pkt_run_opts *o, char *m
     r->tol_ns =
         (uint64_t)(o->tolerance_usecs >= 0 ? o->tolerance_usecs : PKT_TOLERANCE_DEFAULT_US) *
         NS_PER_US;
+    r->tol_pcm = o->tolerance_pcm > 0 ? (uint64_t)o->tolerance_pcm : 0;
     for (uint32_t i = 0; i < RUN_FDS; i++)
         r->fds[i].sock = NET_NONE;
 }
@@ -384,6 +432,7 @@ pkt_run_verdict pkt_run(const pkt_script *s, const pkt_run_opts *o, pkt_run_info
     if (r.verdict == PKT_RUN_PASS && build_world(&r) != 0)
         run_fail(&r, PKT_RUN_NOT_RUN, NULL, "cannot build the world: %s",
                  r.n ? sim_world_error(net_world(r.n)) : "out of memory");
+    sim_timer_init(&r.wake, wake_nothing, NULL);
     uint64_t base = 0;
     size_t nev = pkt_script_events(s);
     for (size_t i = 0; i < nev && r.verdict == PKT_RUN_PASS; i++) {
@@ -396,6 +445,8 @@ pkt_run_verdict pkt_run(const pkt_script *s, const pkt_run_opts *o, pkt_run_info
     if (r.verdict == PKT_RUN_PASS)
         finish_blocked(&r, UINT64_MAX);
     info->end_ns = r.n ? sim_world_now(net_world(r.n)) : 0;
+    if (r.n && sim_timer_armed(&r.wake))
+        sim_world_cancel(net_world(r.n), &r.wake);
     net_peer_free(r.peer);
     net_free(r.n);
     free(r.scratch);

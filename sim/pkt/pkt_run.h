@@ -41,6 +41,10 @@ typedef struct pkt_run_opts {
     const char *file;        /* names the script in messages */
     const char *profile;     /* NULL: "linux" */
     int64_t tolerance_usecs; /* < 0: the script's --tolerance_usecs, else the default */
+    /* packetdrill's --tolerance_percent in thousandths of a percent (5 % is
+     * 5000): an event may also be off by that share of the time since the
+     * previous event, when that is more. <= 0: the script's, else none. */
+    int64_t tolerance_pcm;
     uint64_t seed;
     /* Called once the world exists, before the first event (outputs). */
     void (*on_world)(void *ctx, net *n);

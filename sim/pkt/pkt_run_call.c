@@ -16,6 +16,10 @@
 #define NS_PER_S       1000000000ull
 #define O_NONBLOCK_BIT 04000
 #define O_RDWR_BITS    2
+#define SIOCINQ_       0x541B
+#define SIOCOUTQ_      0x5411
+
+static const char ZEROS[65536]; /* the payload of every write */
 
 int run_errno(int err)
 {
@@ -164,11 +168,8 @@ static int map_opt(const run *r, int64_t level, int64_t name, const pkt_expr *va
         *o = (net_opt){TCP_OPT_KEEPALIVE, v != 0};
     else if (level == SOL_SOCKET_ && name == 13 && field_of(r, val, "onoff", &on) &&
              field_of(r, val, "linger", &secs)) {
-        if (on && secs) {
-            *what = "SO_LINGER with a timeout";
-            return -1;
-        }
-        *o = (net_opt){TCP_OPT_LINGER_ZERO, on != 0};
+        /* a timeout makes close() wait (do_close); only 0 aborts */
+        *o = (net_opt){TCP_OPT_LINGER_ZERO, on && !secs};
     } else if (level == SOL_SOCKET_ && (name == 7 || name == 8) && num && v > 0)
         *o = (net_opt){name == 7 ? TCP_OPT_SNDBUF : TCP_OPT_RCVBUF, (uint64_t)v * 2};
     else if (level == SOL_TCP_ && name == 1 && num)
@@ -180,6 +181,8 @@ static int map_opt(const run *r, int64_t level, int64_t name, const pkt_expr *va
                        (uint64_t)v * NS_PER_S};
     else if (level == SOL_TCP_ && name == 6 && num && v > 0)
         *o = (net_opt){TCP_OPT_KEEPCNT, (uint64_t)v};
+    else if (level == SOL_TCP_ && name == 18 && num && v >= 0) /* TCP_USER_TIMEOUT, ms */
+        *o = (net_opt){TCP_OPT_USER_TIMEOUT_NS, (uint64_t)v * 1000000u};
     else
         return -1;
     return 0;
@@ -210,6 +213,10 @@ static void do_setsockopt(run *r, const pkt_event *ev)
     }
     long ret = 0;
     int err = 0;
+    int64_t on = 0, secs = 0;
+    if (level == SOL_SOCKET_ && name == 13 && field_of(r, arg(r, c, 3), "onoff", &on) &&
+        field_of(r, arg(r, c, 3), "linger", &secs))
+        f->linger_ns = on && secs > 0 ? (uint64_t)secs * NS_PER_S : 0;
     if (m == 0 && f->sock == NET_NONE) {
         if (f->nopts == NET_OPTS_MAX) {
             run_unsupported(r, ev, "more than 16 options before listen/connect");
@@ -227,6 +234,80 @@ static void do_setsockopt(run *r, const pkt_event *ev)
     check_result(r, ev, ret, err);
 }
 
+/* Linux's TCP_* state numbers (include/net/tcp_states.h). */
+static int64_t linux_state(tcp_state st)
+{
+    static const int64_t NUM[TCP_STATE_COUNT] = {
+        [TCP_CLOSED] = 7,      [TCP_LISTEN] = 10,    [TCP_SYN_SENT] = 2,   [TCP_SYN_RECEIVED] = 3,
+        [TCP_ESTABLISHED] = 1, [TCP_FIN_WAIT_1] = 4, [TCP_FIN_WAIT_2] = 5, [TCP_CLOSE_WAIT] = 8,
+        [TCP_CLOSING] = 11,    [TCP_LAST_ACK] = 9,   [TCP_TIME_WAIT] = 6,
+    };
+    return NUM[st];
+}
+
+/* A struct tcp_info field by Linux's name, with or without "tcpi_". */
+static bool info_field(const tcp_sockinfo *i, const char *name, int64_t *v)
+{
+    if (!strncmp(name, "tcpi_", 5))
+        name += 5;
+    const struct {
+        const char *name;
+        uint32_t v;
+    } F[] = {
+        {"ca_state", i->ca_state}, {"retransmits", i->retransmits},
+        {"probes", i->probes},     {"backoff", i->backoff},
+        {"rto", i->rto_us},        {"ato", i->ato_us},
+        {"snd_mss", i->snd_mss},   {"rcv_mss", i->rcv_mss},
+        {"unacked", i->unacked},   {"lost", i->lost},
+        {"retrans", i->retrans},   {"rtt", i->rtt_us},
+        {"rttvar", i->rttvar_us},  {"snd_ssthresh", i->snd_ssthresh},
+        {"snd_cwnd", i->snd_cwnd}, {"total_retrans", i->total_retrans},
+    };
+    if (!strcmp(name, "state")) {
+        *v = linux_state(i->state);
+        return true;
+    }
+    for (size_t k = 0; k < sizeof F / sizeof F[0]; k++)
+        if (!strcmp(name, F[k].name)) {
+            *v = F[k].v;
+            return true;
+        }
+    return false;
+}
+
+/* getsockopt(fd, SOL_TCP, TCP_INFO, {tcpi_X=V, ...}, [len]): each field
+ * written must hold its value (a tcpsim extension of packetdrill's
+ * syntax, which checks TCP_INFO from python blocks). */
+static void get_info(run *r, const pkt_event *ev, run_fd *f)
+{
+    const pkt_expr *st = arg(r, &ev->u.call, 3);
+    tcp_sockinfo in;
+    if (!st || st->kind != PKT_EXPR_STRUCT) {
+        run_fail(r, PKT_RUN_NOT_RUN, ev, "getsockopt(TCP_INFO): expected {tcpi_field=value, ...}");
+        return;
+    }
+    int rc = f->sock == NET_NONE ? TCP_EBADF : net_sock_info(r->n, f->sock, &in);
+    if (rc < 0) {
+        check_result(r, ev, -1, rc == TCP_EBADF ? 107 : run_errno(rc)); /* ENOTCONN */
+        return;
+    }
+    check_result(r, ev, 0, 0);
+    for (uint32_t k = st->child; k != PKT_NONE && r->verdict == PKT_RUN_PASS;
+         k = pkt_script_expr(r->s, k)->next) {
+        const pkt_expr *fe = pkt_script_expr(r->s, k);
+        int64_t want = 0, got = 0;
+        if (fe->kind != PKT_EXPR_FIELD || !info_field(&in, fe->text, &got)) {
+            char what[96];
+            snprintf(what, sizeof what, "TCP_INFO field %s", fe->text ? fe->text : "?");
+            run_unsupported(r, ev, what);
+        } else if (fe->child == PKT_NONE || !int_of(r, pkt_script_expr(r->s, fe->child), &want))
+            run_fail(r, PKT_RUN_NOT_RUN, ev, "getsockopt(TCP_INFO): %s needs a number", fe->text);
+        else if (want != got)
+            run_fail(r, PKT_RUN_MISMATCH, ev, "getsockopt(TCP_INFO) %s = %lld, expected %lld",
+                     fe->text, (long long)got, (long long)want);
+    }
+}
+
 static void do_getsockopt(run *r, const pkt_event *ev)
 {
     const pkt_call *c = &ev->u.call;
@@ -234,9 +315,14 @@ static void do_getsockopt(run *r, const pkt_event *ev)
     int64_t level = 0, name = 0, want = 0;
     if (r->verdict != PKT_RUN_PASS)
         return;
-    if (!int_of(r, arg(r, c, 1), &level) || !int_of(r, arg(r, c, 2), &name) ||
-        level != SOL_SOCKET_ || name != 4) {
-        run_unsupported(r, ev, "getsockopt other than SO_ERROR");
+    bool info = int_of(r, arg(r, c, 1), &level) && int_of(r, arg(r, c, 2), &name) &&
+                level == SOL_TCP_ && name == 11;
+    if (!info && (level != SOL_SOCKET_ || name != 4)) {
+        run_unsupported(r, ev, "getsockopt other than SO_ERROR and TCP_INFO");
+        return;
+    }
+    if (f && info) {
+        get_info(r, ev, f);
         return;
     }
     if (!f) {
@@ -316,6 +402,43 @@ static bool poll_read(run *r, run_fd *f, size_t max, long *ret, int *err)
     return true;
 }
 
+/* A blocking write returns once the send buffer took every byte (Linux
+ * tcp_sendmsg waits in sk_stream_wait_memory), or with the error that
+ * ended the connection. */
+static bool poll_write(run *r, run_fd *f, long total, long *ret, int *err)
+{
+    run_blocked *b = &r->blk;
+    long took = net_send_now(r->n, f->sock, ZEROS, b->left);
+    if (took == TCP_EAGAIN)
+        return false;
+    if (took < 0) {
+        *ret = -1;
+        *err = run_errno((int)took);
+        return true;
+    }
+    b->left -= (size_t)took;
+    if (b->left)
+        return false;
+    *ret = total;
+    return true;
+}
+
+/* close() with SO_LINGER waits while the FIN is unacknowledged (Linux
+ * sk_stream_wait_close: FIN_WAIT1, CLOSING, LAST_ACK), at most the linger
+ * time, and returns 0 either way (inet_release); no RST on the timeout. */
+static bool poll_close(run *r, run_fd *f, long *ret)
+{
+    tcp_state st = net_sock_at(r->n, f->sock)->state;
+    bool closing = st == TCP_FIN_WAIT_1 || st == TCP_CLOSING || st == TCP_LAST_ACK;
+    if (closing && sim_world_now(net_world(r->n)) < r->blk.limit)
+        return false;
+    if (sim_timer_armed(&r->wake))
+        sim_world_cancel(net_world(r->n), &r->wake);
+    f->used = false;
+    *ret = 0;
+    return true;
+}
+
 /* Tries the blocked (or about to block) call once more. */
 static bool poll_call(run *r, const pkt_event *ev, run_fd *f, long *ret, int *err)
 {
@@ -324,7 +447,11 @@ static bool poll_call(run *r, const pkt_event *ev, run_fd *f, long *ret, int *er
         return poll_connect(r, f, ret, err);
     if (is_call(ev, "accept"))
         return poll_accept(r, f, ret, err);
+    if (is_call(ev, "close"))
+        return poll_close(r, f, ret);
     int_of(r, arg(r, &ev->u.call, 2), &max);
+    if (is_call(ev, "write") || is_call(ev, "send"))
+        return poll_write(r, f, (long)max, ret, err);
     return poll_read(r, f, max > 0 ? (size_t)max : 0, ret, err);
 }
 
@@ -340,27 +467,43 @@ bool run_blocked_poll(run *r)
     return true;
 }
 
-/* The call would block now: on a non-blocking descriptor it fails with
- * `nb_err`; otherwise it waits until the script's return time. */
-static void block(run *r, const pkt_event *ev, uint32_t fdno, uint64_t t, int nb_err)
+/* The script's return time of a call made at t ("...END", else t). */
+static uint64_t end_of(const pkt_event *ev, uint64_t t)
 {
-    run_fd *f = &r->fds[fdno - RUN_FD_FIRST];
     const pkt_call *c = &ev->u.call;
-    if (f->nonblock) {
-        check_result(r, ev, -1, nb_err);
-        return;
-    }
-    uint64_t end = t;
-    if (c->blocking)
-        end =
-            c->end.kind == PKT_TIME_ABS ? c->end.start_ns : t - ev->time.start_ns + c->end.start_ns;
+    if (!c->blocking)
+        return t;
+    return c->end.kind == PKT_TIME_ABS ? c->end.start_ns : t - ev->time.start_ns + c->end.start_ns;
+}
+
+/* The call waits from t (whatever the descriptor's mode) until it can
+ * return, which the script says is at its end time. */
+static void wait_for(run *r, const pkt_event *ev, uint32_t fdno, uint64_t t, run_blocked how)
+{
     if (r->blk.active) {
         run_unsupported(r, ev, "two blocking calls at once");
         return;
     }
-    r->blk = (run_blocked){.active = true, .ev = ev, .fd = fdno, .start_ns = t, .end_ns = end};
+    how.active = true;
+    how.ev = ev;
+    how.fd = fdno;
+    how.start_ns = t;
+    how.end_ns = end_of(ev, t);
+    how.tol = run_tolerance(r, how.end_ns, t); /* the wait's length sets the share */
+    r->blk = how;
     if (run_blocked_poll(r))
         run_blocked_check(r);
+}
+
+/* The call would block now: on a non-blocking descriptor it fails with
+ * `nb_err`; otherwise it waits until the script's return time. */
+static void block(run *r, const pkt_event *ev, uint32_t fdno, uint64_t t, int nb_err)
+{
+    if (r->fds[fdno - RUN_FD_FIRST].nonblock) {
+        check_result(r, ev, -1, nb_err);
+        return;
+    }
+    wait_for(r, ev, fdno, t, (run_blocked){0});
 }
 
 /* A call that returned at once: with "...END" it had to block until END. */
@@ -369,9 +512,8 @@ static void returned(run *r, const pkt_event *ev, uint64_t t, long ret, int err)
     check_result(r, ev, ret, err);
     if (r->verdict == PKT_RUN_PASS && ev->u.call.blocking) {
         r->blk = (run_blocked){.active = true, .done = true, .ev = ev, .start_ns = t, .done_ns = t};
-        r->blk.end_ns = ev->u.call.end.kind == PKT_TIME_ABS
-                            ? ev->u.call.end.start_ns
-                            : t - ev->time.start_ns + ev->u.call.end.start_ns;
+        r->blk.end_ns = end_of(ev, t);
+        r->blk.tol = run_tolerance(r, r->blk.end_ns, t);
         run_blocked_check(r);
     }
 }
@@ -428,11 +570,13 @@ static void do_connect(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, ui
     block(r, ev, fdno, t, 115); /* EINPROGRESS */
 }
 
-static void do_write(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
+/* Linux tcp_sendmsg: what the send buffer takes now; a non-blocking
+ * descriptor returns that count, or EAGAIN when it is 0; a blocking one
+ * waits until every byte is taken. */
+static void do_write(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint64_t t)
 {
-    static const char zeros[65536];
     int64_t len = 0;
-    if (!int_of(r, arg(r, &ev->u.call, 2), &len) || len < 0 || len > (int64_t)sizeof zeros) {
+    if (!int_of(r, arg(r, &ev->u.call, 2), &len) || len < 0 || len > (int64_t)sizeof ZEROS) {
         run_unsupported(r, ev, "write() of more than 65536 bytes");
         return;
     }
@@ -441,8 +585,20 @@ static void do_write(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
         returned(r, ev, t, -1, e);
         return;
     }
-    int rc = f->sock == NET_NONE ? TCP_ENOTCONN : net_send(r->n, f->sock, zeros, (size_t)len);
-    if (rc < 0 && f->sock != NET_NONE) {
+    long took =
+        f->sock == NET_NONE ? TCP_ENOTCONN : net_send_now(r->n, f->sock, ZEROS, (size_t)len);
+    if (took >= 0 || took == TCP_EAGAIN) {
+        size_t done = took > 0 ? (size_t)took : 0;
+        if (done == (size_t)len || (f->nonblock && done))
+            returned(r, ev, t, (long)done, 0);
+        else if (f->nonblock)
+            returned(r, ev, t, -1, 11); /* EAGAIN */
+        else
+            wait_for(r, ev, fdno, t, (run_blocked){.left = (size_t)len - done});
+        return;
+    }
+    int rc = (int)took;
+    if (f->sock != NET_NONE) {
         const net_sock *k = net_sock_at(r->n, f->sock);
         /* once the connection's error was reported, Linux says EPIPE
          * (the socket is shut down both ways, tcp_done()) */
@@ -467,25 +623,59 @@ static void do_fcntl(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
     returned(r, ev, t, cmd == 3 ? (O_RDWR_BITS | (f->nonblock ? O_NONBLOCK_BIT : 0)) : 0, 0);
 }
 
-static void do_close(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
+static void do_close(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint64_t t)
 {
     int rc = 0;
     if (f->sock != NET_NONE && !net_sock_at(r->n, f->sock)->released)
         rc = net_close(r->n, f->sock);
-    f->used = false;
     (void)rc; /* close() releases the descriptor whatever the connection did */
+    if (f->sock != NET_NONE && f->linger_ns) {
+        uint64_t limit = t + f->linger_ns;
+        sim_world_arm_at(net_world(r->n), &r->wake, limit);
+        wait_for(r, ev, fdno, t, (run_blocked){.limit = limit});
+        return;
+    }
+    f->used = false;
     returned(r, ev, t, 0, 0);
 }
 
+/* SHUT_RD, SHUT_WR, SHUT_RDWR (Linux inet_shutdown: how + 1 is the mask). */
 static void do_shutdown(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
 {
     int64_t how = -1;
-    if (!int_of(r, arg(r, &ev->u.call, 1), &how) || how != 1) {
-        run_unsupported(r, ev, "shutdown other than SHUT_WR");
+    if (!int_of(r, arg(r, &ev->u.call, 1), &how) || how < 0 || how > 2) {
+        run_fail(r, PKT_RUN_NOT_RUN, ev, "shutdown(): expected SHUT_RD, SHUT_WR or SHUT_RDWR");
         return;
     }
-    int rc = f->sock == NET_NONE ? TCP_ENOTCONN : net_shutdown(r->n, f->sock);
+    int rc = f->sock == NET_NONE ? TCP_ENOTCONN : 0;
+    if (rc == 0 && how != 1)
+        rc = net_shutdown_read(r->n, f->sock);
+    if (rc == 0 && how != 0 && net_sock_at(r->n, f->sock)->state != TCP_CLOSED)
+        rc = net_shutdown(r->n, f->sock);
     returned(r, ev, t, rc ? -1 : 0, rc ? run_errno(rc) : 0);
+}
+
+/* ioctl(fd, SIOCINQ or SIOCOUTQ, [N]): Linux tcp_ioctl; EINVAL on a
+ * listener, 0 before the connection is synchronized. */
+static void do_ioctl(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
+{
+    int64_t cmd = 0, want = 0;
+    if (!int_of(r, arg(r, &ev->u.call, 1), &cmd) || (cmd != SIOCINQ_ && cmd != SIOCOUTQ_)) {
+        run_unsupported(r, ev, "ioctl other than SIOCINQ/SIOCOUTQ");
+        return;
+    }
+    tcp_sockinfo in = {0};
+    if (f->sock != NET_NONE && net_sock_info(r->n, f->sock, &in) < 0)
+        memset(&in, 0, sizeof in); /* the connection is gone: nothing queued */
+    if (f->sock != NET_NONE && in.state == TCP_LISTEN) {
+        returned(r, ev, t, -1, 22); /* EINVAL */
+        return;
+    }
+    returned(r, ev, t, 0, 0);
+    long got = cmd == SIOCINQ_ ? (long)in.inq : (long)in.outq;
+    if (r->verdict == PKT_RUN_PASS && int_of(r, arg(r, &ev->u.call, 2), &want) && want != got)
+        run_fail(r, PKT_RUN_MISMATCH, ev, "ioctl(%s) gave [%ld], expected [%lld]",
+                 cmd == SIOCINQ_ ? "SIOCINQ" : "SIOCOUTQ", got, (long long)want);
 }
 
 /* accept, read, recv: now, or block. */
@@ -517,13 +707,15 @@ static void dispatch(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint
     else if (is_call(ev, "accept") || is_call(ev, "read") || is_call(ev, "recv"))
         do_waiting(r, ev, fdno, f, t);
     else if (is_call(ev, "write") || is_call(ev, "send"))
-        do_write(r, ev, f, t);
+        do_write(r, ev, fdno, f, t);
     else if (is_call(ev, "fcntl"))
         do_fcntl(r, ev, f, t);
     else if (is_call(ev, "close"))
-        do_close(r, ev, f, t);
+        do_close(r, ev, fdno, f, t);
     else if (is_call(ev, "shutdown"))
         do_shutdown(r, ev, f, t);
+    else if (is_call(ev, "ioctl"))
+        do_ioctl(r, ev, f, t);
     else {
         char what[64];
         snprintf(what, sizeof what, "system call %s()", ev->u.call.name);

@@ -21,6 +21,7 @@ typedef struct run_fd {
     bool err_reported; /* the connection's error was returned once */
     uint32_t sock;     /* net record, NET_NONE before listen/connect */
     uint16_t port;
+    uint64_t linger_ns;         /* SO_LINGER with a timeout: close() waits this long */
     net_opt opts[NET_OPTS_MAX]; /* set before the record exists */
     uint32_t nopts;
 } run_fd;
@@ -30,8 +31,11 @@ typedef struct run_blocked {
     const pkt_event *ev;
     uint32_t fd;
     uint64_t start_ns, end_ns, done_ns;
-    long ret; /* when done: the value, or -1 with err */
-    int err;  /* Linux errno */
+    long ret;       /* when done: the value, or -1 with err */
+    int err;        /* Linux errno */
+    size_t left;    /* write(): bytes the send buffer has not taken yet */
+    uint64_t limit; /* close() with SO_LINGER: returns by then at the latest */
+    uint64_t tol;   /* the tolerance of its return time */
 } run_blocked;
 
 typedef struct run {
@@ -44,7 +48,9 @@ typedef struct run {
     tcp_profile prof;
     uint32_t local_ip, remote_ip;
     uint16_t bind_port, connect_port;
-    uint64_t tol_ns;
+    uint64_t tol_ns;  /* --tolerance_usecs */
+    uint64_t tol_pcm; /* --tolerance_percent, thousandths of a percent */
+    uint64_t ev_tol;  /* the tolerance of the event being run */
     /* the connection under test */
     uint16_t lport, rport;
     bool await_child; /* a listener waits for its first SYN */
@@ -56,6 +62,7 @@ typedef struct run {
     uint32_t nts;
     run_fd fds[RUN_FDS];
     run_blocked blk;
+    sim_timer wake;          /* an event at a blocked close()'s linger limit */
     uint8_t *scratch;        /* RUN_SCRATCH bytes: a datagram to send, bytes read */
     pkt_run_verdict verdict; /* PASS while running */
     char *msg;
@@ -68,6 +75,9 @@ pkt_run_verdict run_fail(run *r, pkt_run_verdict v, const pkt_event *ev, const c
 pkt_run_verdict run_unsupported(run *r, const pkt_event *ev, const char *what);
 /* "1.200000" */
 const char *run_time_str(uint64_t ns, char *buf, size_t len);
+/* packetdrill's verify_time: --tolerance_usecs, or the --tolerance_percent
+ * share of the time from `prev` to `t` when that is more. */
+uint64_t run_tolerance(const run *r, uint64_t t, uint64_t prev);
 /* Runs the world to `until`, finishing a blocking call when it can. */
 void run_advance(run *r, uint64_t until);
 /* The blocking call, checked when it returned. */

@@ -263,7 +263,7 @@ static bool time_ok(const run *r, const pkt_event *ev, uint64_t t, uint64_t dead
 {
     if (ev->time.kind == PKT_TIME_ANY)
         return true;
-    uint64_t lo = t > r->tol_ns ? t - r->tol_ns : 0;
+    uint64_t lo = t > r->ev_tol ? t - r->ev_tol : 0;
     return actual >= lo && actual <= deadline;
 }
 
