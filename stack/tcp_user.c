@@ -397,7 +397,7 @@ int tcp_shutdown_read(tcp_stack *s, tcp_sock_id id)
     c->rd_shut = true;
     if (c->state == TCP_LISTEN)
         close_listener(c, "shutdown(SHUT_RD)");
-    else if (s->profile.shut_rd_discard)
+    else if (s->profile->shut_rd_discard)
         tcp_ring_consume(&c->rcvq, c->rcvq.len); /* FreeBSD sorflush */
     tcp_stack_settle(c);
     return TCP_OK;
