@@ -108,6 +108,66 @@
     restartAt[i] = e.ep;
     (restartsOf[e.ep] = restartsOf[e.ep] || []).push(i);
   });
+  /* ---- connection variables -------------------------------------------------
+   * Each endpoint's TCB as its stack reported it after each call (entry
+   * field tcb: a record holds from that step on), in step order. */
+  var TCBS = EPS.map(function () { return []; });
+  E.forEach(function (e, i) {
+    (e.tcb || []).forEach(function (r) {
+      var k = epOf[r.h + '/' + r.sock];
+      if (k !== undefined) TCBS[k].push({at: i, r: r});
+    });
+  });
+  /* The index in TCBS[k] of the record in force at step i, or -1. */
+  function tcbIdx(k, i) {
+    var t = TCBS[k], lo = 0, hi = t.length - 1, best = -1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (t[mid].at <= i) { best = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return best;
+  }
+  /* RFC 9293 \u00a73.3.1 names; 'snd'/'rcv': relative to ISS/IRS unless absolute;
+   * 'rcv' and 'peer': learnt from the peer's SYN, unknown in SYN_SENT. */
+  var TCB_VARS = [['SND.UNA', 'una', 'snd'], ['SND.NXT', 'nxt', 'snd'], ['SND.WND', 'swnd', 'peer'],
+    ['ISS', 'iss', ''], ['RCV.NXT', 'rnxt', 'rcv'], ['RCV.WND', 'rwnd', 'rcv'], ['IRS', 'irs', 'rcv']];
+  function tcbVal(r, v) {
+    if (r.st === 'CLOSED' || ((v[2] === 'rcv' || v[2] === 'peer') && r.st === 'SYN_SENT')) return '\u2014';
+    var x = r[v[1]];
+    if (absolute || (v[0] !== 'SND.UNA' && v[0] !== 'SND.NXT' && v[0] !== 'RCV.NXT')) return String(x);
+    var base = v[2] === 'snd' ? r.iss : r.irs;
+    return String(((x - base) % 4294967296 + 4294967296) % 4294967296);
+  }
+  function timerList(r) {
+    var names = Object.keys(r.tm);
+    if (r.st === 'CLOSED' || !names.length) return '\u2014';
+    return names.map(function (n) { return n + ' ' + tr('at', '\u5230\u671f') + ' ' + ms(r.tm[n]) + ' ms'; }).join(', ');
+  }
+  /* What happened to endpoint k's timers at step i: armed, restarted,
+   * cancelled (the records before and after the call), fired (the step). */
+  function timerEvents(k, i) {
+    var out = [], e = E[i], x = tcbIdx(k, i);
+    var fired = e.kind === 'timer' && epOf[e.h + '/' + e.sock] === k ? e.timer : '';
+    if (fired) out.push({timer: fired, what: 'fired'});
+    if (restartAt[i] === k && x >= 0) out.push({timer: e.timer, what: 'restarted', at: TCBS[k][x].r.tm[e.timer]});
+    if (x < 0 || TCBS[k][x].at !== i) return out;
+    var now = TCBS[k][x].r.tm, was = x > 0 ? TCBS[k][x - 1].r.tm : {};
+    var names = Object.keys(was).concat(Object.keys(now).filter(function (n) { return !(n in was); }));
+    names.forEach(function (n) {
+      if (!(n in now)) { if (n !== fired) out.push({timer: n, what: 'cancelled'}); }
+      else if (!(n in was) || (n === fired && now[n] !== was[n])) out.push({timer: n, what: 'armed', at: now[n]});
+      else if (now[n] !== was[n]) out.push({timer: n, what: 'restarted', at: now[n]});
+    });
+    return out;
+  }
+  var TIMER_WORDS = {fired: ['fired', '\u5230\u671f'], cancelled: ['cancelled', '\u53d6\u6d88'],
+    armed: ['armed', '\u542f\u52a8'], restarted: ['restarted', '\u91cd\u65b0\u542f\u52a8']};
+  function timerText(ep, t) {
+    var w = tr(TIMER_WORDS[t.what][0], TIMER_WORDS[t.what][1]);
+    return ep.name + ': ' + t.timer + ' ' + w + (t.at !== undefined ? tr(', fires at ', '\uff0c\u5230\u671f\u65f6\u523b ') +
+      ms(t.at) + ' ms (' + tr('in ', '') + ms(t.at - E[cur].t_ns) + ' ms' + tr('', '\u540e') + ')' : '');
+  }
+
   function relSeq(e, field) {
     var s = e.seg;
     if (!s) return 0;
@@ -552,8 +612,68 @@
         '\u62a5\u6587\u6bb5(' + (absolute ? '\u7edd\u5bf9\u5e8f\u5217\u53f7' : '\u76f8\u5bf9\u4e8e\u5404\u65b9 ISN') + ')')));
       box.appendChild(segTable(e));
     }
-    box.appendChild(html('p', 'none', tr('TCB variables (SND.UNA, SND.NXT, RCV.NXT, windows, timers) are not in the run log; the segment fields above are what was on the wire.',
-      'TCB \u53d8\u91cf(SND.UNA\u3001SND.NXT\u3001RCV.NXT\u3001\u7a97\u53e3\u3001\u8ba1\u65f6\u5668)\u4e0d\u5728\u8fd0\u884c\u65e5\u5fd7\u4e2d\uff1b\u4e0a\u9762\u7684\u62a5\u6587\u6bb5\u5b57\u6bb5\u5c31\u662f\u7ebf\u8def\u4e0a\u7684\u5185\u5bb9\u3002')));
+    tcbPanel(box);
+  }
+  /* Each endpoint's TCB at this step (one column per endpoint that has
+   * one), what changed at this step, and its timers. */
+  function tcbPanel(box) {
+    box.appendChild(html('h3', '', tr('TCB variables (' + (absolute ? 'absolute' : 'SND relative to ISS, RCV to IRS') + ')',
+      'TCB \u53d8\u91cf(' + (absolute ? '\u7edd\u5bf9\u5e8f\u5217\u53f7' : 'SND \u76f8\u5bf9\u4e8e ISS,RCV \u76f8\u5bf9\u4e8e IRS') + ')')));
+    var cols = [];
+    EPS.forEach(function (ep, k) {
+      var x = tcbIdx(k, cur);
+      if (x < 0) return;
+      var r = TCBS[k][x].r, changed = TCBS[k][x].at === cur;
+      if (r.st === 'LISTEN' || (r.st === 'CLOSED' && !changed)) return;
+      cols.push({ep: ep, r: r, prev: changed && x > 0 ? TCBS[k][x - 1].r : null, fresh: changed && x === 0});
+    });
+    if (!cols.length) {
+      box.appendChild(html('p', 'none', tr('No connection has a TCB at this step (none opened yet, or all closed).',
+        '\u8fd9\u4e00\u6b65\u6ca1\u6709\u8fde\u63a5\u6709 TCB(\u5c1a\u672a\u6253\u5f00\u6216\u5df2\u5168\u90e8\u5173\u95ed)\u3002')));
+    } else {
+      var t = html('table');
+      t.id = 'tcb';
+      var head = html('tr');
+      head.appendChild(html('th', '', ''));
+      cols.forEach(function (c) { head.appendChild(html('th', '', c.ep.name)); });
+      t.appendChild(head);
+      var rows = [[tr('state', '\u72b6\u6001'), function (r) { return r.st === 'CLOSED' ? tr('CLOSED (TCB deleted)', 'CLOSED(TCB \u5df2\u5220\u9664)') : r.st; }]];
+      TCB_VARS.forEach(function (v) { rows.push([v[0], function (r) { return tcbVal(r, v); }]); });
+      rows.push([tr('timers', '\u8ba1\u65f6\u5668'), timerList]);
+      rows.forEach(function (row) {
+        var tr_ = html('tr');
+        tr_.appendChild(html('th', '', row[0]));
+        cols.forEach(function (c) {
+          var v = row[1](c.r), was = c.prev && (c.r.st !== 'CLOSED' || row === rows[0]) ? row[1](c.prev) : null;
+          var td = html('td', c.fresh || (was !== null && was !== v) ? 'chg' : '', v);
+          td.dataset.ep = c.ep.key;
+          td.dataset['var'] = row[0];
+          td.dataset.v = v;
+          if (was !== null && was !== v) td.appendChild(html('span', 'was', ' (' + tr('was ', '\u539f\u4e3a ') + was + ')'));
+          tr_.appendChild(td);
+        });
+        t.appendChild(tr_);
+      });
+      box.appendChild(t);
+    }
+    var evs = [];
+    EPS.forEach(function (ep, k) {
+      timerEvents(k, cur).forEach(function (te) { te.ep = ep; evs.push(te); });
+    });
+    box.appendChild(html('h3', '', tr('Timers at this step', '\u8fd9\u4e00\u6b65\u7684\u8ba1\u65f6\u5668')));
+    if (!evs.length) box.appendChild(html('p', 'none', tr('No timer was armed, restarted, cancelled or fired.', '\u6ca1\u6709\u8ba1\u65f6\u5668\u542f\u52a8\u3001\u91cd\u65b0\u542f\u52a8\u3001\u53d6\u6d88\u6216\u5230\u671f\u3002')));
+    else {
+      var ul = html('ul');
+      ul.id = 'timer-events';
+      evs.forEach(function (te) {
+        var li = html('li', '', timerText(te.ep, te));
+        li.dataset.ep = te.ep.key;
+        li.dataset.timer = te.timer;
+        li.dataset.what = te.what;
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    }
   }
 
   /* ---- stepping --------------------------------------------------------- */
