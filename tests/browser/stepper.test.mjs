@@ -97,7 +97,8 @@ function checkStep(run, ctx, st, i) {
   const where = `${run.name} step ${i}`;
   check(st.step === i, `${where}: page is at step ${st.step}`);
   check(st.hash === '#step=' + i, `${where}: address fragment is ${st.hash}`);
-  check(st.stepNo && st.stepNo.startsWith('step ' + i + ' '), `${where}: step counter reads ${st.stepNo}`);
+  const counter = ctx.zh ? '\u7b2c ' + i + ' \u6b65 ' : 'step ' + i + ' ';
+  check(st.stepNo && st.stepNo.startsWith(counter), `${where}: step counter reads ${st.stepNo}`);
   for (const k of Object.keys(ctx.first)) {
     const want = ctx.expected[i][k] || ctx.first[k];
     const lit = st.lit[k] || [];
@@ -378,11 +379,42 @@ async function hostileText(context) {
   await page.close();
 }
 
+/* The page's own English words, as the English page writes them. */
+const ENGLISH = /\b(step|steps|socket|port|ports|flags|options|timer|timers|dropped|idle|compressed|Keys|fired|armed|cancelled|restarted|previous|next|first|last|slide|absolute|relative|happened|Rules?|Profile|Segment|link|lost|was|deleted|scale|permitted|timestamps|error|nothing|differs|state change|sent|received|application|called)\b/;
+
+/* At every step of a --lang zh page, no English of the page's own is left:
+ * the explanation (less the rule's section, which stays as RFC 9293 names
+ * it, and the stack's short notes), the ladder's words, the diagrams'
+ * titles and edge labels, the controls, their titles and the key help.
+ * Not checked: the profile's difference (#why-profile), which is still
+ * written in English for both languages. */
+async function noEnglishLeft(run, page) {
+  const found = new Set();
+  for (let i = 0; i < run.trace.length; i++) {
+    await page.evaluate((n) => window.tcpsim.go(n), i);
+    const texts = await page.evaluate(() => {
+      const out = [];
+      const ex = document.getElementById('explain').cloneNode(true);
+      ex.querySelectorAll('.rule, #why-profile').forEach((n) => n.remove());
+      for (const n of ex.querySelectorAll('p, h2, h3, th, li, td')) out.push(n.textContent.replace(/\([^()]*\)$/, ''));
+      for (const n of document.querySelectorAll('#ladder-svg text:not(.seglabel), #ladder-svg title, .diagram h4, .elabel:not(.just)'))
+        out.push(n.textContent);
+      for (const n of document.querySelectorAll('#controls button, #controls label, #controls [title], #step-no, #help, #subtitle'))
+        out.push(n.textContent, n.title || '');
+      return out;
+    });
+    for (const t of texts) if (ENGLISH.test(t.replace('#step=N', ''))) found.add(t);
+  }
+  check(found.size === 0, `zh: English left on the page: ${[...found].slice(0, 12).join(' | ')}`);
+}
+
 /* --lang zh: the page's words and the rules' sentences in Chinese; the
  * steps, states and rule sections are the trace's. */
 async function chinesePage(context) {
   const run = generate('scenarios/teardown/lost_final_ack.lua', ['--sim', '1', '--lang', 'zh'], '-zh');
   const { page, ctx } = await openRun(context, run);
+  ctx.zh = true;
+  await noEnglishLeft(run, page);
   const i = run.trace.findIndex((l) => l.kind === 'state' && l.from === 'FIN_WAIT_2' && l.to === 'TIME_WAIT');
   check(i > 0, 'zh: the trace has FIN_WAIT_2 -> TIME_WAIT');
   await page.evaluate((n) => window.tcpsim.go(n), i);
