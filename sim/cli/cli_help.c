@@ -72,6 +72,8 @@ static const char RUN_HELP[] =
     "                        HOST:PEER: HOST's end of the link to PEER only\n"
     "  --svg FILE            the ladder diagram as SVG\n"
     "  --svg-style S         plain (default) or slides: a title, larger text, 16:9\n"
+    "  --svg-window A-B      the SVG draws only what happened from A to B ms\n"
+    "  --svg-control         the SVG draws only segments with SYN, FIN or RST\n"
     "  --state-diagram FILE  the RFC 9293 state diagram (Graphviz DOT), path taken\n"
     "                        highlighted\n"
     "  --endpoint E          the state diagram of endpoint E only: a host name\n"

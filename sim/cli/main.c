@@ -44,6 +44,8 @@ typedef struct run_opts {
     const char *lang;              /* --lang: the HTML page's language (en, zh) */
     const char *html;              /* the stepper page */
     const char *schedule, *settle; /* tcpsim explore's replay (--schedule, --settle) */
+    uint64_t svg_from, svg_to;     /* --svg-window (ns): the part of the run the SVG draws */
+    bool svg_control;              /* --svg-control: SYN, FIN and RST segments only */
 } run_opts;
 
 static const char *const RUN_OPTIONS[] = {"--seed",
@@ -247,6 +249,24 @@ static const char **file_slot(run_opts *o, const char *a)
 
 /* One option with a value (--seed, --width, --trace, --sim). Returns 1 when
  * it was one (and consumed), 0 when not, 2 on error (already reported). */
+/* --svg-window FROM-TO: whole milliseconds, TO > FROM, kept in ns. */
+static int svg_window(run_opts *o, const char *v)
+{
+    const char *dash = v ? strchr(v, '-') : NULL;
+    char from[24];
+    uint64_t a, b;
+    if (!dash || dash == v || (size_t)(dash - v) >= sizeof from)
+        return -1;
+    memcpy(from, v, (size_t)(dash - v));
+    from[dash - v] = '\0';
+    if (cli_parse_u64(from, &a) != 0 || cli_parse_u64(dash + 1, &b) != 0 || b <= a ||
+        b > UINT64_MAX / 1000000u)
+        return -1;
+    o->svg_from = a * 1000000u;
+    o->svg_to = b * 1000000u;
+    return 0;
+}
+
 static int valued_opt(run_opts *o, const char *a, const char *v)
 {
     uint64_t n;
@@ -270,6 +290,10 @@ static int valued_opt(run_opts *o, const char *a, const char *v)
         if (!v || (strcmp(v, "en") && strcmp(v, "zh")))
             return usage_error("--lang takes en or zh, got", v ? v : "");
         o->lang = v;
+    } else if (strcmp(a, "--svg-window") == 0) {
+        if (svg_window(o, v) != 0)
+            return usage_error(
+                "--svg-window takes FROM-TO in whole milliseconds, TO after FROM, got", v ? v : "");
     } else if (strcmp(a, "--pcap-at") == 0) {
         if (!v || !*v)
             return usage_error("--pcap-at needs a host, sender, receiver or HOST:PEER, got", "");
@@ -320,6 +344,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
             o->why = true;
         } else if (strcmp(a, "--relative-seq") == 0) {
             o->relative_seq = true;
+        } else if (strcmp(a, "--svg-control") == 0) {
+            o->svg_control = true;
         } else if (strcmp(a, "--watch") == 0) {
             o->watch = true;
         } else if (a[0] == '-' && a[1]) {
@@ -447,9 +473,12 @@ static int write_svg(const char *path, const run_opts *o, const lsim *s, uint32_
     snprintf(title, sizeof title, "%s \xe2\x80\x94 profile %s, seed %llu",
              o->cfg.file ? o->cfg.file : "stdin", s->profile.name, (unsigned long long)s->seed);
     sim_path(path, k, n, name, sizeof name);
-    svg_writer w = {
-        s->log,
-        {.width = o->width, .relative_seq = o->relative_seq, .slides = o->slides, .title = title}};
+    svg_writer w = {s->log, {.width = o->width, .relative_seq = o->relative_seq}};
+    w.opts.slides = o->slides;
+    w.opts.title = title;
+    w.opts.from_ns = o->svg_from;
+    w.opts.to_ns = o->svg_to;
+    w.opts.control_only = o->svg_control;
     return write_atomic(name, "svg", write_svg_page, &w);
 }
 

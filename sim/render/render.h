@@ -83,6 +83,10 @@ typedef struct rlog_ladder_opts {
     bool relative_seq; /* seq/ack relative to each side's ISN (said in a header line) */
     bool slides;       /* SVG: the style for slides (larger text, 16:9, a title) */
     const char *title; /* SVG slides: the title line ("scenario, profile"); NULL: none */
+    /* SVG: draw only what happened from from_ns to to_ns (to_ns 0: to the
+     * end), and with control_only only segments with SYN, FIN or RST. */
+    uint64_t from_ns, to_ns;
+    bool control_only;
 } rlog_ladder_opts;
 int rlog_write_ladder_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
 int rlog_write_svg_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
