@@ -199,7 +199,12 @@ typedef enum tcp_event_kind {
     TCP_EV_ERROR,   /* the connection ended with an error: detail is a tcp_err */
     /* A running timer started over (TIME_WAIT's 2*MSL): detail is a
      * tcp_timer_kind, seg the segment that restarted it. */
-    TCP_EV_TIMER_RESTART
+    TCP_EV_TIMER_RESTART,
+    /* A call that can change a connection's variables (a segment, a
+     * timer, connect, send, recv, shutdown, close, abort, setopt) left them
+     * as tcb says: one per connection it touched, after the call's other
+     * events for that connection. listen and accept change none. */
+    TCP_EV_TCB
 } tcp_event_kind;
 
 typedef enum tcp_cause { TCP_CAUSE_USER, TCP_CAUSE_SEGMENT, TCP_CAUSE_TIMER } tcp_cause;
@@ -212,6 +217,7 @@ typedef enum tcp_timer_kind {
     TCP_TIMER_TIME_WAIT, /* 2*MSL */
     TCP_TIMER_FIN_WAIT_2 /* orphan timeout (profile) */
 } tcp_timer_kind;
+#define TCP_TIMER_COUNT (TCP_TIMER_FIN_WAIT_2 + 1)
 
 typedef enum tcp_user_call {
     TCP_CALL_LISTEN,
@@ -226,6 +232,18 @@ typedef enum tcp_user_call {
 
 typedef uint32_t tcp_sock_id;
 
+/* A connection's variables as RFC 9293 §3.3.1 names them, and its timers:
+ * what TCP_EV_TCB reports and tcp_sock_tcb reads. Sequence numbers are
+ * absolute; the windows are in bytes (scaled). Before the SYN exchange
+ * fills them the fields are 0 (IRS and RCV.* in SYN_SENT, all in LISTEN). */
+typedef struct tcp_tcb {
+    tcp_state state;
+    uint32_t iss, irs;
+    uint32_t snd_una, snd_nxt, snd_wnd;
+    uint32_t rcv_nxt, rcv_wnd;          /* RCV.WND: the right edge last offered less RCV.NXT */
+    uint64_t timer_at[TCP_TIMER_COUNT]; /* deadline per tcp_timer_kind; UINT64_MAX: not armed */
+} tcp_tcb;
+
 typedef struct tcp_event {
     tcp_event_kind kind;
     uint64_t time_ns;
@@ -236,6 +254,7 @@ typedef struct tcp_event {
     int detail;         /* timer kind, user call, or error, per kind */
     const tcp_seg *seg; /* SEG_IN, SEG_OUT, and a STATE caused by a segment */
     const char *note;   /* short reason: "rcv FIN", "RTO", "close()", "bad checksum" */
+    const tcp_tcb *tcb; /* TCB: the connection's variables; NULL for the other kinds */
 } tcp_event;
 
 const char *tcp_timer_name(tcp_timer_kind t);
@@ -371,6 +390,8 @@ tcp_state tcp_sock_state(const tcp_stack *s, tcp_sock_id id);
 const tcp_stats *tcp_sock_stats(const tcp_stack *s, tcp_sock_id id);
 /* The error that ended the connection (0 while none). */
 int tcp_sock_error(const tcp_stack *s, tcp_sock_id id);
+/* The connection's variables and timers now; -1 for an unknown id. */
+int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out);
 /* Local and remote endpoints; -1 for an unknown id. */
 int tcp_sock_endpoints(const tcp_stack *s, tcp_sock_id id, uint16_t *lport, uint32_t *raddr,
                        uint16_t *rport);

@@ -29,7 +29,6 @@
 #include "tcp_seq.h"
 
 #define TCP_NEVER       UINT64_MAX
-#define TCP_TIMER_COUNT (TCP_TIMER_FIN_WAIT_2 + 1)
 #define TCP_OOO_MAX     4u   /* out-of-order ranges held; a fifth is dropped */
 #define TCP_MSS_DEFAULT 536u /* RFC 9293 §3.7.1: no MSS option received */
 #define TCP_TS_OPT_LEN  12u  /* RFC 7323 §3.2: timestamps, padded to 32 bits */

@@ -607,11 +607,64 @@ static void release_idle_rings(tcp_conn *c)
         tcp_ring_free(&c->rcvq);
 }
 
+static void emit(tcp_stack *s, const tcp_event *ev);
+
+/* RFC 9293 §3.3.1: the variables a reader of the TCB wants, as the stack
+ * holds them. IRS and RCV.* mean nothing before a SYN arrives, nor does
+ * any of them in LISTEN: they read 0 there. */
+static void tcb_fill(const tcp_conn *c, tcp_tcb *t)
+{
+    *t = (tcp_tcb){.state = c->state};
+    for (int k = 0; k < TCP_TIMER_COUNT; k++)
+        t->timer_at[k] = c->timer_at[k];
+    if (c->state == TCP_LISTEN)
+        return;
+    t->iss = c->iss;
+    t->snd_una = c->snd_una;
+    t->snd_nxt = c->snd_nxt;
+    t->snd_wnd = c->snd_wnd;
+    if (c->state != TCP_SYN_SENT) {
+        t->irs = c->irs;
+        t->rcv_nxt = c->rcv_nxt;
+        t->rcv_wnd = tcp_rcv_wnd(c);
+    }
+}
+
+int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
+{
+    const tcp_conn *c = tcp_stack_find(s, id);
+    if (!c)
+        return -1;
+    tcb_fill(c, out);
+    return 0;
+}
+
+/* Reports the variables a call leaves c with (TCP_EV_TCB). */
+static void report_tcb(tcp_conn *c)
+{
+    if (!c->stack->env.event)
+        return;
+    tcp_tcb t;
+    tcb_fill(c, &t);
+    tcp_event ev = {
+        .kind = TCP_EV_TCB,
+        .time_ns = c->stack->now,
+        .sock = c->id,
+        .parent = c->parent,
+        .from = c->state,
+        .to = c->state,
+        .cause = TCP_CAUSE_SEGMENT,
+        .tcb = &t,
+    };
+    emit(c->stack, &ev);
+}
+
 void tcp_stack_settle(tcp_conn *c)
 {
     release_idle_rings(c);
     if (c->stack->check.on)
         tcp_check_after(c);
+    report_tcb(c);
     bool dead = c->state == TCP_CLOSED || (c->passive && c->state == TCP_LISTEN);
     if (dead && !c->user_held) {
         conn_free(c);

@@ -167,6 +167,8 @@ const char *tcp_event_name(tcp_event_kind k)
         return "ERROR";
     case TCP_EV_TIMER_RESTART:
         return "TIMER_RESTART";
+    case TCP_EV_TCB:
+        return "TCB";
     }
     return "?";
 }

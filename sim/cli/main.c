@@ -40,10 +40,12 @@ typedef struct run_opts {
     bool relative_seq;             /* ladder and SVG: seq/ack relative to each side's ISN */
     bool slides;                   /* --svg-style slides */
     const char *endpoint;          /* --endpoint: the state diagram of these sockets only */
-    const char *pcap_at;           /* --pcap-at: the host whose view the captures are */
+    const char *pcap_at;           /* --pcap-at: a host, sender, receiver or HOST:PEER */
     const char *lang;              /* --lang: the HTML page's language (en, zh) */
     const char *html;              /* the stepper page */
     const char *schedule, *settle; /* tcpsim explore's replay (--schedule, --settle) */
+    uint64_t svg_from, svg_to;     /* --svg-window (ns): the part of the run the SVG draws */
+    bool svg_control;              /* --svg-control: SYN, FIN and RST segments only */
 } run_opts;
 
 static const char *const RUN_OPTIONS[] = {"--seed",
@@ -247,6 +249,24 @@ static const char **file_slot(run_opts *o, const char *a)
 
 /* One option with a value (--seed, --width, --trace, --sim). Returns 1 when
  * it was one (and consumed), 0 when not, 2 on error (already reported). */
+/* --svg-window FROM-TO: whole milliseconds, TO > FROM, kept in ns. */
+static int svg_window(run_opts *o, const char *v)
+{
+    const char *dash = v ? strchr(v, '-') : NULL;
+    char from[24];
+    uint64_t a, b;
+    if (!dash || dash == v || (size_t)(dash - v) >= sizeof from)
+        return -1;
+    memcpy(from, v, (size_t)(dash - v));
+    from[dash - v] = '\0';
+    if (cli_parse_u64(from, &a) != 0 || cli_parse_u64(dash + 1, &b) != 0 || b <= a ||
+        b > UINT64_MAX / 1000000u)
+        return -1;
+    o->svg_from = a * 1000000u;
+    o->svg_to = b * 1000000u;
+    return 0;
+}
+
 static int valued_opt(run_opts *o, const char *a, const char *v)
 {
     uint64_t n;
@@ -270,9 +290,13 @@ static int valued_opt(run_opts *o, const char *a, const char *v)
         if (!v || (strcmp(v, "en") && strcmp(v, "zh")))
             return usage_error("--lang takes en or zh, got", v ? v : "");
         o->lang = v;
+    } else if (strcmp(a, "--svg-window") == 0) {
+        if (svg_window(o, v) != 0)
+            return usage_error(
+                "--svg-window takes FROM-TO in whole milliseconds, TO after FROM, got", v ? v : "");
     } else if (strcmp(a, "--pcap-at") == 0) {
         if (!v || !*v)
-            return usage_error("--pcap-at needs a host name, got", "");
+            return usage_error("--pcap-at needs a host, sender, receiver or HOST:PEER, got", "");
         o->pcap_at = v;
     } else if (strcmp(a, "--endpoint") == 0) {
         if (!v || !*v)
@@ -320,6 +344,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
             o->why = true;
         } else if (strcmp(a, "--relative-seq") == 0) {
             o->relative_seq = true;
+        } else if (strcmp(a, "--svg-control") == 0) {
+            o->svg_control = true;
         } else if (strcmp(a, "--watch") == 0) {
             o->watch = true;
         } else if (a[0] == '-' && a[1]) {
@@ -447,56 +473,83 @@ static int write_svg(const char *path, const run_opts *o, const lsim *s, uint32_
     snprintf(title, sizeof title, "%s \xe2\x80\x94 profile %s, seed %llu",
              o->cfg.file ? o->cfg.file : "stdin", s->profile.name, (unsigned long long)s->seed);
     sim_path(path, k, n, name, sizeof name);
-    svg_writer w = {
-        s->log,
-        {.width = o->width, .relative_seq = o->relative_seq, .slides = o->slides, .title = title}};
+    svg_writer w = {s->log, {.width = o->width, .relative_seq = o->relative_seq}};
+    w.opts.slides = o->slides;
+    w.opts.title = title;
+    w.opts.from_ns = o->svg_from;
+    w.opts.to_ns = o->svg_to;
+    w.opts.control_only = o->svg_control;
     return write_atomic(name, "svg", write_svg_page, &w);
 }
 
-/* The host `name` names, or -1 with an error naming the hosts there are. */
-static int64_t host_named(const rlog *log, const char *name)
+/* The host called name[0..len), or -1. */
+static int64_t host_named(const rlog *log, const char *name, size_t len)
 {
-    for (size_t h = 0; h < rlog_host_count(log); h++)
-        if (strcmp(rlog_host_name(log, (uint32_t)h), name) == 0)
+    for (size_t h = 0; h < rlog_host_count(log); h++) {
+        const char *hn = rlog_host_name(log, (uint32_t)h);
+        if (strlen(hn) == len && strncmp(hn, name, len) == 0)
             return (int64_t)h;
-    fprintf(stderr, "tcpsim: --pcap-at %s: no such host; the hosts are", name);
-    for (size_t h = 0; h < rlog_host_count(log); h++)
-        fprintf(stderr, "%s %s", h ? "," : "", rlog_host_name(log, (uint32_t)h));
-    fputc('\n', stderr);
+    }
+    return -1;
+}
+
+/* --pcap-at's value: a host (its name wins), `sender`, `receiver`, or
+ * HOST:PEER (HOST's end of the links to PEER). -1 with an error naming the
+ * hosts there are. */
+static int capture_point(const rlog *log, const char *v, rlog_capture_point *at)
+{
+    int64_t h = host_named(log, v, strlen(v)), p = -1;
+    *at = (rlog_capture_point){.kind = RLOG_CAPTURE_HOST, .host = (uint32_t)h};
+    if (h >= 0)
+        return 0;
+    if (strcmp(v, "sender") == 0 || strcmp(v, "receiver") == 0) {
+        at->kind = v[0] == 's' ? RLOG_CAPTURE_SENDERS : RLOG_CAPTURE_RECEIVERS;
+        return 0;
+    }
+    for (const char *c = strchr(v, ':'); c && (h < 0 || p < 0); c = strchr(c + 1, ':')) {
+        h = host_named(log, v, (size_t)(c - v));
+        p = host_named(log, c + 1, strlen(c + 1));
+    }
+    if (h >= 0 && p >= 0 && h != p) {
+        *at = (rlog_capture_point){RLOG_CAPTURE_LINK_END, (uint32_t)h, (uint32_t)p};
+        return 0;
+    }
+    fprintf(stderr, "tcpsim: --pcap-at %s: no such host; the hosts are", v);
+    for (size_t k = 0; k < rlog_host_count(log); k++)
+        fprintf(stderr, "%s %s", k ? "," : "", rlog_host_name(log, (uint32_t)k));
+    fputs(" (or sender, receiver, HOST:PEER for HOST's end of the link to PEER)\n", stderr);
     return -1;
 }
 
 typedef struct capture_writer {
     const rlog *log;
-    uint32_t at;
+    rlog_capture_point at;
     bool ng;
 } capture_writer;
 
 static int write_capture_file(const void *ctx, FILE *f)
 {
     const capture_writer *w = ctx;
-    return w->ng ? rlog_write_pcapng_at(w->log, f, w->at) : rlog_write_pcap_at(w->log, f, w->at);
+    return w->ng ? rlog_write_pcapng_point(w->log, f, &w->at)
+                 : rlog_write_pcap_point(w->log, f, &w->at);
 }
 
-static int write_capture(const char *path, const rlog *log, uint32_t k, uint32_t n, uint32_t at,
-                         bool ng)
+static int write_capture(const char *path, const rlog *log, uint32_t k, uint32_t n,
+                         const rlog_capture_point *at, bool ng)
 {
     char name[4096];
     sim_path(path, k, n, name, sizeof name);
-    capture_writer w = {log, at, ng};
+    capture_writer w = {log, *at, ng};
     return write_atomic(name, ng ? "pcapng" : "pcap", write_capture_file, &w);
 }
 
-/* --pcap and --pcapng, at the links' sending ends or, with --pcap-at, at a host. */
+/* --pcap and --pcapng, at the links' sending ends or where --pcap-at says. */
 static int write_captures(const run_opts *o, const rlog *log, uint32_t k, uint32_t n)
 {
-    uint32_t at = RLOG_PCAP_AT_LINKS;
-    if (o->pcap_at) {
-        int64_t h = host_named(log, o->pcap_at);
-        if (h < 0)
-            return -1;
-        at = (uint32_t)h;
-    }
+    rlog_capture_point pt = {.kind = RLOG_CAPTURE_SENDERS};
+    const rlog_capture_point *at = &pt;
+    if (o->pcap_at && capture_point(log, o->pcap_at, &pt) != 0)
+        return -1;
     int bad = 0;
     if (o->pcap)
         bad |= write_capture(o->pcap, log, k, n, at, false);

@@ -9,7 +9,9 @@
  *    empty note is the literal "");
  *  - cause[i] is the resolved packet entry of STATE entry i or RLOG_NONE;
  *    a STATE entry whose packet may still follow at the same instant is
- *    listed in `pending` until an entry with a later time arrives.
+ *    listed in `pending` until an entry with a later time arrives;
+ *  - tcbs[] holds each socket's reported variables only where they changed,
+ *    and tcb_map names each socket's latest record.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -68,6 +70,11 @@ struct rlog {
     rlog_map note_map; /* FNV-1a of a note -> its index in notes */
     const char **notes;
     size_t nnotes, capnotes;
+    rlog_tcb *tcbs;
+    size_t ntcbs, captcbs;
+    rlog_map tcb_map;   /* host << 32 | sock -> its last record in tcbs */
+    size_t *call_first; /* per host: the entry that began its current stack call */
+    size_t ncalls;
 };
 
 const char *rlog_kind_name(rlog_kind kind)
@@ -281,6 +288,9 @@ void rlog_free(rlog *log)
     map_free(&log->addr_map);
     map_free(&log->note_map);
     free(log->notes);
+    map_free(&log->tcb_map);
+    free(log->tcbs);
+    free(log->call_first);
     free(log);
 }
 
@@ -581,14 +591,96 @@ static rlog_kind event_kind(tcp_event_kind k)
         return RLOG_RESTART;
     case TCP_EV_SEG_IN:
     case TCP_EV_SEG_OUT:
-        break; /* not entries: rlog_tcp_event learns ports from them */
+    case TCP_EV_TCB:
+        break; /* not entries: rlog_tcp_event learns ports and TCBs from them */
     }
     assert(!"a stack event kind with no run-log entry");
     return RLOG_REJECT;
 }
 
+/* ---- the TCB after each call ------------------------------------------------- */
+
+static void set_call_first(rlog *log, uint32_t host, size_t i)
+{
+    if (host >= log->ncalls) {
+        size_t cap = log->ncalls;
+        grow((void **)&log->call_first, &cap, (size_t)host + 1, sizeof *log->call_first);
+        for (size_t k = log->ncalls; k < cap; k++)
+            log->call_first[k] = RLOG_NONE;
+        log->ncalls = cap;
+    }
+    log->call_first[host] = i;
+}
+
+/* A segment reached host's stack: the call began with its DELIVER, the
+ * latest at this instant to this host (none: the call has no entry yet). */
+static void call_from_delivery(rlog *log, uint32_t host, uint64_t t)
+{
+    for (size_t j = log->count; j-- > 0 && log->entries[j].time_ns == t;)
+        if (log->entries[j].kind == RLOG_DELIVER && log->entries[j].host == host) {
+            set_call_first(log, host, j);
+            return;
+        }
+    set_call_first(log, host, RLOG_NONE);
+}
+
+static bool tcb_equal(const tcp_tcb *a, const tcp_tcb *b)
+{
+    if (a->state != b->state || a->iss != b->iss || a->irs != b->irs || a->snd_una != b->snd_una ||
+        a->snd_nxt != b->snd_nxt || a->snd_wnd != b->snd_wnd || a->rcv_nxt != b->rcv_nxt ||
+        a->rcv_wnd != b->rcv_wnd)
+        return false;
+    for (int k = 0; k < TCP_TIMER_COUNT; k++)
+        if (a->timer_at[k] != b->timer_at[k])
+            return false;
+    return true;
+}
+
+/* Where a record made now holds from: the entry that began host's call
+ * if it is of this instant, else the last entry if it is, else the next. */
+static size_t tcb_start(const rlog *log, uint32_t host, uint64_t t)
+{
+    size_t f = host < log->ncalls ? log->call_first[host] : RLOG_NONE;
+    if (f != RLOG_NONE && log->entries[f].time_ns == t)
+        return f;
+    if (log->count && log->entries[log->count - 1].time_ns == t)
+        return log->count - 1;
+    return log->count;
+}
+
+static void record_tcb(rlog *log, uint32_t host, const tcp_event *ev)
+{
+    size_t prev = map_get(&log->tcb_map, sock_key(host, ev->sock));
+    if (prev != RLOG_NONE && tcb_equal(&log->tcbs[prev].tcb, ev->tcb))
+        return;
+    grow((void **)&log->tcbs, &log->captcbs, log->ntcbs + 1, sizeof *log->tcbs);
+    size_t at = tcb_start(log, host, ev->time_ns);
+    if (prev != RLOG_NONE && log->tcbs[prev].at > at)
+        at = log->tcbs[prev].at; /* never before the socket's previous record */
+    log->tcbs[log->ntcbs] = (rlog_tcb){at, ev->time_ns, host, ev->sock, prev, *ev->tcb};
+    map_put(&log->tcb_map, sock_key(host, ev->sock), log->ntcbs++);
+}
+
+size_t rlog_tcb_count(const rlog *log)
+{
+    return log->ntcbs;
+}
+
+const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i)
+{
+    assert(i < log->ntcbs);
+    return &log->tcbs[i];
+}
+
 void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
 {
+    if (ev->kind == TCP_EV_TCB) {
+        if (ev->tcb && ev->sock)
+            record_tcb(log, host_id, ev);
+        return;
+    }
+    if (ev->kind == TCP_EV_SEG_IN)
+        call_from_delivery(log, host_id, ev->time_ns);
     if (ev->kind == TCP_EV_SEG_IN || ev->kind == TCP_EV_SEG_OUT) {
         if (ev->seg && ev->kind == TCP_EV_SEG_IN)
             learn_ports(log, host_id, ev->sock, ev->seg->dst_port, ev->seg->src_port);
@@ -616,6 +708,8 @@ void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
     }
     if (e->kind == RLOG_STATE || e->kind == RLOG_RESTART)
         link_state(log, i);
+    if (e->kind == RLOG_TIMER || e->kind == RLOG_USER)
+        set_call_first(log, host_id, i);
 }
 
 /* ---- core trace records ------------------------------------------------------ */

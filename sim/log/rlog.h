@@ -3,7 +3,8 @@
  * form every output reads (the outputs are in sim/render/, render.h).
  *
  * It joins the two halves: it is fed the core's trace records (packets) and
- * the stacks' events (state changes, timers, user calls), and parses packet
+ * the stacks' events (state changes, timers, user calls, the variables
+ * each call leaves a connection with), and parses packet
  * bytes with the stack's wire module. The log owns copies of everything it
  * keeps; callers' pointers are never retained.
  *
@@ -146,6 +147,26 @@ size_t rlog_state_cause(const rlog *log, size_t i);
  * log never saw a segment of (host, sock). */
 int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lport,
                     uint16_t *rport);
+
+/*
+ * The variables of one connection (its TCB, RFC 9293 §3.3.1, and its timer
+ * deadlines) as a stack call left them (TCP_EV_TCB), kept when they differ
+ * from the same socket's previous record. A call's records hold from the
+ * entry that began it: the DELIVER of the segment it processed, or the
+ * TIMER or USER entry of the timer or call; so at a DELIVER the receiver's
+ * record already says what that segment did. Records are in recording
+ * order, and `at` never decreases among one host's records.
+ */
+typedef struct rlog_tcb {
+    size_t at; /* the first entry it holds at (rlog_count() if none yet) */
+    uint64_t time_ns;
+    uint32_t host, sock;
+    size_t prev; /* the same socket's previous record, or RLOG_NONE */
+    tcp_tcb tcb;
+} rlog_tcb;
+
+size_t rlog_tcb_count(const rlog *log);
+const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i);
 
 /* The first DELIVER or DROP entry of packet `packet_id` after entry
  * `after` (what became of it), or RLOG_NONE. Indexed: constant time unless

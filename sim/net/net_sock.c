@@ -94,7 +94,7 @@ static uint32_t record_for_event(net *n, net_host *h, const tcp_event *ev)
 
 void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
 {
-    if (ev->sock == 0)
+    if (ev->sock == 0 || ev->kind == TCP_EV_TCB) /* variables, not a socket's news */
         return;
     uint32_t idx = record_for_event(n, h, ev);
     net_sock *k = net_sock_mut(n, idx);
@@ -122,6 +122,7 @@ void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
     case TCP_EV_TIMER:
     case TCP_EV_USER:
     case TCP_EV_TIMER_RESTART:
+    case TCP_EV_TCB:
         break;
     }
 }

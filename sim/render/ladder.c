@@ -324,7 +324,25 @@ static uint32_t lane_count(const rlog *log)
     return (uint32_t)n;
 }
 
+/* Whether entry e is left out of a part: outside the window, or a segment
+ * leaving without SYN, FIN or RST (what it leads to then has no start). */
+static bool left_out(const rlog_entry *e, size_t i, uint64_t from_ns, uint64_t to_ns,
+                     bool control_only)
+{
+    if (e->time_ns < from_ns || (to_ns && e->time_ns > to_ns))
+        return true;
+    bool leaves =
+        e->kind == RLOG_SEND || e->kind == RLOG_DUP || (e->kind == RLOG_DROP && e->send_index == i);
+    return control_only && leaves && !(e->seg_ok && (e->seg.flags & (TCP_SYN | TCP_FIN | TCP_RST)));
+}
+
 void ladder_build(ladder *l, const rlog *log, bool relative)
+{
+    ladder_build_part(l, log, relative, 0, 0, false);
+}
+
+void ladder_build_part(ladder *l, const rlog *log, bool relative, uint64_t from_ns, uint64_t to_ns,
+                       bool control_only)
 {
     memset(l, 0, sizeof *l);
     l->log = log;
@@ -336,7 +354,8 @@ void ladder_build(ladder *l, const rlog *log, bool relative)
         l->pkt_of[i] = RLOG_NONE;
     find_sockets(l);
     for (size_t i = 0; i < n; i++)
-        add_entry(l, i);
+        if (!left_out(rlog_at(log, i), i, from_ns, to_ns, control_only))
+            add_entry(l, i);
 }
 
 void ladder_free(ladder *l)

@@ -82,6 +82,10 @@ typedef struct ladder {
 /* Builds the model of the whole log (relative: seq/ack relative to each
  * flow's ISN); ladder_free releases it. */
 void ladder_build(ladder *l, const rlog *log, bool relative);
+/* The same from the entries of [from_ns, to_ns] only (to_ns 0: no end);
+ * with control_only, segments without SYN, FIN or RST are left out. */
+void ladder_build_part(ladder *l, const rlog *log, bool relative, uint64_t from_ns, uint64_t to_ns,
+                       bool control_only);
 void ladder_free(ladder *l);
 /* A segment drawn as one arrow: nothing else happened while it flew. */
 bool ladder_is_whole(const ladder *l, const lad_pkt *p);

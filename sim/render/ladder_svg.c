@@ -211,7 +211,7 @@ int rlog_write_svg(const rlog *log, FILE *out)
 int rlog_write_svg_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts)
 {
     ladder l;
-    ladder_build(&l, log, opts->relative_seq);
+    ladder_build_part(&l, log, opts->relative_seq, opts->from_ns, opts->to_ns, opts->control_only);
     svg_ctx c = {out, opts->slides ? &GEO_SLIDES : &GEO_PLAIN};
     const svg_geo *g = c.g;
     uint32_t lanes = l.nlanes ? l.nlanes : 1;

@@ -54,6 +54,24 @@ int rlog_write_pcapng(const rlog *log, FILE *out);
 #define RLOG_PCAP_AT_LINKS UINT32_MAX
 int rlog_write_pcap_at(const rlog *log, FILE *out, uint32_t at);
 int rlog_write_pcapng_at(const rlog *log, FILE *out, uint32_t at);
+/* Every capture point: the sending ends of all links (the default), their
+ * receiving ends (each packet as a link delivered it: a lost one is absent,
+ * a copy arrives twice), a host (as above), or one host's end of the links
+ * that join it to a peer (what it put on them, as it left, and what they
+ * delivered to it, as it arrived: a tap on that cable). */
+typedef enum rlog_capture_kind {
+    RLOG_CAPTURE_SENDERS,
+    RLOG_CAPTURE_RECEIVERS,
+    RLOG_CAPTURE_HOST,
+    RLOG_CAPTURE_LINK_END
+} rlog_capture_kind;
+typedef struct rlog_capture_point {
+    rlog_capture_kind kind;
+    uint32_t host; /* HOST, LINK_END: the host */
+    uint32_t peer; /* LINK_END: the host at the links' other end */
+} rlog_capture_point;
+int rlog_write_pcap_point(const rlog *log, FILE *out, const rlog_capture_point *at);
+int rlog_write_pcapng_point(const rlog *log, FILE *out, const rlog_capture_point *at);
 /* The ASCII ladder diagram; `width` columns (80 fits two endpoints). */
 int rlog_write_ladder(const rlog *log, FILE *out, int width);
 /* The ladder as a standalone SVG document. */
@@ -65,6 +83,10 @@ typedef struct rlog_ladder_opts {
     bool relative_seq; /* seq/ack relative to each side's ISN (said in a header line) */
     bool slides;       /* SVG: the style for slides (larger text, 16:9, a title) */
     const char *title; /* SVG slides: the title line ("scenario, profile"); NULL: none */
+    /* SVG: draw only what happened from from_ns to to_ns (to_ns 0: to the
+     * end), and with control_only only segments with SYN, FIN or RST. */
+    uint64_t from_ns, to_ns;
+    bool control_only;
 } rlog_ladder_opts;
 int rlog_write_ladder_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);
 int rlog_write_svg_opts(const rlog *log, FILE *out, const rlog_ladder_opts *opts);

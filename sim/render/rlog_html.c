@@ -6,7 +6,8 @@
  * The data holds one object per run log entry, in log order, with the
  * fields of `--trace json` in short form plus what only the page needs:
  * host indexes instead of names, the entry behind a state change (not only
- * its packet id), the rule (rlog_why) and the profile's difference. All
+ * its packet id), the rule (rlog_why), the profile's difference, and the
+ * connection variables (rlog_tcb) that hold from that entry on. All
  * strings are escaped so that no "<" ever appears inside the script
  * element, whatever a scenario logged.
  */
@@ -184,6 +185,60 @@ static void put_conn(FILE *out, const rlog *log, size_t i, const rlog_html_opts 
     assert(!"put_conn: not a connection entry");
 }
 
+/* One TCB record: the socket, its state, the variables (absolute), and the
+ * deadline of each armed timer. */
+static void put_tcb(FILE *out, const rlog_tcb *r)
+{
+    const tcp_tcb *t = &r->tcb;
+    fprintf(out, "{\"h\":%" PRIu32 ",\"sock\":%" PRIu32 ",\"st\":\"%s\"", r->host, r->sock,
+            tcp_state_name(t->state));
+    fprintf(out, ",\"iss\":%" PRIu32 ",\"irs\":%" PRIu32 ",\"una\":%" PRIu32 ",\"nxt\":%" PRIu32,
+            t->iss, t->irs, t->snd_una, t->snd_nxt);
+    fprintf(out, ",\"swnd\":%" PRIu32 ",\"rnxt\":%" PRIu32 ",\"rwnd\":%" PRIu32 ",\"tm\":{",
+            t->snd_wnd, t->rcv_nxt, t->rcv_wnd);
+    const char *sep = "";
+    for (int k = 0; k < TCP_TIMER_COUNT; k++) {
+        if (t->timer_at[k] == UINT64_MAX)
+            continue;
+        fprintf(out, "%s\"%s\":%" PRIu64, sep, tcp_timer_name((tcp_timer_kind)k), t->timer_at[k]);
+        sep = ",";
+    }
+    fputs("}}", out);
+}
+
+/* The TCB records in the order of the entry they hold from (then as
+ * recorded): order[k] is a record index. NULL when there are none. */
+static size_t *tcb_order(const rlog *log)
+{
+    size_t n = rlog_tcb_count(log);
+    if (n == 0)
+        return NULL;
+    size_t *order = malloc(n * sizeof *order);
+    if (!order)
+        abort();                     /* as the run log does: no partial page */
+    for (size_t k = 0; k < n; k++) { /* insertion sort: nearly sorted already */
+        size_t j = k, at = rlog_tcb_at(log, k)->at;
+        while (j > 0 && rlog_tcb_at(log, order[j - 1])->at > at) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = k;
+    }
+    return order;
+}
+
+/* ,"tcb":[...] for the records that hold from entry i; *next walks order. */
+static void put_entry_tcbs(FILE *out, const rlog *log, size_t i, const size_t *order, size_t *next)
+{
+    size_t n = rlog_tcb_count(log), first = *next;
+    for (; *next < n && rlog_tcb_at(log, order[*next])->at == i; ++*next) {
+        fputs(*next == first ? ",\"tcb\":[" : ",", out);
+        put_tcb(out, rlog_tcb_at(log, order[*next]));
+    }
+    if (*next > first)
+        fputc(']', out);
+}
+
 static void put_entry(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
 {
     const rlog_entry *e = rlog_at(log, i);
@@ -224,7 +279,6 @@ static void put_entry(FILE *out, const rlog *log, size_t i, const rlog_html_opts
         assert(!"RLOG_KIND_COUNT is not a kind");
         break;
     }
-    fputc('}', out);
 }
 
 /* Every (host, socket) that appears in a connection entry, with its ports
@@ -279,8 +333,13 @@ static void put_data(FILE *out, const rlog *log, const rlog_html_opts *o)
     fputs("],\"sockets\":[", out);
     put_sockets(out, log);
     fputs("],\"entries\":[\n", out);
-    for (size_t i = 0; i < rlog_count(log); i++)
+    size_t *order = tcb_order(log), next = 0;
+    for (size_t i = 0; i < rlog_count(log); i++) {
         put_entry(out, log, i, o);
+        put_entry_tcbs(out, log, i, order, &next);
+        fputc('}', out);
+    }
+    free(order);
     fputs("\n]}\n</script>\n", out);
 }
 

@@ -78,7 +78,7 @@
     var p = pk(e.pkt);
     if (e.kind === 'send' || e.kind === 'dup') {
       p.send = i;
-      if (e.kind === 'dup') p.marks.push('DUP of ' + e.origin);
+      if (e.kind === 'dup') p.marks.push(tr('DUP of ' + e.origin, 'DUP(\u5206\u7ec4 ' + e.origin + ' \u7684\u526f\u672c)'));
       if (e.seg) {
         var s = e.seg, key = e.s + ':' + s.sport + '>' + s.dport;
         if (s.flags.indexOf('SYN') >= 0 && isn[key] === undefined) isn[key] = s.seq;
@@ -96,9 +96,9 @@
       if (p.send < 0) p.send = i;
       p.end = i; p.how = e.kind;
       if (e.kind === 'drop') p.reason = e.reason;
-    } else if (e.kind === 'delay') p.marks.push('delayed');
-    else if (e.kind === 'hold') p.marks.push('held');
-    else if (e.kind === 'corrupt') p.marks.push('corrupt');
+    } else if (e.kind === 'delay') p.marks.push(tr('delayed', '\u5ef6\u8fdf'));
+    else if (e.kind === 'hold') p.marks.push(tr('held', '\u6263\u7559'));
+    else if (e.kind === 'corrupt') p.marks.push(tr('corrupt', '\u635f\u574f'));
   });
   /* TIME_WAIT restarts (RFC 9293 \u00a73.10.7.4, TIME-WAIT: a retransmitted FIN
    * is acknowledged and restarts the 2 MSL timeout), as the stack reported them. */
@@ -108,6 +108,66 @@
     restartAt[i] = e.ep;
     (restartsOf[e.ep] = restartsOf[e.ep] || []).push(i);
   });
+  /* ---- connection variables -------------------------------------------------
+   * Each endpoint's TCB as its stack reported it after each call (entry
+   * field tcb: a record holds from that step on), in step order. */
+  var TCBS = EPS.map(function () { return []; });
+  E.forEach(function (e, i) {
+    (e.tcb || []).forEach(function (r) {
+      var k = epOf[r.h + '/' + r.sock];
+      if (k !== undefined) TCBS[k].push({at: i, r: r});
+    });
+  });
+  /* The index in TCBS[k] of the record in force at step i, or -1. */
+  function tcbIdx(k, i) {
+    var t = TCBS[k], lo = 0, hi = t.length - 1, best = -1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (t[mid].at <= i) { best = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return best;
+  }
+  /* RFC 9293 \u00a73.3.1 names; 'snd'/'rcv': relative to ISS/IRS unless absolute;
+   * 'rcv' and 'peer': learnt from the peer's SYN, unknown in SYN_SENT. */
+  var TCB_VARS = [['SND.UNA', 'una', 'snd'], ['SND.NXT', 'nxt', 'snd'], ['SND.WND', 'swnd', 'peer'],
+    ['ISS', 'iss', ''], ['RCV.NXT', 'rnxt', 'rcv'], ['RCV.WND', 'rwnd', 'rcv'], ['IRS', 'irs', 'rcv']];
+  function tcbVal(r, v) {
+    if (r.st === 'CLOSED' || ((v[2] === 'rcv' || v[2] === 'peer') && r.st === 'SYN_SENT')) return '\u2014';
+    var x = r[v[1]];
+    if (absolute || (v[0] !== 'SND.UNA' && v[0] !== 'SND.NXT' && v[0] !== 'RCV.NXT')) return String(x);
+    var base = v[2] === 'snd' ? r.iss : r.irs;
+    return String(((x - base) % 4294967296 + 4294967296) % 4294967296);
+  }
+  function timerList(r) {
+    var names = Object.keys(r.tm);
+    if (r.st === 'CLOSED' || !names.length) return '\u2014';
+    return names.map(function (n) { return n + ' ' + tr('at', '\u5230\u671f') + ' ' + ms(r.tm[n]) + ' ms'; }).join(', ');
+  }
+  /* What happened to endpoint k's timers at step i: armed, restarted,
+   * cancelled (the records before and after the call), fired (the step). */
+  function timerEvents(k, i) {
+    var out = [], e = E[i], x = tcbIdx(k, i);
+    var fired = e.kind === 'timer' && epOf[e.h + '/' + e.sock] === k ? e.timer : '';
+    if (fired) out.push({timer: fired, what: 'fired'});
+    if (restartAt[i] === k && x >= 0) out.push({timer: e.timer, what: 'restarted', at: TCBS[k][x].r.tm[e.timer]});
+    if (x < 0 || TCBS[k][x].at !== i) return out;
+    var now = TCBS[k][x].r.tm, was = x > 0 ? TCBS[k][x - 1].r.tm : {};
+    var names = Object.keys(was).concat(Object.keys(now).filter(function (n) { return !(n in was); }));
+    names.forEach(function (n) {
+      if (!(n in now)) { if (n !== fired) out.push({timer: n, what: 'cancelled'}); }
+      else if (!(n in was) || (n === fired && now[n] !== was[n])) out.push({timer: n, what: 'armed', at: now[n]});
+      else if (now[n] !== was[n]) out.push({timer: n, what: 'restarted', at: now[n]});
+    });
+    return out;
+  }
+  var TIMER_WORDS = {fired: ['fired', '\u5230\u671f'], cancelled: ['cancelled', '\u53d6\u6d88'],
+    armed: ['armed', '\u542f\u52a8'], restarted: ['restarted', '\u91cd\u65b0\u542f\u52a8']};
+  function timerText(ep, t) {
+    var w = tr(TIMER_WORDS[t.what][0], TIMER_WORDS[t.what][1]);
+    return ep.name + ': ' + t.timer + ' ' + w + (t.at !== undefined ? tr(', fires at ', '\uff0c\u5230\u671f\u65f6\u523b ') +
+      ms(t.at) + ' ms (' + tr('in ', '') + ms(t.at - E[cur].t_ns) + ' ms' + tr('', '\u540e') + ')' : '');
+  }
+
   function relSeq(e, field) {
     var s = e.seg;
     if (!s) return 0;
@@ -176,7 +236,7 @@
       svg.appendChild(el('text', {'class': 'axis', x: x, y: 32, 'text-anchor': 'middle'},
         host.addr + (host.profile ? '  ' + host.profile : '')));
     });
-    svg.appendChild(el('text', {'class': 'axis', x: 6, y: 32}, 'time (ms)'));
+    svg.appendChild(el('text', {'class': 'axis', x: 6, y: 32}, tr('time (ms)', '\u65f6\u95f4 (ms)')));
     var last = -1;
     E.forEach(function (e, i) {
       if (e.t_ns === last) return;
@@ -186,7 +246,7 @@
     gaps.forEach(function (g) {
       svg.appendChild(el('line', {'class': 'gapline', x1: 4, x2: laneX(H.length - 1) + 60, y1: g.y, y2: g.y}));
       svg.appendChild(el('text', {'class': 'gapmark', x: LANE0 + 24, y: g.y - 3},
-        '\u2248 ' + (g.dt / 1e9).toFixed(3) + ' s idle, compressed'));
+        '\u2248 ' + (g.dt / 1e9).toFixed(3) + tr(' s idle, compressed', ' s \u7a7a\u95f2,\u5df2\u538b\u7f29')));
     });
   }
 
@@ -254,7 +314,7 @@
         for (var j = i - 1; j >= 0; j--)
           if ((E[j].kind === 'state' && E[j].h === e.h && E[j].sock === e.sock && E[j].to === e.timer) ||
               (e.timer === 'TIME_WAIT' && restartAt[j] === k)) { from = j; break; }
-        what = e.timer === 'TIME_WAIT' ? '2MSL (TIME_WAIT)' : 'FIN_WAIT_2 timeout';
+        what = e.timer === 'TIME_WAIT' ? '2MSL (TIME_WAIT)' : tr('FIN_WAIT_2 timeout', 'FIN_WAIT_2 \u8d85\u65f6');
       } else if (k !== undefined) {
         for (var m = i - 1; m >= 0; m--)
           if (E[m].kind === 'send' && E[m].s === e.h && E[m].seg && E[m].seg.sport === EPS[k].lport) { from = m; break; }
@@ -267,8 +327,8 @@
       var g = el('g', {});
       g.appendChild(el('path', {'class': 'bracket', d: 'M' + (x + d) + ' ' + y0 + 'h' + (-d) + 'V' + y1 + 'h' + d}));
       g.appendChild(el('text', {'class': 'brlabel', x: x + (d > 0 ? -2 : 2), y: y0 - 3, 'text-anchor': d > 0 ? 'start' : 'end'}, what));
-      g.appendChild(el('title', {}, e.timer === 'TIME_WAIT' || e.timer === 'FIN_WAIT_2' ? what + ': from entering the state to the timer firing'
-        : e.timer + ' timer: from the last segment this socket sent to the timer firing'));
+      g.appendChild(el('title', {}, e.timer === 'TIME_WAIT' || e.timer === 'FIN_WAIT_2' ? what + tr(': from entering the state to the timer firing', ':\u4ece\u8fdb\u5165\u8be5\u72b6\u6001\u5230\u8ba1\u65f6\u5668\u5230\u671f')
+        : e.timer + tr(' timer: from the last segment this socket sent to the timer firing', ' \u8ba1\u65f6\u5668:\u4ece\u8fd9\u4e2a\u5957\u63a5\u5b57\u53d1\u51fa\u7684\u6700\u540e\u4e00\u4e2a\u62a5\u6587\u6bb5\u5230\u8ba1\u65f6\u5668\u5230\u671f')));
       track(svg.appendChild(g), i);
     });
   }
@@ -276,9 +336,9 @@
   function eventText(e, i) {
     if (restartAt[i] !== undefined) return tr('TIME_WAIT restarted: 2*MSL from now', 'TIME_WAIT \u91cd\u65b0\u8ba1\u65f6:\u4ece\u73b0\u5728\u8d77 2*MSL');
     if (e.kind === 'user') return e.call + '()';
-    if (e.kind === 'timer') return 'timer ' + e.timer;
-    if (e.kind === 'error') return 'error ' + e.error;
-    if (e.kind === 'reject') return 'dropped: ' + e.note;
+    if (e.kind === 'timer') return tr('timer ', '\u8ba1\u65f6\u5668 ') + e.timer;
+    if (e.kind === 'error') return tr('error ', '\u9519\u8bef ') + e.error;
+    if (e.kind === 'reject') return tr('dropped: ', '\u4e22\u5f03:') + e.note;
     return '';
   }
 
@@ -291,7 +351,7 @@
         track(svg.appendChild(el('text', {'class': out ? 'brlabel' : 'ev' + (e.kind === 'error' || e.kind === 'reject' ? ' err' : ''),
           x: x, y: Y[i] + 4, 'text-anchor': (sd < 0) !== out ? 'start' : 'end'}, t)), i);
       } else if (e.kind === 'note' || e.kind === 'link') {
-        var txt = e.kind === 'note' ? '\u2014 ' + e.text : '\u2014 link ' + hname(e.s) + '>' + hname(e.d) + (e.up ? ' up' : ' down');
+        var txt = e.kind === 'note' ? '\u2014 ' + e.text : '\u2014 ' + tr('link ', '\u94fe\u8def ') + hname(e.s) + '>' + hname(e.d) + (e.up ? tr(' up', ' \u6062\u590d') : tr(' down', ' \u65ad\u5f00'));
         track(svg.appendChild(el('text', {'class': 'note', x: LANE0 + 10, y: Y[i] + 4}, txt)), i);
       }
     });
@@ -365,7 +425,7 @@
     EPS.forEach(function (ep, k) {
       var div = html('div', 'diagram');
       div.dataset.endpoint = ep.key;
-      var title = ep.name + ' (socket ' + ep.sock + (ep.lport ? ', port ' + ep.lport + (ep.rport ? ' \u2192 ' + ep.rport : '') : '') + ')';
+      var title = ep.name + tr(' (socket ', '(\u5957\u63a5\u5b57 ') + ep.sock + (ep.lport ? tr(', port ', ',\u7aef\u53e3 ') + ep.lport + (ep.rport ? ' \u2192 ' + ep.rport : '') : '') + ')';
       div.appendChild(html('h4', '', (k < 9 ? '[' + (k + 1) + '] ' : '') + title));
       var svg = el('svg', {xmlns: SVGNS, width: 380, height: 396, viewBox: '0 0 380 396', 'class': 'sd'});
       var defs = el('defs', {});
@@ -405,7 +465,7 @@
       box.appendChild(div);
       DIAG.push(d);
     });
-    if (!EPS.length) box.appendChild(html('p', 'none', 'No endpoint changed state in this run.'));
+    if (!EPS.length) box.appendChild(html('p', 'none', tr('No endpoint changed state in this run.', '\u8fd9\u6b21\u8fd0\u884c\u4e2d\u6ca1\u6709\u7aef\u70b9\u6539\u53d8\u72b6\u6001\u3002')));
   }
   function updateDiagrams() {
     DIAG.forEach(function (d) {
@@ -440,7 +500,7 @@
         ed.path.setAttribute('class', 'edge' + (c ? ' ' + c : ''));
         ed.path.setAttribute('marker-end', 'url(#h' + (c ? c[0] : 'g') + d.k + ')');
         ed.label.setAttribute('class', 'elabel' + (c ? ' ' + c : ''));
-        ed.label.textContent = just ? shortRule(E[justAt].rule) : steps[key] ? 'step ' + steps[key].join(', ') : '';
+        ed.label.textContent = just ? shortRule(E[justAt].rule) : steps[key] ? tr('step ' + steps[key].join(', '), '\u7b2c ' + steps[key].join('\u3001') + ' \u6b65') : '';
       });
       d.div.classList.toggle('active', justAt >= 0 && (justAt === cur || involved(cur).indexOf(d.k) >= 0));
       d.div.dataset.state = st;
@@ -456,14 +516,14 @@
   /* ---- explanation ---------------------------------------------------------- */
   function segTable(e) {
     var s = e.seg, t = html('table');
-    var rows = [['SEG.SEQ', relSeq(e, 'seq')], ['SEG.ACK', s.flags.indexOf('ACK') >= 0 ? relSeq(e, 'ack') : '(no ACK flag)'],
-      ['SEG.LEN', s.len], ['SEG.WND', s.win], ['flags', s.flags], ['ports', s.sport + ' \u2192 ' + s.dport]];
+    var rows = [['SEG.SEQ', relSeq(e, 'seq')], ['SEG.ACK', s.flags.indexOf('ACK') >= 0 ? relSeq(e, 'ack') : tr('(no ACK flag)', '(\u6ca1\u6709 ACK \u6807\u5fd7)')],
+      ['SEG.LEN', s.len], ['SEG.WND', s.win], [tr('flags', '\u6807\u5fd7'), s.flags], [tr('ports', '\u7aef\u53e3'), s.sport + ' \u2192 ' + s.dport]];
     var opts = [];
     if (s.mss !== undefined) opts.push('MSS ' + s.mss);
-    if (s.ws !== undefined) opts.push('window scale ' + s.ws);
-    if (s.sackok) opts.push('SACK permitted');
-    if (s.ts_val !== undefined) opts.push('timestamps ' + s.ts_val + '/' + s.ts_ecr);
-    if (opts.length) rows.push(['options', opts.join(', ')]);
+    if (s.ws !== undefined) opts.push(tr('window scale ', '\u7a97\u53e3\u7f29\u653e ') + s.ws);
+    if (s.sackok) opts.push(tr('SACK permitted', '\u5141\u8bb8 SACK'));
+    if (s.ts_val !== undefined) opts.push(tr('timestamps ', '\u65f6\u95f4\u6233 ') + s.ts_val + '/' + s.ts_ecr);
+    if (opts.length) rows.push([tr('options', '\u9009\u9879'), opts.join(', ')]);
     rows.forEach(function (r) {
       var tr = html('tr');
       tr.appendChild(html('th', '', r[0]));
@@ -507,18 +567,24 @@
         (p && p.how === 'drop' ? '(\u5b83\u5c06\u4e22\u5931:' + p.reason + ')' : '');
       case 'deliver': return hname(e.d) + ' \u6536\u5230\u6765\u81ea ' + hname(e.s) + ' \u7684\u5206\u7ec4 ' + e.pkt + ':' + label(e);
       case 'drop': return '\u7f51\u7edc\u5728 ' + hname(e.s) + '>' + hname(e.d) + ' \u9014\u4e2d\u4e22\u5f03\u4e86\u5206\u7ec4 ' + e.pkt + '(' + e.reason + ')';
-      case 'state': return (EPS[e.ep] ? EPS[e.ep].name + ':' : '') + e.from + ' \u2192 ' + e.to + '(' + e.cause + ':' + e.note + ')';
+      case 'state': return (EPS[e.ep] ? EPS[e.ep].name + ':' : '') + e.from + ' \u2192 ' + e.to + '(' + ({user: '\u7528\u6237', segment: '\u62a5\u6587\u6bb5', timer: '\u8ba1\u65f6\u5668'}[e.cause] || e.cause) + ':' + e.note + ')';
       case 'timer': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':' + e.timer + ' \u8ba1\u65f6\u5668\u5230\u671f';
       case 'user': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':\u5e94\u7528\u8c03\u7528\u4e86 ' + e.call + '()';
       case 'error': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':\u8fde\u63a5\u4ee5 ' + e.error + ' \u7ed3\u675f';
       case 'reject': return hname(e.h) + ' \u4e22\u5f03\u4e86\u62a5\u6587\u6bb5:' + e.note;
       case 'note': return '\u573a\u666f\u6ce8\u91ca:' + e.text;
+      case 'dup': return '\u94fe\u8def\u590d\u5236\u51fa\u5206\u7ec4 ' + e.pkt + ',\u5b83\u662f\u5206\u7ec4 ' + e.origin + ' \u7684\u526f\u672c';
+      case 'delay': return '\u94fe\u8def\u628a\u5206\u7ec4 ' + e.pkt + ' \u518d\u5ef6\u8fdf\u4e86 ' + ms(e.delay_ns) + ' ms';
+      case 'hold': return '\u4e00\u6761\u6545\u969c\u89c4\u5219\u6263\u7559\u4e86\u5206\u7ec4 ' + e.pkt;
+      case 'release': return '\u4e00\u6761\u6545\u969c\u89c4\u5219\u653e\u884c\u4e86\u5206\u7ec4 ' + e.pkt;
+      case 'corrupt': return '\u5206\u7ec4 ' + e.pkt + ' \u5728\u9014\u4e2d\u6709\u4e00\u4e2a\u6bd4\u7279\u88ab\u7ffb\u8f6c';
+      case 'link': return '\u94fe\u8def ' + hname(e.s) + '>' + hname(e.d) + (e.up ? ' \u6062\u590d' : ' \u65ad\u5f00');
     }
     return e.kind;
   }
   function ruleBlock(box, j, main) {
     var s = E[j], who = EPS[s.ep] ? EPS[s.ep].name + ': ' : '';
-    if (!main) box.appendChild(html('p', '', who + (s.kind === 'restart' ? s.timer + ' restarted' : s.from + ' \u2192 ' + s.to)));
+    if (!main) box.appendChild(html('p', '', who + (s.kind === 'restart' ? s.timer + tr(' restarted', ' \u91cd\u65b0\u8ba1\u65f6') : s.from + ' \u2192 ' + s.to)));
     var r = html('p', 'rule', s.rule);
     var b = html('p', '', because(s));
     if (main) { r.id = 'why-rule'; b.id = 'why-because'; }
@@ -528,7 +594,7 @@
   function explain() {
     var e = E[cur], box = document.getElementById('explain');
     box.textContent = '';
-    if (!N) { box.appendChild(html('p', 'none', 'The run recorded nothing.')); return; }
+    if (!N) { box.appendChild(html('p', 'none', tr('The run recorded nothing.', '\u8fd9\u6b21\u8fd0\u884c\u6ca1\u6709\u8bb0\u5f55\u4efb\u4f55\u4e1c\u897f\u3002'))); return; }
     var h = html('h2', '', tr('Step ' + cur + ' of ' + (N - 1), '\u7b2c ' + cur + ' \u6b65(\u5171 ' + (N - 1) + ' \u6b65)') + ' \u2014 t = ' + e.t + ' s');
     box.appendChild(h);
     box.appendChild(html('h3', '', tr('What happened', '\u53d1\u751f\u4e86\u4ec0\u4e48')));
@@ -552,8 +618,68 @@
         '\u62a5\u6587\u6bb5(' + (absolute ? '\u7edd\u5bf9\u5e8f\u5217\u53f7' : '\u76f8\u5bf9\u4e8e\u5404\u65b9 ISN') + ')')));
       box.appendChild(segTable(e));
     }
-    box.appendChild(html('p', 'none', tr('TCB variables (SND.UNA, SND.NXT, RCV.NXT, windows, timers) are not in the run log; the segment fields above are what was on the wire.',
-      'TCB \u53d8\u91cf(SND.UNA\u3001SND.NXT\u3001RCV.NXT\u3001\u7a97\u53e3\u3001\u8ba1\u65f6\u5668)\u4e0d\u5728\u8fd0\u884c\u65e5\u5fd7\u4e2d\uff1b\u4e0a\u9762\u7684\u62a5\u6587\u6bb5\u5b57\u6bb5\u5c31\u662f\u7ebf\u8def\u4e0a\u7684\u5185\u5bb9\u3002')));
+    tcbPanel(box);
+  }
+  /* Each endpoint's TCB at this step (one column per endpoint that has
+   * one), what changed at this step, and its timers. */
+  function tcbPanel(box) {
+    box.appendChild(html('h3', '', tr('TCB variables (' + (absolute ? 'absolute' : 'SND relative to ISS, RCV to IRS') + ')',
+      'TCB \u53d8\u91cf(' + (absolute ? '\u7edd\u5bf9\u5e8f\u5217\u53f7' : 'SND \u76f8\u5bf9\u4e8e ISS,RCV \u76f8\u5bf9\u4e8e IRS') + ')')));
+    var cols = [];
+    EPS.forEach(function (ep, k) {
+      var x = tcbIdx(k, cur);
+      if (x < 0) return;
+      var r = TCBS[k][x].r, changed = TCBS[k][x].at === cur;
+      if (r.st === 'LISTEN' || (r.st === 'CLOSED' && !changed)) return;
+      cols.push({ep: ep, r: r, prev: changed && x > 0 ? TCBS[k][x - 1].r : null, fresh: changed && x === 0});
+    });
+    if (!cols.length) {
+      box.appendChild(html('p', 'none', tr('No connection has a TCB at this step (none opened yet, or all closed).',
+        '\u8fd9\u4e00\u6b65\u6ca1\u6709\u8fde\u63a5\u6709 TCB(\u5c1a\u672a\u6253\u5f00\u6216\u5df2\u5168\u90e8\u5173\u95ed)\u3002')));
+    } else {
+      var t = html('table');
+      t.id = 'tcb';
+      var head = html('tr');
+      head.appendChild(html('th', '', ''));
+      cols.forEach(function (c) { head.appendChild(html('th', '', c.ep.name)); });
+      t.appendChild(head);
+      var rows = [[tr('state', '\u72b6\u6001'), function (r) { return r.st === 'CLOSED' ? tr('CLOSED (TCB deleted)', 'CLOSED(TCB \u5df2\u5220\u9664)') : r.st; }]];
+      TCB_VARS.forEach(function (v) { rows.push([v[0], function (r) { return tcbVal(r, v); }]); });
+      rows.push([tr('timers', '\u8ba1\u65f6\u5668'), timerList]);
+      rows.forEach(function (row) {
+        var tr_ = html('tr');
+        tr_.appendChild(html('th', '', row[0]));
+        cols.forEach(function (c) {
+          var v = row[1](c.r), was = c.prev && (c.r.st !== 'CLOSED' || row === rows[0]) ? row[1](c.prev) : null;
+          var td = html('td', c.fresh || (was !== null && was !== v) ? 'chg' : '', v);
+          td.dataset.ep = c.ep.key;
+          td.dataset['var'] = row[0];
+          td.dataset.v = v;
+          if (was !== null && was !== v) td.appendChild(html('span', 'was', ' (' + tr('was ', '\u539f\u4e3a ') + was + ')'));
+          tr_.appendChild(td);
+        });
+        t.appendChild(tr_);
+      });
+      box.appendChild(t);
+    }
+    var evs = [];
+    EPS.forEach(function (ep, k) {
+      timerEvents(k, cur).forEach(function (te) { te.ep = ep; evs.push(te); });
+    });
+    box.appendChild(html('h3', '', tr('Timers at this step', '\u8fd9\u4e00\u6b65\u7684\u8ba1\u65f6\u5668')));
+    if (!evs.length) box.appendChild(html('p', 'none', tr('No timer was armed, restarted, cancelled or fired.', '\u6ca1\u6709\u8ba1\u65f6\u5668\u542f\u52a8\u3001\u91cd\u65b0\u542f\u52a8\u3001\u53d6\u6d88\u6216\u5230\u671f\u3002')));
+    else {
+      var ul = html('ul');
+      ul.id = 'timer-events';
+      evs.forEach(function (te) {
+        var li = html('li', '', timerText(te.ep, te));
+        li.dataset.ep = te.ep.key;
+        li.dataset.timer = te.timer;
+        li.dataset.what = te.what;
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    }
   }
 
   /* ---- stepping --------------------------------------------------------- */
@@ -580,7 +706,7 @@
     if (!N) return;
     cur = Math.max(0, Math.min(N - 1, i | 0));
     document.getElementById('slider').value = cur;
-    document.getElementById('step-no').textContent = 'step ' + cur + ' / ' + (N - 1) + '  (' + ms(E[cur].t_ns) + ' ms)';
+    document.getElementById('step-no').textContent = tr('step ' + cur + ' / ' + (N - 1), '\u7b2c ' + cur + ' \u6b65 / ' + (N - 1)) + '  (' + ms(E[cur].t_ns) + ' ms)';
     document.body.dataset.step = cur;
     updateLadder();
     updateDiagrams();
@@ -662,6 +788,18 @@
       document.getElementById(b[0]).textContent = b[1];
     });
     document.getElementById('t-abs').parentNode.lastChild.textContent = ' \u7edd\u5bf9\u5e8f\u5217\u53f7 (R)';
+    [['b-start', '\u7b2c\u4e00\u6b65 (Home)'], ['b-prev-state', '\u4e0a\u4e00\u6b21\u72b6\u6001\u53d8\u5316 (Shift+\u2190, PageUp)'],
+      ['b-prev', '\u4e0a\u4e00\u4e2a\u4e8b\u4ef6 (\u2190)'], ['b-next', '\u4e0b\u4e00\u4e2a\u4e8b\u4ef6 (\u2192)'],
+      ['b-next-state', '\u4e0b\u4e00\u6b21\u72b6\u6001\u53d8\u5316 (Shift+\u2192, PageDown)'], ['b-end', '\u6700\u540e\u4e00\u6b65 (End)'],
+      ['b-slide', '\u5e7b\u706f\u7247\u6a21\u5f0f (S)'], ['b-svg', '\u628a\u8fd9\u4e00\u6b65\u7684\u68af\u5f62\u56fe\u5b58\u4e3a SVG'],
+      ['b-help', '\u6309\u952e (?)'], ['slider', '\u6b65\u9aa4']].forEach(function (b) {
+      var n = document.getElementById(b[0]);
+      if (b[0] === 'slider') n.setAttribute('aria-label', b[1]); else n.title = b[1];
+    });
+    document.getElementById('controls').setAttribute('aria-label', '\u6b65\u8fdb\u63a7\u5236');
+    document.getElementById('help').textContent = '\u6309\u952e:\u2190/\u2192 \u4e0a/\u4e0b\u4e00\u4e2a\u4e8b\u4ef6\uff1bShift+\u2190/\u2192 \u6216 PageUp/PageDown ' +
+      '\u4e0a/\u4e0b\u4e00\u6b21\u72b6\u6001\u53d8\u5316\uff1bHome/End \u7b2c\u4e00\u6b65/\u6700\u540e\u4e00\u6b65\uff1b1-9 \u7aef\u70b9 1-9 \u7684\u4e0b\u4e00\u6b21\u72b6\u6001\u53d8\u5316\uff1b' +
+      'R \u76f8\u5bf9/\u7edd\u5bf9\u5e8f\u5217\u53f7\uff1bS \u5e7b\u706f\u7247\u6a21\u5f0f\u3002\u5730\u5740\u4e2d\u7684 #step=N \u4fdd\u7559\u5f53\u524d\u6b65\u9aa4:\u94fe\u63a5\u6216\u5237\u65b0\u90fd\u4f1a\u56de\u5230\u8fd9\u4e00\u6b65\u3002';
   }
   document.getElementById('subtitle').textContent = ZH ? '\u914d\u7f6e ' + (D.profile || '?') + ',\u79cd\u5b50 ' + D.seed + ',' +
     N + ' \u6b65,' + EPS.length + ' \u4e2a\u7aef\u70b9\u3002\u7528 \u2190/\u2192 \u9010\u6b65(Shift:\u72b6\u6001\u53d8\u5316),Home/End\uff1b\u9664\u975e\u52fe\u9009\u201c\u7edd\u5bf9\u201d,\u5e8f\u5217\u53f7\u76f8\u5bf9\u4e8e\u5404\u65b9\u7684 ISN\u3002' :

@@ -11,7 +11,9 @@
  * tcpdump on that host would see: the packets it sent, as they left it, and
  * the packets delivered to it, as they arrived (a copy made by a link
  * arrives twice, corrupted bits arrive corrupted); a packet lost on the way
- * is in the sender's capture and not in the receiver's.
+ * is in the sender's capture and not in the receiver's. At the receiving
+ * ends of the links, every packet as a link delivered it; at one host's end
+ * of the links to a peer, the host's capture narrowed to those links.
  *
  * pcapng adds comments on the packets that explain the run: on the packet
  * that caused or accompanied a state change ("B: LISTEN -> SYN_RECEIVED (rcv
@@ -76,15 +78,62 @@ static void set_le32(bytes *b, size_t at, uint32_t v)
         b->p[at + i] = (uint8_t)(v >> (8 * i));
 }
 
-/* Whether entry e is a record of the capture at `at` (a host id, or
- * RLOG_PCAP_AT_LINKS). */
-static bool is_captured(const rlog_entry *e, uint32_t at)
+/* A capture point and what it needs while the log is walked: the hosts
+ * at each link direction's ends, learnt once per direction (LINK_END). */
+#define LINK_CACHE 32
+typedef struct capture {
+    rlog_capture_point at;
+    const rlog *log;
+    uint32_t link[LINK_CACHE], from[LINK_CACHE], to[LINK_CACHE];
+    uint8_t dir[LINK_CACHE];
+    size_t nlinks, next;
+} capture;
+
+static capture capture_of(const rlog *log, uint32_t at)
 {
-    bool captured;
-    if (at == RLOG_PCAP_AT_LINKS)
+    capture c = {.log = log};
+    c.at.kind = at == RLOG_PCAP_AT_LINKS ? RLOG_CAPTURE_SENDERS : RLOG_CAPTURE_HOST;
+    c.at.host = at;
+    return c;
+}
+
+/* Whether entry e went over a link direction from `from` to `to`. */
+static bool on_link(capture *c, const rlog_entry *e, uint32_t from, uint32_t to)
+{
+    size_t k = 0;
+    while (k < c->nlinks && (c->link[k] != e->link || c->dir[k] != e->dir))
+        k++;
+    if (k == c->nlinks) { /* not cached: ask the log, keep it (round robin when full) */
+        k = c->nlinks < LINK_CACHE ? c->nlinks++ : c->next++ % LINK_CACHE;
+        c->link[k] = e->link;
+        c->dir[k] = e->dir;
+        if (rlog_link_ends(c->log, e->link, e->dir, &c->from[k], &c->to[k]) != 0)
+            c->from[k] = c->to[k] = UINT32_MAX;
+    }
+    return c->from[k] == from && c->to[k] == to;
+}
+
+/* Whether entry e is a record of capture c. */
+static bool is_captured(capture *c, const rlog_entry *e)
+{
+    const rlog_capture_point *at = &c->at;
+    bool captured = false;
+    switch (at->kind) {
+    case RLOG_CAPTURE_SENDERS:
         captured = e->kind == RLOG_SEND || e->kind == RLOG_DUP;
-    else
-        captured = (e->kind == RLOG_SEND || e->kind == RLOG_DELIVER) && e->host == at;
+        break;
+    case RLOG_CAPTURE_RECEIVERS:
+        captured = e->kind == RLOG_DELIVER;
+        break;
+    case RLOG_CAPTURE_HOST:
+        captured = (e->kind == RLOG_SEND || e->kind == RLOG_DELIVER) && e->host == at->host;
+        break;
+    case RLOG_CAPTURE_LINK_END:
+        captured =
+            (e->kind == RLOG_SEND && e->host == at->host && on_link(c, e, at->host, at->peer)) ||
+            (e->kind == RLOG_DELIVER && e->host == at->host && on_link(c, e, at->peer, at->host));
+        break;
+    }
     captured = captured && e->nbytes > 0;
     /* A log that keeps no payload (rlog_set_payload) cannot make a capture. */
     assert(!captured || e->nheld == e->nbytes);
@@ -98,6 +147,8 @@ static int finish(FILE *out)
 
 /* ---- libpcap ------------------------------------------------------------------ */
 
+static int write_pcap(capture *c, FILE *out);
+
 int rlog_write_pcap(const rlog *log, FILE *out)
 {
     return rlog_write_pcap_at(log, out, RLOG_PCAP_AT_LINKS);
@@ -105,6 +156,19 @@ int rlog_write_pcap(const rlog *log, FILE *out)
 
 int rlog_write_pcap_at(const rlog *log, FILE *out, uint32_t at)
 {
+    capture c = capture_of(log, at);
+    return write_pcap(&c, out);
+}
+
+int rlog_write_pcap_point(const rlog *log, FILE *out, const rlog_capture_point *at)
+{
+    capture c = {.at = *at, .log = log};
+    return write_pcap(&c, out);
+}
+
+static int write_pcap(capture *c, FILE *out)
+{
+    const rlog *log = c->log;
     bytes b = {0};
     put_le(&b, PCAP_MAGIC_NS, 4);
     put_le(&b, 2, 2); /* version 2.4 */
@@ -115,7 +179,7 @@ int rlog_write_pcap_at(const rlog *log, FILE *out, uint32_t at)
     put_le(&b, LINKTYPE_RAW, 4);
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
-        if (!is_captured(e, at))
+        if (!is_captured(c, e))
             continue;
         put_le(&b, e->time_ns / 1000000000u, 4);
         put_le(&b, e->time_ns % 1000000000u, 4);
@@ -145,18 +209,30 @@ static int note_cmp(const void *a, const void *b)
     return x->source < y->source ? -1 : x->source > y->source;
 }
 
-/* The captured entry that stands for packet entry c (itself when it is
- * captured; else where its packet first appeared, if that is). */
-static size_t captured_of(const rlog *log, size_t c, uint32_t at)
+/* The captured entry that stands for packet entry i (itself when it is
+ * captured; else where its packet first appeared, if that is; at the
+ * receiving ends, where it arrived). */
+static size_t captured_of(capture *c, size_t i)
 {
-    const rlog_entry *e = rlog_at(log, c);
-    size_t k = is_captured(e, at) ? c : e->send_index;
-    return k != RLOG_NONE && is_captured(rlog_at(log, k), at) ? k : RLOG_NONE;
+    const rlog *log = c->log;
+    const rlog_entry *e = rlog_at(log, i);
+    if (is_captured(c, e))
+        return i;
+    size_t k = e->send_index;
+    if (k != RLOG_NONE && is_captured(c, rlog_at(log, k)))
+        return k;
+    if (c->at.kind == RLOG_CAPTURE_RECEIVERS && e->kind != RLOG_DROP) {
+        k = rlog_packet_fate(log, e->packet_id, i);
+        if (k != RLOG_NONE && is_captured(c, rlog_at(log, k)))
+            return k;
+    }
+    return RLOG_NONE;
 }
 
 /* Every comment, sorted by the packet it goes on, then in log order. */
-static note_ref *collect_notes(const rlog *log, uint32_t at, size_t *count)
+static note_ref *collect_notes(capture *c, size_t *count)
 {
+    const rlog *log = c->log;
     note_ref *refs = NULL;
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < rlog_count(log); i++) {
@@ -164,9 +240,9 @@ static note_ref *collect_notes(const rlog *log, uint32_t at, size_t *count)
         size_t target = RLOG_NONE;
         if ((e->kind == RLOG_STATE || e->kind == RLOG_RESTART) &&
             rlog_state_cause(log, i) != RLOG_NONE)
-            target = captured_of(log, rlog_state_cause(log, i), at);
+            target = captured_of(c, rlog_state_cause(log, i));
         else if (e->kind == RLOG_DROP || e->kind == RLOG_DUP)
-            target = captured_of(log, i, at);
+            target = captured_of(c, i);
         if (target == RLOG_NONE)
             continue;
         render_grow((void **)&refs, &cap, n + 1, sizeof *refs);
@@ -273,15 +349,54 @@ int rlog_write_pcapng(const rlog *log, FILE *out)
     return rlog_write_pcapng_at(log, out, RLOG_PCAP_AT_LINKS);
 }
 
+/* The interface the capture is named after: "sim" for the links' sending
+ * ends, the host, or "A (link to B)". */
+static void interface_name(const capture *c, char *buf, size_t len)
+{
+    const rlog_capture_point *at = &c->at;
+    switch (at->kind) {
+    case RLOG_CAPTURE_SENDERS:
+        snprintf(buf, len, "sim");
+        break;
+    case RLOG_CAPTURE_RECEIVERS:
+        snprintf(buf, len, "sim (receiving ends)");
+        break;
+    case RLOG_CAPTURE_HOST:
+        snprintf(buf, len, "%s", rlog_host_name(c->log, at->host));
+        break;
+    case RLOG_CAPTURE_LINK_END:
+        snprintf(buf, len, "%s (link to %s)", rlog_host_name(c->log, at->host),
+                 rlog_host_name(c->log, at->peer));
+        break;
+    }
+}
+
+static int write_pcapng(capture *c, FILE *out);
+
 int rlog_write_pcapng_at(const rlog *log, FILE *out, uint32_t at)
 {
+    capture c = capture_of(log, at);
+    return write_pcapng(&c, out);
+}
+
+int rlog_write_pcapng_point(const rlog *log, FILE *out, const rlog_capture_point *at)
+{
+    capture c = {.at = *at, .log = log};
+    return write_pcapng(&c, out);
+}
+
+static int write_pcapng(capture *c, FILE *out)
+{
+    const rlog *log = c->log;
     size_t nrefs, k = 0;
-    note_ref *refs = collect_notes(log, at, &nrefs);
+    note_ref *refs = collect_notes(c, &nrefs);
     bytes b = {0};
-    header_blocks(&b, at == RLOG_PCAP_AT_LINKS ? "sim" : rlog_host_name(log, at));
+    char ifname[80];
+    interface_name(c, ifname, sizeof ifname);
+    header_blocks(&b, ifname);
     int rc = fwrite(b.p, 1, b.n, out) == b.n ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < rlog_count(log); i++) {
-        if (!is_captured(rlog_at(log, i), at))
+        if (!is_captured(c, rlog_at(log, i)))
             continue;
         while (k < nrefs && refs[k].target < i)
             k++;

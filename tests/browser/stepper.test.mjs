@@ -97,7 +97,8 @@ function checkStep(run, ctx, st, i) {
   const where = `${run.name} step ${i}`;
   check(st.step === i, `${where}: page is at step ${st.step}`);
   check(st.hash === '#step=' + i, `${where}: address fragment is ${st.hash}`);
-  check(st.stepNo && st.stepNo.startsWith('step ' + i + ' '), `${where}: step counter reads ${st.stepNo}`);
+  const counter = ctx.zh ? '\u7b2c ' + i + ' \u6b65 ' : 'step ' + i + ' ';
+  check(st.stepNo && st.stepNo.startsWith(counter), `${where}: step counter reads ${st.stepNo}`);
   for (const k of Object.keys(ctx.first)) {
     const want = ctx.expected[i][k] || ctx.first[k];
     const lit = st.lit[k] || [];
@@ -216,6 +217,124 @@ async function sequenceNumbers(run, page) {
   await page.keyboard.press('r');
 }
 
+/* The TCB each endpoint should have after every line of the trace, by RFC
+ * 9293's assignments applied to the segments on the wire (not read from
+ * the stack): ISS is the seq of its SYN (\u00a73.10.1), IRS the seq of the
+ * peer's (\u00a73.10.7.2, \u00a73.10.7.3); SND.NXT passes what it sent (SYN and
+ * FIN count one); RCV.NXT passes what arrived in order; SND.UNA is the
+ * highest acceptable ACK that arrived (\u00a73.10.7.4, fifth step). Values
+ * are relative to ISS (SND) and IRS (RCV). For runs without reordering. */
+function tcbModel(trace, sockets, hostIndex) {
+  const M = 2 ** 32, now = {}, out = [];
+  const ep = (h, lport, rport) => sockets.find((s) => s.h === h && s.lport === lport && s.rport === rport);
+  const seqLen = (g) => g.len + (g.flags.includes('SYN') ? 1 : 0) + (g.flags.includes('FIN') ? 1 : 0);
+  for (const l of trace) {
+    if ((l.kind === 'send' || l.kind === 'deliver') && l.seg) {
+      const g = l.seg, out_ = l.kind === 'send';
+      const s = out_ ? ep(hostIndex[l.src], g.sport, g.dport) : ep(hostIndex[l.dst], g.dport, g.sport);
+      if (s) {
+        const k = s.h + '/' + s.sock, m = (now[k] = now[k] || { una: 0, nxt: 0, rnxt: 0 });
+        if (out_) {
+          if (g.flags.includes('SYN') && m.iss === undefined) m.iss = g.seq;
+          if (m.iss !== undefined) m.nxt = Math.max(m.nxt, ((g.seq - m.iss) % M + M) % M + seqLen(g));
+        } else {
+          if (g.flags.includes('SYN') && m.irs === undefined) m.irs = g.seq;
+          const rel = m.irs === undefined ? -1 : ((g.seq - m.irs) % M + M) % M;
+          if (rel >= 0 && rel <= m.rnxt) m.rnxt = Math.max(m.rnxt, rel + seqLen(g));
+          if (g.flags.includes('ACK') && m.iss !== undefined) {
+            const a = ((g.ack - m.iss) % M + M) % M;
+            if (a > m.una && a <= m.nxt) m.una = a;
+          }
+        }
+      }
+    }
+    out.push(JSON.parse(JSON.stringify(now)));
+  }
+  return out;
+}
+
+async function tcbCells(page) {
+  return page.evaluate(() => {
+    const cols = {};
+    for (const td of document.querySelectorAll('#tcb td')) (cols[td.dataset.ep] = cols[td.dataset.ep] || {})[td.dataset.var] = td.dataset.v;
+    const timers = [...document.querySelectorAll('#timer-events li')].map((li) => li.dataset.ep + ' ' + li.dataset.timer + ' ' + li.dataset.what);
+    return { cols, timers };
+  });
+}
+
+/* The TCB panel against the model: at the last step of every instant (all
+ * calls of that instant done) every endpoint's columns; at each delivery
+ * the receiver's RCV.NXT and SND.UNA already (a call's variables hold from
+ * the step that began it). RFC 6298 (5.1, 5.2): RTX runs exactly while
+ * something is unacknowledged. TIME_WAIT's deadline is when the trace says
+ * it fired. Fired timers and the TIME_WAIT restart are listed. */
+async function tcbPanel(run, page, ctx) {
+  const sockets = await page.evaluate(() => JSON.parse(document.getElementById('tcpsim-data').textContent).sockets);
+  const model = tcbModel(run.trace, sockets, ctx.hostIndex), T = run.trace, N = T.length;
+  const fires = (k, i) => T.find((l, j) => j > i && l.kind === 'timer' && l.timer === 'TIME_WAIT' &&
+    ctx.hostIndex[l.host] + '/' + l.sock === k);
+  const msOf = (ns) => { const us = Math.floor(ns / 1000); return Math.floor(us / 1000) + '.' + String(us % 1000).padStart(3, '0'); };
+  let compared = 0;
+  for (let i = 0; i < N; i++) {
+    const settled = i === N - 1 || T[i + 1].t_ns > T[i].t_ns;
+    const line = T[i];
+    if (!settled && line.kind !== 'deliver' && line.kind !== 'timer' && line.kind !== 'restart') continue;
+    await page.evaluate((n) => window.tcpsim.go(n), i);
+    const { cols, timers } = await tcbCells(page);
+    const where = `${run.name} step ${i}`;
+    for (const [k, m] of Object.entries(model[i])) {
+      const st = ctx.expected[i][k] || ctx.first[k];
+      if (st === 'LISTEN' || st === 'CLOSED' || m.iss === undefined) continue;
+      const c = cols[k];
+      check(c !== undefined, `${where}: no TCB column for ${k} (${st})`);
+      if (!c) continue;
+      const to = line.kind === 'deliver' && line.seg &&
+        sockets.find((q) => q.h === ctx.hostIndex[line.dst] && q.lport === line.seg.dport && q.rport === line.seg.sport);
+      const dlv = to && to.h + '/' + to.sock === k;
+      if (dlv && c.state.startsWith('CLOSED')) {
+        /* the segment ends the connection: the TCB is deleted (the state line follows) */
+        const nxt = T.find((l, j) => j > i && l.kind === 'state' && ctx.hostIndex[l.host] + '/' + l.sock === k);
+        check(nxt && nxt.to === 'CLOSED' && nxt.t_ns === line.t_ns, `${where}: ${k} TCB deleted at a delivery that does not close it`);
+      } else if (dlv) {
+        check(c['RCV.NXT'] === String(m.rnxt), `${where}: ${k} RCV.NXT ${c['RCV.NXT']} at the delivery, RFC says ${m.rnxt}`);
+        check(c['SND.UNA'] === String(m.una), `${where}: ${k} SND.UNA ${c['SND.UNA']} at the delivery, RFC says ${m.una}`);
+      }
+      if (!settled) continue;
+      compared++;
+      check(c.state === st, `${where}: ${k} TCB state ${c.state}, trace ${st}`);
+      check(c.ISS === String(m.iss), `${where}: ${k} ISS ${c.ISS}, its SYN had seq ${m.iss}`);
+      check(c['SND.UNA'] === String(m.una) && c['SND.NXT'] === String(m.nxt),
+        `${where}: ${k} SND.UNA/NXT ${c['SND.UNA']}/${c['SND.NXT']}, RFC says ${m.una}/${m.nxt}`);
+      if (st !== 'SYN_SENT') {
+        check(c.IRS === String(m.irs), `${where}: ${k} IRS ${c.IRS}, the peer's SYN had seq ${m.irs}`);
+        check(c['RCV.NXT'] === String(m.rnxt), `${where}: ${k} RCV.NXT ${c['RCV.NXT']}, RFC says ${m.rnxt}`);
+      }
+      check(/(^|, )RTX /.test(c.timers) === (m.una < m.nxt),
+        `${where}: ${k} timers "${c.timers}" with ${m.nxt - m.una} unacknowledged`);
+      if (st === 'TIME_WAIT' && fires(k, i))
+        check(c.timers.includes('TIME_WAIT at ' + msOf(fires(k, i).t_ns) + ' ms'),
+          `${where}: ${k} timers "${c.timers}", the trace fires TIME_WAIT at ${fires(k, i).t}`);
+    }
+    const who = line.host !== undefined ? ctx.hostIndex[line.host] + '/' + line.sock : '';
+    if (line.kind === 'timer')
+      check(timers.includes(`${who} ${line.timer} fired`), `${where}: timer ${line.timer} fired not listed (${timers})`);
+    if (line.kind === 'restart')
+      check(timers.includes(`${who} ${line.timer} restarted`), `${where}: ${line.timer} restart not listed (${timers})`);
+  }
+  check(compared > 0, `${run.name}: no TCB was compared`);
+  /* Absolute: ISS plus the relative value, as on the wire. */
+  const syn = T.findIndex((l) => l.kind === 'send' && l.seg && l.seg.flags === 'SYN');
+  if (syn >= 0) {
+    await page.evaluate((n) => window.tcpsim.go(n), syn);
+    await page.keyboard.press('r');
+    const { cols } = await tcbCells(page);
+    const k = Object.keys(model[syn]).find((q) => model[syn][q].iss === T[syn].seg.seq);
+    check(k && cols[k] && cols[k]['SND.NXT'] === String((T[syn].seg.seq + 1) % 2 ** 32),
+      `${run.name}: absolute SND.NXT after the SYN is ${k && cols[k] && cols[k]['SND.NXT']}`);
+    await page.keyboard.press('r');
+  }
+}
+
 async function screenshots(run, page) {
   const states = run.trace.map((l, i) => (l.kind === 'state' ? i : -1)).filter((i) => i >= 0);
   const picks = [0, states[Math.floor(states.length / 2)], run.trace.length - 1];
@@ -260,11 +379,42 @@ async function hostileText(context) {
   await page.close();
 }
 
+/* The page's own English words, as the English page writes them. */
+const ENGLISH = /\b(step|steps|socket|port|ports|flags|options|timer|timers|dropped|idle|compressed|Keys|fired|armed|cancelled|restarted|previous|next|first|last|slide|absolute|relative|happened|Rules?|Profile|Segment|link|lost|was|deleted|scale|permitted|timestamps|error|nothing|differs|state change|sent|received|application|called)\b/;
+
+/* At every step of a --lang zh page, no English of the page's own is left:
+ * the explanation (less the rule's section, which stays as RFC 9293 names
+ * it, and the stack's short notes), the ladder's words, the diagrams'
+ * titles and edge labels, the controls, their titles and the key help.
+ * Not checked: the profile's difference (#why-profile), which is still
+ * written in English for both languages. */
+async function noEnglishLeft(run, page) {
+  const found = new Set();
+  for (let i = 0; i < run.trace.length; i++) {
+    await page.evaluate((n) => window.tcpsim.go(n), i);
+    const texts = await page.evaluate(() => {
+      const out = [];
+      const ex = document.getElementById('explain').cloneNode(true);
+      ex.querySelectorAll('.rule, #why-profile').forEach((n) => n.remove());
+      for (const n of ex.querySelectorAll('p, h2, h3, th, li, td')) out.push(n.textContent.replace(/\([^()]*\)$/, ''));
+      for (const n of document.querySelectorAll('#ladder-svg text:not(.seglabel), #ladder-svg title, .diagram h4, .elabel:not(.just)'))
+        out.push(n.textContent);
+      for (const n of document.querySelectorAll('#controls button, #controls label, #controls [title], #step-no, #help, #subtitle'))
+        out.push(n.textContent, n.title || '');
+      return out;
+    });
+    for (const t of texts) if (ENGLISH.test(t.replace('#step=N', ''))) found.add(t);
+  }
+  check(found.size === 0, `zh: English left on the page: ${[...found].slice(0, 12).join(' | ')}`);
+}
+
 /* --lang zh: the page's words and the rules' sentences in Chinese; the
  * steps, states and rule sections are the trace's. */
 async function chinesePage(context) {
   const run = generate('scenarios/teardown/lost_final_ack.lua', ['--sim', '1', '--lang', 'zh'], '-zh');
   const { page, ctx } = await openRun(context, run);
+  ctx.zh = true;
+  await noEnglishLeft(run, page);
   const i = run.trace.findIndex((l) => l.kind === 'state' && l.from === 'FIN_WAIT_2' && l.to === 'TIME_WAIT');
   check(i > 0, 'zh: the trace has FIN_WAIT_2 -> TIME_WAIT');
   await page.evaluate((n) => window.tcpsim.go(n), i);
@@ -343,6 +493,7 @@ try {
       }
     await jumps(run, page, ctx);
     if (run.name === 'lost_final_ack') await timeWaitRestart(run, page);
+    if (run.name === 'lost_final_ack' || run.name === 'simultaneous_close') await tcbPanel(run, page, ctx);
     await sequenceNumbers(run, page);
     await screenshots(run, page);
     await page.close();

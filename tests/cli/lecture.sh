@@ -59,6 +59,25 @@ check "--svg-style slides: 16:9, a title naming scenario and profile" \
 "$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/slide.svg" --svg-style huge 2>/dev/null; rc=$?
 check "--svg-style huge is refused" '[ $rc -eq 2 ]'
 
+# Slides of a part of a run: --svg-window keeps a time window, --svg-control
+# the SYN, FIN and RST segments only; the whole SVG is the reference.
+f=scenarios/teardown/lost_final_ack.lua
+"$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/all.svg"
+"$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/open.svg" --svg-window 0-200
+"$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/end.svg" --svg-window 2000-3000
+check "--svg-window 0-200: the handshake, not the TIME_WAIT restart (2.25 s)" \
+  'grep -q ">SYN seq=" "$tmp/open.svg" && ! grep -q "TIME_WAIT restarted" "$tmp/open.svg" && grep -q "TIME_WAIT restarted" "$tmp/all.svg"'
+check "--svg-window 2000-3000: the restart, not the handshake" \
+  'grep -q "TIME_WAIT restarted" "$tmp/end.svg" && ! grep -q ">SYN seq=" "$tmp/end.svg"'
+"$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/bad.svg" --svg-window 300-200 2>/dev/null; rc=$?
+check "--svg-window 300-200 is refused" '[ $rc -eq 2 ]'
+f=scenarios/teardown/fin_overtakes_data.lua
+"$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/data.svg"
+"$tcpsim" run "$f" --quiet --sim 1 --svg "$tmp/ctl.svg" --svg-control
+ctl() { grep -o ">[A-Z,]* seq=" "$1" | grep -cE "SYN|FIN|RST"; }
+check "--svg-control: no segment without SYN, FIN or RST, every one with them" \
+  'grep -q ">ACK seq=" "$tmp/data.svg" && ! grep -q ">ACK seq=" "$tmp/ctl.svg" && ! grep -q ">PSH,ACK seq=" "$tmp/ctl.svg" && [ "$(ctl "$tmp/ctl.svg")" -eq "$(ctl "$tmp/data.svg")" ] && [ "$(ctl "$tmp/ctl.svg")" -gt 0 ]'
+
 # --pcap-at: B's ACK of A's FIN is lost on the way (fault): B's capture has
 # it, A's does not; the links' capture (the default) has every send.
 if command -v tshark >/dev/null; then
@@ -80,7 +99,7 @@ if command -v tshark >/dev/null; then
 fi
 
 help=$("$tcpsim" run --help)
-for opt in --relative-seq --width --endpoint --svg-style --pcap-at; do
+for opt in --relative-seq --width --endpoint --svg-style --pcap-at --svg-window --svg-control; do
   check "run --help documents $opt" 'grep -q -- "$opt" <<<"$help"'
 done
 exit $fail

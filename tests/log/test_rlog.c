@@ -437,6 +437,72 @@ static void broken_joins_and_copies_are_named(void **state)
     assert_string_equal(check_says(log), "");
 }
 
+/* ---- connection variables ------------------------------------------------------ */
+
+static void tcb_event(rlog *log, uint64_t t, uint32_t host, uint32_t sock, tcp_state st,
+                      uint32_t snd_nxt, uint64_t rtx_at)
+{
+    tcp_tcb tcb;
+    memset(&tcb, 0, sizeof tcb);
+    tcb.state = st;
+    tcb.snd_nxt = snd_nxt;
+    for (int k = 0; k < TCP_TIMER_COUNT; k++)
+        tcb.timer_at[k] = UINT64_MAX;
+    tcb.timer_at[TCP_TIMER_RTX] = rtx_at;
+    tcp_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = TCP_EV_TCB;
+    ev.time_ns = t;
+    ev.sock = sock;
+    ev.from = ev.to = st;
+    ev.tcb = &tcb;
+    rlog_tcp_event(log, host, &ev);
+}
+
+/* A call's variables hold from the entry that began it (the user call,
+ * the timer, the delivery of the segment), not from its last entry; a
+ * record equal to the socket's previous one is not kept. */
+static void tcb_holds_from_the_entry_that_began_the_call(void **state)
+{
+    rlog *log = *state;
+    tcp_seg syn = fx_seg(FX_A, TCP_SYN, 100, 0, 0);
+    fx_ev(log, 0, FX_A, TCP_EV_USER, 1, TCP_CALL_CONNECT, "connect()"); /* entry 0 */
+    fx_state(log, 0, FX_A, 1, TCP_CLOSED, TCP_SYN_SENT, TCP_CAUSE_USER, NULL, "connect()");
+    fx_send(log, 0, FX_A, 1, syn); /* entry 2 */
+    tcb_event(log, 0, FX_A, 1, TCP_SYN_SENT, 101, 1000 * FX_MS);
+    fx_deliver(log, 50 * FX_MS, FX_A, 1, syn); /* entry 3 */
+    fx_ev(log, 50 * FX_MS, FX_B, TCP_EV_SEG_IN, 1, 0, NULL);
+    fx_state(log, 50 * FX_MS, FX_B, 2, TCP_LISTEN, TCP_SYN_RECEIVED, TCP_CAUSE_SEGMENT, &syn,
+             "rcv SYN");
+    tcb_event(log, 50 * FX_MS, FX_B, 2, TCP_SYN_RECEIVED, 301, 1050 * FX_MS);
+    tcb_event(log, 50 * FX_MS, FX_B, 1, TCP_LISTEN, 0, UINT64_MAX);
+    tcb_event(log, 50 * FX_MS, FX_B, 2, TCP_SYN_RECEIVED, 301, 1050 * FX_MS); /* unchanged */
+    assert_int_equal(rlog_tcb_count(log), 3);
+    const rlog_tcb *a = rlog_tcb_at(log, 0), *b = rlog_tcb_at(log, 1), *l = rlog_tcb_at(log, 2);
+    assert_int_equal(a->at, 0);
+    assert_int_equal(a->host, FX_A);
+    assert_int_equal(a->tcb.snd_nxt, 101);
+    assert_int_equal(b->at, 3);
+    assert_int_equal(b->sock, 2);
+    assert_int_equal(b->prev, RLOG_NONE);
+    assert_int_equal(l->at, 3);
+    assert_int_equal(l->tcb.state, TCP_LISTEN);
+
+    fx_ev(log, 1000 * FX_MS, FX_A, TCP_EV_TIMER, 1, TCP_TIMER_RTX, "RTO"); /* entry 5 */
+    fx_send(log, 1000 * FX_MS, FX_A, 2, syn);
+    tcb_event(log, 1000 * FX_MS, FX_A, 1, TCP_SYN_SENT, 101, 3000 * FX_MS);
+    assert_int_equal(rlog_tcb_count(log), 4);
+    const rlog_tcb *r = rlog_tcb_at(log, 3);
+    assert_int_equal(r->at, 5);
+    assert_int_equal(r->prev, 0);
+    assert_true(r->tcb.timer_at[TCP_TIMER_RTX] == 3000 * FX_MS);
+    assert_true(rlog_tcb_at(log, r->prev)->tcb.timer_at[TCP_TIMER_RTX] == 1000 * FX_MS);
+
+    /* A call with no entry of its own at its instant: from the next entry. */
+    tcb_event(log, 1200 * FX_MS, FX_B, 2, TCP_SYN_RECEIVED, 301, 2050 * FX_MS);
+    assert_int_equal(rlog_tcb_at(log, 4)->at, rlog_count(log));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +530,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(user_change_reported_after_its_send_still_links, log_setup,
                                         log_teardown),
         cmocka_unit_test_setup_teardown(user_change_takes_the_right_flag, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(tcb_holds_from_the_entry_that_began_the_call, log_setup,
+                                        log_teardown),
         cmocka_unit_test_setup_teardown(segment_change_takes_the_matching_delivery, log_setup,
                                         log_teardown),
     };

@@ -289,13 +289,14 @@ static uint16_t le16(const uint8_t *p)
 
 /* The pcap records captured at `at`: their count, and each one's time in
  * ms and IPv4 source host (its last address byte) in `rec`. */
-static size_t pcap_records_at(const rlog *log, uint32_t at, uint32_t rec[][2], size_t max)
+static size_t pcap_records_point(const rlog *log, const rlog_capture_point *at, uint32_t rec[][2],
+                                 size_t max)
 {
     char *buf = NULL;
     size_t n = 0, count = 0;
     FILE *f = open_memstream(&buf, &n);
     assert_non_null(f);
-    assert_int_equal(rlog_write_pcap_at(log, f, at), 0);
+    assert_int_equal(rlog_write_pcap_point(log, f, at), 0);
     assert_int_equal(fclose(f), 0);
     const uint8_t *p = (const uint8_t *)buf + 24, *end = (const uint8_t *)buf + n;
     while (p + 16 <= end) {
@@ -311,6 +312,37 @@ static size_t pcap_records_at(const rlog *log, uint32_t at, uint32_t rec[][2], s
     assert_true(p == end);
     free(buf);
     return count;
+}
+
+static size_t pcap_records_at(const rlog *log, uint32_t at, uint32_t rec[][2], size_t max)
+{
+    rlog_capture_point pt = {at == RLOG_PCAP_AT_LINKS ? RLOG_CAPTURE_SENDERS : RLOG_CAPTURE_HOST,
+                             at, 0};
+    return pcap_records_point(log, &pt, rec, max);
+}
+
+/* The receiving ends of the links: every delivery and nothing lost (A's
+ * ACK at 450 ms never arrived); A's end of its link to B is A's capture
+ * (its only link); B's end of a link to B is nothing. */
+static void pcap_at_receivers_and_a_link_end(void **state)
+{
+    rlog *log = *state;
+    fx_handshake(log);
+    fx_lost_final_ack(log);
+    uint32_t r[16][2], e[16][2], h[16][2];
+    rlog_capture_point recv = {RLOG_CAPTURE_RECEIVERS, 0, 0};
+    size_t nr = pcap_records_point(log, &recv, r, 16);
+    assert_int_equal(nr, 8); /* 9 packets, 7 lost */
+    for (size_t i = 0; i < nr; i++)
+        assert_false(r[i][0] == 450 && r[i][1] == 1);
+    rlog_capture_point ab = {RLOG_CAPTURE_LINK_END, FX_A, FX_B};
+    size_t ne = pcap_records_point(log, &ab, e, 16), nh = pcap_records_at(log, FX_A, h, 16);
+    assert_int_equal(ne, nh);
+    assert_memory_equal(e, h, ne * sizeof e[0]);
+    rlog_capture_point ba = {RLOG_CAPTURE_LINK_END, FX_B, FX_A};
+    assert_int_equal(pcap_records_point(log, &ba, e, 16), pcap_records_at(log, FX_B, h, 16));
+    rlog_capture_point none = {RLOG_CAPTURE_LINK_END, FX_A, FX_A};
+    assert_int_equal(pcap_records_point(log, &none, e, 16), 0);
 }
 
 /* --pcap-at: what a tcpdump on each host sees. A's ACK (packet 7, 450 ms)
@@ -647,6 +679,7 @@ static void outputs_of_an_empty_log(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(pcap_at_receivers_and_a_link_end, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(link_changes_name_their_direction, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(drop_without_send_starts_its_packet, log_setup,
                                         log_teardown),
