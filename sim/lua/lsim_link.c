@@ -371,6 +371,16 @@ static bool call_match(void *ctx, uint32_t rule, const net_seg_view *v)
     return ok;
 }
 
+/* Pushes t.delay of the table at idx without metamethods: the verdict is
+ * read outside the hook's protected call, where an __index that raises
+ * would unwind through the event loop. */
+static void get_delay_raw(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_pushliteral(L, "delay");
+    lua_rawget(L, idx);
+}
+
 /* Reads a hook's answer at the top of the stack: nil or "pass", "drop",
  * "duplicate", "hold", or {delay = d}. Returns false for anything else. */
 static bool read_verdict(lua_State *L, sim_fault_verdict *v)
@@ -392,7 +402,7 @@ static bool read_verdict(lua_State *L, sim_fault_verdict *v)
     }
     if (lua_type(L, -1) != LUA_TTABLE)
         return false;
-    lua_getfield(L, -1, "delay");
+    get_delay_raw(L, -1);
     char err[128];
     sim_time_t d;
     bool ok = true;
@@ -421,7 +431,7 @@ static void push_value_text(lua_State *L, int idx)
         luaL_tolstring(L, idx, NULL);
         break;
     case LUA_TTABLE:
-        lua_getfield(L, idx, "delay");
+        get_delay_raw(L, idx);
         if (lua_isnil(L, -1)) {
             lua_pop(L, 1);
             lua_pushliteral(L, "a table without delay");
@@ -443,7 +453,7 @@ static const char *bare_delay_hint(lua_State *L, int idx)
 {
     if (lua_type(L, idx) != LUA_TTABLE)
         return "";
-    lua_getfield(L, idx, "delay");
+    get_delay_raw(L, idx);
     bool number = lua_type(L, -1) == LUA_TNUMBER;
     lua_pop(L, 1);
     return number ? ": a bare number is ambiguous, write \"10ms\" or tcpsim.ns(n)" : "";
