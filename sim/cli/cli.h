@@ -36,6 +36,13 @@ long cli_cores(void);
  * capacity *cap) grown to hold `need`, doubling from 64; out of memory ends
  * the process with a message. */
 void *cli_grow(void *p, size_t *cap, size_t need, size_t elem);
+/* Whether s ends with suffix. */
+bool cli_ends_with(const char *s, const char *suffix);
+/* Calls add(ctx, path) for every .lua and .pkt file below dir, in
+ * directory order (callers sort), leaving out dot names and lib/ folders
+ * (the scenario library is not a test). A folder that cannot be read adds
+ * nothing. */
+void cli_scan_scenarios(const char *dir, void (*add)(void *ctx, const char *path), void *ctx);
 
 /* The --help text of a command ("tcpsim" for the command itself, "run",
  * "test", "profiles", "new", "help", "man", "version"); NULL if none. */

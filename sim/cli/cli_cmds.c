@@ -4,6 +4,7 @@
  * helper, and where require() looks beyond the scenario's own folder.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -99,6 +100,34 @@ void *cli_grow(void *p, size_t *cap, size_t need, size_t elem)
     }
     *cap = c;
     return p;
+}
+
+bool cli_ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+void cli_scan_scenarios(const char *dir, void (*add)(void *ctx, const char *path), void *ctx)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "lib") == 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s%s%s", dir, cli_ends_with(dir, "/") ? "" : "/", e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            cli_scan_scenarios(path, add, ctx);
+        else if (cli_ends_with(e->d_name, ".lua") || cli_ends_with(e->d_name, ".pkt"))
+            add(ctx, path);
+    }
+    closedir(d);
 }
 
 /* ---- require() paths ---- */

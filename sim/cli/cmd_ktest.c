@@ -22,7 +22,6 @@
  * device or namespaces: the "skipped" status of automake and ctest).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +65,6 @@ static int kt_bad(const char *msg, const char *arg)
     return 2;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 static void kt_add(kt_opts *o, const char *path)
 {
     o->tasks = cli_grow(o->tasks, &o->cap, o->ntasks + 1, sizeof *o->tasks);
@@ -81,28 +74,9 @@ static void kt_add(kt_opts *o, const char *path)
         abort();
 }
 
-/* Every .lua and .pkt below dir, lib/ and dot names left out (as tcpsim
- * test does); .pkt files are kept to be reported as skipped. */
-static void kt_scan(kt_opts *o, const char *dir)
+static void kt_add_scanned(void *ctx, const char *path)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "lib") == 0)
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
-            kt_scan(o, path);
-        else if (ends_with(e->d_name, ".lua") || ends_with(e->d_name, ".pkt"))
-            kt_add(o, path);
-    }
-    closedir(d);
+    kt_add(ctx, path);
 }
 
 static int kt_path(kt_opts *o, const char *path)
@@ -111,7 +85,7 @@ static int kt_path(kt_opts *o, const char *path)
     if (stat(path, &st) != 0)
         return kt_bad("no such file or folder:", path);
     if (S_ISDIR(st.st_mode))
-        kt_scan(o, path);
+        cli_scan_scenarios(path, kt_add_scanned, o);
     else
         kt_add(o, path);
     return 0;
@@ -356,7 +330,7 @@ static void kt_run_all(kt_opts *o, const char *self, size_t *count)
     while (printed < o->ntasks) {
         while (running < (size_t)o->jobs && next < o->ntasks) {
             ktask *t = &o->tasks[next++];
-            t->skip = !ends_with(t->file, ".lua");
+            t->skip = !cli_ends_with(t->file, ".lua");
             if (!t->skip) {
                 kt_start(t, o, self);
                 running++;

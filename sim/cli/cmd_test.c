@@ -11,7 +11,6 @@
  * <failure> and anything else (a script error, a crash) an <error>.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <errno.h>
 #include <glob.h>
 #include <signal.h>
@@ -68,32 +67,9 @@ static void add_file(test_opts *o, const char *path)
     o->files[o->nfiles++] = strdup(path);
 }
 
-static bool ends_with(const char *s, const char *suffix)
+static void add_scanned(void *ctx, const char *path)
 {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-static void scan_dir(test_opts *o, const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "lib") == 0)
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
-            scan_dir(o, path);
-        else if (ends_with(e->d_name, ".lua") || ends_with(e->d_name, ".pkt"))
-            add_file(o, path);
-    }
-    closedir(d);
+    add_file(ctx, path);
 }
 
 static int add_path(test_opts *o, const char *path)
@@ -106,7 +82,7 @@ static int add_path(test_opts *o, const char *path)
             size_t n = strlen(trimmed);
             while (n > 1 && trimmed[n - 1] == '/')
                 trimmed[--n] = 0;
-            scan_dir(o, trimmed);
+            cli_scan_scenarios(trimmed, add_scanned, o);
         } else {
             add_file(o, path);
         }
@@ -265,7 +241,7 @@ static void html_page(const task *t, const char *dir, char *buf, size_t len)
     for (char *c = name; *c; c++)
         if (*c == '/')
             *c = '_';
-    if (ends_with(name, ".lua"))
+    if (cli_ends_with(name, ".lua"))
         name[strlen(name) - 4] = '\0';
     if (t->seeded)
         snprintf(seed, sizeof seed, "-seed%llu", (unsigned long long)t->seed);
@@ -308,7 +284,7 @@ static void start(task *t, const test_opts *o, const char *self)
         int n = 0;
         char seed[32], html[4200];
         args[n++] = self;
-        args[n++] = ends_with(t->file, ".pkt") ? "pkt" : "run"; /* packetdrill script */
+        args[n++] = cli_ends_with(t->file, ".pkt") ? "pkt" : "run"; /* packetdrill script */
         args[n++] = t->file;
         args[n++] = "--quiet";
         if (t->seeded) {
@@ -318,7 +294,7 @@ static void start(task *t, const test_opts *o, const char *self)
         }
         for (int i = 0; i < o->npass; i++)
             args[n++] = o->pass[i];
-        if (o->html_dir && !ends_with(t->file, ".pkt")) { /* pages are for scenarios */
+        if (o->html_dir && !cli_ends_with(t->file, ".pkt")) { /* pages are for scenarios */
             html_page(t, o->html_dir, html, sizeof html);
             args[n++] = "--html";
             args[n++] = html;
@@ -405,7 +381,7 @@ static void shell_arg(char *buf, size_t cap, const char *arg)
 /* The command that replays the run: every option that changed it. */
 static void replay_line(const task *t, const test_opts *o, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "tcpsim %s", ends_with(t->file, ".pkt") ? "pkt" : "run");
+    snprintf(buf, cap, "tcpsim %s", cli_ends_with(t->file, ".pkt") ? "pkt" : "run");
     shell_arg(buf, cap, t->file);
     if (t->seeded) {
         char seed[32];
@@ -693,7 +669,7 @@ static int write_html_index(const char *dir, const task *tasks, size_t n)
         abort();
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (ends_with(tasks[i].file, ".pkt"))
+        if (cli_ends_with(tasks[i].file, ".pkt"))
             continue; /* packetdrill scripts get no page */
         html_page(&tasks[i], NULL, hrefs[k], sizeof hrefs[k]);
         links[k] = (rlog_html_link){tasks[i].file, hrefs[k], passed(&tasks[i])};

@@ -880,7 +880,7 @@ broken(char *why, size_t len, const char *fmt, ...)
     return -1;
 }
 
-static bool is_packet_kind(rlog_kind k)
+bool rlog_is_packet_kind(rlog_kind k)
 {
     switch (k) {
     case RLOG_SEND:
@@ -981,7 +981,8 @@ static int check_memory(const rlog *log, const arena_span *sp, size_t ns, size_t
         return broken(why, len, "arena: entry %zu (%s): its %" PRIu32 " bytes are not the log's", i,
                       k, e->nheld);
     uintptr_t pl = (uintptr_t)e->seg.payload, b = (uintptr_t)e->bytes;
-    if (pl && (!e->seg_ok || !is_packet_kind(e->kind) || pl < b || pl - b + e->seg.len > e->nheld))
+    if (pl &&
+        (!e->seg_ok || !rlog_is_packet_kind(e->kind) || pl < b || pl - b + e->seg.len > e->nheld))
         return broken(why, len, "arena: entry %zu (%s): its payload lies outside its bytes", i, k);
     return 0;
 }
@@ -992,7 +993,7 @@ static int check_packet(const rlog *log, size_t i, char *why, size_t len)
 {
     const rlog_entry *e = &log->entries[i];
     const char *k = rlog_kind_name(e->kind);
-    if (!is_packet_kind(e->kind))
+    if (!rlog_is_packet_kind(e->kind))
         return e->send_index == RLOG_NONE
                    ? 0
                    : broken(why, len, "join: entry %zu (%s) names a first sending", i, k);

@@ -56,6 +56,9 @@ typedef enum rlog_kind {
 
 /* "send", "deliver", "drop", ... as used by the text and JSON outputs. */
 const char *rlog_kind_name(rlog_kind kind);
+/* Whether entries of this kind are about one packet (they carry its bytes
+ * and its packet id): SEND, DELIVER, DROP, DUP, HOLD, RELEASE, CORRUPT, DELAY. */
+bool rlog_is_packet_kind(rlog_kind kind);
 
 #define RLOG_NONE ((size_t)-1) /* "no entry" for the index fields below */
 

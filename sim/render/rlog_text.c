@@ -108,34 +108,6 @@ static const char *detail_name(const rlog_entry *e)
     return NULL;
 }
 
-static bool is_packet_kind(rlog_kind k)
-{
-    switch (k) {
-    case RLOG_SEND:
-    case RLOG_DELIVER:
-    case RLOG_DROP:
-    case RLOG_DUP:
-    case RLOG_HOLD:
-    case RLOG_RELEASE:
-    case RLOG_CORRUPT:
-    case RLOG_DELAY:
-        return true;
-    case RLOG_LINK:
-    case RLOG_STATE:
-    case RLOG_TIMER:
-    case RLOG_USER:
-    case RLOG_ERROR:
-    case RLOG_NOTE:
-    case RLOG_REJECT:
-    case RLOG_RESTART:
-        return false;
-    case RLOG_KIND_COUNT:
-        break;
-    }
-    assert(!"RLOG_KIND_COUNT is not a kind");
-    return false;
-}
-
 /* ---- text ------------------------------------------------------------------ */
 
 /* A string quoted on one line: \" \\ \n \t and \xNN for other control bytes. */
@@ -230,7 +202,7 @@ static void text_entry(const rlog *log, const rlog_entry *e, FILE *out, bool why
         rlog_link_ends(log, e->link, e->dir, &from, &to);
         fprintf(out, " link=%" PRIu32 " %s>%s %s", e->link, rlog_host_name(log, from),
                 rlog_host_name(log, to), e->value_ns ? "up" : "down");
-    } else if (is_packet_kind(e->kind)) {
+    } else if (rlog_is_packet_kind(e->kind)) {
         text_packet(log, e, out);
     } else {
         text_conn(log, e, out, why);
@@ -402,7 +374,7 @@ static void json_entry(const rlog *log, size_t i, FILE *out)
         json_key_str(out, "text", e->text);
     else if (e->kind == RLOG_LINK)
         json_link(log, e, out);
-    else if (is_packet_kind(e->kind))
+    else if (rlog_is_packet_kind(e->kind))
         json_packet(log, e, out);
     else
         json_conn(log, i, out);
