@@ -235,7 +235,15 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     c->ack_now = true;
     /* "If there are other controls or text in the segment, then continue
      * processing at the sixth step" — text and FIN, within our window. */
-    tcp_rx r = {seg, seg->seq + 1, seg->len, seg->payload, false, !!(seg->flags & TCP_FIN), false};
+    tcp_rx r = {
+        .seg = seg,
+        .seq = seg->seq + 1, /* the SYN is taken; the text starts after it */
+        .len = seg->len,
+        .data = seg->payload,
+        .syn = false,
+        .fin = (seg->flags & TCP_FIN) != 0,
+        .old = false,
+    };
     uint32_t wnd = tcp_rcv_wnd(c);
     if (r.len > wnd) {
         r.len = wnd;
