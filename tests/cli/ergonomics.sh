@@ -17,6 +17,14 @@ out=$("$tcpsim" run "$f" --sed 3 2>&1); rc=$?
 check "run: --sed suggests --seed" '[ $rc -eq 2 ] && grep -q "did you mean --seed?" <<<"$out"'
 out=$("$tcpsim" run "$f" --ladr 2>&1)
 check "run: --ladr suggests --ladder" 'grep -q "did you mean --ladder?" <<<"$out"'
+# Every option run's --help names is one the suggestion list knows: its
+# name without its first letter is answered with the option itself.
+for opt in $("$tcpsim" run --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+  [ "$opt" = --help ] && continue
+  typo=--${opt:3}
+  out=$("$tcpsim" run "$f" "$typo" 2>&1)
+  check "run: $typo suggests $opt" 'grep -q -- "did you mean $opt?" <<<"$out"'
+done
 out=$("$tcpsim" test --junt x.xml 2>&1); rc=$?
 check "test: --junt suggests --junit" '[ $rc -eq 2 ] && grep -q "did you mean --junit?" <<<"$out"'
 out=$("$tcpsim" run "$f" --frobnicate 2>&1)
