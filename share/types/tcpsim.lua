@@ -81,6 +81,7 @@ function tcpsim.ns(n) end
 ---@field rst_on_close_with_unread? boolean close() with unread data sends RST
 ---@field rst_on_keepalive_timeout? boolean RST when keepalive gives up
 ---@field tw_restart_on_ack? boolean any ACK-bearing segment restarts TIME_WAIT
+---@field shut_rd_discard? boolean shutdown("rd") drops held and later data (FreeBSD sorflush)
 ---@field rfc1337? boolean ignore RSTs in TIME_WAIT
 ---@field rst_has_ack? boolean active RSTs are RST,ACK with ack = RCV.NXT
 ---@field orphan_retries? integer retransmissions after close() before giving up

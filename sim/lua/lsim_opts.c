@@ -298,6 +298,7 @@ static const knob KNOBS[] = {
     KNOB("rst_on_close_with_unread", K_BOOL, rst_on_close_with_unread),
     KNOB("rst_on_keepalive_timeout", K_BOOL, rst_on_keepalive_timeout),
     KNOB("tw_restart_on_ack", K_BOOL, tw_restart_on_ack),
+    KNOB("shut_rd_discard", K_BOOL, shut_rd_discard),
     KNOB("rfc1337", K_BOOL, tw_rst), /* special-cased below */
     KNOB("rst_has_ack", K_BOOL, rst_has_ack),
     KNOB("orphan_retries", K_U32, orphan_retries),

@@ -87,4 +87,25 @@ out=$("$tcpsim" run "$m" --quiet --sim 99 --ladder 2>&1); rc=$?
 check "--sim beyond the count is an error" '[ $rc -eq 2 ] && grep -q "made $sims simulations" <<<"$out"'
 n=$("$tcpsim" run "$m" --quiet --ladder | grep -c "^== simulation")
 check "ladders on standard output, one per simulation, headed" '[ "$n" = "$sims" ]'
+# A profile knob set from Lua reaches the stack: shut_rd_discard under linux
+# drops the bytes held at shutdown("rd") (FreeBSD's sorflush), which the
+# linux profile alone keeps readable.
+srd() {
+  cat <<EOF
+local sim = tcpsim.new { seed = 3, profile = "linux", shut_rd_discard = $1 }
+local a, b = sim:host "A", sim:host "B"
+sim:link(a, b, { delay = "10ms" })
+local server = b:listen(80)
+local client = a:connect(b, 80)
+local peer = server:accept_wait()
+client:send "first"
+sim:run_for "1s"
+peer:shutdown "rd"
+expect(peer:recv(100) == nil):holds "held bytes dropped"
+EOF
+}
+out=$(srd true | "$tcpsim" run - 2>&1); rc=$?
+check "shut_rd_discard = true drops held bytes" '[ $rc -eq 0 ]'
+out=$(srd false | "$tcpsim" run - 2>&1); rc=$?
+check "shut_rd_discard = false keeps them" '[ $rc -eq 1 ]'
 exit $fail
