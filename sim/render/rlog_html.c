@@ -101,13 +101,12 @@ static bool is_zh(const rlog_html_opts *o)
     return o && o->lang && strcmp(o->lang, "zh") == 0;
 }
 
-static void put_state(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
+/* What a state change and a timer restart both carry: the entry of the
+ * segment that caused it, the RFC rule, and where the host's profile
+ * departs from RFC 9293 there. */
+static void put_cause_and_rule(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
 {
     const rlog_entry *e = rlog_at(log, i);
-    key_str(out, "from", tcp_state_name(e->from));
-    key_str(out, "to", tcp_state_name(e->to));
-    key_str(out, "cause", tcp_cause_name(e->cause));
-    key_str(out, "note", e->note);
     size_t c = rlog_state_cause(log, i);
     if (c != RLOG_NONE)
         fprintf(out, ",\"ce\":%zu,\"cause_pkt\":%" PRIu32, c, rlog_at(log, c)->packet_id);
@@ -121,6 +120,16 @@ static void put_state(FILE *out, const rlog *log, size_t i, const rlog_html_opts
         key_str(out, "pdiff", diff);
 }
 
+static void put_state(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
+{
+    const rlog_entry *e = rlog_at(log, i);
+    key_str(out, "from", tcp_state_name(e->from));
+    key_str(out, "to", tcp_state_name(e->to));
+    key_str(out, "cause", tcp_cause_name(e->cause));
+    key_str(out, "note", e->note);
+    put_cause_and_rule(out, log, i, o);
+}
+
 /* A timer restart: the timer, the segment behind it, the rule (as a state
  * change has). */
 static void put_restart(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
@@ -128,17 +137,7 @@ static void put_restart(FILE *out, const rlog *log, size_t i, const rlog_html_op
     const rlog_entry *e = rlog_at(log, i);
     key_str(out, "timer", tcp_timer_name((tcp_timer_kind)e->detail));
     key_str(out, "note", e->note);
-    size_t c = rlog_state_cause(log, i);
-    if (c != RLOG_NONE)
-        fprintf(out, ",\"ce\":%zu,\"cause_pkt\":%" PRIu32, c, rlog_at(log, c)->packet_id);
-    rlog_why w = rlog_why_of(e);
-    key_str(out, "rule", w.rule);
-    key_str(out, "because", w.because);
-    if (is_zh(o))
-        key_str(out, "zh", w.because_zh);
-    char diff[512];
-    if (rlog_why_profile(e, profile_of(o, e->host), diff, sizeof diff) > 0)
-        key_str(out, "pdiff", diff);
+    put_cause_and_rule(out, log, i, o);
 }
 
 static void put_conn(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
