@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lsim.h"
 
@@ -36,6 +37,10 @@ long cli_cores(void);
  * capacity *cap) grown to hold `need`, doubling from 64; out of memory ends
  * the process with a message. */
 void *cli_grow(void *p, size_t *cap, size_t need, size_t elem);
+/* A temporary file's text as a new string (its first `max` bytes, then a
+ * line saying how many were left out; NUL bytes read as '?', so the text of
+ * a run stays text); the file is closed. */
+char *cli_slurp(FILE *f, size_t max);
 /* Whether s ends with suffix. */
 bool cli_ends_with(const char *s, const char *suffix);
 /* Calls add(ctx, path) for every .lua and .pkt file below dir, in

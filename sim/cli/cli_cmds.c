@@ -102,6 +102,29 @@ void *cli_grow(void *p, size_t *cap, size_t need, size_t elem)
     return p;
 }
 
+char *cli_slurp(FILE *f, size_t max)
+{
+    fflush(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    size_t keep = len > 0 ? (size_t)len : 0;
+    if (keep > max)
+        keep = max;
+    char *text = malloc(keep + 80);
+    if (!text)
+        abort();
+    size_t n = keep ? fread(text, 1, keep, f) : 0;
+    text[n] = 0;
+    for (size_t i = 0; i < n; i++)
+        if (text[i] == 0)
+            text[i] = '?';
+    if (len > 0 && (size_t)len > keep)
+        snprintf(text + n, 80, "\n[... %ld more bytes of output left out]\n", len - (long)keep);
+    fclose(f);
+    return text;
+}
+
 bool cli_ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);

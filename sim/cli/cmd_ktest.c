@@ -212,22 +212,6 @@ static void kt_start(ktask *t, const kt_opts *o, const char *self)
     _exit(2);
 }
 
-/* A temporary file's whole text, the file closed. */
-static char *kt_slurp(FILE *f)
-{
-    fflush(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    char *text = malloc((size_t)(len > 0 ? len : 0) + 1);
-    if (!text)
-        abort();
-    size_t n = len > 0 ? fread(text, 1, (size_t)len, f) : 0;
-    text[n] = 0;
-    fclose(f);
-    return text;
-}
-
 /* The rest of the first line of text that starts with prefix, copied to
  * buf ("" when none). */
 static void kt_line(const char *text, const char *prefix, char *buf, size_t len)
@@ -314,7 +298,7 @@ static void kt_print(ktask *t, const kt_opts *o, size_t *count)
     }
     int ws = t->wstatus;
     t->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    char *out = kt_slurp(t->out), *err = kt_slurp(t->err);
+    char *out = cli_slurp(t->out, SIZE_MAX), *err = cli_slurp(t->err, SIZE_MAX);
     t->out = t->err = NULL;
     count[kt_report(t, o, out, err)]++;
     free(out);

@@ -306,32 +306,6 @@ static void start(task *t, const test_opts *o, const char *self)
     }
 }
 
-/* Reads a temporary file (its first TEST_OUTPUT_MAX bytes, with a note of
- * what was left out) into a new string and closes it. */
-static char *slurp(FILE *f)
-{
-    fflush(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    size_t keep = len > 0 ? (size_t)len : 0;
-    if (keep > TEST_OUTPUT_MAX)
-        keep = TEST_OUTPUT_MAX;
-    char *text = malloc(keep + 80);
-    if (!text)
-        abort();
-    size_t n = keep ? fread(text, 1, keep, f) : 0;
-    text[n] = 0;
-    /* text of a run stays text: a NUL byte would cut it short */
-    for (size_t i = 0; i < n; i++)
-        if (text[i] == 0)
-            text[i] = '?';
-    if (len > 0 && (size_t)len > keep)
-        snprintf(text + n, 80, "\n[... %ld more bytes of output left out]\n", len - (long)keep);
-    fclose(f);
-    return text;
-}
-
 static void collect(task *t, int wstatus)
 {
     t->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
@@ -339,8 +313,8 @@ static void collect(task *t, int wstatus)
         t->status = 2;
     t->secs = now_s() - t->start_s;
     t->done = true;
-    t->text = slurp(t->out);
-    t->errtext = slurp(t->err);
+    t->text = cli_slurp(t->out, TEST_OUTPUT_MAX);
+    t->errtext = cli_slurp(t->err, TEST_OUTPUT_MAX);
     t->out = t->err = NULL;
 }
 
