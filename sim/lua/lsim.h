@@ -117,6 +117,9 @@ void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry);
  * (" X" appended when it was dropped), in order. */
 void lsim_link_push_exchange(lua_State *L, const lsim *s, uint32_t link);
 
+/* ---- lsim_peer.c: sim:raw_peer (adds the method to the simulation's) ---- */
+void lsim_open_peer(lua_State *L);
+
 /* ---- lsim_expect.c ---- */
 void lsim_open_expect(lua_State *L);
 /* Expectations checked and failed in this Lua state. */
