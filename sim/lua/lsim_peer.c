@@ -328,9 +328,12 @@ static void table_to_line(lua_State *L, int idx, lpeer *pr, bool outbound, peer_
         const char *o = lua_tostring(L, -1);
         lua_pushfstring(L, o[0] == '<' ? " %s" : " <%s>", o);
         luaL_addvalue(&b);
-    } else if (!lua_isnil(L, -1)) {
-        luaL_error(L, "%s: opts must be packetdrill's text (\"<mss 1460,nop,wscale 7>\"), got %s",
-                   where, luaL_typename(L, -1));
+    } else if (!lua_isnil(L, -1)) { /* a table: to bytes, then to the notation */
+        pkt_opts o = {.len = 0};
+        char text[PKT_MSG_MAX];
+        o.len = (uint8_t)lsim_tcpopt_check(L, lua_gettop(L), where, o.bytes);
+        lua_pushfstring(L, " <%s>", pkt_opts_format(&o, text, sizeof text));
+        luaL_addvalue(&b);
     }
     lua_pop(L, 1);
     luaL_pushresult(&b);
@@ -500,6 +503,8 @@ static void push_seg(lua_State *L, const pkt_seg *got, const tcp_seg *seg, uint6
     if (got->has_opts) {
         lua_pushstring(L, pkt_opts_format(&got->opts, buf, sizeof buf));
         lua_setfield(L, -2, "opts");
+        lsim_tcpopt_push(L, got->opts.bytes, got->opts.len);
+        lua_setfield(L, -2, "options");
     }
     lua_pushinteger(L, got->src_port);
     lua_setfield(L, -2, "sport");
@@ -604,6 +609,7 @@ static int peer_expect(lua_State *L)
     }
     bool exact = t.kind == PKT_TIME_ABS || t.kind == PKT_TIME_REL;
     pr->base_ns = exact ? w.due : at;
+    lsim_expect_passed(L);
     push_seg(L, &got, &seg, at);
     return 1;
 }
@@ -627,6 +633,7 @@ static int peer_expect_none(lua_State *L)
     }
     run_to(L, pr, until, "peer:expect_none");
     pr->base_ns = until;
+    lsim_expect_passed(L);
     return 0;
 }
 
