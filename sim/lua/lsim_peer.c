@@ -47,7 +47,8 @@ typedef struct lpeer {
     uint32_t stack_isn;    /* the stack's, once a SYN from it arrived */
     bool have_stack_isn;
     bool absolute;
-    uint32_t snd_nxt; /* relative: after the last byte, SYN or FIN the peer sent */
+    bool sent_any;
+    uint32_t snd_nxt; /* relative: after the furthest byte, SYN or FIN the peer sent */
     uint32_t rcv_nxt; /* relative: after the last the stack sent that was taken */
     uint64_t tol_ns, wait_ns;
     uint64_t base_ns; /* where "+T" counts from: the last send or expect */
@@ -472,8 +473,10 @@ static int peer_send(lua_State *L)
     if (n == 0 || net_peer_send(pr->p, pr->buf, n) != 0)
         return luaL_error(L, "peer:send: the segment does not fit one IPv4 datagram");
     uint32_t rel = seg.seq - pr->isn, end = seq_end(rel, &seg);
-    if ((seg.flags & TCP_SYN) || tcp_seq_gt(end, pr->snd_nxt))
+    /* a crafted SYN after the first does not move the default */
+    if (!pr->sent_any || (!(seg.flags & TCP_SYN) && tcp_seq_gt(end, pr->snd_nxt)))
         pr->snd_nxt = end;
+    pr->sent_any = true;
     pr->base_ns = when;
     return 0;
 }
