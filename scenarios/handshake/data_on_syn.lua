@@ -11,8 +11,8 @@
 -- after the handshake, and the application reads it exactly once.
 local sim = tcpsim.new { seed = 6 }
 local a = sim:host "A"
-local listener = a:listen(8080, { autoread = true })
 local peer = sim:raw_peer(a, { delay = "10ms" })
+local listener = a:listen(8080, { autoread = true })
 
 peer:send { time = "0", flags = "S", seq = 0, win = 65535, opts = "<mss 1460>", data = "0123456789" }
 peer:expect "+0.02 S. 0:0(0) ack 1 <...>"

@@ -12,8 +12,8 @@
 -- and resets on an RST at rcv_nxt (tcp_reset).
 local sim = tcpsim.new { seed = 3 }
 local a = sim:host "A"
-local listener = a:listen(8080)
 local peer = sim:raw_peer(a, { delay = "10ms" })
+local listener = a:listen(8080)
 
 -- the handshake, written by hand; the SYN,ACK acknowledges our SYN only
 peer:send "0.000 S 0:0(0) win 65535 <mss 1460>"

@@ -10,8 +10,8 @@
 -- (tcp_send_challenge_ack) and drops the SYN.
 local sim = tcpsim.new { seed = 4 }
 local a = sim:host "A"
-local listener = a:listen(8080, { autoread = true })
 local peer = sim:raw_peer(a, { delay = "10ms" })
+local listener = a:listen(8080, { autoread = true })
 
 peer:send "0.000 S 0:0(0) win 65535 <mss 1460>"
 peer:expect "S. 0:0(0) ack 1 <...>"

@@ -154,8 +154,8 @@ static int sim_raw_peer(lua_State *L)
     lsim_check_no_reentry(L, s, "sim:raw_peer");
     if (net_kern_host(s->net, h))
         return luaL_error(L,
-                          "sim:raw_peer: %s is played by the kernel; a raw peer talks to "
-                          "simulated hosts only",
+                          "sim:raw_peer: " NET_KERN_REFUSAL "face a raw peer (%s is played by "
+                          "the kernel; a raw peer drives simulated hosts only)",
                           sim_host_name(net_host_sim(s->net, h)));
     lpeer *pr = lua_newuserdatauv(L, sizeof *pr, 1);
     memset(pr, 0, sizeof *pr);
