@@ -390,7 +390,8 @@ static bool queued_pred(void *arg)
     return net_peer_queued(pr->p) > 0;
 }
 
-/* Runs the world until a datagram is queued or `deadline`; whether one is. */
+/* Runs the world until a datagram is queued or `deadline` (the clock then
+ * reads the deadline, even if nothing was left to run); whether one is. */
 static bool wait_for(lua_State *L, lpeer *pr, uint64_t deadline, const char *where)
 {
     lsim *s = pr->sim;
@@ -401,6 +402,11 @@ static bool wait_for(lua_State *L, lpeer *pr, uint64_t deadline, const char *whe
     lsim_check_runnable(L, s, where);
     sim_run_result r = net_run_until(s->net, queued_pred, pr, deadline);
     lsim_check_run(L, s, r, where);
+    if (r == SIM_RUN_IDLE && deadline != SIM_TIME_NEVER) { /* nothing left: the wait ends */
+        lsim_check_runnable(L, s, where);
+        r = net_run_until_time(s->net, deadline);
+        lsim_check_run(L, s, r, where);
+    }
     return net_peer_queued(pr->p) > 0;
 }
 
