@@ -11,7 +11,7 @@ stack        -
 sim/net      sim/kern sim/core stack
 sim/log      sim/core stack
 sim/render   sim/log sim/core stack
-sim/lua      sim/net sim/kern sim/log sim/core stack
+sim/lua      sim/net sim/pkt sim/kern sim/log sim/core stack
 sim/kern     stack
 sim/explore  sim/net sim/kern sim/core stack
 sim/pkt      sim/net sim/kern sim/core stack

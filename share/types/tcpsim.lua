@@ -192,6 +192,13 @@ function Sim:after(d, fn) end
 ---@param text string
 function Sim:log(text) end
 
+---A raw peer: an endpoint with no stack linked to `host` (a handle or its address); make stack
+---hosts first. Segments are sent and expected in packetdrill's notation or as tables.
+---@param host_or_addr tcpsim.Host|string
+---@param opts? tcpsim.RawPeerOptions
+---@return tcpsim.RawPeer
+function Sim:raw_peer(host_or_addr, opts) end
+
 ---A duration in nanoseconds (sim.duration "60s" or sim:duration "60s").
 ---@param d tcpsim.Duration
 ---@return integer
@@ -504,6 +511,96 @@ local Rule = {}
 
 ---Releases the packets this rule holds.
 function Rule:release() end
+
+-- ---------------------------------------------------------------- raw peers
+
+---@class tcpsim.RawPeerOptions
+---@field name? string host name of the peer (default "peer")
+---@field addr? string its address (default "192.0.2.1")
+---@field sport? integer the peer's port (default 40000)
+---@field dport? integer the host's port (default 8080)
+---@field isn? integer the peer's ISN: its relative 0 (default 100000)
+---@field absolute? boolean sequence numbers as on the wire (default false: relative)
+---@field tolerance? tcpsim.Duration how far from a given time a segment may arrive (default "4ms")
+---@field wait? tcpsim.Duration how long expect waits when no time is given (default "10s")
+---@field delay? tcpsim.Duration one-way delay of the peer's link
+---@field mtu? integer MTU of the peer's link
+
+---A segment as a table (for peer:send and peer:expect); a string in packetdrill's one-line
+---notation says the same: "[time] flags start:end(len) [ack N] [win N] [urg N] [<options>]".
+---@class tcpsim.PeerSegmentSpec
+---@field flags string "S", "S.", ".", "P.", "F.", "R"...
+---@field time? string "0.1", "+0.1", and for expect "*" or "0.1~0.3"
+---@field seq? integer default: the next in that direction
+---@field ack? integer default: the next in the other direction
+---@field len? integer default: #data
+---@field win? integer default 65535 when sending; not checked when expecting
+---@field urg? integer
+---@field opts? string|table "<mss 1460,nop,wscale 7>" or {mss = 1460, wscale = 7, ...}
+---@field data? string payload to send
+---@field wait? tcpsim.Duration
+---@field absolute? boolean
+
+---@class tcpsim.PeerCallOptions
+---@field absolute? boolean
+---@field wait? tcpsim.Duration
+
+---@class tcpsim.PeerRecvOptions
+---@field wait? tcpsim.Duration run up to this long for a segment
+---@field absolute? boolean
+
+---A segment the stack sent to a raw peer, numbers in the peer's space.
+---@class tcpsim.PeerSegment
+---@field time tcpsim.Time arrival
+---@field flags string packetdrill's notation ("S.", "F.")
+---@field seq integer
+---@field ack integer
+---@field len integer
+---@field win integer
+---@field urg integer
+---@field opts? string options in packetdrill's notation
+---@field options? table[] the options as a list ({kind = "mss", mss = 1460}, ...)
+---@field sport integer
+---@field dport integer
+---@field data string payload
+---@field line string the whole segment as expect writes it
+
+---@class tcpsim.RawPeer
+---@field name string
+---@field addr string
+---@field sport integer
+---@field dport integer
+---@field isn integer
+---@field stack_isn? integer nil until a SYN from the stack arrived
+---@field queued integer segments received and not taken
+---@field link tcpsim.Link the peer's link
+---@field host tcpsim.Host the host under test
+local RawPeer = {}
+
+---Sends one segment (a time first runs the world to that instant).
+---@param seg string|tcpsim.PeerSegmentSpec
+---@param opts? tcpsim.PeerCallOptions
+function RawPeer:send(seg, opts) end
+
+---Takes the next segment the stack sent (waiting for it) and checks it; an error naming this line
+---and both segments if it differs.
+---@param seg string|tcpsim.PeerSegmentSpec
+---@param opts? tcpsim.PeerCallOptions
+---@return tcpsim.PeerSegment
+function RawPeer:expect(seg, opts) end
+
+---Runs that long; an error if any segment arrives meanwhile.
+---@param d tcpsim.Duration
+function RawPeer:expect_none(d) end
+
+---The next queued segment without checking it, or nil.
+---@param opts? tcpsim.PeerRecvOptions
+---@return tcpsim.PeerSegment?
+function RawPeer:recv(opts) end
+
+---Runs the world that long; "+T" then counts from its end.
+---@param d tcpsim.Duration
+function RawPeer:advance(d) end
 
 -- ---------------------------------------------------------------- expectations
 

@@ -117,10 +117,37 @@ void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry);
  * (" X" appended when it was dropped), in order. */
 void lsim_link_push_exchange(lua_State *L, const lsim *s, uint32_t link);
 
+/* ---- lsim_tcpopt.c: TCP options as Lua values ---- */
+#define LSIM_TCPOPT_MAX 40 /* option bytes in a TCP header (RFC 9293 §3.1) */
+/* Reads the TCP options at idx into raw bytes (out: LSIM_TCPOPT_MAX bytes)
+ * and returns how many. Accepts packetdrill's notation as a string
+ * ("<mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>", brackets optional),
+ * named fields ({mss = 1460, wscale = 7, sack_ok = true, ts = {val = 100,
+ * ecr = 0}, sack = {{left, right}, ...}}, laid out as Linux writes them) or
+ * an array of option tables in wire order (the shape lsim_tcpopt_push
+ * makes). Raises "<where>: ..." on a mistake or past 40 bytes. */
+size_t lsim_tcpopt_check(lua_State *L, int idx, const char *where, uint8_t *out);
+/* Pushes option bytes as an array of option tables in wire order:
+ * {kind = "mss", mss = 1460}, {kind = "nop"}, {kind = "wscale", wscale = 7},
+ * {kind = "sack_ok"}, {kind = "ts", val = v, ecr = e}, {kind = "sack",
+ * blocks = {{left, right}, ...}}, {kind = "eol"}; any other kind as
+ * {kind = <number>, data = <bytes>}; bytes that are no option end the list
+ * as {kind = "malformed", data = <the rest>}. */
+void lsim_tcpopt_push(lua_State *L, const uint8_t *bytes, size_t len);
+/* Pushes the same options in packetdrill's notation, "<mss 1460,nop,wscale
+ * 7>", or "" when there are none. */
+void lsim_tcpopt_push_text(lua_State *L, const uint8_t *bytes, size_t len);
+
+/* ---- lsim_peer.c: sim:raw_peer (adds the method to the simulation's) ---- */
+void lsim_open_peer(lua_State *L);
+
 /* ---- lsim_expect.c ---- */
 void lsim_open_expect(lua_State *L);
 /* Expectations checked and failed in this Lua state. */
 void lsim_expect_counts(lua_State *L, long *checked, long *failed);
+/* Counts one expectation checked and held that another module asserted
+ * itself (peer:expect; a failed one raises an error instead). */
+void lsim_expect_passed(lua_State *L);
 
 /* ---- lsim_opts.c: option tables ---- */
 /* Raises "unknown option 'x' in WHERE (expected one of: ...)" for any key of

@@ -242,7 +242,9 @@ static int link_heal(lua_State *L)
 
 static const char *host_name(const lsim *s, uint32_t host)
 {
-    return host < net_host_count(s->net) ? sim_host_name(net_host_sim(s->net, host)) : "?";
+    /* a sim host id: a stack host's is its net index; a raw peer has one too */
+    const sim_world *w = net_world(s->net);
+    return host < sim_host_count(w) ? sim_host_name(sim_host_by_id(w, host)) : "?";
 }
 
 static void push_seg_fields(lua_State *L, const lsim *s, const rlog_entry *e)

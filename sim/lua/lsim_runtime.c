@@ -654,6 +654,7 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
     lsim_open_sim(L);
     lsim_open_sock(L);
     lsim_open_link(L);
+    lsim_open_peer(L);
     lsim_open_expect(L);
     protect_metatables(L);
     lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);

@@ -391,7 +391,9 @@ typedef struct net_peer_dgram {
 #define NET_PEER_DGRAM_MAX 65535u
 
 /* A peer on a new simulated host `name` at `addr`; NULL with
- * sim_world_error set (duplicate name or address). */
+ * sim_world_error set (duplicate name or address). Stack hosts come first:
+ * net_host_add refuses a host once a peer exists (a stack host's index is
+ * its sim host id, which run logs rely on). */
 net_peer *net_peer_new(net *n, const char *name, uint32_t addr);
 void net_peer_free(net_peer *p);
 sim_host *net_peer_sim(const net_peer *p);
@@ -413,6 +415,10 @@ uint32_t net_peer_queued(const net_peer *p);
 /* Takes the oldest queued datagram: true and *out set (its bytes stay
  * valid until the next net_peer_take or net_peer_free), or false. */
 bool net_peer_take(net_peer *p, net_peer_dgram *out);
+/* The i-th queued datagram (0: the oldest) without taking it: true and
+ * *out set (its bytes stay valid until the world runs or the peer is
+ * freed), or false when fewer are queued. */
+bool net_peer_peek(const net_peer *p, uint32_t i, net_peer_dgram *out);
 
 /* ---- A probe: one more listener and one more decider (rule 9) ---- */
 

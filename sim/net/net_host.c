@@ -330,6 +330,9 @@ void net_set_observer(net *n, const net_observer *obs)
 int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *profile, uint32_t *out)
 {
     sim_host *sh;
+    if (sim_host_count(n->world) != n->nhosts) /* a host index is its sim host id */
+        return sim_world_fail(n->world, "stack host %s must be added before every raw peer",
+                              name ? name : "");
     if (sim_host_add(n->world, name, addr, &sh) != 0)
         return -1;
     n->hosts = net_grow(n->hosts, &n->caphosts, n->nhosts + 1, sizeof *n->hosts);

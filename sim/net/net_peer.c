@@ -177,3 +177,12 @@ bool net_peer_take(net_peer *p, net_peer_dgram *out)
     *out = (net_peer_dgram){r.time_ns, p->cur, r.len};
     return true;
 }
+
+bool net_peer_peek(const net_peer *p, uint32_t i, net_peer_dgram *out)
+{
+    if (i >= p->nrec - p->head)
+        return false;
+    peer_rec r = p->rec[p->head + i];
+    *out = (net_peer_dgram){r.time_ns, p->bytes + r.off, r.len};
+    return true;
+}

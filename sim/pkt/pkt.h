@@ -98,6 +98,30 @@ typedef struct pkt_seg {
     pkt_opts opts; /* when has_opts */
 } pkt_seg;
 
+/* One segment on its own, as a scenario writes it: "[time] [<|>] segment"
+ * ("+0.1 S. 0:0(0) ack 1 win 65535 <mss 1460>"; without a time,
+ * time->kind is PKT_TIME_NONE). `outbound` says which side it is: a
+ * direction written must agree, and "*" and ranges, as in scripts, are for
+ * outbound segments only; an inbound one needs "win N". Returns PKT_OK, or
+ * the status with one line in msg (no file or line: the caller knows
+ * where the text came from). */
+pkt_status pkt_seg_parse_line(const char *text, bool outbound, pkt_time *time, pkt_seg *out,
+                              char *msg, size_t msg_len);
+
+/* Compares a segment received with the one expected, as packetdrill does
+ * (flags with PSH, seq, length, ack when the ACK flag is set, win when
+ * expected->has_win, urg, options kind by kind with values, a timestamp's
+ * values excepted, none checked for "<...>"). Sequence numbers must be in
+ * one space already. Returns NULL when they agree, else the first field
+ * that differs ("flags", "seq", "length", "ack", "win", "urg", "options"). */
+const char *pkt_seg_mismatch(const pkt_seg *expected, const pkt_seg *got);
+
+struct tcp_seg;
+/* Reads an IPv4 datagram carrying TCP: *seg as stack/tcp_wire.h parses it
+ * and *out in the notation's fields (outbound, numbers as on the wire,
+ * options from its own bytes). Returns 0, or -1 if it is malformed. */
+int pkt_seg_from_dgram(const uint8_t *dgram, size_t len, struct tcp_seg *seg, pkt_seg *out);
+
 /* "S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 7>": flags in
  * packetdrill's order (F S R P . U), "ack" iff the ACK flag, "win" if set,
  * options if any. Returns buf. */

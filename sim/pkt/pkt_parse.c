@@ -297,12 +297,11 @@ static int parse_ports(pkt_parser *p, pkt_seg *seg)
     return other_protocol(p);
 }
 
-static int parse_segment(pkt_parser *p, pkt_event *ev)
+/* What follows the direction ('<' or '>'): the segment itself. */
+static int parse_segment_body(pkt_parser *p, pkt_event *ev)
 {
     pkt_seg *seg = &ev->u.seg;
-    ev->kind = PKT_EV_SEGMENT;
-    seg->outbound = pkt_tok_char(&p->tok, '>');
-    if (pkt_advance(p) || other_protocol(p))
+    if (other_protocol(p))
         return -1;
     if ((pkt_tok_char(&p->tok, '(') || pkt_tok_char(&p->tok, '[')) && ip_info(p))
         return -1;
@@ -317,6 +316,15 @@ static int parse_segment(pkt_parser *p, pkt_event *ev)
                         "segment of %u bytes with headers does not fit in an IPv4 datagram (65535)",
                         (unsigned)total);
     return 0;
+}
+
+static int parse_segment(pkt_parser *p, pkt_event *ev)
+{
+    ev->kind = PKT_EV_SEGMENT;
+    ev->u.seg.outbound = pkt_tok_char(&p->tok, '>');
+    if (pkt_advance(p))
+        return -1;
+    return parse_segment_body(p, ev);
 }
 
 /* ---- Statements ------------------------------------------------------------------ */
@@ -410,6 +418,59 @@ static int parse_script(pkt_parser *p)
         if (parse_statement(p))
             return -1;
     return 0;
+}
+
+/* ---- One segment on its own --------------------------------------------------------- */
+
+static bool starts_time(const pkt_tok *t)
+{
+    return t->kind == PKT_T_INT || t->kind == PKT_T_FLOAT || pkt_tok_char(t, '+') ||
+           pkt_tok_char(t, '*');
+}
+
+/* [time] ['<' | '>'] segment, then the end of the text. */
+static int parse_seg_line(pkt_parser *p, bool outbound, pkt_event *ev)
+{
+    ev->kind = PKT_EV_SEGMENT;
+    ev->line = p->tok.line;
+    ev->time.kind = PKT_TIME_NONE;
+    if (starts_time(&p->tok) && parse_time(p, &ev->time))
+        return -1;
+    ev->u.seg.outbound = outbound;
+    if (pkt_tok_char(&p->tok, '<') || pkt_tok_char(&p->tok, '>')) {
+        if (pkt_tok_char(&p->tok, '>') != outbound)
+            return pkt_fail(p, p->tok.line, "expected a segment %s ('%c'), got '%c'",
+                            outbound ? "the stack sends" : "to send", outbound ? '>' : '<',
+                            outbound ? '<' : '>');
+        if (pkt_advance(p))
+            return -1;
+    }
+    if (parse_segment_body(p, ev) || check_time_use(p, ev))
+        return -1;
+    if (p->tok.kind != PKT_T_EOF)
+        return pkt_expected(p, "the end of the segment");
+    return 0;
+}
+
+pkt_status pkt_seg_parse_line(const char *text, bool outbound, pkt_time *time, pkt_seg *out,
+                              char *msg, size_t msg_len)
+{
+    pkt_parser p;
+    pkt_script s;
+    pkt_event ev;
+    memset(&p, 0, sizeof p);
+    memset(&s, 0, sizeof s); /* an empty arena: a segment stores no string */
+    memset(&ev, 0, sizeof ev);
+    p.s = &s;
+    if (pkt_lex_init(&p, text, strlen(text)) == 0)
+        parse_seg_line(&p, outbound, &ev);
+    if (msg_len)
+        snprintf(msg, msg_len, "%s", p.status == PKT_OK ? "" : p.msg);
+    if (p.status == PKT_OK) {
+        *time = ev.time;
+        *out = ev.u.seg;
+    }
+    return p.status;
 }
 
 /* ---- Public ---------------------------------------------------------------------- */

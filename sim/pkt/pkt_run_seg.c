@@ -3,9 +3,9 @@
  * with the script's option bytes (TS ecr and SACK blocks mapped to the
  * stack's numbers) and sent by the raw peer; outbound ones are the next
  * datagram the peer received, mapped into the script's sequence space and
- * compared as packetdrill does: flags (PSH included), seq, ack, length,
- * window and options when written (kinds in order; values except the
- * timestamp's, which is only mapped), and the time within the tolerance.
+ * compared as packetdrill does (pkt_seg_mismatch: flags with PSH, seq, ack,
+ * length, window and options when written; a timestamp's values are only
+ * mapped), and the time within the tolerance.
  */
 #include <stdio.h>
 #include <string.h>
@@ -191,71 +191,13 @@ static void map_ts_val(const run *r, pkt_opts *o)
 /* The live datagram in the script's space, options from its own bytes. */
 static int to_script(run *r, const net_peer_dgram *d, live_seg *ls)
 {
-    if (tcp_wire_parse(d->data, d->len, &ls->seg) != TCP_WIRE_OK)
+    if (pkt_seg_from_dgram(d->data, d->len, &ls->seg, &ls->ps) != 0)
         return -1;
-    const tcp_seg *s = &ls->seg;
-    pkt_seg *p = &ls->ps;
-    memset(p, 0, sizeof *p);
-    p->outbound = true;
-    p->flags = s->flags;
-    p->src_port = s->src_port;
-    p->dst_port = s->dst_port;
-    p->seq = r->have_isn ? s->seq - r->live_isn + r->script_isn : s->seq;
-    p->len = s->len;
-    p->ack = (s->flags & TCP_ACK) ? s->ack : 0;
-    p->has_win = true;
-    p->win = s->wnd;
-    p->urg = s->urg;
-    size_t ihl = (size_t)(d->data[0] & 0x0f) * 4;
-    size_t doff = (size_t)(d->data[ihl + 12] >> 4) * 4;
-    p->has_opts = doff > TCP_HDR_MIN;
-    if (p->has_opts &&
-        pkt_opts_from_wire(d->data + ihl + TCP_HDR_MIN, doff - TCP_HDR_MIN, &p->opts) != 0)
-        return -1;
+    if (r->have_isn)
+        ls->ps.seq = ls->seg.seq - r->live_isn + r->script_isn;
     if (r->have_ts)
-        map_ts_val(r, &p->opts);
+        map_ts_val(r, &ls->ps.opts);
     return 0;
-}
-
-/* Option by option, packetdrill's way; NULL when they agree. */
-static const char *opts_differ(const pkt_seg *want, const pkt_seg *got)
-{
-    if (!want->has_opts)
-        return got->has_opts ? "options" : NULL;
-    if (want->opts.any)
-        return NULL;
-    const uint8_t *a = want->opts.bytes, *b = got->opts.bytes;
-    size_t na = want->opts.len, nb = got->has_opts ? got->opts.len : 0, i = 0, j = 0;
-    while (i < na || j < nb) {
-        if (i >= na || j >= nb || a[i] != b[j])
-            return "options";
-        uint8_t k = a[i];
-        size_t la = (k <= 1) ? 1 : a[i + 1], lb = (k <= 1) ? 1 : b[j + 1];
-        if (k > 1 && k != 8 && (la != lb || memcmp(a + i + 2, b + j + 2, la - 2) != 0))
-            return "options";
-        if (k == 0)
-            break;
-        i += la;
-        j += lb;
-    }
-    return NULL;
-}
-
-static const char *seg_differs(const pkt_seg *want, const pkt_seg *got)
-{
-    if (want->flags != got->flags)
-        return "flags";
-    if (want->seq != got->seq)
-        return "seq";
-    if (want->len != got->len)
-        return "length";
-    if ((want->flags & TCP_ACK) && want->ack != got->ack)
-        return "ack";
-    if (want->has_win && want->win != got->win)
-        return "win";
-    if (want->urg != got->urg)
-        return "urg";
-    return opts_differ(want, got);
 }
 
 static bool time_ok(const run *r, const pkt_event *ev, uint64_t t, uint64_t deadline,
@@ -304,7 +246,7 @@ void run_expect(run *r, const pkt_event *ev, uint64_t t, uint64_t deadline, uint
         run_fail(r, PKT_RUN_MISMATCH, ev, "the stack sent malformed options");
         return;
     }
-    const char *diff = seg_differs(&ev->u.seg, &ls.ps);
+    const char *diff = pkt_seg_mismatch(&ev->u.seg, &ls.ps);
     if (diff)
         report(r, ev, diff, t, &ls);
     else if (!time_ok(r, ev, t, deadline, d.time_ns))
