@@ -331,10 +331,14 @@ static const char *const FILTER_KEYS[] = {"from", "flags", "exact",  "len", "seq
 /* Reads an absolute sequence number field; false when absent. */
 static bool read_seqno(lua_State *L, int idx, const char *key, uint32_t *out, const char *where)
 {
-    int64_t v = lsim_opt_int(L, idx, key, -1, -1, UINT32_MAX, where);
-    if (v >= 0)
-        *out = (uint32_t)v;
-    return v >= 0;
+    if (lua_isnoneornil(L, idx))
+        return false;
+    lua_getfield(L, idx, key);
+    bool given = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (given)
+        *out = (uint32_t)lsim_opt_int(L, idx, key, 0, 0, UINT32_MAX, where);
+    return given;
 }
 
 static void read_filter(lua_State *L, int idx, sim_link *l, net_filter *f, const char *where)
