@@ -242,6 +242,7 @@ typedef struct tcp_tcb {
     uint32_t snd_una, snd_nxt, snd_wnd;
     uint32_t rcv_nxt, rcv_wnd;          /* RCV.WND: the right edge last offered less RCV.NXT */
     uint64_t timer_at[TCP_TIMER_COUNT]; /* deadline per tcp_timer_kind; UINT64_MAX: not armed */
+    uint32_t snd_max; /* the highest SND.NXT sent (SND.NXT falls back on a retransmission) */
 } tcp_tcb;
 
 typedef struct tcp_event {

@@ -622,6 +622,7 @@ static void tcb_fill(const tcp_conn *c, tcp_tcb *t)
     t->iss = c->iss;
     t->snd_una = c->snd_una;
     t->snd_nxt = c->snd_nxt;
+    t->snd_max = c->snd_max;
     t->snd_wnd = c->snd_wnd;
     if (c->state != TCP_SYN_SENT) {
         t->irs = c->irs;

@@ -311,6 +311,14 @@ function Host:restart() end
 ---@field peer_port integer
 ---@field host tcpsim.Host
 ---@field id integer
+---@field iss? integer ISS (RFC 9293 §3.3.1); nil in LISTEN and once CLOSED
+---@field irs? integer IRS; nil until the SYN arrives
+---@field snd_una? integer SND.UNA
+---@field snd_nxt? integer SND.NXT
+---@field snd_max? integer the highest SND.NXT sent
+---@field rcv_nxt? integer RCV.NXT; nil until the SYN arrives
+---@field snd_wnd? integer SND.WND in bytes (scaled); nil until the SYN,ACK
+---@field rcv_wnd? integer RCV.WND in bytes (scaled); nil until the SYN arrives
 local Socket = {}
 
 ---Queues a string, or n bytes of a fixed pattern; never loses data.
@@ -391,6 +399,10 @@ function Socket:on_state(fn) end
 ---@field flags? string "SYN,ACK": all these set
 ---@field exact? boolean exactly these flags (PSH ignored)
 ---@field len? integer payload bytes
+---@field seq? integer SEG.SEQ (absolute)
+---@field ack? integer SEG.ACK (absolute; only segments with ACK set)
+---@field after? tcpsim.Duration sent at this time or later
+---@field before? tcpsim.Duration sent before this time
 
 ---@class tcpsim.RuleOptions: tcpsim.Filter
 ---@field nth? integer act on the nth match
@@ -406,9 +418,28 @@ function Socket:on_state(fn) end
 ---@field seq? integer
 ---@field ack? integer
 ---@field win? integer
----@field data? string
+---@field data? string up to 65495 bytes less the options (one IPv4 datagram)
+---@field opts? string|tcpsim.TcpOptions|tcpsim.TcpOption[] "<mss 1460,nop,wscale 7>", named fields or a list in wire order
 ---@field sport? integer
 ---@field dport? integer
+
+---TCP options by name, laid out as Linux writes them.
+---@class tcpsim.TcpOptions
+---@field mss? integer
+---@field wscale? integer
+---@field sack_ok? boolean
+---@field ts? {val: integer, ecr: integer}
+---@field sack? integer[][] {{left, right}, ...}
+
+---One TCP option in wire order.
+---@class tcpsim.TcpOption
+---@field kind "eol"|"nop"|"mss"|"wscale"|"sack_ok"|"ts"|"sack"|"malformed"|integer
+---@field mss? integer
+---@field wscale? integer
+---@field val? integer
+---@field ecr? integer
+---@field blocks? integer[][]
+---@field data? string the bytes after kind and length (a numbered kind)
 
 ---A segment sent on a link.
 ---@class tcpsim.Segment
@@ -423,6 +454,8 @@ function Socket:on_state(fn) end
 ---@field win integer
 ---@field sport integer
 ---@field dport integer
+---@field opts tcpsim.TcpOption[] its TCP options in wire order
+---@field opts_text string the same in packetdrill's notation, "" when none
 ---@field sent tcpsim.Time
 ---@field dropped? boolean
 ---@field arrived? tcpsim.Time

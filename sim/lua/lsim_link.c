@@ -247,7 +247,26 @@ static const char *host_name(const lsim *s, uint32_t host)
     return host < sim_host_count(w) ? sim_host_name(sim_host_by_id(w, host)) : "?";
 }
 
-static void push_seg_fields(lua_State *L, const lsim *s, const rlog_entry *e)
+/* Sets opts and opts_text on the table at the top from the TCP options in
+ * the datagram's bytes (as many as are held; a segment that parsed has its
+ * headers whole). */
+static void push_seg_opts(lua_State *L, const uint8_t *d, size_t n)
+{
+    size_t ihl = n ? (size_t)(d[0] & 0x0f) * 4 : 0;
+    size_t doff = ihl + 12 < n ? (size_t)(d[ihl + 12] >> 4) * 4 : 0;
+    size_t optlen = 0;
+    if (ihl >= TCP_IPV4_HDR && doff > TCP_HDR_MIN && ihl + doff <= n)
+        optlen = doff - TCP_HDR_MIN;
+    const uint8_t *opts = optlen ? d + ihl + TCP_HDR_MIN : NULL;
+    lsim_tcpopt_push(L, opts, optlen);
+    lua_setfield(L, -2, "opts");
+    lsim_tcpopt_push_text(L, opts, optlen);
+    lua_setfield(L, -2, "opts_text");
+}
+
+/* The fields of a segment table; `bytes` (n of them) are its datagram. */
+static void push_seg_fields(lua_State *L, const lsim *s, const rlog_entry *e, const uint8_t *bytes,
+                            size_t n)
 {
     lua_pushstring(L, host_name(s, e->host));
     lua_setfield(L, -2, "from");
@@ -277,6 +296,7 @@ static void push_seg_fields(lua_State *L, const lsim *s, const rlog_entry *e)
     lua_setfield(L, -2, "sport");
     lua_pushinteger(L, e->seg.dst_port);
     lua_setfield(L, -2, "dport");
+    push_seg_opts(L, bytes, n);
 }
 
 /* The fate of packet `id` after entry `from`: DELIVER or DROP entry index. */
@@ -290,7 +310,7 @@ void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry)
 {
     const rlog_entry *e = rlog_at(s->log, send_entry);
     lua_createtable(L, 0, 16);
-    push_seg_fields(L, s, e);
+    push_seg_fields(L, s, e, e->bytes, e->nheld);
     lua_pushinteger(L, (lua_Integer)e->time_ns);
     lua_setfield(L, -2, "sent");
     const rlog_entry *f = fate_of(s, send_entry, e->packet_id);
@@ -307,17 +327,44 @@ void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry)
 
 /* ---- filters ---- */
 
-static const char *const FILTER_KEYS[] = {"from", "flags", "exact", "len", NULL};
+static const char *const FILTER_KEYS[] = {"from", "flags", "exact",  "len", "seq",
+                                          "ack",  "after", "before", NULL};
+
+/* Reads an absolute sequence number field; false when absent. */
+static bool read_seqno(lua_State *L, int idx, const char *key, uint32_t *out, const char *where)
+{
+    if (lua_isnoneornil(L, idx))
+        return false;
+    lua_getfield(L, idx, key);
+    bool given = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (given)
+        *out = (uint32_t)lsim_opt_int(L, idx, key, 0, 0, UINT32_MAX, where);
+    return given;
+}
 
 static void read_filter(lua_State *L, int idx, sim_link *l, net_filter *f, const char *where)
 {
+    memset(f, 0, sizeof *f);
     f->dir = dir_from_opts(L, idx, l, where);
-    f->flags = 0;
     const char *fl = lsim_opt_string(L, idx, "flags", NULL, where);
     if (fl && tcp_flags_parse(fl, &f->flags) != 0)
         luaL_error(L, "%s: unknown flags '%s' (use names like \"SYN,ACK\")", where, fl);
     f->exact = lsim_opt_bool(L, idx, "exact", false, where);
     f->len = lsim_opt_int(L, idx, "len", -1, -1, 65535, where);
+    f->has_seq = read_seqno(L, idx, "seq", &f->seq, where);
+    f->has_ack = read_seqno(L, idx, "ack", &f->ack, where);
+    f->after_ns = lsim_opt_duration(L, idx, "after", 0, where);
+    f->before_ns = lsim_opt_duration(L, idx, "before", 0, where);
+    bool before_given = false;
+    if (!lua_isnoneornil(L, idx)) {
+        lua_getfield(L, idx, "before");
+        before_given = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+    }
+    if (before_given && f->before_ns <= f->after_ns)
+        luaL_error(L, "%s: 'before' must come after 'after' (the window is [after, before))",
+                   where);
 }
 
 /* ---- rules: the Lua side of the net's rule callbacks ---- */
@@ -356,7 +403,7 @@ static void push_live_segment(lua_State *L, const lsim *s, const net_seg_view *v
     e.seg_ok = true;
     e.seg = *v->seg;
     lua_createtable(L, 0, 12);
-    push_seg_fields(L, s, &e);
+    push_seg_fields(L, s, &e, v->packet->data, v->packet->len);
     lua_pushinteger(L, (lua_Integer)sim_world_now(net_world(s->net)));
     lua_setfield(L, -2, "sent");
 }
@@ -492,8 +539,9 @@ static sim_fault_verdict call_hook(void *ctx, uint32_t rule, const net_seg_view 
     return pass;
 }
 
-static const char *const RULE_KEYS[] = {"from", "flags", "exact", "len",    "nth", "count",
-                                        "when", "match", "by",    "copies", NULL};
+static const char *const RULE_KEYS[] = {"from", "flags", "exact",  "len",    "seq",
+                                        "ack",  "after", "before", "nth",    "count",
+                                        "when", "match", "by",     "copies", NULL};
 
 static int ref_fn(lua_State *L, int idx, const char *key, const char *where)
 {
@@ -641,12 +689,41 @@ static void remember(lua_State *L, const lsim *s, size_t i, void *arg);
 /* ---- crafted segments ---- */
 
 /* link:inject{from = host, flags = "RST", seq = n, ack = n, win = n,
- * data = "...", sport = n, dport = n}: sends a crafted segment from `from`
- * across the link. Fields not given are taken from the last segment `from`
- * sent on this link (so "an RST in the current connection" needs only
- * flags and seq); it goes through the link like any other packet. */
-static const char *const INJECT_KEYS[] = {"from", "flags", "seq",   "ack", "win",
-                                          "data", "sport", "dport", NULL};
+ * data = "...", opts = ..., sport = n, dport = n}: sends a crafted segment
+ * from `from` across the link. Fields not given are taken from the last
+ * segment `from` sent on this link (so "an RST in the current connection"
+ * needs only flags and seq), options excepted: it carries `opts` (any form
+ * lsim_tcpopt_check reads) or none. It goes through the link like any other
+ * packet; a datagram over the direction's MTU is refused here rather than
+ * dropped unseen. */
+static const char *const INJECT_KEYS[] = {"from", "flags", "seq",   "ack",   "win",
+                                          "data", "opts",  "sport", "dport", NULL};
+
+/* The segment's header fields: the last one `from` sent, then the table's. */
+static void inject_header(lua_State *L, const lsim *s, sim_link *l, int dir, tcp_seg *seg)
+{
+    net_filter f = {.dir = dir, .len = -1};
+    size_t last = 0;
+    each_sent(L, s, sim_link_id(l), &f, remember, &last);
+    memset(seg, 0, sizeof *seg);
+    if (last)
+        *seg = rlog_at(s->log, last - 1)->seg;
+    seg->src_addr = sim_host_addr(sim_link_host(l, dir));
+    seg->dst_addr = sim_host_addr(sim_link_host(l, 1 - dir));
+    seg->has_mss = seg->has_wscale = seg->has_sack_perm = seg->has_ts = false;
+    seg->payload = NULL;
+    seg->len = 0;
+    const char *fl = lsim_opt_string(L, 2, "flags", NULL, "link:inject");
+    if (!fl || tcp_flags_parse(fl, &seg->flags) != 0)
+        luaL_error(L, "link:inject: needs flags (like \"RST\"), got '%s'", fl ? fl : "");
+    seg->seq = (uint32_t)lsim_opt_int(L, 2, "seq", seg->seq, 0, UINT32_MAX, "link:inject");
+    seg->ack = (uint32_t)lsim_opt_int(L, 2, "ack", seg->ack, 0, UINT32_MAX, "link:inject");
+    seg->wnd = (uint16_t)lsim_opt_int(L, 2, "win", seg->wnd, 0, 65535, "link:inject");
+    seg->src_port = (uint16_t)lsim_opt_int(L, 2, "sport", seg->src_port, 1, 65535, "link:inject");
+    seg->dst_port = (uint16_t)lsim_opt_int(L, 2, "dport", seg->dst_port, 1, 65535, "link:inject");
+    if (!seg->src_port || !seg->dst_port)
+        luaL_error(L, "link:inject: no earlier segment to copy ports from; give sport and dport");
+}
 
 static int link_inject(lua_State *L)
 {
@@ -658,38 +735,33 @@ static int link_inject(lua_State *L)
     int dir = dir_from_opts(L, 2, l, "link:inject");
     if (dir < 0)
         return luaL_error(L, "link:inject: needs from = <host>");
-    net_filter f = {dir, 0, false, -1};
-    size_t last = 0;
-    each_sent(L, s, sim_link_id(l), &f, remember, &last);
     tcp_seg seg;
-    memset(&seg, 0, sizeof seg);
-    if (last)
-        seg = rlog_at(s->log, last - 1)->seg;
-    seg.src_addr = sim_host_addr(sim_link_host(l, dir));
-    seg.dst_addr = sim_host_addr(sim_link_host(l, 1 - dir));
-    seg.has_mss = seg.has_wscale = seg.has_sack_perm = seg.has_ts = false;
-    const char *fl = lsim_opt_string(L, 2, "flags", NULL, "link:inject");
-    if (!fl || tcp_flags_parse(fl, &seg.flags) != 0)
-        return luaL_error(L, "link:inject: needs flags (like \"RST\"), got '%s'", fl ? fl : "");
-    seg.seq = (uint32_t)lsim_opt_int(L, 2, "seq", seg.seq, 0, UINT32_MAX, "link:inject");
-    seg.ack = (uint32_t)lsim_opt_int(L, 2, "ack", seg.ack, 0, UINT32_MAX, "link:inject");
-    seg.wnd = (uint16_t)lsim_opt_int(L, 2, "win", seg.wnd, 0, 65535, "link:inject");
-    seg.src_port = (uint16_t)lsim_opt_int(L, 2, "sport", seg.src_port, 1, 65535, "link:inject");
-    seg.dst_port = (uint16_t)lsim_opt_int(L, 2, "dport", seg.dst_port, 1, 65535, "link:inject");
-    size_t len = 0;
-    const char *data = NULL;
-    /* data stays on the Lua stack (so alive) until net_inject has copied it */
+    inject_header(L, s, l, dir, &seg);
+    uint8_t opts[LSIM_TCPOPT_MAX];
+    size_t optlen = 0;
+    lua_getfield(L, 2, "opts");
+    if (!lua_isnil(L, -1))
+        optlen = lsim_tcpopt_check(L, -1, "link:inject", opts);
+    lua_pop(L, 1);
+    size_t len = 0, hdr = TCP_IPV4_HDR + TCP_HDR_MIN + (optlen + 3) / 4 * 4;
+    /* data stays on the Lua stack (so alive) until net_inject_opts has copied it */
     lua_getfield(L, 2, "data");
     if (!lua_isnil(L, -1))
-        data = luaL_checklstring(L, -1, &len);
-    if (len > NET_INJECT_DATA_MAX)
-        return luaL_error(L, "link:inject: data is limited to %d bytes", (int)NET_INJECT_DATA_MAX);
-    seg.payload = (const uint8_t *)data;
+        seg.payload = (const uint8_t *)luaL_checklstring(L, -1, &len);
+    if (len > NET_INJECT_OPTS_DGRAM_MAX - hdr)
+        return luaL_error(L,
+                          "link:inject: data is limited to %d bytes with these options (one "
+                          "IPv4 datagram holds 65535 bytes, %d of them headers), got %d",
+                          (int)(NET_INJECT_OPTS_DGRAM_MAX - hdr), (int)hdr, (int)len);
     seg.len = (uint32_t)len;
-    if (!seg.src_port || !seg.dst_port)
-        return luaL_error(L, "link:inject: no earlier segment to copy ports from; give "
-                             "sport and dport");
-    int rc = net_inject(s->net, sim_link_id(l), dir, &seg);
+    uint32_t mtu = sim_link_params_get(l, dir)->mtu;
+    if (hdr + len > mtu)
+        return luaL_error(L,
+                          "link:inject: a datagram of %d bytes does not pass this link's mtu "
+                          "(%d from %s); raise it (link:set{from = ..., mtu = 65535}) to inject "
+                          "larger segments",
+                          (int)(hdr + len), (int)mtu, sim_host_name(sim_link_host(l, dir)));
+    int rc = net_inject_opts(s->net, sim_link_id(l), dir, &seg, opts, optlen);
     if (rc < 0)
         return luaL_error(L, "link:inject: %s", net_err_name(rc));
     lua_pop(L, 1);
@@ -707,7 +779,7 @@ static void each_sent(lua_State *L, const lsim *s, uint32_t link, const net_filt
         const rlog_entry *e = rlog_at(s->log, i);
         if (e->kind != RLOG_SEND || e->link != link || !e->seg_ok)
             continue;
-        if (f && !net_filter_matches(f, e->dir, &e->seg))
+        if (f && !net_filter_matches(f, e->dir, &e->seg, e->time_ns))
             continue;
         fn(L, s, i, arg);
     }

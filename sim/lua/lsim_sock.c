@@ -563,6 +563,36 @@ static bool push_ports(lua_State *L, lsim *s, uint32_t sock, const char *key)
     return true;
 }
 
+/* sock.iss, irs, snd_una, snd_nxt, snd_max, rcv_nxt, snd_wnd, rcv_wnd
+ * (RFC 9293 §3.3.1; windows in bytes, scaled): nil while the variable
+ * means nothing (LISTEN; IRS, RCV.* and SND.WND in SYN_SENT) and once the
+ * connection is gone (CLOSED: RFC 9293 §3.3.2 has no TCB there). Returns false for any other key.
+ */
+static bool push_seqvar(lua_State *L, lsim *s, uint32_t sock, const char *key)
+{
+    static const char *const names[] = {"iss",     "irs",     "snd_una", "snd_nxt",
+                                        "snd_max", "rcv_nxt", "snd_wnd", "rcv_wnd"};
+    size_t i = 0;
+    while (i < 8 && strcmp(key, names[i]) != 0)
+        i++;
+    if (i == 8)
+        return false;
+    tcp_tcb t;
+    int rc = net_sock_tcb(s->net, sock, &t);
+    if (rc == TCP_EINVAL)
+        luaL_error(L, "socket.%s: a kernel host's sequence variables cannot be read", key);
+    bool peer_given = i == 1 || i == 5 || i == 6 || i == 7; /* SND.WND comes with the SYN,ACK */
+    if (rc != 0 || t.state == TCP_CLOSED || t.state == TCP_LISTEN ||
+        (peer_given && t.state == TCP_SYN_SENT)) {
+        lua_pushnil(L);
+        return true;
+    }
+    const uint32_t v[] = {t.iss,     t.irs,     t.snd_una, t.snd_nxt,
+                          t.snd_max, t.rcv_nxt, t.snd_wnd, t.rcv_wnd};
+    lua_pushinteger(L, v[i]);
+    return true;
+}
+
 static int sock_index(lua_State *L)
 {
     lsim *s;
@@ -592,7 +622,7 @@ static int sock_index(lua_State *L)
         lsim_push_host(L, -1, k->host);
     } else if (strcmp(key, "id") == 0) {
         lua_pushinteger(L, k->id);
-    } else if (!push_ports(L, s, sock, key)) {
+    } else if (!push_seqvar(L, s, sock, key) && !push_ports(L, s, sock, key)) {
         return lsim_index_methods(L, "socket", key);
     }
     return 1;

@@ -455,13 +455,14 @@ void lsim_tcpopt_push(lua_State *L, const uint8_t *bytes, size_t len)
 
 void lsim_tcpopt_push_text(lua_State *L, const uint8_t *bytes, size_t len)
 {
+    if (len == 0) {
+        lua_pushliteral(L, "");
+        return;
+    }
     pkt_opts o;
     memset(&o, 0, sizeof o);
     o.len = (uint8_t)(len < PKT_OPT_BYTES ? len : PKT_OPT_BYTES);
     memcpy(o.bytes, bytes, o.len);
     char text[400];
-    if (len == 0)
-        lua_pushliteral(L, "");
-    else
-        lua_pushfstring(L, "<%s>", pkt_opts_format(&o, text, sizeof text));
+    lua_pushfstring(L, "<%s>", pkt_opts_format(&o, text, sizeof text));
 }

@@ -240,6 +240,10 @@ int net_shutdown_read(net *n, uint32_t sock);
  * kernel's getsockopt(TCP_INFO) and SIOCINQ/SIOCOUTQ); TCP_EBADF once the
  * stack no longer has it or the user released it. */
 int net_sock_info(net *n, uint32_t sock, tcp_sockinfo *out);
+/* The connection's variables (RFC 9293 §3.3.1, tcp_sock_tcb): 0 and *out
+ * filled; TCP_EBADF once the stack no longer has it or the user released
+ * it; TCP_EINVAL on a kernel host (the kernel's TCB cannot be read). */
+int net_sock_tcb(const net *n, uint32_t sock, tcp_tcb *out);
 int net_close(net *n, uint32_t sock);
 int net_abort(net *n, uint32_t sock);
 /* The next accepted connection's record, or TCP_EAGAIN. */
@@ -262,14 +266,21 @@ void net_sock_ports(net *n, uint32_t sock);
 int net_link_add(net *n, uint32_t a, uint32_t b, const sim_link_params *ab,
                  const sim_link_params *ba, uint32_t *out);
 
-/* Which segments a rule or query is about. */
+/* Which segments a rule or query is about. A zeroed filter with dir and len
+ * -1 matches every segment. */
 typedef struct net_filter {
     int dir;       /* link direction 0/1, or -1 for both */
     uint8_t flags; /* these flags set (or, exact, these flags less PSH) */
     bool exact;
-    int64_t len; /* payload length, or -1 for any */
+    int64_t len;           /* payload length, or -1 for any */
+    bool has_seq, has_ack; /* SEG.SEQ == seq; ACK set and SEG.ACK == ack */
+    uint32_t seq, ack;     /* absolute sequence numbers */
+    uint64_t after_ns;     /* sent at after_ns or later */
+    uint64_t before_ns;    /* when not 0: sent before before_ns (not at it) */
 } net_filter;
-bool net_filter_matches(const net_filter *f, int dir, const tcp_seg *seg);
+/* Whether segment `seg` going in direction `dir`, sent (entering the link)
+ * at sent_ns, matches f. */
+bool net_filter_matches(const net_filter *f, int dir, const tcp_seg *seg, uint64_t sent_ns);
 
 /* A segment on its way through a link, as a rule callback sees it. */
 typedef struct net_seg_view {
@@ -329,6 +340,19 @@ uint32_t net_link_release(net *n, uint32_t link);
  * that host would (through the link's impairments and rules). The bytes
  * are copied before return. Returns 0, NET_ETOOBIG or NET_ENOPORTS. */
 int net_inject(net *n, uint32_t link, int dir, const tcp_seg *seg);
+/* The largest crafted datagram net_inject_opts sends: one IPv4 datagram
+ * (the total length field is 16 bits, RFC 791), so at most 65495 bytes of
+ * data without options and 65455 with all 40 bytes of them. */
+#define NET_INJECT_OPTS_DGRAM_MAX 65535u
+/* Like net_inject, with `opts` (optlen raw option bytes, at most
+ * TCP_OPT_MAX, written in that order and padded with zero bytes to a
+ * multiple of 4: RFC 9293 §3.1's padding, which reads as EOL) instead of
+ * seg's option flags, and data as long as the datagram fits
+ * NET_INJECT_OPTS_DGRAM_MAX. The IPv4 header is the stack's own (DF set).
+ * The link's MTU applies as to any datagram (a larger one is dropped).
+ * Returns 0, NET_ETOOBIG or NET_ENOPORTS. */
+int net_inject_opts(net *n, uint32_t link, int dir, const tcp_seg *seg, const uint8_t *opts,
+                    size_t optlen);
 
 /* ---- The stepped wire (rule 10) ---- */
 

@@ -209,6 +209,17 @@ int net_sock_info(net *n, uint32_t sock, tcp_sockinfo *out)
     return tcp_sock_info(st, k->id, out);
 }
 
+int net_sock_tcb(const net *n, uint32_t sock, tcp_tcb *out)
+{
+    const net_sock *k = net_sock_at(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return TCP_EINVAL;
+    const tcp_stack *st = n->hosts[k->host]->stack;
+    if (!st || !k->alive || k->released)
+        return TCP_EBADF;
+    return tcp_sock_tcb(st, k->id, out) == 0 ? 0 : TCP_EBADF;
+}
+
 long net_recv(net *n, uint32_t sock, char *buf, size_t max)
 {
     net_sock *k = net_sock_mut(n, sock);

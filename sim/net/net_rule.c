@@ -18,14 +18,21 @@
 
 #include "net_int.h"
 
-bool net_filter_matches(const net_filter *f, int dir, const tcp_seg *seg)
+bool net_filter_matches(const net_filter *f, int dir, const tcp_seg *seg, uint64_t sent_ns)
 {
     if (f->dir >= 0 && f->dir != dir)
         return false;
     uint8_t fl = seg->flags & (uint8_t)~TCP_PSH;
     if (f->exact ? fl != (f->flags & (uint8_t)~TCP_PSH) : (seg->flags & f->flags) != f->flags)
         return false;
-    return f->len < 0 || (int64_t)seg->len == f->len;
+    if (f->len >= 0 && (int64_t)seg->len != f->len)
+        return false;
+    if (f->has_seq && seg->seq != f->seq)
+        return false;
+    /* RFC 9293 §3.1: the acknowledgment field counts only with ACK set. */
+    if (f->has_ack && (!(seg->flags & TCP_ACK) || seg->ack != f->ack))
+        return false;
+    return sent_ns >= f->after_ns && (f->before_ns == 0 || sent_ns < f->before_ns);
 }
 
 static void rule_hold(net_rule *r, uint32_t id)
@@ -84,7 +91,8 @@ sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_pac
     uint32_t nrules = n->nrules;
     for (uint32_t i = 0; i < nrules && !n->halted; i++) {
         net_rule *r = &n->rules[i];
-        if (r->link != v.link || r->o.count == 0 || !net_filter_matches(&r->o.filter, dir, &seg))
+        if (r->link != v.link || r->o.count == 0 ||
+            !net_filter_matches(&r->o.filter, dir, &seg, sim_world_now(n->world)))
             continue;
         if (r->o.action == NET_RULE_HOOK) {
             sim_fault_verdict hv = r->o.hook(r->o.ctx, i, &v);
@@ -212,5 +220,36 @@ int net_inject(net *n, uint32_t link, int dir, const tcp_seg *seg)
     }
     memcpy(p->data, buf, len);
     sim_host_send(sim_link_host(l, dir), p);
+    return 0;
+}
+
+int net_inject_opts(net *n, uint32_t link, int dir, const tcp_seg *seg, const uint8_t *opts,
+                    size_t optlen)
+{
+    if (optlen > TCP_OPT_MAX)
+        return NET_ETOOBIG;
+    if (!seg->src_port || !seg->dst_port)
+        return NET_ENOPORTS;
+    uint8_t padded[TCP_OPT_MAX] = {0};
+    if (optlen)
+        memcpy(padded, opts, optlen);
+    size_t plen = (optlen + 3) / 4 * 4;
+    size_t total = TCP_IPV4_HDR + TCP_HDR_MIN + plen + (size_t)seg->len;
+    if (total > NET_INJECT_OPTS_DGRAM_MAX)
+        return NET_ETOOBIG;
+    sim_packet *p = sim_packet_new(n->world, total);
+    if (!p) {
+        fprintf(stderr, "tcpsim: out of memory for a packet\n");
+        abort();
+    }
+    size_t len = net_peer_encode(seg, padded, plen, p->data, total);
+    assert(len == total);
+    /* DF and the header checksum as tcp_wire_encode writes them: a crafted
+     * segment's IPv4 header is its sender's own. */
+    p->data[6] = 0x40;
+    p->data[10] = p->data[11] = 0;
+    uint16_t sum = (uint16_t)~tcp_wire_sum(p->data, TCP_IPV4_HDR, 0);
+    p->data[10] = (uint8_t)(sum >> 8), p->data[11] = (uint8_t)sum;
+    sim_host_send(sim_link_host(sim_link_by_id(n->world, link), dir), p);
     return 0;
 }

@@ -411,6 +411,124 @@ static void inject_sends_a_crafted_segment(void **state)
     assert_int_equal(b->trace[b->ntrace - 1].cause, TCP_CAUSE_SEGMENT);
 }
 
+/* The datagram a hook saw last, and its parsed segment. */
+typedef struct seen_dgram {
+    uint8_t bytes[256];
+    uint32_t len;
+    tcp_seg seg;
+    uint32_t count;
+} seen_dgram;
+
+static sim_fault_verdict record_dgram(void *ctx, uint32_t rule, const net_seg_view *v)
+{
+    (void)rule;
+    seen_dgram *d = ctx;
+    d->len = v->packet->len;
+    memcpy(d->bytes, v->packet->data, d->len < sizeof d->bytes ? d->len : sizeof d->bytes);
+    d->seg = *v->seg;
+    d->count++;
+    return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
+}
+
+/* RFC 9293 §3.1: options follow the 20-byte header in the order given, the
+ * header ends on a 32-bit boundary (padding of zeros), the data offset
+ * counts 32-bit words; the datagram is one IPv4 datagram (RFC 791: total
+ * length 16 bits). */
+static void inject_opts_writes_the_bytes_given_and_pads_them(void **state)
+{
+    fx *f = *state;
+    seen_dgram d = {.count = 0};
+    net_rule_opts o = {.action = NET_RULE_HOOK,
+                       .filter = {.dir = 0, .len = -1},
+                       .count = UINT32_MAX,
+                       .hook = record_dgram,
+                       .ctx = &d};
+    assert_int_equal(net_rule_add(f->n, f->link, &o, NULL), 0);
+    tcp_seg seg = {.src_addr = A_ADDR,
+                   .dst_addr = B_ADDR,
+                   .src_port = 4000,
+                   .dst_port = PORT,
+                   .seq = 7,
+                   .flags = TCP_SYN,
+                   .wnd = 1000,
+                   .payload = (const uint8_t *)"abc",
+                   .len = 3};
+    static const uint8_t ws[] = {3, 3, 7}; /* window scale 7 (RFC 7323 §2.2) */
+    assert_int_equal(net_inject_opts(f->n, f->link, 0, &seg, ws, sizeof ws), 0);
+    assert_int_equal(d.count, 1);
+    assert_int_equal(d.len, 20 + 24 + 3);
+    assert_int_equal(d.bytes[2] << 8 | d.bytes[3], 47); /* IPv4 total length */
+    assert_int_equal(d.bytes[6], 0x40);                 /* DF, as the stack's own */
+    assert_int_equal(d.bytes[20 + 12] >> 4, 6);         /* 24 bytes of TCP header */
+    static const uint8_t opts[] = {3, 3, 7, 0};
+    assert_memory_equal(d.bytes + 40, opts, 4);
+    assert_memory_equal(d.bytes + 44, "abc", 3);
+    assert_true(d.seg.has_wscale); /* it parsed: both checksums hold */
+    assert_int_equal(d.seg.wscale, 7);
+    assert_int_equal(d.seg.len, 3);
+
+    uint8_t big[TCP_OPT_MAX + 1] = {0};
+    assert_int_equal(net_inject_opts(f->n, f->link, 0, &seg, big, sizeof big), NET_ETOOBIG);
+    seg.payload = NULL;
+    seg.len = 65535 - 40 - 4 + 1; /* one byte more than the datagram holds with 4 of options */
+    assert_int_equal(net_inject_opts(f->n, f->link, 0, &seg, ws, sizeof ws), NET_ETOOBIG);
+    seg.len = 0;
+    seg.src_port = 0;
+    assert_int_equal(net_inject_opts(f->n, f->link, 0, &seg, NULL, 0), NET_ENOPORTS);
+    assert_int_equal(d.count, 1);
+}
+
+static void filter_matches_seq_ack_and_a_time_window(void **state)
+{
+    (void)state;
+    tcp_seg seg = {.seq = 100, .ack = 200, .flags = TCP_ACK};
+    net_filter f = {.dir = -1, .len = -1};
+    assert_true(net_filter_matches(&f, 0, &seg, 5));
+    f.has_seq = true, f.seq = 100;
+    assert_true(net_filter_matches(&f, 0, &seg, 5));
+    f.seq = 101;
+    assert_false(net_filter_matches(&f, 0, &seg, 5));
+    f.has_seq = false, f.has_ack = true, f.ack = 200;
+    assert_true(net_filter_matches(&f, 0, &seg, 5));
+    seg.flags = TCP_SYN; /* RFC 9293 §3.1: no ACK bit, no acknowledgment number */
+    assert_false(net_filter_matches(&f, 0, &seg, 5));
+    seg.flags = TCP_ACK;
+    f.has_ack = false, f.after_ns = 5, f.before_ns = 10; /* [5, 10) */
+    assert_false(net_filter_matches(&f, 0, &seg, 4));
+    assert_true(net_filter_matches(&f, 0, &seg, 5));
+    assert_true(net_filter_matches(&f, 0, &seg, 9));
+    assert_false(net_filter_matches(&f, 0, &seg, 10));
+    f.before_ns = 0; /* no end */
+    assert_true(net_filter_matches(&f, 0, &seg, UINT64_MAX));
+}
+
+/* RFC 9293 §3.10.1 and §3.10.7.3: OPEN sets SND.UNA = ISS, SND.NXT =
+ * ISS+1; the SYN,ACK sets IRS, RCV.NXT = IRS+1, SND.UNA = SEG.ACK. */
+static void sock_tcb_reads_the_connection_variables(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c = connect_a(f, 1000), s;
+    tcp_tcb t;
+    assert_int_equal(net_sock_tcb(f->n, c, &t), 0);
+    assert_int_equal(t.state, TCP_SYN_SENT);
+    assert_int_equal(t.iss, 1000);
+    assert_int_equal(t.snd_una, 1000);
+    assert_int_equal(t.snd_nxt, 1001);
+    assert_int_equal(t.snd_max, 1001);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_sock_tcb(f->n, c, &t), 0);
+    assert_int_equal(t.snd_una, 1001);
+    uint32_t irs = t.irs;
+    assert_int_equal(t.rcv_nxt, irs + 1);
+    assert_int_equal(net_sock_tcb(f->n, s, &t), 0);
+    assert_int_equal(t.iss, irs);
+    assert_int_equal(t.irs, 1000);
+    assert_int_equal(t.rcv_nxt, 1001);
+    assert_int_equal(net_abort(f->n, c), 0);
+    assert_int_equal(net_sock_tcb(f->n, c, &t), TCP_EBADF);
+}
+
 typedef struct syn_mss {
     uint16_t mss[2]; /* the MSS option of the last SYN seen in each direction */
 } syn_mss;
@@ -574,6 +692,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(rules_act_in_order_on_the_nth_match, setup, teardown),
         cmocka_unit_test_setup_teardown(hook_decides_for_every_matching_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(inject_sends_a_crafted_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(inject_opts_writes_the_bytes_given_and_pads_them, setup,
+                                        teardown),
+        cmocka_unit_test(filter_matches_seq_ack_and_a_time_window),
+        cmocka_unit_test_setup_teardown(sock_tcb_reads_the_connection_variables, setup, teardown),
         cmocka_unit_test_setup_teardown(probe_decides_after_the_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(mss_comes_from_the_interface_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(check_applies_after_restart, setup, teardown),
