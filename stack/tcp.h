@@ -328,7 +328,12 @@ typedef enum tcp_opt {
     /* Linux TCP_USER_TIMEOUT (RFC 9293 §3.8.3 R2 as a time): once data has
      * gone unacknowledged this long through retransmissions, the connection
      * ends with ETIMEDOUT; 0: the retransmission count decides. */
-    TCP_OPT_USER_TIMEOUT_NS
+    TCP_OPT_USER_TIMEOUT_NS,
+    /* Linux TCP_CORK (0/1): the last partial segment waits while corked;
+     * full segments go, and so does the FIN. Held data with nothing in
+     * flight is sent by the persist timer (docs/stack.md, Corking);
+     * uncorking sends it as Nagle allows. */
+    TCP_OPT_CORK
 } tcp_opt;
 
 /* A new socket in CLOSED. */

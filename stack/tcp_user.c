@@ -529,8 +529,15 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
     case TCP_OPT_USER_TIMEOUT_NS:
         if (v > UINT64_MAX / 4)
             return TCP_EINVAL;
-        c->user_timeout_ns = v; /* read at the next RTO expiry */
+        c->user_timeout_ns = v; /* read at the next RTO, persist or keepalive expiry */
         return TCP_OK;
+    case TCP_OPT_CORK:
+        /* Linux tcp_sock_set_cork: uncorking pushes what is held, as
+         * Nagle (TCP_NODELAY) allows. */
+        c->cork = v != 0;
+        if (tcp_state_synchronized(c->state))
+            tcp_output(c);
+        break;
     default:
         return TCP_EINVAL;
     }
@@ -581,6 +588,9 @@ int tcp_getopt(const tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t *v)
         break;
     case TCP_OPT_USER_TIMEOUT_NS:
         *v = c->user_timeout_ns;
+        break;
+    case TCP_OPT_CORK:
+        *v = c->cork;
         break;
     default:
         return TCP_EINVAL;
