@@ -97,45 +97,45 @@ struct tcp_conn {
     uint64_t msl_ns, ka_idle_ns, ka_intvl_ns;
     uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
     uint64_t rtx_stamp_ns;    /* the first RTO retransmission (valid while retries > 0) */
-    uint64_t probe_stamp_ns;  /* the first persist expiry of this episode (probe_stamped) */
+    uint64_t probe_stamp_ns;  /* the first persist expiry of this episode (zwp_stamped) */
     uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt; /* and mss, above */
 
-    bool user_held : 1;     /* the user holds the id (rule 3 of tcp.h) */
-    bool released : 1;      /* the user called close or abort: an orphan */
-    bool ever_used : 1;     /* listen or connect was called */
-    bool passive : 1;       /* came from LISTEN (RFC 9293 §3.10.7.4 RST, SYN) */
-    bool msl_set : 1;       /* TCP_OPT_MSL_NS given: TIME_WAIT is 2*msl_ns */
-    bool isn_set : 1;       /* TCP_OPT_ISN given for the next SYN */
-    bool linger_zero : 1;   /* TCP_OPT_LINGER_ZERO */
-    bool keepalive : 1;     /* TCP_OPT_KEEPALIVE */
-    bool nodelay : 1;       /* TCP_OPT_NODELAY */
-    bool cork : 1;          /* TCP_OPT_CORK */
-    bool cork_wait : 1;     /* the persist deadline is the corked data's (not a zero window) */
-    bool probe_stamped : 1; /* probe_stamp_ns is set */
-    bool fin_queued : 1;    /* user closed the send side: FIN after the data */
-    bool fin_pending : 1;   /* the peer's FIN is known (peer_fin_seq) */
-    bool fin_rcvd : 1;      /* the peer's FIN was processed (end of stream) */
-    bool ack_now : 1;       /* an ACK must go out before this call returns */
-    bool in_recovery : 1;   /* RFC 6582 fast recovery */
-    bool probing : 1;       /* a zero-window probe is outstanding */
-    bool ts_ok : 1;         /* RFC 7323 timestamps agreed */
-    bool sack_ok : 1;       /* peer sent SACK-permitted (we never send SACKs) */
-    bool peer_wscale : 1;   /* peer's SYN carried window scale */
-    bool in_accept_q : 1;   /* child on its listener's accept queue */
-    bool in_syn_q : 1;      /* child on its listener's SYN queue */
-    bool rtt_timing : 1;    /* rtt_seq is being timed (RFC 6298, Karn) */
-    bool syn_rexmit : 1;    /* the SYN timed out at least once (RFC 6298 §5.7) */
-    bool has_srtt : 1;      /* srtt_ns and rttvar_ns hold a measurement */
-    bool quick_init : 1;    /* quick_left was set at the first data segment */
-    bool port_bound : 1;    /* counted in the stack's port table */
-    bool idle_bound : 1;    /* bound, not yet used by listen or connect */
-    bool sndq_freed : 1;    /* the send ring was released (its size stays fixed) */
-    bool rcvbuf_set : 1;    /* TCP_OPT_RCVBUF given: it, not rcvbuf_max, sets the scale */
-    bool pingpong : 1;      /* interactive: no quick ACKs (profile pingpong) */
-    bool tlp_armed : 1;     /* the RTX deadline is a loss-probe timeout, not the RTO */
-    bool tlp_out : 1;       /* a loss probe is outstanding (one per tail) */
-    bool rd_shut : 1;       /* tcp_shutdown_read: the receive side is closed */
-    uint32_t acc_n;         /* listener only: established children waiting (below) */
+    bool user_held : 1;   /* the user holds the id (rule 3 of tcp.h) */
+    bool released : 1;    /* the user called close or abort: an orphan */
+    bool ever_used : 1;   /* listen or connect was called */
+    bool passive : 1;     /* came from LISTEN (RFC 9293 §3.10.7.4 RST, SYN) */
+    bool msl_set : 1;     /* TCP_OPT_MSL_NS given: TIME_WAIT is 2*msl_ns */
+    bool isn_set : 1;     /* TCP_OPT_ISN given for the next SYN */
+    bool linger_zero : 1; /* TCP_OPT_LINGER_ZERO */
+    bool keepalive : 1;   /* TCP_OPT_KEEPALIVE */
+    bool nodelay : 1;     /* TCP_OPT_NODELAY */
+    bool cork : 1;        /* TCP_OPT_CORK */
+    bool cork_wait : 1;   /* the persist deadline is the corked data's */
+    bool zwp_stamped : 1; /* probe_stamp_ns is set */
+    bool fin_queued : 1;  /* user closed the send side: FIN after the data */
+    bool fin_pending : 1; /* the peer's FIN is known (peer_fin_seq) */
+    bool fin_rcvd : 1;    /* the peer's FIN was processed (end of stream) */
+    bool ack_now : 1;     /* an ACK must go out before this call returns */
+    bool in_recovery : 1; /* RFC 6582 fast recovery */
+    bool probing : 1;     /* a zero-window probe is outstanding */
+    bool ts_ok : 1;       /* RFC 7323 timestamps agreed */
+    bool sack_ok : 1;     /* peer sent SACK-permitted (we never send SACKs) */
+    bool peer_wscale : 1; /* peer's SYN carried window scale */
+    bool in_accept_q : 1; /* child on its listener's accept queue */
+    bool in_syn_q : 1;    /* child on its listener's SYN queue */
+    bool rtt_timing : 1;  /* rtt_seq is being timed (RFC 6298, Karn) */
+    bool syn_rexmit : 1;  /* the SYN timed out at least once (RFC 6298 §5.7) */
+    bool has_srtt : 1;    /* srtt_ns and rttvar_ns hold a measurement */
+    bool quick_init : 1;  /* quick_left was set at the first data segment */
+    bool port_bound : 1;  /* counted in the stack's port table */
+    bool idle_bound : 1;  /* bound, not yet used by listen or connect */
+    bool sndq_freed : 1;  /* the send ring was released (its size stays fixed) */
+    bool rcvbuf_set : 1;  /* TCP_OPT_RCVBUF given: it, not rcvbuf_max, sets the scale */
+    bool pingpong : 1;    /* interactive: no quick ACKs (profile pingpong) */
+    bool tlp_armed : 1;   /* the RTX deadline is a loss-probe timeout, not the RTO */
+    bool tlp_out : 1;     /* a loss probe is outstanding (one per tail) */
+    bool rd_shut : 1;     /* tcp_shutdown_read: the receive side is closed */
+    uint32_t acc_n;       /* listener only: established children waiting (below) */
 
     tcp_stats stats;
 

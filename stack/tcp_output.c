@@ -448,7 +448,7 @@ static void arm_persist(tcp_conn *c)
     if (tcp_flight(c) == 0 && unsent && c->snd_wnd == 0 &&
         c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER) {
         c->persist_backoff = 0;
-        c->probe_stamped = false; /* a new episode (Linux tcp_ack_probe clears the stamp) */
+        c->zwp_stamped = false; /* a new episode (Linux tcp_ack_probe clears the stamp) */
         tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, tcp_persist_interval(c)));
     }
 }

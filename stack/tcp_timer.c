@@ -336,8 +336,8 @@ static void on_rtx(tcp_conn *c)
 static bool probe_timed_out(tcp_conn *c)
 {
     uint64_t now = c->stack->now;
-    if (!c->probe_stamped) {
-        c->probe_stamped = true;
+    if (!c->zwp_stamped) {
+        c->zwp_stamped = true;
         c->probe_stamp_ns = now;
         return false;
     }
@@ -348,7 +348,7 @@ static bool probe_timed_out(tcp_conn *c)
  * user timeout, but at least TCP_TIMEOUT_MIN (2 ms) away. */
 static uint64_t clamp_probe_to_user_timeout(const tcp_conn *c, uint64_t when)
 {
-    if (!c->user_timeout_ns || !c->probe_stamped)
+    if (!c->user_timeout_ns || !c->zwp_stamped)
         return when;
     uint64_t elapsed = c->stack->now - c->probe_stamp_ns;
     if (elapsed >= c->user_timeout_ns)
