@@ -99,12 +99,19 @@ typedef struct opt_map {
 } opt_map;
 
 static const opt_map OPTS[] = {
-    {"linger0", TCP_OPT_LINGER_ZERO, 2},  {"keepalive", TCP_OPT_KEEPALIVE, 2},
-    {"keepidle", TCP_OPT_KEEPIDLE_NS, 1}, {"keepintvl", TCP_OPT_KEEPINTVL_NS, 1},
-    {"keepcnt", TCP_OPT_KEEPCNT, 0},      {"sndbuf", TCP_OPT_SNDBUF, 0},
-    {"rcvbuf", TCP_OPT_RCVBUF, 0},        {"mss", TCP_OPT_MSS, 0},
-    {"msl", TCP_OPT_MSL_NS, 1},           {"isn", TCP_OPT_ISN, 0},
-    {"nodelay", TCP_OPT_NODELAY, 2},      {"user_timeout", TCP_OPT_USER_TIMEOUT_NS, 1},
+    {"linger0", TCP_OPT_LINGER_ZERO, 2},
+    {"keepalive", TCP_OPT_KEEPALIVE, 2},
+    {"keepidle", TCP_OPT_KEEPIDLE_NS, 1},
+    {"keepintvl", TCP_OPT_KEEPINTVL_NS, 1},
+    {"keepcnt", TCP_OPT_KEEPCNT, 0},
+    {"sndbuf", TCP_OPT_SNDBUF, 0},
+    {"rcvbuf", TCP_OPT_RCVBUF, 0},
+    {"mss", TCP_OPT_MSS, 0},
+    {"msl", TCP_OPT_MSL_NS, 1},
+    {"isn", TCP_OPT_ISN, 0},
+    {"nodelay", TCP_OPT_NODELAY, 2},
+    {"user_timeout", TCP_OPT_USER_TIMEOUT_NS, 1},
+    {"cork", TCP_OPT_CORK, 2},
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -152,10 +159,10 @@ static void check_opt_rc(lua_State *L, int rc, const net_opt *opts, uint32_t fai
 
 static const char *const LISTEN_OPTS[] = {
     "backlog", "autoread", "linger0", "keepalive", "keepidle", "keepintvl",    "keepcnt", "sndbuf",
-    "rcvbuf",  "mss",      "msl",     "isn",       "nodelay",  "user_timeout", NULL};
+    "rcvbuf",  "mss",      "msl",     "isn",       "nodelay",  "user_timeout", "cork",    NULL};
 static const char *const CONNECT_OPTS[] = {
     "port",   "autoread", "linger0", "keepalive", "keepidle", "keepintvl",    "keepcnt", "sndbuf",
-    "rcvbuf", "mss",      "msl",     "isn",       "nodelay",  "user_timeout", NULL};
+    "rcvbuf", "mss",      "msl",     "isn",       "nodelay",  "user_timeout", "cork",    NULL};
 
 static void check_host_up(lua_State *L, lsim *s, uint32_t h, const char *what)
 {
@@ -475,8 +482,8 @@ static int sock_setopt(lua_State *L)
     const net_sock *k = live_sock(L, s, sock, "socket:setopt");
     luaL_checktype(L, 2, LUA_TTABLE);
     static const char *const names[] = {
-        "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",  "sndbuf",       "rcvbuf",
-        "mss",     "msl",       "isn",      "nodelay",   "autoread", "user_timeout", NULL};
+        "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",      "sndbuf", "rcvbuf", "mss",
+        "msl",     "isn",       "nodelay",  "autoread",  "user_timeout", "cork",   NULL};
     lsim_opts_check(L, 2, "socket:setopt", names);
     bool autoread = lsim_opt_bool(L, 2, "autoread", k->autoread, "socket:setopt");
     net_opt opts[NET_OPTS_MAX];

@@ -246,6 +246,8 @@ int net_abort(net *n, uint32_t sock);
 int net_accept(net *n, uint32_t listener, uint32_t *out);
 /* Applies options in order; *failed_opt as in net_listen_opts. */
 int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint32_t *failed_opt);
+/* An option's value now (tcp_getopt); TCP_EINVAL on a kernel host. */
+int net_getopt(net *n, uint32_t sock, tcp_opt opt, uint64_t *out);
 void net_set_autoread(net *n, uint32_t sock, bool on);
 /* Reads everything the stack holds for the socket into its rx. */
 void net_drain(net *n, uint32_t sock);

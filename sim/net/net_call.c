@@ -333,6 +333,17 @@ int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint3
     return rc;
 }
 
+int net_getopt(net *n, uint32_t sock, tcp_opt opt, uint64_t *out)
+{
+    const net_sock *k = net_sock_at(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return TCP_EINVAL; /* the kernel's options are not read back */
+    tcp_stack *st = n->hosts[k->host]->stack;
+    if (!st || !k->alive || k->released)
+        return TCP_EBADF;
+    return tcp_getopt(st, k->id, opt, out);
+}
+
 void net_set_autoread(net *n, uint32_t sock, bool on)
 {
     net_sock_mut(n, sock)->autoread = on;
