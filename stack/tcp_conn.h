@@ -135,6 +135,7 @@ struct tcp_conn {
     bool tlp_armed : 1;   /* the RTX deadline is a loss-probe timeout, not the RTO */
     bool tlp_out : 1;     /* a loss probe is outstanding (one per tail) */
     bool rd_shut : 1;     /* tcp_shutdown_read: the receive side is closed */
+    bool acc_abort : 1;   /* listener: the next accept fails (listen_shut bsd) */
     uint32_t acc_n;       /* listener only: established children waiting (below) */
 
     tcp_stats stats;

@@ -99,6 +99,8 @@ function tcpsim.ns(n) end
 ---@field backlog_model? "rfc"|"linux"|"bsd" how a full backlog is handled
 ---@field syn_recv_rules? "rfc"|"linux"|"bsd" RST and SYN arriving in SYN_RECEIVED
 ---@field abort_rst_closing? "never"|"unsent"|"always" RST on abort in CLOSING/LAST_ACK
+---@field listen_shutdown? "close"|"linux"|"bsd" shutdown() on a listening socket
+---@field listen_connect? "open"|"eisconn"|"eopnotsupp" connect() on a listening socket
 ---@field port_lo? integer lowest ephemeral port
 ---@field port_hi? integer highest ephemeral port
 ---@field mss_floor? integer the send MSS never goes below this
@@ -221,6 +223,7 @@ local Host = {}
 ---@field isn? integer initial sequence number
 ---@field nodelay? boolean
 ---@field user_timeout? tcpsim.Duration Linux TCP_USER_TIMEOUT: ETIMEDOUT once data waited this long
+---@field cork? boolean Linux TCP_CORK: a partial segment waits (persist timer, uncork, close)
 ---@field autoread? boolean read arriving data at once
 
 ---@class tcpsim.ListenOptions: tcpsim.SocketOptions

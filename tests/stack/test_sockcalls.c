@@ -179,6 +179,92 @@ static void user_timeout_ends_keepalive_linux(void **state)
     h_free(h);
 }
 
+/* ---- Listeners ---- */
+
+/* shutdown(SHUT_WR) on a listener: RFC 9293 §3.10.4 CLOSE in LISTEN
+ * deletes the TCB; Linux inet_shutdown does nothing (0) and the listener
+ * still completes handshakes; FreeBSD soshutdown answers ENOTCONN. */
+static void listener_shutdown_wr_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int rc;
+        tcp_state after;
+    } C[] = {{"rfc9293", TCP_OK, TCP_CLOSED},
+             {"linux", TCP_OK, TCP_LISTEN},
+             {"bsd", TCP_ENOTCONN, TCP_LISTEN}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = with_profile(C[i].profile);
+        tcp_sock_id l = h_listen(h, H_B, 80, 8);
+        assert_int_equal(tcp_shutdown(h_stack(h, H_B), l), C[i].rc);
+        h_expect_state(h, H_B, l, C[i].after);
+        if (C[i].after == TCP_LISTEN) {
+            tcp_sock_id c = h_connect(h, H_A, H_B, 80, 1000);
+            h_settle(h);
+            h_expect_state(h, H_A, c, TCP_ESTABLISHED);
+        }
+        h_free(h);
+    }
+}
+
+/* shutdown(SHUT_RD) on a listener: Linux tcp_disconnect stops it; FreeBSD
+ * keeps it listening, answers ENOTCONN and fails the next accept once with
+ * ECONNABORTED (so_error), then accepts again. */
+static void listener_shutdown_rd_bsd_aborts_next_accept(void **state)
+{
+    (void)state;
+    harness *h = with_profile("bsd");
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id l = h_listen(h, H_B, 80, 8);
+    h_connect(h, H_A, H_B, 80, 1000);
+    h_settle(h);
+    assert_int_equal(tcp_shutdown_read(b, l), TCP_ENOTCONN);
+    h_expect_state(h, H_B, l, TCP_LISTEN);
+    tcp_sock_id ch = 0;
+    assert_int_equal(tcp_accept(b, l, &ch), TCP_ECONNABORTED);
+    assert_int_equal(tcp_accept(b, l, &ch), TCP_OK);
+    h_expect_state(h, H_B, ch, TCP_ESTABLISHED);
+    h_free(h);
+
+    h = with_profile("linux");
+    l = h_listen(h, H_B, 80, 8);
+    assert_int_equal(tcp_shutdown_read(h_stack(h, H_B), l), TCP_OK);
+    h_expect_state(h, H_B, l, TCP_CLOSED);
+    h_free(h);
+}
+
+/* connect() on a listener: RFC 9293 §3.10.1 LISTEN -> SYN_SENT; Linux
+ * __inet_stream_connect EISCONN (sk_state is not TCP_CLOSE); FreeBSD
+ * soconnectat EOPNOTSUPP (SO_ACCEPTCONN). Refused, it keeps listening. */
+static void connect_on_listener_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int rc;
+        tcp_state after;
+    } C[] = {{"rfc9293", TCP_OK, TCP_SYN_SENT},
+             {"linux", TCP_EISCONN, TCP_LISTEN},
+             {"bsd", TCP_EOPNOTSUPP, TCP_LISTEN}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = with_profile(C[i].profile);
+        h_listen(h, H_B, 80, 8);
+        tcp_sock_id a = h_listen(h, H_A, 90, 8);
+        assert_int_equal(tcp_connect(h_stack(h, H_A), a, h_addr(h, H_B), 80), C[i].rc);
+        h_expect_state(h, H_A, a, C[i].after);
+        if (C[i].rc == TCP_OK) {
+            h_expect_sent(h, H_A, TCP_SYN, H_ANY, H_ANY, 0);
+            h_settle(h);
+            h_expect_trace(h, H_A, a,
+                           H_STATES(TCP_CLOSED, TCP_LISTEN, TCP_SYN_SENT, TCP_ESTABLISHED));
+        } else {
+            h_expect_none_sent(h, H_A);
+        }
+        h_free(h);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -191,6 +277,9 @@ int main(void)
         T(cork_runt_sent_by_persist_bsd),
         T(user_timeout_ends_zero_window_probing_linux),
         T(user_timeout_ends_keepalive_linux),
+        T(listener_shutdown_wr_per_profile),
+        T(listener_shutdown_rd_bsd_aborts_next_accept),
+        T(connect_on_listener_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
