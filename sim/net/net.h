@@ -219,6 +219,10 @@ typedef struct net_connect_opts {
  * record. On an error the record may exist already (it is not returned). */
 int net_listen(net *n, uint32_t host, net_listen_opts *o, uint32_t *out);
 int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out);
+/* An active OPEN on an existing socket, a listener (RFC 9293 §3.10.1 OPEN
+ * in LISTEN; the profile's listen_connect decides): tcp_connect's result.
+ * TCP_EINVAL on a kernel host. */
+int net_connect_sock(net *n, uint32_t sock, uint32_t raddr, uint16_t rport);
 /* Queues len bytes (data, or NULL for the pattern 'a'..'z' by stream
  * offset) and hands the stack what it takes now; the rest follows as the
  * window opens. Returns 0 or the stack's error (nothing queued then). */

@@ -598,18 +598,27 @@ static void do_listen(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
     returned(r, ev, t, rc ? -1 : 0, rc ? run_errno(rc) : 0);
 }
 
+/* connect() on a listening descriptor: the stack's active OPEN in LISTEN
+ * (profile listen_connect: EISCONN under linux). */
+static int connect_listener(run *r, run_fd *f)
+{
+    if (net_sock_at(r->n, f->sock)->state != TCP_LISTEN)
+        return TCP_EISCONN; /* one connect per socket here */
+    int rc = net_connect_sock(r->n, f->sock, r->remote_ip, r->connect_port);
+    if (rc == 0)
+        r->await_child = false;
+    return rc;
+}
+
 static void do_connect(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint64_t t)
 {
-    if (f->sock != NET_NONE) {
-        returned(r, ev, t, -1, 106); /* EISCONN: one connect per socket here */
-        return;
-    }
     net_connect_opts co = {.raddr = r->remote_ip,
                            .rport = r->connect_port,
                            .lport = f->bound ? f->port : 0,
                            .nopts = f->nopts};
     memcpy(co.opts, f->opts, sizeof co.opts);
-    int rc = net_connect(r->n, r->host, &co, &f->sock);
+    int rc =
+        f->sock != NET_NONE ? connect_listener(r, f) : net_connect(r->n, r->host, &co, &f->sock);
     if (rc < 0) {
         returned(r, ev, t, -1, run_errno(rc));
         return;
