@@ -345,6 +345,18 @@ function Socket:accept() end
 ---@return tcpsim.Socket
 function Socket:accept_wait(timeout) end
 
+---(listener) Its connections accept() has not handed out, oldest first: in SYN_RECEIVED, on the
+---accept queue, or ended before accept (an RST in SYN_RECEIVED returns one to LISTEN). Read-only
+---until accepted; each trace starts at SYN_RECEIVED.
+---@return tcpsim.Socket[]
+function Socket:pending() end
+
+---(listener) Active OPEN on the listening socket itself (RFC 9293 §3.10.1: LISTEN -> SYN_SENT);
+---an error when the profile refuses it (knob listen_connect: linux EISCONN, bsd EOPNOTSUPP).
+---@param peer tcpsim.Host|string
+---@param port integer
+function Socket:connect(peer, port) end
+
 ---Sets socket options.
 ---@param opts tcpsim.SetoptOptions
 function Socket:setopt(opts) end

@@ -232,6 +232,49 @@ int lsim_host_connect(lua_State *L)
     return 1;
 }
 
+/* listener:connect(peer, port): RFC 9293 §3.10.1 OPEN in LISTEN, the
+ * socket itself going to SYN_SENT; the profile's listen_connect may refuse
+ * it (linux: EISCONN, bsd: EOPNOTSUPP), which raises an error. */
+static int sock_connect(lua_State *L)
+{
+    lsim *s;
+    uint32_t sock = lsim_sock_check(L, 1, &s);
+    live_sock(L, s, sock, "socket:connect");
+    uint32_t raddr = peer_addr(L, 2, "socket:connect");
+    lua_Integer rport = luaL_checkinteger(L, 3);
+    if (rport < 1 || rport > 65535)
+        return luaL_error(L, "socket:connect: port must be in [1,65535], got %I",
+                          (LUAI_UACINT)rport);
+    check_rc(L, net_connect_sock(s->net, sock, raddr, (uint16_t)rport), "socket:connect");
+    return 0;
+}
+
+/* listener:pending() -> the listener's connections accept() has not
+ * handed out, oldest first, as socket handles: those in SYN_RECEIVED,
+ * those waiting on the accept queue, and those that ended before accept:
+ * reset in SYN_RECEIVED, a passive connection returns to LISTEN (RFC 9293
+ * §3.10.7.4) and its state reads LISTEN; dropped otherwise, CLOSED. Their
+ * traces start at their birth in SYN_RECEIVED. Reading is all they allow
+ * until accept(). */
+static int sock_pending(lua_State *L)
+{
+    lsim *s;
+    uint32_t sock = lsim_sock_check(L, 1, &s);
+    lsim_check_no_reentry(L, s, "socket:pending");
+    lua_newtable(L);
+    lua_getiuservalue(L, 1, 1);
+    lua_Integer n = 0;
+    for (uint32_t i = 0; i < net_sock_count(s->net); i++) {
+        const net_sock *k = net_sock_at(s->net, i);
+        if (k->parent != sock || k->accepted)
+            continue;
+        lsim_push_sock(L, -1, i);
+        lua_rawseti(L, -3, ++n);
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
 /* ---- data ---- */
 
 /* sock:send(data) or sock:send(n): n bytes of a fixed pattern. Returns the
@@ -626,6 +669,8 @@ void lsim_open_sock(lua_State *L)
                                        {"abort", sock_abort},
                                        {"accept", sock_accept},
                                        {"accept_wait", sock_accept_wait},
+                                       {"pending", sock_pending},
+                                       {"connect", sock_connect},
                                        {"setopt", sock_setopt},
                                        {"info", sock_info},
                                        {"on_state", sock_on_state},
