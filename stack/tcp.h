@@ -74,8 +74,10 @@ typedef enum tcp_err {
     TCP_ECONNRESET = -8,   /* RST on a synchronized connection */
     TCP_ETIMEDOUT = -9,    /* retransmissions or keepalive probes exhausted */
     TCP_ENOMEM = -10,
-    TCP_EISCONN = -11,      /* connect on a connected socket */
-    TCP_EADDRNOTAVAIL = -12 /* ephemeral ports exhausted */
+    TCP_EISCONN = -11,       /* connect on a connected socket */
+    TCP_EADDRNOTAVAIL = -12, /* ephemeral ports exhausted */
+    TCP_ECONNABORTED = -13,  /* accept after the listener's receive side was shut (bsd) */
+    TCP_EOPNOTSUPP = -14     /* connect on a listening socket (bsd) */
 } tcp_err;
 const char *tcp_err_name(int err); /* "ECONNREFUSED"; "OK" for 0 */
 
@@ -119,6 +121,21 @@ typedef enum tcp_syn_recv_rules {
                          * is answered with RST */
     TCP_SYN_RECV_BSD    /* syncache: RST as RFC 5961; a SYN draws the SYN,ACK again */
 } tcp_syn_recv_rules;
+
+/* shutdown() on a listening socket (docs/stack.md, Listeners). */
+typedef enum tcp_listen_shut {
+    TCP_LISTEN_SHUT_CLOSE, /* RFC 9293 §3.10.4 CLOSE in LISTEN: any shutdown closes it */
+    TCP_LISTEN_SHUT_LINUX, /* inet_shutdown: SHUT_WR does nothing; SHUT_RD closes it */
+    TCP_LISTEN_SHUT_BSD    /* soshutdown: ENOTCONN, it keeps listening; after SHUT_RD the
+                            * next accept fails once with ECONNABORTED */
+} tcp_listen_shut;
+
+/* connect() on a listening socket. */
+typedef enum tcp_listen_connect {
+    TCP_LISTEN_CONNECT_OPEN,      /* RFC 9293 §3.10.1: LISTEN -> SYN_SENT */
+    TCP_LISTEN_CONNECT_EISCONN,   /* Linux __inet_stream_connect: not TCP_CLOSE */
+    TCP_LISTEN_CONNECT_EOPNOTSUPP /* FreeBSD soconnectat: SO_ACCEPTCONN */
+} tcp_listen_connect;
 
 /* Every knob is data; a scenario picks a profile by name and overrides
  * single fields. Durations are nanoseconds. */
@@ -178,6 +195,8 @@ typedef struct tcp_profile {
     bool pingpong;                  /* with the ATO: interactive mode suspends quick ACKs */
     bool tlp;                       /* tail loss probe (RFC 8985 §7) on SACK connections */
     bool shut_rd_discard;           /* shutdown SHUT_RD drops held and later data (FreeBSD) */
+    tcp_listen_shut listen_shut;    /* shutdown on a listener */
+    tcp_listen_connect listen_connect; /* connect on a listener */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */
@@ -329,7 +348,12 @@ typedef enum tcp_opt {
     /* Linux TCP_USER_TIMEOUT (RFC 9293 §3.8.3 R2 as a time): once data has
      * gone unacknowledged this long through retransmissions, the connection
      * ends with ETIMEDOUT; 0: the retransmission count decides. */
-    TCP_OPT_USER_TIMEOUT_NS
+    TCP_OPT_USER_TIMEOUT_NS,
+    /* Linux TCP_CORK (0/1): the last partial segment waits while corked;
+     * full segments go, and so does the FIN. Held data with nothing in
+     * flight is sent by the persist timer (docs/stack.md, Corking);
+     * uncorking sends it as Nagle allows. */
+    TCP_OPT_CORK
 } tcp_opt;
 
 /* A new socket in CLOSED. */

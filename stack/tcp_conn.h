@@ -97,6 +97,7 @@ struct tcp_conn {
     uint64_t msl_ns, ka_idle_ns, ka_intvl_ns;
     uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
     uint64_t rtx_stamp_ns;    /* the first RTO retransmission (valid while retries > 0) */
+    uint64_t probe_stamp_ns;  /* the first persist expiry of this episode (zwp_stamped) */
     uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt; /* and mss, above */
 
     bool user_held : 1;   /* the user holds the id (rule 3 of tcp.h) */
@@ -108,6 +109,9 @@ struct tcp_conn {
     bool linger_zero : 1; /* TCP_OPT_LINGER_ZERO */
     bool keepalive : 1;   /* TCP_OPT_KEEPALIVE */
     bool nodelay : 1;     /* TCP_OPT_NODELAY */
+    bool cork : 1;        /* TCP_OPT_CORK */
+    bool cork_wait : 1;   /* the persist deadline is the corked data's */
+    bool zwp_stamped : 1; /* probe_stamp_ns is set */
     bool fin_queued : 1;  /* user closed the send side: FIN after the data */
     bool fin_pending : 1; /* the peer's FIN is known (peer_fin_seq) */
     bool fin_rcvd : 1;    /* the peer's FIN was processed (end of stream) */
@@ -131,6 +135,7 @@ struct tcp_conn {
     bool tlp_armed : 1;   /* the RTX deadline is a loss-probe timeout, not the RTO */
     bool tlp_out : 1;     /* a loss probe is outstanding (one per tail) */
     bool rd_shut : 1;     /* tcp_shutdown_read: the receive side is closed */
+    bool acc_abort : 1;   /* listener: the next accept fails (listen_shut bsd) */
     uint32_t acc_n;       /* listener only: established children waiting (below) */
 
     tcp_stats stats;
@@ -291,6 +296,7 @@ void tcp_out_keepalive(tcp_conn *c);
 void tcp_out_probe(tcp_conn *c);
 void tcp_out_retransmit_first(tcp_conn *c); /* the segment at SND.UNA */
 void tcp_out_loss_probe(tcp_conn *c);       /* RFC 8985 §7.3: new data, else the last segment */
+void tcp_out_wakeup(tcp_conn *c);           /* corked data: one segment, window allowing */
 uint32_t tcp_rcv_wnd(const tcp_conn *c);    /* RCV.WND in bytes */
 uint32_t tcp_snd_data_end(const tcp_conn *c);
 uint32_t tcp_flight(const tcp_conn *c);

@@ -428,6 +428,12 @@ static uint32_t next_len(const tcp_conn *c, uint32_t unsent, uint32_t avail)
      * TCP_NAGLE_OFF; FreeBSD sends when a FIN is due). */
     if (n == unsent && c->fin_queued)
         return n;
+    /* TCP_CORK (Linux tcp_nagle_check: a partial last segment waits while
+     * TCP_NAGLE_CORK is set, whatever is in flight). RFC 9293 §3.9.1.2:
+     * data sent without PUSH "may be combined with data from subsequent
+     * SENDs". */
+    if (n == unsent && c->cork)
+        return 0;
     if (n == unsent && nagle_holds(c, flight))
         return 0;
     return n;
@@ -442,8 +448,47 @@ static void arm_persist(tcp_conn *c)
     if (tcp_flight(c) == 0 && unsent && c->snd_wnd == 0 &&
         c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER) {
         c->persist_backoff = 0;
+        c->zwp_stamped = false; /* a new episode (Linux tcp_ack_probe clears the stamp) */
         tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, tcp_persist_interval(c)));
     }
+}
+
+/* Corked data with nothing in flight to bring an ACK: the persist timer
+ * sends it (Linux __tcp_push_pending_frames -> tcp_check_probe_timer arms
+ * ICSK_TIME_PROBE0 at tcp_probe0_base = max(RTO, TCP_RTO_MIN) when nothing
+ * is out; FreeBSD tcp_output's just_return arms the persist timer for any
+ * held data). RFC 9293 §3.9.1.2 MUST-60: data is never held indefinitely.
+ * Once data is in flight the RTO watches the connection instead (Linux
+ * keeps one timer for both, ICSK_TIME_RETRANS replacing ICSK_TIME_PROBE0). */
+static void arm_cork(tcp_conn *c)
+{
+    uint32_t end = tcp_snd_data_end(c);
+    bool held = c->cork && tcp_seq_lt(c->snd_nxt, end) && c->snd_wnd > 0;
+    if (c->cork_wait && (tcp_flight(c) || !held)) {
+        c->cork_wait = false;
+        tcp_timer_stop(c, TCP_TIMER_PERSIST);
+    }
+    if (held && tcp_flight(c) == 0 && c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER) {
+        c->persist_backoff = 0;
+        c->cork_wait = true;
+        tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, tcp_persist_interval(c)));
+    }
+}
+
+/* The persist timer found the window open with data still held (corked):
+ * one segment of it goes, as Linux tcp_write_wakeup sends the head of the
+ * queue up to min(window, MSS) with PSH; then the RTO watches it. */
+void tcp_out_wakeup(tcp_conn *c)
+{
+    uint32_t end = tcp_snd_data_end(c);
+    c->cork_wait = false;
+    if (!may_send_data(c) || !tcp_seq_lt(c->snd_nxt, end) || tcp_flight(c) >= c->snd_wnd)
+        return;
+    uint32_t n = min32(min32(end - c->snd_nxt, c->snd_mss), c->snd_wnd - tcp_flight(c));
+    bool fin = c->fin_queued && c->snd_nxt + n == end;
+    send_data(c, c->snd_nxt, n, fin);
+    c->snd_nxt += n + (fin ? 1u : 0u);
+    tcp_timer_rtx_or_pto(c, false);
 }
 
 void tcp_output(tcp_conn *c)
@@ -476,6 +521,8 @@ void tcp_output(tcp_conn *c)
             }
             break;
         }
+        if (c->cork || c->cork_wait)
+            arm_cork(c);
         arm_persist(c);
     }
     if (c->ack_now)

@@ -73,6 +73,9 @@ static const tcp_profile PROFILES[] = {
         .delack_max_ns = 0,         /* a fixed delay */
         .pingpong = false,
         .tlp = false,
+
+        .listen_shut = TCP_LISTEN_SHUT_CLOSE,      /* RFC 9293 §3.10.4 CLOSE in LISTEN */
+        .listen_connect = TCP_LISTEN_CONNECT_OPEN, /* RFC 9293 §3.10.1 OPEN in LISTEN */
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -137,6 +140,9 @@ static const tcp_profile PROFILES[] = {
         .delack_max_ns = MS(200),        /* TCP_DELACK_MAX; TCP_ATO_MIN = delack */
         .pingpong = true,                /* tcp_pingpong_thresh = 1 */
         .tlp = true,                     /* tcp_early_retrans = 3 */
+
+        .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
+        .listen_connect = TCP_LISTEN_CONNECT_EISCONN, /* __inet_stream_connect */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -201,6 +207,8 @@ static const tcp_profile PROFILES[] = {
         .pingpong = false,
         .tlp = false,            /* FreeBSD 14 default stack: no TLP (RACK stack only) */
         .shut_rd_discard = true, /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
+        .listen_shut = TCP_LISTEN_SHUT_BSD,              /* soshutdown */
+        .listen_connect = TCP_LISTEN_CONNECT_EOPNOTSUPP, /* soconnectat */
     },
 };
 

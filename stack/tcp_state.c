@@ -88,6 +88,10 @@ const char *tcp_err_name(int err)
         return "EISCONN";
     case TCP_EADDRNOTAVAIL:
         return "EADDRNOTAVAIL";
+    case TCP_ECONNABORTED:
+        return "ECONNABORTED";
+    case TCP_EOPNOTSUPP:
+        return "EOPNOTSUPP";
     default:
         return "E?";
     }

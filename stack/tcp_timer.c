@@ -328,14 +328,54 @@ static void on_rtx(tcp_conn *c)
     tcp_output(c);
 }
 
+/* TCP_USER_TIMEOUT on a zero window (Linux tcp_probe_timer): the first
+ * expiry of the episode records the time (icsk_probes_tstamp); a later
+ * expiry at least `user_timeout` after it ends the connection, answered
+ * probes or not (RFC 9293 §3.8.6.1 lets the user's timeout end a
+ * connection RFC 1122 §4.2.2.17 would otherwise keep probing). */
+static bool probe_timed_out(tcp_conn *c)
+{
+    uint64_t now = c->stack->now;
+    if (!c->zwp_stamped) {
+        c->zwp_stamped = true;
+        c->probe_stamp_ns = now;
+        return false;
+    }
+    return c->user_timeout_ns && now - c->probe_stamp_ns >= c->user_timeout_ns;
+}
+
+/* Linux tcp_clamp_probe0_to_user_timeout: the next probe no later than the
+ * user timeout, but at least TCP_TIMEOUT_MIN (2 ms) away. */
+static uint64_t clamp_probe_to_user_timeout(const tcp_conn *c, uint64_t when)
+{
+    if (!c->user_timeout_ns || !c->zwp_stamped)
+        return when;
+    uint64_t elapsed = c->stack->now - c->probe_stamp_ns;
+    if (elapsed >= c->user_timeout_ns)
+        return when;
+    uint64_t left = c->user_timeout_ns - elapsed;
+    if (left < TLP_TIMEOUT_MIN_NS)
+        left = TLP_TIMEOUT_MIN_NS;
+    return left < when ? left : when;
+}
+
 /* RFC 9293 §3.8.6.1 and RFC 1122 §4.2.2.17: probe a zero window; never give
- * up while probes are answered (the ACK step clears persist_unanswered). */
+ * up while probes are answered (the ACK step clears persist_unanswered),
+ * unless the user timeout says so. With the window open the timer is the
+ * corked data's: it goes now (RFC 9293 §3.9.1.2 MUST-60). */
 static void on_persist(tcp_conn *c)
 {
     if (c->snd_wnd > 0) {
+        bool corked = c->cork_wait;
         c->probing = false;
         c->persist_backoff = 0;
+        if (corked)
+            tcp_out_wakeup(c);
         tcp_output(c);
+        return;
+    }
+    if (probe_timed_out(c)) {
+        tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "user timeout");
         return;
     }
     if (c->persist_unanswered >= rtx_limit(c, false)) {
@@ -349,7 +389,8 @@ static void on_persist(tcp_conn *c)
      * computed, so probes go RTO, 2·RTO, 4·RTO ... apart. */
     if (c->persist_backoff < 30)
         c->persist_backoff++;
-    tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, tcp_persist_interval(c)));
+    uint64_t next = clamp_probe_to_user_timeout(c, tcp_persist_interval(c));
+    tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, next));
 }
 
 static void on_keepalive(tcp_conn *c)
@@ -372,7 +413,12 @@ static void on_keepalive(tcp_conn *c)
         tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_idle_ns - idle));
         return;
     }
-    if (c->ka_probes >= c->ka_cnt) {
+    /* Linux tcp_keepalive_timer: with TCP_USER_TIMEOUT set, the user
+     * timeout replaces the probe count: give up once the connection has
+     * been idle that long and at least one probe went unanswered. */
+    bool give_up = c->user_timeout_ns ? idle >= c->user_timeout_ns && c->ka_probes > 0
+                                      : c->ka_probes >= c->ka_cnt;
+    if (give_up) {
         /* Linux: tcp_send_active_reset, then tcp_write_err (RST first). */
         if (c->stack->profile->rst_on_keepalive_timeout)
             tcp_out_rst(c);

@@ -138,7 +138,12 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
     if (raddr == 0 || rport == 0)
         return TCP_EINVAL;
     /* §3.10.1: OPEN in LISTEN "change the connection from passive to
-     * active" — only while no connection is pending on it. */
+     * active" — only while no connection is pending on it. Linux and
+     * FreeBSD refuse (profile listen_connect). */
+    if (c->state == TCP_LISTEN && s->profile->listen_connect == TCP_LISTEN_CONNECT_EISCONN)
+        return TCP_EISCONN;
+    if (c->state == TCP_LISTEN && s->profile->listen_connect == TCP_LISTEN_CONNECT_EOPNOTSUPP)
+        return TCP_EOPNOTSUPP;
     bool from_listen = c->state == TCP_LISTEN && !c->syn_q && !c->acc_head;
     if (!from_listen && c->state != TCP_CLOSED)
         return TCP_EISCONN;
@@ -173,6 +178,10 @@ int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out)
         return TCP_EBADF;
     if (l->state != TCP_LISTEN || !out)
         return TCP_EINVAL;
+    if (l->acc_abort) { /* FreeBSD solisten_dequeue: so_error, once */
+        l->acc_abort = false;
+        return TCP_ECONNABORTED;
+    }
     tcp_conn *ch = l->acc_head;
     if (!ch)
         return TCP_EAGAIN;
@@ -379,6 +388,11 @@ int tcp_shutdown(tcp_stack *s, tcp_sock_id id)
     user_ev(c, TCP_CALL_SHUTDOWN, "shutdown()");
     if (c->state == TCP_CLOSED)
         return c->err ? c->err : TCP_ENOTCONN;
+    /* A listener: RFC 9293 §3.10.4 CLOSE in LISTEN deletes the TCB; Linux
+     * inet_shutdown ignores SHUT_WR there; FreeBSD soshutdown answers
+     * ENOTCONN and keeps listening. */
+    if (c->state == TCP_LISTEN && s->profile->listen_shut != TCP_LISTEN_SHUT_CLOSE)
+        return s->profile->listen_shut == TCP_LISTEN_SHUT_BSD ? TCP_ENOTCONN : TCP_OK;
     close_send_side(c, "shutdown()");
     tcp_stack_settle(c);
     return TCP_OK;
@@ -391,9 +405,15 @@ int tcp_shutdown_read(tcp_stack *s, tcp_sock_id id)
         return TCP_EBADF;
     user_ev(c, TCP_CALL_SHUTDOWN, "shutdown(SHUT_RD)");
     /* Linux inet_shutdown: ENOTCONN unless connected or connecting;
-     * a listener stops listening (tcp_disconnect). */
+     * a listener stops listening (tcp_disconnect). FreeBSD soshutdown
+     * keeps it listening, sets so_error = ECONNABORTED for the next
+     * accept and answers ENOTCONN (profile listen_shut). */
     if (c->state == TCP_CLOSED)
         return c->err ? c->err : TCP_ENOTCONN;
+    if (c->state == TCP_LISTEN && s->profile->listen_shut == TCP_LISTEN_SHUT_BSD) {
+        c->acc_abort = true;
+        return TCP_ENOTCONN;
+    }
     c->rd_shut = true;
     if (c->state == TCP_LISTEN)
         close_listener(c, "shutdown(SHUT_RD)");
@@ -529,8 +549,15 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
     case TCP_OPT_USER_TIMEOUT_NS:
         if (v > UINT64_MAX / 4)
             return TCP_EINVAL;
-        c->user_timeout_ns = v; /* read at the next RTO expiry */
+        c->user_timeout_ns = v; /* read at the next RTO, persist or keepalive expiry */
         return TCP_OK;
+    case TCP_OPT_CORK:
+        /* Linux tcp_sock_set_cork: uncorking pushes what is held, as
+         * Nagle (TCP_NODELAY) allows. */
+        c->cork = v != 0;
+        if (tcp_state_synchronized(c->state))
+            tcp_output(c);
+        break;
     default:
         return TCP_EINVAL;
     }
@@ -581,6 +608,9 @@ int tcp_getopt(const tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t *v)
         break;
     case TCP_OPT_USER_TIMEOUT_NS:
         *v = c->user_timeout_ns;
+        break;
+    case TCP_OPT_CORK:
+        *v = c->cork;
         break;
     default:
         return TCP_EINVAL;

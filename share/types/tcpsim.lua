@@ -99,6 +99,8 @@ function tcpsim.ns(n) end
 ---@field backlog_model? "rfc"|"linux"|"bsd" how a full backlog is handled
 ---@field syn_recv_rules? "rfc"|"linux"|"bsd" RST and SYN arriving in SYN_RECEIVED
 ---@field abort_rst_closing? "never"|"unsent"|"always" RST on abort in CLOSING/LAST_ACK
+---@field listen_shutdown? "close"|"linux"|"bsd" shutdown() on a listening socket
+---@field listen_connect? "open"|"eisconn"|"eopnotsupp" connect() on a listening socket
 ---@field port_lo? integer lowest ephemeral port
 ---@field port_hi? integer highest ephemeral port
 ---@field mss_floor? integer the send MSS never goes below this
@@ -228,6 +230,7 @@ local Host = {}
 ---@field isn? integer initial sequence number
 ---@field nodelay? boolean
 ---@field user_timeout? tcpsim.Duration Linux TCP_USER_TIMEOUT: ETIMEDOUT once data waited this long
+---@field cork? boolean Linux TCP_CORK: a partial segment waits (persist timer, uncork, close)
 ---@field autoread? boolean read arriving data at once
 
 ---@class tcpsim.ListenOptions: tcpsim.SocketOptions
@@ -356,6 +359,18 @@ function Socket:accept() end
 ---@param timeout? tcpsim.Duration
 ---@return tcpsim.Socket
 function Socket:accept_wait(timeout) end
+
+---(listener) Its connections accept() has not handed out, oldest first: in SYN_RECEIVED, on the
+---accept queue, or ended before accept (an RST in SYN_RECEIVED returns one to LISTEN). Read-only
+---until accepted; each trace starts at SYN_RECEIVED.
+---@return tcpsim.Socket[]
+function Socket:pending() end
+
+---(listener) Active OPEN on the listening socket itself (RFC 9293 §3.10.1: LISTEN -> SYN_SENT);
+---an error when the profile refuses it (knob listen_connect: linux EISCONN, bsd EOPNOTSUPP).
+---@param peer tcpsim.Host|string
+---@param port integer
+function Socket:connect(peer, port) end
 
 ---Sets socket options.
 ---@param opts tcpsim.SetoptOptions

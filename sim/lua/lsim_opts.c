@@ -278,6 +278,8 @@ static const char *const BACKLOG_MODELS[] = {"rfc", "linux", "bsd", NULL};
 static const char *const SYN_RECV_RULES[] = {"rfc", "linux", "bsd", NULL};
 static const char *const ABORT_RST[] = {"never", "unsent", "always", NULL};
 static const char *const OPT_LAYOUTS[] = {"rfc", "linux", "bsd", NULL};
+static const char *const LISTEN_SHUT[] = {"close", "linux", "bsd", NULL};
+static const char *const LISTEN_CONNECT[] = {"open", "eisconn", "eopnotsupp", NULL};
 static const knob KNOBS[] = {
     KNOB("msl", K_DURATION, msl_ns),
     KNOB("time_wait", K_DURATION, time_wait_ns),
@@ -316,6 +318,8 @@ static const knob KNOBS[] = {
     KNOB_ENUM("backlog_model", backlog_model, BACKLOG_MODELS),
     KNOB_ENUM("syn_recv_rules", syn_recv_rules, SYN_RECV_RULES),
     KNOB_ENUM("abort_rst_closing", abort_rst_closing, ABORT_RST),
+    KNOB_ENUM("listen_shutdown", listen_shut, LISTEN_SHUT),
+    KNOB_ENUM("listen_connect", listen_connect, LISTEN_CONNECT),
     KNOB("port_lo", K_U16, port_lo),
     KNOB("port_hi", K_U16, port_hi),
     KNOB("mss_floor", K_U16, mss_floor),

@@ -99,12 +99,19 @@ typedef struct opt_map {
 } opt_map;
 
 static const opt_map OPTS[] = {
-    {"linger0", TCP_OPT_LINGER_ZERO, 2},  {"keepalive", TCP_OPT_KEEPALIVE, 2},
-    {"keepidle", TCP_OPT_KEEPIDLE_NS, 1}, {"keepintvl", TCP_OPT_KEEPINTVL_NS, 1},
-    {"keepcnt", TCP_OPT_KEEPCNT, 0},      {"sndbuf", TCP_OPT_SNDBUF, 0},
-    {"rcvbuf", TCP_OPT_RCVBUF, 0},        {"mss", TCP_OPT_MSS, 0},
-    {"msl", TCP_OPT_MSL_NS, 1},           {"isn", TCP_OPT_ISN, 0},
-    {"nodelay", TCP_OPT_NODELAY, 2},      {"user_timeout", TCP_OPT_USER_TIMEOUT_NS, 1},
+    {"linger0", TCP_OPT_LINGER_ZERO, 2},
+    {"keepalive", TCP_OPT_KEEPALIVE, 2},
+    {"keepidle", TCP_OPT_KEEPIDLE_NS, 1},
+    {"keepintvl", TCP_OPT_KEEPINTVL_NS, 1},
+    {"keepcnt", TCP_OPT_KEEPCNT, 0},
+    {"sndbuf", TCP_OPT_SNDBUF, 0},
+    {"rcvbuf", TCP_OPT_RCVBUF, 0},
+    {"mss", TCP_OPT_MSS, 0},
+    {"msl", TCP_OPT_MSL_NS, 1},
+    {"isn", TCP_OPT_ISN, 0},
+    {"nodelay", TCP_OPT_NODELAY, 2},
+    {"user_timeout", TCP_OPT_USER_TIMEOUT_NS, 1},
+    {"cork", TCP_OPT_CORK, 2},
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -152,10 +159,10 @@ static void check_opt_rc(lua_State *L, int rc, const net_opt *opts, uint32_t fai
 
 static const char *const LISTEN_OPTS[] = {
     "backlog", "autoread", "linger0", "keepalive", "keepidle", "keepintvl",    "keepcnt", "sndbuf",
-    "rcvbuf",  "mss",      "msl",     "isn",       "nodelay",  "user_timeout", NULL};
+    "rcvbuf",  "mss",      "msl",     "isn",       "nodelay",  "user_timeout", "cork",    NULL};
 static const char *const CONNECT_OPTS[] = {
     "port",   "autoread", "linger0", "keepalive", "keepidle", "keepintvl",    "keepcnt", "sndbuf",
-    "rcvbuf", "mss",      "msl",     "isn",       "nodelay",  "user_timeout", NULL};
+    "rcvbuf", "mss",      "msl",     "isn",       "nodelay",  "user_timeout", "cork",    NULL};
 
 static void check_host_up(lua_State *L, lsim *s, uint32_t h, const char *what)
 {
@@ -222,6 +229,49 @@ int lsim_host_connect(lua_State *L)
     check_opt_rc(L, rc, o.opts, o.failed_opt, "host:connect");
     lua_getiuservalue(L, 1, 1);
     lsim_push_sock(L, -1, idx);
+    return 1;
+}
+
+/* listener:connect(peer, port): RFC 9293 §3.10.1 OPEN in LISTEN, the
+ * socket itself going to SYN_SENT; the profile's listen_connect may refuse
+ * it (linux: EISCONN, bsd: EOPNOTSUPP), which raises an error. */
+static int sock_connect(lua_State *L)
+{
+    lsim *s;
+    uint32_t sock = lsim_sock_check(L, 1, &s);
+    live_sock(L, s, sock, "socket:connect");
+    uint32_t raddr = peer_addr(L, 2, "socket:connect");
+    lua_Integer rport = luaL_checkinteger(L, 3);
+    if (rport < 1 || rport > 65535)
+        return luaL_error(L, "socket:connect: port must be in [1,65535], got %I",
+                          (LUAI_UACINT)rport);
+    check_rc(L, net_connect_sock(s->net, sock, raddr, (uint16_t)rport), "socket:connect");
+    return 0;
+}
+
+/* listener:pending() -> the listener's connections accept() has not
+ * handed out, oldest first, as socket handles: those in SYN_RECEIVED,
+ * those waiting on the accept queue, and those that ended before accept:
+ * reset in SYN_RECEIVED, a passive connection returns to LISTEN (RFC 9293
+ * §3.10.7.4) and its state reads LISTEN; dropped otherwise, CLOSED. Their
+ * traces start at their birth in SYN_RECEIVED. Reading is all they allow
+ * until accept(). */
+static int sock_pending(lua_State *L)
+{
+    lsim *s;
+    uint32_t sock = lsim_sock_check(L, 1, &s);
+    lsim_check_no_reentry(L, s, "socket:pending");
+    lua_newtable(L);
+    lua_getiuservalue(L, 1, 1);
+    lua_Integer n = 0;
+    for (uint32_t i = 0; i < net_sock_count(s->net); i++) {
+        const net_sock *k = net_sock_at(s->net, i);
+        if (k->parent != sock || k->accepted)
+            continue;
+        lsim_push_sock(L, -1, i);
+        lua_rawseti(L, -3, ++n);
+    }
+    lua_pop(L, 1);
     return 1;
 }
 
@@ -475,8 +525,8 @@ static int sock_setopt(lua_State *L)
     const net_sock *k = live_sock(L, s, sock, "socket:setopt");
     luaL_checktype(L, 2, LUA_TTABLE);
     static const char *const names[] = {
-        "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",  "sndbuf",       "rcvbuf",
-        "mss",     "msl",       "isn",      "nodelay",   "autoread", "user_timeout", NULL};
+        "linger0", "keepalive", "keepidle", "keepintvl", "keepcnt",      "sndbuf", "rcvbuf", "mss",
+        "msl",     "isn",       "nodelay",  "autoread",  "user_timeout", "cork",   NULL};
     lsim_opts_check(L, 2, "socket:setopt", names);
     bool autoread = lsim_opt_bool(L, 2, "autoread", k->autoread, "socket:setopt");
     net_opt opts[NET_OPTS_MAX];
@@ -649,6 +699,8 @@ void lsim_open_sock(lua_State *L)
                                        {"abort", sock_abort},
                                        {"accept", sock_accept},
                                        {"accept_wait", sock_accept_wait},
+                                       {"pending", sock_pending},
+                                       {"connect", sock_connect},
                                        {"setopt", sock_setopt},
                                        {"info", sock_info},
                                        {"on_state", sock_on_state},

@@ -219,6 +219,10 @@ typedef struct net_connect_opts {
  * record. On an error the record may exist already (it is not returned). */
 int net_listen(net *n, uint32_t host, net_listen_opts *o, uint32_t *out);
 int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out);
+/* An active OPEN on an existing socket, a listener (RFC 9293 §3.10.1 OPEN
+ * in LISTEN; the profile's listen_connect decides): tcp_connect's result.
+ * TCP_EINVAL on a kernel host. */
+int net_connect_sock(net *n, uint32_t sock, uint32_t raddr, uint16_t rport);
 /* Queues len bytes (data, or NULL for the pattern 'a'..'z' by stream
  * offset) and hands the stack what it takes now; the rest follows as the
  * window opens. Returns 0 or the stack's error (nothing queued then). */
@@ -250,6 +254,8 @@ int net_abort(net *n, uint32_t sock);
 int net_accept(net *n, uint32_t listener, uint32_t *out);
 /* Applies options in order; *failed_opt as in net_listen_opts. */
 int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint32_t *failed_opt);
+/* An option's value now (tcp_getopt); TCP_EINVAL on a kernel host. */
+int net_getopt(net *n, uint32_t sock, tcp_opt opt, uint64_t *out);
 void net_set_autoread(net *n, uint32_t sock, bool on);
 /* Reads everything the stack holds for the socket into its rx. */
 void net_drain(net *n, uint32_t sock);

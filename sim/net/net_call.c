@@ -117,6 +117,21 @@ int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out)
     return rc;
 }
 
+int net_connect_sock(net *n, uint32_t sock, uint32_t raddr, uint16_t rport)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return TCP_EINVAL; /* the kernel's own sockets are made by net_kern_connect */
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    net_stack_enter(n);
+    rc = tcp_connect(st, k->id, raddr, rport);
+    net_stack_leave(n, n->hosts[k->host]);
+    return rc;
+}
+
 /* Queues len bytes. Only the pattern (data NULL) onto a queue holding only
  * the pattern is kept as a count: net_tx_next makes its bytes. */
 void net_tx_queue(net_sock *k, const char *data, size_t len)
@@ -342,6 +357,17 @@ int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint3
     rc = apply_opts(st, k->id, opts, nopts, failed_opt);
     net_stack_leave(n, n->hosts[k->host]);
     return rc;
+}
+
+int net_getopt(net *n, uint32_t sock, tcp_opt opt, uint64_t *out)
+{
+    const net_sock *k = net_sock_at(n, sock);
+    if (n->kern && net_kern_host(n, k->host))
+        return TCP_EINVAL; /* the kernel's options are not read back */
+    tcp_stack *st = n->hosts[k->host]->stack;
+    if (!st || !k->alive || k->released)
+        return TCP_EBADF;
+    return tcp_getopt(st, k->id, opt, out);
 }
 
 void net_set_autoread(net *n, uint32_t sock, bool on)

@@ -523,7 +523,7 @@ static int user_timeout(net *n, int fd, uint64_t v)
     return setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms) == 0 ? 0 : -errno;
 }
 
-/* The options the kernel has: linger0, keepalive and its times, nodelay,
+/* The options the kernel has: linger0, keepalive and its times, nodelay, cork,
  * user timeout, and on a listener (before its first SYN, as the stack takes
  * it) rcvbuf. */
 static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t *failed,
@@ -541,6 +541,11 @@ static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t
         case TCP_OPT_NODELAY:
             rc = kern_sock_nodelay(fd, v != 0);
             break;
+        case TCP_OPT_CORK: {
+            int on = v != 0;
+            rc = setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0 ? 0 : -errno;
+            break;
+        }
         case TCP_OPT_RCVBUF:
             if (!listener || v > UINT32_MAX)
                 goto no_equivalent;

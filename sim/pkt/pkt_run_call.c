@@ -176,6 +176,8 @@ static int map_opt(const run *r, int64_t level, int64_t name, const pkt_expr *va
         *o = (net_opt){TCP_OPT_NODELAY, v != 0};
     else if (level == SOL_TCP_ && name == 2 && num && v > 0)
         *o = (net_opt){TCP_OPT_MSS, (uint64_t)v};
+    else if (level == SOL_TCP_ && name == 3 && num) /* TCP_CORK */
+        *o = (net_opt){TCP_OPT_CORK, v != 0};
     else if (level == SOL_TCP_ && (name == 4 || name == 5) && num && v > 0)
         *o = (net_opt){name == 4 ? TCP_OPT_KEEPIDLE_NS : TCP_OPT_KEEPINTVL_NS,
                        (uint64_t)v * NS_PER_S};
@@ -308,6 +310,48 @@ static void get_info(run *r, const pkt_event *ev, run_fd *f)
     }
 }
 
+/* getsockopt(fd, SOL_TCP, TCP_NODELAY | TCP_CORK | TCP_USER_TIMEOUT, [V],
+ * [4]): the stack's value (Linux do_tcp_getsockopt: 0/1, milliseconds);
+ * before listen/connect the last value set on the descriptor, else 0. */
+static bool tcp_int_opt(int64_t name, tcp_opt *opt, uint64_t *unit)
+{
+    *unit = 1;
+    if (name == 1)
+        *opt = TCP_OPT_NODELAY;
+    else if (name == 3)
+        *opt = TCP_OPT_CORK;
+    else if (name == 18) {
+        *opt = TCP_OPT_USER_TIMEOUT_NS;
+        *unit = 1000000u;
+    } else
+        return false;
+    return true;
+}
+
+static void get_int_opt(run *r, const pkt_event *ev, run_fd *f, tcp_opt opt, uint64_t unit)
+{
+    uint64_t v = 0;
+    int64_t want = 0;
+    if (f->sock == NET_NONE) {
+        for (uint32_t i = 0; i < f->nopts; i++)
+            if (f->opts[i].opt == opt)
+                v = f->opts[i].value;
+    } else {
+        int rc = net_getopt(r->n, f->sock, opt, &v);
+        if (rc < 0) {
+            check_result(r, ev, -1, run_errno(rc));
+            return;
+        }
+    }
+    v /= unit;
+    check_result(r, ev, 0, 0);
+    if (r->verdict == PKT_RUN_PASS && int_of(r, arg(r, &ev->u.call, 3), &want) &&
+        want != (int64_t)v)
+        run_fail(r, PKT_RUN_MISMATCH, ev, "getsockopt(%s) gave [%llu], expected [%lld]",
+                 arg(r, &ev->u.call, 2)->text ? arg(r, &ev->u.call, 2)->text : "?",
+                 (unsigned long long)v, (long long)want);
+}
+
 static void do_getsockopt(run *r, const pkt_event *ev)
 {
     const pkt_call *c = &ev->u.call;
@@ -317,8 +361,17 @@ static void do_getsockopt(run *r, const pkt_event *ev)
         return;
     bool info = int_of(r, arg(r, c, 1), &level) && int_of(r, arg(r, c, 2), &name) &&
                 level == SOL_TCP_ && name == 11;
-    if (!info && (level != SOL_SOCKET_ || name != 4)) {
-        run_unsupported(r, ev, "getsockopt other than SO_ERROR and TCP_INFO");
+    tcp_opt opt;
+    uint64_t unit;
+    bool tcp_int = level == SOL_TCP_ && tcp_int_opt(name, &opt, &unit);
+    if (!info && !tcp_int && (level != SOL_SOCKET_ || name != 4)) {
+        run_unsupported(r, ev,
+                        "getsockopt other than SO_ERROR, TCP_INFO, TCP_NODELAY, TCP_CORK and "
+                        "TCP_USER_TIMEOUT");
+        return;
+    }
+    if (f && tcp_int) {
+        get_int_opt(r, ev, f, opt, unit);
         return;
     }
     if (f && info) {
@@ -545,18 +598,27 @@ static void do_listen(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
     returned(r, ev, t, rc ? -1 : 0, rc ? run_errno(rc) : 0);
 }
 
+/* connect() on a listening descriptor: the stack's active OPEN in LISTEN
+ * (profile listen_connect: EISCONN under linux). */
+static int connect_listener(run *r, run_fd *f)
+{
+    if (net_sock_at(r->n, f->sock)->state != TCP_LISTEN)
+        return TCP_EISCONN; /* one connect per socket here */
+    int rc = net_connect_sock(r->n, f->sock, r->remote_ip, r->connect_port);
+    if (rc == 0)
+        r->await_child = false;
+    return rc;
+}
+
 static void do_connect(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint64_t t)
 {
-    if (f->sock != NET_NONE) {
-        returned(r, ev, t, -1, 106); /* EISCONN: one connect per socket here */
-        return;
-    }
     net_connect_opts co = {.raddr = r->remote_ip,
                            .rport = r->connect_port,
                            .lport = f->bound ? f->port : 0,
                            .nopts = f->nopts};
     memcpy(co.opts, f->opts, sizeof co.opts);
-    int rc = net_connect(r->n, r->host, &co, &f->sock);
+    int rc =
+        f->sock != NET_NONE ? connect_listener(r, f) : net_connect(r->n, r->host, &co, &f->sock);
     if (rc < 0) {
         returned(r, ev, t, -1, run_errno(rc));
         return;

@@ -218,8 +218,8 @@ static void settings_without_a_knob_are_unsupported(void **state)
                    PKT_RUN_NOT_RUN,
                    "unsupported: sysctl net.ipv4.tcp_frto=0 (no profile knob) at t.pkt:1");
     expect_verdict("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
-                   "+0 setsockopt(3, SOL_TCP, TCP_CORK, [1], 4) = 0\n",
-                   PKT_RUN_NOT_RUN, "unsupported: setsockopt TCP_CORK at t.pkt:2");
+                   "+0 setsockopt(3, SOL_TCP, TCP_QUICKACK, [1], 4) = 0\n",
+                   PKT_RUN_NOT_RUN, "unsupported: setsockopt TCP_QUICKACK at t.pkt:2");
     expect_verdict("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
                    "+0 setsockopt(3, SOL_TCP, TCP_DEFER_ACCEPT, [1], 4) = 0\n",
                    PKT_RUN_NOT_RUN, "unsupported: setsockopt TCP_DEFER_ACCEPT at t.pkt:2");

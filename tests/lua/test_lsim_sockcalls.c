@@ -1,0 +1,158 @@
+/*
+ * Socket calls from Lua that packetdrill-style tests need: the cork
+ * option, listener:pending() (handles on connections before accept,
+ * including one an RST ended), listener:connect() (RFC 9293 §3.10.1 OPEN
+ * in LISTEN, refused by the linux and bsd profiles) and shutdown on a
+ * listener per profile. Each test runs a small scenario through the
+ * runtime's C entry points and checks the expectations it counted.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lsim.h"
+
+typedef struct result {
+    int rc;
+    char err[2048];
+    long checked, failed;
+} result;
+
+static result run_script(const char *src)
+{
+    char path[] = "/tmp/tcpsim-lsim-sockcalls-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
+    close(fd);
+    lsim_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.file = path;
+    lua_State *L = lsim_runtime_new(&cfg);
+    assert_non_null(L);
+    result r;
+    memset(&r, 0, sizeof r);
+    const char *err;
+    r.rc = lsim_runtime_run(L, &err);
+    if (err)
+        snprintf(r.err, sizeof r.err, "%s", err);
+    lsim_expect_counts(L, &r.checked, &r.failed);
+    lsim_runtime_free(L);
+    unlink(path);
+    return r;
+}
+
+/* The script runs to its end and every one of its `checked` expectations holds. */
+static void expect_holds(const char *src, long checked)
+{
+    result r = run_script(src);
+    if (r.rc != 0)
+        fail_msg("rc %d: %s", r.rc, r.err);
+    assert_int_equal(r.failed, 0);
+    assert_int_equal(r.checked, checked);
+}
+
+#define WORLD(profile)                                                                             \
+    "local sim = tcpsim.new { seed = 1, profile = '" profile "' }\n"                               \
+    "local a, b = sim:host 'A', sim:host 'B'\n"                                                    \
+    "local link = sim:link(a, b, { delay = '10ms' })\n"                                            \
+    "local server = b:listen(80)\n"
+
+/* cork: a 100-byte write waits; RTO after a 20 ms handshake RTT is
+ * max(20 + 4 * 10, 200) = 200 ms (rto_min), and the probe timer sends it
+ * then (Linux tcp_check_probe_timer, tcp_write_wakeup). */
+static void cork_holds_a_runt_until_the_probe_timer(void **state)
+{
+    (void)state;
+    expect_holds(WORLD("linux") "local c = a:connect(b, 80, { cork = true })\n"
+                                "server:accept_wait()\n"
+                                "sim:run_for '100ms'\n"
+                                "local t0 = sim.now\n"
+                                "c:send(100)\n"
+                                "sim:run_for '199ms'\n"
+                                "expect(#link:segments { from = a, len = 100 }):equals(0)\n"
+                                "sim:run_for '1ms'\n"
+                                "local s = link:segments { from = a, len = 100 }\n"
+                                "expect(#s):equals(1)\n"
+                                "expect(s[1].sent - t0):equals(sim.duration '200ms')\n",
+                 3);
+}
+
+/* pending(): the handle exists before accept, starts at SYN_RECEIVED, and
+ * an RST (the client aborts while its handshake ACK was lost) returns the
+ * passive connection to LISTEN (RFC 9293 §3.10.7.4); accept() takes
+ * connections out of the list. */
+static void pending_lists_connections_before_accept(void **state)
+{
+    (void)state;
+    expect_holds(
+        WORLD("linux") "link:drop_next { from = a, flags = 'ACK' }\n"
+                       "local c = a:connect(b, 80)\n"
+                       "sim:run_for '15ms'\n"
+                       "local p = server:pending()\n"
+                       "expect(#p):equals(1)\n"
+                       "expect(p[1].state):equals('SYN_RECEIVED')\n"
+                       "sim:run_for '20ms'\n"
+                       "c:abort()\n"
+                       "sim:run_for '50ms'\n"
+                       "expect(table.concat(p[1].trace, ' ')):equals('SYN_RECEIVED LISTEN')\n"
+                       "a:connect(b, 80)\n"
+                       "local q = server:accept_wait()\n"
+                       "expect(q.state):equals('ESTABLISHED')\n"
+                       "local left = server:pending()\n"
+                       "expect(#left):equals(1)\n"
+                       "expect(left[1].id):equals(p[1].id)\n",
+        6);
+}
+
+/* listener:connect(): LISTEN -> SYN_SENT under rfc9293; linux EISCONN. */
+static void connect_on_a_listener_per_profile(void **state)
+{
+    (void)state;
+    expect_holds(WORLD("rfc9293") "local l = a:listen(90)\n"
+                                  "l:connect(b, 80)\n"
+                                  "expect(l.state):equals('SYN_SENT')\n"
+                                  "server:accept_wait()\n"
+                                  "expect(table.concat(l.trace, ' ')):equals("
+                                  "'CLOSED LISTEN SYN_SENT ESTABLISHED')\n",
+                 2);
+    expect_holds(WORLD("linux") "local l = a:listen(90)\n"
+                                "local ok, err = pcall(l.connect, l, b, 80)\n"
+                                "expect(ok):equals(false)\n"
+                                "expect(tostring(err):find('EISCONN', 1, true) ~= nil):holds()\n"
+                                "expect(l.state):equals('LISTEN')\n",
+                 3);
+}
+
+/* shutdown("wr") on a listener: linux keeps listening, rfc9293 closes it. */
+static void shutdown_wr_on_a_listener_per_profile(void **state)
+{
+    (void)state;
+    expect_holds(WORLD("linux") "server:shutdown 'wr'\n"
+                                "expect(server.state):equals('LISTEN')\n"
+                                "a:connect(b, 80)\n"
+                                "expect(server:accept_wait().state):equals('ESTABLISHED')\n",
+                 2);
+    expect_holds(WORLD("rfc9293") "server:shutdown 'wr'\n"
+                                  "expect(server.state):equals('CLOSED')\n",
+                 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cork_holds_a_runt_until_the_probe_timer),
+        cmocka_unit_test(pending_lists_connections_before_accept),
+        cmocka_unit_test(connect_on_a_listener_per_profile),
+        cmocka_unit_test(shutdown_wr_on_a_listener_per_profile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

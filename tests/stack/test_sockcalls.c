@@ -1,0 +1,285 @@
+/*
+ * test_sockcalls — socket calls packetdrill scripts make, as the profiles
+ * model them: TCP_CORK (Linux tcp_nagle_check, tcp_check_probe_timer,
+ * tcp_write_wakeup), TCP_USER_TIMEOUT ending zero-window probing (Linux
+ * tcp_probe_timer) and keepalive (tcp_keepalive_timer), shutdown on a
+ * listener (Linux inet_shutdown, FreeBSD soshutdown, RFC 9293 §3.10.4) and
+ * an active OPEN on a listener (RFC 9293 §3.10.1, Linux
+ * __inet_stream_connect, FreeBSD soconnectat).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static void send_n(harness *h, size_t stack, tcp_sock_id id, size_t n)
+{
+    char *buf = malloc(n);
+    assert_non_null(buf);
+    memset(buf, 'x', n);
+    assert_int_equal(tcp_send(h_stack(h, stack), id, buf, n), (long)n);
+    free(buf);
+}
+
+static harness *with_profile(const char *name)
+{
+    return h_new(2, tcp_profile_find(name));
+}
+
+/* ---- TCP_CORK ---- */
+
+/* A corked runt waits; with nothing in flight the probe timer sends it at
+ * tcp_probe0_base = max(RTO, TCP_RTO_MIN): 200 ms after a handshake whose
+ * RTT was 0. It goes with PSH (tcp_write_wakeup). */
+static void cork_runt_sent_by_probe_timer_linux(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_sent_skip(h, H_A);
+    assert_int_equal(tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_CORK, 1), TCP_OK);
+    uint64_t t0 = h_now(h);
+    send_n(h, H_A, p.client, 100);
+    h_expect_none_sent(h, H_A);
+    h_run(h, t0 + H_MS(199));
+    h_expect_none_sent(h, H_A);
+    h_run(h, t0 + H_MS(200));
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 100);
+    assert_int_equal(h_sent(h, H_A, h_sent_count(h, H_A) - 1)->sent_ns, t0 + H_MS(200));
+    uint64_t v = 0;
+    assert_int_equal(tcp_getopt(h_stack(h, H_A), p.client, TCP_OPT_CORK, &v), TCP_OK);
+    assert_int_equal(v, 1);
+    h_free(h);
+}
+
+/* Corked, whole segments go at once; only the partial tail waits. */
+static void cork_full_segment_goes(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_sent_skip(h, H_A);
+    assert_int_equal(tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_CORK, 1), TCP_OK);
+    send_n(h, H_A, p.client, 1448 + 100);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 1448);
+    h_expect_none_sent(h, H_A);
+    h_free(h);
+}
+
+/* Uncorking pushes the held runt at once (tcp_push_pending_frames). */
+static void uncork_sends_held_data(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_sent_skip(h, H_A);
+    assert_int_equal(tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_CORK, 1), TCP_OK);
+    send_n(h, H_A, p.client, 10);
+    send_n(h, H_A, p.client, 20);
+    h_expect_none_sent(h, H_A);
+    assert_int_equal(tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_CORK, 0), TCP_OK);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 30);
+    h_free(h);
+}
+
+/* close() pushes: the corked runt goes with the FIN (tcp_send_fin pushes
+ * with TCP_NAGLE_OFF). */
+static void cork_close_sends_runt_with_fin(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_sent_skip(h, H_A);
+    assert_int_equal(tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_CORK, 1), TCP_OK);
+    send_n(h, H_A, p.client, 10);
+    h_expect_none_sent(h, H_A);
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH | TCP_FIN, H_ANY, H_ANY, 10);
+    h_free(h);
+}
+
+/* FreeBSD's persist timer moves held data too, at TCPTV_PERSMIN (5 s). */
+static void cork_runt_sent_by_persist_bsd(void **state)
+{
+    (void)state;
+    harness *h = with_profile("bsd");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_sent_skip(h, H_A);
+    assert_int_equal(tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_CORK, 1), TCP_OK);
+    uint64_t t0 = h_now(h);
+    send_n(h, H_A, p.client, 100);
+    h_run(h, t0 + H_MS(4999));
+    h_expect_none_sent(h, H_A);
+    h_run(h, t0 + H_S(5));
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 100);
+    h_free(h);
+}
+
+/* ---- TCP_USER_TIMEOUT ---- */
+
+/* Linux tcp_probe_timer: the first expiry stamps the episode, a later one
+ * at least the user timeout after it ends the connection (no RST);
+ * tcp_clamp_probe0_to_user_timeout pulls the last probe in. Probes at
+ * +200, +600 ms; the third expiry, clamped from +1400 to +1200 ms, ends
+ * it. */
+static void user_timeout_ends_zero_window_probing_linux(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_stack *a = h_stack(h, H_A);
+    assert_int_equal(tcp_setopt(a, p.client, TCP_OPT_USER_TIMEOUT_NS, H_S(1)), TCP_OK);
+    tcp_seg zw = h_template(h, H_A, p.client);
+    zw.wnd = 0;
+    h_inject(h, H_A, &zw);
+    h_sent_skip(h, H_A);
+    uint64_t t0 = h_now(h);
+    send_n(h, H_A, p.client, 100);
+    h_drop_sent(h, H_B, H_ANY, 100);
+    h_run(h, t0 + H_MS(1199));
+    assert_int_equal(tcp_sock_state(a, p.client), TCP_ESTABLISHED);
+    assert_int_equal(h_sent_count(h, H_A), 2u + 2u); /* SYN, ACK; two probes */
+    h_run(h, t0 + H_MS(1200));
+    assert_int_equal(tcp_sock_state(a, p.client), TCP_CLOSED);
+    assert_int_equal(tcp_sock_error(a, p.client), TCP_ETIMEDOUT);
+    assert_true(h_last_sent(h, H_A)->flags == TCP_ACK); /* the last probe, no RST */
+    h_free(h);
+}
+
+/* Linux tcp_keepalive_timer: with a user timeout the probe count is not
+ * consulted; the connection ends (RST first) once idle for the user
+ * timeout with a probe unanswered: probes at +1 s and +2 s, the end at
+ * +3 s, though keepcnt allows nine. */
+static void user_timeout_ends_keepalive_linux(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_stack *a = h_stack(h, H_A);
+    assert_int_equal(tcp_setopt(a, p.client, TCP_OPT_KEEPIDLE_NS, H_S(1)), TCP_OK);
+    assert_int_equal(tcp_setopt(a, p.client, TCP_OPT_KEEPINTVL_NS, H_S(1)), TCP_OK);
+    assert_int_equal(tcp_setopt(a, p.client, TCP_OPT_KEEPCNT, 9), TCP_OK);
+    assert_int_equal(tcp_setopt(a, p.client, TCP_OPT_USER_TIMEOUT_NS, H_MS(2500)), TCP_OK);
+    uint64_t t0 = h_now(h);
+    assert_int_equal(tcp_setopt(a, p.client, TCP_OPT_KEEPALIVE, 1), TCP_OK);
+    h_sent_skip(h, H_A);
+    h_drop_sent(h, H_B, H_ANY, 100);
+    h_run(h, t0 + H_MS(2999));
+    assert_int_equal(h_sent_count(h, H_A), 2u + 2u); /* SYN, ACK; two probes */
+    assert_int_equal(tcp_sock_state(a, p.client), TCP_ESTABLISHED);
+    h_run(h, t0 + H_S(3));
+    assert_int_equal(tcp_sock_error(a, p.client), TCP_ETIMEDOUT);
+    assert_true(h_last_sent(h, H_A)->flags & TCP_RST);
+    h_free(h);
+}
+
+/* ---- Listeners ---- */
+
+/* shutdown(SHUT_WR) on a listener: RFC 9293 §3.10.4 CLOSE in LISTEN
+ * deletes the TCB; Linux inet_shutdown does nothing (0) and the listener
+ * still completes handshakes; FreeBSD soshutdown answers ENOTCONN. */
+static void listener_shutdown_wr_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int rc;
+        tcp_state after;
+    } C[] = {{"rfc9293", TCP_OK, TCP_CLOSED},
+             {"linux", TCP_OK, TCP_LISTEN},
+             {"bsd", TCP_ENOTCONN, TCP_LISTEN}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = with_profile(C[i].profile);
+        tcp_sock_id l = h_listen(h, H_B, 80, 8);
+        assert_int_equal(tcp_shutdown(h_stack(h, H_B), l), C[i].rc);
+        h_expect_state(h, H_B, l, C[i].after);
+        if (C[i].after == TCP_LISTEN) {
+            tcp_sock_id c = h_connect(h, H_A, H_B, 80, 1000);
+            h_settle(h);
+            h_expect_state(h, H_A, c, TCP_ESTABLISHED);
+        }
+        h_free(h);
+    }
+}
+
+/* shutdown(SHUT_RD) on a listener: Linux tcp_disconnect stops it; FreeBSD
+ * keeps it listening, answers ENOTCONN and fails the next accept once with
+ * ECONNABORTED (so_error), then accepts again. */
+static void listener_shutdown_rd_bsd_aborts_next_accept(void **state)
+{
+    (void)state;
+    harness *h = with_profile("bsd");
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id l = h_listen(h, H_B, 80, 8);
+    h_connect(h, H_A, H_B, 80, 1000);
+    h_settle(h);
+    assert_int_equal(tcp_shutdown_read(b, l), TCP_ENOTCONN);
+    h_expect_state(h, H_B, l, TCP_LISTEN);
+    tcp_sock_id ch = 0;
+    assert_int_equal(tcp_accept(b, l, &ch), TCP_ECONNABORTED);
+    assert_int_equal(tcp_accept(b, l, &ch), TCP_OK);
+    h_expect_state(h, H_B, ch, TCP_ESTABLISHED);
+    h_free(h);
+
+    h = with_profile("linux");
+    l = h_listen(h, H_B, 80, 8);
+    assert_int_equal(tcp_shutdown_read(h_stack(h, H_B), l), TCP_OK);
+    h_expect_state(h, H_B, l, TCP_CLOSED);
+    h_free(h);
+}
+
+/* connect() on a listener: RFC 9293 §3.10.1 LISTEN -> SYN_SENT; Linux
+ * __inet_stream_connect EISCONN (sk_state is not TCP_CLOSE); FreeBSD
+ * soconnectat EOPNOTSUPP (SO_ACCEPTCONN). Refused, it keeps listening. */
+static void connect_on_listener_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int rc;
+        tcp_state after;
+    } C[] = {{"rfc9293", TCP_OK, TCP_SYN_SENT},
+             {"linux", TCP_EISCONN, TCP_LISTEN},
+             {"bsd", TCP_EOPNOTSUPP, TCP_LISTEN}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = with_profile(C[i].profile);
+        h_listen(h, H_B, 80, 8);
+        tcp_sock_id a = h_listen(h, H_A, 90, 8);
+        assert_int_equal(tcp_connect(h_stack(h, H_A), a, h_addr(h, H_B), 80), C[i].rc);
+        h_expect_state(h, H_A, a, C[i].after);
+        if (C[i].rc == TCP_OK) {
+            h_expect_sent(h, H_A, TCP_SYN, H_ANY, H_ANY, 0);
+            h_settle(h);
+            h_expect_trace(h, H_A, a,
+                           H_STATES(TCP_CLOSED, TCP_LISTEN, TCP_SYN_SENT, TCP_ESTABLISHED));
+        } else {
+            h_expect_none_sent(h, H_A);
+        }
+        h_free(h);
+    }
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(cork_runt_sent_by_probe_timer_linux),
+        T(cork_full_segment_goes),
+        T(uncork_sends_held_data),
+        T(cork_close_sends_runt_with_fin),
+        T(cork_runt_sent_by_persist_bsd),
+        T(user_timeout_ends_zero_window_probing_linux),
+        T(user_timeout_ends_keepalive_linux),
+        T(listener_shutdown_wr_per_profile),
+        T(listener_shutdown_rd_bsd_aborts_next_accept),
+        T(connect_on_listener_per_profile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
