@@ -179,7 +179,7 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
             c->timer_at[TCP_TIMER_DELACK] != TCP_NEVER || !c->stack->profile->delack_max_ns)
             tcp_ato_ack_sent(c);
         c->last_ack_sent = c->rcv_nxt;
-        c->ack_now = false;
+        c->ack_now = c->ack_due = c->ack_due_now = false; /* tcp_event_ack_sent */
         tcp_timer_stop(c, TCP_TIMER_DELACK);
     }
     transmit(s, c, &g);

@@ -136,6 +136,7 @@ static const tcp_profile PROFILES[] = {
         .syn_bad_ack_rexmit_ns = MS(2),  /* TCP_TIMEOUT_MIN: 2 jiffies at HZ=1000 */
         .delack_max_ns = MS(200),        /* TCP_DELACK_MAX; TCP_ATO_MIN = delack */
         .pingpong = true,                /* tcp_pingpong_thresh = 1 */
+        .delack_tick_ns = MS(1),         /* one jiffy at HZ=1000 (4 ms at HZ=250) */
         .tlp = true,                     /* tcp_early_retrans = 3 */
     },
     {

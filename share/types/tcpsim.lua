@@ -115,6 +115,7 @@ function tcpsim.ns(n) end
 ---@field delack_max? tcpsim.Duration Linux's ATO grows from delack up to this (0: a fixed delack)
 ---@field tlp? boolean tail loss probe about 2·SRTT after the last segment (SACK connections)
 ---@field pingpong? boolean with delack_max: a reply within the ATO or a FIN makes the connection interactive (no quick ACKs)
+---@field delack_tick? tcpsim.Duration with delack_max: the wait of a delayed ACK due at an ATO of 0, Linux's next timer tick (0: at once)
 
 ---@class tcpsim.SimOptions: tcpsim.Knobs
 ---@field seed? integer default 1

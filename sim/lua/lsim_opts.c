@@ -331,6 +331,7 @@ static const knob KNOBS[] = {
     KNOB("syn_bad_ack_rexmit", K_DURATION, syn_bad_ack_rexmit_ns),
     KNOB("delack_max", K_DURATION, delack_max_ns),
     KNOB("pingpong", K_BOOL, pingpong),
+    KNOB("delack_tick", K_DURATION, delack_tick_ns),
     KNOB("tlp", K_BOOL, tlp),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
