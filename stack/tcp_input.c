@@ -441,13 +441,26 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
  * RST bit is set and the sequence number exactly matches the next expected
  * sequence value, the TCP endpoint MUST reset the connection"; otherwise
  * (in the window) a challenge ACK. */
+/* The end of a passive SYN_RECEIVED that an RST or SYN ends. RFC 9293
+ * §3.10.7.4 "return this connection to LISTEN state": its one TCB came from
+ * the passive OPEN. Linux and FreeBSD keep the embryonic connection apart
+ * from the listener, which never left LISTEN, and drop it (tcp_check_req
+ * → inet_csk_reqsk_queue_drop; syncache_chkrst → syncache_drop): profile
+ * embryo_reset_closed shows that child CLOSED. The listener is the same
+ * either way, and so are the segments. */
+static void embryo_end(tcp_conn *c, const tcp_seg *seg, const char *note)
+{
+    tcp_state to = c->stack->profile->embryo_reset_closed ? TCP_CLOSED : TCP_LISTEN;
+    tcp_set_state(c, to, TCP_CAUSE_SEGMENT, seg, note);
+}
+
 static void on_rst(tcp_conn *c, const tcp_seg *seg)
 {
     bool embryo = c->state == TCP_SYN_RECEIVED && c->passive;
     if (embryo && c->stack->profile->syn_recv_rules == TCP_SYN_RECV_LINUX) {
         /* Linux tcp_check_req: any in-window RST goes to embryonic_reset,
          * which drops the request without a challenge ACK. */
-        tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        embryo_end(c, seg, "rcv RST");
         return;
     }
     if (seg->seq != c->rcv_nxt) {
@@ -459,7 +472,7 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
     switch (c->state) {
     case TCP_SYN_RECEIVED:
         if (c->passive) /* "return this connection to LISTEN state" */
-            tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+            embryo_end(c, seg, "rcv RST");
         else
             tcp_conn_drop(c, TCP_ECONNREFUSED, TCP_CAUSE_SEGMENT, seg, "rcv RST");
         break;
@@ -496,7 +509,7 @@ static void on_syn(tcp_conn *c, const tcp_seg *seg)
         default: /* "return this connection to the LISTEN state and return" */
             break;
         }
-        tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv SYN");
+        embryo_end(c, seg, "rcv SYN");
         return;
     }
     drop(c, seg, "SYN in synchronized state");

@@ -72,6 +72,7 @@ static const tcp_profile PROFILES[] = {
         .syn_bad_ack_rexmit_ns = 0, /* §3.10.7.3: drop it; the RTO resends the SYN */
         .delack_max_ns = 0,         /* a fixed delay */
         .pingpong = false,
+        .embryo_reset_closed = false, /* §3.10.7.4: "return this connection to LISTEN" */
         .tlp = false,
     },
     {
@@ -137,6 +138,7 @@ static const tcp_profile PROFILES[] = {
         .delack_max_ns = MS(200),        /* TCP_DELACK_MAX; TCP_ATO_MIN = delack */
         .pingpong = true,                /* tcp_pingpong_thresh = 1 */
         .delack_tick_ns = MS(1),         /* one jiffy at HZ=1000 (4 ms at HZ=250) */
+        .embryo_reset_closed = true,     /* tcp_check_req: inet_csk_reqsk_queue_drop */
         .tlp = true,                     /* tcp_early_retrans = 3 */
     },
     {
@@ -200,8 +202,9 @@ static const tcp_profile PROFILES[] = {
         .syn_bad_ack_rexmit_ns = 0,     /* tcp_do_segment: dropwithreset, no timer change */
         .delack_max_ns = 0,             /* TCPTV_DELACK, fixed */
         .pingpong = false,
-        .tlp = false,            /* FreeBSD 14 default stack: no TLP (RACK stack only) */
-        .shut_rd_discard = true, /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
+        .embryo_reset_closed = true, /* syncache_chkrst: syncache_drop */
+        .tlp = false,                /* FreeBSD 14 default stack: no TLP (RACK stack only) */
+        .shut_rd_discard = true,     /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
     },
 };
 

@@ -332,6 +332,7 @@ static const knob KNOBS[] = {
     KNOB("delack_max", K_DURATION, delack_max_ns),
     KNOB("pingpong", K_BOOL, pingpong),
     KNOB("delack_tick", K_DURATION, delack_tick_ns),
+    KNOB("embryo_reset_closed", K_BOOL, embryo_reset_closed),
     KNOB("tlp", K_BOOL, tlp),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
