@@ -177,6 +177,7 @@ typedef struct tcp_profile {
     uint64_t delack_max_ns;         /* Linux ATO: grows from delack to this; 0: fixed delack */
     bool pingpong;                  /* with the ATO: interactive mode suspends quick ACKs */
     bool embryo_reset_closed;       /* a passive SYN_RECEIVED an RST or SYN ends goes to CLOSED */
+    bool wnd_mss_round;             /* at window scale 0 the window offered is whole segments */
     uint64_t delack_tick_ns; /* with the ATO: a delayed ACK due at ATO 0 waits this; 0: none */
     bool tlp;                /* tail loss probe (RFC 8985 §7) on SACK connections */
     bool shut_rd_discard;    /* shutdown SHUT_RD drops held and later data (FreeBSD) */

@@ -73,6 +73,7 @@ static const tcp_profile PROFILES[] = {
         .delack_max_ns = 0,         /* a fixed delay */
         .pingpong = false,
         .embryo_reset_closed = false, /* §3.10.7.4: "return this connection to LISTEN" */
+        .wnd_mss_round = false,       /* §3.8.6.2.2: every free octet past the SWS threshold */
         .tlp = false,
     },
     {
@@ -139,6 +140,7 @@ static const tcp_profile PROFILES[] = {
         .pingpong = true,                /* tcp_pingpong_thresh = 1 */
         .delack_tick_ns = MS(1),         /* one jiffy at HZ=1000 (4 ms at HZ=250) */
         .embryo_reset_closed = true,     /* tcp_check_req: inet_csk_reqsk_queue_drop */
+        .wnd_mss_round = true,           /* __tcp_select_window: rounddown(free_space, mss) */
         .tlp = true,                     /* tcp_early_retrans = 3 */
     },
     {
@@ -203,6 +205,7 @@ static const tcp_profile PROFILES[] = {
         .delack_max_ns = 0,             /* TCPTV_DELACK, fixed */
         .pingpong = false,
         .embryo_reset_closed = true, /* syncache_chkrst: syncache_drop */
+        .wnd_mss_round = false,      /* tcp_output: the free space, SWS-checked */
         .tlp = false,                /* FreeBSD 14 default stack: no TLP (RACK stack only) */
         .shut_rd_discard = true,     /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
     },
