@@ -193,9 +193,12 @@ typedef struct tcp_profile {
     uint64_t syn_bad_ack_rexmit_ns; /* SYN_SENT, unacceptable ACK: SYN again after this; 0: RTO */
     uint64_t delack_max_ns;         /* Linux ATO: grows from delack to this; 0: fixed delack */
     bool pingpong;                  /* with the ATO: interactive mode suspends quick ACKs */
-    bool tlp;                       /* tail loss probe (RFC 8985 §7) on SACK connections */
-    bool shut_rd_discard;           /* shutdown SHUT_RD drops held and later data (FreeBSD) */
-    tcp_listen_shut listen_shut;    /* shutdown on a listener */
+    bool embryo_reset_closed;       /* a passive SYN_RECEIVED an RST or SYN ends goes to CLOSED */
+    bool wnd_mss_round;             /* at window scale 0 the window offered is whole segments */
+    uint64_t delack_tick_ns;     /* with the ATO: a delayed ACK due at ATO 0 waits this; 0: none */
+    bool tlp;                    /* tail loss probe (RFC 8985 §7) on SACK connections */
+    bool shut_rd_discard;        /* shutdown SHUT_RD drops held and later data (FreeBSD) */
+    tcp_listen_shut listen_shut; /* shutdown on a listener */
     tcp_listen_connect listen_connect; /* connect on a listener */
 } tcp_profile;
 

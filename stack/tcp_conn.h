@@ -116,6 +116,8 @@ struct tcp_conn {
     bool fin_pending : 1; /* the peer's FIN is known (peer_fin_seq) */
     bool fin_rcvd : 1;    /* the peer's FIN was processed (end of stream) */
     bool ack_now : 1;     /* an ACK must go out before this call returns */
+    bool ack_due : 1;     /* ATO engine: the segment owes an ACK, decided after its FIN */
+    bool ack_due_now : 1; /* ... and asks for it at once (out of order, a hole filled) */
     bool in_recovery : 1; /* RFC 6582 fast recovery */
     bool probing : 1;     /* a zero-window probe is outstanding */
     bool ts_ok : 1;       /* RFC 7323 timestamps agreed */

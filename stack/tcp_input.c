@@ -224,6 +224,7 @@ static void in_listen(tcp_conn *l, const tcp_seg *seg)
 
 static void on_text(tcp_conn *c, const tcp_rx *r);
 static void on_fin(tcp_conn *c, const tcp_rx *r);
+static void ato_ack_decide(tcp_conn *c);
 
 static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
 {
@@ -252,6 +253,7 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     on_text(c, &r);
     if (c->state == TCP_ESTABLISHED)
         on_fin(c, &r);
+    ato_ack_decide(c);
     tcp_output(c);
 }
 
@@ -439,13 +441,26 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
  * RST bit is set and the sequence number exactly matches the next expected
  * sequence value, the TCP endpoint MUST reset the connection"; otherwise
  * (in the window) a challenge ACK. */
+/* The end of a passive SYN_RECEIVED that an RST or SYN ends. RFC 9293
+ * §3.10.7.4 "return this connection to LISTEN state": its one TCB came from
+ * the passive OPEN. Linux and FreeBSD keep the embryonic connection apart
+ * from the listener, which never left LISTEN, and drop it (tcp_check_req
+ * → inet_csk_reqsk_queue_drop; syncache_chkrst → syncache_drop): profile
+ * embryo_reset_closed shows that child CLOSED. The listener is the same
+ * either way, and so are the segments. */
+static void embryo_end(tcp_conn *c, const tcp_seg *seg, const char *note)
+{
+    tcp_state to = c->stack->profile->embryo_reset_closed ? TCP_CLOSED : TCP_LISTEN;
+    tcp_set_state(c, to, TCP_CAUSE_SEGMENT, seg, note);
+}
+
 static void on_rst(tcp_conn *c, const tcp_seg *seg)
 {
     bool embryo = c->state == TCP_SYN_RECEIVED && c->passive;
     if (embryo && c->stack->profile->syn_recv_rules == TCP_SYN_RECV_LINUX) {
         /* Linux tcp_check_req: any in-window RST goes to embryonic_reset,
          * which drops the request without a challenge ACK. */
-        tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        embryo_end(c, seg, "rcv RST");
         return;
     }
     if (seg->seq != c->rcv_nxt) {
@@ -457,7 +472,7 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
     switch (c->state) {
     case TCP_SYN_RECEIVED:
         if (c->passive) /* "return this connection to LISTEN state" */
-            tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+            embryo_end(c, seg, "rcv RST");
         else
             tcp_conn_drop(c, TCP_ECONNREFUSED, TCP_CAUSE_SEGMENT, seg, "rcv RST");
         break;
@@ -494,7 +509,7 @@ static void on_syn(tcp_conn *c, const tcp_seg *seg)
         default: /* "return this connection to the LISTEN state and return" */
             break;
         }
-        tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_SEGMENT, seg, "rcv SYN");
+        embryo_end(c, seg, "rcv SYN");
         return;
     }
     drop(c, seg, "SYN in synchronized state");
@@ -749,9 +764,11 @@ static void ato_data_in(tcp_conn *c)
 
 /* Linux tcp_send_delayed_ack: the delay is the ATO; above TCP_DELACK_MIN
  * it is capped at TCP_DELACK_MAX (delack_max) and at the smoothed RTT
- * (never below delack). An ATO of 0 (no data received yet) means the next
- * tick: at once here. A timer already running keeps its earlier deadline,
- * and one about to fire (within ATO/4) sends the ACK now. */
+ * (never below delack). An ATO of 0 (no data received yet: the ACK of a
+ * bare FIN) sets the timer to "jiffies + 0", which fires on the next timer
+ * tick: the profile's delack_tick (at once when 0). A timer already
+ * running keeps its earlier deadline, and one about to fire (within
+ * ATO/4) sends the ACK now. */
 static void ato_schedule(tcp_conn *c)
 {
     const tcp_profile *p = c->stack->profile;
@@ -765,11 +782,12 @@ static void ato_schedule(tcp_conn *c)
         ato = ato < max ? ato : max;
     }
     uint64_t at = c->timer_at[TCP_TIMER_DELACK];
-    if (ato == 0 || (at != TCP_NEVER && at <= c->stack->now + ato / 4)) {
+    uint64_t wait = ato ? ato : p->delack_tick_ns;
+    if (wait == 0 || (at != TCP_NEVER && at <= c->stack->now + ato / 4)) {
         c->ack_now = true;
         return;
     }
-    uint64_t next = tcp_after(c, ato);
+    uint64_t next = tcp_after(c, wait);
     tcp_timer_set(c, TCP_TIMER_DELACK, at < next ? at : next);
 }
 
@@ -820,11 +838,29 @@ void tcp_ato_ack_sent(tcp_conn *c)
         c->ato_ns = c->stack->profile->delack_ns;
 }
 
+/* With the ATO engine, a segment's ACK is decided once, after its text
+ * and its FIN: Linux tcp_data_queue() queues the data and calls tcp_fin(),
+ * which enters interactive mode, and only then does tcp_ack_snd_check()
+ * run (tcp_rcv_established, tcp_rcv_state_process). So the ACK of a
+ * segment carrying data and a FIN is delayed like a reply's, even in
+ * quickack mode. The text step notes the ACK owed; this decides it. */
+static void ato_ack_decide(tcp_conn *c)
+{
+    if (!c->ack_due)
+        return;
+    bool immediate = c->ack_due_now;
+    c->ack_due = c->ack_due_now = false;
+    ato_ack_check(c, immediate);
+}
+
 static void ack_policy(tcp_conn *c, bool immediate)
 {
     uint64_t delack = c->stack->profile->delack_ns;
     if (c->stack->profile->delack_max_ns) {
-        ato_ack_check(c, immediate);
+        /* inet_csk_schedule_ack; ICSK_ACK_NOW for an immediate one */
+        c->ack_due = true;
+        if (immediate)
+            c->ack_due_now = true;
         return;
     }
     quickack_start(c);
@@ -853,6 +889,9 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
         ack_policy(c, true); /* a duplicate ACK tells the sender */
         return;
     }
+    /* A FIN that came in an earlier segment waits beyond RCV.NXT, out of
+     * order like data (Linux keeps it in the out-of-order queue). */
+    bool fin_early = c->fin_pending && !c->fin_rcvd && !r->fin;
     c->rcv_nxt += r->len;
     c->rcvq.len += r->len;
     if (c->stack->profile->delack_max_ns)
@@ -861,7 +900,10 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
         quickack_start(c);
     uint32_t gained = tcp_ooo_advance(c);
     c->rcvq.len += gained;
-    ack_policy(c, gained > 0 || c->ooo_n > 0);
+    /* RFC 5681 §4.2: at once when the segment fills a hole (Linux
+     * tcp_data_queue: ICSK_ACK_NOW when the out-of-order queue empties) or
+     * leaves one. */
+    ack_policy(c, gained > 0 || c->ooo_n > 0 || fin_early);
     if (c->released || (c->rd_shut && c->stack->profile->shut_rd_discard))
         tcp_ring_consume(&c->rcvq, c->rcvq.len); /* nobody will read it */
 }
@@ -915,11 +957,12 @@ static void on_fin(tcp_conn *c, const tcp_rx *r)
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:
         /* Linux tcp_fin enters interactive mode here, so the FIN's ACK
-         * waits for a reply or the delayed ACK (ATO; at once while no data
+         * (and that of data in the same segment, ato_ack_decide) waits for
+         * a reply or the delayed ACK (ATO; the next tick while no data
          * came); elsewhere it goes at once. */
         if (c->stack->profile->pingpong && c->stack->profile->delack_max_ns) {
             c->pingpong = true;
-            ato_ack_check(c, false);
+            c->ack_due = true;
         } else {
             c->ack_now = true;
         }
@@ -982,8 +1025,10 @@ static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
     /* The one exit of a processed segment: whatever the ACK made sendable
      * (data queued behind our FIN in CLOSING or LAST-ACK too) and any ACK
      * owed go out now. Only a connection the segment closed sends nothing. */
-    if (c->state != TCP_CLOSED)
+    if (c->state != TCP_CLOSED) {
+        ato_ack_decide(c);
         tcp_output(c);
+    }
 }
 
 /* ---- TIME-WAIT ---------------------------------------------------------------- */

@@ -87,9 +87,30 @@ uint32_t tcp_syn_wnd(const tcp_conn *c)
     return min32(space, 65535u);
 }
 
+/* Linux __tcp_select_window without window scaling: "the largest window
+ * that is a nice multiple of mss" (rounddown of the free space to the MSS
+ * we receive), the current offer kept while it is within one MSS of the
+ * free space; none while the free space is under half the buffer and under
+ * one MSS or 1/16 of the buffer (its receiver SWS avoidance). */
+static uint32_t wnd_whole_segments(const tcp_conn *c, uint32_t space, uint32_t free_bytes)
+{
+    uint32_t mss = min32(c->rcv_mss, space);
+    if (mss == 0)
+        return 0;
+    if (free_bytes < space / 2 && (free_bytes < space / 16 || free_bytes < mss))
+        return 0;
+    uint32_t cur = tcp_rcv_wnd(c);
+    if (cur + mss <= free_bytes || cur > free_bytes)
+        return free_bytes - free_bytes % mss;
+    if (mss == space && free_bytes > cur + space / 2)
+        return free_bytes;
+    return cur;
+}
+
 /* The window field of a segment. The right edge moves only by at least
- * min(RCV.BUFF/2, MSS) (RFC 9293 §3.8.6.2.2, receiver SWS avoidance) and
- * never moves left. SYN segments carry an unscaled window (RFC 7323 §2.2). */
+ * min(RCV.BUFF/2, MSS) (RFC 9293 §3.8.6.2.2, receiver SWS avoidance), or
+ * with the profile's wnd_mss_round at scale 0 in whole segments, and never
+ * moves left. SYN segments carry an unscaled window (RFC 7323 §2.2). */
 static uint16_t wnd_field(tcp_conn *c, bool syn)
 {
     uint32_t space = tcp_rcv_space(c);
@@ -98,6 +119,10 @@ static uint16_t wnd_field(tcp_conn *c, bool syn)
         return (uint16_t)tcp_syn_wnd(c);
     uint32_t edge = c->rcv_nxt + free_bytes;
     uint32_t threshold = min32(space / 2, c->rcv_mss);
+    if (c->stack->profile->wnd_mss_round && c->rcv_wscale == 0) {
+        edge = c->rcv_nxt + wnd_whole_segments(c, space, free_bytes);
+        threshold = 1;
+    }
     if (tcp_seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= threshold)
         c->rcv_adv = edge;
     return (uint16_t)min32(tcp_rcv_wnd(c) >> c->rcv_wscale, 65535u);
@@ -179,7 +204,7 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
             c->timer_at[TCP_TIMER_DELACK] != TCP_NEVER || !c->stack->profile->delack_max_ns)
             tcp_ato_ack_sent(c);
         c->last_ack_sent = c->rcv_nxt;
-        c->ack_now = false;
+        c->ack_now = c->ack_due = c->ack_due_now = false; /* tcp_event_ack_sent */
         tcp_timer_stop(c, TCP_TIMER_DELACK);
     }
     transmit(s, c, &g);

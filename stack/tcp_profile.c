@@ -72,6 +72,8 @@ static const tcp_profile PROFILES[] = {
         .syn_bad_ack_rexmit_ns = 0, /* §3.10.7.3: drop it; the RTO resends the SYN */
         .delack_max_ns = 0,         /* a fixed delay */
         .pingpong = false,
+        .embryo_reset_closed = false, /* §3.10.7.4: "return this connection to LISTEN" */
+        .wnd_mss_round = false,       /* §3.8.6.2.2: every free octet past the SWS threshold */
         .tlp = false,
 
         .listen_shut = TCP_LISTEN_SHUT_CLOSE,      /* RFC 9293 §3.10.4 CLOSE in LISTEN */
@@ -139,6 +141,9 @@ static const tcp_profile PROFILES[] = {
         .syn_bad_ack_rexmit_ns = MS(2),  /* TCP_TIMEOUT_MIN: 2 jiffies at HZ=1000 */
         .delack_max_ns = MS(200),        /* TCP_DELACK_MAX; TCP_ATO_MIN = delack */
         .pingpong = true,                /* tcp_pingpong_thresh = 1 */
+        .delack_tick_ns = MS(1),         /* one jiffy at HZ=1000 (4 ms at HZ=250) */
+        .embryo_reset_closed = true,     /* tcp_check_req: inet_csk_reqsk_queue_drop */
+        .wnd_mss_round = true,           /* __tcp_select_window: rounddown(free_space, mss) */
         .tlp = true,                     /* tcp_early_retrans = 3 */
 
         .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
@@ -205,8 +210,10 @@ static const tcp_profile PROFILES[] = {
         .syn_bad_ack_rexmit_ns = 0,     /* tcp_do_segment: dropwithreset, no timer change */
         .delack_max_ns = 0,             /* TCPTV_DELACK, fixed */
         .pingpong = false,
-        .tlp = false,            /* FreeBSD 14 default stack: no TLP (RACK stack only) */
-        .shut_rd_discard = true, /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
+        .embryo_reset_closed = true, /* syncache_chkrst: syncache_drop */
+        .wnd_mss_round = false,      /* tcp_output: the free space, SWS-checked */
+        .tlp = false,                /* FreeBSD 14 default stack: no TLP (RACK stack only) */
+        .shut_rd_discard = true,     /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
         .listen_shut = TCP_LISTEN_SHUT_BSD,              /* soshutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EOPNOTSUPP, /* soconnectat */
     },

@@ -24,4 +24,12 @@ expect(steps[5].cause):equals("segment")
 expect(steps[6].cause):equals("segment")
 local finack = link:last { from = b, flags = "FIN,ACK" }
 expect(steps[5].time):equals(finack.arrived)
-expect(link):saw { "A>B FIN,ACK", "B>A ACK X", "B>A FIN,ACK", "A>B ACK" }
+if sim.profile == "linux" then
+  -- Linux schedules the ACK of a bare FIN for the next timer tick
+  -- (tcp_send_delayed_ack with an ATO of 0; profile knob delack_tick): B's
+  -- close() at the same instant sends one FIN,ACK that carries it, so
+  -- there is no bare ACK to lose, and the trace is the same.
+  expect(link):saw { "A>B FIN,ACK", "B>A FIN,ACK", "A>B ACK" }
+else
+  expect(link):saw { "A>B FIN,ACK", "B>A ACK X", "B>A FIN,ACK", "A>B ACK" }
+end

@@ -117,6 +117,9 @@ function tcpsim.ns(n) end
 ---@field delack_max? tcpsim.Duration Linux's ATO grows from delack up to this (0: a fixed delack)
 ---@field tlp? boolean tail loss probe about 2·SRTT after the last segment (SACK connections)
 ---@field pingpong? boolean with delack_max: a reply within the ATO or a FIN makes the connection interactive (no quick ACKs)
+---@field delack_tick? tcpsim.Duration with delack_max: the wait of a delayed ACK due at an ATO of 0, Linux's next timer tick (0: at once)
+---@field embryo_reset_closed? boolean a passive SYN_RECEIVED ended by RST or SYN shows CLOSED (its request dropped), not LISTEN
+---@field wnd_mss_round? boolean at window scale 0 the window offered is rounded down to whole segments (Linux __tcp_select_window)
 
 ---@class tcpsim.SimOptions: tcpsim.Knobs
 ---@field seed? integer default 1

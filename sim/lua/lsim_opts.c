@@ -335,6 +335,9 @@ static const knob KNOBS[] = {
     KNOB("syn_bad_ack_rexmit", K_DURATION, syn_bad_ack_rexmit_ns),
     KNOB("delack_max", K_DURATION, delack_max_ns),
     KNOB("pingpong", K_BOOL, pingpong),
+    KNOB("delack_tick", K_DURATION, delack_tick_ns),
+    KNOB("embryo_reset_closed", K_BOOL, embryo_reset_closed),
+    KNOB("wnd_mss_round", K_BOOL, wnd_mss_round),
     KNOB("tlp", K_BOOL, tlp),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -51,16 +52,81 @@ static void linux_fin_after_data_acked_after_ato(void **state)
     h_free(h);
 }
 
-/* Before any data the ATO is 0: tcp_send_delayed_ack arms the timer for the
- * next tick (Linux 6.18: 1-5 ms after a handshake), here at once. */
-static void linux_fin_without_data_acked_at_once(void **state)
+/* close_pushes_last_segment against Linux: A's 1448 bytes are quick-ACKed;
+ * its last 552 bytes come with the FIN. tcp_data_queue() queues them and
+ * calls tcp_fin(), which enters interactive mode, before
+ * __tcp_ack_snd_check() decides the segment's ACK: no quick ACK then, and
+ * 553 octets are not more than one full segment, so the ACK waits the ATO
+ * (tcp_send_delayed_ack, 40 ms). Classic Nagle holds the runt until close. */
+static void linux_data_with_fin_acked_after_ato(void **state)
+{
+    (void)state;
+    tcp_profile classic = *tcp_profile_find("linux");
+    classic.nagle_minshall = false;
+    harness *h = h_new(2, &classic);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    char text[2001];
+    memset(text, 'x', 2000);
+    text[2000] = '\0';
+    h_send(h, H_A, p.client, text);
+    const tcp_seg *first = h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, H_ANY);
+    uint32_t runt = 2000 - first->len;
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick ACK */
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    const tcp_seg *fin = h_expect_sent(h, H_A, TCP_FIN | TCP_PSH | TCP_ACK, H_ANY, H_ANY, runt);
+    uint32_t want = fin->seq + runt + 1;
+    h_deliver_all(h);
+    h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
+    h_expect_none_sent(h, H_B);
+    h_advance(h, H_MS(40) - 1);
+    h_expect_none_sent(h, H_B);
+    h_advance(h, 1);
+    const tcp_seg *ack = h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    assert_true(ack->ack == want);
+    h_free(h);
+}
+
+/* Before any data the ATO is 0: tcp_send_delayed_ack sets the timer to
+ * "jiffies + ato", which fires on the next timer tick (Linux 6.18: 1-5 ms
+ * after a handshake): the profile's delack_tick, one jiffy at HZ=1000. */
+static void linux_fin_without_data_acked_next_tick(void **state)
+{
+    (void)state;
+    const tcp_profile *linux_p = tcp_profile_find("linux");
+    assert_true(linux_p->delack_tick_ns > 0);
+    harness *h = h_new(2, linux_p);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
+    h_deliver(h);
+    h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
+    h_expect_none_sent(h, H_B);
+    h_advance(h, linux_p->delack_tick_ns - 1);
+    h_expect_none_sent(h, H_B);
+    h_advance(h, 1);
+    const tcp_seg *ack = h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    assert_true(ack->ack == h_last_sent(h, H_A)->seq + 1);
+    h_free(h);
+}
+
+/* A close() within that tick sends one FIN,ACK that carries the ACK
+ * (tcp_send_fin; tcp_event_ack_sent clears the delayed-ACK timer): the
+ * bare ACK never leaves. */
+static void linux_close_within_tick_sends_fin_ack(void **state)
 {
     (void)state;
     harness *h = h_new(2, tcp_profile_find("linux"));
     h_pair p = h_establish(h, H_A, H_B, 80);
     assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
     h_deliver(h);
-    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_expect_none_sent(h, H_B);
+    assert_int_equal(tcp_close(h_stack(h, H_B), p.server), TCP_OK);
+    const tcp_seg *fin = h_expect_sent(h, H_B, TCP_FIN | TCP_ACK, H_ANY, H_ANY, 0);
+    assert_true(fin->ack == h_last_sent(h, H_A)->seq + 1);
+    h_deliver_all(h);
+    h_expect_state(h, H_B, p.server, TCP_CLOSED);
+    h_advance(h, H_MS(200));
+    h_expect_none_sent(h, H_B);
     h_free(h);
 }
 
@@ -174,7 +240,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(linux_fin_after_data_acked_after_ato),
-        cmocka_unit_test(linux_fin_without_data_acked_at_once),
+        cmocka_unit_test(linux_data_with_fin_acked_after_ato),
+        cmocka_unit_test(linux_fin_without_data_acked_next_tick),
+        cmocka_unit_test(linux_close_within_tick_sends_fin_ack),
         cmocka_unit_test(bsd_fin_after_data_acked_at_once),
         cmocka_unit_test(linux_pingpong_delays_then_ends),
         cmocka_unit_test(linux_ato_grows_to_delack_max),

@@ -78,8 +78,39 @@ static void linux_syn_recv_rst_in_window_drops_request(void **state)
     rst.seq += 100; /* in the window, not at RCV.NXT */
     h_inject(h, H_B, &rst);
     h_expect_none_sent(h, H_B);
-    assert_int_equal(h_last_transition(h, H_B, ch)->to, TCP_LISTEN);
+    /* embryonic_reset → inet_csk_reqsk_queue_drop: the request is freed
+     * (sock_diag shows it gone), the listener never left LISTEN */
+    h_expect_trace(h, H_B, ch, H_STATES(TCP_LISTEN, TCP_SYN_RECEIVED, TCP_CLOSED));
+    h_expect_state(h, H_B, l, TCP_LISTEN);
+    h_expect_conns(h, H_B, 1);
     h_free(h);
+}
+
+/* FreeBSD syncache_chkrst: an RST at RCV.NXT drops the syncache entry
+ * (syncache_drop); the child ends CLOSED too. The RFC's "return this
+ * connection to LISTEN" stays the rfc9293 profile's wording. */
+static void bsd_syn_recv_rst_drops_entry(void **state)
+{
+    const char *names[] = {"bsd", "rfc9293"};
+    const tcp_state end[] = {TCP_CLOSED, TCP_LISTEN};
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        harness *h = h_new(2, tcp_profile_find(names[i]));
+        tcp_sock_id l = h_listen(h, H_B, 80, 4);
+        h_connect(h, H_A, H_B, 80, H_ANY);
+        h_deliver(h); /* SYN */
+        h_drop(h);    /* the SYN,ACK never reaches A */
+        tcp_sock_id ch = h_child(h, H_B, l, 0);
+        h_sent_skip(h, H_B);
+        tcp_seg rst = h_template(h, H_B, ch);
+        rst.flags = TCP_RST;
+        h_inject(h, H_B, &rst);
+        h_expect_none_sent(h, H_B);
+        h_expect_trace(h, H_B, ch, H_STATES(TCP_LISTEN, TCP_SYN_RECEIVED, end[i]));
+        h_expect_state(h, H_B, l, TCP_LISTEN);
+        h_expect_conns(h, H_B, 1);
+        h_free(h);
+    }
 }
 
 /* RFC 5961 §3.2 (rfc9293): the same RST draws a challenge ACK. */
@@ -119,7 +150,7 @@ static void linux_syn_recv_new_syn_answered_with_rst(void **state)
     syn.seq += 10;
     h_inject(h, H_B, &syn);
     h_expect_sent(h, H_B, TCP_RST | TCP_ACK, 0, syn.seq + 1u, 0);
-    assert_int_equal(h_last_transition(h, H_B, ch)->to, TCP_LISTEN);
+    assert_int_equal(h_last_transition(h, H_B, ch)->to, TCP_CLOSED);
     h_free(h);
 }
 
@@ -208,6 +239,7 @@ int main(void)
         T(linux_third_ack_dropped_when_accept_queue_full),
         T(linux_syn_recv_rst_in_window_drops_request),
         T(rfc9293_syn_recv_rst_in_window_challenged),
+        T(bsd_syn_recv_rst_drops_entry),
         T(linux_syn_recv_new_syn_answered_with_rst),
         T(linux_quickack_at_start),
         T(rfc9293_delayed_ack_at_start),

@@ -336,6 +336,43 @@ static void mss_floor_linux(void **state)
     h_free(h);
 }
 
+/* Linux __tcp_select_window without window scaling (a receive buffer the
+ * user set: 4096 bytes, a 2048-byte window, scale 0) offers "the largest
+ * window that is a nice multiple of mss": when B's application reads the
+ * 1448 bytes that closed the window, B reopens it to rounddown(2048, 1448)
+ * = 1448, where the rfc9293 rule offers every free byte (2048). */
+static void window_whole_segments_at_scale_0(void **state)
+{
+    const char *names[] = {"linux", "rfc9293"};
+    const uint32_t closed[] = {0, 600}, want[] = {1448, 2048};
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        tcp_profile pr = *tcp_profile_find(names[i]);
+        pr.rcv_win_ratio = 128; /* the same window from the same buffer */
+        pr.send_timestamps = true;
+        harness *h = h_new(2, &pr);
+        tcp_stack *b = h_stack(h, H_B);
+        tcp_sock_id l;
+        assert_int_equal(tcp_socket(b, &l), TCP_OK);
+        assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 4096), TCP_OK);
+        assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
+        assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
+        tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+        h_settle(h);
+        tcp_sock_id s = h_accept(h, H_B, l);
+        send_n(h, H_A, c, 1448);
+        h_run_for(h, H_MS(500)); /* past a delayed ACK */
+        assert_int_equal(tcp_readable(b, s), 1448);
+        /* linux: 600 free octets are under half the buffer and one MSS */
+        assert_int_equal(h_last_sent(h, H_B)->wnd, closed[i]);
+        static char buf[1448];
+        assert_int_equal(tcp_recv(b, s, buf, sizeof buf), 1448);
+        h_run_for(h, H_MS(500));
+        assert_int_equal(h_last_sent(h, H_B)->wnd, want[i]);
+        h_free(h);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -356,6 +393,7 @@ int main(void)
         T(rfc9293_abort_in_last_ack_is_silent),
         T(no_second_fast_retransmit_below_recover),
         T(mss_floor_linux),
+        T(window_whole_segments_at_scale_0),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
