@@ -17,6 +17,7 @@
   var ZH = D.lang === 'zh';
   function tr(en, zh) { return ZH ? zh : en; }
   function because(e) { return ZH && e.zh ? e.zh : e.because; }
+  function rule(e) { return ZH && e.rzh ? e.rzh : e.rule; }
 
   function hname(h) { return h >= 0 && h < H.length ? H[h].name : '?'; }
   function el(tag, attrs, text) {
@@ -397,9 +398,11 @@
     ['FIN_WAIT_1', 'CLOSING'], ['FIN_WAIT_1', 'TIME_WAIT'], ['FIN_WAIT_2', 'TIME_WAIT'],
     ['CLOSE_WAIT', 'LAST_ACK'], ['CLOSING', 'TIME_WAIT'], ['LAST_ACK', 'CLOSED'], ['TIME_WAIT', 'CLOSED']];
   var DIAG = [];
-  function shortRule(r) {
-    var m = /(\u00a7[0-9.]+)(?:, ([a-z]+) (?:step|check))?/.exec(r || '');
-    return m ? m[1] + (m[2] ? ' ' + m[2] : '') : r;
+  /* "\u00a73.10.7.4 eighth" from the rule ("\u00a73.10.7.4 \u7b2c\u516b\u6b65" from the Chinese one). */
+  function shortRule(e) {
+    var m = ZH ? /(\u00a7[0-9.]+)(?:,(?:[A-Z-]+,)?(\u7b2c.(?:\u6b65|\u9879)))?/.exec(rule(e) || '')
+      : /(\u00a7[0-9.]+)(?:, ([a-z]+) (?:step|check))?/.exec(e.rule || '');
+    return m ? m[1] + (m[2] ? ' ' + m[2] : '') : rule(e);
   }
   /* A loop on the left of a state's box (TIME_WAIT restarted). */
   function loopPath(a) {
@@ -500,7 +503,7 @@
         ed.path.setAttribute('class', 'edge' + (c ? ' ' + c : ''));
         ed.path.setAttribute('marker-end', 'url(#h' + (c ? c[0] : 'g') + d.k + ')');
         ed.label.setAttribute('class', 'elabel' + (c ? ' ' + c : ''));
-        ed.label.textContent = just ? shortRule(E[justAt].rule) : steps[key] ? tr('step ' + steps[key].join(', '), '\u7b2c ' + steps[key].join('\u3001') + ' \u6b65') : '';
+        ed.label.textContent = just ? shortRule(E[justAt]) : steps[key] ? tr('step ' + steps[key].join(', '), '\u7b2c ' + steps[key].join('\u3001') + ' \u6b65') : '';
       });
       d.div.classList.toggle('active', justAt >= 0 && (justAt === cur || involved(cur).indexOf(d.k) >= 0));
       d.div.dataset.state = st;
@@ -585,7 +588,7 @@
   function ruleBlock(box, j, main) {
     var s = E[j], who = EPS[s.ep] ? EPS[s.ep].name + ': ' : '';
     if (!main) box.appendChild(html('p', '', who + (s.kind === 'restart' ? s.timer + tr(' restarted', ' \u91cd\u65b0\u8ba1\u65f6') : s.from + ' \u2192 ' + s.to)));
-    var r = html('p', 'rule', s.rule);
+    var r = html('p', 'rule', rule(s));
     var b = html('p', '', because(s));
     if (main) { r.id = 'why-rule'; b.id = 'why-because'; }
     box.appendChild(r);
