@@ -83,6 +83,32 @@ if command -v tshark >/dev/null; then
     '! tshark -r "$tmp/receiver.pcapng" -T fields -e frame.comment 2>/dev/null | grep -q "dropped on the way"'
   check "pcapng receiver: B's first state change comments the SYN that arrived" \
     'tshark -r "$tmp/receiver.pcapng" -T fields -e frame.time_epoch -e frame.comment 2>/dev/null | grep -q "^0.010000000.*B: LISTEN -> SYN_RECEIVED"'
+  # Retransmission comments against Wireshark's own analysis: the frames
+  # Wireshark takes for retransmissions, less the copies a link made (which
+  # say so), are the frames commented "retransmission #N", at the senders.
+  for s in "$f" scenarios/robustness/lossy_transfer.lua scenarios/handshake/lost_synack.lua \
+           scenarios/teardown/lost_final_ack.lua; do
+    "$tcpsim" run "$s" --quiet --sim 1 --pcapng "$tmp/rtx.pcapng" --pcap-at sender >/dev/null 2>&1
+    tshark -r "$tmp/rtx.pcapng" -T fields -E separator='|' -e frame.number -e frame.comment \
+      -e tcp.analysis.retransmission -e tcp.analysis.fast_retransmission \
+      -e tcp.analysis.spurious_retransmission 2>/dev/null >"$tmp/rtx.txt"
+    ours=$(awk -F'|' '$2 ~ /retransmission #/ {print $1}' "$tmp/rtx.txt")
+    ws=$(awk -F'|' '($3 $4 $5) != "" && $2 !~ /duplicate made by the link/ {print $1}' "$tmp/rtx.txt")
+    check "pcapng $(basename "$s"): retransmission comments on Wireshark's retransmissions ($(echo $ours))" \
+      '[ -n "$ours" ] && [ "$ours" = "$ws" ]'
+  done
+  # Ports: Wireshark decodes no packet of any scenario as an application
+  # protocol (the scenarios' ports and the profiles' ephemeral ones); the
+  # captures are read in one go (mergecap -a, in the same package).
+  n=0
+  for s in $(find scenarios -name '*.lua' -not -path '*/lib/*' | LC_ALL=C sort); do
+    n=$((n + 1))
+    "$tcpsim" run "$s" --quiet --sim 1 --pcap "$tmp/any$n.pcap" --pcap-at sender >/dev/null 2>&1
+  done
+  mergecap -a -w "$tmp/all.pcap" "$tmp"/any*.pcap
+  protos=$(tshark -r "$tmp/all.pcap" -T fields -e _ws.col.Protocol 2>/dev/null | sort | uniq -c | tr -s ' ')
+  check "the captures of $n scenarios decode as TCP only:$protos" \
+    '[ "$(grep -cvx " *[0-9]* TCP" <<<"$protos")" -eq 0 ] && [ "${protos// TCP/}" -gt 1000 ]'
 else
   echo "note: tshark not installed; the files were checked by the reader above only"
 fi
