@@ -202,6 +202,71 @@ async function jumps(run, page, ctx) {
   checkStep(run, ctx, await pageState(page), mid);
 }
 
+/* The other controls: the first/last buttons, PageDown/PageUp, the slider,
+ * and the key of each endpoint (1-9: its next state change), against the
+ * trace. */
+async function controls(run, page, ctx) {
+  const N = run.trace.length, T = run.trace;
+  const states = T.map((l, i) => (l.kind === 'state' ? i : -1)).filter((i) => i >= 0);
+  await page.click('#b-end');
+  checkStep(run, ctx, await pageState(page), N - 1);
+  await page.click('#b-start');
+  checkStep(run, ctx, await pageState(page), 0);
+  await page.keyboard.press('PageDown');
+  checkStep(run, ctx, await pageState(page), states.find((i) => i > 0));
+  await page.keyboard.press('PageUp');
+  checkStep(run, ctx, await pageState(page), states.filter((i) => i < states.find((j) => j > 0)).pop() ?? states.find((i) => i > 0));
+  const third = Math.floor(N / 3);
+  await page.evaluate((n) => {
+    const sl = document.getElementById('slider');
+    sl.value = n;
+    sl.dispatchEvent(new Event('input'));
+  }, third);
+  checkStep(run, ctx, await pageState(page), third);
+  const eps = await page.evaluate(() => window.tcpsim.endpoints);
+  for (let k = 0; k < Math.min(eps.length, 9); k++) {
+    await page.evaluate(() => window.tcpsim.go(0));
+    const want = T.findIndex((l, i) => i > 0 && l.kind === 'state' && ctx.hostIndex[l.host] + '/' + l.sock === eps[k]);
+    await page.keyboard.press(String(k + 1));
+    const st = await pageState(page);
+    check(want > 0 && st.step === want, `${run.name}: key ${k + 1} went to step ${st.step}, endpoint ${eps[k]}'s next change is ${want}`);
+  }
+}
+
+/* The ladder's marks against the trace: a cross per lost packet, RTX #N on
+ * each segment sent again (same host, ports, seq, length and flags less
+ * PSH, carrying data, SYN or FIN), a bracket per timer that fired after a
+ * send or a state, and the compressed idle stretches said on the axis. */
+async function ladderMarks(run, page) {
+  const T = run.trace;
+  const lost = new Set(T.filter((l) => l.kind === 'drop').map((l) => l.pkt));
+  const seen = {}, rtx = [];
+  for (const l of T) {
+    if (l.kind !== 'send' || !l.seg || !(l.seg.len > 0 || /SYN|FIN/.test(l.seg.flags))) continue;
+    const key = [l.src, l.seg.sport, l.seg.dport, l.seg.seq, l.seg.len, l.seg.flags.replace('PSH,', '')].join(':');
+    seen[key] = (seen[key] || 0) + 1;
+    if (seen[key] > 1) rtx.push('RTX #' + (seen[key] - 1));
+  }
+  let idle = 0;
+  for (let i = 1; i < T.length; i++) if (T[i].t_ns - T[i - 1].t_ns > 2e9) idle++;
+  const got = await page.evaluate(() => ({
+    crosses: document.querySelectorAll('#ladder-svg path.cross').length,
+    marks: [...document.querySelectorAll('#ladder-svg text.mark')].map((t) => t.textContent),
+    brackets: [...document.querySelectorAll('#ladder-svg text.brlabel')].map((t) => t.textContent),
+    gaps: [...document.querySelectorAll('#ladder-svg text.gapmark')].map((t) => t.textContent),
+  }));
+  check(got.crosses === lost.size, `${run.name}: ${got.crosses} crosses, the trace lost ${lost.size} packets`);
+  const marks = got.marks.flatMap((m) => m.match(/RTX #\d+/g) || []).sort();
+  check(JSON.stringify(marks) === JSON.stringify(rtx.sort()), `${run.name}: marks ${marks}, trace ${rtx}`);
+  const timers = T.filter((l) => l.kind === 'timer').map((l) => l.timer);
+  const shown = got.brackets.filter((b) => !/restarted/.test(b));
+  for (const t of new Set(timers))
+    check(shown.some((b) => b.includes(t)), `${run.name}: no bracket for the ${t} timer (${shown})`);
+  check(got.gaps.length === idle && got.gaps.every((g) => / s idle, compressed$/.test(g)),
+    `${run.name}: ${got.gaps.length} compressed stretches shown, ${idle} in the trace: ${got.gaps}`);
+  return { lost: lost.size, rtx: rtx.length, idle };
+}
+
 /* Relative by default, absolute with R, at the first SYN sent. */
 async function sequenceNumbers(run, page) {
   const i = run.trace.findIndex((l) => l.kind === 'send' && l.seg && l.seg.flags.includes('SYN'));
@@ -539,6 +604,7 @@ try {
     ['scenarios/handshake/old_duplicate_syn.lua', true],
     ['scenarios/robustness/lossy_transfer.lua', false],
   ];
+  const marks = [];
   for (const [scenario, everyStep] of runs) {
     const run = generate(scenario);
     const { page, ctx } = await openRun(context, run);
@@ -549,12 +615,16 @@ try {
         checkStep(run, ctx, await pageState(page), i);
       }
     await jumps(run, page, ctx);
+    await controls(run, page, ctx);
+    marks.push(await ladderMarks(run, page));
     if (run.name === 'lost_final_ack') await timeWaitRestart(run, page);
     if (run.name === 'lost_final_ack' || run.name === 'simultaneous_close') await tcbPanel(run, page, ctx);
     await sequenceNumbers(run, page);
     await screenshots(run, page);
     await page.close();
   }
+  check(marks.some((m) => m.lost > 0) && marks.some((m) => m.rtx > 0) && marks.some((m) => m.idle > 0),
+    'the runs showed no loss, retransmission or idle stretch: ' + JSON.stringify(marks));
   await hostileText(context);
   await chinesePage(context);
   dataDocumented(fs.readdirSync(artifacts).filter((f) => f.endsWith('.html')).map((f) => path.join(artifacts, f)));
