@@ -98,8 +98,30 @@ if command -v tshark >/dev/null; then
   check "--pcap-at Z: exit 2 naming the hosts" '[ $rc -eq 2 ] && grep -q "no such host; the hosts are A, B" <<<"$err"'
 fi
 
+# The widest line in characters (a rule's § is one column, two bytes).
+columns() { python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")))' "$1"; }
+# --why: the text trace ends each state change and TIME_WAIT restart with
+# the JSON trace's rule and because, in the same order; under the ladder
+# the list numbers each of them, within 80 columns.
+f=scenarios/teardown/lost_final_ack.lua
+"$tcpsim" run "$f" --quiet --sim 1 --trace json >"$tmp/w.jsonl"
+"$tcpsim" run "$f" --quiet --sim 1 --trace text --why >"$tmp/w.txt"
+"$tcpsim" run "$f" --quiet --sim 1 --ladder --why >"$tmp/wl.txt"
+json_why=$(python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if "rule" in r: print(r["rule"] + " / " + r["because"])' "$tmp/w.jsonl")
+text_why=$(sed -nE 's/.* rule="([^"]*)" because="([^"]*)"$/\1 \/ \2/p' "$tmp/w.txt")
+n=$(grep -c . <<<"$json_why")
+check "--why on the text trace: the JSON trace's $n rules and becauses, in order" \
+  '[ "$n" -gt 5 ] && [ "$json_why" = "$text_why" ] && grep -q "restart TIME_WAIT.* rule=\"RFC 9293 §3.10.7.4, eighth step" "$tmp/w.txt"'
+check "--ladder --why: the list numbers all $n, within 80 columns" \
+  'grep -q "^ *$n\. " "$tmp/wl.txt" && ! grep -q "^ *$((n + 1))\. " "$tmp/wl.txt" && [ "$(columns "$tmp/wl.txt")" -le 80 ]'
+check "--ladder --why: the TIME_WAIT restart with its rule" \
+  'grep -A1 "TIME_WAIT restarted (rcv FIN again)" "$tmp/wl.txt" | tail -1 | grep -q "RFC 9293 §3.10.7.4, eighth step"'
+
 help=$("$tcpsim" run --help)
-for opt in --relative-seq --width --endpoint --svg-style --pcap-at --svg-window --svg-control; do
+for opt in --relative-seq --width --endpoint --svg-style --pcap-at --svg-window --svg-control --why; do
   check "run --help documents $opt" 'grep -q -- "$opt" <<<"$help"'
 done
 exit $fail
