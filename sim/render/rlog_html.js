@@ -334,12 +334,24 @@
     });
   }
 
+  /* The flags of the segment a rejected segment (entry i) was answered
+   * with: the next entry, that host sending on the same connection at the
+   * same instant (as the text ladder says it); '' when it was dropped. */
+  function answer(i) {
+    var e = E[i], r = E[i + 1];
+    if (!r || r.kind !== 'send' || r.t_ns !== e.t_ns || r.s !== e.h || !r.seg) return '';
+    if (e.seg && (r.seg.sport !== e.seg.dport || r.seg.dport !== e.seg.sport)) return '';
+    return r.seg.flags.replace(/(^|,)PSH/, '').replace(/^,/, '');
+  }
   function eventText(e, i) {
     if (restartAt[i] !== undefined) return tr('TIME_WAIT restarted: 2*MSL from now', 'TIME_WAIT \u91cd\u65b0\u8ba1\u65f6:\u4ece\u73b0\u5728\u8d77 2*MSL');
     if (e.kind === 'user') return e.call + '()';
     if (e.kind === 'timer') return tr('timer ', '\u8ba1\u65f6\u5668 ') + e.timer;
     if (e.kind === 'error') return tr('error ', '\u9519\u8bef ') + e.error;
-    if (e.kind === 'reject') return tr('dropped: ', '\u4e22\u5f03:') + e.note;
+    if (e.kind === 'reject') {
+      var a = answer(i);
+      return a ? e.note + tr(': answered with ', ':\u56de\u590d ') + a : tr('dropped: ', '\u4e22\u5f03:') + e.note;
+    }
     return '';
   }
 
@@ -537,7 +549,7 @@
   }
   function what(e, i) {
     var p = e.pkt !== undefined ? PK[e.pkt] : null;
-    if (ZH && e.kind !== 'restart') return whatZh(e, p);
+    if (ZH && e.kind !== 'restart') return whatZh(e, p, i);
     switch (e.kind) {
       case 'send': return hname(e.s) + ' sent packet ' + e.pkt + ' to ' + hname(e.d) + ': ' + label(e) +
         (p && p.rtx ? ' \u2014 retransmission #' + p.rtx + ' of this segment' : '') +
@@ -557,13 +569,14 @@
       case 'timer': return hname(e.h) + ' socket ' + e.sock + ': the ' + e.timer + ' timer fired';
       case 'user': return hname(e.h) + ' socket ' + e.sock + ': the application called ' + e.call + '()';
       case 'error': return hname(e.h) + ' socket ' + e.sock + ': the connection ended with ' + e.error;
-      case 'reject': return hname(e.h) + ' threw the segment away: ' + e.note;
+      case 'reject': return answer(i) ? hname(e.h) + ' did not take the segment in (' + e.note + ') and answered it with ' + answer(i) :
+        hname(e.h) + ' threw the segment away: ' + e.note;
       case 'note': return 'Scenario note: ' + e.text;
       case 'link': return 'Link ' + hname(e.s) + '>' + hname(e.d) + (e.up ? ' came up' : ' went down');
     }
     return e.kind;
   }
-  function whatZh(e, p) {
+  function whatZh(e, p, i) {
     switch (e.kind) {
       case 'send': return hname(e.s) + ' \u5411 ' + hname(e.d) + ' \u53d1\u9001\u5206\u7ec4 ' + e.pkt + ':' + label(e) +
         (p && p.rtx ? ' \u2014 \u8fd9\u4e2a\u62a5\u6587\u6bb5\u7684\u7b2c ' + p.rtx + ' \u6b21\u91cd\u4f20' : '') +
@@ -574,7 +587,8 @@
       case 'timer': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':' + e.timer + ' \u8ba1\u65f6\u5668\u5230\u671f';
       case 'user': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':\u5e94\u7528\u8c03\u7528\u4e86 ' + e.call + '()';
       case 'error': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':\u8fde\u63a5\u4ee5 ' + e.error + ' \u7ed3\u675f';
-      case 'reject': return hname(e.h) + ' \u4e22\u5f03\u4e86\u62a5\u6587\u6bb5:' + e.note;
+      case 'reject': return answer(i) ? hname(e.h) + ' \u6ca1\u6709\u63a5\u6536\u8fd9\u4e2a\u62a5\u6587\u6bb5(' + e.note + '),\u5e76\u4ee5 ' + answer(i) + ' \u56de\u590d' :
+        hname(e.h) + ' \u4e22\u5f03\u4e86\u62a5\u6587\u6bb5:' + e.note;
       case 'note': return '\u573a\u666f\u6ce8\u91ca:' + e.text;
       case 'dup': return '\u94fe\u8def\u590d\u5236\u51fa\u5206\u7ec4 ' + e.pkt + ',\u5b83\u662f\u5206\u7ec4 ' + e.origin + ' \u7684\u526f\u672c';
       case 'delay': return '\u94fe\u8def\u628a\u5206\u7ec4 ' + e.pkt + ' \u518d\u5ef6\u8fdf\u4e86 ' + ms(e.delay_ns) + ' ms';

@@ -249,6 +249,19 @@ async function ladderMarks(run, page) {
   }
   let idle = 0;
   for (let i = 1; i < T.length; i++) if (T[i].t_ns - T[i - 1].t_ns > 2e9) idle++;
+  /* A segment the stack did not take in says what became of it: answered
+   * when the trace's next line is that host sending on that connection at
+   * the same time, dropped otherwise. */
+  const rejects = T.map((l, i) => {
+    if (l.kind !== 'reject') return null;
+    const r = T[i + 1];
+    const answered = r && r.kind === 'send' && r.t_ns === l.t_ns && r.src === l.host && r.seg &&
+      (!l.seg || (r.seg.sport === l.seg.dport && r.seg.dport === l.seg.sport));
+    return answered ? `${l.note}: answered with ${r.seg.flags.replace(/(^|,)PSH/, '').replace(/^,/, '')}` : `dropped: ${l.note}`;
+  }).filter((x) => x);
+  const evs = await page.evaluate(() => [...document.querySelectorAll('#ladder-svg text.ev.err')].map((t) => t.textContent)
+    .filter((t) => !/^error /.test(t)));
+  check(JSON.stringify(evs) === JSON.stringify(rejects), `${run.name}: reject labels ${evs}, trace ${rejects}`);
   const got = await page.evaluate(() => ({
     crosses: document.querySelectorAll('#ladder-svg path.cross').length,
     marks: [...document.querySelectorAll('#ladder-svg text.mark')].map((t) => t.textContent),
@@ -264,7 +277,7 @@ async function ladderMarks(run, page) {
     check(shown.some((b) => b.includes(t)), `${run.name}: no bracket for the ${t} timer (${shown})`);
   check(got.gaps.length === idle && got.gaps.every((g) => / s idle, compressed$/.test(g)),
     `${run.name}: ${got.gaps.length} compressed stretches shown, ${idle} in the trace: ${got.gaps}`);
-  return { lost: lost.size, rtx: rtx.length, idle };
+  return { lost: lost.size, rtx: rtx.length, idle, answered: rejects.filter((x) => /answered/.test(x)).length };
 }
 
 /* Relative by default, absolute with R, at the first SYN sent. */
@@ -623,7 +636,8 @@ try {
     await screenshots(run, page);
     await page.close();
   }
-  check(marks.some((m) => m.lost > 0) && marks.some((m) => m.rtx > 0) && marks.some((m) => m.idle > 0),
+  check(marks.some((m) => m.lost > 0) && marks.some((m) => m.rtx > 0) && marks.some((m) => m.idle > 0) &&
+    marks.some((m) => m.answered > 0),
     'the runs showed no loss, retransmission or idle stretch: ' + JSON.stringify(marks));
   await hostileText(context);
   await chinesePage(context);

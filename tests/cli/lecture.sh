@@ -98,6 +98,15 @@ if command -v tshark >/dev/null; then
   check "--pcap-at Z: exit 2 naming the hosts" '[ $rc -eq 2 ] && grep -q "no such host; the hosts are A, B" <<<"$err"'
 fi
 
+# A segment the stack did not take in says what became of it: the repeated
+# SYN of lost_synack.lua is answered with the SYN,ACK again (RFC 9293
+# §3.10.7.4's first step in SYN-RECEIVED, as Linux and BSD do), not "dropped".
+f=scenarios/handshake/lost_synack.lua
+"$tcpsim" run "$f" --quiet --sim 1 --ladder --svg "$tmp/ls.svg" >"$tmp/ls.txt"
+check "ladder: the repeated SYN is answered, not dropped" \
+  'grep -q "retransmitted SYN: answered with SYN,ACK" "$tmp/ls.txt" && ! grep -q "dropped: retransmitted SYN" "$tmp/ls.txt"'
+check "svg: the same" 'grep -q ">retransmitted SYN: answered with SYN,ACK<" "$tmp/ls.svg"'
+
 # The widest line in characters (a rule's § is one column, two bytes).
 columns() { python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")))' "$1"; }
 # --why: the text trace ends each state change and TIME_WAIT restart with
