@@ -17,12 +17,37 @@ longest() { awk '!/^FAIL: / { if (length($0) > m) m = length($0) } END { print m
 over=0; n=0
 for f in $(find scenarios tests/browser -name '*.lua' -not -path '*/lib/*' | LC_ALL=C sort); do
   n=$((n + 1))
+  "$tcpsim" run "$f" --ladder --quiet --sim 1 --svg "$tmp/svg$n.svg" >/dev/null 2>&1
   "$tcpsim" run "$f" --ladder --quiet >"$tmp/l80" 2>/dev/null
   "$tcpsim" run "$f" --ladder --quiet --width 60 >"$tmp/l60" 2>/dev/null
   w80=$(longest "$tmp/l80"); w60=$(longest "$tmp/l60")
   if [ "$w80" -gt 80 ] || [ "$w60" -gt 60 ]; then echo "  $f: $w80 / $w60 columns"; over=1; fi
 done
 check "every ladder of $n scenarios fits 80 and 60 columns" '[ $over -eq 0 ] && [ $n -gt 40 ]'
+# No two labels of an SVG ladder overlap (where segments cross, too): each
+# text's box from its x, anchor and length in the monospace font (0.6 em a
+# character), over every scenario's SVG.
+overlaps=$(python3 - "$tmp"/svg*.svg <<'PY'
+import html, re, sys
+found = []
+for path in sys.argv[1:]:
+    s = open(path, encoding="utf-8").read()
+    size = float(re.search(r'font-size="(\d+)"', s).group(1))
+    boxes = []
+    for m in re.finditer(r'<text x="(-?\d+)" y="(-?\d+)"(?: text-anchor="(\w+)")?[^>]*>([^<]*)</text>', s):
+        x, y, anchor, text = int(m[1]), int(m[2]), m[3] or "start", html.unescape(m[4])
+        w = len(text) * size * 0.6
+        x0 = x if anchor == "start" else x - w if anchor == "end" else x - w / 2
+        for b in boxes:
+            if x0 < b[1] - 1 and b[0] < x0 + w - 1 and y - size * 0.8 < b[3] - 1 and b[2] < y + size * 0.2 - 1:
+                found.append(f"{text!r} / {b[4]!r}")
+        boxes.append((x0, x0 + w, y - size * 0.8, y + size * 0.2, text))
+    if not boxes:
+        found.append(path + ": no labels")
+print("; ".join(found[:5]))
+PY
+)
+check "no two labels overlap in the SVG of $n scenarios${overlaps:+: $overlaps}" '[ -z "$overlaps" ]'
 
 f=scenarios/handshake/normal_open.lua
 "$tcpsim" run "$f" --ladder --quiet --relative-seq --svg "$tmp/rel.svg" >"$tmp/rel.txt"
