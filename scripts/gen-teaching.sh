@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerates the diagrams in docs/: the ladders embedded in docs/teaching.md
-# and docs/zh/teaching.md (docs/teaching/*.txt) and one page per scenario
+# and docs/zh/teaching.md (docs/teaching/*.txt), the same runs as pictures
+# that both guides show (docs/teaching/*.svg), and one page per scenario
 # (docs/cases/*.md: what the scenario teaches, from its header comment, and
 # its ladder diagram).
 # Usage: scripts/gen-teaching.sh [BUILD_DIR [DOCS_DIR]]   (defaults: build, docs)
@@ -16,6 +17,7 @@ esac
 docs="${2:-$root/docs}"
 [ -x "$bin" ] || { echo "gen-teaching: $bin not found; build first" >&2; exit 1; }
 mkdir -p "$docs/teaching" "$docs/cases"
+docs=$(cd "$docs" && pwd) # the runs below work from $root
 
 # name  scenario
 list='
@@ -31,7 +33,8 @@ fin_overtakes_data teardown/fin_overtakes_data.lua
 '
 echo "$list" | while read -r name file; do
   [ -n "$name" ] || continue
-  (cd "$root" && "$bin" run "scenarios/$file" --ladder --quiet --sim 1) > "$docs/teaching/$name.txt"
+  (cd "$root" && "$bin" run "scenarios/$file" --ladder --quiet --sim 1 --svg "$docs/teaching/$name.svg") \
+    > "$docs/teaching/$name.txt"
 done
 
 # The guides embed those ladders: put the current ones in.

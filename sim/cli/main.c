@@ -13,6 +13,7 @@
  * clean JSON.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,19 +354,29 @@ static int parse_run(int argc, char **argv, run_opts *o)
 
 typedef int (*writer_fn)(const rlog *, FILE *);
 
+/* path with ".TAG" before the extension of its last component: "out.pcap"
+ * and "sim2" give "out.sim2.pcap"; a name without an extension (or only a
+ * leading dot) gets it at the end: "out.sim2". Returns the length wanted
+ * (snprintf's). */
+static int path_tagged(const char *path, const char *tag, char *buf, size_t len)
+{
+    const char *base = strrchr(path, '/');
+    const char *dot = strrchr(base ? base + 1 : path, '.');
+    if (!dot || dot == (base ? base + 1 : path))
+        return snprintf(buf, len, "%s.%s", path, tag);
+    return snprintf(buf, len, "%.*s.%s%s", (int)(dot - path), path, tag, dot);
+}
+
 /* "out.pcap" for simulation k of n > 1 becomes "out.sim2.pcap". */
 static void sim_path(const char *path, uint32_t k, uint32_t n, char *buf, size_t len)
 {
+    char tag[16];
     if (n <= 1) {
         snprintf(buf, len, "%s", path);
         return;
     }
-    const char *base = strrchr(path, '/');
-    const char *dot = strrchr(base ? base + 1 : path, '.');
-    if (!dot || dot == (base ? base + 1 : path))
-        snprintf(buf, len, "%s.sim%u", path, k);
-    else
-        snprintf(buf, len, "%.*s.sim%u%s", (int)(dot - path), path, k, dot);
+    snprintf(tag, sizeof tag, "sim%u", k);
+    path_tagged(path, tag, buf, len);
 }
 
 /* ---- Outputs written whole or not at all ----
@@ -522,27 +533,96 @@ static int write_capture_file(const void *ctx, FILE *f)
                  : rlog_write_pcap_point(w->log, f, &w->at);
 }
 
-static int write_capture(const char *path, const rlog *log, uint32_t k, uint32_t n,
-                         const rlog_capture_point *at, bool ng)
+static int write_capture(const char *name, const rlog *log, const rlog_capture_point *at, bool ng)
 {
-    char name[4096];
-    sim_path(path, k, n, name, sizeof name);
     capture_writer w = {log, *at, ng};
     return write_atomic(name, ng ? "pcapng" : "pcap", write_capture_file, &w);
 }
 
-/* --pcap and --pcapng, at the links' sending ends or where --pcap-at says. */
+/* More hosts than this and the default (one capture per host) is refused:
+ * a run of thousands of hosts would fill a folder; --pcap-at picks one. */
+#define CAPTURE_HOSTS_MAX 64
+
+/* Host h's name as it goes into a file name: letters, digits, '-' and '_'
+ * kept, every other byte written as '_'. */
+static void host_file_tag(const rlog *log, uint32_t h, char *buf, size_t len)
+{
+    const char *name = rlog_host_name(log, h);
+    size_t i = 0;
+    for (; name[i] && i + 1 < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        buf[i] = (isalnum(c) && c < 128) || c == '-' || c == '_' ? (char)c : '_';
+    }
+    buf[i] = '\0';
+}
+
+/* The default capture with more than two hosts: one file per host, as a
+ * tcpdump on each machine would write, named "out.HOST.pcap" (after the
+ * simulation's tag: "out.sim2.HOST.pcap"). Two hosts whose names give the
+ * same file name are an error, as is a run of more than CAPTURE_HOSTS_MAX. */
+static int write_host_captures(const char *path, const rlog *log, bool ng, uint32_t k, uint32_t n,
+                               bool quiet)
+{
+    uint32_t hosts = (uint32_t)rlog_host_count(log);
+    char tags[CAPTURE_HOSTS_MAX][64], base[4096], name[4096];
+    if (hosts > CAPTURE_HOSTS_MAX) {
+        fprintf(stderr,
+                "tcpsim: --%s: %u hosts; one capture per host (the default above two) is for "
+                "at most %d: choose one with --pcap-at HOST, sender or receiver\n",
+                ng ? "pcapng" : "pcap", hosts, CAPTURE_HOSTS_MAX);
+        return -1;
+    }
+    for (uint32_t h = 0; h < hosts; h++) {
+        host_file_tag(log, h, tags[h], sizeof tags[h]);
+        for (uint32_t j = 0; j < h; j++)
+            if (strcmp(tags[j], tags[h]) == 0) {
+                fprintf(stderr,
+                        "tcpsim: --%s: hosts %s and %s would share the file name %s; "
+                        "choose one with --pcap-at\n",
+                        ng ? "pcapng" : "pcap", rlog_host_name(log, j), rlog_host_name(log, h),
+                        tags[h]);
+                return -1;
+            }
+    }
+    sim_path(path, k, n, base, sizeof base);
+    int bad = 0;
+    for (uint32_t h = 0; h < hosts; h++) {
+        rlog_capture_point at = {.kind = RLOG_CAPTURE_HOST, .host = h};
+        if (path_tagged(base, tags[h], name, sizeof name) >= (int)sizeof name) {
+            fprintf(stderr, "tcpsim: --%s %s: the name is too long\n", ng ? "pcapng" : "pcap",
+                    path);
+            return -1;
+        }
+        bad |= write_capture(name, log, &at, ng);
+        if (!quiet)
+            fprintf(stderr, "%s%s", h ? ", " : "tcpsim: one capture per host: ", name);
+    }
+    if (!quiet)
+        fputs(" (--pcap-at sender for one file)\n", stderr);
+    return bad;
+}
+
+/* --pcap and --pcapng: where --pcap-at says; by default at the links'
+ * sending ends with one or two hosts, one capture per host with more. */
 static int write_captures(const run_opts *o, const rlog *log, uint32_t k, uint32_t n)
 {
-    rlog_capture_point pt = {.kind = RLOG_CAPTURE_SENDERS};
-    const rlog_capture_point *at = &pt;
-    if (o->pcap_at && capture_point(log, o->pcap_at, &pt) != 0)
+    rlog_capture_point at = {.kind = RLOG_CAPTURE_SENDERS};
+    if (o->pcap_at && capture_point(log, o->pcap_at, &at) != 0)
         return -1;
+    bool per_host = !o->pcap_at && rlog_host_count(log) > 2;
     int bad = 0;
-    if (o->pcap)
-        bad |= write_capture(o->pcap, log, k, n, at, false);
-    if (o->pcapng)
-        bad |= write_capture(o->pcapng, log, k, n, at, true);
+    for (int ng = 0; ng <= 1; ng++) {
+        const char *path = ng ? o->pcapng : o->pcap;
+        char name[4096];
+        if (!path)
+            continue;
+        if (per_host) {
+            bad |= write_host_captures(path, log, ng, k, n, o->quiet);
+            continue;
+        }
+        sim_path(path, k, n, name, sizeof name);
+        bad |= write_capture(name, log, &at, ng);
+    }
     return bad;
 }
 

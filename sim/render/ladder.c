@@ -247,6 +247,29 @@ static void add_user(ladder *l, const rlog_entry *e)
     }
 }
 
+/* What happened to a segment the stack did not take in (a reject entry):
+ * answered, when the next entry of the log is that host sending on the same
+ * connection at the same instant (RFC 9293 answers many such segments: an
+ * ACK for one out of window, a reset for a bad ACK in SYN-SENT, the SYN,ACK
+ * again for a repeated SYN), or else dropped. "retransmitted SYN: answered
+ * with SYN,ACK", "dropped: bad TCP checksum". */
+static void reject_label(const rlog *log, size_t i, char *buf, size_t len)
+{
+    const rlog_entry *e = rlog_at(log, i);
+    const rlog_entry *r = i + 1 < rlog_count(log) ? rlog_at(log, i + 1) : NULL;
+    bool answered =
+        r && r->kind == RLOG_SEND && r->time_ns == e->time_ns && r->src_host == e->host &&
+        r->seg_ok &&
+        (!e->seg_ok || (r->seg.src_port == e->seg.dst_port && r->seg.dst_port == e->seg.src_port));
+    if (answered) {
+        char flags[40];
+        tcp_flags_str(r->seg.flags & ~TCP_PSH, flags, sizeof flags);
+        snprintf(buf, len, "%s: answered with %s", e->text, flags);
+    } else {
+        snprintf(buf, len, "dropped: %s", e->text);
+    }
+}
+
 static void add_entry(ladder *l, size_t i)
 {
     const rlog_entry *e = rlog_at(l->log, i);
@@ -289,7 +312,7 @@ static void add_entry(ladder *l, size_t i)
         add_side(l, IT_LNOTE, e->time_ns, e->host, text);
         break;
     case RLOG_REJECT:
-        snprintf(text, sizeof text, "dropped: %s", e->text);
+        reject_label(l->log, i, text, sizeof text);
         add_side(l, IT_LNOTE, e->time_ns, e->host, text);
         break;
     case RLOG_LINK: {

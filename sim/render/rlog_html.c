@@ -102,8 +102,9 @@ static bool is_zh(const rlog_html_opts *o)
 }
 
 /* What a state change and a timer restart both carry: the entry of the
- * segment that caused it, the RFC rule, and where the host's profile
- * departs from RFC 9293 there. */
+ * segment that caused it, the RFC rule (and with --lang zh the rule and
+ * its sentence in Chinese: rzh, zh), and where the host's profile departs
+ * from RFC 9293 there (pdiff, in the page's language). */
 static void put_cause_and_rule(FILE *out, const rlog *log, size_t i, const rlog_html_opts *o)
 {
     const rlog_entry *e = rlog_at(log, i);
@@ -113,10 +114,13 @@ static void put_cause_and_rule(FILE *out, const rlog *log, size_t i, const rlog_
     rlog_why w = rlog_why_of(e);
     key_str(out, "rule", w.rule);
     key_str(out, "because", w.because);
-    if (is_zh(o))
+    if (is_zh(o)) {
+        key_str(out, "rzh", w.rule_zh);
         key_str(out, "zh", w.because_zh);
+    }
     char diff[512];
-    if (rlog_why_profile(e, profile_of(o, e->host), diff, sizeof diff) > 0)
+    if (rlog_why_profile(e, profile_of(o, e->host), is_zh(o) ? RLOG_LANG_ZH : RLOG_LANG_EN, diff,
+                         sizeof diff) > 0)
         key_str(out, "pdiff", diff);
 }
 
@@ -322,7 +326,8 @@ static void put_hosts(FILE *out, const rlog *log, const rlog_html_opts *o)
 
 static void put_data(FILE *out, const rlog *log, const rlog_html_opts *o)
 {
-    fputs("<script type=\"application/json\" id=\"tcpsim-data\">\n{\"format\":1,\"title\":", out);
+    fprintf(out, "<script type=\"application/json\" id=\"tcpsim-data\">\n{\"format\":%d,\"title\":",
+            RLOG_HTML_FORMAT);
     put_str(out, o && o->title ? o->title : "tcpsim run");
     key_str(out, "profile", o && o->profile ? o->profile : "");
     if (is_zh(o))

@@ -8,7 +8,10 @@
  * The page needs nothing but itself: styles and script are inside it, no
  * fonts, images or scripts are fetched, and it opens from disk. The run is
  * embedded as JSON (one object per run log entry, in order, so step N of
- * the page is entry N of `--trace json`); the script draws from that.
+ * the page is entry N of `--trace json`); the script draws from that. The
+ * data carries a format number, RLOG_HTML_FORMAT, raised whenever a field
+ * is added, removed or changes meaning (docs/outputs.md, "The page's
+ * data", lists each format's fields).
  * The bytes written are a pure function of the log and the options.
  */
 #ifndef RLOG_HTML_H
@@ -20,6 +23,10 @@
 #include "rlog.h"
 
 #define RLOG_HTML_MAX_HOSTS 64
+
+/* The format of the page's embedded data: 2 added the TCB records (`tcb`),
+ * the rule in Chinese (`rzh`) and `pdiff` in the page's language. */
+#define RLOG_HTML_FORMAT 2
 
 typedef struct rlog_html_opts {
     const char *title;   /* the scenario (file name); NULL: "tcpsim run" */

@@ -17,6 +17,7 @@
   var ZH = D.lang === 'zh';
   function tr(en, zh) { return ZH ? zh : en; }
   function because(e) { return ZH && e.zh ? e.zh : e.because; }
+  function rule(e) { return ZH && e.rzh ? e.rzh : e.rule; }
 
   function hname(h) { return h >= 0 && h < H.length ? H[h].name : '?'; }
   function el(tag, attrs, text) {
@@ -333,12 +334,24 @@
     });
   }
 
+  /* The flags of the segment a rejected segment (entry i) was answered
+   * with: the next entry, that host sending on the same connection at the
+   * same instant (as the text ladder says it); '' when it was dropped. */
+  function answer(i) {
+    var e = E[i], r = E[i + 1];
+    if (!r || r.kind !== 'send' || r.t_ns !== e.t_ns || r.s !== e.h || !r.seg) return '';
+    if (e.seg && (r.seg.sport !== e.seg.dport || r.seg.dport !== e.seg.sport)) return '';
+    return r.seg.flags.replace(/(^|,)PSH/, '').replace(/^,/, '');
+  }
   function eventText(e, i) {
     if (restartAt[i] !== undefined) return tr('TIME_WAIT restarted: 2*MSL from now', 'TIME_WAIT \u91cd\u65b0\u8ba1\u65f6:\u4ece\u73b0\u5728\u8d77 2*MSL');
     if (e.kind === 'user') return e.call + '()';
     if (e.kind === 'timer') return tr('timer ', '\u8ba1\u65f6\u5668 ') + e.timer;
     if (e.kind === 'error') return tr('error ', '\u9519\u8bef ') + e.error;
-    if (e.kind === 'reject') return tr('dropped: ', '\u4e22\u5f03:') + e.note;
+    if (e.kind === 'reject') {
+      var a = answer(i);
+      return a ? e.note + tr(': answered with ', ':\u56de\u590d ') + a : tr('dropped: ', '\u4e22\u5f03:') + e.note;
+    }
     return '';
   }
 
@@ -397,9 +410,11 @@
     ['FIN_WAIT_1', 'CLOSING'], ['FIN_WAIT_1', 'TIME_WAIT'], ['FIN_WAIT_2', 'TIME_WAIT'],
     ['CLOSE_WAIT', 'LAST_ACK'], ['CLOSING', 'TIME_WAIT'], ['LAST_ACK', 'CLOSED'], ['TIME_WAIT', 'CLOSED']];
   var DIAG = [];
-  function shortRule(r) {
-    var m = /(\u00a7[0-9.]+)(?:, ([a-z]+) (?:step|check))?/.exec(r || '');
-    return m ? m[1] + (m[2] ? ' ' + m[2] : '') : r;
+  /* "\u00a73.10.7.4 eighth" from the rule ("\u00a73.10.7.4 \u7b2c\u516b\u6b65" from the Chinese one). */
+  function shortRule(e) {
+    var m = ZH ? /(\u00a7[0-9.]+)(?:,(?:[A-Z-]+,)?(\u7b2c.(?:\u6b65|\u9879)))?/.exec(rule(e) || '')
+      : /(\u00a7[0-9.]+)(?:, ([a-z]+) (?:step|check))?/.exec(e.rule || '');
+    return m ? m[1] + (m[2] ? ' ' + m[2] : '') : rule(e);
   }
   /* A loop on the left of a state's box (TIME_WAIT restarted). */
   function loopPath(a) {
@@ -500,7 +515,7 @@
         ed.path.setAttribute('class', 'edge' + (c ? ' ' + c : ''));
         ed.path.setAttribute('marker-end', 'url(#h' + (c ? c[0] : 'g') + d.k + ')');
         ed.label.setAttribute('class', 'elabel' + (c ? ' ' + c : ''));
-        ed.label.textContent = just ? shortRule(E[justAt].rule) : steps[key] ? tr('step ' + steps[key].join(', '), '\u7b2c ' + steps[key].join('\u3001') + ' \u6b65') : '';
+        ed.label.textContent = just ? shortRule(E[justAt]) : steps[key] ? tr('step ' + steps[key].join(', '), '\u7b2c ' + steps[key].join('\u3001') + ' \u6b65') : '';
       });
       d.div.classList.toggle('active', justAt >= 0 && (justAt === cur || involved(cur).indexOf(d.k) >= 0));
       d.div.dataset.state = st;
@@ -534,7 +549,7 @@
   }
   function what(e, i) {
     var p = e.pkt !== undefined ? PK[e.pkt] : null;
-    if (ZH && e.kind !== 'restart') return whatZh(e, p);
+    if (ZH && e.kind !== 'restart') return whatZh(e, p, i);
     switch (e.kind) {
       case 'send': return hname(e.s) + ' sent packet ' + e.pkt + ' to ' + hname(e.d) + ': ' + label(e) +
         (p && p.rtx ? ' \u2014 retransmission #' + p.rtx + ' of this segment' : '') +
@@ -554,13 +569,14 @@
       case 'timer': return hname(e.h) + ' socket ' + e.sock + ': the ' + e.timer + ' timer fired';
       case 'user': return hname(e.h) + ' socket ' + e.sock + ': the application called ' + e.call + '()';
       case 'error': return hname(e.h) + ' socket ' + e.sock + ': the connection ended with ' + e.error;
-      case 'reject': return hname(e.h) + ' threw the segment away: ' + e.note;
+      case 'reject': return answer(i) ? hname(e.h) + ' did not take the segment in (' + e.note + ') and answered it with ' + answer(i) :
+        hname(e.h) + ' threw the segment away: ' + e.note;
       case 'note': return 'Scenario note: ' + e.text;
       case 'link': return 'Link ' + hname(e.s) + '>' + hname(e.d) + (e.up ? ' came up' : ' went down');
     }
     return e.kind;
   }
-  function whatZh(e, p) {
+  function whatZh(e, p, i) {
     switch (e.kind) {
       case 'send': return hname(e.s) + ' \u5411 ' + hname(e.d) + ' \u53d1\u9001\u5206\u7ec4 ' + e.pkt + ':' + label(e) +
         (p && p.rtx ? ' \u2014 \u8fd9\u4e2a\u62a5\u6587\u6bb5\u7684\u7b2c ' + p.rtx + ' \u6b21\u91cd\u4f20' : '') +
@@ -571,7 +587,8 @@
       case 'timer': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':' + e.timer + ' \u8ba1\u65f6\u5668\u5230\u671f';
       case 'user': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':\u5e94\u7528\u8c03\u7528\u4e86 ' + e.call + '()';
       case 'error': return hname(e.h) + ' \u5957\u63a5\u5b57 ' + e.sock + ':\u8fde\u63a5\u4ee5 ' + e.error + ' \u7ed3\u675f';
-      case 'reject': return hname(e.h) + ' \u4e22\u5f03\u4e86\u62a5\u6587\u6bb5:' + e.note;
+      case 'reject': return answer(i) ? hname(e.h) + ' \u6ca1\u6709\u63a5\u6536\u8fd9\u4e2a\u62a5\u6587\u6bb5(' + e.note + '),\u5e76\u4ee5 ' + answer(i) + ' \u56de\u590d' :
+        hname(e.h) + ' \u4e22\u5f03\u4e86\u62a5\u6587\u6bb5:' + e.note;
       case 'note': return '\u573a\u666f\u6ce8\u91ca:' + e.text;
       case 'dup': return '\u94fe\u8def\u590d\u5236\u51fa\u5206\u7ec4 ' + e.pkt + ',\u5b83\u662f\u5206\u7ec4 ' + e.origin + ' \u7684\u526f\u672c';
       case 'delay': return '\u94fe\u8def\u628a\u5206\u7ec4 ' + e.pkt + ' \u518d\u5ef6\u8fdf\u4e86 ' + ms(e.delay_ns) + ' ms';
@@ -585,7 +602,7 @@
   function ruleBlock(box, j, main) {
     var s = E[j], who = EPS[s.ep] ? EPS[s.ep].name + ': ' : '';
     if (!main) box.appendChild(html('p', '', who + (s.kind === 'restart' ? s.timer + tr(' restarted', ' \u91cd\u65b0\u8ba1\u65f6') : s.from + ' \u2192 ' + s.to)));
-    var r = html('p', 'rule', s.rule);
+    var r = html('p', 'rule', rule(s));
     var b = html('p', '', because(s));
     if (main) { r.id = 'why-rule'; b.id = 'why-because'; }
     box.appendChild(r);

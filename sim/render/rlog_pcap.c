@@ -17,8 +17,9 @@
  *
  * pcapng adds comments on the packets that explain the run: on the packet
  * that caused or accompanied a state change ("B: LISTEN -> SYN_RECEIVED (rcv
- * SYN)") or restarted TIME_WAIT's timer, and on packets the network dropped
- * or duplicated.
+ * SYN)") or restarted TIME_WAIT's timer, on packets the network dropped or
+ * duplicated, and on each retransmission ("retransmission #1 of this
+ * segment (first sent at 0.000 ms)").
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -196,9 +197,12 @@ static int write_pcap(capture *c, FILE *out)
 /* ---- pcapng ----------------------------------------------------------------- */
 
 /* A comment to attach: `source` is the entry that explains, `target` the
- * captured entry it is attached to. */
+ * captured entry it is attached to. A retransmission (source a send) also
+ * has its number and the entry of the segment's first sending. */
 typedef struct note_ref {
     size_t target, source;
+    uint32_t rtx;
+    size_t first;
 } note_ref;
 
 static int note_cmp(const void *a, const void *b)
@@ -229,6 +233,84 @@ static size_t captured_of(capture *c, size_t i)
     return RLOG_NONE;
 }
 
+/* ---- retransmissions ----
+ * A segment sent again: the same sending host and ports, sequence number,
+ * length and flags (PSH aside), carrying data, SYN or FIN, as the stepper
+ * page numbers them (RTX #N). Found by sorting the sends on that key, so
+ * O(sends log sends) whatever the run. */
+typedef struct seg_key {
+    uint32_t host, seq, len;
+    uint16_t sport, dport;
+    uint8_t flags;
+    size_t index;
+} seg_key;
+
+static int seg_key_cmp(const void *a, const void *b)
+{
+    const seg_key *x = a, *y = b;
+    const uint64_t kx[] = {x->host, x->sport, x->dport, x->seq, x->len, x->flags, x->index};
+    const uint64_t ky[] = {y->host, y->sport, y->dport, y->seq, y->len, y->flags, y->index};
+    for (size_t k = 0; k < sizeof kx / sizeof kx[0]; k++)
+        if (kx[k] != ky[k])
+            return kx[k] < ky[k] ? -1 : 1;
+    return 0;
+}
+
+static bool same_segment(const seg_key *x, const seg_key *y)
+{
+    return x->host == y->host && x->sport == y->sport && x->dport == y->dport && x->seq == y->seq &&
+           x->len == y->len && x->flags == y->flags;
+}
+
+/* The sends that carry something, as keys sorted so that the sendings of
+ * one segment are together, in log order. */
+static seg_key *sorted_sends(const rlog *log, size_t *count)
+{
+    seg_key *keys = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < rlog_count(log); i++) {
+        const rlog_entry *e = rlog_at(log, i);
+        const tcp_seg *s = &e->seg;
+        if (e->kind != RLOG_SEND || !e->seg_ok ||
+            (s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN))))
+            continue;
+        render_grow((void **)&keys, &cap, n + 1, sizeof *keys);
+        keys[n++] = (seg_key){e->src_host,
+                              s->seq,
+                              s->len,
+                              s->src_port,
+                              s->dst_port,
+                              (uint8_t)(s->flags & ~TCP_PSH),
+                              i};
+    }
+    if (n > 1)
+        qsort(keys, n, sizeof *keys, seg_key_cmp);
+    *count = n;
+    return keys;
+}
+
+static void add_note(note_ref **refs, size_t *n, size_t *cap, note_ref r)
+{
+    render_grow((void **)refs, cap, *n + 1, sizeof **refs);
+    (*refs)[(*n)++] = r;
+}
+
+/* A note for each retransmission this capture holds (on its sending, or
+ * where it arrived at the receiving ends). */
+static void retransmission_notes(capture *c, note_ref **refs, size_t *n, size_t *cap)
+{
+    size_t nkeys;
+    seg_key *keys = sorted_sends(c->log, &nkeys);
+    uint32_t rtx = 0;
+    for (size_t k = 1; k < nkeys; k++) {
+        rtx = same_segment(&keys[k], &keys[k - 1]) ? rtx + 1 : 0;
+        size_t target = rtx ? captured_of(c, keys[k].index) : RLOG_NONE;
+        if (target != RLOG_NONE)
+            add_note(refs, n, cap, (note_ref){target, keys[k].index, rtx, keys[k - rtx].index});
+    }
+    free(keys);
+}
+
 /* Every comment, sorted by the packet it goes on, then in log order. */
 static note_ref *collect_notes(capture *c, size_t *count)
 {
@@ -243,20 +325,25 @@ static note_ref *collect_notes(capture *c, size_t *count)
             target = captured_of(c, rlog_state_cause(log, i));
         else if (e->kind == RLOG_DROP || e->kind == RLOG_DUP)
             target = captured_of(c, i);
-        if (target == RLOG_NONE)
-            continue;
-        render_grow((void **)&refs, &cap, n + 1, sizeof *refs);
-        refs[n++] = (note_ref){target, i};
+        if (target != RLOG_NONE)
+            add_note(&refs, &n, &cap, (note_ref){target, i, 0, RLOG_NONE});
     }
+    retransmission_notes(c, &refs, &n, &cap);
     if (n > 1)
         qsort(refs, n, sizeof *refs, note_cmp);
     *count = n;
     return refs;
 }
 
-static void note_text(const rlog *log, const rlog_entry *e, char *buf, size_t len)
+static void note_text(const rlog *log, const note_ref *r, char *buf, size_t len)
 {
-    if (e->kind == RLOG_STATE) {
+    const rlog_entry *e = rlog_at(log, r->source);
+    if (e->kind == RLOG_SEND) {
+        char ms[32];
+        rlog_format_ms(rlog_at(log, r->first)->time_ns, ms, sizeof ms);
+        snprintf(buf, len, "retransmission #%" PRIu32 " of this segment (first sent at %s ms)",
+                 r->rtx, ms);
+    } else if (e->kind == RLOG_STATE) {
         int n = snprintf(buf, len, "%s: %s -> %s", rlog_host_name(log, e->host),
                          tcp_state_name(e->from), tcp_state_name(e->to));
         if (e->note[0] && n > 0 && (size_t)n < len)
@@ -335,7 +422,7 @@ static void packet_block(const rlog *log, size_t i, const note_ref *refs, size_t
     bool any = false;
     for (; *k < nrefs && refs[*k].target == i; (*k)++) {
         char text[160];
-        note_text(log, rlog_at(log, refs[*k].source), text, sizeof text);
+        note_text(log, &refs[*k], text, sizeof text);
         put_option(b, OPT_COMMENT, text, strlen(text));
         any = true;
     }

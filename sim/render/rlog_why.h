@@ -25,7 +25,13 @@ typedef struct rlog_why {
     const char *because;
     /* The same sentence in Simplified Chinese (UTF-8). Never NULL. */
     const char *because_zh;
+    /* The rule in Simplified Chinese: the same document and section, the
+     * step in Chinese ("RFC 9293 §3.10.7.4,第八步(检查 FIN 位)"). Never NULL. */
+    const char *rule_zh;
 } rlog_why;
+
+/* The language of a sentence written for a reader (the HTML page's --lang). */
+typedef enum rlog_lang { RLOG_LANG_EN, RLOG_LANG_ZH } rlog_lang;
 
 /* The rule in short, for labels: "§3.10.7.4, eighth step" (no "RFC 9293 ",
  * nothing from the first " (" on); other documents keep their name
@@ -38,12 +44,15 @@ size_t rlog_why_short(const rlog_entry *e, char *buf, size_t len);
 rlog_why rlog_why_of(const rlog_entry *e);
 
 /*
- * Where profile `p` departs from the RFC for the transition of STATE entry
- * e, as one line ("linux: TIME_WAIT lasts 60 s; RFC 9293: 2*MSL = 240 s"),
- * written to buf (always NUL-terminated). Returns the length wanted, 0 when
- * the profile changes nothing that matters here (or p is NULL).
+ * Where profile `p` departs from the RFC for the transition of STATE (or
+ * RESTART) entry e, as one line in language `lang` ("linux: TIME_WAIT lasts
+ * 60 s, fixed (RFC 9293: 2*MSL = 240 s)."; in Chinese "linux:TIME_WAIT 持续
+ * 60 s,固定不变(RFC 9293:2*MSL = 240 s)。"), written to buf (always
+ * NUL-terminated). Returns the length wanted, 0 when the profile changes
+ * nothing that matters here (or p is NULL).
  */
-size_t rlog_why_profile(const rlog_entry *e, const tcp_profile *p, char *buf, size_t len);
+size_t rlog_why_profile(const rlog_entry *e, const tcp_profile *p, rlog_lang lang, char *buf,
+                        size_t len);
 
 /* The text trace (rlog_write_text) with ` rule="..." because="..."` at the
  * end of every state line. (In rlog_text.c.) */

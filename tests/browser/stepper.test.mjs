@@ -202,6 +202,84 @@ async function jumps(run, page, ctx) {
   checkStep(run, ctx, await pageState(page), mid);
 }
 
+/* The other controls: the first/last buttons, PageDown/PageUp, the slider,
+ * and the key of each endpoint (1-9: its next state change), against the
+ * trace. */
+async function controls(run, page, ctx) {
+  const N = run.trace.length, T = run.trace;
+  const states = T.map((l, i) => (l.kind === 'state' ? i : -1)).filter((i) => i >= 0);
+  await page.click('#b-end');
+  checkStep(run, ctx, await pageState(page), N - 1);
+  await page.click('#b-start');
+  checkStep(run, ctx, await pageState(page), 0);
+  await page.keyboard.press('PageDown');
+  checkStep(run, ctx, await pageState(page), states.find((i) => i > 0));
+  await page.keyboard.press('PageUp');
+  checkStep(run, ctx, await pageState(page), states.filter((i) => i < states.find((j) => j > 0)).pop() ?? states.find((i) => i > 0));
+  const third = Math.floor(N / 3);
+  await page.evaluate((n) => {
+    const sl = document.getElementById('slider');
+    sl.value = n;
+    sl.dispatchEvent(new Event('input'));
+  }, third);
+  checkStep(run, ctx, await pageState(page), third);
+  const eps = await page.evaluate(() => window.tcpsim.endpoints);
+  for (let k = 0; k < Math.min(eps.length, 9); k++) {
+    await page.evaluate(() => window.tcpsim.go(0));
+    const want = T.findIndex((l, i) => i > 0 && l.kind === 'state' && ctx.hostIndex[l.host] + '/' + l.sock === eps[k]);
+    await page.keyboard.press(String(k + 1));
+    const st = await pageState(page);
+    check(want > 0 && st.step === want, `${run.name}: key ${k + 1} went to step ${st.step}, endpoint ${eps[k]}'s next change is ${want}`);
+  }
+}
+
+/* The ladder's marks against the trace: a cross per lost packet, RTX #N on
+ * each segment sent again (same host, ports, seq, length and flags less
+ * PSH, carrying data, SYN or FIN), a bracket per timer that fired after a
+ * send or a state, and the compressed idle stretches said on the axis. */
+async function ladderMarks(run, page) {
+  const T = run.trace;
+  const lost = new Set(T.filter((l) => l.kind === 'drop').map((l) => l.pkt));
+  const seen = {}, rtx = [];
+  for (const l of T) {
+    if (l.kind !== 'send' || !l.seg || !(l.seg.len > 0 || /SYN|FIN/.test(l.seg.flags))) continue;
+    const key = [l.src, l.seg.sport, l.seg.dport, l.seg.seq, l.seg.len, l.seg.flags.replace('PSH,', '')].join(':');
+    seen[key] = (seen[key] || 0) + 1;
+    if (seen[key] > 1) rtx.push('RTX #' + (seen[key] - 1));
+  }
+  let idle = 0;
+  for (let i = 1; i < T.length; i++) if (T[i].t_ns - T[i - 1].t_ns > 2e9) idle++;
+  /* A segment the stack did not take in says what became of it: answered
+   * when the trace's next line is that host sending on that connection at
+   * the same time, dropped otherwise. */
+  const rejects = T.map((l, i) => {
+    if (l.kind !== 'reject') return null;
+    const r = T[i + 1];
+    const answered = r && r.kind === 'send' && r.t_ns === l.t_ns && r.src === l.host && r.seg &&
+      (!l.seg || (r.seg.sport === l.seg.dport && r.seg.dport === l.seg.sport));
+    return answered ? `${l.note}: answered with ${r.seg.flags.replace(/(^|,)PSH/, '').replace(/^,/, '')}` : `dropped: ${l.note}`;
+  }).filter((x) => x);
+  const evs = await page.evaluate(() => [...document.querySelectorAll('#ladder-svg text.ev.err')].map((t) => t.textContent)
+    .filter((t) => !/^error /.test(t)));
+  check(JSON.stringify(evs) === JSON.stringify(rejects), `${run.name}: reject labels ${evs}, trace ${rejects}`);
+  const got = await page.evaluate(() => ({
+    crosses: document.querySelectorAll('#ladder-svg path.cross').length,
+    marks: [...document.querySelectorAll('#ladder-svg text.mark')].map((t) => t.textContent),
+    brackets: [...document.querySelectorAll('#ladder-svg text.brlabel')].map((t) => t.textContent),
+    gaps: [...document.querySelectorAll('#ladder-svg text.gapmark')].map((t) => t.textContent),
+  }));
+  check(got.crosses === lost.size, `${run.name}: ${got.crosses} crosses, the trace lost ${lost.size} packets`);
+  const marks = got.marks.flatMap((m) => m.match(/RTX #\d+/g) || []).sort();
+  check(JSON.stringify(marks) === JSON.stringify(rtx.sort()), `${run.name}: marks ${marks}, trace ${rtx}`);
+  const timers = T.filter((l) => l.kind === 'timer').map((l) => l.timer);
+  const shown = got.brackets.filter((b) => !/restarted/.test(b));
+  for (const t of new Set(timers))
+    check(shown.some((b) => b.includes(t)), `${run.name}: no bracket for the ${t} timer (${shown})`);
+  check(got.gaps.length === idle && got.gaps.every((g) => / s idle, compressed$/.test(g)),
+    `${run.name}: ${got.gaps.length} compressed stretches shown, ${idle} in the trace: ${got.gaps}`);
+  return { lost: lost.size, rtx: rtx.length, idle, answered: rejects.filter((x) => /answered/.test(x)).length };
+}
+
 /* Relative by default, absolute with R, at the first SYN sent. */
 async function sequenceNumbers(run, page) {
   const i = run.trace.findIndex((l) => l.kind === 'send' && l.seg && l.seg.flags.includes('SYN'));
@@ -379,33 +457,44 @@ async function hostileText(context) {
   await page.close();
 }
 
-/* The page's own English words, as the English page writes them. */
-const ENGLISH = /\b(step|steps|socket|port|ports|flags|options|timer|timers|dropped|idle|compressed|Keys|fired|armed|cancelled|restarted|previous|next|first|last|slide|absolute|relative|happened|Rules?|Profile|Segment|link|lost|was|deleted|scale|permitted|timestamps|error|nothing|differs|state change|sent|received|application|called)\b/;
+/* The page's own English words, as the English page writes them, and the
+ * words of the rules and of the profile's difference line. */
+const ENGLISH = /\b(step|steps|socket|port|ports|flags|options|timer|timers|dropped|idle|compressed|Keys|fired|armed|cancelled|restarted|previous|next|first|last|slide|absolute|relative|happened|Rules?|Profile|Segment|link|lost|was|deleted|scale|permitted|timestamps|error|nothing|differs|state change|sent|received|application|called|check|call|bit|field|eighth|fifth|third|fourth|second|lasts|fixed|scenario|orphaned|gives|carries|reopens|restarts|knob|connections|timeout)\b/;
 
 /* At every step of a --lang zh page, no English of the page's own is left:
- * the explanation (less the rule's section, which stays as RFC 9293 names
- * it, and the stack's short notes), the ladder's words, the diagrams'
- * titles and edge labels, the controls, their titles and the key help.
- * Not checked: the profile's difference (#why-profile), which is still
- * written in English for both languages. */
+ * the explanation, with the rule (RFC 9293's section number kept) and the
+ * profile's difference line (#why-profile), less the stack's short notes
+ * at the end of the "what happened" line; the ladder's words, the
+ * diagrams' titles and edge labels (the one just taken shows the rule),
+ * the controls, their titles and the key help. The rule and the profile
+ * line are also checked to be written in Chinese. */
 async function noEnglishLeft(run, page) {
   const found = new Set();
+  let rules = 0, diffs = 0;
   for (let i = 0; i < run.trace.length; i++) {
     await page.evaluate((n) => window.tcpsim.go(n), i);
     const texts = await page.evaluate(() => {
       const out = [];
       const ex = document.getElementById('explain').cloneNode(true);
-      ex.querySelectorAll('.rule, #why-profile').forEach((n) => n.remove());
+      const whole = [...ex.querySelectorAll('.rule, #why-profile')];
+      for (const n of whole) { out.push(n.textContent); n.remove(); }
       for (const n of ex.querySelectorAll('p, h2, h3, th, li, td')) out.push(n.textContent.replace(/\([^()]*\)$/, ''));
-      for (const n of document.querySelectorAll('#ladder-svg text:not(.seglabel), #ladder-svg title, .diagram h4, .elabel:not(.just)'))
+      for (const n of document.querySelectorAll('#ladder-svg text:not(.seglabel), #ladder-svg title, .diagram h4, .elabel'))
         out.push(n.textContent);
       for (const n of document.querySelectorAll('#controls button, #controls label, #controls [title], #step-no, #help, #subtitle'))
         out.push(n.textContent, n.title || '');
       return out;
     });
     for (const t of texts) if (ENGLISH.test(t.replace('#step=N', ''))) found.add(t);
+    const own = await page.evaluate(() => [...document.querySelectorAll('#explain .rule')].map((n) => n.textContent)
+      .concat([document.getElementById('why-profile')].filter((n) => !n.classList.contains('none')).map((n) => '=' + n.textContent)));
+    for (const t of own) {
+      check(/[\u4e00-\u9fff]/.test(t), `zh step ${i}: not in Chinese: ${t}`);
+      if (t[0] === '=') diffs++; else rules++;
+    }
   }
   check(found.size === 0, `zh: English left on the page: ${[...found].slice(0, 12).join(' | ')}`);
+  check(rules > 0 && diffs > 0, `zh: rules (${rules}) and profile lines (${diffs}) were seen`);
 }
 
 /* --lang zh: the page's words and the rules' sentences in Chinese; the
@@ -420,7 +509,17 @@ async function chinesePage(context) {
   await page.evaluate((n) => window.tcpsim.go(n), i);
   const st = await pageState(page);
   const heads = await page.evaluate(() => [...document.querySelectorAll('#explain h3')].map((h) => h.textContent));
-  check(st.rule === run.trace[i].rule, `zh: rule "${st.rule}"`);
+  /* RFC 9293 §3.10.7.4, "Eighth, check the FIN bit", in Chinese; the section is the trace's. */
+  check(st.rule === 'RFC 9293 \u00a73.10.7.4,\u7b2c\u516b\u6b65(\u68c0\u67e5 FIN \u4f4d)' &&
+    run.trace[i].rule.startsWith('RFC 9293 \u00a73.10.7.4, eighth step'), `zh: rule "${st.rule}"`);
+  check(st.just[ctx.hostIndex[run.trace[i].host] + '/' + run.trace[i].sock].includes('FIN_WAIT_2>TIME_WAIT') &&
+    await page.evaluate(() => [...document.querySelectorAll('.elabel.just')].map((n) => n.textContent).includes('\u00a73.10.7.4 \u7b2c\u516b\u6b65')),
+    'zh: the edge just taken is labelled \u00a73.10.7.4 \u7b2c\u516b\u6b65');
+  /* The scenario sets MSL = 30 s, so TIME_WAIT lasts 2*MSL = 60 s; RFC 9293
+   * \u00a73.4.1's MSL is 2 minutes, 2*MSL = 240 s. */
+  const pd = await page.evaluate(() => document.getElementById('why-profile').textContent);
+  check(pd === '\u672c\u573a\u666f:TIME_WAIT \u6301\u7eed 60 s(RFC 9293:2*MSL = 240 s)\u3002',
+    `zh: profile line "${pd}"`);
   check(st.because === '\u5bf9\u7aef\u7684 FIN \u5230\u8fbe:\u786e\u8ba4\u5b83,\u5e76\u5728 TIME-WAIT \u4e2d\u7b49\u5f85 2*MSL,\u4ee5\u9632\u8fd9\u4e2a ACK \u4e22\u5931',
     `zh: because "${st.because}"`);
   check(heads[0] === '\u53d1\u751f\u4e86\u4ec0\u4e48' && heads[1] === '\u89c4\u5219', `zh: headings ${heads}`);
@@ -430,9 +529,45 @@ async function chinesePage(context) {
   await page.evaluate((n) => window.tcpsim.go(n), r);
   const rs = await pageState(page);
   check(rs.because && rs.because.startsWith('FIN \u518d\u6b21\u5230\u8fbe'), `zh: restart because "${rs.because}"`);
-  checkStep(run, ctx, { ...rs, because: run.trace[r].because, what: run.trace[r].timer + ' restarted: 2*MSL from now' }, r);
+  check(rs.rule === 'RFC 9293 \u00a73.10.7.4,\u7b2c\u516b\u6b65(\u68c0\u67e5 FIN \u4f4d),\u5728 TIME-WAIT \u4e2d',
+    `zh: restart rule "${rs.rule}"`);
+  checkStep(run, ctx, { ...rs, rule: run.trace[r].rule, because: run.trace[r].because,
+    what: run.trace[r].timer + ' restarted: 2*MSL from now' }, r);
   await page.screenshot({ path: path.join(artifacts, `${run.name}-step${i}.png`), fullPage: true });
   await page.close();
+}
+
+/* The page's embedded data against docs/outputs.md ("The page's data"):
+ * its format is the table's last row, and every field the pages carry is
+ * named there. */
+function dataDocumented(files) {
+  const doc = fs.readFileSync(path.join(root, 'docs/outputs.md'), 'utf8');
+  const at = doc.indexOf("**The page's data.**");
+  check(at >= 0, "docs/outputs.md has no \"The page's data\" paragraph");
+  const part = doc.slice(at, doc.indexOf('`tcpsim test --html DIR`', at));
+  const rows = [...part.matchAll(/^\| (\d+) \|/gm)].map((m) => +m[1]);
+  const keys = new Set();
+  const walk = (v) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        keys.add(k);
+        if (k !== 'tm') walk(x); /* tm's keys are timer names, not fields */
+      }
+  };
+  for (const f of files) {
+    const html = fs.readFileSync(f, 'utf8');
+    const m = /<script type="application\/json" id="tcpsim-data">\n([\s\S]*?)\n<\/script>/.exec(html);
+    check(m, `${f}: no embedded data`);
+    if (!m) continue;
+    const data = JSON.parse(m[1]);
+    check(rows.length > 0 && data.format === rows[rows.length - 1],
+      `${path.basename(f)}: format ${data.format}, docs/outputs.md's last format is ${rows[rows.length - 1]}`);
+    walk(data);
+  }
+  const missing = [...keys].filter((k) => !part.includes('`' + k + '`'));
+  check(keys.has('tcb') && keys.has('rzh') && keys.has('pdiff'), `the pages lack tcb, rzh or pdiff: ${[...keys]}`);
+  check(missing.length === 0, `fields of the page's data not in docs/outputs.md: ${missing.join(' ')}`);
 }
 
 /* `tcpsim test --html DIR`: an index linking one working page per scenario. */
@@ -482,6 +617,7 @@ try {
     ['scenarios/handshake/old_duplicate_syn.lua', true],
     ['scenarios/robustness/lossy_transfer.lua', false],
   ];
+  const marks = [];
   for (const [scenario, everyStep] of runs) {
     const run = generate(scenario);
     const { page, ctx } = await openRun(context, run);
@@ -492,14 +628,20 @@ try {
         checkStep(run, ctx, await pageState(page), i);
       }
     await jumps(run, page, ctx);
+    await controls(run, page, ctx);
+    marks.push(await ladderMarks(run, page));
     if (run.name === 'lost_final_ack') await timeWaitRestart(run, page);
     if (run.name === 'lost_final_ack' || run.name === 'simultaneous_close') await tcbPanel(run, page, ctx);
     await sequenceNumbers(run, page);
     await screenshots(run, page);
     await page.close();
   }
+  check(marks.some((m) => m.lost > 0) && marks.some((m) => m.rtx > 0) && marks.some((m) => m.idle > 0) &&
+    marks.some((m) => m.answered > 0),
+    'the runs showed no loss, retransmission or idle stretch: ' + JSON.stringify(marks));
   await hostileText(context);
   await chinesePage(context);
+  dataDocumented(fs.readdirSync(artifacts).filter((f) => f.endsWith('.html')).map((f) => path.join(artifacts, f)));
   await testIndex(context);
 } finally {
   await context.close();

@@ -17,12 +17,37 @@ longest() { awk '!/^FAIL: / { if (length($0) > m) m = length($0) } END { print m
 over=0; n=0
 for f in $(find scenarios tests/browser -name '*.lua' -not -path '*/lib/*' | LC_ALL=C sort); do
   n=$((n + 1))
+  "$tcpsim" run "$f" --ladder --quiet --sim 1 --svg "$tmp/svg$n.svg" >/dev/null 2>&1
   "$tcpsim" run "$f" --ladder --quiet >"$tmp/l80" 2>/dev/null
   "$tcpsim" run "$f" --ladder --quiet --width 60 >"$tmp/l60" 2>/dev/null
   w80=$(longest "$tmp/l80"); w60=$(longest "$tmp/l60")
   if [ "$w80" -gt 80 ] || [ "$w60" -gt 60 ]; then echo "  $f: $w80 / $w60 columns"; over=1; fi
 done
 check "every ladder of $n scenarios fits 80 and 60 columns" '[ $over -eq 0 ] && [ $n -gt 40 ]'
+# No two labels of an SVG ladder overlap (where segments cross, too): each
+# text's box from its x, anchor and length in the monospace font (0.6 em a
+# character), over every scenario's SVG.
+overlaps=$(python3 - "$tmp"/svg*.svg <<'PY'
+import html, re, sys
+found = []
+for path in sys.argv[1:]:
+    s = open(path, encoding="utf-8").read()
+    size = float(re.search(r'font-size="(\d+)"', s).group(1))
+    boxes = []
+    for m in re.finditer(r'<text x="(-?\d+)" y="(-?\d+)"(?: text-anchor="(\w+)")?[^>]*>([^<]*)</text>', s):
+        x, y, anchor, text = int(m[1]), int(m[2]), m[3] or "start", html.unescape(m[4])
+        w = len(text) * size * 0.6
+        x0 = x if anchor == "start" else x - w if anchor == "end" else x - w / 2
+        for b in boxes:
+            if x0 < b[1] - 1 and b[0] < x0 + w - 1 and y - size * 0.8 < b[3] - 1 and b[2] < y + size * 0.2 - 1:
+                found.append(f"{text!r} / {b[4]!r}")
+        boxes.append((x0, x0 + w, y - size * 0.8, y + size * 0.2, text))
+    if not boxes:
+        found.append(path + ": no labels")
+print("; ".join(found[:5]))
+PY
+)
+check "no two labels overlap in the SVG of $n scenarios${overlaps:+: $overlaps}" '[ -z "$overlaps" ]'
 
 f=scenarios/handshake/normal_open.lua
 "$tcpsim" run "$f" --ladder --quiet --relative-seq --svg "$tmp/rel.svg" >"$tmp/rel.txt"
@@ -98,8 +123,39 @@ if command -v tshark >/dev/null; then
   check "--pcap-at Z: exit 2 naming the hosts" '[ $rc -eq 2 ] && grep -q "no such host; the hosts are A, B" <<<"$err"'
 fi
 
+# A segment the stack did not take in says what became of it: the repeated
+# SYN of lost_synack.lua is answered with the SYN,ACK again (RFC 9293
+# §3.10.7.4's first step in SYN-RECEIVED, as Linux and BSD do), not "dropped".
+f=scenarios/handshake/lost_synack.lua
+"$tcpsim" run "$f" --quiet --sim 1 --ladder --svg "$tmp/ls.svg" >"$tmp/ls.txt"
+check "ladder: the repeated SYN is answered, not dropped" \
+  'grep -q "retransmitted SYN: answered with SYN,ACK" "$tmp/ls.txt" && ! grep -q "dropped: retransmitted SYN" "$tmp/ls.txt"'
+check "svg: the same" 'grep -q ">retransmitted SYN: answered with SYN,ACK<" "$tmp/ls.svg"'
+
+# The widest line in characters (a rule's § is one column, two bytes).
+columns() { python3 -c 'import sys; print(max(len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")))' "$1"; }
+# --why: the text trace ends each state change and TIME_WAIT restart with
+# the JSON trace's rule and because, in the same order; under the ladder
+# the list numbers each of them, within 80 columns.
+f=scenarios/teardown/lost_final_ack.lua
+"$tcpsim" run "$f" --quiet --sim 1 --trace json >"$tmp/w.jsonl"
+"$tcpsim" run "$f" --quiet --sim 1 --trace text --why >"$tmp/w.txt"
+"$tcpsim" run "$f" --quiet --sim 1 --ladder --why >"$tmp/wl.txt"
+json_why=$(python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if "rule" in r: print(r["rule"] + " / " + r["because"])' "$tmp/w.jsonl")
+text_why=$(sed -nE 's/.* rule="([^"]*)" because="([^"]*)"$/\1 \/ \2/p' "$tmp/w.txt")
+n=$(grep -c . <<<"$json_why")
+check "--why on the text trace: the JSON trace's $n rules and becauses, in order" \
+  '[ "$n" -gt 5 ] && [ "$json_why" = "$text_why" ] && grep -q "restart TIME_WAIT.* rule=\"RFC 9293 §3.10.7.4, eighth step" "$tmp/w.txt"'
+check "--ladder --why: the list numbers all $n, within 80 columns" \
+  'grep -q "^ *$n\. " "$tmp/wl.txt" && ! grep -q "^ *$((n + 1))\. " "$tmp/wl.txt" && [ "$(columns "$tmp/wl.txt")" -le 80 ]'
+check "--ladder --why: the TIME_WAIT restart with its rule" \
+  'grep -A1 "TIME_WAIT restarted (rcv FIN again)" "$tmp/wl.txt" | tail -1 | grep -q "RFC 9293 §3.10.7.4, eighth step"'
+
 help=$("$tcpsim" run --help)
-for opt in --relative-seq --width --endpoint --svg-style --pcap-at --svg-window --svg-control; do
+for opt in --relative-seq --width --endpoint --svg-style --pcap-at --svg-window --svg-control --why; do
   check "run --help documents $opt" 'grep -q -- "$opt" <<<"$help"'
 done
 exit $fail

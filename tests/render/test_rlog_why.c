@@ -224,6 +224,11 @@ static void every_transition_of_the_stack_has_its_rfc_rule(void **state)
         assert_string_not_equal(w.because_zh, w.because);
         assert_true(
             (unsigned char)w.because_zh[strcspn(w.because_zh, "\xe4\xe5\xe6\xe7\xe8\xe9")] >= 0xe4);
+        /* and the rule in Chinese: the same section, its words in Chinese */
+        assert_non_null(strstr(w.rule_zh, x->section));
+        assert_string_not_equal(w.rule_zh, w.rule);
+        assert_true((unsigned char)w.rule_zh[strcspn(w.rule_zh, "\xe4\xe5\xe6\xe7\xe8\xe9")] >=
+                    0xe4);
     }
 }
 
@@ -243,19 +248,99 @@ static void profile_differences_are_named(void **state)
     char buf[256];
     rlog_entry tw = change(TCP_FIN_WAIT_2, TCP_TIME_WAIT, TCP_CAUSE_SEGMENT, TCP_FIN, "rcv FIN");
     /* Linux TCP_TIMEWAIT_LEN is 60 s whatever the MSL (include/net/tcp.h). */
-    assert_true(rlog_why_profile(&tw, tcp_profile_find("linux"), buf, sizeof buf) > 0);
+    assert_true(rlog_why_profile(&tw, tcp_profile_find("linux"), RLOG_LANG_EN, buf, sizeof buf) >
+                0);
     assert_non_null(strstr(buf, "linux: TIME_WAIT lasts 60 s, fixed"));
     assert_non_null(strstr(buf, "240 s"));
     /* The RFC's own profile differs from nothing. */
-    assert_int_equal(rlog_why_profile(&tw, tcp_profile_find("rfc9293"), buf, sizeof buf), 0);
+    assert_int_equal(
+        rlog_why_profile(&tw, tcp_profile_find("rfc9293"), RLOG_LANG_EN, buf, sizeof buf), 0);
     assert_string_equal(buf, "");
     /* RFC 9293 has no FIN-WAIT-2 timeout; FreeBSD's tcp_usrclosed gives an orphan
      * TP_MAXIDLE (tcp_keepcnt * tcp_keepintvl = 8 * 75 s = 600 s) of idle time,
      * rechecked by tcp_timer_2msl every keepalive interval (75 s). */
     rlog_entry f2 = change(TCP_FIN_WAIT_2, TCP_CLOSED, TCP_CAUSE_TIMER, 0, "FIN_WAIT_2 timeout");
-    assert_true(rlog_why_profile(&f2, tcp_profile_find("bsd"), buf, sizeof buf) > 0);
+    assert_true(rlog_why_profile(&f2, tcp_profile_find("bsd"), RLOG_LANG_EN, buf, sizeof buf) > 0);
     assert_non_null(strstr(
         buf, "bsd: an orphaned FIN_WAIT_2 ends after 600 s of idle time, checked every 75 s"));
+}
+
+/* The ASCII words of a Chinese line, each one of the names it may keep:
+ * states, flags, the RFC and profile names, units. Fails naming the first
+ * other word (English left in the line). */
+static void assert_no_english(const char *zh)
+{
+    static const char *const KEEP[] = {"TIME_WAIT", "FIN_WAIT_2", "RFC", "MSL", "SYN",
+                                       "FIN",       "ACK",        "RST", "MSS", "SACK",
+                                       "rfc9293",   "linux",      "bsd", "s",   "ms"};
+    for (const char *c = zh; *c;) {
+        size_t n = strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789");
+        if (n == 0) {
+            c++;
+            continue;
+        }
+        bool kept = strspn(c, "0123456789") == n;
+        for (size_t k = 0; k < sizeof KEEP / sizeof KEEP[0] && !kept; k++)
+            kept = strlen(KEEP[k]) == n && strncmp(c, KEEP[k], n) == 0;
+        if (!kept)
+            fail_msg("English word \"%.*s\" in \"%s\"", (int)n, c, zh);
+        c += n;
+    }
+}
+
+/* --lang zh: each profile difference the English line names is written in
+ * Chinese too, with the same numbers, and with no English word left. */
+static void profile_differences_in_chinese(void **state)
+{
+    (void)state;
+    tcp_profile mine = *tcp_profile_find("rfc9293"); /* a scenario's changed knobs */
+    mine.syn_retries += 2;
+    mine.data_retries += 3;
+    mine.rst_on_keepalive_timeout = !mine.rst_on_keepalive_timeout;
+    mine.tw_syn = (tcp_tw_syn_policy)!mine.tw_syn;
+    mine.send_wscale = true;
+    const tcp_profile *profiles[] = {tcp_profile_find("linux"), tcp_profile_find("bsd"), &mine};
+    rlog_entry cases[] = {
+        change(TCP_FIN_WAIT_2, TCP_TIME_WAIT, SEG, TCP_FIN, "rcv FIN"),
+        change(TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, SEG, TCP_ACK, "rcv ACK of FIN"),
+        change(TCP_FIN_WAIT_2, TCP_CLOSED, TMR, 0, "FIN_WAIT_2 timeout"),
+        change(TCP_SYN_SENT, TCP_CLOSED, TMR, 0, "SYN retries exhausted"),
+        change(TCP_ESTABLISHED, TCP_CLOSED, TMR, 0, "retransmissions exhausted"),
+        change(TCP_ESTABLISHED, TCP_CLOSED, TMR, 0, "keepalive timeout"),
+        change(TCP_TIME_WAIT, TCP_CLOSED, SEG, TCP_SYN, "rcv SYN (new connection)"),
+        change(TCP_CLOSED, TCP_SYN_SENT, USR, 0, "connect()"),
+    };
+    unsigned said = 0;
+    for (size_t p = 0; p < sizeof profiles / sizeof profiles[0]; p++) {
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            char en[512], zh[512];
+            size_t n_en = rlog_why_profile(&cases[c], profiles[p], RLOG_LANG_EN, en, sizeof en);
+            size_t n_zh = rlog_why_profile(&cases[c], profiles[p], RLOG_LANG_ZH, zh, sizeof zh);
+            assert_int_equal(n_en == 0, n_zh == 0);
+            if (n_en == 0)
+                continue;
+            said++;
+            assert_string_not_equal(en, zh);
+            assert_no_english(zh);
+            /* the numbers of the English line, in the same order */
+            char dig_en[64] = "", dig_zh[64] = "";
+            for (size_t k = 0, j = 0; en[k] && j + 1 < sizeof dig_en; k++)
+                if (en[k] >= '0' && en[k] <= '9')
+                    dig_en[j++] = en[k];
+            for (size_t k = 0, j = 0; zh[k] && j + 1 < sizeof dig_zh; k++)
+                if (zh[k] >= '0' && zh[k] <= '9')
+                    dig_zh[j++] = zh[k];
+            assert_string_equal(dig_en, dig_zh);
+        }
+    }
+    /* linux: TIME_WAIT twice, FIN_WAIT_2, its SYN options...; the scenario's
+     * knobs: SYN and data retries, keep-alive, tw_syn, window scale */
+    assert_true(said >= 10);
+    char zh[512];
+    rlog_why_profile(&cases[0], tcp_profile_find("linux"), RLOG_LANG_ZH, zh, sizeof zh);
+    assert_non_null(strstr(zh, "linux:TIME_WAIT \xe6\x8c\x81\xe7\xbb\xad 60 s")); /* 持续 */
+    rlog_why_profile(&cases[4], &mine, RLOG_LANG_ZH, zh, sizeof zh);
+    assert_non_null(strstr(zh, "\xe6\x9c\xac\xe5\x9c\xba\xe6\x99\xaf:")); /* 本场景: */
 }
 
 static char *render_why(const rlog *log)
@@ -323,6 +408,7 @@ int main(void)
         cmocka_unit_test(every_transition_of_the_stack_has_its_rfc_rule),
         cmocka_unit_test(an_unknown_transition_says_so),
         cmocka_unit_test(profile_differences_are_named),
+        cmocka_unit_test(profile_differences_in_chinese),
         cmocka_unit_test(why_list_numbers_each_change_within_80_columns),
         cmocka_unit_test(state_diagram_labels_taken_edges_with_their_rule),
     };
