@@ -255,6 +255,7 @@ static const char EXPLORE_HELP[] =
     "  --settle D            after the scenario, let each run settle D (default 10min)\n"
     "  --emit-scenario DIR   write each shrunk failure to DIR as a scenario whose\n"
     "                        faults are link rules (runs with no --schedule)\n"
+    "  --no-shrink           report and emit each failure's first schedule as found\n"
     "  --seed N, --profile P, -I DIR, --unsafe, --max-events N, --max-time D\n"
     "\n"
     "examples:\n"

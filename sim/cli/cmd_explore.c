@@ -26,6 +26,7 @@ typedef struct xopts {
     const char *merge[64];
     int nmerge;
     bool merging;
+    bool no_shrink; /* groups keep their first failing schedule as found */
 } xopts;
 
 /* ---- The runner: one Lua run of the scenario under a schedule ---- */
@@ -172,6 +173,8 @@ static int parse_explore(int argc, char **argv, xopts *o)
             exit(0);
         } else if (strcmp(a, "--merge") == 0) {
             o->merging = true;
+        } else if (strcmp(a, "--no-shrink") == 0) {
+            o->no_shrink = true;
         } else if (a[0] == '-' && a[1]) {
             if (!v)
                 return xusage("this option needs a value:", a);
@@ -296,10 +299,12 @@ static void print_group(const xopts *o, const exp_report *rep, exp_inv inv, bool
     printf("  first:  %s\n          %s\n", line, first->msg);
     if (!shrink)
         return;
-    exp_schedule small;
-    exp_shrink(&o->eo, inv, &first->sched, &small);
-    replay_line(o, &small, line, sizeof line);
-    printf("  shrunk: %s (%u fault%s)\n", line, (unsigned)small.n, small.n == 1 ? "" : "s");
+    exp_schedule small = first->sched;
+    if (!o->no_shrink) {
+        exp_shrink(&o->eo, inv, &first->sched, &small);
+        replay_line(o, &small, line, sizeof line);
+        printf("  shrunk: %s (%u fault%s)\n", line, (unsigned)small.n, small.n == 1 ? "" : "s");
+    }
     if (o->emit_dir)
         emit_group(o, inv, &first->sched, &small, line);
 }

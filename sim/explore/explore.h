@@ -108,17 +108,18 @@ const char *exp_seg_kind_name(int k);
 #define EXP_MSG_MAX  200
 
 typedef struct exp_stream exp_stream; /* bytes each socket sent (private) */
-typedef struct exp_out exp_out;       /* segments each host sent (private) */
+typedef struct exp_out exp_out;       /* the decision points seen (private) */
 
-/* The segment a fault acted on, as a scenario's link rule names it
- * (recorded when exp_run.describe is set). */
+/* The segment a fault acted on, as a scenario's link rule made with
+ * `last` names it (recorded when exp_run.describe is set). */
 typedef struct exp_fault_desc {
     uint32_t net, link;    /* 0-based: the run's nets, the net's links, in creation order */
     char from[32], to[32]; /* host names: the sender, the receiver */
     uint8_t flags;         /* without PSH (a rule's `exact` ignores it) */
     uint32_t len;          /* payload bytes */
-    uint32_t nth;          /* the nth segment `from` sent with these flags and length,
-                            * counted as a rule made with the link counts them */
+    uint32_t nth;          /* the nth decision point from `from` on the link with these
+                            * flags and length that no earlier fault took: what a rule
+                            * made with the link and `last` counts */
     uint8_t kind;          /* exp_kind */
 } exp_fault_desc;
 

@@ -302,6 +302,9 @@ typedef struct net_rule_opts {
     /* NET_RULE_HOOK: the verdict for each matching segment. */
     sim_fault_verdict (*hook)(void *ctx, uint32_t rule, const net_seg_view *v);
     void *ctx;
+    /* Walked after every rule without `last`, whenever either was added:
+     * it sees only the segments no such rule acted on (rule 6). */
+    bool last;
 } net_rule_opts;
 
 /* The most rules one net holds (a hook adding a hook for every segment

@@ -312,6 +312,32 @@ static void rules_act_in_order_on_the_nth_match(void **state)
     assert_int_equal(net_sock_at(f->n, c)->state, TCP_ESTABLISHED);
 }
 
+/* A `last` rule added first still comes after a plain one added later:
+ * SYN 1 is the plain rule's (the last rule does not see it), so the last
+ * rule's first SYN is SYN 2. */
+static void last_rules_see_only_what_the_others_let_pass(void **state)
+{
+    fx *f = *state;
+    net_rule_opts last = {.action = NET_RULE_DROP,
+                          .filter = {.dir = 0, .flags = TCP_SYN, .exact = true, .len = -1},
+                          .count = 1,
+                          .last = true};
+    net_rule_opts plain = last;
+    plain.last = false;
+    uint32_t r0, r1;
+    assert_int_equal(net_rule_add(f->n, f->link, &last, &r0), 0);
+    assert_int_equal(net_rule_add(f->n, f->link, &plain, &r1), 0);
+    listen_b(f);
+    uint32_t c = connect_a(f, 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_rule_fired(f->n, r1), 1);
+    assert_int_equal(net_rule_fired(f->n, r0), 0);
+    sim_world_run_until_time(net_world(f->n), 10000 * MS);
+    assert_int_equal(net_rule_fired(f->n, r0), 1);
+    assert_int_equal(net_sock_stats(f->n, c)->retransmits, 2);
+    assert_int_equal(net_sock_at(f->n, c)->state, TCP_ESTABLISHED);
+}
+
 static sim_fault_verdict count_hook(void *ctx, uint32_t rule, const net_seg_view *v)
 {
     (void)rule;
@@ -572,6 +598,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_closes_live_sockets_and_restart_starts_fresh, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(rules_act_in_order_on_the_nth_match, setup, teardown),
+        cmocka_unit_test_setup_teardown(last_rules_see_only_what_the_others_let_pass, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(hook_decides_for_every_matching_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(inject_sends_a_crafted_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(probe_decides_after_the_rules, setup, teardown),
