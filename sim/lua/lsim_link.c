@@ -490,8 +490,8 @@ static sim_fault_verdict call_hook(void *ctx, uint32_t rule, const net_seg_view 
     return pass;
 }
 
-static const char *const RULE_KEYS[] = {"from", "flags", "exact",  "len",  "nth", "count",
-                                        "when", "match", "by", "copies", "last", NULL};
+static const char *const RULE_KEYS[] = {"from", "flags", "exact", "len",    "nth",  "count",
+                                        "when", "match", "by",    "copies", "last", NULL};
 static const char *const HOOK_KEYS[] = {"from", "flags", "exact", "len", "last", NULL};
 
 static int ref_fn(lua_State *L, int idx, const char *key, const char *where)
