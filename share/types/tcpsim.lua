@@ -192,6 +192,12 @@ function Sim:after(d, fn) end
 ---@param text string
 function Sim:log(text) end
 
+---The scenario's own invariant: fn() runs after every step that reaches a stack and must return
+---true; false, nil or an error fails the run (tcpsim run) or the schedule (tcpsim explore).
+---@param name string
+---@param fn fun(): boolean
+function Sim:invariant(name, fn) end
+
 ---A duration in nanoseconds (sim.duration "60s" or sim:duration "60s").
 ---@param d tcpsim.Duration
 ---@return integer
@@ -392,6 +398,10 @@ function Socket:on_state(fn) end
 ---@field match? fun(seg: tcpsim.Segment): boolean
 ---@field by? tcpsim.Duration (delay_next) how long
 ---@field copies? integer (duplicate_next) how many
+---@field last? boolean after every rule made without last, whenever made
+
+---@class tcpsim.HookFilter: tcpsim.Filter
+---@field last? boolean after every rule made without last, whenever made
 
 ---@class tcpsim.InjectOptions
 ---@field from tcpsim.Host
@@ -475,7 +485,7 @@ function Link:hold_next(opts) end
 
 ---Calls fn(seg) for every matching segment; its result decides.
 ---@param fn fun(seg: tcpsim.Segment): tcpsim.Verdict
----@param filter? tcpsim.Filter
+---@param filter? tcpsim.HookFilter
 ---@return tcpsim.Rule
 function Link:hook(fn, filter) end
 

@@ -42,6 +42,13 @@ static void attach(void *ctx, net *n)
     exp_run_attach(ctx, n);
 }
 
+/* A scenario's own invariant (sim:invariant) failed in this run. */
+static void scenario_invariant(void *ctx, net *n, const char *msg)
+{
+    (void)n;
+    exp_run_fail(ctx, EXP_INV_SCENARIO, "%s", msg);
+}
+
 /* The explorer chooses the schedules: a scenario's own is not applied. */
 static int ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char *err,
                            size_t errlen)
@@ -57,6 +64,7 @@ static int run_scenario(void *ctx, exp_run *r)
     cfg.on_net = attach;
     cfg.on_net_ctx = r;
     cfg.on_schedule = ignore_schedule;
+    cfg.on_invariant = scenario_invariant;
     cfg.no_payload = true;   /* nothing an explore run writes reads payload bytes */
     cfg.cache_chunks = true; /* the same files, run many times */
     cfg.quiet_expect = true; /* expectations are not invariants under faults */
@@ -519,6 +527,16 @@ static int sched_on_lua(void *ctx, const char *text, uint64_t settle_ns, char *e
     return 0;
 }
 
+/* tcpsim run: a scenario invariant failed; under a schedule it is one of
+ * the run's invariants too (the expectation's FAIL line is printed anyway). */
+static void sched_invariant(void *ctx, net *n, const char *msg)
+{
+    struct cli_sched *c = ctx;
+    (void)n;
+    if (c->active)
+        exp_run_fail(&c->run, EXP_INV_SCENARIO, "%s", msg);
+}
+
 struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle)
 {
     uint64_t settle_ns = 600ull * 1000000000ull;
@@ -542,6 +560,7 @@ struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const c
     c->active = c->from_cli = text != NULL;
     cfg->on_net = sched_on_net;
     cfg->on_schedule = sched_on_lua;
+    cfg->on_invariant = sched_invariant;
     cfg->on_net_ctx = c;
     return c;
 }

@@ -69,11 +69,12 @@ int exp_schedule_cmp(const exp_schedule *a, const exp_schedule *b);
 /* ---- Invariants ---- */
 
 typedef enum exp_inv {
-    EXP_INV_STACK,  /* the stack's own invariant checker (stack/tcp_check.h) */
-    EXP_INV_STUCK,  /* a connection neither CLOSED nor waiting for its user */
-    EXP_INV_DATA,   /* bytes read not exactly once and in order */
-    EXP_INV_LIMIT,  /* the event or time limit was hit */
-    EXP_INV_SCRIPT, /* the run was planted to fail (tests) */
+    EXP_INV_STACK,    /* the stack's own invariant checker (stack/tcp_check.h) */
+    EXP_INV_STUCK,    /* a connection neither CLOSED nor waiting for its user */
+    EXP_INV_DATA,     /* bytes read not exactly once and in order */
+    EXP_INV_LIMIT,    /* the event or time limit was hit */
+    EXP_INV_SCENARIO, /* one of the scenario's own (sim:invariant) */
+    EXP_INV_SCRIPT,   /* the run was planted to fail (tests) */
     EXP_INV_COUNT
 } exp_inv;
 

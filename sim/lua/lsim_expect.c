@@ -37,6 +37,24 @@ void lsim_expect_counts(lua_State *L, long *checked, long *failed)
     *failed = c ? c->failed : 0;
 }
 
+void lsim_expect_checked(lua_State *L)
+{
+    counts *c = get_counts(L);
+    if (c)
+        c->checked++;
+}
+
+void lsim_expect_fail(lua_State *L, const char *where, const char *what)
+{
+    counts *c = get_counts(L);
+    if (c)
+        c->failed++;
+    if (lsim_config_of(L)->quiet_expect)
+        return;
+    printf("FAIL %s%s\n", where, what);
+    fflush(stdout);
+}
+
 /* Pushes "file:line: " of the caller, with the scenario's path whole, as
  * given (luaL_where shortens paths longer than LUA_IDSIZE to "...tail"). */
 static void push_where(lua_State *L)
