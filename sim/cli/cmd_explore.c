@@ -183,6 +183,8 @@ static int parse_explore(int argc, char **argv, xopts *o)
             o->merging = true;
         } else if (strcmp(a, "--no-shrink") == 0) {
             o->no_shrink = true;
+        } else if (strcmp(a, "--fork-tree") == 0) {
+            o->eo.fork_tree = true;
         } else if (a[0] == '-' && a[1]) {
             if (!v)
                 return xusage("this option needs a value:", a);

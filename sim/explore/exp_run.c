@@ -158,16 +158,26 @@ static sim_fault_verdict apply(exp_run *r, uint32_t index, const net_seg_view *v
     return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
 }
 
+int exp_run_point(exp_run *r)
+{
+    r->npoints++;
+    if (r->tree)
+        exp_fork_point(r);
+    if (r->next < r->sched.n && r->sched.f[r->next].point == r->npoints)
+        return r->sched.f[r->next++].kind;
+    return -1;
+}
+
 static sim_fault_verdict probe_decide(void *ctx, const net_seg_view *v)
 {
     struct exp_netref *ref = ctx;
     exp_run *r = ref->run;
     wake_held(r, ref->index, v);
-    r->npoints++;
     if (r->describe)
         note_point(r, ref->index, v);
-    if (r->next < r->sched.n && r->sched.f[r->next].point == r->npoints)
-        return apply(r, ref->index, v, (exp_kind)r->sched.f[r->next++].kind);
+    int k = exp_run_point(r);
+    if (k >= 0)
+        return apply(r, ref->index, v, (exp_kind)k);
     return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
 }
 

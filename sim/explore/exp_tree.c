@@ -1,7 +1,8 @@
 /*
  * exp_tree — the tree of schedules (explore.h rule 3): the root run, a
- * depth-first walk of each first-fault subtree, subtrees split among jobs
- * (forked processes) and shards with no coordinator, and the shrinker.
+ * depth-first walk of each first-fault subtree run from scratch, subtrees
+ * split among jobs (forked processes) and shards with no coordinator, and
+ * the shrinker. The fork tree (rule 5) is exp_fork.c.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exp_int.h"
 #include "explore.h"
 
 static int run_one(const exp_opts *o, const exp_schedule *s, exp_run *r)
@@ -100,6 +102,8 @@ int exp_explore(const exp_opts *o, const exp_run *root, exp_report *rep)
     uint32_t jobs = o->jobs ? o->jobs : 1, shards = o->nshards ? o->nshards : 1;
     if (o->faults == 0)
         return o->shard == 0 ? (exp_report_add(rep, root), 0) : 0;
+    if (o->fork_tree)
+        return exp_fork_explore(o, root, rep);
     if (jobs == 1)
         return walk_part(o, root, o->shard, shards, rep);
     int fds[64];

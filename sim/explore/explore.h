@@ -20,6 +20,15 @@
  *     (compare exp_schedule_cmp), whatever the jobs and shards.
  *  4. Invariants are checked on every run; a scenario's own expectations
  *     are not invariants (faults change traces legitimately).
+ *  5. Two ways to run the tree, with the same report: from scratch (the
+ *     default: each schedule is a fresh run), or the fork tree
+ *     (exp_opts.fork_tree): a run forks at each decision point where a
+ *     child schedule adds its fault; the child applies it and runs on, the
+ *     parent waits for it and then goes on without the fault, so the
+ *     common prefix of a subtree runs once. Each process sends its result
+ *     to the explorer over one pipe. At most K + 1 processes per job are
+ *     alive; each dies with its parent; a child that dies of a signal is
+ *     an error naming its schedule.
  */
 #ifndef EXPLORE_H
 #define EXPLORE_H
@@ -125,6 +134,7 @@ typedef struct exp_fault_desc {
 } exp_fault_desc;
 
 typedef struct exp_run exp_run;
+typedef struct exp_tree exp_tree; /* the fork tree a run belongs to (private) */
 struct exp_run {
     exp_schedule sched;
     uint32_t npoints;   /* decision points seen so far */
@@ -155,6 +165,7 @@ struct exp_run {
     unsigned failed;       /* bit per exp_inv */
     char msg[EXP_MSG_MAX]; /* the first failure, in words */
     uint64_t outcome;      /* hash of every record's trace and error */
+    exp_tree *tree;        /* set by the explorer in fork-tree mode */
 };
 
 void exp_run_init(exp_run *r, const exp_schedule *s, uint64_t settle_ns);
@@ -167,6 +178,11 @@ void exp_run_fail(exp_run *r, exp_inv inv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* The next decision point, for a runner that is no net (the probe calls
+ * it for every segment): numbers it and returns the exp_kind of the fault
+ * the schedule puts there, or -1. In fork-tree mode the schedules that
+ * add a fault here run on from here in forked processes (rule 5). */
+int exp_run_point(exp_run *r);
 /* After the caller's run: releases held packets, lets each net settle
  * (until idle or settle_ns more), then checks the invariants. */
 void exp_run_finish(exp_run *r);
@@ -185,6 +201,7 @@ typedef struct exp_opts {
     uint32_t jobs;
     uint32_t shard, nshards; /* this shard, 0-based, of nshards */
     uint64_t settle_ns;
+    bool fork_tree; /* the fork tree, not every schedule from scratch (rule 5) */
     exp_runner_fn run;
     void *ctx;
 } exp_opts;
