@@ -68,6 +68,7 @@ static int run_scenario(void *ctx, exp_run *r)
     cfg.no_payload = true;   /* nothing an explore run writes reads payload bytes */
     cfg.cache_chunks = true; /* the same files, run many times */
     cfg.quiet_expect = true; /* expectations are not invariants under faults */
+    cfg.quiet_print = true;  /* the report is the output, whatever the jobs and way */
     lua_State *L = lsim_runtime_new(&cfg);
     if (!L) {
         fprintf(stderr, "tcpsim: out of memory\n");

@@ -202,6 +202,8 @@ typedef struct lsim_config {
      * May be NULL. */
     void (*on_invariant)(void *ctx, net *n, const char *msg);
     bool quiet_expect; /* count failed expectations without printing them */
+    bool quiet_print;  /* the scenario's print() writes nothing (a tool running
+                        * it many times prints its own report) */
     bool no_payload;   /* run logs keep no payload bytes (nothing writes pcap) */
     bool cache_chunks; /* compile each file once per process (a tool running one
                         * scenario many times; files must not change meanwhile) */

@@ -25,6 +25,11 @@ for s in handshake/lost_syn handshake/normal_open teardown/lost_final_ack robust
   same "$s jobs 1" "$f" --faults 2 --kinds drop,dup --jobs 1
   same "$s jobs 2" "$f" --faults 2 --kinds drop,dup --jobs 2
 done
+# A scenario's print() is not part of the report (it would come in another
+# order in each way): explore runs print nothing.
+{ cat scenarios/handshake/lost_syn.lua; echo 'print("printed by the scenario")'; } >"$tmp/printing.lua"
+same "printing" "$tmp/printing.lua" --faults 2 --jobs 2
+grep -q "printed by the scenario" "$tmp/scratch" "$tmp/fork" && fail "a scenario's print() reached the report"
 same "lost_synack, all kinds" scenarios/handshake/lost_synack.lua --faults 2 --kinds drop,dup,delay,reorder --jobs 2
 same "failures" scenarios/handshake/lost_synack.lua --faults 2 --kinds dup,delay,reorder --settle 1ms
 for mode in "" --fork-tree; do
