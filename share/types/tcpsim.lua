@@ -204,6 +204,12 @@ function Sim:log(text) end
 ---@return tcpsim.RawPeer
 function Sim:raw_peer(host_or_addr, opts) end
 
+---The scenario's own invariant: fn() runs after every step that reaches a stack and must return
+---true; false, nil or an error fails the run (tcpsim run) or the schedule (tcpsim explore).
+---@param name string
+---@param fn fun(): boolean
+function Sim:invariant(name, fn) end
+
 ---A duration in nanoseconds (sim.duration "60s" or sim:duration "60s").
 ---@param d tcpsim.Duration
 ---@return integer
@@ -429,6 +435,10 @@ function Socket:on_state(fn) end
 ---@field match? fun(seg: tcpsim.Segment): boolean
 ---@field by? tcpsim.Duration (delay_next) how long
 ---@field copies? integer (duplicate_next) how many
+---@field last? boolean after every rule made without last, whenever made
+
+---@class tcpsim.HookFilter: tcpsim.Filter
+---@field last? boolean after every rule made without last, whenever made
 
 ---@class tcpsim.InjectOptions
 ---@field from tcpsim.Host
@@ -533,7 +543,7 @@ function Link:hold_next(opts) end
 
 ---Calls fn(seg) for every matching segment; its result decides.
 ---@param fn fun(seg: tcpsim.Segment): tcpsim.Verdict
----@param filter? tcpsim.Filter
+---@param filter? tcpsim.HookFilter
 ---@return tcpsim.Rule
 function Link:hook(fn, filter) end
 

@@ -26,6 +26,7 @@ typedef struct xopts {
     const char *merge[64];
     int nmerge;
     bool merging;
+    bool no_shrink; /* groups keep their first failing schedule as found */
 } xopts;
 
 /* ---- The runner: one Lua run of the scenario under a schedule ---- */
@@ -39,6 +40,13 @@ typedef struct runner {
 static void attach(void *ctx, net *n)
 {
     exp_run_attach(ctx, n);
+}
+
+/* A scenario's own invariant (sim:invariant) failed in this run. */
+static void scenario_invariant(void *ctx, net *n, const char *msg)
+{
+    (void)n;
+    exp_run_fail(ctx, EXP_INV_SCENARIO, "%s", msg);
 }
 
 /* The explorer chooses the schedules: a scenario's own is not applied. */
@@ -56,9 +64,11 @@ static int run_scenario(void *ctx, exp_run *r)
     cfg.on_net = attach;
     cfg.on_net_ctx = r;
     cfg.on_schedule = ignore_schedule;
+    cfg.on_invariant = scenario_invariant;
     cfg.no_payload = true;   /* nothing an explore run writes reads payload bytes */
     cfg.cache_chunks = true; /* the same files, run many times */
     cfg.quiet_expect = true; /* expectations are not invariants under faults */
+    cfg.quiet_print = true;  /* the report is the output, whatever the jobs and way */
     lua_State *L = lsim_runtime_new(&cfg);
     if (!L) {
         fprintf(stderr, "tcpsim: out of memory\n");
@@ -172,6 +182,10 @@ static int parse_explore(int argc, char **argv, xopts *o)
             exit(0);
         } else if (strcmp(a, "--merge") == 0) {
             o->merging = true;
+        } else if (strcmp(a, "--no-shrink") == 0) {
+            o->no_shrink = true;
+        } else if (strcmp(a, "--fork-tree") == 0) {
+            o->eo.fork_tree = true;
         } else if (a[0] == '-' && a[1]) {
             if (!v)
                 return xusage("this option needs a value:", a);
@@ -296,10 +310,12 @@ static void print_group(const xopts *o, const exp_report *rep, exp_inv inv, bool
     printf("  first:  %s\n          %s\n", line, first->msg);
     if (!shrink)
         return;
-    exp_schedule small;
-    exp_shrink(&o->eo, inv, &first->sched, &small);
-    replay_line(o, &small, line, sizeof line);
-    printf("  shrunk: %s (%u fault%s)\n", line, (unsigned)small.n, small.n == 1 ? "" : "s");
+    exp_schedule small = first->sched;
+    if (!o->no_shrink) {
+        exp_shrink(&o->eo, inv, &first->sched, &small);
+        replay_line(o, &small, line, sizeof line);
+        printf("  shrunk: %s (%u fault%s)\n", line, (unsigned)small.n, small.n == 1 ? "" : "s");
+    }
     if (o->emit_dir)
         emit_group(o, inv, &first->sched, &small, line);
 }
@@ -514,6 +530,16 @@ static int sched_on_lua(void *ctx, const char *text, uint64_t settle_ns, char *e
     return 0;
 }
 
+/* tcpsim run: a scenario invariant failed; under a schedule it is one of
+ * the run's invariants too (the expectation's FAIL line is printed anyway). */
+static void sched_invariant(void *ctx, net *n, const char *msg)
+{
+    struct cli_sched *c = ctx;
+    (void)n;
+    if (c->active)
+        exp_run_fail(&c->run, EXP_INV_SCENARIO, "%s", msg);
+}
+
 struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle)
 {
     uint64_t settle_ns = 600ull * 1000000000ull;
@@ -537,6 +563,7 @@ struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const c
     c->active = c->from_cli = text != NULL;
     cfg->on_net = sched_on_net;
     cfg->on_schedule = sched_on_lua;
+    cfg->on_invariant = sched_invariant;
     cfg->on_net_ctx = c;
     return c;
 }

@@ -54,27 +54,40 @@ static void put_fault(FILE *f, const exp_schedule *s, uint32_t i, const exp_faul
 
 static const char PRELUDE[] =
     "\n"
-    "-- tcpsim.new, wrapped: each link gets its fault rules as it is made.\n"
+    "-- tcpsim.new, wrapped: each link gets its faults as it is made, as rules\n"
+    "-- made with last = true: they come after the scenario's own rules, so they\n"
+    "-- see and count only the segments those let pass. A held segment's release\n"
+    "-- is a last hook too, made before the faults, so it sees every such segment.\n"
+    "local HELD = {}\n"
     "do\n"
     "  local new, sims = tcpsim.new, 0\n"
     "  local RULE = { drop = \"drop_next\", dup = \"duplicate_next\" }\n"
     "  local function add_rules(sim, index, nlink, link, a, b)\n"
+    "    local host = function(name) return a.name == name and a or b end\n"
+    "    local ours = {}\n"
     "    for _, f in ipairs(FAULTS) do\n"
-    "      if f.sim == index and f.link == nlink then\n"
-    "        local host = function(name) return a.name == name and a or b end\n"
-    "        local match = { from = host(f.from), flags = f.flags, exact = true, len = f.len, nth "
-    "= f.nth }\n"
-    "        if RULE[f.fault] then\n"
-    "          link[RULE[f.fault]](link, match)\n"
-    "        else -- delay, reorder: held until the next segment from release_on\n"
-    "          local held, due = link:hold_next(match), false\n"
-    "          link:hook(function()\n"
-    "            if held.held > 0 and not due then\n"
-    "              due = true\n"
-    "              sim:after(0, function() held:release() end)\n"
-    "            end\n"
-    "          end, { from = host(f.release_on) })\n"
-    "        end\n"
+    "      if f.sim == index and f.link == nlink then ours[#ours + 1] = f end\n"
+    "    end\n"
+    "    for _, f in ipairs(ours) do -- delay, reorder: released by the next segment from "
+    "release_on\n"
+    "      if not RULE[f.fault] then\n"
+    "        local due = false\n"
+    "        link:hook(function()\n"
+    "          if f.rule and f.rule.held > 0 and not due then\n"
+    "            due = true\n"
+    "            sim:after(0, function() f.rule:release() end)\n"
+    "          end\n"
+    "        end, { from = host(f.release_on), last = true })\n"
+    "      end\n"
+    "    end\n"
+    "    for _, f in ipairs(ours) do\n"
+    "      local match = { from = host(f.from), flags = f.flags, exact = true, len = f.len,\n"
+    "                      nth = f.nth, last = true }\n"
+    "      if RULE[f.fault] then\n"
+    "        link[RULE[f.fault]](link, match)\n"
+    "      else\n"
+    "        f.rule = link:hold_next(match)\n"
+    "        HELD[#HELD + 1] = f.rule\n"
     "      end\n"
     "    end\n"
     "  end\n"
@@ -91,15 +104,33 @@ static const char PRELUDE[] =
     "      add_rules(sim, index, links, link, a, b)\n"
     "      return link\n"
     "    end\n"
-    "    return setmetatable(proxy, { __index = function(_, k)\n"
-    "      local v = sim[k]\n"
-    "      if type(v) ~= \"function\" then return v end\n"
-    "      return function(_, ...) return v(sim, ...) end\n"
-    "    end })\n"
+    "    -- sim:method(...) and sim.fn(...) both reach the simulation\n"
+    "    return setmetatable(proxy, {\n"
+    "      __index = function(_, k)\n"
+    "        local v = sim[k]\n"
+    "        if type(v) ~= \"function\" then return v end\n"
+    "        return function(self, ...)\n"
+    "          if rawequal(self, proxy) then return v(sim, ...) end\n"
+    "          return v(self, ...)\n"
+    "        end\n"
+    "      end,\n"
+    "      __tostring = function() return tostring(sim) end,\n"
+    "    })\n"
     "  end\n"
     "end\n"
     "\n"
-    "-------------------------------------------------- the scenario, as it was\n";
+    "-------------------------------------------------- the scenario, as it was\n"
+    "local ok, err = pcall(function(...)\n";
+
+/* After the scenario: what is still held goes on, as the explorer lets it
+ * before the run settles; then the scenario's error, if any. */
+static const char EPILOGUE[] =
+    "\n"
+    "end, ...)\n"
+    "-------------------------------------------------- the scenario's end\n"
+    "-- Segments still held go on now, as under the explorer.\n"
+    "for _, rule in ipairs(HELD) do rule:release() end\n"
+    "if not ok then error(err, 0) end\n";
 
 static void put_header(FILE *f, const cli_emit *e, const char *name)
 {
@@ -113,9 +144,10 @@ static void put_header(FILE *f, const cli_emit *e, const char *name)
     fprintf(f, "-- This file is that scenario with the faults written out as link rules, so it\n"
                "-- fails the same way with no --schedule:\n");
     fprintf(f, "--   %s\n", e->run_line);
-    fprintf(f, "-- Each rule is made with its link, before the scenario's own rules, and acts\n"
-               "-- on one segment: the nth its sender puts on the link with exactly these\n"
-               "-- flags and this payload length.\n");
+    fprintf(f, "-- Each rule is made with its link and comes after the scenario's own rules\n"
+               "-- (last = true). It acts on one segment: the nth with exactly these flags and\n"
+               "-- this payload length that its sender puts on the link and no earlier rule\n"
+               "-- takes.\n");
 }
 
 static int put_file(FILE *f, const cli_emit *e, const char *name, const char *body)
@@ -135,6 +167,7 @@ static int put_file(FILE *f, const cli_emit *e, const char *name, const char *bo
     if (body[0] == '#') /* a first line "#!..." is valid only at the top */
         fputs("--", f);
     fputs(body, f);
+    fputs(EPILOGUE, f);
     return ferror(f) ? -1 : 0;
 }
 

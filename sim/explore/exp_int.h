@@ -13,4 +13,14 @@
  * doubling from 8; aborts on out-of-memory. */
 void *exp_grow(void *p, uint32_t *cap, uint32_t need, size_t elem);
 
+typedef struct exp_run exp_run;
+typedef struct exp_opts exp_opts;
+typedef struct exp_report exp_report;
+/* exp_fork.c: at a decision point of a run in the fork tree, forks and
+ * waits for each child schedule that adds its fault here; returns in the
+ * child with the fault appended to r->sched, in the parent unchanged. */
+void exp_fork_point(exp_run *r);
+/* Explores o's share of the tree with the fork tree (explore.h rule 5). */
+int exp_fork_explore(const exp_opts *o, const exp_run *root, exp_report *rep);
+
 #endif

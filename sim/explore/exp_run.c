@@ -22,9 +22,10 @@ struct exp_stream {
     uint32_t cap;
 };
 
-/* One segment a host sent (describe only): for counting like a rule. */
+/* One decision point (describe only): for counting as a `last` rule. */
 struct exp_out {
-    uint32_t net, host;
+    uint32_t net, link;
+    int dir;
     uint8_t flags;
     uint32_t len;
 };
@@ -99,9 +100,10 @@ static void wake_held(exp_run *r, uint32_t index, const net_seg_view *v)
         sim_world_arm_in(net_world(n), &r->release[index], 0);
 }
 
-/* Names the segment of fault number r->applied (describe): a rule made
- * with the link, before any other, sees every segment its sender puts on
- * the link, except those an earlier such rule acted on. */
+/* Names the segment of fault number r->applied (describe) as a rule made
+ * with the link with `last` counts it: the decision points its sender put
+ * on the link with these flags and length (this one included), less those
+ * an earlier fault's rule, also last, took. */
 static void describe(exp_run *r, uint32_t index, const net_seg_view *v, exp_kind k)
 {
     net *n = r->nets[index];
@@ -116,27 +118,21 @@ static void describe(exp_run *r, uint32_t index, const net_seg_view *v, exp_kind
     d->flags = v->seg->flags & (uint8_t)~TCP_PSH;
     d->len = v->seg->len;
     d->kind = (uint8_t)k;
-    uint32_t host = sim_host_id(from);
-    for (uint32_t i = 0; i < r->nouts; i++) /* this segment's own SEG_OUT included */
-        d->nth += r->outs[i].net == index && r->outs[i].host == host &&
-                  r->outs[i].flags == d->flags && r->outs[i].len == d->len;
+    for (uint32_t i = 0; i < r->nouts; i++)
+        d->nth += r->outs[i].net == index && r->outs[i].link == v->link &&
+                  r->outs[i].dir == v->dir && r->outs[i].flags == d->flags &&
+                  r->outs[i].len == d->len;
     for (uint32_t i = 0; i < r->applied; i++) /* an earlier rule took these */
         d->nth -= r->desc[i].net == index && r->desc[i].link == d->link &&
                   strcmp(r->desc[i].from, d->from) == 0 && r->desc[i].flags == d->flags &&
                   r->desc[i].len == d->len;
 }
 
-static void note_out(exp_run *r, uint32_t index, uint32_t host, const tcp_seg *g)
+static void note_point(exp_run *r, uint32_t index, const net_seg_view *v)
 {
-    if (r->nouts == r->capouts) {
-        r->capouts = r->capouts ? 2 * r->capouts : 64;
-        r->outs = realloc(r->outs, r->capouts * sizeof *r->outs);
-        if (!r->outs) {
-            fprintf(stderr, "tcpsim: out of memory\n");
-            abort();
-        }
-    }
-    r->outs[r->nouts++] = (exp_out){index, host, g->flags & (uint8_t)~TCP_PSH, g->len};
+    r->outs = exp_grow(r->outs, &r->capouts, r->nouts + 1, sizeof *r->outs);
+    r->outs[r->nouts++] =
+        (exp_out){index, v->link, v->dir, v->seg->flags & (uint8_t)~TCP_PSH, v->seg->len};
 }
 
 static sim_fault_verdict apply(exp_run *r, uint32_t index, const net_seg_view *v, exp_kind k)
@@ -162,14 +158,26 @@ static sim_fault_verdict apply(exp_run *r, uint32_t index, const net_seg_view *v
     return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
 }
 
+int exp_run_point(exp_run *r)
+{
+    r->npoints++;
+    if (r->tree)
+        exp_fork_point(r);
+    if (r->next < r->sched.n && r->sched.f[r->next].point == r->npoints)
+        return r->sched.f[r->next++].kind;
+    return -1;
+}
+
 static sim_fault_verdict probe_decide(void *ctx, const net_seg_view *v)
 {
     struct exp_netref *ref = ctx;
     exp_run *r = ref->run;
     wake_held(r, ref->index, v);
-    r->npoints++;
-    if (r->next < r->sched.n && r->sched.f[r->next].point == r->npoints)
-        return apply(r, ref->index, v, (exp_kind)r->sched.f[r->next++].kind);
+    if (r->describe)
+        note_point(r, ref->index, v);
+    int k = exp_run_point(r);
+    if (k >= 0)
+        return apply(r, ref->index, v, (exp_kind)k);
     return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
 }
 
@@ -245,8 +253,6 @@ static void probe_event(void *ctx, uint32_t host, const tcp_event *ev)
         r->cov.edge[ev->from][ev->to][ev->cause] = 1;
     else if (ev->kind == TCP_EV_SEG_OUT && ev->seg && ev->sock)
         stream_out(r, ref->index, host, ev);
-    if (r->describe && ev->kind == TCP_EV_SEG_OUT && ev->seg)
-        note_out(r, ref->index, host, ev->seg);
 }
 
 void exp_run_attach(exp_run *r, net *n)

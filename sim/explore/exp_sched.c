@@ -10,7 +10,8 @@
 #include "explore.h"
 
 static const char *const KIND_NAMES[EXP_KIND_COUNT] = {"drop", "dup", "delay", "reorder"};
-static const char *const INV_NAMES[EXP_INV_COUNT] = {"stack", "stuck", "data", "limit", "planted"};
+static const char *const INV_NAMES[EXP_INV_COUNT] = {"stack", "stuck",    "data",
+                                                     "limit", "scenario", "planted"};
 static const char *const SEG_NAMES[EXP_SEG_KIND_COUNT] = {"SYN", "SYN,ACK", "ACK",  "data",
                                                           "FIN", "RST",     "other"};
 

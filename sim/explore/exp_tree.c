@@ -1,7 +1,8 @@
 /*
  * exp_tree — the tree of schedules (explore.h rule 3): the root run, a
- * depth-first walk of each first-fault subtree, subtrees split among jobs
- * (forked processes) and shards with no coordinator, and the shrinker.
+ * depth-first walk of each first-fault subtree run from scratch, subtrees
+ * split among jobs (forked processes) and shards with no coordinator, and
+ * the shrinker. The fork tree (rule 5) is exp_fork.c.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exp_int.h"
 #include "explore.h"
 
 static int run_one(const exp_opts *o, const exp_schedule *s, exp_run *r)
@@ -100,6 +102,8 @@ int exp_explore(const exp_opts *o, const exp_run *root, exp_report *rep)
     uint32_t jobs = o->jobs ? o->jobs : 1, shards = o->nshards ? o->nshards : 1;
     if (o->faults == 0)
         return o->shard == 0 ? (exp_report_add(rep, root), 0) : 0;
+    if (o->fork_tree)
+        return exp_fork_explore(o, root, rep);
     if (jobs == 1)
         return walk_part(o, root, o->shard, shards, rep);
     int fds[64];
@@ -140,22 +144,42 @@ static bool still_fails(const exp_opts *o, exp_inv inv, const exp_schedule *s)
     return fails;
 }
 
+/* Removing a fault changes the numbering of the points after it (a lost
+ * segment's retransmission is one more point): the faults after it are
+ * tried where they were, then shifted together by 1, 2 or 3 points either
+ * way. True with *out set when one of these still fails. */
+static bool try_without(const exp_opts *o, exp_inv inv, const exp_schedule *cur, uint32_t i,
+                        exp_schedule *out, uint32_t *runs)
+{
+    static const int SHIFT[] = {0, -1, 1, -2, 2, -3, 3};
+    for (size_t t = 0; t < sizeof SHIFT / sizeof SHIFT[0]; t++) {
+        exp_schedule c = *cur;
+        memmove(&c.f[i], &c.f[i + 1], (c.n - i - 1) * sizeof c.f[0]);
+        c.n--;
+        if (SHIFT[t] && i == c.n)
+            break; /* no fault after it to shift */
+        uint32_t floor = i ? c.f[i - 1].point : 0;
+        if ((int64_t)c.f[i].point + SHIFT[t] <= (int64_t)floor)
+            continue;
+        for (uint32_t j = i; j < c.n; j++)
+            c.f[j].point = (uint32_t)((int64_t)c.f[j].point + SHIFT[t]);
+        ++*runs;
+        if (still_fails(o, inv, &c)) {
+            *out = c;
+            return true;
+        }
+    }
+    return false;
+}
+
 uint32_t exp_shrink(const exp_opts *o, exp_inv inv, const exp_schedule *in, exp_schedule *out)
 {
     exp_schedule cur = *in;
     uint32_t runs = 0;
     for (bool changed = true; changed;) { /* remove faults one at a time */
         changed = false;
-        for (uint32_t i = 0; i < cur.n && !changed; i++) {
-            exp_schedule c = cur;
-            memmove(&c.f[i], &c.f[i + 1], (c.n - i - 1) * sizeof c.f[0]);
-            c.n--;
-            runs++;
-            if (still_fails(o, inv, &c)) {
-                cur = c;
-                changed = true;
-            }
-        }
+        for (uint32_t i = 0; i < cur.n && !changed; i++)
+            changed = try_without(o, inv, &cur, i, &cur, &runs);
     }
     for (uint32_t i = 0; i < cur.n; i++) { /* then move each fault earlier, first first */
         uint32_t lo = i ? cur.f[i - 1].point + 1 : 1;

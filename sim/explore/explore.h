@@ -20,6 +20,15 @@
  *     (compare exp_schedule_cmp), whatever the jobs and shards.
  *  4. Invariants are checked on every run; a scenario's own expectations
  *     are not invariants (faults change traces legitimately).
+ *  5. Two ways to run the tree, with the same report: from scratch (the
+ *     default: each schedule is a fresh run), or the fork tree
+ *     (exp_opts.fork_tree): a run forks at each decision point where a
+ *     child schedule adds its fault; the child applies it and runs on, the
+ *     parent waits for it and then goes on without the fault, so the
+ *     common prefix of a subtree runs once. Each process sends its result
+ *     to the explorer over one pipe. At most K + 1 processes per job are
+ *     alive; each dies with its parent; a child that dies of a signal is
+ *     an error naming its schedule.
  */
 #ifndef EXPLORE_H
 #define EXPLORE_H
@@ -69,11 +78,12 @@ int exp_schedule_cmp(const exp_schedule *a, const exp_schedule *b);
 /* ---- Invariants ---- */
 
 typedef enum exp_inv {
-    EXP_INV_STACK,  /* the stack's own invariant checker (stack/tcp_check.h) */
-    EXP_INV_STUCK,  /* a connection neither CLOSED nor waiting for its user */
-    EXP_INV_DATA,   /* bytes read not exactly once and in order */
-    EXP_INV_LIMIT,  /* the event or time limit was hit */
-    EXP_INV_SCRIPT, /* the run was planted to fail (tests) */
+    EXP_INV_STACK,    /* the stack's own invariant checker (stack/tcp_check.h) */
+    EXP_INV_STUCK,    /* a connection neither CLOSED nor waiting for its user */
+    EXP_INV_DATA,     /* bytes read not exactly once and in order */
+    EXP_INV_LIMIT,    /* the event or time limit was hit */
+    EXP_INV_SCENARIO, /* one of the scenario's own (sim:invariant) */
+    EXP_INV_SCRIPT,   /* the run was planted to fail (tests) */
     EXP_INV_COUNT
 } exp_inv;
 
@@ -108,21 +118,23 @@ const char *exp_seg_kind_name(int k);
 #define EXP_MSG_MAX  200
 
 typedef struct exp_stream exp_stream; /* bytes each socket sent (private) */
-typedef struct exp_out exp_out;       /* segments each host sent (private) */
+typedef struct exp_out exp_out;       /* the decision points seen (private) */
 
-/* The segment a fault acted on, as a scenario's link rule names it
- * (recorded when exp_run.describe is set). */
+/* The segment a fault acted on, as a scenario's link rule made with
+ * `last` names it (recorded when exp_run.describe is set). */
 typedef struct exp_fault_desc {
     uint32_t net, link;    /* 0-based: the run's nets, the net's links, in creation order */
     char from[32], to[32]; /* host names: the sender, the receiver */
     uint8_t flags;         /* without PSH (a rule's `exact` ignores it) */
     uint32_t len;          /* payload bytes */
-    uint32_t nth;          /* the nth segment `from` sent with these flags and length,
-                            * counted as a rule made with the link counts them */
+    uint32_t nth;          /* the nth decision point from `from` on the link with these
+                            * flags and length that no earlier fault took: what a rule
+                            * made with the link and `last` counts */
     uint8_t kind;          /* exp_kind */
 } exp_fault_desc;
 
 typedef struct exp_run exp_run;
+typedef struct exp_tree exp_tree; /* the fork tree a run belongs to (private) */
 struct exp_run {
     exp_schedule sched;
     uint32_t npoints;   /* decision points seen so far */
@@ -153,6 +165,7 @@ struct exp_run {
     unsigned failed;       /* bit per exp_inv */
     char msg[EXP_MSG_MAX]; /* the first failure, in words */
     uint64_t outcome;      /* hash of every record's trace and error */
+    exp_tree *tree;        /* set by the explorer in fork-tree mode */
 };
 
 void exp_run_init(exp_run *r, const exp_schedule *s, uint64_t settle_ns);
@@ -165,6 +178,11 @@ void exp_run_fail(exp_run *r, exp_inv inv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* The next decision point, for a runner that is no net (the probe calls
+ * it for every segment): numbers it and returns the exp_kind of the fault
+ * the schedule puts there, or -1. In fork-tree mode the schedules that
+ * add a fault here run on from here in forked processes (rule 5). */
+int exp_run_point(exp_run *r);
 /* After the caller's run: releases held packets, lets each net settle
  * (until idle or settle_ns more), then checks the invariants. */
 void exp_run_finish(exp_run *r);
@@ -183,6 +201,7 @@ typedef struct exp_opts {
     uint32_t jobs;
     uint32_t shard, nshards; /* this shard, 0-based, of nshards */
     uint64_t settle_ns;
+    bool fork_tree; /* the fork tree, not every schedule from scratch (rule 5) */
     exp_runner_fn run;
     void *ctx;
 } exp_opts;

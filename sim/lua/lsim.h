@@ -145,9 +145,14 @@ void lsim_open_peer(lua_State *L);
 void lsim_open_expect(lua_State *L);
 /* Expectations checked and failed in this Lua state. */
 void lsim_expect_counts(lua_State *L, long *checked, long *failed);
-/* Counts one expectation checked and held that another module asserted
- * itself (peer:expect; a failed one raises an error instead). */
-void lsim_expect_passed(lua_State *L);
+/* One more expectation checked (a scenario invariant counts once). */
+void lsim_expect_checked(lua_State *L);
+/* One failed: "FAIL <where><what>" printed (unless quiet_expect). */
+void lsim_expect_fail(lua_State *L, const char *where, const char *what);
+#define EXPECT_LINE_MAX 400
+
+/* ---- lsim_inv.c ---- */
+int lsim_sim_invariant(lua_State *L); /* sim:invariant(name, fn) */
 
 /* ---- lsim_opts.c: option tables ---- */
 /* Raises "unknown option 'x' in WHERE (expected one of: ...)" for any key of
@@ -216,7 +221,13 @@ typedef struct lsim_config {
      * refused. */
     int (*on_schedule)(void *ctx, const char *schedule, uint64_t settle_ns, char *err,
                        size_t errlen);
+    /* Called (with on_net_ctx) when a scenario's invariant (sim:invariant)
+     * first fails in simulation n: "invariant 'name' failed at T: ...".
+     * May be NULL. */
+    void (*on_invariant)(void *ctx, net *n, const char *msg);
     bool quiet_expect; /* count failed expectations without printing them */
+    bool quiet_print;  /* the scenario's print() writes nothing (a tool running
+                        * it many times prints its own report) */
     bool no_payload;   /* run logs keep no payload bytes (nothing writes pcap) */
     bool cache_chunks; /* compile each file once per process (a tool running one
                         * scenario many times; files must not change meanwhile) */

@@ -37,11 +37,22 @@ void lsim_expect_counts(lua_State *L, long *checked, long *failed)
     *failed = c ? c->failed : 0;
 }
 
-void lsim_expect_passed(lua_State *L)
+void lsim_expect_checked(lua_State *L)
 {
     counts *c = get_counts(L);
     if (c)
         c->checked++;
+}
+
+void lsim_expect_fail(lua_State *L, const char *where, const char *what)
+{
+    counts *c = get_counts(L);
+    if (c)
+        c->failed++;
+    if (lsim_config_of(L)->quiet_expect)
+        return;
+    printf("FAIL %s%s\n", where, what);
+    fflush(stdout);
 }
 
 /* Pushes "file:line: " of the caller, with the scenario's path whole, as

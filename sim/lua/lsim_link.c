@@ -539,9 +539,11 @@ static sim_fault_verdict call_hook(void *ctx, uint32_t rule, const net_seg_view 
     return pass;
 }
 
-static const char *const RULE_KEYS[] = {"from", "flags", "exact",  "len",    "seq",
-                                        "ack",  "after", "before", "nth",    "count",
-                                        "when", "match", "by",     "copies", NULL};
+static const char *const RULE_KEYS[] = {"from",  "flags",  "exact", "len",   "seq",  "ack",
+                                        "after", "before", "nth",   "count", "when", "match",
+                                        "by",    "copies", "last",  NULL};
+static const char *const HOOK_KEYS[] = {"from", "flags", "exact",  "len",  "seq",
+                                        "ack",  "after", "before", "last", NULL};
 
 static int ref_fn(lua_State *L, int idx, const char *key, const char *where)
 {
@@ -579,6 +581,7 @@ static int add_rule(lua_State *L, net_rule_action action, const char *where)
     o.count = (uint32_t)lsim_opt_int(L, 2, "count", 1, 1, UINT32_MAX, where);
     o.copies = (uint32_t)lsim_opt_int(L, 2, "copies", 1, 1, 100, where);
     o.delay_ns = lsim_opt_duration(L, 2, "by", 0, where);
+    o.last = lsim_opt_bool(L, 2, "last", false, where);
     if (action == NET_RULE_DELAY && o.delay_ns == 0)
         return luaL_error(L, "%s: needs by = <duration>", where);
     int when_ref = ref_fn(L, 2, "when", where);
@@ -621,9 +624,10 @@ static int link_hook(lua_State *L)
     lsim *s;
     sim_link *l = lsim_link_check(L, 1, &s);
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    lsim_opts_check(L, 3, "link:hook", FILTER_KEYS);
+    lsim_opts_check(L, 3, "link:hook", HOOK_KEYS);
     net_rule_opts o = {.action = NET_RULE_HOOK, .count = UINT32_MAX, .hook = call_hook, .ctx = s};
     read_filter(L, 3, l, &o.filter, "link:hook");
+    o.last = lsim_opt_bool(L, 3, "last", false, "link:hook");
     lua_pushvalue(L, 2);
     int match_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     uint32_t rule;

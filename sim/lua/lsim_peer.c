@@ -618,7 +618,7 @@ static int peer_expect(lua_State *L)
     }
     bool exact = t.kind == PKT_TIME_ABS || t.kind == PKT_TIME_REL;
     pr->base_ns = exact ? w.due : at;
-    lsim_expect_passed(L);
+    lsim_expect_checked(L);
     push_seg(L, &got, &seg, at);
     return 1;
 }
@@ -642,7 +642,7 @@ static int peer_expect_none(lua_State *L)
     }
     run_to(L, pr, until, "peer:expect_none");
     pr->base_ns = until;
-    lsim_expect_passed(L);
+    lsim_expect_checked(L);
     return 0;
 }
 

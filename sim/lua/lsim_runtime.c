@@ -284,6 +284,8 @@ static int l_tostring(lua_State *L)
 /* print(...): as Lua's, each value through l_tostring. */
 static int l_print(lua_State *L)
 {
+    if (lsim_config_of(L)->quiet_print)
+        return 0;
     int n = lua_gettop(L);
     for (int i = 1; i <= n; i++) {
         lua_pushcfunction(L, l_tostring);

@@ -668,11 +668,19 @@ void lsim_open_sim(lua_State *L)
 {
     static const luaL_Reg sim_meta[] = {
         {"__index", sim_index}, {"__gc", sim_gc}, {"__tostring", sim_tostring}, {NULL, NULL}};
-    static const luaL_Reg sim_methods[] = {
-        {"host", sim_add_host},   {"link", lsim_sim_link},  {"run", sim_run},
-        {"run_for", sim_run_for}, {"run_to", sim_run_to},   {"run_until", sim_run_until},
-        {"step", sim_step},       {"at", sim_at},           {"after", sim_after},
-        {"log", sim_log},         {"duration", l_duration}, {NULL, NULL}};
+    static const luaL_Reg sim_methods[] = {{"host", sim_add_host},
+                                           {"link", lsim_sim_link},
+                                           {"run", sim_run},
+                                           {"run_for", sim_run_for},
+                                           {"run_to", sim_run_to},
+                                           {"run_until", sim_run_until},
+                                           {"step", sim_step},
+                                           {"at", sim_at},
+                                           {"after", sim_after},
+                                           {"log", sim_log},
+                                           {"duration", l_duration},
+                                           {"invariant", lsim_sim_invariant},
+                                           {NULL, NULL}};
     static const luaL_Reg host_meta[] = {
         {"__index", host_index}, {"__tostring", host_tostring}, {"__eq", host_eq}, {NULL, NULL}};
     static const luaL_Reg host_methods[] = {{"listen", lsim_host_listen},

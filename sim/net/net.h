@@ -16,6 +16,8 @@
  *     record, never call net_*. observer.on_state runs after the outermost
  *     stack call has returned, in the order the changes happened, and may
  *     call any net_* function; what it causes is run in the same pass.
+ *     Then the after-step callback (net_set_after) runs once, like a rule
+ *     callback: read-only queries only (a user call answers NET_EBUSY).
  *  4. No net_* function longjmps or returns with the bracket open.
  *     Bindings for other languages check every argument first, then make
  *     one net_* call: an error raised between entering and leaving a stack
@@ -97,6 +99,10 @@ void net_set_observer(net *n, const net_observer *obs);
  * record only counts them (nrx) and rx stays NULL, so memory does not grow
  * with the bytes moved. Set it before the first connection. */
 void net_set_keep_rx(net *n, bool keep);
+/* One more listener: called after every outermost stack call (a segment
+ * arriving, a timer, a user call), once the deferred callbacks have run,
+ * unless the net halted (rule 3). NULL fn removes it. */
+void net_set_after(net *n, void (*fn)(void *ctx), void *ctx);
 /* Stops the world and every walk under way (rule 6); net_halted says so
  * until net_unhalt, which also forgets net_error. */
 void net_halt(net *n);
@@ -319,6 +325,9 @@ typedef struct net_rule_opts {
     /* NET_RULE_HOOK: the verdict for each matching segment. */
     sim_fault_verdict (*hook)(void *ctx, uint32_t rule, const net_seg_view *v);
     void *ctx;
+    /* Walked after every rule without `last`, whenever either was added:
+     * it sees only the segments no such rule acted on (rule 6). */
+    bool last;
 } net_rule_opts;
 
 /* The most rules one net holds (a hook adding a hook for every segment

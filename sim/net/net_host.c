@@ -131,7 +131,18 @@ static void run_pending(net *n)
             n->obs.on_state(n->obs.ctx, pd.sock, pd.from, pd.to);
     }
     n->npending = 0;
+    if (n->after && !n->halted) { /* as a rule callback: no user call (rule 3) */
+        n->in_stack++;
+        n->after(n->after_ctx);
+        n->in_stack--;
+    }
     n->in_pending = false;
+}
+
+void net_set_after(net *n, void (*fn)(void *ctx), void *ctx)
+{
+    n->after = fn;
+    n->after_ctx = ctx;
 }
 
 /* Re-arms the host's one timer at the stack's next deadline, then, once the

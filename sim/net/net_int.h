@@ -82,8 +82,10 @@ struct net {
     uint32_t npending, cappending;
     net_rule *rules;
     uint32_t nrules, caprules;
-    int in_stack;    /* > 0 while a stack call is under way */
-    bool in_pending; /* the deferred queue is being run */
+    int in_stack;             /* > 0 while a stack call is under way */
+    bool in_pending;          /* the deferred queue is being run */
+    void (*after)(void *ctx); /* net_set_after */
+    void *after_ctx;
     bool halted;
     net_kern *kern;  /* the host played by the kernel (net_kern.c), or NULL */
     bool check;      /* tcp_check on every host stack (net_set_check) */

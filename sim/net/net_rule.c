@@ -79,9 +79,38 @@ static bool rule_fires(net *n, uint32_t i, const net_seg_view *v)
     return true;
 }
 
+/* Walks the first `nrules` rules of v's link whose `last` is `last`; true
+ * with *out set when one acts. */
+static bool rules_walk(net *n, const net_seg_view *v, uint32_t nrules, bool last,
+                       sim_fault_verdict *out)
+{
+    for (uint32_t i = 0; i < nrules && !n->halted; i++) {
+        net_rule *r = &n->rules[i];
+        if (r->link != v->link || r->o.last != last || r->o.count == 0 ||
+            !net_filter_matches(&r->o.filter, v->dir, v->seg, sim_world_now(n->world)))
+            continue;
+        if (r->o.action == NET_RULE_HOOK) {
+            sim_fault_verdict hv = r->o.hook(r->o.ctx, i, v);
+            if (hv.action != SIM_FAULT_PASS && !n->halted) {
+                *out = hv;
+                return true;
+            }
+            continue;
+        }
+        if (!rule_fires(n, i, v))
+            continue;
+        r = &n->rules[i];
+        r->o.count--;
+        r->fired++;
+        *out = rule_verdict(r, v->packet->id);
+        return true;
+    }
+    return false;
+}
+
 sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_packet *p)
 {
-    sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0};
+    sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0}, out;
     tcp_seg seg;
     if (n->halted || tcp_wire_parse(p->data, p->len, &seg) != TCP_WIRE_OK)
         return pass;
@@ -89,24 +118,8 @@ sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_pac
     /* A callback may add rules (the array may move): index, never pointer;
      * the rules added during this walk wait for the next segment. */
     uint32_t nrules = n->nrules;
-    for (uint32_t i = 0; i < nrules && !n->halted; i++) {
-        net_rule *r = &n->rules[i];
-        if (r->link != v.link || r->o.count == 0 ||
-            !net_filter_matches(&r->o.filter, dir, &seg, sim_world_now(n->world)))
-            continue;
-        if (r->o.action == NET_RULE_HOOK) {
-            sim_fault_verdict hv = r->o.hook(r->o.ctx, i, &v);
-            if (hv.action != SIM_FAULT_PASS && !n->halted)
-                return hv;
-            continue;
-        }
-        if (!rule_fires(n, i, &v))
-            continue;
-        r = &n->rules[i];
-        r->o.count--;
-        r->fired++;
-        return rule_verdict(r, p->id);
-    }
+    if (rules_walk(n, &v, nrules, false, &out) || rules_walk(n, &v, nrules, true, &out))
+        return out;
     if (n->probe.decide && !n->halted) /* net.h rule 9 */
         return n->probe.decide(n->probe.ctx, &v);
     return pass;

@@ -132,4 +132,22 @@ msg=$(sed -n 's/^--   \(.* after the run settled\)$/\1/p' "$f")
 [ -n "$msg" ] || fail "lost_synack: no message in the header"
 "$T" run "$f" -I scenarios/handshake -I scenarios/lib --quiet >"$tmp/emit2.run" 2>/dev/null
 grep -qF "INVARIANT stuck failed: $msg" "$tmp/emit2.run" || fail "lost_synack: the emitted scenario fails another way"
+# Every emitted scenario reproduces its schedule exactly, shrunk or not
+# (--no-shrink emits the first failing schedule as found): the same
+# invariant, message and outcome. These scenarios have rules of their own
+# (lost_syn drops A's first SYN, so the explorer's SYN is A's second, and it
+# calls sim.duration as a function); the kinds include held segments.
+for c in "handshake/lost_syn 1..3 drop,dup" "handshake/lost_syn 2..6 drop,dup" \
+         "handshake/lost_syn 3..8 delay,reorder" "teardown/fin_overtakes_data 4..12 drop,dup" \
+         "teardown/fin_overtakes_data 3..8 delay,reorder" "teardown/lost_final_ack 1..3 drop,dup" \
+         "handshake/lost_synack 1..4 delay,reorder" "teardown/syn_in_time_wait 2..6 drop,dup"; do
+  set -- $c
+  "$T" explore scenarios/$1.lua --faults 2 --kinds $3 --segments $2 --settle 1ms --no-shrink \
+    --emit-scenario "$tmp/exact" >"$tmp/exact.out" 2>/dev/null
+  grep -q "^  emitted: " "$tmp/exact.out" || fail "$c: nothing emitted"
+  grep -q "^  shrunk: " "$tmp/exact.out" && fail "$c: --no-shrink shrank"
+  grep "^  emitted: " "$tmp/exact.out" | grep -qv "(fails the same way: same invariant, message and outcome)" &&
+    { grep "emitted:" "$tmp/exact.out"; fail "$c: an emitted scenario does not reproduce exactly"; }
+done
+set -- "$T"
 echo "explore command: ok"

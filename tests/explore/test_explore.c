@@ -3,9 +3,11 @@
  * the tree of schedules counted exactly, the shrinker, the same report
  * whatever the jobs and shards, and a run over a real net.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +27,7 @@ typedef struct model {
     uint32_t base;
     bool planted;
     uint32_t runs;
+    uint32_t crash; /* a dup at this point aborts the run (0: never) */
 } model;
 
 static int model_run(void *ctx, exp_run *r)
@@ -33,19 +36,20 @@ static int model_run(void *ctx, exp_run *r)
     m->runs++;
     uint32_t points = m->base;
     bool dropped = false;
-    for (uint32_t i = 0; i < r->sched.n; i++) {
-        const exp_fault *f = &r->sched.f[i];
-        if (f->point > points)
-            break;
+    for (uint32_t p = 1; p <= points; p++) {
+        int k = exp_run_point(r);
+        if (k < 0)
+            continue;
         r->applied++;
-        if (f->kind == EXP_DROP) {
+        if (k == EXP_DROP) {
             points++;
             dropped = true;
-        } else if (f->kind == EXP_DUP && dropped && m->planted) {
+        } else if (k == EXP_DUP && dropped && m->planted) {
             exp_run_fail(r, EXP_INV_SCRIPT, "a dup after a drop");
         }
+        if (m->crash && k == EXP_DUP && p == m->crash)
+            abort(); /* a run that dies: the fork tree must say which */
     }
-    r->npoints = points;
     r->outcome = points;
     return 0;
 }
@@ -61,9 +65,10 @@ static exp_opts model_opts(model *m, uint32_t faults, unsigned kinds)
                       .ctx = m};
 }
 
-static uint64_t explore_count(model *m, uint32_t faults, unsigned kinds)
+static uint64_t explore_count(model *m, uint32_t faults, unsigned kinds, bool rerun)
 {
     exp_opts o = model_opts(m, faults, kinds);
+    o.fork_tree = !rerun;
     exp_run root;
     assert_int_equal(exp_run_root(&o, &root), 0);
     exp_report rep = {0};
@@ -107,12 +112,14 @@ static void schedules_read_and_write_their_text(void **state)
 static void the_tree_has_exactly_the_schedules_counted_by_hand(void **state)
 {
     (void)state;
-    model m = {3, false, 0};
+    model m = {3, false, 0, 0};
     unsigned dd = (1u << EXP_DROP) | (1u << EXP_DUP);
-    assert_int_equal(explore_count(&m, 0, dd), 1);
-    assert_int_equal(explore_count(&m, 1, dd), 7);
-    assert_int_equal(explore_count(&m, 2, dd), 25);
-    assert_int_equal(explore_count(&m, 2, 1u << EXP_DROP), 10);
+    for (int rerun = 0; rerun < 2; rerun++) { /* the fork tree, then from scratch */
+        assert_int_equal(explore_count(&m, 0, dd, rerun), 1);
+        assert_int_equal(explore_count(&m, 1, dd, rerun), 7);
+        assert_int_equal(explore_count(&m, 2, dd, rerun), 25);
+        assert_int_equal(explore_count(&m, 2, 1u << EXP_DROP, rerun), 10);
+    }
     /* the estimate ignores added segments: 1 + 3*2 + 3*4 = 19 */
     assert_int_equal(exp_count_estimate(3, 2, 2), 19);
     assert_int_equal(exp_count_estimate(1000000, 8, 4), UINT64_MAX);
@@ -121,7 +128,7 @@ static void the_tree_has_exactly_the_schedules_counted_by_hand(void **state)
 static void the_shrinker_finds_the_minimal_schedule(void **state)
 {
     (void)state;
-    model m = {6, true, 0};
+    model m = {6, true, 0, 0};
     exp_opts o = model_opts(&m, 4, 3);
     exp_schedule in, out;
     char err[200], buf[256];
@@ -141,9 +148,11 @@ static void write_report(const exp_report *rep, char *buf, size_t len)
     fclose(f);
 }
 
-static void report_text(model *m, uint32_t jobs, uint32_t shard, uint32_t nshards, exp_report *into)
+static void report_text(model *m, uint32_t jobs, uint32_t shard, uint32_t nshards, exp_report *into,
+                        bool rerun)
 {
     exp_opts o = model_opts(m, 3, 15);
+    o.fork_tree = !rerun;
     o.jobs = jobs;
     o.shard = shard;
     o.nshards = nshards;
@@ -152,38 +161,64 @@ static void report_text(model *m, uint32_t jobs, uint32_t shard, uint32_t nshard
     assert_int_equal(exp_explore(&o, &root, into), 0);
 }
 
+/* One report's text: jobs 1 or 3, or two shards of 2 jobs merged through
+ * their text; the fork tree or from scratch. */
+static void one_report(model *m, int way, bool rerun, char *out, size_t len)
+{
+    exp_report rep = {0};
+    if (way < 2) {
+        report_text(m, way == 0 ? 1 : 3, 0, 1, &rep, rerun);
+    } else {
+        for (uint32_t s = 0; s < 2; s++) {
+            exp_report part = {0};
+            char text[1 << 16];
+            report_text(m, 2, s, 2, &part, rerun);
+            exp_report_sort(&part);
+            write_report(&part, text, sizeof text);
+            FILE *f = fmemopen(text, strlen(text), "r");
+            char err[200];
+            assert_int_equal(exp_report_read(&rep, f, err, sizeof err), 0);
+            fclose(f);
+            exp_report_free(&part);
+        }
+    }
+    exp_report_sort(&rep);
+    write_report(&rep, out, len);
+    assert_true(rep.schedules > 100 && rep.nfails > 0);
+    exp_report_free(&rep);
+}
+
 static void reports_are_the_same_whatever_the_jobs_and_shards(void **state)
 {
     (void)state;
-    static char one[1 << 16], many[1 << 16], merged[1 << 16];
-    model m = {4, true, 0};
-    exp_report a = {0}, b = {0}, c = {0};
-    report_text(&m, 1, 0, 1, &a);
-    report_text(&m, 3, 0, 1, &b);
-    for (uint32_t s = 0; s < 2; s++) { /* two shards, merged through their text */
-        exp_report part = {0};
-        char text[1 << 16];
-        report_text(&m, 2, s, 2, &part);
-        exp_report_sort(&part);
-        write_report(&part, text, sizeof text);
-        FILE *f = fmemopen(text, strlen(text), "r");
-        char err[200];
-        assert_int_equal(exp_report_read(&c, f, err, sizeof err), 0);
-        fclose(f);
-        exp_report_free(&part);
+    static char first[1 << 16], other[1 << 16];
+    model m = {4, true, 0, 0};
+    one_report(&m, 0, true, first, sizeof first);
+    for (int rerun = 0; rerun < 2; rerun++)
+        for (int way = 0; way < 3; way++) {
+            one_report(&m, way, rerun, other, sizeof other);
+            assert_string_equal(first, other);
+        }
+}
+
+/* A run that dies of a signal in the fork tree: an error, and every
+ * process made is gone (reaped) when exp_explore returns. */
+static void a_dying_run_is_an_error_and_leaves_no_process(void **state)
+{
+    (void)state;
+    model m = {4, false, 0, 3};
+    for (uint32_t jobs = 1; jobs <= 2; jobs++) {
+        exp_opts o = model_opts(&m, 2, 3);
+        o.jobs = jobs;
+        o.fork_tree = true;
+        exp_run root;
+        assert_int_equal(exp_run_root(&o, &root), 0);
+        exp_report rep = {0};
+        assert_int_equal(exp_explore(&o, &root, &rep), -1);
+        exp_report_free(&rep);
+        assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+        assert_int_equal(errno, ECHILD);
     }
-    exp_report_sort(&a);
-    exp_report_sort(&b);
-    exp_report_sort(&c);
-    write_report(&a, one, sizeof one);
-    write_report(&b, many, sizeof many);
-    write_report(&c, merged, sizeof merged);
-    assert_true(a.schedules > 100 && a.nfails > 0);
-    assert_string_equal(one, many);
-    assert_string_equal(one, merged);
-    exp_report_free(&a);
-    exp_report_free(&b);
-    exp_report_free(&c);
 }
 
 /* ---- A real net: A connects to B, sends 3000 bytes, both close ---- */
@@ -306,6 +341,7 @@ int main(void)
         cmocka_unit_test(the_tree_has_exactly_the_schedules_counted_by_hand),
         cmocka_unit_test(the_shrinker_finds_the_minimal_schedule),
         cmocka_unit_test(reports_are_the_same_whatever_the_jobs_and_shards),
+        cmocka_unit_test(a_dying_run_is_an_error_and_leaves_no_process),
         cmocka_unit_test(a_real_run_is_deterministic_and_keeps_its_invariants),
         cmocka_unit_test(a_described_fault_names_its_segment_as_a_rule_counts),
     };

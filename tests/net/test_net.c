@@ -312,6 +312,73 @@ static void rules_act_in_order_on_the_nth_match(void **state)
     assert_int_equal(net_sock_at(f->n, c)->state, TCP_ESTABLISHED);
 }
 
+/* A `last` rule added first still comes after a plain one added later:
+ * SYN 1 is the plain rule's (the last rule does not see it), so the last
+ * rule's first SYN is SYN 2. */
+static void last_rules_see_only_what_the_others_let_pass(void **state)
+{
+    fx *f = *state;
+    net_rule_opts last = {.action = NET_RULE_DROP,
+                          .filter = {.dir = 0, .flags = TCP_SYN, .exact = true, .len = -1},
+                          .count = 1,
+                          .last = true};
+    net_rule_opts plain = last;
+    plain.last = false;
+    uint32_t r0, r1;
+    assert_int_equal(net_rule_add(f->n, f->link, &last, &r0), 0);
+    assert_int_equal(net_rule_add(f->n, f->link, &plain, &r1), 0);
+    listen_b(f);
+    uint32_t c = connect_a(f, 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_rule_fired(f->n, r1), 1);
+    assert_int_equal(net_rule_fired(f->n, r0), 0);
+    sim_world_run_until_time(net_world(f->n), 10000 * MS);
+    assert_int_equal(net_rule_fired(f->n, r0), 1);
+    assert_int_equal(net_sock_stats(f->n, c)->retransmits, 2);
+    assert_int_equal(net_sock_at(f->n, c)->state, TCP_ESTABLISHED);
+}
+
+typedef struct after_seen {
+    fx *f;
+    uint32_t calls, sock;
+    int close_rc;
+    tcp_state first_state;
+} after_seen;
+
+static void note_after(void *ctx)
+{
+    after_seen *a = ctx;
+    if (++a->calls == 5) { /* the first step of the run: the record exists */
+        a->first_state = net_sock_at(a->f->n, a->sock)->state;
+        a->close_rc = net_close(a->f->n, a->sock); /* refused: only queries here */
+    }
+}
+
+/* The after-step callback runs once per outermost stack call, after it:
+ * a user call's (socket(), then listen() or connect()), every arrival and
+ * every timer; inside it a user call is refused. */
+static void after_runs_once_per_step_and_only_looks(void **state)
+{
+    fx *f = *state;
+    after_seen a = {.f = f, .close_rc = 1};
+    net_set_after(f->n, note_after, &a);
+    listen_b(f);
+    uint32_t c = connect_a(f, 0);
+    a.sock = c;
+    assert_int_equal(a.calls, 4); /* socket and listen; socket and connect */
+    run_for(f, 1000 * MS);
+    assert_int_equal(a.close_rc, NET_EBUSY);
+    assert_int_equal(a.first_state, TCP_SYN_SENT); /* after the SYN reached B */
+    /* SYN at B, SYN,ACK at A, ACK at B: three more steps at least */
+    assert_true(a.calls >= 5);
+    assert_int_equal(net_sock_at(f->n, c)->state, TCP_ESTABLISHED);
+    uint32_t before = a.calls;
+    net_set_after(f->n, NULL, NULL);
+    assert_int_equal(net_close(f->n, c), 0);
+    run_for(f, 1000 * MS);
+    assert_int_equal(a.calls, before);
+}
+
 static sim_fault_verdict count_hook(void *ctx, uint32_t rule, const net_seg_view *v)
 {
     (void)rule;
@@ -690,7 +757,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_closes_live_sockets_and_restart_starts_fresh, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(rules_act_in_order_on_the_nth_match, setup, teardown),
+        cmocka_unit_test_setup_teardown(last_rules_see_only_what_the_others_let_pass, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(hook_decides_for_every_matching_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(after_runs_once_per_step_and_only_looks, setup, teardown),
         cmocka_unit_test_setup_teardown(inject_sends_a_crafted_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(inject_opts_writes_the_bytes_given_and_pads_them, setup,
                                         teardown),
