@@ -168,6 +168,10 @@ typedef struct rlog_tcb {
     tcp_tcb tcb;
 } rlog_tcb;
 
+/* Whether the log keeps these records (the default). Only the stepper page
+ * (rlog_html) reads them: a caller that does not write it can turn them off,
+ * and rlog_tcb_count stays 0. Set it before the first entry. */
+void rlog_set_tcbs(rlog *log, bool keep);
 size_t rlog_tcb_count(const rlog *log);
 const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i);
 
