@@ -935,6 +935,7 @@ static int cmd_run(int argc, char **argv)
         return rc;
     o.cfg.file = strcmp(o.file, "-") == 0 ? NULL : o.file;
     o.cfg.no_payload = !o.pcap && !o.pcapng; /* the only outputs that read payload */
+    o.cfg.no_tcbs = !o.html;                 /* the stepper page is the only one that reads TCBs */
     if (cli_add_lib_paths(&o.cfg, argv[0]) != 0)
         return 2;
     if (o.watch)

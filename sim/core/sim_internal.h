@@ -60,12 +60,17 @@ void sim_index_free(sim_index *ix);
 
 /* ---- Packets (sim_packet.c) ----------------------------------------- */
 
-/* Size classes served from free lists; larger packets are malloc'd. */
-#define SIM_PACKET_SMALL  128u
-#define SIM_PACKET_MEDIUM 2048u
+/* Size classes served from free lists, one per SIM_PACKET_STEP bytes of
+ * data up to SIM_PACKET_POOLED (a 1,052-byte datagram takes a 1,088-byte
+ * slot); larger packets are malloc'd. */
+#define SIM_PACKET_STEP    64u
+#define SIM_PACKET_POOLED  2048u
+#define SIM_PACKET_CLASSES (SIM_PACKET_POOLED / SIM_PACKET_STEP)
 
 typedef struct sim_pool {
     sim_packet *free;   /* free list through sim_packet.next */
+    char *fresh;        /* the newest chunk's slots never handed out, or NULL */
+    uint32_t nfresh;    /* how many of them */
     uint32_t data_cap;  /* bytes of data per packet in this class */
     uint32_t per_chunk; /* packets per chunk */
     void **chunks;      /* every chunk allocated, freed with the world */
@@ -156,8 +161,8 @@ struct sim_world {
     void *trace_ctx;
 
     /* Packets. */
-    sim_pool pools[2]; /* small, medium */
-    sim_large *large;  /* every live large packet */
+    sim_pool pools[SIM_PACKET_CLASSES]; /* class c holds (c + 1) * SIM_PACKET_STEP bytes */
+    sim_large *large;                   /* every live large packet */
     size_t packets_in_use;
     uint32_t last_packet_id;
 

@@ -1,13 +1,17 @@
 /*
  * sim_packet — the world's packet pool.
  *
- * Two size classes (up to 128 bytes: pure ACKs and control segments; up to
- * 2048: anything that fits an Ethernet-sized MTU) come from free lists fed
- * by chunks that live until the world is freed, so steady-state traffic
- * allocates nothing. Larger packets are malloc'd one by one and kept on a
- * list so the world can free them wherever they are. Chunk memory is zeroed
- * when allocated: a packet's unwritten bytes are whatever an earlier packet
- * of the same run left there, never stray heap contents.
+ * Packets of up to 2,048 bytes (anything that fits an Ethernet-sized MTU)
+ * come from one size class per 64 bytes, so a slot wastes under 64 bytes
+ * of its data (a 1,052-byte datagram takes 1,088, a 52-byte ACK 64). Each
+ * class hands out freed packets first, then the untouched slots of its
+ * newest chunk in address order; chunks (about 32 KiB) live until the
+ * world is freed, so steady-state traffic allocates nothing and a slot's
+ * memory is first touched when it is first used. Larger packets are
+ * malloc'd one by one and kept on a list so the world can free them
+ * wherever they are. Chunk memory is zeroed when allocated: a packet's
+ * unwritten bytes are whatever an earlier packet of the same run left
+ * there, never stray heap contents.
  */
 #include "sim_packet.h"
 
@@ -24,15 +28,28 @@ static size_t stride(const sim_pool *pool)
     return (sizeof(sim_packet) + pool->data_cap + 15) & ~(size_t)15;
 }
 
+#define CHUNK_BYTES 32768u
+
+/* The class holding `len` (at most SIM_PACKET_POOLED) bytes: the smallest
+ * multiple of SIM_PACKET_STEP not below it. */
+static uint32_t class_of(size_t len)
+{
+    return len == 0 ? 0 : (uint32_t)((len - 1) / SIM_PACKET_STEP);
+}
+
 void sim_packets_init(sim_world *w)
 {
-    w->pools[0] = (sim_pool){.data_cap = SIM_PACKET_SMALL, .per_chunk = 128};
-    w->pools[1] = (sim_pool){.data_cap = SIM_PACKET_MEDIUM, .per_chunk = 32};
+    for (uint32_t c = 0; c < SIM_PACKET_CLASSES; c++) {
+        sim_pool *pool = &w->pools[c];
+        *pool = (sim_pool){.data_cap = (c + 1) * SIM_PACKET_STEP};
+        size_t per = CHUNK_BYTES / stride(pool);
+        pool->per_chunk = per < 8 ? 8 : (uint32_t)per;
+    }
 }
 
 void sim_packets_free_all(sim_world *w)
 {
-    for (int c = 0; c < 2; c++) {
+    for (uint32_t c = 0; c < SIM_PACKET_CLASSES; c++) {
         sim_pool *pool = &w->pools[c];
         for (uint32_t i = 0; i < pool->nchunks; i++)
             free(pool->chunks[i]);
@@ -40,6 +57,8 @@ void sim_packets_free_all(sim_world *w)
         pool->chunks = NULL;
         pool->nchunks = pool->chunks_cap = 0;
         pool->free = NULL;
+        pool->fresh = NULL;
+        pool->nfresh = 0;
     }
     while (w->large) {
         sim_large *next = w->large->next;
@@ -49,27 +68,34 @@ void sim_packets_free_all(sim_world *w)
     w->packets_in_use = 0;
 }
 
-static int pool_grow(sim_pool *pool)
+/* A packet of this class: a freed one, else the newest chunk's next
+ * untouched slot (a new chunk when none is left); NULL when out of memory. */
+static sim_packet *pool_take(sim_pool *pool)
 {
-    void **chunks =
-        sim_grow(pool->chunks, &pool->chunks_cap, pool->nchunks + 1, sizeof *pool->chunks);
-    if (!chunks)
-        return -1;
-    pool->chunks = chunks;
-    size_t step = stride(pool);
-    char *chunk = calloc(pool->per_chunk, step);
-    if (!chunk)
-        return -1;
-    pool->chunks[pool->nchunks++] = chunk;
-    /* Push in reverse so packets are handed out in address order. */
-    for (uint32_t i = pool->per_chunk; i-- > 0;) {
-        sim_packet *p = (sim_packet *)(void *)(chunk + i * step);
-        p->data = (uint8_t *)(p + 1);
-        p->cap = pool->data_cap;
-        p->next = pool->free;
-        pool->free = p;
+    sim_packet *p = pool->free;
+    if (p) {
+        pool->free = p->next;
+        return p;
     }
-    return 0;
+    if (pool->nfresh == 0) {
+        void **chunks =
+            sim_grow(pool->chunks, &pool->chunks_cap, pool->nchunks + 1, sizeof *pool->chunks);
+        if (!chunks)
+            return NULL;
+        pool->chunks = chunks;
+        char *chunk = calloc(pool->per_chunk, stride(pool));
+        if (!chunk)
+            return NULL;
+        pool->chunks[pool->nchunks++] = chunk;
+        pool->fresh = chunk;
+        pool->nfresh = pool->per_chunk;
+    }
+    p = (sim_packet *)(void *)pool->fresh;
+    pool->fresh += stride(pool);
+    pool->nfresh--;
+    p->data = (uint8_t *)(p + 1);
+    p->cap = pool->data_cap;
+    return p;
 }
 
 static sim_packet *large_new(sim_world *w, size_t len)
@@ -109,18 +135,8 @@ sim_packet *sim_packet_new(sim_world *w, size_t len)
         sim_world_fail(w, "packet ids exhausted (%u packets made)", UINT32_MAX);
         return NULL;
     }
-    sim_packet *p;
-    if (len > SIM_PACKET_MEDIUM) {
-        p = large_new(w, len);
-    } else {
-        sim_pool *pool = &w->pools[len > SIM_PACKET_SMALL];
-        if (!pool->free && pool_grow(pool) != 0)
-            p = NULL;
-        else {
-            p = pool->free;
-            pool->free = p->next;
-        }
-    }
+    sim_packet *p =
+        len > SIM_PACKET_POOLED ? large_new(w, len) : pool_take(&w->pools[class_of(len)]);
     if (!p) {
         sim_world_fail(w, "out of memory for a packet of %zu bytes", len);
         return NULL;
@@ -154,11 +170,11 @@ void sim_packet_free(sim_world *w, sim_packet *p)
     assert(w->packets_in_use > 0);
     w->packets_in_use--;
     p->id = 0;
-    if (p->cap > SIM_PACKET_MEDIUM) {
+    if (p->cap > SIM_PACKET_POOLED) {
         large_free(w, p);
         return;
     }
-    sim_pool *pool = &w->pools[p->cap > SIM_PACKET_SMALL];
+    sim_pool *pool = &w->pools[class_of(p->cap)];
     assert(p->cap == pool->data_cap);
     p->next = pool->free;
     pool->free = p;

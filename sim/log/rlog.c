@@ -11,7 +11,8 @@
  *    a STATE entry whose packet may still follow at the same instant is
  *    listed in `pending` until an entry with a later time arrives;
  *  - tcbs[] holds each socket's reported variables only where they changed,
- *    and tcb_map names each socket's latest record.
+ *    and tcb_map names each socket's latest record; both stay empty, and
+ *    call_first unused, when the log keeps no TCBs (rlog_set_tcbs).
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -67,6 +68,7 @@ struct rlog {
     size_t *pending;
     size_t npending, cappending;
     bool no_payload;   /* rlog_set_payload(log, false) */
+    bool no_tcbs;      /* rlog_set_tcbs(log, false) */
     rlog_map note_map; /* FNV-1a of a note -> its index in notes */
     const char **notes;
     size_t nnotes, capnotes;
@@ -661,6 +663,12 @@ static void record_tcb(rlog *log, uint32_t host, const tcp_event *ev)
     map_put(&log->tcb_map, sock_key(host, ev->sock), log->ntcbs++);
 }
 
+void rlog_set_tcbs(rlog *log, bool keep)
+{
+    assert(log->count == 0);
+    log->no_tcbs = !keep;
+}
+
 size_t rlog_tcb_count(const rlog *log)
 {
     return log->ntcbs;
@@ -675,11 +683,11 @@ const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i)
 void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
 {
     if (ev->kind == TCP_EV_TCB) {
-        if (ev->tcb && ev->sock)
+        if (ev->tcb && ev->sock && !log->no_tcbs)
             record_tcb(log, host_id, ev);
         return;
     }
-    if (ev->kind == TCP_EV_SEG_IN)
+    if (ev->kind == TCP_EV_SEG_IN && !log->no_tcbs)
         call_from_delivery(log, host_id, ev->time_ns);
     if (ev->kind == TCP_EV_SEG_IN || ev->kind == TCP_EV_SEG_OUT) {
         if (ev->seg && ev->kind == TCP_EV_SEG_IN)
@@ -708,7 +716,7 @@ void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
     }
     if (e->kind == RLOG_STATE || e->kind == RLOG_RESTART)
         link_state(log, i);
-    if (e->kind == RLOG_TIMER || e->kind == RLOG_USER)
+    if ((e->kind == RLOG_TIMER || e->kind == RLOG_USER) && !log->no_tcbs)
         set_call_first(log, host_id, i);
 }
 

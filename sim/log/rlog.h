@@ -62,43 +62,46 @@ bool rlog_is_packet_kind(rlog_kind kind);
 
 #define RLOG_NONE ((size_t)-1) /* "no entry" for the index fields below */
 
+/* An entry: the wide fields first, then the 32-bit ones, then the enums in
+ * 8 bits each (every value fits), so the entry has no padding to carry
+ * (176 bytes, 39 of them per connection in a short transfer). */
 typedef struct rlog_entry {
     uint64_t time_ns;
-    rlog_kind kind;
-    uint32_t host;      /* sender (SEND), receiver (DELIVER), owner (STATE...);
-                           for the other packet kinds the host the core named */
-    uint32_t peer_host; /* the other end of the link for packet kinds, else UINT32_MAX */
-    uint32_t link;      /* UINT32_MAX if none */
-    uint8_t dir;
-    uint32_t packet_id, origin_id;
-    /* Packet kinds: the sender and the addressee (from the IPv4 destination),
-     * UINT32_MAX when unknown. */
-    uint32_t src_host, dst_host;
     /* Packet kinds: the entry (SEND, DUP, or a DROP that had no SEND) where
      * this packet first appeared; RLOG_NONE if none was recorded. */
     size_t send_index;
+    uint64_t value_ns; /* DELAY/LINK value */
     /* Packet kinds: the parsed segment (valid when seg_ok) and the bytes.
      * A packet that does not parse (corrupted in transit) keeps its bytes,
      * seg_ok false and wire_err saying why. STATE: seg_ok says whether seg
      * holds the header of the segment that caused it (payload NULL). */
-    bool seg_ok;
     tcp_seg seg; /* seg.payload points into bytes; NULL if the payload is not kept */
     uint8_t *bytes;
+    const char *note;   /* the stack's short reason, cut at 63 bytes; "" if none. Equal
+                           notes share one copy owned by the log */
+    const char *text;   /* NOTE and REJECT: the whole text (owned by the log); else NULL */
+    uint32_t host;      /* sender (SEND), receiver (DELIVER), owner (STATE...);
+                           for the other packet kinds the host the core named */
+    uint32_t peer_host; /* the other end of the link for packet kinds, else UINT32_MAX */
+    uint32_t link;      /* UINT32_MAX if none */
+    uint32_t packet_id, origin_id;
+    /* Packet kinds: the sender and the addressee (from the IPv4 destination),
+     * UINT32_MAX when unknown. */
+    uint32_t src_host, dst_host;
     uint32_t nbytes; /* the datagram's length */
     uint32_t nheld;  /* how many of its bytes `bytes` holds: nbytes, or the headers
                         when the log keeps no payload (rlog_set_payload) */
-    tcp_wire_err wire_err;
-    sim_drop_reason drop;
-    uint64_t value_ns; /* DELAY/LINK value */
     /* Connection kinds. */
     uint32_t sock;
     uint32_t parent; /* a listener's child: the listener's socket id, else 0 */
-    tcp_state from, to;
-    tcp_cause cause;
-    int detail;       /* TIMER, RESTART: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
-    const char *note; /* the stack's short reason, cut at 63 bytes; "" if none. Equal
-                         notes share one copy owned by the log */
-    const char *text; /* NOTE and REJECT: the whole text (owned by the log); else NULL */
+    int detail;      /* TIMER, RESTART: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
+    rlog_kind kind : 8;
+    tcp_state from : 8, to : 8; /* connection kinds */
+    tcp_cause cause : 8;
+    tcp_wire_err wire_err : 8;
+    sim_drop_reason drop : 8;
+    uint8_t dir;
+    bool seg_ok;
 } rlog_entry;
 
 typedef struct rlog_host {
@@ -168,6 +171,10 @@ typedef struct rlog_tcb {
     tcp_tcb tcb;
 } rlog_tcb;
 
+/* Whether the log keeps these records (the default). Only the stepper page
+ * (rlog_html) reads them: a caller that does not write it can turn them off,
+ * and rlog_tcb_count stays 0. Set it before the first entry. */
+void rlog_set_tcbs(rlog *log, bool keep);
 size_t rlog_tcb_count(const rlog *log);
 const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i);
 

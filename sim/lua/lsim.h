@@ -229,6 +229,7 @@ typedef struct lsim_config {
     bool quiet_print;  /* the scenario's print() writes nothing (a tool running
                         * it many times prints its own report) */
     bool no_payload;   /* run logs keep no payload bytes (nothing writes pcap) */
+    bool no_tcbs;      /* run logs keep no TCB records (nothing writes the stepper page) */
     bool cache_chunks; /* compile each file once per process (a tool running one
                         * scenario many times; files must not change meanwhile) */
 } lsim_config;

@@ -12,7 +12,7 @@
  *    those Lua raises from C (a yield outside a coroutine, out of memory).
  *  - Limits: an instruction budget (a count hook), a memory budget (the
  *    allocator counts every Lua object; the heap the simulator holds in C
- *    is sampled every HEAP_EVERY_MS from the count hook and the event
+ *    is sampled at most every HEAP_EVERY_MS from the count hook and the event
  *    loop, lsim_heap.c; past max_memory the run stops with an error
  *    naming the limit and the line), a wall-clock budget (checked by the count hook; the
  *    command adds a hard stop for time spent inside one C call), at most
@@ -44,8 +44,12 @@
  * the loop; the run is stopped at the next safe point instead. */
 #define GRACE_RESERVE ((size_t)1 << 20)
 
-/* The process heap is sampled at most this often (lsim_heap.c). */
-#define HEAP_EVERY_MS 10
+/* The process heap is sampled at most this often (lsim_heap.c), and a
+ * sample waits HEAP_COST_FACTOR times as long as the last one took: a sample
+ * walks the allocator's free lists, which grow with the heap (at 100,000
+ * connections one took longer than 10 ms, and sampling was 90 % of the run). */
+#define HEAP_EVERY_MS    10
+#define HEAP_COST_FACTOR 20
 
 typedef struct runtime {
     lsim_config cfg;
@@ -58,6 +62,7 @@ typedef struct runtime {
     size_t heap_base;            /* the process heap in use before the state was made */
     size_t other;                /* heap in use besides heap_base and Lua's blocks, as sampled */
     uint64_t heap_ms;            /* when the heap was last sampled */
+    uint64_t heap_wait_ms;       /* how long after it the next sample may be */
     size_t stop_lua, stop_other; /* both figures when the budget was last found spent */
     char mem_where[256];         /* "file:line" running at the last refusal, or "" */
     uint64_t instructions;
@@ -143,16 +148,19 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-/* Samples the process heap if HEAP_EVERY_MS passed since the last sample,
+/* Samples the process heap if heap_wait_ms passed since the last sample,
  * updating rt->other. Returns whether Lua's blocks and the rest of the
  * heap together pass max_memory (and then marks the budget spent). */
 static bool heap_over(runtime *rt)
 {
     uint64_t now = wall_ms();
-    if (now - rt->heap_ms < HEAP_EVERY_MS)
+    if (now - rt->heap_ms < rt->heap_wait_ms)
         return false;
-    rt->heap_ms = now;
     size_t heap = lsim_heap_in_use();
+    rt->heap_ms = wall_ms();
+    uint64_t cost = rt->heap_ms - now;
+    rt->heap_wait_ms =
+        cost * HEAP_COST_FACTOR > HEAP_EVERY_MS ? cost * HEAP_COST_FACTOR : HEAP_EVERY_MS;
     size_t run = heap > rt->heap_base ? heap - rt->heap_base : 0;
     rt->other = run > rt->mem_used ? run - rt->mem_used : 0;
     if (rt->other <= rt->cfg.max_memory && rt->mem_used <= rt->cfg.max_memory - rt->other)
@@ -639,6 +647,7 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
         snprintf(rt->dir, sizeof rt->dir, ".");
     rt->wall_start_ms = wall_ms();
     rt->heap_ms = rt->wall_start_ms;
+    rt->heap_wait_ms = HEAP_EVERY_MS;
     rt->heap_base = lsim_heap_in_use();
     lua_State *L = lua_newstate(rt_alloc, rt);
     if (!L) {

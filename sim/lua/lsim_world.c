@@ -225,6 +225,7 @@ static int sim_new(lua_State *L)
     if (!s->net || !s->log)
         return luaL_error(L, "tcpsim.new: out of memory");
     rlog_set_payload(s->log, !cfg->no_payload);
+    rlog_set_tcbs(s->log, !cfg->no_tcbs);
     net_observer obs = {
         .ctx = s, .on_event = obs_event, .on_note = obs_note, .on_state = lsim_sock_on_state};
     net_set_observer(s->net, &obs);

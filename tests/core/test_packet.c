@@ -98,6 +98,32 @@ static void test_every_size_class(void **state)
         sim_packet_free(w, p[i]);
 }
 
+/* Pooled packets (up to 2,048 bytes) take the smallest 64-byte multiple
+ * that holds them: a 1,052-byte datagram costs 1,088 bytes of data, not
+ * 2,048. Two packets of a size side by side each own all of their cap:
+ * filling both leaves each intact. */
+static void test_slots_fit_within_64_bytes(void **state)
+{
+    sim_world *w = *state;
+    static uint8_t want_a[2100];
+    memset(want_a, 0x5a, sizeof want_a);
+    for (size_t len = 0; len <= 2100; len++) {
+        sim_packet *a = sim_packet_new(w, len), *b = sim_packet_new(w, len);
+        assert_non_null(a);
+        assert_non_null(b);
+        size_t want = len > 2048 ? len : len == 0 ? 64 : (len + 63) / 64 * 64;
+        assert_int_equal(a->cap, want);
+        assert_int_equal(b->cap, want);
+        memset(a->data, 0x5a, a->cap);
+        memset(b->data, 0xa5, b->cap);
+        assert_memory_equal(a->data, want_a, a->cap);
+        assert_int_equal(b->len, len);
+        assert_int_equal(b->cap, want);
+        sim_packet_free(w, a);
+        sim_packet_free(w, b);
+    }
+}
+
 static void test_too_large_is_refused(void **state)
 {
     sim_world *w = *state;
@@ -169,6 +195,7 @@ int main(void)
         T(test_new_and_free_count_in_use),
         T(test_ids_increase_and_clones_keep_origin),
         T(test_every_size_class),
+        T(test_slots_fit_within_64_bytes),
         T(test_too_large_is_refused),
         T(test_pool_reuses_memory_without_growing),
         T(test_addresses),

@@ -503,6 +503,49 @@ static void tcb_holds_from_the_entry_that_began_the_call(void **state)
     assert_int_equal(rlog_tcb_at(log, 4)->at, rlog_count(log));
 }
 
+/* The first call sequence above, fed to a log. */
+static void tcb_calls(rlog *log)
+{
+    tcp_seg syn = fx_seg(FX_A, TCP_SYN, 100, 0, 0);
+    fx_ev(log, 0, FX_A, TCP_EV_USER, 1, TCP_CALL_CONNECT, "connect()");
+    fx_state(log, 0, FX_A, 1, TCP_CLOSED, TCP_SYN_SENT, TCP_CAUSE_USER, NULL, "connect()");
+    fx_send(log, 0, FX_A, 1, syn);
+    tcb_event(log, 0, FX_A, 1, TCP_SYN_SENT, 101, 1000 * FX_MS);
+    fx_deliver(log, 50 * FX_MS, FX_A, 1, syn);
+    fx_ev(log, 50 * FX_MS, FX_B, TCP_EV_SEG_IN, 1, 0, NULL);
+    fx_state(log, 50 * FX_MS, FX_B, 2, TCP_LISTEN, TCP_SYN_RECEIVED, TCP_CAUSE_SEGMENT, &syn,
+             "rcv SYN");
+    tcb_event(log, 50 * FX_MS, FX_B, 2, TCP_SYN_RECEIVED, 301, 1050 * FX_MS);
+    tcb_event(log, 50 * FX_MS, FX_B, 1, TCP_LISTEN, 0, UINT64_MAX);
+}
+
+/* rlog_set_tcbs(false): no record is kept, and every entry and join is the
+ * same as in a log that keeps them. */
+static void without_tcbs_keeps_none_and_the_same_entries(void **state)
+{
+    rlog *with = *state, *without = rlog_new();
+    assert_non_null(without);
+    rlog_set_tcbs(without, false);
+    tcb_calls(with);
+    tcb_calls(without);
+    assert_int_equal(rlog_tcb_count(with), 3);
+    assert_int_equal(rlog_tcb_count(without), 0);
+    assert_int_equal(rlog_count(without), rlog_count(with));
+    for (size_t i = 0; i < rlog_count(with); i++) {
+        const rlog_entry *a = rlog_at(with, i), *b = rlog_at(without, i);
+        assert_int_equal(a->kind, b->kind);
+        assert_int_equal(a->time_ns, b->time_ns);
+        assert_int_equal(a->host, b->host);
+        assert_int_equal(a->sock, b->sock);
+        assert_int_equal(a->send_index, b->send_index);
+        if (a->kind == RLOG_STATE)
+            assert_int_equal(rlog_state_cause(with, i), rlog_state_cause(without, i));
+    }
+    char why[256];
+    assert_int_equal(rlog_check(without, why, sizeof why), 0);
+    rlog_free(without);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +574,8 @@ int main(void)
                                         log_teardown),
         cmocka_unit_test_setup_teardown(user_change_takes_the_right_flag, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(tcb_holds_from_the_entry_that_began_the_call, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(without_tcbs_keeps_none_and_the_same_entries, log_setup,
                                         log_teardown),
         cmocka_unit_test_setup_teardown(segment_change_takes_the_matching_delivery, log_setup,
                                         log_teardown),
