@@ -6,6 +6,9 @@
 #   -- command: test {file} --seeds 1..x   the command line (default:
 #                                     run {file} --quiet); {file} is the case,
 #                                     {tmp} a scratch folder
+#   -- expect-held-at-most: 33        a memory-limit error whose two figures
+#                                     ("Lua held X MiB, the simulation Y
+#                                     MiB") add up to at most 33 (MiB)
 #   -- check-xml: {tmp}/x.svg         a file the run wrote that must be
 #                                     well-formed XML
 #   -- stale: {tmp}/x.pcap            a file made before the run (as an
@@ -20,6 +23,7 @@ want_err=$(sed -n 's/^-- expect-error: *//p' "$file" | head -1)
 command=$(sed -n 's/^-- command: *//p' "$file" | head -1)
 xml=$(sed -n 's/^-- check-xml: *//p' "$file" | head -1)
 stale=$(sed -n 's/^-- stale: *//p' "$file" | head -1)
+held_max=$(sed -n 's/^-- expect-held-at-most: *//p' "$file" | head -1)
 [ -n "$want_exit" ] || { echo "$file: header lacks '-- expect: exit N'"; exit 1; }
 [ -n "$command" ] || command="run {file} --quiet"
 case "$command" in *--max-wall*) ;; run*) command="$command --max-wall 20s" ;; esac
@@ -39,6 +43,11 @@ if [ "$rc" -ge 128 ]; then echo "killed by signal $((rc - 128))"; fail=1; fi
 if [ "$rc" != "$want_exit" ]; then echo "exit status $rc, expected $want_exit"; fail=1; fi
 if [ -n "$want_err" ] && ! grep -qF -- "$want_err" <<<"$out"; then
   echo "output lacks: $want_err"; fail=1
+fi
+if [ -n "$held_max" ]; then
+  held=$(sed -n 's/.*Lua held \([0-9]*\) MiB, the simulation \([0-9]*\) MiB.*/\1 + \2/p' <<<"$out" | head -1)
+  if [ -z "$held" ]; then echo "output lacks the memory figures"; fail=1
+  elif [ $((held)) -gt "$held_max" ]; then echo "held $((held)) MiB, more than $held_max MiB"; fail=1; fi
 fi
 if grep -qE 'Sanitizer|runtime error:|Assertion .* failed|Segmentation' <<<"$out"; then
   echo "a sanitizer or an assertion fired"; fail=1
