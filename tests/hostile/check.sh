@@ -15,6 +15,9 @@
 #                                     earlier run would have) that must be
 #                                     gone after it
 # Every run gets --max-wall 20s (unless the command sets it) and at most 60 s.
+#   -- valgrind: skip REASON          the case cannot run under Valgrind by
+#                                     design (tests/hostile/valgrind.sh
+#                                     reports it as skipped, with REASON)
 #   tests/hostile/check.sh TCPSIM FILE
 set -u
 tcpsim=$1 file=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
@@ -26,7 +29,9 @@ stale=$(sed -n 's/^-- stale: *//p' "$file" | head -1)
 held_max=$(sed -n 's/^-- expect-held-at-most: *//p' "$file" | head -1)
 [ -n "$want_exit" ] || { echo "$file: header lacks '-- expect: exit N'"; exit 1; }
 [ -n "$command" ] || command="run {file} --quiet"
-case "$command" in *--max-wall*) ;; run*) command="$command --max-wall 20s" ;; esac
+# HOSTILE_SLOW=N stretches both by N for a slow runner (Valgrind).
+slow=${HOSTILE_SLOW:-1}
+case "$command" in *--max-wall*) ;; run*) command="$command --max-wall $((20 * slow))s" ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 command=${command//\{file\}/$file}
@@ -35,10 +40,10 @@ xml=${xml//\{tmp\}/$tmp}
 stale=${stale//\{tmp\}/$tmp}
 [ -z "$stale" ] || echo "an output of an earlier run" >"$stale"
 # shellcheck disable=SC2086  # the header's words are the arguments
-out=$(cd "$tmp" && timeout 60 "$tcpsim" $command 2>&1)
+out=$(cd "$tmp" && timeout $((60 * slow)) "$tcpsim" $command 2>&1)
 rc=$?
 fail=0
-if [ "$rc" = 124 ]; then echo "hung: still running after 60 s"; fail=1; fi
+if [ "$rc" = 124 ]; then echo "hung: still running after $((60 * slow)) s"; fail=1; fi
 if [ "$rc" -ge 128 ]; then echo "killed by signal $((rc - 128))"; fail=1; fi
 if [ "$rc" != "$want_exit" ]; then echo "exit status $rc, expected $want_exit"; fail=1; fi
 if [ -n "$want_err" ] && ! grep -qF -- "$want_err" <<<"$out"; then
