@@ -54,8 +54,9 @@
 
 typedef struct runtime {
     lsim_config cfg;
-    char dir[1024];  /* the scenario's folder */
-    lua_State *main; /* NULL while the state is being made */
+    char dir[1024];     /* the scenario's folder */
+    lua_State *main;    /* NULL while the state is being made */
+    lua_State *running; /* the coroutine coroutine.resume/wrap runs, or NULL (main) */
     size_t mem_used;
     bool mem_refused;            /* the allocator refused a request: the budget is spent */
     bool grace;                  /* inside the event loop, outside every callback */
@@ -65,7 +66,7 @@ typedef struct runtime {
     size_t lua_heap;             /* Lua's blocks as the heap counts them (heap_exact) */
     bool heap_exact;             /* lsim_heap_in_use counts (else it samples) */
     bool heap_passed;            /* the count passed heap_base + max_memory */
-    bool hook_fast;              /* the main thread's count hook runs at every instruction */
+    lua_State *hook_fast;        /* the thread whose count hook runs at every instruction */
     uint64_t heap_ms;            /* when the heap was last sampled (not heap_exact) */
     size_t stop_lua, stop_other; /* both figures when the budget was last found spent */
     char mem_where[256];         /* "file:line" running at the last refusal, or "" */
@@ -96,12 +97,11 @@ const lsim_config *lsim_config_of(lua_State *L)
 }
 
 /* Records in rt->mem_where the file:line of the innermost Lua function of
- * the main thread (a coroutine's error shows the line that resumed it); a
- * refusal with no Lua function running (while an error unwinds to the top)
- * keeps the last one. Only when reading the stack is safe: a new block (ptr
- * NULL) is never a Lua stack being moved; Lua up to 5.4.4 also moves stacks
- * into new blocks, later releases realloc them in place with their
- * pointers made relative. */
+ * the running thread (the coroutine resumed by coroutine.resume or wrap,
+ * else the main thread); a refusal with no Lua function running (while an
+ * error unwinds to the top) keeps the last one. Only when reading the stack is safe: a new block
+ * (ptr NULL) is never a Lua stack being moved; Lua up to 5.4.4 also moves stacks into new blocks,
+ * later releases realloc them in place with their pointers made relative. */
 static void note_where(runtime *rt, const void *ptr)
 {
 #if LUA_VERSION_RELEASE_NUM > 50404
@@ -111,8 +111,9 @@ static void note_where(runtime *rt, const void *ptr)
     (void)ptr;
 #endif
     lua_Debug ar;
-    for (int level = 0; rt->main && lua_getstack(rt->main, level, &ar); level++) {
-        lua_getinfo(rt->main, "Sl", &ar);
+    lua_State *T = rt->running ? rt->running : rt->main;
+    for (int level = 0; T && lua_getstack(T, level, &ar); level++) {
+        lua_getinfo(T, "Sl", &ar);
         if (ar.currentline > 0) {
             snprintf(rt->mem_where, sizeof rt->mem_where, "%s:%d", ar.short_src, ar.currentline);
             return;
@@ -140,9 +141,10 @@ static void heap_passed(void *ud)
 {
     runtime *rt = ud;
     rt->heap_passed = true;
-    if (rt->main) {
-        rt->hook_fast = true;
-        lua_sethook(rt->main, count_hook, LUA_MASKCOUNT, 1);
+    lua_State *T = rt->running ? rt->running : rt->main;
+    if (T) {
+        rt->hook_fast = T;
+        lua_sethook(T, count_hook, LUA_MASKCOUNT, 1);
     }
 }
 
@@ -250,8 +252,8 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     runtime *rt = rt_of(L);
     rt->grace = false; /* Lua code runs: no longer between two callbacks */
     uint64_t ran = HOOK_EVERY;
-    if (rt->hook_fast && L == rt->main) { /* set by heap_passed */
-        rt->hook_fast = false;
+    if (rt->hook_fast == L) { /* set by heap_passed */
+        rt->hook_fast = NULL;
         lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
         ran = 1;
     }
@@ -414,6 +416,98 @@ static int l_yield(lua_State *L)
         return luaL_error(L, "attempt to yield from outside a coroutine");
     return luaL_error(L, "attempt to yield across a C-call boundary (from a function called by "
                          "C, such as a table.sort comparator or a string.gsub replacement)");
+}
+
+/* ---- coroutine.resume and coroutine.wrap that keep track of the thread ---- */
+
+/* Resumes co with the narg values on top of L, as Lua's coroutine library
+ * does, with rt->running naming co meanwhile (lua_resume never unwinds past
+ * here). Returns the number of results moved to L, or -1 with the error
+ * on top of L. */
+static int resume_in(lua_State *L, lua_State *co, int narg)
+{
+    if (!lua_checkstack(co, narg)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    lua_xmove(L, co, narg);
+    runtime *rt = rt_of(L);
+    lua_State *outer = rt->running;
+    rt->running = co;
+    int nres, status = lua_resume(co, L, narg, &nres);
+    rt->running = outer;
+    if (status == LUA_OK || status == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1)) {
+            lua_pop(co, nres);
+            lua_pushliteral(L, "too many results to resume");
+            return -1;
+        }
+        lua_xmove(co, L, nres);
+        return nres;
+    }
+    lua_xmove(co, L, 1);
+    return -1;
+}
+
+static int l_resume(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    int r = resume_in(L, co, lua_gettop(L) - 1);
+    lua_pushboolean(L, r >= 0);
+    lua_insert(L, r >= 0 ? -(r + 1) : -2);
+    return r >= 0 ? r + 1 : 2;
+}
+
+/* Whether the message m starts with a location, "chunk:line: ". */
+static bool has_location(const char *m)
+{
+    const char *c = strchr(m, ':');
+    if (!c || c[1] < '0' || c[1] > '9')
+        return false;
+    for (c++; *c >= '0' && *c <= '9'; c++)
+        ;
+    return c[0] == ':' && c[1] == ' ';
+}
+
+/* The function coroutine.wrap returns. An error raised inside the coroutine
+ * that names where it happened (or, out of memory, is located by the
+ * allocator) goes on unchanged, so nested wraps do not repeat a location;
+ * a string error without one (a C stack overflow, a dead coroutine) gets
+ * the line that called the wrapped function, once. */
+static int l_wrapped(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int r = resume_in(L, co, lua_gettop(L));
+    if (r >= 0)
+        return r;
+    int status = lua_status(co);
+    if (status != LUA_OK && status != LUA_YIELD) { /* the coroutine failed */
+#if LUA_VERSION_RELEASE_NUM >= 50406
+        lua_closethread(co, L); /* close its to-be-closed variables */
+#else
+        lua_resetthread(co);
+#endif
+        lua_xmove(co, L, 1); /* the error, or one raised while closing */
+        if (status == LUA_ERRMEM)
+            return lua_error(L);
+    }
+    if (lua_type(L, -1) == LUA_TSTRING && !has_location(lua_tostring(L, -1))) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+static int l_wrap(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, l_wrapped, 1);
+    return 1;
 }
 
 /* ---- sandbox ---- */
@@ -649,6 +743,10 @@ static void replace_globals(lua_State *L)
     lua_getglobal(L, "coroutine");
     lua_pushcfunction(L, l_yield);
     lua_setfield(L, -2, "yield");
+    lua_pushcfunction(L, l_resume);
+    lua_setfield(L, -2, "resume");
+    lua_pushcfunction(L, l_wrap);
+    lua_setfield(L, -2, "wrap");
     lua_pop(L, 1);
     lua_pushcfunction(L, l_tostring);
     lua_setglobal(L, "tostring");

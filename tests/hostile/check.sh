@@ -3,6 +3,7 @@
 # says, and never by crashing, hanging or tripping a sanitizer:
 #   -- expect: exit 2                 the exit status (0, 1 or 2)
 #   -- expect-error: TEXT             text the output must contain (optional)
+#   -- expect-not: TEXT               text the output must not contain
 #   -- command: test {file} --seeds 1..x   the command line (default:
 #                                     run {file} --quiet); {file} is the case,
 #                                     {tmp} a scratch folder
@@ -23,6 +24,7 @@ set -u
 tcpsim=$1 file=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 want_exit=$(sed -n 's/^-- expect: exit *//p' "$file" | head -1)
 want_err=$(sed -n 's/^-- expect-error: *//p' "$file" | head -1)
+not_err=$(sed -n 's/^-- expect-not: *//p' "$file" | head -1)
 command=$(sed -n 's/^-- command: *//p' "$file" | head -1)
 xml=$(sed -n 's/^-- check-xml: *//p' "$file" | head -1)
 stale=$(sed -n 's/^-- stale: *//p' "$file" | head -1)
@@ -48,6 +50,9 @@ if [ "$rc" -ge 128 ]; then echo "killed by signal $((rc - 128))"; fail=1; fi
 if [ "$rc" != "$want_exit" ]; then echo "exit status $rc, expected $want_exit"; fail=1; fi
 if [ -n "$want_err" ] && ! grep -qF -- "$want_err" <<<"$out"; then
   echo "output lacks: $want_err"; fail=1
+fi
+if [ -n "$not_err" ] && grep -qF -- "$not_err" <<<"$out"; then
+  echo "output holds: $not_err"; fail=1
 fi
 if [ -n "$held_max" ]; then
   held=$(sed -n 's/.*Lua held \([0-9]*\) MiB, the simulation \([0-9]*\) MiB.*/\1 + \2/p' <<<"$out" | head -1)

@@ -4,7 +4,7 @@
 -- the budget and the one block (a 1 MiB note) that passed it
 -- command: run {file} --quiet --max-memory 32MiB
 -- expect: exit 2
--- expect-error: limit_memory_c_unsampled.lua:11: memory limit of 32 MiB reached (not enough memory; raise it with --max-memory): Lua held
+-- expect-error: limit_memory_c_unsampled.lua:12: memory limit of 32 MiB reached (not enough memory; raise it with --max-memory): Lua held
 -- expect-held-at-most: 33
 -- valgrind: skip memcheck replaces malloc, so the counting allocator never runs and the heap is only sampled (every 10 ms), which this loop never reaches
 local sim = tcpsim.new {}
