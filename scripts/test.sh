@@ -4,6 +4,10 @@
 #   scripts/test.sh          Release build in build/
 #   scripts/test.sh --asan   AddressSanitizer + UBSan build in build-asan/ (all
 #                            but the package tests, which the release pass runs)
+#   scripts/test.sh --valgrind  Release build; the hostile corpus and every
+#                            scenario of the library under Valgrind's memcheck
+#                            (tests/hostile/valgrind.sh, two at a time; slow:
+#                            not part of CI)
 #   scripts/test.sh --kernel Release build; the kernel tests (ctest -L kernel),
 #                            then every scenario of the library against this
 #                            machine's Linux (docs/kernel.md; needs root and
@@ -15,6 +19,11 @@ preset=release
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"
+if [ "${1:-}" = "--valgrind" ]; then
+  rc=0; bash tests/hostile/valgrind.sh build/tcpsim --jobs 2 || rc=$?
+  [ $rc -eq 77 ] && { echo "valgrind: skipped (not installed)"; exit 0; }
+  exit $rc
+fi
 if [ "${1:-}" = "--kernel" ]; then
   ctest --preset "$preset" -j "$jobs" -L kernel
   rc=0; bash tests/kern/suite.sh build/tcpsim . build/kernel-suite --all --jobs 6 || rc=$?

@@ -60,10 +60,9 @@ struct lsim {
     uint32_t caprefs;
     lsim_rule_refs *rule_refs;
     uint32_t caprulerefs;
-    int in_hook;               /* > 0 while Lua runs inside the event loop */
-    int error_ref;             /* the error value to re-raise (the net is halted) */
-    uint32_t events_unchecked; /* trace records and events since the heap was looked at */
-    bool heap_spent;           /* the heap passed the budget: the world was stopped */
+    int in_hook;     /* > 0 while Lua runs inside the event loop */
+    int error_ref;   /* the error value to re-raise (the net is halted) */
+    bool heap_spent; /* the heap passed the budget: the world was stopped */
     bool closed;
 };
 
@@ -259,6 +258,9 @@ bool lsim_runtime_take_overdraft(lua_State *L);
  * the memory the simulator holds in C together pass max_memory. When they
  * do, the caller stops the run with Lua's "not enough memory" (the run then
  * ends with the memory-limit error and the line the script was at). */
+/* Before a run enters the event loop: if the memory budget was found spent,
+ * collects garbage first; then marks the loop as between callbacks. */
+void lsim_runtime_before_run(lua_State *L);
 bool lsim_runtime_heap_over(lua_State *L);
 /* Reseeds the scenario's math.random stream ("lua") with `seed`. */
 void lsim_runtime_reseed(lua_State *L, uint64_t seed);
@@ -276,6 +278,19 @@ int lsim_index_methods(lua_State *L, const char *what, const char *key);
 /* ---- lsim_heap.c: the process heap ---- */
 /* Bytes the process holds on its heap (0 where that cannot be measured). */
 size_t lsim_heap_in_use(void);
+/* Whether lsim_heap_in_use is an exact count costing O(1) (else a sample
+ * costing a pass over the allocator's state, or 0). */
+bool lsim_heap_exact(void);
+/* Calls passed(ud) once, from inside the allocation, when the count first
+ * passes limit; passed may only set flags. */
+void lsim_heap_watch(size_t limit, void (*passed)(void *ud), void *ud);
+/* The size a block counts for in lsim_heap_in_use (0 if not exact). */
+size_t lsim_heap_block(const void *p);
+/* While on, growth never calls the watch's function; returns the old
+ * setting. */
+bool lsim_heap_quiet(bool on);
+/* Ends the watch set with ud, if it is still the current one. */
+void lsim_heap_unwatch(void *ud);
 
 /* ---- lsim_walk.c: pairs() and next() in a fixed order ---- */
 /* Sets the globals pairs and next to versions that walk a table's keys in

@@ -3,14 +3,34 @@
  * budget to cover what the simulator allocates in C (hosts, sockets,
  * buffers, the run log), not only Lua objects.
  *
- * What it promises: lsim_heap_in_use() answers the bytes in use, as the
- * allocator that serves malloc counts them — AddressSanitizer's when the
- * program is built with it, glibc's (mallinfo2: in-use chunks plus mmapped
- * blocks, headers included) otherwise — or 0 where neither is available
- * (the budget then covers Lua objects only). It costs one pass over the
- * allocator's free lists: callers sample it, never call it per allocation.
+ * What it promises:
+ *  - lsim_heap_in_use() answers the bytes in use. Where it is exact
+ *    (lsim_heap_exact()), it costs O(1) and counts every block of the
+ *    process, from its first allocation on:
+ *      - with glibc, a counting allocator replaces malloc, free, calloc,
+ *        realloc and the aligned allocators for the whole process (glibc
+ *        routes its own allocations, strdup's or fopen's, through them too);
+ *        each forwards to glibc's allocator and adds or takes away the
+ *        block's usable size (malloc_usable_size);
+ *      - under AddressSanitizer, which owns malloc, its allocation hooks
+ *        count the same way (the requested sizes).
+ *    Elsewhere it is a sample costing a pass over the allocator's state:
+ *    under Valgrind, whose memcheck replaces malloc (the counting allocator
+ *    then never runs), mallinfo()'s figure for the heap Valgrind manages;
+ *    on another C library, 0 (the budget covers Lua objects only).
+ *  - lsim_heap_watch(limit): from then on the first allocation that takes
+ *    the count past limit calls the function given (once per watch), so
+ *    the run stops at the next safe point instead of at the next sample.
+ *    The function runs inside malloc: it may only set flags (and call
+ *    lua_sethook, which is safe anywhere).
+ *  - The process is single-threaded: the counts are plain integers.
  */
+#if !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* malloc_usable_size, __libc_* */
+#endif
+#include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h> /* defines __GLIBC__ where it applies */
 
 #include "lsim.h"
@@ -24,23 +44,216 @@
 #define HEAP_ASAN 1
 #endif
 
+static size_t heap_bytes;            /* bytes in use, as counted */
+static size_t heap_limit = SIZE_MAX; /* past it, heap_passed is called */
+static void (*heap_passed)(void *);  /* NULL once called */
+static void *heap_passed_ud;
+static volatile bool heap_counting; /* the counting path has run */
+static bool heap_quiet;             /* growth does not call heap_passed */
+
+void lsim_heap_watch(size_t limit, void (*passed)(void *ud), void *ud)
+{
+    heap_limit = limit;
+    heap_passed = passed;
+    heap_passed_ud = ud;
+}
+
+bool lsim_heap_quiet(bool on)
+{
+    bool was = heap_quiet;
+    heap_quiet = on;
+    return was;
+}
+
+void lsim_heap_unwatch(void *ud)
+{
+    if (heap_passed_ud != ud)
+        return;
+    heap_limit = SIZE_MAX;
+    heap_passed = NULL;
+    heap_passed_ud = NULL;
+}
+
+static inline void heap_grew(size_t n)
+{
+    heap_bytes += n;
+    heap_counting = true;
+    if (heap_bytes > heap_limit && heap_passed && !heap_quiet) {
+        void (*f)(void *) = heap_passed;
+        heap_passed = NULL;
+        f(heap_passed_ud);
+    }
+}
+
 #if defined(HEAP_ASAN)
-/* From the sanitizer runtime (gcc ships no header for it). */
-size_t __sanitizer_get_current_allocated_bytes(void);
+/* From the sanitizer runtime (gcc ships no header for them). */
+size_t __sanitizer_get_allocated_size(const volatile void *p);
+int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
+                                              void (*f)(const volatile void *));
+
+static void asan_malloc_hook(const volatile void *p, size_t n)
+{
+    (void)p;
+    heap_grew(n);
+}
+
+static void asan_free_hook(const volatile void *p)
+{
+    heap_bytes -= __sanitizer_get_allocated_size(p);
+}
+
+/* Before main, so nearly every block is counted (frees of the few made
+ * earlier are ignored by lsim_heap_in_use's callers: they take
+ * differences). */
+__attribute__((constructor)) static void asan_hooks_install(void)
+{
+    __sanitizer_install_malloc_and_free_hooks(asan_malloc_hook, asan_free_hook);
+}
+
+bool lsim_heap_exact(void)
+{
+    return true;
+}
+
+size_t lsim_heap_block(const void *p)
+{
+    return p ? __sanitizer_get_allocated_size(p) : 0;
+}
 
 size_t lsim_heap_in_use(void)
 {
-    return __sanitizer_get_current_allocated_bytes();
+    return heap_bytes;
 }
+
 #elif defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
 #include <malloc.h>
 
+/* glibc's allocator under its own names. */
+void *__libc_malloc(size_t n);
+void __libc_free(void *p);
+void *__libc_calloc(size_t n, size_t size);
+void *__libc_realloc(void *p, size_t n);
+void *__libc_memalign(size_t align, size_t n);
+void *__libc_valloc(size_t n);
+void *__libc_pvalloc(size_t n);
+
+static void *counted(void *p)
+{
+    if (p)
+        heap_grew(malloc_usable_size(p));
+    return p;
+}
+
+void *malloc(size_t n)
+{
+    return counted(__libc_malloc(n));
+}
+
+void free(void *p)
+{
+    if (p)
+        heap_bytes -= malloc_usable_size(p);
+    __libc_free(p);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    return counted(__libc_calloc(n, size));
+}
+
+void *realloc(void *p, size_t n)
+{
+    size_t old = p ? malloc_usable_size(p) : 0;
+    void *q = __libc_realloc(p, n);
+    if (q) {
+        heap_bytes -= old;
+        heap_grew(malloc_usable_size(q));
+    } else if (p && n == 0) { /* glibc frees p and answers NULL */
+        heap_bytes -= old;
+    }
+    return q;
+}
+
+void *reallocarray(void *p, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, n * size);
+}
+
+void *memalign(size_t align, size_t n)
+{
+    return counted(__libc_memalign(align, n));
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+    return counted(__libc_memalign(align, n));
+}
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (align < sizeof(void *) || (align & (align - 1)) != 0)
+        return EINVAL;
+    void *p = counted(__libc_memalign(align, n));
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+void *valloc(size_t n)
+{
+    return counted(__libc_valloc(n));
+}
+
+void *pvalloc(size_t n)
+{
+    return counted(__libc_pvalloc(n));
+}
+
+/* Whether the counting allocator serves malloc: a tool that replaces
+ * malloc (Valgrind) bypasses it. Asked with a fresh block, through a
+ * pointer the compiler cannot see through. */
+bool lsim_heap_exact(void)
+{
+    static void *(*volatile alloc)(size_t) = malloc;
+    static void (*volatile release)(void *) = free;
+    if (!heap_counting)
+        release(alloc(16));
+    return heap_counting;
+}
+
+size_t lsim_heap_block(const void *p)
+{
+    return p && heap_counting ? malloc_usable_size((void *)p) : 0;
+}
+
 size_t lsim_heap_in_use(void)
 {
-    struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
+    if (lsim_heap_exact())
+        return heap_bytes;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    struct mallinfo mi = mallinfo(); /* Valgrind answers this one, not mallinfo2 */
+#pragma GCC diagnostic pop
+    return (size_t)(unsigned)mi.uordblks + (size_t)(unsigned)mi.hblkhd;
 }
+
 #else
+bool lsim_heap_exact(void)
+{
+    return false;
+}
+
+size_t lsim_heap_block(const void *p)
+{
+    (void)p;
+    return 0;
+}
+
 size_t lsim_heap_in_use(void)
 {
     return 0;

@@ -12,10 +12,14 @@
  *    those Lua raises from C (a yield outside a coroutine, out of memory).
  *  - Limits: an instruction budget (a count hook), a memory budget (the
  *    allocator counts every Lua object; the heap the simulator holds in C
- *    is sampled at most every HEAP_EVERY_MS from the count hook and the event
- *    loop, lsim_heap.c; past max_memory the run stops with an error
- *    naming the limit and the line), a wall-clock budget (checked by the count hook; the
- *    command adds a hard stop for time spent inside one C call), at most
+ *    is counted block by block (lsim_heap.c): the allocation that takes
+ *    the run past max_memory makes the next Lua instruction of the main
+ *    thread, and the event loop at its next event, stop the run with an
+ *    error naming the limit and the line; where the heap can only be
+ *    sampled, under Valgrind, it is sampled every HEAP_EVERY_MS from the
+ *    count hook and the event loop), a wall-clock budget (checked by the
+ *    count hook; the command adds a hard stop for time spent inside one C
+ *    call), at most
  *    LSIM_SIMS_MAX simulations, and the world's event and virtual-time
  *    limits. The wall clock only ever stops a run: it never reaches the
  *    simulation, so it cannot change a trace.
@@ -44,25 +48,26 @@
  * the loop; the run is stopped at the next safe point instead. */
 #define GRACE_RESERVE ((size_t)1 << 20)
 
-/* The process heap is sampled at most this often (lsim_heap.c), and a
- * sample waits HEAP_COST_FACTOR times as long as the last one took: a sample
- * walks the allocator's free lists, which grow with the heap (at 100,000
- * connections one took longer than 10 ms, and sampling was 90 % of the run). */
-#define HEAP_EVERY_MS    10
-#define HEAP_COST_FACTOR 20
+/* Where the process heap cannot be counted exactly, it is sampled at most
+ * this often (lsim_heap.c). */
+#define HEAP_EVERY_MS 10
 
 typedef struct runtime {
     lsim_config cfg;
-    char dir[1024];  /* the scenario's folder */
-    lua_State *main; /* NULL while the state is being made */
+    char dir[1024];     /* the scenario's folder */
+    lua_State *main;    /* NULL while the state is being made */
+    lua_State *running; /* the coroutine coroutine.resume/wrap runs, or NULL (main) */
     size_t mem_used;
     bool mem_refused;            /* the allocator refused a request: the budget is spent */
     bool grace;                  /* inside the event loop, outside every callback */
     bool mem_over;               /* the reserve was drawn on: stop at the next safe point */
     size_t heap_base;            /* the process heap in use before the state was made */
-    size_t other;                /* heap in use besides heap_base and Lua's blocks, as sampled */
-    uint64_t heap_ms;            /* when the heap was last sampled */
-    uint64_t heap_wait_ms;       /* how long after it the next sample may be */
+    size_t other;                /* heap in use besides heap_base and Lua's blocks, as measured */
+    size_t lua_heap;             /* Lua's blocks as the heap counts them (heap_exact) */
+    bool heap_exact;             /* lsim_heap_in_use counts (else it samples) */
+    bool heap_passed;            /* the count passed heap_base + max_memory */
+    lua_State *hook_fast;        /* the thread whose count hook runs at every instruction */
+    uint64_t heap_ms;            /* when the heap was last sampled (not heap_exact) */
     size_t stop_lua, stop_other; /* both figures when the budget was last found spent */
     char mem_where[256];         /* "file:line" running at the last refusal, or "" */
     uint64_t instructions;
@@ -92,12 +97,11 @@ const lsim_config *lsim_config_of(lua_State *L)
 }
 
 /* Records in rt->mem_where the file:line of the innermost Lua function of
- * the main thread (a coroutine's error shows the line that resumed it); a
- * refusal with no Lua function running (while an error unwinds to the top)
- * keeps the last one. Only when reading the stack is safe: a new block (ptr
- * NULL) is never a Lua stack being moved; Lua up to 5.4.4 also moves stacks
- * into new blocks, later releases realloc them in place with their
- * pointers made relative. */
+ * the running thread (the coroutine resumed by coroutine.resume or wrap,
+ * else the main thread); a refusal with no Lua function running (while an
+ * error unwinds to the top) keeps the last one. Only when reading the stack is safe: a new block
+ * (ptr NULL) is never a Lua stack being moved; Lua up to 5.4.4 also moves stacks into new blocks,
+ * later releases realloc them in place with their pointers made relative. */
 static void note_where(runtime *rt, const void *ptr)
 {
 #if LUA_VERSION_RELEASE_NUM > 50404
@@ -107,8 +111,9 @@ static void note_where(runtime *rt, const void *ptr)
     (void)ptr;
 #endif
     lua_Debug ar;
-    for (int level = 0; rt->main && lua_getstack(rt->main, level, &ar); level++) {
-        lua_getinfo(rt->main, "Sl", &ar);
+    lua_State *T = rt->running ? rt->running : rt->main;
+    for (int level = 0; T && lua_getstack(T, level, &ar); level++) {
+        lua_getinfo(T, "Sl", &ar);
         if (ar.currentline > 0) {
             snprintf(rt->mem_where, sizeof rt->mem_where, "%s:%d", ar.short_src, ar.currentline);
             return;
@@ -116,18 +121,73 @@ static void note_where(runtime *rt, const void *ptr)
     }
 }
 
-/* The Lua allocator: counts every block against max_memory. */
+/* Sets rt->other to the heap the run holds beyond Lua's blocks: where the
+ * heap is counted, exactly (Lua's blocks are counted as the heap counts
+ * them, in rt->lua_heap); else what the sample holds beyond mem_used. */
+static void heap_measure(runtime *rt)
+{
+    size_t heap = lsim_heap_in_use();
+    size_t lua = rt->heap_exact ? rt->lua_heap : rt->mem_used;
+    size_t run = heap > rt->heap_base ? heap - rt->heap_base : 0;
+    rt->other = run > lua ? run - lua : 0;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/* lsim_heap's watch: a C allocation took the run past its budget (only
+ * flags are set here, inside malloc; the main thread's count hook is made
+ * to run at its next instruction). */
+static void heap_passed(void *ud)
+{
+    runtime *rt = ud;
+    rt->heap_passed = true;
+    lua_State *T = rt->running ? rt->running : rt->main;
+    if (T) {
+        rt->hook_fast = T;
+        lua_sethook(T, count_hook, LUA_MASKCOUNT, 1);
+    }
+}
+
+/* Where the heap is counted, sets the watch to the count at which C memory
+ * and Lua's blocks together pass max_memory: Lua's own blocks are judged by
+ * rt_alloc (which lets Lua collect garbage and retry), never by the watch. */
+static void heap_watch(runtime *rt)
+{
+    if (!rt->heap_exact)
+        return;
+    size_t left = rt->mem_used < rt->cfg.max_memory ? rt->cfg.max_memory - rt->mem_used : 0;
+    lsim_heap_watch(rt->heap_base + rt->lua_heap + left, heap_passed, rt);
+}
+
+/* realloc(ptr, nsize) for Lua, keeping rt->lua_heap and the watch up to
+ * date; Lua's blocks never trip the watch. */
+static void *lua_block(runtime *rt, void *ptr, size_t nsize)
+{
+    size_t before = lsim_heap_block(ptr);
+    bool quiet = lsim_heap_quiet(true);
+    void *p = nsize ? realloc(ptr, nsize) : (free(ptr), NULL);
+    lsim_heap_quiet(quiet);
+    if (p || !nsize)
+        rt->lua_heap = rt->lua_heap - before + lsim_heap_block(p);
+    return p;
+}
+
+/* The Lua allocator: counts every block against max_memory, with the C
+ * heap as last measured (exact, when it is counted). */
 static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     runtime *rt = ud;
     if (ptr == NULL)
         osize = 0;
     if (nsize == 0) {
-        free(ptr);
+        lua_block(rt, ptr, 0);
         rt->mem_used -= osize;
+        heap_watch(rt);
         return NULL;
     }
     if (nsize > osize) {
+        if (rt->heap_exact)
+            heap_measure(rt);
         size_t grow = nsize - osize, cap = rt->cfg.max_memory + (rt->grace ? GRACE_RESERVE : 0);
         size_t used = rt->mem_used + rt->other;
         size_t room = used < rt->cfg.max_memory ? rt->cfg.max_memory - used : 0;
@@ -142,29 +202,34 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
             rt->mem_over = true;
         }
     }
-    void *p = realloc(ptr, nsize);
+    void *p = lua_block(rt, ptr, nsize);
     if (p)
         rt->mem_used = rt->mem_used - osize + nsize;
+    heap_watch(rt);
     return p;
 }
 
-/* Samples the process heap if heap_wait_ms passed since the last sample,
- * updating rt->other. Returns whether Lua's blocks and the rest of the
- * heap together pass max_memory (and then marks the budget spent). */
+/* Whether Lua's blocks and the rest of the heap together pass max_memory
+ * (and then marks the budget spent). Where the heap is counted, only after
+ * the watch saw a C allocation pass the budget (O(1)); else the heap is
+ * sampled if HEAP_EVERY_MS passed since the last sample. */
 static bool heap_over(runtime *rt)
 {
-    uint64_t now = wall_ms();
-    if (now - rt->heap_ms < rt->heap_wait_ms)
+    if (rt->heap_exact) {
+        if (!rt->heap_passed)
+            return false;
+    } else {
+        uint64_t now = wall_ms();
+        if (now - rt->heap_ms < HEAP_EVERY_MS)
+            return false;
+        rt->heap_ms = now;
+    }
+    heap_measure(rt);
+    if (rt->other <= rt->cfg.max_memory && rt->mem_used <= rt->cfg.max_memory - rt->other) {
+        rt->heap_passed = false; /* back under the budget (memory was freed) */
+        heap_watch(rt);
         return false;
-    size_t heap = lsim_heap_in_use();
-    rt->heap_ms = wall_ms();
-    uint64_t cost = rt->heap_ms - now;
-    rt->heap_wait_ms =
-        cost * HEAP_COST_FACTOR > HEAP_EVERY_MS ? cost * HEAP_COST_FACTOR : HEAP_EVERY_MS;
-    size_t run = heap > rt->heap_base ? heap - rt->heap_base : 0;
-    rt->other = run > rt->mem_used ? run - rt->mem_used : 0;
-    if (rt->other <= rt->cfg.max_memory && rt->mem_used <= rt->cfg.max_memory - rt->other)
-        return false;
+    }
     rt->mem_refused = true;
     rt->stop_lua = rt->mem_used;
     rt->stop_other = rt->other;
@@ -186,14 +251,28 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 {
     runtime *rt = rt_of(L);
     rt->grace = false; /* Lua code runs: no longer between two callbacks */
-    if (rt->mem_over || heap_over(rt)) {
+    uint64_t ran = HOOK_EVERY;
+    if (rt->hook_fast == L) { /* set by heap_passed */
+        rt->hook_fast = NULL;
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+        ran = 1;
+    }
+    bool over = rt->mem_over;
+    if (!over && heap_over(rt)) {
+        /* garbage first, as Lua's allocator does before it refuses */
+        lua_gc(L, LUA_GCCOLLECT);
+        over = heap_over(rt);
+    }
+    if (over) {
         rt->mem_over = false;
+        rt->heap_passed = false; /* a script that catches the error and goes on, */
+        heap_watch(rt);          /* still past the budget, is stopped again */
         lua_getinfo(L, "Sl", ar);
         snprintf(rt->mem_where, sizeof rt->mem_where, "%s:%d", ar->short_src, ar->currentline);
         lua_pushliteral(L, "not enough memory");
         lua_error(L);
     }
-    rt->instructions += HOOK_EVERY;
+    rt->instructions += ran;
     bool wall = rt->cfg.max_wall_ms && wall_ms() - rt->wall_start_ms > rt->cfg.max_wall_ms;
     if (rt->instructions <= rt->cfg.max_instructions && !wall)
         return;
@@ -217,6 +296,21 @@ bool lsim_runtime_grace(lua_State *L, bool on)
     bool was = rt->grace;
     rt->grace = on;
     return was;
+}
+
+void lsim_runtime_before_run(lua_State *L)
+{
+    runtime *rt = rt_of(L);
+    if (rt->mem_refused || rt->heap_passed) {
+        /* The budget was found spent: the garbage a script let go of since
+         * is collected before the event loop, where only Lua's allocator
+         * would collect it, judges the memory the run holds. */
+        lua_gc(L, LUA_GCCOLLECT);
+        rt->mem_refused = false;
+        if (rt->heap_passed)
+            heap_over(rt);
+    }
+    rt->grace = true;
 }
 
 bool lsim_runtime_take_overdraft(lua_State *L)
@@ -324,6 +418,98 @@ static int l_yield(lua_State *L)
         return luaL_error(L, "attempt to yield from outside a coroutine");
     return luaL_error(L, "attempt to yield across a C-call boundary (from a function called by "
                          "C, such as a table.sort comparator or a string.gsub replacement)");
+}
+
+/* ---- coroutine.resume and coroutine.wrap that keep track of the thread ---- */
+
+/* Resumes co with the narg values on top of L, as Lua's coroutine library
+ * does, with rt->running naming co meanwhile (lua_resume never unwinds past
+ * here). Returns the number of results moved to L, or -1 with the error
+ * on top of L. */
+static int resume_in(lua_State *L, lua_State *co, int narg)
+{
+    if (!lua_checkstack(co, narg)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    lua_xmove(L, co, narg);
+    runtime *rt = rt_of(L);
+    lua_State *outer = rt->running;
+    rt->running = co;
+    int nres, status = lua_resume(co, L, narg, &nres);
+    rt->running = outer;
+    if (status == LUA_OK || status == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1)) {
+            lua_pop(co, nres);
+            lua_pushliteral(L, "too many results to resume");
+            return -1;
+        }
+        lua_xmove(co, L, nres);
+        return nres;
+    }
+    lua_xmove(co, L, 1);
+    return -1;
+}
+
+static int l_resume(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    int r = resume_in(L, co, lua_gettop(L) - 1);
+    lua_pushboolean(L, r >= 0);
+    lua_insert(L, r >= 0 ? -(r + 1) : -2);
+    return r >= 0 ? r + 1 : 2;
+}
+
+/* Whether the message m starts with a location, "chunk:line: ". */
+static bool has_location(const char *m)
+{
+    const char *c = strchr(m, ':');
+    if (!c || c[1] < '0' || c[1] > '9')
+        return false;
+    for (c++; *c >= '0' && *c <= '9'; c++)
+        ;
+    return c[0] == ':' && c[1] == ' ';
+}
+
+/* The function coroutine.wrap returns. An error raised inside the coroutine
+ * that names where it happened (or, out of memory, is located by the
+ * allocator) goes on unchanged, so nested wraps do not repeat a location;
+ * a string error without one (a C stack overflow, a dead coroutine) gets
+ * the line that called the wrapped function, once. */
+static int l_wrapped(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int r = resume_in(L, co, lua_gettop(L));
+    if (r >= 0)
+        return r;
+    int status = lua_status(co);
+    if (status != LUA_OK && status != LUA_YIELD) { /* the coroutine failed */
+#if LUA_VERSION_RELEASE_NUM >= 50406
+        lua_closethread(co, L); /* close its to-be-closed variables */
+#else
+        lua_resetthread(co);
+#endif
+        lua_xmove(co, L, 1); /* the error, or one raised while closing */
+        if (status == LUA_ERRMEM)
+            return lua_error(L);
+    }
+    if (lua_type(L, -1) == LUA_TSTRING && !has_location(lua_tostring(L, -1))) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+static int l_wrap(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, l_wrapped, 1);
+    return 1;
 }
 
 /* ---- sandbox ---- */
@@ -559,6 +745,10 @@ static void replace_globals(lua_State *L)
     lua_getglobal(L, "coroutine");
     lua_pushcfunction(L, l_yield);
     lua_setfield(L, -2, "yield");
+    lua_pushcfunction(L, l_resume);
+    lua_setfield(L, -2, "resume");
+    lua_pushcfunction(L, l_wrap);
+    lua_setfield(L, -2, "wrap");
     lua_pop(L, 1);
     lua_pushcfunction(L, l_tostring);
     lua_setglobal(L, "tostring");
@@ -647,10 +837,12 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
         snprintf(rt->dir, sizeof rt->dir, ".");
     rt->wall_start_ms = wall_ms();
     rt->heap_ms = rt->wall_start_ms;
-    rt->heap_wait_ms = HEAP_EVERY_MS;
+    rt->heap_exact = lsim_heap_exact();
     rt->heap_base = lsim_heap_in_use();
+    heap_watch(rt);
     lua_State *L = lua_newstate(rt_alloc, rt);
     if (!L) {
+        lsim_heap_unwatch(rt);
         free(rt);
         return NULL;
     }
@@ -675,6 +867,7 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
 void lsim_runtime_free(lua_State *L)
 {
     runtime *rt = rt_of(L);
+    lsim_heap_unwatch(rt);
     lua_close(L);
     free(rt);
 }

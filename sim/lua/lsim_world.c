@@ -31,15 +31,12 @@ void *lsim_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
 
 /* ---- The net's observer: the run log and the Lua callbacks ---- */
 
-/* Every 256 trace records and stack events, looks whether the memory the
- * run holds (Lua and C) passed the budget; if so, stops the world (no Lua
- * call here: this runs inside the core and the stack) for lsim_check_run to
- * raise the error. */
+/* At every trace record and stack event, looks whether the memory the run
+ * holds (Lua and C) passed the budget (a flag, where the heap is counted);
+ * if so, stops the world (no Lua call here: this runs inside the core and
+ * the stack) for lsim_check_run to raise the error. */
 static void check_heap(lsim *s)
 {
-    if (++s->events_unchecked < 256)
-        return;
-    s->events_unchecked = 0;
     if (!s->heap_spent && lsim_runtime_heap_over(s->L)) {
         s->heap_spent = true;
         sim_world_stop(net_world(s->net));
@@ -329,7 +326,7 @@ void lsim_check_runnable(lua_State *L, lsim *s, const char *what)
 {
     if (s->in_hook || net_in_stack(s->net))
         luaL_error(L, "%s cannot be called from inside the run (a callback or hook)", what);
-    lsim_runtime_grace(L, true);
+    lsim_runtime_before_run(L);
 }
 
 static int sim_run(lua_State *L)

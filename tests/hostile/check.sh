@@ -3,26 +3,37 @@
 # says, and never by crashing, hanging or tripping a sanitizer:
 #   -- expect: exit 2                 the exit status (0, 1 or 2)
 #   -- expect-error: TEXT             text the output must contain (optional)
+#   -- expect-not: TEXT               text the output must not contain
 #   -- command: test {file} --seeds 1..x   the command line (default:
 #                                     run {file} --quiet); {file} is the case,
 #                                     {tmp} a scratch folder
+#   -- expect-held-at-most: 33        a memory-limit error whose two figures
+#                                     ("Lua held X MiB, the simulation Y
+#                                     MiB") add up to at most 33 (MiB)
 #   -- check-xml: {tmp}/x.svg         a file the run wrote that must be
 #                                     well-formed XML
 #   -- stale: {tmp}/x.pcap            a file made before the run (as an
 #                                     earlier run would have) that must be
 #                                     gone after it
 # Every run gets --max-wall 20s (unless the command sets it) and at most 60 s.
+#   -- valgrind: skip REASON          the case cannot run under Valgrind by
+#                                     design (tests/hostile/valgrind.sh
+#                                     reports it as skipped, with REASON)
 #   tests/hostile/check.sh TCPSIM FILE
 set -u
 tcpsim=$1 file=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 want_exit=$(sed -n 's/^-- expect: exit *//p' "$file" | head -1)
 want_err=$(sed -n 's/^-- expect-error: *//p' "$file" | head -1)
+not_err=$(sed -n 's/^-- expect-not: *//p' "$file" | head -1)
 command=$(sed -n 's/^-- command: *//p' "$file" | head -1)
 xml=$(sed -n 's/^-- check-xml: *//p' "$file" | head -1)
 stale=$(sed -n 's/^-- stale: *//p' "$file" | head -1)
+held_max=$(sed -n 's/^-- expect-held-at-most: *//p' "$file" | head -1)
 [ -n "$want_exit" ] || { echo "$file: header lacks '-- expect: exit N'"; exit 1; }
 [ -n "$command" ] || command="run {file} --quiet"
-case "$command" in *--max-wall*) ;; run*) command="$command --max-wall 20s" ;; esac
+# HOSTILE_SLOW=N stretches both by N for a slow runner (Valgrind).
+slow=${HOSTILE_SLOW:-1}
+case "$command" in *--max-wall*) ;; run*) command="$command --max-wall $((20 * slow))s" ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 command=${command//\{file\}/$file}
@@ -31,14 +42,22 @@ xml=${xml//\{tmp\}/$tmp}
 stale=${stale//\{tmp\}/$tmp}
 [ -z "$stale" ] || echo "an output of an earlier run" >"$stale"
 # shellcheck disable=SC2086  # the header's words are the arguments
-out=$(cd "$tmp" && timeout 60 "$tcpsim" $command 2>&1)
+out=$(cd "$tmp" && timeout $((60 * slow)) "$tcpsim" $command 2>&1)
 rc=$?
 fail=0
-if [ "$rc" = 124 ]; then echo "hung: still running after 60 s"; fail=1; fi
+if [ "$rc" = 124 ]; then echo "hung: still running after $((60 * slow)) s"; fail=1; fi
 if [ "$rc" -ge 128 ]; then echo "killed by signal $((rc - 128))"; fail=1; fi
 if [ "$rc" != "$want_exit" ]; then echo "exit status $rc, expected $want_exit"; fail=1; fi
 if [ -n "$want_err" ] && ! grep -qF -- "$want_err" <<<"$out"; then
   echo "output lacks: $want_err"; fail=1
+fi
+if [ -n "$not_err" ] && grep -qF -- "$not_err" <<<"$out"; then
+  echo "output holds: $not_err"; fail=1
+fi
+if [ -n "$held_max" ]; then
+  held=$(sed -n 's/.*Lua held \([0-9]*\) MiB, the simulation \([0-9]*\) MiB.*/\1 + \2/p' <<<"$out" | head -1)
+  if [ -z "$held" ]; then echo "output lacks the memory figures"; fail=1
+  elif [ $((held)) -gt "$held_max" ]; then echo "held $((held)) MiB, more than $held_max MiB"; fail=1; fi
 fi
 if grep -qE 'Sanitizer|runtime error:|Assertion .* failed|Segmentation' <<<"$out"; then
   echo "a sanitizer or an assertion fired"; fail=1
