@@ -153,12 +153,16 @@ lsim *lsim_check(lua_State *L, int idx)
 static void check_opts_with_knobs(lua_State *L, int idx, const char *where, const char *const *base)
 {
     const char *const *knobs = lsim_profile_knobs();
-    const char *all[64];
+    /* Room for every knob: a name left out would be refused as unknown. */
+    const char *all[160];
     size_t n = 0;
     for (size_t i = 0; base[i]; i++)
         all[n++] = base[i];
-    for (size_t i = 0; knobs[i] && n < 63; i++)
+    for (size_t i = 0; knobs[i]; i++) {
+        if (n + 1 >= sizeof all / sizeof all[0])
+            luaL_error(L, "%s: too many option names (internal limit)", where);
         all[n++] = knobs[i];
+    }
     all[n] = NULL;
     lsim_opts_check(L, idx, where, all);
 }

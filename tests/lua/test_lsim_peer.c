@@ -97,7 +97,7 @@ static void absolute_numbers(void **state)
                   "local r = peer:recv { wait = '100ms', absolute = false }\n"
                   "assert(r == nil)\n"
                   "peer:send(('. 5001:5001(0) ack %d win 1000'):format(peer.stack_isn + 1))\n"
-                            "peer:expect_none '1s'\n"
+                  "peer:expect_none '1s'\n"
                   "peer:send('P. 1:4(3) ack 1 win 1000', { absolute = false })\n"
                   "peer:expect('. 1:1(0) ack 4', { absolute = false })\n",
                   2);
