@@ -377,21 +377,6 @@ size_t lsim_tcpopt_check(lua_State *L, int idx, const char *where, uint8_t *out)
 
 /* ---- pushing option bytes back ---- */
 
-/* Length of the option at b[0..left), 0 if it is malformed. */
-static size_t opt_len(const uint8_t *b, size_t left)
-{
-    if (b[0] == OPT_EOL || b[0] == OPT_NOP)
-        return 1;
-    if (left < 2 || b[1] < 2 || b[1] > left)
-        return 0;
-    static const uint8_t fixed[9] = {0, 0, 4, 3, 2, 0, 0, 0, 10};
-    if (b[0] < sizeof fixed && fixed[b[0]] && b[1] != fixed[b[0]])
-        return 0;
-    if (b[0] == OPT_SACK && (b[1] < 10 || (b[1] - 2) % 8))
-        return 0;
-    return b[1];
-}
-
 static void push_one(lua_State *L, const uint8_t *b, size_t n)
 {
     lua_createtable(L, 0, 3);
@@ -437,7 +422,7 @@ void lsim_tcpopt_push(lua_State *L, const uint8_t *bytes, size_t len)
     lua_createtable(L, 4, 0);
     lua_Integer i = 0;
     for (size_t at = 0; at < len;) {
-        size_t n = opt_len(bytes + at, len - at);
+        size_t n = pkt_opt_len(bytes + at, len - at);
         if (n == 0) { /* the rest cannot be split into options */
             lua_createtable(L, 0, 2);
             lua_pushliteral(L, "malformed");

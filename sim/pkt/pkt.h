@@ -72,6 +72,10 @@ typedef struct pkt_opt_table {
 /* Parses the text between '<' and '>' ("mss 1460,sackOK,nop,wscale 7"; "..." for
  * any). Returns 0, or -1 with a message in err ("expected ... at '...'"). */
 int pkt_opts_parse(const char *text, pkt_opts *out, char *err, size_t err_len);
+/* Length of the TCP option at b[0..left) (left >= 1), or 0 if it is
+ * malformed: a length byte past `left`, or a length that does not fit the
+ * kind (MSS 4, window scale 3, SACK-permitted 2, timestamps 10, SACK 2 + 8n). */
+size_t pkt_opt_len(const uint8_t *b, size_t left);
 /* Formats opts without the brackets, in packetdrill's notation. Returns buf. */
 char *pkt_opts_format(const pkt_opts *opts, char *buf, size_t buf_len);
 /* Checks raw option bytes (as received) and copies them. -1 if malformed. */

@@ -181,8 +181,7 @@ int pkt_opts_parse(const char *text, pkt_opts *out, char *err, size_t err_len)
 
 /* ---- Wire bytes ----------------------------------------------------------------- */
 
-/* Length of the option at b[0..left), 0 if malformed. */
-static size_t opt_len(const uint8_t *b, size_t left)
+size_t pkt_opt_len(const uint8_t *b, size_t left)
 {
     if (b[0] == OPT_EOL || b[0] == OPT_NOP)
         return 1;
@@ -202,7 +201,7 @@ int pkt_opts_from_wire(const uint8_t *bytes, size_t len, pkt_opts *out)
     if (len > PKT_OPT_BYTES)
         return -1;
     for (size_t i = 0; i < len;) {
-        size_t n = opt_len(bytes + i, len - i);
+        size_t n = pkt_opt_len(bytes + i, len - i);
         if (n == 0)
             return -1;
         i += n;
@@ -265,7 +264,7 @@ char *pkt_opts_format(const pkt_opts *opts, char *buf, size_t buf_len)
         return buf;
     }
     for (size_t i = 0; i < opts->len;) {
-        size_t n = opt_len(opts->bytes + i, opts->len - i);
+        size_t n = pkt_opt_len(opts->bytes + i, opts->len - i);
         if (n == 0) {
             snprintf(buf + (pos < buf_len ? pos : buf_len - 1), pos < buf_len ? buf_len - pos : 1,
                      "%smalformed", i ? "," : "");
@@ -360,7 +359,7 @@ int pkt_opts_to_table(const pkt_opts *opts, pkt_opt_table *t)
         return -1;
     for (size_t i = 0; i < opts->len;) {
         const uint8_t *b = opts->bytes + i;
-        size_t n = opt_len(b, opts->len - i);
+        size_t n = pkt_opt_len(b, opts->len - i);
         if (n == 0)
             return -1;
         if (b[0] == OPT_MSS)
