@@ -74,6 +74,7 @@ static int run_scenario(void *ctx, exp_run *r)
     cfg.on_schedule = ignore_schedule;
     cfg.on_invariant = scenario_invariant;
     cfg.no_payload = true;   /* nothing an explore run writes reads payload bytes */
+    cfg.no_tcbs = true;      /* nor TCB records (only the stepper page does) */
     cfg.cache_chunks = true; /* the same files, run many times */
     cfg.quiet_expect = true; /* expectations are not invariants under faults */
     cfg.quiet_print = true;  /* the report is the output, whatever the jobs and way */
@@ -485,7 +486,7 @@ static int explore_runs(xopts *o, runner *u)
     }
     double dt = wall_seconds() - t0, dc = cpu_seconds() - c0;
     fprintf(stderr,
-            "explore: %llu schedules in %.2f s (%.0f schedules/s); %.3f CPU-s (%.0f schedules per "
+            "explore: %llu schedules in %.2f s (%.0f schedules/s); %.4f CPU-s (%.0f schedules per "
             "CPU-second)\n",
             (unsigned long long)rep.schedules, dt, dt > 0 ? (double)rep.schedules / dt : 0.0, dc,
             dc > 0 ? (double)rep.schedules / dc : 0.0);
