@@ -150,7 +150,7 @@ static void assert_same(const seen *a, const seen *b)
     assert_string_equal(a->msg, b->msg);
 }
 
-static const char *const SCHEDULES[] = {"",       "1:drop",       "2:dup",        "3:drop,5:dup",
+static const char *const SCHEDULES[] = {"",       "1:drop",       "2:dup",         "3:drop,5:dup",
                                         "4:drop", "1:dup,2:drop", "6:drop,7:drop", "2:drop"};
 #define NSCHED (sizeof SCHEDULES / sizeof SCHEDULES[0])
 
