@@ -652,19 +652,21 @@ static bool module_file_exists(lua_State *L, const char *path)
 #define PRELOADED_KEY "tcpsim.preloaded"
 
 /* A kept state's function compiled from file when the state was made
- * (lsim_keep_new), pushed at most once per run (a second load of the file
- * in the same run gets a function of its own). */
-static bool take_preloaded(lua_State *L, const char *file)
+ * (lsim_keep_new; registry PRELOADED_KEY[i] for chunks[i]), pushed at most
+ * once per run (a second load of the file in the same run gets a function
+ * of its own). */
+static bool take_preloaded(lua_State *L, const chunk *c)
 {
-    if (!rt_of(L)->arena)
+    if (!rt_of(L)->arena || !c)
         return false;
+    lua_Integer i = (lua_Integer)(c - chunks) + 1;
     lua_getfield(L, LUA_REGISTRYINDEX, PRELOADED_KEY); /* made with the state */
-    if (lua_getfield(L, -1, file) != LUA_TFUNCTION) {
+    if (lua_rawgeti(L, -1, i) != LUA_TFUNCTION) {
         lua_pop(L, 2);
         return false;
     }
     lua_pushnil(L);
-    lua_setfield(L, -3, file);
+    lua_rawseti(L, -3, i);
     lua_remove(L, -2);
     return true;
 }
@@ -676,15 +678,67 @@ static int load_text_file(lua_State *L, const char *file)
 {
     if (!file || !rt_of(L)->cfg.cache_chunks)
         return luaL_loadfilex(L, file, "t");
-    if (take_preloaded(L, file))
-        return LUA_OK;
     const chunk *c = chunk_find(file);
+    if (take_preloaded(L, c))
+        return LUA_OK;
     if (c && c->code)
         return luaL_loadbufferx(L, c->code, c->len, file, "b");
     int rc = luaL_loadfilex(L, file, "t");
     if (rc == LUA_OK && !c) /* (a file once missing is compiled each time) */
         chunk_keep(L, file);
     return rc;
+}
+
+/* Modules require() found, with the search path they were found on
+ * (cfg.cache_chunks: files do not change, so a name found once is not
+ * searched for again in this process). */
+typedef struct resolved {
+    char *path, *name, *file;
+} resolved;
+
+static resolved *resolveds;
+static size_t nresolved, capresolved;
+
+static const char *resolved_find(const char *path, const char *name)
+{
+    for (size_t i = 0; i < nresolved; i++)
+        if (strcmp(resolveds[i].name, name) == 0 && strcmp(resolveds[i].path, path) == 0)
+            return resolveds[i].file;
+    return NULL;
+}
+
+static void resolved_keep(const char *path, const char *name, const char *file)
+{
+    if (nresolved == capresolved) {
+        size_t cap = capresolved ? 2 * capresolved : 8;
+        resolved *more = realloc(resolveds, cap * sizeof *resolveds);
+        if (!more)
+            return;
+        resolveds = more;
+        capresolved = cap;
+    }
+    resolved r = {strdup(path), strdup(name), strdup(file)};
+    if (r.path && r.name && r.file) {
+        resolveds[nresolved++] = r;
+        return;
+    }
+    free(r.path);
+    free(r.name);
+    free(r.file);
+}
+
+/* The searcher's answer for module `name` found in `file`: its loader
+ * and the file name, or an error if it does not compile. */
+static int found_module(lua_State *L, const char *name, const char *file)
+{
+    if (load_text_file(L, file) != LUA_OK) {
+        push_line_where(L);
+        lua_pushfstring(L, "%serror loading module '%s' from file '%s': %s", lua_tostring(L, -1),
+                        name, file, lua_tostring(L, -2));
+        return lua_error(L);
+    }
+    lua_pushstring(L, file);
+    return 2;
 }
 
 /* package.searchers[2] in the sandbox: a text-only Lua searcher over the
@@ -700,22 +754,21 @@ static int l_search_lua(lua_State *L)
                         lua_tostring(L, -1), name);
         return lua_error(L);
     }
+    runtime *rt = rt_of(L);
+    const char *known = rt->cfg.cache_chunks ? resolved_find(rt->path, name) : NULL;
+    if (known)
+        return found_module(L, name, known);
     const char *file = luaL_gsub(L, name, ".", "/");
-    const char *path = rt_of(L)->path;
+    const char *path = rt->path;
     while (*path) {
         const char *end = strchr(path, ';');
         size_t len = end ? (size_t)(end - path) : strlen(path);
         lua_pushlstring(L, path, len);
         const char *candidate = luaL_gsub(L, lua_tostring(L, -1), "?", file);
         if (module_file_exists(L, candidate)) {
-            if (load_text_file(L, candidate) != LUA_OK) {
-                push_line_where(L);
-                lua_pushfstring(L, "%serror loading module '%s' from file '%s': %s",
-                                lua_tostring(L, -1), name, candidate, lua_tostring(L, -2));
-                return lua_error(L);
-            }
-            lua_pushstring(L, candidate);
-            return 2;
+            if (rt->cfg.cache_chunks)
+                resolved_keep(rt->path, name, candidate);
+            return found_module(L, name, candidate);
         }
         lua_pop(L, 2);
         path += len + (end != NULL);
@@ -1113,7 +1166,7 @@ static int keep_setup(lua_State *L)
             continue;
         if (luaL_loadbufferx(L, chunks[i].code, chunks[i].len, chunks[i].file, "b") != LUA_OK)
             return lua_error(L);
-        lua_setfield(L, -2, chunks[i].file);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, LUA_REGISTRYINDEX, PRELOADED_KEY);
     lua_newtable(L);
