@@ -583,7 +583,7 @@ typedef struct chunk {
 } chunk;
 
 static chunk *chunks;
-static size_t nchunks, capchunks;
+static uint32_t nchunks, capchunks;
 
 static int chunk_writer(lua_State *L, const void *p, size_t sz, void *ud)
 {
@@ -616,14 +616,7 @@ static chunk *chunk_find(const char *file)
  * file was not found). */
 static void chunk_keep(lua_State *L, const char *file)
 {
-    if (nchunks == capchunks) {
-        size_t cap = capchunks ? 2 * capchunks : 8;
-        chunk *more = realloc(chunks, cap * sizeof *chunks);
-        if (!more)
-            return;
-        chunks = more;
-        capchunks = cap;
-    }
+    chunks = lsim_grow(chunks, &capchunks, nchunks + 1, sizeof *chunks);
     chunk c = {strdup(file), NULL, 0, 0};
     if (c.file && (!L || (lua_dump(L, chunk_writer, &c, 0) == 0 && c.len))) {
         chunks[nchunks++] = c;
@@ -697,7 +690,7 @@ typedef struct resolved {
 } resolved;
 
 static resolved *resolveds;
-static size_t nresolved, capresolved;
+static uint32_t nresolved, capresolved;
 
 static const char *resolved_find(const char *path, const char *name)
 {
@@ -709,14 +702,7 @@ static const char *resolved_find(const char *path, const char *name)
 
 static void resolved_keep(const char *path, const char *name, const char *file)
 {
-    if (nresolved == capresolved) {
-        size_t cap = capresolved ? 2 * capresolved : 8;
-        resolved *more = realloc(resolveds, cap * sizeof *resolveds);
-        if (!more)
-            return;
-        resolveds = more;
-        capresolved = cap;
-    }
+    resolveds = lsim_grow(resolveds, &capresolved, nresolved + 1, sizeof *resolveds);
     resolved r = {strdup(path), strdup(name), strdup(file)};
     if (r.path && r.name && r.file) {
         resolveds[nresolved++] = r;
