@@ -229,8 +229,9 @@ typedef struct lsim_config {
                         * it many times prints its own report) */
     bool no_payload;   /* run logs keep no payload bytes (nothing writes pcap) */
     bool no_tcbs;      /* run logs keep no TCB records (nothing writes the stepper page) */
-    bool cache_chunks; /* compile each file once per process (a tool running one
-                        * scenario many times; files must not change meanwhile) */
+    bool cache_chunks; /* compile each file, and find each module, once per process (a
+                        * tool running one scenario many times; files must not change
+                        * meanwhile) */
 } lsim_config;
 
 /* The most simulations one scenario makes (tcpsim.new says so past it). */

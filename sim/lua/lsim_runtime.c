@@ -1212,7 +1212,9 @@ void lsim_keep_end(lsim_keep *k)
 {
     runtime *rt = k->rt;
     lua_State *L = rt->main;
-    rt->cfg.max_memory = SIZE_MAX; /* the run is over: releasing must not fail */
+    /* The run is over: releasing must not fail (half of SIZE_MAX: the
+     * budget's sums must not wrap). */
+    rt->cfg.max_memory = SIZE_MAX / 2;
     lua_settop(L, 0);
     lua_getfield(L, LUA_REGISTRYINDEX, OWNED_KEY);
     /* Newest first, as lua_close calls finalizers: a raw peer before its
