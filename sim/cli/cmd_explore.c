@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -33,6 +34,9 @@ typedef struct xopts {
 
 typedef struct runner {
     lsim_config cfg;
+    bool keep;                   /* run in one kept state (lsim_keep_*), made after the first run */
+    bool keep_tried;             /* lsim_keep_new was called (it may have refused) */
+    lsim_keep *kept;             /* the state, or NULL: a fresh state per run */
     long checked, failed_expect; /* of the last run */
     char err[300];               /* the last run's script error, or "" */
 } runner;
@@ -57,6 +61,10 @@ static int ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char
     return 0;
 }
 
+/* Runs one schedule into r. A runner that keeps its state runs the first
+ * schedule (the root) in a state of its own, which compiles every file the
+ * scenario loads, then makes the kept state with them preloaded; each later
+ * run starts from it as made (lsim.h, lsim_keep_new rule 1). */
 static int run_scenario(void *ctx, exp_run *r)
 {
     runner *u = ctx;
@@ -66,10 +74,11 @@ static int run_scenario(void *ctx, exp_run *r)
     cfg.on_schedule = ignore_schedule;
     cfg.on_invariant = scenario_invariant;
     cfg.no_payload = true;   /* nothing an explore run writes reads payload bytes */
+    cfg.no_tcbs = true;      /* nor TCB records (only the stepper page does) */
     cfg.cache_chunks = true; /* the same files, run many times */
     cfg.quiet_expect = true; /* expectations are not invariants under faults */
     cfg.quiet_print = true;  /* the report is the output, whatever the jobs and way */
-    lua_State *L = lsim_runtime_new(&cfg);
+    lua_State *L = u->kept ? lsim_keep_begin(u->kept, r) : lsim_runtime_new(&cfg);
     if (!L) {
         fprintf(stderr, "tcpsim: out of memory\n");
         return -1;
@@ -85,7 +94,16 @@ static int run_scenario(void *ctx, exp_run *r)
     exp_run_finish(r);
     if (u->err[0]) /* a script error is part of the outcome, not a failure */
         r->outcome ^= 0x9e3779b97f4a7c15ull;
-    lsim_runtime_free(L);
+    if (u->kept) {
+        lsim_keep_end(u->kept);
+    } else {
+        lsim_runtime_free(L);
+        if (u->keep && !u->keep_tried) {
+            u->keep_tried = true;
+            cfg.on_net_ctx = NULL;
+            u->kept = lsim_keep_new(&cfg); /* NULL: fresh states, as before */
+        }
+    }
     return 0;
 }
 
@@ -435,29 +453,43 @@ static double wall_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int explore_file(xopts *o)
+/* CPU seconds (user + system) of this process and of the children it has
+ * waited for (the jobs, the fork tree): for the rate shown on stderr. */
+static double cpu_seconds(void)
 {
-    runner u = {.cfg = o->cfg};
-    o->eo.run = run_scenario;
-    o->eo.ctx = &u;
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    const struct timeval *t[4] = {&self.ru_utime, &self.ru_stime, &kids.ru_utime, &kids.ru_stime};
+    double s = 0;
+    for (int i = 0; i < 4; i++)
+        s += (double)t[i]->tv_sec + (double)t[i]->tv_usec / 1e6;
+    return s;
+}
+
+static int explore_runs(xopts *o, runner *u)
+{
     exp_run root;
     if (exp_run_root(&o->eo, &root) != 0)
         return 2;
     exp_run_free(&root);
-    int rc = check_root(o, &u, &root);
+    int rc = check_root(o, u, &root);
     if (!rc)
         rc = check_count(o, &root);
     if (rc)
         return rc;
-    double t0 = wall_seconds();
+    double t0 = wall_seconds(), c0 = cpu_seconds();
     exp_report rep = {0};
     if (exp_explore(&o->eo, &root, &rep) != 0) {
         exp_report_free(&rep);
         return 2;
     }
-    double dt = wall_seconds() - t0;
-    fprintf(stderr, "explore: %llu schedules in %.2f s (%.0f schedules/s)\n",
-            (unsigned long long)rep.schedules, dt, dt > 0 ? (double)rep.schedules / dt : 0.0);
+    double dt = wall_seconds() - t0, dc = cpu_seconds() - c0;
+    fprintf(stderr,
+            "explore: %llu schedules in %.2f s (%.0f schedules/s); %.4f CPU-s (%.0f schedules per "
+            "CPU-second)\n",
+            (unsigned long long)rep.schedules, dt, dt > 0 ? (double)rep.schedules / dt : 0.0, dc,
+            dc > 0 ? (double)rep.schedules / dc : 0.0);
     exp_report_sort(&rep);
     if (o->report_out) {
         FILE *f = fopen(o->report_out, "w");
@@ -472,6 +504,16 @@ static int explore_file(xopts *o)
     if (!rc)
         rc = rep.nfails != 0;
     exp_report_free(&rep);
+    return rc;
+}
+
+static int explore_file(xopts *o)
+{
+    runner u = {.cfg = o->cfg, .keep = true};
+    o->eo.run = run_scenario;
+    o->eo.ctx = &u;
+    int rc = explore_runs(o, &u);
+    lsim_keep_free(u.kept);
     return rc;
 }
 

@@ -76,12 +76,15 @@ static sim_host *host_slot(sim_world *w, uint32_t id)
         if (!chunks)
             return NULL;
         w->host_chunks = chunks;
-        chunks[chunk] = calloc(HOSTS_PER_CHUNK, sizeof(sim_host));
+        /* Each slot is zeroed when handed out, not the whole chunk. */
+        chunks[chunk] = malloc(HOSTS_PER_CHUNK * sizeof(sim_host));
         if (!chunks[chunk])
             return NULL;
         w->host_nchunks++;
     }
-    return &w->host_chunks[chunk][id & (HOSTS_PER_CHUNK - 1)];
+    sim_host *h = &w->host_chunks[chunk][id & (HOSTS_PER_CHUNK - 1)];
+    memset(h, 0, sizeof *h);
+    return h;
 }
 
 static int check_new_host(sim_world *w, const char *name, uint32_t ipv4)

@@ -83,7 +83,9 @@ static sim_packet *pool_take(sim_pool *pool)
         if (!chunks)
             return NULL;
         pool->chunks = chunks;
-        char *chunk = calloc(pool->per_chunk, stride(pool));
+        /* A slot is zeroed when first handed out, as a zeroed chunk would
+         * be (a world that sends a few packets clears a few slots). */
+        char *chunk = malloc(pool->per_chunk * stride(pool));
         if (!chunk)
             return NULL;
         pool->chunks[pool->nchunks++] = chunk;
@@ -91,6 +93,7 @@ static sim_packet *pool_take(sim_pool *pool)
         pool->nfresh = pool->per_chunk;
     }
     p = (sim_packet *)(void *)pool->fresh;
+    memset(p, 0, stride(pool));
     pool->fresh += stride(pool);
     pool->nfresh--;
     p->data = (uint8_t *)(p + 1);

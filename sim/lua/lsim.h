@@ -229,8 +229,9 @@ typedef struct lsim_config {
                         * it many times prints its own report) */
     bool no_payload;   /* run logs keep no payload bytes (nothing writes pcap) */
     bool no_tcbs;      /* run logs keep no TCB records (nothing writes the stepper page) */
-    bool cache_chunks; /* compile each file once per process (a tool running one
-                        * scenario many times; files must not change meanwhile) */
+    bool cache_chunks; /* compile each file, and find each module, once per process (a
+                        * tool running one scenario many times; files must not change
+                        * meanwhile) */
 } lsim_config;
 
 /* The most simulations one scenario makes (tcpsim.new says so past it). */
@@ -265,6 +266,53 @@ bool lsim_runtime_heap_over(lua_State *L);
 /* Reseeds the scenario's math.random stream ("lua") with `seed`. */
 void lsim_runtime_reseed(lua_State *L, uint64_t seed);
 void lsim_runtime_free(lua_State *L);
+
+/* A state kept for many runs of one scenario (a tool running it under many
+ * schedules): made once, then put back before each run, byte for byte, as
+ * it was made (its heap is an lsim_arena), instead of a new state per run.
+ * What callers may rely on:
+ *  1. A run in a kept state behaves as the same run in a state of its own
+ *     (lsim_runtime_new): what an earlier run changed (globals, library
+ *     tables, package.loaded, the registry, the garbage collector's
+ *     progress, math.random's stream, the budgets) is gone.
+ *  2. Every file the process compiled before lsim_keep_new (cache_chunks)
+ *     is loaded into the state once; a run takes that function instead of
+ *     loading the file (once per file per run). Files must not change
+ *     meanwhile, as with cache_chunks (which a kept state sets).
+ *  3. lsim_keep_end releases what the run's simulations and raw peers hold
+ *     in C (their __gc, newest first, as lua_close would) and frees every
+ *     block the run allocated at once.
+ * NULL when the state cannot be made, or cannot be kept (cfg.unsafe and
+ * cfg.kernel_host hold resources outside the heap): run fresh states. */
+typedef struct lsim_keep lsim_keep;
+lsim_keep *lsim_keep_new(const lsim_config *cfg);
+/* Starts a run: the state as made, with cfg.on_net_ctx set to on_net_ctx
+ * (everything else as given to lsim_keep_new). Run it with
+ * lsim_runtime_run; end with lsim_keep_end, never lsim_runtime_free. */
+lua_State *lsim_keep_begin(lsim_keep *k, void *on_net_ctx);
+void lsim_keep_end(lsim_keep *k);
+void lsim_keep_free(lsim_keep *k);
+/* In a kept state, lsim_keep_end calls the __gc of the value at idx (a
+ * userdata owning memory or other resources in C); elsewhere nothing. */
+void lsim_runtime_own(lua_State *L, int idx);
+
+/* ---- lsim_arena.c: a heap that returns to an image (lsim_keep_*) ---- */
+typedef struct lsim_arena lsim_arena;
+/* An arena whose image holds at most cap bytes; NULL if out of memory. */
+lsim_arena *lsim_arena_new(size_t cap);
+/* Lua's allocator contract (osize: the block's size; nsize 0 frees): until
+ * sealed, blocks come from the image (NULL once it is full); after, from
+ * the run region. */
+void *lsim_arena_realloc(lsim_arena *a, void *p, size_t osize, size_t nsize);
+/* Saves the image as it is: lsim_arena_reset returns to it. 0, or -1. */
+int lsim_arena_seal(lsim_arena *a);
+/* Frees every run block at once and copies the saved image back. */
+void lsim_arena_reset(lsim_arena *a);
+/* Bytes the run region holds from malloc, as lsim_heap_block counts them. */
+size_t lsim_arena_heap(const lsim_arena *a);
+/* Bytes of the image in use (what a reset copies). */
+size_t lsim_arena_image_bytes(const lsim_arena *a);
+void lsim_arena_free(lsim_arena *a);
 /* Handles: every object a binding hands to Lua (host, socket, link, rule)
  * is a full userdata holding its index, with the simulation at sim_idx as
  * its user value (the simulation lives as long as any handle) and the

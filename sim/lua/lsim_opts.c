@@ -424,13 +424,40 @@ void lsim_profile_knob_format(const tcp_profile *p, size_t i, char *buf, size_t 
     }
 }
 
+/* Marks in named[] the knobs the table at idx holds. Without a metatable
+ * they are its string keys (a walk over the few keys given, not a lookup
+ * of every knob); with one, __index may answer any name, so all are. */
+static void knobs_named(lua_State *L, int idx, bool named[NKNOBS])
+{
+    bool meta = lua_getmetatable(L, idx);
+    for (size_t i = 0; i < NKNOBS; i++)
+        named[i] = meta;
+    if (meta) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            continue;
+        const char *key = lua_tostring(L, -1);
+        for (size_t i = 0; i < NKNOBS; i++)
+            if (strcmp(KNOBS[i].name, key) == 0)
+                named[i] = true;
+    }
+}
+
 void lsim_profile_apply(lua_State *L, int idx, tcp_profile *p, const char *where)
 {
     if (lua_isnoneornil(L, idx))
         return;
     idx = lua_absindex(L, idx);
-    for (size_t i = 0; i < NKNOBS; i++)
-        apply_knob(L, idx, &KNOBS[i], p, where);
+    bool named[NKNOBS];
+    knobs_named(L, idx, named);
+    for (size_t i = 0; i < NKNOBS; i++) /* in KNOBS order: the same first error */
+        if (named[i])
+            apply_knob(L, idx, &KNOBS[i], p, where);
 }
 
 int lsim_parse_ipv4(const char *text, uint32_t *out)

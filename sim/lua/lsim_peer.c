@@ -160,6 +160,7 @@ static int sim_raw_peer(lua_State *L)
     lpeer *pr = lua_newuserdatauv(L, sizeof *pr, 1);
     memset(pr, 0, sizeof *pr);
     luaL_setmetatable(L, LSIM_PEER);
+    lsim_runtime_own(L, -1);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);
     const char *name;

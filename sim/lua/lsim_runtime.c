@@ -33,6 +33,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <lualib.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +55,9 @@
 #define HEAP_EVERY_MS 10
 
 typedef struct runtime {
+    /* What a run changes, from the start to `dir`: a kept state
+     * (lsim_keep_*) puts it back before each run. */
     lsim_config cfg;
-    char dir[1024];     /* the scenario's folder */
     lua_State *main;    /* NULL while the state is being made */
     lua_State *running; /* the coroutine coroutine.resume/wrap runs, or NULL (main) */
     size_t mem_used;
@@ -73,8 +76,11 @@ typedef struct runtime {
     uint64_t instructions;
     uint64_t wall_start_ms;
     sim_rng rng;
-    char path[24576]; /* require()'s search path, fixed at creation */
-    char err[2048];
+    /* Fixed once the state is made. */
+    char dir[1024];    /* the scenario's folder */
+    lsim_arena *arena; /* a kept state's heap (lsim_keep_*), or NULL: malloc's */
+    char path[24576];  /* require()'s search path, fixed at creation */
+    char err[2048];    /* the last run's error message */
 } runtime;
 
 static uint64_t wall_ms(void)
@@ -159,16 +165,24 @@ static void heap_watch(runtime *rt)
     lsim_heap_watch(rt->heap_base + rt->lua_heap + left, heap_passed, rt);
 }
 
-/* realloc(ptr, nsize) for Lua, keeping rt->lua_heap and the watch up to
- * date; Lua's blocks never trip the watch. */
-static void *lua_block(runtime *rt, void *ptr, size_t nsize)
+/* realloc(ptr, nsize) for Lua (ptr's block holds osize bytes), keeping
+ * rt->lua_heap and the watch up to date; Lua's blocks never trip the
+ * watch. A kept state's blocks come from its arena, which says what it
+ * holds of the heap. */
+static void *lua_block(runtime *rt, void *ptr, size_t osize, size_t nsize)
 {
-    size_t before = lsim_heap_block(ptr);
     bool quiet = lsim_heap_quiet(true);
-    void *p = nsize ? realloc(ptr, nsize) : (free(ptr), NULL);
+    void *p;
+    if (rt->arena) {
+        p = lsim_arena_realloc(rt->arena, ptr, osize, nsize);
+        rt->lua_heap = lsim_arena_heap(rt->arena);
+    } else {
+        size_t before = lsim_heap_block(ptr);
+        p = nsize ? realloc(ptr, nsize) : (free(ptr), NULL);
+        if (p || !nsize)
+            rt->lua_heap = rt->lua_heap - before + lsim_heap_block(p);
+    }
     lsim_heap_quiet(quiet);
-    if (p || !nsize)
-        rt->lua_heap = rt->lua_heap - before + lsim_heap_block(p);
     return p;
 }
 
@@ -180,7 +194,7 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (ptr == NULL)
         osize = 0;
     if (nsize == 0) {
-        lua_block(rt, ptr, 0);
+        lua_block(rt, ptr, osize, 0);
         rt->mem_used -= osize;
         heap_watch(rt);
         return NULL;
@@ -202,7 +216,7 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
             rt->mem_over = true;
         }
     }
-    void *p = lua_block(rt, ptr, nsize);
+    void *p = lua_block(rt, ptr, osize, nsize);
     if (p)
         rt->mem_used = rt->mem_used - osize + nsize;
     heap_watch(rt);
@@ -563,12 +577,13 @@ static bool module_name_ok(const char *name)
 
 typedef struct chunk {
     char *file;
-    char *code; /* lua_dump of the compiled file, debug information kept */
+    char *code; /* lua_dump of the compiled file, debug information kept; NULL: a
+                 * file require() looked for and did not find */
     size_t len, cap;
 } chunk;
 
 static chunk *chunks;
-static size_t nchunks, capchunks;
+static uint32_t nchunks, capchunks;
 
 static int chunk_writer(lua_State *L, const void *p, size_t sz, void *ud)
 {
@@ -589,24 +604,64 @@ static int chunk_writer(lua_State *L, const void *p, size_t sz, void *ud)
     return 0;
 }
 
-/* Keeps the function on top of the stack, compiled from file. */
+static chunk *chunk_find(const char *file)
+{
+    for (size_t i = 0; i < nchunks; i++)
+        if (strcmp(chunks[i].file, file) == 0)
+            return &chunks[i];
+    return NULL;
+}
+
+/* Keeps the function on top of the stack, compiled from file (L NULL: the
+ * file was not found). */
 static void chunk_keep(lua_State *L, const char *file)
 {
-    if (nchunks == capchunks) {
-        size_t cap = capchunks ? 2 * capchunks : 8;
-        chunk *more = realloc(chunks, cap * sizeof *chunks);
-        if (!more)
-            return;
-        chunks = more;
-        capchunks = cap;
-    }
+    chunks = lsim_grow(chunks, &capchunks, nchunks + 1, sizeof *chunks);
     chunk c = {strdup(file), NULL, 0, 0};
-    if (c.file && lua_dump(L, chunk_writer, &c, 0) == 0 && c.len) {
+    if (c.file && (!L || (lua_dump(L, chunk_writer, &c, 0) == 0 && c.len))) {
         chunks[nchunks++] = c;
         return;
     }
     free(c.file);
     free(c.code);
+}
+
+/* Whether require() finds a file at path; with cfg.cache_chunks, asked of
+ * the file system once per process. */
+static bool module_file_exists(lua_State *L, const char *path)
+{
+    bool cache = rt_of(L)->cfg.cache_chunks;
+    const chunk *c = cache ? chunk_find(path) : NULL;
+    if (c)
+        return c->code != NULL;
+    FILE *f = fopen(path, "r");
+    if (f)
+        fclose(f);
+    else if (cache)
+        chunk_keep(NULL, path);
+    return f != NULL;
+}
+
+#define PRELOADED_KEY "tcpsim.preloaded"
+
+/* A kept state's function compiled from file when the state was made
+ * (lsim_keep_new; registry PRELOADED_KEY[i] for chunks[i]), pushed at most
+ * once per run (a second load of the file in the same run gets a function
+ * of its own). */
+static bool take_preloaded(lua_State *L, const chunk *c)
+{
+    if (!rt_of(L)->arena || !c)
+        return false;
+    lua_Integer i = (lua_Integer)(c - chunks) + 1;
+    lua_getfield(L, LUA_REGISTRYINDEX, PRELOADED_KEY); /* made with the state */
+    if (lua_rawgeti(L, -1, i) != LUA_TFUNCTION) {
+        lua_pop(L, 2);
+        return false;
+    }
+    lua_pushnil(L);
+    lua_rawseti(L, -3, i);
+    lua_remove(L, -2);
+    return true;
 }
 
 /* luaL_loadfilex(L, file, "t"), or with cfg.cache_chunks the file's
@@ -616,13 +671,60 @@ static int load_text_file(lua_State *L, const char *file)
 {
     if (!file || !rt_of(L)->cfg.cache_chunks)
         return luaL_loadfilex(L, file, "t");
-    for (size_t i = 0; i < nchunks; i++)
-        if (strcmp(chunks[i].file, file) == 0)
-            return luaL_loadbufferx(L, chunks[i].code, chunks[i].len, file, "b");
+    const chunk *c = chunk_find(file);
+    if (take_preloaded(L, c))
+        return LUA_OK;
+    if (c && c->code)
+        return luaL_loadbufferx(L, c->code, c->len, file, "b");
     int rc = luaL_loadfilex(L, file, "t");
-    if (rc == LUA_OK)
+    if (rc == LUA_OK && !c) /* (a file once missing is compiled each time) */
         chunk_keep(L, file);
     return rc;
+}
+
+/* Modules require() found, with the search path they were found on
+ * (cfg.cache_chunks: files do not change, so a name found once is not
+ * searched for again in this process). */
+typedef struct resolved {
+    char *path, *name, *file;
+} resolved;
+
+static resolved *resolveds;
+static uint32_t nresolved, capresolved;
+
+static const char *resolved_find(const char *path, const char *name)
+{
+    for (size_t i = 0; i < nresolved; i++)
+        if (strcmp(resolveds[i].name, name) == 0 && strcmp(resolveds[i].path, path) == 0)
+            return resolveds[i].file;
+    return NULL;
+}
+
+static void resolved_keep(const char *path, const char *name, const char *file)
+{
+    resolveds = lsim_grow(resolveds, &capresolved, nresolved + 1, sizeof *resolveds);
+    resolved r = {strdup(path), strdup(name), strdup(file)};
+    if (r.path && r.name && r.file) {
+        resolveds[nresolved++] = r;
+        return;
+    }
+    free(r.path);
+    free(r.name);
+    free(r.file);
+}
+
+/* The searcher's answer for module `name` found in `file`: its loader
+ * and the file name, or an error if it does not compile. */
+static int found_module(lua_State *L, const char *name, const char *file)
+{
+    if (load_text_file(L, file) != LUA_OK) {
+        push_line_where(L);
+        lua_pushfstring(L, "%serror loading module '%s' from file '%s': %s", lua_tostring(L, -1),
+                        name, file, lua_tostring(L, -2));
+        return lua_error(L);
+    }
+    lua_pushstring(L, file);
+    return 2;
 }
 
 /* package.searchers[2] in the sandbox: a text-only Lua searcher over the
@@ -638,24 +740,21 @@ static int l_search_lua(lua_State *L)
                         lua_tostring(L, -1), name);
         return lua_error(L);
     }
+    runtime *rt = rt_of(L);
+    const char *known = rt->cfg.cache_chunks ? resolved_find(rt->path, name) : NULL;
+    if (known)
+        return found_module(L, name, known);
     const char *file = luaL_gsub(L, name, ".", "/");
-    const char *path = rt_of(L)->path;
+    const char *path = rt->path;
     while (*path) {
         const char *end = strchr(path, ';');
         size_t len = end ? (size_t)(end - path) : strlen(path);
         lua_pushlstring(L, path, len);
         const char *candidate = luaL_gsub(L, lua_tostring(L, -1), "?", file);
-        FILE *f = fopen(candidate, "r");
-        if (f) {
-            fclose(f);
-            if (load_text_file(L, candidate) != LUA_OK) {
-                push_line_where(L);
-                lua_pushfstring(L, "%serror loading module '%s' from file '%s': %s",
-                                lua_tostring(L, -1), name, candidate, lua_tostring(L, -2));
-                return lua_error(L);
-            }
-            lua_pushstring(L, candidate);
-            return 2;
+        if (module_file_exists(L, candidate)) {
+            if (rt->cfg.cache_chunks)
+                resolved_keep(rt->path, name, candidate);
+            return found_module(L, name, candidate);
         }
         lua_pop(L, 2);
         path += len + (end != NULL);
@@ -816,7 +915,8 @@ lua_State *lsim_main_thread(lua_State *L)
     return main;
 }
 
-lua_State *lsim_runtime_new(const lsim_config *cfg)
+/* A runtime for cfg with its defaults filled in; NULL if out of memory. */
+static runtime *runtime_make(const lsim_config *cfg)
 {
     runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
@@ -835,25 +935,30 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
         snprintf(rt->dir, sizeof rt->dir, "%.*s", (int)(slash - cfg->file), cfg->file);
     else
         snprintf(rt->dir, sizeof rt->dir, ".");
+    rt->heap_exact = lsim_heap_exact();
+    return rt;
+}
+
+/* The budgets' clocks and counts start now (the memory the process holds
+ * already is not the run's). */
+static void runtime_start(runtime *rt)
+{
     rt->wall_start_ms = wall_ms();
     rt->heap_ms = rt->wall_start_ms;
-    rt->heap_exact = lsim_heap_exact();
     rt->heap_base = lsim_heap_in_use();
     heap_watch(rt);
-    lua_State *L = lua_newstate(rt_alloc, rt);
-    if (!L) {
-        lsim_heap_unwatch(rt);
-        free(rt);
-        return NULL;
-    }
-    rt->main = L;
-    if (cfg->unsafe)
+}
+
+/* The libraries, the sandbox, the tcpsim modules and the budget's hook. */
+static void open_all(lua_State *L, runtime *rt)
+{
+    if (rt->cfg.unsafe)
         luaL_openlibs(L);
     else
         open_safe(L);
     replace_globals(L);
     set_path(L, rt);
-    lsim_runtime_reseed(L, cfg->seed_set ? cfg->seed : 1);
+    lsim_runtime_reseed(L, rt->cfg.seed_set ? rt->cfg.seed : 1);
     lsim_open_sim(L);
     lsim_open_sock(L);
     lsim_open_link(L);
@@ -861,6 +966,22 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
     lsim_open_expect(L);
     protect_metatables(L);
     lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+}
+
+lua_State *lsim_runtime_new(const lsim_config *cfg)
+{
+    runtime *rt = runtime_make(cfg);
+    if (!rt)
+        return NULL;
+    runtime_start(rt);
+    lua_State *L = lua_newstate(rt_alloc, rt);
+    if (!L) {
+        lsim_heap_unwatch(rt);
+        free(rt);
+        return NULL;
+    }
+    rt->main = L;
+    open_all(L, rt);
     return L;
 }
 
@@ -993,4 +1114,129 @@ int lsim_index_methods(lua_State *L, const char *what, const char *key)
     if (lua_isnil(L, -1))
         return luaL_error(L, "%s has no field or method '%s'", what, key);
     return 1;
+}
+
+/* ---- A state kept for many runs (lsim_keep_*) ---- */
+
+/* The image a kept state is made in (lsim_arena.c): the libraries, the
+ * tcpsim modules and the preloaded chunks take a few hundred KiB; only the
+ * bytes used are touched and copied. */
+#define KEEP_IMAGE_MAX ((size_t)16 << 20)
+#define OWNED_KEY      "tcpsim.owned"
+
+struct lsim_keep {
+    runtime *rt;
+    runtime saved; /* rt as sealed, up to `dir` (what a run changes) */
+};
+
+void lsim_runtime_own(lua_State *L, int idx)
+{
+    if (!rt_of(L)->arena)
+        return;
+    idx = lua_absindex(L, idx);
+    lua_getfield(L, LUA_REGISTRYINDEX, OWNED_KEY);
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+}
+
+/* Makes the state in protected mode (the image may run out): everything
+ * lsim_runtime_new opens, every chunk the process has compiled, loaded
+ * once (take_preloaded), and the list of objects to release. */
+static int keep_setup(lua_State *L)
+{
+    open_all(L, rt_of(L));
+    lua_newtable(L);
+    for (size_t i = 0; i < nchunks; i++) {
+        if (!chunks[i].code) /* a file found missing */
+            continue;
+        if (luaL_loadbufferx(L, chunks[i].code, chunks[i].len, chunks[i].file, "b") != LUA_OK)
+            return lua_error(L);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, PRELOADED_KEY);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, OWNED_KEY);
+    return 0;
+}
+
+lsim_keep *lsim_keep_new(const lsim_config *cfg)
+{
+    if (cfg->unsafe || cfg->kernel_host) /* files, sockets: resources outside the heap */
+        return NULL;
+    lsim_keep *k = calloc(1, sizeof *k);
+    runtime *rt = runtime_make(cfg);
+    lsim_arena *arena = lsim_arena_new(KEEP_IMAGE_MAX);
+    lua_State *L = NULL;
+    if (k && rt && arena) {
+        rt->cfg.cache_chunks = true;
+        rt->arena = arena;
+        runtime_start(rt);
+        L = lua_newstate(rt_alloc, rt);
+    }
+    if (L) {
+        rt->main = L;
+        lua_pushcfunction(L, keep_setup);
+        if (lua_pcall(L, 0, 0, 0) != LUA_OK || lsim_arena_seal(arena) != 0)
+            L = NULL;
+    }
+    if (rt)
+        lsim_heap_unwatch(rt);
+    if (!L) { /* a half-made state lies wholly in the arena: freed with it */
+        lsim_arena_free(arena);
+        free(rt);
+        free(k);
+        return NULL;
+    }
+    k->rt = rt;
+    memcpy(&k->saved, rt, offsetof(runtime, dir));
+    return k;
+}
+
+lua_State *lsim_keep_begin(lsim_keep *k, void *on_net_ctx)
+{
+    runtime *rt = k->rt;
+    memcpy(rt, &k->saved, offsetof(runtime, dir));
+    rt->cfg.on_net_ctx = on_net_ctx;
+    runtime_start(rt);
+    return rt->main;
+}
+
+static int release_one(lua_State *L)
+{
+    luaL_callmeta(L, 1, "__gc");
+    return 0;
+}
+
+void lsim_keep_end(lsim_keep *k)
+{
+    runtime *rt = k->rt;
+    lua_State *L = rt->main;
+    /* The run is over: releasing must not fail (half of SIZE_MAX: the
+     * budget's sums must not wrap). */
+    rt->cfg.max_memory = SIZE_MAX / 2;
+    lua_settop(L, 0);
+    lua_getfield(L, LUA_REGISTRYINDEX, OWNED_KEY);
+    /* Newest first, as lua_close calls finalizers: a raw peer before its
+     * simulation. */
+    for (lua_Integer i = (lua_Integer)lua_rawlen(L, 1); i >= 1; i--) {
+        lua_pushcfunction(L, release_one);
+        lua_rawgeti(L, 1, i);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+            lua_pop(L, 1);
+    }
+    lua_settop(L, 0);
+    lsim_heap_unwatch(rt);
+    lsim_arena_reset(rt->arena);
+}
+
+void lsim_keep_free(lsim_keep *k)
+{
+    if (!k)
+        return;
+    /* Every block of the state is in the arena, and the image owns nothing
+     * else (no handle exists outside a run): no lua_close needed. */
+    lsim_arena_free(k->rt->arena);
+    free(k->rt);
+    free(k);
 }

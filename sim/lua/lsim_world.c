@@ -216,6 +216,7 @@ static int sim_new(lua_State *L)
     s->error_ref = LUA_NOREF;
     s->closed = true; /* safe state until fully built */
     luaL_setmetatable(L, LSIM_SIM);
+    lsim_runtime_own(L, -1);
     s->profile = *base;
     lsim_profile_apply(L, 1, &s->profile, "tcpsim.new");
     s->mss_knob = lua_getfield(L, 1, "mss") != LUA_TNIL;
