@@ -863,9 +863,25 @@ static int run_once(const run_opts *o)
     return rc;
 }
 
+/* The run whose C allocation was refused at the memory budget
+ * (lsim_config.on_memory_stop): it ends as a failed run does, from inside
+ * malloc: the scenario's printed output, the error, no output left. */
+static const run_opts *stopping;
+
+static void memory_stop(const char *msg)
+{
+    fflush(stdout);
+    print_error(stopping, msg);
+    cli_outputs_abandon();
+    remove_stale_outputs(stopping);
+    _exit(2);
+}
+
 static int run_limited(const run_opts *o, const lsim_config *limits)
 {
     lsim_config cfg = *limits;
+    stopping = o;
+    cfg.on_memory_stop = memory_stop;
     /* --schedule, or the scenario's own: tcpsim explore steers the nets */
     struct cli_sched *sched = cli_schedule_begin(&cfg, o->schedule, o->settle);
     if (!sched)

@@ -3,7 +3,7 @@
 -- command: run {file} --quiet --max-memory 16MiB
 -- expect: exit 2
 -- expect-error: limit_memory_c_hosts.lua:9: memory limit of 16 MiB reached (not enough memory; raise it with --max-memory): Lua held
--- expect-held-at-most: 24
+-- expect-held-at-most: 16
 local sim = tcpsim.new {}
 for i = 1, 1000000 do
   sim:host("H" .. i)
