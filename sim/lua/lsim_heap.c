@@ -29,7 +29,8 @@
  *    the block is made, with an upper bound of its usable size (for
  *    realloc, of its growth), so the count never passes cap; under
  *    AddressSanitizer, whose hooks see a block once it is made, `refused`
- *    is called right after the block that passed cap.
+ *    is called right after the block that would pass cap is made, before
+ *    it is counted.
  *  - While lsim_heap_quiet is on, growth is neither watched nor capped
  *    (the Lua allocator judges Lua's own blocks).
  *  - The process is single-threaded: the counts are plain integers.
@@ -127,12 +128,15 @@ size_t __sanitizer_get_allocated_size(const volatile void *p);
 int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
                                               void (*f)(const volatile void *));
 
+/* The hooks come after the block is made: one that passes the cap ends the
+ * run before it is counted (a realloc's new block is counted before its
+ * old one is freed, so a growing realloc is refused a little early). */
 static void asan_malloc_hook(const volatile void *p, size_t n)
 {
     (void)p;
+    if (!heap_room(n))
+        heap_refuse();
     heap_grew(n);
-    if (!heap_quiet && heap_bytes > heap_cap)
-        heap_refuse(); /* the block is made: the hooks come after it */
 }
 
 static void asan_free_hook(const volatile void *p)

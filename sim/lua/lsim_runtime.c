@@ -13,9 +13,11 @@
  *  - Limits: an instruction budget (a count hook), a memory budget (the
  *    allocator counts every Lua object; the heap the simulator holds in C
  *    is counted block by block (lsim_heap.c): the allocation that takes
- *    the run past max_memory makes the next Lua instruction of the main
- *    thread, and the event loop at its next event, stop the run with an
- *    error naming the limit and the line; where the heap can only be
+ *    the run past max_memory less its reserve (GRACE_RESERVE) makes the
+ *    next Lua instruction of the main thread, and the event loop at its
+ *    next event, stop the run with an error naming the limit and the line;
+ *    one that would pass max_memory itself is not made and ends the run
+ *    at once with that error (heap_refused); where the heap can only be
  *    sampled, under Valgrind, it is sampled every HEAP_EVERY_MS from the
  *    count hook and the event loop), a wall-clock budget (checked by the
  *    count hook; the command adds a hard stop for time spent inside one C
