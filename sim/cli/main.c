@@ -799,15 +799,30 @@ static int run_script(const run_opts *o, lua_State *L, FILE *out)
 
 static int run_limited(const run_opts *o, const lsim_config *limits);
 
+/* Writes s to stderr with write(2): safe in a signal handler and inside
+ * malloc, where the hard stops below run. */
+static void say(const char *s)
+{
+    ssize_t w = write(2, s, strlen(s));
+    (void)w;
+}
+
 /* A run that failed writes no output; one an earlier run left under the
- * same name would pass for this run's, so it goes. */
+ * same name would pass for this run's, so it goes (also from the hard
+ * stops: unlink and write only). */
 static void remove_stale_outputs(const run_opts *o)
 {
     const char *paths[] = {o->trace_out, o->pcap, o->pcapng, o->svg, o->dot, o->html};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
-        if (paths[i] && unlink(paths[i]) == 0)
-            fprintf(stderr, "tcpsim: removed %s, left by an earlier run\n", paths[i]);
+        if (paths[i] && unlink(paths[i]) == 0) {
+            say("tcpsim: removed ");
+            say(paths[i]);
+            say(", left by an earlier run\n");
+        }
 }
+
+/* The run in progress, for the hard stops (wall clock, memory). */
+static const run_opts *stopping;
 
 /* ---- The wall-clock limit's hard stop ---- */
 
@@ -826,6 +841,8 @@ static void wall_expired(int sig)
     ssize_t w = write(2, wall_msg, wall_msg_len);
     (void)w;
     cli_outputs_abandon();
+    if (stopping)
+        remove_stale_outputs(stopping);
     _exit(2);
 }
 
@@ -863,9 +880,23 @@ static int run_once(const run_opts *o)
     return rc;
 }
 
+/* The run whose C allocation was refused at the memory budget
+ * (lsim_config.on_memory_stop): it ends as a failed run does, from inside
+ * malloc: the scenario's printed output, the error, no output left. */
+static void memory_stop(const char *msg)
+{
+    fflush(stdout);
+    print_error(stopping, msg);
+    cli_outputs_abandon();
+    remove_stale_outputs(stopping);
+    _exit(2);
+}
+
 static int run_limited(const run_opts *o, const lsim_config *limits)
 {
     lsim_config cfg = *limits;
+    stopping = o;
+    cfg.on_memory_stop = memory_stop;
     /* --schedule, or the scenario's own: tcpsim explore steers the nets */
     struct cli_sched *sched = cli_schedule_begin(&cfg, o->schedule, o->settle);
     if (!sched)

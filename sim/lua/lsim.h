@@ -232,6 +232,12 @@ typedef struct lsim_config {
     bool cache_chunks; /* compile each file, and find each module, once per process (a
                         * tool running one scenario many times; files must not change
                         * meanwhile) */
+    /* Called when a C allocation would take the run past max_memory (it is
+     * not made): `msg` is the memory-limit error ("file:line: memory limit
+     * of N MiB reached ..."). Runs inside malloc, must not return (the
+     * process ends). NULL: the runtime writes "tcpsim: error: msg" to
+     * stderr and exits with status 2. */
+    void (*on_memory_stop)(const char *msg);
 } lsim_config;
 
 /* The most simulations one scenario makes (tcpsim.new says so past it). */
@@ -330,11 +336,14 @@ size_t lsim_heap_in_use(void);
  * costing a pass over the allocator's state, or 0). */
 bool lsim_heap_exact(void);
 /* Calls passed(ud) once, from inside the allocation, when the count first
- * passes limit; passed may only set flags. */
-void lsim_heap_watch(size_t limit, void (*passed)(void *ud), void *ud);
+ * passes limit; passed may only set flags. An allocation that would take
+ * the count past cap is not made (under ASan: is the last one made):
+ * refused(ud) is called instead, once, and must not return. */
+void lsim_heap_watch(size_t limit, size_t cap, void (*passed)(void *ud), void (*refused)(void *ud),
+                     void *ud);
 /* The size a block counts for in lsim_heap_in_use (0 if not exact). */
 size_t lsim_heap_block(const void *p);
-/* While on, growth never calls the watch's function; returns the old
+/* While on, growth is neither watched nor capped; returns the old
  * setting. */
 bool lsim_heap_quiet(bool on);
 /* Ends the watch set with ud, if it is still the current one. */

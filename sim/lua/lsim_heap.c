@@ -18,11 +18,21 @@
  *    under Valgrind, whose memcheck replaces malloc (the counting allocator
  *    then never runs), mallinfo()'s figure for the heap Valgrind manages;
  *    on another C library, 0 (the budget covers Lua objects only).
- *  - lsim_heap_watch(limit): from then on the first allocation that takes
- *    the count past limit calls the function given (once per watch), so
- *    the run stops at the next safe point instead of at the next sample.
- *    The function runs inside malloc: it may only set flags (and call
- *    lua_sethook, which is safe anywhere).
+ *  - lsim_heap_watch(limit, cap): from then on the first allocation that
+ *    takes the count past limit calls `passed` (once per watch), so the run
+ *    stops at the next safe point instead of at the next sample; `passed`
+ *    runs inside malloc: it may only set flags (and call lua_sethook, which
+ *    is safe anywhere). An allocation that would take the count past cap
+ *    is not made: `refused` is called instead (once per watch) and must
+ *    not return (the code that asked for the block has no way on without
+ *    it). Where the counting allocator runs (glibc), the test comes before
+ *    the block is made, with an upper bound of its usable size (for
+ *    realloc, of its growth), so the count never passes cap; under
+ *    AddressSanitizer, whose hooks see a block once it is made, `refused`
+ *    is called right after the block that would pass cap is made, before
+ *    it is counted.
+ *  - While lsim_heap_quiet is on, growth is neither watched nor capped
+ *    (the Lua allocator judges Lua's own blocks).
  *  - The process is single-threaded: the counts are plain integers.
  */
 #if !defined(_GNU_SOURCE)
@@ -32,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h> /* defines __GLIBC__ where it applies */
+#include <unistd.h> /* getpagesize */
 
 #include "lsim.h"
 
@@ -48,13 +59,18 @@ static size_t heap_bytes;            /* bytes in use, as counted */
 static size_t heap_limit = SIZE_MAX; /* past it, heap_passed is called */
 static void (*heap_passed)(void *);  /* NULL once called */
 static void *heap_passed_ud;
-static volatile bool heap_counting; /* the counting path has run */
-static bool heap_quiet;             /* growth does not call heap_passed */
+static size_t heap_cap = SIZE_MAX;   /* an allocation past it is refused */
+static void (*heap_refused)(void *); /* NULL once called */
+static volatile bool heap_counting;  /* the counting path has run */
+static bool heap_quiet;              /* growth does not call heap_passed */
 
-void lsim_heap_watch(size_t limit, void (*passed)(void *ud), void *ud)
+void lsim_heap_watch(size_t limit, size_t cap, void (*passed)(void *ud), void (*refused)(void *ud),
+                     void *ud)
 {
     heap_limit = limit;
+    heap_cap = cap;
     heap_passed = passed;
+    heap_refused = refused;
     heap_passed_ud = ud;
 }
 
@@ -70,8 +86,29 @@ void lsim_heap_unwatch(void *ud)
     if (heap_passed_ud != ud)
         return;
     heap_limit = SIZE_MAX;
+    heap_cap = SIZE_MAX;
     heap_passed = NULL;
+    heap_refused = NULL;
     heap_passed_ud = NULL;
+}
+
+/* Whether the count may grow by n without passing the cap. */
+static inline bool heap_room(size_t n)
+{
+    return heap_quiet || n <= heap_cap - (heap_bytes < heap_cap ? heap_bytes : heap_cap);
+}
+
+/* An allocation past the cap: the watcher ends the run (it does not
+ * return); without one, or called again while it ends the run, the
+ * allocation fails as the C library's would. */
+static inline void *heap_refuse(void)
+{
+    void (*f)(void *) = heap_refused;
+    heap_refused = NULL;
+    if (f)
+        f(heap_passed_ud);
+    errno = ENOMEM;
+    return NULL;
 }
 
 static inline void heap_grew(size_t n)
@@ -91,9 +128,14 @@ size_t __sanitizer_get_allocated_size(const volatile void *p);
 int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
                                               void (*f)(const volatile void *));
 
+/* The hooks come after the block is made: one that passes the cap ends the
+ * run before it is counted (a realloc's new block is counted before its
+ * old one is freed, so a growing realloc is refused a little early). */
 static void asan_malloc_hook(const volatile void *p, size_t n)
 {
     (void)p;
+    if (!heap_room(n))
+        heap_refuse();
     heap_grew(n);
 }
 
@@ -144,8 +186,23 @@ static void *counted(void *p)
     return p;
 }
 
+/* At least the usable size glibc gives a request of n bytes: a chunk
+ * rounded up to 16 bytes with 8 of header (at least 24 usable), or, for
+ * a block it maps (from 128 KiB on, its smallest mmap threshold), whole
+ * pages. Saturates instead of wrapping. */
+static size_t heap_bound(size_t n)
+{
+    static size_t page;
+    if (!page)
+        page = (size_t)getpagesize();
+    size_t slack = n < ((size_t)128 << 10) ? 24 : 32 + page;
+    return n < SIZE_MAX - slack ? n + slack : SIZE_MAX;
+}
+
 void *malloc(size_t n)
 {
+    if (!heap_room(heap_bound(n)))
+        return heap_refuse();
     return counted(__libc_malloc(n));
 }
 
@@ -158,12 +215,17 @@ void free(void *p)
 
 void *calloc(size_t n, size_t size)
 {
+    /* an overflowing product is glibc's to refuse (ENOMEM) */
+    if ((!size || n <= SIZE_MAX / size) && !heap_room(heap_bound(n * size)))
+        return heap_refuse();
     return counted(__libc_calloc(n, size));
 }
 
 void *realloc(void *p, size_t n)
 {
-    size_t old = p ? malloc_usable_size(p) : 0;
+    size_t old = p ? malloc_usable_size(p) : 0, bound = heap_bound(n);
+    if (n && bound > old && !heap_room(bound - old))
+        return heap_refuse();
     void *q = __libc_realloc(p, n);
     if (q) {
         heap_bytes -= old;
@@ -185,11 +247,15 @@ void *reallocarray(void *p, size_t n, size_t size)
 
 void *memalign(size_t align, size_t n)
 {
+    if (!heap_room(heap_bound(n < SIZE_MAX - align ? n + align : SIZE_MAX)))
+        return heap_refuse();
     return counted(__libc_memalign(align, n));
 }
 
 void *aligned_alloc(size_t align, size_t n)
 {
+    if (!heap_room(heap_bound(n < SIZE_MAX - align ? n + align : SIZE_MAX)))
+        return heap_refuse();
     return counted(__libc_memalign(align, n));
 }
 
@@ -197,6 +263,10 @@ int posix_memalign(void **out, size_t align, size_t n)
 {
     if (align < sizeof(void *) || (align & (align - 1)) != 0)
         return EINVAL;
+    if (!heap_room(heap_bound(n < SIZE_MAX - align ? n + align : SIZE_MAX))) {
+        heap_refuse();
+        return ENOMEM;
+    }
     void *p = counted(__libc_memalign(align, n));
     if (!p)
         return ENOMEM;
@@ -204,13 +274,24 @@ int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
+/* valloc and pvalloc: page-aligned, so at most a page more than n. */
+static bool heap_room_paged(size_t n)
+{
+    size_t page = (size_t)getpagesize();
+    return heap_room(heap_bound(n < SIZE_MAX - 2 * page ? n + 2 * page : SIZE_MAX));
+}
+
 void *valloc(size_t n)
 {
+    if (!heap_room_paged(n))
+        return heap_refuse();
     return counted(__libc_valloc(n));
 }
 
 void *pvalloc(size_t n)
 {
+    if (!heap_room_paged(n))
+        return heap_refuse();
     return counted(__libc_pvalloc(n));
 }
 

@@ -13,9 +13,11 @@
  *  - Limits: an instruction budget (a count hook), a memory budget (the
  *    allocator counts every Lua object; the heap the simulator holds in C
  *    is counted block by block (lsim_heap.c): the allocation that takes
- *    the run past max_memory makes the next Lua instruction of the main
- *    thread, and the event loop at its next event, stop the run with an
- *    error naming the limit and the line; where the heap can only be
+ *    the run past max_memory less its reserve (GRACE_RESERVE) makes the
+ *    next Lua instruction of the main thread, and the event loop at its
+ *    next event, stop the run with an error naming the limit and the line;
+ *    one that would pass max_memory itself is not made and ends the run
+ *    at once with that error (heap_refused); where the heap can only be
  *    sampled, under Valgrind, it is sampled every HEAP_EVERY_MS from the
  *    count hook and the event loop), a wall-clock budget (checked by the
  *    count hook; the command adds a hard stop for time spent inside one C
@@ -39,15 +41,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lsim.h"
 
 #define RT_KEY "tcpsim.runtime"
 
-/* While simulator code builds a callback's arguments inside the event loop
- * (outside any protected call), a Lua allocation past the budget is granted
- * from this reserve instead of raising an error, which would unwind through
- * the loop; the run is stopped at the next safe point instead. */
+/* The last part of the budget, kept for the way to the next safe point.
+ * Lua's blocks and the C heap together are held below max_memory minus
+ * this reserve: the Lua allocator refuses past it (an ordinary memory
+ * error), and the C allocation that passes it makes the run stop at the
+ * next safe point. Meanwhile the reserve serves the simulator's blocks,
+ * and Lua's while simulator code builds a callback's arguments inside the
+ * event loop (outside any protected call, where a Lua error would unwind
+ * through the loop). Only an allocation that would pass max_memory itself
+ * is refused outright (heap_refused). GRACE_RESERVE, or an eighth of a
+ * small budget. */
 #define GRACE_RESERVE ((size_t)1 << 20)
 
 /* Where the process heap cannot be counted exactly, it is sampled at most
@@ -68,7 +77,8 @@ typedef struct runtime {
     size_t other;                /* heap in use besides heap_base and Lua's blocks, as measured */
     size_t lua_heap;             /* Lua's blocks as the heap counts them (heap_exact) */
     bool heap_exact;             /* lsim_heap_in_use counts (else it samples) */
-    bool heap_passed;            /* the count passed heap_base + max_memory */
+    bool heap_passed;            /* the count passed the budget less its reserve */
+    bool heap_done;              /* the script ended: C memory is no longer watched */
     lua_State *hook_fast;        /* the thread whose count hook runs at every instruction */
     uint64_t heap_ms;            /* when the heap was last sampled (not heap_exact) */
     size_t stop_lua, stop_other; /* both figures when the budget was last found spent */
@@ -140,6 +150,15 @@ static void heap_measure(runtime *rt)
 
 static void count_hook(lua_State *L, lua_Debug *ar);
 
+/* The budget less its reserve (GRACE_RESERVE): where runs are stopped. */
+static size_t mem_soft(const runtime *rt)
+{
+    size_t m = rt->cfg.max_memory, r = m / 8 < GRACE_RESERVE ? m / 8 : GRACE_RESERVE;
+    return m - r;
+}
+
+static const char *run_error(runtime *rt, const char *m);
+
 /* lsim_heap's watch: a C allocation took the run past its budget (only
  * flags are set here, inside malloc; the main thread's count hook is made
  * to run at its next instruction). */
@@ -154,15 +173,45 @@ static void heap_passed(void *ud)
     }
 }
 
+/* lsim_heap's cap: a C allocation would take the run past max_memory
+ * itself. It cannot be refused to the simulator code that asked for it, and
+ * no Lua error can unwind through that code, so the run ends here, with the
+ * memory-limit error and the figures before that block (cfg.on_memory_stop,
+ * else the message on stderr and exit status 2). Runs inside malloc: only
+ * fixed buffers, write and _exit. */
+static void heap_refused(void *ud)
+{
+    runtime *rt = ud;
+    heap_measure(rt);
+    rt->mem_refused = true;
+    rt->stop_lua = rt->mem_used;
+    rt->stop_other = rt->other;
+    note_where(rt, NULL);
+    const char *m = run_error(rt, "not enough memory");
+    if (rt->cfg.on_memory_stop)
+        rt->cfg.on_memory_stop(m);
+    static const char pre[] = "tcpsim: error: ";
+    ssize_t w = write(2, pre, sizeof pre - 1);
+    w = write(2, m, strlen(m));
+    w = write(2, "\n", 1);
+    (void)w;
+    _exit(2);
+}
+
 /* Where the heap is counted, sets the watch to the count at which C memory
- * and Lua's blocks together pass max_memory: Lua's own blocks are judged by
- * rt_alloc (which lets Lua collect garbage and retry), never by the watch. */
+ * and Lua's blocks together pass the budget less its reserve, and the cap
+ * to the count at which they would pass max_memory: Lua's own blocks are
+ * judged by rt_alloc (which lets Lua collect garbage and retry), never by
+ * the watch. Once the script has ended, C memory (the outputs written from
+ * the run log) is no longer watched. */
 static void heap_watch(runtime *rt)
 {
-    if (!rt->heap_exact)
+    if (!rt->heap_exact || rt->heap_done)
         return;
-    size_t left = rt->mem_used < rt->cfg.max_memory ? rt->cfg.max_memory - rt->mem_used : 0;
-    lsim_heap_watch(rt->heap_base + rt->lua_heap + left, heap_passed, rt);
+    size_t soft = mem_soft(rt), max = rt->cfg.max_memory, base = rt->heap_base + rt->lua_heap;
+    size_t left = rt->mem_used < soft ? soft - rt->mem_used : 0;
+    size_t room = rt->mem_used < max ? max - rt->mem_used : 0;
+    lsim_heap_watch(base + left, base + room, heap_passed, heap_refused, rt);
 }
 
 /* realloc(ptr, nsize) for Lua (ptr's block holds osize bytes), keeping
@@ -202,9 +251,10 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (nsize > osize) {
         if (rt->heap_exact)
             heap_measure(rt);
-        size_t grow = nsize - osize, cap = rt->cfg.max_memory + (rt->grace ? GRACE_RESERVE : 0);
+        size_t soft = mem_soft(rt), grow = nsize - osize;
+        size_t cap = rt->grace ? rt->cfg.max_memory : soft;
         size_t used = rt->mem_used + rt->other;
-        size_t room = used < rt->cfg.max_memory ? rt->cfg.max_memory - used : 0;
+        size_t room = used < soft ? soft - used : 0;
         cap = cap > rt->other ? cap - rt->other : 0;
         if (grow > room) {
             rt->mem_refused = true;
@@ -223,7 +273,8 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-/* Whether Lua's blocks and the rest of the heap together pass max_memory
+/* Whether Lua's blocks and the rest of the heap together pass the budget
+ * less its reserve
  * (and then marks the budget spent). Where the heap is counted, only after
  * the watch saw a C allocation pass the budget (O(1)); else the heap is
  * sampled if HEAP_EVERY_MS passed since the last sample. */
@@ -239,7 +290,8 @@ static bool heap_over(runtime *rt)
         rt->heap_ms = now;
     }
     heap_measure(rt);
-    if (rt->other <= rt->cfg.max_memory && rt->mem_used <= rt->cfg.max_memory - rt->other) {
+    size_t soft = mem_soft(rt);
+    if (rt->other <= soft && rt->mem_used <= soft - rt->other) {
         rt->heap_passed = false; /* back under the budget (memory was freed) */
         heap_watch(rt);
         return false;
@@ -1050,7 +1102,18 @@ static const char *run_error(runtime *rt, const char *m)
     return rt->err;
 }
 
+static int run_chunk(lua_State *L, const char **err);
+
 int lsim_runtime_run(lua_State *L, const char **err)
+{
+    int rc = run_chunk(L, err);
+    runtime *rt = rt_of(L);
+    rt->heap_done = true;
+    lsim_heap_unwatch(rt);
+    return rc;
+}
+
+static int run_chunk(lua_State *L, const char **err)
 {
     runtime *rt = rt_of(L);
     *err = NULL;

@@ -208,6 +208,27 @@ static uint32_t peer_addr(lua_State *L, int idx, const char *what)
     return addr;
 }
 
+/* The stack answers a connect with EADDRNOTAVAIL only when it has no
+ * ephemeral port left to bind (RFC 6056 §3.3.1's search found none, as
+ * Linux's connect() does): the error says so in words, with the range. */
+static void check_ports_left(lua_State *L, lsim *s, uint32_t h, int rc)
+{
+    if (rc != TCP_EADDRNOTAVAIL)
+        return;
+    const tcp_profile *p = net_host_profile(s->net, h);
+    const char *name = sim_host_name(net_host_sim(s->net, h));
+    int lo = p->port_lo, hi = p->port_hi; /* lua_pushfstring has %d, not %u */
+    if (lo == 0 || hi < lo)
+        luaL_error(L,
+                   "host:connect: ephemeral ports exhausted (EADDRNOTAVAIL): host %s's range "
+                   "%d..%d holds no port",
+                   name, lo, hi);
+    luaL_error(L,
+               "host:connect: ephemeral ports exhausted (EADDRNOTAVAIL): host %s has all %d ports "
+               "of its range %d..%d in use",
+               name, hi - lo + 1, lo, hi);
+}
+
 /* host:connect(peer, port [, opts]) */
 int lsim_host_connect(lua_State *L)
 {
@@ -226,6 +247,7 @@ int lsim_host_connect(lua_State *L)
     check_host_up(L, s, h, "host:connect");
     uint32_t idx;
     int rc = net_connect(s->net, h, &o, &idx);
+    check_ports_left(L, s, h, rc);
     check_opt_rc(L, rc, o.opts, o.failed_opt, "host:connect");
     lua_getiuservalue(L, 1, 1);
     lsim_push_sock(L, -1, idx);

@@ -3,7 +3,8 @@
 -- that ran it
 -- command: run {file} --quiet --max-memory 24MiB
 -- expect: exit 2
--- expect-error: limit_memory_c_in_loop.lua:15: memory limit of 24 MiB reached (not enough memory; raise it with --max-memory): Lua held
+-- expect-error: limit_memory_c_in_loop.lua:16: memory limit of 24 MiB reached (not enough memory; raise it with --max-memory): Lua held
+-- expect-held-at-most: 24
 local sim = tcpsim.new {}
 local a, b = sim:host "A", sim:host "B"
 sim:link(a, b, { delay = "1ms", bandwidth = "1Gbps" })

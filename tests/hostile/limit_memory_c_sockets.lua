@@ -2,7 +2,8 @@
 -- memory budget covers them, and the run stops with the budget named
 -- command: run {file} --quiet --max-memory 24MiB
 -- expect: exit 2
--- expect-error: limit_memory_c_sockets.lua:12: memory limit of 24 MiB reached (not enough memory; raise it with --max-memory): Lua held
+-- expect-error: limit_memory_c_sockets.lua:13: memory limit of 24 MiB reached (not enough memory; raise it with --max-memory): Lua held
+-- expect-held-at-most: 24
 local sim = tcpsim.new {}
 local b = sim:host "B"
 b:listen(80)

@@ -3,7 +3,8 @@
 -- and no Lua error unwinds through the event loop
 -- command: run {file} --quiet --max-memory 8MiB
 -- expect: exit 2
--- expect-error: limit_memory_hook_segment.lua:26: memory limit of 8 MiB reached
+-- expect-error: limit_memory_hook_segment.lua:27: memory limit of 8 MiB reached
+-- expect-held-at-most: 8
 local sim = tcpsim.new {}
 local a, b = sim:host "A", sim:host "B"
 local link = sim:link(a, b, { delay = "10ms" })

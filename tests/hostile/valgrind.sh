@@ -50,8 +50,11 @@ run_unit() {
     name=hostile/$(basename "$2" .lua)
     skip=$(sed -n 's/^-- valgrind: skip *//p' "$2" | head -1)
     if [ -n "$skip" ]; then echo "SKIP $name: $skip"; return; fi
-    if out=$(HOSTILE_SLOW=10 bash "$here/check.sh" "$wrap" "$2" 2>&1); then
-      echo "PASS $name"
+    # memcheck bypasses the counting allocator: the heap is sampled, so the
+    # figures of a memory-limit error may pass the budget (not checked)
+    held=$(grep -q '^-- expect-held-at-most:' "$2" && echo " (figures within the budget not checked: the heap is sampled)")
+    if out=$(HOSTILE_SLOW=10 HOSTILE_SAMPLED=1 bash "$here/check.sh" "$wrap" "$2" 2>&1); then
+      echo "PASS $name$held"
     else
       echo "FAIL $name"; head -c 3000 <<<"$out" | sed 's/^/    /'
     fi
