@@ -1053,6 +1053,36 @@ size_t tcp_conn_size(void)
     return sizeof(tcp_conn);
 }
 
+static size_t table_bytes(const tcp_table *t)
+{
+    return t->slots ? (t->mask + 1) * sizeof *t->slots : 0;
+}
+
+void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
+{
+    *m = (tcp_mem){.tws = s->ntw, .tw_bytes = s->ntw * sizeof(tcp_tw)};
+    size_t pool = 0, tw_pool = 0;
+    for (size_t i = 0; i < s->nchunks; i++) {
+        const tcp_conn *block = s->chunks[i];
+        for (size_t j = 0; j < pool_chunk_len(i); j++)
+            m->ring_bytes += block[j].sndq.cap + block[j].rcvq.cap;
+        pool += pool_chunk_len(i);
+    }
+    for (size_t i = 0; i < s->tw_nchunks; i++)
+        tw_pool += pool_chunk_len(i);
+    m->conns = s->nconns - s->ntw;
+    m->conn_bytes = m->conns * sizeof(tcp_conn);
+    m->index_bytes = table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
+                     table_bytes(&s->listeners) + s->heap_cap * sizeof *s->heap +
+                     (s->ports ? (s->ports_mask + 1) * sizeof *s->ports : 0);
+    m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->own_profile : 0) +
+                     pool * sizeof(tcp_conn) + tw_pool * sizeof(tcp_tw) +
+                     (s->capchunks + s->tw_capchunks) * sizeof(void *) + m->ring_bytes +
+                     m->index_bytes;
+    for (const tcp_scratch_buf *b = s->own_scratch.bufs; b; b = b->next)
+        m->total_bytes += sizeof *b;
+}
+
 uint64_t tcp_stack_next_deadline(const tcp_stack *s)
 {
     return s->heap_len ? s->heap[0]->heap_at : UINT64_MAX;
