@@ -7,7 +7,11 @@
  * needs more, up to the connection's buffer size: a connection that moves
  * 1 kB holds 1 KiB rings, not 64 KiB ones. Growth copies the ring once per
  * doubling (amortized O(1) per byte, at most log2(size / TCP_RING_MIN)
- * times per connection). The receive ring holds the in-order unread
+ * times per connection). A ring left empty is let go (tcp_ring_release):
+ * its memory is parked in the scratch space that the world's stacks
+ * share, a few rings at most, and the next ring to be allocated takes it,
+ * so an idle connection holds no ring and a connection whose reader keeps
+ * up does not allocate per segment. The receive ring holds the in-order unread
  * bytes [head, head+len) followed, at their offsets from RCV.NXT, by
  * out-of-order bytes: the window never exceeds the buffer size minus len,
  * and the ring grows to cover the offset of each write.
@@ -28,11 +32,33 @@ static uint32_t ring_size_for(uint32_t cap, uint32_t need, uint32_t max)
     return c > max ? max : (uint32_t)c;
 }
 
-int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max)
+/* The smallest parked ring that a new ring needing `need` of at most
+ * `max` bytes can take, or NULL. Slots are scanned in order, so the choice
+ * depends on sizes only (never on addresses). */
+static tcp_spare *spare_for(tcp_scratch *sc, uint32_t need, uint32_t max)
+{
+    tcp_spare *best = NULL;
+    for (uint32_t i = 0; sc && i < TCP_SPARES; i++) {
+        tcp_spare *p = &sc->spare[i];
+        if (p->cap >= need && p->cap <= max && (!best || p->cap < best->cap))
+            best = p;
+    }
+    return best;
+}
+
+int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc)
 {
     if (need <= r->cap && r->data)
         return 0;
     assert(need <= max && max > 0);
+    tcp_spare *p = r->data ? NULL : spare_for(sc, ring_size_for(0, need, max), max);
+    if (p) {
+        r->data = p->data;
+        r->cap = p->cap;
+        r->head = r->len = 0;
+        *p = (tcp_spare){0};
+        return 0;
+    }
     uint32_t cap = ring_size_for(r->cap, need, max);
     uint8_t *data = malloc(cap);
     if (!data)
@@ -54,6 +80,39 @@ void tcp_ring_free(tcp_ring *r)
     free(r->data);
     r->data = NULL;
     r->cap = r->head = r->len = 0;
+}
+
+void tcp_ring_release(tcp_ring *r, tcp_scratch *sc)
+{
+    assert(r->len == 0);
+    tcp_spare *small = NULL;
+    for (uint32_t i = 0; sc && r->data && i < TCP_SPARES; i++) {
+        tcp_spare *p = &sc->spare[i];
+        if (!small || p->cap < small->cap)
+            small = p;
+    }
+    if (small && small->cap < r->cap) {
+        free(small->data);
+        *small = (tcp_spare){.data = r->data, .cap = r->cap};
+        r->data = NULL;
+    }
+    tcp_ring_free(r);
+}
+
+void tcp_ring_spares_free(tcp_scratch *sc)
+{
+    for (uint32_t i = 0; i < TCP_SPARES; i++) {
+        free(sc->spare[i].data);
+        sc->spare[i] = (tcp_spare){0};
+    }
+}
+
+size_t tcp_ring_spares_bytes(const tcp_scratch *sc)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < TCP_SPARES; i++)
+        n += sc->spare[i].cap;
+    return n;
 }
 
 /* Copies n bytes to ring offset off (from head), wrapping. */

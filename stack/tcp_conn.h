@@ -216,9 +216,19 @@ typedef struct tcp_scratch_buf {
     uint8_t payload[TCP_DGRAM_MAX];
 } tcp_scratch_buf;
 
-/* The levels, allocated as nesting first needs them, freed with the owner. */
+/* A ring's memory parked for reuse (tcp_ring_release). */
+typedef struct tcp_spare {
+    uint8_t *data;
+    uint32_t cap; /* 0: the slot is empty */
+} tcp_spare;
+
+#define TCP_SPARES 4u /* parked rings per scratch space (so per world) */
+
+/* The levels, allocated as nesting first needs them, freed with the
+ * owner; and the parked rings of every stack that shares it. */
 struct tcp_scratch {
     tcp_scratch_buf *bufs;
+    tcp_spare spare[TCP_SPARES];
 };
 
 /* A local port with at least one user (slot empty while port == 0). */
@@ -379,10 +389,17 @@ uint64_t tcp_persist_interval(const tcp_conn *c); /* the next zero-window probe 
 void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
 
 /* ---- tcp_buf.c: rings and the out-of-order list ---- */
-/* Makes the ring hold at least `need` bytes (need <= max): allocates it on
- * first use, or doubles it up to `max`, keeping every byte at its offset. */
-int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max);
+/* Makes the ring hold at least `need` bytes (need <= max): on first use
+ * takes a parked ring of sc that fits or allocates one, else doubles it up
+ * to `max`, keeping every byte at its offset. */
+int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc);
 void tcp_ring_free(tcp_ring *r);
+/* Lets an empty ring's memory go: parked in sc for the next ring to take
+ * (the largest TCP_SPARES are kept), or freed. The ring reads as never
+ * used (data NULL, cap 0). */
+void tcp_ring_release(tcp_ring *r, tcp_scratch *sc);
+void tcp_ring_spares_free(tcp_scratch *sc);
+size_t tcp_ring_spares_bytes(const tcp_scratch *sc);
 uint32_t tcp_ring_push(tcp_ring *r, const uint8_t *src, uint32_t n);
 void tcp_ring_copy_out(const tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
 void tcp_ring_write_at(tcp_ring *r, uint32_t off, const uint8_t *src, uint32_t n);

@@ -767,19 +767,18 @@ static void conn_free(tcp_conn *c)
     s->nconns--;
 }
 
-/* A ring no byte can enter again is freed once empty: the send ring after
- * our FIN is acknowledged (RFC 9293 §3.10.2: no SEND after CLOSE), the
- * receive ring after the peer's FIN (no text is processed after it,
- * §3.10.7.4 step 7) once the user has read it all. A connection in
- * TIME_WAIT (or FIN_WAIT_2, CLOSE_WAIT after the read) holds no buffer. */
+/* A ring is let go once empty (tcp_buf.c parks it for the next ring):
+ * the send ring once every byte is acknowledged, the receive ring once
+ * the user has read every byte and none is held out of order. An idle
+ * connection holds no buffer, whatever its state. */
 static void release_idle_rings(tcp_conn *c)
 {
-    if (c->sndq.data && c->sndq.len == 0 && tcp_fin_acked(c)) {
-        tcp_ring_free(&c->sndq);
+    if (c->sndq.data && c->sndq.len == 0) {
+        tcp_ring_release(&c->sndq, c->stack->scratch);
         c->sndq_freed = true;
     }
-    if (c->rcvq.data && c->rcvq.len == 0 && c->ooo_n == 0 && c->fin_rcvd)
-        tcp_ring_free(&c->rcvq);
+    if (c->rcvq.data && c->rcvq.len == 0 && c->ooo_n == 0)
+        tcp_ring_release(&c->rcvq, c->stack->scratch);
 }
 
 static void emit(tcp_stack *s, const tcp_event *ev);
@@ -935,6 +934,7 @@ void tcp_scratch_free(tcp_scratch *sc)
     if (!sc)
         return;
     scratch_free_bufs(sc);
+    tcp_ring_spares_free(sc);
     free(sc);
 }
 
@@ -1029,6 +1029,7 @@ void tcp_stack_free(tcp_stack *s)
     free(s->heap);
     free(s->ports);
     scratch_free_bufs(&s->own_scratch);
+    tcp_ring_spares_free(&s->own_scratch);
     free(s->own_profile);
     free(s);
 }
@@ -1081,6 +1082,7 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
                      m->index_bytes;
     for (const tcp_scratch_buf *b = s->own_scratch.bufs; b; b = b->next)
         m->total_bytes += sizeof *b;
+    m->total_bytes += tcp_ring_spares_bytes(&s->own_scratch);
 }
 
 uint64_t tcp_stack_next_deadline(const tcp_stack *s)

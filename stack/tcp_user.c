@@ -218,7 +218,7 @@ long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
         rc = TCP_ENOTCONN;
     else if (!buf && len)
         rc = TCP_EINVAL;
-    else if (len && tcp_ring_reserve(&c->sndq, send_room_end(c, len), c->sndbuf))
+    else if (len && tcp_ring_reserve(&c->sndq, send_room_end(c, len), c->sndbuf, s->scratch))
         rc = TCP_ENOMEM;
     if (rc) {
         user_ev(c, TCP_CALL_SEND, tcp_err_name(rc));

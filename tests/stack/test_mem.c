@@ -6,7 +6,7 @@
  * empties when the sockets go; the pool grows in doubling chunks; a
  * scratch space shared by two stacks survives a callback that makes one
  * stack send while the other is sending; a connection holds no buffer once
- * no byte can enter it (TIME_WAIT, CLOSE_WAIT after the read); what an idle
+ * its rings are empty, and an empty ring is parked for the next; what an idle
  * ESTABLISHED connection and a TIME_WAIT minisock cost (tcp_stack_mem), and
  * TIME_WAIT's rules as a minisock meets them (RFC 9293 §3.10.7.4, the
  * profiles' RST and SYN rules).
@@ -89,7 +89,7 @@ static void ring_grows_keeping_every_offset(void **state)
 {
     (void)state;
     tcp_ring r = {0};
-    assert_int_equal(tcp_ring_reserve(&r, 10, 5000), 0);
+    assert_int_equal(tcp_ring_reserve(&r, 10, 5000, NULL), 0);
     assert_int_equal(r.cap, 256); /* the smallest ring */
     uint8_t buf[5000];
     for (uint32_t i = 0; i < sizeof buf; i++)
@@ -99,7 +99,7 @@ static void ring_grows_keeping_every_offset(void **state)
     tcp_ring_consume(&r, 200);
     assert_int_equal(tcp_ring_push(&r, buf, 100), 100); /* wraps */
     tcp_ring_write_at(&r, 150, buf + 150, 50);          /* an out-of-order range past len */
-    assert_int_equal(tcp_ring_reserve(&r, 700, 5000), 0);
+    assert_int_equal(tcp_ring_reserve(&r, 700, 5000, NULL), 0);
     assert_int_equal(r.cap, 1024);
     uint8_t out[5000];
     tcp_ring_copy_out(&r, 0, out, 100);
@@ -107,7 +107,7 @@ static void ring_grows_keeping_every_offset(void **state)
     tcp_ring_copy_out(&r, 150, out, 50);
     assert_memory_equal(out, buf + 150, 50);
     /* Doubling stops at the buffer size, which need not be a power of two. */
-    assert_int_equal(tcp_ring_reserve(&r, 4097, 5000), 0);
+    assert_int_equal(tcp_ring_reserve(&r, 4097, 5000, NULL), 0);
     assert_int_equal(r.cap, 5000);
     tcp_ring_copy_out(&r, 150, out, 50);
     assert_memory_equal(out, buf + 150, 50);
@@ -118,6 +118,46 @@ static void ring_grows_keeping_every_offset(void **state)
     tcp_ring_free(&r);
     assert_null(r.data);
     assert_int_equal(r.cap, 0);
+}
+
+/* An empty ring's memory is parked in the scratch space (the largest
+ * TCP_SPARES) and the next ring that fits takes it, with no allocation;
+ * one larger than its buffer limit is not taken. */
+static void empty_rings_are_parked_and_taken_again(void **state)
+{
+    (void)state;
+    tcp_scratch *sc = tcp_scratch_new();
+    assert_non_null(sc);
+    tcp_ring r = {0}, q = {0};
+    uint8_t buf[3000] = {0};
+    assert_int_equal(tcp_ring_reserve(&r, 3000, 8192, sc), 0);
+    assert_int_equal(r.cap, 4096);
+    assert_int_equal(tcp_ring_push(&r, buf, 3000), 3000);
+    tcp_ring_consume(&r, 3000);
+    const uint8_t *parked = r.data;
+    tcp_ring_release(&r, sc);
+    assert_null(r.data);
+    assert_int_equal(r.cap, 0);
+    assert_int_equal(tcp_ring_spares_bytes(sc), 4096);
+    assert_int_equal(tcp_ring_reserve(&q, 100, 2048, sc), 0); /* 4096 > its limit */
+    assert_int_equal(q.cap, 256);
+    assert_int_equal(tcp_ring_reserve(&r, 100, 8192, sc), 0);
+    assert_ptr_equal(r.data, parked);
+    assert_int_equal(r.cap, 4096);
+    assert_int_equal(r.len, 0);
+    assert_int_equal(tcp_ring_spares_bytes(sc), 0);
+    /* TCP_SPARES are kept, the largest; a smaller one is freed. */
+    tcp_ring more[TCP_SPARES] = {0};
+    for (uint32_t i = 0; i < TCP_SPARES; i++) {
+        assert_int_equal(tcp_ring_reserve(&more[i], 1000, 8192, NULL), 0);
+        tcp_ring_release(&more[i], sc);
+    }
+    assert_int_equal(tcp_ring_spares_bytes(sc), TCP_SPARES * 1024);
+    tcp_ring_release(&q, sc); /* 256 < every parked one: freed */
+    assert_int_equal(tcp_ring_spares_bytes(sc), TCP_SPARES * 1024);
+    tcp_ring_release(&r, sc); /* 4096 takes the place of a 1024 */
+    assert_int_equal(tcp_ring_spares_bytes(sc), (TCP_SPARES - 1) * 1024 + 4096);
+    tcp_scratch_free(sc);
 }
 
 /* ---- Ports ---------------------------------------------------------------- */
@@ -308,9 +348,9 @@ static void shared_scratch_survives_a_send_from_inside_another_send(void **state
     g_two = NULL;
 }
 
-/* ---- Buffers released when no byte can enter them --------------------------- */
+/* ---- Buffers released when empty ----------------------------------------------- */
 
-static void rings_are_released_once_no_byte_can_enter(void **state)
+static void rings_are_released_once_empty(void **state)
 {
     (void)state;
     harness *h = h_new(2, tcp_profile_find("linux"));
@@ -324,7 +364,8 @@ static void rings_are_released_once_no_byte_can_enter(void **state)
     h_settle(h);
     assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 3000);
     const tcp_conn *cb = tcp_stack_find(b, p.server);
-    assert_non_null(cb->rcvq.data); /* read, but the peer may send more */
+    assert_null(cb->rcvq.data); /* read: let go, though the peer may send more */
+    assert_null(ca->sndq.data); /* every byte acknowledged */
     assert_int_equal(tcp_close(a, p.client), TCP_OK);
     h_settle(h);
     h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
@@ -379,6 +420,24 @@ static void idle_established_costs_under_1_kib(void **state)
         print_message("idle ESTABLISHED, stack %zu: %zu bytes per connection (%zu of tcp_conn)\n",
                       k, per_conn, sizeof(tcp_conn));
         assert_true(per_conn <= 1024);
+    }
+    /* After a request and its answer, read: still no ring. */
+    for (size_t i = 0; i < MEM_PAIRS; i++)
+        h_send(h, H_A, cli[i], "request");
+    h_settle(h);
+    for (size_t i = 0; i < MEM_PAIRS; i++) {
+        h_expect_recv(h, H_B, srv[i], "request");
+        h_send(h, H_B, srv[i], "answer");
+    }
+    h_settle(h);
+    for (size_t i = 0; i < MEM_PAIRS; i++)
+        h_expect_recv(h, H_A, cli[i], "answer");
+    h_run(h, h_now(h) + H_S(1)); /* delayed ACKs */
+    for (size_t k = 0; k < 2; k++) {
+        tcp_mem m;
+        tcp_stack_mem(h_stack(h, k), &m);
+        assert_int_equal(m.ring_bytes, 0);
+        assert_true((m.conn_bytes + m.index_bytes) / m.conns <= 1024);
     }
     h_finish(h);
     h_free(h);
@@ -574,10 +633,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ring_grows_keeping_every_offset),
+        cmocka_unit_test(empty_rings_are_parked_and_taken_again),
         cmocka_unit_test(ports_follow_rfc6056_until_exhausted_and_empty_after),
         cmocka_unit_test(pool_grows_in_doubling_chunks),
         cmocka_unit_test(shared_scratch_survives_a_send_from_inside_another_send),
-        cmocka_unit_test(rings_are_released_once_no_byte_can_enter),
+        cmocka_unit_test(rings_are_released_once_empty),
         cmocka_unit_test(idle_established_costs_under_1_kib),
         cmocka_unit_test(time_wait_minisock_costs_under_256_bytes),
         cmocka_unit_test(minisock_acks_a_retransmitted_fin_and_restarts_2msl),
