@@ -156,19 +156,23 @@ void tcp_ring_consume(tcp_ring *r, uint32_t n)
     r->len -= n;
 }
 
-/* Ranges are kept sorted and disjoint (touching ranges are merged). */
+/* Ranges are kept sorted and disjoint (touching ranges are merged). The
+ * list is allocated at the first range: most connections never hold one. */
 bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end)
 {
+    if (!c->ooo && !(c->ooo = calloc(1, sizeof *c->ooo)))
+        return false;
+    uint32_t *ooo_start = c->ooo->start, *ooo_end = c->ooo->end;
     uint32_t n = c->ooo_n;
     uint32_t i = 0;
-    while (i < n && tcp_seq_lt(c->ooo_end[i], start))
+    while (i < n && tcp_seq_lt(ooo_end[i], start))
         i++;
     /* Merge with every range that overlaps or touches [start, end). */
     uint32_t j = i;
-    while (j < n && tcp_seq_le(c->ooo_start[j], end)) {
-        if (tcp_seq_lt(c->ooo_start[j], start))
-            start = c->ooo_start[j];
-        end = tcp_seq_max(end, c->ooo_end[j]);
+    while (j < n && tcp_seq_le(ooo_start[j], end)) {
+        if (tcp_seq_lt(ooo_start[j], start))
+            start = ooo_start[j];
+        end = tcp_seq_max(end, ooo_end[j]);
         j++;
     }
     uint32_t merged = j - i;
@@ -178,11 +182,11 @@ bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end)
     uint32_t tail = n - j;
     uint32_t dst = i + 1;
     if (merged != 1) {
-        memmove(&c->ooo_start[dst], &c->ooo_start[j], tail * sizeof(uint32_t));
-        memmove(&c->ooo_end[dst], &c->ooo_end[j], tail * sizeof(uint32_t));
+        memmove(&ooo_start[dst], &ooo_start[j], tail * sizeof(uint32_t));
+        memmove(&ooo_end[dst], &ooo_end[j], tail * sizeof(uint32_t));
     }
-    c->ooo_start[i] = start;
-    c->ooo_end[i] = end;
+    ooo_start[i] = start;
+    ooo_end[i] = end;
     c->ooo_n = (uint8_t)(n - merged + 1);
     return true;
 }
@@ -190,15 +194,18 @@ bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end)
 uint32_t tcp_ooo_advance(tcp_conn *c)
 {
     uint32_t gained = 0;
-    while (c->ooo_n && tcp_seq_le(c->ooo_start[0], c->rcv_nxt)) {
-        if (tcp_seq_gt(c->ooo_end[0], c->rcv_nxt)) {
-            uint32_t d = c->ooo_end[0] - c->rcv_nxt;
+    if (!c->ooo_n)
+        return 0;
+    uint32_t *ooo_start = c->ooo->start, *ooo_end = c->ooo->end;
+    while (c->ooo_n && tcp_seq_le(ooo_start[0], c->rcv_nxt)) {
+        if (tcp_seq_gt(ooo_end[0], c->rcv_nxt)) {
+            uint32_t d = ooo_end[0] - c->rcv_nxt;
             c->rcv_nxt += d;
             gained += d;
         }
         c->ooo_n--;
-        memmove(&c->ooo_start[0], &c->ooo_start[1], c->ooo_n * sizeof(uint32_t));
-        memmove(&c->ooo_end[0], &c->ooo_end[1], c->ooo_n * sizeof(uint32_t));
+        memmove(&ooo_start[0], &ooo_start[1], c->ooo_n * sizeof(uint32_t));
+        memmove(&ooo_end[0], &ooo_end[1], c->ooo_n * sizeof(uint32_t));
     }
     return gained;
 }

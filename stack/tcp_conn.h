@@ -56,6 +56,13 @@ typedef struct tcp_sk {
     bool tw;                             /* a tcp_tw, not a tcp_conn */
 } tcp_sk;
 
+/* The out-of-order ranges a receive ring holds (ooo_n of them in use),
+ * sorted and disjoint; allocated at the first and kept with the
+ * connection (tcp_buf.c). */
+typedef struct tcp_ooo {
+    uint32_t start[TCP_OOO_MAX], end[TCP_OOO_MAX];
+} tcp_ooo;
+
 typedef struct tcp_conn tcp_conn;
 
 struct tcp_conn {
@@ -101,10 +108,9 @@ struct tcp_conn {
     uint64_t timer_at[TCP_TIMER_COUNT]; /* TCP_NEVER: not armed */
     uint64_t last_rcv_ns;               /* keepalive idle reference */
     uint64_t check_tw_at;               /* tcp_check: TIME_WAIT deadline last seen */
-    uint32_t tlp_high_seq;              /* SND.NXT when the loss probe went (valid while tlp_out) */
 
     tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
-    uint32_t ooo_start[TCP_OOO_MAX], ooo_end[TCP_OOO_MAX];
+    tcp_ooo *ooo;        /* the ranges held out of order; NULL until the first */
 
     /* Options (tcp_setopt); start as the profile's values. */
     uint64_t msl_ns, ka_idle_ns, ka_intvl_ns;
@@ -113,45 +119,46 @@ struct tcp_conn {
     uint64_t probe_stamp_ns;  /* the first persist expiry of this episode (zwp_stamped) */
     uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt; /* and mss, above */
 
-    bool user_held : 1;   /* the user holds the id (rule 3 of tcp.h) */
-    bool released : 1;    /* the user called close or abort: an orphan */
-    bool ever_used : 1;   /* listen or connect was called */
-    bool passive : 1;     /* came from LISTEN (RFC 9293 §3.10.7.4 RST, SYN) */
-    bool msl_set : 1;     /* TCP_OPT_MSL_NS given: TIME_WAIT is 2*msl_ns */
-    bool isn_set : 1;     /* TCP_OPT_ISN given for the next SYN */
-    bool linger_zero : 1; /* TCP_OPT_LINGER_ZERO */
-    bool keepalive : 1;   /* TCP_OPT_KEEPALIVE */
-    bool nodelay : 1;     /* TCP_OPT_NODELAY */
-    bool cork : 1;        /* TCP_OPT_CORK */
-    bool cork_wait : 1;   /* the persist deadline is the corked data's */
-    bool zwp_stamped : 1; /* probe_stamp_ns is set */
-    bool fin_queued : 1;  /* user closed the send side: FIN after the data */
-    bool fin_pending : 1; /* the peer's FIN is known (peer_fin_seq) */
-    bool fin_rcvd : 1;    /* the peer's FIN was processed (end of stream) */
-    bool ack_now : 1;     /* an ACK must go out before this call returns */
-    bool ack_due : 1;     /* ATO engine: the segment owes an ACK, decided after its FIN */
-    bool ack_due_now : 1; /* ... and asks for it at once (out of order, a hole filled) */
-    bool in_recovery : 1; /* RFC 6582 fast recovery */
-    bool probing : 1;     /* a zero-window probe is outstanding */
-    bool ts_ok : 1;       /* RFC 7323 timestamps agreed */
-    bool sack_ok : 1;     /* peer sent SACK-permitted (we never send SACKs) */
-    bool peer_wscale : 1; /* peer's SYN carried window scale */
-    bool in_accept_q : 1; /* child on its listener's accept queue */
-    bool in_syn_q : 1;    /* child on its listener's SYN queue */
-    bool rtt_timing : 1;  /* rtt_seq is being timed (RFC 6298, Karn) */
-    bool syn_rexmit : 1;  /* the SYN timed out at least once (RFC 6298 §5.7) */
-    bool has_srtt : 1;    /* srtt_ns and rttvar_ns hold a measurement */
-    bool quick_init : 1;  /* quick_left was set at the first data segment */
-    bool port_bound : 1;  /* counted in the stack's port table */
-    bool idle_bound : 1;  /* bound, not yet used by listen or connect */
-    bool sndq_freed : 1;  /* the send ring was released (its size stays fixed) */
-    bool rcvbuf_set : 1;  /* TCP_OPT_RCVBUF given: it, not rcvbuf_max, sets the scale */
-    bool pingpong : 1;    /* interactive: no quick ACKs (profile pingpong) */
-    bool tlp_armed : 1;   /* the RTX deadline is a loss-probe timeout, not the RTO */
-    bool tlp_out : 1;     /* a loss probe is outstanding (one per tail) */
-    bool rd_shut : 1;     /* tcp_shutdown_read: the receive side is closed */
-    bool acc_abort : 1;   /* listener: the next accept fails (listen_shut bsd) */
-    uint32_t acc_n;       /* listener only: established children waiting (below) */
+    bool user_held : 1;    /* the user holds the id (rule 3 of tcp.h) */
+    bool released : 1;     /* the user called close or abort: an orphan */
+    bool ever_used : 1;    /* listen or connect was called */
+    bool passive : 1;      /* came from LISTEN (RFC 9293 §3.10.7.4 RST, SYN) */
+    bool msl_set : 1;      /* TCP_OPT_MSL_NS given: TIME_WAIT is 2*msl_ns */
+    bool isn_set : 1;      /* TCP_OPT_ISN given for the next SYN */
+    bool linger_zero : 1;  /* TCP_OPT_LINGER_ZERO */
+    bool keepalive : 1;    /* TCP_OPT_KEEPALIVE */
+    bool nodelay : 1;      /* TCP_OPT_NODELAY */
+    bool cork : 1;         /* TCP_OPT_CORK */
+    bool cork_wait : 1;    /* the persist deadline is the corked data's */
+    bool zwp_stamped : 1;  /* probe_stamp_ns is set */
+    bool fin_queued : 1;   /* user closed the send side: FIN after the data */
+    bool fin_pending : 1;  /* the peer's FIN is known (peer_fin_seq) */
+    bool fin_rcvd : 1;     /* the peer's FIN was processed (end of stream) */
+    bool ack_now : 1;      /* an ACK must go out before this call returns */
+    bool ack_due : 1;      /* ATO engine: the segment owes an ACK, decided after its FIN */
+    bool ack_due_now : 1;  /* ... and asks for it at once (out of order, a hole filled) */
+    bool in_recovery : 1;  /* RFC 6582 fast recovery */
+    bool probing : 1;      /* a zero-window probe is outstanding */
+    bool ts_ok : 1;        /* RFC 7323 timestamps agreed */
+    bool sack_ok : 1;      /* peer sent SACK-permitted (we never send SACKs) */
+    bool peer_wscale : 1;  /* peer's SYN carried window scale */
+    bool in_accept_q : 1;  /* child on its listener's accept queue */
+    bool in_syn_q : 1;     /* child on its listener's SYN queue */
+    bool rtt_timing : 1;   /* rtt_seq is being timed (RFC 6298, Karn) */
+    bool syn_rexmit : 1;   /* the SYN timed out at least once (RFC 6298 §5.7) */
+    bool has_srtt : 1;     /* srtt_ns and rttvar_ns hold a measurement */
+    bool quick_init : 1;   /* quick_left was set at the first data segment */
+    bool port_bound : 1;   /* counted in the stack's port table */
+    bool idle_bound : 1;   /* bound, not yet used by listen or connect */
+    bool sndq_freed : 1;   /* the send ring was released (its size stays fixed) */
+    bool rcvbuf_set : 1;   /* TCP_OPT_RCVBUF given: it, not rcvbuf_max, sets the scale */
+    bool pingpong : 1;     /* interactive: no quick ACKs (profile pingpong) */
+    bool tlp_armed : 1;    /* the RTX deadline is a loss-probe timeout, not the RTO */
+    bool tlp_out : 1;      /* a loss probe is outstanding (one per tail) */
+    bool rd_shut : 1;      /* tcp_shutdown_read: the receive side is closed */
+    bool acc_abort : 1;    /* listener: the next accept fails (listen_shut bsd) */
+    uint32_t acc_n;        /* listener only: established children waiting (below) */
+    uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
 
     tcp_stats stats;
 
@@ -269,8 +276,8 @@ struct tcp_stack {
     uint32_t ports_n;    /* ports with a user */
     uint32_t eph_used;   /* ports of the ephemeral range with a user */
 
-    tcp_scratch *scratch; /* env->scratch, or &own_scratch */
-    tcp_scratch own_scratch;
+    tcp_scratch *scratch;     /* env->scratch, or own_scratch */
+    tcp_scratch *own_scratch; /* NULL when env->scratch is given */
 };
 
 /* ---- tcp_stack.c: tables, heap, pool, events ---- */

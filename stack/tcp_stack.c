@@ -599,6 +599,8 @@ static tcp_conn *pool_take(tcp_stack *s)
 static void pool_put(tcp_conn *c)
 {
     tcp_stack *s = c->stack;
+    free(c->ooo);
+    c->ooo = NULL;
     c->state = TCP_CLOSED;
     c->id = 0;
     c->q_next = s->free_list;
@@ -997,7 +999,11 @@ tcp_stack *tcp_stack_new_shared(const tcp_env *env, uint32_t addr, const tcp_pro
     s->check.on = tcp_check_default();
     /* One level exists from the start, so a segment without nesting is
      * always built (the shared scratch gets it from its first stack). */
-    s->scratch = env->scratch ? env->scratch : &s->own_scratch;
+    if (!env->scratch && !(s->own_scratch = tcp_scratch_new())) {
+        tcp_stack_free(s);
+        return NULL;
+    }
+    s->scratch = env->scratch ? env->scratch : s->own_scratch;
     tcp_scratch_buf *b = tcp_scratch_claim(s);
     if (!b) {
         tcp_stack_free(s);
@@ -1016,6 +1022,7 @@ void tcp_stack_free(tcp_stack *s)
         for (size_t j = 0; j < pool_chunk_len(i); j++) {
             free(block[j].sndq.data);
             free(block[j].rcvq.data);
+            free(block[j].ooo);
         }
         free(block);
     }
@@ -1028,8 +1035,7 @@ void tcp_stack_free(tcp_stack *s)
     free(s->listeners.slots);
     free(s->heap);
     free(s->ports);
-    scratch_free_bufs(&s->own_scratch);
-    tcp_ring_spares_free(&s->own_scratch);
+    tcp_scratch_free(s->own_scratch);
     free(s->own_profile);
     free(s);
 }
@@ -1080,9 +1086,11 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
                      pool * sizeof(tcp_conn) + tw_pool * sizeof(tcp_tw) +
                      (s->capchunks + s->tw_capchunks) * sizeof(void *) + m->ring_bytes +
                      m->index_bytes;
-    for (const tcp_scratch_buf *b = s->own_scratch.bufs; b; b = b->next)
-        m->total_bytes += sizeof *b;
-    m->total_bytes += tcp_ring_spares_bytes(&s->own_scratch);
+    if (s->own_scratch) {
+        m->total_bytes += sizeof *s->own_scratch + tcp_ring_spares_bytes(s->own_scratch);
+        for (const tcp_scratch_buf *b = s->own_scratch->bufs; b; b = b->next)
+            m->total_bytes += sizeof *b;
+    }
 }
 
 uint64_t tcp_stack_next_deadline(const tcp_stack *s)
