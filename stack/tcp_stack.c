@@ -549,17 +549,26 @@ static size_t pool_chunk_len(size_t i)
     return i <= 8 ? (size_t)1 << (i - 1) : POOL_CHUNK_MAX;
 }
 
+/* Appends the next chunk (pool_chunk_len(*n) zeroed elements of `elem`
+ * bytes) to a pool's chunk array; NULL on out-of-memory. */
+static void *chunk_add(void ***chunks, size_t *n, size_t *cap, size_t elem)
+{
+    void **a = grow(*chunks, cap, *n + 1, sizeof *a);
+    if (!a)
+        return NULL;
+    *chunks = a;
+    void *block = calloc(pool_chunk_len(*n), elem);
+    if (block)
+        a[(*n)++] = block;
+    return block;
+}
+
 static int pool_grow(tcp_stack *s)
 {
-    void **chunks = grow(s->chunks, &s->capchunks, s->nchunks + 1, sizeof *chunks);
-    if (!chunks)
-        return TCP_ENOMEM;
-    s->chunks = chunks;
     size_t n = pool_chunk_len(s->nchunks);
-    tcp_conn *block = calloc(n, sizeof *block);
+    tcp_conn *block = chunk_add(&s->chunks, &s->nchunks, &s->capchunks, sizeof *block);
     if (!block)
         return TCP_ENOMEM;
-    s->chunks[s->nchunks++] = block;
     for (size_t i = n; i-- > 0;) {
         block[i].q_next = s->free_list;
         s->free_list = &block[i];
@@ -607,6 +616,27 @@ static void pool_put(tcp_conn *c)
     s->free_list = c;
 }
 
+/* Frees a pool's chunks once none of its slots is in use: a stack that
+ * had connections and has none left (its last one closed, or every one a
+ * minisock now) gives their memory back. One allocation per chunk when it
+ * has connections again; never per segment. */
+static void chunks_free(void ***chunks, size_t *n, size_t *cap)
+{
+    for (size_t i = 0; i < *n; i++)
+        free((*chunks)[i]);
+    free(*chunks);
+    *chunks = NULL;
+    *n = *cap = 0;
+}
+
+static void pool_release_if_unused(tcp_stack *s)
+{
+    if (s->nconns - s->ntw == 0 && s->nchunks) {
+        chunks_free(&s->chunks, &s->nchunks, &s->capchunks);
+        s->free_list = NULL;
+    }
+}
+
 tcp_conn *tcp_conn_new(tcp_stack *s)
 {
     if (heap_reserve(s, s->nconns + 1))
@@ -635,15 +665,10 @@ tcp_conn *tcp_conn_new(tcp_stack *s)
 
 static int tw_pool_grow(tcp_stack *s)
 {
-    void **chunks = grow(s->tw_chunks, &s->tw_capchunks, s->tw_nchunks + 1, sizeof *chunks);
-    if (!chunks)
-        return TCP_ENOMEM;
-    s->tw_chunks = chunks;
     size_t n = pool_chunk_len(s->tw_nchunks);
-    tcp_tw *block = calloc(n, sizeof *block);
+    tcp_tw *block = chunk_add(&s->tw_chunks, &s->tw_nchunks, &s->tw_capchunks, sizeof *block);
     if (!block)
         return TCP_ENOMEM;
-    s->tw_chunks[s->tw_nchunks++] = block;
     for (size_t i = n; i-- > 0;) {
         block[i].sk.id_next = &s->tw_free->sk;
         s->tw_free = &block[i];
@@ -655,7 +680,10 @@ static void tw_put(tcp_stack *s, tcp_tw *tw)
 {
     tw->sk.id_next = &s->tw_free->sk;
     s->tw_free = tw;
-    s->ntw--;
+    if (--s->ntw == 0) {
+        chunks_free(&s->tw_chunks, &s->tw_nchunks, &s->tw_capchunks);
+        s->tw_free = NULL;
+    }
 }
 
 static uint64_t tw_deadline(const tcp_sk *e)
@@ -695,6 +723,7 @@ static void tw_shrink(tcp_conn *c)
     tcp_ring_free(&c->sndq);
     tcp_ring_free(&c->rcvq);
     pool_put(c);
+    pool_release_if_unused(s);
 }
 
 /* A minisock whose connection cannot be rebuilt (out of memory) ends
@@ -767,6 +796,7 @@ static void conn_free(tcp_conn *c)
     tcp_ring_free(&c->rcvq);
     pool_put(c);
     s->nconns--;
+    pool_release_if_unused(s);
 }
 
 /* A ring is let go once empty (tcp_buf.c parks it for the next ring):
