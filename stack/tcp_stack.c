@@ -670,7 +670,7 @@ static int tw_pool_grow(tcp_stack *s)
     if (!block)
         return TCP_ENOMEM;
     for (size_t i = n; i-- > 0;) {
-        block[i].sk.id_next = &s->tw_free->sk;
+        block[i].sk.id_next = s->tw_free ? &s->tw_free->sk : NULL;
         s->tw_free = &block[i];
     }
     return 0;
@@ -678,7 +678,7 @@ static int tw_pool_grow(tcp_stack *s)
 
 static void tw_put(tcp_stack *s, tcp_tw *tw)
 {
-    tw->sk.id_next = &s->tw_free->sk;
+    tw->sk.id_next = s->tw_free ? &s->tw_free->sk : NULL;
     s->tw_free = tw;
     if (--s->ntw == 0) {
         chunks_free(&s->tw_chunks, &s->tw_nchunks, &s->tw_capchunks);
