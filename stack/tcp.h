@@ -334,6 +334,21 @@ uint64_t tcp_stack_malformed(const tcp_stack *s);
 /* Bytes of state per idle connection (no data buffers). */
 size_t tcp_conn_size(void);
 
+/* What a stack holds from the allocator now, by kind. A connection costs
+ * conn_bytes / conns plus its rings plus its share of index_bytes; a
+ * TIME_WAIT minisock (docs/stack.md, TIME_WAIT) tw_bytes / tws plus its
+ * share of index_bytes. Pools grow in chunks and never shrink, so
+ * total_bytes also counts free slots. A shared scratch space is not the
+ * stack's and is not counted. O(connections): for tests and benchmarks. */
+typedef struct tcp_mem {
+    size_t conns, conn_bytes; /* full connections in use and their pool slots */
+    size_t tws, tw_bytes;     /* TIME_WAIT minisocks in use and their pool slots */
+    size_t ring_bytes;        /* send and receive rings' capacity */
+    size_t index_bytes;       /* id, 4-tuple and listener tables, deadline heap, ports */
+    size_t total_bytes;       /* all of it: also free pool slots, the stack, its scratch */
+} tcp_mem;
+void tcp_stack_mem(const tcp_stack *s, tcp_mem *out);
+
 /* ---- Sockets (RFC 9293 §3.10.1 – §3.10.6) ---------------------------------- */
 
 typedef enum tcp_opt {

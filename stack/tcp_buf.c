@@ -7,7 +7,11 @@
  * needs more, up to the connection's buffer size: a connection that moves
  * 1 kB holds 1 KiB rings, not 64 KiB ones. Growth copies the ring once per
  * doubling (amortized O(1) per byte, at most log2(size / TCP_RING_MIN)
- * times per connection). The receive ring holds the in-order unread
+ * times per connection). A ring left empty is let go (tcp_ring_release):
+ * its memory is parked in the scratch space that the world's stacks
+ * share, a few rings at most, and the next ring to be allocated takes it,
+ * so an idle connection holds no ring and a connection whose reader keeps
+ * up does not allocate per segment. The receive ring holds the in-order unread
  * bytes [head, head+len) followed, at their offsets from RCV.NXT, by
  * out-of-order bytes: the window never exceeds the buffer size minus len,
  * and the ring grows to cover the offset of each write.
@@ -28,11 +32,33 @@ static uint32_t ring_size_for(uint32_t cap, uint32_t need, uint32_t max)
     return c > max ? max : (uint32_t)c;
 }
 
-int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max)
+/* The smallest parked ring that a new ring needing `need` of at most
+ * `max` bytes can take, or NULL. Slots are scanned in order, so the choice
+ * depends on sizes only (never on addresses). */
+static tcp_spare *spare_for(tcp_scratch *sc, uint32_t need, uint32_t max)
+{
+    tcp_spare *best = NULL;
+    for (uint32_t i = 0; sc && i < TCP_SPARES; i++) {
+        tcp_spare *p = &sc->spare[i];
+        if (p->cap >= need && p->cap <= max && (!best || p->cap < best->cap))
+            best = p;
+    }
+    return best;
+}
+
+int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc)
 {
     if (need <= r->cap && r->data)
         return 0;
     assert(need <= max && max > 0);
+    tcp_spare *p = r->data ? NULL : spare_for(sc, ring_size_for(0, need, max), max);
+    if (p) {
+        r->data = p->data;
+        r->cap = p->cap;
+        r->head = r->len = 0;
+        *p = (tcp_spare){0};
+        return 0;
+    }
     uint32_t cap = ring_size_for(r->cap, need, max);
     uint8_t *data = malloc(cap);
     if (!data)
@@ -54,6 +80,39 @@ void tcp_ring_free(tcp_ring *r)
     free(r->data);
     r->data = NULL;
     r->cap = r->head = r->len = 0;
+}
+
+void tcp_ring_release(tcp_ring *r, tcp_scratch *sc)
+{
+    assert(r->len == 0);
+    tcp_spare *small = NULL;
+    for (uint32_t i = 0; sc && r->data && i < TCP_SPARES; i++) {
+        tcp_spare *p = &sc->spare[i];
+        if (!small || p->cap < small->cap)
+            small = p;
+    }
+    if (small && small->cap < r->cap) {
+        free(small->data);
+        *small = (tcp_spare){.data = r->data, .cap = r->cap};
+        r->data = NULL;
+    }
+    tcp_ring_free(r);
+}
+
+void tcp_ring_spares_free(tcp_scratch *sc)
+{
+    for (uint32_t i = 0; i < TCP_SPARES; i++) {
+        free(sc->spare[i].data);
+        sc->spare[i] = (tcp_spare){0};
+    }
+}
+
+size_t tcp_ring_spares_bytes(const tcp_scratch *sc)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < TCP_SPARES; i++)
+        n += sc->spare[i].cap;
+    return n;
 }
 
 /* Copies n bytes to ring offset off (from head), wrapping. */
@@ -97,19 +156,23 @@ void tcp_ring_consume(tcp_ring *r, uint32_t n)
     r->len -= n;
 }
 
-/* Ranges are kept sorted and disjoint (touching ranges are merged). */
+/* Ranges are kept sorted and disjoint (touching ranges are merged). The
+ * list is allocated at the first range: most connections never hold one. */
 bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end)
 {
+    if (!c->ooo && !(c->ooo = calloc(1, sizeof *c->ooo)))
+        return false;
+    uint32_t *ooo_start = c->ooo->start, *ooo_end = c->ooo->end;
     uint32_t n = c->ooo_n;
     uint32_t i = 0;
-    while (i < n && tcp_seq_lt(c->ooo_end[i], start))
+    while (i < n && tcp_seq_lt(ooo_end[i], start))
         i++;
     /* Merge with every range that overlaps or touches [start, end). */
     uint32_t j = i;
-    while (j < n && tcp_seq_le(c->ooo_start[j], end)) {
-        if (tcp_seq_lt(c->ooo_start[j], start))
-            start = c->ooo_start[j];
-        end = tcp_seq_max(end, c->ooo_end[j]);
+    while (j < n && tcp_seq_le(ooo_start[j], end)) {
+        if (tcp_seq_lt(ooo_start[j], start))
+            start = ooo_start[j];
+        end = tcp_seq_max(end, ooo_end[j]);
         j++;
     }
     uint32_t merged = j - i;
@@ -119,11 +182,11 @@ bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end)
     uint32_t tail = n - j;
     uint32_t dst = i + 1;
     if (merged != 1) {
-        memmove(&c->ooo_start[dst], &c->ooo_start[j], tail * sizeof(uint32_t));
-        memmove(&c->ooo_end[dst], &c->ooo_end[j], tail * sizeof(uint32_t));
+        memmove(&ooo_start[dst], &ooo_start[j], tail * sizeof(uint32_t));
+        memmove(&ooo_end[dst], &ooo_end[j], tail * sizeof(uint32_t));
     }
-    c->ooo_start[i] = start;
-    c->ooo_end[i] = end;
+    ooo_start[i] = start;
+    ooo_end[i] = end;
     c->ooo_n = (uint8_t)(n - merged + 1);
     return true;
 }
@@ -131,15 +194,18 @@ bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end)
 uint32_t tcp_ooo_advance(tcp_conn *c)
 {
     uint32_t gained = 0;
-    while (c->ooo_n && tcp_seq_le(c->ooo_start[0], c->rcv_nxt)) {
-        if (tcp_seq_gt(c->ooo_end[0], c->rcv_nxt)) {
-            uint32_t d = c->ooo_end[0] - c->rcv_nxt;
+    if (!c->ooo_n)
+        return 0;
+    uint32_t *ooo_start = c->ooo->start, *ooo_end = c->ooo->end;
+    while (c->ooo_n && tcp_seq_le(ooo_start[0], c->rcv_nxt)) {
+        if (tcp_seq_gt(ooo_end[0], c->rcv_nxt)) {
+            uint32_t d = ooo_end[0] - c->rcv_nxt;
             c->rcv_nxt += d;
             gained += d;
         }
         c->ooo_n--;
-        memmove(&c->ooo_start[0], &c->ooo_start[1], c->ooo_n * sizeof(uint32_t));
-        memmove(&c->ooo_end[0], &c->ooo_end[1], c->ooo_n * sizeof(uint32_t));
+        memmove(&ooo_start[0], &ooo_start[1], c->ooo_n * sizeof(uint32_t));
+        memmove(&ooo_end[0], &ooo_end[1], c->ooo_n * sizeof(uint32_t));
     }
     return gained;
 }

@@ -7,10 +7,14 @@
  *  1. c->state is written only by tcp_set_state (tcp_state.c), except at
  *     the two ends of a connection's life, where no transition is
  *     reported: tcp_state_init_child puts a new child in LISTEN, and the
- *     pool resets a reclaimed connection to CLOSED.
+ *     pool resets a reclaimed connection to CLOSED; and where a TIME_WAIT
+ *     minisock is rebuilt into a connection (tcp_tw_restore), which takes
+ *     up the state it had.
  *  2. Every connection is in exactly one of: the stack's pool free list, or
  *     the id table. A connection is in the tuple table while it has a remote
  *     endpoint and is not CLOSED, and in the listener table while in LISTEN.
+ *     A minisock (tcp_tw) stands in a connection's place in the id and
+ *     tuple tables and the heap; the tables and heap hold tcp_sk entries.
  *  3. A timer is armed iff its deadline field is not TCP_NEVER; arming is a
  *     store. The deadline heap is brought up to date by tcp_stack_settle(),
  *     which every entry point calls on each connection it touched before it
@@ -42,9 +46,27 @@ typedef struct tcp_ring {
     uint32_t cap, head, len;
 } tcp_ring;
 
+/* What the stack's tables and deadline heap hold: the first member of a
+ * full connection (tcp_conn) and of a TIME_WAIT minisock (tcp_tw), so a
+ * pointer to either is a pointer to its tcp_sk and back (C11 §6.7.2.1). */
+typedef struct tcp_sk {
+    struct tcp_sk *id_next, *tuple_next; /* hash chains */
+    uint64_t heap_at, heap_seq;          /* key this entry has in the heap */
+    uint32_t heap_idx;                   /* TCP_HEAP_NONE: not in the heap */
+    bool tw;                             /* a tcp_tw, not a tcp_conn */
+} tcp_sk;
+
+/* The out-of-order ranges a receive ring holds (ooo_n of them in use),
+ * sorted and disjoint; allocated at the first and kept with the
+ * connection (tcp_buf.c). */
+typedef struct tcp_ooo {
+    uint32_t start[TCP_OOO_MAX], end[TCP_OOO_MAX];
+} tcp_ooo;
+
 typedef struct tcp_conn tcp_conn;
 
 struct tcp_conn {
+    tcp_sk sk; /* first: the tables and the heap hold &c->sk */
     tcp_stack *stack;
     tcp_sock_id id, parent; /* parent: the listener of a passive open */
     tcp_state state;
@@ -85,13 +107,10 @@ struct tcp_conn {
 
     uint64_t timer_at[TCP_TIMER_COUNT]; /* TCP_NEVER: not armed */
     uint64_t last_rcv_ns;               /* keepalive idle reference */
-    uint64_t heap_at, heap_seq;         /* key this connection has in the heap */
     uint64_t check_tw_at;               /* tcp_check: TIME_WAIT deadline last seen */
-    uint32_t heap_idx;
-    uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
 
     tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
-    uint32_t ooo_start[TCP_OOO_MAX], ooo_end[TCP_OOO_MAX];
+    tcp_ooo *ooo;        /* the ranges held out of order; NULL until the first */
 
     /* Options (tcp_setopt); start as the profile's values. */
     uint64_t msl_ns, ka_idle_ns, ka_intvl_ns;
@@ -100,59 +119,83 @@ struct tcp_conn {
     uint64_t probe_stamp_ns;  /* the first persist expiry of this episode (zwp_stamped) */
     uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt; /* and mss, above */
 
-    bool user_held : 1;   /* the user holds the id (rule 3 of tcp.h) */
-    bool released : 1;    /* the user called close or abort: an orphan */
-    bool ever_used : 1;   /* listen or connect was called */
-    bool passive : 1;     /* came from LISTEN (RFC 9293 §3.10.7.4 RST, SYN) */
-    bool msl_set : 1;     /* TCP_OPT_MSL_NS given: TIME_WAIT is 2*msl_ns */
-    bool isn_set : 1;     /* TCP_OPT_ISN given for the next SYN */
-    bool linger_zero : 1; /* TCP_OPT_LINGER_ZERO */
-    bool keepalive : 1;   /* TCP_OPT_KEEPALIVE */
-    bool nodelay : 1;     /* TCP_OPT_NODELAY */
-    bool cork : 1;        /* TCP_OPT_CORK */
-    bool cork_wait : 1;   /* the persist deadline is the corked data's */
-    bool zwp_stamped : 1; /* probe_stamp_ns is set */
-    bool fin_queued : 1;  /* user closed the send side: FIN after the data */
-    bool fin_pending : 1; /* the peer's FIN is known (peer_fin_seq) */
-    bool fin_rcvd : 1;    /* the peer's FIN was processed (end of stream) */
-    bool ack_now : 1;     /* an ACK must go out before this call returns */
-    bool ack_due : 1;     /* ATO engine: the segment owes an ACK, decided after its FIN */
-    bool ack_due_now : 1; /* ... and asks for it at once (out of order, a hole filled) */
-    bool in_recovery : 1; /* RFC 6582 fast recovery */
-    bool probing : 1;     /* a zero-window probe is outstanding */
-    bool ts_ok : 1;       /* RFC 7323 timestamps agreed */
-    bool sack_ok : 1;     /* peer sent SACK-permitted (we never send SACKs) */
-    bool peer_wscale : 1; /* peer's SYN carried window scale */
-    bool in_accept_q : 1; /* child on its listener's accept queue */
-    bool in_syn_q : 1;    /* child on its listener's SYN queue */
-    bool rtt_timing : 1;  /* rtt_seq is being timed (RFC 6298, Karn) */
-    bool syn_rexmit : 1;  /* the SYN timed out at least once (RFC 6298 §5.7) */
-    bool has_srtt : 1;    /* srtt_ns and rttvar_ns hold a measurement */
-    bool quick_init : 1;  /* quick_left was set at the first data segment */
-    bool port_bound : 1;  /* counted in the stack's port table */
-    bool idle_bound : 1;  /* bound, not yet used by listen or connect */
-    bool sndq_freed : 1;  /* the send ring was released (its size stays fixed) */
-    bool rcvbuf_set : 1;  /* TCP_OPT_RCVBUF given: it, not rcvbuf_max, sets the scale */
-    bool pingpong : 1;    /* interactive: no quick ACKs (profile pingpong) */
-    bool tlp_armed : 1;   /* the RTX deadline is a loss-probe timeout, not the RTO */
-    bool tlp_out : 1;     /* a loss probe is outstanding (one per tail) */
-    bool rd_shut : 1;     /* tcp_shutdown_read: the receive side is closed */
-    bool acc_abort : 1;   /* listener: the next accept fails (listen_shut bsd) */
-    uint32_t acc_n;       /* listener only: established children waiting (below) */
+    bool user_held : 1;    /* the user holds the id (rule 3 of tcp.h) */
+    bool released : 1;     /* the user called close or abort: an orphan */
+    bool ever_used : 1;    /* listen or connect was called */
+    bool passive : 1;      /* came from LISTEN (RFC 9293 §3.10.7.4 RST, SYN) */
+    bool msl_set : 1;      /* TCP_OPT_MSL_NS given: TIME_WAIT is 2*msl_ns */
+    bool isn_set : 1;      /* TCP_OPT_ISN given for the next SYN */
+    bool linger_zero : 1;  /* TCP_OPT_LINGER_ZERO */
+    bool keepalive : 1;    /* TCP_OPT_KEEPALIVE */
+    bool nodelay : 1;      /* TCP_OPT_NODELAY */
+    bool cork : 1;         /* TCP_OPT_CORK */
+    bool cork_wait : 1;    /* the persist deadline is the corked data's */
+    bool zwp_stamped : 1;  /* probe_stamp_ns is set */
+    bool fin_queued : 1;   /* user closed the send side: FIN after the data */
+    bool fin_pending : 1;  /* the peer's FIN is known (peer_fin_seq) */
+    bool fin_rcvd : 1;     /* the peer's FIN was processed (end of stream) */
+    bool ack_now : 1;      /* an ACK must go out before this call returns */
+    bool ack_due : 1;      /* ATO engine: the segment owes an ACK, decided after its FIN */
+    bool ack_due_now : 1;  /* ... and asks for it at once (out of order, a hole filled) */
+    bool in_recovery : 1;  /* RFC 6582 fast recovery */
+    bool probing : 1;      /* a zero-window probe is outstanding */
+    bool ts_ok : 1;        /* RFC 7323 timestamps agreed */
+    bool sack_ok : 1;      /* peer sent SACK-permitted (we never send SACKs) */
+    bool peer_wscale : 1;  /* peer's SYN carried window scale */
+    bool in_accept_q : 1;  /* child on its listener's accept queue */
+    bool in_syn_q : 1;     /* child on its listener's SYN queue */
+    bool rtt_timing : 1;   /* rtt_seq is being timed (RFC 6298, Karn) */
+    bool syn_rexmit : 1;   /* the SYN timed out at least once (RFC 6298 §5.7) */
+    bool has_srtt : 1;     /* srtt_ns and rttvar_ns hold a measurement */
+    bool quick_init : 1;   /* quick_left was set at the first data segment */
+    bool port_bound : 1;   /* counted in the stack's port table */
+    bool idle_bound : 1;   /* bound, not yet used by listen or connect */
+    bool sndq_freed : 1;   /* the send ring was released (its size stays fixed) */
+    bool rcvbuf_set : 1;   /* TCP_OPT_RCVBUF given: it, not rcvbuf_max, sets the scale */
+    bool pingpong : 1;     /* interactive: no quick ACKs (profile pingpong) */
+    bool tlp_armed : 1;    /* the RTX deadline is a loss-probe timeout, not the RTO */
+    bool tlp_out : 1;      /* a loss probe is outstanding (one per tail) */
+    bool rd_shut : 1;      /* tcp_shutdown_read: the receive side is closed */
+    bool acc_abort : 1;    /* listener: the next accept fails (listen_shut bsd) */
+    uint32_t acc_n;        /* listener only: established children waiting (below) */
+    uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
 
     tcp_stats stats;
 
-    tcp_conn *id_next, *tuple_next; /* hash chains */
-    tcp_conn *q_next;               /* listener queue link; pool free list */
+    tcp_conn *q_next; /* listener queue link; pool free list */
     /* Listener only: children in SYN_RECEIVED, and established ones waiting
      * for tcp_accept (FIFO). */
     tcp_conn *syn_q, *acc_head, *acc_tail;
     uint32_t backlog, syn_n; /* and acc_n, above */
 };
 
+/* A connection in TIME_WAIT whose user has let it go (tcp_close or
+ * tcp_abort) becomes this minisock: what the TIME_WAIT rules, the
+ * readers of tcp.h (state, counters, error, endpoints, TCB) and the TCB
+ * event need, and nothing else; the full connection and its rings go back
+ * to the pool (tcp_tw.c). The TIME_WAIT deadline is the heap key:
+ * sk.heap_at while sk.heap_idx != TCP_HEAP_NONE, else not armed. */
+typedef struct tcp_tw {
+    tcp_sk sk; /* first, as in tcp_conn */
+    tcp_stats stats;
+    uint64_t msl_ns, oow_start_ns;
+    tcp_sock_id id, parent;
+    uint32_t raddr;
+    uint16_t lport, rport;
+    uint32_t iss, irs, snd_una, snd_nxt, snd_max, snd_wnd;
+    uint32_t rcv_nxt, rcv_adv, last_ack_sent, ts_recent, rcvbuf;
+    uint16_t rcv_mss, oow_n;
+    uint8_t rcv_wscale;
+    int8_t err;     /* a tcp_err */
+    bool ts_ok : 1; /* as in tcp_conn */
+    bool msl_set : 1;
+    bool passive : 1;
+    bool rcvbuf_set : 1;
+} tcp_tw;
+
 /* Intrusive chained hash table; `link` selects the chain field. */
 typedef struct tcp_table {
-    tcp_conn **slots;
+    tcp_sk **slots;
     size_t mask, count;
 } tcp_table;
 
@@ -180,9 +223,19 @@ typedef struct tcp_scratch_buf {
     uint8_t payload[TCP_DGRAM_MAX];
 } tcp_scratch_buf;
 
-/* The levels, allocated as nesting first needs them, freed with the owner. */
+/* A ring's memory parked for reuse (tcp_ring_release). */
+typedef struct tcp_spare {
+    uint8_t *data;
+    uint32_t cap; /* 0: the slot is empty */
+} tcp_spare;
+
+#define TCP_SPARES 4u /* parked rings per scratch space (so per world) */
+
+/* The levels, allocated as nesting first needs them, freed with the
+ * owner; and the parked rings of every stack that shares it. */
 struct tcp_scratch {
     tcp_scratch_buf *bufs;
+    tcp_spare spare[TCP_SPARES];
 };
 
 /* A local port with at least one user (slot empty while port == 0). */
@@ -205,12 +258,17 @@ struct tcp_stack {
     tcp_check_hook check;
 
     tcp_table by_id, by_tuple, listeners;
-    tcp_conn **heap;
+    tcp_sk **heap;
     size_t heap_len, heap_cap;
 
     void **chunks; /* pool: connections come in chunks, never freed singly */
     size_t nchunks, capchunks;
     tcp_conn *free_list;
+    /* The minisock pool (tcp_tw.c), the same way; its free list is
+     * chained through sk.id_next. */
+    void **tw_chunks;
+    size_t tw_nchunks, tw_capchunks, ntw;
+    tcp_tw *tw_free;
 
     uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */
     tcp_port_ent *ports; /* local ports with a user: open addressing, lazy */
@@ -218,13 +276,16 @@ struct tcp_stack {
     uint32_t ports_n;    /* ports with a user */
     uint32_t eph_used;   /* ports of the ephemeral range with a user */
 
-    tcp_scratch *scratch; /* env->scratch, or &own_scratch */
-    tcp_scratch own_scratch;
+    tcp_scratch *scratch;     /* env->scratch, or own_scratch */
+    tcp_scratch *own_scratch; /* NULL when env->scratch is given */
 };
 
 /* ---- tcp_stack.c: tables, heap, pool, events ---- */
 tcp_conn *tcp_conn_new(tcp_stack *s);
+/* The full connection with this id; NULL if none or if it is a minisock
+ * (tcp_stack_find_tw). */
 tcp_conn *tcp_stack_find(const tcp_stack *s, tcp_sock_id id);
+const tcp_tw *tcp_stack_find_tw(const tcp_stack *s, tcp_sock_id id);
 /* Settles a connection after a call touched it: reclaims it if it is dead
  * (CLOSED and not held, or a passive child sent back to LISTEN), otherwise
  * moves it in the deadline heap. */
@@ -233,7 +294,8 @@ int tcp_stack_hash(tcp_conn *c); /* into the tuple table */
 void tcp_stack_unhash(tcp_conn *c);
 int tcp_stack_listen_add(tcp_conn *c);
 void tcp_stack_listen_remove(tcp_conn *c);
-tcp_conn *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The connection or minisock on this 4-tuple, NULL if none. */
+tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
 tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport);
 /* Port table (O(1)): a connection counts as a user of its local port from
  * tcp_stack_port_take until it is reclaimed. */
@@ -254,6 +316,18 @@ void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, co
 void tcp_ev_state(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg,
                   const char *note);
 void tcp_ev_nosock(tcp_stack *s, tcp_event_kind kind, const tcp_seg *seg, const char *note);
+
+/* ---- tcp_tw.c: the TIME_WAIT minisock's values (tcp_stack.c moves it
+ * in and out of the tables, the heap and the pools) ---- */
+/* True if c may become a minisock now: TIME_WAIT, released by its user,
+ * nothing held in its rings, no timer but TIME_WAIT's. */
+bool tcp_tw_fits(const tcp_conn *c);
+/* Copies what TIME_WAIT needs from c (tcp_tw_fits(c)) into tw, but sk. */
+void tcp_tw_save(tcp_tw *tw, const tcp_conn *c);
+/* Makes c (fresh from the pool: zero values, the profile's options) the
+ * connection tw was saved from, as far as TIME_WAIT can tell, but sk. */
+void tcp_tw_restore(tcp_conn *c, const tcp_tw *tw, uint64_t tw_at);
+void tcp_tw_tcb(const tcp_tw *tw, uint64_t tw_at, tcp_tcb *out);
 
 /* ---- tcp_state.c ---- */
 /* The one writer of c->state: asserts the edge is legal (RFC 9293 §3.3.2 and
@@ -322,10 +396,17 @@ uint64_t tcp_persist_interval(const tcp_conn *c); /* the next zero-window probe 
 void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
 
 /* ---- tcp_buf.c: rings and the out-of-order list ---- */
-/* Makes the ring hold at least `need` bytes (need <= max): allocates it on
- * first use, or doubles it up to `max`, keeping every byte at its offset. */
-int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max);
+/* Makes the ring hold at least `need` bytes (need <= max): on first use
+ * takes a parked ring of sc that fits or allocates one, else doubles it up
+ * to `max`, keeping every byte at its offset. */
+int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc);
 void tcp_ring_free(tcp_ring *r);
+/* Lets an empty ring's memory go: parked in sc for the next ring to take
+ * (the largest TCP_SPARES are kept), or freed. The ring reads as never
+ * used (data NULL, cap 0). */
+void tcp_ring_release(tcp_ring *r, tcp_scratch *sc);
+void tcp_ring_spares_free(tcp_scratch *sc);
+size_t tcp_ring_spares_bytes(const tcp_scratch *sc);
 uint32_t tcp_ring_push(tcp_ring *r, const uint8_t *src, uint32_t n);
 void tcp_ring_copy_out(const tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
 void tcp_ring_write_at(tcp_ring *r, uint32_t off, const uint8_t *src, uint32_t n);

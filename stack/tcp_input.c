@@ -878,7 +878,7 @@ static void ack_policy(tcp_conn *c, bool immediate)
 static void store_text(tcp_conn *c, const tcp_rx *r)
 {
     uint32_t off = c->rcvq.len + (r->seq - c->rcv_nxt);
-    if (tcp_ring_reserve(&c->rcvq, off + r->len, tcp_rcv_space(c))) {
+    if (tcp_ring_reserve(&c->rcvq, off + r->len, tcp_rcv_space(c), c->stack->scratch)) {
         drop(c, r->seg, "out of memory");
         return;
     }

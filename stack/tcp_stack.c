@@ -48,28 +48,54 @@ static size_t tuple_hash(uint16_t lport, uint32_t raddr, uint16_t rport)
 
 typedef enum { LINK_ID, LINK_TUPLE } link_kind;
 
-static tcp_conn **link_of(tcp_conn *c, link_kind k)
+static tcp_sk **link_of(tcp_sk *e, link_kind k)
 {
-    return k == LINK_ID ? &c->id_next : &c->tuple_next;
+    return k == LINK_ID ? &e->id_next : &e->tuple_next;
 }
 
-static size_t key_of(const tcp_conn *c, link_kind k)
+static const tcp_conn *conn_of(const tcp_sk *e)
+{
+    return (const tcp_conn *)e; /* sk is tcp_conn's first member */
+}
+
+static const tcp_tw *tw_of(const tcp_sk *e)
+{
+    return (const tcp_tw *)e; /* sk is tcp_tw's first member */
+}
+
+static tcp_sock_id id_of(const tcp_sk *e)
+{
+    return e->tw ? tw_of(e)->id : conn_of(e)->id;
+}
+
+static bool tuple_is(const tcp_sk *e, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    if (e->tw)
+        return tw_of(e)->lport == lport && tw_of(e)->raddr == raddr && tw_of(e)->rport == rport;
+    const tcp_conn *c = conn_of(e);
+    return c->lport == lport && c->raddr == raddr && c->rport == rport;
+}
+
+static size_t key_of(const tcp_sk *e, link_kind k)
 {
     if (k == LINK_ID)
-        return hash_u32(c->id);
+        return hash_u32(id_of(e));
+    if (e->tw)
+        return tuple_hash(tw_of(e)->lport, tw_of(e)->raddr, tw_of(e)->rport);
+    const tcp_conn *c = conn_of(e);
     return tuple_hash(c->lport, c->raddr, c->rport);
 }
 
 static int table_grow(tcp_table *t, link_kind k)
 {
     size_t n = t->slots ? (t->mask + 1) * 2 : TABLE_SLOTS_FIRST;
-    tcp_conn **slots = calloc(n, sizeof *slots);
+    tcp_sk **slots = calloc(n, sizeof *slots);
     if (!slots)
         return TCP_ENOMEM;
     for (size_t i = 0; t->slots && i <= t->mask; i++) {
-        tcp_conn *c = t->slots[i];
+        tcp_sk *c = t->slots[i];
         while (c) {
-            tcp_conn *next = *link_of(c, k);
+            tcp_sk *next = *link_of(c, k);
             size_t b = key_of(c, k) & (n - 1);
             *link_of(c, k) = slots[b];
             slots[b] = c;
@@ -82,7 +108,7 @@ static int table_grow(tcp_table *t, link_kind k)
     return 0;
 }
 
-static int table_add(tcp_table *t, tcp_conn *c, link_kind k)
+static int table_add(tcp_table *t, tcp_sk *c, link_kind k)
 {
     if (!t->slots || t->count >= t->mask + 1) {
         int rc = table_grow(t, k);
@@ -97,11 +123,11 @@ static int table_add(tcp_table *t, tcp_conn *c, link_kind k)
 }
 
 /* Returns true if c was in the table. */
-static bool table_remove(tcp_table *t, tcp_conn *c, link_kind k)
+static bool table_remove(tcp_table *t, tcp_sk *c, link_kind k)
 {
     if (!t->slots)
         return false;
-    tcp_conn **pp = &t->slots[key_of(c, k) & t->mask];
+    tcp_sk **pp = &t->slots[key_of(c, k) & t->mask];
     while (*pp && *pp != c)
         pp = link_of(*pp, k);
     if (!*pp)
@@ -112,56 +138,79 @@ static bool table_remove(tcp_table *t, tcp_conn *c, link_kind k)
     return true;
 }
 
-tcp_conn *tcp_stack_find(const tcp_stack *s, tcp_sock_id id)
+/* Replaces `from` by `to` in its chain of t (same key, same place). */
+static void table_replace(tcp_table *t, tcp_sk *from, tcp_sk *to, link_kind k)
+{
+    tcp_sk **pp = &t->slots[key_of(from, k) & t->mask];
+    while (*pp != from)
+        pp = link_of(*pp, k);
+    *pp = to;
+    *link_of(to, k) = *link_of(from, k);
+    *link_of(from, k) = NULL;
+}
+
+static tcp_sk *find_sk(const tcp_stack *s, tcp_sock_id id)
 {
     if (!s || !s->by_id.slots || id == 0)
         return NULL;
-    tcp_conn *c = s->by_id.slots[hash_u32(id) & s->by_id.mask];
-    while (c && c->id != id)
-        c = c->id_next;
-    return c;
+    tcp_sk *e = s->by_id.slots[hash_u32(id) & s->by_id.mask];
+    while (e && id_of(e) != id)
+        e = e->id_next;
+    return e;
 }
 
-tcp_conn *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
+tcp_conn *tcp_stack_find(const tcp_stack *s, tcp_sock_id id)
+{
+    tcp_sk *e = find_sk(s, id);
+    return e && !e->tw ? (tcp_conn *)e : NULL;
+}
+
+const tcp_tw *tcp_stack_find_tw(const tcp_stack *s, tcp_sock_id id)
+{
+    const tcp_sk *e = find_sk(s, id);
+    return e && e->tw ? tw_of(e) : NULL;
+}
+
+tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
     if (!s->by_tuple.slots)
         return NULL;
-    tcp_conn *c = s->by_tuple.slots[tuple_hash(lport, raddr, rport) & s->by_tuple.mask];
-    while (c && !(c->lport == lport && c->raddr == raddr && c->rport == rport))
-        c = c->tuple_next;
-    return c;
+    tcp_sk *e = s->by_tuple.slots[tuple_hash(lport, raddr, rport) & s->by_tuple.mask];
+    while (e && !tuple_is(e, lport, raddr, rport))
+        e = e->tuple_next;
+    return e;
 }
 
 tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport)
 {
     if (!s->listeners.slots)
         return NULL;
-    tcp_conn *c = s->listeners.slots[tuple_hash(lport, 0, 0) & s->listeners.mask];
-    while (c && c->lport != lport)
-        c = c->tuple_next;
-    return c;
+    tcp_sk *e = s->listeners.slots[tuple_hash(lport, 0, 0) & s->listeners.mask];
+    while (e && conn_of(e)->lport != lport)
+        e = e->tuple_next;
+    return (tcp_conn *)e;
 }
 
 int tcp_stack_hash(tcp_conn *c)
 {
-    return table_add(&c->stack->by_tuple, c, LINK_TUPLE);
+    return table_add(&c->stack->by_tuple, &c->sk, LINK_TUPLE);
 }
 
 void tcp_stack_unhash(tcp_conn *c)
 {
-    table_remove(&c->stack->by_tuple, c, LINK_TUPLE);
+    table_remove(&c->stack->by_tuple, &c->sk, LINK_TUPLE);
 }
 
 /* Listeners share the tuple link: a listener is never in the tuple table. */
 int tcp_stack_listen_add(tcp_conn *c)
 {
     assert(c->raddr == 0 && c->rport == 0);
-    return table_add(&c->stack->listeners, c, LINK_TUPLE);
+    return table_add(&c->stack->listeners, &c->sk, LINK_TUPLE);
 }
 
 void tcp_stack_listen_remove(tcp_conn *c)
 {
-    table_remove(&c->stack->listeners, c, LINK_TUPLE);
+    table_remove(&c->stack->listeners, &c->sk, LINK_TUPLE);
 }
 
 /* ---- Local ports ----------------------------------------------------------------
@@ -295,21 +344,25 @@ int tcp_stack_port_take(tcp_conn *c, uint16_t port)
     return TCP_OK;
 }
 
-static void port_release(tcp_conn *c)
+static void port_drop(tcp_stack *s, uint16_t port)
 {
-    tcp_stack *s = c->stack;
-    if (!c->port_bound)
-        return;
-    tcp_stack_port_set_idle(c, false);
-    c->port_bound = false;
-    tcp_port_ent *e = port_find(s, c->lport);
+    tcp_port_ent *e = port_find(s, port);
     assert(e && e->users > 0);
     if (--e->users > 0)
         return;
     port_remove_at(s, (uint32_t)(e - s->ports));
     s->ports_n--;
-    if (in_eph_range(s, c->lport))
+    if (in_eph_range(s, port))
         s->eph_used--;
+}
+
+static void port_release(tcp_conn *c)
+{
+    if (!c->port_bound)
+        return;
+    tcp_stack_port_set_idle(c, false);
+    c->port_bound = false;
+    port_drop(c->stack, c->lport);
 }
 
 /* RFC 6056 §3.3.1 (Algorithm 1, simple random selection): a random start
@@ -407,12 +460,12 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 
 /* ---- Deadline heap ------------------------------------------------------------ */
 
-static bool heap_less(const tcp_conn *a, const tcp_conn *b)
+static bool heap_less(const tcp_sk *a, const tcp_sk *b)
 {
     return a->heap_at < b->heap_at || (a->heap_at == b->heap_at && a->heap_seq < b->heap_seq);
 }
 
-static void heap_place(tcp_stack *s, size_t i, tcp_conn *c)
+static void heap_place(tcp_stack *s, size_t i, tcp_sk *c)
 {
     s->heap[i] = c;
     c->heap_idx = (uint32_t)i;
@@ -420,7 +473,7 @@ static void heap_place(tcp_stack *s, size_t i, tcp_conn *c)
 
 static void heap_up(tcp_stack *s, size_t i)
 {
-    tcp_conn *c = s->heap[i];
+    tcp_sk *c = s->heap[i];
     while (i > 0) {
         size_t p = (i - 1) / 2;
         if (!heap_less(c, s->heap[p]))
@@ -433,10 +486,10 @@ static void heap_up(tcp_stack *s, size_t i)
 
 static void heap_down(tcp_stack *s, size_t i)
 {
-    tcp_conn *c = s->heap[i];
+    tcp_sk *c = s->heap[i];
     for (;;) {
         size_t l = 2 * i + 1, m = i;
-        const tcp_conn *best = c;
+        const tcp_sk *best = c;
         if (l < s->heap_len && heap_less(s->heap[l], best))
             m = l, best = s->heap[l];
         if (l + 1 < s->heap_len && heap_less(s->heap[l + 1], best))
@@ -449,13 +502,13 @@ static void heap_down(tcp_stack *s, size_t i)
     heap_place(s, i, c);
 }
 
-static void heap_remove(tcp_stack *s, tcp_conn *c)
+static void heap_remove(tcp_stack *s, tcp_sk *c)
 {
     if (c->heap_idx == TCP_HEAP_NONE)
         return;
     size_t i = c->heap_idx;
     c->heap_idx = TCP_HEAP_NONE;
-    tcp_conn *last = s->heap[--s->heap_len];
+    tcp_sk *last = s->heap[--s->heap_len];
     if (i == s->heap_len)
         return;
     heap_place(s, i, last);
@@ -474,16 +527,17 @@ static uint64_t earliest(const tcp_conn *c)
 static void heap_update(tcp_stack *s, tcp_conn *c)
 {
     uint64_t at = earliest(c);
-    if (c->heap_idx != TCP_HEAP_NONE && c->heap_at == at)
+    tcp_sk *e = &c->sk;
+    if (e->heap_idx != TCP_HEAP_NONE && e->heap_at == at)
         return;
-    heap_remove(s, c);
+    heap_remove(s, e);
     if (at == TCP_NEVER)
         return;
     assert(s->heap_len < s->heap_cap); /* reserved by tcp_conn_new */
-    c->heap_at = at;
-    c->heap_seq = s->heap_seq++;
-    heap_place(s, s->heap_len++, c);
-    heap_up(s, c->heap_idx);
+    e->heap_at = at;
+    e->heap_seq = s->heap_seq++;
+    heap_place(s, s->heap_len++, e);
+    heap_up(s, e->heap_idx);
 }
 
 /* ---- Pool ------------------------------------------------------------------------ */
@@ -495,17 +549,26 @@ static size_t pool_chunk_len(size_t i)
     return i <= 8 ? (size_t)1 << (i - 1) : POOL_CHUNK_MAX;
 }
 
+/* Appends the next chunk (pool_chunk_len(*n) zeroed elements of `elem`
+ * bytes) to a pool's chunk array; NULL on out-of-memory. */
+static void *chunk_add(void ***chunks, size_t *n, size_t *cap, size_t elem)
+{
+    void **a = grow(*chunks, cap, *n + 1, sizeof *a);
+    if (!a)
+        return NULL;
+    *chunks = a;
+    void *block = calloc(pool_chunk_len(*n), elem);
+    if (block)
+        a[(*n)++] = block;
+    return block;
+}
+
 static int pool_grow(tcp_stack *s)
 {
-    void **chunks = grow(s->chunks, &s->capchunks, s->nchunks + 1, sizeof *chunks);
-    if (!chunks)
-        return TCP_ENOMEM;
-    s->chunks = chunks;
     size_t n = pool_chunk_len(s->nchunks);
-    tcp_conn *block = calloc(n, sizeof *block);
+    tcp_conn *block = chunk_add(&s->chunks, &s->nchunks, &s->capchunks, sizeof *block);
     if (!block)
         return TCP_ENOMEM;
-    s->chunks[s->nchunks++] = block;
     for (size_t i = n; i-- > 0;) {
         block[i].q_next = s->free_list;
         s->free_list = &block[i];
@@ -517,36 +580,182 @@ static int pool_grow(tcp_stack *s)
  * connection is made, so arming a timer never allocates or fails. */
 static int heap_reserve(tcp_stack *s, size_t n)
 {
-    tcp_conn **h = grow(s->heap, &s->heap_cap, n, sizeof *h);
+    tcp_sk **h = grow(s->heap, &s->heap_cap, n, sizeof *h);
     if (!h)
         return TCP_ENOMEM;
     s->heap = h;
     return 0;
 }
 
-tcp_conn *tcp_conn_new(tcp_stack *s)
+/* A connection from the pool with every field at its zero value (state
+ * CLOSED, no timer, the profile's options), in no table, without an id. */
+static tcp_conn *pool_take(tcp_stack *s)
 {
-    if (heap_reserve(s, s->nconns + 1))
-        return NULL;
     if (!s->free_list && pool_grow(s))
         return NULL;
     tcp_conn *c = s->free_list;
     s->free_list = c->q_next;
     memset(c, 0, sizeof *c);
     c->stack = s;
-    c->id = s->next_id;
     c->state = TCP_CLOSED;
-    c->heap_idx = TCP_HEAP_NONE;
+    c->sk.heap_idx = TCP_HEAP_NONE;
     for (int k = 0; k < TCP_TIMER_COUNT; k++)
         c->timer_at[k] = TCP_NEVER;
     tcp_conn_init_opts(c, s->profile);
-    if (table_add(&s->by_id, c, LINK_ID)) {
-        c->q_next = s->free_list;
-        s->free_list = c;
+    return c;
+}
+
+static void pool_put(tcp_conn *c)
+{
+    tcp_stack *s = c->stack;
+    free(c->ooo);
+    c->ooo = NULL;
+    c->state = TCP_CLOSED;
+    c->id = 0;
+    c->q_next = s->free_list;
+    s->free_list = c;
+}
+
+/* Frees a pool's chunks once none of its slots is in use: a stack that
+ * had connections and has none left (its last one closed, or every one a
+ * minisock now) gives their memory back. One allocation per chunk when it
+ * has connections again; never per segment. */
+static void chunks_free(void ***chunks, size_t *n, size_t *cap)
+{
+    for (size_t i = 0; i < *n; i++)
+        free((*chunks)[i]);
+    free(*chunks);
+    *chunks = NULL;
+    *n = *cap = 0;
+}
+
+static void pool_release_if_unused(tcp_stack *s)
+{
+    if (s->nconns - s->ntw == 0 && s->nchunks) {
+        chunks_free(&s->chunks, &s->nchunks, &s->capchunks);
+        s->free_list = NULL;
+    }
+}
+
+tcp_conn *tcp_conn_new(tcp_stack *s)
+{
+    if (heap_reserve(s, s->nconns + 1))
+        return NULL;
+    tcp_conn *c = pool_take(s);
+    if (!c)
+        return NULL;
+    c->id = s->next_id;
+    if (table_add(&s->by_id, &c->sk, LINK_ID)) {
+        pool_put(c);
         return NULL;
     }
     s->next_id++;
     s->nconns++;
+    return c;
+}
+
+/* ---- TIME_WAIT minisocks (tcp_tw.c) ------------------------------------------------
+ *
+ * A minisock takes its connection's place in the id and tuple tables and
+ * in the deadline heap, with the same heap key, and keeps its count in the
+ * port table; the connection goes back to the pool. Its pool grows in
+ * chunks as the connections' does. A segment for it or its timer is
+ * processed on a connection rebuilt in the same places (conn_at), which
+ * settles back into a minisock unless it left TIME_WAIT. */
+
+static int tw_pool_grow(tcp_stack *s)
+{
+    size_t n = pool_chunk_len(s->tw_nchunks);
+    tcp_tw *block = chunk_add(&s->tw_chunks, &s->tw_nchunks, &s->tw_capchunks, sizeof *block);
+    if (!block)
+        return TCP_ENOMEM;
+    for (size_t i = n; i-- > 0;) {
+        block[i].sk.id_next = s->tw_free ? &s->tw_free->sk : NULL;
+        s->tw_free = &block[i];
+    }
+    return 0;
+}
+
+static void tw_put(tcp_stack *s, tcp_tw *tw)
+{
+    tw->sk.id_next = s->tw_free ? &s->tw_free->sk : NULL;
+    s->tw_free = tw;
+    if (--s->ntw == 0) {
+        chunks_free(&s->tw_chunks, &s->tw_nchunks, &s->tw_capchunks);
+        s->tw_free = NULL;
+    }
+}
+
+static uint64_t tw_deadline(const tcp_sk *e)
+{
+    return e->heap_idx != TCP_HEAP_NONE ? e->heap_at : TCP_NEVER;
+}
+
+/* Puts `to` where `from` is in the id and tuple tables and the heap. */
+static void sk_replace(tcp_stack *s, tcp_sk *from, tcp_sk *to)
+{
+    table_replace(&s->by_id, from, to, LINK_ID);
+    table_replace(&s->by_tuple, from, to, LINK_TUPLE);
+    to->heap_at = from->heap_at;
+    to->heap_seq = from->heap_seq;
+    to->heap_idx = from->heap_idx;
+    from->heap_idx = TCP_HEAP_NONE;
+    if (to->heap_idx != TCP_HEAP_NONE)
+        s->heap[to->heap_idx] = to;
+}
+
+/* c (tcp_tw_fits, settled in the heap) becomes a minisock; it stays as it
+ * is if none can be allocated, which changes nothing but its size. */
+static void tw_shrink(tcp_conn *c)
+{
+    tcp_stack *s = c->stack;
+    assert(c->timer_at[TCP_TIMER_TIME_WAIT] == tw_deadline(&c->sk));
+    if (!s->tw_free && tw_pool_grow(s))
+        return;
+    tcp_tw *tw = s->tw_free;
+    s->tw_free = (tcp_tw *)tw->sk.id_next;
+    s->ntw++;
+    memset(tw, 0, sizeof *tw);
+    tw->sk.tw = true;
+    tcp_tw_save(tw, c);
+    sk_replace(s, &c->sk, &tw->sk);
+    c->port_bound = false; /* the minisock holds the port's count */
+    tcp_ring_free(&c->sndq);
+    tcp_ring_free(&c->rcvq);
+    pool_put(c);
+    pool_release_if_unused(s);
+}
+
+/* A minisock whose connection cannot be rebuilt (out of memory) ends
+ * without events: tables, heap and port as conn_free leaves them. */
+static void tw_drop(tcp_stack *s, tcp_tw *tw)
+{
+    heap_remove(s, &tw->sk);
+    table_remove(&s->by_tuple, &tw->sk, LINK_TUPLE);
+    table_remove(&s->by_id, &tw->sk, LINK_ID);
+    port_drop(s, tw->lport);
+    tw_put(s, tw);
+    s->nconns--;
+}
+
+/* The connection of a table or heap entry, rebuilt if it is a minisock;
+ * NULL if that needed memory there was none of (the minisock is then
+ * left in place when `keep`, else dropped). */
+static tcp_conn *conn_at(tcp_stack *s, tcp_sk *e, bool keep)
+{
+    if (!e->tw)
+        return (tcp_conn *)e;
+    tcp_tw *tw = (tcp_tw *)e;
+    tcp_conn *c = pool_take(s);
+    if (!c) {
+        if (!keep)
+            tw_drop(s, tw);
+        return NULL;
+    }
+    tcp_tw_restore(c, tw, tw_deadline(e));
+    sk_replace(s, &tw->sk, &c->sk);
+    c->port_bound = true;
+    tw_put(s, tw);
     return c;
 }
 
@@ -578,33 +787,30 @@ static void conn_free(tcp_conn *c)
 {
     tcp_stack *s = c->stack;
     listener_unlink(c);
-    heap_remove(s, c);
+    heap_remove(s, &c->sk);
     tcp_stack_unhash(c);
     tcp_stack_listen_remove(c);
-    table_remove(&s->by_id, c, LINK_ID);
+    table_remove(&s->by_id, &c->sk, LINK_ID);
     port_release(c);
     tcp_ring_free(&c->sndq);
     tcp_ring_free(&c->rcvq);
-    c->state = TCP_CLOSED;
-    c->id = 0;
-    c->q_next = s->free_list;
-    s->free_list = c;
+    pool_put(c);
     s->nconns--;
+    pool_release_if_unused(s);
 }
 
-/* A ring no byte can enter again is freed once empty: the send ring after
- * our FIN is acknowledged (RFC 9293 §3.10.2: no SEND after CLOSE), the
- * receive ring after the peer's FIN (no text is processed after it,
- * §3.10.7.4 step 7) once the user has read it all. A connection in
- * TIME_WAIT (or FIN_WAIT_2, CLOSE_WAIT after the read) holds no buffer. */
+/* A ring is let go once empty (tcp_buf.c parks it for the next ring):
+ * the send ring once every byte is acknowledged, the receive ring once
+ * the user has read every byte and none is held out of order. An idle
+ * connection holds no buffer, whatever its state. */
 static void release_idle_rings(tcp_conn *c)
 {
-    if (c->sndq.data && c->sndq.len == 0 && tcp_fin_acked(c)) {
-        tcp_ring_free(&c->sndq);
+    if (c->sndq.data && c->sndq.len == 0) {
+        tcp_ring_release(&c->sndq, c->stack->scratch);
         c->sndq_freed = true;
     }
-    if (c->rcvq.data && c->rcvq.len == 0 && c->ooo_n == 0 && c->fin_rcvd)
-        tcp_ring_free(&c->rcvq);
+    if (c->rcvq.data && c->rcvq.len == 0 && c->ooo_n == 0)
+        tcp_ring_release(&c->rcvq, c->stack->scratch);
 }
 
 static void emit(tcp_stack *s, const tcp_event *ev);
@@ -633,10 +839,13 @@ static void tcb_fill(const tcp_conn *c, tcp_tcb *t)
 
 int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
 {
-    const tcp_conn *c = tcp_stack_find(s, id);
-    if (!c)
+    const tcp_sk *e = find_sk(s, id);
+    if (!e)
         return -1;
-    tcb_fill(c, out);
+    if (e->tw)
+        tcp_tw_tcb(tw_of(e), tw_deadline(e), out);
+    else
+        tcb_fill(conn_of(e), out);
     return 0;
 }
 
@@ -672,6 +881,8 @@ void tcp_stack_settle(tcp_conn *c)
         return;
     }
     heap_update(c->stack, c);
+    if (tcp_tw_fits(c))
+        tw_shrink(c);
 }
 
 /* ---- Events -------------------------------------------------------------------------- */
@@ -755,6 +966,7 @@ void tcp_scratch_free(tcp_scratch *sc)
     if (!sc)
         return;
     scratch_free_bufs(sc);
+    tcp_ring_spares_free(sc);
     free(sc);
 }
 
@@ -817,7 +1029,11 @@ tcp_stack *tcp_stack_new_shared(const tcp_env *env, uint32_t addr, const tcp_pro
     s->check.on = tcp_check_default();
     /* One level exists from the start, so a segment without nesting is
      * always built (the shared scratch gets it from its first stack). */
-    s->scratch = env->scratch ? env->scratch : &s->own_scratch;
+    if (!env->scratch && !(s->own_scratch = tcp_scratch_new())) {
+        tcp_stack_free(s);
+        return NULL;
+    }
+    s->scratch = env->scratch ? env->scratch : s->own_scratch;
     tcp_scratch_buf *b = tcp_scratch_claim(s);
     if (!b) {
         tcp_stack_free(s);
@@ -836,16 +1052,20 @@ void tcp_stack_free(tcp_stack *s)
         for (size_t j = 0; j < pool_chunk_len(i); j++) {
             free(block[j].sndq.data);
             free(block[j].rcvq.data);
+            free(block[j].ooo);
         }
         free(block);
     }
     free(s->chunks);
+    for (size_t i = 0; i < s->tw_nchunks; i++)
+        free(s->tw_chunks[i]);
+    free(s->tw_chunks);
     free(s->by_id.slots);
     free(s->by_tuple.slots);
     free(s->listeners.slots);
     free(s->heap);
     free(s->ports);
-    scratch_free_bufs(&s->own_scratch);
+    tcp_scratch_free(s->own_scratch);
     free(s->own_profile);
     free(s);
 }
@@ -870,6 +1090,39 @@ size_t tcp_conn_size(void)
     return sizeof(tcp_conn);
 }
 
+static size_t table_bytes(const tcp_table *t)
+{
+    return t->slots ? (t->mask + 1) * sizeof *t->slots : 0;
+}
+
+void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
+{
+    *m = (tcp_mem){.tws = s->ntw, .tw_bytes = s->ntw * sizeof(tcp_tw)};
+    size_t pool = 0, tw_pool = 0;
+    for (size_t i = 0; i < s->nchunks; i++) {
+        const tcp_conn *block = s->chunks[i];
+        for (size_t j = 0; j < pool_chunk_len(i); j++)
+            m->ring_bytes += block[j].sndq.cap + block[j].rcvq.cap;
+        pool += pool_chunk_len(i);
+    }
+    for (size_t i = 0; i < s->tw_nchunks; i++)
+        tw_pool += pool_chunk_len(i);
+    m->conns = s->nconns - s->ntw;
+    m->conn_bytes = m->conns * sizeof(tcp_conn);
+    m->index_bytes = table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
+                     table_bytes(&s->listeners) + s->heap_cap * sizeof *s->heap +
+                     (s->ports ? (s->ports_mask + 1) * sizeof *s->ports : 0);
+    m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->own_profile : 0) +
+                     pool * sizeof(tcp_conn) + tw_pool * sizeof(tcp_tw) +
+                     (s->capchunks + s->tw_capchunks) * sizeof(void *) + m->ring_bytes +
+                     m->index_bytes;
+    if (s->own_scratch) {
+        m->total_bytes += sizeof *s->own_scratch + tcp_ring_spares_bytes(s->own_scratch);
+        for (const tcp_scratch_buf *b = s->own_scratch->bufs; b; b = b->next)
+            m->total_bytes += sizeof *b;
+    }
+}
+
 uint64_t tcp_stack_next_deadline(const tcp_stack *s)
 {
     return s->heap_len ? s->heap[0]->heap_at : UINT64_MAX;
@@ -879,18 +1132,14 @@ void tcp_stack_on_time(tcp_stack *s)
 {
     s->now = s->env.now_ns(s->env.ctx);
     while (s->heap_len && s->heap[0]->heap_at <= s->now) {
-        tcp_conn *c = s->heap[0];
+        tcp_conn *c = conn_at(s, s->heap[0], false);
+        if (!c)
+            continue; /* the minisock ended without its events (tw_expand) */
         tcp_timer_run(c);
         /* Every timer that ran was disarmed or moved past now. */
         assert(c->state == TCP_CLOSED || earliest(c) > s->now);
         tcp_stack_settle(c);
     }
-}
-
-static tcp_conn *demux(tcp_stack *s, const tcp_seg *seg)
-{
-    tcp_conn *c = tcp_stack_lookup(s, seg->dst_port, seg->src_addr, seg->src_port);
-    return c ? c : tcp_stack_listener(s, seg->dst_port);
 }
 
 void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len)
@@ -912,7 +1161,12 @@ void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len)
         tcp_ev_nosock(s, TCP_EV_DROP, &seg, "port 0");
         return;
     }
-    tcp_conn *c = demux(s, &seg);
+    tcp_sk *e = tcp_stack_lookup(s, seg.dst_port, seg.src_addr, seg.src_port);
+    tcp_conn *c = e ? conn_at(s, e, true) : tcp_stack_listener(s, seg.dst_port);
+    if (e && !c) {
+        tcp_ev_nosock(s, TCP_EV_DROP, &seg, "out of memory");
+        return;
+    }
     if (!c) {
         tcp_ev_nosock(s, TCP_EV_SEG_IN, &seg, NULL);
         tcp_input_no_conn(s, &seg);

@@ -218,7 +218,7 @@ long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
         rc = TCP_ENOTCONN;
     else if (!buf && len)
         rc = TCP_EINVAL;
-    else if (len && tcp_ring_reserve(&c->sndq, send_room_end(c, len), c->sndbuf))
+    else if (len && tcp_ring_reserve(&c->sndq, send_room_end(c, len), c->sndbuf, s->scratch))
         rc = TCP_ENOMEM;
     if (rc) {
         user_ev(c, TCP_CALL_SEND, tcp_err_name(rc));
@@ -697,35 +697,46 @@ int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
     return TCP_OK;
 }
 
+/* The readers below see a TIME_WAIT minisock (tcp_tw.c) as the
+ * connection it was made from. */
 tcp_state tcp_sock_state(const tcp_stack *s, tcp_sock_id id)
 {
     const tcp_conn *c = tcp_stack_find(s, id);
-    return c ? c->state : TCP_CLOSED;
+    if (c)
+        return c->state;
+    return tcp_stack_find_tw(s, id) ? TCP_TIME_WAIT : TCP_CLOSED;
 }
 
 const tcp_stats *tcp_sock_stats(const tcp_stack *s, tcp_sock_id id)
 {
     const tcp_conn *c = tcp_stack_find(s, id);
-    return c ? &c->stats : NULL;
+    if (c)
+        return &c->stats;
+    const tcp_tw *tw = tcp_stack_find_tw(s, id);
+    return tw ? &tw->stats : NULL;
 }
 
 int tcp_sock_error(const tcp_stack *s, tcp_sock_id id)
 {
     const tcp_conn *c = tcp_stack_find(s, id);
-    return c ? c->err : 0;
+    if (c)
+        return c->err;
+    const tcp_tw *tw = tcp_stack_find_tw(s, id);
+    return tw ? tw->err : 0;
 }
 
 int tcp_sock_endpoints(const tcp_stack *s, tcp_sock_id id, uint16_t *lport, uint32_t *raddr,
                        uint16_t *rport)
 {
     const tcp_conn *c = tcp_stack_find(s, id);
-    if (!c)
+    const tcp_tw *tw = c ? NULL : tcp_stack_find_tw(s, id);
+    if (!c && !tw)
         return -1;
     if (lport)
-        *lport = c->lport;
+        *lport = c ? c->lport : tw->lport;
     if (raddr)
-        *raddr = c->raddr;
+        *raddr = c ? c->raddr : tw->raddr;
     if (rport)
-        *rport = c->rport;
+        *rport = c ? c->rport : tw->rport;
     return 0;
 }

@@ -167,7 +167,7 @@ static void pending_timer_names_unsent_data_at_zero_window(void **state)
     (void)state;
     fixture *fx = fx_new("bsd");
     tcp_conn *c = tcb(fx, TCP_CLOSE_WAIT);
-    assert_int_equal(tcp_ring_reserve(&c->sndq, 4096, 4096), 0);
+    assert_int_equal(tcp_ring_reserve(&c->sndq, 4096, 4096, NULL), 0);
     assert_int_equal(tcp_ring_push(&c->sndq, (const uint8_t *)"hello", 5), 5);
     c->snd_wnd = 0;
     assert_string_equal(broken(c), "PENDING_TIMER");
@@ -397,7 +397,7 @@ static void last_ack_hang_state_is_caught(void **state)
     fixture *fx = fx_new("rfc9293");
     tcp_conn *c = tcb(fx, TCP_LAST_ACK);
     static uint8_t data[20000];
-    assert_int_equal(tcp_ring_reserve(&c->sndq, 65535, 65535), 0);
+    assert_int_equal(tcp_ring_reserve(&c->sndq, 65535, 65535, NULL), 0);
     assert_int_equal(tcp_ring_push(&c->sndq, data, sizeof data), sizeof data);
     c->snd_una = c->snd_nxt = c->snd_max = ISS + 1 + 4380;
     tcp_ring_consume(&c->sndq, 4380);
@@ -422,7 +422,7 @@ static void closing_hang_state_is_caught(void **state)
     fixture *fx = fx_new("linux");
     tcp_conn *c = tcb(fx, TCP_CLOSING);
     static uint8_t data[3000];
-    assert_int_equal(tcp_ring_reserve(&c->sndq, 16384, 16384), 0);
+    assert_int_equal(tcp_ring_reserve(&c->sndq, 16384, 16384, NULL), 0);
     assert_int_equal(tcp_ring_push(&c->sndq, data, sizeof data), sizeof data);
     c->fin_queued = true;
     c->fin_rcvd = true;

@@ -6,7 +6,10 @@
  * empties when the sockets go; the pool grows in doubling chunks; a
  * scratch space shared by two stacks survives a callback that makes one
  * stack send while the other is sending; a connection holds no buffer once
- * no byte can enter it (TIME_WAIT, CLOSE_WAIT after the read).
+ * its rings are empty, and an empty ring is parked for the next; what an idle
+ * ESTABLISHED connection and a TIME_WAIT minisock cost (tcp_stack_mem), and
+ * TIME_WAIT's rules as a minisock meets them (RFC 9293 §3.10.7.4, the
+ * profiles' RST and SYN rules).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,7 +89,7 @@ static void ring_grows_keeping_every_offset(void **state)
 {
     (void)state;
     tcp_ring r = {0};
-    assert_int_equal(tcp_ring_reserve(&r, 10, 5000), 0);
+    assert_int_equal(tcp_ring_reserve(&r, 10, 5000, NULL), 0);
     assert_int_equal(r.cap, 256); /* the smallest ring */
     uint8_t buf[5000];
     for (uint32_t i = 0; i < sizeof buf; i++)
@@ -96,7 +99,7 @@ static void ring_grows_keeping_every_offset(void **state)
     tcp_ring_consume(&r, 200);
     assert_int_equal(tcp_ring_push(&r, buf, 100), 100); /* wraps */
     tcp_ring_write_at(&r, 150, buf + 150, 50);          /* an out-of-order range past len */
-    assert_int_equal(tcp_ring_reserve(&r, 700, 5000), 0);
+    assert_int_equal(tcp_ring_reserve(&r, 700, 5000, NULL), 0);
     assert_int_equal(r.cap, 1024);
     uint8_t out[5000];
     tcp_ring_copy_out(&r, 0, out, 100);
@@ -104,7 +107,7 @@ static void ring_grows_keeping_every_offset(void **state)
     tcp_ring_copy_out(&r, 150, out, 50);
     assert_memory_equal(out, buf + 150, 50);
     /* Doubling stops at the buffer size, which need not be a power of two. */
-    assert_int_equal(tcp_ring_reserve(&r, 4097, 5000), 0);
+    assert_int_equal(tcp_ring_reserve(&r, 4097, 5000, NULL), 0);
     assert_int_equal(r.cap, 5000);
     tcp_ring_copy_out(&r, 150, out, 50);
     assert_memory_equal(out, buf + 150, 50);
@@ -115,6 +118,46 @@ static void ring_grows_keeping_every_offset(void **state)
     tcp_ring_free(&r);
     assert_null(r.data);
     assert_int_equal(r.cap, 0);
+}
+
+/* An empty ring's memory is parked in the scratch space (the largest
+ * TCP_SPARES) and the next ring that fits takes it, with no allocation;
+ * one larger than its buffer limit is not taken. */
+static void empty_rings_are_parked_and_taken_again(void **state)
+{
+    (void)state;
+    tcp_scratch *sc = tcp_scratch_new();
+    assert_non_null(sc);
+    tcp_ring r = {0}, q = {0};
+    uint8_t buf[3000] = {0};
+    assert_int_equal(tcp_ring_reserve(&r, 3000, 8192, sc), 0);
+    assert_int_equal(r.cap, 4096);
+    assert_int_equal(tcp_ring_push(&r, buf, 3000), 3000);
+    tcp_ring_consume(&r, 3000);
+    const uint8_t *parked = r.data;
+    tcp_ring_release(&r, sc);
+    assert_null(r.data);
+    assert_int_equal(r.cap, 0);
+    assert_int_equal(tcp_ring_spares_bytes(sc), 4096);
+    assert_int_equal(tcp_ring_reserve(&q, 100, 2048, sc), 0); /* 4096 > its limit */
+    assert_int_equal(q.cap, 256);
+    assert_int_equal(tcp_ring_reserve(&r, 100, 8192, sc), 0);
+    assert_ptr_equal(r.data, parked);
+    assert_int_equal(r.cap, 4096);
+    assert_int_equal(r.len, 0);
+    assert_int_equal(tcp_ring_spares_bytes(sc), 0);
+    /* TCP_SPARES are kept, the largest; a smaller one is freed. */
+    tcp_ring more[TCP_SPARES] = {0};
+    for (uint32_t i = 0; i < TCP_SPARES; i++) {
+        assert_int_equal(tcp_ring_reserve(&more[i], 1000, 8192, NULL), 0);
+        tcp_ring_release(&more[i], sc);
+    }
+    assert_int_equal(tcp_ring_spares_bytes(sc), TCP_SPARES * 1024);
+    tcp_ring_release(&q, sc); /* 256 < every parked one: freed */
+    assert_int_equal(tcp_ring_spares_bytes(sc), TCP_SPARES * 1024);
+    tcp_ring_release(&r, sc); /* 4096 takes the place of a 1024 */
+    assert_int_equal(tcp_ring_spares_bytes(sc), (TCP_SPARES - 1) * 1024 + 4096);
+    tcp_scratch_free(sc);
 }
 
 /* ---- Ports ---------------------------------------------------------------- */
@@ -208,9 +251,15 @@ static void pool_grows_in_doubling_chunks(void **state)
     for (int i = 3; i < 300; i++)
         assert_int_equal(tcp_socket(fx->s, &ids[i]), TCP_OK);
     assert_int_equal(fx->s->nchunks, 10); /* 1 + 1 + 2 + ... + 128 = 256; + 256 >= 300 */
-    for (int i = 0; i < 300; i++)
+    for (int i = 0; i < 299; i++)
         assert_int_equal(tcp_close(fx->s, ids[i]), TCP_OK);
+    assert_int_equal(fx->s->nchunks, 10); /* one slot in use keeps them all */
+    assert_int_equal(tcp_close(fx->s, ids[299]), TCP_OK);
     assert_int_equal(tcp_stack_conns(fx->s), 0);
+    assert_int_equal(fx->s->nchunks, 0); /* none in use: the chunks are freed */
+    assert_int_equal(tcp_socket(fx->s, &ids[0]), TCP_OK);
+    assert_int_equal(fx->s->nchunks, 1); /* and grow again from one */
+    assert_int_equal(tcp_close(fx->s, ids[0]), TCP_OK);
     fx_free(fx);
 }
 
@@ -305,9 +354,9 @@ static void shared_scratch_survives_a_send_from_inside_another_send(void **state
     g_two = NULL;
 }
 
-/* ---- Buffers released when no byte can enter them --------------------------- */
+/* ---- Buffers released when empty ----------------------------------------------- */
 
-static void rings_are_released_once_no_byte_can_enter(void **state)
+static void rings_are_released_once_empty(void **state)
 {
     (void)state;
     harness *h = h_new(2, tcp_profile_find("linux"));
@@ -321,7 +370,8 @@ static void rings_are_released_once_no_byte_can_enter(void **state)
     h_settle(h);
     assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 3000);
     const tcp_conn *cb = tcp_stack_find(b, p.server);
-    assert_non_null(cb->rcvq.data); /* read, but the peer may send more */
+    assert_null(cb->rcvq.data); /* read: let go, though the peer may send more */
+    assert_null(ca->sndq.data); /* every byte acknowledged */
     assert_int_equal(tcp_close(a, p.client), TCP_OK);
     h_settle(h);
     h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
@@ -330,19 +380,276 @@ static void rings_are_released_once_no_byte_can_enter(void **state)
     assert_int_equal(tcp_close(b, p.server), TCP_OK);
     h_settle(h);
     h_expect_state(h, H_A, p.client, TCP_TIME_WAIT);
-    assert_null(ca->sndq.data);
-    assert_null(ca->rcvq.data);
+    /* Released and in TIME_WAIT: a minisock stands in for the connection,
+     * whose rings went with it. */
+    assert_null(tcp_stack_find(a, p.client));
+    assert_non_null(tcp_stack_find_tw(a, p.client));
     h_free(h);
+}
+
+/* ---- What a connection costs: idle ESTABLISHED, TIME_WAIT --------------------- */
+
+#define MEM_PAIRS 64u /* a power of two: the pool and tables hold exactly this */
+
+/* Bytes per entry the id and tuple tables and the deadline heap give a
+ * connection or minisock when they are full: one pointer each. */
+#define INDEX_MIN_BYTES (3u * sizeof(tcp_sk *))
+
+static void connect_pairs(harness *h, tcp_sock_id l, tcp_sock_id *cli, tcp_sock_id *srv)
+{
+    for (size_t i = 0; i < MEM_PAIRS; i++)
+        cli[i] = h_connect(h, H_A, H_B, 80, H_ANY);
+    h_settle(h);
+    for (size_t i = 0; i < MEM_PAIRS; i++) {
+        h_expect_state(h, H_A, cli[i], TCP_ESTABLISHED);
+        srv[i] = h_accept(h, H_B, l);
+    }
+}
+
+/* The issue's goal: an idle ESTABLISHED connection costs at most 1 KiB of
+ * the stack's memory with its share of the tables (64 clients on A; the
+ * 64 accepted children and the listener on B). */
+static void idle_established_costs_under_1_kib(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    tcp_sock_id l = h_listen(h, H_B, 80, MEM_PAIRS);
+    tcp_sock_id cli[MEM_PAIRS], srv[MEM_PAIRS];
+    connect_pairs(h, l, cli, srv);
+    for (size_t k = 0; k < 2; k++) {
+        tcp_mem m;
+        tcp_stack_mem(h_stack(h, k), &m);
+        assert_int_equal(m.conns, k == H_A ? MEM_PAIRS : MEM_PAIRS + 1);
+        assert_int_equal(m.tws, 0);
+        assert_int_equal(m.ring_bytes, 0); /* no byte sent: no ring */
+        size_t per_conn = (m.conn_bytes + m.index_bytes) / m.conns;
+        print_message("idle ESTABLISHED, stack %zu: %zu bytes per connection (%zu of tcp_conn)\n",
+                      k, per_conn, sizeof(tcp_conn));
+        assert_true(per_conn <= 1024);
+    }
+    /* After a request and its answer, read: still no ring. */
+    for (size_t i = 0; i < MEM_PAIRS; i++)
+        h_send(h, H_A, cli[i], "request");
+    h_settle(h);
+    for (size_t i = 0; i < MEM_PAIRS; i++) {
+        h_expect_recv(h, H_B, srv[i], "request");
+        h_send(h, H_B, srv[i], "answer");
+    }
+    h_settle(h);
+    for (size_t i = 0; i < MEM_PAIRS; i++)
+        h_expect_recv(h, H_A, cli[i], "answer");
+    h_run(h, h_now(h) + H_S(1)); /* delayed ACKs */
+    for (size_t k = 0; k < 2; k++) {
+        tcp_mem m;
+        tcp_stack_mem(h_stack(h, k), &m);
+        assert_int_equal(m.ring_bytes, 0);
+        assert_true((m.conn_bytes + m.index_bytes) / m.conns <= 1024);
+    }
+    h_finish(h);
+    h_free(h);
+}
+
+/* The issue's goal: a TIME_WAIT connection costs at most 256 bytes with
+ * its share of the tables and heap; its tcp_conn and rings are gone (the
+ * pool frees its chunks once no slot is in use). */
+static void time_wait_minisock_costs_under_256_bytes(void **state)
+{
+    (void)state;
+    assert_true(sizeof(tcp_tw) + INDEX_MIN_BYTES <= 256);
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    tcp_stack *a = h_stack(h, H_A);
+    tcp_sock_id l = h_listen(h, H_B, 80, MEM_PAIRS);
+    tcp_sock_id cli[MEM_PAIRS], srv[MEM_PAIRS];
+    connect_pairs(h, l, cli, srv);
+    for (size_t i = 0; i < MEM_PAIRS; i++) {
+        h_send(h, H_A, cli[i], "request");
+        assert_int_equal(tcp_close(a, cli[i]), TCP_OK);
+    }
+    h_settle(h);
+    for (size_t i = 0; i < MEM_PAIRS; i++) {
+        h_expect_recv(h, H_B, srv[i], "request");
+        assert_int_equal(tcp_close(h_stack(h, H_B), srv[i]), TCP_OK);
+    }
+    h_settle(h);
+    tcp_mem before;
+    tcp_stack_mem(a, &before);
+    assert_int_equal(before.tws, MEM_PAIRS);
+    assert_int_equal(before.conns, 0);
+    assert_int_equal(before.ring_bytes, 0);
+    size_t per_tw = (before.tw_bytes + before.index_bytes) / before.tws;
+    print_message("TIME_WAIT: %zu bytes per minisock (%zu of tcp_tw)\n", per_tw, sizeof(tcp_tw));
+    assert_true(per_tw <= 256);
+    /* Each reads as the connection it was (tcp.h rule 3). */
+    for (size_t i = 0; i < MEM_PAIRS; i++) {
+        assert_int_equal(tcp_sock_state(a, cli[i]), TCP_TIME_WAIT);
+        assert_int_equal(tcp_sock_stats(a, cli[i])->bytes_out, strlen("request"));
+        assert_int_equal(tcp_sock_endpoints(a, cli[i], NULL, NULL, NULL), 0);
+    }
+    /* No full connection is left on A: the pool gave its chunks back; what
+     * remains beside the minisocks and the tables is the stack itself and
+     * the minisock pool's chunk array, less than one tcp_conn. */
+    assert_true(before.total_bytes - before.tw_bytes - before.index_bytes - sizeof(tcp_stack) <
+                sizeof(tcp_conn));
+    /* New connections take a new pool beside the minisocks. */
+    for (size_t i = 0; i < MEM_PAIRS; i++)
+        (void)h_connect(h, H_A, H_B, 80, H_ANY);
+    h_settle(h);
+    tcp_mem after;
+    tcp_stack_mem(a, &after);
+    assert_int_equal(after.conns, MEM_PAIRS);
+    assert_int_equal(after.tws, MEM_PAIRS);
+    h_finish(h);
+    h_free(h);
+}
+
+/* ---- TIME_WAIT as a minisock meets it ------------------------------------------ */
+
+/* The side that closes first ends in TIME_WAIT, released: a minisock. */
+static h_pair to_minisock(harness *h, size_t first, size_t second, tcp_sock_id *tw_id)
+{
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_sock_id ids[2] = {p.client, p.server};
+    tcp_close(h_stack(h, first), ids[first]);
+    h_settle(h);
+    tcp_close(h_stack(h, second), ids[second]);
+    h_settle(h);
+    *tw_id = ids[first];
+    h_expect_state(h, first, *tw_id, TCP_TIME_WAIT);
+    assert_null(tcp_stack_find(h_stack(h, first), *tw_id));
+    assert_non_null(tcp_stack_find_tw(h_stack(h, first), *tw_id));
+    h_sent_skip(h, H_A);
+    h_sent_skip(h, H_B);
+    return p;
+}
+
+/* RFC 9293 §3.10.7.4, TIME-WAIT: "The only thing that can arrive in this
+ * state is a retransmission of the remote FIN. Acknowledge it, and restart
+ * the 2 MSL timeout." <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; the minisock
+ * stays one, its counters and TCB moved on. */
+static void minisock_acks_a_retransmitted_fin_and_restarts_2msl(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    const uint64_t tw_ns[] = {H_S(240), H_S(60), H_S(60)};
+    for (size_t i = 0; i < 3; i++) {
+        harness *h = h_new(2, tcp_profile_find(names[i]));
+        tcp_sock_id c;
+        to_minisock(h, H_A, H_B, &c);
+        tcp_stack *a = h_stack(h, H_A);
+        tcp_seg fin = h_template(h, H_A, c); /* seq = RCV.NXT, ack = SND.NXT */
+        uint32_t rcv_nxt = fin.seq, snd_nxt = fin.ack;
+        fin.flags = TCP_FIN | TCP_ACK;
+        fin.seq = rcv_nxt - 1u; /* the peer's FIN again */
+        h_run(h, h_now(h) + H_S(5));
+        uint64_t segs_in = tcp_sock_stats(a, c)->segs_in;
+        uint64_t segs_out = tcp_sock_stats(a, c)->segs_out;
+        h_inject(h, H_A, &fin);
+        h_expect_sent(h, H_A, TCP_ACK, snd_nxt, rcv_nxt, 0);
+        h_drop(h); /* B, CLOSED, would answer it with an RST */
+        assert_int_equal(h_count(h, H_A, c, TCP_EV_TIMER_RESTART), 1);
+        tcp_tcb t;
+        assert_int_equal(tcp_sock_tcb(a, c, &t), 0);
+        assert_int_equal(t.state, TCP_TIME_WAIT);
+        assert_int_equal(t.timer_at[TCP_TIMER_TIME_WAIT], h_now(h) + tw_ns[i]);
+        assert_int_equal(t.snd_nxt, snd_nxt);
+        assert_int_equal(t.rcv_nxt, rcv_nxt);
+        assert_int_equal(tcp_sock_stats(a, c)->segs_in, segs_in + 1);
+        assert_int_equal(tcp_sock_stats(a, c)->segs_out, segs_out + 1);
+        assert_non_null(tcp_stack_find_tw(a, c));
+        uint64_t end = h_now(h) + tw_ns[i];
+        h_run(h, end - 1);
+        h_expect_state(h, H_A, c, TCP_TIME_WAIT);
+        h_run(h, end);
+        h_expect_conns(h, H_A, 0);
+        assert_string_equal(h_last_transition(h, H_A, c)->note, "2MSL timeout");
+        h_finish(h);
+        h_free(h);
+    }
+}
+
+/* An RST at RCV.NXT: RFC 9293 §3.10.7.4 (with RFC 5961 §3.2) ends
+ * TIME-WAIT (rfc9293; linux: tcp_timewait_state_process kills the
+ * minisock on an RST unless net.ipv4.tcp_rfc1337 is set, which it is not
+ * by default); FreeBSD tcp_twcheck drops every RST (bsd, RFC 1337's
+ * TIME-WAIT assassination remedy). */
+static void minisock_meets_an_rst_per_profile(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    const bool ends[] = {true, true, false};
+    for (size_t i = 0; i < 3; i++) {
+        harness *h = h_new(2, tcp_profile_find(names[i]));
+        tcp_sock_id c;
+        to_minisock(h, H_A, H_B, &c);
+        tcp_seg rst = h_template(h, H_A, c);
+        rst.flags = TCP_RST;
+        rst.ack = 0;
+        h_inject(h, H_A, &rst);
+        h_expect_none_sent(h, H_A);
+        if (ends[i]) {
+            h_expect_conns(h, H_A, 0);
+            assert_null(tcp_stack_find_tw(h_stack(h, H_A), c));
+            assert_string_equal(h_last_transition(h, H_A, c)->note, "rcv RST");
+        } else {
+            h_expect_state(h, H_A, c, TCP_TIME_WAIT);
+            assert_non_null(tcp_stack_find_tw(h_stack(h, H_A), c));
+        }
+        h_finish(h);
+        h_free(h);
+    }
+}
+
+/* A SYN above RCV.NXT for a server's minisock while it listens: rfc9293
+ * answers with a challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT> and stays (RFC
+ * 5961 §4.2); linux and bsd end TIME-WAIT and the listener answers the SYN
+ * (FreeBSD tcp_twcheck closes the minisock and looks the SYN up again),
+ * linux with ISN = SND.NXT + 65535 + 2 (tcp_timewait_state_process:
+ * "isn = tcptw->tw_snd_nxt + 65535 + 2"). */
+static void minisock_meets_a_syn_per_profile(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        harness *h = h_new(2, tcp_profile_find(names[i]));
+        tcp_sock_id s;
+        to_minisock(h, H_B, H_A, &s);
+        tcp_seg syn = h_template(h, H_B, s);
+        uint32_t rcv_nxt = syn.seq, snd_nxt = syn.ack;
+        syn.flags = TCP_SYN;
+        syn.seq = rcv_nxt + 100000u;
+        syn.ack = 0;
+        h_inject(h, H_B, &syn);
+        if (i == 0) {
+            h_expect_sent(h, H_B, TCP_ACK, snd_nxt, rcv_nxt, 0);
+            h_expect_state(h, H_B, s, TCP_TIME_WAIT);
+            assert_non_null(tcp_stack_find_tw(h_stack(h, H_B), s));
+            assert_int_equal(tcp_sock_stats(h_stack(h, H_B), s)->challenge_acks, 1);
+        } else {
+            int64_t isn = i == 1 ? (int64_t)(uint32_t)(snd_nxt + 65535u + 2u) : H_ANY;
+            h_expect_sent(h, H_B, TCP_SYN | TCP_ACK, isn, rcv_nxt + 100001u, 0);
+            h_expect_state(h, H_B, s, TCP_CLOSED);
+            assert_null(tcp_stack_find_tw(h_stack(h, H_B), s));
+            assert_string_equal(h_last_transition(h, H_B, s)->note, "rcv SYN (new connection)");
+        }
+        h_finish(h);
+        h_free(h);
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ring_grows_keeping_every_offset),
+        cmocka_unit_test(empty_rings_are_parked_and_taken_again),
         cmocka_unit_test(ports_follow_rfc6056_until_exhausted_and_empty_after),
         cmocka_unit_test(pool_grows_in_doubling_chunks),
         cmocka_unit_test(shared_scratch_survives_a_send_from_inside_another_send),
-        cmocka_unit_test(rings_are_released_once_no_byte_can_enter),
+        cmocka_unit_test(rings_are_released_once_empty),
+        cmocka_unit_test(idle_established_costs_under_1_kib),
+        cmocka_unit_test(time_wait_minisock_costs_under_256_bytes),
+        cmocka_unit_test(minisock_acks_a_retransmitted_fin_and_restarts_2msl),
+        cmocka_unit_test(minisock_meets_an_rst_per_profile),
+        cmocka_unit_test(minisock_meets_a_syn_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
