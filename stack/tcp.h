@@ -198,10 +198,9 @@ typedef struct tcp_profile {
     uint64_t delack_tick_ns; /* with the ATO: a delayed ACK due at ATO 0 waits this; 0: none */
     bool tlp;                /* tail loss probe (RFC 8985 §7) on SACK connections */
     bool read_ack;           /* a read that empties the queue sends the ACK a pushed segment owes */
-    uint32_t
-        sndbuf_expand;   /* send buffer grown to this many times max(10, cwnd) segments; 0: fixed */
-    uint32_t sndbuf_max; /* ... at most this (with sndbuf_expand) */
-    bool shut_rd_discard;              /* shutdown SHUT_RD drops held and later data (FreeBSD) */
+    uint32_t sndbuf_expand;  /* send buffer grown to N x max(10, cwnd) segments; 0: fixed */
+    uint32_t sndbuf_max;     /* ... at most this (with sndbuf_expand) */
+    bool shut_rd_discard;    /* shutdown SHUT_RD drops held and later data (FreeBSD) */
     tcp_listen_shut listen_shut;       /* shutdown on a listener */
     tcp_listen_connect listen_connect; /* connect on a listener */
 } tcp_profile;
