@@ -157,6 +157,10 @@ struct tcp_conn {
     bool tlp_out : 1;      /* a loss probe is outstanding (one per tail) */
     bool rd_shut : 1;      /* tcp_shutdown_read: the receive side is closed */
     bool acc_abort : 1;    /* listener: the next accept fails (listen_shut bsd) */
+    bool pushed : 1;       /* read_ack: a pushed or short segment came since the last ACK */
+    bool pushed2 : 1;      /* ... and another short one after it */
+    bool sndbuf_set : 1;   /* TCP_OPT_SNDBUF given: the buffer is never grown */
+    bool snd_nospace : 1;  /* the last send found the buffer full (Linux SOCK_NOSPACE) */
     uint32_t acc_n;        /* listener only: established children waiting (below) */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
 
@@ -376,6 +380,8 @@ void tcp_out_wakeup(tcp_conn *c);           /* corked data: one segment, window 
 uint32_t tcp_rcv_wnd(const tcp_conn *c);    /* RCV.WND in bytes */
 uint32_t tcp_snd_data_end(const tcp_conn *c);
 uint32_t tcp_flight(const tcp_conn *c);
+void tcp_sndbuf_expand(tcp_conn *c); /* profile sndbuf_expand: at establishment */
+void tcp_sndbuf_grow(tcp_conn *c);   /* ... and after an ACK, writer waiting, cwnd not full */
 bool tcp_fin_acked(const tcp_conn *c);
 
 /* ---- tcp_timer.c ---- */

@@ -148,6 +148,7 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     ch->ka_intvl_ns = l->ka_intvl_ns;
     ch->ka_cnt = l->ka_cnt;
     ch->sndbuf = l->sndbuf;
+    ch->sndbuf_set = l->sndbuf_set;
     ch->rcvbuf = l->rcvbuf;
     ch->rcvbuf_set = l->rcvbuf_set;
     ch->mss = l->mss;
@@ -233,6 +234,7 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     c->snd_wl2 = seg->ack;
     tcp_timer_stop(c, TCP_TIMER_RTX);
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv SYN,ACK");
+    tcp_sndbuf_expand(c);
     c->ack_now = true;
     /* "If there are other controls or text in the segment, then continue
      * processing at the sixth step" — text and FIN, within our window. */
@@ -657,6 +659,7 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
     c->snd_wl2 = seg->ack;
     to_accept_queue(c);
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of SYN");
+    tcp_sndbuf_expand(c);
     return true;
 }
 
@@ -875,6 +878,26 @@ static void ack_policy(tcp_conn *c, bool immediate)
         tcp_timer_set(c, TCP_TIMER_DELACK, tcp_after(c, delack));
 }
 
+/* Linux tcp_measure_rcv_mss (profile read_ack): a segment of at least
+ * RCV.MSS with PSH ("likely the end of an application write"), or any
+ * shorter one, marks the ACK it owes as pushed (ICSK_ACK_PUSHED; a short
+ * one after that ICSK_ACK_PUSHED2), for the next read to send
+ * (tcp_user.c, read_ack). Not modelled: Linux lowers its RCV.MSS estimate
+ * to a short size seen twice in a row instead. */
+static void read_ack_note(tcp_conn *c, const tcp_rx *r)
+{
+    if (!c->stack->profile->read_ack)
+        return;
+    if (r->len >= c->rcv_mss) {
+        if (r->seg->flags & TCP_PSH)
+            c->pushed = true;
+        return;
+    }
+    if (c->pushed)
+        c->pushed2 = true;
+    c->pushed = true;
+}
+
 static void store_text(tcp_conn *c, const tcp_rx *r)
 {
     uint32_t off = c->rcvq.len + (r->seq - c->rcv_nxt);
@@ -892,6 +915,7 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     /* A FIN that came in an earlier segment waits beyond RCV.NXT, out of
      * order like data (Linux keeps it in the out-of-order queue). */
     bool fin_early = c->fin_pending && !c->fin_rcvd && !r->fin;
+    read_ack_note(c, r);
     c->rcv_nxt += r->len;
     c->rcvq.len += r->len;
     if (c->stack->profile->delack_max_ns)
@@ -1028,6 +1052,7 @@ static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
     if (c->state != TCP_CLOSED) {
         ato_ack_decide(c);
         tcp_output(c);
+        tcp_sndbuf_grow(c);
     }
 }
 

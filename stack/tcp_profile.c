@@ -75,6 +75,9 @@ static const tcp_profile PROFILES[] = {
         .embryo_reset_closed = false, /* §3.10.7.4: "return this connection to LISTEN" */
         .wnd_mss_round = false,       /* §3.8.6.2.2: every free octet past the SWS threshold */
         .tlp = false,
+        .read_ack = false,  /* §3.8.6.3: the delayed-ACK rules alone */
+        .sndbuf_expand = 0, /* the buffer the user asked for */
+        .sndbuf_max = 0,
 
         .listen_shut = TCP_LISTEN_SHUT_CLOSE,      /* RFC 9293 §3.10.4 CLOSE in LISTEN */
         .listen_connect = TCP_LISTEN_CONNECT_OPEN, /* RFC 9293 §3.10.1 OPEN in LISTEN */
@@ -145,6 +148,9 @@ static const tcp_profile PROFILES[] = {
         .embryo_reset_closed = true,     /* tcp_check_req: inet_csk_reqsk_queue_drop */
         .wnd_mss_round = true,           /* __tcp_select_window: rounddown(free_space, mss) */
         .tlp = true,                     /* tcp_early_retrans = 3 */
+        .read_ack = true,                /* tcp_cleanup_rbuf: ICSK_ACK_PUSHED, queue emptied */
+        .sndbuf_expand = 2,              /* tcp_sndbuf_expand: reno and CUBIC (BBR: 3) */
+        .sndbuf_max = 4194304,           /* tcp_wmem[2] */
 
         .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EISCONN, /* __inet_stream_connect */
@@ -213,7 +219,10 @@ static const tcp_profile PROFILES[] = {
         .embryo_reset_closed = true, /* syncache_chkrst: syncache_drop */
         .wnd_mss_round = false,      /* tcp_output: the free space, SWS-checked */
         .tlp = false,                /* FreeBSD 14 default stack: no TLP (RACK stack only) */
-        .shut_rd_discard = true,     /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
+        .read_ack = false,           /* tcp_usr_rcvd: a window update only */
+        .sndbuf_expand = 0,          /* send buffer autosizing is not modelled for FreeBSD */
+        .sndbuf_max = 0,
+        .shut_rd_discard = true, /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
         .listen_shut = TCP_LISTEN_SHUT_BSD,              /* soshutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EOPNOTSUPP, /* soconnectat */
     },

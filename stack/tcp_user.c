@@ -226,6 +226,7 @@ long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
     }
     uint32_t want = len > TCP_BUF_MAX ? TCP_BUF_MAX : (uint32_t)len;
     uint32_t n = want ? tcp_ring_push(&c->sndq, buf, want) : 0;
+    c->snd_nospace = n < want; /* the writer waits for room (tcp_sndbuf_grow) */
     if (want && n == 0)
         return TCP_EAGAIN;
     user_ev(c, TCP_CALL_SEND, "send()");
@@ -250,6 +251,25 @@ static void window_update(tcp_conn *c)
     }
 }
 
+/* After the user read, Linux tcp_cleanup_rbuf (profile read_ack): an ACK
+ * still owed goes now when more than one full segment is unacknowledged,
+ * or when the read emptied the receive queue and the data was pushed
+ * (tcp_input.c, read_ack_note; a first mark counts outside interactive
+ * mode only): the sender may be waiting for it. */
+static bool read_ack(tcp_conn *c)
+{
+    if (!c->stack->profile->read_ack || !tcp_state_synchronized(c->state) ||
+        c->rcv_nxt == c->last_ack_sent)
+        return false;
+    bool pushed = c->pushed2 || (c->pushed && !c->pingpong);
+    bool emptied = c->rcvq.len == 0 && c->ooo_n == 0;
+    if (c->rcv_nxt - c->last_ack_sent <= c->rcv_mss && !(pushed && emptied))
+        return false;
+    c->ack_now = true;
+    tcp_output(c);
+    return true;
+}
+
 long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len)
 {
     tcp_conn *c = held(s, id);
@@ -262,7 +282,8 @@ long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len)
         tcp_ring_copy_out(&c->rcvq, 0, buf, n);
         tcp_ring_consume(&c->rcvq, n);
         user_ev(c, TCP_CALL_RECV, "recv()");
-        window_update(c);
+        if (!read_ack(c))
+            window_update(c);
         tcp_stack_settle(c);
         return (long)n;
     }
@@ -483,6 +504,7 @@ static int set_buf(tcp_conn *c, tcp_opt opt, uint64_t v)
         if (c->sndq.data || c->sndq_freed)
             return TCP_EINVAL; /* the buffer exists: its size is fixed */
         c->sndbuf = (uint32_t)v;
+        c->sndbuf_set = true;
     } else {
         if (!before_open(c))
             return TCP_EINVAL; /* the window was advertised from it */

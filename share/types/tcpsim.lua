@@ -120,6 +120,9 @@ function tcpsim.ns(n) end
 ---@field delack_tick? tcpsim.Duration with delack_max: the wait of a delayed ACK due at an ATO of 0, Linux's next timer tick (0: at once)
 ---@field embryo_reset_closed? boolean a passive SYN_RECEIVED ended by RST or SYN shows CLOSED (its request dropped), not LISTEN
 ---@field wnd_mss_round? boolean at window scale 0 the window offered is rounded down to whole segments (Linux __tcp_select_window)
+---@field sndbuf_expand? integer a send buffer the user did not size grows to this many times max(10, cwnd) segments of socket memory (Linux tcp_sndbuf_expand; 0: fixed)
+---@field sndbuf_max? integer the largest size sndbuf_expand grows the send buffer to (Linux tcp_wmem[2])
+---@field read_ack? boolean a read that empties the receive queue sends the ACK owed for a pushed or short segment (Linux tcp_cleanup_rbuf)
 
 ---@class tcpsim.SimOptions: tcpsim.Knobs
 ---@field seed? integer default 1

@@ -103,10 +103,15 @@ int kern_ns_sysctl_read(kern_ns *ns, const char *name, char *buf, size_t len);
  * longer exists. Returns how many it removed, or -1 with err set. */
 int kern_sweep_stale(char *err, size_t err_len);
 
+/* The congestion control the stack models (RFC 5681/6582), by its Linux
+ * name: net.ipv4.tcp_congestion_control inside the namespace. */
+#define KERN_CONGESTION_CONTROL "reno"
+
 /* The Linux profile values that have a sysctl, as (name, value) pairs
  * appended to cfg: tcp_fin_timeout, tcp_syn_retries, tcp_synack_retries,
  * tcp_retries2, tcp_keepalive_*, tcp_rfc1337, tcp_timestamps,
- * tcp_window_scaling, tcp_sack. -1 with err if a value has no sysctl
+ * tcp_window_scaling, tcp_sack, and tcp_congestion_control
+ * (KERN_CONGESTION_CONTROL, not a default). -1 with err if a value has no sysctl
  * spelling (a duration that is not whole seconds, no FIN_WAIT_2 timeout)
  * or cfg is full. Knobs with no sysctl at all are listed in docs/kernel.md. */
 int kern_sysctls_from_profile(const tcp_profile *p, kern_config *cfg, char *err, size_t err_len);

@@ -86,14 +86,21 @@ int kern_ns_sysctl_read(kern_ns *ns, const char *name, char *buf, size_t len)
     return rc;
 }
 
-static int add(kern_config *c, const char *name, unsigned long long v, char *err, size_t err_len)
+static int add_str(kern_config *c, const char *name, const char *v, char *err, size_t err_len)
 {
     if (c->nsysctls >= KERN_SYSCTLS_MAX)
         return kern_fail(err, err_len, "too many sysctls (max %d)", KERN_SYSCTLS_MAX);
     kern_sysctl *s = &c->sysctls[c->nsysctls++];
     snprintf(s->name, sizeof s->name, "net.ipv4.%s", name);
-    snprintf(s->value, sizeof s->value, "%llu", v);
+    snprintf(s->value, sizeof s->value, "%s", v);
     return 0;
+}
+
+static int add(kern_config *c, const char *name, unsigned long long v, char *err, size_t err_len)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", v);
+    return add_str(c, name, buf, err, err_len);
 }
 
 /* A duration as whole seconds, the only unit these sysctls take. */
@@ -122,7 +129,13 @@ int kern_sysctls_from_profile(const tcp_profile *p, kern_config *c, char *err, s
         add(c, "tcp_rfc1337", p->tw_rst == TCP_TW_RST_IGNORE, err, err_len) != 0 ||
         add(c, "tcp_timestamps", p->send_timestamps, err, err_len) != 0 ||
         add(c, "tcp_window_scaling", p->send_wscale, err, err_len) != 0 ||
-        add(c, "tcp_sack", p->send_sack_perm, err, err_len) != 0)
+        add(c, "tcp_sack", p->send_sack_perm, err, err_len) != 0 ||
+        /* The stack's congestion control is RFC 5681 with RFC 6582's
+         * recovery: Linux's "reno" (tcp_cong.c, always built in and
+         * allowed in any namespace), not the machine's default (CUBIC or
+         * BBR, whose send buffer, pacing and window growth differ:
+         * tcp_sndbuf_expand takes BBR's factor 3). */
+        add_str(c, "tcp_congestion_control", KERN_CONGESTION_CONTROL, err, err_len) != 0)
         return -1;
     return 0;
 }

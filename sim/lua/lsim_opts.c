@@ -339,6 +339,9 @@ static const knob KNOBS[] = {
     KNOB("embryo_reset_closed", K_BOOL, embryo_reset_closed),
     KNOB("wnd_mss_round", K_BOOL, wnd_mss_round),
     KNOB("tlp", K_BOOL, tlp),
+    KNOB("read_ack", K_BOOL, read_ack),
+    KNOB("sndbuf_expand", K_U32, sndbuf_expand),
+    KNOB("sndbuf_max", K_U32, sndbuf_max),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
 

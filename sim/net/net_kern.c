@@ -68,6 +68,9 @@ static int check_profile(const tcp_profile *p, char *err, size_t len)
         {"delack", p->delack_ns == l->delack_ns},
         {"sndbuf", p->sndbuf == l->sndbuf},
         {"rcvbuf", p->rcvbuf == l->rcvbuf},
+        {"sndbuf_expand", p->sndbuf_expand == l->sndbuf_expand}, /* reno's factor (kern_sysctl.c) */
+        {"sndbuf_max", p->sndbuf_max == l->sndbuf_max},
+        {"read_ack", p->read_ack == l->read_ack},
     };
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
         if (!k[i].same) {

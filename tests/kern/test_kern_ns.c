@@ -144,7 +144,9 @@ static void namespace_owns_a_small_connection_hash(void **state)
 
 /* Each value kern_sysctls_from_profile writes for the linux profile is
  * what a fresh namespace of this kernel already has: the profile's claim,
- * checked against the kernel's defaults. */
+ * checked against the kernel's defaults. The congestion control is the
+ * one exception (the stack's reno, not the machine's default), checked
+ * below. */
 static void linux_profile_matches_kernel_defaults(void **state)
 {
     (void)state;
@@ -157,6 +159,8 @@ static void linux_profile_matches_kernel_defaults(void **state)
     assert_true(prof.nsysctls >= 11);
     int differ = 0;
     for (size_t i = 0; i < prof.nsysctls; i++) {
+        if (!strcmp(prof.sysctls[i].name, "net.ipv4.tcp_congestion_control"))
+            continue;
         char v[64];
         assert_int_equal(kern_ns_sysctl_read(p.ns, prof.sysctls[i].name, v, sizeof v), 0);
         print_message("# %s: kernel %s, profile %s\n", prof.sysctls[i].name, v,
@@ -165,6 +169,24 @@ static void linux_profile_matches_kernel_defaults(void **state)
     }
     assert_int_equal(differ, 0);
     kp_close(&p);
+}
+
+/* The namespace runs the stack's congestion control (reno, allowed in any
+ * namespace), whatever the machine's default; the machine keeps its own. */
+static void namespace_runs_reno(void **state)
+{
+    (void)state;
+    char before[64], after[64], v[64];
+    host_sysctl("/proc/sys/net/ipv4/tcp_congestion_control", before, sizeof before);
+    kern_config cfg;
+    kp_config(&cfg);
+    kpeer p;
+    kp_open(&p, &cfg, 40000, 80);
+    assert_int_equal(kern_ns_sysctl_read(p.ns, "net.ipv4.tcp_congestion_control", v, sizeof v), 0);
+    assert_string_equal(v, KERN_CONGESTION_CONTROL);
+    kp_close(&p);
+    host_sysctl("/proc/sys/net/ipv4/tcp_congestion_control", after, sizeof after);
+    assert_string_equal(after, before);
 }
 
 static void rfc9293_profile_has_no_sysctl_for_no_fin_wait_2_timeout(void **state)
@@ -413,6 +435,7 @@ int main(void)
         cmocka_unit_test(inside_is_what_was_asked),
         cmocka_unit_test(namespace_owns_a_small_connection_hash),
         cmocka_unit_test(linux_profile_matches_kernel_defaults),
+        cmocka_unit_test(namespace_runs_reno),
         cmocka_unit_test(rfc9293_profile_has_no_sysctl_for_no_fin_wait_2_timeout),
         cmocka_unit_test(bad_config_is_refused_and_leaves_nothing),
         cmocka_unit_test(error_after_creation_removes_namespace),

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -183,13 +184,14 @@ static void linux_pingpong_delays_then_ends(void **state)
 /* Outside pingpong mode a delayed ACK that fires doubles the ATO
  * ("Delayed ACK missed: inflate ATO", at most the RTO); the delay used is
  * capped by TCP_DELACK_MAX and the smoothed RTT (tcp_send_delayed_ack).
- * Quick ACKs off (quickack 0) so every lone segment waits; a 100 ms one-way
+ * Quick ACKs off (quickack 0), and read_ack off, so every lone segment waits; a 100 ms one-way
  * delay makes SRTT 200 ms: delays 40, 80, 160, then 200 ms. */
 static void linux_ato_grows_to_delack_max(void **state)
 {
     (void)state;
     tcp_profile pr = *tcp_profile_find("linux");
     pr.quickack = 0;
+    pr.read_ack = false; /* the ATO alone: B's reads do not hurry the ACK */
     harness *h = h_new(2, &pr);
     h_set_delay(h, H_MS(100));
     h_pair p = h_establish(h, H_A, H_B, 80);
@@ -219,6 +221,7 @@ static void linux_quickack_after_idle(void **state)
     (void)state;
     tcp_profile pr = *tcp_profile_find("linux");
     pr.quickack = 1;
+    pr.read_ack = false; /* the ATO alone: B's reads do not hurry the ACK */
     harness *h = h_new(2, &pr);
     h_pair p = h_establish(h, H_A, H_B, 80);
     data_to_b(h, p, "a");
@@ -236,6 +239,73 @@ static void linux_quickack_after_idle(void **state)
     h_free(h);
 }
 
+/* tcp_cleanup_rbuf: a read that empties the receive queue sends the ACK
+ * owed for a pushed segment (ICSK_ACK_PUSHED: a short one, or a full one
+ * with PSH) at once. Quick ACKs off so the segment's own ACK is delayed;
+ * with read_ack off the ACK waits the 40 ms ATO. */
+static void read_sends_ack_of_pushed_segment(bool read_ack)
+{
+    tcp_profile pr = *tcp_profile_find("linux");
+    pr.quickack = 0;
+    pr.read_ack = read_ack;
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_send(h, H_A, p.client, "hello");
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 5);
+    h_deliver(h);
+    h_expect_none_sent(h, H_B); /* delayed */
+    h_expect_recv(h, H_B, p.server, "hello");
+    if (read_ack) {
+        h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    } else {
+        h_expect_none_sent(h, H_B);
+        h_advance(h, H_MS(40));
+        h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    }
+    h_free(h);
+}
+
+static void linux_read_sends_ack_of_pushed_segment(void **state)
+{
+    (void)state;
+    read_sends_ack_of_pushed_segment(true);
+}
+
+static void without_read_ack_the_ack_waits(void **state)
+{
+    (void)state;
+    read_sends_ack_of_pushed_segment(false);
+}
+
+/* A full-sized segment without PSH is not pushed: the read leaves its ACK
+ * to the delayed-ACK timer (one segment is not "more than one full
+ * frame"). A sends one MSS and 100 octets; only the first is delivered. */
+static void linux_read_leaves_unpushed_full_segment_delayed(void **state)
+{
+    (void)state;
+    tcp_profile pr = *tcp_profile_find("linux");
+    pr.quickack = 0;
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_sockinfo info;
+    assert_int_equal(tcp_sock_info(h_stack(h, H_A), p.client, &info), TCP_OK);
+    size_t mss = info.snd_mss, n = mss + 100;
+    char *text = malloc(n + 1);
+    assert_non_null(text);
+    memset(text, 'y', n);
+    text[n] = '\0';
+    assert_int_equal(tcp_send(h_stack(h, H_A), p.client, text, n), (long)n);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, mss); /* no PSH */
+    h_deliver(h);
+    text[mss] = '\0'; /* B has the first segment only */
+    h_expect_recv(h, H_B, p.server, text);
+    h_expect_none_sent(h, H_B);
+    h_advance(h, H_MS(40));
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    free(text);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +317,9 @@ int main(void)
         cmocka_unit_test(linux_pingpong_delays_then_ends),
         cmocka_unit_test(linux_ato_grows_to_delack_max),
         cmocka_unit_test(linux_quickack_after_idle),
+        cmocka_unit_test(linux_read_sends_ack_of_pushed_segment),
+        cmocka_unit_test(without_read_ack_the_ack_waits),
+        cmocka_unit_test(linux_read_leaves_unpushed_full_segment_delayed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -336,6 +336,45 @@ static void mss_floor_linux(void **state)
     h_free(h);
 }
 
+/* Linux tcp_sndbuf_expand at establishment (tcp_init_buffer_space): the
+ * send buffer of both ends becomes 2 (reno) x 10 segments x 2304 octets
+ * of socket memory per segment of MSS 1460: SO_SNDBUF read back after the
+ * handshake on Linux 6.18 with reno is 46080 (16384 before it), and
+ * 332800 at MSS 8960. A buffer the user sized (SO_SNDBUF) stays. */
+static void sndbuf_expanded_at_establishment(void **state)
+{
+    const uint16_t mss[] = {1460, 8960};
+    const uint64_t want[] = {46080, 332800};
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        tcp_profile pr = *tcp_profile_find("linux");
+        pr.mss = mss[i];
+        harness *h = h_new(2, &pr);
+        tcp_stack *a = h_stack(h, H_A);
+        tcp_sock_id l = h_listen(h, H_B, 80, 8);
+        tcp_sock_id fixed;
+        assert_int_equal(tcp_socket(a, &fixed), TCP_OK);
+        assert_int_equal(tcp_setopt(a, fixed, TCP_OPT_SNDBUF, 16384), TCP_OK);
+        uint64_t v = 0;
+        assert_int_equal(tcp_getopt(a, fixed, TCP_OPT_SNDBUF, &v), TCP_OK);
+        assert_int_equal(v, 16384);
+        tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+        assert_int_equal(tcp_getopt(a, c, TCP_OPT_SNDBUF, &v), TCP_OK);
+        assert_int_equal(v, 16384); /* tcp_wmem[1] before the handshake */
+        assert_int_equal(tcp_connect(a, fixed, h_addr(h, H_B), 80), TCP_OK);
+        h_run_for(h, H_S(1));
+        tcp_sock_id s;
+        assert_int_equal(tcp_accept(h_stack(h, H_B), l, &s), TCP_OK);
+        assert_int_equal(tcp_getopt(a, c, TCP_OPT_SNDBUF, &v), TCP_OK);
+        assert_int_equal(v, want[i]);
+        assert_int_equal(tcp_getopt(h_stack(h, H_B), s, TCP_OPT_SNDBUF, &v), TCP_OK);
+        assert_int_equal(v, want[i]);
+        assert_int_equal(tcp_getopt(a, fixed, TCP_OPT_SNDBUF, &v), TCP_OK);
+        assert_int_equal(v, 16384);
+        h_free(h);
+    }
+}
+
 /* Linux __tcp_select_window without window scaling (a receive buffer the
  * user set: 4096 bytes, a 2048-byte window, scale 0) offers "the largest
  * window that is a nice multiple of mss": when B's application reads the
@@ -393,6 +432,7 @@ int main(void)
         T(rfc9293_abort_in_last_ack_is_silent),
         T(no_second_fast_retransmit_below_recover),
         T(mss_floor_linux),
+        T(sndbuf_expanded_at_establishment),
         T(window_whole_segments_at_scale_0),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
