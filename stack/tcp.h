@@ -89,8 +89,10 @@ typedef enum tcp_tw_rst_policy {
 } tcp_tw_rst_policy;
 
 typedef enum tcp_tw_syn_policy {
-    TCP_TW_SYN_CHALLENGE,   /* RFC 9293 §3.10.7.4 + RFC 5961 §4: challenge ACK */
-    TCP_TW_SYN_ACCEPT_NEWER /* RFC 1122 §4.2.2.13: a SYN above RCV.NXT reopens */
+    TCP_TW_SYN_CHALLENGE,      /* RFC 9293 §3.10.7.4 + RFC 5961 §4: challenge ACK */
+    TCP_TW_SYN_ACCEPT_NEWER,   /* RFC 1122 §4.2.2.13: a SYN above RCV.NXT reopens */
+    TCP_TW_SYN_ACCEPT_NEWER_TS /* and RFC 6191: a newer TS.Val reopens, an older one
+                                  is refused by PAWS whatever its sequence number */
 } tcp_tw_syn_policy;
 
 typedef enum tcp_backlog_policy {

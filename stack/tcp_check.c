@@ -268,7 +268,11 @@ static bool tw_restart_allowed(const tcp_conn *c)
         return false;
     if (k->ev_flags & TCP_FIN) /* RFC 9293 §3.10.7.4: a retransmitted FIN */
         return true;
-    return (k->ev_flags & TCP_ACK) && c->stack->profile->tw_restart_on_ack;
+    const tcp_profile *p = c->stack->profile;
+    /* Linux: a SYN refused by PAWS (tcp_timewait_state_process) */
+    if ((k->ev_flags & TCP_SYN) && p->tw_syn == TCP_TW_SYN_ACCEPT_NEWER_TS)
+        return p->tw_restart_on_ack;
+    return (k->ev_flags & TCP_ACK) && p->tw_restart_on_ack;
 }
 
 static bool check_time_wait(const tcp_conn *c, tcp_check_report *r)
@@ -328,7 +332,7 @@ static const char *profile_refuses(const tcp_conn *c, tcp_state from, tcp_state 
         return NULL;
     if ((seg->flags & TCP_RST) && p->tw_rst != TCP_TW_RST_CLOSE)
         return "the profile ignores RSTs in TIME_WAIT (RFC 1337)";
-    if (!(seg->flags & TCP_RST) && (seg->flags & TCP_SYN) && p->tw_syn != TCP_TW_SYN_ACCEPT_NEWER)
+    if (!(seg->flags & TCP_RST) && (seg->flags & TCP_SYN) && p->tw_syn == TCP_TW_SYN_CHALLENGE)
         return "the profile answers a SYN in TIME_WAIT with a challenge ACK";
     if (!(seg->flags & (TCP_RST | TCP_SYN)))
         return "only an RST or a SYN can end TIME_WAIT";

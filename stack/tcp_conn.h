@@ -115,7 +115,7 @@ struct tcp_conn {
     /* Options (tcp_setopt); start as the profile's values. */
     uint64_t msl_ns, ka_idle_ns, ka_intvl_ns;
     uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
-    uint64_t rtx_stamp_ns;    /* the first RTO retransmission (valid while retries > 0) */
+    uint64_t rtx_stamp_ns;    /* the first RTO retransmission, or SYN (valid: retries > 0) */
     uint64_t probe_stamp_ns;  /* the first persist expiry of this episode (zwp_stamped) */
     uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt; /* and mss, above */
 

@@ -1064,7 +1064,23 @@ static void tw_restart(tcp_conn *c, const tcp_seg *seg)
 {
     tcp_timer_set(c, TCP_TIMER_TIME_WAIT, tcp_after(c, tcp_time_wait_ns(c)));
     tcp_ev(c, TCP_EV_TIMER_RESTART, TCP_TIMER_TIME_WAIT, seg,
-           (seg->flags & TCP_FIN) ? "rcv FIN again" : "rcv ACK");
+           (seg->flags & TCP_FIN)   ? "rcv FIN again"
+           : (seg->flags & TCP_SYN) ? "rcv SYN (PAWS)"
+                                    : "rcv ACK");
+}
+
+/* With timestamps agreed, TIME-WAIT judges a SYN by its TS.Val too (RFC
+ * 6191 §2, Linux tcp_timewait_state_process): returns >0 for a newer one
+ * (it may reopen below RCV.NXT), <0 for an older one (PAWS, RFC 7323 §5:
+ * refused, and the 2MSL timer restarts), 0 without a verdict. Only for
+ * the profile that says so (ACCEPT_NEWER_TS); FreeBSD's tcp_twcheck reads
+ * the sequence number alone. */
+static int tw_syn_ts(const tcp_conn *c, const tcp_seg *seg)
+{
+    if (c->stack->profile->tw_syn != TCP_TW_SYN_ACCEPT_NEWER_TS || !c->ts_ok || !seg->has_ts)
+        return 0;
+    int32_t d = (int32_t)(c->ts_recent - seg->ts_val);
+    return d < 0 ? 1 : d > 0 && c->ts_recent ? -1 : 0;
 }
 
 /* A SYN in TIME-WAIT; returns true if it was consumed. */
@@ -1080,7 +1096,9 @@ static bool tw_syn(tcp_conn *c, const tcp_seg *seg)
      * with an ISN above any sequence number the old one used (Linux:
      * SND.NXT + 65535 + 2). */
     tcp_conn *l = tcp_stack_listener(c->stack, c->lport);
-    if ((seg->flags & TCP_ACK) || !tcp_seq_gt(seg->seq, c->rcv_nxt) || !l)
+    int ts = tw_syn_ts(c, seg);
+    bool newer = ts > 0 || (ts == 0 && tcp_seq_gt(seg->seq, c->rcv_nxt));
+    if ((seg->flags & TCP_ACK) || !newer || !l)
         return false;
     uint32_t isn = c->snd_max + 65535u + 2u;
     if (isn == 0) /* Linux tcp_timewait_state_process: "if (isn == 0) isn++" */
@@ -1123,7 +1141,10 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
     }
     drop(c, seg, "out of window");
     tcp_out_oow_ack(c);
-    if (has_ack && p->tw_restart_on_ack)
+    /* Linux restarts the timer for a PAWS-refused SYN, not for an ACK-less
+     * one that may be a new SYN below RCV.NXT (tcp_timewait_state_process). */
+    bool paws = (seg->flags & TCP_SYN) && tw_syn_ts(c, seg) < 0;
+    if ((has_ack || paws) && p->tw_restart_on_ack)
         tw_restart(c, seg);
 }
 

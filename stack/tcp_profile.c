@@ -106,7 +106,7 @@ static const tcp_profile PROFILES[] = {
         .rst_on_keepalive_timeout = true,
         .tw_restart_on_ack = true,
         .tw_rst = TCP_TW_RST_CLOSE, /* tcp_rfc1337 = 0 */
-        .tw_syn = TCP_TW_SYN_ACCEPT_NEWER,
+        .tw_syn = TCP_TW_SYN_ACCEPT_NEWER_TS,
         .backlog_full = TCP_BACKLOG_DROP,
         .send_timestamps = true,
         .send_wscale = true,

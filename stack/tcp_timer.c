@@ -194,6 +194,9 @@ void tcp_timer_enter_state(tcp_conn *c)
         tcp_timer_stop_all(c);
         break;
     case TCP_SYN_SENT:
+        /* The user timeout of an active open counts from the first SYN
+         * (Linux tcp_connect sets retrans_stamp as the SYN is queued). */
+        c->rtx_stamp_ns = now;
         /* FreeBSD's TCPTV_KEEP_INIT: the connection-establishment limit
          * runs in the keepalive slot, as in FreeBSD (TT_KEEP). */
         if (p->syn_timeout_ns)
@@ -255,7 +258,14 @@ static uint64_t rtx_limit(const tcp_conn *c, bool syn)
  * connection times out once `user_timeout` has passed since the first
  * retransmission by RTO (tcp_retransmit_skb: "Save stamp of the first
  * (attempted) retransmit", retrans_stamp), checked at each RTO after it.
- * A tail loss probe does not set the stamp (__tcp_retransmit_skb). */
+ * A tail loss probe does not set the stamp (__tcp_retransmit_skb).
+ * An active open's SYN is timed too, from the first SYN, checked after the
+ * SYN count (tcp_write_timeout since Linux 5.4, "tcp: better handle
+ * TCP_USER_TIMEOUT in SYN_SENT state"), not at the first RTO (no
+ * retransmission yet). RFC 9293 §3.10.8 USER TIMEOUT applies "for any
+ * state", so every profile does it. A child's SYN,ACK is not timed: Linux
+ * retransmits it from the request socket (reqsk_timer_handler), which
+ * counts synack_retries only. */
 static bool user_timed_out(const tcp_conn *c)
 {
     return c->user_timeout_ns && c->retries > 0 &&
@@ -294,7 +304,11 @@ static void on_rtx(tcp_conn *c)
         tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, why);
         return;
     }
-    if (c->retries == 0)
+    if (syn && !c->passive && user_timed_out(c)) {
+        tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "user timeout");
+        return;
+    }
+    if (c->retries == 0 && !syn)
         c->rtx_stamp_ns = c->stack->now;
     if (c->retries < UINT32_MAX)
         c->retries++;
@@ -309,6 +323,8 @@ static void on_rtx(tcp_conn *c)
         if (c->syn_timeouts < UINT8_MAX)
             c->syn_timeouts++;
         tcp_out_syn(c, true);
+        if (!c->passive)
+            clamp_to_user_timeout(c);
         return;
     }
     if (tcp_flight(c) == 0)

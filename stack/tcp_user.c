@@ -685,6 +685,18 @@ static void info_segments(const tcp_conn *c, tcp_sockinfo *o)
     }
 }
 
+/* Linux keeps one probe count and one backoff for the RTO, zero-window and
+ * keepalive probes (icsk_probes_out, icsk_backoff; tcp_get_info). While
+ * the persist timer probes a zero window they are the probe's:
+ * tcp_send_probe0 counts each probe in both, tcp_ack zeroes
+ * icsk_probes_out at every acceptable ACK, an opening window zeroes the
+ * backoff (tcp_ack_probe). A data-carrying probe is in flight (`probing`);
+ * Linux's own (zwp_no_data) is not, and the armed timer says it. */
+static bool zero_window_probing(const tcp_conn *c)
+{
+    return c->probing || (c->snd_wnd == 0 && c->timer_at[TCP_TIMER_PERSIST] != TCP_NEVER);
+}
+
 int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
 {
     const tcp_conn *c = tcp_stack_find(s, id);
@@ -695,8 +707,9 @@ int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
     bool sync = tcp_state_synchronized(c->state);
     o->ca_state = sync ? ca_state(c) : TCP_CA_OPEN;
     o->retransmits = sat8(c->retries);
-    o->probes = c->probing ? sat8(c->persist_unanswered) : c->ka_probes;
-    o->backoff = c->probing ? c->persist_backoff : sat8(c->retries);
+    bool zwp = zero_window_probing(c);
+    o->probes = zwp ? sat8(c->persist_unanswered) : c->ka_probes;
+    o->backoff = zwp ? c->persist_backoff : sat8(c->retries);
     o->rto_us = (uint32_t)(c->rto_ns / 1000u);
     o->ato_us = (uint32_t)(c->ato_ns / 1000u);
     o->snd_mss = c->snd_mss;

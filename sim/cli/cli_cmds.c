@@ -207,8 +207,10 @@ static void print_fixed(const tcp_profile *p)
     printf("  fixed (no knob):\n");
     printf("    %-24s %s\n", "models", tcp_profile_system(p->name));
     printf("    %-24s %s\n", "syn_in_time_wait",
-           p->tw_syn == TCP_TW_SYN_CHALLENGE ? "challenge ACK (RFC 5961 §4)"
-                                             : "reopens when above RCV.NXT (RFC 1122)");
+           p->tw_syn == TCP_TW_SYN_CHALLENGE      ? "challenge ACK (RFC 5961 §4)"
+           : p->tw_syn == TCP_TW_SYN_ACCEPT_NEWER ? "reopens when above RCV.NXT (RFC 1122)"
+                                                  : "reopens when above RCV.NXT or with a newer "
+                                                    "timestamp (RFC 1122, RFC 6191)");
     printf("    %-24s %s\n", "backlog_full",
            p->backlog_full == TCP_BACKLOG_DROP ? "drop the SYN" : "answer RST");
     printf("    %-24s %s\n", "send_timestamps", p->send_timestamps ? "true" : "false");

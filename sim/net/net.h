@@ -445,7 +445,8 @@ int net_peer_link(net *n, net_peer *p, uint32_t host, const sim_link_params *to_
 int net_peer_send(net_peer *p, const uint8_t *dgram, size_t len);
 /* Encodes seg with `opts` (raw option bytes, a multiple of 4, at most 40)
  * instead of seg's option flags; payload seg->len bytes from seg->payload
- * (zeros when NULL). Returns the datagram length, or 0 when it does not fit
+ * (zeros when NULL). The IPv4 header is tcp_wire_encode's: DF set, TTL 64
+ * unless seg->ttl. Returns the datagram length, or 0 when it does not fit
  * buf or NET_PEER_DGRAM_MAX. */
 size_t net_peer_encode(const tcp_seg *seg, const uint8_t *opts, size_t optlen, uint8_t *buf,
                        size_t cap);

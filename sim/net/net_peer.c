@@ -137,6 +137,10 @@ size_t net_peer_encode(const tcp_seg *seg, const uint8_t *opts, size_t optlen, u
     buf[0] = 0x45;
     put16(buf + 2, (uint32_t)total);
     put16(buf + 4, seg->ip_id);
+    /* DF, as the stack's own header (tcp_wire_encode) and a kernel's TCP:
+     * Linux ip_dont_fragment under path MTU discovery (on by default),
+     * FreeBSD tcp_output with path_mtu_discovery. */
+    buf[6] = 0x40;
     buf[8] = seg->ttl ? seg->ttl : 64;
     buf[9] = 6;
     put32(buf + 12, seg->src_addr);

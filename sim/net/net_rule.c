@@ -256,13 +256,7 @@ int net_inject_opts(net *n, uint32_t link, int dir, const tcp_seg *seg, const ui
         abort();
     }
     size_t len = net_peer_encode(seg, padded, plen, p->data, total);
-    assert(len == total);
-    /* DF and the header checksum as tcp_wire_encode writes them: a crafted
-     * segment's IPv4 header is its sender's own. */
-    p->data[6] = 0x40;
-    p->data[10] = p->data[11] = 0;
-    uint16_t sum = (uint16_t)~tcp_wire_sum(p->data, TCP_IPV4_HDR, 0);
-    p->data[10] = (uint8_t)(sum >> 8), p->data[11] = (uint8_t)sum;
+    assert(len == total); /* DF set, as tcp_wire_encode: the sender's own header */
     sim_host_send(sim_link_host(sim_link_by_id(n->world, link), dir), p);
     return 0;
 }

@@ -114,6 +114,31 @@ static void pending_lists_connections_before_accept(void **state)
         6);
 }
 
+/* The same RST under linux and bsd (embryo_reset_closed: Linux
+ * tcp_check_req -> inet_csk_reqsk_queue_drop, FreeBSD syncache_chkrst ->
+ * syncache_drop) ends the child CLOSED; it stays in the list until
+ * accept() would have taken it, and the listener keeps listening. */
+static void pending_child_reset_ends_closed_linux_bsd(void **state)
+{
+    (void)state;
+    static const char *const SCRIPT =
+        "link:drop_next { from = a, flags = 'ACK' }\n"
+        "local c = a:connect(b, 80)\n"
+        "sim:run_for '15ms'\n"
+        "local p = server:pending()\n"
+        "sim:run_for '20ms'\n"
+        "c:abort()\n"
+        "sim:run_for '50ms'\n"
+        "expect(table.concat(p[1].trace, ' ')):equals('SYN_RECEIVED CLOSED')\n"
+        "expect(#server:pending()):equals(1)\n"
+        "expect(server.state):equals('LISTEN')\n";
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s%s", WORLD("linux"), SCRIPT);
+    expect_holds(buf, 3);
+    snprintf(buf, sizeof buf, "%s%s", WORLD("bsd"), SCRIPT);
+    expect_holds(buf, 3);
+}
+
 /* listener:connect(): LISTEN -> SYN_SENT under rfc9293; linux EISCONN. */
 static void connect_on_a_listener_per_profile(void **state)
 {
@@ -152,6 +177,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cork_holds_a_runt_until_the_probe_timer),
         cmocka_unit_test(pending_lists_connections_before_accept),
+        cmocka_unit_test(pending_child_reset_ends_closed_linux_bsd),
         cmocka_unit_test(connect_on_a_listener_per_profile),
         cmocka_unit_test(shutdown_wr_on_a_listener_per_profile),
     };

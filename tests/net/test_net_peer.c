@@ -86,6 +86,24 @@ static void encode_keeps_option_bytes_and_order(void **state)
     assert_int_equal(net_peer_encode(&s, OPTS, 44, buf, sizeof buf), 0);
 }
 
+/* A crafted datagram's IPv4 header is the one the stack writes for the
+ * same segment (tcp_wire_encode): DF set, as Linux (ip_dont_fragment with
+ * path MTU discovery on, the default) and FreeBSD (tcp_output with
+ * path_mtu_discovery) send TCP, so a raw peer's datagrams look like a
+ * kernel's in a pcap. */
+static void encode_writes_the_stacks_ipv4_header(void **state)
+{
+    (void)state;
+    uint8_t peer[64], wire[64];
+    tcp_seg s = syn();
+    s.ip_id = 7;
+    assert_int_equal(net_peer_encode(&s, NULL, 0, peer, sizeof peer), 40);
+    assert_int_equal(tcp_wire_encode(&s, wire, sizeof wire), 40);
+    assert_int_equal(peer[6], 0x40); /* DF, fragment offset 0 */
+    assert_int_equal(peer[7], 0);
+    assert_memory_equal(peer, wire, 20);
+}
+
 static void encode_takes_a_datagram_up_to_the_ipv4_limit(void **state)
 {
     (void)state;
@@ -152,6 +170,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(encode_keeps_option_bytes_and_order),
+        cmocka_unit_test(encode_writes_the_stacks_ipv4_header),
         cmocka_unit_test(encode_takes_a_datagram_up_to_the_ipv4_limit),
         cmocka_unit_test_setup_teardown(stack_replies_are_queued_with_arrival_times, setup,
                                         teardown),

@@ -1,8 +1,9 @@
 /*
  * test_fidelity_timewait — the closing states under the kernel profiles:
  * the ACK of a retransmitted FIN in CLOSING (Linux tcp_sequence, FreeBSD
- * tcp_do_segment), a bare FIN at a zero window (Linux tcp_data_queue), and
- * FreeBSD's tcp_twcheck in TIME_WAIT.
+ * tcp_do_segment), a bare FIN at a zero window (Linux tcp_data_queue),
+ * FreeBSD's tcp_twcheck in TIME_WAIT, and Linux's timestamps on a SYN in
+ * TIME_WAIT (RFC 6191, tcp_timewait_state_process).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,6 +162,82 @@ static void bsd_time_wait_syn_without_listener_resets(void **state)
     h_free(h);
 }
 
+/* B, the server (listener on 80), in TIME_WAIT under linux, timestamps
+ * agreed, closed 1 s in so that TS values are not 0 (Linux takes a
+ * TS.Recent of 0 as none, tcp_paws_check); *ts_recent: the TS.Val of A's
+ * last segment, *snd_nxt: B's. */
+static h_pair linux_server_time_wait(harness *h, uint32_t *ts_recent, uint32_t *snd_nxt)
+{
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_run(h, h_now(h) + H_S(1));
+    assert_int_equal(tcp_close(h_stack(h, H_B), p.server), TCP_OK);
+    h_settle(h);
+    assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_B, p.server, TCP_TIME_WAIT);
+    assert_true(h_last_sent(h, H_A)->has_ts);
+    *ts_recent = h_last_sent(h, H_A)->ts_val;
+    assert_true(*ts_recent != 0);
+    *snd_nxt = h_last_sent(h, H_B)->seq;
+    h_sent_skip(h, H_B);
+    return p;
+}
+
+static tcp_seg tw_syn(harness *h, h_pair p, uint32_t seq_delta, uint32_t ts_val)
+{
+    tcp_seg syn = h_template(h, H_B, p.server);
+    syn.flags = TCP_SYN;
+    syn.ack = 0;
+    syn.seq += seq_delta;
+    syn.has_ts = true;
+    syn.ts_val = ts_val;
+    syn.ts_ecr = 0;
+    return syn;
+}
+
+/* RFC 6191 §2, Linux tcp_timewait_state_process: with timestamps a SYN
+ * whose TS.Val is newer than TS.Recent reopens the connection even below
+ * RCV.NXT ("after(seq, rcv_nxt) || (saw_tstamp && tw_ts_recent - tsval <
+ * 0)"); the listener answers with ISN = tw_snd_nxt + 65535 + 2. */
+static void linux_time_wait_newer_timestamp_reopens(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    uint32_t ts_recent = 0, snd_nxt = 0;
+    h_pair p = linux_server_time_wait(h, &ts_recent, &snd_nxt);
+    tcp_seg syn = tw_syn(h, p, (uint32_t)-1, ts_recent + 1000u);
+    h_inject(h, H_B, &syn);
+    h_expect_state(h, H_B, p.server, TCP_CLOSED);
+    assert_string_equal(h_last_transition(h, H_B, p.server)->note, "rcv SYN (new connection)");
+    h_expect_sent(h, H_B, TCP_SYN | TCP_ACK, snd_nxt + 65535u + 2u, syn.seq + 1u, 0);
+    h_free(h);
+}
+
+/* RFC 7323 §5 PAWS in TIME_WAIT (Linux tcp_paws_reject): a SYN whose TS.Val
+ * is older than TS.Recent is refused even above RCV.NXT; it is answered
+ * with an ACK and the TIME_WAIT timer restarts (inet_twsk_reschedule). An
+ * ACK-less SYN without a timestamp verdict below RCV.NXT does not restart
+ * it ("Do not reschedule in the last case"). */
+static void linux_time_wait_older_timestamp_refused(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    uint32_t ts_recent = 0, snd_nxt = 0;
+    h_pair p = linux_server_time_wait(h, &ts_recent, &snd_nxt);
+    tcp_seg syn = tw_syn(h, p, (uint32_t)-1, ts_recent);
+    h_inject(h, H_B, &syn); /* an old duplicate with the same TS.Val */
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_drop(h); /* closed, A would answer it with an RST */
+    assert_int_equal(h_count(h, H_B, p.server, TCP_EV_TIMER_RESTART), 0);
+    h_run(h, h_now(h) + H_S(1)); /* past the ACK rate limit (tcp_oow_rate_limited) */
+    syn = tw_syn(h, p, 1000u, ts_recent - 1u);
+    h_inject(h, H_B, &syn);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_expect_state(h, H_B, p.server, TCP_TIME_WAIT);
+    assert_int_equal(h_count(h, H_B, p.server, TCP_EV_TIMER_RESTART), 1);
+    h_free(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -172,6 +249,8 @@ int main(void)
         T(rfc9293_bare_fin_at_zero_window_waits),
         T(bsd_time_wait_twcheck),
         T(bsd_time_wait_syn_without_listener_resets),
+        T(linux_time_wait_newer_timestamp_reopens),
+        T(linux_time_wait_older_timestamp_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,7 +52,7 @@ static void profile_values(void **state)
     assert_int_equal(l->keepalive_probes, 9);
     assert_true(l->rst_on_close_with_unread && l->rst_on_keepalive_timeout);
     assert_true(l->tw_restart_on_ack);
-    assert_int_equal(l->tw_syn, TCP_TW_SYN_ACCEPT_NEWER);
+    assert_int_equal(l->tw_syn, TCP_TW_SYN_ACCEPT_NEWER_TS);
     assert_int_equal(l->backlog_full, TCP_BACKLOG_DROP);
     assert_int_equal(b->msl_ns, H_S(30));
     assert_int_equal(b->tw_rst, TCP_TW_RST_IGNORE);

@@ -179,6 +179,62 @@ static void user_timeout_ends_keepalive_linux(void **state)
     h_free(h);
 }
 
+/* An active open with a user timeout, its SYNs lost: the connection
+ * ends with ETIMEDOUT and the note "user timeout"; returns when. */
+static uint64_t syn_sent_user_timeout_end(harness *h, uint64_t user_timeout_ns)
+{
+    tcp_stack *a = h_stack(h, H_A);
+    h_drop_sent(h, H_A, TCP_SYN, 100);
+    tcp_sock_id c = 0;
+    assert_int_equal(tcp_socket(a, &c), TCP_OK);
+    assert_int_equal(tcp_setopt(a, c, TCP_OPT_USER_TIMEOUT_NS, user_timeout_ns), TCP_OK);
+    assert_int_equal(tcp_bind(a, c, 0), TCP_OK);
+    assert_int_equal(tcp_connect(a, c, h_addr(h, H_B), 80), TCP_OK);
+    h_run(h, H_S(1000));
+    h_expect_trace(h, H_A, c, H_STATES(TCP_CLOSED, TCP_SYN_SENT, TCP_CLOSED));
+    const h_event *t = h_last_transition(h, H_A, c);
+    assert_int_equal(t->cause, TCP_CAUSE_TIMER);
+    assert_string_equal(t->note, "user timeout");
+    assert_int_equal(tcp_sock_error(a, c), TCP_ETIMEDOUT);
+    assert_false(h_last_sent(h, H_A)->flags & TCP_RST);
+    return t->time_ns;
+}
+
+/* Linux tcp_write_timeout in SYN_SENT: retrans_stamp is the first SYN
+ * (tcp_connect); the first RTO (1 s) only retransmits (no retransmission
+ * yet, retransmits_timed_out is false), later RTOs are clamped to what is
+ * left (tcp_clamp_rto_to_user_timeout). 2.5 s: SYNs at 0, 1, 2 s (linear
+ * timeouts), the end at 2.5 s. 0.5 s: the timeout has passed when the
+ * first retransmission goes at 1 s; the next RTO is one jiffy (1 ms). */
+static void user_timeout_ends_syn_sent_linux(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    assert_int_equal(syn_sent_user_timeout_end(h, H_MS(2500)), H_MS(2500));
+    assert_int_equal(h_sent_count(h, H_A), 3u);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(h_sent(h, H_A, i)->sent_ns, H_S(i));
+    h_free(h);
+    h = with_profile("linux");
+    assert_int_equal(syn_sent_user_timeout_end(h, H_MS(500)), H_MS(1001));
+    assert_int_equal(h_sent_count(h, H_A), 2u);
+    h_free(h);
+}
+
+/* RFC 9293 §3.10.8 USER TIMEOUT: "For any state if the user timeout
+ * expires ... enter the CLOSED state": rfc9293 and bsd end SYN_SENT too
+ * (their RTOs double from 1 s: SYNs at 0, 1, 3 s, the end clamped to 4 s). */
+static void user_timeout_ends_syn_sent_rfc9293_bsd(void **state)
+{
+    (void)state;
+    static const char *const P[] = {"rfc9293", "bsd"};
+    for (size_t i = 0; i < 2; i++) {
+        harness *h = with_profile(P[i]);
+        assert_int_equal(syn_sent_user_timeout_end(h, H_S(4)), H_S(4));
+        h_free(h);
+    }
+}
+
 /* ---- Listeners ---- */
 
 /* shutdown(SHUT_WR) on a listener: RFC 9293 §3.10.4 CLOSE in LISTEN
@@ -277,6 +333,8 @@ int main(void)
         T(cork_runt_sent_by_persist_bsd),
         T(user_timeout_ends_zero_window_probing_linux),
         T(user_timeout_ends_keepalive_linux),
+        T(user_timeout_ends_syn_sent_linux),
+        T(user_timeout_ends_syn_sent_rfc9293_bsd),
         T(listener_shutdown_wr_per_profile),
         T(listener_shutdown_rd_bsd_aborts_next_accept),
         T(connect_on_listener_per_profile),
