@@ -60,7 +60,13 @@ struct rlog {
     arena_chunk *arena;
     rlog_pkt *pkts;
     size_t npkts, cappkts;
-    rlog_map pkt_map; /* packet id -> pkts index */
+    /* packet id -> pkts index: the core numbers packets 1, 2, 3 ... as they
+     * are made, so an id near the ones seen has its slot in pkt_dense
+     * (index + 1, 0: none); an id far past them (a hand-made log) goes
+     * to pkt_map. 4 bytes a packet rather than a map's 32. */
+    uint32_t *pkt_dense;
+    size_t npkt_dense, cappkt_dense;
+    rlog_map pkt_map;
     rlog_sock *socks;
     size_t nsocks, capsocks;
     rlog_map sock_map; /* host << 32 | sock -> socks index */
@@ -309,6 +315,7 @@ void rlog_free(rlog *log)
     free(log->socks);
     free(log->pending);
     map_free(&log->pkt_map);
+    free(log->pkt_dense);
     map_free(&log->sock_map);
     map_free(&log->addr_map);
     map_free(&log->note_map);
@@ -405,7 +412,8 @@ size_t rlog_bytes(const rlog *log)
                log->caphosts * (sizeof *log->hosts + sizeof *log->host_known) +
                log->cappkts * sizeof *log->pkts + log->capsocks * sizeof *log->socks +
                log->cappending * sizeof *log->pending + log->capnotes * sizeof *log->notes +
-               log->captcbs * sizeof *log->tcbs + log->ncalls * sizeof *log->call_first;
+               log->captcbs * sizeof *log->tcbs + log->ncalls * sizeof *log->call_first +
+               log->cappkt_dense * sizeof *log->pkt_dense;
     const rlog_map *maps[] = {&log->pkt_map, &log->sock_map, &log->addr_map, &log->note_map,
                               &log->tcb_map};
     for (size_t m = 0; m < sizeof maps / sizeof maps[0]; m++)
@@ -836,18 +844,43 @@ static uint32_t ipv4_dst(const uint8_t *b, uint32_t n)
     return (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
 }
 
+/* The pkts index of packet `id`, or RLOG_NONE. */
+static size_t pkt_find(const rlog *log, uint32_t id)
+{
+    if (id < log->npkt_dense && log->pkt_dense[id] != 0)
+        return log->pkt_dense[id] - 1;
+    return map_get(&log->pkt_map, id);
+}
+
+/* Packet `id` (not yet in the table) has row k. An id at most a few
+ * thousand past the dense part, or twice its size, extends it. */
+static void pkt_add(rlog *log, uint32_t id, size_t k)
+{
+    size_t n = log->npkt_dense;
+    if (k >= UINT32_MAX || (id >= n && id - n > 4096 && id / 2 > n)) {
+        map_put(&log->pkt_map, id, k);
+        return;
+    }
+    if (id >= n) {
+        grow((void **)&log->pkt_dense, &log->cappkt_dense, (size_t)id + 1, sizeof *log->pkt_dense);
+        memset(log->pkt_dense + n, 0, ((size_t)id + 1 - n) * sizeof *log->pkt_dense);
+        log->npkt_dense = (size_t)id + 1;
+    }
+    log->pkt_dense[id] = (uint32_t)k + 1;
+}
+
 /* The packet table row for entry i (a packet kind), created on first sight:
  * a duplicate inherits its original's ends. */
 static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
 {
-    size_t k = map_get(&log->pkt_map, rec->packet_id);
+    size_t k = pkt_find(log, rec->packet_id);
     if (k != RLOG_NONE)
         return &log->pkts[k];
     const rlog_entry *e = &log->entries[i];
     bool first = e->kind == RLOG_SEND || e->kind == RLOG_DUP || e->kind == RLOG_DROP;
     rlog_pkt row = {first ? i : RLOG_NONE, RLOG_NONE, rec->host_id,
                     host_by_addr(log, ipv4_dst(e->bytes, e->nheld))};
-    size_t o = rec->kind == SIM_TR_DUPLICATE ? map_get(&log->pkt_map, rec->origin_id) : RLOG_NONE;
+    size_t o = rec->kind == SIM_TR_DUPLICATE ? pkt_find(log, rec->origin_id) : RLOG_NONE;
     if (o != RLOG_NONE) {
         row.src = log->pkts[o].src;
         row.dst = log->pkts[o].dst;
@@ -857,7 +890,7 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
     }
     grow((void **)&log->pkts, &log->cappkts, log->npkts + 1, sizeof *log->pkts);
     log->pkts[log->npkts] = row;
-    map_put(&log->pkt_map, rec->packet_id, log->npkts);
+    pkt_add(log, rec->packet_id, log->npkts);
     return &log->pkts[log->npkts++];
 }
 
@@ -873,9 +906,9 @@ void rlog_set_payload(rlog *log, bool keep)
  * unchanged). */
 static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
 {
-    size_t k = map_get(&log->pkt_map, rec->packet_id);
+    size_t k = pkt_find(log, rec->packet_id);
     if (k == RLOG_NONE && rec->kind == SIM_TR_DUPLICATE)
-        k = map_get(&log->pkt_map, rec->origin_id);
+        k = pkt_find(log, rec->origin_id);
     const rlog_entry *prev = NULL;
     if (k != RLOG_NONE && log->pkts[k].first != RLOG_NONE)
         prev = &log->entries[log->pkts[k].first];
@@ -949,7 +982,7 @@ void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
 
 size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after)
 {
-    size_t k = map_get(&log->pkt_map, packet_id);
+    size_t k = pkt_find(log, packet_id);
     if (k == RLOG_NONE || log->pkts[k].fate == RLOG_NONE)
         return RLOG_NONE;
     if (log->pkts[k].fate > after)
@@ -1096,7 +1129,7 @@ static int check_packet(const rlog *log, size_t i, char *why, size_t len)
         return e->send_index == RLOG_NONE
                    ? 0
                    : broken(why, len, "join: entry %zu (%s) names a first sending", i, k);
-    size_t r = map_get(&log->pkt_map, e->packet_id);
+    size_t r = pkt_find(log, e->packet_id);
     if (r == RLOG_NONE)
         return broken(why, len, "join: entry %zu (%s): packet %" PRIu32 " is not in the table", i,
                       k, e->packet_id);
