@@ -321,6 +321,37 @@ static void packet_fate_is_its_delivery_or_drop(void **state)
     assert_int_equal(rlog_packet_fate(log, 99, 0), RLOG_NONE);      /* never seen */
 }
 
+/* n SYNs sent and delivered, packet ids first, first + step ... */
+static rlog *syns(uint32_t n, uint32_t first, uint32_t step)
+{
+    rlog *log = fx_new();
+    tcp_seg syn = fx_seg(FX_A, TCP_SYN, 100, 0, 0);
+    for (uint32_t i = 0; i < n; i++) {
+        fx_send(log, i * FX_MS, FX_A, first + i * step, syn);
+        fx_deliver(log, i * FX_MS + FX_MS / 2, FX_A, first + i * step, syn);
+    }
+    return log;
+}
+
+/* Ids as the core makes them (1, 2, 3 ...) are found by index, 4 bytes a
+ * packet; ids far apart (a hand-made log) through the map; both answer. */
+static void packet_ids_dense_or_far_apart_are_found(void **state)
+{
+    (void)state;
+    rlog *dense = syns(2000, 1, 1), *far = syns(2000, 7, 100003);
+    for (uint32_t i = 0; i < 2000; i++) {
+        size_t d = rlog_packet_fate(dense, 1 + i, 0), f = rlog_packet_fate(far, 7 + i * 100003, 0);
+        assert_int_equal(d, 2 * (size_t)i + 1);
+        assert_int_equal(f, 2 * (size_t)i + 1);
+    }
+    assert_int_equal(rlog_packet_fate(far, 8, 0), RLOG_NONE);
+    assert_true(rlog_bytes(dense) + 2000 * 16 <= rlog_bytes(far));
+    fx_check(dense);
+    fx_check(far);
+    rlog_free(dense);
+    rlog_free(far);
+}
+
 static void host_trace_records_are_ignored(void **state)
 {
     rlog *log = *state;
@@ -639,6 +670,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(entries_share_one_parse_per_packet, log_setup,
                                         log_teardown),
         cmocka_unit_test(log_bytes_do_not_grow_with_the_payload),
+        cmocka_unit_test(packet_ids_dense_or_far_apart_are_found),
         cmocka_unit_test_setup_teardown(corrupt_packet_is_kept_unparsed, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(duplicate_takes_its_originals_ends, log_setup,
                                         log_teardown),
