@@ -6,7 +6,11 @@
  *  - entries[0..count) are in recording order; times never decrease;
  *  - every byte an entry points to lives in the arena, whose chunks never
  *    move, so growing the entry array invalidates no entry's pointers (an
- *    empty note is the literal "");
+ *    empty note is the literal "", a missing segment the static no_seg);
+ *  - each parsed segment is in the arena once per distinct datagram: the
+ *    entries of one packet, and the state changes its delivery made, point
+ *    at the same copy;
+ *  - pkt_dense[id] (row + 1) or else pkt_map finds each packet's row;
  *  - cause[i] is the resolved packet entry of STATE entry i or RLOG_NONE;
  *    a STATE entry whose packet may still follow at the same instant is
  *    listed in `pending` until an entry with a later time arrives;

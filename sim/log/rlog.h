@@ -201,7 +201,8 @@ size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after);
  *  - arena (rule 1): every note, text and byte an entry points to is the
  *    log's own copy (an empty note may be the literal ""), a note is at
  *    most 63 bytes, NOTE and REJECT entries have a text and no other does,
- *    and a segment's payload lies inside the bytes kept;
+ *    a parsed segment is the log's copy (an entry without one points at
+ *    the empty segment), and its payload lies inside the bytes kept;
  *  - packet joins: a packet entry's send_index is where its packet first
  *    appeared (no later than the entry, the same packet id) and a DELIVER
  *    or DROP has a fate no later than itself (rlog_packet_fate);
