@@ -136,17 +136,18 @@ static void collect(krun *r)
         const rlog_entry *e = rlog_at(log, i);
         if (e->kind != RLOG_SEND || !e->seg_ok || e->src_host >= 64 || e->dst_host >= 64)
             continue;
-        if (!have[e->src_host] || (e->seg.flags & TCP_SYN)) {
-            isn[e->src_host] = e->seg.seq;
+        if (!have[e->src_host] || (e->seg->flags & TCP_SYN)) {
+            isn[e->src_host] = e->seg->seq;
             have[e->src_host] = true;
         }
         kseg *k = &r->segs[r->nsegs++];
         k->t_ns = e->time_ns;
         k->from = e->src_host;
-        k->flags = e->seg.flags & (uint8_t)~TCP_PSH;
-        k->rseq = e->seg.seq - isn[e->src_host];
-        k->rack = (e->seg.flags & TCP_ACK) && have[e->dst_host] ? e->seg.ack - isn[e->dst_host] : 0;
-        k->len = e->seg.len;
+        k->flags = e->seg->flags & (uint8_t)~TCP_PSH;
+        k->rseq = e->seg->seq - isn[e->src_host];
+        k->rack =
+            (e->seg->flags & TCP_ACK) && have[e->dst_host] ? e->seg->ack - isn[e->dst_host] : 0;
+        k->len = e->seg->len;
         k->dropped = was_dropped(log, i);
     }
 }

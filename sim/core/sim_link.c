@@ -411,10 +411,13 @@ static void backlog_trim(sim_dir *dir, sim_time_t now)
     }
 }
 
+/* The ring starts at 4 instants and doubles: most directions never hold
+ * more than a window's few packets at once, and one link per host pair
+ * makes this a cost per pair. */
 static void backlog_push(sim_dir *dir, sim_time_t end)
 {
     if (dir->backlog_len == dir->backlog_cap) {
-        uint32_t cap = dir->backlog_cap ? dir->backlog_cap * 2 : 16;
+        uint32_t cap = dir->backlog_cap ? dir->backlog_cap * 2 : 4;
         sim_time_t *ring = malloc((size_t)cap * sizeof *ring);
         if (!ring || cap < dir->backlog_cap)
             sim_fatal_oom("the link queue");

@@ -6,7 +6,11 @@
  *  - entries[0..count) are in recording order; times never decrease;
  *  - every byte an entry points to lives in the arena, whose chunks never
  *    move, so growing the entry array invalidates no entry's pointers (an
- *    empty note is the literal "");
+ *    empty note is the literal "", a missing segment the static no_seg);
+ *  - each parsed segment is in the arena once per distinct datagram: the
+ *    entries of one packet, and the state changes its delivery made, point
+ *    at the same copy;
+ *  - pkt_dense[id] (row + 1) or else pkt_map finds each packet's row;
  *  - cause[i] is the resolved packet entry of STATE entry i or RLOG_NONE;
  *    a STATE entry whose packet may still follow at the same instant is
  *    listed in `pending` until an entry with a later time arrives;
@@ -60,7 +64,13 @@ struct rlog {
     arena_chunk *arena;
     rlog_pkt *pkts;
     size_t npkts, cappkts;
-    rlog_map pkt_map; /* packet id -> pkts index */
+    /* packet id -> pkts index: the core numbers packets 1, 2, 3 ... as they
+     * are made, so an id near the ones seen has its slot in pkt_dense
+     * (index + 1, 0: none); an id far past them (a hand-made log) goes
+     * to pkt_map. 4 bytes a packet rather than a map's 32. */
+    uint32_t *pkt_dense;
+    size_t npkt_dense, cappkt_dense;
+    rlog_map pkt_map;
     rlog_sock *socks;
     size_t nsocks, capsocks;
     rlog_map sock_map; /* host << 32 | sock -> socks index */
@@ -158,6 +168,29 @@ static void *arena_alloc(rlog *log, size_t n)
     void *p = c->data + c->used;
     c->used += n;
     return p;
+}
+
+/* arena_alloc at an address aligned for a tcp_seg (a chunk's data starts
+ * so aligned: it follows three words in a malloc'd block). */
+static void *arena_alloc_aligned(rlog *log, size_t n)
+{
+    const size_t a = _Alignof(tcp_seg);
+    arena_chunk *c = log->arena;
+    if (c) {
+        size_t up = (c->used + a - 1) & ~(a - 1);
+        c->used = up < c->cap ? up : c->cap;
+    }
+    void *p = arena_alloc(log, n);
+    assert(((uintptr_t)p & (a - 1)) == 0);
+    return p;
+}
+
+/* The log's copy of a parsed segment. */
+static const tcp_seg *seg_keep(rlog *log, const tcp_seg *seg)
+{
+    tcp_seg *copy = arena_alloc_aligned(log, sizeof *copy);
+    *copy = *seg;
+    return copy;
 }
 
 static char *arena_strdup(rlog *log, const char *s)
@@ -286,6 +319,7 @@ void rlog_free(rlog *log)
     free(log->socks);
     free(log->pending);
     map_free(&log->pkt_map);
+    free(log->pkt_dense);
     map_free(&log->sock_map);
     map_free(&log->addr_map);
     map_free(&log->note_map);
@@ -371,6 +405,28 @@ size_t rlog_count(const rlog *log)
     return log->count;
 }
 
+static size_t map_bytes(const rlog_map *m)
+{
+    return m->cap * (sizeof *m->keys + sizeof *m->vals);
+}
+
+size_t rlog_bytes(const rlog *log)
+{
+    size_t n = sizeof *log + log->cap * (sizeof *log->entries + sizeof *log->cause) +
+               log->caphosts * (sizeof *log->hosts + sizeof *log->host_known) +
+               log->cappkts * sizeof *log->pkts + log->capsocks * sizeof *log->socks +
+               log->cappending * sizeof *log->pending + log->capnotes * sizeof *log->notes +
+               log->captcbs * sizeof *log->tcbs + log->ncalls * sizeof *log->call_first +
+               log->cappkt_dense * sizeof *log->pkt_dense;
+    const rlog_map *maps[] = {&log->pkt_map, &log->sock_map, &log->addr_map, &log->note_map,
+                              &log->tcb_map};
+    for (size_t m = 0; m < sizeof maps / sizeof maps[0]; m++)
+        n += map_bytes(maps[m]);
+    for (const arena_chunk *c = log->arena; c; c = c->next)
+        n += sizeof *c + c->used;
+    return n;
+}
+
 const rlog_entry *rlog_at(const rlog *log, size_t i)
 {
     assert(i < log->count);
@@ -407,6 +463,9 @@ int rlog_sock_ports(const rlog *log, uint32_t host, uint32_t sock, uint16_t *lpo
 
 /* ---- appending ------------------------------------------------------------ */
 
+/* The segment of every entry that has none. */
+static const tcp_seg no_seg;
+
 static void settle_pending(rlog *log, uint64_t now);
 
 /* A zeroed entry at the end, with the index fields set to "none". */
@@ -425,6 +484,7 @@ static size_t append(rlog *log, uint64_t time_ns, rlog_kind kind)
     e->src_host = e->dst_host = UINT32_MAX;
     e->send_index = RLOG_NONE;
     e->note = "";
+    e->seg = &no_seg;
     log->cause[i] = RLOG_NONE;
     return i;
 }
@@ -470,9 +530,9 @@ static bool cause_joins(const rlog_entry *s, const rlog_entry *p)
     if (p->time_ns != s->time_ns || p->host != s->host || !p->seg_ok)
         return false;
     if (s->cause == TCP_CAUSE_SEGMENT)
-        return p->kind == RLOG_DELIVER && (!s->seg_ok || same_segment(&s->seg, &p->seg));
+        return p->kind == RLOG_DELIVER && (!s->seg_ok || same_segment(s->seg, p->seg));
     uint8_t flag = accompanying_flag(s);
-    return p->kind == RLOG_SEND && flag != 0 && (p->seg.flags & flag);
+    return p->kind == RLOG_SEND && flag != 0 && (p->seg->flags & flag);
 }
 
 /* cause_joins, and a SEND must leave from the socket's own port when the
@@ -484,7 +544,7 @@ static bool cause_fits(const rlog *log, const rlog_entry *s, const rlog_entry *p
     if (s->cause == TCP_CAUSE_SEGMENT)
         return true;
     uint16_t lport;
-    return rlog_sock_ports(log, s->host, s->sock, &lport, NULL) != 0 || lport == p->seg.src_port;
+    return rlog_sock_ports(log, s->host, s->sock, &lport, NULL) != 0 || lport == p->seg->src_port;
 }
 
 /* The latest entry before `before` at the same instant that fits s. */
@@ -575,6 +635,39 @@ size_t rlog_state_cause(const rlog *log, size_t i)
 }
 
 /* ---- stack events ---------------------------------------------------------- */
+
+/* Whether two parsed segments hold the same values (field by field: a
+ * struct's padding is not compared). */
+static bool seg_equal(const tcp_seg *a, const tcp_seg *b)
+{
+    return same_segment(a, b) && a->src_addr == b->src_addr && a->dst_addr == b->dst_addr &&
+           a->wnd == b->wnd && a->urg == b->urg && a->ttl == b->ttl && a->ip_id == b->ip_id &&
+           a->has_mss == b->has_mss && a->has_wscale == b->has_wscale &&
+           a->has_sack_perm == b->has_sack_perm && a->has_ts == b->has_ts && a->mss == b->mss &&
+           a->wscale == b->wscale && a->ts_val == b->ts_val && a->ts_ecr == b->ts_ecr &&
+           a->layout == b->layout && a->payload == b->payload && a->len == b->len;
+}
+
+/* STATE or RESTART entry i was caused by segment `seg` (the stack's parse):
+ * it keeps the header (payload NULL), shared with the DELIVER that carried
+ * it when that holds the same values (the usual case when the log keeps no
+ * payload), else its own copy. The join to the DELIVER reads e->seg, so a
+ * copy on the stack stands in while it is made; one still waiting for its
+ * packet keeps its own copy. */
+static void state_seg(rlog *log, size_t i, const tcp_seg *seg)
+{
+    rlog_entry *e = &log->entries[i];
+    tcp_seg head = *seg;
+    head.payload = NULL;
+    e->seg_ok = true;
+    e->seg = &head;
+    link_state(log, i);
+    size_t c = log->cause[i];
+    if (c != RLOG_NONE && seg_equal(log->entries[c].seg, &head))
+        e->seg = log->entries[c].seg;
+    else
+        e->seg = seg_keep(log, &head);
+}
 
 static rlog_kind event_kind(tcp_event_kind k)
 {
@@ -709,13 +802,11 @@ void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
     if (e->kind == RLOG_REJECT)
         e->text = arena_strdup(log, ev->note ? ev->note : "");
     if ((e->kind == RLOG_STATE || e->kind == RLOG_RESTART) && ev->seg) {
-        e->seg_ok = true;
-        e->seg = *ev->seg;
-        e->seg.payload = NULL;
         learn_ports(log, host_id, ev->sock, ev->seg->dst_port, ev->seg->src_port);
-    }
-    if (e->kind == RLOG_STATE || e->kind == RLOG_RESTART)
+        state_seg(log, i, ev->seg);
+    } else if (e->kind == RLOG_STATE || e->kind == RLOG_RESTART) {
         link_state(log, i);
+    }
     if ((e->kind == RLOG_TIMER || e->kind == RLOG_USER) && !log->no_tcbs)
         set_call_first(log, host_id, i);
 }
@@ -757,18 +848,43 @@ static uint32_t ipv4_dst(const uint8_t *b, uint32_t n)
     return (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
 }
 
+/* The pkts index of packet `id`, or RLOG_NONE. */
+static size_t pkt_find(const rlog *log, uint32_t id)
+{
+    if (id < log->npkt_dense && log->pkt_dense[id] != 0)
+        return log->pkt_dense[id] - 1;
+    return map_get(&log->pkt_map, id);
+}
+
+/* Packet `id` (not yet in the table) has row k. An id at most a few
+ * thousand past the dense part, or twice its size, extends it. */
+static void pkt_add(rlog *log, uint32_t id, size_t k)
+{
+    size_t n = log->npkt_dense;
+    if (k >= UINT32_MAX || (id >= n && id - n > 4096 && id / 2 > n)) {
+        map_put(&log->pkt_map, id, k);
+        return;
+    }
+    if (id >= n) {
+        grow((void **)&log->pkt_dense, &log->cappkt_dense, (size_t)id + 1, sizeof *log->pkt_dense);
+        memset(log->pkt_dense + n, 0, ((size_t)id + 1 - n) * sizeof *log->pkt_dense);
+        log->npkt_dense = (size_t)id + 1;
+    }
+    log->pkt_dense[id] = (uint32_t)k + 1;
+}
+
 /* The packet table row for entry i (a packet kind), created on first sight:
  * a duplicate inherits its original's ends. */
 static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
 {
-    size_t k = map_get(&log->pkt_map, rec->packet_id);
+    size_t k = pkt_find(log, rec->packet_id);
     if (k != RLOG_NONE)
         return &log->pkts[k];
     const rlog_entry *e = &log->entries[i];
     bool first = e->kind == RLOG_SEND || e->kind == RLOG_DUP || e->kind == RLOG_DROP;
     rlog_pkt row = {first ? i : RLOG_NONE, RLOG_NONE, rec->host_id,
                     host_by_addr(log, ipv4_dst(e->bytes, e->nheld))};
-    size_t o = rec->kind == SIM_TR_DUPLICATE ? map_get(&log->pkt_map, rec->origin_id) : RLOG_NONE;
+    size_t o = rec->kind == SIM_TR_DUPLICATE ? pkt_find(log, rec->origin_id) : RLOG_NONE;
     if (o != RLOG_NONE) {
         row.src = log->pkts[o].src;
         row.dst = log->pkts[o].dst;
@@ -778,7 +894,7 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
     }
     grow((void **)&log->pkts, &log->cappkts, log->npkts + 1, sizeof *log->pkts);
     log->pkts[log->npkts] = row;
-    map_put(&log->pkt_map, rec->packet_id, log->npkts);
+    pkt_add(log, rec->packet_id, log->npkts);
     return &log->pkts[log->npkts++];
 }
 
@@ -789,13 +905,14 @@ void rlog_set_payload(rlog *log, bool keep)
 }
 
 /* Parses the record's bytes and keeps them (the headers only when the log
- * keeps no payload), sharing an earlier copy of the same packet when they
- * are equal (a packet is usually traced several times unchanged). */
+ * keeps no payload), sharing an earlier copy of the same packet, and its
+ * parse, when they are equal (a packet is usually traced several times
+ * unchanged). */
 static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
 {
-    size_t k = map_get(&log->pkt_map, rec->packet_id);
+    size_t k = pkt_find(log, rec->packet_id);
     if (k == RLOG_NONE && rec->kind == SIM_TR_DUPLICATE)
-        k = map_get(&log->pkt_map, rec->origin_id);
+        k = pkt_find(log, rec->origin_id);
     const rlog_entry *prev = NULL;
     if (k != RLOG_NONE && log->pkts[k].first != RLOG_NONE)
         prev = &log->entries[log->pkts[k].first];
@@ -809,23 +926,32 @@ static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
         return;
     }
     assert(rec->len <= UINT32_MAX);
-    e->wire_err = rec->len ? tcp_wire_parse(rec->bytes, rec->len, &e->seg) : TCP_WIRE_TRUNCATED;
+    tcp_seg seg;
+    e->wire_err = rec->len ? tcp_wire_parse(rec->bytes, rec->len, &seg) : TCP_WIRE_TRUNCATED;
     e->seg_ok = e->wire_err == TCP_WIRE_OK;
-    size_t body = e->seg_ok && e->seg.payload ? (size_t)(e->seg.payload - rec->bytes) : rec->len;
+    size_t body = e->seg_ok && seg.payload ? (size_t)(seg.payload - rec->bytes) : rec->len;
     size_t held = log->no_payload ? body : rec->len;
+    e->nbytes = (uint32_t)rec->len;
+    e->nheld = (uint32_t)held;
+    /* Equal held bytes of an equal length parse alike, unless the bytes not
+     * held (the payload) fail the checksum in one: hence the error compared. */
     if (prev && prev->nbytes == rec->len && prev->nheld == held &&
         memcmp(prev->bytes, rec->bytes, held) == 0) {
         e->bytes = prev->bytes;
+        if (prev->wire_err == e->wire_err) {
+            e->seg = prev->seg;
+            return;
+        }
     } else if (rec->len > 0) {
         e->bytes = arena_alloc(log, held);
         memcpy(e->bytes, rec->bytes, held);
     }
-    e->nbytes = (uint32_t)rec->len;
-    e->nheld = (uint32_t)held;
     if (!e->seg_ok)
-        memset(&e->seg, 0, sizeof e->seg);
-    else if (e->seg.payload)
-        e->seg.payload = held == rec->len ? e->bytes + body : NULL;
+        return; /* e->seg stays the empty segment */
+    /* NULL when there is none or it is not kept: a segment without payload
+     * then parses alike in every entry that holds it, STATE ones too. */
+    seg.payload = seg.payload && seg.len && held == rec->len ? e->bytes + body : NULL;
+    e->seg = seg_keep(log, &seg);
 }
 
 void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
@@ -860,7 +986,7 @@ void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
 
 size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after)
 {
-    size_t k = map_get(&log->pkt_map, packet_id);
+    size_t k = pkt_find(log, packet_id);
     if (k == RLOG_NONE || log->pkts[k].fate == RLOG_NONE)
         return RLOG_NONE;
     if (log->pkts[k].fate > after)
@@ -988,9 +1114,11 @@ static int check_memory(const rlog *log, const arena_span *sp, size_t ns, size_t
     if (e->nheld > e->nbytes || (e->nheld && !in_arena(sp, ns, e->bytes, e->nheld)))
         return broken(why, len, "arena: entry %zu (%s): its %" PRIu32 " bytes are not the log's", i,
                       k, e->nheld);
-    uintptr_t pl = (uintptr_t)e->seg.payload, b = (uintptr_t)e->bytes;
+    if (e->seg != &no_seg && (!e->seg_ok || !in_arena(sp, ns, e->seg, sizeof *e->seg)))
+        return broken(why, len, "arena: entry %zu (%s): its segment is not the log's copy", i, k);
+    uintptr_t pl = (uintptr_t)e->seg->payload, b = (uintptr_t)e->bytes;
     if (pl &&
-        (!e->seg_ok || !rlog_is_packet_kind(e->kind) || pl < b || pl - b + e->seg.len > e->nheld))
+        (!e->seg_ok || !rlog_is_packet_kind(e->kind) || pl < b || pl - b + e->seg->len > e->nheld))
         return broken(why, len, "arena: entry %zu (%s): its payload lies outside its bytes", i, k);
     return 0;
 }
@@ -1005,7 +1133,7 @@ static int check_packet(const rlog *log, size_t i, char *why, size_t len)
         return e->send_index == RLOG_NONE
                    ? 0
                    : broken(why, len, "join: entry %zu (%s) names a first sending", i, k);
-    size_t r = map_get(&log->pkt_map, e->packet_id);
+    size_t r = pkt_find(log, e->packet_id);
     if (r == RLOG_NONE)
         return broken(why, len, "join: entry %zu (%s): packet %" PRIu32 " is not in the table", i,
                       k, e->packet_id);

@@ -11,7 +11,7 @@
  * Rules a caller may rely on:
  *  1. Entries are kept in the order they were recorded, which is the order
  *     things happened; an entry never moves in index once appended, and
- *     pointers into it (rlog_at, e->bytes, e->seg.payload, e->text) stay
+ *     pointers into it (rlog_at, e->bytes, e->seg, e->seg->payload, e->text) stay
  *     valid until rlog_free.
  *  2. Every output is a pure function of the entries and hosts: no wall
  *     time, no pointer values, no floating point. The same run writes the
@@ -64,7 +64,8 @@ bool rlog_is_packet_kind(rlog_kind kind);
 
 /* An entry: the wide fields first, then the 32-bit ones, then the enums in
  * 8 bits each (every value fits), so the entry has no padding to carry
- * (176 bytes, 39 of them per connection in a short transfer). */
+ * (112 bytes, 39 of them per connection in a short transfer: the parsed
+ * segment is shared, not held in each entry). */
 typedef struct rlog_entry {
     uint64_t time_ns;
     /* Packet kinds: the entry (SEND, DUP, or a DROP that had no SEND) where
@@ -74,8 +75,13 @@ typedef struct rlog_entry {
     /* Packet kinds: the parsed segment (valid when seg_ok) and the bytes.
      * A packet that does not parse (corrupted in transit) keeps its bytes,
      * seg_ok false and wire_err saying why. STATE: seg_ok says whether seg
-     * holds the header of the segment that caused it (payload NULL). */
-    tcp_seg seg; /* seg.payload points into bytes; NULL if the payload is not kept */
+     * holds the header of the segment that caused it (payload NULL).
+     * Never NULL: without seg_ok it points to an all-zero segment. The log
+     * keeps one parse per distinct datagram, shared by every entry of that
+     * packet (SEND, DELIVER ...) and by the state changes its delivery made. */
+    /* seg->payload points into bytes; NULL if the segment has none or the
+     * log does not keep it */
+    const tcp_seg *seg;
     uint8_t *bytes;
     const char *note;   /* the stack's short reason, cut at 63 bytes; "" if none. Equal
                            notes share one copy owned by the log */
@@ -137,6 +143,11 @@ void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev);
 void rlog_note(rlog *log, uint64_t time_ns, const char *text);
 
 size_t rlog_count(const rlog *log);
+/* The bytes the log holds: its arrays and maps at their capacity, and the
+ * used part of its arena (bytes, parsed segments, notes, texts). Without
+ * payload (rlog_set_payload) it depends on what was recorded, not on how
+ * many payload bytes the packets carried. */
+size_t rlog_bytes(const rlog *log);
 const rlog_entry *rlog_at(const rlog *log, size_t i);
 
 /*
@@ -190,7 +201,8 @@ size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after);
  *  - arena (rule 1): every note, text and byte an entry points to is the
  *    log's own copy (an empty note may be the literal ""), a note is at
  *    most 63 bytes, NOTE and REJECT entries have a text and no other does,
- *    and a segment's payload lies inside the bytes kept;
+ *    a parsed segment is the log's copy (an entry without one points at
+ *    the empty segment), and its payload lies inside the bytes kept;
  *  - packet joins: a packet entry's send_index is where its packet first
  *    appeared (no later than the entry, the same packet id) and a DELIVER
  *    or DROP has a fate no later than itself (rlog_packet_fate);

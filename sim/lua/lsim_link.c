@@ -281,20 +281,20 @@ static void push_seg_fields(lua_State *L, const lsim *s, const rlog_entry *e, co
     if (!e->seg_ok)
         return;
     char flags[48];
-    tcp_flags_str(e->seg.flags, flags, sizeof flags);
+    tcp_flags_str(e->seg->flags, flags, sizeof flags);
     lua_pushstring(L, flags);
     lua_setfield(L, -2, "flags");
-    lua_pushinteger(L, e->seg.seq);
+    lua_pushinteger(L, e->seg->seq);
     lua_setfield(L, -2, "seq");
-    lua_pushinteger(L, e->seg.ack);
+    lua_pushinteger(L, e->seg->ack);
     lua_setfield(L, -2, "ack");
-    lua_pushinteger(L, e->seg.len);
+    lua_pushinteger(L, e->seg->len);
     lua_setfield(L, -2, "len");
-    lua_pushinteger(L, e->seg.wnd);
+    lua_pushinteger(L, e->seg->wnd);
     lua_setfield(L, -2, "win");
-    lua_pushinteger(L, e->seg.src_port);
+    lua_pushinteger(L, e->seg->src_port);
     lua_setfield(L, -2, "sport");
-    lua_pushinteger(L, e->seg.dst_port);
+    lua_pushinteger(L, e->seg->dst_port);
     lua_setfield(L, -2, "dport");
     push_seg_opts(L, bytes, n);
 }
@@ -401,7 +401,7 @@ static void push_live_segment(lua_State *L, const lsim *s, const net_seg_view *v
     e.packet_id = v->packet->id;
     e.origin_id = v->packet->origin_id;
     e.seg_ok = true;
-    e.seg = *v->seg;
+    e.seg = v->seg;
     lua_createtable(L, 0, 12);
     push_seg_fields(L, s, &e, v->packet->data, v->packet->len);
     lua_pushinteger(L, (lua_Integer)sim_world_now(net_world(s->net)));
@@ -711,7 +711,7 @@ static void inject_header(lua_State *L, const lsim *s, sim_link *l, int dir, tcp
     each_sent(L, s, sim_link_id(l), &f, remember, &last);
     memset(seg, 0, sizeof *seg);
     if (last)
-        *seg = rlog_at(s->log, last - 1)->seg;
+        *seg = *rlog_at(s->log, last - 1)->seg;
     seg->src_addr = sim_host_addr(sim_link_host(l, dir));
     seg->dst_addr = sim_host_addr(sim_link_host(l, 1 - dir));
     seg->has_mss = seg->has_wscale = seg->has_sack_perm = seg->has_ts = false;
@@ -783,7 +783,7 @@ static void each_sent(lua_State *L, const lsim *s, uint32_t link, const net_filt
         const rlog_entry *e = rlog_at(s->log, i);
         if (e->kind != RLOG_SEND || e->link != link || !e->seg_ok)
             continue;
-        if (f && !net_filter_matches(f, e->dir, &e->seg, e->time_ns))
+        if (f && !net_filter_matches(f, e->dir, e->seg, e->time_ns))
             continue;
         fn(L, s, i, arg);
     }
@@ -836,7 +836,7 @@ static void describe(lua_State *L, const lsim *s, size_t i, void *arg)
     (void)arg;
     const rlog_entry *e = rlog_at(s->log, i);
     char flags[48];
-    tcp_flags_str(e->seg.flags & (uint8_t)~TCP_PSH, flags, sizeof flags);
+    tcp_flags_str(e->seg->flags & (uint8_t)~TCP_PSH, flags, sizeof flags);
     const rlog_entry *f = fate_of(s, i, e->packet_id);
     lua_pushfstring(L, "%s>%s %s%s", host_name(s, e->host), host_name(s, e->peer_host), flags,
                     f && f->kind == RLOG_DROP ? " X" : "");

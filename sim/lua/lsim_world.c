@@ -445,7 +445,8 @@ static int sim_step(lua_State *L)
 typedef struct script_timer {
     sim_timer timer;
     lsim *sim;
-    int ref;
+    int ref;    /* the callback's reference in the registry */
+    int anchor; /* its reference in the sim's anchor table, LUA_NOREF once fired */
 } script_timer;
 
 static void script_timer_fire(sim_timer *t, void *arg)
@@ -456,12 +457,15 @@ static void script_timer_fire(sim_timer *t, void *arg)
     lua_State *L = s->L;
     int top = lua_gettop(L);
     /* Fired: the world holds it no more, so its anchor goes; the userdata
-     * stays on the stack until the callback has returned. */
+     * stays on the stack until the callback has returned. The callback's
+     * registry slot is freed before the call: an error in it is kept in
+     * that slot without allocating (a memory error then names the
+     * callback's line, not the line that ran the simulation). */
     lua_rawgetp(L, LUA_REGISTRYINDEX, s);
     lua_getiuservalue(L, -1, 1);
-    lua_rawgetp(L, -1, lt);
-    lua_pushnil(L);
-    lua_rawsetp(L, -3, lt);
+    lua_rawgeti(L, -1, lt->anchor);
+    luaL_unref(L, -2, lt->anchor);
+    lt->anchor = LUA_NOREF;
     lua_rawgeti(L, LUA_REGISTRYINDEX, lt->ref);
     luaL_unref(L, LUA_REGISTRYINDEX, lt->ref);
     lt->ref = LUA_NOREF;
@@ -472,15 +476,18 @@ static void script_timer_fire(sim_timer *t, void *arg)
 static int schedule(lua_State *L, lsim *s, uint64_t when)
 {
     luaL_checktype(L, 3, LUA_TFUNCTION);
-    /* The timer lives in a userdata anchored in the sim's user value (keyed
-     * by its address, never iterated) while the world holds it: from here
-     * until it fires, or until the sim is freed. */
+    /* The timer lives in a userdata anchored in the sim's user value while
+     * the world holds it: from here until it fires, or until the sim is
+     * freed. The anchor is an integer reference
+     * (luaL_ref on that table: its array part and free list), not a key
+     * hashed from the address: a table of pointer keys that hovers near a
+     * power of two in size was rehashed every few insertions (a fifth of
+     * race.lua's instructions at K = 1,000 went to it). */
     script_timer *lt = lua_newuserdatauv(L, sizeof *lt, 0);
     lt->sim = s;
     lua_pushvalue(L, 3);
     lt->ref = luaL_ref(L, LUA_REGISTRYINDEX);
     sim_timer_init(&lt->timer, script_timer_fire, lt);
-    /* anchor: uservalue[lt] = userdata */
     lua_getiuservalue(L, 1, 1);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
@@ -489,7 +496,7 @@ static int schedule(lua_State *L, lsim *s, uint64_t when)
         lua_setiuservalue(L, 1, 1);
     }
     lua_pushvalue(L, -2);
-    lua_rawsetp(L, -2, lt);
+    lt->anchor = luaL_ref(L, -2);
     lua_pop(L, 2);
     sim_world_arm_at(net_world(s->net), &lt->timer, when);
     return 0;

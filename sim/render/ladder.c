@@ -172,8 +172,8 @@ static void depart(ladder *l, size_t i)
     p->end = RLOG_NONE;
     p->dup = e->kind == RLOG_DUP;
     if (e->seg_ok) {
-        p->flags = e->seg.flags;
-        tcp_seg seg = l->relative ? relative_seg(l, &e->seg) : e->seg;
+        p->flags = e->seg->flags;
+        tcp_seg seg = l->relative ? relative_seg(l, e->seg) : *e->seg;
         rlog_format_label(&seg, p->label, sizeof p->label);
     } else {
         snprintf(p->label, sizeof p->label, "(malformed)");
@@ -257,13 +257,13 @@ static void reject_label(const rlog *log, size_t i, char *buf, size_t len)
 {
     const rlog_entry *e = rlog_at(log, i);
     const rlog_entry *r = i + 1 < rlog_count(log) ? rlog_at(log, i + 1) : NULL;
-    bool answered =
-        r && r->kind == RLOG_SEND && r->time_ns == e->time_ns && r->src_host == e->host &&
-        r->seg_ok &&
-        (!e->seg_ok || (r->seg.src_port == e->seg.dst_port && r->seg.dst_port == e->seg.src_port));
+    bool answered = r && r->kind == RLOG_SEND && r->time_ns == e->time_ns &&
+                    r->src_host == e->host && r->seg_ok &&
+                    (!e->seg_ok || (r->seg->src_port == e->seg->dst_port &&
+                                    r->seg->dst_port == e->seg->src_port));
     if (answered) {
         char flags[40];
-        tcp_flags_str(r->seg.flags & ~TCP_PSH, flags, sizeof flags);
+        tcp_flags_str(r->seg->flags & ~TCP_PSH, flags, sizeof flags);
         snprintf(buf, len, "%s: answered with %s", e->text, flags);
     } else {
         snprintf(buf, len, "dropped: %s", e->text);
@@ -356,7 +356,8 @@ static bool left_out(const rlog_entry *e, size_t i, uint64_t from_ns, uint64_t t
         return true;
     bool leaves =
         e->kind == RLOG_SEND || e->kind == RLOG_DUP || (e->kind == RLOG_DROP && e->send_index == i);
-    return control_only && leaves && !(e->seg_ok && (e->seg.flags & (TCP_SYN | TCP_FIN | TCP_RST)));
+    return control_only && leaves &&
+           !(e->seg_ok && (e->seg->flags & (TCP_SYN | TCP_FIN | TCP_RST)));
 }
 
 void ladder_build(ladder *l, const rlog *log, bool relative)

@@ -91,7 +91,7 @@ static void put_packet(FILE *out, const rlog_entry *e)
     if (e->kind == RLOG_DELAY)
         fprintf(out, ",\"delay_ns\":%" PRIu64, e->value_ns);
     if (e->seg_ok)
-        put_seg(out, &e->seg);
+        put_seg(out, e->seg);
     else
         key_str(out, "malformed", tcp_wire_err_name(e->wire_err));
 }
@@ -170,7 +170,7 @@ static void put_conn(FILE *out, const rlog *log, size_t i, const rlog_html_opts 
     case RLOG_REJECT:
         key_str(out, "note", e->text);
         if (e->seg_ok)
-            put_seg(out, &e->seg);
+            put_seg(out, e->seg);
         return;
     case RLOG_SEND:
     case RLOG_DELIVER:

@@ -270,7 +270,7 @@ static seg_key *sorted_sends(const rlog *log, size_t *count)
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < rlog_count(log); i++) {
         const rlog_entry *e = rlog_at(log, i);
-        const tcp_seg *s = &e->seg;
+        const tcp_seg *s = e->seg;
         if (e->kind != RLOG_SEND || !e->seg_ok ||
             (s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN))))
             continue;

@@ -145,7 +145,7 @@ static void text_packet(const rlog *log, const rlog_entry *e, FILE *out)
     }
     if (e->seg_ok) {
         char seg[160];
-        rlog_format_seg(&e->seg, seg, sizeof seg);
+        rlog_format_seg(e->seg, seg, sizeof seg);
         fprintf(out, " %s", seg);
     } else {
         fprintf(out, " malformed (%s) bytes=%" PRIu32, tcp_wire_err_name(e->wire_err), e->nbytes);
@@ -310,7 +310,7 @@ static void json_packet(const rlog *log, const rlog_entry *e, FILE *out)
         fprintf(out, ",\"delay_ns\":%" PRIu64, e->value_ns);
     fprintf(out, ",\"bytes\":%" PRIu32, e->nbytes);
     if (e->seg_ok)
-        json_seg(out, &e->seg);
+        json_seg(out, e->seg);
     else
         json_key_str(out, "malformed", tcp_wire_err_name(e->wire_err));
 }

@@ -286,7 +286,7 @@ static bool row_matches(const why_row *r, const rlog_entry *e)
         return false;
     /* The flag of the causing segment; when the log kept no segment, the
      * stack's note names it ("rcv RST"). */
-    if (r->flag && e->seg_ok && !(e->seg.flags & r->flag))
+    if (r->flag && e->seg_ok && !(e->seg->flags & r->flag))
         return false;
     if (r->flag && !e->seg_ok && !strstr(e->note, r->flag == TCP_RST ? "RST" : "SYN"))
         return false;
@@ -297,7 +297,7 @@ static bool row_matches(const why_row *r, const rlog_entry *e)
  * a restart on an ACK alone is the profile's (tw_restart_on_ack). */
 static rlog_why restart_why(const rlog_entry *e)
 {
-    bool fin = e->seg_ok ? (e->seg.flags & TCP_FIN) != 0 : strstr(e->note, "FIN") != NULL;
+    bool fin = e->seg_ok ? (e->seg->flags & TCP_FIN) != 0 : strstr(e->note, "FIN") != NULL;
     if (fin)
         return (rlog_why){R7_4 "eighth step (check the FIN bit), in TIME-WAIT",
                           "the FIN came again, so the peer never got our ACK of it: it is "
@@ -415,7 +415,7 @@ static void diff_closed(const rlog_entry *e, const tcp_profile *p, const tcp_pro
         SAY(d, "%s: sends a reset when keep-alive gives up. ", "%s:保活放弃时发送复位(RST)。",
             d->who);
     else if (e->cause == TCP_CAUSE_SEGMENT && e->from == TCP_TIME_WAIT && e->seg_ok &&
-             (e->seg.flags & TCP_SYN) && p->tw_syn != r->tw_syn)
+             (e->seg->flags & TCP_SYN) && p->tw_syn != r->tw_syn)
         SAY(d, "%s: a SYN with a higher sequence number reopens TIME_WAIT. ",
             "%s:序列号更高的 SYN 会使 TIME_WAIT 中的端口重新打开。", d->who);
 }

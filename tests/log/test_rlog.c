@@ -97,10 +97,10 @@ static void records_packets_with_parsed_segments(void **state)
     assert_int_equal(e->link, 0);
     assert_int_equal(e->dir, 1);
     assert_true(e->seg_ok);
-    assert_int_equal(e->seg.flags, TCP_SYN | TCP_ACK);
-    assert_int_equal(e->seg.seq, 300);
-    assert_int_equal(e->seg.ack, 101);
-    assert_true(e->seg.has_mss);
+    assert_int_equal(e->seg->flags, TCP_SYN | TCP_ACK);
+    assert_int_equal(e->seg->seq, 300);
+    assert_int_equal(e->seg->ack, 101);
+    assert_true(e->seg->has_mss);
     assert_int_equal(e->nbytes, 44);
     size_t send = find_entry(log, RLOG_SEND, 2, 0);
     const rlog_entry *d = rlog_at(log, find_entry(log, RLOG_DELIVER, 2, 0));
@@ -126,10 +126,10 @@ static void payload_points_into_the_logs_own_copy(void **state)
     memset(buf, 0, sizeof buf); /* the caller's bytes are gone */
     const rlog_entry *e = rlog_at(log, 0);
     assert_true(e->seg_ok);
-    assert_int_equal(e->seg.len, 100);
+    assert_int_equal(e->seg->len, 100);
     assert_ptr_not_equal(e->bytes, buf);
-    assert_true(e->seg.payload >= e->bytes && e->seg.payload + 100 <= e->bytes + e->nbytes);
-    assert_memory_equal(e->seg.payload, payload, 100);
+    assert_true(e->seg->payload >= e->bytes && e->seg->payload + 100 <= e->bytes + e->nbytes);
+    assert_memory_equal(e->seg->payload, payload, 100);
 }
 
 /* rlog_set_payload(false): headers only, the sizes and the parse unchanged;
@@ -152,9 +152,9 @@ static void without_payload_keeps_headers_and_sizes(void **state)
     assert_true(e->seg_ok);
     assert_int_equal(e->nbytes, n);
     assert_int_equal(e->nheld, n - 100); /* IPv4 + TCP headers */
-    assert_int_equal(e->seg.len, 100);
-    assert_int_equal(e->seg.seq, 101);
-    assert_null(e->seg.payload);
+    assert_int_equal(e->seg->len, 100);
+    assert_int_equal(e->seg->seq, 101);
+    assert_null(e->seg->payload);
     const rlog_entry *d = rlog_at(log, 1);
     assert_true(d->seg_ok);
     assert_ptr_equal(d->bytes, e->bytes);
@@ -185,6 +185,81 @@ static void notes_are_cut_and_shared(void **state)
     assert_int_equal(strlen(rlog_at(log, 2)->note), 63);
     assert_memory_equal(rlog_at(log, 2)->note, longer, 63);
     assert_string_equal(rlog_at(log, 3)->note, "");
+}
+
+/* An entry points at its segment's parse, one per datagram: a packet's
+ * SEND and DELIVER share it, and so does the state change its delivery
+ * made (the header without payload), so an entry is 112 bytes, not 176
+ * with a parse of its own. */
+static void entries_share_one_parse_per_packet(void **state)
+{
+    rlog *log = *state;
+    rlog_set_payload(log, false);
+    assert_true(sizeof(rlog_entry) <= 112);
+    uint8_t payload[100], buf[200];
+    memset(payload, 'x', sizeof payload);
+    tcp_seg s = fx_seg(FX_A, TCP_ACK | TCP_PSH | TCP_FIN, 101, 301, 0);
+    s.payload = payload;
+    s.len = sizeof payload;
+    size_t n = tcp_wire_encode(&s, buf, sizeof buf);
+    tcp_seg parsed; /* what the receiving stack reports: its own parse */
+    assert_int_equal(tcp_wire_parse(buf, n, &parsed), TCP_WIRE_OK);
+    fx_record(log, SIM_TR_SEND, 0, FX_A, FX_A, 1, 1, buf, n, 0);
+    fx_record(log, SIM_TR_DELIVER, 5 * FX_MS, FX_B, FX_A, 1, 1, buf, n, 0);
+    fx_state(log, 5 * FX_MS, FX_B, 2, TCP_ESTABLISHED, TCP_CLOSE_WAIT, TCP_CAUSE_SEGMENT, &parsed,
+             "rcv FIN");
+    const rlog_entry *e = rlog_at(log, 0), *d = rlog_at(log, 1), *st = rlog_at(log, 2);
+    assert_ptr_equal(d->seg, e->seg);
+    assert_ptr_equal(st->seg, d->seg);
+    assert_int_equal(rlog_state_cause(log, 2), 1);
+    assert_int_equal(st->seg->seq, 101);
+    assert_int_equal(st->seg->len, 100);
+    assert_null(st->seg->payload);
+    /* An entry with no segment points at the empty one. */
+    fx_ev(log, 6 * FX_MS, FX_A, TCP_EV_USER, 1, TCP_CALL_CLOSE, "close()");
+    assert_false(rlog_at(log, 3)->seg_ok);
+    assert_int_equal(rlog_at(log, 3)->seg->flags, 0);
+}
+
+/* n data segments of `len` payload bytes each way, sent and delivered. */
+static void transfer(rlog *log, size_t n, uint32_t len)
+{
+    static uint8_t payload[1400];
+    for (size_t i = 0; i < n; i++) {
+        uint32_t off = (uint32_t)(i * len);
+        uint64_t t = i * 10 * FX_MS;
+        tcp_seg s = fx_seg(FX_A, TCP_ACK | TCP_PSH, 101 + off, 301, 0);
+        s.payload = payload;
+        s.len = len;
+        fx_send(log, t, FX_A, (uint32_t)(2 * i + 1), s);
+        fx_deliver(log, t + 5 * FX_MS, FX_A, (uint32_t)(2 * i + 1), s);
+        tcp_seg ack = fx_seg(FX_B, TCP_ACK, 301, 101 + off + len, 0);
+        fx_send(log, t + 5 * FX_MS, FX_B, (uint32_t)(2 * i + 2), ack);
+        fx_deliver(log, t + 10 * FX_MS, FX_B, (uint32_t)(2 * i + 2), ack);
+    }
+}
+
+/* Memory flat in the bytes moved: without payload the log holds the same
+ * bytes for 200 segments of 10 bytes as of 1,400; with it (pcap asked for),
+ * the payload more. */
+static void log_bytes_do_not_grow_with_the_payload(void **state)
+{
+    (void)state;
+    size_t bytes[2][2];
+    for (int keep = 0; keep < 2; keep++)
+        for (int big = 0; big < 2; big++) {
+            rlog *log = fx_new();
+            rlog_set_payload(log, keep);
+            transfer(log, 200, big ? 1400 : 10);
+            fx_check(log);
+            bytes[keep][big] = rlog_bytes(log);
+            rlog_free(log);
+        }
+    assert_int_equal(bytes[0][0], bytes[0][1]);
+    /* 1,390 more bytes in each of 200 packets, less the alignment padding
+     * (under 8 bytes a parse) the smaller ones needed. */
+    assert_true(bytes[1][1] - bytes[1][0] >= 200 * (1390 - 2 * 8));
+    assert_true(bytes[0][1] < bytes[1][1] / 2);
 }
 
 static void corrupt_packet_is_kept_unparsed(void **state)
@@ -244,6 +319,37 @@ static void packet_fate_is_its_delivery_or_drop(void **state)
     assert_int_equal(rlog_packet_fate(log, 2, deliver), RLOG_NONE); /* nothing after it */
     assert_int_equal(rlog_packet_fate(log, 3, 0), RLOG_NONE);       /* in flight */
     assert_int_equal(rlog_packet_fate(log, 99, 0), RLOG_NONE);      /* never seen */
+}
+
+/* n SYNs sent and delivered, packet ids first, first + step ... */
+static rlog *syns(uint32_t n, uint32_t first, uint32_t step)
+{
+    rlog *log = fx_new();
+    tcp_seg syn = fx_seg(FX_A, TCP_SYN, 100, 0, 0);
+    for (uint32_t i = 0; i < n; i++) {
+        fx_send(log, i * FX_MS, FX_A, first + i * step, syn);
+        fx_deliver(log, i * FX_MS + FX_MS / 2, FX_A, first + i * step, syn);
+    }
+    return log;
+}
+
+/* Ids as the core makes them (1, 2, 3 ...) are found by index, 4 bytes a
+ * packet; ids far apart (a hand-made log) through the map; both answer. */
+static void packet_ids_dense_or_far_apart_are_found(void **state)
+{
+    (void)state;
+    rlog *dense = syns(2000, 1, 1), *far = syns(2000, 7, 100003);
+    for (uint32_t i = 0; i < 2000; i++) {
+        size_t d = rlog_packet_fate(dense, 1 + i, 0), f = rlog_packet_fate(far, 7 + i * 100003, 0);
+        assert_int_equal(d, 2 * (size_t)i + 1);
+        assert_int_equal(f, 2 * (size_t)i + 1);
+    }
+    assert_int_equal(rlog_packet_fate(far, 8, 0), RLOG_NONE);
+    assert_true(rlog_bytes(dense) + 2000 * 16 <= rlog_bytes(far));
+    fx_check(dense);
+    fx_check(far);
+    rlog_free(dense);
+    rlog_free(far);
 }
 
 static void host_trace_records_are_ignored(void **state)
@@ -561,6 +667,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(without_payload_keeps_headers_and_sizes, log_setup,
                                         log_teardown),
         cmocka_unit_test_setup_teardown(notes_are_cut_and_shared, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(entries_share_one_parse_per_packet, log_setup,
+                                        log_teardown),
+        cmocka_unit_test(log_bytes_do_not_grow_with_the_payload),
+        cmocka_unit_test(packet_ids_dense_or_far_apart_are_found),
         cmocka_unit_test_setup_teardown(corrupt_packet_is_kept_unparsed, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(duplicate_takes_its_originals_ends, log_setup,
                                         log_teardown),

@@ -22,15 +22,22 @@
 static rlog_entry change(tcp_state from, tcp_state to, tcp_cause cause, uint8_t flags,
                          const char *note)
 {
+    /* An entry points at its segment: each change made here keeps its own
+     * in a ring long enough for the entries a test holds at once. */
+    static tcp_seg segs[16];
+    static unsigned next;
+    tcp_seg *seg = &segs[next++ % 16];
+    memset(seg, 0, sizeof *seg);
     rlog_entry e;
     memset(&e, 0, sizeof e);
     e.kind = RLOG_STATE;
     e.from = from;
     e.to = to;
     e.cause = cause;
+    e.seg = seg;
     if (cause == TCP_CAUSE_SEGMENT) {
         e.seg_ok = true;
-        e.seg.flags = flags;
+        seg->flags = flags;
     }
     e.note = note;
     return e;
