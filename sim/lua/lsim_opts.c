@@ -461,6 +461,11 @@ void lsim_profile_apply(lua_State *L, int idx, tcp_profile *p, const char *where
     for (size_t i = 0; i < NKNOBS; i++) /* in KNOBS order: the same first error */
         if (named[i])
             apply_knob(L, idx, &KNOBS[i], p, where);
+    /* Linux refuses an ip_local_port_range whose low end is above its high
+     * end when it is set; so does this, rather than let every connect fail. */
+    if (p->port_lo > p->port_hi)
+        luaL_error(L, "%s: port_lo (%d) is above port_hi (%d): the ephemeral range holds no port",
+                   where, (int)p->port_lo, (int)p->port_hi);
 }
 
 int lsim_parse_ipv4(const char *text, uint32_t *out)
