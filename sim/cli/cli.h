@@ -62,6 +62,7 @@ int cli_new(int argc, char **argv);         /* tcpsim new NAME */
 int cli_pkt(int argc, char **argv);         /* tcpsim pkt FILE.pkt ... */
 int cli_kernel(int argc, char **argv);      /* tcpsim kernel FILE.lua (cmd_kernel.c) */
 int cli_explore(int argc, char **argv);     /* tcpsim explore ... (cmd_explore.c) */
+int cli_swarm(int argc, char **argv);       /* tcpsim swarm ... (cmd_swarm.c) */
 
 /* Calls run(ctx) now and again each time the file at `path` is written or
  * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */
@@ -82,10 +83,31 @@ typedef struct cli_emit {
     const char *run_line;       /* how to run the written file */
     const char *settle;         /* --settle, or NULL */
     const struct exp_run *run;
+    /* tcpsim swarm: the seed every simulation gets and the link knobs
+     * (a Lua table's fields, "loss = \"0.05\", mtu = 1400") each link gets
+     * as it is made; knobs NULL for tcpsim explore. */
+    uint64_t seed;
+    const char *knobs, *knobs_text; /* the fields; the text form for the header */
 } cli_emit;
 int cli_explore_emit(const cli_emit *e);
+/* One run of the scenario cfg names, steered by cfg's callbacks, as every
+ * explore and swarm run is made (quiet, payload-free, chunks cached): the
+ * script's error, if any, goes to err (and is part of the outcome), a limit
+ * is the invariant `limit`, and exp_run_finish is called. expect (may be
+ * NULL) gets the expectations checked and failed. 0, or -1 when no run
+ * could be made (message printed). */
+struct exp_run;
+int cli_explore_run(lsim_config cfg, struct exp_run *r, char *err, size_t errlen, long expect[2]);
+/* tcpsim.new's schedule option, ignored (the tool chooses the faults). */
+int cli_ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char *err, size_t errlen);
+/* The folders the scenario's require() searches (its own, lib/, ../lib/)
+ * that exist, as -I options in opts for a file written elsewhere, and into
+ * cfg's lib paths (dirs holds their text). */
+void cli_lib_dirs(const char *file, lsim_config *cfg, char dirs[3][1100], char *opts, size_t len);
 struct cli_sched;
-struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle);
+/* swarm: tcpsim run --swarm KNOBS (exp_swarm.h's text form), or NULL. */
+struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle,
+                                     const char *swarm);
 int cli_schedule_end(struct cli_sched *c);
 
 #endif

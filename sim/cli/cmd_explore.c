@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "exp_swarm.h"
 #include "explore.h"
 
 typedef struct xopts {
@@ -33,8 +34,8 @@ typedef struct xopts {
 
 typedef struct runner {
     lsim_config cfg;
-    long checked, failed_expect; /* of the last run */
-    char err[300];               /* the last run's script error, or "" */
+    long expect[2]; /* of the last run: checked, failed */
+    char err[300];  /* the last run's script error, or "" */
 } runner;
 
 static void attach(void *ctx, net *n)
@@ -49,11 +50,41 @@ static void scenario_invariant(void *ctx, net *n, const char *msg)
     exp_run_fail(ctx, EXP_INV_SCENARIO, "%s", msg);
 }
 
-/* The explorer chooses the schedules: a scenario's own is not applied. */
-static int ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char *err,
-                           size_t errlen)
+int cli_ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char *err, size_t errlen)
 {
     (void)ctx, (void)text, (void)settle_ns, (void)err, (void)errlen;
+    return 0;
+}
+#define ignore_schedule cli_ignore_schedule
+
+int cli_explore_run(lsim_config cfg, exp_run *r, char *err, size_t errlen, long expect[2])
+{
+    cfg.no_payload = true;   /* nothing an explore run writes reads payload bytes */
+    cfg.cache_chunks = true; /* the same files, run many times */
+    cfg.quiet_expect = true; /* expectations are not invariants under faults */
+    cfg.quiet_print = true;  /* the report is the output, whatever the jobs and way */
+    lua_State *L = lsim_runtime_new(&cfg);
+    if (!L) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        return -1;
+    }
+    const char *msg;
+    long checked, failed;
+    err[0] = 0;
+    if (lsim_runtime_run(L, &msg) != 0) {
+        snprintf(err, errlen, "%s", msg);
+        if (strstr(msg, "limit of"))
+            exp_run_fail(r, EXP_INV_LIMIT, "%s", msg);
+    }
+    lsim_expect_counts(L, &checked, &failed);
+    if (expect) {
+        expect[0] = checked;
+        expect[1] = failed;
+    }
+    exp_run_finish(r);
+    if (err[0]) /* a script error is part of the outcome, not a failure */
+        r->outcome ^= 0x9e3779b97f4a7c15ull;
+    lsim_runtime_free(L);
     return 0;
 }
 
@@ -65,28 +96,7 @@ static int run_scenario(void *ctx, exp_run *r)
     cfg.on_net_ctx = r;
     cfg.on_schedule = ignore_schedule;
     cfg.on_invariant = scenario_invariant;
-    cfg.no_payload = true;   /* nothing an explore run writes reads payload bytes */
-    cfg.cache_chunks = true; /* the same files, run many times */
-    cfg.quiet_expect = true; /* expectations are not invariants under faults */
-    cfg.quiet_print = true;  /* the report is the output, whatever the jobs and way */
-    lua_State *L = lsim_runtime_new(&cfg);
-    if (!L) {
-        fprintf(stderr, "tcpsim: out of memory\n");
-        return -1;
-    }
-    const char *err;
-    u->err[0] = 0;
-    if (lsim_runtime_run(L, &err) != 0) {
-        snprintf(u->err, sizeof u->err, "%s", err);
-        if (strstr(err, "limit of"))
-            exp_run_fail(r, EXP_INV_LIMIT, "%s", err);
-    }
-    lsim_expect_counts(L, &u->checked, &u->failed_expect);
-    exp_run_finish(r);
-    if (u->err[0]) /* a script error is part of the outcome, not a failure */
-        r->outcome ^= 0x9e3779b97f4a7c15ull;
-    lsim_runtime_free(L);
-    return 0;
+    return cli_explore_run(cfg, r, u->err, sizeof u->err, u->expect);
 }
 
 /* ---- Options ---- */
@@ -228,7 +238,7 @@ static void replay_line(const xopts *o, const exp_schedule *s, char *buf, size_t
 
 /* The folders the scenario's require() searches (its own, lib/, ../lib/)
  * that exist, as -I options for a file written elsewhere; into cfg too. */
-static void lib_dirs(const char *file, lsim_config *cfg, char dirs[3][1100], char *opts, size_t len)
+void cli_lib_dirs(const char *file, lsim_config *cfg, char dirs[3][1100], char *opts, size_t len)
 {
     const char *slash = strrchr(file, '/');
     int n = slash ? (int)(slash - file) : 1;
@@ -268,13 +278,14 @@ static void emit_group(const xopts *o, exp_inv inv, const exp_schedule *from,
     snprintf(path, sizeof path, "%s/%.*s-%s.lua", o->emit_dir, (int)blen, base, exp_inv_name(inv));
     runner v = {.cfg = o->cfg};
     v.cfg.file = path;
-    lib_dirs(o->cfg.file, &v.cfg, dirs, opts, sizeof opts);
+    cli_lib_dirs(o->cfg.file, &v.cfg, dirs, opts, sizeof opts);
     snprintf(run_line, sizeof run_line, "tcpsim run %s%s", path, opts);
     exp_schedule_format(from, first, sizeof first);
     if (mkdir(o->emit_dir, 0777) != 0 && errno != EEXIST)
         fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->emit_dir, strerror(errno));
     cli_emit e = {path,   o->cfg.file, exp_inv_name(inv), r.msg, first,
-                  replay, run_line,    o->settle,         &r};
+                  replay, run_line,    o->settle,         &r,    0,
+                  NULL,   NULL};
     if (!again || cli_explore_emit(&e) != 0) {
         printf("  emitted: none (%s)\n",
                again ? "the file could not be written" : "the shrunk schedule did not fail again");
@@ -390,13 +401,13 @@ static int merge_reports(xopts *o)
 /* The fault-free run must pass before faults mean anything. */
 static int check_root(const xopts *o, const runner *u, const exp_run *root)
 {
-    if (!root->failed && !u->err[0] && !u->failed_expect)
+    if (!root->failed && !u->err[0] && !u->expect[1])
         return 0;
     printf("%s fails before any fault is applied; not explored:\n", o->cfg.file);
     if (u->err[0])
         printf("  error: %s\n", u->err);
-    if (u->failed_expect)
-        printf("  %ld of %ld expectations failed\n", u->failed_expect, u->checked);
+    if (u->expect[1])
+        printf("  %ld of %ld expectations failed\n", u->expect[1], u->expect[0]);
     for (int i = 0; i < EXP_INV_COUNT; i++)
         if (root->failed & (1u << i))
             printf("  invariant %s: %s\n", exp_inv_name((exp_inv)i), root->msg);
@@ -494,15 +505,39 @@ struct cli_sched {
     exp_run run;
     bool active;   /* a schedule applies to this run */
     bool from_cli; /* given by --schedule: the scenario's is ignored */
+    bool swarm;    /* --swarm: knobs apply to this run */
+    exp_knobs knobs;
     uint32_t nets; /* nets made so far */
 };
 
 static void sched_on_net(void *ctx, net *n)
 {
     struct cli_sched *c = ctx;
-    c->nets++;
+    if (c->nets++ == 0 && c->swarm)
+        exp_knobs_apply_run(&c->knobs, &c->run); /* before the first attach seeds the draws */
     if (c->active)
         exp_run_attach(&c->run, n);
+}
+
+/* --swarm: every link the scenario makes gets the knobs (exp_swarm.h rule 3). */
+static void sched_on_link(void *ctx, net *n, sim_link_params *ab, sim_link_params *ba)
+{
+    struct cli_sched *c = ctx;
+    (void)n;
+    if (c->swarm) {
+        exp_knobs_apply_link(&c->knobs, ab);
+        exp_knobs_apply_link(&c->knobs, ba);
+    }
+}
+
+/* tcpsim.new{swarm = {...}}: ranges are for tcpsim swarm; a run checks
+ * them and draws nothing (--swarm gives the values). */
+static int sched_on_swarm(void *ctx, const char *ranges, char *err, size_t errlen)
+{
+    (void)ctx;
+    exp_ranges r;
+    exp_ranges_default(&r);
+    return exp_ranges_parse(&r, ranges, err, errlen);
 }
 
 /* tcpsim.new{schedule = S, settle = D}: the first simulation carries the
@@ -540,8 +575,15 @@ static void sched_invariant(void *ctx, net *n, const char *msg)
         exp_run_fail(&c->run, EXP_INV_SCENARIO, "%s", msg);
 }
 
-struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle)
+struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle,
+                                     const char *swarm)
 {
+    exp_knobs knobs;
+    char kerr[200];
+    if (swarm && exp_knobs_parse(swarm, &knobs, kerr, sizeof kerr) != 0) {
+        fprintf(stderr, "tcpsim: --swarm: %s\n", kerr);
+        return NULL;
+    }
     uint64_t settle_ns = 600ull * 1000000000ull;
     char derr[160];
     if (settle && sim_duration_parse(settle, &settle_ns, derr, sizeof derr) != 0) {
@@ -560,8 +602,13 @@ struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const c
         return NULL;
     }
     exp_run_init(&c->run, text ? &s : NULL, settle_ns);
-    c->active = c->from_cli = text != NULL;
+    c->active = c->from_cli = text != NULL || swarm != NULL;
+    c->swarm = swarm != NULL;
+    if (swarm)
+        c->knobs = knobs;
     cfg->on_net = sched_on_net;
+    cfg->on_link = sched_on_link;
+    cfg->on_swarm = sched_on_swarm;
     cfg->on_schedule = sched_on_lua;
     cfg->on_invariant = sched_invariant;
     cfg->on_net_ctx = c;
@@ -576,6 +623,12 @@ int cli_schedule_end(struct cli_sched *c)
         exp_run_finish(r);
         char s[256];
         exp_schedule_format(&r->sched, s, sizeof s);
+        if (c->swarm) {
+            char k[512];
+            exp_knobs_format(&c->knobs, k, sizeof k);
+            printf("swarm %s: %u faults drawn%s\n", k, (unsigned)r->drawn,
+                   r->overflow ? " (more than the schedule holds: not all in it)" : "");
+        }
         printf("schedule %s: %u of %u faults applied over %u decision points\n", s,
                (unsigned)r->applied, (unsigned)r->sched.n, (unsigned)r->npoints);
         for (int i = 0; i < EXP_INV_COUNT; i++)
