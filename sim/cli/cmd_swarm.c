@@ -46,7 +46,6 @@ typedef struct srun {
     exp_knobs knobs; /* this run's */
     bool drawn;
     uint32_t nets;
-    char err[300];
 } srun;
 
 static int sw_on_swarm(void *ctx, const char *ranges, char *err, size_t errlen)
@@ -102,6 +101,7 @@ static void sw_on_invariant(void *ctx, net *n, const char *msg)
 static int run_cfg(const sopts *o, lsim_config cfg, const exp_knobs *fixed, exp_run *r,
                    exp_knobs *knobs)
 {
+    char err[300];
     srun u;
     memset(&u, 0, sizeof u);
     u.o = o;
@@ -115,9 +115,13 @@ static int run_cfg(const sopts *o, lsim_config cfg, const exp_knobs *fixed, exp_
     cfg.on_swarm = sw_on_swarm;
     cfg.on_schedule = cli_ignore_schedule;
     cfg.on_invariant = sw_on_invariant;
-    int rc = cli_explore_run(cfg, r, u.err, sizeof u.err, NULL);
+    int rc = cli_explore_run(cfg, r, err, sizeof err, NULL);
     if (knobs)
         *knobs = u.knobs;
+    if (rc == 0 && strstr(err, "tcpsim.new: swarm:")) { /* the ranges are usage, not an outcome */
+        fprintf(stderr, "tcpsim: %s\n", err);
+        return -1;
+    }
     return rc;
 }
 
