@@ -297,7 +297,7 @@ static const char SWARM_HELP[] =
     "  --jobs N              run seeds in N processes\n"
     "  --shard I/N           run the I-th of N parts of the seeds (1 <= I <= N)\n"
     "  --report-out FILE     write the partial report (for --merge) there\n"
-    "  --settle D            after the scenario, let each run settle D (default 10min)\n"
+    "  --settle D            after the scenario, let each run settle D (default 1h)\n"
     "  --emit-scenario DIR   write each shrunk failure to DIR as a scenario (seed,\n"
     "                        knobs and faults written in it)\n"
     "  --no-shrink           report each failure's first run as found\n"

@@ -4,7 +4,9 @@
  * "7:drop,12:dup"; "-" for none, which still checks the invariants) and
  * the time its run may settle before they are checked. The runtime only
  * hands them on (lsim_config.on_schedule): the command that steers runs
- * applies them, as it does `tcpsim run --schedule`.
+ * applies them, as it does `tcpsim run --schedule`. Likewise the `swarm`
+ * option (knob ranges for tcpsim swarm), handed on as text
+ * (lsim_config.on_swarm).
  */
 #include <stdlib.h>
 #include <string.h>
