@@ -98,6 +98,34 @@ int cli_explore_emit(const cli_emit *e);
  * could be made (message printed). */
 struct exp_run;
 int cli_explore_run(lsim_config cfg, struct exp_run *r, char *err, size_t errlen, long expect[2]);
+/* The arguments tcpsim explore and tcpsim swarm share: the scenario (or
+ * --merge and its reports), --no-shrink, --help and cli_common_opt's. */
+typedef struct cli_tool_args {
+    lsim_config cfg;
+    const char *merge[64];
+    int nmerge;
+    bool merging;
+    bool no_shrink; /* report each failure as found */
+} cli_tool_args;
+/* The tool's own options: value(ctx, a, v) takes an option with a value
+ * (0 taken, -1 not one of its options, else the exit status, message
+ * printed); flag(ctx, a) (may be NULL) whether a is one of its flags. */
+typedef struct cli_tool_opts {
+    int (*value)(void *ctx, const char *a, const char *v);
+    bool (*flag)(void *ctx, const char *a);
+    void *ctx;
+} cli_tool_opts;
+/* Reads argv[2..] of `tcpsim CMD` into t and the tool's options. Returns 0,
+ * or the exit status (2) with the mistake printed. */
+int cli_tool_parse(int argc, char **argv, const char *cmd, cli_tool_args *t,
+                   const cli_tool_opts *tool);
+/* "tcpsim: MSG 'ARG'" and the hint to CMD's --help; returns 2. */
+int cli_tool_usage(const char *cmd, const char *msg, const char *arg);
+/* Seconds on the monotonic clock: for rates and progress on stderr only. */
+double cli_wall_seconds(void);
+/* A..B, both decimal, A <= B <= INT64_MAX (tcpsim test and swarm --seeds).
+ * 0, or -1. */
+int cli_parse_seeds(const char *v, uint64_t *lo, uint64_t *hi);
 /* tcpsim.new's schedule option, ignored (the tool chooses the faults). */
 int cli_ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char *err, size_t errlen);
 /* The folders the scenario's require() searches (its own, lib/, ../lib/)

@@ -14,20 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cli.h"
 #include "exp_swarm.h"
 #include "explore.h"
 
 typedef struct xopts {
-    lsim_config cfg;
+    cli_tool_args t;
     exp_opts eo;
     const char *report_out, *coverage, *settle, *emit_dir;
-    const char *merge[64];
-    int nmerge;
-    bool merging;
-    bool no_shrink; /* groups keep their first failing schedule as found */
 } xopts;
 
 /* ---- The runner: one Lua run of the scenario under a schedule ---- */
@@ -103,9 +98,7 @@ static int run_scenario(void *ctx, exp_run *r)
 
 static int xusage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "tcpsim: %s%s%s%s\n(try tcpsim explore --help)\n", msg, arg ? " '" : "",
-            arg ? arg : "", arg ? "'" : "");
-    return 2;
+    return cli_tool_usage("explore", msg, arg);
 }
 
 static int parse_range(const char *v, uint32_t *lo, uint32_t *hi)
@@ -156,9 +149,9 @@ static int parse_value(xopts *o, const char *a, const char *v)
             return xusage("--settle needs a duration, got", v);
         o->settle = v;
     } else if (strcmp(a, "--seed") == 0) {
-        if (cli_parse_u64(v, &o->cfg.seed) || o->cfg.seed > INT64_MAX)
+        if (cli_parse_u64(v, &o->t.cfg.seed) || o->t.cfg.seed > INT64_MAX)
             return xusage("--seed needs a non-negative integer, got", v);
-        o->cfg.seed_set = true;
+        o->t.cfg.seed_set = true;
     } else if (strcmp(a, "--report-out") == 0) {
         o->report_out = v;
     } else if (strcmp(a, "--coverage") == 0) {
@@ -171,6 +164,81 @@ static int parse_value(xopts *o, const char *a, const char *v)
     return 0;
 }
 
+int cli_tool_usage(const char *cmd, const char *msg, const char *arg)
+{
+    fprintf(stderr, "tcpsim: %s%s%s%s\n(try tcpsim %s --help)\n", msg, arg ? " '" : "",
+            arg ? arg : "", arg ? "'" : "", cmd);
+    return 2;
+}
+
+/* One argument that is no option: a report to merge, or the scenario. */
+static int tool_operand(const char *cmd, cli_tool_args *t, const char *a)
+{
+    if (t->merging) {
+        if (t->nmerge == 64)
+            return cli_tool_usage(cmd, "at most 64 reports to merge", NULL);
+        t->merge[t->nmerge++] = a;
+    } else if (!t->cfg.file) {
+        t->cfg.file = a;
+    } else {
+        return cli_tool_usage(cmd, "one scenario file at a time; also got", a);
+    }
+    return 0;
+}
+
+int cli_tool_parse(int argc, char **argv, const char *cmd, cli_tool_args *t,
+                   const cli_tool_opts *tool)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int used = cli_common_opt(&t->cfg, argc, argv, i), rc = 0;
+        if (used < 0)
+            return 2;
+        if (used) {
+            i += used - 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(cli_help(cmd), stdout);
+            exit(0);
+        } else if (strcmp(a, "--merge") == 0) {
+            t->merging = true;
+        } else if (strcmp(a, "--no-shrink") == 0) {
+            t->no_shrink = true;
+        } else if (tool->flag && tool->flag(tool->ctx, a)) {
+            continue;
+        } else if (a[0] == '-' && a[1]) {
+            if (!v)
+                return cli_tool_usage(cmd, "this option needs a value:", a);
+            rc = tool->value(tool->ctx, a, v);
+            if (rc < 0)
+                return cli_tool_usage(cmd, "unknown option", a);
+            i++;
+        } else {
+            rc = tool_operand(cmd, t, a);
+        }
+        if (rc)
+            return rc;
+    }
+    char need[64];
+    snprintf(need, sizeof need, "%s needs a scenario file", cmd);
+    if (t->merging ? t->nmerge == 0 : !t->cfg.file)
+        return cli_tool_usage(cmd, t->merging ? "--merge needs report files" : need, NULL);
+    return 0;
+}
+
+static bool explore_flag(void *ctx, const char *a)
+{
+    xopts *o = ctx;
+    if (strcmp(a, "--fork-tree") != 0)
+        return false;
+    o->eo.fork_tree = true;
+    return true;
+}
+
+static int explore_value(void *ctx, const char *a, const char *v)
+{
+    return parse_value(ctx, a, v);
+}
+
 static int parse_explore(int argc, char **argv, xopts *o)
 {
     memset(o, 0, sizeof *o);
@@ -180,45 +248,8 @@ static int parse_explore(int argc, char **argv, xopts *o)
                        .jobs = 1,
                        .nshards = 1,
                        .settle_ns = 600ull * 1000000000ull};
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int used = cli_common_opt(&o->cfg, argc, argv, i);
-        if (used < 0)
-            return 2;
-        if (used) {
-            i += used - 1;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(cli_help("explore"), stdout);
-            exit(0);
-        } else if (strcmp(a, "--merge") == 0) {
-            o->merging = true;
-        } else if (strcmp(a, "--no-shrink") == 0) {
-            o->no_shrink = true;
-        } else if (strcmp(a, "--fork-tree") == 0) {
-            o->eo.fork_tree = true;
-        } else if (a[0] == '-' && a[1]) {
-            if (!v)
-                return xusage("this option needs a value:", a);
-            int rc = parse_value(o, a, v);
-            if (rc < 0)
-                return xusage("unknown option", a);
-            if (rc)
-                return rc;
-            i++;
-        } else if (o->merging) {
-            if (o->nmerge == 64)
-                return xusage("at most 64 reports to merge", NULL);
-            o->merge[o->nmerge++] = a;
-        } else if (!o->cfg.file) {
-            o->cfg.file = a;
-        } else {
-            return xusage("one scenario file at a time; also got", a);
-        }
-    }
-    if (o->merging ? o->nmerge == 0 : !o->cfg.file)
-        return xusage(o->merging ? "--merge needs report files" : "explore needs a scenario file",
-                      NULL);
-    return 0;
+    cli_tool_opts tool = {explore_value, explore_flag, o};
+    return cli_tool_parse(argc, argv, "explore", &o->t, &tool);
 }
 
 /* ---- The report ---- */
@@ -227,13 +258,13 @@ static void replay_line(const xopts *o, const exp_schedule *s, char *buf, size_t
 {
     char sched[256], seed[40] = "", settle[80] = "";
     exp_schedule_format(s, sched, sizeof sched);
-    if (o->cfg.seed_set)
-        snprintf(seed, sizeof seed, " --seed %llu", (unsigned long long)o->cfg.seed);
+    if (o->t.cfg.seed_set)
+        snprintf(seed, sizeof seed, " --seed %llu", (unsigned long long)o->t.cfg.seed);
     if (o->settle)
         snprintf(settle, sizeof settle, " --settle %s", o->settle);
-    snprintf(buf, len, "tcpsim run %s%s%s%s --schedule %s%s", o->cfg.file ? o->cfg.file : "FILE",
-             seed, o->cfg.profile ? " --profile " : "", o->cfg.profile ? o->cfg.profile : "", sched,
-             settle);
+    snprintf(buf, len, "tcpsim run %s%s%s%s --schedule %s%s",
+             o->t.cfg.file ? o->t.cfg.file : "FILE", seed, o->t.cfg.profile ? " --profile " : "",
+             o->t.cfg.profile ? o->t.cfg.profile : "", sched, settle);
 }
 
 /* The folders the scenario's require() searches (its own, lib/, ../lib/)
@@ -264,27 +295,27 @@ void cli_lib_dirs(const char *file, lsim_config *cfg, char dirs[3][1100], char *
 static void emit_group(const xopts *o, exp_inv inv, const exp_schedule *from,
                        const exp_schedule *small, const char *replay)
 {
-    runner u = {.cfg = o->cfg};
+    runner u = {.cfg = o->t.cfg};
     exp_run r;
     exp_run_init(&r, small, o->eo.settle_ns);
     r.describe = true;
     bool again = run_scenario(&u, &r) == 0 && r.applied == small->n && (r.failed & (1u << inv));
     char path[1100], first[256], dirs[3][1100], opts[3400], run_line[4600];
-    const char *base = strrchr(o->cfg.file, '/');
-    base = base ? base + 1 : o->cfg.file;
+    const char *base = strrchr(o->t.cfg.file, '/');
+    base = base ? base + 1 : o->t.cfg.file;
     size_t blen = strlen(base) > 4 && strcmp(base + strlen(base) - 4, ".lua") == 0
                       ? strlen(base) - 4
                       : strlen(base);
     snprintf(path, sizeof path, "%s/%.*s-%s.lua", o->emit_dir, (int)blen, base, exp_inv_name(inv));
-    runner v = {.cfg = o->cfg};
+    runner v = {.cfg = o->t.cfg};
     v.cfg.file = path;
-    cli_lib_dirs(o->cfg.file, &v.cfg, dirs, opts, sizeof opts);
+    cli_lib_dirs(o->t.cfg.file, &v.cfg, dirs, opts, sizeof opts);
     snprintf(run_line, sizeof run_line, "tcpsim run %s%s", path, opts);
     exp_schedule_format(from, first, sizeof first);
     if (mkdir(o->emit_dir, 0777) != 0 && errno != EEXIST)
         fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->emit_dir, strerror(errno));
-    cli_emit e = {path,   o->cfg.file, exp_inv_name(inv), r.msg, first,
-                  replay, run_line,    o->settle,         &r,    0,
+    cli_emit e = {path,   o->t.cfg.file, exp_inv_name(inv), r.msg, first,
+                  replay, run_line,      o->settle,         &r,    0,
                   NULL,   NULL};
     if (!again || cli_explore_emit(&e) != 0) {
         printf("  emitted: none (%s)\n",
@@ -322,7 +353,7 @@ static void print_group(const xopts *o, const exp_report *rep, exp_inv inv, bool
     if (!shrink)
         return;
     exp_schedule small = first->sched;
-    if (!o->no_shrink) {
+    if (!o->t.no_shrink) {
         exp_shrink(&o->eo, inv, &first->sched, &small);
         replay_line(o, &small, line, sizeof line);
         printf("  shrunk: %s (%u fault%s)\n", line, (unsigned)small.n, small.n == 1 ? "" : "s");
@@ -378,11 +409,11 @@ static int write_coverage(const xopts *o, const exp_report *rep)
 static int merge_reports(xopts *o)
 {
     exp_report rep = {0};
-    for (int i = 0; i < o->nmerge; i++) {
-        FILE *f = fopen(o->merge[i], "r");
+    for (int i = 0; i < o->t.nmerge; i++) {
+        FILE *f = fopen(o->t.merge[i], "r");
         char err[200];
         if (!f || exp_report_read(&rep, f, err, sizeof err) != 0) {
-            fprintf(stderr, "tcpsim: %s: %s\n", o->merge[i], f ? err : strerror(errno));
+            fprintf(stderr, "tcpsim: %s: %s\n", o->t.merge[i], f ? err : strerror(errno));
             if (f)
                 fclose(f);
             exp_report_free(&rep);
@@ -403,7 +434,7 @@ static int check_root(const xopts *o, const runner *u, const exp_run *root)
 {
     if (!root->failed && !u->err[0] && !u->expect[1])
         return 0;
-    printf("%s fails before any fault is applied; not explored:\n", o->cfg.file);
+    printf("%s fails before any fault is applied; not explored:\n", o->t.cfg.file);
     if (u->err[0])
         printf("  error: %s\n", u->err);
     if (u->expect[1])
@@ -427,7 +458,7 @@ static int check_count(const xopts *o, const exp_run *root)
             "explore %s: the fault-free run has %u decision points (%u in range); %u kinds; "
             "K=%u\n  1 fault: exactly %llu schedules\n  up to %u faults: about %llu schedules "
             "(an estimate: faults that add segments add more; the tree is found while running)\n",
-            o->cfg.file, (unsigned)root->npoints, (unsigned)in, (unsigned)nk,
+            o->t.cfg.file, (unsigned)root->npoints, (unsigned)in, (unsigned)nk,
             (unsigned)o->eo.faults, (unsigned long long)in * nk, (unsigned)o->eo.faults,
             (unsigned long long)est);
     if (est <= o->eo.max_schedules)
@@ -439,16 +470,9 @@ static int check_count(const xopts *o, const exp_run *root)
     return 2;
 }
 
-static double wall_seconds(void)
-{
-    struct timespec ts; /* for the rate shown on stderr only */
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int explore_file(xopts *o)
 {
-    runner u = {.cfg = o->cfg};
+    runner u = {.cfg = o->t.cfg};
     o->eo.run = run_scenario;
     o->eo.ctx = &u;
     exp_run root;
@@ -460,13 +484,13 @@ static int explore_file(xopts *o)
         rc = check_count(o, &root);
     if (rc)
         return rc;
-    double t0 = wall_seconds();
+    double t0 = cli_wall_seconds();
     exp_report rep = {0};
     if (exp_explore(&o->eo, &root, &rep) != 0) {
         exp_report_free(&rep);
         return 2;
     }
-    double dt = wall_seconds() - t0;
+    double dt = cli_wall_seconds() - t0;
     fprintf(stderr, "explore: %llu schedules in %.2f s (%.0f schedules/s)\n",
             (unsigned long long)rep.schedules, dt, dt > 0 ? (double)rep.schedules / dt : 0.0);
     exp_report_sort(&rep);
@@ -496,7 +520,7 @@ int cli_explore(int argc, char **argv)
     int rc = parse_explore(argc, argv, &o);
     if (rc)
         return rc;
-    return o.merging ? merge_reports(&o) : explore_file(&o);
+    return o.t.merging ? merge_reports(&o) : explore_file(&o);
 }
 
 /* ---- tcpsim run --schedule, and a scenario's own schedule ---- */

@@ -152,7 +152,8 @@ static void put_header(FILE *f, const cli_emit *e, const char *name)
         fprintf(f,
                 "-- with seed %llu, the link knobs %s and the schedule %s (shrunk from %s);\n"
                 "-- its replay line:\n",
-                (unsigned long long)e->seed, e->knobs_text, sched, e->first);
+                (unsigned long long)e->seed, strcmp(e->knobs_text, "-") ? e->knobs_text : "(none)",
+                sched, e->first);
     else
         fprintf(f, "-- under the schedule %s (shrunk from %s); its replay line:\n", sched,
                 e->first);

@@ -17,21 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cli.h"
 #include "exp_swarm.h"
 #include "explore.h"
 
 typedef struct sopts {
-    lsim_config cfg;
+    cli_tool_args t;
     exp_ranges cli; /* ranges the command line gave */
     exp_swarm_opts so;
     uint64_t settle_ns;
     const char *settle, *report_out, *emit_dir;
-    const char *merge[64];
-    int nmerge;
-    bool merging, no_shrink;
     double t0, last_tick; /* wall clock, for progress on stderr only */
 } sopts;
 
@@ -129,7 +125,7 @@ static int run_cfg(const sopts *o, lsim_config cfg, const exp_knobs *fixed, exp_
 static int run_seed(const sopts *o, uint64_t seed, const exp_knobs *fixed, exp_run *r,
                     exp_knobs *knobs)
 {
-    lsim_config cfg = o->cfg;
+    lsim_config cfg = o->t.cfg;
     cfg.seed = seed;
     cfg.seed_set = true;
     return run_cfg(o, cfg, fixed, r, knobs);
@@ -156,23 +152,7 @@ static int swarm_one(void *ctx, uint64_t seed, exp_swarm_rec *rec)
 
 static int susage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "tcpsim swarm: %s%s%s%s\n(try tcpsim swarm --help)\n", msg, arg ? " '" : "",
-            arg ? arg : "", arg ? "'" : "");
-    return 2;
-}
-
-/* A..B as in tcpsim test --seeds: A <= B <= INT64_MAX. */
-static int parse_seeds(sopts *o, const char *v)
-{
-    const char *dots = strstr(v, "..");
-    char lo[32];
-    if (!dots || (size_t)(dots - v) >= sizeof lo)
-        return -1;
-    snprintf(lo, sizeof lo, "%.*s", (int)(dots - v), v);
-    if (cli_parse_u64(lo, &o->so.seed_lo) || cli_parse_u64(dots + 2, &o->so.seed_hi) ||
-        o->so.seed_lo > o->so.seed_hi || o->so.seed_hi > INT64_MAX)
-        return -1;
-    return 0;
+    return cli_tool_usage("swarm", msg, arg);
 }
 
 /* --loss R, --fault-drop R, ...: one knob's range. 1 when a is one. */
@@ -194,7 +174,7 @@ static int parse_value(sopts *o, const char *a, const char *v)
     if (rc)
         return rc == 1 ? 0 : rc;
     if (strcmp(a, "--seeds") == 0) {
-        if (parse_seeds(o, v) != 0)
+        if (cli_parse_seeds(v, &o->so.seed_lo, &o->so.seed_hi) != 0)
             return susage("--seeds needs A..B with A <= B <= 9223372036854775807, got", v);
     } else if (strcmp(a, "--jobs") == 0) {
         if (cli_parse_u64(v, &n) || n == 0 || n > 64)
@@ -216,10 +196,17 @@ static int parse_value(sopts *o, const char *a, const char *v)
         o->report_out = v;
     } else if (strcmp(a, "--emit-scenario") == 0) {
         o->emit_dir = v;
+    } else if (strcmp(a, "--seed") == 0) {
+        return susage("each run's seed comes from --seeds A..B; got --seed", v);
     } else {
         return -1;
     }
     return 0;
+}
+
+static int swarm_value(void *ctx, const char *a, const char *v)
+{
+    return parse_value(ctx, a, v);
 }
 
 static int parse_swarm(int argc, char **argv, sopts *o)
@@ -231,45 +218,8 @@ static int parse_swarm(int argc, char **argv, sopts *o)
      * (each ACK that gets through starts its retries again). A run that
      * goes idle ends sooner. */
     o->settle_ns = 3600ull * 1000000000ull;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int used = cli_common_opt(&o->cfg, argc, argv, i);
-        if (used < 0)
-            return 2;
-        if (used) {
-            i += used - 1;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(cli_help("swarm"), stdout);
-            exit(0);
-        } else if (strcmp(a, "--merge") == 0) {
-            o->merging = true;
-        } else if (strcmp(a, "--no-shrink") == 0) {
-            o->no_shrink = true;
-        } else if (strcmp(a, "--seed") == 0) {
-            return susage("each run's seed comes from --seeds A..B; got --seed", NULL);
-        } else if (a[0] == '-' && a[1]) {
-            if (!v)
-                return susage("this option needs a value:", a);
-            int rc = parse_value(o, a, v);
-            if (rc < 0)
-                return susage("unknown option", a);
-            if (rc)
-                return rc;
-            i++;
-        } else if (o->merging) {
-            if (o->nmerge == 64)
-                return susage("at most 64 reports to merge", NULL);
-            o->merge[o->nmerge++] = a;
-        } else if (!o->cfg.file) {
-            o->cfg.file = a;
-        } else {
-            return susage("one scenario file at a time; also got", a);
-        }
-    }
-    if (o->merging ? o->nmerge == 0 : !o->cfg.file)
-        return susage(o->merging ? "--merge needs report files" : "swarm needs a scenario file",
-                      NULL);
-    return 0;
+    cli_tool_opts tool = {swarm_value, NULL, o};
+    return cli_tool_parse(argc, argv, "swarm", &o->t, &tool);
 }
 
 /* ---- The report ---- */
@@ -289,8 +239,8 @@ static void replay_line(const sopts *o, uint64_t seed, const exp_knobs *k, const
     if (o->settle)
         snprintf(settle, sizeof settle, " --settle %s", o->settle);
     snprintf(buf, len, "tcpsim run %s --seed %llu%s%s --swarm %s%s%s",
-             o->cfg.file ? o->cfg.file : "FILE", (unsigned long long)seed,
-             o->cfg.profile ? " --profile " : "", o->cfg.profile ? o->cfg.profile : "", knobs,
+             o->t.cfg.file ? o->t.cfg.file : "FILE", (unsigned long long)seed,
+             o->t.cfg.profile ? " --profile " : "", o->t.cfg.profile ? o->t.cfg.profile : "", knobs,
              sched, settle);
 }
 
@@ -321,17 +271,6 @@ static uint64_t quiet_value(exp_knob k, uint64_t v)
     return k == EXP_KNOB_MTU ? (v < 1500 ? 1500 : v) : 0;
 }
 
-/* v cut to two significant digits toward `toward`: a narrowed knob reads
- * as 0.084, not 0.083984375. */
-static uint64_t round2(uint64_t v, uint64_t toward)
-{
-    uint64_t p = 1;
-    while (v / p >= 100)
-        p *= 10;
-    uint64_t down = v / p * p;
-    return toward > v ? (down == v ? v : down + p) : down;
-}
-
 /* Moves knob k from its failing value toward quiet while the run still
  * fails (a bisection of at most 8 runs on two-digit values). */
 static void narrow(const sopts *o, uint64_t seed, exp_knobs *cur, exp_knob k, exp_inv inv,
@@ -339,7 +278,8 @@ static void narrow(const sopts *o, uint64_t seed, exp_knobs *cur, exp_knob k, ex
 {
     uint64_t bad = cur->v[k], good = quiet_value(k, bad);
     for (int step = 0; step < 8 && bad != good; step++) {
-        uint64_t mid = round2(good < bad ? good + (bad - good) / 2 : bad + (good - bad) / 2, good);
+        uint64_t mid = good < bad ? good + (bad - good) / 2 : bad + (good - bad) / 2;
+        mid = exp_knob_round(mid, good > mid);
         if (mid == bad || mid == good)
             break;
         exp_knobs c = *cur;
@@ -438,8 +378,8 @@ static void knob_fields(const exp_knobs *k, char *buf, size_t len)
 /* The file's path: DIR/NAME-seedN-INVARIANT.lua. */
 static void emit_path(const sopts *o, uint64_t seed, exp_inv inv, char *path, size_t len)
 {
-    const char *base = strrchr(o->cfg.file, '/');
-    base = base ? base + 1 : o->cfg.file;
+    const char *base = strrchr(o->t.cfg.file, '/');
+    base = base ? base + 1 : o->t.cfg.file;
     size_t blen = cli_ends_with(base, ".lua") ? strlen(base) - 4 : strlen(base);
     snprintf(path, len, "%s/%.*s-seed%llu-%s.lua", o->emit_dir, (int)blen, base,
              (unsigned long long)seed, exp_inv_name(inv));
@@ -450,10 +390,10 @@ static void emit_path(const sopts *o, uint64_t seed, exp_inv inv, char *path, si
 static void check_emitted(const sopts *o, const char *path, exp_inv inv, const exp_run *want)
 {
     char dirs[3][1100], opts[3400], run_line[4800];
-    lsim_config cfg = o->cfg;
+    lsim_config cfg = o->t.cfg;
     cfg.file = path;
     cfg.seed_set = false;
-    cli_lib_dirs(o->cfg.file, &cfg, dirs, opts, sizeof opts);
+    cli_lib_dirs(o->t.cfg.file, &cfg, dirs, opts, sizeof opts);
     snprintf(run_line, sizeof run_line, "tcpsim run %s%s", path, opts);
     exp_knobs none = {0};
     exp_run r;
@@ -488,13 +428,14 @@ static void emit_group(const sopts *o, exp_inv inv, const exp_swarm_rec *first, 
     exp_knobs_format(&first->knobs, from, sizeof from);
     exp_knobs_format(k, text, sizeof text);
     knob_fields(k, fields, sizeof fields);
-    lsim_config cfg = o->cfg;
-    cli_lib_dirs(o->cfg.file, &cfg, dirs, opts, sizeof opts);
+    lsim_config cfg = o->t.cfg;
+    cli_lib_dirs(o->t.cfg.file, &cfg, dirs, opts, sizeof opts);
     snprintf(line, sizeof line, "tcpsim run %s%s", path, opts);
     if (mkdir(o->emit_dir, 0777) != 0 && errno != EEXIST)
         fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->emit_dir, strerror(errno));
-    cli_emit e = {path,      o->cfg.file, exp_inv_name(inv), r.msg,  from, replay, line,
-                  o->settle, &r,          first->seed,       fields, text};
+    cli_emit e = {path,   o->t.cfg.file, exp_inv_name(inv), r.msg, from,
+                  replay, line,          o->settle,         &r,    first->seed,
+                  fields, text};
     if (!again || cli_explore_emit(&e) != 0)
         printf("  emitted: none (%s)\n",
                again ? "the file could not be written" : "the shrunk run did not fail again");
@@ -529,7 +470,7 @@ static void print_group(const sopts *o, const exp_swarm_report *rep, exp_inv inv
            (unsigned long long)rep->per_inv[inv]);
     replay_line(o, first->seed, &first->knobs, NULL, line, sizeof line);
     printf("  first:  %s\n          %s\n", line, first->msg);
-    if (shrink && !o->no_shrink)
+    if (shrink && !o->t.no_shrink)
         swarm_shrink_group(o, inv, first);
 }
 
@@ -560,11 +501,11 @@ static void print_report(const sopts *o, const exp_swarm_report *rep, bool shrin
 static int merge_reports(sopts *o)
 {
     exp_swarm_report rep = {0};
-    for (int i = 0; i < o->nmerge; i++) {
-        FILE *f = fopen(o->merge[i], "r");
+    for (int i = 0; i < o->t.nmerge; i++) {
+        FILE *f = fopen(o->t.merge[i], "r");
         char err[200];
         if (!f || exp_swarm_report_read(&rep, f, err, sizeof err) != 0) {
-            fprintf(stderr, "tcpsim: %s: %s\n", o->merge[i], f ? err : strerror(errno));
+            fprintf(stderr, "tcpsim: %s: %s\n", o->t.merge[i], f ? err : strerror(errno));
             if (f)
                 fclose(f);
             exp_swarm_report_free(&rep);
@@ -579,18 +520,11 @@ static int merge_reports(sopts *o)
     return fails;
 }
 
-static double wall_seconds(void)
-{
-    struct timespec ts; /* for the rate and progress on stderr only */
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Progress on stderr once a run has taken 3 s, then every 2 s. */
 static void tick(void *ctx, const exp_swarm_report *rep)
 {
     sopts *o = ctx;
-    double now = wall_seconds(), dt = now - o->t0;
+    double now = cli_wall_seconds(), dt = now - o->t0;
     if (dt < 3.0 || now - o->last_tick < 2.0)
         return;
     o->last_tick = now;
@@ -609,19 +543,19 @@ static int swarm_file(sopts *o)
     fprintf(stderr,
             "swarm %s: seeds %llu..%llu, %llu runs in this shard; ranges (the scenario's "
             "swarm option may set others):\n",
-            o->cfg.file, (unsigned long long)o->so.seed_lo, (unsigned long long)o->so.seed_hi,
+            o->t.cfg.file, (unsigned long long)o->so.seed_lo, (unsigned long long)o->so.seed_hi,
             (unsigned long long)exp_swarm_share(&o->so));
     exp_ranges shown;
     exp_ranges_default(&shown);
     exp_ranges_merge(&shown, &o->cli);
     exp_ranges_print(&shown, stderr);
-    o->t0 = o->last_tick = wall_seconds();
+    o->t0 = o->last_tick = cli_wall_seconds();
     exp_swarm_report rep = {0};
     if (exp_swarm_run(&o->so, &rep) != 0) {
         exp_swarm_report_free(&rep);
         return 2;
     }
-    double dt = wall_seconds() - o->t0;
+    double dt = cli_wall_seconds() - o->t0;
     fprintf(stderr, "swarm: %llu runs in %.2f s (%.0f runs/s)\n", (unsigned long long)rep.runs, dt,
             dt > 0 ? (double)rep.runs / dt : 0.0);
     exp_swarm_report_sort(&rep);
@@ -649,5 +583,5 @@ int cli_swarm(int argc, char **argv)
     int rc = parse_swarm(argc, argv, &o);
     if (rc)
         return rc;
-    return o.merging ? merge_reports(&o) : swarm_file(&o);
+    return o.t.merging ? merge_reports(&o) : swarm_file(&o);
 }

@@ -208,15 +208,13 @@ void exp_ranges_print(const exp_ranges *r, FILE *f)
     }
 }
 
-/* v with two significant digits (cut down), kept in [lo, v]: drawn knobs
- * read as loss=0.086 and delay=23ms in a replay line. */
-static uint64_t two_digits(uint64_t v, uint64_t lo)
+uint64_t exp_knob_round(uint64_t v, bool up)
 {
     uint64_t p = 1;
     while (v / p >= 100)
         p *= 10;
-    uint64_t cut = v / p * p;
-    return cut < lo ? lo : cut;
+    uint64_t down = v / p * p;
+    return up && down != v ? down + p : down;
 }
 
 void exp_knobs_draw(const exp_ranges *r, uint64_t seed, exp_knobs *out)
@@ -228,7 +226,9 @@ void exp_knobs_draw(const exp_ranges *r, uint64_t seed, exp_knobs *out)
         snprintf(stream, sizeof stream, "swarm:%s", KNOBS[k].name);
         sim_rng_seed(&rng, seed, stream);
         bool coin = sim_rng_chance(&rng, SIM_PPB_ONE / 2); /* drawn whatever the range says */
-        uint64_t v = two_digits(r->lo[k] + sim_rng_below(&rng, r->hi[k] - r->lo[k] + 1), r->lo[k]);
+        uint64_t v = exp_knob_round(r->lo[k] + sim_rng_below(&rng, r->hi[k] - r->lo[k] + 1), false);
+        if (v < r->lo[k])
+            v = r->lo[k];
         if (((r->off >> k) & 1u) || (!((r->given >> k) & 1u) && !coin))
             continue;
         out->on |= 1u << k;

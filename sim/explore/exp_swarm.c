@@ -141,8 +141,9 @@ static int get_rec(const char *text, exp_swarm_rec *r, char *err, size_t errlen)
     return used;
 }
 
-static int read_line(exp_swarm_report *rep, char *line, char *err, size_t errlen)
+static int read_line(void *ctx, char *line, char *err, size_t errlen)
 {
+    exp_swarm_report *rep = ctx;
     uint64_t n, h;
     int used = 0;
     exp_swarm_rec r;
@@ -167,18 +168,7 @@ static int read_line(exp_swarm_report *rep, char *line, char *err, size_t errlen
 
 int exp_swarm_report_read(exp_swarm_report *rep, FILE *f, char *err, size_t errlen)
 {
-    char line[1024];
-    if (!fgets(line, sizeof line, f) || strncmp(line, SWARM_MAGIC, strlen(SWARM_MAGIC)) != 0) {
-        snprintf(err, errlen, "not a swarm report (no '%s' line)", SWARM_MAGIC);
-        return -1;
-    }
-    while (fgets(line, sizeof line, f)) {
-        int rc = read_line(rep, line, err, errlen);
-        if (rc)
-            return rc < 0 ? -1 : 0;
-    }
-    snprintf(err, errlen, "the report is cut short (no 'end' line)");
-    return -1;
+    return exp_read_lines(f, SWARM_MAGIC, "a swarm", read_line, rep, err, errlen);
 }
 
 /* ---- Running the seeds ---- */

@@ -84,7 +84,11 @@ void exp_ranges_merge(exp_ranges *dst, const exp_ranges *over);
 /* One line per knob: "  loss          0..0.1 (default)". */
 void exp_ranges_print(const exp_ranges *r, FILE *f);
 
-/* The knobs of `seed` (rule 1). */
+/* v cut to two significant digits, down (or up): drawn and narrowed knobs
+ * read as loss=0.086 and delay=23ms. */
+uint64_t exp_knob_round(uint64_t v, bool up);
+/* The knobs of `seed` (rule 1): each value uniform in its range, rounded
+ * down to two digits (at least the range's low end). */
 void exp_knobs_draw(const exp_ranges *r, uint64_t seed, exp_knobs *out);
 /* Text form (rule 5), "-" when no knob is on. */
 void exp_knobs_format(const exp_knobs *k, char *buf, size_t len);
