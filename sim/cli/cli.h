@@ -98,6 +98,13 @@ int cli_explore_emit(const cli_emit *e);
  * could be made (message printed). */
 struct exp_run;
 int cli_explore_run(lsim_config cfg, struct exp_run *r, char *err, size_t errlen, long expect[2]);
+/* How long a swarm run settles by default (tcpsim swarm, tcpsim run
+ * --swarm): an hour, not explore's 10 min, since at a third of the
+ * segments lost a connection still making progress retransmits for 15 min
+ * and more (each ACK that gets through starts its retries again). A run
+ * that goes idle ends sooner. */
+#define CLI_SWARM_SETTLE_NS (3600ull * 1000000000ull)
+
 /* The arguments tcpsim explore and tcpsim swarm share: the scenario (or
  * --merge and its reports), --no-shrink, --help and cli_common_opt's. */
 typedef struct cli_tool_args {

@@ -102,6 +102,7 @@ static const char RUN_HELP[] =
     "  --swarm KNOBS         give every link these knobs and draw faults at these\n"
     "                        rates, e.g. loss=0.05,delay=20ms,fault_drop=0.01 (as\n"
     "                        tcpsim swarm prints them), then check its invariants\n"
+    "                        (settling 1h unless --settle, as tcpsim swarm does)\n"
     "  -I DIR                also look for require()d modules in DIR\n"
     "  --unsafe              give the scenario io, os and C modules (no sandbox)\n"
     "  --max-events N        stop a run after N events (default 100000000)\n"

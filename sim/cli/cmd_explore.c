@@ -608,7 +608,7 @@ struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const c
         fprintf(stderr, "tcpsim: --swarm: %s\n", kerr);
         return NULL;
     }
-    uint64_t settle_ns = 600ull * 1000000000ull;
+    uint64_t settle_ns = swarm ? CLI_SWARM_SETTLE_NS : 600ull * 1000000000ull;
     char derr[160];
     if (settle && sim_duration_parse(settle, &settle_ns, derr, sizeof derr) != 0) {
         fprintf(stderr, "tcpsim: --settle: %s\n", derr);

@@ -213,11 +213,7 @@ static int parse_swarm(int argc, char **argv, sopts *o)
 {
     memset(o, 0, sizeof *o);
     o->so = (exp_swarm_opts){.seed_lo = 1, .seed_hi = 100, .jobs = 1, .nshards = 1};
-    /* An hour, not explore's 10 min: at a third of the segments lost a
-     * connection still making progress can retransmit for 15 min and more
-     * (each ACK that gets through starts its retries again). A run that
-     * goes idle ends sooner. */
-    o->settle_ns = 3600ull * 1000000000ull;
+    o->settle_ns = CLI_SWARM_SETTLE_NS;
     cli_tool_opts tool = {swarm_value, NULL, o};
     return cli_tool_parse(argc, argv, "swarm", &o->t, &tool);
 }
@@ -412,6 +408,7 @@ static void check_emitted(const sopts *o, const char *path, exp_inv inv, const e
 static void emit_group(const sopts *o, exp_inv inv, const exp_swarm_rec *first, const exp_knobs *k,
                        const exp_schedule *s, const char *replay)
 {
+    const char *settle = o->settle ? o->settle : "1h"; /* the file settles as swarm runs do */
     if (has_rates(k)) {
         printf("  emitted: none (the faults come from rates: more than %d were drawn, no "
                "schedule holds them)\n",
@@ -433,9 +430,10 @@ static void emit_group(const sopts *o, exp_inv inv, const exp_swarm_rec *first, 
     snprintf(line, sizeof line, "tcpsim run %s%s", path, opts);
     if (mkdir(o->emit_dir, 0777) != 0 && errno != EEXIST)
         fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->emit_dir, strerror(errno));
-    cli_emit e = {path,   o->t.cfg.file, exp_inv_name(inv), r.msg, from,
-                  replay, line,          o->settle,         &r,    first->seed,
-                  fields, text};
+    cli_emit e = {path,        o->t.cfg.file, exp_inv_name(inv),
+                  r.msg,       from,          replay,
+                  line,        settle,        &r,
+                  first->seed, fields,        text};
     if (!again || cli_explore_emit(&e) != 0)
         printf("  emitted: none (%s)\n",
                again ? "the file could not be written" : "the shrunk run did not fail again");

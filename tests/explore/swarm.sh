@@ -53,6 +53,8 @@ emitted=$(ls "$tmp"/emit/lossy-seed*-scenario.lua)
 grep -q "^-- lossy-seed[0-9]*-scenario.lua: tcpsim swarm found that .* fails the invariant 'scenario'" "$emitted" ||
   fail "the emitted file's header names the invariant"
 grep -q "^--   tcpsim run .*--seed [0-9]* --swarm loss=" "$emitted" || fail "the emitted file's header has the replay line"
+grep -q '^local CHECK = { schedule = "-", settle = "1h" }$' "$emitted" || fail "the emitted file settles as swarm runs do"
+grep -q '^local SWARM = { seed = [0-9]*, link = { loss = "0\.[0-9]*" } }$' "$emitted" || fail "the emitted file's seed and knobs"
 "$T" run "$emitted" -I "$tmp" --quiet >"$tmp/emitted" 2>&1
 [ $? -eq 1 ] || fail "the emitted scenario must fail"
 grep -q "^INVARIANT scenario failed: invariant 'fewer than 3 of A's data segments lost'" "$tmp/emitted" ||
