@@ -131,6 +131,7 @@ function tcpsim.ns(n) end
 ---@field max_time? tcpsim.Duration default "24h"
 ---@field schedule? string a fault schedule, "7:drop,12:dup" ("-": none, invariants checked), as tcpsim run --schedule (docs/explore.md)
 ---@field settle? tcpsim.Duration with schedule: how long the run settles before the invariants are checked (default "10min")
+---@field swarm? table<string, table|number|string|false> knob ranges tcpsim swarm draws each seed's knobs from: { loss = {0, 0.2}, delay = {"1ms", "100ms"}, mtu = false } (docs/explore.md, "Swarm")
 
 ---@class tcpsim.HostOptions: tcpsim.Knobs
 ---@field name? string

@@ -62,6 +62,7 @@ int cli_new(int argc, char **argv);         /* tcpsim new NAME */
 int cli_pkt(int argc, char **argv);         /* tcpsim pkt FILE.pkt ... */
 int cli_kernel(int argc, char **argv);      /* tcpsim kernel FILE.lua (cmd_kernel.c) */
 int cli_explore(int argc, char **argv);     /* tcpsim explore ... (cmd_explore.c) */
+int cli_swarm(int argc, char **argv);       /* tcpsim swarm ... (cmd_swarm.c) */
 
 /* Calls run(ctx) now and again each time the file at `path` is written or
  * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */
@@ -82,10 +83,69 @@ typedef struct cli_emit {
     const char *run_line;       /* how to run the written file */
     const char *settle;         /* --settle, or NULL */
     const struct exp_run *run;
+    /* tcpsim swarm: the seed every simulation gets and the link knobs
+     * (a Lua table's fields, "loss = \"0.05\", mtu = 1400") each link gets
+     * as it is made; knobs NULL for tcpsim explore. */
+    uint64_t seed;
+    const char *knobs, *knobs_text; /* the fields; the text form for the header */
 } cli_emit;
 int cli_explore_emit(const cli_emit *e);
+/* One run of the scenario cfg names, steered by cfg's callbacks, as every
+ * explore and swarm run is made (quiet, payload-free, chunks cached), in
+ * `kept` when not NULL (lsim_keep_begin/end: cfg's callbacks are then the
+ * ones the state was made with, r its on_net_ctx), else in a fresh state: the
+ * script's error, if any, goes to err (and is part of the outcome), a limit
+ * is the invariant `limit`, and exp_run_finish is called. expect (may be
+ * NULL) gets the expectations checked and failed. 0, or -1 when no run
+ * could be made (message printed). */
+struct exp_run;
+int cli_explore_run(lsim_config cfg, lsim_keep *kept, struct exp_run *r, char *err, size_t errlen,
+                    long expect[2]);
+/* How long a swarm run settles by default (tcpsim swarm, tcpsim run
+ * --swarm): an hour, not explore's 10 min, since at a third of the
+ * segments lost a connection still making progress retransmits for 15 min
+ * and more (each ACK that gets through starts its retries again). A run
+ * that goes idle ends sooner. */
+#define CLI_SWARM_SETTLE_NS (3600ull * 1000000000ull)
+
+/* The arguments tcpsim explore and tcpsim swarm share: the scenario (or
+ * --merge and its reports), --no-shrink, --help and cli_common_opt's. */
+typedef struct cli_tool_args {
+    lsim_config cfg;
+    const char *merge[64];
+    int nmerge;
+    bool merging;
+    bool no_shrink; /* report each failure as found */
+} cli_tool_args;
+/* The tool's own options: value(ctx, a, v) takes an option with a value
+ * (0 taken, -1 not one of its options, else the exit status, message
+ * printed); flag(ctx, a) (may be NULL) whether a is one of its flags. */
+typedef struct cli_tool_opts {
+    int (*value)(void *ctx, const char *a, const char *v);
+    bool (*flag)(void *ctx, const char *a);
+    void *ctx;
+} cli_tool_opts;
+/* Reads argv[2..] of `tcpsim CMD` into t and the tool's options. Returns 0,
+ * or the exit status (2) with the mistake printed. */
+int cli_tool_parse(int argc, char **argv, const char *cmd, cli_tool_args *t,
+                   const cli_tool_opts *tool);
+/* "tcpsim: MSG 'ARG'" and the hint to CMD's --help; returns 2. */
+int cli_tool_usage(const char *cmd, const char *msg, const char *arg);
+/* Seconds on the monotonic clock: for rates and progress on stderr only. */
+double cli_wall_seconds(void);
+/* A..B, both decimal, A <= B <= INT64_MAX (tcpsim test and swarm --seeds).
+ * 0, or -1. */
+int cli_parse_seeds(const char *v, uint64_t *lo, uint64_t *hi);
+/* tcpsim.new's schedule option, ignored (the tool chooses the faults). */
+int cli_ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char *err, size_t errlen);
+/* The folders the scenario's require() searches (its own, lib/, ../lib/)
+ * that exist, as -I options in opts for a file written elsewhere, and into
+ * cfg's lib paths (dirs holds their text). */
+void cli_lib_dirs(const char *file, lsim_config *cfg, char dirs[3][1100], char *opts, size_t len);
 struct cli_sched;
-struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle);
+/* swarm: tcpsim run --swarm KNOBS (exp_swarm.h's text form), or NULL. */
+struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle,
+                                     const char *swarm);
 int cli_schedule_end(struct cli_sched *c);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -351,4 +352,23 @@ int cli_new(int argc, char **argv)
     }
     printf("wrote %s; run it with: tcpsim run %s\n", path, path);
     return 0;
+}
+
+int cli_parse_seeds(const char *v, uint64_t *lo, uint64_t *hi)
+{
+    const char *dots = v ? strstr(v, "..") : NULL;
+    char left[32];
+    if (!dots || (size_t)(dots - v) >= sizeof left)
+        return -1;
+    snprintf(left, sizeof left, "%.*s", (int)(dots - v), v);
+    if (cli_parse_u64(left, lo) || cli_parse_u64(dots + 2, hi) || *lo > *hi || *hi > INT64_MAX)
+        return -1;
+    return 0;
+}
+
+double cli_wall_seconds(void)
+{
+    struct timespec ts; /* for rates and progress on stderr only */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -25,6 +25,8 @@ static const char MAIN_HELP[] =
     "  test [PATHS]    run many scenarios in parallel, for CI\n"
     "  pkt FILE.pkt    run a packetdrill script against a tcpsim host\n"
     "  explore FILE    run the scenario under every small fault schedule\n"
+    "  swarm FILE      run the scenario over many seeds, each with its own link\n"
+    "                  knobs and fault rates\n"
     "  kernel FILE.lua play one host with this machine's Linux TCP and compare\n"
     "                  with the simulation (root)\n"
     "  profiles [-v]   list the behaviour profiles and their knobs\n"
@@ -97,6 +99,10 @@ static const char RUN_HELP[] =
     "                        tcpsim explore prints them), then check its invariants\n"
     "  --settle D            with --schedule: time the run may settle after the\n"
     "                        scenario before the invariants (default 10min)\n"
+    "  --swarm KNOBS         give every link these knobs and draw faults at these\n"
+    "                        rates, e.g. loss=0.05,delay=20ms,fault_drop=0.01 (as\n"
+    "                        tcpsim swarm prints them), then check its invariants\n"
+    "                        (settling 1h unless --settle, as tcpsim swarm does)\n"
     "  -I DIR                also look for require()d modules in DIR\n"
     "  --unsafe              give the scenario io, os and C modules (no sandbox)\n"
     "  --max-events N        stop a run after N events (default 100000000)\n"
@@ -268,12 +274,50 @@ static const char EXPLORE_HELP[] =
     "  tcpsim explore my.lua --faults 2 --shard 1/4 --report-out part1.txt\n"
     "  tcpsim explore --merge part1.txt part2.txt part3.txt part4.txt\n";
 
+static const char SWARM_HELP[] =
+    "usage: tcpsim swarm FILE.lua [--seeds A..B] [options]\n"
+    "       tcpsim swarm --merge REPORT...\n"
+    "\n"
+    "Runs the scenario once per seed. Each seed draws its own link knobs (loss,\n"
+    "duplicate, reorder, delay, jitter, mtu: every link gets them) and fault rates\n"
+    "(fault_drop, fault_dup, fault_delay, fault_reorder: per decision point, the\n"
+    "faults of tcpsim explore) within ranges, and each run is checked against\n"
+    "explore's invariants. A knob left to its default range is drawn for about half\n"
+    "the seeds; one given a range, for every seed. Each failure is shrunk (knobs\n"
+    "turned off, values narrowed, the faults drawn written as a schedule and\n"
+    "shrunk) and printed with the tcpsim run line that replays it.\n"
+    "\n"
+    "options:\n"
+    "  --seeds A..B          the seeds to run (default 1..100)\n"
+    "  --loss R              a knob's range: A..B, one value, or off; the knobs\n"
+    "                        are --loss, --duplicate, --reorder (probabilities),\n"
+    "                        --delay, --jitter (durations), --mtu (bytes),\n"
+    "                        --fault-drop, --fault-dup, --fault-delay,\n"
+    "                        --fault-reorder (probabilities per decision point);\n"
+    "                        they win over the scenario's swarm option\n"
+    "  --jobs N              run seeds in N processes\n"
+    "  --shard I/N           run the I-th of N parts of the seeds (1 <= I <= N)\n"
+    "  --report-out FILE     write the partial report (for --merge) there\n"
+    "  --settle D            after the scenario, let each run settle D (default 1h)\n"
+    "  --emit-scenario DIR   write each shrunk failure to DIR as a scenario (seed,\n"
+    "                        knobs and faults written in it)\n"
+    "  --no-shrink           report each failure's first run as found\n"
+    "  --profile P, -I DIR, --unsafe, --max-events N, --max-time D\n"
+    "\n"
+    "exit status: 0 no invariant failed, 1 one failed, 2 bad usage or error\n"
+    "\n"
+    "examples:\n"
+    "  tcpsim swarm scenarios/teardown/active_close.lua --seeds 1..200 --jobs 2\n"
+    "  tcpsim swarm my.lua --seeds 1..1000 --loss 0..0.3 --mtu off\n"
+    "  tcpsim swarm my.lua --seeds 1..1000 --shard 1/2 --report-out part1.txt\n"
+    "  tcpsim swarm --merge part1.txt part2.txt\n";
+
 static const struct {
     const char *name, *text;
 } HELPS[] = {{"tcpsim", MAIN_HELP},       {"run", RUN_HELP},         {"test", TEST_HELP},
              {"profiles", PROFILES_HELP}, {"new", NEW_HELP},         {"help", HELP_HELP},
              {"man", MAN_HELP},           {"version", VERSION_HELP}, {"pkt", PKT_HELP},
-             {"kernel", KERNEL_HELP},     {"explore", EXPLORE_HELP}};
+             {"kernel", KERNEL_HELP},     {"explore", EXPLORE_HELP}, {"swarm", SWARM_HELP}};
 #define NHELPS (sizeof HELPS / sizeof HELPS[0])
 
 const char *cli_help(const char *cmd)

@@ -15,30 +15,26 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cli.h"
+#include "exp_swarm.h"
 #include "explore.h"
 
 typedef struct xopts {
-    lsim_config cfg;
+    cli_tool_args t;
     exp_opts eo;
     const char *report_out, *coverage, *settle, *emit_dir;
-    const char *merge[64];
-    int nmerge;
-    bool merging;
-    bool no_shrink; /* groups keep their first failing schedule as found */
 } xopts;
 
 /* ---- The runner: one Lua run of the scenario under a schedule ---- */
 
 typedef struct runner {
     lsim_config cfg;
-    bool keep;                   /* run in one kept state (lsim_keep_*), made after the first run */
-    bool keep_tried;             /* lsim_keep_new was called (it may have refused) */
-    lsim_keep *kept;             /* the state, or NULL: a fresh state per run */
-    long checked, failed_expect; /* of the last run */
-    char err[300];               /* the last run's script error, or "" */
+    bool keep;       /* run in one kept state (lsim_keep_*), made after the first run */
+    bool keep_tried; /* lsim_keep_new was called (it may have refused) */
+    lsim_keep *kept; /* the state, or NULL: a fresh state per run */
+    long expect[2];  /* of the last run: checked, failed */
+    char err[300];   /* the last run's script error, or "" */
 } runner;
 
 static void attach(void *ctx, net *n)
@@ -53,11 +49,52 @@ static void scenario_invariant(void *ctx, net *n, const char *msg)
     exp_run_fail(ctx, EXP_INV_SCENARIO, "%s", msg);
 }
 
-/* The explorer chooses the schedules: a scenario's own is not applied. */
-static int ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char *err,
-                           size_t errlen)
+int cli_ignore_schedule(void *ctx, const char *text, uint64_t settle_ns, char *err, size_t errlen)
 {
     (void)ctx, (void)text, (void)settle_ns, (void)err, (void)errlen;
+    return 0;
+}
+#define ignore_schedule cli_ignore_schedule
+
+/* What every explore and swarm run sets, and a kept state is made with. */
+static void explore_cfg(lsim_config *cfg)
+{
+    cfg->no_payload = true;   /* nothing an explore run writes reads payload bytes */
+    cfg->no_tcbs = true;      /* nor TCB records (only the stepper page does) */
+    cfg->cache_chunks = true; /* the same files, run many times */
+    cfg->quiet_expect = true; /* expectations are not invariants under faults */
+    cfg->quiet_print = true;  /* the report is the output, whatever the jobs and way */
+}
+
+int cli_explore_run(lsim_config cfg, lsim_keep *kept, exp_run *r, char *err, size_t errlen,
+                    long expect[2])
+{
+    explore_cfg(&cfg);
+    lua_State *L = kept ? lsim_keep_begin(kept, r) : lsim_runtime_new(&cfg);
+    if (!L) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        return -1;
+    }
+    const char *msg;
+    long checked, failed;
+    err[0] = 0;
+    if (lsim_runtime_run(L, &msg) != 0) {
+        snprintf(err, errlen, "%s", msg);
+        if (strstr(msg, "limit of"))
+            exp_run_fail(r, EXP_INV_LIMIT, "%s", msg);
+    }
+    lsim_expect_counts(L, &checked, &failed);
+    if (expect) {
+        expect[0] = checked;
+        expect[1] = failed;
+    }
+    exp_run_finish(r);
+    if (err[0]) /* a script error is part of the outcome, not a failure */
+        r->outcome ^= 0x9e3779b97f4a7c15ull;
+    if (kept)
+        lsim_keep_end(kept);
+    else
+        lsim_runtime_free(L);
     return 0;
 }
 
@@ -73,47 +110,21 @@ static int run_scenario(void *ctx, exp_run *r)
     cfg.on_net_ctx = r;
     cfg.on_schedule = ignore_schedule;
     cfg.on_invariant = scenario_invariant;
-    cfg.no_payload = true;   /* nothing an explore run writes reads payload bytes */
-    cfg.no_tcbs = true;      /* nor TCB records (only the stepper page does) */
-    cfg.cache_chunks = true; /* the same files, run many times */
-    cfg.quiet_expect = true; /* expectations are not invariants under faults */
-    cfg.quiet_print = true;  /* the report is the output, whatever the jobs and way */
-    lua_State *L = u->kept ? lsim_keep_begin(u->kept, r) : lsim_runtime_new(&cfg);
-    if (!L) {
-        fprintf(stderr, "tcpsim: out of memory\n");
-        return -1;
+    int rc = cli_explore_run(cfg, u->kept, r, u->err, sizeof u->err, u->expect);
+    if (rc == 0 && !u->kept && u->keep && !u->keep_tried) {
+        u->keep_tried = true;
+        explore_cfg(&cfg);
+        cfg.on_net_ctx = NULL;
+        u->kept = lsim_keep_new(&cfg); /* NULL: fresh states, as before */
     }
-    const char *err;
-    u->err[0] = 0;
-    if (lsim_runtime_run(L, &err) != 0) {
-        snprintf(u->err, sizeof u->err, "%s", err);
-        if (strstr(err, "limit of"))
-            exp_run_fail(r, EXP_INV_LIMIT, "%s", err);
-    }
-    lsim_expect_counts(L, &u->checked, &u->failed_expect);
-    exp_run_finish(r);
-    if (u->err[0]) /* a script error is part of the outcome, not a failure */
-        r->outcome ^= 0x9e3779b97f4a7c15ull;
-    if (u->kept) {
-        lsim_keep_end(u->kept);
-    } else {
-        lsim_runtime_free(L);
-        if (u->keep && !u->keep_tried) {
-            u->keep_tried = true;
-            cfg.on_net_ctx = NULL;
-            u->kept = lsim_keep_new(&cfg); /* NULL: fresh states, as before */
-        }
-    }
-    return 0;
+    return rc;
 }
 
 /* ---- Options ---- */
 
 static int xusage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "tcpsim: %s%s%s%s\n(try tcpsim explore --help)\n", msg, arg ? " '" : "",
-            arg ? arg : "", arg ? "'" : "");
-    return 2;
+    return cli_tool_usage("explore", msg, arg);
 }
 
 static int parse_range(const char *v, uint32_t *lo, uint32_t *hi)
@@ -164,9 +175,9 @@ static int parse_value(xopts *o, const char *a, const char *v)
             return xusage("--settle needs a duration, got", v);
         o->settle = v;
     } else if (strcmp(a, "--seed") == 0) {
-        if (cli_parse_u64(v, &o->cfg.seed) || o->cfg.seed > INT64_MAX)
+        if (cli_parse_u64(v, &o->t.cfg.seed) || o->t.cfg.seed > INT64_MAX)
             return xusage("--seed needs a non-negative integer, got", v);
-        o->cfg.seed_set = true;
+        o->t.cfg.seed_set = true;
     } else if (strcmp(a, "--report-out") == 0) {
         o->report_out = v;
     } else if (strcmp(a, "--coverage") == 0) {
@@ -179,6 +190,81 @@ static int parse_value(xopts *o, const char *a, const char *v)
     return 0;
 }
 
+int cli_tool_usage(const char *cmd, const char *msg, const char *arg)
+{
+    fprintf(stderr, "tcpsim: %s%s%s%s\n(try tcpsim %s --help)\n", msg, arg ? " '" : "",
+            arg ? arg : "", arg ? "'" : "", cmd);
+    return 2;
+}
+
+/* One argument that is no option: a report to merge, or the scenario. */
+static int tool_operand(const char *cmd, cli_tool_args *t, const char *a)
+{
+    if (t->merging) {
+        if (t->nmerge == 64)
+            return cli_tool_usage(cmd, "at most 64 reports to merge", NULL);
+        t->merge[t->nmerge++] = a;
+    } else if (!t->cfg.file) {
+        t->cfg.file = a;
+    } else {
+        return cli_tool_usage(cmd, "one scenario file at a time; also got", a);
+    }
+    return 0;
+}
+
+int cli_tool_parse(int argc, char **argv, const char *cmd, cli_tool_args *t,
+                   const cli_tool_opts *tool)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int used = cli_common_opt(&t->cfg, argc, argv, i), rc = 0;
+        if (used < 0)
+            return 2;
+        if (used) {
+            i += used - 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(cli_help(cmd), stdout);
+            exit(0);
+        } else if (strcmp(a, "--merge") == 0) {
+            t->merging = true;
+        } else if (strcmp(a, "--no-shrink") == 0) {
+            t->no_shrink = true;
+        } else if (tool->flag && tool->flag(tool->ctx, a)) {
+            continue;
+        } else if (a[0] == '-' && a[1]) {
+            if (!v)
+                return cli_tool_usage(cmd, "this option needs a value:", a);
+            rc = tool->value(tool->ctx, a, v);
+            if (rc < 0)
+                return cli_tool_usage(cmd, "unknown option", a);
+            i++;
+        } else {
+            rc = tool_operand(cmd, t, a);
+        }
+        if (rc)
+            return rc;
+    }
+    char need[64];
+    snprintf(need, sizeof need, "%s needs a scenario file", cmd);
+    if (t->merging ? t->nmerge == 0 : !t->cfg.file)
+        return cli_tool_usage(cmd, t->merging ? "--merge needs report files" : need, NULL);
+    return 0;
+}
+
+static bool explore_flag(void *ctx, const char *a)
+{
+    xopts *o = ctx;
+    if (strcmp(a, "--fork-tree") != 0)
+        return false;
+    o->eo.fork_tree = true;
+    return true;
+}
+
+static int explore_value(void *ctx, const char *a, const char *v)
+{
+    return parse_value(ctx, a, v);
+}
+
 static int parse_explore(int argc, char **argv, xopts *o)
 {
     memset(o, 0, sizeof *o);
@@ -188,45 +274,8 @@ static int parse_explore(int argc, char **argv, xopts *o)
                        .jobs = 1,
                        .nshards = 1,
                        .settle_ns = 600ull * 1000000000ull};
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int used = cli_common_opt(&o->cfg, argc, argv, i);
-        if (used < 0)
-            return 2;
-        if (used) {
-            i += used - 1;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(cli_help("explore"), stdout);
-            exit(0);
-        } else if (strcmp(a, "--merge") == 0) {
-            o->merging = true;
-        } else if (strcmp(a, "--no-shrink") == 0) {
-            o->no_shrink = true;
-        } else if (strcmp(a, "--fork-tree") == 0) {
-            o->eo.fork_tree = true;
-        } else if (a[0] == '-' && a[1]) {
-            if (!v)
-                return xusage("this option needs a value:", a);
-            int rc = parse_value(o, a, v);
-            if (rc < 0)
-                return xusage("unknown option", a);
-            if (rc)
-                return rc;
-            i++;
-        } else if (o->merging) {
-            if (o->nmerge == 64)
-                return xusage("at most 64 reports to merge", NULL);
-            o->merge[o->nmerge++] = a;
-        } else if (!o->cfg.file) {
-            o->cfg.file = a;
-        } else {
-            return xusage("one scenario file at a time; also got", a);
-        }
-    }
-    if (o->merging ? o->nmerge == 0 : !o->cfg.file)
-        return xusage(o->merging ? "--merge needs report files" : "explore needs a scenario file",
-                      NULL);
-    return 0;
+    cli_tool_opts tool = {explore_value, explore_flag, o};
+    return cli_tool_parse(argc, argv, "explore", &o->t, &tool);
 }
 
 /* ---- The report ---- */
@@ -235,18 +284,18 @@ static void replay_line(const xopts *o, const exp_schedule *s, char *buf, size_t
 {
     char sched[256], seed[40] = "", settle[80] = "";
     exp_schedule_format(s, sched, sizeof sched);
-    if (o->cfg.seed_set)
-        snprintf(seed, sizeof seed, " --seed %llu", (unsigned long long)o->cfg.seed);
+    if (o->t.cfg.seed_set)
+        snprintf(seed, sizeof seed, " --seed %llu", (unsigned long long)o->t.cfg.seed);
     if (o->settle)
         snprintf(settle, sizeof settle, " --settle %s", o->settle);
-    snprintf(buf, len, "tcpsim run %s%s%s%s --schedule %s%s", o->cfg.file ? o->cfg.file : "FILE",
-             seed, o->cfg.profile ? " --profile " : "", o->cfg.profile ? o->cfg.profile : "", sched,
-             settle);
+    snprintf(buf, len, "tcpsim run %s%s%s%s --schedule %s%s",
+             o->t.cfg.file ? o->t.cfg.file : "FILE", seed, o->t.cfg.profile ? " --profile " : "",
+             o->t.cfg.profile ? o->t.cfg.profile : "", sched, settle);
 }
 
 /* The folders the scenario's require() searches (its own, lib/, ../lib/)
  * that exist, as -I options for a file written elsewhere; into cfg too. */
-static void lib_dirs(const char *file, lsim_config *cfg, char dirs[3][1100], char *opts, size_t len)
+void cli_lib_dirs(const char *file, lsim_config *cfg, char dirs[3][1100], char *opts, size_t len)
 {
     const char *slash = strrchr(file, '/');
     int n = slash ? (int)(slash - file) : 1;
@@ -272,27 +321,28 @@ static void lib_dirs(const char *file, lsim_config *cfg, char dirs[3][1100], cha
 static void emit_group(const xopts *o, exp_inv inv, const exp_schedule *from,
                        const exp_schedule *small, const char *replay)
 {
-    runner u = {.cfg = o->cfg};
+    runner u = {.cfg = o->t.cfg};
     exp_run r;
     exp_run_init(&r, small, o->eo.settle_ns);
     r.describe = true;
     bool again = run_scenario(&u, &r) == 0 && r.applied == small->n && (r.failed & (1u << inv));
     char path[1100], first[256], dirs[3][1100], opts[3400], run_line[4600];
-    const char *base = strrchr(o->cfg.file, '/');
-    base = base ? base + 1 : o->cfg.file;
+    const char *base = strrchr(o->t.cfg.file, '/');
+    base = base ? base + 1 : o->t.cfg.file;
     size_t blen = strlen(base) > 4 && strcmp(base + strlen(base) - 4, ".lua") == 0
                       ? strlen(base) - 4
                       : strlen(base);
     snprintf(path, sizeof path, "%s/%.*s-%s.lua", o->emit_dir, (int)blen, base, exp_inv_name(inv));
-    runner v = {.cfg = o->cfg};
+    runner v = {.cfg = o->t.cfg};
     v.cfg.file = path;
-    lib_dirs(o->cfg.file, &v.cfg, dirs, opts, sizeof opts);
+    cli_lib_dirs(o->t.cfg.file, &v.cfg, dirs, opts, sizeof opts);
     snprintf(run_line, sizeof run_line, "tcpsim run %s%s", path, opts);
     exp_schedule_format(from, first, sizeof first);
     if (mkdir(o->emit_dir, 0777) != 0 && errno != EEXIST)
         fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->emit_dir, strerror(errno));
-    cli_emit e = {path,   o->cfg.file, exp_inv_name(inv), r.msg, first,
-                  replay, run_line,    o->settle,         &r};
+    cli_emit e = {path,   o->t.cfg.file, exp_inv_name(inv), r.msg, first,
+                  replay, run_line,      o->settle,         &r,    0,
+                  NULL,   NULL};
     if (!again || cli_explore_emit(&e) != 0) {
         printf("  emitted: none (%s)\n",
                again ? "the file could not be written" : "the shrunk schedule did not fail again");
@@ -329,7 +379,7 @@ static void print_group(const xopts *o, const exp_report *rep, exp_inv inv, bool
     if (!shrink)
         return;
     exp_schedule small = first->sched;
-    if (!o->no_shrink) {
+    if (!o->t.no_shrink) {
         exp_shrink(&o->eo, inv, &first->sched, &small);
         replay_line(o, &small, line, sizeof line);
         printf("  shrunk: %s (%u fault%s)\n", line, (unsigned)small.n, small.n == 1 ? "" : "s");
@@ -385,11 +435,11 @@ static int write_coverage(const xopts *o, const exp_report *rep)
 static int merge_reports(xopts *o)
 {
     exp_report rep = {0};
-    for (int i = 0; i < o->nmerge; i++) {
-        FILE *f = fopen(o->merge[i], "r");
+    for (int i = 0; i < o->t.nmerge; i++) {
+        FILE *f = fopen(o->t.merge[i], "r");
         char err[200];
         if (!f || exp_report_read(&rep, f, err, sizeof err) != 0) {
-            fprintf(stderr, "tcpsim: %s: %s\n", o->merge[i], f ? err : strerror(errno));
+            fprintf(stderr, "tcpsim: %s: %s\n", o->t.merge[i], f ? err : strerror(errno));
             if (f)
                 fclose(f);
             exp_report_free(&rep);
@@ -408,13 +458,13 @@ static int merge_reports(xopts *o)
 /* The fault-free run must pass before faults mean anything. */
 static int check_root(const xopts *o, const runner *u, const exp_run *root)
 {
-    if (!root->failed && !u->err[0] && !u->failed_expect)
+    if (!root->failed && !u->err[0] && !u->expect[1])
         return 0;
-    printf("%s fails before any fault is applied; not explored:\n", o->cfg.file);
+    printf("%s fails before any fault is applied; not explored:\n", o->t.cfg.file);
     if (u->err[0])
         printf("  error: %s\n", u->err);
-    if (u->failed_expect)
-        printf("  %ld of %ld expectations failed\n", u->failed_expect, u->checked);
+    if (u->expect[1])
+        printf("  %ld of %ld expectations failed\n", u->expect[1], u->expect[0]);
     for (int i = 0; i < EXP_INV_COUNT; i++)
         if (root->failed & (1u << i))
             printf("  invariant %s: %s\n", exp_inv_name((exp_inv)i), root->msg);
@@ -434,7 +484,7 @@ static int check_count(const xopts *o, const exp_run *root)
             "explore %s: the fault-free run has %u decision points (%u in range); %u kinds; "
             "K=%u\n  1 fault: exactly %llu schedules\n  up to %u faults: about %llu schedules "
             "(an estimate: faults that add segments add more; the tree is found while running)\n",
-            o->cfg.file, (unsigned)root->npoints, (unsigned)in, (unsigned)nk,
+            o->t.cfg.file, (unsigned)root->npoints, (unsigned)in, (unsigned)nk,
             (unsigned)o->eo.faults, (unsigned long long)in * nk, (unsigned)o->eo.faults,
             (unsigned long long)est);
     if (est <= o->eo.max_schedules)
@@ -444,13 +494,6 @@ static int check_count(const xopts *o, const exp_run *root)
             "--faults, --kinds or --segments A..B, or raise --max-schedules\n",
             (unsigned long long)est, (unsigned long long)o->eo.max_schedules);
     return 2;
-}
-
-static double wall_seconds(void)
-{
-    struct timespec ts; /* for the rate shown on stderr only */
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* CPU seconds (user + system) of this process and of the children it has
@@ -478,13 +521,13 @@ static int explore_runs(xopts *o, runner *u)
         rc = check_count(o, &root);
     if (rc)
         return rc;
-    double t0 = wall_seconds(), c0 = cpu_seconds();
+    double t0 = cli_wall_seconds(), c0 = cpu_seconds();
     exp_report rep = {0};
     if (exp_explore(&o->eo, &root, &rep) != 0) {
         exp_report_free(&rep);
         return 2;
     }
-    double dt = wall_seconds() - t0, dc = cpu_seconds() - c0;
+    double dt = cli_wall_seconds() - t0, dc = cpu_seconds() - c0;
     fprintf(stderr,
             "explore: %llu schedules in %.2f s (%.0f schedules/s); %.4f CPU-s (%.0f schedules per "
             "CPU-second)\n",
@@ -509,7 +552,7 @@ static int explore_runs(xopts *o, runner *u)
 
 static int explore_file(xopts *o)
 {
-    runner u = {.cfg = o->cfg, .keep = true};
+    runner u = {.cfg = o->t.cfg, .keep = true};
     o->eo.run = run_scenario;
     o->eo.ctx = &u;
     int rc = explore_runs(o, &u);
@@ -527,7 +570,7 @@ int cli_explore(int argc, char **argv)
     int rc = parse_explore(argc, argv, &o);
     if (rc)
         return rc;
-    return o.merging ? merge_reports(&o) : explore_file(&o);
+    return o.t.merging ? merge_reports(&o) : explore_file(&o);
 }
 
 /* ---- tcpsim run --schedule, and a scenario's own schedule ---- */
@@ -536,15 +579,39 @@ struct cli_sched {
     exp_run run;
     bool active;   /* a schedule applies to this run */
     bool from_cli; /* given by --schedule: the scenario's is ignored */
+    bool swarm;    /* --swarm: knobs apply to this run */
+    exp_knobs knobs;
     uint32_t nets; /* nets made so far */
 };
 
 static void sched_on_net(void *ctx, net *n)
 {
     struct cli_sched *c = ctx;
-    c->nets++;
+    if (c->nets++ == 0 && c->swarm)
+        exp_knobs_apply_run(&c->knobs, &c->run); /* before the first attach seeds the draws */
     if (c->active)
         exp_run_attach(&c->run, n);
+}
+
+/* --swarm: every link the scenario makes gets the knobs (exp_swarm.h rule 3). */
+static void sched_on_link(void *ctx, net *n, sim_link_params *ab, sim_link_params *ba)
+{
+    struct cli_sched *c = ctx;
+    (void)n;
+    if (c->swarm) {
+        exp_knobs_apply_link(&c->knobs, ab);
+        exp_knobs_apply_link(&c->knobs, ba);
+    }
+}
+
+/* tcpsim.new{swarm = {...}}: ranges are for tcpsim swarm; a run checks
+ * them and draws nothing (--swarm gives the values). */
+static int sched_on_swarm(void *ctx, const char *ranges, char *err, size_t errlen)
+{
+    (void)ctx;
+    exp_ranges r;
+    exp_ranges_default(&r);
+    return exp_ranges_parse(&r, ranges, err, errlen);
 }
 
 /* tcpsim.new{schedule = S, settle = D}: the first simulation carries the
@@ -582,9 +649,16 @@ static void sched_invariant(void *ctx, net *n, const char *msg)
         exp_run_fail(&c->run, EXP_INV_SCENARIO, "%s", msg);
 }
 
-struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle)
+struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const char *settle,
+                                     const char *swarm)
 {
-    uint64_t settle_ns = 600ull * 1000000000ull;
+    exp_knobs knobs;
+    char kerr[200];
+    if (swarm && exp_knobs_parse(swarm, &knobs, kerr, sizeof kerr) != 0) {
+        fprintf(stderr, "tcpsim: --swarm: %s\n", kerr);
+        return NULL;
+    }
+    uint64_t settle_ns = swarm ? CLI_SWARM_SETTLE_NS : 600ull * 1000000000ull;
     char derr[160];
     if (settle && sim_duration_parse(settle, &settle_ns, derr, sizeof derr) != 0) {
         fprintf(stderr, "tcpsim: --settle: %s\n", derr);
@@ -602,8 +676,13 @@ struct cli_sched *cli_schedule_begin(lsim_config *cfg, const char *text, const c
         return NULL;
     }
     exp_run_init(&c->run, text ? &s : NULL, settle_ns);
-    c->active = c->from_cli = text != NULL;
+    c->active = c->from_cli = text != NULL || swarm != NULL;
+    c->swarm = swarm != NULL;
+    if (swarm)
+        c->knobs = knobs;
     cfg->on_net = sched_on_net;
+    cfg->on_link = sched_on_link;
+    cfg->on_swarm = sched_on_swarm;
     cfg->on_schedule = sched_on_lua;
     cfg->on_invariant = sched_invariant;
     cfg->on_net_ctx = c;
@@ -618,6 +697,12 @@ int cli_schedule_end(struct cli_sched *c)
         exp_run_finish(r);
         char s[256];
         exp_schedule_format(&r->sched, s, sizeof s);
+        if (c->swarm) {
+            char k[512];
+            exp_knobs_format(&c->knobs, k, sizeof k);
+            printf("swarm %s: %u faults drawn%s\n", k, (unsigned)r->drawn,
+                   r->overflow ? " (more than the schedule holds: not all in it)" : "");
+        }
         printf("schedule %s: %u of %u faults applied over %u decision points\n", s,
                (unsigned)r->applied, (unsigned)r->sched.n, (unsigned)r->npoints);
         for (int i = 0; i < EXP_INV_COUNT; i++)

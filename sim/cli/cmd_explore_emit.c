@@ -95,12 +95,21 @@ static const char PRELUDE[] =
     "    sims = sims + 1\n"
     "    local o, index, links = {}, sims, 0\n"
     "    for k, v in pairs(opts or {}) do o[k] = v end\n"
-    "    if index == 1 then o.schedule, o.settle = CHECK.schedule, CHECK.settle end\n"
-    "    local sim = new(o)\n"
-    "    local proxy = {}\n"
-    "    function proxy:link(a, b, options)\n"
-    "      local link = sim:link(a, b, options)\n"
-    "      links = links + 1\n"
+    "    if index == 1 then o.schedule, o.settle = CHECK.schedule, CHECK.settle end\n";
+
+/* tcpsim swarm: the seed of the run, for every simulation. */
+static const char PRELUDE_SEED[] = "    o.seed, o.swarm = SWARM.seed, nil\n";
+
+static const char PRELUDE_LINK[] = "    local sim = new(o)\n"
+                                   "    local proxy = {}\n"
+                                   "    function proxy:link(a, b, options)\n"
+                                   "      local link = sim:link(a, b, options)\n"
+                                   "      links = links + 1\n";
+
+/* tcpsim swarm: the link knobs, as link:set right after the link is made. */
+static const char PRELUDE_KNOBS[] = "      link:set(SWARM.link)\n";
+
+static const char PRELUDE_END[] =
     "      add_rules(sim, index, links, link, a, b)\n"
     "      return link\n"
     "    end\n"
@@ -136,13 +145,23 @@ static void put_header(FILE *f, const cli_emit *e, const char *name)
 {
     char sched[256];
     exp_schedule_format(&e->run->sched, sched, sizeof sched);
-    fprintf(f, "-- %s: tcpsim explore found that %s fails the invariant '%s'\n", name, e->file,
-            e->inv);
+    fprintf(f, "-- %s: tcpsim %s found that %s fails the invariant '%s'\n", name,
+            e->knobs ? "swarm" : "explore", e->file, e->inv);
     fprintf(f, "--   %s\n", e->msg);
-    fprintf(f, "-- under the schedule %s (shrunk from %s); its replay line:\n", sched, e->first);
+    if (e->knobs)
+        fprintf(f,
+                "-- with seed %llu, the link knobs %s and the schedule %s (shrunk from %s);\n"
+                "-- its replay line:\n",
+                (unsigned long long)e->seed, strcmp(e->knobs_text, "-") ? e->knobs_text : "(none)",
+                sched, e->first);
+    else
+        fprintf(f, "-- under the schedule %s (shrunk from %s); its replay line:\n", sched,
+                e->first);
     fprintf(f, "--   %s\n", e->replay);
-    fprintf(f, "-- This file is that scenario with the faults written out as link rules, so it\n"
-               "-- fails the same way with no --schedule:\n");
+    fprintf(f,
+            "-- This file is that scenario with the faults written out as link rules%s, so it\n"
+            "-- fails the same way with no --schedule:\n",
+            e->knobs ? " (and the seed and knobs as options)" : "");
     fprintf(f, "--   %s\n", e->run_line);
     fprintf(f, "-- Each rule is made with its link and comes after the scenario's own rules\n"
                "-- (last = true). It acts on one segment: the nth with exactly these flags and\n"
@@ -163,7 +182,19 @@ static int put_file(FILE *f, const cli_emit *e, const char *name, const char *bo
         fprintf(f, ", settle = ");
         put_str(f, e->settle);
     }
-    fprintf(f, " }\n%s", PRELUDE);
+    fprintf(f, " }\n");
+    if (e->knobs)
+        fprintf(f,
+                "\n-- tcpsim swarm's seed, and the knobs every link gets as it is made.\n"
+                "local SWARM = { seed = %llu, link = { %s } }\n",
+                (unsigned long long)e->seed, e->knobs);
+    fputs(PRELUDE, f);
+    if (e->knobs)
+        fputs(PRELUDE_SEED, f);
+    fputs(PRELUDE_LINK, f);
+    if (e->knobs)
+        fputs(PRELUDE_KNOBS, f);
+    fputs(PRELUDE_END, f);
     if (body[0] == '#') /* a first line "#!..." is valid only at the top */
         fputs("--", f);
     fputs(body, f);

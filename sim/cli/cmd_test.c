@@ -106,13 +106,7 @@ static int cmp_path(const void *a, const void *b)
 
 static int parse_seeds(test_opts *o, const char *v)
 {
-    const char *dots = v ? strstr(v, "..") : NULL;
-    if (!dots)
-        return -1;
-    char lo[32];
-    snprintf(lo, sizeof lo, "%.*s", (int)(dots - v), v);
-    if ((size_t)(dots - v) >= sizeof lo || cli_parse_u64(lo, &o->seed_lo) ||
-        cli_parse_u64(dots + 2, &o->seed_hi) || o->seed_lo > o->seed_hi || o->seed_hi > INT64_MAX)
+    if (cli_parse_seeds(v, &o->seed_lo, &o->seed_hi) != 0)
         return -1;
     o->seeded = true;
     return 0;

@@ -45,27 +45,21 @@ typedef struct run_opts {
     const char *lang;              /* --lang: the HTML page's language (en, zh) */
     const char *html;              /* the stepper page */
     const char *schedule, *settle; /* tcpsim explore's replay (--schedule, --settle) */
+    const char *swarm;             /* tcpsim swarm's replay (--swarm KNOBS) */
     uint64_t svg_from, svg_to;     /* --svg-window (ns): the part of the run the SVG draws */
     bool svg_control;              /* --svg-control: SYN, FIN and RST segments only */
 } run_opts;
 
-static const char *const RUN_OPTIONS[] = {"--seed",         "--profile",
-                                          "--ladder",       "--width",
-                                          "--trace",        "--trace-out",
-                                          "--pcap",         "--pcapng",
-                                          "--svg",          "--state-diagram",
-                                          "--quiet",        "-I",
-                                          "--unsafe",       "--max-events",
-                                          "--max-time",     "--max-instructions",
-                                          "--max-memory",   "--max-wall",
-                                          "--sim",          "--watch",
-                                          "--html",         "--why",
-                                          "--check",        "--help",
-                                          "--relative-seq", "--svg-style",
-                                          "--endpoint",     "--pcap-at",
-                                          "--svg-window",   "--svg-control",
-                                          "--lang",         "--schedule",
-                                          "--settle",       NULL};
+static const char *const RUN_OPTIONS[] = {
+    "--seed",         "--profile",       "--ladder",   "--width",
+    "--trace",        "--trace-out",     "--pcap",     "--pcapng",
+    "--svg",          "--state-diagram", "--quiet",    "-I",
+    "--unsafe",       "--max-events",    "--max-time", "--max-instructions",
+    "--max-memory",   "--max-wall",      "--sim",      "--watch",
+    "--html",         "--why",           "--check",    "--help",
+    "--relative-seq", "--svg-style",     "--endpoint", "--pcap-at",
+    "--svg-window",   "--svg-control",   "--lang",     "--schedule",
+    "--settle",       "--swarm",         NULL};
 
 int cli_parse_u64(const char *text, uint64_t *out)
 {
@@ -233,6 +227,8 @@ static const char **file_slot(run_opts *o, const char *a)
         return &o->schedule;
     if (strcmp(a, "--settle") == 0)
         return &o->settle;
+    if (strcmp(a, "--swarm") == 0)
+        return &o->swarm;
     return NULL;
 }
 
@@ -898,7 +894,7 @@ static int run_limited(const run_opts *o, const lsim_config *limits)
     stopping = o;
     cfg.on_memory_stop = memory_stop;
     /* --schedule, or the scenario's own: tcpsim explore steers the nets */
-    struct cli_sched *sched = cli_schedule_begin(&cfg, o->schedule, o->settle);
+    struct cli_sched *sched = cli_schedule_begin(&cfg, o->schedule, o->settle, o->swarm);
     if (!sched)
         return 2;
     lua_State *L = lsim_runtime_new(&cfg);
@@ -992,6 +988,8 @@ int main(int argc, char **argv)
         return cli_test(argc, argv);
     if (strcmp(cmd, "explore") == 0)
         return cli_explore(argc, argv);
+    if (strcmp(cmd, "swarm") == 0)
+        return cli_swarm(argc, argv);
     if (strcmp(cmd, "kernel") == 0)
         return cli_kernel(argc, argv);
     if (strcmp(cmd, "pkt") == 0)

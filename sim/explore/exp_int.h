@@ -8,10 +8,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Returns p (elements of `elem` bytes, capacity *cap) grown to hold `need`,
  * doubling from 8; aborts on out-of-memory. */
 void *exp_grow(void *p, uint32_t *cap, uint32_t need, size_t elem);
+
+/* Reads a report in text (explore's or swarm's): the first line must start
+ * with `magic` (else "not an WHAT report"), then each line goes to
+ * line(ctx, text, err, errlen), which returns 0, 1 at the last ("end") or
+ * -1 (message in err). 0, or -1 with a message. */
+int exp_read_lines(FILE *f, const char *magic, const char *what,
+                   int (*line)(void *ctx, char *text, char *err, size_t errlen), void *ctx,
+                   char *err, size_t errlen);
 
 typedef struct exp_run exp_run;
 typedef struct exp_opts exp_opts;

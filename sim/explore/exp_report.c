@@ -127,8 +127,9 @@ int exp_report_write(const exp_report *rep, FILE *f)
 }
 
 /* One line of a partial report; 1 at "end", 0 otherwise, -1 if bad. */
-static int read_line(exp_report *rep, char *line, char *err, size_t errlen)
+static int read_line(void *ctx, char *line, char *err, size_t errlen)
 {
+    exp_report *rep = ctx;
     unsigned a, b, c, v;
     uint64_t n, h;
     char sched[256];
@@ -158,20 +159,27 @@ static int read_line(exp_report *rep, char *line, char *err, size_t errlen)
     return 0;
 }
 
-int exp_report_read(exp_report *rep, FILE *f, char *err, size_t errlen)
+int exp_read_lines(FILE *f, const char *magic, const char *what,
+                   int (*line)(void *ctx, char *text, char *err, size_t errlen), void *ctx,
+                   char *err, size_t errlen)
 {
-    char line[512];
-    if (!fgets(line, sizeof line, f) || strncmp(line, REPORT_MAGIC, strlen(REPORT_MAGIC)) != 0) {
-        snprintf(err, errlen, "not an explore report (no '%s' line)", REPORT_MAGIC);
+    char text[1024];
+    if (!fgets(text, sizeof text, f) || strncmp(text, magic, strlen(magic)) != 0) {
+        snprintf(err, errlen, "not %s report (no '%s' line)", what, magic);
         return -1;
     }
-    while (fgets(line, sizeof line, f)) {
-        int rc = read_line(rep, line, err, errlen);
+    while (fgets(text, sizeof text, f)) {
+        int rc = line(ctx, text, err, errlen);
         if (rc)
             return rc < 0 ? -1 : 0;
     }
     snprintf(err, errlen, "the report is cut short (no 'end' line)");
     return -1;
+}
+
+int exp_report_read(exp_report *rep, FILE *f, char *err, size_t errlen)
+{
+    return exp_read_lines(f, REPORT_MAGIC, "an explore", read_line, rep, err, errlen);
 }
 
 void exp_report_coverage_text(const exp_report *rep, FILE *f)

@@ -158,14 +158,46 @@ static sim_fault_verdict apply(exp_run *r, uint32_t index, const net_seg_view *v
     return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
 }
 
+/* A swarm run's draw at this point (exp_swarm.h rule 4): one draw per
+ * point whatever it gives, so a rate moves no later point's draw. */
+static int draw_fault(exp_run *r)
+{
+    uint64_t u = sim_rng_below(&r->rng, SIM_PPB_ONE), sum = 0;
+    for (int k = 0; k < EXP_KIND_COUNT; k++) {
+        sum += r->rate_ppb[k];
+        if (u < sum)
+            return k;
+    }
+    return -1;
+}
+
+/* Adds a drawn fault to the schedule at the place of the next one, so the
+ * schedule stays in point order and is the run's own (else overflow). */
+static void record_drawn(exp_run *r, int k)
+{
+    r->drawn++;
+    if (r->sched.n == EXP_FAULTS_MAX) {
+        r->overflow = true;
+        return;
+    }
+    exp_fault *at = &r->sched.f[r->next];
+    memmove(at + 1, at, (r->sched.n - r->next) * sizeof *at);
+    *at = (exp_fault){r->npoints, (uint8_t)k};
+    r->sched.n++;
+    r->next++;
+}
+
 int exp_run_point(exp_run *r)
 {
     r->npoints++;
     if (r->tree)
         exp_fork_point(r);
+    int drawn = r->rates ? draw_fault(r) : -1;
     if (r->next < r->sched.n && r->sched.f[r->next].point == r->npoints)
         return r->sched.f[r->next++].kind;
-    return -1;
+    if (drawn >= 0)
+        record_drawn(r, drawn);
+    return drawn;
 }
 
 static sim_fault_verdict probe_decide(void *ctx, const net_seg_view *v)
@@ -263,6 +295,8 @@ void exp_run_attach(exp_run *r, net *n)
     }
     uint32_t i = r->nnets++;
     r->nets[i] = n;
+    if (i == 0 && r->rates)
+        sim_world_rng(net_world(n), &r->rng, "swarm:faults");
     r->refs[i] = (struct exp_netref){r, i};
     sim_timer_init(&r->release[i], release_due, &r->refs[i]);
     net_probe p = {&r->refs[i], probe_decide, probe_event};

@@ -166,6 +166,13 @@ struct exp_run {
     char msg[EXP_MSG_MAX]; /* the first failure, in words */
     uint64_t outcome;      /* hash of every record's trace and error */
     exp_tree *tree;        /* set by the explorer in fork-tree mode */
+    /* Swarm runs (exp_swarm.h rule 4): faults drawn at each decision point
+     * at these rates, from `rng` (seeded when the first net is attached). */
+    bool rates;
+    uint32_t rate_ppb[EXP_KIND_COUNT];
+    sim_rng rng;
+    uint32_t drawn; /* faults drawn */
+    bool overflow;  /* more were drawn than sched holds: it is not the run's */
 };
 
 void exp_run_init(exp_run *r, const exp_schedule *s, uint64_t settle_ns);

@@ -185,6 +185,9 @@ void lsim_format_ipv4(uint32_t addr, char *buf, size_t len);
 /* Hands the options of the table at idx to lsim_config.on_schedule
  * (a Lua error if they are bad or refused). */
 void lsim_schedule_opts(lua_State *L, int idx);
+/* Hands the `swarm` option (a table of knob ranges) to
+ * lsim_config.on_swarm as text (a Lua error if it is malformed or refused). */
+void lsim_swarm_opts(lua_State *L, int idx);
 
 /* ---- lsim_runtime.c: the Lua state, sandbox, limits, running a file ---- */
 /* A message handler for lua_pcall: an error value that is no string
@@ -224,6 +227,16 @@ typedef struct lsim_config {
      * first fails in simulation n: "invariant 'name' failed at T: ...".
      * May be NULL. */
     void (*on_invariant)(void *ctx, net *n, const char *msg);
+    /* Called (with on_net_ctx) with the parameters of each link a scenario
+     * makes, before it is made: a tool that varies the links (tcpsim
+     * swarm) changes them here. May be NULL. */
+    void (*on_link)(void *ctx, net *n, sim_link_params *ab, sim_link_params *ba);
+    /* Called (with on_net_ctx) when a simulation is made with the `swarm`
+     * option, before on_net for it: its ranges as text, "NAME=RANGE" items
+     * in name order ("delay=1ms..5ms,loss=0..0.2,mtu=off"). Returns 0, or
+     * -1 with a message in err. NULL: the option is ignored (a command that
+     * draws no knobs). */
+    int (*on_swarm)(void *ctx, const char *ranges, char *err, size_t errlen);
     bool quiet_expect; /* count failed expectations without printing them */
     bool quiet_print;  /* the scenario's print() writes nothing (a tool running
                         * it many times prints its own report) */

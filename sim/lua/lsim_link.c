@@ -133,6 +133,9 @@ int lsim_sim_link(lua_State *L)
     read_both(L, 4, &ab, &ba, "sim:link");
     if (lua_isnoneornil(L, 4))
         ba = ab;
+    const lsim_config *cfg = lsim_config_of(L);
+    if (cfg->on_link)
+        cfg->on_link(cfg->on_net_ctx, s->net, &ab, &ba);
     uint32_t link;
     if (net_link_add(s->net, a, b, &ab, &ba, &link) != 0)
         return luaL_error(L, "sim:link: %s", sim_world_error(net_world(s->net)));

@@ -168,7 +168,7 @@ static void check_opts_with_knobs(lua_State *L, int idx, const char *where, cons
 }
 
 static const char *const NEW_OPTS[] = {"seed",     "profile", "max_events", "max_time",
-                                       "schedule", "settle",  NULL};
+                                       "schedule", "settle",  "swarm",      NULL};
 static const char *const HOST_OPTS[] = {"name", "addr", "profile", NULL};
 
 static const tcp_profile *profile_named(lua_State *L, const char *name, const char *where)
@@ -235,6 +235,7 @@ static int sim_new(lua_State *L)
         net_set_check(s->net, true);
     sim_world_set_limits(net_world(s->net), max_events, max_time);
     sim_world_set_trace(net_world(s->net), obs_trace, s);
+    lsim_swarm_opts(L, 1);
     lsim_schedule_opts(L, 1);
     if (cfg->on_net)
         cfg->on_net(cfg->on_net_ctx, s->net);
