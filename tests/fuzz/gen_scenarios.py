@@ -12,11 +12,12 @@ A run passes when tcpsim ends with exit status 0, 1 or 2 within its limits and p
 assertion or crash report. Anything else is a finding: the scenario is kept in --keep (default
 build/fuzz/scenarios/) to replay with `tcpsim run FILE`.
 
-    tests/fuzz/gen_scenarios.py TCPSIM [--count N] [--seed S] [--keep DIR]
+    tests/fuzz/gen_scenarios.py TCPSIM [--count N] [--seed S] [--keep DIR] [--seconds T]
 
 The same seed writes the same scenarios. Exit status: 0 no finding, 1 findings.
 """
 import argparse
+import time
 import os
 import random
 import re
@@ -208,11 +209,17 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", default="build/fuzz/scenarios")
     ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--seconds", type=float, default=0,
+                    help="stop starting new scenarios after this much wall time (0: none)")
     a = ap.parse_args()
     tcpsim = os.path.abspath(a.tcpsim)
-    findings, exits = 0, {0: 0, 1: 0, 2: 0}
+    findings, exits, ran = 0, {0: 0, 1: 0, 2: 0}, 0
+    start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(a.count):
+            if a.seconds and time.monotonic() - start >= a.seconds:
+                break
+            ran += 1
             src = Gen(random.Random("%d:%d" % (a.seed, i))).scenario()
             path = os.path.join(tmp, "gen_%d_%d.lua" % (a.seed, i))
             with open(path, "w") as f:
@@ -229,7 +236,7 @@ def main():
             print("FINDING %s: %s" % (kept, why))
             print(out[-2000:])
     print("gen_scenarios: seed %d, %d scenarios, %d findings (ended with exit 0: %d, 1: %d, 2: %d)"
-          % (a.seed, a.count, findings, exits[0], exits[1], exits[2]))
+          % (a.seed, ran, findings, exits[0], exits[1], exits[2]))
     return 1 if findings else 0
 
 
