@@ -202,9 +202,21 @@ int net_kern_open(net *n)
         return 0;
     if (k->failed)
         return NET_ENOKERNEL;
+    /* The namespace routes each other host's address through the TUN
+     * device: with none there is nothing for it to face, and past
+     * KERN_PEERS_MAX a host would silently have no route. */
+    if (n->nhosts < 2)
+        return refuse(n, NET_ENOKERNEL,
+                      NET_KERN_REFUSAL "play a host alone (no other host in the simulation yet "
+                                       "for it to face)");
+    if (n->nhosts - 1 > KERN_PEERS_MAX) {
+        snprintf(k->reason, sizeof k->reason,
+                 NET_KERN_REFUSAL "face more than %d other hosts (one route each)", KERN_PEERS_MAX);
+        return NET_ENOKERNEL;
+    }
     kern_config cfg = {0};
     cfg.kernel_addr = sim_host_addr(n->hosts[k->host]->host);
-    for (uint32_t i = 0; i < n->nhosts && cfg.npeers < KERN_PEERS_MAX; i++)
+    for (uint32_t i = 0; i < n->nhosts; i++)
         if (i != k->host)
             cfg.peer_addrs[cfg.npeers++] = sim_host_addr(n->hosts[i]->host);
     route_config(n, k->host, &cfg);
@@ -428,8 +440,8 @@ void net_kern_sample(net *n)
     }
 }
 
-/* 1 when the kernel holds no connection, only sockets with no peer (or none), as
- * the last sample saw it, taken again when older than the idle sampling
+/* 1 when the kernel holds no connection, only sockets with no peer (or none),
+ * as the last sample saw it, taken again when older than the idle sampling
  * interval: a dump walks the machine's whole connection table, so it is not
  * repeated for every turn of the loop. */
 bool net_kern_quiet(net *n)
