@@ -14,9 +14,8 @@
 --   accept() fails once with ECONNABORTED (solisten_dequeue returns and
 --   clears so_error); the one after returns the queued connection, which
 --   works as any other.
--- Under tcpsim kernel the kernel plays the client: the driver cannot yet
--- follow a kernel listener stopped by shutdown() (docs/kernel.md).
--- kernel-host: A
+-- Under tcpsim kernel the host rule picks B, so Linux itself plays the
+-- listener that shutdown() stops (docs/kernel.md).
 local pair = require "pair"
 local sim, a, b = pair.new { seed = 13, delay = "10ms" }
 local listener = b:listen(80)

@@ -43,7 +43,7 @@ struct net_kern {
     tcp_sock_id next_id;
     int last_errno;
     bool gaps;
-    bool quiet;   /* the last sample saw listeners only, or nothing */
+    bool quiet;   /* the last sample saw no socket with a peer */
     bool changed; /* a record changed since net_kern_take_change */
     char reason[256];
     uint8_t buf[KERN_DGRAM_MAX];
@@ -202,9 +202,21 @@ int net_kern_open(net *n)
         return 0;
     if (k->failed)
         return NET_ENOKERNEL;
+    /* The namespace routes each other host's address through the TUN
+     * device: with none there is nothing for it to face, and past
+     * KERN_PEERS_MAX a host would silently have no route. */
+    if (n->nhosts < 2)
+        return refuse(n, NET_ENOKERNEL,
+                      NET_KERN_REFUSAL "play a host alone (no other host in the simulation yet "
+                                       "for it to face)");
+    if (n->nhosts - 1 > KERN_PEERS_MAX) {
+        snprintf(k->reason, sizeof k->reason,
+                 NET_KERN_REFUSAL "face more than %d other hosts (one route each)", KERN_PEERS_MAX);
+        return NET_ENOKERNEL;
+    }
     kern_config cfg = {0};
     cfg.kernel_addr = sim_host_addr(n->hosts[k->host]->host);
-    for (uint32_t i = 0; i < n->nhosts && cfg.npeers < KERN_PEERS_MAX; i++)
+    for (uint32_t i = 0; i < n->nhosts; i++)
         if (i != k->host)
             cfg.peer_addrs[cfg.npeers++] = sim_host_addr(n->hosts[i]->host);
     route_config(n, k->host, &cfg);
@@ -355,6 +367,25 @@ static void child_seen(net *n, const kern_tuple *t, tcp_state st)
     }
 }
 
+/* A dump entry with no peer is never a connection: a listener, or (where
+ * the kernel dumps them, as 6.18 does, in TCP_CLOSE) a socket bound to a
+ * port and not connected, such as a listener that shutdown(SHUT_RD) stopped
+ * (inet_shutdown -> tcp_disconnect: the socket leaves the listening table
+ * in TCP_CLOSE and keeps its port). Only a live listener's own change is
+ * taken from it. */
+static void peerless_seen(net *n, const kern_tuple *t, tcp_state st)
+{
+    for (uint32_t i = 0; i < n->kern->nrecs; i++) {
+        kern_rec *l = &n->kern->recs[i];
+        if (l->listener && !l->ended && l->t.local_addr == t->local_addr &&
+            l->t.local_port == t->local_port) {
+            if (l->last != st)
+                rec_change(n, l, st, 0);
+            return;
+        }
+    }
+}
+
 /* One sample of every kernel socket: new connections, changes, ends. */
 void net_kern_sample(net *n)
 {
@@ -372,12 +403,14 @@ void net_kern_sample(net *n)
     if (cnt > NET_KERN_DIAG_MAX)
         cnt = NET_KERN_DIAG_MAX;
     for (int i = 0; i < cnt; i++)
-        k->quiet = k->quiet && ds[i].state == TCP_LISTEN;
+        k->quiet = k->quiet && (ds[i].state == TCP_LISTEN || ts[i].remote_port == 0);
     for (uint32_t i = 0; i < k->nrecs; i++)
         k->recs[i].seen = false;
     for (int i = 0; i < cnt; i++) {
-        if (ds[i].state == TCP_LISTEN)
+        if (ts[i].remote_port == 0) {
+            peerless_seen(n, &ts[i], ds[i].state);
             continue;
+        }
         kern_rec *r = rec_by_tuple(n, &ts[i]);
         if (!r) {
             child_seen(n, &ts[i], ds[i].state);
@@ -407,8 +440,8 @@ void net_kern_sample(net *n)
     }
 }
 
-/* 1 when the kernel holds no connection, only listeners (or nothing), as
- * the last sample saw it, taken again when older than the idle sampling
+/* 1 when the kernel holds no connection, only sockets with no peer (or none),
+ * as the last sample saw it, taken again when older than the idle sampling
  * interval: a dump walks the machine's whole connection table, so it is not
  * repeated for every turn of the loop. */
 bool net_kern_quiet(net *n)
@@ -813,6 +846,16 @@ int net_kern_sock_info(net *n, uint32_t sock, tcp_sockinfo *o)
     return 0;
 }
 
+/* A listener's state read from its descriptor: SHUT_RD stops a Linux
+ * listener at once (TCP_CLOSE), which a kernel that does not dump a bound
+ * socket that is not connected never shows in a sample. */
+static void listener_follow(net *n, kern_rec *r)
+{
+    kern_tcp_info ti;
+    if (kern_tcp_info_get(r->fd, &ti) == 0 && ti.state != r->last)
+        rec_change(n, r, ti.state, 0);
+}
+
 int net_kern_shutdown_read(net *n, uint32_t sock)
 {
     n->kern->last_io_ns = kern_clock_ns();
@@ -820,6 +863,8 @@ int net_kern_shutdown_read(net *n, uint32_t sock)
     if (!r || r->fd < 0)
         return TCP_ENOTCONN;
     int rc = kern_sock_shutdown(r->fd, SHUT_RD);
+    if (rc == 0 && r->listener)
+        listener_follow(n, r);
     net_kern_sample(n);
     return rc < 0 ? kerr(n, rc) : 0;
 }
@@ -845,7 +890,8 @@ int net_kern_close(net *n, uint32_t sock, bool abort_it)
     int rc = kern_sock_close(n->kern->ns, r->fd);
     r->fd = -1;
     if (r->listener) {
-        rec_change(n, r, TCP_CLOSED, 0);
+        if (r->last != TCP_CLOSED) /* shutdown(SHUT_RD) may have stopped it */
+            rec_change(n, r, TCP_CLOSED, 0);
         return 0;
     }
     net_kern_sample(n);

@@ -31,7 +31,8 @@
  *     is traced with the note "sampled: states missed", never filled in.
  *  5. What the kernel cannot do is refused with a reason: crash/restart,
  *     socket options with no kernel equivalent, a profile knob with no
- *     sysctl set to a value other than the linux profile's. Every such
+ *     sysctl set to a value other than the linux profile's, a kernel host
+ *     with no other host or more than KERN_PEERS_MAX others. Every such
  *     reason begins with NET_KERN_REFUSAL, so a caller can tell a scenario
  *     the kernel cannot play from a failure.
  * Without a kernel host every net_run* is the sim_world_run* it names.

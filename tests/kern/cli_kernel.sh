@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `tcpsim kernel` end to end: the handshake, the simple teardown and the lost
 # final ACK played against this machine's Linux and compared with the linux
-# profile's simulation; refusals (crash of the kernel host, a knob with no
-# sysctl) with file:line and exit 3; without root, one line and exit 2,
-# nothing left behind, and `tcpsim test --kernel` skips every scenario.
+# profile's simulation; a listener stopped by shutdown(SHUT_RD); refusals
+# (crash of the kernel host, a knob with no sysctl, a host with no other
+# host, more than 16 others) with file:line and exit 3; without root, one
+# line and exit 2, nothing left behind, and `tcpsim test --kernel` skips
+# every scenario.
 # The kernel host is chosen so TIME_WAIT lands on the simulated side (its
 # wait costs no wall time), so each takes about 2 s.
 #   tests/kern/cli_kernel.sh TCPSIM SOURCE_DIR WORK_DIR
@@ -45,6 +47,7 @@ run() { # name scenario kernel-host: one at a time, so timing sees less load
 run open "$src/scenarios/handshake/normal_open.lua" B
 run close "$src/scenarios/teardown/active_close.lua" B
 run lastack "$src/scenarios/teardown/lost_final_ack.lua" A
+run lshut "$src/scenarios/teardown/listener_shutdown_read.lua" B
 
 check() { # name verdict-regex...
     local name=$1; shift
@@ -68,6 +71,12 @@ check close '^states: +agree' '^segments: +agree +\(7 segments\)' '^timing: +(ag
 check lastack '^states: +agree' '^segments: +agree +\(9 segments\)' '^timing: +(agree|DIFFER)' \
     'A +[0-9]+ +CLOSED -> SYN_SENT -> ESTABLISHED -> CLOSE_WAIT -> LAST_ACK -> CLOSED'
 grep -q "fault X" "$work/lastack.out" || bad "lastack: the ladder shows no dropped ACK"
+# A listener Linux stops at shutdown(SHUT_RD) (tcp_disconnect: TCP_CLOSE, its
+# port kept) ends CLOSED once, read at the call; its queued child is reset.
+# Three sockets: the bound socket it leaves is never taken for a new one.
+check lshut '^states: +agree +\(3 sockets\)' '^segments: +agree +\(4 segments\)' \
+    '^timing: +(agree|DIFFER)' '^expectations: 5 checked, 0 failed' \
+    'B +80 +CLOSED -> LISTEN -> CLOSED$' 'B +80 +SYN_RECEIVED -> ESTABLISHED -> CLOSED$'
 
 # Refusals name file:line and exit 3.
 cat >"$work/crash.lua" <<'LUA'
@@ -84,4 +93,14 @@ printf 'local sim = tcpsim.new { seed = 1, delack = "100ms" }\nlocal a, b = sim:
 "$tcpsim" kernel "$work/knob.lua" --kernel-host B >/dev/null 2>"$work/knob.err"; rc=$?
 [ $rc -eq 3 ] && grep -q "^tcpsim kernel: refused: .*knob.lua:2: .*cannot change 'delack'" "$work/knob.err" \
     || bad "knob refusal: exit $rc: $(cat "$work/knob.err")"
+# A kernel host with no other host to face, and one with more than the
+# namespace routes (16): refused at the call that would open the namespace.
+printf 'local sim = tcpsim.new { seed = 1 }\nlocal b = sim:host "B"\nb:listen(80)\n' >"$work/alone.lua"
+"$tcpsim" kernel "$work/alone.lua" >"$work/alone.out" 2>"$work/alone.err"; rc=$?
+[ $rc -eq 3 ] && grep -q "^tcpsim kernel: refused: .*alone.lua:3: host:listen: the kernel endpoint cannot play a host alone" "$work/alone.err" \
+    || bad "lone host refusal: exit $rc: $(cat "$work/alone.err")"
+printf 'local sim = tcpsim.new { seed = 1 }\nlocal h = {}\nfor i = 1, 18 do h[i] = sim:host("H" .. i) end\nh[18]:listen(80)\n' >"$work/many.lua"
+"$tcpsim" kernel "$work/many.lua" >/dev/null 2>"$work/many.err"; rc=$?
+[ $rc -eq 3 ] && grep -q "^tcpsim kernel: refused: .*many.lua:4: host:listen: the kernel endpoint cannot face more than 16 other hosts" "$work/many.err" \
+    || bad "too many hosts refusal: exit $rc: $(cat "$work/many.err")"
 exit $fail
