@@ -29,6 +29,7 @@ typedef struct sopts {
     uint64_t settle_ns;
     const char *settle, *report_out, *emit_dir;
     double t0, last_tick; /* wall clock, for progress on stderr only */
+    double tick_after;    /* seconds before the first progress line, and between lines */
 } sopts;
 
 /* ---- One run: the scenario under a seed's knobs ---- */
@@ -55,6 +56,15 @@ static int sw_on_swarm(void *ctx, const char *ranges, char *err, size_t errlen)
     return exp_ranges_parse(&u->file, ranges, err, errlen);
 }
 
+/* The ranges a run draws from: the command line's over the scenario's
+ * over the defaults. */
+static void effective_ranges(const srun *u, exp_ranges *r)
+{
+    exp_ranges_default(r);
+    exp_ranges_merge(r, &u->file);
+    exp_ranges_merge(r, &u->o->cli);
+}
+
 /* The knobs are drawn when the first simulation is made: by then the
  * scenario has given its ranges, if any (rule 1: a function of the seed). */
 static void sw_on_net(void *ctx, net *n)
@@ -65,9 +75,7 @@ static void sw_on_net(void *ctx, net *n)
             u->knobs = *u->fixed;
         } else {
             exp_ranges r;
-            exp_ranges_default(&r);
-            exp_ranges_merge(&r, &u->file);
-            exp_ranges_merge(&r, &u->o->cli);
+            effective_ranges(u, &r);
             exp_knobs_draw(&r, u->seed, &u->knobs);
         }
         exp_knobs_apply_run(&u->knobs, u->r);
@@ -93,9 +101,10 @@ static void sw_on_invariant(void *ctx, net *n, const char *msg)
 }
 
 /* Runs cfg's scenario into r (exp_run_init done by the caller) under
- * `fixed` knobs, or those cfg's seed draws; *knobs gets them. */
+ * `fixed` knobs, or those cfg's seed draws; *knobs gets them, and
+ * *ranges (when not NULL) the ranges the run drew from. */
 static int run_cfg(const sopts *o, lsim_config cfg, const exp_knobs *fixed, exp_run *r,
-                   exp_knobs *knobs)
+                   exp_knobs *knobs, exp_ranges *ranges)
 {
     char err[300];
     srun u;
@@ -114,6 +123,8 @@ static int run_cfg(const sopts *o, lsim_config cfg, const exp_knobs *fixed, exp_
     int rc = cli_explore_run(cfg, NULL, r, err, sizeof err, NULL);
     if (knobs)
         *knobs = u.knobs;
+    if (ranges)
+        effective_ranges(&u, ranges);
     if (rc == 0 && strstr(err, "tcpsim.new: swarm:")) { /* the ranges are usage, not an outcome */
         fprintf(stderr, "tcpsim: %s\n", err);
         return -1;
@@ -121,14 +132,30 @@ static int run_cfg(const sopts *o, lsim_config cfg, const exp_knobs *fixed, exp_
     return rc;
 }
 
-/* The run of `seed` (every simulation gets it, as --seed gives it). */
-static int run_seed(const sopts *o, uint64_t seed, const exp_knobs *fixed, exp_run *r,
-                    exp_knobs *knobs)
+/* The configuration of `seed` (every simulation gets it, as --seed gives it). */
+static lsim_config seed_cfg(const sopts *o, uint64_t seed)
 {
     lsim_config cfg = o->t.cfg;
     cfg.seed = seed;
     cfg.seed_set = true;
-    return run_cfg(o, cfg, fixed, r, knobs);
+    return cfg;
+}
+
+static int run_seed(const sopts *o, uint64_t seed, const exp_knobs *fixed, exp_run *r,
+                    exp_knobs *knobs)
+{
+    return run_cfg(o, seed_cfg(o, seed), fixed, r, knobs, NULL);
+}
+
+/* The ranges on stderr, once: after the shard's first seed (run by job 0
+ * whatever --jobs), since the scenario gives its own only as it runs. */
+static void show_ranges(uint64_t seed, const exp_ranges *ranges)
+{
+    fprintf(stderr,
+            "swarm: ranges (the command line's over the scenario's over the defaults; as seed "
+            "%llu found them):\n",
+            (unsigned long long)seed);
+    exp_ranges_print(ranges, stderr);
 }
 
 /* exp_swarm_fn: one seed of the range. */
@@ -136,8 +163,12 @@ static int swarm_one(void *ctx, uint64_t seed, exp_swarm_rec *rec)
 {
     sopts *o = ctx;
     exp_run r;
+    exp_ranges ranges;
+    bool first = seed == o->so.seed_lo + o->so.shard;
     exp_run_init(&r, NULL, o->settle_ns);
-    int rc = run_seed(o, seed, NULL, &r, &rec->knobs);
+    int rc = run_cfg(o, seed_cfg(o, seed), NULL, &r, &rec->knobs, first ? &ranges : NULL);
+    if (first && rc == 0)
+        show_ranges(seed, &ranges);
     rec->seed = seed;
     rec->failed = r.failed;
     rec->outcome = r.outcome;
@@ -394,7 +425,7 @@ static void check_emitted(const sopts *o, const char *path, exp_inv inv, const e
     exp_knobs none = {0};
     exp_run r;
     exp_run_init(&r, NULL, o->settle_ns);
-    bool fails = run_cfg(o, cfg, &none, &r, NULL) == 0 && (r.failed & (1u << inv));
+    bool fails = run_cfg(o, cfg, &none, &r, NULL, NULL) == 0 && (r.failed & (1u << inv));
     bool same = fails && r.outcome == want->outcome && strcmp(r.msg, want->msg) == 0;
     printf("  emitted: %s (%s)\n", run_line,
            same    ? "fails the same way: same invariant, message and outcome"
@@ -518,12 +549,13 @@ static int merge_reports(sopts *o)
     return fails;
 }
 
-/* Progress on stderr once a run has taken 3 s, then every 2 s. */
+/* Progress on stderr once a run has taken 3 s, then every 2 s (with
+ * TCPSIM_SWARM_PROGRESS=S: after S s, then every S s; 0 after each run). */
 static void tick(void *ctx, const exp_swarm_report *rep)
 {
     sopts *o = ctx;
     double now = cli_wall_seconds(), dt = now - o->t0;
-    if (dt < 3.0 || now - o->last_tick < 2.0)
+    if (dt < o->tick_after || now - o->last_tick < o->tick_after * 2.0 / 3.0)
         return;
     o->last_tick = now;
     uint64_t total = exp_swarm_share(&o->so);
@@ -533,20 +565,31 @@ static void tick(void *ctx, const exp_swarm_report *rep)
             rate > 0 ? (double)(total - rep->runs) / rate : 0.0, rep->nfails);
 }
 
+/* Seconds before the first progress line: 3, or TCPSIM_SWARM_PROGRESS
+ * (a number of seconds >= 0; tests set 0 to see the line at once). */
+static double progress_after(void)
+{
+    const char *v = getenv("TCPSIM_SWARM_PROGRESS");
+    if (!v)
+        return 3.0;
+    char *end;
+    double s = strtod(v, &end);
+    if (end == v || *end || !(s >= 0.0)) { /* !(s >= 0): negative, or NaN */
+        fprintf(stderr, "tcpsim: TCPSIM_SWARM_PROGRESS=%s is not a number of seconds: 3\n", v);
+        return 3.0;
+    }
+    return s;
+}
+
 static int swarm_file(sopts *o)
 {
     o->so.run = swarm_one;
     o->so.tick = tick;
     o->so.ctx = o;
-    fprintf(stderr,
-            "swarm %s: seeds %llu..%llu, %llu runs in this shard; ranges (the scenario's "
-            "swarm option may set others):\n",
-            o->t.cfg.file, (unsigned long long)o->so.seed_lo, (unsigned long long)o->so.seed_hi,
+    fprintf(stderr, "swarm %s: seeds %llu..%llu, %llu runs in this shard\n", o->t.cfg.file,
+            (unsigned long long)o->so.seed_lo, (unsigned long long)o->so.seed_hi,
             (unsigned long long)exp_swarm_share(&o->so));
-    exp_ranges shown;
-    exp_ranges_default(&shown);
-    exp_ranges_merge(&shown, &o->cli);
-    exp_ranges_print(&shown, stderr);
+    o->tick_after = progress_after();
     o->t0 = o->last_tick = cli_wall_seconds();
     exp_swarm_report rep = {0};
     if (exp_swarm_run(&o->so, &rep) != 0) {

@@ -357,7 +357,9 @@ static bool saw_fin(const net_sock *k)
 }
 
 /* Bytes read are a prefix of the bytes the peer sent (exactly once, in
- * order); after the peer's FIN, with autoread, all of them. */
+ * order); after the peer's FIN, with autoread, all of them. The second
+ * rule is a reader's: a listener's child gets autoread at accept(), so one
+ * never accepted, which no one could read, is held only to the first. */
 static void check_data(exp_run *r, uint32_t index, const net_sock *k)
 {
     const net *n = r->nets[index];

@@ -176,7 +176,8 @@ typedef struct net_sock {
     tcp_state state;
     bool alive;    /* the stack still has the connection */
     bool released; /* close/abort called: no more user calls */
-    bool autoread; /* read everything as it arrives */
+    bool autoread; /* read everything as it arrives; a listener's child:
+                      from accept() on, never before */
     bool accepted; /* handed out by accept() */
     int error;
     uint16_t lport, rport; /* remembered once known */

@@ -337,8 +337,8 @@ int net_accept(net *n, uint32_t listener, uint32_t *out)
     }
     net_sock *c = net_sock_mut(n, idx);
     c->accepted = true;
-    c->autoread = c->autoread || k->autoread;
-    net_sock_service(n, c); /* data that arrived before accept() */
+    c->autoread = k->autoread; /* the listener's, from its first reader on */
+    net_sock_service(n, c);    /* data that arrived before accept() */
     *out = idx;
     return 0;
 }

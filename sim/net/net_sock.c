@@ -83,10 +83,9 @@ static uint32_t record_for_event(net *n, net_host *h, const tcp_event *ev)
     uint32_t parent = NET_NONE;
     if (ev->parent && ev->parent < h->nsockmap)
         parent = h->sockmap[ev->parent];
+    /* Not autoread yet, whatever the listener's: no one can read a
+     * connection before accept() hands it out (net_accept sets it then). */
     uint32_t idx = net_sock_record(n, h->index, ev->sock, parent, ev->from);
-    /* a listener's autoread applies to its connections from their birth */
-    if (parent != NET_NONE)
-        net_sock_mut(n, idx)->autoread = net_sock_mut(n, parent)->autoread;
     if (ev->kind != TCP_EV_STATE)
         net_trace_append(n, net_sock_mut(n, idx), ev->time_ns, ev->to, ev->cause, "");
     return idx;

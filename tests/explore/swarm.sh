@@ -86,6 +86,41 @@ cmp -s "$tmp/j1.file" "$tmp/merged" || { diff "$tmp/j1.file" "$tmp/merged" | hea
 "$T" swarm scenarios/teardown/active_close.lua --seeds 1..40 --jobs 2 >"$tmp/lib" 2>&1 ||
   { cat "$tmp/lib"; fail "active_close: swarm found a failure"; }
 
+# Standard error: the ranges the runs draw from, the scenario's included
+# (loss and mtu come from lossy.lua's swarm option), with the command
+# line's over them; printed once, after the shard's first seed, whatever
+# --jobs. Progress: one line per run with TCPSIM_SWARM_PROGRESS=0.
+"$T" swarm "$tmp/lossy.lua" --seeds 1..12 --no-shrink --delay 2ms..4ms --jobs 2 >/dev/null 2>"$tmp/r.err"
+[ "$(grep -c "^swarm: ranges " "$tmp/r.err")" -eq 1 ] || { cat "$tmp/r.err"; fail "the ranges: printed once"; }
+grep -q "^swarm: ranges (.*; as seed 1 found them):$" "$tmp/r.err" || fail "the ranges: the seed they came from"
+grep -q "^  loss  *0\.\.0\.3 (every seed)$" "$tmp/r.err" || { cat "$tmp/r.err"; fail "the ranges: the scenario's loss"; }
+grep -q "^  mtu  *off$" "$tmp/r.err" || fail "the ranges: the scenario's mtu off"
+grep -q "^  delay  *2ms\.\.4ms (every seed)$" "$tmp/r.err" || fail "the ranges: the command line's delay"
+grep -q "^  jitter  *0\.\.20ms (default: half the seeds)$" "$tmp/r.err" || fail "the ranges: a default"
+"$T" swarm "$tmp/lossy.lua" --seeds 1..12 --no-shrink --loss 0.1..0.2 --shard 2/3 >/dev/null 2>"$tmp/r.err"
+grep -q "^swarm: ranges (.*; as seed 2 found them):$" "$tmp/r.err" || { cat "$tmp/r.err"; fail "the ranges: shard 2's first seed"; }
+grep -q "^  loss  *0\.1\.\.0\.2 (every seed)$" "$tmp/r.err" || fail "the ranges: the command line over the scenario"
+
+TCPSIM_SWARM_PROGRESS=0 "$T" swarm "$tmp/lossy.lua" --seeds 1..12 --no-shrink >"$tmp/p.out" 2>"$tmp/p.err"
+[ $? -eq 1 ] || fail "progress: the run must find lossy.lua's failures"
+grep "^swarm: [0-9]* of " "$tmp/p.err" >"$tmp/p.lines"
+[ "$(wc -l <"$tmp/p.lines")" -eq 12 ] || { cat "$tmp/p.err"; fail "progress: one line per run"; }
+failed=$(sed -n 's/^FAIL .* --seed \([0-9]*\) .*/\1/p' "$tmp/p.out")
+[ -n "$failed" ] || fail "progress: no failing seed in the report"
+k=0
+while IFS= read -r line; do
+  k=$((k + 1))
+  f=0
+  for s in $failed; do [ "$s" -le "$k" ] && f=$((f + 1)); done
+  echo "$line" | grep -Eq "^swarm: $k of 12 runs, [0-9]+ runs/s, ETA [0-9]+ s, $f failures so far$" ||
+    fail "progress line $k (want $f failures so far): $line"
+done <"$tmp/p.lines"
+tail -1 "$tmp/p.lines" | grep -q " ETA 0 s, " || fail "progress: the last line's ETA"
+"$T" swarm "$tmp/lossy.lua" --seeds 1..3 --no-shrink >/dev/null 2>"$tmp/p.err"
+grep -q "^swarm: [0-9]* of " "$tmp/p.err" && fail "progress: shown before the default 3 s"
+TCPSIM_SWARM_PROGRESS=soon "$T" swarm "$tmp/lossy.lua" --seeds 1..3 --no-shrink >/dev/null 2>"$tmp/p.err"
+grep -q "TCPSIM_SWARM_PROGRESS=soon is not a number of seconds" "$tmp/p.err" || fail "progress: a bad value named"
+
 # Bad usage: exit 2 and a message naming the mistake.
 bad() {
   local want=$1; shift

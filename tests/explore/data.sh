@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Explore's `data` invariant (docs/explore.md): bytes a reader read are a
+# prefix of what its peer sent, and an autoread reader that got the FIN
+# read all of them. A connection on an autoread listener has a reader only
+# from accept() on (docs/scenarios.md), so one never accepted is not held
+# to it; one accepted still is. Usage: data.sh TCPSIM
+set -u
+T=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# Never accepted: the client's 5 bytes and FIN wait in B's connection,
+# which no one can read. RFC 9293 §3.6: A's FIN is ACKed, and B's user
+# never closes, so A stays in FIN_WAIT_2 and B in CLOSE_WAIT.
+cat >"$tmp/unaccepted.lua" <<'LUA'
+local sim = tcpsim.new { seed = 1 }
+local a, b = sim:host "A", sim:host "B"
+sim:link(a, b, { delay = "10ms" })
+local server = b:listen(80, { autoread = true })
+local client = a:connect(b, 80)
+sim:run_for "1s"
+client:send "hello"
+client:close()
+sim:run()
+expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2" }
+LUA
+"$T" run "$tmp/unaccepted.lua" --schedule - >"$tmp/u" 2>&1 ||
+  { cat "$tmp/u"; fail "a connection never accepted has no reader: no data invariant"; }
+grep -q "^INVARIANT" "$tmp/u" && { cat "$tmp/u"; fail "an invariant failed"; }
+"$T" explore "$tmp/unaccepted.lua" --faults 1 >"$tmp/ux" 2>/dev/null ||
+  { cat "$tmp/ux"; fail "explore: no schedule may fail"; }
+grep -q "invariant data" "$tmp/ux" && fail "explore: the data invariant failed"
+
+# The positive control: B's user accepts, so B's connection reads as data
+# arrives; a crafted FIN at A's next sequence number is taken by B
+# (RFC 9293 §3.10.7.4, eighth step), and A's 5 bytes then come after the
+# FIN and are never read. The invariant must catch that loss.
+cat >"$tmp/lost.lua" <<'LUA'
+local sim = tcpsim.new { seed = 1 }
+local a, b = sim:host "A", sim:host "B"
+local link = sim:link(a, b, { delay = "10ms" })
+local server = b:listen(80, { autoread = true })
+local client = a:connect(b, 80)
+sim:run_for "1s"
+local peer = server:accept()
+link:inject { from = a, flags = "FIN,ACK" }
+sim:run_for "1s"
+client:send "hello"
+sim:run()
+expect(peer):trace { "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT" }
+LUA
+"$T" run "$tmp/lost.lua" --schedule - >"$tmp/l" 2>&1
+[ $? -eq 1 ] || { cat "$tmp/l"; fail "a lost read must fail the run"; }
+grep -q "^INVARIANT data failed: B:80 got the FIN after 0 of 5 bytes$" "$tmp/l" ||
+  { cat "$tmp/l"; fail "the data invariant must catch the accepted connection's loss"; }
+exit 0
