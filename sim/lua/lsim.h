@@ -34,11 +34,13 @@
 #include "sim_world.h"
 #include "tcp.h"
 
-#define LSIM_SIM  "tcpsim.sim"
-#define LSIM_HOST "tcpsim.host"
-#define LSIM_LINK "tcpsim.link"
-#define LSIM_SOCK "tcpsim.socket"
-#define LSIM_HELD "tcpsim.held"
+/* The classes' metatable names. Arrays, not literals: each one's address is
+ * also its metatable's key (see lsim_checkudata), so it must be one object. */
+extern const char LSIM_SIM[];
+extern const char LSIM_HOST[];
+extern const char LSIM_LINK[];
+extern const char LSIM_SOCK[];
+extern const char LSIM_HELD[];
 
 typedef struct lsim lsim;
 
@@ -337,6 +339,15 @@ void lsim_arena_free(lsim_arena *a);
  * its user value (the simulation lives as long as any handle) and the
  * metatable `mt`. */
 void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt);
+/* luaL_newmetatable, luaL_setmetatable, luaL_testudata and luaL_checkudata
+ * for a class whose name `tname` is one object (LSIM_SOCK, a static array):
+ * the metatable is also registered under the light userdata `tname`, and
+ * the checks compare against it by that pointer key instead of hashing
+ * the name on every call. Same results and the same error text. */
+int lsim_newmetatable(lua_State *L, const char *tname);
+void lsim_setmetatable(lua_State *L, const char *tname);
+void *lsim_testudata(lua_State *L, int idx, const char *tname);
+void *lsim_checkudata(lua_State *L, int idx, const char *tname);
 /* The last case of every __index: pushes method `key` from the metatable's
  * "methods" table of the object at index 1, or raises "<what> has no field
  * or method '<key>'". Returns 1. */

@@ -13,7 +13,7 @@
 
 #include "lsim.h"
 
-#define EXPECT_MT    "tcpsim.expect"
+static const char EXPECT_MT[] = "tcpsim.expect";
 #define EXPECT_STATE "tcpsim.expect.counts"
 /* What a nil socket most often means: accept() found no connection. */
 #define NO_SOCKET "was it from accept()? no connection has been accepted (use accept_wait)"
@@ -72,7 +72,7 @@ static void push_where(lua_State *L)
 static void print_fail(lua_State *L, const char *where, const char *what)
 {
     const char *label = NULL;
-    if (luaL_testudata(L, 1, EXPECT_MT)) {
+    if (lsim_testudata(L, 1, EXPECT_MT)) {
         lua_getiuservalue(L, 1, 2);
         label = lua_tostring(L, -1); /* kept alive by the userdata */
         lua_pop(L, 1);
@@ -110,7 +110,7 @@ static int verdict(lua_State *L, bool ok, const char *what)
 
 static void subject(lua_State *L)
 {
-    luaL_checkudata(L, 1, EXPECT_MT);
+    lsim_checkudata(L, 1, EXPECT_MT);
     lua_getiuservalue(L, 1, 1);
 }
 
@@ -135,7 +135,7 @@ static const net_sock *subject_sock_at(lua_State *L, const char *where, lsim **s
     subject(L);
     if (lua_isnil(L, -1))
         luaL_error(L, "%s: expect(...) got nil, not a socket: " NO_SOCKET, where);
-    if (!luaL_testudata(L, -1, LSIM_SOCK))
+    if (!lsim_testudata(L, -1, LSIM_SOCK))
         luaL_error(L, "%s: expect(...) needs a socket here, got %s", where, luaL_typename(L, -1));
     uint32_t sock = lsim_sock_check(L, -1, s);
     lua_pop(L, 1);
@@ -473,7 +473,7 @@ static int l_expect(lua_State *L)
     lua_setiuservalue(L, -2, 1);
     lua_pushvalue(L, 2);
     lua_setiuservalue(L, -2, 2);
-    luaL_setmetatable(L, EXPECT_MT);
+    lsim_setmetatable(L, EXPECT_MT);
     return 1;
 }
 
@@ -489,7 +489,7 @@ void lsim_open_expect(lua_State *L)
         {"saw", e_saw},     {"exchange", e_exchange}, {"equals", e_equals},
         {"holds", e_holds}, {"at_least", e_at_least}, {"at_most", e_at_most},
         {NULL, NULL}};
-    luaL_newmetatable(L, EXPECT_MT);
+    lsim_newmetatable(L, EXPECT_MT);
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
     lua_setfield(L, -2, "__index");

@@ -150,7 +150,7 @@ void lsim_push_link(lua_State *L, int sim_idx, uint32_t link)
 
 sim_link *lsim_link_check(lua_State *L, int idx, lsim **out_sim)
 {
-    uint32_t *ld = luaL_checkudata(L, idx, LSIM_LINK);
+    uint32_t *ld = lsim_checkudata(L, idx, LSIM_LINK);
     lua_getiuservalue(L, idx, 1);
     lsim *s = lsim_check(L, -1);
     lua_pop(L, 1);
@@ -645,7 +645,7 @@ static int link_hook(lua_State *L)
 
 static uint32_t rule_check(lua_State *L, lsim **out)
 {
-    uint32_t *rd = luaL_checkudata(L, 1, LSIM_HELD);
+    uint32_t *rd = lsim_checkudata(L, 1, LSIM_HELD);
     lua_getiuservalue(L, 1, 1);
     lsim *s = lsim_check(L, -1);
     lua_pop(L, 1);
@@ -909,14 +909,14 @@ void lsim_open_link(lua_State *L)
                                        {"last", link_last},
                                        {"inject", link_inject},
                                        {NULL, NULL}};
-    luaL_newmetatable(L, LSIM_LINK);
+    lsim_newmetatable(L, LSIM_LINK);
     luaL_setfuncs(L, meta, 0);
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
     lua_setfield(L, -2, "methods");
     lua_pop(L, 1);
     static const luaL_Reg rmeta[] = {{"__index", rule_index}, {NULL, NULL}};
-    luaL_newmetatable(L, LSIM_HELD);
+    lsim_newmetatable(L, LSIM_HELD);
     luaL_setfuncs(L, rmeta, 0);
     lua_pop(L, 1);
 }

@@ -28,7 +28,7 @@
 #include "tcp_seq.h"
 #include "tcp_wire.h"
 
-#define LSIM_PEER "tcpsim.raw_peer"
+static const char LSIM_PEER[] = "tcpsim.raw_peer";
 
 #define PEER_ISN_DEFAULT  100000u
 #define PEER_SPORT        40000u /* the peer's port (packetdrill's remote side) */
@@ -59,7 +59,7 @@ typedef struct lpeer {
 
 static lpeer *peer_check(lua_State *L, int idx)
 {
-    lpeer *pr = luaL_checkudata(L, idx, LSIM_PEER);
+    lpeer *pr = lsim_checkudata(L, idx, LSIM_PEER);
     if (!pr->p)
         luaL_error(L, "attempt to use a raw peer that was freed");
     lua_getiuservalue(L, idx, 1);
@@ -70,7 +70,7 @@ static lpeer *peer_check(lua_State *L, int idx)
 
 static int peer_gc(lua_State *L)
 {
-    lpeer *pr = luaL_checkudata(L, 1, LSIM_PEER);
+    lpeer *pr = lsim_checkudata(L, 1, LSIM_PEER);
     net_peer_free(pr->p);
     free(pr->buf);
     pr->p = NULL;
@@ -159,7 +159,7 @@ static int sim_raw_peer(lua_State *L)
                           sim_host_name(net_host_sim(s->net, h)));
     lpeer *pr = lua_newuserdatauv(L, sizeof *pr, 1);
     memset(pr, 0, sizeof *pr);
-    luaL_setmetatable(L, LSIM_PEER);
+    lsim_setmetatable(L, LSIM_PEER);
     lsim_runtime_own(L, -1);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);
@@ -733,7 +733,7 @@ void lsim_open_peer(lua_State *L)
     static const luaL_Reg methods[] = {
         {"send", peer_send}, {"expect", peer_expect},   {"expect_none", peer_expect_none},
         {"recv", peer_recv}, {"advance", peer_advance}, {NULL, NULL}};
-    luaL_newmetatable(L, LSIM_PEER);
+    lsim_newmetatable(L, LSIM_PEER);
     luaL_setfuncs(L, meta, 0);
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);

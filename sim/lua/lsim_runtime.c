@@ -1160,6 +1160,55 @@ static int run_chunk(lua_State *L, const char **err)
 
 /* ---- Handles ---- */
 
+const char LSIM_SIM[] = "tcpsim.sim";
+const char LSIM_HOST[] = "tcpsim.host";
+const char LSIM_LINK[] = "tcpsim.link";
+const char LSIM_SOCK[] = "tcpsim.socket";
+const char LSIM_HELD[] = "tcpsim.held";
+
+/* metatable[MT_TAG] holds the light userdata tname: a script can read it
+ * but cannot make a light userdata, nor set a userdata's metatable, so a
+ * handle whose metatable carries the tag is one this class made. */
+#define MT_TAG 1
+
+int lsim_newmetatable(lua_State *L, const char *tname)
+{
+    int made = luaL_newmetatable(L, tname);
+    lua_pushlightuserdata(L, (void *)tname);
+    lua_rawseti(L, -2, MT_TAG);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, tname);
+    return made;
+}
+
+void lsim_setmetatable(lua_State *L, const char *tname)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, tname);
+    lua_setmetatable(L, -2);
+}
+
+/* As luaL_testudata, without its registry lookup by name: every socket
+ * call and field read checks its handle, and that lookup was the largest
+ * single cost of a scenario's callbacks. */
+void *lsim_testudata(lua_State *L, int idx, const char *tname)
+{
+    void *p = lua_touserdata(L, idx);
+    if (!p || !lua_getmetatable(L, idx))
+        return NULL;
+    lua_rawgeti(L, -1, MT_TAG);
+    bool same = lua_touserdata(L, -1) == tname && lua_type(L, -1) == LUA_TLIGHTUSERDATA;
+    lua_pop(L, 2);
+    return same ? p : NULL;
+}
+
+void *lsim_checkudata(lua_State *L, int idx, const char *tname)
+{
+    void *p = lsim_testudata(L, idx, tname);
+    if (!p)
+        luaL_typeerror(L, idx, tname);
+    return p;
+}
+
 void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt)
 {
     sim_idx = lua_absindex(L, sim_idx);
@@ -1167,7 +1216,7 @@ void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt)
     *hd = index;
     lua_pushvalue(L, sim_idx);
     lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, mt);
+    lsim_setmetatable(L, mt);
 }
 
 int lsim_index_methods(lua_State *L, const char *what, const char *key)

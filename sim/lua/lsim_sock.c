@@ -53,7 +53,7 @@ void lsim_push_sock(lua_State *L, int sim_idx, uint32_t sock)
 
 uint32_t lsim_sock_check(lua_State *L, int idx, lsim **out_sim)
 {
-    uint32_t *sd = luaL_checkudata(L, idx, LSIM_SOCK);
+    uint32_t *sd = lsim_checkudata(L, idx, LSIM_SOCK);
     lua_getiuservalue(L, idx, 1);
     lsim *s = lsim_check(L, -1);
     lua_pop(L, 1);
@@ -196,7 +196,7 @@ int lsim_host_listen(lua_State *L)
 static uint32_t peer_addr(lua_State *L, int idx, const char *what)
 {
     uint32_t addr = 0;
-    if (luaL_testudata(L, idx, LSIM_HOST)) {
+    if (lsim_testudata(L, idx, LSIM_HOST)) {
         lsim *s;
         uint32_t ph = lsim_host_of(L, idx, &s);
         return sim_host_addr(net_host_sim(s->net, ph));
@@ -430,11 +430,14 @@ static int sock_abort(lua_State *L)
 #define ACCEPT_WAIT_LIMIT (10 * SIM_MIN) /* accept_wait's default timeout */
 
 /* Where the last accept() that found no connection was called; cleared by
- * an accept that returns a socket. A fixed buffer: accept() runs in
- * predicates after every event and allocates nothing. */
+ * an accept that returns a socket. Fixed buffers: accept() runs in
+ * predicates after every event and allocates nothing. The "file:line" text
+ * is made only when an error needs it (lsim_sock_explain), not per call. */
 typedef struct accept_nil {
     bool set;
-    char where[200];
+    bool known; /* src and line were ever recorded */
+    int line;
+    char src[LUA_IDSIZE];
 } accept_nil;
 
 static accept_nil *accept_nil_of(lua_State *L)
@@ -452,7 +455,9 @@ static void note_accept(lua_State *L, bool got)
     a->set = !got;
     if (got || !lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sl", &ar))
         return;
-    snprintf(a->where, sizeof a->where, "%s:%d", ar.short_src, ar.currentline);
+    memcpy(a->src, ar.short_src, sizeof a->src);
+    a->line = ar.currentline;
+    a->known = true;
 }
 
 void lsim_sock_explain(lua_State *L)
@@ -461,7 +466,11 @@ void lsim_sock_explain(lua_State *L)
     const char *m = lua_tostring(L, -1);
     if (!a || !a->set || !m || !strstr(m, "attempt to index a nil value"))
         return;
-    lua_pushfstring(L, "%s; " NO_CONNECTION ": accept() at %s returned nil", m, a->where);
+    if (a->known)
+        lua_pushfstring(L, "%s; " NO_CONNECTION ": accept() at %s:%d returned nil", m, a->src,
+                        a->line);
+    else
+        lua_pushfstring(L, "%s; " NO_CONNECTION ": accept() at  returned nil", m);
     lua_remove(L, -2);
 }
 
@@ -622,82 +631,139 @@ static void push_stats(lua_State *L, lsim *s, uint32_t sock)
 #undef F
 }
 
-static bool push_ports(lua_State *L, lsim *s, uint32_t sock, const char *key)
-{
-    net_sock_ports(s->net, sock);
-    const net_sock *k = net_sock_at(s->net, sock);
-    if (strcmp(key, "port") == 0)
-        lua_pushinteger(L, k->lport);
-    else if (strcmp(key, "peer_port") == 0)
-        lua_pushinteger(L, k->rport);
-    else
-        return false;
-    return true;
-}
-
 /* sock.iss, irs, snd_una, snd_nxt, snd_max, rcv_nxt, snd_wnd, rcv_wnd
  * (RFC 9293 §3.3.1; windows in bytes, scaled): nil while the variable
  * means nothing (LISTEN; IRS, RCV.* and SND.WND in SYN_SENT) and once the
- * connection is gone (CLOSED: RFC 9293 §3.3.2 has no TCB there). Returns false for any other key.
+ * connection is gone (CLOSED: RFC 9293 §3.3.2 has no TCB there).
  */
-static bool push_seqvar(lua_State *L, lsim *s, uint32_t sock, const char *key)
+static const char *const seqvar_names[] = {"iss",     "irs",     "snd_una", "snd_nxt",
+                                           "snd_max", "rcv_nxt", "snd_wnd", "rcv_wnd"};
+#define NSEQVARS (sizeof seqvar_names / sizeof seqvar_names[0])
+
+static void push_seqvar(lua_State *L, lsim *s, uint32_t sock, size_t i)
 {
-    static const char *const names[] = {"iss",     "irs",     "snd_una", "snd_nxt",
-                                        "snd_max", "rcv_nxt", "snd_wnd", "rcv_wnd"};
-    size_t i = 0;
-    while (i < 8 && strcmp(key, names[i]) != 0)
-        i++;
-    if (i == 8)
-        return false;
     tcp_tcb t;
     int rc = net_sock_tcb(s->net, sock, &t);
     if (rc == TCP_EINVAL)
-        luaL_error(L, "socket.%s: a kernel host's sequence variables cannot be read", key);
+        luaL_error(L, "socket.%s: a kernel host's sequence variables cannot be read",
+                   seqvar_names[i]);
     bool peer_given = i == 1 || i == 5 || i == 6 || i == 7; /* SND.WND comes with the SYN,ACK */
     if (rc != 0 || t.state == TCP_CLOSED || t.state == TCP_LISTEN ||
         (peer_given && t.state == TCP_SYN_SENT)) {
         lua_pushnil(L);
-        return true;
+        return;
     }
     const uint32_t v[] = {t.iss,     t.irs,     t.snd_una, t.snd_nxt,
                           t.snd_max, t.rcv_nxt, t.snd_wnd, t.rcv_wnd};
     lua_pushinteger(L, v[i]);
-    return true;
 }
 
-static int sock_index(lua_State *L)
+/* The socket's fields; a field's number in sock_index's table is its
+ * enum value, the sequence variables follow from F_SEQVAR. */
+enum sock_field {
+    F_STATE = 1,
+    F_TRACE,
+    F_STEPS,
+    F_ERROR,
+    F_STATS,
+    F_RECEIVED,
+    F_READABLE,
+    F_HOST,
+    F_ID,
+    F_PORT,
+    F_PEER_PORT,
+    F_SEQVAR,
+};
+
+static const char *const field_names[] = {
+    [F_STATE] = "state",       [F_TRACE] = "trace",         [F_STEPS] = "steps",
+    [F_ERROR] = "error",       [F_STATS] = "stats",         [F_RECEIVED] = "received",
+    [F_READABLE] = "readable", [F_HOST] = "host",           [F_ID] = "id",
+    [F_PORT] = "port",         [F_PEER_PORT] = "peer_port",
+};
+
+static void push_field(lua_State *L, lsim *s, uint32_t sock, lua_Integer f)
 {
-    lsim *s;
-    uint32_t sock = lsim_sock_check(L, 1, &s);
     const net_sock *k = net_sock_at(s->net, sock);
-    const char *key = luaL_checkstring(L, 2);
-    if (strcmp(key, "state") == 0) {
+    switch (f) {
+    case F_STATE:
         lua_pushstring(L, tcp_state_name(k->state));
-    } else if (strcmp(key, "trace") == 0) {
+        break;
+    case F_TRACE:
         push_trace(L, k);
-    } else if (strcmp(key, "steps") == 0) {
+        break;
+    case F_STEPS:
         push_steps(L, k);
-    } else if (strcmp(key, "error") == 0) {
+        break;
+    case F_ERROR:
         if (k->error)
             lua_pushstring(L, tcp_err_name(k->error));
         else
             lua_pushnil(L);
-    } else if (strcmp(key, "stats") == 0) {
+        break;
+    case F_STATS:
         push_stats(L, s, sock);
-    } else if (strcmp(key, "received") == 0) {
+        break;
+    case F_RECEIVED:
         net_drain(s->net, sock);
         lua_pushlstring(L, k->rx ? k->rx : "", k->nrx);
-    } else if (strcmp(key, "readable") == 0) {
+        break;
+    case F_READABLE:
         lua_pushinteger(L, (lua_Integer)net_readable(s->net, sock));
-    } else if (strcmp(key, "host") == 0) {
+        break;
+    case F_HOST:
         lua_getiuservalue(L, 1, 1);
         lsim_push_host(L, -1, k->host);
-    } else if (strcmp(key, "id") == 0) {
+        break;
+    case F_ID:
         lua_pushinteger(L, k->id);
-    } else if (!push_seqvar(L, s, sock, key) && !push_ports(L, s, sock, key)) {
-        return lsim_index_methods(L, "socket", key);
+        break;
+    case F_PORT:
+    case F_PEER_PORT:
+        net_sock_ports(s->net, sock);
+        lua_pushinteger(L, f == F_PORT ? k->lport : k->rport);
+        break;
+    default:
+        push_seqvar(L, s, sock, (size_t)(f - F_SEQVAR));
+        break;
     }
-    return 1;
+}
+
+/* __index, with upvalue 1 the table of every method (its function) and
+ * every field (its enum sock_field): one raw lookup by the interned key
+ * replaces comparing it with each name in turn. A key in neither (or not
+ * a string) takes lsim_index_methods' path and error. */
+static int sock_index(lua_State *L)
+{
+    lsim *s;
+    uint32_t sock = lsim_sock_check(L, 1, &s);
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    switch (lua_rawget(L, lua_upvalueindex(1))) {
+    case LUA_TFUNCTION:
+        return 1;
+    case LUA_TNUMBER:
+        push_field(L, s, sock, lua_tointeger(L, -1));
+        return 1;
+    default:
+        lua_pop(L, 1);
+        return lsim_index_methods(L, "socket", luaL_checkstring(L, 2));
+    }
+}
+
+/* The table sock_index looks keys up in: the methods and the fields. */
+static void push_index_table(lua_State *L, const luaL_Reg *methods)
+{
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    for (lua_Integer f = F_STATE; f < F_SEQVAR; f++) {
+        lua_pushinteger(L, f);
+        lua_setfield(L, -2, field_names[f]);
+    }
+    for (size_t i = 0; i < NSEQVARS; i++) {
+        lua_pushinteger(L, F_SEQVAR + (lua_Integer)i);
+        lua_setfield(L, -2, seqvar_names[i]);
+    }
 }
 
 static int sock_tostring(lua_State *L)
@@ -712,8 +778,7 @@ static int sock_tostring(lua_State *L)
 
 void lsim_open_sock(lua_State *L)
 {
-    static const luaL_Reg meta[] = {
-        {"__index", sock_index}, {"__tostring", sock_tostring}, {NULL, NULL}};
+    static const luaL_Reg meta[] = {{"__tostring", sock_tostring}, {NULL, NULL}};
     static const luaL_Reg methods[] = {{"send", sock_send},
                                        {"recv", sock_recv},
                                        {"shutdown", sock_shutdown},
@@ -730,10 +795,13 @@ void lsim_open_sock(lua_State *L)
     accept_nil *a = lua_newuserdatauv(L, sizeof *a, 0);
     memset(a, 0, sizeof *a);
     lua_setfield(L, LUA_REGISTRYINDEX, ACCEPT_NIL);
-    luaL_newmetatable(L, LSIM_SOCK);
+    lsim_newmetatable(L, LSIM_SOCK);
     luaL_setfuncs(L, meta, 0);
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
+    push_index_table(L, methods);
+    lua_pushcclosure(L, sock_index, 1);
+    lua_setfield(L, -3, "__index");
     lua_setfield(L, -2, "methods");
     lua_pop(L, 1);
 }

@@ -143,7 +143,7 @@ void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what)
 
 lsim *lsim_check(lua_State *L, int idx)
 {
-    lsim *s = luaL_checkudata(L, idx, LSIM_SIM);
+    lsim *s = lsim_checkudata(L, idx, LSIM_SIM);
     if (s->closed)
         luaL_error(L, "attempt to use a finished simulation");
     return s;
@@ -215,7 +215,7 @@ static int sim_new(lua_State *L)
     s->L = lsim_main_thread(L); /* never a coroutine, which may be collected */
     s->error_ref = LUA_NOREF;
     s->closed = true; /* safe state until fully built */
-    luaL_setmetatable(L, LSIM_SIM);
+    lsim_setmetatable(L, LSIM_SIM);
     lsim_runtime_own(L, -1);
     s->profile = *base;
     lsim_profile_apply(L, 1, &s->profile, "tcpsim.new");
@@ -249,7 +249,7 @@ static int sim_new(lua_State *L)
 
 static int sim_gc(lua_State *L)
 {
-    lsim *s = luaL_checkudata(L, 1, LSIM_SIM);
+    lsim *s = lsim_checkudata(L, 1, LSIM_SIM);
     if (!s->net)
         return 0;
     if (s->in_hook > 0 || net_in_stack(s->net))
@@ -570,14 +570,14 @@ static int sim_index(lua_State *L)
 
 static int sim_tostring(lua_State *L)
 {
-    lsim *s = luaL_checkudata(L, 1, LSIM_SIM);
+    lsim *s = lsim_checkudata(L, 1, LSIM_SIM);
     lua_pushfstring(L, "simulation (seed %I, profile %s)", (LUAI_UACINT)s->seed, s->profile.name);
     return 1;
 }
 
 uint32_t lsim_host_of(lua_State *L, int idx, lsim **out_sim)
 {
-    uint32_t *hd = luaL_checkudata(L, idx, LSIM_HOST);
+    uint32_t *hd = lsim_checkudata(L, idx, LSIM_HOST);
     lua_getiuservalue(L, idx, 1);
     lsim *s = lsim_check(L, -1);
     lua_pop(L, 1);
@@ -651,8 +651,8 @@ static int host_tostring(lua_State *L)
 
 static int host_eq(lua_State *L)
 {
-    const uint32_t *a = luaL_testudata(L, 1, LSIM_HOST);
-    const uint32_t *b = luaL_testudata(L, 2, LSIM_HOST);
+    const uint32_t *a = lsim_testudata(L, 1, LSIM_HOST);
+    const uint32_t *b = lsim_testudata(L, 2, LSIM_HOST);
     if (!a || !b) {
         lua_pushboolean(L, 0);
         return 1;
@@ -665,7 +665,7 @@ static int host_eq(lua_State *L)
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
 {
-    luaL_newmetatable(L, name);
+    lsim_newmetatable(L, name);
     luaL_setfuncs(L, meta, 0);
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
