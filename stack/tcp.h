@@ -176,6 +176,7 @@ typedef struct tcp_profile {
     uint64_t rto_slop_ns;                    /* added to every data RTO */
     uint64_t persist_min_ns, persist_max_ns; /* persist interval bounds; 0: none / rto_max */
     bool zwp_no_data;                        /* zero-window probe <SEQ=SND.UNA-1> without data */
+    bool zwp_ack_rearm; /* an ACK during probing re-arms the probe timer; open once the head fits */
     bool nagle_minshall;  /* Nagle holds a runt only while a runt is unacknowledged */
     bool fin_wait_2_idle; /* orphan FIN_WAIT_2 timeout counts idle time */
     tcp_backlog_model backlog_model;

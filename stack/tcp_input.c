@@ -613,6 +613,46 @@ static void on_new_ack(tcp_conn *c, uint32_t ack)
         tcp_timer_rtx_or_pto(c, true);
 }
 
+/* The window opened: probing ends, the backoff that timed the probes goes
+ * (RFC 9293 §3.8.6.1; Linux tcp_ack_probe clears icsk_backoff). */
+static void zwp_window_open(tcp_conn *c)
+{
+    c->probing = false;
+    c->persist_backoff = 0;
+    tcp_timer_stop(c, TCP_TIMER_PERSIST);
+    if (c->snd_una != c->snd_max)
+        tcp_timer_restart_rtx(c);
+}
+
+/* Does the window admit the head of the unsent queue, one segment of at
+ * most SND.MSS with the FIN if it ends the data (Linux tcp_ack_probe:
+ * !after(TCP_SKB_CB(head)->end_seq, tcp_wnd_end(tp)))? */
+static bool zwp_head_fits(const tcp_conn *c)
+{
+    uint32_t unsent = tcp_snd_data_end(c) - c->snd_nxt;
+    uint32_t n = min32(unsent, c->snd_mss);
+    uint32_t end = c->snd_nxt + n + (c->fin_queued && n == unsent ? 1u : 0u);
+    return !tcp_seq_gt(end, c->snd_una + c->snd_wnd);
+}
+
+/* Profile zwp_ack_rearm (Linux tcp_ack -> tcp_ack_probe, for every
+ * acceptable ACK with nothing in flight): the window counts as open only
+ * once the head segment fits; until then the probe timer restarts from
+ * this ACK with the backed-off interval (tcp_probe0_when), so a late
+ * answer delays the next probe. The other profiles leave the timer where
+ * the probe set it (FreeBSD tcp_output arms tcp_setpersist only while
+ * TT_PERSIST is not active). */
+static void zwp_ack_probe(tcp_conn *c)
+{
+    if (!c->stack->profile->zwp_ack_rearm || c->cork_wait || tcp_flight(c) ||
+        c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER)
+        return;
+    if (zwp_head_fits(c))
+        zwp_window_open(c);
+    else
+        tcp_timer_persist_rearm(c);
+}
+
 static void update_window(tcp_conn *c, const tcp_seg *seg)
 {
     /* "If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)),
@@ -626,13 +666,10 @@ static void update_window(tcp_conn *c, const tcp_seg *seg)
     c->snd_wl2 = seg->ack;
     if (c->snd_wnd > c->max_snd_wnd)
         c->max_snd_wnd = c->snd_wnd;
-    if (c->snd_wnd > 0 && (c->probing || c->timer_at[TCP_TIMER_PERSIST] != TCP_NEVER)) {
-        c->probing = false;
-        c->persist_backoff = 0;
-        tcp_timer_stop(c, TCP_TIMER_PERSIST);
-        if (c->snd_una != c->snd_max)
-            tcp_timer_restart_rtx(c);
-    }
+    if (c->stack->profile->zwp_ack_rearm)
+        return; /* zwp_ack_probe judges the window */
+    if (c->snd_wnd > 0 && (c->probing || c->timer_at[TCP_TIMER_PERSIST] != TCP_NEVER))
+        zwp_window_open(c);
 }
 
 /* RFC 9293 §3.10.7.4, fifth step, in SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT,
@@ -691,8 +728,10 @@ static bool on_ack(tcp_conn *c, const tcp_seg *seg)
         on_new_ack(c, ack);
     else if (ack == c->snd_una)
         on_dup_ack(c, seg);
-    if (tcp_seq_ge(ack, c->snd_una))
+    if (tcp_seq_ge(ack, c->snd_una)) {
         update_window(c, seg);
+        zwp_ack_probe(c);
+    }
     /* The state-specific part of the fifth step. Processing goes on in
      * every case: the text and FIN steps ignore the states they do not
      * apply to, and the common exit sends what the ACK made sendable. */
