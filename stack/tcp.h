@@ -158,6 +158,7 @@ typedef struct tcp_profile {
     bool rst_on_close_with_unread; /* Linux: close() with unread data sends RST */
     bool rst_on_keepalive_timeout; /* Linux: RST when keepalive gives up */
     bool tw_restart_on_ack;        /* Linux: any ACK-bearing segment restarts TIME_WAIT */
+    bool tw_paws_restart;          /* Linux: a PAWS-refused non-SYN is ACKed, restarts TIME_WAIT */
     tcp_tw_rst_policy tw_rst;
     tcp_tw_syn_policy tw_syn;
     tcp_backlog_policy backlog_full;

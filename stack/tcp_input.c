@@ -1099,13 +1099,17 @@ static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
 
 /* RFC 9293 §3.10.7.4: "restart the 2 MSL timeout"; reported, so that the
  * run's outputs can show the restart (no state changes). */
-static void tw_restart(tcp_conn *c, const tcp_seg *seg)
+static void tw_restart(tcp_conn *c, const tcp_seg *seg, const char *why)
 {
     tcp_timer_set(c, TCP_TIMER_TIME_WAIT, tcp_after(c, tcp_time_wait_ns(c)));
-    tcp_ev(c, TCP_EV_TIMER_RESTART, TCP_TIMER_TIME_WAIT, seg,
-           (seg->flags & TCP_FIN)   ? "rcv FIN again"
+    tcp_ev(c, TCP_EV_TIMER_RESTART, TCP_TIMER_TIME_WAIT, seg, why);
+}
+
+static const char *tw_restart_why(const tcp_seg *seg)
+{
+    return (seg->flags & TCP_FIN)   ? "rcv FIN again"
            : (seg->flags & TCP_SYN) ? "rcv SYN (PAWS)"
-                                    : "rcv ACK");
+                                    : "rcv ACK";
 }
 
 /* With timestamps agreed, TIME-WAIT judges a SYN by its TS.Val too (RFC
@@ -1120,6 +1124,27 @@ static int tw_syn_ts(const tcp_conn *c, const tcp_seg *seg)
         return 0;
     int32_t d = (int32_t)(c->ts_recent - seg->ts_val);
     return d < 0 ? 1 : d > 0 && c->ts_recent ? -1 : 0;
+}
+
+/* Profile tw_paws_restart (Linux tcp_timewait_state_process): a segment
+ * other than a SYN or RST whose TS.Val is older than TS.Recent is refused
+ * by PAWS (RFC 7323 §5) whatever its sequence number; Linux takes it down
+ * the out-of-window path, an ACK (rate-limited) and a restart of the 2MSL
+ * timer ("if (paws_reject || th->ack) inet_twsk_reschedule"). SYNs have
+ * their own rule (tw_syn); RSTs never restart the timer. Returns true if
+ * the segment was consumed. */
+static bool tw_paws(tcp_conn *c, const tcp_seg *seg)
+{
+    if (!c->stack->profile->tw_paws_restart || (seg->flags & (TCP_SYN | TCP_RST)) || !c->ts_ok ||
+        !seg->has_ts)
+        return false;
+    int32_t d = (int32_t)(c->ts_recent - seg->ts_val);
+    if (d <= 0 || !c->ts_recent) /* TS.Recent 0 is none (tcp_paws_check) */
+        return false;
+    drop(c, seg, "PAWS");
+    tcp_out_oow_ack(c);
+    tw_restart(c, seg, "rcv segment (PAWS)");
+    return true;
 }
 
 /* A SYN in TIME-WAIT; returns true if it was consumed. */
@@ -1167,15 +1192,17 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
     }
     if ((seg->flags & TCP_SYN) && tw_syn(c, seg))
         return;
+    if (tw_paws(c, seg))
+        return;
     bool has_ack = seg->flags & TCP_ACK;
     if ((seg->flags & TCP_FIN) && seg->seq + seg->len + 1 == c->rcv_nxt) {
         tcp_out_ack(c); /* the peer lost our last ACK */
-        tw_restart(c, seg);
+        tw_restart(c, seg, tw_restart_why(seg));
         return;
     }
     if (seg->seq == c->rcv_nxt && seg->len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN))) {
         if (has_ack && p->tw_restart_on_ack)
-            tw_restart(c, seg);
+            tw_restart(c, seg, tw_restart_why(seg));
         return;
     }
     drop(c, seg, "out of window");
@@ -1184,7 +1211,7 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
      * one that may be a new SYN below RCV.NXT (tcp_timewait_state_process). */
     bool paws = (seg->flags & TCP_SYN) && tw_syn_ts(c, seg) < 0;
     if ((has_ack || paws) && p->tw_restart_on_ack)
-        tw_restart(c, seg);
+        tw_restart(c, seg, tw_restart_why(seg));
 }
 
 /* TIME-WAIT as FreeBSD's tcp_twcheck (profile tw_bsd_rules), in its order:
@@ -1219,7 +1246,7 @@ static void in_time_wait_bsd(tcp_conn *c, const tcp_seg *seg)
         return;
     }
     if ((fl & TCP_FIN) && seg->seq + seg->len + 1u == c->rcv_nxt)
-        tw_restart(c, seg);
+        tw_restart(c, seg, tw_restart_why(seg));
     bool dup_ack = (fl & ~TCP_PSH) == TCP_ACK && seg->len == 0 && seg->seq == c->rcv_nxt &&
                    seg->ack == c->snd_max;
     if (!dup_ack)
