@@ -158,6 +158,7 @@ typedef struct tcp_profile {
     bool rst_on_close_with_unread; /* Linux: close() with unread data sends RST */
     bool rst_on_keepalive_timeout; /* Linux: RST when keepalive gives up */
     bool tw_restart_on_ack;        /* Linux: any ACK-bearing segment restarts TIME_WAIT */
+    bool tw_paws_restart;          /* Linux: a PAWS-refused non-SYN is ACKed, restarts TIME_WAIT */
     tcp_tw_rst_policy tw_rst;
     tcp_tw_syn_policy tw_syn;
     tcp_backlog_policy backlog_full;
@@ -176,6 +177,7 @@ typedef struct tcp_profile {
     uint64_t rto_slop_ns;                    /* added to every data RTO */
     uint64_t persist_min_ns, persist_max_ns; /* persist interval bounds; 0: none / rto_max */
     bool zwp_no_data;                        /* zero-window probe <SEQ=SND.UNA-1> without data */
+    bool zwp_ack_rearm; /* an ACK during probing re-arms the probe timer; open once the head fits */
     bool nagle_minshall;  /* Nagle holds a runt only while a runt is unacknowledged */
     bool fin_wait_2_idle; /* orphan FIN_WAIT_2 timeout counts idle time */
     tcp_backlog_model backlog_model;

@@ -399,6 +399,9 @@ void tcp_timer_arm_keepalive(tcp_conn *c);
 void tcp_timer_enter_state(tcp_conn *c); /* entry actions of c->state */
 uint64_t tcp_time_wait_ns(const tcp_conn *c);
 uint64_t tcp_persist_interval(const tcp_conn *c); /* the next zero-window probe */
+/* The persist timer, one backed-off interval from now (clamped to the user
+ * timeout); the backoff is left as it is. */
+void tcp_timer_persist_rearm(tcp_conn *c);
 void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
 
 /* ---- tcp_buf.c: rings and the out-of-order list ---- */

@@ -613,6 +613,46 @@ static void on_new_ack(tcp_conn *c, uint32_t ack)
         tcp_timer_rtx_or_pto(c, true);
 }
 
+/* The window opened: probing ends, the backoff that timed the probes goes
+ * (RFC 9293 §3.8.6.1; Linux tcp_ack_probe clears icsk_backoff). */
+static void zwp_window_open(tcp_conn *c)
+{
+    c->probing = false;
+    c->persist_backoff = 0;
+    tcp_timer_stop(c, TCP_TIMER_PERSIST);
+    if (c->snd_una != c->snd_max)
+        tcp_timer_restart_rtx(c);
+}
+
+/* Does the window admit the head of the unsent queue, one segment of at
+ * most SND.MSS with the FIN if it ends the data (Linux tcp_ack_probe:
+ * !after(TCP_SKB_CB(head)->end_seq, tcp_wnd_end(tp)))? */
+static bool zwp_head_fits(const tcp_conn *c)
+{
+    uint32_t unsent = tcp_snd_data_end(c) - c->snd_nxt;
+    uint32_t n = min32(unsent, c->snd_mss);
+    uint32_t end = c->snd_nxt + n + (c->fin_queued && n == unsent ? 1u : 0u);
+    return !tcp_seq_gt(end, c->snd_una + c->snd_wnd);
+}
+
+/* Profile zwp_ack_rearm (Linux tcp_ack -> tcp_ack_probe, for every
+ * acceptable ACK with nothing in flight): the window counts as open only
+ * once the head segment fits; until then the probe timer restarts from
+ * this ACK with the backed-off interval (tcp_probe0_when), so a late
+ * answer delays the next probe. The other profiles leave the timer where
+ * the probe set it (FreeBSD tcp_output arms tcp_setpersist only while
+ * TT_PERSIST is not active). */
+static void zwp_ack_probe(tcp_conn *c)
+{
+    if (!c->stack->profile->zwp_ack_rearm || c->cork_wait || tcp_flight(c) ||
+        c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER)
+        return;
+    if (zwp_head_fits(c))
+        zwp_window_open(c);
+    else
+        tcp_timer_persist_rearm(c);
+}
+
 static void update_window(tcp_conn *c, const tcp_seg *seg)
 {
     /* "If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)),
@@ -626,13 +666,10 @@ static void update_window(tcp_conn *c, const tcp_seg *seg)
     c->snd_wl2 = seg->ack;
     if (c->snd_wnd > c->max_snd_wnd)
         c->max_snd_wnd = c->snd_wnd;
-    if (c->snd_wnd > 0 && (c->probing || c->timer_at[TCP_TIMER_PERSIST] != TCP_NEVER)) {
-        c->probing = false;
-        c->persist_backoff = 0;
-        tcp_timer_stop(c, TCP_TIMER_PERSIST);
-        if (c->snd_una != c->snd_max)
-            tcp_timer_restart_rtx(c);
-    }
+    if (c->stack->profile->zwp_ack_rearm)
+        return; /* zwp_ack_probe judges the window */
+    if (c->snd_wnd > 0 && (c->probing || c->timer_at[TCP_TIMER_PERSIST] != TCP_NEVER))
+        zwp_window_open(c);
 }
 
 /* RFC 9293 §3.10.7.4, fifth step, in SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT,
@@ -691,8 +728,10 @@ static bool on_ack(tcp_conn *c, const tcp_seg *seg)
         on_new_ack(c, ack);
     else if (ack == c->snd_una)
         on_dup_ack(c, seg);
-    if (tcp_seq_ge(ack, c->snd_una))
+    if (tcp_seq_ge(ack, c->snd_una)) {
         update_window(c, seg);
+        zwp_ack_probe(c);
+    }
     /* The state-specific part of the fifth step. Processing goes on in
      * every case: the text and FIN steps ignore the states they do not
      * apply to, and the common exit sends what the ACK made sendable. */
@@ -1060,13 +1099,17 @@ static void in_synchronized(tcp_conn *c, const tcp_seg *seg)
 
 /* RFC 9293 §3.10.7.4: "restart the 2 MSL timeout"; reported, so that the
  * run's outputs can show the restart (no state changes). */
-static void tw_restart(tcp_conn *c, const tcp_seg *seg)
+static void tw_restart(tcp_conn *c, const tcp_seg *seg, const char *why)
 {
     tcp_timer_set(c, TCP_TIMER_TIME_WAIT, tcp_after(c, tcp_time_wait_ns(c)));
-    tcp_ev(c, TCP_EV_TIMER_RESTART, TCP_TIMER_TIME_WAIT, seg,
-           (seg->flags & TCP_FIN)   ? "rcv FIN again"
+    tcp_ev(c, TCP_EV_TIMER_RESTART, TCP_TIMER_TIME_WAIT, seg, why);
+}
+
+static const char *tw_restart_why(const tcp_seg *seg)
+{
+    return (seg->flags & TCP_FIN)   ? "rcv FIN again"
            : (seg->flags & TCP_SYN) ? "rcv SYN (PAWS)"
-                                    : "rcv ACK");
+                                    : "rcv ACK";
 }
 
 /* With timestamps agreed, TIME-WAIT judges a SYN by its TS.Val too (RFC
@@ -1081,6 +1124,27 @@ static int tw_syn_ts(const tcp_conn *c, const tcp_seg *seg)
         return 0;
     int32_t d = (int32_t)(c->ts_recent - seg->ts_val);
     return d < 0 ? 1 : d > 0 && c->ts_recent ? -1 : 0;
+}
+
+/* Profile tw_paws_restart (Linux tcp_timewait_state_process): a segment
+ * other than a SYN or RST whose TS.Val is older than TS.Recent is refused
+ * by PAWS (RFC 7323 §5) whatever its sequence number; Linux takes it down
+ * the out-of-window path, an ACK (rate-limited) and a restart of the 2MSL
+ * timer ("if (paws_reject || th->ack) inet_twsk_reschedule"). SYNs have
+ * their own rule (tw_syn); RSTs never restart the timer. Returns true if
+ * the segment was consumed. */
+static bool tw_paws(tcp_conn *c, const tcp_seg *seg)
+{
+    if (!c->stack->profile->tw_paws_restart || (seg->flags & (TCP_SYN | TCP_RST)) || !c->ts_ok ||
+        !seg->has_ts)
+        return false;
+    int32_t d = (int32_t)(c->ts_recent - seg->ts_val);
+    if (d <= 0 || !c->ts_recent) /* TS.Recent 0 is none (tcp_paws_check) */
+        return false;
+    drop(c, seg, "PAWS");
+    tcp_out_oow_ack(c);
+    tw_restart(c, seg, "rcv segment (PAWS)");
+    return true;
 }
 
 /* A SYN in TIME-WAIT; returns true if it was consumed. */
@@ -1128,15 +1192,17 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
     }
     if ((seg->flags & TCP_SYN) && tw_syn(c, seg))
         return;
+    if (tw_paws(c, seg))
+        return;
     bool has_ack = seg->flags & TCP_ACK;
     if ((seg->flags & TCP_FIN) && seg->seq + seg->len + 1 == c->rcv_nxt) {
         tcp_out_ack(c); /* the peer lost our last ACK */
-        tw_restart(c, seg);
+        tw_restart(c, seg, tw_restart_why(seg));
         return;
     }
     if (seg->seq == c->rcv_nxt && seg->len == 0 && !(seg->flags & (TCP_SYN | TCP_FIN))) {
         if (has_ack && p->tw_restart_on_ack)
-            tw_restart(c, seg);
+            tw_restart(c, seg, tw_restart_why(seg));
         return;
     }
     drop(c, seg, "out of window");
@@ -1145,7 +1211,7 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
      * one that may be a new SYN below RCV.NXT (tcp_timewait_state_process). */
     bool paws = (seg->flags & TCP_SYN) && tw_syn_ts(c, seg) < 0;
     if ((has_ack || paws) && p->tw_restart_on_ack)
-        tw_restart(c, seg);
+        tw_restart(c, seg, tw_restart_why(seg));
 }
 
 /* TIME-WAIT as FreeBSD's tcp_twcheck (profile tw_bsd_rules), in its order:
@@ -1180,7 +1246,7 @@ static void in_time_wait_bsd(tcp_conn *c, const tcp_seg *seg)
         return;
     }
     if ((fl & TCP_FIN) && seg->seq + seg->len + 1u == c->rcv_nxt)
-        tw_restart(c, seg);
+        tw_restart(c, seg, tw_restart_why(seg));
     bool dup_ack = (fl & ~TCP_PSH) == TCP_ACK && seg->len == 0 && seg->seq == c->rcv_nxt &&
                    seg->ack == c->snd_max;
     if (!dup_ack)

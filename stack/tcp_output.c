@@ -603,6 +603,11 @@ void tcp_output(tcp_conn *c)
     if (c->ack_now)
         tcp_out_ack(c);
     if (tcp_flight(c) && !c->probing) {
+        /* Data in flight brings the window updates: the retransmission
+         * timer takes over from a probe timer zwp_ack_rearm kept armed
+         * (Linux keeps one timer: ICSK_TIME_RETRANS replaces PROBE0). */
+        if (!c->cork_wait)
+            tcp_timer_stop(c, TCP_TIMER_PERSIST);
         /* Linux tcp_write_xmit: new data schedules the loss probe. */
         if (tcp_seq_gt(c->snd_max, max_before))
             tcp_timer_rtx_or_pto(c, false);

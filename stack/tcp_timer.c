@@ -405,6 +405,11 @@ static void on_persist(tcp_conn *c)
      * computed, so probes go RTO, 2·RTO, 4·RTO ... apart. */
     if (c->persist_backoff < 30)
         c->persist_backoff++;
+    tcp_timer_persist_rearm(c);
+}
+
+void tcp_timer_persist_rearm(tcp_conn *c)
+{
     uint64_t next = clamp_probe_to_user_timeout(c, tcp_persist_interval(c));
     tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, next));
 }

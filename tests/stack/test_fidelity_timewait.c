@@ -238,6 +238,50 @@ static void linux_time_wait_older_timestamp_refused(void **state)
     h_free(h);
 }
 
+/* Linux tcp_timewait_state_process: any segment but an RST that PAWS
+ * refuses (tcp_paws_reject) goes to the out-of-window path, so it is
+ * answered with an ACK and the TIME_WAIT timer restarts ("if (paws_reject
+ * || th->ack) inet_twsk_reschedule"), with or without an ACK bit: a bare
+ * ACK at RCV.NXT with an old TS.Val draws an ACK where a fresh one is
+ * absorbed, and an ACK-less FIN with an old TS.Val restarts the timer
+ * where one with a fresh TS.Val does not. */
+static void linux_time_wait_paws_refused_segments_restart(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    uint32_t ts_recent = 0, snd_nxt = 0;
+    h_pair p = linux_server_time_wait(h, &ts_recent, &snd_nxt);
+    tcp_seg ack = h_template(h, H_B, p.server);
+    ack.has_ts = true;
+    ack.ts_val = ts_recent - 1u;
+    ack.ts_ecr = 0;
+    h_inject(h, H_B, &ack);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_drop(h); /* closed, A would answer it with an RST */
+    assert_int_equal(h_count(h, H_B, p.server, TCP_EV_TIMER_RESTART), 1);
+
+    h_run(h, h_now(h) + H_S(1)); /* past the ACK rate limit (tcp_oow_rate_limited) */
+    tcp_seg fin = h_template(h, H_B, p.server);
+    fin.flags = TCP_FIN;
+    fin.ack = 0;
+    fin.has_ts = true;
+    fin.ts_val = ts_recent + 1000u; /* fresh: out of window, no ACK, no restart */
+    fin.ts_ecr = 0;
+    h_inject(h, H_B, &fin);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_drop(h);
+    assert_int_equal(h_count(h, H_B, p.server, TCP_EV_TIMER_RESTART), 1);
+
+    h_run(h, h_now(h) + H_S(1));
+    fin.ts_val = ts_recent - 1u; /* refused by PAWS: the timer restarts */
+    h_inject(h, H_B, &fin);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_drop(h);
+    h_expect_state(h, H_B, p.server, TCP_TIME_WAIT);
+    assert_int_equal(h_count(h, H_B, p.server, TCP_EV_TIMER_RESTART), 2);
+    h_free(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -251,6 +295,7 @@ int main(void)
         T(bsd_time_wait_syn_without_listener_resets),
         T(linux_time_wait_newer_timestamp_reopens),
         T(linux_time_wait_older_timestamp_refused),
+        T(linux_time_wait_paws_refused_segments_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
