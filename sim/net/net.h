@@ -191,6 +191,8 @@ typedef struct net_sock {
                  only the pattern is queued (ntx - offtx bytes of it) */
     size_t ntx, offtx, captx;
     bool close_pending, shutdown_pending; /* wait for tx to drain */
+    bool rd_shut; /* the user shut the read side (shutdown "rd"): bytes after it
+                     may be discarded (profile shut_rd_discard), none are owed */
 } net_sock;
 
 uint32_t net_sock_count(const net *n);

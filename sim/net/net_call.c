@@ -201,15 +201,20 @@ long net_send_now(net *n, uint32_t sock, const char *data, size_t len)
 int net_shutdown_read(net *n, uint32_t sock)
 {
     net_sock *k = net_sock_mut(n, sock);
-    if (n->kern && net_kern_host(n, k->host))
-        return net_kern_shutdown_read(n, sock);
-    tcp_stack *st;
-    int rc = sock_ready(n, k, &st);
-    if (rc < 0)
-        return rc;
-    net_stack_enter(n);
-    rc = tcp_shutdown_read(st, k->id);
-    net_stack_leave(n, n->hosts[k->host]);
+    int rc;
+    if (n->kern && net_kern_host(n, k->host)) {
+        rc = net_kern_shutdown_read(n, sock);
+    } else {
+        tcp_stack *st;
+        rc = sock_ready(n, k, &st);
+        if (rc < 0)
+            return rc;
+        net_stack_enter(n);
+        rc = tcp_shutdown_read(st, k->id);
+        net_stack_leave(n, n->hosts[k->host]);
+    }
+    if (rc >= 0)
+        net_sock_mut(n, sock)->rd_shut = true;
     return rc;
 }
 

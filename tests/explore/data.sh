@@ -54,4 +54,25 @@ LUA
 [ $? -eq 1 ] || { cat "$tmp/l"; fail "a lost read must fail the run"; }
 grep -q "^INVARIANT data failed: B:80 got the FIN after 0 of 5 bytes$" "$tmp/l" ||
   { cat "$tmp/l"; fail "the data invariant must catch the accepted connection's loss"; }
+# A reader that shut its read side (shutdown "rd") owes nothing after it:
+# under bsd the data that arrives then is dropped (FreeBSD's soshutdown
+# flushes and ignores the receive buffer; profile knob shut_rd_discard), so
+# B reads 0 of A's 5 bytes and the FIN is no sign of a loss.
+cat >"$tmp/shut_rd.lua" <<'LUA'
+local sim = tcpsim.new { seed = 1, profile = "bsd" }
+local a, b = sim:host "A", sim:host "B"
+sim:link(a, b, { delay = "10ms" })
+local server = b:listen(80, { autoread = true })
+local client = a:connect(b, 80)
+sim:run_for "1s"
+local peer = server:accept()
+peer:shutdown "rd"
+client:send "hello"
+client:close()
+sim:run_for "5s"
+expect(peer):trace { "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT" }
+LUA
+"$T" run "$tmp/shut_rd.lua" --schedule - >"$tmp/s" 2>&1 ||
+  { cat "$tmp/s"; fail "a reader that shut its read side owes no bytes"; }
+grep -q "^INVARIANT" "$tmp/s" && { cat "$tmp/s"; fail "an invariant failed after shutdown rd"; }
 exit 0
