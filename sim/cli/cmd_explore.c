@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli.h"
 #include "exp_swarm.h"
@@ -500,14 +501,17 @@ static int check_count(const xopts *o, const exp_run *root)
  * waited for (the jobs, the fork tree): for the rate shown on stderr. */
 static double cpu_seconds(void)
 {
-    struct rusage self, kids;
-    getrusage(RUSAGE_SELF, &self);
+    /* This process's own time from its scheduler clock: getrusage's user
+     * and system split is made from ticks and kept monotonic, so over the
+     * few milliseconds an exploration takes their sum can be off by more
+     * than the span itself. The children are only known by getrusage. */
+    struct timespec self;
+    struct rusage kids;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &self);
     getrusage(RUSAGE_CHILDREN, &kids);
-    const struct timeval *t[4] = {&self.ru_utime, &self.ru_stime, &kids.ru_utime, &kids.ru_stime};
-    double s = 0;
-    for (int i = 0; i < 4; i++)
-        s += (double)t[i]->tv_sec + (double)t[i]->tv_usec / 1e6;
-    return s;
+    return (double)self.tv_sec + (double)self.tv_nsec / 1e9 + (double)kids.ru_utime.tv_sec +
+           (double)kids.ru_utime.tv_usec / 1e6 + (double)kids.ru_stime.tv_sec +
+           (double)kids.ru_stime.tv_usec / 1e6;
 }
 
 static int explore_runs(xopts *o, runner *u)
