@@ -619,7 +619,10 @@ static void pool_put(tcp_conn *c)
 /* Frees a pool's chunks once none of its slots is in use: a stack that
  * had connections and has none left (its last one closed, or every one a
  * minisock now) gives their memory back. One allocation per chunk when it
- * has connections again; never per segment. */
+ * has connections again: for a stack whose only connections are
+ * minisocks, that is once per segment or timer of one of them (conn_at
+ * rebuilds it in a fresh chunk, tw_shrink gives the chunk back), a cost
+ * TIME_WAIT's few segments make small. */
 static void chunks_free(void ***chunks, size_t *n, size_t *cap)
 {
     for (size_t i = 0; i < *n; i++)
@@ -1134,7 +1137,7 @@ void tcp_stack_on_time(tcp_stack *s)
     while (s->heap_len && s->heap[0]->heap_at <= s->now) {
         tcp_conn *c = conn_at(s, s->heap[0], false);
         if (!c)
-            continue; /* the minisock ended without its events (tw_expand) */
+            continue; /* out of memory: the minisock ended without its events (conn_at, tw_drop) */
         tcp_timer_run(c);
         /* Every timer that ran was disarmed or moved past now. */
         assert(c->state == TCP_CLOSED || earliest(c) > s->now);

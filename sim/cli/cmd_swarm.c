@@ -550,7 +550,7 @@ static int merge_reports(sopts *o)
 }
 
 /* Progress on stderr once a run has taken 3 s, then every 2 s (with
- * TCPSIM_SWARM_PROGRESS=S: after S s, then every S s; 0 after each run). */
+ * TCPSIM_SWARM_PROGRESS=S: after S s, then every 2S/3 s; 0 after each run). */
 static void tick(void *ctx, const exp_swarm_report *rep)
 {
     sopts *o = ctx;

@@ -63,7 +63,7 @@ static int send_rec(int fd, const fork_rec *rec)
 }
 
 /* In a new process: dies with its parent (whose pid was `parent`). */
-static void die_with_parent(pid_t parent)
+void exp_die_with_parent(pid_t parent)
 {
 #if defined(__linux__)
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
@@ -116,7 +116,7 @@ void exp_fork_point(exp_run *r)
         s.f[s.n++] = (exp_fault){q, k};
         pid_t parent = getpid(), pid = fork();
         if (pid == 0) {
-            die_with_parent(parent);
+            exp_die_with_parent(parent);
             r->sched = s;
             t->child = true;
             return; /* the run goes on with the fault: exp_run_point applies it */
@@ -175,29 +175,33 @@ static int take_rec(const fork_rec *rec, exp_report *rep)
     return 0;
 }
 
-/* Reads results until every writer is gone; 0, or -1 on any death. */
-static int collect(int fd, exp_report *rep)
+int exp_read_records(int fd, void *rec, size_t size, int (*take)(void *ctx, const void *rec),
+                     void *ctx, const char *who)
 {
     int rc = 0;
-    fork_rec rec;
     size_t have = 0;
     for (;;) {
-        ssize_t got = read(fd, (char *)&rec + have, sizeof rec - have);
+        ssize_t got = read(fd, (char *)rec + have, size - have);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
             break;
         have += (size_t)got;
-        if (have == sizeof rec) {
-            rc |= take_rec(&rec, rep);
+        if (have == size) {
+            rc |= take(ctx, rec);
             have = 0;
         }
     }
     if (have) {
-        fprintf(stderr, "tcpsim: explore: a result was cut short\n");
+        fprintf(stderr, "tcpsim: %s: a record was cut short\n", who);
         rc = -1;
     }
     return rc;
+}
+
+static int take_any(void *ctx, const void *rec)
+{
+    return take_rec(rec, ctx);
 }
 
 /* The processes of a job that died before its children are ours to reap
@@ -238,7 +242,7 @@ int exp_fork_explore(const exp_opts *o, const exp_run *root, exp_report *rep)
     for (; made < jobs; made++) {
         pid_t pid = fork();
         if (pid == 0) {
-            die_with_parent(self);
+            exp_die_with_parent(self);
             close(p[0]);
             run_job(o, p[1], o->shard * jobs + made, shards * jobs);
         }
@@ -250,7 +254,8 @@ int exp_fork_explore(const exp_opts *o, const exp_run *root, exp_report *rep)
         pids[made] = pid;
     }
     close(p[1]);
-    rc |= collect(p[0], rep);
+    fork_rec rec; /* a death makes it -1 */
+    rc |= exp_read_records(p[0], &rec, sizeof rec, take_any, rep, "explore");
     close(p[0]);
     for (uint32_t j = 0; j < made; j++) {
         int status = 0;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Returns p (elements of `elem` bytes, capacity *cap) grown to hold `need`,
  * doubling from 8; aborts on out-of-memory. */
@@ -21,6 +22,17 @@ void *exp_grow(void *p, uint32_t *cap, uint32_t need, size_t elem);
 int exp_read_lines(FILE *f, const char *magic, const char *what,
                    int (*line)(void *ctx, char *text, char *err, size_t errlen), void *ctx,
                    char *err, size_t errlen);
+
+/* In a child just forked from `parent`: dies with it (Linux: a SIGKILL
+ * when the parent ends), and at once if the parent is already gone. */
+void exp_die_with_parent(pid_t parent);
+
+/* Reads records of `size` bytes into rec from fd until every writer has
+ * closed it, handing each to take(ctx, rec) (their results or-ed). A
+ * record cut short is named on stderr ("tcpsim: WHO: a record was cut
+ * short") and makes the result -1. */
+int exp_read_records(int fd, void *rec, size_t size, int (*take)(void *ctx, const void *rec),
+                     void *ctx, const char *who);
 
 typedef struct exp_run exp_run;
 typedef struct exp_opts exp_opts;

@@ -219,27 +219,9 @@ static int put_pipe(void *ctx, const exp_swarm_rec *rec)
     return w == (ssize_t)sizeof *rec ? 0 : -1;
 }
 
-/* Reads records until every job has closed the pipe. */
-static int collect(const exp_swarm_opts *o, int fd, exp_swarm_report *rep)
+static int put_any(void *ctx, const void *rec)
 {
-    exp_swarm_rec rec;
-    size_t have = 0;
-    struct local l = {o, rep};
-    for (;;) {
-        ssize_t got = read(fd, (char *)&rec + have, sizeof rec - have);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        have += (size_t)got;
-        if (have == sizeof rec) {
-            put_local(&l, &rec);
-            have = 0;
-        }
-    }
-    if (have)
-        fprintf(stderr, "tcpsim: swarm: a record was cut short\n");
-    return have ? -1 : 0;
+    return put_local(ctx, rec);
 }
 
 int exp_swarm_run(const exp_swarm_opts *o, exp_swarm_report *rep)
@@ -258,9 +240,11 @@ int exp_swarm_run(const exp_swarm_opts *o, exp_swarm_report *rep)
         return -1;
     }
     int rc = 0;
+    pid_t self = getpid();
     for (; made < jobs; made++) {
         pid_t pid = fork();
         if (pid == 0) {
+            exp_die_with_parent(self);
             close(p[0]);
             _exit(run_part(o, made, jobs, put_pipe, &p[1]) != 0 ? 1 : 0);
         }
@@ -272,7 +256,9 @@ int exp_swarm_run(const exp_swarm_opts *o, exp_swarm_report *rep)
         pids[made] = pid;
     }
     close(p[1]);
-    rc |= collect(o, p[0], rep);
+    exp_swarm_rec rec;
+    struct local l = {o, rep};
+    rc |= exp_read_records(p[0], &rec, sizeof rec, put_any, &l, "swarm");
     close(p[0]);
     for (uint32_t j = 0; j < made; j++) {
         int status = 0;

@@ -331,8 +331,6 @@ int lsim_arena_seal(lsim_arena *a);
 void lsim_arena_reset(lsim_arena *a);
 /* Bytes the run region holds from malloc, as lsim_heap_block counts them. */
 size_t lsim_arena_heap(const lsim_arena *a);
-/* Bytes of the image in use (what a reset copies). */
-size_t lsim_arena_image_bytes(const lsim_arena *a);
 void lsim_arena_free(lsim_arena *a);
 /* Handles: every object a binding hands to Lua (host, socket, link, rule)
  * is a full userdata holding its index, with the simulation at sim_idx as

@@ -239,11 +239,6 @@ size_t lsim_arena_heap(const lsim_arena *a)
     return a->heap;
 }
 
-size_t lsim_arena_image_bytes(const lsim_arena *a)
-{
-    return a->used;
-}
-
 void lsim_arena_free(lsim_arena *a)
 {
     if (!a)

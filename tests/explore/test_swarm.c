@@ -204,15 +204,44 @@ static void report_text_round_trip(void **state)
     exp_swarm_report_free(&back);
 }
 
-/* The seeds of shards and jobs: every seed once. */
+/* A run that makes each seed its own outcome, so the report lists the
+ * seeds it was given. */
+static int seed_as_outcome(void *ctx, uint64_t seed, exp_swarm_rec *rec)
+{
+    (void)ctx;
+    memset(rec, 0, sizeof *rec);
+    rec->seed = seed;
+    rec->outcome = seed * 0x9e3779b97f4a7c15ull + 1;
+    return 0;
+}
+
+/* The seeds of shards and jobs: every seed once, in one job or two. */
 static void shares_cover_the_range(void **state)
 {
     (void)state;
-    exp_swarm_opts o = {.seed_lo = 3, .seed_hi = 12, .nshards = 3};
-    uint64_t total = 0;
-    for (o.shard = 0; o.shard < 3; o.shard++)
-        total += exp_swarm_share(&o);
-    assert_int_equal(total, 10);
+    for (uint32_t jobs = 1; jobs <= 2; jobs++) {
+        unsigned seen[16] = {0};
+        uint64_t total = 0;
+        exp_swarm_opts o = {
+            .seed_lo = 3, .seed_hi = 12, .nshards = 3, .jobs = jobs, .run = seed_as_outcome};
+        for (o.shard = 0; o.shard < 3; o.shard++) {
+            exp_swarm_report rep = {0};
+            assert_int_equal(exp_swarm_run(&o, &rep), 0);
+            assert_int_equal(rep.runs, exp_swarm_share(&o));
+            assert_int_equal(rep.noutcomes, rep.runs);
+            for (uint32_t i = 0; i < rep.noutcomes; i++) {
+                uint64_t seed = rep.outcomes[i].first.seed;
+                assert_true(seed >= 3 && seed <= 12);
+                assert_int_equal((seed - 3) % 3, o.shard); /* i-th seed to shard i mod 3 */
+                seen[seed]++;
+            }
+            total += rep.runs;
+            exp_swarm_report_free(&rep);
+        }
+        assert_int_equal(total, 10);
+        for (uint64_t seed = 3; seed <= 12; seed++)
+            assert_int_equal(seen[seed], 1);
+    }
 }
 
 int main(void)
