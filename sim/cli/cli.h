@@ -67,6 +67,17 @@ int cli_swarm(int argc, char **argv);       /* tcpsim swarm ... (cmd_swarm.c) */
 /* Calls run(ctx) now and again each time the file at `path` is written or
  * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */
 int cli_watch(const char *path, int (*run)(void *), void *ctx);
+
+/* What a failed run removes (cli_stale.c): paths[i] (NULL: none) and the
+ * names an earlier run could have written for it with several simulations
+ * (PATH's STEM.simK.EXT) or, capture[i], several hosts (STEM.HOST.EXT,
+ * STEM.simK.HOST.EXT), as the folder holds them now: scan before the run.
+ * remove unlinks them, saying each it removed on stderr, with unlink and
+ * write only (safe in a signal handler and inside malloc); forget frees the
+ * list (scan forgets the last one itself). */
+void cli_stale_scan(const char *const *paths, const bool *capture, size_t n);
+void cli_stale_remove(void);
+void cli_stale_forget(void);
 /* tcpsim run [--schedule S] [--settle D]: steers the run's nets under the
  * command line's schedule, or the one the scenario gives tcpsim.new
  * (NULL on a bad schedule or duration, message printed). After the run,
