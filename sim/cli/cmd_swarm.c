@@ -125,7 +125,8 @@ static int run_cfg(const sopts *o, lsim_config cfg, const exp_knobs *fixed, exp_
         *knobs = u.knobs;
     if (ranges)
         effective_ranges(&u, ranges);
-    if (rc == 0 && strstr(err, "tcpsim.new: swarm:")) { /* the ranges are usage, not an outcome */
+    /* the ranges are usage, not an outcome ("swarm:", "swarm.loss: ...") */
+    if (rc == 0 && strstr(err, "tcpsim.new: swarm")) {
         fprintf(stderr, "tcpsim: %s\n", err);
         return -1;
     }
