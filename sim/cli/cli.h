@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "lsim.h"
 
@@ -57,16 +58,32 @@ int cli_man(int argc, char **argv);      /* tcpsim man: roff from the help texts
 
 int cli_test(int argc, char **argv);        /* tcpsim test ... */
 int cli_test_kernel(int argc, char **argv); /* tcpsim test --kernel ... (cmd_ktest.c) */
-int cli_profiles(int argc, char **argv);    /* tcpsim profiles [-v] */
-int cli_new(int argc, char **argv);         /* tcpsim new NAME */
-int cli_pkt(int argc, char **argv);         /* tcpsim pkt FILE.pkt ... */
-int cli_kernel(int argc, char **argv);      /* tcpsim kernel FILE.lua (cmd_kernel.c) */
-int cli_explore(int argc, char **argv);     /* tcpsim explore ... (cmd_explore.c) */
-int cli_swarm(int argc, char **argv);       /* tcpsim swarm ... (cmd_swarm.c) */
+/* For tcpsim test's runs: forks, flushing stdout and stderr first, a child
+ * whose standard output and error go to two new temporary files (*out,
+ * *err, read back by the parent). The pid in the parent, 0 in the child;
+ * the message and exit 2 where it cannot. */
+pid_t cli_fork_captured(FILE **out, FILE **err);
+int cli_profiles(int argc, char **argv); /* tcpsim profiles [-v] */
+int cli_new(int argc, char **argv);      /* tcpsim new NAME */
+int cli_pkt(int argc, char **argv);      /* tcpsim pkt FILE.pkt ... */
+int cli_kernel(int argc, char **argv);   /* tcpsim kernel FILE.lua (cmd_kernel.c) */
+int cli_explore(int argc, char **argv);  /* tcpsim explore ... (cmd_explore.c) */
+int cli_swarm(int argc, char **argv);    /* tcpsim swarm ... (cmd_swarm.c) */
 
 /* Calls run(ctx) now and again each time the file at `path` is written or
  * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */
 int cli_watch(const char *path, int (*run)(void *), void *ctx);
+
+/* What a failed run removes (cli_stale.c): paths[i] (NULL: none) and the
+ * names an earlier run could have written for it with several simulations
+ * (PATH's STEM.simK.EXT) or, capture[i], several hosts (STEM.HOST.EXT,
+ * STEM.simK.HOST.EXT), as the folder holds them now: scan before the run.
+ * remove unlinks them, saying each it removed on stderr, with unlink and
+ * write only (safe in a signal handler and inside malloc); forget frees the
+ * list (scan forgets the last one itself). */
+void cli_stale_scan(const char *const *paths, const bool *capture, size_t n);
+void cli_stale_remove(void);
+void cli_stale_forget(void);
 /* tcpsim run [--schedule S] [--settle D]: steers the run's nets under the
  * command line's schedule, or the one the scenario gives tcpsim.new
  * (NULL on a bad schedule or duration, message printed). After the run,
@@ -109,13 +126,21 @@ int cli_explore_run(lsim_config cfg, lsim_keep *kept, struct exp_run *r, char *e
 #define CLI_SWARM_SETTLE_NS (3600ull * 1000000000ull)
 
 /* The arguments tcpsim explore and tcpsim swarm share: the scenario (or
- * --merge and its reports), --no-shrink, --help and cli_common_opt's. */
+ * --merge and its reports), --no-shrink, --jobs, --shard, --settle,
+ * --report-out, --emit-scenario, --help and cli_common_opt's. */
 typedef struct cli_tool_args {
     lsim_config cfg;
     const char *merge[64];
     int nmerge;
     bool merging;
-    bool no_shrink; /* report each failure as found */
+    bool no_shrink;         /* report each failure as found */
+    uint32_t jobs;          /* --jobs, 1 to 64 (1 if not given) */
+    uint32_t shard;         /* --shard I/N: shard I - 1 of nshards (0 of 1 if not given) */
+    uint32_t nshards;       /* 1 to 4096 */
+    uint64_t settle_ns;     /* --settle; the caller's default if not given */
+    const char *settle;     /* --settle as given, or NULL */
+    const char *report_out; /* --report-out, or NULL */
+    const char *emit_dir;   /* --emit-scenario, or NULL */
 } cli_tool_args;
 /* The tool's own options: value(ctx, a, v) takes an option with a value
  * (0 taken, -1 not one of its options, else the exit status, message
@@ -129,6 +154,10 @@ typedef struct cli_tool_opts {
  * or the exit status (2) with the mistake printed. */
 int cli_tool_parse(int argc, char **argv, const char *cmd, cli_tool_args *t,
                    const cli_tool_opts *tool);
+/* Every run of explore and swarm makes and frees a world: the freed memory
+ * is kept in the process (glibc's trim and mmap thresholds raised) rather
+ * than handed back and faulted in again. */
+void cli_tool_keep_heap(void);
 /* "tcpsim: MSG 'ARG'" and the hint to CMD's --help; returns 2. */
 int cli_tool_usage(const char *cmd, const char *msg, const char *arg);
 /* Seconds on the monotonic clock: for rates and progress on stderr only. */

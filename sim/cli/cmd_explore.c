@@ -24,7 +24,7 @@
 typedef struct xopts {
     cli_tool_args t;
     exp_opts eo;
-    const char *report_out, *coverage, *settle, *emit_dir;
+    const char *coverage;
 } xopts;
 
 /* ---- The runner: one Lua run of the scenario under a schedule ---- */
@@ -143,8 +143,10 @@ static int parse_range(const char *v, uint32_t *lo, uint32_t *hi)
     return 0;
 }
 
-static int parse_value(xopts *o, const char *a, const char *v)
+/* cli_tool_opts.value: explore's own options with a value. */
+static int explore_value(void *ctx, const char *a, const char *v)
 {
+    xopts *o = ctx;
     uint64_t n;
     if (strcmp(a, "--faults") == 0) {
         if (cli_parse_u64(v, &n) || n > EXP_FAULTS_MAX)
@@ -159,32 +161,12 @@ static int parse_value(xopts *o, const char *a, const char *v)
     } else if (strcmp(a, "--max-schedules") == 0) {
         if (cli_parse_u64(v, &o->eo.max_schedules) || !o->eo.max_schedules)
             return xusage("--max-schedules needs a positive integer, got", v);
-    } else if (strcmp(a, "--jobs") == 0) {
-        if (cli_parse_u64(v, &n) || n == 0 || n > 64)
-            return xusage("--jobs must be in [1,64], got", v);
-        o->eo.jobs = (uint32_t)n;
-    } else if (strcmp(a, "--shard") == 0) {
-        unsigned i, m;
-        char extra;
-        if (sscanf(v, "%u/%u%c", &i, &m, &extra) != 2 || i == 0 || i > m || m > 4096)
-            return xusage("--shard takes I/N with 1 <= I <= N, got", v);
-        o->eo.shard = i - 1;
-        o->eo.nshards = m;
-    } else if (strcmp(a, "--settle") == 0) {
-        char err[160];
-        if (sim_duration_parse(v, &o->eo.settle_ns, err, sizeof err) != 0)
-            return xusage("--settle needs a duration, got", v);
-        o->settle = v;
     } else if (strcmp(a, "--seed") == 0) {
         if (cli_parse_u64(v, &o->t.cfg.seed) || o->t.cfg.seed > INT64_MAX)
             return xusage("--seed needs a non-negative integer, got", v);
         o->t.cfg.seed_set = true;
-    } else if (strcmp(a, "--report-out") == 0) {
-        o->report_out = v;
     } else if (strcmp(a, "--coverage") == 0) {
         o->coverage = v;
-    } else if (strcmp(a, "--emit-scenario") == 0) {
-        o->emit_dir = v;
     } else {
         return -1;
     }
@@ -196,6 +178,37 @@ int cli_tool_usage(const char *cmd, const char *msg, const char *arg)
     fprintf(stderr, "tcpsim: %s%s%s%s\n(try tcpsim %s --help)\n", msg, arg ? " '" : "",
             arg ? arg : "", arg ? "'" : "", cmd);
     return 2;
+}
+
+/* The options with a value both tools take: 0 taken, -1 not one of them,
+ * else the exit status (message printed). */
+static int tool_value(const char *cmd, cli_tool_args *t, const char *a, const char *v)
+{
+    uint64_t n;
+    if (strcmp(a, "--jobs") == 0) {
+        if (cli_parse_u64(v, &n) || n == 0 || n > 64)
+            return cli_tool_usage(cmd, "--jobs must be in [1,64], got", v);
+        t->jobs = (uint32_t)n;
+    } else if (strcmp(a, "--shard") == 0) {
+        unsigned i, m;
+        char extra;
+        if (sscanf(v, "%u/%u%c", &i, &m, &extra) != 2 || i == 0 || i > m || m > 4096)
+            return cli_tool_usage(cmd, "--shard takes I/N with 1 <= I <= N <= 4096, got", v);
+        t->shard = i - 1;
+        t->nshards = m;
+    } else if (strcmp(a, "--settle") == 0) {
+        char err[160];
+        if (sim_duration_parse(v, &t->settle_ns, err, sizeof err) != 0)
+            return cli_tool_usage(cmd, "--settle needs a duration, got", v);
+        t->settle = v;
+    } else if (strcmp(a, "--report-out") == 0) {
+        t->report_out = v;
+    } else if (strcmp(a, "--emit-scenario") == 0) {
+        t->emit_dir = v;
+    } else {
+        return -1;
+    }
+    return 0;
 }
 
 /* One argument that is no option: a report to merge, or the scenario. */
@@ -216,6 +229,9 @@ static int tool_operand(const char *cmd, cli_tool_args *t, const char *a)
 int cli_tool_parse(int argc, char **argv, const char *cmd, cli_tool_args *t,
                    const cli_tool_opts *tool)
 {
+    t->jobs = 1;
+    t->shard = 0;
+    t->nshards = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int used = cli_common_opt(&t->cfg, argc, argv, i), rc = 0;
@@ -235,7 +251,9 @@ int cli_tool_parse(int argc, char **argv, const char *cmd, cli_tool_args *t,
         } else if (a[0] == '-' && a[1]) {
             if (!v)
                 return cli_tool_usage(cmd, "this option needs a value:", a);
-            rc = tool->value(tool->ctx, a, v);
+            rc = tool_value(cmd, t, a, v);
+            if (rc < 0)
+                rc = tool->value(tool->ctx, a, v);
             if (rc < 0)
                 return cli_tool_usage(cmd, "unknown option", a);
             i++;
@@ -261,22 +279,18 @@ static bool explore_flag(void *ctx, const char *a)
     return true;
 }
 
-static int explore_value(void *ctx, const char *a, const char *v)
-{
-    return parse_value(ctx, a, v);
-}
-
 static int parse_explore(int argc, char **argv, xopts *o)
 {
     memset(o, 0, sizeof *o);
-    o->eo = (exp_opts){.faults = 1,
-                       .kinds = 3,
-                       .max_schedules = 10000000,
-                       .jobs = 1,
-                       .nshards = 1,
-                       .settle_ns = 600ull * 1000000000ull};
+    o->eo = (exp_opts){.faults = 1, .kinds = 3, .max_schedules = 10000000};
+    o->t.settle_ns = 600ull * 1000000000ull;
     cli_tool_opts tool = {explore_value, explore_flag, o};
-    return cli_tool_parse(argc, argv, "explore", &o->t, &tool);
+    int rc = cli_tool_parse(argc, argv, "explore", &o->t, &tool);
+    o->eo.jobs = o->t.jobs;
+    o->eo.shard = o->t.shard;
+    o->eo.nshards = o->t.nshards;
+    o->eo.settle_ns = o->t.settle_ns;
+    return rc;
 }
 
 /* ---- The report ---- */
@@ -287,8 +301,8 @@ static void replay_line(const xopts *o, const exp_schedule *s, char *buf, size_t
     exp_schedule_format(s, sched, sizeof sched);
     if (o->t.cfg.seed_set)
         snprintf(seed, sizeof seed, " --seed %llu", (unsigned long long)o->t.cfg.seed);
-    if (o->settle)
-        snprintf(settle, sizeof settle, " --settle %s", o->settle);
+    if (o->t.settle)
+        snprintf(settle, sizeof settle, " --settle %s", o->t.settle);
     snprintf(buf, len, "tcpsim run %s%s%s%s --schedule %s%s",
              o->t.cfg.file ? o->t.cfg.file : "FILE", seed, o->t.cfg.profile ? " --profile " : "",
              o->t.cfg.profile ? o->t.cfg.profile : "", sched, settle);
@@ -333,16 +347,17 @@ static void emit_group(const xopts *o, exp_inv inv, const exp_schedule *from,
     size_t blen = strlen(base) > 4 && strcmp(base + strlen(base) - 4, ".lua") == 0
                       ? strlen(base) - 4
                       : strlen(base);
-    snprintf(path, sizeof path, "%s/%.*s-%s.lua", o->emit_dir, (int)blen, base, exp_inv_name(inv));
+    snprintf(path, sizeof path, "%s/%.*s-%s.lua", o->t.emit_dir, (int)blen, base,
+             exp_inv_name(inv));
     runner v = {.cfg = o->t.cfg};
     v.cfg.file = path;
     cli_lib_dirs(o->t.cfg.file, &v.cfg, dirs, opts, sizeof opts);
     snprintf(run_line, sizeof run_line, "tcpsim run %s%s", path, opts);
     exp_schedule_format(from, first, sizeof first);
-    if (mkdir(o->emit_dir, 0777) != 0 && errno != EEXIST)
-        fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->emit_dir, strerror(errno));
+    if (mkdir(o->t.emit_dir, 0777) != 0 && errno != EEXIST)
+        fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->t.emit_dir, strerror(errno));
     cli_emit e = {path,   o->t.cfg.file, exp_inv_name(inv), r.msg, first,
-                  replay, run_line,      o->settle,         &r,    0,
+                  replay, run_line,      o->t.settle,       &r,    0,
                   NULL,   NULL};
     if (!again || cli_explore_emit(&e) != 0) {
         printf("  emitted: none (%s)\n",
@@ -385,7 +400,7 @@ static void print_group(const xopts *o, const exp_report *rep, exp_inv inv, bool
         replay_line(o, &small, line, sizeof line);
         printf("  shrunk: %s (%u fault%s)\n", line, (unsigned)small.n, small.n == 1 ? "" : "s");
     }
-    if (o->emit_dir)
+    if (o->t.emit_dir)
         emit_group(o, inv, &first->sched, &small, line);
 }
 
@@ -538,10 +553,10 @@ static int explore_runs(xopts *o, runner *u)
             (unsigned long long)rep.schedules, dt, dt > 0 ? (double)rep.schedules / dt : 0.0, dc,
             dc > 0 ? (double)rep.schedules / dc : 0.0);
     exp_report_sort(&rep);
-    if (o->report_out) {
-        FILE *f = fopen(o->report_out, "w");
+    if (o->t.report_out) {
+        FILE *f = fopen(o->t.report_out, "w");
         if (!f || exp_report_write(&rep, f) != 0 || fclose(f) != 0) {
-            fprintf(stderr, "tcpsim: cannot write the report %s\n", o->report_out);
+            fprintf(stderr, "tcpsim: cannot write the report %s\n", o->t.report_out);
             rc = 2;
         }
     }
@@ -564,12 +579,15 @@ static int explore_file(xopts *o)
     return rc;
 }
 
-int cli_explore(int argc, char **argv)
+void cli_tool_keep_heap(void)
 {
-    /* Every run makes and frees a world: keep the freed memory in the
-     * process rather than handing it back and faulting it in again. */
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
+}
+
+int cli_explore(int argc, char **argv)
+{
+    cli_tool_keep_heap();
     xopts o;
     int rc = parse_explore(argc, argv, &o);
     if (rc)
@@ -602,10 +620,8 @@ static void sched_on_link(void *ctx, net *n, sim_link_params *ab, sim_link_param
 {
     struct cli_sched *c = ctx;
     (void)n;
-    if (c->swarm) {
-        exp_knobs_apply_link(&c->knobs, ab);
-        exp_knobs_apply_link(&c->knobs, ba);
-    }
+    if (c->swarm)
+        exp_knobs_apply_links(&c->knobs, ab, ba);
 }
 
 /* tcpsim.new{swarm = {...}}: ranges are for tcpsim swarm; a run checks

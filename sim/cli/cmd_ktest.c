@@ -163,33 +163,12 @@ static int kt_parse(int argc, char **argv, kt_opts *o)
 
 /* ---- Runs ---- */
 
-static double kt_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void kt_start(ktask *t, const kt_opts *o, const char *self)
 {
-    t->out = tmpfile();
-    t->err = tmpfile();
-    if (!t->out || !t->err) {
-        perror("tcpsim test: tmpfile");
-        exit(2);
-    }
-    fflush(stdout);
-    fflush(stderr);
-    t->start_s = kt_now();
-    t->pid = fork();
-    if (t->pid < 0) {
-        perror("tcpsim test: fork");
-        exit(2);
-    }
+    t->start_s = cli_wall_seconds();
+    t->pid = cli_fork_captured(&t->out, &t->err);
     if (t->pid > 0)
         return;
-    dup2(fileno(t->out), 1);
-    dup2(fileno(t->err), 2);
     const char *args[48];
     int n = 0;
     args[n++] = self;
@@ -333,7 +312,7 @@ static void kt_run_all(kt_opts *o, const char *self, size_t *count)
             if (o->tasks[i].pid == pid && !o->tasks[i].ended && !o->tasks[i].skip) {
                 o->tasks[i].ended = true;
                 o->tasks[i].wstatus = ws;
-                o->tasks[i].secs = kt_now() - o->tasks[i].start_s;
+                o->tasks[i].secs = cli_wall_seconds() - o->tasks[i].start_s;
                 running--;
             }
     }

@@ -12,7 +12,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +25,6 @@ typedef struct sopts {
     cli_tool_args t;
     exp_ranges cli; /* ranges the command line gave */
     exp_swarm_opts so;
-    uint64_t settle_ns;
-    const char *settle, *report_out, *emit_dir;
     double t0, last_tick; /* wall clock, for progress on stderr only */
     double tick_after;    /* seconds before the first progress line, and between lines */
 } sopts;
@@ -87,10 +84,8 @@ static void sw_on_net(void *ctx, net *n)
 
 static void sw_on_link(void *ctx, net *n, sim_link_params *ab, sim_link_params *ba)
 {
-    srun *u = ctx;
     (void)n;
-    exp_knobs_apply_link(&u->knobs, ab);
-    exp_knobs_apply_link(&u->knobs, ba);
+    exp_knobs_apply_links(&((srun *)ctx)->knobs, ab, ba);
 }
 
 static void sw_on_invariant(void *ctx, net *n, const char *msg)
@@ -125,7 +120,8 @@ static int run_cfg(const sopts *o, lsim_config cfg, const exp_knobs *fixed, exp_
         *knobs = u.knobs;
     if (ranges)
         effective_ranges(&u, ranges);
-    if (rc == 0 && strstr(err, "tcpsim.new: swarm:")) { /* the ranges are usage, not an outcome */
+    /* the ranges are usage, not an outcome ("swarm:", "swarm.loss: ...") */
+    if (rc == 0 && strstr(err, "tcpsim.new: swarm")) {
         fprintf(stderr, "tcpsim: %s\n", err);
         return -1;
     }
@@ -165,7 +161,7 @@ static int swarm_one(void *ctx, uint64_t seed, exp_swarm_rec *rec)
     exp_run r;
     exp_ranges ranges;
     bool first = seed == o->so.seed_lo + o->so.shard;
-    exp_run_init(&r, NULL, o->settle_ns);
+    exp_run_init(&r, NULL, o->t.settle_ns);
     int rc = run_cfg(o, seed_cfg(o, seed), NULL, &r, &rec->knobs, first ? &ranges : NULL);
     if (first && rc == 0)
         show_ranges(seed, &ranges);
@@ -198,35 +194,16 @@ static int knob_opt(sopts *o, const char *a, const char *v)
     return 1;
 }
 
-static int parse_value(sopts *o, const char *a, const char *v)
+/* cli_tool_opts.value: swarm's own options with a value. */
+static int swarm_value(void *ctx, const char *a, const char *v)
 {
-    uint64_t n;
+    sopts *o = ctx;
     int rc = knob_opt(o, a, v);
     if (rc)
         return rc == 1 ? 0 : rc;
     if (strcmp(a, "--seeds") == 0) {
         if (cli_parse_seeds(v, &o->so.seed_lo, &o->so.seed_hi) != 0)
             return susage("--seeds needs A..B with A <= B <= 9223372036854775807, got", v);
-    } else if (strcmp(a, "--jobs") == 0) {
-        if (cli_parse_u64(v, &n) || n == 0 || n > 64)
-            return susage("--jobs must be in [1,64], got", v);
-        o->so.jobs = (uint32_t)n;
-    } else if (strcmp(a, "--shard") == 0) {
-        unsigned i, m;
-        char extra;
-        if (sscanf(v, "%u/%u%c", &i, &m, &extra) != 2 || i == 0 || i > m || m > 4096)
-            return susage("--shard takes I/N with 1 <= I <= N <= 4096, got", v);
-        o->so.shard = i - 1;
-        o->so.nshards = m;
-    } else if (strcmp(a, "--settle") == 0) {
-        char err[160];
-        if (sim_duration_parse(v, &o->settle_ns, err, sizeof err) != 0)
-            return susage("--settle needs a duration, got", v);
-        o->settle = v;
-    } else if (strcmp(a, "--report-out") == 0) {
-        o->report_out = v;
-    } else if (strcmp(a, "--emit-scenario") == 0) {
-        o->emit_dir = v;
     } else if (strcmp(a, "--seed") == 0) {
         return susage("each run's seed comes from --seeds A..B; got --seed", v);
     } else {
@@ -235,18 +212,17 @@ static int parse_value(sopts *o, const char *a, const char *v)
     return 0;
 }
 
-static int swarm_value(void *ctx, const char *a, const char *v)
-{
-    return parse_value(ctx, a, v);
-}
-
 static int parse_swarm(int argc, char **argv, sopts *o)
 {
     memset(o, 0, sizeof *o);
-    o->so = (exp_swarm_opts){.seed_lo = 1, .seed_hi = 100, .jobs = 1, .nshards = 1};
-    o->settle_ns = CLI_SWARM_SETTLE_NS;
+    o->so = (exp_swarm_opts){.seed_lo = 1, .seed_hi = 100};
+    o->t.settle_ns = CLI_SWARM_SETTLE_NS;
     cli_tool_opts tool = {swarm_value, NULL, o};
-    return cli_tool_parse(argc, argv, "swarm", &o->t, &tool);
+    int rc = cli_tool_parse(argc, argv, "swarm", &o->t, &tool);
+    o->so.jobs = o->t.jobs;
+    o->so.shard = o->t.shard;
+    o->so.nshards = o->t.nshards;
+    return rc;
 }
 
 /* ---- The report ---- */
@@ -263,8 +239,8 @@ static void replay_line(const sopts *o, uint64_t seed, const exp_knobs *k, const
         exp_schedule_format(s, t, sizeof t);
         snprintf(sched, sizeof sched, " --schedule %s", t);
     }
-    if (o->settle)
-        snprintf(settle, sizeof settle, " --settle %s", o->settle);
+    if (o->t.settle)
+        snprintf(settle, sizeof settle, " --settle %s", o->t.settle);
     snprintf(buf, len, "tcpsim run %s --seed %llu%s%s --swarm %s%s%s",
              o->t.cfg.file ? o->t.cfg.file : "FILE", (unsigned long long)seed,
              o->t.cfg.profile ? " --profile " : "", o->t.cfg.profile ? o->t.cfg.profile : "", knobs,
@@ -283,7 +259,7 @@ static bool still_fails(const sopts *o, uint64_t seed, const exp_knobs *k, const
                         exp_inv inv, uint32_t *runs)
 {
     exp_run r;
-    exp_run_init(&r, s, o->settle_ns);
+    exp_run_init(&r, s, o->t.settle_ns);
     ++*runs;
     bool fails = run_seed(o, seed, k, &r, NULL) == 0 && (r.failed & (1u << inv)) &&
                  (!s || r.applied == s->n);
@@ -340,7 +316,7 @@ static bool shrink_faults(const sopts *o, uint64_t seed, exp_knobs *cur, exp_sch
                           exp_inv inv, uint32_t *runs)
 {
     exp_run r;
-    exp_run_init(&r, NULL, o->settle_ns);
+    exp_run_init(&r, NULL, o->t.settle_ns);
     ++*runs;
     bool ok = run_seed(o, seed, cur, &r, NULL) == 0 && !r.overflow;
     exp_schedule drawn = r.sched;
@@ -349,7 +325,7 @@ static bool shrink_faults(const sopts *o, uint64_t seed, exp_knobs *cur, exp_sch
     c.knobs.on &= EXP_KNOB_LINK_MASK;
     if (!ok || !still_fails(o, seed, &c.knobs, &drawn, inv, runs))
         return false;
-    exp_opts eo = {.run = shrink_runner, .ctx = &c, .settle_ns = o->settle_ns};
+    exp_opts eo = {.run = shrink_runner, .ctx = &c, .settle_ns = o->t.settle_ns};
     *runs += exp_shrink(&eo, inv, &drawn, sched);
     *cur = c.knobs;
     return true;
@@ -408,7 +384,7 @@ static void emit_path(const sopts *o, uint64_t seed, exp_inv inv, char *path, si
     const char *base = strrchr(o->t.cfg.file, '/');
     base = base ? base + 1 : o->t.cfg.file;
     size_t blen = cli_ends_with(base, ".lua") ? strlen(base) - 4 : strlen(base);
-    snprintf(path, len, "%s/%.*s-seed%llu-%s.lua", o->emit_dir, (int)blen, base,
+    snprintf(path, len, "%s/%.*s-seed%llu-%s.lua", o->t.emit_dir, (int)blen, base,
              (unsigned long long)seed, exp_inv_name(inv));
 }
 
@@ -424,7 +400,7 @@ static void check_emitted(const sopts *o, const char *path, exp_inv inv, const e
     snprintf(run_line, sizeof run_line, "tcpsim run %s%s", path, opts);
     exp_knobs none = {0};
     exp_run r;
-    exp_run_init(&r, NULL, o->settle_ns);
+    exp_run_init(&r, NULL, o->t.settle_ns);
     bool fails = run_cfg(o, cfg, &none, &r, NULL, NULL) == 0 && (r.failed & (1u << inv));
     bool same = fails && r.outcome == want->outcome && strcmp(r.msg, want->msg) == 0;
     printf("  emitted: %s (%s)\n", run_line,
@@ -439,7 +415,7 @@ static void check_emitted(const sopts *o, const char *path, exp_inv inv, const e
 static void emit_group(const sopts *o, exp_inv inv, const exp_swarm_rec *first, const exp_knobs *k,
                        const exp_schedule *s, const char *replay)
 {
-    const char *settle = o->settle ? o->settle : "1h"; /* the file settles as swarm runs do */
+    const char *settle = o->t.settle ? o->t.settle : "1h"; /* the file settles as swarm runs do */
     if (has_rates(k)) {
         printf("  emitted: none (the faults come from rates: more than %d were drawn, no "
                "schedule holds them)\n",
@@ -447,7 +423,7 @@ static void emit_group(const sopts *o, exp_inv inv, const exp_swarm_rec *first, 
         return;
     }
     exp_run r;
-    exp_run_init(&r, s, o->settle_ns);
+    exp_run_init(&r, s, o->t.settle_ns);
     r.describe = true;
     bool again =
         run_seed(o, first->seed, k, &r, NULL) == 0 && r.applied == s->n && (r.failed & (1u << inv));
@@ -459,8 +435,8 @@ static void emit_group(const sopts *o, exp_inv inv, const exp_swarm_rec *first, 
     lsim_config cfg = o->t.cfg;
     cli_lib_dirs(o->t.cfg.file, &cfg, dirs, opts, sizeof opts);
     snprintf(line, sizeof line, "tcpsim run %s%s", path, opts);
-    if (mkdir(o->emit_dir, 0777) != 0 && errno != EEXIST)
-        fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->emit_dir, strerror(errno));
+    if (mkdir(o->t.emit_dir, 0777) != 0 && errno != EEXIST)
+        fprintf(stderr, "tcpsim: cannot make %s: %s\n", o->t.emit_dir, strerror(errno));
     cli_emit e = {path,        o->t.cfg.file, exp_inv_name(inv),
                   r.msg,       from,          replay,
                   line,        settle,        &r,
@@ -484,7 +460,7 @@ static void swarm_shrink_group(const sopts *o, exp_inv inv, const exp_swarm_rec 
     printf("  shrunk: %s (%u knob%s, %u fault%s in the schedule; %u runs)\n", line,
            (unsigned)exp_knobs_count(&k), exp_knobs_count(&k) == 1 ? "" : "s", (unsigned)s.n,
            s.n == 1 ? "" : "s", (unsigned)runs);
-    if (o->emit_dir)
+    if (o->t.emit_dir)
         emit_group(o, inv, first, &k, &s, line);
 }
 
@@ -601,10 +577,10 @@ static int swarm_file(sopts *o)
             dt > 0 ? (double)rep.runs / dt : 0.0);
     exp_swarm_report_sort(&rep);
     int rc = 0;
-    if (o->report_out) {
-        FILE *f = fopen(o->report_out, "w");
+    if (o->t.report_out) {
+        FILE *f = fopen(o->t.report_out, "w");
         if (!f || exp_swarm_report_write(&rep, f) != 0 || fclose(f) != 0) {
-            fprintf(stderr, "tcpsim: cannot write the report %s\n", o->report_out);
+            fprintf(stderr, "tcpsim: cannot write the report %s\n", o->t.report_out);
             rc = 2;
         }
     }
@@ -617,9 +593,7 @@ static int swarm_file(sopts *o)
 
 int cli_swarm(int argc, char **argv)
 {
-    /* Every run makes and frees a world (as in cli_explore). */
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    cli_tool_keep_heap();
     sopts o;
     int rc = parse_swarm(argc, argv, &o);
     if (rc)

@@ -242,13 +242,6 @@ static void html_page(const task *t, const char *dir, char *buf, size_t len)
     snprintf(buf, len, "%s%s%s%s.html", dir ? dir : "", dir ? "/" : "", name, seed);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static FILE *temp_file(void)
 {
     FILE *f = tmpfile();
@@ -259,21 +252,29 @@ static FILE *temp_file(void)
     return f;
 }
 
-static void start(task *t, const test_opts *o, const char *self)
+pid_t cli_fork_captured(FILE **out, FILE **err)
 {
-    t->out = temp_file();
-    t->err = temp_file();
+    *out = temp_file();
+    *err = temp_file();
     fflush(stdout);
     fflush(stderr);
-    t->start_s = now_s();
-    t->pid = fork();
-    if (t->pid < 0) {
+    pid_t pid = fork();
+    if (pid < 0) {
         perror("tcpsim test: fork");
         exit(2);
     }
+    if (pid == 0) {
+        dup2(fileno(*out), 1);
+        dup2(fileno(*err), 2);
+    }
+    return pid;
+}
+
+static void start(task *t, const test_opts *o, const char *self)
+{
+    t->start_s = cli_wall_seconds();
+    t->pid = cli_fork_captured(&t->out, &t->err);
     if (t->pid == 0) {
-        dup2(fileno(t->out), 1);
-        dup2(fileno(t->err), 2);
         const char *args[80];
         int n = 0;
         char seed[32], html[4200];
@@ -305,7 +306,7 @@ static void collect(task *t, int wstatus)
     t->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
     if (t->timed_out)
         t->status = 2;
-    t->secs = now_s() - t->start_s;
+    t->secs = cli_wall_seconds() - t->start_s;
     t->done = true;
     t->text = cli_slurp(t->out, TEST_OUTPUT_MAX);
     t->errtext = cli_slurp(t->err, TEST_OUTPUT_MAX);
@@ -576,7 +577,7 @@ static pid_t wait_or_time_out(task *tasks, size_t started, const test_opts *o)
         pid_t pid = waitpid(-1, &pid_status, WNOHANG);
         if (pid != 0)
             return pid;
-        double now = now_s();
+        double now = cli_wall_seconds();
         for (size_t i = 0; i < started; i++) {
             task *t = &tasks[i];
             if (!t->done && !t->timed_out && (now - t->start_s) * 1000.0 > (double)o->timeout_ms) {
@@ -683,9 +684,9 @@ int cli_test(int argc, char **argv)
     }
     if (!o.timeout_ms)
         o.timeout_ms = TEST_TIMEOUT_MS;
-    double t0 = now_s();
+    double t0 = cli_wall_seconds();
     size_t failed = run_all(tasks, n, &o, self);
-    if (o.junit && write_junit(o.junit, tasks, n, &o, now_s() - t0) != 0)
+    if (o.junit && write_junit(o.junit, tasks, n, &o, cli_wall_seconds() - t0) != 0)
         rc = 2;
     if (o.html_dir && write_html_index(o.html_dir, tasks, n) != 0)
         rc = 2;

@@ -795,26 +795,15 @@ static int run_script(const run_opts *o, lua_State *L, FILE *out)
 
 static int run_limited(const run_opts *o, const lsim_config *limits);
 
-/* Writes s to stderr with write(2): safe in a signal handler and inside
- * malloc, where the hard stops below run. */
-static void say(const char *s)
-{
-    ssize_t w = write(2, s, strlen(s));
-    (void)w;
-}
-
-/* A run that failed writes no output; one an earlier run left under the
- * same name would pass for this run's, so it goes (also from the hard
- * stops: unlink and write only). */
-static void remove_stale_outputs(const run_opts *o)
+/* A run that failed writes no output; one an earlier run left under a name
+ * of this command line would pass for this run's: those names are found
+ * before the run (cli_stale.c), and removed if it fails (also from the hard
+ * stops). */
+static void stale_scan(const run_opts *o)
 {
     const char *paths[] = {o->trace_out, o->pcap, o->pcapng, o->svg, o->dot, o->html};
-    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
-        if (paths[i] && unlink(paths[i]) == 0) {
-            say("tcpsim: removed ");
-            say(paths[i]);
-            say(", left by an earlier run\n");
-        }
+    const bool capture[] = {false, true, true, false, false, false};
+    cli_stale_scan(paths, capture, sizeof paths / sizeof *paths);
 }
 
 /* The run in progress, for the hard stops (wall clock, memory). */
@@ -824,21 +813,24 @@ static const run_opts *stopping;
 
 /* The count hook stops Lua code at --max-wall with its file:line; time
  * spent inside one C call (a pathological string.find) is stopped by this
- * alarm, a second later: the message, no output left behind, exit 2. */
+ * alarm, a second later: the message, no output left behind, exit 2.
+ * Once the run has failed and said why, the alarm stays armed, since
+ * lua_close still runs the scenario's finalizers, but adds no second
+ * error: freeing a large heap on a loaded machine may outlast the second. */
 #define WALL_GRACE_MS   1000u
 #define WALL_DEFAULT_MS (3600u * 1000u)
 
 static char wall_msg[512];
 static size_t wall_msg_len;
+static volatile sig_atomic_t wall_said; /* the run's error is out */
 
 static void wall_expired(int sig)
 {
     (void)sig;
-    ssize_t w = write(2, wall_msg, wall_msg_len);
+    ssize_t w = wall_said ? 0 : write(2, wall_msg, wall_msg_len);
     (void)w;
     cli_outputs_abandon();
-    if (stopping)
-        remove_stale_outputs(stopping);
+    cli_stale_remove();
     _exit(2);
 }
 
@@ -850,6 +842,7 @@ static void wall_arm(const lsim_config *cfg, const char *file)
                      "call (raise it with --max-wall)\n",
                      file, (unsigned long long)cfg->max_wall_ms);
     wall_msg_len = n > 0 && (size_t)n < sizeof wall_msg ? (size_t)n : sizeof wall_msg - 1;
+    wall_said = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = wall_expired;
@@ -870,9 +863,11 @@ static int run_once(const run_opts *o)
     lsim_config cfg = o->cfg;
     if (!cfg.max_wall_ms)
         cfg.max_wall_ms = WALL_DEFAULT_MS;
+    stale_scan(o);
     wall_arm(&cfg, strcmp(o->file, "-") == 0 ? "stdin" : o->file);
     int rc = run_limited(o, &cfg);
     wall_disarm();
+    cli_stale_forget();
     return rc;
 }
 
@@ -884,7 +879,7 @@ static void memory_stop(const char *msg)
     fflush(stdout);
     print_error(stopping, msg);
     cli_outputs_abandon();
-    remove_stale_outputs(stopping);
+    cli_stale_remove();
     _exit(2);
 }
 
@@ -907,7 +902,8 @@ static int run_limited(const run_opts *o, const lsim_config *limits)
     FILE *out = stdout_is_data(o) ? stderr : stdout;
     int rc = run_script(o, L, out);
     if (rc != 0) {
-        remove_stale_outputs(o);
+        wall_said = 1; /* run_script printed the error */
+        cli_stale_remove();
         if (sched)
             cli_schedule_end(sched);
         lsim_runtime_free(L);

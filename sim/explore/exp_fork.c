@@ -54,25 +54,6 @@ struct exp_tree {
     bool broken;              /* a child failed: make no more, exit 1 */
 };
 
-static int send_rec(int fd, const fork_rec *rec)
-{
-    ssize_t w;
-    while ((w = write(fd, rec, sizeof *rec)) < 0 && errno == EINTR)
-        ;
-    return w == (ssize_t)sizeof *rec ? 0 : -1;
-}
-
-/* In a new process: dies with its parent (whose pid was `parent`). */
-void exp_die_with_parent(pid_t parent)
-{
-#if defined(__linux__)
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-        _exit(1);
-#else
-    (void)parent;
-#endif
-}
-
 /* Waits for child pid (schedule s); a death is sent to the explorer. */
 static void wait_child(exp_tree *t, pid_t pid, const exp_schedule *s)
 {
@@ -88,7 +69,7 @@ static void wait_child(exp_tree *t, pid_t pid, const exp_schedule *s)
     memset(&rec, 0, sizeof rec);
     rec.died = WIFSIGNALED(status) ? (uint32_t)WTERMSIG(status) : 256u + WEXITSTATUS(status);
     rec.sched = *s;
-    send_rec(t->fd, &rec);
+    exp_write_record(t->fd, &rec, sizeof rec);
 }
 
 static bool wanted(exp_tree *t, const exp_run *r, uint32_t point)
@@ -130,10 +111,23 @@ void exp_fork_point(exp_run *r)
     }
 }
 
-/* A job: the fault-free run with its share of the tree forked from it. */
-static void run_job(const exp_opts *o, int fd, uint32_t worker, uint32_t workers)
+/* What the jobs of exp_fork_explore share. */
+struct fork_jobs {
+    const exp_opts *o;
+    uint32_t jobs; /* in this shard */
+    exp_report *rep;
+    fork_rec rec; /* the one being read */
+};
+
+/* A job: the fault-free run with its share of the tree forked from it; in
+ * it and in each process forked below it, the exit status. */
+static int run_job(void *ctx, uint32_t job, int fd)
 {
-    exp_tree t = {.o = o, .fd = fd, .worker = worker, .workers = workers};
+    const struct fork_jobs *f = ctx;
+    const exp_opts *o = f->o;
+    uint32_t shards = o->nshards ? o->nshards : 1;
+    exp_tree t = {
+        .o = o, .fd = fd, .worker = o->shard * f->jobs + job, .workers = shards * f->jobs};
     exp_run r;
     exp_run_init(&r, NULL, o->settle_ns);
     r.tree = &t;
@@ -146,9 +140,9 @@ static void run_job(const exp_opts *o, int fd, uint32_t worker, uint32_t workers
         rec.outcome = r.outcome;
         memcpy(rec.msg, r.msg, sizeof rec.msg);
         rec.cov = r.cov;
-        rc = send_rec(fd, &rec);
+        rc = exp_write_record(fd, &rec, sizeof rec);
     }
-    _exit(t.broken ? EXIT_BROKEN : rc != 0 ? 1 : 0);
+    return t.broken ? EXIT_BROKEN : rc != 0 ? 1 : 0;
 }
 
 static int take_rec(const fork_rec *rec, exp_report *rep)
@@ -175,33 +169,9 @@ static int take_rec(const fork_rec *rec, exp_report *rep)
     return 0;
 }
 
-int exp_read_records(int fd, void *rec, size_t size, int (*take)(void *ctx, const void *rec),
-                     void *ctx, const char *who)
-{
-    int rc = 0;
-    size_t have = 0;
-    for (;;) {
-        ssize_t got = read(fd, (char *)rec + have, size - have);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        have += (size_t)got;
-        if (have == size) {
-            rc |= take(ctx, rec);
-            have = 0;
-        }
-    }
-    if (have) {
-        fprintf(stderr, "tcpsim: %s: a record was cut short\n", who);
-        rc = -1;
-    }
-    return rc;
-}
-
 static int take_any(void *ctx, const void *rec)
 {
-    return take_rec(rec, ctx);
+    return take_rec(rec, ((struct fork_jobs *)ctx)->rep);
 }
 
 /* The processes of a job that died before its children are ours to reap
@@ -224,50 +194,20 @@ static void reap_orphans(void)
 
 int exp_fork_explore(const exp_opts *o, const exp_run *root, exp_report *rep)
 {
-    uint32_t jobs = o->jobs ? (o->jobs > 64 ? 64 : o->jobs) : 1;
-    uint32_t shards = o->nshards ? o->nshards : 1;
-    int p[2];
-    pid_t pids[64];
-    uint32_t made = 0;
     if (o->shard == 0)
         exp_report_add(rep, root);
-    fflush(NULL);
-    if (pipe(p) != 0) {
-        fprintf(stderr, "tcpsim: explore: cannot make a pipe: %s\n", strerror(errno));
-        return -1;
-    }
-    pid_t self = getpid();
-    int rc = 0;
+    uint32_t jobs = o->jobs ? (o->jobs > EXP_JOBS_MAX ? EXP_JOBS_MAX : o->jobs) : 1;
+    struct fork_jobs f = {.o = o, .jobs = jobs, .rep = rep};
+    exp_jobs j = {.who = "explore",
+                  .n = jobs,
+                  .job = run_job,
+                  .take = take_any,
+                  .ctx = &f,
+                  .rec = &f.rec,
+                  .size = sizeof f.rec,
+                  .reported = EXIT_BROKEN};
     adopt_orphans(true);
-    for (; made < jobs; made++) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            exp_die_with_parent(self);
-            close(p[0]);
-            run_job(o, p[1], o->shard * jobs + made, shards * jobs);
-        }
-        if (pid < 0) {
-            fprintf(stderr, "tcpsim: explore: cannot start job %u: %s\n", made, strerror(errno));
-            rc = -1;
-            break;
-        }
-        pids[made] = pid;
-    }
-    close(p[1]);
-    fork_rec rec; /* a death makes it -1 */
-    rc |= exp_read_records(p[0], &rec, sizeof rec, take_any, rep, "explore");
-    close(p[0]);
-    for (uint32_t j = 0; j < made; j++) {
-        int status = 0;
-        while (waitpid(pids[j], &status, 0) < 0 && errno == EINTR)
-            ;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_BROKEN) {
-            rc = -1;
-        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "tcpsim: explore: job %u failed\n", j);
-            rc = -1;
-        }
-    }
+    int rc = exp_jobs_run(&j);
     reap_orphans();
-    return rc ? -1 : 0;
+    return rc;
 }

@@ -33,6 +33,31 @@ void exp_die_with_parent(pid_t parent);
  * short") and makes the result -1. */
 int exp_read_records(int fd, void *rec, size_t size, int (*take)(void *ctx, const void *rec),
                      void *ctx, const char *who);
+/* Writes one record of `size` bytes (at most PIPE_BUF: in one write). 0 or
+ * -1. */
+int exp_write_record(int fd, const void *rec, size_t size);
+
+/* The job processes of explore and swarm (exp_jobs.c). */
+#define EXP_JOBS_MAX 64
+typedef struct exp_jobs {
+    const char *who; /* "explore", "swarm": in messages */
+    uint32_t n;      /* jobs to start (at most EXP_JOBS_MAX) */
+    /* In job `job`'s process: its work, records written to fd with
+     * exp_write_record; returns the process's exit status. */
+    int (*job)(void *ctx, uint32_t job, int fd);
+    /* In this process: each record read, as exp_read_records. */
+    int (*take)(void *ctx, const void *rec);
+    void *ctx;    /* both's */
+    void *rec;    /* room for one record */
+    size_t size;  /* of a record */
+    int reported; /* an exit status that says the job told its failure (0: none) */
+} exp_jobs;
+/* Starts the jobs (each dies with this process), reads every record until
+ * all of them have closed the pipe, and waits for each: 0 when every job
+ * exited 0 and every record was taken (take returned 0), else -1 (a job
+ * that failed otherwise than with `reported` named on stderr: "tcpsim: WHO:
+ * job J failed"). */
+int exp_jobs_run(const exp_jobs *j);
 
 typedef struct exp_run exp_run;
 typedef struct exp_opts exp_opts;

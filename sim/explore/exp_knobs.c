@@ -301,6 +301,12 @@ void exp_knobs_apply_link(const exp_knobs *k, sim_link_params *p)
         p->reorder_delay_ns = p->delay_ns > SIM_MS ? p->delay_ns : SIM_MS;
 }
 
+void exp_knobs_apply_links(const exp_knobs *k, sim_link_params *ab, sim_link_params *ba)
+{
+    exp_knobs_apply_link(k, ab);
+    exp_knobs_apply_link(k, ba);
+}
+
 void exp_knobs_apply_run(const exp_knobs *k, exp_run *r)
 {
     r->rates = false;

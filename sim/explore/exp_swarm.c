@@ -212,62 +212,39 @@ static int put_local(void *ctx, const exp_swarm_rec *rec)
 
 static int put_pipe(void *ctx, const exp_swarm_rec *rec)
 {
-    int fd = *(int *)ctx;
-    ssize_t w;
-    while ((w = write(fd, rec, sizeof *rec)) < 0 && errno == EINTR)
-        ;
-    return w == (ssize_t)sizeof *rec ? 0 : -1;
+    return exp_write_record(*(int *)ctx, rec, sizeof *rec);
 }
+
+struct swarm_jobs {
+    struct local l;
+    uint32_t n;
+    exp_swarm_rec rec; /* the one being read */
+};
 
 static int put_any(void *ctx, const void *rec)
 {
-    return put_local(ctx, rec);
+    return put_local(&((struct swarm_jobs *)ctx)->l, rec);
+}
+
+/* Job `job` of exp_swarm_run: its exit status. */
+static int run_job(void *ctx, uint32_t job, int fd)
+{
+    const struct swarm_jobs *j = ctx;
+    return run_part(j->l.o, job, j->n, put_pipe, &fd) != 0 ? 1 : 0;
 }
 
 int exp_swarm_run(const exp_swarm_opts *o, exp_swarm_report *rep)
 {
-    uint32_t jobs = o->jobs ? (o->jobs > 64 ? 64 : o->jobs) : 1;
-    if (jobs == 1) {
-        struct local l = {o, rep};
-        return run_part(o, 0, 1, put_local, &l);
-    }
-    int p[2];
-    pid_t pids[64];
-    uint32_t made = 0;
-    fflush(NULL);
-    if (pipe(p) != 0) {
-        fprintf(stderr, "tcpsim: swarm: cannot make a pipe: %s\n", strerror(errno));
-        return -1;
-    }
-    int rc = 0;
-    pid_t self = getpid();
-    for (; made < jobs; made++) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            exp_die_with_parent(self);
-            close(p[0]);
-            _exit(run_part(o, made, jobs, put_pipe, &p[1]) != 0 ? 1 : 0);
-        }
-        if (pid < 0) {
-            fprintf(stderr, "tcpsim: swarm: cannot start job %u: %s\n", made, strerror(errno));
-            rc = -1;
-            break;
-        }
-        pids[made] = pid;
-    }
-    close(p[1]);
-    exp_swarm_rec rec;
-    struct local l = {o, rep};
-    rc |= exp_read_records(p[0], &rec, sizeof rec, put_any, &l, "swarm");
-    close(p[0]);
-    for (uint32_t j = 0; j < made; j++) {
-        int status = 0;
-        while (waitpid(pids[j], &status, 0) < 0 && errno == EINTR)
-            ;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "tcpsim: swarm: job %u failed\n", j);
-            rc = -1;
-        }
-    }
-    return rc ? -1 : 0;
+    uint32_t jobs = o->jobs ? (o->jobs > EXP_JOBS_MAX ? EXP_JOBS_MAX : o->jobs) : 1;
+    struct swarm_jobs sj = {{o, rep}, jobs, {0}};
+    if (jobs == 1)
+        return run_part(o, 0, 1, put_local, &sj.l);
+    exp_jobs j = {.who = "swarm",
+                  .n = jobs,
+                  .job = run_job,
+                  .take = put_any,
+                  .ctx = &sj,
+                  .rec = &sj.rec,
+                  .size = sizeof sj.rec};
+    return exp_jobs_run(&j);
 }

@@ -100,6 +100,8 @@ uint32_t exp_knobs_count(const exp_knobs *k);
  * parameters (reorder on with no reorder delay gets the link's delay, at
  * least 1 ms, as sim:link gives it). */
 void exp_knobs_apply_link(const exp_knobs *k, sim_link_params *p);
+/* The same for both directions of a link (a net's on_link). */
+void exp_knobs_apply_links(const exp_knobs *k, sim_link_params *ab, sim_link_params *ba);
 /* Rule 4: the run draws faults at its decision points at these rates,
  * from the stream seeded when its first net is attached. */
 void exp_knobs_apply_run(const exp_knobs *k, exp_run *r);

@@ -186,17 +186,34 @@ static void *counted(void *p)
     return p;
 }
 
+/* a + b, or SIZE_MAX where that would wrap. */
+static size_t heap_add(size_t a, size_t b)
+{
+    return a < SIZE_MAX - b ? a + b : SIZE_MAX;
+}
+
+/* The page size, asked once (not at every valloc). */
+static size_t heap_page(void)
+{
+    static size_t page;
+    if (!page)
+        page = (size_t)getpagesize();
+    return page;
+}
+
 /* At least the usable size glibc gives a request of n bytes: a chunk
  * rounded up to 16 bytes with 8 of header (at least 24 usable), or, for
  * a block it maps (from 128 KiB on, its smallest mmap threshold), whole
  * pages. Saturates instead of wrapping. */
 static size_t heap_bound(size_t n)
 {
-    static size_t page;
-    if (!page)
-        page = (size_t)getpagesize();
-    size_t slack = n < ((size_t)128 << 10) ? 24 : 32 + page;
-    return n < SIZE_MAX - slack ? n + slack : SIZE_MAX;
+    return heap_add(n, n < ((size_t)128 << 10) ? 24 : 32 + heap_page());
+}
+
+/* Room for n bytes placed at an alignment, which costs at most `pad` more. */
+static bool heap_room_padded(size_t n, size_t pad)
+{
+    return heap_room(heap_bound(heap_add(n, pad)));
 }
 
 void *malloc(size_t n)
@@ -247,14 +264,14 @@ void *reallocarray(void *p, size_t n, size_t size)
 
 void *memalign(size_t align, size_t n)
 {
-    if (!heap_room(heap_bound(n < SIZE_MAX - align ? n + align : SIZE_MAX)))
+    if (!heap_room_padded(n, align))
         return heap_refuse();
     return counted(__libc_memalign(align, n));
 }
 
 void *aligned_alloc(size_t align, size_t n)
 {
-    if (!heap_room(heap_bound(n < SIZE_MAX - align ? n + align : SIZE_MAX)))
+    if (!heap_room_padded(n, align))
         return heap_refuse();
     return counted(__libc_memalign(align, n));
 }
@@ -263,7 +280,7 @@ int posix_memalign(void **out, size_t align, size_t n)
 {
     if (align < sizeof(void *) || (align & (align - 1)) != 0)
         return EINVAL;
-    if (!heap_room(heap_bound(n < SIZE_MAX - align ? n + align : SIZE_MAX))) {
+    if (!heap_room_padded(n, align)) {
         heap_refuse();
         return ENOMEM;
     }
@@ -274,23 +291,17 @@ int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-/* valloc and pvalloc: page-aligned, so at most a page more than n. */
-static bool heap_room_paged(size_t n)
-{
-    size_t page = (size_t)getpagesize();
-    return heap_room(heap_bound(n < SIZE_MAX - 2 * page ? n + 2 * page : SIZE_MAX));
-}
-
+/* valloc and pvalloc: page-aligned (pvalloc rounds n up to a page too). */
 void *valloc(size_t n)
 {
-    if (!heap_room_paged(n))
+    if (!heap_room_padded(n, 2 * heap_page()))
         return heap_refuse();
     return counted(__libc_valloc(n));
 }
 
 void *pvalloc(size_t n)
 {
-    if (!heap_room_paged(n))
+    if (!heap_room_padded(n, 2 * heap_page()))
         return heap_refuse();
     return counted(__libc_pvalloc(n));
 }

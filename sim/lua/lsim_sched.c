@@ -52,8 +52,11 @@ static void push_range(lua_State *L, int idx, const char *name)
     lua_geti(L, idx, 1);
     lua_geti(L, idx, 2);
     int lo = lua_gettop(L) - 1;
-    if (!lua_isnumber(L, lo) && !lua_isstring(L, lo))
-        luaL_error(L, "tcpsim.new: swarm.%s: the range's ends must be numbers or strings", name);
+    /* both ends: luaL_tolstring would write another value as its address */
+    for (int end = lo; end <= lo + 1; end++)
+        if (lua_type(L, end) != LUA_TNUMBER && lua_type(L, end) != LUA_TSTRING)
+            luaL_error(L, "tcpsim.new: swarm.%s: the range's ends must be numbers or strings",
+                       name);
     luaL_tolstring(L, lo, NULL);
     luaL_tolstring(L, lo + 1, NULL);
     lua_pushfstring(L, "%s..%s", lua_tostring(L, -2), lua_tostring(L, -1));

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,11 @@
 #include "net_int.h"
 #include "net_kern.h"
 
-#define NET_KERN_DIAG_MAX 64
+/* The sample's first buffer, in sockets; it grows to what the kernel holds. */
+#define NET_KERN_DIAG_MIN 64
+/* Dumps in one sample before it is taken as cut: the count may grow between
+ * two dumps (a burst of connections), each retry with room for the last. */
+#define NET_KERN_DIAG_TRIES 3
 
 /* A kernel socket behind a record. fd -1: none (a request or orphan). */
 typedef struct kern_rec {
@@ -45,6 +50,10 @@ struct net_kern {
     bool gaps;
     bool quiet;   /* the last sample saw no socket with a peer */
     bool changed; /* a record changed since net_kern_take_change */
+    /* The sample's buffers, smp_cap sockets each, kept for the next one. */
+    kern_tuple *smp_t;
+    kern_diag *smp_d;
+    uint32_t smp_cap;
     char reason[256];
     uint8_t buf[KERN_DGRAM_MAX];
 };
@@ -141,6 +150,8 @@ void net_kern_free(net_kern *k)
         return;
     kern_ns_close(k->ns);
     free(k->recs);
+    free(k->smp_t);
+    free(k->smp_d);
     free(k);
 }
 
@@ -156,9 +167,13 @@ void net_kern_shift(net *n, int64_t ns)
 
 /* ---- The namespace, opened at the first call that needs it ---- */
 
-static int refuse(net *n, int code, const char *why)
+/* Every refusal's reason goes through here (printf's format). */
+__attribute__((format(printf, 3, 4))) static int refuse(net *n, int code, const char *fmt, ...)
 {
-    snprintf(n->kern->reason, sizeof n->kern->reason, "%s", why);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n->kern->reason, sizeof n->kern->reason, fmt, ap);
+    va_end(ap);
     return code;
 }
 
@@ -209,11 +224,10 @@ int net_kern_open(net *n)
         return refuse(n, NET_ENOKERNEL,
                       NET_KERN_REFUSAL "play a host alone (no other host in the simulation yet "
                                        "for it to face)");
-    if (n->nhosts - 1 > KERN_PEERS_MAX) {
-        snprintf(k->reason, sizeof k->reason,
-                 NET_KERN_REFUSAL "face more than %d other hosts (one route each)", KERN_PEERS_MAX);
-        return NET_ENOKERNEL;
-    }
+    if (n->nhosts - 1 > KERN_PEERS_MAX)
+        return refuse(n, NET_ENOKERNEL,
+                      NET_KERN_REFUSAL "face more than %d other hosts (one route each)",
+                      KERN_PEERS_MAX);
     kern_config cfg = {0};
     cfg.kernel_addr = sim_host_addr(n->hosts[k->host]->host);
     for (uint32_t i = 0; i < n->nhosts; i++)
@@ -224,7 +238,7 @@ int net_kern_open(net *n)
     if (kern_sysctls_from_profile(n->hosts[k->host]->profile, &cfg, err, sizeof err) != 0 ||
         kern_ns_open(&cfg, &k->ns, err, sizeof err) != 0) {
         k->failed = true;
-        return refuse(n, NET_ENOKERNEL, err);
+        return refuse(n, NET_ENOKERNEL, "%s", err);
     }
     k->t0_ns = kern_clock_ns() - sim_world_now(n->world);
     k->last_io_ns = kern_clock_ns();
@@ -386,22 +400,45 @@ static void peerless_seen(net *n, const kern_tuple *t, tcp_state st)
     }
 }
 
+/* Room for need sockets in the sample's buffers (grown, never shrunk: no
+ * allocation per sample once the kernel's count has been seen). */
+static void smp_reserve(net_kern *k, uint32_t need)
+{
+    uint32_t cap = k->smp_cap;
+    k->smp_t = net_grow(k->smp_t, &cap, need, sizeof *k->smp_t);
+    k->smp_d = net_grow(k->smp_d, &k->smp_cap, need, sizeof *k->smp_d);
+}
+
+/* Every socket of the namespace into the sample's buffers: the count, which
+ * *cut says exceeds what they hold (the count outgrew each retry), or -errno. */
+static int smp_dump(net_kern *k, bool *cut)
+{
+    int cnt = 0;
+    for (int i = 0; i < NET_KERN_DIAG_TRIES; i++) {
+        smp_reserve(k, cnt > NET_KERN_DIAG_MIN ? (uint32_t)cnt : NET_KERN_DIAG_MIN);
+        cnt = kern_diag_list(k->ns, k->smp_t, k->smp_d, k->smp_cap);
+        if (cnt <= (int)k->smp_cap)
+            break;
+    }
+    *cut = cnt > (int)k->smp_cap;
+    return cnt < 0 || !*cut ? cnt : (int)k->smp_cap;
+}
+
 /* One sample of every kernel socket: new connections, changes, ends. */
 void net_kern_sample(net *n)
 {
     net_kern *k = n->kern;
     if (!k->ns)
         return;
-    kern_tuple ts[NET_KERN_DIAG_MAX];
-    kern_diag ds[NET_KERN_DIAG_MAX];
-    int cnt = kern_diag_list(k->ns, ts, ds, NET_KERN_DIAG_MAX);
+    bool cut;
+    int cnt = smp_dump(k, &cut);
+    const kern_tuple *ts = k->smp_t;
+    const kern_diag *ds = k->smp_d;
     k->last_smp_ns = kern_clock_ns();
     k->quiet = false;
     if (cnt < 0)
         return;
-    k->quiet = cnt <= NET_KERN_DIAG_MAX;
-    if (cnt > NET_KERN_DIAG_MAX)
-        cnt = NET_KERN_DIAG_MAX;
+    k->quiet = !cut;
     for (int i = 0; i < cnt; i++)
         k->quiet = k->quiet && (ds[i].state == TCP_LISTEN || ts[i].remote_port == 0);
     for (uint32_t i = 0; i < k->nrecs; i++)
@@ -423,7 +460,9 @@ void net_kern_sample(net *n)
         if (r->last != ds[i].state)
             rec_change(n, r, ds[i].state, 0);
     }
-    for (uint32_t i = 0; i < k->nrecs; i++) {
+    /* Missing from a whole dump is ended; from a cut one, perhaps only left
+     * out: the next whole dump decides. */
+    for (uint32_t i = 0; i < k->nrecs && !cut; i++) {
         kern_rec *r = &k->recs[i];
         if (!r->listener && r->t.remote_port && !r->seen && r->last != TCP_CLOSED &&
             r->sock != NET_NONE)
@@ -550,11 +589,9 @@ static const char *opt_name(tcp_opt opt)
 /* TCP_USER_TIMEOUT takes whole milliseconds. */
 static int user_timeout(net *n, int fd, uint64_t v)
 {
-    if (v % 1000000u || v / 1000000u > 0x7fffffffu) {
-        snprintf(n->kern->reason, sizeof n->kern->reason,
-                 NET_KERN_REFUSAL "take a user timeout that is not whole milliseconds");
-        return NET_ENOKERNEL;
-    }
+    if (v % 1000000u || v / 1000000u > 0x7fffffffu)
+        return refuse(n, NET_ENOKERNEL,
+                      NET_KERN_REFUSAL "take a user timeout that is not whole milliseconds");
     unsigned int ms = (unsigned int)(v / 1000000u);
     return setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms) == 0 ? 0 : -errno;
 }
@@ -623,10 +660,9 @@ static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t
         default:
         no_equivalent:
             *failed = i;
-            snprintf(n->kern->reason, sizeof n->kern->reason,
-                     NET_KERN_REFUSAL "take the socket option '%s' (no equivalent)",
-                     opt_name(o[i].opt));
-            return NET_ENOKERNEL;
+            return refuse(n, NET_ENOKERNEL,
+                          NET_KERN_REFUSAL "take the socket option '%s' (no equivalent)",
+                          opt_name(o[i].opt));
         }
         if (rc < 0) {
             *failed = i;
@@ -641,13 +677,21 @@ static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t
     return 0;
 }
 
-int net_kern_listen(net *n, net_listen_opts *o, uint32_t *out)
+/* The start of a call that makes a kernel socket: the namespace (opened by
+ * the first such call), and the kernel host's address in *addr. */
+static int sock_begin(net *n, uint32_t *addr)
 {
     n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
-    int rc = net_kern_open(n);
+    *addr = sim_host_addr(n->hosts[n->kern->host]->host);
+    return net_kern_open(n);
+}
+
+int net_kern_listen(net *n, net_listen_opts *o, uint32_t *out)
+{
+    uint32_t addr;
+    int rc = sock_begin(n, &addr);
     if (rc < 0)
         return rc;
-    uint32_t addr = sim_host_addr(n->hosts[n->kern->host]->host);
     int fd = -1;
     rc = kern_sock_listen(n->kern->ns, addr, o->port, (int)o->backlog, &fd);
     if (rc < 0)
@@ -670,11 +714,10 @@ int net_kern_listen(net *n, net_listen_opts *o, uint32_t *out)
 
 int net_kern_connect(net *n, net_connect_opts *o, uint32_t *out)
 {
-    n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
-    int rc = net_kern_open(n);
+    uint32_t addr;
+    int rc = sock_begin(n, &addr);
     if (rc < 0)
         return rc;
-    uint32_t addr = sim_host_addr(n->hosts[n->kern->host]->host);
     int fd = -1;
     /* options first: SO_LINGER, keepalive and nodelay apply before the SYN */
     rc = kern_sock_connect(n->kern->ns, addr, o->lport, o->raddr, o->rport, &fd);
@@ -948,5 +991,5 @@ int net_kern_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts,
 
 int net_kern_refuse(net *n, const char *why)
 {
-    return refuse(n, NET_ENOKERNEL, why);
+    return refuse(n, NET_ENOKERNEL, "%s", why);
 }

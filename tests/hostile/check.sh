@@ -15,9 +15,11 @@
 #                                     the budget holds only a little late)
 #   -- check-xml: {tmp}/x.svg         a file the run wrote that must be
 #                                     well-formed XML
-#   -- stale: {tmp}/x.pcap            a file made before the run (as an
+#   -- stale: {tmp}/x.pcap            files made before the run (as an
 #                                     earlier run would have) that must be
-#                                     gone after it
+#                                     gone after it (space-separated)
+#   -- kept: {tmp}/y.pcap             files made before the run that must
+#                                     still be there after it
 # Every run gets --max-wall 20s (unless the command sets it) and at most 60 s.
 #   -- valgrind: skip REASON          the case cannot run under Valgrind by
 #                                     design (tests/hostile/valgrind.sh
@@ -31,6 +33,7 @@ not_err=$(sed -n 's/^-- expect-not: *//p' "$file" | head -1)
 command=$(sed -n 's/^-- command: *//p' "$file" | head -1)
 xml=$(sed -n 's/^-- check-xml: *//p' "$file" | head -1)
 stale=$(sed -n 's/^-- stale: *//p' "$file" | head -1)
+kept=$(sed -n 's/^-- kept: *//p' "$file" | head -1)
 held_max=$(sed -n 's/^-- expect-held-at-most: *//p' "$file" | head -1)
 [ "${HOSTILE_SAMPLED:-0}" = 1 ] && held_max=
 [ -n "$want_exit" ] || { echo "$file: header lacks '-- expect: exit N'"; exit 1; }
@@ -44,7 +47,8 @@ command=${command//\{file\}/$file}
 command=${command//\{tmp\}/$tmp}
 xml=${xml//\{tmp\}/$tmp}
 stale=${stale//\{tmp\}/$tmp}
-[ -z "$stale" ] || echo "an output of an earlier run" >"$stale"
+kept=${kept//\{tmp\}/$tmp}
+for f in $stale $kept; do echo "an output of an earlier run" >"$f"; done
 # shellcheck disable=SC2086  # the header's words are the arguments
 out=$(cd "$tmp" && timeout $((60 * slow)) "$tcpsim" $command 2>&1)
 rc=$?
@@ -69,7 +73,12 @@ fi
 if [ -n "$xml" ] && ! python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$xml"; then
   echo "$xml is not well-formed XML"; fail=1
 fi
-if [ -n "$stale" ] && [ -e "$stale" ]; then echo "$stale, left by an earlier run, is still there"; fail=1; fi
+for f in $stale; do
+  if [ -e "$f" ]; then echo "$f, left by an earlier run, is still there"; fail=1; fi
+done
+for f in $kept; do
+  if [ ! -e "$f" ]; then echo "$f, not an output of this command line, was removed"; fail=1; fi
+done
 if [ -n "$(find "$tmp" -name '*.tmp-*')" ]; then echo "a temporary output file was left behind"; fail=1; fi
 echo "--- $tcpsim $command (exit $rc):"
 head -c 4000 <<<"$out"
