@@ -84,6 +84,7 @@ struct tcp_conn {
      * (RCV.NXT + RCV.WND); peer_fin_seq the sequence number of the peer's
      * FIN once seen (it may arrive before the data in front of it). */
     uint32_t irs, rcv_nxt, rcv_adv, peer_fin_seq, last_ack_sent;
+    uint32_t rcv_ssthresh; /* profile grow_window: the most the window may offer; 0 unset */
 
     /* RFC 5681 congestion control, RFC 6582 recovery point. */
     uint32_t cwnd, ssthresh, recover;
@@ -161,6 +162,7 @@ struct tcp_conn {
     bool pushed2 : 1;      /* ... and another short one after it */
     bool sndbuf_set : 1;   /* TCP_OPT_SNDBUF given: the buffer is never grown */
     bool snd_nospace : 1;  /* the last send found the buffer full (Linux SOCK_NOSPACE) */
+    bool ratio_known : 1;  /* profile scaling_ratio measured: it sizes the receive space */
     uint32_t acc_n;        /* listener only: established children waiting (below) */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
 
@@ -383,6 +385,10 @@ uint32_t tcp_flight(const tcp_conn *c);
 void tcp_sndbuf_expand(tcp_conn *c); /* profile sndbuf_expand: at establishment */
 void tcp_sndbuf_grow(tcp_conn *c);   /* ... and after an ACK, writer waiting, cwnd not full */
 bool tcp_fin_acked(const tcp_conn *c);
+/* Profile grow_window: Linux's window_clamp, and rcv_ssthresh kept within
+ * it at establishment (tcp_init_buffer_space). */
+uint32_t tcp_rcv_clamp(const tcp_conn *c);
+void tcp_rcv_init_space(tcp_conn *c);
 
 /* ---- tcp_timer.c ---- */
 void tcp_timer_run(tcp_conn *c); /* every due timer of c, in kind order */

@@ -235,6 +235,7 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     tcp_timer_stop(c, TCP_TIMER_RTX);
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv SYN,ACK");
     tcp_sndbuf_expand(c);
+    tcp_rcv_init_space(c);
     c->ack_now = true;
     /* "If there are other controls or text in the segment, then continue
      * processing at the sixth step" — text and FIN, within our window. */
@@ -697,6 +698,7 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
     to_accept_queue(c);
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of SYN");
     tcp_sndbuf_expand(c);
+    tcp_rcv_init_space(c);
     return true;
 }
 
@@ -873,6 +875,11 @@ void tcp_ato_data_sent(tcp_conn *c)
  * one quick ACK used; the last one resets the ATO to TCP_ATO_MIN. */
 void tcp_ato_ack_sent(tcp_conn *c)
 {
+    /* Not before the first data in order: a quick ACK that tcp_grow_window
+     * gave an out-of-order segment stays, and quickack mode still starts
+     * with the first data in order, as the kernel runs of
+     * robustness/lossy_transfer.lua show (the ACKs after the hole is filled
+     * are all immediate). */
     if (c->quick_left == 0 || !c->quick_init)
         return;
     c->quick_left--;
@@ -937,17 +944,78 @@ static void read_ack_note(tcp_conn *c, const tcp_rx *r)
     c->pushed = true;
 }
 
+/* Linux tcp_measure_rcv_mss (profile scaling_ratio): a segment of at
+ * least RCV.MSS not equal to it measures len * 256 / skb->truesize, the
+ * receiving driver's ratio, which the profile holds. Linux's estimate
+ * starts at TCP_MSS_DEFAULT (tcp_initialize_rcv_mss), so the first segment
+ * of min(536, RCV.MSS) octets or more does it here. tcp_set_window_clamp
+ * then sets the clamp to the whole space (tcp_rcv_clamp) and, when that
+ * grew it, lifts rcv_ssthresh to the last window sent (tp->rcv_wnd, from
+ * the ACK number last sent); a smaller clamp lowers it. */
+static void rcv_ratio_measure(tcp_conn *c, uint32_t len)
+{
+    const tcp_profile *p = c->stack->profile;
+    if (c->ratio_known || !p->grow_window || !p->scaling_ratio || !c->rcv_ssthresh ||
+        len < min32(TCP_MSS_DEFAULT, c->rcv_mss))
+        return;
+    uint32_t old = tcp_rcv_clamp(c);
+    c->ratio_known = true;
+    uint32_t clamp = tcp_rcv_clamp(c);
+    if (clamp < old) {
+        c->rcv_ssthresh = min32(c->rcv_ssthresh, clamp);
+    } else {
+        uint32_t wnd = tcp_seq_gt(c->rcv_adv, c->last_ack_sent) ? c->rcv_adv - c->last_ack_sent : 0;
+        uint32_t lift = min32(wnd, clamp);
+        if (lift > c->rcv_ssthresh)
+            c->rcv_ssthresh = lift;
+    }
+}
+
+/* Linux tcp_grow_window (profile grow_window) for a data segment held in
+ * order (tcp_event_data_recv, at least 128 octets) or out of order on a
+ * SACK connection (tcp_data_queue_ofo; without SACK the window stays put so
+ * that the duplicate ACKs stay duplicates): rcv_ssthresh grows by
+ * max(2 x the MSS we announced, 2 x the segment), at most to the clamp and
+ * to the free space (tcp_space: the octets held, in order and not, count
+ * against the buffer), and the segment's ACK goes at once
+ * (icsk_ack.quick |= 1). The driver's truesize is taken as len * 256 /
+ * scaling_ratio, so check #2 (tcp_win_from_space(truesize) <= len) holds
+ * and the increment is always the full one; the smaller steps of
+ * __tcp_grow_window for a worse ratio are not modelled. */
+static void grow_window(tcp_conn *c, uint32_t len)
+{
+    if (!c->stack->profile->grow_window || !c->rcv_ssthresh)
+        return;
+    uint32_t held = c->rcvq.len;
+    for (uint32_t i = 0; i < c->ooo_n; i++)
+        held += c->ooo->end[i] - c->ooo->start[i];
+    uint32_t space = tcp_rcv_space(c);
+    uint32_t top = min32(tcp_rcv_clamp(c), space > held ? space - held : 0);
+    if (top <= c->rcv_ssthresh)
+        return;
+    uint32_t incr = 2u * (len > c->mss ? len : c->mss);
+    c->rcv_ssthresh += min32(top - c->rcv_ssthresh, incr);
+    c->quick_left |= 1u;
+}
+
 static void store_text(tcp_conn *c, const tcp_rx *r)
 {
     uint32_t off = c->rcvq.len + (r->seq - c->rcv_nxt);
-    if (tcp_ring_reserve(&c->rcvq, off + r->len, tcp_rcv_space(c), c->stack->scratch)) {
+    /* The window may reach past the space by less than one unit of the
+     * window scale (grow_window rounds it up, as Linux does). */
+    uint32_t max = tcp_rcv_space(c) + (1u << c->rcv_wscale);
+    if (tcp_ring_reserve(&c->rcvq, off + r->len, max, c->stack->scratch)) {
         drop(c, r->seg, "out of memory");
         return;
     }
     tcp_ring_write_at(&c->rcvq, off, r->data, r->len);
     if (r->seq != c->rcv_nxt) {
-        if (!tcp_ooo_add(c, r->seq, r->seq + r->len))
+        if (!tcp_ooo_add(c, r->seq, r->seq + r->len)) {
             drop(c, r->seg, "out-of-order queue full");
+        } else if (c->sack_ok && c->stack->profile->send_sack_perm) {
+            rcv_ratio_measure(c, r->len);
+            grow_window(c, r->len);
+        }
         ack_policy(c, true); /* a duplicate ACK tells the sender */
         return;
     }
@@ -961,6 +1029,9 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
         ato_data_in(c);
     else
         quickack_start(c);
+    rcv_ratio_measure(c, r->len);
+    if (r->len >= 128u) /* tcp_event_data_recv */
+        grow_window(c, r->len);
     uint32_t gained = tcp_ooo_advance(c);
     c->rcvq.len += gained;
     /* RFC 5681 §4.2: at once when the segment fills a hole (Linux

@@ -104,9 +104,32 @@ uint8_t tcp_wscale_for(uint32_t buf)
  * for buffer overhead). The receive ring holds this much. */
 uint32_t tcp_rcv_space(const tcp_conn *c)
 {
-    uint32_t ratio = min32(c->stack->profile->rcv_win_ratio, 256u);
+    const tcp_profile *p = c->stack->profile;
+    uint32_t ratio = min32(c->ratio_known ? p->scaling_ratio : p->rcv_win_ratio, 256u);
     uint32_t v = (uint32_t)((uint64_t)c->rcvbuf * ratio >> 8);
     return v ? v : 1;
+}
+
+/* Linux tp->window_clamp (profile grow_window), the most rcv_ssthresh may
+ * reach. tcp_init_buffer_space sets it at establishment to the full space
+ * less one segment of the MSS we announced ("Force reservation of one
+ * segment", tcp_app_win = 31); once tcp_measure_rcv_mss has measured the
+ * driver's ratio (scaling_ratio) tcp_set_window_clamp makes it the whole
+ * space, tcp_win_from_space(sk_rcvbuf). */
+uint32_t tcp_rcv_clamp(const tcp_conn *c)
+{
+    uint32_t full = tcp_rcv_space(c);
+    if (!c->ratio_known && full > 2u * c->mss)
+        return full - c->mss;
+    return full;
+}
+
+/* Linux tcp_init_buffer_space at establishment: rcv_ssthresh, which
+ * starts at the window of our SYN or SYN,ACK, is kept within the clamp. */
+void tcp_rcv_init_space(tcp_conn *c)
+{
+    if (c->stack->profile->grow_window && c->rcv_ssthresh)
+        c->rcv_ssthresh = min32(c->rcv_ssthresh, tcp_rcv_clamp(c));
 }
 
 /* RFC 7323 §2.3: the shift we offer. With the profile's rcvbuf_max it lets
@@ -136,6 +159,40 @@ uint32_t tcp_syn_wnd(const tcp_conn *c)
     return min32(space, 65535u);
 }
 
+/* The profile's grow_window: Linux offers at most rcv_ssthresh
+ * (__tcp_select_window: "if (free_space > tp->rcv_ssthresh)"). */
+static uint32_t wnd_ssthresh(const tcp_conn *c)
+{
+    if (!c->stack->profile->grow_window || c->rcv_ssthresh == 0)
+        return UINT32_MAX;
+    return c->rcv_ssthresh;
+}
+
+/* Linux __tcp_select_window with a window scale (profile grow_window):
+ * min(free space, rcv_ssthresh) rounded up to the scale's unit ("Advertise
+ * enough space so that it won't get scaled away"). Below half the space
+ * the free space is first rounded down to the unit, and under 1/16 of the
+ * space or one MSS no window is offered (its receiver SWS avoidance).
+ * tcp_select_window never shrinks the window: a smaller one keeps the
+ * current one, rounded up to the unit. Returns the window. */
+static uint32_t wnd_scaled_linux(const tcp_conn *c, uint32_t space, uint32_t free_bytes)
+{
+    uint32_t unit = 1u << c->rcv_wscale;
+    uint32_t full = min32(tcp_rcv_clamp(c), space);
+    uint32_t w = free_bytes;
+    if (w < full / 2) {
+        w -= w % unit;
+        if (w < space / 16 || w < min32(c->rcv_mss, full))
+            w = 0;
+    }
+    w = min32(w, wnd_ssthresh(c));
+    w = (w + unit - 1u) & ~(unit - 1u);
+    uint32_t cur = tcp_rcv_wnd(c);
+    if (w < cur)
+        w = (cur + unit - 1u) & ~(unit - 1u);
+    return min32(w, 65535u << c->rcv_wscale);
+}
+
 /* Linux __tcp_select_window without window scaling: "the largest window
  * that is a nice multiple of mss" (rounddown of the free space to the MSS
  * we receive), the current offer kept while it is within one MSS of the
@@ -148,6 +205,7 @@ static uint32_t wnd_whole_segments(const tcp_conn *c, uint32_t space, uint32_t f
         return 0;
     if (free_bytes < space / 2 && (free_bytes < space / 16 || free_bytes < mss))
         return 0;
+    free_bytes = min32(free_bytes, wnd_ssthresh(c));
     uint32_t cur = tcp_rcv_wnd(c);
     if (cur + mss <= free_bytes || cur > free_bytes)
         return free_bytes - free_bytes % mss;
@@ -162,15 +220,23 @@ static uint32_t wnd_whole_segments(const tcp_conn *c, uint32_t space, uint32_t f
  * moves left. SYN segments carry an unscaled window (RFC 7323 §2.2). */
 static uint16_t wnd_field(tcp_conn *c, bool syn)
 {
+    const tcp_profile *p = c->stack->profile;
     uint32_t space = tcp_rcv_space(c);
     uint32_t free_bytes = space > c->rcvq.len ? space - c->rcvq.len : 0;
-    if (syn)
-        return (uint16_t)tcp_syn_wnd(c);
+    if (syn) {
+        uint32_t w = tcp_syn_wnd(c);
+        if (p->grow_window)
+            c->rcv_ssthresh = w; /* tcp_connect_init, tcp_create_openreq_child */
+        return (uint16_t)w;
+    }
     uint32_t edge = c->rcv_nxt + free_bytes;
     uint32_t threshold = min32(space / 2, c->rcv_mss);
-    if (c->stack->profile->wnd_mss_round && c->rcv_wscale == 0) {
+    if (p->wnd_mss_round && c->rcv_wscale == 0) {
         edge = c->rcv_nxt + wnd_whole_segments(c, space, free_bytes);
         threshold = 1;
+    } else if (p->grow_window && c->rcv_wscale > 0) {
+        c->rcv_adv = c->rcv_nxt + wnd_scaled_linux(c, space, free_bytes);
+        return (uint16_t)min32(tcp_rcv_wnd(c) >> c->rcv_wscale, 65535u);
     }
     if (tcp_seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= threshold)
         c->rcv_adv = edge;

@@ -80,6 +80,8 @@ static const tcp_profile PROFILES[] = {
         .read_ack = false,  /* §3.8.6.3: the delayed-ACK rules alone */
         .sndbuf_expand = 0, /* the buffer the user asked for */
         .sndbuf_max = 0,
+        .grow_window = false, /* §3.8.6.2.2: the free space, SWS-checked */
+        .scaling_ratio = 0,
 
         .listen_shut = TCP_LISTEN_SHUT_CLOSE,      /* RFC 9293 §3.10.4 CLOSE in LISTEN */
         .listen_connect = TCP_LISTEN_CONNECT_OPEN, /* RFC 9293 §3.10.1 OPEN in LISTEN */
@@ -155,6 +157,8 @@ static const tcp_profile PROFILES[] = {
         .read_ack = true,                /* tcp_cleanup_rbuf: ICSK_ACK_PUSHED, queue emptied */
         .sndbuf_expand = 2,              /* tcp_sndbuf_expand: reno and CUBIC (BBR: 3) */
         .sndbuf_max = 4194304,           /* tcp_wmem[2] */
+        .grow_window = true,             /* tcp_grow_window, __tcp_select_window */
+        .scaling_ratio = 160,            /* tcp_measure_rcv_mss: 1448 * 256 / 2304 (TUN) */
 
         .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EISCONN, /* __inet_stream_connect */
@@ -228,6 +232,8 @@ static const tcp_profile PROFILES[] = {
         .read_ack = false,           /* tcp_usr_rcvd: a window update only */
         .sndbuf_expand = 0,          /* send buffer autosizing is not modelled for FreeBSD */
         .sndbuf_max = 0,
+        .grow_window = false, /* tcp_output: the free space, SWS-checked */
+        .scaling_ratio = 0,
         .shut_rd_discard = true, /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
         .listen_shut = TCP_LISTEN_SHUT_BSD,              /* soshutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EOPNOTSUPP, /* soconnectat */

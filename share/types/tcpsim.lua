@@ -123,6 +123,8 @@ function tcpsim.ns(n) end
 ---@field sndbuf_expand? integer a send buffer the user did not size grows to this many times max(10, cwnd) segments of socket memory (Linux tcp_sndbuf_expand; 0: fixed)
 ---@field sndbuf_max? integer the largest size sndbuf_expand grows the send buffer to (Linux tcp_wmem[2])
 ---@field read_ack? boolean a read that empties the receive queue sends the ACK owed for a pushed or short segment (Linux tcp_cleanup_rbuf)
+---@field grow_window? boolean the window offered grows by two segments per data segment up to the clamp, each growth ACKed at once (Linux rcv_ssthresh, tcp_grow_window)
+---@field scaling_ratio? integer with grow_window: the receiving driver's payload-to-memory ratio in 1/256, taken from the first data segment (Linux tcp_measure_rcv_mss; 0: rcv_win_ratio stays)
 
 ---@class tcpsim.SimOptions: tcpsim.Knobs
 ---@field seed? integer default 1

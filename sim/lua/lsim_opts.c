@@ -342,6 +342,8 @@ static const knob KNOBS[] = {
     KNOB("read_ack", K_BOOL, read_ack),
     KNOB("sndbuf_expand", K_U32, sndbuf_expand),
     KNOB("sndbuf_max", K_U32, sndbuf_max),
+    KNOB("grow_window", K_BOOL, grow_window),
+    KNOB("scaling_ratio", K_U32, scaling_ratio),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
 

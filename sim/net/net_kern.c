@@ -80,6 +80,8 @@ static int check_profile(const tcp_profile *p, char *err, size_t len)
         {"sndbuf_expand", p->sndbuf_expand == l->sndbuf_expand}, /* reno's factor (kern_sysctl.c) */
         {"sndbuf_max", p->sndbuf_max == l->sndbuf_max},
         {"read_ack", p->read_ack == l->read_ack},
+        {"grow_window", p->grow_window == l->grow_window},
+        {"scaling_ratio", p->scaling_ratio == l->scaling_ratio}, /* the TUN device's */
     };
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
         if (!k[i].same) {

@@ -296,7 +296,11 @@ static void rfc9293_abort_in_last_ack_is_silent(void **state)
 static void no_second_fast_retransmit_below_recover(void **state)
 {
     (void)state;
-    harness *h = with_profile("linux");
+    tcp_profile pr = *tcp_profile_find("linux");
+    /* B's ACKs for the out-of-order segments must stay duplicates: with
+     * grow_window their windows would grow, which makes them updates. */
+    pr.grow_window = false;
+    harness *h = h_new(2, &pr);
     h_pair p = h_establish(h, H_A, H_B, 80);
     send_n(h, H_A, p.client, 10); /* B's first ACK brings its scaled window */
     h_settle(h);
@@ -412,6 +416,109 @@ static void window_whole_segments_at_scale_0(void **state)
     }
 }
 
+/* Reads everything stack `stack` holds for s. */
+static void drain(harness *h, size_t stack, tcp_sock_id s)
+{
+    static char buf[65536];
+    while (tcp_recv(h_stack(h, stack), s, buf, sizeof buf) > 0)
+        ;
+}
+
+/* Delivers the next datagram; true if it carried data to stack `to`. */
+static bool deliver_is_data_to(harness *h, size_t to)
+{
+    const h_dgram *d = h_peek(h, 0);
+    assert_non_null(d);
+    bool data = d->to == to && d->seg.len > 0;
+    h_deliver(h);
+    return data;
+}
+
+/* Linux tcp_grow_window (profile grow_window, scaling_ratio). The kernel's
+ * run of robustness/full_size_segments.lua (Linux 6.18 as B behind a TUN
+ * device, 131072-byte buffer, window scale 10, A sending 1448-byte
+ * segments): B's SYN,ACK offers 65160 and A's handshake ACK 63 (64512);
+ * B's first six ACKs offer 67, 70, 73, 75, 78, 79 (68608 ... 80896), each
+ * sent at once, and B ACKs 22 segments one by one before it ACKs every
+ * second one. From the sources: rcv_ssthresh starts at the SYN,ACK's
+ * window, rounddown(65536, 1448) (tcp_select_initial_window); the first
+ * segment measures the TUN skb's ratio, 1448 * 256 / 2304 = 160, and the
+ * clamp becomes 131072 * 160 / 256 = 81920 (tcp_measure_rcv_mss); each
+ * segment adds 2 x 1460 up to that clamp less the octets held (tcp_space),
+ * the window offered is rounded up to 1024 (__tcp_select_window), and each
+ * growth makes its ACK immediate (icsk_ack.quick |= 1) on top of the 16
+ * quick ACKs (TCP_MAX_QUICKACKS). The fourth value, 75 and not 76, is that
+ * of a reader that had not yet read the first four segments (81920 -
+ * 4 x 1448 = 76128); B reads from the fourth segment on here. */
+static void window_grows_per_segment_linux(void **state)
+{
+    (void)state;
+    const uint16_t want[] = {67, 70, 73, 75, 78, 79};
+    harness *h = with_profile("linux");
+    tcp_sock_id l = h_listen(h, H_B, 80, 8);
+    tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+    h_expect_sent(h, H_A, TCP_SYN, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    h_expect_seg(h, H_B, .flags = TCP_SYN | TCP_ACK, .wnd = 65160);
+    h_deliver(h);
+    h_expect_seg(h, H_A, .flags = TCP_ACK, .wnd = 63);
+    h_deliver(h);
+    tcp_sock_id s = h_accept(h, H_B, l);
+    send_n(h, H_A, c, 30 * 1448);
+    size_t data = 0;
+    while (data < 24) {
+        size_t before = h_sent_count(h, H_B);
+        if (!deliver_is_data_to(h, H_B))
+            continue;
+        data++;
+        size_t acks = h_sent_count(h, H_B) - before;
+        if (data <= 22)
+            assert_int_equal(acks, 1); /* quick ACKs and growths */
+        else
+            assert_int_equal(acks, data == 24); /* every second segment */
+        if (data <= 6)
+            assert_int_equal(h_last_sent(h, H_B)->wnd, want[data - 1]);
+        else
+            assert_true(h_last_sent(h, H_B)->wnd <= 80); /* the clamp, 81920 */
+        if (data >= 4)
+            drain(h, H_B, s);
+    }
+    h_free(h);
+}
+
+/* tcp_data_queue_ofo grows the window for out-of-order data on a SACK
+ * connection only ("For non sack flows, do not grow window to force DUPACK
+ * and trigger fast retransmit"). The kernel's run of
+ * robustness/bulk_lossy_1500.lua (A's first segment lost, SACK agreed):
+ * its duplicate ACKs offer 68608, 71680, 74752, 76800 and then no more,
+ * the out-of-order octets held counting against the buffer (81920 -
+ * 4 x 1448, rounded up to 1024 = 76800). Without SACK every duplicate
+ * ACK offers the same window. */
+static void out_of_order_grows_window_with_sack_only(void **state)
+{
+    (void)state;
+    const uint16_t want[] = {67, 70, 73, 75, 75, 75, 75, 75, 75};
+    for (int sack = 1; sack >= 0; sack--) {
+        tcp_profile pr = *tcp_profile_find("linux");
+        pr.send_sack_perm = sack;
+        harness *h = h_new(2, &pr);
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        send_n(h, H_A, p.client, 10 * 1448);
+        h_drop(h); /* the first segment */
+        uint16_t first = 0;
+        for (size_t k = 0; k < 9; k++) {
+            size_t before = h_sent_count(h, H_B);
+            assert_true(deliver_is_data_to(h, H_B));
+            assert_int_equal(h_sent_count(h, H_B) - before, 1); /* a duplicate ACK */
+            const tcp_seg *dup = h_last_sent(h, H_B);
+            if (k == 0)
+                first = dup->wnd;
+            assert_int_equal(dup->wnd, sack ? want[k] : first);
+        }
+        h_free(h);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -434,6 +541,8 @@ int main(void)
         T(mss_floor_linux),
         T(sndbuf_expanded_at_establishment),
         T(window_whole_segments_at_scale_0),
+        T(window_grows_per_segment_linux),
+        T(out_of_order_grows_window_with_sack_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
