@@ -200,19 +200,20 @@ typedef struct tcp_tw {
 /* Intrusive chained hash table; `link` selects the chain field. */
 typedef struct tcp_table {
     tcp_sk **slots;
-    size_t mask, count;
+    uint32_t mask, count;
 } tcp_table;
 
-/* tcp_check's state in a stack: on/off, where a violation goes, and the
- * event being processed (what a report names). */
+/* tcp_check's state in a stack: where a violation goes, and the event
+ * being processed (what a report names). Allocated when the checker is
+ * first turned on (a stack that is never checked pays one pointer). */
 typedef struct tcp_check_hook {
-    bool on, reported, ev_set;
+    bool reported, ev_set;
+    uint8_t ev_flags;
+    tcp_event_kind ev_kind;
     tcp_check_fn fn;
     void *ctx;
-    tcp_event_kind ev_kind;
     int ev_detail;
     tcp_sock_id ev_sock;
-    uint8_t ev_flags;
     uint32_t ev_seq, ev_ack, ev_len;
 } tcp_check_hook;
 
@@ -236,10 +237,16 @@ typedef struct tcp_spare {
 #define TCP_SPARES 4u /* parked rings per scratch space (so per world) */
 
 /* The levels, allocated as nesting first needs them, freed with the
- * owner; and the parked rings of every stack that shares it. */
+ * owner; and the parked rings and connection chunk of every stack that
+ * shares it. */
 struct tcp_scratch {
     tcp_scratch_buf *bufs;
     tcp_spare spare[TCP_SPARES];
+    /* A connection pool's first chunk (one tcp_conn), parked by a stack
+     * whose connections are all gone or minisocks, for the next stack
+     * that needs one (tcp_stack.c): a minisock's segment rebuilds its
+     * connection without allocating. */
+    struct tcp_conn *spare_conn;
 };
 
 /* A local port with at least one user (slot empty while port == 0). */
@@ -249,39 +256,44 @@ typedef struct tcp_port_ent {
     bool idle;      /* held by a bound socket not yet used (at most one) */
 } tcp_port_ent;
 
+/* A pool of fixed-size slots (connections or minisocks) in chunks of 1,
+ * 1, 2, 4 ... (tcp_stack.c); a free slot is chained to the next through
+ * its first member (sk.id_next, as tcp_sk is first in both). */
+typedef struct tcp_pool {
+    void **chunks;
+    uint32_t nchunks, capchunks;
+    void *free;
+} tcp_pool;
+
 struct tcp_stack {
     tcp_env env;
-    uint32_t addr;
-    const tcp_profile *profile; /* own_profile, or the caller's (tcp_stack_new_shared) */
-    tcp_profile *own_profile;   /* NULL when shared */
+    const tcp_profile *profile; /* the stack's own copy (own_profile), or the caller's */
     uint64_t now;               /* env->now_ns() at the start of the current call */
-    uint32_t next_id;           /* ids are never reused */
     uint64_t heap_seq;          /* tie-break: equal deadlines fire in arming order */
     uint64_t malformed;
-    size_t nconns;
-    tcp_check_hook check;
+    uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */
+    uint32_t addr;
+    uint32_t next_id; /* ids are never reused */
+    uint32_t nconns;  /* connections and minisocks (ntw of them) */
+    uint32_t ntw;
 
     tcp_table by_id, by_tuple, listeners;
     tcp_sk **heap;
-    size_t heap_len, heap_cap;
+    uint32_t heap_len, heap_cap;
 
-    void **chunks; /* pool: connections come in chunks, never freed singly */
-    size_t nchunks, capchunks;
-    tcp_conn *free_list;
-    /* The minisock pool (tcp_tw.c), the same way; its free list is
-     * chained through sk.id_next. */
-    void **tw_chunks;
-    size_t tw_nchunks, tw_capchunks, ntw;
-    tcp_tw *tw_free;
+    tcp_pool pool;    /* connections */
+    tcp_pool tw_pool; /* minisocks (tcp_tw.c) */
 
-    uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */
     tcp_port_ent *ports; /* local ports with a user: open addressing, lazy */
     uint32_t ports_mask; /* slots - 1 (a power of two), 0 while none */
     uint32_t ports_n;    /* ports with a user */
     uint32_t eph_used;   /* ports of the ephemeral range with a user */
 
-    tcp_scratch *scratch;     /* env->scratch, or own_scratch */
-    tcp_scratch *own_scratch; /* NULL when env->scratch is given */
+    bool check_on;         /* tcp_check runs after every event */
+    bool own_profile;      /* profile is the stack's copy (tcp_stack_new), freed with it */
+    bool own_scratch;      /* scratch is the stack's own (env->scratch was NULL) */
+    tcp_check_hook *check; /* NULL until the checker is first turned on */
+    tcp_scratch *scratch;  /* env->scratch, or the stack's own */
 };
 
 /* ---- tcp_stack.c: tables, heap, pool, events ---- */

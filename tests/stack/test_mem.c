@@ -243,22 +243,22 @@ static void pool_grows_in_doubling_chunks(void **state)
     fixture *fx = fx_new();
     tcp_sock_id ids[300];
     assert_int_equal(tcp_socket(fx->s, &ids[0]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 1); /* one socket costs one connection */
+    assert_int_equal(fx->s->pool.nchunks, 1); /* one socket costs one connection */
     assert_int_equal(tcp_socket(fx->s, &ids[1]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 2); /* two cost two: chunks of 1 and 1 */
+    assert_int_equal(fx->s->pool.nchunks, 2); /* two cost two: chunks of 1 and 1 */
     assert_int_equal(tcp_socket(fx->s, &ids[2]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 3); /* 1 + 1 + 2 */
+    assert_int_equal(fx->s->pool.nchunks, 3); /* 1 + 1 + 2 */
     for (int i = 3; i < 300; i++)
         assert_int_equal(tcp_socket(fx->s, &ids[i]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 10); /* 1 + 1 + 2 + ... + 128 = 256; + 256 >= 300 */
+    assert_int_equal(fx->s->pool.nchunks, 10); /* 1 + 1 + 2 + ... + 128 = 256; + 256 >= 300 */
     for (int i = 0; i < 299; i++)
         assert_int_equal(tcp_close(fx->s, ids[i]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 10); /* one slot in use keeps them all */
+    assert_int_equal(fx->s->pool.nchunks, 10); /* one slot in use keeps them all */
     assert_int_equal(tcp_close(fx->s, ids[299]), TCP_OK);
     assert_int_equal(tcp_stack_conns(fx->s), 0);
-    assert_int_equal(fx->s->nchunks, 0); /* none in use: the chunks are freed */
+    assert_int_equal(fx->s->pool.nchunks, 0); /* none in use: the chunks are freed */
     assert_int_equal(tcp_socket(fx->s, &ids[0]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 1); /* and grow again from one */
+    assert_int_equal(fx->s->pool.nchunks, 1); /* and grow again from one */
     assert_int_equal(tcp_close(fx->s, ids[0]), TCP_OK);
     fx_free(fx);
 }
