@@ -65,6 +65,15 @@ typedef struct tcp_ooo {
 
 typedef struct tcp_conn tcp_conn;
 
+/* A listener's queues, allocated at its first tcp_listen and kept with
+ * the connection (a listener is one connection in many): children in
+ * SYN_RECEIVED, and established ones waiting for tcp_accept (FIFO). */
+typedef struct tcp_lq {
+    tcp_conn *syn_q, *acc_head, *acc_tail;
+    uint32_t backlog;
+    uint32_t syn_n, acc_n; /* lengths of the two queues */
+} tcp_lq;
+
 struct tcp_conn {
     tcp_sk sk; /* first: the tables and the heap hold &c->sk */
     tcp_stack *stack;
@@ -161,16 +170,12 @@ struct tcp_conn {
     bool pushed2 : 1;      /* ... and another short one after it */
     bool sndbuf_set : 1;   /* TCP_OPT_SNDBUF given: the buffer is never grown */
     bool snd_nospace : 1;  /* the last send found the buffer full (Linux SOCK_NOSPACE) */
-    uint32_t acc_n;        /* listener only: established children waiting (below) */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
 
     tcp_stats stats;
 
-    tcp_conn *q_next; /* listener queue link; pool free list */
-    /* Listener only: children in SYN_RECEIVED, and established ones waiting
-     * for tcp_accept (FIFO). */
-    tcp_conn *syn_q, *acc_head, *acc_tail;
-    uint32_t backlog, syn_n; /* and acc_n, above */
+    tcp_conn *q_next; /* link in its listener's queue (tcp_lq) */
+    tcp_lq *lq;       /* listener only: NULL until the first tcp_listen */
 };
 
 /* A connection in TIME_WAIT whose user has let it go (tcp_close or

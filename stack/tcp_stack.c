@@ -679,6 +679,8 @@ static void pool_put(tcp_conn *c)
     tcp_stack *s = c->stack;
     free(c->ooo);
     c->ooo = NULL;
+    free(c->lq);
+    c->lq = NULL;
     c->state = TCP_CLOSED;
     c->id = 0;
     pool_put_slot(&s->pool, c);
@@ -801,9 +803,10 @@ static tcp_conn *conn_at(tcp_stack *s, tcp_sk *e, bool keep)
 static void listener_unlink(tcp_conn *child)
 {
     tcp_conn *l = tcp_stack_find(child->stack, child->parent);
-    if (!l || (!child->in_syn_q && !child->in_accept_q))
+    if (!l || !l->lq || (!child->in_syn_q && !child->in_accept_q))
         return;
-    tcp_conn **pp = child->in_syn_q ? &l->syn_q : &l->acc_head;
+    tcp_lq *q = l->lq;
+    tcp_conn **pp = child->in_syn_q ? &q->syn_q : &q->acc_head;
     tcp_conn *prev = NULL;
     while (*pp && *pp != child) {
         prev = *pp;
@@ -812,11 +815,11 @@ static void listener_unlink(tcp_conn *child)
     assert(*pp == child);
     *pp = child->q_next;
     if (child->in_syn_q) {
-        l->syn_n--;
+        q->syn_n--;
     } else {
-        l->acc_n--;
-        if (l->acc_tail == child)
-            l->acc_tail = prev;
+        q->acc_n--;
+        if (q->acc_tail == child)
+            q->acc_tail = prev;
     }
     child->in_syn_q = child->in_accept_q = false;
     child->q_next = NULL;
@@ -1095,6 +1098,7 @@ void tcp_stack_free(tcp_stack *s)
             free(block[j].sndq.data);
             free(block[j].rcvq.data);
             free(block[j].ooo);
+            free(block[j].lq);
         }
     }
     pool_free_chunks(&s->pool, false);
@@ -1140,11 +1144,13 @@ static size_t table_bytes(const tcp_table *t)
 void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
 {
     *m = (tcp_mem){.tws = s->ntw, .tw_bytes = s->ntw * sizeof(tcp_tw)};
-    size_t pool = 0, tw_pool = 0;
+    size_t pool = 0, tw_pool = 0, lq = 0;
     for (size_t i = 0; i < s->pool.nchunks; i++) {
         const tcp_conn *block = s->pool.chunks[i];
-        for (size_t j = 0; j < pool_chunk_len(i); j++)
+        for (size_t j = 0; j < pool_chunk_len(i); j++) {
             m->ring_bytes += block[j].sndq.cap + block[j].rcvq.cap;
+            lq += block[j].lq ? sizeof *block[j].lq : 0;
+        }
         pool += pool_chunk_len(i);
     }
     for (size_t i = 0; i < s->tw_pool.nchunks; i++)
@@ -1158,7 +1164,7 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
                      (s->check ? sizeof *s->check : 0) + pool * sizeof(tcp_conn) +
                      tw_pool * sizeof(tcp_tw) +
                      ((size_t)s->pool.capchunks + s->tw_pool.capchunks) * sizeof(void *) +
-                     m->ring_bytes + m->index_bytes;
+                     m->ring_bytes + m->index_bytes + lq;
     if (s->own_scratch) {
         const tcp_scratch *sc = s->scratch;
         m->total_bytes +=
