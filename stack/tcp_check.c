@@ -173,7 +173,7 @@ static void report(tcp_conn *c, const tcp_check_report *r)
 
 static bool timer_armed(const tcp_conn *c, tcp_timer_kind k)
 {
-    return c->timer_at[k] != TCP_NEVER;
+    return tcp_timer_at(c, k) != TCP_NEVER;
 }
 
 static bool any_timer(const tcp_conn *c)
@@ -285,7 +285,7 @@ static bool check_time_wait(const tcp_conn *c, tcp_check_report *r)
 {
     if (c->state != TCP_TIME_WAIT)
         return false;
-    uint64_t at = c->timer_at[TCP_TIMER_TIME_WAIT], now = c->stack->now;
+    uint64_t at = tcp_timer_at(c, TCP_TIMER_TIME_WAIT), now = c->stack->now;
     uint64_t len = tcp_time_wait_ns(c);
     const char *why = NULL;
     if (other_timer(c))
@@ -321,7 +321,7 @@ void tcp_check_after(tcp_conn *c)
     if (tcp_check_conn(c, &r))
         report(c, &r);
     if (c->state == TCP_TIME_WAIT)
-        c->check_tw_at = c->timer_at[TCP_TIMER_TIME_WAIT];
+        c->check_tw_at = tcp_timer_at(c, TCP_TIMER_TIME_WAIT);
 }
 
 /* ---- Invariant 5: each transition ---------------------------------------------- */
@@ -369,7 +369,7 @@ bool tcp_check_edge(const tcp_conn *c, tcp_state from, tcp_state to, tcp_cause c
 void tcp_check_transition(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg)
 {
     if (c->state == TCP_TIME_WAIT)
-        c->check_tw_at = c->timer_at[TCP_TIMER_TIME_WAIT];
+        c->check_tw_at = tcp_timer_at(c, TCP_TIMER_TIME_WAIT);
     if (!c->stack->check_on)
         return;
     tcp_check_report r;

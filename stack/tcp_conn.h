@@ -24,6 +24,7 @@
 #ifndef TCP_CONN_H
 #define TCP_CONN_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +65,28 @@ typedef struct tcp_ooo {
 } tcp_ooo;
 
 typedef struct tcp_conn tcp_conn;
+
+/* Timers that are never armed together share a deadline slot: the RTO
+ * and the persist timer (a zero window stops the retransmissions: Linux
+ * keeps both in icsk_timeout), the 2MSL and the FIN_WAIT_2 timeouts (each
+ * only in its state, which stops every other timer as it is entered:
+ * Linux runs both on the timewait or keepalive timer). The delayed ACK
+ * and keepalive have their own. */
+#define TCP_TIMER_SLOTS 4u
+static inline unsigned tcp_timer_slot(tcp_timer_kind k)
+{
+    switch (k) {
+    case TCP_TIMER_RTX:
+    case TCP_TIMER_PERSIST:
+        return 0;
+    case TCP_TIMER_DELACK:
+        return 1;
+    case TCP_TIMER_KEEPALIVE:
+        return 2;
+    default: /* TIME_WAIT, FIN_WAIT_2 */
+        return 3;
+    }
+}
 
 /* A listener's queues, allocated at its first tcp_listen and kept with
  * the connection (a listener is one connection in many): children in
@@ -114,9 +137,9 @@ struct tcp_conn {
     uint32_t rtt_seq;
     uint32_t ts_recent; /* RFC 7323 §4.3 */
 
-    uint64_t timer_at[TCP_TIMER_COUNT]; /* TCP_NEVER: not armed */
-    uint64_t last_rcv_ns;               /* keepalive idle reference */
-    uint64_t check_tw_at;               /* tcp_check: TIME_WAIT deadline last seen */
+    uint64_t timer_slot[TCP_TIMER_SLOTS]; /* tcp_timer_at, below; TCP_NEVER: not armed */
+    uint64_t last_rcv_ns;                 /* keepalive idle reference */
+    uint64_t check_tw_at;                 /* tcp_check: TIME_WAIT deadline last seen */
 
     tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
     tcp_ooo *ooo;        /* the ranges held out of order; NULL until the first */
@@ -171,12 +194,36 @@ struct tcp_conn {
     bool sndbuf_set : 1;   /* TCP_OPT_SNDBUF given: the buffer is never grown */
     bool snd_nospace : 1;  /* the last send found the buffer full (Linux SOCK_NOSPACE) */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
+    uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */
 
     tcp_stats stats;
 
     tcp_conn *q_next; /* link in its listener's queue (tcp_lq) */
     tcp_lq *lq;       /* listener only: NULL until the first tcp_listen */
 };
+
+/* The deadline of timer k, TCP_NEVER while it is not armed. */
+static inline uint64_t tcp_timer_at(const tcp_conn *c, tcp_timer_kind k)
+{
+    unsigned s = tcp_timer_slot(k);
+    return c->timer_kind[s] == k ? c->timer_slot[s] : TCP_NEVER;
+}
+
+/* Stores timer k's deadline (tcp_timer_set, tcp_timer.c, is the one to
+ * call: it adds what arming the RTO implies). Stopping a timer whose slot
+ * holds the other kind's deadline leaves that one armed. */
+static inline void tcp_timer_store(tcp_conn *c, tcp_timer_kind k, uint64_t at)
+{
+    unsigned s = tcp_timer_slot(k);
+    if (at == TCP_NEVER) {
+        if (c->timer_kind[s] == k)
+            c->timer_slot[s] = TCP_NEVER;
+        return;
+    }
+    assert(c->timer_slot[s] == TCP_NEVER || c->timer_kind[s] == k); /* never armed together */
+    c->timer_slot[s] = at;
+    c->timer_kind[s] = (uint8_t)k;
+}
 
 /* A connection in TIME_WAIT whose user has let it go (tcp_close or
  * tcp_abort) becomes this minisock: what the TIME_WAIT rules, the

@@ -646,7 +646,7 @@ static bool zwp_head_fits(const tcp_conn *c)
 static void zwp_ack_probe(tcp_conn *c)
 {
     if (!c->stack->profile->zwp_ack_rearm || c->cork_wait || tcp_flight(c) ||
-        c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER)
+        tcp_timer_at(c, TCP_TIMER_PERSIST) == TCP_NEVER)
         return;
     if (zwp_head_fits(c))
         zwp_window_open(c);
@@ -669,7 +669,7 @@ static void update_window(tcp_conn *c, const tcp_seg *seg)
         c->max_snd_wnd = c->snd_wnd;
     if (c->stack->profile->zwp_ack_rearm)
         return; /* zwp_ack_probe judges the window */
-    if (c->snd_wnd > 0 && (c->probing || c->timer_at[TCP_TIMER_PERSIST] != TCP_NEVER))
+    if (c->snd_wnd > 0 && (c->probing || tcp_timer_at(c, TCP_TIMER_PERSIST) != TCP_NEVER))
         zwp_window_open(c);
 }
 
@@ -824,7 +824,7 @@ static void ato_schedule(tcp_conn *c)
         }
         ato = ato < max ? ato : max;
     }
-    uint64_t at = c->timer_at[TCP_TIMER_DELACK];
+    uint64_t at = tcp_timer_at(c, TCP_TIMER_DELACK);
     uint64_t wait = ato ? ato : p->delack_tick_ns;
     if (wait == 0 || (at != TCP_NEVER && at <= c->stack->now + ato / 4)) {
         c->ack_now = true;
@@ -914,7 +914,7 @@ static void ack_policy(tcp_conn *c, bool immediate)
      * out-of-order data or data that fills a hole. */
     if (immediate || delack == 0 || c->rcv_nxt - c->last_ack_sent >= 2u * c->rcv_mss)
         c->ack_now = true;
-    else if (c->timer_at[TCP_TIMER_DELACK] == TCP_NEVER)
+    else if (tcp_timer_at(c, TCP_TIMER_DELACK) == TCP_NEVER)
         tcp_timer_set(c, TCP_TIMER_DELACK, tcp_after(c, delack));
 }
 

@@ -519,8 +519,8 @@ static void heap_remove(tcp_stack *s, tcp_sk *c)
 static uint64_t earliest(const tcp_conn *c)
 {
     uint64_t t = TCP_NEVER;
-    for (int k = 0; k < TCP_TIMER_COUNT; k++)
-        t = c->timer_at[k] < t ? c->timer_at[k] : t;
+    for (unsigned k = 0; k < TCP_TIMER_SLOTS; k++)
+        t = c->timer_slot[k] < t ? c->timer_slot[k] : t;
     return t;
 }
 
@@ -668,8 +668,8 @@ static tcp_conn *pool_take(tcp_stack *s)
     c->stack = s;
     c->state = TCP_CLOSED;
     c->sk.heap_idx = TCP_HEAP_NONE;
-    for (int k = 0; k < TCP_TIMER_COUNT; k++)
-        c->timer_at[k] = TCP_NEVER;
+    for (unsigned k = 0; k < TCP_TIMER_SLOTS; k++)
+        c->timer_slot[k] = TCP_NEVER;
     tcp_conn_init_opts(c, s->profile);
     return c;
 }
@@ -750,7 +750,7 @@ static void sk_replace(tcp_stack *s, tcp_sk *from, tcp_sk *to)
 static void tw_shrink(tcp_conn *c)
 {
     tcp_stack *s = c->stack;
-    assert(c->timer_at[TCP_TIMER_TIME_WAIT] == tw_deadline(&c->sk));
+    assert(tcp_timer_at(c, TCP_TIMER_TIME_WAIT) == tw_deadline(&c->sk));
     tcp_tw *tw = pool_get(&s->tw_pool, sizeof *tw);
     if (!tw)
         return;
@@ -864,7 +864,7 @@ static void tcb_fill(const tcp_conn *c, tcp_tcb *t)
 {
     *t = (tcp_tcb){.state = c->state};
     for (int k = 0; k < TCP_TIMER_COUNT; k++)
-        t->timer_at[k] = c->timer_at[k];
+        t->timer_at[k] = tcp_timer_at(c, (tcp_timer_kind)k);
     if (c->state == TCP_LISTEN)
         return;
     t->iss = c->iss;

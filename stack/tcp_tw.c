@@ -23,7 +23,7 @@ bool tcp_tw_fits(const tcp_conn *c)
     if (c->rcvq.len || c->ooo_n || c->sndq.len || c->in_syn_q || c->in_accept_q)
         return false;
     for (int k = 0; k < TCP_TIMER_COUNT; k++) {
-        if (k != TCP_TIMER_TIME_WAIT && c->timer_at[k] != TCP_NEVER)
+        if (k != TCP_TIMER_TIME_WAIT && tcp_timer_at(c, (tcp_timer_kind)k) != TCP_NEVER)
             return false;
     }
     return c->err >= INT8_MIN && c->err <= 0;
@@ -99,7 +99,7 @@ void tcp_tw_restore(tcp_conn *c, const tcp_tw *tw, uint64_t tw_at)
     c->fin_queued = c->fin_pending = c->fin_rcvd = true;
     c->peer_fin_seq = tw->rcv_nxt - 1u;
     c->snd_buf_seq = tw->snd_max - 1u; /* our FIN, acknowledged */
-    c->timer_at[TCP_TIMER_TIME_WAIT] = tw_at;
+    tcp_timer_store(c, TCP_TIMER_TIME_WAIT, tw_at);
     c->check_tw_at = tw_at; /* as tcp_check_after left it */
 }
 

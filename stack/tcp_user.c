@@ -473,7 +473,7 @@ int tcp_close(tcp_stack *s, tcp_sock_id id)
         tcp_ring_consume(&c->rcvq, c->rcvq.len);
         close_send_side(c, "close()");
         if (c->state == TCP_FIN_WAIT_2 && s->profile->fin_wait_2_timeout_ns &&
-            c->timer_at[TCP_TIMER_FIN_WAIT_2] == TCP_NEVER)
+            tcp_timer_at(c, TCP_TIMER_FIN_WAIT_2) == TCP_NEVER)
             tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, s->profile->fin_wait_2_timeout_ns));
     }
     tcp_stack_settle(c);
@@ -698,7 +698,7 @@ static void info_segments(const tcp_conn *c, tcp_sockinfo *o)
  * Linux's own (zwp_no_data) is not, and the armed timer says it. */
 static bool zero_window_probing(const tcp_conn *c)
 {
-    return c->probing || (c->snd_wnd == 0 && c->timer_at[TCP_TIMER_PERSIST] != TCP_NEVER);
+    return c->probing || (c->snd_wnd == 0 && tcp_timer_at(c, TCP_TIMER_PERSIST) != TCP_NEVER);
 }
 
 int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
