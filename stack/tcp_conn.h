@@ -395,7 +395,6 @@ void tcp_tw_save(tcp_tw *tw, const tcp_conn *c);
 /* Makes c (fresh from the pool: zero values, the profile's options) the
  * connection tw was saved from, as far as TIME_WAIT can tell, but sk. */
 void tcp_tw_restore(tcp_conn *c, const tcp_tw *tw, uint64_t tw_at);
-void tcp_tw_tcb(const tcp_tw *tw, uint64_t tw_at, tcp_tcb *out);
 
 /* ---- tcp_state.c ---- */
 /* The one writer of c->state: asserts the edge is legal (RFC 9293 §3.3.2 and

@@ -657,13 +657,10 @@ static int heap_reserve(tcp_stack *s, size_t n)
     return 0;
 }
 
-/* A connection from the pool with every field at its zero value (state
- * CLOSED, no timer, the profile's options), in no table, without an id. */
-static tcp_conn *pool_take(tcp_stack *s)
+/* Every field of c at its zero value: state CLOSED, no timer, the
+ * profile's options, in no table, without an id. */
+static void conn_blank(tcp_stack *s, tcp_conn *c)
 {
-    if (!s->pool.free && conn_pool_grow(s))
-        return NULL;
-    tcp_conn *c = pool_get(&s->pool, sizeof *c);
     memset(c, 0, sizeof *c);
     c->stack = s;
     c->state = TCP_CLOSED;
@@ -671,6 +668,15 @@ static tcp_conn *pool_take(tcp_stack *s)
     for (unsigned k = 0; k < TCP_TIMER_SLOTS; k++)
         c->timer_slot[k] = TCP_NEVER;
     tcp_conn_init_opts(c, s->profile);
+}
+
+/* A blank connection (conn_blank) from the pool. */
+static tcp_conn *pool_take(tcp_stack *s)
+{
+    if (!s->pool.free && conn_pool_grow(s))
+        return NULL;
+    tcp_conn *c = pool_get(&s->pool, sizeof *c);
+    conn_blank(s, c);
     return c;
 }
 
@@ -884,10 +890,16 @@ int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
     const tcp_sk *e = find_sk(s, id);
     if (!e)
         return -1;
-    if (e->tw)
-        tcp_tw_tcb(tw_of(e), tw_deadline(e), out);
-    else
+    if (!e->tw) {
         tcb_fill(conn_of(e), out);
+        return 0;
+    }
+    /* A minisock reads as the connection it was: rebuilt on the side, as
+     * for a segment, and read the one way. */
+    tcp_conn c;
+    conn_blank((tcp_stack *)s, &c);
+    tcp_tw_restore(&c, tw_of(e), tw_deadline(e));
+    tcb_fill(&c, out);
     return 0;
 }
 
