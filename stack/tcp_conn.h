@@ -344,6 +344,7 @@ struct tcp_stack {
     bool check_on;         /* tcp_check runs after every event */
     bool own_profile;      /* profile is the stack's copy (tcp_stack_new), freed with it */
     bool own_scratch;      /* scratch is the stack's own (env->scratch was NULL) */
+    bool no_tcb;           /* TCP_EV_TCB is not reported (tcp_stack_set_tcb_events) */
     tcp_check_hook *check; /* NULL until the checker is first turned on */
     tcp_scratch *scratch;  /* env->scratch, or the stack's own */
 };

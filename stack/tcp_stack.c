@@ -906,7 +906,7 @@ int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
 /* Reports the variables a call leaves c with (TCP_EV_TCB). */
 static void report_tcb(tcp_conn *c)
 {
-    if (!c->stack->env.event)
+    if (!c->stack->env.event || c->stack->no_tcb)
         return;
     tcp_tcb t;
     tcb_fill(c, &t);
@@ -1126,6 +1126,11 @@ void tcp_stack_free(tcp_stack *s)
         free((tcp_profile *)s->profile);
     free(s->check);
     free(s);
+}
+
+void tcp_stack_set_tcb_events(tcp_stack *s, bool on)
+{
+    s->no_tcb = !on;
 }
 
 const tcp_profile *tcp_stack_profile(const tcp_stack *s)
