@@ -24,10 +24,11 @@
  * with n <= 2^i connections pays for the next power of two (one for one, two
  * for two) and allocates O(log n) times. */
 #define POOL_CHUNK_MAX 256u
-/* Slots a table or a grown array (the heap) starts with (a host uses few
- * connections). */
-#define TABLE_SLOTS_FIRST 4u
-#define ARRAY_CAP_FIRST   4u
+/* Slots a table or a grown array (the heap, the pools' chunk arrays)
+ * starts with: a host uses few connections (one or two in the race), and
+ * two pointers take the allocator's smallest block. */
+#define TABLE_SLOTS_FIRST 2u
+#define ARRAY_CAP_FIRST   2u
 
 /* ---- Tables ---------------------------------------------------------------- */
 
@@ -218,15 +219,15 @@ void tcp_stack_listen_remove(tcp_conn *c)
  * The port table holds each local port with at least one user (listeners,
  * their children, bound and connected sockets, orphans): an open-addressing
  * table with linear probing, kept at most half full, allocated on the first
- * bind (8 slots, 48 bytes) and doubled as needed; a host with one port pays
- * for 8 slots, one using the whole range for 128 Ki. An entry is removed
+ * bind (4 slots, 24 bytes) and doubled as needed; a host with one port pays
+ * for 4 slots, one using the whole range for 128 Ki. An entry is removed
  * (backward shift, no tombstones) when its last user goes. `idle` marks a
  * port held by a bound socket not yet used by listen or connect (at most one
  * per port, since such a port refuses a second bind). eph_used counts the
  * ports of the profile's ephemeral range with a user, so exhaustion is known
  * without a scan. Every operation is O(1) expected. */
 
-#define PORTS_MIN 8u
+#define PORTS_MIN 4u
 
 static bool in_eph_range(const tcp_stack *s, uint16_t port)
 {
