@@ -15,9 +15,9 @@
  *     endpoint and is not CLOSED, and in the listener table while in LISTEN.
  *     A minisock (tcp_tw) stands in a connection's place in the id and
  *     tuple tables and the heap; the tables and heap hold tcp_sk entries.
- *  3. A timer is armed iff its deadline field is not TCP_NEVER; arming is a
- *     store. The deadline heap is brought up to date by tcp_stack_settle(),
- *     which every entry point calls on each connection it touched before it
+ *  3. A timer is armed iff its deadline (tcp_timer_at) is not TCP_NEVER;
+ *     arming is a store (tcp_timer_store). The deadline heap is brought up to date by
+ * tcp_stack_settle(), which every entry point calls on each connection it touched before it
  *     returns; settle is also the only place a connection is reclaimed.
  *  4. Sequence numbers are compared only through tcp_seq.h.
  */

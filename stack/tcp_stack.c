@@ -3,7 +3,8 @@
  * listener tables, the deadline heap, event reporting, and the two entry
  * points driven by the host (tcp_stack_input, tcp_stack_on_time).
  *
- * Timers: each connection keeps one deadline per timer kind; the heap is
+ * Timers: each connection keeps a deadline per timer kind (two kinds never
+ * armed together share a slot, tcp_timer_slot); the heap is
  * keyed by a connection's earliest deadline and the sequence number of the
  * moment that key was set, so equal deadlines fire in the order they were
  * armed. tcp_stack_next_deadline is the heap's top: O(1); on_time pops only

@@ -3,7 +3,8 @@
  * (RFC 6298), zero-window persist, delayed ACK, keepalive (RFC 1122
  * §4.2.3.6), TIME_WAIT (2*MSL) and the FIN_WAIT_2 orphan timeout.
  *
- * A timer is a deadline field on the connection: arming is a store, and
+ * A timer is a deadline on the connection (a slot it may share with a kind
+ * never armed with it, tcp_timer_slot): arming is a store, and
  * tcp_stack_settle moves the connection in the stack's deadline heap
  * afterwards. tcp_timer_run runs the due timers of one connection in the
  * order of tcp_timer_kind; each handler either disarms its timer or re-arms
