@@ -336,6 +336,9 @@ void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len);
 uint64_t tcp_stack_next_deadline(const tcp_stack *s);
 /* Runs every timer due at or before env->now_ns(). */
 void tcp_stack_on_time(tcp_stack *s);
+/* Whether the stack reports TCP_EV_TCB (on when made). Off, it does not
+ * build them: for an environment whose event callback drops them. */
+void tcp_stack_set_tcb_events(tcp_stack *s, bool on);
 
 /* Connections that exist (including orphans and listeners): leak checks. */
 size_t tcp_stack_conns(const tcp_stack *s);

@@ -61,17 +61,22 @@ bool tcp_check_default(void)
     return CHECK_DEFAULT;
 }
 
-void tcp_check_enable(tcp_stack *s, bool on, tcp_check_fn fn, void *ctx)
+int tcp_check_enable(tcp_stack *s, bool on, tcp_check_fn fn, void *ctx)
 {
-    s->check.on = on;
-    s->check.fn = fn;
-    s->check.ctx = ctx;
-    s->check.reported = false;
+    if (on && !s->check && !(s->check = calloc(1, sizeof *s->check)))
+        return TCP_ENOMEM;
+    s->check_on = on;
+    if (s->check) {
+        s->check->fn = fn;
+        s->check->ctx = ctx;
+        s->check->reported = false;
+    }
+    return 0;
 }
 
 bool tcp_check_enabled(const tcp_stack *s)
 {
-    return s->check.on;
+    return s->check_on;
 }
 
 static void addr_str(uint32_t a, char *buf, size_t len)
@@ -101,8 +106,8 @@ int tcp_check_format(const tcp_check_report *r, char *buf, size_t len)
 
 void tcp_check_event(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg)
 {
-    tcp_check_hook *k = &c->stack->check;
-    if (kind != TCP_EV_SEG_IN && kind != TCP_EV_TIMER && kind != TCP_EV_USER)
+    tcp_check_hook *k = c->stack->check;
+    if (!k || (kind != TCP_EV_SEG_IN && kind != TCP_EV_TIMER && kind != TCP_EV_USER))
         return;
     k->ev_set = true;
     k->ev_kind = kind;
@@ -117,7 +122,7 @@ void tcp_check_event(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg
 static void event_str(const tcp_check_hook *k, char *buf, size_t len)
 {
     char flags[40];
-    if (!k->ev_set) {
+    if (!k || !k->ev_set) {
         snprintf(buf, len, "no event (checked directly)");
     } else if (k->ev_kind == TCP_EV_SEG_IN) {
         tcp_flags_str(k->ev_flags, flags, sizeof flags);
@@ -144,16 +149,17 @@ static void report_init(const tcp_conn *c, tcp_check_inv inv, tcp_check_report *
     r->lport = c->lport;
     r->rport = c->rport;
     r->state = r->from = c->state;
-    event_str(&c->stack->check, r->event, sizeof r->event);
+    event_str(c->stack->check, r->event, sizeof r->event);
 }
 
 static void report(tcp_conn *c, const tcp_check_report *r)
 {
-    tcp_check_hook *k = &c->stack->check;
-    if (k->reported)
+    tcp_check_hook *k = c->stack->check;
+    if (k && k->reported)
         return;
-    k->reported = true;
-    if (k->fn) {
+    if (k)
+        k->reported = true;
+    if (k && k->fn) {
         k->fn(k->ctx, r);
         return;
     }
@@ -167,7 +173,7 @@ static void report(tcp_conn *c, const tcp_check_report *r)
 
 static bool timer_armed(const tcp_conn *c, tcp_timer_kind k)
 {
-    return c->timer_at[k] != TCP_NEVER;
+    return tcp_timer_at(c, k) != TCP_NEVER;
 }
 
 static bool any_timer(const tcp_conn *c)
@@ -263,8 +269,8 @@ static bool other_timer(const tcp_conn *c)
 
 static bool tw_restart_allowed(const tcp_conn *c)
 {
-    const tcp_check_hook *k = &c->stack->check;
-    if (!k->ev_set || k->ev_kind != TCP_EV_SEG_IN || k->ev_sock != c->id)
+    const tcp_check_hook *k = c->stack->check;
+    if (!k || !k->ev_set || k->ev_kind != TCP_EV_SEG_IN || k->ev_sock != c->id)
         return false;
     if (k->ev_flags & TCP_FIN) /* RFC 9293 §3.10.7.4: a retransmitted FIN */
         return true;
@@ -279,7 +285,7 @@ static bool check_time_wait(const tcp_conn *c, tcp_check_report *r)
 {
     if (c->state != TCP_TIME_WAIT)
         return false;
-    uint64_t at = c->timer_at[TCP_TIMER_TIME_WAIT], now = c->stack->now;
+    uint64_t at = tcp_timer_at(c, TCP_TIMER_TIME_WAIT), now = c->stack->now;
     uint64_t len = tcp_time_wait_ns(c);
     const char *why = NULL;
     if (other_timer(c))
@@ -315,7 +321,7 @@ void tcp_check_after(tcp_conn *c)
     if (tcp_check_conn(c, &r))
         report(c, &r);
     if (c->state == TCP_TIME_WAIT)
-        c->check_tw_at = c->timer_at[TCP_TIMER_TIME_WAIT];
+        c->check_tw_at = tcp_timer_at(c, TCP_TIMER_TIME_WAIT);
 }
 
 /* ---- Invariant 5: each transition ---------------------------------------------- */
@@ -363,8 +369,8 @@ bool tcp_check_edge(const tcp_conn *c, tcp_state from, tcp_state to, tcp_cause c
 void tcp_check_transition(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg)
 {
     if (c->state == TCP_TIME_WAIT)
-        c->check_tw_at = c->timer_at[TCP_TIMER_TIME_WAIT];
-    if (!c->stack->check.on)
+        c->check_tw_at = tcp_timer_at(c, TCP_TIMER_TIME_WAIT);
+    if (!c->stack->check_on)
         return;
     tcp_check_report r;
     if (tcp_check_edge(c, from, c->state, cause, seg, &r))

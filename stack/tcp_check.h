@@ -73,8 +73,9 @@ const char *tcp_check_name(tcp_check_inv inv);
  * count. */
 int tcp_check_format(const tcp_check_report *r, char *buf, size_t len);
 /* Turns checking on or off for s; fn (may be NULL: print and abort) gets
- * the first violation. */
-void tcp_check_enable(tcp_stack *s, bool on, tcp_check_fn fn, void *ctx);
+ * the first violation. Its state is allocated the first time it is turned
+ * on: 0, or TCP_ENOMEM with checking left as it was. */
+int tcp_check_enable(tcp_stack *s, bool on, tcp_check_fn fn, void *ctx);
 bool tcp_check_enabled(const tcp_stack *s);
 /* True in builds where checking is on by default (debug builds). */
 bool tcp_check_default(void);

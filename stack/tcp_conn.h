@@ -15,15 +15,16 @@
  *     endpoint and is not CLOSED, and in the listener table while in LISTEN.
  *     A minisock (tcp_tw) stands in a connection's place in the id and
  *     tuple tables and the heap; the tables and heap hold tcp_sk entries.
- *  3. A timer is armed iff its deadline field is not TCP_NEVER; arming is a
- *     store. The deadline heap is brought up to date by tcp_stack_settle(),
- *     which every entry point calls on each connection it touched before it
+ *  3. A timer is armed iff its deadline (tcp_timer_at) is not TCP_NEVER;
+ *     arming is a store (tcp_timer_store). The deadline heap is brought up to date by
+ * tcp_stack_settle(), which every entry point calls on each connection it touched before it
  *     returns; settle is also the only place a connection is reclaimed.
  *  4. Sequence numbers are compared only through tcp_seq.h.
  */
 #ifndef TCP_CONN_H
 #define TCP_CONN_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +65,37 @@ typedef struct tcp_ooo {
 } tcp_ooo;
 
 typedef struct tcp_conn tcp_conn;
+
+/* Timers that are never armed together share a deadline slot: the RTO
+ * and the persist timer (a zero window stops the retransmissions: Linux
+ * keeps both in icsk_timeout), the 2MSL and the FIN_WAIT_2 timeouts (each
+ * only in its state, which stops every other timer as it is entered:
+ * Linux runs both on the timewait or keepalive timer). The delayed ACK
+ * and keepalive have their own. */
+#define TCP_TIMER_SLOTS 4u
+static inline unsigned tcp_timer_slot(tcp_timer_kind k)
+{
+    switch (k) {
+    case TCP_TIMER_RTX:
+    case TCP_TIMER_PERSIST:
+        return 0;
+    case TCP_TIMER_DELACK:
+        return 1;
+    case TCP_TIMER_KEEPALIVE:
+        return 2;
+    default: /* TIME_WAIT, FIN_WAIT_2 */
+        return 3;
+    }
+}
+
+/* A listener's queues, allocated at its first tcp_listen and kept with
+ * the connection (a listener is one connection in many): children in
+ * SYN_RECEIVED, and established ones waiting for tcp_accept (FIFO). */
+typedef struct tcp_lq {
+    tcp_conn *syn_q, *acc_head, *acc_tail;
+    uint32_t backlog;
+    uint32_t syn_n, acc_n; /* lengths of the two queues */
+} tcp_lq;
 
 struct tcp_conn {
     tcp_sk sk; /* first: the tables and the heap hold &c->sk */
@@ -106,9 +138,9 @@ struct tcp_conn {
     uint32_t rtt_seq;
     uint32_t ts_recent; /* RFC 7323 §4.3 */
 
-    uint64_t timer_at[TCP_TIMER_COUNT]; /* TCP_NEVER: not armed */
-    uint64_t last_rcv_ns;               /* keepalive idle reference */
-    uint64_t check_tw_at;               /* tcp_check: TIME_WAIT deadline last seen */
+    uint64_t timer_slot[TCP_TIMER_SLOTS]; /* tcp_timer_at, below; TCP_NEVER: not armed */
+    uint64_t last_rcv_ns;                 /* keepalive idle reference */
+    uint64_t check_tw_at;                 /* tcp_check: TIME_WAIT deadline last seen */
 
     tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
     tcp_ooo *ooo;        /* the ranges held out of order; NULL until the first */
@@ -163,17 +195,37 @@ struct tcp_conn {
     bool sndbuf_set : 1;   /* TCP_OPT_SNDBUF given: the buffer is never grown */
     bool snd_nospace : 1;  /* the last send found the buffer full (Linux SOCK_NOSPACE) */
     bool ratio_known : 1;  /* profile scaling_ratio measured: it sizes the receive space */
-    uint32_t acc_n;        /* listener only: established children waiting (below) */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
+    uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */
 
     tcp_stats stats;
 
-    tcp_conn *q_next; /* listener queue link; pool free list */
-    /* Listener only: children in SYN_RECEIVED, and established ones waiting
-     * for tcp_accept (FIFO). */
-    tcp_conn *syn_q, *acc_head, *acc_tail;
-    uint32_t backlog, syn_n; /* and acc_n, above */
+    tcp_conn *q_next; /* link in its listener's queue (tcp_lq) */
+    tcp_lq *lq;       /* listener only: NULL until the first tcp_listen */
 };
+
+/* The deadline of timer k, TCP_NEVER while it is not armed. */
+static inline uint64_t tcp_timer_at(const tcp_conn *c, tcp_timer_kind k)
+{
+    unsigned s = tcp_timer_slot(k);
+    return c->timer_kind[s] == k ? c->timer_slot[s] : TCP_NEVER;
+}
+
+/* Stores timer k's deadline (tcp_timer_set, tcp_timer.c, is the one to
+ * call: it adds what arming the RTO implies). Stopping a timer whose slot
+ * holds the other kind's deadline leaves that one armed. */
+static inline void tcp_timer_store(tcp_conn *c, tcp_timer_kind k, uint64_t at)
+{
+    unsigned s = tcp_timer_slot(k);
+    if (at == TCP_NEVER) {
+        if (c->timer_kind[s] == k)
+            c->timer_slot[s] = TCP_NEVER;
+        return;
+    }
+    assert(c->timer_slot[s] == TCP_NEVER || c->timer_kind[s] == k); /* never armed together */
+    c->timer_slot[s] = at;
+    c->timer_kind[s] = (uint8_t)k;
+}
 
 /* A connection in TIME_WAIT whose user has let it go (tcp_close or
  * tcp_abort) becomes this minisock: what the TIME_WAIT rules, the
@@ -202,19 +254,20 @@ typedef struct tcp_tw {
 /* Intrusive chained hash table; `link` selects the chain field. */
 typedef struct tcp_table {
     tcp_sk **slots;
-    size_t mask, count;
+    uint32_t mask, count;
 } tcp_table;
 
-/* tcp_check's state in a stack: on/off, where a violation goes, and the
- * event being processed (what a report names). */
+/* tcp_check's state in a stack: where a violation goes, and the event
+ * being processed (what a report names). Allocated when the checker is
+ * first turned on (a stack that is never checked pays one pointer). */
 typedef struct tcp_check_hook {
-    bool on, reported, ev_set;
+    bool reported, ev_set;
+    uint8_t ev_flags;
+    tcp_event_kind ev_kind;
     tcp_check_fn fn;
     void *ctx;
-    tcp_event_kind ev_kind;
     int ev_detail;
     tcp_sock_id ev_sock;
-    uint8_t ev_flags;
     uint32_t ev_seq, ev_ack, ev_len;
 } tcp_check_hook;
 
@@ -238,10 +291,16 @@ typedef struct tcp_spare {
 #define TCP_SPARES 4u /* parked rings per scratch space (so per world) */
 
 /* The levels, allocated as nesting first needs them, freed with the
- * owner; and the parked rings of every stack that shares it. */
+ * owner; and the parked rings and connection chunk of every stack that
+ * shares it. */
 struct tcp_scratch {
     tcp_scratch_buf *bufs;
     tcp_spare spare[TCP_SPARES];
+    /* A connection pool's first chunk (one tcp_conn), parked by a stack
+     * whose connections are all gone or minisocks, for the next stack
+     * that needs one (tcp_stack.c): a minisock's segment rebuilds its
+     * connection without allocating. */
+    struct tcp_conn *spare_conn;
 };
 
 /* A local port with at least one user (slot empty while port == 0). */
@@ -251,39 +310,45 @@ typedef struct tcp_port_ent {
     bool idle;      /* held by a bound socket not yet used (at most one) */
 } tcp_port_ent;
 
+/* A pool of fixed-size slots (connections or minisocks) in chunks of 1,
+ * 1, 2, 4 ... (tcp_stack.c); a free slot is chained to the next through
+ * its first member (sk.id_next, as tcp_sk is first in both). */
+typedef struct tcp_pool {
+    void **chunks;
+    uint32_t nchunks, capchunks;
+    void *free;
+} tcp_pool;
+
 struct tcp_stack {
     tcp_env env;
-    uint32_t addr;
-    const tcp_profile *profile; /* own_profile, or the caller's (tcp_stack_new_shared) */
-    tcp_profile *own_profile;   /* NULL when shared */
+    const tcp_profile *profile; /* the stack's own copy (own_profile), or the caller's */
     uint64_t now;               /* env->now_ns() at the start of the current call */
-    uint32_t next_id;           /* ids are never reused */
     uint64_t heap_seq;          /* tie-break: equal deadlines fire in arming order */
     uint64_t malformed;
-    size_t nconns;
-    tcp_check_hook check;
+    uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */
+    uint32_t addr;
+    uint32_t next_id; /* ids are never reused */
+    uint32_t nconns;  /* connections and minisocks (ntw of them) */
+    uint32_t ntw;
 
     tcp_table by_id, by_tuple, listeners;
     tcp_sk **heap;
-    size_t heap_len, heap_cap;
+    uint32_t heap_len, heap_cap;
 
-    void **chunks; /* pool: connections come in chunks, never freed singly */
-    size_t nchunks, capchunks;
-    tcp_conn *free_list;
-    /* The minisock pool (tcp_tw.c), the same way; its free list is
-     * chained through sk.id_next. */
-    void **tw_chunks;
-    size_t tw_nchunks, tw_capchunks, ntw;
-    tcp_tw *tw_free;
+    tcp_pool pool;    /* connections */
+    tcp_pool tw_pool; /* minisocks (tcp_tw.c) */
 
-    uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */
     tcp_port_ent *ports; /* local ports with a user: open addressing, lazy */
     uint32_t ports_mask; /* slots - 1 (a power of two), 0 while none */
     uint32_t ports_n;    /* ports with a user */
     uint32_t eph_used;   /* ports of the ephemeral range with a user */
 
-    tcp_scratch *scratch;     /* env->scratch, or own_scratch */
-    tcp_scratch *own_scratch; /* NULL when env->scratch is given */
+    bool check_on;         /* tcp_check runs after every event */
+    bool own_profile;      /* profile is the stack's copy (tcp_stack_new), freed with it */
+    bool own_scratch;      /* scratch is the stack's own (env->scratch was NULL) */
+    bool no_tcb;           /* TCP_EV_TCB is not reported (tcp_stack_set_tcb_events) */
+    tcp_check_hook *check; /* NULL until the checker is first turned on */
+    tcp_scratch *scratch;  /* env->scratch, or the stack's own */
 };
 
 /* ---- tcp_stack.c: tables, heap, pool, events ---- */
@@ -333,7 +398,6 @@ void tcp_tw_save(tcp_tw *tw, const tcp_conn *c);
 /* Makes c (fresh from the pool: zero values, the profile's options) the
  * connection tw was saved from, as far as TIME_WAIT can tell, but sk. */
 void tcp_tw_restore(tcp_conn *c, const tcp_tw *tw, uint64_t tw_at);
-void tcp_tw_tcb(const tcp_tw *tw, uint64_t tw_at, tcp_tcb *out);
 
 /* ---- tcp_state.c ---- */
 /* The one writer of c->state: asserts the edge is legal (RFC 9293 §3.3.2 and

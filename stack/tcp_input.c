@@ -117,11 +117,11 @@ static bool backlog_full(const tcp_conn *l)
 {
     switch (l->stack->profile->backlog_model) {
     case TCP_BACKLOG_LINUX:
-        return l->acc_n > l->backlog;
+        return l->lq->acc_n > l->lq->backlog;
     case TCP_BACKLOG_BSD:
-        return l->syn_n + l->acc_n > 3 * (uint64_t)l->backlog / 2;
+        return l->lq->syn_n + l->lq->acc_n > 3 * (uint64_t)l->lq->backlog / 2;
     default:
-        return l->syn_n + l->acc_n >= (l->backlog ? l->backlog : 1);
+        return l->lq->syn_n + l->lq->acc_n >= (l->lq->backlog ? l->lq->backlog : 1);
     }
 }
 
@@ -133,7 +133,7 @@ static bool accept_queue_full(const tcp_conn *c)
     if (c->stack->profile->backlog_model != TCP_BACKLOG_LINUX || !c->passive)
         return false;
     const tcp_conn *l = tcp_stack_find(c->stack, c->parent);
-    return l && l->acc_n > l->backlog;
+    return l && l->lq && l->lq->acc_n > l->lq->backlog;
 }
 
 static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
@@ -165,9 +165,9 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
         tcp_stack_settle(ch); /* a passive child in LISTEN is reclaimed */
         return NULL;
     }
-    ch->q_next = l->syn_q;
-    l->syn_q = ch;
-    l->syn_n++;
+    ch->q_next = l->lq->syn_q;
+    l->lq->syn_q = ch;
+    l->lq->syn_n++;
     ch->in_syn_q = true;
     return ch;
 }
@@ -522,21 +522,22 @@ static void on_syn(tcp_conn *c, const tcp_seg *seg)
 static void to_accept_queue(tcp_conn *c)
 {
     tcp_conn *l = tcp_stack_find(c->stack, c->parent);
-    if (!l || !c->in_syn_q)
+    if (!l || !l->lq || !c->in_syn_q)
         return;
-    tcp_conn **pp = &l->syn_q;
+    tcp_lq *q = l->lq;
+    tcp_conn **pp = &q->syn_q;
     while (*pp != c)
         pp = &(*pp)->q_next;
     *pp = c->q_next;
-    l->syn_n--;
+    q->syn_n--;
     c->in_syn_q = false;
     c->q_next = NULL;
-    if (l->acc_tail)
-        l->acc_tail->q_next = c;
+    if (q->acc_tail)
+        q->acc_tail->q_next = c;
     else
-        l->acc_head = c;
-    l->acc_tail = c;
-    l->acc_n++;
+        q->acc_head = c;
+    q->acc_tail = c;
+    q->acc_n++;
     c->in_accept_q = true;
 }
 
@@ -646,7 +647,7 @@ static bool zwp_head_fits(const tcp_conn *c)
 static void zwp_ack_probe(tcp_conn *c)
 {
     if (!c->stack->profile->zwp_ack_rearm || c->cork_wait || tcp_flight(c) ||
-        c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER)
+        tcp_timer_at(c, TCP_TIMER_PERSIST) == TCP_NEVER)
         return;
     if (zwp_head_fits(c))
         zwp_window_open(c);
@@ -669,7 +670,7 @@ static void update_window(tcp_conn *c, const tcp_seg *seg)
         c->max_snd_wnd = c->snd_wnd;
     if (c->stack->profile->zwp_ack_rearm)
         return; /* zwp_ack_probe judges the window */
-    if (c->snd_wnd > 0 && (c->probing || c->timer_at[TCP_TIMER_PERSIST] != TCP_NEVER))
+    if (c->snd_wnd > 0 && (c->probing || tcp_timer_at(c, TCP_TIMER_PERSIST) != TCP_NEVER))
         zwp_window_open(c);
 }
 
@@ -825,7 +826,7 @@ static void ato_schedule(tcp_conn *c)
         }
         ato = ato < max ? ato : max;
     }
-    uint64_t at = c->timer_at[TCP_TIMER_DELACK];
+    uint64_t at = tcp_timer_at(c, TCP_TIMER_DELACK);
     uint64_t wait = ato ? ato : p->delack_tick_ns;
     if (wait == 0 || (at != TCP_NEVER && at <= c->stack->now + ato / 4)) {
         c->ack_now = true;
@@ -920,7 +921,7 @@ static void ack_policy(tcp_conn *c, bool immediate)
      * out-of-order data or data that fills a hole. */
     if (immediate || delack == 0 || c->rcv_nxt - c->last_ack_sent >= 2u * c->rcv_mss)
         c->ack_now = true;
-    else if (c->timer_at[TCP_TIMER_DELACK] == TCP_NEVER)
+    else if (tcp_timer_at(c, TCP_TIMER_DELACK) == TCP_NEVER)
         tcp_timer_set(c, TCP_TIMER_DELACK, tcp_after(c, delack));
 }
 

@@ -316,7 +316,7 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         tcp_ato_data_sent(c);
     if (flags & TCP_ACK) {
         if (c->rcv_nxt != c->last_ack_sent || c->ack_now ||
-            c->timer_at[TCP_TIMER_DELACK] != TCP_NEVER || !c->stack->profile->delack_max_ns)
+            tcp_timer_at(c, TCP_TIMER_DELACK) != TCP_NEVER || !c->stack->profile->delack_max_ns)
             tcp_ato_ack_sent(c);
         c->last_ack_sent = c->rcv_nxt;
         c->ack_now = c->ack_due = c->ack_due_now = false; /* tcp_event_ack_sent */
@@ -587,7 +587,7 @@ static void arm_persist(tcp_conn *c)
     uint32_t end = tcp_snd_data_end(c);
     bool unsent = tcp_seq_lt(c->snd_nxt, end) || (c->fin_queued && c->snd_nxt == end);
     if (tcp_flight(c) == 0 && unsent && c->snd_wnd == 0 &&
-        c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER) {
+        tcp_timer_at(c, TCP_TIMER_PERSIST) == TCP_NEVER) {
         c->persist_backoff = 0;
         c->zwp_stamped = false; /* a new episode (Linux tcp_ack_probe clears the stamp) */
         tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, tcp_persist_interval(c)));
@@ -609,7 +609,7 @@ static void arm_cork(tcp_conn *c)
         c->cork_wait = false;
         tcp_timer_stop(c, TCP_TIMER_PERSIST);
     }
-    if (held && tcp_flight(c) == 0 && c->timer_at[TCP_TIMER_PERSIST] == TCP_NEVER) {
+    if (held && tcp_flight(c) == 0 && tcp_timer_at(c, TCP_TIMER_PERSIST) == TCP_NEVER) {
         c->persist_backoff = 0;
         c->cork_wait = true;
         tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, tcp_persist_interval(c)));

@@ -3,7 +3,8 @@
  * listener tables, the deadline heap, event reporting, and the two entry
  * points driven by the host (tcp_stack_input, tcp_stack_on_time).
  *
- * Timers: each connection keeps one deadline per timer kind; the heap is
+ * Timers: each connection keeps a deadline per timer kind (two kinds never
+ * armed together share a slot, tcp_timer_slot); the heap is
  * keyed by a connection's earliest deadline and the sequence number of the
  * moment that key was set, so equal deadlines fire in the order they were
  * armed. tcp_stack_next_deadline is the heap's top: O(1); on_time pops only
@@ -24,10 +25,11 @@
  * with n <= 2^i connections pays for the next power of two (one for one, two
  * for two) and allocates O(log n) times. */
 #define POOL_CHUNK_MAX 256u
-/* Slots a table or a grown array (the heap) starts with (a host uses few
- * connections). */
-#define TABLE_SLOTS_FIRST 4u
-#define ARRAY_CAP_FIRST   4u
+/* Slots a table or a grown array (the heap, the pools' chunk arrays)
+ * starts with: a host uses few connections (one or two in the race), and
+ * two pointers take the allocator's smallest block. */
+#define TABLE_SLOTS_FIRST 2u
+#define ARRAY_CAP_FIRST   2u
 
 /* ---- Tables ---------------------------------------------------------------- */
 
@@ -104,7 +106,7 @@ static int table_grow(tcp_table *t, link_kind k)
     }
     free(t->slots);
     t->slots = slots;
-    t->mask = n - 1;
+    t->mask = (uint32_t)(n - 1);
     return 0;
 }
 
@@ -218,15 +220,15 @@ void tcp_stack_listen_remove(tcp_conn *c)
  * The port table holds each local port with at least one user (listeners,
  * their children, bound and connected sockets, orphans): an open-addressing
  * table with linear probing, kept at most half full, allocated on the first
- * bind (8 slots, 48 bytes) and doubled as needed; a host with one port pays
- * for 8 slots, one using the whole range for 128 Ki. An entry is removed
+ * bind (4 slots, 24 bytes) and doubled as needed; a host with one port pays
+ * for 4 slots, one using the whole range for 128 Ki. An entry is removed
  * (backward shift, no tombstones) when its last user goes. `idle` marks a
  * port held by a bound socket not yet used by listen or connect (at most one
  * per port, since such a port refuses a second bind). eph_used counts the
  * ports of the profile's ephemeral range with a user, so exhaustion is known
  * without a scan. Every operation is O(1) expected. */
 
-#define PORTS_MIN 8u
+#define PORTS_MIN 4u
 
 static bool in_eph_range(const tcp_stack *s, uint16_t port)
 {
@@ -519,8 +521,8 @@ static void heap_remove(tcp_stack *s, tcp_sk *c)
 static uint64_t earliest(const tcp_conn *c)
 {
     uint64_t t = TCP_NEVER;
-    for (int k = 0; k < TCP_TIMER_COUNT; k++)
-        t = c->timer_at[k] < t ? c->timer_at[k] : t;
+    for (unsigned k = 0; k < TCP_TIMER_SLOTS; k++)
+        t = c->timer_slot[k] < t ? c->timer_slot[k] : t;
     return t;
 }
 
@@ -549,30 +551,98 @@ static size_t pool_chunk_len(size_t i)
     return i <= 8 ? (size_t)1 << (i - 1) : POOL_CHUNK_MAX;
 }
 
-/* Appends the next chunk (pool_chunk_len(*n) zeroed elements of `elem`
- * bytes) to a pool's chunk array; NULL on out-of-memory. */
-static void *chunk_add(void ***chunks, size_t *n, size_t *cap, size_t elem)
+/* Appends the next chunk (pool_chunk_len(p->nchunks) zeroed slots of
+ * `elem` bytes) to a pool and chains its slots onto the free list through
+ * their first member; TCP_ENOMEM on out-of-memory. */
+static int pool_grow(tcp_pool *p, size_t elem)
 {
-    void **a = grow(*chunks, cap, *n + 1, sizeof *a);
+    size_t cap = p->capchunks;
+    void **a = grow(p->chunks, &cap, (size_t)p->nchunks + 1, sizeof *a);
     if (!a)
-        return NULL;
-    *chunks = a;
-    void *block = calloc(pool_chunk_len(*n), elem);
-    if (block)
-        a[(*n)++] = block;
-    return block;
-}
-
-static int pool_grow(tcp_stack *s)
-{
-    size_t n = pool_chunk_len(s->nchunks);
-    tcp_conn *block = chunk_add(&s->chunks, &s->nchunks, &s->capchunks, sizeof *block);
+        return TCP_ENOMEM;
+    p->chunks = a;
+    p->capchunks = (uint32_t)cap;
+    size_t n = pool_chunk_len(p->nchunks);
+    unsigned char *block = calloc(n, elem);
     if (!block)
         return TCP_ENOMEM;
+    a[p->nchunks++] = block;
     for (size_t i = n; i-- > 0;) {
-        block[i].q_next = s->free_list;
-        s->free_list = &block[i];
+        tcp_sk *e = (tcp_sk *)(block + i * elem);
+        e->id_next = p->free;
+        p->free = e;
     }
+    return 0;
+}
+
+/* A free slot of the pool, unlinked (contents as pool_put left them);
+ * NULL on out-of-memory. */
+static void *pool_get(tcp_pool *p, size_t elem)
+{
+    if (!p->free && pool_grow(p, elem))
+        return NULL;
+    tcp_sk *e = p->free;
+    p->free = e->id_next;
+    return e;
+}
+
+static void pool_put_slot(tcp_pool *p, void *slot)
+{
+    tcp_sk *e = slot;
+    e->id_next = p->free;
+    p->free = e;
+}
+
+/* Frees a pool's chunks (none of its slots in use); the chunk array too
+ * unless keep_array. */
+static void pool_free_chunks(tcp_pool *p, bool keep_array)
+{
+    for (size_t i = 0; i < p->nchunks; i++)
+        free(p->chunks[i]);
+    p->nchunks = 0;
+    p->free = NULL;
+    if (!keep_array) {
+        free(p->chunks);
+        p->chunks = NULL;
+        p->capchunks = 0;
+    }
+}
+
+/* Gives a stack's connection chunks back once none of its slots is in
+ * use: a stack that had connections and has none left (its last one
+ * closed, or every one a minisock now). The first chunk (one connection)
+ * is parked in the scratch space if its spare is empty, and a stack whose
+ * only connections are minisocks keeps its chunk array: a segment or
+ * timer for one of them rebuilds the connection (conn_at) in the parked
+ * chunk and gives it back (tw_shrink) without allocating. */
+static void pool_release_if_unused(tcp_stack *s)
+{
+    tcp_pool *p = &s->pool;
+    if (s->nconns - s->ntw != 0 || !p->nchunks)
+        return;
+    if (!s->scratch->spare_conn) {
+        s->scratch->spare_conn = p->chunks[0];
+        p->chunks[0] = NULL;
+    }
+    pool_free_chunks(p, s->ntw > 0);
+}
+
+/* The connection pool's first chunk: the parked one if there is one. */
+static int conn_pool_grow(tcp_stack *s)
+{
+    tcp_pool *p = &s->pool;
+    tcp_conn *spare = s->scratch->spare_conn;
+    if (p->nchunks || !spare)
+        return pool_grow(p, sizeof(tcp_conn));
+    size_t cap = p->capchunks;
+    void **a = grow(p->chunks, &cap, 1, sizeof *a);
+    if (!a)
+        return TCP_ENOMEM;
+    p->chunks = a;
+    p->capchunks = (uint32_t)cap;
+    s->scratch->spare_conn = NULL;
+    a[p->nchunks++] = spare;
+    pool_put_slot(p, spare);
     return 0;
 }
 
@@ -580,28 +650,35 @@ static int pool_grow(tcp_stack *s)
  * connection is made, so arming a timer never allocates or fails. */
 static int heap_reserve(tcp_stack *s, size_t n)
 {
-    tcp_sk **h = grow(s->heap, &s->heap_cap, n, sizeof *h);
+    size_t cap = s->heap_cap;
+    tcp_sk **h = grow(s->heap, &cap, n, sizeof *h);
     if (!h)
         return TCP_ENOMEM;
     s->heap = h;
+    s->heap_cap = (uint32_t)cap;
     return 0;
 }
 
-/* A connection from the pool with every field at its zero value (state
- * CLOSED, no timer, the profile's options), in no table, without an id. */
-static tcp_conn *pool_take(tcp_stack *s)
+/* Every field of c at its zero value: state CLOSED, no timer, the
+ * profile's options, in no table, without an id. */
+static void conn_blank(tcp_stack *s, tcp_conn *c)
 {
-    if (!s->free_list && pool_grow(s))
-        return NULL;
-    tcp_conn *c = s->free_list;
-    s->free_list = c->q_next;
     memset(c, 0, sizeof *c);
     c->stack = s;
     c->state = TCP_CLOSED;
     c->sk.heap_idx = TCP_HEAP_NONE;
-    for (int k = 0; k < TCP_TIMER_COUNT; k++)
-        c->timer_at[k] = TCP_NEVER;
+    for (unsigned k = 0; k < TCP_TIMER_SLOTS; k++)
+        c->timer_slot[k] = TCP_NEVER;
     tcp_conn_init_opts(c, s->profile);
+}
+
+/* A blank connection (conn_blank) from the pool. */
+static tcp_conn *pool_take(tcp_stack *s)
+{
+    if (!s->pool.free && conn_pool_grow(s))
+        return NULL;
+    tcp_conn *c = pool_get(&s->pool, sizeof *c);
+    conn_blank(s, c);
     return c;
 }
 
@@ -610,34 +687,11 @@ static void pool_put(tcp_conn *c)
     tcp_stack *s = c->stack;
     free(c->ooo);
     c->ooo = NULL;
+    free(c->lq);
+    c->lq = NULL;
     c->state = TCP_CLOSED;
     c->id = 0;
-    c->q_next = s->free_list;
-    s->free_list = c;
-}
-
-/* Frees a pool's chunks once none of its slots is in use: a stack that
- * had connections and has none left (its last one closed, or every one a
- * minisock now) gives their memory back. One allocation per chunk when it
- * has connections again: for a stack whose only connections are
- * minisocks, that is once per segment or timer of one of them (conn_at
- * rebuilds it in a fresh chunk, tw_shrink gives the chunk back), a cost
- * TIME_WAIT's few segments make small. */
-static void chunks_free(void ***chunks, size_t *n, size_t *cap)
-{
-    for (size_t i = 0; i < *n; i++)
-        free((*chunks)[i]);
-    free(*chunks);
-    *chunks = NULL;
-    *n = *cap = 0;
-}
-
-static void pool_release_if_unused(tcp_stack *s)
-{
-    if (s->nconns - s->ntw == 0 && s->nchunks) {
-        chunks_free(&s->chunks, &s->nchunks, &s->capchunks);
-        s->free_list = NULL;
-    }
+    pool_put_slot(&s->pool, c);
 }
 
 tcp_conn *tcp_conn_new(tcp_stack *s)
@@ -666,27 +720,19 @@ tcp_conn *tcp_conn_new(tcp_stack *s)
  * processed on a connection rebuilt in the same places (conn_at), which
  * settles back into a minisock unless it left TIME_WAIT. */
 
-static int tw_pool_grow(tcp_stack *s)
-{
-    size_t n = pool_chunk_len(s->tw_nchunks);
-    tcp_tw *block = chunk_add(&s->tw_chunks, &s->tw_nchunks, &s->tw_capchunks, sizeof *block);
-    if (!block)
-        return TCP_ENOMEM;
-    for (size_t i = n; i-- > 0;) {
-        block[i].sk.id_next = s->tw_free ? &s->tw_free->sk : NULL;
-        s->tw_free = &block[i];
-    }
-    return 0;
-}
-
+/* A minisock back to its pool. Its chunks are given back once none is in
+ * use (tw_release_if_unused), not here: a minisock rebuilt for a segment
+ * (conn_at) usually becomes one again as the call leaves it. */
 static void tw_put(tcp_stack *s, tcp_tw *tw)
 {
-    tw->sk.id_next = s->tw_free ? &s->tw_free->sk : NULL;
-    s->tw_free = tw;
-    if (--s->ntw == 0) {
-        chunks_free(&s->tw_chunks, &s->tw_nchunks, &s->tw_capchunks);
-        s->tw_free = NULL;
-    }
+    pool_put_slot(&s->tw_pool, tw);
+    s->ntw--;
+}
+
+static void tw_release_if_unused(tcp_stack *s)
+{
+    if (s->ntw == 0 && s->tw_pool.nchunks)
+        pool_free_chunks(&s->tw_pool, false);
 }
 
 static uint64_t tw_deadline(const tcp_sk *e)
@@ -712,11 +758,10 @@ static void sk_replace(tcp_stack *s, tcp_sk *from, tcp_sk *to)
 static void tw_shrink(tcp_conn *c)
 {
     tcp_stack *s = c->stack;
-    assert(c->timer_at[TCP_TIMER_TIME_WAIT] == tw_deadline(&c->sk));
-    if (!s->tw_free && tw_pool_grow(s))
+    assert(tcp_timer_at(c, TCP_TIMER_TIME_WAIT) == tw_deadline(&c->sk));
+    tcp_tw *tw = pool_get(&s->tw_pool, sizeof *tw);
+    if (!tw)
         return;
-    tcp_tw *tw = s->tw_free;
-    s->tw_free = (tcp_tw *)tw->sk.id_next;
     s->ntw++;
     memset(tw, 0, sizeof *tw);
     tw->sk.tw = true;
@@ -738,6 +783,7 @@ static void tw_drop(tcp_stack *s, tcp_tw *tw)
     table_remove(&s->by_id, &tw->sk, LINK_ID);
     port_drop(s, tw->lport);
     tw_put(s, tw);
+    tw_release_if_unused(s);
     s->nconns--;
 }
 
@@ -765,9 +811,10 @@ static tcp_conn *conn_at(tcp_stack *s, tcp_sk *e, bool keep)
 static void listener_unlink(tcp_conn *child)
 {
     tcp_conn *l = tcp_stack_find(child->stack, child->parent);
-    if (!l || (!child->in_syn_q && !child->in_accept_q))
+    if (!l || !l->lq || (!child->in_syn_q && !child->in_accept_q))
         return;
-    tcp_conn **pp = child->in_syn_q ? &l->syn_q : &l->acc_head;
+    tcp_lq *q = l->lq;
+    tcp_conn **pp = child->in_syn_q ? &q->syn_q : &q->acc_head;
     tcp_conn *prev = NULL;
     while (*pp && *pp != child) {
         prev = *pp;
@@ -776,11 +823,11 @@ static void listener_unlink(tcp_conn *child)
     assert(*pp == child);
     *pp = child->q_next;
     if (child->in_syn_q) {
-        l->syn_n--;
+        q->syn_n--;
     } else {
-        l->acc_n--;
-        if (l->acc_tail == child)
-            l->acc_tail = prev;
+        q->acc_n--;
+        if (q->acc_tail == child)
+            q->acc_tail = prev;
     }
     child->in_syn_q = child->in_accept_q = false;
     child->q_next = NULL;
@@ -825,7 +872,7 @@ static void tcb_fill(const tcp_conn *c, tcp_tcb *t)
 {
     *t = (tcp_tcb){.state = c->state};
     for (int k = 0; k < TCP_TIMER_COUNT; k++)
-        t->timer_at[k] = c->timer_at[k];
+        t->timer_at[k] = tcp_timer_at(c, (tcp_timer_kind)k);
     if (c->state == TCP_LISTEN)
         return;
     t->iss = c->iss;
@@ -845,17 +892,23 @@ int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
     const tcp_sk *e = find_sk(s, id);
     if (!e)
         return -1;
-    if (e->tw)
-        tcp_tw_tcb(tw_of(e), tw_deadline(e), out);
-    else
+    if (!e->tw) {
         tcb_fill(conn_of(e), out);
+        return 0;
+    }
+    /* A minisock reads as the connection it was: rebuilt on the side, as
+     * for a segment, and read the one way. */
+    tcp_conn c;
+    conn_blank((tcp_stack *)s, &c);
+    tcp_tw_restore(&c, tw_of(e), tw_deadline(e));
+    tcb_fill(&c, out);
     return 0;
 }
 
 /* Reports the variables a call leaves c with (TCP_EV_TCB). */
 static void report_tcb(tcp_conn *c)
 {
-    if (!c->stack->env.event)
+    if (!c->stack->env.event || c->stack->no_tcb)
         return;
     tcp_tcb t;
     tcb_fill(c, &t);
@@ -875,17 +928,19 @@ static void report_tcb(tcp_conn *c)
 void tcp_stack_settle(tcp_conn *c)
 {
     release_idle_rings(c);
-    if (c->stack->check.on)
+    if (c->stack->check_on)
         tcp_check_after(c);
     report_tcb(c);
+    tcp_stack *s = c->stack;
     bool dead = c->state == TCP_CLOSED || (c->passive && c->state == TCP_LISTEN);
     if (dead && !c->user_held) {
         conn_free(c);
-        return;
+    } else {
+        heap_update(s, c);
+        if (tcp_tw_fits(c))
+            tw_shrink(c);
     }
-    heap_update(c->stack, c);
-    if (tcp_tw_fits(c))
-        tw_shrink(c);
+    tw_release_if_unused(s);
 }
 
 /* ---- Events -------------------------------------------------------------------------- */
@@ -910,7 +965,7 @@ void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, co
         .seg = seg,
         .note = note,
     };
-    if (c->stack->check.on)
+    if (c->stack->check_on)
         tcp_check_event(c, kind, detail, seg);
     emit(c->stack, &ev);
 }
@@ -970,6 +1025,7 @@ void tcp_scratch_free(tcp_scratch *sc)
         return;
     scratch_free_bufs(sc);
     tcp_ring_spares_free(sc);
+    free(sc->spare_conn);
     free(sc);
 }
 
@@ -1012,7 +1068,7 @@ tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *p
         free(own);
         return NULL;
     }
-    s->own_profile = own;
+    s->own_profile = true;
     return s;
 }
 
@@ -1029,14 +1085,14 @@ tcp_stack *tcp_stack_new_shared(const tcp_env *env, uint32_t addr, const tcp_pro
     /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
     s->isn_key[0] = env->random(env->ctx);
     s->isn_key[1] = env->random(env->ctx);
-    s->check.on = tcp_check_default();
     /* One level exists from the start, so a segment without nesting is
      * always built (the shared scratch gets it from its first stack). */
-    if (!env->scratch && !(s->own_scratch = tcp_scratch_new())) {
+    s->own_scratch = !env->scratch;
+    s->scratch = env->scratch ? env->scratch : tcp_scratch_new();
+    if (!s->scratch || (tcp_check_default() && tcp_check_enable(s, true, NULL, NULL))) {
         tcp_stack_free(s);
         return NULL;
     }
-    s->scratch = env->scratch ? env->scratch : s->own_scratch;
     tcp_scratch_buf *b = tcp_scratch_claim(s);
     if (!b) {
         tcp_stack_free(s);
@@ -1050,27 +1106,33 @@ void tcp_stack_free(tcp_stack *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->nchunks; i++) {
-        tcp_conn *block = s->chunks[i];
+    for (size_t i = 0; i < s->pool.nchunks; i++) {
+        tcp_conn *block = s->pool.chunks[i];
         for (size_t j = 0; j < pool_chunk_len(i); j++) {
             free(block[j].sndq.data);
             free(block[j].rcvq.data);
             free(block[j].ooo);
+            free(block[j].lq);
         }
-        free(block);
     }
-    free(s->chunks);
-    for (size_t i = 0; i < s->tw_nchunks; i++)
-        free(s->tw_chunks[i]);
-    free(s->tw_chunks);
+    pool_free_chunks(&s->pool, false);
+    pool_free_chunks(&s->tw_pool, false);
     free(s->by_id.slots);
     free(s->by_tuple.slots);
     free(s->listeners.slots);
     free(s->heap);
     free(s->ports);
-    tcp_scratch_free(s->own_scratch);
-    free(s->own_profile);
+    if (s->own_scratch)
+        tcp_scratch_free(s->scratch);
+    if (s->own_profile)
+        free((tcp_profile *)s->profile);
+    free(s->check);
     free(s);
+}
+
+void tcp_stack_set_tcb_events(tcp_stack *s, bool on)
+{
+    s->no_tcb = !on;
 }
 
 const tcp_profile *tcp_stack_profile(const tcp_stack *s)
@@ -1101,27 +1163,32 @@ static size_t table_bytes(const tcp_table *t)
 void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
 {
     *m = (tcp_mem){.tws = s->ntw, .tw_bytes = s->ntw * sizeof(tcp_tw)};
-    size_t pool = 0, tw_pool = 0;
-    for (size_t i = 0; i < s->nchunks; i++) {
-        const tcp_conn *block = s->chunks[i];
-        for (size_t j = 0; j < pool_chunk_len(i); j++)
+    size_t pool = 0, tw_pool = 0, lq = 0;
+    for (size_t i = 0; i < s->pool.nchunks; i++) {
+        const tcp_conn *block = s->pool.chunks[i];
+        for (size_t j = 0; j < pool_chunk_len(i); j++) {
             m->ring_bytes += block[j].sndq.cap + block[j].rcvq.cap;
+            lq += block[j].lq ? sizeof *block[j].lq : 0;
+        }
         pool += pool_chunk_len(i);
     }
-    for (size_t i = 0; i < s->tw_nchunks; i++)
+    for (size_t i = 0; i < s->tw_pool.nchunks; i++)
         tw_pool += pool_chunk_len(i);
     m->conns = s->nconns - s->ntw;
     m->conn_bytes = m->conns * sizeof(tcp_conn);
     m->index_bytes = table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
-                     table_bytes(&s->listeners) + s->heap_cap * sizeof *s->heap +
+                     table_bytes(&s->listeners) + (size_t)s->heap_cap * sizeof *s->heap +
                      (s->ports ? (s->ports_mask + 1) * sizeof *s->ports : 0);
-    m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->own_profile : 0) +
-                     pool * sizeof(tcp_conn) + tw_pool * sizeof(tcp_tw) +
-                     (s->capchunks + s->tw_capchunks) * sizeof(void *) + m->ring_bytes +
-                     m->index_bytes;
+    m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->profile : 0) +
+                     (s->check ? sizeof *s->check : 0) + pool * sizeof(tcp_conn) +
+                     tw_pool * sizeof(tcp_tw) +
+                     ((size_t)s->pool.capchunks + s->tw_pool.capchunks) * sizeof(void *) +
+                     m->ring_bytes + m->index_bytes + lq;
     if (s->own_scratch) {
-        m->total_bytes += sizeof *s->own_scratch + tcp_ring_spares_bytes(s->own_scratch);
-        for (const tcp_scratch_buf *b = s->own_scratch->bufs; b; b = b->next)
+        const tcp_scratch *sc = s->scratch;
+        m->total_bytes +=
+            sizeof *sc + tcp_ring_spares_bytes(sc) + (sc->spare_conn ? sizeof(tcp_conn) : 0);
+        for (const tcp_scratch_buf *b = sc->bufs; b; b = b->next)
             m->total_bytes += sizeof *b;
     }
 }

@@ -3,7 +3,8 @@
  * (RFC 6298), zero-window persist, delayed ACK, keepalive (RFC 1122
  * §4.2.3.6), TIME_WAIT (2*MSL) and the FIN_WAIT_2 orphan timeout.
  *
- * A timer is a deadline field on the connection: arming is a store, and
+ * A timer is a deadline on the connection (a slot it may share with a kind
+ * never armed with it, tcp_timer_slot): arming is a store, and
  * tcp_stack_settle moves the connection in the stack's deadline heap
  * afterwards. tcp_timer_run runs the due timers of one connection in the
  * order of tcp_timer_kind; each handler either disarms its timer or re-arms
@@ -17,7 +18,7 @@
 
 void tcp_timer_set(tcp_conn *c, tcp_timer_kind k, uint64_t at)
 {
-    c->timer_at[k] = at;
+    tcp_timer_store(c, k, at);
     if (k == TCP_TIMER_RTX)
         c->tlp_armed = false;
 }
@@ -53,7 +54,7 @@ static uint64_t rtx_interval(const tcp_conn *c)
 
 void tcp_timer_arm_rtx(tcp_conn *c)
 {
-    if (c->timer_at[TCP_TIMER_RTX] == TCP_NEVER)
+    if (tcp_timer_at(c, TCP_TIMER_RTX) == TCP_NEVER)
         tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, rtx_interval(c)));
 }
 
@@ -84,7 +85,7 @@ static uint64_t pto_interval(const tcp_conn *c, bool restart)
     uint64_t t = p->rto_initial_ns;
     if (c->has_srtt)
         t = 2 * c->srtt_ns + (tcp_flight(c) <= c->snd_mss ? p->rto_min_ns : TLP_TIMEOUT_MIN_NS);
-    uint64_t at = c->timer_at[TCP_TIMER_RTX], now = c->stack->now;
+    uint64_t at = tcp_timer_at(c, TCP_TIMER_RTX), now = c->stack->now;
     uint64_t rto = rtx_interval(c);
     if (!restart && !c->tlp_armed && at != TCP_NEVER && at > now)
         rto = at - now;
@@ -180,7 +181,7 @@ void tcp_timer_arm_keepalive(tcp_conn *c)
         return; /* the slot holds the connection-establishment limit */
     if (!on)
         tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
-    else if (c->timer_at[TCP_TIMER_KEEPALIVE] == TCP_NEVER)
+    else if (tcp_timer_at(c, TCP_TIMER_KEEPALIVE) == TCP_NEVER)
         tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_idle_ns));
 }
 
@@ -280,7 +281,7 @@ static void clamp_to_user_timeout(tcp_conn *c)
         return;
     uint64_t end = c->rtx_stamp_ns + c->user_timeout_ns, now = c->stack->now;
     uint64_t left = end > now ? end - now : 1000000u;
-    if (now + left < c->timer_at[TCP_TIMER_RTX])
+    if (now + left < tcp_timer_at(c, TCP_TIMER_RTX))
         tcp_timer_set(c, TCP_TIMER_RTX, now + left);
 }
 
@@ -502,9 +503,9 @@ void tcp_timer_run(tcp_conn *c)
 {
     uint64_t now = c->stack->now;
     for (int k = 0; k < TCP_TIMER_COUNT; k++) {
-        if (c->timer_at[k] > now)
+        if (tcp_timer_at(c, (tcp_timer_kind)k) > now)
             continue;
-        c->timer_at[k] = TCP_NEVER;
+        tcp_timer_store(c, (tcp_timer_kind)k, TCP_NEVER);
         fire(c, (tcp_timer_kind)k);
         if (c->state == TCP_CLOSED || (c->passive && c->state == TCP_LISTEN))
             return;

@@ -23,41 +23,49 @@ bool tcp_tw_fits(const tcp_conn *c)
     if (c->rcvq.len || c->ooo_n || c->sndq.len || c->in_syn_q || c->in_accept_q)
         return false;
     for (int k = 0; k < TCP_TIMER_COUNT; k++) {
-        if (k != TCP_TIMER_TIME_WAIT && c->timer_at[k] != TCP_NEVER)
+        if (k != TCP_TIMER_TIME_WAIT && tcp_timer_at(c, (tcp_timer_kind)k) != TCP_NEVER)
             return false;
     }
     return c->err >= INT8_MIN && c->err <= 0;
 }
 
+/* The values a minisock keeps, each under its tcp_conn name: the one list
+ * that saving and restoring both copy. err is kept apart (an int8_t: a
+ * tcp_err, tcp_tw_fits checks the range). */
+#define TW_FIELDS(X)                                                                               \
+    X(stats)                                                                                       \
+    X(msl_ns)                                                                                      \
+    X(oow_start_ns)                                                                                \
+    X(id)                                                                                          \
+    X(parent)                                                                                      \
+    X(raddr)                                                                                       \
+    X(lport)                                                                                       \
+    X(rport)                                                                                       \
+    X(iss)                                                                                         \
+    X(irs)                                                                                         \
+    X(snd_una)                                                                                     \
+    X(snd_nxt)                                                                                     \
+    X(snd_max)                                                                                     \
+    X(snd_wnd)                                                                                     \
+    X(rcv_nxt)                                                                                     \
+    X(rcv_adv)                                                                                     \
+    X(last_ack_sent)                                                                               \
+    X(ts_recent)                                                                                   \
+    X(rcvbuf)                                                                                      \
+    X(rcv_mss)                                                                                     \
+    X(oow_n)                                                                                       \
+    X(rcv_wscale)                                                                                  \
+    X(ts_ok)                                                                                       \
+    X(msl_set)                                                                                     \
+    X(passive)                                                                                     \
+    X(rcvbuf_set)
+
 void tcp_tw_save(tcp_tw *tw, const tcp_conn *c)
 {
-    tw->stats = c->stats;
-    tw->msl_ns = c->msl_ns;
-    tw->oow_start_ns = c->oow_start_ns;
-    tw->id = c->id;
-    tw->parent = c->parent;
-    tw->raddr = c->raddr;
-    tw->lport = c->lport;
-    tw->rport = c->rport;
-    tw->iss = c->iss;
-    tw->irs = c->irs;
-    tw->snd_una = c->snd_una;
-    tw->snd_nxt = c->snd_nxt;
-    tw->snd_max = c->snd_max;
-    tw->snd_wnd = c->snd_wnd;
-    tw->rcv_nxt = c->rcv_nxt;
-    tw->rcv_adv = c->rcv_adv;
-    tw->last_ack_sent = c->last_ack_sent;
-    tw->ts_recent = c->ts_recent;
-    tw->rcvbuf = c->rcvbuf;
-    tw->rcv_mss = c->rcv_mss;
-    tw->oow_n = c->oow_n;
-    tw->rcv_wscale = c->rcv_wscale;
+#define TW_SAVE(f) tw->f = c->f;
+    TW_FIELDS(TW_SAVE)
+#undef TW_SAVE
     tw->err = (int8_t)c->err;
-    tw->ts_ok = c->ts_ok;
-    tw->msl_set = c->msl_set;
-    tw->passive = c->passive;
-    tw->rcvbuf_set = c->rcvbuf_set;
 }
 
 /* The fields a minisock does not keep are either fixed by TIME_WAIT itself
@@ -66,58 +74,16 @@ void tcp_tw_save(tcp_tw *tw, const tcp_conn *c)
  * keepalive and the other options, the delayed-ACK engine). */
 void tcp_tw_restore(tcp_conn *c, const tcp_tw *tw, uint64_t tw_at)
 {
-    c->stats = tw->stats;
-    c->msl_ns = tw->msl_ns;
-    c->oow_start_ns = tw->oow_start_ns;
-    c->id = tw->id;
-    c->parent = tw->parent;
-    c->raddr = tw->raddr;
-    c->lport = tw->lport;
-    c->rport = tw->rport;
-    c->iss = tw->iss;
-    c->irs = tw->irs;
-    c->snd_una = tw->snd_una;
-    c->snd_nxt = tw->snd_nxt;
-    c->snd_max = tw->snd_max;
-    c->snd_wnd = tw->snd_wnd;
-    c->rcv_nxt = tw->rcv_nxt;
-    c->rcv_adv = tw->rcv_adv;
-    c->last_ack_sent = tw->last_ack_sent;
-    c->ts_recent = tw->ts_recent;
-    c->rcvbuf = tw->rcvbuf;
-    c->rcv_mss = tw->rcv_mss;
-    c->oow_n = tw->oow_n;
-    c->rcv_wscale = tw->rcv_wscale;
+#define TW_RESTORE(f) c->f = tw->f;
+    TW_FIELDS(TW_RESTORE)
+#undef TW_RESTORE
     c->err = tw->err;
-    c->ts_ok = tw->ts_ok;
-    c->msl_set = tw->msl_set;
-    c->passive = tw->passive;
-    c->rcvbuf_set = tw->rcvbuf_set;
     /* Invariant 1's other end: a connection rebuilt in the state it had. */
     c->state = TCP_TIME_WAIT;
     c->released = c->ever_used = true;
     c->fin_queued = c->fin_pending = c->fin_rcvd = true;
     c->peer_fin_seq = tw->rcv_nxt - 1u;
     c->snd_buf_seq = tw->snd_max - 1u; /* our FIN, acknowledged */
-    c->timer_at[TCP_TIMER_TIME_WAIT] = tw_at;
+    tcp_timer_store(c, TCP_TIMER_TIME_WAIT, tw_at);
     c->check_tw_at = tw_at; /* as tcp_check_after left it */
-}
-
-/* As tcb_fill (tcp_stack.c) reads a connection in TIME_WAIT. */
-void tcp_tw_tcb(const tcp_tw *tw, uint64_t tw_at, tcp_tcb *out)
-{
-    *out = (tcp_tcb){
-        .state = TCP_TIME_WAIT,
-        .iss = tw->iss,
-        .irs = tw->irs,
-        .snd_una = tw->snd_una,
-        .snd_nxt = tw->snd_nxt,
-        .snd_wnd = tw->snd_wnd,
-        .rcv_nxt = tw->rcv_nxt,
-        .rcv_wnd = tcp_seq_gt(tw->rcv_adv, tw->rcv_nxt) ? tw->rcv_adv - tw->rcv_nxt : 0,
-        .snd_max = tw->snd_max,
-    };
-    for (int k = 0; k < TCP_TIMER_COUNT; k++)
-        out->timer_at[k] = TCP_NEVER;
-    out->timer_at[TCP_TIMER_TIME_WAIT] = tw_at;
 }

@@ -7,6 +7,7 @@
  * return TCP_EAGAIN (polling is not an event). A call that changes the state
  * reports the transition with cause USER after its TCP_EV_USER.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp_conn.h"
@@ -111,7 +112,7 @@ int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
         return TCP_EBADF;
     user_ev(c, TCP_CALL_LISTEN, "listen()");
     if (c->state == TCP_LISTEN) { /* listen again: a new backlog */
-        c->backlog = backlog;
+        c->lq->backlog = backlog;
         return TCP_OK;
     }
     if (c->state != TCP_CLOSED || c->ever_used)
@@ -121,9 +122,11 @@ int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
         return rc;
     if (tcp_stack_listener(s, c->lport))
         return TCP_EADDRINUSE;
+    if (!c->lq && !(c->lq = calloc(1, sizeof *c->lq)))
+        return TCP_ENOMEM;
     if (tcp_stack_listen_add(c))
         return TCP_ENOMEM;
-    c->backlog = backlog;
+    c->lq->backlog = backlog;
     c->ever_used = true;
     tcp_stack_port_set_idle(c, false);
     tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_USER, NULL, "listen()");
@@ -144,7 +147,7 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
         return TCP_EISCONN;
     if (c->state == TCP_LISTEN && s->profile->listen_connect == TCP_LISTEN_CONNECT_EOPNOTSUPP)
         return TCP_EOPNOTSUPP;
-    bool from_listen = c->state == TCP_LISTEN && !c->syn_q && !c->acc_head;
+    bool from_listen = c->state == TCP_LISTEN && !c->lq->syn_q && !c->lq->acc_head;
     if (!from_listen && c->state != TCP_CLOSED)
         return TCP_EISCONN;
     if (!from_listen && c->ever_used)
@@ -182,13 +185,14 @@ int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out)
         l->acc_abort = false;
         return TCP_ECONNABORTED;
     }
-    tcp_conn *ch = l->acc_head;
+    tcp_lq *q = l->lq;
+    tcp_conn *ch = q->acc_head;
     if (!ch)
         return TCP_EAGAIN;
-    l->acc_head = ch->q_next;
-    if (!l->acc_head)
-        l->acc_tail = NULL;
-    l->acc_n--;
+    q->acc_head = ch->q_next;
+    if (!q->acc_head)
+        q->acc_tail = NULL;
+    q->acc_n--;
     ch->q_next = NULL;
     ch->in_accept_q = false;
     ch->user_held = true;
@@ -366,13 +370,13 @@ static void abort_conn(tcp_conn *c, const char *note)
  * (as Linux drops its request sockets), established ones with an RST. */
 static void close_listener(tcp_conn *l, const char *note)
 {
-    while (l->syn_q) {
-        tcp_conn *ch = l->syn_q;
+    while (l->lq->syn_q) {
+        tcp_conn *ch = l->lq->syn_q;
         tcp_set_state(ch, TCP_CLOSED, TCP_CAUSE_USER, NULL, "listener closed");
         tcp_stack_settle(ch);
     }
-    while (l->acc_head) {
-        tcp_conn *ch = l->acc_head;
+    while (l->lq->acc_head) {
+        tcp_conn *ch = l->lq->acc_head;
         abort_conn(ch, "listener closed");
         tcp_stack_settle(ch);
     }
@@ -473,7 +477,7 @@ int tcp_close(tcp_stack *s, tcp_sock_id id)
         tcp_ring_consume(&c->rcvq, c->rcvq.len);
         close_send_side(c, "close()");
         if (c->state == TCP_FIN_WAIT_2 && s->profile->fin_wait_2_timeout_ns &&
-            c->timer_at[TCP_TIMER_FIN_WAIT_2] == TCP_NEVER)
+            tcp_timer_at(c, TCP_TIMER_FIN_WAIT_2) == TCP_NEVER)
             tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, s->profile->fin_wait_2_timeout_ns));
     }
     tcp_stack_settle(c);
@@ -698,7 +702,7 @@ static void info_segments(const tcp_conn *c, tcp_sockinfo *o)
  * Linux's own (zwp_no_data) is not, and the armed timer says it. */
 static bool zero_window_probing(const tcp_conn *c)
 {
-    return c->probing || (c->snd_wnd == 0 && c->timer_at[TCP_TIMER_PERSIST] != TCP_NEVER);
+    return c->probing || (c->snd_wnd == 0 && tcp_timer_at(c, TCP_TIMER_PERSIST) != TCP_NEVER);
 }
 
 int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)

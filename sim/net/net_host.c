@@ -259,10 +259,26 @@ void net_host_receive(net_host *h, sim_packet *p)
     sim_packet_free(n->world, p);
 }
 
+/* The stacks build TCP_EV_TCB only for an observer or a probe: the
+ * records (net_sock_on_event) read none. */
+static void host_tcb_events(net_host *h)
+{
+    const net *n = h->net;
+    if (h->stack)
+        tcp_stack_set_tcb_events(h->stack, n->obs.on_event || n->probe.on_event);
+}
+
+static void hosts_tcb_events(net *n)
+{
+    for (uint32_t i = 0; i < n->nhosts; i++)
+        host_tcb_events(n->hosts[i]);
+}
+
 static int host_start_stack(net_host *h)
 {
     tcp_env env = {h, env_now, env_random, env_output, env_event, h->net->scratch};
     h->stack = tcp_stack_new_shared(&env, sim_host_addr(h->host), h->profile);
+    host_tcb_events(h);
     if (h->stack)
         tcp_check_enable(h->stack, h->net->check, on_violation, h);
     free(h->sockmap);
@@ -329,11 +345,13 @@ void net_set_probe(net *n, const net_probe *p)
         n->probe = *p;
     else
         memset(&n->probe, 0, sizeof n->probe);
+    hosts_tcb_events(n);
 }
 
 void net_set_observer(net *n, const net_observer *obs)
 {
     n->obs = *obs;
+    hosts_tcb_events(n);
 }
 
 /* ---- Hosts ---- */

@@ -256,7 +256,7 @@ static tcp_conn *time_wait(fixture *fx, uint64_t due_in)
     c->user_held = false;
     c->released = true;
     tcp_timer_set(c, TCP_TIMER_TIME_WAIT, fx->now + due_in);
-    c->check_tw_at = c->timer_at[TCP_TIMER_TIME_WAIT];
+    c->check_tw_at = tcp_timer_at(c, TCP_TIMER_TIME_WAIT);
     return c;
 }
 
@@ -266,9 +266,11 @@ static void time_wait_names_wrong_length_and_other_timers(void **state)
     fixture *fx = fx_new("bsd"); /* 2 * MSL = 2 * 30 s (TCPTV_MSL) */
     tcp_conn *c = time_wait(fx, H_S(60));
     assert_null(broken(c));
-    c->timer_at[TCP_TIMER_TIME_WAIT] = c->check_tw_at = fx->now + H_S(61);
+    c->check_tw_at = fx->now + H_S(61);
+    tcp_timer_store(c, TCP_TIMER_TIME_WAIT, c->check_tw_at);
     assert_string_equal(broken(c), "TIME_WAIT");
-    c->timer_at[TCP_TIMER_TIME_WAIT] = c->check_tw_at = fx->now + H_S(30);
+    c->check_tw_at = fx->now + H_S(30);
+    tcp_timer_store(c, TCP_TIMER_TIME_WAIT, c->check_tw_at);
     assert_null(broken(c));
     tcp_timer_set(c, TCP_TIMER_RTX, fx->now + H_S(1));
     assert_string_equal(broken(c), "TIME_WAIT");
@@ -288,7 +290,8 @@ static void time_wait_restart_rules_per_profile(void **state)
         fixture *fx = fx_new(profiles[i]);
         tcp_conn *c = time_wait(fx, H_S(1));
         uint64_t len = tcp_time_wait_ns(c); /* rfc9293: 2 * 120 s; linux: 60 s */
-        c->timer_at[TCP_TIMER_TIME_WAIT] = c->check_tw_at = fx->now + len - H_S(5);
+        c->check_tw_at = fx->now + len - H_S(5);
+        tcp_timer_store(c, TCP_TIMER_TIME_WAIT, c->check_tw_at);
         tcp_seg ack = {.flags = TCP_ACK, .seq = c->rcv_nxt};
         tcp_check_event(c, TCP_EV_SEG_IN, 0, &ack);
         tcp_timer_set(c, TCP_TIMER_TIME_WAIT, fx->now + len);

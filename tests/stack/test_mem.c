@@ -7,9 +7,10 @@
  * scratch space shared by two stacks survives a callback that makes one
  * stack send while the other is sending; a connection holds no buffer once
  * its rings are empty, and an empty ring is parked for the next; what an idle
- * ESTABLISHED connection and a TIME_WAIT minisock cost (tcp_stack_mem), and
- * TIME_WAIT's rules as a minisock meets them (RFC 9293 §3.10.7.4, the
- * profiles' RST and SYN rules).
+ * ESTABLISHED connection, a listener and a TIME_WAIT minisock cost
+ * (tcp_stack_mem), and the structures' sizes; a minisock's segment rebuilds
+ * its connection in a parked chunk; and TIME_WAIT's rules as a minisock
+ * meets them (RFC 9293 §3.10.7.4, the profiles' RST and SYN rules).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -243,23 +244,75 @@ static void pool_grows_in_doubling_chunks(void **state)
     fixture *fx = fx_new();
     tcp_sock_id ids[300];
     assert_int_equal(tcp_socket(fx->s, &ids[0]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 1); /* one socket costs one connection */
+    assert_int_equal(fx->s->pool.nchunks, 1); /* one socket costs one connection */
     assert_int_equal(tcp_socket(fx->s, &ids[1]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 2); /* two cost two: chunks of 1 and 1 */
+    assert_int_equal(fx->s->pool.nchunks, 2); /* two cost two: chunks of 1 and 1 */
     assert_int_equal(tcp_socket(fx->s, &ids[2]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 3); /* 1 + 1 + 2 */
+    assert_int_equal(fx->s->pool.nchunks, 3); /* 1 + 1 + 2 */
     for (int i = 3; i < 300; i++)
         assert_int_equal(tcp_socket(fx->s, &ids[i]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 10); /* 1 + 1 + 2 + ... + 128 = 256; + 256 >= 300 */
+    assert_int_equal(fx->s->pool.nchunks, 10); /* 1 + 1 + 2 + ... + 128 = 256; + 256 >= 300 */
     for (int i = 0; i < 299; i++)
         assert_int_equal(tcp_close(fx->s, ids[i]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 10); /* one slot in use keeps them all */
+    assert_int_equal(fx->s->pool.nchunks, 10); /* one slot in use keeps them all */
     assert_int_equal(tcp_close(fx->s, ids[299]), TCP_OK);
     assert_int_equal(tcp_stack_conns(fx->s), 0);
-    assert_int_equal(fx->s->nchunks, 0); /* none in use: the chunks are freed */
+    assert_int_equal(fx->s->pool.nchunks, 0); /* none in use: the chunks are freed */
     assert_int_equal(tcp_socket(fx->s, &ids[0]), TCP_OK);
-    assert_int_equal(fx->s->nchunks, 1); /* and grow again from one */
+    assert_int_equal(fx->s->pool.nchunks, 1); /* and grow again from one */
     assert_int_equal(tcp_close(fx->s, ids[0]), TCP_OK);
+    fx_free(fx);
+}
+
+/* ---- What a connection, a listener and a stack cost ------------------------- */
+
+/* The structures' sizes on this ABI: a connection (in every pool slot),
+ * the stack (one per host; the race's hosts have one or two connections,
+ * so it weighs as much as one). */
+static void connection_and_stack_sizes_hold_their_bounds(void **state)
+{
+    (void)state;
+    print_message("tcp_conn %zu, tcp_stack %zu, tcp_tw %zu, tcp_lq %zu bytes\n", sizeof(tcp_conn),
+                  sizeof(tcp_stack), sizeof(tcp_tw), sizeof(tcp_lq));
+    assert_true(sizeof(tcp_conn) <= 512);
+    assert_true(sizeof(tcp_stack) <= 272);
+    /* A stack never checked holds no checker state. */
+    fixture *fx = fx_new();
+    assert_int_equal(tcp_check_enabled(fx->s), tcp_check_default());
+    assert_true(tcp_check_default() || fx->s->check == NULL);
+    fx_free(fx);
+}
+
+/* The SYN and accept queues and the backlog are a listener's alone: a
+ * connection that never listens has none, listen() adds exactly them (and
+ * the listener table's first slots), and they go with the listener. */
+static void a_listener_pays_for_its_queues_alone(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new();
+    tcp_sock_id l, c;
+    assert_int_equal(tcp_socket(fx->s, &l), TCP_OK);
+    assert_int_equal(tcp_socket(fx->s, &c), TCP_OK);
+    assert_int_equal(tcp_bind(fx->s, l, 80), TCP_OK);
+    tcp_mem before, after;
+    tcp_stack_mem(fx->s, &before);
+    assert_int_equal(tcp_listen(fx->s, l, 8), TCP_OK);
+    tcp_stack_mem(fx->s, &after);
+    assert_non_null(tcp_stack_find(fx->s, l)->lq);
+    assert_null(tcp_stack_find(fx->s, c)->lq);
+    size_t table = after.index_bytes - before.index_bytes; /* the listener table's slots */
+    assert_true(table > 0);
+    assert_int_equal(after.total_bytes - before.total_bytes, sizeof(tcp_lq) + table);
+    /* listen() again only changes the backlog. */
+    assert_int_equal(tcp_listen(fx->s, l, 16), TCP_OK);
+    tcp_mem again;
+    tcp_stack_mem(fx->s, &again);
+    assert_int_equal(again.total_bytes, after.total_bytes);
+    assert_int_equal(tcp_close(fx->s, l), TCP_OK);
+    tcp_stack_mem(fx->s, &again);
+    assert_int_equal(again.conns, 1);
+    assert_true(again.total_bytes + sizeof(tcp_lq) <= after.total_bytes);
+    assert_int_equal(tcp_close(fx->s, c), TCP_OK);
     fx_free(fx);
 }
 
@@ -567,6 +620,68 @@ static void minisock_acks_a_retransmitted_fin_and_restarts_2msl(void **state)
     }
 }
 
+/* What the minisock's stack holds while its ACK leaves (the connection
+ * rebuilt for the segment). */
+typedef struct rebuilt_view {
+    const tcp_stack *s;
+    bool seen;
+    uint32_t nchunks, tw_nchunks;
+    const void *chunk0, *spare;
+} rebuilt_view;
+
+static h_verdict view_rebuilt(harness *h, const h_dgram *d, uint64_t *deliver_ns, void *arg)
+{
+    (void)h, (void)deliver_ns;
+    rebuilt_view *v = arg;
+    if (d->from == H_A && !v->seen) {
+        v->seen = true;
+        v->nchunks = v->s->pool.nchunks;
+        v->chunk0 = v->s->pool.nchunks ? v->s->pool.chunks[0] : NULL;
+        v->spare = v->s->scratch->spare_conn;
+        v->tw_nchunks = v->s->tw_pool.nchunks;
+    }
+    return H_PASS;
+}
+
+/* A stack whose only connection is a minisock parks its connection chunk
+ * in the scratch space and keeps its chunk array and the minisock's
+ * chunk: a segment for the minisock is processed on a connection rebuilt
+ * in the parked chunk, with the minisock's chunk kept for its return, and
+ * the chunk is parked again as the call leaves. */
+static void minisock_segment_reuses_the_parked_connection(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    tcp_sock_id c;
+    to_minisock(h, H_A, H_B, &c);
+    tcp_stack *a = h_stack(h, H_A);
+    assert_int_equal(tcp_stack_conns(a), 1);
+    assert_int_equal(a->pool.nchunks, 0);
+    assert_non_null(a->pool.chunks); /* the array stays while minisocks are left */
+    const void *parked = a->scratch->spare_conn;
+    assert_non_null(parked);
+    const void *tw_chunk = a->tw_pool.chunks[0];
+    tcp_seg fin = h_template(h, H_A, c);
+    fin.flags = TCP_FIN | TCP_ACK;
+    fin.seq -= 1u; /* the peer's FIN again */
+    rebuilt_view v = {.s = a};
+    h_set_filter(h, &v, view_rebuilt);
+    h_inject(h, H_A, &fin);
+    h_set_filter(h, NULL, NULL);
+    assert_true(v.seen); /* the ACK of RFC 9293 §3.10.7.4 */
+    assert_int_equal(v.nchunks, 1);
+    assert_ptr_equal(v.chunk0, parked); /* rebuilt in the parked chunk */
+    assert_null(v.spare);
+    assert_int_equal(v.tw_nchunks, 1); /* the minisock's chunk waits for its return */
+    assert_non_null(tcp_stack_find_tw(a, c));
+    assert_int_equal(a->pool.nchunks, 0);
+    assert_ptr_equal(a->scratch->spare_conn, parked); /* and parked again */
+    assert_ptr_equal(a->tw_pool.chunks[0], tw_chunk);
+    h_drop(h); /* B, CLOSED, would answer the ACK with an RST */
+    h_finish(h);
+    h_free(h);
+}
+
 /* An RST at RCV.NXT: RFC 9293 §3.10.7.4 (with RFC 5961 §3.2) ends
  * TIME-WAIT (rfc9293; linux: tcp_timewait_state_process kills the
  * minisock on an RST unless net.ipv4.tcp_rfc1337 is set, which it is not
@@ -643,11 +758,14 @@ int main(void)
         cmocka_unit_test(empty_rings_are_parked_and_taken_again),
         cmocka_unit_test(ports_follow_rfc6056_until_exhausted_and_empty_after),
         cmocka_unit_test(pool_grows_in_doubling_chunks),
+        cmocka_unit_test(connection_and_stack_sizes_hold_their_bounds),
+        cmocka_unit_test(a_listener_pays_for_its_queues_alone),
         cmocka_unit_test(shared_scratch_survives_a_send_from_inside_another_send),
         cmocka_unit_test(rings_are_released_once_empty),
         cmocka_unit_test(idle_established_costs_under_1_kib),
         cmocka_unit_test(time_wait_minisock_costs_under_256_bytes),
         cmocka_unit_test(minisock_acks_a_retransmitted_fin_and_restarts_2msl),
+        cmocka_unit_test(minisock_segment_reuses_the_parked_connection),
         cmocka_unit_test(minisock_meets_an_rst_per_profile),
         cmocka_unit_test(minisock_meets_a_syn_per_profile),
     };

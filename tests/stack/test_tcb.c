@@ -312,12 +312,65 @@ static void close_moves_snd_nxt_and_the_timers(void **state)
     w_free(w);
 }
 
+/* B listens on 80, A connects, the handshake's segments are carried. */
+static void open_pair(wire *w)
+{
+    node *a = &w->n[0], *b = &w->n[1];
+    tcp_sock_id l = sock_with_isn(b, 300);
+    assert_int_equal(tcp_bind(b->s, l, 80), TCP_OK);
+    assert_int_equal(tcp_listen(b->s, l, 4), TCP_OK);
+    tcp_sock_id c = sock_with_isn(a, 100);
+    w->call++;
+    assert_int_equal(tcp_connect(a->s, c, ADDR_B, 80), TCP_OK);
+    for (int k = 0; k < 3; k++)
+        w_deliver(w);
+}
+
+/* With TCB events off (tcp_stack_set_tcb_events), a stack reports every
+ * other event as before, in the same order, and no TCB; tcp_sock_tcb
+ * still reads the same variables. */
+static void tcb_events_can_be_turned_off(void **state)
+{
+    (void)state;
+    wire *on = w_new(), *off = w_new();
+    for (int i = 0; i < 2; i++)
+        tcp_stack_set_tcb_events(off->n[i].s, false);
+    open_pair(on);
+    open_pair(off);
+    for (int i = 0; i < 2; i++) {
+        const node *a = &on->n[i], *b = &off->n[i];
+        size_t j = 0, tcbs = 0;
+        for (size_t k = 0; k < a->nev; k++) {
+            if (a->ev[k].kind == TCP_EV_TCB) {
+                tcbs++;
+                continue;
+            }
+            assert_true(j < b->nev);
+            assert_int_equal(b->ev[j].kind, a->ev[k].kind);
+            assert_int_equal(b->ev[j].sock, a->ev[k].sock);
+            j++;
+        }
+        assert_true(tcbs > 0);
+        assert_int_equal(j, b->nev); /* nothing else, and no TCB */
+        for (tcp_sock_id id = 1; id <= 2; id++) {
+            tcp_tcb t_on, t_off;
+            int rc = tcp_sock_tcb(a->s, id, &t_on);
+            assert_int_equal(tcp_sock_tcb(b->s, id, &t_off), rc);
+            if (rc == 0)
+                assert_memory_equal(&t_on, &t_off, sizeof t_on);
+        }
+    }
+    w_free(on);
+    w_free(off);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(handshake_variables_follow_rfc_9293),
         cmocka_unit_test(one_report_per_touched_connection_last),
         cmocka_unit_test(close_moves_snd_nxt_and_the_timers),
+        cmocka_unit_test(tcb_events_can_be_turned_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
