@@ -161,6 +161,12 @@ struct tcp_conn {
     bool pushed2 : 1;      /* ... and another short one after it */
     bool sndbuf_set : 1;   /* TCP_OPT_SNDBUF given: the buffer is never grown */
     bool snd_nospace : 1;  /* the last send found the buffer full (Linux SOCK_NOSPACE) */
+    bool comp_timer : 1;   /* the DELACK deadline is a compressed ACK's (comp_sack) */
+    bool rcv_rtt_seen : 1; /* Linux would have a receive-side RTT sample (comp_sack) */
+    /* SACK compression (profile comp_sack_*): duplicate ACKs sent at once
+     * since RCV.NXT last moved (Linux dup_ack_counter), and those held
+     * since the last ACK went out (compressed_ack). */
+    uint8_t dup_acks_sent, comp_acks;
     uint32_t acc_n;        /* listener only: established children waiting (below) */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
 
@@ -355,6 +361,9 @@ void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg);
 /* Linux's delayed-ACK engine (profile delack_max_ns): the hooks output and
  * the timers call. */
 void tcp_ato_delack_fired(tcp_conn *c);
+/* The DELACK deadline that fired was the compressed ACK's (profile
+ * comp_sack_*): true, and the ATO is left alone. */
+bool tcp_comp_ack_fired(tcp_conn *c);
 void tcp_ato_data_sent(tcp_conn *c);
 void tcp_ato_ack_sent(tcp_conn *c);
 
