@@ -843,20 +843,20 @@ static bool sack_compressing(const tcp_conn *c)
 
 /* Linux __tcp_ack_snd_check, out-of-order queue not empty, not quickack,
  * at most one full segment unacknowledged, on a SACK connection (without
- * SACK the duplicate ACK goes at once, as ack_policy's immediate): the first TCP_FASTRETRANS_THRESH
- * (3) duplicate ACKs for one RCV.NXT go at once (dup_ack_counter, reset when RCV.NXT moves:
- * store_text), later ones are counted (compressed_ack) and one ACK goes
- * when the compressed-ACK timer fires, or at once once comp_sack_nr are
- * held. The timer starts with the first one held and is not pushed back by
- * later ones (hrtimer_is_queued); its delay is min(RTT/20,
- * tcp_comp_sack_delay_ns): Linux takes the smaller of its receive-side RTT
- * estimate (rcv_rtt_est, 0 before a sample) and SRTT; the stack keeps no
- * receive-side estimate and takes SRTT once Linux would have one
- * (rcv_rtt_seen), else 0. The timer has
- * tcp_comp_sack_slack_ns of range (hrtimer_start_range_ns): an hrtimer is
- * programmed for the end of its range, so alone it fires there. The
- * DELACK deadline holds it: an earlier delayed ACK fires first and its ACK
- * cancels the compressed one (tcp_event_ack_sent), as it does in Linux. */
+ * SACK the duplicate ACK goes at once, as ack_policy's immediate): the
+ * first TCP_FASTRETRANS_THRESH (3) duplicate ACKs for one RCV.NXT go at
+ * once (dup_ack_counter, reset when RCV.NXT moves: store_text); later ones
+ * are counted (compressed_ack), and one ACK goes when the compressed-ACK
+ * timer fires, or at once when comp_sack_nr are held. The timer starts
+ * with the first one held and is not pushed back by later ones
+ * (hrtimer_is_queued). Its delay is min(RTT/20, tcp_comp_sack_delay_ns):
+ * Linux takes the smaller of its receive-side RTT estimate (rcv_rtt_est,
+ * 0 before a sample) and SRTT; the stack keeps no receive-side estimate
+ * and takes SRTT once Linux would have one (rcv_rtt_seen), else 0. The
+ * timer has tcp_comp_sack_slack_ns of range (hrtimer_start_range_ns): an
+ * hrtimer is programmed for the end of its range, so alone it fires there.
+ * The DELACK deadline holds it: an earlier delayed ACK fires first and its
+ * ACK cancels the compressed one (tcp_event_ack_sent), as in Linux. */
 static void sack_compress(tcp_conn *c)
 {
     const tcp_profile *p = c->stack->profile;
