@@ -210,6 +210,13 @@ typedef struct tcp_profile {
                               * measured from the first data segment; 0: rcv_win_ratio stays */
     tcp_listen_shut listen_shut;       /* shutdown on a listener */
     tcp_listen_connect listen_connect; /* connect on a listener */
+
+    /* SACK compression (Linux __tcp_ack_snd_check): with the ATO, on a SACK
+     * connection, duplicate ACKs past the third for one RCV.NXT wait
+     * min(SRTT/20, comp_sack_delay) + comp_sack_slack, comp_sack_nr at most. */
+    uint64_t comp_sack_delay_ns; /* 0: off, every duplicate ACK at once */
+    uint64_t comp_sack_slack_ns;
+    uint32_t comp_sack_nr;
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

@@ -195,6 +195,12 @@ struct tcp_conn {
     bool sndbuf_set : 1;   /* TCP_OPT_SNDBUF given: the buffer is never grown */
     bool snd_nospace : 1;  /* the last send found the buffer full (Linux SOCK_NOSPACE) */
     bool ratio_known : 1;  /* profile scaling_ratio measured: it sizes the receive space */
+    bool comp_timer : 1;   /* the DELACK deadline is a compressed ACK's (comp_sack) */
+    bool rcv_rtt_seen : 1; /* Linux would have a receive-side RTT sample (comp_sack) */
+    /* SACK compression (profile comp_sack_*): duplicate ACKs sent at once
+     * since RCV.NXT last moved (Linux dup_ack_counter), and those held
+     * since the last ACK went out (compressed_ack). */
+    uint8_t dup_acks_sent, comp_acks;
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
     uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */
 
@@ -421,6 +427,9 @@ void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg);
 /* Linux's delayed-ACK engine (profile delack_max_ns): the hooks output and
  * the timers call. */
 void tcp_ato_delack_fired(tcp_conn *c);
+/* The DELACK deadline that fired was the compressed ACK's (profile
+ * comp_sack_*): true, and the ATO is left alone. */
+bool tcp_comp_ack_fired(tcp_conn *c);
 void tcp_ato_data_sent(tcp_conn *c);
 void tcp_ato_ack_sent(tcp_conn *c);
 

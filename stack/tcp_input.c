@@ -833,7 +833,57 @@ static void ato_schedule(tcp_conn *c)
         return;
     }
     uint64_t next = tcp_after(c, wait);
-    tcp_timer_set(c, TCP_TIMER_DELACK, at < next ? at : next);
+    if (next < at) /* an earlier deadline (a compressed ACK's) stays as it is */
+        tcp_timer_set(c, TCP_TIMER_DELACK, next);
+}
+
+/* SACK compression applies: the profile has it and the peer sent
+ * SACK-permitted (tcp_is_sack). */
+static bool sack_compressing(const tcp_conn *c)
+{
+    return c->stack->profile->comp_sack_delay_ns && c->sack_ok;
+}
+
+/* Linux __tcp_ack_snd_check, out-of-order queue not empty, not quickack,
+ * at most one full segment unacknowledged, on a SACK connection (without
+ * SACK the duplicate ACK goes at once, as ack_policy's immediate): the
+ * first TCP_FASTRETRANS_THRESH (3) duplicate ACKs for one RCV.NXT go at
+ * once (dup_ack_counter, reset when RCV.NXT moves: store_text); later ones
+ * are counted (compressed_ack), and one ACK goes when the compressed-ACK
+ * timer fires, or at once when comp_sack_nr are held. The timer starts
+ * with the first one held and is not pushed back by later ones
+ * (hrtimer_is_queued). Its delay is min(RTT/20, tcp_comp_sack_delay_ns):
+ * Linux takes the smaller of its receive-side RTT estimate (rcv_rtt_est,
+ * 0 before a sample) and SRTT; the stack keeps no receive-side estimate
+ * and takes SRTT once Linux would have one (rcv_rtt_seen), else 0. The
+ * timer has tcp_comp_sack_slack_ns of range (hrtimer_start_range_ns): an
+ * hrtimer is programmed for the end of its range, so alone it fires there.
+ * The DELACK deadline holds it: an earlier delayed ACK fires first and its
+ * ACK cancels the compressed one (tcp_event_ack_sent), as in Linux. */
+static void sack_compress(tcp_conn *c)
+{
+    const tcp_profile *p = c->stack->profile;
+    if (c->comp_acks >= p->comp_sack_nr) {
+        c->ack_now = true;
+        return;
+    }
+    if (c->dup_acks_sent < 3) { /* TCP_FASTRETRANS_THRESH */
+        c->dup_acks_sent++;
+        c->ack_now = true;
+        return;
+    }
+    if (c->comp_acks < UINT8_MAX)
+        c->comp_acks++;
+    if (c->comp_timer)
+        return;
+    uint64_t rtt = c->has_srtt && c->rcv_rtt_seen ? c->srtt_ns : 0;
+    uint64_t delay = rtt / 20 < p->comp_sack_delay_ns ? rtt / 20 : p->comp_sack_delay_ns;
+    uint64_t at = tcp_timer_at(c, TCP_TIMER_DELACK);
+    uint64_t next = tcp_after(c, delay + p->comp_sack_slack_ns);
+    if (next < at) {
+        tcp_timer_set(c, TCP_TIMER_DELACK, next);
+        c->comp_timer = true;
+    }
 }
 
 /* Linux __tcp_ack_snd_check: at once for more than one full segment not
@@ -844,8 +894,20 @@ static void ato_ack_check(tcp_conn *c, bool immediate)
     bool quick = c->quick_left > 0 && !c->pingpong;
     if (immediate || quick || c->rcv_nxt - c->last_ack_sent > c->rcv_mss)
         c->ack_now = true;
+    else if (c->ooo_n > 0 && sack_compressing(c))
+        sack_compress(c);
     else
         ato_schedule(c);
+}
+
+/* The DELACK deadline fired as the compressed ACK's (tcp_compressed_ack_kick):
+ * the held ACK goes, with no change to the ATO. */
+bool tcp_comp_ack_fired(tcp_conn *c)
+{
+    if (!c->comp_timer)
+        return false;
+    c->comp_timer = false;
+    return true;
 }
 
 /* The delayed ACK fired (tcp_delack_timer_handler): outside interactive
@@ -907,9 +969,13 @@ static void ack_policy(tcp_conn *c, bool immediate)
 {
     uint64_t delack = c->stack->profile->delack_ns;
     if (c->stack->profile->delack_max_ns) {
-        /* inet_csk_schedule_ack; ICSK_ACK_NOW for an immediate one */
+        /* inet_csk_schedule_ack; ICSK_ACK_NOW for an immediate one. With
+         * SACK compression, data that leaves the out-of-order queue
+         * non-empty is not ICSK_ACK_NOW (tcp_data_queue sets it only when
+         * the queue empties; tcp_data_queue_ofo never): ato_ack_check
+         * decides its ACK. */
         c->ack_due = true;
-        if (immediate)
+        if (immediate && !(c->ooo_n > 0 && sack_compressing(c)))
             c->ack_due_now = true;
         return;
     }
@@ -999,8 +1065,20 @@ static void grow_window(tcp_conn *c, uint32_t len)
     c->quick_left |= 1u;
 }
 
+/* Linux tcp_rcv_rtt_measure_ts: with timestamps, a segment of at least
+ * RCV.MSS gives the receive-side RTT its first sample (the time since the
+ * segment its TSecr echoes, about an RTT). Not modelled: without
+ * timestamps the sample comes a window of in-order data later
+ * (tcp_rcv_rtt_measure); such a connection keeps an RTT of 0 here. */
+static void rcv_rtt_note(tcp_conn *c, const tcp_rx *r)
+{
+    if (c->ts_ok && r->seg->has_ts && r->len >= c->rcv_mss)
+        c->rcv_rtt_seen = true;
+}
+
 static void store_text(tcp_conn *c, const tcp_rx *r)
 {
+    rcv_rtt_note(c, r);
     uint32_t off = c->rcvq.len + (r->seq - c->rcv_nxt);
     /* The window may reach past the space by less than one unit of the
      * window scale (grow_window rounds it up, as Linux does). */
@@ -1025,6 +1103,7 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     bool fin_early = c->fin_pending && !c->fin_rcvd && !r->fin;
     read_ack_note(c, r);
     c->rcv_nxt += r->len;
+    c->dup_acks_sent = 0; /* RCV.NXT moved (compressed_ack_rcv_nxt) */
     c->rcvq.len += r->len;
     if (c->stack->profile->delack_max_ns)
         ato_data_in(c);

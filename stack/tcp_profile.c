@@ -7,6 +7,7 @@
 
 #include "tcp_conn.h"
 
+#define US(x)  ((uint64_t)(x)*1000ull)
 #define MS(x)  ((uint64_t)(x)*1000000ull)
 #define SEC(x) ((uint64_t)(x)*1000000000ull)
 
@@ -151,6 +152,9 @@ static const tcp_profile PROFILES[] = {
         .delack_max_ns = MS(200),        /* TCP_DELACK_MAX; TCP_ATO_MIN = delack */
         .pingpong = true,                /* tcp_pingpong_thresh = 1 */
         .delack_tick_ns = MS(1),         /* one jiffy at HZ=1000 (4 ms at HZ=250) */
+        .comp_sack_delay_ns = MS(1),     /* tcp_comp_sack_delay_ns (tcp_sk_init) */
+        .comp_sack_slack_ns = US(100),   /* tcp_comp_sack_slack_ns */
+        .comp_sack_nr = 44,              /* tcp_comp_sack_nr */
         .embryo_reset_closed = true,     /* tcp_check_req: inet_csk_reqsk_queue_drop */
         .wnd_mss_round = true,           /* __tcp_select_window: rounddown(free_space, mss) */
         .tlp = true,                     /* tcp_early_retrans = 3 */

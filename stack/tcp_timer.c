@@ -21,6 +21,8 @@ void tcp_timer_set(tcp_conn *c, tcp_timer_kind k, uint64_t at)
     tcp_timer_store(c, k, at);
     if (k == TCP_TIMER_RTX)
         c->tlp_armed = false;
+    if (k == TCP_TIMER_DELACK)
+        c->comp_timer = false; /* sack_compress marks its own deadline after */
 }
 
 uint64_t tcp_after(const tcp_conn *c, uint64_t d)
@@ -474,7 +476,10 @@ static const char *const TIMER_NOTES[TCP_TIMER_COUNT] = {
 static void fire(tcp_conn *c, tcp_timer_kind k)
 {
     bool tlp = k == TCP_TIMER_RTX && c->tlp_armed;
-    tcp_ev(c, TCP_EV_TIMER, (int)k, NULL, tlp ? "loss probe" : TIMER_NOTES[k]);
+    const char *note = tlp ? "loss probe" : TIMER_NOTES[k];
+    if (k == TCP_TIMER_DELACK && c->comp_timer)
+        note = "compressed ACK";
+    tcp_ev(c, TCP_EV_TIMER, (int)k, NULL, note);
     switch (k) {
     case TCP_TIMER_RTX:
         on_rtx(c);
@@ -483,7 +488,8 @@ static void fire(tcp_conn *c, tcp_timer_kind k)
         on_persist(c);
         break;
     case TCP_TIMER_DELACK:
-        tcp_ato_delack_fired(c);
+        if (!tcp_comp_ack_fired(c))
+            tcp_ato_delack_fired(c);
         if (tcp_state_synchronized(c->state))
             tcp_out_ack(c);
         break;

@@ -118,6 +118,9 @@ function tcpsim.ns(n) end
 ---@field tlp? boolean tail loss probe about 2·SRTT after the last segment (SACK connections)
 ---@field pingpong? boolean with delack_max: a reply within the ATO or a FIN makes the connection interactive (no quick ACKs)
 ---@field delack_tick? tcpsim.Duration with delack_max: the wait of a delayed ACK due at an ATO of 0, Linux's next timer tick (0: at once)
+---@field comp_sack_delay? tcpsim.Duration with delack_max, on SACK connections: duplicate ACKs past the third for one RCV.NXT are held min(SRTT/20, this), then one goes (Linux SACK compression; 0: off)
+---@field comp_sack_slack? tcpsim.Duration with comp_sack_delay: added to the hold (the kernel timer's slack, which it fires at the end of)
+---@field comp_sack_nr? integer with comp_sack_delay: at most this many duplicate ACKs held; one more goes at once
 ---@field embryo_reset_closed? boolean a passive SYN_RECEIVED ended by RST or SYN shows CLOSED (its request dropped), not LISTEN
 ---@field wnd_mss_round? boolean at window scale 0 the window offered is rounded down to whole segments (Linux __tcp_select_window)
 ---@field sndbuf_expand? integer a send buffer the user did not size grows to this many times max(10, cwnd) segments of socket memory (Linux tcp_sndbuf_expand; 0: fixed)

@@ -130,6 +130,9 @@ int kern_sysctls_from_profile(const tcp_profile *p, kern_config *c, char *err, s
         add(c, "tcp_timestamps", p->send_timestamps, err, err_len) != 0 ||
         add(c, "tcp_window_scaling", p->send_wscale, err, err_len) != 0 ||
         add(c, "tcp_sack", p->send_sack_perm, err, err_len) != 0 ||
+        add(c, "tcp_comp_sack_delay_ns", p->comp_sack_delay_ns, err, err_len) != 0 ||
+        add(c, "tcp_comp_sack_slack_ns", p->comp_sack_slack_ns, err, err_len) != 0 ||
+        add(c, "tcp_comp_sack_nr", p->comp_sack_nr, err, err_len) != 0 ||
         /* The stack's congestion control is RFC 5681 with RFC 6582's
          * recovery: Linux's "reno" (tcp_cong.c, always built in and
          * allowed in any namespace), not the machine's default (CUBIC or

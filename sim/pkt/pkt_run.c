@@ -126,6 +126,12 @@ static bool set_knob(tcp_profile *p, const char *name, const char *value, bool *
         p->syn_linear_timeouts = (uint32_t)v;
     else if (!strcmp(name, "tcp_early_retrans"))
         p->tlp = v == 3 || v == 4; /* tcp_schedule_loss_probe */
+    else if (!strcmp(name, "tcp_comp_sack_delay_ns"))
+        p->comp_sack_delay_ns = v;
+    else if (!strcmp(name, "tcp_comp_sack_slack_ns"))
+        p->comp_sack_slack_ns = v;
+    else if (!strcmp(name, "tcp_comp_sack_nr"))
+        p->comp_sack_nr = (uint32_t)v;
     else
         return false;
     return true;

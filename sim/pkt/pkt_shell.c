@@ -70,6 +70,9 @@ static const struct {
     {"tcp_rto_max_ms", "rto_max_ns"},
     {"tcp_syn_linear_timeouts", "syn_linear_timeouts"},
     {"tcp_early_retrans", "tlp"},
+    {"tcp_comp_sack_delay_ns", "comp_sack_delay_ns"},
+    {"tcp_comp_sack_slack_ns", "comp_sack_slack_ns"},
+    {"tcp_comp_sack_nr", "comp_sack_nr"},
 };
 
 const pkt_default *pkt_defaults(size_t *count)
