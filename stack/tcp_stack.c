@@ -1053,8 +1053,8 @@ void tcp_stack_free(tcp_stack *s)
     for (size_t i = 0; i < s->nchunks; i++) {
         tcp_conn *block = s->chunks[i];
         for (size_t j = 0; j < pool_chunk_len(i); j++) {
-            free(block[j].sndq.data);
-            free(block[j].rcvq.data);
+            tcp_ring_free(&block[j].sndq);
+            tcp_ring_free(&block[j].rcvq);
             free(block[j].ooo);
         }
         free(block);
@@ -1105,7 +1105,7 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
     for (size_t i = 0; i < s->nchunks; i++) {
         const tcp_conn *block = s->chunks[i];
         for (size_t j = 0; j < pool_chunk_len(i); j++)
-            m->ring_bytes += block[j].sndq.cap + block[j].rcvq.cap;
+            m->ring_bytes += tcp_ring_bytes(&block[j].sndq) + tcp_ring_bytes(&block[j].rcvq);
         pool += pool_chunk_len(i);
     }
     for (size_t i = 0; i < s->tw_nchunks; i++)
