@@ -324,6 +324,17 @@ typedef struct tcp_env {
     void (*event)(void *ctx, const tcp_event *ev);
     /* Shared scratch space, or NULL: the stack then keeps its own. */
     tcp_scratch *scratch;
+    /* Optional (NULL: every datagram goes through output). Sends a datagram
+     * without copying it: the bytes are the stack's (a send buffer's memory,
+     * with the headers written in place before the payload) and stay valid
+     * and unchanged, after the call returns and even after the connection
+     * and the stack are freed, until the callee calls release(owner). It
+     * must call it exactly once, from outside any stack call or inside one,
+     * whether it keeps the datagram, copies it or drops it; the callee must
+     * not write the bytes (copy them first). The stack uses it only when a
+     * segment's payload can be lent (tcp_buf.c, "Lending"); rule 1 holds. */
+    void (*output_lent)(void *ctx, const uint8_t *datagram, size_t len,
+                        void (*release)(void *owner), void *owner);
 } tcp_env;
 
 typedef struct tcp_stack tcp_stack;
@@ -363,7 +374,7 @@ size_t tcp_conn_size(void);
 typedef struct tcp_mem {
     size_t conns, conn_bytes; /* full connections in use and their pool slots */
     size_t tws, tw_bytes;     /* TIME_WAIT minisocks in use and their pool slots */
-    size_t ring_bytes;        /* send and receive rings' capacity */
+    size_t ring_bytes;        /* send and receive rings: capacity and block headers */
     size_t index_bytes;       /* id, 4-tuple and listener tables, deadline heap, ports */
     size_t total_bytes;       /* all of it: also free pool slots, the stack, its scratch */
 } tcp_mem;

@@ -15,6 +15,19 @@
  * bytes [head, head+len) followed, at their offsets from RCV.NXT, by
  * out-of-order bytes: the window never exceeds the buffer size minus len,
  * and the ring grows to cover the offset of each write.
+ *
+ * Lending (zero-copy output, tcp_ring_lend): a ring's memory is a block
+ * with a reference count and TCP_RING_ROOM bytes of room before its first
+ * byte. A segment whose payload starts the block and does not wrap can go
+ * out as one contiguous datagram built in place (headers in the room), the
+ * datagram holding a reference until the environment lets it go
+ * (tcp_ring_lent_release). While a block is lent its first `lent` bytes
+ * and the room are immutable: the ring's only writes go through
+ * tcp_ring_reserve, which moves the ring to a copy of the block before a
+ * write would land in them (copy-on-write); growth moves it anyway; a
+ * freed or released ring drops its reference (a lent block is never
+ * parked), and the last reference frees the block, wherever it is (a
+ * datagram may outlive its connection and its stack).
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -23,6 +36,68 @@
 #include "tcp_conn.h"
 
 #define TCP_RING_MIN 256u
+
+/* A ring's memory: this header, then cap bytes of data. */
+typedef struct ring_block {
+    uint32_t refs; /* the ring (while it points here) and each datagram lent from it */
+    uint32_t lent; /* while refs > 1: the first `lent` bytes are read by a datagram */
+    uint8_t room[TCP_RING_ROOM];
+} ring_block;
+
+static ring_block *block_of(uint8_t *data)
+{
+    return (ring_block *)(void *)(data - sizeof(ring_block));
+}
+
+static uint8_t *block_new(uint32_t cap)
+{
+    ring_block *b = malloc(sizeof *b + cap);
+    if (!b)
+        return NULL;
+    b->refs = 1;
+    b->lent = 0;
+    return (uint8_t *)(b + 1);
+}
+
+/* Drops one reference to the block holding data (NULL: none). */
+static void block_unref(uint8_t *data)
+{
+    if (!data)
+        return;
+    ring_block *b = block_of(data);
+    assert(b->refs > 0);
+    if (--b->refs == 0)
+        free(b);
+}
+
+static bool ring_lent(const tcp_ring *r)
+{
+    return r->data && block_of(r->data)->refs > 1;
+}
+
+/* Whether writing n bytes at ring offset off would change bytes a
+ * datagram reads. */
+static bool write_hits_lent(const tcp_ring *r, uint32_t off, uint32_t n)
+{
+    if (!n || !ring_lent(r))
+        return false;
+    uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
+    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    return pos < block_of(r->data)->lent || n > first; /* lent bytes start the block */
+}
+
+/* Copy-on-write: the ring moves to a copy of its block, leaving the lent
+ * block to its datagrams. */
+static int ring_unshare(tcp_ring *r)
+{
+    uint8_t *data = block_new(r->cap);
+    if (!data)
+        return TCP_ENOMEM;
+    memcpy(data, r->data, r->cap);
+    block_unref(r->data);
+    r->data = data;
+    return 0;
+}
 
 static uint32_t ring_size_for(uint32_t cap, uint32_t need, uint32_t max)
 {
@@ -49,7 +124,7 @@ static tcp_spare *spare_for(tcp_scratch *sc, uint32_t need, uint32_t max)
 int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc)
 {
     if (need <= r->cap && r->data)
-        return 0;
+        return need > r->len && write_hits_lent(r, r->len, need - r->len) ? ring_unshare(r) : 0;
     assert(need <= max && max > 0);
     tcp_spare *p = r->data ? NULL : spare_for(sc, ring_size_for(0, need, max), max);
     if (p) {
@@ -60,14 +135,14 @@ int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc)
         return 0;
     }
     uint32_t cap = ring_size_for(r->cap, need, max);
-    uint8_t *data = malloc(cap);
+    uint8_t *data = block_new(cap);
     if (!data)
         return TCP_ENOMEM;
     if (r->data) {
         /* Every offset below the old capacity keeps its byte (the receive
          * ring's out-of-order bytes lie past len). */
         tcp_ring_copy_out(r, 0, data, r->cap);
-        free(r->data);
+        block_unref(r->data);
     }
     r->data = data;
     r->cap = cap;
@@ -77,7 +152,7 @@ int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc)
 
 void tcp_ring_free(tcp_ring *r)
 {
-    free(r->data);
+    block_unref(r->data);
     r->data = NULL;
     r->cap = r->head = r->len = 0;
 }
@@ -91,8 +166,8 @@ void tcp_ring_release(tcp_ring *r, tcp_scratch *sc)
         if (!small || p->cap < small->cap)
             small = p;
     }
-    if (small && small->cap < r->cap) {
-        free(small->data);
+    if (small && small->cap < r->cap && !ring_lent(r)) {
+        block_unref(small->data);
         *small = (tcp_spare){.data = r->data, .cap = r->cap};
         r->data = NULL;
     }
@@ -102,7 +177,7 @@ void tcp_ring_release(tcp_ring *r, tcp_scratch *sc)
 void tcp_ring_spares_free(tcp_scratch *sc)
 {
     for (uint32_t i = 0; i < TCP_SPARES; i++) {
-        free(sc->spare[i].data);
+        block_unref(sc->spare[i].data);
         sc->spare[i] = (tcp_spare){0};
     }
 }
@@ -115,10 +190,16 @@ size_t tcp_ring_spares_bytes(const tcp_scratch *sc)
     return n;
 }
 
+size_t tcp_ring_bytes(const tcp_ring *r)
+{
+    return r->data ? sizeof(ring_block) + r->cap : 0;
+}
+
 /* Copies n bytes to ring offset off (from head), wrapping. */
 void tcp_ring_write_at(tcp_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
 {
     assert(r->data && (uint64_t)off + n <= r->cap);
+    assert(!write_hits_lent(r, off, n) && "tcp_ring_reserve first");
     uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
     uint32_t first = r->cap - pos < n ? r->cap - pos : n;
     memcpy(r->data + pos, src, first);
@@ -145,6 +226,24 @@ void tcp_ring_copy_out(const tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n
     uint32_t first = r->cap - pos < n ? r->cap - pos : n;
     memcpy(dst, r->data + pos, first);
     memcpy(dst + first, r->data, n - first);
+}
+
+uint8_t *tcp_ring_lend(tcp_ring *r, uint32_t off, uint32_t n, void **owner)
+{
+    if (!r->data || !n || (uint64_t)off + n > r->len || ring_lent(r) ||
+        ((uint64_t)r->head + off) % r->cap != 0)
+        return NULL;
+    ring_block *b = block_of(r->data);
+    b->refs++;
+    b->lent = n;
+    *owner = b;
+    return r->data;
+}
+
+void tcp_ring_lent_release(void *owner)
+{
+    ring_block *b = owner;
+    block_unref((uint8_t *)(b + 1));
 }
 
 void tcp_ring_consume(tcp_ring *r, uint32_t n)

@@ -39,9 +39,14 @@
 #define TCP_TS_OPT_LEN  12u  /* RFC 7323 §3.2: timestamps, padded to 32 bits */
 #define TCP_HEAP_NONE   UINT32_MAX
 #define TCP_BUF_MAX     (1u << 30)
+/* Room before a ring's first byte for the IPv4 and TCP headers of a
+ * datagram built in place (tcp_ring_lend). */
+#define TCP_RING_ROOM (TCP_IPV4_HDR + TCP_HDR_MIN + TCP_OPT_MAX)
 
 /* A byte ring; data == NULL until the first byte (buffers are lazy), then
- * cap grows by doubling up to the connection's buffer size (tcp_buf.c). */
+ * cap grows by doubling up to the connection's buffer size (tcp_buf.c).
+ * Its memory is reference counted (a datagram may hold it: tcp_ring_lend);
+ * only tcp_buf.c allocates or frees it. */
 typedef struct tcp_ring {
     uint8_t *data;
     uint32_t cap, head, len;
@@ -494,11 +499,21 @@ void tcp_ring_free(tcp_ring *r);
  * used (data NULL, cap 0). */
 void tcp_ring_release(tcp_ring *r, tcp_scratch *sc);
 void tcp_ring_spares_free(tcp_scratch *sc);
-size_t tcp_ring_spares_bytes(const tcp_scratch *sc);
+size_t tcp_ring_spares_bytes(const tcp_scratch *sc); /* their capacity */
+/* What a ring's memory takes from the allocator: its capacity and the
+ * block's header (reference count and header room); 0 without memory. */
+size_t tcp_ring_bytes(const tcp_ring *r);
 uint32_t tcp_ring_push(tcp_ring *r, const uint8_t *src, uint32_t n);
 void tcp_ring_copy_out(const tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
 void tcp_ring_write_at(tcp_ring *r, uint32_t off, const uint8_t *src, uint32_t n);
 void tcp_ring_consume(tcp_ring *r, uint32_t n);
+/* Zero-copy output (tcp_buf.c, "Lending"): when the n bytes at offset off
+ * start the ring's memory, lie within len and no datagram holds them yet,
+ * a pointer at them with TCP_RING_ROOM writable bytes before it, and
+ * *owner set; the bytes stay unchanged until tcp_ring_lent_release(*owner).
+ * Otherwise NULL (the caller copies). */
+uint8_t *tcp_ring_lend(tcp_ring *r, uint32_t off, uint32_t n, void **owner);
+void tcp_ring_lent_release(void *owner);
 /* Records [start, end) as held out of order; false if no room. */
 bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end);
 /* Advances rcv_nxt over held ranges now in order; returns bytes gained. */

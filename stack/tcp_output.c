@@ -4,7 +4,10 @@
  * Each segment is encoded into the stack's scratch buffer (its payload first
  * copied out of the send ring into a second scratch buffer, since the ring
  * may wrap), reported as TCP_EV_SEG_OUT, then handed to env->output. Nothing
- * here allocates.
+ * here allocates. When the environment takes lent datagrams and the payload
+ * starts the send ring's memory unshared (tcp_ring_lend), the segment is
+ * encoded in place in the ring's room instead and handed to env->output_lent:
+ * the same bytes, held once.
  *
  * tcp_output() is the one place that decides what may be sent: new data
  * within min(SND.WND, cwnd) (RFC 9293 §3.8.6, RFC 5681), Nagle and sender
@@ -254,12 +257,21 @@ static void transmit(tcp_stack *s, tcp_conn *c, tcp_seg *g)
             tcp_ev(c, TCP_EV_DROP, 0, g, "out of memory");
         return;
     }
+    uint8_t *out = b->out;
+    void *owner = NULL;
     if (g->len && !g->payload) {
         assert(c);
-        tcp_ring_copy_out(&c->sndq, g->seq - c->snd_buf_seq, b->payload, g->len);
-        g->payload = b->payload;
+        uint32_t off = g->seq - c->snd_buf_seq;
+        uint8_t *lent = s->env.output_lent ? tcp_ring_lend(&c->sndq, off, g->len, &owner) : NULL;
+        if (lent) {
+            g->payload = lent;
+            out = lent - (tcp_wire_size(g) - g->len); /* within TCP_RING_ROOM */
+        } else {
+            tcp_ring_copy_out(&c->sndq, off, b->payload, g->len);
+            g->payload = b->payload;
+        }
     }
-    size_t n = tcp_wire_encode(g, b->out, TCP_DGRAM_MAX);
+    size_t n = tcp_wire_encode(g, out, TCP_DGRAM_MAX);
     assert(n > 0);
     if (c) {
         c->stats.segs_out++;
@@ -268,7 +280,10 @@ static void transmit(tcp_stack *s, tcp_conn *c, tcp_seg *g)
     } else {
         tcp_ev_nosock(s, TCP_EV_SEG_OUT, g, NULL);
     }
-    s->env.output(s->env.ctx, b->out, n);
+    if (owner)
+        s->env.output_lent(s->env.ctx, out, n, tcp_ring_lent_release, owner);
+    else
+        s->env.output(s->env.ctx, out, n);
     tcp_scratch_release(b);
 }
 

@@ -1109,8 +1109,8 @@ void tcp_stack_free(tcp_stack *s)
     for (size_t i = 0; i < s->pool.nchunks; i++) {
         tcp_conn *block = s->pool.chunks[i];
         for (size_t j = 0; j < pool_chunk_len(i); j++) {
-            free(block[j].sndq.data);
-            free(block[j].rcvq.data);
+            tcp_ring_free(&block[j].sndq);
+            tcp_ring_free(&block[j].rcvq);
             free(block[j].ooo);
             free(block[j].lq);
         }
@@ -1167,7 +1167,7 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
     for (size_t i = 0; i < s->pool.nchunks; i++) {
         const tcp_conn *block = s->pool.chunks[i];
         for (size_t j = 0; j < pool_chunk_len(i); j++) {
-            m->ring_bytes += block[j].sndq.cap + block[j].rcvq.cap;
+            m->ring_bytes += tcp_ring_bytes(&block[j].sndq) + tcp_ring_bytes(&block[j].rcvq);
             lq += block[j].lq ? sizeof *block[j].lq : 0;
         }
         pool += pool_chunk_len(i);

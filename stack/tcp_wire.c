@@ -410,7 +410,7 @@ size_t tcp_wire_encode(const tcp_seg *seg, uint8_t *buf, size_t buf_len)
     wr16(t + 14, seg->wnd);
     wr16(t + 16, 0);
     wr16(t + 18, seg->urg);
-    if (seg->len > 0)
+    if (seg->len > 0 && seg->payload != t + hlen) /* else encoded in place (tcp_ring_lend) */
         memcpy(t + hlen, seg->payload, seg->len);
     tlen = hlen + seg->len;
     wr16(t + 16, (uint16_t)~tcp_wire_sum(t, tlen, pseudo_sum(seg->src_addr, seg->dst_addr, tlen)));

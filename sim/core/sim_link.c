@@ -452,16 +452,24 @@ static bool serialise(sim_dir *dir, sim_time_t now, uint32_t len, sim_time_t *de
 }
 
 /* Step 8: with the direction's corruption probability, flips one bit,
- * counted from the most significant bit of the first byte. */
-static void maybe_corrupt(sim_link *l, int d, sim_packet *p)
+ * counted from the most significant bit of the first byte. Returns the
+ * packet to go on with: a packet with lent bytes is first moved to bytes
+ * of its own (sim_packet_writable), so the sender's buffer is never
+ * changed; if that fails the world has failed and p goes on unchanged. */
+static sim_packet *maybe_corrupt(sim_link *l, int d, sim_packet *p)
 {
     sim_dir *dir = &l->dir[d];
     if (!sim_rng_chance(&dir->rng, dir->params.corrupt_ppb) || p->len == 0)
-        return;
+        return p;
+    sim_packet *own = sim_packet_writable(l->world, p);
+    if (!own)
+        return p;
+    p = own;
     uint64_t bit = sim_rng_below(&dir->rng, (uint64_t)p->len * 8);
     p->data[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
     dir->stats.corrupted++;
     trace_packet(l, d, SIM_TR_CORRUPT, p, 0, (uint32_t)bit);
+    return p;
 }
 
 static void deliver(sim_timer *t, void *arg);
@@ -503,9 +511,9 @@ static void admit(sim_link *l, int d, sim_packet *p, sim_time_t extra_ns)
         dir->stats.duplicated++;
         trace_packet(l, d, SIM_TR_DUPLICATE, clone, 0, 0);
     }
-    maybe_corrupt(l, d, p);
+    p = maybe_corrupt(l, d, p);
     if (clone)
-        maybe_corrupt(l, d, clone);
+        clone = maybe_corrupt(l, d, clone);
     schedule(l, d, p, at);
     if (clone)
         schedule(l, d, clone, at);

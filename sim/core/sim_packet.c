@@ -12,14 +12,41 @@
  * wherever they are. Chunk memory is zeroed when allocated: a packet's
  * unwritten bytes are whatever an earlier packet of the same run left
  * there, never stray heap contents.
+ *
+ * A packet whose bytes are lent (sim_packet_new_lent) takes a slot of the
+ * smallest class for its header only, and keeps the lender's release
+ * callback in that slot's unused data area (so sim_packet grows by
+ * nothing); its data points at the lender's bytes until the packet is
+ * freed or made writable, and a freed world hands every such packet still
+ * alive back to its lender.
  */
 #include "sim_packet.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim_internal.h"
+
+/* Where a lent packet keeps its lender's callback: its slot's own data
+ * area, which it does not use (class 0 holds SIM_PACKET_STEP bytes). */
+typedef struct lent_ref {
+    void (*release)(void *owner);
+    void *owner;
+} lent_ref;
+
+static lent_ref *lent_of(sim_packet *p)
+{
+    return (lent_ref *)(void *)(p + 1);
+}
+
+/* Gives a lent packet's bytes back to their lender. */
+static void lent_release(sim_packet *p)
+{
+    lent_ref *r = lent_of(p);
+    r->release(r->owner);
+}
 
 /* Bytes from one packet header to the next in a chunk (data follows the
  * header; keep headers 16-byte aligned). */
@@ -47,8 +74,24 @@ void sim_packets_init(sim_world *w)
     }
 }
 
+/* Every lent packet still alive gives its bytes back. Lent packets live
+ * in class 0; a slot handed out and not freed has a nonzero id (the
+ * newest chunk's untouched slots are not read). */
+static void release_lent(sim_pool *pool)
+{
+    for (uint32_t i = 0; i < pool->nchunks; i++) {
+        uint32_t used = i + 1 == pool->nchunks ? pool->per_chunk - pool->nfresh : pool->per_chunk;
+        for (uint32_t k = 0; k < used; k++) {
+            sim_packet *p = (sim_packet *)(void *)((char *)pool->chunks[i] + k * stride(pool));
+            if (p->id != 0 && p->lent)
+                lent_release(p);
+        }
+    }
+}
+
 void sim_packets_free_all(sim_world *w)
 {
+    release_lent(&w->pools[0]);
     for (uint32_t c = 0; c < SIM_PACKET_CLASSES; c++) {
         sim_pool *pool = &w->pools[c];
         for (uint32_t i = 0; i < pool->nchunks; i++)
@@ -127,32 +170,107 @@ static void large_free(sim_world *w, sim_packet *p)
     free(l);
 }
 
-sim_packet *sim_packet_new(sim_world *w, size_t len)
+/* Storage for `len` bytes of data (`len` 0 for a lent packet's header),
+ * fields reset, no id yet; NULL when out of memory. */
+static sim_packet *slot_new(sim_world *w, size_t len)
+{
+    sim_packet *p =
+        len > SIM_PACKET_POOLED ? large_new(w, len) : pool_take(&w->pools[class_of(len)]);
+    if (!p)
+        return NULL;
+    sim_timer_init(&p->timer, NULL, NULL);
+    p->next = NULL;
+    p->len = (uint32_t)len;
+    p->link_id = SIM_NO_ID;
+    p->dir = 0;
+    p->lent = 0;
+    return p;
+}
+
+/* Gives a slot back to its class (or frees a large packet). */
+static void slot_free(sim_world *w, sim_packet *p)
+{
+    p->id = 0;
+    if (p->cap > SIM_PACKET_POOLED) {
+        large_free(w, p);
+        return;
+    }
+    sim_pool *pool = &w->pools[class_of(p->cap)];
+    assert(p->cap == pool->data_cap);
+    p->data = (uint8_t *)(p + 1); /* a lent packet's slot keeps its own data area */
+    p->next = pool->free;
+    pool->free = p;
+}
+
+static bool packet_check(sim_world *w, size_t len)
 {
     if (len > SIM_PACKET_MAX) {
         sim_world_fail(w, "packet of %zu bytes exceeds the largest datagram (%u bytes)", len,
                        SIM_PACKET_MAX);
-        return NULL;
+        return false;
     }
     if (w->last_packet_id == UINT32_MAX) {
         sim_world_fail(w, "packet ids exhausted (%u packets made)", UINT32_MAX);
-        return NULL;
+        return false;
     }
-    sim_packet *p =
-        len > SIM_PACKET_POOLED ? large_new(w, len) : pool_take(&w->pools[class_of(len)]);
+    return true;
+}
+
+static sim_packet *packet_make(sim_world *w, size_t len, size_t own)
+{
+    if (!packet_check(w, len))
+        return NULL;
+    sim_packet *p = slot_new(w, own);
     if (!p) {
         sim_world_fail(w, "out of memory for a packet of %zu bytes", len);
         return NULL;
     }
-    sim_timer_init(&p->timer, NULL, NULL);
-    p->next = NULL;
     p->id = ++w->last_packet_id;
     p->origin_id = p->id;
     p->len = (uint32_t)len;
-    p->link_id = SIM_NO_ID;
-    p->dir = 0;
     w->packets_in_use++;
     return p;
+}
+
+sim_packet *sim_packet_new(sim_world *w, size_t len)
+{
+    return packet_make(w, len, len);
+}
+
+sim_packet *sim_packet_new_lent(sim_world *w, const uint8_t *data, size_t len,
+                                void (*release)(void *owner), void *owner)
+{
+    assert(release != NULL);
+    sim_packet *p = packet_make(w, len, 0);
+    if (!p) {
+        release(owner);
+        return NULL;
+    }
+    _Static_assert(sizeof(lent_ref) <= SIM_PACKET_STEP, "a lent packet's slot holds its release");
+    *lent_of(p) = (lent_ref){release, owner};
+    p->data = (uint8_t *)(uintptr_t)data; /* read-only: writers go through sim_packet_writable */
+    p->lent = 1;
+    return p;
+}
+
+sim_packet *sim_packet_writable(sim_world *w, sim_packet *p)
+{
+    assert(!sim_timer_armed(&p->timer) && "copying a packet that is in flight");
+    if (!p->lent)
+        return p;
+    sim_packet *c = slot_new(w, p->len);
+    if (!c) {
+        sim_world_fail(w, "out of memory for a packet of %u bytes", p->len);
+        return NULL;
+    }
+    memcpy(c->data, p->data, p->len);
+    c->id = p->id;
+    c->origin_id = p->origin_id;
+    c->link_id = p->link_id;
+    c->dir = p->dir;
+    lent_release(p);
+    slot_free(w, p);
+    return c;
 }
 
 sim_packet *sim_packet_clone(sim_world *w, const sim_packet *p)
@@ -172,15 +290,9 @@ void sim_packet_free(sim_world *w, sim_packet *p)
     assert(!sim_timer_armed(&p->timer) && "freeing a packet that is in flight");
     assert(w->packets_in_use > 0);
     w->packets_in_use--;
-    p->id = 0;
-    if (p->cap > SIM_PACKET_POOLED) {
-        large_free(w, p);
-        return;
-    }
-    sim_pool *pool = &w->pools[class_of(p->cap)];
-    assert(p->cap == pool->data_cap);
-    p->next = pool->free;
-    pool->free = p;
+    if (p->lent)
+        lent_release(p);
+    slot_free(w, p);
 }
 
 size_t sim_packets_in_use(const sim_world *w)

@@ -6,6 +6,16 @@
  * sim_packet_clone give the caller a packet it must pass on (sim_host_send
  * takes it) or free. A receive hook is handed the packet and owns it from
  * then on. A duplicate is always a clone with its own id.
+ *
+ * Lent bytes: sim_packet_new_lent makes a packet whose data points at
+ * bytes someone else owns (a sender's buffer) instead of a copy. Readers
+ * see the same contiguous datagram at data either way. The lender keeps
+ * those bytes unchanged until `release(owner)` is called, exactly once,
+ * when the packet is freed, made writable, or its world is freed (also
+ * when sim_packet_new_lent fails). The core never writes lent bytes:
+ * whoever changes a packet's bytes calls sim_packet_writable first, which
+ * copies them into the packet's own storage (copy-on-write); a clone is
+ * always a copy.
  */
 #ifndef SIM_PACKET_H
 #define SIM_PACKET_H
@@ -29,12 +39,21 @@ typedef struct sim_packet {
     uint32_t cap;            /* bytes available at data */
     uint32_t link_id;        /* private: where it is travelling */
     uint8_t dir;             /* private */
-    uint8_t *data;
+    uint8_t lent;            /* private: data is borrowed (its release is kept in the slot) */
+    uint8_t *data;           /* lent bytes are read-only: see sim_packet_writable */
 } sim_packet;
 
 /* A packet of `len` bytes (contents undefined), or NULL when len exceeds
  * SIM_PACKET_MAX or memory is exhausted. */
 sim_packet *sim_packet_new(sim_world *w, size_t len);
+/* A packet of `len` bytes that reads `data` (lent, not copied), or NULL
+ * (release(owner) has then been called). */
+sim_packet *sim_packet_new_lent(sim_world *w, const uint8_t *data, size_t len,
+                                void (*release)(void *owner), void *owner);
+/* p itself, or (if its bytes are lent) the same packet (id, origin, length,
+ * bytes) moved to storage of its own, p freed and its bytes released; NULL
+ * when out of memory (p is then untouched). p must not be in flight. */
+sim_packet *sim_packet_writable(sim_world *w, sim_packet *p);
 /* A copy with a new id and origin_id = the original's origin_id. */
 sim_packet *sim_packet_clone(sim_world *w, const sim_packet *p);
 void sim_packet_free(sim_world *w, sim_packet *p);

@@ -76,19 +76,34 @@ static uint64_t env_random(void *ctx)
     return sim_rng_next(&h->rng);
 }
 
-static void env_output(void *ctx, const uint8_t *dgram, size_t len)
+static void env_send(net_host *h, sim_packet *p)
 {
-    net_host *h = ctx;
-    sim_packet *p = sim_packet_new(h->net->world, len);
     if (!p) {
         fprintf(stderr, "tcpsim: out of memory for a packet\n");
         abort();
     }
-    memcpy(p->data, dgram, len);
     if (h->net->wire.on)
         net_wire_output(h->net, h, p); /* rule 10 */
     else
         sim_host_send(h->host, p);
+}
+
+static void env_output(void *ctx, const uint8_t *dgram, size_t len)
+{
+    net_host *h = ctx;
+    sim_packet *p = sim_packet_new(h->net->world, len);
+    if (p)
+        memcpy(p->data, dgram, len);
+    env_send(h, p);
+}
+
+/* The packet reads the sender's buffer until it is freed (sim_packet.h,
+ * "Lent bytes"): a segment in flight is held once. */
+static void env_output_lent(void *ctx, const uint8_t *dgram, size_t len,
+                            void (*release)(void *owner), void *owner)
+{
+    net_host *h = ctx;
+    env_send(h, sim_packet_new_lent(h->net->world, dgram, len, release, owner));
 }
 
 static void env_event(void *ctx, const tcp_event *ev)
@@ -276,7 +291,7 @@ static void hosts_tcb_events(net *n)
 
 static int host_start_stack(net_host *h)
 {
-    tcp_env env = {h, env_now, env_random, env_output, env_event, h->net->scratch};
+    tcp_env env = {h, env_now, env_random, env_output, env_event, h->net->scratch, env_output_lent};
     h->stack = tcp_stack_new_shared(&env, sim_host_addr(h->host), h->profile);
     host_tcb_events(h);
     if (h->stack)

@@ -413,6 +413,57 @@ static void test_corruption_flips_exactly_one_bit(void **state)
     assert_int_equal(corrupted + header_hits, st->corrupted);
 }
 
+typedef struct lent_buf {
+    uint8_t bytes[300];
+    int released;
+} lent_buf;
+
+static void lent_release(void *owner)
+{
+    ((lent_buf *)owner)->released++;
+}
+
+/* Packets whose bytes are lent (a sender's buffer) and every one both
+ * duplicated and corrupted: each copy that arrives has at most one bit
+ * flipped, and the lender's bytes never change; each lender is given its
+ * bytes back once. */
+static void test_corrupting_a_lent_packet_leaves_the_lender_alone(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->corrupt_ppb = 1000000000;
+    p->duplicate_ppb = 1000000000;
+    set_ab(f, p);
+    enum { N = 50 };
+    static lent_buf bufs[N];
+    memset(bufs, 0, sizeof bufs);
+    for (int i = 0; i < N; i++) {
+        lent_buf *b = &bufs[i];
+        sim_packet *pk = sim_packet_new_lent(f->w, b->bytes, sizeof b->bytes, lent_release, b);
+        assert_non_null(pk);
+        /* The lender fills its bytes before anyone reads them (the content
+         * is a function of the id, which receive() checks). */
+        b->bytes[0] = 0x45;
+        b->bytes[12] = (uint8_t)(ADDR_A >> 24), b->bytes[15] = (uint8_t)ADDR_A;
+        b->bytes[16] = (uint8_t)(ADDR_B >> 24), b->bytes[19] = (uint8_t)ADDR_B;
+        for (uint32_t k = 20; k < sizeof b->bytes; k++)
+            b->bytes[k] = fill_byte(pk->id, k);
+        sim_host_send(f->a, pk);
+    }
+    uint8_t want[N][300];
+    for (int i = 0; i < N; i++)
+        memcpy(want[i], bufs[i].bytes, sizeof want[i]);
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 2 * N);
+    assert_int_equal(sim_link_stats_get(f->l, 0)->corrupted, 2 * N);
+    for (size_t i = 0; i < f->narr; i++)
+        assert_true(f->arr[i].corrupt_bits <= 1);
+    for (int i = 0; i < N; i++) {
+        assert_memory_equal(bufs[i].bytes, want[i], sizeof want[i]);
+        assert_int_equal(bufs[i].released, 1);
+    }
+}
+
 static void test_partition_and_heal_now(void **state)
 {
     fx *f = *state;
@@ -599,6 +650,7 @@ int main(void)
         T(test_params_set_rejects_and_keeps_old),
         T(test_new_parameters_apply_to_new_packets),
         T(test_counters),
+        T(test_corrupting_a_lent_packet_leaves_the_lender_alone),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

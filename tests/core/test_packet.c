@@ -2,7 +2,9 @@
  * test_packet — the contract of sim_packet.h: packets come from the world's
  * pool with increasing ids, clones keep their origin, sizes are bounded,
  * the in-use count returns to zero, and the IPv4 addresses are read from
- * bytes 12..19.
+ * bytes 12..19. A packet with lent bytes reads them where they are, gives
+ * them back exactly once (freed, made writable, or with its world), and
+ * never writes them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,6 +190,105 @@ static void test_world_free_releases_owned_packets(void **state)
     sim_world_free(w);
 }
 
+/* A lender: bytes and how often each of its packets gave them back. */
+typedef struct lender {
+    uint8_t bytes[1500];
+    int released;
+} lender;
+
+static void lender_release(void *owner)
+{
+    ((lender *)owner)->released++;
+}
+
+static void test_lent_bytes_are_read_in_place_and_released_once(void **state)
+{
+    sim_world *w = *state;
+    lender l = {0};
+    for (size_t i = 0; i < sizeof l.bytes; i++)
+        l.bytes[i] = (uint8_t)(i * 13u + 1u);
+    sim_packet *first = sim_packet_new(w, 1);
+    uint32_t before = first->id; /* ids go on counting across lent packets */
+    sim_packet *p = sim_packet_new_lent(w, l.bytes, sizeof l.bytes, lender_release, &l);
+    assert_non_null(p);
+    assert_int_equal(p->id, before + 1);
+    assert_int_equal(p->origin_id, p->id);
+    assert_int_equal(p->len, sizeof l.bytes);
+    assert_ptr_equal(p->data, l.bytes);
+    assert_int_equal(sim_packets_in_use(w), 2);
+    /* A clone is a copy: its own bytes, nothing more to release. */
+    sim_packet *c = sim_packet_clone(w, p);
+    assert_non_null(c);
+    assert_ptr_not_equal(c->data, l.bytes);
+    assert_memory_equal(c->data, l.bytes, sizeof l.bytes);
+    assert_int_equal(c->origin_id, p->id);
+    sim_packet_free(w, c);
+    assert_int_equal(l.released, 0);
+    sim_packet_free(w, p);
+    assert_int_equal(l.released, 1);
+    /* The header slot goes back to the pool with its own data area: a
+     * packet taking it next writes there, not into the lender's bytes. */
+    sim_packet *q = sim_packet_new(w, 10);
+    assert_true(q->data < l.bytes || q->data >= l.bytes + sizeof l.bytes);
+    memset(q->data, 0xee, q->len);
+    assert_int_equal(l.bytes[0], 1);
+    sim_packet_free(w, q);
+    sim_packet_free(w, first);
+}
+
+static void test_writable_copies_lent_bytes_keeping_the_id(void **state)
+{
+    sim_world *w = *state;
+    lender l = {0};
+    memset(l.bytes, 0x5a, sizeof l.bytes);
+    sim_packet *p = sim_packet_new_lent(w, l.bytes, 100, lender_release, &l);
+    assert_non_null(p);
+    sim_packet *mark = sim_packet_new(w, 1);
+    uint32_t id = p->id, next = mark->id;
+    sim_packet *own = sim_packet_writable(w, p);
+    assert_non_null(own);
+    assert_int_equal(l.released, 1);
+    assert_int_equal(own->id, id);
+    assert_int_equal(own->origin_id, id);
+    assert_int_equal(own->len, 100);
+    assert_ptr_not_equal(own->data, l.bytes);
+    assert_memory_equal(own->data, l.bytes, 100);
+    own->data[0] ^= 0x80; /* the lender's bytes do not change */
+    assert_int_equal(l.bytes[0], 0x5a);
+    assert_ptr_equal(sim_packet_writable(w, own), own); /* already its own */
+    sim_packet *after = sim_packet_new(w, 1);
+    assert_int_equal(after->id, next + 1); /* no id was spent */
+    sim_packet_free(w, own);
+    assert_int_equal(l.released, 1);
+    sim_packet_free(w, mark);
+    sim_packet_free(w, after);
+}
+
+static void test_world_free_releases_lent_packets(void **state)
+{
+    (void)state;
+    sim_world *w = sim_world_new(3);
+    lender l = {0};
+    for (int i = 0; i < 700; i++) { /* more than one chunk of header slots */
+        sim_packet *p = sim_packet_new_lent(w, l.bytes, 1000, lender_release, &l);
+        assert_non_null(p);
+        if (i % 3 == 0)
+            sim_packet_free(w, p);
+        assert_non_null(sim_packet_new(w, 20)); /* ACK-sized, sharing the class */
+    }
+    assert_int_equal(l.released, 234);
+    sim_world_free(w);
+    assert_int_equal(l.released, 700);
+}
+
+static void test_a_failed_lent_packet_releases_at_once(void **state)
+{
+    sim_world *w = *state;
+    lender l = {0};
+    assert_null(sim_packet_new_lent(w, l.bytes, SIM_PACKET_MAX + 1u, lender_release, &l));
+    assert_int_equal(l.released, 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -200,6 +301,10 @@ int main(void)
         T(test_pool_reuses_memory_without_growing),
         T(test_addresses),
         T(test_world_free_releases_owned_packets),
+        T(test_lent_bytes_are_read_in_place_and_released_once),
+        T(test_writable_copies_lent_bytes_keeping_the_id),
+        T(test_world_free_releases_lent_packets),
+        T(test_a_failed_lent_packet_releases_at_once),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

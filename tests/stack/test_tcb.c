@@ -92,7 +92,7 @@ static wire *w_new(void)
         node *n = &w->n[i];
         n->w = w;
         n->addr = i ? ADDR_B : ADDR_A;
-        tcp_env env = {n, w_now, w_random, w_output, w_event, NULL};
+        tcp_env env = {n, w_now, w_random, w_output, w_event, NULL, NULL};
         n->s = tcp_stack_new(&env, n->addr, p);
         assert_non_null(n->s);
     }
