@@ -25,10 +25,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define HUGE_PAGE    ((uintptr_t)2 << 20)
-#define PROBE_BYTES  (60u << 10) /* under the 128 KiB mmap threshold: from the heap */
-#define PROBES       64
-#define DEFAULT_PAD  (128 << 10) /* glibc's M_TOP_PAD default */
+#define HUGE_PAGE   ((uintptr_t)2 << 20)
+#define PROBE_BYTES (60u << 10) /* under the 128 KiB mmap threshold: from the heap */
+#define PROBES      64
+#define DEFAULT_PAD (128 << 10) /* glibc's M_TOP_PAD default */
 
 void sim_mem_reserve(size_t bytes)
 {
