@@ -2,15 +2,18 @@
  * sim_mem — the heap reservation (sim_mem.h), on Linux with glibc.
  *
  * glibc grows its main heap with sbrk and pads each growth by M_TOP_PAD.
- * With the pad set to the reservation, one small allocation that does not
- * fit the current top grows the heap by the whole reservation; freed, it
- * leaves that space as the top chunk, from which later allocations are cut
- * in address order. madvise(MADV_HUGEPAGE) marks the range so the kernel
- * backs it with 2 MiB pages as it is first touched (transparent huge pages
- * in "madvise" mode, the common default). M_TRIM_THRESHOLD keeps free() from
- * shrinking the heap back. glibc's own tunable (glibc.malloc.hugetlb=1)
- * does the same from the environment; this is the same request made by
- * the program, which knows the size.
+ * With the pad set large, allocations that do not fit the current top grow
+ * the heap by the pad; freed, they leave that space as the top chunk, from
+ * which later allocations are cut in address order. The pad is an int, so
+ * a reservation past 1 GiB takes several growths, forced by probes just
+ * under the mmap threshold (raised to its 32 MiB maximum meanwhile).
+ * madvise(MADV_HUGEPAGE) then marks the range so the kernel backs it with
+ * 2 MiB pages as it is first touched (transparent huge pages in "madvise"
+ * mode, the common default); the 2 MiB around each probe's header, touched
+ * before the advice, stay in small pages (one in fifteen). M_TRIM_THRESHOLD
+ * -1 keeps free() from shrinking the heap back. glibc's own tunable
+ * (glibc.malloc.hugetlb=1) asks the same from the environment; here the
+ * program asks, as it knows the size.
  */
 #define _DEFAULT_SOURCE
 
@@ -19,38 +22,48 @@
 #include <stdint.h>
 
 #if defined(__linux__) && defined(__GLIBC__)
-#include <limits.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define HUGE_PAGE   ((uintptr_t)2 << 20)
-#define PROBE_BYTES (60u << 10) /* under the 128 KiB mmap threshold: from the heap */
-#define PROBES      64
-#define DEFAULT_PAD (128 << 10) /* glibc's M_TOP_PAD default */
+#define HUGE_PAGE     ((uintptr_t)2 << 20)
+#define STEP          (1 << 30)   /* heap growth per sbrk: M_TOP_PAD */
+#define PROBE_BYTES   (30u << 20) /* under MAX_THRESHOLD: from the heap */
+#define MAX_THRESHOLD (32 << 20)  /* glibc's largest M_MMAP_THRESHOLD */
+#define DEFAULT_PAD   (128 << 10) /* glibc's defaults for both */
 
 void sim_mem_reserve(size_t bytes)
 {
     if (bytes < 4 * HUGE_PAGE)
         return;
-    int pad = bytes > INT_MAX ? INT_MAX : (int)bytes;
-    mallopt(M_TRIM_THRESHOLD, pad);
-    mallopt(M_TOP_PAD, pad);
-    /* Allocate until the break moves: at most the current top's size in
-     * probes; another allocator (a sanitizer's) never moves it. */
+    mallopt(M_TRIM_THRESHOLD, -1);
+    mallopt(M_MMAP_THRESHOLD, MAX_THRESHOLD);
+    mallopt(M_TOP_PAD, bytes < STEP ? (int)bytes : STEP);
+    /* Probes until the break has moved by `bytes`, chained through their
+     * first word; another allocator (a sanitizer's) never moves it, so the
+     * count is bounded too. */
     char *lo = sbrk(0);
-    void *probe[PROBES];
-    int n = 0;
-    while (n < PROBES && (char *)sbrk(0) == lo && (probe[n] = malloc(PROBE_BYTES)) != NULL)
-        n++;
+    void *chain = NULL;
+    for (size_t n = 0; n <= bytes / PROBE_BYTES + 1 && (size_t)((char *)sbrk(0) - lo) < bytes;
+         n++) {
+        void **probe = malloc(PROBE_BYTES);
+        if (!probe)
+            break;
+        *probe = chain;
+        chain = probe;
+    }
     char *hi = sbrk(0);
-    while (n > 0)
-        free(probe[--n]);
+    while (chain) {
+        void *next = *(void **)chain;
+        free(chain);
+        chain = next;
+    }
     mallopt(M_TOP_PAD, DEFAULT_PAD);
+    mallopt(M_MMAP_THRESHOLD, DEFAULT_PAD);
     uintptr_t a = ((uintptr_t)lo + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
     uintptr_t b = (uintptr_t)hi & ~(HUGE_PAGE - 1);
-    if (hi != (char *)-1 && b > a)
+    if (lo != (char *)-1 && hi != (char *)-1 && b > a)
         (void)madvise((void *)a, b - a, MADV_HUGEPAGE); /* a hint: refused is fine */
 }
 
