@@ -30,8 +30,8 @@
  *  2. q->len == near_len + far_len, and near_len > 0 whenever q->len > 0:
  *     the earliest timer is always the heap root.
  *  3. An armed timer's slot is its heap index, or FAR | its far index, and
- *     that entry holds the timer and its `when`; an idle timer's slot is
- *     SIM_TIMER_IDLE.
+ *     that entry holds the timer, its `when` and its `seq`; an idle
+ *     timer's slot is SIM_TIMER_IDLE.
  *  4. The heap, far and scratch arrays each have room for q->cap timers, so
  *     moving timers between tiers never allocates; only arming a new timer
  *     when q->len == q->cap grows them (doubling).
