@@ -90,21 +90,45 @@ const char *tcp_wire_err_name(tcp_wire_err e)
 }
 
 /* RFC 1071: 16-bit big-endian words summed in one's complement; an odd last
- * byte is the high half of a word padded with zero. A 64-bit accumulator
- * cannot overflow for any buffer that fits in memory, so folding happens
- * once at the end. */
-uint16_t tcp_wire_sum(const uint8_t *buf, size_t len, uint32_t initial)
+ * byte is the high half of a word padded with zero. The words are summed
+ * eight bytes at a time in the host's byte order, as two 32-bit halves into
+ * a 64-bit accumulator (which cannot overflow for any buffer that fits in
+ * memory), and folded once at the end. RFC 1071 §2 (A) and (B): the one's
+ * complement sum is the same whatever the word width and, computed in the
+ * other byte order, is the right sum with its two bytes swapped. The value
+ * is the same as the word-by-word sum's, 0 only for an all-zero input. */
+static uint16_t fold16(uint64_t sum)
 {
-    uint64_t sum = initial;
-    size_t i;
-
-    for (i = 0; i + 1 < len; i += 2)
-        sum += rd16(buf + i);
-    if (len & 1u)
-        sum += (uint32_t)buf[len - 1] << 8;
     while (sum >> 16)
         sum = (sum & 0xffffu) + (sum >> 16);
     return (uint16_t)sum;
+}
+
+uint16_t tcp_wire_sum(const uint8_t *buf, size_t len, uint32_t initial)
+{
+    uint64_t native = 0;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, buf + i, sizeof w);
+        native += (w & 0xffffffffu) + (w >> 32);
+    }
+    for (; i + 2 <= len; i += 2) {
+        uint16_t h;
+        memcpy(&h, buf + i, sizeof h);
+        native += h;
+    }
+    uint16_t data = fold16(native);
+    const uint16_t probe = 1;
+    uint8_t low_first;
+    memcpy(&low_first, &probe, 1);
+    if (low_first) /* a little-endian host: swap back to network order */
+        data = (uint16_t)(data << 8 | data >> 8);
+    uint64_t sum = (uint64_t)data + initial;
+    if (len & 1u)
+        sum += (uint32_t)buf[len - 1] << 8;
+    return fold16(sum);
 }
 
 /* RFC 9293 §3.1: the pseudo-header is source address, destination address,

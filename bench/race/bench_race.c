@@ -149,6 +149,7 @@ int main(int argc, char **argv)
     if (!r.n || !r.listeners || !r.peers)
         fail("memory", -1);
     net_set_keep_rx(r.n, false); /* count the bytes; keeping them is the scenario's job */
+    net_reserve(r.n, 2 * r.pairs);
     run(&r, loss);
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < r.pairs; i++)

@@ -117,7 +117,7 @@ int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out)
     if (sim_index_reserve(&w->host_by_name, id + 1, rehash_name, w) != 0 ||
         sim_index_reserve(&w->host_by_addr, id + 1, rehash_addr, w) != 0 || !(h = host_slot(w, id)))
         return sim_world_fail(w, "out of memory adding host %s", name);
-    *h = (sim_host){.world = w, .id = id, .addr = ipv4};
+    *h = (sim_host){.world = w, .id = id, .addr = ipv4, .route_link = SIM_NO_ID};
     memcpy(h->name, name, strlen(name) + 1);
     w->nhosts++;
     sim_index_add(&w->host_by_name, sim_hash_name(name), id);
@@ -185,8 +185,18 @@ void sim_host_send(sim_host *h, sim_packet *p)
 {
     sim_world *w = h->world;
     assert(p != NULL && p->id != 0 && !sim_timer_armed(&p->timer));
-    const sim_host *to = sim_host_by_addr(w, sim_packet_dst(p));
-    sim_link *l = to ? sim_link_between(w, h, to) : NULL;
+    uint32_t dst = sim_packet_dst(p);
+    sim_link *l;
+    if (h->route_link != SIM_NO_ID && h->route_addr == dst) {
+        l = sim_link_by_id(w, h->route_link); /* two hash lookups saved */
+    } else {
+        const sim_host *to = sim_host_by_addr(w, dst);
+        l = to ? sim_link_between(w, h, to) : NULL;
+        if (l) {
+            h->route_addr = dst;
+            h->route_link = l->id;
+        }
+    }
     if (!l) {
         if (sim_tracing(w))
             trace_send(h, SIM_TR_DROP, SIM_DROP_NO_ROUTE, SIM_NO_ID, 0, p);

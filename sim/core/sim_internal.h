@@ -96,6 +96,11 @@ struct sim_host {
     sim_recv_fn recv;
     void *recv_ctx;
     char name[SIM_NAME_MAX + 1];
+    /* The last route found by sim_host_send: packets to route_addr leave on
+     * link route_link (SIM_NO_ID: none yet). Addresses, hosts and links
+     * never change or go away, so a route once found stays right; a miss
+     * (no route) is not kept, as a link may be added later. */
+    uint32_t route_addr, route_link;
 };
 
 /* One direction of a link. */

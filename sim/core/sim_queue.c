@@ -2,11 +2,14 @@
  * sim_queue — the event queue, ordered by (when, seq), kept in two tiers.
  *
  * Near tier: an implicit 4-ary min-heap of the timers due at or before
- * `split`. Entries are 16 bytes, `when` stored inline next to the timer
- * pointer, so comparisons read the heap array; the timer is read only to
- * break a tie on `when` by seq. The array is 64-byte aligned and offset by
- * three entries so the four children of a node share one cache line, and
- * the earliest child is picked without data-dependent branches.
+ * `split`. Entries are 24 bytes, `when` and `seq` stored inline next to the
+ * timer pointer, so comparisons read the heap array alone, ties on `when`
+ * included: workloads that run many hosts in step (the race: every pair's
+ * timers due at the same instants) break a tie at nearly every level, and
+ * reading the two timers for their seq was a cache miss each once the
+ * timers outgrew the cache. The array is 64-byte aligned and offset by
+ * three entries so the four children of a node span exactly two cache
+ * lines, and the earliest child is picked without data-dependent branches.
  *
  * Far tier: an unordered array of the timers due after `split`. Arming a
  * timer there is an append, cancelling it a swap with the last entry, and
@@ -27,8 +30,8 @@
  *  2. q->len == near_len + far_len, and near_len > 0 whenever q->len > 0:
  *     the earliest timer is always the heap root.
  *  3. An armed timer's slot is its heap index, or FAR | its far index, and
- *     that entry holds the timer and its `when`; an idle timer's slot is
- *     SIM_TIMER_IDLE.
+ *     that entry holds the timer, its `when` and its `seq`; an idle
+ *     timer's slot is SIM_TIMER_IDLE.
  *  4. The heap, far and scratch arrays each have room for q->cap timers, so
  *     moving timers between tiers never allocates; only arming a new timer
  *     when q->len == q->cap grows them (doubling).
@@ -48,6 +51,7 @@
 
 typedef struct entry {
     sim_time_t when;
+    uint64_t seq; /* the timer's, copied: ties are broken without reading it */
     sim_timer *timer;
 } entry;
 
@@ -92,7 +96,7 @@ static inline entry *heap_of(const tiers *t)
 
 static inline bool before(entry a, entry b)
 {
-    return a.when < b.when || (a.when == b.when && a.timer->seq < b.timer->seq);
+    return (a.when < b.when) | ((a.when == b.when) & (a.seq < b.seq));
 }
 
 static inline void place(entry *e, uint32_t k, entry x)
@@ -157,21 +161,16 @@ static uint32_t min_child_exact(const entry *e, uint32_t first, uint32_t count)
     return m;
 }
 
-/* The same, fast: a tournament on `when` alone, written so that it compiles
+/* The same, fast: a tournament by (when, seq), written so that it compiles
  * to conditional moves. Which child is earliest is a coin toss the branch
- * predictor cannot learn, and this is the heap's innermost step. A tie on
- * `when` anywhere in the tournament goes the exact way. */
+ * predictor cannot learn, and this is the heap's innermost step. */
 static inline uint32_t min_child(const entry *e, uint32_t first, uint32_t count)
 {
-    if (count < ARITY)
+    if (UNLIKELY(count < ARITY))
         return min_child_exact(e, first, count);
-    sim_time_t w0 = e[first].when, w1 = e[first + 1].when;
-    sim_time_t w2 = e[first + 2].when, w3 = e[first + 3].when;
-    uint32_t a = first + (w1 < w0), b = first + 2 + (w3 < w2);
-    sim_time_t wa = w1 < w0 ? w1 : w0, wb = w3 < w2 ? w3 : w2;
-    if (UNLIKELY((w0 == w1) | (w2 == w3) | (wa == wb)))
-        return min_child_exact(e, first, count);
-    return wb < wa ? b : a;
+    uint32_t a = first + before(e[first + 1], e[first]);
+    uint32_t b = first + 2 + before(e[first + 3], e[first + 2]);
+    return before(e[b], e[a]) ? b : a;
 }
 
 /* Moves x down from the hole at k, in a heap of n entries. With `record`
@@ -339,7 +338,9 @@ static int grow(sim_queue *q)
     sim_time_t *scratch = realloc(t->scratch, (size_t)cap * sizeof(sim_time_t));
     if (scratch)
         t->scratch = scratch;
-    /* (cap + PAD) entries of 16 bytes: a multiple of LINE, as required. */
+    /* (cap + PAD) entries of 24 bytes: cap + PAD is a power of two of at
+     * least 64, so the size is a multiple of LINE, as aligned_alloc
+     * requires. */
     entry *near = aligned_alloc(LINE, (size_t)(cap + PAD) * sizeof(entry));
     if (!far || !scratch || !near) {
         free(near);
@@ -371,13 +372,14 @@ int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when)
         bool far = (slot & FAR) != 0, to_far = when > t->split;
         timer->when = when;
         timer->seq = q->next_seq++;
-        if (far && to_far) { /* far to far: a store */
+        if (far && to_far) { /* far to far: two stores */
             t->far[slot & ~FAR].when = when;
+            t->far[slot & ~FAR].seq = timer->seq;
             return 0;
         }
         if (!far && !to_far) { /* within the heap: one sift */
             entry *e = heap_of(t);
-            settle(e, t->near_len, slot, (entry){when, timer});
+            settle(e, t->near_len, slot, (entry){when, timer->seq, timer});
             return 0;
         }
         unlink_timer(t, timer);
@@ -389,9 +391,9 @@ int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when)
         timer->seq = q->next_seq++;
     }
     if (when <= t->split)
-        sift_up(heap_of(t), t->near_len++, (entry){when, timer});
+        sift_up(heap_of(t), t->near_len++, (entry){when, timer->seq, timer});
     else
-        far_append(t, (entry){when, timer});
+        far_append(t, (entry){when, timer->seq, timer});
     if (t->near_len == 0)
         refill(t);
     return 0;
@@ -447,6 +449,8 @@ static int check_entry(const sim_queue *q, const entry *e, uint32_t slot, char *
         return check_fail(why, len, "a timer's slot does not name its entry", at);
     if (e->timer->when != e->when)
         return check_fail(why, len, "an entry's when differs from its timer's", at);
+    if (e->timer->seq != e->seq)
+        return check_fail(why, len, "an entry's seq differs from its timer's", at);
     if (e->timer->seq == 0 || e->timer->seq >= q->next_seq)
         return check_fail(why, len, "a timer's seq was never handed out", at);
     return 0;

@@ -99,6 +99,12 @@ void net_set_observer(net *n, const net_observer *obs);
  * record only counts them (nrx) and rx stays NULL, so memory does not grow
  * with the bytes moved. Set it before the first connection. */
 void net_set_keep_rx(net *n, bool keep);
+/* Room for `hosts` stack hosts in all, said before they are added: the host
+ * table is sized once and the heap grown once for them, backed by huge
+ * pages where the system offers them (sim_mem.h). A hint for speed at
+ * hundreds of thousands of hosts: outputs are the same with or without it,
+ * and adding more hosts than said still works. */
+void net_reserve(net *n, uint32_t hosts);
 /* One more listener: called after every outermost stack call (a segment
  * arriving, a timer, a user call), once the deferred callbacks have run,
  * unless the net halted (rule 3). NULL fn removes it. */

@@ -11,6 +11,7 @@
 
 #include "net_int.h"
 #include "net_kern.h"
+#include "sim_mem.h"
 #include "tcp_check.h"
 
 void *net_grow_to(void *p, size_t *cap, size_t need, size_t elem)
@@ -190,6 +191,18 @@ void net_halt(net *n)
 void net_set_keep_rx(net *n, bool keep)
 {
     n->keep_rx = keep;
+}
+
+/* What a host of the race costs at the peak, its stack, connections, rings,
+ * records, its half of a link and of the packets in flight: 3.8-3.9 KiB
+ * (docs/performance.md). A guess too large costs only address space. */
+#define HOST_RESERVE_BYTES 4096u
+
+void net_reserve(net *n, uint32_t hosts)
+{
+    if (hosts > n->nhosts)
+        sim_mem_reserve((size_t)(hosts - n->nhosts) * HOST_RESERVE_BYTES);
+    n->hosts = net_grow(n->hosts, &n->caphosts, hosts, sizeof *n->hosts);
 }
 
 bool net_halted(const net *n)

@@ -227,6 +227,37 @@ static void test_send_without_route_is_dropped(void **state)
     assert_int_equal(sim_world_run(f->w), SIM_RUN_IDLE);
 }
 
+/* The route each host remembers (its last destination's link) must answer
+ * as the lookup does: alternating destinations, a miss before the link
+ * exists and a hit once it does. */
+static void test_remembered_route_follows_the_destination(void **state)
+{
+    fx *f = *state;
+    sim_host *a, *b, *c;
+    sim_host_add(f->w, "A", IP(10, 0, 0, 1), &a);
+    sim_host_add(f->w, "B", IP(10, 0, 0, 2), &b);
+    sim_host_add(f->w, "C", IP(10, 0, 0, 3), &c);
+    sim_link_params p;
+    sim_link_params_default(&p);
+    sim_link_add(f->w, a, b, &p, &p, NULL);
+    sim_host_set_receiver(b, receive, f);
+    sim_host_set_receiver(c, receive, f);
+    sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 2), 40));
+    sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 3), 40)); /* no A-C link yet */
+    sim_link_add(f->w, a, c, &p, &p, NULL);
+    sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 3), 40));
+    sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 2), 40));
+    sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 3), 40));
+    assert_int_equal(sim_world_run(f->w), SIM_RUN_IDLE);
+    assert_int_equal(f->received, 4);
+    assert_int_equal(f->nlines, 9);
+    assert_string_equal(f->lines[0], "0.000000000 SEND host=0 link=0 dir=0 pkt=1 len=40");
+    assert_string_equal(f->lines[1], "0.000000000 DROP host=0 pkt=2 len=40 reason=no_route");
+    assert_string_equal(f->lines[2], "0.000000000 SEND host=0 link=1 dir=0 pkt=3 len=40");
+    assert_string_equal(f->lines[3], "0.000000000 SEND host=0 link=0 dir=0 pkt=4 len=40");
+    assert_string_equal(f->lines[4], "0.000000000 SEND host=0 link=1 dir=0 pkt=5 len=40");
+}
+
 static void test_delivery_without_receiver_is_dropped(void **state)
 {
     fx *f = *state;
@@ -273,6 +304,7 @@ int main(void)
         T(test_link_errors),
         T(test_send_routes_by_destination),
         T(test_send_without_route_is_dropped),
+        T(test_remembered_route_follows_the_destination),
         T(test_delivery_without_receiver_is_dropped),
         T(test_report_goes_to_trace),
     };

@@ -169,6 +169,28 @@ static void records_count_without_keeping_when_told(void **state)
     assert_int_equal(net_sock_at(f->n, s)->stats.bytes_in, 5);
 }
 
+/* net_reserve is room, nothing else: said after hosts exist, fewer than
+ * there are, or more than will come (4,096 hosts: 16 MiB, so the heap
+ * reservation runs too), hosts keep their ids and a connection works. */
+static void reserve_is_only_room(void **state)
+{
+    fx *f = *state;
+    net_reserve(f->n, 1);
+    net_reserve(f->n, 4096);
+    uint32_t c;
+    assert_int_equal(net_host_add(f->n, "C", 0x0a000003u, net_host_profile(f->n, f->a), &c), 0);
+    assert_int_equal(c, 2);
+    assert_int_equal(net_host_count(f->n), 3);
+    uint32_t l = listen_b(f), k = connect_a(f, 0), s;
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_send(f->n, k, "hello", 5), 0);
+    run_for(f, 100 * MS);
+    net_drain(f->n, s);
+    assert_int_equal(net_sock_at(f->n, s)->nrx, 5);
+    assert_memory_equal(net_sock_at(f->n, s)->rx, "hello", 5);
+}
+
 /* Hosts of one profile share the world's one copy of it; a host of
  * another profile (here the same with one field changed) has its own, and
  * each stack runs with the values its host was given. */
@@ -746,6 +768,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(records_outlive_their_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(records_count_without_keeping_when_told, setup, teardown),
+        cmocka_unit_test_setup_teardown(reserve_is_only_room, setup, teardown),
         cmocka_unit_test_setup_teardown(pattern_then_data_arrive_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(hosts_share_one_copy_of_a_profile, setup, teardown),
         cmocka_unit_test_setup_teardown(step_notes_are_kept_once, setup, teardown),

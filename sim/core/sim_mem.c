@@ -1,0 +1,77 @@
+/*
+ * sim_mem — the heap reservation (sim_mem.h), on Linux with glibc.
+ *
+ * glibc grows its main heap with sbrk and pads each growth by M_TOP_PAD.
+ * With the pad set large, allocations that do not fit the current top grow
+ * the heap by the pad; freed, they leave that space as the top chunk, from
+ * which later allocations are cut in address order. The pad is an int, so
+ * a reservation past 1 GiB takes several growths, forced by probes just
+ * under the mmap threshold (raised to its 32 MiB maximum meanwhile).
+ * madvise(MADV_HUGEPAGE) then marks the range so the kernel backs it with
+ * 2 MiB pages as it is first touched (transparent huge pages in "madvise"
+ * mode, the common default); the 2 MiB around each probe's header, touched
+ * before the advice, stay in small pages (one in fifteen). M_TRIM_THRESHOLD
+ * -1 keeps free() from shrinking the heap back. glibc's own tunable
+ * (glibc.malloc.hugetlb=1) asks the same from the environment; here the
+ * program asks, as it knows the size.
+ */
+#define _DEFAULT_SOURCE
+
+#include "sim_mem.h"
+
+#include <stdint.h>
+
+#if defined(__linux__) && defined(__GLIBC__)
+#include <malloc.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define HUGE_PAGE     ((uintptr_t)2 << 20)
+#define STEP          (1 << 30)   /* heap growth per sbrk: M_TOP_PAD */
+#define PROBE_BYTES   (30u << 20) /* under MAX_THRESHOLD: from the heap */
+#define MAX_THRESHOLD (32 << 20)  /* glibc's largest M_MMAP_THRESHOLD */
+#define DEFAULT_PAD   (128 << 10) /* glibc's defaults for both */
+
+void sim_mem_reserve(size_t bytes)
+{
+    if (bytes < 4 * HUGE_PAGE)
+        return;
+    mallopt(M_TRIM_THRESHOLD, -1);
+    mallopt(M_MMAP_THRESHOLD, MAX_THRESHOLD);
+    mallopt(M_TOP_PAD, bytes < STEP ? (int)bytes : STEP);
+    /* Probes until the break has moved by `bytes`, chained through their
+     * first word; another allocator (a sanitizer's) never moves it, so the
+     * count is bounded too. */
+    char *lo = sbrk(0);
+    void *chain = NULL;
+    for (size_t n = 0; n <= bytes / PROBE_BYTES + 1 && (size_t)((char *)sbrk(0) - lo) < bytes;
+         n++) {
+        void **probe = malloc(PROBE_BYTES);
+        if (!probe)
+            break;
+        *probe = chain;
+        chain = probe;
+    }
+    char *hi = sbrk(0);
+    while (chain) {
+        void *next = *(void **)chain;
+        free(chain);
+        chain = next;
+    }
+    mallopt(M_TOP_PAD, DEFAULT_PAD);
+    mallopt(M_MMAP_THRESHOLD, DEFAULT_PAD);
+    uintptr_t a = ((uintptr_t)lo + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    uintptr_t b = (uintptr_t)hi & ~(HUGE_PAGE - 1);
+    if (lo != (char *)-1 && hi != (char *)-1 && b > a)
+        (void)madvise((void *)a, b - a, MADV_HUGEPAGE); /* a hint: refused is fine */
+}
+
+#else
+
+void sim_mem_reserve(size_t bytes)
+{
+    (void)bytes;
+}
+
+#endif

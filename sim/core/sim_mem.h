@@ -1,0 +1,28 @@
+/*
+ * sim_mem — a hint to the C library and the kernel about a large heap to come.
+ *
+ * A simulation of a million hosts allocates gigabytes in small blocks and
+ * then reads them in an order no cache or TLB predicts. Told the size in
+ * advance, the heap can be grown once and backed by huge pages: far fewer
+ * page faults, and far fewer TLB misses (the latter were half the user time
+ * of the race at K = 10,000 on a virtual machine; docs/performance.md).
+ *
+ * Callers may rely on: nothing observable changes but speed and the
+ * process's memory layout. Allocation still goes through malloc and free;
+ * nothing the simulation computes depends on an address. Where the
+ * mechanism is missing (not Linux with glibc, a sanitizer's allocator, huge
+ * pages off) the call does nothing or less, never fails.
+ */
+#ifndef SIM_MEM_H
+#define SIM_MEM_H
+
+#include <stddef.h>
+
+/* Grows the heap by about `bytes` now (untouched: no memory is used until
+ * written), asks the kernel to back it with transparent huge pages, and
+ * stops the C library from giving freed memory back (a trimmed top would
+ * come back in small pages). Below 8 MiB it does nothing. Call it once,
+ * before the allocations it is for. */
+void sim_mem_reserve(size_t bytes);
+
+#endif
