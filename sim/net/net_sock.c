@@ -104,11 +104,16 @@ void net_sock_keep_stats(net_sock *k, const tcp_stats *st)
 }
 
 /* The stack frees a connection at the end of the call that leaves it
- * CLOSED, or a passive child sent back to LISTEN (tcp_conn.h), and reports
- * its variables (TCP_EV_TCB) just before: the last event it has. */
+ * CLOSED, or a passive child sent back to LISTEN (tcp_conn.h): the record
+ * takes a copy at that state change (an event with `to` CLOSED is not
+ * enough: a user call on a fresh socket reports CLOSED too) and refreshes
+ * it on each later event, the last being the TCB report just before the
+ * stack lets the connection go. */
 static void keep_if_ending(net_host *h, net_sock *k, const tcp_event *ev)
 {
-    if (ev->to != TCP_CLOSED && !(ev->to == TCP_LISTEN && ev->parent != 0))
+    bool ends = ev->kind == TCP_EV_STATE &&
+                (ev->to == TCP_CLOSED || (ev->to == TCP_LISTEN && ev->parent != 0));
+    if (!ends && !k->kept_stats)
         return;
     const tcp_stats *st = h->stack ? tcp_sock_stats(h->stack, ev->sock) : NULL;
     if (st)
