@@ -204,7 +204,7 @@ void sim_host_send(sim_host *h, sim_packet *p)
         return;
     }
     int dir = sim_link_dir_from(l, h);
-    l->dir[dir].stats.sent++;
+    sim_dir_count(&l->dir[dir], SIM_DC_SENT, 1);
     if (sim_tracing(w))
         trace_send(h, SIM_TR_SEND, SIM_DROP_NONE, l->id, dir, p);
     sim_link_enter(l, dir, p);

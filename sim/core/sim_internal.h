@@ -103,11 +103,32 @@ struct sim_host {
     uint32_t route_addr, route_link;
 };
 
-/* One direction of a link. */
+/* A direction's counters, in the order of sim_link_stats's fields. */
+typedef enum sim_dir_counter {
+    SIM_DC_SENT,
+    SIM_DC_DELIVERED,
+    SIM_DC_DROPPED_LOSS,
+    SIM_DC_DROPPED_QUEUE,
+    SIM_DC_DROPPED_MTU,
+    SIM_DC_DROPPED_DOWN,
+    SIM_DC_DROPPED_FAULT,
+    SIM_DC_DUPLICATED,
+    SIM_DC_REORDERED,
+    SIM_DC_CORRUPTED,
+    SIM_DC_HELD,
+    SIM_DC_BYTES_DELIVERED,
+    SIM_DC_COUNT
+} sim_dir_counter;
+
+/* One direction of a link. There is one link per host pair, so every byte
+ * here is paid per pair: the parameters are the world's one copy of each
+ * distinct value, and the counters 32 bits each, carried into 64 on the
+ * rare direction that passes 2^32 (sim_dir_count), so they stay exact. */
 typedef struct sim_dir {
-    sim_link_params params;
-    sim_rng rng; /* stream "link:A>B" */
-    sim_link_stats stats;
+    const sim_link_params *params; /* kept once per world (sim_link.c) */
+    sim_rng rng;                   /* stream "link:A>B" */
+    uint32_t count[SIM_DC_COUNT];
+    uint64_t *carry; /* SIM_DC_COUNT multiples of 2^32, once one is needed */
     sim_fault_fn fault;
     void *fault_ctx;
     sim_packet *held_head, *held_tail; /* oldest first, through sim_packet.next */
@@ -127,6 +148,16 @@ struct sim_link {
     sim_host *end[2];
     sim_dir dir[2];
 };
+
+/* Adds `by` to counter c of a direction. */
+void sim_dir_carry(sim_dir *d, sim_dir_counter c, uint32_t by);
+static inline void sim_dir_count(sim_dir *d, sim_dir_counter c, uint32_t by)
+{
+    if (d->count[c] <= UINT32_MAX - by)
+        d->count[c] += by;
+    else
+        sim_dir_carry(d, c, by);
+}
 
 /* A partition or heal scheduled with sim_link_set_up_at. */
 typedef struct sim_link_change {
@@ -178,6 +209,8 @@ struct sim_world {
     sim_link **link_chunks;
     uint32_t nlinks, link_nchunks, link_chunks_cap;
     sim_index link_by_pair;
+    sim_link_params **params_slots; /* each distinct parameter value once (NULL: empty) */
+    uint32_t params_mask, nparams;
     sim_link_change *changes; /* scheduled partitions and heals not yet applied */
 
     char error[256];

@@ -96,6 +96,114 @@ int sim_link_params_check(const sim_link_params *p, char *err, size_t err_len)
     return 0;
 }
 
+/* ---- Parameters kept once ------------------------------------------ */
+
+/* Field by field: the struct has padding, whose bytes are not the value. */
+static uint64_t params_hash(const sim_link_params *p)
+{
+    uint64_t h = sim_hash_u64(p->delay_ns);
+    h = sim_hash_u64(h ^ p->jitter_ns);
+    h = sim_hash_u64(h ^ p->bandwidth_bps);
+    h = sim_hash_u64(h ^ ((uint64_t)p->queue_packets << 32 | p->mtu));
+    h = sim_hash_u64(h ^ ((uint64_t)p->loss_ppb << 32 | p->duplicate_ppb));
+    h = sim_hash_u64(h ^ ((uint64_t)p->reorder_ppb << 32 | p->corrupt_ppb));
+    h = sim_hash_u64(h ^ p->reorder_delay_ns);
+    return sim_hash_u64(h ^ p->up);
+}
+
+static bool params_equal(const sim_link_params *a, const sim_link_params *b)
+{
+    return a->delay_ns == b->delay_ns && a->jitter_ns == b->jitter_ns &&
+           a->bandwidth_bps == b->bandwidth_bps && a->queue_packets == b->queue_packets &&
+           a->mtu == b->mtu && a->loss_ppb == b->loss_ppb && a->duplicate_ppb == b->duplicate_ppb &&
+           a->reorder_ppb == b->reorder_ppb && a->reorder_delay_ns == b->reorder_delay_ns &&
+           a->corrupt_ppb == b->corrupt_ppb && a->up == b->up;
+}
+
+/* Rehashes into twice the slots (at most half full). */
+static int params_grow(sim_world *w)
+{
+    uint32_t cap = w->params_mask ? (w->params_mask + 1) * 2 : 16;
+    sim_link_params **slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (uint32_t i = 0; w->params_mask && i <= w->params_mask; i++) {
+        sim_link_params *p = w->params_slots[i];
+        if (!p)
+            continue;
+        uint32_t j = (uint32_t)params_hash(p) & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = p;
+    }
+    free(w->params_slots);
+    w->params_slots = slots;
+    w->params_mask = cap - 1;
+    return 0;
+}
+
+/* The world's one copy of a value equal to *p, made on first use and kept
+ * until sim_world_free; NULL when out of memory. A world has a handful of
+ * distinct values (a script that sets many keeps each one, 64 bytes). */
+static const sim_link_params *params_keep(sim_world *w, const sim_link_params *p)
+{
+    if ((w->nparams + 1) * 2 > w->params_mask + 1 && params_grow(w) != 0)
+        return NULL;
+    uint32_t j = (uint32_t)params_hash(p) & w->params_mask;
+    for (; w->params_slots[j]; j = (j + 1) & w->params_mask)
+        if (params_equal(w->params_slots[j], p))
+            return w->params_slots[j];
+    sim_link_params *copy = malloc(sizeof *copy);
+    if (!copy)
+        return NULL;
+    *copy = *p;
+    w->params_slots[j] = copy;
+    w->nparams++;
+    return copy;
+}
+
+static void params_free_all(sim_world *w)
+{
+    for (uint32_t i = 0; w->params_mask && i <= w->params_mask; i++)
+        free(w->params_slots[i]);
+    free(w->params_slots);
+    w->params_slots = NULL;
+    w->params_mask = w->nparams = 0;
+}
+
+/* ---- Counters ------------------------------------------------------- */
+
+void sim_dir_carry(sim_dir *d, sim_dir_counter c, uint32_t by)
+{
+    if (!d->carry && !(d->carry = calloc(SIM_DC_COUNT, sizeof *d->carry)))
+        sim_fatal_oom("a link's counters");
+    d->carry[c] += (uint64_t)1 << 32;
+    d->count[c] += by; /* wraps: the 2^32 just carried */
+}
+
+sim_link_stats sim_link_stats_get(const sim_link *l, int dir)
+{
+    assert(dir == 0 || dir == 1);
+    const sim_dir *d = &l->dir[dir];
+    uint64_t v[SIM_DC_COUNT];
+    for (int c = 0; c < SIM_DC_COUNT; c++)
+        v[c] = d->count[c] + (d->carry ? d->carry[c] : 0);
+    return (sim_link_stats){
+        .sent = v[SIM_DC_SENT],
+        .delivered = v[SIM_DC_DELIVERED],
+        .dropped_loss = v[SIM_DC_DROPPED_LOSS],
+        .dropped_queue = v[SIM_DC_DROPPED_QUEUE],
+        .dropped_mtu = v[SIM_DC_DROPPED_MTU],
+        .dropped_down = v[SIM_DC_DROPPED_DOWN],
+        .dropped_fault = v[SIM_DC_DROPPED_FAULT],
+        .duplicated = v[SIM_DC_DUPLICATED],
+        .reordered = v[SIM_DC_REORDERED],
+        .corrupted = v[SIM_DC_CORRUPTED],
+        .held = v[SIM_DC_HELD],
+        .bytes_delivered = v[SIM_DC_BYTES_DELIVERED],
+    };
+}
+
 /* ---- Links ---------------------------------------------------------- */
 
 sim_link *sim_link_by_id(const sim_world *w, uint32_t id)
@@ -183,12 +291,12 @@ static sim_link *link_slot(sim_world *w, uint32_t id)
 }
 
 static void dir_init(sim_world *w, sim_dir *dir, const sim_host *from, const sim_host *to,
-                     const sim_link_params *p)
+                     const sim_link_params *kept)
 {
     char stream[sizeof "link:>" + 2 * SIM_NAME_MAX];
     snprintf(stream, sizeof stream, "link:%s>%s", from->name, to->name);
     memset(dir, 0, sizeof *dir);
-    dir->params = *p;
+    dir->params = kept;
     sim_world_rng(w, &dir->rng, stream);
 }
 
@@ -210,14 +318,16 @@ int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *
         return sim_world_fail(w, "too many links");
     uint32_t id = w->nlinks;
     sim_link *l = NULL;
-    if (sim_index_reserve(&w->link_by_pair, id + 1, rehash_link, w) != 0 || !(l = link_slot(w, id)))
+    const sim_link_params *kab = params_keep(w, ab), *kba = kab ? params_keep(w, ba) : NULL;
+    if (!kba || sim_index_reserve(&w->link_by_pair, id + 1, rehash_link, w) != 0 ||
+        !(l = link_slot(w, id)))
         return sim_world_fail(w, "out of memory adding a link between %s and %s", a->name, b->name);
     l->world = w;
     l->id = id;
     l->end[0] = a;
     l->end[1] = b;
-    dir_init(w, &l->dir[0], a, b, ab);
-    dir_init(w, &l->dir[1], b, a, ba);
+    dir_init(w, &l->dir[0], a, b, kab);
+    dir_init(w, &l->dir[1], b, a, kba);
     w->nlinks++;
     sim_index_add(&w->link_by_pair, hash_pair(a->id, b->id), id);
     if (out)
@@ -229,9 +339,12 @@ void sim_links_free_all(sim_world *w)
 {
     for (uint32_t i = 0; i < w->nlinks; i++) {
         sim_link *l = sim_link_by_id(w, i);
-        free(l->dir[0].backlog);
-        free(l->dir[1].backlog);
+        for (int d = 0; d < 2; d++) {
+            free(l->dir[d].backlog);
+            free(l->dir[d].carry);
+        }
     }
+    params_free_all(w);
     while (w->changes) {
         sim_link_change *next = w->changes->next;
         free(w->changes);
@@ -248,7 +361,7 @@ void sim_links_free_all(sim_world *w)
 const sim_link_params *sim_link_params_get(const sim_link *l, int dir)
 {
     assert(dir == 0 || dir == 1);
-    return &l->dir[dir].params;
+    return l->dir[dir].params;
 }
 
 int sim_link_params_set(sim_link *l, int dir, const sim_link_params *p)
@@ -258,17 +371,15 @@ int sim_link_params_set(sim_link *l, int dir, const sim_link_params *p)
     if (sim_link_params_check(p, err, sizeof err) != 0)
         return sim_world_fail(l->world, "link %s>%s: %s", l->end[dir]->name, l->end[1 - dir]->name,
                               err);
-    bool up = l->dir[dir].params.up;
-    l->dir[dir].params = *p;
-    l->dir[dir].params.up = up;
+    sim_link_params v = *p;
+    v.up = l->dir[dir].params->up;
+    const sim_link_params *kept = params_keep(l->world, &v);
+    if (!kept)
+        return sim_world_fail(l->world, "out of memory setting link %s>%s", l->end[dir]->name,
+                              l->end[1 - dir]->name);
+    l->dir[dir].params = kept;
     sim_link_set_up(l, dir, p->up); /* traces the change, if any */
     return 0;
-}
-
-const sim_link_stats *sim_link_stats_get(const sim_link *l, int dir)
-{
-    assert(dir == 0 || dir == 1);
-    return &l->dir[dir].stats;
 }
 
 /* ---- Trace records -------------------------------------------------- */
@@ -302,22 +413,22 @@ static void trace_packet(sim_link *l, int d, sim_trace_kind kind, const sim_pack
 /* Counts, traces and frees a packet dropped on direction d. */
 static void drop(sim_link *l, int d, sim_packet *p, sim_drop_reason reason)
 {
-    sim_link_stats *st = &l->dir[d].stats;
+    sim_dir *dir = &l->dir[d];
     switch (reason) {
     case SIM_DROP_LOSS:
-        st->dropped_loss++;
+        sim_dir_count(dir, SIM_DC_DROPPED_LOSS, 1);
         break;
     case SIM_DROP_QUEUE:
-        st->dropped_queue++;
+        sim_dir_count(dir, SIM_DC_DROPPED_QUEUE, 1);
         break;
     case SIM_DROP_MTU:
-        st->dropped_mtu++;
+        sim_dir_count(dir, SIM_DC_DROPPED_MTU, 1);
         break;
     case SIM_DROP_LINK_DOWN:
-        st->dropped_down++;
+        sim_dir_count(dir, SIM_DC_DROPPED_DOWN, 1);
         break;
     case SIM_DROP_FAULT:
-        st->dropped_fault++;
+        sim_dir_count(dir, SIM_DC_DROPPED_FAULT, 1);
         break;
     default:
         assert(0 && "not a link drop reason");
@@ -335,9 +446,14 @@ static void drop(sim_link *l, int d, sim_packet *p, sim_drop_reason reason)
 void sim_link_set_up(sim_link *l, int dir, bool up)
 {
     assert(dir == 0 || dir == 1);
-    if (l->dir[dir].params.up == up)
+    if (l->dir[dir].params->up == up)
         return;
-    l->dir[dir].params.up = up;
+    sim_link_params v = *l->dir[dir].params;
+    v.up = up;
+    const sim_link_params *kept = params_keep(l->world, &v);
+    if (!kept)
+        sim_fatal_oom("a link's parameters");
+    l->dir[dir].params = kept;
     if (sim_tracing(l->world)) {
         sim_trace_rec rec = {
             .kind = SIM_TR_LINK,
@@ -436,13 +552,13 @@ static void backlog_push(sim_dir *dir, sim_time_t end)
  * *depart to when the packet's last bit leaves; false for a tail drop. */
 static bool serialise(sim_dir *dir, sim_time_t now, uint32_t len, sim_time_t *depart)
 {
-    uint64_t bps = dir->params.bandwidth_bps;
+    uint64_t bps = dir->params->bandwidth_bps;
     if (bps == 0) {
         *depart = now;
         return true;
     }
     backlog_trim(dir, now);
-    if (dir->params.queue_packets > 0 && dir->backlog_len >= dir->params.queue_packets)
+    if (dir->params->queue_packets > 0 && dir->backlog_len >= dir->params->queue_packets)
         return false;
     sim_time_t start = dir->busy_until > now ? dir->busy_until : now;
     dir->busy_until = sim_time_add(start, serialisation_ns(len, bps));
@@ -459,7 +575,7 @@ static bool serialise(sim_dir *dir, sim_time_t now, uint32_t len, sim_time_t *de
 static sim_packet *maybe_corrupt(sim_link *l, int d, sim_packet *p)
 {
     sim_dir *dir = &l->dir[d];
-    if (!sim_rng_chance(&dir->rng, dir->params.corrupt_ppb) || p->len == 0)
+    if (!sim_rng_chance(&dir->rng, dir->params->corrupt_ppb) || p->len == 0)
         return p;
     sim_packet *own = sim_packet_writable(l->world, p);
     if (!own)
@@ -467,7 +583,7 @@ static sim_packet *maybe_corrupt(sim_link *l, int d, sim_packet *p)
     p = own;
     uint64_t bit = sim_rng_below(&dir->rng, (uint64_t)p->len * 8);
     p->data[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
-    dir->stats.corrupted++;
+    sim_dir_count(dir, SIM_DC_CORRUPTED, 1);
     trace_packet(l, d, SIM_TR_CORRUPT, p, 0, (uint32_t)bit);
     return p;
 }
@@ -488,7 +604,7 @@ static void admit(sim_link *l, int d, sim_packet *p, sim_time_t extra_ns)
 {
     sim_world *w = l->world;
     sim_dir *dir = &l->dir[d];
-    const sim_link_params *pa = &dir->params;
+    const sim_link_params *pa = dir->params;
     if (sim_rng_chance(&dir->rng, pa->loss_ppb)) {
         drop(l, d, p, SIM_DROP_LOSS);
         return;
@@ -503,12 +619,12 @@ static void admit(sim_link *l, int d, sim_packet *p, sim_time_t extra_ns)
     at = sim_time_add(at, extra_ns);
     if (sim_rng_chance(&dir->rng, pa->reorder_ppb)) {
         at = sim_time_add(at, pa->reorder_delay_ns);
-        dir->stats.reordered++;
+        sim_dir_count(dir, SIM_DC_REORDERED, 1);
         trace_packet(l, d, SIM_TR_DELAY, p, pa->reorder_delay_ns, SIM_DELAY_REORDER);
     }
     sim_packet *clone = NULL;
     if (sim_rng_chance(&dir->rng, pa->duplicate_ppb) && (clone = sim_packet_clone(w, p))) {
-        dir->stats.duplicated++;
+        sim_dir_count(dir, SIM_DC_DUPLICATED, 1);
         trace_packet(l, d, SIM_TR_DUPLICATE, clone, 0, 0);
     }
     p = maybe_corrupt(l, d, p);
@@ -536,8 +652,8 @@ static void deliver(sim_timer *t, void *arg)
         sim_packet_free(w, p);
         return;
     }
-    l->dir[d].stats.delivered++;
-    l->dir[d].stats.bytes_delivered += p->len;
+    sim_dir_count(&l->dir[d], SIM_DC_DELIVERED, 1);
+    sim_dir_count(&l->dir[d], SIM_DC_BYTES_DELIVERED, p->len);
     sim_world_trace(w, &rec);
     to->recv(to->recv_ctx, to, p);
 }
@@ -554,7 +670,7 @@ static void hold(sim_link *l, int d, sim_packet *p)
         dir->held_head = p;
     dir->held_tail = p;
     dir->held_count++;
-    dir->stats.held++;
+    sim_dir_count(dir, SIM_DC_HELD, 1);
     trace_packet(l, d, SIM_TR_HOLD, p, 0, 0);
 }
 
@@ -568,7 +684,7 @@ static void duplicate(sim_link *l, int d, sim_packet *p, uint32_t copies)
         sim_packet *c = sim_packet_clone(l->world, p);
         if (!c)
             break;
-        l->dir[d].stats.duplicated++;
+        sim_dir_count(&l->dir[d], SIM_DC_DUPLICATED, 1);
         trace_packet(l, d, SIM_TR_DUPLICATE, c, 0, 0);
         *tail = c;
         tail = &c->next;
@@ -624,9 +740,9 @@ void sim_link_enter(sim_link *l, int d, sim_packet *p)
         sim_world_arm_at(l->world, &p->timer, l->world->now);
         return;
     }
-    if (!dir->params.up)
+    if (!dir->params->up)
         drop(l, d, p, SIM_DROP_LINK_DOWN);
-    else if (p->len > dir->params.mtu)
+    else if (p->len > dir->params->mtu)
         drop(l, d, p, SIM_DROP_MTU);
     else if (dir->fault)
         apply_fault(l, d, p);

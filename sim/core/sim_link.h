@@ -62,6 +62,8 @@ sim_host *sim_link_host(const sim_link *l, int end); /* end 0: a, 1: b */
 /* The direction that carries packets from `from` (0 or 1), or -1. */
 int sim_link_dir_from(const sim_link *l, const sim_host *from);
 
+/* The direction's parameters: the world's one copy of that value, valid
+ * until sim_world_free (a later change points the direction elsewhere). */
 const sim_link_params *sim_link_params_get(const sim_link *l, int dir);
 int sim_link_params_set(sim_link *l, int dir, const sim_link_params *p);
 
@@ -97,12 +99,12 @@ void sim_link_set_fault_hook(sim_link *l, int dir, sim_fault_fn fn, void *ctx);
 uint32_t sim_link_held_count(const sim_link *l, int dir);
 uint32_t sim_link_release(sim_link *l, int dir, uint32_t packet_id);
 
-/* Counters per direction. */
+/* Counters per direction, exact over any run. */
 typedef struct sim_link_stats {
     uint64_t sent, delivered, dropped_loss, dropped_queue, dropped_mtu, dropped_down, dropped_fault,
         duplicated, reordered, corrupted, held;
     uint64_t bytes_delivered;
 } sim_link_stats;
-const sim_link_stats *sim_link_stats_get(const sim_link *l, int dir);
+sim_link_stats sim_link_stats_get(const sim_link *l, int dir);
 
 #endif

@@ -56,7 +56,6 @@ typedef struct rlog_sock {
 
 struct rlog {
     rlog_entry *entries;
-    size_t *cause;
     size_t count, cap;
     rlog_host *hosts;
     bool *host_known;
@@ -312,7 +311,6 @@ void rlog_free(rlog *log)
         log->arena = next;
     }
     free(log->entries);
-    free(log->cause);
     free(log->hosts);
     free(log->host_known);
     free(log->pkts);
@@ -412,7 +410,7 @@ static size_t map_bytes(const rlog_map *m)
 
 size_t rlog_bytes(const rlog *log)
 {
-    size_t n = sizeof *log + log->cap * (sizeof *log->entries + sizeof *log->cause) +
+    size_t n = sizeof *log + log->cap * sizeof *log->entries +
                log->caphosts * (sizeof *log->hosts + sizeof *log->host_known) +
                log->cappkts * sizeof *log->pkts + log->capsocks * sizeof *log->socks +
                log->cappending * sizeof *log->pending + log->capnotes * sizeof *log->notes +
@@ -472,9 +470,7 @@ static void settle_pending(rlog *log, uint64_t now);
 static size_t append(rlog *log, uint64_t time_ns, rlog_kind kind)
 {
     settle_pending(log, time_ns);
-    size_t cap = log->cap;
     grow((void **)&log->entries, &log->cap, log->count + 1, sizeof *log->entries);
-    grow((void **)&log->cause, &cap, log->count + 1, sizeof *log->cause);
     size_t i = log->count++;
     rlog_entry *e = &log->entries[i];
     memset(e, 0, sizeof *e);
@@ -482,10 +478,9 @@ static size_t append(rlog *log, uint64_t time_ns, rlog_kind kind)
     e->kind = kind;
     e->host = e->peer_host = e->link = UINT32_MAX;
     e->src_host = e->dst_host = UINT32_MAX;
-    e->send_index = RLOG_NONE;
+    e->send_index = RLOG_NONE; /* and cause_index */
     e->note = "";
     e->seg = &no_seg;
-    log->cause[i] = RLOG_NONE;
     return i;
 }
 
@@ -574,8 +569,8 @@ static void link_state(rlog *log, size_t si)
 {
     const rlog_entry *s = &log->entries[si];
     if (s->cause == TCP_CAUSE_SEGMENT) {
-        log->cause[si] = cause_before(log, si, si);
-        if (log->cause[si] != RLOG_NONE)
+        log->entries[si].cause_index = cause_before(log, si, si);
+        if (log->entries[si].cause_index != RLOG_NONE)
             return;
     } else if (accompanying_flag(s) == 0) {
         return;
@@ -599,7 +594,7 @@ static void resolve_pending(rlog *log, size_t pi)
             k++;
             continue;
         }
-        log->cause[si] = pi;
+        log->entries[si].cause_index = pi;
         pending_remove(log, k);
         if (p->kind == RLOG_SEND)
             return;
@@ -615,7 +610,7 @@ static void settle_pending(rlog *log, uint64_t now)
     while (k < log->npending && log->entries[log->pending[k]].time_ns < now) {
         size_t si = log->pending[k++];
         if (log->entries[si].cause != TCP_CAUSE_SEGMENT)
-            log->cause[si] = cause_before(log, si, si);
+            log->entries[si].cause_index = cause_before(log, si, si);
     }
     if (k == 0)
         return;
@@ -626,10 +621,13 @@ static void settle_pending(rlog *log, uint64_t now)
 size_t rlog_state_cause(const rlog *log, size_t i)
 {
     assert(i < log->count);
-    if (log->entries[i].kind != RLOG_STATE || log->cause[i] != RLOG_NONE)
-        return log->cause[i];
+    const rlog_entry *e = &log->entries[i];
+    if (e->kind == RLOG_RESTART || (e->kind == RLOG_STATE && e->cause_index != RLOG_NONE))
+        return e->cause_index;
+    if (e->kind != RLOG_STATE)
+        return RLOG_NONE;
     for (size_t k = 0; k < log->npending; k++)
-        if (log->pending[k] == i && log->entries[i].cause != TCP_CAUSE_SEGMENT)
+        if (log->pending[k] == i && e->cause != TCP_CAUSE_SEGMENT)
             return cause_before(log, i, i);
     return RLOG_NONE;
 }
@@ -662,7 +660,7 @@ static void state_seg(rlog *log, size_t i, const tcp_seg *seg)
     e->seg_ok = true;
     e->seg = &head;
     link_state(log, i);
-    size_t c = log->cause[i];
+    size_t c = e->cause_index;
     if (c != RLOG_NONE && seg_equal(log->entries[c].seg, &head))
         e->seg = log->entries[c].seg;
     else
@@ -1130,9 +1128,7 @@ static int check_packet(const rlog *log, size_t i, char *why, size_t len)
     const rlog_entry *e = &log->entries[i];
     const char *k = rlog_kind_name(e->kind);
     if (!rlog_is_packet_kind(e->kind))
-        return e->send_index == RLOG_NONE
-                   ? 0
-                   : broken(why, len, "join: entry %zu (%s) names a first sending", i, k);
+        return 0; /* the field is cause_index: check_cause reads it */
     size_t r = pkt_find(log, e->packet_id);
     if (r == RLOG_NONE)
         return broken(why, len, "join: entry %zu (%s): packet %" PRIu32 " is not in the table", i,
@@ -1157,11 +1153,13 @@ static int check_packet(const rlog *log, size_t i, char *why, size_t len)
 static int check_cause(const rlog *log, size_t i, char *why, size_t len)
 {
     const rlog_entry *e = &log->entries[i];
-    size_t c = log->cause[i];
+    if (rlog_is_packet_kind(e->kind))
+        return 0; /* the field is the packet's send_index (check_join) */
+    size_t c = e->cause_index;
+    if (c != RLOG_NONE && e->kind != RLOG_STATE && e->kind != RLOG_RESTART)
+        return broken(why, len, "join: entry %zu (%s) has a cause", i, rlog_kind_name(e->kind));
     if (c == RLOG_NONE)
         return 0;
-    if (e->kind != RLOG_STATE && e->kind != RLOG_RESTART)
-        return broken(why, len, "join: entry %zu (%s) has a cause", i, rlog_kind_name(e->kind));
     if (c >= log->count || !cause_joins(e, &log->entries[c]))
         return broken(why, len,
                       "join: entry %zu (%s %s -> %s) is joined to entry %zu, which "
@@ -1177,7 +1175,7 @@ static int check_pending(const rlog *log, char *why, size_t len)
 {
     for (size_t k = 0; k < log->npending; k++) {
         size_t si = log->pending[k];
-        if (si >= log->count || log->cause[si] != RLOG_NONE ||
+        if (si >= log->count || log->entries[si].cause_index != RLOG_NONE ||
             (log->entries[si].kind != RLOG_STATE && log->entries[si].kind != RLOG_RESTART) ||
             log->entries[si].time_ns != log->entries[log->count - 1].time_ns)
             return broken(why, len, "pending: entry %zu waits for a packet it cannot get", si);

@@ -68,9 +68,16 @@ bool rlog_is_packet_kind(rlog_kind kind);
  * segment is shared, not held in each entry). */
 typedef struct rlog_entry {
     uint64_t time_ns;
-    /* Packet kinds: the entry (SEND, DUP, or a DROP that had no SEND) where
-     * this packet first appeared; RLOG_NONE if none was recorded. */
-    size_t send_index;
+    union {
+        /* Packet kinds: the entry (SEND, DUP, or a DROP that had no SEND) where
+         * this packet first appeared; RLOG_NONE if none was recorded. */
+        size_t send_index;
+        /* STATE and RESTART: the packet entry behind it as far as the log
+         * knows yet; read it through rlog_state_cause. RLOG_NONE otherwise.
+         * Sharing the field keeps the join in the entry, not in an index
+         * per entry beside it. */
+        size_t cause_index;
+    };
     uint64_t value_ns; /* DELAY/LINK value */
     /* Packet kinds: the parsed segment (valid when seg_ok) and the bytes.
      * A packet that does not parse (corrupted in transit) keeps its bytes,

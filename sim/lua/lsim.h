@@ -58,7 +58,9 @@ struct lsim {
     uint64_t seed;
     tcp_profile profile;
     bool mss_knob;      /* tcpsim.new{} set mss: every host keeps it over the MTU */
-    int *on_state_refs; /* per socket record: LUA_NOREF or a registry ref */
+    int *on_state_refs; /* per socket record: LUA_NOREF or a registry ref to the
+                           handle whose on_state set the callback (its second
+                           user value), passed to every call */
     uint32_t caprefs;
     lsim_rule_refs *rule_refs;
     uint32_t caprulerefs;
@@ -334,9 +336,11 @@ size_t lsim_arena_heap(const lsim_arena *a);
 void lsim_arena_free(lsim_arena *a);
 /* Handles: every object a binding hands to Lua (host, socket, link, rule)
  * is a full userdata holding its index, with the simulation at sim_idx as
- * its user value (the simulation lives as long as any handle) and the
- * metatable `mt`. */
+ * its first user value (the simulation lives as long as any handle) and the
+ * metatable `mt`; lsim_push_handle_uv gives it `nuv` user values (the rest
+ * nil) for a class that keeps more. */
 void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt);
+void lsim_push_handle_uv(lua_State *L, int sim_idx, uint32_t index, const char *mt, int nuv);
 /* luaL_newmetatable, luaL_setmetatable, luaL_testudata and luaL_checkudata
  * for a class whose name `tname` is one object (LSIM_SOCK, a static array):
  * the metatable is also registered under the light userdata `tname`, and

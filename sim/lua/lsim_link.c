@@ -860,10 +860,10 @@ static int link_index(lua_State *L)
     if (strcmp(key, "stats") == 0) {
         lua_createtable(L, 2, 0);
         for (int d = 0; d < 2; d++) {
-            const sim_link_stats *st = sim_link_stats_get(l, d);
+            const sim_link_stats st = sim_link_stats_get(l, d);
             lua_createtable(L, 0, 12);
 #define F(name)                                                                                    \
-    lua_pushinteger(L, (lua_Integer)st->name);                                                     \
+    lua_pushinteger(L, (lua_Integer)st.name);                                                      \
     lua_setfield(L, -2, #name)
             F(sent);
             F(delivered);

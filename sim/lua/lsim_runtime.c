@@ -1211,8 +1211,13 @@ void *lsim_checkudata(lua_State *L, int idx, const char *tname)
 
 void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt)
 {
+    lsim_push_handle_uv(L, sim_idx, index, mt, 1);
+}
+
+void lsim_push_handle_uv(lua_State *L, int sim_idx, uint32_t index, const char *mt, int nuv)
+{
     sim_idx = lua_absindex(L, sim_idx);
-    uint32_t *hd = lua_newuserdatauv(L, sizeof *hd, 1);
+    uint32_t *hd = lua_newuserdatauv(L, sizeof *hd, nuv);
     *hd = index;
     lua_pushvalue(L, sim_idx);
     lua_setiuservalue(L, -2, 1);

@@ -188,7 +188,9 @@ typedef struct net_sock {
     int error;
     uint16_t lport, rport; /* remembered once known */
     uint32_t raddr;
-    tcp_stats stats; /* last known counters (kept after reclaim) */
+    tcp_stats *kept_stats; /* the counters as the stack let the connection
+                              go; NULL while it lives (net_sock_stats reads
+                              the stack then) or if it never went */
     net_trace_step *trace;
     uint32_t ntrace, captrace;
     char *rx; /* bytes read so far (NULL when the net keeps none) */
@@ -276,8 +278,11 @@ void net_set_autoread(net *n, uint32_t sock, bool on);
 void net_drain(net *n, uint32_t sock);
 /* Bytes ready to read now. */
 size_t net_readable(const net *n, uint32_t sock);
-/* Refreshes and returns the record's counters / ports. */
-const tcp_stats *net_sock_stats(net *n, uint32_t sock);
+/* The socket's counters: the stack's own while it has the connection, the
+ * last ones it had once it let the connection go, zeros if there never were
+ * any (a kernel host). Valid until the next call into the net. */
+const tcp_stats *net_sock_stats(const net *n, uint32_t sock);
+/* Refreshes the record's ports. */
 void net_sock_ports(net *n, uint32_t sock);
 
 /* ---- Links and segment rules ---- */

@@ -387,14 +387,15 @@ size_t net_readable(const net *n, uint32_t sock)
     return h->stack && k->alive ? tcp_readable(h->stack, k->id) : 0;
 }
 
-const tcp_stats *net_sock_stats(net *n, uint32_t sock)
+const tcp_stats *net_sock_stats(const net *n, uint32_t sock)
 {
-    net_sock *k = net_sock_mut(n, sock);
+    static const tcp_stats none;
+    const net_sock *k = net_sock_mut(n, sock);
     const net_host *h = n->hosts[k->host];
     const tcp_stats *live = h->stack && k->alive ? tcp_sock_stats(h->stack, k->id) : NULL;
     if (live)
-        k->stats = *live;
-    return &k->stats;
+        return live;
+    return k->kept_stats ? k->kept_stats : &none;
 }
 
 void net_sock_ports(net *n, uint32_t sock)

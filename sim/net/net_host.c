@@ -520,6 +520,14 @@ int net_host_crash(net *n, uint32_t host)
     net_host *h = n->hosts[host];
     if (!h->stack)
         return NET_EDOWN;
+    /* The counters go with the stack: each record keeps its own first. */
+    for (uint32_t i = 0; i < n->nsocks; i++) {
+        net_sock *k = net_sock_mut(n, i);
+        const tcp_stats *st =
+            k->host == h->index && k->alive ? tcp_sock_stats(h->stack, k->id) : NULL;
+        if (st)
+            net_sock_keep_stats(k, st);
+    }
     tcp_stack_free(h->stack);
     h->stack = NULL;
     sim_world_cancel(n->world, &h->timer);

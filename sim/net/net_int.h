@@ -132,6 +132,8 @@ void net_keep_free(net_keep_set *t);
 /* net_sock.c */
 uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent, tcp_state st);
 void net_sock_on_event(net *n, net_host *h, const tcp_event *ev);
+/* Keeps *st as the record's counters once the stack no longer has them. */
+void net_sock_keep_stats(net_sock *k, const tcp_stats *st);
 /* Autoread, and feeding queued send data / a deferred close to the stack. */
 void net_sock_service(net *n, net_sock *k);
 void net_sock_free_all(net *n);

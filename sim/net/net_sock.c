@@ -91,15 +91,47 @@ static uint32_t record_for_event(net *n, net_host *h, const tcp_event *ev)
     return idx;
 }
 
-void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
+/* Copies the stack's counters into the record. A record reads them from
+ * the stack while the connection lives, so only a connection about to go
+ * needs its own copy: 72 bytes then instead of in every record. */
+void net_sock_keep_stats(net_sock *k, const tcp_stats *st)
 {
-    if (ev->sock == 0 || ev->kind == TCP_EV_TCB) /* variables, not a socket's news */
+    if (!k->kept_stats && !(k->kept_stats = malloc(sizeof *k->kept_stats))) {
+        fprintf(stderr, "tcpsim: out of memory\n");
+        abort();
+    }
+    *k->kept_stats = *st;
+}
+
+/* The stack frees a connection at the end of the call that leaves it
+ * CLOSED, or a passive child sent back to LISTEN (tcp_conn.h): the record
+ * takes a copy at that state change (an event with `to` CLOSED is not
+ * enough: a user call on a fresh socket reports CLOSED too) and refreshes
+ * it on each later event, the last being the TCB report just before the
+ * stack lets the connection go. */
+static void keep_if_ending(net_host *h, net_sock *k, const tcp_event *ev)
+{
+    bool ends = ev->kind == TCP_EV_STATE &&
+                (ev->to == TCP_CLOSED || (ev->to == TCP_LISTEN && ev->parent != 0));
+    if (!ends && !k->kept_stats)
         return;
-    uint32_t idx = record_for_event(n, h, ev);
-    net_sock *k = net_sock_mut(n, idx);
     const tcp_stats *st = h->stack ? tcp_sock_stats(h->stack, ev->sock) : NULL;
     if (st)
-        k->stats = *st;
+        net_sock_keep_stats(k, st);
+}
+
+void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
+{
+    if (ev->sock == 0)
+        return;
+    if (ev->kind == TCP_EV_TCB) { /* variables, not a socket's news */
+        if (ev->sock < h->nsockmap && h->sockmap[ev->sock] != NET_NONE)
+            keep_if_ending(h, net_sock_mut(n, h->sockmap[ev->sock]), ev);
+        return;
+    }
+    uint32_t idx = record_for_event(n, h, ev);
+    net_sock *k = net_sock_mut(n, idx);
+    keep_if_ending(h, k, ev);
     if ((k->lport == 0 || k->raddr == 0) && h->stack)
         tcp_sock_endpoints(h->stack, ev->sock, &k->lport, &k->raddr, &k->rport);
     switch (ev->kind) {
@@ -141,6 +173,7 @@ void net_sock_free_all(net *n)
     for (uint32_t i = 0; i < n->nsocks; i++) {
         net_sock *k = net_sock_mut(n, i);
         free(k->trace);
+        free(k->kept_stats);
         free(k->rx);
         free(k->tx);
     }

@@ -146,7 +146,7 @@ static void test_drop(void **state)
     assert_int_equal(f->narr, 2);
     assert_int_equal(f->arr_id[0], 1);
     assert_int_equal(f->arr_id[1], 3);
-    assert_int_equal(sim_link_stats_get(f->l, 0)->dropped_fault, 1);
+    assert_int_equal(sim_link_stats_get(f->l, 0).dropped_fault, 1);
     assert_string_equal(f->lines[2],
                         "0.000000000 DROP host=0 link=0 dir=0 pkt=2 len=40 reason=fault");
 }
@@ -181,7 +181,7 @@ static void test_duplicate(void **state)
         assert_int_equal(f->arr_origin[i], 1);
         assert_int_equal(f->arr_time[i], 10 * SIM_MS);
     }
-    assert_int_equal(sim_link_stats_get(f->l, 0)->duplicated, 3);
+    assert_int_equal(sim_link_stats_get(f->l, 0).duplicated, 3);
     assert_string_equal(f->lines[1],
                         "0.000000000 DUPLICATE host=0 link=0 dir=0 pkt=2 origin=1 len=40");
     assert_string_equal(f->lines[7],
@@ -195,7 +195,7 @@ static void test_hold_and_release_by_id(void **state)
     for (int i = 0; i < 3; i++)
         send_ab(f);
     assert_int_equal(sim_link_held_count(f->l, 0), 3);
-    assert_int_equal(sim_link_stats_get(f->l, 0)->held, 3);
+    assert_int_equal(sim_link_stats_get(f->l, 0).held, 3);
     sim_world_run_until_time(f->w, SIM_S);
     assert_int_equal(f->narr, 0);
     assert_int_equal(sim_link_release(f->l, 0, 2), 1);
@@ -232,7 +232,7 @@ static void test_release_continues_from_loss_step(void **state)
     assert_int_equal(sim_link_release(f->l, 0, 0), 10);
     sim_world_run(f->w);
     assert_int_equal(f->narr, 0);
-    assert_int_equal(sim_link_stats_get(f->l, 0)->dropped_loss, 10);
+    assert_int_equal(sim_link_stats_get(f->l, 0).dropped_loss, 10);
     assert_int_equal(f->hook_calls, 10);
 }
 

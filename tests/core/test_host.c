@@ -273,8 +273,8 @@ static void test_delivery_without_receiver_is_dropped(void **state)
     assert_int_equal(f->nlines, 2);
     assert_string_equal(f->lines[1],
                         "0.000000000 DROP host=1 link=0 dir=0 pkt=1 len=60 reason=no_receiver");
-    assert_int_equal(sim_link_stats_get(l, 0)->sent, 1);
-    assert_int_equal(sim_link_stats_get(l, 0)->delivered, 0);
+    assert_int_equal(sim_link_stats_get(l, 0).sent, 1);
+    assert_int_equal(sim_link_stats_get(l, 0).delivered, 0);
 }
 
 static void test_report_goes_to_trace(void **state)

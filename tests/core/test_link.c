@@ -221,10 +221,10 @@ static void test_queue_tail_drop_is_exact(void **state)
     sim_world_run_until_time(f->w, 300 * SIM_MS);
     send(f, f->a, 100);
     sim_world_run(f->w);
-    const sim_link_stats *st = sim_link_stats_get(f->l, 0);
-    assert_int_equal(st->sent, 8);
-    assert_int_equal(st->dropped_queue, 3);
-    assert_int_equal(st->delivered, 5);
+    const sim_link_stats st = sim_link_stats_get(f->l, 0);
+    assert_int_equal(st.sent, 8);
+    assert_int_equal(st.dropped_queue, 3);
+    assert_int_equal(st.delivered, 5);
     assert_int_equal(f->narr, 5);
     const uint32_t ids[5] = {1, 2, 3, 6, 8};
     const sim_time_t at[5] = {100, 200, 300, 400, 500};
@@ -246,7 +246,7 @@ static void test_mtu(void **state)
     send(f, f->b, 1500); /* the other direction keeps mtu 1500 */
     sim_world_run(f->w);
     assert_int_equal(f->narr, 2);
-    assert_int_equal(sim_link_stats_get(f->l, 0)->dropped_mtu, 1);
+    assert_int_equal(sim_link_stats_get(f->l, 0).dropped_mtu, 1);
     assert_int_equal(count_recs(f, SIM_TR_DROP, SIM_DROP_MTU), 1);
     assert_int_equal(f->recs[2].kind, SIM_TR_DROP);
     assert_int_equal(f->recs[2].pkt, 2);
@@ -262,12 +262,12 @@ static void test_loss_rate(void **state)
     for (int i = 0; i < N; i++)
         send(f, f->a, 40);
     sim_world_run(f->w);
-    const sim_link_stats *st = sim_link_stats_get(f->l, 0);
+    const sim_link_stats st = sim_link_stats_get(f->l, 0);
     /* Expect 2000 lost, standard deviation about 42. */
-    assert_in_range(st->dropped_loss, 1800, 2200);
-    assert_int_equal(st->delivered + st->dropped_loss, N);
-    assert_int_equal(f->narr, st->delivered);
-    assert_int_equal(count_recs(f, SIM_TR_DROP, SIM_DROP_LOSS), st->dropped_loss);
+    assert_in_range(st.dropped_loss, 1800, 2200);
+    assert_int_equal(st.delivered + st.dropped_loss, N);
+    assert_int_equal(f->narr, st.delivered);
+    assert_int_equal(count_recs(f, SIM_TR_DROP, SIM_DROP_LOSS), st.dropped_loss);
 }
 
 static void test_loss_extremes(void **state)
@@ -299,11 +299,11 @@ static void test_duplication(void **state)
     for (int i = 0; i < N; i++)
         send(f, f->a, 60);
     sim_world_run(f->w);
-    const sim_link_stats *st = sim_link_stats_get(f->l, 0);
+    const sim_link_stats st = sim_link_stats_get(f->l, 0);
     /* Expect 2000 clones, standard deviation 40. */
-    assert_in_range(st->duplicated, 1800, 2200);
-    assert_int_equal(f->narr, N + st->duplicated);
-    assert_int_equal(count_recs(f, SIM_TR_DUPLICATE, 0), st->duplicated);
+    assert_in_range(st.duplicated, 1800, 2200);
+    assert_int_equal(f->narr, N + st.duplicated);
+    assert_int_equal(count_recs(f, SIM_TR_DUPLICATE, 0), st.duplicated);
     /* A clone arrives right after its original, at the same instant, with
      * identical bytes and its own id. */
     size_t clones = 0;
@@ -317,7 +317,7 @@ static void test_duplication(void **state)
         assert_int_equal(f->arr[i].corrupt_bits, 0);
         assert_int_equal(f->arr[i].id, f->arr[i].origin + 1); /* made during the send */
     }
-    assert_int_equal(clones, st->duplicated);
+    assert_int_equal(clones, st.duplicated);
 }
 
 static void test_reordering_reorders(void **state)
@@ -334,8 +334,8 @@ static void test_reordering_reorders(void **state)
         send(f, f->a, 40);
     }
     sim_world_run(f->w);
-    const sim_link_stats *st = sim_link_stats_get(f->l, 0);
-    assert_in_range(st->reordered, 400, 600);
+    const sim_link_stats st = sim_link_stats_get(f->l, 0);
+    assert_in_range(st.reordered, 400, 600);
     assert_int_equal(f->narr, N);
     size_t out_of_order = 0, late = 0;
     for (size_t i = 0; i < f->narr; i++) {
@@ -345,10 +345,10 @@ static void test_reordering_reorders(void **state)
         late += took == 15 * SIM_MS;
         out_of_order += i > 0 && f->arr[i].id < f->arr[i - 1].id;
     }
-    assert_int_equal(late, st->reordered);
+    assert_int_equal(late, st.reordered);
     /* A held-back packet is overtaken by the next ones sent within 5ms. */
-    assert_true(out_of_order >= st->reordered * 9 / 10);
-    assert_int_equal(count_recs(f, SIM_TR_DELAY, 0), st->reordered);
+    assert_true(out_of_order >= st.reordered * 9 / 10);
+    assert_int_equal(count_recs(f, SIM_TR_DELAY, 0), st.reordered);
 }
 
 static void test_jitter_stays_in_bounds(void **state)
@@ -386,8 +386,8 @@ static void test_corruption_flips_exactly_one_bit(void **state)
     for (int i = 0; i < N; i++)
         send(f, f->a, 200);
     sim_world_run(f->w);
-    const sim_link_stats *st = sim_link_stats_get(f->l, 0);
-    assert_in_range(st->corrupted, 400, 600);
+    const sim_link_stats st = sim_link_stats_get(f->l, 0);
+    assert_in_range(st.corrupted, 400, 600);
     size_t corrupted = 0, header_hits = 0;
     for (size_t i = 0; i < f->narr; i++) {
         assert_true(f->arr[i].corrupt_bits <= 1);
@@ -410,7 +410,7 @@ static void test_corruption_flips_exactly_one_bit(void **state)
         assert_int_equal(f->arr[k].corrupt_bits, 1);
         assert_int_equal(f->arr[k].bit, bit);
     }
-    assert_int_equal(corrupted + header_hits, st->corrupted);
+    assert_int_equal(corrupted + header_hits, st.corrupted);
 }
 
 typedef struct lent_buf {
@@ -455,7 +455,7 @@ static void test_corrupting_a_lent_packet_leaves_the_lender_alone(void **state)
         memcpy(want[i], bufs[i].bytes, sizeof want[i]);
     sim_world_run(f->w);
     assert_int_equal(f->narr, 2 * N);
-    assert_int_equal(sim_link_stats_get(f->l, 0)->corrupted, 2 * N);
+    assert_int_equal(sim_link_stats_get(f->l, 0).corrupted, 2 * N);
     for (size_t i = 0; i < f->narr; i++)
         assert_true(f->arr[i].corrupt_bits <= 1);
     for (int i = 0; i < N; i++) {
@@ -479,7 +479,7 @@ static void test_partition_and_heal_now(void **state)
     assert_int_equal(f->narr, 2);
     assert_int_equal(f->arr[0].id, 2);
     assert_int_equal(f->arr[1].id, 3);
-    assert_int_equal(sim_link_stats_get(f->l, 0)->dropped_down, 1);
+    assert_int_equal(sim_link_stats_get(f->l, 0).dropped_down, 1);
     assert_int_equal(f->recs[0].kind, SIM_TR_LINK);
     assert_int_equal(f->recs[0].value, 0);
     assert_int_equal(f->recs[2].kind, SIM_TR_DROP);
@@ -619,13 +619,80 @@ static void test_counters(void **state)
         send(f, f->a, 100 + (size_t)i);
     send(f, f->b, 64);
     sim_world_run(f->w);
-    const sim_link_stats *ab_st = sim_link_stats_get(f->l, 0);
-    const sim_link_stats *ba_st = sim_link_stats_get(f->l, 1);
-    assert_int_equal(ab_st->sent, 10);
-    assert_int_equal(ab_st->delivered, 10);
-    assert_int_equal(ab_st->bytes_delivered, 1045);
-    assert_int_equal(ba_st->sent, 1);
-    assert_int_equal(ba_st->bytes_delivered, 64);
+    const sim_link_stats ab_st = sim_link_stats_get(f->l, 0);
+    const sim_link_stats ba_st = sim_link_stats_get(f->l, 1);
+    assert_int_equal(ab_st.sent, 10);
+    assert_int_equal(ab_st.delivered, 10);
+    assert_int_equal(ab_st.bytes_delivered, 1045);
+    assert_int_equal(ba_st.sent, 1);
+    assert_int_equal(ba_st.bytes_delivered, 64);
+}
+
+static void drop_it(void *ctx, sim_host *h, sim_packet *p)
+{
+    (void)ctx;
+    sim_packet_free(sim_host_world(h), p);
+}
+
+/* A direction's counters are 32 bits until one would pass 2^32: 2,097,200
+ * datagrams of 2,048 bytes (the largest pooled size: no allocation each)
+ * deliver 4,294,963,200 + 98,304 bytes, past 2^32, and every counter
+ * still reads exactly. */
+static void test_counters_stay_exact_past_32_bits(void **state)
+{
+    fx *f = *state;
+    sim_world_set_trace(f->w, NULL, NULL);
+    sim_host_set_receiver(f->b, drop_it, NULL);
+    enum { N = 2097200, BATCH = 400, LEN = 2048 };
+    sim_link_params *p = ab(f);
+    p->mtu = LEN;
+    set_ab(f, p);
+    for (int i = 0; i < N / BATCH; i++) {
+        for (int j = 0; j < BATCH; j++) {
+            sim_packet *pk = sim_packet_new(f->w, LEN);
+            assert_non_null(pk);
+            memset(pk->data, 0, 20);
+            pk->data[0] = 0x45;
+            for (int b = 0; b < 4; b++)
+                pk->data[16 + b] = (uint8_t)(ADDR_B >> (24 - 8 * b));
+            sim_host_send(f->a, pk);
+        }
+        sim_world_run(f->w);
+    }
+    const sim_link_stats st = sim_link_stats_get(f->l, 0);
+    assert_true(st.bytes_delivered > UINT32_MAX);
+    assert_int_equal(st.bytes_delivered, (uint64_t)N * LEN);
+    assert_int_equal(st.sent, N);
+    assert_int_equal(st.delivered, N);
+    assert_int_equal(st.dropped_loss + st.dropped_queue + st.dropped_mtu, 0);
+}
+
+/* Links of equal parameters share the world's one copy; a change to one
+ * direction (a partition here) gives that direction another value and
+ * leaves the rest alone, and healing it finds the first copy again. */
+static void test_equal_parameters_are_kept_once(void **state)
+{
+    fx *f = *state;
+    sim_host *c;
+    sim_link *l2;
+    assert_int_equal(sim_host_add(f->w, "C", 0x0a000003u, &c), 0);
+    sim_link_params p;
+    sim_link_params_default(&p);
+    assert_int_equal(sim_link_add(f->w, f->a, c, &p, &p, &l2), 0);
+    const sim_link_params *shared = sim_link_params_get(f->l, 0);
+    assert_ptr_equal(sim_link_params_get(l2, 0), shared);
+    assert_ptr_equal(sim_link_params_get(l2, 1), shared);
+    sim_link_set_up(l2, 0, false);
+    assert_false(sim_link_params_get(l2, 0)->up);
+    assert_true(sim_link_params_get(l2, 1)->up);
+    assert_true(sim_link_params_get(f->l, 0)->up);
+    assert_ptr_equal(sim_link_params_get(f->l, 0), shared);
+    sim_link_set_up(l2, 0, true);
+    assert_ptr_equal(sim_link_params_get(l2, 0), shared);
+    p.delay_ns = SIM_MS;
+    assert_int_equal(sim_link_params_set(l2, 1, &p), 0);
+    assert_int_equal(sim_link_params_get(l2, 1)->delay_ns, SIM_MS);
+    assert_int_equal(sim_link_params_get(f->l, 1)->delay_ns, 0);
 }
 
 int main(void)
@@ -651,6 +718,8 @@ int main(void)
         T(test_new_parameters_apply_to_new_packets),
         T(test_counters),
         T(test_corrupting_a_lent_packet_leaves_the_lender_alone),
+        T(test_counters_stay_exact_past_32_bits),
+        T(test_equal_parameters_are_kept_once),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -168,6 +168,33 @@ static void fired_timers_are_released(void **state)
         fail_msg("heap after 1 burst %d KiB, after 3 bursts %d KiB", one, three);
 }
 
+/* An on_state callback gets the handle that set it, the same one on every
+ * call (none is made per call); a later on_state on another handle of the
+ * same socket moves the callback, and its handle, there. */
+static void on_state_passes_the_handle_that_set_it(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE
+                 "local c = a:connect(b, 80)\n"
+                 "sim:run_for '15ms'\n"
+                 "local early = server:pending()[1]\n"
+                 "local peer = server:accept_wait()\n"
+                 "expect(rawequal(early, peer)):equals(false)\n"
+                 "local got, later = {}, {}\n"
+                 "peer:on_state(function(s) got[#got + 1] = s end)\n"
+                 "c:close()\n"
+                 "sim:run_for '50ms'\n"
+                 "expect(#got):equals(1)\n"
+                 "early:on_state(function(s) later[#later + 1] = s end)\n"
+                 "peer:close()\n"
+                 "sim:run()\n"
+                 "expect(#got):equals(1)\n"
+                 "expect(#later):equals(2)\n"
+                 "expect(rawequal(got[1], peer)):equals(true)\n"
+                 "expect(rawequal(later[1], early) and rawequal(later[2], early)):equals(true)\n",
+                 6);
+}
+
 /* ---- accept, accept_wait ---- */
 
 static void accept_wait_returns_the_connection_when_the_handshake_ends(void **state)
@@ -407,6 +434,7 @@ int main(void)
         cmocka_unit_test(run_until_soft_returns_false_at_the_timeout),
         cmocka_unit_test(run_until_returns_true_when_the_condition_holds),
         cmocka_unit_test(fired_timers_are_released),
+        cmocka_unit_test(on_state_passes_the_handle_that_set_it),
         cmocka_unit_test(accept_wait_returns_the_connection_when_the_handshake_ends),
         cmocka_unit_test(accept_wait_takes_a_queued_connection_without_running),
         cmocka_unit_test(accept_wait_timeout_is_an_error_naming_the_line),

@@ -166,8 +166,8 @@ static void predicates_adding_rules_never_see_the_array_move(void **state)
     assert_int_equal(f->calls, 2);
     assert_int_equal(f->adds, 200);
     assert_int_equal(net_rule_fired(f->n, r), 1);
-    const sim_link_stats *st = sim_link_stats_get(sim_link_by_id(net_world(f->n), f->link), 0);
-    assert_int_equal(st->dropped_fault, 1);
+    const sim_link_stats st = sim_link_stats_get(sim_link_by_id(net_world(f->n), f->link), 0);
+    assert_int_equal(st.dropped_fault, 1);
     for (uint32_t i = r + 1; i <= r + 200; i++)
         assert_int_equal(net_rule_fired(f->n, i), 0);
 }
@@ -213,8 +213,8 @@ static void hook_injecting_on_its_own_link_sends_after_the_walk(void **state)
     handshake(f, 5 * MS);
     assert_int_equal(f->inject_rc, 0);
     assert_int_equal(f->calls, 2);
-    const sim_link_stats *st = sim_link_stats_get(sim_link_by_id(net_world(f->n), f->link), 0);
-    assert_int_equal(st->sent, 2);
+    const sim_link_stats st = sim_link_stats_get(sim_link_by_id(net_world(f->n), f->link), 0);
+    assert_int_equal(st.sent, 2);
 }
 
 static sim_fault_verdict reconfiguring_hook(void *ctx, uint32_t rule, const net_seg_view *v)
@@ -248,13 +248,13 @@ static void hook_reconfiguring_its_own_link_holds_the_segment(void **state)
     sim_link *l = sim_link_by_id(net_world(f->n), f->link);
     assert_int_equal(f->calls, 1);
     assert_int_equal(sim_link_held_count(l, 0), 1);
-    assert_int_equal(sim_link_stats_get(l, 0)->delivered, 0);
+    assert_int_equal(sim_link_stats_get(l, 0).delivered, 0);
     /* The SYN's retransmission at 1 s (RFC 6298 initial RTO) releases the
      * first, which arrives 1 ms later (the new delay), and is held. */
     sim_world_run_until_time(net_world(f->n), 1005 * MS);
     assert_int_equal(f->calls, 2);
     assert_int_equal(sim_link_held_count(l, 0), 1);
-    assert_int_equal(sim_link_stats_get(l, 0)->delivered, 1);
+    assert_int_equal(sim_link_stats_get(l, 0).delivered, 1);
 }
 
 int main(void)
