@@ -440,7 +440,8 @@ static int write_coverage(const xopts *o, const exp_report *rep)
     if (d)
         exp_report_coverage_dot(rep, d);
     int bad = !t || !d;
-    if ((t && fclose(t)) | (d && fclose(d)) || bad) {
+    int t_err = t ? fclose(t) : 0, d_err = d ? fclose(d) : 0; /* close both */
+    if (t_err || d_err || bad) {
         fprintf(stderr, "tcpsim: cannot write the coverage to %s: %s\n", o->coverage,
                 strerror(errno));
         return 2;

@@ -301,7 +301,9 @@ void exp_run_attach(exp_run *r, net *n)
     sim_timer_init(&r->release[i], release_due, &r->refs[i]);
     net_probe p = {&r->refs[i], probe_decide, probe_event};
     net_set_probe(n, &p);
-    net_set_check(n, true); /* the stack's own invariants, after every event */
+    /* The stack's own invariants, after every event. */
+    if (net_set_check(n, true) < 0)
+        exp_run_fail(r, EXP_INV_LIMIT, "out of memory for the stacks' checkers");
 }
 
 /* ---- The end of the run: settle, then the invariants ---- */

@@ -231,8 +231,8 @@ static int sim_new(lua_State *L)
     net_observer obs = {
         .ctx = s, .on_event = obs_event, .on_note = obs_note, .on_state = lsim_sock_on_state};
     net_set_observer(s->net, &obs);
-    if (cfg->check)
-        net_set_check(s->net, true);
+    if (cfg->check && net_set_check(s->net, true) < 0)
+        return luaL_error(L, "tcpsim.new: out of memory");
     sim_world_set_limits(net_world(s->net), max_events, max_time);
     sim_world_set_trace(net_world(s->net), obs_trace, s);
     lsim_swarm_opts(L, 1);

@@ -116,8 +116,10 @@ bool net_halted(const net *n);
 void net_unhalt(net *n);
 /* Rule 8: invariant checking on every host stack, now and after every
  * restart. Off by default, on by default in debug builds. Not from inside
- * a stack call. */
-void net_set_check(net *n, bool on);
+ * a stack call. 0, or TCP_ENOMEM when a stack's checker could not be made
+ * (checking is then on for the stacks before it; a host started later
+ * without memory for its checker fails to start). */
+int net_set_check(net *n, bool on);
 bool net_check(const net *n);
 /* The report of the invariant violation that halted the net, or NULL. */
 const char *net_error(const net *n);

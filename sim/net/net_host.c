@@ -241,15 +241,16 @@ static void on_violation(void *ctx, const tcp_check_report *r)
     net_halt(n);
 }
 
-void net_set_check(net *n, bool on)
+int net_set_check(net *n, bool on)
 {
     assert(n->in_stack == 0);
     n->check = on;
     for (uint32_t i = 0; i < n->nhosts; i++) {
         net_host *h = n->hosts[i];
-        if (h->stack)
-            tcp_check_enable(h->stack, on, on_violation, h);
+        if (h->stack && tcp_check_enable(h->stack, on, on_violation, h) < 0)
+            return TCP_ENOMEM;
     }
+    return 0;
 }
 
 bool net_check(const net *n)
@@ -306,9 +307,12 @@ static int host_start_stack(net_host *h)
 {
     tcp_env env = {h, env_now, env_random, env_output, env_event, h->net->scratch, env_output_lent};
     h->stack = tcp_stack_new_shared(&env, sim_host_addr(h->host), h->profile);
+    /* A stack whose checker cannot be made is not started unchecked. */
+    if (h->stack && tcp_check_enable(h->stack, h->net->check, on_violation, h) < 0) {
+        tcp_stack_free(h->stack);
+        h->stack = NULL;
+    }
     host_tcb_events(h);
-    if (h->stack)
-        tcp_check_enable(h->stack, h->net->check, on_violation, h);
     free(h->sockmap);
     h->sockmap = NULL;
     h->nsockmap = 0;
