@@ -208,6 +208,7 @@ typedef struct tcp_profile {
     bool grow_window;        /* Linux rcv_ssthresh: the window offered grows per data segment */
     uint32_t scaling_ratio;  /* with grow_window: the receiving driver's len/truesize in 1/256,
                               * measured from the first data segment; 0: rcv_win_ratio stays */
+    bool rcv_autotune;       /* with grow_window: reads grow the receive buffer (Linux DRS) */
     tcp_listen_shut listen_shut;       /* shutdown on a listener */
     tcp_listen_connect listen_connect; /* connect on a listener */
 

@@ -135,6 +135,7 @@ struct tcp_conn {
     uint8_t quick_left;   /* immediate ACKs left (profile quickack) */
     uint8_t syn_timeouts; /* RTO expiries of our SYN or SYN,ACK */
     uint16_t oow_n;       /* challenge / out-of-window ACKs sent in this window */
+    uint32_t rcv_rtt_us8; /* profile rcv_autotune: receive-side RTT x 8 (rcv_rtt_est), 0: none */
     uint64_t oow_start_ns;
     uint64_t ato_ns, lrcv_ns; /* Linux delayed-ACK engine: ATO (0: no data yet), last data in */
 
@@ -207,6 +208,11 @@ struct tcp_conn {
      * since the last ACK went out (compressed_ack). */
     uint8_t dup_acks_sent, comp_acks;
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
+    /* Profile rcv_autotune (Linux rcvq_space, rcv_rtt_last_tsecr): the
+     * octets read in the last measured RTT, the read sequence and the
+     * microsecond clock (low 32 bits) when that measure began, and the
+     * TSecr of the last RTT sample. */
+    uint32_t rcvq_space, rcvq_seq, rcvq_us, rcv_rtt_tsecr;
     uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */
 
     tcp_stats stats;
@@ -467,6 +473,10 @@ bool tcp_fin_acked(const tcp_conn *c);
  * it at establishment (tcp_init_buffer_space). */
 uint32_t tcp_rcv_clamp(const tcp_conn *c);
 void tcp_rcv_init_space(tcp_conn *c);
+/* Profile rcv_autotune: Linux tcp_rcv_space_adjust after a read, and
+ * tcp_rcvbuf_grow (also for data held out of order). */
+void tcp_rcv_space_adjust(tcp_conn *c);
+void tcp_rcvbuf_grow(tcp_conn *c, uint32_t newval);
 
 /* ---- tcp_timer.c ---- */
 void tcp_timer_run(tcp_conn *c); /* every due timer of c, in kind order */

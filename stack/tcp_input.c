@@ -1076,9 +1076,42 @@ static void rcv_rtt_note(tcp_conn *c, const tcp_rx *r)
         c->rcv_rtt_seen = true;
 }
 
+/* Linux tcp_rcv_rtt_update with timestamps (win_dep 0): a lower sample is
+ * taken at once; a higher one is averaged in (7/8 old, 1/8 new) only while
+ * the receive queue is empty, else it measures the reader, not the path. */
+static void rcv_rtt_update(tcp_conn *c, uint32_t sample_us)
+{
+    uint64_t m = (uint64_t)sample_us << 3;
+    uint32_t old = c->rcv_rtt_us8;
+    if (old == 0 || m < old)
+        c->rcv_rtt_us8 = m > UINT32_MAX ? UINT32_MAX : (uint32_t)m;
+    else if (c->rcvq.len == 0)
+        c->rcv_rtt_us8 = old - (old >> 3) + sample_us;
+}
+
+/* Linux tcp_rcv_rtt_measure_ts (profile rcv_autotune): once per TSecr, a
+ * segment of at least RCV.MSS samples the receive-side RTT as the age of
+ * the timestamp it echoes, on our 1 ms clock (tcp_rtt_tsopt_us; an age of
+ * 0 ms is no sample, a negative one none either). Not modelled: without
+ * timestamps Linux samples once per window of data (tcp_rcv_rtt_measure),
+ * so such a connection here is never autotuned. */
+static void rcv_rtt_measure_ts(tcp_conn *c, const tcp_rx *r)
+{
+    if (!c->stack->profile->rcv_autotune || !c->ts_ok || !r->seg->has_ts ||
+        r->seg->ts_ecr == c->rcv_rtt_tsecr)
+        return;
+    c->rcv_rtt_tsecr = r->seg->ts_ecr;
+    if (r->len < c->rcv_mss)
+        return;
+    uint32_t delta = (uint32_t)(c->stack->now / 1000000u) - r->seg->ts_ecr;
+    if (delta > 0 && delta < INT32_MAX / 1000)
+        rcv_rtt_update(c, delta * 1000u);
+}
+
 static void store_text(tcp_conn *c, const tcp_rx *r)
 {
     rcv_rtt_note(c, r);
+    rcv_rtt_measure_ts(c, r);
     uint32_t off = c->rcvq.len + (r->seq - c->rcv_nxt);
     /* The window may reach past the space by less than one unit of the
      * window scale (grow_window rounds it up, as Linux does). */
@@ -1094,6 +1127,10 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
         } else if (c->sack_ok && c->stack->profile->send_sack_perm) {
             rcv_ratio_measure(c, r->len);
             grow_window(c, r->len);
+            /* tcp_data_queue_ofo: room for the span held out of order,
+             * not for a socket not yet accepted or orphaned (sk_socket) */
+            if (c->user_held && !c->released)
+                tcp_rcvbuf_grow(c, c->rcvq_space);
         }
         ack_policy(c, true); /* a duplicate ACK tells the sender */
         return;

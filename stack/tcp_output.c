@@ -133,6 +133,65 @@ void tcp_rcv_init_space(tcp_conn *c)
 {
     if (c->stack->profile->grow_window && c->rcv_ssthresh)
         c->rcv_ssthresh = min32(c->rcv_ssthresh, tcp_rcv_clamp(c));
+    /* The first measure of the reader (profile rcv_autotune): from here,
+     * expecting at most min(rcv_ssthresh, RCV.WND, TCP_INIT_CWND x the MSS
+     * we announced) per RTT. */
+    c->rcvq_seq = c->rcv_nxt - c->rcvq.len;
+    c->rcvq_us = (uint32_t)(c->stack->now / 1000u);
+    c->rcvq_space = min32(min32(c->rcv_ssthresh, tcp_rcv_wnd(c)), 10u * c->mss);
+}
+
+/* Linux tcp_rcvbuf_grow (profile rcv_autotune): newval octets were read in
+ * one RTT. The buffer grows to hold twice that ("DRS is always one RTT
+ * late"), plus twice as much again in proportion to the growth since the
+ * last measure (the sender in slow start doubles per RTT), plus the span
+ * held out of order, as octets of buffer (tcp_space_from_win: x 256 /
+ * scaling_ratio), at most tcp_rmem[2] (the profile's rcvbuf_max). The
+ * window clamp follows (tcp_rcv_clamp is the buffer's share). Never with
+ * SO_RCVBUF given (SOCK_RCVBUF_LOCK). */
+void tcp_rcvbuf_grow(tcp_conn *c, uint32_t newval)
+{
+    const tcp_profile *p = c->stack->profile;
+    uint32_t oldval = c->rcvq_space;
+    c->rcvq_space = newval;
+    if (!p->rcv_autotune || c->rcvbuf_set || !oldval)
+        return;
+    uint64_t win = (uint64_t)newval << 1;
+    if (newval > oldval)
+        win += (win * (newval - oldval) / oldval) << 1;
+    uint32_t top = c->rcv_nxt;
+    for (uint32_t i = 0; i < c->ooo_n; i++)
+        if (tcp_seq_gt(c->ooo->end[i], top))
+            top = c->ooo->end[i];
+    win += top - c->rcv_nxt;
+    uint32_t ratio = min32(c->ratio_known ? p->scaling_ratio : p->rcv_win_ratio, 256u);
+    uint64_t buf = ratio ? (win << 8) / ratio : win;
+    uint64_t cap = p->rcvbuf_max ? p->rcvbuf_max : c->rcvbuf;
+    if (buf > cap)
+        buf = cap;
+    if (buf > c->rcvbuf)
+        c->rcvbuf = (uint32_t)buf;
+}
+
+/* Linux tcp_rcv_space_adjust, run after each read (tcp_recvmsg): once a
+ * receive-side RTT has passed since the measure began, the octets read in
+ * it, less those still queued, are compared with the last measure; more
+ * grows the buffer. Linux takes the time as an int of microseconds
+ * (tcp_stamp_us_delta), hence the 32-bit clock. */
+void tcp_rcv_space_adjust(tcp_conn *c)
+{
+    if (!c->stack->profile->rcv_autotune || !c->rcv_rtt_us8)
+        return;
+    uint32_t now_us = (uint32_t)(c->stack->now / 1000u);
+    int32_t time = (int32_t)(now_us - c->rcvq_us);
+    if (time < (int32_t)(c->rcv_rtt_us8 >> 3))
+        return;
+    uint32_t copied_seq = c->rcv_nxt - c->rcvq.len;
+    int64_t copied = (int64_t)(uint32_t)(copied_seq - c->rcvq_seq) - (int64_t)c->rcvq.len;
+    if (copied > (int64_t)c->rcvq_space)
+        tcp_rcvbuf_grow(c, (uint32_t)copied);
+    c->rcvq_seq = copied_seq;
+    c->rcvq_us = now_us;
 }
 
 /* RFC 7323 §2.3: the shift we offer. With the profile's rcvbuf_max it lets

@@ -163,6 +163,7 @@ static const tcp_profile PROFILES[] = {
         .sndbuf_max = 4194304,           /* tcp_wmem[2] */
         .grow_window = true,             /* tcp_grow_window, __tcp_select_window */
         .scaling_ratio = 160,            /* tcp_measure_rcv_mss: 1448 * 256 / 2304 (TUN) */
+        .rcv_autotune = true,            /* tcp_moderate_rcvbuf: tcp_rcv_space_adjust */
 
         .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EISCONN, /* __inet_stream_connect */

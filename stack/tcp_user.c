@@ -290,6 +290,7 @@ long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len)
         tcp_ring_copy_out(&c->rcvq, 0, buf, n);
         tcp_ring_consume(&c->rcvq, n);
         user_ev(c, TCP_CALL_RECV, "recv()");
+        tcp_rcv_space_adjust(c); /* tcp_recvmsg: before tcp_cleanup_rbuf */
         if (!read_ack(c))
             window_update(c);
         tcp_stack_settle(c);

@@ -347,6 +347,7 @@ static const knob KNOBS[] = {
     KNOB("sndbuf_max", K_U32, sndbuf_max),
     KNOB("grow_window", K_BOOL, grow_window),
     KNOB("scaling_ratio", K_U32, scaling_ratio),
+    KNOB("rcv_autotune", K_BOOL, rcv_autotune),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
 

@@ -519,6 +519,68 @@ static void out_of_order_grows_window_with_sack_only(void **state)
     }
 }
 
+/* Linux receive-buffer autotuning (profile rcv_autotune: tcp_rcv_space_adjust,
+ * tcp_rcvbuf_grow, tcp_rcv_rtt_measure_ts). The kernel's run of
+ * robustness/full_size_segments.lua (Linux 6.18.44 as B behind a TUN
+ * device, 5 ms each way, a reader that takes every segment at once): the
+ * window stops at the clamp, 79 x 1024, through the first two flights (30
+ * segments); in the third RTT the reader has taken more than the last
+ * measure (rcvq_space, at first min(rcv_ssthresh, 10 x 1460)), the buffer
+ * grows and the window with it, each growth ACKed at once: the ACKs of
+ * segments 32 to 37 offer 83968, 87040, 90112, 92160, 95232, 98304. With
+ * the knob off the window stays at the clamp. */
+static void reads_grow_receive_buffer_linux(void **state)
+{
+    (void)state;
+    const uint16_t want[] = {82, 85, 88, 90, 93, 96};
+    for (int on = 1; on >= 0; on--) {
+        tcp_profile pr = *tcp_profile_find("linux");
+        pr.rcv_autotune = on;
+        harness *h = h_new(2, &pr);
+        h_set_delay(h, 5000000u);
+        tcp_sock_id l = h_listen(h, H_B, 80, 8);
+        tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+        uint32_t iss = h_expect_sent(h, H_A, TCP_SYN, H_ANY, H_ANY, 0)->seq;
+        static char out[60 * 1448];
+        size_t sent = 0;
+        tcp_sock_id s = 0; /* 0: not accepted yet */
+        size_t seen = 0;
+        unsigned grown = 0;
+        while (seen < 37 && (sent < sizeof out || h_pending(h))) {
+            long n = tcp_send(h_stack(h, H_A), c, out + sent, sizeof out - sent);
+            if (n > 0)
+                sent += (size_t)n; /* as much as the send buffer takes */
+            if (!h_pending(h))
+                break;
+            size_t before = h_sent_count(h, H_B);
+            if (h_peek_due(h, 0) > h_now(h))
+                h_advance(h, h_peek_due(h, 0) - h_now(h)); /* 5 ms each way */
+            h_deliver(h);
+            if (!s && tcp_accept(h_stack(h, H_B), l, &s) != 0)
+                s = 0; /* not established yet */
+            if (s)
+                drain(h, H_B, s);
+            for (size_t k = before; k < h_sent_count(h, H_B); k++) {
+                const tcp_seg *a = &h_sent(h, H_B, k)->seg;
+                uint32_t segs = (a->ack - iss - 1) / 1448;
+                if (a->flags & TCP_SYN || !segs)
+                    continue;
+                seen = segs;
+                if (segs <= 31 || !on)
+                    assert_true(a->wnd <= 79); /* the clamp, 81920 */
+                else if (segs <= 37)
+                    assert_int_equal(a->wnd, want[segs - 32]);
+                if (segs >= 32 && segs <= 37 && (a->ack - iss - 1) % 1448 == 0)
+                    grown |= 1u << (segs - 32);
+            }
+        }
+        assert_true(seen >= 37);
+        if (on)
+            assert_int_equal(grown, 0x3f); /* each of 32..37 ACKed at once */
+        h_free(h);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -543,6 +605,7 @@ int main(void)
         T(window_whole_segments_at_scale_0),
         T(window_grows_per_segment_linux),
         T(out_of_order_grows_window_with_sack_only),
+        T(reads_grow_receive_buffer_linux),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -276,7 +276,10 @@ static void connection_and_stack_sizes_hold_their_bounds(void **state)
     (void)state;
     print_message("tcp_conn %zu, tcp_stack %zu, tcp_tw %zu, tcp_lq %zu bytes\n", sizeof(tcp_conn),
                   sizeof(tcp_stack), sizeof(tcp_tw), sizeof(tcp_lq));
-    assert_true(sizeof(tcp_conn) <= 512);
+    /* 512 until receive autotuning (profile rcv_autotune): five words
+     * (Linux keeps rcv_rtt_est and rcvq_space, 32 bytes, in tcp_sock), four
+     * of them past the one free hole; every connection receives data. */
+    assert_true(sizeof(tcp_conn) <= 528);
     assert_true(sizeof(tcp_stack) <= 272);
     /* A stack never checked holds no checker state. */
     fixture *fx = fx_new();
