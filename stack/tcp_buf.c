@@ -13,8 +13,11 @@
  * so an idle connection holds no ring and a connection whose reader keeps
  * up does not allocate per segment. The receive ring holds the in-order unread
  * bytes [head, head+len) followed, at their offsets from RCV.NXT, by
- * out-of-order bytes: the window never exceeds the buffer size minus len,
- * and the ring grows to cover the offset of each write.
+ * out-of-order bytes, the ring growing to cover the offset of each write.
+ * The window offered may pass the buffer by less than one unit of the
+ * window scale (it is rounded up so as not to be scaled away); a write
+ * past the ring's maximum is refused (tcp_ring_reserve) and the receiver
+ * drops that segment.
  *
  * Lending (zero-copy output, tcp_ring_lend): a ring's memory is a block
  * with a reference count and TCP_RING_ROOM bytes of room before its first
@@ -125,7 +128,8 @@ int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc)
 {
     if (need <= r->cap && r->data)
         return need > r->len && write_hits_lent(r, r->len, need - r->len) ? ring_unshare(r) : 0;
-    assert(need <= max && max > 0);
+    if (need > max || max == 0)
+        return TCP_EINVAL; /* past the buffer: the caller drops the write */
     tcp_spare *p = r->data ? NULL : spare_for(sc, ring_size_for(0, need, max), max);
     if (p) {
         r->data = p->data;

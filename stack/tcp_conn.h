@@ -259,6 +259,7 @@ typedef struct tcp_tw {
     uint16_t lport, rport;
     uint32_t iss, irs, snd_una, snd_nxt, snd_max, snd_wnd;
     uint32_t rcv_nxt, rcv_adv, last_ack_sent, ts_recent, rcvbuf;
+    uint32_t rcv_ssthresh; /* with ratio_known: the window an ACK in TIME_WAIT offers */
     uint16_t rcv_mss, oow_n;
     uint8_t rcv_wscale;
     int8_t err;     /* a tcp_err */
@@ -266,6 +267,7 @@ typedef struct tcp_tw {
     bool msl_set : 1;
     bool passive : 1;
     bool rcvbuf_set : 1;
+    bool ratio_known : 1;
 } tcp_tw;
 
 /* Intrusive chained hash table; `link` selects the chain field. */
@@ -499,9 +501,10 @@ void tcp_timer_persist_rearm(tcp_conn *c);
 void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
 
 /* ---- tcp_buf.c: rings and the out-of-order list ---- */
-/* Makes the ring hold at least `need` bytes (need <= max): on first use
- * takes a parked ring of sc that fits or allocates one, else doubles it up
- * to `max`, keeping every byte at its offset. */
+/* Makes the ring hold at least `need` bytes: on first use takes a parked
+ * ring of sc that fits or allocates one, else doubles it up to `max`,
+ * keeping every byte at its offset. TCP_EINVAL (the ring unchanged) when
+ * need > max, TCP_ENOMEM when memory runs out, else 0. */
 int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc);
 void tcp_ring_free(tcp_ring *r);
 /* Lets an empty ring's memory go: parked in sc for the next ring to take

@@ -1116,8 +1116,11 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     /* The window may reach past the space by less than one unit of the
      * window scale (grow_window rounds it up, as Linux does). */
     uint32_t max = tcp_rcv_space(c) + (1u << c->rcv_wscale);
-    if (tcp_ring_reserve(&c->rcvq, off + r->len, max, c->stack->scratch)) {
-        drop(c, r->seg, "out of memory");
+    int err = tcp_ring_reserve(&c->rcvq, off + r->len, max, c->stack->scratch);
+    if (err) {
+        /* Past the buffer: dropped, as Linux drops a segment that
+         * tcp_try_rmem_schedule cannot make room for. */
+        drop(c, r->seg, err == TCP_EINVAL ? "beyond the receive buffer" : "out of memory");
         return;
     }
     tcp_ring_write_at(&c->rcvq, off, r->data, r->len);

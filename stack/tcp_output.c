@@ -236,7 +236,13 @@ static uint32_t wnd_ssthresh(const tcp_conn *c)
  * the free space is first rounded down to the unit, and under 1/16 of the
  * space or one MSS no window is offered (its receiver SWS avoidance).
  * tcp_select_window never shrinks the window: a smaller one keeps the
- * current one, rounded up to the unit. Returns the window. */
+ * current one, rounded up to the unit (ALIGN(cur_win)). Rounded up on each
+ * ACK of a reader that does not read, the right edge would move by up to
+ * unit - 1 bytes per ACK, without bound: here the rounding is taken only
+ * while it stays within the free space rounded up to the unit; past that
+ * the edge stays where it is (the window returned is the current one,
+ * unrounded) and wnd_field rounds only the field up, so the peer's view
+ * never passes RCV.ADV by a unit nor shrinks. Returns the window. */
 static uint32_t wnd_scaled_linux(const tcp_conn *c, uint32_t space, uint32_t free_bytes)
 {
     uint32_t unit = 1u << c->rcv_wscale;
@@ -250,8 +256,11 @@ static uint32_t wnd_scaled_linux(const tcp_conn *c, uint32_t space, uint32_t fre
     w = min32(w, wnd_ssthresh(c));
     w = (w + unit - 1u) & ~(unit - 1u);
     uint32_t cur = tcp_rcv_wnd(c);
-    if (w < cur)
+    if (w < cur) {
         w = (cur + unit - 1u) & ~(unit - 1u);
+        if (w > ((free_bytes + unit - 1u) & ~(unit - 1u)))
+            w = cur;
+    }
     return min32(w, 65535u << c->rcv_wscale);
 }
 
@@ -298,7 +307,8 @@ static uint16_t wnd_field(tcp_conn *c, bool syn)
         threshold = 1;
     } else if (p->grow_window && c->rcv_wscale > 0) {
         c->rcv_adv = c->rcv_nxt + wnd_scaled_linux(c, space, free_bytes);
-        return (uint16_t)min32(tcp_rcv_wnd(c) >> c->rcv_wscale, 65535u);
+        uint32_t unit = 1u << c->rcv_wscale; /* up: a kept window is not shrunk */
+        return (uint16_t)min32((tcp_rcv_wnd(c) + unit - 1u) >> c->rcv_wscale, 65535u);
     }
     if (tcp_seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= threshold)
         c->rcv_adv = edge;
@@ -655,14 +665,23 @@ static uint32_t next_len(const tcp_conn *c, uint32_t unsent, uint32_t avail)
     return n;
 }
 
+/* Nothing in flight and no timer in the shared slot: the persist timer may
+ * take it. After an RTO SND.NXT falls back below SND.MAX; an ACK of part of
+ * the data re-arms the RTO, which, not a probe, watches the rest (Linux
+ * tcp_check_probe_timer: !packets_out && !icsk_pending). */
+static bool persist_may_arm(const tcp_conn *c)
+{
+    return tcp_flight(c) == 0 && tcp_timer_at(c, TCP_TIMER_RTX) == TCP_NEVER &&
+           tcp_timer_at(c, TCP_TIMER_PERSIST) == TCP_NEVER;
+}
+
 /* RFC 9293 §3.8.6.1: data or a FIN waits behind a zero window with nothing
  * in flight to bring an update: the persist timer probes it. */
 static void arm_persist(tcp_conn *c)
 {
     uint32_t end = tcp_snd_data_end(c);
     bool unsent = tcp_seq_lt(c->snd_nxt, end) || (c->fin_queued && c->snd_nxt == end);
-    if (tcp_flight(c) == 0 && unsent && c->snd_wnd == 0 &&
-        tcp_timer_at(c, TCP_TIMER_PERSIST) == TCP_NEVER) {
+    if (unsent && c->snd_wnd == 0 && persist_may_arm(c)) {
         c->persist_backoff = 0;
         c->zwp_stamped = false; /* a new episode (Linux tcp_ack_probe clears the stamp) */
         tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, tcp_persist_interval(c)));
@@ -684,7 +703,7 @@ static void arm_cork(tcp_conn *c)
         c->cork_wait = false;
         tcp_timer_stop(c, TCP_TIMER_PERSIST);
     }
-    if (held && tcp_flight(c) == 0 && tcp_timer_at(c, TCP_TIMER_PERSIST) == TCP_NEVER) {
+    if (held && persist_may_arm(c)) {
         c->persist_backoff = 0;
         c->cork_wait = true;
         tcp_timer_set(c, TCP_TIMER_PERSIST, tcp_after(c, tcp_persist_interval(c)));

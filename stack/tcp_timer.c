@@ -330,7 +330,11 @@ static void on_rtx(tcp_conn *c)
             clamp_to_user_timeout(c);
         return;
     }
-    if (tcp_flight(c) == 0)
+    /* Data is outstanding while SND.UNA < SND.MAX, even with SND.NXT fallen
+     * back to SND.UNA (an earlier RTO, then an ACK of just the head): it
+     * is sent again, a zero window or not (Linux tcp_retransmit_timer:
+     * "our retransmits become zero probes"), the RTO watching it. */
+    if (c->snd_una == c->snd_max)
         return;
     /* RFC 5681 §3.1 (4): after a timeout, ssthresh is half the flight and
      * the window is one segment (the loss window). */

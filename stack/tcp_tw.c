@@ -52,13 +52,15 @@ bool tcp_tw_fits(const tcp_conn *c)
     X(last_ack_sent)                                                                               \
     X(ts_recent)                                                                                   \
     X(rcvbuf)                                                                                      \
+    X(rcv_ssthresh)                                                                                \
     X(rcv_mss)                                                                                     \
     X(oow_n)                                                                                       \
     X(rcv_wscale)                                                                                  \
     X(ts_ok)                                                                                       \
     X(msl_set)                                                                                     \
     X(passive)                                                                                     \
-    X(rcvbuf_set)
+    X(rcvbuf_set)                                                                                  \
+    X(ratio_known)
 
 void tcp_tw_save(tcp_tw *tw, const tcp_conn *c)
 {

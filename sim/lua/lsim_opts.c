@@ -472,6 +472,13 @@ void lsim_profile_apply(lua_State *L, int idx, tcp_profile *p, const char *where
     if (p->port_lo > p->port_hi)
         luaL_error(L, "%s: port_lo (%d) is above port_hi (%d): the ephemeral range holds no port",
                    where, (int)p->port_lo, (int)p->port_hi);
+    /* Linux's tcp_comp_sack_nr is a u8 sysctl (0..255, proc_dou8vec_minmax)
+     * and the count it bounds is kept in 8 bits: a larger limit would never
+     * be reached. */
+    if (p->comp_sack_nr > 255)
+        luaL_error(L,
+                   "%s: comp_sack_nr must be 0..255 (Linux's tcp_comp_sack_nr is 8 bits); got %I",
+                   where, (lua_Integer)p->comp_sack_nr);
 }
 
 int lsim_parse_ipv4(const char *text, uint32_t *out)

@@ -130,9 +130,10 @@ static bool set_knob(tcp_profile *p, const char *name, const char *value, bool *
         p->comp_sack_delay_ns = v;
     else if (!strcmp(name, "tcp_comp_sack_slack_ns"))
         p->comp_sack_slack_ns = v;
-    else if (!strcmp(name, "tcp_comp_sack_nr"))
+    else if (!strcmp(name, "tcp_comp_sack_nr")) {
+        *bad = v > 255; /* a u8 sysctl: Linux refuses a larger value */
         p->comp_sack_nr = (uint32_t)v;
-    else
+    } else
         return false;
     return true;
 }

@@ -225,6 +225,19 @@ static void settings_without_a_knob_are_unsupported(void **state)
                    PKT_RUN_NOT_RUN, "unsupported: setsockopt TCP_DEFER_ACCEPT at t.pkt:2");
 }
 
+/* tcp_comp_sack_nr is a u8 sysctl: Linux refuses 256 (proc_dou8vec_minmax),
+ * so the script is not run, rather than run with a limit never reached. */
+static void comp_sack_nr_above_255_is_refused(void **state)
+{
+    (void)state;
+    expect_verdict(
+        "`sysctl -q net.ipv4.tcp_comp_sack_nr=256`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+        PKT_RUN_NOT_RUN, "unsupported: value '256' of tcp_comp_sack_nr at t.pkt:1");
+    expect_verdict(
+        "`sysctl -q net.ipv4.tcp_comp_sack_nr=255`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+        PKT_RUN_PASS, NULL);
+}
+
 static void knob_settings_change_the_run(void **state)
 {
     (void)state;
@@ -261,6 +274,7 @@ int main(void)
         cmocka_unit_test(errno_is_checked),
         cmocka_unit_test(blocking_accept_returns_when_the_handshake_completes),
         cmocka_unit_test(settings_without_a_knob_are_unsupported),
+        cmocka_unit_test(comp_sack_nr_above_255_is_refused),
         cmocka_unit_test(tolerance_percent_widens_by_the_gap),
         cmocka_unit_test(writes_block_or_take_what_fits),
         cmocka_unit_test(knob_settings_change_the_run),

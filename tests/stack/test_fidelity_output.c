@@ -577,6 +577,119 @@ static void reads_grow_receive_buffer_linux(void **state)
         assert_true(seen >= 37);
         if (on)
             assert_int_equal(grown, 0x3f); /* each of 32..37 ACKed at once */
+/* A linux-profile receiver that never reads, under a bulk sender: the
+ * window is kept from shrinking (tcp_select_window) but its rounding to the
+ * scale unit must not carry the right edge past the receive buffer, ACK
+ * after ACK; what arrives past the buffer is dropped (Linux drops what
+ * tcp_try_rmem_schedule cannot hold), never an abort. The edge is the
+ * peer's view of it (ACK + field << scale). */
+static void unread_receiver_edge_stays_within_the_buffer(void **state)
+{
+    (void)state;
+    harness *h = with_profile("linux");
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    static char buf[1 << 16];
+    memset(buf, 'x', sizeof buf);
+    tcp_tcb t0;
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), p.server, &t0), 0);
+    const tcp_seg *synack = &h_sent(h, H_B, 0)->seg;
+    assert_true(synack->has_wscale && synack->wscale > 0);
+    uint32_t start = t0.rcv_nxt, unit = 1u << synack->wscale, worst = 0, half_way = 0;
+    for (int i = 0; i < 3000; i++) {
+        if (i == 1500)
+            half_way = worst;
+        tcp_send(h_stack(h, H_A), p.client, buf, sizeof buf);
+        if (h_pending(h))
+            h_deliver(h);
+        else
+            h_run_for(h, 5000000);
+        const tcp_seg *ack = h_last_sent(h, H_B);
+        uint32_t edge = ack->ack + ((uint32_t)ack->wnd << synack->wscale) - start;
+        worst = edge > worst ? edge : worst;
+    }
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), p.server, &t), 0);
+    uint32_t held = t.rcv_nxt - start;
+    assert_true(held > 0);
+    /* the buffer filled long before half way; the edge then never moved */
+    assert_int_equal(worst, half_way);
+    /* within what is held plus the rounding (the kept window's unit, and
+     * the field's unit on top of it) */
+    assert_true(worst <= held + 2u * unit);
+    h_free(h);
+}
+
+/* A minisock's ACK offers the window the full connection would: the same
+ * final ACK of a retransmitted FIN whether the user closed (the connection
+ * became a minisock) or only shut down (it is held whole). */
+static void time_wait_minisock_offers_the_connections_window(void **state)
+{
+    (void)state;
+    uint16_t w[2];
+    for (int mode = 0; mode < 2; mode++) {
+        harness *h = with_profile("linux");
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        send_n(h, H_B, p.server, 1);
+        h_settle(h);
+        drain(h, H_A, p.client);
+        h_settle(h);
+        if (mode == 0)
+            tcp_close(h_stack(h, H_A), p.client);
+        else
+            tcp_shutdown(h_stack(h, H_A), p.client);
+        h_settle(h);
+        h_drop_sent(h, H_A, TCP_ACK, 1);
+        tcp_close(h_stack(h, H_B), p.server);
+        h_run_for(h, 5000000000ull);
+        const tcp_seg *last = h_last_sent(h, H_A);
+        assert_int_equal(last->flags, TCP_ACK);
+        w[mode] = last->wnd;
+        h_free(h);
+    }
+    assert_int_equal(w[0], w[1]);
+}
+
+/* After an RTO SND.NXT falls back; the peer ACKs the retransmitted head
+ * with a zero window while data beyond it is still outstanding. The RTO
+ * keeps watching that data; the persist timer, which shares its slot, is
+ * not armed (Linux tcp_check_probe_timer: only with nothing outstanding
+ * and no timer pending). */
+static void zero_window_ack_after_rto_keeps_the_rto(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    for (int prof = 0; prof < 3; prof++) {
+        harness *h = with_profile(names[prof]);
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        tcp_setopt(h_stack(h, H_A), p.client, TCP_OPT_NODELAY, 1);
+        send_n(h, H_A, p.client, 4000);
+        tcp_tcb t;
+        assert_int_equal(tcp_sock_tcb(h_stack(h, H_A), p.client, &t), 0);
+        uint32_t head = t.snd_una;
+        /* everything lost, a loss probe of the tail too, until the RTO
+         * sends the head again */
+        bool rto = false;
+        for (int ms = 0; ms < 10000 && !rto; ms++) {
+            while (h_pending(h) &&
+                   !(rto = h_peek(h, 0)->seg.seq == head && h_peek(h, 0)->seg.len > 0))
+                h_drop(h);
+            if (!rto)
+                h_advance(h, H_MS(1));
+        }
+        assert_true(rto);
+        tcp_seg g = h_reply(&h_peek(h, 0)->seg);
+        g.wnd = 0;
+        while (h_pending(h))
+            h_drop(h);
+        h_inject(h, H_A, &g);
+        assert_int_equal(tcp_sock_tcb(h_stack(h, H_A), p.client, &t), 0);
+        assert_true((int32_t)(t.snd_max - t.snd_una) > 0);
+        assert_true(t.timer_at[TCP_TIMER_RTX] != UINT64_MAX);
+        assert_true(t.timer_at[TCP_TIMER_PERSIST] == UINT64_MAX);
+        size_t before = h_sent_count(h, H_A);
+        h_run_for(h, H_S(2));
+        assert_true(h_sent_count(h, H_A) > before); /* the RTO (or a probe after it) went out */
+        assert_int_equal(h_last_sent(h, H_A)->seq, t.snd_una);
         h_free(h);
     }
 }
@@ -606,6 +719,9 @@ int main(void)
         T(window_grows_per_segment_linux),
         T(out_of_order_grows_window_with_sack_only),
         T(reads_grow_receive_buffer_linux),
+        T(unread_receiver_edge_stays_within_the_buffer),
+        T(time_wait_minisock_offers_the_connections_window),
+        T(zero_window_ack_after_rto_keeps_the_rto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
