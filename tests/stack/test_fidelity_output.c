@@ -577,6 +577,12 @@ static void reads_grow_receive_buffer_linux(void **state)
         assert_true(seen >= 37);
         if (on)
             assert_int_equal(grown, 0x3f); /* each of 32..37 ACKed at once */
+        h_free(h);
+    }
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
+
 /* A linux-profile receiver that never reads, under a bulk sender: the
  * window is kept from shrinking (tcp_select_window) but its rounding to the
  * scale unit must not carry the right edge past the receive buffer, ACK
@@ -693,8 +699,6 @@ static void zero_window_ack_after_rto_keeps_the_rto(void **state)
         h_free(h);
     }
 }
-
-#define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
 {
