@@ -802,8 +802,7 @@ static int run_limited(const run_opts *o, const lsim_config *limits);
 static void stale_scan(const run_opts *o)
 {
     const char *paths[] = {o->trace_out, o->pcap, o->pcapng, o->svg, o->dot, o->html};
-    const bool capture[] = {false, true, true, false, false, false};
-    cli_stale_scan(paths, capture, sizeof paths / sizeof *paths);
+    cli_stale_scan(paths, sizeof paths / sizeof *paths, strcmp(o->file, "-") == 0 ? NULL : o->file);
 }
 
 /* The run in progress, for the hard stops (wall clock, memory). */
