@@ -74,14 +74,14 @@ int cli_swarm(int argc, char **argv);    /* tcpsim swarm ... (cmd_swarm.c) */
  * replaced (inotify), until interrupted. Returns 2 if it cannot watch. */
 int cli_watch(const char *path, int (*run)(void *), void *ctx);
 
-/* What a failed run removes (cli_stale.c): paths[i] (NULL: none) and the
- * names an earlier run could have written for it with several simulations
- * (PATH's STEM.simK.EXT) or, capture[i], several hosts (STEM.HOST.EXT,
- * STEM.simK.HOST.EXT), as the folder holds them now: scan before the run.
- * remove unlinks them, saying each it removed on stderr, with unlink and
- * write only (safe in a signal handler and inside malloc); forget frees the
- * list (scan forgets the last one itself). */
-void cli_stale_scan(const char *const *paths, const bool *capture, size_t n);
+/* What a failed run removes (cli_stale.c): paths[i] (NULL: none), exactly
+ * those names, never the scenario's own file (scenario; NULL: none) and
+ * none of the tagged names (STEM.simK.EXT, STEM.HOST.EXT) an earlier run
+ * may have written beside them: scan before the run. remove unlinks them,
+ * saying each it removed on stderr, with unlink and write only (safe in a
+ * signal handler and inside malloc); forget frees the list (scan forgets
+ * the last one itself). */
+void cli_stale_scan(const char *const *paths, size_t n, const char *scenario);
 void cli_stale_remove(void);
 void cli_stale_forget(void);
 /* tcpsim run [--schedule S] [--settle D]: steers the run's nets under the

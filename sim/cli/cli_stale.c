@@ -3,20 +3,19 @@
  * command line writes, removed when this run fails (cli.h).
  *
  * A failed run writes no output, and a file an earlier run wrote under one
- * of its names would pass for this run's. Those names are the paths given
- * and their tagged forms (main.c's path_tagged): STEM.simK.EXT for a
- * scenario of several simulations, and for a capture also STEM.HOST.EXT and
- * STEM.simK.HOST.EXT, one per host. Which hosts and how many simulations
- * the earlier run had, only that run knew; so the folder of each path is
- * read before the run for the names of that form, and the hard stops (a
- * signal handler, the inside of malloc) then need only unlink and write.
+ * of its names would pass for this run's. Only the exact paths given are
+ * removed: the tagged forms an earlier run may also have written
+ * (STEM.simK.EXT, a capture's STEM.HOST.EXT) are left in place, since a
+ * name alone does not prove tcpsim wrote the file (a capture named "s" has
+ * "s.lua", the scenario, in its family; one named "x.pcap" a user's
+ * "x.orig.pcap"). The list is made before the run, so that the hard stops
+ * (a signal handler, the inside of malloc) need only unlink and write.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <ctype.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -25,7 +24,7 @@ static char **names;                     /* owned, each and the array */
 static volatile sig_atomic_t names_live; /* how many the hard stops may read */
 static size_t names_n, names_cap;
 
-static void keep(const char *dir, size_t dirlen, const char *base)
+static void keep(const char *path)
 {
     if (names_n == names_cap) {
         size_t cap = names_cap ? 2 * names_cap : 16;
@@ -35,87 +34,30 @@ static void keep(const char *dir, size_t dirlen, const char *base)
         names = p;
         names_cap = cap;
     }
-    size_t blen = strlen(base);
-    char *s = malloc(dirlen + blen + 1);
+    size_t len = strlen(path);
+    char *s = malloc(len + 1);
     if (!s)
         return;
-    memcpy(s, dir, dirlen);
-    memcpy(s + dirlen, base, blen + 1);
+    memcpy(s, path, len + 1);
     names[names_n++] = s;
 }
 
-/* s[0..len) is one tag path_tagged may put in a name: letters, digits, '-'
- * and '_' (a host's file tag; "simK" is one too). */
-static bool is_tag(const char *s, size_t len)
+/* Whether path names the scenario's own file: never an output to remove,
+ * whatever the command line calls it. */
+static bool is_scenario(const char *path, const char *scenario)
 {
-    if (len == 0)
+    struct stat a, b;
+    if (!scenario || stat(path, &a) != 0 || stat(scenario, &b) != 0)
         return false;
-    for (size_t i = 0; i < len; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-            return false;
-    return true;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-static bool is_sim_tag(const char *s, size_t len)
-{
-    if (len < 4 || strncmp(s, "sim", 3) != 0 || s[3] == '0')
-        return false;
-    for (size_t i = 3; i < len; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-/* mid is what lies between "STEM." and EXT in a name: "simK" for any
- * output; for a capture also "HOST", and "simK.HOST" (with an EXT) or
- * "HOST.simK" (without: path_tagged puts the tag before the last dot). */
-static bool is_tagged(const char *mid, size_t len, bool capture, bool ext)
-{
-    const char *dot = memchr(mid, '.', len);
-    if (!dot)
-        return is_sim_tag(mid, len) || (capture && is_tag(mid, len));
-    size_t a = (size_t)(dot - mid), b = len - a - 1;
-    if (!capture || !is_tag(mid, a) || !is_tag(dot + 1, b))
-        return false;
-    return ext ? is_sim_tag(mid, a) : is_sim_tag(dot + 1, b);
-}
-
-/* The names of path's family found in its folder, and path itself. */
-static void scan_one(const char *path, bool capture)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    keep(path, strlen(path), "");
-    const char *dot = strrchr(base, '.');
-    if (!dot || dot == base)
-        dot = base + strlen(base); /* no extension: tags go at the end */
-    size_t stem = (size_t)(dot - base), ext = strlen(dot);
-    char dirname[4096];
-    if (dirlen >= sizeof dirname)
-        return;
-    memcpy(dirname, path, dirlen);
-    dirname[dirlen] = '\0';
-    DIR *d = opendir(dirlen ? dirname : ".");
-    if (!d)
-        return;
-    for (struct dirent *e; (e = readdir(d));) {
-        const char *n = e->d_name;
-        size_t len = strlen(n);
-        if (len > stem + 1 + ext && strncmp(n, base, stem) == 0 && n[stem] == '.' &&
-            strcmp(n + len - ext, dot) == 0 &&
-            is_tagged(n + stem + 1, len - stem - 1 - ext, capture, ext > 0))
-            keep(path, dirlen, n);
-    }
-    closedir(d);
-}
-
-void cli_stale_scan(const char *const *paths, const bool *capture, size_t n)
+void cli_stale_scan(const char *const *paths, size_t n, const char *scenario)
 {
     cli_stale_forget();
     for (size_t i = 0; i < n; i++)
-        if (paths[i])
-            scan_one(paths[i], capture[i]);
+        if (paths[i] && !is_scenario(paths[i], scenario))
+            keep(paths[i]);
     names_live = (sig_atomic_t)names_n;
 }
 

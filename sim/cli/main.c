@@ -802,8 +802,7 @@ static int run_limited(const run_opts *o, const lsim_config *limits);
 static void stale_scan(const run_opts *o)
 {
     const char *paths[] = {o->trace_out, o->pcap, o->pcapng, o->svg, o->dot, o->html};
-    const bool capture[] = {false, true, true, false, false, false};
-    cli_stale_scan(paths, capture, sizeof paths / sizeof *paths);
+    cli_stale_scan(paths, sizeof paths / sizeof *paths, strcmp(o->file, "-") == 0 ? NULL : o->file);
 }
 
 /* The run in progress, for the hard stops (wall clock, memory). */
@@ -890,11 +889,14 @@ static int run_limited(const run_opts *o, const lsim_config *limits)
     cfg.on_memory_stop = memory_stop;
     /* --schedule, or the scenario's own: tcpsim explore steers the nets */
     struct cli_sched *sched = cli_schedule_begin(&cfg, o->schedule, o->settle, o->swarm);
-    if (!sched)
+    if (!sched) {
+        cli_stale_remove();
         return 2;
+    }
     lua_State *L = lsim_runtime_new(&cfg);
     if (!L) {
         fprintf(stderr, "tcpsim: out of memory\n");
+        cli_stale_remove();
         if (sched)
             cli_schedule_end(sched);
         return 2;
@@ -914,6 +916,7 @@ static int run_limited(const run_opts *o, const lsim_config *limits)
     if (o->sim > n) {
         fprintf(stderr, "tcpsim: --sim %u: the scenario made %u simulation%s\n", o->sim, n,
                 n == 1 ? "" : "s");
+        cli_stale_remove();
         cli_schedule_end(sched);
         lsim_runtime_free(L);
         return 2;
@@ -927,6 +930,8 @@ static int run_limited(const run_opts *o, const lsim_config *limits)
             }
         } else if (write_outputs(o, sims[k - 1], k, o->sim ? 1 : n) != 0)
             rc = 2;
+    if (rc == 2)
+        cli_stale_remove(); /* failed as the paths above do: no output passes for this run's */
     long checked, failed;
     lsim_expect_counts(L, &checked, &failed);
     fflush(stdout);

@@ -142,9 +142,21 @@ static int params_grow(sim_world *w)
     return 0;
 }
 
-/* The world's one copy of a value equal to *p, made on first use and kept
- * until sim_world_free; NULL when out of memory. A world has a handful of
- * distinct values (a script that sets many keeps each one, 64 bytes). */
+/* A kept value and how many directions point at it: the slots hold &v,
+ * the first member, so a slot's pointer is also its entry's. */
+typedef struct params_entry {
+    sim_link_params v;
+    uint32_t refs;
+} params_entry;
+
+static params_entry *entry_of(const sim_link_params *p)
+{
+    return (params_entry *)(uintptr_t)p;
+}
+
+/* The world's one copy of a value equal to *p, made on first use; NULL when
+ * out of memory. It lives while a direction points at it (params_point):
+ * a script setting a million distinct values keeps only those in use. */
 static const sim_link_params *params_keep(sim_world *w, const sim_link_params *p)
 {
     if ((w->nparams + 1) * 2 > w->params_mask + 1 && params_grow(w) != 0)
@@ -153,19 +165,57 @@ static const sim_link_params *params_keep(sim_world *w, const sim_link_params *p
     for (; w->params_slots[j]; j = (j + 1) & w->params_mask)
         if (params_equal(w->params_slots[j], p))
             return w->params_slots[j];
-    sim_link_params *copy = malloc(sizeof *copy);
-    if (!copy)
+    params_entry *e = malloc(sizeof *e);
+    if (!e)
         return NULL;
-    *copy = *p;
-    w->params_slots[j] = copy;
+    e->v = *p;
+    e->refs = 0;
+    w->params_slots[j] = &e->v;
     w->nparams++;
-    return copy;
+    return &e->v;
+}
+
+/* Takes kept out of the table and frees it. Backward-shift deletion: each
+ * later entry of the probe run moves into the hole unless its home slot
+ * lies cyclically in (hole, its slot], so every lookup still finds it. */
+static void params_drop(sim_world *w, const sim_link_params *kept)
+{
+    uint32_t m = w->params_mask, i = (uint32_t)params_hash(kept) & m;
+    while (w->params_slots[i] != kept)
+        i = (i + 1) & m;
+    for (uint32_t j = i;;) {
+        j = (j + 1) & m;
+        sim_link_params *q = w->params_slots[j];
+        if (!q)
+            break;
+        uint32_t home = (uint32_t)params_hash(q) & m;
+        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays)
+            continue;
+        w->params_slots[i] = q;
+        i = j;
+    }
+    w->params_slots[i] = NULL;
+    w->nparams--;
+    free(entry_of(kept));
+}
+
+/* Points *at (a direction's parameters, or NULL) at kept, counting the
+ * value it leaves and freeing it when no direction points at it. */
+static void params_point(sim_world *w, const sim_link_params **at, const sim_link_params *kept)
+{
+    entry_of(kept)->refs++;
+    const sim_link_params *old = *at;
+    *at = kept;
+    if (old && --entry_of(old)->refs == 0)
+        params_drop(w, old);
 }
 
 static void params_free_all(sim_world *w)
 {
     for (uint32_t i = 0; w->params_mask && i <= w->params_mask; i++)
-        free(w->params_slots[i]);
+        if (w->params_slots[i])
+            free(entry_of(w->params_slots[i]));
     free(w->params_slots);
     w->params_slots = NULL;
     w->params_mask = w->nparams = 0;
@@ -296,7 +346,7 @@ static void dir_init(sim_world *w, sim_dir *dir, const sim_host *from, const sim
     char stream[sizeof "link:>" + 2 * SIM_NAME_MAX];
     snprintf(stream, sizeof stream, "link:%s>%s", from->name, to->name);
     memset(dir, 0, sizeof *dir);
-    dir->params = kept;
+    params_point(w, &dir->params, kept);
     sim_world_rng(w, &dir->rng, stream);
 }
 
@@ -377,7 +427,7 @@ int sim_link_params_set(sim_link *l, int dir, const sim_link_params *p)
     if (!kept)
         return sim_world_fail(l->world, "out of memory setting link %s>%s", l->end[dir]->name,
                               l->end[1 - dir]->name);
-    l->dir[dir].params = kept;
+    params_point(l->world, &l->dir[dir].params, kept);
     sim_link_set_up(l, dir, p->up); /* traces the change, if any */
     return 0;
 }
@@ -453,7 +503,7 @@ void sim_link_set_up(sim_link *l, int dir, bool up)
     const sim_link_params *kept = params_keep(l->world, &v);
     if (!kept)
         sim_fatal_oom("a link's parameters");
-    l->dir[dir].params = kept;
+    params_point(l->world, &l->dir[dir].params, kept);
     if (sim_tracing(l->world)) {
         sim_trace_rec rec = {
             .kind = SIM_TR_LINK,

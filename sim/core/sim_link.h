@@ -63,7 +63,8 @@ sim_host *sim_link_host(const sim_link *l, int end); /* end 0: a, 1: b */
 int sim_link_dir_from(const sim_link *l, const sim_host *from);
 
 /* The direction's parameters: the world's one copy of that value, valid
- * until sim_world_free (a later change points the direction elsewhere). */
+ * until the direction's parameters next change (sim_link_params_set,
+ * sim_link_set_up: the value is freed once no direction uses it). */
 const sim_link_params *sim_link_params_get(const sim_link *l, int dir);
 int sim_link_params_set(sim_link *l, int dir, const sim_link_params *p);
 

@@ -197,6 +197,8 @@ static void slot_free(sim_world *w, sim_packet *p)
     }
     sim_pool *pool = &w->pools[class_of(p->cap)];
     assert(p->cap == pool->data_cap);
+    if (p->lent) /* its release (a function and the owner) must not reach the next packet */
+        memset(lent_of(p), 0, sizeof(lent_ref));
     p->data = (uint8_t *)(p + 1); /* a lent packet's slot keeps its own data area */
     p->next = pool->free;
     pool->free = p;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sim_host.h"
+#include "sim_internal.h" /* the world's count of kept parameter values */
 #include "sim_link.h"
 #include "sim_world.h"
 
@@ -695,11 +696,36 @@ static void test_equal_parameters_are_kept_once(void **state)
     assert_int_equal(sim_link_params_get(f->l, 1)->delay_ns, 0);
 }
 
+/* A value no direction uses any more is freed: a script setting a new
+ * delay each time keeps only the values in use (here the partition's down
+ * value, the current value and the other direction's), never one per set,
+ * and a probe run broken by a freed value still finds the ones after it. */
+static void test_unused_parameters_are_freed(void **state)
+{
+    fx *f = *state;
+    sim_link_params p;
+    sim_link_params_default(&p);
+    uint32_t before = f->w->nparams;
+    for (uint32_t i = 1; i <= 5000; i++) {
+        p.delay_ns = (uint64_t)i * SIM_US;
+        assert_int_equal(sim_link_params_set(f->l, 0, &p), 0);
+        sim_link_set_up(f->l, 0, i % 2 == 0);
+        assert_int_equal(sim_link_params_get(f->l, 0)->delay_ns, (uint64_t)i * SIM_US);
+        assert_true(f->w->nparams <= before + 1);
+    }
+    sim_link_set_up(f->l, 0, true);
+    sim_link_params_default(&p);
+    assert_int_equal(sim_link_params_set(f->l, 0, &p), 0);
+    assert_ptr_equal(sim_link_params_get(f->l, 0), sim_link_params_get(f->l, 1));
+    assert_int_equal(f->w->nparams, before);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_propagation_delay_is_exact),
+        T(test_unused_parameters_are_freed),
         T(test_serialisation_is_fifo_at_bandwidth),
         T(test_serialisation_rounds_up_to_whole_ns),
         T(test_queue_tail_drop_is_exact),

@@ -236,6 +236,25 @@ static void test_lent_bytes_are_read_in_place_and_released_once(void **state)
     sim_packet_free(w, first);
 }
 
+/* A lent packet keeps its lender's callback and owner in its slot's own
+ * data area; freed, the slot goes to the next small packet, whose unwritten
+ * bytes must not hold them (sim_packet.h: never stray heap contents). */
+static void test_a_freed_lent_slot_keeps_no_callback(void **state)
+{
+    sim_world *w = *state;
+    lender l = {0};
+    sim_packet *p = sim_packet_new_lent(w, l.bytes, 100, lender_release, &l);
+    assert_non_null(p);
+    uint8_t *area = (uint8_t *)(p + 1);
+    sim_packet_free(w, p);
+    assert_int_equal(l.released, 1);
+    sim_packet *q = sim_packet_new(w, 1);
+    assert_ptr_equal(q->data, area); /* the same slot, taken back from the pool */
+    static const uint8_t zero[sizeof(void *) * 2];
+    assert_memory_equal(q->data, zero, sizeof zero);
+    sim_packet_free(w, q);
+}
+
 static void test_writable_copies_lent_bytes_keeping_the_id(void **state)
 {
     sim_world *w = *state;
@@ -302,6 +321,7 @@ int main(void)
         T(test_addresses),
         T(test_world_free_releases_owned_packets),
         T(test_lent_bytes_are_read_in_place_and_released_once),
+        T(test_a_freed_lent_slot_keeps_no_callback),
         T(test_writable_copies_lent_bytes_keeping_the_id),
         T(test_world_free_releases_lent_packets),
         T(test_a_failed_lent_packet_releases_at_once),

@@ -1,0 +1,8 @@
+-- a failed run never removes its own scenario file, even when the command line names it as an
+-- output: the kept file is written before the run (not valid Lua, so the run fails) and is both
+-- the scenario and the capture's path
+-- command: run {tmp}/s.lua --quiet --pcap {tmp}/s.lua --svg {tmp}/l.svg
+-- stale: {tmp}/l.svg
+-- kept: {tmp}/s.lua
+-- expect: exit 2
+-- expect-error: removed
