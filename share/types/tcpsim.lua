@@ -120,7 +120,7 @@ function tcpsim.ns(n) end
 ---@field delack_tick? tcpsim.Duration with delack_max: the wait of a delayed ACK due at an ATO of 0, Linux's next timer tick (0: at once)
 ---@field comp_sack_delay? tcpsim.Duration with delack_max, on SACK connections: duplicate ACKs past the third for one RCV.NXT are held min(SRTT/20, this), then one goes (Linux SACK compression; 0: off)
 ---@field comp_sack_slack? tcpsim.Duration with comp_sack_delay: added to the hold (the kernel timer's slack, which it fires at the end of)
----@field comp_sack_nr? integer with comp_sack_delay: at most this many duplicate ACKs held; one more goes at once
+---@field comp_sack_nr? integer with comp_sack_delay: at most this many duplicate ACKs held (0..255); one more goes at once
 ---@field embryo_reset_closed? boolean a passive SYN_RECEIVED ended by RST or SYN shows CLOSED (its request dropped), not LISTEN
 ---@field wnd_mss_round? boolean at window scale 0 the window offered is rounded down to whole segments (Linux __tcp_select_window)
 ---@field sndbuf_expand? integer a send buffer the user did not size grows to this many times max(10, cwnd) segments of socket memory (Linux tcp_sndbuf_expand; 0: fixed)
@@ -128,6 +128,7 @@ function tcpsim.ns(n) end
 ---@field read_ack? boolean a read that empties the receive queue sends the ACK owed for a pushed or short segment (Linux tcp_cleanup_rbuf)
 ---@field grow_window? boolean the window offered grows by two segments per data segment up to the clamp, each growth ACKed at once (Linux rcv_ssthresh, tcp_grow_window)
 ---@field scaling_ratio? integer with grow_window: the receiving driver's payload-to-memory ratio in 1/256, taken from the first data segment (Linux tcp_measure_rcv_mss; 0: rcv_win_ratio stays)
+---@field rcv_autotune? boolean with timestamps: a read that took more than the receive space within one receiver RTT grows the receive buffer, its clamp and the window (Linux tcp_rcv_space_adjust)
 
 ---@class tcpsim.SimOptions: tcpsim.Knobs
 ---@field seed? integer default 1
