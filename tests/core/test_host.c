@@ -206,16 +206,22 @@ static void test_send_routes_by_destination(void **state)
     assert_string_equal(f->lines[1], "0.050000000 DELIVER host=2 link=1 dir=0 pkt=1 len=40");
 }
 
+/* Hosts A, B and C (10.0.0.1-3) with one default link, A-B. */
+static void three_hosts_a_b_linked(fx *f, sim_host **a, sim_host **b, sim_host **c)
+{
+    sim_host_add(f->w, "A", IP(10, 0, 0, 1), a);
+    sim_host_add(f->w, "B", IP(10, 0, 0, 2), b);
+    sim_host_add(f->w, "C", IP(10, 0, 0, 3), c);
+    sim_link_params p;
+    sim_link_params_default(&p);
+    sim_link_add(f->w, *a, *b, &p, &p, NULL);
+}
+
 static void test_send_without_route_is_dropped(void **state)
 {
     fx *f = *state;
     sim_host *a, *b, *c;
-    sim_host_add(f->w, "A", IP(10, 0, 0, 1), &a);
-    sim_host_add(f->w, "B", IP(10, 0, 0, 2), &b);
-    sim_host_add(f->w, "C", IP(10, 0, 0, 3), &c);
-    sim_link_params p;
-    sim_link_params_default(&p);
-    sim_link_add(f->w, a, b, &p, &p, NULL);
+    three_hosts_a_b_linked(f, &a, &b, &c);
     sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 3), 40)); /* no A-C link */
     sim_host_send(a, datagram(f->w, 0, IP(10, 9, 9, 9), 40)); /* nobody */
     sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 1), 40)); /* itself */
@@ -234,16 +240,13 @@ static void test_remembered_route_follows_the_destination(void **state)
 {
     fx *f = *state;
     sim_host *a, *b, *c;
-    sim_host_add(f->w, "A", IP(10, 0, 0, 1), &a);
-    sim_host_add(f->w, "B", IP(10, 0, 0, 2), &b);
-    sim_host_add(f->w, "C", IP(10, 0, 0, 3), &c);
-    sim_link_params p;
-    sim_link_params_default(&p);
-    sim_link_add(f->w, a, b, &p, &p, NULL);
+    three_hosts_a_b_linked(f, &a, &b, &c);
     sim_host_set_receiver(b, receive, f);
     sim_host_set_receiver(c, receive, f);
     sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 2), 40));
     sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 3), 40)); /* no A-C link yet */
+    sim_link_params p;
+    sim_link_params_default(&p);
     sim_link_add(f->w, a, c, &p, &p, NULL);
     sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 3), 40));
     sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 2), 40));
