@@ -940,8 +940,8 @@ static int run_limited(const run_opts *o, const lsim_config *limits)
             print_sim(out, o, sims[k - 1], k, n);
     print_verdict(out, o, checked, failed);
     fflush(out);
-    if (sched && cli_schedule_end(sched))
-        rc = 1; /* an invariant failed under the schedule (printed) */
+    if (sched && cli_schedule_end(sched) && rc == 0)
+        rc = 1; /* an invariant failed under the schedule (printed); an exit 2 stays */
     lsim_runtime_free(L);
     if (rc)
         return rc;

@@ -74,6 +74,14 @@ grep -q "shrunk: tcpsim run $tmp/short.lua --schedule 2:drop --settle 1ms (1 fau
   fail "shrunk schedule"
 "$T" run "$tmp/short.lua" --schedule 2:drop --settle 1ms --quiet >"$tmp/replay2" 2>/dev/null
 grep -q "INVARIANT stuck failed: B:80 still in SYN_RECEIVED" "$tmp/replay2" || fail "replay of the stuck run"
+# An output that cannot be written is a usage failure (exit 2) even when the
+# schedule's invariant failed too: the invariant's exit 1 must not hide it.
+sed 's/^peer:close()/if peer then peer:close() end/' "$tmp/short.lua" >"$tmp/short2.lua"
+"$T" run "$tmp/short2.lua" --schedule 4:drop,7:drop --settle 1ms --quiet \
+  --pcap "$tmp/no/such/dir/x.pcap" >"$tmp/both.out" 2>"$tmp/both.err"
+[ $? -eq 2 ] || fail "a failed output under a failed invariant must exit 2"
+grep -q "^INVARIANT stuck failed: " "$tmp/both.out" || fail "the invariant still reported"
+grep -q "cannot write pcap" "$tmp/both.err" || fail "the output failure reported"
 
 # The schedule as a Lua option: tcpsim.new{schedule = S, settle = D} runs
 # as --schedule S --settle D does; the command line's --schedule wins; a bad
