@@ -133,6 +133,9 @@ int kern_sysctls_from_profile(const tcp_profile *p, kern_config *c, char *err, s
         add(c, "tcp_comp_sack_delay_ns", p->comp_sack_delay_ns, err, err_len) != 0 ||
         add(c, "tcp_comp_sack_slack_ns", p->comp_sack_slack_ns, err, err_len) != 0 ||
         add(c, "tcp_comp_sack_nr", p->comp_sack_nr, err, err_len) != 0 ||
+        /* Receive-buffer autotuning (tcp_rcv_space_adjust runs only with
+         * it): a namespace sysctl, default 1, the profile's rcv_autotune. */
+        add(c, "tcp_moderate_rcvbuf", p->rcv_autotune, err, err_len) != 0 ||
         /* The stack's congestion control is RFC 5681 with RFC 6582's
          * recovery: Linux's "reno" (tcp_cong.c, always built in and
          * allowed in any namespace), not the machine's default (CUBIC or

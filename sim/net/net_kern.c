@@ -82,7 +82,6 @@ static int check_profile(const tcp_profile *p, char *err, size_t len)
         {"read_ack", p->read_ack == l->read_ack},
         {"grow_window", p->grow_window == l->grow_window},
         {"scaling_ratio", p->scaling_ratio == l->scaling_ratio}, /* the TUN device's */
-        {"rcv_autotune", p->rcv_autotune == l->rcv_autotune},    /* tcp_moderate_rcvbuf */
     };
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
         if (!k[i].same) {

@@ -189,6 +189,29 @@ static void namespace_runs_reno(void **state)
     assert_string_equal(after, before);
 }
 
+/* rcv_autotune is tcp_moderate_rcvbuf inside the namespace: turned off
+ * there, the machine's own value stays. */
+static void rcv_autotune_off_is_the_namespace_moderate_rcvbuf(void **state)
+{
+    (void)state;
+    char before[64], after[64], v[64];
+    host_sysctl("/proc/sys/net/ipv4/tcp_moderate_rcvbuf", before, sizeof before);
+    tcp_profile pr = *tcp_profile_find("linux");
+    pr.rcv_autotune = false;
+    kern_config cfg;
+    kp_config(&cfg);
+    cfg.nsysctls = 0;
+    char err[256];
+    assert_int_equal(kern_sysctls_from_profile(&pr, &cfg, err, sizeof err), 0);
+    kpeer p;
+    kp_open(&p, &cfg, 40000, 80);
+    assert_int_equal(kern_ns_sysctl_read(p.ns, "net.ipv4.tcp_moderate_rcvbuf", v, sizeof v), 0);
+    assert_string_equal(v, "0");
+    kp_close(&p);
+    host_sysctl("/proc/sys/net/ipv4/tcp_moderate_rcvbuf", after, sizeof after);
+    assert_string_equal(after, before);
+}
+
 static void rfc9293_profile_has_no_sysctl_for_no_fin_wait_2_timeout(void **state)
 {
     (void)state;
@@ -436,6 +459,7 @@ int main(void)
         cmocka_unit_test(namespace_owns_a_small_connection_hash),
         cmocka_unit_test(linux_profile_matches_kernel_defaults),
         cmocka_unit_test(namespace_runs_reno),
+        cmocka_unit_test(rcv_autotune_off_is_the_namespace_moderate_rcvbuf),
         cmocka_unit_test(rfc9293_profile_has_no_sysctl_for_no_fin_wait_2_timeout),
         cmocka_unit_test(bad_config_is_refused_and_leaves_nothing),
         cmocka_unit_test(error_after_creation_removes_namespace),
