@@ -226,6 +226,18 @@ const tcp_profile *tcp_profile_find(const char *name);
 const char *const *tcp_profile_names(void);
 /* The system a built-in profile models, e.g. "FreeBSD 14.x, default sysctls". */
 const char *tcp_profile_system(const char *name);
+/* The first field in which a and b differ, by the knob name scenarios set
+ * it with (the field's own name where none can), skipping the knobs listed
+ * in skip (NULL-terminated, may be NULL); NULL when they agree. Every field
+ * but `name` is compared, so a knob added to tcp_profile is compared too
+ * (tests/stack/test_profiles checks the list covers the struct). */
+const char *tcp_profile_diff(const tcp_profile *a, const tcp_profile *b, const char *const *skip);
+/* The compared fields, in declaration order: knob name, offset, size. */
+typedef struct tcp_profile_field {
+    const char *knob;
+    unsigned short off, size;
+} tcp_profile_field;
+const tcp_profile_field *tcp_profile_fields(size_t *n);
 
 /* ---- Events ------------------------------------------------------------ */
 

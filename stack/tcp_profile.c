@@ -3,6 +3,7 @@
  * "the RFC", Linux and BSD is a value here, never a branch elsewhere; the
  * sources of each value are in docs/stack.md.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "tcp_conn.h"
@@ -262,6 +263,117 @@ const char *const *tcp_profile_names(void)
 {
     static const char *const names[] = {"rfc9293", "linux", "bsd", NULL};
     return names;
+}
+
+#define F(k, f)                                                                                    \
+    {                                                                                              \
+        k, offsetof(tcp_profile, f), sizeof(((tcp_profile *)0)->f)                                 \
+    }
+/* Declaration order; a field no scenario sets keeps its own name. */
+static const tcp_profile_field FIELDS[] = {
+    F("msl", msl_ns),
+    F("time_wait", time_wait_ns),
+    F("fin_timeout", fin_wait_2_timeout_ns),
+    F("rto_initial", rto_initial_ns),
+    F("rto_min", rto_min_ns),
+    F("rto_max", rto_max_ns),
+    F("syn_retries", syn_retries),
+    F("synack_retries", synack_retries),
+    F("retries", data_retries),
+    F("delack", delack_ns),
+    F("keepalive_idle", keepalive_idle_ns),
+    F("keepalive_interval", keepalive_intvl_ns),
+    F("keepalive_probes", keepalive_probes),
+    F("sndbuf", sndbuf),
+    F("rcvbuf", rcvbuf),
+    F("mss", mss),
+    F("rst_on_close_with_unread", rst_on_close_with_unread),
+    F("rst_on_keepalive_timeout", rst_on_keepalive_timeout),
+    F("tw_restart_on_ack", tw_restart_on_ack),
+    F("tw_paws_restart", tw_paws_restart),
+    F("rfc1337", tw_rst),
+    F("tw_syn", tw_syn),
+    F("backlog_full", backlog_full),
+    F("send_timestamps", send_timestamps),
+    F("send_wscale", send_wscale),
+    F("send_sack_perm", send_sack_perm),
+    F("rst_on_data_after_close", rst_on_data_after_close),
+    F("init_cwnd_segs", init_cwnd_segs),
+    F("rst_has_ack", rst_has_ack),
+    F("orphan_retries", orphan_retries),
+    F("syn_linear_timeouts", syn_linear_timeouts),
+    F("syn_timeout", syn_timeout_ns),
+    F("quickack", quickack),
+    F("challenge_ack_limit", oow_ack_limit),
+    F("challenge_ack_window", oow_ack_window_ns),
+    F("rto_slop", rto_slop_ns),
+    F("persist_min", persist_min_ns),
+    F("persist_max", persist_max_ns),
+    F("zero_window_probe_no_data", zwp_no_data),
+    F("zwp_ack_rearm", zwp_ack_rearm),
+    F("nagle_minshall", nagle_minshall),
+    F("fin_timeout_idle", fin_wait_2_idle),
+    F("backlog_model", backlog_model),
+    F("syn_recv_rules", syn_recv_rules),
+    F("port_lo", port_lo),
+    F("port_hi", port_hi),
+    F("mss_floor", mss_floor),
+    F("syn_loss_cwnd_after", syn_loss_cwnd_after),
+    F("abort_rst_closing", abort_rst_closing),
+    F("old_segment_ack", old_segment_ack),
+    F("zero_window_fin", zero_window_fin),
+    F("time_wait_bsd_rules", tw_bsd_rules),
+    F("close_embryonic_silent", close_embryonic_silent),
+    F("option_layout", opt_layout),
+    F("rcvbuf_max", rcvbuf_max),
+    F("rcv_win_ratio", rcv_win_ratio),
+    F("init_window_mss_multiple", init_wnd_mss_multiple),
+    F("syn_bad_ack_rexmit", syn_bad_ack_rexmit_ns),
+    F("delack_max", delack_max_ns),
+    F("pingpong", pingpong),
+    F("embryo_reset_closed", embryo_reset_closed),
+    F("wnd_mss_round", wnd_mss_round),
+    F("delack_tick", delack_tick_ns),
+    F("tlp", tlp),
+    F("read_ack", read_ack),
+    F("sndbuf_expand", sndbuf_expand),
+    F("sndbuf_max", sndbuf_max),
+    F("shut_rd_discard", shut_rd_discard),
+    F("grow_window", grow_window),
+    F("scaling_ratio", scaling_ratio),
+    F("rcv_autotune", rcv_autotune),
+    F("listen_shutdown", listen_shut),
+    F("listen_connect", listen_connect),
+    F("comp_sack_delay", comp_sack_delay_ns),
+    F("comp_sack_slack", comp_sack_slack_ns),
+    F("comp_sack_nr", comp_sack_nr),
+};
+#undef F
+#define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
+
+const tcp_profile_field *tcp_profile_fields(size_t *n)
+{
+    *n = NFIELDS;
+    return FIELDS;
+}
+
+static bool skipped(const char *knob, const char *const *skip)
+{
+    for (size_t i = 0; skip && skip[i]; i++)
+        if (!strcmp(skip[i], knob))
+            return true;
+    return false;
+}
+
+const char *tcp_profile_diff(const tcp_profile *a, const tcp_profile *b, const char *const *skip)
+{
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const tcp_profile_field *f = &FIELDS[i];
+        if (!skipped(f->knob, skip) &&
+            memcmp((const char *)a + f->off, (const char *)b + f->off, f->size) != 0)
+            return f->knob;
+    }
+    return NULL;
 }
 
 const char *tcp_profile_system(const char *name)

@@ -13,10 +13,10 @@
 --
 -- The figure's exchange needs A to wait for its held SYN: Linux would send
 -- its SYN again 2 ms after the bad ACK (TCP_TIMEOUT_MIN), so the linux
--- profile's syn_bad_ack_rexmit is turned off here (the pkt script
--- rst-syn-sent-bad-ack shows Linux's way).
+-- profile's syn_bad_ack_rexmit is turned off here, on A (the side in
+-- SYN_SENT; the pkt script rst-syn-sent-bad-ack shows Linux's way).
 local pair = require "pair"
-local sim, a, b, link = pair.new { seed = 3, delay = "20ms", syn_bad_ack_rexmit = "0ms" }
+local sim, a, b, link = pair.new { seed = 3, delay = "20ms", A = { syn_bad_ack_rexmit = "0ms" } }
 
 local server = b:listen(80)
 -- keep A's real SYN on the wire until the old one has been dealt with

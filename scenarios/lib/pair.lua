@@ -16,17 +16,25 @@ local LINK_KEYS = { delay = true, jitter = true, bandwidth = true, queue = true,
   mtu = true, loss = true, duplicate = true, reorder = true, reorder_delay = true,
   corrupt = true, up = true, ab = true, ba = true }
 
+-- The options of one host: its name and the knobs given for it alone.
+local function host_opts(name, knobs)
+  local o = { name = name }
+  for k, v in pairs(knobs or {}) do o[k] = v end
+  return o
+end
+
 -- pair.new(opts): opts mixes link options (delay, loss, ...) and
--- simulation options (seed, profile, knobs such as msl); returns
--- sim, a, b, link.
+-- simulation options (seed, profile, knobs such as msl); opts.A and
+-- opts.B are knobs for that host alone; returns sim, a, b, link.
 function M.new(opts)
   opts = opts or {}
   local sim_opts, link_opts = {}, {}
   for k, v in pairs(opts) do
-    if LINK_KEYS[k] then link_opts[k] = v else sim_opts[k] = v end
+    if LINK_KEYS[k] then link_opts[k] = v
+    elseif k ~= "A" and k ~= "B" then sim_opts[k] = v end
   end
   local sim = tcpsim.new(sim_opts)
-  local a, b = sim:host "A", sim:host "B"
+  local a, b = sim:host(host_opts("A", opts.A)), sim:host(host_opts("B", opts.B))
   local link = sim:link(a, b, link_opts)
   return sim, a, b, link
 end

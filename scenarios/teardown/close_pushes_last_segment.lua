@@ -5,10 +5,11 @@
 -- then closes, the 540 bytes and the FIN leave together at once, in one
 -- segment (Linux tcp_send_fin pushes with Nagle off; FreeBSD sends when a
 -- FIN is due). Minshall's variant of Nagle (the linux profile's) would let
--- the runt go at once, so the classic rule is chosen here; under a profile
--- with timestamps the segments are 1448 + 552 bytes.
+-- the runt go at once, so the classic rule is chosen here, for the sender
+-- A alone (B sends no data); under a profile with timestamps the segments
+-- are 1448 + 552 bytes.
 local pair = require "pair"
-local sim, a, b, link = pair.new { seed = 5, delay = "10ms", nagle_minshall = false }
+local sim, a, b, link = pair.new { seed = 5, delay = "10ms", A = { nagle_minshall = false } }
 local server, client, peer = pair.connect(sim, a, b, 80, { autoread = true })
 
 client:send(string.rep("x", 2000))

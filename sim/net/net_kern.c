@@ -60,38 +60,52 @@ struct net_kern {
 
 /* ---- Refusals: the profile ---- */
 
-/* Knobs with no sysctl must keep the linux profile's value. */
+/* Knobs the kernel endpoint is given: a namespace sysctl
+ * (kern_sysctls_from_profile), a route metric or the device (route_config,
+ * below), or checked here (the TIME_WAIT length, rto_min in whole ms). */
+static const char *const HANDLED[] = {"msl",
+                                      "time_wait",
+                                      "fin_timeout",
+                                      "syn_retries",
+                                      "synack_retries",
+                                      "retries",
+                                      "keepalive_idle",
+                                      "keepalive_interval",
+                                      "keepalive_probes",
+                                      "rfc1337",
+                                      "send_timestamps",
+                                      "send_wscale",
+                                      "send_sack_perm",
+                                      "comp_sack_delay",
+                                      "comp_sack_slack",
+                                      "comp_sack_nr",
+                                      "rcv_autotune",
+                                      "rto_min",
+                                      "init_cwnd_segs",
+                                      "mss",
+                                      NULL};
+
+/* Every other knob must keep the linux profile's value: the kernel cannot
+ * be told otherwise, and a run that ignored it would compare the kernel
+ * with a simulation of something else. tcp_profile_diff compares every
+ * field, so a knob added to the stack is refused here until it is given a
+ * handle. */
 static int check_profile(const tcp_profile *p, char *err, size_t len)
 {
     const tcp_profile *l = tcp_profile_find("linux");
-    struct {
-        const char *name;
-        bool same;
-    } k[] = {
-        {"msl/time_wait", (p->time_wait_ns ? p->time_wait_ns : 2 * p->msl_ns) ==
-                              (l->time_wait_ns ? l->time_wait_ns : 2 * l->msl_ns)},
-        {"rto_initial", p->rto_initial_ns == l->rto_initial_ns},
-        /* rto_min: a route metric in whole ms (route_config) */
-        {"rto_min in whole ms", p->rto_min_ns % 1000000ull == 0 && p->rto_min_ns > 0},
-        {"rto_max", p->rto_max_ns == l->rto_max_ns},
-        {"delack", p->delack_ns == l->delack_ns},
-        {"sndbuf", p->sndbuf == l->sndbuf},
-        {"rcvbuf", p->rcvbuf == l->rcvbuf},
-        {"sndbuf_expand", p->sndbuf_expand == l->sndbuf_expand}, /* reno's factor (kern_sysctl.c) */
-        {"sndbuf_max", p->sndbuf_max == l->sndbuf_max},
-        {"read_ack", p->read_ack == l->read_ack},
-        {"grow_window", p->grow_window == l->grow_window},
-        {"scaling_ratio", p->scaling_ratio == l->scaling_ratio}, /* the TUN device's */
-    };
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
-        if (!k[i].same) {
-            snprintf(err, len,
-                     NET_KERN_REFUSAL "change '%s' (no sysctl): keep the linux "
-                                      "profile's value",
-                     k[i].name);
-            return -1;
-        }
-    return 0;
+    const char *knob = NULL;
+    if ((p->time_wait_ns ? p->time_wait_ns : 2 * p->msl_ns) !=
+        (l->time_wait_ns ? l->time_wait_ns : 2 * l->msl_ns))
+        knob = "msl/time_wait"; /* TCP_TIMEWAIT_LEN is fixed */
+    else if (p->rto_min_ns % 1000000ull != 0 || p->rto_min_ns == 0)
+        knob = "rto_min in whole ms"; /* a route metric in whole ms (route_config) */
+    else
+        knob = tcp_profile_diff(p, l, HANDLED);
+    if (!knob)
+        return 0;
+    snprintf(err, len, NET_KERN_REFUSAL "change '%s' (no sysctl): keep the linux profile's value",
+             knob);
+    return -1;
 }
 
 int net_kern_attach(net *n, uint32_t host, char *err, size_t err_len)

@@ -114,6 +114,13 @@ printf 'local sim = tcpsim.new { seed = 1, delack = "100ms" }\nlocal a, b = sim:
 "$tcpsim" kernel "$work/knob.lua" --kernel-host B >/dev/null 2>"$work/knob.err"; rc=$?
 [ $rc -eq 3 ] && grep -q "^tcpsim kernel: refused: .*knob.lua:2: .*cannot change 'delack'" "$work/knob.err" \
     || bad "knob refusal: exit $rc: $(cat "$work/knob.err")"
+# Any knob the kernel cannot be given is refused, not only a listed few: a
+# run that ignored it would compare the kernel with something else. A knob
+# on the other host alone is that host's business.
+printf 'local sim = tcpsim.new { seed = 1 }\nlocal a = sim:host { name = "A", tw_restart_on_ack = false }\nlocal b = sim:host { name = "B", tw_restart_on_ack = false }\n' >"$work/knob2.lua"
+"$tcpsim" kernel "$work/knob2.lua" --kernel-host B >/dev/null 2>"$work/knob2.err"; rc=$?
+[ $rc -eq 3 ] && grep -q "^tcpsim kernel: refused: .*knob2.lua:3: .*cannot change 'tw_restart_on_ack'" "$work/knob2.err" \
+    || bad "any-knob refusal: exit $rc: $(cat "$work/knob2.err")"
 # A kernel host with no other host to face, and one with more than the
 # namespace routes (16): refused at the call that would open the namespace.
 printf 'local sim = tcpsim.new { seed = 1 }\nlocal b = sim:host "B"\nb:listen(80)\n' >"$work/alone.lua"

@@ -393,6 +393,25 @@ static void typos_get_the_nearest_name(void **state)
 
 /* ---- expect's label ---- */
 
+/* A knob a scenario sets has the name the stack gives its field
+ * (tcp_profile_diff names it so in a refusal). */
+static void every_lua_knob_is_a_profile_field(void **state)
+{
+    (void)state;
+    size_t n;
+    const tcp_profile_field *f = tcp_profile_fields(&n);
+    const char *const *k = lsim_profile_knobs();
+    size_t found = 0;
+    for (; k[found]; found++) {
+        size_t i = 0;
+        while (i < n && strcmp(f[i].knob, k[found]) != 0)
+            i++;
+        if (i == n)
+            fail_msg("knob '%s' is not a field of tcp_profile_fields", k[found]);
+    }
+    assert_true(found > 60);
+}
+
 static void only_a_string_is_a_label(void **state)
 {
     (void)state;
@@ -445,6 +464,7 @@ int main(void)
         cmocka_unit_test(a_hook_asking_for_a_bare_number_delay_is_refused),
         cmocka_unit_test(reorder_without_reorder_delay_holds_back_by_the_delay),
         cmocka_unit_test(typos_get_the_nearest_name),
+        cmocka_unit_test(every_lua_knob_is_a_profile_field),
         cmocka_unit_test(only_a_string_is_a_label),
         cmocka_unit_test(listen_isn_numbers_the_next_connection),
     };

@@ -30,6 +30,52 @@ static void profiles_are_found_by_name(void **state)
     assert_null(tcp_profile_find(NULL));
 }
 
+/* Scalars are aligned to their size here (no field is an array or a
+ * struct), so a field the list misses leaves a gap that is not padding. */
+static size_t align_up(size_t at, size_t size)
+{
+    return (at + size - 1) / size * size;
+}
+
+/* tcp_profile_diff compares every field: the list covers tcp_profile from
+ * the first field after the name to the end, in order, with only the
+ * padding the compiler must put between scalars. */
+static void the_field_list_covers_the_profile(void **state)
+{
+    (void)state;
+    size_t n;
+    const tcp_profile_field *f = tcp_profile_fields(&n);
+    assert_true(n > 60);
+    size_t at = offsetof(tcp_profile, msl_ns), largest = 1;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(f[i].off, align_up(at, f[i].size));
+        at = f[i].off + f[i].size;
+        if (f[i].size > largest)
+            largest = f[i].size;
+    }
+    assert_int_equal(align_up(at, largest), sizeof(tcp_profile));
+}
+
+/* Each field, changed alone, is the difference found and named; listed
+ * in skip, it is not. */
+static void profile_diff_names_each_field(void **state)
+{
+    (void)state;
+    const tcp_profile *l = tcp_profile_find("linux");
+    assert_null(tcp_profile_diff(l, l, NULL));
+    size_t n;
+    const tcp_profile_field *f = tcp_profile_fields(&n);
+    for (size_t i = 0; i < n; i++) {
+        tcp_profile p = *l;
+        ((unsigned char *)&p)[f[i].off] ^= 1; /* bool, enum or number: another value */
+        assert_string_equal(tcp_profile_diff(&p, l, NULL), f[i].knob);
+        const char *const skip[] = {"delack", f[i].knob, NULL};
+        assert_null(tcp_profile_diff(&p, l, skip));
+    }
+    assert_string_equal(tcp_profile_diff(tcp_profile_find("bsd"), l, NULL),
+                        "time_wait"); /* msl: 30 s in both */
+}
+
 static void profile_values(void **state)
 {
     (void)state;
@@ -148,6 +194,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(profiles_are_found_by_name),
         cmocka_unit_test(profile_values),
+        cmocka_unit_test(the_field_list_covers_the_profile),
+        cmocka_unit_test(profile_diff_names_each_field),
         cmocka_unit_test(overridden_knob_changes_behaviour),
         cmocka_unit_test(state_and_error_names),
         T(user_call_errors),
