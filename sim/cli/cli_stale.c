@@ -20,7 +20,17 @@
 
 #include "cli.h"
 
-static char **names;                     /* owned, each and the array */
+/* A name to remove, and the file that was there when the run began (none:
+ * existed false): a file found there at the end that is not that one is
+ * this run's (outputs are written beside and renamed into place). */
+typedef struct stale {
+    char *path; /* owned */
+    bool existed;
+    dev_t dev;
+    ino_t ino;
+} stale;
+
+static stale *names;                     /* owned */
 static volatile sig_atomic_t names_live; /* how many the hard stops may read */
 static size_t names_n, names_cap;
 
@@ -28,7 +38,7 @@ static void keep(const char *path)
 {
     if (names_n == names_cap) {
         size_t cap = names_cap ? 2 * names_cap : 16;
-        char **p = realloc(names, cap * sizeof *p);
+        stale *p = realloc(names, cap * sizeof *p);
         if (!p)
             return; /* a name not removed: no worse than before this file */
         names = p;
@@ -39,7 +49,13 @@ static void keep(const char *path)
     if (!s)
         return;
     memcpy(s, path, len + 1);
-    names[names_n++] = s;
+    struct stat st;
+    stale *n = &names[names_n++];
+    *n = (stale){.path = s, .existed = lstat(path, &st) == 0};
+    if (n->existed) {
+        n->dev = st.st_dev;
+        n->ino = st.st_ino;
+    }
 }
 
 /* Whether path names the scenario's own file: never an output to remove,
@@ -69,19 +85,24 @@ static void say(const char *s)
 
 void cli_stale_remove(void)
 {
-    for (sig_atomic_t i = 0; i < names_live; i++)
-        if (unlink(names[i]) == 0) {
+    for (sig_atomic_t i = 0; i < names_live; i++) {
+        const stale *n = &names[i];
+        struct stat st; /* lstat and unlink: both safe in a signal handler */
+        bool earlier =
+            n->existed && lstat(n->path, &st) == 0 && st.st_dev == n->dev && st.st_ino == n->ino;
+        if (unlink(n->path) == 0) {
             say("tcpsim: removed ");
-            say(names[i]);
-            say(", left by an earlier run\n");
+            say(n->path);
+            say(earlier ? ", left by an earlier run\n" : ", begun by this run before it failed\n");
         }
+    }
 }
 
 void cli_stale_forget(void)
 {
     names_live = 0; /* first: a hard stop from here on reads none */
     for (size_t i = 0; i < names_n; i++)
-        free(names[i]);
+        free(names[i].path);
     free(names);
     names = NULL;
     names_n = names_cap = 0;
