@@ -64,8 +64,9 @@ bool rlog_is_packet_kind(rlog_kind kind);
 
 /* An entry: the wide fields first, then the 32-bit ones, then the enums in
  * 8 bits each (every value fits), so the entry has no padding to carry
- * (112 bytes, 39 of them per connection in a short transfer: the parsed
- * segment is shared, not held in each entry). */
+ * (104 bytes, 39 of them per connection in a short transfer: the parsed
+ * segment is shared, not held in each entry, and a DELAY or LINK value
+ * shares its word with what only connection kinds hold). */
 typedef struct rlog_entry {
     uint64_t time_ns;
     union {
@@ -78,7 +79,15 @@ typedef struct rlog_entry {
          * per entry beside it. */
         size_t cause_index;
     };
-    uint64_t value_ns; /* DELAY/LINK value */
+    /* Each kind reads one member (a field read under any other kind holds
+     * another's bytes); sharing the word keeps the entry at 104 bytes. */
+    union {
+        uint64_t value_ns;   /* DELAY/LINK value */
+        struct {             /* connection kinds */
+            uint32_t parent; /* a listener's child: the listener's socket id, else 0 */
+            int detail; /* TIMER, RESTART: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
+        };
+    };
     /* Packet kinds: the parsed segment (valid when seg_ok) and the bytes.
      * A packet that does not parse (corrupted in transit) keeps its bytes,
      * seg_ok false and wire_err saying why. STATE: seg_ok says whether seg
@@ -104,10 +113,8 @@ typedef struct rlog_entry {
     uint32_t nbytes; /* the datagram's length */
     uint32_t nheld;  /* how many of its bytes `bytes` holds: nbytes, or the headers
                         when the log keeps no payload (rlog_set_payload) */
-    /* Connection kinds. */
+    /* Connection kinds (and parent and detail above). */
     uint32_t sock;
-    uint32_t parent; /* a listener's child: the listener's socket id, else 0 */
-    int detail;      /* TIMER, RESTART: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
     rlog_kind kind : 8;
     tcp_state from : 8, to : 8; /* connection kinds */
     tcp_cause cause : 8;
