@@ -166,6 +166,32 @@ static void without_payload_keeps_headers_and_sizes(void **state)
     assert_memory_equal(c->bytes, buf, n);
 }
 
+/* An entry never moves once appended (rule 1): a pointer from rlog_at
+ * still points at it, unchanged, after two thousand more, and every
+ * entry, across the log's chunks, reads back as it was recorded. */
+static void entries_never_move(void **state)
+{
+    rlog *log = *state;
+    fx_ev(log, 0, FX_A, TCP_EV_USER, 7, TCP_CALL_CLOSE, "first");
+    const rlog_entry *first = rlog_at(log, 0);
+    for (uint64_t t = 1; t <= 2000; t++)
+        fx_ev(log, t, FX_B, TCP_EV_TIMER, (uint32_t)t, TCP_TIMER_RTX, NULL);
+    assert_int_equal(rlog_count(log), 2001);
+    assert_ptr_equal(rlog_at(log, 0), first);
+    assert_int_equal(first->kind, RLOG_USER);
+    assert_int_equal(first->sock, 7);
+    assert_string_equal(first->note, "first");
+    for (size_t i = 1; i <= 2000; i++) {
+        const rlog_entry *e = rlog_at(log, i);
+        assert_int_equal(e->time_ns, i);
+        assert_int_equal(e->sock, i);
+        assert_int_equal(e->kind, RLOG_TIMER);
+        assert_int_equal(e->detail, TCP_TIMER_RTX);
+    }
+    char why[256];
+    assert_int_equal(rlog_check(log, why, sizeof why), 0);
+}
+
 /* Notes are cut at 63 bytes; equal notes share one copy; none is "". */
 static void notes_are_cut_and_shared(void **state)
 {
@@ -667,6 +693,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(without_payload_keeps_headers_and_sizes, log_setup,
                                         log_teardown),
         cmocka_unit_test_setup_teardown(notes_are_cut_and_shared, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(entries_never_move, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(entries_share_one_parse_per_packet, log_setup,
                                         log_teardown),
         cmocka_unit_test(log_bytes_do_not_grow_with_the_payload),
