@@ -497,7 +497,7 @@ static size_t append(rlog *log, uint64_t time_ns, rlog_kind kind)
     memset(e, 0, sizeof *e);
     e->time_ns = time_ns;
     e->kind = kind;
-    e->host = e->peer_host = e->link = UINT32_MAX;
+    e->host = e->link = UINT32_MAX;
     e->src_host = e->dst_host = UINT32_MAX;
     e->send_index = RLOG_NONE; /* and cause_index */
     e->note = "";
@@ -998,7 +998,6 @@ void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
     e->dst_host = row->dst;
     if (e->host == UINT32_MAX)
         e->host = row->src;
-    e->peer_host = e->host == row->src ? row->dst : e->host == row->dst ? row->src : UINT32_MAX;
     if (e->kind == RLOG_SEND || e->kind == RLOG_DELIVER)
         resolve_pending(log, i);
 }
@@ -1127,9 +1126,12 @@ static int check_memory(const rlog *log, const arena_span *sp, size_t ns, size_t
     size_t nn = e->note ? strlen(e->note) : 0;
     if (!e->note || nn > NOTE_MAX || (nn && !in_arena(sp, ns, e->note, nn + 1)))
         return broken(why, len, "arena: entry %zu (%s): its note is not the log's copy", i, k);
+    /* text and bytes share a word: each is checked in the kinds that hold it. */
     bool texted = e->kind == RLOG_NOTE || e->kind == RLOG_REJECT;
-    if (texted != (e->text != NULL) || (e->text && !in_arena(sp, ns, e->text, strlen(e->text) + 1)))
+    if (texted && (!e->text || !in_arena(sp, ns, e->text, strlen(e->text) + 1)))
         return broken(why, len, "arena: entry %zu (%s): its text is not the log's copy", i, k);
+    if (texted && (e->nheld || e->nbytes))
+        return broken(why, len, "arena: entry %zu (%s): a text entry holds packet bytes", i, k);
     if (e->nheld > e->nbytes || (e->nheld && !in_arena(sp, ns, e->bytes, e->nheld)))
         return broken(why, len, "arena: entry %zu (%s): its %" PRIu32 " bytes are not the log's", i,
                       k, e->nheld);
