@@ -55,7 +55,7 @@ typedef struct rlog_sock {
     uint16_t lport, rport;
 } rlog_sock;
 
-/* Entries per chunk: 512 of 104 bytes, 52 KiB, under glibc's mmap
+/* Entries per chunk: 512 of 96 bytes, 48 KiB, under glibc's mmap
  * threshold, so a chunk comes from the heap and can take the place of
  * memory freed earlier in the run (packets once delivered), where one
  * array doubling by realloc is mapped apart from the heap and never
