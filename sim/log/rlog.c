@@ -3,7 +3,8 @@
  * and the link from each state change to the packet behind it.
  *
  * Invariants:
- *  - entries[0..count) are in recording order; times never decrease;
+ *  - entries [0, count) are in recording order; times never decrease; they
+ *    live in chunks of ENTRY_CHUNK that never move (ent());
  *  - every byte an entry points to lives in the arena, whose chunks never
  *    move, so growing the entry array invalidates no entry's pointers (an
  *    empty note is the literal "", a missing segment the static no_seg);
@@ -54,9 +55,17 @@ typedef struct rlog_sock {
     uint16_t lport, rport;
 } rlog_sock;
 
+/* Entries per chunk: 512 of 96 bytes, 48 KiB, under glibc's mmap
+ * threshold, so a chunk comes from the heap and can take the place of
+ * memory freed earlier in the run (packets once delivered), where one
+ * array doubling by realloc is mapped apart from the heap and never
+ * reuses it. A chunk is only touched as its entries are written. */
+#define ENTRY_SHIFT 9u
+#define ENTRY_CHUNK ((size_t)1 << ENTRY_SHIFT)
+
 struct rlog {
-    rlog_entry *entries;
-    size_t count, cap;
+    rlog_entry **chunks; /* entry i is chunks[i >> ENTRY_SHIFT][i & (ENTRY_CHUNK - 1)] */
+    size_t count, nchunks, capchunks;
     rlog_host *hosts;
     bool *host_known;
     size_t nhosts, caphosts;
@@ -200,6 +209,12 @@ static char *arena_strdup(rlog *log, const char *s)
     return p;
 }
 
+/* Entry i (< count): its chunk never moves, so neither does the entry. */
+static inline rlog_entry *ent(const rlog *log, size_t i)
+{
+    return &log->chunks[i >> ENTRY_SHIFT][i & (ENTRY_CHUNK - 1)];
+}
+
 /* ---- the map ------------------------------------------------------------ */
 
 /* Fibonacci hashing: the top `bits` bits of the product, which every bit
@@ -310,7 +325,9 @@ void rlog_free(rlog *log)
         free(log->arena);
         log->arena = next;
     }
-    free(log->entries);
+    for (size_t c = 0; c < log->nchunks; c++)
+        free(log->chunks[c]);
+    free(log->chunks);
     free(log->hosts);
     free(log->host_known);
     free(log->pkts);
@@ -387,7 +404,7 @@ static uint32_t host_by_addr(const rlog *log, uint32_t addr)
 int rlog_link_ends(const rlog *log, uint32_t link, uint8_t dir, uint32_t *from, uint32_t *to)
 {
     for (size_t i = 0; i < log->count; i++) {
-        const rlog_entry *e = &log->entries[i];
+        const rlog_entry *e = ent(log, i);
         if (e->kind == RLOG_LINK || e->link != link || e->src_host == UINT32_MAX ||
             e->dst_host == UINT32_MAX)
             continue;
@@ -410,7 +427,8 @@ static size_t map_bytes(const rlog_map *m)
 
 size_t rlog_bytes(const rlog *log)
 {
-    size_t n = sizeof *log + log->cap * sizeof *log->entries +
+    size_t n = sizeof *log + log->nchunks * ENTRY_CHUNK * sizeof(rlog_entry) +
+               log->capchunks * sizeof *log->chunks +
                log->caphosts * (sizeof *log->hosts + sizeof *log->host_known) +
                log->cappkts * sizeof *log->pkts + log->capsocks * sizeof *log->socks +
                log->cappending * sizeof *log->pending + log->capnotes * sizeof *log->notes +
@@ -428,7 +446,7 @@ size_t rlog_bytes(const rlog *log)
 const rlog_entry *rlog_at(const rlog *log, size_t i)
 {
     assert(i < log->count);
-    return &log->entries[i];
+    return ent(log, i);
 }
 
 /* ---- sockets ------------------------------------------------------------ */
@@ -470,13 +488,16 @@ static void settle_pending(rlog *log, uint64_t now);
 static size_t append(rlog *log, uint64_t time_ns, rlog_kind kind)
 {
     settle_pending(log, time_ns);
-    grow((void **)&log->entries, &log->cap, log->count + 1, sizeof *log->entries);
+    if (log->count == log->nchunks * ENTRY_CHUNK) {
+        grow((void **)&log->chunks, &log->capchunks, log->nchunks + 1, sizeof *log->chunks);
+        log->chunks[log->nchunks++] = xrealloc(NULL, ENTRY_CHUNK * sizeof(rlog_entry));
+    }
     size_t i = log->count++;
-    rlog_entry *e = &log->entries[i];
+    rlog_entry *e = ent(log, i);
     memset(e, 0, sizeof *e);
     e->time_ns = time_ns;
     e->kind = kind;
-    e->host = e->peer_host = e->link = UINT32_MAX;
+    e->host = e->link = UINT32_MAX;
     e->src_host = e->dst_host = UINT32_MAX;
     e->send_index = RLOG_NONE; /* and cause_index */
     e->note = "";
@@ -487,7 +508,7 @@ static size_t append(rlog *log, uint64_t time_ns, rlog_kind kind)
 void rlog_note(rlog *log, uint64_t time_ns, const char *text)
 {
     size_t i = append(log, time_ns, RLOG_NOTE);
-    log->entries[i].text = arena_strdup(log, text ? text : "");
+    ent(log, i)->text = arena_strdup(log, text ? text : "");
 }
 
 /* ---- state changes and their packets -------------------------------------- */
@@ -545,9 +566,9 @@ static bool cause_fits(const rlog *log, const rlog_entry *s, const rlog_entry *p
 /* The latest entry before `before` at the same instant that fits s. */
 static size_t cause_before(const rlog *log, size_t si, size_t before)
 {
-    const rlog_entry *s = &log->entries[si];
+    const rlog_entry *s = ent(log, si);
     for (size_t j = before; j-- > 0;) {
-        const rlog_entry *p = &log->entries[j];
+        const rlog_entry *p = ent(log, j);
         if (p->time_ns < s->time_ns)
             break;
         if (cause_fits(log, s, p))
@@ -567,17 +588,17 @@ static void pending_remove(rlog *log, size_t k)
  * the packet after it is preferred and the one before is the fallback. */
 static void link_state(rlog *log, size_t si)
 {
-    const rlog_entry *s = &log->entries[si];
+    const rlog_entry *s = ent(log, si);
     if (s->cause == TCP_CAUSE_SEGMENT) {
-        log->entries[si].cause_index = cause_before(log, si, si);
-        if (log->entries[si].cause_index != RLOG_NONE)
+        ent(log, si)->cause_index = cause_before(log, si, si);
+        if (ent(log, si)->cause_index != RLOG_NONE)
             return;
     } else if (accompanying_flag(s) == 0) {
         return;
     }
     /* settle_pending relies on the list being in time order. */
     assert(log->npending == 0 ||
-           log->entries[log->pending[log->npending - 1]].time_ns <= log->entries[si].time_ns);
+           ent(log, log->pending[log->npending - 1])->time_ns <= ent(log, si)->time_ns);
     grow((void **)&log->pending, &log->cappending, log->npending + 1, sizeof *log->pending);
     log->pending[log->npending++] = si;
 }
@@ -587,14 +608,14 @@ static void link_state(rlog *log, size_t si)
  * TIME_WAIT); a SEND accompanies one. */
 static void resolve_pending(rlog *log, size_t pi)
 {
-    const rlog_entry *p = &log->entries[pi];
+    const rlog_entry *p = ent(log, pi);
     for (size_t k = 0; k < log->npending;) {
         size_t si = log->pending[k];
-        if (!cause_fits(log, &log->entries[si], p)) {
+        if (!cause_fits(log, ent(log, si), p)) {
             k++;
             continue;
         }
-        log->entries[si].cause_index = pi;
+        ent(log, si)->cause_index = pi;
         pending_remove(log, k);
         if (p->kind == RLOG_SEND)
             return;
@@ -607,10 +628,10 @@ static void resolve_pending(rlog *log, size_t pi)
 static void settle_pending(rlog *log, uint64_t now)
 {
     size_t k = 0;
-    while (k < log->npending && log->entries[log->pending[k]].time_ns < now) {
+    while (k < log->npending && ent(log, log->pending[k])->time_ns < now) {
         size_t si = log->pending[k++];
-        if (log->entries[si].cause != TCP_CAUSE_SEGMENT)
-            log->entries[si].cause_index = cause_before(log, si, si);
+        if (ent(log, si)->cause != TCP_CAUSE_SEGMENT)
+            ent(log, si)->cause_index = cause_before(log, si, si);
     }
     if (k == 0)
         return;
@@ -621,7 +642,7 @@ static void settle_pending(rlog *log, uint64_t now)
 size_t rlog_state_cause(const rlog *log, size_t i)
 {
     assert(i < log->count);
-    const rlog_entry *e = &log->entries[i];
+    const rlog_entry *e = ent(log, i);
     if (e->kind == RLOG_RESTART || (e->kind == RLOG_STATE && e->cause_index != RLOG_NONE))
         return e->cause_index;
     if (e->kind != RLOG_STATE)
@@ -654,15 +675,15 @@ static bool seg_equal(const tcp_seg *a, const tcp_seg *b)
  * packet keeps its own copy. */
 static void state_seg(rlog *log, size_t i, const tcp_seg *seg)
 {
-    rlog_entry *e = &log->entries[i];
+    rlog_entry *e = ent(log, i);
     tcp_seg head = *seg;
     head.payload = NULL;
     e->seg_ok = true;
     e->seg = &head;
     link_state(log, i);
     size_t c = e->cause_index;
-    if (c != RLOG_NONE && seg_equal(log->entries[c].seg, &head))
-        e->seg = log->entries[c].seg;
+    if (c != RLOG_NONE && seg_equal(ent(log, c)->seg, &head))
+        e->seg = ent(log, c)->seg;
     else
         e->seg = seg_keep(log, &head);
 }
@@ -709,8 +730,8 @@ static void set_call_first(rlog *log, uint32_t host, size_t i)
  * latest at this instant to this host (none: the call has no entry yet). */
 static void call_from_delivery(rlog *log, uint32_t host, uint64_t t)
 {
-    for (size_t j = log->count; j-- > 0 && log->entries[j].time_ns == t;)
-        if (log->entries[j].kind == RLOG_DELIVER && log->entries[j].host == host) {
+    for (size_t j = log->count; j-- > 0 && ent(log, j)->time_ns == t;)
+        if (ent(log, j)->kind == RLOG_DELIVER && ent(log, j)->host == host) {
             set_call_first(log, host, j);
             return;
         }
@@ -734,9 +755,9 @@ static bool tcb_equal(const tcp_tcb *a, const tcp_tcb *b)
 static size_t tcb_start(const rlog *log, uint32_t host, uint64_t t)
 {
     size_t f = host < log->ncalls ? log->call_first[host] : RLOG_NONE;
-    if (f != RLOG_NONE && log->entries[f].time_ns == t)
+    if (f != RLOG_NONE && ent(log, f)->time_ns == t)
         return f;
-    if (log->count && log->entries[log->count - 1].time_ns == t)
+    if (log->count && ent(log, log->count - 1)->time_ns == t)
         return log->count - 1;
     return log->count;
 }
@@ -788,7 +809,7 @@ void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
         return;
     }
     size_t i = append(log, ev->time_ns, event_kind(ev->kind));
-    rlog_entry *e = &log->entries[i];
+    rlog_entry *e = ent(log, i);
     e->host = host_id;
     e->sock = ev->sock;
     e->parent = ev->parent;
@@ -878,7 +899,7 @@ static rlog_pkt *packet_row(rlog *log, size_t i, const sim_trace_rec *rec)
     size_t k = pkt_find(log, rec->packet_id);
     if (k != RLOG_NONE)
         return &log->pkts[k];
-    const rlog_entry *e = &log->entries[i];
+    const rlog_entry *e = ent(log, i);
     bool first = e->kind == RLOG_SEND || e->kind == RLOG_DUP || e->kind == RLOG_DROP;
     rlog_pkt row = {first ? i : RLOG_NONE, RLOG_NONE, rec->host_id,
                     host_by_addr(log, ipv4_dst(e->bytes, e->nheld))};
@@ -913,7 +934,7 @@ static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
         k = pkt_find(log, rec->origin_id);
     const rlog_entry *prev = NULL;
     if (k != RLOG_NONE && log->pkts[k].first != RLOG_NONE)
-        prev = &log->entries[log->pkts[k].first];
+        prev = ent(log, log->pkts[k].first);
     if (rec->len == 0 && prev) { /* the same bytes as before: the same parse */
         e->bytes = prev->bytes;
         e->nbytes = prev->nbytes;
@@ -958,7 +979,7 @@ void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
     if (rec->kind == SIM_TR_HOST)
         return;
     size_t i = append(log, rec->time, trace_kind(rec->kind));
-    rlog_entry *e = &log->entries[i];
+    rlog_entry *e = ent(log, i);
     e->host = rec->host_id;
     e->link = rec->link_id;
     e->dir = rec->dir;
@@ -977,7 +998,6 @@ void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
     e->dst_host = row->dst;
     if (e->host == UINT32_MAX)
         e->host = row->src;
-    e->peer_host = e->host == row->src ? row->dst : e->host == row->dst ? row->src : UINT32_MAX;
     if (e->kind == RLOG_SEND || e->kind == RLOG_DELIVER)
         resolve_pending(log, i);
 }
@@ -990,7 +1010,7 @@ size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after)
     if (log->pkts[k].fate > after)
         return log->pkts[k].fate;
     for (size_t i = after + 1; i < log->count; i++) {
-        const rlog_entry *e = &log->entries[i];
+        const rlog_entry *e = ent(log, i);
         if (e->packet_id == packet_id && (e->kind == RLOG_DELIVER || e->kind == RLOG_DROP))
             return i;
     }
@@ -1083,10 +1103,10 @@ static bool in_arena(const arena_span *s, size_t ns, const void *p, size_t n)
 /* Rule 1's order: a known kind, no earlier than the entry before it. */
 static int check_order(const rlog *log, size_t i, char *why, size_t len)
 {
-    const rlog_entry *e = &log->entries[i];
+    const rlog_entry *e = ent(log, i);
     if ((unsigned)e->kind >= RLOG_KIND_COUNT)
         return broken(why, len, "entry %zu: kind %d is not a kind", i, (int)e->kind);
-    const rlog_entry *p = i ? &log->entries[i - 1] : NULL;
+    const rlog_entry *p = i ? ent(log, i - 1) : NULL;
     if (p && e->time_ns < p->time_ns)
         return broken(why, len,
                       "time order: entry %zu (%s at %" PRIu64 " ns) comes after entry %zu (%s at "
@@ -1101,14 +1121,17 @@ static int check_order(const rlog *log, size_t i, char *why, size_t len)
 static int check_memory(const rlog *log, const arena_span *sp, size_t ns, size_t i, char *why,
                         size_t len)
 {
-    const rlog_entry *e = &log->entries[i];
+    const rlog_entry *e = ent(log, i);
     const char *k = rlog_kind_name(e->kind);
     size_t nn = e->note ? strlen(e->note) : 0;
     if (!e->note || nn > NOTE_MAX || (nn && !in_arena(sp, ns, e->note, nn + 1)))
         return broken(why, len, "arena: entry %zu (%s): its note is not the log's copy", i, k);
+    /* text and bytes share a word: each is checked in the kinds that hold it. */
     bool texted = e->kind == RLOG_NOTE || e->kind == RLOG_REJECT;
-    if (texted != (e->text != NULL) || (e->text && !in_arena(sp, ns, e->text, strlen(e->text) + 1)))
+    if (texted && (!e->text || !in_arena(sp, ns, e->text, strlen(e->text) + 1)))
         return broken(why, len, "arena: entry %zu (%s): its text is not the log's copy", i, k);
+    if (texted && (e->nheld || e->nbytes))
+        return broken(why, len, "arena: entry %zu (%s): a text entry holds packet bytes", i, k);
     if (e->nheld > e->nbytes || (e->nheld && !in_arena(sp, ns, e->bytes, e->nheld)))
         return broken(why, len, "arena: entry %zu (%s): its %" PRIu32 " bytes are not the log's", i,
                       k, e->nheld);
@@ -1125,7 +1148,7 @@ static int check_memory(const rlog *log, const arena_span *sp, size_t ns, size_t
  * appeared, and its fate (the first DELIVER or DROP) not after this one. */
 static int check_packet(const rlog *log, size_t i, char *why, size_t len)
 {
-    const rlog_entry *e = &log->entries[i];
+    const rlog_entry *e = ent(log, i);
     const char *k = rlog_kind_name(e->kind);
     if (!rlog_is_packet_kind(e->kind))
         return 0; /* the field is cause_index: check_cause reads it */
@@ -1135,14 +1158,14 @@ static int check_packet(const rlog *log, size_t i, char *why, size_t len)
                       k, e->packet_id);
     const rlog_pkt *row = &log->pkts[r];
     size_t f = e->send_index;
-    if (f != row->first || (f != RLOG_NONE && (f > i || log->entries[f].packet_id != e->packet_id)))
+    if (f != row->first || (f != RLOG_NONE && (f > i || ent(log, f)->packet_id != e->packet_id)))
         return broken(why, len, "join: entry %zu (%s): packet %" PRIu32 " first appeared elsewhere",
                       i, k, e->packet_id);
     if (e->seg_ok && e->wire_err != TCP_WIRE_OK)
         return broken(why, len, "join: entry %zu (%s): parsed and malformed at once", i, k);
     bool fate = e->kind == RLOG_DELIVER || e->kind == RLOG_DROP;
-    if (fate && (row->fate == RLOG_NONE || row->fate > i ||
-                 log->entries[row->fate].packet_id != e->packet_id))
+    if (fate &&
+        (row->fate == RLOG_NONE || row->fate > i || ent(log, row->fate)->packet_id != e->packet_id))
         return broken(why, len, "join: entry %zu (%s): packet %" PRIu32 " has no earlier fate", i,
                       k, e->packet_id);
     return 0;
@@ -1152,7 +1175,7 @@ static int check_packet(const rlog *log, size_t i, char *why, size_t len)
  * state change (or restart) can come from. */
 static int check_cause(const rlog *log, size_t i, char *why, size_t len)
 {
-    const rlog_entry *e = &log->entries[i];
+    const rlog_entry *e = ent(log, i);
     if (rlog_is_packet_kind(e->kind))
         return 0; /* the field is the packet's send_index (check_join) */
     size_t c = e->cause_index;
@@ -1160,7 +1183,7 @@ static int check_cause(const rlog *log, size_t i, char *why, size_t len)
         return broken(why, len, "join: entry %zu (%s) has a cause", i, rlog_kind_name(e->kind));
     if (c == RLOG_NONE)
         return 0;
-    if (c >= log->count || !cause_joins(e, &log->entries[c]))
+    if (c >= log->count || !cause_joins(e, ent(log, c)))
         return broken(why, len,
                       "join: entry %zu (%s %s -> %s) is joined to entry %zu, which "
                       "cannot have caused it",
@@ -1175,9 +1198,9 @@ static int check_pending(const rlog *log, char *why, size_t len)
 {
     for (size_t k = 0; k < log->npending; k++) {
         size_t si = log->pending[k];
-        if (si >= log->count || log->entries[si].cause_index != RLOG_NONE ||
-            (log->entries[si].kind != RLOG_STATE && log->entries[si].kind != RLOG_RESTART) ||
-            log->entries[si].time_ns != log->entries[log->count - 1].time_ns)
+        if (si >= log->count || ent(log, si)->cause_index != RLOG_NONE ||
+            (ent(log, si)->kind != RLOG_STATE && ent(log, si)->kind != RLOG_RESTART) ||
+            ent(log, si)->time_ns != ent(log, log->count - 1)->time_ns)
             return broken(why, len, "pending: entry %zu waits for a packet it cannot get", si);
     }
     const rlog_map *maps[] = {&log->pkt_map, &log->sock_map, &log->addr_map, &log->note_map};

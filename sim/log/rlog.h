@@ -64,8 +64,10 @@ bool rlog_is_packet_kind(rlog_kind kind);
 
 /* An entry: the wide fields first, then the 32-bit ones, then the enums in
  * 8 bits each (every value fits), so the entry has no padding to carry
- * (112 bytes, 39 of them per connection in a short transfer: the parsed
- * segment is shared, not held in each entry). */
+ * (96 bytes, 39 of them per connection in a short transfer: the parsed
+ * segment is shared, not held in each entry; a DELAY or LINK value
+ * shares its word with what only connection kinds hold, the bytes with
+ * the text; the peer is computed). */
 typedef struct rlog_entry {
     uint64_t time_ns;
     union {
@@ -78,7 +80,15 @@ typedef struct rlog_entry {
          * per entry beside it. */
         size_t cause_index;
     };
-    uint64_t value_ns; /* DELAY/LINK value */
+    /* Each kind reads one member (a field read under any other kind holds
+     * another's bytes); sharing the word keeps the entry at 96 bytes. */
+    union {
+        uint64_t value_ns;   /* DELAY/LINK value */
+        struct {             /* connection kinds */
+            uint32_t parent; /* a listener's child: the listener's socket id, else 0 */
+            int detail; /* TIMER, RESTART: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
+        };
+    };
     /* Packet kinds: the parsed segment (valid when seg_ok) and the bytes.
      * A packet that does not parse (corrupted in transit) keeps its bytes,
      * seg_ok false and wire_err saying why. STATE: seg_ok says whether seg
@@ -89,14 +99,18 @@ typedef struct rlog_entry {
     /* seg->payload points into bytes; NULL if the segment has none or the
      * log does not keep it */
     const tcp_seg *seg;
-    uint8_t *bytes;
-    const char *note;   /* the stack's short reason, cut at 63 bytes; "" if none. Equal
-                           notes share one copy owned by the log */
-    const char *text;   /* NOTE and REJECT: the whole text (owned by the log); else NULL */
-    uint32_t host;      /* sender (SEND), receiver (DELIVER), owner (STATE...);
-                           for the other packet kinds the host the core named */
-    uint32_t peer_host; /* the other end of the link for packet kinds, else UINT32_MAX */
-    uint32_t link;      /* UINT32_MAX if none */
+    /* One word, read as the kind says (no entry has both). */
+    union {
+        uint8_t *bytes;   /* packet kinds (NULL, with nheld 0, in other kinds but
+                             NOTE and REJECT) */
+        const char *text; /* NOTE and REJECT: the whole text (owned by the log) */
+    };
+    const char *note; /* the stack's short reason, cut at 63 bytes; "" if none. Equal
+                         notes share one copy owned by the log */
+    uint32_t host;    /* sender (SEND), receiver (DELIVER), owner (STATE...);
+                         for the other packet kinds the host the core named;
+                         the other end is rlog_peer_host */
+    uint32_t link;    /* UINT32_MAX if none */
     uint32_t packet_id, origin_id;
     /* Packet kinds: the sender and the addressee (from the IPv4 destination),
      * UINT32_MAX when unknown. */
@@ -104,10 +118,8 @@ typedef struct rlog_entry {
     uint32_t nbytes; /* the datagram's length */
     uint32_t nheld;  /* how many of its bytes `bytes` holds: nbytes, or the headers
                         when the log keeps no payload (rlog_set_payload) */
-    /* Connection kinds. */
+    /* Connection kinds (and parent and detail above). */
     uint32_t sock;
-    uint32_t parent; /* a listener's child: the listener's socket id, else 0 */
-    int detail;      /* TIMER, RESTART: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
     rlog_kind kind : 8;
     tcp_state from : 8, to : 8; /* connection kinds */
     tcp_cause cause : 8;
@@ -116,6 +128,14 @@ typedef struct rlog_entry {
     uint8_t dir;
     bool seg_ok;
 } rlog_entry;
+
+/* The other end of the link for packet kinds (the addressee of a packet
+ * its sender holds, the sender of one its addressee holds), else
+ * UINT32_MAX: computed from the ends, not kept in each entry. */
+static inline uint32_t rlog_peer_host(const rlog_entry *e)
+{
+    return e->host == e->src_host ? e->dst_host : e->host == e->dst_host ? e->src_host : UINT32_MAX;
+}
 
 typedef struct rlog_host {
     char name[32];
@@ -207,7 +227,7 @@ size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after);
  *    than the one before it;
  *  - arena (rule 1): every note, text and byte an entry points to is the
  *    log's own copy (an empty note may be the literal ""), a note is at
- *    most 63 bytes, NOTE and REJECT entries have a text and no other does,
+ *    most 63 bytes, NOTE and REJECT entries have a text and no packet bytes,
  *    a parsed segment is the log's copy (an entry without one points at
  *    the empty segment), and its payload lies inside the bytes kept;
  *  - packet joins: a packet entry's send_index is where its packet first

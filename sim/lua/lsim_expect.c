@@ -340,6 +340,9 @@ static int e_received(lua_State *L)
     const net_sock *k = subject_sock_at(L, "expect:received", &s, &sock);
     size_t n;
     const char *want = luaL_checklstring(L, 2, &n);
+    if (!net_keeps_rx(s->net))
+        return luaL_error(L, "expect(socket):received: this sim keeps no received bytes "
+                             "(tcpsim.new{keep_received = false})");
     net_drain(s->net, sock);
     bool ok = n == k->nrx && (n == 0 || memcmp(want, k->rx, n) == 0);
     size_t diff = 0;

@@ -267,13 +267,14 @@ static void push_seg_opts(lua_State *L, const uint8_t *d, size_t n)
     lua_setfield(L, -2, "opts_text");
 }
 
-/* The fields of a segment table; `bytes` (n of them) are its datagram. */
-static void push_seg_fields(lua_State *L, const lsim *s, const rlog_entry *e, const uint8_t *bytes,
-                            size_t n)
+/* The fields of a segment table sent by e->host to host `to`; `bytes` (n
+ * of them) are its datagram. */
+static void push_seg_fields(lua_State *L, const lsim *s, const rlog_entry *e, uint32_t to,
+                            const uint8_t *bytes, size_t n)
 {
     lua_pushstring(L, host_name(s, e->host));
     lua_setfield(L, -2, "from");
-    lua_pushstring(L, host_name(s, e->peer_host));
+    lua_pushstring(L, host_name(s, to));
     lua_setfield(L, -2, "to");
     lua_pushinteger(L, e->packet_id);
     lua_setfield(L, -2, "id");
@@ -313,7 +314,7 @@ void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry)
 {
     const rlog_entry *e = rlog_at(s->log, send_entry);
     lua_createtable(L, 0, 16);
-    push_seg_fields(L, s, e, e->bytes, e->nheld);
+    push_seg_fields(L, s, e, rlog_peer_host(e), e->bytes, e->nheld);
     lua_pushinteger(L, (lua_Integer)e->time_ns);
     lua_setfield(L, -2, "sent");
     const rlog_entry *f = fate_of(s, send_entry, e->packet_id);
@@ -400,13 +401,13 @@ static void push_live_segment(lua_State *L, const lsim *s, const net_seg_view *v
     rlog_entry e;
     memset(&e, 0, sizeof e);
     e.host = sim_host_id(sim_link_host(l, v->dir));
-    e.peer_host = sim_host_id(sim_link_host(l, 1 - v->dir));
     e.packet_id = v->packet->id;
     e.origin_id = v->packet->origin_id;
     e.seg_ok = true;
     e.seg = v->seg;
     lua_createtable(L, 0, 12);
-    push_seg_fields(L, s, &e, v->packet->data, v->packet->len);
+    push_seg_fields(L, s, &e, sim_host_id(sim_link_host(l, 1 - v->dir)), v->packet->data,
+                    v->packet->len);
     lua_pushinteger(L, (lua_Integer)sim_world_now(net_world(s->net)));
     lua_setfield(L, -2, "sent");
 }
@@ -841,7 +842,7 @@ static void describe(lua_State *L, const lsim *s, size_t i, void *arg)
     char flags[48];
     tcp_flags_str(e->seg->flags & (uint8_t)~TCP_PSH, flags, sizeof flags);
     const rlog_entry *f = fate_of(s, i, e->packet_id);
-    lua_pushfstring(L, "%s>%s %s%s", host_name(s, e->host), host_name(s, e->peer_host), flags,
+    lua_pushfstring(L, "%s>%s %s%s", host_name(s, e->host), host_name(s, rlog_peer_host(e)), flags,
                     f && f->kind == RLOG_DROP ? " X" : "");
     lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
 }

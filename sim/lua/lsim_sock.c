@@ -675,6 +675,7 @@ enum sock_field {
     F_ERROR,
     F_STATS,
     F_RECEIVED,
+    F_NRECEIVED,
     F_READABLE,
     F_HOST,
     F_ID,
@@ -684,10 +685,12 @@ enum sock_field {
 };
 
 static const char *const field_names[] = {
-    [F_STATE] = "state",       [F_TRACE] = "trace",         [F_STEPS] = "steps",
-    [F_ERROR] = "error",       [F_STATS] = "stats",         [F_RECEIVED] = "received",
-    [F_READABLE] = "readable", [F_HOST] = "host",           [F_ID] = "id",
-    [F_PORT] = "port",         [F_PEER_PORT] = "peer_port",
+    [F_STATE] = "state",         [F_TRACE] = "trace",
+    [F_STEPS] = "steps",         [F_ERROR] = "error",
+    [F_STATS] = "stats",         [F_RECEIVED] = "received",
+    [F_NRECEIVED] = "nreceived", [F_READABLE] = "readable",
+    [F_HOST] = "host",           [F_ID] = "id",
+    [F_PORT] = "port",           [F_PEER_PORT] = "peer_port",
 };
 
 static void push_field(lua_State *L, lsim *s, uint32_t sock, lua_Integer f)
@@ -713,8 +716,15 @@ static void push_field(lua_State *L, lsim *s, uint32_t sock, lua_Integer f)
         push_stats(L, s, sock);
         break;
     case F_RECEIVED:
+        if (!net_keeps_rx(s->net))
+            luaL_error(L, "sock.received: this sim keeps no received bytes "
+                          "(tcpsim.new{keep_received = false}); sock.nreceived counts them");
         net_drain(s->net, sock);
         lua_pushlstring(L, k->rx ? k->rx : "", k->nrx);
+        break;
+    case F_NRECEIVED:
+        net_drain(s->net, sock);
+        lua_pushinteger(L, (lua_Integer)k->nrx);
         break;
     case F_READABLE:
         lua_pushinteger(L, (lua_Integer)net_readable(s->net, sock));

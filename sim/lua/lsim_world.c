@@ -167,8 +167,14 @@ static void check_opts_with_knobs(lua_State *L, int idx, const char *where, cons
     lsim_opts_check(L, idx, where, all);
 }
 
-static const char *const NEW_OPTS[] = {"seed",     "profile", "max_events", "max_time",
-                                       "schedule", "settle",  "swarm",      NULL};
+static const char *const NEW_OPTS[] = {"seed",          "profile", "max_events", "max_time",
+                                       "schedule",      "settle",  "swarm",      "hosts",
+                                       "keep_received", NULL};
+
+/* The most hosts `tcpsim.new{hosts = n}` may announce: room for 2 million
+ * pairs, and the heap it reserves (4 KiB a host, net_reserve) still well
+ * inside a 64-bit address space. */
+#define NEW_MAX_HOSTS (1 << 22)
 static const char *const HOST_OPTS[] = {"name", "addr", "profile", NULL};
 
 static const tcp_profile *profile_named(lua_State *L, const char *name, const char *where)
@@ -209,6 +215,8 @@ static int sim_new(lua_State *L)
     uint64_t max_events = (uint64_t)lsim_opt_int(L, 1, "max_events", (int64_t)cfg->max_events, 1,
                                                  INT64_MAX, "tcpsim.new");
     uint64_t max_time = lsim_opt_duration(L, 1, "max_time", cfg->max_time_ns, "tcpsim.new");
+    uint32_t hosts = (uint32_t)lsim_opt_int(L, 1, "hosts", 0, 0, NEW_MAX_HOSTS, "tcpsim.new");
+    bool keep_rx = lsim_opt_bool(L, 1, "keep_received", true, "tcpsim.new");
 
     lsim *s = lua_newuserdatauv(L, sizeof *s, 1);
     memset(s, 0, sizeof *s);
@@ -228,6 +236,12 @@ static int sim_new(lua_State *L)
         return luaL_error(L, "tcpsim.new: out of memory");
     rlog_set_payload(s->log, !cfg->no_payload);
     rlog_set_tcbs(s->log, !cfg->no_tcbs);
+    net_set_keep_rx(s->net, keep_rx);
+    /* The reservation (net_reserve: about 4 KiB a host, grown by probes of
+     * 30 MiB, sim_mem.c) counts against the memory budget while it is
+     * made: one the budget could not hold is not asked for. */
+    if (hosts && ((size_t)hosts << 12) + ((size_t)64 << 20) <= cfg->max_memory)
+        net_reserve(s->net, hosts);
     net_observer obs = {
         .ctx = s, .on_event = obs_event, .on_note = obs_note, .on_state = lsim_sock_on_state};
     net_set_observer(s->net, &obs);

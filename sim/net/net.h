@@ -99,6 +99,8 @@ void net_set_observer(net *n, const net_observer *obs);
  * record only counts them (nrx) and rx stays NULL, so memory does not grow
  * with the bytes moved. Set it before the first connection. */
 void net_set_keep_rx(net *n, bool keep);
+/* Whether records keep the bytes read (net_set_keep_rx). */
+bool net_keeps_rx(const net *n);
 /* Room for `hosts` stack hosts in all, said before they are added: the host
  * table is sized once and the heap grown once for them, backed by huge
  * pages where the system offers them (sim_mem.h). A hint for speed at

@@ -193,6 +193,11 @@ void net_set_keep_rx(net *n, bool keep)
     n->keep_rx = keep;
 }
 
+bool net_keeps_rx(const net *n)
+{
+    return n->keep_rx;
+}
+
 /* What a host of the race costs at the peak, its stack, connections, rings,
  * records, its half of a link and of the packets in flight: 3.8-3.9 KiB
  * (docs/performance.md). A guess too large costs only address space. */

@@ -195,6 +195,71 @@ static void on_state_passes_the_handle_that_set_it(void **state)
                  6);
 }
 
+/* ---- tcpsim.new{keep_received, hosts} ---- */
+
+/* The same transfer into a sim that keeps the bytes read and one that
+ * only counts them: the same count (nreceived), the same run (events,
+ * the receiver's states); reading the bytes themselves from the second
+ * is an error that names the option. */
+static void keep_received_false_counts_without_keeping(void **state)
+{
+    (void)state;
+    expect_holds("local function run(keep)\n"
+                 "  local sim = tcpsim.new { seed = 3, keep_received = keep }\n"
+                 "  local a, b = sim:host 'A', sim:host 'B'\n"
+                 "  sim:link(a, b, { delay = '10ms' })\n"
+                 "  local server = b:listen(80, { autoread = true })\n"
+                 "  local c = a:connect(b, 80)\n"
+                 "  sim:run_for '50ms'\n"
+                 "  local peer = server:accept()\n"
+                 "  c:send(string.rep('x', 3000))\n"
+                 "  c:close()\n"
+                 "  sim:run()\n"
+                 "  return sim, peer\n"
+                 "end\n"
+                 "local sim1, kept = run(true)\n"
+                 "local sim2, counted = run(false)\n"
+                 "expect(kept.nreceived):equals(3000)\n"
+                 "expect(#kept.received):equals(3000)\n"
+                 "expect(counted.nreceived):equals(3000)\n"
+                 "expect(sim2.events):equals(sim1.events)\n"
+                 "expect(table.concat(counted.trace, ' ')):equals(table.concat(kept.trace, ' '))\n"
+                 "local ok, err = pcall(function() return counted.received end)\n"
+                 "expect(ok):equals(false)\n"
+                 "expect(err:find('keep_received = false', 1, true) ~= nil):equals(true)\n"
+                 "ok, err = pcall(function() expect(counted):received(string.rep('x', 3000)) end)\n"
+                 "expect(ok):equals(false)\n"
+                 "expect(err:find('keep_received = false', 1, true) ~= nil):equals(true)\n"
+                 "expect(kept):received(string.rep('x', 3000))\n",
+                 10);
+}
+
+/* hosts is a hint: announcing none, fewer or more hosts than are added
+ * runs the same; a count out of its range is refused by name. */
+static void hosts_hint_changes_nothing(void **state)
+{
+    (void)state;
+    expect_holds("local function run(hosts)\n"
+                 "  local sim = tcpsim.new { seed = 5, hosts = hosts }\n"
+                 "  local a, b = sim:host 'A', sim:host 'B'\n"
+                 "  sim:link(a, b, { delay = '10ms', loss = 0.2 })\n"
+                 "  local server = b:listen(80, { autoread = true })\n"
+                 "  local c = a:connect(b, 80)\n"
+                 "  c:send(5000)\n"
+                 "  c:close()\n"
+                 "  sim:run()\n"
+                 "  return sim.events .. ' ' .. table.concat(c.trace, ' ')\n"
+                 "end\n"
+                 "local base = run(nil)\n"
+                 "expect(run(1)):equals(base)\n"
+                 "expect(run(2)):equals(base)\n"
+                 "expect(run(100000)):equals(base)\n",
+                 3);
+    expect_error("tcpsim.new { hosts = -1 }", "hosts");
+    expect_error("tcpsim.new { hosts = 4194305 }", "hosts");
+    expect_error("tcpsim.new { hosts = 'many' }", "hosts");
+}
+
 /* ---- accept, accept_wait ---- */
 
 static void accept_wait_returns_the_connection_when_the_handshake_ends(void **state)
@@ -454,6 +519,8 @@ int main(void)
         cmocka_unit_test(run_until_returns_true_when_the_condition_holds),
         cmocka_unit_test(fired_timers_are_released),
         cmocka_unit_test(on_state_passes_the_handle_that_set_it),
+        cmocka_unit_test(keep_received_false_counts_without_keeping),
+        cmocka_unit_test(hosts_hint_changes_nothing),
         cmocka_unit_test(accept_wait_returns_the_connection_when_the_handshake_ends),
         cmocka_unit_test(accept_wait_takes_a_queued_connection_without_running),
         cmocka_unit_test(accept_wait_timeout_is_an_error_naming_the_line),
