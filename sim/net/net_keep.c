@@ -18,7 +18,8 @@
 /* A kept value: its length, then its bytes (a note also its NUL). */
 typedef struct net_kept {
     size_t len;
-    uint32_t id; /* the set's count when it was first seen */
+    size_t id; /* the set's count when it was first seen; a size_t, so the
+                  bytes keep the 8-byte alignment a kept profile needs */
     unsigned char bytes[];
 } net_kept;
 
@@ -107,7 +108,7 @@ uint32_t net_keep_note(net *n, const char *note)
         return 0;
     memcpy(cut, note, len);
     cut[len] = '\0';
-    return keep(&n->notes, cut, len + 1)->id + 1;
+    return (uint32_t)keep(&n->notes, cut, len + 1)->id + 1;
 }
 
 const char *net_step_note(const net *n, const net_trace_step *step)
