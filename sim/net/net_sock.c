@@ -54,7 +54,7 @@ _Static_assert(TCP_STATE_COUNT <= 256 && TCP_CAUSE_TIMER < 256,
                "a step's state and cause are bytes");
 
 /* A listener keeps its two steps in the record; a connection's later
- * steps (about five more) go to `more`, whose room is the smallest power
+ * steps (about five more) go to step_more, whose room is the smallest power
  * of two holding them: it grows when its count is one (or zero), so the
  * room need not be stored. */
 void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
