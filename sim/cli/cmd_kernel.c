@@ -251,7 +251,7 @@ static const char *kernel_rule(const krun *sr)
                 continue;
             holds = true;
             for (uint32_t j = 0; j < k->ntrace; j++)
-                tw = tw || k->trace[j].state == TCP_TIME_WAIT;
+                tw = tw || net_sock_step(k, j)->state == TCP_TIME_WAIT;
         }
         if (holds)
             any = h;
@@ -272,9 +272,11 @@ static void print_traces(const krun *r, const char *what)
     for (uint32_t i = 0; i < net_sock_count(n); i++) {
         const net_sock *k = net_sock_at(n, i);
         printf("  %-3s %-5u", sim_host_name(net_host_sim(n, k->host)), (unsigned)k->lport);
-        for (uint32_t j = 0; j < k->ntrace; j++)
-            printf("%s%s%s", j ? " -> " : " ", strstr(k->trace[j].note, "missed") ? "(?) " : "",
-                   tcp_state_name(k->trace[j].state));
+        for (uint32_t j = 0; j < k->ntrace; j++) {
+            const net_trace_step *st = net_sock_step(k, j);
+            printf("%s%s%s", j ? " -> " : " ", strstr(net_step_note(n, st), "missed") ? "(?) " : "",
+                   tcp_state_name(st->state));
+        }
         printf("\n");
     }
 }
@@ -284,8 +286,8 @@ static size_t states_of(const net_sock *k, tcp_state *out, size_t cap)
 {
     size_t m = 0;
     for (uint32_t j = 0; j < k->ntrace && m < cap; j++)
-        if (m == 0 || out[m - 1] != k->trace[j].state)
-            out[m++] = k->trace[j].state;
+        if (m == 0 || out[m - 1] != net_sock_step(k, j)->state)
+            out[m++] = net_sock_step(k, j)->state;
     return m;
 }
 

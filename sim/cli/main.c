@@ -718,7 +718,7 @@ static void print_endpoint(FILE *out, const lsim *s, const net_sock *k)
     snprintf(label, sizeof label, "%s:%u%s", hname, (unsigned)k->lport, peer);
     fprintf(out, "  %-24s", label);
     for (uint32_t i = 0; i < k->ntrace; i++)
-        fprintf(out, "%s%s", i ? " -> " : "", tcp_state_name(k->trace[i].state));
+        fprintf(out, "%s%s", i ? " -> " : "", tcp_state_name(net_sock_step(k, i)->state));
     if (k->error)
         fprintf(out, "  [%s]", tcp_err_name(k->error));
     fprintf(out, "\n");

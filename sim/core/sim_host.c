@@ -107,6 +107,31 @@ static int check_new_host(sim_world *w, const char *name, uint32_t ipv4)
     return 0;
 }
 
+/* Names are kept back to back in chunks of NAME_CHUNK bytes: a name of
+ * at most SIM_NAME_MAX bytes always fits a fresh one, and a name never
+ * moves (the name index and every caller hold it). */
+#define NAME_CHUNK 4096u
+
+static const char *name_keep(sim_world *w, const char *name)
+{
+    size_t size = strlen(name) + 1;
+    if (w->name_nchunks == 0 || w->name_used + size > NAME_CHUNK) {
+        char **chunks =
+            sim_grow(w->name_chunks, &w->name_chunks_cap, w->name_nchunks + 1, sizeof *chunks);
+        if (!chunks)
+            return NULL;
+        w->name_chunks = chunks;
+        if (!(chunks[w->name_nchunks] = malloc(NAME_CHUNK)))
+            return NULL;
+        w->name_nchunks++;
+        w->name_used = 0;
+    }
+    char *kept = w->name_chunks[w->name_nchunks - 1] + w->name_used;
+    memcpy(kept, name, size);
+    w->name_used += (uint32_t)size;
+    return kept;
+}
+
 int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out)
 {
     assert(w != NULL && name != NULL);
@@ -114,11 +139,12 @@ int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out)
         return -1;
     uint32_t id = w->nhosts;
     sim_host *h = NULL;
+    const char *kept = NULL;
     if (sim_index_reserve(&w->host_by_name, id + 1, rehash_name, w) != 0 ||
-        sim_index_reserve(&w->host_by_addr, id + 1, rehash_addr, w) != 0 || !(h = host_slot(w, id)))
+        sim_index_reserve(&w->host_by_addr, id + 1, rehash_addr, w) != 0 ||
+        !(h = host_slot(w, id)) || !(kept = name_keep(w, name)))
         return sim_world_fail(w, "out of memory adding host %s", name);
-    *h = (sim_host){.world = w, .id = id, .addr = ipv4, .route_link = SIM_NO_ID};
-    memcpy(h->name, name, strlen(name) + 1);
+    *h = (sim_host){.world = w, .id = id, .addr = ipv4, .name = kept, .route_link = SIM_NO_ID};
     w->nhosts++;
     sim_index_add(&w->host_by_name, sim_hash_name(name), id);
     sim_index_add(&w->host_by_addr, hash_addr(ipv4), id);
@@ -132,6 +158,11 @@ void sim_hosts_free_all(sim_world *w)
     for (uint32_t i = 0; i < w->host_nchunks; i++)
         free(w->host_chunks[i]);
     free(w->host_chunks);
+    for (uint32_t i = 0; i < w->name_nchunks; i++)
+        free(w->name_chunks[i]);
+    free(w->name_chunks);
+    w->name_chunks = NULL;
+    w->name_nchunks = w->name_chunks_cap = w->name_used = 0;
     sim_index_free(&w->host_by_name);
     sim_index_free(&w->host_by_addr);
     w->host_chunks = NULL;

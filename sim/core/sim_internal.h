@@ -95,7 +95,8 @@ struct sim_host {
     uint32_t addr;
     sim_recv_fn recv;
     void *recv_ctx;
-    char name[SIM_NAME_MAX + 1];
+    const char *name; /* in the world's name chunks (sim_host.c): a name
+                         takes its length, not SIM_NAME_MAX + 1 */
     /* The last route found by sim_host_send: packets to route_addr leave on
      * link route_link (SIM_NO_ID: none yet). Addresses, hosts and links
      * never change or go away, so a route once found stays right; a miss
@@ -120,26 +121,36 @@ typedef enum sim_dir_counter {
     SIM_DC_COUNT
 } sim_dir_counter;
 
+/* What few directions need: the packets a fault hook holds, and the
+ * counters' high words. Made on first need (sim_dir_rare_of), freed with
+ * the world; a direction without one holds nothing and has every counter
+ * below 2^32. (The hook itself is not rare: sim/net sets one on every
+ * link direction for its rules.) */
+typedef struct sim_dir_rare {
+    uint64_t carry[SIM_DC_COUNT];      /* multiples of 2^32 */
+    sim_packet *held_head, *held_tail; /* oldest first, through sim_packet.next */
+    uint32_t held_count;
+} sim_dir_rare;
+
 /* One direction of a link. There is one link per host pair, so every byte
  * here is paid per pair: the parameters are the world's one copy of each
- * distinct value, and the counters 32 bits each, carried into 64 on the
- * rare direction that passes 2^32 (sim_dir_count), so they stay exact. */
+ * distinct value, the counters 32 bits each, carried into 64 on the rare
+ * direction that passes 2^32 (sim_dir_count), so they stay exact, and what
+ * only a fault hook or a carry needs is apart (sim_dir_rare). */
 typedef struct sim_dir {
     const sim_link_params *params; /* kept once per world (sim_link.c) */
     sim_rng rng;                   /* stream "link:A>B" */
     uint32_t count[SIM_DC_COUNT];
-    uint64_t *carry; /* SIM_DC_COUNT multiples of 2^32, once one is needed */
     sim_fault_fn fault;
     void *fault_ctx;
-    sim_packet *held_head, *held_tail; /* oldest first, through sim_packet.next */
-    uint32_t held_count;
-    bool in_hook; /* the fault hook is running: a packet sent here waits (promise 4) */
+    sim_dir_rare *rare; /* NULL until a packet is held or a counter carries */
     /* Serialisation: the instant the last accepted packet's last bit leaves,
      * and a ring of those instants for every packet still waiting or being
      * serialised (its length is the queue occupancy). */
     sim_time_t busy_until;
     sim_time_t *backlog;
     uint32_t backlog_head, backlog_len, backlog_cap;
+    bool in_hook; /* the fault hook is running: a packet sent here waits (promise 4) */
 } sim_dir;
 
 struct sim_link {
@@ -149,6 +160,8 @@ struct sim_link {
     sim_dir dir[2];
 };
 
+/* A direction's rare part, made (zeroed) if it has none. */
+sim_dir_rare *sim_dir_rare_of(sim_dir *d);
 /* Adds `by` to counter c of a direction. */
 void sim_dir_carry(sim_dir *d, sim_dir_counter c, uint32_t by);
 static inline void sim_dir_count(sim_dir *d, sim_dir_counter c, uint32_t by)
@@ -205,6 +218,8 @@ struct sim_world {
     /* Hosts and links, in chunks that never move (invariant 2). */
     sim_host **host_chunks;
     uint32_t nhosts, host_nchunks, host_chunks_cap;
+    char **name_chunks; /* the hosts' names, back to back, never moved */
+    uint32_t name_nchunks, name_chunks_cap, name_used; /* used: of the newest */
     sim_index host_by_name, host_by_addr;
     sim_link **link_chunks;
     uint32_t nlinks, link_nchunks, link_chunks_cap;

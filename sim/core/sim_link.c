@@ -223,11 +223,16 @@ static void params_free_all(sim_world *w)
 
 /* ---- Counters ------------------------------------------------------- */
 
+sim_dir_rare *sim_dir_rare_of(sim_dir *d)
+{
+    if (!d->rare && !(d->rare = calloc(1, sizeof *d->rare)))
+        sim_fatal_oom("a link direction's held packets and counters");
+    return d->rare;
+}
+
 void sim_dir_carry(sim_dir *d, sim_dir_counter c, uint32_t by)
 {
-    if (!d->carry && !(d->carry = calloc(SIM_DC_COUNT, sizeof *d->carry)))
-        sim_fatal_oom("a link's counters");
-    d->carry[c] += (uint64_t)1 << 32;
+    sim_dir_rare_of(d)->carry[c] += (uint64_t)1 << 32;
     d->count[c] += by; /* wraps: the 2^32 just carried */
 }
 
@@ -237,7 +242,7 @@ sim_link_stats sim_link_stats_get(const sim_link *l, int dir)
     const sim_dir *d = &l->dir[dir];
     uint64_t v[SIM_DC_COUNT];
     for (int c = 0; c < SIM_DC_COUNT; c++)
-        v[c] = d->count[c] + (d->carry ? d->carry[c] : 0);
+        v[c] = d->count[c] + (d->rare ? d->rare->carry[c] : 0);
     return (sim_link_stats){
         .sent = v[SIM_DC_SENT],
         .delivered = v[SIM_DC_DELIVERED],
@@ -391,7 +396,7 @@ void sim_links_free_all(sim_world *w)
         sim_link *l = sim_link_by_id(w, i);
         for (int d = 0; d < 2; d++) {
             free(l->dir[d].backlog);
-            free(l->dir[d].carry);
+            free(l->dir[d].rare);
         }
     }
     params_free_all(w);
@@ -712,7 +717,7 @@ static void deliver(sim_timer *t, void *arg)
 
 static void hold(sim_link *l, int d, sim_packet *p)
 {
-    sim_dir *dir = &l->dir[d];
+    sim_dir_rare *dir = sim_dir_rare_of(&l->dir[d]);
     p->next = NULL;
     if (dir->held_tail)
         dir->held_tail->next = p;
@@ -720,7 +725,7 @@ static void hold(sim_link *l, int d, sim_packet *p)
         dir->held_head = p;
     dir->held_tail = p;
     dir->held_count++;
-    sim_dir_count(dir, SIM_DC_HELD, 1);
+    sim_dir_count(&l->dir[d], SIM_DC_HELD, 1);
     trace_packet(l, d, SIM_TR_HOLD, p, 0, 0);
 }
 
@@ -817,7 +822,7 @@ void sim_link_set_fault_hook(sim_link *l, int dir, sim_fault_fn fn, void *ctx)
 uint32_t sim_link_held_count(const sim_link *l, int dir)
 {
     assert(dir == 0 || dir == 1);
-    return l->dir[dir].held_count;
+    return l->dir[dir].rare ? l->dir[dir].rare->held_count : 0;
 }
 
 static void release_one(sim_link *l, int d, sim_packet *p)
@@ -830,7 +835,9 @@ static void release_one(sim_link *l, int d, sim_packet *p)
 uint32_t sim_link_release(sim_link *l, int dir, uint32_t packet_id)
 {
     assert(dir == 0 || dir == 1);
-    sim_dir *dd = &l->dir[dir];
+    sim_dir_rare *dd = l->dir[dir].rare;
+    if (!dd)
+        return 0; /* nothing ever held */
     if (packet_id == 0) {
         /* Detach the whole list first: admitting cannot add to it, but a
          * trace sink could call back in. */

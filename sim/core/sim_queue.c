@@ -13,7 +13,11 @@
  *
  * Far tier: an unordered array of the timers due after `split`. Arming a
  * timer there is an append, cancelling it a swap with the last entry, and
- * re-arming it to another far instant a store.
+ * re-arming it to another far instant a store. It shares the heap's
+ * allocation, growing down from its end while the heap grows up from its
+ * start: near_len + far_len never exceeds the room, so the two meet at most
+ * and one array of q->cap entries holds every armed timer (two arrays of
+ * q->cap each would leave half of the room unused at any time).
  *
  * When the near heap runs empty, a refill chooses a new split from a sample
  * of the far whens, about the 1/FAR_FRACTION quantile, and moves every far
@@ -22,7 +26,9 @@
  * costs O(1) amortised until it comes near; only the near heap, a small
  * fraction of the pending timers, pays O(log n) sifts. Should the sample be
  * unrepresentative and the refill move too little, an exact selection on a
- * copy of the far whens makes up the batch, which keeps the amortised bound.
+ * selection among the far entries themselves (reordering them: the far
+ * tier has no order to keep) makes up the batch, which keeps the amortised
+ * bound.
  *
  * Invariants:
  *  1. Every near entry has when <= split < every far entry's when, so ties
@@ -32,15 +38,15 @@
  *  3. An armed timer's slot is its heap index, or FAR | its far index, and
  *     that entry holds the timer, its `when` and its `seq`; an idle
  *     timer's slot is SIM_TIMER_IDLE.
- *  4. The heap, far and scratch arrays each have room for q->cap timers, so
+ *  4. The one array has room for q->cap timers, near and far together, so
  *     moving timers between tiers never allocates; only arming a new timer
- *     when q->len == q->cap grows them (doubling).
+ *     when q->len == q->cap grows it (doubling).
  *  5. seq values are unique: each arm or re-arm takes the next one.
  *
  * The queue is opaque to its callers (sim_queue.h): they hold a pointer
  * from sim_queue_new, and only the sim_timer they embed is theirs to see.
  * The queue is one allocation holding both tiers; arming, cancelling and
- * popping allocate nothing unless the arrays must grow (invariant 4).
+ * popping allocate nothing unless the array must grow (invariant 4).
  */
 #include "sim_queue.h"
 
@@ -71,11 +77,9 @@ typedef struct entry {
 
 typedef struct tiers {
     entry *near; /* the heap; logical entry k at near[k + PAD] */
-    uint32_t near_len;
-    entry *far;
-    uint32_t far_len;
+    entry *far;  /* one past the array's end: far entry k at far[-1 - k] */
+    uint32_t near_len, far_len;
     sim_time_t split;
-    sim_time_t *scratch; /* far whens, for the exact selection */
 } tiers;
 
 struct sim_queue {
@@ -92,6 +96,11 @@ static inline tiers *tiers_of(const sim_queue *q)
 static inline entry *heap_of(const tiers *t)
 {
     return t->near + PAD;
+}
+
+static inline entry *far_at(const tiers *t, uint32_t k)
+{
+    return t->far - 1 - k;
 }
 
 static inline bool before(entry a, entry b)
@@ -127,8 +136,6 @@ void sim_queue_free(sim_queue *q)
     if (!q)
         return;
     free(q->t.near);
-    free(q->t.far);
-    free(q->t.scratch);
     free(q);
 }
 
@@ -216,48 +223,48 @@ static void near_remove(tiers *t, uint32_t k)
 static void far_append(tiers *t, entry x)
 {
     uint32_t k = t->far_len++;
-    t->far[k] = x;
+    *far_at(t, k) = x;
     x.timer->slot = FAR | k;
 }
 
 static void far_remove(tiers *t, uint32_t k)
 {
-    entry last = t->far[--t->far_len];
+    entry last = *far_at(t, --t->far_len);
     if (k < t->far_len) {
-        t->far[k] = last;
+        *far_at(t, k) = last;
         last.timer->slot = FAR | k;
     }
 }
 
-static void swap_time(sim_time_t *a, sim_time_t *b)
+static void swap_entry(entry *a, entry *b)
 {
-    sim_time_t x = *a;
+    entry x = *a;
     *a = *b;
     *b = x;
 }
 
-/* The k-th smallest (from 0) of v[0..n), reordering v: quickselect with a
- * median-of-three pivot, deterministic for given contents. */
-static sim_time_t select_kth(sim_time_t *v, uint32_t n, uint32_t k)
+/* The k-th smallest `when` (from 0) of v[0..n), reordering v: quickselect
+ * with a median-of-three pivot, deterministic for given contents. */
+static sim_time_t select_kth(entry *v, uint32_t n, uint32_t k)
 {
     int64_t lo = 0, hi = (int64_t)n - 1;
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < v[lo])
-            swap_time(&v[mid], &v[lo]);
-        if (v[hi] < v[lo])
-            swap_time(&v[hi], &v[lo]);
-        if (v[hi] < v[mid])
-            swap_time(&v[hi], &v[mid]);
-        sim_time_t pivot = v[mid];
+        if (v[mid].when < v[lo].when)
+            swap_entry(&v[mid], &v[lo]);
+        if (v[hi].when < v[lo].when)
+            swap_entry(&v[hi], &v[lo]);
+        if (v[hi].when < v[mid].when)
+            swap_entry(&v[hi], &v[mid]);
+        sim_time_t pivot = v[mid].when;
         int64_t i = lo, j = hi;
         while (i <= j) {
-            while (v[i] < pivot)
+            while (v[i].when < pivot)
                 i++;
-            while (v[j] > pivot)
+            while (v[j].when > pivot)
                 j--;
             if (i <= j)
-                swap_time(&v[i++], &v[j--]);
+                swap_entry(&v[i++], &v[j--]);
         }
         /* Now v[lo..j] <= pivot <= v[i..hi] and everything between is the
          * pivot. */
@@ -268,7 +275,7 @@ static sim_time_t select_kth(sim_time_t *v, uint32_t n, uint32_t k)
         else
             return pivot;
     }
-    return v[k];
+    return v[k].when;
 }
 
 /* A split near the 1/FAR_FRACTION quantile of the far whens, from SAMPLES
@@ -278,7 +285,7 @@ static sim_time_t sampled_split(const tiers *t)
     sim_time_t s[SAMPLES];
     uint32_t m = t->far_len, n = m < SAMPLES ? m : SAMPLES;
     for (uint32_t i = 0; i < n; i++) {
-        sim_time_t v = t->far[(uint64_t)i * m / n].when;
+        sim_time_t v = far_at(t, (uint32_t)((uint64_t)i * m / n))->when;
         uint32_t j = i;
         for (; j > 0 && s[j - 1] > v; j--)
             s[j] = s[j - 1];
@@ -293,9 +300,12 @@ static void move_due(tiers *t)
 {
     entry *e = heap_of(t);
     for (uint32_t i = t->far_len; i-- > 0;)
-        if (t->far[i].when <= t->split) {
-            e[t->near_len++] = t->far[i];
+        if (far_at(t, i)->when <= t->split) {
+            /* out of the far tier first: with the array full, the heap's
+             * next entry is the far tier's last */
+            entry x = *far_at(t, i);
             far_remove(t, i);
+            e[t->near_len++] = x;
         }
 }
 
@@ -307,11 +317,12 @@ static void refill(tiers *t)
     t->split = sampled_split(t);
     move_due(t);
     if ((uint64_t)t->near_len * FAR_FRACTION * 4 < m && t->far_len > 0) {
-        /* The sample misled us: select exactly among the rest. */
+        /* The sample misled us: select exactly among the rest, in place
+         * (the far block is contiguous, its indices running down). */
         uint32_t r = t->far_len;
+        t->split = select_kth(far_at(t, r - 1), r, r / FAR_FRACTION);
         for (uint32_t i = 0; i < r; i++)
-            t->scratch[i] = t->far[i].when;
-        t->split = select_kth(t->scratch, r, r / FAR_FRACTION);
+            far_at(t, i)->timer->slot = FAR | i;
         move_due(t);
     }
     entry *e = heap_of(t);
@@ -325,31 +336,28 @@ static void refill(tiers *t)
 
 /* ---- The contract --------------------------------------------------- */
 
-/* Doubles the room for timers in all three arrays (invariant 4). */
+/* Doubles the room for timers (invariant 4): the heap keeps its place at
+ * the start, the far block moves to the new end with its indices. */
 static int grow(sim_queue *q)
 {
     tiers *t = tiers_of(q);
     uint64_t cap = q->cap == 0 ? FIRST_CAP : ((uint64_t)q->cap + PAD) * 2 - PAD;
     if (cap >= FAR - 1)
         return -1;
-    entry *far = realloc(t->far, (size_t)cap * sizeof(entry));
-    if (far)
-        t->far = far;
-    sim_time_t *scratch = realloc(t->scratch, (size_t)cap * sizeof(sim_time_t));
-    if (scratch)
-        t->scratch = scratch;
     /* (cap + PAD) entries of 24 bytes: cap + PAD is a power of two of at
      * least 64, so the size is a multiple of LINE, as aligned_alloc
      * requires. */
     entry *near = aligned_alloc(LINE, (size_t)(cap + PAD) * sizeof(entry));
-    if (!far || !scratch || !near) {
-        free(near);
+    if (!near)
         return -1;
-    }
-    if (t->near)
+    entry *far = near + PAD + cap;
+    if (t->near) {
         memcpy(near + PAD, heap_of(t), (size_t)t->near_len * sizeof(entry));
+        memcpy(far - t->far_len, t->far - t->far_len, (size_t)t->far_len * sizeof(entry));
+    }
     free(t->near);
     t->near = near;
+    t->far = far;
     q->cap = (uint32_t)cap;
     return 0;
 }
@@ -373,8 +381,8 @@ int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when)
         timer->when = when;
         timer->seq = q->next_seq++;
         if (far && to_far) { /* far to far: two stores */
-            t->far[slot & ~FAR].when = when;
-            t->far[slot & ~FAR].seq = timer->seq;
+            far_at(t, slot & ~FAR)->when = when;
+            far_at(t, slot & ~FAR)->seq = timer->seq;
             return 0;
         }
         if (!far && !to_far) { /* within the heap: one sift */
@@ -478,9 +486,9 @@ int sim_queue_check(const sim_queue *q, char *why, size_t len)
             return check_fail(why, len, "a heap child is not after its parent", k);
     }
     for (uint32_t i = 0; i < t->far_len; i++) {
-        if (check_entry(q, &t->far[i], FAR | i, why, len) != 0)
+        if (check_entry(q, far_at(t, i), FAR | i, why, len) != 0)
             return -1;
-        if (t->far[i].when <= t->split)
+        if (far_at(t, i)->when <= t->split)
             return check_fail(why, len, "a far timer is due at or before split (invariant 1)", i);
     }
     return 0;

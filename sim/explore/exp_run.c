@@ -351,10 +351,11 @@ static bool settled(const net *n, const net_sock *k)
 
 static bool saw_fin(const net_sock *k)
 {
-    for (uint32_t i = 0; i < k->ntrace; i++)
-        if (k->trace[i].state == TCP_CLOSE_WAIT || k->trace[i].state == TCP_CLOSING ||
-            k->trace[i].state == TCP_TIME_WAIT)
+    for (uint32_t i = 0; i < k->ntrace; i++) {
+        tcp_state st = net_sock_step(k, i)->state;
+        if (st == TCP_CLOSE_WAIT || st == TCP_CLOSING || st == TCP_TIME_WAIT)
             return true;
+    }
     return false;
 }
 
@@ -404,7 +405,7 @@ static void check_net(exp_run *r, uint32_t index)
     for (uint32_t i = 0; i < net_sock_count(n); i++) {
         const net_sock *k = net_sock_at(n, i);
         for (uint32_t t = 0; t < k->ntrace; t++)
-            r->outcome = hash_mix(r->outcome, k->trace[t].state);
+            r->outcome = hash_mix(r->outcome, net_sock_step(k, t)->state);
         r->outcome = hash_mix(r->outcome, (uint64_t)(int64_t)k->error);
         if (!settled(n, k))
             exp_run_fail(r, EXP_INV_STUCK, "%s:%u still in %s after the run settled",

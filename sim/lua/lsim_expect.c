@@ -184,7 +184,7 @@ static int states_verdict(lua_State *L, bool ok, const char *what, const tcp_sta
     for (uint32_t i = 0; i < k->ntrace; i++) {
         if (i)
             luaL_addstring(&b, " ");
-        luaL_addstring(&b, tcp_state_name(k->trace[i].state));
+        luaL_addstring(&b, tcp_state_name(net_sock_step(k, i)->state));
     }
     luaL_addstring(&b, "\n");
     luaL_pushresult(&b);
@@ -200,7 +200,7 @@ static int e_trace(lua_State *L)
     size_t n = read_states(L, 2, exp, "expect:trace");
     bool ok = n == k->ntrace;
     for (size_t i = 0; ok && i < n; i++)
-        ok = k->trace[i].state == exp[i];
+        ok = net_sock_step(k, i)->state == exp[i];
     return states_verdict(L, ok, "expect(socket):trace", exp, n, k);
 }
 
@@ -213,7 +213,7 @@ static int e_contains(lua_State *L)
     size_t n = read_states(L, 2, exp, "expect:contains");
     size_t j = 0;
     for (uint32_t i = 0; i < k->ntrace && j < n; i++)
-        if (k->trace[i].state == exp[j])
+        if (net_sock_step(k, i)->state == exp[j])
             j++;
     return states_verdict(L, j == n, "expect(socket):contains", exp, n, k);
 }
@@ -235,7 +235,7 @@ static int e_never(lua_State *L)
     tcp_state st = check_state_name(L, 2, "expect:never");
     bool ok = true;
     for (uint32_t i = 0; i < k->ntrace; i++)
-        ok = ok && k->trace[i].state != st;
+        ok = ok && net_sock_step(k, i)->state != st;
     tcp_state one[1] = {st};
     return states_verdict(L, ok, "expect(socket):never (state must not appear)", one, 1, k);
 }
@@ -257,7 +257,7 @@ static int find_visit(const net_sock *k, tcp_state st, lua_Integer nth)
     int found = -1;
     lua_Integer seen = 0;
     for (uint32_t i = 0; i < k->ntrace; i++) {
-        if (k->trace[i].state != st)
+        if (net_sock_step(k, i)->state != st)
             continue;
         found = (int)i;
         if (++seen == nth)
@@ -294,7 +294,7 @@ static int e_entered(lua_State *L)
     uint64_t want = lsim_check_duration(L, 3, "expect:entered");
     int i = find_visit(k, st, luaL_optinteger(L, 4, 0));
     bool have = i >= 0;
-    uint64_t got = have ? k->trace[i].time_ns : 0;
+    uint64_t got = have ? net_sock_step(k, i)->time_ns : 0;
     return time_verdict(L, have && got == want, "expect(socket):entered", "entry", want, have, got);
 }
 
@@ -307,7 +307,7 @@ static int e_left(lua_State *L)
     uint64_t want = lsim_check_duration(L, 3, "expect:left");
     int i = find_visit(k, st, luaL_optinteger(L, 4, 0));
     bool have = i >= 0 && (uint32_t)i + 1 < k->ntrace;
-    uint64_t got = have ? k->trace[i + 1].time_ns : 0;
+    uint64_t got = have ? net_sock_step(k, i + 1)->time_ns : 0;
     return time_verdict(L, have && got == want, "expect(socket):left", "exit", want, have, got);
 }
 
@@ -320,7 +320,7 @@ static int e_spent(lua_State *L)
     uint64_t want = lsim_check_duration(L, 3, "expect:spent");
     int i = find_visit(k, st, luaL_optinteger(L, 4, 0));
     bool have = i >= 0 && (uint32_t)i + 1 < k->ntrace;
-    uint64_t got = have ? k->trace[i + 1].time_ns - k->trace[i].time_ns : 0;
+    uint64_t got = have ? net_sock_step(k, i + 1)->time_ns - net_sock_step(k, i)->time_ns : 0;
     char a[40], b[40];
     sim_duration_format(want, a, sizeof a);
     if (have)

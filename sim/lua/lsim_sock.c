@@ -597,16 +597,16 @@ static void push_trace(lua_State *L, const net_sock *k)
 {
     lua_createtable(L, (int)k->ntrace, 0);
     for (uint32_t i = 0; i < k->ntrace; i++) {
-        lua_pushstring(L, tcp_state_name(k->trace[i].state));
+        lua_pushstring(L, tcp_state_name(net_sock_step(k, i)->state));
         lua_rawseti(L, -2, i + 1);
     }
 }
 
-static void push_steps(lua_State *L, const net_sock *k)
+static void push_steps(lua_State *L, const net *n, const net_sock *k)
 {
     lua_createtable(L, (int)k->ntrace, 0);
     for (uint32_t i = 0; i < k->ntrace; i++) {
-        const net_trace_step *st = &k->trace[i];
+        const net_trace_step *st = net_sock_step(k, i);
         lua_createtable(L, 0, 4);
         lua_pushstring(L, tcp_state_name(st->state));
         lua_setfield(L, -2, "state");
@@ -614,7 +614,7 @@ static void push_steps(lua_State *L, const net_sock *k)
         lua_setfield(L, -2, "time");
         lua_pushstring(L, tcp_cause_name(st->cause));
         lua_setfield(L, -2, "cause");
-        lua_pushstring(L, st->note);
+        lua_pushstring(L, net_step_note(n, st));
         lua_setfield(L, -2, "note");
         lua_rawseti(L, -2, i + 1);
     }
@@ -704,7 +704,7 @@ static void push_field(lua_State *L, lsim *s, uint32_t sock, lua_Integer f)
         push_trace(L, k);
         break;
     case F_STEPS:
-        push_steps(L, k);
+        push_steps(L, s->net, k);
         break;
     case F_ERROR:
         if (k->error)

@@ -171,44 +171,59 @@ int net_host_restart(net *n, uint32_t host);
 /* The longest note a step keeps; a longer one is cut. */
 #define NET_NOTE_MAX 31u
 
+/* One state step: 16 bytes, as every socket keeps all of its steps. */
 typedef struct net_trace_step {
     uint64_t time_ns;
-    const char *note; /* the world's one copy of it (never NULL; valid until net_free) */
-    tcp_state state;
-    tcp_cause cause;
+    uint32_t note; /* its text: net_step_note (valid until net_free) */
+    uint8_t state; /* a tcp_state */
+    uint8_t cause; /* a tcp_cause */
 } net_trace_step;
 
-/* What the glue remembers of one socket, for its whole life and after. */
+/* Steps kept in the record itself: a listener's two (socket(), LISTEN)
+ * take no allocation; later steps go to step_more, grown 1, 2, 4, ... */
+#define NET_TRACE_INLINE 2u
+
+/* What the glue remembers of one socket, for its whole life and after.
+ * Its steps are read with net_sock_step, never through the fields. */
 typedef struct net_sock {
     uint32_t host;
     tcp_sock_id id;
     uint32_t parent; /* index of the listener's record, or NET_NONE */
     tcp_state state;
-    bool alive;    /* the stack still has the connection */
-    bool released; /* close/abort called: no more user calls */
-    bool autoread; /* read everything as it arrives; a listener's child:
-                      from accept() on, never before */
-    bool accepted; /* handed out by accept() */
     int error;
-    uint16_t lport, rport; /* remembered once known */
     uint32_t raddr;
+    uint16_t lport, rport;                /* remembered once known */
+    uint32_t ntrace;                      /* state steps so far */
+    bool alive;                           /* the stack still has the connection */
+    bool released;                        /* close/abort called: no more user calls */
+    bool autoread;                        /* read everything as it arrives; a listener's child:
+                                             from accept() on, never before */
+    bool accepted;                        /* handed out by accept() */
+    bool close_pending, shutdown_pending; /* wait for tx to drain */
+    bool rd_shut;          /* the user shut the read side (shutdown "rd"): bytes after it
+                              may be discarded (profile shut_rd_discard), none are owed */
     tcp_stats *kept_stats; /* the counters as the stack let the connection
                               go; NULL while it lives (net_sock_stats reads
                               the stack then) or if it never went */
-    net_trace_step *trace;
-    uint32_t ntrace, captrace;
-    char *rx; /* bytes read so far (NULL when the net keeps none) */
+    net_trace_step step_in[NET_TRACE_INLINE]; /* steps 0 .. NET_TRACE_INLINE-1 */
+    net_trace_step *step_more;                /* the later ones, or NULL */
+    char *rx;                                 /* bytes read so far (NULL when the net keeps none) */
     size_t nrx, caprx;
     char *tx; /* bytes given to send() not yet taken by the stack; NULL while
                  only the pattern is queued (ntx - offtx bytes of it) */
     size_t ntx, offtx, captx;
-    bool close_pending, shutdown_pending; /* wait for tx to drain */
-    bool rd_shut; /* the user shut the read side (shutdown "rd"): bytes after it
-                     may be discarded (profile shut_rd_discard), none are owed */
 } net_sock;
 
 uint32_t net_sock_count(const net *n);
 const net_sock *net_sock_at(const net *n, uint32_t sock);
+
+/* Step i (< k->ntrace) of a record's state trace, oldest first. */
+static inline const net_trace_step *net_sock_step(const net_sock *k, uint32_t i)
+{
+    return i < NET_TRACE_INLINE ? &k->step_in[i] : &k->step_more[i - NET_TRACE_INLINE];
+}
+/* A step's note: the world's one copy of it, "" for none. */
+const char *net_step_note(const net *n, const net_trace_step *step);
 
 /* A socket option and its value, checked by the caller's parser. */
 typedef struct net_opt {

@@ -68,6 +68,8 @@ typedef struct net_wire {
 typedef struct net_keep_set {
     struct net_kept **slots; /* NULL: empty slot */
     uint32_t mask, n;
+    const char **byid; /* the kept values' bytes by id (order of first sight) */
+    uint32_t capbyid;
 } net_keep_set;
 
 struct net {
@@ -123,10 +125,11 @@ void net_stack_enter(net *n);
 void net_stack_leave(net *n, net_host *h);
 void net_note(net *n, const char *text);
 
-/* net_keep.c: the world's one copy of a profile equal to *p, of a note
- * (cut at NET_NOTE_MAX bytes; NULL and "" give ""). */
+/* net_keep.c: the world's one copy of a profile equal to *p; the id of a
+ * note (cut at NET_NOTE_MAX bytes; NULL and "" give 0, which names "";
+ * net_step_note gives the text back). */
 const tcp_profile *net_keep_profile(net *n, const tcp_profile *p);
-const char *net_keep_note(net *n, const char *note);
+uint32_t net_keep_note(net *n, const char *note);
 void net_keep_free(net_keep_set *t);
 
 /* net_sock.c */

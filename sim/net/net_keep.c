@@ -2,7 +2,8 @@
  * net_keep — what a world keeps once however many use it: the hosts'
  * profiles (a host points at its profile instead of holding a copy: a
  * million hosts of one profile keep one) and the notes of the socket
- * records' state steps (a step points at its note). A kept value never
+ * records' state steps (a step names its note by a 32-bit id: ids are
+ * handed out in order of first sight, so they are deterministic). A kept value never
  * moves and is never changed until net_free. Values are compared byte for
  * byte; two equal profiles that differ only in padding are kept twice,
  * which costs memory, never behaviour. O(1) expected per lookup (open
@@ -17,6 +18,8 @@
 /* A kept value: its length, then its bytes (a note also its NUL). */
 typedef struct net_kept {
     size_t len;
+    size_t id; /* the set's count when it was first seen; a size_t, so the
+                  bytes keep the 8-byte alignment a kept profile needs */
     unsigned char bytes[];
 } net_kept;
 
@@ -71,38 +74,48 @@ static void keep_rehash(net_keep_set *t)
 }
 
 /* The set's copy of the `len` bytes at p, made on first sight. */
-static const void *keep(net_keep_set *t, const void *p, size_t len)
+static const net_kept *keep(net_keep_set *t, const void *p, size_t len)
 {
     if (!t->slots || (t->n + 1) * 2 > t->mask + 1)
         keep_rehash(t);
     uint32_t j = (uint32_t)keep_hash(p, len) & t->mask;
     for (; t->slots[j]; j = (j + 1) & t->mask)
         if (t->slots[j]->len == len && memcmp(t->slots[j]->bytes, p, len) == 0)
-            return t->slots[j]->bytes;
+            return t->slots[j];
     net_kept *k = keep_alloc(sizeof *k + len);
     k->len = len;
+    k->id = t->n;
     memcpy(k->bytes, p, len);
     t->slots[j] = k;
-    t->n++;
-    return k->bytes;
+    t->byid = net_grow(t->byid, &t->capbyid, t->n + 1, sizeof *t->byid);
+    t->byid[t->n++] = (const char *)k->bytes;
+    return k;
 }
 
 const tcp_profile *net_keep_profile(net *n, const tcp_profile *p)
 {
-    return keep(&n->profiles, p, sizeof *p);
+    return (const tcp_profile *)keep(&n->profiles, p, sizeof *p)->bytes;
 }
 
-const char *net_keep_note(net *n, const char *note)
+/* Note ids are the set's ids plus one: 0 is "", never kept. */
+uint32_t net_keep_note(net *n, const char *note)
 {
     char cut[NET_NOTE_MAX + 1];
     size_t len = 0;
     while (note && len < NET_NOTE_MAX && note[len])
         len++;
     if (len == 0)
-        return "";
+        return 0;
     memcpy(cut, note, len);
     cut[len] = '\0';
-    return keep(&n->notes, cut, len + 1);
+    return (uint32_t)keep(&n->notes, cut, len + 1)->id + 1;
+}
+
+const char *net_step_note(const net *n, const net_trace_step *step)
+{
+    if (step->note == 0 || step->note > n->notes.n)
+        return "";
+    return n->notes.byid[step->note - 1];
 }
 
 void net_keep_free(net_keep_set *t)
@@ -110,5 +123,6 @@ void net_keep_free(net_keep_set *t)
     for (uint32_t i = 0; t->slots && i <= t->mask; i++)
         free(t->slots[i]);
     free(t->slots);
+    free(t->byid);
     *t = (net_keep_set){0};
 }

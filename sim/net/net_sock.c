@@ -49,22 +49,35 @@ uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent,
     return idx;
 }
 
-/* Steps grow 4, 8, 16 ...: a listener takes two, a connection about seven. */
+/* Steps are stored in a byte each: the enums must fit. */
+_Static_assert(TCP_STATE_COUNT <= 256 && TCP_CAUSE_TIMER < 256,
+               "a step's state and cause are bytes");
+
+/* A listener keeps its two steps in the record; a connection's later
+ * steps (about five more) go to step_more, whose room is the smallest power
+ * of two holding them: it grows when its count is one (or zero), so the
+ * room need not be stored. */
 void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
                       const char *note)
 {
-    if (k->ntrace == k->captrace) {
-        uint32_t cap = k->captrace ? k->captrace * 2 : 4;
-        net_trace_step *steps =
-            k->captrace <= UINT32_MAX / 2 ? realloc(k->trace, cap * sizeof *steps) : NULL;
+    net_trace_step step = {t, net_keep_note(n, note), (uint8_t)st, (uint8_t)cause};
+    if (k->ntrace < NET_TRACE_INLINE) {
+        k->step_in[k->ntrace++] = step;
+        return;
+    }
+    uint32_t more = k->ntrace - NET_TRACE_INLINE;
+    if ((more & (more - 1)) == 0) { /* 0, 1, 2, 4 ...: full */
+        net_trace_step *steps = more < UINT32_MAX / 2
+                                    ? realloc(k->step_more, (more ? 2 * more : 1) * sizeof *steps)
+                                    : NULL;
         if (!steps) {
             fprintf(stderr, "tcpsim: out of memory\n");
             abort();
         }
-        k->trace = steps;
-        k->captrace = cap;
+        k->step_more = steps;
     }
-    k->trace[k->ntrace++] = (net_trace_step){t, net_keep_note(n, note), st, cause};
+    k->step_more[more] = step;
+    k->ntrace++;
 }
 
 static void queue_pending(net *n, uint32_t sock, tcp_state from, tcp_state to)
@@ -172,7 +185,7 @@ void net_sock_free_all(net *n)
 {
     for (uint32_t i = 0; i < n->nsocks; i++) {
         net_sock *k = net_sock_mut(n, i);
-        free(k->trace);
+        free(k->step_more);
         free(k->kept_stats);
         free(k->rx);
         free(k->tx);

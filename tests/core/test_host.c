@@ -114,6 +114,37 @@ static void test_many_hosts_stay_addressable(void **state)
     }
 }
 
+/* Names are kept back to back in the world's chunks: names of every
+ * length up to SIM_NAME_MAX, over several chunks, each read back whole and
+ * found by name, and a name's pointer taken early is the same after
+ * thousands more hosts (no name ever moves). */
+static void test_names_are_kept_whole_and_never_move(void **state)
+{
+    fx *f = *state;
+    enum { N = 3000 }; /* about 50 KB of names: a dozen chunks */
+    char name[SIM_NAME_MAX + 1];
+    const char *first = NULL;
+    for (uint32_t i = 0; i < N; i++) {
+        size_t len = 1 + i % SIM_NAME_MAX;
+        int n = snprintf(name, sizeof name, "%u-", i);
+        memset(name + n, 'a' + (char)(i % 26), sizeof name - (size_t)n);
+        name[len > (size_t)n ? len : (size_t)n] = '\0';
+        sim_host *h;
+        assert_int_equal(sim_host_add(f->w, name, IP(10, 1, 0, 0) + i, &h), 0);
+        assert_string_equal(sim_host_name(h), name);
+        if (i == 0)
+            first = sim_host_name(h);
+    }
+    assert_ptr_equal(sim_host_name(sim_host_by_id(f->w, 0)), first);
+    for (uint32_t i = 0; i < N; i++) {
+        const char *kept = sim_host_name(sim_host_by_id(f->w, i));
+        assert_ptr_equal(sim_host_by_name(f->w, kept), sim_host_by_id(f->w, i));
+        assert_true(strlen(kept) <= SIM_NAME_MAX);
+        snprintf(name, sizeof name, "%u-", i);
+        assert_memory_equal(kept, name, strlen(name));
+    }
+}
+
 static void test_host_errors(void **state)
 {
     fx *f = *state;
@@ -302,6 +333,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_add_and_find_hosts),
         T(test_many_hosts_stay_addressable),
+        T(test_names_are_kept_whole_and_never_move),
         T(test_host_errors),
         T(test_link_bookkeeping),
         T(test_link_errors),

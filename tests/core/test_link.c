@@ -648,6 +648,7 @@ static void test_counters_stay_exact_past_32_bits(void **state)
     sim_link_params *p = ab(f);
     p->mtu = LEN;
     set_ab(f, p);
+    assert_null(f->l->dir[0].rare); /* the high words are made on the first carry */
     for (int i = 0; i < N / BATCH; i++) {
         for (int j = 0; j < BATCH; j++) {
             sim_packet *pk = sim_packet_new(f->w, LEN);
@@ -666,6 +667,49 @@ static void test_counters_stay_exact_past_32_bits(void **state)
     assert_int_equal(st.sent, N);
     assert_int_equal(st.delivered, N);
     assert_int_equal(st.dropped_loss + st.dropped_queue + st.dropped_mtu, 0);
+    assert_non_null(f->l->dir[0].rare);
+    assert_null(f->l->dir[1].rare);
+}
+
+static sim_fault_verdict hold_all(void *ctx, sim_link *l, int dir, const sim_packet *p)
+{
+    (void)ctx;
+    (void)l;
+    (void)dir;
+    (void)p;
+    return (sim_fault_verdict){.action = SIM_FAULT_HOLD};
+}
+
+/* A direction's held packets and counters' high words live apart, made
+ * on first need: a direction that never held a packet has none and
+ * releases nothing; setting a hook makes none; the first packet held makes
+ * it for its own direction only. */
+static void test_rare_part_made_on_first_need(void **state)
+{
+    fx *f = *state;
+    send(f, f->a, 40);
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 1);
+    assert_int_equal(sim_link_held_count(f->l, 0), 0);
+    assert_int_equal(sim_link_release(f->l, 0, 0), 0);
+    sim_link_set_fault_hook(f->l, 0, hold_all, NULL);
+    assert_null(f->l->dir[0].rare);
+    send(f, f->a, 40);
+    send(f, f->a, 41);
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 1);
+    assert_int_equal(sim_link_held_count(f->l, 0), 2);
+    assert_non_null(f->l->dir[0].rare);
+    assert_null(f->l->dir[1].rare);
+    sim_link_set_fault_hook(f->l, 0, NULL, NULL);
+    assert_int_equal(sim_link_release(f->l, 0, 0), 2);
+    sim_world_run(f->w);
+    assert_int_equal(f->narr, 3);
+    const sim_link_stats st = sim_link_stats_get(f->l, 0);
+    assert_int_equal(st.sent, 3);
+    assert_int_equal(st.held, 2);
+    assert_int_equal(st.delivered, 3);
+    assert_int_equal(st.bytes_delivered, 40 + 40 + 41);
 }
 
 /* Links of equal parameters share the world's one copy; a change to one
@@ -740,6 +784,7 @@ int main(void)
         T(test_partition_and_heal_at_times),
         cmocka_unit_test(test_pending_changes_are_freed_with_the_world),
         cmocka_unit_test(test_params_validation),
+        T(test_rare_part_made_on_first_need),
         T(test_params_set_rejects_and_keeps_old),
         T(test_new_parameters_apply_to_new_packets),
         T(test_counters),

@@ -322,6 +322,34 @@ static void test_rearming_far_timers_keeps_order(void **state)
         assert_ptr_equal(pop(q), &t[i]);
 }
 
+/* The heap and the far tier share one array, growing towards each other.
+ * For every count n up to a few doublings (so also every n that fills the
+ * array exactly), n - 1 far timers and one near one; re-arming the near
+ * one far empties the heap, and the refill then moves far entries into the
+ * heap while the array is full: the heap's next entry is the far tier's
+ * last one. Every timer must still pop in (when, seq) order. */
+static void test_shared_array_full_at_refill(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static sim_timer t[N];
+    for (int n = 2; n <= N; n++) {
+        sim_queue *q = sim_queue_new();
+        assert_non_null(q);
+        for (int i = 0; i < n; i++)
+            sim_timer_init(&t[i], noop, NULL);
+        arm(q, &t[0], 10);          /* alone: the refill makes it near */
+        for (int i = 1; i < n; i++) /* after the split: far, in reverse */
+            arm(q, &t[i], 1000 + (sim_time_t)(n - i));
+        arm(q, &t[0], 5000); /* near to far: the heap runs empty */
+        for (int i = n - 1; i >= 1; i--)
+            assert_ptr_equal(pop(q), &t[i]);
+        assert_ptr_equal(pop(q), &t[0]);
+        assert_null(pop(q));
+        sim_queue_free(q);
+    }
+}
+
 /* The check is not vacuous: a timer whose slot no longer names its entry,
  * or an entry whose when disagrees with its timer, is reported. */
 static void test_check_reports_a_broken_queue(void **state)
@@ -361,6 +389,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_skewed_far_layout_pops_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rearming_far_timers_keeps_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_reports_a_broken_queue, setup, teardown),
+        cmocka_unit_test(test_shared_array_full_at_refill),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

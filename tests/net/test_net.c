@@ -5,6 +5,7 @@
  * segments, the interface MSS, invariant checking. Two hosts A (10.0.0.1)
  * and B (10.0.0.2), one 10 ms link.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,7 +150,7 @@ static void records_outlive_their_connections(void **state)
     assert_ptr_equal(k, first);
     assert_int_equal(k->state, TCP_CLOSED);
     assert_int_equal(net_sock_stats(f->n, c)->bytes_out, 5);
-    assert_int_equal(k->trace[k->ntrace - 1].state, TCP_CLOSED);
+    assert_int_equal(net_sock_step(k, k->ntrace - 1)->state, TCP_CLOSED);
     assert_int_equal(net_sock_at(f->n, s)->nrx, 5);
     assert_memory_equal(net_sock_at(f->n, s)->rx, "hello", 5);
 }
@@ -214,18 +215,77 @@ static void hosts_share_one_copy_of_a_profile(void **state)
     assert_ptr_equal(tcp_stack_profile(net_host_stack(f->n, c)), net_host_profile(f->n, c));
 }
 
+/* The first NET_TRACE_INLINE steps live in the record, later ones in
+ * `more`, grown 1, 2, 4 ...: the client's active close (RFC 9293 §3.6:
+ * CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED) reads
+ * back in order across the spill at the third step, times never going
+ * back; a listener's two steps take no allocation. */
+static void steps_spill_past_the_inline_ones_in_order(void **state)
+{
+    fx *f = *state;
+    static const tcp_state want[] = {TCP_CLOSED,     TCP_SYN_SENT,  TCP_ESTABLISHED, TCP_FIN_WAIT_1,
+                                     TCP_FIN_WAIT_2, TCP_TIME_WAIT, TCP_CLOSED};
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    const net_sock *kl = net_sock_at(f->n, l), *kc = net_sock_at(f->n, c);
+    assert_int_equal(kl->ntrace, 2);
+    assert_int_equal(net_sock_step(kl, 1)->state, TCP_LISTEN);
+    assert_null(kl->step_more);
+    run_for(f, 100 * MS);
+    assert_int_equal(kc->ntrace, 3); /* the third step is the first spilled */
+    assert_ptr_equal(net_sock_step(kc, 2), &kc->step_more[0]);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_close(f->n, c), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_close(f->n, s), 0);
+    sim_world_run(net_world(f->n));
+    assert_int_equal(kc->ntrace, sizeof want / sizeof want[0]);
+    for (uint32_t i = 0; i < kc->ntrace; i++) {
+        assert_int_equal(net_sock_step(kc, i)->state, want[i]);
+        if (i > 0)
+            assert_true(net_sock_step(kc, i)->time_ns >= net_sock_step(kc, i - 1)->time_ns);
+    }
+    assert_string_equal(net_step_note(f->n, net_sock_step(kc, 0)), "socket()");
+}
+
+/* Appending many steps to one record: each reads back as appended, its
+ * note included, through every growth of `more` (ASan checks the room). */
+static void steps_grow_without_bound_exactly(void **state)
+{
+    fx *f = *state;
+    uint32_t c = connect_a(f, 0);
+    net_sock *k = net_sock_mut(f->n, c);
+    uint32_t first = k->ntrace;
+    char note[16];
+    for (uint32_t i = 0; i < 100; i++) {
+        snprintf(note, sizeof note, "step %u", (unsigned)i);
+        net_trace_append(f->n, k, 1000 + i, (tcp_state)(i % TCP_STATE_COUNT), TCP_CAUSE_TIMER,
+                         note);
+    }
+    assert_int_equal(k->ntrace, first + 100);
+    for (uint32_t i = 0; i < 100; i++) {
+        const net_trace_step *st = net_sock_step(k, first + i);
+        snprintf(note, sizeof note, "step %u", (unsigned)i);
+        assert_int_equal(st->time_ns, 1000 + i);
+        assert_int_equal(st->state, i % TCP_STATE_COUNT);
+        assert_int_equal(st->cause, TCP_CAUSE_TIMER);
+        assert_string_equal(net_step_note(f->n, st), note);
+    }
+}
+
 /* A step's note is the world's one copy: the listener's and the client's
- * first steps ("socket()") point at the same string. */
+ * first steps ("socket()") name the same id and so the same string. */
 static void step_notes_are_kept_once(void **state)
 {
     fx *f = *state;
     uint32_t l = listen_b(f), c = connect_a(f, 0);
     const net_sock *kl = net_sock_at(f->n, l), *kc = net_sock_at(f->n, c);
     assert_true(kl->ntrace >= 1 && kc->ntrace >= 1);
-    assert_string_equal(kl->trace[0].note, "socket()");
-    assert_ptr_equal(kl->trace[0].note, kc->trace[0].note);
+    assert_string_equal(net_step_note(f->n, net_sock_step(kl, 0)), "socket()");
+    assert_int_equal(net_sock_step(kl, 0)->note, net_sock_step(kc, 0)->note);
+    assert_ptr_equal(net_step_note(f->n, net_sock_step(kl, 0)),
+                     net_step_note(f->n, net_sock_step(kc, 0)));
     for (uint32_t i = 0; i < kc->ntrace; i++)
-        assert_non_null(kc->trace[i].note);
+        assert_non_null(net_step_note(f->n, net_sock_step(kc, i)));
 }
 
 /* The pattern is 'a'..'z' by position in the queue; bytes given after it
@@ -310,8 +370,8 @@ static void crash_closes_live_sockets_and_restart_starts_fresh(void **state)
     assert_int_equal(net_host_crash(f->n, f->b), NET_EDOWN);
     const net_sock *k = net_sock_at(f->n, s);
     assert_int_equal(k->state, TCP_CLOSED);
-    assert_string_equal(k->trace[k->ntrace - 1].note, "host crash");
-    assert_int_equal(k->trace[k->ntrace - 1].cause, TCP_CAUSE_USER);
+    assert_string_equal(net_step_note(f->n, net_sock_step(k, k->ntrace - 1)), "host crash");
+    assert_int_equal(net_sock_step(k, k->ntrace - 1)->cause, TCP_CAUSE_USER);
     assert_int_equal(net_send(f->n, s, "x", 1), NET_EDOWN);
     assert_int_equal(net_host_restart(f->n, f->b), 0);
     assert_string_equal(f->note, "B restarted");
@@ -504,7 +564,7 @@ static void inject_sends_a_crafted_segment(void **state)
     run_for(f, 100 * MS);
     const net_sock *b = net_sock_at(f->n, s);
     assert_int_equal(b->state, TCP_CLOSED);
-    assert_int_equal(b->trace[b->ntrace - 1].cause, TCP_CAUSE_SEGMENT);
+    assert_int_equal(net_sock_step(b, b->ntrace - 1)->cause, TCP_CAUSE_SEGMENT);
 }
 
 /* The datagram a hook saw last, and its parsed segment. */
@@ -779,6 +839,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(pattern_then_data_arrive_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(hosts_share_one_copy_of_a_profile, setup, teardown),
         cmocka_unit_test_setup_teardown(step_notes_are_kept_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(steps_spill_past_the_inline_ones_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(steps_grow_without_bound_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_follows_the_stacks_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(on_state_runs_after_the_stack_call_in_order, setup,
                                         teardown),

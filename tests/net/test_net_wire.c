@@ -134,10 +134,10 @@ static void flowing_wire_delivers_when_due(void **state)
     assert_int_equal(net_wire_delivered(f->n), 3);
     const net_sock *k = net_sock_at(f->n, c);
     assert_int_equal(k->state, TCP_ESTABLISHED);
-    assert_int_equal(k->trace[k->ntrace - 1].time_ns, 20 * MS);
+    assert_int_equal(net_sock_step(k, k->ntrace - 1)->time_ns, 20 * MS);
     assert_int_equal(net_accept(f->n, l, &s), 0);
     k = net_sock_at(f->n, s);
-    assert_int_equal(k->trace[k->ntrace - 1].time_ns, 30 * MS);
+    assert_int_equal(net_sock_step(k, k->ntrace - 1)->time_ns, 30 * MS);
 }
 
 /* Steps by position on two data segments "ab" and "cd" (NODELAY). */
