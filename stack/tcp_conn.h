@@ -217,9 +217,20 @@ struct tcp_conn {
 
     tcp_stats stats;
 
-    tcp_conn *q_next; /* link in its listener's queue (tcp_lq) */
-    tcp_lq *lq;       /* listener only: NULL until the first tcp_listen */
+    /* A passive child never listens (it is born in use) and only a
+     * passive child is queued on a listener: one word serves both. */
+    union {
+        tcp_conn *q_next; /* passive: link in its listener's queue (tcp_lq) */
+        tcp_lq *lq;       /* not passive: NULL until the first tcp_listen */
+    };
 };
+
+/* c's listen queues: NULL for a passive child (its word is q_next) and
+ * for a connection that never listened. */
+static inline tcp_lq *tcp_conn_lq(const tcp_conn *c)
+{
+    return c->passive ? NULL : c->lq;
+}
 
 /* The deadline of timer k, TCP_NEVER while it is not armed. */
 static inline uint64_t tcp_timer_at(const tcp_conn *c, tcp_timer_kind k)

@@ -687,8 +687,8 @@ static void pool_put(tcp_conn *c)
     tcp_stack *s = c->stack;
     free(c->ooo);
     c->ooo = NULL;
-    free(c->lq);
-    c->lq = NULL;
+    free(tcp_conn_lq(c));
+    c->lq = NULL; /* and q_next */
     c->state = TCP_CLOSED;
     c->id = 0;
     pool_put_slot(&s->pool, c);
@@ -811,7 +811,7 @@ static tcp_conn *conn_at(tcp_stack *s, tcp_sk *e, bool keep)
 static void listener_unlink(tcp_conn *child)
 {
     tcp_conn *l = tcp_stack_find(child->stack, child->parent);
-    if (!l || !l->lq || (!child->in_syn_q && !child->in_accept_q))
+    if (!l || !tcp_conn_lq(l) || (!child->in_syn_q && !child->in_accept_q))
         return;
     tcp_lq *q = l->lq;
     tcp_conn **pp = child->in_syn_q ? &q->syn_q : &q->acc_head;
@@ -1112,7 +1112,7 @@ void tcp_stack_free(tcp_stack *s)
             tcp_ring_free(&block[j].sndq);
             tcp_ring_free(&block[j].rcvq);
             free(block[j].ooo);
-            free(block[j].lq);
+            free(tcp_conn_lq(&block[j]));
         }
     }
     pool_free_chunks(&s->pool, false);
@@ -1168,7 +1168,7 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
         const tcp_conn *block = s->pool.chunks[i];
         for (size_t j = 0; j < pool_chunk_len(i); j++) {
             m->ring_bytes += tcp_ring_bytes(&block[j].sndq) + tcp_ring_bytes(&block[j].rcvq);
-            lq += block[j].lq ? sizeof *block[j].lq : 0;
+            lq += tcp_conn_lq(&block[j]) ? sizeof(tcp_lq) : 0;
         }
         pool += pool_chunk_len(i);
     }

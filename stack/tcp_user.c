@@ -122,6 +122,7 @@ int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
         return rc;
     if (tcp_stack_listener(s, c->lport))
         return TCP_EADDRINUSE;
+    assert(!c->passive); /* its word is q_next (tcp_conn_lq) */
     if (!c->lq && !(c->lq = calloc(1, sizeof *c->lq)))
         return TCP_ENOMEM;
     if (tcp_stack_listen_add(c))
