@@ -102,12 +102,21 @@ typedef struct tcp_lq {
     uint32_t syn_n, acc_n; /* lengths of the two queues */
 } tcp_lq;
 
+/* The options of tcp_setopt that keep the profile's value in nearly
+ * every connection: a connection has this record once a tcp_setopt has
+ * set one of them (or it is the child of a listener that has one), and
+ * reads them through tcp_opt_* below, which fall back on the profile. */
+typedef struct tcp_conn_opts {
+    uint64_t ka_idle_ns, ka_intvl_ns;
+    uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
+    uint32_t isn;             /* TCP_OPT_ISN, while c->isn_set */
+    uint8_t ka_cnt;
+} tcp_conn_opts;
+
 struct tcp_conn {
     tcp_sk sk; /* first: the tables and the heap hold &c->sk */
     tcp_stack *stack;
     tcp_sock_id id, parent; /* parent: the listener of a passive open */
-    tcp_state state;
-    int err; /* the tcp_err that ended the connection, 0 while none */
 
     uint32_t raddr;
     uint16_t lport, rport;
@@ -146,17 +155,21 @@ struct tcp_conn {
 
     uint64_t timer_slot[TCP_TIMER_SLOTS]; /* tcp_timer_at, below; TCP_NEVER: not armed */
     uint64_t last_rcv_ns;                 /* keepalive idle reference */
-    uint64_t check_tw_at;                 /* tcp_check: TIME_WAIT deadline last seen */
+    /* Never both read: the persist timer does not run in TIME_WAIT, the
+     * last state of a connection that enters it. */
+    union {
+        uint64_t probe_stamp_ns; /* the first persist expiry of this episode (zwp_stamped) */
+        uint64_t check_tw_at;    /* TIME_WAIT: tcp_check's deadline last seen */
+    };
 
     tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
     tcp_ooo *ooo;        /* the ranges held out of order; NULL until the first */
 
     /* Options (tcp_setopt); start as the profile's values. */
-    uint64_t msl_ns, ka_idle_ns, ka_intvl_ns;
-    uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
-    uint64_t rtx_stamp_ns;    /* the first RTO retransmission, or SYN (valid: retries > 0) */
-    uint64_t probe_stamp_ns;  /* the first persist expiry of this episode (zwp_stamped) */
-    uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt; /* and mss, above */
+    uint64_t msl_ns;
+    uint64_t rtx_stamp_ns; /* the first RTO retransmission, or SYN (valid: retries > 0) */
+    tcp_conn_opts *opts;   /* NULL: the rest at the profile's values (tcp_opt_*) */
+    uint32_t sndbuf, rcvbuf; /* and mss, above */
 
     bool user_held : 1;    /* the user holds the id (rule 3 of tcp.h) */
     bool released : 1;     /* the user called close or abort: an orphan */
@@ -216,6 +229,8 @@ struct tcp_conn {
     uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */
 
     tcp_stats stats;
+    tcp_state state : 8;
+    int8_t err; /* the tcp_err that ended the connection, 0 while none */
 
     /* A passive child never listens (it is born in use) and only a
      * passive child is queued on a listener: one word serves both. */
@@ -558,6 +573,15 @@ bool tcp_check_edge(const tcp_conn *c, tcp_state from, tcp_state to, tcp_cause c
 
 /* ---- tcp_user.c ---- */
 void tcp_conn_init_opts(tcp_conn *c, const tcp_profile *p);
+/* The options of tcp_conn_opts: c's record, else the profile's values. */
+uint64_t tcp_opt_ka_idle_ns(const tcp_conn *c);
+uint64_t tcp_opt_ka_intvl_ns(const tcp_conn *c);
+uint32_t tcp_opt_ka_cnt(const tcp_conn *c);
+uint64_t tcp_opt_user_timeout_ns(const tcp_conn *c);
+/* Gives child the options it inherits from its listener l (the record,
+ * without the user timeout and ISN): TCP_ENOMEM if the record cannot be
+ * allocated, else 0. */
+int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn *l);
 /* TCP_OPT_ISN of `opts` once, else RFC 6528 for the 4-tuple of `c`. */
 uint32_t tcp_conn_isn(tcp_conn *opts, const tcp_conn *c);
 void tcp_conn_init_seq(tcp_conn *c, uint32_t iss);

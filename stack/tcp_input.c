@@ -141,12 +141,10 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     tcp_conn *ch = tcp_conn_new(l->stack);
     if (!ch)
         return NULL;
-    /* Options are inherited from the listener. */
+    /* Options are inherited from the listener (and the record of the
+     * keepalive ones, tcp_conn_inherit_opts, below). */
     ch->msl_ns = l->msl_ns;
     ch->msl_set = l->msl_set;
-    ch->ka_idle_ns = l->ka_idle_ns;
-    ch->ka_intvl_ns = l->ka_intvl_ns;
-    ch->ka_cnt = l->ka_cnt;
     ch->sndbuf = l->sndbuf;
     ch->sndbuf_set = l->sndbuf_set;
     ch->rcvbuf = l->rcvbuf;
@@ -161,7 +159,8 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     ch->raddr = seg->src_addr;
     ch->rport = seg->src_port;
     tcp_state_init_child(ch);
-    if (tcp_stack_port_take(ch, l->lport) || tcp_stack_hash(ch)) {
+    if (tcp_conn_inherit_opts(ch, l) || tcp_stack_port_take(ch, l->lport) ||
+        tcp_stack_hash(ch)) {
         tcp_stack_settle(ch); /* a passive child in LISTEN is reclaimed */
         return NULL;
     }

@@ -687,6 +687,8 @@ static void pool_put(tcp_conn *c)
     tcp_stack *s = c->stack;
     free(c->ooo);
     c->ooo = NULL;
+    free(c->opts);
+    c->opts = NULL;
     free(tcp_conn_lq(c));
     c->lq = NULL; /* and q_next */
     c->state = TCP_CLOSED;
@@ -1112,6 +1114,7 @@ void tcp_stack_free(tcp_stack *s)
             tcp_ring_free(&block[j].sndq);
             tcp_ring_free(&block[j].rcvq);
             free(block[j].ooo);
+            free(block[j].opts);
             free(tcp_conn_lq(&block[j]));
         }
     }
@@ -1169,6 +1172,7 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
         for (size_t j = 0; j < pool_chunk_len(i); j++) {
             m->ring_bytes += tcp_ring_bytes(&block[j].sndq) + tcp_ring_bytes(&block[j].rcvq);
             lq += tcp_conn_lq(&block[j]) ? sizeof(tcp_lq) : 0;
+            lq += block[j].opts ? sizeof(tcp_conn_opts) : 0;
         }
         pool += pool_chunk_len(i);
     }
