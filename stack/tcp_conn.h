@@ -71,25 +71,23 @@ typedef struct tcp_ooo {
 
 typedef struct tcp_conn tcp_conn;
 
-/* Timers that are never armed together share a deadline slot: the RTO
+/* Timers that are never armed together share a deadline slot. The RTO
  * and the persist timer (a zero window stops the retransmissions: Linux
- * keeps both in icsk_timeout), the 2MSL and the FIN_WAIT_2 timeouts (each
- * only in its state, which stops every other timer as it is entered:
- * Linux runs both on the timewait or keepalive timer). The delayed ACK
- * and keepalive have their own. */
-#define TCP_TIMER_SLOTS 4u
+ * keeps both in icsk_timeout), and with them the 2MSL and the FIN_WAIT_2
+ * timeouts: each of those runs only in its state, where nothing is left
+ * to send or retransmit (our FIN is acknowledged), and entering
+ * TIME_WAIT stops every other timer (Linux runs both on the timewait or
+ * keepalive timer). The delayed ACK and keepalive have their own. */
+#define TCP_TIMER_SLOTS 3u
 static inline unsigned tcp_timer_slot(tcp_timer_kind k)
 {
     switch (k) {
-    case TCP_TIMER_RTX:
-    case TCP_TIMER_PERSIST:
-        return 0;
     case TCP_TIMER_DELACK:
         return 1;
     case TCP_TIMER_KEEPALIVE:
         return 2;
-    default: /* TIME_WAIT, FIN_WAIT_2 */
-        return 3;
+    default: /* RTX, PERSIST, TIME_WAIT, FIN_WAIT_2 */
+        return 0;
     }
 }
 
