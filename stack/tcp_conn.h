@@ -44,12 +44,13 @@
 #define TCP_RING_ROOM (TCP_IPV4_HDR + TCP_HDR_MIN + TCP_OPT_MAX)
 
 /* A byte ring; data == NULL until the first byte (buffers are lazy), then
- * cap grows by doubling up to the connection's buffer size (tcp_buf.c).
- * Its memory is reference counted (a datagram may hold it: tcp_ring_lend);
- * only tcp_buf.c allocates or frees it. */
+ * its capacity (tcp_ring_cap, kept in the memory's header) grows by
+ * doubling up to the connection's buffer size (tcp_buf.c). Its memory is
+ * reference counted (a datagram may hold it: tcp_ring_lend); only
+ * tcp_buf.c allocates or frees it. */
 typedef struct tcp_ring {
     uint8_t *data;
-    uint32_t cap, head, len;
+    uint32_t head, len;
 } tcp_ring;
 
 /* What the stack's tables and deadline heap hold: the first member of a
@@ -531,6 +532,7 @@ void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
  * need > max, TCP_ENOMEM when memory runs out, else 0. */
 int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc);
 void tcp_ring_free(tcp_ring *r);
+uint32_t tcp_ring_cap(const tcp_ring *r); /* 0 without memory */
 /* Lets an empty ring's memory go: parked in sc for the next ring to take
  * (the largest TCP_SPARES are kept), or freed. The ring reads as never
  * used (data NULL, cap 0). */

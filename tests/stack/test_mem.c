@@ -93,7 +93,7 @@ static void ring_grows_keeping_every_offset(void **state)
     (void)state;
     tcp_ring r = {0};
     assert_int_equal(tcp_ring_reserve(&r, 10, 5000, NULL), 0);
-    assert_int_equal(r.cap, 256); /* the smallest ring */
+    assert_int_equal(tcp_ring_cap(&r), 256); /* the smallest ring */
     uint8_t buf[5000];
     for (uint32_t i = 0; i < sizeof buf; i++)
         buf[i] = byte_at(i);
@@ -103,7 +103,7 @@ static void ring_grows_keeping_every_offset(void **state)
     assert_int_equal(tcp_ring_push(&r, buf, 100), 100); /* wraps */
     tcp_ring_write_at(&r, 150, buf + 150, 50);          /* an out-of-order range past len */
     assert_int_equal(tcp_ring_reserve(&r, 700, 5000, NULL), 0);
-    assert_int_equal(r.cap, 1024);
+    assert_int_equal(tcp_ring_cap(&r), 1024);
     uint8_t out[5000];
     tcp_ring_copy_out(&r, 0, out, 100);
     assert_memory_equal(out, buf, 100);
@@ -111,7 +111,7 @@ static void ring_grows_keeping_every_offset(void **state)
     assert_memory_equal(out, buf + 150, 50);
     /* Doubling stops at the buffer size, which need not be a power of two. */
     assert_int_equal(tcp_ring_reserve(&r, 4097, 5000, NULL), 0);
-    assert_int_equal(r.cap, 5000);
+    assert_int_equal(tcp_ring_cap(&r), 5000);
     tcp_ring_copy_out(&r, 150, out, 50);
     assert_memory_equal(out, buf + 150, 50);
     assert_int_equal(tcp_ring_push(&r, buf + 100, 4900), 4900);
@@ -120,7 +120,7 @@ static void ring_grows_keeping_every_offset(void **state)
     assert_memory_equal(out, buf, 5000);
     tcp_ring_free(&r);
     assert_null(r.data);
-    assert_int_equal(r.cap, 0);
+    assert_int_equal(tcp_ring_cap(&r), 0);
 }
 
 /* An empty ring's memory is parked in the scratch space (the largest
@@ -134,19 +134,19 @@ static void empty_rings_are_parked_and_taken_again(void **state)
     tcp_ring r = {0}, q = {0};
     uint8_t buf[3000] = {0};
     assert_int_equal(tcp_ring_reserve(&r, 3000, 8192, sc), 0);
-    assert_int_equal(r.cap, 4096);
+    assert_int_equal(tcp_ring_cap(&r), 4096);
     assert_int_equal(tcp_ring_push(&r, buf, 3000), 3000);
     tcp_ring_consume(&r, 3000);
     const uint8_t *parked = r.data;
     tcp_ring_release(&r, sc);
     assert_null(r.data);
-    assert_int_equal(r.cap, 0);
+    assert_int_equal(tcp_ring_cap(&r), 0);
     assert_int_equal(tcp_ring_spares_bytes(sc), 4096);
     assert_int_equal(tcp_ring_reserve(&q, 100, 2048, sc), 0); /* 4096 > its limit */
-    assert_int_equal(q.cap, 256);
+    assert_int_equal(tcp_ring_cap(&q), 256);
     assert_int_equal(tcp_ring_reserve(&r, 100, 8192, sc), 0);
     assert_ptr_equal(r.data, parked);
-    assert_int_equal(r.cap, 4096);
+    assert_int_equal(tcp_ring_cap(&r), 4096);
     assert_int_equal(r.len, 0);
     assert_int_equal(tcp_ring_spares_bytes(sc), 0);
     /* TCP_SPARES are kept, the largest; a smaller one is freed. */
@@ -424,7 +424,7 @@ static void rings_are_released_once_empty(void **state)
     memset(data, 'd', sizeof data);
     assert_int_equal(tcp_send(a, p.client, data, sizeof data), 3000);
     const tcp_conn *ca = tcp_stack_find(a, p.client);
-    assert_int_equal(ca->sndq.cap, 4096); /* 256 doubled to hold 3000, not 16 KiB */
+    assert_int_equal(tcp_ring_cap(&ca->sndq), 4096); /* 256 doubled to hold 3000, not 16 KiB */
     h_settle(h);
     assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 3000);
     const tcp_conn *cb = tcp_stack_find(b, p.server);
@@ -468,7 +468,7 @@ static void lent_ring_bytes_stay_until_released(void **state)
     tcp_ring r = {0};
     void *owner = NULL, *other = NULL;
     assert_int_equal(tcp_ring_reserve(&r, 1000, 4096, sc), 0);
-    assert_int_equal(r.cap, 1024);
+    assert_int_equal(tcp_ring_cap(&r), 1024);
     ring_fill(&r, 1000, 1);
     uint8_t want[1000];
     tcp_ring_copy_out(&r, 0, want, 1000);
