@@ -143,9 +143,7 @@ struct tcp_conn {
     uint8_t quick_left;   /* immediate ACKs left (profile quickack) */
     uint8_t syn_timeouts; /* RTO expiries of our SYN or SYN,ACK */
     uint16_t oow_n;       /* challenge / out-of-window ACKs sent in this window */
-    uint32_t rcv_rtt_us8; /* profile rcv_autotune: receive-side RTT x 8 (rcv_rtt_est), 0: none */
     uint64_t oow_start_ns;
-    uint64_t ato_ns, lrcv_ns; /* Linux delayed-ACK engine: ATO (0: no data yet), last data in */
 
     /* RFC 6298 (nanoseconds); rtt_seq is the segment being timed. */
     uint64_t srtt_ns, rttvar_ns, rto_ns, rtt_start_ns;
@@ -220,11 +218,6 @@ struct tcp_conn {
      * since the last ACK went out (compressed_ack). */
     uint8_t dup_acks_sent, comp_acks;
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
-    /* Profile rcv_autotune (Linux rcvq_space, rcv_rtt_last_tsecr): the
-     * octets read in the last measured RTT, the read sequence and the
-     * microsecond clock (low 32 bits) when that measure began, and the
-     * TSecr of the last RTT sample. */
-    uint32_t rcvq_space, rcvq_seq, rcvq_us, rcv_rtt_tsecr;
     uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */
 
     tcp_stats stats;
@@ -268,6 +261,21 @@ static inline void tcp_timer_store(tcp_conn *c, tcp_timer_kind k, uint64_t at)
     c->timer_slot[s] = at;
     c->timer_kind[s] = (uint8_t)k;
 }
+
+/* The state of Linux's receive-side engines, which a profile may turn
+ * on: the delayed-ACK timeout (delack_max_ns) and receive buffer
+ * autotuning (rcv_autotune). It follows the connection in its pool slot
+ * (tcp_tune) in a stack whose profile turns either on, and nowhere
+ * else: a connection of another profile does not pay for it. */
+typedef struct tcp_rcv_tune {
+    uint64_t ato_ns, lrcv_ns; /* delayed-ACK engine: ATO (0: no data yet), last data in */
+    uint32_t rcv_rtt_us8;     /* rcv_autotune: receive-side RTT x 8 (rcv_rtt_est), 0: none */
+    /* rcv_autotune (Linux rcvq_space, rcv_rtt_last_tsecr): the octets
+     * read in the last measured RTT, the read sequence and the
+     * microsecond clock (low 32 bits) when that measure began, and the
+     * TSecr of the last RTT sample. */
+    uint32_t rcvq_space, rcvq_seq, rcvq_us, rcv_rtt_tsecr;
+} tcp_rcv_tune;
 
 /* A connection in TIME_WAIT whose user has let it go (tcp_close or
  * tcp_abort) becomes this minisock: what the TIME_WAIT rules, the
@@ -340,11 +348,13 @@ typedef struct tcp_spare {
 struct tcp_scratch {
     tcp_scratch_buf *bufs;
     tcp_spare spare[TCP_SPARES];
-    /* A connection pool's first chunk (one tcp_conn), parked by a stack
-     * whose connections are all gone or minisocks, for the next stack
-     * that needs one (tcp_stack.c): a minisock's segment rebuilds its
+    /* A connection pool's first chunk (one connection slot, of
+     * spare_conn_size bytes), parked by a stack whose connections are all
+     * gone or minisocks, for the next stack with slots of that size that
+     * needs one (tcp_stack.c): a minisock's segment rebuilds its
      * connection without allocating. */
     struct tcp_conn *spare_conn;
+    size_t spare_conn_size;
 };
 
 /* A local port with at least one user (slot empty while port == 0). */
@@ -394,6 +404,23 @@ struct tcp_stack {
     tcp_check_hook *check; /* NULL until the checker is first turned on */
     tcp_scratch *scratch;  /* env->scratch, or the stack's own */
 };
+
+/* tcp_tune's record starts right at the end of a tcp_conn. */
+_Static_assert(sizeof(tcp_conn) % _Alignof(tcp_rcv_tune) == 0, "tcp_rcv_tune follows tcp_conn");
+
+/* Whether the profile turns on an engine of tcp_rcv_tune. */
+static inline bool tcp_profile_tunes(const tcp_profile *p)
+{
+    return p->delack_max_ns || p->rcv_autotune;
+}
+
+/* c's tcp_rcv_tune, right after it in its pool slot; only while the
+ * stack's profile tunes (the slot is larger then: tcp_stack.c). */
+static inline tcp_rcv_tune *tcp_tune(const tcp_conn *c)
+{
+    assert(tcp_profile_tunes(c->stack->profile));
+    return (tcp_rcv_tune *)(uintptr_t)(c + 1);
+}
 
 /* ---- tcp_stack.c: tables, heap, pool, events ---- */
 tcp_conn *tcp_conn_new(tcp_stack *s);

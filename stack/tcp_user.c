@@ -779,7 +779,8 @@ int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
     o->probes = zwp ? sat8(c->persist_unanswered) : c->ka_probes;
     o->backoff = zwp ? c->persist_backoff : sat8(c->retries);
     o->rto_us = (uint32_t)(c->rto_ns / 1000u);
-    o->ato_us = (uint32_t)(c->ato_ns / 1000u);
+    /* Without the delayed-ACK engine the ATO stays 0 (no data yet). */
+    o->ato_us = s->profile->delack_max_ns ? (uint32_t)(tcp_tune(c)->ato_ns / 1000u) : 0;
     o->snd_mss = c->snd_mss;
     o->rcv_mss = c->rcv_mss;
     if (sync)
