@@ -164,8 +164,8 @@ struct tcp_conn {
 
     /* Options (tcp_setopt); start as the profile's values. */
     uint64_t msl_ns;
-    uint64_t rtx_stamp_ns; /* the first RTO retransmission, or SYN (valid: retries > 0) */
-    tcp_conn_opts *opts;   /* NULL: the rest at the profile's values (tcp_opt_*) */
+    uint64_t rtx_stamp_ns;   /* the first RTO retransmission, or SYN (valid: retries > 0) */
+    tcp_conn_opts *opts;     /* NULL: the rest at the profile's values (tcp_opt_*) */
     uint32_t sndbuf, rcvbuf; /* and mss, above */
 
     bool user_held : 1;    /* the user holds the id (rule 3 of tcp.h) */
@@ -213,16 +213,12 @@ struct tcp_conn {
     bool ratio_known : 1;  /* profile scaling_ratio measured: it sizes the receive space */
     bool comp_timer : 1;   /* the DELACK deadline is a compressed ACK's (comp_sack) */
     bool rcv_rtt_seen : 1; /* Linux would have a receive-side RTT sample (comp_sack) */
-    /* SACK compression (profile comp_sack_*): duplicate ACKs sent at once
-     * since RCV.NXT last moved (Linux dup_ack_counter), and those held
-     * since the last ACK went out (compressed_ack). */
-    uint8_t dup_acks_sent, comp_acks;
+    tcp_state state : 8;
+    int8_t err;            /* the tcp_err that ended the connection, 0 while none */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
     uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */
 
     tcp_stats stats;
-    tcp_state state : 8;
-    int8_t err; /* the tcp_err that ended the connection, 0 while none */
 
     /* A passive child never listens (it is born in use) and only a
      * passive child is queued on a listener: one word serves both. */
@@ -263,10 +259,10 @@ static inline void tcp_timer_store(tcp_conn *c, tcp_timer_kind k, uint64_t at)
 }
 
 /* The state of Linux's receive-side engines, which a profile may turn
- * on: the delayed-ACK timeout (delack_max_ns) and receive buffer
- * autotuning (rcv_autotune). It follows the connection in its pool slot
- * (tcp_tune) in a stack whose profile turns either on, and nowhere
- * else: a connection of another profile does not pay for it. */
+ * on: the delayed-ACK timeout (delack_max_ns), receive buffer
+ * autotuning (rcv_autotune) and SACK compression (comp_sack_*). It follows the connection in its
+ * pool slot (tcp_tune) in a stack whose profile turns either on, and nowhere else: a connection of
+ * another profile does not pay for it. */
 typedef struct tcp_rcv_tune {
     uint64_t ato_ns, lrcv_ns; /* delayed-ACK engine: ATO (0: no data yet), last data in */
     uint32_t rcv_rtt_us8;     /* rcv_autotune: receive-side RTT x 8 (rcv_rtt_est), 0: none */
@@ -275,6 +271,10 @@ typedef struct tcp_rcv_tune {
      * microsecond clock (low 32 bits) when that measure began, and the
      * TSecr of the last RTT sample. */
     uint32_t rcvq_space, rcvq_seq, rcvq_us, rcv_rtt_tsecr;
+    /* SACK compression (comp_sack_*): duplicate ACKs sent at once since
+     * RCV.NXT last moved (Linux dup_ack_counter), and those held since
+     * the last ACK went out (compressed_ack). */
+    uint8_t dup_acks_sent, comp_acks;
 } tcp_rcv_tune;
 
 /* A connection in TIME_WAIT whose user has let it go (tcp_close or
@@ -411,7 +411,7 @@ _Static_assert(sizeof(tcp_conn) % _Alignof(tcp_rcv_tune) == 0, "tcp_rcv_tune fol
 /* Whether the profile turns on an engine of tcp_rcv_tune. */
 static inline bool tcp_profile_tunes(const tcp_profile *p)
 {
-    return p->delack_max_ns || p->rcv_autotune;
+    return p->delack_max_ns || p->rcv_autotune || p->comp_sack_delay_ns;
 }
 
 /* c's tcp_rcv_tune, right after it in its pool slot; only while the

@@ -159,8 +159,7 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     ch->raddr = seg->src_addr;
     ch->rport = seg->src_port;
     tcp_state_init_child(ch);
-    if (tcp_conn_inherit_opts(ch, l) || tcp_stack_port_take(ch, l->lport) ||
-        tcp_stack_hash(ch)) {
+    if (tcp_conn_inherit_opts(ch, l) || tcp_stack_port_take(ch, l->lport) || tcp_stack_hash(ch)) {
         tcp_stack_settle(ch); /* a passive child in LISTEN is reclaimed */
         return NULL;
     }
@@ -863,17 +862,18 @@ static bool sack_compressing(const tcp_conn *c)
 static void sack_compress(tcp_conn *c)
 {
     const tcp_profile *p = c->stack->profile;
-    if (c->comp_acks >= p->comp_sack_nr) {
+    tcp_rcv_tune *t = tcp_tune(c);
+    if (t->comp_acks >= p->comp_sack_nr) {
         c->ack_now = true;
         return;
     }
-    if (c->dup_acks_sent < 3) { /* TCP_FASTRETRANS_THRESH */
-        c->dup_acks_sent++;
+    if (t->dup_acks_sent < 3) { /* TCP_FASTRETRANS_THRESH */
+        t->dup_acks_sent++;
         c->ack_now = true;
         return;
     }
-    if (c->comp_acks < UINT8_MAX)
-        c->comp_acks++;
+    if (t->comp_acks < UINT8_MAX)
+        t->comp_acks++;
     if (c->comp_timer)
         return;
     uint64_t rtt = c->has_srtt && c->rcv_rtt_seen ? c->srtt_ns : 0;
@@ -1150,7 +1150,8 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     bool fin_early = c->fin_pending && !c->fin_rcvd && !r->fin;
     read_ack_note(c, r);
     c->rcv_nxt += r->len;
-    c->dup_acks_sent = 0; /* RCV.NXT moved (compressed_ack_rcv_nxt) */
+    if (c->stack->profile->comp_sack_delay_ns)
+        tcp_tune(c)->dup_acks_sent = 0; /* RCV.NXT moved (compressed_ack_rcv_nxt) */
     c->rcvq.len += r->len;
     if (c->stack->profile->delack_max_ns)
         ato_data_in(c);

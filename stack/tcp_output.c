@@ -412,7 +412,8 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         c->last_ack_sent = c->rcv_nxt;
         c->ack_now = c->ack_due = c->ack_due_now = false; /* tcp_event_ack_sent */
         c->pushed = c->pushed2 = false;                   /* icsk_ack.pending = 0 */
-        c->comp_acks = 0; /* tcp_event_ack_sent: compressed_ack (its timer: below) */
+        if (c->stack->profile->comp_sack_delay_ns)
+            tcp_tune(c)->comp_acks = 0; /* tcp_event_ack_sent: compressed_ack (its timer: below) */
         tcp_timer_stop(c, TCP_TIMER_DELACK);
     }
     transmit(s, c, &g);

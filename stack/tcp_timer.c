@@ -444,8 +444,9 @@ static void on_keepalive(tcp_conn *c)
     /* Linux tcp_keepalive_timer: with TCP_USER_TIMEOUT set, the user
      * timeout replaces the probe count: give up once the connection has
      * been idle that long and at least one probe went unanswered. */
-    bool give_up = tcp_opt_user_timeout_ns(c) ? idle >= tcp_opt_user_timeout_ns(c) && c->ka_probes > 0
-                                      : c->ka_probes >= tcp_opt_ka_cnt(c);
+    bool give_up = tcp_opt_user_timeout_ns(c)
+                       ? idle >= tcp_opt_user_timeout_ns(c) && c->ka_probes > 0
+                       : c->ka_probes >= tcp_opt_ka_cnt(c);
     if (give_up) {
         /* Linux: tcp_send_active_reset, then tcp_write_err (RST first). */
         if (c->stack->profile->rst_on_keepalive_timeout)
