@@ -448,9 +448,13 @@ int tcp_abort(tcp_stack *s, tcp_sock_id id);
 int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t value);
 int tcp_getopt(const tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t *value);
 
+/* A connection's counters. Byte counts are 64-bit (a long transfer passes
+ * 4 GiB); counts of segments and events are 32-bit and wrap, as Linux's
+ * tcpi_segs_in, tcpi_segs_out and tcpi_total_retrans do. */
 typedef struct tcp_stats {
-    uint64_t segs_in, segs_out, retransmits, bytes_in, bytes_out;
-    uint64_t dup_acks_in, challenge_acks, keepalive_probes, persist_probes;
+    uint64_t bytes_in, bytes_out;
+    uint32_t segs_in, segs_out, retransmits;
+    uint32_t dup_acks_in, challenge_acks, keepalive_probes, persist_probes;
 } tcp_stats;
 
 /* A connection's status under Linux's TCP_INFO names (struct tcp_info

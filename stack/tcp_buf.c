@@ -40,14 +40,17 @@
 
 #define TCP_RING_MIN 256u
 
-/* A ring's memory: this header, then cap bytes of data. */
+/* A ring's memory: this header, then cap bytes of data (the data 8-byte
+ * aligned, as malloc's would be). The capacity is the block's, not the
+ * ring header's: a connection without a ring does not pay for it. */
 typedef struct ring_block {
     uint32_t refs; /* the ring (while it points here) and each datagram lent from it */
     uint32_t lent; /* while refs > 1: the first `lent` bytes are read by a datagram */
-    uint8_t room[TCP_RING_ROOM];
+    uint32_t cap;
+    _Alignas(8) uint8_t room[TCP_RING_ROOM];
 } ring_block;
 
-static ring_block *block_of(uint8_t *data)
+static ring_block *block_of(const uint8_t *data)
 {
     return (ring_block *)(void *)(data - sizeof(ring_block));
 }
@@ -59,7 +62,13 @@ static uint8_t *block_new(uint32_t cap)
         return NULL;
     b->refs = 1;
     b->lent = 0;
+    b->cap = cap;
     return (uint8_t *)(b + 1);
+}
+
+uint32_t tcp_ring_cap(const tcp_ring *r)
+{
+    return r->data ? block_of(r->data)->cap : 0;
 }
 
 /* Drops one reference to the block holding data (NULL: none). */
@@ -78,14 +87,24 @@ static bool ring_lent(const tcp_ring *r)
     return r->data && block_of(r->data)->refs > 1;
 }
 
+/* Where ring offset off lies in the ring's memory; *first: how many of
+ * the n bytes from there come before the wrap. */
+static uint32_t ring_span(const tcp_ring *r, uint32_t off, uint32_t n, uint32_t *first)
+{
+    uint32_t cap = tcp_ring_cap(r);
+    uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % cap);
+    *first = cap - pos < n ? cap - pos : n;
+    return pos;
+}
+
 /* Whether writing n bytes at ring offset off would change bytes a
  * datagram reads. */
 static bool write_hits_lent(const tcp_ring *r, uint32_t off, uint32_t n)
 {
     if (!n || !ring_lent(r))
         return false;
-    uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
-    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    uint32_t first;
+    uint32_t pos = ring_span(r, off, n, &first);
     return pos < block_of(r->data)->lent || n > first; /* lent bytes start the block */
 }
 
@@ -93,10 +112,11 @@ static bool write_hits_lent(const tcp_ring *r, uint32_t off, uint32_t n)
  * block to its datagrams. */
 static int ring_unshare(tcp_ring *r)
 {
-    uint8_t *data = block_new(r->cap);
+    uint32_t cap = tcp_ring_cap(r);
+    uint8_t *data = block_new(cap);
     if (!data)
         return TCP_ENOMEM;
-    memcpy(data, r->data, r->cap);
+    memcpy(data, r->data, cap);
     block_unref(r->data);
     r->data = data;
     return 0;
@@ -126,30 +146,28 @@ static tcp_spare *spare_for(tcp_scratch *sc, uint32_t need, uint32_t max)
 
 int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc)
 {
-    if (need <= r->cap && r->data)
+    if (r->data && need <= tcp_ring_cap(r))
         return need > r->len && write_hits_lent(r, r->len, need - r->len) ? ring_unshare(r) : 0;
     if (need > max || max == 0)
         return TCP_EINVAL; /* past the buffer: the caller drops the write */
     tcp_spare *p = r->data ? NULL : spare_for(sc, ring_size_for(0, need, max), max);
     if (p) {
         r->data = p->data;
-        r->cap = p->cap;
         r->head = r->len = 0;
         *p = (tcp_spare){0};
         return 0;
     }
-    uint32_t cap = ring_size_for(r->cap, need, max);
+    uint32_t cap = ring_size_for(tcp_ring_cap(r), need, max);
     uint8_t *data = block_new(cap);
     if (!data)
         return TCP_ENOMEM;
     if (r->data) {
         /* Every offset below the old capacity keeps its byte (the receive
          * ring's out-of-order bytes lie past len). */
-        tcp_ring_copy_out(r, 0, data, r->cap);
+        tcp_ring_copy_out(r, 0, data, tcp_ring_cap(r));
         block_unref(r->data);
     }
     r->data = data;
-    r->cap = cap;
     r->head = 0;
     return 0;
 }
@@ -158,7 +176,7 @@ void tcp_ring_free(tcp_ring *r)
 {
     block_unref(r->data);
     r->data = NULL;
-    r->cap = r->head = r->len = 0;
+    r->head = r->len = 0;
 }
 
 void tcp_ring_release(tcp_ring *r, tcp_scratch *sc)
@@ -170,9 +188,9 @@ void tcp_ring_release(tcp_ring *r, tcp_scratch *sc)
         if (!small || p->cap < small->cap)
             small = p;
     }
-    if (small && small->cap < r->cap && !ring_lent(r)) {
+    if (small && small->cap < tcp_ring_cap(r) && !ring_lent(r)) {
         block_unref(small->data);
-        *small = (tcp_spare){.data = r->data, .cap = r->cap};
+        *small = (tcp_spare){.data = r->data, .cap = tcp_ring_cap(r)};
         r->data = NULL;
     }
     tcp_ring_free(r);
@@ -196,16 +214,16 @@ size_t tcp_ring_spares_bytes(const tcp_scratch *sc)
 
 size_t tcp_ring_bytes(const tcp_ring *r)
 {
-    return r->data ? sizeof(ring_block) + r->cap : 0;
+    return r->data ? sizeof(ring_block) + tcp_ring_cap(r) : 0;
 }
 
 /* Copies n bytes to ring offset off (from head), wrapping. */
 void tcp_ring_write_at(tcp_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
 {
-    assert(r->data && (uint64_t)off + n <= r->cap);
+    assert(r->data && (uint64_t)off + n <= tcp_ring_cap(r));
     assert(!write_hits_lent(r, off, n) && "tcp_ring_reserve first");
-    uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
-    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    uint32_t first;
+    uint32_t pos = ring_span(r, off, n, &first);
     memcpy(r->data + pos, src, first);
     memcpy(r->data, src + first, n - first);
 }
@@ -213,7 +231,7 @@ void tcp_ring_write_at(tcp_ring *r, uint32_t off, const uint8_t *src, uint32_t n
 /* Appends up to n bytes; returns how many fit. */
 uint32_t tcp_ring_push(tcp_ring *r, const uint8_t *src, uint32_t n)
 {
-    uint32_t room = r->cap - r->len;
+    uint32_t room = tcp_ring_cap(r) - r->len;
     if (n > room)
         n = room;
     if (n) {
@@ -225,9 +243,9 @@ uint32_t tcp_ring_push(tcp_ring *r, const uint8_t *src, uint32_t n)
 
 void tcp_ring_copy_out(const tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n)
 {
-    assert(r->data && (uint64_t)off + n <= r->cap);
-    uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
-    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    assert(r->data && (uint64_t)off + n <= tcp_ring_cap(r));
+    uint32_t first;
+    uint32_t pos = ring_span(r, off, n, &first);
     memcpy(dst, r->data + pos, first);
     memcpy(dst + first, r->data, n - first);
 }
@@ -235,7 +253,7 @@ void tcp_ring_copy_out(const tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n
 uint8_t *tcp_ring_lend(tcp_ring *r, uint32_t off, uint32_t n, void **owner)
 {
     if (!r->data || !n || (uint64_t)off + n > r->len || ring_lent(r) ||
-        ((uint64_t)r->head + off) % r->cap != 0)
+        ((uint64_t)r->head + off) % tcp_ring_cap(r) != 0)
         return NULL;
     ring_block *b = block_of(r->data);
     b->refs++;
@@ -255,7 +273,7 @@ void tcp_ring_consume(tcp_ring *r, uint32_t n)
     assert(n <= r->len);
     if (!n)
         return;
-    r->head = (uint32_t)(((uint64_t)r->head + n) % r->cap);
+    r->head = (uint32_t)(((uint64_t)r->head + n) % tcp_ring_cap(r));
     r->len -= n;
 }
 

@@ -44,12 +44,13 @@
 #define TCP_RING_ROOM (TCP_IPV4_HDR + TCP_HDR_MIN + TCP_OPT_MAX)
 
 /* A byte ring; data == NULL until the first byte (buffers are lazy), then
- * cap grows by doubling up to the connection's buffer size (tcp_buf.c).
- * Its memory is reference counted (a datagram may hold it: tcp_ring_lend);
- * only tcp_buf.c allocates or frees it. */
+ * its capacity (tcp_ring_cap, kept in the memory's header) grows by
+ * doubling up to the connection's buffer size (tcp_buf.c). Its memory is
+ * reference counted (a datagram may hold it: tcp_ring_lend); only
+ * tcp_buf.c allocates or frees it. */
 typedef struct tcp_ring {
     uint8_t *data;
-    uint32_t cap, head, len;
+    uint32_t head, len;
 } tcp_ring;
 
 /* What the stack's tables and deadline heap hold: the first member of a
@@ -71,25 +72,23 @@ typedef struct tcp_ooo {
 
 typedef struct tcp_conn tcp_conn;
 
-/* Timers that are never armed together share a deadline slot: the RTO
+/* Timers that are never armed together share a deadline slot. The RTO
  * and the persist timer (a zero window stops the retransmissions: Linux
- * keeps both in icsk_timeout), the 2MSL and the FIN_WAIT_2 timeouts (each
- * only in its state, which stops every other timer as it is entered:
- * Linux runs both on the timewait or keepalive timer). The delayed ACK
- * and keepalive have their own. */
-#define TCP_TIMER_SLOTS 4u
+ * keeps both in icsk_timeout), and with them the 2MSL and the FIN_WAIT_2
+ * timeouts: each of those runs only in its state, where nothing is left
+ * to send or retransmit (our FIN is acknowledged), and entering
+ * TIME_WAIT stops every other timer (Linux runs both on the timewait or
+ * keepalive timer). The delayed ACK and keepalive have their own. */
+#define TCP_TIMER_SLOTS 3u
 static inline unsigned tcp_timer_slot(tcp_timer_kind k)
 {
     switch (k) {
-    case TCP_TIMER_RTX:
-    case TCP_TIMER_PERSIST:
-        return 0;
     case TCP_TIMER_DELACK:
         return 1;
     case TCP_TIMER_KEEPALIVE:
         return 2;
-    default: /* TIME_WAIT, FIN_WAIT_2 */
-        return 3;
+    default: /* RTX, PERSIST, TIME_WAIT, FIN_WAIT_2 */
+        return 0;
     }
 }
 
@@ -102,12 +101,21 @@ typedef struct tcp_lq {
     uint32_t syn_n, acc_n; /* lengths of the two queues */
 } tcp_lq;
 
+/* The options of tcp_setopt that keep the profile's value in nearly
+ * every connection: a connection has this record once a tcp_setopt has
+ * set one of them (or it is the child of a listener that has one), and
+ * reads them through tcp_opt_* below, which fall back on the profile. */
+typedef struct tcp_conn_opts {
+    uint64_t ka_idle_ns, ka_intvl_ns;
+    uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
+    uint32_t isn;             /* TCP_OPT_ISN, while c->isn_set */
+    uint8_t ka_cnt;
+} tcp_conn_opts;
+
 struct tcp_conn {
     tcp_sk sk; /* first: the tables and the heap hold &c->sk */
     tcp_stack *stack;
     tcp_sock_id id, parent; /* parent: the listener of a passive open */
-    tcp_state state;
-    int err; /* the tcp_err that ended the connection, 0 while none */
 
     uint32_t raddr;
     uint16_t lport, rport;
@@ -135,9 +143,7 @@ struct tcp_conn {
     uint8_t quick_left;   /* immediate ACKs left (profile quickack) */
     uint8_t syn_timeouts; /* RTO expiries of our SYN or SYN,ACK */
     uint16_t oow_n;       /* challenge / out-of-window ACKs sent in this window */
-    uint32_t rcv_rtt_us8; /* profile rcv_autotune: receive-side RTT x 8 (rcv_rtt_est), 0: none */
     uint64_t oow_start_ns;
-    uint64_t ato_ns, lrcv_ns; /* Linux delayed-ACK engine: ATO (0: no data yet), last data in */
 
     /* RFC 6298 (nanoseconds); rtt_seq is the segment being timed. */
     uint64_t srtt_ns, rttvar_ns, rto_ns, rtt_start_ns;
@@ -146,17 +152,21 @@ struct tcp_conn {
 
     uint64_t timer_slot[TCP_TIMER_SLOTS]; /* tcp_timer_at, below; TCP_NEVER: not armed */
     uint64_t last_rcv_ns;                 /* keepalive idle reference */
-    uint64_t check_tw_at;                 /* tcp_check: TIME_WAIT deadline last seen */
+    /* Never both read: the persist timer does not run in TIME_WAIT, the
+     * last state of a connection that enters it. */
+    union {
+        uint64_t probe_stamp_ns; /* the first persist expiry of this episode (zwp_stamped) */
+        uint64_t check_tw_at;    /* TIME_WAIT: tcp_check's deadline last seen */
+    };
 
     tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
     tcp_ooo *ooo;        /* the ranges held out of order; NULL until the first */
 
     /* Options (tcp_setopt); start as the profile's values. */
-    uint64_t msl_ns, ka_idle_ns, ka_intvl_ns;
-    uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
-    uint64_t rtx_stamp_ns;    /* the first RTO retransmission, or SYN (valid: retries > 0) */
-    uint64_t probe_stamp_ns;  /* the first persist expiry of this episode (zwp_stamped) */
-    uint32_t ka_cnt, sndbuf, rcvbuf, isn_opt; /* and mss, above */
+    uint64_t msl_ns;
+    uint64_t rtx_stamp_ns;   /* the first RTO retransmission, or SYN (valid: retries > 0) */
+    tcp_conn_opts *opts;     /* NULL: the rest at the profile's values (tcp_opt_*) */
+    uint32_t sndbuf, rcvbuf; /* and mss, above */
 
     bool user_held : 1;    /* the user holds the id (rule 3 of tcp.h) */
     bool released : 1;     /* the user called close or abort: an orphan */
@@ -203,23 +213,27 @@ struct tcp_conn {
     bool ratio_known : 1;  /* profile scaling_ratio measured: it sizes the receive space */
     bool comp_timer : 1;   /* the DELACK deadline is a compressed ACK's (comp_sack) */
     bool rcv_rtt_seen : 1; /* Linux would have a receive-side RTT sample (comp_sack) */
-    /* SACK compression (profile comp_sack_*): duplicate ACKs sent at once
-     * since RCV.NXT last moved (Linux dup_ack_counter), and those held
-     * since the last ACK went out (compressed_ack). */
-    uint8_t dup_acks_sent, comp_acks;
+    tcp_state state : 8;
+    int8_t err;            /* the tcp_err that ended the connection, 0 while none */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
-    /* Profile rcv_autotune (Linux rcvq_space, rcv_rtt_last_tsecr): the
-     * octets read in the last measured RTT, the read sequence and the
-     * microsecond clock (low 32 bits) when that measure began, and the
-     * TSecr of the last RTT sample. */
-    uint32_t rcvq_space, rcvq_seq, rcvq_us, rcv_rtt_tsecr;
     uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */
 
     tcp_stats stats;
 
-    tcp_conn *q_next; /* link in its listener's queue (tcp_lq) */
-    tcp_lq *lq;       /* listener only: NULL until the first tcp_listen */
+    /* A passive child never listens (it is born in use) and only a
+     * passive child is queued on a listener: one word serves both. */
+    union {
+        tcp_conn *q_next; /* passive: link in its listener's queue (tcp_lq) */
+        tcp_lq *lq;       /* not passive: NULL until the first tcp_listen */
+    };
 };
+
+/* c's listen queues: NULL for a passive child (its word is q_next) and
+ * for a connection that never listened. */
+static inline tcp_lq *tcp_conn_lq(const tcp_conn *c)
+{
+    return c->passive ? NULL : c->lq;
+}
 
 /* The deadline of timer k, TCP_NEVER while it is not armed. */
 static inline uint64_t tcp_timer_at(const tcp_conn *c, tcp_timer_kind k)
@@ -243,6 +257,25 @@ static inline void tcp_timer_store(tcp_conn *c, tcp_timer_kind k, uint64_t at)
     c->timer_slot[s] = at;
     c->timer_kind[s] = (uint8_t)k;
 }
+
+/* The state of Linux's receive-side engines, which a profile may turn
+ * on: the delayed-ACK timeout (delack_max_ns), receive buffer
+ * autotuning (rcv_autotune) and SACK compression (comp_sack_*). It follows the connection in its
+ * pool slot (tcp_tune) in a stack whose profile turns either on, and nowhere else: a connection of
+ * another profile does not pay for it. */
+typedef struct tcp_rcv_tune {
+    uint64_t ato_ns, lrcv_ns; /* delayed-ACK engine: ATO (0: no data yet), last data in */
+    uint32_t rcv_rtt_us8;     /* rcv_autotune: receive-side RTT x 8 (rcv_rtt_est), 0: none */
+    /* rcv_autotune (Linux rcvq_space, rcv_rtt_last_tsecr): the octets
+     * read in the last measured RTT, the read sequence and the
+     * microsecond clock (low 32 bits) when that measure began, and the
+     * TSecr of the last RTT sample. */
+    uint32_t rcvq_space, rcvq_seq, rcvq_us, rcv_rtt_tsecr;
+    /* SACK compression (comp_sack_*): duplicate ACKs sent at once since
+     * RCV.NXT last moved (Linux dup_ack_counter), and those held since
+     * the last ACK went out (compressed_ack). */
+    uint8_t dup_acks_sent, comp_acks;
+} tcp_rcv_tune;
 
 /* A connection in TIME_WAIT whose user has let it go (tcp_close or
  * tcp_abort) becomes this minisock: what the TIME_WAIT rules, the
@@ -315,11 +348,13 @@ typedef struct tcp_spare {
 struct tcp_scratch {
     tcp_scratch_buf *bufs;
     tcp_spare spare[TCP_SPARES];
-    /* A connection pool's first chunk (one tcp_conn), parked by a stack
-     * whose connections are all gone or minisocks, for the next stack
-     * that needs one (tcp_stack.c): a minisock's segment rebuilds its
+    /* A connection pool's first chunk (one connection slot, of
+     * spare_conn_size bytes), parked by a stack whose connections are all
+     * gone or minisocks, for the next stack with slots of that size that
+     * needs one (tcp_stack.c): a minisock's segment rebuilds its
      * connection without allocating. */
     struct tcp_conn *spare_conn;
+    size_t spare_conn_size;
 };
 
 /* A local port with at least one user (slot empty while port == 0). */
@@ -369,6 +404,23 @@ struct tcp_stack {
     tcp_check_hook *check; /* NULL until the checker is first turned on */
     tcp_scratch *scratch;  /* env->scratch, or the stack's own */
 };
+
+/* tcp_tune's record starts right at the end of a tcp_conn. */
+_Static_assert(sizeof(tcp_conn) % _Alignof(tcp_rcv_tune) == 0, "tcp_rcv_tune follows tcp_conn");
+
+/* Whether the profile turns on an engine of tcp_rcv_tune. */
+static inline bool tcp_profile_tunes(const tcp_profile *p)
+{
+    return p->delack_max_ns || p->rcv_autotune || p->comp_sack_delay_ns;
+}
+
+/* c's tcp_rcv_tune, right after it in its pool slot; only while the
+ * stack's profile tunes (the slot is larger then: tcp_stack.c). */
+static inline tcp_rcv_tune *tcp_tune(const tcp_conn *c)
+{
+    assert(tcp_profile_tunes(c->stack->profile));
+    return (tcp_rcv_tune *)(uintptr_t)(c + 1);
+}
 
 /* ---- tcp_stack.c: tables, heap, pool, events ---- */
 tcp_conn *tcp_conn_new(tcp_stack *s);
@@ -507,6 +559,7 @@ void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
  * need > max, TCP_ENOMEM when memory runs out, else 0. */
 int tcp_ring_reserve(tcp_ring *r, uint32_t need, uint32_t max, tcp_scratch *sc);
 void tcp_ring_free(tcp_ring *r);
+uint32_t tcp_ring_cap(const tcp_ring *r); /* 0 without memory */
 /* Lets an empty ring's memory go: parked in sc for the next ring to take
  * (the largest TCP_SPARES are kept), or freed. The ring reads as never
  * used (data NULL, cap 0). */
@@ -547,6 +600,15 @@ bool tcp_check_edge(const tcp_conn *c, tcp_state from, tcp_state to, tcp_cause c
 
 /* ---- tcp_user.c ---- */
 void tcp_conn_init_opts(tcp_conn *c, const tcp_profile *p);
+/* The options of tcp_conn_opts: c's record, else the profile's values. */
+uint64_t tcp_opt_ka_idle_ns(const tcp_conn *c);
+uint64_t tcp_opt_ka_intvl_ns(const tcp_conn *c);
+uint32_t tcp_opt_ka_cnt(const tcp_conn *c);
+uint64_t tcp_opt_user_timeout_ns(const tcp_conn *c);
+/* Gives child the options it inherits from its listener l (the record,
+ * without the user timeout and ISN): TCP_ENOMEM if the record cannot be
+ * allocated, else 0. */
+int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn *l);
 /* TCP_OPT_ISN of `opts` once, else RFC 6528 for the 4-tuple of `c`. */
 uint32_t tcp_conn_isn(tcp_conn *opts, const tcp_conn *c);
 void tcp_conn_init_seq(tcp_conn *c, uint32_t iss);

@@ -133,7 +133,7 @@ static bool accept_queue_full(const tcp_conn *c)
     if (c->stack->profile->backlog_model != TCP_BACKLOG_LINUX || !c->passive)
         return false;
     const tcp_conn *l = tcp_stack_find(c->stack, c->parent);
-    return l && l->lq && l->lq->acc_n > l->lq->backlog;
+    return l && tcp_conn_lq(l) && l->lq->acc_n > l->lq->backlog;
 }
 
 static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
@@ -141,12 +141,10 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     tcp_conn *ch = tcp_conn_new(l->stack);
     if (!ch)
         return NULL;
-    /* Options are inherited from the listener. */
+    /* Options are inherited from the listener (and the record of the
+     * keepalive ones, tcp_conn_inherit_opts, below). */
     ch->msl_ns = l->msl_ns;
     ch->msl_set = l->msl_set;
-    ch->ka_idle_ns = l->ka_idle_ns;
-    ch->ka_intvl_ns = l->ka_intvl_ns;
-    ch->ka_cnt = l->ka_cnt;
     ch->sndbuf = l->sndbuf;
     ch->sndbuf_set = l->sndbuf_set;
     ch->rcvbuf = l->rcvbuf;
@@ -161,7 +159,7 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     ch->raddr = seg->src_addr;
     ch->rport = seg->src_port;
     tcp_state_init_child(ch);
-    if (tcp_stack_port_take(ch, l->lport) || tcp_stack_hash(ch)) {
+    if (tcp_conn_inherit_opts(ch, l) || tcp_stack_port_take(ch, l->lport) || tcp_stack_hash(ch)) {
         tcp_stack_settle(ch); /* a passive child in LISTEN is reclaimed */
         return NULL;
     }
@@ -522,7 +520,7 @@ static void on_syn(tcp_conn *c, const tcp_seg *seg)
 static void to_accept_queue(tcp_conn *c)
 {
     tcp_conn *l = tcp_stack_find(c->stack, c->parent);
-    if (!l || !l->lq || !c->in_syn_q)
+    if (!l || !tcp_conn_lq(l) || !c->in_syn_q)
         return;
     tcp_lq *q = l->lq;
     tcp_conn **pp = &q->syn_q;
@@ -791,20 +789,21 @@ static void quickack_start(tcp_conn *c)
 static void ato_data_in(tcp_conn *c)
 {
     uint64_t now = c->stack->now, min = c->stack->profile->delack_ns;
-    if (c->ato_ns == 0) {
+    tcp_rcv_tune *t = tcp_tune(c);
+    if (t->ato_ns == 0) {
         c->quick_init = true;
         incr_quickack(c);
-        c->ato_ns = min ? min : 1;
+        t->ato_ns = min ? min : 1;
     } else {
-        uint64_t m = now - c->lrcv_ns;
+        uint64_t m = now - t->lrcv_ns;
         if (m <= min / 2)
-            c->ato_ns = c->ato_ns / 2 + min / 2;
-        else if (m < c->ato_ns)
-            c->ato_ns = c->ato_ns / 2 + m < c->rto_ns ? c->ato_ns / 2 + m : c->rto_ns;
+            t->ato_ns = t->ato_ns / 2 + min / 2;
+        else if (m < t->ato_ns)
+            t->ato_ns = t->ato_ns / 2 + m < c->rto_ns ? t->ato_ns / 2 + m : c->rto_ns;
         else if (m > c->rto_ns)
             incr_quickack(c);
     }
-    c->lrcv_ns = now;
+    t->lrcv_ns = now;
 }
 
 /* Linux tcp_send_delayed_ack: the delay is the ATO; above TCP_DELACK_MIN
@@ -817,7 +816,7 @@ static void ato_data_in(tcp_conn *c)
 static void ato_schedule(tcp_conn *c)
 {
     const tcp_profile *p = c->stack->profile;
-    uint64_t ato = c->ato_ns;
+    uint64_t ato = tcp_tune(c)->ato_ns;
     if (ato > p->delack_ns) {
         uint64_t max = p->delack_max_ns;
         if (c->has_srtt) {
@@ -863,17 +862,18 @@ static bool sack_compressing(const tcp_conn *c)
 static void sack_compress(tcp_conn *c)
 {
     const tcp_profile *p = c->stack->profile;
-    if (c->comp_acks >= p->comp_sack_nr) {
+    tcp_rcv_tune *t = tcp_tune(c);
+    if (t->comp_acks >= p->comp_sack_nr) {
         c->ack_now = true;
         return;
     }
-    if (c->dup_acks_sent < 3) { /* TCP_FASTRETRANS_THRESH */
-        c->dup_acks_sent++;
+    if (t->dup_acks_sent < 3) { /* TCP_FASTRETRANS_THRESH */
+        t->dup_acks_sent++;
         c->ack_now = true;
         return;
     }
-    if (c->comp_acks < UINT8_MAX)
-        c->comp_acks++;
+    if (t->comp_acks < UINT8_MAX)
+        t->comp_acks++;
     if (c->comp_timer)
         return;
     uint64_t rtt = c->has_srtt && c->rcv_rtt_seen ? c->srtt_ns : 0;
@@ -918,11 +918,12 @@ void tcp_ato_delack_fired(tcp_conn *c)
     const tcp_profile *p = c->stack->profile;
     if (!p->delack_max_ns)
         return;
+    tcp_rcv_tune *t = tcp_tune(c);
     if (!c->pingpong) {
-        c->ato_ns = c->ato_ns * 2 < c->rto_ns ? c->ato_ns * 2 : c->rto_ns;
+        t->ato_ns = t->ato_ns * 2 < c->rto_ns ? t->ato_ns * 2 : c->rto_ns;
     } else {
         c->pingpong = false;
-        c->ato_ns = p->delack_ns;
+        t->ato_ns = p->delack_ns;
     }
 }
 
@@ -930,7 +931,12 @@ void tcp_ato_delack_fired(tcp_conn *c)
  * connection is interactive (tcp_event_data_sent, tcp_pingpong_thresh 1). */
 void tcp_ato_data_sent(tcp_conn *c)
 {
-    if (c->stack->profile->pingpong && c->ato_ns && c->stack->now - c->lrcv_ns < c->ato_ns)
+    /* The ATO is 0 (no data yet) without the engine (delack_max_ns). */
+    const tcp_profile *p = c->stack->profile;
+    if (!p->pingpong || !p->delack_max_ns)
+        return;
+    const tcp_rcv_tune *t = tcp_tune(c);
+    if (t->ato_ns && c->stack->now - t->lrcv_ns < t->ato_ns)
         c->pingpong = true;
 }
 
@@ -947,7 +953,7 @@ void tcp_ato_ack_sent(tcp_conn *c)
         return;
     c->quick_left--;
     if (c->quick_left == 0 && c->stack->profile->delack_max_ns)
-        c->ato_ns = c->stack->profile->delack_ns;
+        tcp_tune(c)->ato_ns = c->stack->profile->delack_ns;
 }
 
 /* With the ATO engine, a segment's ACK is decided once, after its text
@@ -1082,11 +1088,12 @@ static void rcv_rtt_note(tcp_conn *c, const tcp_rx *r)
 static void rcv_rtt_update(tcp_conn *c, uint32_t sample_us)
 {
     uint64_t m = (uint64_t)sample_us << 3;
-    uint32_t old = c->rcv_rtt_us8;
+    tcp_rcv_tune *t = tcp_tune(c);
+    uint32_t old = t->rcv_rtt_us8;
     if (old == 0 || m < old)
-        c->rcv_rtt_us8 = m > UINT32_MAX ? UINT32_MAX : (uint32_t)m;
+        t->rcv_rtt_us8 = m > UINT32_MAX ? UINT32_MAX : (uint32_t)m;
     else if (c->rcvq.len == 0)
-        c->rcv_rtt_us8 = old - (old >> 3) + sample_us;
+        t->rcv_rtt_us8 = old - (old >> 3) + sample_us;
 }
 
 /* Linux tcp_rcv_rtt_measure_ts (profile rcv_autotune): once per TSecr, a
@@ -1098,9 +1105,9 @@ static void rcv_rtt_update(tcp_conn *c, uint32_t sample_us)
 static void rcv_rtt_measure_ts(tcp_conn *c, const tcp_rx *r)
 {
     if (!c->stack->profile->rcv_autotune || !c->ts_ok || !r->seg->has_ts ||
-        r->seg->ts_ecr == c->rcv_rtt_tsecr)
+        r->seg->ts_ecr == tcp_tune(c)->rcv_rtt_tsecr)
         return;
-    c->rcv_rtt_tsecr = r->seg->ts_ecr;
+    tcp_tune(c)->rcv_rtt_tsecr = r->seg->ts_ecr;
     if (r->len < c->rcv_mss)
         return;
     uint32_t delta = (uint32_t)(c->stack->now / 1000000u) - r->seg->ts_ecr;
@@ -1132,8 +1139,8 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
             grow_window(c, r->len);
             /* tcp_data_queue_ofo: room for the span held out of order,
              * not for a socket not yet accepted or orphaned (sk_socket) */
-            if (c->user_held && !c->released)
-                tcp_rcvbuf_grow(c, c->rcvq_space);
+            if (c->user_held && !c->released && c->stack->profile->rcv_autotune)
+                tcp_rcvbuf_grow(c, tcp_tune(c)->rcvq_space);
         }
         ack_policy(c, true); /* a duplicate ACK tells the sender */
         return;
@@ -1143,7 +1150,8 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     bool fin_early = c->fin_pending && !c->fin_rcvd && !r->fin;
     read_ack_note(c, r);
     c->rcv_nxt += r->len;
-    c->dup_acks_sent = 0; /* RCV.NXT moved (compressed_ack_rcv_nxt) */
+    if (c->stack->profile->comp_sack_delay_ns)
+        tcp_tune(c)->dup_acks_sent = 0; /* RCV.NXT moved (compressed_ack_rcv_nxt) */
     c->rcvq.len += r->len;
     if (c->stack->profile->delack_max_ns)
         ato_data_in(c);

@@ -136,9 +136,12 @@ void tcp_rcv_init_space(tcp_conn *c)
     /* The first measure of the reader (profile rcv_autotune): from here,
      * expecting at most min(rcv_ssthresh, RCV.WND, TCP_INIT_CWND x the MSS
      * we announced) per RTT. */
-    c->rcvq_seq = c->rcv_nxt - c->rcvq.len;
-    c->rcvq_us = (uint32_t)(c->stack->now / 1000u);
-    c->rcvq_space = min32(min32(c->rcv_ssthresh, tcp_rcv_wnd(c)), 10u * c->mss);
+    if (!c->stack->profile->rcv_autotune)
+        return;
+    tcp_rcv_tune *t = tcp_tune(c);
+    t->rcvq_seq = c->rcv_nxt - c->rcvq.len;
+    t->rcvq_us = (uint32_t)(c->stack->now / 1000u);
+    t->rcvq_space = min32(min32(c->rcv_ssthresh, tcp_rcv_wnd(c)), 10u * c->mss);
 }
 
 /* Linux tcp_rcvbuf_grow (profile rcv_autotune): newval octets were read in
@@ -152,9 +155,12 @@ void tcp_rcv_init_space(tcp_conn *c)
 void tcp_rcvbuf_grow(tcp_conn *c, uint32_t newval)
 {
     const tcp_profile *p = c->stack->profile;
-    uint32_t oldval = c->rcvq_space;
-    c->rcvq_space = newval;
-    if (!p->rcv_autotune || c->rcvbuf_set || !oldval)
+    if (!p->rcv_autotune)
+        return;
+    tcp_rcv_tune *t = tcp_tune(c);
+    uint32_t oldval = t->rcvq_space;
+    t->rcvq_space = newval;
+    if (c->rcvbuf_set || !oldval)
         return;
     uint64_t win = (uint64_t)newval << 1;
     if (newval > oldval)
@@ -180,18 +186,19 @@ void tcp_rcvbuf_grow(tcp_conn *c, uint32_t newval)
  * (tcp_stamp_us_delta), hence the 32-bit clock. */
 void tcp_rcv_space_adjust(tcp_conn *c)
 {
-    if (!c->stack->profile->rcv_autotune || !c->rcv_rtt_us8)
+    if (!c->stack->profile->rcv_autotune || !tcp_tune(c)->rcv_rtt_us8)
         return;
+    tcp_rcv_tune *t = tcp_tune(c);
     uint32_t now_us = (uint32_t)(c->stack->now / 1000u);
-    int32_t time = (int32_t)(now_us - c->rcvq_us);
-    if (time < (int32_t)(c->rcv_rtt_us8 >> 3))
+    int32_t time = (int32_t)(now_us - t->rcvq_us);
+    if (time < (int32_t)(t->rcv_rtt_us8 >> 3))
         return;
     uint32_t copied_seq = c->rcv_nxt - c->rcvq.len;
-    int64_t copied = (int64_t)(uint32_t)(copied_seq - c->rcvq_seq) - (int64_t)c->rcvq.len;
-    if (copied > (int64_t)c->rcvq_space)
+    int64_t copied = (int64_t)(uint32_t)(copied_seq - t->rcvq_seq) - (int64_t)c->rcvq.len;
+    if (copied > (int64_t)t->rcvq_space)
         tcp_rcvbuf_grow(c, (uint32_t)copied);
-    c->rcvq_seq = copied_seq;
-    c->rcvq_us = now_us;
+    t->rcvq_seq = copied_seq;
+    t->rcvq_us = now_us;
 }
 
 /* RFC 7323 §2.3: the shift we offer. With the profile's rcvbuf_max it lets
@@ -405,7 +412,8 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
         c->last_ack_sent = c->rcv_nxt;
         c->ack_now = c->ack_due = c->ack_due_now = false; /* tcp_event_ack_sent */
         c->pushed = c->pushed2 = false;                   /* icsk_ack.pending = 0 */
-        c->comp_acks = 0; /* tcp_event_ack_sent: compressed_ack (its timer: below) */
+        if (c->stack->profile->comp_sack_delay_ns)
+            tcp_tune(c)->comp_acks = 0; /* tcp_event_ack_sent: compressed_ack (its timer: below) */
         tcp_timer_stop(c, TCP_TIMER_DELACK);
     }
     transmit(s, c, &g);

@@ -551,6 +551,19 @@ static size_t pool_chunk_len(size_t i)
     return i <= 8 ? (size_t)1 << (i - 1) : POOL_CHUNK_MAX;
 }
 
+/* A connection's pool slot: the tcp_conn, and its tcp_rcv_tune when the
+ * profile tunes (tcp_tune). */
+static size_t conn_slot_size(const tcp_stack *s)
+{
+    return sizeof(tcp_conn) + (tcp_profile_tunes(s->profile) ? sizeof(tcp_rcv_tune) : 0);
+}
+
+/* Slot j of chunk i of the connection pool. */
+static tcp_conn *conn_slot(const tcp_stack *s, size_t i, size_t j)
+{
+    return (tcp_conn *)(void *)((unsigned char *)s->pool.chunks[i] + j * conn_slot_size(s));
+}
+
 /* Appends the next chunk (pool_chunk_len(p->nchunks) zeroed slots of
  * `elem` bytes) to a pool and chains its slots onto the free list through
  * their first member; TCP_ENOMEM on out-of-memory. */
@@ -622,18 +635,20 @@ static void pool_release_if_unused(tcp_stack *s)
         return;
     if (!s->scratch->spare_conn) {
         s->scratch->spare_conn = p->chunks[0];
+        s->scratch->spare_conn_size = conn_slot_size(s);
         p->chunks[0] = NULL;
     }
     pool_free_chunks(p, s->ntw > 0);
 }
 
-/* The connection pool's first chunk: the parked one if there is one. */
+/* The connection pool's first chunk: the parked one if there is one of
+ * this stack's slot size. */
 static int conn_pool_grow(tcp_stack *s)
 {
     tcp_pool *p = &s->pool;
     tcp_conn *spare = s->scratch->spare_conn;
-    if (p->nchunks || !spare)
-        return pool_grow(p, sizeof(tcp_conn));
+    if (p->nchunks || !spare || s->scratch->spare_conn_size != conn_slot_size(s))
+        return pool_grow(p, conn_slot_size(s));
     size_t cap = p->capchunks;
     void **a = grow(p->chunks, &cap, 1, sizeof *a);
     if (!a)
@@ -663,7 +678,7 @@ static int heap_reserve(tcp_stack *s, size_t n)
  * profile's options, in no table, without an id. */
 static void conn_blank(tcp_stack *s, tcp_conn *c)
 {
-    memset(c, 0, sizeof *c);
+    memset(c, 0, conn_slot_size(s));
     c->stack = s;
     c->state = TCP_CLOSED;
     c->sk.heap_idx = TCP_HEAP_NONE;
@@ -677,7 +692,7 @@ static tcp_conn *pool_take(tcp_stack *s)
 {
     if (!s->pool.free && conn_pool_grow(s))
         return NULL;
-    tcp_conn *c = pool_get(&s->pool, sizeof *c);
+    tcp_conn *c = pool_get(&s->pool, conn_slot_size(s));
     conn_blank(s, c);
     return c;
 }
@@ -687,8 +702,10 @@ static void pool_put(tcp_conn *c)
     tcp_stack *s = c->stack;
     free(c->ooo);
     c->ooo = NULL;
-    free(c->lq);
-    c->lq = NULL;
+    free(c->opts);
+    c->opts = NULL;
+    free(tcp_conn_lq(c));
+    c->lq = NULL; /* and q_next */
     c->state = TCP_CLOSED;
     c->id = 0;
     pool_put_slot(&s->pool, c);
@@ -811,7 +828,7 @@ static tcp_conn *conn_at(tcp_stack *s, tcp_sk *e, bool keep)
 static void listener_unlink(tcp_conn *child)
 {
     tcp_conn *l = tcp_stack_find(child->stack, child->parent);
-    if (!l || !l->lq || (!child->in_syn_q && !child->in_accept_q))
+    if (!l || !tcp_conn_lq(l) || (!child->in_syn_q && !child->in_accept_q))
         return;
     tcp_lq *q = l->lq;
     tcp_conn **pp = child->in_syn_q ? &q->syn_q : &q->acc_head;
@@ -898,10 +915,13 @@ int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
     }
     /* A minisock reads as the connection it was: rebuilt on the side, as
      * for a segment, and read the one way. */
-    tcp_conn c;
-    conn_blank((tcp_stack *)s, &c);
-    tcp_tw_restore(&c, tw_of(e), tw_deadline(e));
-    tcb_fill(&c, out);
+    struct {
+        tcp_conn c;
+        tcp_rcv_tune tune; /* the rest of a slot (tcp_tune) */
+    } slot;
+    conn_blank((tcp_stack *)s, &slot.c);
+    tcp_tw_restore(&slot.c, tw_of(e), tw_deadline(e));
+    tcb_fill(&slot.c, out);
     return 0;
 }
 
@@ -1107,12 +1127,13 @@ void tcp_stack_free(tcp_stack *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->pool.nchunks; i++) {
-        tcp_conn *block = s->pool.chunks[i];
         for (size_t j = 0; j < pool_chunk_len(i); j++) {
-            tcp_ring_free(&block[j].sndq);
-            tcp_ring_free(&block[j].rcvq);
-            free(block[j].ooo);
-            free(block[j].lq);
+            tcp_conn *c = conn_slot(s, i, j);
+            tcp_ring_free(&c->sndq);
+            tcp_ring_free(&c->rcvq);
+            free(c->ooo);
+            free(c->opts);
+            free(tcp_conn_lq(c));
         }
     }
     pool_free_chunks(&s->pool, false);
@@ -1165,29 +1186,30 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
     *m = (tcp_mem){.tws = s->ntw, .tw_bytes = s->ntw * sizeof(tcp_tw)};
     size_t pool = 0, tw_pool = 0, lq = 0;
     for (size_t i = 0; i < s->pool.nchunks; i++) {
-        const tcp_conn *block = s->pool.chunks[i];
         for (size_t j = 0; j < pool_chunk_len(i); j++) {
-            m->ring_bytes += tcp_ring_bytes(&block[j].sndq) + tcp_ring_bytes(&block[j].rcvq);
-            lq += block[j].lq ? sizeof *block[j].lq : 0;
+            const tcp_conn *c = conn_slot(s, i, j);
+            m->ring_bytes += tcp_ring_bytes(&c->sndq) + tcp_ring_bytes(&c->rcvq);
+            lq += tcp_conn_lq(c) ? sizeof(tcp_lq) : 0;
+            lq += c->opts ? sizeof(tcp_conn_opts) : 0;
         }
         pool += pool_chunk_len(i);
     }
     for (size_t i = 0; i < s->tw_pool.nchunks; i++)
         tw_pool += pool_chunk_len(i);
     m->conns = s->nconns - s->ntw;
-    m->conn_bytes = m->conns * sizeof(tcp_conn);
+    m->conn_bytes = m->conns * conn_slot_size(s);
     m->index_bytes = table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
                      table_bytes(&s->listeners) + (size_t)s->heap_cap * sizeof *s->heap +
                      (s->ports ? (s->ports_mask + 1) * sizeof *s->ports : 0);
     m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->profile : 0) +
-                     (s->check ? sizeof *s->check : 0) + pool * sizeof(tcp_conn) +
+                     (s->check ? sizeof *s->check : 0) + pool * conn_slot_size(s) +
                      tw_pool * sizeof(tcp_tw) +
                      ((size_t)s->pool.capchunks + s->tw_pool.capchunks) * sizeof(void *) +
                      m->ring_bytes + m->index_bytes + lq;
     if (s->own_scratch) {
         const tcp_scratch *sc = s->scratch;
         m->total_bytes +=
-            sizeof *sc + tcp_ring_spares_bytes(sc) + (sc->spare_conn ? sizeof(tcp_conn) : 0);
+            sizeof *sc + tcp_ring_spares_bytes(sc) + (sc->spare_conn ? sc->spare_conn_size : 0);
         for (const tcp_scratch_buf *b = sc->bufs; b; b = b->next)
             m->total_bytes += sizeof *b;
     }

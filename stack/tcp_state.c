@@ -237,8 +237,9 @@ void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, co
 {
     if (c->state == TCP_CLOSED)
         return;
+    assert(err >= INT8_MIN && err <= 0); /* a tcp_err: c->err is 8 bits */
     if (err)
-        c->err = err;
+        c->err = (int8_t)err;
     tcp_set_state(c, TCP_CLOSED, cause, seg, note);
     if (err)
         tcp_ev(c, TCP_EV_ERROR, err, NULL, tcp_err_name(err));

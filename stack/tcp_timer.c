@@ -184,7 +184,7 @@ void tcp_timer_arm_keepalive(tcp_conn *c)
     if (!on)
         tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
     else if (tcp_timer_at(c, TCP_TIMER_KEEPALIVE) == TCP_NEVER)
-        tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_idle_ns));
+        tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, tcp_opt_ka_idle_ns(c)));
 }
 
 void tcp_timer_enter_state(tcp_conn *c)
@@ -271,17 +271,17 @@ static uint64_t rtx_limit(const tcp_conn *c, bool syn)
  * counts synack_retries only. */
 static bool user_timed_out(const tcp_conn *c)
 {
-    return c->user_timeout_ns && c->retries > 0 &&
-           c->stack->now - c->rtx_stamp_ns >= c->user_timeout_ns;
+    return tcp_opt_user_timeout_ns(c) && c->retries > 0 &&
+           c->stack->now - c->rtx_stamp_ns >= tcp_opt_user_timeout_ns(c);
 }
 
 /* Linux tcp_clamp_rto_to_user_timeout: the next RTO fires no later than
  * the user timeout (at once, 1 jiffy, once it has passed). */
 static void clamp_to_user_timeout(tcp_conn *c)
 {
-    if (!c->user_timeout_ns)
+    if (!tcp_opt_user_timeout_ns(c))
         return;
-    uint64_t end = c->rtx_stamp_ns + c->user_timeout_ns, now = c->stack->now;
+    uint64_t end = c->rtx_stamp_ns + tcp_opt_user_timeout_ns(c), now = c->stack->now;
     uint64_t left = end > now ? end - now : 1000000u;
     if (now + left < tcp_timer_at(c, TCP_TIMER_RTX))
         tcp_timer_set(c, TCP_TIMER_RTX, now + left);
@@ -300,7 +300,7 @@ static void on_rtx(tcp_conn *c)
         tcp_conn_drop(c, TCP_ETIMEDOUT, TCP_CAUSE_TIMER, NULL, "user timeout");
         return;
     }
-    if (!(c->user_timeout_ns && !syn) && c->retries >= rtx_limit(c, syn)) {
+    if (!(tcp_opt_user_timeout_ns(c) && !syn) && c->retries >= rtx_limit(c, syn)) {
         const char *why = !syn         ? "retransmissions exhausted"
                           : c->passive ? "SYN,ACK retries exhausted"
                                        : "SYN retries exhausted";
@@ -364,19 +364,19 @@ static bool probe_timed_out(tcp_conn *c)
         c->probe_stamp_ns = now;
         return false;
     }
-    return c->user_timeout_ns && now - c->probe_stamp_ns >= c->user_timeout_ns;
+    return tcp_opt_user_timeout_ns(c) && now - c->probe_stamp_ns >= tcp_opt_user_timeout_ns(c);
 }
 
 /* Linux tcp_clamp_probe0_to_user_timeout: the next probe no later than the
  * user timeout, but at least TCP_TIMEOUT_MIN (2 ms) away. */
 static uint64_t clamp_probe_to_user_timeout(const tcp_conn *c, uint64_t when)
 {
-    if (!c->user_timeout_ns || !c->zwp_stamped)
+    if (!tcp_opt_user_timeout_ns(c) || !c->zwp_stamped)
         return when;
     uint64_t elapsed = c->stack->now - c->probe_stamp_ns;
-    if (elapsed >= c->user_timeout_ns)
+    if (elapsed >= tcp_opt_user_timeout_ns(c))
         return when;
-    uint64_t left = c->user_timeout_ns - elapsed;
+    uint64_t left = tcp_opt_user_timeout_ns(c) - elapsed;
     if (left < TLP_TIMEOUT_MIN_NS)
         left = TLP_TIMEOUT_MIN_NS;
     return left < when ? left : when;
@@ -433,19 +433,20 @@ static void on_keepalive(tcp_conn *c)
     uint32_t end = tcp_snd_data_end(c);
     if (tcp_flight(c) || tcp_seq_lt(c->snd_nxt, end)) {
         /* Not idle: data is moving; the RTO or persist timer watches it. */
-        tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_idle_ns));
+        tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, tcp_opt_ka_idle_ns(c)));
         return;
     }
     uint64_t idle = now - c->last_rcv_ns;
-    if (idle < c->ka_idle_ns) {
-        tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_idle_ns - idle));
+    if (idle < tcp_opt_ka_idle_ns(c)) {
+        tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, tcp_opt_ka_idle_ns(c) - idle));
         return;
     }
     /* Linux tcp_keepalive_timer: with TCP_USER_TIMEOUT set, the user
      * timeout replaces the probe count: give up once the connection has
      * been idle that long and at least one probe went unanswered. */
-    bool give_up = c->user_timeout_ns ? idle >= c->user_timeout_ns && c->ka_probes > 0
-                                      : c->ka_probes >= c->ka_cnt;
+    bool give_up = tcp_opt_user_timeout_ns(c)
+                       ? idle >= tcp_opt_user_timeout_ns(c) && c->ka_probes > 0
+                       : c->ka_probes >= tcp_opt_ka_cnt(c);
     if (give_up) {
         /* Linux: tcp_send_active_reset, then tcp_write_err (RST first). */
         if (c->stack->profile->rst_on_keepalive_timeout)
@@ -456,7 +457,7 @@ static void on_keepalive(tcp_conn *c)
     tcp_out_keepalive(c);
     if (c->ka_probes < UINT8_MAX)
         c->ka_probes++;
-    tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, c->ka_intvl_ns));
+    tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, tcp_opt_ka_intvl_ns(c)));
 }
 
 /* An orphan's FIN_WAIT_2 limit. With fin_wait_2_idle (FreeBSD
@@ -467,7 +468,7 @@ static void on_fin_wait_2(tcp_conn *c)
     const tcp_profile *p = c->stack->profile;
     uint64_t idle = c->stack->now - c->last_rcv_ns;
     if (p->fin_wait_2_idle && idle <= p->fin_wait_2_timeout_ns) {
-        tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, c->ka_intvl_ns));
+        tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, tcp_opt_ka_intvl_ns(c)));
         return;
     }
     tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_TIMER, NULL, "FIN_WAIT_2 timeout");

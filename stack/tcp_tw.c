@@ -26,14 +26,14 @@ bool tcp_tw_fits(const tcp_conn *c)
         if (k != TCP_TIMER_TIME_WAIT && tcp_timer_at(c, (tcp_timer_kind)k) != TCP_NEVER)
             return false;
     }
-    return c->err >= INT8_MIN && c->err <= 0;
+    return true;
 }
 
 /* The values a minisock keeps, each under its tcp_conn name: the one list
- * that saving and restoring both copy. err is kept apart (an int8_t: a
- * tcp_err, tcp_tw_fits checks the range). */
+ * that saving and restoring both copy. */
 #define TW_FIELDS(X)                                                                               \
     X(stats)                                                                                       \
+    X(err)                                                                                         \
     X(msl_ns)                                                                                      \
     X(oow_start_ns)                                                                                \
     X(id)                                                                                          \
@@ -67,7 +67,6 @@ void tcp_tw_save(tcp_tw *tw, const tcp_conn *c)
 #define TW_SAVE(f) tw->f = c->f;
     TW_FIELDS(TW_SAVE)
 #undef TW_SAVE
-    tw->err = (int8_t)c->err;
 }
 
 /* The fields a minisock does not keep are either fixed by TIME_WAIT itself
@@ -79,7 +78,6 @@ void tcp_tw_restore(tcp_conn *c, const tcp_tw *tw, uint64_t tw_at)
 #define TW_RESTORE(f) c->f = tw->f;
     TW_FIELDS(TW_RESTORE)
 #undef TW_RESTORE
-    c->err = tw->err;
     /* Invariant 1's other end: a connection rebuilt in the state it had. */
     c->state = TCP_TIME_WAIT;
     c->released = c->ever_used = true;

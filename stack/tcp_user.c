@@ -19,14 +19,64 @@ void tcp_conn_init_opts(tcp_conn *c, const tcp_profile *p)
 {
     /* Zero durations would arm a timer at "now" forever: at least 1 ns. */
     c->msl_ns = p->msl_ns;
-    c->ka_idle_ns = p->keepalive_idle_ns ? p->keepalive_idle_ns : 1;
-    c->ka_intvl_ns = p->keepalive_intvl_ns ? p->keepalive_intvl_ns : 1;
-    c->ka_cnt = p->keepalive_probes > UINT8_MAX ? UINT8_MAX : p->keepalive_probes;
     c->sndbuf = p->sndbuf ? p->sndbuf : 1;
     c->rcvbuf = p->rcvbuf ? p->rcvbuf : 1;
     c->mss = p->mss ? p->mss : TCP_MSS_DEFAULT;
     c->snd_mss = c->rcv_mss = TCP_MSS_DEFAULT;
     c->rto_ns = p->rto_initial_ns ? p->rto_initial_ns : 1;
+}
+
+/* The profile's values of tcp_conn_opts (a duration at least 1 ns, as
+ * tcp_conn_init_opts). */
+static tcp_conn_opts profile_opts(const tcp_profile *p)
+{
+    return (tcp_conn_opts){
+        .ka_idle_ns = p->keepalive_idle_ns ? p->keepalive_idle_ns : 1,
+        .ka_intvl_ns = p->keepalive_intvl_ns ? p->keepalive_intvl_ns : 1,
+        .ka_cnt = (uint8_t)(p->keepalive_probes > UINT8_MAX ? UINT8_MAX : p->keepalive_probes),
+    };
+}
+
+uint64_t tcp_opt_ka_idle_ns(const tcp_conn *c)
+{
+    return c->opts ? c->opts->ka_idle_ns : profile_opts(c->stack->profile).ka_idle_ns;
+}
+
+uint64_t tcp_opt_ka_intvl_ns(const tcp_conn *c)
+{
+    return c->opts ? c->opts->ka_intvl_ns : profile_opts(c->stack->profile).ka_intvl_ns;
+}
+
+uint32_t tcp_opt_ka_cnt(const tcp_conn *c)
+{
+    return c->opts ? c->opts->ka_cnt : profile_opts(c->stack->profile).ka_cnt;
+}
+
+uint64_t tcp_opt_user_timeout_ns(const tcp_conn *c)
+{
+    return c->opts ? c->opts->user_timeout_ns : 0;
+}
+
+/* c's option record, allocated at the profile's values on first use;
+ * NULL when memory runs out. */
+static tcp_conn_opts *opts_for_write(tcp_conn *c)
+{
+    if (!c->opts && (c->opts = malloc(sizeof *c->opts)))
+        *c->opts = profile_opts(c->stack->profile);
+    return c->opts;
+}
+
+int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn *l)
+{
+    if (!l->opts)
+        return 0;
+    tcp_conn_opts *o = opts_for_write(child);
+    if (!o)
+        return TCP_ENOMEM;
+    o->ka_idle_ns = l->opts->ka_idle_ns;
+    o->ka_intvl_ns = l->opts->ka_intvl_ns;
+    o->ka_cnt = l->opts->ka_cnt;
+    return 0;
 }
 
 /* RFC 9293 §3.4.1 MUST-8 with RFC 6528 §3: ISN = M + F(localip, localport,
@@ -37,7 +87,7 @@ uint32_t tcp_conn_isn(tcp_conn *opts, const tcp_conn *c)
 {
     if (opts->isn_set) {
         opts->isn_set = false;
-        return opts->isn_opt;
+        return opts->opts->isn;
     }
     tcp_stack *s = c->stack;
     uint32_t m = (uint32_t)(s->now / 4000u);
@@ -122,6 +172,7 @@ int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
         return rc;
     if (tcp_stack_listener(s, c->lport))
         return TCP_EADDRINUSE;
+    assert(!c->passive); /* its word is q_next (tcp_conn_lq) */
     if (!c->lq && !(c->lq = calloc(1, sizeof *c->lq)))
         return TCP_ENOMEM;
     if (tcp_stack_listen_add(c))
@@ -543,14 +594,18 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
     case TCP_OPT_KEEPINTVL_NS:
         if (v == 0 || v > UINT64_MAX / 4)
             return TCP_EINVAL;
-        *(opt == TCP_OPT_KEEPIDLE_NS ? &c->ka_idle_ns : &c->ka_intvl_ns) = v;
+        if (!opts_for_write(c))
+            return TCP_ENOMEM;
+        *(opt == TCP_OPT_KEEPIDLE_NS ? &c->opts->ka_idle_ns : &c->opts->ka_intvl_ns) = v;
         tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
         tcp_timer_arm_keepalive(c);
         break;
     case TCP_OPT_KEEPCNT:
         if (v == 0 || v > UINT8_MAX)
             return TCP_EINVAL;
-        c->ka_cnt = (uint32_t)v;
+        if (!opts_for_write(c))
+            return TCP_ENOMEM;
+        c->opts->ka_cnt = (uint8_t)v;
         return TCP_OK;
     case TCP_OPT_SNDBUF:
     case TCP_OPT_RCVBUF:
@@ -569,7 +624,9 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
     case TCP_OPT_ISN:
         if (v > UINT32_MAX)
             return TCP_EINVAL;
-        c->isn_opt = (uint32_t)v;
+        if (!opts_for_write(c))
+            return TCP_ENOMEM;
+        c->opts->isn = (uint32_t)v;
         c->isn_set = true;
         return TCP_OK;
     case TCP_OPT_NODELAY:
@@ -580,7 +637,9 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
     case TCP_OPT_USER_TIMEOUT_NS:
         if (v > UINT64_MAX / 4)
             return TCP_EINVAL;
-        c->user_timeout_ns = v; /* read at the next RTO, persist or keepalive expiry */
+        if (!opts_for_write(c))
+            return TCP_ENOMEM;
+        c->opts->user_timeout_ns = v; /* read at the next RTO, persist or keepalive expiry */
         return TCP_OK;
     case TCP_OPT_CORK:
         /* Linux tcp_sock_set_cork: uncorking pushes what is held, as
@@ -611,13 +670,13 @@ int tcp_getopt(const tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t *v)
         *v = c->keepalive;
         break;
     case TCP_OPT_KEEPIDLE_NS:
-        *v = c->ka_idle_ns;
+        *v = tcp_opt_ka_idle_ns(c);
         break;
     case TCP_OPT_KEEPINTVL_NS:
-        *v = c->ka_intvl_ns;
+        *v = tcp_opt_ka_intvl_ns(c);
         break;
     case TCP_OPT_KEEPCNT:
-        *v = c->ka_cnt;
+        *v = tcp_opt_ka_cnt(c);
         break;
     case TCP_OPT_SNDBUF:
         *v = c->sndbuf;
@@ -632,13 +691,13 @@ int tcp_getopt(const tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t *v)
         *v = c->msl_ns;
         break;
     case TCP_OPT_ISN:
-        *v = c->isn_set ? c->isn_opt : c->iss;
+        *v = c->isn_set ? c->opts->isn : c->iss;
         break;
     case TCP_OPT_NODELAY:
         *v = c->nodelay;
         break;
     case TCP_OPT_USER_TIMEOUT_NS:
-        *v = c->user_timeout_ns;
+        *v = tcp_opt_user_timeout_ns(c);
         break;
     case TCP_OPT_CORK:
         *v = c->cork;
@@ -720,7 +779,8 @@ int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
     o->probes = zwp ? sat8(c->persist_unanswered) : c->ka_probes;
     o->backoff = zwp ? c->persist_backoff : sat8(c->retries);
     o->rto_us = (uint32_t)(c->rto_ns / 1000u);
-    o->ato_us = (uint32_t)(c->ato_ns / 1000u);
+    /* Without the delayed-ACK engine the ATO stays 0 (no data yet). */
+    o->ato_us = s->profile->delack_max_ns ? (uint32_t)(tcp_tune(c)->ato_ns / 1000u) : 0;
     o->snd_mss = c->snd_mss;
     o->rcv_mss = c->rcv_mss;
     if (sync)
