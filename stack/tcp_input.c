@@ -858,7 +858,10 @@ static bool sack_compressing(const tcp_conn *c)
  * timer has tcp_comp_sack_slack_ns of range (hrtimer_start_range_ns): an
  * hrtimer is programmed for the end of its range, so alone it fires there.
  * The DELACK deadline holds it: an earlier delayed ACK fires first and its
- * ACK cancels the compressed one (tcp_event_ack_sent), as in Linux. */
+ * ACK cancels the compressed one (tcp_event_ack_sent), as in Linux. The
+ * end of the range saturates (hrtimer_set_expires_range_ns adds the slack
+ * with ktime_add_safe): tcp_comp_sack_slack_ns is an unbounded unsigned
+ * long, and a slack near its top holds the ACK for good, never briefly. */
 static void sack_compress(tcp_conn *c)
 {
     const tcp_profile *p = c->stack->profile;
@@ -879,7 +882,9 @@ static void sack_compress(tcp_conn *c)
     uint64_t rtt = c->has_srtt && c->rcv_rtt_seen ? c->srtt_ns : 0;
     uint64_t delay = rtt / 20 < p->comp_sack_delay_ns ? rtt / 20 : p->comp_sack_delay_ns;
     uint64_t at = tcp_timer_at(c, TCP_TIMER_DELACK);
-    uint64_t next = tcp_after(c, delay + p->comp_sack_slack_ns);
+    uint64_t range =
+        p->comp_sack_slack_ns > UINT64_MAX - delay ? UINT64_MAX : delay + p->comp_sack_slack_ns;
+    uint64_t next = tcp_after(c, range);
     if (next < at) {
         tcp_timer_set(c, TCP_TIMER_DELACK, next);
         c->comp_timer = true;

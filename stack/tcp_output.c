@@ -104,13 +104,16 @@ uint8_t tcp_wscale_for(uint32_t buf)
 /* The receive space: the share of the receive buffer offered as window
  * (profile rcv_win_ratio; Linux tcp_win_from_space() takes scaling_ratio /
  * 256 of sk_rcvbuf, TCP_DEFAULT_SCALING_RATIO = 128, the other half paying
- * for buffer overhead). The receive ring holds this much. */
+ * for buffer overhead). The receive ring holds this much. At most
+ * TCP_BUF_MAX (2^30) whatever the buffer the profile gives: no window can
+ * offer more (RFC 7323 §2.3: shift 14), and RFC 9293 §3.4's sequence
+ * arithmetic needs every window under 2^31. */
 uint32_t tcp_rcv_space(const tcp_conn *c)
 {
     const tcp_profile *p = c->stack->profile;
     uint32_t ratio = min32(c->ratio_known ? p->scaling_ratio : p->rcv_win_ratio, 256u);
     uint32_t v = (uint32_t)((uint64_t)c->rcvbuf * ratio >> 8);
-    return v ? v : 1;
+    return v == 0 ? 1 : min32(v, TCP_BUF_MAX);
 }
 
 /* Linux tp->window_clamp (profile grow_window), the most rcv_ssthresh may

@@ -8,6 +8,17 @@
  * broken invariant (net_error) is a finding; operating errors (negative
  * codes) are expected answers to hostile calls.
  *
+ * A host's profile may have its knobs changed as a scenario may change them
+ * (fz_knobs: receive-window growth, autotuning, SACK compression, the ATO,
+ * buffers, MSS, the options offered, at the edges of their ranges). Sockets
+ * get options mid-connection (op_setopt) and sends past a send buffer, so
+ * segments are lent from the send ring while retransmissions, corruption
+ * (a lent datagram copied first), reordering and crashes go on. Segments
+ * aimed at a live connection (op_aim) come from its peer's address with
+ * sequence numbers at, below and beyond RCV.NXT, an ACK near SND.UNA or
+ * SND.NXT, zero and other windows, timestamps, SACK blocks,
+ * SACK-permitted and window-scale options.
+ *
  * Indices handed to the API are always ones it handed out (an index never
  * handed out is a programmer error, an assertion by net.h rule 7), except
  * for links, whose host indices are checked (net_link_add). Build and run:
@@ -93,6 +104,91 @@ static sim_fault_verdict fz_hook(void *ctx, uint32_t rule, const net_seg_view *v
     return (sim_fault_verdict){acts[b % 5], (sim_time_t)(b % 50) * MS, 1u + b % 3};
 }
 
+/* A 32-bit knob value: an edge of its range or of a computation on it
+ * (ratios near 256, buffers near the window scale's steps), or any. */
+static uint32_t pick32(fz *f)
+{
+    static const uint32_t edges[] = {0,         1,
+                                     2,         127,
+                                     128,       160,
+                                     255,       256,
+                                     257,       536,
+                                     1460,      65535,
+                                     65536,     131072,
+                                     1u << 20,  33554432,
+                                     1u << 30,  (1u << 30) + 1,
+                                     1u << 31,  UINT32_MAX - 1,
+                                     UINT32_MAX};
+    uint8_t b = next(f);
+    return b < sizeof edges / sizeof edges[0] ? edges[b] : next32(f);
+}
+
+/* A duration knob: zero, a tick, the profiles' values, or near the end of
+ * time (a deadline sum that must not wrap). */
+static uint64_t pick_ns(fz *f)
+{
+    static const uint64_t edges[] = {0,
+                                     1,
+                                     1000,
+                                     MS,
+                                     40 * MS,
+                                     200 * MS,
+                                     1000 * MS,
+                                     UINT64_MAX / 4,
+                                     UINT64_MAX / 2,
+                                     UINT64_MAX - 1,
+                                     UINT64_MAX};
+    uint8_t b = next(f);
+    return b < sizeof edges / sizeof edges[0] ? edges[b] : (uint64_t)next32(f) * 1000u;
+}
+
+/* Knobs as a scenario may set them (sim/lua/lsim_opts.c takes any u32 or
+ * duration, comp_sack_nr 0..255, mss 1..65535): the receive-window growth,
+ * autotuning, SACK compression, the ATO and the options offered, turned on
+ * and pushed to the edges of their ranges. */
+static void fz_knobs(fz *f, tcp_profile *p)
+{
+    uint8_t m = next(f);
+    p->grow_window = m & 1;
+    p->rcv_autotune = m & 2;
+    p->send_sack_perm = p->send_sack_perm || (m & 4);
+    p->send_timestamps = p->send_timestamps || (m & 8);
+    p->send_wscale = p->send_wscale || (m & 16);
+    p->tlp = m & 32;
+    p->pingpong = m & 64;
+    p->read_ack = m & 128;
+    uint8_t which = next(f);
+    if (which & 1)
+        p->scaling_ratio = pick32(f);
+    if (which & 2)
+        p->rcv_win_ratio = pick32(f);
+    if (which & 4) {
+        p->rcvbuf = pick32(f);
+        p->rcvbuf_max = pick32(f);
+    }
+    if (which & 8) {
+        p->comp_sack_delay_ns = pick_ns(f);
+        p->comp_sack_slack_ns = pick_ns(f);
+        p->comp_sack_nr = next(f);
+    }
+    if (which & 16) {
+        p->delack_ns = pick_ns(f);
+        p->delack_max_ns = pick_ns(f);
+        p->delack_tick_ns = pick_ns(f);
+        p->quickack = next(f);
+    }
+    if (which & 32) {
+        p->sndbuf = pick32(f);
+        p->sndbuf_expand = next(f) % 5;
+        p->sndbuf_max = pick32(f);
+    }
+    if (which & 64) {
+        uint16_t mss = (uint16_t)pick32(f);
+        p->mss = mss ? mss : 1;
+    }
+    p->wnd_mss_round = which & 128;
+}
+
 static void op_host(fz *f)
 {
     if (f->nhosts >= HOSTS_MAX)
@@ -100,10 +196,16 @@ static void op_host(fz *f)
     char name[8];
     snprintf(name, sizeof name, "H%u", f->nhosts);
     static const char *const profiles[] = {"rfc9293", "linux", "bsd"};
-    const tcp_profile *p = tcp_profile_find(profiles[next(f) % 3]);
+    uint8_t b = next(f);
+    tcp_profile p = *tcp_profile_find(profiles[(b & 0x3f) % 3]);
+    if (b & 0x80)
+        fz_knobs(f, &p);
     uint32_t id;
-    if (net_host_add(f->n, name, 0x0a000001u + f->nhosts, p, &id) == 0)
+    if (net_host_add(f->n, name, 0x0a000001u + f->nhosts, &p, &id) == 0) {
+        if (b & 0x40)
+            net_host_keep_mss(f->n, id);
         f->nhosts++;
+    }
 }
 
 static void op_link(fz *f)
@@ -117,6 +219,14 @@ static void op_link(fz *f)
     lp.mtu = k & 4 ? next(f) * 8u : 1500;
     lp.bandwidth_bps = k & 8 ? next32(f) : 0;
     lp.queue_packets = k & 16 ? next(f) : 0;
+    if (k & 32) { /* a flipped bit copies a lent datagram first (sim_packet_writable) */
+        lp.corrupt_ppb = next32(f) % (SIM_PPB_ONE + 1);
+        lp.jitter_ns = (sim_time_t)next(f) * MS;
+    }
+    if (k & 64) {
+        lp.reorder_ppb = next32(f) % (SIM_PPB_ONE + 1);
+        lp.reorder_delay_ns = (sim_time_t)next(f) * MS;
+    }
     uint32_t a = next(f) % (HOSTS_MAX + 1), b = next(f) % (HOSTS_MAX + 1), id;
     if (net_link_add(f->n, a, b, &lp, &lp, &id) == 0)
         f->links[f->nlinks++] = id;
@@ -163,6 +273,106 @@ static void op_inject(fz *f)
     net_inject(f->n, link, dir, &seg);
 }
 
+static void wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* Raw options for an aimed segment: timestamps (any value, or the one the
+ * record's host last echoed nothing of: the fuzzer picks), SACK blocks
+ * around [una, una + span), SACK-permitted and a window scale (valid only
+ * on a SYN, hostile elsewhere). Returns the option length. */
+static size_t aim_options(fz *f, uint8_t *o, uint32_t una, uint32_t span)
+{
+    size_t n = 0;
+    uint8_t k = next(f);
+    if (k & 1) {
+        o[n++] = 8;
+        o[n++] = 10;
+        wr32(o + n, next(f) & 1 ? next32(f) : (uint32_t)(next(f) * 1000u));
+        wr32(o + n + 4, next32(f));
+        n += 8;
+    }
+    if (k & 2) {
+        o[n++] = 4;
+        o[n++] = 2;
+    }
+    if (k & 4) {
+        o[n++] = 3;
+        o[n++] = 3;
+        o[n++] = next(f);
+    }
+    uint32_t blocks = (k >> 3) % 5;
+    if (blocks && n + 2 + 8 * blocks <= TCP_OPT_MAX) {
+        o[n++] = 5;
+        o[n++] = (uint8_t)(2 + 8 * blocks);
+        for (uint32_t i = 0; i < blocks; i++) {
+            uint32_t a = una + (span ? next32(f) % (span + 1) : 0) - (next(f) & 1);
+            uint32_t b = a + next(f) * 8u;
+            wr32(o + n, next(f) & 0x80 ? next32(f) : a);
+            wr32(o + n + 4, b);
+            n += 8;
+        }
+    }
+    return n;
+}
+
+/* A segment aimed at one connection from its peer's address: sequence
+ * numbers at or near the receiver's RCV.NXT (out-of-order data beyond it,
+ * old data below it, data past the window), an ACK at or near SND.UNA and
+ * SND.NXT, any window (zero included), with options. Sent from the far end
+ * of a link leaving the connection's host, so rules and delays apply. */
+static void op_aim(fz *f)
+{
+    uint32_t count = net_sock_count(f->n);
+    if (!count || !f->nlinks)
+        return;
+    uint32_t s = next32(f) % count;
+    const net_sock *r = net_sock_at(f->n, s);
+    tcp_tcb t;
+    if (!r->alive || net_sock_tcb(f->n, s, &t) != 0 || !r->lport)
+        return;
+    const sim_link *l = sim_link_by_id(net_world(f->n), f->links[next(f) % f->nlinks]);
+    uint32_t me = sim_host_addr(net_host_sim(f->n, r->host));
+    int dir = sim_host_addr(sim_link_host(l, 0)) == me ? 1 : 0; /* the far end sends */
+    if (sim_host_addr(sim_link_host(l, 1 - dir)) != me)
+        return;
+    tcp_seg seg;
+    memset(&seg, 0, sizeof seg);
+    seg.src_addr = r->raddr;
+    seg.dst_addr = me;
+    seg.src_port = r->rport;
+    seg.dst_port = r->lport;
+    static const int32_t offs[] = {0, 1, -1, 536, 1460, 2920, 65535, 65536, -65536, 1 << 20};
+    uint8_t k = next(f);
+    seg.seq = t.rcv_nxt + (uint32_t)offs[k % 10] + (k & 0x10 ? next(f) : 0);
+    seg.ack = (k & 0x20 ? t.snd_nxt : t.snd_una) + (uint32_t)(int32_t)(int8_t)next(f);
+    seg.flags = (uint8_t)(TCP_ACK | (k & 0x40 ? TCP_PSH : 0) | (k & 0x80 ? next(f) & 0x3f : 0));
+    seg.wnd = next(f) & 1 ? 0 : (uint16_t)next32(f);
+    static uint8_t data[NET_INJECT_OPTS_DGRAM_MAX - 60];
+    uint8_t l8 = next(f);
+    seg.len = l8 < 200 ? l8 : (uint32_t)(l8 - 199) * 1460u / 8u; /* up to 10 kB */
+    memset(data, 'a' + l8 % 26, seg.len);
+    seg.payload = data;
+    uint8_t o[TCP_OPT_MAX];
+    size_t on = aim_options(f, o, t.snd_una, t.snd_max - t.snd_una);
+    net_inject_opts(f->n, sim_link_id(l), dir, &seg, o, on);
+}
+
+/* Socket options mid-connection (the stack refuses what it cannot take
+ * once the buffer exists or the window was offered). */
+static void op_setopt(fz *f, uint32_t s)
+{
+    static const tcp_opt opts[] = {TCP_OPT_RCVBUF, TCP_OPT_SNDBUF, TCP_OPT_MSS, TCP_OPT_NODELAY,
+                                   TCP_OPT_CORK};
+    net_opt o = {.opt = opts[next(f) % 5], .value = pick32(f)};
+    uint32_t failed;
+    net_setopt(f->n, s, &o, 1, &failed);
+}
+
 /* A user call on a record: send, recv, shutdown, close, abort, accept. */
 static void op_sock(fz *f)
 {
@@ -171,10 +381,16 @@ static void op_sock(fz *f)
         return;
     uint32_t s = next32(f) % count, out;
     char buf[256];
-    switch (next(f) % 6) {
+    switch (next(f) % 8) {
     case 0:
         memset(buf, 'x', sizeof buf);
         net_send(f->n, s, buf, next(f));
+        break;
+    case 6:
+        net_send(f->n, s, NULL, (size_t)next(f) * 1024u); /* past a send buffer */
+        break;
+    case 7:
+        op_setopt(f, s);
         break;
     case 1:
         net_recv(f->n, s, buf, 1u + next(f) % sizeof buf);
@@ -225,7 +441,7 @@ static void run_ops(fz *f)
 {
     sim_world *w = net_world(f->n);
     for (int i = 0; i < OPS_MAX && f->at < f->len && !net_halted(f->n); i++) {
-        switch (next(f) % 9) {
+        switch (next(f) % 10) {
         case 0:
             op_host(f);
             break;
@@ -247,6 +463,9 @@ static void run_ops(fz *f)
             break;
         case 7:
             op_host_state(f);
+            break;
+        case 8:
+            op_aim(f);
             break;
         default:
             sim_world_run_until_time(w, sim_world_now(w) + (sim_time_t)next(f) * 10 * MS);

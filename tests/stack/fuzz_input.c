@@ -19,8 +19,12 @@
  *
  * Each input starts from scratch: the target host T (10.0.0.1) listens on
  * 80, a peer host P (10.0.0.2) on a 1 ms link connects to it, and the
- * handshake runs, so T holds a listener and an ESTABLISHED child. The input
- * is then read as records:
+ * handshake runs, so T holds a listener and an ESTABLISHED child. Byte 0
+ * picks both hosts' profile: bits 0-1 rfc9293, linux, bsd, or (3) linux
+ * with its receive-window knobs pushed to the edges of what a scenario may
+ * set, from bits 2-7 (scaling_ratio, rcv_win_ratio, rcvbuf and rcvbuf_max,
+ * SACK compression's delay, slack and count; see pick_knobs). The rest is
+ * read as records:
  *
  *   byte 0   control
  *            bits 0-2  aim: 0 the bytes as given (raw)
@@ -32,7 +36,10 @@
  *                             moved by the low 4 bits of the given seq/ack
  *                             bytes (-8..+7)
  *                           4 as 1, to port 80 (a new connection attempt)
- *                           5-7 as 3
+ *                           5 as 3, the seq moved forward by the given
+ *                             seq's low byte x 64 instead (out of order,
+ *                             up to 16 kB past RCV.NXT)
+ *                           6-7 as 3
  *            bits 3-5  k: before the datagram, run the world for
  *                         4^(k-1) ms (k > 0): timers fire, the link delivers
  *            bit 6     afterwards, run the world for 10 ms (T and P
@@ -111,16 +118,37 @@ static void run_for(fz_world *w, uint64_t ns)
         abort();
 }
 
-static bool setup(fz_world *w)
+/* Profile byte 3: the linux profile with the knobs of the receive window's
+ * growth, autotuning and SACK compression at values a scenario may set
+ * (sim/lua/lsim_opts.c: any u32 or duration; comp_sack_nr 0..255). */
+static void pick_knobs(tcp_profile *p, uint8_t b)
 {
-    const tcp_profile *p = tcp_profile_find("rfc9293");
+    static const uint32_t ratios[] = {0, 1, 160, UINT32_MAX};
+    static const uint32_t bufs[] = {1, 4096, 33554432, UINT32_MAX};
+    static const uint64_t delays[] = {0, 1, 1000000, UINT64_MAX};
+
+    p->scaling_ratio = ratios[(b >> 2) & 3];
+    p->rcv_win_ratio = ratios[(b >> 4) & 3] ? ratios[(b >> 4) & 3] : 128;
+    p->rcvbuf = bufs[(b >> 6) & 3];
+    p->rcvbuf_max = bufs[(b >> 4) & 3];
+    p->comp_sack_delay_ns = delays[(b >> 2) & 3];
+    p->comp_sack_slack_ns = delays[(b >> 6) & 3];
+    p->comp_sack_nr = b & 0x80 ? 255 : (b >> 3) & 3;
+}
+
+static bool setup(fz_world *w, uint8_t profile)
+{
+    static const char *const names[] = {"rfc9293", "linux", "bsd", "linux"};
+    tcp_profile p = *tcp_profile_find(names[profile & 3]);
     uint32_t link;
     sim_link_params lp;
 
+    if ((profile & 3) == 3)
+        pick_knobs(&p, profile);
     memset(w, 0, sizeof *w);
     w->n = net_new(0x1234);
-    if (w->n == NULL || net_host_add(w->n, "T", ADDR_T, p, &w->t) != 0 ||
-        net_host_add(w->n, "P", ADDR_P, p, &w->p) != 0)
+    if (w->n == NULL || net_host_add(w->n, "T", ADDR_T, &p, &w->t) != 0 ||
+        net_host_add(w->n, "P", ADDR_P, &p, &w->p) != 0)
         return false;
     sim_link_params_default(&lp);
     lp.delay_ns = 1 * MS;
@@ -175,7 +203,8 @@ static void aim_tcp(const fz_world *w, uint8_t *t, unsigned aim)
         uint32_t used =
             w->last_t.len + !!(w->last_t.flags & TCP_SYN) + !!(w->last_t.flags & TCP_FIN);
 
-        wr32(t + 4, w->last_t.ack + (seq & 0x0f) - 8u);
+        wr32(t + 4,
+             aim == 5 ? w->last_t.ack + (seq & 0xff) * 64u : w->last_t.ack + (seq & 0x0f) - 8u);
         wr32(t + 8, w->last_t.seq + used + (ack & 0x0f) - 8u);
     }
 }
@@ -238,7 +267,7 @@ static void one_record(fz_world *w, uint8_t ctl, const uint8_t *bytes, size_t n)
     memset(d, 0, len);
     memcpy(d, bytes, n);
     if (aim != 0)
-        fix_up(w, d, len, aim > 4 ? 3 : aim);
+        fix_up(w, d, len, aim > 5 ? 3 : aim);
     net_host_input(w->n, w->t, d, len);
     free(d);
     if (ctl & 0x40u)
@@ -250,9 +279,9 @@ static void one_record(fz_world *w, uint8_t ctl, const uint8_t *bytes, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_world w;
-    size_t i = 0;
+    size_t i = 1;
 
-    if (setup(&w)) {
+    if (setup(&w, size ? data[0] : 0)) {
         while (i + 3 <= size) {
             uint8_t ctl = data[i];
             size_t n = (size_t)data[i + 1] << 8 | data[i + 2];
@@ -271,10 +300,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifdef FUZZ_REPLAY
 /* Records touching every aim, clock step, exchange and user call. */
-static void builtin_input(uint8_t *buf, size_t *len)
+static void builtin_input(uint8_t profile, uint8_t *buf, size_t *len)
 {
     size_t at = 0;
 
+    buf[at++] = profile;
     for (unsigned ctl = 0; ctl < 256 && at + 3 + 60 <= *len; ctl += 7) {
         buf[at++] = (uint8_t)ctl;
         buf[at++] = 0;
@@ -291,9 +321,15 @@ int main(int argc, char **argv)
     size_t len = sizeof buf;
 
     if (argc < 2) {
-        builtin_input(buf, &len);
-        LLVMFuzzerTestOneInput(buf, len);
-        printf("fuzz_input: built-in input of %zu bytes ran clean\n", len);
+        /* Each profile, and linux with its knobs at the far ends. */
+        static const uint8_t profiles[] = {0x00, 0x01, 0x02, 0x03, 0xff, 0x5f, 0xaf};
+        for (size_t k = 0; k < sizeof profiles; k++) {
+            len = sizeof buf;
+            builtin_input(profiles[k], buf, &len);
+            LLVMFuzzerTestOneInput(buf, len);
+        }
+        printf("fuzz_input: built-in input of %zu bytes ran clean under %zu profiles\n", len,
+               sizeof profiles);
         return 0;
     }
     for (int i = 1; i < argc; i++) {

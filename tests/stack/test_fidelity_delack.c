@@ -307,6 +307,77 @@ static void linux_read_leaves_unpushed_full_segment_delayed(void **state)
     h_free(h);
 }
 
+/* A segment to B as from A: `len` octets at RCV.NXT + off, with
+ * timestamps (TSval tsval, echoing B's last). */
+static void seg_to_b(harness *h, h_pair p, uint32_t off, uint32_t len, uint32_t tsval)
+{
+    static const uint8_t data[1448] = {0};
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), p.server, &t), 0);
+    tcp_seg g = h_template(h, H_B, p.server);
+    const tcp_seg *last = h_last_sent(h, H_B);
+    g.seq = t.rcv_nxt + off;
+    g.has_ts = true;
+    g.ts_val = tsval;
+    g.ts_ecr = last->ts_val;
+    g.payload = data;
+    g.len = len;
+    h_inject(h, H_B, &g);
+}
+
+/* SACK compression's hold with the largest tcp_comp_sack_slack_ns, an
+ * unsigned long sysctl that Linux does not bound (proc_doulongvec_minmax).
+ * The compressed-ACK hrtimer's range ends at ktime_add_safe(expiry, slack)
+ * (include/linux/hrtimer.h hrtimer_set_expires_range_ns), which saturates
+ * at KTIME_MAX, and an hrtimer alone fires at the end of its range: the
+ * held ACK never goes by itself. The segment that fills the hole is ACKed
+ * at once (ICSK_ACK_NOW: the out-of-order queue empties). Window growth and
+ * quickack mode are off, so that __tcp_ack_snd_check reaches the
+ * compression (docs/pkt.md, M4); a 100 ms RTT and a full-size segment with
+ * timestamps give B the RTT that makes the hold min(RTT/20, 1 ms) = 1 ms
+ * before the slack. */
+static void linux_comp_sack_largest_slack_holds(void **state)
+{
+    (void)state;
+    tcp_profile prof = *tcp_profile_find("linux");
+    prof.comp_sack_slack_ns = UINT64_MAX;
+    prof.grow_window = false;
+    prof.rcv_autotune = false;
+    prof.quickack = 0;
+    harness *h = h_new(2, &prof);
+    h_set_delay(h, H_MS(50));
+    tcp_sock_id l = h_listen(h, H_B, 80, 8);
+    h_pair p = {.client = h_connect(h, H_A, H_B, 80, 1000)};
+    h_settle(h);
+    p.server = h_accept(h, H_B, l);
+    h_set_delay(h, 0);
+    seg_to_b(h, p, 0, 1448, 1000); /* in order: B's receive-side RTT sample */
+    h_advance(h, H_MS(300));
+    while (h_pending(h))
+        h_drop(h);
+    h_sent_skip(h, H_B);
+    /* 1448 octets lost; the next three draw duplicate ACKs at once. */
+    for (uint32_t k = 1; k <= 3; k++) {
+        seg_to_b(h, p, k * 1448u, 1448, 1010);
+        h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+        h_drop(h);
+    }
+    /* The fourth and fifth are held, for good. */
+    seg_to_b(h, p, 4 * 1448u, 1448, 1020);
+    h_expect_none_sent(h, H_B);
+    h_advance(h, H_MS(1));
+    seg_to_b(h, p, 5 * 1448u, 1448, 1021);
+    h_advance(h, H_MS(1000));
+    h_expect_none_sent(h, H_B);
+    /* The hole filled: one ACK of everything, at once. */
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), p.server, &t), 0);
+    seg_to_b(h, p, 0, 1448, 1030);
+    const tcp_seg *ack = h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    assert_true(ack->ack == t.rcv_nxt + 6u * 1448u);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +392,7 @@ int main(void)
         cmocka_unit_test(linux_read_sends_ack_of_pushed_segment),
         cmocka_unit_test(without_read_ack_the_ack_waits),
         cmocka_unit_test(linux_read_leaves_unpushed_full_segment_delayed),
+        cmocka_unit_test(linux_comp_sack_largest_slack_holds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
