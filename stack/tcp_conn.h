@@ -339,7 +339,8 @@ typedef struct tcp_pool {
 } tcp_pool;
 
 struct tcp_stack {
-    tcp_env env;
+    const tcp_env *env;         /* the caller's, shared by the stacks of a world */
+    void *ctx;                  /* env's functions' first argument */
     const tcp_profile *profile; /* the stack's own copy (own_profile), or the caller's */
     uint64_t now;               /* env->now_ns() at the start of the current call */
     uint64_t heap_seq;          /* tie-break: equal deadlines fire in arming order */

@@ -378,7 +378,7 @@ int tcp_stack_port_pick(tcp_stack *s, uint16_t *out)
     uint32_t n = hi - lo + 1;
     if (s->eph_used >= n)
         return TCP_EADDRNOTAVAIL;
-    uint32_t start = (uint32_t)(s->env.random(s->env.ctx) % n);
+    uint32_t start = (uint32_t)(s->env->random(s->ctx) % n);
     for (uint32_t i = 0; i < n; i++) {
         uint16_t port = (uint16_t)(lo + (start + i) % n);
         if (!tcp_stack_port_used(s, port)) {
@@ -908,7 +908,7 @@ int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
 /* Reports the variables a call leaves c with (TCP_EV_TCB). */
 static void report_tcb(tcp_conn *c)
 {
-    if (!c->stack->env.event || c->stack->no_tcb)
+    if (!c->stack->env->event || c->stack->no_tcb)
         return;
     tcp_tcb t;
     tcb_fill(c, &t);
@@ -947,8 +947,8 @@ void tcp_stack_settle(tcp_conn *c)
 
 static void emit(tcp_stack *s, const tcp_event *ev)
 {
-    if (s->env.event)
-        s->env.event(s->env.ctx, ev);
+    if (s->env->event)
+        s->env->event(s->ctx, ev);
 }
 
 void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, const char *note)
@@ -1055,7 +1055,7 @@ void tcp_scratch_release(tcp_scratch_buf *b)
 
 /* ---- The stack ---------------------------------------------------------------------------- */
 
-tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *profile)
+tcp_stack *tcp_stack_new(const tcp_env *env, void *ctx, uint32_t addr, const tcp_profile *profile)
 {
     assert(profile);
     tcp_profile *own = malloc(sizeof *own);
@@ -1063,7 +1063,7 @@ tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *p
         return NULL;
     *own = *profile;
     own->name[sizeof own->name - 1] = '\0';
-    tcp_stack *s = tcp_stack_new_shared(env, addr, own);
+    tcp_stack *s = tcp_stack_new_shared(env, ctx, addr, own);
     if (!s) {
         free(own);
         return NULL;
@@ -1072,19 +1072,21 @@ tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *p
     return s;
 }
 
-tcp_stack *tcp_stack_new_shared(const tcp_env *env, uint32_t addr, const tcp_profile *profile)
+tcp_stack *tcp_stack_new_shared(const tcp_env *env, void *ctx, uint32_t addr,
+                                const tcp_profile *profile)
 {
     assert(env && env->now_ns && env->random && env->output && profile);
     tcp_stack *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->env = *env;
+    s->env = env;
+    s->ctx = ctx;
     s->addr = addr;
     s->profile = profile;
     s->next_id = 1;
     /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
-    s->isn_key[0] = env->random(env->ctx);
-    s->isn_key[1] = env->random(env->ctx);
+    s->isn_key[0] = env->random(ctx);
+    s->isn_key[1] = env->random(ctx);
     /* One level exists from the start, so a segment without nesting is
      * always built (the shared scratch gets it from its first stack). */
     s->own_scratch = !env->scratch;
@@ -1200,7 +1202,7 @@ uint64_t tcp_stack_next_deadline(const tcp_stack *s)
 
 void tcp_stack_on_time(tcp_stack *s)
 {
-    s->now = s->env.now_ns(s->env.ctx);
+    s->now = s->env->now_ns(s->ctx);
     while (s->heap_len && s->heap[0]->heap_at <= s->now) {
         tcp_conn *c = conn_at(s, s->heap[0], false);
         if (!c)
@@ -1214,7 +1216,7 @@ void tcp_stack_on_time(tcp_stack *s)
 
 void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len)
 {
-    s->now = s->env.now_ns(s->env.ctx);
+    s->now = s->env->now_ns(s->ctx);
     tcp_seg seg;
     tcp_wire_err err = datagram ? tcp_wire_parse(datagram, len, &seg) : TCP_WIRE_TRUNCATED;
     if (err != TCP_WIRE_OK) {

@@ -57,7 +57,7 @@ static tcp_conn *held(tcp_stack *s, tcp_sock_id id)
     tcp_conn *c = tcp_stack_find(s, id);
     if (!c || !c->user_held)
         return NULL;
-    s->now = s->env.now_ns(s->env.ctx);
+    s->now = s->env->now_ns(s->ctx);
     return c;
 }
 
@@ -79,7 +79,7 @@ int tcp_socket(tcp_stack *s, tcp_sock_id *out)
 {
     if (!s || !out)
         return TCP_EINVAL;
-    s->now = s->env.now_ns(s->env.ctx);
+    s->now = s->env->now_ns(s->ctx);
     tcp_conn *c = tcp_conn_new(s);
     if (!c)
         return TCP_ENOMEM;

@@ -305,8 +305,7 @@ static void hosts_tcb_events(net *n)
 
 static int host_start_stack(net_host *h)
 {
-    tcp_env env = {h, env_now, env_random, env_output, env_event, h->net->scratch, env_output_lent};
-    h->stack = tcp_stack_new_shared(&env, sim_host_addr(h->host), h->profile);
+    h->stack = tcp_stack_new_shared(&h->net->env, h, sim_host_addr(h->host), h->profile);
     /* A stack whose checker cannot be made is not started unchecked. */
     if (h->stack && tcp_check_enable(h->stack, h->net->check, on_violation, h) < 0) {
         tcp_stack_free(h->stack);
@@ -335,6 +334,7 @@ net *net_new(uint64_t seed)
         free(n);
         return NULL;
     }
+    n->env = (tcp_env){env_now, env_random, env_output, env_event, n->scratch, env_output_lent};
     n->check = tcp_check_default();
     n->keep_rx = true;
     net_wire_init(n);

@@ -95,6 +95,7 @@ struct net {
     size_t cappattern;
     net_wire wire;                /* the stepped wire (net.h rule 10) */
     tcp_scratch *scratch;         /* where every host's stack builds its segments */
+    tcp_env env;                  /* every host's stack's, with the host as its ctx */
     net_keep_set profiles, notes; /* each distinct one kept once (net_keep.c) */
 };
 

@@ -69,8 +69,8 @@ static fixture *fx_new(void)
     fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     fx->rng = 0x2545f4914f6cdd1dull;
-    tcp_env env = {.ctx = fx, .now_ns = fx_now, .random = fx_random, .output = fx_output};
-    fx->s = tcp_stack_new(&env, 0x0a000002u, tcp_profile_find("linux"));
+    static const tcp_env env = {.now_ns = fx_now, .random = fx_random, .output = fx_output};
+    fx->s = tcp_stack_new(&env, fx, 0x0a000002u, tcp_profile_find("linux"));
     assert_non_null(fx->s);
     return fx;
 }
@@ -383,12 +383,13 @@ static void shared_scratch_survives_a_send_from_inside_another_send(void **state
     g_two = &t;
     tcp_scratch *sc = tcp_scratch_new();
     assert_non_null(sc);
+    const tcp_env env = {fx_now, fx_random, two_output, two_event, sc, NULL}; /* shared */
     for (int i = 0; i < 2; i++) {
         t.fx[i] = calloc(1, sizeof *t.fx[i]);
         assert_non_null(t.fx[i]);
         t.fx[i]->rng = 1;
-        tcp_env env = {t.fx[i], fx_now, fx_random, two_output, two_event, sc, NULL};
-        t.st[i] = tcp_stack_new(&env, 0x0a000002u + (uint32_t)i, tcp_profile_find("rfc9293"));
+        t.st[i] =
+            tcp_stack_new(&env, t.fx[i], 0x0a000002u + (uint32_t)i, tcp_profile_find("rfc9293"));
         assert_non_null(t.st[i]);
         t.st[i]->now = fx_now(NULL);
         established(t.st[i], &t.id[i]);
@@ -569,10 +570,14 @@ static void lend_output_lent(void *ctx, const uint8_t *d, size_t len, void (*rel
 static tcp_stack *lend_stack(lend_fx *fx, bool lend, tcp_sock_id *id)
 {
     fx->now = 1000000000u;
-    tcp_env env = {.ctx = fx, .now_ns = lend_now, .random = lend_random, .output = lend_output};
-    if (lend)
-        env.output_lent = lend_output_lent;
-    tcp_stack *s = tcp_stack_new(&env, 0x0a000002u, tcp_profile_find("rfc9293"));
+    static const tcp_env copying = {
+        .now_ns = lend_now, .random = lend_random, .output = lend_output};
+    static const tcp_env lending = {.now_ns = lend_now,
+                                    .random = lend_random,
+                                    .output = lend_output,
+                                    .output_lent = lend_output_lent};
+    tcp_stack *s =
+        tcp_stack_new(lend ? &lending : &copying, fx, 0x0a000002u, tcp_profile_find("rfc9293"));
     assert_non_null(s);
     s->now = fx->now;
     established(s, id);
