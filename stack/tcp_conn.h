@@ -270,10 +270,14 @@ typedef struct tcp_tw {
     bool ratio_known : 1;
 } tcp_tw;
 
-/* Intrusive chained hash table; `link` selects the chain field. */
+#define TCP_TABLE_FIRST 2u /* a table's and the heap's slots held in the stack */
+
+/* Intrusive chained hash table; `link` selects the chain field. Its first
+ * slots are its own: a host with one or two connections allocates none. */
 typedef struct tcp_table {
-    tcp_sk **slots;
+    tcp_sk **slots; /* `first` until the table outgrows it */
     uint32_t mask, count;
+    tcp_sk *first[TCP_TABLE_FIRST];
 } tcp_table;
 
 /* tcp_check's state in a stack: where a violation goes, and the event
@@ -319,7 +323,7 @@ struct tcp_scratch {
      * whose connections are all gone or minisocks, for the next stack
      * that needs one (tcp_stack.c): a minisock's segment rebuilds its
      * connection without allocating. */
-    struct tcp_conn *spare_conn;
+    struct tcp_chunk *spare_chunk;
 };
 
 /* A local port with at least one user (slot empty while port == 0). */
@@ -329,13 +333,24 @@ typedef struct tcp_port_ent {
     bool idle;      /* held by a bound socket not yet used (at most one) */
 } tcp_port_ent;
 
+/* A chunk of pool slots: the next older chunk, then the slots. The union
+ * keeps the slots aligned for their 64-bit members. */
+typedef struct tcp_chunk {
+    union {
+        struct tcp_chunk *older;
+        uint64_t align;
+    } u;
+    /* slots follow */
+} tcp_chunk;
+
 /* A pool of fixed-size slots (connections or minisocks) in chunks of 1,
- * 1, 2, 4 ... (tcp_stack.c); a free slot is chained to the next through
- * its first member (sk.id_next, as tcp_sk is first in both). */
+ * 1, 2, 4 ... (tcp_stack.c), listed newest first; a free slot is chained
+ * to the next through its first member (sk.id_next, as tcp_sk is first
+ * in both). */
 typedef struct tcp_pool {
-    void **chunks;
-    uint32_t nchunks, capchunks;
+    tcp_chunk *chunks; /* the newest; NULL while none */
     void *free;
+    uint32_t nchunks;
 } tcp_pool;
 
 struct tcp_stack {
@@ -352,8 +367,9 @@ struct tcp_stack {
     uint32_t ntw;
 
     tcp_table by_id, by_tuple, listeners;
-    tcp_sk **heap;
+    tcp_sk **heap; /* heap_first until it outgrows it */
     uint32_t heap_len, heap_cap;
+    tcp_sk *heap_first[TCP_TABLE_FIRST];
 
     tcp_pool pool;    /* connections */
     tcp_pool tw_pool; /* minisocks (tcp_tw.c) */

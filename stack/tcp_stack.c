@@ -25,11 +25,9 @@
  * with n <= 2^i connections pays for the next power of two (one for one, two
  * for two) and allocates O(log n) times. */
 #define POOL_CHUNK_MAX 256u
-/* Slots a table or a grown array (the heap, the pools' chunk arrays)
- * starts with: a host uses few connections (one or two in the race), and
- * two pointers take the allocator's smallest block. */
-#define TABLE_SLOTS_FIRST 2u
-#define ARRAY_CAP_FIRST   2u
+/* A table and the heap start in the TCP_TABLE_FIRST slots the stack holds:
+ * a host uses few connections (one or two in the race) and then allocates
+ * none; they move to the allocator's memory when they outgrow them. */
 
 /* ---- Tables ---------------------------------------------------------------- */
 
@@ -88,13 +86,25 @@ static size_t key_of(const tcp_sk *e, link_kind k)
     return tuple_hash(c->lport, c->raddr, c->rport);
 }
 
+static void table_init(tcp_table *t)
+{
+    t->slots = t->first;
+    t->mask = TCP_TABLE_FIRST - 1;
+}
+
+static void table_free(tcp_table *t)
+{
+    if (t->slots != t->first)
+        free(t->slots);
+}
+
 static int table_grow(tcp_table *t, link_kind k)
 {
-    size_t n = t->slots ? (t->mask + 1) * 2 : TABLE_SLOTS_FIRST;
+    size_t n = (t->mask + 1) * 2;
     tcp_sk **slots = calloc(n, sizeof *slots);
     if (!slots)
         return TCP_ENOMEM;
-    for (size_t i = 0; t->slots && i <= t->mask; i++) {
+    for (size_t i = 0; i <= t->mask; i++) {
         tcp_sk *c = t->slots[i];
         while (c) {
             tcp_sk *next = *link_of(c, k);
@@ -104,19 +114,17 @@ static int table_grow(tcp_table *t, link_kind k)
             c = next;
         }
     }
-    free(t->slots);
+    table_free(t);
     t->slots = slots;
     t->mask = (uint32_t)(n - 1);
     return 0;
 }
 
+/* Never fails: a full table that cannot grow still works (longer chains). */
 static int table_add(tcp_table *t, tcp_sk *c, link_kind k)
 {
-    if (!t->slots || t->count >= t->mask + 1) {
-        int rc = table_grow(t, k);
-        if (rc && !t->slots)
-            return rc; /* a full table still works, only a missing one fails */
-    }
+    if (t->count >= t->mask + 1)
+        (void)table_grow(t, k);
     size_t b = key_of(c, k) & t->mask;
     *link_of(c, k) = t->slots[b];
     t->slots[b] = c;
@@ -127,8 +135,6 @@ static int table_add(tcp_table *t, tcp_sk *c, link_kind k)
 /* Returns true if c was in the table. */
 static bool table_remove(tcp_table *t, tcp_sk *c, link_kind k)
 {
-    if (!t->slots)
-        return false;
     tcp_sk **pp = &t->slots[key_of(c, k) & t->mask];
     while (*pp && *pp != c)
         pp = link_of(*pp, k);
@@ -153,7 +159,7 @@ static void table_replace(tcp_table *t, tcp_sk *from, tcp_sk *to, link_kind k)
 
 static tcp_sk *find_sk(const tcp_stack *s, tcp_sock_id id)
 {
-    if (!s || !s->by_id.slots || id == 0)
+    if (!s || id == 0)
         return NULL;
     tcp_sk *e = s->by_id.slots[hash_u32(id) & s->by_id.mask];
     while (e && id_of(e) != id)
@@ -175,8 +181,6 @@ const tcp_tw *tcp_stack_find_tw(const tcp_stack *s, tcp_sock_id id)
 
 tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-    if (!s->by_tuple.slots)
-        return NULL;
     tcp_sk *e = s->by_tuple.slots[tuple_hash(lport, raddr, rport) & s->by_tuple.mask];
     while (e && !tuple_is(e, lport, raddr, rport))
         e = e->tuple_next;
@@ -185,8 +189,6 @@ tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uin
 
 tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport)
 {
-    if (!s->listeners.slots)
-        return NULL;
     tcp_sk *e = s->listeners.slots[tuple_hash(lport, 0, 0) & s->listeners.mask];
     while (e && conn_of(e)->lport != lport)
         e = e->tuple_next;
@@ -443,23 +445,6 @@ uint32_t tcp_stack_isn_hash(const tcp_stack *s, uint16_t lport, uint32_t raddr, 
 
 /* ---- Memory ------------------------------------------------------------------- */
 
-/* The stack's one growth helper for arrays (the rings of tcp_buf.c grow
- * their own way: their bytes are re-laid from the head): returns p
- * (elements of `elem` bytes, capacity *cap) grown to hold `need`, doubling
- * from ARRAY_CAP_FIRST, or NULL on out-of-memory with p and *cap left as they were. */
-static void *grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return p;
-    size_t c = *cap ? *cap : ARRAY_CAP_FIRST;
-    while (c < need)
-        c *= 2;
-    void *q = c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
-    if (q)
-        *cap = c;
-    return q;
-}
-
 /* ---- Deadline heap ------------------------------------------------------------ */
 
 static bool heap_less(const tcp_sk *a, const tcp_sk *b)
@@ -551,22 +536,24 @@ static size_t pool_chunk_len(size_t i)
     return i <= 8 ? (size_t)1 << (i - 1) : POOL_CHUNK_MAX;
 }
 
+static void *chunk_slots(tcp_chunk *k)
+{
+    return k + 1;
+}
+
 /* Appends the next chunk (pool_chunk_len(p->nchunks) zeroed slots of
  * `elem` bytes) to a pool and chains its slots onto the free list through
  * their first member; TCP_ENOMEM on out-of-memory. */
 static int pool_grow(tcp_pool *p, size_t elem)
 {
-    size_t cap = p->capchunks;
-    void **a = grow(p->chunks, &cap, (size_t)p->nchunks + 1, sizeof *a);
-    if (!a)
-        return TCP_ENOMEM;
-    p->chunks = a;
-    p->capchunks = (uint32_t)cap;
     size_t n = pool_chunk_len(p->nchunks);
-    unsigned char *block = calloc(n, elem);
-    if (!block)
+    tcp_chunk *k = calloc(1, sizeof *k + n * elem);
+    if (!k)
         return TCP_ENOMEM;
-    a[p->nchunks++] = block;
+    k->u.older = p->chunks;
+    p->chunks = k;
+    p->nchunks++;
+    unsigned char *block = chunk_slots(k);
     for (size_t i = n; i-- > 0;) {
         tcp_sk *e = (tcp_sk *)(block + i * elem);
         e->id_next = p->free;
@@ -593,67 +580,67 @@ static void pool_put_slot(tcp_pool *p, void *slot)
     p->free = e;
 }
 
-/* Frees a pool's chunks (none of its slots in use); the chunk array too
- * unless keep_array. */
-static void pool_free_chunks(tcp_pool *p, bool keep_array)
+/* Frees a pool's chunks (none of its slots in use), except its first
+ * (oldest, one slot) when `park` is given and empty: that goes to *park. */
+static void pool_free_chunks(tcp_pool *p, tcp_chunk **park)
 {
-    for (size_t i = 0; i < p->nchunks; i++)
-        free(p->chunks[i]);
+    for (tcp_chunk *k = p->chunks, *older; k; k = older) {
+        older = k->u.older;
+        if (!older && park && !*park)
+            *park = k;
+        else
+            free(k);
+    }
+    p->chunks = NULL;
     p->nchunks = 0;
     p->free = NULL;
-    if (!keep_array) {
-        free(p->chunks);
-        p->chunks = NULL;
-        p->capchunks = 0;
-    }
 }
 
 /* Gives a stack's connection chunks back once none of its slots is in
  * use: a stack that had connections and has none left (its last one
  * closed, or every one a minisock now). The first chunk (one connection)
- * is parked in the scratch space if its spare is empty, and a stack whose
- * only connections are minisocks keeps its chunk array: a segment or
- * timer for one of them rebuilds the connection (conn_at) in the parked
+ * is parked in the scratch space if its spare is empty: a segment or
+ * timer for a minisock rebuilds the connection (conn_at) in the parked
  * chunk and gives it back (tw_shrink) without allocating. */
 static void pool_release_if_unused(tcp_stack *s)
 {
-    tcp_pool *p = &s->pool;
-    if (s->nconns - s->ntw != 0 || !p->nchunks)
+    if (s->nconns - s->ntw != 0 || !s->pool.nchunks)
         return;
-    if (!s->scratch->spare_conn) {
-        s->scratch->spare_conn = p->chunks[0];
-        p->chunks[0] = NULL;
-    }
-    pool_free_chunks(p, s->ntw > 0);
+    pool_free_chunks(&s->pool, &s->scratch->spare_chunk);
 }
 
 /* The connection pool's first chunk: the parked one if there is one. */
 static int conn_pool_grow(tcp_stack *s)
 {
     tcp_pool *p = &s->pool;
-    tcp_conn *spare = s->scratch->spare_conn;
+    tcp_chunk *spare = s->scratch->spare_chunk;
     if (p->nchunks || !spare)
         return pool_grow(p, sizeof(tcp_conn));
-    size_t cap = p->capchunks;
-    void **a = grow(p->chunks, &cap, 1, sizeof *a);
-    if (!a)
-        return TCP_ENOMEM;
-    p->chunks = a;
-    p->capchunks = (uint32_t)cap;
-    s->scratch->spare_conn = NULL;
-    a[p->nchunks++] = spare;
-    pool_put_slot(p, spare);
+    s->scratch->spare_chunk = NULL;
+    spare->u.older = NULL;
+    p->chunks = spare;
+    p->nchunks = 1;
+    pool_put_slot(p, chunk_slots(spare));
     return 0;
 }
 
 /* Room in the heap for every connection that exists, reserved when a
- * connection is made, so arming a timer never allocates or fails. */
+ * connection is made, so arming a timer never allocates or fails. The
+ * heap outgrows the stack's slots into doubling arrays. */
 static int heap_reserve(tcp_stack *s, size_t n)
 {
+    if (n <= s->heap_cap)
+        return 0;
     size_t cap = s->heap_cap;
-    tcp_sk **h = grow(s->heap, &cap, n, sizeof *h);
+    while (cap < n)
+        cap *= 2;
+    bool first = s->heap == s->heap_first;
+    tcp_sk **h =
+        cap <= SIZE_MAX / sizeof *h ? realloc(first ? NULL : s->heap, cap * sizeof *h) : NULL;
     if (!h)
         return TCP_ENOMEM;
+    if (first)
+        memcpy(h, s->heap_first, s->heap_len * sizeof *h);
     s->heap = h;
     s->heap_cap = (uint32_t)cap;
     return 0;
@@ -732,7 +719,7 @@ static void tw_put(tcp_stack *s, tcp_tw *tw)
 static void tw_release_if_unused(tcp_stack *s)
 {
     if (s->ntw == 0 && s->tw_pool.nchunks)
-        pool_free_chunks(&s->tw_pool, false);
+        pool_free_chunks(&s->tw_pool, NULL);
 }
 
 static uint64_t tw_deadline(const tcp_sk *e)
@@ -1025,7 +1012,7 @@ void tcp_scratch_free(tcp_scratch *sc)
         return;
     scratch_free_bufs(sc);
     tcp_ring_spares_free(sc);
-    free(sc->spare_conn);
+    free(sc->spare_chunk);
     free(sc);
 }
 
@@ -1084,6 +1071,11 @@ tcp_stack *tcp_stack_new_shared(const tcp_env *env, void *ctx, uint32_t addr,
     s->addr = addr;
     s->profile = profile;
     s->next_id = 1;
+    table_init(&s->by_id);
+    table_init(&s->by_tuple);
+    table_init(&s->listeners);
+    s->heap = s->heap_first;
+    s->heap_cap = TCP_TABLE_FIRST;
     /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
     s->isn_key[0] = env->random(ctx);
     s->isn_key[1] = env->random(ctx);
@@ -1108,21 +1100,24 @@ void tcp_stack_free(tcp_stack *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->pool.nchunks; i++) {
-        tcp_conn *block = s->pool.chunks[i];
-        for (size_t j = 0; j < pool_chunk_len(i); j++) {
+    size_t i = s->pool.nchunks; /* the newest chunk's index + 1 */
+    for (tcp_chunk *k = s->pool.chunks; k; k = k->u.older) {
+        tcp_conn *block = chunk_slots(k);
+        size_t n = pool_chunk_len(--i);
+        for (size_t j = 0; j < n; j++) {
             tcp_ring_free(&block[j].sndq);
             tcp_ring_free(&block[j].rcvq);
             free(block[j].ooo);
             free(block[j].lq);
         }
     }
-    pool_free_chunks(&s->pool, false);
-    pool_free_chunks(&s->tw_pool, false);
-    free(s->by_id.slots);
-    free(s->by_tuple.slots);
-    free(s->listeners.slots);
-    free(s->heap);
+    pool_free_chunks(&s->pool, NULL);
+    pool_free_chunks(&s->tw_pool, NULL);
+    table_free(&s->by_id);
+    table_free(&s->by_tuple);
+    table_free(&s->listeners);
+    if (s->heap != s->heap_first)
+        free(s->heap);
     free(s->ports);
     if (s->own_scratch)
         tcp_scratch_free(s->scratch);
@@ -1157,39 +1152,48 @@ size_t tcp_conn_size(void)
     return sizeof(tcp_conn);
 }
 
+/* What a table holds beyond the stack's own first slots. */
 static size_t table_bytes(const tcp_table *t)
 {
-    return t->slots ? (t->mask + 1) * sizeof *t->slots : 0;
+    return t->slots != t->first ? (t->mask + 1) * sizeof *t->slots : 0;
+}
+
+/* Slots of a pool's chunks, their headers in bytes to *head_bytes. */
+static size_t pool_slots(const tcp_pool *p, size_t *head_bytes)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nchunks; i++)
+        n += pool_chunk_len(i);
+    *head_bytes += p->nchunks * sizeof(tcp_chunk);
+    return n;
 }
 
 void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
 {
     *m = (tcp_mem){.tws = s->ntw, .tw_bytes = s->ntw * sizeof(tcp_tw)};
-    size_t pool = 0, tw_pool = 0, lq = 0;
-    for (size_t i = 0; i < s->pool.nchunks; i++) {
-        const tcp_conn *block = s->pool.chunks[i];
-        for (size_t j = 0; j < pool_chunk_len(i); j++) {
+    size_t lq = 0, heads = 0, i = s->pool.nchunks; /* the newest chunk's index + 1 */
+    for (const tcp_chunk *k = s->pool.chunks; k; k = k->u.older) {
+        const tcp_conn *block = (const tcp_conn *)(k + 1);
+        size_t n = pool_chunk_len(--i);
+        for (size_t j = 0; j < n; j++) {
             m->ring_bytes += tcp_ring_bytes(&block[j].sndq) + tcp_ring_bytes(&block[j].rcvq);
             lq += block[j].lq ? sizeof *block[j].lq : 0;
         }
-        pool += pool_chunk_len(i);
     }
-    for (size_t i = 0; i < s->tw_pool.nchunks; i++)
-        tw_pool += pool_chunk_len(i);
+    size_t pool = pool_slots(&s->pool, &heads), tw_pool = pool_slots(&s->tw_pool, &heads);
     m->conns = s->nconns - s->ntw;
     m->conn_bytes = m->conns * sizeof(tcp_conn);
     m->index_bytes = table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
-                     table_bytes(&s->listeners) + (size_t)s->heap_cap * sizeof *s->heap +
+                     table_bytes(&s->listeners) +
+                     (s->heap != s->heap_first ? (size_t)s->heap_cap * sizeof *s->heap : 0) +
                      (s->ports ? (s->ports_mask + 1) * sizeof *s->ports : 0);
     m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->profile : 0) +
                      (s->check ? sizeof *s->check : 0) + pool * sizeof(tcp_conn) +
-                     tw_pool * sizeof(tcp_tw) +
-                     ((size_t)s->pool.capchunks + s->tw_pool.capchunks) * sizeof(void *) +
-                     m->ring_bytes + m->index_bytes + lq;
+                     tw_pool * sizeof(tcp_tw) + heads + m->ring_bytes + m->index_bytes + lq;
     if (s->own_scratch) {
         const tcp_scratch *sc = s->scratch;
-        m->total_bytes +=
-            sizeof *sc + tcp_ring_spares_bytes(sc) + (sc->spare_conn ? sizeof(tcp_conn) : 0);
+        m->total_bytes += sizeof *sc + tcp_ring_spares_bytes(sc) +
+                          (sc->spare_chunk ? sizeof(tcp_chunk) + sizeof(tcp_conn) : 0);
         for (const tcp_scratch_buf *b = sc->bufs; b; b = b->next)
             m->total_bytes += sizeof *b;
     }
