@@ -315,7 +315,6 @@ static int host_start_stack(net_host *h)
     free(h->sockmap);
     h->sockmap = NULL;
     h->nsockmap = 0;
-    h->incarnation++;
     return h->stack ? 0 : -1;
 }
 
@@ -351,8 +350,10 @@ void net_free(net *n)
             tcp_stack_free(h->stack);
         free(h->sockmap);
         free(h->link_more);
-        free(h);
     }
+    for (uint32_t i = 0; i < n->nhostchunks; i++)
+        free(n->hostchunks[i]);
+    free(n->hostchunks);
     free(n->hosts);
     net_wire_free(n);
     net_sock_free_all(n);
@@ -388,6 +389,31 @@ void net_set_observer(net *n, const net_observer *obs)
 
 /* ---- Hosts ---- */
 
+#define HOST_CHUNK_FIRST 4u
+#define HOST_CHUNK_MAX   1024u
+
+/* A zeroed host from the chunks, which double up to HOST_CHUNK_MAX hosts:
+ * one allocation per chunk, none per host. */
+static net_host *host_alloc(net *n)
+{
+    if (n->hosts_left == 0) {
+        uint32_t len = n->nhosts < HOST_CHUNK_FIRST ? HOST_CHUNK_FIRST : n->nhosts;
+        len = len > HOST_CHUNK_MAX ? HOST_CHUNK_MAX : len;
+        n->hostchunks =
+            net_grow(n->hostchunks, &n->caphostchunks, n->nhostchunks + 1, sizeof *n->hostchunks);
+        net_host *chunk = calloc(len, sizeof *chunk);
+        if (!chunk) {
+            fprintf(stderr, "tcpsim: out of memory\n");
+            abort();
+        }
+        n->hostchunks[n->nhostchunks++] = chunk;
+        n->host_next = chunk;
+        n->hosts_left = len;
+    }
+    n->hosts_left--;
+    return n->host_next++;
+}
+
 int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *profile, uint32_t *out)
 {
     sim_host *sh;
@@ -397,11 +423,7 @@ int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *pro
     if (sim_host_add(n->world, name, addr, &sh) != 0)
         return -1;
     n->hosts = net_grow(n->hosts, &n->caphosts, n->nhosts + 1, sizeof *n->hosts);
-    net_host *h = calloc(1, sizeof *h);
-    if (!h) {
-        fprintf(stderr, "tcpsim: out of memory\n");
-        abort();
-    }
+    net_host *h = host_alloc(n);
     h->net = n;
     h->index = n->nhosts;
     h->host = sh;

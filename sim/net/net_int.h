@@ -10,21 +10,21 @@
 #include "net.h"
 #include "sim_rng.h"
 
+/* Hosts live in chunks (net_host.c): their addresses never change. */
 typedef struct net_host {
     net *net;
-    uint32_t index;
     sim_host *host;
     tcp_stack *stack;           /* NULL while crashed */
+    const tcp_profile *profile; /* kept once per world (net_keep.c) */
     sim_timer timer;            /* one timer per stack: its next deadline */
     sim_rng rng;                /* ISNs and ports */
-    const tcp_profile *profile; /* kept once per world (net_keep.c) */
-    bool mss_fixed;    /* the profile's mss was set explicitly: the MTU does not override it */
-    uint32_t *sockmap; /* stack socket id -> record index (NET_NONE: none) */
+    uint32_t *sockmap;          /* stack socket id -> record index (NET_NONE: none) */
     uint32_t nsockmap;
-    uint32_t incarnation;
+    uint32_t index;
     /* The links this host is an end of (net_link_add, net_peer_link): the
      * first inline, the rest in link_more; net_host_iface_mss reads these. */
     uint32_t link_first, nlinks, caplinks;
+    bool mss_fixed; /* the profile's mss was set explicitly: the MTU does not override it */
     uint32_t *link_more;
 } net_host;
 
@@ -74,8 +74,12 @@ struct net {
     sim_world *world;
     net_observer obs;
     net_probe probe;
-    net_host **hosts; /* each allocated on its own: timers are embedded */
+    net_host **hosts; /* into hostchunks: timers are embedded, so hosts never move */
     uint32_t nhosts, caphosts;
+    net_host **hostchunks; /* chunks of 4, 8, ... 1024 hosts */
+    uint32_t nhostchunks, caphostchunks;
+    net_host *host_next;   /* the last chunk's first unused host */
+    uint32_t hosts_left;   /* and how many are left after it */
     net_sock **sockchunks; /* records in chunks: their addresses never change */
     uint32_t nsocks, capchunks;
     net_pending *pending;
