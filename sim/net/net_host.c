@@ -303,6 +303,37 @@ static void hosts_tcb_events(net *n)
         host_tcb_events(n->hosts[i]);
 }
 
+static void sockmap_free(net_host *h)
+{
+    if (h->sockmap != h->sockmap_first)
+        free(h->sockmap);
+}
+
+/* A new stack's ids start again at 1. */
+static void sockmap_reset(net_host *h)
+{
+    sockmap_free(h);
+    h->sockmap = h->sockmap_first;
+    h->nsockmap = sizeof h->sockmap_first / sizeof *h->sockmap_first;
+    for (uint32_t i = 0; i < h->nsockmap; i++)
+        h->sockmap[i] = NET_NONE;
+}
+
+void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx)
+{
+    if (id >= h->nsockmap) {
+        uint32_t old = h->nsockmap;
+        uint32_t *from = h->sockmap == h->sockmap_first ? NULL : h->sockmap;
+        uint32_t *to = net_grow(from, &h->nsockmap, id + 1, sizeof *h->sockmap);
+        if (!from)
+            memcpy(to, h->sockmap_first, sizeof h->sockmap_first);
+        h->sockmap = to;
+        for (uint32_t i = old; i < h->nsockmap; i++)
+            h->sockmap[i] = NET_NONE;
+    }
+    h->sockmap[id] = idx;
+}
+
 static int host_start_stack(net_host *h)
 {
     h->stack = tcp_stack_new_shared(&h->net->env, h, sim_host_addr(h->host), h->profile);
@@ -312,9 +343,7 @@ static int host_start_stack(net_host *h)
         h->stack = NULL;
     }
     host_tcb_events(h);
-    free(h->sockmap);
-    h->sockmap = NULL;
-    h->nsockmap = 0;
+    sockmap_reset(h);
     return h->stack ? 0 : -1;
 }
 
@@ -348,7 +377,7 @@ void net_free(net *n)
         net_host *h = n->hosts[i];
         if (h->stack)
             tcp_stack_free(h->stack);
-        free(h->sockmap);
+        sockmap_free(h);
         free(h->link_more);
     }
     for (uint32_t i = 0; i < n->nhostchunks; i++)

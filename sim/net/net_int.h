@@ -19,14 +19,20 @@ typedef struct net_host {
     sim_timer timer;            /* one timer per stack: its next deadline */
     sim_rng rng;                /* ISNs and ports */
     uint32_t *sockmap;          /* stack socket id -> record index (NET_NONE: none) */
-    uint32_t nsockmap;
+    uint32_t nsockmap;          /* ids it has room for */
     uint32_t index;
     /* The links this host is an end of (net_link_add, net_peer_link): the
      * first inline, the rest in link_more; net_host_iface_mss reads these. */
     uint32_t link_first, nlinks, caplinks;
     bool mss_fixed; /* the profile's mss was set explicitly: the MTU does not override it */
     uint32_t *link_more;
+    /* sockmap until an id outgrows it: a host with up to three sockets
+     * (ids start at 1) allocates none. */
+    uint32_t sockmap_first[4];
 } net_host;
+
+/* Maps stack socket id `id` of h to record `idx`. */
+void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx);
 
 /* Notes that link `link` has host `host` as an end. */
 void net_host_note_link(net *n, uint32_t host, uint32_t link);

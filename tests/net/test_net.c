@@ -245,6 +245,26 @@ static void hosts_share_one_env_and_never_move(void **state)
     assert_ptr_equal(net_host_stack(f->n, f->a)->ctx, ha);
 }
 
+/* A host's first three sockets (stack ids 1-3) are mapped to their records
+ * in the host itself; the fourth moves the map out, keeping the three. */
+static void a_host_maps_its_first_sockets_in_place(void **state)
+{
+    fx *f = *state;
+    const net_host *h = f->n->hosts[f->b];
+    uint32_t rec[4];
+    for (uint32_t i = 0; i < 4; i++) {
+        net_listen_opts lo = {.port = (uint16_t)(PORT + i), .backlog = 8};
+        assert_int_equal(net_listen(f->n, f->b, &lo, &rec[i]), 0);
+        assert_int_equal(net_sock_at(f->n, rec[i])->id, i + 1);
+        if (i < 3)
+            assert_ptr_equal(h->sockmap, h->sockmap_first);
+    }
+    assert_ptr_not_equal(h->sockmap, h->sockmap_first);
+    assert_int_equal(h->sockmap[0], NET_NONE);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_int_equal(h->sockmap[i + 1], rec[i]);
+}
+
 /* A step's note is the world's one copy: the listener's and the client's
  * first steps ("socket()") point at the same string. */
 static void step_notes_are_kept_once(void **state)
@@ -808,6 +828,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(records_count_without_keeping_when_told, setup, teardown),
         cmocka_unit_test_setup_teardown(reserve_is_only_room, setup, teardown),
         cmocka_unit_test_setup_teardown(hosts_share_one_env_and_never_move, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_host_maps_its_first_sockets_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(pattern_then_data_arrive_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(hosts_share_one_copy_of_a_profile, setup, teardown),
         cmocka_unit_test_setup_teardown(step_notes_are_kept_once, setup, teardown),
