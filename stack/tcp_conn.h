@@ -366,8 +366,9 @@ struct tcp_stack {
     uint32_t nconns;  /* connections and minisocks (ntw of them) */
     uint32_t ntw;
 
-    tcp_table by_id, by_tuple, listeners;
-    tcp_sk **heap; /* heap_first until it outgrows it */
+    tcp_table by_id;
+    tcp_table by_tuple; /* connections, minisocks and, as (lport, 0, 0), listeners */
+    tcp_sk **heap;      /* heap_first until it outgrows it */
     uint32_t heap_len, heap_cap;
     tcp_sk *heap_first[TCP_TABLE_FIRST];
 

@@ -187,12 +187,11 @@ tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uin
     return e;
 }
 
+/* A listener is in the 4-tuple table as (lport, 0, 0): no other entry has
+ * remote port 0 (segments with port 0 are dropped, connect refuses it). */
 tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport)
 {
-    tcp_sk *e = s->listeners.slots[tuple_hash(lport, 0, 0) & s->listeners.mask];
-    while (e && conn_of(e)->lport != lport)
-        e = e->tuple_next;
-    return (tcp_conn *)e;
+    return (tcp_conn *)tcp_stack_lookup(s, lport, 0, 0);
 }
 
 int tcp_stack_hash(tcp_conn *c)
@@ -205,16 +204,15 @@ void tcp_stack_unhash(tcp_conn *c)
     table_remove(&c->stack->by_tuple, &c->sk, LINK_TUPLE);
 }
 
-/* Listeners share the tuple link: a listener is never in the tuple table. */
 int tcp_stack_listen_add(tcp_conn *c)
 {
     assert(c->raddr == 0 && c->rport == 0);
-    return table_add(&c->stack->listeners, &c->sk, LINK_TUPLE);
+    return tcp_stack_hash(c);
 }
 
 void tcp_stack_listen_remove(tcp_conn *c)
 {
-    table_remove(&c->stack->listeners, &c->sk, LINK_TUPLE);
+    tcp_stack_unhash(c);
 }
 
 /* ---- Local ports ----------------------------------------------------------------
@@ -1073,7 +1071,6 @@ tcp_stack *tcp_stack_new_shared(const tcp_env *env, void *ctx, uint32_t addr,
     s->next_id = 1;
     table_init(&s->by_id);
     table_init(&s->by_tuple);
-    table_init(&s->listeners);
     s->heap = s->heap_first;
     s->heap_cap = TCP_TABLE_FIRST;
     /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
@@ -1115,7 +1112,6 @@ void tcp_stack_free(tcp_stack *s)
     pool_free_chunks(&s->tw_pool, NULL);
     table_free(&s->by_id);
     table_free(&s->by_tuple);
-    table_free(&s->listeners);
     if (s->heap != s->heap_first)
         free(s->heap);
     free(s->ports);
@@ -1184,7 +1180,6 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
     m->conns = s->nconns - s->ntw;
     m->conn_bytes = m->conns * sizeof(tcp_conn);
     m->index_bytes = table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
-                     table_bytes(&s->listeners) +
                      (s->heap != s->heap_first ? (size_t)s->heap_cap * sizeof *s->heap : 0) +
                      (s->ports ? (s->ports_mask + 1) * sizeof *s->ports : 0);
     m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->profile : 0) +

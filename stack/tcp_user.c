@@ -158,11 +158,15 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
         return rc;
     if (tcp_stack_lookup(s, c->lport, raddr, rport))
         return TCP_EADDRINUSE;
+    if (from_listen)
+        tcp_stack_listen_remove(c); /* before its key changes: (lport, 0, 0) */
     c->raddr = raddr;
     c->rport = rport;
     if (tcp_stack_hash(c)) {
         c->raddr = 0;
         c->rport = 0;
+        if (from_listen)
+            (void)tcp_stack_listen_add(c);
         return TCP_ENOMEM;
     }
     c->ever_used = true;
