@@ -328,7 +328,6 @@ tcp_scratch *tcp_scratch_new(void);
 void tcp_scratch_free(tcp_scratch *sc);
 
 typedef struct tcp_env {
-    void *ctx;
     uint64_t (*now_ns)(void *ctx);
     uint64_t (*random)(void *ctx);
     /* Sends an IPv4 datagram; the callee copies the bytes before returning. */
@@ -352,11 +351,15 @@ typedef struct tcp_env {
 
 typedef struct tcp_stack tcp_stack;
 
-/* A stack for one IPv4 address. `profile` is copied. NULL on out-of-memory. */
-tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *profile);
+/* A stack for one IPv4 address. The stack keeps env, not a copy: *env
+ * must stay unchanged until tcp_stack_free, and every stack of a world can
+ * share one; ctx, the stack's own, is the first argument of each of env's
+ * functions. `profile` is copied. NULL on out-of-memory. */
+tcp_stack *tcp_stack_new(const tcp_env *env, void *ctx, uint32_t addr, const tcp_profile *profile);
 /* The same, without the copy: the stack reads *profile, which must stay
  * unchanged until tcp_stack_free (many stacks can share one profile). */
-tcp_stack *tcp_stack_new_shared(const tcp_env *env, uint32_t addr, const tcp_profile *profile);
+tcp_stack *tcp_stack_new_shared(const tcp_env *env, void *ctx, uint32_t addr,
+                                const tcp_profile *profile);
 /* Frees every connection without sending anything (a host crash). */
 void tcp_stack_free(tcp_stack *s);
 const tcp_profile *tcp_stack_profile(const tcp_stack *s);

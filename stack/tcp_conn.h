@@ -303,10 +303,14 @@ typedef struct tcp_tw {
     bool ratio_known : 1;
 } tcp_tw;
 
-/* Intrusive chained hash table; `link` selects the chain field. */
+#define TCP_TABLE_FIRST 2u /* a table's and the heap's slots held in the stack */
+
+/* Intrusive chained hash table; `link` selects the chain field. Its first
+ * slots are its own: a host with one or two connections allocates none. */
 typedef struct tcp_table {
-    tcp_sk **slots;
+    tcp_sk **slots; /* `first` until the table outgrows it */
     uint32_t mask, count;
+    tcp_sk *first[TCP_TABLE_FIRST];
 } tcp_table;
 
 /* tcp_check's state in a stack: where a violation goes, and the event
@@ -353,8 +357,8 @@ struct tcp_scratch {
      * gone or minisocks, for the next stack with slots of that size that
      * needs one (tcp_stack.c): a minisock's segment rebuilds its
      * connection without allocating. */
-    struct tcp_conn *spare_conn;
-    size_t spare_conn_size;
+    struct tcp_chunk *spare_chunk;
+    size_t spare_conn_size; /* its slot's size (conn_slot_size) */
 };
 
 /* A local port with at least one user (slot empty while port == 0). */
@@ -364,17 +368,29 @@ typedef struct tcp_port_ent {
     bool idle;      /* held by a bound socket not yet used (at most one) */
 } tcp_port_ent;
 
+/* A chunk of pool slots: the next older chunk, then the slots. The union
+ * keeps the slots aligned for their 64-bit members. */
+typedef struct tcp_chunk {
+    union {
+        struct tcp_chunk *older;
+        uint64_t align;
+    } u;
+    /* slots follow */
+} tcp_chunk;
+
 /* A pool of fixed-size slots (connections or minisocks) in chunks of 1,
- * 1, 2, 4 ... (tcp_stack.c); a free slot is chained to the next through
- * its first member (sk.id_next, as tcp_sk is first in both). */
+ * 1, 2, 4 ... (tcp_stack.c), listed newest first; a free slot is chained
+ * to the next through its first member (sk.id_next, as tcp_sk is first
+ * in both). */
 typedef struct tcp_pool {
-    void **chunks;
-    uint32_t nchunks, capchunks;
+    tcp_chunk *chunks; /* the newest; NULL while none */
     void *free;
+    uint32_t nchunks;
 } tcp_pool;
 
 struct tcp_stack {
-    tcp_env env;
+    const tcp_env *env;         /* the caller's, shared by the stacks of a world */
+    void *ctx;                  /* env's functions' first argument */
     const tcp_profile *profile; /* the stack's own copy (own_profile), or the caller's */
     uint64_t now;               /* env->now_ns() at the start of the current call */
     uint64_t heap_seq;          /* tie-break: equal deadlines fire in arming order */
@@ -385,9 +401,11 @@ struct tcp_stack {
     uint32_t nconns;  /* connections and minisocks (ntw of them) */
     uint32_t ntw;
 
-    tcp_table by_id, by_tuple, listeners;
-    tcp_sk **heap;
+    tcp_table by_id;
+    tcp_table by_tuple; /* connections, minisocks and, as (lport, 0, 0), listeners */
+    tcp_sk **heap;      /* heap_first until it outgrows it */
     uint32_t heap_len, heap_cap;
+    tcp_sk *heap_first[TCP_TABLE_FIRST];
 
     tcp_pool pool;    /* connections */
     tcp_pool tw_pool; /* minisocks (tcp_tw.c) */

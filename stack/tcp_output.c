@@ -341,7 +341,7 @@ static void transmit(tcp_stack *s, tcp_conn *c, tcp_seg *g)
     if (g->len && !g->payload) {
         assert(c);
         uint32_t off = g->seq - c->snd_buf_seq;
-        uint8_t *lent = s->env.output_lent ? tcp_ring_lend(&c->sndq, off, g->len, &owner) : NULL;
+        uint8_t *lent = s->env->output_lent ? tcp_ring_lend(&c->sndq, off, g->len, &owner) : NULL;
         if (lent) {
             g->payload = lent;
             out = lent - (tcp_wire_size(g) - g->len); /* within TCP_RING_ROOM */
@@ -360,9 +360,9 @@ static void transmit(tcp_stack *s, tcp_conn *c, tcp_seg *g)
         tcp_ev_nosock(s, TCP_EV_SEG_OUT, g, NULL);
     }
     if (owner)
-        s->env.output_lent(s->env.ctx, out, n, tcp_ring_lent_release, owner);
+        s->env->output_lent(s->ctx, out, n, tcp_ring_lent_release, owner);
     else
-        s->env.output(s->env.ctx, out, n);
+        s->env->output(s->ctx, out, n);
     tcp_scratch_release(b);
 }
 

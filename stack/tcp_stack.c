@@ -25,11 +25,9 @@
  * with n <= 2^i connections pays for the next power of two (one for one, two
  * for two) and allocates O(log n) times. */
 #define POOL_CHUNK_MAX 256u
-/* Slots a table or a grown array (the heap, the pools' chunk arrays)
- * starts with: a host uses few connections (one or two in the race), and
- * two pointers take the allocator's smallest block. */
-#define TABLE_SLOTS_FIRST 2u
-#define ARRAY_CAP_FIRST   2u
+/* A table and the heap start in the TCP_TABLE_FIRST slots the stack holds:
+ * a host uses few connections (one or two in the race) and then allocates
+ * none; they move to the allocator's memory when they outgrow them. */
 
 /* ---- Tables ---------------------------------------------------------------- */
 
@@ -88,13 +86,25 @@ static size_t key_of(const tcp_sk *e, link_kind k)
     return tuple_hash(c->lport, c->raddr, c->rport);
 }
 
+static void table_init(tcp_table *t)
+{
+    t->slots = t->first;
+    t->mask = TCP_TABLE_FIRST - 1;
+}
+
+static void table_free(tcp_table *t)
+{
+    if (t->slots != t->first)
+        free(t->slots);
+}
+
 static int table_grow(tcp_table *t, link_kind k)
 {
-    size_t n = t->slots ? (t->mask + 1) * 2 : TABLE_SLOTS_FIRST;
+    size_t n = (t->mask + 1) * 2;
     tcp_sk **slots = calloc(n, sizeof *slots);
     if (!slots)
         return TCP_ENOMEM;
-    for (size_t i = 0; t->slots && i <= t->mask; i++) {
+    for (size_t i = 0; i <= t->mask; i++) {
         tcp_sk *c = t->slots[i];
         while (c) {
             tcp_sk *next = *link_of(c, k);
@@ -104,19 +114,17 @@ static int table_grow(tcp_table *t, link_kind k)
             c = next;
         }
     }
-    free(t->slots);
+    table_free(t);
     t->slots = slots;
     t->mask = (uint32_t)(n - 1);
     return 0;
 }
 
+/* Never fails: a full table that cannot grow still works (longer chains). */
 static int table_add(tcp_table *t, tcp_sk *c, link_kind k)
 {
-    if (!t->slots || t->count >= t->mask + 1) {
-        int rc = table_grow(t, k);
-        if (rc && !t->slots)
-            return rc; /* a full table still works, only a missing one fails */
-    }
+    if (t->count >= t->mask + 1)
+        (void)table_grow(t, k);
     size_t b = key_of(c, k) & t->mask;
     *link_of(c, k) = t->slots[b];
     t->slots[b] = c;
@@ -127,8 +135,6 @@ static int table_add(tcp_table *t, tcp_sk *c, link_kind k)
 /* Returns true if c was in the table. */
 static bool table_remove(tcp_table *t, tcp_sk *c, link_kind k)
 {
-    if (!t->slots)
-        return false;
     tcp_sk **pp = &t->slots[key_of(c, k) & t->mask];
     while (*pp && *pp != c)
         pp = link_of(*pp, k);
@@ -153,7 +159,7 @@ static void table_replace(tcp_table *t, tcp_sk *from, tcp_sk *to, link_kind k)
 
 static tcp_sk *find_sk(const tcp_stack *s, tcp_sock_id id)
 {
-    if (!s || !s->by_id.slots || id == 0)
+    if (!s || id == 0)
         return NULL;
     tcp_sk *e = s->by_id.slots[hash_u32(id) & s->by_id.mask];
     while (e && id_of(e) != id)
@@ -175,22 +181,17 @@ const tcp_tw *tcp_stack_find_tw(const tcp_stack *s, tcp_sock_id id)
 
 tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-    if (!s->by_tuple.slots)
-        return NULL;
     tcp_sk *e = s->by_tuple.slots[tuple_hash(lport, raddr, rport) & s->by_tuple.mask];
     while (e && !tuple_is(e, lport, raddr, rport))
         e = e->tuple_next;
     return e;
 }
 
+/* A listener is in the 4-tuple table as (lport, 0, 0): no other entry has
+ * remote port 0 (segments with port 0 are dropped, connect refuses it). */
 tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport)
 {
-    if (!s->listeners.slots)
-        return NULL;
-    tcp_sk *e = s->listeners.slots[tuple_hash(lport, 0, 0) & s->listeners.mask];
-    while (e && conn_of(e)->lport != lport)
-        e = e->tuple_next;
-    return (tcp_conn *)e;
+    return (tcp_conn *)tcp_stack_lookup(s, lport, 0, 0);
 }
 
 int tcp_stack_hash(tcp_conn *c)
@@ -203,16 +204,15 @@ void tcp_stack_unhash(tcp_conn *c)
     table_remove(&c->stack->by_tuple, &c->sk, LINK_TUPLE);
 }
 
-/* Listeners share the tuple link: a listener is never in the tuple table. */
 int tcp_stack_listen_add(tcp_conn *c)
 {
     assert(c->raddr == 0 && c->rport == 0);
-    return table_add(&c->stack->listeners, &c->sk, LINK_TUPLE);
+    return tcp_stack_hash(c);
 }
 
 void tcp_stack_listen_remove(tcp_conn *c)
 {
-    table_remove(&c->stack->listeners, &c->sk, LINK_TUPLE);
+    tcp_stack_unhash(c);
 }
 
 /* ---- Local ports ----------------------------------------------------------------
@@ -378,7 +378,7 @@ int tcp_stack_port_pick(tcp_stack *s, uint16_t *out)
     uint32_t n = hi - lo + 1;
     if (s->eph_used >= n)
         return TCP_EADDRNOTAVAIL;
-    uint32_t start = (uint32_t)(s->env.random(s->env.ctx) % n);
+    uint32_t start = (uint32_t)(s->env->random(s->ctx) % n);
     for (uint32_t i = 0; i < n; i++) {
         uint16_t port = (uint16_t)(lo + (start + i) % n);
         if (!tcp_stack_port_used(s, port)) {
@@ -442,23 +442,6 @@ uint32_t tcp_stack_isn_hash(const tcp_stack *s, uint16_t lport, uint32_t raddr, 
 }
 
 /* ---- Memory ------------------------------------------------------------------- */
-
-/* The stack's one growth helper for arrays (the rings of tcp_buf.c grow
- * their own way: their bytes are re-laid from the head): returns p
- * (elements of `elem` bytes, capacity *cap) grown to hold `need`, doubling
- * from ARRAY_CAP_FIRST, or NULL on out-of-memory with p and *cap left as they were. */
-static void *grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return p;
-    size_t c = *cap ? *cap : ARRAY_CAP_FIRST;
-    while (c < need)
-        c *= 2;
-    void *q = c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
-    if (q)
-        *cap = c;
-    return q;
-}
 
 /* ---- Deadline heap ------------------------------------------------------------ */
 
@@ -558,10 +541,16 @@ static size_t conn_slot_size(const tcp_stack *s)
     return sizeof(tcp_conn) + (tcp_profile_tunes(s->profile) ? sizeof(tcp_rcv_tune) : 0);
 }
 
-/* Slot j of chunk i of the connection pool. */
-static tcp_conn *conn_slot(const tcp_stack *s, size_t i, size_t j)
+static void *chunk_slots(tcp_chunk *k)
 {
-    return (tcp_conn *)(void *)((unsigned char *)s->pool.chunks[i] + j * conn_slot_size(s));
+    return k + 1;
+}
+
+/* Slot j of a chunk of the connection pool. */
+static tcp_conn *conn_slot(const tcp_stack *s, const tcp_chunk *k, size_t j)
+{
+    return (tcp_conn *)(void *)((unsigned char *)chunk_slots((tcp_chunk *)k) +
+                                j * conn_slot_size(s));
 }
 
 /* Appends the next chunk (pool_chunk_len(p->nchunks) zeroed slots of
@@ -569,17 +558,14 @@ static tcp_conn *conn_slot(const tcp_stack *s, size_t i, size_t j)
  * their first member; TCP_ENOMEM on out-of-memory. */
 static int pool_grow(tcp_pool *p, size_t elem)
 {
-    size_t cap = p->capchunks;
-    void **a = grow(p->chunks, &cap, (size_t)p->nchunks + 1, sizeof *a);
-    if (!a)
-        return TCP_ENOMEM;
-    p->chunks = a;
-    p->capchunks = (uint32_t)cap;
     size_t n = pool_chunk_len(p->nchunks);
-    unsigned char *block = calloc(n, elem);
-    if (!block)
+    tcp_chunk *k = calloc(1, sizeof *k + n * elem);
+    if (!k)
         return TCP_ENOMEM;
-    a[p->nchunks++] = block;
+    k->u.older = p->chunks;
+    p->chunks = k;
+    p->nchunks++;
+    unsigned char *block = chunk_slots(k);
     for (size_t i = n; i-- > 0;) {
         tcp_sk *e = (tcp_sk *)(block + i * elem);
         e->id_next = p->free;
@@ -606,39 +592,37 @@ static void pool_put_slot(tcp_pool *p, void *slot)
     p->free = e;
 }
 
-/* Frees a pool's chunks (none of its slots in use); the chunk array too
- * unless keep_array. */
-static void pool_free_chunks(tcp_pool *p, bool keep_array)
+/* Frees a pool's chunks (none of its slots in use), except its first
+ * (oldest, one slot) when `park` is given and empty: that goes to *park. */
+static void pool_free_chunks(tcp_pool *p, tcp_chunk **park)
 {
-    for (size_t i = 0; i < p->nchunks; i++)
-        free(p->chunks[i]);
+    for (tcp_chunk *k = p->chunks, *older; k; k = older) {
+        older = k->u.older;
+        if (!older && park && !*park)
+            *park = k;
+        else
+            free(k);
+    }
+    p->chunks = NULL;
     p->nchunks = 0;
     p->free = NULL;
-    if (!keep_array) {
-        free(p->chunks);
-        p->chunks = NULL;
-        p->capchunks = 0;
-    }
 }
 
 /* Gives a stack's connection chunks back once none of its slots is in
  * use: a stack that had connections and has none left (its last one
  * closed, or every one a minisock now). The first chunk (one connection)
- * is parked in the scratch space if its spare is empty, and a stack whose
- * only connections are minisocks keeps its chunk array: a segment or
- * timer for one of them rebuilds the connection (conn_at) in the parked
+ * is parked in the scratch space if its spare is empty: a segment or
+ * timer for a minisock rebuilds the connection (conn_at) in the parked
  * chunk and gives it back (tw_shrink) without allocating. */
 static void pool_release_if_unused(tcp_stack *s)
 {
-    tcp_pool *p = &s->pool;
-    if (s->nconns - s->ntw != 0 || !p->nchunks)
+    if (s->nconns - s->ntw != 0 || !s->pool.nchunks)
         return;
-    if (!s->scratch->spare_conn) {
-        s->scratch->spare_conn = p->chunks[0];
-        s->scratch->spare_conn_size = conn_slot_size(s);
-        p->chunks[0] = NULL;
-    }
-    pool_free_chunks(p, s->ntw > 0);
+    tcp_scratch *sc = s->scratch;
+    bool park = !sc->spare_chunk;
+    pool_free_chunks(&s->pool, &sc->spare_chunk);
+    if (park && sc->spare_chunk)
+        sc->spare_conn_size = conn_slot_size(s);
 }
 
 /* The connection pool's first chunk: the parked one if there is one of
@@ -646,29 +630,34 @@ static void pool_release_if_unused(tcp_stack *s)
 static int conn_pool_grow(tcp_stack *s)
 {
     tcp_pool *p = &s->pool;
-    tcp_conn *spare = s->scratch->spare_conn;
+    tcp_chunk *spare = s->scratch->spare_chunk;
     if (p->nchunks || !spare || s->scratch->spare_conn_size != conn_slot_size(s))
         return pool_grow(p, conn_slot_size(s));
-    size_t cap = p->capchunks;
-    void **a = grow(p->chunks, &cap, 1, sizeof *a);
-    if (!a)
-        return TCP_ENOMEM;
-    p->chunks = a;
-    p->capchunks = (uint32_t)cap;
-    s->scratch->spare_conn = NULL;
-    a[p->nchunks++] = spare;
-    pool_put_slot(p, spare);
+    s->scratch->spare_chunk = NULL;
+    spare->u.older = NULL;
+    p->chunks = spare;
+    p->nchunks = 1;
+    pool_put_slot(p, chunk_slots(spare));
     return 0;
 }
 
 /* Room in the heap for every connection that exists, reserved when a
- * connection is made, so arming a timer never allocates or fails. */
+ * connection is made, so arming a timer never allocates or fails. The
+ * heap outgrows the stack's slots into doubling arrays. */
 static int heap_reserve(tcp_stack *s, size_t n)
 {
+    if (n <= s->heap_cap)
+        return 0;
     size_t cap = s->heap_cap;
-    tcp_sk **h = grow(s->heap, &cap, n, sizeof *h);
+    while (cap < n)
+        cap *= 2;
+    bool first = s->heap == s->heap_first;
+    tcp_sk **h =
+        cap <= SIZE_MAX / sizeof *h ? realloc(first ? NULL : s->heap, cap * sizeof *h) : NULL;
     if (!h)
         return TCP_ENOMEM;
+    if (first)
+        memcpy(h, s->heap_first, s->heap_len * sizeof *h);
     s->heap = h;
     s->heap_cap = (uint32_t)cap;
     return 0;
@@ -749,7 +738,7 @@ static void tw_put(tcp_stack *s, tcp_tw *tw)
 static void tw_release_if_unused(tcp_stack *s)
 {
     if (s->ntw == 0 && s->tw_pool.nchunks)
-        pool_free_chunks(&s->tw_pool, false);
+        pool_free_chunks(&s->tw_pool, NULL);
 }
 
 static uint64_t tw_deadline(const tcp_sk *e)
@@ -928,7 +917,7 @@ int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
 /* Reports the variables a call leaves c with (TCP_EV_TCB). */
 static void report_tcb(tcp_conn *c)
 {
-    if (!c->stack->env.event || c->stack->no_tcb)
+    if (!c->stack->env->event || c->stack->no_tcb)
         return;
     tcp_tcb t;
     tcb_fill(c, &t);
@@ -967,8 +956,8 @@ void tcp_stack_settle(tcp_conn *c)
 
 static void emit(tcp_stack *s, const tcp_event *ev)
 {
-    if (s->env.event)
-        s->env.event(s->env.ctx, ev);
+    if (s->env->event)
+        s->env->event(s->ctx, ev);
 }
 
 void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, const char *note)
@@ -1045,7 +1034,7 @@ void tcp_scratch_free(tcp_scratch *sc)
         return;
     scratch_free_bufs(sc);
     tcp_ring_spares_free(sc);
-    free(sc->spare_conn);
+    free(sc->spare_chunk);
     free(sc);
 }
 
@@ -1075,7 +1064,7 @@ void tcp_scratch_release(tcp_scratch_buf *b)
 
 /* ---- The stack ---------------------------------------------------------------------------- */
 
-tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *profile)
+tcp_stack *tcp_stack_new(const tcp_env *env, void *ctx, uint32_t addr, const tcp_profile *profile)
 {
     assert(profile);
     tcp_profile *own = malloc(sizeof *own);
@@ -1083,7 +1072,7 @@ tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *p
         return NULL;
     *own = *profile;
     own->name[sizeof own->name - 1] = '\0';
-    tcp_stack *s = tcp_stack_new_shared(env, addr, own);
+    tcp_stack *s = tcp_stack_new_shared(env, ctx, addr, own);
     if (!s) {
         free(own);
         return NULL;
@@ -1092,19 +1081,25 @@ tcp_stack *tcp_stack_new(const tcp_env *env, uint32_t addr, const tcp_profile *p
     return s;
 }
 
-tcp_stack *tcp_stack_new_shared(const tcp_env *env, uint32_t addr, const tcp_profile *profile)
+tcp_stack *tcp_stack_new_shared(const tcp_env *env, void *ctx, uint32_t addr,
+                                const tcp_profile *profile)
 {
     assert(env && env->now_ns && env->random && env->output && profile);
     tcp_stack *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->env = *env;
+    s->env = env;
+    s->ctx = ctx;
     s->addr = addr;
     s->profile = profile;
     s->next_id = 1;
+    table_init(&s->by_id);
+    table_init(&s->by_tuple);
+    s->heap = s->heap_first;
+    s->heap_cap = TCP_TABLE_FIRST;
     /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
-    s->isn_key[0] = env->random(env->ctx);
-    s->isn_key[1] = env->random(env->ctx);
+    s->isn_key[0] = env->random(ctx);
+    s->isn_key[1] = env->random(ctx);
     /* One level exists from the start, so a segment without nesting is
      * always built (the shared scratch gets it from its first stack). */
     s->own_scratch = !env->scratch;
@@ -1126,9 +1121,11 @@ void tcp_stack_free(tcp_stack *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->pool.nchunks; i++) {
-        for (size_t j = 0; j < pool_chunk_len(i); j++) {
-            tcp_conn *c = conn_slot(s, i, j);
+    size_t i = s->pool.nchunks; /* the newest chunk's index + 1 */
+    for (tcp_chunk *k = s->pool.chunks; k; k = k->u.older) {
+        size_t n = pool_chunk_len(--i);
+        for (size_t j = 0; j < n; j++) {
+            tcp_conn *c = conn_slot(s, k, j);
             tcp_ring_free(&c->sndq);
             tcp_ring_free(&c->rcvq);
             free(c->ooo);
@@ -1136,12 +1133,12 @@ void tcp_stack_free(tcp_stack *s)
             free(tcp_conn_lq(c));
         }
     }
-    pool_free_chunks(&s->pool, false);
-    pool_free_chunks(&s->tw_pool, false);
-    free(s->by_id.slots);
-    free(s->by_tuple.slots);
-    free(s->listeners.slots);
-    free(s->heap);
+    pool_free_chunks(&s->pool, NULL);
+    pool_free_chunks(&s->tw_pool, NULL);
+    table_free(&s->by_id);
+    table_free(&s->by_tuple);
+    if (s->heap != s->heap_first)
+        free(s->heap);
     free(s->ports);
     if (s->own_scratch)
         tcp_scratch_free(s->scratch);
@@ -1176,40 +1173,48 @@ size_t tcp_conn_size(void)
     return sizeof(tcp_conn);
 }
 
+/* What a table holds beyond the stack's own first slots. */
 static size_t table_bytes(const tcp_table *t)
 {
-    return t->slots ? (t->mask + 1) * sizeof *t->slots : 0;
+    return t->slots != t->first ? (t->mask + 1) * sizeof *t->slots : 0;
+}
+
+/* Slots of a pool's chunks, their headers in bytes to *head_bytes. */
+static size_t pool_slots(const tcp_pool *p, size_t *head_bytes)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nchunks; i++)
+        n += pool_chunk_len(i);
+    *head_bytes += p->nchunks * sizeof(tcp_chunk);
+    return n;
 }
 
 void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
 {
     *m = (tcp_mem){.tws = s->ntw, .tw_bytes = s->ntw * sizeof(tcp_tw)};
-    size_t pool = 0, tw_pool = 0, lq = 0;
-    for (size_t i = 0; i < s->pool.nchunks; i++) {
-        for (size_t j = 0; j < pool_chunk_len(i); j++) {
-            const tcp_conn *c = conn_slot(s, i, j);
+    size_t lq = 0, heads = 0, i = s->pool.nchunks; /* the newest chunk's index + 1 */
+    for (const tcp_chunk *k = s->pool.chunks; k; k = k->u.older) {
+        size_t n = pool_chunk_len(--i);
+        for (size_t j = 0; j < n; j++) {
+            const tcp_conn *c = conn_slot(s, k, j);
             m->ring_bytes += tcp_ring_bytes(&c->sndq) + tcp_ring_bytes(&c->rcvq);
             lq += tcp_conn_lq(c) ? sizeof(tcp_lq) : 0;
             lq += c->opts ? sizeof(tcp_conn_opts) : 0;
         }
-        pool += pool_chunk_len(i);
     }
-    for (size_t i = 0; i < s->tw_pool.nchunks; i++)
-        tw_pool += pool_chunk_len(i);
+    size_t pool = pool_slots(&s->pool, &heads), tw_pool = pool_slots(&s->tw_pool, &heads);
     m->conns = s->nconns - s->ntw;
     m->conn_bytes = m->conns * conn_slot_size(s);
     m->index_bytes = table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
-                     table_bytes(&s->listeners) + (size_t)s->heap_cap * sizeof *s->heap +
+                     (s->heap != s->heap_first ? (size_t)s->heap_cap * sizeof *s->heap : 0) +
                      (s->ports ? (s->ports_mask + 1) * sizeof *s->ports : 0);
     m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->profile : 0) +
                      (s->check ? sizeof *s->check : 0) + pool * conn_slot_size(s) +
-                     tw_pool * sizeof(tcp_tw) +
-                     ((size_t)s->pool.capchunks + s->tw_pool.capchunks) * sizeof(void *) +
-                     m->ring_bytes + m->index_bytes + lq;
+                     tw_pool * sizeof(tcp_tw) + heads + m->ring_bytes + m->index_bytes + lq;
     if (s->own_scratch) {
         const tcp_scratch *sc = s->scratch;
-        m->total_bytes +=
-            sizeof *sc + tcp_ring_spares_bytes(sc) + (sc->spare_conn ? sc->spare_conn_size : 0);
+        m->total_bytes += sizeof *sc + tcp_ring_spares_bytes(sc) +
+                          (sc->spare_chunk ? sizeof(tcp_chunk) + sc->spare_conn_size : 0);
         for (const tcp_scratch_buf *b = sc->bufs; b; b = b->next)
             m->total_bytes += sizeof *b;
     }
@@ -1222,7 +1227,7 @@ uint64_t tcp_stack_next_deadline(const tcp_stack *s)
 
 void tcp_stack_on_time(tcp_stack *s)
 {
-    s->now = s->env.now_ns(s->env.ctx);
+    s->now = s->env->now_ns(s->ctx);
     while (s->heap_len && s->heap[0]->heap_at <= s->now) {
         tcp_conn *c = conn_at(s, s->heap[0], false);
         if (!c)
@@ -1236,7 +1241,7 @@ void tcp_stack_on_time(tcp_stack *s)
 
 void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len)
 {
-    s->now = s->env.now_ns(s->env.ctx);
+    s->now = s->env->now_ns(s->ctx);
     tcp_seg seg;
     tcp_wire_err err = datagram ? tcp_wire_parse(datagram, len, &seg) : TCP_WIRE_TRUNCATED;
     if (err != TCP_WIRE_OK) {

@@ -224,11 +224,11 @@ void tcp_set_state(tcp_conn *c, tcp_state to, tcp_cause cause, const tcp_seg *se
     c->state = to;
     if (to == TCP_CLOSED || (to == TCP_LISTEN && c->passive)) {
         /* The connection no longer owns its 4-tuple: later segments meet
-         * the CLOSED rules of §3.10.7.1 (or the listener). */
+         * the CLOSED rules of §3.10.7.1 (or the listener). A listener
+         * closed leaves the table the same way; one that connects has
+         * left it already (tcp_connect). */
         tcp_stack_unhash(c);
     }
-    if (from == TCP_LISTEN && !c->passive)
-        tcp_stack_listen_remove(c);
     tcp_timer_enter_state(c);
     tcp_ev_state(c, from, cause, seg, note);
 }

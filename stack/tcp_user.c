@@ -107,7 +107,7 @@ static tcp_conn *held(tcp_stack *s, tcp_sock_id id)
     tcp_conn *c = tcp_stack_find(s, id);
     if (!c || !c->user_held)
         return NULL;
-    s->now = s->env.now_ns(s->env.ctx);
+    s->now = s->env->now_ns(s->ctx);
     return c;
 }
 
@@ -129,7 +129,7 @@ int tcp_socket(tcp_stack *s, tcp_sock_id *out)
 {
     if (!s || !out)
         return TCP_EINVAL;
-    s->now = s->env.now_ns(s->env.ctx);
+    s->now = s->env->now_ns(s->ctx);
     tcp_conn *c = tcp_conn_new(s);
     if (!c)
         return TCP_ENOMEM;
@@ -209,11 +209,15 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
         return rc;
     if (tcp_stack_lookup(s, c->lport, raddr, rport))
         return TCP_EADDRINUSE;
+    if (from_listen)
+        tcp_stack_listen_remove(c); /* before its key changes: (lport, 0, 0) */
     c->raddr = raddr;
     c->rport = rport;
     if (tcp_stack_hash(c)) {
         c->raddr = 0;
         c->rport = 0;
+        if (from_listen)
+            (void)tcp_stack_listen_add(c);
         return TCP_ENOMEM;
     }
     c->ever_used = true;

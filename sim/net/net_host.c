@@ -308,20 +308,47 @@ static void hosts_tcb_events(net *n)
         host_tcb_events(n->hosts[i]);
 }
 
+static void sockmap_free(net_host *h)
+{
+    if (h->sockmap != h->sockmap_first)
+        free(h->sockmap);
+}
+
+/* A new stack's ids start again at 1. */
+static void sockmap_reset(net_host *h)
+{
+    sockmap_free(h);
+    h->sockmap = h->sockmap_first;
+    h->nsockmap = sizeof h->sockmap_first / sizeof *h->sockmap_first;
+    for (uint32_t i = 0; i < h->nsockmap; i++)
+        h->sockmap[i] = NET_NONE;
+}
+
+void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx)
+{
+    if (id >= h->nsockmap) {
+        uint32_t old = h->nsockmap;
+        uint32_t *from = h->sockmap == h->sockmap_first ? NULL : h->sockmap;
+        uint32_t *to = net_grow(from, &h->nsockmap, id + 1, sizeof *h->sockmap);
+        if (!from)
+            memcpy(to, h->sockmap_first, sizeof h->sockmap_first);
+        h->sockmap = to;
+        for (uint32_t i = old; i < h->nsockmap; i++)
+            h->sockmap[i] = NET_NONE;
+    }
+    h->sockmap[id] = idx;
+}
+
 static int host_start_stack(net_host *h)
 {
-    tcp_env env = {h, env_now, env_random, env_output, env_event, h->net->scratch, env_output_lent};
-    h->stack = tcp_stack_new_shared(&env, sim_host_addr(h->host), h->profile);
+    h->stack = tcp_stack_new_shared(&h->net->env, h, sim_host_addr(h->host), h->profile);
     /* A stack whose checker cannot be made is not started unchecked. */
     if (h->stack && tcp_check_enable(h->stack, h->net->check, on_violation, h) < 0) {
         tcp_stack_free(h->stack);
         h->stack = NULL;
     }
     host_tcb_events(h);
-    free(h->sockmap);
-    h->sockmap = NULL;
-    h->nsockmap = 0;
-    h->incarnation++;
+    sockmap_reset(h);
     return h->stack ? 0 : -1;
 }
 
@@ -340,6 +367,7 @@ net *net_new(uint64_t seed)
         free(n);
         return NULL;
     }
+    n->env = (tcp_env){env_now, env_random, env_output, env_event, n->scratch, env_output_lent};
     n->check = tcp_check_default();
     n->keep_rx = true;
     net_wire_init(n);
@@ -354,10 +382,12 @@ void net_free(net *n)
         net_host *h = n->hosts[i];
         if (h->stack)
             tcp_stack_free(h->stack);
-        free(h->sockmap);
+        sockmap_free(h);
         free(h->link_more);
-        free(h);
     }
+    for (uint32_t i = 0; i < n->nhostchunks; i++)
+        free(n->hostchunks[i]);
+    free(n->hostchunks);
     free(n->hosts);
     net_wire_free(n);
     net_sock_free_all(n);
@@ -393,6 +423,31 @@ void net_set_observer(net *n, const net_observer *obs)
 
 /* ---- Hosts ---- */
 
+#define HOST_CHUNK_FIRST 4u
+#define HOST_CHUNK_MAX   1024u
+
+/* A zeroed host from the chunks, which double up to HOST_CHUNK_MAX hosts:
+ * one allocation per chunk, none per host. */
+static net_host *host_alloc(net *n)
+{
+    if (n->hosts_left == 0) {
+        uint32_t len = n->nhosts < HOST_CHUNK_FIRST ? HOST_CHUNK_FIRST : n->nhosts;
+        len = len > HOST_CHUNK_MAX ? HOST_CHUNK_MAX : len;
+        n->hostchunks =
+            net_grow(n->hostchunks, &n->caphostchunks, n->nhostchunks + 1, sizeof *n->hostchunks);
+        net_host *chunk = calloc(len, sizeof *chunk);
+        if (!chunk) {
+            fprintf(stderr, "tcpsim: out of memory\n");
+            abort();
+        }
+        n->hostchunks[n->nhostchunks++] = chunk;
+        n->host_next = chunk;
+        n->hosts_left = len;
+    }
+    n->hosts_left--;
+    return n->host_next++;
+}
+
 int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *profile, uint32_t *out)
 {
     sim_host *sh;
@@ -402,11 +457,7 @@ int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *pro
     if (sim_host_add(n->world, name, addr, &sh) != 0)
         return -1;
     n->hosts = net_grow(n->hosts, &n->caphosts, n->nhosts + 1, sizeof *n->hosts);
-    net_host *h = calloc(1, sizeof *h);
-    if (!h) {
-        fprintf(stderr, "tcpsim: out of memory\n");
-        abort();
-    }
+    net_host *h = host_alloc(n);
     h->net = n;
     h->index = n->nhosts;
     h->host = sh;

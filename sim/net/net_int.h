@@ -10,23 +10,29 @@
 #include "net.h"
 #include "sim_rng.h"
 
+/* Hosts live in chunks (net_host.c): their addresses never change. */
 typedef struct net_host {
     net *net;
-    uint32_t index;
     sim_host *host;
     tcp_stack *stack;           /* NULL while crashed */
+    const tcp_profile *profile; /* kept once per world (net_keep.c) */
     sim_timer timer;            /* one timer per stack: its next deadline */
     sim_rng rng;                /* ISNs and ports */
-    const tcp_profile *profile; /* kept once per world (net_keep.c) */
-    bool mss_fixed;    /* the profile's mss was set explicitly: the MTU does not override it */
-    uint32_t *sockmap; /* stack socket id -> record index (NET_NONE: none) */
-    uint32_t nsockmap;
-    uint32_t incarnation;
+    uint32_t *sockmap;          /* stack socket id -> record index (NET_NONE: none) */
+    uint32_t nsockmap;          /* ids it has room for */
+    uint32_t index;
     /* The links this host is an end of (net_link_add, net_peer_link): the
      * first inline, the rest in link_more; net_host_iface_mss reads these. */
     uint32_t link_first, nlinks, caplinks;
+    bool mss_fixed; /* the profile's mss was set explicitly: the MTU does not override it */
     uint32_t *link_more;
+    /* sockmap until an id outgrows it: a host with up to three sockets
+     * (ids start at 1) allocates none. */
+    uint32_t sockmap_first[4];
 } net_host;
+
+/* Maps stack socket id `id` of h to record `idx`. */
+void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx);
 
 /* Notes that link `link` has host `host` as an end. */
 void net_host_note_link(net *n, uint32_t host, uint32_t link);
@@ -76,8 +82,12 @@ struct net {
     sim_world *world;
     net_observer obs;
     net_probe probe;
-    net_host **hosts; /* each allocated on its own: timers are embedded */
+    net_host **hosts; /* into hostchunks: timers are embedded, so hosts never move */
     uint32_t nhosts, caphosts;
+    net_host **hostchunks; /* chunks of 4, 8, ... 1024 hosts */
+    uint32_t nhostchunks, caphostchunks;
+    net_host *host_next;   /* the last chunk's first unused host */
+    uint32_t hosts_left;   /* and how many are left after it */
     net_sock **sockchunks; /* records in chunks: their addresses never change */
     uint32_t nsocks, capchunks;
     net_pending *pending;
@@ -97,6 +107,7 @@ struct net {
     size_t cappattern;
     net_wire wire;                /* the stepped wire (net.h rule 10) */
     tcp_scratch *scratch;         /* where every host's stack builds its segments */
+    tcp_env env;                  /* every host's stack's, with the host as its ctx */
     net_keep_set profiles, notes; /* each distinct one kept once (net_keep.c) */
 };
 

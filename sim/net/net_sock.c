@@ -38,14 +38,7 @@ uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent,
     k->parent = parent;
     k->state = st;
     k->alive = true;
-    net_host *h = n->hosts[host];
-    if (id >= h->nsockmap) {
-        uint32_t old = h->nsockmap;
-        h->sockmap = net_grow(h->sockmap, &h->nsockmap, id + 1, sizeof *h->sockmap);
-        for (uint32_t i = old; i < h->nsockmap; i++)
-            h->sockmap[i] = NET_NONE;
-    }
-    h->sockmap[id] = idx;
+    net_host_map_sock(n->hosts[host], id, idx);
     return idx;
 }
 

@@ -272,6 +272,56 @@ static void steps_grow_without_bound_exactly(void **state)
     }
 }
 
+/* Every host's stack reads the net's one tcp_env, each with its host as
+ * ctx; hosts come from chunks and keep their addresses (their timers are
+ * armed in the world's queue) while hundreds more are added; a restarted
+ * stack gets the same env. */
+static void hosts_share_one_env_and_never_move(void **state)
+{
+    fx *f = *state;
+    const tcp_stack *sa = net_host_stack(f->n, f->a), *sb = net_host_stack(f->n, f->b);
+    assert_ptr_equal(sa->env, sb->env);
+    assert_ptr_equal(sa->env, &f->n->env);
+    assert_ptr_equal(sa->ctx, f->n->hosts[f->a]);
+    assert_ptr_equal(sb->ctx, f->n->hosts[f->b]);
+    const net_host *ha = f->n->hosts[f->a];
+    tcp_profile p = *net_host_profile(f->n, f->a);
+    for (uint32_t i = 0; i < 600; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "h%u", i);
+        uint32_t id;
+        assert_int_equal(net_host_add(f->n, name, 0x0b000000u + i, &p, &id), 0);
+        assert_ptr_equal(net_host_stack(f->n, id)->ctx, f->n->hosts[id]);
+    }
+    assert_ptr_equal(f->n->hosts[f->a], ha);
+    for (uint32_t i = 0; i < f->n->nhosts; i++)
+        assert_ptr_equal(net_host_stack(f->n, i)->env, &f->n->env);
+    assert_int_equal(net_host_crash(f->n, f->a), 0);
+    assert_int_equal(net_host_restart(f->n, f->a), 0);
+    assert_ptr_equal(net_host_stack(f->n, f->a)->env, &f->n->env);
+    assert_ptr_equal(net_host_stack(f->n, f->a)->ctx, ha);
+}
+
+/* A host's first three sockets (stack ids 1-3) are mapped to their records
+ * in the host itself; the fourth moves the map out, keeping the three. */
+static void a_host_maps_its_first_sockets_in_place(void **state)
+{
+    fx *f = *state;
+    const net_host *h = f->n->hosts[f->b];
+    uint32_t rec[4];
+    for (uint32_t i = 0; i < 4; i++) {
+        net_listen_opts lo = {.port = (uint16_t)(PORT + i), .backlog = 8};
+        assert_int_equal(net_listen(f->n, f->b, &lo, &rec[i]), 0);
+        assert_int_equal(net_sock_at(f->n, rec[i])->id, i + 1);
+        if (i < 3)
+            assert_ptr_equal(h->sockmap, h->sockmap_first);
+    }
+    assert_ptr_not_equal(h->sockmap, h->sockmap_first);
+    assert_int_equal(h->sockmap[0], NET_NONE);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_int_equal(h->sockmap[i + 1], rec[i]);
+}
+
 /* A step's note is the world's one copy: the listener's and the client's
  * first steps ("socket()") name the same id and so the same string. */
 static void step_notes_are_kept_once(void **state)
@@ -836,6 +886,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(records_outlive_their_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(records_count_without_keeping_when_told, setup, teardown),
         cmocka_unit_test_setup_teardown(reserve_is_only_room, setup, teardown),
+        cmocka_unit_test_setup_teardown(hosts_share_one_env_and_never_move, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_host_maps_its_first_sockets_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(pattern_then_data_arrive_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(hosts_share_one_copy_of_a_profile, setup, teardown),
         cmocka_unit_test_setup_teardown(step_notes_are_kept_once, setup, teardown),

@@ -314,6 +314,17 @@ static void connect_on_listener_per_profile(void **state)
             h_settle(h);
             h_expect_trace(h, H_A, a,
                            H_STATES(TCP_CLOSED, TCP_LISTEN, TCP_SYN_SENT, TCP_ESTABLISHED));
+            /* It listens no more: a SYN from another port of B meets no
+             * listener and is answered with RST (§3.10.7.1). */
+            h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0); /* the handshake's */
+            tcp_seg syn = h_template(h, H_A, a);
+            syn.src_port = 4444;
+            syn.flags = TCP_SYN;
+            syn.ack = 0;
+            h_inject(h, H_A, &syn);
+            h_expect_sent(h, H_A, TCP_RST | TCP_ACK, 0, H_ANY, 0);
+            h_drop(h);
+            h_expect_state(h, H_A, a, TCP_ESTABLISHED);
         } else {
             h_expect_none_sent(h, H_A);
         }
