@@ -83,6 +83,7 @@ static int check_profile(const tcp_profile *p, char *err, size_t len)
         {"grow_window", p->grow_window == l->grow_window},
         {"scaling_ratio", p->scaling_ratio == l->scaling_ratio}, /* the TUN device's */
         {"rcv_autotune", p->rcv_autotune == l->rcv_autotune},    /* tcp_moderate_rcvbuf */
+        {"timer_hz", p->timer_hz == l->timer_hz},                /* CONFIG_HZ, fixed at build */
     };
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
         if (!k[i].same) {
@@ -243,7 +244,15 @@ int net_kern_open(net *n)
         k->failed = true;
         return refuse(n, NET_ENOKERNEL, "%s", err);
     }
-    k->t0_ns = kern_clock_ns() - sim_world_now(n->world);
+    uint64_t now = sim_world_now(n->world);
+    k->t0_ns = kern_clock_ns() - now;
+    /* The simulated linux profile counts jiffies from time 0 (timer_hz,
+     * stack/tcp_wheel.h); starting the run's clock on the kernel's tick
+     * grid gives the kernel's timer wheel the same origin, so its timers
+     * round where the simulation's do rather than at the phase of the
+     * machine's boot. */
+    if (n->hosts[k->host]->profile->timer_hz)
+        k->t0_ns = kern_tick_align_ns(k->t0_ns, now);
     k->last_io_ns = kern_clock_ns();
     return 0;
 }
