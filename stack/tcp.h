@@ -199,16 +199,18 @@ typedef struct tcp_profile {
     bool pingpong;                  /* with the ATO: interactive mode suspends quick ACKs */
     bool embryo_reset_closed;       /* a passive SYN_RECEIVED an RST or SYN ends goes to CLOSED */
     bool wnd_mss_round;             /* at window scale 0 the window offered is whole segments */
-    uint64_t delack_tick_ns; /* with the ATO: a delayed ACK due at ATO 0 waits this; 0: none */
-    bool tlp;                /* tail loss probe (RFC 8985 §7) on SACK connections */
-    bool read_ack;           /* a read that empties the queue sends the ACK a pushed segment owes */
-    uint32_t sndbuf_expand;  /* send buffer grown to N x max(10, cwnd) segments; 0: fixed */
-    uint32_t sndbuf_max;     /* ... at most this (with sndbuf_expand) */
-    bool shut_rd_discard;    /* shutdown SHUT_RD drops held and later data (FreeBSD) */
-    bool grow_window;        /* Linux rcv_ssthresh: the window offered grows per data segment */
-    uint32_t scaling_ratio;  /* with grow_window: the receiving driver's len/truesize in 1/256,
-                              * measured from the first data segment; 0: rcv_win_ratio stays */
-    bool rcv_autotune;       /* with grow_window: reads grow the receive buffer (Linux DRS) */
+    uint64_t delack_tick_ns;        /* with the ATO, timer_hz 0: a delayed ACK due at ATO 0 waits
+                                     * this; 0: none (with timer_hz: the wheel's next tick) */
+    uint32_t timer_hz;              /* timers on Linux's jiffies timer wheel at this HZ; 0: exact */
+    bool tlp;                       /* tail loss probe (RFC 8985 §7) on SACK connections */
+    bool read_ack;          /* a read that empties the queue sends the ACK a pushed segment owes */
+    uint32_t sndbuf_expand; /* send buffer grown to N x max(10, cwnd) segments; 0: fixed */
+    uint32_t sndbuf_max;    /* ... at most this (with sndbuf_expand) */
+    bool shut_rd_discard;   /* shutdown SHUT_RD drops held and later data (FreeBSD) */
+    bool grow_window;       /* Linux rcv_ssthresh: the window offered grows per data segment */
+    uint32_t scaling_ratio; /* with grow_window: the receiving driver's len/truesize in 1/256,
+                             * measured from the first data segment; 0: rcv_win_ratio stays */
+    bool rcv_autotune;      /* with grow_window: reads grow the receive buffer (Linux DRS) */
     tcp_listen_shut listen_shut;       /* shutdown on a listener */
     tcp_listen_connect listen_connect; /* connect on a listener */
 

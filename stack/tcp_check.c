@@ -286,7 +286,9 @@ static bool check_time_wait(const tcp_conn *c, tcp_check_report *r)
     if (c->state != TCP_TIME_WAIT)
         return false;
     uint64_t at = tcp_timer_at(c, TCP_TIMER_TIME_WAIT), now = c->stack->now;
-    uint64_t len = tcp_time_wait_ns(c);
+    /* The length as the deadline tcp_after gives it: on the profile's
+     * timer wheel, rounded up (tcp_wheel.h). */
+    uint64_t len = tcp_after(c, tcp_time_wait_ns(c)) - now;
     const char *why = NULL;
     if (other_timer(c))
         why = "a timer other than TIME_WAIT is armed";

@@ -553,7 +553,9 @@ void tcp_rcvbuf_grow(tcp_conn *c, uint32_t newval);
 /* ---- tcp_timer.c ---- */
 void tcp_timer_run(tcp_conn *c); /* every due timer of c, in kind order */
 void tcp_timer_set(tcp_conn *c, tcp_timer_kind k, uint64_t at);
-uint64_t tcp_after(const tcp_conn *c, uint64_t d); /* now + d, saturating */
+/* now + d, saturating; on the profile's timer wheel when timer_hz is set */
+uint64_t tcp_after(const tcp_conn *c, uint64_t d);
+uint64_t tcp_after_exact(const tcp_conn *c, uint64_t d); /* now + d, saturating */
 void tcp_timer_stop(tcp_conn *c, tcp_timer_kind k);
 void tcp_timer_stop_all(tcp_conn *c);
 void tcp_timer_arm_rtx(tcp_conn *c); /* at now + RTO unless armed */

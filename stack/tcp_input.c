@@ -810,7 +810,8 @@ static void ato_data_in(tcp_conn *c)
  * it is capped at TCP_DELACK_MAX (delack_max) and at the smoothed RTT
  * (never below delack). An ATO of 0 (no data received yet: the ACK of a
  * bare FIN) sets the timer to "jiffies + 0", which fires on the next timer
- * tick: the profile's delack_tick (at once when 0). A timer already
+ * tick: on the profile's timer wheel (timer_hz) a wait of 0 is that tick;
+ * on exact timers, the profile's delack_tick (at once when 0). A timer already
  * running keeps its earlier deadline, and one about to fire (within
  * ATO/4) sends the ACK now. */
 static void ato_schedule(tcp_conn *c)
@@ -826,8 +827,9 @@ static void ato_schedule(tcp_conn *c)
         ato = ato < max ? ato : max;
     }
     uint64_t at = tcp_timer_at(c, TCP_TIMER_DELACK);
-    uint64_t wait = ato ? ato : p->delack_tick_ns;
-    if (wait == 0 || (at != TCP_NEVER && at <= c->stack->now + ato / 4)) {
+    uint64_t wait = ato ? ato : p->timer_hz ? 0 : p->delack_tick_ns;
+    bool at_once = wait == 0 && !p->timer_hz;
+    if (at_once || (at != TCP_NEVER && at <= c->stack->now + ato / 4)) {
         c->ack_now = true;
         return;
     }
@@ -884,7 +886,7 @@ static void sack_compress(tcp_conn *c)
     uint64_t at = tcp_timer_at(c, TCP_TIMER_DELACK);
     uint64_t range =
         p->comp_sack_slack_ns > UINT64_MAX - delay ? UINT64_MAX : delay + p->comp_sack_slack_ns;
-    uint64_t next = tcp_after(c, range);
+    uint64_t next = tcp_after_exact(c, range); /* an hrtimer */
     if (next < at) {
         tcp_timer_set(c, TCP_TIMER_DELACK, next);
         c->comp_timer = true;

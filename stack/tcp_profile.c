@@ -149,10 +149,11 @@ static const tcp_profile PROFILES[] = {
         .rcvbuf_max = 33554432,          /* tcp_rmem[2], 32 MB since 6.16: wscale 10 */
         .rcv_win_ratio = 128,            /* TCP_DEFAULT_SCALING_RATIO: half (tcp_win_from_space) */
         .init_wnd_mss_multiple = true,   /* tcp_select_initial_window: rounddown(space, mss) */
-        .syn_bad_ack_rexmit_ns = MS(2),  /* TCP_TIMEOUT_MIN: 2 jiffies at HZ=1000 */
+        .syn_bad_ack_rexmit_ns = MS(8),  /* TCP_TIMEOUT_MIN: 2 jiffies at HZ=250 */
         .delack_max_ns = MS(200),        /* TCP_DELACK_MAX; TCP_ATO_MIN = delack */
         .pingpong = true,                /* tcp_pingpong_thresh = 1 */
-        .delack_tick_ns = MS(1),         /* one jiffy at HZ=1000 (4 ms at HZ=250) */
+        .delack_tick_ns = MS(4),         /* one jiffy at HZ=250, with timer_hz 0 only */
+        .timer_hz = 250,                 /* CONFIG_HZ_250: the kernel the table runs on */
         .comp_sack_delay_ns = MS(1),     /* tcp_comp_sack_delay_ns (tcp_sk_init) */
         .comp_sack_slack_ns = US(100),   /* tcp_comp_sack_slack_ns */
         .comp_sack_nr = 44,              /* tcp_comp_sack_nr */
@@ -334,6 +335,7 @@ static const tcp_profile_field FIELDS[] = {
     F("embryo_reset_closed", embryo_reset_closed),
     F("wnd_mss_round", wnd_mss_round),
     F("delack_tick", delack_tick_ns),
+    F("timer_hz", timer_hz),
     F("tlp", tlp),
     F("read_ack", read_ack),
     F("sndbuf_expand", sndbuf_expand),

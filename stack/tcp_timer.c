@@ -13,6 +13,7 @@
 #include <assert.h>
 
 #include "tcp_conn.h"
+#include "tcp_wheel.h"
 
 #define RTO_FALLBACK_NS 3000000000ull /* RFC 6298 §5.7 */
 
@@ -25,10 +26,22 @@ void tcp_timer_set(tcp_conn *c, tcp_timer_kind k, uint64_t at)
         c->comp_timer = false; /* sack_compress marks its own deadline after */
 }
 
+/* Every timer deadline of a connection is computed here. Linux's TCP
+ * timers are timer_list timers armed at "jiffies + timeout"
+ * (sk_reset_timer, inet_csk_reset_xmit_timer, inet_csk_reset_keepalive_timer,
+ * reqsk_queue_hash_req, inet_twsk_schedule): with the profile's timer_hz
+ * the deadline is where the timer wheel fires them (tcp_wheel.h), rounded
+ * up to the jiffy and to the bucket of its level; 0: exact. */
 uint64_t tcp_after(const tcp_conn *c, uint64_t d)
 {
-    uint64_t now = c->stack->now;
-    return d >= TCP_NEVER - now ? TCP_NEVER - 1 : now + d;
+    return tcp_wheel_expiry_ns(c->stack->profile->timer_hz, c->stack->now, d);
+}
+
+/* An hrtimer's deadline (Linux's compressed-ACK timer): exact, whatever
+ * timer_hz says. */
+uint64_t tcp_after_exact(const tcp_conn *c, uint64_t d)
+{
+    return tcp_wheel_expiry_ns(0, c->stack->now, d);
 }
 
 void tcp_timer_stop(tcp_conn *c, tcp_timer_kind k)
@@ -65,7 +78,9 @@ void tcp_timer_restart_rtx(tcp_conn *c)
     tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, rtx_interval(c)));
 }
 
-#define TLP_TIMEOUT_MIN_NS 2000000ull /* Linux TCP_TIMEOUT_MIN: 2 jiffies at HZ=1000 */
+/* Linux TCP_TIMEOUT_MIN_US (tcp_schedule_loss_probe adds it in µs, then
+ * usecs_to_jiffies: on the wheel, tcp_after rounds the sum up to jiffies). */
+#define TLP_TIMEOUT_MIN_NS 2000000ull
 
 /* Linux tcp_schedule_loss_probe: a probe only on a SACK connection
  * (tcp_is_sack) with data out and no loss being repaired (TCP_CA_Open:
@@ -104,7 +119,14 @@ void tcp_timer_rtx_or_pto(tcp_conn *c, bool restart)
             tcp_timer_arm_rtx(c);
         return;
     }
-    tcp_timer_set(c, TCP_TIMER_RTX, tcp_after(c, pto_interval(c, restart)));
+    uint64_t at = tcp_timer_at(c, TCP_TIMER_RTX);
+    uint64_t pto = tcp_after(c, pto_interval(c, restart));
+    /* pto_interval is at most the time left to the running RTO; on the
+     * wheel both are rounded, and the probe keeps the RTO's deadline
+     * rather than round past it. */
+    if (!restart && !c->tlp_armed && at != TCP_NEVER && at > c->stack->now && at < pto)
+        pto = at;
+    tcp_timer_set(c, TCP_TIMER_RTX, pto);
     c->tlp_armed = true;
 }
 
@@ -276,15 +298,16 @@ static bool user_timed_out(const tcp_conn *c)
 }
 
 /* Linux tcp_clamp_rto_to_user_timeout: the next RTO fires no later than
- * the user timeout (at once, 1 jiffy, once it has passed). */
+ * the user timeout (at once, 1 jiffy, once it has passed; 1 ms here, which
+ * the wheel rounds up to one jiffy when timer_hz is set). */
 static void clamp_to_user_timeout(tcp_conn *c)
 {
     if (!tcp_opt_user_timeout_ns(c))
         return;
     uint64_t end = c->rtx_stamp_ns + tcp_opt_user_timeout_ns(c), now = c->stack->now;
-    uint64_t left = end > now ? end - now : 1000000u;
-    if (now + left < tcp_timer_at(c, TCP_TIMER_RTX))
-        tcp_timer_set(c, TCP_TIMER_RTX, now + left);
+    uint64_t at = tcp_after(c, end > now ? end - now : 1000000u);
+    if (at < tcp_timer_at(c, TCP_TIMER_RTX))
+        tcp_timer_set(c, TCP_TIMER_RTX, at);
 }
 
 static void on_rtx(tcp_conn *c)
@@ -367,8 +390,14 @@ static bool probe_timed_out(tcp_conn *c)
     return tcp_opt_user_timeout_ns(c) && now - c->probe_stamp_ns >= tcp_opt_user_timeout_ns(c);
 }
 
+/* Linux TCP_TIMEOUT_MIN: 2 jiffies; 2 ms without a timer wheel. */
+static uint64_t timeout_min_ns(const tcp_profile *p)
+{
+    return p->timer_hz ? 2 * (1000000000ull / p->timer_hz) : 2000000ull;
+}
+
 /* Linux tcp_clamp_probe0_to_user_timeout: the next probe no later than the
- * user timeout, but at least TCP_TIMEOUT_MIN (2 ms) away. */
+ * user timeout, but at least TCP_TIMEOUT_MIN away. */
 static uint64_t clamp_probe_to_user_timeout(const tcp_conn *c, uint64_t when)
 {
     if (!tcp_opt_user_timeout_ns(c) || !c->zwp_stamped)
@@ -377,8 +406,9 @@ static uint64_t clamp_probe_to_user_timeout(const tcp_conn *c, uint64_t when)
     if (elapsed >= tcp_opt_user_timeout_ns(c))
         return when;
     uint64_t left = tcp_opt_user_timeout_ns(c) - elapsed;
-    if (left < TLP_TIMEOUT_MIN_NS)
-        left = TLP_TIMEOUT_MIN_NS;
+    uint64_t floor = timeout_min_ns(c->stack->profile);
+    if (left < floor)
+        left = floor;
     return left < when ? left : when;
 }
 

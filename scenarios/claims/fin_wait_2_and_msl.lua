@@ -45,7 +45,7 @@ local c, p, profile = run { delay = "10ms" }
 local limit = E.fin_wait_2_orphan[profile]
 if limit then
   expect(c):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSED" }
-  expect(c):spent("FIN_WAIT_2", limit)
+  expect(c):spent("FIN_WAIT_2", E.timed_stay(profile, c, "FIN_WAIT_2", limit))
 else
   expect(c):trace(fw)
 end
@@ -58,9 +58,9 @@ expect(c3):trace(fw)
 if profile == "linux" then
   -- tcp_fin_timeout = 10 s: orphaned FIN_WAIT_2 lasts 10 s ...
   local c4 = run { delay = "10ms", fin_timeout = "10s" }
-  expect(c4):spent("FIN_WAIT_2", "10s")
+  expect(c4):spent("FIN_WAIT_2", E.timed_stay(profile, c4, "FIN_WAIT_2", "10s"))
   -- ... but TIME_WAIT stays 60 s (B closes 5 s into A's FIN_WAIT_2)
   local c5 = run({ delay = "10ms", fin_timeout = "10s" }, false, "5s")
   expect(c5):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT", "CLOSED" }
-  expect(c5):spent("TIME_WAIT", E.time_wait.linux)
+  expect(c5):spent("TIME_WAIT", E.timed_stay(profile, c5, "TIME_WAIT", E.time_wait.linux))
 end

@@ -36,13 +36,13 @@ local full = { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", 
 local c, _, sim = tw { delay = "10ms" }
 local profile = sim.profile
 expect(c):trace(full)
-expect(c):spent("TIME_WAIT", E.time_wait[profile])
+expect(c):spent("TIME_WAIT", E.timed_stay(profile, c, "TIME_WAIT", E.time_wait[profile]))
 
 -- a smaller MSL shortens TIME_WAIT, except in Linux
 local c2 = tw { delay = "10ms", msl = "30s" }
-expect(c2):spent("TIME_WAIT", E.time_wait_for_msl(profile, "30s"))
+expect(c2):spent("TIME_WAIT", E.timed_stay(profile, c2, "TIME_WAIT", E.time_wait_for_msl(profile, "30s")))
 local c3 = tw { delay = "10ms", msl = "10s" }
-expect(c3):spent("TIME_WAIT", E.time_wait_for_msl(profile, "10s"))
+expect(c3):spent("TIME_WAIT", E.timed_stay(profile, c3, "TIME_WAIT", E.time_wait_for_msl(profile, "10s")))
 
 -- the retransmitted FIN is answered, and TIME_WAIT starts over from it
 local c6, p6, sim6, link6, b6 = tw({ delay = "10ms", msl = "30s" }, true)
@@ -51,4 +51,4 @@ expect(p6):trace { "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLO
 expect(p6.stats.retransmits):equals(1)
 local b_fin = link6:last { from = b6, flags = "FIN" }   -- B's second FIN
 expect(#link6:segments { from = b6, flags = "FIN" }):equals(2)
-expect(c6):left("TIME_WAIT", tcpsim.ns(b_fin.arrived + sim6.duration(E.time_wait_for_msl(profile, "30s"))))
+expect(c6):left("TIME_WAIT", tcpsim.ns(E.timer(profile, b_fin.arrived, sim6.duration(E.time_wait_for_msl(profile, "30s")))))

@@ -87,6 +87,38 @@ function M.full_segment(profile, mtu)
   return mtu - 40 - (profile == "rfc9293" and 0 or 12)
 end
 
+-- When a timer armed at `at` for `timeout` (both in ns) fires.
+--   rfc9293, bsd: at + timeout.
+--   linux: on the timer wheel of kernel/time/timer.c at HZ 250
+--          (CONFIG_HZ_250, the kernel the agreement table runs on; a jiffy
+--          is 4 ms, jiffy 0 at time 0): the timeout in whole jiffies
+--          (msecs_to_jiffies rounds up) is added to the current jiffy;
+--          calc_wheel_index puts the timer in level n+1 from a delta of
+--          LVL_START(n+1) = 63 << 3n jiffies on (9 levels), and calc_index
+--          fires it at the next multiple of 8^n jiffies strictly after
+--          its expiry: ((expires >> 3n) + 1) << 3n.
+function M.timer(profile, at, timeout)
+  if profile ~= "linux" then return at + timeout end
+  local tick = 4000000
+  local delta = (timeout + tick - 1) // tick
+  local shift, start = 0, 63
+  while shift < 24 and delta >= start do
+    shift, start = shift + 3, start * 8
+  end
+  return ((((at // tick + delta) >> shift) + 1) << shift) * tick
+end
+
+-- How long `sock` stays in `state` when a timer of `timeout` (a duration)
+-- armed as it entered the state ends it (M.timer), as a duration.
+function M.timed_stay(profile, sock, state, timeout)
+  local at
+  for _, step in ipairs(sock.steps) do
+    if step.state == state then at = step.time end
+  end
+  local ns = tcpsim.duration(timeout)
+  return tcpsim.ns(M.timer(profile, at, ns) - at)
+end
+
 -- The three profiles, for scenarios that loop over them.
 M.profiles = { "rfc9293", "linux", "bsd" }
 

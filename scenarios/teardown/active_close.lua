@@ -17,5 +17,5 @@ sim:run()
 
 expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT", "CLOSED" }
 expect(peer):trace { "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSED" }
-expect(client):spent("TIME_WAIT", E.time_wait[sim.profile])
+expect(client):spent("TIME_WAIT", E.timed_stay(sim.profile, client, "TIME_WAIT", E.time_wait[sim.profile]))
 expect(client):error(nil)

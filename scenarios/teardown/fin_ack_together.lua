@@ -26,7 +26,7 @@ local finack = link:last { from = b, flags = "FIN,ACK" }
 expect(steps[5].time):equals(finack.arrived)
 if sim.profile == "linux" then
   -- Linux schedules the ACK of a bare FIN for the next timer tick
-  -- (tcp_send_delayed_ack with an ATO of 0; profile knob delack_tick): B's
+  -- (tcp_send_delayed_ack with an ATO of 0; the timer wheel, timer_hz): B's
   -- close() at the same instant sends one FIN,ACK that carries it, so
   -- there is no bare ACK to lose, and the trace is the same.
   expect(link):saw { "A>B FIN,ACK", "B>A FIN,ACK", "A>B ACK" }

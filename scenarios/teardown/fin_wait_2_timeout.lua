@@ -14,7 +14,7 @@ sim:run_for "20min"
 local limit = E.fin_wait_2_orphan[sim.profile]
 if limit then
   expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSED" }
-  expect(client):spent("FIN_WAIT_2", limit)
+  expect(client):spent("FIN_WAIT_2", E.timed_stay(sim.profile, client, "FIN_WAIT_2", limit))
 else
   expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2" }
 end

@@ -17,6 +17,6 @@ local function time_wait(opts)
 end
 
 local c, profile = time_wait { delay = "10ms" }
-expect(c):spent("TIME_WAIT", E.time_wait[profile])
+expect(c):spent("TIME_WAIT", E.timed_stay(profile, c, "TIME_WAIT", E.time_wait[profile]))
 local c2 = time_wait { msl = "5s", delay = "10ms" }
-expect(c2):spent("TIME_WAIT", E.time_wait_for_msl(profile, "5s"))
+expect(c2):spent("TIME_WAIT", E.timed_stay(profile, c2, "TIME_WAIT", E.time_wait_for_msl(profile, "5s")))

@@ -16,5 +16,5 @@ sim:run()
 local closing = { "ESTABLISHED", "FIN_WAIT_1", "CLOSING", "TIME_WAIT", "CLOSED" }
 expect(client):trace { "CLOSED", "SYN_SENT", table.unpack(closing) }
 expect(peer):trace { "SYN_RECEIVED", table.unpack(closing) }
-expect(client):spent("TIME_WAIT", E.time_wait_for_msl(sim.profile, "10s"))
-expect(peer):spent("TIME_WAIT", E.time_wait_for_msl(sim.profile, "10s"))
+expect(client):spent("TIME_WAIT", E.timed_stay(sim.profile, client, "TIME_WAIT", E.time_wait_for_msl(sim.profile, "10s")))
+expect(peer):spent("TIME_WAIT", E.timed_stay(sim.profile, peer, "TIME_WAIT", E.time_wait_for_msl(sim.profile, "10s")))

@@ -117,7 +117,8 @@ function tcpsim.ns(n) end
 ---@field delack_max? tcpsim.Duration Linux's ATO grows from delack up to this (0: a fixed delack)
 ---@field tlp? boolean tail loss probe about 2·SRTT after the last segment (SACK connections)
 ---@field pingpong? boolean with delack_max: a reply within the ATO or a FIN makes the connection interactive (no quick ACKs)
----@field delack_tick? tcpsim.Duration with delack_max: the wait of a delayed ACK due at an ATO of 0, Linux's next timer tick (0: at once)
+---@field delack_tick? tcpsim.Duration with delack_max and timer_hz 0: the wait of a delayed ACK due at an ATO of 0, Linux's next timer tick (0: at once)
+---@field timer_hz? integer timers run on Linux's timer wheel at this HZ (100, 250, 1000: jiffy 0 at time 0, each deadline rounded up to its wheel bucket, kernel/time/timer.c); 0: exact timers
 ---@field comp_sack_delay? tcpsim.Duration with delack_max, on SACK connections: duplicate ACKs past the third for one RCV.NXT are held min(SRTT/20, this), then one goes (Linux SACK compression; 0: off)
 ---@field comp_sack_slack? tcpsim.Duration with comp_sack_delay: added to the hold (the kernel timer's slack, which it fires at the end of)
 ---@field comp_sack_nr? integer with comp_sack_delay: at most this many duplicate ACKs held (0..255); one more goes at once

@@ -233,6 +233,11 @@ bool kern_transition_direct(tcp_state from, tcp_state to);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t kern_clock_ns(void);
+/* The first instant at or after at_ns (CLOCK_MONOTONIC) on the kernel's
+ * tick grid, where jiffies advance; returns once that instant plus
+ * offset_ns has passed. at_ns itself, at once, where the grid cannot be
+ * read. */
+uint64_t kern_tick_align_ns(uint64_t at_ns, uint64_t offset_ns);
 /* The TUN device's file descriptor (non-blocking), for an event loop's poll. */
 int kern_tun_fd(const kern_ns *ns);
 /* Writes one IPv4 datagram to the kernel: 0, or -errno (-EIO if short). */

@@ -28,6 +28,30 @@ uint64_t kern_clock_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* CLOCK_MONOTONIC_COARSE is the timekeeper's time as of the last tick,
+ * and it advances a whole tick (TICK_NSEC, its resolution) at a time, so
+ * its value modulo its resolution is the phase of the tick grid. Waits
+ * with TIMER_ABSTIME until the aligned instant plus offset_ns has come,
+ * so a clock measured from the result never reads less than offset_ns. */
+uint64_t kern_tick_align_ns(uint64_t at_ns, uint64_t offset_ns)
+{
+    struct timespec res, c;
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0 ||
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &c) != 0 || res.tv_sec != 0 || res.tv_nsec <= 1)
+        return at_ns;
+    uint64_t tick = (uint64_t)res.tv_nsec;
+    uint64_t phase = ((uint64_t)c.tv_sec * 1000000000ull + (uint64_t)c.tv_nsec) % tick;
+    uint64_t aligned = at_ns - at_ns % tick + phase;
+    if (aligned < at_ns)
+        aligned += tick;
+    uint64_t until = aligned + offset_ns;
+    struct timespec ts = {.tv_sec = (time_t)(until / 1000000000ull),
+                          .tv_nsec = (long)(until % 1000000000ull)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+    return aligned;
+}
+
 int kern_tun_write(kern_ns *ns, const uint8_t *dgram, size_t len)
 {
     ssize_t n = write(ns->tun_fd, dgram, len);

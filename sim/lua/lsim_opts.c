@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lsim.h"
+#include "tcp_wheel.h"
 
 static bool is_allowed(const char *key, const char *const *allowed)
 {
@@ -336,6 +337,7 @@ static const knob KNOBS[] = {
     KNOB("delack_max", K_DURATION, delack_max_ns),
     KNOB("pingpong", K_BOOL, pingpong),
     KNOB("delack_tick", K_DURATION, delack_tick_ns),
+    KNOB("timer_hz", K_U32, timer_hz),
     KNOB("comp_sack_delay", K_DURATION, comp_sack_delay_ns),
     KNOB("comp_sack_slack", K_DURATION, comp_sack_slack_ns),
     KNOB("comp_sack_nr", K_U32, comp_sack_nr),
@@ -472,6 +474,12 @@ void lsim_profile_apply(lua_State *L, int idx, tcp_profile *p, const char *where
     if (p->port_lo > p->port_hi)
         luaL_error(L, "%s: port_lo (%d) is above port_hi (%d): the ephemeral range holds no port",
                    where, (int)p->port_lo, (int)p->port_hi);
+    /* The wheel counts whole jiffies of whole nanoseconds (tcp_wheel.h). */
+    if (!tcp_wheel_hz_valid(p->timer_hz))
+        luaL_error(L,
+                   "%s: timer_hz must be 0 (exact timers) or a divisor of 1000000000 up to %d "
+                   "(100, 250, 1000; a jiffy is whole nanoseconds); got %I",
+                   where, (int)TCP_WHEEL_HZ_MAX, (lua_Integer)p->timer_hz);
     /* Linux's tcp_comp_sack_nr is a u8 sysctl (0..255, proc_dou8vec_minmax)
      * and the count it bounds is kept in 8 bits: a larger limit would never
      * be reached. */

@@ -256,7 +256,15 @@ int net_kern_open(net *n)
         k->failed = true;
         return refuse(n, NET_ENOKERNEL, "%s", err);
     }
-    k->t0_ns = kern_clock_ns() - sim_world_now(n->world);
+    uint64_t now = sim_world_now(n->world);
+    k->t0_ns = kern_clock_ns() - now;
+    /* The simulated linux profile counts jiffies from time 0 (timer_hz,
+     * stack/tcp_wheel.h); starting the run's clock on the kernel's tick
+     * grid gives the kernel's timer wheel the same origin, so its timers
+     * round where the simulation's do rather than at the phase of the
+     * machine's boot. */
+    if (n->hosts[k->host]->profile->timer_hz)
+        k->t0_ns = kern_tick_align_ns(k->t0_ns, now);
     k->last_io_ns = kern_clock_ns();
     return 0;
 }

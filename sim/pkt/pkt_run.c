@@ -430,6 +430,11 @@ pkt_run_verdict pkt_run(const pkt_script *s, const pkt_run_opts *o, pkt_run_info
     if (!p)
         return run_fail(&r, PKT_RUN_NOT_RUN, NULL, "unknown profile '%s'", o->profile);
     r.prof = *p;
+    /* Exact timers: a script states each segment's time within its
+     * tolerance (4 ms by default), written for timers that fire on time;
+     * the timer wheel's lateness (timer_hz, up to a bucket of the timeout's
+     * level) is not what a script checks. */
+    r.prof.timer_hz = 0;
     r.scratch = malloc(RUN_SCRATCH);
     if (!r.scratch)
         return run_fail(&r, PKT_RUN_NOT_RUN, NULL, "out of memory");

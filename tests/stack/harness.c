@@ -429,6 +429,19 @@ static void net_build(harness *h)
     net_wire_set(h->net, true);
 }
 
+const tcp_profile *h_linux_exact(void)
+{
+    static tcp_profile exact;
+    exact = *tcp_profile_find("linux");
+    exact.timer_hz = 0;
+    return &exact;
+}
+
+const tcp_profile *h_profile_exact(const char *name)
+{
+    return name && strcmp(name, "linux") == 0 ? h_linux_exact() : tcp_profile_find(name);
+}
+
 harness *h_new(size_t n_stacks, const tcp_profile *profile)
 {
     harness *h = calloc(1, sizeof *h);

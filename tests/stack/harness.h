@@ -134,6 +134,15 @@ typedef h_verdict (*h_filter_fn)(harness *h, const h_dgram *d, uint64_t *deliver
 
 /* n_stacks (1..H_STACKS_MAX) stacks with `profile` (NULL: "rfc9293"). */
 harness *h_new(size_t n_stacks, const tcp_profile *profile);
+/* The linux profile on exact timers (timer_hz 0; a delayed ACK at ATO 0
+ * waits delack_tick, one jiffy). Tests of a Linux rule's schedule (which
+ * interval, how many) use it so the expected instants are the rule's own;
+ * the timer wheel that moves them later is tested on its own
+ * (test_wheel) and with the linux profile as shipped. */
+const tcp_profile *h_linux_exact(void);
+/* The named profile on exact timers: h_linux_exact for "linux", else the
+ * profile itself (its timer_hz is already 0); NULL for an unknown name. */
+const tcp_profile *h_profile_exact(const char *name);
 /* Frees the stacks (tcp_stack_free: nothing is sent), the queue and the logs. */
 void h_free(harness *h);
 /* cmocka setup/teardown: *state becomes a two-stack "rfc9293" harness.

@@ -63,7 +63,7 @@ static fixture *fx_new(const char *profile)
     assert_non_null(fx);
     fx->now = H_S(10);
     static const tcp_env env = {.now_ns = fx_now, .random = fx_random, .output = fx_output};
-    fx->s = tcp_stack_new(&env, fx, 0x0a000002u, tcp_profile_find(profile));
+    fx->s = tcp_stack_new(&env, fx, 0x0a000002u, h_profile_exact(profile));
     assert_non_null(fx->s);
     tcp_check_enable(fx->s, true, fx_report, fx);
     fx->s->now = fx->now;

@@ -35,7 +35,7 @@ static void data_to_b(harness *h, h_pair p, const char *text)
 static void linux_fin_after_data_acked_after_ato(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     data_to_b(h, p, "hello");
     h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick ACK */
@@ -62,7 +62,7 @@ static void linux_fin_after_data_acked_after_ato(void **state)
 static void linux_data_with_fin_acked_after_ato(void **state)
 {
     (void)state;
-    tcp_profile classic = *tcp_profile_find("linux");
+    tcp_profile classic = *h_linux_exact();
     classic.nagle_minshall = false;
     harness *h = h_new(2, &classic);
     h_pair p = h_establish(h, H_A, H_B, 80);
@@ -94,7 +94,7 @@ static void linux_data_with_fin_acked_after_ato(void **state)
 static void linux_fin_without_data_acked_next_tick(void **state)
 {
     (void)state;
-    const tcp_profile *linux_p = tcp_profile_find("linux");
+    const tcp_profile *linux_p = h_linux_exact();
     assert_true(linux_p->delack_tick_ns > 0);
     harness *h = h_new(2, linux_p);
     h_pair p = h_establish(h, H_A, H_B, 80);
@@ -116,7 +116,7 @@ static void linux_fin_without_data_acked_next_tick(void **state)
 static void linux_close_within_tick_sends_fin_ack(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
     h_deliver(h);
@@ -158,7 +158,7 @@ static void bsd_fin_after_data_acked_at_once(void **state)
 static void linux_pingpong_delays_then_ends(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     data_to_b(h, p, "q1");
     h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick ACK */
@@ -189,7 +189,7 @@ static void linux_pingpong_delays_then_ends(void **state)
 static void linux_ato_grows_to_delack_max(void **state)
 {
     (void)state;
-    tcp_profile pr = *tcp_profile_find("linux");
+    tcp_profile pr = *h_linux_exact();
     pr.quickack = 0;
     pr.read_ack = false; /* the ATO alone: B's reads do not hurry the ACK */
     harness *h = h_new(2, &pr);
@@ -219,7 +219,7 @@ static void linux_ato_grows_to_delack_max(void **state)
 static void linux_quickack_after_idle(void **state)
 {
     (void)state;
-    tcp_profile pr = *tcp_profile_find("linux");
+    tcp_profile pr = *h_linux_exact();
     pr.quickack = 1;
     pr.read_ack = false; /* the ATO alone: B's reads do not hurry the ACK */
     harness *h = h_new(2, &pr);
@@ -245,7 +245,7 @@ static void linux_quickack_after_idle(void **state)
  * with read_ack off the ACK waits the 40 ms ATO. */
 static void read_sends_ack_of_pushed_segment(bool read_ack)
 {
-    tcp_profile pr = *tcp_profile_find("linux");
+    tcp_profile pr = *h_linux_exact();
     pr.quickack = 0;
     pr.read_ack = read_ack;
     harness *h = h_new(2, &pr);
@@ -283,7 +283,7 @@ static void without_read_ack_the_ack_waits(void **state)
 static void linux_read_leaves_unpushed_full_segment_delayed(void **state)
 {
     (void)state;
-    tcp_profile pr = *tcp_profile_find("linux");
+    tcp_profile pr = *h_linux_exact();
     pr.quickack = 0;
     pr.grow_window = false; /* a growing window would quick-ACK the segment */
     harness *h = h_new(2, &pr);

@@ -223,7 +223,7 @@ static void bsd_synack_window(void **state)
 static void linux_wscale_from_rcvbuf_max(void **state)
 {
     (void)state;
-    tcp_profile pr = *tcp_profile_find("linux");
+    tcp_profile pr = *h_linux_exact();
     pr.rcvbuf_max = 6291456;
     harness *h = with(&pr);
     h_connect(h, H_A, H_B, 80, 1000);
@@ -253,12 +253,13 @@ static void linux_wscale_user_rcvbuf(void **state)
 /* An RST,ACK in SYN_SENT whose ACK is not acceptable: dropped (RFC 9293
  * §3.10.7.3), and Linux re-arms the retransmission timer at TCP_TIMEOUT_MIN
  * (2 jiffies) while no SYN was retransmitted yet ("Previous FIN/ACK or
- * RST/ACK might be ignored"): the SYN goes again 2 ms later, as
- * packetdrill's rst-syn-sent-bad-ack expects (within 10 ms). */
+ * RST/ACK might be ignored"): the SYN goes again 2 jiffies (8 ms at HZ 250)
+ * later; packetdrill's rst-syn-sent-bad-ack, written at HZ 1000, expects
+ * it 2 ms later within 10 ms. */
 static void linux_bad_ack_in_syn_sent_resends_syn(void **state)
 {
     (void)state;
-    harness *h = named("linux");
+    harness *h = with(h_linux_exact());
     tcp_sock_id c = h_connect(h, H_A, H_B, 80, 1000);
     h_expect_sent(h, H_A, TCP_SYN, 1000, H_ANY, 0);
     h_drop(h);
@@ -269,7 +270,7 @@ static void linux_bad_ack_in_syn_sent_resends_syn(void **state)
     rst.ack = 1000 + 5;
     h_inject(h, H_A, &rst);
     h_expect_none_sent(h, H_A);
-    h_advance(h, H_MS(2));
+    h_advance(h, H_MS(8)); /* TCP_TIMEOUT_MIN: 2 jiffies at HZ 250 */
     h_expect_sent(h, H_A, TCP_SYN, 1000, H_ANY, 0);
     h_expect_state(h, H_A, c, TCP_SYN_SENT);
     const tcp_stats *st = tcp_sock_stats(h_stack(h, H_A), c);
@@ -283,7 +284,7 @@ static void linux_bad_ack_in_syn_sent_resends_syn(void **state)
 static void linux_bad_ack_after_retransmission_waits_rto(void **state)
 {
     (void)state;
-    harness *h = named("linux");
+    harness *h = with(h_linux_exact());
     tcp_sock_id c = h_connect(h, H_A, H_B, 80, 1000);
     h_drop(h);
     tcp_seg ack = h_template(h, H_A, c);
@@ -293,7 +294,7 @@ static void linux_bad_ack_after_retransmission_waits_rto(void **state)
     h_inject(h, H_A, &ack);
     h_expect_sent(h, H_A, TCP_SYN, 1000, H_ANY, 0);
     h_expect_sent(h, H_A, TCP_RST, 900, H_ANY, 0);
-    h_advance(h, H_MS(2));
+    h_advance(h, H_MS(8)); /* TCP_TIMEOUT_MIN: 2 jiffies at HZ 250 */
     h_expect_sent(h, H_A, TCP_SYN, 1000, H_ANY, 0);
     h_inject(h, H_A, &ack); /* RST again, but the RTO (1 s, linear) is kept */
     h_expect_sent(h, H_A, TCP_RST, 900, H_ANY, 0);

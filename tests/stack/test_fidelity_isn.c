@@ -59,7 +59,7 @@ static void time_wait_reuse_same_for_every_seed(void **state)
 {
     (void)state;
     for (uint64_t seed = 1; seed <= 8; seed++) {
-        harness *h = h_new(2, tcp_profile_find("linux"));
+        harness *h = h_new(2, h_linux_exact());
         h_set_seed(h, seed);
         h_reboot(h, H_A);
         h_reboot(h, H_B);
@@ -89,7 +89,7 @@ static void time_wait_reuse_same_for_every_seed(void **state)
 static void time_wait_reopen_isn_never_zero(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     tcp_sock_id l = h_listen(h, H_B, 80, 8);
     assert_int_equal(tcp_setopt(h_stack(h, H_B), l, TCP_OPT_ISN, 0xfffefffdu), TCP_OK);
     tcp_sock_id c = open_from(h, 40000);
@@ -112,7 +112,7 @@ static void time_wait_reopen_isn_never_zero(void **state)
 static void ephemeral_range_linux(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     tcp_stack *a = h_stack(h, H_A);
     for (int i = 0; i < 50; i++) {
         tcp_sock_id id;
@@ -183,7 +183,7 @@ static void three_out_of_window(harness *h, h_pair p)
 static void oow_acks_rate_limited_linux(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     three_out_of_window(h, p);
     h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);

@@ -21,7 +21,7 @@
 static void linux_accept_queue_holds_backlog_plus_one(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_listen(h, H_B, 80, 1);
     tcp_sock_id c1 = h_connect(h, H_A, H_B, 80, H_ANY);
     h_settle(h);
@@ -43,7 +43,7 @@ static void linux_accept_queue_holds_backlog_plus_one(void **state)
 static void linux_third_ack_dropped_when_accept_queue_full(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     tcp_sock_id l = h_listen(h, H_B, 80, 0); /* backlog 0: one connection fits */
     h_connect(h, H_A, H_B, 80, H_ANY);
     tcp_sock_id c2 = h_connect(h, H_A, H_B, 80, H_ANY);
@@ -66,7 +66,7 @@ static void linux_third_ack_dropped_when_accept_queue_full(void **state)
 static void linux_syn_recv_rst_in_window_drops_request(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     tcp_sock_id l = h_listen(h, H_B, 80, 4);
     h_connect(h, H_A, H_B, 80, H_ANY);
     h_deliver(h); /* SYN */
@@ -137,7 +137,7 @@ static void rfc9293_syn_recv_rst_in_window_challenged(void **state)
 static void linux_syn_recv_new_syn_answered_with_rst(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     tcp_sock_id l = h_listen(h, H_B, 80, 4);
     h_connect(h, H_A, H_B, 80, H_ANY);
     h_deliver(h);
@@ -160,7 +160,7 @@ static void linux_syn_recv_new_syn_answered_with_rst(void **state)
 static void linux_quickack_at_start(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     h_send(h, H_A, p.client,
            "eighty bytes of request.......................................................");

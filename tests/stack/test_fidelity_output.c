@@ -29,7 +29,7 @@ static void send_n(harness *h, size_t stack, tcp_sock_id id, size_t n)
 
 static harness *with_profile(const char *name)
 {
-    return h_new(2, tcp_profile_find(name));
+    return h_new(2, h_profile_exact(name));
 }
 
 static void finish(harness *h)
@@ -296,7 +296,7 @@ static void rfc9293_abort_in_last_ack_is_silent(void **state)
 static void no_second_fast_retransmit_below_recover(void **state)
 {
     (void)state;
-    tcp_profile pr = *tcp_profile_find("linux");
+    tcp_profile pr = *h_linux_exact();
     /* B's ACKs for the out-of-order segments must stay duplicates: with
      * grow_window their windows would grow, which makes them updates. */
     pr.grow_window = false;
@@ -330,7 +330,7 @@ static void no_second_fast_retransmit_below_recover(void **state)
 static void mss_floor_linux(void **state)
 {
     (void)state;
-    tcp_profile pr = *tcp_profile_find("linux");
+    tcp_profile pr = *h_linux_exact();
     pr.mss = 40;
     harness *h = h_new(2, &pr);
     h_pair p = h_establish(h, H_A, H_B, 80);
@@ -351,7 +351,7 @@ static void sndbuf_expanded_at_establishment(void **state)
     const uint64_t want[] = {46080, 332800};
     (void)state;
     for (size_t i = 0; i < 2; i++) {
-        tcp_profile pr = *tcp_profile_find("linux");
+        tcp_profile pr = *h_linux_exact();
         pr.mss = mss[i];
         harness *h = h_new(2, &pr);
         tcp_stack *a = h_stack(h, H_A);
@@ -390,7 +390,7 @@ static void window_whole_segments_at_scale_0(void **state)
     const uint32_t closed[] = {0, 600}, want[] = {1448, 2048};
     (void)state;
     for (size_t i = 0; i < 2; i++) {
-        tcp_profile pr = *tcp_profile_find(names[i]);
+        tcp_profile pr = *h_profile_exact(names[i]);
         pr.rcv_win_ratio = 128; /* the same window from the same buffer */
         pr.send_timestamps = true;
         harness *h = h_new(2, &pr);
@@ -499,7 +499,7 @@ static void out_of_order_grows_window_with_sack_only(void **state)
     (void)state;
     const uint16_t want[] = {67, 70, 73, 75, 75, 75, 75, 75, 75};
     for (int sack = 1; sack >= 0; sack--) {
-        tcp_profile pr = *tcp_profile_find("linux");
+        tcp_profile pr = *h_linux_exact();
         pr.send_sack_perm = sack;
         harness *h = h_new(2, &pr);
         h_pair p = h_establish(h, H_A, H_B, 80);
@@ -534,7 +534,7 @@ static void reads_grow_receive_buffer_linux(void **state)
     (void)state;
     const uint16_t want[] = {82, 85, 88, 90, 93, 96};
     for (int on = 1; on >= 0; on--) {
-        tcp_profile pr = *tcp_profile_find("linux");
+        tcp_profile pr = *h_linux_exact();
         pr.rcv_autotune = on;
         harness *h = h_new(2, &pr);
         h_set_delay(h, 5000000u);

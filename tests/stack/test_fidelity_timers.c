@@ -37,7 +37,7 @@ static void send_n(harness *h, size_t stack, tcp_sock_id id, size_t n)
 static void orphan_retries_linux(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     h_drop_sent(h, H_A, H_ANY, 100); /* nothing A sends arrives */
     uint64_t t0 = h_now(h);

@@ -47,7 +47,7 @@ static void inject_fin_again(harness *h, h_pair p)
 static void linux_closing_takes_ack_of_retransmitted_fin(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = both_closing(h);
     inject_fin_again(h, p);
     h_expect_state(h, H_A, p.client, TCP_TIME_WAIT);
@@ -72,7 +72,7 @@ static void rfc9293_closing_ignores_old_fin(void **state)
 static void linux_bare_fin_at_zero_window(void **state)
 {
     (void)state;
-    tcp_profile pr = *tcp_profile_find("linux");
+    tcp_profile pr = *h_linux_exact();
     pr.rcvbuf = 2000;  /* tcp_win_from_space: half of it, 1000 bytes, is window */
     pr.rcvbuf_max = 0; /* a scale that fits it (tcp_rmem[2] = tcp_rmem[1]) */
     harness *h = h_new(2, &pr);
@@ -202,7 +202,7 @@ static tcp_seg tw_syn(harness *h, h_pair p, uint32_t seq_delta, uint32_t ts_val)
 static void linux_time_wait_newer_timestamp_reopens(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     uint32_t ts_recent = 0, snd_nxt = 0;
     h_pair p = linux_server_time_wait(h, &ts_recent, &snd_nxt);
     tcp_seg syn = tw_syn(h, p, (uint32_t)-1, ts_recent + 1000u);
@@ -221,7 +221,7 @@ static void linux_time_wait_newer_timestamp_reopens(void **state)
 static void linux_time_wait_older_timestamp_refused(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     uint32_t ts_recent = 0, snd_nxt = 0;
     h_pair p = linux_server_time_wait(h, &ts_recent, &snd_nxt);
     tcp_seg syn = tw_syn(h, p, (uint32_t)-1, ts_recent);
@@ -248,7 +248,7 @@ static void linux_time_wait_older_timestamp_refused(void **state)
 static void linux_time_wait_paws_refused_segments_restart(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     uint32_t ts_recent = 0, snd_nxt = 0;
     h_pair p = linux_server_time_wait(h, &ts_recent, &snd_nxt);
     tcp_seg ack = h_template(h, H_B, p.server);

@@ -44,7 +44,7 @@ static void linux_probe_resends_last_segment(void **state)
 {
     (void)state;
     h_pair p;
-    harness *h = pair(tcp_profile_find("linux"), &p);
+    harness *h = pair(h_linux_exact(), &p);
     uint32_t una = h_template(h, H_B, p.server).seq;
     h_drop_sent(h, H_A, H_ANY, 4);
     uint64_t t0 = h_now(h);
@@ -69,7 +69,7 @@ static void linux_probe_sends_new_data(void **state)
 {
     (void)state;
     h_pair p;
-    harness *h = pair(tcp_profile_find("linux"), &p);
+    harness *h = pair(h_linux_exact(), &p);
     uint32_t una = h_template(h, H_B, p.server).seq;
     h_drop_sent(h, H_A, H_ANY, 11);
     uint64_t t0 = h_now(h);
@@ -87,7 +87,7 @@ static void linux_probe_sends_new_data(void **state)
 static void no_probe_without_sack(void **state)
 {
     (void)state;
-    tcp_profile pr = *tcp_profile_find("linux");
+    tcp_profile pr = *h_linux_exact();
     pr.send_sack_perm = false;
     h_pair p;
     harness *h = pair(&pr, &p);

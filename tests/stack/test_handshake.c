@@ -180,7 +180,7 @@ static void syn_retries_exhausted_linux(void **state)
     (void)state;
     static const uint64_t times[] = {0,      H_S(1),  H_S(2),  H_S(3),  H_S(4), H_S(5),
                                      H_S(7), H_S(11), H_S(19), H_S(35), H_S(67)};
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     syn_retries_run_out(h, times, 11, H_S(131));
     h_free(h);
 }

@@ -70,7 +70,7 @@ static fixture *fx_new(void)
     assert_non_null(fx);
     fx->rng = 0x2545f4914f6cdd1dull;
     static const tcp_env env = {.now_ns = fx_now, .random = fx_random, .output = fx_output};
-    fx->s = tcp_stack_new(&env, fx, 0x0a000002u, tcp_profile_find("linux"));
+    fx->s = tcp_stack_new(&env, fx, 0x0a000002u, h_linux_exact());
     assert_non_null(fx->s);
     return fx;
 }
@@ -605,7 +605,7 @@ static void shared_scratch_survives_a_send_from_inside_another_send(void **state
 static void rings_are_released_once_empty(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     tcp_stack *a = h_stack(h, H_A), *b = h_stack(h, H_B);
     char data[3000], buf[4000];
@@ -832,7 +832,7 @@ static void a_segment_starting_the_ring_is_lent_and_outlives_its_stack(void **st
 static void lent_segments_survive_dup_retransmission_and_crash(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     tcp_stack *b = h_stack(h, H_B);
     uint8_t data[1000], buf[2000];
@@ -882,7 +882,7 @@ static void connect_pairs(harness *h, tcp_sock_id l, tcp_sock_id *cli, tcp_sock_
 static void idle_established_costs_under_1_kib(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     tcp_sock_id l = h_listen(h, H_B, 80, MEM_PAIRS);
     tcp_sock_id cli[MEM_PAIRS], srv[MEM_PAIRS];
     connect_pairs(h, l, cli, srv);
@@ -926,7 +926,7 @@ static void time_wait_minisock_costs_under_256_bytes(void **state)
 {
     (void)state;
     assert_true(sizeof(tcp_tw) + INDEX_MIN_BYTES <= 256);
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     tcp_stack *a = h_stack(h, H_A);
     tcp_sock_id l = h_listen(h, H_B, 80, MEM_PAIRS);
     tcp_sock_id cli[MEM_PAIRS], srv[MEM_PAIRS];
@@ -1002,7 +1002,7 @@ static void minisock_acks_a_retransmitted_fin_and_restarts_2msl(void **state)
     const char *names[] = {"rfc9293", "linux", "bsd"};
     const uint64_t tw_ns[] = {H_S(240), H_S(60), H_S(60)};
     for (size_t i = 0; i < 3; i++) {
-        harness *h = h_new(2, tcp_profile_find(names[i]));
+        harness *h = h_new(2, h_profile_exact(names[i]));
         tcp_sock_id c;
         to_minisock(h, H_A, H_B, &c);
         tcp_stack *a = h_stack(h, H_A);
@@ -1067,7 +1067,7 @@ static h_verdict view_rebuilt(harness *h, const h_dgram *d, uint64_t *deliver_ns
 static void minisock_segment_reuses_the_parked_connection(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     tcp_sock_id c;
     to_minisock(h, H_A, H_B, &c);
     tcp_stack *a = h_stack(h, H_A);
@@ -1110,7 +1110,7 @@ static void minisock_meets_an_rst_per_profile(void **state)
     const char *names[] = {"rfc9293", "linux", "bsd"};
     const bool ends[] = {true, true, false};
     for (size_t i = 0; i < 3; i++) {
-        harness *h = h_new(2, tcp_profile_find(names[i]));
+        harness *h = h_new(2, h_profile_exact(names[i]));
         tcp_sock_id c;
         to_minisock(h, H_A, H_B, &c);
         tcp_seg rst = h_template(h, H_A, c);
@@ -1142,7 +1142,7 @@ static void minisock_meets_a_syn_per_profile(void **state)
     (void)state;
     const char *names[] = {"rfc9293", "linux", "bsd"};
     for (size_t i = 0; i < 3; i++) {
-        harness *h = h_new(2, tcp_profile_find(names[i]));
+        harness *h = h_new(2, h_profile_exact(names[i]));
         tcp_sock_id s;
         to_minisock(h, H_B, H_A, &s);
         tcp_seg syn = h_template(h, H_B, s);

@@ -29,7 +29,7 @@ static void send_n(harness *h, size_t stack, tcp_sock_id id, size_t n)
 
 static harness *with_profile(const char *name)
 {
-    return h_new(2, tcp_profile_find(name));
+    return h_new(2, h_profile_exact(name));
 }
 
 /* ---- TCP_CORK ---- */

@@ -204,12 +204,12 @@ static void fin_wait_2_forever_rfc9293(void **state)
 static void fin_wait_2_orphan_reaped_linux(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     h_pair q = h_establish(h, H_A, H_B, 81);
     /* The orphan timer starts in FIN_WAIT_2, when B's ACK of the bare FIN
      * arrives: one tick after the FIN (delack_tick, tcp_send_delayed_ack). */
-    uint64_t t0 = h_now(h) + tcp_profile_find("linux")->delack_tick_ns;
+    uint64_t t0 = h_now(h) + h_linux_exact()->delack_tick_ns;
     close_ok(h, H_A, p.client);
     assert_int_equal(tcp_shutdown(h_stack(h, H_A), q.client), TCP_OK);
     h_settle(h);
@@ -239,7 +239,7 @@ static void fin_wait_2_orphan_reaped_linux(void **state)
 static void close_with_unread_data_sends_rst(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     h_send(h, H_B, p.server, "unread");
     h_settle(h);

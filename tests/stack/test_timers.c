@@ -28,7 +28,7 @@ static void set_keepalive(harness *h, size_t stack, tcp_sock_id id)
 static void keepalive_gives_up_with_rst_linux(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     uint64_t t0 = h_now(h);
     set_keepalive(h, H_A, p.client);
@@ -67,7 +67,7 @@ static void keepalive_answered_keeps_connection(void **state)
 static void synack_retries_drop_the_child_linux(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     tcp_sock_id l = h_listen(h, H_B, 80, 8);
     h_drop_sent(h, H_B, TCP_SYN | TCP_ACK, 100);
     tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);

@@ -67,7 +67,7 @@ static void time_wait_is_2msl_rfc9293(void **state)
 static void time_wait_is_60s_linux(void **state)
 {
     (void)state;
-    expect_time_wait_length(tcp_profile_find("linux"), 0, H_S(60));
+    expect_time_wait_length(h_linux_exact(), 0, H_S(60));
 }
 
 static void time_wait_is_2msl_bsd(void **state)
@@ -80,7 +80,7 @@ static void time_wait_with_custom_msl(void **state)
 {
     (void)state;
     expect_time_wait_length(tcp_profile_find("rfc9293"), H_S(5), H_S(10));
-    expect_time_wait_length(tcp_profile_find("linux"), H_MS(1500), H_S(3));
+    expect_time_wait_length(h_linux_exact(), H_MS(1500), H_S(3));
 }
 
 /*
@@ -164,7 +164,7 @@ static void syn_in_time_wait_challenged_rfc9293(void **state)
 static void syn_in_time_wait_reopens_linux(void **state)
 {
     (void)state;
-    harness *h = h_new(2, tcp_profile_find("linux"));
+    harness *h = h_new(2, h_linux_exact());
     h_pair p = server_to_time_wait(h);
     tcp_seg t = h_template(h, H_B, p.server);
     uint16_t port;
@@ -191,7 +191,7 @@ static void syn_in_time_wait_reopens_linux(void **state)
 
 static void rst_in_time_wait(const char *profile, bool exact_kills)
 {
-    harness *h = h_new(2, tcp_profile_find(profile));
+    harness *h = h_new(2, h_profile_exact(profile));
     uint64_t t0;
     h_pair p = client_to_time_wait(h, &t0);
     tcp_seg rst = h_template(h, H_A, p.client);
@@ -239,7 +239,7 @@ static void ack_in_time_wait_restarts_linux_only(void **state)
     const char *names[] = {"linux", "rfc9293"};
     const uint64_t tw[] = {H_S(60), H_S(240)};
     for (int i = 0; i < 2; i++) {
-        harness *h = h_new(2, tcp_profile_find(names[i]));
+        harness *h = h_new(2, h_profile_exact(names[i]));
         uint64_t t0;
         h_pair p = client_to_time_wait(h, &t0);
         h_run(h, t0 + H_S(10));
