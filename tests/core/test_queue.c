@@ -350,6 +350,58 @@ static void test_shared_array_full_at_refill(void **state)
     }
 }
 
+/* A storm of re-arms and cancels with the shared array exactly full: the
+ * heap and the far tier meet, and every operation moves timers across the
+ * meeting point (near to far, far to near, a cancel re-armed at once), with
+ * instants spread so that refills take both the sampled split and the
+ * exact selection. For each room the array grows to (61, 125, 253), the
+ * queue must agree with the model after every step and pop in order. */
+static void test_full_array_rearm_cancel_storm(void **state)
+{
+    (void)state;
+    static const int rooms[] = {61, 125, 253};
+    for (size_t r = 0; r < sizeof rooms / sizeof rooms[0]; r++) {
+        int n = rooms[r];
+        sim_queue *q = sim_queue_new();
+        sim_timer *t = calloc((size_t)n, sizeof *t);
+        model *m = calloc((size_t)n, sizeof *m);
+        assert_true(q && t && m);
+        sim_rng g;
+        sim_rng_seed(&g, 11 + (uint64_t)r, "queue-storm");
+        uint64_t seq = 0;
+        for (int i = 0; i < n; i++) {
+            sim_timer_init(&t[i], noop, NULL);
+            sim_time_t when = 1000 + sim_rng_below(&g, 1000000);
+            assert_int_equal(arm(q, &t[i], when), 0);
+            m[i] = (model){true, when, ++seq};
+        }
+        for (int op = 0; op < 20000; op++) {
+            int i = (int)sim_rng_below(&g, (uint64_t)n);
+            /* mostly near the front (into the heap), sometimes far, and now
+             * and then every timer bunched at one far instant */
+            uint64_t pick = sim_rng_below(&g, 8);
+            sim_time_t when = pick < 4   ? 1000 + sim_rng_below(&g, 64)
+                              : pick < 7 ? 1000 + sim_rng_below(&g, 1000000)
+                                         : 5000000;
+            if (sim_rng_below(&g, 3) == 0)
+                cancel(q, &t[i]);
+            assert_int_equal(arm(q, &t[i], when), 0);
+            m[i] = (model){true, when, ++seq};
+            assert_int_equal(sim_queue_len(q), (uint32_t)n); /* still full */
+        }
+        for (int k = 0; k < n; k++) {
+            int want = model_earliest(m, n);
+            sim_timer *got = pop(q);
+            assert_ptr_equal(got, &t[want]);
+            m[want].armed = false;
+        }
+        assert_null(pop(q));
+        sim_queue_free(q);
+        free(t);
+        free(m);
+    }
+}
+
 /* The check is not vacuous: a timer whose slot no longer names its entry,
  * or an entry whose when disagrees with its timer, is reported. */
 static void test_check_reports_a_broken_queue(void **state)
@@ -390,6 +442,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rearming_far_timers_keeps_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_reports_a_broken_queue, setup, teardown),
         cmocka_unit_test(test_shared_array_full_at_refill),
+        cmocka_unit_test(test_full_array_rearm_cancel_storm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,6 +54,23 @@ LUA
 [ $? -eq 1 ] || { cat "$tmp/l"; fail "a lost read must fail the run"; }
 grep -q "^INVARIANT data failed: B:80 got the FIN after 0 of 5 bytes$" "$tmp/l" ||
   { cat "$tmp/l"; fail "the data invariant must catch the accepted connection's loss"; }
+# The same loss in a sim that keeps no bytes read (keep_received = false):
+# the invariant has only the count to check, and the count shows it.
+sed 's/tcpsim.new { seed = 1 }/tcpsim.new { seed = 1, keep_received = false }/' \
+  "$tmp/lost.lua" >"$tmp/lost_unkept.lua"
+grep -q "keep_received = false" "$tmp/lost_unkept.lua" || fail "lost_unkept.lua was not made"
+"$T" run "$tmp/lost_unkept.lua" --schedule - >"$tmp/lu" 2>&1
+[ $? -eq 1 ] || { cat "$tmp/lu"; fail "a lost read must fail the run without the bytes kept"; }
+grep -q "^INVARIANT data failed: B:80 got the FIN after 0 of 5 bytes$" "$tmp/lu" ||
+  { cat "$tmp/lu"; fail "the data invariant must catch the loss from the count alone"; }
+# and every schedule of a clean transfer holds it, bytes kept or not
+sed 's/tcpsim.new { seed = 1 }/tcpsim.new { seed = 1, keep_received = false }/' \
+  "$tmp/unaccepted.lua" | sed 's/^sim:run_for "1s"$/sim:run_for "1s"; server:accept()/' |
+  sed 's/^expect(client).*$/expect(client):state "FIN_WAIT_2"/' >"$tmp/clean_unkept.lua"
+"$T" explore "$tmp/clean_unkept.lua" --faults 1 >"$tmp/cx" 2>&1 ||
+  { cat "$tmp/cx"; fail "explore without the bytes kept: no schedule may fail"; }
+grep -q "0 invariant failures" "$tmp/cx" || { cat "$tmp/cx"; fail "explore reported failures"; }
+
 # A reader that shut its read side (shutdown "rd") owes nothing after it:
 # under bsd the data that arrives then is dropped (FreeBSD's soshutdown
 # flushes and ignores the receive buffer; profile knob shut_rd_discard), so

@@ -302,6 +302,55 @@ static void hosts_share_one_env_and_never_move(void **state)
     assert_ptr_equal(net_host_stack(f->n, f->a)->ctx, ha);
 }
 
+/* A crash with the map moved out of the host (five listeners and a
+ * child), then a restart: the new stack's ids start again at 1 and map,
+ * in the host again, to new records only. The old records keep their
+ * last state and steps; no event of the new stack reaches them. */
+static void restart_maps_new_ids_to_new_records_only(void **state)
+{
+    fx *f = *state;
+    const net_host *h = f->n->hosts[f->b];
+    uint32_t old[5], child;
+    for (uint32_t i = 0; i < 5; i++) {
+        net_listen_opts lo = {.port = (uint16_t)(PORT + i), .backlog = 8, .autoread = true};
+        assert_int_equal(net_listen(f->n, f->b, &lo, &old[i]), 0);
+    }
+    uint32_t c = connect_a(f, 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, old[0], &child), 0);
+    assert_ptr_not_equal(h->sockmap, h->sockmap_first);
+    assert_int_equal(net_host_crash(f->n, f->b), 0);
+    assert_int_equal(net_host_restart(f->n, f->b), 0);
+    assert_ptr_equal(h->sockmap, h->sockmap_first);
+    uint32_t nold = net_sock_at(f->n, child)->ntrace, nl0 = net_sock_at(f->n, old[0])->ntrace;
+    assert_int_equal(net_sock_at(f->n, child)->state, TCP_CLOSED);
+
+    uint32_t l = listen_b(f), s;
+    assert_int_equal(net_sock_at(f->n, l)->id, 1);
+    assert_true(l != old[0]);
+    assert_int_equal(net_abort(f->n, c), 0);
+    uint32_t c2 = connect_a(f, 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    const net_sock *k = net_sock_at(f->n, s);
+    assert_true(s != child);
+    assert_int_equal(k->host, f->b);
+    assert_int_equal(k->parent, l);
+    assert_int_equal(k->state, TCP_ESTABLISHED);
+    assert_int_equal(net_send(f->n, c2, "new", 3), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(k->nrx, 3);
+    /* the old records saw nothing of it */
+    assert_int_equal(net_sock_at(f->n, child)->ntrace, nold);
+    assert_int_equal(net_sock_at(f->n, old[0])->ntrace, nl0);
+    assert_int_equal(net_sock_at(f->n, child)->state, TCP_CLOSED);
+    assert_int_equal(net_sock_at(f->n, old[0])->state, TCP_CLOSED);
+    for (uint32_t i = 0; i < 5; i++) {
+        const net_sock *o = net_sock_at(f->n, old[i]);
+        assert_string_equal(net_step_note(f->n, net_sock_step(o, o->ntrace - 1)), "host crash");
+    }
+}
+
 /* A host's first three sockets (stack ids 1-3) are mapped to their records
  * in the host itself; the fourth moves the map out, keeping the three. */
 static void a_host_maps_its_first_sockets_in_place(void **state)
@@ -888,6 +937,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(reserve_is_only_room, setup, teardown),
         cmocka_unit_test_setup_teardown(hosts_share_one_env_and_never_move, setup, teardown),
         cmocka_unit_test_setup_teardown(a_host_maps_its_first_sockets_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(restart_maps_new_ids_to_new_records_only, setup, teardown),
         cmocka_unit_test_setup_teardown(pattern_then_data_arrive_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(hosts_share_one_copy_of_a_profile, setup, teardown),
         cmocka_unit_test_setup_teardown(step_notes_are_kept_once, setup, teardown),
