@@ -81,6 +81,32 @@ static void syn_schedule_bsd(void **state)
     h_free(h);
 }
 
+/* SO_KEEPALIVE (or the keepalive times) set while the SYN is out leaves
+ * FreeBSD's connection-establishment timer running: TT_KEEP holds
+ * TCPTV_KEEP_INIT in SYN_SENT, and tcp_timer_keep drops the connection
+ * there whatever the option ("if (tp->t_state < TCPS_ESTABLISHED) goto
+ * dropit"). The SYNs of syn_schedule_bsd, ETIMEDOUT at 75 s. */
+static void keepalive_set_in_syn_sent_keeps_the_establishment_limit_bsd(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("bsd"));
+    h_drop_sent(h, H_A, TCP_SYN, 100);
+    tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+    tcp_stack *a = h_stack(h, H_A);
+    h_run(h, H_S(2));
+    assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPALIVE, 1), TCP_OK);
+    assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPIDLE_NS, H_S(10)), TCP_OK);
+    assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPINTVL_NS, H_S(5)), TCP_OK);
+    h_run(h, H_S(200));
+    const h_event *t = h_last_transition(h, H_A, c);
+    assert_int_equal(t->to, TCP_CLOSED);
+    assert_int_equal(t->time_ns, H_S(75));
+    assert_string_equal(t->note, "connection-establishment timeout");
+    assert_int_equal(tcp_sock_error(a, c), TCP_ETIMEDOUT);
+    tcp_close(a, c);
+    h_free(h);
+}
+
 /* FreeBSD, net.inet.tcp.fast_finwait2_recycle = 0: an orphan entering
  * FIN_WAIT_2 gets the 2MSL timer for TP_MAXIDLE = 8 * 75 s = 600 s, and
  * tcp_timer_2msl closes only "if (ticks - tp->t_rcvtime > TP_MAXIDLE)",
@@ -282,6 +308,7 @@ int main(void)
         T(ack_of_syn_grows_no_cwnd),
         T(rto_slop_bsd),
         cmocka_unit_test(one_slot_passes_from_persist_to_fin_wait_2_to_time_wait),
+        cmocka_unit_test(keepalive_set_in_syn_sent_keeps_the_establishment_limit_bsd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
