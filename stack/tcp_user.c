@@ -578,6 +578,21 @@ static int set_buf(tcp_conn *c, tcp_opt opt, uint64_t v)
     return TCP_OK;
 }
 
+/* A keepalive option changed: the timer starts over with the new values.
+ * Not before ESTABLISHED, where keepalive never runs (RFC 1122
+ * §4.2.3.6 probes an idle connection; tcp_timer_enter_state starts it at
+ * ESTABLISHED) and the slot may hold the connection-establishment limit
+ * (profile syn_timeout): FreeBSD's SO_KEEPALIVE leaves TT_KEEP running in
+ * SYN_SENT, and tcp_timer_keep drops the connection at TCPTV_KEEP_INIT
+ * ("if (tp->t_state < TCPS_ESTABLISHED) goto dropit"). */
+static void keepalive_restart(tcp_conn *c)
+{
+    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
+        return;
+    tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
+    tcp_timer_arm_keepalive(c);
+}
+
 int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
 {
     tcp_conn *c = held(s, id);
@@ -591,8 +606,7 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
         if (v > 1)
             return TCP_EINVAL;
         c->keepalive = v != 0;
-        tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
-        tcp_timer_arm_keepalive(c);
+        keepalive_restart(c);
         break;
     case TCP_OPT_KEEPIDLE_NS:
     case TCP_OPT_KEEPINTVL_NS:
@@ -601,8 +615,7 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
         if (!opts_for_write(c))
             return TCP_ENOMEM;
         *(opt == TCP_OPT_KEEPIDLE_NS ? &c->opts->ka_idle_ns : &c->opts->ka_intvl_ns) = v;
-        tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
-        tcp_timer_arm_keepalive(c);
+        keepalive_restart(c);
         break;
     case TCP_OPT_KEEPCNT:
         if (v == 0 || v > UINT8_MAX)

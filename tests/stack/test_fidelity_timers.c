@@ -81,6 +81,32 @@ static void syn_schedule_bsd(void **state)
     h_free(h);
 }
 
+/* SO_KEEPALIVE (or the keepalive times) set while the SYN is out leaves
+ * FreeBSD's connection-establishment timer running: TT_KEEP holds
+ * TCPTV_KEEP_INIT in SYN_SENT, and tcp_timer_keep drops the connection
+ * there whatever the option ("if (tp->t_state < TCPS_ESTABLISHED) goto
+ * dropit"). The SYNs of syn_schedule_bsd, ETIMEDOUT at 75 s. */
+static void keepalive_set_in_syn_sent_keeps_the_establishment_limit_bsd(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("bsd"));
+    h_drop_sent(h, H_A, TCP_SYN, 100);
+    tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+    tcp_stack *a = h_stack(h, H_A);
+    h_run(h, H_S(2));
+    assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPALIVE, 1), TCP_OK);
+    assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPIDLE_NS, H_S(10)), TCP_OK);
+    assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPINTVL_NS, H_S(5)), TCP_OK);
+    h_run(h, H_S(200));
+    const h_event *t = h_last_transition(h, H_A, c);
+    assert_int_equal(t->to, TCP_CLOSED);
+    assert_int_equal(t->time_ns, H_S(75));
+    assert_string_equal(t->note, "connection-establishment timeout");
+    assert_int_equal(tcp_sock_error(a, c), TCP_ETIMEDOUT);
+    tcp_close(a, c);
+    h_free(h);
+}
+
 /* FreeBSD, net.inet.tcp.fast_finwait2_recycle = 0: an orphan entering
  * FIN_WAIT_2 gets the 2MSL timer for TP_MAXIDLE = 8 * 75 s = 600 s, and
  * tcp_timer_2msl closes only "if (ticks - tp->t_rcvtime > TP_MAXIDLE)",
@@ -207,15 +233,82 @@ static void rto_slop_bsd(void **state)
     h_free(h);
 }
 
+/* The RTO, the persist timer, the FIN_WAIT_2 timeout and 2MSL share one
+ * deadline slot (tcp_conn.h): each must hand it to the next. A's data
+ * meets B's closed window (RFC 9293 §3.8.6.1: the persist timer probes it,
+ * the RTO stopped), A closes with its FIN behind the data (an orphan in
+ * FIN_WAIT_1), B reads, the data and FIN are acknowledged: FIN_WAIT_2 with
+ * the orphan's timeout where the profile has one, keepalive in its own
+ * slot; B's FIN then takes A to TIME_WAIT, whose timer alone runs (RFC
+ * 9293 §3.10.7.4 "turn off the other timers"). Under every profile, with
+ * the TCB read at each step. */
+static void one_slot_passes_from_persist_to_fin_wait_2_to_time_wait(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        harness *h = h_new(2, tcp_profile_find(names[i]));
+        tcp_stack *a = h_stack(h, H_A), *b = h_stack(h, H_B);
+        tcp_sock_id l = h_listen(h, H_B, 80, 8);
+        assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 2048), TCP_OK);
+        tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+        h_settle(h);
+        tcp_sock_id s = h_accept(h, H_B, l);
+        assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPIDLE_NS, H_S(5)), TCP_OK);
+        assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPALIVE, 1), TCP_OK);
+        static uint8_t text[20000];
+        assert_int_equal(tcp_send(a, c, text, sizeof text), (long)sizeof text);
+        h_run_for(h, H_S(2));
+        tcp_tcb t;
+        assert_int_equal(tcp_sock_tcb(a, c, &t), 0);
+        assert_int_equal(t.snd_wnd, 0);
+        assert_true(t.timer_at[TCP_TIMER_PERSIST] != UINT64_MAX);
+        assert_true(t.timer_at[TCP_TIMER_RTX] == UINT64_MAX);
+        assert_int_equal(tcp_close(a, c), TCP_OK);
+        h_expect_state(h, H_A, c, TCP_FIN_WAIT_1);
+        static uint8_t in[4096];
+        for (int k = 0; k < 400 && tcp_sock_state(a, c) == TCP_FIN_WAIT_1; k++) {
+            while (tcp_recv(b, s, in, sizeof in) > 0)
+                continue;
+            h_run_for(h, H_MS(100));
+        }
+        h_expect_state(h, H_A, c, TCP_FIN_WAIT_2);
+        assert_int_equal(tcp_sock_tcb(a, c, &t), 0);
+        assert_true(t.timer_at[TCP_TIMER_RTX] == UINT64_MAX);
+        assert_true(t.timer_at[TCP_TIMER_PERSIST] == UINT64_MAX);
+        bool fw2 = tcp_stack_profile(a)->fin_wait_2_timeout_ns != 0;
+        assert_int_equal(t.timer_at[TCP_TIMER_FIN_WAIT_2] != UINT64_MAX, fw2);
+        assert_true(t.timer_at[TCP_TIMER_KEEPALIVE] != UINT64_MAX);
+        h_run_for(h, H_S(6)); /* a keepalive probe, answered, beside the orphan's timeout */
+        h_expect_state(h, H_A, c, TCP_FIN_WAIT_2);
+        while (tcp_recv(b, s, in, sizeof in) > 0) /* none unread: no RST at B's close */
+            continue;
+        assert_int_equal(tcp_close(b, s), TCP_OK);
+        h_settle(h);
+        h_expect_state(h, H_A, c, TCP_TIME_WAIT);
+        assert_int_equal(tcp_sock_tcb(a, c, &t), 0);
+        for (int k = 0; k < TCP_TIMER_COUNT; k++)
+            assert_int_equal(t.timer_at[k] != UINT64_MAX, k == TCP_TIMER_TIME_WAIT);
+        h_finish(h);
+        h_free(h);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(orphan_retries_linux),          T(syn_schedule_bsd),
-        T(fin_wait_2_idle_bsd),           T(keepalive_skips_fin_wait_1_and_runs_in_fin_wait_2),
-        T(retries_above_255_do_not_wrap), T(synack_for_duplicate_syn_is_not_a_lost_syn),
-        T(ack_of_syn_grows_no_cwnd),      T(rto_slop_bsd),
+        T(orphan_retries_linux),
+        T(syn_schedule_bsd),
+        T(fin_wait_2_idle_bsd),
+        T(keepalive_skips_fin_wait_1_and_runs_in_fin_wait_2),
+        T(retries_above_255_do_not_wrap),
+        T(synack_for_duplicate_syn_is_not_a_lost_syn),
+        T(ack_of_syn_grows_no_cwnd),
+        T(rto_slop_bsd),
+        cmocka_unit_test(one_slot_passes_from_persist_to_fin_wait_2_to_time_wait),
+        cmocka_unit_test(keepalive_set_in_syn_sent_keeps_the_establishment_limit_bsd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

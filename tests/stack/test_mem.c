@@ -1168,6 +1168,102 @@ static void minisock_meets_a_syn_per_profile(void **state)
     }
 }
 
+/* ---- Listeners in the 4-tuple table ---------------------------------------- */
+
+/* A SYN from `src`:`sport` to stack `to`'s port `dport`. */
+static tcp_seg syn_from(const harness *h, size_t to, uint32_t src, uint16_t sport, uint16_t dport)
+{
+    tcp_seg s = {0};
+    s.src_addr = src;
+    s.dst_addr = h_addr(h, to);
+    s.src_port = sport;
+    s.dst_port = dport;
+    s.flags = TCP_SYN;
+    s.seq = 5000;
+    s.wnd = 65535;
+    return s;
+}
+
+/* A listener stands in the 4-tuple table as (lport, 0.0.0.0, 0). A hostile
+ * segment from 0.0.0.0 port 0 carries that very tuple: it is dropped (RFC
+ * 9293 §3.1 gives port 0 no use; RFC 1122 §3.2.1.3 allows 0.0.0.0 as a
+ * source only while booting) and changes nothing. A peer at 0.0.0.0 with a
+ * real port is an ordinary peer: its child sits beside the listener, and
+ * outlives it, its own entry still found once the listener is gone and the
+ * port answers SYNs with an RST (RFC 9293 §3.10.7.1). */
+static void a_peer_at_address_0_is_not_the_listeners_entry(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("linux"));
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id l = h_listen(h, H_B, 80, 8);
+    tcp_seg syn = syn_from(h, H_B, 0, 0, 80);
+    uint64_t malformed = tcp_stack_malformed(b);
+    h_inject(h, H_B, &syn);
+    h_expect_none_sent(h, H_B);
+    h_expect_conns(h, H_B, 1);
+    assert_int_equal(tcp_stack_malformed(b), malformed + 1);
+    assert_ptr_equal(tcp_stack_listener(b, 80), tcp_stack_find(b, l));
+
+    syn.src_port = 4000;
+    h_inject(h, H_B, &syn);
+    const tcp_seg *sa = h_expect_sent(h, H_B, TCP_SYN | TCP_ACK, H_ANY, 5001, 0);
+    tcp_seg ack = h_reply(sa);
+    h_expect_conns(h, H_B, 2);
+    assert_ptr_equal(tcp_stack_listener(b, 80), tcp_stack_find(b, l));
+    h_drop(h); /* the SYN,ACK has nowhere to go */
+    h_inject(h, H_B, &ack);
+    tcp_sock_id ch = h_accept(h, H_B, l);
+    h_expect_state(h, H_B, ch, TCP_ESTABLISHED);
+
+    assert_int_equal(tcp_close(b, l), TCP_OK);
+    h_expect_state(h, H_B, l, TCP_CLOSED);
+    assert_null(tcp_stack_listener(b, 80));
+    syn.src_port = 4001;
+    h_inject(h, H_B, &syn);
+    h_expect_sent(h, H_B, TCP_RST | TCP_ACK, 0, 5001, 0); /* no listener */
+    h_drop(h);
+    ack.len = 1;
+    ack.payload = (const uint8_t *)"x";
+    h_inject(h, H_B, &ack);
+    h_expect_recv(h, H_B, ch, "x");
+    h_expect_state(h, H_B, ch, TCP_ESTABLISHED);
+    assert_int_equal(tcp_abort(b, ch), TCP_OK);
+    h_drop(h);
+    h_expect_conns(h, H_B, 0);
+    h_finish(h);
+    h_free(h);
+}
+
+/* RFC 9293 §3.10.1: OPEN in LISTEN makes the listener active. Its
+ * (lport, 0, 0) entry goes with it: a SYN for the port then meets no
+ * listener (an RST), and another socket may listen there. */
+static void a_listener_that_connects_leaves_its_entry(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("rfc9293"));
+    tcp_stack *a = h_stack(h, H_A);
+    tcp_sock_id srv = h_listen(h, H_B, 80, 8);
+    tcp_sock_id l = h_listen(h, H_A, 90, 8);
+    assert_int_equal(tcp_connect(a, l, h_addr(h, H_B), 80), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_A, l, TCP_ESTABLISHED);
+    assert_null(tcp_stack_listener(a, 90));
+    h_sent_skip(h, H_A);
+    tcp_seg syn = syn_from(h, H_A, h_addr(h, H_B), 4000, 90);
+    h_inject(h, H_A, &syn);
+    h_expect_sent(h, H_A, TCP_RST | TCP_ACK, 0, 5001, 0);
+    h_drop(h);
+    tcp_sock_id l2 = h_listen(h, H_A, 90, 8);
+    assert_ptr_equal(tcp_stack_listener(a, 90), tcp_stack_find(a, l2));
+    assert_int_equal(tcp_close(a, l2), TCP_OK);
+    assert_null(tcp_stack_listener(a, 90));
+    h_expect_state(h, H_A, l, TCP_ESTABLISHED);
+    (void)srv;
+    h_finish(h);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1193,6 +1289,8 @@ int main(void)
         cmocka_unit_test(a_parked_chunk_goes_to_a_stack_of_its_slot_size),
         cmocka_unit_test(minisock_meets_an_rst_per_profile),
         cmocka_unit_test(minisock_meets_a_syn_per_profile),
+        cmocka_unit_test(a_peer_at_address_0_is_not_the_listeners_entry),
+        cmocka_unit_test(a_listener_that_connects_leaves_its_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
