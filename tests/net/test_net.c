@@ -155,16 +155,24 @@ static void records_outlive_their_connections(void **state)
     assert_memory_equal(net_sock_at(f->n, s)->rx, "hello", 5);
 }
 
-static void records_count_without_keeping_when_told(void **state)
+/* The listener l accepts client c's connection, c sends "hello", and the
+ * accepted socket reads it; returns the accepted socket's record. */
+static uint32_t hello_delivered(fx *f, uint32_t l, uint32_t c)
 {
-    fx *f = *state;
-    net_set_keep_rx(f->n, false);
-    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    uint32_t s;
     run_for(f, 100 * MS);
     assert_int_equal(net_accept(f->n, l, &s), 0);
     assert_int_equal(net_send(f->n, c, "hello", 5), 0);
     run_for(f, 100 * MS);
     net_drain(f->n, s);
+    return s;
+}
+
+static void records_count_without_keeping_when_told(void **state)
+{
+    fx *f = *state;
+    net_set_keep_rx(f->n, false);
+    uint32_t s = hello_delivered(f, listen_b(f), connect_a(f, 0));
     assert_int_equal(net_sock_at(f->n, s)->nrx, 5);
     assert_null(net_sock_at(f->n, s)->rx);
     assert_int_equal(net_sock_stats(f->n, s)->bytes_in, 5);
@@ -182,12 +190,7 @@ static void reserve_is_only_room(void **state)
     assert_int_equal(net_host_add(f->n, "C", 0x0a000003u, net_host_profile(f->n, f->a), &c), 0);
     assert_int_equal(c, 2);
     assert_int_equal(net_host_count(f->n), 3);
-    uint32_t l = listen_b(f), k = connect_a(f, 0), s;
-    run_for(f, 100 * MS);
-    assert_int_equal(net_accept(f->n, l, &s), 0);
-    assert_int_equal(net_send(f->n, k, "hello", 5), 0);
-    run_for(f, 100 * MS);
-    net_drain(f->n, s);
+    uint32_t s = hello_delivered(f, listen_b(f), connect_a(f, 0));
     assert_int_equal(net_sock_at(f->n, s)->nrx, 5);
     assert_memory_equal(net_sock_at(f->n, s)->rx, "hello", 5);
 }
