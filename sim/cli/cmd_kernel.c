@@ -68,6 +68,8 @@ static int parse(int argc, char **argv, kopts *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--profile") == 0)
             return kusage("the comparison is with the linux profile; --profile is not taken", NULL);
+        if (strcmp(a, "--draws") == 0)
+            return kusage("both runs draw keyed (docs/kernel.md); --draws is not taken", NULL);
         int used = cli_common_opt(&o->cfg, argc, argv, i);
         if (used < 0)
             return 2;
