@@ -10,7 +10,9 @@
  * relative to the receiver's ISN (0 without ACK), its payload length, its
  * flags but PSH, ECE and CWR (which mark how a segment was sent, not which
  * it is) and its occurrence: the n-th time the same (flow, seq, ack, len,
- * flags) is admitted, so a retransmission draws afresh. The ISNs are
+ * flags) is admitted, so a retransmission draws afresh. (Hosts do not
+ * forward: a flow's datagrams cross one link direction only, so the count
+ * needs no link in it; the core adds the link to the key.) The ISNs are
  * learned from the SYNs seen on any link (RFC 9293 §3.4: a SYN's sequence
  * number is its sender's ISN); a sequence or acknowledgment number whose
  * ISN was never seen is taken as it is. Options (timestamps, SACK blocks)
