@@ -68,6 +68,8 @@ static int parse(int argc, char **argv, kopts *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--profile") == 0)
             return kusage("the comparison is with the linux profile; --profile is not taken", NULL);
+        if (strcmp(a, "--draws") == 0)
+            return kusage("both runs draw keyed (docs/kernel.md); --draws is not taken", NULL);
         int used = cli_common_opt(&o->cfg, argc, argv, i);
         if (used < 0)
             return 2;
@@ -109,6 +111,10 @@ static int parse(int argc, char **argv, kopts *o)
     if (!o->cfg.file)
         return kusage("kernel needs a scenario file", NULL);
     o->cfg.profile = "linux";
+    /* Both runs draw each segment's fate from the segment (net.h, keyed
+     * draws): real-time timing moves segments, and a draw that followed the
+     * order of datagrams would then fall on another one in each run. */
+    o->cfg.draws = "keyed";
     return 0;
 }
 
@@ -423,6 +429,51 @@ static bool check_timing(const krun *sr, const krun *kr, const long *match, uint
     return true;
 }
 
+static bool seg_named_alike(const kseg *x, const kseg *y)
+{
+    return x->from == y->from && x->flags == y->flags && x->rseq == y->rseq && x->rack == y->rack &&
+           x->len == y->len;
+}
+
+/* The index in r of the n-th (from 0) segment named as x, or -1. */
+static long nth_alike(const krun *r, const kseg *x, size_t n)
+{
+    for (size_t i = 0; i < r->nsegs; i++)
+        if (seg_named_alike(&r->segs[i], x) && n-- == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Keyed draws (docs/kernel.md): the n-th sending of a segment meets the
+ * same fate on the link in both runs, whatever the timing. Checked over
+ * every segment both runs sent, matched by name and occurrence, not by
+ * position; a report of the draws, not part of the verdict. */
+static bool check_fates(const krun *sr, const krun *kr)
+{
+    size_t both = 0, dropped = 0;
+    for (size_t i = 0; i < sr->nsegs; i++) {
+        size_t n = 0;
+        for (size_t j = 0; j < i; j++)
+            n += seg_named_alike(&sr->segs[j], &sr->segs[i]);
+        long k = nth_alike(kr, &sr->segs[i], n);
+        if (k < 0)
+            continue;
+        both++;
+        if (sr->segs[i].dropped == kr->segs[k].dropped) {
+            dropped += sr->segs[i].dropped;
+            continue;
+        }
+        char a[96];
+        seg_text(sr, &sr->segs[i], a, sizeof a);
+        printf("fates:    DIFFER  %s, sending %zu: %s in the simulation only\n", a, n + 1,
+               sr->segs[i].dropped ? "dropped" : "delivered");
+        return false;
+    }
+    printf("fates:    agree   (%zu segments sent in both runs, %zu of them dropped in both)\n",
+           both, dropped);
+    return true;
+}
+
 static void show_run(const kopts *o, const krun *r, const char *what)
 {
     printf("==== %s ====\n", what);
@@ -478,6 +529,7 @@ static int report(const kopts *o, const krun *sr, const krun *kr, const char *ho
     bool ok = check_states(sr, kr);
     ok = check_segments(sr, kr, match) && ok;
     ok = check_timing(sr, kr, match, o->tol_ns) && ok;
+    check_fates(sr, kr);
     free(match);
     if (net_kern_gaps(kr->s->net))
         printf("note: (?) marks a state entered after one the sampling missed\n");

@@ -134,25 +134,11 @@ static int bad(const char *msg, const char *arg)
     return 2;
 }
 
-static const char *const TEST_OPTIONS[] = {"--jobs",
-                                           "--seeds",
-                                           "--shard",
-                                           "--junit",
-                                           "--tap",
-                                           "--quiet",
-                                           "--html",
-                                           "-I",
-                                           "--profile",
-                                           "--unsafe",
-                                           "--check",
-                                           "--max-events",
-                                           "--max-time",
-                                           "--max-instructions",
-                                           "--max-memory",
-                                           "--max-wall",
-                                           "--timeout",
-                                           "--help",
-                                           NULL};
+static const char *const TEST_OPTIONS[] = {
+    "--jobs",       "--seeds",    "--shard",      "--junit",    "--tap",
+    "--quiet",      "--html",     "-I",           "--profile",  "--draws",
+    "--unsafe",     "--check",    "--max-events", "--max-time", "--max-instructions",
+    "--max-memory", "--max-wall", "--timeout",    "--help",     NULL};
 
 static int parse_test(int argc, char **argv, test_opts *o)
 {

@@ -59,7 +59,7 @@ static const char *const RUN_OPTIONS[] = {
     "--html",         "--why",           "--check",    "--help",
     "--relative-seq", "--svg-style",     "--endpoint", "--pcap-at",
     "--svg-window",   "--svg-control",   "--lang",     "--schedule",
-    "--settle",       "--swarm",         NULL};
+    "--settle",       "--swarm",         "--draws",    NULL};
 
 int cli_parse_u64(const char *text, uint64_t *out)
 {
@@ -155,6 +155,12 @@ static int common_value(lsim_config *cfg, const char *a, const char *v)
             return -1;
         }
         cfg->profile = v;
+    } else if (strcmp(a, "--draws") == 0) {
+        if (strcmp(v, "stream") != 0 && strcmp(v, "keyed") != 0) {
+            fprintf(stderr, "tcpsim: --draws must be stream or keyed, got '%s'\n", v);
+            return -1;
+        }
+        cfg->draws = v;
     } else if (strcmp(a, "--max-time") == 0) {
         char err[160];
         if (sim_duration_parse(v, &cfg->max_time_ns, err, sizeof err) != 0) {
@@ -188,9 +194,9 @@ int cli_common_opt(lsim_config *cfg, int argc, char **argv, int i)
         cfg->check = true;
         return 1;
     }
-    if (strcmp(a, "-I") && strcmp(a, "--profile") && strcmp(a, "--max-events") &&
-        strcmp(a, "--max-time") && strcmp(a, "--max-instructions") && strcmp(a, "--max-memory") &&
-        strcmp(a, "--max-wall"))
+    if (strcmp(a, "-I") && strcmp(a, "--profile") && strcmp(a, "--draws") &&
+        strcmp(a, "--max-events") && strcmp(a, "--max-time") && strcmp(a, "--max-instructions") &&
+        strcmp(a, "--max-memory") && strcmp(a, "--max-wall"))
         return 0;
     if (!v) {
         fprintf(stderr, "tcpsim: %s needs a value\n", a);

@@ -31,7 +31,7 @@
 /* ---- Hashing and the id index (sim_index.c) ------------------------- */
 
 uint64_t sim_hash_name(const char *name); /* FNV-1a, 64 bits */
-uint64_t sim_hash_u64(uint64_t x);        /* the splitmix64 finaliser */
+/* sim_hash_u64, the splitmix64 finaliser: sim_rng.h */
 
 /*
  * An open-addressing set of ids (linear probing, at most half full). It keeps
@@ -208,6 +208,8 @@ struct sim_world {
 
     sim_trace_fn trace_fn;
     void *trace_ctx;
+    sim_draw_key_fn draw_key; /* NULL: every draw from its direction's stream */
+    void *draw_key_ctx;
 
     /* Packets. */
     sim_pool pools[SIM_PACKET_CLASSES]; /* class c holds (c + 1) * SIM_PACKET_STEP bytes */

@@ -5,10 +5,13 @@
  *
  * Promises:
  *  1. A packet's fate on a direction is decided when it is admitted (step 4
- *     on): its random draws come from the direction's own stream, in a fixed
- *     order (loss, jitter, reorder, duplicate, corrupt [bit], and for a clone
- *     corrupt [bit]), one draw each, so a packet's fate depends only on the
- *     seed, the link's host names and the packets admitted before it.
+ *     on): its random draws come from one stream, in a fixed order (loss,
+ *     jitter, reorder, duplicate, corrupt [bit], and for a clone corrupt
+ *     [bit]), one draw each. By default that stream is the direction's own,
+ *     so a packet's fate depends only on the seed, the link's host names and
+ *     the packets admitted before it; with a draw key (sim_link.h, keyed
+ *     draws) it is the key's own, so the fate depends only on the seed, the
+ *     host names and the key.
  *  2. Serialisation is FIFO: a packet's last bit leaves at
  *     max(now, previous departure) + ceil(len * 8 * 1e9 / bandwidth) ns.
  *  3. Parameters apply to packets entering after the change; packets in
@@ -627,16 +630,16 @@ static bool serialise(sim_dir *dir, sim_time_t now, uint32_t len, sim_time_t *de
  * packet to go on with: a packet with lent bytes is first moved to bytes
  * of its own (sim_packet_writable), so the sender's buffer is never
  * changed; if that fails the world has failed and p goes on unchanged. */
-static sim_packet *maybe_corrupt(sim_link *l, int d, sim_packet *p)
+static sim_packet *maybe_corrupt(sim_link *l, int d, sim_rng *rng, sim_packet *p)
 {
     sim_dir *dir = &l->dir[d];
-    if (!sim_rng_chance(&dir->rng, dir->params->corrupt_ppb) || p->len == 0)
+    if (!sim_rng_chance(rng, dir->params->corrupt_ppb) || p->len == 0)
         return p;
     sim_packet *own = sim_packet_writable(l->world, p);
     if (!own)
         return p;
     p = own;
-    uint64_t bit = sim_rng_below(&dir->rng, (uint64_t)p->len * 8);
+    uint64_t bit = sim_rng_below(rng, (uint64_t)p->len * 8);
     p->data[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
     sim_dir_count(dir, SIM_DC_CORRUPTED, 1);
     trace_packet(l, d, SIM_TR_CORRUPT, p, 0, (uint32_t)bit);
@@ -653,6 +656,23 @@ static void schedule(sim_link *l, int d, sim_packet *p, sim_time_t at)
     sim_world_arm_at(l->world, &p->timer, at);
 }
 
+/* The stream a packet's draws come from (promise 1): the direction's own,
+ * or, when the world's draw key hook gives the packet a key, *keyed seeded
+ * from the seed, both hosts' names and the key. The names, not the ids:
+ * the ids follow creation order, which is not part of a link's identity
+ * (sim_rng.h). */
+static sim_rng *draw_stream(sim_link *l, int d, const sim_packet *p, sim_rng *keyed)
+{
+    sim_world *w = l->world;
+    uint64_t key;
+    if (!w->draw_key || !w->draw_key(w->draw_key_ctx, l, d, p, &key))
+        return &l->dir[d].rng;
+    uint64_t link = sim_hash_u64(sim_hash_name(l->end[d]->name) ^
+                                 sim_hash_u64(sim_hash_name(l->end[1 - d]->name)));
+    sim_rng_seed_key(keyed, w->seed, sim_hash_u64(link ^ sim_hash_u64(key)));
+    return keyed;
+}
+
 /* Steps 4 to 8 for a packet admitted now, `extra_ns` later than its normal
  * delivery (a fault-hook delay). */
 static void admit(sim_link *l, int d, sim_packet *p, sim_time_t extra_ns)
@@ -660,7 +680,8 @@ static void admit(sim_link *l, int d, sim_packet *p, sim_time_t extra_ns)
     sim_world *w = l->world;
     sim_dir *dir = &l->dir[d];
     const sim_link_params *pa = dir->params;
-    if (sim_rng_chance(&dir->rng, pa->loss_ppb)) {
+    sim_rng keyed, *rng = draw_stream(l, d, p, &keyed);
+    if (sim_rng_chance(rng, pa->loss_ppb)) {
         drop(l, d, p, SIM_DROP_LOSS);
         return;
     }
@@ -670,21 +691,21 @@ static void admit(sim_link *l, int d, sim_packet *p, sim_time_t extra_ns)
         return;
     }
     at = sim_time_add(at, pa->delay_ns);
-    at = sim_time_add(at, sim_rng_below(&dir->rng, pa->jitter_ns + 1));
+    at = sim_time_add(at, sim_rng_below(rng, pa->jitter_ns + 1));
     at = sim_time_add(at, extra_ns);
-    if (sim_rng_chance(&dir->rng, pa->reorder_ppb)) {
+    if (sim_rng_chance(rng, pa->reorder_ppb)) {
         at = sim_time_add(at, pa->reorder_delay_ns);
         sim_dir_count(dir, SIM_DC_REORDERED, 1);
         trace_packet(l, d, SIM_TR_DELAY, p, pa->reorder_delay_ns, SIM_DELAY_REORDER);
     }
     sim_packet *clone = NULL;
-    if (sim_rng_chance(&dir->rng, pa->duplicate_ppb) && (clone = sim_packet_clone(w, p))) {
+    if (sim_rng_chance(rng, pa->duplicate_ppb) && (clone = sim_packet_clone(w, p))) {
         sim_dir_count(dir, SIM_DC_DUPLICATED, 1);
         trace_packet(l, d, SIM_TR_DUPLICATE, clone, 0, 0);
     }
-    p = maybe_corrupt(l, d, p);
+    p = maybe_corrupt(l, d, rng, p);
     if (clone)
-        clone = maybe_corrupt(l, d, clone);
+        clone = maybe_corrupt(l, d, rng, clone);
     schedule(l, d, p, at);
     if (clone)
         schedule(l, d, clone, at);

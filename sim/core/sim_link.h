@@ -17,7 +17,8 @@
  *      catch it)
  *   9. delivery to the receiving host's hook
  * Random draws come from the direction's own stream "link:A>B" (host
- * names), so they do not depend on any other link.
+ * names), so they do not depend on any other link. With a draw key hook set
+ * on the world (sim_world_set_draw_key) they are keyed instead: see below.
  */
 #ifndef SIM_LINK_H
 #define SIM_LINK_H
@@ -99,6 +100,25 @@ void sim_link_set_fault_hook(sim_link *l, int dir, sim_fault_fn fn, void *ctx);
  * current time. packet_id 0 releases all. Returns how many were released. */
 uint32_t sim_link_held_count(const sim_link *l, int dir);
 uint32_t sim_link_release(sim_link *l, int dir, uint32_t packet_id);
+
+/* ---- Keyed draws --------------------------------------------------- */
+
+/* By default a packet's draws (step 4 on: loss, jitter, reorder,
+ * duplicate, corruption) are the next values of its direction's stream, so
+ * a packet's fate depends on how many packets went before it. With a draw
+ * key hook set, each packet admitted at step 4 is first shown to the hook;
+ * when it returns true with a key, the packet's draws come from a stream of
+ * their own, seeded from (world seed, sending host's name, receiving host's
+ * name, key) and from nothing else: two packets with the same key on the
+ * same direction meet the same fate, whenever they are sent and whatever
+ * went before. When it returns false (no key for this packet) the draws
+ * come from the direction's stream as by default. The hook is called once
+ * per admission (a packet released after a hold, and each clone a fault
+ * hook makes, is admitted once), must not free or keep `p`, and must not
+ * call back into the world. NULL (the default) turns keyed draws off. */
+typedef bool (*sim_draw_key_fn)(void *ctx, const sim_link *l, int dir, const sim_packet *p,
+                                uint64_t *key);
+void sim_world_set_draw_key(sim_world *w, sim_draw_key_fn fn, void *ctx);
 
 /* Counters per direction, exact over any run. */
 typedef struct sim_link_stats {

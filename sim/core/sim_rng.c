@@ -58,6 +58,17 @@ void sim_rng_seed(sim_rng *rng, uint64_t seed, const char *stream_name)
     assert((rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]) != 0);
 }
 
+void sim_rng_seed_key(sim_rng *rng, uint64_t seed, uint64_t key)
+{
+    assert(rng != NULL);
+    /* As sim_rng_seed, with the key in the name hash's place. */
+    uint64_t state = seed;
+    state = splitmix64(&state) ^ key;
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = splitmix64(&state);
+    assert((rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]) != 0);
+}
+
 uint64_t sim_rng_next(sim_rng *rng)
 {
     uint64_t *s = rng->s;

@@ -23,6 +23,15 @@ typedef struct sim_rng {
 /* Seeds a stream from (seed, name). Same pair, same sequence, everywhere. */
 void sim_rng_seed(sim_rng *rng, uint64_t seed, const char *stream_name);
 
+/* The splitmix64 finaliser: a bijection of 64-bit values that spreads
+ * every input bit over the output, the same on every platform (for keys
+ * and hash tables). */
+uint64_t sim_hash_u64(uint64_t x);
+
+/* Seeds a stream from (seed, key): a stream of its own for one keyed
+ * decision (sim_link.h, keyed draws). Same pair, same sequence. */
+void sim_rng_seed_key(sim_rng *rng, uint64_t seed, uint64_t key);
+
 uint64_t sim_rng_next(sim_rng *rng);
 
 /* Uniform in [0, bound), without modulo bias. bound must be > 0. */

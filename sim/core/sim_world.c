@@ -146,6 +146,12 @@ void sim_world_set_trace(sim_world *w, sim_trace_fn fn, void *ctx)
     w->trace_ctx = ctx;
 }
 
+void sim_world_set_draw_key(sim_world *w, sim_draw_key_fn fn, void *ctx)
+{
+    w->draw_key = fn;
+    w->draw_key_ctx = ctx;
+}
+
 void sim_world_trace(sim_world *w, sim_trace_rec *rec)
 {
     rec->time = w->now;

@@ -205,6 +205,7 @@ typedef struct lsim_config {
     bool seed_set;
     uint64_t seed;
     const char *profile; /* NULL: the scenario's */
+    const char *draws;   /* NULL: the scenario's; "stream" or "keyed" (tcpsim.new) */
     bool unsafe;
     bool check; /* tcp_check on every stack (also on by default in debug builds) */
     const char *lib_paths[16];

@@ -169,7 +169,7 @@ static void check_opts_with_knobs(lua_State *L, int idx, const char *where, cons
 
 static const char *const NEW_OPTS[] = {"seed",          "profile", "max_events", "max_time",
                                        "schedule",      "settle",  "swarm",      "hosts",
-                                       "keep_received", NULL};
+                                       "keep_received", "draws",   NULL};
 
 /* The most hosts `tcpsim.new{hosts = n}` may announce: room for 2 million
  * pairs, and the heap it reserves (4 KiB a host, net_reserve) still well
@@ -217,6 +217,11 @@ static int sim_new(lua_State *L)
     uint64_t max_time = lsim_opt_duration(L, 1, "max_time", cfg->max_time_ns, "tcpsim.new");
     uint32_t hosts = (uint32_t)lsim_opt_int(L, 1, "hosts", 0, 0, NEW_MAX_HOSTS, "tcpsim.new");
     bool keep_rx = lsim_opt_bool(L, 1, "keep_received", true, "tcpsim.new");
+    const char *draws = lsim_opt_string(L, 1, "draws", "stream", "tcpsim.new");
+    if (cfg->draws)
+        draws = cfg->draws;
+    if (strcmp(draws, "stream") != 0 && strcmp(draws, "keyed") != 0)
+        return luaL_error(L, "tcpsim.new: draws must be \"stream\" or \"keyed\", got '%s'", draws);
 
     lsim *s = lua_newuserdatauv(L, sizeof *s, 1);
     memset(s, 0, sizeof *s);
@@ -237,6 +242,8 @@ static int sim_new(lua_State *L)
     rlog_set_payload(s->log, !cfg->no_payload);
     rlog_set_tcbs(s->log, !cfg->no_tcbs);
     net_set_keep_rx(s->net, keep_rx);
+    if (strcmp(draws, "keyed") == 0 && net_set_keyed_draws(s->net, true) != 0)
+        return luaL_error(L, "tcpsim.new: out of memory");
     /* The reservation (net_reserve: about 4 KiB a host, grown by probes of
      * 30 MiB, sim_mem.c) counts against the memory budget while it is
      * made: one the budget could not hold is not asked for. */

@@ -99,6 +99,16 @@ void net_set_observer(net *n, const net_observer *obs);
  * record only counts them (nrx) and rx stays NULL, so memory does not grow
  * with the bytes moved. Set it before the first connection. */
 void net_set_keep_rx(net *n, bool keep);
+/* Keyed link draws (sim_link.h): on, each TCP segment's loss, jitter,
+ * reorder, duplication and corruption on a link are drawn from a key naming
+ * the segment (its flow, seq and ack relative to the ISNs, length, flags
+ * but PSH/ECE/CWR, and the how-many-th time it is sent: net_draw.c), not
+ * from the link's stream, so the same segment meets the same fate whenever
+ * it is sent; other datagrams draw from the stream. Off by default (the
+ * stream, as every trace so far). Turn it on before the first datagram.
+ * Returns 0, or -1 out of memory (the world's error says so). */
+int net_set_keyed_draws(net *n, bool on);
+bool net_keyed_draws(const net *n);
 /* Whether records keep the bytes read (net_set_keep_rx). */
 bool net_keeps_rx(const net *n);
 /* Room for `hosts` stack hosts in all, said before they are added: the host

@@ -395,6 +395,7 @@ void net_free(net *n)
     net_rules_free(n);
     net_kern_free(n->kern);
     sim_world_free(n->world);
+    net_draws_free(n);            /* after the world, whose hook points at them */
     tcp_scratch_free(n->scratch); /* after every stack */
     net_keep_free(&n->profiles);
     net_keep_free(&n->notes);

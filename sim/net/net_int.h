@@ -78,6 +78,8 @@ typedef struct net_keep_set {
     uint32_t capbyid;
 } net_keep_set;
 
+typedef struct net_draws net_draws; /* net_draw.c */
+
 struct net {
     sim_world *world;
     net_observer obs;
@@ -109,7 +111,12 @@ struct net {
     tcp_scratch *scratch;         /* where every host's stack builds its segments */
     tcp_env env;                  /* every host's stack's, with the host as its ctx */
     net_keep_set profiles, notes; /* each distinct one kept once (net_keep.c) */
+    net_draws *draws;             /* keyed link draws (net_draw.c), NULL: off */
 };
+
+/* Frees the keyed draws' tables (net_draw.c); the world's hook must be
+ * unset or the world freed. */
+void net_draws_free(net *n);
 
 /* The byte at position `off` of a record's send queue when it was queued
  * as the pattern. */

@@ -13,6 +13,31 @@ out=$("$tcpsim" run "$f" --profile linx 2>&1); rc=$?
 check "unknown profile: exit 2, did you mean linux" '[ $rc -eq 2 ] && grep -q "did you mean linux?" <<<"$out"'
 out=$("$tcpsim" test "$f" --profile rfc-9293 2>&1); rc=$?
 check "test: unknown profile suggests rfc9293" '[ $rc -eq 2 ] && grep -q "did you mean rfc9293?" <<<"$out"'
+out=$("$tcpsim" run "$f" --draws random 2>&1); rc=$?
+check "run: --draws takes stream or keyed only" '[ $rc -eq 2 ] && grep -q "draws must be stream or keyed, got .random." <<<"$out"'
+# --draws keyed is the scenario's draws = "keyed": the same run, byte for
+# byte, and not the stream's (the link below loses and jitters).
+lossy() { # extra tcpsim.new options
+    printf 'local sim = tcpsim.new { seed = 4%s }
+local a, b = sim:host "A", sim:host "B"
+sim:link(a, b, { delay = "10ms", jitter = "3ms", loss = 0.2 })
+local s = b:listen(80, { autoread = true })
+local c = a:connect(b, 80)
+sim:run_until(function() return c.state == "ESTABLISHED" end, "1min")
+sim:run_for "100ms"
+s:accept()
+c:send(30000)
+c:close()
+sim:run()
+expect(c):contains { "FIN_WAIT_2" }
+' "$1"
+}
+lossy "" >"$tmp/d.lua"
+flag=$("$tcpsim" run "$tmp/d.lua" --draws keyed --trace text 2>&1)
+plain=$("$tcpsim" run "$tmp/d.lua" --trace text 2>&1)
+lossy ', draws = "keyed"' >"$tmp/d.lua"
+own=$("$tcpsim" run "$tmp/d.lua" --trace text 2>&1)
+check "run: --draws keyed plays as draws = \"keyed\"" '[ "$flag" = "$own" ] && [ "$flag" != "$plain" ] && grep -q "^PASS" <<<"$flag"'
 out=$("$tcpsim" run "$f" --sed 3 2>&1); rc=$?
 check "run: --sed suggests --seed" '[ $rc -eq 2 ] && grep -q "did you mean --seed?" <<<"$out"'
 out=$("$tcpsim" run "$f" --ladr 2>&1)

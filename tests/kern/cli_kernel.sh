@@ -61,7 +61,7 @@ check() { # name verdict-regex...
     if [ "$rc" -eq 0 ]; then grep -qx AGREE "$work/$name.out" || bad "$name: exit 0 without AGREE"
     else grep -qx DIFFER "$work/$name.out" || bad "$name: exit 1 without DIFFER"; fi
     left_behind "$(cat "$work/$name.pid")" && bad "$name: left its namespace behind"
-    echo "ok: $name exit $rc: $(grep -E '^(states|segments|timing):' "$work/$name.out" | tr -s ' ' | paste -sd';')"
+    echo "ok: $name exit $rc: $(grep -E '^(states|segments|timing|fates):' "$work/$name.out" | tr -s ' ' | paste -sd';')"
 }
 # States and segments must agree; timing is judged too and shown, but the
 # machine's load decides it, so it may say either.
@@ -98,6 +98,13 @@ check conns '^states: +agree +\(141 sockets\)' '^expectations: 70 checked, 0 fai
 kstates=$(sed -n '/^kernel run states:/,/^expectations:/p' "$work/conns.out")
 n=$(grep -cE '^ *B +80 +SYN_RECEIVED -> ESTABLISHED$' <<<"$kstates")
 [ "$n" -eq 70 ] || bad "conns: $n of B's 70 children traced SYN_RECEIVED -> ESTABLISHED in the kernel run: $(grep -E '^ *B +80 ' <<<"$kstates" | sort | uniq -c)"
+
+# Keyed draws: over a link that loses, duplicates, reorders and corrupts,
+# every segment both runs sent (matched by name and how many times it was
+# sent, not by position) met the same fate on the link in both, however
+# real time moved it; the runs themselves may part (docs/kernel-agreement.md).
+run lossy "$src/scenarios/robustness/lossy_transfer.lua" B
+check lossy '^fates: +agree +\([0-9]{3,} segments sent in both runs, [1-9][0-9]* of them dropped in both\)'
 
 # Refusals name file:line and exit 3.
 cat >"$work/crash.lua" <<'LUA'

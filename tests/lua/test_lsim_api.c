@@ -260,6 +260,38 @@ static void hosts_hint_changes_nothing(void **state)
     expect_error("tcpsim.new { hosts = 'many' }", "hosts");
 }
 
+/* draws: "stream" is the default (the same run as saying nothing);
+ * "keyed" plays the same transfer to the end with other losses; anything
+ * else is refused by name. */
+static void draws_option_picks_the_stream_or_keyed_draws(void **state)
+{
+    (void)state;
+    expect_holds(
+        "local function run(draws)\n"
+        "  local sim = tcpsim.new { seed = 5, draws = draws }\n"
+        "  local a, b = sim:host 'A', sim:host 'B'\n"
+        "  local link = sim:link(a, b, { delay = '10ms', loss = 0.2, jitter = '1ms' })\n"
+        "  local server = b:listen(80, { autoread = true })\n"
+        "  local c = a:connect(b, 80)\n"
+        "  sim:run_until(function() return c.state == 'ESTABLISHED' end, '60s')\n"
+        "  sim:run_for '100ms'\n"
+        "  server:accept()\n"
+        "  c:send(20000)\n"
+        "  c:close()\n"
+        "  sim:run()\n"
+        "  local st = link.stats[1]\n"
+        "  return sim.events .. ' ' .. st.dropped_loss .. ' ' .. table.concat(c.trace, ' ')\n"
+        "end\n"
+        "local base = run(nil)\n"
+        "expect(run('stream')):equals(base)\n"
+        "local keyed = run('keyed')\n"
+        "expect(keyed ~= base):equals(true)\n"
+        "expect(run('keyed')):equals(keyed)\n"
+        "expect(keyed:find('FIN_WAIT_2', 1, true) ~= nil):equals(true)\n",
+        4);
+    expect_error("tcpsim.new { draws = 'random' }", "draws must be \"stream\" or \"keyed\"");
+}
+
 /* ---- accept, accept_wait ---- */
 
 static void accept_wait_returns_the_connection_when_the_handshake_ends(void **state)
@@ -521,6 +553,7 @@ int main(void)
         cmocka_unit_test(on_state_passes_the_handle_that_set_it),
         cmocka_unit_test(keep_received_false_counts_without_keeping),
         cmocka_unit_test(hosts_hint_changes_nothing),
+        cmocka_unit_test(draws_option_picks_the_stream_or_keyed_draws),
         cmocka_unit_test(accept_wait_returns_the_connection_when_the_handshake_ends),
         cmocka_unit_test(accept_wait_takes_a_queued_connection_without_running),
         cmocka_unit_test(accept_wait_timeout_is_an_error_naming_the_line),
