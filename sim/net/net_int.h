@@ -159,6 +159,9 @@ const char *net_tx_next(net *n, const net_sock *k, tcp_stack *st, size_t *len);
  * net was told not to keep them). */
 /* Queues len bytes of data (NULL: the pattern) on k's send queue (tx). */
 void net_tx_queue(net_sock *k, const char *data, size_t len);
+/* tx (NULL or holding ntx bytes) grown to hold `need`; its room is
+ * implied by ntx, so the record keeps no count of it. */
+char *net_tx_grow(char *tx, size_t ntx, size_t need);
 void net_rx_append(const net *n, net_sock *k, const char *data, size_t len);
 void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
                       const char *note);
