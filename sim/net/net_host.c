@@ -71,10 +71,38 @@ static uint64_t env_now(void *ctx)
     return sim_world_now(h->net->world);
 }
 
+/* A host's stream of random numbers, "tcp:NAME" from the world's seed.
+ * Most hosts draw a few in their life (an ISN, an ephemeral port), so until
+ * the NET_RNG_REPLAY-th draw the host keeps only the count and replays the
+ * stream from its seed for each; from then on it keeps the stream's state
+ * (32 bytes) apart. The same numbers in the same order either way. */
+#define NET_RNG_REPLAY 8u
+
+static void host_rng_seed(const net_host *h, sim_rng *r)
+{
+    char stream[48];
+    snprintf(stream, sizeof stream, "tcp:%s", sim_host_name(h->host));
+    sim_world_rng(h->net->world, r, stream);
+}
+
 static uint64_t env_random(void *ctx)
 {
     net_host *h = ctx;
-    return sim_rng_next(&h->rng);
+    if (h->rng)
+        return sim_rng_next(h->rng);
+    sim_rng r;
+    host_rng_seed(h, &r);
+    for (uint32_t i = 0; i < h->rng_draws; i++)
+        sim_rng_next(&r);
+    uint64_t v = sim_rng_next(&r);
+    if (++h->rng_draws == NET_RNG_REPLAY) {
+        if (!(h->rng = malloc(sizeof *h->rng))) {
+            fprintf(stderr, "tcpsim: out of memory\n");
+            abort();
+        }
+        *h->rng = r;
+    }
+    return v;
 }
 
 static void env_send(net_host *h, sim_packet *p)
@@ -384,6 +412,7 @@ void net_free(net *n)
             tcp_stack_free(h->stack);
         sockmap_free(h);
         free(h->link_more);
+        free(h->rng);
     }
     for (uint32_t i = 0; i < n->nhostchunks; i++)
         free(n->hostchunks[i]);
@@ -466,9 +495,6 @@ int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *pro
     p.name[sizeof p.name - 1] = '\0';
     h->profile = net_keep_profile(n, &p);
     n->hosts[n->nhosts++] = h;
-    char stream[48];
-    snprintf(stream, sizeof stream, "tcp:%s", name);
-    sim_world_rng(n->world, &h->rng, stream);
     sim_timer_init(&h->timer, host_timer, h);
     sim_host_set_receiver(sh, host_receive, h);
     if (out)

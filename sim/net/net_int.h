@@ -17,14 +17,17 @@ typedef struct net_host {
     tcp_stack *stack;           /* NULL while crashed */
     const tcp_profile *profile; /* kept once per world (net_keep.c) */
     sim_timer timer;            /* one timer per stack: its next deadline */
-    sim_rng rng;                /* ISNs and ports */
+    sim_rng *rng;               /* ISNs and ports: the stream "tcp:NAME", kept here
+                                   once rng_draws reached NET_RNG_REPLAY; NULL
+                                   before (net_host.c, env_random) */
     uint32_t *sockmap;          /* stack socket id -> record index (NET_NONE: none) */
     uint32_t nsockmap;          /* ids it has room for */
     uint32_t index;
     /* The links this host is an end of (net_link_add, net_peer_link): the
      * first inline, the rest in link_more; net_host_iface_mss reads these. */
     uint32_t link_first, nlinks, caplinks;
-    bool mss_fixed; /* the profile's mss was set explicitly: the MTU does not override it */
+    bool mss_fixed;    /* the profile's mss was set explicitly: the MTU does not override it */
+    uint8_t rng_draws; /* numbers drawn while rng is NULL */
     uint32_t *link_more;
     /* sockmap until an id outgrows it: a host with up to three sockets
      * (ids start at 1) allocates none. */

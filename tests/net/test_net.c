@@ -479,6 +479,40 @@ static void tx_room_follows_its_count(void **state)
     assert_memory_equal(k->rx, want, nwant);
 }
 
+/* A host's numbers are the stream "tcp:NAME" of the world's seed, in
+ * order (sim_rng.h), whether the host replays the stream from its seed
+ * (its first few draws, the stream's state not kept) or keeps its state
+ * (later ones). The stack drew two at its start (its ISN key). */
+static void host_numbers_are_its_stream_replayed_or_kept(void **state)
+{
+    fx *f = *state;
+    if (sizeof(void *) == 8)
+        assert_true(sizeof(net_host) <= 120);
+    net_host *h = f->n->hosts[f->a];
+    sim_rng ref;
+    sim_rng_seed(&ref, 1, "tcp:A");
+    sim_rng_next(&ref);
+    sim_rng_next(&ref);
+    assert_null(h->rng);
+    for (int i = 0; i < 40; i++) {
+        assert_int_equal(f->n->env.random(h), sim_rng_next(&ref));
+        assert_true((h->rng != NULL) == (i >= 5)); /* kept from the 8th draw */
+    }
+    /* a crash and a restart go on with the stream, not from its start */
+    assert_int_equal(net_host_crash(f->n, f->a), 0);
+    assert_int_equal(net_host_restart(f->n, f->a), 0);
+    sim_rng_next(&ref);
+    sim_rng_next(&ref);
+    assert_int_equal(f->n->env.random(h), sim_rng_next(&ref));
+    /* the other host's stream is untouched by A's draws */
+    net_host *hb = f->n->hosts[f->b];
+    sim_rng_seed(&ref, 1, "tcp:B");
+    sim_rng_next(&ref);
+    sim_rng_next(&ref);
+    assert_int_equal(f->n->env.random(hb), sim_rng_next(&ref));
+    assert_null(hb->rng);
+}
+
 static void timer_follows_the_stacks_deadline(void **state)
 {
     fx *f = *state;
@@ -1026,6 +1060,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(hook_decides_for_every_matching_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(rx_room_is_the_buffers_own, setup, teardown),
         cmocka_unit_test_setup_teardown(tx_room_follows_its_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(host_numbers_are_its_stream_replayed_or_kept, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(after_runs_once_per_step_and_only_looks, setup, teardown),
         cmocka_unit_test_setup_teardown(inject_sends_a_crafted_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(inject_opts_writes_the_bytes_given_and_pads_them, setup,
