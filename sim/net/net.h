@@ -105,7 +105,12 @@ bool net_keeps_rx(const net *n);
  * table is sized once and the heap grown once for them, backed by huge
  * pages where the system offers them (sim_mem.h). A hint for speed at
  * hundreds of thousands of hosts: outputs are the same with or without it,
- * and adding more hosts than said still works. */
+ * and adding more hosts than said still works. The heap asked for is
+ * NET_HOST_RESERVE_BYTES a host not yet added: what a host of the race
+ * (bench/race) holds at its peak, 2.4 KiB measured (docs/performance.md,
+ * "Ninth round"), rounded up; a host holding more grows the heap past the
+ * reservation as it would without one. */
+#define NET_HOST_RESERVE_BYTES 2560u
 void net_reserve(net *n, uint32_t hosts);
 /* One more listener: called after every outermost stack call (a segment
  * arriving, a timer, a user call), once the deferred callbacks have run,

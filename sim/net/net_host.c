@@ -226,15 +226,10 @@ bool net_keeps_rx(const net *n)
     return n->keep_rx;
 }
 
-/* What a host of the race costs at the peak, its stack, connections, rings,
- * records, its half of a link and of the packets in flight: 3.8-3.9 KiB
- * (docs/performance.md). A guess too large costs only address space. */
-#define HOST_RESERVE_BYTES 4096u
-
 void net_reserve(net *n, uint32_t hosts)
 {
     if (hosts > n->nhosts)
-        sim_mem_reserve((size_t)(hosts - n->nhosts) * HOST_RESERVE_BYTES);
+        sim_mem_reserve((size_t)(hosts - n->nhosts) * NET_HOST_RESERVE_BYTES);
     n->hosts = net_grow(n->hosts, &n->caphosts, hosts, sizeof *n->hosts);
 }
 

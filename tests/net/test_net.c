@@ -179,7 +179,7 @@ static void records_count_without_keeping_when_told(void **state)
 }
 
 /* net_reserve is room, nothing else: said after hosts exist, fewer than
- * there are, or more than will come (4,096 hosts: 16 MiB, so the heap
+ * there are, or more than will come (4,096 hosts: 10 MiB, so the heap
  * reservation runs too), hosts keep their ids and a connection works. */
 static void reserve_is_only_room(void **state)
 {
