@@ -371,7 +371,7 @@ static void unlink_timer(tiers *t, sim_timer *timer)
 }
 
 /* Puts a timer no tier holds into the tier its instant belongs to. */
-static void place_new(tiers *t, sim_timer *timer, sim_time_t when, uint64_t seq)
+static inline void place_new(tiers *t, sim_timer *timer, sim_time_t when, uint64_t seq)
 {
     if (when <= t->split)
         sift_up(heap_of(t), t->near_len++, (entry){when, seq, timer});
