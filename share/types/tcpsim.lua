@@ -138,7 +138,7 @@ function tcpsim.ns(n) end
 ---@field max_time? tcpsim.Duration default "24h"
 ---@field schedule? string a fault schedule, "7:drop,12:dup" ("-": none, invariants checked), as tcpsim run --schedule (docs/explore.md)
 ---@field settle? tcpsim.Duration with schedule: how long the run settles before the invariants are checked (default "10min")
----@field hosts? integer how many hosts the scenario will add (0..4194304): the heap is reserved once for them; a hint, outputs are the same (not made when 4 KiB a host and 64 MiB would pass --max-memory)
+---@field hosts? integer how many hosts the scenario will add (0..4194304): the heap is reserved once for them; a hint, outputs are the same (not made when 2.5 KiB a host and 64 MiB would pass --max-memory)
 ---@field keep_received? boolean default true; false: sockets count the bytes read (sock.nreceived) without keeping them, and sock.received and expect(sock):received raise an error
 ---@field draws? "stream"|"keyed" default "stream": each link draws a packet's loss, jitter, reordering, duplication and corruption from its own stream; "keyed": a TCP segment's draws come from a key naming it (flow, relative seq and ack, length, flags, how many times sent), so the same segment meets the same fate whenever it is sent (tcpsim kernel plays both runs keyed)
 ---@field swarm? table<string, table|number|string|false> knob ranges tcpsim swarm draws each seed's knobs from: { loss = {0, 0.2}, delay = {"1ms", "100ms"}, mtu = false } (docs/explore.md, "Swarm")

@@ -104,53 +104,60 @@ struct sim_host {
     uint32_t route_addr, route_link;
 };
 
-/* A direction's counters, in the order of sim_link_stats's fields. */
+/* A direction's counters: the first SIM_DC_INLINE, which a loss-free
+ * link moves, live in the direction (32 bits each, carried into 64 on
+ * passing 2^32); the others, which only a fault, a duplicate, a reorder, a
+ * corruption or a hold moves, in its rare part. */
 typedef enum sim_dir_counter {
     SIM_DC_SENT,
     SIM_DC_DELIVERED,
+    SIM_DC_BYTES_DELIVERED,
     SIM_DC_DROPPED_LOSS,
     SIM_DC_DROPPED_QUEUE,
-    SIM_DC_DROPPED_MTU,
+    SIM_DC_INLINE, /* the count of the above */
+    SIM_DC_DROPPED_MTU = SIM_DC_INLINE,
     SIM_DC_DROPPED_DOWN,
     SIM_DC_DROPPED_FAULT,
     SIM_DC_DUPLICATED,
     SIM_DC_REORDERED,
     SIM_DC_CORRUPTED,
     SIM_DC_HELD,
-    SIM_DC_BYTES_DELIVERED,
     SIM_DC_COUNT
 } sim_dir_counter;
 
-/* What few directions need: the packets a fault hook holds, and the
- * counters' high words. Made on first need (sim_dir_rare_of), freed with
- * the world; a direction without one holds nothing and has every counter
- * below 2^32. (The hook itself is not rare: sim/net sets one on every
- * link direction for its rules.) */
+/* What few directions need: the packets a fault hook holds, the rare
+ * counters (64 bits: they never carry) and the inline counters' high
+ * words. Made on first need (sim_dir_rare_of), freed with the world; a
+ * direction without one holds nothing, has every rare counter at zero and
+ * every inline one below 2^32. (The hook itself is not rare: sim/net sets
+ * one on every link direction for its rules.) */
 typedef struct sim_dir_rare {
-    uint64_t carry[SIM_DC_COUNT];      /* multiples of 2^32 */
-    sim_packet *held_head, *held_tail; /* oldest first, through sim_packet.next */
+    uint64_t more[SIM_DC_COUNT - SIM_DC_INLINE]; /* counter c at more[c - SIM_DC_INLINE] */
+    uint64_t carry[SIM_DC_INLINE];               /* multiples of 2^32 */
+    sim_packet *held_head, *held_tail;           /* oldest first, through sim_packet.next */
     uint32_t held_count;
 } sim_dir_rare;
 
 /* One direction of a link. There is one link per host pair, so every byte
  * here is paid per pair: the parameters are the world's one copy of each
- * distinct value, the counters 32 bits each, carried into 64 on the rare
- * direction that passes 2^32 (sim_dir_count), so they stay exact, and what
- * only a fault hook or a carry needs is apart (sim_dir_rare). */
+ * distinct value, the counters a loss-free link moves 32 bits each,
+ * carried into 64 on the rare direction that passes 2^32 (sim_dir_count),
+ * so they stay exact, and what only a fault or a carry needs is apart
+ * (sim_dir_rare). */
 typedef struct sim_dir {
     const sim_link_params *params; /* kept once per world (sim_link.c) */
     sim_rng rng;                   /* stream "link:A>B" */
-    uint32_t count[SIM_DC_COUNT];
+    uint32_t count[SIM_DC_INLINE];
+    bool in_hook; /* the fault hook is running: a packet sent here waits (promise 4) */
     sim_fault_fn fault;
     void *fault_ctx;
-    sim_dir_rare *rare; /* NULL until a packet is held or a counter carries */
+    sim_dir_rare *rare; /* NULL until needed (sim_dir_rare) */
     /* Serialisation: the instant the last accepted packet's last bit leaves,
      * and a ring of those instants for every packet still waiting or being
      * serialised (its length is the queue occupancy). */
     sim_time_t busy_until;
     sim_time_t *backlog;
     uint32_t backlog_head, backlog_len, backlog_cap;
-    bool in_hook; /* the fault hook is running: a packet sent here waits (promise 4) */
 } sim_dir;
 
 struct sim_link {
@@ -162,11 +169,12 @@ struct sim_link {
 
 /* A direction's rare part, made (zeroed) if it has none. */
 sim_dir_rare *sim_dir_rare_of(sim_dir *d);
-/* Adds `by` to counter c of a direction. */
+/* Adds `by` to counter c of a direction: the slow path of sim_dir_count
+ * (a rare counter, or an inline one passing 2^32). */
 void sim_dir_carry(sim_dir *d, sim_dir_counter c, uint32_t by);
 static inline void sim_dir_count(sim_dir *d, sim_dir_counter c, uint32_t by)
 {
-    if (d->count[c] <= UINT32_MAX - by)
+    if (c < SIM_DC_INLINE && d->count[c] <= UINT32_MAX - by)
         d->count[c] += by;
     else
         sim_dir_carry(d, c, by);

@@ -235,6 +235,10 @@ sim_dir_rare *sim_dir_rare_of(sim_dir *d)
 
 void sim_dir_carry(sim_dir *d, sim_dir_counter c, uint32_t by)
 {
+    if (c >= SIM_DC_INLINE) {
+        sim_dir_rare_of(d)->more[c - SIM_DC_INLINE] += by;
+        return;
+    }
     sim_dir_rare_of(d)->carry[c] += (uint64_t)1 << 32;
     d->count[c] += by; /* wraps: the 2^32 just carried */
 }
@@ -245,7 +249,10 @@ sim_link_stats sim_link_stats_get(const sim_link *l, int dir)
     const sim_dir *d = &l->dir[dir];
     uint64_t v[SIM_DC_COUNT];
     for (int c = 0; c < SIM_DC_COUNT; c++)
-        v[c] = d->count[c] + (d->rare ? d->rare->carry[c] : 0);
+        if (c < SIM_DC_INLINE)
+            v[c] = d->count[c] + (d->rare ? d->rare->carry[c] : 0);
+        else
+            v[c] = d->rare ? d->rare->more[c - SIM_DC_INLINE] : 0;
     return (sim_link_stats){
         .sent = v[SIM_DC_SENT],
         .delivered = v[SIM_DC_DELIVERED],

@@ -31,7 +31,7 @@
 #define STEP          (1 << 30)   /* heap growth per sbrk: M_TOP_PAD */
 #define PROBE_BYTES   (30u << 20) /* under MAX_THRESHOLD: from the heap */
 #define MAX_THRESHOLD (32 << 20)  /* glibc's largest M_MMAP_THRESHOLD */
-#define DEFAULT_PAD   (128 << 10) /* glibc's defaults for both */
+#define DEFAULT_PAD   (128 << 10) /* glibc's starting values for both */
 
 /* The largest reservation asked for so far. The heap is the process's:
  * a simulation announcing as many hosts as an earlier one (a loop of
@@ -71,6 +71,14 @@ void sim_mem_reserve(size_t bytes)
         free(chain);
         chain = next;
     }
+    /* Back to glibc's starting values, but fixed for the process's life:
+     * setting any of these (M_TRIM_THRESHOLD above already did) turns off
+     * glibc's sliding mmap threshold, and nothing turns it on again. So a
+     * block of 128 KiB or more stays a mapping of its own, which free()
+     * gives back at once: with trimming off, the only memory the process
+     * returns (a growing array's old copy, a run's large buffers). Left at
+     * 32 MiB, such blocks would come from the reserved heap instead; the
+     * race measured the same either way (docs/performance.md, ninth round). */
     mallopt(M_TOP_PAD, DEFAULT_PAD);
     mallopt(M_MMAP_THRESHOLD, DEFAULT_PAD);
     uintptr_t a = ((uintptr_t)lo + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);

@@ -2,8 +2,8 @@
  * sim_queue — the event queue, ordered by (when, seq), kept in two tiers.
  *
  * Near tier: an implicit 4-ary min-heap of the timers due at or before
- * `split`. Entries are 24 bytes, `when` and `seq` stored inline next to the
- * timer pointer, so comparisons read the heap array alone, ties on `when`
+ * `split`. Entries are 24 bytes, `when` and `seq` stored next to the
+ * timer pointer (and nowhere else), so comparisons read the heap array alone, ties on `when`
  * included: workloads that run many hosts in step (the race: every pair's
  * timers due at the same instants) break a tie at nearly every level, and
  * reading the two timers for their seq was a cache miss each once the
@@ -36,8 +36,9 @@
  *  2. q->len == near_len + far_len, and near_len > 0 whenever q->len > 0:
  *     the earliest timer is always the heap root.
  *  3. An armed timer's slot is its heap index, or FAR | its far index, and
- *     that entry holds the timer, its `when` and its `seq`; an idle
- *     timer's slot is SIM_TIMER_IDLE.
+ *     that entry holds the timer, its `when` and its `seq` (the only copy
+ *     of either: sim_queue_when reads it); an idle timer's slot is
+ *     SIM_TIMER_IDLE.
  *  4. The one array has room for q->cap timers, near and far together, so
  *     moving timers between tiers never allocates; only arming a new timer
  *     when q->len == q->cap grows it (doubling).
@@ -116,8 +117,6 @@ static inline void place(entry *e, uint32_t k, entry x)
 
 void sim_timer_init(sim_timer *timer, sim_timer_fn fn, void *arg)
 {
-    timer->when = 0;
-    timer->seq = 0;
     timer->slot = SIM_TIMER_IDLE;
     timer->fn = fn;
     timer->arg = arg;
@@ -371,6 +370,17 @@ static void unlink_timer(tiers *t, sim_timer *timer)
         near_remove(t, timer->slot);
 }
 
+/* Puts a timer no tier holds into the tier its instant belongs to. */
+static inline void place_new(tiers *t, sim_timer *timer, sim_time_t when, uint64_t seq)
+{
+    if (when <= t->split)
+        sift_up(heap_of(t), t->near_len++, (entry){when, seq, timer});
+    else
+        far_append(t, (entry){when, seq, timer});
+    if (t->near_len == 0)
+        refill(t);
+}
+
 int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when)
 {
     assert(timer != NULL);
@@ -378,32 +388,25 @@ int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when)
     if (sim_timer_armed(timer)) {
         uint32_t slot = timer->slot;
         bool far = (slot & FAR) != 0, to_far = when > t->split;
-        timer->when = when;
-        timer->seq = q->next_seq++;
+        uint64_t seq = q->next_seq++;
         if (far && to_far) { /* far to far: two stores */
             far_at(t, slot & ~FAR)->when = when;
-            far_at(t, slot & ~FAR)->seq = timer->seq;
+            far_at(t, slot & ~FAR)->seq = seq;
             return 0;
         }
         if (!far && !to_far) { /* within the heap: one sift */
             entry *e = heap_of(t);
-            settle(e, t->near_len, slot, (entry){when, timer->seq, timer});
+            settle(e, t->near_len, slot, (entry){when, seq, timer});
             return 0;
         }
         unlink_timer(t, timer);
-    } else {
-        if (q->len == q->cap && grow(q) != 0)
-            return -1;
-        q->len++;
-        timer->when = when;
-        timer->seq = q->next_seq++;
+        place_new(t, timer, when, seq);
+        return 0;
     }
-    if (when <= t->split)
-        sift_up(heap_of(t), t->near_len++, (entry){when, timer->seq, timer});
-    else
-        far_append(t, (entry){when, timer->seq, timer});
-    if (t->near_len == 0)
-        refill(t);
+    if (q->len == q->cap && grow(q) != 0)
+        return -1;
+    q->len++;
+    place_new(t, timer, when, q->next_seq++);
     return 0;
 }
 
@@ -422,6 +425,18 @@ void sim_queue_cancel(sim_queue *q, sim_timer *timer)
 sim_timer *sim_queue_peek(const sim_queue *q)
 {
     return q->len > 0 ? heap_of(tiers_of(q))[0].timer : NULL;
+}
+
+sim_time_t sim_queue_next_when(const sim_queue *q)
+{
+    return q->len > 0 ? heap_of(tiers_of(q))[0].when : SIM_TIME_NEVER;
+}
+
+sim_time_t sim_queue_when(const sim_queue *q, const sim_timer *timer)
+{
+    assert(sim_timer_armed(timer));
+    const tiers *t = tiers_of(q);
+    return timer->slot & FAR ? far_at(t, timer->slot & ~FAR)->when : heap_of(t)[timer->slot].when;
 }
 
 sim_timer *sim_queue_pop(sim_queue *q)
@@ -455,12 +470,8 @@ static int check_entry(const sim_queue *q, const entry *e, uint32_t slot, char *
         return check_fail(why, len, "an entry holds no timer", at);
     if (e->timer->slot != slot)
         return check_fail(why, len, "a timer's slot does not name its entry", at);
-    if (e->timer->when != e->when)
-        return check_fail(why, len, "an entry's when differs from its timer's", at);
-    if (e->timer->seq != e->seq)
-        return check_fail(why, len, "an entry's seq differs from its timer's", at);
-    if (e->timer->seq == 0 || e->timer->seq >= q->next_seq)
-        return check_fail(why, len, "a timer's seq was never handed out", at);
+    if (e->seq == 0 || e->seq >= q->next_seq)
+        return check_fail(why, len, "an entry's seq was never handed out", at);
     return 0;
 }
 

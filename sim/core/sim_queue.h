@@ -23,11 +23,11 @@ typedef struct sim_timer sim_timer;
 typedef void (*sim_timer_fn)(sim_timer *timer, void *arg);
 
 /* Treat the fields as private; they are public only so timers can be
- * embedded. `slot` is the timer's index in the heap, SIM_TIMER_IDLE when not
- * armed. */
+ * embedded. `slot` is the timer's entry in the queue, SIM_TIMER_IDLE when
+ * not armed. The instant and sequence number live in that entry alone
+ * (sim_queue_when reads them): a timer is embedded in every packet and
+ * host, so each of its bytes is paid per packet in flight. */
 struct sim_timer {
-    sim_time_t when;
-    uint64_t seq;
     uint32_t slot;
     sim_timer_fn fn;
     void *arg;
@@ -55,6 +55,10 @@ int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when);
 void sim_queue_cancel(sim_queue *q, sim_timer *timer);
 /* The earliest timer, or NULL when empty. */
 sim_timer *sim_queue_peek(const sim_queue *q);
+/* The instant the earliest timer is due; SIM_TIME_NEVER when empty. */
+sim_time_t sim_queue_next_when(const sim_queue *q);
+/* The instant an armed timer is due (as last armed). */
+sim_time_t sim_queue_when(const sim_queue *q, const sim_timer *timer);
 /* Removes and returns the earliest timer (now idle), or NULL when empty. */
 sim_timer *sim_queue_pop(sim_queue *q);
 /* Checks the invariants sim_queue.c states (1-5: tiers split by time, the

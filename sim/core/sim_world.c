@@ -129,6 +129,11 @@ void sim_world_arm_in(sim_world *w, sim_timer *t, sim_time_t delay)
     sim_world_arm_at(w, t, sim_time_add(w->now, delay));
 }
 
+sim_time_t sim_world_timer_when(const sim_world *w, const sim_timer *t)
+{
+    return sim_queue_when(w->queue, t);
+}
+
 void sim_world_cancel(sim_world *w, sim_timer *t)
 {
     sim_queue_cancel(w->queue, t);
@@ -136,8 +141,7 @@ void sim_world_cancel(sim_world *w, sim_timer *t)
 
 sim_time_t sim_world_next_time(const sim_world *w)
 {
-    const sim_timer *t = sim_queue_peek(w->queue);
-    return t ? t->when : SIM_TIME_NEVER;
+    return sim_queue_next_when(w->queue);
 }
 
 void sim_world_set_trace(sim_world *w, sim_trace_fn fn, void *ctx)
@@ -187,9 +191,10 @@ static sim_run_result limit_time(sim_world *w)
 /* Runs the earliest event; the caller checked it is due and within limits. */
 static void run_one(sim_world *w)
 {
+    sim_time_t when = sim_queue_next_when(w->queue);
     sim_timer *t = sim_queue_pop(w->queue);
-    assert(t != NULL && t->when >= w->now);
-    w->now = t->when;
+    assert(t != NULL && when >= w->now);
+    w->now = when;
     w->events++;
     t->fn(t, t->arg);
 }
@@ -210,16 +215,16 @@ static sim_run_result run_loop(sim_world *w, sim_time_t until, bool (*pred)(void
             r = SIM_RUN_PREDICATE;
             break;
         }
-        const sim_timer *t = sim_queue_peek(w->queue);
-        if (!t) {
+        if (sim_queue_len(w->queue) == 0) {
             r = SIM_RUN_IDLE;
             break;
         }
-        if (t->when > until) {
+        sim_time_t when = sim_queue_next_when(w->queue);
+        if (when > until) {
             r = SIM_RUN_TIME;
             break;
         }
-        if (t->when > w->max_time) {
+        if (when > w->max_time) {
             r = limit_time(w);
             break;
         }
@@ -276,10 +281,9 @@ sim_run_result sim_world_run_until(sim_world *w, bool (*pred)(void *arg), void *
 sim_run_result sim_world_step(sim_world *w)
 {
     assert(!w->running && "sim_world_step called from inside a run");
-    const sim_timer *t = sim_queue_peek(w->queue);
-    if (!t)
+    if (sim_queue_len(w->queue) == 0)
         return SIM_RUN_IDLE;
-    if (t->when > w->max_time)
+    if (sim_queue_next_when(w->queue) > w->max_time)
         return limit_time(w);
     if (w->events >= w->max_events)
         return limit_events(w);

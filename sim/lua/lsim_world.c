@@ -172,7 +172,7 @@ static const char *const NEW_OPTS[] = {"seed",          "profile", "max_events",
                                        "keep_received", "draws",   NULL};
 
 /* The most hosts `tcpsim.new{hosts = n}` may announce: room for 2 million
- * pairs, and the heap it reserves (4 KiB a host, net_reserve) still well
+ * pairs, and the heap it reserves (2.5 KiB a host, net_reserve) still well
  * inside a 64-bit address space. */
 #define NEW_MAX_HOSTS (1 << 22)
 static const char *const HOST_OPTS[] = {"name", "addr", "profile", NULL};
@@ -244,10 +244,10 @@ static int sim_new(lua_State *L)
     net_set_keep_rx(s->net, keep_rx);
     if (strcmp(draws, "keyed") == 0 && net_set_keyed_draws(s->net, true) != 0)
         return luaL_error(L, "tcpsim.new: out of memory");
-    /* The reservation (net_reserve: about 4 KiB a host, grown by probes of
-     * 30 MiB, sim_mem.c) counts against the memory budget while it is
-     * made: one the budget could not hold is not asked for. */
-    if (hosts && ((size_t)hosts << 12) + ((size_t)64 << 20) <= cfg->max_memory)
+    /* The reservation (net_reserve: NET_HOST_RESERVE_BYTES a host, grown by
+     * probes of 30 MiB, sim_mem.c) counts against the memory budget while
+     * it is made: one the budget could not hold is not asked for. */
+    if (hosts && (size_t)hosts * NET_HOST_RESERVE_BYTES + ((size_t)64 << 20) <= cfg->max_memory)
         net_reserve(s->net, hosts);
     net_observer obs = {
         .ctx = s, .on_event = obs_event, .on_note = obs_note, .on_state = lsim_sock_on_state};

@@ -115,7 +115,12 @@ bool net_keeps_rx(const net *n);
  * table is sized once and the heap grown once for them, backed by huge
  * pages where the system offers them (sim_mem.h). A hint for speed at
  * hundreds of thousands of hosts: outputs are the same with or without it,
- * and adding more hosts than said still works. */
+ * and adding more hosts than said still works. The heap asked for is
+ * NET_HOST_RESERVE_BYTES a host not yet added: what a host of the race
+ * (bench/race) holds at its peak, 2.4 KiB measured (docs/performance.md,
+ * "Ninth round"), rounded up; a host holding more grows the heap past the
+ * reservation as it would without one. */
+#define NET_HOST_RESERVE_BYTES 2560u
 void net_reserve(net *n, uint32_t hosts);
 /* One more listener: called after every outermost stack call (a segment
  * arriving, a timer, a user call), once the deferred callbacks have run,
@@ -194,34 +199,38 @@ typedef struct net_trace_step {
 #define NET_TRACE_INLINE 2u
 
 /* What the glue remembers of one socket, for its whole life and after.
- * Its steps are read with net_sock_step, never through the fields. */
+ * Its steps are read with net_sock_step, never through the fields. Three
+ * records a connection pair (client, listener, child), so the record
+ * holds no room counts: rx keeps its room in front of its bytes, tx's is
+ * implied by ntx (net_sock.c). 120 bytes on LP64. */
 typedef struct net_sock {
     uint32_t host;
     tcp_sock_id id;
     uint32_t parent; /* index of the listener's record, or NET_NONE */
-    tcp_state state;
-    int error;
     uint32_t raddr;
-    uint16_t lport, rport;                /* remembered once known */
-    uint32_t ntrace;                      /* state steps so far */
-    bool alive;                           /* the stack still has the connection */
-    bool released;                        /* close/abort called: no more user calls */
-    bool autoread;                        /* read everything as it arrives; a listener's child:
-                                             from accept() on, never before */
-    bool accepted;                        /* handed out by accept() */
-    bool close_pending, shutdown_pending; /* wait for tx to drain */
-    bool rd_shut;          /* the user shut the read side (shutdown "rd"): bytes after it
-                              may be discarded (profile shut_rd_discard), none are owed */
-    tcp_stats *kept_stats; /* the counters as the stack let the connection
-                              go; NULL while it lives (net_sock_stats reads
-                              the stack then) or if it never went */
+    uint16_t lport, rport; /* remembered once known */
+    uint32_t ntrace;       /* state steps so far */
+    int error;
+    uint8_t state;             /* a tcp_state */
+    bool alive : 1;            /* the stack still has the connection */
+    bool released : 1;         /* close/abort called: no more user calls */
+    bool autoread : 1;         /* read everything as it arrives; a listener's child:
+                                  from accept() on, never before */
+    bool accepted : 1;         /* handed out by accept() */
+    bool close_pending : 1;    /* wait for tx to drain */
+    bool shutdown_pending : 1; /* likewise */
+    bool rd_shut : 1;          /* the user shut the read side (shutdown "rd"): bytes after it
+                                  may be discarded (profile shut_rd_discard), none are owed */
+    tcp_stats *kept_stats;     /* the counters as the stack let the connection
+                                  go; NULL while it lives (net_sock_stats reads
+                                  the stack then) or if it never went */
     net_trace_step step_in[NET_TRACE_INLINE]; /* steps 0 .. NET_TRACE_INLINE-1 */
     net_trace_step *step_more;                /* the later ones, or NULL */
     char *rx;                                 /* bytes read so far (NULL when the net keeps none) */
-    size_t nrx, caprx;
+    size_t nrx;
     char *tx; /* bytes given to send() not yet taken by the stack; NULL while
                  only the pattern is queued (ntx - offtx bytes of it) */
-    size_t ntx, offtx, captx;
+    size_t ntx, offtx;
 } net_sock;
 
 uint32_t net_sock_count(const net *n);

@@ -132,6 +132,23 @@ int net_connect_sock(net *n, uint32_t sock, uint32_t raddr, uint16_t rport)
     return rc;
 }
 
+/* tx's room: allocated as the smallest power of two (at least 8) holding
+ * ntx bytes, it is at least that for the current ntx, which only falls
+ * (a refused send, the queue emptied and tx freed) until tx next grows. */
+static size_t tx_room(size_t ntx)
+{
+    size_t c = 8;
+    while (c < ntx && c <= SIZE_MAX / 2)
+        c *= 2;
+    return c;
+}
+
+char *net_tx_grow(char *tx, size_t ntx, size_t need)
+{
+    size_t room = tx ? tx_room(ntx) : 0;
+    return net_grow_to(tx, &room, need, 1);
+}
+
 /* Queues len bytes. Only the pattern (data NULL) onto a queue holding only
  * the pattern is kept as a count: net_tx_next makes its bytes. */
 void net_tx_queue(net_sock *k, const char *data, size_t len)
@@ -141,7 +158,7 @@ void net_tx_queue(net_sock *k, const char *data, size_t len)
         return;
     }
     bool was_pattern = !k->tx;
-    k->tx = net_grow_to(k->tx, &k->captx, k->ntx + len, 1);
+    k->tx = net_tx_grow(k->tx, k->ntx, k->ntx + len);
     if (was_pattern) /* the queued pattern becomes bytes first */
         for (size_t i = k->offtx; i < k->ntx; i++)
             k->tx[i] = net_pattern_byte(i);
@@ -309,7 +326,7 @@ int net_abort(net *n, uint32_t sock)
     k->close_pending = k->shutdown_pending = false;
     free(k->tx);
     k->tx = NULL;
-    k->ntx = k->offtx = k->captx = 0;
+    k->ntx = k->offtx = 0;
     net_stack_enter(n);
     rc = tcp_abort(st, k->id);
     net_stack_leave(n, n->hosts[k->host]);

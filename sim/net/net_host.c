@@ -71,10 +71,45 @@ static uint64_t env_now(void *ctx)
     return sim_world_now(h->net->world);
 }
 
+/* A host's stream of random numbers, "tcp:NAME" from the world's seed.
+ * Most hosts draw a few in their life (an ISN, an ephemeral port), so until
+ * the NET_RNG_REPLAY-th draw the host keeps only the count and replays the
+ * stream from its seed for each; from then on it keeps the stream's state
+ * (32 bytes) apart. The same numbers in the same order either way. */
+#define NET_RNG_REPLAY 8u
+
+static void host_rng_seed(const net_host *h, sim_rng *r)
+{
+    /* "tcp:" and the name, cut to 47 bytes as the stream was always named;
+     * without snprintf, which cost more than the replay itself. */
+    char stream[48] = "tcp:";
+    const char *name = sim_host_name(h->host);
+    size_t len = 0;
+    while (len < sizeof stream - 5 && name[len])
+        len++;
+    memcpy(stream + 4, name, len);
+    stream[4 + len] = '\0';
+    sim_world_rng(h->net->world, r, stream);
+}
+
 static uint64_t env_random(void *ctx)
 {
     net_host *h = ctx;
-    return sim_rng_next(&h->rng);
+    if (h->rng)
+        return sim_rng_next(h->rng);
+    sim_rng r;
+    host_rng_seed(h, &r);
+    for (uint32_t i = 0; i < h->rng_draws; i++)
+        sim_rng_next(&r);
+    uint64_t v = sim_rng_next(&r);
+    if (++h->rng_draws == NET_RNG_REPLAY) {
+        if (!(h->rng = malloc(sizeof *h->rng))) {
+            fprintf(stderr, "tcpsim: out of memory\n");
+            abort();
+        }
+        *h->rng = r;
+    }
+    return v;
 }
 
 static void env_send(net_host *h, sim_packet *p)
@@ -198,15 +233,10 @@ bool net_keeps_rx(const net *n)
     return n->keep_rx;
 }
 
-/* What a host of the race costs at the peak, its stack, connections, rings,
- * records, its half of a link and of the packets in flight: 3.8-3.9 KiB
- * (docs/performance.md). A guess too large costs only address space. */
-#define HOST_RESERVE_BYTES 4096u
-
 void net_reserve(net *n, uint32_t hosts)
 {
     if (hosts > n->nhosts)
-        sim_mem_reserve((size_t)(hosts - n->nhosts) * HOST_RESERVE_BYTES);
+        sim_mem_reserve((size_t)(hosts - n->nhosts) * NET_HOST_RESERVE_BYTES);
     n->hosts = net_grow(n->hosts, &n->caphosts, hosts, sizeof *n->hosts);
 }
 
@@ -384,6 +414,7 @@ void net_free(net *n)
             tcp_stack_free(h->stack);
         sockmap_free(h);
         free(h->link_more);
+        free(h->rng);
     }
     for (uint32_t i = 0; i < n->nhostchunks; i++)
         free(n->hostchunks[i]);
@@ -467,9 +498,6 @@ int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *pro
     p.name[sizeof p.name - 1] = '\0';
     h->profile = net_keep_profile(n, &p);
     n->hosts[n->nhosts++] = h;
-    char stream[48];
-    snprintf(stream, sizeof stream, "tcp:%s", name);
-    sim_world_rng(n->world, &h->rng, stream);
     sim_timer_init(&h->timer, host_timer, h);
     sim_host_set_receiver(sh, host_receive, h);
     if (out)

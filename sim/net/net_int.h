@@ -17,14 +17,17 @@ typedef struct net_host {
     tcp_stack *stack;           /* NULL while crashed */
     const tcp_profile *profile; /* kept once per world (net_keep.c) */
     sim_timer timer;            /* one timer per stack: its next deadline */
-    sim_rng rng;                /* ISNs and ports */
+    sim_rng *rng;               /* ISNs and ports: the stream "tcp:NAME", kept here
+                                   once rng_draws reached NET_RNG_REPLAY; NULL
+                                   before (net_host.c, env_random) */
     uint32_t *sockmap;          /* stack socket id -> record index (NET_NONE: none) */
     uint32_t nsockmap;          /* ids it has room for */
     uint32_t index;
     /* The links this host is an end of (net_link_add, net_peer_link): the
      * first inline, the rest in link_more; net_host_iface_mss reads these. */
     uint32_t link_first, nlinks, caplinks;
-    bool mss_fixed; /* the profile's mss was set explicitly: the MTU does not override it */
+    bool mss_fixed;    /* the profile's mss was set explicitly: the MTU does not override it */
+    uint8_t rng_draws; /* numbers drawn while rng is NULL */
     uint32_t *link_more;
     /* sockmap until an id outgrows it: a host with up to three sockets
      * (ids start at 1) allocates none. */
@@ -166,6 +169,9 @@ const char *net_tx_next(net *n, const net_sock *k, tcp_stack *st, size_t *len);
  * net was told not to keep them). */
 /* Queues len bytes of data (NULL: the pattern) on k's send queue (tx). */
 void net_tx_queue(net_sock *k, const char *data, size_t len);
+/* tx (NULL or holding ntx bytes) grown to hold `need`; its room is
+ * implied by ntx, so the record keeps no count of it. */
+char *net_tx_grow(char *tx, size_t ntx, size_t need);
 void net_rx_append(const net *n, net_sock *k, const char *data, size_t len);
 void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
                       const char *note);

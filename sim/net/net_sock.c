@@ -180,7 +180,8 @@ void net_sock_free_all(net *n)
         net_sock *k = net_sock_mut(n, i);
         free(k->step_more);
         free(k->kept_stats);
-        free(k->rx);
+        if (k->rx)
+            free(k->rx - sizeof(size_t));
         free(k->tx);
     }
     for (uint32_t c = 0; c * NET_SOCK_CHUNK < n->nsocks; c++)
@@ -193,14 +194,29 @@ void net_sock_free_all(net *n)
 
 /* ---- data ---- */
 
-/* Appends bytes read from the stack to what the socket has received. */
+/* Appends bytes read from the stack to what the socket has received.
+ * rx's room is the size_t in front of its bytes: a net that keeps no
+ * bytes (net_set_keep_rx) pays nothing for it, and it cannot be implied by
+ * nrx, which counts on while the net keeps none. */
 void net_rx_append(const net *n, net_sock *k, const char *data, size_t len)
 {
     if (!n->keep_rx) {
         k->nrx += len;
         return;
     }
-    k->rx = net_grow_to(k->rx, &k->caprx, k->nrx + len, 1);
+    size_t room = 0;
+    char *block = NULL;
+    if (k->rx) {
+        block = k->rx - sizeof room;
+        memcpy(&room, block, sizeof room);
+    }
+    if (k->nrx + len > room) {
+        size_t c = room;
+        block = net_grow_to(block, &c, sizeof room + k->nrx + len, 1);
+        room = c - sizeof room;
+        memcpy(block, &room, sizeof room);
+        k->rx = block + sizeof room;
+    }
     memcpy(k->rx + k->nrx, data, len);
     k->nrx += len;
 }
@@ -276,7 +292,7 @@ static void feed(net *n, net_sock *k)
     if (k->offtx == k->ntx) {
         free(k->tx);
         k->tx = NULL;
-        k->ntx = k->offtx = k->captx = 0;
+        k->ntx = k->offtx = 0;
         if (k->shutdown_pending) {
             k->shutdown_pending = false;
             tcp_shutdown(h->stack, k->id);

@@ -56,7 +56,8 @@ static void wire_arm(net *n)
     net_wire *w = &n->wire;
     if (!w->flow || n->halted || w->n == 0 || w->ents[0].due_ns == SIM_TIME_NEVER)
         sim_world_cancel(n->world, &w->timer);
-    else if (!sim_timer_armed(&w->timer) || w->timer.when != w->ents[0].due_ns)
+    else if (!sim_timer_armed(&w->timer) ||
+             sim_world_timer_when(n->world, &w->timer) != w->ents[0].due_ns)
         sim_world_arm_at(n->world, &w->timer, w->ents[0].due_ns);
 }
 

@@ -712,6 +712,43 @@ static void test_rare_part_made_on_first_need(void **state)
     assert_int_equal(st.bytes_delivered, 40 + 40 + 41);
 }
 
+/* The counters a loss-free link moves live in the direction; the first
+ * MTU drop, a rarer counter, makes the rare part of its own direction,
+ * and each counter reads exactly either way. The link stays within its
+ * size bound (one link per host pair). */
+static void test_rare_counters_live_apart(void **state)
+{
+    fx *f = *state;
+    if (sizeof(void *) == 8)
+        assert_true(sizeof(sim_link) <= 272);
+    sim_link_params *p = ab(f);
+    p->mtu = 100;
+    set_ab(f, p);
+    for (int i = 0; i < 5; i++)
+        send(f, f->a, 60);
+    send(f, f->b, 60);
+    sim_world_run(f->w);
+    assert_null(f->l->dir[0].rare);
+    assert_null(f->l->dir[1].rare);
+    send(f, f->a, 101);
+    send(f, f->a, 200);
+    send(f, f->a, 60);
+    sim_world_run(f->w);
+    assert_non_null(f->l->dir[0].rare);
+    assert_null(f->l->dir[1].rare);
+    const sim_link_stats st = sim_link_stats_get(f->l, 0);
+    assert_int_equal(st.sent, 8);
+    assert_int_equal(st.delivered, 6);
+    assert_int_equal(st.bytes_delivered, 6 * 60);
+    assert_int_equal(st.dropped_mtu, 2);
+    assert_int_equal(st.dropped_loss + st.dropped_queue + st.dropped_down + st.dropped_fault, 0);
+    assert_int_equal(st.duplicated + st.reordered + st.corrupted + st.held, 0);
+    const sim_link_stats back = sim_link_stats_get(f->l, 1);
+    assert_int_equal(back.sent, 1);
+    assert_int_equal(back.delivered, 1);
+    assert_int_equal(back.dropped_mtu, 0);
+}
+
 /* Links of equal parameters share the world's one copy; a change to one
  * direction (a partition here) gives that direction another value and
  * leaves the rest alone, and healing it finds the first copy again. */
@@ -785,6 +822,7 @@ int main(void)
         cmocka_unit_test(test_pending_changes_are_freed_with_the_world),
         cmocka_unit_test(test_params_validation),
         T(test_rare_part_made_on_first_need),
+        T(test_rare_counters_live_apart),
         T(test_params_set_rejects_and_keeps_old),
         T(test_new_parameters_apply_to_new_packets),
         T(test_counters),
