@@ -176,6 +176,11 @@ typedef struct kern_diag {
     uint32_t rqueue, wqueue;
     uint8_t timer;       /* idiag_timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe */
     uint32_t expires_ms; /* of that timer */
+    /* From the dump's INET_DIAG_INFO (struct tcp_info), given for a full
+     * socket, with a descriptor or orphaned; not for a request or a
+     * TIME_WAIT socket. */
+    bool has_info;
+    uint32_t total_retrans; /* tcpi_total_retrans */
 } kern_diag;
 
 /* Looks t up through NETLINK_SOCK_DIAG (all states). 1 and *out if found,

@@ -34,6 +34,12 @@ typedef struct kern_rec {
     bool ended; /* reached CLOSED: its tuple may be a new socket's later */
     kern_tuple t;
     tcp_state last;
+    /* tcpi_total_retrans as the last sample that carried it saw it (the
+     * kernel is sampled after every datagram it sends, so this holds
+     * every retransmission of a socket that has since lost its
+     * descriptor or ended) */
+    bool has_retrans;
+    uint32_t retrans;
 } kern_rec;
 
 struct net_kern {
@@ -495,6 +501,10 @@ void net_kern_sample(net *n)
             continue;
         }
         r->seen = true;
+        if (ds[i].has_info) {
+            r->has_retrans = true;
+            r->retrans = ds[i].total_retrans;
+        }
         if (r->last != ds[i].state)
             rec_change(n, r, ds[i].state, 0);
     }
@@ -1081,10 +1091,15 @@ int net_kern_stat(net *n, uint32_t sock, const char *name, uint64_t *out, char *
     struct tcp_info ti;
     socklen_t len = sizeof ti;
     memset(&ti, 0, sizeof ti);
+    if (r && r->fd < 0 && r->has_retrans && strcmp(name, "retransmits") == 0) {
+        *out = r->retrans; /* a retransmission never ends a socket: the last sample has it */
+        return 0;
+    }
     if (!r || r->fd < 0 || getsockopt(r->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) {
         snprintf(why, why_len,
                  NET_KERN_REFUSAL "read stats.%s once the socket's descriptor is closed "
-                                  "(TCP_INFO needs it)",
+                                  "(TCP_INFO needs it; the samples' counts miss the segment "
+                                  "that ended it)",
                  name);
         return NET_ENOKERNEL;
     }

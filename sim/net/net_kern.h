@@ -77,7 +77,8 @@ bool net_kern_gaps(const net *n);
 
 /* One counter of a kernel socket by its tcp_stats name ("segs_in",
  * "challenge_acks"...), read from what Linux keeps: TCP_INFO for segs_in,
- * segs_out, bytes_in, bytes_out and retransmits (tcpi_total_retrans);
+ * segs_out, bytes_in, bytes_out and retransmits (tcpi_total_retrans), the
+ * last only once the descriptor is closed, from the samples' tcp_info;
  * the namespace's TcpExt TCPChallengeACK for challenge_acks while the
  * kernel host has made one connection (the counter is the namespace's,
  * and the namespace is the run's). 0 and *out set, or NET_ENOKERNEL with

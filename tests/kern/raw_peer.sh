@@ -9,7 +9,9 @@
 # together, with every expectation of both runs held. What a kernel run
 # still cannot do is refused naming file:line, exit 3: a count Linux does
 # not keep (stats.dup_acks_in), and a raw peer made after the namespace
-# opened (its address would have no route).
+# opened (its address would have no route). Also a kernel socket's
+# retransmission count read after its descriptor closed
+# (claims/time_wait_length.lua).
 #   tests/kern/raw_peer.sh TCPSIM SOURCE_DIR WORK_DIR
 set -u
 tcpsim=$1 src=$2 work=$3
@@ -52,6 +54,14 @@ run rate "$src/tests/kern/fixtures/challenge_ack_rate.lua"
 check rate '^states: +agree +\(2 sockets\)' '^segments: +agree +\(8 segments\)' '^timing: +(agree|DIFFER)'
 [ "$(grep -c '^expectations: 6 checked, 0 failed$' "$work/rate.out")" -eq 2 ] \
     || bad "rate: expected 6 expectations held in both runs: $(grep '^expectations' "$work/rate.out")"
+
+# A kernel socket's counters outlive its descriptor where Linux keeps them:
+# p6 (B, the kernel) closes, retransmits its FIN in LAST_ACK and ends, and
+# its stats.retransmits, read after that, is the samples' tcpi_total_retrans.
+run twl "$src/scenarios/claims/time_wait_length.lua"
+check twl '^states: +agree' '^segments: +agree'
+[ "$(grep -c '^expectations: 9 checked, 0 failed$' "$work/twl.out")" -eq 2 ] \
+    || bad "twl: expected 9 expectations held in both runs: $(grep -A2 '^FAIL' "$work/twl.out" | head -6)"
 
 # Refusals that remain, with file:line and exit 3.
 sed 's/expect(server.stats.challenge_acks):equals(2)/local n = server.stats.dup_acks_in/' \
