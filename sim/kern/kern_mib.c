@@ -50,8 +50,8 @@ int kern_mib_find(const char *text, const char *group, const char *name, uint64_
         if (!vals)
             break;
         vals++;
-        if (strncmp(hdr, group, glen) == 0 && hdr[glen] == ':' &&
-            strncmp(vals, group, glen) == 0 && vals[glen] == ':') {
+        if (strncmp(hdr, group, glen) == 0 && hdr[glen] == ':' && strncmp(vals, group, glen) == 0 &&
+            vals[glen] == ':') {
             const char *h = hdr + glen + 1, *v = vals + glen + 1;
             for (;;) { /* the names and the values, one column at a time */
                 while (*h == ' ')
