@@ -612,8 +612,8 @@ static void format_expected(const lpeer *pr, const pkt_time *t, const pkt_seg *w
  * run a failed expectation, counted and printed as expect()'s are, and the
  * scenario goes on: the kernel answers in real time, and what it did is
  * judged by the comparison of the two runs, not by the first late or
- * different segment. Returns whether the scenario goes on. */
-static bool peer_fail(lua_State *L, const char *msg)
+ * different segment. */
+static void peer_fail(lua_State *L, const char *msg)
 {
     luaL_where(L, 1);
     if (!lsim_config_of(L)->kernel_host) {
@@ -624,7 +624,6 @@ static bool peer_fail(lua_State *L, const char *msg)
     lsim_expect_checked(L);
     lsim_expect_fail(L, lua_tostring(L, -1), msg);
     lua_pop(L, 1);
-    return true;
 }
 
 static int peer_expect(lua_State *L)
