@@ -1056,9 +1056,15 @@ static uint32_t connections(const net *n)
 /* challenge_acks: Linux counts the challenge ACKs it sends
  * (tcp_send_challenge_ack: LINUX_MIB_TCPCHALLENGEACK, once past both rate
  * limits), per namespace, not per socket. */
-static int stat_challenge(net *n, uint64_t *out, char *why, size_t len)
+static int stat_challenge(net *n, const kern_rec *r, uint64_t *out, char *why, size_t len)
 {
     uint32_t c = connections(n);
+    if (!r || r->listener) {
+        snprintf(why, len,
+                 NET_KERN_REFUSAL "count a listener's challenge ACKs (Linux counts "
+                                  "them per namespace)");
+        return NET_ENOKERNEL;
+    }
     if (c != 1) {
         snprintf(why, len,
                  NET_KERN_REFUSAL "count challenge ACKs per socket: Linux counts them per "
@@ -1079,7 +1085,7 @@ int net_kern_stat(net *n, uint32_t sock, const char *name, uint64_t *out, char *
 {
     kern_rec *r = rec_of(n, sock);
     if (strcmp(name, "challenge_acks") == 0)
-        return stat_challenge(n, out, why, why_len);
+        return stat_challenge(n, r, out, why, why_len);
     bool info = strcmp(name, "segs_in") == 0 || strcmp(name, "segs_out") == 0 ||
                 strcmp(name, "bytes_in") == 0 || strcmp(name, "bytes_out") == 0 ||
                 strcmp(name, "retransmits") == 0;
