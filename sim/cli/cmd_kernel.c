@@ -559,6 +559,7 @@ int cli_kernel(int argc, char **argv)
         fprintf(stderr, "tcpsim kernel: no host of the scenario holds a socket\n");
         rc = 2;
     }
+    o.cfg.kernel_tol_ns = o.tol_ns;
     if (rc == 0)
         rc = run_once(&o.cfg, &kr, "kernel");
     if (rc == 0 && !net_kern_ns_name(kr.s->net)[0]) {

@@ -46,6 +46,7 @@
 #define KERN_TUN_NAME    "tcpsim0"
 #define KERN_NET_BASE    0x0a000000u /* 10.0.0.0/24: the project's test range */
 #define KERN_NET_MASK    0xffffff00u
+#define KERN_DOC_BASE    0xc0000200u /* 192.0.2.0/24 (RFC 5737 TEST-NET-1): peers only */
 #define KERN_PEERS_MAX   16
 #define KERN_SYSCTLS_MAX 32
 #define KERN_SOCKS_MAX   64
@@ -59,7 +60,7 @@ typedef struct kern_sysctl {
 
 typedef struct kern_config {
     uint32_t kernel_addr;                  /* the kernel endpoint, e.g. 10.0.0.2 */
-    uint32_t peer_addrs[KERN_PEERS_MAX];   /* simulated hosts, routed to the TUN device */
+    uint32_t peer_addrs[KERN_PEERS_MAX];   /* simulated hosts and raw peers, routed to the TUN */
     size_t npeers;                         /* at least 1 */
     kern_sysctl sysctls[KERN_SYSCTLS_MAX]; /* written in order, after the fixed ones */
     size_t nsysctls;
@@ -98,6 +99,14 @@ uint64_t kern_ns_id(const kern_ns *ns);
 /* Reads a net.* sysctl as seen inside ns (trailing newline removed).
  * 0, or -errno. */
 int kern_ns_sysctl_read(kern_ns *ns, const char *name, char *buf, size_t len);
+
+/* A counter of the namespace as nstat names it, group and name apart
+ * ("TcpExt", "TCPChallengeACK"; "Tcp", "OutRsts"), from /proc/net/netstat
+ * or /proc/net/snmp seen inside ns. 0 and *out set, -ENOENT when this
+ * kernel has no such counter, or -errno. */
+int kern_ns_mib_read(kern_ns *ns, const char *group, const char *name, uint64_t *out);
+/* The same lookup in the text of such a file (for tests). */
+int kern_mib_find(const char *text, const char *group, const char *name, uint64_t *out);
 
 /* Removes names under /run/netns starting KERN_NS_PREFIX whose process no
  * longer exists. Returns how many it removed, or -1 with err set. */
@@ -167,6 +176,11 @@ typedef struct kern_diag {
     uint32_t rqueue, wqueue;
     uint8_t timer;       /* idiag_timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe */
     uint32_t expires_ms; /* of that timer */
+    /* From the dump's INET_DIAG_INFO (struct tcp_info), given for a full
+     * socket, with a descriptor or orphaned; not for a request or a
+     * TIME_WAIT socket. */
+    bool has_info;
+    uint32_t total_retrans; /* tcpi_total_retrans */
 } kern_diag;
 
 /* Looks t up through NETLINK_SOCK_DIAG (all states). 1 and *out if found,

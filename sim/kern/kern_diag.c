@@ -9,6 +9,8 @@
  * was made inside the namespace, so it sees that namespace only. A dump is
  * O(sockets in the namespace), which is a handful in a run.
  *
+ * Each entry of a full socket also carries its struct tcp_info
+ * (INET_DIAG_INFO, as `ss -i` asks): its counters outlive its descriptor.
  * TCP_INFO gives the same state for a socket that still has a descriptor,
  * with its MSS, RTO and option flags.
  */
@@ -17,9 +19,11 @@
 #include <errno.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h> /* RTA_OK, RTA_NEXT: the dump's attributes */
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <linux/tcp.h> /* not netinet/tcp.h: its state enum clashes with tcp_state */
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -63,9 +67,28 @@ static int diag_request(kern_ns *ns)
     m.req.sdiag_family = AF_INET;
     m.req.sdiag_protocol = IPPROTO_TCP;
     m.req.idiag_states = 0xffffffffu;
+    m.req.idiag_ext = 1u << (INET_DIAG_INFO - 1); /* the counters, as ss -i */
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     ssize_t n = sendto(ns->diag_fd, &m, sizeof m, 0, (struct sockaddr *)&kernel, sizeof kernel);
     return n == (ssize_t)sizeof m ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* The message's INET_DIAG_INFO attribute, if any: its counters into out. */
+static void fill_info(const struct nlmsghdr *h, kern_diag *out)
+{
+    const struct inet_diag_msg *d = NLMSG_DATA(h);
+    int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof *d);
+    for (const struct rtattr *a = (const void *)(d + 1); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if (a->rta_type != INET_DIAG_INFO)
+            continue;
+        struct tcp_info ti;
+        size_t n = RTA_PAYLOAD(a) < sizeof ti ? RTA_PAYLOAD(a) : sizeof ti;
+        memset(&ti, 0, sizeof ti);
+        memcpy(&ti, RTA_DATA(a), n);
+        out->has_info =
+            n >= offsetof(struct tcp_info, tcpi_total_retrans) + sizeof ti.tcpi_total_retrans;
+        out->total_retrans = out->has_info ? ti.tcpi_total_retrans : 0;
+    }
 }
 
 static void fill(const struct inet_diag_msg *d, kern_tuple *t, kern_diag *out)
@@ -106,6 +129,7 @@ static int diag_batch(kern_ns *ns, const char *buf, size_t n, diag_fn each, void
         kern_tuple t;
         kern_diag d;
         fill(NLMSG_DATA(h), &t, &d);
+        fill_info(h, &d);
         each(ctx, &t, &d);
     }
     return 0;

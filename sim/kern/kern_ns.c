@@ -58,10 +58,23 @@ void kern_leave(kern_ns *ns)
     (void)rc;
 }
 
-static bool in_range(uint32_t a)
+static bool in_net(uint32_t a, uint32_t base)
 {
     uint32_t host = a & ~KERN_NET_MASK;
-    return (a & KERN_NET_MASK) == KERN_NET_BASE && host != 0 && host != 0xff;
+    return (a & KERN_NET_MASK) == base && host != 0 && host != 0xff;
+}
+
+static bool in_range(uint32_t a)
+{
+    return in_net(a, KERN_NET_BASE);
+}
+
+/* A peer may also sit in TEST-NET-1, where a raw peer lives by default
+ * (sim:raw_peer): a documentation range, routed only as a /32 to the TUN
+ * device inside the private namespace, so nothing sent to it can leave. */
+static bool peer_in_range(uint32_t a)
+{
+    return in_net(a, KERN_NET_BASE) || in_net(a, KERN_DOC_BASE);
 }
 
 static int check_config(const kern_config *c, char *err, size_t err_len)
@@ -75,8 +88,10 @@ static int check_config(const kern_config *c, char *err, size_t err_len)
     for (size_t i = 0; i < c->npeers; i++) {
         uint32_t a = c->peer_addrs[i];
         inet_ntop(AF_INET, &(uint32_t){htonl(a)}, ip, sizeof ip);
-        if (!in_range(a))
-            return kern_fail(err, err_len, "peer address %s is outside the test range 10.0.0.0/24",
+        if (!peer_in_range(a))
+            return kern_fail(err, err_len,
+                             "peer address %s is outside the test ranges 10.0.0.0/24 and "
+                             "192.0.2.0/24",
                              ip);
         if (a == c->kernel_addr)
             return kern_fail(err, err_len, "peer address %s is the kernel's own", ip);

@@ -217,6 +217,9 @@ typedef struct lsim_config {
     uint64_t max_wall_ms;    /* wall-clock limit of the whole run, 0: none (a safety
                               * limit: it may stop a run, never change it) */
     const char *kernel_host; /* NULL, or the host the kernel plays (net_kern.h) */
+    /* In a kernel run, the least timing tolerance of a raw peer's expect
+     * (the command's --tolerance): the kernel answers in real time. */
+    uint64_t kernel_tol_ns;
     /* Called with each net a scenario makes, before it is used (a tool
      * that steers runs attaches its probe here). May be NULL. */
     void (*on_net)(void *ctx, net *n);

@@ -620,8 +620,50 @@ static void push_steps(lua_State *L, const net *n, const net_sock *k)
     }
 }
 
+static const char *const stat_names[] = {
+    "segs_in",     "segs_out",       "retransmits",      "bytes_in",       "bytes_out",
+    "dup_acks_in", "challenge_acks", "keepalive_probes", "persist_probes", NULL};
+
+/* __index of a kernel socket's stats (upvalue 1: the reason of every count
+ * Linux cannot give): reading such a count stops the kernel run as refused,
+ * naming the scenario's line, where the stack's zero would pass unseen. */
+static int kstats_index(lua_State *L)
+{
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TSTRING)
+        return 1; /* not a count: nil, as for the stack's table */
+    return luaL_error(L, "sock.stats.%s: %s", luaL_checkstring(L, 2), lua_tostring(L, -1));
+}
+
+/* A kernel socket's stats (net_kern_stat): the counts Linux keeps, read
+ * now; the others absent, with the reason behind __index. */
+static void push_kernel_stats(lua_State *L, lsim *s, uint32_t sock)
+{
+    lua_createtable(L, 0, 9);
+    lua_createtable(L, 0, 1); /* the metatable */
+    lua_createtable(L, 0, 4); /* the reasons */
+    for (size_t i = 0; stat_names[i]; i++) {
+        uint64_t v;
+        char why[256];
+        if (net_kern_stat(s->net, sock, stat_names[i], &v, why, sizeof why) == 0) {
+            lua_pushinteger(L, (lua_Integer)v);
+            lua_setfield(L, -4, stat_names[i]);
+        } else {
+            lua_pushstring(L, why);
+            lua_setfield(L, -2, stat_names[i]);
+        }
+    }
+    lua_pushcclosure(L, kstats_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+}
+
 static void push_stats(lua_State *L, lsim *s, uint32_t sock)
 {
+    if (net_kern_host(s->net, net_sock_at(s->net, sock)->host)) {
+        push_kernel_stats(L, s, sock);
+        return;
+    }
     const tcp_stats *st = net_sock_stats(s->net, sock);
     lua_createtable(L, 0, 9);
 #define F(name)                                                                                    \

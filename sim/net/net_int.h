@@ -207,8 +207,14 @@ bool net_kern_quiet(net *n);
 bool net_kern_take_change(net *n);
 uint64_t net_kern_last_io(const net *n);
 uint64_t net_kern_last_sample(const net *n);
-int net_kern_pump(net *n, uint64_t wait_ns);
-void net_rt_catch_up(net *n);
+/* Reads one datagram the kernel wrote, waiting at most wait_ns, and sends
+ * it into the link at the wall clock's instant, but never past `limit`
+ * (the run call's deadline): 1 if one was read. */
+int net_kern_pump(net *n, uint64_t wait_ns, sim_time_t limit);
+/* Runs every event due by the wall clock, and sets the clock to it, but
+ * never past `limit`: a run call ends at its deadline even when the
+ * machine woke the loop late. */
+void net_rt_catch_up(net *n, sim_time_t limit);
 int net_kern_listen(net *n, net_listen_opts *o, uint32_t *out);
 int net_kern_connect(net *n, net_connect_opts *o, uint32_t *out);
 int net_kern_send(net *n, uint32_t sock, const char *data, size_t len);

@@ -34,6 +34,12 @@ typedef struct kern_rec {
     bool ended; /* reached CLOSED: its tuple may be a new socket's later */
     kern_tuple t;
     tcp_state last;
+    /* tcpi_total_retrans as the last sample that carried it saw it (the
+     * kernel is sampled after every datagram it sends, so this holds
+     * every retransmission of a socket that has since lost its
+     * descriptor or ended) */
+    bool has_retrans;
+    uint32_t retrans;
 } kern_rec;
 
 struct net_kern {
@@ -234,21 +240,26 @@ int net_kern_open(net *n)
     if (k->failed)
         return NET_ENOKERNEL;
     /* The namespace routes each other host's address through the TUN
-     * device: with none there is nothing for it to face, and past
-     * KERN_PEERS_MAX a host would silently have no route. */
-    if (n->nhosts < 2)
+     * device, raw peers' too (every host of the world, stack or not): with
+     * none there is nothing for it to face, and past KERN_PEERS_MAX a host
+     * would silently have no route. */
+    uint32_t others = sim_host_count(n->world) - 1;
+    if (others == 0)
         return refuse(n, NET_ENOKERNEL,
                       NET_KERN_REFUSAL "play a host alone (no other host in the simulation yet "
                                        "for it to face)");
-    if (n->nhosts - 1 > KERN_PEERS_MAX)
+    if (others > KERN_PEERS_MAX)
         return refuse(n, NET_ENOKERNEL,
                       NET_KERN_REFUSAL "face more than %d other hosts (one route each)",
                       KERN_PEERS_MAX);
     kern_config cfg = {0};
-    cfg.kernel_addr = sim_host_addr(n->hosts[k->host]->host);
-    for (uint32_t i = 0; i < n->nhosts; i++)
-        if (i != k->host)
-            cfg.peer_addrs[cfg.npeers++] = sim_host_addr(n->hosts[i]->host);
+    const sim_host *self = n->hosts[k->host]->host;
+    cfg.kernel_addr = sim_host_addr(self);
+    for (uint32_t i = 0; i < sim_host_count(n->world); i++) {
+        const sim_host *h = sim_host_by_id(n->world, i);
+        if (h != self)
+            cfg.peer_addrs[cfg.npeers++] = sim_host_addr(h);
+    }
     route_config(n, k->host, &cfg);
     char err[256];
     if (kern_sysctls_from_profile(n->hosts[k->host]->profile, &cfg, err, sizeof err) != 0 ||
@@ -473,6 +484,15 @@ void net_kern_sample(net *n)
             continue;
         }
         kern_rec *r = rec_by_tuple(n, &ts[i]);
+        if (r && r->last == TCP_TIME_WAIT && ds[i].state == TCP_SYN_RECEIVED) {
+            /* A SYN Linux accepts in TIME_WAIT ends the timewait socket
+             * (tcp_timewait_state_process: TCP_TW_SYN, then tcp_v4_rcv's
+             * inet_twsk_deschedule_put) and hands the SYN to the listener,
+             * whose new request socket has the same tuple: a new
+             * connection, as the stack makes one (RFC 9293 §3.10.7.4). */
+            rec_change(n, r, TCP_CLOSED, 0);
+            r = NULL;
+        }
         if (!r) {
             child_seen(n, &ts[i], ds[i].state);
             r = rec_by_tuple(n, &ts[i]);
@@ -481,6 +501,10 @@ void net_kern_sample(net *n)
             continue;
         }
         r->seen = true;
+        if (ds[i].has_info) {
+            r->has_retrans = true;
+            r->retrans = ds[i].total_retrans;
+        }
         if (r->last != ds[i].state)
             rec_change(n, r, ds[i].state, 0);
     }
@@ -556,8 +580,8 @@ void net_kern_install(net *n)
 }
 
 /* Reads one datagram the kernel wrote, waiting at most wait_ns: 1 if one
- * was sent into the link (the clock already set to now), else 0. */
-int net_kern_pump(net *n, uint64_t wait_ns)
+ * was sent into the link (the clock already set to now, or to limit), else 0. */
+int net_kern_pump(net *n, uint64_t wait_ns, sim_time_t limit)
 {
     net_kern *k = n->kern;
     if (!k->ns)
@@ -566,7 +590,7 @@ int net_kern_pump(net *n, uint64_t wait_ns)
     if (kern_tun_read(k->ns, k->buf, sizeof k->buf, wait_ns, &len) != 1)
         return 0;
     k->last_io_ns = kern_clock_ns();
-    net_rt_catch_up(n);
+    net_rt_catch_up(n, limit);
     net_kern_sample(n);
     sim_packet *p = sim_packet_new(n->world, len);
     if (!p) {
@@ -1016,4 +1040,79 @@ int net_kern_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts,
 int net_kern_refuse(net *n, const char *why)
 {
     return refuse(n, NET_ENOKERNEL, "%s", why);
+}
+
+/* ---- Counters ---- */
+
+/* Connections the kernel host has had (records with a peer). */
+static uint32_t connections(const net *n)
+{
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < n->kern->nrecs; i++)
+        c += !n->kern->recs[i].listener && n->kern->recs[i].t.remote_port != 0;
+    return c;
+}
+
+/* challenge_acks: Linux counts the challenge ACKs it sends
+ * (tcp_send_challenge_ack: LINUX_MIB_TCPCHALLENGEACK, once past both rate
+ * limits), per namespace, not per socket. */
+static int stat_challenge(net *n, const kern_rec *r, uint64_t *out, char *why, size_t len)
+{
+    uint32_t c = connections(n);
+    if (!r || r->listener) {
+        snprintf(why, len,
+                 NET_KERN_REFUSAL "count a listener's challenge ACKs (Linux counts "
+                                  "them per namespace)");
+        return NET_ENOKERNEL;
+    }
+    if (c != 1) {
+        snprintf(why, len,
+                 NET_KERN_REFUSAL "count challenge ACKs per socket: Linux counts them per "
+                                  "namespace (TcpExt TCPChallengeACK), and the kernel host has "
+                                  "had %u connections",
+                 c);
+        return NET_ENOKERNEL;
+    }
+    int rc = kern_ns_mib_read(n->kern->ns, "TcpExt", "TCPChallengeACK", out);
+    if (rc != 0) {
+        snprintf(why, len, NET_KERN_REFUSAL "read TcpExt TCPChallengeACK: %s", strerror(-rc));
+        return NET_ENOKERNEL;
+    }
+    return 0;
+}
+
+int net_kern_stat(net *n, uint32_t sock, const char *name, uint64_t *out, char *why, size_t why_len)
+{
+    kern_rec *r = rec_of(n, sock);
+    if (strcmp(name, "challenge_acks") == 0)
+        return stat_challenge(n, r, out, why, why_len);
+    bool info = strcmp(name, "segs_in") == 0 || strcmp(name, "segs_out") == 0 ||
+                strcmp(name, "bytes_in") == 0 || strcmp(name, "bytes_out") == 0 ||
+                strcmp(name, "retransmits") == 0;
+    if (!info) {
+        snprintf(why, why_len,
+                 NET_KERN_REFUSAL "read stats.%s (Linux keeps no such count per socket)", name);
+        return NET_ENOKERNEL;
+    }
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (r && r->fd < 0 && r->has_retrans && strcmp(name, "retransmits") == 0) {
+        *out = r->retrans; /* a retransmission never ends a socket: the last sample has it */
+        return 0;
+    }
+    if (!r || r->fd < 0 || getsockopt(r->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) {
+        snprintf(why, why_len,
+                 NET_KERN_REFUSAL "read stats.%s once the socket's descriptor is closed "
+                                  "(TCP_INFO needs it; the samples' counts miss the segment "
+                                  "that ended it)",
+                 name);
+        return NET_ENOKERNEL;
+    }
+    *out = strcmp(name, "segs_in") == 0     ? ti.tcpi_segs_in
+           : strcmp(name, "segs_out") == 0  ? ti.tcpi_segs_out
+           : strcmp(name, "bytes_in") == 0  ? ti.tcpi_bytes_received
+           : strcmp(name, "bytes_out") == 0 ? ti.tcpi_bytes_sent
+                                            : ti.tcpi_total_retrans;
+    return 0;
 }

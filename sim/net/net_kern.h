@@ -75,6 +75,19 @@ const char *net_kern_ns_name(const net *n);
 /* Whether some kernel record's trace has a "states missed" step. */
 bool net_kern_gaps(const net *n);
 
+/* One counter of a kernel socket by its tcp_stats name ("segs_in",
+ * "challenge_acks"...), read from what Linux keeps: TCP_INFO for segs_in,
+ * segs_out, bytes_in, bytes_out and retransmits (tcpi_total_retrans), the
+ * last only once the descriptor is closed, from the samples' tcp_info;
+ * the namespace's TcpExt TCPChallengeACK for challenge_acks while the
+ * kernel host has made one connection (the counter is the namespace's,
+ * and the namespace is the run's). 0 and *out set, or NET_ENOKERNEL with
+ * the reason in why (beginning NET_KERN_REFUSAL): no equivalent (dup_acks_in,
+ * keepalive_probes, persist_probes), the socket's descriptor closed, more
+ * than one connection for a namespace counter. */
+int net_kern_stat(net *n, uint32_t sock, const char *name, uint64_t *out, char *why,
+                  size_t why_len);
+
 /* Run controls: as sim_world_run, _run_until_time and _run_until, in real
  * time when a kernel host exists. */
 sim_run_result net_run(net *n);

@@ -8,11 +8,14 @@
 #include "net_int.h"
 #include "net_kern.h"
 
-/* Runs every event due by the wall clock, then sets the clock to it. */
-void net_rt_catch_up(net *n)
+/* Runs every event due by the wall clock, then sets the clock to it; not
+ * past limit, so a "+0" after a wait is never in the past (the next run
+ * call resumes the clock from where this one stopped). */
+void net_rt_catch_up(net *n, sim_time_t limit)
 {
     sim_world *w = n->world;
     uint64_t now = net_kern_vnow(n);
+    now = now < limit ? now : limit;
     if (now > sim_world_now(w))
         sim_world_run_until_time(w, now);
 }
@@ -50,10 +53,10 @@ static bool wait_turn(net *n, sim_time_t next, sim_time_t deadline)
     uint64_t every = sample_every(n);
     uint64_t until = min_u64(min_u64(next, deadline), now + every);
     uint64_t wait = until > now ? until - now : 0;
-    if (net_kern_pump(n, wait))
+    if (net_kern_pump(n, wait, deadline))
         return true;
     uint64_t before = sim_world_events(n->world);
-    net_rt_catch_up(n);
+    net_rt_catch_up(n, deadline);
     if (kern_clock_ns() - net_kern_last_sample(n) >= every)
         net_kern_sample(n);
     return sim_world_events(n->world) != before;

@@ -100,15 +100,22 @@ static void active_close_reaches_time_wait(void **state)
     assert_int_equal(s.ack, PEER_ISS + 1);
     assert_true(kern_sampler_sample(&smp, p.ns, kern_clock_ns()) >= 0);
     assert_int_equal(smp.last, TCP_FIN_WAIT_1);
+    /* The orphan is still a full socket: the dump carries its tcp_info
+     * (INET_DIAG_INFO), whose counters outlive the descriptor. */
+    kern_diag d;
+    assert_int_equal(kern_diag_lookup(p.ns, &t, &d), 1);
+    assert_true(d.has_info);
+    assert_int_equal(d.total_retrans, 0);
 
     kp_send(&p, TCP_ACK, PEER_ISS + 1, iss + 2, NULL, 0); /* peer ACKs the FIN */
     assert_int_equal(kern_sampler_wait(&smp, p.ns, TCP_FIN_WAIT_2, KP_WAIT_NS), 1);
     /* An orphan in FIN_WAIT2 with tcp_fin_timeout <= TCP_TIMEWAIT_LEN is
      * kept as a timewait socket (tcp_rcv_state_process -> tcp_time_wait
      * with substate FIN_WAIT2): inet_diag reports the substate and the
-     * timewait timer (idiag_timer 3), running for tcp_fin_timeout, 60 s. */
-    kern_diag d;
+     * timewait timer (idiag_timer 3), running for tcp_fin_timeout, 60 s;
+     * a timewait socket has no tcp_info. */
     assert_int_equal(kern_diag_lookup(p.ns, &t, &d), 1);
+    assert_false(d.has_info);
     assert_int_equal(d.inode, 0);
     assert_int_equal(d.timer, 3);
     assert_true(d.expires_ms > 55000 && d.expires_ms <= 60000);

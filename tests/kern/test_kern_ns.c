@@ -189,6 +189,37 @@ static void namespace_runs_reno(void **state)
     assert_string_equal(after, before);
 }
 
+/* The namespace's counters are its own, from zero: the datapath check's
+ * echo is the only ICMP it has seen, and no challenge ACK was sent; a name
+ * this kernel does not have is -ENOENT. */
+static void namespace_counters_are_its_own(void **state)
+{
+    (void)state;
+    static const char text[] = "TcpExt: SyncookiesSent TCPChallengeACK\n"
+                               "TcpExt: 0 7\n"
+                               "IpExt: InNoRoutes\n"
+                               "IpExt: 3\n";
+    uint64_t v = 99;
+    assert_int_equal(kern_mib_find(text, "TcpExt", "TCPChallengeACK", &v), 0);
+    assert_int_equal(v, 7);
+    assert_int_equal(kern_mib_find(text, "IpExt", "InNoRoutes", &v), 0);
+    assert_int_equal(v, 3);
+    assert_int_equal(kern_mib_find(text, "TcpExt", "InNoRoutes", &v), -ENOENT);
+    assert_int_equal(kern_mib_find(text, "Tcp", "TCPChallengeACK", &v), -ENOENT);
+    kern_config cfg;
+    kp_config(&cfg);
+    kpeer p;
+    kp_open(&p, &cfg, 40000, 80);
+    assert_int_equal(kern_ns_mib_read(p.ns, "TcpExt", "TCPChallengeACK", &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(kern_ns_mib_read(p.ns, "Icmp", "InEchos", &v), 0);
+    assert_true(v >= 1);
+    assert_int_equal(kern_ns_mib_read(p.ns, "Tcp", "ActiveOpens", &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(kern_ns_mib_read(p.ns, "TcpExt", "NoSuchCounter", &v), -ENOENT);
+    kp_close(&p);
+}
+
 /* rcv_autotune is tcp_moderate_rcvbuf inside the namespace: turned off
  * there, the machine's own value stays. */
 static void rcv_autotune_off_is_the_namespace_moderate_rcvbuf(void **state)
@@ -250,6 +281,17 @@ static void bad_config_is_refused_and_leaves_nothing(void **state)
     cfg.peer_addrs[0] = KP_KERNEL;
     assert_int_equal(kern_ns_open(&cfg, &ns, err, sizeof err), -1);
     assert_non_null(strstr(err, "kernel's own"));
+
+    /* TEST-NET-1 is a peer's range (a raw peer's default address), never
+     * the kernel's; anything else is neither */
+    kp_config(&cfg);
+    cfg.kernel_addr = 0xc0000202u; /* 192.0.2.2 */
+    assert_int_equal(kern_ns_open(&cfg, &ns, err, sizeof err), -1);
+    assert_non_null(strstr(err, "outside the test range"));
+    kp_config(&cfg);
+    cfg.peer_addrs[0] = 0xc0000302u; /* 192.0.3.2 */
+    assert_int_equal(kern_ns_open(&cfg, &ns, err, sizeof err), -1);
+    assert_non_null(strstr(err, "outside the test ranges"));
     assert_int_equal(kp_count_names(getpid()), names);
     assert_int_equal(kp_count_netns_mounts(), mounts);
 }
@@ -459,6 +501,7 @@ int main(void)
         cmocka_unit_test(namespace_owns_a_small_connection_hash),
         cmocka_unit_test(linux_profile_matches_kernel_defaults),
         cmocka_unit_test(namespace_runs_reno),
+        cmocka_unit_test(namespace_counters_are_its_own),
         cmocka_unit_test(rcv_autotune_off_is_the_namespace_moderate_rcvbuf),
         cmocka_unit_test(rfc9293_profile_has_no_sysctl_for_no_fin_wait_2_timeout),
         cmocka_unit_test(bad_config_is_refused_and_leaves_nothing),
