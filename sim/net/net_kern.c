@@ -448,6 +448,18 @@ static int smp_dump(net_kern *k, bool *cut)
     return cnt < 0 || !*cut ? cnt : (int)k->smp_cap;
 }
 
+/* Whether a tuple last seen in TIME_WAIT now shows a new connection. A SYN
+ * may reopen a tuple in TIME_WAIT (RFC 1122 §4.2.2.13); Linux then ends the
+ * timewait socket and hands the SYN to the listener, which makes a new
+ * request socket (tcp_timewait_state_process returns TCP_TW_SYN,
+ * tcp_v4_rcv deschedules the timewait socket and looks the listener up).
+ * So the old record ends and the new connection is the listener's child,
+ * as in the stack, which ends TIME_WAIT and opens a new socket. */
+static bool reopened(const kern_rec *r, tcp_state now)
+{
+    return r->last == TCP_TIME_WAIT && now != TCP_TIME_WAIT && now != TCP_CLOSED;
+}
+
 /* One sample of every kernel socket: new connections, changes, ends. */
 void net_kern_sample(net *n)
 {
@@ -473,6 +485,10 @@ void net_kern_sample(net *n)
             continue;
         }
         kern_rec *r = rec_by_tuple(n, &ts[i]);
+        if (r && reopened(r, ds[i].state)) {
+            rec_change(n, r, TCP_CLOSED, 0);
+            r = NULL;
+        }
         if (!r) {
             child_seen(n, &ts[i], ds[i].state);
             r = rec_by_tuple(n, &ts[i]);
