@@ -203,6 +203,8 @@ typedef struct tcp_profile {
                                      * this; 0: none (with timer_hz: the wheel's next tick) */
     uint32_t timer_hz;              /* timers on Linux's jiffies timer wheel at this HZ; 0: exact */
     bool tlp;                       /* tail loss probe (RFC 8985 §7) on SACK connections */
+    bool rto_min_var;               /* rto_min floors the RTO's variance term (Linux
+                                     * tcp_rtt_estimator), not the RTO (RFC 6298 §2.4) */
     bool read_ack;          /* a read that empties the queue sends the ACK a pushed segment owes */
     uint32_t sndbuf_expand; /* send buffer grown to N x max(10, cwnd) segments; 0: fixed */
     uint32_t sndbuf_max;    /* ... at most this (with sndbuf_expand) */

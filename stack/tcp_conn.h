@@ -258,9 +258,11 @@ static inline void tcp_timer_store(tcp_conn *c, tcp_timer_kind k, uint64_t at)
     c->timer_kind[s] = (uint8_t)k;
 }
 
-/* The state of Linux's receive-side engines, which a profile may turn
- * on: the delayed-ACK timeout (delack_max_ns), receive buffer
- * autotuning (rcv_autotune) and SACK compression (comp_sack_*). It follows the connection in its
+/* The state of Linux's engines, which a profile may turn on: on the
+ * receive side the delayed-ACK timeout (delack_max_ns), receive buffer
+ * autotuning (rcv_autotune) and SACK compression (comp_sack_*); on the
+ * send side the RTT estimator with rto_min on its variance term
+ * (rto_min_var). It follows the connection in its
  * pool slot (tcp_tune) in a stack whose profile turns either on, and nowhere else: a connection of
  * another profile does not pay for it. */
 typedef struct tcp_rcv_tune {
@@ -275,6 +277,11 @@ typedef struct tcp_rcv_tune {
      * RCV.NXT last moved (Linux dup_ack_counter), and those held since
      * the last ACK went out (compressed_ack). */
     uint8_t dup_acks_sent, comp_acks;
+    /* rto_min_var (Linux tcp_rtt_estimator, in its units): mdev_us, four
+     * times the mean deviation; mdev_max_us, the largest in this window
+     * of data; rtt_seq, SND.NXT when the window began. The RTO's variance
+     * term (rttvar_us) is the connection's rttvar_ns. */
+    uint32_t mdev_us, mdev_max_us, var_seq;
 } tcp_rcv_tune;
 
 /* A connection in TIME_WAIT whose user has let it go (tcp_close or
@@ -429,7 +436,7 @@ _Static_assert(sizeof(tcp_conn) % _Alignof(tcp_rcv_tune) == 0, "tcp_rcv_tune fol
 /* Whether the profile turns on an engine of tcp_rcv_tune. */
 static inline bool tcp_profile_tunes(const tcp_profile *p)
 {
-    return p->delack_max_ns || p->rcv_autotune || p->comp_sack_delay_ns;
+    return p->delack_max_ns || p->rcv_autotune || p->comp_sack_delay_ns || p->rto_min_var;
 }
 
 /* c's tcp_rcv_tune, right after it in its pool slot; only while the
@@ -570,7 +577,7 @@ uint64_t tcp_persist_interval(const tcp_conn *c); /* the next zero-window probe 
 /* The persist timer, one backed-off interval from now (clamped to the user
  * timeout); the backoff is left as it is. */
 void tcp_timer_persist_rearm(tcp_conn *c);
-void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns);
+void tcp_rtt_sample(tcp_conn *c, uint64_t rtt_ns, uint32_t ack);
 
 /* ---- tcp_buf.c: rings and the out-of-order list ---- */
 /* Makes the ring hold at least `need` bytes: on first use takes a parked

@@ -87,7 +87,7 @@ static void ack_rtt(tcp_conn *c, uint32_t ack)
 {
     if (c->rtt_timing && tcp_seq_gt(ack, c->rtt_seq)) {
         c->rtt_timing = false;
-        tcp_rtt_sample(c, c->stack->now - c->rtt_start_ns);
+        tcp_rtt_sample(c, c->stack->now - c->rtt_start_ns, ack);
     }
 }
 

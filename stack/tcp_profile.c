@@ -79,8 +79,9 @@ static const tcp_profile PROFILES[] = {
         .embryo_reset_closed = false, /* §3.10.7.4: "return this connection to LISTEN" */
         .wnd_mss_round = false,       /* §3.8.6.2.2: every free octet past the SWS threshold */
         .tlp = false,
-        .read_ack = false,  /* §3.8.6.3: the delayed-ACK rules alone */
-        .sndbuf_expand = 0, /* the buffer the user asked for */
+        .rto_min_var = false, /* RFC 6298 §2.4: the floor is on the RTO */
+        .read_ack = false,    /* §3.8.6.3: the delayed-ACK rules alone */
+        .sndbuf_expand = 0,   /* the buffer the user asked for */
         .sndbuf_max = 0,
         .grow_window = false, /* §3.8.6.2.2: the free space, SWS-checked */
         .scaling_ratio = 0,
@@ -160,6 +161,7 @@ static const tcp_profile PROFILES[] = {
         .embryo_reset_closed = true,     /* tcp_check_req: inet_csk_reqsk_queue_drop */
         .wnd_mss_round = true,           /* __tcp_select_window: rounddown(free_space, mss) */
         .tlp = true,                     /* tcp_early_retrans = 3 */
+        .rto_min_var = true,             /* tcp_rtt_estimator: rttvar_us >= tcp_rto_min_us */
         .read_ack = true,                /* tcp_cleanup_rbuf: ICSK_ACK_PUSHED, queue emptied */
         .sndbuf_expand = 2,              /* tcp_sndbuf_expand: reno and CUBIC (BBR: 3) */
         .sndbuf_max = 4194304,           /* tcp_wmem[2] */
@@ -236,6 +238,7 @@ static const tcp_profile PROFILES[] = {
         .embryo_reset_closed = true, /* syncache_chkrst: syncache_drop */
         .wnd_mss_round = false,      /* tcp_output: the free space, SWS-checked */
         .tlp = false,                /* FreeBSD 14 default stack: no TLP (RACK stack only) */
+        .rto_min_var = false,        /* tcp_xmit_timer: TCPT_RANGESET floors the RTO */
         .read_ack = false,           /* tcp_usr_rcvd: a window update only */
         .sndbuf_expand = 0,          /* send buffer autosizing is not modelled for FreeBSD */
         .sndbuf_max = 0,
@@ -337,6 +340,7 @@ static const tcp_profile_field FIELDS[] = {
     F("delack_tick", delack_tick_ns),
     F("timer_hz", timer_hz),
     F("tlp", tlp),
+    F("rto_min_var", rto_min_var),
     F("read_ack", read_ack),
     F("sndbuf_expand", sndbuf_expand),
     F("sndbuf_max", sndbuf_max),

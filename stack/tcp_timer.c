@@ -157,10 +157,68 @@ static uint64_t clamp_rto(const tcp_conn *c, uint64_t rto)
     return rto ? rto : 1;
 }
 
+/* Linux's estimator (profile rto_min_var), in its own units and integer
+ * steps: srtt_us is 8·SRTT (here srtt_ns = srtt_us · 125, exactly), mdev_us
+ * 4·the mean deviation, which a falling RTT raises eight times more slowly
+ * (tcp_rtt_estimator). The RTO's variance term rttvar_us is the largest
+ * mdev_us of the current window of data, and never below rto_min: set so
+ * at the first sample ("make sure rto = 3*rtt" and at least rto_min), it
+ * follows mdev_max_us up at once and down by a quarter of the way at each
+ * window's end (SEG.ACK past the SND.NXT the window began at). RTO =
+ * SRTT + rttvar_us (__tcp_set_rto), so with a short RTT it is SRTT +
+ * 200 ms where RFC 6298 §2.4 gives 200 ms. */
+static void rtt_sample_var_floor(tcp_conn *c, uint64_t r, uint32_t ack)
+{
+    tcp_rcv_tune *t = tcp_tune(c);
+    uint64_t floor_us = c->stack->profile->rto_min_ns / 1000u;
+    int64_t m = (int64_t)(r / 1000u);
+    if (!c->has_srtt) {
+        c->srtt_ns = (uint64_t)(m > 0 ? m * 1000 : 125); /* srtt_us = max(1U, srtt) */
+        t->mdev_us = (uint32_t)(2 * m);
+        uint64_t var = t->mdev_us > floor_us ? t->mdev_us : floor_us;
+        c->rttvar_ns = var * 1000u;
+        t->mdev_max_us = (uint32_t)var;
+        t->var_seq = c->snd_nxt;
+        c->has_srtt = true;
+    } else {
+        int64_t srtt8 = (int64_t)(c->srtt_ns / 125u);
+        m -= srtt8 >> 3; /* the error of this sample */
+        srtt8 += m;      /* SRTT += error / 8 */
+        if (m < 0) {
+            m = -m - (int64_t)(t->mdev_us >> 2);
+            if (m > 0)
+                m >>= 3;
+        } else {
+            m -= (int64_t)(t->mdev_us >> 2);
+        }
+        t->mdev_us = (uint32_t)((int64_t)t->mdev_us + m);
+        c->srtt_ns = (uint64_t)(srtt8 > 1 ? srtt8 : 1) * 125u;
+        uint64_t var_us = c->rttvar_ns / 1000u;
+        if (t->mdev_us > t->mdev_max_us) {
+            t->mdev_max_us = t->mdev_us;
+            if (t->mdev_max_us > var_us)
+                var_us = t->mdev_max_us;
+        }
+        if (tcp_seq_gt(ack, t->var_seq)) {
+            if (t->mdev_max_us < var_us)
+                var_us -= (var_us - t->mdev_max_us) >> 2;
+            t->var_seq = c->snd_nxt;
+            t->mdev_max_us = (uint32_t)floor_us;
+        }
+        c->rttvar_ns = var_us * 1000u;
+    }
+    /* __tcp_set_rto: (srtt_us >> 3) + rttvar_us */
+    c->rto_ns = clamp_rto(c, (c->srtt_ns / 125u >> 3) * 1000u + c->rttvar_ns);
+}
+
 /* RFC 6298 §2.2 - §2.3 with K = 4, alpha = 1/8, beta = 1/4; the clock is
  * in nanoseconds, so G is negligible and rto_min is the floor (§2.4). */
-void tcp_rtt_sample(tcp_conn *c, uint64_t r)
+void tcp_rtt_sample(tcp_conn *c, uint64_t r, uint32_t ack)
 {
+    if (c->stack->profile->rto_min_var) {
+        rtt_sample_var_floor(c, r, ack);
+        return;
+    }
     if (!c->has_srtt) {
         c->srtt_ns = r;
         c->rttvar_ns = r / 2;

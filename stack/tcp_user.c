@@ -805,7 +805,9 @@ int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
     /* tcp_get_info: srtt_us >> 3 and mdev_us >> 2; before a sample Linux's
      * mdev_us holds TCP_TIMEOUT_INIT (1 s), so rttvar reads 250000. */
     o->rtt_us = c->has_srtt ? (uint32_t)(c->srtt_ns / 1000u) : 0;
-    o->rttvar_us = c->has_srtt ? (uint32_t)(c->rttvar_ns / 1000u) : 250000u;
+    o->rttvar_us = !c->has_srtt              ? 250000u
+                   : s->profile->rto_min_var ? tcp_tune(c)->mdev_us >> 2
+                                             : (uint32_t)(c->rttvar_ns / 1000u);
     o->snd_ssthresh =
         c->ssthresh >= 0x7fffffffu || !c->snd_mss ? 0x7fffffffu : c->ssthresh / c->snd_mss;
     o->snd_cwnd = c->snd_mss ? c->cwnd / c->snd_mss : 0;

@@ -14,3 +14,6 @@ sim:run_for "5s"
 expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "CLOSED" }
 expect(client):error "ECONNRESET"
 expect(#link:segments { from = b, flags = "RST" }):equals(1)
+
+-- kernel-host: A (tcpsim kernel, docs/kernel.md: Linux plays A, the
+-- survivor, which meets the restarted B; a kernel host cannot crash)

@@ -25,3 +25,6 @@ local established = client.steps[3].time
 local gives_up = established + sim.duration "90s"
 if sim.profile == "linux" then gives_up = sim.duration "92160ms" end
 expect(client):entered("CLOSED", tcpsim.ns(gives_up), 2)
+
+-- kernel-host: A (tcpsim kernel, docs/kernel.md: Linux plays A, whose
+-- probes meet the dead B; a kernel host cannot crash)

@@ -19,3 +19,7 @@ expect(client):error "ETIMEDOUT"
 -- (a loss probe only where the profile has tlp: linux)
 expect(client.stats.retransmits):equals(sim.profile == "linux" and 6 or 5)
 expect(#link:segments { from = a, flags = "RST" }):equals(0)
+
+-- kernel-host: A (tcpsim kernel, docs/kernel.md: Linux plays A, which
+-- gives up after tcp_retries2 (the retries knob); B's connection would
+-- stay ESTABLISHED, so sim:run would never end)

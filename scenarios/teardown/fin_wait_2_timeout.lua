@@ -19,3 +19,7 @@ else
   expect(client):trace { "CLOSED", "SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2" }
 end
 expect(peer):state "CLOSE_WAIT" -- B was never told
+
+-- kernel-host: A (tcpsim kernel, docs/kernel.md: Linux plays A, whose
+-- orphaned FIN_WAIT_2 its tcp_fin_timeout ends; B's CLOSE_WAIT would
+-- hold a kernel connection for the whole 20 minutes)

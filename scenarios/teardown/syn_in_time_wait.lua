@@ -72,3 +72,7 @@ expect(rst ~= nil):holds "A reset the challenge ACK"
 -- <SEQ=SEG.ACK>: the RST hits B's RCV.NXT exactly
 expect(rst and rst.seq):equals(chack.ack)
 expect(r.link):saw { "A>B SYN", "B>A ACK", "A>B RST", "A>B SYN", "B>A SYN,ACK", "A>B ACK" }
+
+-- kernel-host: B (tcpsim kernel, docs/kernel.md: Linux plays B, whose
+-- TIME_WAIT the SYN reopens; A's connects choose their ISNs, which a
+-- kernel socket cannot)

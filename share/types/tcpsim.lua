@@ -116,6 +116,7 @@ function tcpsim.ns(n) end
 ---@field syn_bad_ack_rexmit? tcpsim.Duration SYN again this soon after an unacceptable ACK in SYN_SENT (0: RTO)
 ---@field delack_max? tcpsim.Duration Linux's ATO grows from delack up to this (0: a fixed delack)
 ---@field tlp? boolean tail loss probe about 2·SRTT after the last segment (SACK connections)
+---@field rto_min_var? boolean rto_min floors the RTO's variance term (Linux: RTO = SRTT + max(mdev, rto_min)), not the RTO
 ---@field pingpong? boolean with delack_max: a reply within the ATO or a FIN makes the connection interactive (no quick ACKs)
 ---@field delack_tick? tcpsim.Duration with delack_max and timer_hz 0: the wait of a delayed ACK due at an ATO of 0, Linux's next timer tick (0: at once)
 ---@field timer_hz? integer timers run on Linux's timer wheel at this HZ (100, 250, 1000: jiffy 0 at time 0, each deadline rounded up to its wheel bucket, kernel/time/timer.c); 0: exact timers

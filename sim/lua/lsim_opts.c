@@ -344,6 +344,7 @@ static const knob KNOBS[] = {
     KNOB("embryo_reset_closed", K_BOOL, embryo_reset_closed),
     KNOB("wnd_mss_round", K_BOOL, wnd_mss_round),
     KNOB("tlp", K_BOOL, tlp),
+    KNOB("rto_min_var", K_BOOL, rto_min_var),
     KNOB("read_ack", K_BOOL, read_ack),
     KNOB("sndbuf_expand", K_U32, sndbuf_expand),
     KNOB("sndbuf_max", K_U32, sndbuf_max),

@@ -459,6 +459,18 @@ static int smp_dump(net_kern *k, bool *cut)
     return cnt < 0 || !*cut ? cnt : (int)k->smp_cap;
 }
 
+/* Whether a tuple last seen in TIME_WAIT now shows a new connection. A SYN
+ * may reopen a tuple in TIME_WAIT (RFC 1122 §4.2.2.13); Linux then ends the
+ * timewait socket and hands the SYN to the listener, which makes a new
+ * request socket (tcp_timewait_state_process returns TCP_TW_SYN,
+ * tcp_v4_rcv deschedules the timewait socket and looks the listener up).
+ * So the old record ends and the new connection is the listener's child,
+ * as in the stack, which ends TIME_WAIT and opens a new socket. */
+static bool reopened(const kern_rec *r, tcp_state now)
+{
+    return r->last == TCP_TIME_WAIT && now != TCP_TIME_WAIT && now != TCP_CLOSED;
+}
+
 /* One sample of every kernel socket: new connections, changes, ends. */
 void net_kern_sample(net *n)
 {
@@ -484,12 +496,7 @@ void net_kern_sample(net *n)
             continue;
         }
         kern_rec *r = rec_by_tuple(n, &ts[i]);
-        if (r && r->last == TCP_TIME_WAIT && ds[i].state == TCP_SYN_RECEIVED) {
-            /* A SYN Linux accepts in TIME_WAIT ends the timewait socket
-             * (tcp_timewait_state_process: TCP_TW_SYN, then tcp_v4_rcv's
-             * inet_twsk_deschedule_put) and hands the SYN to the listener,
-             * whose new request socket has the same tuple: a new
-             * connection, as the stack makes one (RFC 9293 §3.10.7.4). */
+        if (r && reopened(r, ds[i].state)) {
             rec_change(n, r, TCP_CLOSED, 0);
             r = NULL;
         }

@@ -296,6 +296,50 @@ static void one_slot_passes_from_persist_to_fin_wait_2_to_time_wait(void **state
 
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
+/* Linux's RTO after RTT samples of 40, 100, 200 and 100 ms, worked by hand from
+ * tcp_rtt_estimator and __tcp_set_rto (microseconds; srtt_us holds 8·SRTT,
+ * mdev_us 4·the deviation, rttvar_us the RTO's variance term):
+ *  - 40 ms (the handshake): srtt 40000, mdev 2·40000 = 80000, rttvar =
+ *    max(80000, TCP_RTO_MIN 200000) = 200000: RTO 240 ms (RFC 6298 §2.4
+ *    would give max(40 + 4·20, 200) = 200 ms); tcpi_rttvar = mdev / 4;
+ *  - 100 ms: error +60000, srtt 40000 + 7500 = 47500, mdev 80000 + 60000 -
+ *    20000 = 120000, below the window's largest (200000): RTO 247.5 ms;
+ *  - 200 ms: error +152500, srtt 47500 + 19062 = 66562, mdev 120000 +
+ *    152500 - 30000 = 242500, the window's largest, so rttvar 242500:
+ *    RTO 309.062 ms;
+ *  - 100 ms again: error +33438, srtt 70742, mdev 242500 + 33438 - 60625 =
+ *    215313, the window's largest but below rttvar, which the window's end
+ *    moves a quarter of the way down to it: 242500 - 6796 = 235704: RTO
+ *    306.446 ms.
+ * (Each RTT stays below the RTO before it: a retransmission would give no
+ * sample, RFC 6298 §3, Karn.) */
+static void rto_floor_on_the_variance_linux(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, h_linux_exact());
+    h_set_delay(h, H_MS(20));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_sockinfo i;
+    assert_int_equal(tcp_sock_info(h_stack(h, H_A), p.client, &i), 0);
+    assert_int_equal(i.rto_us, 240000);
+    assert_int_equal(i.rtt_us, 40000);
+    assert_int_equal(i.rttvar_us, 20000);
+    const uint64_t delays[] = {H_MS(50), H_MS(100), H_MS(50)};
+    const uint32_t rto[] = {247500, 309062, 306446}, rtt[] = {47500, 66562, 70742},
+                   var[] = {30000, 60625, 53828};
+    for (int k = 0; k < 3; k++) {
+        h_set_delay(h, delays[k]);
+        send_n(h, H_A, p.client, 100);
+        h_run_for(h, 2 * delays[k]);
+        assert_int_equal(tcp_sock_info(h_stack(h, H_A), p.client, &i), 0);
+        assert_int_equal(i.unacked, 0);
+        assert_int_equal(i.rto_us, rto[k]);
+        assert_int_equal(i.rtt_us, rtt[k]);
+        assert_int_equal(i.rttvar_us, var[k]);
+    }
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +353,7 @@ int main(void)
         T(rto_slop_bsd),
         cmocka_unit_test(one_slot_passes_from_persist_to_fin_wait_2_to_time_wait),
         cmocka_unit_test(keepalive_set_in_syn_sent_keeps_the_establishment_limit_bsd),
+        cmocka_unit_test(rto_floor_on_the_variance_linux),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
