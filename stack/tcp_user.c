@@ -73,9 +73,15 @@ int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn *l)
     tcp_conn_opts *o = opts_for_write(child);
     if (!o)
         return TCP_ENOMEM;
+    /* Linux's child is a copy of its listener: inet_csk_clone_lock keeps
+     * icsk_user_timeout and the keepalive times, tcp_create_openreq_child
+     * resets neither. FreeBSD's syncache_socket copies t_keepidle,
+     * t_keepintvl and t_keepcnt (it has no user timeout). TCP_OPT_ISN is
+     * the listener's next SYN,ACK's, not its children's. */
     o->ka_idle_ns = l->opts->ka_idle_ns;
     o->ka_intvl_ns = l->opts->ka_intvl_ns;
     o->ka_cnt = l->opts->ka_cnt;
+    o->user_timeout_ns = l->opts->user_timeout_ns;
     return 0;
 }
 

@@ -423,10 +423,10 @@ static void options_record_is_paid_for_by_a_connection_that_sets_one(void **stat
     fx_free(fx);
 }
 
-/* A child takes the keepalive options of its listener's record (not its
- * user timeout: Linux's inet_csk_clone_lock does copy icsk_user_timeout,
- * but this stack's children never did, and the record changes nothing of
- * that); a listener without the record gives its children none. */
+/* A child takes the keepalive options and the user timeout of its
+ * listener's record in a record of its own (Linux's inet_csk_clone_lock
+ * keeps icsk_user_timeout); a listener without the record gives its
+ * children none. */
 static void a_child_inherits_its_listeners_options_record(void **state)
 {
     (void)state;
@@ -448,7 +448,7 @@ static void a_child_inherits_its_listeners_options_record(void **state)
     assert_int_equal(opt_of(b, c2, TCP_OPT_KEEPCNT), 4);
     assert_int_equal(opt_of(b, c2, TCP_OPT_KEEPINTVL_NS),
                      tcp_profile_find("rfc9293")->keepalive_intvl_ns);
-    assert_int_equal(opt_of(b, c2, TCP_OPT_USER_TIMEOUT_NS), 0);
+    assert_int_equal(opt_of(b, c2, TCP_OPT_USER_TIMEOUT_NS), H_S(3));
     h_free(h);
 }
 
