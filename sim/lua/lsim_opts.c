@@ -259,7 +259,9 @@ const char *lsim_opt_string(lua_State *L, int idx, const char *key, const char *
 
 /* ---- Profile knobs: a table from option name to profile field. ---- */
 
-typedef enum knob_kind { K_DURATION, K_U32, K_U16, K_BOOL, K_ENUM } knob_kind;
+/* K_BUF: a buffer in octets, 1..TCP_BUF_MAX; K_BUF_MAX: a buffer's upper
+ * bound, 0..TCP_BUF_MAX (0: the field's own meaning, tcp.h). */
+typedef enum knob_kind { K_DURATION, K_U32, K_U16, K_BOOL, K_ENUM, K_BUF, K_BUF_MAX } knob_kind;
 typedef struct knob {
     const char *name;
     knob_kind kind;
@@ -295,8 +297,8 @@ static const knob KNOBS[] = {
     KNOB("keepalive_idle", K_DURATION, keepalive_idle_ns),
     KNOB("keepalive_interval", K_DURATION, keepalive_intvl_ns),
     KNOB("keepalive_probes", K_U32, keepalive_probes),
-    KNOB("sndbuf", K_U32, sndbuf),
-    KNOB("rcvbuf", K_U32, rcvbuf),
+    KNOB("sndbuf", K_BUF, sndbuf),
+    KNOB("rcvbuf", K_BUF, rcvbuf),
     KNOB("mss", K_U16, mss),
     KNOB("rst_on_close_with_unread", K_BOOL, rst_on_close_with_unread),
     KNOB("rst_on_keepalive_timeout", K_BOOL, rst_on_keepalive_timeout),
@@ -330,7 +332,7 @@ static const knob KNOBS[] = {
     KNOB("time_wait_bsd_rules", K_BOOL, tw_bsd_rules),
     KNOB("close_embryonic_silent", K_BOOL, close_embryonic_silent),
     KNOB_ENUM("option_layout", opt_layout, OPT_LAYOUTS),
-    KNOB("rcvbuf_max", K_U32, rcvbuf_max),
+    KNOB("rcvbuf_max", K_BUF_MAX, rcvbuf_max),
     KNOB("rcv_win_ratio", K_U32, rcv_win_ratio),
     KNOB("init_window_mss_multiple", K_BOOL, init_wnd_mss_multiple),
     KNOB("syn_bad_ack_rexmit", K_DURATION, syn_bad_ack_rexmit_ns),
@@ -346,7 +348,7 @@ static const knob KNOBS[] = {
     KNOB("tlp", K_BOOL, tlp),
     KNOB("read_ack", K_BOOL, read_ack),
     KNOB("sndbuf_expand", K_U32, sndbuf_expand),
-    KNOB("sndbuf_max", K_U32, sndbuf_max),
+    KNOB("sndbuf_max", K_BUF_MAX, sndbuf_max),
     KNOB("grow_window", K_BOOL, grow_window),
     KNOB("scaling_ratio", K_U32, scaling_ratio),
     KNOB("rcv_autotune", K_BOOL, rcv_autotune),
@@ -360,6 +362,31 @@ const char *const *lsim_profile_knobs(void)
         names[i] = KNOBS[i].name;
     names[NKNOBS] = NULL;
     return names;
+}
+
+/* A buffer knob: octets up to TCP_BUF_MAX, at least 1 when `nonzero`. The
+ * stack would cap a larger receive space silently and tcp_setopt refuses
+ * such a buffer: the knob is refused, saying why. */
+static uint32_t opt_buf(lua_State *L, int idx, const char *key, uint32_t def, bool nonzero,
+                        const char *where)
+{
+    lua_getfield(L, idx, key);
+    uint32_t v = def;
+    if (!lua_isnil(L, -1)) {
+        int isint = 0;
+        lua_Integer n = lua_tointegerx(L, -1, &isint);
+        if (!isint)
+            luaL_error(L, "%s: %s must be an integer, got %s", where, key,
+                       lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+        if (n < (nonzero ? 1 : 0) || n > (lua_Integer)TCP_BUF_MAX)
+            luaL_error(L,
+                       "%s: %s must be %d..%I octets (2^30: no window offers more, RFC 7323 "
+                       "§2.3); got %I",
+                       where, key, nonzero ? 1 : 0, (LUAI_UACINT)TCP_BUF_MAX, (LUAI_UACINT)n);
+        v = (uint32_t)n;
+    }
+    lua_pop(L, 1);
+    return v;
 }
 
 static void apply_knob(lua_State *L, int idx, const knob *k, tcp_profile *p, const char *where)
@@ -385,6 +412,10 @@ static void apply_knob(lua_State *L, int idx, const knob *k, tcp_profile *p, con
     case K_U16:
         *(uint16_t *)field =
             (uint16_t)lsim_opt_int(L, idx, k->name, *(uint16_t *)field, 1, UINT16_MAX, where);
+        break;
+    case K_BUF:
+    case K_BUF_MAX:
+        *(uint32_t *)field = opt_buf(L, idx, k->name, *(uint32_t *)field, k->kind == K_BUF, where);
         break;
     case K_BOOL:
         *(bool *)field = lsim_opt_bool(L, idx, k->name, *(bool *)field, where);
@@ -421,6 +452,8 @@ void lsim_profile_knob_format(const tcp_profile *p, size_t i, char *buf, size_t 
         sim_duration_format(*(const uint64_t *)field, buf, len);
         break;
     case K_U32:
+    case K_BUF:
+    case K_BUF_MAX:
         snprintf(buf, len, "%u", (unsigned)*(const uint32_t *)field);
         break;
     case K_U16:
