@@ -204,6 +204,18 @@ uint32_t lsim_opt_prob(lua_State *L, int idx, const char *key, uint32_t def, con
     return v;
 }
 
+/* The integer on top of the stack, option `key`; an error for any other
+ * value. */
+static lua_Integer top_integer(lua_State *L, const char *key, const char *where)
+{
+    int isint = 0;
+    lua_Integer n = lua_tointegerx(L, -1, &isint);
+    if (!isint)
+        luaL_error(L, "%s: %s must be an integer, got %s", where, key,
+                   lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+    return n;
+}
+
 int64_t lsim_opt_int(lua_State *L, int idx, const char *key, int64_t def, int64_t lo, int64_t hi,
                      const char *where)
 {
@@ -212,11 +224,7 @@ int64_t lsim_opt_int(lua_State *L, int idx, const char *key, int64_t def, int64_
     lua_getfield(L, idx, key);
     int64_t v = def;
     if (!lua_isnil(L, -1)) {
-        int isint = 0;
-        lua_Integer n = lua_tointegerx(L, -1, &isint);
-        if (!isint)
-            luaL_error(L, "%s: %s must be an integer, got %s", where, key,
-                       lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+        lua_Integer n = top_integer(L, key, where);
         if (n < lo || n > hi)
             luaL_error(L, "%s: %s must be in [%I,%I], got %I", where, key, (LUAI_UACINT)lo,
                        (LUAI_UACINT)hi, (LUAI_UACINT)n);
@@ -418,11 +426,7 @@ static uint32_t opt_buf(lua_State *L, int idx, const char *key, uint32_t def, bo
     lua_getfield(L, idx, key);
     uint32_t v = def;
     if (!lua_isnil(L, -1)) {
-        int isint = 0;
-        lua_Integer n = lua_tointegerx(L, -1, &isint);
-        if (!isint)
-            luaL_error(L, "%s: %s must be an integer, got %s", where, key,
-                       lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+        lua_Integer n = top_integer(L, key, where);
         if (n < (nonzero ? 1 : 0) || n > (lua_Integer)TCP_BUF_MAX)
             luaL_error(L,
                        "%s: %s must be %d..%I octets (2^30: no window offers more, RFC 7323 "

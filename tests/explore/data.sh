@@ -36,7 +36,8 @@ grep -q "invariant data" "$tmp/ux" && fail "explore: the data invariant failed"
 # arrives; a crafted FIN at A's next sequence number is taken by B
 # (RFC 9293 §3.10.7.4, eighth step), and A's 5 bytes then come after the
 # FIN and are never read. The invariant must catch that loss.
-cat >"$tmp/lost.lua" <<'LUA'
+# accepted.lua: A connected to B's autoread listener, B's user accepted.
+cat >"$tmp/accepted.lua" <<'LUA'
 local sim = tcpsim.new { seed = 1 }
 local a, b = sim:host "A", sim:host "B"
 local link = sim:link(a, b, { delay = "10ms" })
@@ -44,6 +45,8 @@ local server = b:listen(80, { autoread = true })
 local client = a:connect(b, 80)
 sim:run_for "1s"
 local peer = server:accept()
+LUA
+{ cat "$tmp/accepted.lua"; cat <<'LUA'; } >"$tmp/lost.lua"
 link:inject { from = a, flags = "FIN,ACK" }
 sim:run_for "1s"
 client:send "hello"
@@ -75,14 +78,7 @@ grep -q "0 invariant failures" "$tmp/cx" || { cat "$tmp/cx"; fail "explore repor
 # SND.NXT (RFC 9293 §3.10.7.4: in the window, so taken). The reader has
 # read more than was sent; the report must say so, kept bytes or not (not
 # that the bytes "differ at 5", where nothing differs).
-cat >"$tmp/over.lua" <<'LUA'
-local sim = tcpsim.new { seed = 1 }
-local a, b = sim:host "A", sim:host "B"
-local link = sim:link(a, b, { delay = "10ms" })
-local server = b:listen(80, { autoread = true })
-local client = a:connect(b, 80)
-sim:run_for "1s"
-local peer = server:accept()
+{ cat "$tmp/accepted.lua"; cat <<'LUA'; } >"$tmp/over.lua"
 client:send "hello"
 sim:run_for "1s"
 link:inject { from = a, flags = "ACK", seq = client.snd_nxt, data = "xyz" }
