@@ -139,6 +139,13 @@ typedef enum tcp_listen_connect {
     TCP_LISTEN_CONNECT_EOPNOTSUPP /* FreeBSD soconnectat: SO_ACCEPTCONN */
 } tcp_listen_connect;
 
+/* The largest buffer, in octets, tcp_setopt takes for TCP_OPT_SNDBUF and
+ * TCP_OPT_RCVBUF and a profile's sndbuf, rcvbuf, rcvbuf_max and
+ * sndbuf_max may hold: no window offers more (RFC 7323 §2.3, shift 14), and
+ * RFC 9293 §3.4's sequence arithmetic needs every window under 2^31. The
+ * receive space is capped at it whatever the profile holds. */
+#define TCP_BUF_MAX (1u << 30)
+
 /* Every knob is data; a scenario picks a profile by name and overrides
  * single fields. Durations are nanoseconds. */
 typedef struct tcp_profile {

@@ -38,7 +38,6 @@
 #define TCP_MSS_DEFAULT 536u /* RFC 9293 §3.7.1: no MSS option received */
 #define TCP_TS_OPT_LEN  12u  /* RFC 7323 §3.2: timestamps, padded to 32 bits */
 #define TCP_HEAP_NONE   UINT32_MAX
-#define TCP_BUF_MAX     (1u << 30)
 /* Room before a ring's first byte for the IPv4 and TCP headers of a
  * datagram built in place (tcp_ring_lend). */
 #define TCP_RING_ROOM (TCP_IPV4_HDR + TCP_HDR_MIN + TCP_OPT_MAX)

@@ -142,7 +142,11 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     if (!ch)
         return NULL;
     /* Options are inherited from the listener (and the record of the
-     * keepalive ones, tcp_conn_inherit_opts, below). */
+     * keepalive ones and the user timeout, tcp_conn_inherit_opts, below):
+     * Linux clones the listener (sk_clone_lock: buffers and their locks,
+     * SOCK_KEEPOPEN, linger, tp->nonagle with its cork bit, user_mss);
+     * FreeBSD's sonewconn copies so_options and the buffer sizes, and
+     * syncache_socket TF_NODELAY and TF_NOPUSH (its cork). */
     ch->msl_ns = l->msl_ns;
     ch->msl_set = l->msl_set;
     ch->sndbuf = l->sndbuf;
@@ -153,6 +157,7 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     ch->linger_zero = l->linger_zero;
     ch->keepalive = l->keepalive;
     ch->nodelay = l->nodelay;
+    ch->cork = l->cork;
     ch->parent = l->id;
     ch->passive = true;
     ch->ever_used = true;

@@ -72,7 +72,11 @@ void tcp_tw_save(tcp_tw *tw, const tcp_conn *c)
 /* The fields a minisock does not keep are either fixed by TIME_WAIT itself
  * (both FINs exchanged and ours acknowledged, the rings empty, the user
  * gone) or read by nothing that runs in TIME_WAIT (congestion control, RTT,
- * keepalive and the other options, the delayed-ACK engine). */
+ * keepalive and the other options, the delayed-ACK engine). The MSS we
+ * announced (mss, restored at the profile's) is one: the window of an ACK
+ * reads it only through the window clamp (tcp_rcv_clamp) below half the
+ * free space, and the receive ring of a minisock is empty; Linux's
+ * tcp_timewait_sock keeps no MSS either, its ACK offers tw_rcv_wnd. */
 void tcp_tw_restore(tcp_conn *c, const tcp_tw *tw, uint64_t tw_at)
 {
 #define TW_RESTORE(f) c->f = tw->f;

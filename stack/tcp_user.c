@@ -73,9 +73,15 @@ int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn *l)
     tcp_conn_opts *o = opts_for_write(child);
     if (!o)
         return TCP_ENOMEM;
+    /* Linux's child is a copy of its listener: inet_csk_clone_lock keeps
+     * icsk_user_timeout and the keepalive times, tcp_create_openreq_child
+     * resets neither. FreeBSD's syncache_socket copies t_keepidle,
+     * t_keepintvl and t_keepcnt (it has no user timeout). TCP_OPT_ISN is
+     * the listener's next SYN,ACK's, not its children's. */
     o->ka_idle_ns = l->opts->ka_idle_ns;
     o->ka_intvl_ns = l->opts->ka_intvl_ns;
     o->ka_cnt = l->opts->ka_cnt;
+    o->user_timeout_ns = l->opts->user_timeout_ns;
     return 0;
 }
 
@@ -579,16 +585,23 @@ static int set_buf(tcp_conn *c, tcp_opt opt, uint64_t v)
 }
 
 /* A keepalive option changed: the timer starts over with the new values.
- * Not before ESTABLISHED, where keepalive never runs (RFC 1122
- * §4.2.3.6 probes an idle connection; tcp_timer_enter_state starts it at
+ * Not before ESTABLISHED, where keepalive never runs (RFC 1122 §4.2.3.6
+ * probes an idle connection; tcp_timer_enter_state starts it at
  * ESTABLISHED) and the slot may hold the connection-establishment limit
- * (profile syn_timeout): FreeBSD's SO_KEEPALIVE leaves TT_KEEP running in
- * SYN_SENT, and tcp_timer_keep drops the connection at TCPTV_KEEP_INIT
- * ("if (tp->t_state < TCPS_ESTABLISHED) goto dropit"). */
-static void keepalive_restart(tcp_conn *c)
+ * (profile syn_timeout, FreeBSD's TT_KEEP). There FreeBSD's
+ * tcp_default_ctloutput restarts TT_KEEP at the new idle time for
+ * TCP_KEEPIDLE alone ("t_state > TCPS_LISTEN && t_state <= TCPS_CLOSING"),
+ * and tcp_timer_keep drops the connection when it fires ("if (tp->t_state
+ * < TCPS_ESTABLISHED) goto dropit"); SO_KEEPALIVE, TCP_KEEPINTVL and
+ * TCP_KEEPCNT leave it running. A user-held SYN_RECEIVED is an active
+ * open's (a passive child is accepted established). */
+static void keepalive_restart(tcp_conn *c, tcp_opt opt)
 {
-    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
+    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) {
+        if (opt == TCP_OPT_KEEPIDLE_NS && c->stack->profile->syn_timeout_ns)
+            tcp_timer_set(c, TCP_TIMER_KEEPALIVE, tcp_after(c, tcp_opt_ka_idle_ns(c)));
         return;
+    }
     tcp_timer_stop(c, TCP_TIMER_KEEPALIVE);
     tcp_timer_arm_keepalive(c);
 }
@@ -606,7 +619,7 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
         if (v > 1)
             return TCP_EINVAL;
         c->keepalive = v != 0;
-        keepalive_restart(c);
+        keepalive_restart(c, opt);
         break;
     case TCP_OPT_KEEPIDLE_NS:
     case TCP_OPT_KEEPINTVL_NS:
@@ -615,7 +628,7 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
         if (!opts_for_write(c))
             return TCP_ENOMEM;
         *(opt == TCP_OPT_KEEPIDLE_NS ? &c->opts->ka_idle_ns : &c->opts->ka_intvl_ns) = v;
-        keepalive_restart(c);
+        keepalive_restart(c, opt);
         break;
     case TCP_OPT_KEEPCNT:
         if (v == 0 || v > UINT8_MAX)

@@ -378,12 +378,18 @@ static void check_data(exp_run *r, uint32_t index, const net_sock *k)
     /* A net that keeps no bytes read (tcpsim.new{keep_received = false})
      * has only their count to check. */
     bool kept = net_keeps_rx(n);
-    if (k->nrx > sent || (kept && k->nrx && memcmp(k->rx, s->buf, k->nrx) != 0)) {
-        size_t at = kept ? 0 : sent;
-        while (kept && at < k->nrx && at < sent && k->rx[at] == (char)s->buf[at])
+    size_t common = k->nrx < sent ? k->nrx : sent;
+    if (kept && common && memcmp(k->rx, s->buf, common) != 0) {
+        size_t at = 0; /* the first byte read that differs from the one sent */
+        while (k->rx[at] == (char)s->buf[at])
             at++;
         exp_run_fail(r, EXP_INV_DATA, "%s:%u read %zu bytes; they differ from the %zu sent at %zu",
                      who, (unsigned)k->lport, k->nrx, sent, at);
+    } else if (k->nrx > sent) {
+        /* Every byte sent was read (or, not kept, only the count is known)
+         * and more besides: nothing differs, the reader got extra bytes. */
+        exp_run_fail(r, EXP_INV_DATA, "%s:%u read %zu bytes, %zu more than the %zu sent", who,
+                     (unsigned)k->lport, k->nrx, k->nrx - sent, sent);
     } else if (k->autoread && !k->rd_shut && !k->error && saw_fin(k) && k->nrx != sent) {
         exp_run_fail(r, EXP_INV_DATA, "%s:%u got the FIN after %zu of %zu bytes", who,
                      (unsigned)k->lport, k->nrx, sent);

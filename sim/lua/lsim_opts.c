@@ -7,6 +7,7 @@
  * Lua's table iteration order. A duration is a string with a unit; a bare
  * number other than 0 is refused as ambiguous (is 10 ten seconds?).
  */
+#include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -203,6 +204,18 @@ uint32_t lsim_opt_prob(lua_State *L, int idx, const char *key, uint32_t def, con
     return v;
 }
 
+/* The integer on top of the stack, option `key`; an error for any other
+ * value. */
+static lua_Integer top_integer(lua_State *L, const char *key, const char *where)
+{
+    int isint = 0;
+    lua_Integer n = lua_tointegerx(L, -1, &isint);
+    if (!isint)
+        luaL_error(L, "%s: %s must be an integer, got %s", where, key,
+                   lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+    return n;
+}
+
 int64_t lsim_opt_int(lua_State *L, int idx, const char *key, int64_t def, int64_t lo, int64_t hi,
                      const char *where)
 {
@@ -211,11 +224,7 @@ int64_t lsim_opt_int(lua_State *L, int idx, const char *key, int64_t def, int64_
     lua_getfield(L, idx, key);
     int64_t v = def;
     if (!lua_isnil(L, -1)) {
-        int isint = 0;
-        lua_Integer n = lua_tointegerx(L, -1, &isint);
-        if (!isint)
-            luaL_error(L, "%s: %s must be an integer, got %s", where, key,
-                       lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
+        lua_Integer n = top_integer(L, key, where);
         if (n < lo || n > hi)
             luaL_error(L, "%s: %s must be in [%I,%I], got %I", where, key, (LUAI_UACINT)lo,
                        (LUAI_UACINT)hi, (LUAI_UACINT)n);
@@ -257,23 +266,38 @@ const char *lsim_opt_string(lua_State *L, int idx, const char *key, const char *
     return v;
 }
 
-/* ---- Profile knobs: a table from option name to profile field. ---- */
+/* ---- Profile knobs: which fields of tcp_profile_fields a scenario sets. ---- */
 
-typedef enum knob_kind { K_DURATION, K_U32, K_U16, K_BOOL, K_ENUM } knob_kind;
+/* How Lua reads a knob. The field's name and place are the stack's
+ * (tcp_profile_fields); this table adds only the kind, and the order
+ * `tcpsim profiles` lists them in. A field not here cannot be set from a
+ * scenario (test_lsim_api names those, so a new field is placed on purpose).
+ * K_BUF: a buffer in octets, 1..TCP_BUF_MAX; K_BUF_MAX: a buffer's upper
+ * bound, 0..TCP_BUF_MAX (0: the field's own meaning, tcp.h); K_TW_RST:
+ * true for TCP_TW_RST_IGNORE (RFC 1337), false for TCP_TW_RST_CLOSE. */
+typedef enum knob_kind {
+    K_DURATION,
+    K_U32,
+    K_U16,
+    K_BOOL,
+    K_ENUM,
+    K_BUF,
+    K_BUF_MAX,
+    K_TW_RST
+} knob_kind;
 typedef struct knob {
-    const char *name;
+    const char *name; /* the field's knob name in tcp_profile_fields */
     knob_kind kind;
-    size_t offset;
     const char *const *values; /* K_ENUM: the names, in enum order, NULL-terminated */
 } knob;
 
-#define KNOB(n, k, f)                                                                              \
+#define KNOB(n, k)                                                                                 \
     {                                                                                              \
-        n, k, offsetof(tcp_profile, f), NULL                                                       \
+        n, k, NULL                                                                                 \
     }
-#define KNOB_ENUM(n, f, v)                                                                         \
+#define KNOB_ENUM(n, v)                                                                            \
     {                                                                                              \
-        n, K_ENUM, offsetof(tcp_profile, f), v                                                     \
+        n, K_ENUM, v                                                                               \
     }
 static const char *const BACKLOG_MODELS[] = {"rfc", "linux", "bsd", NULL};
 static const char *const SYN_RECV_RULES[] = {"rfc", "linux", "bsd", NULL};
@@ -282,77 +306,108 @@ static const char *const OPT_LAYOUTS[] = {"rfc", "linux", "bsd", NULL};
 static const char *const LISTEN_SHUT[] = {"close", "linux", "bsd", NULL};
 static const char *const LISTEN_CONNECT[] = {"open", "eisconn", "eopnotsupp", NULL};
 static const knob KNOBS[] = {
-    KNOB("msl", K_DURATION, msl_ns),
-    KNOB("time_wait", K_DURATION, time_wait_ns),
-    KNOB("fin_timeout", K_DURATION, fin_wait_2_timeout_ns),
-    KNOB("rto_initial", K_DURATION, rto_initial_ns),
-    KNOB("rto_min", K_DURATION, rto_min_ns),
-    KNOB("rto_max", K_DURATION, rto_max_ns),
-    KNOB("syn_retries", K_U32, syn_retries),
-    KNOB("synack_retries", K_U32, synack_retries),
-    KNOB("retries", K_U32, data_retries),
-    KNOB("delack", K_DURATION, delack_ns),
-    KNOB("keepalive_idle", K_DURATION, keepalive_idle_ns),
-    KNOB("keepalive_interval", K_DURATION, keepalive_intvl_ns),
-    KNOB("keepalive_probes", K_U32, keepalive_probes),
-    KNOB("sndbuf", K_U32, sndbuf),
-    KNOB("rcvbuf", K_U32, rcvbuf),
-    KNOB("mss", K_U16, mss),
-    KNOB("rst_on_close_with_unread", K_BOOL, rst_on_close_with_unread),
-    KNOB("rst_on_keepalive_timeout", K_BOOL, rst_on_keepalive_timeout),
-    KNOB("tw_restart_on_ack", K_BOOL, tw_restart_on_ack),
-    KNOB("shut_rd_discard", K_BOOL, shut_rd_discard),
-    KNOB("rfc1337", K_BOOL, tw_rst), /* special-cased below */
-    KNOB("rst_has_ack", K_BOOL, rst_has_ack),
-    KNOB("orphan_retries", K_U32, orphan_retries),
-    KNOB("syn_linear_timeouts", K_U32, syn_linear_timeouts),
-    KNOB("syn_timeout", K_DURATION, syn_timeout_ns),
-    KNOB("quickack", K_U32, quickack),
-    KNOB("challenge_ack_limit", K_U32, oow_ack_limit),
-    KNOB("challenge_ack_window", K_DURATION, oow_ack_window_ns),
-    KNOB("rto_slop", K_DURATION, rto_slop_ns),
-    KNOB("persist_min", K_DURATION, persist_min_ns),
-    KNOB("persist_max", K_DURATION, persist_max_ns),
-    KNOB("zero_window_probe_no_data", K_BOOL, zwp_no_data),
-    KNOB("nagle_minshall", K_BOOL, nagle_minshall),
-    KNOB("fin_timeout_idle", K_BOOL, fin_wait_2_idle),
-    KNOB_ENUM("backlog_model", backlog_model, BACKLOG_MODELS),
-    KNOB_ENUM("syn_recv_rules", syn_recv_rules, SYN_RECV_RULES),
-    KNOB_ENUM("abort_rst_closing", abort_rst_closing, ABORT_RST),
-    KNOB_ENUM("listen_shutdown", listen_shut, LISTEN_SHUT),
-    KNOB_ENUM("listen_connect", listen_connect, LISTEN_CONNECT),
-    KNOB("port_lo", K_U16, port_lo),
-    KNOB("port_hi", K_U16, port_hi),
-    KNOB("mss_floor", K_U16, mss_floor),
-    KNOB("syn_loss_cwnd_after", K_U32, syn_loss_cwnd_after),
-    KNOB("old_segment_ack", K_BOOL, old_segment_ack),
-    KNOB("zero_window_fin", K_BOOL, zero_window_fin),
-    KNOB("time_wait_bsd_rules", K_BOOL, tw_bsd_rules),
-    KNOB("close_embryonic_silent", K_BOOL, close_embryonic_silent),
-    KNOB_ENUM("option_layout", opt_layout, OPT_LAYOUTS),
-    KNOB("rcvbuf_max", K_U32, rcvbuf_max),
-    KNOB("rcv_win_ratio", K_U32, rcv_win_ratio),
-    KNOB("init_window_mss_multiple", K_BOOL, init_wnd_mss_multiple),
-    KNOB("syn_bad_ack_rexmit", K_DURATION, syn_bad_ack_rexmit_ns),
-    KNOB("delack_max", K_DURATION, delack_max_ns),
-    KNOB("pingpong", K_BOOL, pingpong),
-    KNOB("delack_tick", K_DURATION, delack_tick_ns),
-    KNOB("timer_hz", K_U32, timer_hz),
-    KNOB("comp_sack_delay", K_DURATION, comp_sack_delay_ns),
-    KNOB("comp_sack_slack", K_DURATION, comp_sack_slack_ns),
-    KNOB("comp_sack_nr", K_U32, comp_sack_nr),
-    KNOB("embryo_reset_closed", K_BOOL, embryo_reset_closed),
-    KNOB("wnd_mss_round", K_BOOL, wnd_mss_round),
-    KNOB("tlp", K_BOOL, tlp),
-    KNOB("rto_min_var", K_BOOL, rto_min_var),
-    KNOB("read_ack", K_BOOL, read_ack),
-    KNOB("sndbuf_expand", K_U32, sndbuf_expand),
-    KNOB("sndbuf_max", K_U32, sndbuf_max),
-    KNOB("grow_window", K_BOOL, grow_window),
-    KNOB("scaling_ratio", K_U32, scaling_ratio),
-    KNOB("rcv_autotune", K_BOOL, rcv_autotune),
+    KNOB("msl", K_DURATION),
+    KNOB("time_wait", K_DURATION),
+    KNOB("fin_timeout", K_DURATION),
+    KNOB("rto_initial", K_DURATION),
+    KNOB("rto_min", K_DURATION),
+    KNOB("rto_max", K_DURATION),
+    KNOB("syn_retries", K_U32),
+    KNOB("synack_retries", K_U32),
+    KNOB("retries", K_U32),
+    KNOB("delack", K_DURATION),
+    KNOB("keepalive_idle", K_DURATION),
+    KNOB("keepalive_interval", K_DURATION),
+    KNOB("keepalive_probes", K_U32),
+    KNOB("sndbuf", K_BUF),
+    KNOB("rcvbuf", K_BUF),
+    KNOB("mss", K_U16),
+    KNOB("rst_on_close_with_unread", K_BOOL),
+    KNOB("rst_on_keepalive_timeout", K_BOOL),
+    KNOB("tw_restart_on_ack", K_BOOL),
+    KNOB("shut_rd_discard", K_BOOL),
+    KNOB("rfc1337", K_TW_RST),
+    KNOB("rst_has_ack", K_BOOL),
+    KNOB("orphan_retries", K_U32),
+    KNOB("syn_linear_timeouts", K_U32),
+    KNOB("syn_timeout", K_DURATION),
+    KNOB("quickack", K_U32),
+    KNOB("challenge_ack_limit", K_U32),
+    KNOB("challenge_ack_window", K_DURATION),
+    KNOB("rto_slop", K_DURATION),
+    KNOB("persist_min", K_DURATION),
+    KNOB("persist_max", K_DURATION),
+    KNOB("zero_window_probe_no_data", K_BOOL),
+    KNOB("nagle_minshall", K_BOOL),
+    KNOB("fin_timeout_idle", K_BOOL),
+    KNOB_ENUM("backlog_model", BACKLOG_MODELS),
+    KNOB_ENUM("syn_recv_rules", SYN_RECV_RULES),
+    KNOB_ENUM("abort_rst_closing", ABORT_RST),
+    KNOB_ENUM("listen_shutdown", LISTEN_SHUT),
+    KNOB_ENUM("listen_connect", LISTEN_CONNECT),
+    KNOB("port_lo", K_U16),
+    KNOB("port_hi", K_U16),
+    KNOB("mss_floor", K_U16),
+    KNOB("syn_loss_cwnd_after", K_U32),
+    KNOB("old_segment_ack", K_BOOL),
+    KNOB("zero_window_fin", K_BOOL),
+    KNOB("time_wait_bsd_rules", K_BOOL),
+    KNOB("close_embryonic_silent", K_BOOL),
+    KNOB_ENUM("option_layout", OPT_LAYOUTS),
+    KNOB("rcvbuf_max", K_BUF_MAX),
+    KNOB("rcv_win_ratio", K_U32),
+    KNOB("init_window_mss_multiple", K_BOOL),
+    KNOB("syn_bad_ack_rexmit", K_DURATION),
+    KNOB("delack_max", K_DURATION),
+    KNOB("pingpong", K_BOOL),
+    KNOB("delack_tick", K_DURATION),
+    KNOB("timer_hz", K_U32),
+    KNOB("comp_sack_delay", K_DURATION),
+    KNOB("comp_sack_slack", K_DURATION),
+    KNOB("comp_sack_nr", K_U32),
+    KNOB("embryo_reset_closed", K_BOOL),
+    KNOB("wnd_mss_round", K_BOOL),
+    KNOB("tlp", K_BOOL),
+    KNOB("rto_min_var", K_BOOL),
+    KNOB("read_ack", K_BOOL),
+    KNOB("sndbuf_expand", K_U32),
+    KNOB("sndbuf_max", K_BUF_MAX),
+    KNOB("grow_window", K_BOOL),
+    KNOB("scaling_ratio", K_U32),
+    KNOB("rcv_autotune", K_BOOL),
 };
 #define NKNOBS (sizeof KNOBS / sizeof KNOBS[0])
+
+/* The octets a kind reads and writes: its field's size must be this. */
+static size_t kind_size(knob_kind kind)
+{
+    switch (kind) {
+    case K_DURATION:
+        return sizeof(uint64_t);
+    case K_U16:
+        return sizeof(uint16_t);
+    case K_BOOL:
+        return sizeof(bool);
+    case K_ENUM:
+    case K_TW_RST:
+        return sizeof(int); /* an enum field */
+    default:
+        return sizeof(uint32_t);
+    }
+}
+
+/* The offset in tcp_profile of knob k's field (tcp_profile_fields); a
+ * knob that names no field, or a field of another size, is a bug here. */
+static size_t knob_offset(const knob *k)
+{
+    size_t n;
+    const tcp_profile_field *f = tcp_profile_fields(&n);
+    size_t i = 0;
+    while (i < n && strcmp(f[i].knob, k->name) != 0)
+        i++;
+    assert(i < n && f[i].size == kind_size(k->kind));
+    return f[i].off;
+}
 
 const char *const *lsim_profile_knobs(void)
 {
@@ -363,18 +418,30 @@ const char *const *lsim_profile_knobs(void)
     return names;
 }
 
+/* A buffer knob: octets up to TCP_BUF_MAX, at least 1 when `nonzero`. The
+ * stack would cap a larger receive space silently and tcp_setopt refuses
+ * such a buffer: the knob is refused, saying why. */
+static uint32_t opt_buf(lua_State *L, int idx, const char *key, uint32_t def, bool nonzero,
+                        const char *where)
+{
+    lua_getfield(L, idx, key);
+    uint32_t v = def;
+    if (!lua_isnil(L, -1)) {
+        lua_Integer n = top_integer(L, key, where);
+        if (n < (nonzero ? 1 : 0) || n > (lua_Integer)TCP_BUF_MAX)
+            luaL_error(L,
+                       "%s: %s must be %d..%I octets (2^30: no window offers more, RFC 7323 "
+                       "§2.3); got %I",
+                       where, key, nonzero ? 1 : 0, (LUAI_UACINT)TCP_BUF_MAX, (LUAI_UACINT)n);
+        v = (uint32_t)n;
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
 static void apply_knob(lua_State *L, int idx, const knob *k, tcp_profile *p, const char *where)
 {
-    char *field = (char *)p + k->offset;
-    if (strcmp(k->name, "rfc1337") == 0) {
-        lua_getfield(L, idx, k->name);
-        bool has = !lua_isnil(L, -1);
-        lua_pop(L, 1);
-        if (has)
-            p->tw_rst =
-                lsim_opt_bool(L, idx, k->name, false, where) ? TCP_TW_RST_IGNORE : TCP_TW_RST_CLOSE;
-        return;
-    }
+    char *field = (char *)p + knob_offset(k);
     switch (k->kind) {
     case K_DURATION:
         *(uint64_t *)field = lsim_opt_duration(L, idx, k->name, *(uint64_t *)field, where);
@@ -387,6 +454,16 @@ static void apply_knob(lua_State *L, int idx, const knob *k, tcp_profile *p, con
         *(uint16_t *)field =
             (uint16_t)lsim_opt_int(L, idx, k->name, *(uint16_t *)field, 1, UINT16_MAX, where);
         break;
+    case K_BUF:
+    case K_BUF_MAX:
+        *(uint32_t *)field = opt_buf(L, idx, k->name, *(uint32_t *)field, k->kind == K_BUF, where);
+        break;
+    case K_TW_RST: {
+        bool ignore = *(int *)field == TCP_TW_RST_IGNORE;
+        *(int *)field =
+            lsim_opt_bool(L, idx, k->name, ignore, where) ? TCP_TW_RST_IGNORE : TCP_TW_RST_CLOSE;
+        break;
+    }
     case K_BOOL:
         *(bool *)field = lsim_opt_bool(L, idx, k->name, *(bool *)field, where);
         break;
@@ -412,16 +489,14 @@ static void apply_knob(lua_State *L, int idx, const knob *k, tcp_profile *p, con
 void lsim_profile_knob_format(const tcp_profile *p, size_t i, char *buf, size_t len)
 {
     const knob *k = &KNOBS[i];
-    const char *field = (const char *)p + k->offset;
-    if (strcmp(k->name, "rfc1337") == 0) {
-        snprintf(buf, len, "%s", p->tw_rst == TCP_TW_RST_IGNORE ? "true" : "false");
-        return;
-    }
+    const char *field = (const char *)p + knob_offset(k);
     switch (k->kind) {
     case K_DURATION:
         sim_duration_format(*(const uint64_t *)field, buf, len);
         break;
     case K_U32:
+    case K_BUF:
+    case K_BUF_MAX:
         snprintf(buf, len, "%u", (unsigned)*(const uint32_t *)field);
         break;
     case K_U16:
@@ -432,6 +507,9 @@ void lsim_profile_knob_format(const tcp_profile *p, size_t i, char *buf, size_t 
         break;
     case K_ENUM:
         snprintf(buf, len, "%s", k->values[*(const int *)field]);
+        break;
+    case K_TW_RST:
+        snprintf(buf, len, "%s", *(const int *)field == TCP_TW_RST_IGNORE ? "true" : "false");
         break;
     }
 }

@@ -356,6 +356,15 @@ static void sockmap_reset(net_host *h)
 
 void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx)
 {
+    /* The map's length is a uint32_t: UINT32_MAX has no slot (id + 1 would
+     * wrap to 0 and the store land past the array). A stack numbers its
+     * sockets from 1, so only 2^32 - 1 sockets made on one host reach it;
+     * the process stops as it does when memory runs out. */
+    if (id == UINT32_MAX) {
+        fprintf(stderr, "tcpsim: host %s: socket ids exhausted (2^32 - 1 sockets made)\n",
+                sim_host_name(h->host));
+        abort();
+    }
     if (id >= h->nsockmap) {
         uint32_t old = h->nsockmap;
         uint32_t *from = h->sockmap == h->sockmap_first ? NULL : h->sockmap;

@@ -36,7 +36,8 @@ grep -q "invariant data" "$tmp/ux" && fail "explore: the data invariant failed"
 # arrives; a crafted FIN at A's next sequence number is taken by B
 # (RFC 9293 §3.10.7.4, eighth step), and A's 5 bytes then come after the
 # FIN and are never read. The invariant must catch that loss.
-cat >"$tmp/lost.lua" <<'LUA'
+# accepted.lua: A connected to B's autoread listener, B's user accepted.
+cat >"$tmp/accepted.lua" <<'LUA'
 local sim = tcpsim.new { seed = 1 }
 local a, b = sim:host "A", sim:host "B"
 local link = sim:link(a, b, { delay = "10ms" })
@@ -44,6 +45,8 @@ local server = b:listen(80, { autoread = true })
 local client = a:connect(b, 80)
 sim:run_for "1s"
 local peer = server:accept()
+LUA
+{ cat "$tmp/accepted.lua"; cat <<'LUA'; } >"$tmp/lost.lua"
 link:inject { from = a, flags = "FIN,ACK" }
 sim:run_for "1s"
 client:send "hello"
@@ -70,6 +73,27 @@ sed 's/tcpsim.new { seed = 1 }/tcpsim.new { seed = 1, keep_received = false }/' 
 "$T" explore "$tmp/clean_unkept.lua" --faults 1 >"$tmp/cx" 2>&1 ||
   { cat "$tmp/cx"; fail "explore without the bytes kept: no schedule may fail"; }
 grep -q "0 invariant failures" "$tmp/cx" || { cat "$tmp/cx"; fail "explore reported failures"; }
+
+# An over-read: B reads A's 5 bytes, then 3 a crafted segment adds at A's
+# SND.NXT (RFC 9293 §3.10.7.4: in the window, so taken). The reader has
+# read more than was sent; the report must say so, kept bytes or not (not
+# that the bytes "differ at 5", where nothing differs).
+{ cat "$tmp/accepted.lua"; cat <<'LUA'; } >"$tmp/over.lua"
+client:send "hello"
+sim:run_for "1s"
+link:inject { from = a, flags = "ACK", seq = client.snd_nxt, data = "xyz" }
+sim:run_for "1s"
+expect(peer.nreceived):equals(8)
+LUA
+for keep in true false; do
+  sed "s/tcpsim.new { seed = 1 }/tcpsim.new { seed = 1, keep_received = $keep }/" \
+    "$tmp/over.lua" >"$tmp/over_$keep.lua"
+  grep -q "keep_received = $keep" "$tmp/over_$keep.lua" || fail "over_$keep.lua was not made"
+  "$T" run "$tmp/over_$keep.lua" --schedule - >"$tmp/o" 2>&1
+  [ $? -eq 1 ] || { cat "$tmp/o"; fail "an over-read must fail the run (keep_received = $keep)"; }
+  grep -q "^INVARIANT data failed: B:80 read 8 bytes, 3 more than the 5 sent$" "$tmp/o" ||
+    { cat "$tmp/o"; fail "the data invariant must name the over-read (keep_received = $keep)"; }
+done
 
 # A reader that shut its read side (shutdown "rd") owes nothing after it:
 # under bsd the data that arrives then is dropped (FreeBSD's soshutdown

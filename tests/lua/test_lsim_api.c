@@ -509,6 +509,46 @@ static void every_lua_knob_is_a_profile_field(void **state)
     assert_true(found > 60);
 }
 
+/* The fields of tcp_profile_fields no scenario sets: every other field
+ * must have a kind in lsim_opts' KNOBS, so a field added to the stack is
+ * either given one or named here, on purpose. */
+static const char *const NOT_KNOBS[] = {"tw_paws_restart",
+                                        "tw_syn",
+                                        "backlog_full",
+                                        "send_timestamps",
+                                        "send_wscale",
+                                        "send_sack_perm",
+                                        "rst_on_data_after_close",
+                                        "init_cwnd_segs",
+                                        "zwp_ack_rearm",
+                                        NULL};
+
+static void every_profile_field_is_a_knob_or_named_unsettable(void **state)
+{
+    (void)state;
+    size_t n;
+    const tcp_profile_field *f = tcp_profile_fields(&n);
+    const char *const *k = lsim_profile_knobs();
+    for (size_t i = 0; i < n; i++) {
+        bool knob = false, unsettable = false;
+        for (size_t j = 0; k[j]; j++)
+            knob |= strcmp(k[j], f[i].knob) == 0;
+        for (size_t j = 0; NOT_KNOBS[j]; j++)
+            unsettable |= strcmp(NOT_KNOBS[j], f[i].knob) == 0;
+        if (knob == unsettable)
+            fail_msg("profile field '%s' is %s", f[i].knob,
+                     knob ? "a knob and named unsettable" : "neither a knob nor named unsettable");
+    }
+    /* Each kind reads a field of its size (lsim_opts asserts it): every
+     * knob of every profile formats. */
+    for (const char *const *name = tcp_profile_names(); *name; name++)
+        for (size_t j = 0; k[j]; j++) {
+            char v[32];
+            lsim_profile_knob_format(tcp_profile_find(*name), j, v, sizeof v);
+            assert_true(v[0] != '\0');
+        }
+}
+
 static void only_a_string_is_a_label(void **state)
 {
     (void)state;
@@ -565,6 +605,7 @@ int main(void)
         cmocka_unit_test(reorder_without_reorder_delay_holds_back_by_the_delay),
         cmocka_unit_test(typos_get_the_nearest_name),
         cmocka_unit_test(every_lua_knob_is_a_profile_field),
+        cmocka_unit_test(every_profile_field_is_a_knob_or_named_unsettable),
         cmocka_unit_test(only_a_string_is_a_label),
         cmocka_unit_test(listen_isn_numbers_the_next_connection),
     };

@@ -5,9 +5,12 @@
  * segments, the interface MSS, invariant checking. Two hosts A (10.0.0.1)
  * and B (10.0.0.2), one 10 ms link.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -1033,6 +1036,33 @@ static void check_off_reports_nothing(void **state)
     assert_null(net_error(f->n));
 }
 
+/* net_host_map_sock maps a stack's socket id to its record in an array
+ * indexed by id, whose length is a uint32_t: UINT32_MAX has no slot (id + 1
+ * wraps to 0, so no growth would make room and the store went 16 GiB past
+ * the array). Mapping it stops the process with a message, as running out
+ * of memory does, never a stray write: run in a child, it must end by
+ * SIGABRT (a wild write is SIGSEGV, or ASan's report and exit 1). */
+static void sockmap_refuses_the_id_it_cannot_hold(void **state)
+{
+    fx *f = *state;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(3);
+        net_host_map_sock(f->n->hosts[f->a], UINT32_MAX, 0);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    /* An id the array can hold still maps. */
+    net_host_map_sock(f->n->hosts[f->a], 100, 7);
+    assert_int_equal(f->n->hosts[f->a]->sockmap[100], 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1073,6 +1103,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_applies_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(check_reports_a_violation_and_halts, setup, teardown),
         cmocka_unit_test_setup_teardown(check_off_reports_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(sockmap_refuses_the_id_it_cannot_hold, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,11 +81,14 @@ static void syn_schedule_bsd(void **state)
     h_free(h);
 }
 
-/* SO_KEEPALIVE (or the keepalive times) set while the SYN is out leaves
- * FreeBSD's connection-establishment timer running: TT_KEEP holds
- * TCPTV_KEEP_INIT in SYN_SENT, and tcp_timer_keep drops the connection
- * there whatever the option ("if (tp->t_state < TCPS_ESTABLISHED) goto
- * dropit"). The SYNs of syn_schedule_bsd, ETIMEDOUT at 75 s. */
+/* SO_KEEPALIVE, TCP_KEEPINTVL and TCP_KEEPCNT set while the SYN is out
+ * leave FreeBSD's connection-establishment timer running: TT_KEEP holds
+ * TCPTV_KEEP_INIT in SYN_SENT; SO_KEEPALIVE does not reach
+ * tcp_default_ctloutput, TCP_KEEPINTVL re-arms only FIN_WAIT_2's 2MSL
+ * timer and TCP_KEEPCNT sets the count; tcp_timer_keep drops the
+ * connection before ESTABLISHED whatever the option ("if (tp->t_state <
+ * TCPS_ESTABLISHED) goto dropit"). The SYNs of syn_schedule_bsd,
+ * ETIMEDOUT at 75 s. */
 static void keepalive_set_in_syn_sent_keeps_the_establishment_limit_bsd(void **state)
 {
     (void)state;
@@ -95,8 +98,8 @@ static void keepalive_set_in_syn_sent_keeps_the_establishment_limit_bsd(void **s
     tcp_stack *a = h_stack(h, H_A);
     h_run(h, H_S(2));
     assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPALIVE, 1), TCP_OK);
-    assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPIDLE_NS, H_S(10)), TCP_OK);
     assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPINTVL_NS, H_S(5)), TCP_OK);
+    assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPCNT, 3), TCP_OK);
     h_run(h, H_S(200));
     const h_event *t = h_last_transition(h, H_A, c);
     assert_int_equal(t->to, TCP_CLOSED);
@@ -105,6 +108,37 @@ static void keepalive_set_in_syn_sent_keeps_the_establishment_limit_bsd(void **s
     assert_int_equal(tcp_sock_error(a, c), TCP_ETIMEDOUT);
     tcp_close(a, c);
     h_free(h);
+}
+
+/* FreeBSD tcp_default_ctloutput, TCP_KEEPIDLE: "if ((tp->t_state >
+ * TCPS_LISTEN) && (tp->t_state <= TCPS_CLOSING)) tcp_timer_activate(tp,
+ * TT_KEEP, TP_KEEPIDLE(tp))", SO_KEEPALIVE or not: in SYN_SENT the
+ * establishment limit becomes the new idle time from the call, shorter or
+ * longer than what was left of the 75 s, and tcp_timer_keep drops the
+ * connection when it fires. Set at 2 s: 10 s ends it at 12 s; 100 s at
+ * 102 s, after the SYNs of syn_schedule_bsd (the next would go at 131 s). */
+static void keepidle_set_in_syn_sent_restarts_the_establishment_limit_bsd(void **state)
+{
+    (void)state;
+    static const uint64_t idle[] = {H_S(10), H_S(100)};
+    static const size_t syns[] = {8, 11}; /* SYNs at 0, 1, 2, 3, 4, 5, 7, 11 s; then 19 ... 67 s */
+    for (size_t i = 0; i < 2; i++) {
+        harness *h = h_new(2, tcp_profile_find("bsd"));
+        h_drop_sent(h, H_A, TCP_SYN, 100);
+        tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+        tcp_stack *a = h_stack(h, H_A);
+        h_run(h, H_S(2));
+        assert_int_equal(tcp_setopt(a, c, TCP_OPT_KEEPIDLE_NS, idle[i]), TCP_OK);
+        h_run(h, H_S(200));
+        const h_event *t = h_last_transition(h, H_A, c);
+        assert_int_equal(t->to, TCP_CLOSED);
+        assert_int_equal(t->time_ns, H_S(2) + idle[i]);
+        assert_string_equal(t->note, "connection-establishment timeout");
+        assert_int_equal(tcp_sock_error(a, c), TCP_ETIMEDOUT);
+        assert_int_equal(h_sent_count(h, H_A), syns[i]);
+        tcp_close(a, c);
+        h_free(h);
+    }
 }
 
 /* FreeBSD, net.inet.tcp.fast_finwait2_recycle = 0: an orphan entering
@@ -354,6 +388,7 @@ int main(void)
         cmocka_unit_test(one_slot_passes_from_persist_to_fin_wait_2_to_time_wait),
         cmocka_unit_test(keepalive_set_in_syn_sent_keeps_the_establishment_limit_bsd),
         cmocka_unit_test(rto_floor_on_the_variance_linux),
+        cmocka_unit_test(keepidle_set_in_syn_sent_restarts_the_establishment_limit_bsd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -423,10 +423,10 @@ static void options_record_is_paid_for_by_a_connection_that_sets_one(void **stat
     fx_free(fx);
 }
 
-/* A child takes the keepalive options of its listener's record (not its
- * user timeout: Linux's inet_csk_clone_lock does copy icsk_user_timeout,
- * but this stack's children never did, and the record changes nothing of
- * that); a listener without the record gives its children none. */
+/* A child takes the keepalive options and the user timeout of its
+ * listener's record in a record of its own (Linux's inet_csk_clone_lock
+ * keeps icsk_user_timeout); a listener without the record gives its
+ * children none. */
 static void a_child_inherits_its_listeners_options_record(void **state)
 {
     (void)state;
@@ -448,7 +448,7 @@ static void a_child_inherits_its_listeners_options_record(void **state)
     assert_int_equal(opt_of(b, c2, TCP_OPT_KEEPCNT), 4);
     assert_int_equal(opt_of(b, c2, TCP_OPT_KEEPINTVL_NS),
                      tcp_profile_find("rfc9293")->keepalive_intvl_ns);
-    assert_int_equal(opt_of(b, c2, TCP_OPT_USER_TIMEOUT_NS), 0);
+    assert_int_equal(opt_of(b, c2, TCP_OPT_USER_TIMEOUT_NS), H_S(3));
     h_free(h);
 }
 
@@ -1037,6 +1037,46 @@ static void minisock_acks_a_retransmitted_fin_and_restarts_2msl(void **state)
     }
 }
 
+/* A minisock keeps no MSS, and its ACK needs none: Linux's
+ * tcp_timewait_sock keeps the window it offered on entering TIME_WAIT
+ * (tcp_time_wait: tw_rcv_wnd = tcp_receive_window(tp)) and
+ * tcp_v4_timewait_ack sends it again; FreeBSD's tcp_twstart keeps
+ * tw->rcv_wnd and tcp_twrespond sends it. A client that announced an MSS
+ * of 536 (TCP_OPT_MSS), not the profile's, answers the retransmitted FIN
+ * from its minisock with the window of its last ACK before it. */
+static void minisock_ack_offers_the_last_window_whatever_the_mss(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        harness *h = h_new(2, h_profile_exact(names[i]));
+        tcp_stack *a = h_stack(h, H_A);
+        tcp_sock_id l = h_listen(h, H_B, 80, 8), c = 0;
+        assert_int_equal(tcp_socket(a, &c), TCP_OK);
+        assert_int_equal(tcp_setopt(a, c, TCP_OPT_MSS, 536), TCP_OK);
+        assert_int_equal(tcp_bind(a, c, 0), TCP_OK);
+        assert_int_equal(tcp_connect(a, c, h_addr(h, H_B), 80), TCP_OK);
+        h_settle(h);
+        tcp_sock_id srv = h_accept(h, H_B, l);
+        tcp_close(a, c);
+        h_settle(h);
+        tcp_close(h_stack(h, H_B), srv);
+        h_settle(h);
+        assert_non_null(tcp_stack_find_tw(a, c));
+        uint16_t last_wnd = h_last_sent(h, H_A)->wnd; /* the ACK of B's FIN */
+        h_sent_skip(h, H_A);
+        tcp_seg fin = h_template(h, H_A, c);
+        uint32_t rcv_nxt = fin.seq, snd_nxt = fin.ack;
+        fin.flags = TCP_FIN | TCP_ACK;
+        fin.seq = rcv_nxt - 1u;
+        h_inject(h, H_A, &fin);
+        h_expect_sent(h, H_A, TCP_ACK, snd_nxt, rcv_nxt, 0);
+        assert_int_equal(h_last_sent(h, H_A)->wnd, last_wnd);
+        h_drop(h);
+        h_free(h);
+    }
+}
+
 /* What the minisock's stack holds while its ACK leaves (the connection
  * rebuilt for the segment). */
 typedef struct rebuilt_view {
@@ -1282,6 +1322,7 @@ int main(void)
         cmocka_unit_test(idle_established_costs_under_1_kib),
         cmocka_unit_test(time_wait_minisock_costs_under_256_bytes),
         cmocka_unit_test(minisock_acks_a_retransmitted_fin_and_restarts_2msl),
+        cmocka_unit_test(minisock_ack_offers_the_last_window_whatever_the_mss),
         cmocka_unit_test(minisock_segment_reuses_the_parked_connection),
         cmocka_unit_test(options_record_is_paid_for_by_a_connection_that_sets_one),
         cmocka_unit_test(a_child_inherits_its_listeners_options_record),

@@ -235,6 +235,75 @@ static void user_timeout_ends_syn_sent_rfc9293_bsd(void **state)
     }
 }
 
+/* A server's child, its peer gone silent after the handshake, sends 100
+ * bytes; `on_listener` sets the user timeout on the listener before the
+ * SYN arrives, else on the child after accept. Returns the time the child
+ * ended, with ETIMEDOUT and the note "user timeout". */
+static uint64_t child_user_timeout_end(const char *profile, bool on_listener)
+{
+    harness *h = with_profile(profile);
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id l = h_listen(h, H_B, 80, 8);
+    if (on_listener)
+        assert_int_equal(tcp_setopt(b, l, TCP_OPT_USER_TIMEOUT_NS, H_S(2)), TCP_OK);
+    h_connect(h, H_A, H_B, 80, H_ANY);
+    h_settle(h);
+    tcp_sock_id c = h_accept(h, H_B, l);
+    uint64_t v = 0;
+    assert_int_equal(tcp_getopt(b, c, TCP_OPT_USER_TIMEOUT_NS, &v), TCP_OK);
+    assert_int_equal(v, on_listener ? H_S(2) : 0);
+    if (!on_listener)
+        assert_int_equal(tcp_setopt(b, c, TCP_OPT_USER_TIMEOUT_NS, H_S(2)), TCP_OK);
+    h_drop_sent(h, H_A, H_ANY, 1000);
+    send_n(h, H_B, c, 100);
+    h_run(h, h_now(h) + H_S(3600));
+    const h_event *t = h_last_transition(h, H_B, c);
+    assert_int_equal(t->to, TCP_CLOSED);
+    assert_string_equal(t->note, "user timeout");
+    assert_int_equal(tcp_sock_error(b, c), TCP_ETIMEDOUT);
+    uint64_t end = t->time_ns;
+    h_free(h);
+    return end;
+}
+
+/* A listener's TCP_USER_TIMEOUT applies to the connections it accepts:
+ * Linux's child is a copy of its listener (sk_clone_lock, then
+ * inet_csk_clone_lock keeps icsk_user_timeout and tcp_create_openreq_child
+ * does not reset it). FreeBSD has no such option; the rule is the same in
+ * every profile. The child ends as one given the timeout after accept. */
+static void user_timeout_inherited_from_listener(void **state)
+{
+    (void)state;
+    static const char *const P[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(child_user_timeout_end(P[i], true), child_user_timeout_end(P[i], false));
+}
+
+/* A corked listener's children are corked: Linux keeps tp->nonagle
+ * (TCP_NAGLE_CORK) in the clone, FreeBSD's syncache_socket copies the
+ * listener's TF_NOPUSH|TF_NODELAY. The child's runt waits. */
+static void cork_inherited_from_listener(void **state)
+{
+    (void)state;
+    static const char *const P[] = {"linux", "bsd"};
+    for (size_t i = 0; i < 2; i++) {
+        harness *h = with_profile(P[i]);
+        tcp_stack *b = h_stack(h, H_B);
+        tcp_sock_id l = h_listen(h, H_B, 80, 8);
+        assert_int_equal(tcp_setopt(b, l, TCP_OPT_CORK, 1), TCP_OK);
+        h_connect(h, H_A, H_B, 80, H_ANY);
+        h_settle(h);
+        tcp_sock_id c = h_accept(h, H_B, l);
+        uint64_t v = 0;
+        assert_int_equal(tcp_getopt(b, c, TCP_OPT_CORK, &v), TCP_OK);
+        assert_int_equal(v, 1);
+        h_sent_skip(h, H_B);
+        send_n(h, H_B, c, 100);
+        h_expect_none_sent(h, H_B);
+        h_free(h);
+    }
+}
+
 /* ---- Listeners ---- */
 
 /* shutdown(SHUT_WR) on a listener: RFC 9293 §3.10.4 CLOSE in LISTEN
@@ -346,6 +415,8 @@ int main(void)
         T(user_timeout_ends_keepalive_linux),
         T(user_timeout_ends_syn_sent_linux),
         T(user_timeout_ends_syn_sent_rfc9293_bsd),
+        T(user_timeout_inherited_from_listener),
+        T(cork_inherited_from_listener),
         T(listener_shutdown_wr_per_profile),
         T(listener_shutdown_rd_bsd_aborts_next_accept),
         T(connect_on_listener_per_profile),
