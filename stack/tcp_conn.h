@@ -54,13 +54,15 @@ typedef struct tcp_ring {
 } tcp_ring;
 
 /* What the stack's tables and deadline heap hold: the first member of a
- * full connection (tcp_conn) and of a TIME_WAIT minisock (tcp_tw), so a
- * pointer to either is a pointer to its tcp_sk and back (C11 §6.7.2.1). */
+ * full connection (tcp_conn), of a TIME_WAIT minisock (tcp_tw) and of a
+ * listener record (tcp_ls), so a pointer to any is a pointer to its tcp_sk
+ * and back (C11 §6.7.2.1). */
 typedef struct tcp_sk {
     struct tcp_sk *id_next, *tuple_next; /* hash chains */
     uint64_t heap_at, heap_seq;          /* key this entry has in the heap */
     uint32_t heap_idx;                   /* TCP_HEAP_NONE: not in the heap */
     bool tw;                             /* a tcp_tw, not a tcp_conn */
+    bool ls;                             /* a tcp_ls, not a tcp_conn */
 } tcp_sk;
 
 /* The out-of-order ranges a receive ring holds (ooo_n of them in use),
@@ -213,6 +215,7 @@ struct tcp_conn {
     bool ratio_known : 1;  /* profile scaling_ratio measured: it sizes the receive space */
     bool comp_timer : 1;   /* the DELACK deadline is a compressed ACK's (comp_sack) */
     bool rcv_rtt_seen : 1; /* Linux would have a receive-side RTT sample (comp_sack) */
+    bool framed : 1;       /* a listener record rebuilt in a tcp_frame (tcp_ls.c) */
     tcp_state state : 8;
     int8_t err;            /* the tcp_err that ended the connection, 0 while none */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
@@ -303,6 +306,53 @@ typedef struct tcp_tw {
     bool ratio_known : 1;
 } tcp_tw;
 
+/* A listening socket, and one a shutdown stopped listening that its user
+ * still holds, is this record (tcp_ls.c) rather than a full connection:
+ * what its rules (RFC 9293 §3.10.7.2, the options its children inherit,
+ * the backlog and queues) and the readers of tcp.h read; the rest of a
+ * tcp_conn is at its blank values there. It stands in the id table, and
+ * in the 4-tuple table as (lport, 0, 0) while in LISTEN; never in the
+ * heap (no timer runs in LISTEN or CLOSED). A call or a segment works on
+ * a full connection rebuilt from it in the caller's tcp_frame, which the
+ * tables hold in its place until tcp_frame_close puts the record back. */
+typedef struct tcp_ls {
+    tcp_sk sk; /* first: the tables hold &ls->sk */
+    tcp_stats stats;
+    tcp_lq *lq;          /* owned, as a listening tcp_conn's */
+    tcp_conn_opts *opts; /* owned; NULL: the profile's values */
+    uint64_t msl_ns;
+    tcp_sock_id id;
+    uint32_t sndbuf, rcvbuf;
+    uint16_t lport, mss;
+    bool user_held : 1; /* as in tcp_conn */
+    bool released : 1;
+    bool ever_used : 1;
+    bool port_bound : 1;
+    bool msl_set : 1;
+    bool isn_set : 1;
+    bool linger_zero : 1;
+    bool keepalive : 1;
+    bool nodelay : 1;
+    bool cork : 1;
+    bool rd_shut : 1;
+    bool acc_abort : 1;
+    bool sndbuf_set : 1;
+    bool rcvbuf_set : 1;
+    uint8_t state; /* TCP_LISTEN or TCP_CLOSED */
+    int8_t err;
+} tcp_ls;
+
+/* Room for a listener rebuilt for one call: a connection's slot (with
+ * the tcp_rcv_tune a tuning profile's slot has) on the caller's C stack,
+ * so rebuilding never allocates. ls is the record it was rebuilt from,
+ * NULL when the call found a full connection, or when the rebuilt one
+ * was reclaimed or moved to the pool. */
+typedef struct tcp_frame {
+    tcp_conn c;
+    tcp_rcv_tune tune;
+    tcp_ls *ls;
+} tcp_frame;
+
 #define TCP_TABLE_FIRST 2u /* a table's and the heap's slots held in the stack */
 
 /* Intrusive chained hash table; `link` selects the chain field. Its first
@@ -386,6 +436,7 @@ typedef struct tcp_pool {
     tcp_chunk *chunks; /* the newest; NULL while none */
     void *free;
     uint32_t nchunks;
+    uint32_t used; /* slots taken (pool_get) and not given back */
 } tcp_pool;
 
 struct tcp_stack {
@@ -398,8 +449,7 @@ struct tcp_stack {
     uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */
     uint32_t addr;
     uint32_t next_id; /* ids are never reused */
-    uint32_t nconns;  /* connections and minisocks (ntw of them) */
-    uint32_t ntw;
+    uint32_t nconns;  /* connections, minisocks and listener records */
 
     tcp_table by_id;
     tcp_table by_tuple; /* connections, minisocks and, as (lport, 0, 0), listeners */
@@ -442,6 +492,12 @@ static inline tcp_rcv_tune *tcp_tune(const tcp_conn *c)
 
 /* ---- tcp_stack.c: tables, heap, pool, events ---- */
 tcp_conn *tcp_conn_new(tcp_stack *s);
+/* A connection's pool slot: the tcp_conn, and its tcp_rcv_tune when the
+ * profile tunes (tcp_tune). */
+size_t tcp_conn_slot_size(const tcp_stack *s);
+/* Every field of c (a slot of tcp_conn_slot_size) at its zero value:
+ * state CLOSED, no timer, the profile's options, in no table, no id. */
+void tcp_conn_blank(tcp_stack *s, tcp_conn *c);
 /* The full connection with this id; NULL if none or if it is a minisock
  * (tcp_stack_find_tw). */
 tcp_conn *tcp_stack_find(const tcp_stack *s, tcp_sock_id id);
@@ -476,6 +532,42 @@ void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, co
 void tcp_ev_state(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg,
                   const char *note);
 void tcp_ev_nosock(tcp_stack *s, tcp_event_kind kind, const tcp_seg *seg, const char *note);
+
+/* ---- Listener records (tcp_ls.c: their values; tcp_stack.c: the
+ * tables). f->ls is always set (NULL unless a record was rebuilt); every
+ * frame an open call filled is closed (tcp_frame_close) before its entry
+ * point returns. ---- */
+/* The connection with this id, a listener record rebuilt in f, or NULL
+ * (none, or a minisock). */
+tcp_conn *tcp_stack_open(tcp_stack *s, tcp_sock_id id, tcp_frame *f);
+/* The listener on lport, rebuilt in f if it is a record; NULL if none. */
+tcp_conn *tcp_stack_open_listener(tcp_stack *s, uint16_t lport, tcp_frame *f);
+/* For the readers of tcp.h: the connection with this id, or its listener
+ * record rebuilt in f and left out of the tables; NULL if none. */
+const tcp_conn *tcp_stack_view(const tcp_stack *s, tcp_sock_id id, tcp_frame *f);
+/* Puts a rebuilt listener back into its record (or, if it no longer
+ * fits one, into a pool slot; tcp_stack_unframe); nothing if f->ls is NULL. */
+void tcp_frame_close(tcp_frame *f);
+/* A listener rebuilt in a frame moved to a pool slot, the record freed
+ * (a listener that connects: tcp_connect); c itself if not framed; NULL
+ * (c unchanged) on out-of-memory. */
+tcp_conn *tcp_stack_unframe(tcp_conn *c);
+/* Makes full connection c a listener record if it fits one (tcp_ls_fits);
+ * it stays as it is if none can be allocated. */
+void tcp_stack_ls_shrink(tcp_conn *c);
+/* The listener record with this id; NULL if none (or a full connection). */
+const tcp_ls *tcp_stack_find_ls(const tcp_stack *s, tcp_sock_id id);
+/* Whether a listener (record or connection) holds lport. */
+bool tcp_stack_listening(const tcp_stack *s, uint16_t lport);
+/* The queues of the listener with this id (record or connection); NULL
+ * if it is gone or never listened. */
+tcp_lq *tcp_stack_parent_lq(const tcp_stack *s, tcp_sock_id parent);
+/* Whether c may be a listener record: LISTEN, or CLOSED after listening
+ * and still held, not in the heap, and every field it does not keep at
+ * its blank value (checked on a copy rebuilt from one: nothing is lost). */
+bool tcp_ls_fits(const tcp_conn *c);
+void tcp_ls_save(tcp_ls *ls, const tcp_conn *c);    /* but sk */
+void tcp_ls_restore(tcp_conn *c, const tcp_ls *ls); /* c blank; but sk */
 
 /* ---- tcp_tw.c: the TIME_WAIT minisock's values (tcp_stack.c moves it
  * in and out of the tables, the heap and the pools) ---- */
