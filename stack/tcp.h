@@ -378,7 +378,8 @@ void tcp_stack_set_tcb_events(tcp_stack *s, bool on);
 
 /* Connections that exist (including orphans and listeners): leak checks. */
 size_t tcp_stack_conns(const tcp_stack *s);
-/* Datagrams dropped as malformed since the stack was made. */
+/* Datagrams dropped as malformed since the stack was made (at most
+ * 2^32 - 1: the count stops there). */
 uint64_t tcp_stack_malformed(const tcp_stack *s);
 /* Bytes of state per idle connection (no data buffers). */
 size_t tcp_conn_size(void);

@@ -445,13 +445,11 @@ struct tcp_stack {
     const tcp_profile *profile; /* the stack's own copy (own_profile), or the caller's */
     uint64_t now;               /* env->now_ns() at the start of the current call */
     uint64_t heap_seq;          /* tie-break: equal deadlines fire in arming order */
-    uint64_t malformed;
-    uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */
+    uint64_t isn_key[2];        /* RFC 6528 secret, drawn once from env->random */
     uint32_t addr;
     uint32_t next_id; /* ids are never reused */
-    uint32_t nconns;  /* connections, minisocks and listener records */
 
-    tcp_table by_id;
+    tcp_table by_id;    /* its count: connections, minisocks and listener records */
     tcp_table by_tuple; /* connections, minisocks and, as (lport, 0, 0), listeners */
     tcp_sk **heap;      /* heap_first until it outgrows it */
     uint32_t heap_len, heap_cap;
@@ -462,8 +460,9 @@ struct tcp_stack {
 
     tcp_port_ent *ports; /* local ports with a user: open addressing, lazy */
     uint32_t ports_mask; /* slots - 1 (a power of two), 0 while none */
-    uint32_t ports_n;    /* ports with a user */
-    uint32_t eph_used;   /* ports of the ephemeral range with a user */
+    uint16_t ports_n;    /* ports with a user (port 0 never has one) */
+    uint16_t eph_used;   /* ports of the ephemeral range with a user */
+    uint32_t malformed;  /* datagrams; saturates (tcp_stack_malformed) */
 
     bool check_on;         /* tcp_check runs after every event */
     bool own_profile;      /* profile is the stack's copy (tcp_stack_new), freed with it */

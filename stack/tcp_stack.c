@@ -368,7 +368,7 @@ int tcp_stack_port_take(tcp_conn *c, uint16_t port)
     if (e && e->users == UINT16_MAX)
         return TCP_EADDRINUSE; /* 65535 connections on one port: the table's limit */
     if (!e) {
-        if ((s->ports_n + 1) * 2 > (s->ports ? s->ports_mask + 1 : 0) && ports_grow(s))
+        if (((uint32_t)s->ports_n + 1) * 2 > (s->ports ? s->ports_mask + 1 : 0) && ports_grow(s))
             return TCP_ENOMEM;
         e = port_place(s, port);
         s->ports_n++;
@@ -735,7 +735,7 @@ static void pool_put(tcp_conn *c)
 
 tcp_conn *tcp_conn_new(tcp_stack *s)
 {
-    if (heap_reserve(s, s->nconns + 1))
+    if (heap_reserve(s, (size_t)s->by_id.count + 1))
         return NULL;
     tcp_conn *c = pool_take(s);
     if (!c)
@@ -746,7 +746,6 @@ tcp_conn *tcp_conn_new(tcp_stack *s)
         return NULL;
     }
     s->next_id++;
-    s->nconns++;
     return c;
 }
 
@@ -822,7 +821,6 @@ static void tw_drop(tcp_stack *s, tcp_tw *tw)
     port_drop(s, tw->lport);
     tw_put(s, tw);
     tw_release_if_unused(s);
-    s->nconns--;
 }
 
 /* The connection of a table or heap entry, rebuilt if it is a minisock;
@@ -1031,7 +1029,6 @@ static void conn_free(tcp_conn *c)
     } else {
         pool_put(c);
     }
-    s->nconns--;
     pool_release_if_unused(s);
 }
 
@@ -1346,7 +1343,7 @@ const tcp_profile *tcp_stack_profile(const tcp_stack *s)
 
 size_t tcp_stack_conns(const tcp_stack *s)
 {
-    return s->nconns;
+    return s->by_id.count;
 }
 
 uint64_t tcp_stack_malformed(const tcp_stack *s)
@@ -1464,13 +1461,19 @@ static void input_to(tcp_stack *s, tcp_conn *c, bool found, const tcp_seg *seg)
     tcp_stack_settle(c);
 }
 
+static void malformed_count(tcp_stack *s)
+{
+    if (s->malformed < UINT32_MAX)
+        s->malformed++;
+}
+
 void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len)
 {
     s->now = s->env->now_ns(s->ctx);
     tcp_seg seg;
     tcp_wire_err err = datagram ? tcp_wire_parse(datagram, len, &seg) : TCP_WIRE_TRUNCATED;
     if (err != TCP_WIRE_OK) {
-        s->malformed++;
+        malformed_count(s);
         tcp_ev_nosock(s, TCP_EV_DROP, NULL, tcp_wire_err_name(err));
         return;
     }
@@ -1479,7 +1482,7 @@ void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len)
         return;
     }
     if (seg.src_port == 0 || seg.dst_port == 0) {
-        s->malformed++;
+        malformed_count(s);
         tcp_ev_nosock(s, TCP_EV_DROP, &seg, "port 0");
         return;
     }
