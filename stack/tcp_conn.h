@@ -561,9 +561,12 @@ bool tcp_stack_listening(const tcp_stack *s, uint16_t lport);
 /* The queues of the listener with this id (record or connection); NULL
  * if it is gone or never listened. */
 tcp_lq *tcp_stack_parent_lq(const tcp_stack *s, tcp_sock_id parent);
-/* Whether c may be a listener record: LISTEN, or CLOSED after listening
- * and still held, not in the heap, and every field it does not keep at
- * its blank value (checked on a copy rebuilt from one: nothing is lost). */
+/* Whether c has a listener record's shape: LISTEN, or CLOSED after
+ * listening (a shutdown) and still held; not in the heap. */
+bool tcp_ls_shaped(const tcp_conn *c);
+/* Whether c may be a listener record: shaped so, and every field it does
+ * not keep at its blank value (checked on a copy rebuilt from one:
+ * nothing is lost). */
 bool tcp_ls_fits(const tcp_conn *c);
 void tcp_ls_save(tcp_ls *ls, const tcp_conn *c);    /* but sk */
 void tcp_ls_restore(tcp_conn *c, const tcp_ls *ls); /* c blank; but sk */

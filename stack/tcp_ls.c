@@ -63,10 +63,7 @@ void tcp_ls_restore(tcp_conn *c, const tcp_ls *ls)
     memcpy(&c->stats, &ls->stats, sizeof c->stats);
 }
 
-/* A listener, or one that stopped listening (a shutdown, tcp_user.c
- * close_listener) whose user still holds it: nothing else becomes a
- * record. */
-static bool ls_shaped(const tcp_conn *c)
+bool tcp_ls_shaped(const tcp_conn *c)
 {
     if (c->passive || c->sk.heap_idx != TCP_HEAP_NONE || !tcp_conn_lq(c))
         return false;
@@ -75,7 +72,7 @@ static bool ls_shaped(const tcp_conn *c)
 
 bool tcp_ls_fits(const tcp_conn *c)
 {
-    if (!ls_shaped(c))
+    if (!tcp_ls_shaped(c))
         return false;
     /* Rebuild c from what a record would keep and compare every byte
      * past the table links (sk): a field the record lost would differ. */

@@ -415,8 +415,7 @@ long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len)
 
 size_t tcp_readable(const tcp_stack *s, tcp_sock_id id)
 {
-    tcp_frame f;
-    const tcp_conn *c = tcp_stack_view(s, id, &f);
+    const tcp_conn *c = tcp_stack_find(s, id); /* a listener record holds no byte */
     return c && c->user_held ? c->rcvq.len : 0;
 }
 
@@ -901,10 +900,12 @@ int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
  * record (tcp_ls.c) as the connection each was made from. */
 tcp_state tcp_sock_state(const tcp_stack *s, tcp_sock_id id)
 {
-    tcp_frame f;
-    const tcp_conn *c = tcp_stack_view(s, id, &f);
+    const tcp_conn *c = tcp_stack_find(s, id);
     if (c)
         return c->state;
+    const tcp_ls *ls = tcp_stack_find_ls(s, id);
+    if (ls)
+        return (tcp_state)ls->state;
     return tcp_stack_find_tw(s, id) ? TCP_TIME_WAIT : TCP_CLOSED;
 }
 
@@ -922,10 +923,12 @@ const tcp_stats *tcp_sock_stats(const tcp_stack *s, tcp_sock_id id)
 
 int tcp_sock_error(const tcp_stack *s, tcp_sock_id id)
 {
-    tcp_frame f;
-    const tcp_conn *c = tcp_stack_view(s, id, &f);
+    const tcp_conn *c = tcp_stack_find(s, id);
     if (c)
         return c->err;
+    const tcp_ls *ls = tcp_stack_find_ls(s, id);
+    if (ls)
+        return ls->err;
     const tcp_tw *tw = tcp_stack_find_tw(s, id);
     return tw ? tw->err : 0;
 }

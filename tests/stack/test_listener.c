@@ -38,11 +38,13 @@ void *__real_calloc(size_t n, size_t k);
 void *__wrap_calloc(size_t n, size_t k);
 
 static bool refuse_records;
+static size_t refuse_size; /* 0: none; else a request of this many bytes fails */
 static unsigned refused;
 
 void *__wrap_calloc(size_t n, size_t k)
 {
-    if (refuse_records && n == 1 && k == sizeof(tcp_ls)) {
+    if ((refuse_records && n == 1 && k == sizeof(tcp_ls)) ||
+        (refuse_size && n * k == refuse_size)) {
         refused++;
         return NULL;
     }
@@ -384,6 +386,57 @@ static void a_record_behaves_as_the_connection_it_replaces(void **state)
     }
 }
 
+/* A listener that connects (rfc9293's listen_connect) needs a pool slot;
+ * when none can be had the call answers TCP_ENOMEM and the listener is
+ * left as it was: a record, listening, answering a SYN. */
+static void a_listener_that_cannot_have_a_slot_stays_listening(void **state)
+{
+    (void)state;
+    memset(&W, 0, sizeof W);
+    W.log = malloc(LOG_MAX);
+    assert_non_null(W.log);
+    W.now = 1000000000ull;
+    W.rng = 1;
+    const tcp_profile *p = tcp_profile_find("rfc9293");
+    W.st[0] = tcp_stack_new(&ENV, &W.st[0], ADDR_A, p);
+    W.st[1] = tcp_stack_new(&ENV, &W.st[1], ADDR_B, p);
+    tcp_sock_id l = 0, x = 0, y = 0;
+    assert_int_equal(tcp_socket(B(), &l), TCP_OK);
+    assert_int_equal(tcp_socket(B(), &x), TCP_OK);
+    assert_int_equal(tcp_bind(B(), l, 80), TCP_OK);
+    assert_int_equal(tcp_listen(B(), l, 4), TCP_OK);
+    assert_non_null(tcp_stack_find_ls(B(), l));
+    assert_int_equal(tcp_socket(B(), &y), TCP_OK); /* the slot the listener left */
+    assert_null(B()->pool.free);
+    /* The pool's next chunk: two slots (tcp_stack.c, pool_chunk_len). */
+    refuse_size = sizeof(tcp_chunk) + 2 * tcp_conn_slot_size(B());
+    refused = 0;
+    assert_int_equal(tcp_connect(B(), l, ADDR_A, 7000), TCP_ENOMEM);
+    refuse_size = 0;
+    assert_int_equal(refused, 1);
+    assert_non_null(tcp_stack_find_ls(B(), l));
+    assert_int_equal(tcp_sock_state(B(), l), TCP_LISTEN);
+    W.loglen = 0;
+    w_inject(5000, 80, 100, 0, TCP_SYN, NULL);
+    assert_non_null(strstr(W.log, "LISTEN->SYN_RECEIVED"));
+    /* With memory, it connects: a connection in a pool slot again. */
+    W.nwire = 0;
+    tcp_sock_id got = 0;
+    assert_int_equal(tcp_accept(B(), l, &got), TCP_EAGAIN);
+    tcp_sock_id l2 = 0;
+    assert_int_equal(tcp_socket(B(), &l2), TCP_OK);
+    assert_int_equal(tcp_bind(B(), l2, 90), TCP_OK);
+    assert_int_equal(tcp_listen(B(), l2, 4), TCP_OK);
+    assert_non_null(tcp_stack_find_ls(B(), l2));
+    assert_int_equal(tcp_connect(B(), l2, ADDR_A, 7000), TCP_OK);
+    assert_null(tcp_stack_find_ls(B(), l2));
+    assert_non_null(tcp_stack_find(B(), l2));
+    assert_int_equal(tcp_sock_state(B(), l2), TCP_SYN_SENT);
+    tcp_stack_free(A());
+    tcp_stack_free(B());
+    free(W.log);
+}
+
 /* A listening socket costs its record and its queues; the record is a
  * third of a connection's slot. */
 static void a_listener_record_is_a_third_of_a_slot(void **state)
@@ -399,6 +452,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_record_behaves_as_the_connection_it_replaces),
+        cmocka_unit_test(a_listener_that_cannot_have_a_slot_stays_listening),
         cmocka_unit_test(a_listener_record_is_a_third_of_a_slot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
