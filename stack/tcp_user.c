@@ -115,6 +115,16 @@ static tcp_conn *held(tcp_stack *s, tcp_sock_id id, tcp_frame *f)
     return c;
 }
 
+/* Runs fn on the socket the user holds with this id; TCP_EBADF if none. */
+static int call_held(tcp_stack *s, tcp_sock_id id, int (*fn)(tcp_stack *, tcp_conn *))
+{
+    tcp_frame f;
+    tcp_conn *c = held(s, id, &f);
+    int rc = c ? fn(s, c) : TCP_EBADF;
+    tcp_frame_close(&f);
+    return rc;
+}
+
 static void user_ev(tcp_conn *c, tcp_user_call call, const char *note)
 {
     tcp_ev(c, TCP_EV_USER, (int)call, NULL, note);
@@ -528,11 +538,7 @@ static int shutdown_held(tcp_stack *s, tcp_conn *c)
 
 int tcp_shutdown(tcp_stack *s, tcp_sock_id id)
 {
-    tcp_frame f;
-    tcp_conn *c = held(s, id, &f);
-    int rc = c ? shutdown_held(s, c) : TCP_EBADF;
-    tcp_frame_close(&f);
-    return rc;
+    return call_held(s, id, shutdown_held);
 }
 
 static int shutdown_read_held(tcp_stack *s, tcp_conn *c)
@@ -559,11 +565,7 @@ static int shutdown_read_held(tcp_stack *s, tcp_conn *c)
 
 int tcp_shutdown_read(tcp_stack *s, tcp_sock_id id)
 {
-    tcp_frame f;
-    tcp_conn *c = held(s, id, &f);
-    int rc = c ? shutdown_read_held(s, c) : TCP_EBADF;
-    tcp_frame_close(&f);
-    return rc;
+    return call_held(s, id, shutdown_read_held);
 }
 
 static int close_held(tcp_stack *s, tcp_conn *c)
@@ -597,15 +599,12 @@ static int close_held(tcp_stack *s, tcp_conn *c)
 
 int tcp_close(tcp_stack *s, tcp_sock_id id)
 {
-    tcp_frame f;
-    tcp_conn *c = held(s, id, &f);
-    int rc = c ? close_held(s, c) : TCP_EBADF;
-    tcp_frame_close(&f);
-    return rc;
+    return call_held(s, id, close_held);
 }
 
-static int abort_held(tcp_conn *c)
+static int abort_held(tcp_stack *s, tcp_conn *c)
 {
+    (void)s;
     user_ev(c, TCP_CALL_ABORT, "abort()");
     c->user_held = false;
     c->released = true;
@@ -616,11 +615,7 @@ static int abort_held(tcp_conn *c)
 
 int tcp_abort(tcp_stack *s, tcp_sock_id id)
 {
-    tcp_frame f;
-    tcp_conn *c = held(s, id, &f);
-    int rc = c ? abort_held(c) : TCP_EBADF;
-    tcp_frame_close(&f);
-    return rc;
+    return call_held(s, id, abort_held);
 }
 
 /* ---- Options and status (§3.10.6) ---------------------------------------- */
