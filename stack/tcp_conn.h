@@ -14,7 +14,10 @@
  *     the id table. A connection is in the tuple table while it has a remote
  *     endpoint and is not CLOSED, and in the listener table while in LISTEN.
  *     A minisock (tcp_tw) stands in a connection's place in the id and
- *     tuple tables and the heap; the tables and heap hold tcp_sk entries.
+ *     tuple tables and the heap, and a listener record (tcp_ls) in a
+ *     listener's place in the id and listener tables, except while a call
+ *     works on the listener rebuilt in a frame (tcp_frame); the tables
+ *     and heap hold tcp_sk entries.
  *  3. A timer is armed iff its deadline (tcp_timer_at) is not TCP_NEVER;
  *     arming is a store (tcp_timer_store). The deadline heap is brought up to date by
  * tcp_stack_settle(), which every entry point calls on each connection it touched before it
@@ -497,8 +500,9 @@ size_t tcp_conn_slot_size(const tcp_stack *s);
 /* Every field of c (a slot of tcp_conn_slot_size) at its zero value:
  * state CLOSED, no timer, the profile's options, in no table, no id. */
 void tcp_conn_blank(tcp_stack *s, tcp_conn *c);
-/* The full connection with this id; NULL if none or if it is a minisock
- * (tcp_stack_find_tw). */
+/* The full connection with this id (a listener rebuilt in a frame is
+ * one while the frame is open); NULL if none, or if it is a minisock
+ * (tcp_stack_find_tw) or a listener record (tcp_stack_find_ls). */
 tcp_conn *tcp_stack_find(const tcp_stack *s, tcp_sock_id id);
 const tcp_tw *tcp_stack_find_tw(const tcp_stack *s, tcp_sock_id id);
 /* Settles a connection after a call touched it: reclaims it if it is dead
@@ -511,6 +515,8 @@ int tcp_stack_listen_add(tcp_conn *c);
 void tcp_stack_listen_remove(tcp_conn *c);
 /* The connection or minisock on this 4-tuple, NULL if none. */
 tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The listening connection on lport, NULL if none; a listener record must
+ * have been rebuilt (tcp_stack_open_listener) first. */
 tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport);
 /* Port table (O(1)): a connection counts as a user of its local port from
  * tcp_stack_port_take until it is reclaimed. */

@@ -1013,6 +1013,8 @@ static void listener_unlink(tcp_conn *child)
 
 static void conn_free(tcp_conn *c)
 {
+    if (c->framed && !frame_of(c)->ls)
+        return; /* a rebuilt listener reclaimed already (a nested call closed it) */
     tcp_stack *s = c->stack;
     listener_unlink(c);
     heap_remove(s, &c->sk);
@@ -1029,8 +1031,7 @@ static void conn_free(tcp_conn *c)
         c->lq = NULL;
         c->state = TCP_CLOSED;
         c->id = 0;
-        ls_forget(c);
-        c->framed = false;
+        ls_forget(c); /* framed stays: a second conn_free finds it reclaimed */
     } else {
         pool_put(c);
     }
