@@ -387,7 +387,8 @@ void tcp_stack_set_tcb_events(tcp_stack *s, bool on);
 
 /* Connections that exist (including orphans and listeners): leak checks. */
 size_t tcp_stack_conns(const tcp_stack *s);
-/* Datagrams dropped as malformed since the stack was made. */
+/* Datagrams dropped as malformed since the stack was made (at most
+ * 2^32 - 1: the count stops there). */
 uint64_t tcp_stack_malformed(const tcp_stack *s);
 /* Bytes of state per idle connection (no data buffers). */
 size_t tcp_conn_size(void);
@@ -395,15 +396,17 @@ size_t tcp_conn_size(void);
 /* What a stack holds from the allocator now, by kind. A connection costs
  * conn_bytes / conns plus its rings plus its share of index_bytes; a
  * TIME_WAIT minisock (docs/stack.md, TIME_WAIT) tw_bytes / tws plus its
- * share of index_bytes. Pools grow in chunks and never shrink, so
+ * share of index_bytes; a listener (docs/stack.md, Listeners) its part of
+ * listener_bytes and its share of index_bytes. Pools grow in chunks and never shrink, so
  * total_bytes also counts free slots. A shared scratch space is not the
  * stack's and is not counted. O(connections): for tests and benchmarks. */
 typedef struct tcp_mem {
-    size_t conns, conn_bytes; /* full connections in use and their pool slots */
-    size_t tws, tw_bytes;     /* TIME_WAIT minisocks in use and their pool slots */
-    size_t ring_bytes;        /* send and receive rings: capacity and block headers */
-    size_t index_bytes;       /* id, 4-tuple and listener tables, deadline heap, ports */
-    size_t total_bytes;       /* all of it: also free pool slots, the stack, its scratch */
+    size_t conns, conn_bytes;         /* full connections in use and their pool slots */
+    size_t tws, tw_bytes;             /* TIME_WAIT minisocks in use and their pool slots */
+    size_t listeners, listener_bytes; /* listener records, with their queues and options */
+    size_t ring_bytes;                /* send and receive rings: capacity and block headers */
+    size_t index_bytes;               /* id, 4-tuple and listener tables, deadline heap, ports */
+    size_t total_bytes;               /* all of it: also free pool slots, the stack, its scratch */
 } tcp_mem;
 void tcp_stack_mem(const tcp_stack *s, tcp_mem *out);
 
@@ -492,6 +495,8 @@ typedef struct tcp_sockinfo {
 int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *out);
 
 tcp_state tcp_sock_state(const tcp_stack *s, tcp_sock_id id);
+/* The socket's counters, NULL for an unknown id; the pointer is valid
+ * until the stack is next called (read or copy them at once). */
 const tcp_stats *tcp_sock_stats(const tcp_stack *s, tcp_sock_id id);
 /* The error that ended the connection (0 while none). */
 int tcp_sock_error(const tcp_stack *s, tcp_sock_id id);

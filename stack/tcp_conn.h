@@ -14,7 +14,10 @@
  *     the id table. A connection is in the tuple table while it has a remote
  *     endpoint and is not CLOSED, and in the listener table while in LISTEN.
  *     A minisock (tcp_tw) stands in a connection's place in the id and
- *     tuple tables and the heap; the tables and heap hold tcp_sk entries.
+ *     tuple tables and the heap, and a listener record (tcp_ls) in a
+ *     listener's place in the id and listener tables, except while a call
+ *     works on the listener rebuilt in a frame (tcp_frame); the tables
+ *     and heap hold tcp_sk entries.
  *  3. A timer is armed iff its deadline (tcp_timer_at) is not TCP_NEVER;
  *     arming is a store (tcp_timer_store). The deadline heap is brought up to date by
  * tcp_stack_settle(), which every entry point calls on each connection it touched before it
@@ -53,13 +56,15 @@ typedef struct tcp_ring {
 } tcp_ring;
 
 /* What the stack's tables and deadline heap hold: the first member of a
- * full connection (tcp_conn) and of a TIME_WAIT minisock (tcp_tw), so a
- * pointer to either is a pointer to its tcp_sk and back (C11 §6.7.2.1). */
+ * full connection (tcp_conn), of a TIME_WAIT minisock (tcp_tw) and of a
+ * listener record (tcp_ls), so a pointer to any is a pointer to its tcp_sk
+ * and back (C11 §6.7.2.1). */
 typedef struct tcp_sk {
     struct tcp_sk *id_next, *tuple_next; /* hash chains */
     uint64_t heap_at, heap_seq;          /* key this entry has in the heap */
     uint32_t heap_idx;                   /* TCP_HEAP_NONE: not in the heap */
     bool tw;                             /* a tcp_tw, not a tcp_conn */
+    bool ls;                             /* a tcp_ls, not a tcp_conn */
 } tcp_sk;
 
 /* The out-of-order ranges a receive ring holds (ooo_n of them in use),
@@ -212,6 +217,7 @@ struct tcp_conn {
     bool ratio_known : 1;  /* profile scaling_ratio measured: it sizes the receive space */
     bool comp_timer : 1;   /* the DELACK deadline is a compressed ACK's (comp_sack) */
     bool rcv_rtt_seen : 1; /* Linux would have a receive-side RTT sample (comp_sack) */
+    bool framed : 1;       /* a listener record rebuilt in a tcp_frame (tcp_ls.c) */
     tcp_state state : 8;
     int8_t err;            /* the tcp_err that ended the connection, 0 while none */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
@@ -309,6 +315,53 @@ typedef struct tcp_tw {
     bool ratio_known : 1;
 } tcp_tw;
 
+/* A listening socket, and one a shutdown stopped listening that its user
+ * still holds, is this record (tcp_ls.c) rather than a full connection:
+ * what its rules (RFC 9293 §3.10.7.2, the options its children inherit,
+ * the backlog and queues) and the readers of tcp.h read; the rest of a
+ * tcp_conn is at its blank values there. It stands in the id table, and
+ * in the 4-tuple table as (lport, 0, 0) while in LISTEN; never in the
+ * heap (no timer runs in LISTEN or CLOSED). A call or a segment works on
+ * a full connection rebuilt from it in the caller's tcp_frame, which the
+ * tables hold in its place until tcp_frame_close puts the record back. */
+typedef struct tcp_ls {
+    tcp_sk sk; /* first: the tables hold &ls->sk */
+    tcp_stats stats;
+    tcp_lq *lq;          /* owned, as a listening tcp_conn's */
+    tcp_conn_opts *opts; /* owned; NULL: the profile's values */
+    uint64_t msl_ns;
+    tcp_sock_id id;
+    uint32_t sndbuf, rcvbuf;
+    uint16_t lport, mss;
+    bool user_held : 1; /* as in tcp_conn */
+    bool released : 1;
+    bool ever_used : 1;
+    bool port_bound : 1;
+    bool msl_set : 1;
+    bool isn_set : 1;
+    bool linger_zero : 1;
+    bool keepalive : 1;
+    bool nodelay : 1;
+    bool cork : 1;
+    bool rd_shut : 1;
+    bool acc_abort : 1;
+    bool sndbuf_set : 1;
+    bool rcvbuf_set : 1;
+    uint8_t state; /* TCP_LISTEN or TCP_CLOSED */
+    int8_t err;
+} tcp_ls;
+
+/* Room for a listener rebuilt for one call: a connection's slot (with
+ * the tcp_rcv_tune a tuning profile's slot has) on the caller's C stack,
+ * so rebuilding never allocates. ls is the record it was rebuilt from,
+ * NULL when the call found a full connection, or when the rebuilt one
+ * was reclaimed or moved to the pool. */
+typedef struct tcp_frame {
+    tcp_conn c;
+    tcp_rcv_tune tune;
+    tcp_ls *ls;
+} tcp_frame;
+
 #define TCP_TABLE_FIRST 2u /* a table's and the heap's slots held in the stack */
 
 /* Intrusive chained hash table; `link` selects the chain field. Its first
@@ -392,6 +445,7 @@ typedef struct tcp_pool {
     tcp_chunk *chunks; /* the newest; NULL while none */
     void *free;
     uint32_t nchunks;
+    uint32_t used; /* slots taken (pool_get) and not given back */
 } tcp_pool;
 
 struct tcp_stack {
@@ -400,14 +454,11 @@ struct tcp_stack {
     const tcp_profile *profile; /* the stack's own copy (own_profile), or the caller's */
     uint64_t now;               /* env->now_ns() at the start of the current call */
     uint64_t heap_seq;          /* tie-break: equal deadlines fire in arming order */
-    uint64_t malformed;
-    uint64_t isn_key[2]; /* RFC 6528 secret, drawn once from env->random */
+    uint64_t isn_key[2];        /* RFC 6528 secret, drawn once from env->random */
     uint32_t addr;
     uint32_t next_id; /* ids are never reused */
-    uint32_t nconns;  /* connections and minisocks (ntw of them) */
-    uint32_t ntw;
 
-    tcp_table by_id;
+    tcp_table by_id;    /* its count: connections, minisocks and listener records */
     tcp_table by_tuple; /* connections, minisocks and, as (lport, 0, 0), listeners */
     tcp_sk **heap;      /* heap_first until it outgrows it */
     uint32_t heap_len, heap_cap;
@@ -418,8 +469,9 @@ struct tcp_stack {
 
     tcp_port_ent *ports; /* local ports with a user: open addressing, lazy */
     uint32_t ports_mask; /* slots - 1 (a power of two), 0 while none */
-    uint32_t ports_n;    /* ports with a user */
-    uint32_t eph_used;   /* ports of the ephemeral range with a user */
+    uint16_t ports_n;    /* ports with a user (port 0 never has one) */
+    uint16_t eph_used;   /* ports of the ephemeral range with a user */
+    uint32_t malformed;  /* datagrams; saturates (tcp_stack_malformed) */
 
     bool check_on;         /* tcp_check runs after every event */
     bool own_profile;      /* profile is the stack's copy (tcp_stack_new), freed with it */
@@ -448,8 +500,15 @@ static inline tcp_rcv_tune *tcp_tune(const tcp_conn *c)
 
 /* ---- tcp_stack.c: tables, heap, pool, events ---- */
 tcp_conn *tcp_conn_new(tcp_stack *s);
-/* The full connection with this id; NULL if none or if it is a minisock
- * (tcp_stack_find_tw). */
+/* A connection's pool slot: the tcp_conn, and its tcp_rcv_tune when the
+ * profile tunes (tcp_tune). */
+size_t tcp_conn_slot_size(const tcp_stack *s);
+/* Every field of c (a slot of tcp_conn_slot_size) at its zero value:
+ * state CLOSED, no timer, the profile's options, in no table, no id. */
+void tcp_conn_blank(tcp_stack *s, tcp_conn *c);
+/* The full connection with this id (a listener rebuilt in a frame is
+ * one while the frame is open); NULL if none, or if it is a minisock
+ * (tcp_stack_find_tw) or a listener record (tcp_stack_find_ls). */
 tcp_conn *tcp_stack_find(const tcp_stack *s, tcp_sock_id id);
 const tcp_tw *tcp_stack_find_tw(const tcp_stack *s, tcp_sock_id id);
 /* Settles a connection after a call touched it: reclaims it if it is dead
@@ -462,6 +521,8 @@ int tcp_stack_listen_add(tcp_conn *c);
 void tcp_stack_listen_remove(tcp_conn *c);
 /* The connection or minisock on this 4-tuple, NULL if none. */
 tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The listening connection on lport, NULL if none; a listener record must
+ * have been rebuilt (tcp_stack_open_listener) first. */
 tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport);
 /* Port table (O(1)): a connection counts as a user of its local port from
  * tcp_stack_port_take until it is reclaimed. */
@@ -482,6 +543,45 @@ void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, co
 void tcp_ev_state(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg,
                   const char *note);
 void tcp_ev_nosock(tcp_stack *s, tcp_event_kind kind, const tcp_seg *seg, const char *note);
+
+/* ---- Listener records (tcp_ls.c: their values; tcp_stack.c: the
+ * tables). f->ls is always set (NULL unless a record was rebuilt); every
+ * frame an open call filled is closed (tcp_frame_close) before its entry
+ * point returns. ---- */
+/* The connection with this id, a listener record rebuilt in f, or NULL
+ * (none, or a minisock). */
+tcp_conn *tcp_stack_open(tcp_stack *s, tcp_sock_id id, tcp_frame *f);
+/* The listener on lport, rebuilt in f if it is a record; NULL if none. */
+tcp_conn *tcp_stack_open_listener(tcp_stack *s, uint16_t lport, tcp_frame *f);
+/* For the readers of tcp.h: the connection with this id, or its listener
+ * record rebuilt in f and left out of the tables; NULL if none. */
+const tcp_conn *tcp_stack_view(const tcp_stack *s, tcp_sock_id id, tcp_frame *f);
+/* Puts a rebuilt listener back into its record (or, if it no longer
+ * fits one, into a pool slot; tcp_stack_unframe); nothing if f->ls is NULL. */
+void tcp_frame_close(tcp_frame *f);
+/* A listener rebuilt in a frame moved to a pool slot, the record freed
+ * (a listener that connects: tcp_connect); c itself if not framed; NULL
+ * (c unchanged) on out-of-memory. */
+tcp_conn *tcp_stack_unframe(tcp_conn *c);
+/* Makes full connection c a listener record if it fits one (tcp_ls_fits);
+ * it stays as it is if none can be allocated. */
+void tcp_stack_ls_shrink(tcp_conn *c);
+/* The listener record with this id; NULL if none (or a full connection). */
+const tcp_ls *tcp_stack_find_ls(const tcp_stack *s, tcp_sock_id id);
+/* Whether a listener (record or connection) holds lport. */
+bool tcp_stack_listening(const tcp_stack *s, uint16_t lport);
+/* The queues of the listener with this id (record or connection); NULL
+ * if it is gone or never listened. */
+tcp_lq *tcp_stack_parent_lq(const tcp_stack *s, tcp_sock_id parent);
+/* Whether c has a listener record's shape: LISTEN, or CLOSED after
+ * listening (a shutdown) and still held; not in the heap. */
+bool tcp_ls_shaped(const tcp_conn *c);
+/* Whether c may be a listener record: shaped so, and every field it does
+ * not keep at its blank value (checked on a copy rebuilt from one:
+ * nothing is lost). */
+bool tcp_ls_fits(const tcp_conn *c);
+void tcp_ls_save(tcp_ls *ls, const tcp_conn *c);    /* but sk */
+void tcp_ls_restore(tcp_conn *c, const tcp_ls *ls); /* c blank; but sk */
 
 /* ---- tcp_tw.c: the TIME_WAIT minisock's values (tcp_stack.c moves it
  * in and out of the tables, the heap and the pools) ---- */

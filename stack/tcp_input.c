@@ -132,8 +132,8 @@ static bool accept_queue_full(const tcp_conn *c)
 {
     if (c->stack->profile->backlog_model != TCP_BACKLOG_LINUX || !c->passive)
         return false;
-    const tcp_conn *l = tcp_stack_find(c->stack, c->parent);
-    return l && tcp_conn_lq(l) && l->lq->acc_n > l->lq->backlog;
+    const tcp_lq *q = tcp_stack_parent_lq(c->stack, c->parent);
+    return q && q->acc_n > q->backlog;
 }
 
 static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
@@ -524,10 +524,9 @@ static void on_syn(tcp_conn *c, const tcp_seg *seg)
 
 static void to_accept_queue(tcp_conn *c)
 {
-    tcp_conn *l = tcp_stack_find(c->stack, c->parent);
-    if (!l || !tcp_conn_lq(l) || !c->in_syn_q)
+    tcp_lq *q = tcp_stack_parent_lq(c->stack, c->parent);
+    if (!q || !c->in_syn_q)
         return;
-    tcp_lq *q = l->lq;
     tcp_conn **pp = &q->syn_q;
     while (*pp != c)
         pp = &(*pp)->q_next;

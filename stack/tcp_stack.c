@@ -63,13 +63,22 @@ static const tcp_tw *tw_of(const tcp_sk *e)
     return (const tcp_tw *)e; /* sk is tcp_tw's first member */
 }
 
+static const tcp_ls *ls_of(const tcp_sk *e)
+{
+    return (const tcp_ls *)e; /* sk is tcp_ls's first member */
+}
+
 static tcp_sock_id id_of(const tcp_sk *e)
 {
+    if (e->ls)
+        return ls_of(e)->id;
     return e->tw ? tw_of(e)->id : conn_of(e)->id;
 }
 
 static bool tuple_is(const tcp_sk *e, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
+    if (e->ls) /* in the table as (lport, 0, 0) */
+        return ls_of(e)->lport == lport && raddr == 0 && rport == 0;
     if (e->tw)
         return tw_of(e)->lport == lport && tw_of(e)->raddr == raddr && tw_of(e)->rport == rport;
     const tcp_conn *c = conn_of(e);
@@ -80,6 +89,8 @@ static size_t key_of(const tcp_sk *e, link_kind k)
 {
     if (k == LINK_ID)
         return hash_u32(id_of(e));
+    if (e->ls)
+        return tuple_hash(ls_of(e)->lport, 0, 0);
     if (e->tw)
         return tuple_hash(tw_of(e)->lport, tw_of(e)->raddr, tw_of(e)->rport);
     const tcp_conn *c = conn_of(e);
@@ -146,12 +157,15 @@ static bool table_remove(tcp_table *t, tcp_sk *c, link_kind k)
     return true;
 }
 
-/* Replaces `from` by `to` in its chain of t (same key, same place). */
+/* Replaces `from` by `to` in its chain of t (same key, same place), if
+ * it is there (a listener record is in the 4-tuple table in LISTEN only). */
 static void table_replace(tcp_table *t, tcp_sk *from, tcp_sk *to, link_kind k)
 {
     tcp_sk **pp = &t->slots[key_of(from, k) & t->mask];
-    while (*pp != from)
+    while (*pp && *pp != from)
         pp = link_of(*pp, k);
+    if (!*pp)
+        return;
     *pp = to;
     *link_of(to, k) = *link_of(from, k);
     *link_of(from, k) = NULL;
@@ -170,7 +184,7 @@ static tcp_sk *find_sk(const tcp_stack *s, tcp_sock_id id)
 tcp_conn *tcp_stack_find(const tcp_stack *s, tcp_sock_id id)
 {
     tcp_sk *e = find_sk(s, id);
-    return e && !e->tw ? (tcp_conn *)e : NULL;
+    return e && !e->tw && !e->ls ? (tcp_conn *)e : NULL;
 }
 
 const tcp_tw *tcp_stack_find_tw(const tcp_stack *s, tcp_sock_id id)
@@ -191,7 +205,28 @@ tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uin
  * remote port 0 (segments with port 0 are dropped, connect refuses it). */
 tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport)
 {
-    return (tcp_conn *)tcp_stack_lookup(s, lport, 0, 0);
+    tcp_sk *e = tcp_stack_lookup(s, lport, 0, 0);
+    assert(!e || !e->ls); /* a record is rebuilt first (tcp_stack_open_listener) */
+    return e && !e->ls ? (tcp_conn *)e : NULL;
+}
+
+const tcp_ls *tcp_stack_find_ls(const tcp_stack *s, tcp_sock_id id)
+{
+    const tcp_sk *e = find_sk(s, id);
+    return e && e->ls ? ls_of(e) : NULL;
+}
+
+bool tcp_stack_listening(const tcp_stack *s, uint16_t lport)
+{
+    return tcp_stack_lookup(s, lport, 0, 0) != NULL;
+}
+
+tcp_lq *tcp_stack_parent_lq(const tcp_stack *s, tcp_sock_id parent)
+{
+    const tcp_sk *e = find_sk(s, parent);
+    if (!e || e->tw)
+        return NULL;
+    return e->ls ? ls_of(e)->lq : tcp_conn_lq(conn_of(e));
 }
 
 int tcp_stack_hash(tcp_conn *c)
@@ -333,7 +368,7 @@ int tcp_stack_port_take(tcp_conn *c, uint16_t port)
     if (e && e->users == UINT16_MAX)
         return TCP_EADDRINUSE; /* 65535 connections on one port: the table's limit */
     if (!e) {
-        if ((s->ports_n + 1) * 2 > (s->ports ? s->ports_mask + 1 : 0) && ports_grow(s))
+        if (((uint32_t)s->ports_n + 1) * 2 > (s->ports ? s->ports_mask + 1 : 0) && ports_grow(s))
             return TCP_ENOMEM;
         e = port_place(s, port);
         s->ports_n++;
@@ -534,9 +569,7 @@ static size_t pool_chunk_len(size_t i)
     return i <= 8 ? (size_t)1 << (i - 1) : POOL_CHUNK_MAX;
 }
 
-/* A connection's pool slot: the tcp_conn, and its tcp_rcv_tune when the
- * profile tunes (tcp_tune). */
-static size_t conn_slot_size(const tcp_stack *s)
+size_t tcp_conn_slot_size(const tcp_stack *s)
 {
     return sizeof(tcp_conn) + (tcp_profile_tunes(s->profile) ? sizeof(tcp_rcv_tune) : 0);
 }
@@ -550,7 +583,7 @@ static void *chunk_slots(tcp_chunk *k)
 static tcp_conn *conn_slot(const tcp_stack *s, const tcp_chunk *k, size_t j)
 {
     return (tcp_conn *)(void *)((unsigned char *)chunk_slots((tcp_chunk *)k) +
-                                j * conn_slot_size(s));
+                                j * tcp_conn_slot_size(s));
 }
 
 /* Appends the next chunk (pool_chunk_len(p->nchunks) zeroed slots of
@@ -582,6 +615,7 @@ static void *pool_get(tcp_pool *p, size_t elem)
         return NULL;
     tcp_sk *e = p->free;
     p->free = e->id_next;
+    p->used++;
     return e;
 }
 
@@ -616,13 +650,13 @@ static void pool_free_chunks(tcp_pool *p, tcp_chunk **park)
  * chunk and gives it back (tw_shrink) without allocating. */
 static void pool_release_if_unused(tcp_stack *s)
 {
-    if (s->nconns - s->ntw != 0 || !s->pool.nchunks)
+    if (s->pool.used != 0 || !s->pool.nchunks)
         return;
     tcp_scratch *sc = s->scratch;
     bool park = !sc->spare_chunk;
     pool_free_chunks(&s->pool, &sc->spare_chunk);
     if (park && sc->spare_chunk)
-        sc->spare_conn_size = conn_slot_size(s);
+        sc->spare_conn_size = tcp_conn_slot_size(s);
 }
 
 /* The connection pool's first chunk: the parked one if there is one of
@@ -631,8 +665,8 @@ static int conn_pool_grow(tcp_stack *s)
 {
     tcp_pool *p = &s->pool;
     tcp_chunk *spare = s->scratch->spare_chunk;
-    if (p->nchunks || !spare || s->scratch->spare_conn_size != conn_slot_size(s))
-        return pool_grow(p, conn_slot_size(s));
+    if (p->nchunks || !spare || s->scratch->spare_conn_size != tcp_conn_slot_size(s))
+        return pool_grow(p, tcp_conn_slot_size(s));
     s->scratch->spare_chunk = NULL;
     spare->u.older = NULL;
     p->chunks = spare;
@@ -663,11 +697,9 @@ static int heap_reserve(tcp_stack *s, size_t n)
     return 0;
 }
 
-/* Every field of c at its zero value: state CLOSED, no timer, the
- * profile's options, in no table, without an id. */
-static void conn_blank(tcp_stack *s, tcp_conn *c)
+void tcp_conn_blank(tcp_stack *s, tcp_conn *c)
 {
-    memset(c, 0, conn_slot_size(s));
+    memset(c, 0, tcp_conn_slot_size(s));
     c->stack = s;
     c->state = TCP_CLOSED;
     c->sk.heap_idx = TCP_HEAP_NONE;
@@ -681,8 +713,8 @@ static tcp_conn *pool_take(tcp_stack *s)
 {
     if (!s->pool.free && conn_pool_grow(s))
         return NULL;
-    tcp_conn *c = pool_get(&s->pool, conn_slot_size(s));
-    conn_blank(s, c);
+    tcp_conn *c = pool_get(&s->pool, tcp_conn_slot_size(s));
+    tcp_conn_blank(s, c);
     return c;
 }
 
@@ -698,11 +730,12 @@ static void pool_put(tcp_conn *c)
     c->state = TCP_CLOSED;
     c->id = 0;
     pool_put_slot(&s->pool, c);
+    s->pool.used--;
 }
 
 tcp_conn *tcp_conn_new(tcp_stack *s)
 {
-    if (heap_reserve(s, s->nconns + 1))
+    if (heap_reserve(s, (size_t)s->by_id.count + 1))
         return NULL;
     tcp_conn *c = pool_take(s);
     if (!c)
@@ -713,7 +746,6 @@ tcp_conn *tcp_conn_new(tcp_stack *s)
         return NULL;
     }
     s->next_id++;
-    s->nconns++;
     return c;
 }
 
@@ -732,12 +764,12 @@ tcp_conn *tcp_conn_new(tcp_stack *s)
 static void tw_put(tcp_stack *s, tcp_tw *tw)
 {
     pool_put_slot(&s->tw_pool, tw);
-    s->ntw--;
+    s->tw_pool.used--;
 }
 
 static void tw_release_if_unused(tcp_stack *s)
 {
-    if (s->ntw == 0 && s->tw_pool.nchunks)
+    if (s->tw_pool.used == 0 && s->tw_pool.nchunks)
         pool_free_chunks(&s->tw_pool, NULL);
 }
 
@@ -768,7 +800,6 @@ static void tw_shrink(tcp_conn *c)
     tcp_tw *tw = pool_get(&s->tw_pool, sizeof *tw);
     if (!tw)
         return;
-    s->ntw++;
     memset(tw, 0, sizeof *tw);
     tw->sk.tw = true;
     tcp_tw_save(tw, c);
@@ -790,7 +821,6 @@ static void tw_drop(tcp_stack *s, tcp_tw *tw)
     port_drop(s, tw->lport);
     tw_put(s, tw);
     tw_release_if_unused(s);
-    s->nconns--;
 }
 
 /* The connection of a table or heap entry, rebuilt if it is a minisock;
@@ -814,12 +844,154 @@ static tcp_conn *conn_at(tcp_stack *s, tcp_sk *e, bool keep)
     return c;
 }
 
+/* ---- Listener records (tcp_ls.c) -----------------------------------------------------
+ *
+ * A record takes its listener's place in the id table and, in LISTEN, in
+ * the 4-tuple table, and keeps its count in the port table; the
+ * connection's slot goes back to the pool. A call or a segment rebuilds
+ * the listener in a frame on its caller's C stack (ls_open), which takes
+ * the record's places until tcp_frame_close puts the record back: no
+ * allocation, and a pool slot only for a listener that connects. */
+
+static tcp_frame *frame_of(tcp_conn *c)
+{
+    assert(c->framed);
+    return (tcp_frame *)(void *)c; /* c is tcp_frame's first member */
+}
+
+static tcp_conn *ls_open(tcp_stack *s, tcp_sk *e, tcp_frame *f)
+{
+    tcp_ls *ls = (tcp_ls *)e;
+    tcp_conn *c = &f->c;
+    tcp_conn_blank(s, c);
+    tcp_ls_restore(c, ls);
+    c->framed = true;
+    sk_replace(s, &ls->sk, &c->sk);
+    f->ls = ls;
+    return c;
+}
+
+tcp_conn *tcp_stack_open(tcp_stack *s, tcp_sock_id id, tcp_frame *f)
+{
+    f->ls = NULL;
+    tcp_sk *e = find_sk(s, id);
+    if (!e || e->tw)
+        return NULL;
+    return e->ls ? ls_open(s, e, f) : (tcp_conn *)e;
+}
+
+tcp_conn *tcp_stack_open_listener(tcp_stack *s, uint16_t lport, tcp_frame *f)
+{
+    f->ls = NULL;
+    tcp_sk *e = tcp_stack_lookup(s, lport, 0, 0);
+    if (!e)
+        return NULL;
+    return e->ls ? ls_open(s, e, f) : (tcp_conn *)e;
+}
+
+const tcp_conn *tcp_stack_view(const tcp_stack *s, tcp_sock_id id, tcp_frame *f)
+{
+    f->ls = NULL;
+    const tcp_sk *e = find_sk(s, id);
+    if (!e || e->tw)
+        return NULL;
+    if (!e->ls)
+        return conn_of(e);
+    tcp_conn_blank((tcp_stack *)s, &f->c);
+    tcp_ls_restore(&f->c, ls_of(e));
+    return &f->c;
+}
+
+/* The record of a listener rebuilt in a frame is gone: the listener was
+ * reclaimed (conn_free: its queues and options with it) or moved to the
+ * pool (they went with it). */
+static void ls_forget(tcp_conn *c)
+{
+    tcp_frame *f = frame_of(c);
+    free(f->ls);
+    f->ls = NULL;
+}
+
+tcp_conn *tcp_stack_unframe(tcp_conn *c)
+{
+    if (!c->framed)
+        return c;
+    tcp_stack *s = c->stack;
+    if (!s->pool.free && conn_pool_grow(s))
+        return NULL;
+    tcp_conn *n = pool_get(&s->pool, tcp_conn_slot_size(s));
+    memcpy(n, c, tcp_conn_slot_size(s));
+    n->framed = false;
+    sk_replace(s, &c->sk, &n->sk);
+    ls_forget(c);
+    c->framed = false;
+    return n;
+}
+
+void tcp_frame_close(tcp_frame *f)
+{
+    tcp_ls *ls = f->ls;
+    if (!ls)
+        return;
+    tcp_conn *c = &f->c;
+    /* The record keeps every field a call or a segment can change on a
+     * listener (test_listener.c compares the two forms on each call), so
+     * a listener rebuilt from it fits it again as long as it keeps the
+     * shape; the byte-for-byte check runs with the invariant checker. No
+     * call leaves it another shape but connect, which moves it to the
+     * pool itself; should one, it goes there, or (out of memory) into
+     * the record as far as it holds. */
+    bool fits = c->stack->check_on ? tcp_ls_fits(c) : tcp_ls_shaped(c);
+    if (!fits && tcp_stack_unframe(c))
+        return;
+    assert(!c->stack->check_on || tcp_ls_fits(c));
+    tcp_ls_save(ls, c);
+    sk_replace(c->stack, &c->sk, &ls->sk);
+    c->framed = false;
+    f->ls = NULL;
+}
+
+void tcp_stack_ls_shrink(tcp_conn *c)
+{
+    if (c->framed || !tcp_ls_fits(c))
+        return;
+    tcp_stack *s = c->stack;
+    tcp_ls *ls = calloc(1, sizeof *ls);
+    if (!ls)
+        return;
+    ls->sk.ls = true;
+    ls->sk.heap_idx = TCP_HEAP_NONE;
+    tcp_ls_save(ls, c);
+    sk_replace(s, &c->sk, &ls->sk);
+    /* The record owns the queues, the options and the port's count now. */
+    c->lq = NULL;
+    c->opts = NULL;
+    c->port_bound = false;
+    pool_put(c);
+    pool_release_if_unused(s);
+}
+
+/* Frees the records a stack holds (tcp_stack_free). */
+static void ls_free_all(tcp_stack *s)
+{
+    for (size_t i = 0; i <= s->by_id.mask; i++) {
+        for (tcp_sk *e = s->by_id.slots[i], *next; e; e = next) {
+            next = e->id_next;
+            if (!e->ls)
+                continue;
+            tcp_ls *ls = (tcp_ls *)e;
+            free(ls->lq);
+            free(ls->opts);
+            free(ls);
+        }
+    }
+}
+
 static void listener_unlink(tcp_conn *child)
 {
-    tcp_conn *l = tcp_stack_find(child->stack, child->parent);
-    if (!l || !tcp_conn_lq(l) || (!child->in_syn_q && !child->in_accept_q))
+    tcp_lq *q = tcp_stack_parent_lq(child->stack, child->parent);
+    if (!q || (!child->in_syn_q && !child->in_accept_q))
         return;
-    tcp_lq *q = l->lq;
     tcp_conn **pp = child->in_syn_q ? &q->syn_q : &q->acc_head;
     tcp_conn *prev = NULL;
     while (*pp && *pp != child) {
@@ -841,6 +1013,8 @@ static void listener_unlink(tcp_conn *child)
 
 static void conn_free(tcp_conn *c)
 {
+    if (c->framed && !frame_of(c)->ls)
+        return; /* a rebuilt listener reclaimed already (a nested call closed it) */
     tcp_stack *s = c->stack;
     listener_unlink(c);
     heap_remove(s, &c->sk);
@@ -850,8 +1024,17 @@ static void conn_free(tcp_conn *c)
     port_release(c);
     tcp_ring_free(&c->sndq);
     tcp_ring_free(&c->rcvq);
-    pool_put(c);
-    s->nconns--;
+    if (c->framed) {
+        free(c->opts);
+        free(c->lq);
+        c->opts = NULL;
+        c->lq = NULL;
+        c->state = TCP_CLOSED;
+        c->id = 0;
+        ls_forget(c); /* framed stays: a second conn_free finds it reclaimed */
+    } else {
+        pool_put(c);
+    }
     pool_release_if_unused(s);
 }
 
@@ -898,6 +1081,11 @@ int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
     const tcp_sk *e = find_sk(s, id);
     if (!e)
         return -1;
+    if (e->ls) {
+        tcp_frame f;
+        tcb_fill(tcp_stack_view(s, id, &f), out);
+        return 0;
+    }
     if (!e->tw) {
         tcb_fill(conn_of(e), out);
         return 0;
@@ -908,7 +1096,7 @@ int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
         tcp_conn c;
         tcp_rcv_tune tune; /* the rest of a slot (tcp_tune) */
     } slot;
-    conn_blank((tcp_stack *)s, &slot.c);
+    tcp_conn_blank((tcp_stack *)s, &slot.c);
     tcp_tw_restore(&slot.c, tw_of(e), tw_deadline(e));
     tcb_fill(&slot.c, out);
     return 0;
@@ -1121,6 +1309,7 @@ void tcp_stack_free(tcp_stack *s)
 {
     if (!s)
         return;
+    ls_free_all(s);             /* first: the id table's chains run through the pools */
     size_t i = s->pool.nchunks; /* the newest chunk's index + 1 */
     for (tcp_chunk *k = s->pool.chunks; k; k = k->u.older) {
         size_t n = pool_chunk_len(--i);
@@ -1160,7 +1349,7 @@ const tcp_profile *tcp_stack_profile(const tcp_stack *s)
 
 size_t tcp_stack_conns(const tcp_stack *s)
 {
-    return s->nconns;
+    return s->by_id.count;
 }
 
 uint64_t tcp_stack_malformed(const tcp_stack *s)
@@ -1189,9 +1378,26 @@ static size_t pool_slots(const tcp_pool *p, size_t *head_bytes)
     return n;
 }
 
+/* The listener records, with their queues and option records. */
+static size_t ls_bytes(const tcp_stack *s, size_t *count)
+{
+    size_t n = 0;
+    *count = 0;
+    for (size_t i = 0; i <= s->by_id.mask; i++) {
+        for (const tcp_sk *e = s->by_id.slots[i]; e; e = e->id_next) {
+            if (!e->ls)
+                continue;
+            ++*count;
+            n += sizeof(tcp_ls) + (ls_of(e)->lq ? sizeof(tcp_lq) : 0) +
+                 (ls_of(e)->opts ? sizeof(tcp_conn_opts) : 0);
+        }
+    }
+    return n;
+}
+
 void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
 {
-    *m = (tcp_mem){.tws = s->ntw, .tw_bytes = s->ntw * sizeof(tcp_tw)};
+    *m = (tcp_mem){.tws = s->tw_pool.used, .tw_bytes = s->tw_pool.used * sizeof(tcp_tw)};
     size_t lq = 0, heads = 0, i = s->pool.nchunks; /* the newest chunk's index + 1 */
     for (const tcp_chunk *k = s->pool.chunks; k; k = k->u.older) {
         size_t n = pool_chunk_len(--i);
@@ -1203,14 +1409,16 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
         }
     }
     size_t pool = pool_slots(&s->pool, &heads), tw_pool = pool_slots(&s->tw_pool, &heads);
-    m->conns = s->nconns - s->ntw;
-    m->conn_bytes = m->conns * conn_slot_size(s);
+    m->listener_bytes = ls_bytes(s, &m->listeners);
+    m->conns = s->pool.used;
+    m->conn_bytes = m->conns * tcp_conn_slot_size(s);
     m->index_bytes = table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
                      (s->heap != s->heap_first ? (size_t)s->heap_cap * sizeof *s->heap : 0) +
                      (s->ports ? (s->ports_mask + 1) * sizeof *s->ports : 0);
     m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->profile : 0) +
-                     (s->check ? sizeof *s->check : 0) + pool * conn_slot_size(s) +
-                     tw_pool * sizeof(tcp_tw) + heads + m->ring_bytes + m->index_bytes + lq;
+                     (s->check ? sizeof *s->check : 0) + pool * tcp_conn_slot_size(s) +
+                     tw_pool * sizeof(tcp_tw) + heads + m->ring_bytes + m->index_bytes + lq +
+                     m->listener_bytes;
     if (s->own_scratch) {
         const tcp_scratch *sc = s->scratch;
         m->total_bytes += sizeof *sc + tcp_ring_spares_bytes(sc) +
@@ -1239,13 +1447,39 @@ void tcp_stack_on_time(tcp_stack *s)
     }
 }
 
+/* A segment to connection c (NULL: none; or none rebuilt, out of
+ * memory, if `found`). */
+static void input_to(tcp_stack *s, tcp_conn *c, bool found, const tcp_seg *seg)
+{
+    if (found && !c) {
+        tcp_ev_nosock(s, TCP_EV_DROP, seg, "out of memory");
+        return;
+    }
+    if (!c) {
+        tcp_ev_nosock(s, TCP_EV_SEG_IN, seg, NULL);
+        tcp_input_no_conn(s, seg);
+        return;
+    }
+    c->stats.segs_in++;
+    c->stats.bytes_in += seg->len;
+    tcp_ev(c, TCP_EV_SEG_IN, 0, seg, NULL);
+    tcp_input(c, seg);
+    tcp_stack_settle(c);
+}
+
+static void malformed_count(tcp_stack *s)
+{
+    if (s->malformed < UINT32_MAX)
+        s->malformed++;
+}
+
 void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len)
 {
     s->now = s->env->now_ns(s->ctx);
     tcp_seg seg;
     tcp_wire_err err = datagram ? tcp_wire_parse(datagram, len, &seg) : TCP_WIRE_TRUNCATED;
     if (err != TCP_WIRE_OK) {
-        s->malformed++;
+        malformed_count(s);
         tcp_ev_nosock(s, TCP_EV_DROP, NULL, tcp_wire_err_name(err));
         return;
     }
@@ -1254,24 +1488,17 @@ void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len)
         return;
     }
     if (seg.src_port == 0 || seg.dst_port == 0) {
-        s->malformed++;
+        malformed_count(s);
         tcp_ev_nosock(s, TCP_EV_DROP, &seg, "port 0");
         return;
     }
     tcp_sk *e = tcp_stack_lookup(s, seg.dst_port, seg.src_addr, seg.src_port);
-    tcp_conn *c = e ? conn_at(s, e, true) : tcp_stack_listener(s, seg.dst_port);
-    if (e && !c) {
-        tcp_ev_nosock(s, TCP_EV_DROP, &seg, "out of memory");
-        return;
-    }
-    if (!c) {
-        tcp_ev_nosock(s, TCP_EV_SEG_IN, &seg, NULL);
-        tcp_input_no_conn(s, &seg);
-        return;
-    }
-    c->stats.segs_in++;
-    c->stats.bytes_in += seg.len;
-    tcp_ev(c, TCP_EV_SEG_IN, 0, &seg, NULL);
-    tcp_input(c, &seg);
-    tcp_stack_settle(c);
+    /* The listener, rebuilt if it is a record, for a segment that has no
+     * connection and for a SYN, which may end a TIME-WAIT connection and
+     * go to the listener (tcp_input.c, RFC 1122 §4.2.2.13). */
+    tcp_frame f; /* not zeroed: 448 bytes per segment; ls says whether it holds one */
+    f.ls = NULL;
+    tcp_conn *l = !e || (seg.flags & TCP_SYN) ? tcp_stack_open_listener(s, seg.dst_port, &f) : NULL;
+    input_to(s, e ? conn_at(s, e, true) : l, e != NULL, &seg);
+    tcp_frame_close(&f);
 }

@@ -108,13 +108,27 @@ void tcp_conn_init_seq(tcp_conn *c, uint32_t iss)
     c->snd_buf_seq = iss + 1;
 }
 
-static tcp_conn *held(tcp_stack *s, tcp_sock_id id)
+/* The socket the user holds with this id, a listener record rebuilt in f
+ * (tcp_frame_close puts it back); NULL (f closed) if there is none. */
+static tcp_conn *held(tcp_stack *s, tcp_sock_id id, tcp_frame *f)
 {
-    tcp_conn *c = tcp_stack_find(s, id);
-    if (!c || !c->user_held)
+    tcp_conn *c = tcp_stack_open(s, id, f);
+    if (!c || !c->user_held) {
+        tcp_frame_close(f);
         return NULL;
+    }
     s->now = s->env->now_ns(s->ctx);
     return c;
+}
+
+/* Runs fn on the socket the user holds with this id; TCP_EBADF if none. */
+static int call_held(tcp_stack *s, tcp_sock_id id, int (*fn)(tcp_stack *, tcp_conn *))
+{
+    tcp_frame f;
+    tcp_conn *c = held(s, id, &f);
+    int rc = c ? fn(s, c) : TCP_EBADF;
+    tcp_frame_close(&f);
+    return rc;
 }
 
 static void user_ev(tcp_conn *c, tcp_user_call call, const char *note)
@@ -144,16 +158,13 @@ int tcp_socket(tcp_stack *s, tcp_sock_id *out)
     return TCP_OK;
 }
 
-int tcp_bind(tcp_stack *s, tcp_sock_id id, uint16_t port)
+static int bind_held(tcp_stack *s, tcp_conn *c, uint16_t port)
 {
-    tcp_conn *c = held(s, id);
-    if (!c)
-        return TCP_EBADF;
     if (c->state != TCP_CLOSED || c->ever_used || c->lport)
         return TCP_EINVAL;
     /* An explicit port conflicts with a listener or another bound, unused
      * socket only; connected sockets own just their 4-tuple. */
-    if (port && (tcp_stack_listener(s, port) || tcp_stack_port_idle(s, port)))
+    if (port && (tcp_stack_listening(s, port) || tcp_stack_port_idle(s, port)))
         return TCP_EADDRINUSE;
     int rc = port ? tcp_stack_port_take(c, port) : take_ephemeral(c);
     if (rc == TCP_OK)
@@ -161,11 +172,17 @@ int tcp_bind(tcp_stack *s, tcp_sock_id id, uint16_t port)
     return rc;
 }
 
-int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
+int tcp_bind(tcp_stack *s, tcp_sock_id id, uint16_t port)
 {
-    tcp_conn *c = held(s, id);
-    if (!c)
-        return TCP_EBADF;
+    tcp_frame f;
+    tcp_conn *c = held(s, id, &f);
+    int rc = c ? bind_held(s, c, port) : TCP_EBADF;
+    tcp_frame_close(&f);
+    return rc;
+}
+
+static int listen_held(tcp_stack *s, tcp_conn *c, uint32_t backlog)
+{
     user_ev(c, TCP_CALL_LISTEN, "listen()");
     if (c->state == TCP_LISTEN) { /* listen again: a new backlog */
         c->lq->backlog = backlog;
@@ -176,7 +193,7 @@ int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
     int rc = c->lport ? TCP_OK : take_ephemeral(c);
     if (rc)
         return rc;
-    if (tcp_stack_listener(s, c->lport))
+    if (tcp_stack_listening(s, c->lport))
         return TCP_EADDRINUSE;
     assert(!c->passive); /* its word is q_next (tcp_conn_lq) */
     if (!c->lq && !(c->lq = calloc(1, sizeof *c->lq)))
@@ -190,11 +207,19 @@ int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
     return TCP_OK;
 }
 
-int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
+int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
 {
-    tcp_conn *c = held(s, id);
-    if (!c)
-        return TCP_EBADF;
+    tcp_frame f;
+    tcp_conn *c = held(s, id, &f);
+    int rc = c ? listen_held(s, c, backlog) : TCP_EBADF;
+    if (rc == TCP_OK)
+        tcp_stack_ls_shrink(c); /* a new listener: a record from now on */
+    tcp_frame_close(&f);
+    return rc;
+}
+
+static int connect_held(tcp_stack *s, tcp_conn *c, uint32_t raddr, uint16_t rport)
+{
     if (raddr == 0 || rport == 0)
         return TCP_EINVAL;
     /* §3.10.1: OPEN in LISTEN "change the connection from passive to
@@ -215,6 +240,9 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
         return rc;
     if (tcp_stack_lookup(s, c->lport, raddr, rport))
         return TCP_EADDRINUSE;
+    /* A listener record becomes a connection again, in a pool slot. */
+    if (from_listen && !(c = tcp_stack_unframe(c)))
+        return TCP_ENOMEM;
     if (from_listen)
         tcp_stack_listen_remove(c); /* before its key changes: (lport, 0, 0) */
     c->raddr = raddr;
@@ -235,11 +263,18 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
     return TCP_OK;
 }
 
-int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out)
+int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
 {
-    tcp_conn *l = held(s, listener);
-    if (!l)
-        return TCP_EBADF;
+    tcp_frame f;
+    tcp_conn *c = held(s, id, &f);
+    int rc = c ? connect_held(s, c, raddr, rport) : TCP_EBADF;
+    tcp_frame_close(&f);
+    return rc;
+}
+
+static int accept_held(tcp_stack *s, tcp_conn *l, tcp_sock_id *out)
+{
+    (void)s;
     if (l->state != TCP_LISTEN || !out)
         return TCP_EINVAL;
     if (l->acc_abort) { /* FreeBSD solisten_dequeue: so_error, once */
@@ -262,6 +297,15 @@ int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out)
     return TCP_OK;
 }
 
+int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out)
+{
+    tcp_frame f;
+    tcp_conn *l = held(s, listener, &f);
+    int rc = l ? accept_held(s, l, out) : TCP_EBADF;
+    tcp_frame_close(&f);
+    return rc;
+}
+
 /* The send ring's length once `len` more bytes (as many as fit) are queued. */
 static uint32_t send_room_end(const tcp_conn *c, size_t len)
 {
@@ -269,11 +313,8 @@ static uint32_t send_room_end(const tcp_conn *c, size_t len)
     return c->sndq.len + (len < room ? (uint32_t)len : room);
 }
 
-long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
+static long send_held(tcp_stack *s, tcp_conn *c, const void *buf, size_t len)
 {
-    tcp_conn *c = held(s, id);
-    if (!c)
-        return TCP_EBADF;
     int rc = TCP_OK;
     if (c->err)
         rc = c->err;
@@ -298,6 +339,15 @@ long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
     tcp_output(c);
     tcp_stack_settle(c);
     return (long)n;
+}
+
+long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
+{
+    tcp_frame f;
+    tcp_conn *c = held(s, id, &f);
+    long rc = c ? send_held(s, c, buf, len) : TCP_EBADF;
+    tcp_frame_close(&f);
+    return rc;
 }
 
 /* After the user read: tell the peer about a window that opened enough
@@ -339,11 +389,8 @@ static bool read_ack(tcp_conn *c)
     return true;
 }
 
-long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len)
+static long recv_held(tcp_conn *c, void *buf, size_t len)
 {
-    tcp_conn *c = held(s, id);
-    if (!c)
-        return TCP_EBADF;
     if (!buf && len)
         return TCP_EINVAL;
     if (c->rcvq.len && len) {
@@ -373,9 +420,18 @@ long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len)
     return rc;
 }
 
+long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len)
+{
+    tcp_frame f;
+    tcp_conn *c = held(s, id, &f);
+    long rc = c ? recv_held(c, buf, len) : TCP_EBADF;
+    tcp_frame_close(&f);
+    return rc;
+}
+
 size_t tcp_readable(const tcp_stack *s, tcp_sock_id id)
 {
-    const tcp_conn *c = tcp_stack_find(s, id);
+    const tcp_conn *c = tcp_stack_find(s, id); /* a listener record holds no byte */
     return c && c->user_held ? c->rcvq.len : 0;
 }
 
@@ -471,11 +527,8 @@ static void close_send_side(tcp_conn *c, const char *note)
     }
 }
 
-int tcp_shutdown(tcp_stack *s, tcp_sock_id id)
+static int shutdown_held(tcp_stack *s, tcp_conn *c)
 {
-    tcp_conn *c = held(s, id);
-    if (!c)
-        return TCP_EBADF;
     user_ev(c, TCP_CALL_SHUTDOWN, "shutdown()");
     if (c->state == TCP_CLOSED)
         return c->err ? c->err : TCP_ENOTCONN;
@@ -489,11 +542,13 @@ int tcp_shutdown(tcp_stack *s, tcp_sock_id id)
     return TCP_OK;
 }
 
-int tcp_shutdown_read(tcp_stack *s, tcp_sock_id id)
+int tcp_shutdown(tcp_stack *s, tcp_sock_id id)
 {
-    tcp_conn *c = held(s, id);
-    if (!c)
-        return TCP_EBADF;
+    return call_held(s, id, shutdown_held);
+}
+
+static int shutdown_read_held(tcp_stack *s, tcp_conn *c)
+{
     user_ev(c, TCP_CALL_SHUTDOWN, "shutdown(SHUT_RD)");
     /* Linux inet_shutdown: ENOTCONN unless connected or connecting;
      * a listener stops listening (tcp_disconnect). FreeBSD soshutdown
@@ -514,11 +569,13 @@ int tcp_shutdown_read(tcp_stack *s, tcp_sock_id id)
     return TCP_OK;
 }
 
-int tcp_close(tcp_stack *s, tcp_sock_id id)
+int tcp_shutdown_read(tcp_stack *s, tcp_sock_id id)
 {
-    tcp_conn *c = held(s, id);
-    if (!c)
-        return TCP_EBADF;
+    return call_held(s, id, shutdown_read_held);
+}
+
+static int close_held(tcp_stack *s, tcp_conn *c)
+{
     user_ev(c, TCP_CALL_CLOSE, "close()");
     c->user_held = false;
     c->released = true;
@@ -546,17 +603,25 @@ int tcp_close(tcp_stack *s, tcp_sock_id id)
     return TCP_OK;
 }
 
-int tcp_abort(tcp_stack *s, tcp_sock_id id)
+int tcp_close(tcp_stack *s, tcp_sock_id id)
 {
-    tcp_conn *c = held(s, id);
-    if (!c)
-        return TCP_EBADF;
+    return call_held(s, id, close_held);
+}
+
+static int abort_held(tcp_stack *s, tcp_conn *c)
+{
+    (void)s;
     user_ev(c, TCP_CALL_ABORT, "abort()");
     c->user_held = false;
     c->released = true;
     abort_conn(c, "abort()");
     tcp_stack_settle(c);
     return TCP_OK;
+}
+
+int tcp_abort(tcp_stack *s, tcp_sock_id id)
+{
+    return call_held(s, id, abort_held);
 }
 
 /* ---- Options and status (§3.10.6) ---------------------------------------- */
@@ -606,11 +671,8 @@ static void keepalive_restart(tcp_conn *c, tcp_opt opt)
     tcp_timer_arm_keepalive(c);
 }
 
-int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
+static int setopt_held(tcp_conn *c, tcp_opt opt, uint64_t v)
 {
-    tcp_conn *c = held(s, id);
-    if (!c)
-        return TCP_EBADF;
     switch (opt) {
     case TCP_OPT_LINGER_ZERO:
         c->linger_zero = v != 0;
@@ -685,9 +747,19 @@ int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
     return TCP_OK;
 }
 
+int tcp_setopt(tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t v)
+{
+    tcp_frame f;
+    tcp_conn *c = held(s, id, &f);
+    int rc = c ? setopt_held(c, opt, v) : TCP_EBADF;
+    tcp_frame_close(&f);
+    return rc;
+}
+
 int tcp_getopt(const tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t *v)
 {
-    const tcp_conn *c = tcp_stack_find(s, id);
+    tcp_frame f;
+    const tcp_conn *c = tcp_stack_view(s, id, &f);
     if (!c || !c->user_held)
         return TCP_EBADF;
     if (!v)
@@ -797,7 +869,8 @@ static bool zero_window_probing(const tcp_conn *c)
 
 int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
 {
-    const tcp_conn *c = tcp_stack_find(s, id);
+    tcp_frame f;
+    const tcp_conn *c = tcp_stack_view(s, id, &f);
     if (!c || !c->user_held || !o)
         return TCP_EBADF;
     memset(o, 0, sizeof *o);
@@ -833,13 +906,16 @@ int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
     return TCP_OK;
 }
 
-/* The readers below see a TIME_WAIT minisock (tcp_tw.c) as the
- * connection it was made from. */
+/* The readers below see a TIME_WAIT minisock (tcp_tw.c) and a listener
+ * record (tcp_ls.c) as the connection each was made from. */
 tcp_state tcp_sock_state(const tcp_stack *s, tcp_sock_id id)
 {
     const tcp_conn *c = tcp_stack_find(s, id);
     if (c)
         return c->state;
+    const tcp_ls *ls = tcp_stack_find_ls(s, id);
+    if (ls)
+        return (tcp_state)ls->state;
     return tcp_stack_find_tw(s, id) ? TCP_TIME_WAIT : TCP_CLOSED;
 }
 
@@ -848,6 +924,9 @@ const tcp_stats *tcp_sock_stats(const tcp_stack *s, tcp_sock_id id)
     const tcp_conn *c = tcp_stack_find(s, id);
     if (c)
         return &c->stats;
+    const tcp_ls *ls = tcp_stack_find_ls(s, id);
+    if (ls)
+        return &ls->stats;
     const tcp_tw *tw = tcp_stack_find_tw(s, id);
     return tw ? &tw->stats : NULL;
 }
@@ -857,6 +936,9 @@ int tcp_sock_error(const tcp_stack *s, tcp_sock_id id)
     const tcp_conn *c = tcp_stack_find(s, id);
     if (c)
         return c->err;
+    const tcp_ls *ls = tcp_stack_find_ls(s, id);
+    if (ls)
+        return ls->err;
     const tcp_tw *tw = tcp_stack_find_tw(s, id);
     return tw ? tw->err : 0;
 }
@@ -864,7 +946,8 @@ int tcp_sock_error(const tcp_stack *s, tcp_sock_id id)
 int tcp_sock_endpoints(const tcp_stack *s, tcp_sock_id id, uint16_t *lport, uint32_t *raddr,
                        uint16_t *rport)
 {
-    const tcp_conn *c = tcp_stack_find(s, id);
+    tcp_frame f;
+    const tcp_conn *c = tcp_stack_view(s, id, &f);
     const tcp_tw *tw = c ? NULL : tcp_stack_find_tw(s, id);
     if (!c && !tw)
         return -1;

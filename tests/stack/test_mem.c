@@ -285,8 +285,11 @@ static void connection_and_stack_sizes_hold_their_bounds(void **state)
     assert_true(sizeof(tcp_conn) <= 400);
     /* 272 until the environment was a pointer (232), the first slots of
      * the tables and the heap the stack's own (296, and four blocks fewer)
-     * and the listeners kept in the 4-tuple table (264). */
-    assert_true(sizeof(tcp_stack) <= 264);
+     * and the listeners kept in the 4-tuple table (264), and until the
+     * count of sockets was the id table's, the pools counted their slots
+     * in use, and the malformed count and the port counts went to 32 and
+     * 16 bits (248: a 256-byte block from the allocator, not 272). */
+    assert_true(sizeof(tcp_stack) <= 248);
     /* A stack never checked holds no checker state. */
     fixture *fx = fx_new();
     assert_int_equal(tcp_check_enabled(fx->s), tcp_check_default());
@@ -342,10 +345,17 @@ static void a_listener_pays_for_its_queues_alone(void **state)
     tcp_stack_mem(fx->s, &before);
     assert_int_equal(tcp_listen(fx->s, l, 8), TCP_OK);
     tcp_stack_mem(fx->s, &after);
-    assert_non_null(tcp_stack_find(fx->s, l)->lq);
+    /* The listener is a record now (tcp_ls): its queues are its own, and
+     * its connection slot went back to the pool (which keeps its chunks
+     * while c uses one). */
+    assert_null(tcp_stack_find(fx->s, l));
+    assert_non_null(tcp_stack_find_ls(fx->s, l)->lq);
     assert_null(tcp_stack_find(fx->s, c)->lq);
     assert_int_equal(after.index_bytes, before.index_bytes);
-    assert_int_equal(after.total_bytes - before.total_bytes, sizeof(tcp_lq));
+    assert_int_equal(after.conns, 1);
+    assert_int_equal(after.listeners, 1);
+    assert_int_equal(after.listener_bytes, sizeof(tcp_ls) + sizeof(tcp_lq));
+    assert_int_equal(after.total_bytes - before.total_bytes, sizeof(tcp_ls) + sizeof(tcp_lq));
     /* listen() again only changes the backlog. */
     assert_int_equal(tcp_listen(fx->s, l, 16), TCP_OK);
     tcp_mem again;
@@ -354,7 +364,8 @@ static void a_listener_pays_for_its_queues_alone(void **state)
     assert_int_equal(tcp_close(fx->s, l), TCP_OK);
     tcp_stack_mem(fx->s, &again);
     assert_int_equal(again.conns, 1);
-    assert_true(again.total_bytes + sizeof(tcp_lq) <= after.total_bytes);
+    assert_int_equal(again.listeners, 0);
+    assert_true(again.total_bytes + sizeof(tcp_ls) + sizeof(tcp_lq) <= after.total_bytes);
     assert_int_equal(tcp_close(fx->s, c), TCP_OK);
     fx_free(fx);
 }
@@ -443,7 +454,7 @@ static void a_child_inherits_its_listeners_options_record(void **state)
     tcp_sock_id c1 = h_accept(h, H_B, plain), c2 = h_accept(h, H_B, tuned);
     assert_null(tcp_stack_find(b, c1)->opts);
     assert_non_null(tcp_stack_find(b, c2)->opts);
-    assert_ptr_not_equal(tcp_stack_find(b, c2)->opts, tcp_stack_find(b, tuned)->opts);
+    assert_ptr_not_equal(tcp_stack_find(b, c2)->opts, tcp_stack_find_ls(b, tuned)->opts);
     assert_int_equal(opt_of(b, c2, TCP_OPT_KEEPIDLE_NS), H_S(7));
     assert_int_equal(opt_of(b, c2, TCP_OPT_KEEPCNT), 4);
     assert_int_equal(opt_of(b, c2, TCP_OPT_KEEPINTVL_NS),
@@ -472,8 +483,9 @@ static void engine_state_is_paid_for_by_the_profiles_that_use_it(void **state)
         h_expect_recv(h, H_B, pr.server, "hello");
         tcp_mem m;
         tcp_stack_mem(h_stack(h, H_B), &m);
-        assert_int_equal(m.conns, 2);
-        assert_int_equal(m.conn_bytes, 2 * slot[i]);
+        assert_int_equal(m.conns, 1); /* the child; the listener is a record */
+        assert_int_equal(m.listeners, 1);
+        assert_int_equal(m.conn_bytes, slot[i]);
         h_free(h);
     }
 }
@@ -889,7 +901,8 @@ static void idle_established_costs_under_1_kib(void **state)
     for (size_t k = 0; k < 2; k++) {
         tcp_mem m;
         tcp_stack_mem(h_stack(h, k), &m);
-        assert_int_equal(m.conns, k == H_A ? MEM_PAIRS : MEM_PAIRS + 1);
+        assert_int_equal(m.conns, MEM_PAIRS); /* and B's listener, a record */
+        assert_int_equal(m.listeners, k == H_A ? 0 : 1);
         assert_int_equal(m.tws, 0);
         assert_int_equal(m.ring_bytes, 0); /* no byte sent: no ring */
         size_t per_conn = (m.conn_bytes + m.index_bytes) / m.conns;
@@ -1243,14 +1256,14 @@ static void a_peer_at_address_0_is_not_the_listeners_entry(void **state)
     h_expect_none_sent(h, H_B);
     h_expect_conns(h, H_B, 1);
     assert_int_equal(tcp_stack_malformed(b), malformed + 1);
-    assert_ptr_equal(tcp_stack_listener(b, 80), tcp_stack_find(b, l));
+    assert_ptr_equal(tcp_stack_lookup(b, 80, 0, 0), &tcp_stack_find_ls(b, l)->sk);
 
     syn.src_port = 4000;
     h_inject(h, H_B, &syn);
     const tcp_seg *sa = h_expect_sent(h, H_B, TCP_SYN | TCP_ACK, H_ANY, 5001, 0);
     tcp_seg ack = h_reply(sa);
     h_expect_conns(h, H_B, 2);
-    assert_ptr_equal(tcp_stack_listener(b, 80), tcp_stack_find(b, l));
+    assert_ptr_equal(tcp_stack_lookup(b, 80, 0, 0), &tcp_stack_find_ls(b, l)->sk);
     h_drop(h); /* the SYN,ACK has nowhere to go */
     h_inject(h, H_B, &ack);
     tcp_sock_id ch = h_accept(h, H_B, l);
@@ -1258,7 +1271,7 @@ static void a_peer_at_address_0_is_not_the_listeners_entry(void **state)
 
     assert_int_equal(tcp_close(b, l), TCP_OK);
     h_expect_state(h, H_B, l, TCP_CLOSED);
-    assert_null(tcp_stack_listener(b, 80));
+    assert_false(tcp_stack_listening(b, 80));
     syn.src_port = 4001;
     h_inject(h, H_B, &syn);
     h_expect_sent(h, H_B, TCP_RST | TCP_ACK, 0, 5001, 0); /* no listener */
@@ -1288,16 +1301,18 @@ static void a_listener_that_connects_leaves_its_entry(void **state)
     assert_int_equal(tcp_connect(a, l, h_addr(h, H_B), 80), TCP_OK);
     h_settle(h);
     h_expect_state(h, H_A, l, TCP_ESTABLISHED);
-    assert_null(tcp_stack_listener(a, 90));
+    assert_false(tcp_stack_listening(a, 90));
+    assert_non_null(tcp_stack_find(a, l)); /* a connection in a pool slot again */
+    assert_null(tcp_stack_find_ls(a, l));
     h_sent_skip(h, H_A);
     tcp_seg syn = syn_from(h, H_A, h_addr(h, H_B), 4000, 90);
     h_inject(h, H_A, &syn);
     h_expect_sent(h, H_A, TCP_RST | TCP_ACK, 0, 5001, 0);
     h_drop(h);
     tcp_sock_id l2 = h_listen(h, H_A, 90, 8);
-    assert_ptr_equal(tcp_stack_listener(a, 90), tcp_stack_find(a, l2));
+    assert_ptr_equal(tcp_stack_lookup(a, 90, 0, 0), &tcp_stack_find_ls(a, l2)->sk);
     assert_int_equal(tcp_close(a, l2), TCP_OK);
-    assert_null(tcp_stack_listener(a, 90));
+    assert_false(tcp_stack_listening(a, 90));
     h_expect_state(h, H_A, l, TCP_ESTABLISHED);
     (void)srv;
     h_finish(h);
