@@ -287,14 +287,44 @@ static void print_traces(const krun *r, const char *what)
     }
 }
 
-/* The states of record i without repeats. */
-static size_t states_of(const net_sock *k, tcp_state *out, size_t cap)
+/* The states of a record without repeats, and the virtual time each was
+ * entered. */
+static size_t states_of(const net_sock *k, tcp_state *out, uint64_t *entered, size_t cap)
 {
     size_t m = 0;
-    for (uint32_t j = 0; j < k->ntrace && m < cap; j++)
-        if (m == 0 || out[m - 1] != net_sock_step(k, j)->state)
-            out[m++] = net_sock_step(k, j)->state;
+    for (uint32_t j = 0; j < k->ntrace && m < cap; j++) {
+        const net_trace_step *st = net_sock_step(k, j);
+        if (m > 0 && out[m - 1] == st->state)
+            continue;
+        entered[m] = st->time_ns;
+        out[m++] = (tcp_state)st->state;
+    }
     return m;
+}
+
+/* Whether the kernel's sampled states y follow the simulation's x. A state
+ * the simulation left at the instant it entered it (within one segment or
+ * call: on a FIN that also acknowledges ours, FIN_WAIT_1 -> FIN_WAIT_2 ->
+ * TIME_WAIT, as Linux's tcp_rcv_state_process passes it too) lies between
+ * two samples of the kernel, which cannot see it; the kernel run may lack
+ * it, and *unseen counts it (*which names the last). Otherwise *ix and *iy
+ * are where the two part. */
+static bool states_follow(const tcp_state *x, const uint64_t *ex, size_t nx, const tcp_state *y,
+                          size_t ny, size_t *ix, size_t *iy, unsigned *unseen, tcp_state *which)
+{
+    size_t i = 0, j = 0;
+    while (i < nx && j < ny) {
+        if (x[i] == y[j]) {
+            i++, j++;
+        } else if (i > 0 && i + 1 < nx && ex[i] == ex[i + 1]) {
+            *which = x[i++];
+            (*unseen)++;
+        } else {
+            break;
+        }
+    }
+    *ix = i, *iy = j;
+    return i == nx && j == ny;
 }
 
 static bool check_states(const krun *sr, const krun *kr)
@@ -305,20 +335,27 @@ static bool check_states(const krun *sr, const krun *kr)
                net_sock_count(b));
         return false;
     }
+    unsigned unseen = 0;
+    tcp_state which = TCP_CLOSED;
     for (uint32_t i = 0; i < net_sock_count(a); i++) {
         tcp_state x[64], y[64];
-        size_t nx = states_of(net_sock_at(a, i), x, 64), ny = states_of(net_sock_at(b, i), y, 64);
-        for (size_t j = 0; j < nx || j < ny; j++) {
-            if (j < nx && j < ny && x[j] == y[j])
-                continue;
-            printf("states:   DIFFER  socket %u (%s), state %zu: simulation %s, kernel run %s\n", i,
-                   sim_host_name(net_host_sim(a, net_sock_at(a, i)->host)), j + 1,
-                   j < nx ? tcp_state_name(x[j]) : "(ends)",
-                   j < ny ? tcp_state_name(y[j]) : "(ends)");
-            return false;
-        }
+        uint64_t ex[64], ey[64];
+        size_t nx = states_of(net_sock_at(a, i), x, ex, 64);
+        size_t ny = states_of(net_sock_at(b, i), y, ey, 64), ix, iy;
+        if (states_follow(x, ex, nx, y, ny, &ix, &iy, &unseen, &which))
+            continue;
+        printf("states:   DIFFER  socket %u (%s), state %zu: simulation %s, kernel run %s\n", i,
+               sim_host_name(net_host_sim(a, net_sock_at(a, i)->host)), ix + 1,
+               ix < nx ? tcp_state_name(x[ix]) : "(ends)",
+               iy < ny ? tcp_state_name(y[iy]) : "(ends)");
+        return false;
     }
-    printf("states:   agree   (%u sockets)\n", net_sock_count(a));
+    if (unseen)
+        printf("states:   agree   (%u sockets; %u state%s the simulation left at the instant it "
+               "entered it, such as %s, not sampled)\n",
+               net_sock_count(a), unseen, unseen == 1 ? "" : "s", tcp_state_name(which));
+    else
+        printf("states:   agree   (%u sockets)\n", net_sock_count(a));
     return true;
 }
 
