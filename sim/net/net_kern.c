@@ -1062,27 +1062,29 @@ static uint32_t connections(const net *n)
 
 /* challenge_acks: Linux counts the challenge ACKs it sends
  * (tcp_send_challenge_ack: LINUX_MIB_TCPCHALLENGEACK, once past both rate
- * limits), per namespace, not per socket. */
+ * limits), per namespace, not per socket. The namespace's count is a
+ * socket's while the kernel host has had one connection; a count of 0 is
+ * every socket's, however many it has had. */
 static int stat_challenge(net *n, const kern_rec *r, uint64_t *out, char *why, size_t len)
 {
-    uint32_t c = connections(n);
     if (!r || r->listener) {
         snprintf(why, len,
                  NET_KERN_REFUSAL "count a listener's challenge ACKs (Linux counts "
                                   "them per namespace)");
         return NET_ENOKERNEL;
     }
-    if (c != 1) {
-        snprintf(why, len,
-                 NET_KERN_REFUSAL "count challenge ACKs per socket: Linux counts them per "
-                                  "namespace (TcpExt TCPChallengeACK), and the kernel host has "
-                                  "had %u connections",
-                 c);
-        return NET_ENOKERNEL;
-    }
     int rc = kern_ns_mib_read(n->kern->ns, "TcpExt", "TCPChallengeACK", out);
     if (rc != 0) {
         snprintf(why, len, NET_KERN_REFUSAL "read TcpExt TCPChallengeACK: %s", strerror(-rc));
+        return NET_ENOKERNEL;
+    }
+    uint32_t c = connections(n);
+    if (*out != 0 && c != 1) {
+        snprintf(why, len,
+                 NET_KERN_REFUSAL "count challenge ACKs per socket: Linux counts them per "
+                                  "namespace (TcpExt TCPChallengeACK, %llu), and the kernel host "
+                                  "has had %u connections",
+                 (unsigned long long)*out, c);
         return NET_ENOKERNEL;
     }
     return 0;

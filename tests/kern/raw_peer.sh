@@ -71,6 +71,14 @@ run otw "$src/scenarios/robustness/old_syn_in_time_wait.lua"
 check otw '^states: +agree +\(3 sockets; 1 state the simulation left at the instant it entered it, such as FIN_WAIT_2, not sampled\)' \
     '^segments: +agree +\(10 segments\)' 'A +8080 +SYN_RECEIVED -> ESTABLISHED -> FIN_WAIT_1 -> TIME_WAIT -> CLOSED$'
 
+# A namespace count of 0 is every socket's: syn_in_time_wait's kernel host
+# has had two connections, and its stats.challenge_acks of 0 is read, not
+# refused, and holds.
+run siw "$src/scenarios/teardown/syn_in_time_wait.lua"
+check siw '^states: +agree' '^segments: +agree'
+line=$(grep -n 'peer.stats.challenge_acks):equals(0)' "$src/scenarios/teardown/syn_in_time_wait.lua" | cut -d: -f1)
+grep -q "syn_in_time_wait.lua:$line:" "$work/siw.out" && bad "siw: stats.challenge_acks (line $line) failed in a run"
+
 # Refusals that remain, with file:line and exit 3.
 sed 's/expect(server.stats.challenge_acks):equals(2)/local n = server.stats.dup_acks_in/' \
     "$src/tests/kern/fixtures/challenge_ack_rate.lua" >"$work/dupacks.lua"
