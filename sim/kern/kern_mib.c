@@ -32,15 +32,21 @@ static int slurp(const char *path, char *buf, size_t cap)
             close(fd);
             return -e;
         }
-        if (r == 0 || (n += (size_t)r) == cap - 1)
+        if (r == 0)
             break;
+        if ((n += (size_t)r) == cap - 1) { /* the rest would be cut: refuse, never misread */
+            close(fd);
+            return -EFBIG;
+        }
     }
     close(fd);
     buf[n] = '\0';
     return 0;
 }
 
-/* The value of `group` `name` in text: 0, or -ENOENT. */
+/* The value of `group` `name` in text: 0, -ENOENT, or -EIO when the value
+ * is not a decimal number ended by a space or the line's end (a text cut
+ * short would otherwise give the digits before the cut). */
 int kern_mib_find(const char *text, const char *group, const char *name, uint64_t *out)
 {
     size_t glen = strlen(group), nlen = strlen(name);
@@ -62,6 +68,9 @@ int kern_mib_find(const char *text, const char *group, const char *name, uint64_
                     break;
                 size_t hl = strcspn(h, " \n");
                 if (hl == nlen && strncmp(h, name, nlen) == 0) {
+                    size_t vl = strspn(v, "0123456789");
+                    if (vl == 0 || (v[vl] != ' ' && v[vl] != '\n'))
+                        return -EIO;
                     *out = strtoull(v, NULL, 10);
                     return 0;
                 }

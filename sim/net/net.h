@@ -109,6 +109,11 @@ void net_set_keep_rx(net *n, bool keep);
  * Returns 0, or -1 out of memory (the world's error says so). */
 int net_set_keyed_draws(net *n, bool on);
 bool net_keyed_draws(const net *n);
+/* The heap the keyed draws' tables hold: at most NET_KEYED_DRAWS_MAX_BYTES
+ * however many segments and connections cross the links (net_draw.c,
+ * invariant 3); 0 while off. */
+size_t net_keyed_draws_bytes(const net *n);
+#define NET_KEYED_DRAWS_MAX_BYTES ((size_t)(4u << 20) + (256u << 10) + 128u)
 /* Whether records keep the bytes read (net_set_keep_rx). */
 bool net_keeps_rx(const net *n);
 /* Room for `hosts` stack hosts in all, said before they are added: the host

@@ -20,13 +20,26 @@
  *
  * Invariants:
  *  1. Each table is open addressing, linear probing, at most half full, its
- *     capacity a power of two; it only grows (doubling), so the cost per
+ *     capacity a power of two; it grows by doubling, so the cost per
  *     datagram is a parse, a few hashes and one or two probes, and the
- *     heap is touched only when a table doubles.
- *  2. The occurrence table holds one count per distinct segment ever
- *     admitted, by the 64-bit hash of its name (0 stands for 1: 0 marks an
- *     empty slot); two names sharing a hash would share a count, which at
- *     2^-64 a pair is left to chance.
+ *     heap is touched only when a table doubles or is first made.
+ *  2. Keys are 64-bit hashes (0 stands for 1: 0 marks an empty slot): of a
+ *     segment's name for its occurrence count, of a half flow for its ISN.
+ *     Two names sharing a hash would share an entry, which at 2^-64 a pair
+ *     is left to chance.
+ *  3. Memory is bounded whatever crosses the links (a flood of distinct
+ *     segments, SYNs from ever new ports): each map is two tables, the
+ *     current one and the one before it. When the current one holds `gen`
+ *     keys and a new key comes, the one before is emptied and becomes the
+ *     current one; a key found only in the one before is written again to
+ *     the current one. So a map remembers at least the last `gen` keys
+ *     written or read, never more than 2 * gen, in at most 4 * gen slots
+ *     (NET_KEYED_DRAWS_MAX_BYTES). A segment name forgotten (gen newer
+ *     names came between two sendings) counts from 0 again, so that one
+ *     sending draws as the first did; a flow's ISN forgotten (gen newer
+ *     flows, none of its segments between) leaves its numbers absolute
+ *     until its next SYN. Which keys are forgotten depends only on the
+ *     datagrams admitted, in their order: never on addresses or timing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,25 +47,37 @@
 
 #include "net_int.h"
 
-/* A sender's ISN, by its half of the flow. */
-typedef struct draw_isn {
-    uint32_t src, dst;
-    uint16_t sport, dport;
-    uint32_t isn;
-    bool used;
-} draw_isn;
+/* One table of keys (invariant 2) to 32-bit values. */
+typedef struct draw_slot {
+    uint64_t key; /* 0: empty */
+    uint32_t val;
+} draw_slot;
 
-typedef struct draw_occ {
-    uint64_t name; /* 0: empty */
-    uint32_t count;
-} draw_occ;
+typedef struct draw_tab {
+    draw_slot *slots; /* NULL until needed (the one before, until the first turn) */
+    uint32_t mask, n;
+} draw_tab;
+
+/* Invariant 3: the current table and the one before it. */
+typedef struct draw_map {
+    draw_tab cur, old;
+    uint32_t gen;
+} draw_map;
 
 struct net_draws {
-    draw_isn *isns;
-    uint32_t isn_mask, nisns;
-    draw_occ *occs;
-    uint32_t occ_mask, noccs;
+    draw_map isns; /* a half flow's hash -> its sender's ISN */
+    draw_map occs; /* a segment name's hash -> how many times it was admitted */
 };
+
+/* Keys per generation: flows whose ISN is kept, segment names counted. */
+#define DRAW_ISN_GEN   (1u << 12)
+#define DRAW_OCC_GEN   (1u << 16)
+#define DRAW_ISN_FIRST 8u
+#define DRAW_OCC_FIRST 256u
+
+_Static_assert(sizeof(struct net_draws) + 4u * (DRAW_ISN_GEN + DRAW_OCC_GEN) * sizeof(draw_slot) <=
+                   NET_KEYED_DRAWS_MAX_BYTES,
+               "net.h's bound covers invariant 3's four tables of at most 2 * gen slots");
 
 /* The header fields that name a segment. */
 typedef struct draw_seg {
@@ -104,27 +129,6 @@ static bool parse(const uint8_t *b, uint32_t len, draw_seg *s)
     return true;
 }
 
-static uint32_t isn_slot(const net_draws *d, uint32_t src, uint16_t sport, uint32_t dst,
-                         uint16_t dport)
-{
-    uint64_t h = sim_hash_u64((uint64_t)src << 32 | dst);
-    h = sim_hash_u64(h ^ ((uint64_t)sport << 16 | dport));
-    uint32_t i = (uint32_t)h & d->isn_mask;
-    for (;; i = (i + 1) & d->isn_mask) {
-        const draw_isn *e = &d->isns[i];
-        if (!e->used || (e->src == src && e->dst == dst && e->sport == sport && e->dport == dport))
-            return i;
-    }
-}
-
-static uint32_t occ_slot(const net_draws *d, uint64_t name)
-{
-    uint32_t i = (uint32_t)sim_hash_u64(name) & d->occ_mask;
-    while (d->occs[i].name != 0 && d->occs[i].name != name)
-        i = (i + 1) & d->occ_mask;
-    return i;
-}
-
 /* As net_grow: out of memory mid-run has no way back. */
 static _Noreturn void draw_oom(void)
 {
@@ -132,73 +136,136 @@ static _Noreturn void draw_oom(void)
     abort();
 }
 
-/* Invariant 1: both tables double before they pass half full. */
-static void isn_grow(net_draws *d)
+static uint64_t mix(uint64_t h, uint64_t v)
 {
-    uint32_t cap = (d->isn_mask + 1) * 2;
-    draw_isn *old = d->isns;
-    uint32_t oldcap = d->isn_mask + 1;
-    if (!(d->isns = calloc(cap, sizeof *d->isns)))
-        draw_oom();
-    d->isn_mask = cap - 1;
-    for (uint32_t i = 0; i < oldcap; i++)
-        if (old[i].used)
-            d->isns[isn_slot(d, old[i].src, old[i].sport, old[i].dst, old[i].dport)] = old[i];
-    free(old);
+    return sim_hash_u64(h ^ sim_hash_u64(v));
 }
 
-static void occ_grow(net_draws *d)
+/* The slot holding key, or the empty one where it would go. */
+static draw_slot *tab_slot(const draw_tab *t, uint64_t key)
 {
-    uint32_t cap = (d->occ_mask + 1) * 2;
-    draw_occ *old = d->occs;
-    uint32_t oldcap = d->occ_mask + 1;
-    if (!(d->occs = calloc(cap, sizeof *d->occs)))
+    uint32_t i = (uint32_t)sim_hash_u64(key) & t->mask;
+    while (t->slots[i].key != 0 && t->slots[i].key != key)
+        i = (i + 1) & t->mask;
+    return &t->slots[i];
+}
+
+static int tab_make(draw_tab *t, uint32_t cap)
+{
+    if (!(t->slots = calloc(cap, sizeof *t->slots)))
+        return -1;
+    t->mask = cap - 1;
+    t->n = 0;
+    return 0;
+}
+
+/* Invariant 1: doubles before passing half full. */
+static void tab_grow(draw_tab *t)
+{
+    draw_tab old = *t;
+    if (tab_make(t, (old.mask + 1) * 2) != 0)
         draw_oom();
-    d->occ_mask = cap - 1;
-    for (uint32_t i = 0; i < oldcap; i++)
-        if (old[i].name)
-            d->occs[occ_slot(d, old[i].name)] = old[i];
-    free(old);
+    t->n = old.n;
+    for (uint32_t i = 0; i <= old.mask; i++)
+        if (old.slots[i].key)
+            *tab_slot(t, old.slots[i].key) = old.slots[i];
+    free(old.slots);
+}
+
+/* Invariant 3: the one before is emptied and becomes the current one, at
+ * the capacity the current one reached (made once, then reused). */
+static void map_turn(draw_map *m)
+{
+    draw_tab t = m->old;
+    m->old = m->cur;
+    if (t.slots) {
+        memset(t.slots, 0, (size_t)(t.mask + 1) * sizeof *t.slots);
+        t.n = 0;
+    } else if (tab_make(&t, m->old.mask + 1) != 0) {
+        draw_oom();
+    }
+    m->cur = t;
+}
+
+static void map_put(draw_map *m, uint64_t key, uint32_t val)
+{
+    draw_slot *s = tab_slot(&m->cur, key);
+    if (s->key == 0) {
+        if (m->cur.n == m->gen)
+            map_turn(m);
+        if ((m->cur.n + 1) * 2 > m->cur.mask + 1)
+            tab_grow(&m->cur);
+        s = tab_slot(&m->cur, key);
+        s->key = key;
+        m->cur.n++;
+    }
+    s->val = val;
+}
+
+/* True and *val set when key is remembered; a key found in the one before
+ * is written again to the current one (invariant 3). */
+static bool map_get(draw_map *m, uint64_t key, uint32_t *val)
+{
+    const draw_slot *s = tab_slot(&m->cur, key);
+    if (s->key == 0) {
+        if (!m->old.slots || (s = tab_slot(&m->old, key))->key == 0)
+            return false;
+        map_put(m, key, s->val);
+        s = tab_slot(&m->cur, key);
+    }
+    *val = s->val;
+    return true;
+}
+
+static int map_init(draw_map *m, uint32_t gen, uint32_t first)
+{
+    *m = (draw_map){.gen = gen};
+    return tab_make(&m->cur, first);
+}
+
+static void map_free(draw_map *m)
+{
+    free(m->cur.slots);
+    free(m->old.slots);
+}
+
+static size_t map_bytes(const draw_map *m)
+{
+    size_t slots = (size_t)m->cur.mask + 1 + (m->old.slots ? (size_t)m->old.mask + 1 : 0);
+    return slots * sizeof(draw_slot);
+}
+
+/* The key of the half flow (src, sport) -> (dst, dport). */
+static uint64_t flow_key(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+    uint64_t h = mix((uint64_t)src << 32 | dst, (uint64_t)sport << 16 | dport);
+    return h + (h == 0); /* invariant 2 */
 }
 
 /* The ISN of the sender of (src, sport) -> (dst, dport), or 0 when none
- * was seen. */
-static uint32_t isn_of(const net_draws *d, uint32_t src, uint16_t sport, uint32_t dst,
-                       uint16_t dport)
+ * is remembered. */
+static uint32_t isn_of(net_draws *d, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
-    const draw_isn *e = &d->isns[isn_slot(d, src, sport, dst, dport)];
-    return e->used ? e->isn : 0;
+    uint32_t isn = 0;
+    map_get(&d->isns, flow_key(src, sport, dst, dport), &isn);
+    return isn;
 }
 
 /* A SYN names its sender's ISN; a later one (a new incarnation of the
  * flow) replaces it. */
 static void isn_learn(net_draws *d, const draw_seg *s)
 {
-    if ((d->nisns + 1) * 2 > d->isn_mask + 1)
-        isn_grow(d);
-    draw_isn *e = &d->isns[isn_slot(d, s->src, s->sport, s->dst, s->dport)];
-    if (!e->used)
-        d->nisns++;
-    *e = (draw_isn){s->src, s->dst, s->sport, s->dport, s->seq, true};
+    map_put(&d->isns, flow_key(s->src, s->sport, s->dst, s->dport), s->seq);
 }
 
-/* How many times before this one the segment named `name` was admitted;
- * counts this one. */
+/* How many times before this one the segment named `name` was admitted
+ * (as far as remembered: invariant 3); counts this one. */
 static uint32_t occ_count(net_draws *d, uint64_t name)
 {
-    if ((d->noccs + 1) * 2 > d->occ_mask + 1)
-        occ_grow(d);
-    draw_occ *e = &d->occs[occ_slot(d, name)];
-    if (e->name == 0) {
-        e->name = name;
-        d->noccs++;
-    }
-    return e->count++;
-}
-
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    return sim_hash_u64(h ^ sim_hash_u64(v));
+    uint32_t count = 0;
+    map_get(&d->occs, name, &count);
+    map_put(&d->occs, name, count + 1);
+    return count;
 }
 
 static bool draw_key(void *ctx, const sim_link *l, int dir, const sim_packet *p, uint64_t *key)
@@ -231,23 +298,26 @@ int net_set_keyed_draws(net *n, bool on)
     if (n->draws)
         return 0;
     net_draws *d = calloc(1, sizeof *d);
-    if (d) {
-        d->isns = calloc(8, sizeof *d->isns);
-        d->occs = calloc(256, sizeof *d->occs);
-    }
-    if (!d || !d->isns || !d->occs) {
+    if (!d || map_init(&d->isns, DRAW_ISN_GEN, DRAW_ISN_FIRST) != 0 ||
+        map_init(&d->occs, DRAW_OCC_GEN, DRAW_OCC_FIRST) != 0) {
         if (d) {
-            free(d->isns);
-            free(d->occs);
+            map_free(&d->isns);
+            map_free(&d->occs);
         }
         free(d);
         return sim_world_fail(n->world, "out of memory turning keyed draws on");
     }
-    d->isn_mask = 7;
-    d->occ_mask = 255;
     n->draws = d;
     sim_world_set_draw_key(n->world, draw_key, d);
     return 0;
+}
+
+size_t net_keyed_draws_bytes(const net *n)
+{
+    const net_draws *d = n->draws;
+    if (!d)
+        return 0;
+    return sizeof *d + map_bytes(&d->isns) + map_bytes(&d->occs);
 }
 
 bool net_keyed_draws(const net *n)
@@ -259,8 +329,8 @@ void net_draws_free(net *n)
 {
     if (!n->draws)
         return;
-    free(n->draws->isns);
-    free(n->draws->occs);
+    map_free(&n->draws->isns);
+    map_free(&n->draws->occs);
     free(n->draws);
     n->draws = NULL;
 }

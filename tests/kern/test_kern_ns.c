@@ -206,6 +206,16 @@ static void namespace_counters_are_its_own(void **state)
     assert_int_equal(v, 3);
     assert_int_equal(kern_mib_find(text, "TcpExt", "InNoRoutes", &v), -ENOENT);
     assert_int_equal(kern_mib_find(text, "Tcp", "TCPChallengeACK", &v), -ENOENT);
+    /* A text cut inside the value (a file read short) or a value that is
+     * no number is an error, not the digits before the cut */
+    v = 99;
+    assert_int_equal(
+        kern_mib_find("TcpExt: A TCPChallengeACK\nTcpExt: 0 12", "TcpExt", "TCPChallengeACK", &v),
+        -EIO);
+    assert_int_equal(kern_mib_find("TcpExt: A TCPChallengeACK\nTcpExt: 0 1x2\n", "TcpExt",
+                                   "TCPChallengeACK", &v),
+                     -EIO);
+    assert_int_equal(v, 99);
     kern_config cfg;
     kp_config(&cfg);
     kpeer p;
