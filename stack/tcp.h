@@ -421,7 +421,7 @@ typedef enum tcp_opt {
     TCP_OPT_SNDBUF,
     TCP_OPT_RCVBUF,
     TCP_OPT_MSS,
-    TCP_OPT_MSL_NS, /* this connection's MSL (TIME_WAIT = 2*MSL) */
+    TCP_OPT_MSL_NS, /* this connection's MSL (TIME_WAIT = 2*MSL); EINVAL in TIME_WAIT */
     TCP_OPT_ISN,    /* the ISN the next SYN uses (else random) */
     TCP_OPT_NODELAY,
     /* Linux TCP_USER_TIMEOUT (RFC 9293 §3.8.3 R2 as a time): once data has

@@ -1496,7 +1496,7 @@ void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len)
     /* The listener, rebuilt if it is a record, for a segment that has no
      * connection and for a SYN, which may end a TIME-WAIT connection and
      * go to the listener (tcp_input.c, RFC 1122 §4.2.2.13). */
-    tcp_frame f; /* not zeroed: 448 bytes per segment; ls says whether it holds one */
+    tcp_frame f; /* not zeroed: 464 bytes per segment; ls says whether it holds one */
     f.ls = NULL;
     tcp_conn *l = !e || (seg.flags & TCP_SYN) ? tcp_stack_open_listener(s, seg.dst_port, &f) : NULL;
     input_to(s, e ? conn_at(s, e, true) : l, e != NULL, &seg);

@@ -708,7 +708,11 @@ static int setopt_held(tcp_conn *c, tcp_opt opt, uint64_t v)
         c->mss = (uint16_t)v;
         return TCP_OK;
     case TCP_OPT_MSL_NS:
-        if (v > UINT64_MAX / 4)
+        /* In TIME-WAIT the 2MSL timer runs at the length it started with
+         * (FreeBSD tcp_twstart reads net.inet.tcp.msl once; a change
+         * applies to later TIME-WAITs); a new MSL would leave it longer
+         * than 2·MSL, which a restart (RFC 9293 §3.10.7.4) does not do. */
+        if (v > UINT64_MAX / 4 || c->state == TCP_TIME_WAIT)
             return TCP_EINVAL;
         c->msl_ns = v;
         c->msl_set = true;

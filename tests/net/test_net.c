@@ -39,6 +39,8 @@ typedef struct fx {
     int busy_rc; /* a user call's rc made from inside on_event */
     char note[64];
     uint32_t send_on_established; /* record to send "hi" on, or NET_NONE */
+    uint32_t close_on_child;      /* listener record to close when a child is born, or NET_NONE */
+    int close_rc_inside, close_rc_after; /* from on_event, from on_state (1: not called) */
     uint32_t nviolations, violation_host;
     char violation[600];
 } fx;
@@ -52,6 +54,9 @@ static void on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
         f->states[f->nstates++] = to;
     if (sock == f->send_on_established && to == TCP_ESTABLISHED)
         assert_int_equal(net_send(f->n, sock, "hi", 2), 0);
+    if (f->close_on_child != NET_NONE && sock != f->close_on_child && to == TCP_SYN_RECEIVED &&
+        f->close_rc_after == 1)
+        f->close_rc_after = net_close(f->n, f->close_on_child);
 }
 
 static void on_event(void *ctx, uint32_t host, const tcp_event *ev)
@@ -60,6 +65,11 @@ static void on_event(void *ctx, uint32_t host, const tcp_event *ev)
     fx *f = ctx;
     if (ev->kind == TCP_EV_STATE && f->busy_rc == 0 && f->state_sock != NET_NONE)
         f->busy_rc = net_send(f->n, f->state_sock, "x", 1);
+    /* Inside the SYN's call on the listener (rebuilt from its record for
+     * it, stack/tcp_ls.c): closing it here would free it under that call. */
+    if (f->close_on_child != NET_NONE && ev->kind == TCP_EV_STATE && ev->parent != 0 &&
+        ev->to == TCP_SYN_RECEIVED && f->close_rc_inside == 1)
+        f->close_rc_inside = net_close(f->n, f->close_on_child);
 }
 
 static void on_note(void *ctx, uint64_t t, const char *text)
@@ -88,7 +98,8 @@ static int setup(void **state)
     sim_link_params_default(&lp);
     lp.delay_ns = 10 * MS;
     assert_int_equal(net_link_add(f->n, f->a, f->b, &lp, &lp, &f->link), 0);
-    f->state_sock = f->send_on_established = NET_NONE;
+    f->state_sock = f->send_on_established = f->close_on_child = NET_NONE;
+    f->close_rc_inside = f->close_rc_after = 1;
     net_observer obs = {.ctx = f,
                         .on_event = on_event,
                         .on_note = on_note,
@@ -554,6 +565,33 @@ static void user_call_from_inside_a_stack_call_is_refused(void **state)
     run_for(f, 100 * MS);
     assert_int_equal(f->busy_rc, NET_EBUSY);
     assert_int_equal(net_sock_at(f->n, f->state_sock)->state, TCP_ESTABLISHED);
+}
+
+/* A listener's first child is born inside the call that brings the SYN
+ * to the listener; a close of the listener from on_event there is
+ * refused, and from on_state (after that call) closes it once: it takes
+ * its embryonic child with it (silently, close_listener in
+ * stack/tcp_user.c), the connecting end, which had the child's SYN,ACK,
+ * is reset by the ACK that meets no connection (RFC 9293 §3.10.7.1), and the
+ * stack holds nothing (the sanitizers' build checks nothing was freed
+ * twice). */
+static void a_listener_closed_by_a_callback_on_its_first_child_is_freed_once(void **state)
+{
+    fx *f = *state;
+    net_set_check(f->n, true);
+    uint32_t l = listen_b(f);
+    f->close_on_child = l;
+    uint32_t c = connect_a(f, 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(f->close_rc_inside, NET_EBUSY);
+    assert_int_equal(f->close_rc_after, 0);
+    assert_int_equal(net_sock_at(f->n, l)->state, TCP_CLOSED);
+    assert_int_equal(net_host_conns(f->n, f->b), 0);
+    run_for(f, 10000 * MS);
+    assert_int_equal(net_sock_at(f->n, c)->state, TCP_CLOSED);
+    assert_int_equal(net_sock_at(f->n, c)->error, TCP_ECONNRESET);
+    assert_int_equal(net_host_conns(f->n, f->b), 0);
+    assert_int_equal(f->nviolations, 0);
 }
 
 static void crash_closes_live_sockets_and_restart_starts_fresh(void **state)
@@ -1080,6 +1118,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(timer_follows_the_stacks_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(on_state_runs_after_the_stack_call_in_order, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            a_listener_closed_by_a_callback_on_its_first_child_is_freed_once, setup, teardown),
         cmocka_unit_test_setup_teardown(user_call_from_inside_a_stack_call_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(crash_closes_live_sockets_and_restart_starts_fresh, setup,

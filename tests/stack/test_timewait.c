@@ -58,6 +58,35 @@ static void expect_time_wait_length(const tcp_profile *prof, uint64_t msl_opt, u
     h_free(h);
 }
 
+/* A socket its user still holds in TIME_WAIT (both ends shut down)
+ * refuses a new MSL: the 2MSL timer keeps the length it started with
+ * (as a FreeBSD net.inet.tcp.msl change leaves a running TIME_WAIT be),
+ * and the invariant checker, which holds the timer to 2·MSL, stays
+ * quiet at the next call. */
+static void msl_refused_in_time_wait(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("rfc9293"));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_stack *a = h_stack(h, H_A);
+    assert_int_equal(tcp_shutdown(a, p.client), TCP_OK);
+    h_settle(h);
+    assert_int_equal(tcp_shutdown(h_stack(h, H_B), p.server), TCP_OK);
+    h_settle(h);
+    h_expect_state(h, H_A, p.client, TCP_TIME_WAIT);
+    uint64_t t0 = h_last_transition(h, H_A, p.client)->time_ns;
+    assert_int_equal(tcp_setopt(a, p.client, TCP_OPT_MSL_NS, H_MS(1)), TCP_EINVAL);
+    assert_int_equal(tcp_shutdown(a, p.client), TCP_OK); /* a call: the checker runs */
+    h_run(h, t0 + H_S(240) - 1);
+    h_expect_state(h, H_A, p.client, TCP_TIME_WAIT);
+    h_run(h, t0 + H_S(240));
+    h_expect_state(h, H_A, p.client, TCP_CLOSED);
+    tcp_close(a, p.client);
+    tcp_close(h_stack(h, H_B), p.server);
+    h_finish(h);
+    h_free(h);
+}
+
 static void time_wait_is_2msl_rfc9293(void **state)
 {
     (void)state;
@@ -266,6 +295,7 @@ int main(void)
         cmocka_unit_test(time_wait_is_60s_linux),
         cmocka_unit_test(time_wait_is_2msl_bsd),
         cmocka_unit_test(time_wait_with_custom_msl),
+        cmocka_unit_test(msl_refused_in_time_wait),
         T(lost_final_ack),
         T(syn_in_time_wait_challenged_rfc9293),
         cmocka_unit_test(syn_in_time_wait_reopens_linux),
