@@ -404,19 +404,27 @@ static void step_notes_are_kept_once(void **state)
         assert_non_null(net_step_note(f->n, net_sock_step(kc, i)));
 }
 
+/* A connects to B with a 10-byte send buffer; B's accepted socket reads
+ * everything as it arrives. */
+static void small_sndbuf_pair(fx *f, uint32_t *c, uint32_t *s)
+{
+    uint32_t l = listen_b(f);
+    net_connect_opts co = {.raddr = B_ADDR, .rport = PORT};
+    co.opts[0] = (net_opt){TCP_OPT_SNDBUF, 10};
+    co.nopts = 1;
+    assert_int_equal(net_connect(f->n, f->a, &co, c), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, s), 0);
+    net_set_autoread(f->n, *s, true);
+}
+
 /* The pattern is 'a'..'z' by position in the queue; bytes given after it
  * follow it, whether or not the stack has taken the pattern yet. */
 static void pattern_then_data_arrive_in_order(void **state)
 {
     fx *f = *state;
-    uint32_t l = listen_b(f), c, s;
-    net_connect_opts co = {.raddr = B_ADDR, .rport = PORT};
-    co.opts[0] = (net_opt){TCP_OPT_SNDBUF, 10};
-    co.nopts = 1;
-    assert_int_equal(net_connect(f->n, f->a, &co, &c), 0);
-    run_for(f, 100 * MS);
-    assert_int_equal(net_accept(f->n, l, &s), 0);
-    net_set_autoread(f->n, s, true);
+    uint32_t c, s;
+    small_sndbuf_pair(f, &c, &s);
     assert_int_equal(net_send(f->n, c, NULL, 30), 0);
     assert_null(net_sock_at(f->n, c)->tx); /* only the pattern: a count */
     assert_int_equal(net_send(f->n, c, "XY", 2), 0);
@@ -458,14 +466,8 @@ static void rx_room_is_the_buffers_own(void **state)
 static void tx_room_follows_its_count(void **state)
 {
     fx *f = *state;
-    uint32_t l = listen_b(f), c, s;
-    net_connect_opts co = {.raddr = B_ADDR, .rport = PORT};
-    co.opts[0] = (net_opt){TCP_OPT_SNDBUF, 10};
-    co.nopts = 1;
-    assert_int_equal(net_connect(f->n, f->a, &co, &c), 0);
-    run_for(f, 100 * MS);
-    assert_int_equal(net_accept(f->n, l, &s), 0);
-    net_set_autoread(f->n, s, true);
+    uint32_t c, s;
+    small_sndbuf_pair(f, &c, &s);
     char want[2048];
     size_t nwant = 0;
     static const size_t sizes[] = {1, 7, 8, 9, 20, 3, 64, 200, 1, 513, 17};
