@@ -86,12 +86,8 @@ typedef struct draw_seg {
     uint8_t flags;
 } draw_seg;
 
-#define DRAW_FIN          0x01u
-#define DRAW_SYN          0x02u
-#define DRAW_RST          0x04u
-#define DRAW_ACK          0x10u
-#define DRAW_URG          0x20u
-#define DRAW_NAMING_FLAGS (DRAW_FIN | DRAW_SYN | DRAW_RST | DRAW_ACK | DRAW_URG)
+/* The flags that name a segment: all but PSH, ECE and CWR (tcp_wire.h). */
+#define DRAW_NAMING_FLAGS (TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK | TCP_URG)
 
 static uint32_t be32(const uint8_t *b)
 {
@@ -276,10 +272,10 @@ static bool draw_key(void *ctx, const sim_link *l, int dir, const sim_packet *p,
     draw_seg s;
     if (!parse(p->data, p->len, &s))
         return false;
-    if (s.flags & DRAW_SYN)
+    if (s.flags & TCP_SYN)
         isn_learn(d, &s);
     uint32_t rseq = s.seq - isn_of(d, s.src, s.sport, s.dst, s.dport);
-    uint32_t rack = s.flags & DRAW_ACK ? s.ack - isn_of(d, s.dst, s.dport, s.src, s.sport) : 0;
+    uint32_t rack = s.flags & TCP_ACK ? s.ack - isn_of(d, s.dst, s.dport, s.src, s.sport) : 0;
     uint64_t name = mix((uint64_t)s.src << 32 | s.dst, (uint64_t)s.sport << 16 | s.dport);
     name = mix(name, (uint64_t)rseq << 32 | rack);
     name = mix(name, (uint64_t)s.len << 8 | (s.flags & DRAW_NAMING_FLAGS));

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core_test_ip.h"
 #include "sim_host.h"
 #include "sim_link.h"
 #include "sim_world.h"
@@ -89,12 +90,7 @@ static void send(fx *f, sim_host *from, uint64_t k)
     assert_non_null(p);
     assert_true(p->id < 8192);
     uint32_t src = sim_host_addr(from), dst = from == f->a ? ADDR_B : ADDR_A;
-    memset(p->data, 0, 20);
-    p->data[0] = 0x45;
-    for (int i = 0; i < 4; i++) {
-        p->data[12 + i] = (uint8_t)(src >> (24 - 8 * i));
-        p->data[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
-    }
+    core_test_ipv4(p->data, src, dst);
     for (uint32_t i = 20; i < LEN; i++)
         p->data[i] = fill(k, i);
     f->key_of[p->id] = k;

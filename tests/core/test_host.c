@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core_test_ip.h"
 #include "sim_host.h"
 #include "sim_link.h"
 #include "sim_world.h"
@@ -66,11 +67,7 @@ static sim_packet *datagram(sim_world *w, uint32_t src, uint32_t dst, size_t len
 {
     sim_packet *p = sim_packet_new(w, len);
     memset(p->data, 0, len);
-    p->data[0] = 0x45;
-    for (int i = 0; i < 4; i++) {
-        p->data[12 + i] = (uint8_t)(src >> (24 - 8 * i));
-        p->data[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
-    }
+    core_test_ipv4(p->data, src, dst);
     return p;
 }
 

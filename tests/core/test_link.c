@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core_test_ip.h"
 #include "sim_host.h"
 #include "sim_internal.h" /* the world's count of kept parameter values */
 #include "sim_link.h"
@@ -95,12 +96,7 @@ static void send(fx *f, sim_host *from, size_t len)
     sim_packet *p = sim_packet_new(f->w, len);
     assert_non_null(p);
     uint32_t src = sim_host_addr(from), dst = from == f->a ? ADDR_B : ADDR_A;
-    memset(p->data, 0, 20);
-    p->data[0] = 0x45;
-    for (int i = 0; i < 4; i++) {
-        p->data[12 + i] = (uint8_t)(src >> (24 - 8 * i));
-        p->data[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
-    }
+    core_test_ipv4(p->data, src, dst);
     for (uint32_t i = 20; i < len; i++)
         p->data[i] = fill_byte(p->id, i);
     sim_host_send(from, p);
