@@ -970,8 +970,8 @@ void tcp_stack_ls_shrink(tcp_conn *c)
     pool_release_if_unused(s);
 }
 
-/* The LISTEN rules (tcp_input.c) and accept (tcp_user.c) work on the
- * record itself. A listener its record could not be allocated for is a
+/* The LISTEN rules (tcp_input.c), accept and listen again (tcp_user.c)
+ * work on the record itself. A listener its record could not be allocated for is a
  * full connection: they work on a copy of what a record of it would hold,
  * which goes back into the connection after them. */
 tcp_ls *tcp_stack_ls_take(tcp_sk *e, tcp_ls *tmp)
@@ -994,7 +994,7 @@ static void report_tcb_ls(tcp_stack *s, const tcp_ls *ls);
 void tcp_stack_ls_settle(tcp_stack *s, tcp_sk *e, const tcp_ls *ls)
 {
     if (!e->ls) {
-        tcp_ls_restore((tcp_conn *)e, ls);
+        tcp_stack_ls_put(e, ls);
         tcp_stack_settle((tcp_conn *)e);
         return;
     }
