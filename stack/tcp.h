@@ -13,7 +13,9 @@
  *  1. env->output and env->event are called synchronously from inside stack
  *     calls; they must not call back into the same stack. (Run any reaction
  *     after the stack call returns.)
- *  2. Socket ids are never reused within a stack; 0 is never an id.
+ *  2. Socket ids are never reused within a stack; 0 is never an id. A
+ *     stack that gave out all 2^32 - 1 refuses new sockets (TCP_EMFILE;
+ *     a SYN to a listener is then dropped, "out of memory").
  *  3. tcp_close and tcp_abort release the caller's hold on an id; the
  *     connection may live on (TIME_WAIT, FIN_WAIT_2, LAST_ACK...) as an
  *     orphan and keeps reporting events with its id until it is reclaimed.
@@ -77,7 +79,8 @@ typedef enum tcp_err {
     TCP_EISCONN = -11,       /* connect on a connected socket */
     TCP_EADDRNOTAVAIL = -12, /* ephemeral ports exhausted */
     TCP_ECONNABORTED = -13,  /* accept after the listener's receive side was shut (bsd) */
-    TCP_EOPNOTSUPP = -14     /* connect on a listening socket (bsd) */
+    TCP_EOPNOTSUPP = -14,    /* connect on a listening socket (bsd) */
+    TCP_EMFILE = -15         /* the stack gave out its 2^32 - 1 socket ids (rule 2) */
 } tcp_err;
 const char *tcp_err_name(int err); /* "ECONNREFUSED"; "OK" for 0 */
 
