@@ -951,16 +951,19 @@ void tcp_ato_data_sent(tcp_conn *c)
         c->pingpong = true;
 }
 
-/* An ACK that acknowledges something went out (tcp_dec_quickack_mode):
- * one quick ACK used; the last one resets the ATO to TCP_ATO_MIN. */
+/* An ACK that acknowledges something went out (tcp_event_ack_sent,
+ * tcp_dec_quickack_mode): one quick ACK used; the last one resets the ATO
+ * to TCP_ATO_MIN. This holds before the first data in order too: when the
+ * first data is out of order, the quick ACK tcp_grow_window gave it
+ * (tcp_data_queue_ofo) is spent by its duplicate ACK, which leaves the ATO
+ * at TCP_ATO_MIN; tcp_event_data_recv then finds the ATO set and gives the
+ * first data in order no quickack budget (only the engine's "!ato" case
+ * does). The kernel runs of robustness/lossy_transfer.lua show it: there
+ * the ACKs after the first hole is filled are immediate only while
+ * tcp_grow_window still grows the window. */
 void tcp_ato_ack_sent(tcp_conn *c)
 {
-    /* Not before the first data in order: a quick ACK that tcp_grow_window
-     * gave an out-of-order segment stays, and quickack mode still starts
-     * with the first data in order, as the kernel runs of
-     * robustness/lossy_transfer.lua show (the ACKs after the hole is filled
-     * are all immediate). */
-    if (c->quick_left == 0 || !c->quick_init)
+    if (c->quick_left == 0)
         return;
     c->quick_left--;
     if (c->quick_left == 0 && c->stack->profile->delack_max_ns)
