@@ -229,6 +229,7 @@ static void in_listen(tcp_conn *l, const tcp_seg *seg)
 static void on_text(tcp_conn *c, const tcp_rx *r);
 static void on_fin(tcp_conn *c, const tcp_rx *r);
 static void ato_ack_decide(tcp_conn *c);
+static void ato_established(tcp_conn *c);
 
 static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
 {
@@ -239,6 +240,7 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv SYN,ACK");
     tcp_sndbuf_expand(c);
     tcp_rcv_init_space(c);
+    ato_established(c);
     c->ack_now = true;
     /* "If there are other controls or text in the segment, then continue
      * processing at the sixth step" — text and FIN, within our window. */
@@ -702,6 +704,7 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of SYN");
     tcp_sndbuf_expand(c);
     tcp_rcv_init_space(c);
+    ato_established(c);
     return true;
 }
 
@@ -782,6 +785,18 @@ static void quickack_start(tcp_conn *c)
         return;
     c->quick_init = true;
     incr_quickack(c);
+}
+
+/* Linux takes the time of establishment for the last data received
+ * (icsk_ack.lrcvtime: tcp_finish_connect, tcp_create_openreq_child), so
+ * the first gap tcp_event_data_recv measures once the ATO is set (the
+ * first data out of order: tcp_ato_ack_sent) runs from there, not from
+ * the clock's origin, which would make it depend on when the connection
+ * began. */
+static void ato_established(tcp_conn *c)
+{
+    if (c->stack->profile->delack_max_ns)
+        tcp_tune(c)->lrcv_ns = c->stack->now;
 }
 
 /* Linux tcp_event_data_recv, with the profile's ATO (delack_max_ns > 0):
