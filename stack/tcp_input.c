@@ -274,6 +274,7 @@ static void listen_reopen(tcp_stack *s, tcp_sk *e, const tcp_seg *seg, uint32_t 
 static void on_text(tcp_conn *c, const tcp_rx *r);
 static void on_fin(tcp_conn *c, const tcp_rx *r);
 static void ato_ack_decide(tcp_conn *c);
+static void ato_established(tcp_conn *c);
 
 static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
 {
@@ -284,6 +285,7 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv SYN,ACK");
     tcp_sndbuf_expand(c);
     tcp_rcv_init_space(c);
+    ato_established(c);
     c->ack_now = true;
     /* "If there are other controls or text in the segment, then continue
      * processing at the sixth step" — text and FIN, within our window. */
@@ -747,6 +749,7 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of SYN");
     tcp_sndbuf_expand(c);
     tcp_rcv_init_space(c);
+    ato_established(c);
     return true;
 }
 
@@ -827,6 +830,18 @@ static void quickack_start(tcp_conn *c)
         return;
     c->quick_init = true;
     incr_quickack(c);
+}
+
+/* Linux takes the time of establishment for the last data received
+ * (icsk_ack.lrcvtime: tcp_finish_connect, tcp_create_openreq_child), so
+ * the first gap tcp_event_data_recv measures once the ATO is set (the
+ * first data out of order: tcp_ato_ack_sent) runs from there, not from
+ * the clock's origin, which would make it depend on when the connection
+ * began. */
+static void ato_established(tcp_conn *c)
+{
+    if (c->stack->profile->delack_max_ns)
+        tcp_tune(c)->lrcv_ns = c->stack->now;
 }
 
 /* Linux tcp_event_data_recv, with the profile's ATO (delack_max_ns > 0):
@@ -996,16 +1011,19 @@ void tcp_ato_data_sent(tcp_conn *c)
         c->pingpong = true;
 }
 
-/* An ACK that acknowledges something went out (tcp_dec_quickack_mode):
- * one quick ACK used; the last one resets the ATO to TCP_ATO_MIN. */
+/* An ACK that acknowledges something went out (tcp_event_ack_sent,
+ * tcp_dec_quickack_mode): one quick ACK used; the last one resets the ATO
+ * to TCP_ATO_MIN. This holds before the first data in order too: when the
+ * first data is out of order, the quick ACK tcp_grow_window gave it
+ * (tcp_data_queue_ofo) is spent by its duplicate ACK, which leaves the ATO
+ * at TCP_ATO_MIN; tcp_event_data_recv then finds the ATO set and gives the
+ * first data in order no quickack budget (only the engine's "!ato" case
+ * does). The kernel runs of robustness/lossy_transfer.lua show it: there
+ * the ACKs after the first hole is filled are immediate only while
+ * tcp_grow_window still grows the window. */
 void tcp_ato_ack_sent(tcp_conn *c)
 {
-    /* Not before the first data in order: a quick ACK that tcp_grow_window
-     * gave an out-of-order segment stays, and quickack mode still starts
-     * with the first data in order, as the kernel runs of
-     * robustness/lossy_transfer.lua show (the ACKs after the hole is filled
-     * are all immediate). */
-    if (c->quick_left == 0 || !c->quick_init)
+    if (c->quick_left == 0)
         return;
     c->quick_left--;
     if (c->quick_left == 0 && c->stack->profile->delack_max_ns)

@@ -909,6 +909,14 @@ static uint8_t sat8(uint32_t v)
     return v > UINT8_MAX ? UINT8_MAX : (uint8_t)v;
 }
 
+/* Nanoseconds as tcp_info's 32-bit microseconds, saturated: a profile
+ * tcp_profile_check accepts keeps the RTO within them, one built in C
+ * need not. */
+static uint32_t us_sat32(uint64_t ns)
+{
+    return ns / 1000u > UINT32_MAX ? UINT32_MAX : (uint32_t)(ns / 1000u);
+}
+
 /* The segment counts Linux keeps per skb, derived from bytes: unacked is
  * packets_out, lost is lost_out (everything out after an RTO,
  * tcp_enter_loss; the head in fast recovery), retrans is retrans_out (what
@@ -953,19 +961,19 @@ int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
     bool zwp = zero_window_probing(c);
     o->probes = zwp ? sat8(c->persist_unanswered) : c->ka_probes;
     o->backoff = zwp ? c->persist_backoff : sat8(c->retries);
-    o->rto_us = (uint32_t)(c->rto_ns / 1000u);
+    o->rto_us = us_sat32(c->rto_ns);
     /* Without the delayed-ACK engine the ATO stays 0 (no data yet). */
-    o->ato_us = s->profile->delack_max_ns ? (uint32_t)(tcp_tune(c)->ato_ns / 1000u) : 0;
+    o->ato_us = s->profile->delack_max_ns ? us_sat32(tcp_tune(c)->ato_ns) : 0;
     o->snd_mss = c->snd_mss;
     o->rcv_mss = c->rcv_mss;
     if (sync)
         info_segments(c, o);
     /* tcp_get_info: srtt_us >> 3 and mdev_us >> 2; before a sample Linux's
      * mdev_us holds TCP_TIMEOUT_INIT (1 s), so rttvar reads 250000. */
-    o->rtt_us = c->has_srtt ? (uint32_t)(c->srtt_ns / 1000u) : 0;
+    o->rtt_us = c->has_srtt ? us_sat32(c->srtt_ns) : 0;
     o->rttvar_us = !c->has_srtt              ? 250000u
                    : s->profile->rto_min_var ? tcp_tune(c)->mdev_us >> 2
-                                             : (uint32_t)(c->rttvar_ns / 1000u);
+                                             : us_sat32(c->rttvar_ns);
     o->snd_ssthresh =
         c->ssthresh >= 0x7fffffffu || !c->snd_mss ? 0x7fffffffu : c->ssthresh / c->snd_mss;
     o->snd_cwnd = c->snd_mss ? c->cwnd / c->snd_mss : 0;
