@@ -17,7 +17,9 @@
  *    listed in `pending` until an entry with a later time arrives;
  *  - tcbs[] holds each socket's reported variables only where they changed,
  *    and tcb_map names each socket's latest record; both stay empty, and
- *    call_first unused, when the log keeps no TCBs (rlog_set_tcbs).
+ *    call_first unused, when the log keeps no TCBs (rlog_set_tcbs);
+ *  - without connection entries (rlog_set_conns) no stack event reaches
+ *    the log: no STATE entry waits in `pending`, socks and tcbs stay empty.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -87,6 +89,7 @@ struct rlog {
     size_t npending, cappending;
     bool no_payload;   /* rlog_set_payload(log, false) */
     bool no_tcbs;      /* rlog_set_tcbs(log, false) */
+    bool no_conns;     /* rlog_set_conns(log, false): no stack event is recorded */
     rlog_map note_map; /* FNV-1a of a note -> its index in notes */
     const char **notes;
     size_t nnotes, capnotes;
@@ -792,8 +795,16 @@ const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i)
     return &log->tcbs[i];
 }
 
+void rlog_set_conns(rlog *log, bool keep)
+{
+    assert(log->count == 0);
+    log->no_conns = !keep;
+}
+
 void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
 {
+    if (log->no_conns)
+        return;
     if (ev->kind == TCP_EV_TCB) {
         if (ev->tcb && ev->sock && !log->no_tcbs)
             record_tcb(log, host_id, ev);

@@ -214,6 +214,16 @@ typedef struct rlog_tcb {
  * and rlog_tcb_count stays 0. Set it before the first entry. */
 void rlog_set_tcbs(rlog *log, bool keep);
 size_t rlog_tcb_count(const rlog *log);
+
+/* Whether the log keeps the connection entries (STATE, TIMER, USER, ERROR,
+ * REJECT, RESTART), the sockets' ports and the TCB records (the default),
+ * or only packet entries, LINK entries and notes. The outputs (sim/render)
+ * read connection entries; a scenario's link queries (link:segments,
+ * link:last, link.exchange) read only SEND entries and their fates. A
+ * caller that writes no output can turn them off: about 60 % of a
+ * transfer's entries, and rlog_sock_ports then always returns -1. Set it
+ * before the first entry. */
+void rlog_set_conns(rlog *log, bool keep);
 const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i);
 
 /* The first DELIVER or DROP entry of packet `packet_id` after entry

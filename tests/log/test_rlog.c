@@ -678,6 +678,48 @@ static void without_tcbs_keeps_none_and_the_same_entries(void **state)
     rlog_free(without);
 }
 
+/* rlog_set_conns(false): the handshake and close record their 14 packet
+ * entries, the same ones (kind, time, host, packet, segment, fate) as a
+ * full log holds, and none of its stack events; no ports are learned, and
+ * the partial log keeps the invariants. */
+static void without_conns_keeps_the_packets_alike(void **state)
+{
+    rlog *with = *state, *without = fx_new();
+    rlog_set_conns(without, false);
+    fx_handshake(with);
+    fx_close(with);
+    fx_handshake(without);
+    fx_close(without);
+    assert_int_equal(rlog_count(without), 14); /* 7 segments, each sent and delivered */
+    assert_int_equal(rlog_tcb_count(without), 0);
+    assert_int_equal(rlog_sock_ports(without, FX_A, 1, NULL, NULL), -1);
+    size_t k = 0;
+    for (size_t i = 0; i < rlog_count(with); i++) {
+        const rlog_entry *a = rlog_at(with, i);
+        if (!rlog_is_packet_kind(a->kind))
+            continue;
+        assert_true(k < rlog_count(without));
+        const rlog_entry *b = rlog_at(without, k);
+        assert_int_equal(a->kind, b->kind);
+        assert_int_equal(a->time_ns, b->time_ns);
+        assert_int_equal(a->host, b->host);
+        assert_int_equal(a->packet_id, b->packet_id);
+        assert_true(b->seg_ok);
+        assert_int_equal(a->seg->seq, b->seg->seq);
+        assert_int_equal(a->seg->flags, b->seg->flags);
+        assert_int_equal(rlog_peer_host(a), rlog_peer_host(b));
+        size_t fa = rlog_packet_fate(with, a->packet_id, i);
+        size_t fb = rlog_packet_fate(without, b->packet_id, k);
+        assert_int_equal(fa == RLOG_NONE, fb == RLOG_NONE);
+        if (fa != RLOG_NONE)
+            assert_int_equal(rlog_at(with, fa)->time_ns, rlog_at(without, fb)->time_ns);
+        k++;
+    }
+    assert_int_equal(k, rlog_count(without));
+    fx_check(without);
+    rlog_free(without);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +757,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(without_tcbs_keeps_none_and_the_same_entries, log_setup,
                                         log_teardown),
         cmocka_unit_test_setup_teardown(segment_change_takes_the_matching_delivery, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(without_conns_keeps_the_packets_alike, log_setup,
                                         log_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
