@@ -19,7 +19,9 @@
  *    and tcb_map names each socket's latest record; both stay empty, and
  *    call_first unused, when the log keeps no TCBs (rlog_set_tcbs);
  *  - without connection entries (rlog_set_conns) no stack event reaches
- *    the log: no STATE entry waits in `pending`, socks and tcbs stay empty.
+ *    the log: no STATE entry waits in `pending`, socks and tcbs stay empty;
+ *    and a packet row's fate is FATE_IN_SEND when its first delivery is
+ *    held in its SEND entry (row.first, value_ns) instead of an entry.
  */
 #include <assert.h>
 #include <inttypes.h>
