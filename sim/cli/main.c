@@ -970,6 +970,10 @@ static int cmd_run(int argc, char **argv)
     o.cfg.file = strcmp(o.file, "-") == 0 ? NULL : o.file;
     o.cfg.no_payload = !o.pcap && !o.pcapng; /* the only outputs that read payload */
     o.cfg.no_tcbs = !o.html;                 /* the stepper page is the only one that reads TCBs */
+    /* Only the outputs read connection entries (the scenario's link queries
+     * read packets); --check keeps them, so the log's joins are checked. */
+    o.cfg.no_conns = !o.trace && !o.pcap && !o.pcapng && !o.svg && !o.dot && !o.ladder && !o.html &&
+                     !o.cfg.check;
     if (cli_add_lib_paths(&o.cfg, argv[0]) != 0)
         return 2;
     if (o.watch)

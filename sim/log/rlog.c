@@ -17,7 +17,11 @@
  *    listed in `pending` until an entry with a later time arrives;
  *  - tcbs[] holds each socket's reported variables only where they changed,
  *    and tcb_map names each socket's latest record; both stay empty, and
- *    call_first unused, when the log keeps no TCBs (rlog_set_tcbs).
+ *    call_first unused, when the log keeps no TCBs (rlog_set_tcbs);
+ *  - without connection entries (rlog_set_conns) no stack event reaches
+ *    the log: no STATE entry waits in `pending`, socks and tcbs stay empty;
+ *    and a packet row's fate is FATE_IN_SEND when its first delivery is
+ *    held in its SEND entry (row.first, value_ns) instead of an entry.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -44,10 +48,14 @@ typedef struct rlog_map {
     unsigned bits;
 } rlog_map;
 
+/* rlog_pkt.fate of a packet whose first fate is a delivery kept in its
+ * SEND entry (a log without connection entries, rlog_set_conns). */
+#define FATE_IN_SEND (RLOG_NONE - 1)
+
 /* What the log knows of one packet id. */
 typedef struct rlog_pkt {
     size_t first; /* entry where it first appeared */
-    size_t fate;  /* its first DELIVER or DROP entry, or RLOG_NONE */
+    size_t fate;  /* its first DELIVER or DROP entry, FATE_IN_SEND, or RLOG_NONE */
     uint32_t src, dst;
 } rlog_pkt;
 
@@ -87,6 +95,7 @@ struct rlog {
     size_t npending, cappending;
     bool no_payload;   /* rlog_set_payload(log, false) */
     bool no_tcbs;      /* rlog_set_tcbs(log, false) */
+    bool no_conns;     /* rlog_set_conns(log, false): no stack event is recorded */
     rlog_map note_map; /* FNV-1a of a note -> its index in notes */
     const char **notes;
     size_t nnotes, capnotes;
@@ -792,8 +801,16 @@ const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i)
     return &log->tcbs[i];
 }
 
+void rlog_set_conns(rlog *log, bool keep)
+{
+    assert(log->count == 0);
+    log->no_conns = !keep;
+}
+
 void rlog_tcp_event(rlog *log, uint32_t host_id, const tcp_event *ev)
 {
+    if (log->no_conns)
+        return;
     if (ev->kind == TCP_EV_TCB) {
         if (ev->tcb && ev->sock && !log->no_tcbs)
             record_tcb(log, host_id, ev);
@@ -973,10 +990,30 @@ static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
     e->seg = seg_keep(log, &seg);
 }
 
+/* Without connection entries nothing reads a DELIVER entry but a link
+ * query asking what became of a SEND: the first delivery of a packet whose
+ * SEND is recorded is kept in that entry instead (value_ns is free in a
+ * SEND). Any other delivery (a second one, of a packet never seen sent)
+ * is an entry as usual. */
+static bool deliver_in_send(rlog *log, const sim_trace_rec *rec)
+{
+    if (!log->no_conns || rec->kind != SIM_TR_DELIVER)
+        return false;
+    size_t k = pkt_find(log, rec->packet_id);
+    if (k == RLOG_NONE || log->pkts[k].fate != RLOG_NONE || log->pkts[k].first == RLOG_NONE)
+        return false;
+    rlog_entry *send = ent(log, log->pkts[k].first);
+    if (send->kind != RLOG_SEND)
+        return false;
+    send->value_ns = rec->time;
+    log->pkts[k].fate = FATE_IN_SEND;
+    return true;
+}
+
 void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
 {
     rlog *log = ctx;
-    if (rec->kind == SIM_TR_HOST)
+    if (rec->kind == SIM_TR_HOST || deliver_in_send(log, rec))
         return;
     size_t i = append(log, rec->time, trace_kind(rec->kind));
     rlog_entry *e = ent(log, i);
@@ -1007,7 +1044,7 @@ size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after)
     size_t k = pkt_find(log, packet_id);
     if (k == RLOG_NONE || log->pkts[k].fate == RLOG_NONE)
         return RLOG_NONE;
-    if (log->pkts[k].fate > after)
+    if (log->pkts[k].fate != FATE_IN_SEND && log->pkts[k].fate > after)
         return log->pkts[k].fate;
     for (size_t i = after + 1; i < log->count; i++) {
         const rlog_entry *e = ent(log, i);
@@ -1015,6 +1052,23 @@ size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after)
             return i;
     }
     return RLOG_NONE;
+}
+
+bool rlog_send_fate(const rlog *log, size_t i, rlog_fate *out)
+{
+    const rlog_entry *e = rlog_at(log, i);
+    size_t k = pkt_find(log, e->packet_id);
+    if (e->kind == RLOG_SEND && k != RLOG_NONE && log->pkts[k].fate == FATE_IN_SEND &&
+        log->pkts[k].first == i) {
+        *out = (rlog_fate){RLOG_DELIVER, e->value_ns, SIM_DROP_NONE};
+        return true;
+    }
+    size_t f = rlog_packet_fate(log, e->packet_id, i);
+    if (f == RLOG_NONE)
+        return false;
+    const rlog_entry *fe = ent(log, f);
+    *out = (rlog_fate){fe->kind, fe->time_ns, fe->drop};
+    return true;
 }
 
 /* ---- invariants ---------------------------------------------------------------- */
@@ -1164,7 +1218,9 @@ static int check_packet(const rlog *log, size_t i, char *why, size_t len)
     if (e->seg_ok && e->wire_err != TCP_WIRE_OK)
         return broken(why, len, "join: entry %zu (%s): parsed and malformed at once", i, k);
     bool fate = e->kind == RLOG_DELIVER || e->kind == RLOG_DROP;
-    if (fate &&
+    bool in_send = row->fate == FATE_IN_SEND && log->no_conns && row->first != RLOG_NONE &&
+                   ent(log, row->first)->kind == RLOG_SEND;
+    if (fate && !in_send &&
         (row->fate == RLOG_NONE || row->fate > i || ent(log, row->fate)->packet_id != e->packet_id))
         return broken(why, len, "join: entry %zu (%s): packet %" PRIu32 " has no earlier fate", i,
                       k, e->packet_id);

@@ -83,7 +83,8 @@ typedef struct rlog_entry {
     /* Each kind reads one member (a field read under any other kind holds
      * another's bytes); sharing the word keeps the entry at 96 bytes. */
     union {
-        uint64_t value_ns;   /* DELAY/LINK value */
+        uint64_t value_ns;   /* DELAY/LINK value; SEND in a log without connection
+                                entries: when its packet was delivered (rlog_send_fate) */
         struct {             /* connection kinds */
             uint32_t parent; /* a listener's child: the listener's socket id, else 0 */
             int detail; /* TIMER, RESTART: tcp_timer_kind; USER: tcp_user_call; ERROR: tcp_err */
@@ -214,6 +215,29 @@ typedef struct rlog_tcb {
  * and rlog_tcb_count stays 0. Set it before the first entry. */
 void rlog_set_tcbs(rlog *log, bool keep);
 size_t rlog_tcb_count(const rlog *log);
+
+/* Whether the log keeps the connection entries (STATE, TIMER, USER, ERROR,
+ * REJECT, RESTART), the sockets' ports and the TCB records (the default),
+ * or only packet entries, LINK entries and notes. The outputs (sim/render)
+ * read connection entries; a scenario's link queries (link:segments,
+ * link:last, link.exchange) read only SEND entries and their fates
+ * (rlog_send_fate). A caller that writes no output can turn them off;
+ * then a packet's first delivery after its SEND is also no entry of its
+ * own but kept in the SEND entry (value_ns): of a transfer's entries only
+ * the SENDs are left, and rlog_sock_ports always returns -1. Set it
+ * before the first entry. */
+void rlog_set_conns(rlog *log, bool keep);
+
+/* What became of the packet sent at SEND entry i: its first delivery or
+ * drop after i (kind RLOG_DELIVER or RLOG_DROP, its time, and a drop's
+ * reason), whether recorded as an entry or, without connection entries,
+ * in the SEND entry. False if neither was recorded. */
+typedef struct rlog_fate {
+    rlog_kind kind;
+    uint64_t time_ns;
+    sim_drop_reason drop;
+} rlog_fate;
+bool rlog_send_fate(const rlog *log, size_t i, rlog_fate *out);
 const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i);
 
 /* The first DELIVER or DROP entry of packet `packet_id` after entry

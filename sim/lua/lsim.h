@@ -250,6 +250,8 @@ typedef struct lsim_config {
                         * it many times prints its own report) */
     bool no_payload;   /* run logs keep no payload bytes (nothing writes pcap) */
     bool no_tcbs;      /* run logs keep no TCB records (nothing writes the stepper page) */
+    bool no_conns;     /* run logs keep no connection entries (nothing writes an output:
+                        * the scenario's link queries read packet entries only) */
     bool cache_chunks; /* compile each file, and find each module, once per process (a
                         * tool running one scenario many times; files must not change
                         * meanwhile) */

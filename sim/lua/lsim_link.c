@@ -303,13 +303,6 @@ static void push_seg_fields(lua_State *L, const lsim *s, const rlog_entry *e, ui
     push_seg_opts(L, bytes, n);
 }
 
-/* The fate of packet `id` after entry `from`: DELIVER or DROP entry index. */
-static const rlog_entry *fate_of(const lsim *s, size_t from, uint32_t id)
-{
-    size_t i = rlog_packet_fate(s->log, id, from);
-    return i == RLOG_NONE ? NULL : rlog_at(s->log, i);
-}
-
 void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry)
 {
     const rlog_entry *e = rlog_at(s->log, send_entry);
@@ -317,14 +310,15 @@ void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry)
     push_seg_fields(L, s, e, rlog_peer_host(e), e->bytes, e->nheld);
     lua_pushinteger(L, (lua_Integer)e->time_ns);
     lua_setfield(L, -2, "sent");
-    const rlog_entry *f = fate_of(s, send_entry, e->packet_id);
-    lua_pushboolean(L, f && f->kind == RLOG_DROP);
+    rlog_fate f;
+    bool ended = rlog_send_fate(s->log, send_entry, &f);
+    lua_pushboolean(L, ended && f.kind == RLOG_DROP);
     lua_setfield(L, -2, "dropped");
-    if (f && f->kind == RLOG_DELIVER) {
-        lua_pushinteger(L, (lua_Integer)f->time_ns);
+    if (ended && f.kind == RLOG_DELIVER) {
+        lua_pushinteger(L, (lua_Integer)f.time_ns);
         lua_setfield(L, -2, "arrived");
-    } else if (f) {
-        lua_pushstring(L, sim_drop_reason_name(f->drop));
+    } else if (ended) {
+        lua_pushstring(L, sim_drop_reason_name(f.drop));
         lua_setfield(L, -2, "reason");
     }
 }
@@ -841,9 +835,10 @@ static void describe(lua_State *L, const lsim *s, size_t i, void *arg)
     const rlog_entry *e = rlog_at(s->log, i);
     char flags[48];
     tcp_flags_str(e->seg->flags & (uint8_t)~TCP_PSH, flags, sizeof flags);
-    const rlog_entry *f = fate_of(s, i, e->packet_id);
+    rlog_fate f;
+    bool dropped = rlog_send_fate(s->log, i, &f) && f.kind == RLOG_DROP;
     lua_pushfstring(L, "%s>%s %s%s", host_name(s, e->host), host_name(s, rlog_peer_host(e)), flags,
-                    f && f->kind == RLOG_DROP ? " X" : "");
+                    dropped ? " X" : "");
     lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
 }
 

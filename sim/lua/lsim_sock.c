@@ -101,23 +101,29 @@ static void check_rc(lua_State *L, int rc, const char *what)
 typedef struct opt_map {
     const char *name;
     tcp_opt opt;
-    int kind; /* 0 integer, 1 duration, 2 bool */
+    int kind;       /* 0 integer, 1 duration (ns), 2 bool */
+    int64_t lo, hi; /* the values tcp_setopt takes (kinds 0 and 1) */
 } opt_map;
 
+/* The ranges are tcp_setopt's (stack/tcp_user.c, setopt_held), checked
+ * here so that a value out of them is named with the range at the
+ * scenario's line; a value in range the state refuses (rcvbuf once the
+ * window was offered, msl in TIME_WAIT) is still the stack's EINVAL. */
+#define DURATION_MAX ((int64_t)(UINT64_MAX / 4))
 static const opt_map OPTS[] = {
-    {"linger0", TCP_OPT_LINGER_ZERO, 2},
-    {"keepalive", TCP_OPT_KEEPALIVE, 2},
-    {"keepidle", TCP_OPT_KEEPIDLE_NS, 1},
-    {"keepintvl", TCP_OPT_KEEPINTVL_NS, 1},
-    {"keepcnt", TCP_OPT_KEEPCNT, 0},
-    {"sndbuf", TCP_OPT_SNDBUF, 0},
-    {"rcvbuf", TCP_OPT_RCVBUF, 0},
-    {"mss", TCP_OPT_MSS, 0},
-    {"msl", TCP_OPT_MSL_NS, 1},
-    {"isn", TCP_OPT_ISN, 0},
-    {"nodelay", TCP_OPT_NODELAY, 2},
-    {"user_timeout", TCP_OPT_USER_TIMEOUT_NS, 1},
-    {"cork", TCP_OPT_CORK, 2},
+    {"linger0", TCP_OPT_LINGER_ZERO, 2, 0, 0},
+    {"keepalive", TCP_OPT_KEEPALIVE, 2, 0, 0},
+    {"keepidle", TCP_OPT_KEEPIDLE_NS, 1, 1, DURATION_MAX},
+    {"keepintvl", TCP_OPT_KEEPINTVL_NS, 1, 1, DURATION_MAX},
+    {"keepcnt", TCP_OPT_KEEPCNT, 0, 1, UINT8_MAX},
+    {"sndbuf", TCP_OPT_SNDBUF, 0, 1, TCP_BUF_MAX},
+    {"rcvbuf", TCP_OPT_RCVBUF, 0, 1, TCP_BUF_MAX},
+    {"mss", TCP_OPT_MSS, 0, 64, 65495},
+    {"msl", TCP_OPT_MSL_NS, 1, 0, DURATION_MAX},
+    {"isn", TCP_OPT_ISN, 0, 0, UINT32_MAX},
+    {"nodelay", TCP_OPT_NODELAY, 2, 0, 0},
+    {"user_timeout", TCP_OPT_USER_TIMEOUT_NS, 1, 0, DURATION_MAX},
+    {"cork", TCP_OPT_CORK, 2, 0, 0},
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -134,14 +140,19 @@ static uint32_t read_opts(lua_State *L, int idx, net_opt *out, const char *where
         lua_pop(L, 1);
         if (!has)
             continue;
+        const opt_map *o = &OPTS[i];
         uint64_t v;
-        if (OPTS[i].kind == 1)
-            v = lsim_opt_duration(L, idx, OPTS[i].name, 0, where);
-        else if (OPTS[i].kind == 2)
-            v = lsim_opt_bool(L, idx, OPTS[i].name, false, where);
-        else
-            v = (uint64_t)lsim_opt_int(L, idx, OPTS[i].name, 0, 0, UINT32_MAX, where);
-        out[n++] = (net_opt){OPTS[i].opt, v};
+        if (o->kind == 1) {
+            v = lsim_opt_duration(L, idx, o->name, 0, where);
+            if (v < (uint64_t)o->lo || v > (uint64_t)o->hi)
+                luaL_error(L, "%s: %s must be in [%I,%I] ns, got %I", where, o->name,
+                           (LUAI_UACINT)o->lo, (LUAI_UACINT)o->hi, (LUAI_UACINT)v);
+        } else if (o->kind == 2) {
+            v = lsim_opt_bool(L, idx, o->name, false, where);
+        } else {
+            v = (uint64_t)lsim_opt_int(L, idx, o->name, 0, o->lo, o->hi, where);
+        }
+        out[n++] = (net_opt){o->opt, v};
     }
     return n;
 }

@@ -241,6 +241,7 @@ static int sim_new(lua_State *L)
         return luaL_error(L, "tcpsim.new: out of memory");
     rlog_set_payload(s->log, !cfg->no_payload);
     rlog_set_tcbs(s->log, !cfg->no_tcbs);
+    rlog_set_conns(s->log, !cfg->no_conns);
     net_set_keep_rx(s->net, keep_rx);
     if (strcmp(draws, "keyed") == 0 && net_set_keyed_draws(s->net, true) != 0)
         return luaL_error(L, "tcpsim.new: out of memory");

@@ -678,6 +678,64 @@ static void without_tcbs_keeps_none_and_the_same_entries(void **state)
     rlog_free(without);
 }
 
+/* rlog_set_conns(false): the handshake, the close and a lost segment leave
+ * their 8 SEND entries and the DROP, the same ones (kind, time, host,
+ * packet, segment) as a full log holds, and none of its stack events nor
+ * DELIVER entries; every SEND's fate (rlog_send_fate) is the full log's.
+ * No ports are learned, and the partial log keeps the invariants. */
+static void lost_segment(rlog *log)
+{
+    tcp_seg seg = fx_seg(FX_A, TCP_ACK, 102, 302, 0);
+    fx_send(log, 61000 * FX_MS, FX_A, 8, seg);
+    fx_drop(log, 61001 * FX_MS, FX_A, 8, seg, SIM_DROP_LOSS);
+}
+
+static void without_conns_keeps_the_packets_alike(void **state)
+{
+    rlog *with = *state, *without = fx_new();
+    rlog_set_conns(without, false);
+    fx_handshake(with);
+    fx_close(with);
+    lost_segment(with);
+    fx_handshake(without);
+    fx_close(without);
+    lost_segment(without);
+    assert_int_equal(rlog_count(without), 9);
+    assert_int_equal(rlog_tcb_count(without), 0);
+    assert_int_equal(rlog_sock_ports(without, FX_A, 1, NULL, NULL), -1);
+    size_t k = 0;
+    for (size_t i = 0; i < rlog_count(with); i++) {
+        const rlog_entry *a = rlog_at(with, i);
+        if (a->kind != RLOG_SEND && a->kind != RLOG_DROP)
+            continue;
+        assert_true(k < rlog_count(without));
+        const rlog_entry *b = rlog_at(without, k);
+        assert_int_equal(a->kind, b->kind);
+        assert_int_equal(a->time_ns, b->time_ns);
+        assert_int_equal(a->host, b->host);
+        assert_int_equal(a->packet_id, b->packet_id);
+        assert_true(b->seg_ok);
+        assert_int_equal(a->seg->seq, b->seg->seq);
+        assert_int_equal(a->seg->flags, b->seg->flags);
+        assert_int_equal(rlog_peer_host(a), rlog_peer_host(b));
+        if (a->kind == RLOG_SEND) {
+            rlog_fate fa, fb;
+            assert_true(rlog_send_fate(with, i, &fa));
+            assert_true(rlog_send_fate(without, k, &fb));
+            assert_int_equal(fa.kind, fb.kind);
+            assert_int_equal(fa.time_ns, fb.time_ns);
+            assert_int_equal(fa.drop, fb.drop);
+            assert_int_equal(fb.kind, a->packet_id == 8 ? RLOG_DROP : RLOG_DELIVER);
+            assert_int_equal(fb.time_ns,
+                             a->packet_id == 8 ? a->time_ns + FX_MS : a->time_ns + 50 * FX_MS);
+        }
+        k++;
+    }
+    assert_int_equal(k, rlog_count(without));
+    fx_check(without);
+    rlog_free(without);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +773,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(without_tcbs_keeps_none_and_the_same_entries, log_setup,
                                         log_teardown),
         cmocka_unit_test_setup_teardown(segment_change_takes_the_matching_delivery, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(without_conns_keeps_the_packets_alike, log_setup,
                                         log_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
