@@ -639,9 +639,9 @@ static void hostile_life(const char *profile, bool records, bool checked)
     assert_int_equal(g.ack, 18);
     /* Options at their edges: a zero window, the largest MSS, a shift
      * count above 14 (RFC 7323 §2.3: "MUST use 14 instead"), a zero
-     * timestamp; an MSS of 0, which no MSS option would leave at the
-     * default 536 (RFC 9293 §3.7.1 MUST-15; Linux tcp_parse_options
-     * ignores it); urgent data on the SYN. */
+     * timestamp; an MSS of 0, taken as no MSS option: the default 536
+     * (RFC 9293 §3.7.1 MUST-15; Linux tcp_parse_options ignores a zero
+     * MSS too); urgent data on the SYN. */
     tcp_seg so = {.src_port = 5106,
                   .seq = 9000,
                   .flags = TCP_SYN,
