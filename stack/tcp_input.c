@@ -200,8 +200,8 @@ static void in_listen_syn(tcp_stack *s, tcp_ls *l, const tcp_seg *seg, bool has_
         return;
     }
     tcp_conn *ch = spawn_child(s, l, seg);
-    if (!ch) {
-        drop_ls(s, l, seg, "out of memory");
+    if (!ch) { /* the trace names which: ids are never reused (tcp.h rule 2) */
+        drop_ls(s, l, seg, s->next_id ? "out of memory" : "out of socket ids");
         return;
     }
     /* "Set IRS to SEG.SEQ ..., ISS should be selected": the listener's

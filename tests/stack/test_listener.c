@@ -801,7 +801,7 @@ static void a_stack_out_of_ids_refuses_new_sockets(void **state)
     assert_string_equal(tcp_err_name(TCP_EMFILE), "EMFILE");
     W.loglen = 0;
     w_inject(5000, 80, 100, 0, TCP_SYN, NULL);
-    assert_non_null(strstr(W.log, "note=out of memory"));
+    assert_non_null(strstr(W.log, "note=out of socket ids"));
     assert_null(strstr(W.log, "SYN_RECEIVED"));
     assert_int_equal(W.nwire, 0);
     assert_int_equal(tcp_stack_conns(B()), 2);
