@@ -232,6 +232,7 @@ typedef struct tcp_profile {
     uint64_t comp_sack_delay_ns; /* 0: off, every duplicate ACK at once */
     uint64_t comp_sack_slack_ns;
     uint32_t comp_sack_nr;
+    bool listen_drop_syn_fin; /* LISTEN drops a SYN that carries a FIN (Linux) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

@@ -243,6 +243,14 @@ static void in_listen(tcp_stack *s, tcp_ls *l, const tcp_seg *seg)
         drop_ls(s, l, seg, "no SYN");
         return;
     }
+    /* §3.10.7.2 third check: a FIN with the SYN is "queued for processing
+     * later after the ESTABLISHED state has been reached" (FreeBSD answers
+     * the SYN alike, drop_synfin = 0); Linux tcp_rcv_state_process drops
+     * the segment (profile listen_drop_syn_fin). */
+    if ((seg->flags & TCP_FIN) && s->profile->listen_drop_syn_fin) {
+        drop_ls(s, l, seg, "SYN with FIN");
+        return;
+    }
     in_listen_syn(s, l, seg, false, 0);
 }
 
