@@ -15,7 +15,7 @@
  *     after the stack call returns.)
  *  2. Socket ids are never reused within a stack; 0 is never an id. A
  *     stack that gave out all 2^32 - 1 refuses new sockets (TCP_EMFILE;
- *     a SYN to a listener is then dropped, "out of memory").
+ *     a SYN to a listener is then dropped, "out of socket ids").
  *  3. tcp_close and tcp_abort release the caller's hold on an id; the
  *     connection may live on (TIME_WAIT, FIN_WAIT_2, LAST_ACK...) as an
  *     orphan and keeps reporting events with its id until it is reclaimed.
@@ -232,6 +232,7 @@ typedef struct tcp_profile {
     uint64_t comp_sack_delay_ns; /* 0: off, every duplicate ACK at once */
     uint64_t comp_sack_slack_ns;
     uint32_t comp_sack_nr;
+    bool listen_drop_syn_fin; /* LISTEN drops a SYN that carries a FIN (Linux) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

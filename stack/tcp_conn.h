@@ -17,8 +17,8 @@
  *     tuple tables and the heap, and a listener record (tcp_ls) in a
  *     listener's place in the id and listener tables, except while a call
  *     works on the listener rebuilt in a frame (tcp_frame: the rarer
- *     calls on a listener, tcp_ls below); the tables
- *     and heap hold tcp_sk entries.
+ *     calls on a listener, tcp_ls below); the tables and heap hold
+ *     tcp_sk entries.
  *  3. A timer is armed iff its deadline (tcp_timer_at) is not TCP_NEVER;
  *     arming is a store (tcp_timer_store). The deadline heap is brought up to date by
  * tcp_stack_settle(), which every entry point calls on each connection it touched before it
@@ -576,12 +576,13 @@ tcp_conn *tcp_stack_unframe(tcp_conn *c);
 /* Makes full connection c a listener record if it fits one (tcp_ls_fits);
  * it stays as it is if none can be allocated. */
 void tcp_stack_ls_shrink(tcp_conn *c);
-/* Listener entry e (tcp_stack_listener, or a socket in LISTEN) as a
- * record: e itself, or for a full connection (its record could not be
- * allocated) its values copied into *tmp. Whatever the caller changes in
- * the returned record goes back into the connection with
- * tcp_stack_ls_put, or with tcp_stack_ls_settle, which also does what
- * tcp_stack_settle does after a segment (the checker, the TCB event). */
+/* Listener entry e (tcp_stack_listener, a held socket in LISTEN, or a
+ * record a shutdown left in CLOSED: tcp_accept) as a record: e itself,
+ * or for a full connection (its record could not be allocated) its
+ * values copied into *tmp. Whatever the caller changes in the returned
+ * record goes back into the connection with tcp_stack_ls_put, or with
+ * tcp_stack_ls_settle, which also does what tcp_stack_settle does after
+ * a segment (the checker, the TCB event). */
 tcp_ls *tcp_stack_ls_take(tcp_sk *e, tcp_ls *tmp);
 void tcp_stack_ls_put(tcp_sk *e, const tcp_ls *ls);
 void tcp_stack_ls_settle(tcp_stack *s, tcp_sk *e, const tcp_ls *ls);

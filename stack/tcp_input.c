@@ -200,8 +200,8 @@ static void in_listen_syn(tcp_stack *s, tcp_ls *l, const tcp_seg *seg, bool has_
         return;
     }
     tcp_conn *ch = spawn_child(s, l, seg);
-    if (!ch) {
-        drop_ls(s, l, seg, "out of memory");
+    if (!ch) { /* the trace names which: ids are never reused (tcp.h rule 2) */
+        drop_ls(s, l, seg, s->next_id ? "out of memory" : "out of socket ids");
         return;
     }
     /* "Set IRS to SEG.SEQ ..., ISS should be selected": the listener's
@@ -241,6 +241,14 @@ static void in_listen(tcp_stack *s, tcp_ls *l, const tcp_seg *seg)
      * return." */
     if (!(seg->flags & TCP_SYN)) {
         drop_ls(s, l, seg, "no SYN");
+        return;
+    }
+    /* §3.10.7.2 third check: a FIN with the SYN is "queued for processing
+     * later after the ESTABLISHED state has been reached" (FreeBSD answers
+     * the SYN alike, drop_synfin = 0); Linux tcp_rcv_state_process drops
+     * the segment (profile listen_drop_syn_fin). */
+    if ((seg->flags & TCP_FIN) && s->profile->listen_drop_syn_fin) {
+        drop_ls(s, l, seg, "SYN with FIN");
         return;
     }
     in_listen_syn(s, l, seg, false, 0);

@@ -88,6 +88,7 @@ static const tcp_profile PROFILES[] = {
 
         .listen_shut = TCP_LISTEN_SHUT_CLOSE,      /* RFC 9293 §3.10.4 CLOSE in LISTEN */
         .listen_connect = TCP_LISTEN_CONNECT_OPEN, /* RFC 9293 §3.10.1 OPEN in LISTEN */
+        .listen_drop_syn_fin = false,              /* §3.10.7.2: the FIN waits for ESTABLISHED */
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -171,6 +172,7 @@ static const tcp_profile PROFILES[] = {
 
         .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EISCONN, /* __inet_stream_connect */
+        .listen_drop_syn_fin = true,                  /* tcp_rcv_state_process */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -247,6 +249,7 @@ static const tcp_profile PROFILES[] = {
         .shut_rd_discard = true, /* soshutdown: sorflush, then SBS_CANTRCVMORE drops data */
         .listen_shut = TCP_LISTEN_SHUT_BSD,              /* soshutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EOPNOTSUPP, /* soconnectat */
+        .listen_drop_syn_fin = false,                    /* net.inet.tcp.drop_synfin = 0 */
     },
 };
 
@@ -353,6 +356,7 @@ static const tcp_profile_field FIELDS[] = {
     F("comp_sack_delay", comp_sack_delay_ns),
     F("comp_sack_slack", comp_sack_slack_ns),
     F("comp_sack_nr", comp_sack_nr),
+    F("listen_drop_syn_fin", listen_drop_syn_fin),
 };
 #undef F
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])

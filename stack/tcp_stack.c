@@ -971,9 +971,10 @@ void tcp_stack_ls_shrink(tcp_conn *c)
 }
 
 /* The LISTEN rules (tcp_input.c), accept and listen again (tcp_user.c)
- * work on the record itself. A listener its record could not be allocated for is a
- * full connection: they work on a copy of what a record of it would hold,
- * which goes back into the connection after them. */
+ * work on the record itself. A listener its record could not be
+ * allocated for is a full connection: they work on a copy of what a
+ * record of it would hold, which goes back into the connection after
+ * them. */
 tcp_ls *tcp_stack_ls_take(tcp_sk *e, tcp_ls *tmp)
 {
     if (e->ls)

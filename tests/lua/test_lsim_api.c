@@ -521,6 +521,7 @@ static const char *const NOT_KNOBS[] = {"tw_paws_restart",
                                         "rst_on_data_after_close",
                                         "init_cwnd_segs",
                                         "zwp_ack_rearm",
+                                        "listen_drop_syn_fin",
                                         NULL};
 
 static void every_profile_field_is_a_knob_or_named_unsettable(void **state)

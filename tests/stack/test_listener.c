@@ -479,6 +479,272 @@ static void a_record_behaves_as_the_connection_it_replaces(void **state)
     }
 }
 
+/* ---- Hostile segments to a listener ----------------------------------------- */
+
+typedef enum { SPOIL_NONE, SPOIL_CHECKSUM, SPOIL_TRUNCATE, SPOIL_OPTION } spoil;
+
+/* The TCP checksum of datagram d (n bytes, a 20-byte IPv4 header) made
+ * right again after its bytes were changed. */
+static void fix_tcp_checksum(uint8_t *d, size_t n)
+{
+    uint32_t src = (uint32_t)d[12] << 24 | (uint32_t)d[13] << 16 | (uint32_t)d[14] << 8 | d[15];
+    uint32_t dst = (uint32_t)d[16] << 24 | (uint32_t)d[17] << 16 | (uint32_t)d[18] << 8 | d[19];
+    uint32_t pseudo =
+        (src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) + 6u + (uint32_t)(n - 20);
+    d[36] = d[37] = 0;
+    uint16_t sum = (uint16_t)~tcp_wire_sum(d + 20, n - 20, pseudo);
+    d[36] = (uint8_t)(sum >> 8);
+    d[37] = (uint8_t)sum;
+}
+
+/* Segment t to B's port 80 (from A's address unless t sets one), its
+ * bytes spoiled as `how` says; the wire is emptied first, so what B sends
+ * in answer is what is on it after. */
+static void w_inject_seg(tcp_seg t, spoil how)
+{
+    t.src_addr = t.src_addr ? t.src_addr : ADDR_A;
+    t.dst_addr = ADDR_B;
+    t.dst_port = 80;
+    t.ttl = 64;
+    t.len = t.payload ? t.len : 0;
+    uint8_t buf[DG_MAX];
+    size_t n = tcp_wire_encode(&t, buf, sizeof buf);
+    assert_true(n >= 40);
+    switch (how) {
+    case SPOIL_CHECKSUM:
+        buf[24] ^= 0x01u; /* a bit of the sequence number */
+        break;
+    case SPOIL_TRUNCATE:
+        n -= 4; /* shorter than its IPv4 total length */
+        break;
+    case SPOIL_OPTION:
+        assert_int_equal(buf[40], 2); /* the MSS option first: kind 2, length 4 */
+        buf[41] = 3;                  /* RFC 9293 §3.1: an illegal option length */
+        fix_tcp_checksum(buf, n);
+        break;
+    default:
+        break;
+    }
+    W.nwire = 0;
+    logf_("inject %u fl=%x seq=%u ack=%u len=%u spoil=%d\n", t.src_port, t.flags, t.seq, t.ack,
+          t.len, (int)how);
+    tcp_stack_input(B(), buf, n);
+}
+
+/* The segment B sent in answer: exactly one, parsed. */
+static tcp_seg answer(void)
+{
+    assert_int_equal(W.nwire, 1);
+    tcp_seg g;
+    assert_int_equal(tcp_wire_parse(W.wire[0].bytes, W.wire[0].len, &g), TCP_WIRE_OK);
+    return g;
+}
+
+/* B's connection on (80, A, port): a child of the listener. */
+static tcp_conn *child_of(uint16_t port)
+{
+    tcp_sk *e = tcp_stack_lookup(B(), 80, ADDR_A, port);
+    assert_non_null(e);
+    assert_false(e->ls || e->tw);
+    return (tcp_conn *)e;
+}
+
+/* Segments a listener must survive, each checked against the rule that
+ * decides it; every one also goes to the log the four forms compare. */
+static void hostile_life(const char *profile, bool records, bool checked)
+{
+    refuse_records = !records;
+    refused = 0;
+    w_start(profile, 0x2545f4914f6cdd1dull);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(tcp_check_enable(W.st[i], checked, on_violation, NULL), 0);
+    const tcp_profile *p = tcp_profile_find(profile);
+    tcp_sock_id l = 0;
+    assert_int_equal(tcp_socket(B(), &l), TCP_OK);
+    assert_int_equal(tcp_bind(B(), l, 80), TCP_OK);
+    assert_int_equal(tcp_listen(B(), l, 64), TCP_OK);
+    assert_int_equal(is_record(l), records);
+    const tcp_stats *st = tcp_sock_stats(B(), l);
+    static char big[1001];
+    memset(big, 'x', sizeof big - 1);
+
+    /* Spoiled bytes never reach the listener: counted as malformed and
+     * dropped, nothing sent (tcp_wire.h; RFC 9293 §3.1 MUST-2/MUST-3 for
+     * the checksum, "MUST be prepared to handle an illegal option length"). */
+    tcp_seg syn = {
+        .src_port = 5100, .seq = 1000, .flags = TCP_SYN, .wnd = 8192, .has_mss = true, .mss = 1000};
+    w_inject_seg(syn, SPOIL_CHECKSUM);
+    w_inject_seg(syn, SPOIL_TRUNCATE);
+    w_inject_seg(syn, SPOIL_OPTION);
+    tcp_seg p0 = {.src_port = 0, .seq = 1000, .flags = TCP_SYN, .wnd = 8192};
+    w_inject_seg(p0, SPOIL_NONE);
+    assert_int_equal(tcp_stack_malformed(B()), 4);
+    assert_int_equal(st->segs_in, 0);
+    assert_int_equal(W.nwire, 0);
+
+    /* RFC 9293 §3.10.7.2 first check: an RST is ignored, whatever else
+     * it carries (SYN, or every flag). */
+    tcp_seg sr = {.src_port = 5101, .seq = 1000, .flags = TCP_SYN | TCP_RST, .wnd = 8192};
+    w_inject_seg(sr, SPOIL_NONE);
+    assert_int_equal(W.nwire, 0);
+    sr.flags = 0xff;
+    w_inject_seg(sr, SPOIL_NONE);
+    assert_int_equal(W.nwire, 0);
+    /* Second check: anything with an ACK (a SYN too, a FIN with text) is
+     * answered <SEQ=SEG.ACK><CTL=RST>. */
+    tcp_seg sa = {
+        .src_port = 5102, .seq = 1000, .ack = 4242, .flags = TCP_SYN | TCP_ACK, .wnd = 8192};
+    w_inject_seg(sa, SPOIL_NONE);
+    tcp_seg g = answer();
+    assert_int_equal(g.flags, TCP_RST);
+    assert_int_equal(g.seq, 4242);
+    sa.flags = TCP_FIN | TCP_ACK | TCP_PSH;
+    sa.payload = (const uint8_t *)"bye";
+    sa.len = 3;
+    w_inject_seg(sa, SPOIL_NONE);
+    g = answer();
+    assert_int_equal(g.flags, TCP_RST);
+    assert_int_equal(g.seq, 4242);
+    /* Fourth: neither SYN nor RST nor ACK, text or not, is dropped. */
+    tcp_seg bare = {.src_port = 5103,
+                    .seq = 1000,
+                    .flags = TCP_PSH,
+                    .wnd = 0,
+                    .payload = (const uint8_t *)"data",
+                    .len = 4};
+    w_inject_seg(bare, SPOIL_NONE);
+    assert_int_equal(W.nwire, 0);
+    assert_int_equal(st->segs_in, 5);
+    assert_null(tcp_stack_lookup(B(), 80, ADDR_A, 5103));
+
+    /* Third check: a SYN makes a child that answers <SEQ=ISS><ACK=RCV.NXT>
+     * <CTL=SYN,ACK>, RCV.NXT = SEG.SEQ + 1: text on the SYN is not
+     * acknowledged, nor a FIN with it (FreeBSD tcp-testsuite
+     * rcv-syn-fin-*-listen-dropping-disabled, drop_synfin's default 0:
+     * "S. 0:0(0) ack 18" for "SF 17:17(0)"). Linux drops a SYN with FIN
+     * in LISTEN (tcp_rcv_state_process: "if (th->fin) goto discard"). */
+    tcp_seg sd = {.src_port = 5104,
+                  .seq = 7000,
+                  .flags = TCP_SYN | TCP_PSH,
+                  .wnd = 8192,
+                  .payload = (const uint8_t *)big,
+                  .len = 1000};
+    w_inject_seg(sd, SPOIL_NONE);
+    g = answer();
+    assert_int_equal(g.flags, TCP_SYN | TCP_ACK);
+    assert_int_equal(g.ack, 7001);
+    tcp_seg sf = {.src_port = 5105, .seq = 17, .flags = TCP_SYN | TCP_FIN, .wnd = 8192};
+    w_inject_seg(sf, SPOIL_NONE);
+    if (strcmp(profile, "linux") == 0) {
+        assert_int_equal(W.nwire, 0);
+        assert_null(tcp_stack_lookup(B(), 80, ADDR_A, 5105));
+        assert_non_null(strstr(W.log, "note=SYN with FIN"));
+    } else {
+        g = answer();
+        assert_int_equal(g.flags, TCP_SYN | TCP_ACK);
+        assert_int_equal(g.ack, 18);
+    }
+    /* Options at their edges: a zero window, the largest MSS, a shift
+     * count above 14 (RFC 7323 §2.3: "MUST use 14 instead"), a zero
+     * timestamp; an MSS of 0, taken as no MSS option: the default 536
+     * (RFC 9293 §3.7.1 MUST-15; Linux tcp_parse_options ignores a zero
+     * MSS too); urgent data on the SYN. */
+    tcp_seg so = {.src_port = 5106,
+                  .seq = 9000,
+                  .flags = TCP_SYN,
+                  .wnd = 0,
+                  .has_mss = true,
+                  .mss = 65535,
+                  .has_wscale = true,
+                  .wscale = 255,
+                  .has_sack_perm = true,
+                  .has_ts = true,
+                  .ts_val = 0};
+    w_inject_seg(so, SPOIL_NONE);
+    g = answer();
+    assert_int_equal(g.flags, TCP_SYN | TCP_ACK);
+    assert_int_equal(g.ack, 9001);
+    assert_true(g.has_mss && g.mss <= 1460);
+    if (p->send_wscale)
+        assert_int_equal(child_of(5106)->snd_wscale, 14);
+    assert_int_equal(child_of(5106)->snd_wnd, 0);
+    tcp_seg sm = {
+        .src_port = 5107, .seq = 9000, .flags = TCP_SYN, .wnd = 8192, .has_mss = true, .mss = 0};
+    w_inject_seg(sm, SPOIL_NONE);
+    (void)answer();
+    assert_int_equal(child_of(5107)->snd_mss, TCP_MSS_DEFAULT);
+    tcp_seg su = {.src_port = 5108,
+                  .seq = 9000,
+                  .flags = TCP_SYN | TCP_URG,
+                  .urg = 5,
+                  .wnd = 8192,
+                  .payload = (const uint8_t *)"urgent",
+                  .len = 6};
+    w_inject_seg(su, SPOIL_NONE);
+    g = answer();
+    assert_int_equal(g.ack, 9001);
+    assert_int_equal(st->segs_in, 10);
+    /* A SYN again on a child's 4-tuple is the child's, not the listener's. */
+    w_inject_seg(so, SPOIL_NONE);
+    assert_int_equal(st->segs_in, 10);
+    /* A SYN from B's own address and port 80 to itself: the child's
+     * SYN,ACK comes back to it, out of its window, and each ACK it answers
+     * with too. A profile that limits such ACKs (Linux
+     * tcp_oow_rate_limited, FreeBSD ack_war_cnt) ends the
+     * exchange; rfc9293 answers each one (§3.10.7.4), as long as the
+     * wire carries them (the wire's 1000 rounds here). */
+    tcp_seg land = {.src_addr = ADDR_B, .src_port = 80, .seq = 500, .flags = TCP_SYN, .wnd = 8192};
+    w_inject_seg(land, SPOIL_NONE);
+    w_deliver();
+    if (p->oow_ack_limit)
+        assert_int_equal(W.nwire, 0);
+    W.nwire = 0;
+    log_readers(l);
+
+    /* The children that never complete time out; the listener stays. */
+    W.now += 300000000000ull;
+    tcp_stack_on_time(B());
+    W.nwire = 0;
+    log_readers(l);
+    logf_("conns %zu malformed %llu\n", tcp_stack_conns(B()),
+          (unsigned long long)tcp_stack_malformed(B()));
+    assert_int_equal(tcp_sock_state(B(), l), TCP_LISTEN);
+    assert_int_equal(is_record(l), records);
+    assert_int_equal(tcp_close(B(), l), TCP_OK);
+    W.now += 300000000000ull;
+    tcp_stack_on_time(B());
+    W.nwire = 0;
+    logf_("conns %zu\n", tcp_stack_conns(B()));
+    tcp_stack_free(A());
+    tcp_stack_free(B());
+    refuse_records = false;
+}
+
+static void a_listener_survives_hostile_segments_in_both_forms(void **state)
+{
+    (void)state;
+    const char *profiles[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        hostile_life(profiles[i], false, false);
+        char *full = W.log;
+        size_t full_len = W.loglen;
+        hostile_life(profiles[i], true, false);
+        same_log(full, full_len, profiles[i], END_N, "hostile, record");
+        free(W.log);
+        hostile_life(profiles[i], false, true);
+        same_log(full, full_len, profiles[i], END_N, "hostile, full, checked");
+        free(W.log);
+        hostile_life(profiles[i], true, true);
+        same_log(full, full_len, profiles[i], END_N, "hostile, record, checked");
+        assert_null(strstr(W.log, "VIOLATION"));
+        assert_non_null(strstr(W.log, "RST in LISTEN"));
+        assert_non_null(strstr(W.log, "ACK in LISTEN"));
+        assert_non_null(strstr(W.log, "note=no SYN"));
+        free(full);
+        free(W.log);
+    }
+}
+
 /* A listener that connects (rfc9293's listen_connect) needs a pool slot;
  * when none can be had the call answers TCP_ENOMEM and the listener is
  * left as it was: a record, listening, answering a SYN. */
@@ -542,7 +808,7 @@ static void a_stack_out_of_ids_refuses_new_sockets(void **state)
     assert_string_equal(tcp_err_name(TCP_EMFILE), "EMFILE");
     W.loglen = 0;
     w_inject(5000, 80, 100, 0, TCP_SYN, NULL);
-    assert_non_null(strstr(W.log, "note=out of memory"));
+    assert_non_null(strstr(W.log, "note=out of socket ids"));
     assert_null(strstr(W.log, "SYN_RECEIVED"));
     assert_int_equal(W.nwire, 0);
     assert_int_equal(tcp_stack_conns(B()), 2);
@@ -578,6 +844,7 @@ int main(void)
         cmocka_unit_test(a_listener_that_cannot_have_a_slot_stays_listening),
         cmocka_unit_test(a_listener_record_is_a_third_of_a_slot),
         cmocka_unit_test(a_stack_out_of_ids_refuses_new_sockets),
+        cmocka_unit_test(a_listener_survives_hostile_segments_in_both_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
