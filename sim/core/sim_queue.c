@@ -511,9 +511,9 @@ static int make_room(sim_queue *q)
 
 /* ---- Groups --------------------------------------------------------- */
 
-static inline newest_slot *newest_at(sim_queue *q, sim_time_t when)
+static inline newest_slot *newest_at(const sim_queue *q, sim_time_t when)
 {
-    return &q->newest[(when * 0x9e3779b97f4a7c15u) >> (64 - NEWEST_BITS)];
+    return (newest_slot *)&q->newest[(when * 0x9e3779b97f4a7c15u) >> (64 - NEWEST_BITS)];
 }
 
 /* The newest group due at `when`, or 0 when `newest` knows none. */
@@ -763,22 +763,44 @@ static int check_entry(const sim_queue *q, uint32_t at, uint32_t *timers, char *
     return check_bucket(q, b, timers, why, len);
 }
 
-/* Invariant 6: the slot's group is pending at its instant, and no group
- * due then has a larger seq. */
-static int check_newest(const sim_queue *q, const newest_slot *s, char *why, size_t len)
+/* Invariant 6, first half: the slot's group is pending at its instant.
+ * Returns the group's seq, or 0 with why written. */
+static uint64_t check_newest_slot(const sim_queue *q, const newest_slot *s, char *why, size_t len)
 {
     const tiers *t = tiers_of(q);
     uint32_t i = (uint32_t)(s - q->newest);
+    if (is_bucket(s->group) &&
+        (bucket_of(s->group) >= q->bk_used || q->t.bk[bucket_of(s->group)].head == NIL)) {
+        check_fail(why, len, "`newest` names a free bucket", i);
+        return 0;
+    }
     uint32_t at = is_bucket(s->group) ? q->t.bk[bucket_of(s->group)].at : timer_of(s->group)->slot;
-    if (is_bucket(s->group) && q->t.bk[bucket_of(s->group)].head == NIL)
-        return check_fail(why, len, "`newest` names a free bucket", i);
-    if (at == SIM_TIMER_IDLE || (at & CELL) || entry_at(t, at)->group != s->group ||
-        entry_at(t, at)->when != s->when)
-        return check_fail(why, len, "`newest` names no pending group at its instant", i);
-    uint64_t seq = entry_at(t, at)->seq;
+    if (at == SIM_TIMER_IDLE || (at & CELL) ||
+        (at & FAR ? (at & ~FAR) >= t->far_len : at >= t->near_len) ||
+        entry_at(t, at)->group != s->group || entry_at(t, at)->when != s->when) {
+        check_fail(why, len, "`newest` names no pending group at its instant", i);
+        return 0;
+    }
+    return entry_at(t, at)->seq;
+}
+
+/* Invariant 6, second half: no group due at a remembered instant is newer
+ * than the one remembered. One pass over the entries. */
+static int check_newest(const sim_queue *q, char *why, size_t len)
+{
+    enum { SLOTS = 1u << NEWEST_BITS };
+    uint64_t seq[SLOTS];
+    for (uint32_t i = 0; i < SLOTS; i++) {
+        seq[i] = 0;
+        if (q->newest[i].group && (seq[i] = check_newest_slot(q, &q->newest[i], why, len)) == 0)
+            return -1;
+    }
+    const tiers *t = tiers_of(q);
     for (uint32_t k = 0; k < t->near_len + t->far_len; k++) {
         const entry *e = k < t->near_len ? &heap_of(t)[k] : far_at(t, k - t->near_len);
-        if (e->when == s->when && e->seq > seq)
+        const newest_slot *s = newest_at(q, e->when);
+        uint32_t i = (uint32_t)(s - q->newest);
+        if (s->group && s->when == e->when && e->seq > seq[i])
             return check_fail(why, len, "`newest` names an older group than there is", i);
     }
     return 0;
@@ -816,8 +838,5 @@ int sim_queue_check(const sim_queue *q, char *why, size_t len)
         live += q->t.bk[b].head != NIL;
     if (live != q->bk_live)
         return check_fail(why, len, "live buckets miscounted, or one has no entry", live);
-    for (size_t i = 0; i < sizeof q->newest / sizeof q->newest[0]; i++)
-        if (q->newest[i].group && check_newest(q, &q->newest[i], why, len) != 0)
-            return -1;
-    return 0;
+    return check_newest(q, why, len);
 }
