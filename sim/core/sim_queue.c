@@ -15,13 +15,15 @@
  * ties pay for none of this: their timers never leave the entries.
  *
  * Which group an arm joins: the newest group made for that instant, which
- * `newest` (256 slots indexed by a hash of the instant) remembers until
- * another instant takes its slot or the group goes. Joining only the
- * newest keeps the order exact when one instant has several groups: every
- * timer of an older group was armed before the newer one was made, and
- * the newer one's seq (its first timer's) is larger. A forgotten group
- * costs an entry, never order. `newest` holds no group that has gone, so
- * it never points at a timer its owner may have freed.
+ * `newest` (256 slots indexed by a hash of the instant) remembers by the
+ * place of its entry and its seq, until another instant takes the slot or
+ * the entry moves. Joining only the newest keeps the order exact when one
+ * instant has several groups: every timer of an older group was armed
+ * before the newer one was made, and the newer one's seq (its first
+ * timer's) is larger. A forgotten group costs an entry, never order. A slot
+ * is believed only if the entry in its place still has its seq (seq values
+ * are unique), so a group that has gone or moved needs no forgetting, and
+ * the slot never leads to a timer, which its owner may have freed.
  *
  * A timer's slot says where it is: its entry's heap index (near), FAR |
  * its far index, or CELL | its cell. A cell names the timer, its
@@ -63,8 +65,9 @@
  *  5. A bucket's cells are in arm order, and every timer of a group was
  *     armed after every timer of an older group of the same instant (an
  *     arm joins only the newest): pop order is (when, seq).
- *  6. A `newest` slot is empty or names a pending group due at its `when`,
- *     the one with the largest seq of those due then.
+ *  6. A `newest` slot whose place holds an entry with its seq names a
+ *     pending group due at its `when`, the one with the largest seq of
+ *     those due then. Other slots are stale and never believed.
  *  7. The entry array has room for q->cap groups, the bucket and cell
  *     arrays for their caps; arming is the only operation that grows them,
  *     and it makes room before it changes anything.
@@ -84,7 +87,7 @@
 
 #include "sim_internal.h"
 
-/* What an entry or a `newest` slot names: a lone timer (its address, which
+/* What an entry names: a lone timer (its address, which
  * is even) or a bucket (its index b as 2b + 1); 0 is nothing. */
 typedef uintptr_t ref;
 
@@ -109,7 +112,8 @@ typedef struct cell {
 
 typedef struct newest_slot {
     sim_time_t when;
-    ref group;
+    uint64_t seq; /* the group's; 0 for a slot never set */
+    uint32_t at;  /* where its entry was */
 } newest_slot;
 
 #define NIL          SIM_TIMER_IDLE
@@ -244,7 +248,7 @@ uint32_t sim_queue_len(const sim_queue *q)
 
 /* ---- The near heap -------------------------------------------------- */
 
-static void sift_up(const tiers *t, entry *e, uint32_t k, entry x)
+static uint32_t sift_up(const tiers *t, entry *e, uint32_t k, entry x)
 {
     while (k > 0) {
         uint32_t parent = (k - 1) / ARITY;
@@ -254,6 +258,7 @@ static void sift_up(const tiers *t, entry *e, uint32_t k, entry x)
         k = parent;
     }
     place(t, e, k, x);
+    return k;
 }
 
 /* The earliest of the children first .. first+count-1, by (when, seq). */
@@ -318,11 +323,12 @@ static void near_remove(tiers *t, uint32_t k)
 
 /* ---- The far tier --------------------------------------------------- */
 
-static void far_append(tiers *t, entry x)
+static uint32_t far_append(tiers *t, entry x)
 {
     uint32_t k = t->far_len++;
     *far_at(t, k) = x;
     set_at(t, x.group, FAR | k);
+    return FAR | k;
 }
 
 static void far_remove(tiers *t, uint32_t k)
@@ -438,13 +444,12 @@ static void refill_if_empty(tiers *t)
         refill(t);
 }
 
-/* Puts a new entry in the tier its instant belongs to. */
-static void tier_add(tiers *t, entry x)
+/* Puts a new entry in the tier its instant belongs to; returns its place. */
+static uint32_t tier_add(tiers *t, entry x)
 {
-    if (x.when <= t->split)
-        sift_up(t, heap_of(t), t->near_len++, x);
-    else
-        far_append(t, x);
+    if (x.when > t->split)
+        return far_append(t, x);
+    return sift_up(t, heap_of(t), t->near_len++, x);
 }
 
 static void tier_remove(tiers *t, uint32_t at)
@@ -516,24 +521,24 @@ static inline newest_slot *newest_at(const sim_queue *q, sim_time_t when)
     return (newest_slot *)&q->newest[(when * 0x9e3779b97f4a7c15u) >> (64 - NEWEST_BITS)];
 }
 
-/* The newest group due at `when`, or 0 when `newest` knows none. */
-static inline ref newest_of(sim_queue *q, sim_time_t when)
+/* The entry of the newest group due at `when`, or NULL when `newest` does
+ * not know it (invariant 6). */
+static inline entry *newest_of(const sim_queue *q, sim_time_t when)
 {
+    const tiers *t = tiers_of(q);
     const newest_slot *s = newest_at(q, when);
-    return s->when == when ? s->group : 0;
+    if (s->when != when || s->seq == 0)
+        return NULL;
+    uint32_t k = s->at & ~FAR;
+    if (k >= (s->at & FAR ? t->far_len : t->near_len))
+        return NULL;
+    entry *e = entry_at(t, s->at);
+    return e->seq == s->seq ? e : NULL;
 }
 
-static inline void newest_set(sim_queue *q, sim_time_t when, ref g)
+static inline void newest_set(sim_queue *q, sim_time_t when, uint64_t seq, uint32_t at)
 {
-    *newest_at(q, when) = (newest_slot){when, g};
-}
-
-/* Group g, due at `when`, is going: `newest` must not name it (invariant 6). */
-static inline void newest_forget(sim_queue *q, sim_time_t when, ref g)
-{
-    newest_slot *s = newest_at(q, when);
-    if (s->group == g)
-        s->group = 0;
+    *newest_at(q, when) = (newest_slot){when, seq, at};
 }
 
 static uint32_t cell_new(sim_queue *q, sim_timer *timer, uint32_t b)
@@ -557,7 +562,7 @@ static uint32_t cell_new(sim_queue *q, sim_timer *timer, uint32_t b)
 
 /* Lone timer `first` gains a second, `timer`: its entry now names a bucket
  * holding both, in that order. */
-static ref bucket_new(sim_queue *q, sim_timer *first, sim_timer *timer)
+static void bucket_new(sim_queue *q, sim_timer *first, sim_timer *timer)
 {
     tiers *t = tiers_of(q);
     uint32_t b = q->bk_free;
@@ -571,21 +576,18 @@ static ref bucket_new(sim_queue *q, sim_timer *first, sim_timer *timer)
     entry_at(t, at)->group = bucket_ref(b);
     cell_new(q, first, b);
     cell_new(q, timer, b);
-    return bucket_ref(b);
 }
 
 /* Arms an idle timer (slot not yet written) with this arm's seq. */
 static void join(sim_queue *q, sim_timer *timer, sim_time_t when, uint64_t seq)
 {
-    ref g = newest_of(q, when);
-    if (g == 0) {
-        tier_add(tiers_of(q), (entry){when, seq, (ref)timer});
-        newest_set(q, when, (ref)timer);
-    } else if (!is_bucket(g)) {
-        newest_set(q, when, bucket_new(q, timer_of(g), timer));
-    } else {
-        cell_new(q, timer, bucket_of(g));
-    }
+    const entry *e = newest_of(q, when);
+    if (!e)
+        newest_set(q, when, seq, tier_add(tiers_of(q), (entry){when, seq, (ref)timer}));
+    else if (!is_bucket(e->group))
+        bucket_new(q, timer_of(e->group), timer);
+    else
+        cell_new(q, timer, bucket_of(e->group));
 }
 
 /* Takes a bucketed timer's cell out of its bucket, the bucket out of the
@@ -608,9 +610,7 @@ static void cell_remove(sim_queue *q, uint32_t c)
     q->cells_free = c;
     q->cells_live--;
     if (k->head == NIL) {
-        uint32_t at = k->at;
-        newest_forget(q, entry_at(t, at)->when, bucket_ref(b));
-        tier_remove(t, at);
+        tier_remove(t, k->at);
         k->tail = q->bk_free;
         q->bk_free = b;
         q->bk_live--;
@@ -625,9 +625,7 @@ static void unlink_timer(sim_queue *q, sim_timer *timer)
         cell_remove(q, slot & ~CELL);
         return;
     }
-    tiers *t = tiers_of(q);
-    newest_forget(q, entry_at(t, slot)->when, (ref)timer);
-    tier_remove(t, slot);
+    tier_remove(tiers_of(q), slot);
 }
 
 /* Re-keys a lone timer's entry in place when it stays in its tier and no
@@ -637,20 +635,19 @@ static bool rekey(sim_queue *q, sim_timer *timer, sim_time_t when, uint64_t seq)
 {
     tiers *t = tiers_of(q);
     uint32_t slot = timer->slot;
-    if ((slot & CELL) || newest_of(q, when) != 0)
+    if ((slot & CELL) || newest_of(q, when) != NULL)
         return false;
     bool far = (slot & FAR) != 0, to_far = when > t->split;
     if (far != to_far)
         return false;
-    entry *x = entry_at(t, slot);
-    newest_forget(q, x->when, (ref)timer);
-    newest_set(q, when, (ref)timer);
     if (far) {
+        entry *x = entry_at(t, slot);
         x->when = when;
         x->seq = seq;
     } else {
         settle(t, heap_of(t), t->near_len, slot, (entry){when, seq, (ref)timer});
     }
+    newest_set(q, when, seq, timer->slot);
     return true;
 }
 
@@ -763,45 +760,26 @@ static int check_entry(const sim_queue *q, uint32_t at, uint32_t *timers, char *
     return check_bucket(q, b, timers, why, len);
 }
 
-/* Invariant 6, first half: the slot's group is pending at its instant.
- * Returns the group's seq, or 0 with why written. */
-static uint64_t check_newest_slot(const sim_queue *q, const newest_slot *s, char *why, size_t len)
-{
-    const tiers *t = tiers_of(q);
-    uint32_t i = (uint32_t)(s - q->newest);
-    if (is_bucket(s->group) &&
-        (bucket_of(s->group) >= q->bk_used || q->t.bk[bucket_of(s->group)].head == NIL)) {
-        check_fail(why, len, "`newest` names a free bucket", i);
-        return 0;
-    }
-    uint32_t at = is_bucket(s->group) ? q->t.bk[bucket_of(s->group)].at : timer_of(s->group)->slot;
-    if (at == SIM_TIMER_IDLE || (at & CELL) ||
-        (at & FAR ? (at & ~FAR) >= t->far_len : at >= t->near_len) ||
-        entry_at(t, at)->group != s->group || entry_at(t, at)->when != s->when) {
-        check_fail(why, len, "`newest` names no pending group at its instant", i);
-        return 0;
-    }
-    return entry_at(t, at)->seq;
-}
-
-/* Invariant 6, second half: no group due at a remembered instant is newer
- * than the one remembered. One pass over the entries. */
+/* Invariant 6: a slot believed names a group due at its instant, and no
+ * group due then has a larger seq. One pass over the entries. */
 static int check_newest(const sim_queue *q, char *why, size_t len)
 {
     enum { SLOTS = 1u << NEWEST_BITS };
-    uint64_t seq[SLOTS];
+    const entry *believed[SLOTS];
     for (uint32_t i = 0; i < SLOTS; i++) {
-        seq[i] = 0;
-        if (q->newest[i].group && (seq[i] = check_newest_slot(q, &q->newest[i], why, len)) == 0)
-            return -1;
+        believed[i] = q->newest[i].seq ? newest_of(q, q->newest[i].when) : NULL;
+        if (believed[i] && newest_at(q, q->newest[i].when) != &q->newest[i])
+            return check_fail(why, len, "a `newest` slot is not its instant's", i);
     }
     const tiers *t = tiers_of(q);
     for (uint32_t k = 0; k < t->near_len + t->far_len; k++) {
         const entry *e = k < t->near_len ? &heap_of(t)[k] : far_at(t, k - t->near_len);
         const newest_slot *s = newest_at(q, e->when);
-        uint32_t i = (uint32_t)(s - q->newest);
-        if (s->group && s->when == e->when && e->seq > seq[i])
-            return check_fail(why, len, "`newest` names an older group than there is", i);
+        const entry *b = believed[s - q->newest];
+        if (b && b->when != s->when)
+            return check_fail(why, len, "`newest` names a group of another instant", k);
+        if (b && e->when == b->when && e->seq > b->seq)
+            return check_fail(why, len, "`newest` names an older group than there is", k);
     }
     return 0;
 }
