@@ -488,6 +488,12 @@ static int grow_entries(sim_queue *q)
     return 0;
 }
 
+/* sim_grow, with indices kept below INDEX (the slot's flags above it). */
+static void *grow_below_index(void *arr, uint32_t *cap, uint32_t need, size_t size)
+{
+    return need >= INDEX ? NULL : sim_grow(arr, cap, need, size);
+}
+
 /* Makes room for all an arm can need: an entry, a bucket and two cells
  * (a lone timer and the one joining it). */
 static int make_room(sim_queue *q)
@@ -496,17 +502,13 @@ static int make_room(sim_queue *q)
     if (t->near_len + t->far_len == q->cap && grow_entries(q) != 0)
         return -1;
     if (q->bk_live == q->bk_cap) {
-        if (q->bk_cap >= INDEX)
-            return -1;
-        bucket *bk = sim_grow(t->bk, &q->bk_cap, q->bk_live + 1, sizeof *bk);
+        bucket *bk = grow_below_index(t->bk, &q->bk_cap, q->bk_live + 1, sizeof *bk);
         if (!bk)
             return -1;
         t->bk = bk;
     }
     if (q->cells_cap - q->cells_live < 2) {
-        if (q->cells_cap >= INDEX)
-            return -1;
-        cell *c = sim_grow(q->cells, &q->cells_cap, q->cells_live + 2, sizeof *c);
+        cell *c = grow_below_index(q->cells, &q->cells_cap, q->cells_live + 2, sizeof *c);
         if (!c)
             return -1;
         q->cells = c;
