@@ -156,14 +156,15 @@ static core_result bench_core_queue(size_t n, uint64_t steps, int mix)
         sim_queue_arm(q, &t[i], increment(&x));
     }
     for (uint64_t i = 0; i < n; i++) {
+        sim_time_t now = sim_queue_next_when(q);
         sim_timer *e = sim_queue_pop(q);
-        sim_queue_arm(q, e, e->when + increment(&x));
+        sim_queue_arm(q, e, now + increment(&x));
     }
     uint64_t ops = 0;
     double t0 = cpu_s();
     for (uint64_t i = 0; i < steps; i++) {
+        sim_time_t now = sim_queue_next_when(q);
         sim_timer *e = sim_queue_pop(q);
-        sim_time_t now = e->when;
         sim_queue_arm(q, e, now + increment(&x));
         ops += 2;
         if (!mix)

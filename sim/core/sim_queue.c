@@ -1,53 +1,82 @@
 /*
- * sim_queue — the event queue, ordered by (when, seq), kept in two tiers.
+ * sim_queue — the event queue, ordered by (when, seq): one entry per group
+ * of timers due at the same instant, the entries kept in two tiers.
  *
- * Near tier: an implicit 4-ary min-heap of the timers due at or before
- * `split`. Entries are 24 bytes, `when` and `seq` stored next to the
- * timer pointer (and nowhere else), so comparisons read the heap array alone, ties on `when`
- * included: workloads that run many hosts in step (the race: every pair's
- * timers due at the same instants) break a tie at nearly every level, and
- * reading the two timers for their seq was a cache miss each once the
- * timers outgrew the cache. The array is 64-byte aligned and offset by
- * three entries so the four children of a node span exactly two cache
- * lines, and the earliest child is picked without data-dependent branches.
+ * Groups. A timer armed at an instant no pending group holds gets an entry
+ * of its own, pointing at the timer, as a plain heap would. A timer armed
+ * at an instant that has a group joins it: the group becomes a bucket (a
+ * list of cells, in arm order) on its second timer, and the entry then
+ * points at the bucket. Every arm takes the next seq, so a bucket's order
+ * is seq order, and it pops its timers as a heap keyed on (when, seq) would,
+ * with no comparison and no sift until it runs empty. Workloads that run
+ * many hosts in step (the race: every pair's timers due at the same few
+ * instants) tie on `when` for nearly every timer; sifting each one through
+ * a heap of millions missed the cache at every level. Workloads without
+ * ties pay for none of this: their timers never leave the entries.
  *
- * Far tier: an unordered array of the timers due after `split`. Arming a
- * timer there is an append, cancelling it a swap with the last entry, and
- * re-arming it to another far instant a store. It shares the heap's
- * allocation, growing down from its end while the heap grows up from its
- * start: near_len + far_len never exceeds the room, so the two meet at most
- * and one array of q->cap entries holds every armed timer (two arrays of
- * q->cap each would leave half of the room unused at any time).
+ * Which group an arm joins: the newest group made for that instant, which
+ * `newest` (256 slots indexed by a hash of the instant) remembers by the
+ * place of its entry and its seq, until another instant takes the slot or
+ * the entry moves. Joining only the newest keeps the order exact when one
+ * instant has several groups: every timer of an older group was armed
+ * before the newer one was made, and the newer one's seq (its first
+ * timer's) is larger. A forgotten group costs an entry, never order. A slot
+ * is believed only if the entry in its place still has its seq (seq values
+ * are unique), so a group that has gone or moved needs no forgetting, and
+ * the slot never leads to a timer, which its owner may have freed.
+ *
+ * A timer's slot says where it is: its entry's heap index (near), FAR |
+ * its far index, or CELL | its cell. A cell names the timer, its
+ * neighbours and its bucket, so taking a timer out of the middle of a
+ * bucket (a cancel, a re-arm) is O(1) and keeps the others' order, and the
+ * timer stays 24 bytes.
+ *
+ * Tiers. Near: an implicit 4-ary min-heap of the groups due at or before
+ * `split`. Entries are 24 bytes, `when` and `seq` next to the reference, so
+ * comparisons read the heap array alone. The array is 64-byte aligned and
+ * offset by three entries so the four children of a node span exactly two
+ * cache lines, and the earliest child is picked without data-dependent
+ * branches. Far: an unordered array of the groups due after `split`:
+ * adding one is an append, removing one a swap with the last entry,
+ * re-keying a lone timer to another far instant two stores. It shares the
+ * heap's allocation, growing down from its end while the heap grows up
+ * from its start: near_len + far_len never exceeds the room.
  *
  * When the near heap runs empty, a refill chooses a new split from a sample
  * of the far whens, about the 1/FAR_FRACTION quantile, and moves every far
- * timer due at or before it into the heap (built bottom-up in O(k)). A refill
- * reads the far array once and moves about 1/FAR_FRACTION of it, so a timer
- * costs O(1) amortised until it comes near; only the near heap, a small
- * fraction of the pending timers, pays O(log n) sifts. Should the sample be
- * unrepresentative and the refill move too little, an exact selection on a
- * selection among the far entries themselves (reordering them: the far
- * tier has no order to keep) makes up the batch, which keeps the amortised
- * bound.
+ * entry due at or before it into the heap (built bottom-up in O(k)). A
+ * refill reads the far array once and moves about 1/FAR_FRACTION of it, so
+ * an entry costs O(1) amortised until it comes near; only the near heap
+ * pays O(log n) sifts. Should the sample be unrepresentative and the refill
+ * move too little, an exact selection among the far entries themselves
+ * (reordering them: the far tier has no order to keep) makes up the batch.
  *
  * Invariants:
- *  1. Every near entry has when <= split < every far entry's when, so ties
- *     on `when` never straddle the tiers and the (when, seq) order is exact.
- *  2. q->len == near_len + far_len, and near_len > 0 whenever q->len > 0:
- *     the earliest timer is always the heap root.
- *  3. An armed timer's slot is its heap index, or FAR | its far index, and
- *     that entry holds the timer, its `when` and its `seq` (the only copy
- *     of either: sim_queue_when reads it); an idle timer's slot is
- *     SIM_TIMER_IDLE.
- *  4. The one array has room for q->cap timers, near and far together, so
- *     moving timers between tiers never allocates; only arming a new timer
- *     when q->len == q->cap grows it (doubling).
- *  5. seq values are unique: each arm or re-arm takes the next one.
+ *  1. Every near entry has when <= split < every far entry's when.
+ *  2. near_len + far_len entries, one per group; near_len > 0 whenever
+ *     q->len > 0: the earliest group is the heap root.
+ *  3. An entry holds its group's `when` (the only copy) and the seq of the
+ *     group's first arm, and names a lone timer whose slot is the entry's
+ *     place, or a live bucket whose `at` is; a live bucket holds at least
+ *     one cell (it goes with its last). A free bucket's head is NIL.
+ *  4. A bucketed timer's slot is CELL | its cell, which names the timer
+ *     and its bucket, linked between its neighbours. An idle timer's slot
+ *     is SIM_TIMER_IDLE. Lone timers and cells number q->len.
+ *  5. A bucket's cells are in arm order, and every timer of a group was
+ *     armed after every timer of an older group of the same instant (an
+ *     arm joins only the newest): pop order is (when, seq).
+ *  6. A `newest` slot whose place holds an entry with its seq names a
+ *     pending group due at its `when`, the one with the largest seq of
+ *     those due then. Other slots are stale and never believed.
+ *  7. The entry array has room for q->cap groups, the bucket and cell
+ *     arrays for their caps; arming is the only operation that grows them,
+ *     and it makes room before it changes anything.
+ *  8. seq values are unique: each arm or re-arm takes the next one.
  *
  * The queue is opaque to its callers (sim_queue.h): they hold a pointer
  * from sim_queue_new, and only the sim_timer they embed is theirs to see.
- * The queue is one allocation holding both tiers; arming, cancelling and
- * popping allocate nothing unless the array must grow (invariant 4).
+ * Arming, cancelling and popping allocate nothing unless an array must
+ * grow (invariant 7).
  */
 #include "sim_queue.h"
 
@@ -56,19 +85,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_internal.h"
+
+/* What an entry names: a lone timer (its address, which
+ * is even) or a bucket (its index b as 2b + 1); 0 is nothing. */
+typedef uintptr_t ref;
+
 typedef struct entry {
     sim_time_t when;
-    uint64_t seq; /* the timer's, copied: ties are broken without reading it */
-    sim_timer *timer;
+    uint64_t seq; /* the group's first arm's: ties on `when` broken without reading it */
+    ref group;
 } entry;
 
+/* An instant's timers after its first, in arm order. */
+typedef struct bucket {
+    uint32_t head, tail; /* first and last cell; head NIL when free, tail then the next free */
+    uint32_t at;         /* its entry: heap index, or FAR | far index */
+} bucket;
+
+/* A bucketed timer's place; a free cell's `next` is the next free one. */
+typedef struct cell {
+    sim_timer *timer;
+    uint32_t prev, next; /* neighbours in the bucket, NIL at its ends */
+    uint32_t bucket;
+} cell;
+
+typedef struct newest_slot {
+    sim_time_t when;
+    uint64_t seq; /* the group's; 0 for a slot never set */
+    uint32_t at;  /* where its entry was */
+} newest_slot;
+
+#define NIL          SIM_TIMER_IDLE
 #define ARITY        4
 #define PAD          3 /* heap entry k lives at near[k + PAD] */
 #define LINE         64
-#define FAR          0x80000000u /* slot flag: the timer is in the far tier */
+#define FAR          0x80000000u /* slot and `at` flag: the entry is in the far tier */
+#define CELL         0x40000000u /* slot flag: the timer is in a bucket */
+#define INDEX        (CELL - 1)  /* entries, buckets and cells number fewer */
 #define FAR_FRACTION 16          /* a refill moves about 1/16 of the far tier */
 #define SAMPLES      64          /* far whens sampled to choose the split */
 #define FIRST_CAP    (64 - PAD)
+#define NEWEST_BITS  8
 
 #if defined(__GNUC__)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -79,15 +137,41 @@ typedef struct entry {
 typedef struct tiers {
     entry *near; /* the heap; logical entry k at near[k + PAD] */
     entry *far;  /* one past the array's end: far entry k at far[-1 - k] */
+    bucket *bk;  /* the buckets, whose `at` the tiers keep */
     uint32_t near_len, far_len;
     sim_time_t split;
 } tiers;
 
 struct sim_queue {
     tiers t;
-    uint32_t len, cap; /* timers armed; room in each array */
+    uint32_t len, cap;                 /* timers armed; room for entries */
+    uint32_t bk_cap, bk_live, bk_used; /* buckets: room, live, ever handed out */
+    uint32_t bk_free;                  /* first free bucket, or NIL */
+    cell *cells;
+    uint32_t cells_cap, cells_live, cells_used, cells_free;
     uint64_t next_seq;
+    newest_slot newest[1u << NEWEST_BITS];
 };
+
+static inline bool is_bucket(ref g)
+{
+    return (g & 1) != 0;
+}
+
+static inline uint32_t bucket_of(ref g)
+{
+    return (uint32_t)(g >> 1);
+}
+
+static inline ref bucket_ref(uint32_t b)
+{
+    return ((ref)b << 1) | 1;
+}
+
+static inline sim_timer *timer_of(ref g)
+{
+    return (sim_timer *)g;
+}
 
 static inline tiers *tiers_of(const sim_queue *q)
 {
@@ -104,15 +188,30 @@ static inline entry *far_at(const tiers *t, uint32_t k)
     return t->far - 1 - k;
 }
 
+/* The entry in place `at` (a heap index or FAR | a far index). */
+static inline entry *entry_at(const tiers *t, uint32_t at)
+{
+    return at & FAR ? far_at(t, at & ~FAR) : heap_of(t) + at;
+}
+
 static inline bool before(entry a, entry b)
 {
     return (a.when < b.when) | ((a.when == b.when) & (a.seq < b.seq));
 }
 
-static inline void place(entry *e, uint32_t k, entry x)
+/* Tells group g it is now in place `at`. */
+static inline void set_at(const tiers *t, ref g, uint32_t at)
+{
+    if (is_bucket(g))
+        t->bk[bucket_of(g)].at = at;
+    else
+        timer_of(g)->slot = at;
+}
+
+static inline void place(const tiers *t, entry *e, uint32_t k, entry x)
 {
     e[k] = x;
-    x.timer->slot = k;
+    set_at(t, x.group, k);
 }
 
 void sim_timer_init(sim_timer *timer, sim_timer_fn fn, void *arg)
@@ -125,8 +224,10 @@ void sim_timer_init(sim_timer *timer, sim_timer_fn fn, void *arg)
 sim_queue *sim_queue_new(void)
 {
     sim_queue *q = calloc(1, sizeof *q);
-    if (q)
-        q->next_seq = 1;
+    if (!q)
+        return NULL;
+    q->next_seq = 1;
+    q->bk_free = q->cells_free = NIL;
     return q;
 }
 
@@ -135,6 +236,8 @@ void sim_queue_free(sim_queue *q)
     if (!q)
         return;
     free(q->t.near);
+    free(q->t.bk);
+    free(q->cells);
     free(q);
 }
 
@@ -145,16 +248,17 @@ uint32_t sim_queue_len(const sim_queue *q)
 
 /* ---- The near heap -------------------------------------------------- */
 
-static void sift_up(entry *e, uint32_t k, entry x)
+static uint32_t sift_up(const tiers *t, entry *e, uint32_t k, entry x)
 {
     while (k > 0) {
         uint32_t parent = (k - 1) / ARITY;
         if (!before(x, e[parent]))
             break;
-        place(e, k, e[parent]);
+        place(t, e, k, e[parent]);
         k = parent;
     }
-    place(e, k, x);
+    place(t, e, k, x);
+    return k;
 }
 
 /* The earliest of the children first .. first+count-1, by (when, seq). */
@@ -180,8 +284,8 @@ static inline uint32_t min_child(const entry *e, uint32_t first, uint32_t count)
 }
 
 /* Moves x down from the hole at k, in a heap of n entries. With `record`
- * false the moved timers' slots are left for the caller to write. */
-static inline void sift_down(entry *e, uint32_t n, uint32_t k, entry x, bool record)
+ * false the moved groups are not told their place; the caller does it. */
+static inline void sift_down(const tiers *t, entry *e, uint32_t n, uint32_t k, entry x, bool record)
 {
     for (;;) {
         uint32_t first = k * ARITY + 1;
@@ -192,21 +296,21 @@ static inline void sift_down(entry *e, uint32_t n, uint32_t k, entry x, bool rec
             break;
         e[k] = e[m];
         if (record)
-            e[k].timer->slot = k;
+            set_at(t, e[k].group, k);
         k = m;
     }
     e[k] = x;
     if (record)
-        x.timer->slot = k;
+        set_at(t, x.group, k);
 }
 
 /* Fills the hole at heap index k with x, moving it up or down. */
-static void settle(entry *e, uint32_t n, uint32_t k, entry x)
+static void settle(const tiers *t, entry *e, uint32_t n, uint32_t k, entry x)
 {
     if (k > 0 && before(x, e[(k - 1) / ARITY]))
-        sift_up(e, k, x);
+        sift_up(t, e, k, x);
     else
-        sift_down(e, n, k, x, true);
+        sift_down(t, e, n, k, x, true);
 }
 
 static void near_remove(tiers *t, uint32_t k)
@@ -214,16 +318,17 @@ static void near_remove(tiers *t, uint32_t k)
     entry *e = heap_of(t);
     entry last = e[--t->near_len];
     if (k < t->near_len)
-        settle(e, t->near_len, k, last);
+        settle(t, e, t->near_len, k, last);
 }
 
 /* ---- The far tier --------------------------------------------------- */
 
-static void far_append(tiers *t, entry x)
+static uint32_t far_append(tiers *t, entry x)
 {
     uint32_t k = t->far_len++;
     *far_at(t, k) = x;
-    x.timer->slot = FAR | k;
+    set_at(t, x.group, FAR | k);
+    return FAR | k;
 }
 
 static void far_remove(tiers *t, uint32_t k)
@@ -231,7 +336,7 @@ static void far_remove(tiers *t, uint32_t k)
     entry last = *far_at(t, --t->far_len);
     if (k < t->far_len) {
         *far_at(t, k) = last;
-        last.timer->slot = FAR | k;
+        set_at(t, last.group, FAR | k);
     }
 }
 
@@ -293,7 +398,7 @@ static sim_time_t sampled_split(const tiers *t)
     return s[n / FAR_FRACTION];
 }
 
-/* Moves every far timer due at or before t->split to the end of the heap
+/* Moves every far entry due at or before t->split to the end of the heap
  * array (not yet in heap order). */
 static void move_due(tiers *t)
 {
@@ -321,27 +426,49 @@ static void refill(tiers *t)
         uint32_t r = t->far_len;
         t->split = select_kth(far_at(t, r - 1), r, r / FAR_FRACTION);
         for (uint32_t i = 0; i < r; i++)
-            far_at(t, i)->timer->slot = FAR | i;
+            set_at(t, far_at(t, i)->group, FAR | i);
         move_due(t);
     }
     entry *e = heap_of(t);
     uint32_t n = t->near_len;
     for (uint32_t k = n / ARITY + 1; k-- > 0;)
         if (k < n)
-            sift_down(e, n, k, e[k], false);
+            sift_down(t, e, n, k, e[k], false);
     for (uint32_t k = 0; k < n; k++)
-        e[k].timer->slot = k;
+        set_at(t, e[k].group, k);
 }
 
-/* ---- The contract --------------------------------------------------- */
+static void refill_if_empty(tiers *t)
+{
+    if (t->near_len == 0 && t->far_len > 0)
+        refill(t);
+}
 
-/* Doubles the room for timers (invariant 4): the heap keeps its place at
- * the start, the far block moves to the new end with its indices. */
-static int grow(sim_queue *q)
+/* Puts a new entry in the tier its instant belongs to; returns its place. */
+static uint32_t tier_add(tiers *t, entry x)
+{
+    if (x.when > t->split)
+        return far_append(t, x);
+    return sift_up(t, heap_of(t), t->near_len++, x);
+}
+
+static void tier_remove(tiers *t, uint32_t at)
+{
+    if (at & FAR)
+        far_remove(t, at & ~FAR);
+    else
+        near_remove(t, at);
+}
+
+/* ---- Room ----------------------------------------------------------- */
+
+/* Doubles the room for entries: the heap keeps its place at the start of
+ * the array, the far block moves to the new end with its indices. */
+static int grow_entries(sim_queue *q)
 {
     tiers *t = tiers_of(q);
     uint64_t cap = q->cap == 0 ? FIRST_CAP : ((uint64_t)q->cap + PAD) * 2 - PAD;
-    if (cap >= FAR - 1)
+    if (cap >= INDEX)
         return -1;
     /* (cap + PAD) entries of 24 bytes: cap + PAD is a power of two of at
      * least 64, so the size is a multiple of LINE, as aligned_alloc
@@ -361,52 +488,188 @@ static int grow(sim_queue *q)
     return 0;
 }
 
-/* Takes an armed timer out of its tier (it stays counted in q->len). */
-static void unlink_timer(tiers *t, sim_timer *timer)
+/* sim_grow, with indices kept below INDEX (the slot's flags above it). */
+static void *grow_below_index(void *arr, uint32_t *cap, uint32_t need, size_t size)
 {
-    if (timer->slot & FAR)
-        far_remove(t, timer->slot & ~FAR);
-    else
-        near_remove(t, timer->slot);
+    return need >= INDEX ? NULL : sim_grow(arr, cap, need, size);
 }
 
-/* Puts a timer no tier holds into the tier its instant belongs to. */
-static inline void place_new(tiers *t, sim_timer *timer, sim_time_t when, uint64_t seq)
+/* Makes room for all an arm can need: an entry, a bucket and two cells
+ * (a lone timer and the one joining it). */
+static int make_room(sim_queue *q)
 {
-    if (when <= t->split)
-        sift_up(heap_of(t), t->near_len++, (entry){when, seq, timer});
-    else
-        far_append(t, (entry){when, seq, timer});
-    if (t->near_len == 0)
-        refill(t);
+    tiers *t = tiers_of(q);
+    if (t->near_len + t->far_len == q->cap && grow_entries(q) != 0)
+        return -1;
+    if (q->bk_live == q->bk_cap) {
+        bucket *bk = grow_below_index(t->bk, &q->bk_cap, q->bk_live + 1, sizeof *bk);
+        if (!bk)
+            return -1;
+        t->bk = bk;
+    }
+    if (q->cells_cap - q->cells_live < 2) {
+        cell *c = grow_below_index(q->cells, &q->cells_cap, q->cells_live + 2, sizeof *c);
+        if (!c)
+            return -1;
+        q->cells = c;
+    }
+    return 0;
 }
+
+/* ---- Groups --------------------------------------------------------- */
+
+static inline newest_slot *newest_at(const sim_queue *q, sim_time_t when)
+{
+    return (newest_slot *)&q->newest[(when * 0x9e3779b97f4a7c15u) >> (64 - NEWEST_BITS)];
+}
+
+/* The entry of the newest group due at `when`, or NULL when `newest` does
+ * not know it (invariant 6). */
+static inline entry *newest_of(const sim_queue *q, sim_time_t when)
+{
+    const tiers *t = tiers_of(q);
+    const newest_slot *s = newest_at(q, when);
+    if (s->when != when || s->seq == 0)
+        return NULL;
+    uint32_t k = s->at & ~FAR;
+    if (k >= (s->at & FAR ? t->far_len : t->near_len))
+        return NULL;
+    entry *e = entry_at(t, s->at);
+    return e->seq == s->seq ? e : NULL;
+}
+
+static inline void newest_set(sim_queue *q, sim_time_t when, uint64_t seq, uint32_t at)
+{
+    *newest_at(q, when) = (newest_slot){when, seq, at};
+}
+
+static uint32_t cell_new(sim_queue *q, sim_timer *timer, uint32_t b)
+{
+    uint32_t c = q->cells_free;
+    if (c != NIL)
+        q->cells_free = q->cells[c].next;
+    else
+        c = q->cells_used++;
+    q->cells_live++;
+    bucket *k = &q->t.bk[b];
+    q->cells[c] = (cell){timer, k->tail, NIL, b};
+    if (k->tail != NIL)
+        q->cells[k->tail].next = c;
+    else
+        k->head = c;
+    k->tail = c;
+    timer->slot = CELL | c;
+    return c;
+}
+
+/* Lone timer `first` gains a second, `timer`: its entry now names a bucket
+ * holding both, in that order. */
+static void bucket_new(sim_queue *q, sim_timer *first, sim_timer *timer)
+{
+    tiers *t = tiers_of(q);
+    uint32_t b = q->bk_free;
+    if (b != NIL)
+        q->bk_free = t->bk[b].tail;
+    else
+        b = q->bk_used++;
+    q->bk_live++;
+    uint32_t at = first->slot;
+    t->bk[b] = (bucket){NIL, NIL, at};
+    entry_at(t, at)->group = bucket_ref(b);
+    cell_new(q, first, b);
+    cell_new(q, timer, b);
+}
+
+/* Arms an idle timer (slot not yet written) with this arm's seq. */
+static void join(sim_queue *q, sim_timer *timer, sim_time_t when, uint64_t seq)
+{
+    const entry *e = newest_of(q, when);
+    if (!e)
+        newest_set(q, when, seq, tier_add(tiers_of(q), (entry){when, seq, (ref)timer}));
+    else if (!is_bucket(e->group))
+        bucket_new(q, timer_of(e->group), timer);
+    else
+        cell_new(q, timer, bucket_of(e->group));
+}
+
+/* Takes a bucketed timer's cell out of its bucket, the bucket out of the
+ * tiers if that was its last. */
+static void cell_remove(sim_queue *q, uint32_t c)
+{
+    tiers *t = tiers_of(q);
+    const cell *x = &q->cells[c];
+    uint32_t b = x->bucket;
+    bucket *k = &t->bk[b];
+    if (x->prev != NIL)
+        q->cells[x->prev].next = x->next;
+    else
+        k->head = x->next;
+    if (x->next != NIL)
+        q->cells[x->next].prev = x->prev;
+    else
+        k->tail = x->prev;
+    q->cells[c].next = q->cells_free;
+    q->cells_free = c;
+    q->cells_live--;
+    if (k->head == NIL) {
+        tier_remove(t, k->at);
+        k->tail = q->bk_free;
+        q->bk_free = b;
+        q->bk_live--;
+    }
+}
+
+/* Takes an armed timer out of the queue, leaving its slot for the caller. */
+static void unlink_timer(sim_queue *q, sim_timer *timer)
+{
+    uint32_t slot = timer->slot;
+    if (slot & CELL) {
+        cell_remove(q, slot & ~CELL);
+        return;
+    }
+    tier_remove(tiers_of(q), slot);
+}
+
+/* Re-keys a lone timer's entry in place when it stays in its tier and no
+ * group at `when` is there to join: the far tier's two stores, or one
+ * sift. Returns false when it cannot. */
+static bool rekey(sim_queue *q, sim_timer *timer, sim_time_t when, uint64_t seq)
+{
+    tiers *t = tiers_of(q);
+    uint32_t slot = timer->slot;
+    if ((slot & CELL) || newest_of(q, when) != NULL)
+        return false;
+    bool far = (slot & FAR) != 0, to_far = when > t->split;
+    if (far != to_far)
+        return false;
+    if (far) {
+        entry *x = entry_at(t, slot);
+        x->when = when;
+        x->seq = seq;
+    } else {
+        settle(t, heap_of(t), t->near_len, slot, (entry){when, seq, (ref)timer});
+    }
+    newest_set(q, when, seq, timer->slot);
+    return true;
+}
+
+/* ---- The contract --------------------------------------------------- */
 
 int sim_queue_arm(sim_queue *q, sim_timer *timer, sim_time_t when)
 {
-    assert(timer != NULL);
-    tiers *t = tiers_of(q);
-    if (sim_timer_armed(timer)) {
-        uint32_t slot = timer->slot;
-        bool far = (slot & FAR) != 0, to_far = when > t->split;
-        uint64_t seq = q->next_seq++;
-        if (far && to_far) { /* far to far: two stores */
-            far_at(t, slot & ~FAR)->when = when;
-            far_at(t, slot & ~FAR)->seq = seq;
-            return 0;
-        }
-        if (!far && !to_far) { /* within the heap: one sift */
-            entry *e = heap_of(t);
-            settle(e, t->near_len, slot, (entry){when, seq, timer});
-            return 0;
-        }
-        unlink_timer(t, timer);
-        place_new(t, timer, when, seq);
-        return 0;
-    }
-    if (q->len == q->cap && grow(q) != 0)
+    assert(timer != NULL && ((uintptr_t)timer & 1) == 0);
+    if (make_room(q) != 0)
         return -1;
-    q->len++;
-    place_new(t, timer, when, q->next_seq++);
+    uint64_t seq = q->next_seq++;
+    if (sim_timer_armed(timer)) {
+        if (rekey(q, timer, when, seq))
+            return 0;
+        unlink_timer(q, timer);
+    } else {
+        q->len++;
+    }
+    join(q, timer, when, seq);
+    refill_if_empty(tiers_of(q));
     return 0;
 }
 
@@ -414,17 +677,18 @@ void sim_queue_cancel(sim_queue *q, sim_timer *timer)
 {
     if (!sim_timer_armed(timer))
         return;
-    tiers *t = tiers_of(q);
-    unlink_timer(t, timer);
+    unlink_timer(q, timer);
     timer->slot = SIM_TIMER_IDLE;
     q->len--;
-    if (t->near_len == 0 && t->far_len > 0)
-        refill(t);
+    refill_if_empty(tiers_of(q));
 }
 
 sim_timer *sim_queue_peek(const sim_queue *q)
 {
-    return q->len > 0 ? heap_of(tiers_of(q))[0].timer : NULL;
+    if (q->len == 0)
+        return NULL;
+    ref g = heap_of(tiers_of(q))[0].group;
+    return is_bucket(g) ? q->cells[q->t.bk[bucket_of(g)].head].timer : timer_of(g);
 }
 
 sim_time_t sim_queue_next_when(const sim_queue *q)
@@ -436,20 +700,17 @@ sim_time_t sim_queue_when(const sim_queue *q, const sim_timer *timer)
 {
     assert(sim_timer_armed(timer));
     const tiers *t = tiers_of(q);
-    return timer->slot & FAR ? far_at(t, timer->slot & ~FAR)->when : heap_of(t)[timer->slot].when;
+    uint32_t at = timer->slot;
+    if (at & CELL)
+        at = t->bk[q->cells[at & ~CELL].bucket].at;
+    return entry_at(t, at)->when;
 }
 
 sim_timer *sim_queue_pop(sim_queue *q)
 {
-    if (q->len == 0)
-        return NULL;
-    tiers *t = tiers_of(q);
-    sim_timer *top = heap_of(t)[0].timer;
-    near_remove(t, 0);
-    top->slot = SIM_TIMER_IDLE;
-    q->len--;
-    if (t->near_len == 0 && t->far_len > 0)
-        refill(t);
+    sim_timer *top = sim_queue_peek(q);
+    if (top)
+        sim_queue_cancel(q, top);
     return top;
 }
 
@@ -462,16 +723,66 @@ static int check_fail(char *why, size_t len, const char *msg, uint32_t at)
     return -1;
 }
 
-/* Invariant 3 for one entry in slot `slot`, with the heap order (k > 0). */
-static int check_entry(const sim_queue *q, const entry *e, uint32_t slot, char *why, size_t len)
+/* Invariant 4 for the cells of live bucket b; counts them into *timers,
+ * stopping past q->len (a list running in a loop). */
+static int check_bucket(const sim_queue *q, uint32_t b, uint32_t *timers, char *why, size_t len)
 {
-    uint32_t at = slot & ~FAR;
-    if (!e->timer)
-        return check_fail(why, len, "an entry holds no timer", at);
-    if (e->timer->slot != slot)
-        return check_fail(why, len, "a timer's slot does not name its entry", at);
+    uint32_t prev = NIL;
+    for (uint32_t c = q->t.bk[b].head; c != NIL; prev = c, c = q->cells[c].next) {
+        if (c >= q->cells_used || ++*timers > q->len)
+            return check_fail(why, len, "a bucket's list runs out of the timers armed", b);
+        const cell *x = &q->cells[c];
+        if (x->bucket != b || x->prev != prev)
+            return check_fail(why, len, "a cell's links disagree with its bucket's list", c);
+        if (!x->timer || x->timer->slot != (CELL | c))
+            return check_fail(why, len, "a timer's slot does not name its cell", c);
+    }
+    if (q->t.bk[b].tail != prev)
+        return check_fail(why, len, "a bucket's tail is not its last cell", b);
+    return 0;
+}
+
+/* Invariant 3 for the entry in place `at`, and 4 for its timers. */
+static int check_entry(const sim_queue *q, uint32_t at, uint32_t *timers, char *why, size_t len)
+{
+    const entry *e = entry_at(tiers_of(q), at);
+    uint32_t k = at & ~FAR;
     if (e->seq == 0 || e->seq >= q->next_seq)
-        return check_fail(why, len, "an entry's seq was never handed out", at);
+        return check_fail(why, len, "an entry's seq was never handed out", k);
+    if (!is_bucket(e->group)) {
+        if (!e->group || timer_of(e->group)->slot != at)
+            return check_fail(why, len, "a timer's slot does not name its entry", k);
+        if (++*timers > q->len)
+            return check_fail(why, len, "more timers than armed", k);
+        return 0;
+    }
+    uint32_t b = bucket_of(e->group);
+    if (b >= q->bk_used || q->t.bk[b].head == NIL || q->t.bk[b].at != at)
+        return check_fail(why, len, "an entry names no live bucket in its place", k);
+    return check_bucket(q, b, timers, why, len);
+}
+
+/* Invariant 6: a slot believed names a group due at its instant, and no
+ * group due then has a larger seq. One pass over the entries. */
+static int check_newest(const sim_queue *q, char *why, size_t len)
+{
+    enum { SLOTS = 1u << NEWEST_BITS };
+    const entry *believed[SLOTS];
+    for (uint32_t i = 0; i < SLOTS; i++) {
+        believed[i] = q->newest[i].seq ? newest_of(q, q->newest[i].when) : NULL;
+        if (believed[i] && newest_at(q, q->newest[i].when) != &q->newest[i])
+            return check_fail(why, len, "a `newest` slot is not its instant's", i);
+    }
+    const tiers *t = tiers_of(q);
+    for (uint32_t k = 0; k < t->near_len + t->far_len; k++) {
+        const entry *e = k < t->near_len ? &heap_of(t)[k] : far_at(t, k - t->near_len);
+        const newest_slot *s = newest_at(q, e->when);
+        const entry *b = believed[s - q->newest];
+        if (b && b->when != s->when)
+            return check_fail(why, len, "`newest` names a group of another instant", k);
+        if (b && e->when == b->when && e->seq > b->seq)
+            return check_fail(why, len, "`newest` names an older group than there is", k);
+    }
     return 0;
 }
 
@@ -479,28 +790,33 @@ int sim_queue_check(const sim_queue *q, char *why, size_t len)
 {
     const tiers *t = tiers_of(q);
     if (!t->near)
-        return q->len == 0 ? 0 : check_fail(why, len, "timers counted but no heap", 0);
-    if (q->len != t->near_len + t->far_len)
-        return check_fail(why, len, "len differs from near + far (invariant 2)", q->len);
+        return q->len == 0 ? 0 : check_fail(why, len, "timers counted but no entries", 0);
     if (q->len > 0 && t->near_len == 0)
         return check_fail(why, len, "timers pending but the heap is empty (invariant 2)", 0);
-    if (q->len > q->cap)
-        return check_fail(why, len, "more timers than room (invariant 4)", q->len);
-    const entry *e = heap_of(t);
+    if (t->near_len + t->far_len > q->cap || q->bk_live > q->bk_cap || q->cells_live > q->cells_cap)
+        return check_fail(why, len, "more than there is room for (invariant 7)", q->len);
+    uint32_t timers = 0;
     for (uint32_t k = 0; k < t->near_len; k++) {
-        if (check_entry(q, &e[k], k, why, len) != 0)
+        if (check_entry(q, k, &timers, why, len) != 0)
             return -1;
-        if (e[k].when > t->split)
-            return check_fail(why, len, "a near timer is due after split (invariant 1)", k);
-        /* seq is unique (invariant 5), so a child is strictly after its parent */
-        if (k > 0 && !before(e[(k - 1) / ARITY], e[k]))
+        if (heap_of(t)[k].when > t->split)
+            return check_fail(why, len, "a near entry is due after split (invariant 1)", k);
+        /* seq is unique (invariant 8), so a child is strictly after its parent */
+        if (k > 0 && !before(heap_of(t)[(k - 1) / ARITY], heap_of(t)[k]))
             return check_fail(why, len, "a heap child is not after its parent", k);
     }
     for (uint32_t i = 0; i < t->far_len; i++) {
-        if (check_entry(q, far_at(t, i), FAR | i, why, len) != 0)
+        if (check_entry(q, FAR | i, &timers, why, len) != 0)
             return -1;
         if (far_at(t, i)->when <= t->split)
-            return check_fail(why, len, "a far timer is due at or before split (invariant 1)", i);
+            return check_fail(why, len, "a far entry is due at or before split (invariant 1)", i);
     }
-    return 0;
+    if (timers != q->len)
+        return check_fail(why, len, "the groups hold fewer timers than armed", timers);
+    uint32_t live = 0;
+    for (uint32_t b = 0; b < q->bk_used; b++)
+        live += q->t.bk[b].head != NIL;
+    if (live != q->bk_live)
+        return check_fail(why, len, "live buckets miscounted, or one has no entry", live);
+    return check_newest(q, why, len);
 }

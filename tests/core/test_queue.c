@@ -215,10 +215,10 @@ static int model_earliest(const model *m, int n)
 }
 
 /* Random arms, re-arms, cancels and pops checked against the model. Keys
- * are now + [0, spread) with now the last popped time, and one arm in
- * `past_every` goes before now (the queue itself allows it). */
-static void match_model(sim_queue *q, int n, int ops, sim_time_t spread, int past_every,
-                        uint64_t seed)
+ * are now + grain * [0, spread) with now the last popped time, and one arm
+ * in `past_every` goes before now (the queue itself allows it). */
+static void match_model(sim_queue *q, int n, int ops, sim_time_t spread, sim_time_t grain,
+                        int past_every, uint64_t seed)
 {
     sim_timer *t = calloc((size_t)n, sizeof *t);
     model *m = calloc((size_t)n, sizeof *m);
@@ -232,7 +232,7 @@ static void match_model(sim_queue *q, int n, int ops, sim_time_t spread, int pas
         int i = (int)sim_rng_below(&r, (uint64_t)n);
         uint64_t kind = sim_rng_below(&r, 10);
         if (kind < 5) {
-            sim_time_t when = now + sim_rng_below(&r, spread);
+            sim_time_t when = now + grain * sim_rng_below(&r, spread);
             if (past_every && sim_rng_below(&r, (uint64_t)past_every) == 0)
                 when = now - sim_rng_below(&r, spread);
             assert_int_equal(arm(q, &t[i], when), 0);
@@ -268,17 +268,200 @@ static void match_model(sim_queue *q, int n, int ops, sim_time_t spread, int pas
 
 static void test_random_operations_with_many_ties(void **state)
 {
-    match_model(*state, 1000, 200000, 64, 0, 5);
+    match_model(*state, 1000, 200000, 64, 1, 0, 5);
 }
 
 static void test_random_operations_over_a_wide_range(void **state)
 {
-    match_model(*state, 3000, 150000, 50 * SIM_MS, 0, 6);
+    match_model(*state, 3000, 150000, 50 * SIM_MS, 1, 0, 6);
 }
 
 static void test_random_operations_arming_in_the_past(void **state)
 {
-    match_model(*state, 500, 100000, 1000, 10, 7);
+    match_model(*state, 500, 100000, 1000, 1, 10, 7);
+}
+
+/* Ties at more instants than the queue remembers at once (it keeps the
+ * latest group of at most 256): 600 instants 1 ms apart, a few timers at
+ * each, armed, re-armed and cancelled at random. Losing track of an
+ * instant must cost a group, never order. */
+static void test_random_operations_with_ties_at_many_instants(void **state)
+{
+    match_model(*state, 3000, 150000, 600, SIM_MS, 0, 8);
+}
+
+/* The race's shape: two instants, each shared by many timers armed in
+ * turn (every pair's delivery, then every pair's retransmission timer),
+ * pop in the order they were armed, each instant's after the other's. */
+static void test_ties_pop_in_arm_order_at_each_instant(void **state)
+{
+    sim_queue *q = *state;
+    enum { N = 5000 };
+    static sim_timer t[2 * N];
+    for (int i = 0; i < N; i++) {
+        sim_timer_init(&t[2 * i], noop, NULL);
+        sim_timer_init(&t[2 * i + 1], noop, NULL);
+        arm(q, &t[2 * i], 5 * SIM_MS); /* the delivery */
+        arm(q, &t[2 * i + 1], SIM_S);  /* the RTO, later */
+    }
+    assert_int_equal(sim_queue_when(q, &t[N]), 5 * SIM_MS);
+    assert_int_equal(sim_queue_when(q, &t[N + 1]), SIM_S);
+    for (int i = 0; i < N; i++)
+        assert_ptr_equal(pop(q), &t[2 * i]);
+    for (int i = 0; i < N; i++)
+        assert_ptr_equal(pop(q), &t[2 * i + 1]);
+    assert_null(pop(q));
+}
+
+/* Ten timers at one instant; the first, a middle one and the last are
+ * cancelled, another middle one re-armed to the same instant (it goes
+ * last), another moved away and back (last again), a new one armed. The
+ * others keep their order around the holes. */
+static void test_cancel_and_rearm_in_the_middle_of_a_bucket(void **state)
+{
+    sim_queue *q = *state;
+    sim_timer t[11];
+    for (int i = 0; i < 11; i++)
+        sim_timer_init(&t[i], noop, NULL);
+    for (int i = 0; i < 10; i++)
+        arm(q, &t[i], 700);
+    cancel(q, &t[0]);
+    cancel(q, &t[5]);
+    cancel(q, &t[9]);
+    arm(q, &t[3], 700);
+    arm(q, &t[6], 9000);
+    assert_int_equal(sim_queue_when(q, &t[6]), 9000);
+    arm(q, &t[6], 700);
+    arm(q, &t[10], 700);
+    assert_int_equal(sim_queue_len(q), 8);
+    const int order[] = {1, 2, 4, 7, 8, 3, 6, 10};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        assert_int_equal(sim_queue_when(q, &t[order[i]]), 700);
+        assert_ptr_equal(pop(q), &t[order[i]]);
+    }
+    assert_null(pop(q));
+    /* Emptied from the middle out, the instant takes timers again. */
+    for (int i = 0; i < 3; i++)
+        arm(q, &t[i], 700);
+    cancel(q, &t[1]);
+    cancel(q, &t[0]);
+    cancel(q, &t[2]);
+    assert_int_equal(sim_queue_len(q), 0);
+    arm(q, &t[4], 700);
+    arm(q, &t[5], 700);
+    assert_ptr_equal(pop(q), &t[4]);
+    assert_ptr_equal(pop(q), &t[5]);
+}
+
+/* A callback popped at an instant arms timers at that same instant, as a
+ * world's event does at `now`: they run after every timer already due
+ * then, in the order they were armed, whether the popped timer's group
+ * still holds others or has just run empty. */
+typedef struct chain {
+    sim_queue *q;
+    sim_time_t now;
+    sim_timer *extra;
+    int next, last;
+} chain;
+
+static void arm_now(sim_timer *t, void *arg)
+{
+    (void)t;
+    chain *c = arg;
+    if (c->next < c->last)
+        arm(c->q, &c->extra[c->next++], c->now);
+}
+
+static void pop_and_call(sim_queue *q, sim_timer *want)
+{
+    sim_timer *got = pop(q);
+    assert_ptr_equal(got, want);
+    got->fn(got, got->arg);
+}
+
+static void test_arm_during_a_pop_at_the_same_instant(void **state)
+{
+    sim_queue *q = *state;
+    sim_timer t[3], e[6], lone;
+    chain c = {q, 300, e, 0, 5};
+    for (int i = 0; i < 3; i++) {
+        sim_timer_init(&t[i], arm_now, &c);
+        arm(q, &t[i], 300);
+    }
+    for (int i = 0; i < 6; i++)
+        sim_timer_init(&e[i], arm_now, &c);
+    pop_and_call(q, &t[0]); /* arms e0 */
+    arm(q, &t[0], 300);     /* and t0 itself again: after e0 */
+    pop_and_call(q, &t[1]); /* e1 */
+    pop_and_call(q, &t[2]); /* e2 */
+    pop_and_call(q, &e[0]); /* e3 */
+    pop_and_call(q, &t[0]); /* e4 */
+    for (int i = 1; i <= 4; i++)
+        pop_and_call(q, &e[i]);
+    assert_null(pop(q));
+    /* A lone timer's group runs empty as it pops; its call arms e5 at the
+     * same instant, into a group of its own, next to run. */
+    sim_timer_init(&lone, arm_now, &c);
+    arm(q, &lone, 400);
+    arm(q, &t[1], 500);
+    c.now = 400;
+    c.last = 6;
+    pop_and_call(q, &lone);
+    assert_int_equal(sim_queue_next_when(q), 400);
+    pop_and_call(q, &e[5]);
+    assert_ptr_equal(pop(q), &t[1]);
+    assert_null(pop(q));
+}
+
+/* Hostile sizes: one instant holding 100,000 timers (every other one
+ * cancelled, every tenth re-armed to it again), then the instants 0 and
+ * SIM_TIME_NEVER - 1 and the largest one, and a run of instants that all
+ * fall to the same few places of the queue's memory of instants (any 300
+ * distinct instants must share some). Everything pops in (when, seq). */
+static void test_hostile_sizes_and_instants(void **state)
+{
+    sim_queue *q = *state;
+    enum { N = 100000 };
+    sim_timer *t = calloc(N, sizeof *t);
+    assert_non_null(t);
+    for (int i = 0; i < N; i++) {
+        sim_timer_init(&t[i], noop, NULL);
+        assert_int_equal(sim_queue_arm(q, &t[i], 42 * SIM_S), 0);
+    }
+    for (int i = 1; i < N; i += 2)
+        sim_queue_cancel(q, &t[i]);
+    for (int i = 0; i < N; i += 10)
+        assert_int_equal(sim_queue_arm(q, &t[i], 42 * SIM_S), 0);
+    check(q);
+    assert_int_equal(sim_queue_len(q), N / 2);
+    arm(q, &t[1], 0);
+    arm(q, &t[3], SIM_TIME_NEVER - 1);
+    arm(q, &t[5], SIM_TIME_NEVER);
+    arm(q, &t[7], 0);
+    assert_ptr_equal(pop(q), &t[1]);
+    assert_ptr_equal(pop(q), &t[7]);
+    for (int i = 0; i < N; i += 2)
+        if (i % 10 != 0)
+            assert_ptr_equal(sim_queue_pop(q), &t[i]);
+    for (int i = 0; i < N; i += 10)
+        assert_ptr_equal(sim_queue_pop(q), &t[i]);
+    check(q);
+    assert_ptr_equal(pop(q), &t[3]);
+    assert_ptr_equal(pop(q), &t[5]);
+    assert_null(pop(q));
+    /* 300 instants, two timers each, armed round-robin: the queue cannot
+     * remember every instant, and an instant it forgot starts a new group
+     * behind the older one. */
+    enum { M = 300 };
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < M; k++)
+            arm(q, &t[round * M + k], 1000 + (sim_time_t)k * 7919);
+    for (int k = 0; k < M; k++) {
+        assert_ptr_equal(pop(q), &t[k]);
+        assert_ptr_equal(pop(q), &t[M + k]);
+    }
+    assert_null(pop(q));
+    free(t);
 }
 
 /* Far-future timers laid out so that an evenly spaced sample of them sees
@@ -422,6 +605,18 @@ static void test_check_reports_a_broken_queue(void **state)
     assert_non_null(strstr(why, "slot"));
     t[1].slot = slot;
     check(q);
+    /* The same for two timers in one instant's list. */
+    sim_timer u[2];
+    for (int i = 0; i < 2; i++) {
+        sim_timer_init(&u[i], noop, NULL);
+        arm(q, &u[i], 50);
+    }
+    slot = u[0].slot;
+    u[0].slot = u[1].slot;
+    assert_int_equal(sim_queue_check(q, why, sizeof why), -1);
+    assert_non_null(strstr(why, "slot"));
+    u[0].slot = slot;
+    check(q);
 }
 
 /* A timer keeps no instant of its own: the queue's entry is the only
@@ -469,6 +664,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_random_operations_with_many_ties, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_operations_over_a_wide_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_operations_arming_in_the_past, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_operations_with_ties_at_many_instants, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ties_pop_in_arm_order_at_each_instant, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_and_rearm_in_the_middle_of_a_bucket, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_arm_during_a_pop_at_the_same_instant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_sizes_and_instants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skewed_far_layout_pops_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rearming_far_timers_keeps_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_reports_a_broken_queue, setup, teardown),
