@@ -357,6 +357,7 @@ typedef struct net_seg_view {
     int dir;
     const sim_packet *packet;
     const tcp_seg *seg;
+    const uint8_t *bytes; /* the whole datagram (packet->len bytes), during the call */
 } net_seg_view;
 
 typedef enum net_rule_action {

@@ -187,7 +187,6 @@ void net_sock_free_all(net *n)
     for (uint32_t c = 0; c * NET_SOCK_CHUNK < n->nsocks; c++)
         free(n->sockchunks[c]);
     free(n->sockchunks);
-    free(n->pattern);
     n->sockchunks = NULL;
     n->nsocks = 0;
 }
@@ -247,31 +246,33 @@ void net_drain(net *n, uint32_t sock)
     drain(n, net_sock_mut(n, sock));
 }
 
-/* Grows the shared pattern to hold `len` bytes from any offset mod 26. */
-static void pattern_reserve(net *n, size_t len)
+/* The longest payload one segment can carry: any run of it reads
+ * contiguously from the pattern (tcp_pattern). */
+#define PATTERN_RUN 65536u
+
+/* The shared pattern, made at its first use and kept, unmoved, until the
+ * net is freed: datagrams in flight point into it (output_split). NULL
+ * when out of memory. */
+static const tcp_pattern *pattern(net *n)
 {
-    if (n->cappattern >= len + 26)
-        return;
-    size_t old = n->cappattern;
-    n->pattern = net_grow_to(n->pattern, &n->cappattern, len + 26, 1);
-    for (size_t i = old; i < n->cappattern; i++)
-        n->pattern[i] = net_pattern_byte(i);
+    if (!n->pattern) {
+        n->pattern = malloc(26 + PATTERN_RUN);
+        if (!n->pattern)
+            return NULL;
+        for (size_t i = 0; i < 26 + PATTERN_RUN; i++)
+            n->pattern[i] = (uint8_t)net_pattern_byte(i);
+        n->tpat = (tcp_pattern){n->pattern, 26, 26 + PATTERN_RUN};
+    }
+    return &n->tpat;
 }
 
-/* tcp_send takes at most the free room of the socket's send buffer, which
- * is never more than the buffer's size: offering more changes nothing. */
-const char *net_tx_next(net *n, const net_sock *k, tcp_stack *st, size_t *len)
+long net_tx_offer(net *n, const net_sock *k, tcp_stack *st)
 {
-    *len = k->ntx - k->offtx;
+    size_t len = k->ntx - k->offtx;
     if (k->tx)
-        return k->tx + k->offtx;
-    uint64_t sndbuf = 65536;
-    if (tcp_getopt(st, k->id, TCP_OPT_SNDBUF, &sndbuf) == 0 && *len > sndbuf)
-        *len = (size_t)sndbuf;
-    else if (*len > 65536)
-        *len = 65536;
-    pattern_reserve(n, *len);
-    return n->pattern + k->offtx % 26;
+        return tcp_send(st, k->id, k->tx + k->offtx, len);
+    const tcp_pattern *p = pattern(n);
+    return p ? tcp_send_pattern(st, k->id, p, (uint32_t)(k->offtx % 26), len) : TCP_ENOMEM;
 }
 
 /* Hands queued bytes to the stack; then a deferred shutdown/close. */
@@ -282,9 +283,7 @@ static void feed(net *n, net_sock *k)
         return;
     net_stack_enter(n);
     while (k->offtx < k->ntx) {
-        size_t len;
-        const char *next = net_tx_next(n, k, h->stack, &len);
-        long took = tcp_send(h->stack, k->id, next, len);
+        long took = net_tx_offer(n, k, h->stack);
         if (took <= 0)
             break;
         k->offtx += (size_t)took;
