@@ -181,7 +181,7 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len)
     /* Errors (not connected, EPIPE) surface now, not later. */
     net_host *h = n->hosts[k->host];
     net_stack_enter(n);
-    long took = net_tx_offer(n, k, st);
+    long took = net_tx_offer(k, st);
     net_stack_leave(n, h);
     if (took < 0 && took != TCP_EAGAIN) {
         k->ntx -= len;

@@ -454,7 +454,6 @@ void net_free(net *n)
     net_rules_free(n);
     net_kern_free(n->kern);
     sim_world_free(n->world);
-    free(n->pattern); /* after the world: its packets may point into it */
     sim_flat_free(&n->rx_flat);
     for (uint32_t i = 0; i < n->caprule_flats; i++)
         sim_flat_free(&n->rule_flats[i]);

@@ -108,8 +108,6 @@ struct net {
     bool check;           /* tcp_check on every host stack (net_set_check) */
     char error[600];      /* the first invariant violation, "" if none (net_error) */
     bool keep_rx;         /* records keep the bytes read (net_set_keep_rx) */
-    uint8_t *pattern;     /* the send pattern from offset 0, shared by every record */
-    tcp_pattern tpat;     /* as the stacks read it: allocated once, never moved */
     sim_flat rx_flat;     /* a split datagram's bytes handed to a stack (net_host_receive) */
     sim_flat *rule_flats; /* one per nesting depth of net_rules_decide */
     uint32_t rule_depth, caprule_flats;
@@ -169,7 +167,7 @@ void net_sock_free_all(net *n);
 /* Offers k's queued bytes (tx + offtx, or while only the pattern is
  * queued, tx NULL, the shared pattern by count: tcp_send_pattern) to its
  * stack; returns what tcp_send returns. */
-long net_tx_offer(net *n, const net_sock *k, tcp_stack *st);
+long net_tx_offer(const net_sock *k, tcp_stack *st);
 /* Counts the bytes read into k->nrx and keeps them in k->rx (unless the
  * net was told not to keep them). */
 /* Queues len bytes of data (NULL: the pattern) on k's send queue (tx). */

@@ -246,33 +246,25 @@ void net_drain(net *n, uint32_t sock)
     drain(n, net_sock_mut(n, sock));
 }
 
-/* The longest payload one segment can carry: any run of it reads
- * contiguously from the pattern (tcp_pattern). */
-#define PATTERN_RUN 65536u
+/* The send pattern, 'a'..'z' from offset 0, long enough that any run of
+ * up to 65,536 bytes (more than one datagram's payload) reads contiguously
+ * from any phase: read-only data shared by every net, alive as long as
+ * the program, so datagrams may point into it (output_split); only the
+ * pages read are ever resident. */
+#define P26    "abcdefghijklmnopqrstuvwxyz"
+#define P260   P26 P26 P26 P26 P26 P26 P26 P26 P26 P26
+#define P2600  P260 P260 P260 P260 P260 P260 P260 P260 P260 P260
+#define P26000 P2600 P2600 P2600 P2600 P2600 P2600 P2600 P2600 P2600 P2600
+static const char pattern_text[] = P26000 P26000 P26000;
+static const tcp_pattern pattern = {(const uint8_t *)pattern_text, 26, sizeof pattern_text - 1};
+_Static_assert(sizeof pattern_text - 1 >= 26 + 65536, "the pattern holds any run of a datagram");
 
-/* The shared pattern, made at its first use and kept, unmoved, until the
- * net is freed: datagrams in flight point into it (output_split). NULL
- * when out of memory. */
-static const tcp_pattern *pattern(net *n)
-{
-    if (!n->pattern) {
-        n->pattern = malloc(26 + PATTERN_RUN);
-        if (!n->pattern)
-            return NULL;
-        for (size_t i = 0; i < 26 + PATTERN_RUN; i++)
-            n->pattern[i] = (uint8_t)net_pattern_byte(i);
-        n->tpat = (tcp_pattern){n->pattern, 26, 26 + PATTERN_RUN};
-    }
-    return &n->tpat;
-}
-
-long net_tx_offer(net *n, const net_sock *k, tcp_stack *st)
+long net_tx_offer(const net_sock *k, tcp_stack *st)
 {
     size_t len = k->ntx - k->offtx;
     if (k->tx)
         return tcp_send(st, k->id, k->tx + k->offtx, len);
-    const tcp_pattern *p = pattern(n);
-    return p ? tcp_send_pattern(st, k->id, p, (uint32_t)(k->offtx % 26), len) : TCP_ENOMEM;
+    return tcp_send_pattern(st, k->id, &pattern, (uint32_t)(k->offtx % 26), len);
 }
 
 /* Hands queued bytes to the stack; then a deferred shutdown/close. */
@@ -283,7 +275,7 @@ static void feed(net *n, net_sock *k)
         return;
     net_stack_enter(n);
     while (k->offtx < k->ntx) {
-        long took = net_tx_offer(n, k, h->stack);
+        long took = net_tx_offer(k, h->stack);
         if (took <= 0)
             break;
         k->offtx += (size_t)took;
