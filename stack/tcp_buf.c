@@ -422,6 +422,8 @@ long tcp_sndq_push(tcp_conn *c, const uint8_t *buf, const tcp_pattern *p, uint32
     uint32_t n = len < room ? (uint32_t)len : room;
     if (!buf && count_pattern(c, p, phase, n))
         return n;
+    if (c->snd_pat && n == 0)
+        return 0;     /* full: the count stays a count until something joins it */
     if (c->snd_pat) { /* other bytes follow: the queued pattern becomes a ring */
         if (ring_from_count(c, queued + n))
             return TCP_ENOMEM;

@@ -228,6 +228,12 @@ static void mixed_writes_make_a_ring_of_the_same_bytes(void **state)
     assert_int_equal(tcp_send_pattern(s, id, &pat, 105, 50), 50); /* continues: a count */
     assert_true(c->snd_pat);
     assert_int_equal(c->sndq.len, 150);
+    uint32_t sndbuf = c->sndbuf;
+    c->sndbuf = 150; /* full: nothing joins, so the count stays a count */
+    assert_int_equal(tcp_send(s, id, "XYZ", 3), TCP_EAGAIN);
+    assert_int_equal(tcp_send_pattern(s, id, &pat, 0, 10), TCP_EAGAIN);
+    assert_true(c->snd_pat);
+    c->sndbuf = sndbuf;
     assert_int_equal(tcp_send(s, id, "XYZ", 3), 3);
     assert_false(c->snd_pat);
     assert_int_equal(c->sndq.len, 153);
