@@ -13,7 +13,9 @@
  *  1. env->output and env->event are called synchronously from inside stack
  *     calls; they must not call back into the same stack. (Run any reaction
  *     after the stack call returns.)
- *  2. Socket ids are never reused within a stack; 0 is never an id.
+ *  2. Socket ids are never reused within a stack; 0 is never an id. A
+ *     stack that gave out all 2^32 - 1 refuses new sockets (TCP_EMFILE;
+ *     a SYN to a listener is then dropped, "out of memory").
  *  3. tcp_close and tcp_abort release the caller's hold on an id; the
  *     connection may live on (TIME_WAIT, FIN_WAIT_2, LAST_ACK...) as an
  *     orphan and keeps reporting events with its id until it is reclaimed.
@@ -77,7 +79,8 @@ typedef enum tcp_err {
     TCP_EISCONN = -11,       /* connect on a connected socket */
     TCP_EADDRNOTAVAIL = -12, /* ephemeral ports exhausted */
     TCP_ECONNABORTED = -13,  /* accept after the listener's receive side was shut (bsd) */
-    TCP_EOPNOTSUPP = -14     /* connect on a listening socket (bsd) */
+    TCP_EOPNOTSUPP = -14,    /* connect on a listening socket (bsd) */
+    TCP_EMFILE = -15         /* the stack gave out its 2^32 - 1 socket ids (rule 2) */
 } tcp_err;
 const char *tcp_err_name(int err); /* "ECONNREFUSED"; "OK" for 0 */
 
@@ -243,6 +246,18 @@ const char *tcp_profile_system(const char *name);
  * but `name` is compared, so a knob added to tcp_profile is compared too
  * (tests/stack/test_profiles checks the list covers the struct). */
 const char *tcp_profile_diff(const tcp_profile *a, const tcp_profile *b, const char *const *skip);
+/* The most rto_initial, rto_min and rto_max may be: an hour. The RTO and
+ * its variance term are kept in 32-bit microseconds where Linux keeps them
+ * so (tcp_sock mdev_us, rttvar_us; tcp_info tcpi_rto), which 71.6 min
+ * would overflow; Linux's own sysctls stay far below (tcp_rto_min_us at
+ * most INT_MAX us, tcp_rto_max_ms at most 120 s). */
+#define TCP_RTO_LIMIT_NS (3600ull * 1000000000ull)
+/* NULL when profile p keeps the bounds above; else the knob name (as
+ * tcp_profile_fields gives it) of the first field out of range, with the
+ * rule it breaks in *why ("must be at most 1h (...)"; static text; why may
+ * be NULL). The knob layers refuse such a profile; the stack itself runs
+ * any (past the bounds its 32-bit microsecond figures saturate). */
+const char *tcp_profile_check(const tcp_profile *p, const char **why);
 /* The compared fields, in declaration order: knob name, offset, size. */
 typedef struct tcp_profile_field {
     const char *knob;

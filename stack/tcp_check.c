@@ -106,13 +106,19 @@ int tcp_check_format(const tcp_check_report *r, char *buf, size_t len)
 
 void tcp_check_event(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg)
 {
-    tcp_check_hook *k = c->stack->check;
+    tcp_check_note(c->stack, c->id, kind, detail, seg);
+}
+
+void tcp_check_note(tcp_stack *s, tcp_sock_id id, tcp_event_kind kind, int detail,
+                    const tcp_seg *seg)
+{
+    tcp_check_hook *k = s->check;
     if (!k || (kind != TCP_EV_SEG_IN && kind != TCP_EV_TIMER && kind != TCP_EV_USER))
         return;
     k->ev_set = true;
     k->ev_kind = kind;
     k->ev_detail = detail;
-    k->ev_sock = c->id;
+    k->ev_sock = id;
     k->ev_flags = seg ? seg->flags : 0;
     k->ev_seq = seg ? seg->seq : 0;
     k->ev_ack = seg ? seg->ack : 0;

@@ -16,7 +16,8 @@
  *     A minisock (tcp_tw) stands in a connection's place in the id and
  *     tuple tables and the heap, and a listener record (tcp_ls) in a
  *     listener's place in the id and listener tables, except while a call
- *     works on the listener rebuilt in a frame (tcp_frame); the tables
+ *     works on the listener rebuilt in a frame (tcp_frame: the rarer
+ *     calls on a listener, tcp_ls below); the tables
  *     and heap hold tcp_sk entries.
  *  3. A timer is armed iff its deadline (tcp_timer_at) is not TCP_NEVER;
  *     arming is a store (tcp_timer_store). The deadline heap is brought up to date by
@@ -328,9 +329,13 @@ typedef struct tcp_tw {
  * the backlog and queues) and the readers of tcp.h read; the rest of a
  * tcp_conn is at its blank values there. It stands in the id table, and
  * in the 4-tuple table as (lport, 0, 0) while in LISTEN; never in the
- * heap (no timer runs in LISTEN or CLOSED). A call or a segment works on
- * a full connection rebuilt from it in the caller's tcp_frame, which the
- * tables hold in its place until tcp_frame_close puts the record back. */
+ * heap (no timer runs in LISTEN or CLOSED). The LISTEN rules (a segment
+ * for the listener, tcp_input_listen), accept, listen again, send, recv
+ * and the readers of state, counters, error, endpoints and TCB work on
+ * the record itself. The rarer calls (bind, connect, setopt, getopt,
+ * TCP_INFO, shutdown, close, abort) work on a full connection rebuilt
+ * from it in the caller's tcp_frame, which the tables hold in its place
+ * until tcp_frame_close puts the record back. */
 typedef struct tcp_ls {
     tcp_sk sk; /* first: the tables hold &ls->sk */
     tcp_stats stats;
@@ -528,9 +533,12 @@ int tcp_stack_listen_add(tcp_conn *c);
 void tcp_stack_listen_remove(tcp_conn *c);
 /* The connection or minisock on this 4-tuple, NULL if none. */
 tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport);
-/* The listening connection on lport, NULL if none; a listener record must
- * have been rebuilt (tcp_stack_open_listener) first. */
-tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport);
+/* The listener on lport, a record or (its record not allocated) a full
+ * connection; NULL if none. */
+tcp_sk *tcp_stack_listener(const tcp_stack *s, uint16_t lport);
+/* The entry of socket id: a connection or a listener record; NULL if none
+ * or a minisock. */
+tcp_sk *tcp_stack_sk(const tcp_stack *s, tcp_sock_id id);
 /* Port table (O(1)): a connection counts as a user of its local port from
  * tcp_stack_port_take until it is reclaimed. */
 int tcp_stack_port_take(tcp_conn *c, uint16_t port);
@@ -550,6 +558,9 @@ void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, co
 void tcp_ev_state(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg,
                   const char *note);
 void tcp_ev_nosock(tcp_stack *s, tcp_event_kind kind, const tcp_seg *seg, const char *note);
+/* tcp_ev for a listener record (its id, no parent, its state). */
+void tcp_ev_ls(tcp_stack *s, const tcp_ls *ls, tcp_event_kind kind, int detail, const tcp_seg *seg,
+               const char *note);
 
 /* ---- Listener records (tcp_ls.c: their values; tcp_stack.c: the
  * tables). f->ls is always set (NULL unless a record was rebuilt); every
@@ -558,13 +569,12 @@ void tcp_ev_nosock(tcp_stack *s, tcp_event_kind kind, const tcp_seg *seg, const 
 /* The connection with this id, a listener record rebuilt in f, or NULL
  * (none, or a minisock). */
 tcp_conn *tcp_stack_open(tcp_stack *s, tcp_sock_id id, tcp_frame *f);
-/* The listener on lport, rebuilt in f if it is a record; NULL if none. */
-tcp_conn *tcp_stack_open_listener(tcp_stack *s, uint16_t lport, tcp_frame *f);
 /* For the readers of tcp.h: the connection with this id, or its listener
  * record rebuilt in f and left out of the tables; NULL if none. */
 const tcp_conn *tcp_stack_view(const tcp_stack *s, tcp_sock_id id, tcp_frame *f);
-/* Puts a rebuilt listener back into its record (or, if it no longer
- * fits one, into a pool slot; tcp_stack_unframe); nothing if f->ls is NULL. */
+/* Puts a rebuilt listener back into its record, or, if it no longer
+ * fits one (tcp_ls_fits, with the checker on or off), into a pool slot
+ * (tcp_stack_unframe); nothing if f->ls is NULL. */
 void tcp_frame_close(tcp_frame *f);
 /* A listener rebuilt in a frame moved to a pool slot, the record freed
  * (a listener that connects: tcp_connect); c itself if not framed; NULL
@@ -573,6 +583,15 @@ tcp_conn *tcp_stack_unframe(tcp_conn *c);
 /* Makes full connection c a listener record if it fits one (tcp_ls_fits);
  * it stays as it is if none can be allocated. */
 void tcp_stack_ls_shrink(tcp_conn *c);
+/* Listener entry e (tcp_stack_listener, or a socket in LISTEN) as a
+ * record: e itself, or for a full connection (its record could not be
+ * allocated) its values copied into *tmp. Whatever the caller changes in
+ * the returned record goes back into the connection with
+ * tcp_stack_ls_put, or with tcp_stack_ls_settle, which also does what
+ * tcp_stack_settle does after a segment (the checker, the TCB event). */
+tcp_ls *tcp_stack_ls_take(tcp_sk *e, tcp_ls *tmp);
+void tcp_stack_ls_put(tcp_sk *e, const tcp_ls *ls);
+void tcp_stack_ls_settle(tcp_stack *s, tcp_sk *e, const tcp_ls *ls);
 /* The listener record with this id; NULL if none (or a full connection). */
 const tcp_ls *tcp_stack_find_ls(const tcp_stack *s, tcp_sock_id id);
 /* Whether a listener (record or connection) holds lport. */
@@ -618,7 +637,10 @@ void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, co
 /* ---- tcp_input.c ---- */
 /* The effective send MSS for a peer MSS (RFC 9293 §3.7.1 MUST-16). */
 uint16_t tcp_eff_mss(const tcp_conn *c, uint32_t peer_mss);
-void tcp_input(tcp_conn *c, const tcp_seg *seg);
+void tcp_input(tcp_conn *c, const tcp_seg *seg); /* c not in LISTEN */
+/* RFC 9293 §3.10.7.2: a segment for listener entry e (tcp_stack_listener),
+ * on its record; settles it (tcp_stack_ls_settle). */
+void tcp_input_listen(tcp_stack *s, tcp_sk *e, const tcp_seg *seg);
 void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg);
 /* Linux's delayed-ACK engine (profile delack_max_ns): the hooks output and
  * the timers call. */
@@ -643,6 +665,7 @@ void tcp_out_rst(tcp_conn *c);     /* active reset: <SEQ=SND.MAX><CTL=RST[,ACK]>
 /* RFC 9293 §3.10.7.1 reply to `seg`: <SEQ=SEG.ACK><CTL=RST> if it has ACK,
  * else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. c may be NULL. */
 void tcp_out_rst_reply(tcp_stack *s, tcp_conn *c, const tcp_seg *seg);
+void tcp_out_rst_reply_ls(tcp_stack *s, tcp_ls *ls, const tcp_seg *seg); /* a listener's */
 void tcp_out_keepalive(tcp_conn *c);
 void tcp_out_probe(tcp_conn *c);
 void tcp_out_retransmit_first(tcp_conn *c); /* the segment at SND.UNA */
@@ -741,6 +764,9 @@ uint32_t tcp_ooo_advance(tcp_conn *c);
 /* ---- tcp_check.c: the hooks tcp_stack.c calls, and direct checks ---- */
 /* Notes the event an entry point is processing (segment in, timer, user). */
 void tcp_check_event(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg);
+/* The same for socket id (a listener record's event: tcp_ev_ls). */
+void tcp_check_note(tcp_stack *s, tcp_sock_id id, tcp_event_kind kind, int detail,
+                    const tcp_seg *seg);
 /* Checks the transition c just made from `from` (reports a violation). */
 void tcp_check_transition(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg);
 /* Checks c as an entry point leaves it (reports a violation). */
@@ -758,12 +784,12 @@ uint64_t tcp_opt_ka_idle_ns(const tcp_conn *c);
 uint64_t tcp_opt_ka_intvl_ns(const tcp_conn *c);
 uint32_t tcp_opt_ka_cnt(const tcp_conn *c);
 uint64_t tcp_opt_user_timeout_ns(const tcp_conn *c);
-/* Gives child the options it inherits from its listener l (the record,
- * without the user timeout and ISN): TCP_ENOMEM if the record cannot be
- * allocated, else 0. */
-int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn *l);
-/* TCP_OPT_ISN of `opts` once, else RFC 6528 for the 4-tuple of `c`. */
-uint32_t tcp_conn_isn(tcp_conn *opts, const tcp_conn *c);
+/* Gives child the options of tcp_conn_opts it inherits from its
+ * listener's record of them, lo (NULL: the profile's values; the ISN is
+ * not inherited): TCP_ENOMEM if the child's cannot be allocated, else 0. */
+int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn_opts *lo);
+/* RFC 6528: the ISN for the 4-tuple of c now. */
+uint32_t tcp_conn_isn_hash(const tcp_conn *c);
 void tcp_conn_init_seq(tcp_conn *c, uint32_t iss);
 
 #endif

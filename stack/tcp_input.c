@@ -107,21 +107,30 @@ void tcp_input_no_conn(tcp_stack *s, const tcp_seg *seg)
 
 /* ---- LISTEN (§3.10.7.2) ------------------------------------------------- */
 
+/* These rules work on the listener's record (tcp_ls): a listener holds
+ * no sequence space, window or timer, so nothing else is read or written
+ * here (tcp_stack_ls_take for a listener kept as a full connection). */
+
+static void drop_ls(tcp_stack *s, tcp_ls *l, const tcp_seg *seg, const char *why)
+{
+    tcp_ev_ls(s, l, TCP_EV_DROP, 0, seg, why);
+}
+
 /* Whether a listener refuses a new SYN (profile backlog_model):
  * RFC: SYN_RECEIVED + unaccepted children >= max(backlog, 1).
  * Linux tcp_conn_request: the accept queue is full (sk_acceptq_is_full:
  * unaccepted > backlog, so backlog + 1 fit); the SYN queue itself never
  * refuses (syncookies take over, tcp_syncookies = 1).
  * FreeBSD: more than 3 * backlog / 2 unaccepted connections (sonewconn). */
-static bool backlog_full(const tcp_conn *l)
+static bool backlog_full(const tcp_stack *s, const tcp_lq *q)
 {
-    switch (l->stack->profile->backlog_model) {
+    switch (s->profile->backlog_model) {
     case TCP_BACKLOG_LINUX:
-        return l->lq->acc_n > l->lq->backlog;
+        return q->acc_n > q->backlog;
     case TCP_BACKLOG_BSD:
-        return l->lq->syn_n + l->lq->acc_n > 3 * (uint64_t)l->lq->backlog / 2;
+        return q->syn_n + q->acc_n > 3 * (uint64_t)q->backlog / 2;
     default:
-        return l->lq->syn_n + l->lq->acc_n >= (l->lq->backlog ? l->lq->backlog : 1);
+        return q->syn_n + q->acc_n >= (q->backlog ? q->backlog : 1);
     }
 }
 
@@ -136,9 +145,12 @@ static bool accept_queue_full(const tcp_conn *c)
     return q && q->acc_n > q->backlog;
 }
 
-static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
+/* RFC 9293 §3.10.7.2 "third check for a SYN": a new connection for the
+ * remote endpoint of seg, in LISTEN until its first transition, on l's
+ * SYN queue; NULL (nothing left behind) when memory or ids run out. */
+static tcp_conn *spawn_child(tcp_stack *s, tcp_ls *l, const tcp_seg *seg)
 {
-    tcp_conn *ch = tcp_conn_new(l->stack);
+    tcp_conn *ch = tcp_conn_new(s);
     if (!ch)
         return NULL;
     /* Options are inherited from the listener (and the record of the
@@ -164,7 +176,8 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     ch->raddr = seg->src_addr;
     ch->rport = seg->src_port;
     tcp_state_init_child(ch);
-    if (tcp_conn_inherit_opts(ch, l) || tcp_stack_port_take(ch, l->lport) || tcp_stack_hash(ch)) {
+    if (tcp_conn_inherit_opts(ch, l->opts) || tcp_stack_port_take(ch, l->lport) ||
+        tcp_stack_hash(ch)) {
         tcp_stack_settle(ch); /* a passive child in LISTEN is reclaimed */
         return NULL;
     }
@@ -175,24 +188,30 @@ static tcp_conn *spawn_child(tcp_conn *l, const tcp_seg *seg)
     return ch;
 }
 
-/* A SYN for listener l; isn is the ISN to use when has_isn (a SYN that
- * reopened a TIME-WAIT connection, RFC 1122 §4.2.2.13). */
-static void in_listen_syn(tcp_conn *l, const tcp_seg *seg, bool has_isn, uint32_t isn)
+/* A SYN for listener l (RFC 9293 §3.10.7.2, third check); isn is the ISN
+ * to use when has_isn (a SYN that reopened a TIME-WAIT connection, RFC
+ * 1122 §4.2.2.13). */
+static void in_listen_syn(tcp_stack *s, tcp_ls *l, const tcp_seg *seg, bool has_isn, uint32_t isn)
 {
-    tcp_stack *s = l->stack;
-    if (backlog_full(l)) {
-        drop(l, seg, "backlog full");
+    if (backlog_full(s, l->lq)) {
+        drop_ls(s, l, seg, "backlog full");
         if (s->profile->backlog_full == TCP_BACKLOG_RST)
-            tcp_out_rst_reply(s, l, seg);
+            tcp_out_rst_reply_ls(s, l, seg);
         return;
     }
-    tcp_conn *ch = spawn_child(l, seg);
+    tcp_conn *ch = spawn_child(s, l, seg);
     if (!ch) {
-        drop(l, seg, "out of memory");
+        drop_ls(s, l, seg, "out of memory");
         return;
     }
-    if (!has_isn)
-        isn = tcp_conn_isn(l, ch);
+    /* "Set IRS to SEG.SEQ ..., ISS should be selected": the listener's
+     * TCP_OPT_ISN once (it is the next SYN,ACK's), else RFC 6528. */
+    if (!has_isn && l->isn_set) {
+        l->isn_set = false;
+        isn = l->opts->isn;
+    } else if (!has_isn) {
+        isn = tcp_conn_isn_hash(ch);
+    }
     tcp_conn_init_seq(ch, isn);
     learn_syn(ch, seg);
     /* Text on the SYN is not kept: it is not acknowledged and the peer
@@ -202,26 +221,52 @@ static void in_listen_syn(tcp_conn *l, const tcp_seg *seg, bool has_isn, uint32_
     tcp_stack_settle(ch);
 }
 
-static void in_listen(tcp_conn *l, const tcp_seg *seg)
+static void in_listen(tcp_stack *s, tcp_ls *l, const tcp_seg *seg)
 {
-    /* "first check for an RST: An incoming RST segment could not be valid
-     * ... it should be ignored." */
+    /* RFC 9293 §3.10.7.2 "first check for an RST: An incoming RST segment
+     * could not be valid ... it should be ignored." */
     if (seg->flags & TCP_RST) {
-        drop(l, seg, "RST in LISTEN");
+        drop_ls(s, l, seg, "RST in LISTEN");
         return;
     }
-    /* "second check for an ACK: ... an acceptable reset segment should be
-     * formed for any arriving ACK-bearing segment: <SEQ=SEG.ACK><CTL=RST>" */
+    /* §3.10.7.2 "second check for an ACK: ... an acceptable reset segment
+     * should be formed for any arriving ACK-bearing segment:
+     * <SEQ=SEG.ACK><CTL=RST>" */
     if (seg->flags & TCP_ACK) {
-        drop(l, seg, "ACK in LISTEN");
-        tcp_out_rst_reply(l->stack, l, seg);
+        drop_ls(s, l, seg, "ACK in LISTEN");
+        tcp_out_rst_reply_ls(s, l, seg);
         return;
     }
+    /* §3.10.7.2 "fourth other text or control: ... drop the segment and
+     * return." */
     if (!(seg->flags & TCP_SYN)) {
-        drop(l, seg, "no SYN");
+        drop_ls(s, l, seg, "no SYN");
         return;
     }
-    in_listen_syn(l, seg, false, 0);
+    in_listen_syn(s, l, seg, false, 0);
+}
+
+void tcp_input_listen(tcp_stack *s, tcp_sk *e, const tcp_seg *seg)
+{
+    tcp_ls tmp;
+    tcp_ls *l = tcp_stack_ls_take(e, &tmp);
+    l->stats.segs_in++;
+    l->stats.bytes_in += seg->len;
+    tcp_ev_ls(s, l, TCP_EV_SEG_IN, 0, seg, NULL);
+    in_listen(s, l, seg);
+    tcp_stack_ls_settle(s, e, l);
+}
+
+/* A SYN that ended TIME-WAIT goes to listener e with the ISN the old
+ * connection leaves (RFC 1122 §4.2.2.13). */
+static void listen_reopen(tcp_stack *s, tcp_sk *e, const tcp_seg *seg, uint32_t isn)
+{
+    tcp_ls tmp;
+    tcp_ls *l = tcp_stack_ls_take(e, &tmp);
+    l->stats.segs_in++;
+    tcp_ev_ls(s, l, TCP_EV_SEG_IN, 0, seg, NULL);
+    in_listen_syn(s, l, seg, true, isn);
+    tcp_stack_ls_put(e, l);
 }
 
 /* ---- SYN-SENT (§3.10.7.3) --------------------------------------------- */
@@ -229,6 +274,7 @@ static void in_listen(tcp_conn *l, const tcp_seg *seg)
 static void on_text(tcp_conn *c, const tcp_rx *r);
 static void on_fin(tcp_conn *c, const tcp_rx *r);
 static void ato_ack_decide(tcp_conn *c);
+static void ato_established(tcp_conn *c);
 
 static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
 {
@@ -239,6 +285,7 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv SYN,ACK");
     tcp_sndbuf_expand(c);
     tcp_rcv_init_space(c);
+    ato_established(c);
     c->ack_now = true;
     /* "If there are other controls or text in the segment, then continue
      * processing at the sixth step" — text and FIN, within our window. */
@@ -702,6 +749,7 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of SYN");
     tcp_sndbuf_expand(c);
     tcp_rcv_init_space(c);
+    ato_established(c);
     return true;
 }
 
@@ -782,6 +830,18 @@ static void quickack_start(tcp_conn *c)
         return;
     c->quick_init = true;
     incr_quickack(c);
+}
+
+/* Linux takes the time of establishment for the last data received
+ * (icsk_ack.lrcvtime: tcp_finish_connect, tcp_create_openreq_child), so
+ * the first gap tcp_event_data_recv measures once the ATO is set (the
+ * first data out of order: tcp_ato_ack_sent) runs from there, not from
+ * the clock's origin, which would make it depend on when the connection
+ * began. */
+static void ato_established(tcp_conn *c)
+{
+    if (c->stack->profile->delack_max_ns)
+        tcp_tune(c)->lrcv_ns = c->stack->now;
 }
 
 /* Linux tcp_event_data_recv, with the profile's ATO (delack_max_ns > 0):
@@ -951,16 +1011,19 @@ void tcp_ato_data_sent(tcp_conn *c)
         c->pingpong = true;
 }
 
-/* An ACK that acknowledges something went out (tcp_dec_quickack_mode):
- * one quick ACK used; the last one resets the ATO to TCP_ATO_MIN. */
+/* An ACK that acknowledges something went out (tcp_event_ack_sent,
+ * tcp_dec_quickack_mode): one quick ACK used; the last one resets the ATO
+ * to TCP_ATO_MIN. This holds before the first data in order too: when the
+ * first data is out of order, the quick ACK tcp_grow_window gave it
+ * (tcp_data_queue_ofo) is spent by its duplicate ACK, which leaves the ATO
+ * at TCP_ATO_MIN; tcp_event_data_recv then finds the ATO set and gives the
+ * first data in order no quickack budget (only the engine's "!ato" case
+ * does). The kernel runs of robustness/lossy_transfer.lua show it: there
+ * the ACKs after the first hole is filled are immediate only while
+ * tcp_grow_window still grows the window. */
 void tcp_ato_ack_sent(tcp_conn *c)
 {
-    /* Not before the first data in order: a quick ACK that tcp_grow_window
-     * gave an out-of-order segment stays, and quickack mode still starts
-     * with the first data in order, as the kernel runs of
-     * robustness/lossy_transfer.lua show (the ACKs after the hole is filled
-     * are all immediate). */
-    if (c->quick_left == 0 || !c->quick_init)
+    if (c->quick_left == 0)
         return;
     c->quick_left--;
     if (c->quick_left == 0 && c->stack->profile->delack_max_ns)
@@ -1369,7 +1432,7 @@ static bool tw_syn(tcp_conn *c, const tcp_seg *seg)
     /* RFC 1122 §4.2.2.13: a SYN above RCV.NXT may reopen the connection,
      * with an ISN above any sequence number the old one used (Linux:
      * SND.NXT + 65535 + 2). */
-    tcp_conn *l = tcp_stack_listener(c->stack, c->lport);
+    tcp_sk *l = tcp_stack_listener(c->stack, c->lport);
     int ts = tw_syn_ts(c, seg);
     bool newer = ts > 0 || (ts == 0 && tcp_seq_gt(seg->seq, c->rcv_nxt));
     if ((seg->flags & TCP_ACK) || !newer || !l)
@@ -1378,9 +1441,7 @@ static bool tw_syn(tcp_conn *c, const tcp_seg *seg)
     if (isn == 0) /* Linux tcp_timewait_state_process: "if (isn == 0) isn++" */
         isn = 1;
     tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv SYN (new connection)");
-    l->stats.segs_in++;
-    tcp_ev(l, TCP_EV_SEG_IN, 0, seg, NULL);
-    in_listen_syn(l, seg, true, isn);
+    listen_reopen(c->stack, l, seg, isn);
     return true;
 }
 
@@ -1439,16 +1500,14 @@ static void in_time_wait_bsd(tcp_conn *c, const tcp_seg *seg)
         return;
     }
     if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN && tcp_seq_gt(seg->seq, c->rcv_nxt)) {
-        tcp_conn *l = tcp_stack_listener(c->stack, c->lport);
+        tcp_sk *l = tcp_stack_listener(c->stack, c->lport);
         uint32_t isn = c->snd_max + 65535u + 2u;
         tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv SYN (new connection)");
         if (!l) {
             tcp_input_no_conn(c->stack, seg);
             return;
         }
-        l->stats.segs_in++;
-        tcp_ev(l, TCP_EV_SEG_IN, 0, seg, NULL);
-        in_listen_syn(l, seg, true, isn ? isn : 1u);
+        listen_reopen(c->stack, l, seg, isn ? isn : 1u);
         return;
     }
     if (!(fl & TCP_ACK)) {
@@ -1469,8 +1528,8 @@ void tcp_input(tcp_conn *c, const tcp_seg *seg)
     case TCP_CLOSED:
         tcp_input_no_conn(c->stack, seg);
         break;
-    case TCP_LISTEN:
-        in_listen(c, seg);
+    case TCP_LISTEN: /* a listener's segments go to tcp_input_listen */
+        assert(!"a connection in LISTEN in the 4-tuple table");
         break;
     case TCP_SYN_SENT:
         in_syn_sent(c, seg);

@@ -7,11 +7,13 @@
  * its port, its backlog and queues (tcp_lq), the options its children
  * inherit (spawn_child, tcp_input.c), its counters and its user's flags.
  * Linux keeps a listener in the same struct as a connection; this stack
- * keeps it in a record of those values, a third of a connection slot, and
- * works on a connection rebuilt from it for each call or segment that
- * reaches it (tcp_stack.c, tcp_frame), so the listener code is one. The
- * record holds every field a listener can set; tcp_ls_fits checks that on
- * a copy before a connection becomes a record, so nothing is lost.
+ * keeps it in a record of those values, a third of a connection slot. The
+ * LISTEN rules (tcp_input.c) and the frequent calls (accept, listen again,
+ * send, recv: tcp_user.c) work on the record; the rarer calls on a
+ * connection rebuilt from it (tcp_stack.c, tcp_frame), so their code is
+ * the connection's. The record holds every field a listener can set;
+ * tcp_ls_fits checks that on a copy before a connection becomes a record
+ * and when a rebuilt one goes back, so nothing is lost.
  */
 #include <string.h>
 

@@ -353,15 +353,28 @@ static uint8_t *payload_source(tcp_stack *s, tcp_conn *c, tcp_seg *g, tcp_scratc
     return b->out;
 }
 
-/* Encodes, reports and sends one segment. c may be NULL (no connection).
- * A segment with a length and no payload takes its bytes from c's send
- * queue at its sequence number. */
-static void transmit(tcp_stack *s, tcp_conn *c, tcp_seg *g)
+/* Reports segment g of socket c, else of listener record ls, else of
+ * no socket. */
+static void seg_ev(tcp_stack *s, tcp_conn *c, tcp_ls *ls, tcp_event_kind kind, const tcp_seg *g,
+                   const char *note)
+{
+    if (c)
+        tcp_ev(c, kind, 0, g, note);
+    else if (ls)
+        tcp_ev_ls(s, ls, kind, 0, g, note);
+    else if (kind == TCP_EV_SEG_OUT)
+        tcp_ev_nosock(s, kind, g, note);
+}
+
+/* Encodes, reports and sends one segment, counted for c, else for
+ * listener record ls (both may be NULL: no socket). A segment with a
+ * length and no payload takes its bytes from c's send queue at its
+ * sequence number. */
+static void transmit_as(tcp_stack *s, tcp_conn *c, tcp_ls *ls, tcp_seg *g)
 {
     tcp_scratch_buf *b = tcp_scratch_claim(s);
     if (!b) { /* only when nested deeper than ever before */
-        if (c)
-            tcp_ev(c, TCP_EV_DROP, 0, g, "out of memory");
+        seg_ev(s, c, ls, TCP_EV_DROP, g, "out of memory");
         return;
     }
     uint8_t *out = b->out;
@@ -374,13 +387,12 @@ static void transmit(tcp_stack *s, tcp_conn *c, tcp_seg *g)
     size_t n = split ? tcp_wire_encode_head(g, out, TCP_DGRAM_MAX)
                      : tcp_wire_encode(g, out, TCP_DGRAM_MAX);
     assert(n > 0);
-    if (c) {
-        c->stats.segs_out++;
-        c->stats.bytes_out += g->len;
-        tcp_ev(c, TCP_EV_SEG_OUT, 0, g, NULL);
-    } else {
-        tcp_ev_nosock(s, TCP_EV_SEG_OUT, g, NULL);
+    tcp_stats *st = c ? &c->stats : ls ? &ls->stats : NULL;
+    if (st) {
+        st->segs_out++;
+        st->bytes_out += g->len;
     }
+    seg_ev(s, c, ls, TCP_EV_SEG_OUT, g, NULL);
     if (split)
         s->env->output_split(s->ctx, out, n, g->payload, g->len);
     else if (owner)
@@ -388,6 +400,11 @@ static void transmit(tcp_stack *s, tcp_conn *c, tcp_seg *g)
     else
         s->env->output(s->ctx, out, n);
     tcp_scratch_release(b);
+}
+
+static void transmit(tcp_stack *s, tcp_conn *c, tcp_seg *g)
+{
+    transmit_as(s, c, NULL, g);
 }
 
 static void syn_options(tcp_conn *c, tcp_seg *g)
@@ -544,7 +561,7 @@ void tcp_out_rst(tcp_conn *c)
     send_seg(c, ack ? TCP_RST | TCP_ACK : TCP_RST, c->snd_max, NULL, 0);
 }
 
-void tcp_out_rst_reply(tcp_stack *s, tcp_conn *c, const tcp_seg *seg)
+static void rst_reply_as(tcp_stack *s, tcp_conn *c, tcp_ls *ls, const tcp_seg *seg)
 {
     tcp_seg g = {
         .src_addr = seg->dst_addr,
@@ -560,7 +577,17 @@ void tcp_out_rst_reply(tcp_stack *s, tcp_conn *c, const tcp_seg *seg)
         g.ack = seg->seq + seglen;
         g.flags = TCP_RST | TCP_ACK;
     }
-    transmit(s, c, &g);
+    transmit_as(s, c, ls, &g);
+}
+
+void tcp_out_rst_reply(tcp_stack *s, tcp_conn *c, const tcp_seg *seg)
+{
+    rst_reply_as(s, c, NULL, seg);
+}
+
+void tcp_out_rst_reply_ls(tcp_stack *s, tcp_ls *ls, const tcp_seg *seg)
+{
+    rst_reply_as(s, NULL, ls, seg);
 }
 
 /* RFC 1122 §4.2.3.6: <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data, elicits an ACK. */

@@ -382,6 +382,22 @@ const char *tcp_profile_diff(const tcp_profile *a, const tcp_profile *b, const c
     return NULL;
 }
 
+const char *tcp_profile_check(const tcp_profile *p, const char **why)
+{
+    static const char limit[] =
+        "must be at most 1h (the RTO is kept in 32-bit microseconds, as Linux's tcpi_rto)";
+    const char *knob = NULL;
+    if (p->rto_initial_ns > TCP_RTO_LIMIT_NS)
+        knob = "rto_initial";
+    else if (p->rto_min_ns > TCP_RTO_LIMIT_NS)
+        knob = "rto_min";
+    else if (p->rto_max_ns > TCP_RTO_LIMIT_NS)
+        knob = "rto_max";
+    if (knob && why)
+        *why = limit;
+    return knob;
+}
+
 const char *tcp_profile_system(const char *name)
 {
     if (name && !strcmp(name, "rfc9293"))

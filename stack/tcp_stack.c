@@ -201,13 +201,17 @@ tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uin
     return e;
 }
 
+tcp_sk *tcp_stack_sk(const tcp_stack *s, tcp_sock_id id)
+{
+    tcp_sk *e = find_sk(s, id);
+    return e && !e->tw ? e : NULL;
+}
+
 /* A listener is in the 4-tuple table as (lport, 0, 0): no other entry has
  * remote port 0 (segments with port 0 are dropped, connect refuses it). */
-tcp_conn *tcp_stack_listener(const tcp_stack *s, uint16_t lport)
+tcp_sk *tcp_stack_listener(const tcp_stack *s, uint16_t lport)
 {
-    tcp_sk *e = tcp_stack_lookup(s, lport, 0, 0);
-    assert(!e || !e->ls); /* a record is rebuilt first (tcp_stack_open_listener) */
-    return e && !e->ls ? (tcp_conn *)e : NULL;
+    return tcp_stack_lookup(s, lport, 0, 0);
 }
 
 const tcp_ls *tcp_stack_find_ls(const tcp_stack *s, tcp_sock_id id)
@@ -735,7 +739,9 @@ static void pool_put(tcp_conn *c)
 
 tcp_conn *tcp_conn_new(tcp_stack *s)
 {
-    if (heap_reserve(s, (size_t)s->by_id.count + 1))
+    /* Ids are never reused (tcp.h rule 2): after the last, UINT32_MAX,
+     * next_id is 0 and no socket is made again. */
+    if (s->next_id == 0 || heap_reserve(s, (size_t)s->by_id.count + 1))
         return NULL;
     tcp_conn *c = pool_take(s);
     if (!c)
@@ -848,10 +854,12 @@ static tcp_conn *conn_at(tcp_stack *s, tcp_sk *e, bool keep)
  *
  * A record takes its listener's place in the id table and, in LISTEN, in
  * the 4-tuple table, and keeps its count in the port table; the
- * connection's slot goes back to the pool. A call or a segment rebuilds
- * the listener in a frame on its caller's C stack (ls_open), which takes
- * the record's places until tcp_frame_close puts the record back: no
- * allocation, and a pool slot only for a listener that connects. */
+ * connection's slot goes back to the pool. A segment, accept, listen
+ * again, send and recv work on the record (tcp_stack_ls_take, below).
+ * The rarer calls rebuild the listener in a frame on their caller's C
+ * stack (ls_open), which takes the record's places until tcp_frame_close
+ * puts the record back: no allocation, and a pool slot only for a
+ * listener that connects. */
 
 static tcp_frame *frame_of(tcp_conn *c)
 {
@@ -876,15 +884,6 @@ tcp_conn *tcp_stack_open(tcp_stack *s, tcp_sock_id id, tcp_frame *f)
     f->ls = NULL;
     tcp_sk *e = find_sk(s, id);
     if (!e || e->tw)
-        return NULL;
-    return e->ls ? ls_open(s, e, f) : (tcp_conn *)e;
-}
-
-tcp_conn *tcp_stack_open_listener(tcp_stack *s, uint16_t lport, tcp_frame *f)
-{
-    f->ls = NULL;
-    tcp_sk *e = tcp_stack_lookup(s, lport, 0, 0);
-    if (!e)
         return NULL;
     return e->ls ? ls_open(s, e, f) : (tcp_conn *)e;
 }
@@ -934,17 +933,17 @@ void tcp_frame_close(tcp_frame *f)
     if (!ls)
         return;
     tcp_conn *c = &f->c;
-    /* The record keeps every field a call or a segment can change on a
-     * listener (test_listener.c compares the two forms on each call), so
-     * a listener rebuilt from it fits it again as long as it keeps the
-     * shape; the byte-for-byte check runs with the invariant checker. No
-     * call leaves it another shape but connect, which moves it to the
-     * pool itself; should one, it goes there, or (out of memory) into
-     * the record as far as it holds. */
-    bool fits = c->stack->check_on ? tcp_ls_fits(c) : tcp_ls_shaped(c);
-    if (!fits && tcp_stack_unframe(c))
+    /* The record keeps every field a call can change on a listener
+     * (test_listener.c compares the two forms on each call), so a
+     * listener rebuilt from it fits it again as long as it keeps the
+     * shape. No call leaves it another shape but connect, which moves it
+     * to the pool itself; should one, or should a field drift from its
+     * blank value, it goes there, whether the invariant checker runs or
+     * not: only the rare calls (tcp_user.c) rebuild a listener, so the
+     * byte-for-byte check is paid on those alone. Out of memory, it goes
+     * into the record as far as that holds. */
+    if (!tcp_ls_fits(c) && tcp_stack_unframe(c))
         return;
-    assert(!c->stack->check_on || tcp_ls_fits(c));
     tcp_ls_save(ls, c);
     sk_replace(c->stack, &c->sk, &ls->sk);
     c->framed = false;
@@ -969,6 +968,44 @@ void tcp_stack_ls_shrink(tcp_conn *c)
     c->port_bound = false;
     pool_put(c);
     pool_release_if_unused(s);
+}
+
+/* The LISTEN rules (tcp_input.c), accept and listen again (tcp_user.c)
+ * work on the record itself. A listener its record could not be allocated for is a
+ * full connection: they work on a copy of what a record of it would hold,
+ * which goes back into the connection after them. */
+tcp_ls *tcp_stack_ls_take(tcp_sk *e, tcp_ls *tmp)
+{
+    if (e->ls)
+        return (tcp_ls *)e;
+    memset(tmp, 0, sizeof *tmp);
+    tcp_ls_save(tmp, (const tcp_conn *)e);
+    return tmp;
+}
+
+void tcp_stack_ls_put(tcp_sk *e, const tcp_ls *ls)
+{
+    if (!e->ls)
+        tcp_ls_restore((tcp_conn *)e, ls);
+}
+
+static void report_tcb_ls(tcp_stack *s, const tcp_ls *ls);
+
+void tcp_stack_ls_settle(tcp_stack *s, tcp_sk *e, const tcp_ls *ls)
+{
+    if (!e->ls) {
+        tcp_stack_ls_put(e, ls);
+        tcp_stack_settle((tcp_conn *)e);
+        return;
+    }
+    /* What tcp_stack_settle does for a listener: it holds no ring, runs
+     * no timer and is never reclaimed in LISTEN; the checker (a debugging
+     * mode) reads it rebuilt. */
+    if (s->check_on) {
+        tcp_frame f;
+        tcp_check_after((tcp_conn *)tcp_stack_view(s, ls->id, &f));
+    }
+    report_tcb_ls(s, ls);
 }
 
 /* Frees the records a stack holds (tcp_stack_free). */
@@ -1076,14 +1113,23 @@ static void tcb_fill(const tcp_conn *c, tcp_tcb *t)
     }
 }
 
+/* A listener record's: LISTEN or CLOSED, no timer, the rest 0 (the
+ * record has no sequence space: tcb_fill of the connection it stands
+ * for reads the same). */
+static void tcb_fill_ls(const tcp_ls *ls, tcp_tcb *t)
+{
+    *t = (tcp_tcb){.state = (tcp_state)ls->state};
+    for (int k = 0; k < TCP_TIMER_COUNT; k++)
+        t->timer_at[k] = TCP_NEVER;
+}
+
 int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
 {
     const tcp_sk *e = find_sk(s, id);
     if (!e)
         return -1;
     if (e->ls) {
-        tcp_frame f;
-        tcb_fill(tcp_stack_view(s, id, &f), out);
+        tcb_fill_ls(ls_of(e), out);
         return 0;
     }
     if (!e->tw) {
@@ -1102,6 +1148,21 @@ int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out)
     return 0;
 }
 
+static void report_tcb_of(tcp_stack *s, tcp_sock_id id, tcp_sock_id parent, const tcp_tcb *t)
+{
+    tcp_event ev = {
+        .kind = TCP_EV_TCB,
+        .time_ns = s->now,
+        .sock = id,
+        .parent = parent,
+        .from = t->state,
+        .to = t->state,
+        .cause = TCP_CAUSE_SEGMENT,
+        .tcb = t,
+    };
+    emit(s, &ev);
+}
+
 /* Reports the variables a call leaves c with (TCP_EV_TCB). */
 static void report_tcb(tcp_conn *c)
 {
@@ -1109,17 +1170,17 @@ static void report_tcb(tcp_conn *c)
         return;
     tcp_tcb t;
     tcb_fill(c, &t);
-    tcp_event ev = {
-        .kind = TCP_EV_TCB,
-        .time_ns = c->stack->now,
-        .sock = c->id,
-        .parent = c->parent,
-        .from = c->state,
-        .to = c->state,
-        .cause = TCP_CAUSE_SEGMENT,
-        .tcb = &t,
-    };
-    emit(c->stack, &ev);
+    report_tcb_of(c->stack, c->id, c->parent, &t);
+}
+
+/* The same for a listener record (never a passive child: no parent). */
+static void report_tcb_ls(tcp_stack *s, const tcp_ls *ls)
+{
+    if (!s->env->event || s->no_tcb)
+        return;
+    tcp_tcb t;
+    tcb_fill_ls(ls, &t);
+    report_tcb_of(s, ls->id, 0, &t);
 }
 
 void tcp_stack_settle(tcp_conn *c)
@@ -1148,23 +1209,36 @@ static void emit(tcp_stack *s, const tcp_event *ev)
         s->env->event(s->ctx, ev);
 }
 
-void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, const char *note)
+/* An event of socket id (parent, state) that changes no state. */
+static void ev_of(tcp_stack *s, tcp_sock_id id, tcp_sock_id parent, tcp_state st,
+                  tcp_event_kind kind, int detail, const tcp_seg *seg, const char *note)
 {
     tcp_event ev = {
         .kind = kind,
-        .time_ns = c->stack->now,
-        .sock = c->id,
-        .parent = c->parent,
-        .from = c->state,
-        .to = c->state,
+        .time_ns = s->now,
+        .sock = id,
+        .parent = parent,
+        .from = st,
+        .to = st,
         .cause = TCP_CAUSE_SEGMENT,
         .detail = detail,
         .seg = seg,
         .note = note,
     };
-    if (c->stack->check_on)
-        tcp_check_event(c, kind, detail, seg);
-    emit(c->stack, &ev);
+    if (s->check_on)
+        tcp_check_note(s, id, kind, detail, seg);
+    emit(s, &ev);
+}
+
+void tcp_ev(tcp_conn *c, tcp_event_kind kind, int detail, const tcp_seg *seg, const char *note)
+{
+    ev_of(c->stack, c->id, c->parent, c->state, kind, detail, seg, note);
+}
+
+void tcp_ev_ls(tcp_stack *s, const tcp_ls *ls, tcp_event_kind kind, int detail, const tcp_seg *seg,
+               const char *note)
+{
+    ev_of(s, ls->id, 0, (tcp_state)ls->state, kind, detail, seg, note);
 }
 
 void tcp_ev_state(tcp_conn *c, tcp_state from, tcp_cause cause, const tcp_seg *seg,
@@ -1492,13 +1566,18 @@ void tcp_stack_input(tcp_stack *s, const uint8_t *datagram, size_t len)
         tcp_ev_nosock(s, TCP_EV_DROP, &seg, "port 0");
         return;
     }
+    /* RFC 9293 §3.10.7: the connection of the 4-tuple (a SYN that ends
+     * its TIME-WAIT finds the listener itself: tcp_input.c, RFC 1122
+     * §4.2.2.13); else the listener of the port (§3.10.7.2, on its
+     * record); else none (§3.10.7.1). */
     tcp_sk *e = tcp_stack_lookup(s, seg.dst_port, seg.src_addr, seg.src_port);
-    /* The listener, rebuilt if it is a record, for a segment that has no
-     * connection and for a SYN, which may end a TIME-WAIT connection and
-     * go to the listener (tcp_input.c, RFC 1122 §4.2.2.13). */
-    tcp_frame f; /* not zeroed: 464 bytes per segment; ls says whether it holds one */
-    f.ls = NULL;
-    tcp_conn *l = !e || (seg.flags & TCP_SYN) ? tcp_stack_open_listener(s, seg.dst_port, &f) : NULL;
-    input_to(s, e ? conn_at(s, e, true) : l, e != NULL, &seg);
-    tcp_frame_close(&f);
+    if (e) {
+        input_to(s, conn_at(s, e, true), true, &seg);
+        return;
+    }
+    tcp_sk *l = tcp_stack_listener(s, seg.dst_port);
+    if (l)
+        tcp_input_listen(s, l, &seg);
+    else
+        input_to(s, NULL, false, &seg);
 }

@@ -92,6 +92,8 @@ const char *tcp_err_name(int err)
         return "ECONNABORTED";
     case TCP_EOPNOTSUPP:
         return "EOPNOTSUPP";
+    case TCP_EMFILE:
+        return "EMFILE";
     default:
         return "E?";
     }

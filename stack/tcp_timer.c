@@ -167,6 +167,18 @@ static uint64_t clamp_rto(const tcp_conn *c, uint64_t rto)
  * window's end (SEG.ACK past the SND.NXT the window began at). RTO =
  * SRTT + rttvar_us (__tcp_set_rto), so with a short RTT it is SRTT +
  * 200 ms where RFC 6298 §2.4 gives 200 ms. */
+/* A microsecond figure of the estimator, stored in Linux's 32 bits: the
+ * arithmetic is 64-bit and saturates rather than wraps (a deviation past
+ * 71.6 min). */
+static uint32_t us32(int64_t us)
+{
+    return us <= 0 ? 0 : us >= (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* mdev_max_us holds the window's largest mdev_us only; Linux's
+ * mdev_max_us, which starts each window at rto_min, is max(it, the floor),
+ * taken here in 64 bits, so a floor past 32 bits of microseconds (an
+ * unchecked profile: tcp_profile_check bounds rto_min) cannot wrap. */
 static void rtt_sample_var_floor(tcp_conn *c, uint64_t r, uint32_t ack)
 {
     tcp_rcv_tune *t = tcp_tune(c);
@@ -174,10 +186,9 @@ static void rtt_sample_var_floor(tcp_conn *c, uint64_t r, uint32_t ack)
     int64_t m = (int64_t)(r / 1000u);
     if (!c->has_srtt) {
         c->srtt_ns = (uint64_t)(m > 0 ? m * 1000 : 125); /* srtt_us = max(1U, srtt) */
-        t->mdev_us = (uint32_t)(2 * m);
-        uint64_t var = t->mdev_us > floor_us ? t->mdev_us : floor_us;
-        c->rttvar_ns = var * 1000u;
-        t->mdev_max_us = (uint32_t)var;
+        t->mdev_us = us32(2 * m);
+        t->mdev_max_us = t->mdev_us;
+        c->rttvar_ns = (t->mdev_us > floor_us ? t->mdev_us : floor_us) * 1000u;
         t->var_seq = c->snd_nxt;
         c->has_srtt = true;
     } else {
@@ -191,19 +202,20 @@ static void rtt_sample_var_floor(tcp_conn *c, uint64_t r, uint32_t ack)
         } else {
             m -= (int64_t)(t->mdev_us >> 2);
         }
-        t->mdev_us = (uint32_t)((int64_t)t->mdev_us + m);
+        t->mdev_us = us32((int64_t)t->mdev_us + m);
         c->srtt_ns = (uint64_t)(srtt8 > 1 ? srtt8 : 1) * 125u;
         uint64_t var_us = c->rttvar_ns / 1000u;
-        if (t->mdev_us > t->mdev_max_us) {
-            t->mdev_max_us = t->mdev_us;
-            if (t->mdev_max_us > var_us)
-                var_us = t->mdev_max_us;
+        uint64_t max_us = t->mdev_max_us > floor_us ? t->mdev_max_us : floor_us;
+        if (t->mdev_us > max_us) {
+            max_us = t->mdev_max_us = t->mdev_us;
+            if (max_us > var_us)
+                var_us = max_us;
         }
         if (tcp_seq_gt(ack, t->var_seq)) {
-            if (t->mdev_max_us < var_us)
-                var_us -= (var_us - t->mdev_max_us) >> 2;
+            if (max_us < var_us)
+                var_us -= (var_us - max_us) >> 2;
             t->var_seq = c->snd_nxt;
-            t->mdev_max_us = (uint32_t)floor_us;
+            t->mdev_max_us = 0; /* the floor, rto_min */
         }
         c->rttvar_ns = var_us * 1000u;
     }

@@ -66,9 +66,9 @@ static tcp_conn_opts *opts_for_write(tcp_conn *c)
     return c->opts;
 }
 
-int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn *l)
+int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn_opts *lo)
 {
-    if (!l->opts)
+    if (!lo)
         return 0;
     tcp_conn_opts *o = opts_for_write(child);
     if (!o)
@@ -78,10 +78,10 @@ int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn *l)
      * resets neither. FreeBSD's syncache_socket copies t_keepidle,
      * t_keepintvl and t_keepcnt (it has no user timeout). TCP_OPT_ISN is
      * the listener's next SYN,ACK's, not its children's. */
-    o->ka_idle_ns = l->opts->ka_idle_ns;
-    o->ka_intvl_ns = l->opts->ka_intvl_ns;
-    o->ka_cnt = l->opts->ka_cnt;
-    o->user_timeout_ns = l->opts->user_timeout_ns;
+    o->ka_idle_ns = lo->ka_idle_ns;
+    o->ka_intvl_ns = lo->ka_intvl_ns;
+    o->ka_cnt = lo->ka_cnt;
+    o->user_timeout_ns = lo->user_timeout_ns;
     return 0;
 }
 
@@ -89,12 +89,8 @@ int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn *l)
  * remoteip, remoteport, secretkey), M a timer ticking every 4 µs, F a keyed
  * hash (tcp_stack_isn_hash). A reconnect on the same 4-tuple therefore gets
  * a larger ISN than the one before, whatever the seed. */
-uint32_t tcp_conn_isn(tcp_conn *opts, const tcp_conn *c)
+uint32_t tcp_conn_isn_hash(const tcp_conn *c)
 {
-    if (opts->isn_set) {
-        opts->isn_set = false;
-        return opts->opts->isn;
-    }
     tcp_stack *s = c->stack;
     uint32_t m = (uint32_t)(s->now / 4000u);
     return m + tcp_stack_isn_hash(s, c->lport, c->raddr, c->rport);
@@ -119,6 +115,24 @@ static tcp_conn *held(tcp_stack *s, tcp_sock_id id, tcp_frame *f)
     }
     s->now = s->env->now_ns(s->ctx);
     return c;
+}
+
+/* The entry (connection or listener record) of the socket the user holds
+ * with this id; NULL if there is none. */
+static tcp_sk *held_sk(tcp_stack *s, tcp_sock_id id)
+{
+    tcp_sk *e = tcp_stack_sk(s, id);
+    if (!e || !(e->ls ? ((const tcp_ls *)e)->user_held : ((const tcp_conn *)e)->user_held))
+        return NULL;
+    s->now = s->env->now_ns(s->ctx);
+    return e;
+}
+
+/* Whether entry e is a listener in LISTEN (a record, or a full connection
+ * its record could not be allocated for). */
+static bool sk_listening(const tcp_sk *e)
+{
+    return (e->ls ? ((const tcp_ls *)e)->state : ((const tcp_conn *)e)->state) == TCP_LISTEN;
 }
 
 /* Runs fn on the socket the user holds with this id; TCP_EBADF if none. */
@@ -150,6 +164,8 @@ int tcp_socket(tcp_stack *s, tcp_sock_id *out)
     if (!s || !out)
         return TCP_EINVAL;
     s->now = s->env->now_ns(s->ctx);
+    if (s->next_id == 0)
+        return TCP_EMFILE; /* every id given out (tcp.h rule 2; tcp_conn_new) */
     tcp_conn *c = tcp_conn_new(s);
     if (!c)
         return TCP_ENOMEM;
@@ -184,10 +200,6 @@ int tcp_bind(tcp_stack *s, tcp_sock_id id, uint16_t port)
 static int listen_held(tcp_stack *s, tcp_conn *c, uint32_t backlog)
 {
     user_ev(c, TCP_CALL_LISTEN, "listen()");
-    if (c->state == TCP_LISTEN) { /* listen again: a new backlog */
-        c->lq->backlog = backlog;
-        return TCP_OK;
-    }
     if (c->state != TCP_CLOSED || c->ever_used)
         return TCP_EINVAL;
     int rc = c->lport ? TCP_OK : take_ephemeral(c);
@@ -207,8 +219,24 @@ static int listen_held(tcp_stack *s, tcp_conn *c, uint32_t backlog)
     return TCP_OK;
 }
 
+/* RFC 9293 §3.10.1 OPEN in LISTEN, passive again: Linux inet_listen and
+ * FreeBSD solisten take the new backlog, on the listener's record. */
+static void relisten(tcp_stack *s, tcp_sk *e, uint32_t backlog)
+{
+    tcp_ls tmp;
+    tcp_ls *l = tcp_stack_ls_take(e, &tmp);
+    tcp_ev_ls(s, l, TCP_EV_USER, TCP_CALL_LISTEN, NULL, "listen()");
+    l->lq->backlog = backlog;
+    tcp_stack_ls_put(e, l);
+}
+
 int tcp_listen(tcp_stack *s, tcp_sock_id id, uint32_t backlog)
 {
+    tcp_sk *e = held_sk(s, id);
+    if (e && sk_listening(e)) {
+        relisten(s, e, backlog);
+        return TCP_OK;
+    }
     tcp_frame f;
     tcp_conn *c = held(s, id, &f);
     int rc = c ? listen_held(s, c, backlog) : TCP_EBADF;
@@ -256,7 +284,10 @@ static int connect_held(tcp_stack *s, tcp_conn *c, uint32_t raddr, uint16_t rpor
     }
     c->ever_used = true;
     tcp_stack_port_set_idle(c, false);
-    tcp_conn_init_seq(c, tcp_conn_isn(c, c));
+    /* TCP_OPT_ISN once, else RFC 6528. */
+    uint32_t iss = c->isn_set ? c->opts->isn : tcp_conn_isn_hash(c);
+    c->isn_set = false;
+    tcp_conn_init_seq(c, iss);
     tcp_set_state(c, TCP_SYN_SENT, TCP_CAUSE_USER, NULL, "connect()");
     tcp_out_syn(c, false);
     tcp_stack_settle(c);
@@ -272,9 +303,9 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport)
     return rc;
 }
 
-static int accept_held(tcp_stack *s, tcp_conn *l, tcp_sock_id *out)
+/* Hands over the first connection of l's accept queue (FIFO). */
+static int accept_ls(tcp_ls *l, tcp_sock_id *out)
 {
-    (void)s;
     if (l->state != TCP_LISTEN || !out)
         return TCP_EINVAL;
     if (l->acc_abort) { /* FreeBSD solisten_dequeue: so_error, once */
@@ -297,12 +328,30 @@ static int accept_held(tcp_stack *s, tcp_conn *l, tcp_sock_id *out)
     return TCP_OK;
 }
 
+/* On the listener's record: a child is handed over without rebuilding
+ * the listener (tcp_stack_ls_take). */
 int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out)
 {
-    tcp_frame f;
-    tcp_conn *l = held(s, listener, &f);
-    int rc = l ? accept_held(s, l, out) : TCP_EBADF;
-    tcp_frame_close(&f);
+    tcp_sk *e = held_sk(s, listener);
+    if (!e)
+        return TCP_EBADF;
+    if (!e->ls && ((const tcp_conn *)e)->state != TCP_LISTEN)
+        return TCP_EINVAL; /* a connection, or a listener shut down */
+    tcp_ls tmp;
+    tcp_ls *l = tcp_stack_ls_take(e, &tmp);
+    int rc = accept_ls(l, out);
+    tcp_stack_ls_put(e, l);
+    return rc;
+}
+
+/* SEND on a listener, on its record. RFC 9293 §3.10.2 in LISTEN without
+ * a remote socket: "error: foreign socket unspecified"; Linux and FreeBSD
+ * answer ENOTCONN (after a pending error), also for a listener a shutdown
+ * stopped (CLOSED). */
+static long send_ls(tcp_stack *s, tcp_ls *l)
+{
+    int rc = l->err ? l->err : TCP_ENOTCONN;
+    tcp_ev_ls(s, l, TCP_EV_USER, TCP_CALL_SEND, NULL, tcp_err_name(rc));
     return rc;
 }
 
@@ -338,11 +387,10 @@ static long send_held(tcp_conn *c, const void *buf, const tcp_pattern *p, uint32
 
 long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
 {
-    tcp_frame f;
-    tcp_conn *c = held(s, id, &f);
-    long rc = c ? send_held(c, buf, NULL, 0, len) : TCP_EBADF;
-    tcp_frame_close(&f);
-    return rc;
+    tcp_sk *e = held_sk(s, id);
+    if (!e)
+        return TCP_EBADF;
+    return e->ls ? send_ls(s, (tcp_ls *)e) : send_held((tcp_conn *)e, buf, NULL, 0, len);
 }
 
 long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32_t phase,
@@ -350,11 +398,10 @@ long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32
 {
     if (!p || !p->bytes || p->period == 0 || p->len < p->period)
         return TCP_EINVAL;
-    tcp_frame f;
-    tcp_conn *c = held(s, id, &f);
-    long rc = c ? send_held(c, NULL, p, phase, len) : TCP_EBADF;
-    tcp_frame_close(&f);
-    return rc;
+    tcp_sk *e = held_sk(s, id);
+    if (!e)
+        return TCP_EBADF;
+    return e->ls ? send_ls(s, (tcp_ls *)e) : send_held((tcp_conn *)e, NULL, p, phase, len);
 }
 
 /* After the user read: tell the peer about a window that opened enough
@@ -396,6 +443,25 @@ static bool read_ack(tcp_conn *c)
     return true;
 }
 
+/* What a receive that finds no byte answers, in Linux tcp_recvmsg's
+ * order: end of stream, the error, then a receive side shut by the user
+ * (0, where it would wait); not connected; else TCP_EAGAIN. */
+static int recv_none(bool fin_rcvd, size_t len, int err, bool rd_shut, tcp_state st)
+{
+    if (fin_rcvd || len == 0)
+        return TCP_OK; /* end of stream */
+    if (err)
+        return err;
+    if (rd_shut)
+        return TCP_OK;
+    return st == TCP_CLOSED || st == TCP_LISTEN ? TCP_ENOTCONN : TCP_EAGAIN;
+}
+
+static const char *recv_note(int rc)
+{
+    return rc ? tcp_err_name(rc) : "recv() end of stream";
+}
+
 static long recv_held(tcp_conn *c, void *buf, size_t len)
 {
     if (!buf && len)
@@ -411,29 +477,30 @@ static long recv_held(tcp_conn *c, void *buf, size_t len)
         tcp_stack_settle(c);
         return (long)n;
     }
-    /* Linux tcp_recvmsg's order: end of stream, the error, then a
-     * receive side shut by the user (0, where it would wait). */
-    int rc = TCP_EAGAIN;
-    if (c->fin_rcvd || len == 0)
-        rc = TCP_OK; /* end of stream */
-    else if (c->err)
-        rc = c->err;
-    else if (c->rd_shut)
-        rc = TCP_OK;
-    else if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
-        rc = TCP_ENOTCONN;
+    int rc = recv_none(c->fin_rcvd, len, c->err, c->rd_shut, c->state);
     if (rc != TCP_EAGAIN)
-        user_ev(c, TCP_CALL_RECV, rc ? tcp_err_name(rc) : "recv() end of stream");
+        user_ev(c, TCP_CALL_RECV, recv_note(rc));
+    return rc;
+}
+
+/* RECEIVE on a listener, on its record. RFC 9293 §3.10.3 in LISTEN
+ * queues the call until ESTABLISHED; Linux and FreeBSD answer ENOTCONN,
+ * in recv_none's order. */
+static long recv_ls(tcp_stack *s, tcp_ls *l, const void *buf, size_t len)
+{
+    if (!buf && len)
+        return TCP_EINVAL;
+    int rc = recv_none(false, len, l->err, l->rd_shut, (tcp_state)l->state);
+    tcp_ev_ls(s, l, TCP_EV_USER, TCP_CALL_RECV, NULL, recv_note(rc));
     return rc;
 }
 
 long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len)
 {
-    tcp_frame f;
-    tcp_conn *c = held(s, id, &f);
-    long rc = c ? recv_held(c, buf, len) : TCP_EBADF;
-    tcp_frame_close(&f);
-    return rc;
+    tcp_sk *e = held_sk(s, id);
+    if (!e)
+        return TCP_EBADF;
+    return e->ls ? recv_ls(s, (tcp_ls *)e, buf, len) : recv_held((tcp_conn *)e, buf, len);
 }
 
 size_t tcp_readable(const tcp_stack *s, tcp_sock_id id)
@@ -848,6 +915,14 @@ static uint8_t sat8(uint32_t v)
     return v > UINT8_MAX ? UINT8_MAX : (uint8_t)v;
 }
 
+/* Nanoseconds as tcp_info's 32-bit microseconds, saturated: a profile
+ * tcp_profile_check accepts keeps the RTO within them, one built in C
+ * need not. */
+static uint32_t us_sat32(uint64_t ns)
+{
+    return ns / 1000u > UINT32_MAX ? UINT32_MAX : (uint32_t)(ns / 1000u);
+}
+
 /* The segment counts Linux keeps per skb, derived from bytes: unacked is
  * packets_out, lost is lost_out (everything out after an RTO,
  * tcp_enter_loss; the head in fast recovery), retrans is retrans_out (what
@@ -892,19 +967,19 @@ int tcp_sock_info(const tcp_stack *s, tcp_sock_id id, tcp_sockinfo *o)
     bool zwp = zero_window_probing(c);
     o->probes = zwp ? sat8(c->persist_unanswered) : c->ka_probes;
     o->backoff = zwp ? c->persist_backoff : sat8(c->retries);
-    o->rto_us = (uint32_t)(c->rto_ns / 1000u);
+    o->rto_us = us_sat32(c->rto_ns);
     /* Without the delayed-ACK engine the ATO stays 0 (no data yet). */
-    o->ato_us = s->profile->delack_max_ns ? (uint32_t)(tcp_tune(c)->ato_ns / 1000u) : 0;
+    o->ato_us = s->profile->delack_max_ns ? us_sat32(tcp_tune(c)->ato_ns) : 0;
     o->snd_mss = c->snd_mss;
     o->rcv_mss = c->rcv_mss;
     if (sync)
         info_segments(c, o);
     /* tcp_get_info: srtt_us >> 3 and mdev_us >> 2; before a sample Linux's
      * mdev_us holds TCP_TIMEOUT_INIT (1 s), so rttvar reads 250000. */
-    o->rtt_us = c->has_srtt ? (uint32_t)(c->srtt_ns / 1000u) : 0;
+    o->rtt_us = c->has_srtt ? us_sat32(c->srtt_ns) : 0;
     o->rttvar_us = !c->has_srtt              ? 250000u
                    : s->profile->rto_min_var ? tcp_tune(c)->mdev_us >> 2
-                                             : (uint32_t)(c->rttvar_ns / 1000u);
+                                             : us_sat32(c->rttvar_ns);
     o->snd_ssthresh =
         c->ssthresh >= 0x7fffffffu || !c->snd_mss ? 0x7fffffffu : c->ssthresh / c->snd_mss;
     o->snd_cwnd = c->snd_mss ? c->cwnd / c->snd_mss : 0;
@@ -957,8 +1032,17 @@ int tcp_sock_error(const tcp_stack *s, tcp_sock_id id)
 int tcp_sock_endpoints(const tcp_stack *s, tcp_sock_id id, uint16_t *lport, uint32_t *raddr,
                        uint16_t *rport)
 {
-    tcp_frame f;
-    const tcp_conn *c = tcp_stack_view(s, id, &f);
+    const tcp_sk *e = tcp_stack_sk(s, id);
+    if (e && e->ls) { /* a listener has no remote end */
+        if (lport)
+            *lport = ((const tcp_ls *)e)->lport;
+        if (raddr)
+            *raddr = 0;
+        if (rport)
+            *rport = 0;
+        return 0;
+    }
+    const tcp_conn *c = (const tcp_conn *)e;
     const tcp_tw *tw = c ? NULL : tcp_stack_find_tw(s, id);
     if (!c && !tw)
         return -1;

@@ -538,6 +538,26 @@ static void knobs_named(lua_State *L, int idx, bool named[NKNOBS])
     }
 }
 
+/* The stack's own bounds (tcp_profile_check), refused with the value. */
+static void profile_refuse_invalid(lua_State *L, const tcp_profile *p, const char *where)
+{
+    const char *why = NULL;
+    const char *name = tcp_profile_check(p, &why);
+    if (!name)
+        return;
+    size_t n;
+    const tcp_profile_field *f = tcp_profile_fields(&n);
+    size_t i = 0;
+    while (i < n && strcmp(f[i].knob, name) != 0)
+        i++;
+    assert(i < n && f[i].size == sizeof(uint64_t)); /* the RTO bounds are durations */
+    uint64_t v;
+    memcpy(&v, (const char *)p + f[i].off, sizeof v);
+    char got[48];
+    sim_duration_format(v, got, sizeof got);
+    luaL_error(L, "%s: %s %s; got %s", where, name, why, got);
+}
+
 void lsim_profile_apply(lua_State *L, int idx, tcp_profile *p, const char *where)
 {
     if (lua_isnoneornil(L, idx))
@@ -566,6 +586,7 @@ void lsim_profile_apply(lua_State *L, int idx, tcp_profile *p, const char *where
         luaL_error(L,
                    "%s: comp_sack_nr must be 0..255 (Linux's tcp_comp_sack_nr is 8 bits); got %I",
                    where, (lua_Integer)p->comp_sack_nr);
+    profile_refuse_invalid(L, p, where);
 }
 
 int lsim_parse_ipv4(const char *text, uint32_t *out)

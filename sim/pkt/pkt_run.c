@@ -118,11 +118,13 @@ static bool set_knob(tcp_profile *p, const char *name, const char *value, bool *
         p->tw_rst = v ? TCP_TW_RST_IGNORE : TCP_TW_RST_CLOSE;
     else if (!strcmp(name, "tcp_abort_on_overflow"))
         p->backlog_full = v ? TCP_BACKLOG_RST : TCP_BACKLOG_DROP;
-    else if (!strcmp(name, "tcp_rto_min_us"))
+    else if (!strcmp(name, "tcp_rto_min_us")) {
+        *bad = v < 1 || v > INT32_MAX; /* proc_dointvec_minmax, extra1 SYSCTL_ONE */
         p->rto_min_ns = v * NS_PER_US;
-    else if (!strcmp(name, "tcp_rto_max_ms"))
+    } else if (!strcmp(name, "tcp_rto_max_ms")) {
+        *bad = v < 1000 || v > 120000; /* SYSCTL_ONE_THOUSAND .. TCP_RTO_MAX_SEC s */
         p->rto_max_ns = v * 1000000ull;
-    else if (!strcmp(name, "tcp_syn_linear_timeouts"))
+    } else if (!strcmp(name, "tcp_syn_linear_timeouts"))
         p->syn_linear_timeouts = (uint32_t)v;
     else if (!strcmp(name, "tcp_early_retrans"))
         p->tlp = v == 3 || v == 4; /* tcp_schedule_loss_probe */

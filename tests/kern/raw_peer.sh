@@ -97,4 +97,42 @@ LUA
 "$tcpsim" kernel "$work/late.lua" --kernel-host A >/dev/null 2>"$work/late.err"; rc=$?
 [ $rc -eq 3 ] && grep -q "^tcpsim kernel: refused: .*late.lua:6: sim:raw_peer: the kernel endpoint cannot face a raw peer made after its namespace opened" "$work/late.err" \
     || bad "late peer refusal: exit $rc: $(cat "$work/late.err")"
+
+# SIGINT in the middle of a kernel run with a raw peer: the process dies of
+# the signal (exit 130) and its namespace, which holds the TUN device and
+# the peer's route, is gone; the simulation's run is not reported as a
+# verdict. The peer's connection then stays idle for 30 s, so the signal
+# lands while the kernel run is in progress.
+cat >"$work/sigint.lua" <<'LUA'
+local sim = tcpsim.new { seed = 1 }
+local a = sim:host "A"
+local peer = sim:raw_peer(a, { delay = "10ms" })
+a:listen(8080)
+peer:send "0.000 S 0:0(0) win 65535 <mss 1460>"
+peer:expect "S. 0:0(0) ack 1 <...>"
+peer:send ". 1:1(0) ack 1 win 65535"
+peer:expect_none "30s"
+LUA
+# (a job started with & in a script ignores SIGINT unless its action is reset)
+env --default-signal=INT "$tcpsim" kernel "$work/sigint.lua" --kernel-host A \
+    >"$work/sigint.out" 2>"$work/sigint.err" &
+pid=$!
+for _ in $(seq 200); do # until the kernel run's namespace exists (at most 20 s)
+    ls /run/netns 2>/dev/null | grep -q "^tcpsim-k$pid-" && break
+    sleep 0.1
+done
+if ls /run/netns 2>/dev/null | grep -q "^tcpsim-k$pid-"; then
+    sleep 0.5 # the peer's SYN and the kernel's SYN-ACK have crossed the TUN device
+    kill -INT $pid
+    wait $pid; rc=$?
+    was=$fail fail=0
+    [ $rc -eq 130 ] || bad "sigint: exit $rc, not 130 (died of SIGINT): $(head -3 "$work/sigint.err")"
+    ls /run/netns 2>/dev/null | grep -q "^tcpsim-k$pid-" && bad "sigint: left its namespace behind"
+    grep -qE '^(AGREE|DIFFER)' "$work/sigint.out" && bad "sigint: an interrupted run printed a verdict"
+    [ $fail -eq 0 ] && echo "ok: sigint exit $rc, namespace removed"
+    fail=$((was | fail))
+else
+    kill -KILL $pid 2>/dev/null; wait $pid
+    bad "sigint: the kernel run's namespace never appeared: $(head -3 "$work/sigint.err")"
+fi
 exit $fail

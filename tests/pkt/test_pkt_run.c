@@ -225,6 +225,39 @@ static void settings_without_a_knob_are_unsupported(void **state)
                    PKT_RUN_NOT_RUN, "unsupported: setsockopt TCP_DEFER_ACCEPT at t.pkt:2");
 }
 
+/* The RTO sysctls' own ranges (proc_dointvec_minmax): tcp_rto_min_us
+ * 1..INT_MAX, tcp_rto_max_ms 1000..120000 (TCP_RTO_MAX_SEC); Linux refuses
+ * a value outside, so the script is not run (nor the microseconds
+ * multiplied past 64 bits). */
+static void rto_sysctls_outside_their_range_are_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *setting;
+        pkt_run_verdict verdict;
+    } cases[] = {
+        {"tcp_rto_min_us=0", PKT_RUN_NOT_RUN},
+        {"tcp_rto_min_us=1", PKT_RUN_PASS},
+        {"tcp_rto_min_us=2147483647", PKT_RUN_PASS},
+        {"tcp_rto_min_us=2147483648", PKT_RUN_NOT_RUN},
+        {"tcp_rto_min_us=18446744073709551615", PKT_RUN_NOT_RUN},
+        {"tcp_rto_max_ms=999", PKT_RUN_NOT_RUN},
+        {"tcp_rto_max_ms=1000", PKT_RUN_PASS},
+        {"tcp_rto_max_ms=120000", PKT_RUN_PASS},
+        {"tcp_rto_max_ms=120001", PKT_RUN_NOT_RUN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char script[160], want[96];
+        snprintf(script, sizeof script,
+                 "`sysctl -q net.ipv4.%s`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+                 cases[i].setting);
+        const char *eq = strchr(cases[i].setting, '=');
+        snprintf(want, sizeof want, "unsupported: value '%s' of %.*s at t.pkt:1", eq + 1,
+                 (int)(eq - cases[i].setting), cases[i].setting);
+        expect_verdict(script, cases[i].verdict, cases[i].verdict == PKT_RUN_PASS ? NULL : want);
+    }
+}
+
 /* tcp_comp_sack_nr is a u8 sysctl: Linux refuses 256 (proc_dou8vec_minmax),
  * so the script is not run, rather than run with a limit never reached. */
 static void comp_sack_nr_above_255_is_refused(void **state)
@@ -274,6 +307,7 @@ int main(void)
         cmocka_unit_test(errno_is_checked),
         cmocka_unit_test(blocking_accept_returns_when_the_handshake_completes),
         cmocka_unit_test(settings_without_a_knob_are_unsupported),
+        cmocka_unit_test(rto_sysctls_outside_their_range_are_refused),
         cmocka_unit_test(comp_sack_nr_above_255_is_refused),
         cmocka_unit_test(tolerance_percent_widens_by_the_gap),
         cmocka_unit_test(writes_block_or_take_what_fits),

@@ -493,7 +493,13 @@ static void window_grows_per_segment_linux(void **state)
  * its duplicate ACKs offer 68608, 71680, 74752, 76800 and then no more,
  * the out-of-order octets held counting against the buffer (81920 -
  * 4 x 1448, rounded up to 1024 = 76800). Without SACK every duplicate
- * ACK offers the same window. */
+ * ACK offers the same window. Each growth makes its duplicate ACK
+ * immediate (icsk_ack.quick |= 1), and that ACK spends it
+ * (tcp_dec_quickack_mode); once the window stops growing, SACK
+ * compression sends the next TCP_FASTRETRANS_THRESH = 3 duplicate ACKs at
+ * once and holds the later ones (__tcp_ack_snd_check), as the kernel's
+ * runs of that scenario compress them. Without SACK every one goes at
+ * once. */
 static void out_of_order_grows_window_with_sack_only(void **state)
 {
     (void)state;
@@ -509,7 +515,11 @@ static void out_of_order_grows_window_with_sack_only(void **state)
         for (size_t k = 0; k < 9; k++) {
             size_t before = h_sent_count(h, H_B);
             assert_true(deliver_is_data_to(h, H_B));
-            assert_int_equal(h_sent_count(h, H_B) - before, 1); /* a duplicate ACK */
+            /* four growths, then three duplicate ACKs, then held */
+            bool held = sack && k >= 4 + 3;
+            assert_int_equal(h_sent_count(h, H_B) - before, !held);
+            if (held)
+                continue;
             const tcp_seg *dup = h_last_sent(h, H_B);
             if (k == 0)
                 first = dup->wnd;

@@ -374,6 +374,36 @@ static void rto_floor_on_the_variance_linux(void **state)
     h_free(h);
 }
 
+/* The variance floor is kept in microseconds (tcp_rtt_estimator's units);
+ * a floor above 2^32 us (71.6 min) must not wrap. Profiles refuse rto_min
+ * above TCP_RTO_LIMIT_NS (tcp_profile_check), but the stack takes any
+ * profile, so its arithmetic saturates instead: with rto_min = 80 min the
+ * variance term stays at the floor after a window's end has moved it
+ * towards the window's largest deviation, which is the floor, and the RTO
+ * is SRTT + 80 min (__tcp_set_rto), 40 ms + 80 min with every RTT 40 ms.
+ * A floor wrapped to 32 bits would let the variance term fall, and the
+ * RTO would be the clamp's 80 min alone. */
+static void rto_floor_above_32_bits_of_microseconds_holds(void **state)
+{
+    (void)state;
+    tcp_profile pr = *h_linux_exact();
+    pr.rto_min_ns = 80ull * 60 * H_S(1);
+    pr.rto_max_ns = 3ull * 3600 * H_S(1);
+    pr.tlp = false; /* the RTO, not a loss probe, after the drop below */
+    harness *h = h_new(2, &pr);
+    h_set_delay(h, H_MS(20));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    for (int k = 0; k < 2; k++) { /* two windows of data, two RTT samples */
+        send_n(h, H_A, p.client, 100);
+        h_run_for(h, H_MS(40));
+    }
+    send_n(h, H_A, p.client, 100);
+    h_drop(h);
+    uint64_t rto = tcp_stack_next_deadline(h_stack(h, H_A)) - h_now(h);
+    assert_int_equal(rto, pr.rto_min_ns + H_MS(40));
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +418,7 @@ int main(void)
         cmocka_unit_test(one_slot_passes_from_persist_to_fin_wait_2_to_time_wait),
         cmocka_unit_test(keepalive_set_in_syn_sent_keeps_the_establishment_limit_bsd),
         cmocka_unit_test(rto_floor_on_the_variance_linux),
+        cmocka_unit_test(rto_floor_above_32_bits_of_microseconds_holds),
         cmocka_unit_test(keepidle_set_in_syn_sent_restarts_the_establishment_limit_bsd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,11 +10,14 @@
  * every datagram's bytes go to a log; the two logs must be equal, byte for
  * byte, under each profile. The lives call everything tcp.h offers on a
  * listener: options before and after listen (those its children inherit
- * and the ISN its next child takes), listen again, the calls that do not
- * apply (send, recv, bind, accept on an empty queue), segments with no
- * connection (RST, ACK, SYN with data), children accepted and queued,
- * shutdown (both sides), connect from LISTEN, close with children
- * queued, abort.
+ * and the ISN its next child takes), listen again (a full backlog among
+ * them), the calls that do not apply (send and recv each way they end,
+ * bind, accept on an empty queue), segments with no connection (RST,
+ * RST with SYN, ACK, neither, FIN with data, SYN with data), children
+ * accepted and queued, a SYN that ends a child's TIME_WAIT, shutdown
+ * (both sides), connect from LISTEN, close with children queued, abort.
+ * Both forms run again under the invariant checker (the same log, no
+ * violation).
  *
  * calloc is wrapped at link time (-Wl,--wrap=calloc, CMakeLists.txt):
  * with `refuse_records`, a request of sizeof(tcp_ls) bytes fails, and the
@@ -228,7 +231,43 @@ static bool is_record(tcp_sock_id l)
 
 /* ---- The lives ---------------------------------------------------------------- */
 
-typedef enum { END_CLOSE, END_SHUTDOWN, END_SHUT_RD, END_CONNECT, END_ABORT, END_N } ending;
+typedef enum {
+    END_CLOSE,
+    END_SHUTDOWN,
+    END_SHUT_RD,
+    END_CONNECT,
+    END_ABORT,
+    END_REOPEN,
+    END_N
+} ending;
+
+/* A world of two stacks of this profile, its log empty. */
+static void w_start(const char *profile, uint64_t rng)
+{
+    memset(&W, 0, sizeof W);
+    W.log = malloc(LOG_MAX);
+    assert_non_null(W.log);
+    W.now = 1000000000ull;
+    W.rng = rng;
+    const tcp_profile *p = tcp_profile_find(profile);
+    /* The event callback tells the stacks apart by their context. */
+    W.st[0] = tcp_stack_new(&ENV, &W.st[0], ADDR_A, p);
+    W.st[1] = tcp_stack_new(&ENV, &W.st[1], ADDR_B, p);
+    assert_non_null(A());
+    assert_non_null(B());
+}
+
+/* The calls that find no byte on a listener (recv, send), each way they
+ * can end. */
+static void calls_without_bytes(tcp_sock_id l)
+{
+    char buf[16];
+    log_rc("recv", tcp_recv(B(), l, buf, sizeof buf));
+    log_rc("recv 0", tcp_recv(B(), l, buf, 0));
+    log_rc("recv NULL", tcp_recv(B(), l, NULL, 4));
+    log_rc("send", tcp_send(B(), l, "x", 1));
+    log_rc("send NULL", tcp_send(B(), l, NULL, 3));
+}
 
 /* A connects from port `cport` to B's port 80 and the handshake runs. */
 static tcp_sock_id client(uint16_t cport)
@@ -241,21 +280,42 @@ static tcp_sock_id client(uint16_t cport)
     return c;
 }
 
-static void life(const char *profile, ending end, bool records)
+/* B's accepted child `got` (A's c1) closes first and ends in TIME_WAIT;
+ * a SYN from c1's port above its RCV.NXT then reaches the listener
+ * (linux, bsd: RFC 1122 §4.2.2.13) or a challenge ACK (rfc9293). */
+static void reopen_from_time_wait(tcp_sock_id l, tcp_sock_id got, tcp_sock_id c1)
 {
-    memset(&W, 0, sizeof W);
-    W.log = malloc(LOG_MAX);
-    assert_non_null(W.log);
-    W.now = 1000000000ull;
-    W.rng = 0x9e3779b97f4a7c15ull;
-    const tcp_profile *p = tcp_profile_find(profile);
+    log_rc("listen again 8", tcp_listen(B(), l, 8));
+    log_rc("close child", tcp_close(B(), got));
+    w_deliver();
+    char buf[16]; /* read first: unread data would close c1 with an RST */
+    log_rc("A recv", tcp_recv(A(), c1, buf, sizeof buf));
+    log_rc("close c1 first", tcp_close(A(), c1));
+    w_deliver();
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(B(), got, &t), 0);
+    assert_int_equal(t.state, TCP_TIME_WAIT);
+    w_inject(6001, 80, t.rcv_nxt + 100000u, 0, TCP_SYN, NULL);
+    w_deliver();
+    log_readers(l);
+}
+
+/* An invariant the checker finds broken goes to the log. */
+static void on_violation(void *ctx, const tcp_check_report *r)
+{
+    (void)ctx;
+    char line[512];
+    tcp_check_format(r, line, sizeof line);
+    logf_("VIOLATION %s\n", line);
+}
+
+static void life(const char *profile, ending end, bool records, bool checked)
+{
     refuse_records = !records;
     refused = 0;
-    /* The event callback tells the stacks apart by their context. */
-    W.st[0] = tcp_stack_new(&ENV, &W.st[0], ADDR_A, p);
-    W.st[1] = tcp_stack_new(&ENV, &W.st[1], ADDR_B, p);
-    assert_non_null(A());
-    assert_non_null(B());
+    w_start(profile, 0x9e3779b97f4a7c15ull);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(tcp_check_enable(W.st[i], checked, on_violation, NULL), 0);
 
     tcp_sock_id l = 0;
     assert_int_equal(tcp_socket(B(), &l), TCP_OK);
@@ -278,23 +338,30 @@ static void life(const char *profile, ending end, bool records)
     log_rc("setopt bad", tcp_setopt(B(), l, TCP_OPT_MSS, 10));
     log_rc("setopt sndbuf late", tcp_setopt(B(), l, TCP_OPT_SNDBUF, 4000));
     /* Calls that do not apply to a listener. */
-    char buf[16];
     tcp_sock_id got = 0;
-    log_rc("send", tcp_send(B(), l, "x", 1));
-    log_rc("recv", tcp_recv(B(), l, buf, sizeof buf));
+    calls_without_bytes(l);
     log_rc("bind again", tcp_bind(B(), l, 81));
     log_rc("accept empty", tcp_accept(B(), l, &got));
     log_rc("accept no out", tcp_accept(B(), l, NULL));
     log_rc("listen again", tcp_listen(B(), l, 2));
     log_readers(l);
-    /* Segments with no connection: RST ignored, ACK answered with RST,
-     * SYN with data (the text is not kept). */
+    /* Segments with no connection: RST ignored (with a SYN too), ACK
+     * answered with RST, neither SYN nor ACK dropped, SYN with data (the
+     * text is not kept). */
     w_inject(5000, 80, 100, 0, TCP_RST, NULL);
+    w_inject(5000, 80, 100, 0, TCP_RST | TCP_SYN, NULL);
     w_inject(5001, 80, 100, 999, TCP_ACK, NULL);
+    w_inject(5003, 80, 100, 0, TCP_FIN, "fin");
+    w_inject(5004, 80, 100, 0, 0, NULL);
     w_inject(5002, 80, 100, 0, TCP_SYN, "hi");
     W.nwire = 0; /* the SYN,ACK to 5002 goes nowhere: a child left in SYN_RECEIVED */
     tcp_sock_id c1 = client(6001);
     tcp_sock_id c2 = client(6002);
+    /* A backlog of 0 is full now, under every profile's rule. */
+    log_rc("listen backlog 0", tcp_listen(B(), l, 0));
+    w_inject(5005, 80, 100, 0, TCP_SYN, NULL);
+    W.nwire = 0;
+    log_rc("listen backlog 2", tcp_listen(B(), l, 2));
     log_readers(l);
     log_rc("accept", tcp_accept(B(), l, &got));
     if (got) {
@@ -309,12 +376,14 @@ static void life(const char *profile, ending end, bool records)
     case END_SHUTDOWN:
         log_rc("shutdown", tcp_shutdown(B(), l));
         log_readers(l);
+        calls_without_bytes(l);
         log_rc("listen after", tcp_listen(B(), l, 4));
         log_rc("connect after", tcp_connect(B(), l, ADDR_A, 7000));
         break;
     case END_SHUT_RD:
         log_rc("shutdown rd", tcp_shutdown_read(B(), l));
         log_readers(l);
+        calls_without_bytes(l);
         log_rc("accept after", tcp_accept(B(), l, &got));
         log_rc("accept again", tcp_accept(B(), l, &got));
         log_rc("shutdown rd again", tcp_shutdown_read(B(), l));
@@ -336,6 +405,10 @@ static void life(const char *profile, ending end, bool records)
         log_rc("abort", tcp_abort(B(), l));
         w_deliver();
         break;
+    case END_REOPEN:
+        if (got)
+            reopen_from_time_wait(l, got, c1);
+        break;
     default:
         break;
     }
@@ -356,30 +429,50 @@ static void life(const char *profile, ending end, bool records)
     refuse_records = false;
 }
 
+/* The log of the life just run equals `full`, or the test fails showing
+ * where they part. */
+static void same_log(const char *full, size_t full_len, const char *profile, ending end,
+                     const char *how)
+{
+    if (full_len == W.loglen && memcmp(full, W.log, full_len) == 0)
+        return;
+    size_t k = 0;
+    while (k < full_len && k < W.loglen && full[k] == W.log[k])
+        k++;
+    size_t from = k > 200 ? k - 200 : 0;
+    print_message("%s, ending %d, %s: the logs part at byte %zu:\nfull: %.400s\nthis: %.400s\n",
+                  profile, end, how, k, full + from, W.log + from);
+    fail();
+}
+
 static void a_record_behaves_as_the_connection_it_replaces(void **state)
 {
     (void)state;
     const char *profiles[] = {"rfc9293", "linux", "bsd"};
     for (size_t i = 0; i < 3; i++) {
         for (int end = 0; end < END_N; end++) {
-            life(profiles[i], (ending)end, false);
+            life(profiles[i], (ending)end, false, false);
             char *full = W.log;
             size_t full_len = W.loglen;
-            life(profiles[i], (ending)end, true);
-            if (full_len != W.loglen || memcmp(full, W.log, full_len) != 0) {
-                size_t k = 0;
-                while (k < full_len && k < W.loglen && full[k] == W.log[k])
-                    k++;
-                size_t from = k > 200 ? k - 200 : 0;
-                print_message(
-                    "%s, ending %d: the logs part at byte %zu:\nfull: %.400s\nrecord: %.400s\n",
-                    profiles[i], end, k, full + from, W.log + from);
-                fail();
-            }
+            /* The record, and both forms under the invariant checker
+             * (which reads a record rebuilt: tcp_stack_ls_settle). */
+            life(profiles[i], (ending)end, true, false);
+            same_log(full, full_len, profiles[i], (ending)end, "record");
+            free(W.log);
+            life(profiles[i], (ending)end, false, true);
+            same_log(full, full_len, profiles[i], (ending)end, "full, checked");
+            free(W.log);
+            life(profiles[i], (ending)end, true, true);
+            same_log(full, full_len, profiles[i], (ending)end, "record, checked");
             /* The lives did something: segments and events on both ends. */
             assert_true(W.loglen > 10000);
+            assert_null(strstr(W.log, "VIOLATION"));
             assert_non_null(strstr(W.log, "RST in LISTEN"));
             assert_non_null(strstr(W.log, "ACK in LISTEN"));
+            assert_non_null(strstr(W.log, "note=no SYN"));
+            assert_non_null(strstr(W.log, "note=backlog full"));
+            if (end == END_REOPEN && i > 0) /* linux, bsd */
+                assert_non_null(strstr(W.log, "rcv SYN (new connection)"));
             free(full);
             free(W.log);
         }
@@ -392,14 +485,7 @@ static void a_record_behaves_as_the_connection_it_replaces(void **state)
 static void a_listener_that_cannot_have_a_slot_stays_listening(void **state)
 {
     (void)state;
-    memset(&W, 0, sizeof W);
-    W.log = malloc(LOG_MAX);
-    assert_non_null(W.log);
-    W.now = 1000000000ull;
-    W.rng = 1;
-    const tcp_profile *p = tcp_profile_find("rfc9293");
-    W.st[0] = tcp_stack_new(&ENV, &W.st[0], ADDR_A, p);
-    W.st[1] = tcp_stack_new(&ENV, &W.st[1], ADDR_B, p);
+    w_start("rfc9293", 1);
     tcp_sock_id l = 0, x = 0, y = 0;
     assert_int_equal(tcp_socket(B(), &l), TCP_OK);
     assert_int_equal(tcp_socket(B(), &x), TCP_OK);
@@ -437,6 +523,43 @@ static void a_listener_that_cannot_have_a_slot_stays_listening(void **state)
     free(W.log);
 }
 
+/* tcp.h rule 2: ids are never reused. A stack that gave out the last
+ * (UINT32_MAX) makes no socket again: tcp_socket answers TCP_EMFILE and a
+ * SYN to a listener is dropped; what exists keeps working. */
+static void a_stack_out_of_ids_refuses_new_sockets(void **state)
+{
+    (void)state;
+    w_start("rfc9293", 1);
+    tcp_sock_id l = 0, x = 0, y = 0;
+    assert_int_equal(tcp_socket(B(), &l), TCP_OK);
+    assert_int_equal(tcp_bind(B(), l, 80), TCP_OK);
+    assert_int_equal(tcp_listen(B(), l, 4), TCP_OK);
+    B()->next_id = UINT32_MAX; /* as after 2^32 - 2 sockets */
+    assert_int_equal(tcp_socket(B(), &x), TCP_OK);
+    assert_int_equal(x, UINT32_MAX);
+    assert_int_equal(tcp_socket(B(), &y), TCP_EMFILE);
+    assert_int_equal(y, 0);
+    assert_string_equal(tcp_err_name(TCP_EMFILE), "EMFILE");
+    W.loglen = 0;
+    w_inject(5000, 80, 100, 0, TCP_SYN, NULL);
+    assert_non_null(strstr(W.log, "note=out of memory"));
+    assert_null(strstr(W.log, "SYN_RECEIVED"));
+    assert_int_equal(W.nwire, 0);
+    assert_int_equal(tcp_stack_conns(B()), 2);
+    /* The sockets there are still work; a closed one gives no id back. */
+    tcp_sock_id got = 0;
+    assert_int_equal(tcp_accept(B(), l, &got), TCP_EAGAIN);
+    assert_int_equal(tcp_setopt(B(), x, TCP_OPT_NODELAY, 1), TCP_OK);
+    assert_int_equal(tcp_close(B(), x), TCP_OK);
+    assert_int_equal(tcp_stack_conns(B()), 1);
+    assert_int_equal(tcp_socket(B(), &y), TCP_EMFILE);
+    assert_int_equal(tcp_close(B(), l), TCP_OK);
+    assert_int_equal(tcp_stack_conns(B()), 0);
+    tcp_stack_free(A());
+    tcp_stack_free(B());
+    free(W.log);
+}
+
 /* A listening socket costs its record and its queues; the record is a
  * third of a connection's slot. */
 static void a_listener_record_is_a_third_of_a_slot(void **state)
@@ -454,6 +577,7 @@ int main(void)
         cmocka_unit_test(a_record_behaves_as_the_connection_it_replaces),
         cmocka_unit_test(a_listener_that_cannot_have_a_slot_stays_listening),
         cmocka_unit_test(a_listener_record_is_a_third_of_a_slot),
+        cmocka_unit_test(a_stack_out_of_ids_refuses_new_sockets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

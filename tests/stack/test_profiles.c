@@ -30,6 +30,31 @@ static void profiles_are_found_by_name(void **state)
     assert_null(tcp_profile_find(NULL));
 }
 
+/* tcp_profile_check: the built-in profiles run; each RTO bound runs up to
+ * TCP_RTO_LIMIT_NS (an hour) and is named, with why, one past it. */
+static void profile_check_bounds_the_rto(void **state)
+{
+    (void)state;
+    const char *const *names = tcp_profile_names();
+    for (size_t n = 0; names[n]; n++)
+        assert_null(tcp_profile_check(tcp_profile_find(names[n]), NULL));
+    const size_t off[] = {offsetof(tcp_profile, rto_initial_ns), offsetof(tcp_profile, rto_min_ns),
+                          offsetof(tcp_profile, rto_max_ns)};
+    const char *const knob[] = {"rto_initial", "rto_min", "rto_max"};
+    for (size_t k = 0; k < 3; k++) {
+        tcp_profile p = *tcp_profile_find("linux");
+        uint64_t *field = (uint64_t *)((char *)&p + off[k]);
+        *field = TCP_RTO_LIMIT_NS;
+        assert_null(tcp_profile_check(&p, NULL));
+        *field = TCP_RTO_LIMIT_NS + 1;
+        const char *why = NULL;
+        assert_string_equal(tcp_profile_check(&p, &why), knob[k]);
+        assert_non_null(strstr(why, "at most 1h"));
+        *field = UINT64_MAX;
+        assert_string_equal(tcp_profile_check(&p, NULL), knob[k]);
+    }
+}
+
 /* Scalars are aligned to their size here (no field is an array or a
  * struct), so a field the list misses leaves a gap that is not padding. */
 static size_t align_up(size_t at, size_t size)
@@ -193,6 +218,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(profiles_are_found_by_name),
+        cmocka_unit_test(profile_check_bounds_the_rto),
         cmocka_unit_test(profile_values),
         cmocka_unit_test(the_field_list_covers_the_profile),
         cmocka_unit_test(profile_diff_names_each_field),
