@@ -374,6 +374,17 @@ typedef struct tcp_env {
      * segment's payload can be lent (tcp_buf.c, "Lending"); rule 1 holds. */
     void (*output_lent)(void *ctx, const uint8_t *datagram, size_t len,
                         void (*release)(void *owner), void *owner);
+    /* Optional (NULL: such datagrams are flattened and go through output).
+     * Sends a datagram in two parts: head (its IPv4 and TCP headers, hlen
+     * bytes, valid during the call only: the callee copies them) followed
+     * on the wire by tail (tlen payload bytes read from a tcp_pattern given
+     * to tcp_send_pattern, which the callee may keep pointing at without
+     * copying: they live as long as that pattern, unchanged). Both
+     * checksums already cover the tail. The stack uses it for a segment
+     * whose payload is all pattern bytes and reads contiguously in the
+     * pattern; rule 1 holds. */
+    void (*output_split)(void *ctx, const uint8_t *head, size_t hlen, const uint8_t *tail,
+                         size_t tlen);
 } tcp_env;
 
 typedef struct tcp_stack tcp_stack;
@@ -461,6 +472,26 @@ int tcp_connect(tcp_stack *s, tcp_sock_id id, uint32_t raddr, uint16_t rport);
 int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out);
 /* Queues up to len bytes; returns bytes queued (>= 0) or a tcp_err. */
 long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len);
+/* A periodic byte source the caller owns, for tcp_send_pattern: byte i of
+ * bytes is bytes[i % period] for every i < len (period >= 1, len >= period),
+ * so any run of up to len - period + 1 bytes starting in the first period
+ * reads contiguously. The caller keeps the struct and the bytes unchanged
+ * until the stack is freed and every datagram the stack sent is gone
+ * (output_split lends them to the environment). */
+typedef struct tcp_pattern {
+    const uint8_t *bytes;
+    uint32_t period, len;
+} tcp_pattern;
+/* As tcp_send with the bytes of p from phase on: the k-th byte queued is
+ * bytes[(phase + k) % period]. While every byte on the send queue is from
+ * one pattern, the queue holds a count and a phase, not a copy (a send
+ * buffer of any size costs no memory), and segments read their payload
+ * from the pattern (output_split when the environment has it). Bytes of
+ * anything else queued behind them (tcp_send, another pattern, a phase
+ * that does not continue the queue's) turn the queued pattern bytes into
+ * an ordinary send buffer first. */
+long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32_t phase,
+                      size_t len);
 /* Reads up to len in-order bytes; returns bytes read, 0 at end of stream (FIN
  * received and everything read), or a tcp_err (TCP_EAGAIN: nothing yet). */
 long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len);

@@ -277,6 +277,169 @@ void tcp_ring_consume(tcp_ring *r, uint32_t n)
     r->len -= n;
 }
 
+/* ---- The send queue: a ring, or a count of pattern bytes -----------
+ *
+ * While every byte queued to send is from one pattern (tcp_send_pattern),
+ * the queue is a count: sndq.pat names the pattern, sndq.head is the
+ * phase of the first queued byte (at SND.UNA's side, snd_buf_seq) and
+ * sndq.len the count, with no memory at all (snd_pat set). Segments read
+ * their payload from the pattern, which the caller keeps for the stack's
+ * life. An acknowledgement moves the phase; the last byte acknowledged
+ * leaves an empty queue with no ring. Anything else queued behind the
+ * count (bytes, another pattern, a phase that does not continue the
+ * count) makes the count a ring first, holding the same bytes, and the
+ * queue stays a ring until it empties: the mixed case is the ring's. */
+
+/* Where offset off of a run starting at phase lies in p's first period. */
+static uint32_t pattern_at(const tcp_pattern *p, uint32_t phase, uint32_t off)
+{
+    return (uint32_t)(((uint64_t)phase + off) % p->period);
+}
+
+/* The longest run read contiguously from any start in the first period. */
+static uint32_t pattern_run_max(const tcp_pattern *p)
+{
+    return p->len - p->period + 1;
+}
+
+/* Copies n bytes of p from phase on, a contiguous run at a time. */
+static void pattern_copy(const tcp_pattern *p, uint32_t phase, uint8_t *dst, uint32_t n)
+{
+    while (n) {
+        uint32_t at = phase % p->period;
+        uint32_t k = n < pattern_run_max(p) ? n : pattern_run_max(p);
+        memcpy(dst, p->bytes + at, k);
+        dst += k;
+        n -= k;
+        phase = at + k;
+    }
+}
+
+/* Appends n bytes of p from phase on to a ring with room for them. */
+static void pattern_push(tcp_ring *r, const tcp_pattern *p, uint32_t phase, uint32_t n)
+{
+    while (n) {
+        uint32_t at = phase % p->period;
+        uint32_t k = n < pattern_run_max(p) ? n : pattern_run_max(p);
+        uint32_t took = tcp_ring_push(r, p->bytes + at, k);
+        assert(took == k);
+        n -= took;
+        phase = at + took;
+    }
+}
+
+void tcp_sndq_consume(tcp_conn *c, uint32_t n)
+{
+    if (!c->snd_pat) {
+        tcp_ring_consume(&c->sndq, n);
+        return;
+    }
+    assert(n <= c->sndq.len);
+    c->sndq.len -= n;
+    c->sndq.head = pattern_at(c->sndq.pat, c->sndq.head, n);
+    if (c->sndq.len == 0) { /* empty: no ring, nothing held */
+        c->sndq = (tcp_ring){0};
+        c->snd_pat = false;
+    }
+}
+
+const uint8_t *tcp_sndq_pattern_run(const tcp_conn *c, uint32_t off, uint32_t n)
+{
+    if (!c->snd_pat || (uint64_t)off + n > c->sndq.len || n > pattern_run_max(c->sndq.pat))
+        return NULL;
+    return c->sndq.pat->bytes + pattern_at(c->sndq.pat, c->sndq.head, off);
+}
+
+void tcp_sndq_copy_out(const tcp_conn *c, uint32_t off, uint8_t *dst, uint32_t n)
+{
+    if (!c->snd_pat) {
+        tcp_ring_copy_out(&c->sndq, off, dst, n);
+        return;
+    }
+    assert((uint64_t)off + n <= c->sndq.len);
+    pattern_copy(c->sndq.pat, pattern_at(c->sndq.pat, c->sndq.head, off), dst, n);
+}
+
+uint8_t *tcp_sndq_lend(tcp_conn *c, uint32_t off, uint32_t n, void **owner)
+{
+    return c->snd_pat ? NULL : tcp_ring_lend(&c->sndq, off, n, owner);
+}
+
+void tcp_sndq_free(tcp_conn *c)
+{
+    if (c->snd_pat)
+        c->sndq = (tcp_ring){0};
+    c->snd_pat = false;
+    tcp_ring_free(&c->sndq);
+}
+
+size_t tcp_sndq_bytes(const tcp_conn *c)
+{
+    return c->snd_pat ? 0 : tcp_ring_bytes(&c->sndq);
+}
+
+/* Queues n pattern bytes as a count: the queue is empty (its ring, if
+ * any, is let go as an empty ring is) or already p's count ending just
+ * before phase. */
+static bool count_pattern(tcp_conn *c, const tcp_pattern *p, uint32_t phase, uint32_t n)
+{
+    if (c->snd_pat) {
+        if (c->sndq.pat != p || phase % p->period != pattern_at(p, c->sndq.head, c->sndq.len))
+            return false;
+        c->sndq.len += n;
+        return true;
+    }
+    if (c->sndq.len)
+        return false;
+    if (!n)
+        return true;
+    if (c->sndq.data)
+        tcp_ring_release(&c->sndq, c->stack->scratch);
+    c->sndq = (tcp_ring){.pat = p, .head = phase % p->period, .len = n};
+    c->snd_pat = true;
+    c->sndq_freed = true; /* the buffer's size is now fixed, as a ring's would be */
+    return true;
+}
+
+/* The queued pattern count made a ring of `need` bytes at least, holding
+ * the same bytes; TCP_ENOMEM leaves the count as it was. */
+static int ring_from_count(tcp_conn *c, uint32_t need)
+{
+    tcp_ring r = {0};
+    if (tcp_ring_reserve(&r, need, c->sndbuf, c->stack->scratch))
+        return TCP_ENOMEM;
+    pattern_push(&r, c->sndq.pat, c->sndq.head, c->sndq.len);
+    c->sndq = r;
+    c->snd_pat = false;
+    return 0;
+}
+
+long tcp_sndq_push(tcp_conn *c, const uint8_t *buf, const tcp_pattern *p, uint32_t phase,
+                   size_t len)
+{
+    uint32_t queued = c->sndq.len;
+    uint32_t room = c->sndbuf > queued ? c->sndbuf - queued : 0;
+    uint32_t n = len < room ? (uint32_t)len : room;
+    if (!buf && count_pattern(c, p, phase, n))
+        return n;
+    if (c->snd_pat && n == 0)
+        return 0;     /* full: the count stays a count until something joins it */
+    if (c->snd_pat) { /* other bytes follow: the queued pattern becomes a ring */
+        if (ring_from_count(c, queued + n))
+            return TCP_ENOMEM;
+    } else if (len && tcp_ring_reserve(&c->sndq, queued + n, c->sndbuf, c->stack->scratch)) {
+        return TCP_ENOMEM;
+    }
+    if (!len)
+        return 0;
+    uint32_t fit = tcp_ring_cap(&c->sndq) - c->sndq.len; /* the ring's room, as sized above */
+    uint32_t want = len < fit ? (uint32_t)len : fit;
+    if (buf)
+        return tcp_ring_push(&c->sndq, buf, want);
+    pattern_push(&c->sndq, p, phase, want);
+    return want;
+}
+
 /* Ranges are kept sorted and disjoint (touching ranges are merged). The
  * list is allocated at the first range: most connections never hold one. */
 bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end)

@@ -52,8 +52,11 @@
  * reference counted (a datagram may hold it: tcp_ring_lend); only
  * tcp_buf.c allocates or frees it. */
 typedef struct tcp_ring {
-    uint8_t *data;
-    uint32_t head, len;
+    union {
+        uint8_t *data;          /* the ring's memory (tcp_buf.c), NULL: none yet */
+        const tcp_pattern *pat; /* a send queue of pattern bytes (tcp_conn.snd_pat) */
+    };
+    uint32_t head, len; /* snd_pat: head is the queue's phase in the pattern */
 } tcp_ring;
 
 /* What the stack's tables and deadline heap hold: the first member of a
@@ -164,8 +167,11 @@ struct tcp_conn {
         uint64_t check_tw_at;    /* TIME_WAIT: tcp_check's deadline last seen */
     };
 
-    tcp_ring sndq, rcvq; /* rcvq also holds out-of-order bytes past its len */
-    tcp_ooo *ooo;        /* the ranges held out of order; NULL until the first */
+    /* rcvq also holds out-of-order bytes past its len. sndq may be a count
+     * of pattern bytes instead of a ring (snd_pat: tcp_buf.c, "The send
+     * queue"): only the tcp_sndq_* calls read it then. */
+    tcp_ring sndq, rcvq;
+    tcp_ooo *ooo; /* the ranges held out of order; NULL until the first */
 
     /* Options (tcp_setopt); start as the profile's values. */
     uint64_t msl_ns;
@@ -204,7 +210,7 @@ struct tcp_conn {
     bool quick_init : 1;   /* quick_left was set at the first data segment */
     bool port_bound : 1;   /* counted in the stack's port table */
     bool idle_bound : 1;   /* bound, not yet used by listen or connect */
-    bool sndq_freed : 1;   /* the send ring was released (its size stays fixed) */
+    bool sndq_freed : 1;   /* the send buffer was used, ring or pattern (its size stays fixed) */
     bool rcvbuf_set : 1;   /* TCP_OPT_RCVBUF given: it, not rcvbuf_max, sets the scale */
     bool pingpong : 1;     /* interactive: no quick ACKs (profile pingpong) */
     bool tlp_armed : 1;    /* the RTX deadline is a loss-probe timeout, not the RTO */
@@ -214,6 +220,7 @@ struct tcp_conn {
     bool pushed : 1;       /* read_ack: a pushed or short segment came since the last ACK */
     bool pushed2 : 1;      /* ... and another short one after it */
     bool sndbuf_set : 1;   /* TCP_OPT_SNDBUF given: the buffer is never grown */
+    bool snd_pat : 1;      /* sndq holds sndq.len bytes of sndq.pat by count (never 0) */
     bool snd_nospace : 1;  /* the last send found the buffer full (Linux SOCK_NOSPACE) */
     bool ratio_known : 1;  /* profile scaling_ratio measured: it sizes the receive space */
     bool comp_timer : 1;   /* the DELACK deadline is a compressed ACK's (comp_sack) */
@@ -730,6 +737,26 @@ void tcp_ring_consume(tcp_ring *r, uint32_t n);
  * Otherwise NULL (the caller copies). */
 uint8_t *tcp_ring_lend(tcp_ring *r, uint32_t off, uint32_t n, void **owner);
 void tcp_ring_lent_release(void *owner);
+/* The send queue, whichever form it has (a ring, or a count of pattern
+ * bytes); sndq.len is its length either way. */
+/* Drops the first n queued bytes (acknowledged). */
+void tcp_sndq_consume(tcp_conn *c, uint32_t n);
+/* The n pattern bytes at offset off, contiguous in the pattern, or NULL
+ * (the queue is a ring, or the run would pass the pattern's len). */
+const uint8_t *tcp_sndq_pattern_run(const tcp_conn *c, uint32_t off, uint32_t n);
+/* Copies n queued bytes from offset off. */
+void tcp_sndq_copy_out(const tcp_conn *c, uint32_t off, uint8_t *dst, uint32_t n);
+/* Queues up to len bytes from buf, or (buf NULL) from pattern p at phase;
+ * returns how many, or a tcp_err (TCP_ENOMEM). */
+long tcp_sndq_push(tcp_conn *c, const uint8_t *buf, const tcp_pattern *p, uint32_t phase,
+                   size_t len);
+/* Frees the queue (tcp_ring_free for a ring). */
+void tcp_sndq_free(tcp_conn *c);
+/* Memory it holds (tcp_ring_bytes; a count holds none). */
+size_t tcp_sndq_bytes(const tcp_conn *c);
+/* Zero-copy output of a ring's bytes: tcp_ring_lend on a ring, NULL on a
+ * count. */
+uint8_t *tcp_sndq_lend(tcp_conn *c, uint32_t off, uint32_t n, void **owner);
 /* Records [start, end) as held out of order; false if no room. */
 bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end);
 /* Advances rcv_nxt over held ranges now in order; returns bytes gained. */

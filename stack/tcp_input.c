@@ -638,7 +638,7 @@ static void on_new_ack(tcp_conn *c, uint32_t ack)
     uint32_t end = tcp_snd_data_end(c);
     uint32_t upto = tcp_seq_lt(ack, end) ? ack : end;
     if (tcp_seq_gt(upto, c->snd_buf_seq)) {
-        tcp_ring_consume(&c->sndq, upto - c->snd_buf_seq);
+        tcp_sndq_consume(c, upto - c->snd_buf_seq);
         c->snd_buf_seq = upto;
     }
     c->snd_una = ack;

@@ -7,7 +7,10 @@
  * here allocates. When the environment takes lent datagrams and the payload
  * starts the send ring's memory unshared (tcp_ring_lend), the segment is
  * encoded in place in the ring's room instead and handed to env->output_lent:
- * the same bytes, held once.
+ * the same bytes, held once. When the send queue holds only pattern bytes
+ * (tcp_send_pattern) and the environment takes split datagrams, only the
+ * headers are encoded and handed to env->output_split with a pointer at
+ * the payload in the pattern: no copy of the payload is made at all.
  *
  * tcp_output() is the one place that decides what may be sent: new data
  * within min(SND.WND, cwnd) (RFC 9293 §3.8.6, RFC 5681), Nagle and sender
@@ -325,6 +328,31 @@ static uint16_t wnd_field(tcp_conn *c, bool syn)
     return (uint16_t)min32(tcp_rcv_wnd(c) >> c->rcv_wscale, 65535u);
 }
 
+/* Where a segment's payload comes from, when the segment has a length and
+ * no payload: lent from the send ring (output_lent: the datagram is built
+ * in the ring's room, *owner set), read in place from the queued pattern
+ * (output_split: *split set, the headers alone built in out), or copied
+ * into the scratch. Returns where the datagram (or its headers) starts. */
+static uint8_t *payload_source(tcp_stack *s, tcp_conn *c, tcp_seg *g, tcp_scratch_buf *b,
+                               void **owner, bool *split)
+{
+    uint32_t off = g->seq - c->snd_buf_seq;
+    const uint8_t *run = s->env->output_split ? tcp_sndq_pattern_run(c, off, g->len) : NULL;
+    if (run) {
+        g->payload = run;
+        *split = true;
+        return b->out;
+    }
+    uint8_t *lent = s->env->output_lent ? tcp_sndq_lend(c, off, g->len, owner) : NULL;
+    if (lent) {
+        g->payload = lent;
+        return lent - (tcp_wire_size(g) - g->len); /* within TCP_RING_ROOM */
+    }
+    tcp_sndq_copy_out(c, off, b->payload, g->len);
+    g->payload = b->payload;
+    return b->out;
+}
+
 /* Reports segment g of socket c, else of listener record ls, else of
  * no socket. */
 static void seg_ev(tcp_stack *s, tcp_conn *c, tcp_ls *ls, tcp_event_kind kind, const tcp_seg *g,
@@ -340,7 +368,7 @@ static void seg_ev(tcp_stack *s, tcp_conn *c, tcp_ls *ls, tcp_event_kind kind, c
 
 /* Encodes, reports and sends one segment, counted for c, else for
  * listener record ls (both may be NULL: no socket). A segment with a
- * length and no payload takes its bytes from c's send ring at its
+ * length and no payload takes its bytes from c's send queue at its
  * sequence number. */
 static void transmit_as(tcp_stack *s, tcp_conn *c, tcp_ls *ls, tcp_seg *g)
 {
@@ -351,19 +379,13 @@ static void transmit_as(tcp_stack *s, tcp_conn *c, tcp_ls *ls, tcp_seg *g)
     }
     uint8_t *out = b->out;
     void *owner = NULL;
+    bool split = false;
     if (g->len && !g->payload) {
         assert(c);
-        uint32_t off = g->seq - c->snd_buf_seq;
-        uint8_t *lent = s->env->output_lent ? tcp_ring_lend(&c->sndq, off, g->len, &owner) : NULL;
-        if (lent) {
-            g->payload = lent;
-            out = lent - (tcp_wire_size(g) - g->len); /* within TCP_RING_ROOM */
-        } else {
-            tcp_ring_copy_out(&c->sndq, off, b->payload, g->len);
-            g->payload = b->payload;
-        }
+        out = payload_source(s, c, g, b, &owner, &split);
     }
-    size_t n = tcp_wire_encode(g, out, TCP_DGRAM_MAX);
+    size_t n = split ? tcp_wire_encode_head(g, out, TCP_DGRAM_MAX)
+                     : tcp_wire_encode(g, out, TCP_DGRAM_MAX);
     assert(n > 0);
     tcp_stats *st = c ? &c->stats : ls ? &ls->stats : NULL;
     if (st) {
@@ -371,7 +393,9 @@ static void transmit_as(tcp_stack *s, tcp_conn *c, tcp_ls *ls, tcp_seg *g)
         st->bytes_out += g->len;
     }
     seg_ev(s, c, ls, TCP_EV_SEG_OUT, g, NULL);
-    if (owner)
+    if (split)
+        s->env->output_split(s->ctx, out, n, g->payload, g->len);
+    else if (owner)
         s->env->output_lent(s->ctx, out, n, tcp_ring_lent_release, owner);
     else
         s->env->output(s->ctx, out, n);

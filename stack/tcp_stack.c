@@ -811,7 +811,7 @@ static void tw_shrink(tcp_conn *c)
     tcp_tw_save(tw, c);
     sk_replace(s, &c->sk, &tw->sk);
     c->port_bound = false; /* the minisock holds the port's count */
-    tcp_ring_free(&c->sndq);
+    tcp_sndq_free(c);
     tcp_ring_free(&c->rcvq);
     pool_put(c);
     pool_release_if_unused(s);
@@ -1060,7 +1060,7 @@ static void conn_free(tcp_conn *c)
     tcp_stack_listen_remove(c);
     table_remove(&s->by_id, &c->sk, LINK_ID);
     port_release(c);
-    tcp_ring_free(&c->sndq);
+    tcp_sndq_free(c);
     tcp_ring_free(&c->rcvq);
     if (c->framed) {
         free(c->opts);
@@ -1082,7 +1082,7 @@ static void conn_free(tcp_conn *c)
  * connection holds no buffer, whatever its state. */
 static void release_idle_rings(tcp_conn *c)
 {
-    if (c->sndq.data && c->sndq.len == 0) {
+    if (!c->snd_pat && c->sndq.data && c->sndq.len == 0) {
         tcp_ring_release(&c->sndq, c->stack->scratch);
         c->sndq_freed = true;
     }
@@ -1390,7 +1390,7 @@ void tcp_stack_free(tcp_stack *s)
         size_t n = pool_chunk_len(--i);
         for (size_t j = 0; j < n; j++) {
             tcp_conn *c = conn_slot(s, k, j);
-            tcp_ring_free(&c->sndq);
+            tcp_sndq_free(c);
             tcp_ring_free(&c->rcvq);
             free(c->ooo);
             free(c->opts);
@@ -1478,7 +1478,7 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
         size_t n = pool_chunk_len(--i);
         for (size_t j = 0; j < n; j++) {
             const tcp_conn *c = conn_slot(s, k, j);
-            m->ring_bytes += tcp_ring_bytes(&c->sndq) + tcp_ring_bytes(&c->rcvq);
+            m->ring_bytes += tcp_sndq_bytes(c) + tcp_ring_bytes(&c->rcvq);
             lq += tcp_conn_lq(c) ? sizeof(tcp_lq) : 0;
             lq += c->opts ? sizeof(tcp_conn_opts) : 0;
         }

@@ -344,13 +344,6 @@ int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out)
     return rc;
 }
 
-/* The send ring's length once `len` more bytes (as many as fit) are queued. */
-static uint32_t send_room_end(const tcp_conn *c, size_t len)
-{
-    uint32_t room = c->sndbuf > c->sndq.len ? c->sndbuf - c->sndq.len : 0;
-    return c->sndq.len + (len < room ? (uint32_t)len : room);
-}
-
 /* SEND on a listener, on its record. RFC 9293 §3.10.2 in LISTEN without
  * a remote socket: "error: foreign socket unspecified"; Linux and FreeBSD
  * answer ENOTCONN (after a pending error), also for a listener a shutdown
@@ -362,25 +355,27 @@ static long send_ls(tcp_stack *s, tcp_ls *l)
     return rc;
 }
 
-static long send_held(tcp_stack *s, tcp_conn *c, const void *buf, size_t len)
+/* buf, or (buf NULL) pattern p from phase: tcp_sndq_push. */
+static long send_held(tcp_conn *c, const void *buf, const tcp_pattern *p, uint32_t phase,
+                      size_t len)
 {
-    int rc = TCP_OK;
+    long rc = TCP_OK;
     if (c->err)
         rc = c->err;
     else if (c->fin_queued)
         rc = TCP_EPIPE;
     else if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
         rc = TCP_ENOTCONN;
-    else if (!buf && len)
+    else if (!buf && !p && len)
         rc = TCP_EINVAL;
-    else if (len && tcp_ring_reserve(&c->sndq, send_room_end(c, len), c->sndbuf, s->scratch))
-        rc = TCP_ENOMEM;
-    if (rc) {
-        user_ev(c, TCP_CALL_SEND, tcp_err_name(rc));
+    else
+        rc = tcp_sndq_push(c, buf, p, phase, len);
+    if (rc < 0) {
+        user_ev(c, TCP_CALL_SEND, tcp_err_name((int)rc));
         return rc;
     }
     uint32_t want = len > TCP_BUF_MAX ? TCP_BUF_MAX : (uint32_t)len;
-    uint32_t n = want ? tcp_ring_push(&c->sndq, buf, want) : 0;
+    uint32_t n = (uint32_t)rc;
     c->snd_nospace = n < want; /* the writer waits for room (tcp_sndbuf_grow) */
     if (want && n == 0)
         return TCP_EAGAIN;
@@ -395,7 +390,18 @@ long tcp_send(tcp_stack *s, tcp_sock_id id, const void *buf, size_t len)
     tcp_sk *e = held_sk(s, id);
     if (!e)
         return TCP_EBADF;
-    return e->ls ? send_ls(s, (tcp_ls *)e) : send_held(s, (tcp_conn *)e, buf, len);
+    return e->ls ? send_ls(s, (tcp_ls *)e) : send_held((tcp_conn *)e, buf, NULL, 0, len);
+}
+
+long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32_t phase,
+                      size_t len)
+{
+    if (!p || !p->bytes || p->period == 0 || p->len < p->period)
+        return TCP_EINVAL;
+    tcp_sk *e = held_sk(s, id);
+    if (!e)
+        return TCP_EBADF;
+    return e->ls ? send_ls(s, (tcp_ls *)e) : send_held((tcp_conn *)e, NULL, p, phase, len);
 }
 
 /* After the user read: tell the peer about a window that opened enough

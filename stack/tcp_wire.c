@@ -415,13 +415,17 @@ static void write_ipv4(const tcp_seg *seg, uint8_t *ip, size_t total)
     wr16(ip + 10, (uint16_t)~tcp_wire_sum(ip, TCP_IPV4_HDR, 0));
 }
 
-size_t tcp_wire_encode(const tcp_seg *seg, uint8_t *buf, size_t buf_len)
+/* The headers of seg at buf, checksums over the headers and seg's payload
+ * wherever it lies; returns the headers' length (0: buf_len too small).
+ * The TCP header is a multiple of 4 bytes long, so the payload's words
+ * continue the header's sum (RFC 1071 §2 (B)) wherever they are read. */
+static size_t encode_head(const tcp_seg *seg, uint8_t *buf, size_t buf_len)
 {
-    size_t total = tcp_wire_size(seg), hlen, tlen;
+    size_t total = tcp_wire_size(seg), hlen;
     uint8_t *t = buf + TCP_IPV4_HDR;
 
     assert(seg->len == 0 || seg->payload != NULL);
-    if (total > buf_len || total > IP_LEN_MAX)
+    if (total > IP_LEN_MAX || total - seg->len > buf_len)
         return 0;
     write_ipv4(seg, buf, total);
     wr16(t, seg->src_port);
@@ -434,11 +438,26 @@ size_t tcp_wire_encode(const tcp_seg *seg, uint8_t *buf, size_t buf_len)
     wr16(t + 14, seg->wnd);
     wr16(t + 16, 0);
     wr16(t + 18, seg->urg);
-    if (seg->len > 0 && seg->payload != t + hlen) /* else encoded in place (tcp_ring_lend) */
-        memcpy(t + hlen, seg->payload, seg->len);
-    tlen = hlen + seg->len;
-    wr16(t + 16, (uint16_t)~tcp_wire_sum(t, tlen, pseudo_sum(seg->src_addr, seg->dst_addr, tlen)));
-    return total;
+    uint32_t head =
+        tcp_wire_sum(t, hlen, pseudo_sum(seg->src_addr, seg->dst_addr, hlen + seg->len));
+    wr16(t + 16, (uint16_t)~tcp_wire_sum(seg->payload, seg->len, head));
+    return TCP_IPV4_HDR + hlen;
+}
+
+size_t tcp_wire_encode(const tcp_seg *seg, uint8_t *buf, size_t buf_len)
+{
+    size_t total = tcp_wire_size(seg);
+    if (total > buf_len)
+        return 0;
+    size_t head = encode_head(seg, buf, buf_len);
+    if (head && seg->len > 0 && seg->payload != buf + head) /* else in place (tcp_ring_lend) */
+        memcpy(buf + head, seg->payload, seg->len);
+    return head ? total : 0;
+}
+
+size_t tcp_wire_encode_head(const tcp_seg *seg, uint8_t *buf, size_t buf_len)
+{
+    return encode_head(seg, buf, buf_len);
 }
 
 /* ---- Flag names ---------------------------------------------------------- */

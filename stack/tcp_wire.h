@@ -81,6 +81,12 @@ tcp_wire_err tcp_wire_parse(const uint8_t *buf, size_t len, tcp_seg *seg);
  * Returns the datagram length, or 0 if buf_len is too small. */
 size_t tcp_wire_encode(const tcp_seg *seg, uint8_t *buf, size_t buf_len);
 
+/* The same datagram's headers only (IPv4 and TCP, both checksums over the
+ * whole datagram, the payload read at seg->payload and not copied): the
+ * payload follows them on the wire. Returns the headers' length, or 0 if
+ * buf_len is too small or the datagram would pass 65,535 bytes. */
+size_t tcp_wire_encode_head(const tcp_seg *seg, uint8_t *buf, size_t buf_len);
+
 /* Bytes tcp_wire_encode needs for seg. */
 size_t tcp_wire_size(const tcp_seg *seg);
 

@@ -204,12 +204,8 @@ static void trace_send(sim_host *h, sim_trace_kind kind, sim_drop_reason reason,
         .host_id = h->id,
         .link_id = link_id,
         .dir = (uint8_t)dir,
-        .packet_id = p->id,
-        .origin_id = p->origin_id,
-        .bytes = p->data,
-        .len = p->len,
     };
-    sim_world_trace(h->world, &rec);
+    sim_world_trace_packet(h->world, &rec, p);
 }
 
 void sim_host_send(sim_host *h, sim_packet *p)

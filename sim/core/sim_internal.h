@@ -216,6 +216,7 @@ struct sim_world {
 
     sim_trace_fn trace_fn;
     void *trace_ctx;
+    sim_flat trace_flat;      /* split packets' bytes shown to the sink */
     sim_draw_key_fn draw_key; /* NULL: every draw from its direction's stream */
     void *draw_key_ctx;
 

@@ -459,9 +459,7 @@ static sim_trace_rec packet_rec(const sim_link *l, int d, sim_trace_kind kind, c
         .dir = (uint8_t)d,
         .packet_id = p->id,
         .origin_id = p->origin_id,
-        .bytes = p->data,
-        .len = p->len,
-    };
+    }; /* bytes and len: sim_world_trace_packet */
 }
 
 static void trace_packet(sim_link *l, int d, sim_trace_kind kind, const sim_packet *p,
@@ -472,7 +470,7 @@ static void trace_packet(sim_link *l, int d, sim_trace_kind kind, const sim_pack
     sim_trace_rec rec = packet_rec(l, d, kind, p);
     rec.value_ns = value_ns;
     rec.code = code;
-    sim_world_trace(l->world, &rec);
+    sim_world_trace_packet(l->world, &rec, p);
 }
 
 /* Counts, traces and frees a packet dropped on direction d. */
@@ -501,7 +499,7 @@ static void drop(sim_link *l, int d, sim_packet *p, sim_drop_reason reason)
     if (sim_tracing(l->world)) {
         sim_trace_rec rec = packet_rec(l, d, SIM_TR_DROP, p);
         rec.reason = reason;
-        sim_world_trace(l->world, &rec);
+        sim_world_trace_packet(l->world, &rec, p);
     }
     sim_packet_free(l->world, p);
 }
@@ -731,13 +729,13 @@ static void deliver(sim_timer *t, void *arg)
     if (!to->recv) {
         rec.kind = SIM_TR_DROP;
         rec.reason = SIM_DROP_NO_RECEIVER;
-        sim_world_trace(w, &rec);
+        sim_world_trace_packet(w, &rec, p);
         sim_packet_free(w, p);
         return;
     }
     sim_dir_count(&l->dir[d], SIM_DC_DELIVERED, 1);
     sim_dir_count(&l->dir[d], SIM_DC_BYTES_DELIVERED, p->len);
-    sim_world_trace(w, &rec);
+    sim_world_trace_packet(w, &rec, p);
     to->recv(to->recv_ctx, to, p);
 }
 

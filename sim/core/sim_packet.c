@@ -19,6 +19,11 @@
  * nothing); its data points at the lender's bytes until the packet is
  * freed or made writable, and a freed world hands every such packet still
  * alive back to its lender.
+ *
+ * A split packet (sim_packet_new_split) takes a slot for its head and,
+ * after the head (8-byte aligned), a split_ref naming its tail: a 52-byte
+ * head and a 1,000-byte tail take a 128-byte slot, not a 1,088-byte one.
+ * Its tail needs no release; nothing is kept past the packet's free.
  */
 #include "sim_packet.h"
 
@@ -46,6 +51,21 @@ static void lent_release(sim_packet *p)
 {
     lent_ref *r = lent_of(p);
     r->release(r->owner);
+}
+
+/* Where a split packet names its tail: the start of its slot's data
+ * area, the head following (data points past it). */
+typedef struct split_ref {
+    const uint8_t *tail;
+    uint32_t hlen;
+} split_ref;
+
+#define SPLIT_REF_BYTES ((sizeof(split_ref) + 15) & ~(size_t)15)
+
+static split_ref *split_of(const sim_packet *p)
+{
+    assert(p->split);
+    return (split_ref *)(void *)(p + 1);
 }
 
 /* Bytes from one packet header to the next in a chunk (data follows the
@@ -184,6 +204,7 @@ static sim_packet *slot_new(sim_world *w, size_t len)
     p->link_id = SIM_NO_ID;
     p->dir = 0;
     p->lent = 0;
+    p->split = 0;
     return p;
 }
 
@@ -199,7 +220,7 @@ static void slot_free(sim_world *w, sim_packet *p)
     assert(p->cap == pool->data_cap);
     if (p->lent) /* its release (a function and the owner) must not reach the next packet */
         memset(lent_of(p), 0, sizeof(lent_ref));
-    p->data = (uint8_t *)(p + 1); /* a lent packet's slot keeps its own data area */
+    p->data = (uint8_t *)(p + 1); /* a lent or split packet's slot keeps its own data area */
     p->next = pool->free;
     pool->free = p;
 }
@@ -255,33 +276,103 @@ sim_packet *sim_packet_new_lent(sim_world *w, const uint8_t *data, size_t len,
     return p;
 }
 
+sim_packet *sim_packet_new_split(sim_world *w, const uint8_t *head, size_t hlen,
+                                 const uint8_t *tail, size_t tlen)
+{
+    if (tlen == 0) {
+        sim_packet *p = sim_packet_new(w, hlen);
+        if (p && hlen)
+            memcpy(p->data, head, hlen);
+        return p;
+    }
+    if (hlen > SIM_PACKET_MAX || tlen > SIM_PACKET_MAX - hlen) {
+        packet_check(w, hlen + tlen); /* fails the world, naming the length */
+        return NULL;
+    }
+    sim_packet *p = packet_make(w, hlen + tlen, SPLIT_REF_BYTES + hlen);
+    if (!p)
+        return NULL;
+    p->split = 1;
+    *split_of(p) = (split_ref){tail, (uint32_t)hlen};
+    p->data = (uint8_t *)(p + 1) + SPLIT_REF_BYTES;
+    memcpy(p->data, head, hlen);
+    return p;
+}
+
+size_t sim_packet_head_len(const sim_packet *p)
+{
+    return p->split ? split_of(p)->hlen : p->len;
+}
+
+void sim_packet_copy_out(const sim_packet *p, size_t off, uint8_t *dst, size_t n)
+{
+    assert(off + n <= p->len);
+    size_t hlen = sim_packet_head_len(p);
+    size_t from_head = off < hlen ? (hlen - off < n ? hlen - off : n) : 0;
+    if (from_head)
+        memcpy(dst, p->data + off, from_head);
+    if (n > from_head)
+        memcpy(dst + from_head, split_of(p)->tail + (off + from_head - hlen), n - from_head);
+}
+
+const uint8_t *sim_flat_bytes(sim_flat *f, const sim_packet *p)
+{
+    if (!p->split)
+        return p->data;
+    if (f->cap < p->len) {
+        size_t cap = f->cap ? f->cap : 2048;
+        while (cap < p->len)
+            cap *= 2;
+        uint8_t *buf = realloc(f->buf, cap);
+        if (!buf)
+            return NULL;
+        f->buf = buf;
+        f->cap = cap;
+    }
+    sim_packet_copy_out(p, 0, f->buf, p->len);
+    return f->buf;
+}
+
+void sim_flat_free(sim_flat *f)
+{
+    free(f->buf);
+    *f = (sim_flat){0};
+}
+
 sim_packet *sim_packet_writable(sim_world *w, sim_packet *p)
 {
     assert(!sim_timer_armed(&p->timer) && "copying a packet that is in flight");
-    if (!p->lent)
+    if (!p->lent && !p->split)
         return p;
     sim_packet *c = slot_new(w, p->len);
     if (!c) {
         sim_world_fail(w, "out of memory for a packet of %u bytes", p->len);
         return NULL;
     }
-    memcpy(c->data, p->data, p->len);
+    sim_packet_copy_out(p, 0, c->data, p->len);
     c->id = p->id;
     c->origin_id = p->origin_id;
     c->link_id = p->link_id;
     c->dir = p->dir;
-    lent_release(p);
+    if (p->lent)
+        lent_release(p);
     slot_free(w, p);
     return c;
 }
 
 sim_packet *sim_packet_clone(sim_world *w, const sim_packet *p)
 {
-    sim_packet *c = sim_packet_new(w, p->len);
-    if (!c)
-        return NULL;
-    memcpy(c->data, p->data, p->len);
-    c->origin_id = p->origin_id;
+    sim_packet *c;
+    if (p->split) {
+        size_t hlen = sim_packet_head_len(p);
+        c = sim_packet_new_split(w, p->data, hlen, split_of(p)->tail, p->len - hlen);
+    } else {
+        c = sim_packet_new(w, p->len);
+        if (c)
+            memcpy(c->data, p->data, p->len);
+    }
+    if (c)
+        c->origin_id = p->origin_id;
     return c;
 }
 
@@ -307,12 +398,22 @@ static uint32_t read_be32(const uint8_t *b)
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | (uint32_t)b[3];
 }
 
+/* The 32-bit field at off (off + 4 <= len), wherever its bytes lie. */
+static uint32_t field_be32(const sim_packet *p, size_t off)
+{
+    if (off + 4 <= sim_packet_head_len(p))
+        return read_be32(p->data + off);
+    uint8_t b[4];
+    sim_packet_copy_out(p, off, b, sizeof b);
+    return read_be32(b);
+}
+
 uint32_t sim_packet_src(const sim_packet *p)
 {
-    return p->len < 20 ? 0 : read_be32(p->data + 12);
+    return p->len < 20 ? 0 : field_be32(p, 12);
 }
 
 uint32_t sim_packet_dst(const sim_packet *p)
 {
-    return p->len < 20 ? 0 : read_be32(p->data + 16);
+    return p->len < 20 ? 0 : field_be32(p, 16);
 }

@@ -79,6 +79,7 @@ void sim_world_free(sim_world *w)
     sim_links_free_all(w);
     sim_hosts_free_all(w);
     sim_packets_free_all(w);
+    sim_flat_free(&w->trace_flat);
     free(w);
 }
 
@@ -161,6 +162,21 @@ void sim_world_trace(sim_world *w, sim_trace_rec *rec)
     rec->time = w->now;
     if (w->trace_fn)
         w->trace_fn(w->trace_ctx, rec);
+}
+
+void sim_world_trace_packet(sim_world *w, sim_trace_rec *rec, const sim_packet *p)
+{
+    if (!w->trace_fn)
+        return;
+    rec->packet_id = p->id;
+    rec->origin_id = p->origin_id;
+    rec->bytes = sim_flat_bytes(&w->trace_flat, p);
+    rec->len = p->len;
+    if (!rec->bytes) {
+        sim_world_fail(w, "out of memory tracing a packet of %u bytes", p->len);
+        return;
+    }
+    sim_world_trace(w, rec);
 }
 
 /* ---- Run controls --------------------------------------------------- */

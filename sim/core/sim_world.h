@@ -66,6 +66,10 @@ sim_time_t sim_world_next_time(const sim_world *w);
 void sim_world_set_trace(sim_world *w, sim_trace_fn fn, void *ctx);
 /* Emits a record through the sink (time is set by the world). */
 void sim_world_trace(sim_world *w, sim_trace_rec *rec);
+/* The same for a record about packet p: packet_id, origin_id, bytes and
+ * len are p's, its whole datagram contiguous (a split packet's is copied
+ * into a buffer the world keeps for this, and reuses). */
+void sim_world_trace_packet(sim_world *w, sim_trace_rec *rec, const sim_packet *p);
 
 /* ---- Run controls --------------------------------------------------- */
 

@@ -400,8 +400,7 @@ static void push_live_segment(lua_State *L, const lsim *s, const net_seg_view *v
     e.seg_ok = true;
     e.seg = v->seg;
     lua_createtable(L, 0, 12);
-    push_seg_fields(L, s, &e, sim_host_id(sim_link_host(l, 1 - v->dir)), v->packet->data,
-                    v->packet->len);
+    push_seg_fields(L, s, &e, sim_host_id(sim_link_host(l, 1 - v->dir)), v->bytes, v->packet->len);
     lua_pushinteger(L, (lua_Integer)sim_world_now(net_world(s->net)));
     lua_setfield(L, -2, "sent");
 }

@@ -285,7 +285,11 @@ int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out);
 int net_connect_sock(net *n, uint32_t sock, uint32_t raddr, uint16_t rport);
 /* Queues len bytes (data, or NULL for the pattern 'a'..'z' by stream
  * offset) and hands the stack what it takes now; the rest follows as the
- * window opens. Returns 0 or the stack's error (nothing queued then). */
+ * window opens. Returns 0 or the stack's error (nothing queued then).
+ * While only the pattern is queued, neither the record nor the stack
+ * holds a copy of it (tcp_send_pattern), and its segments travel as split
+ * packets whose payload is read in one shared read-only table: a transfer
+ * of any size costs what one of 1 kB does. */
 int net_send(net *n, uint32_t sock, const char *data, size_t len);
 /* Reads up to max bytes into buf (also kept in the record's rx). Returns
  * the count, 0 at end of stream, TCP_EAGAIN when nothing is ready, or an
@@ -357,6 +361,7 @@ typedef struct net_seg_view {
     int dir;
     const sim_packet *packet;
     const tcp_seg *seg;
+    const uint8_t *bytes; /* the whole datagram (packet->len bytes), during the call */
 } net_seg_view;
 
 typedef enum net_rule_action {

@@ -150,7 +150,8 @@ char *net_tx_grow(char *tx, size_t ntx, size_t need)
 }
 
 /* Queues len bytes. Only the pattern (data NULL) onto a queue holding only
- * the pattern is kept as a count: net_tx_next makes its bytes. */
+ * the pattern is kept as a count, offered to the stack as one
+ * (net_tx_offer). */
 void net_tx_queue(net_sock *k, const char *data, size_t len)
 {
     if (!data && !k->tx) {
@@ -179,10 +180,8 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len)
     net_tx_queue(k, data, len);
     /* Errors (not connected, EPIPE) surface now, not later. */
     net_host *h = n->hosts[k->host];
-    size_t offer;
-    const char *next = net_tx_next(n, k, st, &offer);
     net_stack_enter(n);
-    long took = tcp_send(st, k->id, next, offer);
+    long took = net_tx_offer(k, st);
     net_stack_leave(n, h);
     if (took < 0 && took != TCP_EAGAIN) {
         k->ntx -= len;

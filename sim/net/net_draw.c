@@ -270,7 +270,12 @@ static bool draw_key(void *ctx, const sim_link *l, int dir, const sim_packet *p,
     (void)dir;
     net_draws *d = ctx;
     draw_seg s;
-    if (!parse(p->data, p->len, &s))
+    /* The headers only (parse reads no byte past the TCP header's 20, at
+     * most 80 in): a split packet's payload is not copied. */
+    uint8_t head[80];
+    size_t n = p->len < sizeof head ? p->len : sizeof head;
+    sim_packet_copy_out(p, 0, head, n);
+    if (!parse(head, p->len, &s))
         return false;
     if (s.flags & TCP_SYN)
         isn_learn(d, &s);

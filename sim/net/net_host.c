@@ -14,6 +14,12 @@
 #include "sim_mem.h"
 #include "tcp_check.h"
 
+void net_oom(void)
+{
+    fprintf(stderr, "tcpsim: out of memory\n");
+    abort();
+}
+
 void *net_grow_to(void *p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
@@ -22,10 +28,8 @@ void *net_grow_to(void *p, size_t *cap, size_t need, size_t elem)
     while (c < need)
         c *= 2;
     void *q = c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
-    if (!q) {
-        fprintf(stderr, "tcpsim: out of memory\n");
-        abort();
-    }
+    if (!q)
+        net_oom();
     *cap = c;
     return q;
 }
@@ -140,6 +144,16 @@ static void env_output_lent(void *ctx, const uint8_t *dgram, size_t len,
 {
     net_host *h = ctx;
     env_send(h, sim_packet_new_lent(h->net->world, dgram, len, release, owner));
+}
+
+/* The packet holds the headers and reads its payload in the net's send
+ * pattern (sim_packet.h, "Split bytes"), which outlives the world: a
+ * segment of the pattern in flight costs its headers only. */
+static void env_output_split(void *ctx, const uint8_t *head, size_t hlen, const uint8_t *tail,
+                             size_t tlen)
+{
+    net_host *h = ctx;
+    env_send(h, sim_packet_new_split(h->net->world, head, hlen, tail, tlen));
 }
 
 static void env_event(void *ctx, const tcp_event *ev)
@@ -314,8 +328,12 @@ void net_host_receive(net_host *h, sim_packet *p)
 {
     net *n = h->net;
     if (h->stack) {
+        /* One buffer serves every delivery: a stack's input never nests. */
+        const uint8_t *bytes = sim_flat_bytes(&n->rx_flat, p);
+        if (!bytes)
+            net_oom();
         net_stack_enter(n);
-        tcp_stack_input(h->stack, p->data, p->len);
+        tcp_stack_input(h->stack, bytes, p->len);
         net_stack_leave(n, h);
     } else {
         net_note(n, "packet to a crashed host discarded");
@@ -406,7 +424,8 @@ net *net_new(uint64_t seed)
         free(n);
         return NULL;
     }
-    n->env = (tcp_env){env_now, env_random, env_output, env_event, n->scratch, env_output_lent};
+    n->env = (tcp_env){env_now,    env_random,      env_output,      env_event,
+                       n->scratch, env_output_lent, env_output_split};
     n->check = tcp_check_default();
     n->keep_rx = true;
     net_wire_init(n);
@@ -435,6 +454,10 @@ void net_free(net *n)
     net_rules_free(n);
     net_kern_free(n->kern);
     sim_world_free(n->world);
+    sim_flat_free(&n->rx_flat);
+    for (uint32_t i = 0; i < n->caprule_flats; i++)
+        sim_flat_free(&n->rule_flats[i]);
+    free(n->rule_flats);
     net_draws_free(n);            /* after the world, whose hook points at them */
     tcp_scratch_free(n->scratch); /* after every stack */
     net_keep_free(&n->profiles);

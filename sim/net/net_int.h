@@ -104,12 +104,13 @@ struct net {
     void (*after)(void *ctx); /* net_set_after */
     void *after_ctx;
     bool halted;
-    net_kern *kern;  /* the host played by the kernel (net_kern.c), or NULL */
-    bool check;      /* tcp_check on every host stack (net_set_check) */
-    char error[600]; /* the first invariant violation, "" if none (net_error) */
-    bool keep_rx;    /* records keep the bytes read (net_set_keep_rx) */
-    char *pattern;   /* the send pattern from offset 0, shared by every record */
-    size_t cappattern;
+    net_kern *kern;       /* the host played by the kernel (net_kern.c), or NULL */
+    bool check;           /* tcp_check on every host stack (net_set_check) */
+    char error[600];      /* the first invariant violation, "" if none (net_error) */
+    bool keep_rx;         /* records keep the bytes read (net_set_keep_rx) */
+    sim_flat rx_flat;     /* a split datagram's bytes handed to a stack (net_host_receive) */
+    sim_flat *rule_flats; /* one per nesting depth of net_rules_decide */
+    uint32_t rule_depth, caprule_flats;
     net_wire wire;                /* the stepped wire (net.h rule 10) */
     tcp_scratch *scratch;         /* where every host's stack builds its segments */
     tcp_env env;                  /* every host's stack's, with the host as its ctx */
@@ -133,6 +134,8 @@ static inline char net_pattern_byte(size_t off)
  * net_grow is the same for the tables whose counts are uint32_t. */
 void *net_grow_to(void *p, size_t *cap, size_t need, size_t elem);
 void *net_grow(void *p, uint32_t *cap, uint32_t need, size_t elem);
+/* Out of memory mid-run has no way back: a message, then abort. */
+_Noreturn void net_oom(void);
 
 /* A record by index; an index never handed out is a programmer error. */
 static inline net_sock *net_sock_mut(const net *n, uint32_t i)
@@ -161,10 +164,10 @@ void net_sock_keep_stats(net_sock *k, const tcp_stats *st);
 /* Autoread, and feeding queued send data / a deferred close to the stack. */
 void net_sock_service(net *n, net_sock *k);
 void net_sock_free_all(net *n);
-/* The queued bytes to offer the stack next: tx + offtx, or, while only the
- * pattern is queued (tx NULL), the shared pattern, as much of it as the
- * socket's send buffer could ever take in one call. */
-const char *net_tx_next(net *n, const net_sock *k, tcp_stack *st, size_t *len);
+/* Offers k's queued bytes (tx + offtx, or while only the pattern is
+ * queued, tx NULL, the shared pattern by count: tcp_send_pattern) to its
+ * stack; returns what tcp_send returns. */
+long net_tx_offer(const net_sock *k, tcp_stack *st);
 /* Counts the bytes read into k->nrx and keeps them in k->rx (unless the
  * net was told not to keep them). */
 /* Queues len bytes of data (NULL: the pattern) on k's send queue (tx). */

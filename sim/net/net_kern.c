@@ -572,7 +572,10 @@ static void kern_receive(void *ctx, sim_host *host, sim_packet *p)
     (void)host;
     net *n = ctx;
     if (net_kern_open(n) == 0) {
-        kern_tun_write(n->kern->ns, p->data, p->len);
+        const uint8_t *bytes = sim_flat_bytes(&n->rx_flat, p); /* as a stack's delivery */
+        if (!bytes)
+            net_oom();
+        kern_tun_write(n->kern->ns, bytes, p->len);
         n->kern->last_io_ns = kern_clock_ns();
     } else {
         net_note(n, "packet to the kernel endpoint discarded: no namespace");

@@ -36,7 +36,7 @@ static void peer_receive(void *ctx, sim_host *host, sim_packet *pk)
         p->head = p->nrec = p->nbytes = 0;
     p->rec = net_grow(p->rec, &p->caprec, p->nrec + 1, sizeof *p->rec);
     p->bytes = net_grow(p->bytes, &p->capbytes, p->nbytes + pk->len, 1);
-    memcpy(p->bytes + p->nbytes, pk->data, pk->len);
+    sim_packet_copy_out(pk, 0, p->bytes + p->nbytes, pk->len);
     p->rec[p->nrec++] = (peer_rec){sim_world_now(p->net->world), p->nbytes, pk->len};
     p->nbytes += pk->len;
     sim_packet_free(p->net->world, pk);

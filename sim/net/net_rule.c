@@ -108,25 +108,54 @@ static bool rules_walk(net *n, const net_seg_view *v, uint32_t nrules, bool last
     return false;
 }
 
+/* The flat buffer for the current nesting depth of net_rules_decide (a
+ * callback may send, and so decide, again while an outer segment's bytes
+ * are still read): one per depth ever reached, each reused. */
+static sim_flat *rule_flat(net *n)
+{
+    if (n->rule_depth == n->caprule_flats) {
+        uint32_t cap = n->caprule_flats;
+        n->rule_flats = net_grow(n->rule_flats, &cap, n->rule_depth + 1, sizeof *n->rule_flats);
+        memset(n->rule_flats + n->caprule_flats, 0,
+               (cap - n->caprule_flats) * sizeof *n->rule_flats);
+        n->caprule_flats = cap;
+    }
+    return &n->rule_flats[n->rule_depth];
+}
+
+static sim_fault_verdict decide(net *n, net_seg_view *v)
+{
+    sim_fault_verdict out;
+    /* A callback may add rules (the array may move): index, never pointer;
+     * the rules added during this walk wait for the next segment. */
+    uint32_t nrules = n->nrules;
+    if (rules_walk(n, v, nrules, false, &out) || rules_walk(n, v, nrules, true, &out))
+        return out;
+    if (n->probe.decide && !n->halted) /* net.h rule 9 */
+        return n->probe.decide(n->probe.ctx, v);
+    return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
+}
+
 sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_packet *p)
 {
-    sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0}, out;
+    sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0};
     tcp_seg seg;
     /* Nothing to ask: no rule and no probe. The parse is only for them (it
      * reads the whole datagram for its checksum), and it has no effect. */
     if (n->nrules == 0 && !n->probe.decide)
         return pass;
-    if (n->halted || tcp_wire_parse(p->data, p->len, &seg) != TCP_WIRE_OK)
+    if (n->halted)
         return pass;
-    net_seg_view v = {link, dir, p, &seg};
-    /* A callback may add rules (the array may move): index, never pointer;
-     * the rules added during this walk wait for the next segment. */
-    uint32_t nrules = n->nrules;
-    if (rules_walk(n, &v, nrules, false, &out) || rules_walk(n, &v, nrules, true, &out))
-        return out;
-    if (n->probe.decide && !n->halted) /* net.h rule 9 */
-        return n->probe.decide(n->probe.ctx, &v);
-    return pass;
+    const uint8_t *bytes = sim_flat_bytes(rule_flat(n), p);
+    if (!bytes)
+        net_oom();
+    if (tcp_wire_parse(bytes, p->len, &seg) != TCP_WIRE_OK)
+        return pass;
+    net_seg_view v = {link, dir, p, &seg, bytes};
+    n->rule_depth++;
+    sim_fault_verdict out = decide(n, &v);
+    n->rule_depth--;
+    return out;
 }
 
 static sim_fault_verdict fault_hook(void *ctx, sim_link *l, int dir, const sim_packet *p)

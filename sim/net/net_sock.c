@@ -187,7 +187,6 @@ void net_sock_free_all(net *n)
     for (uint32_t c = 0; c * NET_SOCK_CHUNK < n->nsocks; c++)
         free(n->sockchunks[c]);
     free(n->sockchunks);
-    free(n->pattern);
     n->sockchunks = NULL;
     n->nsocks = 0;
 }
@@ -247,31 +246,25 @@ void net_drain(net *n, uint32_t sock)
     drain(n, net_sock_mut(n, sock));
 }
 
-/* Grows the shared pattern to hold `len` bytes from any offset mod 26. */
-static void pattern_reserve(net *n, size_t len)
-{
-    if (n->cappattern >= len + 26)
-        return;
-    size_t old = n->cappattern;
-    n->pattern = net_grow_to(n->pattern, &n->cappattern, len + 26, 1);
-    for (size_t i = old; i < n->cappattern; i++)
-        n->pattern[i] = net_pattern_byte(i);
-}
+/* The send pattern, 'a'..'z' from offset 0, long enough that any run of
+ * up to 65,536 bytes (more than one datagram's payload) reads contiguously
+ * from any phase: read-only data shared by every net, alive as long as
+ * the program, so datagrams may point into it (output_split); only the
+ * pages read are ever resident. */
+#define P26    "abcdefghijklmnopqrstuvwxyz"
+#define P260   P26 P26 P26 P26 P26 P26 P26 P26 P26 P26
+#define P2600  P260 P260 P260 P260 P260 P260 P260 P260 P260 P260
+#define P26000 P2600 P2600 P2600 P2600 P2600 P2600 P2600 P2600 P2600 P2600
+static const char pattern_text[] = P26000 P26000 P26000;
+static const tcp_pattern pattern = {(const uint8_t *)pattern_text, 26, sizeof pattern_text - 1};
+_Static_assert(sizeof pattern_text - 1 >= 26 + 65536, "the pattern holds any run of a datagram");
 
-/* tcp_send takes at most the free room of the socket's send buffer, which
- * is never more than the buffer's size: offering more changes nothing. */
-const char *net_tx_next(net *n, const net_sock *k, tcp_stack *st, size_t *len)
+long net_tx_offer(const net_sock *k, tcp_stack *st)
 {
-    *len = k->ntx - k->offtx;
+    size_t len = k->ntx - k->offtx;
     if (k->tx)
-        return k->tx + k->offtx;
-    uint64_t sndbuf = 65536;
-    if (tcp_getopt(st, k->id, TCP_OPT_SNDBUF, &sndbuf) == 0 && *len > sndbuf)
-        *len = (size_t)sndbuf;
-    else if (*len > 65536)
-        *len = 65536;
-    pattern_reserve(n, *len);
-    return n->pattern + k->offtx % 26;
+        return tcp_send(st, k->id, k->tx + k->offtx, len);
+    return tcp_send_pattern(st, k->id, &pattern, (uint32_t)(k->offtx % 26), len);
 }
 
 /* Hands queued bytes to the stack; then a deferred shutdown/close. */
@@ -282,9 +275,7 @@ static void feed(net *n, net_sock *k)
         return;
     net_stack_enter(n);
     while (k->offtx < k->ntx) {
-        size_t len;
-        const char *next = net_tx_next(n, k, h->stack, &len);
-        long took = tcp_send(h->stack, k->id, next, len);
+        long took = net_tx_offer(k, h->stack);
         if (took <= 0)
             break;
         k->offtx += (size_t)took;

@@ -87,15 +87,8 @@ static net_wire_ent wire_take(net *n, uint32_t i)
 static void wire_trace(net *n, sim_trace_kind kind, sim_drop_reason why, uint32_t host_id,
                        const sim_packet *p)
 {
-    sim_trace_rec rec = {.kind = kind,
-                         .reason = why,
-                         .host_id = host_id,
-                         .link_id = UINT32_MAX,
-                         .packet_id = p->id,
-                         .origin_id = p->origin_id,
-                         .bytes = p->data,
-                         .len = p->len};
-    sim_world_trace(n->world, &rec);
+    sim_trace_rec rec = {.kind = kind, .reason = why, .host_id = host_id, .link_id = UINT32_MAX};
+    sim_world_trace_packet(n->world, &rec, p);
 }
 
 /* The stack host whose address is addr, or NET_NONE. */
@@ -109,6 +102,11 @@ static uint32_t host_at(const net *n, uint32_t addr)
 
 void net_wire_output(net *n, net_host *h, sim_packet *p)
 {
+    /* A datagram waiting in the wire shows its bytes (net_wire_at) and may
+     * wait long: it holds them itself, never a sender's. */
+    p = sim_packet_writable(n->world, p);
+    if (!p)
+        net_oom();
     uint64_t now = sim_world_now(n->world);
     uint32_t to = host_at(n, sim_packet_dst(p));
     net_wire_ent e = {p, h->index, to, now, now};

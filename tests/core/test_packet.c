@@ -4,7 +4,10 @@
  * the in-use count returns to zero, and the IPv4 addresses are read from
  * bytes 12..19. A packet with lent bytes reads them where they are, gives
  * them back exactly once (freed, made writable, or with its world), and
- * never writes them.
+ * never writes them. A split packet holds its head and reads its tail
+ * where it lies: readers see the whole datagram through sim_flat_bytes and
+ * sim_packet_copy_out, a clone stays split, sim_packet_writable copies
+ * every byte, and its slot is a head's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -308,6 +311,172 @@ static void test_a_failed_lent_packet_releases_at_once(void **state)
     assert_int_equal(l.released, 1);
 }
 
+/* ---- Split packets ---- */
+
+/* A 52-byte head and a 1,000-byte tail: the tail is not copied. */
+static uint8_t tail_bytes[1000];
+
+static sim_packet *split_packet(sim_world *w, uint8_t *whole)
+{
+    for (size_t i = 0; i < sizeof tail_bytes; i++)
+        tail_bytes[i] = (uint8_t)('a' + i % 26);
+    uint8_t head[52];
+    for (size_t i = 0; i < sizeof head; i++)
+        head[i] = (uint8_t)(200 + i);
+    memcpy(whole, head, sizeof head);
+    memcpy(whole + sizeof head, tail_bytes, sizeof tail_bytes);
+    sim_packet *p = sim_packet_new_split(w, head, sizeof head, tail_bytes, sizeof tail_bytes);
+    assert_non_null(p);
+    return p;
+}
+
+static void test_split_reads_its_tail_in_place(void **state)
+{
+    sim_world *w = *state;
+    uint8_t whole[1052], got[1052];
+    sim_packet *p = split_packet(w, whole);
+    assert_int_equal(p->len, 1052);
+    assert_int_equal(sim_packet_head_len(p), 52);
+    assert_memory_equal(p->data, whole, 52);
+    sim_packet_copy_out(p, 0, got, sizeof got);
+    assert_memory_equal(got, whole, sizeof whole);
+    sim_packet_copy_out(p, 50, got, 10); /* across the head's end */
+    assert_memory_equal(got, whole + 50, 10);
+    sim_packet_copy_out(p, 1000, got, 52); /* the tail only */
+    assert_memory_equal(got, whole + 1000, 52);
+    sim_flat f = {0};
+    const uint8_t *flat = sim_flat_bytes(&f, p);
+    assert_non_null(flat);
+    assert_ptr_equal(flat, f.buf);
+    assert_memory_equal(flat, whole, sizeof whole);
+    size_t cap = f.cap;
+    sim_packet *q = sim_packet_new(w, 60); /* an ordinary packet is shown in place */
+    assert_ptr_equal(sim_flat_bytes(&f, q), q->data);
+    assert_ptr_equal(sim_flat_bytes(&f, p), f.buf); /* the buffer is reused */
+    assert_int_equal(f.cap, cap);
+    sim_flat_free(&f);
+    assert_null(f.buf);
+    sim_packet_free(w, q);
+    sim_packet_free(w, p);
+}
+
+static void test_split_clone_and_writable(void **state)
+{
+    sim_world *w = *state;
+    uint8_t whole[1052], got[1052];
+    sim_packet *p = split_packet(w, whole);
+    sim_packet *c = sim_packet_clone(w, p);
+    assert_non_null(c);
+    assert_int_not_equal(c->id, p->id);
+    assert_int_equal(c->origin_id, p->origin_id);
+    assert_int_equal(sim_packet_head_len(c), 52); /* split too: its own head, the same tail */
+    assert_ptr_not_equal(c->data, p->data);
+    sim_packet_copy_out(c, 0, got, sizeof got);
+    assert_memory_equal(got, whole, sizeof whole);
+    uint32_t id = p->id;
+    sim_packet *own = sim_packet_writable(w, p);
+    assert_non_null(own);
+    assert_int_equal(own->id, id);
+    assert_int_equal(sim_packet_head_len(own), own->len);
+    assert_memory_equal(own->data, whole, sizeof whole);
+    own->data[1051] ^= 0xff; /* its own bytes: the tail's owner sees no change */
+    assert_int_equal(tail_bytes[999], whole[1051]);
+    assert_ptr_equal(sim_packet_writable(w, own), own);
+    assert_int_equal(sim_packets_in_use(w), 2);
+    sim_packet_free(w, own);
+    sim_packet_free(w, c);
+}
+
+/* A split packet of a 52-byte head takes a slot of its head's class, and
+ * the slot goes back to that class's free list: the next ordinary packet
+ * of the class is handed the same memory, whole (no head offset, not
+ * split). */
+static void test_split_slot_is_a_heads_and_is_reused(void **state)
+{
+    sim_world *w = *state;
+    uint8_t whole[1052];
+    sim_packet *p = split_packet(w, whole);
+    sim_packet *same = p;
+    assert_true(p->cap <= 128);
+    sim_packet_free(w, p);
+    sim_packet *q = sim_packet_new(w, 100);
+    assert_ptr_equal(q, same);
+    assert_int_equal(sim_packet_head_len(q), 100);
+    assert_ptr_equal(q->data, (uint8_t *)(q + 1));
+    sim_packet_free(w, q);
+}
+
+/* Addresses split between head and tail are read across; a tail of 0
+ * bytes makes an ordinary packet; a split datagram past 65,535 bytes is
+ * refused. */
+static void test_split_addresses_and_bounds(void **state)
+{
+    sim_world *w = *state;
+    uint8_t d[20];
+    memset(d, 0, sizeof d);
+    const uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {192, 168, 1, 254};
+    memcpy(d + 12, src, 4);
+    memcpy(d + 16, dst, 4);
+    sim_packet *p = sim_packet_new_split(w, d, 14, d + 14, 6);
+    assert_non_null(p);
+    assert_int_equal(sim_packet_src(p), 0x0a000001u);
+    assert_int_equal(sim_packet_dst(p), 0xc0a801feu);
+    sim_packet *whole = sim_packet_new_split(w, d, 20, NULL, 0);
+    assert_non_null(whole);
+    assert_int_equal(sim_packet_head_len(whole), 20);
+    assert_memory_equal(whole->data, d, 20);
+    assert_null(sim_packet_new_split(w, d, 20, tail_bytes, SIM_PACKET_MAX));
+    assert_int_equal(sim_packets_in_use(w), 2);
+    sim_packet_free(w, p);
+    sim_packet_free(w, whole);
+}
+
+/* Packets still split when the world goes are freed with it, their tails
+ * untouched (ASan: nothing leaked, nothing read). */
+static void test_world_free_frees_split_packets(void **state)
+{
+    (void)state;
+    sim_world *w = sim_world_new(3);
+    uint8_t whole[1052];
+    for (int i = 0; i < 100; i++)
+        split_packet(w, whole);
+    assert_int_equal(sim_packets_in_use(w), 100);
+    sim_world_free(w);
+    assert_int_equal(tail_bytes[0], 'a');
+}
+
+/* The trace sink sees a split packet's whole datagram. */
+typedef struct seen {
+    uint8_t bytes[1100];
+    size_t len;
+    uint32_t id;
+} seen;
+
+static void sink(void *ctx, const sim_trace_rec *rec)
+{
+    seen *s = ctx;
+    assert_true(rec->len <= sizeof s->bytes);
+    memcpy(s->bytes, rec->bytes, rec->len);
+    s->len = rec->len;
+    s->id = rec->packet_id;
+}
+
+static void test_trace_shows_the_whole_split_datagram(void **state)
+{
+    sim_world *w = *state;
+    uint8_t whole[1052];
+    seen s = {0};
+    sim_world_set_trace(w, sink, &s);
+    sim_packet *p = split_packet(w, whole);
+    sim_trace_rec rec = {.kind = SIM_TR_SEND};
+    sim_world_trace_packet(w, &rec, p);
+    assert_int_equal(s.len, 1052);
+    assert_int_equal(s.id, p->id);
+    assert_memory_equal(s.bytes, whole, sizeof whole);
+    sim_world_set_trace(w, NULL, NULL);
+    sim_packet_free(w, p);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -325,6 +494,12 @@ int main(void)
         T(test_writable_copies_lent_bytes_keeping_the_id),
         T(test_world_free_releases_lent_packets),
         T(test_a_failed_lent_packet_releases_at_once),
+        T(test_split_reads_its_tail_in_place),
+        T(test_split_clone_and_writable),
+        T(test_split_slot_is_a_heads_and_is_reused),
+        T(test_split_addresses_and_bounds),
+        T(test_world_free_frees_split_packets),
+        T(test_trace_shows_the_whole_split_datagram),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * test_net_peer — the raw peer: crafted bytes go out as written (option
  * bytes in their order, any payload size up to one IPv4 datagram, both
  * checksums right), every datagram reaching the peer is queued with its
- * arrival time, and a taken datagram stays readable while more arrive.
+ * arrival time, and a taken datagram stays readable while more arrive;
+ * a datagram sent split (the stack's pattern) reaches the peer whole.
  * A stack host B (10.0.0.2, port 80 listening) and the peer P (10.0.0.9),
  * one link of 10 ms each way.
  */
@@ -166,6 +167,46 @@ static void oversize_send_is_refused(void **state)
     assert_int_equal(net_peer_send(f->p, big, sizeof big), NET_ETOOBIG);
 }
 
+/* A peer keeps the whole datagram of a split packet (the stack's pattern:
+ * headers of their own, the payload read in the net's pattern), both
+ * checksums right. */
+static void a_split_datagram_reaches_the_peer_whole(void **state)
+{
+    fx *f = *state;
+    uint8_t buf[128];
+    tcp_seg s = syn();
+    s.wnd = 8000;
+    size_t n = net_peer_encode(&s, NULL, 0, buf, sizeof buf);
+    assert_int_equal(net_peer_send(f->p, buf, n), 0);
+    sim_world_run_until_time(net_world(f->n), 100 * MS);
+    net_peer_dgram d;
+    assert_true(net_peer_take(f->p, &d));
+    tcp_seg synack;
+    assert_int_equal(tcp_wire_parse(d.data, d.len, &synack), TCP_WIRE_OK);
+    tcp_seg ack = {.src_addr = P_ADDR,
+                   .dst_addr = B_ADDR,
+                   .src_port = 5000,
+                   .dst_port = 80,
+                   .seq = 1001,
+                   .ack = synack.seq + 1,
+                   .flags = TCP_ACK,
+                   .wnd = 8000};
+    n = net_peer_encode(&ack, NULL, 0, buf, sizeof buf);
+    assert_int_equal(net_peer_send(f->p, buf, n), 0);
+    sim_world_run_until_time(net_world(f->n), 200 * MS);
+    uint32_t srv;
+    assert_int_equal(net_accept(f->n, f->listener, &srv), 0);
+    assert_int_equal(net_send(f->n, srv, NULL, 500), 0);
+    sim_world_run_until_time(net_world(f->n), 300 * MS);
+    assert_true(net_peer_take(f->p, &d));
+    tcp_seg data;
+    assert_int_equal(tcp_wire_parse(d.data, d.len, &data), TCP_WIRE_OK);
+    assert_int_equal(data.seq, synack.seq + 1);
+    assert_int_equal(data.len, 500);
+    for (uint32_t i = 0; i < 500; i++)
+        assert_int_equal(data.payload[i], 'a' + i % 26);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +217,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(taken_bytes_survive_later_arrivals, setup, teardown),
         cmocka_unit_test_setup_teardown(oversize_send_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_split_datagram_reaches_the_peer_whole, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -582,7 +582,7 @@ static void shared_scratch_survives_a_send_from_inside_another_send(void **state
     g_two = &t;
     tcp_scratch *sc = tcp_scratch_new();
     assert_non_null(sc);
-    const tcp_env env = {fx_now, fx_random, two_output, two_event, sc, NULL}; /* shared */
+    const tcp_env env = {fx_now, fx_random, two_output, two_event, sc, NULL, NULL}; /* shared */
     for (int i = 0; i < 2; i++) {
         t.fx[i] = calloc(1, sizeof *t.fx[i]);
         assert_non_null(t.fx[i]);

@@ -88,7 +88,7 @@ static wire *w_new(void)
     wire *w = calloc(1, sizeof *w);
     assert_non_null(w);
     const tcp_profile *p = tcp_profile_find("rfc9293");
-    static const tcp_env env = {w_now, w_random, w_output, w_event, NULL, NULL};
+    static const tcp_env env = {w_now, w_random, w_output, w_event, NULL, NULL, NULL};
     for (int i = 0; i < 2; i++) {
         node *n = &w->n[i];
         n->w = w;
