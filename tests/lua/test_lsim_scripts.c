@@ -92,13 +92,18 @@ static void segment_fates(void **state)
     run_file("segment_fates.lua");
 }
 
+static void option_ranges(void **state)
+{
+    (void)state;
+    run_file("option_ranges.lua");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(inject_options),
-        cmocka_unit_test(segment_filters),
-        cmocka_unit_test(sequence_variables),
-        cmocka_unit_test(segment_fates),
+        cmocka_unit_test(inject_options),     cmocka_unit_test(segment_filters),
+        cmocka_unit_test(sequence_variables), cmocka_unit_test(segment_fates),
+        cmocka_unit_test(option_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
