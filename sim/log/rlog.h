@@ -242,7 +242,10 @@ const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i);
 
 /* The first DELIVER or DROP entry of packet `packet_id` after entry
  * `after` (what became of it), or RLOG_NONE. Indexed: constant time unless
- * the packet has a second fate after its first. */
+ * the packet has a second fate after its first. In a log without
+ * connection entries a first delivery held in its SEND entry is no entry:
+ * it is not found here (a later fate is, by a scan from `after`); ask
+ * rlog_send_fate what became of a SEND. */
 size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after);
 
 /*

@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,10 @@ static uint64_t bare_number(lua_State *L, int arg, const char *where)
     lua_Number v = lua_tonumber(L, arg);
     if (integer && v == 0)
         return 0;
+    if (!isfinite(v)) /* no unit makes inf or nan a time */
+        luaL_error(L,
+                   "%s: expected a duration (\"50ms\", \"2min\"), got a number that is not finite",
+                   where);
     lua_pushvalue(L, arg);
     const char *n = lua_tostring(L, -1); /* converts the copy only */
     if (v < 0)

@@ -9,6 +9,7 @@
  * Where the last nil came from is kept, so that Lua's "attempt to index a
  * nil value" that usually follows can name it (lsim_sock_explain).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,9 +145,14 @@ static uint32_t read_opts(lua_State *L, int idx, net_opt *out, const char *where
         uint64_t v;
         if (o->kind == 1) {
             v = lsim_opt_duration(L, idx, o->name, 0, where);
-            if (v < (uint64_t)o->lo || v > (uint64_t)o->hi)
-                luaL_error(L, "%s: %s must be in [%I,%I] ns, got %I", where, o->name,
-                           (LUAI_UACINT)o->lo, (LUAI_UACINT)o->hi, (LUAI_UACINT)v);
+            if (v < (uint64_t)o->lo || v > (uint64_t)o->hi) {
+                /* v may pass INT64_MAX (a duration reaches 2^64 - 1 ns):
+                 * %I would print it negative */
+                char got[24];
+                snprintf(got, sizeof got, "%" PRIu64, v);
+                luaL_error(L, "%s: %s must be in [%I,%I] ns, got %s", where, o->name,
+                           (LUAI_UACINT)o->lo, (LUAI_UACINT)o->hi, got);
+            }
         } else if (o->kind == 2) {
             v = lsim_opt_bool(L, idx, o->name, false, where);
         } else {

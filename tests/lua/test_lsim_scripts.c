@@ -31,7 +31,10 @@ static long stated_checks(const char *path)
     return n;
 }
 
-static void run_file(const char *name)
+/* Runs the script with a run log that keeps connection entries, or one
+ * that keeps only packets (no_conns: tcpsim run without outputs); the
+ * scenario's link queries must hold alike in both. */
+static void run_file_as(const char *name, bool no_conns)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/tests/lua/scripts/%s", TCPSIM_SOURCE_DIR, name);
@@ -42,6 +45,7 @@ static void run_file(const char *name)
     memset(&cfg, 0, sizeof cfg);
     cfg.file = path;
     cfg.check = true;
+    cfg.no_conns = no_conns;
     lua_State *L = lsim_runtime_new(&cfg);
     assert_non_null(L);
     const char *err = NULL;
@@ -54,7 +58,14 @@ static void run_file(const char *name)
     if (rc != 0)
         fail_msg("%s: rc %d: %s", name, rc, msg);
     if (failed != 0 || checked != want)
-        fail_msg("%s: %ld of %ld checks failed, %ld stated", name, failed, checked, want);
+        fail_msg("%s%s: %ld of %ld checks failed, %ld stated", name,
+                 no_conns ? " (without connection entries)" : "", failed, checked, want);
+}
+
+static void run_file(const char *name)
+{
+    run_file_as(name, false);
+    run_file_as(name, true);
 }
 
 static void inject_options(void **state)
@@ -75,12 +86,24 @@ static void sequence_variables(void **state)
     run_file("sequence_variables.lua");
 }
 
+static void segment_fates(void **state)
+{
+    (void)state;
+    run_file("segment_fates.lua");
+}
+
+static void option_ranges(void **state)
+{
+    (void)state;
+    run_file("option_ranges.lua");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(inject_options),
-        cmocka_unit_test(segment_filters),
-        cmocka_unit_test(sequence_variables),
+        cmocka_unit_test(inject_options),     cmocka_unit_test(segment_filters),
+        cmocka_unit_test(sequence_variables), cmocka_unit_test(segment_fates),
+        cmocka_unit_test(option_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
