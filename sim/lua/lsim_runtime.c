@@ -1033,13 +1033,12 @@ lua_State *lsim_runtime_new(const lsim_config *cfg)
         return NULL;
     }
     rt->main = L;
-    /* Generational collection: a scenario's garbage is mostly young (the
-     * closure and timer of each sim:after that fired, handles made for one
-     * call). race.lua at K = 10,000: 1.5 MiB less peak RSS and 0.4 % fewer
-     * instructions; massif's peak heap is the same, so what it saves is
-     * pages touched, not bytes held. A kept state (lsim_keep_new, short
-     * runs from one image) stays incremental. */
-    lua_gc(L, LUA_GCGEN, 0, 0);
+    /* Incremental collection, Lua's default, as in a kept state
+     * (lsim_keep_new): a script can see when its garbage is collected (a
+     * weak table, __gc), so explore's runs from a kept image and the replay
+     * of a schedule they found (`tcpsim run --schedule`) must collect the
+     * same way. Generational mode saved race.lua 1.5 MiB of 89 and was
+     * given up for that (docs/performance.md, tenth round). */
     open_all(L, rt);
     return L;
 }
