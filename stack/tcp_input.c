@@ -282,7 +282,8 @@ static void listen_reopen(tcp_stack *s, tcp_sk *e, const tcp_seg *seg, uint32_t 
 static void on_text(tcp_conn *c, const tcp_rx *r);
 static void on_fin(tcp_conn *c, const tcp_rx *r);
 static void ato_ack_decide(tcp_conn *c);
-static void ato_established(tcp_conn *c);
+static void ato_established(tcp_conn *c, uint64_t last);
+static void ato_enter_quickack(tcp_conn *c);
 
 static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
 {
@@ -293,7 +294,7 @@ static void syn_sent_established(tcp_conn *c, const tcp_seg *seg)
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv SYN,ACK");
     tcp_sndbuf_expand(c);
     tcp_rcv_init_space(c);
-    ato_established(c);
+    ato_established(c, c->stack->now); /* tcp_finish_connect */
     c->ack_now = true;
     /* "If there are other controls or text in the segment, then continue
      * processing at the sixth step" — text and FIN, within our window. */
@@ -448,6 +449,8 @@ static bool syn_received_old_syn(tcp_conn *c, tcp_rx *r)
     r->syn = false;
     r->seq++;
     c->ack_now = true;
+    if (!c->passive)
+        ato_enter_quickack(c);
     return true;
 }
 
@@ -757,7 +760,8 @@ static bool ack_syn_received(tcp_conn *c, const tcp_seg *seg)
     tcp_set_state(c, TCP_ESTABLISHED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of SYN");
     tcp_sndbuf_expand(c);
     tcp_rcv_init_space(c);
-    ato_established(c);
+    /* tcp_create_openreq_child; nothing after a simultaneous open */
+    ato_established(c, c->passive ? c->stack->now : TCP_NEVER);
     return true;
 }
 
@@ -845,11 +849,39 @@ static void quickack_start(tcp_conn *c)
  * the first gap tcp_event_data_recv measures once the ATO is set (the
  * first data out of order: tcp_ato_ack_sent) runs from there, not from
  * the clock's origin, which would make it depend on when the connection
- * began. */
-static void ato_established(tcp_conn *c)
+ * began; after a simultaneous open it sets none (`last` TCP_NEVER:
+ * ato_gap). */
+static void ato_established(tcp_conn *c, uint64_t last)
 {
     if (c->stack->profile->delack_max_ns)
-        tcp_tune(c)->lrcv_ns = c->stack->now;
+        tcp_tune(c)->lrcv_ns = last;
+}
+
+/* The gap since the last data received; TCP_NEVER after a simultaneous
+ * open, where Linux sets no icsk_ack.lrcvtime (tcp_rcv_synsent_state_process
+ * takes the SYN alone to SYN_RECV, and tcp_rcv_state_process's SYN_RECV case
+ * calls neither tcp_finish_connect nor tcp_create_openreq_child): the 0 of
+ * a new socket, jiffies 0, lies further back than any RTO on a host up for
+ * more than five minutes (INITIAL_JIFFIES), so the gap counts as endless. */
+static uint64_t ato_gap(const tcp_conn *c)
+{
+    uint64_t last = tcp_tune(c)->lrcv_ns;
+    return last == TCP_NEVER ? UINT64_MAX : c->stack->now - last;
+}
+
+/* Linux tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS), with the profile's
+ * ATO engine: quick ACKs (tcp_incr_quickack), interactive mode left
+ * (inet_csk_exit_pingpong_mode), ATO = TCP_ATO_MIN. tcp_data_queue does it
+ * for a segment that ends at or before RCV.NXT (out_of_window), which is
+ * where the simultaneous open's SYN,ACK lands once SYN_RECV has passed it. */
+static void ato_enter_quickack(tcp_conn *c)
+{
+    const tcp_profile *p = c->stack->profile;
+    if (!p->delack_max_ns)
+        return;
+    incr_quickack(c);
+    c->pingpong = false;
+    tcp_tune(c)->ato_ns = p->delack_ns;
 }
 
 /* Linux tcp_event_data_recv, with the profile's ATO (delack_max_ns > 0):
@@ -867,7 +899,7 @@ static void ato_data_in(tcp_conn *c)
         incr_quickack(c);
         t->ato_ns = min ? min : 1;
     } else {
-        uint64_t m = now - t->lrcv_ns;
+        uint64_t m = ato_gap(c);
         if (m <= min / 2)
             t->ato_ns = t->ato_ns / 2 + min / 2;
         else if (m < t->ato_ns)
@@ -1015,7 +1047,7 @@ void tcp_ato_data_sent(tcp_conn *c)
     if (!p->pingpong || !p->delack_max_ns)
         return;
     const tcp_rcv_tune *t = tcp_tune(c);
-    if (t->ato_ns && c->stack->now - t->lrcv_ns < t->ato_ns)
+    if (t->ato_ns && ato_gap(c) < t->ato_ns)
         c->pingpong = true;
 }
 

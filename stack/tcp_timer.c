@@ -157,6 +157,14 @@ static uint64_t clamp_rto(const tcp_conn *c, uint64_t rto)
     return rto ? rto : 1;
 }
 
+/* A microsecond figure of the estimator, stored in Linux's 32 bits: the
+ * arithmetic is 64-bit and saturates rather than wraps (a deviation past
+ * 71.6 min). */
+static uint32_t us32(int64_t us)
+{
+    return us <= 0 ? 0 : us >= (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
 /* Linux's estimator (profile rto_min_var), in its own units and integer
  * steps: srtt_us is 8·SRTT (here srtt_ns = srtt_us · 125, exactly), mdev_us
  * 4·the mean deviation, which a falling RTT raises eight times more slowly
@@ -166,19 +174,11 @@ static uint64_t clamp_rto(const tcp_conn *c, uint64_t rto)
  * follows mdev_max_us up at once and down by a quarter of the way at each
  * window's end (SEG.ACK past the SND.NXT the window began at). RTO =
  * SRTT + rttvar_us (__tcp_set_rto), so with a short RTT it is SRTT +
- * 200 ms where RFC 6298 §2.4 gives 200 ms. */
-/* A microsecond figure of the estimator, stored in Linux's 32 bits: the
- * arithmetic is 64-bit and saturates rather than wraps (a deviation past
- * 71.6 min). */
-static uint32_t us32(int64_t us)
-{
-    return us <= 0 ? 0 : us >= (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-}
-
-/* mdev_max_us holds the window's largest mdev_us only; Linux's
- * mdev_max_us, which starts each window at rto_min, is max(it, the floor),
- * taken here in 64 bits, so a floor past 32 bits of microseconds (an
- * unchecked profile: tcp_profile_check bounds rto_min) cannot wrap. */
+ * 200 ms where RFC 6298 §2.4 gives 200 ms. mdev_max_us holds the window's
+ * largest mdev_us only; Linux's mdev_max_us, which starts each window at
+ * rto_min, is max(it, the floor), taken here in 64 bits, so a floor past
+ * 32 bits of microseconds (an unchecked profile: tcp_profile_check bounds
+ * rto_min) cannot wrap. */
 static void rtt_sample_var_floor(tcp_conn *c, uint64_t r, uint32_t ack)
 {
     tcp_rcv_tune *t = tcp_tune(c);

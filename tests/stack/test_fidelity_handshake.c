@@ -329,6 +329,32 @@ static void bsd_bad_ack_in_syn_sent_waits_rto(void **state)
     }
 }
 
+/* A's connect to B at ISN 1000 crosses B's SYN (ISN 5000, MSS 1460 and
+ * SACK-permitted when sack); B's SYN,ACK then ends A's SYN_RECEIVED. Checks
+ * A's segments on the way; *synack is B's SYN,ACK, a template for B. */
+static tcp_sock_id simultaneous_open(harness *h, bool sack, tcp_seg *synack)
+{
+    tcp_sock_id c = h_connect(h, H_A, H_B, 80, 1000);
+    h_expect_sent(h, H_A, TCP_SYN, 1000, H_ANY, 0);
+    h_drop(h);
+    tcp_seg syn = h_template(h, H_A, c);
+    syn.flags = TCP_SYN;
+    syn.seq = 5000;
+    syn.ack = 0;
+    syn.has_mss = syn.has_sack_perm = sack;
+    syn.mss = 1460;
+    h_inject(h, H_A, &syn);
+    h_expect_sent(h, H_A, TCP_SYN | TCP_ACK, 1000, 5001, 0);
+    h_expect_state(h, H_A, c, TCP_SYN_RECEIVED);
+    h_drop(h);
+    *synack = syn;
+    synack->flags = TCP_SYN | TCP_ACK;
+    synack->ack = 1001;
+    h_inject(h, H_A, synack);
+    h_expect_state(h, H_A, c, TCP_ESTABLISHED);
+    return c;
+}
+
 /* Simultaneous open under linux: each side ACKs the SYN,ACK (Linux
  * tcp_validate_incoming lets it through in SYN_RECV, tcp_data_queue sees
  * end_seq == rcv_nxt and sends an immediate ACK; Linux 6.18 in `tcpsim
@@ -337,24 +363,51 @@ static void linux_simultaneous_open_acks_synack(void **state)
 {
     (void)state;
     harness *h = named("linux");
-    tcp_sock_id c = h_connect(h, H_A, H_B, 80, 1000);
-    h_expect_sent(h, H_A, TCP_SYN, 1000, H_ANY, 0);
-    h_drop(h);
-    tcp_seg syn = h_template(h, H_A, c);
-    syn.flags = TCP_SYN;
-    syn.seq = 5000;
-    syn.ack = 0;
-    h_inject(h, H_A, &syn);
-    h_expect_sent(h, H_A, TCP_SYN | TCP_ACK, 1000, 5001, 0);
-    h_expect_state(h, H_A, c, TCP_SYN_RECEIVED);
-    h_drop(h);
-    tcp_seg synack = syn;
-    synack.flags = TCP_SYN | TCP_ACK;
-    synack.ack = 1001;
-    h_inject(h, H_A, &synack);
-    h_expect_state(h, H_A, c, TCP_ESTABLISHED);
+    tcp_seg synack;
+    simultaneous_open(h, false, &synack);
     h_expect_sent(h, H_A, TCP_ACK, 1001, 5001, 0);
     h_expect_none_sent(h, H_A);
+    h_free(h);
+}
+
+/* Simultaneous open under linux, then the first data out of order: the
+ * SYN,ACK that ends SYN_RECV reaches tcp_data_queue's "!after(end_seq,
+ * rcv_nxt)" case (out_of_window: tcp_enter_quickack_mode with
+ * TCP_MAX_QUICKACKS, ATO = TCP_ATO_MIN), and neither tcp_finish_connect nor
+ * tcp_create_openreq_child runs on this path, so icsk_ack.lrcvtime keeps
+ * the 0 of a new socket: tcp_event_data_recv measures the first gap from
+ * jiffies 0, longer than the RTO on any host up for more than five minutes
+ * (INITIAL_JIFFIES), and calls tcp_incr_quickack. Quickack mode thus holds
+ * through the out-of-order segment's duplicate ACK and the hole filled, and
+ * a short segment after them is ACKed at once; after a passive open the
+ * same short segment waits the ATO (packetdrill quickack-ooo-first). SACK,
+ * so that tcp_data_queue_ofo grows the window (icsk_ack.quick |= 1). */
+static void linux_simultaneous_open_keeps_quickack_for_ooo_first_data(void **state)
+{
+    (void)state;
+    static const uint8_t text[1448];
+    harness *h = named("linux");
+    tcp_seg d;
+    simultaneous_open(h, true, &d);
+    h_expect_sent(h, H_A, TCP_ACK, 1001, 5001, 0);
+    h_advance(h, H_MS(10));
+    d.has_mss = d.has_sack_perm = false;
+    d.flags = TCP_ACK;
+    d.payload = text;
+    d.len = sizeof text;
+    d.seq = 5001 + 1448; /* out of order: a duplicate ACK at once */
+    h_inject(h, H_A, &d);
+    h_expect_sent(h, H_A, TCP_ACK, 1001, 5001, 0);
+    h_advance(h, H_MS(10));
+    d.seq = 5001; /* fills the hole: ACKed at once */
+    h_inject(h, H_A, &d);
+    h_expect_sent(h, H_A, TCP_ACK, 1001, 5001 + 2 * 1448, 0);
+    h_advance(h, H_MS(10));
+    d.flags = TCP_ACK | TCP_PSH;
+    d.seq = 5001 + 2 * 1448;
+    d.len = 100; /* short: no window growth; quickack mode ACKs it */
+    h_inject(h, H_A, &d);
+    h_expect_sent(h, H_A, TCP_ACK, 1001, 5001 + 2 * 1448 + 100, 0);
     h_free(h);
 }
 
@@ -402,6 +455,7 @@ int main(void)
         cmocka_unit_test(linux_bad_ack_after_retransmission_waits_rto),
         cmocka_unit_test(bsd_bad_ack_in_syn_sent_waits_rto),
         cmocka_unit_test(linux_simultaneous_open_acks_synack),
+        cmocka_unit_test(linux_simultaneous_open_keeps_quickack_for_ooo_first_data),
         cmocka_unit_test(bsd_keepinit_covers_simultaneous_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
