@@ -2,8 +2,10 @@
  * test_queue — the contract of sim_queue.h: timers fire in (when, seq)
  * order, same-instant timers in the order they were last armed, re-arming
  * moves a timer, cancelling removes it, and the heap agrees with a simple
- * model under long random sequences of operations. The queue's invariants
- * (sim_queue_check) are checked after every operation.
+ * model under long random sequences of operations, and with a plain
+ * (when, seq) reference when callbacks arm at the instant popping. The
+ * queue's invariants (sim_queue_check) are checked after every operation
+ * on a small queue, now and then on a large one, and at the end.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,8 +26,6 @@ static void noop(sim_timer *t, void *arg)
     (void)arg;
 }
 
-/* Every operation the tests make goes through these, which check the
- * queue's invariants (sim_queue_check) right after it. */
 static void check(const sim_queue *q)
 {
     char why[160] = "";
@@ -33,24 +33,37 @@ static void check(const sim_queue *q)
         fail_msg("queue invariant broken: %s", why);
 }
 
+/* Every operation the tests make goes through these, which check the
+ * queue's invariants (sim_queue_check) after it: after every operation
+ * while the queue is small, then after one in every len / 256, so that a
+ * check (O(len)) costs O(1) per operation amortised. A long random run
+ * still checks thousands of times, and every test ends on an empty or
+ * checked queue. */
+static void check_now_and_then(const sim_queue *q)
+{
+    static uint32_t calls;
+    if (++calls % (1 + sim_queue_len(q) / 256) == 0)
+        check(q);
+}
+
 static int arm(sim_queue *q, sim_timer *t, sim_time_t when)
 {
     int rc = sim_queue_arm(q, t, when);
-    check(q);
+    check_now_and_then(q);
     return rc;
 }
 
 static sim_timer *pop(sim_queue *q)
 {
     sim_timer *t = sim_queue_pop(q);
-    check(q);
+    check_now_and_then(q);
     return t;
 }
 
 static void cancel(sim_queue *q, sim_timer *t)
 {
     sim_queue_cancel(q, t);
-    check(q);
+    check_now_and_then(q);
 }
 
 static int setup(void **state)
@@ -262,6 +275,7 @@ static void match_model(sim_queue *q, int n, int ops, sim_time_t spread, sim_tim
         for (int k = op % 37; k < n; k += 37)
             assert_int_equal(sim_timer_armed(&t[k]), m[k].armed);
     }
+    check(q);
     free(t);
     free(m);
 }
@@ -462,6 +476,125 @@ static void test_hostile_sizes_and_instants(void **state)
     }
     assert_null(pop(q));
     free(t);
+}
+
+/* Differential test against the plain order: a reference that keeps each
+ * timer's (when, seq) and pops the least, driven by seeded random arms,
+ * re-arms, cancels and pops. Each pop plays a callback the way a world's
+ * event does at `now`: it arms timers at the instant being popped (into
+ * the group still popping, or after it ran empty), re-arms the popped
+ * timer at that instant, cancels the timer due next. Instants come from a
+ * pool of `instants` values `grain` apart: more than the queue remembers
+ * (256) live at once forces one instant into several groups, few make long
+ * buckets. Every pop must be the reference's; the invariants are checked
+ * every 61 operations and at the end (each check walks the whole queue). */
+typedef struct diff {
+    sim_queue *q;
+    sim_timer *t;
+    model *m;
+    int n;
+    uint64_t seq;
+    sim_rng r;
+} diff;
+
+static void diff_arm(diff *d, int i, sim_time_t when)
+{
+    assert_int_equal(sim_queue_arm(d->q, &d->t[i], when), 0);
+    d->m[i] = (model){true, when, ++d->seq};
+}
+
+static void diff_cancel(diff *d, int i)
+{
+    sim_queue_cancel(d->q, &d->t[i]);
+    d->m[i].armed = false;
+}
+
+/* What the popped timer's callback does at `now`. */
+static void diff_callback(diff *d, int popped, sim_time_t now)
+{
+    uint64_t what = sim_rng_below(&d->r, 8);
+    if (what < 3) { /* arm a few at the current instant */
+        for (uint64_t k = 1 + sim_rng_below(&d->r, 3); k-- > 0;)
+            diff_arm(d, (int)sim_rng_below(&d->r, (uint64_t)d->n), now);
+    } else if (what == 3) { /* re-arm itself, now */
+        diff_arm(d, popped, now);
+    } else if (what == 4) { /* cancel the next due */
+        int next = model_earliest(d->m, d->n);
+        if (next >= 0)
+            diff_cancel(d, next);
+    } else if (what == 5) { /* the next due, re-armed now: it goes last */
+        int next = model_earliest(d->m, d->n);
+        if (next >= 0)
+            diff_arm(d, next, now);
+    }
+}
+
+static void match_reference(int n, int ops, int instants, sim_time_t grain, uint64_t seed)
+{
+    diff d = {.q = sim_queue_new(),
+              .t = calloc((size_t)n, sizeof *d.t),
+              .m = calloc((size_t)n, sizeof *d.m),
+              .n = n};
+    assert_true(d.q && d.t && d.m);
+    for (int i = 0; i < n; i++)
+        sim_timer_init(&d.t[i], noop, NULL);
+    sim_rng_seed(&d.r, seed, "queue-reference");
+    sim_time_t now = SIM_S;
+    for (int op = 0; op < ops; op++) {
+        int i = (int)sim_rng_below(&d.r, (uint64_t)n);
+        uint64_t kind = sim_rng_below(&d.r, 100);
+        if (kind < 45) {
+            sim_time_t when = now + grain * sim_rng_below(&d.r, (uint64_t)instants);
+            if (kind == 0)
+                when = SIM_TIME_NEVER - sim_rng_below(&d.r, 2);
+            diff_arm(&d, i, when);
+        } else if (kind < 60) {
+            diff_cancel(&d, i);
+        } else {
+            int want = model_earliest(d.m, n);
+            sim_timer *got = sim_queue_pop(d.q);
+            if (want < 0) {
+                assert_null(got);
+                continue;
+            }
+            assert_ptr_equal(got, &d.t[want]);
+            d.m[want].armed = false;
+            /* Everything at NEVER drains, and time starts over. */
+            now = d.m[want].when >= SIM_TIME_NEVER - 1 ? SIM_S : d.m[want].when;
+            diff_callback(&d, want, now);
+        }
+        if (op % 61 == 0)
+            check(d.q);
+    }
+    check(d.q);
+    for (int want; (want = model_earliest(d.m, n)) >= 0; d.m[want].armed = false)
+        assert_ptr_equal(sim_queue_pop(d.q), &d.t[want]);
+    assert_null(sim_queue_pop(d.q));
+    check(d.q);
+    sim_queue_free(d.q);
+    free(d.t);
+    free(d.m);
+}
+
+/* Many instants live at once (about 500 of them): some forgotten. */
+static void test_reference_order_across_forgotten_groups(void **state)
+{
+    (void)state;
+    match_reference(800, 60000, 1000, SIM_MS, 21);
+}
+
+/* Few instants: long buckets, callbacks arming into the group popping. */
+static void test_reference_order_in_long_buckets(void **state)
+{
+    (void)state;
+    match_reference(800, 60000, 4, 1, 22);
+}
+
+/* Neighbouring instants, some hashed to the same place of the memory. */
+static void test_reference_order_at_neighbouring_instants(void **state)
+{
+    (void)state;
+    match_reference(400, 60000, 300, 1, 23);
 }
 
 /* Far-future timers laid out so that an evenly spaced sample of them sees
@@ -672,6 +805,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_arm_during_a_pop_at_the_same_instant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_sizes_and_instants, setup, teardown),
+        cmocka_unit_test(test_reference_order_across_forgotten_groups),
+        cmocka_unit_test(test_reference_order_in_long_buckets),
+        cmocka_unit_test(test_reference_order_at_neighbouring_instants),
         cmocka_unit_test_setup_teardown(test_skewed_far_layout_pops_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rearming_far_timers_keeps_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_reports_a_broken_queue, setup, teardown),
