@@ -286,7 +286,9 @@ sim_packet *sim_packet_new_split(sim_world *w, const uint8_t *head, size_t hlen,
         return p;
     }
     if (hlen > SIM_PACKET_MAX || tlen > SIM_PACKET_MAX - hlen) {
-        packet_check(w, hlen + tlen); /* fails the world, naming the length */
+        /* Not packet_check(hlen + tlen): the sum may wrap to a small length. */
+        sim_world_fail(w, "packet of %zu + %zu bytes exceeds the largest datagram (%u bytes)", hlen,
+                       tlen, SIM_PACKET_MAX);
         return NULL;
     }
     sim_packet *p = packet_make(w, hlen + tlen, SPLIT_REF_BYTES + hlen);
@@ -295,7 +297,8 @@ sim_packet *sim_packet_new_split(sim_world *w, const uint8_t *head, size_t hlen,
     p->split = 1;
     *split_of(p) = (split_ref){tail, (uint32_t)hlen};
     p->data = (uint8_t *)(p + 1) + SPLIT_REF_BYTES;
-    memcpy(p->data, head, hlen);
+    if (hlen) /* head may be NULL then: memcpy's arguments must not be */
+        memcpy(p->data, head, hlen);
     return p;
 }
 

@@ -274,8 +274,12 @@ static bool draw_key(void *ctx, const sim_link *l, int dir, const sim_packet *p,
      * most 80 in): a split packet's payload is not copied. */
     uint8_t head[80];
     size_t n = p->len < sizeof head ? p->len : sizeof head;
-    sim_packet_copy_out(p, 0, head, n);
-    if (!parse(head, p->len, &s))
+    const uint8_t *b = p->data; /* in place when those bytes are contiguous: no copy */
+    if (sim_packet_head_len(p) < n) {
+        sim_packet_copy_out(p, 0, head, n);
+        b = head;
+    }
+    if (!parse(b, p->len, &s))
         return false;
     if (s.flags & TCP_SYN)
         isn_learn(d, &s);

@@ -431,6 +431,32 @@ static void test_split_addresses_and_bounds(void **state)
     sim_packet_free(w, whole);
 }
 
+/* Hostile lengths: a head and tail whose sum wraps size_t are refused and
+ * fail the world (NULL always means a failed world); a split packet with
+ * no head at all (head NULL, hlen 0) reads every byte from its tail. */
+static void test_split_hostile_lengths(void **state)
+{
+    sim_world *w = *state;
+    uint8_t d[20] = {0};
+    assert_null(sim_packet_new_split(w, d, 20, tail_bytes, SIZE_MAX - 9)); /* sum: 10 */
+    assert_non_null(strstr(sim_world_error(w), "exceeds the largest datagram"));
+    assert_int_equal(sim_packets_in_use(w), 0);
+
+    sim_world *v = sim_world_new(6);
+    sim_packet *p = sim_packet_new_split(v, NULL, 0, tail_bytes, 40);
+    assert_non_null(p);
+    assert_int_equal(sim_packet_head_len(p), 0);
+    uint8_t got[40];
+    sim_packet_copy_out(p, 0, got, sizeof got);
+    assert_memory_equal(got, tail_bytes, sizeof got);
+    const uint8_t *a = tail_bytes + 12;
+    assert_int_equal(sim_packet_src(p),
+                     (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3]);
+    sim_packet_free(v, p);
+    assert_string_equal(sim_world_error(v), "");
+    sim_world_free(v);
+}
+
 /* Packets still split when the world goes are freed with it, their tails
  * untouched (ASan: nothing leaked, nothing read). */
 static void test_world_free_frees_split_packets(void **state)
@@ -498,6 +524,7 @@ int main(void)
         T(test_split_clone_and_writable),
         T(test_split_slot_is_a_heads_and_is_reused),
         T(test_split_addresses_and_bounds),
+        T(test_split_hostile_lengths),
         T(test_world_free_frees_split_packets),
         T(test_trace_shows_the_whole_split_datagram),
     };

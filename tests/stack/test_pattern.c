@@ -299,6 +299,121 @@ static void a_bad_pattern_is_refused(void **state)
     tcp_stack_free(s);
 }
 
+/* The two environments were handed the same datagrams, byte for byte. */
+static void same_datagrams(const fx *a, const fx *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        assert_int_equal(a->out[i].len, b->out[i].len);
+        assert_memory_equal(a->out[i].bytes, b->out[i].bytes, a->out[i].len);
+    }
+}
+
+/* Moves c to sequence numbers just below 2^32: SND.UNA 0xfffffa01. */
+static void fx_near_wrap(tcp_conn *c)
+{
+    tcp_conn_init_seq(c, 0xfffffa00u);
+    c->snd_una = c->snd_nxt = c->snd_max = c->snd_buf_seq;
+}
+
+/* As an ACK of n more bytes would move the queue (and, acknowledging
+ * everything sent, stop the retransmission timer). */
+static void fx_acked(tcp_conn *c, uint32_t n)
+{
+    tcp_sndq_consume(c, n);
+    c->snd_buf_seq += n;
+    c->snd_una += n;
+    if (c->snd_una == c->snd_max)
+        tcp_timer_stop(c, TCP_TIMER_RTX);
+}
+
+/* Sequence numbers that wrap past 2^32 in the middle of a segment, a phase
+ * far past the period, an acknowledgement of part of the count, bytes
+ * queued behind it that fill the send buffer to the byte, the RTO's
+ * retransmissions and the FIN: every datagram is the one a copy of the
+ * same bytes sent with tcp_send gives. */
+static void a_count_across_the_sequence_wrap_matches_a_copy(void **state)
+{
+    (void)state;
+    const uint32_t phase = 0xfffffff0u; /* past the period: bytes[(phase + k) % 26] */
+    uint8_t copy[2500];
+    for (size_t i = 0; i < sizeof copy; i++)
+        copy[i] = pat_at((uint64_t)phase + i);
+    for (const char *const *prof = (const char *const[]){"rfc9293", "linux", "bsd", NULL}; *prof;
+         prof++) {
+        fx cp = {0}, sp = {0};
+        tcp_sock_id a, b;
+        tcp_stack *sa = fx_stack(&cp, COPYING, *prof, &a);
+        tcp_stack *sb = fx_stack(&sp, SPLITTING, *prof, &b);
+        tcp_conn *ca = fx_conn(sa, a), *cb = fx_conn(sb, b);
+        fx_near_wrap(ca);
+        fx_near_wrap(cb);
+        assert_int_equal(tcp_send(sa, a, copy, sizeof copy), 2500);
+        assert_int_equal(tcp_send_pattern(sb, b, &pat, phase, sizeof copy), 2500);
+        assert_int_equal(sp.nsplit, 3);
+        same_datagrams(&cp, &sp);
+        fx_acked(ca, 1000); /* SND.UNA 0xfffffde9, the queue ending past 2^32 */
+        fx_acked(cb, 1000);
+        assert_true(cb->snd_pat);
+        /* Exactly the buffer's room: the three bytes fit, a fourth does not. */
+        ca->sndbuf = cb->sndbuf = 1503;
+        assert_int_equal(tcp_send(sa, a, "XYZ", 3), 3);
+        assert_int_equal(tcp_send(sb, b, "XYZ", 3), 3);
+        assert_false(cb->snd_pat);
+        assert_int_equal(tcp_send(sb, b, "W", 1), TCP_EAGAIN);
+        assert_int_equal(tcp_send_pattern(sb, b, &pat, 0, 1), TCP_EAGAIN);
+        uint8_t got[1503];
+        tcp_sndq_copy_out(cb, 0, got, sizeof got);
+        assert_memory_equal(got, copy + 1000, 1500);
+        assert_memory_equal(got + 1500, "XYZ", 3);
+        assert_int_equal(tcp_shutdown(sa, a), TCP_OK);
+        assert_int_equal(tcp_shutdown(sb, b), TCP_OK);
+        size_t before = sp.n;
+        cp.now += H_S(5); /* the RTO (or a loss probe first): each resends */
+        sp.now += H_S(5);
+        tcp_stack_on_time(sa);
+        tcp_stack_on_time(sb);
+        assert_true(sp.n > before);
+        same_datagrams(&cp, &sp);
+        tcp_stack_free(sa);
+        tcp_stack_free(sb);
+    }
+}
+
+/* A count acknowledged across 2^32 to its last byte, then pattern bytes
+ * again: a fresh count at the new phase, no ring in between; a window
+ * probe (zero window) reads its one byte from the count. */
+static void a_count_refills_after_the_wrap_and_probes_a_zero_window(void **state)
+{
+    (void)state;
+    fx f = {0};
+    tcp_sock_id id;
+    tcp_stack *s = fx_stack(&f, SPLITTING, "rfc9293", &id);
+    tcp_conn *c = fx_conn(s, id);
+    fx_near_wrap(c);
+    assert_int_equal(tcp_send_pattern(s, id, &pat, 3, 2000), 2000);
+    fx_acked(c, 2000);
+    assert_false(c->snd_pat);
+    assert_int_equal(c->sndq.len, 0);
+    c->snd_wnd = 0;
+    size_t before = f.n;
+    assert_int_equal(tcp_send_pattern(s, id, &pat, 2003, 500), 500);
+    assert_true(c->snd_pat);
+    assert_int_equal(f.n, before); /* nothing fits the window */
+    for (int i = 0; i < 4 && f.n == before; i++) {
+        f.now += H_S(2);
+        tcp_stack_on_time(s);
+    }
+    assert_true(f.n > before); /* the persist timer's probe */
+    tcp_seg g;
+    const dgram *probe = &f.out[f.n - 1];
+    assert_int_equal(tcp_wire_parse(probe->bytes, probe->len, &g), TCP_WIRE_OK);
+    assert_int_equal(g.seq, c->snd_una);
+    assert_int_equal(g.len, 1);
+    assert_int_equal(g.payload[0], pat_at(2003));
+    tcp_stack_free(s);
+}
+
 /* ---- Over sim/net: whole transfers -------------------------------------- */
 
 /* Reads everything B has into got; returns the running count. */
@@ -370,6 +485,8 @@ int main(void)
         cmocka_unit_test(without_split_or_a_contiguous_run_the_payload_is_copied),
         cmocka_unit_test(mixed_writes_make_a_ring_of_the_same_bytes),
         cmocka_unit_test(a_bad_pattern_is_refused),
+        cmocka_unit_test(a_count_across_the_sequence_wrap_matches_a_copy),
+        cmocka_unit_test(a_count_refills_after_the_wrap_and_probes_a_zero_window),
         cmocka_unit_test(a_pattern_transfer_with_losses_in_every_profile),
     };
     return cmocka_run_group_tests(tests, pat_setup, NULL);
