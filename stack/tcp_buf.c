@@ -302,29 +302,36 @@ static uint32_t pattern_run_max(const tcp_pattern *p)
     return p->len - p->period + 1;
 }
 
-/* Copies n bytes of p from phase on, a contiguous run at a time. */
+/* The next contiguous run of at most n bytes of p from *phase: returns its
+ * length and stores where it starts in *run; *phase moves past it. */
+static uint32_t pattern_next(const tcp_pattern *p, uint32_t *phase, uint32_t n, const uint8_t **run)
+{
+    uint32_t at = *phase % p->period;
+    uint32_t k = n < pattern_run_max(p) ? n : pattern_run_max(p);
+    *run = p->bytes + at;
+    *phase = at + k;
+    return k;
+}
+
+/* Copies n bytes of p from phase on. */
 static void pattern_copy(const tcp_pattern *p, uint32_t phase, uint8_t *dst, uint32_t n)
 {
-    while (n) {
-        uint32_t at = phase % p->period;
-        uint32_t k = n < pattern_run_max(p) ? n : pattern_run_max(p);
-        memcpy(dst, p->bytes + at, k);
-        dst += k;
-        n -= k;
-        phase = at + k;
+    const uint8_t *run;
+    for (uint32_t k; n; dst += k, n -= k) {
+        k = pattern_next(p, &phase, n, &run);
+        memcpy(dst, run, k);
     }
 }
 
 /* Appends n bytes of p from phase on to a ring with room for them. */
 static void pattern_push(tcp_ring *r, const tcp_pattern *p, uint32_t phase, uint32_t n)
 {
-    while (n) {
-        uint32_t at = phase % p->period;
-        uint32_t k = n < pattern_run_max(p) ? n : pattern_run_max(p);
-        uint32_t took = tcp_ring_push(r, p->bytes + at, k);
+    const uint8_t *run;
+    for (uint32_t k; n; n -= k) {
+        k = pattern_next(p, &phase, n, &run);
+        uint32_t took = tcp_ring_push(r, run, k);
         assert(took == k);
-        n -= took;
-        phase = at + took;
+        (void)took;
     }
 }
 

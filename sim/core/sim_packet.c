@@ -322,16 +322,10 @@ const uint8_t *sim_flat_bytes(sim_flat *f, const sim_packet *p)
 {
     if (!p->split)
         return p->data;
-    if (f->cap < p->len) {
-        size_t cap = f->cap ? f->cap : 2048;
-        while (cap < p->len)
-            cap *= 2;
-        uint8_t *buf = realloc(f->buf, cap);
-        if (!buf)
-            return NULL;
-        f->buf = buf;
-        f->cap = cap;
-    }
+    uint8_t *buf = sim_grow(f->buf, &f->cap, p->len, 1);
+    if (!buf)
+        return NULL;
+    f->buf = buf;
     sim_packet_copy_out(p, 0, f->buf, p->len);
     return f->buf;
 }

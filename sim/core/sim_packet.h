@@ -81,7 +81,7 @@ void sim_packet_copy_out(const sim_packet *p, size_t off, uint8_t *dst, size_t n
  * shown and is reused, so a steady flow allocates nothing. */
 typedef struct sim_flat {
     uint8_t *buf;
-    size_t cap;
+    uint32_t cap;
 } sim_flat;
 /* The whole datagram p: p->data itself, or (split) a copy in f, valid
  * until f is next used or freed. NULL only when f cannot grow (out of
