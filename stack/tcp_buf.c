@@ -296,10 +296,12 @@ static uint32_t pattern_at(const tcp_pattern *p, uint32_t phase, uint32_t off)
     return (uint32_t)(((uint64_t)phase + off) % p->period);
 }
 
-/* The longest run read contiguously from any start in the first period. */
-static uint32_t pattern_run_max(const tcp_pattern *p)
+/* How many bytes read contiguously from at (< period): to the end of the
+ * stored bytes, at least len - period + 1 (tcp.h); a pattern of one period
+ * (len == period) still gives runs to its end rather than byte by byte. */
+static uint32_t pattern_run(const tcp_pattern *p, uint32_t at)
 {
-    return p->len - p->period + 1;
+    return p->len - at;
 }
 
 /* The next contiguous run of at most n bytes of p from *phase: returns its
@@ -307,7 +309,7 @@ static uint32_t pattern_run_max(const tcp_pattern *p)
 static uint32_t pattern_next(const tcp_pattern *p, uint32_t *phase, uint32_t n, const uint8_t **run)
 {
     uint32_t at = *phase % p->period;
-    uint32_t k = n < pattern_run_max(p) ? n : pattern_run_max(p);
+    uint32_t k = n < pattern_run(p, at) ? n : pattern_run(p, at);
     *run = p->bytes + at;
     *phase = at + k;
     return k;
@@ -352,9 +354,10 @@ void tcp_sndq_consume(tcp_conn *c, uint32_t n)
 
 const uint8_t *tcp_sndq_pattern_run(const tcp_conn *c, uint32_t off, uint32_t n)
 {
-    if (!c->snd_pat || (uint64_t)off + n > c->sndq.len || n > pattern_run_max(c->sndq.pat))
+    if (!c->snd_pat || (uint64_t)off + n > c->sndq.len)
         return NULL;
-    return c->sndq.pat->bytes + pattern_at(c->sndq.pat, c->sndq.head, off);
+    uint32_t at = pattern_at(c->sndq.pat, c->sndq.head, off);
+    return n <= pattern_run(c->sndq.pat, at) ? c->sndq.pat->bytes + at : NULL;
 }
 
 void tcp_sndq_copy_out(const tcp_conn *c, uint32_t off, uint8_t *dst, uint32_t n)

@@ -212,6 +212,34 @@ static void without_split_or_a_contiguous_run_the_payload_is_copied(void **state
     tcp_stack_free(sc);
 }
 
+/* A pattern of one period still lends a segment that ends inside its
+ * stored bytes (phase 3, 20 bytes), and copies one that wraps past them
+ * (phase 23, 20 bytes) with every byte in place. */
+static void a_one_period_pattern_lends_what_fits_and_copies_the_wrap(void **state)
+{
+    (void)state;
+    static const uint8_t one_period[PERIOD] = "abcdefghijklmnopqrstuvwxyz";
+    const tcp_pattern short_pat = {one_period, PERIOD, PERIOD};
+    fx f = {0};
+    tcp_sock_id id;
+    tcp_stack *s = fx_stack(&f, SPLITTING, "rfc9293", &id);
+    assert_int_equal(tcp_send_pattern(s, id, &short_pat, 3, 20), 20);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.nsplit, 1);
+    assert_ptr_equal(f.out[0].tail, one_period + 3);
+    assert_int_equal(tcp_send_pattern(s, id, &short_pat, 23, 20), 20);
+    assert_int_equal(f.n, 2);
+    assert_int_equal(f.nsplit, 1);
+    for (size_t i = 0; i < 2; i++) {
+        tcp_seg g;
+        assert_int_equal(tcp_wire_parse(f.out[i].bytes, f.out[i].len, &g), TCP_WIRE_OK);
+        assert_int_equal(g.len, 20);
+        for (uint32_t k = 0; k < g.len; k++)
+            assert_int_equal(g.payload[k], pat_at(3 + (g.seq - 1001) + k));
+    }
+    tcp_stack_free(s);
+}
+
 /* Ordinary bytes behind queued pattern bytes make the count a ring holding
  * the same bytes, then the bytes; a pattern call behind ring bytes, or one
  * whose phase does not continue the count, joins the ring; a count that
@@ -483,6 +511,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pattern_segments_are_the_copied_bytes_segments),
         cmocka_unit_test(without_split_or_a_contiguous_run_the_payload_is_copied),
+        cmocka_unit_test(a_one_period_pattern_lends_what_fits_and_copies_the_wrap),
         cmocka_unit_test(mixed_writes_make_a_ring_of_the_same_bytes),
         cmocka_unit_test(a_bad_pattern_is_refused),
         cmocka_unit_test(a_count_across_the_sequence_wrap_matches_a_copy),
