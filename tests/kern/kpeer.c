@@ -154,8 +154,8 @@ tcp_state kp_state(kpeer *p)
     return rc == 1 ? d.state : TCP_CLOSED;
 }
 
-/* Lines of a file containing `needle`. */
-static int count_lines(const char *path, const char *needle)
+/* Lines of a file containing `needle` and `also`. */
+static int count_lines(const char *path, const char *needle, const char *also)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -163,14 +163,16 @@ static int count_lines(const char *path, const char *needle)
     char line[1024];
     int n = 0;
     while (fgets(line, sizeof line, f))
-        n += strstr(line, needle) != NULL;
+        n += strstr(line, needle) != NULL && strstr(line, also) != NULL;
     fclose(f);
     return n;
 }
 
-int kp_count_netns_mounts(void)
+int kp_count_netns_mounts(long pid)
 {
-    return count_lines("/proc/self/mountinfo", " net:[");
+    char at[96];
+    snprintf(at, sizeof at, " %s/%s%ld-", KERN_NETNS_DIR, KERN_NS_PREFIX, pid);
+    return count_lines("/proc/self/mountinfo", " net:[", at);
 }
 
 int kp_count_names(long pid)
@@ -219,7 +221,7 @@ bool kp_gone(const char *name, uint64_t id)
         print_error("%s still exists\n", path);
         gone = false;
     }
-    if (count_lines("/proc/self/mountinfo", mnt) != 0) {
+    if (count_lines("/proc/self/mountinfo", mnt, "") != 0) {
         print_error("namespace %s is still mounted\n", mnt + 1);
         gone = false;
     }

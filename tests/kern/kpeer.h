@@ -73,7 +73,9 @@ tcp_state kp_state(kpeer *p);
 bool kp_gone(const char *name, uint64_t id);
 /* Names under /run/netns made by process `pid`. */
 int kp_count_names(long pid);
-/* nsfs mounts of network namespaces in this process's mount table. */
-int kp_count_netns_mounts(void);
+/* nsfs mounts of network namespaces in this process's mount table at names
+ * made by process `pid` (another checkout's kernel tests, running at the
+ * same time, mount names of their own). */
+int kp_count_netns_mounts(long pid);
 
 #endif

@@ -90,7 +90,9 @@ static void inside_is_what_was_asked(void **state)
     snprintf(cfg.sysctls[cfg.nsysctls].name, 64, "net.ipv4.tcp_fin_timeout");
     snprintf(cfg.sysctls[cfg.nsysctls++].value, 64, "17"); /* after the profile's 60 */
     kpeer p;
+    int mounts = kp_count_netns_mounts(getpid());
     kp_open(&p, &cfg, 40000, 80);
+    assert_int_equal(kp_count_netns_mounts(getpid()), mounts + 1); /* its name, mounted */
     expect_sysctl(p.ns, "net.ipv4.tcp_fin_timeout", "17");
     expect_sysctl(p.ns, "net.ipv4.conf." KERN_TUN_NAME ".rp_filter", "0");
     expect_sysctl(p.ns, "net.ipv4.conf.all.rp_filter", "0");
@@ -268,7 +270,7 @@ static void rfc9293_profile_has_no_sysctl_for_no_fin_wait_2_timeout(void **state
 static void bad_config_is_refused_and_leaves_nothing(void **state)
 {
     (void)state;
-    int names = kp_count_names(getpid()), mounts = kp_count_netns_mounts();
+    int names = kp_count_names(getpid()), mounts = kp_count_netns_mounts(getpid());
     kern_config cfg;
     kp_config(&cfg);
     cfg.kernel_addr = 0xc0a80102u; /* 192.168.1.2: not the test range */
@@ -303,14 +305,14 @@ static void bad_config_is_refused_and_leaves_nothing(void **state)
     assert_int_equal(kern_ns_open(&cfg, &ns, err, sizeof err), -1);
     assert_non_null(strstr(err, "outside the test ranges"));
     assert_int_equal(kp_count_names(getpid()), names);
-    assert_int_equal(kp_count_netns_mounts(), mounts);
+    assert_int_equal(kp_count_netns_mounts(getpid()), mounts);
 }
 
 /* Fails after the namespace and the device exist: all of it goes. */
 static void error_after_creation_removes_namespace(void **state)
 {
     (void)state;
-    int names = kp_count_names(getpid()), mounts = kp_count_netns_mounts();
+    int names = kp_count_names(getpid()), mounts = kp_count_netns_mounts(getpid());
     kern_config cfg;
     kp_config(&cfg);
     snprintf(cfg.sysctls[cfg.nsysctls].name, 64, "net.ipv4.tcp_no_such_knob");
@@ -323,7 +325,7 @@ static void error_after_creation_removes_namespace(void **state)
     assert_non_null(strstr(err, "net.ipv4.tcp_no_such_knob"));
     assert_non_null(strstr(err, "No such file"));
     assert_int_equal(kp_count_names(getpid()), names);
-    assert_int_equal(kp_count_netns_mounts(), mounts);
+    assert_int_equal(kp_count_netns_mounts(getpid()), mounts);
 }
 
 /* The datapath check can fail: with echo requests ignored no reply comes,
@@ -331,7 +333,7 @@ static void error_after_creation_removes_namespace(void **state)
 static void silent_datapath_fails_the_open(void **state)
 {
     (void)state;
-    int names = kp_count_names(getpid()), mounts = kp_count_netns_mounts();
+    int names = kp_count_names(getpid()), mounts = kp_count_netns_mounts(getpid());
     kern_config cfg;
     kp_config(&cfg);
     snprintf(cfg.sysctls[cfg.nsysctls].name, 64, "net.ipv4.icmp_echo_ignore_all");
@@ -346,7 +348,7 @@ static void silent_datapath_fails_the_open(void **state)
     assert_non_null(strstr(err, "no echo reply"));
     assert_true(took_ms >= 200 && took_ms < 1000);
     assert_int_equal(kp_count_names(getpid()), names);
-    assert_int_equal(kp_count_netns_mounts(), mounts);
+    assert_int_equal(kp_count_netns_mounts(getpid()), mounts);
 }
 
 /* A child opens a namespace, reports its name, then does `how`. */
