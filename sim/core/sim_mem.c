@@ -7,8 +7,8 @@
  * which later allocations are cut in address order. The pad is an int, so
  * a reservation past 1 GiB takes several growths, forced by probes just
  * under the mmap threshold (raised to its 32 MiB maximum meanwhile).
- * madvise(MADV_HUGEPAGE) then marks the first half of the range
- * (HUGE_SHARE_DIVISOR says why only that) so the kernel backs it with 2 MiB
+ * madvise(MADV_HUGEPAGE) then marks the range, or only its first half
+ * below WHOLE_FROM (which says why), so the kernel backs it with 2 MiB
  * pages as it is first touched (transparent huge pages in "madvise" mode,
  * the common default); the 2 MiB around each probe's header, touched before
  * the advice, stay in small pages (one in fifteen). M_TRIM_THRESHOLD -1
@@ -40,17 +40,21 @@
 #define MAX_THRESHOLD (32 << 20)  /* glibc's largest M_MMAP_THRESHOLD */
 #define DEFAULT_PAD   (128 << 10) /* glibc's starting values for both */
 
-/* The share of a reservation advised for huge pages: its first half. A
- * 2 MiB page counts whole in the resident set once any byte of it is
- * touched, and the heap's top at its peak lies inside a page partly used:
- * advised up to there, 0 to 2 MiB more than the heap holds is resident, as
- * the heap's start falls (up to 6 % of the race's peak at K = 10,000). The
- * caller's figure is its estimate of its peak, so the heap surely passes
- * half of it (the race, bench/race, reaches two thirds of its reservation
- * at every size), and its top then lies above the advised part, in small
- * pages: nothing is rounded up. Where the use stays under half, one partly
- * used page is the most it costs, as before. */
-#define HUGE_SHARE_DIVISOR 2u
+/* Which part of a reservation is advised for huge pages. A 2 MiB page
+ * counts whole in the resident set once any byte of it is touched, and the
+ * heap's top at its peak lies inside a page partly used: advised up to
+ * there, 0 to 2 MiB more than the heap holds is resident, as the heap's
+ * start falls (up to 6 % of the race's peak at K = 10,000). From
+ * WHOLE_FROM on, that page is under 1 % of the reservation, and every page
+ * left small costs time (the race at K = 100,000: 1.11-1.15 s of user time
+ * advised half, 0.81-0.92 whole), so the whole range is advised. Below,
+ * only the first half is: the caller's figure is its estimate of its peak,
+ * so the heap surely passes half of it (the race, bench/race, reaches two
+ * thirds of its reservation at every size), and its top then lies above
+ * the advised part, in small pages: nothing is rounded up. Where the use
+ * stays under half, one partly used page is the most it costs, as when the
+ * whole is advised. */
+#define WHOLE_FROM ((size_t)256 << 20)
 
 /* The largest reservation asked for so far. The heap is the process's:
  * a simulation announcing as many hosts as an earlier one (a loop of
@@ -102,7 +106,7 @@ void sim_mem_reserve(size_t bytes)
     mallopt(M_MMAP_THRESHOLD, DEFAULT_PAD);
     if (lo == (char *)-1 || hi == (char *)-1 || hi <= lo)
         return;
-    size_t share = bytes / HUGE_SHARE_DIVISOR;
+    size_t share = bytes >= WHOLE_FROM ? bytes : bytes / 2;
     uintptr_t end = (size_t)(hi - lo) < share ? (uintptr_t)hi : (uintptr_t)lo + share;
     uintptr_t a = ((uintptr_t)lo + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
     uintptr_t b = end & ~(HUGE_PAGE - 1);

@@ -5,12 +5,13 @@
  * after run in one process) grows the heap no further; only what a larger
  * request adds is reserved. Where the mechanism is missing (a sanitizer's
  * allocator never moves the break) every call does nothing and the checks
- * hold trivially. Only the first half of a reservation is advised for huge
- * pages, so the heap's top at its peak, past that half, is not rounded up
- * to a 2 MiB page.
+ * hold trivially. A reservation under 256 MiB is advised for huge pages in
+ * its first half only, so the heap's top at its peak, past that half, is
+ * not rounded up to a 2 MiB page; a larger one is advised whole.
  */
 #define _DEFAULT_SOURCE
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -24,6 +25,8 @@
 #include "sim_mem.h"
 
 #define MIB ((size_t)1 << 20)
+
+static bool mechanism; /* the first reservation moved the break */
 
 static size_t break_moved(size_t bytes)
 {
@@ -45,7 +48,8 @@ static void test_repeated_reservation_grows_nothing(void **state)
         assert_int_equal(break_moved(64 * MIB), 0);
     assert_int_equal(break_moved(32 * MIB), 0);
     size_t more = break_moved(128 * MIB);
-    if (first > 0) /* the mechanism is there */
+    mechanism = first > 0;
+    if (mechanism)
         assert_true(more >= 64 * MIB && more < 128 * MIB);
     else
         assert_int_equal(more, 0);
@@ -80,30 +84,49 @@ static size_t advised_within(uintptr_t lo, uintptr_t hi, uintptr_t *top)
     return total;
 }
 
-/* 1 GiB asked, 896 MiB past what was reserved (enough to move the break
- * past the room earlier reservations left in the top): of the range the
- * break moved by, nothing past the first 448 MiB is advised, and where
- * huge pages exist (the call advised anything) that first half is, less
- * the 2 MiB pages its ends cut. Virtual memory only: nothing is touched
- * but the probes' headers. */
-static void test_only_the_first_half_is_advised(void **state)
+/* Reserves `more` past the largest earlier request (`*total`), checks the
+ * break moved where the mechanism exists, and returns the bytes advised
+ * within the range it moved by and (in *end) where the advice ends, as
+ * an offset from the range's start. */
+static size_t reserve_more(size_t *total, size_t more, size_t *end)
 {
-    (void)state;
     char *lo = sbrk(0);
-    sim_mem_reserve(1024 * MIB);
+    *total += more;
+    sim_mem_reserve(*total);
     char *hi = sbrk(0);
+    if (mechanism)
+        assert_true((size_t)(hi - lo) >= more);
     uintptr_t top;
     size_t advised = advised_within((uintptr_t)lo, (uintptr_t)hi, &top);
-    assert_true(top <= (uintptr_t)lo + 448 * MIB);
+    *end = top - (uintptr_t)lo;
+    return advised;
+}
+
+/* 240 MiB past what was reserved (under 256 MiB): nothing past its first
+ * half is advised, so the heap's top at a peak past that half is in small
+ * pages; where huge pages exist (the call advised anything), that first
+ * half is, less the 2 MiB pages its ends cut. Then 1 GiB more: advised
+ * whole, the page a top rounds up under 1 % of it. Virtual memory only:
+ * nothing is touched but the probes' headers. */
+static void test_small_reservations_advise_their_first_half(void **state)
+{
+    (void)state;
+    size_t total = 128 * MIB, end; /* the first test's largest */
+    size_t advised = reserve_more(&total, 240 * MIB, &end);
+    assert_true(end <= 120 * MIB);
     if (advised > 0)
-        assert_true(advised >= 448 * MIB - 4 * MIB);
+        assert_true(advised >= 120 * MIB - 4 * MIB);
+    advised = reserve_more(&total, 1024 * MIB, &end);
+    assert_true(end <= 1024 * MIB);
+    if (advised > 0)
+        assert_true(advised >= 1024 * MIB - 4 * MIB);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_repeated_reservation_grows_nothing),
-        cmocka_unit_test(test_only_the_first_half_is_advised),
+        cmocka_unit_test(test_small_reservations_advise_their_first_half),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
