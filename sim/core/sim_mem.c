@@ -46,7 +46,7 @@
  * there, 0 to 2 MiB more than the heap holds is resident, as the heap's
  * start falls (up to 6 % of the race's peak at K = 10,000). From
  * WHOLE_FROM on, that page is under 1 % of the reservation, and every page
- * left small costs time (the race at K = 100,000: 1.11-1.15 s of user time
+ * left small costs time (the race at K = 100,000: 1.13-1.15 s of user time
  * advised half, 0.81-0.92 whole), so the whole range is advised. Below,
  * only the first half is: the caller's figure is its estimate of its peak,
  * so the heap surely passes half of it (the race, bench/race, reaches two
