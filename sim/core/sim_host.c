@@ -208,6 +208,14 @@ static void trace_send(sim_host *h, sim_trace_kind kind, sim_drop_reason reason,
     sim_world_trace_packet(h->world, &rec, p);
 }
 
+void sim_host_route_seed(sim_host *h, const sim_host *to, uint32_t link_id)
+{
+    if (h->route_link != SIM_NO_ID)
+        return;
+    h->route_addr = to->addr;
+    h->route_link = link_id;
+}
+
 void sim_host_send(sim_host *h, sim_packet *p)
 {
     sim_world *w = h->world;

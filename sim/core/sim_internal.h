@@ -38,23 +38,56 @@ uint64_t sim_hash_name(const char *name); /* FNV-1a, 64 bits */
  * only ids: the caller says how to hash an id and whether an id matches a
  * key, so one structure serves hosts by name, hosts by address and links by
  * host pair. Lookups never depend on where objects sit in memory.
+ *
+ * Ids are added in order, 0, 1, 2, ... (every host is in both host indexes,
+ * every link in the link index, each added as it is made), so an index of n
+ * ids holds exactly 0 to n - 1. Two things follow. Growth rehashes the ids
+ * in that order, reading the objects in the order they were made, not in
+ * the order of their slots. And with 2^k slots an id is below 2^(k - 1), so
+ * id + 1 fits the slot's low k bits and the 32 - k bits above (at least
+ * one: there are at most 2^31 slots) are free; they hold the same bits of
+ * the high word of the id's hash, a tag recomputed on growth. A find calls
+ * `match` only on ids whose tag agrees with the key's: a duplicate check
+ * (a find that fails) seldom reads an object, a find that succeeds mostly
+ * reads only the one it returns. The tag takes no memory.
  */
 typedef struct sim_index {
-    uint32_t *slots; /* id + 1; 0 marks an empty slot */
+    uint32_t *slots; /* sim_index_slot(mask, hash, id); 0 marks an empty slot */
     uint32_t mask;   /* slot count - 1 (a power of two), or 0 before the first add */
-    uint32_t used;
+    uint32_t used;   /* ids 0 to used - 1 are in the index */
 } sim_index;
+
+#define SIM_INDEX_MAX_SLOTS ((uint32_t)1 << 31)
+#define SIM_INDEX_MAX_IDS   (SIM_INDEX_MAX_SLOTS / 2)
+
+/* A slot's content for `id` (below (mask + 1) / 2) whose hash is `hash`:
+ * id + 1 in the bits of `mask`, the tag (the high word's bits above them)
+ * in the rest; never 0. */
+static inline uint32_t sim_index_slot(uint32_t mask, uint64_t hash, uint32_t id)
+{
+    return ((uint32_t)(hash >> 32) & ~mask) | (id + 1);
+}
+
+/* The id a non-empty slot holds. */
+static inline uint32_t sim_index_slot_id(uint32_t mask, uint32_t slot)
+{
+    return (slot & mask) - 1;
+}
 
 typedef uint64_t (*sim_index_hash_fn)(const sim_world *w, uint32_t id);
 typedef bool (*sim_index_match_fn)(const sim_world *w, uint32_t id, const void *key);
 
-/* The id matching `key` (whose hash is `hash`), or SIM_NO_ID. */
+/* The id matching `key` (whose hash is `hash`), or SIM_NO_ID. `match` is
+ * called only on ids whose hash agrees with `hash` in the tag bits. */
 uint32_t sim_index_find(const sim_index *ix, uint64_t hash, sim_index_match_fn match,
                         const sim_world *w, const void *key);
 /* Makes room for `count` ids in all, so the adds up to that count cannot
- * fail. Returns 0, or -1 when out of memory (the index is unchanged). */
+ * fail; growing calls `rehash` once on each id present, in id order.
+ * Returns 0, or -1 when out of memory or `count` is past SIM_INDEX_MAX_IDS
+ * (the index is unchanged). */
 int sim_index_reserve(sim_index *ix, uint32_t count, sim_index_hash_fn rehash, const sim_world *w);
-/* Adds `id` (not already present); room must have been reserved. */
+/* Adds `id`, which must be ix->used (ids come in order); room must have
+ * been reserved. */
 void sim_index_add(sim_index *ix, uint64_t hash, uint32_t id);
 void sim_index_free(sim_index *ix);
 
@@ -97,12 +130,20 @@ struct sim_host {
     void *recv_ctx;
     const char *name; /* in the world's name chunks (sim_host.c): a name
                          takes its length, not SIM_NAME_MAX + 1 */
-    /* The last route found by sim_host_send: packets to route_addr leave on
-     * link route_link (SIM_NO_ID: none yet). Addresses, hosts and links
-     * never change or go away, so a route once found stays right; a miss
-     * (no route) is not kept, as a link may be added later. */
+    /* The last route found by sim_host_send, or the first link added to
+     * the host (sim_host_route_seed): packets to route_addr leave on link
+     * route_link (SIM_NO_ID: none yet). Addresses, hosts and links never
+     * change or go away, so a route once found stays right; a miss (no
+     * route) is not kept, as a link may be added later. */
     uint32_t route_addr, route_link;
 };
+
+/* Called by sim_link_add on each end of a new link `link_id` to `to`: a
+ * host without a route takes that one, the route sim_host_send would find
+ * for to's address (one host an address, one link a pair), so a host's
+ * first send to its first neighbour costs no lookup. A host with a route
+ * keeps it. */
+void sim_host_route_seed(sim_host *h, const sim_host *to, uint32_t link_id);
 
 /* A direction's counters: the first SIM_DC_INLINE, which a loss-free
  * link moves, live in the direction (32 bits each, carried into 64 on

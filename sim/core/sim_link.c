@@ -395,6 +395,8 @@ int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *
     dir_init(w, &l->dir[1], b, a, kba);
     w->nlinks++;
     sim_index_add(&w->link_by_pair, hash_pair(a->id, b->id), id);
+    sim_host_route_seed(a, b, id);
+    sim_host_route_seed(b, a, id);
     if (out)
         *out = l;
     return 0;

@@ -19,15 +19,17 @@
 #include <stddef.h>
 
 /* Grows the heap by about `bytes` now (untouched: no memory is used until
- * written), asks the kernel to back it with transparent huge pages, and
- * stops the C library from giving freed memory back (a trimmed top would
- * come back in small pages), both for the process's life; blocks of 128
- * KiB or more are mappings of their own from then on (sim_mem.c says
- * why). Below 8 MiB it does nothing. Call it before
- * the allocations it is for. The reservation is the process's: a call
- * asking no more than an earlier one does nothing, a larger one reserves
- * only the difference (so simulations made one after another, each
- * announcing its hosts, do not grow the heap each time). */
+ * written), asks the kernel to back it with transparent huge pages (below
+ * 256 MiB only its first half, the part a caller's estimate of its peak
+ * surely fills, so that no 2 MiB page is left partly used at the peak:
+ * sim_mem.c), and stops the C library from giving freed memory back (a
+ * trimmed top would come back in small pages), both for the process's
+ * life. Until the reserved room is used up, blocks of every size come from
+ * it (sim_mem.c says why). Below 8 MiB it does nothing. Call it before the
+ * allocations it is for. The reservation is the process's: a call asking
+ * no more than an earlier one does nothing, a larger one reserves only the
+ * difference (so simulations made one after another, each announcing its
+ * hosts, do not grow the heap each time). */
 void sim_mem_reserve(size_t bytes);
 
 #endif

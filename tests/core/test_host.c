@@ -17,6 +17,7 @@
 
 #include "core_test_ip.h"
 #include "sim_host.h"
+#include "sim_internal.h" /* the route each host remembers */
 #include "sim_link.h"
 #include "sim_world.h"
 
@@ -289,6 +290,42 @@ static void test_remembered_route_follows_the_destination(void **state)
     assert_string_equal(f->lines[4], "0.000000000 SEND host=0 link=1 dir=0 pkt=5 len=40");
 }
 
+/* A link added gives each end without a route the other end as its
+ * route; a host with one keeps it (A keeps B's when A-C comes). The
+ * routes so given answer as the lookup would: every send goes on the link
+ * between sender and destination, whichever route it starts from. */
+static void test_new_link_gives_its_ends_a_route(void **state)
+{
+    fx *f = *state;
+    sim_host *a, *b, *c;
+    three_hosts_a_b_linked(f, &a, &b, &c);
+    assert_int_equal(a->route_link, 0);
+    assert_int_equal(a->route_addr, IP(10, 0, 0, 2));
+    assert_int_equal(b->route_link, 0);
+    assert_int_equal(b->route_addr, IP(10, 0, 0, 1));
+    assert_int_equal(c->route_link, SIM_NO_ID);
+    sim_link_params p;
+    sim_link_params_default(&p);
+    sim_link_add(f->w, c, a, &p, &p, NULL);
+    assert_int_equal(a->route_link, 0); /* kept */
+    assert_int_equal(a->route_addr, IP(10, 0, 0, 2));
+    assert_int_equal(c->route_link, 1);
+    assert_int_equal(c->route_addr, IP(10, 0, 0, 1));
+    sim_host_set_receiver(a, receive, f);
+    sim_host_set_receiver(b, receive, f);
+    sim_host_set_receiver(c, receive, f);
+    sim_host_send(c, datagram(f->w, 0, IP(10, 0, 0, 1), 40));
+    sim_host_send(a, datagram(f->w, 0, IP(10, 0, 0, 3), 40));
+    sim_host_send(b, datagram(f->w, 0, IP(10, 0, 0, 1), 40));
+    sim_host_send(b, datagram(f->w, 0, IP(10, 0, 0, 3), 40)); /* no B-C link */
+    assert_int_equal(sim_world_run(f->w), SIM_RUN_IDLE);
+    assert_int_equal(f->received, 3);
+    assert_string_equal(f->lines[0], "0.000000000 SEND host=2 link=1 dir=0 pkt=1 len=40");
+    assert_string_equal(f->lines[1], "0.000000000 SEND host=0 link=1 dir=1 pkt=2 len=40");
+    assert_string_equal(f->lines[2], "0.000000000 SEND host=1 link=0 dir=1 pkt=3 len=40");
+    assert_string_equal(f->lines[3], "0.000000000 DROP host=1 pkt=4 len=40 reason=no_route");
+}
+
 static void test_delivery_without_receiver_is_dropped(void **state)
 {
     fx *f = *state;
@@ -337,6 +374,7 @@ int main(void)
         T(test_send_routes_by_destination),
         T(test_send_without_route_is_dropped),
         T(test_remembered_route_follows_the_destination),
+        T(test_new_link_gives_its_ends_a_route),
         T(test_delivery_without_receiver_is_dropped),
         T(test_report_goes_to_trace),
     };

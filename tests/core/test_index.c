@@ -1,0 +1,251 @@
+/*
+ * test_index — the contract of sim_index (sim_internal.h): an id added is
+ * found by its key and no other, at every size the index grows through;
+ * growth rehashes the ids in id order; the tag (hash bits kept in each
+ * slot's spare bits) spares calls to `match` and never hides an id, however
+ * hashes collide, including after growth has taken tag bits back; the slot
+ * layout leaves room for the largest id at every size up to the limit,
+ * which reserve refuses to pass.
+ *
+ * The objects here are the test's own: id i has key keys[i] and hash
+ * hashes[i], set by each test to force the collisions it wants.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "sim_internal.h"
+#include "sim_rng.h"
+
+#define MAX_IDS 5000u
+
+static uint32_t keys[MAX_IDS];
+static uint64_t hashes[MAX_IDS];
+static unsigned match_calls;
+static uint32_t rehash_next; /* the id the next rehash call must be for */
+
+static uint64_t rehash(const sim_world *w, uint32_t id)
+{
+    (void)w;
+    assert_int_equal(id, rehash_next); /* in id order */
+    rehash_next++;
+    return hashes[id];
+}
+
+static bool match(const sim_world *w, uint32_t id, const void *key)
+{
+    (void)w;
+    match_calls++;
+    return keys[id] == *(const uint32_t *)key;
+}
+
+/* Adds ids 0 to n - 1 as the core's callers do: room for one more, then
+ * the add. */
+static void add_all(sim_index *ix, uint32_t n)
+{
+    for (uint32_t id = 0; id < n; id++) {
+        rehash_next = 0;
+        assert_int_equal(sim_index_reserve(ix, id + 1, rehash, NULL), 0);
+        assert_true(rehash_next == 0 || rehash_next == id); /* none, or every id present */
+        sim_index_add(ix, hashes[id], id);
+    }
+    assert_int_equal(ix->used, n);
+}
+
+static uint32_t find(const sim_index *ix, uint64_t hash, uint32_t key)
+{
+    return sim_index_find(ix, hash, match, NULL, &key);
+}
+
+/* The tag bits a slot keeps at the index's current size. */
+static uint32_t tag_of(const sim_index *ix, uint64_t hash)
+{
+    return (uint32_t)(hash >> 32) & ~ix->mask;
+}
+
+static void test_empty_index_finds_nothing(void **state)
+{
+    (void)state;
+    sim_index ix = {0};
+    match_calls = 0;
+    assert_int_equal(find(&ix, 0, 0), SIM_NO_ID);
+    assert_int_equal(find(&ix, UINT64_MAX, 7), SIM_NO_ID);
+    assert_int_equal(match_calls, 0);
+    sim_index_free(&ix);
+    sim_index_free(&ix); /* freeing twice is harmless */
+}
+
+/* Well-spread hashes: every id found by its key at every size on the way
+ * to 5,000 ids (16 to 16,384 slots), keys never added not found, the index
+ * never more than half full. */
+static void test_every_id_found_as_it_grows(void **state)
+{
+    (void)state;
+    sim_index ix = {0};
+    for (uint32_t id = 0; id < MAX_IDS; id++) {
+        keys[id] = id * 7u + 3u;
+        hashes[id] = sim_hash_u64(keys[id]);
+    }
+    for (uint32_t n = 1; n <= MAX_IDS; n *= 2) {
+        sim_index_free(&ix);
+        add_all(&ix, n);
+        assert_true((uint64_t)n * 2 <= (uint64_t)ix.mask + 1);
+        for (uint32_t id = 0; id < n; id++)
+            assert_int_equal(find(&ix, hashes[id], keys[id]), id);
+        for (uint32_t k = 0; k < 100; k++) /* keys 7i + 4: never added */
+            assert_int_equal(find(&ix, sim_hash_u64(k * 7u + 4u), k * 7u + 4u), SIM_NO_ID);
+    }
+    sim_index_free(&ix);
+    add_all(&ix, MAX_IDS);
+    assert_int_equal(ix.mask + 1, 16384); /* the least power of two holding 10,000 */
+    for (uint32_t id = 0; id < MAX_IDS; id++)
+        assert_int_equal(find(&ix, hashes[id], keys[id]), id);
+    sim_index_free(&ix);
+}
+
+/* Eight ids with one home slot (one cluster of eight) whose tags differ:
+ * finding each calls `match` once, on itself, whatever its place in the
+ * cluster; a key whose tag none has calls it never, walking the whole
+ * cluster. */
+static void test_tag_spares_matches_in_a_cluster(void **state)
+{
+    (void)state;
+    sim_index ix = {0};
+    for (uint32_t id = 0; id < 8; id++) {
+        keys[id] = 100 + id;
+        hashes[id] = (uint64_t)id << 60 | 5u; /* high word id << 28: a tag bit at 16 slots */
+    }
+    add_all(&ix, 8);
+    assert_int_equal(ix.mask + 1, 16);
+    for (uint32_t id = 0; id < 8; id++) {
+        match_calls = 0;
+        assert_int_equal(find(&ix, hashes[id], keys[id]), id);
+        assert_int_equal(match_calls, 1);
+    }
+    match_calls = 0;
+    assert_int_equal(find(&ix, (uint64_t)9 << 60 | 5u, 999), SIM_NO_ID);
+    assert_int_equal(match_calls, 0);
+    /* The same tag as id 3 but another key: only id 3 is asked. */
+    match_calls = 0;
+    assert_int_equal(find(&ix, hashes[3], 999), SIM_NO_ID);
+    assert_int_equal(match_calls, 1);
+    sim_index_free(&ix);
+}
+
+/* Every id with the same 64-bit hash, all of whose bits are set (so the
+ * tag is all ones and the home slot the last, the cluster wrapping to the
+ * first): the tag hides none of them, `match` tells them apart, and the
+ * id bits are read back intact under a full tag. */
+static void test_equal_hashes_all_found(void **state)
+{
+    (void)state;
+    sim_index ix = {0};
+    enum { N = 300 };
+    for (uint32_t id = 0; id < N; id++) {
+        keys[id] = 5000 + id;
+        hashes[id] = UINT64_MAX;
+    }
+    add_all(&ix, N);
+    for (uint32_t id = 0; id < N; id++) {
+        match_calls = 0;
+        assert_int_equal(find(&ix, UINT64_MAX, keys[id]), id);
+        assert_true(match_calls >= 1 && match_calls <= N);
+    }
+    match_calls = 0;
+    assert_int_equal(find(&ix, UINT64_MAX, 1), SIM_NO_ID);
+    assert_int_equal(match_calls, N);
+    sim_index_free(&ix);
+}
+
+/* Tags are the hash bits above the mask, so each doubling takes one back:
+ * ids whose high words differ only in bits 4 to 9 have distinct tags at
+ * 16 slots and share them in eights at 128. Found right at every size,
+ * with `match` asked exactly about the ids sharing the key's tag at that
+ * size that the probe passes. */
+static void test_tags_recomputed_on_growth(void **state)
+{
+    (void)state;
+    sim_index ix = {0};
+    enum { N = 64 };
+    for (uint32_t id = 0; id < N; id++) {
+        keys[id] = 77 + id;
+        hashes[id] = (uint64_t)((uint32_t)id << 4 | 0xFFFFFC00u) << 32 | 3u; /* one home slot */
+    }
+    for (uint32_t n = 1; n <= N; n++) {
+        sim_index_free(&ix);
+        add_all(&ix, n);
+        for (uint32_t id = 0; id < n; id++) {
+            unsigned same_tag =
+                0; /* ids before it in the cluster (added earlier) sharing its tag */
+            for (uint32_t j = 0; j < id; j++)
+                same_tag += tag_of(&ix, hashes[j]) == tag_of(&ix, hashes[id]);
+            match_calls = 0;
+            assert_int_equal(find(&ix, hashes[id], keys[id]), id);
+            assert_int_equal(match_calls, same_tag + 1);
+        }
+    }
+    assert_int_equal(ix.mask + 1, 128);
+    sim_index_free(&ix);
+}
+
+/* At every size up to the limit, the largest id an index of that size
+ * holds (half the slots, less one) reads back from a slot whose tag is all
+ * ones, the tag keeps 32 - k bits (one at 2^31 slots) and no slot is 0. */
+static void test_slot_layout_at_every_size(void **state)
+{
+    (void)state;
+    for (unsigned k = 4; k <= 31; k++) {
+        uint32_t mask = (uint32_t)((1ull << k) - 1);
+        uint32_t top = (uint32_t)(1ull << (k - 1)) - 1; /* the largest id */
+        uint32_t s = sim_index_slot(mask, UINT64_MAX, top);
+        assert_int_equal(sim_index_slot_id(mask, s), top);
+        assert_int_equal(s & ~mask, ~mask);
+        assert_int_equal(__builtin_popcount(~mask), 32 - k);
+        assert_int_equal(sim_index_slot(mask, 0, 0), 1);
+        assert_int_equal(sim_index_slot_id(mask, sim_index_slot(mask, UINT64_MAX, 0)), 0);
+        /* Two hashes differing only in the tag's lowest bit differ in the slot. */
+        uint64_t h = (uint64_t)(mask + 1u) << 32;
+        assert_true(sim_index_slot(mask, h, top) != sim_index_slot(mask, 0, top));
+    }
+    assert_int_equal(SIM_INDEX_MAX_SLOTS, 1u << 31);
+    assert_int_equal(SIM_INDEX_MAX_IDS, 1u << 30);
+}
+
+/* Room past SIM_INDEX_MAX_IDS would need 2^32 slots: refused before any
+ * allocation, the index unchanged and still working. */
+static void test_reserve_refuses_past_the_limit(void **state)
+{
+    (void)state;
+    sim_index ix = {0};
+    assert_int_equal(sim_index_reserve(&ix, SIM_INDEX_MAX_IDS + 1, rehash, NULL), -1);
+    assert_int_equal(sim_index_reserve(&ix, UINT32_MAX, rehash, NULL), -1);
+    assert_null(ix.slots);
+    assert_int_equal(ix.mask, 0);
+    keys[0] = 1;
+    hashes[0] = sim_hash_u64(1);
+    add_all(&ix, 1);
+    uint32_t mask = ix.mask;
+    assert_int_equal(sim_index_reserve(&ix, SIM_INDEX_MAX_IDS + 1, rehash, NULL), -1);
+    assert_int_equal(ix.mask, mask);
+    assert_int_equal(find(&ix, hashes[0], 1), 0);
+    sim_index_free(&ix);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_index_finds_nothing),
+        cmocka_unit_test(test_every_id_found_as_it_grows),
+        cmocka_unit_test(test_tag_spares_matches_in_a_cluster),
+        cmocka_unit_test(test_equal_hashes_all_found),
+        cmocka_unit_test(test_tags_recomputed_on_growth),
+        cmocka_unit_test(test_slot_layout_at_every_size),
+        cmocka_unit_test(test_reserve_refuses_past_the_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
