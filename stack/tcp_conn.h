@@ -460,8 +460,14 @@ typedef struct tcp_pool {
     uint32_t used; /* slots taken (pool_get) and not given back */
 } tcp_pool;
 
+#define TCP_PORTS_FIRST 2u /* the port table's slots held in the stack: one port */
+
 struct tcp_stack {
-    const tcp_env *env;         /* the caller's, shared by the stacks of a world */
+    /* The caller's, shared by the stacks of a world; or, when the caller
+     * gave no scratch space, the stack's own copy of it with its own
+     * scratch space (own_env): env->scratch is the stack's scratch either
+     * way (tcp_stack_scratch). */
+    const tcp_env *env;
     void *ctx;                  /* env's functions' first argument */
     const tcp_profile *profile; /* the stack's own copy (own_profile), or the caller's */
     uint64_t now;               /* env->now_ns() at the start of the current call */
@@ -472,26 +478,35 @@ struct tcp_stack {
 
     tcp_table by_id;    /* its count: connections, minisocks and listener records */
     tcp_table by_tuple; /* connections, minisocks and, as (lport, 0, 0), listeners */
-    tcp_sk **heap;      /* heap_first until it outgrows it */
-    uint32_t heap_len, heap_cap;
+    tcp_sk **heap;      /* heap_first until it outgrows it; 2^heap_bits slots */
+    uint32_t heap_len;
+    uint32_t malformed; /* datagrams; saturates (tcp_stack_malformed) */
     tcp_sk *heap_first[TCP_TABLE_FIRST];
 
     tcp_pool pool;    /* connections */
     tcp_pool tw_pool; /* minisocks (tcp_tw.c) */
 
-    tcp_port_ent *ports; /* local ports with a user: open addressing, lazy */
-    uint32_t ports_mask; /* slots - 1 (a power of two), 0 while none */
-    uint16_t ports_n;    /* ports with a user (port 0 never has one) */
-    uint16_t eph_used;   /* ports of the ephemeral range with a user */
-    uint32_t malformed;  /* datagrams; saturates (tcp_stack_malformed) */
+    /* Local ports with a user: open addressing, 2^ports_bits slots, in
+     * ports_first until a second port outgrows them. */
+    tcp_port_ent *ports;
+    tcp_port_ent ports_first[TCP_PORTS_FIRST];
+    uint16_t ports_n;  /* ports with a user (port 0 never has one) */
+    uint16_t eph_used; /* ports of the ephemeral range with a user */
+    uint8_t ports_bits, heap_bits;
 
     bool check_on;         /* tcp_check runs after every event */
     bool own_profile;      /* profile is the stack's copy (tcp_stack_new), freed with it */
-    bool own_scratch;      /* scratch is the stack's own (env->scratch was NULL) */
+    bool own_env;          /* env is the stack's copy, with its own scratch (freed with it) */
     bool no_tcb;           /* TCP_EV_TCB is not reported (tcp_stack_set_tcb_events) */
     tcp_check_hook *check; /* NULL until the checker is first turned on */
-    tcp_scratch *scratch;  /* env->scratch, or the stack's own */
 };
+
+/* The scratch space a stack builds its segments in (tcp_env.scratch,
+ * its own when the caller gave none). */
+static inline tcp_scratch *tcp_stack_scratch(const tcp_stack *s)
+{
+    return s->env->scratch;
+}
 
 /* tcp_tune's record starts right at the end of a tcp_conn. */
 _Static_assert(sizeof(tcp_conn) % _Alignof(tcp_rcv_tune) == 0, "tcp_rcv_tune follows tcp_conn");

@@ -1237,7 +1237,7 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     /* The window may reach past the space by less than one unit of the
      * window scale (grow_window rounds it up, as Linux does). */
     uint32_t max = tcp_rcv_space(c) + (1u << c->rcv_wscale);
-    int err = tcp_ring_reserve(&c->rcvq, off + r->len, max, c->stack->scratch);
+    int err = tcp_ring_reserve(&c->rcvq, off + r->len, max, tcp_stack_scratch(c->stack));
     if (err) {
         /* Past the buffer: dropped, as Linux drops a segment that
          * tcp_try_rmem_schedule cannot make room for. */

@@ -258,16 +258,15 @@ void tcp_stack_listen_remove(tcp_conn *c)
  *
  * The port table holds each local port with at least one user (listeners,
  * their children, bound and connected sockets, orphans): an open-addressing
- * table with linear probing, kept at most half full, allocated on the first
- * bind (4 slots, 24 bytes) and doubled as needed; a host with one port pays
- * for 4 slots, one using the whole range for 128 Ki. An entry is removed
+ * table with linear probing, kept at most half full, in the stack's own two
+ * slots (ports_first: one port, which is what most hosts use) until a second
+ * port moves it to the allocator's memory (4 slots, 24 bytes), doubled as
+ * needed; a host using the whole range pays for 128 Ki. An entry is removed
  * (backward shift, no tombstones) when its last user goes. `idle` marks a
  * port held by a bound socket not yet used by listen or connect (at most one
  * per port, since such a port refuses a second bind). eph_used counts the
  * ports of the profile's ephemeral range with a user, so exhaustion is known
  * without a scan. Every operation is O(1) expected. */
-
-#define PORTS_MIN 4u
 
 static bool in_eph_range(const tcp_stack *s, uint16_t port)
 {
@@ -276,17 +275,20 @@ static bool in_eph_range(const tcp_stack *s, uint16_t port)
 
 /* Fibonacci hashing: the top bits of the product, which every bit of the
  * port reaches (consecutive ports land far apart). */
+static uint32_t ports_mask(const tcp_stack *s)
+{
+    return (1u << s->ports_bits) - 1;
+}
+
 static uint32_t port_slot(const tcp_stack *s, uint16_t port)
 {
-    return (uint32_t)(((uint64_t)port * 0x9e3779b97f4a7c15ull) >> 40) & s->ports_mask;
+    return (uint32_t)(((uint64_t)port * 0x9e3779b97f4a7c15ull) >> 40) & ports_mask(s);
 }
 
 /* The entry of `port`, or NULL if it has no user. */
 static tcp_port_ent *port_find(const tcp_stack *s, uint16_t port)
 {
-    if (!s->ports)
-        return NULL;
-    for (uint32_t i = port_slot(s, port);; i = (i + 1) & s->ports_mask) {
+    for (uint32_t i = port_slot(s, port);; i = (i + 1) & ports_mask(s)) {
         if (s->ports[i].port == port)
             return &s->ports[i];
         if (s->ports[i].port == 0)
@@ -298,26 +300,39 @@ static tcp_port_ent *port_place(tcp_stack *s, uint16_t port)
 {
     uint32_t i = port_slot(s, port);
     while (s->ports[i].port != 0)
-        i = (i + 1) & s->ports_mask;
+        i = (i + 1) & ports_mask(s);
     s->ports[i] = (tcp_port_ent){.port = port};
     return &s->ports[i];
 }
 
+static void ports_init(tcp_stack *s)
+{
+    s->ports = s->ports_first;
+    s->ports_bits = 1; /* TCP_PORTS_FIRST slots */
+}
+
+static void ports_free(tcp_stack *s)
+{
+    if (s->ports != s->ports_first)
+        free(s->ports);
+}
+
 static int ports_grow(tcp_stack *s)
 {
-    uint32_t n = s->ports ? (s->ports_mask + 1) * 2 : PORTS_MIN;
+    uint32_t old_n = ports_mask(s) + 1;
     tcp_port_ent *old = s->ports;
-    uint32_t old_n = old ? s->ports_mask + 1 : 0;
-    s->ports = calloc(n, sizeof *s->ports);
-    if (!s->ports) {
-        s->ports = old;
+    tcp_port_ent *slots = calloc((size_t)old_n * 2, sizeof *slots);
+    if (!slots)
         return TCP_ENOMEM;
-    }
-    s->ports_mask = n - 1;
+    s->ports = slots;
+    s->ports_bits++;
     for (uint32_t i = 0; i < old_n; i++)
         if (old[i].port)
             *port_place(s, old[i].port) = old[i];
-    free(old);
+    if (old != s->ports_first)
+        free(old);
+    else
+        memset(s->ports_first, 0, sizeof s->ports_first);
     return 0;
 }
 
@@ -329,7 +344,7 @@ static void port_remove_at(tcp_stack *s, uint32_t i)
     for (;;) {
         s->ports[i].port = 0;
         for (;;) {
-            j = (j + 1) & s->ports_mask;
+            j = (j + 1) & ports_mask(s);
             if (s->ports[j].port == 0)
                 return;
             uint32_t home = port_slot(s, s->ports[j].port);
@@ -372,7 +387,7 @@ int tcp_stack_port_take(tcp_conn *c, uint16_t port)
     if (e && e->users == UINT16_MAX)
         return TCP_EADDRINUSE; /* 65535 connections on one port: the table's limit */
     if (!e) {
-        if (((uint32_t)s->ports_n + 1) * 2 > (s->ports ? s->ports_mask + 1 : 0) && ports_grow(s))
+        if (((uint32_t)s->ports_n + 1) * 2 > ports_mask(s) + 1 && ports_grow(s))
             return TCP_ENOMEM;
         e = port_place(s, port);
         s->ports_n++;
@@ -557,7 +572,7 @@ static void heap_update(tcp_stack *s, tcp_conn *c)
     heap_remove(s, e);
     if (at == TCP_NEVER)
         return;
-    assert(s->heap_len < s->heap_cap); /* reserved by tcp_conn_new */
+    assert(s->heap_len < (1u << s->heap_bits)); /* reserved by tcp_conn_new */
     e->heap_at = at;
     e->heap_seq = s->heap_seq++;
     heap_place(s, s->heap_len++, e);
@@ -656,7 +671,7 @@ static void pool_release_if_unused(tcp_stack *s)
 {
     if (s->pool.used != 0 || !s->pool.nchunks)
         return;
-    tcp_scratch *sc = s->scratch;
+    tcp_scratch *sc = tcp_stack_scratch(s);
     bool park = !sc->spare_chunk;
     pool_free_chunks(&s->pool, &sc->spare_chunk);
     if (park && sc->spare_chunk)
@@ -668,10 +683,11 @@ static void pool_release_if_unused(tcp_stack *s)
 static int conn_pool_grow(tcp_stack *s)
 {
     tcp_pool *p = &s->pool;
-    tcp_chunk *spare = s->scratch->spare_chunk;
-    if (p->nchunks || !spare || s->scratch->spare_conn_size != tcp_conn_slot_size(s))
+    tcp_scratch *sc = tcp_stack_scratch(s);
+    tcp_chunk *spare = sc->spare_chunk;
+    if (p->nchunks || !spare || sc->spare_conn_size != tcp_conn_slot_size(s))
         return pool_grow(p, tcp_conn_slot_size(s));
-    s->scratch->spare_chunk = NULL;
+    sc->spare_chunk = NULL;
     spare->u.older = NULL;
     p->chunks = spare;
     p->nchunks = 1;
@@ -684,11 +700,12 @@ static int conn_pool_grow(tcp_stack *s)
  * heap outgrows the stack's slots into doubling arrays. */
 static int heap_reserve(tcp_stack *s, size_t n)
 {
-    if (n <= s->heap_cap)
+    size_t cap = (size_t)1 << s->heap_bits;
+    if (n <= cap)
         return 0;
-    size_t cap = s->heap_cap;
+    unsigned bits = s->heap_bits;
     while (cap < n)
-        cap *= 2;
+        cap *= 2, bits++;
     bool first = s->heap == s->heap_first;
     tcp_sk **h =
         cap <= SIZE_MAX / sizeof *h ? realloc(first ? NULL : s->heap, cap * sizeof *h) : NULL;
@@ -697,7 +714,7 @@ static int heap_reserve(tcp_stack *s, size_t n)
     if (first)
         memcpy(h, s->heap_first, s->heap_len * sizeof *h);
     s->heap = h;
-    s->heap_cap = (uint32_t)cap;
+    s->heap_bits = (uint8_t)bits;
     return 0;
 }
 
@@ -1083,11 +1100,11 @@ static void conn_free(tcp_conn *c)
 static void release_idle_rings(tcp_conn *c)
 {
     if (!c->snd_pat && c->sndq.data && c->sndq.len == 0) {
-        tcp_ring_release(&c->sndq, c->stack->scratch);
+        tcp_ring_release(&c->sndq, tcp_stack_scratch(c->stack));
         c->sndq_freed = true;
     }
     if (c->rcvq.data && c->rcvq.len == 0 && c->ooo_n == 0)
-        tcp_ring_release(&c->rcvq, c->stack->scratch);
+        tcp_ring_release(&c->rcvq, tcp_stack_scratch(c->stack));
 }
 
 static void emit(tcp_stack *s, const tcp_event *ev);
@@ -1306,7 +1323,7 @@ void tcp_scratch_free(tcp_scratch *sc)
  * segment is built in never shows in what is sent. */
 tcp_scratch_buf *tcp_scratch_claim(tcp_stack *s)
 {
-    tcp_scratch_buf **pp = &s->scratch->bufs;
+    tcp_scratch_buf **pp = &tcp_stack_scratch(s)->bufs;
     while (*pp && (*pp)->busy)
         pp = &(*pp)->next;
     if (!*pp) {
@@ -1344,6 +1361,20 @@ tcp_stack *tcp_stack_new(const tcp_env *env, void *ctx, uint32_t addr, const tcp
     return s;
 }
 
+/* A copy of env with a scratch space of its own; NULL on out-of-memory. */
+static tcp_env *own_env_new(const tcp_env *env)
+{
+    tcp_env *own = malloc(sizeof *own);
+    if (!own)
+        return NULL;
+    *own = *env;
+    if (!(own->scratch = tcp_scratch_new())) {
+        free(own);
+        return NULL;
+    }
+    return own;
+}
+
 tcp_stack *tcp_stack_new_shared(const tcp_env *env, void *ctx, uint32_t addr,
                                 const tcp_profile *profile)
 {
@@ -1359,15 +1390,21 @@ tcp_stack *tcp_stack_new_shared(const tcp_env *env, void *ctx, uint32_t addr,
     table_init(&s->by_id);
     table_init(&s->by_tuple);
     s->heap = s->heap_first;
-    s->heap_cap = TCP_TABLE_FIRST;
+    s->heap_bits = 1; /* TCP_TABLE_FIRST slots */
+    ports_init(s);
     /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
     s->isn_key[0] = env->random(ctx);
     s->isn_key[1] = env->random(ctx);
-    /* One level exists from the start, so a segment without nesting is
-     * always built (the shared scratch gets it from its first stack). */
-    s->own_scratch = !env->scratch;
-    s->scratch = env->scratch ? env->scratch : tcp_scratch_new();
-    if (!s->scratch || (tcp_check_default() && tcp_check_enable(s, true, NULL, NULL))) {
+    /* Without a shared scratch space the stack keeps its own, in its own
+     * copy of env: one pointer serves both cases. One level exists from
+     * the start, so a segment without nesting is always built (the shared
+     * scratch gets it from its first stack). */
+    if (!env->scratch && !(s->env = own_env_new(env))) {
+        tcp_stack_free(s);
+        return NULL;
+    }
+    s->own_env = !env->scratch;
+    if (tcp_check_default() && tcp_check_enable(s, true, NULL, NULL)) {
         tcp_stack_free(s);
         return NULL;
     }
@@ -1403,9 +1440,11 @@ void tcp_stack_free(tcp_stack *s)
     table_free(&s->by_tuple);
     if (s->heap != s->heap_first)
         free(s->heap);
-    free(s->ports);
-    if (s->own_scratch)
-        tcp_scratch_free(s->scratch);
+    ports_free(s);
+    if (s->own_env) {
+        tcp_scratch_free(s->env->scratch);
+        free((tcp_env *)s->env);
+    }
     if (s->own_profile)
         free((tcp_profile *)s->profile);
     free(s->check);
@@ -1487,16 +1526,17 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
     m->listener_bytes = ls_bytes(s, &m->listeners);
     m->conns = s->pool.used;
     m->conn_bytes = m->conns * tcp_conn_slot_size(s);
-    m->index_bytes = table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
-                     (s->heap != s->heap_first ? (size_t)s->heap_cap * sizeof *s->heap : 0) +
-                     (s->ports ? (s->ports_mask + 1) * sizeof *s->ports : 0);
+    m->index_bytes =
+        table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
+        (s->heap != s->heap_first ? ((size_t)1 << s->heap_bits) * sizeof *s->heap : 0) +
+        (s->ports != s->ports_first ? (ports_mask(s) + 1) * sizeof *s->ports : 0);
     m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->profile : 0) +
                      (s->check ? sizeof *s->check : 0) + pool * tcp_conn_slot_size(s) +
                      tw_pool * sizeof(tcp_tw) + heads + m->ring_bytes + m->index_bytes + lq +
                      m->listener_bytes;
-    if (s->own_scratch) {
-        const tcp_scratch *sc = s->scratch;
-        m->total_bytes += sizeof *sc + tcp_ring_spares_bytes(sc) +
+    if (s->own_env) {
+        const tcp_scratch *sc = tcp_stack_scratch(s);
+        m->total_bytes += sizeof *s->env + sizeof *sc + tcp_ring_spares_bytes(sc) +
                           (sc->spare_chunk ? sizeof(tcp_chunk) + sc->spare_conn_size : 0);
         for (const tcp_scratch_buf *b = sc->bufs; b; b = b->next)
             m->total_bytes += sizeof *b;

@@ -288,7 +288,12 @@ static void connection_and_stack_sizes_hold_their_bounds(void **state)
      * and the listeners kept in the 4-tuple table (264), and until the
      * count of sockets was the id table's, the pools counted their slots
      * in use, and the malformed count and the port counts went to 32 and
-     * 16 bits (248: a 256-byte block from the allocator, not 272). */
+     * 16 bits (248: a 256-byte block from the allocator, not 272).
+     * Still 248 with the port table's first two slots in it (its first
+     * block, 32 bytes with the allocator's header, gone): the scratch
+     * space is env's (a copy of env when the stack keeps its own) and the
+     * port table's and the heap's sizes are powers of two kept as
+     * exponents. */
     assert_true(sizeof(tcp_stack) <= 248);
     /* A stack never checked holds no checker state. */
     fixture *fx = fx_new();
@@ -300,22 +305,27 @@ static void connection_and_stack_sizes_hold_their_bounds(void **state)
 /* A host with one or two connections allocates no table, heap or chunk
  * array: the tables' and the heap's first slots are the stack's (a
  * listener is in the 4-tuple table), and the pool's chunks are listed
- * through their headers. A third connection moves the id table and the
- * heap out. */
+ * through their headers. Its first port is in the stack too; a second
+ * port (here the listener's) moves the port table out, 4 slots. A third
+ * connection moves the id table and the heap out. */
 static void a_small_stack_allocates_no_index(void **state)
 {
     (void)state;
     fixture *fx = fx_new();
     tcp_stack *s = fx->s;
     tcp_sock_id a, b, c, l;
+    tcp_mem m;
     assert_int_equal(tcp_socket(s, &a), TCP_OK);
     assert_int_equal(tcp_connect(s, a, 0x0a000001u, 80), TCP_OK);
+    tcp_stack_mem(s, &m);
+    assert_int_equal(m.index_bytes, 0); /* one port: none allocated */
+    assert_ptr_equal(s->ports, s->ports_first);
     assert_int_equal(tcp_socket(s, &l), TCP_OK);
     assert_int_equal(tcp_bind(s, l, 80), TCP_OK);
     assert_int_equal(tcp_listen(s, l, 8), TCP_OK);
-    tcp_mem m;
     tcp_stack_mem(s, &m);
-    size_t ports = (s->ports_mask + 1) * sizeof *s->ports;
+    size_t ports = 4 * sizeof *s->ports;
+    assert_true(s->ports != s->ports_first);
     assert_int_equal(m.index_bytes, ports); /* only the port table */
     assert_ptr_equal(s->by_id.slots, s->by_id.first);
     assert_ptr_equal(s->by_tuple.slots, s->by_tuple.first);
@@ -327,6 +337,52 @@ static void a_small_stack_allocates_no_index(void **state)
     assert_true(s->by_id.slots != s->by_id.first && s->heap != s->heap_first);
     assert_int_equal(m.index_bytes, ports + 4 * sizeof(tcp_sk *) + 4 * sizeof(tcp_sk *));
     assert_ptr_equal(s->by_tuple.slots, s->by_tuple.first);
+    fx_free(fx);
+}
+
+/* The port table in the stack's own slots holds one port; the second
+ * moves it out, and every port keeps its users and its idle mark across
+ * the move, and across the backward shifts of removals after it. */
+static void the_first_port_lives_in_the_stack(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new();
+    tcp_stack *s = fx->s;
+    tcp_sock_id idle, l, c, again;
+    assert_int_equal(tcp_socket(s, &idle), TCP_OK);
+    assert_int_equal(tcp_bind(s, idle, 7000), TCP_OK);
+    assert_ptr_equal(s->ports, s->ports_first);
+    assert_true(tcp_stack_port_idle(s, 7000));
+    assert_int_equal(tcp_socket(s, &again), TCP_OK);
+    assert_int_equal(tcp_bind(s, again, 7000), TCP_EADDRINUSE);
+    tcp_mem m;
+    tcp_stack_mem(s, &m);
+    assert_int_equal(m.index_bytes, 0);
+    /* A second port: the table moves out with the first one's entry. */
+    assert_int_equal(tcp_socket(s, &l), TCP_OK);
+    assert_int_equal(tcp_bind(s, l, 80), TCP_OK);
+    assert_int_equal(tcp_listen(s, l, 8), TCP_OK);
+    assert_true(s->ports != s->ports_first);
+    assert_true(tcp_stack_port_idle(s, 7000));
+    assert_true(tcp_stack_port_used(s, 80) && !tcp_stack_port_idle(s, 80));
+    assert_int_equal(tcp_bind(s, again, 7000), TCP_EADDRINUSE);
+    assert_int_equal(tcp_bind(s, again, 80), TCP_EADDRINUSE);
+    /* A third and a fourth (8 slots), then the first ones go. */
+    assert_int_equal(tcp_socket(s, &c), TCP_OK);
+    assert_int_equal(tcp_connect(s, c, 0x0a000001u, 80), TCP_OK);
+    assert_int_equal(tcp_bind(s, again, 7001), TCP_OK);
+    assert_int_equal(s->ports_n, 4);
+    assert_int_equal(s->ports_bits, 3); /* 8 slots: at most half full */
+    assert_int_equal(tcp_close(s, idle), TCP_OK);
+    assert_int_equal(tcp_close(s, l), TCP_OK);
+    assert_false(tcp_stack_port_used(s, 7000));
+    assert_false(tcp_stack_port_used(s, 80));
+    assert_true(tcp_stack_port_idle(s, 7001));
+    assert_int_equal(s->ports_n, 2);
+    assert_int_equal(tcp_close(s, again), TCP_OK);
+    assert_int_equal(tcp_abort(s, c), TCP_OK);
+    assert_int_equal(s->ports_n, 0);
+    assert_int_equal(s->eph_used, 0);
     fx_free(fx);
 }
 
@@ -497,8 +553,10 @@ static void a_parked_chunk_goes_to_a_stack_of_its_slot_size(void **state)
 {
     (void)state;
     fixture *fx = fx_new(); /* linux */
-    tcp_env env = {
-        .now_ns = fx_now, .random = fx_random, .output = fx_output, .scratch = fx->s->scratch};
+    tcp_env env = {.now_ns = fx_now,
+                   .random = fx_random,
+                   .output = fx_output,
+                   .scratch = tcp_stack_scratch(fx->s)};
     tcp_stack *plain = tcp_stack_new(&env, fx, 0x0a000003u, tcp_profile_find("rfc9293"));
     tcp_stack *tuned = tcp_stack_new(&env, fx, 0x0a000004u, tcp_profile_find("linux"));
     assert_non_null(plain);
@@ -506,14 +564,14 @@ static void a_parked_chunk_goes_to_a_stack_of_its_slot_size(void **state)
     tcp_sock_id id;
     assert_int_equal(tcp_socket(plain, &id), TCP_OK);
     assert_int_equal(tcp_close(plain, id), TCP_OK);
-    void *parked = fx->s->scratch->spare_chunk;
+    void *parked = tcp_stack_scratch(fx->s)->spare_chunk;
     assert_non_null(parked);
-    assert_int_equal(fx->s->scratch->spare_conn_size, sizeof(tcp_conn));
+    assert_int_equal(tcp_stack_scratch(fx->s)->spare_conn_size, sizeof(tcp_conn));
     assert_int_equal(tcp_socket(tuned, &id), TCP_OK);
-    assert_ptr_equal(fx->s->scratch->spare_chunk, parked); /* not taken */
+    assert_ptr_equal(tcp_stack_scratch(fx->s)->spare_chunk, parked); /* not taken */
     assert_int_equal(tcp_close(tuned, id), TCP_OK);
     assert_int_equal(tcp_socket(plain, &id), TCP_OK);
-    assert_null(fx->s->scratch->spare_chunk); /* taken by its size */
+    assert_null(tcp_stack_scratch(fx->s)->spare_chunk); /* taken by its size */
     assert_int_equal(tcp_close(plain, id), TCP_OK);
     tcp_stack_free(tuned);
     tcp_stack_free(plain);
@@ -1107,7 +1165,7 @@ static h_verdict view_rebuilt(harness *h, const h_dgram *d, uint64_t *deliver_ns
         v->seen = true;
         v->nchunks = v->s->pool.nchunks;
         v->chunk0 = v->s->pool.chunks;
-        v->spare = v->s->scratch->spare_chunk;
+        v->spare = tcp_stack_scratch(v->s)->spare_chunk;
         v->tw_nchunks = v->s->tw_pool.nchunks;
     }
     return H_PASS;
@@ -1127,7 +1185,7 @@ static void minisock_segment_reuses_the_parked_connection(void **state)
     assert_int_equal(tcp_stack_conns(a), 1);
     assert_int_equal(a->pool.nchunks, 0);
     assert_null(a->pool.chunks);
-    const void *parked = a->scratch->spare_chunk;
+    const void *parked = tcp_stack_scratch(a)->spare_chunk;
     assert_non_null(parked);
     const void *tw_chunk = a->tw_pool.chunks;
     assert_non_null(tw_chunk);
@@ -1145,7 +1203,7 @@ static void minisock_segment_reuses_the_parked_connection(void **state)
     assert_int_equal(v.tw_nchunks, 1); /* the minisock's chunk waits for its return */
     assert_non_null(tcp_stack_find_tw(a, c));
     assert_int_equal(a->pool.nchunks, 0);
-    assert_ptr_equal(a->scratch->spare_chunk, parked); /* and parked again */
+    assert_ptr_equal(tcp_stack_scratch(a)->spare_chunk, parked); /* and parked again */
     assert_ptr_equal(a->tw_pool.chunks, tw_chunk);
     h_drop(h); /* B, CLOSED, would answer the ACK with an RST */
     h_finish(h);
@@ -1328,6 +1386,7 @@ int main(void)
         cmocka_unit_test(pool_grows_in_doubling_chunks),
         cmocka_unit_test(connection_and_stack_sizes_hold_their_bounds),
         cmocka_unit_test(a_small_stack_allocates_no_index),
+        cmocka_unit_test(the_first_port_lives_in_the_stack),
         cmocka_unit_test(a_listener_pays_for_its_queues_alone),
         cmocka_unit_test(shared_scratch_survives_a_send_from_inside_another_send),
         cmocka_unit_test(rings_are_released_once_empty),
