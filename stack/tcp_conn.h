@@ -63,12 +63,14 @@ typedef struct tcp_ring {
  * full connection (tcp_conn), of a TIME_WAIT minisock (tcp_tw) and of a
  * listener record (tcp_ls), so a pointer to any is a pointer to its tcp_sk
  * and back (C11 §6.7.2.1). */
+#define TCP_HEAP_SEQ_BITS 30u
 typedef struct tcp_sk {
     struct tcp_sk *id_next, *tuple_next; /* hash chains */
-    uint64_t heap_at, heap_seq;          /* key this entry has in the heap */
+    uint64_t heap_at;                    /* key this entry has in the heap, with heap_seq */
     uint32_t heap_idx;                   /* TCP_HEAP_NONE: not in the heap */
-    bool tw;                             /* a tcp_tw, not a tcp_conn */
-    bool ls;                             /* a tcp_ls, not a tcp_conn */
+    uint32_t heap_seq : TCP_HEAP_SEQ_BITS;
+    uint32_t tw : 1; /* a tcp_tw, not a tcp_conn */
+    uint32_t ls : 1; /* a tcp_ls, not a tcp_conn */
 } tcp_sk;
 
 /* The out-of-order ranges a receive ring holds (ooo_n of them in use),
@@ -112,10 +114,12 @@ typedef struct tcp_lq {
 /* The options of tcp_setopt that keep the profile's value in nearly
  * every connection: a connection has this record once a tcp_setopt has
  * set one of them (or it is the child of a listener that has one), and
- * reads them through tcp_opt_* below, which fall back on the profile. */
+ * reads them through tcp_opt_* below, which fall back on the profile.
+ * A TIME_WAIT minisock keeps its connection's (for the MSL). */
 typedef struct tcp_conn_opts {
     uint64_t ka_idle_ns, ka_intvl_ns;
     uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
+    uint64_t msl_ns;          /* TCP_OPT_MSL_NS, while c->msl_set */
     uint32_t isn;             /* TCP_OPT_ISN, while c->isn_set */
     uint8_t ka_cnt;
 } tcp_conn_opts;
@@ -174,7 +178,6 @@ struct tcp_conn {
     tcp_ooo *ooo; /* the ranges held out of order; NULL until the first */
 
     /* Options (tcp_setopt); start as the profile's values. */
-    uint64_t msl_ns;
     uint64_t rtx_stamp_ns;   /* the first RTO retransmission, or SYN (valid: retries > 0) */
     tcp_conn_opts *opts;     /* NULL: the rest at the profile's values (tcp_opt_*) */
     uint32_t sndbuf, rcvbuf; /* and mss, above */
@@ -183,7 +186,7 @@ struct tcp_conn {
     bool released : 1;     /* the user called close or abort: an orphan */
     bool ever_used : 1;    /* listen or connect was called */
     bool passive : 1;      /* came from LISTEN (RFC 9293 §3.10.7.4 RST, SYN) */
-    bool msl_set : 1;      /* TCP_OPT_MSL_NS given: TIME_WAIT is 2*msl_ns */
+    bool msl_set : 1;      /* TCP_OPT_MSL_NS given (opts->msl_ns): TIME_WAIT is 2 MSL */
     bool isn_set : 1;      /* TCP_OPT_ISN given for the next SYN */
     bool linger_zero : 1;  /* TCP_OPT_LINGER_ZERO */
     bool keepalive : 1;    /* TCP_OPT_KEEPALIVE */
@@ -306,7 +309,8 @@ typedef struct tcp_rcv_tune {
 typedef struct tcp_tw {
     tcp_sk sk; /* first, as in tcp_conn */
     tcp_stats stats;
-    uint64_t msl_ns, oow_start_ns;
+    tcp_conn_opts *opts; /* the connection's, owned now (its MSL) */
+    uint64_t oow_start_ns;
     tcp_sock_id id, parent;
     uint32_t raddr;
     uint16_t lport, rport;
@@ -341,7 +345,6 @@ typedef struct tcp_ls {
     tcp_stats stats;
     tcp_lq *lq;          /* owned, as a listening tcp_conn's */
     tcp_conn_opts *opts; /* owned; NULL: the profile's values */
-    uint64_t msl_ns;
     tcp_sock_id id;
     uint32_t sndbuf, rcvbuf;
     uint16_t lport, mss;
@@ -471,10 +474,13 @@ struct tcp_stack {
     void *ctx;                  /* env's functions' first argument */
     const tcp_profile *profile; /* the stack's own copy (own_profile), or the caller's */
     uint64_t now;               /* env->now_ns() at the start of the current call */
-    uint64_t heap_seq;          /* tie-break: equal deadlines fire in arming order */
     uint64_t isn_key[2];        /* RFC 6528 secret, drawn once from env->random */
     uint32_t addr;
     uint32_t next_id; /* ids are never reused */
+    /* Tie-break: equal deadlines fire in arming order. It counts up to
+     * 2^TCP_HEAP_SEQ_BITS, where the entries in the heap are numbered
+     * again from 0 in their order (tcp_stack.c, heap_renumber). */
+    uint32_t heap_seq;
 
     tcp_table by_id;    /* its count: connections, minisocks and listener records */
     tcp_table by_tuple; /* connections, minisocks and, as (lport, 0, 0), listeners */
@@ -800,6 +806,7 @@ uint64_t tcp_opt_ka_idle_ns(const tcp_conn *c);
 uint64_t tcp_opt_ka_intvl_ns(const tcp_conn *c);
 uint32_t tcp_opt_ka_cnt(const tcp_conn *c);
 uint64_t tcp_opt_user_timeout_ns(const tcp_conn *c);
+uint64_t tcp_opt_msl_ns(const tcp_conn *c);
 /* Gives child the options of tcp_conn_opts it inherits from its
  * listener's record of them, lo (NULL: the profile's values; the ISN is
  * not inherited): TCP_ENOMEM if the child's cannot be allocated, else 0. */

@@ -159,8 +159,7 @@ static tcp_conn *spawn_child(tcp_stack *s, tcp_ls *l, const tcp_seg *seg)
      * SOCK_KEEPOPEN, linger, tp->nonagle with its cork bit, user_mss);
      * FreeBSD's sonewconn copies so_options and the buffer sizes, and
      * syncache_socket TF_NODELAY and TF_NOPUSH (its cork). */
-    ch->msl_ns = l->msl_ns;
-    ch->msl_set = l->msl_set;
+    ch->msl_set = l->msl_set; /* its value in l->opts (tcp_conn_inherit_opts) */
     ch->sndbuf = l->sndbuf;
     ch->sndbuf_set = l->sndbuf_set;
     ch->rcvbuf = l->rcvbuf;

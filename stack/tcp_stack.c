@@ -555,6 +555,26 @@ static void heap_remove(tcp_stack *s, tcp_sk *c)
     heap_down(s, last->heap_idx);
 }
 
+static int heap_cmp(const void *a, const void *b)
+{
+    const tcp_sk *x = *(tcp_sk *const *)a, *y = *(tcp_sk *const *)b;
+    return heap_less(x, y) ? -1 : heap_less(y, x) ? 1 : 0;
+}
+
+/* The arming sequence ran out of its bits: the entries get 0, 1, ... in
+ * the order they have, which is all the sequence is read for (keys are
+ * distinct, so the order is total). Sorted, the array is a heap as it
+ * is. Once per 2^30 keys set; no allocation. */
+static void heap_renumber(tcp_stack *s)
+{
+    qsort(s->heap, s->heap_len, sizeof *s->heap, heap_cmp);
+    for (uint32_t i = 0; i < s->heap_len; i++) {
+        s->heap[i]->heap_idx = i;
+        s->heap[i]->heap_seq = i;
+    }
+    s->heap_seq = s->heap_len;
+}
+
 static uint64_t earliest(const tcp_conn *c)
 {
     uint64_t t = TCP_NEVER;
@@ -574,6 +594,8 @@ static void heap_update(tcp_stack *s, tcp_conn *c)
         return;
     assert(s->heap_len < (1u << s->heap_bits)); /* reserved by tcp_conn_new */
     e->heap_at = at;
+    if (s->heap_seq >= (1u << TCP_HEAP_SEQ_BITS))
+        heap_renumber(s);
     e->heap_seq = s->heap_seq++;
     heap_place(s, s->heap_len++, e);
     heap_up(s, e->heap_idx);
@@ -828,6 +850,7 @@ static void tw_shrink(tcp_conn *c)
     tcp_tw_save(tw, c);
     sk_replace(s, &c->sk, &tw->sk);
     c->port_bound = false; /* the minisock holds the port's count */
+    c->opts = NULL;        /* and the options record */
     tcp_sndq_free(c);
     tcp_ring_free(&c->rcvq);
     pool_put(c);
@@ -842,6 +865,7 @@ static void tw_drop(tcp_stack *s, tcp_tw *tw)
     table_remove(&s->by_tuple, &tw->sk, LINK_TUPLE);
     table_remove(&s->by_id, &tw->sk, LINK_ID);
     port_drop(s, tw->lport);
+    free(tw->opts);
     tw_put(s, tw);
     tw_release_if_unused(s);
 }
@@ -1026,18 +1050,21 @@ void tcp_stack_ls_settle(tcp_stack *s, tcp_sk *e, const tcp_ls *ls)
     report_tcb_ls(s, ls);
 }
 
-/* Frees the records a stack holds (tcp_stack_free). */
-static void ls_free_all(tcp_stack *s)
+/* Frees the listener records a stack holds and what they and its
+ * minisocks own (tcp_stack_free). */
+static void records_free_all(tcp_stack *s)
 {
     for (size_t i = 0; i <= s->by_id.mask; i++) {
         for (tcp_sk *e = s->by_id.slots[i], *next; e; e = next) {
             next = e->id_next;
-            if (!e->ls)
-                continue;
-            tcp_ls *ls = (tcp_ls *)e;
-            free(ls->lq);
-            free(ls->opts);
-            free(ls);
+            if (e->tw) {
+                free(((tcp_tw *)e)->opts);
+            } else if (e->ls) {
+                tcp_ls *ls = (tcp_ls *)e;
+                free(ls->lq);
+                free(ls->opts);
+                free(ls);
+            }
         }
     }
 }
@@ -1421,7 +1448,7 @@ void tcp_stack_free(tcp_stack *s)
 {
     if (!s)
         return;
-    ls_free_all(s);             /* first: the id table's chains run through the pools */
+    records_free_all(s);        /* first: the id table's chains run through the pools */
     size_t i = s->pool.nchunks; /* the newest chunk's index + 1 */
     for (tcp_chunk *k = s->pool.chunks; k; k = k->u.older) {
         size_t n = pool_chunk_len(--i);
@@ -1493,12 +1520,16 @@ static size_t pool_slots(const tcp_pool *p, size_t *head_bytes)
 }
 
 /* The listener records, with their queues and option records. */
-static size_t ls_bytes(const tcp_stack *s, size_t *count)
+/* Listener records with what they own; the options records minisocks
+ * own go to *tw_opts. */
+static size_t ls_bytes(const tcp_stack *s, size_t *count, size_t *tw_opts)
 {
     size_t n = 0;
     *count = 0;
     for (size_t i = 0; i <= s->by_id.mask; i++) {
         for (const tcp_sk *e = s->by_id.slots[i]; e; e = e->id_next) {
+            if (e->tw && tw_of(e)->opts)
+                *tw_opts += sizeof(tcp_conn_opts);
             if (!e->ls)
                 continue;
             ++*count;
@@ -1523,7 +1554,9 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
         }
     }
     size_t pool = pool_slots(&s->pool, &heads), tw_pool = pool_slots(&s->tw_pool, &heads);
-    m->listener_bytes = ls_bytes(s, &m->listeners);
+    size_t tw_opts = 0;
+    m->listener_bytes = ls_bytes(s, &m->listeners, &tw_opts);
+    m->tw_bytes += tw_opts;
     m->conns = s->pool.used;
     m->conn_bytes = m->conns * tcp_conn_slot_size(s);
     m->index_bytes =
@@ -1532,8 +1565,8 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
         (s->ports != s->ports_first ? (ports_mask(s) + 1) * sizeof *s->ports : 0);
     m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->profile : 0) +
                      (s->check ? sizeof *s->check : 0) + pool * tcp_conn_slot_size(s) +
-                     tw_pool * sizeof(tcp_tw) + heads + m->ring_bytes + m->index_bytes + lq +
-                     m->listener_bytes;
+                     tw_pool * sizeof(tcp_tw) + tw_opts + heads + m->ring_bytes + m->index_bytes +
+                     lq + m->listener_bytes;
     if (s->own_env) {
         const tcp_scratch *sc = tcp_stack_scratch(s);
         m->total_bytes += sizeof *s->env + sizeof *sc + tcp_ring_spares_bytes(sc) +

@@ -34,7 +34,7 @@ bool tcp_tw_fits(const tcp_conn *c)
 #define TW_FIELDS(X)                                                                               \
     X(stats)                                                                                       \
     X(err)                                                                                         \
-    X(msl_ns)                                                                                      \
+    X(opts)                                                                                        \
     X(oow_start_ns)                                                                                \
     X(id)                                                                                          \
     X(parent)                                                                                      \
