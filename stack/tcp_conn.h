@@ -380,12 +380,20 @@ typedef struct tcp_frame {
 #define TCP_TABLE_FIRST 2u /* a table's and the heap's slots held in the stack */
 
 /* Intrusive chained hash table; `link` selects the chain field. Its first
- * slots are its own: a host with one or two connections allocates none. */
+ * slots are its own: a host with one or two connections allocates none.
+ * Outgrown, their room holds the pointer to the allocated slots. */
 typedef struct tcp_table {
-    tcp_sk **slots; /* `first` until the table outgrows it */
+    union {
+        tcp_sk *first[TCP_TABLE_FIRST]; /* while mask < TCP_TABLE_FIRST */
+        tcp_sk **more;                  /* after: mask + 1 slots */
+    } at;
     uint32_t mask, count;
-    tcp_sk *first[TCP_TABLE_FIRST];
 } tcp_table;
+
+static inline tcp_sk **tcp_table_slots(const tcp_table *t)
+{
+    return t->mask < TCP_TABLE_FIRST ? (tcp_sk **)t->at.first : t->at.more;
+}
 
 /* tcp_check's state in a stack: where a violation goes, and the event
  * being processed (what a report names). Allocated when the checker is
@@ -481,23 +489,31 @@ struct tcp_stack {
      * 2^TCP_HEAP_SEQ_BITS, where the entries in the heap are numbered
      * again from 0 in their order (tcp_stack.c, heap_renumber). */
     uint32_t heap_seq;
+    uint32_t heap_len;
 
     tcp_table by_id;    /* its count: connections, minisocks and listener records */
     tcp_table by_tuple; /* connections, minisocks and, as (lport, 0, 0), listeners */
-    tcp_sk **heap;      /* heap_first until it outgrows it; 2^heap_bits slots */
-    uint32_t heap_len;
-    uint32_t malformed; /* datagrams; saturates (tcp_stack_malformed) */
-    tcp_sk *heap_first[TCP_TABLE_FIRST];
+    /* The deadline heap, 2^heap_bits slots: the first ones in the stack,
+     * whose room holds the pointer to allocated ones once it outgrows
+     * them (tcp_stack_heap). */
+    union {
+        tcp_sk *first[TCP_TABLE_FIRST];
+        tcp_sk **more;
+    } heap;
 
     tcp_pool pool;    /* connections */
     tcp_pool tw_pool; /* minisocks (tcp_tw.c) */
 
-    /* Local ports with a user: open addressing, 2^ports_bits slots, in
-     * ports_first until a second port outgrows them. */
-    tcp_port_ent *ports;
-    tcp_port_ent ports_first[TCP_PORTS_FIRST];
-    uint16_t ports_n;  /* ports with a user (port 0 never has one) */
-    uint16_t eph_used; /* ports of the ephemeral range with a user */
+    /* Local ports with a user: open addressing, 2^ports_bits slots, the
+     * first ones in the stack until a second port outgrows them (whose
+     * room then holds the pointer: tcp_stack_ports). */
+    union {
+        tcp_port_ent first[TCP_PORTS_FIRST];
+        tcp_port_ent *more;
+    } ports;
+    uint16_t ports_n;   /* ports with a user (port 0 never has one) */
+    uint16_t eph_used;  /* ports of the ephemeral range with a user */
+    uint32_t malformed; /* datagrams; saturates (tcp_stack_malformed) */
     uint8_t ports_bits, heap_bits;
 
     bool check_on;         /* tcp_check runs after every event */
@@ -506,6 +522,27 @@ struct tcp_stack {
     bool no_tcb;           /* TCP_EV_TCB is not reported (tcp_stack_set_tcb_events) */
     tcp_check_hook *check; /* NULL until the checker is first turned on */
 };
+
+/* Whether the heap and the port table are in the stack's own slots. */
+static inline bool tcp_stack_heap_inline(const tcp_stack *s)
+{
+    return s->heap_bits <= 1; /* TCP_TABLE_FIRST slots */
+}
+
+static inline bool tcp_stack_ports_inline(const tcp_stack *s)
+{
+    return s->ports_bits <= 1; /* TCP_PORTS_FIRST slots */
+}
+
+static inline tcp_sk **tcp_stack_heap(const tcp_stack *s)
+{
+    return tcp_stack_heap_inline(s) ? (tcp_sk **)s->heap.first : s->heap.more;
+}
+
+static inline tcp_port_ent *tcp_stack_ports(const tcp_stack *s)
+{
+    return tcp_stack_ports_inline(s) ? (tcp_port_ent *)s->ports.first : s->ports.more;
+}
 
 /* The scratch space a stack builds its segments in (tcp_env.scratch,
  * its own when the caller gave none). */

@@ -99,14 +99,13 @@ static size_t key_of(const tcp_sk *e, link_kind k)
 
 static void table_init(tcp_table *t)
 {
-    t->slots = t->first;
-    t->mask = TCP_TABLE_FIRST - 1;
+    t->mask = TCP_TABLE_FIRST - 1; /* the first slots: zero, as the stack */
 }
 
 static void table_free(tcp_table *t)
 {
-    if (t->slots != t->first)
-        free(t->slots);
+    if (t->mask >= TCP_TABLE_FIRST)
+        free(t->at.more);
 }
 
 static int table_grow(tcp_table *t, link_kind k)
@@ -115,8 +114,9 @@ static int table_grow(tcp_table *t, link_kind k)
     tcp_sk **slots = calloc(n, sizeof *slots);
     if (!slots)
         return TCP_ENOMEM;
+    tcp_sk **old = tcp_table_slots(t);
     for (size_t i = 0; i <= t->mask; i++) {
-        tcp_sk *c = t->slots[i];
+        tcp_sk *c = old[i];
         while (c) {
             tcp_sk *next = *link_of(c, k);
             size_t b = key_of(c, k) & (n - 1);
@@ -126,7 +126,7 @@ static int table_grow(tcp_table *t, link_kind k)
         }
     }
     table_free(t);
-    t->slots = slots;
+    t->at.more = slots;
     t->mask = (uint32_t)(n - 1);
     return 0;
 }
@@ -137,8 +137,9 @@ static int table_add(tcp_table *t, tcp_sk *c, link_kind k)
     if (t->count >= t->mask + 1)
         (void)table_grow(t, k);
     size_t b = key_of(c, k) & t->mask;
-    *link_of(c, k) = t->slots[b];
-    t->slots[b] = c;
+    tcp_sk **slots = tcp_table_slots(t);
+    *link_of(c, k) = slots[b];
+    slots[b] = c;
     t->count++;
     return 0;
 }
@@ -146,7 +147,7 @@ static int table_add(tcp_table *t, tcp_sk *c, link_kind k)
 /* Returns true if c was in the table. */
 static bool table_remove(tcp_table *t, tcp_sk *c, link_kind k)
 {
-    tcp_sk **pp = &t->slots[key_of(c, k) & t->mask];
+    tcp_sk **pp = &tcp_table_slots(t)[key_of(c, k) & t->mask];
     while (*pp && *pp != c)
         pp = link_of(*pp, k);
     if (!*pp)
@@ -161,7 +162,7 @@ static bool table_remove(tcp_table *t, tcp_sk *c, link_kind k)
  * it is there (a listener record is in the 4-tuple table in LISTEN only). */
 static void table_replace(tcp_table *t, tcp_sk *from, tcp_sk *to, link_kind k)
 {
-    tcp_sk **pp = &t->slots[key_of(from, k) & t->mask];
+    tcp_sk **pp = &tcp_table_slots(t)[key_of(from, k) & t->mask];
     while (*pp && *pp != from)
         pp = link_of(*pp, k);
     if (!*pp)
@@ -175,7 +176,7 @@ static tcp_sk *find_sk(const tcp_stack *s, tcp_sock_id id)
 {
     if (!s || id == 0)
         return NULL;
-    tcp_sk *e = s->by_id.slots[hash_u32(id) & s->by_id.mask];
+    tcp_sk *e = tcp_table_slots(&s->by_id)[hash_u32(id) & s->by_id.mask];
     while (e && id_of(e) != id)
         e = e->id_next;
     return e;
@@ -195,7 +196,7 @@ const tcp_tw *tcp_stack_find_tw(const tcp_stack *s, tcp_sock_id id)
 
 tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-    tcp_sk *e = s->by_tuple.slots[tuple_hash(lport, raddr, rport) & s->by_tuple.mask];
+    tcp_sk *e = tcp_table_slots(&s->by_tuple)[tuple_hash(lport, raddr, rport) & s->by_tuple.mask];
     while (e && !tuple_is(e, lport, raddr, rport))
         e = e->tuple_next;
     return e;
@@ -259,7 +260,7 @@ void tcp_stack_listen_remove(tcp_conn *c)
  * The port table holds each local port with at least one user (listeners,
  * their children, bound and connected sockets, orphans): an open-addressing
  * table with linear probing, kept at most half full, in the stack's own two
- * slots (ports_first: one port, which is what most hosts use) until a second
+ * slots (one port, which is what most hosts use) until a second
  * port moves it to the allocator's memory (4 slots, 24 bytes), doubled as
  * needed; a host using the whole range pays for 128 Ki. An entry is removed
  * (backward shift, no tombstones) when its last user goes. `idle` marks a
@@ -288,51 +289,56 @@ static uint32_t port_slot(const tcp_stack *s, uint16_t port)
 /* The entry of `port`, or NULL if it has no user. */
 static tcp_port_ent *port_find(const tcp_stack *s, uint16_t port)
 {
+    tcp_port_ent *ports = tcp_stack_ports(s);
     for (uint32_t i = port_slot(s, port);; i = (i + 1) & ports_mask(s)) {
-        if (s->ports[i].port == port)
-            return &s->ports[i];
-        if (s->ports[i].port == 0)
+        if (ports[i].port == port)
+            return &ports[i];
+        if (ports[i].port == 0)
             return NULL;
     }
 }
 
 static tcp_port_ent *port_place(tcp_stack *s, uint16_t port)
 {
+    tcp_port_ent *ports = tcp_stack_ports(s);
     uint32_t i = port_slot(s, port);
-    while (s->ports[i].port != 0)
+    while (ports[i].port != 0)
         i = (i + 1) & ports_mask(s);
-    s->ports[i] = (tcp_port_ent){.port = port};
-    return &s->ports[i];
+    ports[i] = (tcp_port_ent){.port = port};
+    return &ports[i];
 }
 
 static void ports_init(tcp_stack *s)
 {
-    s->ports = s->ports_first;
-    s->ports_bits = 1; /* TCP_PORTS_FIRST slots */
+    s->ports_bits = 1; /* TCP_PORTS_FIRST slots, zero as the stack */
 }
 
 static void ports_free(tcp_stack *s)
 {
-    if (s->ports != s->ports_first)
-        free(s->ports);
+    if (!tcp_stack_ports_inline(s))
+        free(s->ports.more);
 }
 
 static int ports_grow(tcp_stack *s)
 {
     uint32_t old_n = ports_mask(s) + 1;
-    tcp_port_ent *old = s->ports;
     tcp_port_ent *slots = calloc((size_t)old_n * 2, sizeof *slots);
     if (!slots)
         return TCP_ENOMEM;
-    s->ports = slots;
+    /* The first slots' room takes the pointer: their entries move out
+     * through a copy. */
+    tcp_port_ent first[TCP_PORTS_FIRST];
+    tcp_port_ent *old = tcp_stack_ports(s);
+    bool was_inline = tcp_stack_ports_inline(s);
+    if (was_inline)
+        old = memcpy(first, s->ports.first, sizeof first);
+    s->ports.more = slots;
     s->ports_bits++;
     for (uint32_t i = 0; i < old_n; i++)
         if (old[i].port)
             *port_place(s, old[i].port) = old[i];
-    if (old != s->ports_first)
+    if (!was_inline)
         free(old);
-    else
-        memset(s->ports_first, 0, sizeof s->ports_first);
     return 0;
 }
 
@@ -340,20 +346,21 @@ static int ports_grow(tcp_stack *s)
  * would no longer be found (Knuth's algorithm R for linear probing). */
 static void port_remove_at(tcp_stack *s, uint32_t i)
 {
+    tcp_port_ent *ports = tcp_stack_ports(s);
     uint32_t j = i;
     for (;;) {
-        s->ports[i].port = 0;
+        ports[i].port = 0;
         for (;;) {
             j = (j + 1) & ports_mask(s);
-            if (s->ports[j].port == 0)
+            if (ports[j].port == 0)
                 return;
-            uint32_t home = port_slot(s, s->ports[j].port);
+            uint32_t home = port_slot(s, ports[j].port);
             /* j's entry may move to i unless its home lies in (i, j]. */
             bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
             if (!stays)
                 break;
         }
-        s->ports[i] = s->ports[j];
+        ports[i] = ports[j];
         i = j;
     }
 }
@@ -406,7 +413,7 @@ static void port_drop(tcp_stack *s, uint16_t port)
     assert(e && e->users > 0);
     if (--e->users > 0)
         return;
-    port_remove_at(s, (uint32_t)(e - s->ports));
+    port_remove_at(s, (uint32_t)(e - tcp_stack_ports(s)));
     s->ports_n--;
     if (in_eph_range(s, port))
         s->eph_used--;
@@ -504,41 +511,43 @@ static bool heap_less(const tcp_sk *a, const tcp_sk *b)
     return a->heap_at < b->heap_at || (a->heap_at == b->heap_at && a->heap_seq < b->heap_seq);
 }
 
-static void heap_place(tcp_stack *s, size_t i, tcp_sk *c)
+static void heap_place(tcp_sk **h, size_t i, tcp_sk *c)
 {
-    s->heap[i] = c;
+    h[i] = c;
     c->heap_idx = (uint32_t)i;
 }
 
 static void heap_up(tcp_stack *s, size_t i)
 {
-    tcp_sk *c = s->heap[i];
+    tcp_sk **h = tcp_stack_heap(s);
+    tcp_sk *c = h[i];
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!heap_less(c, s->heap[p]))
+        if (!heap_less(c, h[p]))
             break;
-        heap_place(s, i, s->heap[p]);
+        heap_place(h, i, h[p]);
         i = p;
     }
-    heap_place(s, i, c);
+    heap_place(h, i, c);
 }
 
 static void heap_down(tcp_stack *s, size_t i)
 {
-    tcp_sk *c = s->heap[i];
+    tcp_sk **h = tcp_stack_heap(s);
+    tcp_sk *c = h[i];
     for (;;) {
         size_t l = 2 * i + 1, m = i;
         const tcp_sk *best = c;
-        if (l < s->heap_len && heap_less(s->heap[l], best))
-            m = l, best = s->heap[l];
-        if (l + 1 < s->heap_len && heap_less(s->heap[l + 1], best))
+        if (l < s->heap_len && heap_less(h[l], best))
+            m = l, best = h[l];
+        if (l + 1 < s->heap_len && heap_less(h[l + 1], best))
             m = l + 1;
         if (m == i)
             break;
-        heap_place(s, i, s->heap[m]);
+        heap_place(h, i, h[m]);
         i = m;
     }
-    heap_place(s, i, c);
+    heap_place(h, i, c);
 }
 
 static void heap_remove(tcp_stack *s, tcp_sk *c)
@@ -547,10 +556,10 @@ static void heap_remove(tcp_stack *s, tcp_sk *c)
         return;
     size_t i = c->heap_idx;
     c->heap_idx = TCP_HEAP_NONE;
-    tcp_sk *last = s->heap[--s->heap_len];
+    tcp_sk *last = tcp_stack_heap(s)[--s->heap_len];
     if (i == s->heap_len)
         return;
-    heap_place(s, i, last);
+    heap_place(tcp_stack_heap(s), i, last);
     heap_up(s, i);
     heap_down(s, last->heap_idx);
 }
@@ -567,10 +576,11 @@ static int heap_cmp(const void *a, const void *b)
  * is. Once per 2^30 keys set; no allocation. */
 static void heap_renumber(tcp_stack *s)
 {
-    qsort(s->heap, s->heap_len, sizeof *s->heap, heap_cmp);
+    tcp_sk **h = tcp_stack_heap(s);
+    qsort(h, s->heap_len, sizeof *h, heap_cmp);
     for (uint32_t i = 0; i < s->heap_len; i++) {
-        s->heap[i]->heap_idx = i;
-        s->heap[i]->heap_seq = i;
+        h[i]->heap_idx = i;
+        h[i]->heap_seq = i;
     }
     s->heap_seq = s->heap_len;
 }
@@ -597,7 +607,7 @@ static void heap_update(tcp_stack *s, tcp_conn *c)
     if (s->heap_seq >= (1u << TCP_HEAP_SEQ_BITS))
         heap_renumber(s);
     e->heap_seq = s->heap_seq++;
-    heap_place(s, s->heap_len++, e);
+    heap_place(tcp_stack_heap(s), s->heap_len++, e);
     heap_up(s, e->heap_idx);
 }
 
@@ -728,14 +738,14 @@ static int heap_reserve(tcp_stack *s, size_t n)
     unsigned bits = s->heap_bits;
     while (cap < n)
         cap *= 2, bits++;
-    bool first = s->heap == s->heap_first;
+    bool first = tcp_stack_heap_inline(s);
     tcp_sk **h =
-        cap <= SIZE_MAX / sizeof *h ? realloc(first ? NULL : s->heap, cap * sizeof *h) : NULL;
+        cap <= SIZE_MAX / sizeof *h ? realloc(first ? NULL : s->heap.more, cap * sizeof *h) : NULL;
     if (!h)
         return TCP_ENOMEM;
     if (first)
-        memcpy(h, s->heap_first, s->heap_len * sizeof *h);
-    s->heap = h;
+        memcpy(h, s->heap.first, s->heap_len * sizeof *h);
+    s->heap.more = h;
     s->heap_bits = (uint8_t)bits;
     return 0;
 }
@@ -833,7 +843,7 @@ static void sk_replace(tcp_stack *s, tcp_sk *from, tcp_sk *to)
     to->heap_idx = from->heap_idx;
     from->heap_idx = TCP_HEAP_NONE;
     if (to->heap_idx != TCP_HEAP_NONE)
-        s->heap[to->heap_idx] = to;
+        tcp_stack_heap(s)[to->heap_idx] = to;
 }
 
 /* c (tcp_tw_fits, settled in the heap) becomes a minisock; it stays as it
@@ -1055,7 +1065,7 @@ void tcp_stack_ls_settle(tcp_stack *s, tcp_sk *e, const tcp_ls *ls)
 static void records_free_all(tcp_stack *s)
 {
     for (size_t i = 0; i <= s->by_id.mask; i++) {
-        for (tcp_sk *e = s->by_id.slots[i], *next; e; e = next) {
+        for (tcp_sk *e = tcp_table_slots(&s->by_id)[i], *next; e; e = next) {
             next = e->id_next;
             if (e->tw) {
                 free(((tcp_tw *)e)->opts);
@@ -1416,7 +1426,6 @@ tcp_stack *tcp_stack_new_shared(const tcp_env *env, void *ctx, uint32_t addr,
     s->next_id = 1;
     table_init(&s->by_id);
     table_init(&s->by_tuple);
-    s->heap = s->heap_first;
     s->heap_bits = 1; /* TCP_TABLE_FIRST slots */
     ports_init(s);
     /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
@@ -1465,8 +1474,8 @@ void tcp_stack_free(tcp_stack *s)
     pool_free_chunks(&s->tw_pool, NULL);
     table_free(&s->by_id);
     table_free(&s->by_tuple);
-    if (s->heap != s->heap_first)
-        free(s->heap);
+    if (!tcp_stack_heap_inline(s))
+        free(s->heap.more);
     ports_free(s);
     if (s->own_env) {
         tcp_scratch_free(s->env->scratch);
@@ -1506,7 +1515,7 @@ size_t tcp_conn_size(void)
 /* What a table holds beyond the stack's own first slots. */
 static size_t table_bytes(const tcp_table *t)
 {
-    return t->slots != t->first ? (t->mask + 1) * sizeof *t->slots : 0;
+    return t->mask >= TCP_TABLE_FIRST ? (t->mask + 1) * sizeof(tcp_sk *) : 0;
 }
 
 /* Slots of a pool's chunks, their headers in bytes to *head_bytes. */
@@ -1527,7 +1536,7 @@ static size_t ls_bytes(const tcp_stack *s, size_t *count, size_t *tw_opts)
     size_t n = 0;
     *count = 0;
     for (size_t i = 0; i <= s->by_id.mask; i++) {
-        for (const tcp_sk *e = s->by_id.slots[i]; e; e = e->id_next) {
+        for (const tcp_sk *e = tcp_table_slots(&s->by_id)[i]; e; e = e->id_next) {
             if (e->tw && tw_of(e)->opts)
                 *tw_opts += sizeof(tcp_conn_opts);
             if (!e->ls)
@@ -1561,8 +1570,8 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
     m->conn_bytes = m->conns * tcp_conn_slot_size(s);
     m->index_bytes =
         table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
-        (s->heap != s->heap_first ? ((size_t)1 << s->heap_bits) * sizeof *s->heap : 0) +
-        (s->ports != s->ports_first ? (ports_mask(s) + 1) * sizeof *s->ports : 0);
+        (tcp_stack_heap_inline(s) ? 0 : ((size_t)1 << s->heap_bits) * sizeof(tcp_sk *)) +
+        (tcp_stack_ports_inline(s) ? 0 : (ports_mask(s) + 1) * sizeof(tcp_port_ent));
     m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->profile : 0) +
                      (s->check ? sizeof *s->check : 0) + pool * tcp_conn_slot_size(s) +
                      tw_pool * sizeof(tcp_tw) + tw_opts + heads + m->ring_bytes + m->index_bytes +
@@ -1578,14 +1587,14 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
 
 uint64_t tcp_stack_next_deadline(const tcp_stack *s)
 {
-    return s->heap_len ? s->heap[0]->heap_at : UINT64_MAX;
+    return s->heap_len ? tcp_stack_heap(s)[0]->heap_at : UINT64_MAX;
 }
 
 void tcp_stack_on_time(tcp_stack *s)
 {
     s->now = s->env->now_ns(s->ctx);
-    while (s->heap_len && s->heap[0]->heap_at <= s->now) {
-        tcp_conn *c = conn_at(s, s->heap[0], false);
+    while (s->heap_len && tcp_stack_heap(s)[0]->heap_at <= s->now) {
+        tcp_conn *c = conn_at(s, tcp_stack_heap(s)[0], false);
         if (!c)
             continue; /* out of memory: the minisock ended without its events (conn_at, tw_drop) */
         tcp_timer_run(c);
