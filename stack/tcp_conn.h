@@ -314,7 +314,7 @@ typedef struct tcp_tw {
     tcp_sock_id id, parent;
     uint32_t raddr;
     uint16_t lport, rport;
-    uint32_t iss, irs, snd_una, snd_nxt, snd_max, snd_wnd;
+    uint32_t iss, irs, snd_max, snd_wnd; /* SND.UNA = SND.NXT = SND.MAX */
     uint32_t rcv_nxt, rcv_adv, last_ack_sent, ts_recent, rcvbuf;
     uint32_t rcv_ssthresh; /* with ratio_known: the window an ACK in TIME_WAIT offers */
     uint16_t rcv_mss, oow_n;
