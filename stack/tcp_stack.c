@@ -172,7 +172,10 @@ static void table_replace(tcp_table *t, tcp_sk *from, tcp_sk *to, link_kind k)
     *link_of(from, k) = NULL;
 }
 
-static tcp_sk *find_sk(const tcp_stack *s, tcp_sock_id id)
+/* Every call looks its socket up here: inline (its few callers are thin
+ * wrappers), as the compiler did before the first slots shared their
+ * room with the pointer (docs/performance.md, "Eleventh round"). */
+static inline tcp_sk *find_sk(const tcp_stack *s, tcp_sock_id id)
 {
     if (!s || id == 0)
         return NULL;
