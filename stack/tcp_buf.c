@@ -404,7 +404,7 @@ static bool count_pattern(tcp_conn *c, const tcp_pattern *p, uint32_t phase, uin
     if (!n)
         return true;
     if (c->sndq.data)
-        tcp_ring_release(&c->sndq, c->stack->scratch);
+        tcp_ring_release(&c->sndq, tcp_stack_scratch(c->stack));
     c->sndq = (tcp_ring){.pat = p, .head = phase % p->period, .len = n};
     c->snd_pat = true;
     c->sndq_freed = true; /* the buffer's size is now fixed, as a ring's would be */
@@ -416,7 +416,7 @@ static bool count_pattern(tcp_conn *c, const tcp_pattern *p, uint32_t phase, uin
 static int ring_from_count(tcp_conn *c, uint32_t need)
 {
     tcp_ring r = {0};
-    if (tcp_ring_reserve(&r, need, c->sndbuf, c->stack->scratch))
+    if (tcp_ring_reserve(&r, need, c->sndbuf, tcp_stack_scratch(c->stack)))
         return TCP_ENOMEM;
     pattern_push(&r, c->sndq.pat, c->sndq.head, c->sndq.len);
     c->sndq = r;
@@ -437,7 +437,8 @@ long tcp_sndq_push(tcp_conn *c, const uint8_t *buf, const tcp_pattern *p, uint32
     if (c->snd_pat) { /* other bytes follow: the queued pattern becomes a ring */
         if (ring_from_count(c, queued + n))
             return TCP_ENOMEM;
-    } else if (len && tcp_ring_reserve(&c->sndq, queued + n, c->sndbuf, c->stack->scratch)) {
+    } else if (len &&
+               tcp_ring_reserve(&c->sndq, queued + n, c->sndbuf, tcp_stack_scratch(c->stack))) {
         return TCP_ENOMEM;
     }
     if (!len)

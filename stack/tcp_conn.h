@@ -63,12 +63,14 @@ typedef struct tcp_ring {
  * full connection (tcp_conn), of a TIME_WAIT minisock (tcp_tw) and of a
  * listener record (tcp_ls), so a pointer to any is a pointer to its tcp_sk
  * and back (C11 §6.7.2.1). */
+#define TCP_HEAP_SEQ_BITS 30u
 typedef struct tcp_sk {
     struct tcp_sk *id_next, *tuple_next; /* hash chains */
-    uint64_t heap_at, heap_seq;          /* key this entry has in the heap */
+    uint64_t heap_at;                    /* key this entry has in the heap, with heap_seq */
     uint32_t heap_idx;                   /* TCP_HEAP_NONE: not in the heap */
-    bool tw;                             /* a tcp_tw, not a tcp_conn */
-    bool ls;                             /* a tcp_ls, not a tcp_conn */
+    uint32_t heap_seq : TCP_HEAP_SEQ_BITS;
+    uint32_t tw : 1; /* a tcp_tw, not a tcp_conn */
+    uint32_t ls : 1; /* a tcp_ls, not a tcp_conn */
 } tcp_sk;
 
 /* The out-of-order ranges a receive ring holds (ooo_n of them in use),
@@ -112,10 +114,12 @@ typedef struct tcp_lq {
 /* The options of tcp_setopt that keep the profile's value in nearly
  * every connection: a connection has this record once a tcp_setopt has
  * set one of them (or it is the child of a listener that has one), and
- * reads them through tcp_opt_* below, which fall back on the profile. */
+ * reads them through tcp_opt_* below, which fall back on the profile.
+ * A TIME_WAIT minisock keeps its connection's (for the MSL). */
 typedef struct tcp_conn_opts {
     uint64_t ka_idle_ns, ka_intvl_ns;
     uint64_t user_timeout_ns; /* TCP_OPT_USER_TIMEOUT_NS; 0: none */
+    uint64_t msl_ns;          /* TCP_OPT_MSL_NS, while c->msl_set */
     uint32_t isn;             /* TCP_OPT_ISN, while c->isn_set */
     uint8_t ka_cnt;
 } tcp_conn_opts;
@@ -174,7 +178,6 @@ struct tcp_conn {
     tcp_ooo *ooo; /* the ranges held out of order; NULL until the first */
 
     /* Options (tcp_setopt); start as the profile's values. */
-    uint64_t msl_ns;
     uint64_t rtx_stamp_ns;   /* the first RTO retransmission, or SYN (valid: retries > 0) */
     tcp_conn_opts *opts;     /* NULL: the rest at the profile's values (tcp_opt_*) */
     uint32_t sndbuf, rcvbuf; /* and mss, above */
@@ -183,7 +186,7 @@ struct tcp_conn {
     bool released : 1;     /* the user called close or abort: an orphan */
     bool ever_used : 1;    /* listen or connect was called */
     bool passive : 1;      /* came from LISTEN (RFC 9293 §3.10.7.4 RST, SYN) */
-    bool msl_set : 1;      /* TCP_OPT_MSL_NS given: TIME_WAIT is 2*msl_ns */
+    bool msl_set : 1;      /* TCP_OPT_MSL_NS given (opts->msl_ns): TIME_WAIT is 2 MSL */
     bool isn_set : 1;      /* TCP_OPT_ISN given for the next SYN */
     bool linger_zero : 1;  /* TCP_OPT_LINGER_ZERO */
     bool keepalive : 1;    /* TCP_OPT_KEEPALIVE */
@@ -306,11 +309,12 @@ typedef struct tcp_rcv_tune {
 typedef struct tcp_tw {
     tcp_sk sk; /* first, as in tcp_conn */
     tcp_stats stats;
-    uint64_t msl_ns, oow_start_ns;
+    tcp_conn_opts *opts; /* the connection's, owned now (its MSL) */
+    uint64_t oow_start_ns;
     tcp_sock_id id, parent;
     uint32_t raddr;
     uint16_t lport, rport;
-    uint32_t iss, irs, snd_una, snd_nxt, snd_max, snd_wnd;
+    uint32_t iss, irs, snd_max, snd_wnd; /* SND.UNA = SND.NXT = SND.MAX */
     uint32_t rcv_nxt, rcv_adv, last_ack_sent, ts_recent, rcvbuf;
     uint32_t rcv_ssthresh; /* with ratio_known: the window an ACK in TIME_WAIT offers */
     uint16_t rcv_mss, oow_n;
@@ -341,7 +345,6 @@ typedef struct tcp_ls {
     tcp_stats stats;
     tcp_lq *lq;          /* owned, as a listening tcp_conn's */
     tcp_conn_opts *opts; /* owned; NULL: the profile's values */
-    uint64_t msl_ns;
     tcp_sock_id id;
     uint32_t sndbuf, rcvbuf;
     uint16_t lport, mss;
@@ -377,12 +380,20 @@ typedef struct tcp_frame {
 #define TCP_TABLE_FIRST 2u /* a table's and the heap's slots held in the stack */
 
 /* Intrusive chained hash table; `link` selects the chain field. Its first
- * slots are its own: a host with one or two connections allocates none. */
+ * slots are its own: a host with one or two connections allocates none.
+ * Outgrown, their room holds the pointer to the allocated slots. */
 typedef struct tcp_table {
-    tcp_sk **slots; /* `first` until the table outgrows it */
+    union {
+        tcp_sk *first[TCP_TABLE_FIRST]; /* while mask < TCP_TABLE_FIRST */
+        tcp_sk **more;                  /* after: mask + 1 slots */
+    } at;
     uint32_t mask, count;
-    tcp_sk *first[TCP_TABLE_FIRST];
 } tcp_table;
+
+static inline tcp_sk **tcp_table_slots(const tcp_table *t)
+{
+    return t->mask < TCP_TABLE_FIRST ? (tcp_sk **)t->at.first : t->at.more;
+}
 
 /* tcp_check's state in a stack: where a violation goes, and the event
  * being processed (what a report names). Allocated when the checker is
@@ -460,38 +471,85 @@ typedef struct tcp_pool {
     uint32_t used; /* slots taken (pool_get) and not given back */
 } tcp_pool;
 
+#define TCP_PORTS_FIRST 2u /* the port table's slots held in the stack: one port */
+
 struct tcp_stack {
-    const tcp_env *env;         /* the caller's, shared by the stacks of a world */
+    /* The caller's, shared by the stacks of a world; or, when the caller
+     * gave no scratch space, the stack's own copy of it with its own
+     * scratch space (own_env): env->scratch is the stack's scratch either
+     * way (tcp_stack_scratch). */
+    const tcp_env *env;
     void *ctx;                  /* env's functions' first argument */
     const tcp_profile *profile; /* the stack's own copy (own_profile), or the caller's */
     uint64_t now;               /* env->now_ns() at the start of the current call */
-    uint64_t heap_seq;          /* tie-break: equal deadlines fire in arming order */
     uint64_t isn_key[2];        /* RFC 6528 secret, drawn once from env->random */
     uint32_t addr;
     uint32_t next_id; /* ids are never reused */
+    /* Tie-break: equal deadlines fire in arming order. It counts up to
+     * 2^TCP_HEAP_SEQ_BITS, where the entries in the heap are numbered
+     * again from 0 in their order (tcp_stack.c, heap_renumber). */
+    uint32_t heap_seq;
+    uint32_t heap_len;
 
     tcp_table by_id;    /* its count: connections, minisocks and listener records */
     tcp_table by_tuple; /* connections, minisocks and, as (lport, 0, 0), listeners */
-    tcp_sk **heap;      /* heap_first until it outgrows it */
-    uint32_t heap_len, heap_cap;
-    tcp_sk *heap_first[TCP_TABLE_FIRST];
+    /* The deadline heap, 2^heap_bits slots: the first ones in the stack,
+     * whose room holds the pointer to allocated ones once it outgrows
+     * them (tcp_stack_heap). */
+    union {
+        tcp_sk *first[TCP_TABLE_FIRST];
+        tcp_sk **more;
+    } heap;
 
     tcp_pool pool;    /* connections */
     tcp_pool tw_pool; /* minisocks (tcp_tw.c) */
 
-    tcp_port_ent *ports; /* local ports with a user: open addressing, lazy */
-    uint32_t ports_mask; /* slots - 1 (a power of two), 0 while none */
-    uint16_t ports_n;    /* ports with a user (port 0 never has one) */
-    uint16_t eph_used;   /* ports of the ephemeral range with a user */
-    uint32_t malformed;  /* datagrams; saturates (tcp_stack_malformed) */
+    /* Local ports with a user: open addressing, 2^ports_bits slots, the
+     * first ones in the stack until a second port outgrows them (whose
+     * room then holds the pointer: tcp_stack_ports). */
+    union {
+        tcp_port_ent first[TCP_PORTS_FIRST];
+        tcp_port_ent *more;
+    } ports;
+    uint16_t ports_n;   /* ports with a user (port 0 never has one) */
+    uint16_t eph_used;  /* ports of the ephemeral range with a user */
+    uint32_t malformed; /* datagrams; saturates (tcp_stack_malformed) */
+    uint8_t ports_bits, heap_bits;
 
     bool check_on;         /* tcp_check runs after every event */
     bool own_profile;      /* profile is the stack's copy (tcp_stack_new), freed with it */
-    bool own_scratch;      /* scratch is the stack's own (env->scratch was NULL) */
+    bool own_env;          /* env is the stack's copy, with its own scratch (freed with it) */
     bool no_tcb;           /* TCP_EV_TCB is not reported (tcp_stack_set_tcb_events) */
     tcp_check_hook *check; /* NULL until the checker is first turned on */
-    tcp_scratch *scratch;  /* env->scratch, or the stack's own */
 };
+
+/* Whether the heap and the port table are in the stack's own slots. */
+static inline bool tcp_stack_heap_inline(const tcp_stack *s)
+{
+    return s->heap_bits <= 1; /* TCP_TABLE_FIRST slots */
+}
+
+static inline bool tcp_stack_ports_inline(const tcp_stack *s)
+{
+    return s->ports_bits <= 1; /* TCP_PORTS_FIRST slots */
+}
+
+static inline tcp_sk **tcp_stack_heap(const tcp_stack *s)
+{
+    return tcp_stack_heap_inline(s) ? (tcp_sk **)s->heap.first : s->heap.more;
+}
+
+static inline tcp_port_ent *tcp_stack_ports(const tcp_stack *s)
+{
+    return tcp_stack_ports_inline(s) ? (tcp_port_ent *)s->ports.first : s->ports.more;
+}
+
+/* The scratch space a stack builds its segments in (tcp_env.scratch,
+ * its own when the caller gave none). */
+static inline tcp_scratch *tcp_stack_scratch(const tcp_stack *s)
+{
+    return s->env->scratch;
+}
 
 /* tcp_tune's record starts right at the end of a tcp_conn. */
 _Static_assert(sizeof(tcp_conn) % _Alignof(tcp_rcv_tune) == 0, "tcp_rcv_tune follows tcp_conn");
@@ -785,6 +843,7 @@ uint64_t tcp_opt_ka_idle_ns(const tcp_conn *c);
 uint64_t tcp_opt_ka_intvl_ns(const tcp_conn *c);
 uint32_t tcp_opt_ka_cnt(const tcp_conn *c);
 uint64_t tcp_opt_user_timeout_ns(const tcp_conn *c);
+uint64_t tcp_opt_msl_ns(const tcp_conn *c);
 /* Gives child the options of tcp_conn_opts it inherits from its
  * listener's record of them, lo (NULL: the profile's values; the ISN is
  * not inherited): TCP_ENOMEM if the child's cannot be allocated, else 0. */

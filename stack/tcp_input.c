@@ -159,8 +159,7 @@ static tcp_conn *spawn_child(tcp_stack *s, tcp_ls *l, const tcp_seg *seg)
      * SOCK_KEEPOPEN, linger, tp->nonagle with its cork bit, user_mss);
      * FreeBSD's sonewconn copies so_options and the buffer sizes, and
      * syncache_socket TF_NODELAY and TF_NOPUSH (its cork). */
-    ch->msl_ns = l->msl_ns;
-    ch->msl_set = l->msl_set;
+    ch->msl_set = l->msl_set; /* its value in l->opts (tcp_conn_inherit_opts) */
     ch->sndbuf = l->sndbuf;
     ch->sndbuf_set = l->sndbuf_set;
     ch->rcvbuf = l->rcvbuf;
@@ -1237,7 +1236,7 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     /* The window may reach past the space by less than one unit of the
      * window scale (grow_window rounds it up, as Linux does). */
     uint32_t max = tcp_rcv_space(c) + (1u << c->rcv_wscale);
-    int err = tcp_ring_reserve(&c->rcvq, off + r->len, max, c->stack->scratch);
+    int err = tcp_ring_reserve(&c->rcvq, off + r->len, max, tcp_stack_scratch(c->stack));
     if (err) {
         /* Past the buffer: dropped, as Linux drops a segment that
          * tcp_try_rmem_schedule cannot make room for. */

@@ -24,7 +24,6 @@
 #define LS_FIELDS(X)                                                                               \
     X(lq)                                                                                          \
     X(opts)                                                                                        \
-    X(msl_ns)                                                                                      \
     X(id)                                                                                          \
     X(sndbuf)                                                                                      \
     X(rcvbuf)                                                                                      \

@@ -99,14 +99,13 @@ static size_t key_of(const tcp_sk *e, link_kind k)
 
 static void table_init(tcp_table *t)
 {
-    t->slots = t->first;
-    t->mask = TCP_TABLE_FIRST - 1;
+    t->mask = TCP_TABLE_FIRST - 1; /* the first slots: zero, as the stack */
 }
 
 static void table_free(tcp_table *t)
 {
-    if (t->slots != t->first)
-        free(t->slots);
+    if (t->mask >= TCP_TABLE_FIRST)
+        free(t->at.more);
 }
 
 static int table_grow(tcp_table *t, link_kind k)
@@ -115,8 +114,9 @@ static int table_grow(tcp_table *t, link_kind k)
     tcp_sk **slots = calloc(n, sizeof *slots);
     if (!slots)
         return TCP_ENOMEM;
+    tcp_sk **old = tcp_table_slots(t);
     for (size_t i = 0; i <= t->mask; i++) {
-        tcp_sk *c = t->slots[i];
+        tcp_sk *c = old[i];
         while (c) {
             tcp_sk *next = *link_of(c, k);
             size_t b = key_of(c, k) & (n - 1);
@@ -126,7 +126,7 @@ static int table_grow(tcp_table *t, link_kind k)
         }
     }
     table_free(t);
-    t->slots = slots;
+    t->at.more = slots;
     t->mask = (uint32_t)(n - 1);
     return 0;
 }
@@ -137,8 +137,9 @@ static int table_add(tcp_table *t, tcp_sk *c, link_kind k)
     if (t->count >= t->mask + 1)
         (void)table_grow(t, k);
     size_t b = key_of(c, k) & t->mask;
-    *link_of(c, k) = t->slots[b];
-    t->slots[b] = c;
+    tcp_sk **slots = tcp_table_slots(t);
+    *link_of(c, k) = slots[b];
+    slots[b] = c;
     t->count++;
     return 0;
 }
@@ -146,7 +147,7 @@ static int table_add(tcp_table *t, tcp_sk *c, link_kind k)
 /* Returns true if c was in the table. */
 static bool table_remove(tcp_table *t, tcp_sk *c, link_kind k)
 {
-    tcp_sk **pp = &t->slots[key_of(c, k) & t->mask];
+    tcp_sk **pp = &tcp_table_slots(t)[key_of(c, k) & t->mask];
     while (*pp && *pp != c)
         pp = link_of(*pp, k);
     if (!*pp)
@@ -161,7 +162,7 @@ static bool table_remove(tcp_table *t, tcp_sk *c, link_kind k)
  * it is there (a listener record is in the 4-tuple table in LISTEN only). */
 static void table_replace(tcp_table *t, tcp_sk *from, tcp_sk *to, link_kind k)
 {
-    tcp_sk **pp = &t->slots[key_of(from, k) & t->mask];
+    tcp_sk **pp = &tcp_table_slots(t)[key_of(from, k) & t->mask];
     while (*pp && *pp != from)
         pp = link_of(*pp, k);
     if (!*pp)
@@ -171,11 +172,14 @@ static void table_replace(tcp_table *t, tcp_sk *from, tcp_sk *to, link_kind k)
     *link_of(from, k) = NULL;
 }
 
-static tcp_sk *find_sk(const tcp_stack *s, tcp_sock_id id)
+/* Every call looks its socket up here: inline (its few callers are thin
+ * wrappers), as the compiler did before the first slots shared their
+ * room with the pointer (docs/performance.md, "Eleventh round"). */
+static inline tcp_sk *find_sk(const tcp_stack *s, tcp_sock_id id)
 {
     if (!s || id == 0)
         return NULL;
-    tcp_sk *e = s->by_id.slots[hash_u32(id) & s->by_id.mask];
+    tcp_sk *e = tcp_table_slots(&s->by_id)[hash_u32(id) & s->by_id.mask];
     while (e && id_of(e) != id)
         e = e->id_next;
     return e;
@@ -195,7 +199,7 @@ const tcp_tw *tcp_stack_find_tw(const tcp_stack *s, tcp_sock_id id)
 
 tcp_sk *tcp_stack_lookup(const tcp_stack *s, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-    tcp_sk *e = s->by_tuple.slots[tuple_hash(lport, raddr, rport) & s->by_tuple.mask];
+    tcp_sk *e = tcp_table_slots(&s->by_tuple)[tuple_hash(lport, raddr, rport) & s->by_tuple.mask];
     while (e && !tuple_is(e, lport, raddr, rport))
         e = e->tuple_next;
     return e;
@@ -258,16 +262,15 @@ void tcp_stack_listen_remove(tcp_conn *c)
  *
  * The port table holds each local port with at least one user (listeners,
  * their children, bound and connected sockets, orphans): an open-addressing
- * table with linear probing, kept at most half full, allocated on the first
- * bind (4 slots, 24 bytes) and doubled as needed; a host with one port pays
- * for 4 slots, one using the whole range for 128 Ki. An entry is removed
+ * table with linear probing, kept at most half full, in the stack's own two
+ * slots (one port, which is what most hosts use) until a second
+ * port moves it to the allocator's memory (4 slots, 24 bytes), doubled as
+ * needed; a host using the whole range pays for 128 Ki. An entry is removed
  * (backward shift, no tombstones) when its last user goes. `idle` marks a
  * port held by a bound socket not yet used by listen or connect (at most one
  * per port, since such a port refuses a second bind). eph_used counts the
  * ports of the profile's ephemeral range with a user, so exhaustion is known
  * without a scan. Every operation is O(1) expected. */
-
-#define PORTS_MIN 4u
 
 static bool in_eph_range(const tcp_stack *s, uint16_t port)
 {
@@ -276,48 +279,69 @@ static bool in_eph_range(const tcp_stack *s, uint16_t port)
 
 /* Fibonacci hashing: the top bits of the product, which every bit of the
  * port reaches (consecutive ports land far apart). */
+static uint32_t ports_mask(const tcp_stack *s)
+{
+    return (1u << s->ports_bits) - 1;
+}
+
 static uint32_t port_slot(const tcp_stack *s, uint16_t port)
 {
-    return (uint32_t)(((uint64_t)port * 0x9e3779b97f4a7c15ull) >> 40) & s->ports_mask;
+    return (uint32_t)(((uint64_t)port * 0x9e3779b97f4a7c15ull) >> 40) & ports_mask(s);
 }
 
 /* The entry of `port`, or NULL if it has no user. */
 static tcp_port_ent *port_find(const tcp_stack *s, uint16_t port)
 {
-    if (!s->ports)
-        return NULL;
-    for (uint32_t i = port_slot(s, port);; i = (i + 1) & s->ports_mask) {
-        if (s->ports[i].port == port)
-            return &s->ports[i];
-        if (s->ports[i].port == 0)
+    tcp_port_ent *ports = tcp_stack_ports(s);
+    for (uint32_t i = port_slot(s, port);; i = (i + 1) & ports_mask(s)) {
+        if (ports[i].port == port)
+            return &ports[i];
+        if (ports[i].port == 0)
             return NULL;
     }
 }
 
 static tcp_port_ent *port_place(tcp_stack *s, uint16_t port)
 {
+    tcp_port_ent *ports = tcp_stack_ports(s);
     uint32_t i = port_slot(s, port);
-    while (s->ports[i].port != 0)
-        i = (i + 1) & s->ports_mask;
-    s->ports[i] = (tcp_port_ent){.port = port};
-    return &s->ports[i];
+    while (ports[i].port != 0)
+        i = (i + 1) & ports_mask(s);
+    ports[i] = (tcp_port_ent){.port = port};
+    return &ports[i];
+}
+
+static void ports_init(tcp_stack *s)
+{
+    s->ports_bits = 1; /* TCP_PORTS_FIRST slots, zero as the stack */
+}
+
+static void ports_free(tcp_stack *s)
+{
+    if (!tcp_stack_ports_inline(s))
+        free(s->ports.more);
 }
 
 static int ports_grow(tcp_stack *s)
 {
-    uint32_t n = s->ports ? (s->ports_mask + 1) * 2 : PORTS_MIN;
-    tcp_port_ent *old = s->ports;
-    uint32_t old_n = old ? s->ports_mask + 1 : 0;
-    s->ports = calloc(n, sizeof *s->ports);
-    if (!s->ports) {
-        s->ports = old;
+    uint32_t old_n = ports_mask(s) + 1;
+    tcp_port_ent *slots = calloc((size_t)old_n * 2, sizeof *slots);
+    if (!slots)
         return TCP_ENOMEM;
-    }
-    s->ports_mask = n - 1;
+    /* The first slots' room takes the pointer: their entries move out
+     * through a copy. */
+    tcp_port_ent first[TCP_PORTS_FIRST];
+    tcp_port_ent *old = tcp_stack_ports(s);
+    bool was_inline = tcp_stack_ports_inline(s);
+    if (was_inline)
+        old = memcpy(first, s->ports.first, sizeof first);
+    s->ports.more = slots;
+    s->ports_bits++;
     for (uint32_t i = 0; i < old_n; i++)
         if (old[i].port)
             *port_place(s, old[i].port) = old[i];
-    free(old);
+    if (!was_inline)
+        free(old);
     return 0;
 }
 
@@ -325,20 +349,21 @@ static int ports_grow(tcp_stack *s)
  * would no longer be found (Knuth's algorithm R for linear probing). */
 static void port_remove_at(tcp_stack *s, uint32_t i)
 {
+    tcp_port_ent *ports = tcp_stack_ports(s);
     uint32_t j = i;
     for (;;) {
-        s->ports[i].port = 0;
+        ports[i].port = 0;
         for (;;) {
-            j = (j + 1) & s->ports_mask;
-            if (s->ports[j].port == 0)
+            j = (j + 1) & ports_mask(s);
+            if (ports[j].port == 0)
                 return;
-            uint32_t home = port_slot(s, s->ports[j].port);
+            uint32_t home = port_slot(s, ports[j].port);
             /* j's entry may move to i unless its home lies in (i, j]. */
             bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
             if (!stays)
                 break;
         }
-        s->ports[i] = s->ports[j];
+        ports[i] = ports[j];
         i = j;
     }
 }
@@ -372,7 +397,7 @@ int tcp_stack_port_take(tcp_conn *c, uint16_t port)
     if (e && e->users == UINT16_MAX)
         return TCP_EADDRINUSE; /* 65535 connections on one port: the table's limit */
     if (!e) {
-        if (((uint32_t)s->ports_n + 1) * 2 > (s->ports ? s->ports_mask + 1 : 0) && ports_grow(s))
+        if (((uint32_t)s->ports_n + 1) * 2 > ports_mask(s) + 1 && ports_grow(s))
             return TCP_ENOMEM;
         e = port_place(s, port);
         s->ports_n++;
@@ -391,7 +416,7 @@ static void port_drop(tcp_stack *s, uint16_t port)
     assert(e && e->users > 0);
     if (--e->users > 0)
         return;
-    port_remove_at(s, (uint32_t)(e - s->ports));
+    port_remove_at(s, (uint32_t)(e - tcp_stack_ports(s)));
     s->ports_n--;
     if (in_eph_range(s, port))
         s->eph_used--;
@@ -489,41 +514,43 @@ static bool heap_less(const tcp_sk *a, const tcp_sk *b)
     return a->heap_at < b->heap_at || (a->heap_at == b->heap_at && a->heap_seq < b->heap_seq);
 }
 
-static void heap_place(tcp_stack *s, size_t i, tcp_sk *c)
+static void heap_place(tcp_sk **h, size_t i, tcp_sk *c)
 {
-    s->heap[i] = c;
+    h[i] = c;
     c->heap_idx = (uint32_t)i;
 }
 
 static void heap_up(tcp_stack *s, size_t i)
 {
-    tcp_sk *c = s->heap[i];
+    tcp_sk **h = tcp_stack_heap(s);
+    tcp_sk *c = h[i];
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!heap_less(c, s->heap[p]))
+        if (!heap_less(c, h[p]))
             break;
-        heap_place(s, i, s->heap[p]);
+        heap_place(h, i, h[p]);
         i = p;
     }
-    heap_place(s, i, c);
+    heap_place(h, i, c);
 }
 
 static void heap_down(tcp_stack *s, size_t i)
 {
-    tcp_sk *c = s->heap[i];
+    tcp_sk **h = tcp_stack_heap(s);
+    tcp_sk *c = h[i];
     for (;;) {
         size_t l = 2 * i + 1, m = i;
         const tcp_sk *best = c;
-        if (l < s->heap_len && heap_less(s->heap[l], best))
-            m = l, best = s->heap[l];
-        if (l + 1 < s->heap_len && heap_less(s->heap[l + 1], best))
+        if (l < s->heap_len && heap_less(h[l], best))
+            m = l, best = h[l];
+        if (l + 1 < s->heap_len && heap_less(h[l + 1], best))
             m = l + 1;
         if (m == i)
             break;
-        heap_place(s, i, s->heap[m]);
+        heap_place(h, i, h[m]);
         i = m;
     }
-    heap_place(s, i, c);
+    heap_place(h, i, c);
 }
 
 static void heap_remove(tcp_stack *s, tcp_sk *c)
@@ -532,12 +559,33 @@ static void heap_remove(tcp_stack *s, tcp_sk *c)
         return;
     size_t i = c->heap_idx;
     c->heap_idx = TCP_HEAP_NONE;
-    tcp_sk *last = s->heap[--s->heap_len];
+    tcp_sk *last = tcp_stack_heap(s)[--s->heap_len];
     if (i == s->heap_len)
         return;
-    heap_place(s, i, last);
+    heap_place(tcp_stack_heap(s), i, last);
     heap_up(s, i);
     heap_down(s, last->heap_idx);
+}
+
+static int heap_cmp(const void *a, const void *b)
+{
+    const tcp_sk *x = *(tcp_sk *const *)a, *y = *(tcp_sk *const *)b;
+    return heap_less(x, y) ? -1 : heap_less(y, x) ? 1 : 0;
+}
+
+/* The arming sequence ran out of its bits: the entries get 0, 1, ... in
+ * the order they have, which is all the sequence is read for (keys are
+ * distinct, so the order is total). Sorted, the array is a heap as it
+ * is. Once per 2^30 keys set; no allocation. */
+static void heap_renumber(tcp_stack *s)
+{
+    tcp_sk **h = tcp_stack_heap(s);
+    qsort(h, s->heap_len, sizeof *h, heap_cmp);
+    for (uint32_t i = 0; i < s->heap_len; i++) {
+        h[i]->heap_idx = i;
+        h[i]->heap_seq = i;
+    }
+    s->heap_seq = s->heap_len;
 }
 
 static uint64_t earliest(const tcp_conn *c)
@@ -557,10 +605,12 @@ static void heap_update(tcp_stack *s, tcp_conn *c)
     heap_remove(s, e);
     if (at == TCP_NEVER)
         return;
-    assert(s->heap_len < s->heap_cap); /* reserved by tcp_conn_new */
+    assert(s->heap_len < (1u << s->heap_bits)); /* reserved by tcp_conn_new */
     e->heap_at = at;
+    if (s->heap_seq >= (1u << TCP_HEAP_SEQ_BITS))
+        heap_renumber(s);
     e->heap_seq = s->heap_seq++;
-    heap_place(s, s->heap_len++, e);
+    heap_place(tcp_stack_heap(s), s->heap_len++, e);
     heap_up(s, e->heap_idx);
 }
 
@@ -656,7 +706,7 @@ static void pool_release_if_unused(tcp_stack *s)
 {
     if (s->pool.used != 0 || !s->pool.nchunks)
         return;
-    tcp_scratch *sc = s->scratch;
+    tcp_scratch *sc = tcp_stack_scratch(s);
     bool park = !sc->spare_chunk;
     pool_free_chunks(&s->pool, &sc->spare_chunk);
     if (park && sc->spare_chunk)
@@ -668,10 +718,11 @@ static void pool_release_if_unused(tcp_stack *s)
 static int conn_pool_grow(tcp_stack *s)
 {
     tcp_pool *p = &s->pool;
-    tcp_chunk *spare = s->scratch->spare_chunk;
-    if (p->nchunks || !spare || s->scratch->spare_conn_size != tcp_conn_slot_size(s))
+    tcp_scratch *sc = tcp_stack_scratch(s);
+    tcp_chunk *spare = sc->spare_chunk;
+    if (p->nchunks || !spare || sc->spare_conn_size != tcp_conn_slot_size(s))
         return pool_grow(p, tcp_conn_slot_size(s));
-    s->scratch->spare_chunk = NULL;
+    sc->spare_chunk = NULL;
     spare->u.older = NULL;
     p->chunks = spare;
     p->nchunks = 1;
@@ -684,20 +735,21 @@ static int conn_pool_grow(tcp_stack *s)
  * heap outgrows the stack's slots into doubling arrays. */
 static int heap_reserve(tcp_stack *s, size_t n)
 {
-    if (n <= s->heap_cap)
+    size_t cap = (size_t)1 << s->heap_bits;
+    if (n <= cap)
         return 0;
-    size_t cap = s->heap_cap;
+    unsigned bits = s->heap_bits;
     while (cap < n)
-        cap *= 2;
-    bool first = s->heap == s->heap_first;
+        cap *= 2, bits++;
+    bool first = tcp_stack_heap_inline(s);
     tcp_sk **h =
-        cap <= SIZE_MAX / sizeof *h ? realloc(first ? NULL : s->heap, cap * sizeof *h) : NULL;
+        cap <= SIZE_MAX / sizeof *h ? realloc(first ? NULL : s->heap.more, cap * sizeof *h) : NULL;
     if (!h)
         return TCP_ENOMEM;
     if (first)
-        memcpy(h, s->heap_first, s->heap_len * sizeof *h);
-    s->heap = h;
-    s->heap_cap = (uint32_t)cap;
+        memcpy(h, s->heap.first, s->heap_len * sizeof *h);
+    s->heap.more = h;
+    s->heap_bits = (uint8_t)bits;
     return 0;
 }
 
@@ -794,7 +846,7 @@ static void sk_replace(tcp_stack *s, tcp_sk *from, tcp_sk *to)
     to->heap_idx = from->heap_idx;
     from->heap_idx = TCP_HEAP_NONE;
     if (to->heap_idx != TCP_HEAP_NONE)
-        s->heap[to->heap_idx] = to;
+        tcp_stack_heap(s)[to->heap_idx] = to;
 }
 
 /* c (tcp_tw_fits, settled in the heap) becomes a minisock; it stays as it
@@ -811,6 +863,7 @@ static void tw_shrink(tcp_conn *c)
     tcp_tw_save(tw, c);
     sk_replace(s, &c->sk, &tw->sk);
     c->port_bound = false; /* the minisock holds the port's count */
+    c->opts = NULL;        /* and the options record */
     tcp_sndq_free(c);
     tcp_ring_free(&c->rcvq);
     pool_put(c);
@@ -825,6 +878,7 @@ static void tw_drop(tcp_stack *s, tcp_tw *tw)
     table_remove(&s->by_tuple, &tw->sk, LINK_TUPLE);
     table_remove(&s->by_id, &tw->sk, LINK_ID);
     port_drop(s, tw->lport);
+    free(tw->opts);
     tw_put(s, tw);
     tw_release_if_unused(s);
 }
@@ -1009,18 +1063,21 @@ void tcp_stack_ls_settle(tcp_stack *s, tcp_sk *e, const tcp_ls *ls)
     report_tcb_ls(s, ls);
 }
 
-/* Frees the records a stack holds (tcp_stack_free). */
-static void ls_free_all(tcp_stack *s)
+/* Frees the listener records a stack holds and what they and its
+ * minisocks own (tcp_stack_free). */
+static void records_free_all(tcp_stack *s)
 {
     for (size_t i = 0; i <= s->by_id.mask; i++) {
-        for (tcp_sk *e = s->by_id.slots[i], *next; e; e = next) {
+        for (tcp_sk *e = tcp_table_slots(&s->by_id)[i], *next; e; e = next) {
             next = e->id_next;
-            if (!e->ls)
-                continue;
-            tcp_ls *ls = (tcp_ls *)e;
-            free(ls->lq);
-            free(ls->opts);
-            free(ls);
+            if (e->tw) {
+                free(((tcp_tw *)e)->opts);
+            } else if (e->ls) {
+                tcp_ls *ls = (tcp_ls *)e;
+                free(ls->lq);
+                free(ls->opts);
+                free(ls);
+            }
         }
     }
 }
@@ -1083,11 +1140,11 @@ static void conn_free(tcp_conn *c)
 static void release_idle_rings(tcp_conn *c)
 {
     if (!c->snd_pat && c->sndq.data && c->sndq.len == 0) {
-        tcp_ring_release(&c->sndq, c->stack->scratch);
+        tcp_ring_release(&c->sndq, tcp_stack_scratch(c->stack));
         c->sndq_freed = true;
     }
     if (c->rcvq.data && c->rcvq.len == 0 && c->ooo_n == 0)
-        tcp_ring_release(&c->rcvq, c->stack->scratch);
+        tcp_ring_release(&c->rcvq, tcp_stack_scratch(c->stack));
 }
 
 static void emit(tcp_stack *s, const tcp_event *ev);
@@ -1306,7 +1363,7 @@ void tcp_scratch_free(tcp_scratch *sc)
  * segment is built in never shows in what is sent. */
 tcp_scratch_buf *tcp_scratch_claim(tcp_stack *s)
 {
-    tcp_scratch_buf **pp = &s->scratch->bufs;
+    tcp_scratch_buf **pp = &tcp_stack_scratch(s)->bufs;
     while (*pp && (*pp)->busy)
         pp = &(*pp)->next;
     if (!*pp) {
@@ -1344,6 +1401,20 @@ tcp_stack *tcp_stack_new(const tcp_env *env, void *ctx, uint32_t addr, const tcp
     return s;
 }
 
+/* A copy of env with a scratch space of its own; NULL on out-of-memory. */
+static tcp_env *own_env_new(const tcp_env *env)
+{
+    tcp_env *own = malloc(sizeof *own);
+    if (!own)
+        return NULL;
+    *own = *env;
+    if (!(own->scratch = tcp_scratch_new())) {
+        free(own);
+        return NULL;
+    }
+    return own;
+}
+
 tcp_stack *tcp_stack_new_shared(const tcp_env *env, void *ctx, uint32_t addr,
                                 const tcp_profile *profile)
 {
@@ -1358,16 +1429,21 @@ tcp_stack *tcp_stack_new_shared(const tcp_env *env, void *ctx, uint32_t addr,
     s->next_id = 1;
     table_init(&s->by_id);
     table_init(&s->by_tuple);
-    s->heap = s->heap_first;
-    s->heap_cap = TCP_TABLE_FIRST;
+    s->heap_bits = 1; /* TCP_TABLE_FIRST slots */
+    ports_init(s);
     /* RFC 6528 §3: the secret is drawn once per stack (so per seed). */
     s->isn_key[0] = env->random(ctx);
     s->isn_key[1] = env->random(ctx);
-    /* One level exists from the start, so a segment without nesting is
-     * always built (the shared scratch gets it from its first stack). */
-    s->own_scratch = !env->scratch;
-    s->scratch = env->scratch ? env->scratch : tcp_scratch_new();
-    if (!s->scratch || (tcp_check_default() && tcp_check_enable(s, true, NULL, NULL))) {
+    /* Without a shared scratch space the stack keeps its own, in its own
+     * copy of env: one pointer serves both cases. One level exists from
+     * the start, so a segment without nesting is always built (the shared
+     * scratch gets it from its first stack). */
+    if (!env->scratch && !(s->env = own_env_new(env))) {
+        tcp_stack_free(s);
+        return NULL;
+    }
+    s->own_env = !env->scratch;
+    if (tcp_check_default() && tcp_check_enable(s, true, NULL, NULL)) {
         tcp_stack_free(s);
         return NULL;
     }
@@ -1384,7 +1460,7 @@ void tcp_stack_free(tcp_stack *s)
 {
     if (!s)
         return;
-    ls_free_all(s);             /* first: the id table's chains run through the pools */
+    records_free_all(s);        /* first: the id table's chains run through the pools */
     size_t i = s->pool.nchunks; /* the newest chunk's index + 1 */
     for (tcp_chunk *k = s->pool.chunks; k; k = k->u.older) {
         size_t n = pool_chunk_len(--i);
@@ -1401,11 +1477,13 @@ void tcp_stack_free(tcp_stack *s)
     pool_free_chunks(&s->tw_pool, NULL);
     table_free(&s->by_id);
     table_free(&s->by_tuple);
-    if (s->heap != s->heap_first)
-        free(s->heap);
-    free(s->ports);
-    if (s->own_scratch)
-        tcp_scratch_free(s->scratch);
+    if (!tcp_stack_heap_inline(s))
+        free(s->heap.more);
+    ports_free(s);
+    if (s->own_env) {
+        tcp_scratch_free(s->env->scratch);
+        free((tcp_env *)s->env);
+    }
     if (s->own_profile)
         free((tcp_profile *)s->profile);
     free(s->check);
@@ -1440,7 +1518,7 @@ size_t tcp_conn_size(void)
 /* What a table holds beyond the stack's own first slots. */
 static size_t table_bytes(const tcp_table *t)
 {
-    return t->slots != t->first ? (t->mask + 1) * sizeof *t->slots : 0;
+    return t->mask >= TCP_TABLE_FIRST ? (t->mask + 1) * sizeof(tcp_sk *) : 0;
 }
 
 /* Slots of a pool's chunks, their headers in bytes to *head_bytes. */
@@ -1454,12 +1532,16 @@ static size_t pool_slots(const tcp_pool *p, size_t *head_bytes)
 }
 
 /* The listener records, with their queues and option records. */
-static size_t ls_bytes(const tcp_stack *s, size_t *count)
+/* Listener records with what they own; the options records minisocks
+ * own go to *tw_opts. */
+static size_t ls_bytes(const tcp_stack *s, size_t *count, size_t *tw_opts)
 {
     size_t n = 0;
     *count = 0;
     for (size_t i = 0; i <= s->by_id.mask; i++) {
-        for (const tcp_sk *e = s->by_id.slots[i]; e; e = e->id_next) {
+        for (const tcp_sk *e = tcp_table_slots(&s->by_id)[i]; e; e = e->id_next) {
+            if (e->tw && tw_of(e)->opts)
+                *tw_opts += sizeof(tcp_conn_opts);
             if (!e->ls)
                 continue;
             ++*count;
@@ -1484,19 +1566,22 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
         }
     }
     size_t pool = pool_slots(&s->pool, &heads), tw_pool = pool_slots(&s->tw_pool, &heads);
-    m->listener_bytes = ls_bytes(s, &m->listeners);
+    size_t tw_opts = 0;
+    m->listener_bytes = ls_bytes(s, &m->listeners, &tw_opts);
+    m->tw_bytes += tw_opts;
     m->conns = s->pool.used;
     m->conn_bytes = m->conns * tcp_conn_slot_size(s);
-    m->index_bytes = table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
-                     (s->heap != s->heap_first ? (size_t)s->heap_cap * sizeof *s->heap : 0) +
-                     (s->ports ? (s->ports_mask + 1) * sizeof *s->ports : 0);
+    m->index_bytes =
+        table_bytes(&s->by_id) + table_bytes(&s->by_tuple) +
+        (tcp_stack_heap_inline(s) ? 0 : ((size_t)1 << s->heap_bits) * sizeof(tcp_sk *)) +
+        (tcp_stack_ports_inline(s) ? 0 : (ports_mask(s) + 1) * sizeof(tcp_port_ent));
     m->total_bytes = sizeof *s + (s->own_profile ? sizeof *s->profile : 0) +
                      (s->check ? sizeof *s->check : 0) + pool * tcp_conn_slot_size(s) +
-                     tw_pool * sizeof(tcp_tw) + heads + m->ring_bytes + m->index_bytes + lq +
-                     m->listener_bytes;
-    if (s->own_scratch) {
-        const tcp_scratch *sc = s->scratch;
-        m->total_bytes += sizeof *sc + tcp_ring_spares_bytes(sc) +
+                     tw_pool * sizeof(tcp_tw) + tw_opts + heads + m->ring_bytes + m->index_bytes +
+                     lq + m->listener_bytes;
+    if (s->own_env) {
+        const tcp_scratch *sc = tcp_stack_scratch(s);
+        m->total_bytes += sizeof *s->env + sizeof *sc + tcp_ring_spares_bytes(sc) +
                           (sc->spare_chunk ? sizeof(tcp_chunk) + sc->spare_conn_size : 0);
         for (const tcp_scratch_buf *b = sc->bufs; b; b = b->next)
             m->total_bytes += sizeof *b;
@@ -1505,14 +1590,14 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
 
 uint64_t tcp_stack_next_deadline(const tcp_stack *s)
 {
-    return s->heap_len ? s->heap[0]->heap_at : UINT64_MAX;
+    return s->heap_len ? tcp_stack_heap(s)[0]->heap_at : UINT64_MAX;
 }
 
 void tcp_stack_on_time(tcp_stack *s)
 {
     s->now = s->env->now_ns(s->ctx);
-    while (s->heap_len && s->heap[0]->heap_at <= s->now) {
-        tcp_conn *c = conn_at(s, s->heap[0], false);
+    while (s->heap_len && tcp_stack_heap(s)[0]->heap_at <= s->now) {
+        tcp_conn *c = conn_at(s, tcp_stack_heap(s)[0], false);
         if (!c)
             continue; /* out of memory: the minisock ended without its events (conn_at, tw_drop) */
         tcp_timer_run(c);

@@ -248,7 +248,8 @@ uint64_t tcp_time_wait_ns(const tcp_conn *c)
     const tcp_profile *p = c->stack->profile;
     if (!c->msl_set && p->time_wait_ns)
         return p->time_wait_ns;
-    return c->msl_ns > UINT64_MAX / 2 ? UINT64_MAX : 2 * c->msl_ns;
+    uint64_t msl = tcp_opt_msl_ns(c);
+    return msl > UINT64_MAX / 2 ? UINT64_MAX : 2 * msl;
 }
 
 /* Keepalive probes an idle connection: ESTABLISHED, CLOSE_WAIT and

@@ -22,6 +22,10 @@ bool tcp_tw_fits(const tcp_conn *c)
         return false;
     if (c->rcvq.len || c->ooo_n || c->sndq.len || c->in_syn_q || c->in_accept_q)
         return false;
+    /* Our FIN is acknowledged in TIME_WAIT, so SND.UNA = SND.NXT =
+     * SND.MAX: the minisock keeps the one. */
+    if (c->snd_una != c->snd_max || c->snd_nxt != c->snd_max)
+        return false;
     for (int k = 0; k < TCP_TIMER_COUNT; k++) {
         if (k != TCP_TIMER_TIME_WAIT && tcp_timer_at(c, (tcp_timer_kind)k) != TCP_NEVER)
             return false;
@@ -34,7 +38,7 @@ bool tcp_tw_fits(const tcp_conn *c)
 #define TW_FIELDS(X)                                                                               \
     X(stats)                                                                                       \
     X(err)                                                                                         \
-    X(msl_ns)                                                                                      \
+    X(opts)                                                                                        \
     X(oow_start_ns)                                                                                \
     X(id)                                                                                          \
     X(parent)                                                                                      \
@@ -43,8 +47,6 @@ bool tcp_tw_fits(const tcp_conn *c)
     X(rport)                                                                                       \
     X(iss)                                                                                         \
     X(irs)                                                                                         \
-    X(snd_una)                                                                                     \
-    X(snd_nxt)                                                                                     \
     X(snd_max)                                                                                     \
     X(snd_wnd)                                                                                     \
     X(rcv_nxt)                                                                                     \
@@ -87,7 +89,8 @@ void tcp_tw_restore(tcp_conn *c, const tcp_tw *tw, uint64_t tw_at)
     c->released = c->ever_used = true;
     c->fin_queued = c->fin_pending = c->fin_rcvd = true;
     c->peer_fin_seq = tw->rcv_nxt - 1u;
-    c->snd_buf_seq = tw->snd_max - 1u; /* our FIN, acknowledged */
+    c->snd_una = c->snd_nxt = tw->snd_max; /* tcp_tw_fits */
+    c->snd_buf_seq = tw->snd_max - 1u;     /* our FIN, acknowledged */
     tcp_timer_store(c, TCP_TIMER_TIME_WAIT, tw_at);
     c->check_tw_at = tw_at; /* as tcp_check_after left it */
 }

@@ -18,7 +18,6 @@
 void tcp_conn_init_opts(tcp_conn *c, const tcp_profile *p)
 {
     /* Zero durations would arm a timer at "now" forever: at least 1 ns. */
-    c->msl_ns = p->msl_ns;
     c->sndbuf = p->sndbuf ? p->sndbuf : 1;
     c->rcvbuf = p->rcvbuf ? p->rcvbuf : 1;
     c->mss = p->mss ? p->mss : TCP_MSS_DEFAULT;
@@ -34,6 +33,7 @@ static tcp_conn_opts profile_opts(const tcp_profile *p)
         .ka_idle_ns = p->keepalive_idle_ns ? p->keepalive_idle_ns : 1,
         .ka_intvl_ns = p->keepalive_intvl_ns ? p->keepalive_intvl_ns : 1,
         .ka_cnt = (uint8_t)(p->keepalive_probes > UINT8_MAX ? UINT8_MAX : p->keepalive_probes),
+        .msl_ns = p->msl_ns,
     };
 }
 
@@ -55,6 +55,11 @@ uint32_t tcp_opt_ka_cnt(const tcp_conn *c)
 uint64_t tcp_opt_user_timeout_ns(const tcp_conn *c)
 {
     return c->opts ? c->opts->user_timeout_ns : 0;
+}
+
+uint64_t tcp_opt_msl_ns(const tcp_conn *c)
+{
+    return c->msl_set ? c->opts->msl_ns : c->stack->profile->msl_ns;
 }
 
 /* c's option record, allocated at the profile's values on first use;
@@ -82,6 +87,7 @@ int tcp_conn_inherit_opts(tcp_conn *child, const tcp_conn_opts *lo)
     o->ka_intvl_ns = lo->ka_intvl_ns;
     o->ka_cnt = lo->ka_cnt;
     o->user_timeout_ns = lo->user_timeout_ns;
+    o->msl_ns = lo->msl_ns;
     return 0;
 }
 
@@ -788,7 +794,9 @@ static int setopt_held(tcp_conn *c, tcp_opt opt, uint64_t v)
          * than 2·MSL, which a restart (RFC 9293 §3.10.7.4) does not do. */
         if (v > UINT64_MAX / 4 || c->state == TCP_TIME_WAIT)
             return TCP_EINVAL;
-        c->msl_ns = v;
+        if (!opts_for_write(c))
+            return TCP_ENOMEM;
+        c->opts->msl_ns = v;
         c->msl_set = true;
         return TCP_OK;
     case TCP_OPT_ISN:
@@ -868,7 +876,7 @@ int tcp_getopt(const tcp_stack *s, tcp_sock_id id, tcp_opt opt, uint64_t *v)
         *v = c->mss;
         break;
     case TCP_OPT_MSL_NS:
-        *v = c->msl_ns;
+        *v = tcp_opt_msl_ns(c);
         break;
     case TCP_OPT_ISN:
         *v = c->isn_set ? c->opts->isn : c->iss;

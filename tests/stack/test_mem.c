@@ -266,6 +266,85 @@ static void pool_grows_in_doubling_chunks(void **state)
     fx_free(fx);
 }
 
+/* ---- The deadline heap's arming sequence ----------------------------------- */
+
+/* A stack on a clock the test moves, recording each datagram's source
+ * port in order. */
+typedef struct seq_world {
+    uint64_t now, rng;
+    uint16_t ports[256];
+    size_t n;
+} seq_world;
+
+static uint64_t sw_now(void *ctx)
+{
+    return ((seq_world *)ctx)->now;
+}
+
+static uint64_t sw_random(void *ctx)
+{
+    seq_world *w = ctx;
+    w->rng = w->rng * 6364136223846793005ull + 1442695040888963407ull;
+    return w->rng >> 11;
+}
+
+static void sw_output(void *ctx, const uint8_t *d, size_t len)
+{
+    seq_world *w = ctx;
+    assert_true(len >= TCP_IPV4_HDR + 2 && w->n < 256);
+    w->ports[w->n++] = (uint16_t)(d[TCP_IPV4_HDR] << 8 | d[TCP_IPV4_HDR + 1]);
+}
+
+/* Four rounds a millisecond apart, three connects each, so each round's
+ * SYNs share a deadline; then every retransmission until they time out.
+ * start: the stack's arming sequence before the first connect. */
+static void connects_and_syn_timeouts(seq_world *w, uint32_t start, uint16_t order[12],
+                                      uint32_t *seq_after)
+{
+    static const tcp_env env = {.now_ns = sw_now, .random = sw_random, .output = sw_output};
+    *w = (seq_world){.now = 1000000000u, .rng = 7};
+    tcp_stack *s = tcp_stack_new(&env, w, 0x0a000002u, tcp_profile_find("rfc9293"));
+    assert_non_null(s);
+    s->heap_seq = start;
+    for (int r = 0; r < 4; r++, w->now += 1000000u) {
+        for (int i = 0; i < 3; i++) {
+            tcp_sock_id id;
+            assert_int_equal(tcp_socket(s, &id), TCP_OK);
+            assert_int_equal(tcp_connect(s, id, 0x0a000009u, 80), TCP_OK);
+            order[r * 3 + i] = w->ports[w->n - 1];
+        }
+    }
+    while (tcp_stack_next_deadline(s) != UINT64_MAX) {
+        w->now = tcp_stack_next_deadline(s);
+        tcp_stack_on_time(s);
+    }
+    *seq_after = s->heap_seq;
+    tcp_stack_free(s);
+}
+
+/* The sequence that orders equal deadlines has 30 bits in each entry;
+ * where it runs out, the entries are numbered again in their order. A
+ * run that crosses that point sends what a run far from it sends: each
+ * round of retransmitted SYNs in the order of their connects. */
+static void equal_deadlines_fire_in_arming_order_across_the_renumbering(void **state)
+{
+    (void)state;
+    static seq_world far, near;
+    uint16_t order[12], order2[12];
+    uint32_t seq_far, seq_near;
+    connects_and_syn_timeouts(&far, 0, order, &seq_far);
+    connects_and_syn_timeouts(&near, (1u << TCP_HEAP_SEQ_BITS) - 5, order2, &seq_near);
+    assert_memory_equal(order, order2, sizeof order);
+    assert_int_equal(far.n, near.n);
+    assert_memory_equal(far.ports, near.ports, far.n * sizeof far.ports[0]);
+    assert_true(seq_near < (1u << TCP_HEAP_SEQ_BITS) - 5); /* it was renumbered */
+    assert_true(seq_far > 12);
+    /* Every retransmission round follows the connects' order. */
+    assert_true(far.n > 12 && far.n % 12 == 0);
+    for (size_t i = 12; i < far.n; i++)
+        assert_int_equal(far.ports[i], order[i % 12]);
+}
+
 /* ---- What a connection, a listener and a stack cost ------------------------- */
 
 /* The structures' sizes on this ABI: a connection (in every pool slot),
@@ -281,15 +360,31 @@ static void connection_and_stack_sizes_hold_their_bounds(void **state)
      * the ring capacity to the ring's block, the 2MSL and FIN_WAIT_2
      * timers to the RTO's slot and Linux's receive engines to the end of
      * the slot of the profiles that use them (tcp_rcv_tune):
-     * docs/performance.md, "Eighth round". */
-    assert_true(sizeof(tcp_conn) <= 400);
+     * docs/performance.md, "Eighth round". 384 since the MSL went to
+     * that record and the heap's arming sequence to 30 bits beside the
+     * table entry's kind bits (tcp_sk 40 -> 32): with the pool chunk's
+     * 8-byte header a 400-byte block, not 416 ("Eleventh round"). */
+    assert_true(sizeof(tcp_conn) <= 384);
+    /* The same two give a listener record 120 bytes (a 128-byte block,
+     * not 144); a minisock, which keeps SND.MAX alone (SND.UNA and SND.NXT
+     * equal it in TIME_WAIT: tcp_tw_fits), 160 (with its chunk's header a
+     * 176-byte block, not 192). */
+    assert_true(sizeof(tcp_ls) <= 120);
+    assert_true(sizeof(tcp_tw) <= 160);
     /* 272 until the environment was a pointer (232), the first slots of
      * the tables and the heap the stack's own (296, and four blocks fewer)
      * and the listeners kept in the 4-tuple table (264), and until the
      * count of sockets was the id table's, the pools counted their slots
      * in use, and the malformed count and the port counts went to 32 and
-     * 16 bits (248: a 256-byte block from the allocator, not 272). */
-    assert_true(sizeof(tcp_stack) <= 248);
+     * 16 bits (248: a 256-byte block from the allocator, not 272).
+     * Still 248 with the port table's first two slots in it (its first
+     * block, 32 bytes with the allocator's header, gone): the scratch
+     * space is env's (a copy of env when the stack keeps its own) and the
+     * port table's and the heap's sizes are powers of two kept as
+     * exponents. 216 (a 224-byte block) since the tables', the heap's and
+     * the port table's first slots share their room with the pointer
+     * to the slots that replace them. */
+    assert_true(sizeof(tcp_stack) <= 216);
     /* A stack never checked holds no checker state. */
     fixture *fx = fx_new();
     assert_int_equal(tcp_check_enabled(fx->s), tcp_check_default());
@@ -300,33 +395,83 @@ static void connection_and_stack_sizes_hold_their_bounds(void **state)
 /* A host with one or two connections allocates no table, heap or chunk
  * array: the tables' and the heap's first slots are the stack's (a
  * listener is in the 4-tuple table), and the pool's chunks are listed
- * through their headers. A third connection moves the id table and the
- * heap out. */
+ * through their headers. Its first port is in the stack too; a second
+ * port (here the listener's) moves the port table out, 4 slots. A third
+ * connection moves the id table and the heap out. */
 static void a_small_stack_allocates_no_index(void **state)
 {
     (void)state;
     fixture *fx = fx_new();
     tcp_stack *s = fx->s;
     tcp_sock_id a, b, c, l;
+    tcp_mem m;
     assert_int_equal(tcp_socket(s, &a), TCP_OK);
     assert_int_equal(tcp_connect(s, a, 0x0a000001u, 80), TCP_OK);
+    tcp_stack_mem(s, &m);
+    assert_int_equal(m.index_bytes, 0); /* one port: none allocated */
+    assert_true(tcp_stack_ports_inline(s));
     assert_int_equal(tcp_socket(s, &l), TCP_OK);
     assert_int_equal(tcp_bind(s, l, 80), TCP_OK);
     assert_int_equal(tcp_listen(s, l, 8), TCP_OK);
-    tcp_mem m;
     tcp_stack_mem(s, &m);
-    size_t ports = (s->ports_mask + 1) * sizeof *s->ports;
+    size_t ports = 4 * sizeof(tcp_port_ent);
+    assert_false(tcp_stack_ports_inline(s));
     assert_int_equal(m.index_bytes, ports); /* only the port table */
-    assert_ptr_equal(s->by_id.slots, s->by_id.first);
-    assert_ptr_equal(s->by_tuple.slots, s->by_tuple.first);
-    assert_ptr_equal(s->heap, s->heap_first);
+    assert_true(s->by_id.mask < TCP_TABLE_FIRST && s->by_tuple.mask < TCP_TABLE_FIRST);
+    assert_true(tcp_stack_heap_inline(s));
     assert_int_equal(s->pool.nchunks, 2);
     assert_int_equal(tcp_socket(s, &b), TCP_OK);
     assert_int_equal(tcp_socket(s, &c), TCP_OK);
     tcp_stack_mem(s, &m);
-    assert_true(s->by_id.slots != s->by_id.first && s->heap != s->heap_first);
+    assert_true(s->by_id.mask >= TCP_TABLE_FIRST && !tcp_stack_heap_inline(s));
     assert_int_equal(m.index_bytes, ports + 4 * sizeof(tcp_sk *) + 4 * sizeof(tcp_sk *));
-    assert_ptr_equal(s->by_tuple.slots, s->by_tuple.first);
+    assert_true(s->by_tuple.mask < TCP_TABLE_FIRST);
+    fx_free(fx);
+}
+
+/* The port table in the stack's own slots holds one port; the second
+ * moves it out, and every port keeps its users and its idle mark across
+ * the move, and across the backward shifts of removals after it. */
+static void the_first_port_lives_in_the_stack(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new();
+    tcp_stack *s = fx->s;
+    tcp_sock_id idle, l, c, again;
+    assert_int_equal(tcp_socket(s, &idle), TCP_OK);
+    assert_int_equal(tcp_bind(s, idle, 7000), TCP_OK);
+    assert_true(tcp_stack_ports_inline(s));
+    assert_true(tcp_stack_port_idle(s, 7000));
+    assert_int_equal(tcp_socket(s, &again), TCP_OK);
+    assert_int_equal(tcp_bind(s, again, 7000), TCP_EADDRINUSE);
+    tcp_mem m;
+    tcp_stack_mem(s, &m);
+    assert_int_equal(m.index_bytes, 0);
+    /* A second port: the table moves out with the first one's entry. */
+    assert_int_equal(tcp_socket(s, &l), TCP_OK);
+    assert_int_equal(tcp_bind(s, l, 80), TCP_OK);
+    assert_int_equal(tcp_listen(s, l, 8), TCP_OK);
+    assert_false(tcp_stack_ports_inline(s));
+    assert_true(tcp_stack_port_idle(s, 7000));
+    assert_true(tcp_stack_port_used(s, 80) && !tcp_stack_port_idle(s, 80));
+    assert_int_equal(tcp_bind(s, again, 7000), TCP_EADDRINUSE);
+    assert_int_equal(tcp_bind(s, again, 80), TCP_EADDRINUSE);
+    /* A third and a fourth (8 slots), then the first ones go. */
+    assert_int_equal(tcp_socket(s, &c), TCP_OK);
+    assert_int_equal(tcp_connect(s, c, 0x0a000001u, 80), TCP_OK);
+    assert_int_equal(tcp_bind(s, again, 7001), TCP_OK);
+    assert_int_equal(s->ports_n, 4);
+    assert_int_equal(s->ports_bits, 3); /* 8 slots: at most half full */
+    assert_int_equal(tcp_close(s, idle), TCP_OK);
+    assert_int_equal(tcp_close(s, l), TCP_OK);
+    assert_false(tcp_stack_port_used(s, 7000));
+    assert_false(tcp_stack_port_used(s, 80));
+    assert_true(tcp_stack_port_idle(s, 7001));
+    assert_int_equal(s->ports_n, 2);
+    assert_int_equal(tcp_close(s, again), TCP_OK);
+    assert_int_equal(tcp_abort(s, c), TCP_OK);
+    assert_int_equal(s->ports_n, 0);
+    assert_int_equal(s->eph_used, 0);
     fx_free(fx);
 }
 
@@ -387,10 +532,10 @@ static size_t total_bytes(const tcp_stack *s)
 }
 
 /* The options that keep the profile's value in nearly every connection
- * (tcp_conn_opts) cost a connection nothing until it sets one: they read
- * as the profile's; an option kept in the connection itself or a refused
- * value allocates nothing; the first one set allocates the record, once,
- * and the others set later use it. */
+ * (tcp_conn_opts, the MSL among them) cost a connection nothing until it
+ * sets one: they read as the profile's; an option kept in the connection
+ * itself or a refused value allocates nothing; the first one set
+ * allocates the record, once, and the others set later use it. */
 static void options_record_is_paid_for_by_a_connection_that_sets_one(void **state)
 {
     (void)state;
@@ -403,9 +548,10 @@ static void options_record_is_paid_for_by_a_connection_that_sets_one(void **stat
     assert_int_equal(opt_of(fx->s, c, TCP_OPT_KEEPINTVL_NS), p->keepalive_intvl_ns);
     assert_int_equal(opt_of(fx->s, c, TCP_OPT_KEEPCNT), p->keepalive_probes);
     assert_int_equal(opt_of(fx->s, c, TCP_OPT_USER_TIMEOUT_NS), 0);
+    assert_int_equal(opt_of(fx->s, c, TCP_OPT_MSL_NS), p->msl_ns);
     size_t before = total_bytes(fx->s);
     assert_int_equal(tcp_setopt(fx->s, c, TCP_OPT_NODELAY, 1), TCP_OK);
-    assert_int_equal(tcp_setopt(fx->s, c, TCP_OPT_MSL_NS, H_S(1)), TCP_OK);
+    assert_int_equal(tcp_setopt(fx->s, c, TCP_OPT_MSL_NS, UINT64_MAX / 2), TCP_EINVAL);
     assert_int_equal(tcp_setopt(fx->s, c, TCP_OPT_KEEPIDLE_NS, 0), TCP_EINVAL);
     assert_int_equal(tcp_setopt(fx->s, c, TCP_OPT_KEEPCNT, 256), TCP_EINVAL);
     assert_int_equal(tcp_setopt(fx->s, c, TCP_OPT_ISN, UINT64_MAX), TCP_EINVAL);
@@ -424,8 +570,10 @@ static void options_record_is_paid_for_by_a_connection_that_sets_one(void **stat
     assert_int_equal(tcp_setopt(fx->s, c, TCP_OPT_KEEPINTVL_NS, H_S(2)), TCP_OK);
     assert_int_equal(tcp_setopt(fx->s, c, TCP_OPT_USER_TIMEOUT_NS, H_S(9)), TCP_OK);
     assert_int_equal(tcp_setopt(fx->s, c, TCP_OPT_ISN, 1234), TCP_OK);
+    assert_int_equal(tcp_setopt(fx->s, c, TCP_OPT_MSL_NS, H_S(1)), TCP_OK);
     assert_ptr_equal(conn->opts, rec);
     assert_int_equal(total_bytes(fx->s), before + sizeof(tcp_conn_opts));
+    assert_int_equal(opt_of(fx->s, c, TCP_OPT_MSL_NS), H_S(1));
     assert_int_equal(opt_of(fx->s, c, TCP_OPT_KEEPIDLE_NS), H_S(5));
     assert_int_equal(opt_of(fx->s, c, TCP_OPT_KEEPINTVL_NS), H_S(2));
     assert_int_equal(opt_of(fx->s, c, TCP_OPT_USER_TIMEOUT_NS), H_S(9));
@@ -497,8 +645,10 @@ static void a_parked_chunk_goes_to_a_stack_of_its_slot_size(void **state)
 {
     (void)state;
     fixture *fx = fx_new(); /* linux */
-    tcp_env env = {
-        .now_ns = fx_now, .random = fx_random, .output = fx_output, .scratch = fx->s->scratch};
+    tcp_env env = {.now_ns = fx_now,
+                   .random = fx_random,
+                   .output = fx_output,
+                   .scratch = tcp_stack_scratch(fx->s)};
     tcp_stack *plain = tcp_stack_new(&env, fx, 0x0a000003u, tcp_profile_find("rfc9293"));
     tcp_stack *tuned = tcp_stack_new(&env, fx, 0x0a000004u, tcp_profile_find("linux"));
     assert_non_null(plain);
@@ -506,14 +656,14 @@ static void a_parked_chunk_goes_to_a_stack_of_its_slot_size(void **state)
     tcp_sock_id id;
     assert_int_equal(tcp_socket(plain, &id), TCP_OK);
     assert_int_equal(tcp_close(plain, id), TCP_OK);
-    void *parked = fx->s->scratch->spare_chunk;
+    void *parked = tcp_stack_scratch(fx->s)->spare_chunk;
     assert_non_null(parked);
-    assert_int_equal(fx->s->scratch->spare_conn_size, sizeof(tcp_conn));
+    assert_int_equal(tcp_stack_scratch(fx->s)->spare_conn_size, sizeof(tcp_conn));
     assert_int_equal(tcp_socket(tuned, &id), TCP_OK);
-    assert_ptr_equal(fx->s->scratch->spare_chunk, parked); /* not taken */
+    assert_ptr_equal(tcp_stack_scratch(fx->s)->spare_chunk, parked); /* not taken */
     assert_int_equal(tcp_close(tuned, id), TCP_OK);
     assert_int_equal(tcp_socket(plain, &id), TCP_OK);
-    assert_null(fx->s->scratch->spare_chunk); /* taken by its size */
+    assert_null(tcp_stack_scratch(fx->s)->spare_chunk); /* taken by its size */
     assert_int_equal(tcp_close(plain, id), TCP_OK);
     tcp_stack_free(tuned);
     tcp_stack_free(plain);
@@ -985,6 +1135,47 @@ static void time_wait_minisock_costs_under_256_bytes(void **state)
     h_free(h);
 }
 
+/* A connection that set its MSL keeps its options record as a minisock,
+ * which counts it and whose TIME_WAIT lasts the connection's 2 MSL; a
+ * child takes its listener's MSL. The record goes with the minisock
+ * (LeakSanitizer, under ASan). */
+static void a_minisock_keeps_its_connections_msl(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, tcp_profile_find("rfc9293"));
+    tcp_stack *a = h_stack(h, H_A), *b = h_stack(h, H_B);
+    tcp_sock_id l = h_listen(h, H_B, 80, 8);
+    assert_int_equal(tcp_setopt(b, l, TCP_OPT_MSL_NS, H_S(3)), TCP_OK);
+    tcp_sock_id c;
+    assert_int_equal(tcp_socket(a, &c), TCP_OK);
+    assert_int_equal(tcp_setopt(a, c, TCP_OPT_MSL_NS, H_S(2)), TCP_OK);
+    assert_int_equal(tcp_connect(a, c, h_addr(h, H_B), 80), TCP_OK);
+    h_settle(h);
+    tcp_sock_id srv = h_accept(h, H_B, l);
+    assert_int_equal(opt_of(b, srv, TCP_OPT_MSL_NS), H_S(3));
+    assert_int_equal(tcp_close(a, c), TCP_OK);
+    h_settle(h);
+    assert_int_equal(tcp_close(b, srv), TCP_OK);
+    h_settle(h);
+    const tcp_tw *tw = tcp_stack_find_tw(a, c);
+    assert_non_null(tw);
+    assert_non_null(tw->opts);
+    tcp_mem m;
+    tcp_stack_mem(a, &m);
+    assert_int_equal(m.tw_bytes, sizeof(tcp_tw) + sizeof(tcp_conn_opts));
+    uint64_t start = h_now(h);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(a, c, &t), 0);
+    assert_int_equal(t.timer_at[TCP_TIMER_TIME_WAIT] - start, 2 * H_S(2));
+    h_advance(h, 2 * H_S(2) - 1);
+    assert_non_null(tcp_stack_find_tw(a, c));
+    h_advance(h, 1);
+    assert_null(tcp_stack_find_tw(a, c));
+    assert_int_equal(tcp_stack_conns(a), 0);
+    h_finish(h);
+    h_free(h);
+}
+
 /* ---- TIME_WAIT as a minisock meets it ------------------------------------------ */
 
 /* The side that closes first ends in TIME_WAIT, released: a minisock. */
@@ -1107,7 +1298,7 @@ static h_verdict view_rebuilt(harness *h, const h_dgram *d, uint64_t *deliver_ns
         v->seen = true;
         v->nchunks = v->s->pool.nchunks;
         v->chunk0 = v->s->pool.chunks;
-        v->spare = v->s->scratch->spare_chunk;
+        v->spare = tcp_stack_scratch(v->s)->spare_chunk;
         v->tw_nchunks = v->s->tw_pool.nchunks;
     }
     return H_PASS;
@@ -1127,7 +1318,7 @@ static void minisock_segment_reuses_the_parked_connection(void **state)
     assert_int_equal(tcp_stack_conns(a), 1);
     assert_int_equal(a->pool.nchunks, 0);
     assert_null(a->pool.chunks);
-    const void *parked = a->scratch->spare_chunk;
+    const void *parked = tcp_stack_scratch(a)->spare_chunk;
     assert_non_null(parked);
     const void *tw_chunk = a->tw_pool.chunks;
     assert_non_null(tw_chunk);
@@ -1145,7 +1336,7 @@ static void minisock_segment_reuses_the_parked_connection(void **state)
     assert_int_equal(v.tw_nchunks, 1); /* the minisock's chunk waits for its return */
     assert_non_null(tcp_stack_find_tw(a, c));
     assert_int_equal(a->pool.nchunks, 0);
-    assert_ptr_equal(a->scratch->spare_chunk, parked); /* and parked again */
+    assert_ptr_equal(tcp_stack_scratch(a)->spare_chunk, parked); /* and parked again */
     assert_ptr_equal(a->tw_pool.chunks, tw_chunk);
     h_drop(h); /* B, CLOSED, would answer the ACK with an RST */
     h_finish(h);
@@ -1327,7 +1518,9 @@ int main(void)
         cmocka_unit_test(ports_follow_rfc6056_until_exhausted_and_empty_after),
         cmocka_unit_test(pool_grows_in_doubling_chunks),
         cmocka_unit_test(connection_and_stack_sizes_hold_their_bounds),
+        cmocka_unit_test(equal_deadlines_fire_in_arming_order_across_the_renumbering),
         cmocka_unit_test(a_small_stack_allocates_no_index),
+        cmocka_unit_test(the_first_port_lives_in_the_stack),
         cmocka_unit_test(a_listener_pays_for_its_queues_alone),
         cmocka_unit_test(shared_scratch_survives_a_send_from_inside_another_send),
         cmocka_unit_test(rings_are_released_once_empty),
@@ -1341,6 +1534,7 @@ int main(void)
         cmocka_unit_test(minisock_segment_reuses_the_parked_connection),
         cmocka_unit_test(options_record_is_paid_for_by_a_connection_that_sets_one),
         cmocka_unit_test(a_child_inherits_its_listeners_options_record),
+        cmocka_unit_test(a_minisock_keeps_its_connections_msl),
         cmocka_unit_test(engine_state_is_paid_for_by_the_profiles_that_use_it),
         cmocka_unit_test(a_parked_chunk_goes_to_a_stack_of_its_slot_size),
         cmocka_unit_test(minisock_meets_an_rst_per_profile),
