@@ -29,7 +29,11 @@
  * allocations it is for. The reservation is the process's: a call asking
  * no more than an earlier one does nothing, a larger one reserves only the
  * difference (so simulations made one after another, each announcing its
- * hosts, do not grow the heap each time). */
+ * hosts, do not grow the heap each time). The huge-page rule then reads
+ * that difference, not `bytes`: its size picks half or whole, and its first
+ * half is advised, so a peak above the earlier size but below the mean of
+ * the two sizes lies in an advised page, rounded up as when all is
+ * advised. */
 void sim_mem_reserve(size_t bytes);
 
 #endif
