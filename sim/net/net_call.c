@@ -143,10 +143,25 @@ static size_t tx_room(size_t ntx)
     return c;
 }
 
-char *net_tx_grow(char *tx, size_t ntx, size_t need)
+/* tx (NULL or holding ntx bytes) grown to hold `need`; its room is
+ * implied by ntx, so the queue keeps no count of it. */
+static char *tx_grow(char *tx, size_t ntx, size_t need)
 {
     size_t room = tx ? tx_room(ntx) : 0;
     return net_grow_to(tx, &room, need, 1);
+}
+
+/* A queue where the one parked last left off: a position in the pattern
+ * (positions only matter modulo 26 there), and bytes when it held bytes
+ * (which is how the pattern queued behind bytes is kept). */
+static net_txq *tx_unpark(net_sock *k)
+{
+    net_txq *q = malloc(sizeof *q);
+    if (!q)
+        net_oom();
+    q->ntx = q->offtx = k->tx_phase;
+    q->tx = k->tx_bytes ? tx_grow(NULL, 0, q->ntx) : NULL;
+    return q;
 }
 
 /* Queues len bytes. Only the pattern (data NULL) onto a queue holding only
@@ -154,18 +169,42 @@ char *net_tx_grow(char *tx, size_t ntx, size_t need)
  * (net_tx_offer). */
 void net_tx_queue(net_sock *k, const char *data, size_t len)
 {
-    if (!data && !k->tx) {
-        k->ntx += len;
+    net_txq *q = k->txq ? k->txq : (k->txq = tx_unpark(k));
+    if (!data && !q->tx) {
+        q->ntx += len;
         return;
     }
-    bool was_pattern = !k->tx;
-    k->tx = net_tx_grow(k->tx, k->ntx, k->ntx + len);
+    bool was_pattern = !q->tx;
+    q->tx = tx_grow(q->tx, q->ntx, q->ntx + len);
     if (was_pattern) /* the queued pattern becomes bytes first */
-        for (size_t i = k->offtx; i < k->ntx; i++)
-            k->tx[i] = net_pattern_byte(i);
+        for (size_t i = q->offtx; i < q->ntx; i++)
+            q->tx[i] = net_pattern_byte(i);
     for (size_t i = 0; i < len; i++)
-        k->tx[k->ntx + i] = data ? data[i] : net_pattern_byte(k->ntx + i);
-    k->ntx += len;
+        q->tx[q->ntx + i] = data ? data[i] : net_pattern_byte(q->ntx + i);
+    q->ntx += len;
+}
+
+void net_tx_park(net_sock *k)
+{
+    net_txq *q = k->txq;
+    if (!q || q->offtx < q->ntx)
+        return;
+    k->tx_phase = (uint8_t)(q->ntx % 26);
+    k->tx_bytes = q->tx != NULL;
+    free(q->tx);
+    free(q);
+    k->txq = NULL;
+}
+
+void net_tx_reset(net_sock *k)
+{
+    if (k->txq) {
+        free(k->txq->tx);
+        free(k->txq);
+        k->txq = NULL;
+    }
+    k->tx_phase = 0;
+    k->tx_bytes = false;
 }
 
 int net_send(net *n, uint32_t sock, const char *data, size_t len)
@@ -183,13 +222,17 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len)
     net_stack_enter(n);
     long took = net_tx_offer(k, st);
     net_stack_leave(n, h);
+    /* (the queue is still there: nothing ran the deferred queue meanwhile,
+     * the bracket being opened here) */
     if (took < 0 && took != TCP_EAGAIN) {
-        k->ntx -= len;
+        k->txq->ntx -= len;
+        net_tx_park(k);
         return (int)took;
     }
     if (took > 0)
-        k->offtx += (size_t)took;
+        k->txq->offtx += (size_t)took;
     net_sock_service(n, k);
+    net_tx_park(k);
     return 0;
 }
 
@@ -202,14 +245,15 @@ long net_send_now(net *n, uint32_t sock, const char *data, size_t len)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    if (k->ntx > k->offtx)
+    if (net_tx_waiting(k))
         return TCP_EAGAIN;
     net_stack_enter(n);
     long took = tcp_send(st, k->id, data, len);
     net_stack_leave(n, n->hosts[k->host]);
     if (took > 0) {
         net_tx_queue(k, data, (size_t)took);
-        k->offtx += (size_t)took;
+        k->txq->offtx += (size_t)took;
+        net_tx_park(k);
     }
     return took == 0 && len ? TCP_EAGAIN : took;
 }
@@ -282,7 +326,7 @@ int net_shutdown(net *n, uint32_t sock)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    if (k->ntx > k->offtx) {
+    if (net_tx_waiting(k)) {
         k->shutdown_pending = true;
         return 0;
     }
@@ -302,7 +346,7 @@ int net_close(net *n, uint32_t sock)
     if (rc < 0)
         return rc;
     k->released = true;
-    if (k->ntx > k->offtx) {
+    if (net_tx_waiting(k)) {
         k->close_pending = true;
         return 0;
     }
@@ -323,9 +367,7 @@ int net_abort(net *n, uint32_t sock)
         return rc;
     k->released = true;
     k->close_pending = k->shutdown_pending = false;
-    free(k->tx);
-    k->tx = NULL;
-    k->ntx = k->offtx = 0;
+    net_tx_reset(k);
     net_stack_enter(n);
     rc = tcp_abort(st, k->id);
     net_stack_leave(n, n->hosts[k->host]);

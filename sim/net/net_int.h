@@ -164,17 +164,36 @@ void net_sock_keep_stats(net_sock *k, const tcp_stats *st);
 /* Autoread, and feeding queued send data / a deferred close to the stack. */
 void net_sock_service(net *n, net_sock *k);
 void net_sock_free_all(net *n);
+/* A record's send queue (net_call.c), allocated while it holds bytes: of
+ * three records a connection pair, most never hold any. Bytes [offtx, ntx)
+ * wait; positions count from the queue's last reset (net_tx_reset), so
+ * pattern byte i is net_pattern_byte(i). A queue emptied without a reset
+ * is freed by net_tx_park, which keeps what the next one needs of it in
+ * the record (tx_phase, tx_bytes): the same bytes go to the stack, the
+ * same way, as if it had stayed. */
+typedef struct net_txq {
+    char *tx; /* NULL while only the pattern is queued (ntx - offtx bytes of it) */
+    size_t ntx, offtx;
+} net_txq;
+
+/* Whether bytes wait in k's send queue. */
+static inline bool net_tx_waiting(const net_sock *k)
+{
+    return k->txq && k->txq->offtx < k->txq->ntx;
+}
 /* Offers k's queued bytes (tx + offtx, or while only the pattern is
  * queued, tx NULL, the shared pattern by count: tcp_send_pattern) to its
- * stack; returns what tcp_send returns. */
+ * stack; returns what tcp_send returns. k's queue holds bytes. */
 long net_tx_offer(const net_sock *k, tcp_stack *st);
+/* Queues len bytes of data (NULL: the pattern) on k's send queue. */
+void net_tx_queue(net_sock *k, const char *data, size_t len);
+/* Frees k's queue if it is empty (net_tx_waiting false), keeping its
+ * position. */
+void net_tx_park(net_sock *k);
+/* Frees k's queue, whatever it holds; the next one starts again at 0. */
+void net_tx_reset(net_sock *k);
 /* Counts the bytes read into k->nrx and keeps them in k->rx (unless the
  * net was told not to keep them). */
-/* Queues len bytes of data (NULL: the pattern) on k's send queue (tx). */
-void net_tx_queue(net_sock *k, const char *data, size_t len);
-/* tx (NULL or holding ntx bytes) grown to hold `need`; its room is
- * implied by ntx, so the record keeps no count of it. */
-char *net_tx_grow(char *tx, size_t ntx, size_t need);
 void net_rx_append(const net *n, net_sock *k, const char *data, size_t len);
 void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
                       const char *note);

@@ -812,13 +812,14 @@ static void kern_feed(net *n, kern_rec *r)
 {
     net_sock *k = net_sock_mut(n, r->sock);
     char chunk[16384];
-    while (r->fd >= 0 && k->offtx < k->ntx) {
-        size_t len = k->ntx - k->offtx;
-        const char *p = k->tx ? k->tx + k->offtx : chunk;
-        if (!k->tx) {
+    while (r->fd >= 0 && net_tx_waiting(k)) {
+        net_txq *q = k->txq;
+        size_t len = q->ntx - q->offtx;
+        const char *p = q->tx ? q->tx + q->offtx : chunk;
+        if (!q->tx) {
             len = len < sizeof chunk ? len : sizeof chunk;
             for (size_t i = 0; i < len; i++)
-                chunk[i] = net_pattern_byte(k->offtx + i);
+                chunk[i] = net_pattern_byte(q->offtx + i);
         }
         size_t sent = 0;
         int rc = kern_sock_send(r->fd, p, len, &sent);
@@ -826,17 +827,15 @@ static void kern_feed(net *n, kern_rec *r)
             return;
         if (rc < 0) { /* reset or closed: what is queued can never go */
             net_note(n, "data queued for the kernel endpoint discarded: the connection ended");
-            k->offtx = k->ntx;
+            q->offtx = q->ntx;
             break;
         }
-        k->offtx += sent;
+        q->offtx += sent;
         n->kern->last_io_ns = kern_clock_ns();
     }
-    if (k->offtx < k->ntx)
+    if (net_tx_waiting(k))
         return;
-    free(k->tx);
-    k->tx = NULL;
-    k->ntx = k->offtx = 0;
+    net_tx_reset(k);
     if (k->shutdown_pending && r->fd >= 0)
         kern_sock_shutdown(r->fd, SHUT_WR);
     if (k->close_pending && r->fd >= 0) {
@@ -849,7 +848,7 @@ static void kern_feed(net *n, kern_rec *r)
 static bool tx_pending(const net *n, const kern_rec *r)
 {
     const net_sock *k = net_sock_at(n, r->sock);
-    return k->ntx > k->offtx || k->close_pending || k->shutdown_pending;
+    return net_tx_waiting(k) || k->close_pending || k->shutdown_pending;
 }
 
 /* send(): queued, then fed to the kernel as its send buffer takes it, as
@@ -861,7 +860,7 @@ int net_kern_send(net *n, uint32_t sock, const char *data, size_t len)
     if (!r || r->fd < 0)
         return TCP_ENOTCONN;
     net_sock *k = net_sock_mut(n, sock);
-    if (k->ntx == k->offtx) { /* nothing queued: an error shows at once */
+    if (!net_tx_waiting(k)) { /* nothing queued: an error shows at once */
         size_t sent = 0;
         int rc = kern_sock_send(r->fd, "", 0, &sent);
         if (rc < 0 && rc != -EAGAIN)
@@ -979,9 +978,7 @@ int net_kern_close(net *n, uint32_t sock, bool abort_it)
         return 0;
     net_sock *k = net_sock_mut(n, sock);
     if (abort_it) { /* an abort discards what is queued */
-        free(k->tx);
-        k->tx = NULL;
-        k->ntx = k->offtx = 0;
+        net_tx_reset(k);
         k->close_pending = k->shutdown_pending = false;
         kern_sock_linger(r->fd, true, 0);
     } else if (tx_pending(n, r)) {
