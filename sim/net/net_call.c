@@ -16,7 +16,7 @@ static int host_ready(const net *n, uint32_t host, tcp_stack **out)
 {
     if (n->in_stack > 0)
         return NET_EBUSY;
-    tcp_stack *st = n->hosts[host]->stack;
+    tcp_stack *st = net_host_at(n, host)->stack;
     if (!st)
         return NET_EDOWN;
     *out = st;
@@ -74,7 +74,7 @@ int net_listen(net *n, uint32_t host, net_listen_opts *o, uint32_t *out)
     int rc = host_ready(n, host, &st);
     uint32_t idx = NET_NONE;
     if (rc == 0)
-        rc = new_socket(n, n->hosts[host], &idx);
+        rc = new_socket(n, net_host_at(n, host), &idx);
     if (rc < 0)
         return rc;
     net_sock *k = net_sock_mut(n, idx);
@@ -85,7 +85,7 @@ int net_listen(net *n, uint32_t host, net_listen_opts *o, uint32_t *out)
         rc = apply_opts(st, k->id, o->opts, o->nopts, &o->failed_opt);
     if (rc == 0)
         rc = tcp_listen(st, k->id, o->backlog);
-    net_stack_leave(n, n->hosts[host]);
+    net_stack_leave(n, net_host_at(n, host));
     if (rc == 0)
         *out = idx;
     return rc;
@@ -100,7 +100,7 @@ int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out)
     int rc = host_ready(n, host, &st);
     uint32_t idx = NET_NONE;
     if (rc == 0)
-        rc = new_socket(n, n->hosts[host], &idx);
+        rc = new_socket(n, net_host_at(n, host), &idx);
     if (rc < 0)
         return rc;
     net_sock *k = net_sock_mut(n, idx);
@@ -111,7 +111,7 @@ int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out)
         rc = apply_opts(st, k->id, o->opts, o->nopts, &o->failed_opt);
     if (rc == 0)
         rc = tcp_connect(st, k->id, o->raddr, o->rport);
-    net_stack_leave(n, n->hosts[host]);
+    net_stack_leave(n, net_host_at(n, host));
     if (rc == 0)
         *out = idx;
     return rc;
@@ -128,7 +128,7 @@ int net_connect_sock(net *n, uint32_t sock, uint32_t raddr, uint16_t rport)
         return rc;
     net_stack_enter(n);
     rc = tcp_connect(st, k->id, raddr, rport);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     return rc;
 }
 
@@ -218,7 +218,7 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len)
         return rc;
     net_tx_queue(k, data, len);
     /* Errors (not connected, EPIPE) surface now, not later. */
-    net_host *h = n->hosts[k->host];
+    net_host *h = net_host_at(n, k->host);
     net_stack_enter(n);
     long took = net_tx_offer(k, st);
     net_stack_leave(n, h);
@@ -249,7 +249,7 @@ long net_send_now(net *n, uint32_t sock, const char *data, size_t len)
         return TCP_EAGAIN;
     net_stack_enter(n);
     long took = tcp_send(st, k->id, data, len);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     if (took > 0) {
         net_tx_queue(k, data, (size_t)took);
         k->txq->offtx += (size_t)took;
@@ -271,7 +271,7 @@ int net_shutdown_read(net *n, uint32_t sock)
             return rc;
         net_stack_enter(n);
         rc = tcp_shutdown_read(st, k->id);
-        net_stack_leave(n, n->hosts[k->host]);
+        net_stack_leave(n, net_host_at(n, k->host));
     }
     if (rc >= 0)
         net_sock_mut(n, sock)->rd_shut = true;
@@ -283,7 +283,7 @@ int net_sock_info(net *n, uint32_t sock, tcp_sockinfo *out)
     const net_sock *k = net_sock_at(n, sock);
     if (n->kern && net_kern_host(n, k->host))
         return k->released ? TCP_EBADF : net_kern_sock_info(n, sock, out);
-    tcp_stack *st = n->hosts[k->host]->stack;
+    tcp_stack *st = net_host_at(n, k->host)->stack;
     if (!st || !k->alive || k->released)
         return TCP_EBADF;
     return tcp_sock_info(st, k->id, out);
@@ -294,7 +294,7 @@ int net_sock_tcb(const net *n, uint32_t sock, tcp_tcb *out)
     const net_sock *k = net_sock_at(n, sock);
     if (n->kern && net_kern_host(n, k->host))
         return TCP_EINVAL;
-    const tcp_stack *st = n->hosts[k->host]->stack;
+    const tcp_stack *st = net_host_at(n, k->host)->stack;
     if (!st || !k->alive || k->released)
         return TCP_EBADF;
     return tcp_sock_tcb(st, k->id, out) == 0 ? 0 : TCP_EBADF;
@@ -311,7 +311,7 @@ long net_recv(net *n, uint32_t sock, char *buf, size_t max)
         return rc;
     net_stack_enter(n);
     long got = tcp_recv(st, k->id, buf, max);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     if (got > 0)
         net_rx_append(n, k, buf, (size_t)got);
     return got;
@@ -332,7 +332,7 @@ int net_shutdown(net *n, uint32_t sock)
     }
     net_stack_enter(n);
     rc = tcp_shutdown(st, k->id);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     return rc;
 }
 
@@ -352,7 +352,7 @@ int net_close(net *n, uint32_t sock)
     }
     net_stack_enter(n);
     rc = tcp_close(st, k->id);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     return rc;
 }
 
@@ -370,7 +370,7 @@ int net_abort(net *n, uint32_t sock)
     net_tx_reset(k);
     net_stack_enter(n);
     rc = tcp_abort(st, k->id);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     return rc;
 }
 
@@ -383,7 +383,7 @@ int net_accept(net *n, uint32_t listener, uint32_t *out)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    net_host *h = n->hosts[k->host];
+    net_host *h = net_host_at(n, k->host);
     tcp_sock_id child;
     net_stack_enter(n);
     rc = tcp_accept(st, k->id, &child);
@@ -418,7 +418,7 @@ int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint3
         return rc;
     net_stack_enter(n);
     rc = apply_opts(st, k->id, opts, nopts, failed_opt);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     return rc;
 }
 
@@ -427,7 +427,7 @@ int net_getopt(net *n, uint32_t sock, tcp_opt opt, uint64_t *out)
     const net_sock *k = net_sock_at(n, sock);
     if (n->kern && net_kern_host(n, k->host))
         return TCP_EINVAL; /* the kernel's options are not read back */
-    tcp_stack *st = n->hosts[k->host]->stack;
+    tcp_stack *st = net_host_at(n, k->host)->stack;
     if (!st || !k->alive || k->released)
         return TCP_EBADF;
     return tcp_getopt(st, k->id, opt, out);
@@ -441,7 +441,7 @@ void net_set_autoread(net *n, uint32_t sock, bool on)
 size_t net_readable(const net *n, uint32_t sock)
 {
     const net_sock *k = net_sock_mut(n, sock);
-    const net_host *h = n->hosts[k->host];
+    const net_host *h = net_host_at(n, k->host);
     return h->stack && k->alive ? tcp_readable(h->stack, k->id) : 0;
 }
 
@@ -449,7 +449,7 @@ const tcp_stats *net_sock_stats(const net *n, uint32_t sock)
 {
     static const tcp_stats none;
     const net_sock *k = net_sock_mut(n, sock);
-    const net_host *h = n->hosts[k->host];
+    const net_host *h = net_host_at(n, k->host);
     const tcp_stats *live = h->stack && k->alive ? tcp_sock_stats(h->stack, k->id) : NULL;
     if (live)
         return live;
@@ -459,7 +459,7 @@ const tcp_stats *net_sock_stats(const net *n, uint32_t sock)
 void net_sock_ports(net *n, uint32_t sock)
 {
     net_sock *k = net_sock_mut(n, sock);
-    const net_host *h = n->hosts[k->host];
+    const net_host *h = net_host_at(n, k->host);
     if (k->lport == 0 && h->stack && k->alive)
         tcp_sock_endpoints(h->stack, k->id, &k->lport, &k->raddr, &k->rport);
 }

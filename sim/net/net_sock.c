@@ -38,7 +38,7 @@ uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent,
     k->parent = parent;
     k->state = st;
     k->alive = true;
-    net_host_map_sock(n->hosts[host], id, idx);
+    net_host_map_sock(net_host_at(n, host), id, idx);
     return idx;
 }
 
@@ -223,7 +223,7 @@ void net_rx_append(const net *n, net_sock *k, const char *data, size_t len)
 /* Reads everything the stack holds for k into its rx. */
 static void drain(net *n, net_sock *k)
 {
-    net_host *h = n->hosts[k->host];
+    net_host *h = net_host_at(n, k->host);
     if (!h->stack || !k->alive)
         return;
     char buf[NET_DRAIN_CHUNK];
@@ -271,7 +271,7 @@ long net_tx_offer(const net_sock *k, tcp_stack *st)
 /* Hands queued bytes to the stack; then a deferred shutdown/close. */
 static void feed(net *n, net_sock *k)
 {
-    net_host *h = n->hosts[k->host];
+    net_host *h = net_host_at(n, k->host);
     if (!h->stack)
         return;
     net_stack_enter(n);
