@@ -112,7 +112,9 @@ void net_wire_output(net *n, net_host *h, sim_packet *p)
     net_wire_ent e = {p, h->index, to, now, now};
     sim_fault_verdict v = {SIM_FAULT_PASS, 0, 0};
     wire_trace(n, SIM_TR_SEND, SIM_DROP_NONE, sim_host_id(net_host_simof(h)), p);
-    sim_link *l = to == NET_NONE ? NULL : sim_link_between(n->world, net_host_simof(h), sim_host_by_id(n->world, to));
+    sim_link *l = to == NET_NONE
+                      ? NULL
+                      : sim_link_between(n->world, net_host_simof(h), sim_host_by_id(n->world, to));
     if (l) { /* the link's rules and its delay; nothing else of it */
         int dir = sim_link_dir_from(l, net_host_simof(h));
         e.due_ns = time_add(now, sim_link_params_get(l, dir)->delay_ns);
@@ -153,7 +155,8 @@ static void wire_deliver(net *n, net_wire_ent e)
     n->wire.delivered++;
     if (e.to == NET_NONE) {
         n->wire.undeliverable++;
-        wire_trace(n, SIM_TR_DROP, SIM_DROP_NO_ROUTE, sim_host_id(sim_host_by_id(n->world, e.from)), e.p);
+        wire_trace(n, SIM_TR_DROP, SIM_DROP_NO_ROUTE, sim_host_id(sim_host_by_id(n->world, e.from)),
+                   e.p);
         sim_packet_free(n->world, e.p);
         return;
     }
