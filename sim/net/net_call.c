@@ -207,6 +207,34 @@ void net_tx_reset(net_sock *k)
     k->tx_bytes = false;
 }
 
+/* net_send with nothing queued: the bytes go to the stack from the
+ * caller's buffer (the pattern from the queue's phase), and a queue is made
+ * only for what the stack does not take, so a send taken whole allocates
+ * nothing. The stack sees the same calls with the same bytes, and the
+ * record ends where the queue would have left it. */
+static int send_direct(net *n, net_sock *k, net_host *h, tcp_stack *st, const char *data,
+                       size_t len)
+{
+    net_stack_enter(n);
+    long took = net_tx_send(k, st, data, len);
+    net_stack_leave(n, h);
+    if (took < 0 && took != TCP_EAGAIN) {
+        k->tx_bytes |= data != NULL; /* a queue would have kept bytes */
+        return (int)took;
+    }
+    size_t taken = took > 0 ? (size_t)took : 0;
+    if (taken < len) {
+        net_tx_queue(k, data, len);
+        k->txq->offtx += taken;
+    } else {
+        k->tx_phase = (uint8_t)((k->tx_phase + len) % 26);
+        k->tx_bytes |= data != NULL;
+    }
+    net_sock_service(n, k);
+    net_tx_park(k);
+    return 0;
+}
+
 int net_send(net *n, uint32_t sock, const char *data, size_t len)
 {
     net_sock *k = net_sock_mut(n, sock);
@@ -216,14 +244,14 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    net_tx_queue(k, data, len);
     /* Errors (not connected, EPIPE) surface now, not later. */
     net_host *h = net_host_at(n, k->host);
+    if (!k->txq && (data || !k->tx_bytes))
+        return send_direct(n, k, h, st, data, len);
+    net_tx_queue(k, data, len);
     net_stack_enter(n);
     long took = net_tx_offer(k, st);
     net_stack_leave(n, h);
-    /* (the queue is still there: nothing ran the deferred queue meanwhile,
-     * the bracket being opened here) */
     if (took < 0 && took != TCP_EAGAIN) {
         k->txq->ntx -= len;
         net_tx_park(k);

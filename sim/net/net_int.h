@@ -224,6 +224,9 @@ static inline bool net_tx_waiting(const net_sock *k)
  * queued, tx NULL, the shared pattern by count: tcp_send_pattern) to its
  * stack; returns what tcp_send returns. k's queue holds bytes. */
 long net_tx_offer(const net_sock *k, tcp_stack *st);
+/* Offers len bytes of data (NULL: the pattern from k's tx_phase) to k's
+ * stack while k has no queue; returns what tcp_send returns. */
+long net_tx_send(const net_sock *k, tcp_stack *st, const char *data, size_t len);
 /* Queues len bytes of data (NULL: the pattern) on k's send queue. */
 void net_tx_queue(net_sock *k, const char *data, size_t len);
 /* Frees k's queue if it is empty (net_tx_waiting false), keeping its

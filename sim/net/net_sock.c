@@ -259,6 +259,13 @@ static const char pattern_text[] = P26000 P26000 P26000;
 static const tcp_pattern pattern = {(const uint8_t *)pattern_text, 26, sizeof pattern_text - 1};
 _Static_assert(sizeof pattern_text - 1 >= 26 + 65536, "the pattern holds any run of a datagram");
 
+long net_tx_send(const net_sock *k, tcp_stack *st, const char *data, size_t len)
+{
+    if (data)
+        return tcp_send(st, k->id, data, len);
+    return tcp_send_pattern(st, k->id, &pattern, k->tx_phase, len);
+}
+
 long net_tx_offer(const net_sock *k, tcp_stack *st)
 {
     const net_txq *q = k->txq;
