@@ -160,7 +160,8 @@ static net_txq *tx_unpark(net_sock *k)
     if (!q)
         net_oom();
     q->ntx = q->offtx = k->tx_phase;
-    q->tx = k->tx_bytes ? tx_grow(NULL, 0, q->ntx) : NULL;
+    /* room for one byte at least: at position 0 too, tx is bytes */
+    q->tx = k->tx_bytes ? tx_grow(NULL, 0, q->ntx + 1) : NULL;
     return q;
 }
 

@@ -487,6 +487,31 @@ static void a_queue_taken_whole_goes_and_its_position_stays(void **state)
     assert_memory_equal(net_sock_at(f->n, s)->rx, want, strlen(want));
 }
 
+/* A queue that held bytes and was taken whole leaves the pattern queued
+ * next kept as bytes, as when the queue stayed (net_tx_queue: the pattern
+ * behind bytes is bytes), at any position, 0 included (26 bytes sent). */
+static void the_pattern_behind_bytes_taken_whole_is_kept_as_bytes(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    const char *abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    assert_int_equal(net_send(f->n, c, abc, 26), 0);
+    assert_null(net_sock_at(f->n, c)->txq); /* taken whole */
+    assert_int_equal(net_send(f->n, c, NULL, 300000), 0);
+    assert_non_null(net_sock_at(f->n, c)->txq); /* more than the send buffer */
+    assert_non_null(net_sock_at(f->n, c)->txq->tx);
+    run_for(f, 60000 * MS);
+    net_drain(f->n, s);
+    const net_sock *k = net_sock_at(f->n, s);
+    assert_int_equal(k->nrx, 26 + 300000);
+    assert_memory_equal(k->rx, abc, 26);
+    for (size_t i = 26; i < k->nrx; i++)
+        if (k->rx[i] != (char)('a' + i % 26))
+            fail_msg("byte %zu is %c", i, k->rx[i]);
+}
+
 /* The record keeps no room counts (three records a connection pair):
  * rx's room is in front of its bytes, so bytes kept after the net stopped
  * and started keeping again (nrx counted on meanwhile) grow rx by what it
@@ -1190,6 +1215,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_hosts_place_follows_from_its_index, setup, teardown),
         cmocka_unit_test_setup_teardown(a_queue_taken_whole_goes_and_its_position_stays, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(the_pattern_behind_bytes_taken_whole_is_kept_as_bytes,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(host_numbers_are_its_stream_replayed_or_kept, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(after_runs_once_per_step_and_only_looks, setup, teardown),
