@@ -116,9 +116,9 @@ size_t net_keyed_draws_bytes(const net *n);
 #define NET_KEYED_DRAWS_MAX_BYTES ((size_t)(4u << 20) + (256u << 10) + 128u)
 /* Whether records keep the bytes read (net_set_keep_rx). */
 bool net_keeps_rx(const net *n);
-/* Room for `hosts` stack hosts in all, said before they are added: the host
- * table is sized once and the heap grown once for them, backed by huge
- * pages where the system offers them (sim_mem.h). A hint for speed at
+/* Room for `hosts` stack hosts in all, said before they are added: the heap
+ * is grown once for them, backed by huge pages where the system offers them
+ * (sim_mem.h). A hint for speed at
  * hundreds of thousands of hosts: outputs are the same with or without it,
  * and adding more hosts than said still works. The heap asked for is
  * NET_HOST_RESERVE_BYTES a host not yet added: what a host of the race
