@@ -116,9 +116,9 @@ size_t net_keyed_draws_bytes(const net *n);
 #define NET_KEYED_DRAWS_MAX_BYTES ((size_t)(4u << 20) + (256u << 10) + 128u)
 /* Whether records keep the bytes read (net_set_keep_rx). */
 bool net_keeps_rx(const net *n);
-/* Room for `hosts` stack hosts in all, said before they are added: the host
- * table is sized once and the heap grown once for them, backed by huge
- * pages where the system offers them (sim_mem.h). A hint for speed at
+/* Room for `hosts` stack hosts in all, said before they are added: the heap
+ * is grown once for them, backed by huge pages where the system offers them
+ * (sim_mem.h). A hint for speed at
  * hundreds of thousands of hosts: outputs are the same with or without it,
  * and adding more hosts than said still works. The heap asked for is
  * NET_HOST_RESERVE_BYTES a host not yet added: what a host of the race
@@ -206,8 +206,8 @@ typedef struct net_trace_step {
 /* What the glue remembers of one socket, for its whole life and after.
  * Its steps are read with net_sock_step, never through the fields. Three
  * records a connection pair (client, listener, child), so the record
- * holds no room counts: rx keeps its room in front of its bytes, tx's is
- * implied by ntx (net_sock.c). 120 bytes on LP64. */
+ * holds no room counts (rx keeps its room in front of its bytes) and the
+ * send queue lives apart while it holds bytes (txq): 104 bytes on LP64. */
 typedef struct net_sock {
     uint32_t host;
     tcp_sock_id id;
@@ -217,6 +217,8 @@ typedef struct net_sock {
     uint32_t ntrace;       /* state steps so far */
     int error;
     uint8_t state;             /* a tcp_state */
+    uint8_t tx_phase;          /* where the next bytes queued stand in the pattern
+                                  while txq is NULL (net_call.c) */
     bool alive : 1;            /* the stack still has the connection */
     bool released : 1;         /* close/abort called: no more user calls */
     bool autoread : 1;         /* read everything as it arrives; a listener's child:
@@ -226,6 +228,7 @@ typedef struct net_sock {
     bool shutdown_pending : 1; /* likewise */
     bool rd_shut : 1;          /* the user shut the read side (shutdown "rd"): bytes after it
                                   may be discarded (profile shut_rd_discard), none are owed */
+    bool tx_bytes : 1;         /* while txq is NULL: the pattern queued next is kept as bytes */
     tcp_stats *kept_stats;     /* the counters as the stack let the connection
                                   go; NULL while it lives (net_sock_stats reads
                                   the stack then) or if it never went */
@@ -233,9 +236,8 @@ typedef struct net_sock {
     net_trace_step *step_more;                /* the later ones, or NULL */
     char *rx;                                 /* bytes read so far (NULL when the net keeps none) */
     size_t nrx;
-    char *tx; /* bytes given to send() not yet taken by the stack; NULL while
-                 only the pattern is queued (ntx - offtx bytes of it) */
-    size_t ntx, offtx;
+    struct net_txq *txq; /* bytes given to send() not yet taken by the stack
+                            (net_call.c); NULL while there are none */
 } net_sock;
 
 uint32_t net_sock_count(const net *n);

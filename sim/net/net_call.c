@@ -16,7 +16,7 @@ static int host_ready(const net *n, uint32_t host, tcp_stack **out)
 {
     if (n->in_stack > 0)
         return NET_EBUSY;
-    tcp_stack *st = n->hosts[host]->stack;
+    tcp_stack *st = net_host_at(n, host)->stack;
     if (!st)
         return NET_EDOWN;
     *out = st;
@@ -74,7 +74,7 @@ int net_listen(net *n, uint32_t host, net_listen_opts *o, uint32_t *out)
     int rc = host_ready(n, host, &st);
     uint32_t idx = NET_NONE;
     if (rc == 0)
-        rc = new_socket(n, n->hosts[host], &idx);
+        rc = new_socket(n, net_host_at(n, host), &idx);
     if (rc < 0)
         return rc;
     net_sock *k = net_sock_mut(n, idx);
@@ -85,7 +85,7 @@ int net_listen(net *n, uint32_t host, net_listen_opts *o, uint32_t *out)
         rc = apply_opts(st, k->id, o->opts, o->nopts, &o->failed_opt);
     if (rc == 0)
         rc = tcp_listen(st, k->id, o->backlog);
-    net_stack_leave(n, n->hosts[host]);
+    net_stack_leave(n, net_host_at(n, host));
     if (rc == 0)
         *out = idx;
     return rc;
@@ -100,7 +100,7 @@ int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out)
     int rc = host_ready(n, host, &st);
     uint32_t idx = NET_NONE;
     if (rc == 0)
-        rc = new_socket(n, n->hosts[host], &idx);
+        rc = new_socket(n, net_host_at(n, host), &idx);
     if (rc < 0)
         return rc;
     net_sock *k = net_sock_mut(n, idx);
@@ -111,7 +111,7 @@ int net_connect(net *n, uint32_t host, net_connect_opts *o, uint32_t *out)
         rc = apply_opts(st, k->id, o->opts, o->nopts, &o->failed_opt);
     if (rc == 0)
         rc = tcp_connect(st, k->id, o->raddr, o->rport);
-    net_stack_leave(n, n->hosts[host]);
+    net_stack_leave(n, net_host_at(n, host));
     if (rc == 0)
         *out = idx;
     return rc;
@@ -128,7 +128,7 @@ int net_connect_sock(net *n, uint32_t sock, uint32_t raddr, uint16_t rport)
         return rc;
     net_stack_enter(n);
     rc = tcp_connect(st, k->id, raddr, rport);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     return rc;
 }
 
@@ -143,10 +143,26 @@ static size_t tx_room(size_t ntx)
     return c;
 }
 
-char *net_tx_grow(char *tx, size_t ntx, size_t need)
+/* tx (NULL or holding ntx bytes) grown to hold `need`; its room is
+ * implied by ntx, so the queue keeps no count of it. */
+static char *tx_grow(char *tx, size_t ntx, size_t need)
 {
     size_t room = tx ? tx_room(ntx) : 0;
     return net_grow_to(tx, &room, need, 1);
+}
+
+/* A queue where the one parked last left off: a position in the pattern
+ * (positions only matter modulo 26 there), and bytes when it held bytes
+ * (which is how the pattern queued behind bytes is kept). */
+static net_txq *tx_unpark(net_sock *k)
+{
+    net_txq *q = malloc(sizeof *q);
+    if (!q)
+        net_oom();
+    q->ntx = q->offtx = k->tx_phase;
+    /* room for one byte at least: at position 0 too, tx is bytes */
+    q->tx = k->tx_bytes ? tx_grow(NULL, 0, q->ntx + 1) : NULL;
+    return q;
 }
 
 /* Queues len bytes. Only the pattern (data NULL) onto a queue holding only
@@ -154,18 +170,70 @@ char *net_tx_grow(char *tx, size_t ntx, size_t need)
  * (net_tx_offer). */
 void net_tx_queue(net_sock *k, const char *data, size_t len)
 {
-    if (!data && !k->tx) {
-        k->ntx += len;
+    net_txq *q = k->txq ? k->txq : (k->txq = tx_unpark(k));
+    if (!data && !q->tx) {
+        q->ntx += len;
         return;
     }
-    bool was_pattern = !k->tx;
-    k->tx = net_tx_grow(k->tx, k->ntx, k->ntx + len);
+    bool was_pattern = !q->tx;
+    q->tx = tx_grow(q->tx, q->ntx, q->ntx + len);
     if (was_pattern) /* the queued pattern becomes bytes first */
-        for (size_t i = k->offtx; i < k->ntx; i++)
-            k->tx[i] = net_pattern_byte(i);
+        for (size_t i = q->offtx; i < q->ntx; i++)
+            q->tx[i] = net_pattern_byte(i);
     for (size_t i = 0; i < len; i++)
-        k->tx[k->ntx + i] = data ? data[i] : net_pattern_byte(k->ntx + i);
-    k->ntx += len;
+        q->tx[q->ntx + i] = data ? data[i] : net_pattern_byte(q->ntx + i);
+    q->ntx += len;
+}
+
+void net_tx_park(net_sock *k)
+{
+    net_txq *q = k->txq;
+    if (!q || q->offtx < q->ntx)
+        return;
+    k->tx_phase = (uint8_t)(q->ntx % 26);
+    k->tx_bytes = q->tx != NULL;
+    free(q->tx);
+    free(q);
+    k->txq = NULL;
+}
+
+void net_tx_reset(net_sock *k)
+{
+    if (k->txq) {
+        free(k->txq->tx);
+        free(k->txq);
+        k->txq = NULL;
+    }
+    k->tx_phase = 0;
+    k->tx_bytes = false;
+}
+
+/* net_send with nothing queued: the bytes go to the stack from the
+ * caller's buffer (the pattern from the queue's phase), and a queue is made
+ * only for what the stack does not take, so a send taken whole allocates
+ * nothing. The stack sees the same calls with the same bytes, and the
+ * record ends where the queue would have left it. */
+static int send_direct(net *n, net_sock *k, net_host *h, tcp_stack *st, const char *data,
+                       size_t len)
+{
+    net_stack_enter(n);
+    long took = net_tx_send(k, st, data, len);
+    net_stack_leave(n, h);
+    if (took < 0 && took != TCP_EAGAIN) {
+        k->tx_bytes |= data != NULL; /* a queue would have kept bytes */
+        return (int)took;
+    }
+    size_t taken = took > 0 ? (size_t)took : 0;
+    if (taken < len) {
+        net_tx_queue(k, data, len);
+        k->txq->offtx += taken;
+    } else {
+        k->tx_phase = (uint8_t)((k->tx_phase + len) % 26);
+        k->tx_bytes |= data != NULL;
+    }
+    net_sock_service(n, k);
+    net_tx_park(k);
+    return 0;
 }
 
 int net_send(net *n, uint32_t sock, const char *data, size_t len)
@@ -177,19 +245,23 @@ int net_send(net *n, uint32_t sock, const char *data, size_t len)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    net_tx_queue(k, data, len);
     /* Errors (not connected, EPIPE) surface now, not later. */
-    net_host *h = n->hosts[k->host];
+    net_host *h = net_host_at(n, k->host);
+    if (!k->txq && (data || !k->tx_bytes))
+        return send_direct(n, k, h, st, data, len);
+    net_tx_queue(k, data, len);
     net_stack_enter(n);
     long took = net_tx_offer(k, st);
     net_stack_leave(n, h);
     if (took < 0 && took != TCP_EAGAIN) {
-        k->ntx -= len;
+        k->txq->ntx -= len;
+        net_tx_park(k);
         return (int)took;
     }
     if (took > 0)
-        k->offtx += (size_t)took;
+        k->txq->offtx += (size_t)took;
     net_sock_service(n, k);
+    net_tx_park(k);
     return 0;
 }
 
@@ -202,14 +274,15 @@ long net_send_now(net *n, uint32_t sock, const char *data, size_t len)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    if (k->ntx > k->offtx)
+    if (net_tx_waiting(k))
         return TCP_EAGAIN;
     net_stack_enter(n);
     long took = tcp_send(st, k->id, data, len);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     if (took > 0) {
         net_tx_queue(k, data, (size_t)took);
-        k->offtx += (size_t)took;
+        k->txq->offtx += (size_t)took;
+        net_tx_park(k);
     }
     return took == 0 && len ? TCP_EAGAIN : took;
 }
@@ -227,7 +300,7 @@ int net_shutdown_read(net *n, uint32_t sock)
             return rc;
         net_stack_enter(n);
         rc = tcp_shutdown_read(st, k->id);
-        net_stack_leave(n, n->hosts[k->host]);
+        net_stack_leave(n, net_host_at(n, k->host));
     }
     if (rc >= 0)
         net_sock_mut(n, sock)->rd_shut = true;
@@ -239,7 +312,7 @@ int net_sock_info(net *n, uint32_t sock, tcp_sockinfo *out)
     const net_sock *k = net_sock_at(n, sock);
     if (n->kern && net_kern_host(n, k->host))
         return k->released ? TCP_EBADF : net_kern_sock_info(n, sock, out);
-    tcp_stack *st = n->hosts[k->host]->stack;
+    tcp_stack *st = net_host_at(n, k->host)->stack;
     if (!st || !k->alive || k->released)
         return TCP_EBADF;
     return tcp_sock_info(st, k->id, out);
@@ -250,7 +323,7 @@ int net_sock_tcb(const net *n, uint32_t sock, tcp_tcb *out)
     const net_sock *k = net_sock_at(n, sock);
     if (n->kern && net_kern_host(n, k->host))
         return TCP_EINVAL;
-    const tcp_stack *st = n->hosts[k->host]->stack;
+    const tcp_stack *st = net_host_at(n, k->host)->stack;
     if (!st || !k->alive || k->released)
         return TCP_EBADF;
     return tcp_sock_tcb(st, k->id, out) == 0 ? 0 : TCP_EBADF;
@@ -267,7 +340,7 @@ long net_recv(net *n, uint32_t sock, char *buf, size_t max)
         return rc;
     net_stack_enter(n);
     long got = tcp_recv(st, k->id, buf, max);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     if (got > 0)
         net_rx_append(n, k, buf, (size_t)got);
     return got;
@@ -282,13 +355,13 @@ int net_shutdown(net *n, uint32_t sock)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    if (k->ntx > k->offtx) {
+    if (net_tx_waiting(k)) {
         k->shutdown_pending = true;
         return 0;
     }
     net_stack_enter(n);
     rc = tcp_shutdown(st, k->id);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     return rc;
 }
 
@@ -302,13 +375,13 @@ int net_close(net *n, uint32_t sock)
     if (rc < 0)
         return rc;
     k->released = true;
-    if (k->ntx > k->offtx) {
+    if (net_tx_waiting(k)) {
         k->close_pending = true;
         return 0;
     }
     net_stack_enter(n);
     rc = tcp_close(st, k->id);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     return rc;
 }
 
@@ -323,12 +396,10 @@ int net_abort(net *n, uint32_t sock)
         return rc;
     k->released = true;
     k->close_pending = k->shutdown_pending = false;
-    free(k->tx);
-    k->tx = NULL;
-    k->ntx = k->offtx = 0;
+    net_tx_reset(k);
     net_stack_enter(n);
     rc = tcp_abort(st, k->id);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     return rc;
 }
 
@@ -341,7 +412,7 @@ int net_accept(net *n, uint32_t listener, uint32_t *out)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    net_host *h = n->hosts[k->host];
+    net_host *h = net_host_at(n, k->host);
     tcp_sock_id child;
     net_stack_enter(n);
     rc = tcp_accept(st, k->id, &child);
@@ -376,7 +447,7 @@ int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint3
         return rc;
     net_stack_enter(n);
     rc = apply_opts(st, k->id, opts, nopts, failed_opt);
-    net_stack_leave(n, n->hosts[k->host]);
+    net_stack_leave(n, net_host_at(n, k->host));
     return rc;
 }
 
@@ -385,7 +456,7 @@ int net_getopt(net *n, uint32_t sock, tcp_opt opt, uint64_t *out)
     const net_sock *k = net_sock_at(n, sock);
     if (n->kern && net_kern_host(n, k->host))
         return TCP_EINVAL; /* the kernel's options are not read back */
-    tcp_stack *st = n->hosts[k->host]->stack;
+    tcp_stack *st = net_host_at(n, k->host)->stack;
     if (!st || !k->alive || k->released)
         return TCP_EBADF;
     return tcp_getopt(st, k->id, opt, out);
@@ -399,7 +470,7 @@ void net_set_autoread(net *n, uint32_t sock, bool on)
 size_t net_readable(const net *n, uint32_t sock)
 {
     const net_sock *k = net_sock_mut(n, sock);
-    const net_host *h = n->hosts[k->host];
+    const net_host *h = net_host_at(n, k->host);
     return h->stack && k->alive ? tcp_readable(h->stack, k->id) : 0;
 }
 
@@ -407,7 +478,7 @@ const tcp_stats *net_sock_stats(const net *n, uint32_t sock)
 {
     static const tcp_stats none;
     const net_sock *k = net_sock_mut(n, sock);
-    const net_host *h = n->hosts[k->host];
+    const net_host *h = net_host_at(n, k->host);
     const tcp_stats *live = h->stack && k->alive ? tcp_sock_stats(h->stack, k->id) : NULL;
     if (live)
         return live;
@@ -417,7 +488,7 @@ const tcp_stats *net_sock_stats(const net *n, uint32_t sock)
 void net_sock_ports(net *n, uint32_t sock)
 {
     net_sock *k = net_sock_mut(n, sock);
-    const net_host *h = n->hosts[k->host];
+    const net_host *h = net_host_at(n, k->host);
     if (k->lport == 0 && h->stack && k->alive)
         tcp_sock_endpoints(h->stack, k->id, &k->lport, &k->raddr, &k->rport);
 }

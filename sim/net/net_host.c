@@ -79,15 +79,15 @@ static uint64_t env_now(void *ctx)
  * Most hosts draw a few in their life (an ISN, an ephemeral port), so until
  * the NET_RNG_REPLAY-th draw the host keeps only the count and replays the
  * stream from its seed for each; from then on it keeps the stream's state
- * (32 bytes) apart. The same numbers in the same order either way. */
-#define NET_RNG_REPLAY 8u
+ * (32 bytes) in its rare part. The same numbers in the same order either
+ * way. */
 
 static void host_rng_seed(const net_host *h, sim_rng *r)
 {
     /* "tcp:" and the name, cut to 47 bytes as the stream was always named;
      * without snprintf, which cost more than the replay itself. */
     char stream[48] = "tcp:";
-    const char *name = sim_host_name(h->host);
+    const char *name = sim_host_name(net_host_simof(h));
     size_t len = 0;
     while (len < sizeof stream - 5 && name[len])
         len++;
@@ -99,21 +99,23 @@ static void host_rng_seed(const net_host *h, sim_rng *r)
 static uint64_t env_random(void *ctx)
 {
     net_host *h = ctx;
-    if (h->rng)
-        return sim_rng_next(h->rng);
+    if (h->rng_draws == NET_RNG_REPLAY)
+        return sim_rng_next(&h->rare->rng);
     sim_rng r;
     host_rng_seed(h, &r);
     for (uint32_t i = 0; i < h->rng_draws; i++)
         sim_rng_next(&r);
     uint64_t v = sim_rng_next(&r);
-    if (++h->rng_draws == NET_RNG_REPLAY) {
-        if (!(h->rng = malloc(sizeof *h->rng))) {
-            fprintf(stderr, "tcpsim: out of memory\n");
-            abort();
-        }
-        *h->rng = r;
-    }
+    if (++h->rng_draws == NET_RNG_REPLAY)
+        net_host_rare_of(h)->rng = r;
     return v;
+}
+
+net_host_rare *net_host_rare_of(net_host *h)
+{
+    if (!h->rare && !(h->rare = calloc(1, sizeof *h->rare)))
+        net_oom();
+    return h->rare;
 }
 
 static void env_send(net_host *h, sim_packet *p)
@@ -125,7 +127,7 @@ static void env_send(net_host *h, sim_packet *p)
     if (h->net->wire.on)
         net_wire_output(h->net, h, p); /* rule 10 */
     else
-        sim_host_send(h->host, p);
+        sim_host_send(net_host_simof(h), p);
 }
 
 static void env_output(void *ctx, const uint8_t *dgram, size_t len)
@@ -251,7 +253,6 @@ void net_reserve(net *n, uint32_t hosts)
 {
     if (hosts > n->nhosts)
         sim_mem_reserve((size_t)(hosts - n->nhosts) * NET_HOST_RESERVE_BYTES);
-    n->hosts = net_grow(n->hosts, &n->caphosts, hosts, sizeof *n->hosts);
 }
 
 bool net_halted(const net *n)
@@ -284,7 +285,7 @@ static void on_violation(void *ctx, const tcp_check_report *r)
         return;
     char line[512];
     tcp_check_format(r, line, sizeof line);
-    snprintf(n->error, sizeof n->error, "host %s: %s", sim_host_name(h->host), line);
+    snprintf(n->error, sizeof n->error, "host %s: %s", sim_host_name(net_host_simof(h)), line);
     if (n->obs.on_violation)
         n->obs.on_violation(n->obs.ctx, h->index, n->error);
     net_halt(n);
@@ -295,7 +296,7 @@ int net_set_check(net *n, bool on)
     assert(n->in_stack == 0);
     n->check = on;
     for (uint32_t i = 0; i < n->nhosts; i++) {
-        net_host *h = n->hosts[i];
+        net_host *h = net_host_at(n, i);
         if (h->stack && tcp_check_enable(h->stack, on, on_violation, h) < 0)
             return TCP_ENOMEM;
     }
@@ -353,7 +354,7 @@ static void host_tcb_events(net_host *h)
 static void hosts_tcb_events(net *n)
 {
     for (uint32_t i = 0; i < n->nhosts; i++)
-        host_tcb_events(n->hosts[i]);
+        host_tcb_events(net_host_at(n, i));
 }
 
 static void sockmap_free(net_host *h)
@@ -380,7 +381,7 @@ void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx)
      * the process stops as it does when memory runs out. */
     if (id == UINT32_MAX) {
         fprintf(stderr, "tcpsim: host %s: socket ids exhausted (2^32 - 1 sockets made)\n",
-                sim_host_name(h->host));
+                sim_host_name(net_host_simof(h)));
         abort();
     }
     if (id >= h->nsockmap) {
@@ -398,7 +399,7 @@ void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx)
 
 static int host_start_stack(net_host *h)
 {
-    h->stack = tcp_stack_new_shared(&h->net->env, h, sim_host_addr(h->host), h->profile);
+    h->stack = tcp_stack_new_shared(&h->net->env, h, sim_host_addr(net_host_simof(h)), h->profile);
     /* A stack whose checker cannot be made is not started unchecked. */
     if (h->stack && tcp_check_enable(h->stack, h->net->check, on_violation, h) < 0) {
         tcp_stack_free(h->stack);
@@ -437,17 +438,17 @@ void net_free(net *n)
     if (!n)
         return;
     for (uint32_t i = 0; i < n->nhosts; i++) {
-        net_host *h = n->hosts[i];
+        net_host *h = net_host_at(n, i);
         if (h->stack)
             tcp_stack_free(h->stack);
         sockmap_free(h);
-        free(h->link_more);
-        free(h->rng);
+        if (h->rare)
+            free(h->rare->link_more);
+        free(h->rare);
     }
     for (uint32_t i = 0; i < n->nhostchunks; i++)
         free(n->hostchunks[i]);
     free(n->hostchunks);
-    free(n->hosts);
     net_wire_free(n);
     net_sock_free_all(n);
     free(n->pending);
@@ -487,16 +488,13 @@ void net_set_observer(net *n, const net_observer *obs)
 
 /* ---- Hosts ---- */
 
-#define HOST_CHUNK_FIRST 4u
-#define HOST_CHUNK_MAX   1024u
-
-/* A zeroed host from the chunks, which double up to HOST_CHUNK_MAX hosts:
+/* A zeroed host from the chunks (net_host_at says which holds which):
  * one allocation per chunk, none per host. */
 static net_host *host_alloc(net *n)
 {
     if (n->hosts_left == 0) {
-        uint32_t len = n->nhosts < HOST_CHUNK_FIRST ? HOST_CHUNK_FIRST : n->nhosts;
-        len = len > HOST_CHUNK_MAX ? HOST_CHUNK_MAX : len;
+        uint32_t len = n->nhosts < NET_HOST_CHUNK_FIRST ? NET_HOST_CHUNK_FIRST : n->nhosts;
+        len = len > NET_HOST_CHUNK_MAX ? NET_HOST_CHUNK_MAX : len;
         n->hostchunks =
             net_grow(n->hostchunks, &n->caphostchunks, n->nhostchunks + 1, sizeof *n->hostchunks);
         net_host *chunk = calloc(len, sizeof *chunk);
@@ -520,16 +518,15 @@ int net_host_add(net *n, const char *name, uint32_t addr, const tcp_profile *pro
                               name ? name : "");
     if (sim_host_add(n->world, name, addr, &sh) != 0)
         return -1;
-    n->hosts = net_grow(n->hosts, &n->caphosts, n->nhosts + 1, sizeof *n->hosts);
     net_host *h = host_alloc(n);
     h->net = n;
     h->index = n->nhosts;
-    h->host = sh;
+    assert(sim_host_id(sh) == h->index);
     tcp_profile p;
     memcpy(&p, profile, sizeof p); /* padding too: equal profiles are kept once */
     p.name[sizeof p.name - 1] = '\0';
     h->profile = net_keep_profile(n, &p);
-    n->hosts[n->nhosts++] = h;
+    n->nhosts++;
     sim_timer_init(&h->timer, host_timer, h);
     sim_host_set_receiver(sh, host_receive, h);
     if (out)
@@ -548,27 +545,27 @@ uint32_t net_host_count(const net *n)
 
 sim_host *net_host_sim(const net *n, uint32_t host)
 {
-    return n->hosts[host]->host;
+    return sim_host_by_id(n->world, host);
 }
 
 const tcp_profile *net_host_profile(const net *n, uint32_t host)
 {
-    return n->hosts[host]->profile;
+    return net_host_at(n, host)->profile;
 }
 
 bool net_host_up(const net *n, uint32_t host)
 {
-    return n->hosts[host]->stack != NULL;
+    return net_host_at(n, host)->stack != NULL;
 }
 
 tcp_stack *net_host_stack(const net *n, uint32_t host)
 {
-    return n->hosts[host]->stack;
+    return net_host_at(n, host)->stack;
 }
 
 int net_host_sync(net *n, uint32_t host)
 {
-    net_host *h = n->hosts[host];
+    net_host *h = net_host_at(n, host);
     if (n->in_stack > 0)
         return NET_EBUSY;
     if (!h->stack)
@@ -580,13 +577,13 @@ int net_host_sync(net *n, uint32_t host)
 
 size_t net_host_conns(const net *n, uint32_t host)
 {
-    const net_host *h = n->hosts[host];
+    const net_host *h = net_host_at(n, host);
     return h->stack ? tcp_stack_conns(h->stack) : 0;
 }
 
 void net_host_keep_mss(net *n, uint32_t host)
 {
-    n->hosts[host]->mss_fixed = true;
+    net_host_at(n, host)->mss_fixed = true;
 }
 
 /* RFC 9293 §3.7.1: the MSS to advertise and the bound on the send MSS come
@@ -594,10 +591,11 @@ void net_host_keep_mss(net *n, uint32_t host)
  * tcp_advertise_mss, FreeBSD tcp_mssopt). */
 void net_host_note_link(net *n, uint32_t host, uint32_t link)
 {
-    net_host *h = n->hosts[host];
+    net_host *h = net_host_at(n, host);
     if (h->nlinks > 0) {
-        h->link_more = net_grow(h->link_more, &h->caplinks, h->nlinks, sizeof *h->link_more);
-        h->link_more[h->nlinks - 1] = link;
+        net_host_rare *r = net_host_rare_of(h);
+        r->link_more = net_grow(r->link_more, &r->caplinks, h->nlinks, sizeof *r->link_more);
+        r->link_more[h->nlinks - 1] = link;
     } else {
         h->link_first = link;
     }
@@ -607,12 +605,12 @@ void net_host_note_link(net *n, uint32_t host, uint32_t link)
 /* O(links of the host): the MTU is read now, so a changed link counts. */
 uint16_t net_host_iface_mss(const net *n, uint32_t host)
 {
-    const net_host *h = n->hosts[host];
+    const net_host *h = net_host_at(n, host);
     uint32_t mtu = 0;
     for (uint32_t i = 0; i < h->nlinks; i++) {
-        uint32_t id = i == 0 ? h->link_first : h->link_more[i - 1];
+        uint32_t id = i == 0 ? h->link_first : h->rare->link_more[i - 1];
         const sim_link *l = sim_link_by_id(n->world, id);
-        int dir = sim_link_dir_from(l, h->host);
+        int dir = sim_link_dir_from(l, net_host_simof(h));
         if (dir >= 0 && (mtu == 0 || sim_link_params_get(l, dir)->mtu < mtu))
             mtu = sim_link_params_get(l, dir)->mtu;
     }
@@ -623,7 +621,7 @@ uint16_t net_host_iface_mss(const net *n, uint32_t host)
 
 int net_host_input(net *n, uint32_t host, const uint8_t *bytes, size_t len)
 {
-    net_host *h = n->hosts[host];
+    net_host *h = net_host_at(n, host);
     if (n->in_stack > 0)
         return NET_EBUSY;
     if (!h->stack)
@@ -638,7 +636,7 @@ int net_host_crash(net *n, uint32_t host)
 {
     if (n->kern && net_kern_host(n, host))
         return net_kern_refuse(n, NET_KERN_REFUSAL "crash or restart");
-    net_host *h = n->hosts[host];
+    net_host *h = net_host_at(n, host);
     if (!h->stack)
         return NET_EDOWN;
     /* The counters go with the stack: each record keeps its own first. */
@@ -672,7 +670,7 @@ int net_host_crash(net *n, uint32_t host)
         k->alive = false;
     }
     char note[64];
-    snprintf(note, sizeof note, "%s crashed", sim_host_name(h->host));
+    snprintf(note, sizeof note, "%s crashed", sim_host_name(net_host_simof(h)));
     net_note(n, note);
     return 0;
 }
@@ -681,11 +679,11 @@ int net_host_restart(net *n, uint32_t host)
 {
     if (n->kern && net_kern_host(n, host))
         return net_kern_refuse(n, NET_KERN_REFUSAL "crash or restart");
-    net_host *h = n->hosts[host];
+    net_host *h = net_host_at(n, host);
     if (h->stack || host_start_stack(h) != 0)
         return -1;
     char note[64];
-    snprintf(note, sizeof note, "%s restarted", sim_host_name(h->host));
+    snprintf(note, sizeof note, "%s restarted", sim_host_name(net_host_simof(h)));
     net_note(n, note);
     return 0;
 }

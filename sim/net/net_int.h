@@ -10,29 +10,42 @@
 #include "net.h"
 #include "sim_rng.h"
 
-/* Hosts live in chunks (net_host.c): their addresses never change. */
+/* A host's random numbers (ISNs and ports) are the stream "tcp:NAME":
+ * replayed from its seed for each of the first NET_RNG_REPLAY draws, then
+ * kept (net_host.c, env_random). */
+#define NET_RNG_REPLAY 8u
+
+/* What few hosts need, allocated the first time one does: the stream of a
+ * host that drew NET_RNG_REPLAY numbers, the links past a host's first. */
+typedef struct net_host_rare {
+    sim_rng rng;         /* valid once the host's rng_draws is NET_RNG_REPLAY */
+    uint32_t *link_more; /* links 1 .. nlinks - 1 */
+    uint32_t caplinks;
+} net_host_rare;
+
+/* Hosts live in chunks (net_host_at): their addresses never change. Two a
+ * connection pair in the race: 104 bytes on LP64. */
 typedef struct net_host {
     net *net;
-    sim_host *host;
     tcp_stack *stack;           /* NULL while crashed */
     const tcp_profile *profile; /* kept once per world (net_keep.c) */
     sim_timer timer;            /* one timer per stack: its next deadline */
-    sim_rng *rng;               /* ISNs and ports: the stream "tcp:NAME", kept here
-                                   once rng_draws reached NET_RNG_REPLAY; NULL
-                                   before (net_host.c, env_random) */
     uint32_t *sockmap;          /* stack socket id -> record index (NET_NONE: none) */
+    net_host_rare *rare;        /* NULL until the host needs it */
     uint32_t nsockmap;          /* ids it has room for */
-    uint32_t index;
+    uint32_t index;             /* also its sim host id (net_host_simof) */
     /* The links this host is an end of (net_link_add, net_peer_link): the
-     * first inline, the rest in link_more; net_host_iface_mss reads these. */
-    uint32_t link_first, nlinks, caplinks;
+     * first here, the rest in rare->link_more; net_host_iface_mss reads these. */
+    uint32_t link_first, nlinks;
     bool mss_fixed;    /* the profile's mss was set explicitly: the MTU does not override it */
-    uint8_t rng_draws; /* numbers drawn while rng is NULL */
-    uint32_t *link_more;
+    uint8_t rng_draws; /* numbers drawn, up to NET_RNG_REPLAY (then rare->rng) */
     /* sockmap until an id outgrows it: a host with up to three sockets
      * (ids start at 1) allocates none. */
     uint32_t sockmap_first[4];
 } net_host;
+
+/* h's rare part, allocated (zeroed) on first use; aborts out of memory. */
+net_host_rare *net_host_rare_of(net_host *h);
 
 /* Maps stack socket id `id` of h to record `idx`. */
 void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx);
@@ -87,9 +100,8 @@ struct net {
     sim_world *world;
     net_observer obs;
     net_probe probe;
-    net_host **hosts; /* into hostchunks: timers are embedded, so hosts never move */
-    uint32_t nhosts, caphosts;
-    net_host **hostchunks; /* chunks of 4, 8, ... 1024 hosts */
+    uint32_t nhosts;
+    net_host **hostchunks; /* net_host_at: timers are embedded, so hosts never move */
     uint32_t nhostchunks, caphostchunks;
     net_host *host_next;   /* the last chunk's first unused host */
     uint32_t hosts_left;   /* and how many are left after it */
@@ -144,6 +156,33 @@ static inline net_sock *net_sock_mut(const net *n, uint32_t i)
     return &n->sockchunks[i / NET_SOCK_CHUNK][i % NET_SOCK_CHUNK];
 }
 
+/* Hosts live in chunks of 4, 4, 8, 16 ... 512 hosts, then 1024 each
+ * (net_host.c, host_alloc): chunk k > 0 below 1024 holds the hosts from
+ * 2^(k+1) on, so a host's place follows from its index and the net keeps
+ * no table of host pointers (8 bytes a host). */
+#define NET_HOST_CHUNK_FIRST 4u
+#define NET_HOST_CHUNK_MAX   1024u
+
+/* Host i (< nhosts). */
+static inline net_host *net_host_at(const net *n, uint32_t i)
+{
+    assert(i < n->nhosts);
+    if (i >= NET_HOST_CHUNK_MAX)
+        return &n->hostchunks[8 + i / NET_HOST_CHUNK_MAX][i % NET_HOST_CHUNK_MAX];
+    if (i < NET_HOST_CHUNK_FIRST)
+        return &n->hostchunks[0][i];
+    uint32_t top = 2; /* floor(log2(i)): 2 .. 9 */
+    while (i >> (top + 1))
+        top++;
+    return &n->hostchunks[top - 1][i - (1u << top)];
+}
+
+/* The simulated host under h: a stack host's index is its sim host id. */
+static inline sim_host *net_host_simof(const net_host *h)
+{
+    return sim_host_by_id(h->net->world, h->index);
+}
+
 /* net_host.c: every stack call sits between these two (rule 2). */
 void net_stack_enter(net *n);
 void net_stack_leave(net *n, net_host *h);
@@ -164,17 +203,39 @@ void net_sock_keep_stats(net_sock *k, const tcp_stats *st);
 /* Autoread, and feeding queued send data / a deferred close to the stack. */
 void net_sock_service(net *n, net_sock *k);
 void net_sock_free_all(net *n);
+/* A record's send queue (net_call.c), allocated while it holds bytes: of
+ * three records a connection pair, most never hold any. Bytes [offtx, ntx)
+ * wait; positions count from the queue's last reset (net_tx_reset), so
+ * pattern byte i is net_pattern_byte(i). A queue emptied without a reset
+ * is freed by net_tx_park, which keeps what the next one needs of it in
+ * the record (tx_phase, tx_bytes): the same bytes go to the stack, the
+ * same way, as if it had stayed. */
+typedef struct net_txq {
+    char *tx; /* NULL while only the pattern is queued (ntx - offtx bytes of it) */
+    size_t ntx, offtx;
+} net_txq;
+
+/* Whether bytes wait in k's send queue. */
+static inline bool net_tx_waiting(const net_sock *k)
+{
+    return k->txq && k->txq->offtx < k->txq->ntx;
+}
 /* Offers k's queued bytes (tx + offtx, or while only the pattern is
  * queued, tx NULL, the shared pattern by count: tcp_send_pattern) to its
- * stack; returns what tcp_send returns. */
+ * stack; returns what tcp_send returns. k's queue holds bytes. */
 long net_tx_offer(const net_sock *k, tcp_stack *st);
+/* Offers len bytes of data (NULL: the pattern from k's tx_phase) to k's
+ * stack while k has no queue; returns what tcp_send returns. */
+long net_tx_send(const net_sock *k, tcp_stack *st, const char *data, size_t len);
+/* Queues len bytes of data (NULL: the pattern) on k's send queue. */
+void net_tx_queue(net_sock *k, const char *data, size_t len);
+/* Frees k's queue if it is empty (net_tx_waiting false), keeping its
+ * position. */
+void net_tx_park(net_sock *k);
+/* Frees k's queue, whatever it holds; the next one starts again at 0. */
+void net_tx_reset(net_sock *k);
 /* Counts the bytes read into k->nrx and keeps them in k->rx (unless the
  * net was told not to keep them). */
-/* Queues len bytes of data (NULL: the pattern) on k's send queue (tx). */
-void net_tx_queue(net_sock *k, const char *data, size_t len);
-/* tx (NULL or holding ntx bytes) grown to hold `need`; its room is
- * implied by ntx, so the record keeps no count of it. */
-char *net_tx_grow(char *tx, size_t ntx, size_t need);
 void net_rx_append(const net *n, net_sock *k, const char *data, size_t len);
 void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
                       const char *note);

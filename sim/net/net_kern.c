@@ -118,14 +118,14 @@ int net_kern_attach(net *n, uint32_t host, char *err, size_t err_len)
 {
     if (n->kern) {
         snprintf(err, err_len, NET_KERN_REFUSAL "play two hosts (already %s)",
-                 sim_host_name(n->hosts[n->kern->host]->host));
+                 sim_host_name(sim_host_by_id(n->world, n->kern->host)));
         return -1;
     }
-    if (check_profile(n->hosts[host]->profile, err, err_len) != 0)
+    if (check_profile(net_host_at(n, host)->profile, err, err_len) != 0)
         return -1;
     kern_config cfg = {0};
     char why[200];
-    if (kern_sysctls_from_profile(n->hosts[host]->profile, &cfg, why, sizeof why) != 0) {
+    if (kern_sysctls_from_profile(net_host_at(n, host)->profile, &cfg, why, sizeof why) != 0) {
         snprintf(err, err_len, NET_KERN_REFUSAL "take this profile: %s", why);
         return -1;
     }
@@ -213,11 +213,11 @@ static int kerr(net *n, int rc)
  * says them rather than leaving them to its defaults. */
 static void route_config(const net *n, uint32_t host, kern_config *cfg)
 {
-    const net_host *h = n->hosts[host];
+    const net_host *h = net_host_at(n, host);
     uint32_t mtu = 0;
     for (uint32_t i = 0; i < sim_link_count(n->world); i++) {
         const sim_link *l = sim_link_by_id(n->world, i);
-        int dir = sim_link_dir_from(l, h->host);
+        int dir = sim_link_dir_from(l, net_host_simof(h));
         if (dir >= 0 && (mtu == 0 || sim_link_params_get(l, dir)->mtu < mtu))
             mtu = sim_link_params_get(l, dir)->mtu;
     }
@@ -253,7 +253,7 @@ int net_kern_open(net *n)
                       NET_KERN_REFUSAL "face more than %d other hosts (one route each)",
                       KERN_PEERS_MAX);
     kern_config cfg = {0};
-    const sim_host *self = n->hosts[k->host]->host;
+    const sim_host *self = sim_host_by_id(n->world, k->host);
     cfg.kernel_addr = sim_host_addr(self);
     for (uint32_t i = 0; i < sim_host_count(n->world); i++) {
         const sim_host *h = sim_host_by_id(n->world, i);
@@ -262,7 +262,7 @@ int net_kern_open(net *n)
     }
     route_config(n, k->host, &cfg);
     char err[256];
-    if (kern_sysctls_from_profile(n->hosts[k->host]->profile, &cfg, err, sizeof err) != 0 ||
+    if (kern_sysctls_from_profile(net_host_at(n, k->host)->profile, &cfg, err, sizeof err) != 0 ||
         kern_ns_open(&cfg, &k->ns, err, sizeof err) != 0) {
         k->failed = true;
         return refuse(n, NET_ENOKERNEL, "%s", err);
@@ -274,7 +274,7 @@ int net_kern_open(net *n)
      * grid gives the kernel's timer wheel the same origin, so its timers
      * round where the simulation's do rather than at the phase of the
      * machine's boot. */
-    if (n->hosts[k->host]->profile->timer_hz)
+    if (net_host_at(n, k->host)->profile->timer_hz)
         k->t0_ns = kern_tick_align_ns(k->t0_ns, now);
     k->last_io_ns = kern_clock_ns();
     return 0;
@@ -345,7 +345,7 @@ static int sock_error(int fd)
  * observer's event (the run log), the record's trace, then on_state. */
 static void rec_change(net *n, kern_rec *r, tcp_state to, tcp_sock_id parent)
 {
-    net_host *h = n->hosts[n->kern->host];
+    net_host *h = net_host_at(n, n->kern->host);
     bool direct = kern_transition_direct(r->last, to);
     if (!direct)
         n->kern->gaps = true;
@@ -586,7 +586,7 @@ static void kern_receive(void *ctx, sim_host *host, sim_packet *p)
 
 void net_kern_install(net *n)
 {
-    sim_host_set_receiver(n->hosts[n->kern->host]->host, kern_receive, n);
+    sim_host_set_receiver(sim_host_by_id(n->world, n->kern->host), kern_receive, n);
 }
 
 /* Reads one datagram the kernel wrote, waiting at most wait_ns: 1 if one
@@ -608,7 +608,7 @@ int net_kern_pump(net *n, uint64_t wait_ns, sim_time_t limit)
         abort();
     }
     memcpy(p->data, k->buf, len);
-    sim_host_send(n->hosts[k->host]->host, p);
+    sim_host_send(sim_host_by_id(n->world, k->host), p);
     return 1;
 }
 
@@ -616,7 +616,7 @@ int net_kern_pump(net *n, uint64_t wait_ns, sim_time_t limit)
 
 static int new_record(net *n, int fd, uint32_t *out)
 {
-    net_host *h = n->hosts[n->kern->host];
+    net_host *h = net_host_at(n, n->kern->host);
     uint32_t idx = net_sock_record(n, h->index, n->kern->next_id++, NET_NONE, TCP_CLOSED);
     net_trace_append(n, net_sock_mut(n, idx), sim_world_now(n->world), TCP_CLOSED, TCP_CAUSE_USER,
                      "socket()");
@@ -740,7 +740,7 @@ static int apply_opts(net *n, int fd, const net_opt *o, uint32_t nopts, uint32_t
 static int sock_begin(net *n, uint32_t *addr)
 {
     n->kern->last_io_ns = kern_clock_ns(); /* what it sends may follow: settle first */
-    *addr = sim_host_addr(n->hosts[n->kern->host]->host);
+    *addr = sim_host_addr(sim_host_by_id(n->world, n->kern->host));
     return net_kern_open(n);
 }
 
@@ -812,13 +812,14 @@ static void kern_feed(net *n, kern_rec *r)
 {
     net_sock *k = net_sock_mut(n, r->sock);
     char chunk[16384];
-    while (r->fd >= 0 && k->offtx < k->ntx) {
-        size_t len = k->ntx - k->offtx;
-        const char *p = k->tx ? k->tx + k->offtx : chunk;
-        if (!k->tx) {
+    while (r->fd >= 0 && net_tx_waiting(k)) {
+        net_txq *q = k->txq;
+        size_t len = q->ntx - q->offtx;
+        const char *p = q->tx ? q->tx + q->offtx : chunk;
+        if (!q->tx) {
             len = len < sizeof chunk ? len : sizeof chunk;
             for (size_t i = 0; i < len; i++)
-                chunk[i] = net_pattern_byte(k->offtx + i);
+                chunk[i] = net_pattern_byte(q->offtx + i);
         }
         size_t sent = 0;
         int rc = kern_sock_send(r->fd, p, len, &sent);
@@ -826,17 +827,15 @@ static void kern_feed(net *n, kern_rec *r)
             return;
         if (rc < 0) { /* reset or closed: what is queued can never go */
             net_note(n, "data queued for the kernel endpoint discarded: the connection ended");
-            k->offtx = k->ntx;
+            q->offtx = q->ntx;
             break;
         }
-        k->offtx += sent;
+        q->offtx += sent;
         n->kern->last_io_ns = kern_clock_ns();
     }
-    if (k->offtx < k->ntx)
+    if (net_tx_waiting(k))
         return;
-    free(k->tx);
-    k->tx = NULL;
-    k->ntx = k->offtx = 0;
+    net_tx_reset(k);
     if (k->shutdown_pending && r->fd >= 0)
         kern_sock_shutdown(r->fd, SHUT_WR);
     if (k->close_pending && r->fd >= 0) {
@@ -849,7 +848,7 @@ static void kern_feed(net *n, kern_rec *r)
 static bool tx_pending(const net *n, const kern_rec *r)
 {
     const net_sock *k = net_sock_at(n, r->sock);
-    return k->ntx > k->offtx || k->close_pending || k->shutdown_pending;
+    return net_tx_waiting(k) || k->close_pending || k->shutdown_pending;
 }
 
 /* send(): queued, then fed to the kernel as its send buffer takes it, as
@@ -861,7 +860,7 @@ int net_kern_send(net *n, uint32_t sock, const char *data, size_t len)
     if (!r || r->fd < 0)
         return TCP_ENOTCONN;
     net_sock *k = net_sock_mut(n, sock);
-    if (k->ntx == k->offtx) { /* nothing queued: an error shows at once */
+    if (!net_tx_waiting(k)) { /* nothing queued: an error shows at once */
         size_t sent = 0;
         int rc = kern_sock_send(r->fd, "", 0, &sent);
         if (rc < 0 && rc != -EAGAIN)
@@ -979,9 +978,7 @@ int net_kern_close(net *n, uint32_t sock, bool abort_it)
         return 0;
     net_sock *k = net_sock_mut(n, sock);
     if (abort_it) { /* an abort discards what is queued */
-        free(k->tx);
-        k->tx = NULL;
-        k->ntx = k->offtx = 0;
+        net_tx_reset(k);
         k->close_pending = k->shutdown_pending = false;
         kern_sock_linger(r->fd, true, 0);
     } else if (tx_pending(n, r)) {

@@ -77,7 +77,8 @@ int net_peer_link(net *n, net_peer *p, uint32_t host, const sim_link_params *to_
                   const sim_link_params *from_host, uint32_t *link)
 {
     sim_link *l;
-    if (sim_link_add(n->world, p->host, n->hosts[host]->host, to_host, from_host, &l) != 0)
+    if (sim_link_add(n->world, p->host, sim_host_by_id(n->world, host), to_host, from_host, &l) !=
+        0)
         return -1;
     net_link_install(n, l);
     *link = sim_link_id(l);

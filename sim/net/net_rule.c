@@ -176,7 +176,8 @@ int net_link_add(net *n, uint32_t a, uint32_t b, const sim_link_params *ab,
     if (a >= n->nhosts || b >= n->nhosts)
         return sim_world_fail(n->world, "no host %u in this simulation (it has %u)",
                               a >= n->nhosts ? a : b, n->nhosts);
-    if (sim_link_add(n->world, n->hosts[a]->host, n->hosts[b]->host, ab, ba, &l) != 0)
+    if (sim_link_add(n->world, sim_host_by_id(n->world, a), sim_host_by_id(n->world, b), ab, ba,
+                     &l) != 0)
         return -1;
     net_link_install(n, l);
     *out = sim_link_id(l);

@@ -38,7 +38,7 @@ uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent,
     k->parent = parent;
     k->state = st;
     k->alive = true;
-    net_host_map_sock(n->hosts[host], id, idx);
+    net_host_map_sock(net_host_at(n, host), id, idx);
     return idx;
 }
 
@@ -151,7 +151,7 @@ void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
         break;
     case TCP_EV_SEG_IN:
         /* a wake-up: read what arrived, feed what the window now takes */
-        if (k->autoread || k->ntx > k->offtx)
+        if (k->autoread || net_tx_waiting(k))
             queue_pending(n, idx, k->state, k->state);
         break;
     case TCP_EV_SEG_OUT:
@@ -182,7 +182,7 @@ void net_sock_free_all(net *n)
         free(k->kept_stats);
         if (k->rx)
             free(k->rx - sizeof(size_t));
-        free(k->tx);
+        net_tx_reset(k);
     }
     for (uint32_t c = 0; c * NET_SOCK_CHUNK < n->nsocks; c++)
         free(n->sockchunks[c]);
@@ -223,7 +223,7 @@ void net_rx_append(const net *n, net_sock *k, const char *data, size_t len)
 /* Reads everything the stack holds for k into its rx. */
 static void drain(net *n, net_sock *k)
 {
-    net_host *h = n->hosts[k->host];
+    net_host *h = net_host_at(n, k->host);
     if (!h->stack || !k->alive)
         return;
     char buf[NET_DRAIN_CHUNK];
@@ -259,31 +259,37 @@ static const char pattern_text[] = P26000 P26000 P26000;
 static const tcp_pattern pattern = {(const uint8_t *)pattern_text, 26, sizeof pattern_text - 1};
 _Static_assert(sizeof pattern_text - 1 >= 26 + 65536, "the pattern holds any run of a datagram");
 
+long net_tx_send(const net_sock *k, tcp_stack *st, const char *data, size_t len)
+{
+    if (data)
+        return tcp_send(st, k->id, data, len);
+    return tcp_send_pattern(st, k->id, &pattern, k->tx_phase, len);
+}
+
 long net_tx_offer(const net_sock *k, tcp_stack *st)
 {
-    size_t len = k->ntx - k->offtx;
-    if (k->tx)
-        return tcp_send(st, k->id, k->tx + k->offtx, len);
-    return tcp_send_pattern(st, k->id, &pattern, (uint32_t)(k->offtx % 26), len);
+    const net_txq *q = k->txq;
+    size_t len = q->ntx - q->offtx;
+    if (q->tx)
+        return tcp_send(st, k->id, q->tx + q->offtx, len);
+    return tcp_send_pattern(st, k->id, &pattern, (uint32_t)(q->offtx % 26), len);
 }
 
 /* Hands queued bytes to the stack; then a deferred shutdown/close. */
 static void feed(net *n, net_sock *k)
 {
-    net_host *h = n->hosts[k->host];
+    net_host *h = net_host_at(n, k->host);
     if (!h->stack)
         return;
     net_stack_enter(n);
-    while (k->offtx < k->ntx) {
+    while (net_tx_waiting(k)) {
         long took = net_tx_offer(k, h->stack);
         if (took <= 0)
             break;
-        k->offtx += (size_t)took;
+        k->txq->offtx += (size_t)took;
     }
-    if (k->offtx == k->ntx) {
-        free(k->tx);
-        k->tx = NULL;
-        k->ntx = k->offtx = 0;
+    if (!net_tx_waiting(k)) {
+        net_tx_reset(k);
         if (k->shutdown_pending) {
             k->shutdown_pending = false;
             tcp_shutdown(h->stack, k->id);
@@ -300,6 +306,6 @@ void net_sock_service(net *n, net_sock *k)
 {
     if (k->autoread)
         drain(n, k);
-    if (k->ntx > k->offtx || k->close_pending || k->shutdown_pending)
+    if (net_tx_waiting(k) || k->close_pending || k->shutdown_pending)
         feed(n, k);
 }

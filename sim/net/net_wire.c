@@ -95,7 +95,7 @@ static void wire_trace(net *n, sim_trace_kind kind, sim_drop_reason why, uint32_
 static uint32_t host_at(const net *n, uint32_t addr)
 {
     for (uint32_t i = 0; i < n->nhosts; i++)
-        if (sim_host_addr(n->hosts[i]->host) == addr)
+        if (sim_host_addr(sim_host_by_id(n->world, i)) == addr)
             return i;
     return NET_NONE;
 }
@@ -111,10 +111,12 @@ void net_wire_output(net *n, net_host *h, sim_packet *p)
     uint32_t to = host_at(n, sim_packet_dst(p));
     net_wire_ent e = {p, h->index, to, now, now};
     sim_fault_verdict v = {SIM_FAULT_PASS, 0, 0};
-    wire_trace(n, SIM_TR_SEND, SIM_DROP_NONE, sim_host_id(h->host), p);
-    sim_link *l = to == NET_NONE ? NULL : sim_link_between(n->world, h->host, n->hosts[to]->host);
+    wire_trace(n, SIM_TR_SEND, SIM_DROP_NONE, sim_host_id(net_host_simof(h)), p);
+    sim_link *l = to == NET_NONE
+                      ? NULL
+                      : sim_link_between(n->world, net_host_simof(h), sim_host_by_id(n->world, to));
     if (l) { /* the link's rules and its delay; nothing else of it */
-        int dir = sim_link_dir_from(l, h->host);
+        int dir = sim_link_dir_from(l, net_host_simof(h));
         e.due_ns = time_add(now, sim_link_params_get(l, dir)->delay_ns);
         v = net_rules_decide(n, sim_link_id(l), dir, p);
     }
@@ -122,7 +124,7 @@ void net_wire_output(net *n, net_host *h, sim_packet *p)
     case SIM_FAULT_PASS:
         break;
     case SIM_FAULT_DROP:
-        wire_trace(n, SIM_TR_DROP, SIM_DROP_FAULT, sim_host_id(h->host), p);
+        wire_trace(n, SIM_TR_DROP, SIM_DROP_FAULT, sim_host_id(net_host_simof(h)), p);
         sim_packet_free(n->world, p);
         return;
     case SIM_FAULT_DELAY:
@@ -153,12 +155,13 @@ static void wire_deliver(net *n, net_wire_ent e)
     n->wire.delivered++;
     if (e.to == NET_NONE) {
         n->wire.undeliverable++;
-        wire_trace(n, SIM_TR_DROP, SIM_DROP_NO_ROUTE, sim_host_id(n->hosts[e.from]->host), e.p);
+        wire_trace(n, SIM_TR_DROP, SIM_DROP_NO_ROUTE, sim_host_id(sim_host_by_id(n->world, e.from)),
+                   e.p);
         sim_packet_free(n->world, e.p);
         return;
     }
-    net_host *h = n->hosts[e.to];
-    wire_trace(n, SIM_TR_DELIVER, SIM_DROP_NONE, sim_host_id(h->host), e.p);
+    net_host *h = net_host_at(n, e.to);
+    wire_trace(n, SIM_TR_DELIVER, SIM_DROP_NONE, sim_host_id(net_host_simof(h)), e.p);
     net_host_receive(h, e.p);
 }
 
@@ -235,7 +238,7 @@ int net_wire_drop(net *n, uint32_t i)
     if (i >= n->wire.n)
         return TCP_EINVAL;
     net_wire_ent e = wire_take(n, i);
-    wire_trace(n, SIM_TR_DROP, SIM_DROP_FAULT, sim_host_id(n->hosts[e.from]->host), e.p);
+    wire_trace(n, SIM_TR_DROP, SIM_DROP_FAULT, sim_host_id(sim_host_by_id(n->world, e.from)), e.p);
     sim_packet_free(n->world, e.p);
     wire_arm(n);
     return 0;

@@ -299,24 +299,49 @@ static void hosts_share_one_env_and_never_move(void **state)
     const tcp_stack *sa = net_host_stack(f->n, f->a), *sb = net_host_stack(f->n, f->b);
     assert_ptr_equal(sa->env, sb->env);
     assert_ptr_equal(sa->env, &f->n->env);
-    assert_ptr_equal(sa->ctx, f->n->hosts[f->a]);
-    assert_ptr_equal(sb->ctx, f->n->hosts[f->b]);
-    const net_host *ha = f->n->hosts[f->a];
+    assert_ptr_equal(sa->ctx, net_host_at(f->n, f->a));
+    assert_ptr_equal(sb->ctx, net_host_at(f->n, f->b));
+    const net_host *ha = net_host_at(f->n, f->a);
     tcp_profile p = *net_host_profile(f->n, f->a);
     for (uint32_t i = 0; i < 600; i++) {
         char name[16];
         snprintf(name, sizeof name, "h%u", i);
         uint32_t id;
         assert_int_equal(net_host_add(f->n, name, 0x0b000000u + i, &p, &id), 0);
-        assert_ptr_equal(net_host_stack(f->n, id)->ctx, f->n->hosts[id]);
+        assert_ptr_equal(net_host_stack(f->n, id)->ctx, net_host_at(f->n, id));
     }
-    assert_ptr_equal(f->n->hosts[f->a], ha);
+    assert_ptr_equal(net_host_at(f->n, f->a), ha);
     for (uint32_t i = 0; i < f->n->nhosts; i++)
         assert_ptr_equal(net_host_stack(f->n, i)->env, &f->n->env);
     assert_int_equal(net_host_crash(f->n, f->a), 0);
     assert_int_equal(net_host_restart(f->n, f->a), 0);
     assert_ptr_equal(net_host_stack(f->n, f->a)->env, &f->n->env);
     assert_ptr_equal(net_host_stack(f->n, f->a)->ctx, ha);
+}
+
+/* The net keeps no table of host pointers: a host's place follows from
+ * its index, through every size of chunk (4, 4, 8 ... 512, then 1024
+ * each): each index finds its own host, the one its sim host and its
+ * stack name, across the boundaries at 4, 8 ... 1024, 2048. */
+static void a_hosts_place_follows_from_its_index(void **state)
+{
+    fx *f = *state;
+    tcp_profile p = *net_host_profile(f->n, f->a);
+    for (uint32_t i = 0; i < 2100; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "h%u", i);
+        uint32_t id;
+        assert_int_equal(net_host_add(f->n, name, 0x0b000000u + i, &p, &id), 0);
+    }
+    for (uint32_t i = 0; i < net_host_count(f->n); i++) {
+        const net_host *h = net_host_at(f->n, i);
+        assert_int_equal(h->index, i);
+        assert_ptr_equal(net_host_stack(f->n, i)->ctx, h);
+        assert_ptr_equal(net_host_simof(h), net_host_sim(f->n, i));
+        assert_int_equal(sim_host_id(net_host_sim(f->n, i)), i);
+        if (i > 0 && i % 1024 != 0 && (i & (i - 1)) != 0) /* inside a chunk: the next slot */
+            assert_ptr_equal(h, net_host_at(f->n, i - 1) + 1);
+    }
 }
 
 /* A crash with the map moved out of the host (five listeners and a
@@ -326,7 +351,7 @@ static void hosts_share_one_env_and_never_move(void **state)
 static void restart_maps_new_ids_to_new_records_only(void **state)
 {
     fx *f = *state;
-    const net_host *h = f->n->hosts[f->b];
+    const net_host *h = net_host_at(f->n, f->b);
     uint32_t old[5], child;
     for (uint32_t i = 0; i < 5; i++) {
         net_listen_opts lo = {.port = (uint16_t)(PORT + i), .backlog = 8, .autoread = true};
@@ -373,7 +398,7 @@ static void restart_maps_new_ids_to_new_records_only(void **state)
 static void a_host_maps_its_first_sockets_in_place(void **state)
 {
     fx *f = *state;
-    const net_host *h = f->n->hosts[f->b];
+    const net_host *h = net_host_at(f->n, f->b);
     uint32_t rec[4];
     for (uint32_t i = 0; i < 4; i++) {
         net_listen_opts lo = {.port = (uint16_t)(PORT + i), .backlog = 8};
@@ -426,12 +451,65 @@ static void pattern_then_data_arrive_in_order(void **state)
     uint32_t c, s;
     small_sndbuf_pair(f, &c, &s);
     assert_int_equal(net_send(f->n, c, NULL, 30), 0);
-    assert_null(net_sock_at(f->n, c)->tx); /* only the pattern: a count */
+    assert_null(net_sock_at(f->n, c)->txq->tx); /* only the pattern: a count */
     assert_int_equal(net_send(f->n, c, "XY", 2), 0);
     run_for(f, 1000 * MS);
     const char *want = "abcdefghijklmnopqrstuvwxyzabcdXY";
     assert_int_equal(net_sock_at(f->n, s)->nrx, strlen(want));
     assert_memory_equal(net_sock_at(f->n, s)->rx, want, strlen(want));
+}
+
+/* A send the stack takes whole leaves no queue behind (txq NULL: most
+ * records never keep one), yet the queue's position goes on as if it had
+ * stayed: the pattern is 'a'..'z' by position in the queue (net.h), so the
+ * pattern sent after "hello" starts at its sixth letter, and the next one
+ * where that one stopped. */
+static void a_queue_taken_whole_goes_and_its_position_stays(void **state)
+{
+    fx *f = *state;
+    uint32_t c = connect_a(f, 0), s = hello_delivered(f, listen_b(f), c);
+    assert_null(net_sock_at(f->n, c)->txq);
+    assert_int_equal(net_send(f->n, c, NULL, 10), 0);
+    assert_null(net_sock_at(f->n, c)->txq);
+    assert_int_equal(net_send(f->n, c, NULL, 30), 0);
+    assert_null(net_sock_at(f->n, c)->txq);
+    assert_int_equal(net_send_now(f->n, c, "XY", 2), 2);
+    assert_null(net_sock_at(f->n, c)->txq);
+    assert_int_equal(net_send(f->n, c, NULL, 3), 0);
+    run_for(f, 1000 * MS);
+    net_drain(f->n, s);
+    const char *want = "hello"
+                       "fghijklmno"
+                       "pqrstuvwxyzabcdefghijklmnopqrs"
+                       "XY"
+                       "vwx";
+    assert_int_equal(net_sock_at(f->n, s)->nrx, strlen(want));
+    assert_memory_equal(net_sock_at(f->n, s)->rx, want, strlen(want));
+}
+
+/* A queue that held bytes and was taken whole leaves the pattern queued
+ * next kept as bytes, as when the queue stayed (net_tx_queue: the pattern
+ * behind bytes is bytes), at any position, 0 included (26 bytes sent). */
+static void the_pattern_behind_bytes_taken_whole_is_kept_as_bytes(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    const char *abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    assert_int_equal(net_send(f->n, c, abc, 26), 0);
+    assert_null(net_sock_at(f->n, c)->txq); /* taken whole */
+    assert_int_equal(net_send(f->n, c, NULL, 300000), 0);
+    assert_non_null(net_sock_at(f->n, c)->txq); /* more than the send buffer */
+    assert_non_null(net_sock_at(f->n, c)->txq->tx);
+    run_for(f, 60000 * MS);
+    net_drain(f->n, s);
+    const net_sock *k = net_sock_at(f->n, s);
+    assert_int_equal(k->nrx, 26 + 300000);
+    assert_memory_equal(k->rx, abc, 26);
+    for (size_t i = 26; i < k->nrx; i++)
+        if (k->rx[i] != (char)('a' + i % 26))
+            fail_msg("byte %zu is %c", i, k->rx[i]);
 }
 
 /* The record keeps no room counts (three records a connection pair):
@@ -442,7 +520,7 @@ static void rx_room_is_the_buffers_own(void **state)
 {
     fx *f = *state;
     if (sizeof(void *) == 8)
-        assert_true(sizeof(net_sock) <= 120);
+        assert_true(sizeof(net_sock) <= 104);
     uint32_t c = connect_a(f, 0), s = hello_delivered(f, listen_b(f), c);
     net_set_keep_rx(f->n, false);
     assert_int_equal(net_send(f->n, c, "abc", 3), 0);
@@ -487,9 +565,9 @@ static void tx_room_follows_its_count(void **state)
         if (i == 2) /* the queue may empty and tx go, then come back */
             run_for(f, 50 * MS);
     }
-    assert_non_null(net_sock_at(f->n, c)->tx);
-    run_for(f, 60000 * MS);                /* ten bytes a round trip, a delayed ACK each */
-    assert_null(net_sock_at(f->n, c)->tx); /* all taken: freed */
+    assert_non_null(net_sock_at(f->n, c)->txq->tx);
+    run_for(f, 60000 * MS);                 /* ten bytes a round trip, a delayed ACK each */
+    assert_null(net_sock_at(f->n, c)->txq); /* all taken: freed */
     const net_sock *k = net_sock_at(f->n, s);
     assert_int_equal(k->nrx, nwant);
     assert_memory_equal(k->rx, want, nwant);
@@ -503,16 +581,17 @@ static void host_numbers_are_its_stream_replayed_or_kept(void **state)
 {
     fx *f = *state;
     if (sizeof(void *) == 8)
-        assert_true(sizeof(net_host) <= 120);
-    net_host *h = f->n->hosts[f->a];
+        assert_true(sizeof(net_host) <= 104);
+    net_host *h = net_host_at(f->n, f->a);
     sim_rng ref;
     sim_rng_seed(&ref, 1, "tcp:A");
     sim_rng_next(&ref);
     sim_rng_next(&ref);
-    assert_null(h->rng);
+    assert_int_equal(h->rng_draws, 2);
     for (int i = 0; i < 40; i++) {
         assert_int_equal(f->n->env.random(h), sim_rng_next(&ref));
-        assert_true((h->rng != NULL) == (i >= 5)); /* kept from the 8th draw */
+        assert_true((h->rng_draws == NET_RNG_REPLAY) == (i >= 5)); /* kept from the 8th draw */
+        assert_true((h->rare != NULL) == (i >= 5));
     }
     /* a crash and a restart go on with the stream, not from its start */
     assert_int_equal(net_host_crash(f->n, f->a), 0);
@@ -521,12 +600,13 @@ static void host_numbers_are_its_stream_replayed_or_kept(void **state)
     sim_rng_next(&ref);
     assert_int_equal(f->n->env.random(h), sim_rng_next(&ref));
     /* the other host's stream is untouched by A's draws */
-    net_host *hb = f->n->hosts[f->b];
+    net_host *hb = net_host_at(f->n, f->b);
     sim_rng_seed(&ref, 1, "tcp:B");
     sim_rng_next(&ref);
     sim_rng_next(&ref);
     assert_int_equal(f->n->env.random(hb), sim_rng_next(&ref));
-    assert_null(hb->rng);
+    assert_int_equal(hb->rng_draws, 3);
+    assert_null(hb->rare);
 }
 
 static void timer_follows_the_stacks_deadline(void **state)
@@ -1050,7 +1130,7 @@ static void check_reports_a_violation_and_halts(void **state)
     run_for(f, 1000 * MS);
     assert_int_equal(net_accept(f->n, l, &s), 0);
     const net_sock *k = net_sock_at(f->n, c);
-    tcp_conn *tc = tcp_stack_find(f->n->hosts[k->host]->stack, k->id);
+    tcp_conn *tc = tcp_stack_find(net_host_at(f->n, k->host)->stack, k->id);
     assert_non_null(tc);
     tc->snd_nxt = tc->snd_una - 1;
     net_send(f->n, c, NULL, 10); /* the next stack call on it is checked */
@@ -1091,7 +1171,7 @@ static void sockmap_refuses_the_id_it_cannot_hold(void **state)
     if (pid == 0) {
         if (!freopen("/dev/null", "w", stderr))
             _exit(3);
-        net_host_map_sock(f->n->hosts[f->a], UINT32_MAX, 0);
+        net_host_map_sock(net_host_at(f->n, f->a), UINT32_MAX, 0);
         _exit(0);
     }
     int status = 0;
@@ -1099,8 +1179,8 @@ static void sockmap_refuses_the_id_it_cannot_hold(void **state)
     assert_true(WIFSIGNALED(status));
     assert_int_equal(WTERMSIG(status), SIGABRT);
     /* An id the array can hold still maps. */
-    net_host_map_sock(f->n->hosts[f->a], 100, 7);
-    assert_int_equal(f->n->hosts[f->a]->sockmap[100], 7);
+    net_host_map_sock(net_host_at(f->n, f->a), 100, 7);
+    assert_int_equal(net_host_at(f->n, f->a)->sockmap[100], 7);
 }
 
 int main(void)
@@ -1132,6 +1212,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(hook_decides_for_every_matching_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(rx_room_is_the_buffers_own, setup, teardown),
         cmocka_unit_test_setup_teardown(tx_room_follows_its_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_hosts_place_follows_from_its_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_queue_taken_whole_goes_and_its_position_stays, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(the_pattern_behind_bytes_taken_whole_is_kept_as_bytes,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(host_numbers_are_its_stream_replayed_or_kept, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(after_runs_once_per_step_and_only_looks, setup, teardown),
