@@ -405,7 +405,11 @@ long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32
 }
 
 /* After the user read: tell the peer about a window that opened enough
- * (RFC 9293 §3.8.6.2.2; Linux's rule: the window at least doubled). */
+ * (RFC 9293 §3.8.6.2.2; Linux's rule: the window at least doubled). The
+ * update is a bare ACK (Linux tcp_cleanup_rbuf -> tcp_send_ack): a read
+ * makes no new data sendable, so tcp_output would send nothing else. It
+ * is not an ACK a segment scheduled, so unless one is owed besides it
+ * spends no quick ACK (send_seg, tcp_dec_quickack_mode). */
 static void window_update(tcp_conn *c)
 {
     if (!tcp_state_synchronized(c->state) || c->fin_rcvd)
@@ -418,10 +422,8 @@ static void window_update(tcp_conn *c)
     if (c->stack->profile->grow_window && c->rcv_ssthresh && next > c->rcv_ssthresh)
         next = c->rcv_ssthresh;
     uint32_t threshold = space / 2 < c->rcv_mss ? space / 2 : c->rcv_mss;
-    if (cur <= space / 2 && next >= 2 * cur && next - cur >= threshold) {
-        c->ack_now = true;
-        tcp_output(c);
-    }
+    if (cur <= space / 2 && next >= 2 * cur && next - cur >= threshold)
+        tcp_out_ack(c);
 }
 
 /* After the user read, Linux tcp_cleanup_rbuf (profile read_ack): an ACK
