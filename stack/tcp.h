@@ -493,7 +493,11 @@ typedef struct tcp_pattern {
 long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32_t phase,
                       size_t len);
 /* Reads up to len in-order bytes; returns bytes read, 0 at end of stream (FIN
- * received and everything read), or a tcp_err (TCP_EAGAIN: nothing yet). */
+ * received and everything read), or a tcp_err (TCP_EAGAIN: nothing yet;
+ * TCP_ENOTCONN: a listener, or a socket not connected, such as one never
+ * connected or a listener a shutdown closed). With len 0 it reads nothing
+ * and answers as a read that finds no byte, except 0 where that is
+ * TCP_EAGAIN. */
 long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len);
 /* Bytes ready to read. */
 size_t tcp_readable(const tcp_stack *s, tcp_sock_id id);

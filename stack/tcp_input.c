@@ -390,7 +390,10 @@ static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
          * special allowance should be made to accept valid ACKs, URGs, and
          * RSTs": keep the control part, answer with our window. Linux
          * tcp_data_queue also takes a bare FIN at a zero window ("Some
-         * stacks are known to send bare FIN packets in a loop"). */
+         * stacks are known to send bare FIN packets in a loop"). Data
+         * there enters quickack mode (tcp_data_queue: out_of_window). */
+        if (r->len)
+            ato_enter_quickack(c);
         r->fin = r->fin && r->len == 0 && p->zero_window_fin;
         r->len = 0;
         c->ack_now = true;
@@ -401,7 +404,11 @@ static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
         /* A retransmission ending at RCV.NXT (a FIN whose ACK was lost):
          * its ACK field is processed and an ACK sent (Linux tcp_sequence
          * accepts end_seq >= rcv_wup; FreeBSD "keep on processing for RST
-         * or ACK"); RFC 9293 Appendix A.2 notes the strict rule's cost. */
+         * or ACK"); RFC 9293 Appendix A.2 notes the strict rule's cost.
+         * Old data or FIN: quickack mode (tcp_data_queue, "A retransmit,
+         * 2nd most common case. Force an immediate ack."). */
+        if (seglen)
+            ato_enter_quickack(c);
         r->seq = c->rcv_nxt;
         r->len = 0;
         r->fin = false;
@@ -495,8 +502,15 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
     if (allowance(c, r, seglen))
         return true;
     drop(c, seg, "out of window");
-    if (!(seg->flags & TCP_RST))
-        tcp_out_oow_ack(c);
+    if (seg->flags & TCP_RST)
+        return false;
+    /* Linux tcp_send_dupack: a segment that starts before RCV.NXT and
+     * holds data or a FIN was sent again because our ACK was lost or
+     * late: quickack mode (LINUX_MIB_DELAYEDACKLOST). A SYN goes to the
+     * challenge ACK instead (tcp_validate_incoming: syn_challenge). */
+    if (seglen && !r->syn && tcp_seq_lt(r->seq, c->rcv_nxt))
+        ato_enter_quickack(c);
+    tcp_out_oow_ack(c);
     return false;
 }
 

@@ -450,6 +450,16 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
     if (len)
         tcp_ato_data_sent(c);
     if (flags & TCP_ACK) {
+        /* tcp_event_ack_sent -> tcp_dec_quickack_mode: since Linux 6.6
+         * (commit 059217c18be6, "count actual ACKs of new data") an
+         * ACK spends a quick ACK only while one is scheduled ("How many
+         * ACKs S/ACKing new data have we sent?": inet_csk_ack_scheduled).
+         * Here: data or a FIN not yet acknowledged, a delayed ACK pending,
+         * or an ACK a segment asked for at once (ack_now: out-of-order,
+         * old or zero-window data). A challenge ACK, the answer to an
+         * out-of-window segment and a read's window update go through
+         * tcp_out_ack with none of these and spend none. Without the ATO
+         * engine every ACK counts. */
         if (c->rcv_nxt != c->last_ack_sent || c->ack_now ||
             tcp_timer_at(c, TCP_TIMER_DELACK) != TCP_NEVER || !c->stack->profile->delack_max_ns)
             tcp_ato_ack_sent(c);

@@ -411,7 +411,11 @@ long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32
 }
 
 /* After the user read: tell the peer about a window that opened enough
- * (RFC 9293 §3.8.6.2.2; Linux's rule: the window at least doubled). */
+ * (RFC 9293 §3.8.6.2.2; Linux's rule: the window at least doubled). The
+ * update is a bare ACK (Linux tcp_cleanup_rbuf -> tcp_send_ack): a read
+ * makes no new data sendable, so tcp_output would send nothing else. It
+ * is not an ACK a segment scheduled, so unless one is owed besides it
+ * spends no quick ACK (send_seg, tcp_dec_quickack_mode). */
 static void window_update(tcp_conn *c)
 {
     if (!tcp_state_synchronized(c->state) || c->fin_rcvd)
@@ -424,10 +428,8 @@ static void window_update(tcp_conn *c)
     if (c->stack->profile->grow_window && c->rcv_ssthresh && next > c->rcv_ssthresh)
         next = c->rcv_ssthresh;
     uint32_t threshold = space / 2 < c->rcv_mss ? space / 2 : c->rcv_mss;
-    if (cur <= space / 2 && next >= 2 * cur && next - cur >= threshold) {
-        c->ack_now = true;
-        tcp_output(c);
-    }
+    if (cur <= space / 2 && next >= 2 * cur && next - cur >= threshold)
+        tcp_out_ack(c);
 }
 
 /* After the user read, Linux tcp_cleanup_rbuf (profile read_ack): an ACK
@@ -449,18 +451,29 @@ static bool read_ack(tcp_conn *c)
     return true;
 }
 
-/* What a receive that finds no byte answers, in Linux tcp_recvmsg's
- * order: end of stream, the error, then a receive side shut by the user
- * (0, where it would wait); not connected; else TCP_EAGAIN. */
+/* What a receive that finds no byte answers. A listener first: ENOTCONN
+ * whatever the length (Linux tcp_recvmsg_locked tests sk_state ==
+ * TCP_LISTEN before all else). Then, in Linux tcp_recvmsg's order, end of
+ * stream, the error, a receive side shut by the user (0, where it would
+ * wait), not connected. A zero length does not pass these: Linux reads
+ * "at least one byte" (sock_rcvlowat), FreeBSD soreceive tests uio_resid
+ * == 0 after its error, end-of-stream and not-connected tests, and RFC
+ * 9293 §3.10.3 answers RECEIVE in CLOSED "connection does not exist".
+ * A zero length on a connection with nothing to report returns 0 where
+ * FreeBSD does (Linux would wait, or EAGAIN); else TCP_EAGAIN. */
 static int recv_none(bool fin_rcvd, size_t len, int err, bool rd_shut, tcp_state st)
 {
-    if (fin_rcvd || len == 0)
+    if (st == TCP_LISTEN)
+        return TCP_ENOTCONN;
+    if (fin_rcvd)
         return TCP_OK; /* end of stream */
     if (err)
         return err;
     if (rd_shut)
         return TCP_OK;
-    return st == TCP_CLOSED || st == TCP_LISTEN ? TCP_ENOTCONN : TCP_EAGAIN;
+    if (st == TCP_CLOSED)
+        return TCP_ENOTCONN;
+    return len == 0 ? TCP_OK : TCP_EAGAIN;
 }
 
 static const char *recv_note(int rc)
@@ -490,8 +503,11 @@ static long recv_held(tcp_conn *c, void *buf, size_t len)
 }
 
 /* RECEIVE on a listener, on its record. RFC 9293 §3.10.3 in LISTEN
- * queues the call until ESTABLISHED; Linux and FreeBSD answer ENOTCONN,
- * in recv_none's order. */
+ * queues the call until ESTABLISHED, which a listener whose connections
+ * are its children never reaches; Linux and FreeBSD answer ENOTCONN, for
+ * a zero-length call too (recv_none). A listener that shutdown() closed
+ * answers ENOTCONN as well: it holds no shut receive side
+ * (shutdown_read_held). */
 static long recv_ls(tcp_stack *s, tcp_ls *l, const void *buf, size_t len)
 {
     if (!buf && len)
@@ -640,11 +656,16 @@ static int shutdown_read_held(tcp_stack *s, tcp_conn *c)
         c->acc_abort = true;
         return TCP_ENOTCONN;
     }
-    c->rd_shut = true;
-    if (c->state == TCP_LISTEN)
+    /* A listener is closed, not shut: Linux tcp_disconnect clears
+     * sk_shutdown, so a later recv finds a socket never connected
+     * (ENOTCONN); RFC 9293 §3.10.4 CLOSE in LISTEN deletes the TCB. */
+    if (c->state == TCP_LISTEN) {
         close_listener(c, "shutdown(SHUT_RD)");
-    else if (s->profile->shut_rd_discard)
-        tcp_ring_consume(&c->rcvq, c->rcvq.len); /* FreeBSD sorflush */
+    } else {
+        c->rd_shut = true;
+        if (s->profile->shut_rd_discard)
+            tcp_ring_consume(&c->rcvq, c->rcvq.len); /* FreeBSD sorflush */
+    }
     tcp_stack_settle(c);
     return TCP_OK;
 }

@@ -740,11 +740,19 @@ static void do_ioctl(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
                  cmd == SIOCINQ_ ? "SIOCINQ" : "SIOCOUTQ", got, (long long)want);
 }
 
-/* accept, read, recv: now, or block. */
+/* accept, read, recv: now, or block. A read() of 0 bytes returns 0 on
+ * any socket without asking TCP (Linux sock_read_iter: "Match SYS5
+ * behaviour"); recv() of 0 bytes goes to tcp_recvmsg, which answers as a
+ * read that finds no byte (ENOTCONN on a listener). */
 static void do_waiting(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint64_t t)
 {
     long ret = 0;
     int err = 0;
+    int64_t count = -1;
+    if (is_call(ev, "read") && int_of(r, arg(r, &ev->u.call, 2), &count) && count == 0) {
+        returned(r, ev, t, 0, 0);
+        return;
+    }
     if (f->sock == NET_NONE) {
         returned(r, ev, t, -1, is_call(ev, "accept") ? 22 : 107);
         return;

@@ -378,6 +378,245 @@ static void linux_comp_sack_largest_slack_holds(void **state)
     h_free(h);
 }
 
+/* Linux 6.6+ counts a quick ACK only for an ACK sent while one is
+ * scheduled: tcp_event_ack_sent -> tcp_dec_quickack_mode, "How many ACKs
+ * S/ACKing new data have we sent?": pkts = inet_csk_ack_scheduled(sk) ? 1
+ * : 0 (commit 059217c18be6, "tcp: fix quick-ack counting to count actual
+ * ACKs of new data"). ICSK_ACK_SCHED is set by data (tcp_event_data_recv,
+ * tcp_data_queue_ofo, tcp_data_queue's old and out-of-window data) and a
+ * FIN (tcp_fin), and cleared by the ACK that carries it
+ * (inet_csk_clear_xmit_timer). quickack 2 and no window growth, so B has
+ * exactly one quick ACK left after A's first segment. */
+static tcp_profile one_quick_left_profile(void)
+{
+    tcp_profile pr = *h_linux_exact();
+    pr.quickack = 2;
+    pr.grow_window = false; /* tcp_grow_window's icsk_ack.quick |= 1 */
+    pr.rcv_autotune = false;
+    pr.read_ack = false; /* B's reads do not send the ACK (tcp_cleanup_rbuf) */
+    return pr;
+}
+
+/* A challenge ACK (RFC 5961 §4.2: a SYN in ESTABLISHED; Linux
+ * tcp_validate_incoming -> tcp_send_challenge_ack -> tcp_send_ack) is sent
+ * with no ACK scheduled: it spends no quick ACK, and A's next short
+ * segment is still ACKed at once. */
+static void linux_challenge_ack_spends_no_quickack(void **state)
+{
+    (void)state;
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    data_to_b(h, p, "a");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick ACK: one left */
+    h_deliver(h);
+    h_advance(h, H_MS(5));
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), p.server, &t), 0);
+    tcp_seg syn = h_template(h, H_B, p.server);
+    syn.flags = TCP_SYN;
+    syn.seq = t.rcv_nxt;
+    h_inject(h, H_B, &syn);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0); /* the challenge ACK */
+    assert_int_equal(tcp_sock_stats(h_stack(h, H_B), p.server)->challenge_acks, 1);
+    h_drop(h);
+    h_advance(h, H_MS(5));
+    data_to_b(h, p, "b");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the quick ACK left */
+    h_free(h);
+}
+
+/* The ACK a read sends to open the window (Linux tcp_cleanup_rbuf: the
+ * window at least doubled -> tcp_send_ack) acknowledges nothing new when
+ * every byte was already ACKed: no ACK is scheduled, so it spends no quick
+ * ACK either. B's 2000-byte buffer (window 1000 bytes with the linux
+ * ratio) is filled past half by 600 bytes; after 1 s idle, longer than the
+ * RTO, a 1-byte segment restarts quickack mode (tcp_event_data_recv:
+ * "sender failed to restart window"; a window under two segments gives 2,
+ * tcp_incr_quickack) and uses one. The read's window update leaves the
+ * other for A's next short segment. */
+static void linux_window_update_spends_no_quickack(void **state)
+{
+    (void)state;
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id l;
+    assert_int_equal(tcp_socket(b, &l), TCP_OK);
+    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 2000), TCP_OK);
+    assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
+    assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
+    tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+    h_settle(h);
+    tcp_sock_id s = h_accept(h, H_B, l);
+    h_sent_skip(h, H_A);
+    h_sent_skip(h, H_B);
+    char fill[601];
+    memset(fill, 'f', 600);
+    fill[600] = '\0';
+    h_send(h, H_A, c, fill);
+    h_run_for(h, H_S(1)); /* ACKed (quick, quick), then idle past the RTO */
+    h_sent_skip(h, H_A);
+    h_sent_skip(h, H_B);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+    assert_true(t.rcv_wnd < 500); /* under half the window is left */
+    h_send(h, H_A, c, "x");
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick: one left */
+    h_deliver(h);
+    static char buf[2000];
+    assert_int_equal(tcp_recv(b, s, buf, sizeof buf), 601);
+    const tcp_seg *upd = h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    assert_true(upd->wnd > t.rcv_wnd); /* the window update */
+    h_deliver(h);
+    h_advance(h, H_MS(10));
+    h_send(h, H_A, c, "y");
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the quick ACK left */
+    h_free(h);
+}
+
+/* A segment of data already received: the peer retransmitted because our
+ * ACK was lost or late. Linux tcp_data_queue ("A retransmit, 2nd most
+ * common case. Force an immediate ack.", LINUX_MIB_DELAYEDACKLOST) and,
+ * for one ending before the last ACK sent, tcp_send_dupack both call
+ * tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): quick ACKs again
+ * (tcp_incr_quickack, here the profile's 2), pingpong mode left, ATO back
+ * to TCP_ATO_MIN. B has spent its quick ACKs on A's first two segments; A
+ * retransmits the second; its ACK goes at once and, scheduled by the old
+ * data, spends one; A's next short segment gets the other at once, where
+ * without the quickack entry it would wait 40 ms. */
+static void linux_old_data_enters_quickack(void **state)
+{
+    (void)state;
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    data_to_b(h, p, "a");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick ACK: one left */
+    h_deliver(h);
+    h_advance(h, H_MS(5));
+    h_send(h, H_A, p.client, "b");
+    const tcp_seg *b_seg = h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    tcp_seg again = *b_seg;
+    h_deliver(h);
+    h_expect_recv(h, H_B, p.server, "b");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the last quick ACK */
+    h_drop(h);                                       /* lost: A will resend "b" */
+    h_advance(h, H_MS(5));
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), p.server, &t), 0);
+    again.payload = (const uint8_t *)"b";
+    h_inject(h, H_B, &again);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0); /* at once */
+    h_deliver(h);
+    h_advance(h, H_MS(5));
+    data_to_b(h, p, "c");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick again */
+    h_free(h);
+}
+
+/* A retransmission of data older than the last ACK sent (A resends "a"
+ * after B ACKed "b") fails Linux's tcp_sequence (end_seq < rcv_wup):
+ * tcp_validate_incoming -> tcp_send_dupack, which enters quickack mode too
+ * but sends its ACK with none scheduled, so that ACK spends none: both
+ * quick ACKs are left, for "c" and "d"; "e" waits the ATO. */
+static void linux_data_before_last_ack_enters_quickack(void **state)
+{
+    (void)state;
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    h_send(h, H_A, p.client, "a");
+    tcp_seg old = *h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_deliver(h);
+    h_expect_recv(h, H_B, p.server, "a");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    h_advance(h, H_MS(5));
+    data_to_b(h, p, "b");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the last quick ACK */
+    h_deliver(h);
+    h_advance(h, H_MS(5));
+    old.payload = (const uint8_t *)"a";
+    h_inject(h, H_B, &old);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the duplicate ACK */
+    h_deliver(h);
+    const char *next[] = {"c", "d"};
+    for (size_t i = 0; i < 2; i++) {
+        h_advance(h, H_MS(5));
+        data_to_b(h, p, next[i]);
+        h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick */
+        h_deliver(h);
+    }
+    h_advance(h, H_MS(5));
+    data_to_b(h, p, "e");
+    h_expect_none_sent(h, H_B);
+    h_advance(h, H_MS(40));
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_free(h);
+}
+
+/* Data at RCV.NXT while the window is zero: Linux tcp_data_queue drops it
+ * and enters quickack mode (out_of_window: tcp_enter_quickack_mode,
+ * inet_csk_schedule_ack). B's window (1000 bytes from a 2000-byte
+ * buffer) closes with A's two segments, which spend both quick ACKs; a
+ * byte A pushes into the zero window gets its ACK at once (spending one
+ * of the two quick ACKs it restored); after B reads, A's next short
+ * segment gets the other. */
+static void linux_zero_window_data_enters_quickack(void **state)
+{
+    (void)state;
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id l;
+    assert_int_equal(tcp_socket(b, &l), TCP_OK);
+    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 2000), TCP_OK);
+    assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
+    assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
+    tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+    h_settle(h);
+    tcp_sock_id s = h_accept(h, H_B, l);
+    h_sent_skip(h, H_A);
+    h_sent_skip(h, H_B);
+    char half[501];
+    memset(half, 'h', 500);
+    half[500] = '\0';
+    for (int i = 0; i < 2; i++) {
+        h_send(h, H_A, c, half);
+        h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 500);
+        h_deliver(h);
+        h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick */
+        h_deliver(h);
+        h_advance(h, H_MS(5));
+    }
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+    assert_int_equal(t.rcv_wnd, 0);
+    tcp_seg probe = h_template(h, H_B, s);
+    probe.flags = TCP_ACK | TCP_PSH;
+    probe.seq = t.rcv_nxt;
+    probe.payload = (const uint8_t *)"z";
+    probe.len = 1;
+    h_inject(h, H_B, &probe);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0); /* at once, window 0 */
+    h_deliver(h);
+    static char buf[2000];
+    assert_int_equal(tcp_recv(b, s, buf, sizeof buf), 1000);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0); /* the window update */
+    h_deliver(h);
+    h_advance(h, H_MS(5));
+    h_send(h, H_A, c, "y");
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick */
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +632,11 @@ int main(void)
         cmocka_unit_test(without_read_ack_the_ack_waits),
         cmocka_unit_test(linux_read_leaves_unpushed_full_segment_delayed),
         cmocka_unit_test(linux_comp_sack_largest_slack_holds),
+        cmocka_unit_test(linux_challenge_ack_spends_no_quickack),
+        cmocka_unit_test(linux_window_update_spends_no_quickack),
+        cmocka_unit_test(linux_old_data_enters_quickack),
+        cmocka_unit_test(linux_data_before_last_ack_enters_quickack),
+        cmocka_unit_test(linux_zero_window_data_enters_quickack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -333,6 +333,34 @@ static void listener_shutdown_wr_per_profile(void **state)
     }
 }
 
+/* RECEIVE on a listener, a zero-length one included. Linux
+ * tcp_recvmsg_locked answers ENOTCONN before it looks at anything else
+ * (sk_state == TCP_LISTEN); FreeBSD soreceive finds a listening socket not
+ * connected (ENOTCONN) before its uio_resid == 0 check; RFC 9293 §3.10.3
+ * would queue the call until ESTABLISHED, which a listener that hands its
+ * connections to children never reaches. After shutdown(SHUT_RD) Linux's
+ * listener is disconnected (tcp_disconnect, which also clears
+ * sk_shutdown), so recvmsg finds a socket never connected: ENOTCONN, not
+ * the 0 of a shut receive side; rfc9293 closed it (CLOSE in LISTEN,
+ * §3.10.4: "connection does not exist"); FreeBSD keeps it listening. */
+static void recv_on_listener_enotconn(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        harness *h = with_profile(names[i]);
+        tcp_stack *b = h_stack(h, H_B);
+        tcp_sock_id l = h_listen(h, H_B, 80, 8);
+        char buf[16];
+        assert_int_equal(tcp_recv(b, l, buf, sizeof buf), TCP_ENOTCONN);
+        assert_int_equal(tcp_recv(b, l, buf, 0), TCP_ENOTCONN);
+        tcp_shutdown_read(b, l);
+        assert_int_equal(tcp_recv(b, l, buf, sizeof buf), TCP_ENOTCONN);
+        assert_int_equal(tcp_recv(b, l, buf, 0), TCP_ENOTCONN);
+        h_free(h);
+    }
+}
+
 /* shutdown(SHUT_RD) on a listener: Linux tcp_disconnect stops it; FreeBSD
  * keeps it listening, answers ENOTCONN and fails the next accept once with
  * ECONNABORTED (so_error), then accepts again. */
@@ -419,6 +447,7 @@ int main(void)
         T(cork_inherited_from_listener),
         T(listener_shutdown_wr_per_profile),
         T(listener_shutdown_rd_bsd_aborts_next_accept),
+        T(recv_on_listener_enotconn),
         T(connect_on_listener_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
