@@ -24,30 +24,29 @@
 #define SOCK_UV_SIM      1
 #define SOCK_UV_ON_STATE 2
 
-/* on_state callbacks, by record index; new slots hold LUA_NOREF. */
-static int *state_ref_slot(lsim *s, uint32_t sock)
+/* Slot `sock` of a per-record array of registry references (*refs, *cap
+ * slots), grown as needed; new slots hold LUA_NOREF. */
+static int *ref_slot(int **refs, uint32_t *cap, uint32_t sock)
 {
-    if (sock >= s->caprefs) {
-        uint32_t old = s->caprefs;
-        s->on_state_refs =
-            lsim_grow(s->on_state_refs, &s->caprefs, sock + 1, sizeof *s->on_state_refs);
-        for (uint32_t i = old; i < s->caprefs; i++)
-            s->on_state_refs[i] = LUA_NOREF;
+    if (sock >= *cap) {
+        uint32_t old = *cap;
+        *refs = lsim_grow(*refs, cap, sock + 1, sizeof **refs);
+        for (uint32_t i = old; i < *cap; i++)
+            (*refs)[i] = LUA_NOREF;
     }
-    return &s->on_state_refs[sock];
+    return &(*refs)[sock];
 }
 
-/* on_accept callbacks, by listener record; new slots hold LUA_NOREF. */
+/* on_state callbacks, by record index. */
+static int *state_ref_slot(lsim *s, uint32_t sock)
+{
+    return ref_slot(&s->on_state_refs, &s->caprefs, sock);
+}
+
+/* on_accept callbacks, by listener record. */
 static int *accept_ref_slot(lsim *s, uint32_t sock)
 {
-    if (sock >= s->capacceptrefs) {
-        uint32_t old = s->capacceptrefs;
-        s->on_accept_refs =
-            lsim_grow(s->on_accept_refs, &s->capacceptrefs, sock + 1, sizeof *s->on_accept_refs);
-        for (uint32_t i = old; i < s->capacceptrefs; i++)
-            s->on_accept_refs[i] = LUA_NOREF;
-    }
-    return &s->on_accept_refs[sock];
+    return ref_slot(&s->on_accept_refs, &s->capacceptrefs, sock);
 }
 
 /* Hands every connection `listener` has ready to its on_accept callback,

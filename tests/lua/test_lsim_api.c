@@ -35,13 +35,19 @@ typedef struct result {
     long checked, failed;
 } result;
 
-static result run_script(const char *src)
+/* Writes src to a new file named in path (a mkstemp template). */
+static void write_script(const char *src, char *path)
 {
-    char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
     close(fd);
+}
+
+static result run_script(const char *src)
+{
+    char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
+    write_script(src, path);
     lsim_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.file = path;
@@ -658,10 +664,7 @@ typedef struct link_log {
 static void log_of_link(const char *src, bool no_conns, uint32_t link, link_log *out)
 {
     char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-    close(fd);
+    write_script(src, path);
     lsim_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.file = path;
