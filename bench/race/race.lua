@@ -8,11 +8,9 @@
 -- environment when the scenario runs with --unsafe (defaults: 1000, 1000,
 -- 0). bench/race/bench_race.c is the same workload in C over sim/net.
 --
--- A scenario has no callback on a connection before it is accepted, so
--- the client, once established, asks for its server's connection every
--- millisecond until the server has it (the server reads nothing before
--- that); the server closes on the client's FIN (CLOSE_WAIT). bench_race.c
--- accepts at the server's own ESTABLISHED, so it runs a few events fewer.
+-- The server accepts each connection as it is established (on_accept,
+-- as bench_race.c accepts at the server's own ESTABLISHED; it reads
+-- nothing before that) and closes on the client's FIN (CLOSE_WAIT).
 local function param(name, default)
   local v = os and os.getenv and os.getenv(name)
   return v and tonumber(v) or default
@@ -21,7 +19,7 @@ local k, s, loss = param("K", 1000), param("S", 1000), param("LOSS", 0)
 -- The sim is told how many hosts it will have (the heap is reserved once)
 -- and keeps only the count of bytes read (sock.nreceived), as bench_race
 -- does; a pair's Lua objects are its two hosts, its sockets and the
--- client's callback, in flat arrays.
+-- two callbacks, in flat arrays.
 local sim = tcpsim.new { seed = 1, msl = "120s", hosts = 2 * k, keep_received = false }
 local chosts, shosts, servers, peers = {}, {}, {}, {}
 for i = 1, k do
@@ -34,19 +32,15 @@ sim:run_to "1s"
 local function close_on_fin(self, _, to)
   if to == "CLOSE_WAIT" then self:close() end
 end
-local function accept(i)
-  peers[i] = servers[i]:accept()
-  if not peers[i] then return sim:after("1ms", function() accept(i) end) end
-  peers[i]:on_state(close_on_fin)
-  if peers[i].state == "CLOSE_WAIT" then peers[i]:close() end
-end
 for i = 1, k do
-  local sock = chosts[i]:connect(shosts[i], 80)
-  sock:on_state(function(self, _, to)
+  servers[i]:on_accept(function(conn)
+    peers[i] = conn
+    conn:on_state(close_on_fin)
+  end)
+  chosts[i]:connect(shosts[i], 80):on_state(function(self, _, to)
     if to == "ESTABLISHED" then
       self:send(s)
       self:close()
-      accept(i)
     end
   end)
 end

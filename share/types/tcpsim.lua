@@ -385,6 +385,12 @@ function Socket:accept() end
 ---@return tcpsim.Socket
 function Socket:accept_wait(timeout) end
 
+---(listener) Calls fn with each connection accept() would return, already accepted: those ready
+---now at once, each later one after the state change that makes it ready (its ESTABLISHED), from
+---the event loop like on_state. A later call replaces fn. Not on a kernel host.
+---@param fn fun(conn: tcpsim.Socket)
+function Socket:on_accept(fn) end
+
 ---(listener) Its connections accept() has not handed out, oldest first: in SYN_RECEIVED, on the
 ---accept queue, or ended before accept (an RST in SYN_RECEIVED returns one to LISTEN). Read-only
 ---until accepted; each trace starts at SYN_RECEIVED.

@@ -1054,6 +1054,11 @@ size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after)
     return RLOG_NONE;
 }
 
+bool rlog_has_packet(const rlog *log, uint32_t packet_id)
+{
+    return pkt_find(log, packet_id) != RLOG_NONE;
+}
+
 bool rlog_send_fate(const rlog *log, size_t i, rlog_fate *out)
 {
     const rlog_entry *e = rlog_at(log, i);

@@ -248,6 +248,11 @@ const rlog_tcb *rlog_tcb_at(const rlog *log, size_t i);
  * rlog_send_fate what became of a SEND. */
 size_t rlog_packet_fate(const rlog *log, uint32_t packet_id, size_t after);
 
+/* Whether the log holds an entry of packet `packet_id`. A caller that
+ * leaves some packets out of the log (a link no query can name) still
+ * records every later event of one it kept, so that its fate is known. */
+bool rlog_has_packet(const rlog *log, uint32_t packet_id);
+
 /*
  * Checks the invariants the log keeps, in O(entries):
  *  - time order (rule 1): every entry is of a known kind and no earlier

@@ -43,6 +43,8 @@ extern const char LSIM_SOCK[];
 extern const char LSIM_HELD[];
 
 typedef struct lsim lsim;
+typedef struct lsim_timers lsim_timers; /* sim:at's timers (lsim_world.c) */
+typedef struct lsim_timer lsim_timer;
 
 /* The Lua functions a segment rule calls (indexed like the net's rules). */
 typedef struct lsim_rule_refs {
@@ -62,11 +64,23 @@ struct lsim {
                            handle whose on_state set the callback (its second
                            user value), passed to every call */
     uint32_t caprefs;
+    int *on_accept_refs; /* per listener record: LUA_NOREF or a registry ref to
+                            its on_accept callback */
+    uint32_t capacceptrefs;
     lsim_rule_refs *rule_refs;
     uint32_t caprulerefs;
-    int in_hook;     /* > 0 while Lua runs inside the event loop */
-    int error_ref;   /* the error value to re-raise (the net is halted) */
-    bool heap_spent; /* the heap passed the budget: the world was stopped */
+    /* Per link: how many of its handles are alive, plus one for ever once a
+     * raw peer stands at its end (peer.link makes a handle at any time).
+     * In a log read only by link queries (`lean_log`) a link none can reach
+     * is asked about no more: its packets are not recorded (lsim_world.c). */
+    uint32_t *link_holds;
+    uint32_t caplinkholds;
+    bool lean_log;          /* the run log keeps no connection entries (lsim_config.no_conns) */
+    lsim_timers *timers;    /* the chunks of sim:at's timers, newest first */
+    lsim_timer *free_timer; /* their free list */
+    int in_hook;            /* > 0 while Lua runs inside the event loop */
+    int error_ref;          /* the error value to re-raise (the net is halted) */
+    bool heap_spent;        /* the heap passed the budget: the world was stopped */
     bool closed;
 };
 
@@ -106,13 +120,20 @@ uint32_t lsim_sock_check(lua_State *L, int idx, lsim **out_sim);
  * a nil value" and the last accept() returned nil, replaces it with the
  * message plus the hint to use accept_wait. */
 void lsim_sock_explain(lua_State *L);
-/* Runs the on_state callback of record `sock` (the net's observer). */
+/* Runs the on_state callback of record `sock` (the net's observer), then,
+ * if it is a listener's connection not accepted yet, the listener's
+ * on_accept for each connection now ready. */
 void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to);
 
 /* ---- lsim_link.c ---- */
 int lsim_sim_link(lua_State *L); /* sim:link */
 void lsim_open_link(lua_State *L);
 void lsim_push_link(lua_State *L, int sim_idx, uint32_t link);
+/* One more holder of `link` (a handle, or a raw peer for good): while it
+ * has one, a script may ask about its packets. */
+void lsim_link_hold(lsim *s, uint32_t link);
+/* Whether a script may still ask about `link`'s packets. */
+bool lsim_link_held(const lsim *s, uint32_t link);
 sim_link *lsim_link_check(lua_State *L, int idx, lsim **out_sim);
 /* Pushes a table describing the packet with id `packet_id` (from the log). */
 void lsim_push_segment(lua_State *L, const lsim *s, size_t send_entry);

@@ -143,9 +143,42 @@ int lsim_sim_link(lua_State *L)
     return 1;
 }
 
+void lsim_link_hold(lsim *s, uint32_t link)
+{
+    if (link >= s->caplinkholds) {
+        uint32_t old = s->caplinkholds;
+        s->link_holds = lsim_grow(s->link_holds, &s->caplinkholds, link + 1, sizeof *s->link_holds);
+        memset(s->link_holds + old, 0, (s->caplinkholds - old) * sizeof *s->link_holds);
+    }
+    s->link_holds[link]++;
+}
+
+bool lsim_link_held(const lsim *s, uint32_t link)
+{
+    return link < s->caplinkholds && s->link_holds[link] > 0;
+}
+
 void lsim_push_link(lua_State *L, int sim_idx, uint32_t link)
 {
+    lsim *s = lsim_checkudata(L, sim_idx, LSIM_SIM);
     lsim_push_handle(L, sim_idx, link, LSIM_LINK);
+    if (!s->closed)
+        lsim_link_hold(s, link);
+}
+
+/* A link handle collected: one holder fewer. Once none is left (and no raw
+ * peer stands at the link) no query can name the link again. Finalizers
+ * run in the collector's steps, which are the same in every mode (the
+ * state collects incrementally everywhere), and a holder count changes no
+ * output: it only says which packets a lean log may leave out. */
+static int link_gc(lua_State *L)
+{
+    uint32_t *ld = lsim_checkudata(L, 1, LSIM_LINK);
+    lua_getiuservalue(L, 1, 1);
+    lsim *s = lua_touserdata(L, -1);
+    if (s && !s->closed && lsim_link_held(s, *ld))
+        s->link_holds[*ld]--;
+    return 0;
 }
 
 sim_link *lsim_link_check(lua_State *L, int idx, lsim **out_sim)
@@ -890,7 +923,7 @@ static int link_index(lua_State *L)
 
 void lsim_open_link(lua_State *L)
 {
-    static const luaL_Reg meta[] = {{"__index", link_index}, {NULL, NULL}};
+    static const luaL_Reg meta[] = {{"__index", link_index}, {"__gc", link_gc}, {NULL, NULL}};
     static const luaL_Reg methods[] = {{"set", link_set},
                                        {"partition", link_partition},
                                        {"heal", link_heal},

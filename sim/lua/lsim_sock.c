@@ -5,7 +5,9 @@
  * net_* call.
  *
  * accept() returns nil (and a message) when no connection is ready, as
- * accept(2) says EAGAIN; accept_wait() runs the simulation until one is.
+ * accept(2) says EAGAIN; accept_wait() runs the simulation until one is;
+ * on_accept(fn) hands each one to fn as it becomes ready (after the state
+ * change of the listener's connection that readied it).
  * Where the last nil came from is kept, so that Lua's "attempt to index a
  * nil value" that usually follows can name it (lsim_sock_explain).
  */
@@ -22,33 +24,73 @@
 #define SOCK_UV_SIM      1
 #define SOCK_UV_ON_STATE 2
 
-/* on_state callbacks, by record index; new slots hold LUA_NOREF. */
+/* Slot `sock` of a per-record array of registry references (*refs, *cap
+ * slots), grown as needed; new slots hold LUA_NOREF. */
+static int *ref_slot(int **refs, uint32_t *cap, uint32_t sock)
+{
+    if (sock >= *cap) {
+        uint32_t old = *cap;
+        *refs = lsim_grow(*refs, cap, sock + 1, sizeof **refs);
+        for (uint32_t i = old; i < *cap; i++)
+            (*refs)[i] = LUA_NOREF;
+    }
+    return &(*refs)[sock];
+}
+
+/* on_state callbacks, by record index. */
 static int *state_ref_slot(lsim *s, uint32_t sock)
 {
-    if (sock >= s->caprefs) {
-        uint32_t old = s->caprefs;
-        s->on_state_refs =
-            lsim_grow(s->on_state_refs, &s->caprefs, sock + 1, sizeof *s->on_state_refs);
-        for (uint32_t i = old; i < s->caprefs; i++)
-            s->on_state_refs[i] = LUA_NOREF;
+    return ref_slot(&s->on_state_refs, &s->caprefs, sock);
+}
+
+/* on_accept callbacks, by listener record. */
+static int *accept_ref_slot(lsim *s, uint32_t sock)
+{
+    return ref_slot(&s->on_accept_refs, &s->capacceptrefs, sock);
+}
+
+/* Hands every connection `listener` has ready to its on_accept callback,
+ * in the order accept() returns them, each accepted as accept() does.
+ * From the event loop (in_loop) an error in the callback halts the net
+ * (lsim_call_in_loop); from a script's call (L: its thread) it is raised
+ * there. Stops at the first error or when none is ready. */
+static void accept_each(lua_State *L, lsim *s, uint32_t listener, bool in_loop)
+{
+    uint32_t child;
+    while (net_accept(s->net, listener, &child) == 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->on_accept_refs[listener]);
+        lua_rawgetp(L, LUA_REGISTRYINDEX, s);
+        lsim_push_sock(L, -1, child);
+        lua_remove(L, -2);
+        if (!in_loop)
+            lua_call(L, 1, 0);
+        else if (!lsim_call_in_loop(s, 1, 0))
+            return;
     }
-    return &s->on_state_refs[sock];
 }
 
 void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
 {
     lsim *s = ctx;
-    if (sock >= s->caprefs || s->on_state_refs[sock] == LUA_NOREF)
-        return;
     lua_State *L = s->L;
-    /* The handle that set the callback, the same one every time: making a
-     * new one per call was 5 % of a scenario's instructions (race.lua). */
-    lua_rawgeti(L, LUA_REGISTRYINDEX, s->on_state_refs[sock]);
-    lua_getiuservalue(L, -1, SOCK_UV_ON_STATE);
-    lua_insert(L, -2);
-    lua_pushstring(L, tcp_state_name(from));
-    lua_pushstring(L, tcp_state_name(to));
-    lsim_call_in_loop(s, 3, 0);
+    if (sock < s->caprefs && s->on_state_refs[sock] != LUA_NOREF) {
+        /* The handle that set the callback, the same one every time: making
+         * a new one per call was 5 % of a scenario's instructions (race.lua). */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->on_state_refs[sock]);
+        lua_getiuservalue(L, -1, SOCK_UV_ON_STATE);
+        lua_insert(L, -2);
+        lua_pushstring(L, tcp_state_name(from));
+        lua_pushstring(L, tcp_state_name(to));
+        if (!lsim_call_in_loop(s, 3, 0))
+            return;
+    }
+    /* A listener's connection changed state: it may have joined the accept
+     * queue (ESTABLISHED, or past it in the same segment). */
+    const net_sock *k = net_sock_at(s->net, sock);
+    uint32_t ls = k->parent;
+    if (ls != NET_NONE && !k->accepted && ls < s->capacceptrefs &&
+        s->on_accept_refs[ls] != LUA_NOREF)
+        accept_each(L, s, ls, true);
 }
 
 /* ---- handles ---- */
@@ -525,6 +567,33 @@ static int sock_accept(lua_State *L)
     return push_accepted(L, rc, child);
 }
 
+/* listener:on_accept(fn): fn(conn) for every connection accept() would
+ * return, accepted: those ready now at once, each later one after the
+ * state change that readied it (its ESTABLISHED), from the event loop like
+ * on_state. What polling accept() from a timer does, without the timers. */
+static int sock_on_accept(lua_State *L)
+{
+    lsim *s;
+    uint32_t sock = lsim_sock_check(L, 1, &s);
+    const net_sock *k = live_sock(L, s, sock, "socket:on_accept");
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    if (net_kern_host(s->net, k->host))
+        return luaL_error(L,
+                          "socket:on_accept: host %s is played by the kernel, whose "
+                          "connections are seen only by accept() (use accept_wait)",
+                          host_name(s, k->host));
+    if (k->state != TCP_LISTEN)
+        return luaL_error(L, "socket:on_accept: the socket is not listening (it is %s)",
+                          tcp_state_name(k->state));
+    int *ref = accept_ref_slot(s, sock);
+    if (*ref != LUA_NOREF)
+        luaL_unref(L, LUA_REGISTRYINDEX, *ref);
+    lua_pushvalue(L, 2);
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    accept_each(L, s, sock, false);
+    return 0;
+}
+
 typedef struct accept_wait_ctx {
     net *n;
     uint32_t listener, child;
@@ -868,6 +937,7 @@ void lsim_open_sock(lua_State *L)
                                        {"setopt", sock_setopt},
                                        {"info", sock_info},
                                        {"on_state", sock_on_state},
+                                       {"on_accept", sock_on_accept},
                                        {NULL, NULL}};
     accept_nil *a = lua_newuserdatauv(L, sizeof *a, 0);
     memset(a, 0, sizeof *a);

@@ -50,10 +50,26 @@ static void obs_event(void *ctx, uint32_t host, const tcp_event *ev)
     check_heap(s);
 }
 
+/* Whether the log wants this record. A log without connection entries is
+ * read only by the scenario's link queries, which name a link through a
+ * handle (or a raw peer): a packet on a link no handle reaches any more is
+ * never asked about, unless the log already holds it (a packet sent while
+ * a handle lived: its fate is still read). A link up or down is no packet. */
+static bool trace_wanted(const lsim *s, const sim_trace_rec *rec)
+{
+    if (!s->lean_log || rec->kind == SIM_TR_HOST || lsim_link_held(s, rec->link_id))
+        return true;
+    if (rec->kind == SIM_TR_LINK)
+        return false;
+    return rlog_has_packet(s->log, rec->packet_id) ||
+           (rec->kind == SIM_TR_DUPLICATE && rlog_has_packet(s->log, rec->origin_id));
+}
+
 static void obs_trace(void *ctx, const sim_trace_rec *rec)
 {
     lsim *s = ctx;
-    rlog_sim_trace(s->log, rec);
+    if (trace_wanted(s, rec))
+        rlog_sim_trace(s->log, rec);
     check_heap(s);
 }
 
@@ -242,6 +258,7 @@ static int sim_new(lua_State *L)
     rlog_set_payload(s->log, !cfg->no_payload);
     rlog_set_tcbs(s->log, !cfg->no_tcbs);
     rlog_set_conns(s->log, !cfg->no_conns);
+    s->lean_log = cfg->no_conns;
     net_set_keep_rx(s->net, keep_rx);
     if (strcmp(draws, "keyed") == 0 && net_set_keyed_draws(s->net, true) != 0)
         return luaL_error(L, "tcpsim.new: out of memory");
@@ -269,6 +286,8 @@ static int sim_new(lua_State *L)
     return 1;
 }
 
+static void timers_free(lsim *s);
+
 static int sim_gc(lua_State *L)
 {
     lsim *s = lsim_checkudata(L, 1, LSIM_SIM);
@@ -279,7 +298,14 @@ static int sim_gc(lua_State *L)
     net_free(s->net);
     rlog_free(s->log);
     free(s->on_state_refs);
+    free(s->on_accept_refs);
+    s->on_accept_refs = NULL;
+    s->capacceptrefs = 0;
     free(s->rule_refs);
+    timers_free(s); /* after the world that held them */
+    free(s->link_holds);
+    s->link_holds = NULL;
+    s->caplinkholds = 0;
     s->net = NULL;
     s->log = NULL;
     s->on_state_refs = NULL;
@@ -465,33 +491,73 @@ static int sim_step(lua_State *L)
 
 /* ---- sim:at / sim:after: Lua callbacks at a virtual time ---- */
 
-typedef struct script_timer {
+/* A script timer is C memory the simulation owns, not a Lua object: a
+ * script that polls from a timer every millisecond leaves only its
+ * callbacks behind as garbage, and nothing needs anchoring while the world
+ * holds the timer. They live in
+ * chunks of TIMERS_PER_CHUNK, as the world's queue holds their address,
+ * and a fired one goes back to a free list. */
+#define TIMERS_PER_CHUNK 256
+
+struct lsim_timer {
     sim_timer timer;
     lsim *sim;
-    int ref;    /* the callback's reference in the registry */
-    int anchor; /* its reference in the sim's anchor table, LUA_NOREF once fired */
-} script_timer;
+    union {
+        int ref;          /* armed: the callback's reference in the registry */
+        lsim_timer *next; /* free: the next free timer */
+    };
+};
+
+struct lsim_timers {
+    struct lsim_timers *older;
+    lsim_timer t[TIMERS_PER_CHUNK];
+};
+
+static lsim_timer *timer_take(lsim *s)
+{
+    if (!s->free_timer) {
+        lsim_timers *c = malloc(sizeof *c);
+        if (!c) {
+            fprintf(stderr, "tcpsim: out of memory\n");
+            abort(); /* as lsim_grow */
+        }
+        c->older = s->timers;
+        s->timers = c;
+        for (size_t i = 0; i < TIMERS_PER_CHUNK; i++)
+            c->t[i].next = i + 1 < TIMERS_PER_CHUNK ? &c->t[i + 1] : NULL;
+        s->free_timer = &c->t[0];
+    }
+    lsim_timer *lt = s->free_timer;
+    s->free_timer = lt->next;
+    return lt;
+}
+
+static void timers_free(lsim *s)
+{
+    while (s->timers) {
+        lsim_timers *older = s->timers->older;
+        free(s->timers);
+        s->timers = older;
+    }
+    s->free_timer = NULL;
+}
 
 static void script_timer_fire(sim_timer *t, void *arg)
 {
     (void)t;
-    script_timer *lt = arg;
+    lsim_timer *lt = arg;
     lsim *s = lt->sim;
     lua_State *L = s->L;
     int top = lua_gettop(L);
-    /* Fired: the world holds it no more, so its anchor goes; the userdata
-     * stays on the stack until the callback has returned. The callback's
-     * registry slot is freed before the call: an error in it is kept in
-     * that slot without allocating (a memory error then names the
-     * callback's line, not the line that ran the simulation). */
-    lua_rawgetp(L, LUA_REGISTRYINDEX, s);
-    lua_getiuservalue(L, -1, 1);
-    lua_rawgeti(L, -1, lt->anchor);
-    luaL_unref(L, -2, lt->anchor);
-    lt->anchor = LUA_NOREF;
+    /* Fired: the world holds it no more (nor reads it after this call), so
+     * it is free before the callback runs, which may arm another. The
+     * callback's registry slot is freed before the call too: an error in
+     * it is kept in that slot without allocating (a memory error then
+     * names the callback's line, not the line that ran the simulation). */
     lua_rawgeti(L, LUA_REGISTRYINDEX, lt->ref);
     luaL_unref(L, LUA_REGISTRYINDEX, lt->ref);
-    lt->ref = LUA_NOREF;
+    lt->next = s->free_timer;
+    s->free_timer = lt;
     lsim_call_in_loop(s, 0, 0);
     lua_settop(L, top);
 }
@@ -499,28 +565,12 @@ static void script_timer_fire(sim_timer *t, void *arg)
 static int schedule(lua_State *L, lsim *s, uint64_t when)
 {
     luaL_checktype(L, 3, LUA_TFUNCTION);
-    /* The timer lives in a userdata anchored in the sim's user value while
-     * the world holds it: from here until it fires, or until the sim is
-     * freed. The anchor is an integer reference
-     * (luaL_ref on that table: its array part and free list), not a key
-     * hashed from the address: a table of pointer keys that hovers near a
-     * power of two in size was rehashed every few insertions (a fifth of
-     * race.lua's instructions at K = 1,000 went to it). */
-    script_timer *lt = lua_newuserdatauv(L, sizeof *lt, 0);
-    lt->sim = s;
     lua_pushvalue(L, 3);
-    lt->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lsim_timer *lt = timer_take(s);
+    lt->sim = s;
+    lt->ref = ref;
     sim_timer_init(&lt->timer, script_timer_fire, lt);
-    lua_getiuservalue(L, 1, 1);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        lua_newtable(L);
-        lua_pushvalue(L, -1);
-        lua_setiuservalue(L, 1, 1);
-    }
-    lua_pushvalue(L, -2);
-    lt->anchor = luaL_ref(L, -2);
-    lua_pop(L, 2);
     sim_world_arm_at(net_world(s->net), &lt->timer, when);
     return 0;
 }

@@ -35,13 +35,19 @@ typedef struct result {
     long checked, failed;
 } result;
 
-static result run_script(const char *src)
+/* Writes src to a new file named in path (a mkstemp template). */
+static void write_script(const char *src, char *path)
 {
-    char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
     close(fd);
+}
+
+static result run_script(const char *src)
+{
+    char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
+    write_script(src, path);
     lsim_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.file = path;
@@ -583,6 +589,171 @@ static void listen_isn_numbers_the_next_connection(void **state)
                  4);
 }
 
+/* ---- listener:on_accept ---- */
+
+/* A connection is ready to accept once the listener's end is ESTABLISHED,
+ * which is when the handshake's third segment arrives (RFC 9293 §3.5,
+ * Figure 6): three 10 ms crossings after the client's SYN. The second
+ * client starts 5 ms later. */
+static void on_accept_hands_out_each_connection_as_it_establishes(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE "local got = {}\n"
+                         "server:on_accept(function(conn)\n"
+                         "  got[#got + 1] = { conn = conn, state = conn.state, t = sim.now }\n"
+                         "end)\n"
+                         "local c1 = a:connect(b, 80)\n"
+                         "sim:at('5ms', function() a:connect(b, 80) end)\n"
+                         "sim:run_to '1s'\n"
+                         "expect(#got):equals(2)\n"
+                         "expect(got[1].state):equals 'ESTABLISHED'\n"
+                         "expect(got[1].t):equals(30000000)\n"
+                         "expect(got[1].conn.peer_port):equals(c1.port)\n"
+                         "expect(got[2].t):equals(35000000)\n"
+                         "expect(server:accept()):equals(nil)\n",
+                 6);
+}
+
+/* Connections already waiting when the callback is set are handed out
+ * at once, before on_accept returns. */
+static void on_accept_takes_the_connections_already_waiting(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE "local c = a:connect(b, 80)\n"
+                         "sim:run_to '100ms'\n"
+                         "local n = 0\n"
+                         "server:on_accept(function(conn) n = n + 1; conn:close() end)\n"
+                         "expect(n):equals(1)\n"
+                         "sim:run_to '1s'\n"
+                         "expect(c.state):equals 'CLOSE_WAIT'\n"
+                         "expect(n):equals(1)\n",
+                 3);
+}
+
+static void on_accept_refuses_what_is_not_a_listener(void **state)
+{
+    (void)state;
+    expect_error(PRELUDE "local c = a:connect(b, 80)\n"
+                         "c:on_accept(function() end)\n",
+                 "socket:on_accept: the socket is not listening (it is SYN_SENT)");
+    expect_error(PRELUDE "server:on_accept(42)\n", "function expected, got number");
+}
+
+/* An error in the callback stops the run with the callback's line, as one
+ * in on_state does. */
+static void an_error_in_on_accept_stops_the_run(void **state)
+{
+    (void)state;
+    expect_error(PRELUDE
+                 "server:on_accept(function(conn) error('no room for ' .. conn.state) end)\n"
+                 "a:connect(b, 80)\n"
+                 "sim:run_to '1s'\n",
+                 ":6: no room for ESTABLISHED");
+}
+
+/* ---- a log read only by link queries ---- */
+
+/* What the run log of a script's only simulation holds on one link: its
+ * entries, the SENDs among them, and their (time, packet id) folded into
+ * one sum, so two logs can be compared. */
+typedef struct link_log {
+    size_t entries, sends;
+    uint64_t fold;
+} link_log;
+
+static void log_of_link(const char *src, bool no_conns, uint32_t link, link_log *out)
+{
+    char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
+    write_script(src, path);
+    lsim_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.file = path;
+    cfg.no_conns = no_conns;
+    cfg.unsafe = true; /* collectgarbage */
+    lua_State *L = lsim_runtime_new(&cfg);
+    assert_non_null(L);
+    const char *err = NULL;
+    int rc = lsim_runtime_run(L, &err);
+    unlink(path);
+    if (rc != 0)
+        fail_msg("rc %d: %s", rc, err ? err : "");
+    long checked, failed;
+    lsim_expect_counts(L, &checked, &failed);
+    assert_int_equal(failed, 0);
+    lsim *s;
+    assert_int_equal(lsim_runtime_sims(L, &s, 1), 1);
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < rlog_count(s->log); i++) {
+        const rlog_entry *e = rlog_at(s->log, i);
+        if (e->link != link)
+            continue;
+        out->entries++;
+        if (e->kind == RLOG_SEND) {
+            out->sends++;
+            out->fold = out->fold * 1000003u + e->time_ns * 31u + e->packet_id;
+        }
+    }
+    lsim_runtime_free(L);
+}
+
+/* Two links, each carrying a connection: the first one's handle is
+ * dropped and collected before any packet, the second one's kept and
+ * queried at the end (the expectations hold in both logs). A log without
+ * connection entries is read only by link queries: it leaves out every
+ * packet of the first link, and keeps the second's SENDs as the full log
+ * has them. */
+static void a_lean_log_leaves_out_a_link_no_handle_reaches(void **state)
+{
+    (void)state;
+    const char *src =
+        "local sim = tcpsim.new { seed = 1 }\n"
+        "local a, b, c = sim:host 'A', sim:host 'B', sim:host 'C'\n"
+        "sim:link(a, b, { delay = '10ms' })\n"
+        "local kept = sim:link(a, c, { delay = '10ms' })\n"
+        "collectgarbage()\n"
+        "local sb, sc = b:listen(80), c:listen(80)\n"
+        "local x, y = a:connect(b, 80), a:connect(c, 80)\n"
+        "sim:run_to '1s'\n"
+        "local segs = kept:segments()\n"
+        "expect(#segs):equals(3)\n"
+        "expect(segs[3].arrived):equals(segs[3].sent + 10000000)\n"
+        "expect(table.concat(kept.exchange, ' ')):equals 'A>C SYN C>A SYN,ACK A>C ACK'\n"
+        "local unused = { sb, sc, x, y }\n";
+    link_log full0, lean0, full1, lean1;
+    log_of_link(src, false, 0, &full0);
+    log_of_link(src, true, 0, &lean0);
+    log_of_link(src, false, 1, &full1);
+    log_of_link(src, true, 1, &lean1);
+    assert_int_equal(full0.sends, 3); /* the first link carried its handshake */
+    assert_int_equal(lean0.entries, 0);
+    assert_int_equal(full1.sends, 3);
+    assert_int_equal(lean1.sends, 3);
+    assert_int_equal(lean1.fold, full1.fold);
+}
+
+/* A raw peer hands out its link at any time (peer.link): its packets are
+ * kept though no handle to the link was ever made before they were sent. */
+static void a_lean_log_keeps_a_raw_peers_link(void **state)
+{
+    (void)state;
+    const char *src =
+        "local sim = tcpsim.new { seed = 1 }\n"
+        "local a = sim:host 'A'\n"
+        "local peer = sim:raw_peer(a, { delay = '5ms' })\n"
+        "local listener = a:listen(8080)\n"
+        "peer:send 'S 0:0(0) win 1000'\n"
+        "peer:expect '+0.01 S. 0:0(0) ack 1 <...>'\n"
+        "collectgarbage()\n"
+        "expect(table.concat(peer.link.exchange, ' ')):equals 'peer>A SYN A>peer SYN,ACK'\n"
+        "local unused = listener\n";
+    link_log full, lean;
+    log_of_link(src, false, 0, &full);
+    log_of_link(src, true, 0, &lean);
+    assert_int_equal(full.sends, 2);
+    assert_int_equal(lean.sends, 2);
+    assert_int_equal(lean.fold, full.fold);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +780,12 @@ int main(void)
         cmocka_unit_test(every_profile_field_is_a_knob_or_named_unsettable),
         cmocka_unit_test(only_a_string_is_a_label),
         cmocka_unit_test(listen_isn_numbers_the_next_connection),
+        cmocka_unit_test(a_lean_log_leaves_out_a_link_no_handle_reaches),
+        cmocka_unit_test(on_accept_hands_out_each_connection_as_it_establishes),
+        cmocka_unit_test(on_accept_takes_the_connections_already_waiting),
+        cmocka_unit_test(on_accept_refuses_what_is_not_a_listener),
+        cmocka_unit_test(an_error_in_on_accept_stops_the_run),
+        cmocka_unit_test(a_lean_log_keeps_a_raw_peers_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
