@@ -389,7 +389,8 @@ typedef struct tcp_env {
 
 typedef struct tcp_stack tcp_stack;
 
-/* A stack for one IPv4 address. The stack keeps env, not a copy: *env
+/* A stack for one IPv4 address. The stack keeps env, not a copy (but for
+ * an env without scratch space, which it copies to hold its own): *env
  * must stay unchanged until tcp_stack_free, and every stack of a world can
  * share one; ctx, the stack's own, is the first argument of each of env's
  * functions. `profile` is copied. NULL on out-of-memory. */
@@ -448,8 +449,12 @@ typedef enum tcp_opt {
     TCP_OPT_SNDBUF,
     TCP_OPT_RCVBUF,
     TCP_OPT_MSS,
-    TCP_OPT_MSL_NS, /* this connection's MSL (TIME_WAIT = 2*MSL); EINVAL in TIME_WAIT */
-    TCP_OPT_ISN,    /* the ISN the next SYN uses (else random) */
+    /* This connection's MSL (TIME_WAIT = 2*MSL); EINVAL in TIME_WAIT. It,
+     * the keepalive times and count, the ISN and the user timeout are kept
+     * in a record allocated by the first of them set: TCP_ENOMEM if it
+     * cannot be, the socket unchanged (docs/stack.md, Memory). */
+    TCP_OPT_MSL_NS,
+    TCP_OPT_ISN, /* the ISN the next SYN uses (else random) */
     TCP_OPT_NODELAY,
     /* Linux TCP_USER_TIMEOUT (RFC 9293 §3.8.3 R2 as a time): once data has
      * gone unacknowledged this long through retransmissions, the connection

@@ -567,25 +567,35 @@ static void heap_remove(tcp_stack *s, tcp_sk *c)
     heap_down(s, last->heap_idx);
 }
 
-static int heap_cmp(const void *a, const void *b)
-{
-    const tcp_sk *x = *(tcp_sk *const *)a, *y = *(tcp_sk *const *)b;
-    return heap_less(x, y) ? -1 : heap_less(y, x) ? 1 : 0;
-}
-
 /* The arming sequence ran out of its bits: the entries get 0, 1, ... in
  * the order they have, which is all the sequence is read for (keys are
  * distinct, so the order is total). Sorted, the array is a heap as it
- * is. Once per 2^30 keys set; no allocation. */
+ * is. The sort is the heap's own, in place: each least entry in turn
+ * goes to the end of the shrinking heap, leaving the array in descending
+ * order, which is then reversed. No allocation (the C library's qsort
+ * may allocate a buffer) and no comparison other than heap_less. Once
+ * per 2^30 keys set. */
 static void heap_renumber(tcp_stack *s)
 {
     tcp_sk **h = tcp_stack_heap(s);
-    qsort(h, s->heap_len, sizeof *h, heap_cmp);
-    for (uint32_t i = 0; i < s->heap_len; i++) {
+    uint32_t n = s->heap_len;
+    while (s->heap_len > 1) {
+        tcp_sk *least = h[0];
+        h[0] = h[--s->heap_len];
+        heap_down(s, 0);
+        h[s->heap_len] = least;
+    }
+    s->heap_len = n;
+    for (uint32_t i = 0; i < n / 2; i++) {
+        tcp_sk *t = h[i];
+        h[i] = h[n - 1 - i];
+        h[n - 1 - i] = t;
+    }
+    for (uint32_t i = 0; i < n; i++) {
         h[i]->heap_idx = i;
         h[i]->heap_seq = i;
     }
-    s->heap_seq = s->heap_len;
+    s->heap_seq = n;
 }
 
 static uint64_t earliest(const tcp_conn *c)

@@ -272,7 +272,7 @@ static void pool_grows_in_doubling_chunks(void **state)
  * port in order. */
 typedef struct seq_world {
     uint64_t now, rng;
-    uint16_t ports[256];
+    uint16_t ports[4096];
     size_t n;
 } seq_world;
 
@@ -291,27 +291,28 @@ static uint64_t sw_random(void *ctx)
 static void sw_output(void *ctx, const uint8_t *d, size_t len)
 {
     seq_world *w = ctx;
-    assert_true(len >= TCP_IPV4_HDR + 2 && w->n < 256);
+    assert_true(len >= TCP_IPV4_HDR + 2 && w->n < sizeof w->ports / sizeof w->ports[0]);
     w->ports[w->n++] = (uint16_t)(d[TCP_IPV4_HDR] << 8 | d[TCP_IPV4_HDR + 1]);
 }
 
-/* Four rounds a millisecond apart, three connects each, so each round's
- * SYNs share a deadline; then every retransmission until they time out.
- * start: the stack's arming sequence before the first connect. */
-static void connects_and_syn_timeouts(seq_world *w, uint32_t start, uint16_t order[12],
-                                      uint32_t *seq_after)
+/* `rounds` rounds a millisecond apart, `per` connects each, so each
+ * round's SYNs share a deadline; then every retransmission until they
+ * time out. start: the stack's arming sequence before the first connect;
+ * order: the connects' source ports, rounds * per of them. */
+static void connects_and_syn_timeouts(seq_world *w, uint32_t start, int rounds, int per,
+                                      uint16_t *order, uint32_t *seq_after)
 {
     static const tcp_env env = {.now_ns = sw_now, .random = sw_random, .output = sw_output};
     *w = (seq_world){.now = 1000000000u, .rng = 7};
     tcp_stack *s = tcp_stack_new(&env, w, 0x0a000002u, tcp_profile_find("rfc9293"));
     assert_non_null(s);
     s->heap_seq = start;
-    for (int r = 0; r < 4; r++, w->now += 1000000u) {
-        for (int i = 0; i < 3; i++) {
+    for (int r = 0; r < rounds; r++, w->now += 1000000u) {
+        for (int i = 0; i < per; i++) {
             tcp_sock_id id;
             assert_int_equal(tcp_socket(s, &id), TCP_OK);
             assert_int_equal(tcp_connect(s, id, 0x0a000009u, 80), TCP_OK);
-            order[r * 3 + i] = w->ports[w->n - 1];
+            order[r * per + i] = w->ports[w->n - 1];
         }
     }
     while (tcp_stack_next_deadline(s) != UINT64_MAX) {
@@ -332,8 +333,8 @@ static void equal_deadlines_fire_in_arming_order_across_the_renumbering(void **s
     static seq_world far, near;
     uint16_t order[12], order2[12];
     uint32_t seq_far, seq_near;
-    connects_and_syn_timeouts(&far, 0, order, &seq_far);
-    connects_and_syn_timeouts(&near, (1u << TCP_HEAP_SEQ_BITS) - 5, order2, &seq_near);
+    connects_and_syn_timeouts(&far, 0, 4, 3, order, &seq_far);
+    connects_and_syn_timeouts(&near, (1u << TCP_HEAP_SEQ_BITS) - 5, 4, 3, order2, &seq_near);
     assert_memory_equal(order, order2, sizeof order);
     assert_int_equal(far.n, near.n);
     assert_memory_equal(far.ports, near.ports, far.n * sizeof far.ports[0]);
@@ -343,6 +344,28 @@ static void equal_deadlines_fire_in_arming_order_across_the_renumbering(void **s
     assert_true(far.n > 12 && far.n % 12 == 0);
     for (size_t i = 12; i < far.n; i++)
         assert_int_equal(far.ports[i], order[i % 12]);
+}
+
+/* The same across a renumbering of 149 entries (the first 149 connects
+ * are in the heap when the 150th runs the sequence out): more than a
+ * handful, the entries of one deadline on both sides of the point where
+ * it runs out, and each round of 100 retransmitted SYNs still in the
+ * order of its connects. */
+static void a_full_heap_keeps_its_order_across_the_renumbering(void **state)
+{
+    (void)state;
+    static seq_world far, near;
+    static uint16_t order[300], order2[300];
+    uint32_t seq_far, seq_near;
+    connects_and_syn_timeouts(&far, 0, 3, 100, order, &seq_far);
+    connects_and_syn_timeouts(&near, (1u << TCP_HEAP_SEQ_BITS) - 149, 3, 100, order2, &seq_near);
+    assert_memory_equal(order, order2, sizeof order);
+    assert_int_equal(far.n, near.n);
+    assert_memory_equal(far.ports, near.ports, far.n * sizeof far.ports[0]);
+    assert_true(seq_near < (1u << TCP_HEAP_SEQ_BITS) - 149);
+    assert_true(far.n > 300 && far.n % 300 == 0);
+    for (size_t i = 300; i < far.n; i++)
+        assert_int_equal(far.ports[i], order[i % 300]);
 }
 
 /* ---- What a connection, a listener and a stack cost ------------------------- */
@@ -1196,6 +1219,39 @@ static h_pair to_minisock(harness *h, size_t first, size_t second, tcp_sock_id *
     return p;
 }
 
+/* A simultaneous close (RFC 9293 §3.6, Figure 13): each end's FIN meets
+ * the other's in FIN-WAIT-1, so each goes through CLOSING and reaches
+ * TIME-WAIT only when its own FIN is acknowledged; there SND.UNA = SND.NXT
+ * = SND.MAX = ISS + 2 (the SYN and the FIN, no data). Both ends become
+ * minisocks, and the connection each gives back has those values. */
+static void a_simultaneous_close_ends_in_two_minisocks_with_our_fin_acked(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        harness *h = h_new(2, h_profile_exact(names[i]));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        tcp_sock_id ids[2] = {p.client, p.server};
+        for (size_t k = 0; k < 2; k++)
+            assert_int_equal(tcp_close(h_stack(h, k), ids[k]), TCP_OK);
+        h_settle(h);
+        for (size_t k = 0; k < 2; k++) {
+            tcp_stack *st = h_stack(h, k);
+            h_expect_state(h, k, ids[k], TCP_TIME_WAIT);
+            const h_event *e = h_last_transition(h, k, ids[k]);
+            assert_int_equal(e->from, TCP_CLOSING); /* the close was simultaneous */
+            assert_non_null(tcp_stack_find_tw(st, ids[k]));
+            tcp_tcb t;
+            assert_int_equal(tcp_sock_tcb(st, ids[k], &t), 0);
+            assert_int_equal(t.snd_una, t.iss + 2u);
+            assert_int_equal(t.snd_nxt, t.iss + 2u);
+            assert_int_equal(t.snd_max, t.iss + 2u);
+            assert_int_equal(t.rcv_nxt, t.irs + 2u);
+        }
+        h_free(h);
+    }
+}
+
 /* RFC 9293 §3.10.7.4, TIME-WAIT: "The only thing that can arrive in this
  * state is a retransmission of the remote FIN. Acknowledge it, and restart
  * the 2 MSL timeout." <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; the minisock
@@ -1519,6 +1575,7 @@ int main(void)
         cmocka_unit_test(pool_grows_in_doubling_chunks),
         cmocka_unit_test(connection_and_stack_sizes_hold_their_bounds),
         cmocka_unit_test(equal_deadlines_fire_in_arming_order_across_the_renumbering),
+        cmocka_unit_test(a_full_heap_keeps_its_order_across_the_renumbering),
         cmocka_unit_test(a_small_stack_allocates_no_index),
         cmocka_unit_test(the_first_port_lives_in_the_stack),
         cmocka_unit_test(a_listener_pays_for_its_queues_alone),
@@ -1529,6 +1586,7 @@ int main(void)
         cmocka_unit_test(lent_segments_survive_dup_retransmission_and_crash),
         cmocka_unit_test(idle_established_costs_under_1_kib),
         cmocka_unit_test(time_wait_minisock_costs_under_256_bytes),
+        cmocka_unit_test(a_simultaneous_close_ends_in_two_minisocks_with_our_fin_acked),
         cmocka_unit_test(minisock_acks_a_retransmitted_fin_and_restarts_2msl),
         cmocka_unit_test(minisock_ack_offers_the_last_window_whatever_the_mss),
         cmocka_unit_test(minisock_segment_reuses_the_parked_connection),

@@ -302,6 +302,43 @@ static void every_allocation_may_fail(const char *profile)
     fail_rest = false;
 }
 
+/* TCP_OPT_MSL_NS is kept in the options record: on a socket without one,
+ * on a connection and on a listener record alike, setting it allocates
+ * the record; when that fails the call answers TCP_ENOMEM and the socket
+ * keeps the profile's MSL, and the same call succeeds once memory is back. */
+static void the_msl_option_answers_enomem_without_its_record(void **state)
+{
+    (void)state;
+    memset(&W, 0, sizeof W);
+    W.now = S_NS;
+    W.rng = 0x9e3779b97f4a7c15ull;
+    const tcp_profile *p = tcp_profile_find("rfc9293");
+    tcp_stack *s = tcp_stack_new(&ENV, NULL, ADDR_A, p);
+    assert_non_null(s);
+    tcp_sock_id c, l;
+    assert_int_equal(tcp_socket(s, &c), TCP_OK);
+    assert_int_equal(tcp_socket(s, &l), TCP_OK);
+    assert_int_equal(tcp_listen(s, l, 4), TCP_OK);
+    tcp_sock_id ids[2] = {c, l};
+    for (int i = 0; i < 2; i++) {
+        uint64_t v = 0;
+        allocs = 0;
+        fail_at = 1;
+        fail_rest = false;
+        armed = true;
+        assert_int_equal(tcp_setopt(s, ids[i], TCP_OPT_MSL_NS, 5 * S_NS), TCP_ENOMEM);
+        armed = false;
+        assert_int_equal(allocs, 1); /* the record, and nothing else tried */
+        assert_int_equal(tcp_getopt(s, ids[i], TCP_OPT_MSL_NS, &v), TCP_OK);
+        assert_int_equal(v, p->msl_ns);
+        fail_at = 0;
+        assert_int_equal(tcp_setopt(s, ids[i], TCP_OPT_MSL_NS, 5 * S_NS), TCP_OK);
+        assert_int_equal(tcp_getopt(s, ids[i], TCP_OPT_MSL_NS, &v), TCP_OK);
+        assert_int_equal(v, 5 * S_NS);
+    }
+    tcp_stack_free(s);
+}
+
 static void rfc9293_survives_each_failed_allocation(void **state)
 {
     (void)state;
@@ -323,6 +360,7 @@ static void bsd_survives_each_failed_allocation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_msl_option_answers_enomem_without_its_record),
         cmocka_unit_test(rfc9293_survives_each_failed_allocation),
         cmocka_unit_test(linux_survives_each_failed_allocation),
         cmocka_unit_test(bsd_survives_each_failed_allocation),
