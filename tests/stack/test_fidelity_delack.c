@@ -397,6 +397,24 @@ static tcp_profile one_quick_left_profile(void)
     return pr;
 }
 
+/* A connects to B, whose 2000-byte receive buffer offers a 1000-byte
+ * window with the linux ratio; c is A's socket, s B's accepted one, the
+ * handshake's segments skipped. */
+static void small_buffer_pair(harness *h, tcp_sock_id *c, tcp_sock_id *s)
+{
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id l;
+    assert_int_equal(tcp_socket(b, &l), TCP_OK);
+    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 2000), TCP_OK);
+    assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
+    assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
+    *c = h_connect(h, H_A, H_B, 80, H_ANY);
+    h_settle(h);
+    *s = h_accept(h, H_B, l);
+    h_sent_skip(h, H_A);
+    h_sent_skip(h, H_B);
+}
+
 /* A challenge ACK (RFC 5961 §4.2: a SYN in ESTABLISHED; Linux
  * tcp_validate_incoming -> tcp_send_challenge_ack -> tcp_send_ack) is sent
  * with no ACK scheduled: it spends no quick ACK, and A's next short
@@ -441,16 +459,8 @@ static void linux_window_update_spends_no_quickack(void **state)
     tcp_profile pr = one_quick_left_profile();
     harness *h = h_new(2, &pr);
     tcp_stack *b = h_stack(h, H_B);
-    tcp_sock_id l;
-    assert_int_equal(tcp_socket(b, &l), TCP_OK);
-    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 2000), TCP_OK);
-    assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
-    assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
-    tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
-    h_settle(h);
-    tcp_sock_id s = h_accept(h, H_B, l);
-    h_sent_skip(h, H_A);
-    h_sent_skip(h, H_B);
+    tcp_sock_id c, s;
+    small_buffer_pair(h, &c, &s);
     char fill[601];
     memset(fill, 'f', 600);
     fill[600] = '\0';
@@ -577,16 +587,8 @@ static void linux_zero_window_data_held_queue_no_quickack(void **state)
     tcp_profile pr = one_quick_left_profile();
     harness *h = h_new(2, &pr);
     tcp_stack *b = h_stack(h, H_B);
-    tcp_sock_id l;
-    assert_int_equal(tcp_socket(b, &l), TCP_OK);
-    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 2000), TCP_OK);
-    assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
-    assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
-    tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
-    h_settle(h);
-    tcp_sock_id s = h_accept(h, H_B, l);
-    h_sent_skip(h, H_A);
-    h_sent_skip(h, H_B);
+    tcp_sock_id c, s;
+    small_buffer_pair(h, &c, &s);
     char half[501];
     memset(half, 'h', 500);
     half[500] = '\0';
