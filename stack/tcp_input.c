@@ -391,8 +391,13 @@ static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
          * RSTs": keep the control part, answer with our window. Linux
          * tcp_data_queue also takes a bare FIN at a zero window ("Some
          * stacks are known to send bare FIN packets in a loop"). Data
-         * there enters quickack mode (tcp_data_queue: out_of_window). */
-        if (r->len)
+         * there enters quickack mode (tcp_data_queue: out_of_window) only
+         * with nothing left unread: since Linux 6.17 tcp_sequence refuses
+         * data ending beyond the window while the receive queue holds
+         * bytes (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE), and
+         * tcp_send_dupack enters quickack mode only for a segment that
+         * starts before RCV.NXT. */
+        if (r->len && c->rcvq.len == 0)
             ato_enter_quickack(c);
         r->fin = r->fin && r->len == 0 && p->zero_window_fin;
         r->len = 0;
