@@ -229,6 +229,8 @@ typedef struct net_sock {
     bool rd_shut : 1;          /* the user shut the read side (shutdown "rd"): bytes after it
                                   may be discarded (profile shut_rd_discard), none are owed */
     bool tx_bytes : 1;         /* while txq is NULL: the pattern queued next is kept as bytes */
+    bool tx_moved : 1;         /* while txq is NULL: the queue's position is past 0 (at a
+                                  multiple of 26, tx_phase 0 does not say) */
     tcp_stats *kept_stats;     /* the counters as the stack let the connection
                                   go; NULL while it lives (net_sock_stats reads
                                   the stack then) or if it never went */

@@ -192,6 +192,7 @@ void net_tx_park(net_sock *k)
         return;
     k->tx_phase = (uint8_t)(q->ntx % 26);
     k->tx_bytes = q->tx != NULL;
+    k->tx_moved |= q->ntx > 0;
     free(q->tx);
     free(q);
     k->txq = NULL;
@@ -205,7 +206,31 @@ void net_tx_reset(net_sock *k)
         k->txq = NULL;
     }
     k->tx_phase = 0;
-    k->tx_bytes = false;
+    k->tx_bytes = k->tx_moved = false;
+}
+
+/* Whether queuing len bytes of data (NULL: the pattern) would turn k's
+ * queue into bytes while it has none: net_tx_queue grows tx to the
+ * queue's position plus len, which allocates nothing at position 0. */
+static bool tx_becomes_bytes(const net_sock *k, const char *data, size_t len)
+{
+    return data && (len > 0 || k->tx_moved);
+}
+
+/* len bytes of data (NULL: the pattern) the stack took whole from the
+ * caller: the queue's position moves on as if they had passed through it,
+ * and none is made for them. */
+static void tx_taken_whole(net_sock *k, const char *data, size_t len)
+{
+    if (k->txq) { /* an empty queue still there: through it */
+        net_tx_queue(k, data, len);
+        k->txq->offtx += len;
+        net_tx_park(k);
+        return;
+    }
+    k->tx_bytes |= tx_becomes_bytes(k, data, len);
+    k->tx_phase = (uint8_t)((k->tx_phase + len) % 26);
+    k->tx_moved |= len > 0;
 }
 
 /* net_send with nothing queued: the bytes go to the stack from the
@@ -220,7 +245,7 @@ static int send_direct(net *n, net_sock *k, net_host *h, tcp_stack *st, const ch
     long took = net_tx_send(k, st, data, len);
     net_stack_leave(n, h);
     if (took < 0 && took != TCP_EAGAIN) {
-        k->tx_bytes |= data != NULL; /* a queue would have kept bytes */
+        k->tx_bytes |= tx_becomes_bytes(k, data, len); /* as a queue would have kept */
         return (int)took;
     }
     size_t taken = took > 0 ? (size_t)took : 0;
@@ -228,8 +253,7 @@ static int send_direct(net *n, net_sock *k, net_host *h, tcp_stack *st, const ch
         net_tx_queue(k, data, len);
         k->txq->offtx += taken;
     } else {
-        k->tx_phase = (uint8_t)((k->tx_phase + len) % 26);
-        k->tx_bytes |= data != NULL;
+        tx_taken_whole(k, data, len);
     }
     net_sock_service(n, k);
     net_tx_park(k);
@@ -279,11 +303,8 @@ long net_send_now(net *n, uint32_t sock, const char *data, size_t len)
     net_stack_enter(n);
     long took = tcp_send(st, k->id, data, len);
     net_stack_leave(n, net_host_at(n, k->host));
-    if (took > 0) {
-        net_tx_queue(k, data, (size_t)took);
-        k->txq->offtx += (size_t)took;
-        net_tx_park(k);
-    }
+    if (took > 0)
+        tx_taken_whole(k, data, (size_t)took);
     return took == 0 && len ? TCP_EAGAIN : took;
 }
 

@@ -205,11 +205,11 @@ void net_sock_service(net *n, net_sock *k);
 void net_sock_free_all(net *n);
 /* A record's send queue (net_call.c), allocated while it holds bytes: of
  * three records a connection pair, most never hold any. Bytes [offtx, ntx)
- * wait; positions count from the queue's last reset (net_tx_reset), so
- * pattern byte i is net_pattern_byte(i). A queue emptied without a reset
- * is freed by net_tx_park, which keeps what the next one needs of it in
- * the record (tx_phase, tx_bytes): the same bytes go to the stack, the
- * same way, as if it had stayed. */
+ * wait; pattern byte i is net_pattern_byte(i), positions agreeing modulo
+ * 26 with the count since the queue's last reset (net_tx_reset). A queue
+ * emptied without a reset is freed by net_tx_park, which keeps what the
+ * next one needs of it in the record (tx_phase, tx_bytes, tx_moved): the
+ * same bytes go to the stack, by the same calls, as if it had stayed. */
 typedef struct net_txq {
     char *tx; /* NULL while only the pattern is queued (ntx - offtx bytes of it) */
     size_t ntx, offtx;

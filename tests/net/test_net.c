@@ -512,6 +512,46 @@ static void the_pattern_behind_bytes_taken_whole_is_kept_as_bytes(void **state)
             fail_msg("byte %zu is %c", i, k->rx[i]);
 }
 
+/* Whether c's stack holds its send queue as a count of the pattern
+ * (tcp_send_pattern onto an empty queue) rather than as bytes (tcp_send). */
+static bool stack_queue_is_pattern(fx *f, uint32_t c)
+{
+    const net_sock *k = net_sock_at(f->n, c);
+    const tcp_conn *tc = tcp_stack_find(net_host_at(f->n, k->host)->stack, k->id);
+    assert_non_null(tc);
+    return tc->snd_pat;
+}
+
+/* An empty send of bytes turns the pattern queued after it into bytes
+ * only where a queue would have held some (net_tx_queue grows tx to its
+ * position): not at position 0, where the queue stays a count, but past
+ * it, at a multiple of 26 too. The stack gets the same call either way as
+ * when the queue was kept whole. */
+static void an_empty_send_of_bytes_keeps_the_pattern_as_it_was(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f), c = connect_a(f, 0), s;
+    run_for(f, 100 * MS);
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_send(f->n, c, "", 0), 0); /* at position 0: no bytes */
+    assert_int_equal(net_send(f->n, c, NULL, 30), 0);
+    assert_true(stack_queue_is_pattern(f, c));
+    run_for(f, 1000 * MS); /* all acknowledged: the stack's queue empty */
+    /* 30 + 22 = 52: position 2 * 26, whose phase is 0 again */
+    assert_int_equal(net_send(f->n, c, NULL, 22), 0);
+    run_for(f, 1000 * MS);
+    assert_int_equal(net_send(f->n, c, "", 0), 0); /* past 0: bytes from now on */
+    assert_int_equal(net_send(f->n, c, NULL, 30), 0);
+    assert_false(stack_queue_is_pattern(f, c));
+    run_for(f, 1000 * MS);
+    net_drain(f->n, s);
+    const net_sock *k = net_sock_at(f->n, s);
+    assert_int_equal(k->nrx, 82);
+    for (size_t i = 0; i < k->nrx; i++)
+        if (k->rx[i] != (char)('a' + i % 26))
+            fail_msg("byte %zu is %c", i, k->rx[i]);
+}
+
 /* The record keeps no room counts (three records a connection pair):
  * rx's room is in front of its bytes, so bytes kept after the net stopped
  * and started keeping again (nrx counted on meanwhile) grow rx by what it
@@ -1217,6 +1257,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(the_pattern_behind_bytes_taken_whole_is_kept_as_bytes,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(an_empty_send_of_bytes_keeps_the_pattern_as_it_was, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(host_numbers_are_its_stream_replayed_or_kept, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(after_runs_once_per_step_and_only_looks, setup, teardown),
