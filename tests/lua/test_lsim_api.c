@@ -44,17 +44,27 @@ static void write_script(const char *src, char *path)
     close(fd);
 }
 
-/* Runs src; `unsafe` gives it collectgarbage (and the rest --unsafe opens). */
-static result run_script_as(const char *src, bool unsafe)
+/* A state for src, written to path (a mkstemp template); `unsafe` gives
+ * it collectgarbage (and the rest --unsafe opens), `no_conns` a run log
+ * without connection entries (tcpsim run without outputs). */
+static lua_State *state_for(const char *src, char *path, bool unsafe, bool no_conns)
 {
-    char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
     write_script(src, path);
     lsim_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.file = path;
     cfg.unsafe = unsafe;
+    cfg.no_conns = no_conns;
     lua_State *L = lsim_runtime_new(&cfg);
     assert_non_null(L);
+    return L;
+}
+
+/* Runs src; `unsafe` as state_for. */
+static result run_script_as(const char *src, bool unsafe)
+{
+    char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
+    lua_State *L = state_for(src, path, unsafe, false);
     result r;
     memset(&r, 0, sizeof r);
     const char *err;
@@ -678,14 +688,7 @@ typedef struct link_log {
 static void log_of_link(const char *src, bool no_conns, uint32_t link, link_log *out)
 {
     char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
-    write_script(src, path);
-    lsim_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.file = path;
-    cfg.no_conns = no_conns;
-    cfg.unsafe = true; /* collectgarbage */
-    lua_State *L = lsim_runtime_new(&cfg);
-    assert_non_null(L);
+    lua_State *L = state_for(src, path, true, no_conns); /* collectgarbage */
     const char *err = NULL;
     int rc = lsim_runtime_run(L, &err);
     unlink(path);
