@@ -387,7 +387,8 @@ function Socket:accept_wait(timeout) end
 
 ---(listener) Calls fn with each connection accept() would return, already accepted: those ready
 ---now at once, each later one after the state change that makes it ready (its ESTABLISHED), from
----the event loop like on_state. A later call replaces fn. Not on a kernel host.
+---the event loop like on_state. A later call replaces fn. Under bsd the one ECONNABORTED accept()
+---gives after shutdown("rd") is skipped, as a server's accept loop does. Not on a kernel host.
 ---@param fn fun(conn: tcpsim.Socket)
 function Socket:on_accept(fn) end
 

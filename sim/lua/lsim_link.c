@@ -166,24 +166,41 @@ void lsim_push_link(lua_State *L, int sim_idx, uint32_t link)
         lsim_link_hold(s, link);
 }
 
+/* Set in a handle's link index once its finalizer has run (link indices
+ * stay far below: each link is a C object of hundreds of bytes). */
+#define LINK_COLLECTED 0x80000000u
+
 /* A link handle collected: one holder fewer. Once none is left (and no raw
- * peer stands at the link) no query can name the link again. Finalizers
- * run in the collector's steps, which are the same in every mode (the
- * state collects incrementally everywhere), and a holder count changes no
- * output: it only says which packets a lean log may leave out. */
+ * peer stands at the link) no query can name the link again. When a
+ * finalizer runs may differ between modes (a full collection near the
+ * memory budget counts the log's C memory too), but a holder count changes
+ * no output: it only says which packets a lean log may leave out. A handle
+ * can outlive its finalizer (resurrected: handed back by a script's own
+ * __gc; or __gc called by hand under --unsafe), with no holder counted for
+ * it: it is marked, and lsim_link_check refuses it in every mode alike, not
+ * only where a lean log would answer wrongly. (No weak table hands it back:
+ * weak values are cleared before finalizers run, and pairs/next refuse
+ * userdata keys.) */
 static int link_gc(lua_State *L)
 {
     uint32_t *ld = lsim_checkudata(L, 1, LSIM_LINK);
+    if (*ld & LINK_COLLECTED)
+        return 0;
     lua_getiuservalue(L, 1, 1);
     lsim *s = lua_touserdata(L, -1);
     if (s && !s->closed && lsim_link_held(s, *ld))
         s->link_holds[*ld]--;
+    *ld |= LINK_COLLECTED;
     return 0;
 }
 
 sim_link *lsim_link_check(lua_State *L, int idx, lsim **out_sim)
 {
     uint32_t *ld = lsim_checkudata(L, idx, LSIM_LINK);
+    if (*ld & LINK_COLLECTED)
+        luaL_error(L, "link: this handle was collected (a finalizer handed it back, or its "
+                      "__gc was called by hand) and the log may miss its packets: keep the "
+                      "handle sim:link returned alive instead");
     lua_getiuservalue(L, idx, 1);
     lsim *s = lsim_check(L, -1);
     lua_pop(L, 1);

@@ -53,11 +53,20 @@ static int *accept_ref_slot(lsim *s, uint32_t sock)
  * in the order accept() returns them, each accepted as accept() does.
  * From the event loop (in_loop) an error in the callback halts the net
  * (lsim_call_in_loop); from a script's call (L: its thread) it is raised
- * there. Stops at the first error or when none is ready. */
+ * there. Stops at the first error or when none is ready.
+ *
+ * Under bsd, after shutdown("rd") on the listener, one accept fails with
+ * ECONNABORTED (FreeBSD solisten_dequeue returns so_error once) and the
+ * connections queued behind it stay: the loop goes on past it, as a
+ * server's accept loop does (accept(2): ECONNABORTED, try again), so that
+ * none is left waiting for another connection's state change. */
 static void accept_each(lua_State *L, lsim *s, uint32_t listener, bool in_loop)
 {
     uint32_t child;
-    while (net_accept(s->net, listener, &child) == 0) {
+    int rc;
+    while ((rc = net_accept(s->net, listener, &child)) == 0 || rc == TCP_ECONNABORTED) {
+        if (rc != 0)
+            continue;
         lua_rawgeti(L, LUA_REGISTRYINDEX, s->on_accept_refs[listener]);
         lua_rawgetp(L, LUA_REGISTRYINDEX, s);
         lsim_push_sock(L, -1, child);
