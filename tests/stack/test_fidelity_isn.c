@@ -178,6 +178,14 @@ static void three_out_of_window(harness *h, h_pair p)
     }
 }
 
+/* A sends exactly n bare ACKs, then nothing. */
+static void expect_acks_from_a(harness *h, int n)
+{
+    for (int i = 0; i < n; i++)
+        h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
+    h_expect_none_sent(h, H_A);
+}
+
 /* RFC 5961 §7 with Linux tcp_oow_rate_limited (tcp_invalid_ratelimit =
  * HZ/2): one ACK per 500 ms answers out-of-window segments. */
 static void oow_acks_rate_limited_linux(void **state)
@@ -186,12 +194,10 @@ static void oow_acks_rate_limited_linux(void **state)
     harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     three_out_of_window(h, p);
-    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
-    h_expect_none_sent(h, H_A);
+    expect_acks_from_a(h, 1);
     h_advance(h, H_MS(500));
     three_out_of_window(h, p);
-    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
-    h_expect_none_sent(h, H_A);
+    expect_acks_from_a(h, 1);
     h_free(h);
 }
 
@@ -222,18 +228,13 @@ static void oow_data_and_fin_not_rate_limited_linux(void **state)
     h_pair p = h_establish(h, H_A, H_B, 80);
     for (int round = 0; round < 2; round++) {
         data_and_fin_out_of_window(h, p);
-        h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
-        h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
-        h_expect_none_sent(h, H_A);
+        expect_acks_from_a(h, 2);
         h_advance(h, H_MS(100));
     }
     three_out_of_window(h, p);
-    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
-    h_expect_none_sent(h, H_A);
+    expect_acks_from_a(h, 1);
     data_and_fin_out_of_window(h, p); /* still answered within the 500 ms */
-    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
-    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
-    h_expect_none_sent(h, H_A);
+    expect_acks_from_a(h, 2);
     h_free(h);
 }
 
@@ -247,9 +248,7 @@ static void oow_data_rate_limited_bsd(void **state)
     h_pair p = h_establish(h, H_A, H_B, 80);
     for (int i = 0; i < 3; i++)
         data_and_fin_out_of_window(h, p);
-    for (int i = 0; i < 5; i++)
-        h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
-    h_expect_none_sent(h, H_A);
+    expect_acks_from_a(h, 5);
     h_free(h);
 }
 
