@@ -184,7 +184,8 @@ typedef struct tcp_profile {
     uint32_t quickack;            /* immediate ACKs for the first data segments */
     uint32_t oow_ack_limit;       /* challenge/out-of-window ACKs per window; 0: no limit */
     uint64_t oow_ack_window_ns;
-    uint64_t rto_slop_ns;                    /* added to every data RTO */
+    bool oow_ack_data_exempt; /* out-of-window data or FIN (no SYN) answered unlimited */
+    uint64_t rto_slop_ns;     /* added to every data RTO */
     uint64_t persist_min_ns, persist_max_ns; /* persist interval bounds; 0: none / rto_max */
     bool zwp_no_data;                        /* zero-window probe <SEQ=SND.UNA-1> without data */
     bool zwp_ack_rearm; /* an ACK during probing re-arms the probe timer; open once the head fits */

@@ -720,7 +720,10 @@ uint32_t tcp_syn_wnd(const tcp_conn *c);   /* the window of our SYN or SYN,ACK *
 void tcp_out_ack(tcp_conn *c);
 void tcp_out_challenge_ack(tcp_conn *c);
 bool tcp_out_oow_ack(tcp_conn *c); /* an ACK to a bad segment, rate-limited */
-void tcp_out_rst(tcp_conn *c);     /* active reset: <SEQ=SND.MAX><CTL=RST[,ACK]> */
+/* The ACK to an unacceptable segment: tcp_out_oow_ack, or unlimited for data
+ * or a FIN without SYN when the profile's oow_ack_data_exempt says so. */
+void tcp_out_unacceptable_ack(tcp_conn *c, const tcp_seg *seg);
+void tcp_out_rst(tcp_conn *c); /* active reset: <SEQ=SND.MAX><CTL=RST[,ACK]> */
 /* RFC 9293 §3.10.7.1 reply to `seg`: <SEQ=SEG.ACK><CTL=RST> if it has ACK,
  * else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. c may be NULL. */
 void tcp_out_rst_reply(tcp_stack *s, tcp_conn *c, const tcp_seg *seg);

@@ -515,7 +515,7 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
      * challenge ACK instead (tcp_validate_incoming: syn_challenge). */
     if (seglen && !r->syn && tcp_seq_lt(r->seq, c->rcv_nxt))
         ato_enter_quickack(c);
-    tcp_out_oow_ack(c);
+    tcp_out_unacceptable_ack(c, seg);
     return false;
 }
 
@@ -1473,7 +1473,7 @@ static bool tw_paws(tcp_conn *c, const tcp_seg *seg)
     if (d <= 0 || !c->ts_recent) /* TS.Recent 0 is none (tcp_paws_check) */
         return false;
     drop(c, seg, "PAWS");
-    tcp_out_oow_ack(c);
+    tcp_out_unacceptable_ack(c, seg);
     tw_restart(c, seg, "rcv segment (PAWS)");
     return true;
 }
@@ -1535,7 +1535,7 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
         return;
     }
     drop(c, seg, "out of window");
-    tcp_out_oow_ack(c);
+    tcp_out_unacceptable_ack(c, seg);
     /* Linux restarts the timer for a PAWS-refused SYN, not for an ACK-less
      * one that may be a new SYN below RCV.NXT (tcp_timewait_state_process). */
     bool paws = (seg->flags & TCP_SYN) && tw_syn_ts(c, seg) < 0;
@@ -1577,7 +1577,7 @@ static void in_time_wait_bsd(tcp_conn *c, const tcp_seg *seg)
     bool dup_ack = (fl & ~TCP_PSH) == TCP_ACK && seg->len == 0 && seg->seq == c->rcv_nxt &&
                    seg->ack == c->snd_max;
     if (!dup_ack)
-        tcp_out_oow_ack(c);
+        tcp_out_unacceptable_ack(c, seg);
 }
 
 void tcp_input(tcp_conn *c, const tcp_seg *seg)

@@ -554,6 +554,24 @@ bool tcp_out_oow_ack(tcp_conn *c)
     return true;
 }
 
+/* RFC 9293 §3.10.7.4, first step: "If an incoming segment is not
+ * acceptable, an acknowledgment should be sent in reply". Under the RFC
+ * 5961 §7 limit above, except with profile oow_ack_data_exempt (Linux
+ * tcp_oow_rate_limited, called by tcp_validate_incoming for the
+ * out-of-window and PAWS cases and by tcp_timewait_state_process): "Data
+ * packets without SYNs are not likely part of an ACK loop", so a segment
+ * holding data or a FIN and no SYN is answered at once and leaves the
+ * window's count alone. Challenge ACKs (tcp_send_challenge_ack calls
+ * __tcp_oow_rate_limited) have no such exemption. */
+void tcp_out_unacceptable_ack(tcp_conn *c, const tcp_seg *seg)
+{
+    bool occupies = seg->len || (seg->flags & TCP_FIN);
+    if (c->stack->profile->oow_ack_data_exempt && occupies && !(seg->flags & TCP_SYN))
+        tcp_out_ack(c);
+    else
+        tcp_out_oow_ack(c);
+}
+
 /* RFC 5961 §3.2 and §4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
 void tcp_out_challenge_ack(tcp_conn *c)
 {

@@ -51,6 +51,7 @@ static const tcp_profile PROFILES[] = {
         .quickack = 0,
         .oow_ack_limit = 0, /* RFC 5961 §7 rate limit: MAY; none */
         .oow_ack_window_ns = 0,
+        .oow_ack_data_exempt = false, /* no limit to be exempt from */
         .rto_slop_ns = 0,
         .persist_min_ns = 0,
         .persist_max_ns = 0,
@@ -129,6 +130,7 @@ static const tcp_profile PROFILES[] = {
         .quickack = 16, /* TCP_MAX_QUICKACKS */
         .oow_ack_limit = 1,
         .oow_ack_window_ns = MS(500), /* tcp_invalid_ratelimit = HZ/2 */
+        .oow_ack_data_exempt = true,  /* tcp_oow_rate_limited: data/FIN without SYN */
         .rto_slop_ns = 0,
         .persist_min_ns = 0,
         .persist_max_ns = 0,    /* TCP_RTO_MAX */
@@ -212,6 +214,7 @@ static const tcp_profile PROFILES[] = {
         .quickack = 0,
         .oow_ack_limit = 5,            /* net.inet.tcp.ack_war_cnt */
         .oow_ack_window_ns = MS(1000), /* net.inet.tcp.ack_war_timewindow */
+        .oow_ack_data_exempt = false,  /* ctf_ack_war_checks counts every dropafterack */
         .rto_slop_ns = MS(200),        /* tcp_rexmit_slop = TCPTV_CPU_VAR */
         .persist_min_ns = SEC(5),      /* TCPTV_PERSMIN */
         .persist_max_ns = SEC(60),     /* TCPTV_PERSMAX */
@@ -313,6 +316,7 @@ static const tcp_profile_field FIELDS[] = {
     F("quickack", quickack),
     F("challenge_ack_limit", oow_ack_limit),
     F("challenge_ack_window", oow_ack_window_ns),
+    F("oow_ack_data_exempt", oow_ack_data_exempt),
     F("rto_slop", rto_slop_ns),
     F("persist_min", persist_min_ns),
     F("persist_max", persist_max_ns),

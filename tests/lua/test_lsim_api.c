@@ -551,6 +551,7 @@ static const char *const NOT_KNOBS[] = {"tw_paws_restart",
                                         "rst_on_data_after_close",
                                         "init_cwnd_segs",
                                         "zwp_ack_rearm",
+                                        "oow_ack_data_exempt",
                                         "listen_drop_syn_fin",
                                         NULL};
 

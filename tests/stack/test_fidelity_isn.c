@@ -178,6 +178,14 @@ static void three_out_of_window(harness *h, h_pair p)
     }
 }
 
+/* A sends exactly n bare ACKs, then nothing. */
+static void expect_acks_from_a(harness *h, int n)
+{
+    for (int i = 0; i < n; i++)
+        h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
+    h_expect_none_sent(h, H_A);
+}
+
 /* RFC 5961 §7 with Linux tcp_oow_rate_limited (tcp_invalid_ratelimit =
  * HZ/2): one ACK per 500 ms answers out-of-window segments. */
 static void oow_acks_rate_limited_linux(void **state)
@@ -186,12 +194,61 @@ static void oow_acks_rate_limited_linux(void **state)
     harness *h = h_new(2, h_linux_exact());
     h_pair p = h_establish(h, H_A, H_B, 80);
     three_out_of_window(h, p);
-    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
-    h_expect_none_sent(h, H_A);
+    expect_acks_from_a(h, 1);
     h_advance(h, H_MS(500));
     three_out_of_window(h, p);
-    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
-    h_expect_none_sent(h, H_A);
+    expect_acks_from_a(h, 1);
+    h_free(h);
+}
+
+/* Out-of-window segments that occupy sequence space: one with data far to
+ * the right of the window, one with a FIN only. */
+static void data_and_fin_out_of_window(harness *h, h_pair p)
+{
+    tcp_seg t = h_template(h, H_A, p.client);
+    t.seq += 0x40000000u;
+    t.payload = (const uint8_t *)"x";
+    t.len = 1;
+    h_inject(h, H_A, &t);
+    t = h_template(h, H_A, p.client);
+    t.seq += 0x40000000u;
+    t.flags |= TCP_FIN;
+    h_inject(h, H_A, &t);
+}
+
+/* Linux tcp_oow_rate_limited: "Data packets without SYNs are not likely
+ * part of an ACK loop" (seq != end_seq and no SYN: data or a FIN) are
+ * answered whatever the rate (tcp_validate_incoming -> tcp_send_dupack),
+ * and they leave last_oow_ack_time alone: the pure ACKs after them still
+ * get their one ACK per 500 ms. */
+static void oow_data_and_fin_not_rate_limited_linux(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, h_linux_exact());
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    for (int round = 0; round < 2; round++) {
+        data_and_fin_out_of_window(h, p);
+        expect_acks_from_a(h, 2);
+        h_advance(h, H_MS(100));
+    }
+    three_out_of_window(h, p);
+    expect_acks_from_a(h, 1);
+    data_and_fin_out_of_window(h, p); /* still answered within the 500 ms */
+    expect_acks_from_a(h, 2);
+    h_free(h);
+}
+
+/* FreeBSD's ACK-war check (ctf_ack_war_checks, from ctf_do_dropafterack:
+ * tcp_ack_war_cnt = 5 per tcp_ack_war_time_window = 1000 ms) counts every
+ * ACK sent for a dropped segment, whatever the segment carried. */
+static void oow_data_rate_limited_bsd(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, h_profile_exact("bsd"));
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    for (int i = 0; i < 3; i++)
+        data_and_fin_out_of_window(h, p);
+    expect_acks_from_a(h, 5);
     h_free(h);
 }
 
@@ -211,10 +268,16 @@ static void oow_acks_unlimited_rfc9293(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(isn_is_clock_plus_tuple_hash),    T(time_wait_reuse_same_for_every_seed),
-        T(time_wait_reopen_isn_never_zero), T(ephemeral_range_linux),
-        T(ephemeral_ports_exhausted),       T(explicit_bind_conflicts),
-        T(oow_acks_rate_limited_linux),     T(oow_acks_unlimited_rfc9293),
+        T(isn_is_clock_plus_tuple_hash),
+        T(time_wait_reuse_same_for_every_seed),
+        T(time_wait_reopen_isn_never_zero),
+        T(ephemeral_range_linux),
+        T(ephemeral_ports_exhausted),
+        T(explicit_bind_conflicts),
+        T(oow_acks_rate_limited_linux),
+        T(oow_acks_unlimited_rfc9293),
+        T(oow_data_and_fin_not_rate_limited_linux),
+        T(oow_data_rate_limited_bsd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
