@@ -89,8 +89,9 @@ struct rlog {
     rlog_map pkt_map;
     rlog_sock *socks;
     size_t nsocks, capsocks;
-    rlog_map sock_map; /* host << 32 | sock -> socks index */
-    rlog_map addr_map; /* address -> lowest host id registered with it */
+    rlog_map sock_map;    /* host << 32 | sock -> socks index */
+    rlog_map addr_map;    /* address -> lowest host id registered with it */
+    rlog_host_source src; /* rlog_set_host_source: hosts registered lazily */
     size_t *pending;
     size_t npending, cappending;
     bool no_payload;   /* rlog_set_payload(log, false) */
@@ -394,12 +395,37 @@ const char *rlog_host_name(const rlog *log, uint32_t host_id)
     return h ? h->name : "?";
 }
 
+void rlog_set_host_source(rlog *log, const rlog_host_source *src)
+{
+    assert(log->count == 0 && src->by_id && src->by_addr);
+    log->src = *src;
+}
+
+/* A lazily registering log's first sight of host_id: registers it. */
+static void host_seen(rlog *log, uint32_t host_id)
+{
+    const char *name;
+    uint32_t addr;
+    if (!log->src.by_id || host_id == UINT32_MAX ||
+        (host_id < log->nhosts && log->host_known[host_id]) ||
+        !log->src.by_id(log->src.ctx, host_id, &name, &addr))
+        return;
+    rlog_add_host(log, host_id, name, addr);
+}
+
 /* The lowest host id registered with addr. The map answers; a host
  * registered again under another address leaves a stale entry, which the
- * check catches and the scan resolves. */
-static uint32_t host_by_addr(const rlog *log, uint32_t addr)
+ * check catches and the scan resolves. A lazily registering log asks its
+ * source for an address it has not seen (its addresses are distinct, so
+ * the one host with it is the lowest). */
+static uint32_t host_by_addr(rlog *log, uint32_t addr)
 {
     size_t k = map_get(&log->addr_map, addr);
+    uint32_t id;
+    if (k == RLOG_NONE && log->src.by_addr && log->src.by_addr(log->src.ctx, addr, &id)) {
+        host_seen(log, id);
+        k = map_get(&log->addr_map, addr);
+    }
     if (k == RLOG_NONE)
         return UINT32_MAX;
     if (log->host_known[k] && log->hosts[k].addr == addr)
@@ -1015,6 +1041,7 @@ void rlog_sim_trace(void *ctx, const sim_trace_rec *rec)
     rlog *log = ctx;
     if (rec->kind == SIM_TR_HOST || deliver_in_send(log, rec))
         return;
+    host_seen(log, rec->host_id);
     size_t i = append(log, rec->time, trace_kind(rec->kind));
     rlog_entry *e = ent(log, i);
     e->host = rec->host_id;

@@ -160,6 +160,25 @@ const rlog_host *rlog_host_at(const rlog *log, uint32_t host_id);
 /* The host's name; "?" for UINT32_MAX or a host never registered. */
 const char *rlog_host_name(const rlog *log, uint32_t host_id);
 
+/* Where a log that registers hosts lazily learns them: the host with an id
+ * (its name and address) and the host with an address (its id), each
+ * false if there is none. The addresses must be distinct, as the core's
+ * are; the ids are the same as rlog_add_host would be given. */
+typedef struct rlog_host_source {
+    bool (*by_id)(void *ctx, uint32_t host_id, const char **name, uint32_t *addr);
+    bool (*by_addr)(void *ctx, uint32_t addr, uint32_t *host_id);
+    void *ctx;
+} rlog_host_source;
+/* Registers hosts lazily instead of through rlog_add_host: a host is
+ * registered, under its own id, when a recorded packet first names it (its
+ * sender, or its addressee by the IPv4 destination), so a log that records
+ * no packet holds no host table. Packet entries' hosts are the same as if
+ * every host had been registered at its creation; rlog_host_count,
+ * rlog_host_at and rlog_host_name know only the hosts registered so far,
+ * so a caller whose outputs list the hosts registers them all instead.
+ * Set it before the first entry; src is copied. */
+void rlog_set_host_source(rlog *log, const rlog_host_source *src);
+
 /* A sim_trace sink: records packet events (HOST records are ignored; the
  * stacks' events come through rlog_tcp_event). ctx is the rlog. */
 void rlog_sim_trace(void *ctx, const sim_trace_rec *rec);

@@ -109,6 +109,10 @@ void lsim_check_run(lua_State *L, lsim *s, sim_run_result r, const char *what);
 /* The error that halted s's net and has not been raised yet, or NULL. */
 const char *lsim_unraised_error(lsim *s);
 
+/* Registers host `id` (just made by sim:host or sim:raw_peer) in the run
+ * log, or leaves it to the log's lazy registration (a lean log). */
+void lsim_log_host(lsim *s, uint32_t id, const char *name, uint32_t addr);
+
 /* ---- lsim_sock.c ---- */
 int lsim_host_listen(lua_State *L);  /* host:listen */
 int lsim_host_connect(lua_State *L); /* host:connect */

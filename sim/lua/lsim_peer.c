@@ -181,7 +181,7 @@ static int sim_raw_peer(lua_State *L)
         return luaL_error(L, "sim:raw_peer: %s", sim_world_error(net_world(s->net)));
     anchor(L, 1, pr);
     sim_host *ph = net_peer_sim(pr->p);
-    rlog_add_host(s->log, sim_host_id(ph), name, pr->addr);
+    lsim_log_host(s, sim_host_id(ph), name, pr->addr);
     if (net_peer_link(s->net, pr->p, h, &lp, &lp, &pr->link) != 0)
         return luaL_error(L, "sim:raw_peer: %s", sim_world_error(net_world(s->net)));
     lsim_link_hold(s, pr->link); /* for good: peer.link hands out its link at any time */

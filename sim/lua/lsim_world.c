@@ -65,6 +65,38 @@ static bool trace_wanted(const lsim *s, const sim_trace_rec *rec)
            (rec->kind == SIM_TR_DUPLICATE && rlog_has_packet(s->log, rec->origin_id));
 }
 
+/* The lean log's host source (rlog_set_host_source): the core's hosts,
+ * whose addresses are distinct, under the ids and names the log would
+ * have been given at sim:host or sim:raw_peer. */
+static bool log_host_by_id(void *ctx, uint32_t id, const char **name, uint32_t *addr)
+{
+    const sim_world *w = net_world(((lsim *)ctx)->net);
+    if (id >= sim_host_count(w))
+        return false;
+    const sim_host *h = sim_host_by_id(w, id);
+    *name = sim_host_name(h);
+    *addr = sim_host_addr(h);
+    return true;
+}
+
+static bool log_host_by_addr(void *ctx, uint32_t addr, uint32_t *id)
+{
+    const sim_host *h = sim_host_by_addr(net_world(((lsim *)ctx)->net), addr);
+    if (h)
+        *id = sim_host_id(h);
+    return h != NULL;
+}
+
+/* Registers a new host in the run log, unless the log learns its hosts
+ * lazily: a log without connection entries is read only by the link
+ * queries, which want a host only on a packet they may name, and at
+ * thousands of hosts the table would be most of the log. */
+void lsim_log_host(lsim *s, uint32_t id, const char *name, uint32_t addr)
+{
+    if (!s->lean_log)
+        rlog_add_host(s->log, id, name, addr);
+}
+
 static void obs_trace(void *ctx, const sim_trace_rec *rec)
 {
     lsim *s = ctx;
@@ -259,6 +291,8 @@ static int sim_new(lua_State *L)
     rlog_set_tcbs(s->log, !cfg->no_tcbs);
     rlog_set_conns(s->log, !cfg->no_conns);
     s->lean_log = cfg->no_conns;
+    if (s->lean_log)
+        rlog_set_host_source(s->log, &(rlog_host_source){log_host_by_id, log_host_by_addr, s});
     net_set_keep_rx(s->net, keep_rx);
     if (strcmp(draws, "keyed") == 0 && net_set_keyed_draws(s->net, true) != 0)
         return luaL_error(L, "tcpsim.new: out of memory");
@@ -350,7 +384,7 @@ static int sim_add_host(lua_State *L)
     char kerr[256];
     if (kh && strcmp(kh, name) == 0 && net_kern_attach(s->net, h, kerr, sizeof kerr) != 0)
         return luaL_error(L, "sim:host: %s", kerr);
-    rlog_add_host(s->log, h, name, addr);
+    lsim_log_host(s, h, name, addr);
     lsim_push_host(L, 1, h);
     return 1;
 }

@@ -288,6 +288,74 @@ static void log_bytes_do_not_grow_with_the_payload(void **state)
     assert_true(bytes[0][1] < bytes[1][1] / 2);
 }
 
+/* A core of three hosts for lazy registration: A, B and C (never on a
+ * packet), with distinct addresses, as rlog_host_source asks. */
+static const char *const LAZY_NAMES[] = {"A", "B", "C"};
+static const uint32_t LAZY_ADDRS[] = {FX_A_ADDR, FX_B_ADDR, 0x0a000009u};
+static int lazy_asks;
+
+static bool lazy_by_id(void *ctx, uint32_t id, const char **name, uint32_t *addr)
+{
+    (void)ctx;
+    lazy_asks++;
+    if (id >= 3)
+        return false;
+    *name = LAZY_NAMES[id];
+    *addr = LAZY_ADDRS[id];
+    return true;
+}
+
+static bool lazy_by_addr(void *ctx, uint32_t addr, uint32_t *id)
+{
+    (void)ctx;
+    lazy_asks++;
+    for (uint32_t i = 0; i < 3; i++)
+        if (LAZY_ADDRS[i] == addr) {
+            *id = i;
+            return true;
+        }
+    return false;
+}
+
+static void lazy_hosts_come_with_their_first_packet(void **state)
+{
+    (void)state;
+    rlog *lazy = rlog_new(), *eager = fx_new(), *fresh = rlog_new();
+    rlog_set_host_source(lazy, &(rlog_host_source){lazy_by_id, lazy_by_addr, NULL});
+    lazy_asks = 0;
+    /* Nothing recorded: no host table, and the source never asked. */
+    assert_int_equal(rlog_host_count(lazy), 0);
+    assert_int_equal(rlog_bytes(lazy), rlog_bytes(fresh));
+    assert_string_equal(rlog_host_name(lazy, FX_A), "?");
+    rlog_add_host(eager, 2, "C", LAZY_ADDRS[2]);
+    tcp_seg stray = fx_seg(FX_B, TCP_RST, 9, 0, 0);
+    stray.dst_addr = 0x0a0000feu; /* no host has it */
+    for (int k = 0; k < 2; k++) {
+        rlog *log = k ? eager : lazy;
+        fx_send(log, 0, FX_A, 1, fx_seg(FX_A, TCP_SYN, 100, 0, 0));
+        fx_deliver(log, 50 * FX_MS, FX_A, 1, fx_seg(FX_A, TCP_SYN, 100, 0, 0));
+        fx_send(log, 60 * FX_MS, FX_B, 2, stray);
+    }
+    assert_true(lazy_asks > 0);
+    /* The same ends as a log given every host at its creation. */
+    assert_int_equal(rlog_count(lazy), rlog_count(eager));
+    for (size_t i = 0; i < rlog_count(lazy); i++) {
+        assert_int_equal(rlog_at(lazy, i)->host, rlog_at(eager, i)->host);
+        assert_int_equal(rlog_at(lazy, i)->src_host, rlog_at(eager, i)->src_host);
+        assert_int_equal(rlog_at(lazy, i)->dst_host, rlog_at(eager, i)->dst_host);
+    }
+    assert_int_equal(rlog_at(lazy, 2)->dst_host, UINT32_MAX);
+    /* A and B, under their own ids; C was on no packet. */
+    assert_int_equal(rlog_host_count(lazy), 2);
+    assert_string_equal(rlog_host_name(lazy, FX_A), "A");
+    assert_string_equal(rlog_host_name(lazy, FX_B), "B");
+    assert_int_equal(rlog_host_at(lazy, FX_B)->addr, FX_B_ADDR);
+    assert_null(rlog_host_at(lazy, 2));
+    rlog_free(lazy);
+    rlog_free(eager);
+    rlog_free(fresh);
+}
+
 static void corrupt_packet_is_kept_unparsed(void **state)
 {
     rlog *log = *state;
@@ -756,6 +824,7 @@ int main(void)
                                         log_teardown),
         cmocka_unit_test(log_bytes_do_not_grow_with_the_payload),
         cmocka_unit_test(packet_ids_dense_or_far_apart_are_found),
+        cmocka_unit_test(lazy_hosts_come_with_their_first_packet),
         cmocka_unit_test_setup_teardown(corrupt_packet_is_kept_unparsed, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(duplicate_takes_its_originals_ends, log_setup,
                                         log_teardown),
