@@ -159,7 +159,6 @@ static tcp_conn *spawn_child(tcp_stack *s, tcp_ls *l, const tcp_seg *seg)
      * SOCK_KEEPOPEN, linger, tp->nonagle with its cork bit, user_mss);
      * FreeBSD's sonewconn copies so_options and the buffer sizes, and
      * syncache_socket TF_NODELAY and TF_NOPUSH (its cork). */
-    ch->msl_set = l->msl_set; /* its value in l->opts (tcp_conn_inherit_opts) */
     ch->sndbuf = l->sndbuf;
     ch->sndbuf_set = l->sndbuf_set;
     ch->rcvbuf = l->rcvbuf;
@@ -180,6 +179,7 @@ static tcp_conn *spawn_child(tcp_stack *s, tcp_ls *l, const tcp_seg *seg)
         tcp_stack_settle(ch); /* a passive child in LISTEN is reclaimed */
         return NULL;
     }
+    ch->msl_set = l->msl_set; /* its value now in ch->opts, inherited above */
     ch->q_next = l->lq->syn_q;
     l->lq->syn_q = ch;
     l->lq->syn_n++;

@@ -185,6 +185,16 @@ void net_tx_queue(net_sock *k, const char *data, size_t len)
     q->ntx += len;
 }
 
+/* k's queue and its bytes, if any, gone. */
+static void tx_free(net_sock *k)
+{
+    if (k->txq) {
+        free(k->txq->tx);
+        free(k->txq);
+        k->txq = NULL;
+    }
+}
+
 void net_tx_park(net_sock *k)
 {
     net_txq *q = k->txq;
@@ -193,18 +203,12 @@ void net_tx_park(net_sock *k)
     k->tx_phase = (uint8_t)(q->ntx % 26);
     k->tx_bytes = q->tx != NULL;
     k->tx_moved |= q->ntx > 0;
-    free(q->tx);
-    free(q);
-    k->txq = NULL;
+    tx_free(k);
 }
 
 void net_tx_reset(net_sock *k)
 {
-    if (k->txq) {
-        free(k->txq->tx);
-        free(k->txq);
-        k->txq = NULL;
-    }
+    tx_free(k);
     k->tx_phase = 0;
     k->tx_bytes = k->tx_moved = false;
 }
