@@ -428,7 +428,13 @@ static void window_update(tcp_conn *c)
     if (c->stack->profile->grow_window && c->rcv_ssthresh && next > c->rcv_ssthresh)
         next = c->rcv_ssthresh;
     uint32_t threshold = space / 2 < c->rcv_mss ? space / 2 : c->rcv_mss;
-    if (cur <= space / 2 && next >= 2 * cur && next - cur >= threshold)
+    if (cur > space / 2)
+        return;
+    /* Only then does tcp_cleanup_rbuf ask __tcp_select_window for the new
+     * window, which ends quickack mode while the free space is still under
+     * half (tcp_quickack_squeeze), whether the update goes or not. */
+    tcp_quickack_squeeze(c);
+    if (next >= 2 * cur && next - cur >= threshold)
         tcp_out_ack(c);
 }
 
