@@ -299,16 +299,21 @@ static uint32_t wnd_whole_segments(const tcp_conn *c, uint32_t space, uint32_t f
 }
 
 /* Linux __tcp_select_window, which every window Linux offers runs
- * (tcp_select_window for each segment sent, the check of tcp_cleanup_rbuf
- * after a read): while the free space is under half the full space,
- * min(window_clamp, tcp_full_space), it ends quickack mode
+ * (tcp_select_window for each segment sent but a SYN, the check of
+ * tcp_cleanup_rbuf after a read): while the free space is under half the
+ * full space, min(window_clamp, tcp_full_space), it ends quickack mode
  * ("icsk_ack.quick = 0") whatever quick ACKs are left. The ATO stays: only
  * tcp_dec_quickack_mode's last quick ACK deflates it, and with none left
  * it does nothing. So a receiver whose unread data fills its buffer past
  * half delays the ACK of the next data (tcp_ack_snd_check) and lets a read
  * carry it (tcp_cleanup_rbuf; RFC 9293 §3.8.6.3 leaves when to delay an
  * ACK to the receiver). The free space is wnd_field's: octets held in
- * order. With the ATO engine (profile delack_max_ns) only. */
+ * order, where Linux's tcp_space also counts those held out of order
+ * (ACKed at once then, but for SACK compression). __tcp_ack_snd_check
+ * runs it too, for more than one full segment unacknowledged and unread,
+ * before its quickack test; ato_ack_check ACKs that data at once without
+ * Linux's test of the window it would offer, so there it would change
+ * nothing. With the ATO engine (profile delack_max_ns) only. */
 void tcp_quickack_squeeze(tcp_conn *c)
 {
     if (!c->stack->profile->delack_max_ns)

@@ -430,10 +430,12 @@ static void window_update(tcp_conn *c)
     uint32_t threshold = space / 2 < c->rcv_mss ? space / 2 : c->rcv_mss;
     if (cur > space / 2)
         return;
-    /* Only then does tcp_cleanup_rbuf ask __tcp_select_window for the new
-     * window, which ends quickack mode while the free space is still under
-     * half (tcp_quickack_squeeze), whether the update goes or not. */
-    tcp_quickack_squeeze(c);
+    /* tcp_cleanup_rbuf asks __tcp_select_window for the new window only
+     * while "2*rcv_window_now <= tp->window_clamp", and that ends quickack
+     * mode while the free space is still under half (tcp_quickack_squeeze),
+     * whether the update goes or not. */
+    if (2u * cur <= tcp_rcv_clamp(c))
+        tcp_quickack_squeeze(c);
     if (next >= 2 * cur && next - cur >= threshold)
         tcp_out_ack(c);
 }

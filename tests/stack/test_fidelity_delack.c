@@ -471,7 +471,7 @@ static void linux_squeezed_window_leaves_no_quickack(void **state)
     memset(fill, 'f', 600);
     fill[600] = '\0';
     h_send(h, H_A, c, fill);
-    h_run_for(h, H_S(1)); /* ACKed (quick, quick), then idle past the RTO */
+    h_run_for(h, H_S(1)); /* ACKed at once, squeezed (400 free); idle past the RTO */
     h_sent_skip(h, H_A);
     h_sent_skip(h, H_B);
     tcp_tcb t;
