@@ -743,6 +743,9 @@ bool tcp_fin_acked(const tcp_conn *c);
  * it at establishment (tcp_init_buffer_space). */
 uint32_t tcp_rcv_clamp(const tcp_conn *c);
 void tcp_rcv_init_space(tcp_conn *c);
+/* Linux __tcp_select_window with the ATO engine: free space under half the
+ * full space leaves no quick ACK (called for every window offered). */
+void tcp_quickack_squeeze(tcp_conn *c);
 /* Profile rcv_autotune: Linux tcp_rcv_space_adjust after a read, and
  * tcp_rcvbuf_grow (also for data held out of order). */
 void tcp_rcv_space_adjust(tcp_conn *c);

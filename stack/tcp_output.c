@@ -298,6 +298,32 @@ static uint32_t wnd_whole_segments(const tcp_conn *c, uint32_t space, uint32_t f
     return cur;
 }
 
+/* Linux __tcp_select_window, which every window Linux offers runs
+ * (tcp_select_window for each segment sent but a SYN, the check of
+ * tcp_cleanup_rbuf after a read): while the free space is under half the
+ * full space, min(window_clamp, tcp_full_space), it ends quickack mode
+ * ("icsk_ack.quick = 0") whatever quick ACKs are left. The ATO stays: only
+ * tcp_dec_quickack_mode's last quick ACK deflates it, and with none left
+ * it does nothing. So a receiver whose unread data fills its buffer past
+ * half delays the ACK of the next data (tcp_ack_snd_check) and lets a read
+ * carry it (tcp_cleanup_rbuf; RFC 9293 §3.8.6.3 leaves when to delay an
+ * ACK to the receiver). The free space is wnd_field's: octets held in
+ * order, where Linux's tcp_space also counts those held out of order
+ * (ACKed at once then, but for SACK compression). __tcp_ack_snd_check
+ * runs it too, for more than one full segment unacknowledged and unread,
+ * before its quickack test; ato_ack_check ACKs that data at once without
+ * Linux's test of the window it would offer, so there it would change
+ * nothing. With the ATO engine (profile delack_max_ns) only. */
+void tcp_quickack_squeeze(tcp_conn *c)
+{
+    if (!c->stack->profile->delack_max_ns)
+        return;
+    uint32_t space = tcp_rcv_space(c);
+    uint32_t free_bytes = space > c->rcvq.len ? space - c->rcvq.len : 0;
+    if (free_bytes < min32(tcp_rcv_clamp(c), space) / 2)
+        c->quick_left = 0;
+}
+
 /* The window field of a segment. The right edge moves only by at least
  * min(RCV.BUFF/2, MSS) (RFC 9293 §3.8.6.2.2, receiver SWS avoidance), or
  * with the profile's wnd_mss_round at scale 0 in whole segments, and never
@@ -313,6 +339,7 @@ static uint16_t wnd_field(tcp_conn *c, bool syn)
             c->rcv_ssthresh = w; /* tcp_connect_init, tcp_create_openreq_child */
         return (uint16_t)w;
     }
+    tcp_quickack_squeeze(c);
     uint32_t edge = c->rcv_nxt + free_bytes;
     uint32_t threshold = min32(space / 2, c->rcv_mss);
     if (p->wnd_mss_round && c->rcv_wscale == 0) {

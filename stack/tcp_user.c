@@ -428,7 +428,15 @@ static void window_update(tcp_conn *c)
     if (c->stack->profile->grow_window && c->rcv_ssthresh && next > c->rcv_ssthresh)
         next = c->rcv_ssthresh;
     uint32_t threshold = space / 2 < c->rcv_mss ? space / 2 : c->rcv_mss;
-    if (cur <= space / 2 && next >= 2 * cur && next - cur >= threshold)
+    if (cur > space / 2)
+        return;
+    /* tcp_cleanup_rbuf asks __tcp_select_window for the new window only
+     * while "2*rcv_window_now <= tp->window_clamp", and that ends quickack
+     * mode while the free space is still under half (tcp_quickack_squeeze),
+     * whether the update goes or not. */
+    if (2u * cur <= tcp_rcv_clamp(c))
+        tcp_quickack_squeeze(c);
+    if (next >= 2 * cur && next - cur >= threshold)
         tcp_out_ack(c);
 }
 
