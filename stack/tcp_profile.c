@@ -90,7 +90,8 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_CLOSE,      /* RFC 9293 §3.10.4 CLOSE in LISTEN */
         .listen_connect = TCP_LISTEN_CONNECT_OPEN, /* RFC 9293 §3.10.1 OPEN in LISTEN */
         .listen_drop_syn_fin = false,              /* §3.10.7.2: the FIN waits for ESTABLISHED */
-        .recv_zero_waits = false,                  /* §3.10.3: 0 octets are never "insufficient" */
+        .beyond_window_drop = false, /* §3.10.7.4: the part in the window is processed */
+        .recv_zero_waits = false,    /* §3.10.3: 0 octets are never "insufficient" */
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -176,7 +177,8 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EISCONN, /* __inet_stream_connect */
         .listen_drop_syn_fin = true,                  /* tcp_rcv_state_process */
-        .recv_zero_waits = true, /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
+        .beyond_window_drop = true, /* tcp_sequence: SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE */
+        .recv_zero_waits = true,    /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -255,7 +257,8 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_BSD,              /* soshutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EOPNOTSUPP, /* soconnectat */
         .listen_drop_syn_fin = false,                    /* net.inet.tcp.drop_synfin = 0 */
-        .recv_zero_waits = false, /* soreceive_generic: uio_resid == 0 returns 0 */
+        .beyond_window_drop = false, /* tcp_do_segment: trailing data beyond the window dropped */
+        .recv_zero_waits = false,    /* soreceive_generic: uio_resid == 0 returns 0 */
     },
 };
 
@@ -364,6 +367,7 @@ static const tcp_profile_field FIELDS[] = {
     F("comp_sack_slack", comp_sack_slack_ns),
     F("comp_sack_nr", comp_sack_nr),
     F("listen_drop_syn_fin", listen_drop_syn_fin),
+    F("beyond_window_drop", beyond_window_drop),
     F("recv_zero_waits", recv_zero_waits),
 };
 #undef F

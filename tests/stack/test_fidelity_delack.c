@@ -625,6 +625,184 @@ static void linux_zero_window_data_held_queue_no_quickack(void **state)
     h_free(h);
 }
 
+/* A segment into B's connection as from A: `len` octets of 'z' (or a bare
+ * FIN) at RCV.NXT, acknowledging `ack`. */
+static tcp_seg seg_at_rcv_nxt(harness *h, tcp_sock_id s, uint32_t len, int flags, uint32_t ack)
+{
+    static uint8_t zs[2000];
+    assert_true(len <= sizeof zs);
+    memset(zs, 'z', sizeof zs);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), s, &t), 0);
+    tcp_seg g = h_template(h, H_B, s);
+    g.flags = flags;
+    g.seq = t.rcv_nxt;
+    g.ack = ack;
+    g.payload = len ? zs : NULL;
+    g.len = len;
+    return g;
+}
+
+/* Linux 6.17 tcp_sequence refuses a segment ending beyond the window while
+ * the receive queue holds bytes (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE)
+ * and tcp_validate_incoming answers it with tcp_send_dupack -> tcp_send_ack
+ * with no ACK scheduled (tcp_data_queue, which would schedule one, is never
+ * reached): the answer spends no quick ACK (tcp_dec_quickack_mode, Linux
+ * 6.6: only when inet_csk_ack_scheduled). One 1000-byte segment closes B's
+ * window and spends one of its two quick ACKs; a byte pushed into the
+ * zero window is ACKed at once; after B reads, A's next short segment gets
+ * the quick ACK left, at once. */
+static void linux_zero_window_dupack_spends_no_quickack(void **state)
+{
+    (void)state;
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id c, s;
+    small_buffer_pair(h, &c, &s);
+    static char full[1001];
+    memset(full, 'f', 1000);
+    h_send(h, H_A, c, full);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1000);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick: one left */
+    h_deliver(h);
+    h_advance(h, H_MS(5));
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+    assert_int_equal(t.rcv_wnd, 0);
+    tcp_seg z = seg_at_rcv_nxt(h, s, 1, TCP_ACK | TCP_PSH, t.snd_una);
+    h_inject(h, H_B, &z);
+    const tcp_seg *dup = h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0);
+    assert_int_equal(dup->wnd, 0);
+    h_deliver(h);
+    static char buf[2000];
+    assert_int_equal(tcp_recv(b, s, buf, sizeof buf), 1000);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0); /* the window update */
+    h_deliver(h);
+    h_advance(h, H_MS(5));
+    h_send(h, H_A, c, "y");
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the quick ACK left */
+    h_free(h);
+}
+
+/* The refused segment is dropped whole: tcp_validate_incoming returns
+ * before tcp_ack, so its ACK field is not processed either (RFC 9293
+ * §3.10.7.4 would keep it: "special allowance should be made to accept
+ * valid ACKs"). B's "q" is unacknowledged; A's byte into the zero window
+ * acknowledges it, and B's SND.UNA stays; a bare ACK of it (no text, so
+ * not beyond the window) moves SND.UNA. */
+static void linux_zero_window_data_ack_field_dropped(void **state)
+{
+    (void)state;
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id c, s;
+    small_buffer_pair(h, &c, &s);
+    static char full[1001];
+    memset(full, 'f', 1000);
+    h_send(h, H_A, c, full);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    h_send(h, H_B, s, "q");
+    h_expect_sent(h, H_B, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_drop(h);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+    assert_int_equal(t.rcv_wnd, 0);
+    assert_int_equal(t.snd_max, t.snd_una + 1);
+    tcp_seg z = seg_at_rcv_nxt(h, s, 1, TCP_ACK | TCP_PSH, t.snd_max);
+    h_inject(h, H_B, &z);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0);
+    tcp_tcb after;
+    assert_int_equal(tcp_sock_tcb(b, s, &after), 0);
+    assert_int_equal(after.snd_una, t.snd_una);
+    tcp_seg ack = seg_at_rcv_nxt(h, s, 0, TCP_ACK, t.snd_max);
+    h_inject(h, H_B, &ack);
+    assert_int_equal(tcp_sock_tcb(b, s, &after), 0);
+    assert_int_equal(after.snd_una, t.snd_max);
+    h_free(h);
+}
+
+/* A bare FIN at RCV.NXT ends one beyond a zero window: with bytes unread
+ * Linux 6.17 tcp_sequence refuses it too, before tcp_data_queue's "bare
+ * FIN packets in a loop" allowance (zero_window_fin) is reached. B stays
+ * ESTABLISHED and ACKs RCV.NXT, not the FIN; once B has read and opened
+ * the window, the FIN sent again is taken. */
+static void linux_zero_window_fin_refused_with_bytes_unread(void **state)
+{
+    (void)state;
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id c, s;
+    small_buffer_pair(h, &c, &s);
+    static char full[1001];
+    memset(full, 'f', 1000);
+    h_send(h, H_A, c, full);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+    assert_int_equal(t.rcv_wnd, 0);
+    tcp_seg fin = seg_at_rcv_nxt(h, s, 0, TCP_ACK | TCP_FIN, t.snd_una);
+    h_inject(h, H_B, &fin);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0);
+    h_expect_state(h, H_B, s, TCP_ESTABLISHED);
+    static char buf[2000];
+    assert_int_equal(tcp_recv(b, s, buf, sizeof buf), 1000);
+    h_sent_skip(h, H_B);
+    h_inject(h, H_B, &fin);
+    h_expect_state(h, H_B, s, TCP_CLOSE_WAIT);
+    h_free(h);
+}
+
+/* Data ending beyond a window that is not zero, with bytes unread. Linux
+ * 6.17 tcp_sequence drops the segment whole and tcp_send_dupack ACKs
+ * RCV.NXT; RFC 9293 §3.10.7.4 processes the part in the window ("segments
+ * with higher beginning sequence numbers may be held", the rest trimmed),
+ * as FreeBSD tcp_do_segment does (trailing data beyond the window
+ * dropped). B's window is half filled, then A sends 300 octets more than
+ * the other half. */
+static void beyond_window_with_bytes_unread_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        bool drop;
+    } C[] = {{"rfc9293", false}, {"linux", true}, {"bsd", false}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        tcp_stack *b = h_stack(h, H_B);
+        tcp_sock_id c, s;
+        small_buffer_pair(h, &c, &s);
+        tcp_tcb t;
+        assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+        uint32_t half = t.rcv_wnd / 2;
+        tcp_seg first = seg_at_rcv_nxt(h, s, half, TCP_ACK | TCP_PSH, t.snd_una);
+        h_inject(h, H_B, &first);
+        h_sent_skip(h, H_B);
+        assert_int_equal(tcp_readable(b, s), half);
+        assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+        uint32_t left = t.rcv_wnd;
+        assert_true(left > 0);
+        tcp_seg over = seg_at_rcv_nxt(h, s, left + 300, TCP_ACK | TCP_PSH, t.snd_una);
+        h_inject(h, H_B, &over);
+        h_advance(h, H_MS(500)); /* any delayed ACK goes */
+        uint32_t taken = C[i].drop ? 0 : left;
+        assert_int_equal(tcp_readable(b, s), half + taken);
+        const tcp_seg *ack = h_last_sent(h, H_B);
+        assert_non_null(ack);
+        assert_int_equal(ack->ack, t.rcv_nxt + taken);
+        h_free(h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +823,10 @@ int main(void)
         cmocka_unit_test(linux_old_data_enters_quickack),
         cmocka_unit_test(linux_data_before_last_ack_enters_quickack),
         cmocka_unit_test(linux_zero_window_data_held_queue_no_quickack),
+        cmocka_unit_test(linux_zero_window_dupack_spends_no_quickack),
+        cmocka_unit_test(linux_zero_window_data_ack_field_dropped),
+        cmocka_unit_test(linux_zero_window_fin_refused_with_bytes_unread),
+        cmocka_unit_test(beyond_window_with_bytes_unread_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
