@@ -3,10 +3,11 @@
  * linux profile follows Linux's delayed-ACK engine (net/ipv4/tcp_input.c
  * tcp_event_data_recv, __tcp_ack_snd_check, tcp_fin; tcp_output.c
  * tcp_send_delayed_ack, tcp_event_data_sent; tcp_timer.c
- * tcp_delack_timer_handler): quick ACKs at the start, an ATO that starts at
- * TCP_ATO_MIN (40 ms) and grows when a delayed ACK fires, up to
- * TCP_DELACK_MAX (200 ms) and the smoothed RTT, and pingpong (interactive)
- * mode that a reply within the ATO or a FIN turns on. FreeBSD ACKs a FIN at
+ * tcp_delack_timer_handler, tcp_compressed_ack_kick): quick ACKs at the
+ * start, an ATO that starts at TCP_ATO_MIN (40 ms) and grows when a
+ * delayed ACK fires, up to TCP_DELACK_MAX (200 ms) and the smoothed RTT,
+ * and pingpong (interactive) mode that a reply within the ATO or a FIN
+ * turns on. FreeBSD ACKs a FIN at
  * once (tcp_do_segment: TF_ACKNOW) and delays others TCPTV_DELACK.
  */
 #include <stdarg.h>
@@ -625,6 +626,67 @@ static void linux_zero_window_data_held_queue_no_quickack(void **state)
     h_free(h);
 }
 
+/* The compressed ACK is an ACK sent while one is scheduled: the data that
+ * went out of order called inet_csk_schedule_ack (tcp_data_queue_ofo), and
+ * tcp_compressed_ack_kick -> tcp_send_ack -> tcp_event_ack_sent ->
+ * tcp_dec_quickack_mode finds ICSK_ACK_SCHED, so it spends a quick ACK as
+ * any other (Linux 6.6: pkts = inet_csk_ack_scheduled(sk) ? 1 : 0). SACK
+ * compression runs only outside quickack mode, so quick ACKs are left only
+ * in pingpong mode: B (7 quick ACKs, tcp_incr_quickack with a large
+ * window) spends one on A's first segment and answers it at once, which
+ * makes it interactive. Then, each ACK spending one: three duplicate ACKs
+ * at once (3 left), the compressed one (2), the one for the segment that
+ * fills the hole (1), the delayed ACK of A's next segment, whose expiry
+ * also ends pingpong mode (0, tcp_delack_timer_handler). A's segment after
+ * that gets no quick ACK: it waits the ATO. */
+static void linux_compressed_ack_spends_quickack(void **state)
+{
+    (void)state;
+    tcp_profile pr = *h_linux_exact();
+    pr.quickack = 7;
+    pr.grow_window = false; /* tcp_grow_window's icsk_ack.quick |= 1 */
+    pr.rcv_autotune = false;
+    pr.read_ack = false;
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    data_to_b(h, p, "a");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick: 6 left */
+    h_deliver(h);
+    h_advance(h, H_MS(1));
+    h_send(h, H_B, p.server, "r"); /* a reply within the ATO: pingpong */
+    h_expect_sent(h, H_B, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_deliver(h);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    /* From here B's segments are dropped: A's stack never sent what is
+     * injected in its name. 1448 octets lost; three duplicate ACKs. */
+    for (uint32_t k = 1; k <= 3; k++) {
+        seg_to_b(h, p, k * 1448u, 1448, 1000 + k);
+        h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+        h_drop(h);
+    }
+    seg_to_b(h, p, 4 * 1448u, 1448, 1004);
+    h_expect_none_sent(h, H_B); /* held */
+    h_advance(h, H_MS(2));
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the compressed ACK */
+    h_drop(h);
+    seg_to_b(h, p, 0, 1448, 1010); /* fills the hole: ACKed at once */
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_drop(h);
+    h_advance(h, H_MS(5));
+    seg_to_b(h, p, 0, 10, 1020);
+    h_expect_none_sent(h, H_B); /* pingpong: delayed */
+    h_advance(h, H_MS(60));     /* the ATO, under the RTO: no restart of quickack mode */
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the last quick ACK */
+    h_drop(h);
+    h_advance(h, H_MS(5));
+    seg_to_b(h, p, 0, 10, 1030);
+    h_expect_none_sent(h, H_B); /* none left */
+    h_advance(h, H_MS(40));
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_free(h);
+}
+
 /* A segment into B's connection as from A: `len` octets of 'z' (or a bare
  * FIN) at RCV.NXT, acknowledging `ack`. */
 static tcp_seg seg_at_rcv_nxt(harness *h, tcp_sock_id s, uint32_t len, int flags, uint32_t ack)
@@ -823,6 +885,7 @@ int main(void)
         cmocka_unit_test(linux_old_data_enters_quickack),
         cmocka_unit_test(linux_data_before_last_ack_enters_quickack),
         cmocka_unit_test(linux_zero_window_data_held_queue_no_quickack),
+        cmocka_unit_test(linux_compressed_ack_spends_quickack),
         cmocka_unit_test(linux_zero_window_dupack_spends_no_quickack),
         cmocka_unit_test(linux_zero_window_data_ack_field_dropped),
         cmocka_unit_test(linux_zero_window_fin_refused_with_bytes_unread),
