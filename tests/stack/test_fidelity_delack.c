@@ -416,6 +416,16 @@ static void small_buffer_pair(harness *h, tcp_sock_id *c, tcp_sock_id *s)
     h_sent_skip(h, H_B);
 }
 
+/* A's 1-byte segment on connection c reaches B, who ACKs it at once with
+ * the quick ACK it has left. */
+static void short_segment_quick_acked(harness *h, tcp_sock_id c)
+{
+    h_send(h, H_A, c, "y");
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+}
+
 /* A challenge ACK (RFC 5961 §4.2: a SYN in ESTABLISHED; Linux
  * tcp_validate_incoming -> tcp_send_challenge_ack -> tcp_send_ack) is sent
  * with no ACK scheduled: it spends no quick ACK, and A's next short
@@ -483,10 +493,7 @@ static void linux_window_update_spends_no_quickack(void **state)
     assert_true(upd->wnd > t.rcv_wnd); /* the window update */
     h_deliver(h);
     h_advance(h, H_MS(10));
-    h_send(h, H_A, c, "y");
-    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
-    h_deliver(h);
-    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the quick ACK left */
+    short_segment_quick_acked(h, c);
     h_free(h);
 }
 
@@ -705,6 +712,27 @@ static tcp_seg seg_at_rcv_nxt(harness *h, tcp_sock_id s, uint32_t len, int flags
     return g;
 }
 
+/* small_buffer_pair with one_quick_left_profile, then A's 1000 bytes
+ * close B's window and stay unread; B's quick ACK for them (one of two) is
+ * delivered. */
+static harness *zero_window_pair(tcp_sock_id *c, tcp_sock_id *s)
+{
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    small_buffer_pair(h, c, s);
+    static char full[1001];
+    memset(full, 'f', 1000);
+    h_send(h, H_A, *c, full);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1000);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick: one left */
+    h_deliver(h);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), *s, &t), 0);
+    assert_int_equal(t.rcv_wnd, 0);
+    return h;
+}
+
 /* Linux 6.17 tcp_sequence refuses a segment ending beyond the window while
  * the receive queue holds bytes (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE)
  * and tcp_validate_incoming answers it with tcp_send_dupack -> tcp_send_ack
@@ -717,22 +745,12 @@ static tcp_seg seg_at_rcv_nxt(harness *h, tcp_sock_id s, uint32_t len, int flags
 static void linux_zero_window_dupack_spends_no_quickack(void **state)
 {
     (void)state;
-    tcp_profile pr = one_quick_left_profile();
-    harness *h = h_new(2, &pr);
-    tcp_stack *b = h_stack(h, H_B);
     tcp_sock_id c, s;
-    small_buffer_pair(h, &c, &s);
-    static char full[1001];
-    memset(full, 'f', 1000);
-    h_send(h, H_A, c, full);
-    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1000);
-    h_deliver(h);
-    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick: one left */
-    h_deliver(h);
+    harness *h = zero_window_pair(&c, &s);
+    tcp_stack *b = h_stack(h, H_B);
     h_advance(h, H_MS(5));
     tcp_tcb t;
     assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
-    assert_int_equal(t.rcv_wnd, 0);
     tcp_seg z = seg_at_rcv_nxt(h, s, 1, TCP_ACK | TCP_PSH, t.snd_una);
     h_inject(h, H_B, &z);
     const tcp_seg *dup = h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0);
@@ -743,10 +761,7 @@ static void linux_zero_window_dupack_spends_no_quickack(void **state)
     h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0); /* the window update */
     h_deliver(h);
     h_advance(h, H_MS(5));
-    h_send(h, H_A, c, "y");
-    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
-    h_deliver(h);
-    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the quick ACK left */
+    short_segment_quick_acked(h, c);
     h_free(h);
 }
 
@@ -759,23 +774,14 @@ static void linux_zero_window_dupack_spends_no_quickack(void **state)
 static void linux_zero_window_data_ack_field_dropped(void **state)
 {
     (void)state;
-    tcp_profile pr = one_quick_left_profile();
-    harness *h = h_new(2, &pr);
-    tcp_stack *b = h_stack(h, H_B);
     tcp_sock_id c, s;
-    small_buffer_pair(h, &c, &s);
-    static char full[1001];
-    memset(full, 'f', 1000);
-    h_send(h, H_A, c, full);
-    h_deliver(h);
-    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
-    h_deliver(h);
+    harness *h = zero_window_pair(&c, &s);
+    tcp_stack *b = h_stack(h, H_B);
     h_send(h, H_B, s, "q");
     h_expect_sent(h, H_B, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
     h_drop(h);
     tcp_tcb t;
     assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
-    assert_int_equal(t.rcv_wnd, 0);
     assert_int_equal(t.snd_max, t.snd_una + 1);
     tcp_seg z = seg_at_rcv_nxt(h, s, 1, TCP_ACK | TCP_PSH, t.snd_max);
     h_inject(h, H_B, &z);
@@ -798,20 +804,11 @@ static void linux_zero_window_data_ack_field_dropped(void **state)
 static void linux_zero_window_fin_refused_with_bytes_unread(void **state)
 {
     (void)state;
-    tcp_profile pr = one_quick_left_profile();
-    harness *h = h_new(2, &pr);
-    tcp_stack *b = h_stack(h, H_B);
     tcp_sock_id c, s;
-    small_buffer_pair(h, &c, &s);
-    static char full[1001];
-    memset(full, 'f', 1000);
-    h_send(h, H_A, c, full);
-    h_deliver(h);
-    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
-    h_deliver(h);
+    harness *h = zero_window_pair(&c, &s);
+    tcp_stack *b = h_stack(h, H_B);
     tcp_tcb t;
     assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
-    assert_int_equal(t.rcv_wnd, 0);
     tcp_seg fin = seg_at_rcv_nxt(h, s, 0, TCP_ACK | TCP_FIN, t.snd_una);
     h_inject(h, H_B, &fin);
     h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0);
