@@ -480,9 +480,11 @@ static int recv_none(bool fin_rcvd, size_t len, int err, bool rd_shut, tcp_state
     return len == 0 && !zero_waits ? TCP_OK : TCP_EAGAIN;
 }
 
-static const char *recv_note(int rc)
+/* The event note of a receive that took no byte; `zero`: a zero-length
+ * call that met no end of stream (bytes queued, or nothing to report). */
+static const char *recv_note(int rc, bool zero)
 {
-    return rc ? tcp_err_name(rc) : "recv() end of stream";
+    return rc ? tcp_err_name(rc) : zero ? "recv() of 0 bytes" : "recv() end of stream";
 }
 
 static long recv_held(tcp_conn *c, void *buf, size_t len)
@@ -507,8 +509,9 @@ static long recv_held(tcp_conn *c, void *buf, size_t len)
     int rc = len == 0 && c->rcvq.len ? TCP_OK
                                      : recv_none(c->fin_rcvd, len, c->err, c->rd_shut, c->state,
                                                  c->stack->profile->recv_zero_waits);
+    bool eof = c->rcvq.len == 0 && (c->fin_rcvd || c->rd_shut);
     if (rc != TCP_EAGAIN)
-        user_ev(c, TCP_CALL_RECV, recv_note(rc));
+        user_ev(c, TCP_CALL_RECV, recv_note(rc, len == 0 && !eof));
     return rc;
 }
 
@@ -523,7 +526,7 @@ static long recv_ls(tcp_stack *s, tcp_ls *l, const void *buf, size_t len)
     if (!buf && len)
         return TCP_EINVAL;
     int rc = recv_none(false, len, l->err, l->rd_shut, (tcp_state)l->state, false);
-    tcp_ev_ls(s, l, TCP_EV_USER, TCP_CALL_RECV, NULL, recv_note(rc));
+    tcp_ev_ls(s, l, TCP_EV_USER, TCP_CALL_RECV, NULL, recv_note(rc, false));
     return rc;
 }
 

@@ -388,11 +388,16 @@ static void recv_zero_length_per_profile(void **state)
         h_deliver(h);
         assert_int_equal(tcp_recv(b, p.server, buf, 0), 0); /* data queued */
         assert_int_equal(tcp_readable(b, p.server), 3);     /* and kept */
+        const h_event *ev = h_event_at(h, H_B, h_event_count(h, H_B) - 1);
+        assert_int_equal(ev->kind, TCP_EV_USER);
+        assert_string_equal(ev->note, "recv() of 0 bytes"); /* not an end of stream */
         h_expect_recv(h, H_B, p.server, "abc");
         assert_int_equal(tcp_recv(b, p.server, buf, 0), C[i].empty);
         assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
         h_settle(h);
         assert_int_equal(tcp_recv(b, p.server, buf, 0), 0); /* end of stream */
+        ev = h_event_at(h, H_B, h_event_count(h, H_B) - 1);
+        assert_string_equal(ev->note, "recv() end of stream");
         h_free(h);
     }
 }
