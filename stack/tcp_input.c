@@ -486,19 +486,24 @@ static void trim_to_window(const tcp_conn *c, tcp_rx *r)
 }
 
 /* Linux 6.17 tcp_sequence ("tcp: do not accept packets beyond window"):
- * a segment whose end lies beyond the window offered is refused whole,
- * its ACK field and FIN included, while the receive queue holds bytes
- * (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE; with the queue empty it
- * passes, "to not freeze flows from buggy peers"). RFC 9293 §3.10.7.4
- * instead processes the part in the window and trims the rest; a zero
- * window's allowance keeps the control part. Data into a zero window and
- * a bare FIN there end beyond it too. A SYN goes on to the fourth step:
- * Linux answers a refused one with the challenge ACK (syn_challenge) that
- * step sends. */
+ * a segment that starts in the window (or before it) but ends beyond it
+ * is refused whole, its ACK field and FIN included, while the receive
+ * queue holds bytes (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE; with the
+ * queue empty it passes, "to not freeze flows from buggy peers"). One
+ * that starts beyond the window is out of it whatever the queue
+ * (SKB_DROP_REASON_TCP_INVALID_SEQUENCE): Table 6 refuses it anyway. RFC
+ * 9293 §3.10.7.4 instead processes the part in the window and trims the
+ * rest; a zero window's allowance keeps the control part. Data into a
+ * zero window and a bare FIN there end beyond it too. An RST is refused as
+ * any other (tcp_validate_incoming drops it silently), a SYN with it too;
+ * a SYN without RST goes on to the fourth step, whose challenge ACK is the
+ * one Linux sends for a refused SYN (syn_challenge). */
 static bool beyond_window(const tcp_conn *c, const tcp_rx *r, uint32_t seglen)
 {
-    return c->stack->profile->beyond_window_drop && c->rcvq.len > 0 && !r->syn &&
-           tcp_seq_gt(r->seq + seglen, c->rcv_nxt + tcp_rcv_wnd(c));
+    uint32_t right = c->rcv_nxt + tcp_rcv_wnd(c);
+    bool syn_alone = r->syn && !(r->seg->flags & TCP_RST);
+    return c->stack->profile->beyond_window_drop && c->rcvq.len > 0 && !syn_alone &&
+           tcp_seq_gt(r->seq + seglen, right) && !tcp_seq_gt(r->seq, right);
 }
 
 /* RFC 9293 §3.10.7.4, first step, "check sequence number": "Segments are

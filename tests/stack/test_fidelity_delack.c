@@ -698,7 +698,7 @@ static void linux_compressed_ack_spends_quickack(void **state)
  * FIN) at RCV.NXT, acknowledging `ack`. */
 static tcp_seg seg_at_rcv_nxt(harness *h, tcp_sock_id s, uint32_t len, int flags, uint32_t ack)
 {
-    static uint8_t zs[2000];
+    static uint8_t zs[4000];
     assert_true(len <= sizeof zs);
     memset(zs, 'z', sizeof zs);
     tcp_tcb t;
@@ -862,6 +862,143 @@ static void beyond_window_with_bytes_unread_per_profile(void **state)
     }
 }
 
+/* B's connection of beyond_window_with_bytes_unread_per_profile, with half
+ * its window filled and left unread when `unread`; then one segment is
+ * put to it (edge_put). */
+typedef struct edge_run {
+    harness *h;
+    tcp_sock_id s;
+    uint32_t before, rcv_nxt, snd_una, left; /* readable; B's TCB then */
+} edge_run;
+
+static edge_run edge_setup(const char *profile, bool unread)
+{
+    edge_run e = {.h = h_new(2, h_profile_exact(profile))};
+    tcp_stack *b = h_stack(e.h, H_B);
+    tcp_sock_id c;
+    small_buffer_pair(e.h, &c, &e.s);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(b, e.s, &t), 0);
+    if (unread) {
+        tcp_seg first = seg_at_rcv_nxt(e.h, e.s, t.rcv_wnd / 2, TCP_ACK | TCP_PSH, t.snd_una);
+        h_inject(e.h, H_B, &first);
+        h_advance(e.h, H_MS(500));
+        h_sent_skip(e.h, H_B);
+        assert_int_equal(tcp_sock_tcb(b, e.s, &t), 0);
+    }
+    e.before = (uint32_t)tcp_readable(b, e.s);
+    e.rcv_nxt = t.rcv_nxt;
+    e.snd_una = t.snd_una;
+    e.left = t.rcv_wnd;
+    assert_true(e.left > 0);
+    return e;
+}
+
+/* `len` octets (a bare FIN: 0) at RCV.NXT + off with `flags`; any delayed
+ * ACK goes. */
+static void edge_put(edge_run *e, uint32_t off, uint32_t len, int flags)
+{
+    tcp_seg g = seg_at_rcv_nxt(e->h, e->s, len, flags, e->snd_una);
+    g.seq += off;
+    h_inject(e->h, H_B, &g);
+    h_advance(e->h, H_MS(500));
+}
+
+static uint32_t edge_taken(const edge_run *e)
+{
+    return (uint32_t)tcp_readable(h_stack(e->h, H_B), e->s) - e->before;
+}
+
+static const char *last_drop_note(const harness *h)
+{
+    for (size_t k = h_event_count(h, H_B); k-- > 0;) {
+        const h_event *ev = h_event_at(h, H_B, k);
+        if (ev->kind == TCP_EV_DROP)
+            return ev->note;
+    }
+    return "";
+}
+
+/* The edges of Linux 6.17 tcp_sequence's rule, "after(end_seq, rcv_nxt +
+ * tcp_receive_window(tp))" refused while skb_queue_len(sk_receive_queue),
+ * "after(seq, rcv_nxt + tcp_receive_window(tp))" refused as
+ * SKB_DROP_REASON_TCP_INVALID_SEQUENCE whatever the queue; end_seq counts
+ * the FIN. (1) Data ending exactly at the right edge is not after it:
+ * taken in every profile. (2) The same data with a FIN ends one past it:
+ * Linux refuses it all; RFC 9293 §3.10.7.4 takes the data and trims the
+ * FIN (the idealized segment "does not exceed the window"). (3) With
+ * nothing unread Linux lets a segment past the edge through ("to not
+ * freeze flows from buggy peers"): at least the window's part is taken
+ * (Linux queues all of it; here it is trimmed, docs/stack.md). (4) Data
+ * starting at the edge starts in no window octet: Table 6 refuses it, and
+ * Linux's note is the end check's (seq is not after the edge); one octet
+ * further it is out of window for both. */
+static void beyond_window_edges_per_profile(void **state)
+{
+    (void)state;
+    static const char *const P[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        bool linux = i == 1;
+        edge_run e = edge_setup(P[i], true);
+        edge_put(&e, 0, e.left, TCP_ACK | TCP_PSH); /* (1) */
+        assert_int_equal(edge_taken(&e), e.left);
+        h_free(e.h);
+        e = edge_setup(P[i], false); /* (3) */
+        edge_put(&e, 0, e.left + 300, TCP_ACK | TCP_PSH);
+        if (linux)
+            assert_true(edge_taken(&e) >= e.left);
+        else
+            assert_int_equal(edge_taken(&e), e.left);
+        h_free(e.h);
+        e = edge_setup(P[i], true); /* (4) */
+        edge_put(&e, e.left, 10, TCP_ACK | TCP_PSH);
+        assert_int_equal(edge_taken(&e), 0);
+        assert_string_equal(last_drop_note(e.h),
+                            linux ? "beyond window, bytes unread" : "out of window");
+        assert_int_equal(h_last_sent(e.h, H_B)->ack, e.rcv_nxt);
+        edge_put(&e, e.left + 1, 10, TCP_ACK | TCP_PSH);
+        assert_int_equal(edge_taken(&e), 0);
+        assert_string_equal(last_drop_note(e.h), "out of window");
+        h_free(e.h);
+    }
+    for (size_t i = 0; i < 2; i++) { /* (2): FreeBSD's trimming is not asserted here */
+        bool linux = i == 1;
+        edge_run e = edge_setup(P[i], true);
+        edge_put(&e, 0, e.left, TCP_ACK | TCP_FIN);
+        assert_int_equal(edge_taken(&e), linux ? 0 : e.left);
+        h_expect_state(e.h, H_B, e.s, TCP_ESTABLISHED);
+        assert_int_equal(h_last_sent(e.h, H_B)->ack, e.rcv_nxt + (linux ? 0 : e.left));
+        h_free(e.h);
+    }
+}
+
+/* An RST at RCV.NXT whose data runs past the window, bytes unread: Linux
+ * 6.17 tcp_sequence refuses it and tcp_validate_incoming drops a refused
+ * RST without an answer (tcp_reset_check holds only at RCV.NXT - 1), so
+ * the connection stays, with a SYN in the segment too (the RST is looked
+ * at first). RFC 9293 §3.10.7.4 accepts it (its first octet is in the
+ * window) and its second step resets ("exactly matches the next expected
+ * sequence value", RFC 5961 §3.2); FreeBSD tcp_do_segment likewise
+ * (th_seq == last_ack_sent). */
+static void beyond_window_rst_per_profile(void **state)
+{
+    (void)state;
+    static const char *const P[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        bool linux = i == 1;
+        edge_run e = edge_setup(P[i], true);
+        edge_put(&e, 0, e.left + 300, TCP_RST | TCP_ACK);
+        h_expect_state(e.h, H_B, e.s, linux ? TCP_ESTABLISHED : TCP_CLOSED);
+        if (linux) {
+            h_expect_none_sent(e.h, H_B);
+            edge_put(&e, 0, e.left + 300, TCP_RST | TCP_SYN | TCP_ACK);
+            h_expect_state(e.h, H_B, e.s, TCP_ESTABLISHED);
+            h_expect_none_sent(e.h, H_B);
+        }
+        h_free(e.h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -887,6 +1024,8 @@ int main(void)
         cmocka_unit_test(linux_zero_window_data_ack_field_dropped),
         cmocka_unit_test(linux_zero_window_fin_refused_with_bytes_unread),
         cmocka_unit_test(beyond_window_with_bytes_unread_per_profile),
+        cmocka_unit_test(beyond_window_edges_per_profile),
+        cmocka_unit_test(beyond_window_rst_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
