@@ -420,7 +420,7 @@ const char *tcp_profile_system(const char *name)
         return "RFC 9293 with RFC 1122, 5961, 6298, 6528, 1337 (the standards, no kernel)";
     if (name && !strcmp(name, "linux"))
         return "Linux 6.6 and later, default sysctls (tcp_syn_linear_timeouts since 6.5, "
-               "tcp_rmem[2] 32 MB since 6.16)";
+               "tcp_rmem[2] 32 MB since 6.16, tcp_sequence's end check since 6.17)";
     if (name && !strcmp(name, "bsd"))
         return "FreeBSD 14.x, default sysctls";
     return "?";
