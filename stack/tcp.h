@@ -234,6 +234,10 @@ typedef struct tcp_profile {
     uint64_t comp_sack_slack_ns;
     uint32_t comp_sack_nr;
     bool listen_drop_syn_fin; /* LISTEN drops a SYN that carries a FIN (Linux) */
+    bool beyond_window_drop;  /* a segment ending beyond the window is dropped whole while
+                               * bytes wait unread (Linux 6.17 tcp_sequence) */
+    bool recv_zero_waits;     /* a zero-length RECEIVE with nothing queued waits like any
+                               * other: TCP_EAGAIN (Linux tcp_recvmsg_locked) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

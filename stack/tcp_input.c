@@ -390,14 +390,12 @@ static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
          * special allowance should be made to accept valid ACKs, URGs, and
          * RSTs": keep the control part, answer with our window. Linux
          * tcp_data_queue also takes a bare FIN at a zero window ("Some
-         * stacks are known to send bare FIN packets in a loop"). Data
-         * there enters quickack mode (tcp_data_queue: out_of_window) only
-         * with nothing left unread: since Linux 6.17 tcp_sequence refuses
-         * data ending beyond the window while the receive queue holds
-         * bytes (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE), and
-         * tcp_send_dupack enters quickack mode only for a segment that
-         * starts before RCV.NXT. */
-        if (r->len && c->rcvq.len == 0)
+         * stacks are known to send bare FIN packets in a loop"), and drops
+         * data there (SKB_DROP_REASON_TCP_ZEROWINDOW) into out_of_window,
+         * which enters quickack mode and schedules the ACK. With
+         * beyond_window_drop such data or FIN gets here only with nothing
+         * left unread (beyond_window, above). */
+        if (r->len)
             ato_enter_quickack(c);
         r->fin = r->fin && r->len == 0 && p->zero_window_fin;
         r->len = 0;
@@ -487,6 +485,27 @@ static void trim_to_window(const tcp_conn *c, tcp_rx *r)
     }
 }
 
+/* Linux 6.17 tcp_sequence ("tcp: do not accept packets beyond window"):
+ * a segment that starts in the window (or before it) but ends beyond it
+ * is refused whole, its ACK field and FIN included, while the receive
+ * queue holds bytes (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE; with the
+ * queue empty it passes, "to not freeze flows from buggy peers"). One
+ * that starts beyond the window is out of it whatever the queue
+ * (SKB_DROP_REASON_TCP_INVALID_SEQUENCE): Table 6 refuses it anyway. RFC
+ * 9293 §3.10.7.4 instead processes the part in the window and trims the
+ * rest; a zero window's allowance keeps the control part. Data into a
+ * zero window and a bare FIN there end beyond it too. An RST is refused as
+ * any other (tcp_validate_incoming drops it silently), a SYN with it too;
+ * a SYN without RST goes on to the fourth step, whose challenge ACK is the
+ * one Linux sends for a refused SYN (syn_challenge). */
+static bool beyond_window(const tcp_conn *c, const tcp_rx *r, uint32_t seglen)
+{
+    uint32_t right = c->rcv_nxt + tcp_rcv_wnd(c);
+    bool syn_alone = r->syn && !(r->seg->flags & TCP_RST);
+    return c->stack->profile->beyond_window_drop && c->rcvq.len > 0 && !syn_alone &&
+           tcp_seq_gt(r->seq + seglen, right) && !tcp_seq_gt(r->seq, right);
+}
+
 /* RFC 9293 §3.10.7.4, first step, "check sequence number": "Segments are
  * processed in sequence." Table 6 (seg_acceptable) decides acceptability,
  * with the allowances above; "If an incoming segment is not acceptable, an
@@ -499,14 +518,15 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
     if (c->state == TCP_SYN_RECEIVED && r->syn && seg->seq == c->irs && !syn_received_old_syn(c, r))
         return false;
     uint32_t seglen = r->len + r->syn + r->fin;
-    if (seg_acceptable(c, r->seq, seglen)) {
+    bool beyond = beyond_window(c, r, seglen);
+    if (!beyond && seg_acceptable(c, r->seq, seglen)) {
         if (!r->syn) /* a SYN goes to the fourth step whole */
             trim_to_window(c, r);
         return true;
     }
-    if (allowance(c, r, seglen))
+    if (!beyond && allowance(c, r, seglen))
         return true;
-    drop(c, seg, "out of window");
+    drop(c, seg, beyond ? "beyond window, bytes unread" : "out of window");
     if (seg->flags & TCP_RST)
         return false;
     /* Linux tcp_send_dupack: a segment that starts before RCV.NXT and

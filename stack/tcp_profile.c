@@ -90,6 +90,8 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_CLOSE,      /* RFC 9293 §3.10.4 CLOSE in LISTEN */
         .listen_connect = TCP_LISTEN_CONNECT_OPEN, /* RFC 9293 §3.10.1 OPEN in LISTEN */
         .listen_drop_syn_fin = false,              /* §3.10.7.2: the FIN waits for ESTABLISHED */
+        .beyond_window_drop = false, /* §3.10.7.4: the part in the window is processed */
+        .recv_zero_waits = false,    /* §3.10.3: 0 octets are never "insufficient" */
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -175,6 +177,8 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EISCONN, /* __inet_stream_connect */
         .listen_drop_syn_fin = true,                  /* tcp_rcv_state_process */
+        .beyond_window_drop = true, /* tcp_sequence: SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE */
+        .recv_zero_waits = true,    /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -253,6 +257,8 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_BSD,              /* soshutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EOPNOTSUPP, /* soconnectat */
         .listen_drop_syn_fin = false,                    /* net.inet.tcp.drop_synfin = 0 */
+        .beyond_window_drop = false, /* tcp_do_segment: trailing data beyond the window dropped */
+        .recv_zero_waits = false,    /* soreceive_generic: uio_resid == 0 returns 0 */
     },
 };
 
@@ -361,6 +367,8 @@ static const tcp_profile_field FIELDS[] = {
     F("comp_sack_slack", comp_sack_slack_ns),
     F("comp_sack_nr", comp_sack_nr),
     F("listen_drop_syn_fin", listen_drop_syn_fin),
+    F("beyond_window_drop", beyond_window_drop),
+    F("recv_zero_waits", recv_zero_waits),
 };
 #undef F
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
@@ -412,7 +420,7 @@ const char *tcp_profile_system(const char *name)
         return "RFC 9293 with RFC 1122, 5961, 6298, 6528, 1337 (the standards, no kernel)";
     if (name && !strcmp(name, "linux"))
         return "Linux 6.6 and later, default sysctls (tcp_syn_linear_timeouts since 6.5, "
-               "tcp_rmem[2] 32 MB since 6.16)";
+               "tcp_rmem[2] 32 MB since 6.16, tcp_sequence's end check since 6.17)";
     if (name && !strcmp(name, "bsd"))
         return "FreeBSD 14.x, default sysctls";
     return "?";

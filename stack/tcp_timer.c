@@ -575,6 +575,28 @@ static void on_fin_wait_2(tcp_conn *c)
     tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_TIMER, NULL, "FIN_WAIT_2 timeout");
 }
 
+/* RFC 9293 §3.8.6.3: the delayed ACK is due (Linux tcp_delack_timer_handler,
+ * which changes the ATO: tcp_ato_delack_fired), or the ACK SACK compression
+ * held (tcp_compressed_ack_kick, tcp_input.c sack_compress: the DELACK
+ * deadline holds both). Either is sent while an ACK is scheduled: data
+ * scheduled it (tcp_event_data_recv, and tcp_data_queue_ofo for the held
+ * one), so tcp_send_ack -> tcp_event_ack_sent -> tcp_dec_quickack_mode
+ * spends a quick ACK on it (since Linux 6.6 only when
+ * inet_csk_ack_scheduled) and clears the delayed-ACK timer. The delayed
+ * ACK's data moved RCV.NXT past the last ACK sent, which send_seg counts;
+ * the held ACK repeats RCV.NXT, so it is marked as owed at once. */
+static void on_delack(tcp_conn *c)
+{
+    bool held = tcp_comp_ack_fired(c);
+    if (!held)
+        tcp_ato_delack_fired(c);
+    if (!tcp_state_synchronized(c->state))
+        return;
+    if (held)
+        c->ack_now = true;
+    tcp_out_ack(c);
+}
+
 static const char *const TIMER_NOTES[TCP_TIMER_COUNT] = {
     "RTO", "persist", "delayed ACK", "keepalive", "2MSL", "FIN_WAIT_2 timeout",
 };
@@ -594,10 +616,7 @@ static void fire(tcp_conn *c, tcp_timer_kind k)
         on_persist(c);
         break;
     case TCP_TIMER_DELACK:
-        if (!tcp_comp_ack_fired(c))
-            tcp_ato_delack_fired(c);
-        if (tcp_state_synchronized(c->state))
-            tcp_out_ack(c);
+        on_delack(c);
         break;
     case TCP_TIMER_KEEPALIVE:
         on_keepalive(c);

@@ -463,13 +463,17 @@ static bool read_ack(tcp_conn *c)
  * whatever the length (Linux tcp_recvmsg_locked tests sk_state ==
  * TCP_LISTEN before all else). Then, in Linux tcp_recvmsg's order, end of
  * stream, the error, a receive side shut by the user (0, where it would
- * wait), not connected. A zero length does not pass these: Linux reads
- * "at least one byte" (sock_rcvlowat), FreeBSD soreceive tests uio_resid
- * == 0 after its error, end-of-stream and not-connected tests, and RFC
- * 9293 §3.10.3 answers RECEIVE in CLOSED "connection does not exist".
- * A zero length on a connection with nothing to report returns 0 where
- * FreeBSD does (Linux would wait, or EAGAIN); else TCP_EAGAIN. */
-static int recv_none(bool fin_rcvd, size_t len, int err, bool rd_shut, tcp_state st)
+ * wait), not connected. A zero length passes these too: Linux reads "at
+ * least one byte" (sock_rcvlowat), FreeBSD soreceive tests uio_resid == 0
+ * after its error, end-of-stream and not-connected tests, and RFC 9293
+ * §3.10.3 answers RECEIVE in CLOSED "connection does not exist". Last, a
+ * connection with nothing to report: RFC 9293 §3.10.3 queues a RECEIVE
+ * only for "insufficient incoming segments", which 0 octets never are, and
+ * FreeBSD returns 0 (uio_resid == 0): TCP_OK; with profile recv_zero_waits
+ * a zero length waits as any other (Linux sk_wait_data; EAGAIN without a
+ * timeout): TCP_EAGAIN. */
+static int recv_none(bool fin_rcvd, size_t len, int err, bool rd_shut, tcp_state st,
+                     bool zero_waits)
 {
     if (st == TCP_LISTEN)
         return TCP_ENOTCONN;
@@ -481,12 +485,14 @@ static int recv_none(bool fin_rcvd, size_t len, int err, bool rd_shut, tcp_state
         return TCP_OK;
     if (st == TCP_CLOSED)
         return TCP_ENOTCONN;
-    return len == 0 ? TCP_OK : TCP_EAGAIN;
+    return len == 0 && !zero_waits ? TCP_OK : TCP_EAGAIN;
 }
 
-static const char *recv_note(int rc)
+/* The event note of a receive that took no byte; `zero`: a zero-length
+ * call that met no end of stream (bytes queued, or nothing to report). */
+static const char *recv_note(int rc, bool zero)
 {
-    return rc ? tcp_err_name(rc) : "recv() end of stream";
+    return rc ? tcp_err_name(rc) : zero ? "recv() of 0 bytes" : "recv() end of stream";
 }
 
 static long recv_held(tcp_conn *c, void *buf, size_t len)
@@ -504,9 +510,16 @@ static long recv_held(tcp_conn *c, void *buf, size_t len)
         tcp_stack_settle(c);
         return (long)n;
     }
-    int rc = recv_none(c->fin_rcvd, len, c->err, c->rd_shut, c->state);
+    /* A zero length with bytes queued takes none of them and returns 0,
+     * before any error, as a read of N bytes takes them first (Linux
+     * tcp_recvmsg_locked: found_ok_skb copies min(len, left) = 0; FreeBSD
+     * soreceive_generic: dontblock). */
+    int rc = len == 0 && c->rcvq.len ? TCP_OK
+                                     : recv_none(c->fin_rcvd, len, c->err, c->rd_shut, c->state,
+                                                 c->stack->profile->recv_zero_waits);
+    bool eof = c->rcvq.len == 0 && (c->fin_rcvd || c->rd_shut);
     if (rc != TCP_EAGAIN)
-        user_ev(c, TCP_CALL_RECV, recv_note(rc));
+        user_ev(c, TCP_CALL_RECV, recv_note(rc, len == 0 && !eof));
     return rc;
 }
 
@@ -520,8 +533,8 @@ static long recv_ls(tcp_stack *s, tcp_ls *l, const void *buf, size_t len)
 {
     if (!buf && len)
         return TCP_EINVAL;
-    int rc = recv_none(false, len, l->err, l->rd_shut, (tcp_state)l->state);
-    tcp_ev_ls(s, l, TCP_EV_USER, TCP_CALL_RECV, NULL, recv_note(rc));
+    int rc = recv_none(false, len, l->err, l->rd_shut, (tcp_state)l->state, false);
+    tcp_ev_ls(s, l, TCP_EV_USER, TCP_CALL_RECV, NULL, recv_note(rc, false));
     return rc;
 }
 

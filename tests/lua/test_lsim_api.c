@@ -553,6 +553,7 @@ static const char *const NOT_KNOBS[] = {"tw_paws_restart",
                                         "zwp_ack_rearm",
                                         "oow_ack_data_exempt",
                                         "listen_drop_syn_fin",
+                                        "recv_zero_waits",
                                         NULL};
 
 static void every_profile_field_is_a_knob_or_named_unsettable(void **state)

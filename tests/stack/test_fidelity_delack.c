@@ -3,10 +3,11 @@
  * linux profile follows Linux's delayed-ACK engine (net/ipv4/tcp_input.c
  * tcp_event_data_recv, __tcp_ack_snd_check, tcp_fin; tcp_output.c
  * tcp_send_delayed_ack, tcp_event_data_sent; tcp_timer.c
- * tcp_delack_timer_handler): quick ACKs at the start, an ATO that starts at
- * TCP_ATO_MIN (40 ms) and grows when a delayed ACK fires, up to
- * TCP_DELACK_MAX (200 ms) and the smoothed RTT, and pingpong (interactive)
- * mode that a reply within the ATO or a FIN turns on. FreeBSD ACKs a FIN at
+ * tcp_delack_timer_handler, tcp_compressed_ack_kick): quick ACKs at the
+ * start, an ATO that starts at TCP_ATO_MIN (40 ms) and grows when a
+ * delayed ACK fires, up to TCP_DELACK_MAX (200 ms) and the smoothed RTT,
+ * and pingpong (interactive) mode that a reply within the ATO or a FIN
+ * turns on. FreeBSD ACKs a FIN at
  * once (tcp_do_segment: TF_ACKNOW) and delays others TCPTV_DELACK.
  */
 #include <stdarg.h>
@@ -415,6 +416,16 @@ static void small_buffer_pair(harness *h, tcp_sock_id *c, tcp_sock_id *s)
     h_sent_skip(h, H_B);
 }
 
+/* A's 1-byte segment on connection c reaches B, who ACKs it at once with
+ * the quick ACK it has left. */
+static void short_segment_quick_acked(harness *h, tcp_sock_id c)
+{
+    h_send(h, H_A, c, "y");
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+}
+
 /* A challenge ACK (RFC 5961 §4.2: a SYN in ESTABLISHED; Linux
  * tcp_validate_incoming -> tcp_send_challenge_ack -> tcp_send_ack) is sent
  * with no ACK scheduled: it spends no quick ACK, and A's next short
@@ -635,6 +646,380 @@ static void linux_zero_window_data_held_queue_no_quickack(void **state)
     h_free(h);
 }
 
+/* The compressed ACK is an ACK sent while one is scheduled: the data that
+ * went out of order called inet_csk_schedule_ack (tcp_data_queue_ofo), and
+ * tcp_compressed_ack_kick -> tcp_send_ack -> tcp_event_ack_sent ->
+ * tcp_dec_quickack_mode finds ICSK_ACK_SCHED, so it spends a quick ACK as
+ * any other (Linux 6.6: pkts = inet_csk_ack_scheduled(sk) ? 1 : 0). SACK
+ * compression runs only outside quickack mode, so quick ACKs are left only
+ * in pingpong mode: B (7 quick ACKs, tcp_incr_quickack with a large
+ * window) spends one on A's first segment and answers it at once, which
+ * makes it interactive. Then, each ACK spending one: three duplicate ACKs
+ * at once (3 left), the compressed one (2), the one for the segment that
+ * fills the hole (1), the delayed ACK of A's next segment, whose expiry
+ * also ends pingpong mode (0, tcp_delack_timer_handler). A's segment after
+ * that gets no quick ACK: it waits the ATO. */
+static void linux_compressed_ack_spends_quickack(void **state)
+{
+    (void)state;
+    tcp_profile pr = *h_linux_exact();
+    pr.quickack = 7;
+    pr.grow_window = false; /* tcp_grow_window's icsk_ack.quick |= 1 */
+    pr.rcv_autotune = false;
+    pr.read_ack = false;
+    harness *h = h_new(2, &pr);
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    data_to_b(h, p, "a");
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick: 6 left */
+    h_deliver(h);
+    h_advance(h, H_MS(1));
+    h_send(h, H_B, p.server, "r"); /* a reply within the ATO: pingpong */
+    h_expect_sent(h, H_B, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_deliver(h);
+    h_expect_sent(h, H_A, TCP_ACK, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    /* From here B's segments are dropped: A's stack never sent what is
+     * injected in its name. 1448 octets lost; three duplicate ACKs. */
+    for (uint32_t k = 1; k <= 3; k++) {
+        seg_to_b(h, p, k * 1448u, 1448, 1000 + k);
+        h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+        h_drop(h);
+    }
+    seg_to_b(h, p, 4 * 1448u, 1448, 1004);
+    h_expect_none_sent(h, H_B); /* held */
+    h_advance(h, H_MS(2));
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the compressed ACK */
+    h_drop(h);
+    seg_to_b(h, p, 0, 1448, 1010); /* fills the hole: ACKed at once */
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_drop(h);
+    h_advance(h, H_MS(5));
+    seg_to_b(h, p, 0, 10, 1020);
+    h_expect_none_sent(h, H_B); /* pingpong: delayed */
+    h_advance(h, H_MS(60));     /* the ATO, under the RTO: no restart of quickack mode */
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* the last quick ACK */
+    h_drop(h);
+    h_advance(h, H_MS(5));
+    seg_to_b(h, p, 0, 10, 1030);
+    h_expect_none_sent(h, H_B); /* none left */
+    h_advance(h, H_MS(40));
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0);
+    h_free(h);
+}
+
+/* A segment into B's connection as from A: `len` octets of 'z' (or a bare
+ * FIN) at RCV.NXT, acknowledging `ack`. */
+static tcp_seg seg_at_rcv_nxt(harness *h, tcp_sock_id s, uint32_t len, int flags, uint32_t ack)
+{
+    static uint8_t zs[4000];
+    assert_true(len <= sizeof zs);
+    memset(zs, 'z', sizeof zs);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), s, &t), 0);
+    tcp_seg g = h_template(h, H_B, s);
+    g.flags = flags;
+    g.seq = t.rcv_nxt;
+    g.ack = ack;
+    g.payload = len ? zs : NULL;
+    g.len = len;
+    return g;
+}
+
+/* small_buffer_pair with one_quick_left_profile, then A's 1000 bytes
+ * close B's window and stay unread; B's quick ACK for them (one of two) is
+ * delivered. */
+static harness *zero_window_pair(tcp_sock_id *c, tcp_sock_id *s)
+{
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    small_buffer_pair(h, c, s);
+    static char full[1001];
+    memset(full, 'f', 1000);
+    h_send(h, H_A, *c, full);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1000);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick: one left */
+    h_deliver(h);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), *s, &t), 0);
+    assert_int_equal(t.rcv_wnd, 0);
+    return h;
+}
+
+/* Linux 6.17 tcp_sequence refuses a segment ending beyond the window while
+ * the receive queue holds bytes (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE)
+ * and tcp_validate_incoming answers it with tcp_send_dupack -> tcp_send_ack
+ * with no ACK scheduled (tcp_data_queue, which would schedule one, is never
+ * reached): the answer spends no quick ACK (tcp_dec_quickack_mode, Linux
+ * 6.6: only when inet_csk_ack_scheduled). The window is kept over half
+ * free throughout, so __tcp_select_window's squeeze ("icsk_ack.quick = 0"
+ * under half free) never ends quickack mode: 300 unread bytes of B's
+ * 1000-byte window spend one of its two quick ACKs; a segment one octet
+ * longer than the window left is refused and answered at once; A's next
+ * short segment gets the quick ACK left, at once. */
+static void linux_beyond_window_dupack_spends_no_quickack(void **state)
+{
+    (void)state;
+    tcp_profile pr = one_quick_left_profile();
+    harness *h = h_new(2, &pr);
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id c, s;
+    small_buffer_pair(h, &c, &s);
+    static char part[301];
+    memset(part, 'p', 300);
+    h_send(h, H_A, c, part);
+    h_expect_sent(h, H_A, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 300);
+    h_deliver(h);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, H_ANY, 0); /* quick: one left */
+    h_deliver(h);
+    h_advance(h, H_MS(5));
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+    assert_true(t.rcv_wnd >= 500); /* over half free: no squeeze */
+    tcp_seg z = seg_at_rcv_nxt(h, s, t.rcv_wnd + 1, TCP_ACK | TCP_PSH, t.snd_una);
+    h_inject(h, H_B, &z);
+    const tcp_seg *dup = h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0);
+    assert_int_equal(dup->wnd, t.rcv_wnd);
+    h_deliver(h);
+    h_advance(h, H_MS(5));
+    short_segment_quick_acked(h, c);
+    h_free(h);
+}
+
+/* The refused segment is dropped whole: tcp_validate_incoming returns
+ * before tcp_ack, so its ACK field is not processed either (RFC 9293
+ * §3.10.7.4 would keep it: "special allowance should be made to accept
+ * valid ACKs"). B's "q" is unacknowledged; A's byte into the zero window
+ * acknowledges it, and B's SND.UNA stays; a bare ACK of it (no text, so
+ * not beyond the window) moves SND.UNA. */
+static void linux_zero_window_data_ack_field_dropped(void **state)
+{
+    (void)state;
+    tcp_sock_id c, s;
+    harness *h = zero_window_pair(&c, &s);
+    tcp_stack *b = h_stack(h, H_B);
+    h_send(h, H_B, s, "q");
+    h_expect_sent(h, H_B, TCP_ACK | TCP_PSH, H_ANY, H_ANY, 1);
+    h_drop(h);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+    assert_int_equal(t.snd_max, t.snd_una + 1);
+    tcp_seg z = seg_at_rcv_nxt(h, s, 1, TCP_ACK | TCP_PSH, t.snd_max);
+    h_inject(h, H_B, &z);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0);
+    tcp_tcb after;
+    assert_int_equal(tcp_sock_tcb(b, s, &after), 0);
+    assert_int_equal(after.snd_una, t.snd_una);
+    tcp_seg ack = seg_at_rcv_nxt(h, s, 0, TCP_ACK, t.snd_max);
+    h_inject(h, H_B, &ack);
+    assert_int_equal(tcp_sock_tcb(b, s, &after), 0);
+    assert_int_equal(after.snd_una, t.snd_max);
+    h_free(h);
+}
+
+/* A bare FIN at RCV.NXT ends one beyond a zero window: with bytes unread
+ * Linux 6.17 tcp_sequence refuses it too, before tcp_data_queue's "bare
+ * FIN packets in a loop" allowance (zero_window_fin) is reached. B stays
+ * ESTABLISHED and ACKs RCV.NXT, not the FIN; once B has read and opened
+ * the window, the FIN sent again is taken. */
+static void linux_zero_window_fin_refused_with_bytes_unread(void **state)
+{
+    (void)state;
+    tcp_sock_id c, s;
+    harness *h = zero_window_pair(&c, &s);
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+    tcp_seg fin = seg_at_rcv_nxt(h, s, 0, TCP_ACK | TCP_FIN, t.snd_una);
+    h_inject(h, H_B, &fin);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0);
+    h_expect_state(h, H_B, s, TCP_ESTABLISHED);
+    static char buf[2000];
+    assert_int_equal(tcp_recv(b, s, buf, sizeof buf), 1000);
+    h_sent_skip(h, H_B);
+    h_inject(h, H_B, &fin);
+    h_expect_state(h, H_B, s, TCP_CLOSE_WAIT);
+    h_free(h);
+}
+
+/* Data ending beyond a window that is not zero, with bytes unread. Linux
+ * 6.17 tcp_sequence drops the segment whole and tcp_send_dupack ACKs
+ * RCV.NXT; RFC 9293 §3.10.7.4 processes the part in the window ("segments
+ * with higher beginning sequence numbers may be held", the rest trimmed),
+ * as FreeBSD tcp_do_segment does (trailing data beyond the window
+ * dropped). B's window is half filled, then A sends 300 octets more than
+ * the other half. */
+static void beyond_window_with_bytes_unread_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        bool drop;
+    } C[] = {{"rfc9293", false}, {"linux", true}, {"bsd", false}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        tcp_stack *b = h_stack(h, H_B);
+        tcp_sock_id c, s;
+        small_buffer_pair(h, &c, &s);
+        tcp_tcb t;
+        assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+        uint32_t half = t.rcv_wnd / 2;
+        tcp_seg first = seg_at_rcv_nxt(h, s, half, TCP_ACK | TCP_PSH, t.snd_una);
+        h_inject(h, H_B, &first);
+        h_sent_skip(h, H_B);
+        assert_int_equal(tcp_readable(b, s), half);
+        assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+        uint32_t left = t.rcv_wnd;
+        assert_true(left > 0);
+        tcp_seg over = seg_at_rcv_nxt(h, s, left + 300, TCP_ACK | TCP_PSH, t.snd_una);
+        h_inject(h, H_B, &over);
+        h_advance(h, H_MS(500)); /* any delayed ACK goes */
+        uint32_t taken = C[i].drop ? 0 : left;
+        assert_int_equal(tcp_readable(b, s), half + taken);
+        const tcp_seg *ack = h_last_sent(h, H_B);
+        assert_non_null(ack);
+        assert_int_equal(ack->ack, t.rcv_nxt + taken);
+        h_free(h);
+    }
+}
+
+/* B's connection of beyond_window_with_bytes_unread_per_profile, with half
+ * its window filled and left unread when `unread`; then one segment is
+ * put to it (edge_put). */
+typedef struct edge_run {
+    harness *h;
+    tcp_sock_id s;
+    uint32_t before, rcv_nxt, snd_una, left; /* readable; B's TCB then */
+} edge_run;
+
+static edge_run edge_setup(const char *profile, bool unread)
+{
+    edge_run e = {.h = h_new(2, h_profile_exact(profile))};
+    tcp_stack *b = h_stack(e.h, H_B);
+    tcp_sock_id c;
+    small_buffer_pair(e.h, &c, &e.s);
+    tcp_tcb t;
+    assert_int_equal(tcp_sock_tcb(b, e.s, &t), 0);
+    if (unread) {
+        tcp_seg first = seg_at_rcv_nxt(e.h, e.s, t.rcv_wnd / 2, TCP_ACK | TCP_PSH, t.snd_una);
+        h_inject(e.h, H_B, &first);
+        h_advance(e.h, H_MS(500));
+        h_sent_skip(e.h, H_B);
+        assert_int_equal(tcp_sock_tcb(b, e.s, &t), 0);
+    }
+    e.before = (uint32_t)tcp_readable(b, e.s);
+    e.rcv_nxt = t.rcv_nxt;
+    e.snd_una = t.snd_una;
+    e.left = t.rcv_wnd;
+    assert_true(e.left > 0);
+    return e;
+}
+
+/* `len` octets (a bare FIN: 0) at RCV.NXT + off with `flags`; any delayed
+ * ACK goes. */
+static void edge_put(edge_run *e, uint32_t off, uint32_t len, int flags)
+{
+    tcp_seg g = seg_at_rcv_nxt(e->h, e->s, len, flags, e->snd_una);
+    g.seq += off;
+    h_inject(e->h, H_B, &g);
+    h_advance(e->h, H_MS(500));
+}
+
+static uint32_t edge_taken(const edge_run *e)
+{
+    return (uint32_t)tcp_readable(h_stack(e->h, H_B), e->s) - e->before;
+}
+
+static const char *last_drop_note(const harness *h)
+{
+    for (size_t k = h_event_count(h, H_B); k-- > 0;) {
+        const h_event *ev = h_event_at(h, H_B, k);
+        if (ev->kind == TCP_EV_DROP)
+            return ev->note;
+    }
+    return "";
+}
+
+/* The edges of Linux 6.17 tcp_sequence's rule, "after(end_seq, rcv_nxt +
+ * tcp_receive_window(tp))" refused while skb_queue_len(sk_receive_queue),
+ * "after(seq, rcv_nxt + tcp_receive_window(tp))" refused as
+ * SKB_DROP_REASON_TCP_INVALID_SEQUENCE whatever the queue; end_seq counts
+ * the FIN. (1) Data ending exactly at the right edge is not after it:
+ * taken in every profile. (2) The same data with a FIN ends one past it:
+ * Linux refuses it all; RFC 9293 §3.10.7.4 takes the data and trims the
+ * FIN (the idealized segment "does not exceed the window"). (3) With
+ * nothing unread Linux lets a segment past the edge through ("to not
+ * freeze flows from buggy peers"): at least the window's part is taken
+ * (Linux queues all of it; here it is trimmed, docs/stack.md). (4) Data
+ * starting at the edge starts in no window octet: Table 6 refuses it, and
+ * Linux's note is the end check's (seq is not after the edge); one octet
+ * further it is out of window for both. */
+static void beyond_window_edges_per_profile(void **state)
+{
+    (void)state;
+    static const char *const P[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        bool linux = i == 1;
+        edge_run e = edge_setup(P[i], true);
+        edge_put(&e, 0, e.left, TCP_ACK | TCP_PSH); /* (1) */
+        assert_int_equal(edge_taken(&e), e.left);
+        h_free(e.h);
+        e = edge_setup(P[i], false); /* (3) */
+        edge_put(&e, 0, e.left + 300, TCP_ACK | TCP_PSH);
+        if (linux)
+            assert_true(edge_taken(&e) >= e.left);
+        else
+            assert_int_equal(edge_taken(&e), e.left);
+        h_free(e.h);
+        e = edge_setup(P[i], true); /* (4) */
+        edge_put(&e, e.left, 10, TCP_ACK | TCP_PSH);
+        assert_int_equal(edge_taken(&e), 0);
+        assert_string_equal(last_drop_note(e.h),
+                            linux ? "beyond window, bytes unread" : "out of window");
+        assert_int_equal(h_last_sent(e.h, H_B)->ack, e.rcv_nxt);
+        edge_put(&e, e.left + 1, 10, TCP_ACK | TCP_PSH);
+        assert_int_equal(edge_taken(&e), 0);
+        assert_string_equal(last_drop_note(e.h), "out of window");
+        h_free(e.h);
+    }
+    for (size_t i = 0; i < 2; i++) { /* (2): FreeBSD's trimming is not asserted here */
+        bool linux = i == 1;
+        edge_run e = edge_setup(P[i], true);
+        edge_put(&e, 0, e.left, TCP_ACK | TCP_FIN);
+        assert_int_equal(edge_taken(&e), linux ? 0 : e.left);
+        h_expect_state(e.h, H_B, e.s, TCP_ESTABLISHED);
+        assert_int_equal(h_last_sent(e.h, H_B)->ack, e.rcv_nxt + (linux ? 0 : e.left));
+        h_free(e.h);
+    }
+}
+
+/* An RST at RCV.NXT whose data runs past the window, bytes unread: Linux
+ * 6.17 tcp_sequence refuses it and tcp_validate_incoming drops a refused
+ * RST without an answer (tcp_reset_check holds only at RCV.NXT - 1), so
+ * the connection stays, with a SYN in the segment too (the RST is looked
+ * at first). RFC 9293 §3.10.7.4 accepts it (its first octet is in the
+ * window) and its second step resets ("exactly matches the next expected
+ * sequence value", RFC 5961 §3.2); FreeBSD tcp_do_segment likewise
+ * (th_seq == last_ack_sent). */
+static void beyond_window_rst_per_profile(void **state)
+{
+    (void)state;
+    static const char *const P[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        bool linux = i == 1;
+        edge_run e = edge_setup(P[i], true);
+        edge_put(&e, 0, e.left + 300, TCP_RST | TCP_ACK);
+        h_expect_state(e.h, H_B, e.s, linux ? TCP_ESTABLISHED : TCP_CLOSED);
+        if (linux) {
+            h_expect_none_sent(e.h, H_B);
+            edge_put(&e, 0, e.left + 300, TCP_RST | TCP_SYN | TCP_ACK);
+            h_expect_state(e.h, H_B, e.s, TCP_ESTABLISHED);
+            h_expect_none_sent(e.h, H_B);
+        }
+        h_free(e.h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,6 +1040,13 @@ int main(void)
         cmocka_unit_test(linux_old_data_enters_quickack),
         cmocka_unit_test(linux_data_before_last_ack_enters_quickack),
         cmocka_unit_test(linux_zero_window_data_held_queue_no_quickack),
+        cmocka_unit_test(linux_compressed_ack_spends_quickack),
+        cmocka_unit_test(linux_beyond_window_dupack_spends_no_quickack),
+        cmocka_unit_test(linux_zero_window_data_ack_field_dropped),
+        cmocka_unit_test(linux_zero_window_fin_refused_with_bytes_unread),
+        cmocka_unit_test(beyond_window_with_bytes_unread_per_profile),
+        cmocka_unit_test(beyond_window_edges_per_profile),
+        cmocka_unit_test(beyond_window_rst_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,10 @@
  * model them: TCP_CORK (Linux tcp_nagle_check, tcp_check_probe_timer,
  * tcp_write_wakeup), TCP_USER_TIMEOUT ending zero-window probing (Linux
  * tcp_probe_timer) and keepalive (tcp_keepalive_timer), shutdown on a
- * listener (Linux inet_shutdown, FreeBSD soshutdown, RFC 9293 §3.10.4) and
+ * listener (Linux inet_shutdown, FreeBSD soshutdown, RFC 9293 §3.10.4),
  * an active OPEN on a listener (RFC 9293 §3.10.1, Linux
- * __inet_stream_connect, FreeBSD soconnectat).
+ * __inet_stream_connect, FreeBSD soconnectat) and a zero-length RECEIVE
+ * (Linux tcp_recvmsg_locked, FreeBSD soreceive_generic, RFC 9293 §3.10.3).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -361,6 +362,76 @@ static void recv_on_listener_enotconn(void **state)
     }
 }
 
+/* RECEIVE of 0 bytes on a connection. Linux tcp_recvmsg_locked asks for at
+ * least one byte (sock_rcvlowat: 1 for a length of 0) and runs its loop
+ * once: data queued is found (found_ok_skb) and 0 of it copied; with none,
+ * a connection not at its end would wait (sk_wait_data), which a
+ * non-blocking call answers EAGAIN; the peer's FIN (SOCK_DONE) gives 0.
+ * FreeBSD soreceive_generic returns 0 when uio_resid is 0 after its error,
+ * end-of-stream and not-connected tests, and takes the queued data
+ * (dontblock) before those; RFC 9293 §3.10.3 has a RECEIVE wait only for
+ * "insufficient incoming segments", which 0 octets never are. */
+static void recv_zero_length_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int empty;
+    } C[] = {{"rfc9293", TCP_OK}, {"linux", TCP_EAGAIN}, {"bsd", TCP_OK}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = with_profile(C[i].profile);
+        tcp_stack *b = h_stack(h, H_B);
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        char buf[16];
+        assert_int_equal(tcp_recv(b, p.server, buf, 0), C[i].empty);
+        h_send(h, H_A, p.client, "abc");
+        h_deliver(h);
+        assert_int_equal(tcp_recv(b, p.server, buf, 0), 0); /* data queued */
+        assert_int_equal(tcp_readable(b, p.server), 3);     /* and kept */
+        const h_event *ev = h_event_at(h, H_B, h_event_count(h, H_B) - 1);
+        assert_int_equal(ev->kind, TCP_EV_USER);
+        assert_string_equal(ev->note, "recv() of 0 bytes"); /* not an end of stream */
+        h_expect_recv(h, H_B, p.server, "abc");
+        assert_int_equal(tcp_recv(b, p.server, buf, 0), C[i].empty);
+        assert_int_equal(tcp_close(h_stack(h, H_A), p.client), TCP_OK);
+        h_settle(h);
+        assert_int_equal(tcp_recv(b, p.server, buf, 0), 0); /* end of stream */
+        ev = h_event_at(h, H_B, h_event_count(h, H_B) - 1);
+        assert_string_equal(ev->note, "recv() end of stream");
+        h_free(h);
+    }
+}
+
+/* Bytes still queued come before the error that ended the connection, for
+ * a zero-length RECEIVE as for any other: Linux tcp_recvmsg_locked looks at
+ * sk_err only when the receive queue gave nothing; FreeBSD soreceive
+ * reaches so_error only with no data (m == NULL). */
+static void recv_zero_length_data_before_reset(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        harness *h = with_profile(names[i]);
+        tcp_stack *b = h_stack(h, H_B);
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        h_send(h, H_A, p.client, "abc");
+        h_deliver(h);
+        h_settle(h);
+        tcp_tcb t;
+        assert_int_equal(tcp_sock_tcb(b, p.server, &t), 0);
+        tcp_seg rst = h_template(h, H_B, p.server);
+        rst.flags = TCP_RST;
+        rst.seq = t.rcv_nxt;
+        h_inject(h, H_B, &rst);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        char buf[16];
+        assert_int_equal(tcp_recv(b, p.server, buf, 0), 0);
+        h_expect_recv(h, H_B, p.server, "abc");
+        assert_int_equal(tcp_recv(b, p.server, buf, 0), TCP_ECONNRESET);
+        h_free(h);
+    }
+}
+
 /* shutdown(SHUT_RD) on a listener: Linux tcp_disconnect stops it; FreeBSD
  * keeps it listening, answers ENOTCONN and fails the next accept once with
  * ECONNABORTED (so_error), then accepts again. */
@@ -448,6 +519,8 @@ int main(void)
         T(listener_shutdown_wr_per_profile),
         T(listener_shutdown_rd_bsd_aborts_next_accept),
         T(recv_on_listener_enotconn),
+        T(recv_zero_length_per_profile),
+        T(recv_zero_length_data_before_reset),
         T(connect_on_listener_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
