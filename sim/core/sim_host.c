@@ -23,14 +23,46 @@ sim_host *sim_host_by_id(const sim_world *w, uint32_t id)
     return &w->host_chunks[id >> SIM_HOST_CHUNK_SHIFT][id & (HOSTS_PER_CHUNK - 1)];
 }
 
+/* Addresses run in eights (sim_index_run_hash): 10.0.0.1 to 10.0.0.7
+ * share a start, the low three bits their offset. At most eight addresses
+ * share a start. */
 static uint64_t hash_addr(uint32_t addr)
 {
-    return sim_hash_u64(addr);
+    return sim_index_run_hash(sim_hash_u64(addr),
+                              sim_hash_u64((uint64_t)addr >> SIM_INDEX_RUN_BITS), addr);
+}
+
+#define NAME_NUMBER_DIGITS 9 /* a trailing number's digits read as one */
+
+/* Names run in eights by a trailing number: "c8" to "c15" share a start,
+ * the number's low three bits their offset. The start hashes the text
+ * before the number, the number's digit count and the number without
+ * those bits; so a start is shared only by names that differ in them,
+ * eight at most ("c8" and "c08" differ in digits; a longer number leaves
+ * its first digits in the text). The whole name's hash (FNV-1a, as the
+ * index always took) makes the tags. */
+static uint64_t hash_name(const char *name)
+{
+    size_t len = strlen(name), digits = 0;
+    while (digits < len && digits < NAME_NUMBER_DIGITS && name[len - 1 - digits] >= '0' &&
+           name[len - 1 - digits] <= '9')
+        digits++;
+    /* FNV-1a over the text, then on over the digits: sim_hash_name(name) */
+    uint64_t text = 0xcbf29ce484222325u, whole, number = 0;
+    for (size_t i = 0; i < len - digits; i++)
+        text = (text ^ (unsigned char)name[i]) * 0x100000001b3u;
+    whole = text;
+    for (size_t i = len - digits; i < len; i++) {
+        whole = (whole ^ (unsigned char)name[i]) * 0x100000001b3u;
+        number = number * 10 + (uint64_t)(name[i] - '0');
+    }
+    uint64_t start = sim_hash_u64(text ^ sim_hash_u64(digits << 32 | number >> SIM_INDEX_RUN_BITS));
+    return sim_index_run_hash(whole, start, (uint32_t)number);
 }
 
 static uint64_t rehash_name(const sim_world *w, uint32_t id)
 {
-    return sim_hash_name(sim_host_by_id(w, id)->name);
+    return hash_name(sim_host_by_id(w, id)->name);
 }
 
 static uint64_t rehash_addr(const sim_world *w, uint32_t id)
@@ -51,7 +83,7 @@ static bool match_addr(const sim_world *w, uint32_t id, const void *key)
 sim_host *sim_host_by_name(const sim_world *w, const char *name)
 {
     uint32_t id =
-        sim_index_find(&w->host_by_name, sim_hash_name(name), match_name, w, (const void *)name);
+        sim_index_find(&w->host_by_name, hash_name(name), match_name, w, (const void *)name);
     return id == SIM_NO_ID ? NULL : sim_host_by_id(w, id);
 }
 
@@ -132,6 +164,15 @@ static const char *name_keep(sim_world *w, const char *name)
     return kept;
 }
 
+int sim_host_reserve(sim_world *w, uint32_t hosts)
+{
+    assert(w != NULL);
+    if (sim_index_reserve(&w->host_by_name, hosts, rehash_name, w) != 0 ||
+        sim_index_reserve(&w->host_by_addr, hosts, rehash_addr, w) != 0)
+        return -1;
+    return 0;
+}
+
 int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out)
 {
     assert(w != NULL && name != NULL);
@@ -146,7 +187,7 @@ int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out)
         return sim_world_fail(w, "out of memory adding host %s", name);
     *h = (sim_host){.world = w, .id = id, .addr = ipv4, .name = kept, .route_link = SIM_NO_ID};
     w->nhosts++;
-    sim_index_add(&w->host_by_name, sim_hash_name(name), id);
+    sim_index_add(&w->host_by_name, hash_name(name), id);
     sim_index_add(&w->host_by_addr, hash_addr(ipv4), id);
     if (out)
         *out = h;

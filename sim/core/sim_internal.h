@@ -74,6 +74,31 @@ static inline uint32_t sim_index_slot_id(uint32_t mask, uint32_t slot)
     return (slot & mask) - 1;
 }
 
+/*
+ * Keys often come in runs: hosts "c1", "c2", ... at 10.0.0.1, 10.0.0.2,
+ * ..., linked id 2i to 2i + 1, added one after the other. A hash that
+ * scatters a run's keys makes every find and every add of a large index a
+ * cache miss of its own (at a million hosts the slots are megabytes); one
+ * that puts a run's keys in neighbouring slots lets the next add find its
+ * slots' line already read. sim_index_run_hash builds such a hash: `start`
+ * hashes what the keys of a run share, `offset` (below SIM_INDEX_RUN) is a
+ * key's place in its run, and `whole`, a hash of the whole key, gives the
+ * high word, whence the tags. The slot a key goes to is then its run's
+ * start plus its offset. The callers make sure that at most
+ * SIM_INDEX_RUN_MAX keys can share a start whatever the keys are, so no
+ * choice of names or addresses makes a probe longer than linear probing
+ * with that many equal hashes would.
+ */
+#define SIM_INDEX_RUN_BITS 3u
+#define SIM_INDEX_RUN      (1u << SIM_INDEX_RUN_BITS)
+#define SIM_INDEX_RUN_MAX  (SIM_INDEX_RUN * SIM_INDEX_RUN)
+
+static inline uint64_t sim_index_run_hash(uint64_t whole, uint64_t start, uint32_t offset)
+{
+    return (whole & ~(uint64_t)UINT32_MAX) |
+           (uint32_t)(start << SIM_INDEX_RUN_BITS | (offset & (SIM_INDEX_RUN - 1)));
+}
+
 typedef uint64_t (*sim_index_hash_fn)(const sim_world *w, uint32_t id);
 typedef bool (*sim_index_match_fn)(const sim_world *w, uint32_t id, const void *key);
 

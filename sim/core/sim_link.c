@@ -278,10 +278,15 @@ sim_link *sim_link_by_id(const sim_world *w, uint32_t id)
     return &w->link_chunks[id >> SIM_LINK_CHUNK_SHIFT][id & (LINKS_PER_CHUNK - 1)];
 }
 
+/* Pairs run by their ends' ids (sim_index_run_hash): links between hosts
+ * made one after the other (2i to 2i + 1, i to i + 1) share a start while
+ * both ids agree above the low three bits, the lower id's low bits their
+ * offset. At most 64 pairs share a start (eight ids at each end). */
 static uint64_t hash_pair(uint32_t x, uint32_t y)
 {
     uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
-    return sim_hash_u64(lo << 32 | hi);
+    uint64_t start = (lo >> SIM_INDEX_RUN_BITS) << 32 | hi >> SIM_INDEX_RUN_BITS;
+    return sim_index_run_hash(sim_hash_u64(lo << 32 | hi), sim_hash_u64(start), (uint32_t)lo);
 }
 
 static uint64_t rehash_link(const sim_world *w, uint32_t id)

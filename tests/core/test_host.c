@@ -361,6 +361,125 @@ static void test_report_goes_to_trace(void **state)
                         "2.000000000 HOST host=0 code=9 text=\"two\\nlines \\\"q\\\"\"");
 }
 
+/* The lookups place names that differ in a trailing number, and addresses
+ * that differ in their low bits, side by side (sim_index_run_hash): names
+ * the number's parse could confuse are still told apart. A number's
+ * leading zeros, a number longer than the nine digits read as one, a name
+ * that is all digits, a digit run inside the name: each found as itself,
+ * each refused a second time, and near misses not found. */
+static void test_names_with_numbers_are_told_apart(void **state)
+{
+    fx *f = *state;
+    static const char *names[] = {
+        "c8",
+        "c9",
+        "c15",
+        "c16",
+        "c08",
+        "c008",
+        "c0008",
+        "8",
+        "08",
+        "c",
+        "c1x",
+        "c1",
+        "x-1",
+        "x1",
+        "1x1",
+        "h1234567890123",
+        "h2234567890123",
+        "h0000000001",
+        "h000000001",
+        "h00000001",
+        "1234567890123456789012345678901",
+        "1234567890123456789012345678900",
+        "c999999999",
+        "c1000000000",
+        "c1999999999",
+    };
+    enum { N = sizeof names / sizeof names[0] };
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal(sim_host_add(f->w, names[i], IP(10, 0, 0, 1) + i, NULL), 0);
+    for (uint32_t i = 0; i < N; i++) {
+        sim_host *h = sim_host_by_name(f->w, names[i]);
+        assert_non_null(h);
+        assert_int_equal(sim_host_id(h), i);
+        assert_int_equal(sim_host_add(f->w, names[i], IP(10, 1, 0, 1) + i, NULL), -1);
+    }
+    static const char *absent[] = {"c10", "c0",          "c00008", "c8x", "h3234567890123",
+                                   "h1",  "c2999999999", "x2",     "9",   "0"};
+    for (uint32_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+        assert_null(sim_host_by_name(f->w, absent[i]));
+    assert_int_equal(sim_host_count(f->w), N);
+}
+
+/* Links between hosts made in runs share starts (at most 64 pairs a
+ * start): a full mesh of 24 hosts, 276 links, each found from either end,
+ * every pair refused a second link, and a host never linked finds none. */
+static void test_full_mesh_links_all_found(void **state)
+{
+    fx *f = *state;
+    enum { N = 24 };
+    sim_host *h[N + 1];
+    for (uint32_t i = 0; i <= N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%u", i);
+        assert_int_equal(sim_host_add(f->w, name, IP(10, 0, 0, 1) + i, &h[i]), 0);
+    }
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    for (uint32_t i = 0; i < N; i++)
+        for (uint32_t j = i + 1; j < N; j++)
+            assert_int_equal(sim_link_add(f->w, h[i], h[j], &lp, &lp, NULL), 0);
+    assert_int_equal(sim_link_count(f->w), N * (N - 1) / 2);
+    for (uint32_t i = 0; i < N; i++)
+        for (uint32_t j = 0; j < N; j++) {
+            sim_link *l = sim_link_between(f->w, h[i], h[j]);
+            if (i == j) {
+                assert_null(l);
+                continue;
+            }
+            assert_non_null(l);
+            assert_ptr_equal(l, sim_link_between(f->w, h[j], h[i]));
+        }
+    assert_int_equal(sim_link_add(f->w, h[5], h[3], &lp, &lp, NULL), -1);
+    for (uint32_t i = 0; i < N; i++)
+        assert_null(sim_link_between(f->w, h[i], h[N]));
+}
+
+/* sim_host_reserve: the lookups made once at their final size, so adding
+ * the hosts said never moves them; more hosts than said still work, a
+ * smaller reserve later changes nothing, and one past the limit fails
+ * with the lookups as they were. */
+static void test_reserve_makes_the_lookups_once(void **state)
+{
+    fx *f = *state;
+    enum { SAID = 3000, MORE = 5000 };
+    assert_int_equal(sim_host_reserve(f->w, SAID), 0);
+    const uint32_t *by_name = f->w->host_by_name.slots, *by_addr = f->w->host_by_addr.slots;
+    for (uint32_t i = 0; i < MORE; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "r%u", i);
+        assert_int_equal(sim_host_add(f->w, name, IP(10, 0, 0, 0) + i, NULL), 0);
+        if (i + 1 == SAID) {
+            assert_ptr_equal(f->w->host_by_name.slots, by_name);
+            assert_ptr_equal(f->w->host_by_addr.slots, by_addr);
+        }
+    }
+    by_name = f->w->host_by_name.slots;
+    assert_int_equal(sim_host_reserve(f->w, 10), 0);
+    assert_ptr_equal(f->w->host_by_name.slots, by_name);
+    assert_int_equal(sim_host_reserve(f->w, (1u << 30) + 1), -1);
+    for (uint32_t i = 0; i < MORE; i += 3) {
+        char name[16];
+        snprintf(name, sizeof name, "r%u", i);
+        sim_host *h = sim_host_by_name(f->w, name);
+        assert_non_null(h);
+        assert_int_equal(sim_host_id(h), i);
+        assert_ptr_equal(sim_host_by_addr(f->w, IP(10, 0, 0, 0) + i), h);
+    }
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -377,6 +496,9 @@ int main(void)
         T(test_new_link_gives_its_ends_a_route),
         T(test_delivery_without_receiver_is_dropped),
         T(test_report_goes_to_trace),
+        T(test_names_with_numbers_are_told_apart),
+        T(test_full_mesh_links_all_found),
+        T(test_reserve_makes_the_lookups_once),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
