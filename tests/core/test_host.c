@@ -92,6 +92,22 @@ static void test_add_and_find_hosts(void **state)
     assert_null(sim_host_by_id(f->w, 2));
 }
 
+/* Hosts PREFIX<i> at 10.0.0.0 + i, for i from 0 below n by step: each
+ * found by name, address and id as the same host. */
+static void assert_numbered_hosts_found(const sim_world *w, const char *prefix, uint32_t n,
+                                        uint32_t step)
+{
+    for (uint32_t i = 0; i < n; i += step) {
+        char name[16];
+        snprintf(name, sizeof name, "%s%u", prefix, i);
+        sim_host *h = sim_host_by_name(w, name);
+        assert_non_null(h);
+        assert_int_equal(sim_host_id(h), i);
+        assert_ptr_equal(sim_host_by_addr(w, IP(10, 0, 0, 0) + i), h);
+        assert_ptr_equal(sim_host_by_id(w, i), h);
+    }
+}
+
 static void test_many_hosts_stay_addressable(void **state)
 {
     fx *f = *state;
@@ -101,15 +117,7 @@ static void test_many_hosts_stay_addressable(void **state)
         snprintf(name, sizeof name, "h%u", i);
         assert_int_equal(sim_host_add(f->w, name, IP(10, 0, 0, 0) + i, NULL), 0);
     }
-    for (uint32_t i = 0; i < N; i += 7) {
-        char name[16];
-        snprintf(name, sizeof name, "h%u", i);
-        sim_host *h = sim_host_by_name(f->w, name);
-        assert_non_null(h);
-        assert_int_equal(sim_host_id(h), i);
-        assert_ptr_equal(sim_host_by_addr(f->w, IP(10, 0, 0, 0) + i), h);
-        assert_ptr_equal(sim_host_by_id(f->w, i), h);
-    }
+    assert_numbered_hosts_found(f->w, "h", N, 7);
 }
 
 /* Names are kept back to back in the world's chunks: names of every
@@ -470,14 +478,7 @@ static void test_reserve_makes_the_lookups_once(void **state)
     assert_int_equal(sim_host_reserve(f->w, 10), 0);
     assert_ptr_equal(f->w->host_by_name.slots, by_name);
     assert_int_equal(sim_host_reserve(f->w, (1u << 30) + 1), -1);
-    for (uint32_t i = 0; i < MORE; i += 3) {
-        char name[16];
-        snprintf(name, sizeof name, "r%u", i);
-        sim_host *h = sim_host_by_name(f->w, name);
-        assert_non_null(h);
-        assert_int_equal(sim_host_id(h), i);
-        assert_ptr_equal(sim_host_by_addr(f->w, IP(10, 0, 0, 0) + i), h);
-    }
+    assert_numbered_hosts_found(f->w, "r", MORE, 3);
 }
 
 int main(void)
