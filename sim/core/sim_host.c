@@ -43,18 +43,26 @@ static uint64_t hash_addr(uint32_t addr)
  * index always took) makes the tags. */
 static uint64_t hash_name(const char *name)
 {
-    size_t len = strlen(name), digits = 0;
-    while (digits < len && digits < NAME_NUMBER_DIGITS && name[len - 1 - digits] >= '0' &&
-           name[len - 1 - digits] <= '9')
-        digits++;
-    /* FNV-1a over the text, then on over the digits: sim_hash_name(name) */
-    uint64_t text = 0xcbf29ce484222325u, whole, number = 0;
-    for (size_t i = 0; i < len - digits; i++)
-        text = (text ^ (unsigned char)name[i]) * 0x100000001b3u;
-    whole = text;
-    for (size_t i = len - digits; i < len; i++) {
-        whole = (whole ^ (unsigned char)name[i]) * 0x100000001b3u;
-        number = number * 10 + (uint64_t)(name[i] - '0');
+    /* One pass: `whole` is FNV-1a over the name so far (sim_hash_name),
+     * `text` the same over all but its last `digits` digits, `number`
+     * their value. A tenth digit in a row moves the run's first into the
+     * text. */
+    const uint64_t prime = 0x100000001b3u, scale = 100000000u; /* 10^(DIGITS - 1) */
+    uint64_t whole = 0xcbf29ce484222325u, text = whole, number = 0, digits = 0;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        whole = (whole ^ *c) * prime;
+        if (*c < '0' || *c > '9') {
+            text = whole;
+            number = digits = 0;
+            continue;
+        }
+        if (digits == NAME_NUMBER_DIGITS) {
+            text = (text ^ c[-NAME_NUMBER_DIGITS]) * prime;
+            number -= (uint64_t)(c[-NAME_NUMBER_DIGITS] - '0') * scale;
+        } else {
+            digits++;
+        }
+        number = number * 10 + (uint64_t)(*c - '0');
     }
     uint64_t start = sim_hash_u64(text ^ sim_hash_u64(digits << 32 | number >> SIM_INDEX_RUN_BITS));
     return sim_index_run_hash(whole, start, (uint32_t)number);
