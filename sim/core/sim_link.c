@@ -280,12 +280,19 @@ sim_link *sim_link_by_id(const sim_world *w, uint32_t id)
 
 /* Pairs run by their ends' ids (sim_index_run_hash): links between hosts
  * made one after the other (2i to 2i + 1, i to i + 1) share a start while
- * both ids agree above the low three bits, the lower id's low bits their
- * offset. At most 64 pairs share a start (eight ids at each end). */
+ * both ids agree above their low three bits and the ids differ by the same
+ * amount in those bits; the lower id's low bits are the offset. The
+ * difference is part of the start so that, as for names and addresses, at
+ * most eight pairs share a start, each at its own offset: with the ends'
+ * high bits alone, the 64 links between two runs of eight hosts (a mesh)
+ * would pile eight deep on each offset, and a mesh of a million links
+ * would walk some 57 slots an add instead of 4. */
 static uint64_t hash_pair(uint32_t x, uint32_t y)
 {
     uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
-    uint64_t start = (lo >> SIM_INDEX_RUN_BITS) << 32 | hi >> SIM_INDEX_RUN_BITS;
+    uint64_t apart = (hi - lo) & (SIM_INDEX_RUN - 1);
+    uint64_t start = (lo >> SIM_INDEX_RUN_BITS) << (32 + SIM_INDEX_RUN_BITS) |
+                     (hi >> SIM_INDEX_RUN_BITS) << SIM_INDEX_RUN_BITS | apart;
     return sim_index_run_hash(sim_hash_u64(lo << 32 | hi), sim_hash_u64(start), (uint32_t)lo);
 }
 

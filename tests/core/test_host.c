@@ -455,6 +455,92 @@ static void test_full_mesh_links_all_found(void **state)
         assert_null(sim_link_between(f->w, h[i], h[N]));
 }
 
+/* Slots passed over per key added, growth's rehashes included, above which
+ * a test calls the keys clustered. The counts are exact, the same on every
+ * build: the hostile names below walk 4.8 a key, their addresses 2.7, the
+ * mesh's links 7.6; with links piled 64 to a start the mesh walked 108. */
+#define STEPS_PER_KEY_MAX 16
+
+/* A scenario names its hosts as it likes: names shaped against the
+ * trailing-number runs (the same number with ever more leading zeros,
+ * numbers past the nine digits read as one, numbers that differ only in
+ * those leading digits, all-digit names, digits inside the name, bytes past
+ * ASCII), 100,000 in all at addresses packed 256 to a /24 or spaced eight
+ * apart, are added with the lookups' walks in proportion to their count,
+ * and each is found as itself. */
+static void test_hostile_names_stay_spread(void **state)
+{
+    fx *f = *state;
+    enum { N = 100000, SHAPES = 8 };
+    for (uint32_t i = 0; i < N; i++) {
+        char name[48];
+        uint32_t k = i / SHAPES;
+        switch (i % SHAPES) {
+        case 0:
+            snprintf(name, sizeof name, "z%0*u", (int)(k % 24) + 1, k);
+            break;
+        case 1:
+            snprintf(name, sizeof name, "n12345678901234%09u", k);
+            break;
+        case 2:
+            snprintf(name, sizeof name, "n%u000000000", k);
+            break;
+        case 3:
+            snprintf(name, sizeof name, "%u", k);
+            break;
+        case 4:
+            snprintf(name, sizeof name, "x%ux", k);
+            break;
+        case 5:
+            snprintf(name, sizeof name, "\xc3\xa9%u", k);
+            break;
+        case 6:
+            snprintf(name, sizeof name, "%u-%u", k, k);
+            break;
+        default:
+            snprintf(name, sizeof name, "q%u\xff", k);
+            break;
+        }
+        uint32_t addr = i % 2 ? IP(10, 0, 0, 0) + i : IP(11, 0, 0, 0) + (i << 3);
+        assert_int_equal(sim_host_add(f->w, name, addr, NULL), 0);
+    }
+    assert_true(f->w->host_by_name.steps <= (uint64_t)STEPS_PER_KEY_MAX * N);
+    assert_true(f->w->host_by_addr.steps <= (uint64_t)STEPS_PER_KEY_MAX * N);
+    for (uint32_t i = 0; i < N; i += 97) {
+        sim_host *h = sim_host_by_id(f->w, i);
+        assert_ptr_equal(sim_host_by_name(f->w, sim_host_name(h)), h);
+        assert_ptr_equal(sim_host_by_addr(f->w, sim_host_addr(h)), h);
+    }
+}
+
+/* A full mesh of 362 hosts (65,341 links) puts 64 links between every two
+ * runs of eight hosts: the link lookup still walks in proportion to the
+ * links, not to 64 a start. */
+static void test_mesh_links_stay_spread(void **state)
+{
+    fx *f = *state;
+    enum { N = 362 };
+    sim_host **h = malloc(N * sizeof *h);
+    assert_non_null(h);
+    for (uint32_t i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%u", i);
+        assert_int_equal(sim_host_add(f->w, name, IP(10, 0, 0, 1) + i, &h[i]), 0);
+    }
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    for (uint32_t i = 0; i < N; i++)
+        for (uint32_t j = i + 1; j < N; j++)
+            assert_int_equal(sim_link_add(f->w, h[i], h[j], &lp, &lp, NULL), 0);
+    uint32_t links = sim_link_count(f->w);
+    assert_int_equal(links, N * (N - 1) / 2);
+    assert_true(f->w->link_by_pair.steps <= (uint64_t)STEPS_PER_KEY_MAX * links);
+    for (uint32_t i = 0; i < N; i += 13)
+        for (uint32_t j = 0; j < N; j += 7)
+            assert_true((sim_link_between(f->w, h[i], h[j]) != NULL) == (i != j));
+    free(h);
+}
+
 /* sim_host_reserve: the lookups made once at their final size, so adding
  * the hosts said never moves them; more hosts than said still work, a
  * smaller reserve later changes nothing, and one past the limit fails
@@ -500,6 +586,8 @@ int main(void)
         T(test_names_with_numbers_are_told_apart),
         T(test_full_mesh_links_all_found),
         T(test_reserve_makes_the_lookups_once),
+        T(test_hostile_names_stay_spread),
+        T(test_mesh_links_stay_spread),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -239,13 +239,13 @@ static void test_reserve_refuses_past_the_limit(void **state)
 /* sim_index_run_hash: the keys of a run (one start, offsets 0 to 7) go to
  * neighbouring slots from the start's, so adding or finding them one after
  * the other reads one line of slots; the tags are the whole hash's high
- * word. The hostile side: SIM_INDEX_RUN_MAX keys sharing one start (eight
- * at each offset, as a full mesh of links between two runs of hosts can
- * make) are all found, and a key that is absent walks one cluster no
- * longer than they fill, calling `match` only where the tag agrees. */
+ * word. The hostile side: SHARED keys sharing one start (eight at each
+ * offset, more than any caller lets share one) are all found, and a key that is absent walks one
+ * cluster no longer than they fill, calling `match` only where the tag agrees. */
 static void test_runs_fill_neighbouring_slots(void **state)
 {
     (void)state;
+    enum { SHARED = SIM_INDEX_RUN * SIM_INDEX_RUN };
     sim_index ix = {0};
     const uint64_t start = 0x123456789abcdefu;
     for (uint32_t id = 0; id < SIM_INDEX_RUN; id++) {
@@ -261,12 +261,12 @@ static void test_runs_fill_neighbouring_slots(void **state)
     }
     sim_index_free(&ix);
 
-    for (uint32_t id = 0; id < SIM_INDEX_RUN_MAX; id++) {
+    for (uint32_t id = 0; id < SHARED; id++) {
         keys[id] = 5000 + id;
         hashes[id] = sim_index_run_hash(sim_hash_u64(keys[id]), start, id % SIM_INDEX_RUN);
     }
-    add_all(&ix, SIM_INDEX_RUN_MAX);
-    for (uint32_t id = 0; id < SIM_INDEX_RUN_MAX; id++) {
+    add_all(&ix, SHARED);
+    for (uint32_t id = 0; id < SHARED; id++) {
         match_calls = 0;
         assert_int_equal(find(&ix, hashes[id], keys[id]), id);
         assert_true(match_calls <= 2); /* itself, and seldom one sharing its tag */
@@ -279,7 +279,7 @@ static void test_runs_fill_neighbouring_slots(void **state)
     uint32_t run = 0; /* the cluster the absent key walked: every key of the start */
     for (uint32_t i = (uint32_t)h & ix.mask; ix.slots[i] != 0; i = (i + 1) & ix.mask)
         run++;
-    assert_int_equal(run, SIM_INDEX_RUN_MAX);
+    assert_int_equal(run, SHARED);
     sim_index_free(&ix);
 }
 
