@@ -421,7 +421,23 @@ static void test_names_with_numbers_are_told_apart(void **state)
     assert_int_equal(sim_host_count(f->w), N);
 }
 
-/* Links between hosts made in runs share starts (at most 64 pairs a
+/* Hosts m<i> at 10.0.0.1 + i, for i below `hosts`, into h; a link (default
+ * parameters) between every two of the first `meshed`. */
+static void add_mesh(sim_world *w, sim_host **h, uint32_t hosts, uint32_t meshed)
+{
+    for (uint32_t i = 0; i < hosts; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%u", i);
+        assert_int_equal(sim_host_add(w, name, IP(10, 0, 0, 1) + i, &h[i]), 0);
+    }
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    for (uint32_t i = 0; i < meshed; i++)
+        for (uint32_t j = i + 1; j < meshed; j++)
+            assert_int_equal(sim_link_add(w, h[i], h[j], &lp, &lp, NULL), 0);
+}
+
+/* Links between hosts made in runs share starts (at most eight pairs a
  * start): a full mesh of 24 hosts, 276 links, each found from either end,
  * every pair refused a second link, and a host never linked finds none. */
 static void test_full_mesh_links_all_found(void **state)
@@ -429,16 +445,7 @@ static void test_full_mesh_links_all_found(void **state)
     fx *f = *state;
     enum { N = 24 };
     sim_host *h[N + 1];
-    for (uint32_t i = 0; i <= N; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "m%u", i);
-        assert_int_equal(sim_host_add(f->w, name, IP(10, 0, 0, 1) + i, &h[i]), 0);
-    }
-    sim_link_params lp;
-    sim_link_params_default(&lp);
-    for (uint32_t i = 0; i < N; i++)
-        for (uint32_t j = i + 1; j < N; j++)
-            assert_int_equal(sim_link_add(f->w, h[i], h[j], &lp, &lp, NULL), 0);
+    add_mesh(f->w, h, N + 1, N);
     assert_int_equal(sim_link_count(f->w), N * (N - 1) / 2);
     for (uint32_t i = 0; i < N; i++)
         for (uint32_t j = 0; j < N; j++) {
@@ -450,6 +457,8 @@ static void test_full_mesh_links_all_found(void **state)
             assert_non_null(l);
             assert_ptr_equal(l, sim_link_between(f->w, h[j], h[i]));
         }
+    sim_link_params lp;
+    sim_link_params_default(&lp);
     assert_int_equal(sim_link_add(f->w, h[5], h[3], &lp, &lp, NULL), -1);
     for (uint32_t i = 0; i < N; i++)
         assert_null(sim_link_between(f->w, h[i], h[N]));
@@ -457,7 +466,7 @@ static void test_full_mesh_links_all_found(void **state)
 
 /* Slots passed over per key added, growth's rehashes included, above which
  * a test calls the keys clustered. The counts are exact, the same on every
- * build: the hostile names below walk 4.8 a key, their addresses 2.7, the
+ * build: the hostile names below walk 5.8 a key, their addresses 2.7, the
  * mesh's links 7.6; with links piled 64 to a start the mesh walked 108. */
 #define STEPS_PER_KEY_MAX 16
 
@@ -471,36 +480,24 @@ static void test_full_mesh_links_all_found(void **state)
 static void test_hostile_names_stay_spread(void **state)
 {
     fx *f = *state;
-    enum { N = 100000, SHAPES = 8 };
+    /* A name is head, the number k with `zeros` digits at least (-1: 1 to
+     * 24 as k goes), and tail. */
+    static const struct {
+        const char *head;
+        int zeros;
+        const char *tail;
+    } shapes[] = {
+        {"z", -1, ""}, {"n12345678901234", 9, ""}, {"n", 0, "000000000"}, {"", 0, ""},
+        {"x", 0, "x"}, {"\xc3\xa9", 0, ""},        {"7-", 0, ""},         {"q", 0, "\xff"},
+    };
+    enum { N = 100000, SHAPES = sizeof shapes / sizeof shapes[0] };
     for (uint32_t i = 0; i < N; i++) {
         char name[48];
         uint32_t k = i / SHAPES;
-        switch (i % SHAPES) {
-        case 0:
-            snprintf(name, sizeof name, "z%0*u", (int)(k % 24) + 1, k);
-            break;
-        case 1:
-            snprintf(name, sizeof name, "n12345678901234%09u", k);
-            break;
-        case 2:
-            snprintf(name, sizeof name, "n%u000000000", k);
-            break;
-        case 3:
-            snprintf(name, sizeof name, "%u", k);
-            break;
-        case 4:
-            snprintf(name, sizeof name, "x%ux", k);
-            break;
-        case 5:
-            snprintf(name, sizeof name, "\xc3\xa9%u", k);
-            break;
-        case 6:
-            snprintf(name, sizeof name, "%u-%u", k, k);
-            break;
-        default:
-            snprintf(name, sizeof name, "q%u\xff", k);
-            break;
-        }
+        int zeros = shapes[i % SHAPES].zeros < 0 ? (int)(k % 24) + 1 : shapes[i % SHAPES].zeros;
+        int len = snprintf(name, sizeof name, "%s%0*u%s", shapes[i % SHAPES].head, zeros, k,
+                           shapes[i % SHAPES].tail);
+        assert_true(len > 0 && len <= SIM_NAME_MAX);
         uint32_t addr = i % 2 ? IP(10, 0, 0, 0) + i : IP(11, 0, 0, 0) + (i << 3);
         assert_int_equal(sim_host_add(f->w, name, addr, NULL), 0);
     }
@@ -522,16 +519,7 @@ static void test_mesh_links_stay_spread(void **state)
     enum { N = 362 };
     sim_host **h = malloc(N * sizeof *h);
     assert_non_null(h);
-    for (uint32_t i = 0; i < N; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "m%u", i);
-        assert_int_equal(sim_host_add(f->w, name, IP(10, 0, 0, 1) + i, &h[i]), 0);
-    }
-    sim_link_params lp;
-    sim_link_params_default(&lp);
-    for (uint32_t i = 0; i < N; i++)
-        for (uint32_t j = i + 1; j < N; j++)
-            assert_int_equal(sim_link_add(f->w, h[i], h[j], &lp, &lp, NULL), 0);
+    add_mesh(f->w, h, N, N);
     uint32_t links = sim_link_count(f->w);
     assert_int_equal(links, N * (N - 1) / 2);
     assert_true(f->w->link_by_pair.steps <= (uint64_t)STEPS_PER_KEY_MAX * links);
