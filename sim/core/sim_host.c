@@ -23,14 +23,54 @@ sim_host *sim_host_by_id(const sim_world *w, uint32_t id)
     return &w->host_chunks[id >> SIM_HOST_CHUNK_SHIFT][id & (HOSTS_PER_CHUNK - 1)];
 }
 
+/* Addresses run in eights (sim_index_run_hash): 10.0.0.1 to 10.0.0.7
+ * share a start, the low three bits their offset. At most eight addresses
+ * share a start. */
 static uint64_t hash_addr(uint32_t addr)
 {
-    return sim_hash_u64(addr);
+    return sim_index_run_hash(sim_hash_u64(addr),
+                              sim_hash_u64((uint64_t)addr >> SIM_INDEX_RUN_BITS), addr);
+}
+
+#define NAME_NUMBER_DIGITS 9 /* a trailing number's digits read as one */
+
+/* Names run in eights by a trailing number: "c8" to "c15" share a start,
+ * the number's low three bits their offset. The start hashes the text
+ * before the number, the number's digit count and the number without
+ * those bits; so a start is shared only by names that differ in them,
+ * eight at most ("c8" and "c08" differ in digits; a longer number leaves
+ * its first digits in the text). The whole name's hash (FNV-1a, as the
+ * index always took) makes the tags. */
+static uint64_t hash_name(const char *name)
+{
+    /* One pass: `whole` is FNV-1a over the name so far (sim_hash_name),
+     * `text` the same over all but its last `digits` digits, `number`
+     * their value. A tenth digit in a row moves the run's first into the
+     * text. */
+    const uint64_t prime = 0x100000001b3u, scale = 100000000u; /* 10^(DIGITS - 1) */
+    uint64_t whole = 0xcbf29ce484222325u, text = whole, number = 0, digits = 0;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        whole = (whole ^ *c) * prime;
+        if (*c < '0' || *c > '9') {
+            text = whole;
+            number = digits = 0;
+            continue;
+        }
+        if (digits == NAME_NUMBER_DIGITS) {
+            text = (text ^ c[-NAME_NUMBER_DIGITS]) * prime;
+            number -= (uint64_t)(c[-NAME_NUMBER_DIGITS] - '0') * scale;
+        } else {
+            digits++;
+        }
+        number = number * 10 + (uint64_t)(*c - '0');
+    }
+    uint64_t start = sim_hash_u64(text ^ sim_hash_u64(digits << 32 | number >> SIM_INDEX_RUN_BITS));
+    return sim_index_run_hash(whole, start, (uint32_t)number);
 }
 
 static uint64_t rehash_name(const sim_world *w, uint32_t id)
 {
-    return sim_hash_name(sim_host_by_id(w, id)->name);
+    return hash_name(sim_host_by_id(w, id)->name);
 }
 
 static uint64_t rehash_addr(const sim_world *w, uint32_t id)
@@ -51,7 +91,7 @@ static bool match_addr(const sim_world *w, uint32_t id, const void *key)
 sim_host *sim_host_by_name(const sim_world *w, const char *name)
 {
     uint32_t id =
-        sim_index_find(&w->host_by_name, sim_hash_name(name), match_name, w, (const void *)name);
+        sim_index_find(&w->host_by_name, hash_name(name), match_name, w, (const void *)name);
     return id == SIM_NO_ID ? NULL : sim_host_by_id(w, id);
 }
 
@@ -132,6 +172,15 @@ static const char *name_keep(sim_world *w, const char *name)
     return kept;
 }
 
+int sim_host_reserve(sim_world *w, uint32_t hosts)
+{
+    assert(w != NULL);
+    if (sim_index_reserve(&w->host_by_name, hosts, rehash_name, w) != 0 ||
+        sim_index_reserve(&w->host_by_addr, hosts, rehash_addr, w) != 0)
+        return -1;
+    return 0;
+}
+
 int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out)
 {
     assert(w != NULL && name != NULL);
@@ -146,7 +195,7 @@ int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out)
         return sim_world_fail(w, "out of memory adding host %s", name);
     *h = (sim_host){.world = w, .id = id, .addr = ipv4, .name = kept, .route_link = SIM_NO_ID};
     w->nhosts++;
-    sim_index_add(&w->host_by_name, sim_hash_name(name), id);
+    sim_index_add(&w->host_by_name, hash_name(name), id);
     sim_index_add(&w->host_by_addr, hash_addr(ipv4), id);
     if (out)
         *out = h;

@@ -22,6 +22,14 @@ typedef void (*sim_recv_fn)(void *ctx, sim_host *h, sim_packet *p);
 /* Adds a host. Fails (-1, message in sim_world_error) on an empty or too
  * long name, a duplicate name or a duplicate address. */
 int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out);
+/* Makes room in the lookups by name and by address for `hosts` hosts in
+ * all, as a caller that knows how many it will add can say: the adds up to
+ * that many then never rehash, and the lookups' arrays are made once at
+ * their final size instead of doubling through every smaller one. A hint:
+ * it changes no lookup's answer, and adding more hosts than said still
+ * works. Returns 0, or -1 when the room cannot be had (out of memory, or
+ * past the limit of 2^30 hosts); the lookups then work as before. */
+int sim_host_reserve(sim_world *w, uint32_t hosts);
 sim_host *sim_host_by_name(const sim_world *w, const char *name);
 sim_host *sim_host_by_addr(const sim_world *w, uint32_t ipv4);
 sim_host *sim_host_by_id(const sim_world *w, uint32_t id);

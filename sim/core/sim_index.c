@@ -29,12 +29,17 @@ uint32_t sim_index_find(const sim_index *ix, uint64_t hash, sim_index_match_fn m
     }
 }
 
-static void put(uint32_t *slots, uint32_t mask, uint64_t hash, uint32_t id)
+/* Places `id` at the first empty slot from its hash's; returns the slots
+ * passed over. */
+static uint32_t put(uint32_t *slots, uint32_t mask, uint64_t hash, uint32_t id)
 {
-    uint32_t i = (uint32_t)hash & mask;
-    while (slots[i] != 0)
+    uint32_t i = (uint32_t)hash & mask, steps = 0;
+    while (slots[i] != 0) {
         i = (i + 1) & mask;
+        steps++;
+    }
     slots[i] = sim_index_slot(mask, hash, id);
+    return steps;
 }
 
 /* Ids 0 to used - 1 are all present (sim_internal.h), so they are walked
@@ -47,7 +52,7 @@ static int rehash_into(sim_index *ix, uint32_t nslots, sim_index_hash_fn rehash,
         return -1;
     uint32_t mask = nslots - 1;
     for (uint32_t id = 0; id < ix->used; id++)
-        put(slots, mask, rehash(w, id), id);
+        ix->steps += put(slots, mask, rehash(w, id), id);
     free(ix->slots);
     ix->slots = slots;
     ix->mask = mask;
@@ -70,7 +75,7 @@ void sim_index_add(sim_index *ix, uint64_t hash, uint32_t id)
 {
     assert(id == ix->used);
     assert(ix->mask != 0 && (uint64_t)(ix->used + 1) * 2 <= (uint64_t)ix->mask + 1);
-    put(ix->slots, ix->mask, hash, id);
+    ix->steps += put(ix->slots, ix->mask, hash, id);
     ix->used++;
 }
 

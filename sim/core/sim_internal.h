@@ -55,6 +55,9 @@ typedef struct sim_index {
     uint32_t *slots; /* sim_index_slot(mask, hash, id); 0 marks an empty slot */
     uint32_t mask;   /* slot count - 1 (a power of two), or 0 before the first add */
     uint32_t used;   /* ids 0 to used - 1 are in the index */
+    uint64_t steps;  /* slots passed over by every placement so far, growth's
+                      * included: how clustered the keys are, which tests
+                      * bound (a count, unlike a time, the same everywhere) */
 } sim_index;
 
 #define SIM_INDEX_MAX_SLOTS ((uint32_t)1 << 31)
@@ -72,6 +75,33 @@ static inline uint32_t sim_index_slot(uint32_t mask, uint64_t hash, uint32_t id)
 static inline uint32_t sim_index_slot_id(uint32_t mask, uint32_t slot)
 {
     return (slot & mask) - 1;
+}
+
+/*
+ * Keys often come in runs: hosts "c1", "c2", ... at 10.0.0.1, 10.0.0.2,
+ * ..., linked id 2i to 2i + 1, added one after the other. A hash that
+ * scatters a run's keys makes every find and every add of a large index a
+ * cache miss of its own (at a million hosts the slots are megabytes); one
+ * that puts a run's keys in neighbouring slots lets the next add find its
+ * slots' line already read. sim_index_run_hash builds such a hash: `start`
+ * hashes what the keys of a run share, `offset` (below SIM_INDEX_RUN) is a
+ * key's place in its run, and `whole`, a hash of the whole key, gives the
+ * high word, whence the tags. The slot a key goes to is then its run's
+ * start plus its offset. The callers make sure that whatever the keys are,
+ * at most SIM_INDEX_RUN keys share a start, each at its own offset, so a
+ * run by itself fills at most its own eight slots. Starts of different runs
+ * are hashed and meet as any hashes do: at the index's half load, runs that
+ * land near each other join, and a find walks a few slots more than with
+ * scattered keys (docs/core.md has the figures). The hashes are unkeyed:
+ * keys crafted against them can still be made to meet.
+ */
+#define SIM_INDEX_RUN_BITS 3u
+#define SIM_INDEX_RUN      (1u << SIM_INDEX_RUN_BITS)
+
+static inline uint64_t sim_index_run_hash(uint64_t whole, uint64_t start, uint32_t offset)
+{
+    return (whole & ~(uint64_t)UINT32_MAX) |
+           (uint32_t)(start << SIM_INDEX_RUN_BITS | (offset & (SIM_INDEX_RUN - 1)));
 }
 
 typedef uint64_t (*sim_index_hash_fn)(const sim_world *w, uint32_t id);

@@ -278,10 +278,22 @@ sim_link *sim_link_by_id(const sim_world *w, uint32_t id)
     return &w->link_chunks[id >> SIM_LINK_CHUNK_SHIFT][id & (LINKS_PER_CHUNK - 1)];
 }
 
+/* Pairs run by their ends' ids (sim_index_run_hash): links between hosts
+ * made one after the other (2i to 2i + 1, i to i + 1) share a start while
+ * both ids agree above their low three bits and the ids differ by the same
+ * amount in those bits; the lower id's low bits are the offset. The
+ * difference is part of the start so that, as for names and addresses, at
+ * most eight pairs share a start, each at its own offset: with the ends'
+ * high bits alone, the 64 links between two runs of eight hosts (a mesh)
+ * would pile eight deep on each offset, and a mesh of a million links
+ * would walk some 57 slots an add instead of 4. */
 static uint64_t hash_pair(uint32_t x, uint32_t y)
 {
     uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
-    return sim_hash_u64(lo << 32 | hi);
+    uint64_t apart = (hi - lo) & (SIM_INDEX_RUN - 1);
+    uint64_t start = (lo >> SIM_INDEX_RUN_BITS) << (32 + SIM_INDEX_RUN_BITS) |
+                     (hi >> SIM_INDEX_RUN_BITS) << SIM_INDEX_RUN_BITS | apart;
+    return sim_index_run_hash(sim_hash_u64(lo << 32 | hi), sim_hash_u64(start), (uint32_t)lo);
 }
 
 static uint64_t rehash_link(const sim_world *w, uint32_t id)

@@ -253,6 +253,10 @@ void net_reserve(net *n, uint32_t hosts)
 {
     if (hosts > n->nhosts)
         sim_mem_reserve((size_t)(hosts - n->nhosts) * NET_HOST_RESERVE_BYTES);
+    /* The core's host lookups made at their final size: no rehash while
+     * the hosts are added, no smaller copies left in the reserved heap. A
+     * hint like the rest (sim_host.h): on failure they grow as they go. */
+    (void)sim_host_reserve(n->world, hosts);
 }
 
 bool net_halted(const net *n)

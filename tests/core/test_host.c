@@ -92,6 +92,22 @@ static void test_add_and_find_hosts(void **state)
     assert_null(sim_host_by_id(f->w, 2));
 }
 
+/* Hosts PREFIX<i> at 10.0.0.0 + i, for i from 0 below n by step: each
+ * found by name, address and id as the same host. */
+static void assert_numbered_hosts_found(const sim_world *w, const char *prefix, uint32_t n,
+                                        uint32_t step)
+{
+    for (uint32_t i = 0; i < n; i += step) {
+        char name[16];
+        snprintf(name, sizeof name, "%s%u", prefix, i);
+        sim_host *h = sim_host_by_name(w, name);
+        assert_non_null(h);
+        assert_int_equal(sim_host_id(h), i);
+        assert_ptr_equal(sim_host_by_addr(w, IP(10, 0, 0, 0) + i), h);
+        assert_ptr_equal(sim_host_by_id(w, i), h);
+    }
+}
+
 static void test_many_hosts_stay_addressable(void **state)
 {
     fx *f = *state;
@@ -101,15 +117,7 @@ static void test_many_hosts_stay_addressable(void **state)
         snprintf(name, sizeof name, "h%u", i);
         assert_int_equal(sim_host_add(f->w, name, IP(10, 0, 0, 0) + i, NULL), 0);
     }
-    for (uint32_t i = 0; i < N; i += 7) {
-        char name[16];
-        snprintf(name, sizeof name, "h%u", i);
-        sim_host *h = sim_host_by_name(f->w, name);
-        assert_non_null(h);
-        assert_int_equal(sim_host_id(h), i);
-        assert_ptr_equal(sim_host_by_addr(f->w, IP(10, 0, 0, 0) + i), h);
-        assert_ptr_equal(sim_host_by_id(f->w, i), h);
-    }
+    assert_numbered_hosts_found(f->w, "h", N, 7);
 }
 
 /* Names are kept back to back in the world's chunks: names of every
@@ -361,6 +369,192 @@ static void test_report_goes_to_trace(void **state)
                         "2.000000000 HOST host=0 code=9 text=\"two\\nlines \\\"q\\\"\"");
 }
 
+/* The lookups place names that differ in a trailing number, and addresses
+ * that differ in their low bits, side by side (sim_index_run_hash): names
+ * the number's parse could confuse are still told apart. A number's
+ * leading zeros, a number longer than the nine digits read as one, a name
+ * that is all digits, a digit run inside the name: each found as itself,
+ * each refused a second time, and near misses not found. */
+static void test_names_with_numbers_are_told_apart(void **state)
+{
+    fx *f = *state;
+    static const char *names[] = {
+        "c8",
+        "c9",
+        "c15",
+        "c16",
+        "c08",
+        "c008",
+        "c0008",
+        "8",
+        "08",
+        "c",
+        "c1x",
+        "c1",
+        "x-1",
+        "x1",
+        "1x1",
+        "h1234567890123",
+        "h2234567890123",
+        "h0000000001",
+        "h000000001",
+        "h00000001",
+        "1234567890123456789012345678901",
+        "1234567890123456789012345678900",
+        "c999999999",
+        "c1000000000",
+        "c1999999999",
+    };
+    enum { N = sizeof names / sizeof names[0] };
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal(sim_host_add(f->w, names[i], IP(10, 0, 0, 1) + i, NULL), 0);
+    for (uint32_t i = 0; i < N; i++) {
+        sim_host *h = sim_host_by_name(f->w, names[i]);
+        assert_non_null(h);
+        assert_int_equal(sim_host_id(h), i);
+        assert_int_equal(sim_host_add(f->w, names[i], IP(10, 1, 0, 1) + i, NULL), -1);
+    }
+    static const char *absent[] = {"c10", "c0",          "c00008", "c8x", "h3234567890123",
+                                   "h1",  "c2999999999", "x2",     "9",   "0"};
+    for (uint32_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+        assert_null(sim_host_by_name(f->w, absent[i]));
+    assert_int_equal(sim_host_count(f->w), N);
+}
+
+/* Hosts m<i> at 10.0.0.1 + i, for i below `hosts`, into h; a link (default
+ * parameters) between every two of the first `meshed`. */
+static void add_mesh(sim_world *w, sim_host **h, uint32_t hosts, uint32_t meshed)
+{
+    for (uint32_t i = 0; i < hosts; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%u", i);
+        assert_int_equal(sim_host_add(w, name, IP(10, 0, 0, 1) + i, &h[i]), 0);
+    }
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    for (uint32_t i = 0; i < meshed; i++)
+        for (uint32_t j = i + 1; j < meshed; j++)
+            assert_int_equal(sim_link_add(w, h[i], h[j], &lp, &lp, NULL), 0);
+}
+
+/* Links between hosts made in runs share starts (at most eight pairs a
+ * start): a full mesh of 24 hosts, 276 links, each found from either end,
+ * every pair refused a second link, and a host never linked finds none. */
+static void test_full_mesh_links_all_found(void **state)
+{
+    fx *f = *state;
+    enum { N = 24 };
+    sim_host *h[N + 1];
+    add_mesh(f->w, h, N + 1, N);
+    assert_int_equal(sim_link_count(f->w), N * (N - 1) / 2);
+    for (uint32_t i = 0; i < N; i++)
+        for (uint32_t j = 0; j < N; j++) {
+            sim_link *l = sim_link_between(f->w, h[i], h[j]);
+            if (i == j) {
+                assert_null(l);
+                continue;
+            }
+            assert_non_null(l);
+            assert_ptr_equal(l, sim_link_between(f->w, h[j], h[i]));
+        }
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    assert_int_equal(sim_link_add(f->w, h[5], h[3], &lp, &lp, NULL), -1);
+    for (uint32_t i = 0; i < N; i++)
+        assert_null(sim_link_between(f->w, h[i], h[N]));
+}
+
+/* Slots passed over per key added, growth's rehashes included, above which
+ * a test calls the keys clustered. The counts are exact, the same on every
+ * build: the hostile names below walk 5.8 a key, their addresses 2.7, the
+ * mesh's links 7.6; with links piled 64 to a start the mesh walked 108. */
+#define STEPS_PER_KEY_MAX 16
+
+/* A scenario names its hosts as it likes: names shaped against the
+ * trailing-number runs (the same number with ever more leading zeros,
+ * numbers past the nine digits read as one, numbers that differ only in
+ * those leading digits, all-digit names, digits inside the name, bytes past
+ * ASCII), 100,000 in all at addresses packed 256 to a /24 or spaced eight
+ * apart, are added with the lookups' walks in proportion to their count,
+ * and each is found as itself. */
+static void test_hostile_names_stay_spread(void **state)
+{
+    fx *f = *state;
+    /* A name is head, the number k with `zeros` digits at least (-1: 1 to
+     * 24 as k goes), and tail. */
+    static const struct {
+        const char *head;
+        int zeros;
+        const char *tail;
+    } shapes[] = {
+        {"z", -1, ""}, {"n12345678901234", 9, ""}, {"n", 0, "000000000"}, {"", 0, ""},
+        {"x", 0, "x"}, {"\xc3\xa9", 0, ""},        {"7-", 0, ""},         {"q", 0, "\xff"},
+    };
+    enum { N = 100000, SHAPES = sizeof shapes / sizeof shapes[0] };
+    for (uint32_t i = 0; i < N; i++) {
+        char name[48];
+        uint32_t k = i / SHAPES;
+        int zeros = shapes[i % SHAPES].zeros < 0 ? (int)(k % 24) + 1 : shapes[i % SHAPES].zeros;
+        int len = snprintf(name, sizeof name, "%s%0*u%s", shapes[i % SHAPES].head, zeros, k,
+                           shapes[i % SHAPES].tail);
+        assert_true(len > 0 && len <= SIM_NAME_MAX);
+        uint32_t addr = i % 2 ? IP(10, 0, 0, 0) + i : IP(11, 0, 0, 0) + (i << 3);
+        assert_int_equal(sim_host_add(f->w, name, addr, NULL), 0);
+    }
+    assert_true(f->w->host_by_name.steps <= (uint64_t)STEPS_PER_KEY_MAX * N);
+    assert_true(f->w->host_by_addr.steps <= (uint64_t)STEPS_PER_KEY_MAX * N);
+    for (uint32_t i = 0; i < N; i += 97) {
+        sim_host *h = sim_host_by_id(f->w, i);
+        assert_ptr_equal(sim_host_by_name(f->w, sim_host_name(h)), h);
+        assert_ptr_equal(sim_host_by_addr(f->w, sim_host_addr(h)), h);
+    }
+}
+
+/* A full mesh of 362 hosts (65,341 links) puts 64 links between every two
+ * runs of eight hosts: the link lookup still walks in proportion to the
+ * links, not to 64 a start. */
+static void test_mesh_links_stay_spread(void **state)
+{
+    fx *f = *state;
+    enum { N = 362 };
+    sim_host **h = malloc(N * sizeof *h);
+    assert_non_null(h);
+    add_mesh(f->w, h, N, N);
+    uint32_t links = sim_link_count(f->w);
+    assert_int_equal(links, N * (N - 1) / 2);
+    assert_true(f->w->link_by_pair.steps <= (uint64_t)STEPS_PER_KEY_MAX * links);
+    for (uint32_t i = 0; i < N; i += 13)
+        for (uint32_t j = 0; j < N; j += 7)
+            assert_true((sim_link_between(f->w, h[i], h[j]) != NULL) == (i != j));
+    free(h);
+}
+
+/* sim_host_reserve: the lookups made once at their final size, so adding
+ * the hosts said never moves them; more hosts than said still work, a
+ * smaller reserve later changes nothing, and one past the limit fails
+ * with the lookups as they were. */
+static void test_reserve_makes_the_lookups_once(void **state)
+{
+    fx *f = *state;
+    enum { SAID = 3000, MORE = 5000 };
+    assert_int_equal(sim_host_reserve(f->w, SAID), 0);
+    const uint32_t *by_name = f->w->host_by_name.slots, *by_addr = f->w->host_by_addr.slots;
+    for (uint32_t i = 0; i < MORE; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "r%u", i);
+        assert_int_equal(sim_host_add(f->w, name, IP(10, 0, 0, 0) + i, NULL), 0);
+        if (i + 1 == SAID) {
+            assert_ptr_equal(f->w->host_by_name.slots, by_name);
+            assert_ptr_equal(f->w->host_by_addr.slots, by_addr);
+        }
+    }
+    by_name = f->w->host_by_name.slots;
+    assert_int_equal(sim_host_reserve(f->w, 10), 0);
+    assert_ptr_equal(f->w->host_by_name.slots, by_name);
+    assert_int_equal(sim_host_reserve(f->w, (1u << 30) + 1), -1);
+    assert_numbered_hosts_found(f->w, "r", MORE, 3);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -377,6 +571,11 @@ int main(void)
         T(test_new_link_gives_its_ends_a_route),
         T(test_delivery_without_receiver_is_dropped),
         T(test_report_goes_to_trace),
+        T(test_names_with_numbers_are_told_apart),
+        T(test_full_mesh_links_all_found),
+        T(test_reserve_makes_the_lookups_once),
+        T(test_hostile_names_stay_spread),
+        T(test_mesh_links_stay_spread),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

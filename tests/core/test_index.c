@@ -236,6 +236,53 @@ static void test_reserve_refuses_past_the_limit(void **state)
     sim_index_free(&ix);
 }
 
+/* sim_index_run_hash: the keys of a run (one start, offsets 0 to 7) go to
+ * neighbouring slots from the start's, so adding or finding them one after
+ * the other reads one line of slots; the tags are the whole hash's high
+ * word. The hostile side: SHARED keys sharing one start (eight at each
+ * offset, more than any caller lets share one) are all found, and a key that is absent walks one
+ * cluster no longer than they fill, calling `match` only where the tag agrees. */
+static void test_runs_fill_neighbouring_slots(void **state)
+{
+    (void)state;
+    enum { SHARED = SIM_INDEX_RUN * SIM_INDEX_RUN };
+    sim_index ix = {0};
+    const uint64_t start = 0x123456789abcdefu;
+    for (uint32_t id = 0; id < SIM_INDEX_RUN; id++) {
+        keys[id] = 1000 + id;
+        hashes[id] = sim_index_run_hash(sim_hash_u64(keys[id]), start, id);
+        assert_int_equal(hashes[id] >> 32, sim_hash_u64(keys[id]) >> 32);
+    }
+    add_all(&ix, SIM_INDEX_RUN);
+    uint32_t home = (uint32_t)(start << SIM_INDEX_RUN_BITS) & ix.mask;
+    for (uint32_t id = 0; id < SIM_INDEX_RUN; id++) {
+        assert_int_equal(sim_index_slot_id(ix.mask, ix.slots[(home + id) & ix.mask]), id);
+        assert_int_equal(find(&ix, hashes[id], keys[id]), id);
+    }
+    sim_index_free(&ix);
+
+    for (uint32_t id = 0; id < SHARED; id++) {
+        keys[id] = 5000 + id;
+        hashes[id] = sim_index_run_hash(sim_hash_u64(keys[id]), start, id % SIM_INDEX_RUN);
+    }
+    add_all(&ix, SHARED);
+    for (uint32_t id = 0; id < SHARED; id++) {
+        match_calls = 0;
+        assert_int_equal(find(&ix, hashes[id], keys[id]), id);
+        assert_true(match_calls <= 2); /* itself, and seldom one sharing its tag */
+    }
+    uint32_t absent = 9999;
+    uint64_t h = sim_index_run_hash(sim_hash_u64(absent), start, 0);
+    match_calls = 0;
+    assert_int_equal(find(&ix, h, absent), SIM_NO_ID);
+    assert_true(match_calls <= 2);
+    uint32_t run = 0; /* the cluster the absent key walked: every key of the start */
+    for (uint32_t i = (uint32_t)h & ix.mask; ix.slots[i] != 0; i = (i + 1) & ix.mask)
+        run++;
+    assert_int_equal(run, SHARED);
+    sim_index_free(&ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_tags_recomputed_on_growth),
         cmocka_unit_test(test_slot_layout_at_every_size),
         cmocka_unit_test(test_reserve_refuses_past_the_limit),
+        cmocka_unit_test(test_runs_fill_neighbouring_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
