@@ -108,6 +108,32 @@ static void raise_unknown(lua_State *L, const char *where, const char *key,
                lua_tostring(L, -2), lua_tostring(L, -1));
 }
 
+uint64_t lsim_opts_present(lua_State *L, int idx, const char *const *names)
+{
+    idx = lua_absindex(L, idx);
+    uint64_t has = 0;
+    if (!lua_istable(L, idx))
+        return 0;
+    if (lua_getmetatable(L, idx)) { /* an __index may answer any name: ask each */
+        lua_pop(L, 1);
+        return UINT64_MAX;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            continue;
+        const char *key = lua_tostring(L, -1);
+        for (size_t i = 0; i < 64 && names[i]; i++) {
+            if (strcmp(key, names[i]) == 0) {
+                has |= (uint64_t)1 << i;
+                break;
+            }
+        }
+    }
+    return has;
+}
+
 void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed)
 {
     idx = lua_absindex(L, idx);

@@ -676,6 +676,95 @@ static void an_error_in_on_accept_stops_the_run(void **state)
                  ":6: no room for ESTABLISHED");
 }
 
+/* ---- callbacks and handles ---- */
+
+/* One function set on several sockets is held once (lsim_sock.c), and each
+ * call still gets the handle that set it. After the handshake (RFC 9293
+ * §3.5) the client closes: FIN_WAIT_1 at the call, the server's
+ * CLOSE_WAIT when the FIN arrives, FIN_WAIT_2 when its ACK comes back
+ * (§3.6); a replaced callback leaves the other sockets' alone. */
+static void one_function_serves_many_sockets(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE "local seen, c, s = {}\n"
+                         "local function note(self, _, to)\n"
+                         "  seen[#seen + 1] = (rawequal(self, c) and 'c:' or\n"
+                         "                     rawequal(self, s) and 's:' or '?:') .. to\n"
+                         "end\n"
+                         "server:on_accept(function(conn) s = conn; conn:on_state(note) end)\n"
+                         "c = a:connect(b, 80)\n"
+                         "c:on_state(note)\n"
+                         "sim:run_to '1s'\n"
+                         "expect(table.concat(seen, ',')):equals 'c:ESTABLISHED'\n"
+                         "s:on_state(function(_, _, to) seen[#seen + 1] = 's2:' .. to end)\n"
+                         "c:close()\n"
+                         "sim:run_to '2s'\n"
+                         "expect(table.concat(seen, ',')):equals\n"
+                         "  'c:ESTABLISHED,c:FIN_WAIT_1,s2:CLOSE_WAIT,c:FIN_WAIT_2'\n",
+                 2);
+}
+
+/* Replacing a socket's callback lets the old function go and its slot is
+ * reused; a function shared by other sockets stays with them. */
+static void replaced_callbacks_are_let_go(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE
+                 "local seen = {}\n"
+                 "local function shared(self, _, to) seen[#seen + 1] = 'shared:' .. to end\n"
+                 "local c1, c2 = a:connect(b, 80), a:connect(b, 80)\n"
+                 "c2:on_state(shared)\n"
+                 "for i = 1, 100 do\n"
+                 "  c1:on_state(function(_, _, to) seen[#seen + 1] = i .. ':' .. to end)\n"
+                 "  server:on_accept(function() end)\n"
+                 "end\n"
+                 "c1:on_state(shared)\n"
+                 "c1:on_state(function(_, _, to) seen[#seen + 1] = 'last:' .. to end)\n"
+                 "sim:run_to '1s'\n"
+                 "table.sort(seen)\n"
+                 "expect(table.concat(seen, ',')):equals 'last:ESTABLISHED,shared:ESTABLISHED'\n",
+                 1);
+}
+
+/* A host or socket handle is 8 bytes of userdata with no user value: 40
+ * bytes of Lua's heap (60 with the simulation as a user value), the host's
+ * name not kept. collectgarbage needs --unsafe. */
+static void handles_are_small(void **state)
+{
+    (void)state;
+    result r = run_script_as("local sim = tcpsim.new { seed = 1 }\n"
+                             "local hosts = {}\n"
+                             "for i = 1, 1024 do hosts[i] = false end\n"
+                             "collectgarbage 'collect'\n"
+                             "local before = collectgarbage 'count'\n"
+                             "for i = 1, 1024 do hosts[i] = sim:host('h' .. i) end\n"
+                             "collectgarbage 'collect'\n"
+                             "local bytes = (collectgarbage 'count' - before) * 1024\n"
+                             "expect(bytes / 1024 < 48):equals(true)\n"
+                             "expect(hosts[5] == hosts[5]):equals(true)\n",
+                             true);
+    if (r.rc != 0)
+        fail_msg("rc %d: %s", r.rc, r.err);
+    assert_int_equal(r.failed, 0);
+    assert_int_equal(r.checked, 2);
+}
+
+/* A simulation of a thousand hosts or more collects the setup's garbage
+ * when its first run starts (lsim_world.c, lsim_check_runnable): a table
+ * only a weak table holds is gone once run_to returns, whatever the
+ * incremental collector had done by then. */
+static void a_large_setup_is_collected_at_the_first_run(void **state)
+{
+    (void)state;
+    expect_holds("local sim = tcpsim.new { seed = 1 }\n"
+                 "for i = 1, 1000 do sim:host('h' .. i) end\n"
+                 "local weak = setmetatable({}, { __mode = 'v' })\n"
+                 "weak[1] = {}\n"
+                 "sim:run_to '1ms'\n"
+                 "expect(weak[1]):equals(nil)\n",
+                 1);
+}
+
 /* ---- a log read only by link queries ---- */
 
 /* What the run log of a script's only simulation holds on one link: its
@@ -856,6 +945,10 @@ int main(void)
         cmocka_unit_test(a_lean_log_keeps_a_raw_peers_link),
         cmocka_unit_test(on_accept_goes_on_past_bsds_econnaborted),
         cmocka_unit_test(a_link_handle_back_from_collection_is_refused),
+        cmocka_unit_test(one_function_serves_many_sockets),
+        cmocka_unit_test(replaced_callbacks_are_let_go),
+        cmocka_unit_test(handles_are_small),
+        cmocka_unit_test(a_large_setup_is_collected_at_the_first_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
