@@ -133,10 +133,16 @@ static void accept_each(lua_State *L, lsim *s, uint32_t listener, bool in_loop)
             continue;
         fn_push(L, s, s->sock_cbs[listener].on_accept);
         lsim_push_sock(L, s, child);
-        if (!in_loop)
-            lua_call(L, 1, 0);
-        else if (!lsim_call_in_loop(s, 1, 0))
-            return;
+        if (in_loop) {
+            if (!lsim_call_in_loop(s, 1, 0))
+                return;
+            continue;
+        }
+        lua_call(L, 1, 0);
+        /* Outside the loop nothing refuses the simulation's __gc called by
+         * hand (--unsafe) from the callback: its net is gone. */
+        if (s->closed)
+            luaL_error(L, "attempt to use a finished simulation");
     }
 }
 
