@@ -143,7 +143,13 @@ uint64_t lsim_opts_present(lua_State *L, int idx, const char *const *names)
         return 0;
     if (lua_getmetatable(L, idx)) { /* an __index may answer any name: ask each */
         lua_pop(L, 1);
-        return UINT64_MAX;
+        uint64_t has = 0;
+        for (size_t i = 0; i < 64 && names[i]; i++) {
+            if (lua_getfield(L, idx, names[i]) != LUA_TNIL)
+                has |= (uint64_t)1 << i;
+            lua_pop(L, 1);
+        }
+        return has;
     }
     present p = {names, 0};
     each_name(L, idx, mark_present, &p);
