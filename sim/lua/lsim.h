@@ -7,8 +7,9 @@
  *  - a simulation (metatable "tcpsim.sim") owns one net (its world, hosts,
  *    socket records and rules), one rlog fed by the net's observer, and
  *    the Lua references the net's callbacks need (on_state, predicates);
- *  - hosts, links and sockets seen from Lua are handles {sim, index}: the
- *    userdata keeps its simulation alive (user value 1) and never holds a raw
+ *  - hosts, links and sockets seen from Lua are handles {sim, index}: an
+ *    8-byte userdata naming its simulation by number (the runtime keeps
+ *    every simulation as long as the state) and never holding a raw
  *    pointer to anything the simulation may free.
  *
  * Re-entrancy: each binding checks and converts all of its arguments
@@ -52,21 +53,40 @@ typedef struct lsim_rule_refs {
     int match_ref; /* LUA_NOREF or predicate(segment), or a hook's function */
 } lsim_rule_refs;
 
+/* A socket record's callbacks (lsim_sock.c). */
+typedef struct lsim_sock_cbs {
+    int handle_ref;     /* LUA_NOREF or a registry ref to the handle whose on_state set
+                           the callback: the same one is passed to every call */
+    uint32_t on_state;  /* its function's slot in lsim_fns, 0: none */
+    uint32_t on_accept; /* (a listener) the on_accept function's slot, 0: none */
+} lsim_sock_cbs;
+
+/* The functions sockets call back, each held once however many records
+ * name it (lsim_sock.c): slot i (from 1) of the Lua table `ref` refers to,
+ * uses[i] records naming it; slots freed are reused. */
+typedef struct lsim_fns {
+    int ref;        /* LUA_NOREF, or a registry ref to the table */
+    uint32_t *uses; /* by slot (uses[0] unused) */
+    uint32_t cap;   /* slots uses has room for */
+    uint32_t top;   /* slots made so far: 1..top */
+    uint32_t *free; /* slots whose count fell to 0, to reuse */
+    uint32_t nfree, capfree;
+    uint32_t recent[4]; /* the slots named last: a function set again is found there */
+    uint32_t next_recent;
+} lsim_fns;
+
 /* A simulation seen from Lua: the net it drives and what only Lua needs. */
 struct lsim {
     lua_State *L;
+    uint32_t number; /* its place among the scenario's simulations (handles name it) */
     net *net;
     rlog *log;
     uint64_t seed;
     tcp_profile profile;
-    bool mss_knob;      /* tcpsim.new{} set mss: every host keeps it over the MTU */
-    int *on_state_refs; /* per socket record: LUA_NOREF or a registry ref to the
-                           handle whose on_state set the callback (its second
-                           user value), passed to every call */
-    uint32_t caprefs;
-    int *on_accept_refs; /* per listener record: LUA_NOREF or a registry ref to
-                            its on_accept callback */
-    uint32_t capacceptrefs;
+    bool mss_knob;           /* tcpsim.new{} set mss: every host keeps it over the MTU */
+    lsim_sock_cbs *sock_cbs; /* per socket record (lsim_sock.c) */
+    uint32_t capsockcbs;
+    lsim_fns fns; /* the functions they name, each held once */
     lsim_rule_refs *rule_refs;
     uint32_t caprulerefs;
     /* Per link: how many of its handles are alive, plus one for ever once a
@@ -81,6 +101,7 @@ struct lsim {
     int in_hook;            /* > 0 while Lua runs inside the event loop */
     int error_ref;          /* the error value to re-raise (the net is halted) */
     bool heap_spent;        /* the heap passed the budget: the world was stopped */
+    bool ran;               /* a run control was called: the setup is over */
     bool closed;
 };
 
@@ -98,7 +119,7 @@ bool lsim_call_in_loop(lsim *s, int nargs, int nres);
 void lsim_fail_in_loop(lsim *s);
 /* The host index of a host handle. */
 uint32_t lsim_host_of(lua_State *L, int idx, lsim **out_sim);
-void lsim_push_host(lua_State *L, int sim_idx, uint32_t host);
+void lsim_push_host(lua_State *L, const lsim *s, uint32_t host);
 void lsim_check_no_reentry(lua_State *L, lsim *s, const char *what);
 /* Raises unless the scenario may run the simulation now (not from inside
  * the run: a callback, predicate or hook). */
@@ -117,7 +138,7 @@ void lsim_log_host(lsim *s, uint32_t id, const char *name, uint32_t addr);
 int lsim_host_listen(lua_State *L);  /* host:listen */
 int lsim_host_connect(lua_State *L); /* host:connect */
 void lsim_open_sock(lua_State *L);
-void lsim_push_sock(lua_State *L, int sim_idx, uint32_t sock);
+void lsim_push_sock(lua_State *L, const lsim *s, uint32_t sock);
 /* The record index of a socket handle. */
 uint32_t lsim_sock_check(lua_State *L, int idx, lsim **out_sim);
 /* If the error message at the top of the stack is Lua's "attempt to index
@@ -128,11 +149,13 @@ void lsim_sock_explain(lua_State *L);
  * if it is a listener's connection not accepted yet, the listener's
  * on_accept for each connection now ready. */
 void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to);
+/* Frees what the sockets' callbacks hold in C (the simulation's __gc). */
+void lsim_sock_release(lsim *s);
 
 /* ---- lsim_link.c ---- */
 int lsim_sim_link(lua_State *L); /* sim:link */
 void lsim_open_link(lua_State *L);
-void lsim_push_link(lua_State *L, int sim_idx, uint32_t link);
+void lsim_push_link(lua_State *L, lsim *s, uint32_t link);
 /* One more holder of `link` (a handle, or a raw peer for good): while it
  * has one, a script may ask about its packets. */
 void lsim_link_hold(lsim *s, uint32_t link);
@@ -186,6 +209,13 @@ int lsim_sim_invariant(lua_State *L); /* sim:invariant(name, fn) */
 /* Raises "unknown option 'x' in WHERE (expected one of: ...)" for any key of
  * the table at idx not in `allowed` (NULL-terminated). */
 void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed);
+/* Which of `names` (NULL-terminated, the first 64 counted) the table at idx
+ * gives a value (not nil): bit i for names[i]; 0 if idx holds no table. One
+ * pass over the keys a script wrote (a handful) instead of a lookup per
+ * name a reader knows (a dozen, most absent); a table with a metatable is
+ * asked for each name (its __index may answer any), so a set bit always
+ * means lua_getfield finds a value. */
+uint64_t lsim_opts_present(lua_State *L, int idx, const char *const *names);
 /* The name in `names` (NULL-terminated) nearest to `word` (case and '-'/'_'
  * ignored), if it is a few edits away; else NULL. */
 const char *lsim_nearest(const char *word, const char *const *names);
@@ -299,6 +329,8 @@ lua_State *lsim_runtime_new(const lsim_config *cfg);
 int lsim_runtime_run(lua_State *L, const char **err);
 /* Every simulation the scenario created, in creation order. */
 uint32_t lsim_runtime_sims(lua_State *L, lsim **out, uint32_t max);
+/* The simulation numbered n (lsim.number), or NULL. */
+lsim *lsim_runtime_sim(lua_State *L, uint32_t n);
 void lsim_runtime_register_sim(lua_State *L, lsim *s);
 /* The grace window: `on` while the event loop runs outside every callback
  * (binding code there may not raise). A Lua allocation past max_memory in
@@ -366,12 +398,20 @@ void lsim_arena_reset(lsim_arena *a);
 size_t lsim_arena_heap(const lsim_arena *a);
 void lsim_arena_free(lsim_arena *a);
 /* Handles: every object a binding hands to Lua (host, socket, link, rule)
- * is a full userdata holding its index, with the simulation at sim_idx as
- * its first user value (the simulation lives as long as any handle) and the
- * metatable `mt`; lsim_push_handle_uv gives it `nuv` user values (the rest
- * nil) for a class that keeps more. */
-void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt);
-void lsim_push_handle_uv(lua_State *L, int sim_idx, uint32_t index, const char *mt, int nuv);
+ * is a full userdata of 8 bytes with no user value and the metatable `mt`:
+ * its simulation's number (lsim.number) and the object's index. The
+ * runtime keeps each simulation for the life of the state, so a handle
+ * needs no reference to it: 40 bytes of Lua's heap a handle, against 60
+ * with the simulation as a user value (a scenario holds thousands). */
+typedef struct lsim_handle {
+    uint32_t sim;
+    uint32_t index;
+} lsim_handle;
+void lsim_push_handle(lua_State *L, const lsim *s, uint32_t index, const char *mt);
+/* The handle at idx of class mt (else a type error, as luaL_checkudata),
+ * with its simulation in *out_sim (may be NULL); raises "attempt to use a
+ * finished simulation" for one whose simulation was freed. */
+lsim_handle *lsim_handle_check(lua_State *L, int idx, const char *mt, lsim **out_sim);
 /* luaL_newmetatable, luaL_setmetatable, luaL_testudata and luaL_checkudata
  * for a class whose name `tname` is one object (LSIM_SOCK, a static array):
  * the metatable is also registered under the light userdata `tname`, and

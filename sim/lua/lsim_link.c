@@ -62,28 +62,58 @@ static uint64_t reorder_delay_default(const sim_link_params *p)
     return p->delay_ns > SIM_MS ? p->delay_ns : SIM_MS;
 }
 
+/* LINK_KEYS by position: their bits in lsim_opts_present's answer. */
+enum {
+    K_DELAY,
+    K_JITTER,
+    K_BANDWIDTH,
+    K_QUEUE,
+    K_MTU,
+    K_LOSS,
+    K_DUPLICATE,
+    K_REORDER,
+    K_REORDER_DELAY,
+    K_CORRUPT,
+    K_UP
+};
+#define HAS(k) ((has >> (k)) & 1u)
+
+/* Reads the parameters the table at idx gives over those in p, in
+ * LINK_KEYS order (the first bad one is the one named), then checks them.
+ * Only the names the table holds are looked up (a link made per pair
+ * gives two or three of eleven). */
 static void read_params(lua_State *L, int idx, sim_link_params *p, const char *where)
 {
-    p->delay_ns = lsim_opt_duration(L, idx, "delay", p->delay_ns, where);
-    p->jitter_ns = lsim_opt_duration(L, idx, "jitter", p->jitter_ns, where);
-    lua_getfield(L, idx, "bandwidth");
-    if (!lua_isnil(L, -1))
+    uint64_t has = lsim_opts_present(L, idx, LINK_KEYS);
+    if (HAS(K_DELAY))
+        p->delay_ns = lsim_opt_duration(L, idx, "delay", p->delay_ns, where);
+    if (HAS(K_JITTER))
+        p->jitter_ns = lsim_opt_duration(L, idx, "jitter", p->jitter_ns, where);
+    if (HAS(K_BANDWIDTH)) {
+        lua_getfield(L, idx, "bandwidth");
         p->bandwidth_bps = parse_bandwidth(L, -1, where);
-    lua_pop(L, 1);
-    p->queue_packets =
-        (uint32_t)lsim_opt_int(L, idx, "queue", p->queue_packets, 0, UINT32_MAX, where);
-    p->mtu = (uint32_t)lsim_opt_int(L, idx, "mtu", p->mtu, 0, UINT32_MAX, where);
-    p->loss_ppb = lsim_opt_prob(L, idx, "loss", p->loss_ppb, where);
-    p->duplicate_ppb = lsim_opt_prob(L, idx, "duplicate", p->duplicate_ppb, where);
-    p->reorder_ppb = lsim_opt_prob(L, idx, "reorder", p->reorder_ppb, where);
-    p->reorder_delay_ns = lsim_opt_duration(L, idx, "reorder_delay", p->reorder_delay_ns, where);
-    lua_getfield(L, idx, "reorder_delay");
-    bool delay_given = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (p->reorder_ppb > 0 && p->reorder_delay_ns == 0 && !delay_given)
+        lua_pop(L, 1);
+    }
+    if (HAS(K_QUEUE))
+        p->queue_packets =
+            (uint32_t)lsim_opt_int(L, idx, "queue", p->queue_packets, 0, UINT32_MAX, where);
+    if (HAS(K_MTU))
+        p->mtu = (uint32_t)lsim_opt_int(L, idx, "mtu", p->mtu, 0, UINT32_MAX, where);
+    if (HAS(K_LOSS))
+        p->loss_ppb = lsim_opt_prob(L, idx, "loss", p->loss_ppb, where);
+    if (HAS(K_DUPLICATE))
+        p->duplicate_ppb = lsim_opt_prob(L, idx, "duplicate", p->duplicate_ppb, where);
+    if (HAS(K_REORDER))
+        p->reorder_ppb = lsim_opt_prob(L, idx, "reorder", p->reorder_ppb, where);
+    if (HAS(K_REORDER_DELAY))
+        p->reorder_delay_ns =
+            lsim_opt_duration(L, idx, "reorder_delay", p->reorder_delay_ns, where);
+    if (p->reorder_ppb > 0 && p->reorder_delay_ns == 0 && !HAS(K_REORDER_DELAY))
         p->reorder_delay_ns = reorder_delay_default(p);
-    p->corrupt_ppb = lsim_opt_prob(L, idx, "corrupt", p->corrupt_ppb, where);
-    p->up = lsim_opt_bool(L, idx, "up", p->up, where);
+    if (HAS(K_CORRUPT))
+        p->corrupt_ppb = lsim_opt_prob(L, idx, "corrupt", p->corrupt_ppb, where);
+    if (HAS(K_UP))
+        p->up = lsim_opt_bool(L, idx, "up", p->up, where);
     char err[160];
     if (sim_link_params_check(p, err, sizeof err) != 0)
         luaL_error(L, "%s: %s", where, err);
@@ -139,7 +169,7 @@ int lsim_sim_link(lua_State *L)
     uint32_t link;
     if (net_link_add(s->net, a, b, &ab, &ba, &link) != 0)
         return luaL_error(L, "sim:link: %s", sim_world_error(net_world(s->net)));
-    lsim_push_link(L, 1, link);
+    lsim_push_link(L, s, link);
     return 1;
 }
 
@@ -158,10 +188,9 @@ bool lsim_link_held(const lsim *s, uint32_t link)
     return link < s->caplinkholds && s->link_holds[link] > 0;
 }
 
-void lsim_push_link(lua_State *L, int sim_idx, uint32_t link)
+void lsim_push_link(lua_State *L, lsim *s, uint32_t link)
 {
-    lsim *s = lsim_checkudata(L, sim_idx, LSIM_SIM);
-    lsim_push_handle(L, sim_idx, link, LSIM_LINK);
+    lsim_push_handle(L, s, link, LSIM_LINK);
     if (!s->closed)
         lsim_link_hold(s, link);
 }
@@ -183,30 +212,28 @@ void lsim_push_link(lua_State *L, int sim_idx, uint32_t link)
  * userdata keys.) */
 static int link_gc(lua_State *L)
 {
-    uint32_t *ld = lsim_checkudata(L, 1, LSIM_LINK);
-    if (*ld & LINK_COLLECTED)
+    lsim_handle *ld = lsim_checkudata(L, 1, LSIM_LINK);
+    if (ld->index & LINK_COLLECTED)
         return 0;
-    lua_getiuservalue(L, 1, 1);
-    lsim *s = lua_touserdata(L, -1);
-    if (s && !s->closed && lsim_link_held(s, *ld))
-        s->link_holds[*ld]--;
-    *ld |= LINK_COLLECTED;
+    lsim *s = lsim_runtime_sim(L, ld->sim);
+    if (s && !s->closed && lsim_link_held(s, ld->index))
+        s->link_holds[ld->index]--;
+    ld->index |= LINK_COLLECTED;
     return 0;
 }
 
 sim_link *lsim_link_check(lua_State *L, int idx, lsim **out_sim)
 {
-    uint32_t *ld = lsim_checkudata(L, idx, LSIM_LINK);
-    if (*ld & LINK_COLLECTED)
+    lsim_handle *ld = lsim_checkudata(L, idx, LSIM_LINK);
+    if (ld->index & LINK_COLLECTED)
         luaL_error(L, "link: this handle was collected (a finalizer handed it back, or its "
                       "__gc was called by hand) and the log may miss its packets: keep the "
                       "handle sim:link returned alive instead");
-    lua_getiuservalue(L, idx, 1);
-    lsim *s = lsim_check(L, -1);
-    lua_pop(L, 1);
+    lsim *s;
+    lsim_handle_check(L, idx, LSIM_LINK, &s);
     if (out_sim)
         *out_sim = s;
-    return sim_link_by_id(net_world(s->net), *ld);
+    return sim_link_by_id(net_world(s->net), ld->index);
 }
 
 /* The direction named by opts.from (a host), or -1 for both. */
@@ -604,13 +631,11 @@ static int ref_fn(lua_State *L, int idx, const char *key, const char *where)
     return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* Pushes a handle to rule `rule` of the simulation at index 1:
- * rule.fired, rule.held, rule:release(). */
-static void push_rule(lua_State *L, uint32_t rule)
+/* Pushes a handle to rule `rule` of s: rule.fired, rule.held,
+ * rule:release(). */
+static void push_rule(lua_State *L, const lsim *s, uint32_t rule)
 {
-    lua_getiuservalue(L, 1, 1);
-    lsim_push_handle(L, -1, rule, LSIM_HELD);
-    lua_remove(L, -2);
+    lsim_push_handle(L, s, rule, LSIM_HELD);
 }
 
 static int add_rule(lua_State *L, net_rule_action action, const char *where)
@@ -643,7 +668,7 @@ static int add_rule(lua_State *L, net_rule_action action, const char *where)
         return luaL_error(L, "%s: %s", where, net_err_name(rc));
     }
     *rule_refs(s, rule) = (lsim_rule_refs){when_ref, match_ref};
-    push_rule(L, rule);
+    push_rule(L, s, rule);
     return 1;
 }
 
@@ -689,12 +714,7 @@ static int link_hook(lua_State *L)
 
 static uint32_t rule_check(lua_State *L, lsim **out)
 {
-    uint32_t *rd = lsim_checkudata(L, 1, LSIM_HELD);
-    lua_getiuservalue(L, 1, 1);
-    lsim *s = lsim_check(L, -1);
-    lua_pop(L, 1);
-    *out = s;
-    return *rd;
+    return lsim_handle_check(L, 1, LSIM_HELD, out)->index;
 }
 
 /* rule:release() — lets every packet this rule holds continue now. */

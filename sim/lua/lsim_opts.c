@@ -108,6 +108,54 @@ static void raise_unknown(lua_State *L, const char *where, const char *key,
                lua_tostring(L, -2), lua_tostring(L, -1));
 }
 
+/* Calls on_key with each string key of the table at idx (its own keys;
+ * idx absolute). */
+static void each_name(lua_State *L, int idx, void (*on_key)(const char *key, void *ud), void *ud)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING)
+            on_key(lua_tostring(L, -1), ud);
+    }
+}
+
+typedef struct present {
+    const char *const *names;
+    uint64_t has;
+} present;
+
+static void mark_present(const char *key, void *ud)
+{
+    present *p = ud;
+    for (size_t i = 0; i < 64 && p->names[i]; i++) {
+        if (strcmp(key, p->names[i]) == 0) {
+            p->has |= (uint64_t)1 << i;
+            return;
+        }
+    }
+}
+
+uint64_t lsim_opts_present(lua_State *L, int idx, const char *const *names)
+{
+    idx = lua_absindex(L, idx);
+    if (!lua_istable(L, idx))
+        return 0;
+    if (lua_getmetatable(L, idx)) { /* an __index may answer any name: ask each */
+        lua_pop(L, 1);
+        uint64_t has = 0;
+        for (size_t i = 0; i < 64 && names[i]; i++) {
+            if (lua_getfield(L, idx, names[i]) != LUA_TNIL)
+                has |= (uint64_t)1 << i;
+            lua_pop(L, 1);
+        }
+        return has;
+    }
+    present p = {names, 0};
+    each_name(L, idx, mark_present, &p);
+    return p.has;
+}
+
 void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed)
 {
     idx = lua_absindex(L, idx);
@@ -523,6 +571,14 @@ void lsim_profile_knob_format(const tcp_profile *p, size_t i, char *buf, size_t 
 /* Marks in named[] the knobs the table at idx holds. Without a metatable
  * they are its string keys (a walk over the few keys given, not a lookup
  * of every knob); with one, __index may answer any name, so all are. */
+static void mark_knob(const char *key, void *ud)
+{
+    bool *named = ud;
+    for (size_t i = 0; i < NKNOBS; i++)
+        if (strcmp(KNOBS[i].name, key) == 0)
+            named[i] = true;
+}
+
 static void knobs_named(lua_State *L, int idx, bool named[NKNOBS])
 {
     bool meta = lua_getmetatable(L, idx);
@@ -532,16 +588,7 @@ static void knobs_named(lua_State *L, int idx, bool named[NKNOBS])
         lua_pop(L, 1);
         return;
     }
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            continue;
-        const char *key = lua_tostring(L, -1);
-        for (size_t i = 0; i < NKNOBS; i++)
-            if (strcmp(KNOBS[i].name, key) == 0)
-                named[i] = true;
-    }
+    each_name(L, lua_absindex(L, idx), mark_knob, named);
 }
 
 /* The stack's own bounds (tcp_profile_check), refused with the value. */

@@ -755,10 +755,12 @@ static int peer_index(lua_State *L)
         lua_pushinteger(L, net_peer_queued(pr->p));
     } else if (strcmp(key, "link") == 0) {
         lua_getiuservalue(L, 1, 1);
-        lsim_push_link(L, -1, pr->link);
+        lsim_push_link(L, lua_touserdata(L, -1), pr->link);
+        lua_remove(L, -2);
     } else if (strcmp(key, "host") == 0) {
         lua_getiuservalue(L, 1, 1);
-        lsim_push_host(L, -1, pr->host);
+        lsim_push_host(L, lua_touserdata(L, -1), pr->host);
+        lua_remove(L, -2);
     } else {
         return lsim_index_methods(L, "raw peer", key);
     }

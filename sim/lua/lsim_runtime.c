@@ -86,11 +86,17 @@ typedef struct runtime {
     uint64_t instructions;
     uint64_t wall_start_ms;
     sim_rng rng;
+    uint32_t nsims; /* the scenario's simulations so far (sims[0..nsims)) */
     /* Fixed once the state is made. */
     char dir[1024];    /* the scenario's folder */
     lsim_arena *arena; /* a kept state's heap (lsim_keep_*), or NULL: malloc's */
     char path[24576];  /* require()'s search path, fixed at creation */
     char err[2048];    /* the last run's error message */
+    /* Every simulation the scenario made, by number (lsim.number): the
+     * registry's "tcpsim.sims" keeps each alive as long as the state, so
+     * a handle's number always names a live userdata. A kept state resets
+     * nsims, and a run's entries are never read after it. */
+    lsim *sims[LSIM_SIMS_MAX];
 } runtime;
 
 static uint64_t wall_ms(void)
@@ -1053,26 +1059,29 @@ void lsim_runtime_free(lua_State *L)
 
 void lsim_runtime_register_sim(lua_State *L, lsim *s)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
-    lua_Integer n = (lua_Integer)luaL_len(L, -1);
-    if (n >= LSIM_SIMS_MAX)
+    runtime *rt = rt_of(L);
+    if (rt->nsims >= LSIM_SIMS_MAX)
         luaL_error(L, "tcpsim.new: at most %d simulations per scenario", LSIM_SIMS_MAX);
+    lua_getfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
     lua_rawgetp(L, LUA_REGISTRYINDEX, s);
-    lua_rawseti(L, -2, n + 1);
+    lua_rawseti(L, -2, (lua_Integer)rt->nsims + 1);
     lua_pop(L, 1);
+    s->number = rt->nsims;
+    rt->sims[rt->nsims++] = s;
+}
+
+lsim *lsim_runtime_sim(lua_State *L, uint32_t n)
+{
+    const runtime *rt = rt_of(L);
+    return n < rt->nsims ? rt->sims[n] : NULL;
 }
 
 uint32_t lsim_runtime_sims(lua_State *L, lsim **out, uint32_t max)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, "tcpsim.sims");
-    uint32_t n = 0;
-    lua_Integer len = luaL_len(L, -1);
-    for (lua_Integer i = 1; i <= len && n < max; i++) {
-        lua_rawgeti(L, -1, i);
-        out[n++] = lua_touserdata(L, -1);
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
+    const runtime *rt = rt_of(L);
+    uint32_t n = rt->nsims < max ? rt->nsims : max;
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = rt->sims[i];
     return n;
 }
 
@@ -1215,19 +1224,24 @@ void *lsim_checkudata(lua_State *L, int idx, const char *tname)
     return p;
 }
 
-void lsim_push_handle(lua_State *L, int sim_idx, uint32_t index, const char *mt)
+void lsim_push_handle(lua_State *L, const lsim *s, uint32_t index, const char *mt)
 {
-    lsim_push_handle_uv(L, sim_idx, index, mt, 1);
+    lsim_handle *hd = lua_newuserdatauv(L, sizeof *hd, 0);
+    hd->sim = s->number;
+    hd->index = index;
+    lsim_setmetatable(L, mt);
 }
 
-void lsim_push_handle_uv(lua_State *L, int sim_idx, uint32_t index, const char *mt, int nuv)
+lsim_handle *lsim_handle_check(lua_State *L, int idx, const char *mt, lsim **out_sim)
 {
-    sim_idx = lua_absindex(L, sim_idx);
-    uint32_t *hd = lua_newuserdatauv(L, sizeof *hd, nuv);
-    *hd = index;
-    lua_pushvalue(L, sim_idx);
-    lua_setiuservalue(L, -2, 1);
-    lsim_setmetatable(L, mt);
+    lsim_handle *hd = lsim_checkudata(L, idx, mt);
+    /* Only this state's bindings make handles, each of a registered sim. */
+    lsim *s = lsim_runtime_sim(L, hd->sim);
+    if (!s || s->closed)
+        luaL_error(L, "attempt to use a finished simulation");
+    if (out_sim)
+        *out_sim = s;
+    return hd;
 }
 
 int lsim_index_methods(lua_State *L, const char *what, const char *key)

@@ -11,6 +11,7 @@
  * Where the last nil came from is kept, so that Lua's "attempt to index a
  * nil value" that usually follows can name it (lsim_sock_explain).
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,34 +20,97 @@
 #include "lsim.h"
 #include "net_kern.h"
 
-/* A socket handle's user values: the simulation, then the on_state
- * callback it set (nil if none). */
-#define SOCK_UV_SIM      1
-#define SOCK_UV_ON_STATE 2
+/* ---- callbacks ---- */
 
-/* Slot `sock` of a per-record array of registry references (*refs, *cap
- * slots), grown as needed; new slots hold LUA_NOREF. */
-static int *ref_slot(int **refs, uint32_t *cap, uint32_t sock)
+/* The callbacks of record `sock`, the array grown as needed (new records
+ * have none). */
+static lsim_sock_cbs *sock_cbs(lsim *s, uint32_t sock)
 {
-    if (sock >= *cap) {
-        uint32_t old = *cap;
-        *refs = lsim_grow(*refs, cap, sock + 1, sizeof **refs);
-        for (uint32_t i = old; i < *cap; i++)
-            (*refs)[i] = LUA_NOREF;
+    if (sock >= s->capsockcbs) {
+        uint32_t old = s->capsockcbs;
+        s->sock_cbs = lsim_grow(s->sock_cbs, &s->capsockcbs, sock + 1, sizeof *s->sock_cbs);
+        for (uint32_t i = old; i < s->capsockcbs; i++)
+            s->sock_cbs[i] = (lsim_sock_cbs){LUA_NOREF, 0, 0};
     }
-    return &(*refs)[sock];
+    return &s->sock_cbs[sock];
 }
 
-/* on_state callbacks, by record index. */
-static int *state_ref_slot(lsim *s, uint32_t sock)
+/* Pushes the table of callback functions (made on first use). */
+static void fns_push_table(lua_State *L, lsim *s)
 {
-    return ref_slot(&s->on_state_refs, &s->caprefs, sock);
+    if (s->fns.ref == LUA_NOREF) {
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        s->fns.ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        return;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->fns.ref);
 }
 
-/* on_accept callbacks, by listener record. */
-static int *accept_ref_slot(lsim *s, uint32_t sock)
+/* Pushes the function in slot `slot`. */
+static void fn_push(lua_State *L, lsim *s, uint32_t slot)
 {
-    return ref_slot(&s->on_accept_refs, &s->capacceptrefs, sock);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->fns.ref);
+    lua_rawgeti(L, -1, slot);
+    lua_remove(L, -2);
+}
+
+/* One more record naming the function at idx; returns its slot. A scenario
+ * sets one function on thousands of sockets: it is held once (a registry
+ * reference a socket was 16 to 26 bytes of each). The slot is found again
+ * among the few named last, with no map from functions to slots: a script
+ * making a closure a socket pays a slot each (16 bytes, as a reference). */
+static uint32_t fn_hold(lua_State *L, lsim *s, int idx)
+{
+    lsim_fns *f = &s->fns;
+    idx = lua_absindex(L, idx);
+    fns_push_table(L, s);
+    uint32_t slot = 0;
+    for (size_t i = 0; i < sizeof f->recent / sizeof f->recent[0] && !slot; i++) {
+        uint32_t r = f->recent[i];
+        if (r && f->uses[r] > 0) {
+            lua_rawgeti(L, -1, r);
+            if (lua_rawequal(L, -1, idx))
+                slot = r;
+            lua_pop(L, 1);
+        }
+    }
+    if (!slot) {
+        slot = f->nfree ? f->free[--f->nfree] : ++f->top;
+        f->uses = lsim_grow(f->uses, &f->cap, slot + 1, sizeof *f->uses);
+        f->uses[slot] = 0;
+        lua_pushvalue(L, idx);
+        lua_rawseti(L, -2, slot);
+        f->recent[f->next_recent] = slot;
+        f->next_recent = (f->next_recent + 1) % (sizeof f->recent / sizeof f->recent[0]);
+    }
+    lua_pop(L, 1);
+    f->uses[slot]++;
+    return slot;
+}
+
+/* One record fewer naming slot `slot` (0: none); the last lets it go. */
+static void fn_drop(lua_State *L, lsim *s, uint32_t slot)
+{
+    lsim_fns *f = &s->fns;
+    if (!slot || --f->uses[slot] > 0)
+        return;
+    fns_push_table(L, s);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, slot);
+    lua_pop(L, 1);
+    f->free = lsim_grow(f->free, &f->capfree, f->nfree + 1, sizeof *f->free);
+    f->free[f->nfree++] = slot;
+}
+
+void lsim_sock_release(lsim *s)
+{
+    free(s->sock_cbs);
+    s->sock_cbs = NULL;
+    s->capsockcbs = 0;
+    free(s->fns.uses);
+    free(s->fns.free);
+    s->fns = (lsim_fns){.ref = s->fns.ref};
 }
 
 /* Hands every connection `listener` has ready to its on_accept callback,
@@ -67,14 +131,18 @@ static void accept_each(lua_State *L, lsim *s, uint32_t listener, bool in_loop)
     while ((rc = net_accept(s->net, listener, &child)) == 0 || rc == TCP_ECONNABORTED) {
         if (rc != 0)
             continue;
-        lua_rawgeti(L, LUA_REGISTRYINDEX, s->on_accept_refs[listener]);
-        lua_rawgetp(L, LUA_REGISTRYINDEX, s);
-        lsim_push_sock(L, -1, child);
-        lua_remove(L, -2);
-        if (!in_loop)
-            lua_call(L, 1, 0);
-        else if (!lsim_call_in_loop(s, 1, 0))
-            return;
+        fn_push(L, s, s->sock_cbs[listener].on_accept);
+        lsim_push_sock(L, s, child);
+        if (in_loop) {
+            if (!lsim_call_in_loop(s, 1, 0))
+                return;
+            continue;
+        }
+        lua_call(L, 1, 0);
+        /* Outside the loop nothing refuses the simulation's __gc called by
+         * hand (--unsafe) from the callback: its net is gone. */
+        if (s->closed)
+            luaL_error(L, "attempt to use a finished simulation");
     }
 }
 
@@ -82,12 +150,11 @@ void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
 {
     lsim *s = ctx;
     lua_State *L = s->L;
-    if (sock < s->caprefs && s->on_state_refs[sock] != LUA_NOREF) {
+    if (sock < s->capsockcbs && s->sock_cbs[sock].on_state) {
         /* The handle that set the callback, the same one every time: making
          * a new one per call was 5 % of a scenario's instructions (race.lua). */
-        lua_rawgeti(L, LUA_REGISTRYINDEX, s->on_state_refs[sock]);
-        lua_getiuservalue(L, -1, SOCK_UV_ON_STATE);
-        lua_insert(L, -2);
+        fn_push(L, s, s->sock_cbs[sock].on_state);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->sock_cbs[sock].handle_ref);
         lua_pushstring(L, tcp_state_name(from));
         lua_pushstring(L, tcp_state_name(to));
         if (!lsim_call_in_loop(s, 3, 0))
@@ -97,27 +164,20 @@ void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
      * queue (ESTABLISHED, or past it in the same segment). */
     const net_sock *k = net_sock_at(s->net, sock);
     uint32_t ls = k->parent;
-    if (ls != NET_NONE && !k->accepted && ls < s->capacceptrefs &&
-        s->on_accept_refs[ls] != LUA_NOREF)
+    if (ls != NET_NONE && !k->accepted && ls < s->capsockcbs && s->sock_cbs[ls].on_accept)
         accept_each(L, s, ls, true);
 }
 
 /* ---- handles ---- */
 
-void lsim_push_sock(lua_State *L, int sim_idx, uint32_t sock)
+void lsim_push_sock(lua_State *L, const lsim *s, uint32_t sock)
 {
-    lsim_push_handle_uv(L, sim_idx, sock, LSIM_SOCK, SOCK_UV_ON_STATE);
+    lsim_push_handle(L, s, sock, LSIM_SOCK);
 }
 
 uint32_t lsim_sock_check(lua_State *L, int idx, lsim **out_sim)
 {
-    uint32_t *sd = lsim_checkudata(L, idx, LSIM_SOCK);
-    lua_getiuservalue(L, idx, SOCK_UV_SIM);
-    lsim *s = lsim_check(L, -1);
-    lua_pop(L, 1);
-    if (out_sim)
-        *out_sim = s;
-    return *sd;
+    return lsim_handle_check(L, idx, LSIM_SOCK, out_sim)->index;
 }
 
 static const char *host_name(const lsim *s, uint32_t host)
@@ -141,8 +201,9 @@ static const net_sock *live_sock(lua_State *L, lsim *s, uint32_t sock, const cha
 static void check_rc(lua_State *L, int rc, const char *what)
 {
     if (rc == NET_EKERNEL || rc == NET_ENOKERNEL) { /* arg 1 is a host or socket */
-        lua_getiuservalue(L, 1, 1);
-        luaL_error(L, "%s: %s", what, net_kern_reason(lsim_check(L, -1)->net));
+        lsim *s;
+        lsim_handle_check(L, 1, lsim_testudata(L, 1, LSIM_HOST) ? LSIM_HOST : LSIM_SOCK, &s);
+        luaL_error(L, "%s: %s", what, net_kern_reason(s->net));
     }
     if (rc < 0)
         luaL_error(L, "%s: %s", what, net_err_name(rc));
@@ -179,6 +240,17 @@ static const opt_map OPTS[] = {
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
 
+/* Each ends with OPTS's names in OPTS's order (lsim_open_sock checks). */
+static const char *const LISTEN_OPTS[] = {
+    "backlog", "autoread", "linger0", "keepalive", "keepidle", "keepintvl",    "keepcnt", "sndbuf",
+    "rcvbuf",  "mss",      "msl",     "isn",       "nodelay",  "user_timeout", "cork",    NULL};
+static const char *const CONNECT_OPTS[] = {
+    "port",   "autoread", "linger0", "keepalive", "keepidle", "keepintvl",    "keepcnt", "sndbuf",
+    "rcvbuf", "mss",      "msl",     "isn",       "nodelay",  "user_timeout", "cork",    NULL};
+
+/* OPTS's names, NULL-terminated. */
+static const char *const *const OPT_NAMES = LISTEN_OPTS + 2;
+
 /* Reads the socket options present in the table at idx, in OPTS order,
  * each checked; nothing is applied here. */
 static uint32_t read_opts(lua_State *L, int idx, net_opt *out, const char *where)
@@ -186,7 +258,10 @@ static uint32_t read_opts(lua_State *L, int idx, net_opt *out, const char *where
     uint32_t n = 0;
     if (lua_isnoneornil(L, idx))
         return 0;
+    uint64_t named = lsim_opts_present(L, idx, OPT_NAMES); /* most tables name none */
     for (size_t i = 0; i < NOPTS; i++) {
+        if (!((named >> i) & 1u))
+            continue;
         lua_getfield(L, idx, OPTS[i].name);
         bool has = !lua_isnil(L, -1);
         lua_pop(L, 1);
@@ -231,13 +306,6 @@ static void check_opt_rc(lua_State *L, int rc, const net_opt *opts, uint32_t fai
     check_rc(L, rc, where);
 }
 
-static const char *const LISTEN_OPTS[] = {
-    "backlog", "autoread", "linger0", "keepalive", "keepidle", "keepintvl",    "keepcnt", "sndbuf",
-    "rcvbuf",  "mss",      "msl",     "isn",       "nodelay",  "user_timeout", "cork",    NULL};
-static const char *const CONNECT_OPTS[] = {
-    "port",   "autoread", "linger0", "keepalive", "keepidle", "keepintvl",    "keepcnt", "sndbuf",
-    "rcvbuf", "mss",      "msl",     "isn",       "nodelay",  "user_timeout", "cork",    NULL};
-
 static void check_host_up(lua_State *L, lsim *s, uint32_t h, const char *what)
 {
     if (!net_host_up(s->net, h))
@@ -262,8 +330,7 @@ int lsim_host_listen(lua_State *L)
     uint32_t idx;
     int rc = net_listen(s->net, h, &o, &idx);
     check_opt_rc(L, rc, o.opts, o.failed_opt, "host:listen");
-    lua_getiuservalue(L, 1, 1);
-    lsim_push_sock(L, -1, idx);
+    lsim_push_sock(L, s, idx);
     return 1;
 }
 
@@ -323,8 +390,7 @@ int lsim_host_connect(lua_State *L)
     int rc = net_connect(s->net, h, &o, &idx);
     check_ports_left(L, s, h, rc);
     check_opt_rc(L, rc, o.opts, o.failed_opt, "host:connect");
-    lua_getiuservalue(L, 1, 1);
-    lsim_push_sock(L, -1, idx);
+    lsim_push_sock(L, s, idx);
     return 1;
 }
 
@@ -358,16 +424,14 @@ static int sock_pending(lua_State *L)
     uint32_t sock = lsim_sock_check(L, 1, &s);
     lsim_check_no_reentry(L, s, "socket:pending");
     lua_newtable(L);
-    lua_getiuservalue(L, 1, 1);
     lua_Integer n = 0;
     for (uint32_t i = 0; i < net_sock_count(s->net); i++) {
         const net_sock *k = net_sock_at(s->net, i);
         if (k->parent != sock || k->accepted)
             continue;
-        lsim_push_sock(L, -1, i);
-        lua_rawseti(L, -3, ++n);
+        lsim_push_sock(L, s, i);
+        lua_rawseti(L, -2, ++n);
     }
-    lua_pop(L, 1);
     return 1;
 }
 
@@ -549,7 +613,7 @@ void lsim_sock_explain(lua_State *L)
 }
 
 /* Pushes the accepted socket, or nil and the message. */
-static int push_accepted(lua_State *L, int rc, uint32_t child)
+static int push_accepted(lua_State *L, const lsim *s, int rc, uint32_t child)
 {
     if (rc == TCP_EAGAIN) {
         note_accept(L, false);
@@ -559,8 +623,7 @@ static int push_accepted(lua_State *L, int rc, uint32_t child)
     }
     check_rc(L, rc, "socket:accept");
     note_accept(L, true);
-    lua_getiuservalue(L, 1, 1);
-    lsim_push_sock(L, -1, child);
+    lsim_push_sock(L, s, child);
     return 1;
 }
 
@@ -573,7 +636,7 @@ static int sock_accept(lua_State *L)
     live_sock(L, s, sock, "socket:accept");
     uint32_t child = NET_NONE;
     int rc = net_accept(s->net, sock, &child);
-    return push_accepted(L, rc, child);
+    return push_accepted(L, s, rc, child);
 }
 
 /* listener:on_accept(fn): fn(conn) for every connection accept() would
@@ -594,11 +657,10 @@ static int sock_on_accept(lua_State *L)
     if (k->state != TCP_LISTEN)
         return luaL_error(L, "socket:on_accept: the socket is not listening (it is %s)",
                           tcp_state_name(k->state));
-    int *ref = accept_ref_slot(s, sock);
-    if (*ref != LUA_NOREF)
-        luaL_unref(L, LUA_REGISTRYINDEX, *ref);
-    lua_pushvalue(L, 2);
-    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    uint32_t slot = fn_hold(L, s, 2);
+    lsim_sock_cbs *cb = sock_cbs(s, sock);
+    fn_drop(L, s, cb->on_accept);
+    cb->on_accept = slot;
     accept_each(L, s, sock, false);
     return 0;
 }
@@ -637,7 +699,7 @@ static int sock_accept_wait(lua_State *L)
         r = net_run_until(s->net, accept_ready, &c, deadline);
     lsim_check_run(L, s, r, "socket:accept_wait");
     if (c.rc != TCP_EAGAIN)
-        return push_accepted(L, c.rc, c.child);
+        return push_accepted(L, s, c.rc, c.child);
     char limit[40], at[40];
     sim_duration_format(timeout, limit, sizeof limit);
     sim_time_format(sim_world_now(net_world(s->net)), at, sizeof at);
@@ -676,13 +738,14 @@ static int sock_on_state(lua_State *L)
     lsim *s;
     uint32_t sock = lsim_sock_check(L, 1, &s);
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    int *ref = state_ref_slot(s, sock);
-    lua_pushvalue(L, 2);
-    lua_setiuservalue(L, 1, SOCK_UV_ON_STATE);
-    if (*ref != LUA_NOREF)
-        luaL_unref(L, LUA_REGISTRYINDEX, *ref);
+    uint32_t slot = fn_hold(L, s, 2);
+    lsim_sock_cbs *cb = sock_cbs(s, sock);
+    fn_drop(L, s, cb->on_state);
+    cb->on_state = slot;
+    if (cb->handle_ref != LUA_NOREF)
+        luaL_unref(L, LUA_REGISTRYINDEX, cb->handle_ref);
     lua_pushvalue(L, 1);
-    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    cb->handle_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
@@ -867,8 +930,7 @@ static void push_field(lua_State *L, lsim *s, uint32_t sock, lua_Integer f)
         lua_pushinteger(L, (lua_Integer)net_readable(s->net, sock));
         break;
     case F_HOST:
-        lua_getiuservalue(L, 1, 1);
-        lsim_push_host(L, -1, k->host);
+        lsim_push_host(L, s, k->host);
         break;
     case F_ID:
         lua_pushinteger(L, k->id);
@@ -933,6 +995,9 @@ static int sock_tostring(lua_State *L)
 
 void lsim_open_sock(lua_State *L)
 {
+    for (size_t i = 0; i < NOPTS; i++) /* read_opts finds OPTS[i] at bit i */
+        assert(OPT_NAMES[i] && strcmp(OPT_NAMES[i], OPTS[i].name) == 0);
+    assert(!OPT_NAMES[NOPTS]);
     static const luaL_Reg meta[] = {{"__tostring", sock_tostring}, {NULL, NULL}};
     static const luaL_Reg methods[] = {{"send", sock_send},
                                        {"recv", sock_recv},

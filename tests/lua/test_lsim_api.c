@@ -677,6 +677,174 @@ static void an_error_in_on_accept_stops_the_run(void **state)
                  ":6: no room for ESTABLISHED");
 }
 
+/* ---- callbacks and handles ---- */
+
+/* One function set on several sockets is held once (lsim_sock.c), and each
+ * call still gets the handle that set it. After the handshake (RFC 9293
+ * §3.5) the client closes: FIN_WAIT_1 at the call, the server's
+ * CLOSE_WAIT when the FIN arrives, FIN_WAIT_2 when its ACK comes back
+ * (§3.6); a replaced callback leaves the other sockets' alone. */
+static void one_function_serves_many_sockets(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE "local seen, c, s = {}\n"
+                         "local function note(self, _, to)\n"
+                         "  seen[#seen + 1] = (rawequal(self, c) and 'c:' or\n"
+                         "                     rawequal(self, s) and 's:' or '?:') .. to\n"
+                         "end\n"
+                         "server:on_accept(function(conn) s = conn; conn:on_state(note) end)\n"
+                         "c = a:connect(b, 80)\n"
+                         "c:on_state(note)\n"
+                         "sim:run_to '1s'\n"
+                         "expect(table.concat(seen, ',')):equals 'c:ESTABLISHED'\n"
+                         "s:on_state(function(_, _, to) seen[#seen + 1] = 's2:' .. to end)\n"
+                         "c:close()\n"
+                         "sim:run_to '2s'\n"
+                         "expect(table.concat(seen, ',')):equals\n"
+                         "  'c:ESTABLISHED,c:FIN_WAIT_1,s2:CLOSE_WAIT,c:FIN_WAIT_2'\n",
+                 2);
+}
+
+/* Replacing a socket's callback lets the old function go and its slot is
+ * reused; a function shared by other sockets stays with them. */
+static void replaced_callbacks_are_let_go(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE
+                 "local seen = {}\n"
+                 "local function shared(self, _, to) seen[#seen + 1] = 'shared:' .. to end\n"
+                 "local c1, c2 = a:connect(b, 80), a:connect(b, 80)\n"
+                 "c2:on_state(shared)\n"
+                 "for i = 1, 100 do\n"
+                 "  c1:on_state(function(_, _, to) seen[#seen + 1] = i .. ':' .. to end)\n"
+                 "  server:on_accept(function() end)\n"
+                 "end\n"
+                 "c1:on_state(shared)\n"
+                 "c1:on_state(function(_, _, to) seen[#seen + 1] = 'last:' .. to end)\n"
+                 "sim:run_to '1s'\n"
+                 "table.sort(seen)\n"
+                 "expect(table.concat(seen, ',')):equals 'last:ESTABLISHED,shared:ESTABLISHED'\n",
+                 1);
+}
+
+/* A host or socket handle is 8 bytes of userdata with no user value: 40
+ * bytes of Lua's heap (60 with the simulation as a user value), the host's
+ * name not kept. collectgarbage needs --unsafe. */
+static void handles_are_small(void **state)
+{
+    (void)state;
+    result r = run_script_as("local sim = tcpsim.new { seed = 1 }\n"
+                             "local hosts = {}\n"
+                             "for i = 1, 1024 do hosts[i] = false end\n"
+                             "collectgarbage 'collect'\n"
+                             "local before = collectgarbage 'count'\n"
+                             "for i = 1, 1024 do hosts[i] = sim:host('h' .. i) end\n"
+                             "collectgarbage 'collect'\n"
+                             "local bytes = (collectgarbage 'count' - before) * 1024\n"
+                             "expect(bytes / 1024 < 48):equals(true)\n"
+                             "expect(hosts[5] == hosts[5]):equals(true)\n",
+                             true);
+    if (r.rc != 0)
+        fail_msg("rc %d: %s", r.rc, r.err);
+    assert_int_equal(r.failed, 0);
+    assert_int_equal(r.checked, 2);
+}
+
+/* A simulation of a thousand hosts or more collects the setup's garbage
+ * when its first run starts (lsim_world.c, lsim_check_runnable): a table
+ * only a weak table holds is gone once run_to returns, whatever the
+ * incremental collector had done by then. */
+static void a_large_setup_is_collected_at_the_first_run(void **state)
+{
+    (void)state;
+    expect_holds("local sim = tcpsim.new { seed = 1 }\n"
+                 "for i = 1, 1000 do sim:host('h' .. i) end\n"
+                 "local weak = setmetatable({}, { __mode = 'v' })\n"
+                 "weak[1] = {}\n"
+                 "sim:run_to '1ms'\n"
+                 "expect(weak[1]):equals(nil)\n",
+                 1);
+}
+
+/* Two simulations in one state: a handle names its simulation by number,
+ * so hosts of the same index in each are not equal, and each simulation's
+ * callbacks are its own. A callback may replace its own function and set
+ * one on the other simulation's socket while it runs. Each client's
+ * handshake ends in ESTABLISHED and its close gives FIN_WAIT_1 at the call
+ * and FIN_WAIT_2 at the ACK of its FIN (RFC 9293 §3.5, §3.6). */
+static void two_simulations_keep_their_handles_and_callbacks_apart(void **state)
+{
+    (void)state;
+    expect_holds(
+        "local s1, s2 = tcpsim.new { seed = 1 }, tcpsim.new { seed = 2 }\n"
+        "local a1, b1 = s1:host 'A', s1:host 'B'\n"
+        "local a2, b2 = s2:host 'A', s2:host 'B'\n"
+        "expect(a1 == a2):equals(false)\n"
+        "s1:link(a1, b1, { delay = '1ms' })\n"
+        "s2:link(a2, b2, { delay = '1ms' })\n"
+        "b1:listen(80); b2:listen(80)\n"
+        "local seen = {}\n"
+        "local function note(tag) return function(_, _, to)\n"
+        "  seen[#seen + 1] = tag .. to end end\n"
+        "local c1, c2 = a1:connect(b1, 80), a2:connect(b2, 80)\n"
+        "expect(c2.host == a2 and c1.host ~= c2.host):equals(true)\n"
+        "c1:on_state(note '1:')\n"
+        "c2:on_state(function(self, _, to)\n"
+        "  self:on_state(note '2b:')\n"
+        "  c1:on_state(note '1b:')\n"
+        "  seen[#seen + 1] = '2:' .. to\n"
+        "end)\n"
+        "s1:run_to '1s'\n"
+        "s2:run_to '1s'\n"
+        "c1:close(); c2:close()\n"
+        "s1:run_to '2s'\n"
+        "s2:run_to '2s'\n"
+        "expect(table.concat(seen, ',')):equals\n"
+        "  '1:ESTABLISHED,2:ESTABLISHED,1b:FIN_WAIT_1,2b:FIN_WAIT_1,1b:FIN_WAIT_2,2b:FIN_WAIT_2'\n",
+        3);
+}
+
+/* A callback that replaced its own function with one that fails: the
+ * error names the new function's line, as any callback's does. */
+static void a_callback_set_from_a_callback_errors_at_its_line(void **state)
+{
+    (void)state;
+    expect_error(PRELUDE "local c = a:connect(b, 80)\n"
+                         "c:on_state(function(self)\n"
+                         "  self:on_state(function(_, _, to)\n"
+                         "    error('no ' .. to) end)\n"
+                         "end)\n"
+                         "sim:run_to '1s'\n"
+                         "c:close()\n"
+                         "sim:run_to '2s'\n",
+                 ":9: no FIN_WAIT_1");
+}
+
+/* Option tables are read by the names they hold, and still: a table with a
+ * metatable is asked through its __index (a 50 ms link: no handshake by
+ * 60 ms, done by 150 ms), an unknown or misspelled name is refused naming
+ * it, and a key that is not a name is refused. */
+static void option_tables_read_by_their_names_keep_their_rules(void **state)
+{
+    (void)state;
+    expect_holds("local sim = tcpsim.new { seed = 1 }\n"
+                 "local a, b = sim:host 'A', sim:host 'B'\n"
+                 "sim:link(a, b, setmetatable({}, { __index = { delay = '50ms' } }))\n"
+                 "b:listen(80, setmetatable({}, { __index = { backlog = 1 } }))\n"
+                 "local c = a:connect(b, 80)\n"
+                 "sim:run_to '60ms'\n"
+                 "expect(c.state):equals 'SYN_SENT'\n"
+                 "sim:run_to '150ms'\n"
+                 "expect(c.state):equals 'ESTABLISHED'\n",
+                 2);
+    expect_error(PRELUDE "sim:link(a, b, { delay = '1ms', dleay = '2ms' })\n",
+                 ":6: unknown option 'dleay' in sim:link; did you mean 'delay'?");
+    expect_error(PRELUDE "a:connect(b, 80, { nodelay = true, [1] = 'x' })\n",
+                 ":6: option tables take names as keys (in host:connect)");
+    expect_error(PRELUDE "b:listen(81, { backlog = 1, autorread = true })\n",
+                 ":6: unknown option 'autorread' in host:listen");
+}
+
 /* ---- a log read only by link queries ---- */
 
 /* What the run log of a script's only simulation holds on one link: its
@@ -857,6 +1025,13 @@ int main(void)
         cmocka_unit_test(a_lean_log_keeps_a_raw_peers_link),
         cmocka_unit_test(on_accept_goes_on_past_bsds_econnaborted),
         cmocka_unit_test(a_link_handle_back_from_collection_is_refused),
+        cmocka_unit_test(one_function_serves_many_sockets),
+        cmocka_unit_test(replaced_callbacks_are_let_go),
+        cmocka_unit_test(handles_are_small),
+        cmocka_unit_test(a_large_setup_is_collected_at_the_first_run),
+        cmocka_unit_test(two_simulations_keep_their_handles_and_callbacks_apart),
+        cmocka_unit_test(a_callback_set_from_a_callback_errors_at_its_line),
+        cmocka_unit_test(option_tables_read_by_their_names_keep_their_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
