@@ -199,6 +199,8 @@ typedef struct tcp_profile {
     tcp_abort_rst abort_rst_closing;
     bool old_segment_ack;           /* a retransmission ending at RCV.NXT has its ACK processed */
     bool zero_window_fin;           /* a bare FIN at RCV.NXT is taken at a zero window */
+    bool edge_fin;                  /* a FIN right after data ending at the window's right
+                                     * edge is taken: the FIN takes no room in the window */
     bool tw_bsd_rules;              /* TIME_WAIT follows FreeBSD tcp_twcheck */
     bool close_embryonic_silent;    /* close() in an active SYN_RECEIVED sends no FIN */
     tcp_opt_layout opt_layout;      /* order and padding of the options we send */

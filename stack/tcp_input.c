@@ -392,7 +392,11 @@ static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
          * tcp_data_queue also takes a bare FIN at a zero window ("Some
          * stacks are known to send bare FIN packets in a loop"), and drops
          * data there (SKB_DROP_REASON_TCP_ZEROWINDOW) into out_of_window,
-         * which enters quickack mode and schedules the ACK. With
+         * which enters quickack mode and schedules the ACK. FreeBSD
+         * tcp_do_segment takes that bare FIN too (its tail trim, todrop =
+         * th_seq + tlen - (rcv_nxt + rcv_wnd), is 0 with no data); data
+         * there is all beyond the window, dropped with the FIN, and
+         * answered at once (tcps_rcvwinprobe, TF_ACKNOW). With
          * beyond_window_drop such data or FIN gets here only with nothing
          * left unread (beyond_window, above). */
         if (r->len)
@@ -466,7 +470,11 @@ static bool syn_received_old_syn(tcp_conn *c, tcp_rx *r)
 /* RFC 9293 §3.10.7.4, first step, after Table 6 accepted the segment: "If a
  * segment's contents straddle the boundary between old and new, only the
  * new parts are processed", and what lies beyond the window (the FIN
- * included) is trimmed off, so r begins at RCV.NXT and ends in the window. */
+ * included: SEG.LEN counts it) is trimmed off, so r begins at RCV.NXT and
+ * ends in the window. With edge_fin the FIN takes no room there: FreeBSD
+ * tcp_do_segment trims the tail by "todrop = (th_seq + tlen) - (rcv_nxt +
+ * rcv_wnd)", tlen counting data octets only, and clears TH_FIN only when
+ * todrop > 0, so a FIN right after data ending at the right edge stays. */
 static void trim_to_window(const tcp_conn *c, tcp_rx *r)
 {
     if (tcp_seq_lt(r->seq, c->rcv_nxt)) { /* already received: trim the front */
@@ -480,7 +488,7 @@ static void trim_to_window(const tcp_conn *c, tcp_rx *r)
     if (tcp_seq_gt(r->seq + r->len, right)) { /* beyond the window: trim the tail */
         r->len = right - r->seq;
         r->fin = false;
-    } else if (r->fin && !tcp_seq_lt(r->seq + r->len, right)) {
+    } else if (r->fin && !tcp_seq_lt(r->seq + r->len, right) && !c->stack->profile->edge_fin) {
         r->fin = false;
     }
 }

@@ -68,6 +68,7 @@ static const tcp_profile PROFILES[] = {
         .abort_rst_closing = TCP_ABORT_RST_NEVER,
         .old_segment_ack = false, /* §3.10.7.4 Table 6, strictly */
         .zero_window_fin = false, /* §3.10.7.4: only ACK, URG, RST at RCV.WND = 0 */
+        .edge_fin = false,        /* §3.10.7.4: SEG.LEN counts the FIN */
         .tw_bsd_rules = false,
         .close_embryonic_silent = false, /* §3.10.4: FIN, FIN-WAIT-1 */
         .opt_layout = TCP_LAYOUT_RFC,    /* RFC 7323 Appendix A alignment */
@@ -149,6 +150,8 @@ static const tcp_profile PROFILES[] = {
         .abort_rst_closing = TCP_ABORT_RST_UNSENT, /* tcp_disconnect */
         .old_segment_ack = true,                   /* tcp_sequence: end_seq >= rcv_wup */
         .zero_window_fin = true,                   /* tcp_data_queue */
+        .edge_fin = false, /* tcp_sequence: end_seq counts the FIN (with nothing unread the
+                            * segment is queued whole, not modelled: docs/stack.md) */
         .tw_bsd_rules = false,
         .close_embryonic_silent = false, /* §3.10.4: FIN, FIN-WAIT-1 */
         .opt_layout = TCP_LAYOUT_LINUX,  /* tcp_options_write */
@@ -234,10 +237,11 @@ static const tcp_profile PROFILES[] = {
         .syn_loss_cwnd_after = 1,                  /* cc_conn_init: SYN lost, one segment */
         .abort_rst_closing = TCP_ABORT_RST_ALWAYS, /* tcp_drop */
         .old_segment_ack = true,                   /* tcp_do_segment: todrop, TF_ACKNOW */
-        .zero_window_fin = false,
-        .tw_bsd_rules = true,           /* tcp_twcheck */
-        .close_embryonic_silent = true, /* tcp_disconnect */
-        .opt_layout = TCP_LAYOUT_BSD,   /* tcp_addoptions */
+        .zero_window_fin = true,                   /* tcp_do_segment: todrop 0, tlen 0 */
+        .edge_fin = true,                          /* tcp_do_segment: todrop counts data only */
+        .tw_bsd_rules = true,                      /* tcp_twcheck */
+        .close_embryonic_silent = true,            /* tcp_disconnect */
+        .opt_layout = TCP_LAYOUT_BSD,              /* tcp_addoptions */
         .rcvbuf_max = 2097152,          /* sb_max = kern.ipc.maxsockbuf (SB_MAX): wscale 6 */
         .rcv_win_ratio = 256,           /* sbspace(): the whole buffer */
         .init_wnd_mss_multiple = false, /* syncache_respond: min(sbspace, TCP_MAXWIN) */
@@ -339,6 +343,7 @@ static const tcp_profile_field FIELDS[] = {
     F("abort_rst_closing", abort_rst_closing),
     F("old_segment_ack", old_segment_ack),
     F("zero_window_fin", zero_window_fin),
+    F("edge_fin", edge_fin),
     F("time_wait_bsd_rules", tw_bsd_rules),
     F("close_embryonic_silent", close_embryonic_silent),
     F("option_layout", opt_layout),

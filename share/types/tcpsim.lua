@@ -107,6 +107,7 @@ function tcpsim.ns(n) end
 ---@field syn_loss_cwnd_after? integer SYN timeouts after which the initial window is one segment
 ---@field old_segment_ack? boolean an old (retransmitted) segment's ACK field is still processed
 ---@field zero_window_fin? boolean a bare FIN is accepted at a zero window
+---@field edge_fin? boolean a FIN right after data ending at the receive window's right edge is taken: the FIN takes no room in the window (FreeBSD tcp_do_segment); false: SEG.LEN counts it (RFC 9293)
 ---@field beyond_window_drop? boolean a segment ending beyond the receive window is dropped whole while bytes wait unread (Linux 6.17 tcp_sequence); false: the part in the window is kept
 ---@field time_wait_bsd_rules? boolean FreeBSD tcp_twcheck rules in TIME_WAIT
 ---@field close_embryonic_silent? boolean close() in an active SYN_RECEIVED sends nothing

@@ -404,6 +404,7 @@ static const knob KNOBS[] = {
     KNOB("syn_loss_cwnd_after", K_U32),
     KNOB("old_segment_ack", K_BOOL),
     KNOB("zero_window_fin", K_BOOL),
+    KNOB("edge_fin", K_BOOL),
     KNOB("beyond_window_drop", K_BOOL),
     KNOB("time_wait_bsd_rules", K_BOOL),
     KNOB("close_embryonic_silent", K_BOOL),
