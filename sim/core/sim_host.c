@@ -47,8 +47,8 @@ static uint64_t hash_name(const char *name)
      * `text` the same over all but its last `digits` digits, `number`
      * their value. A tenth digit in a row moves the run's first into the
      * text. */
-    const uint64_t prime = 0x100000001b3u, scale = 100000000u; /* 10^(DIGITS - 1) */
-    uint64_t whole = 0xcbf29ce484222325u, text = whole, number = 0, digits = 0;
+    const uint64_t prime = SIM_FNV1A_PRIME, scale = 100000000u; /* 10^(DIGITS - 1) */
+    uint64_t whole = SIM_FNV1A_BASIS, text = whole, number = 0, digits = 0;
     for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
         whole = (whole ^ *c) * prime;
         if (*c < '0' || *c > '9') {

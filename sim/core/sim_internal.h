@@ -31,6 +31,10 @@
 /* ---- Hashing and the id index (sim_index.c) ------------------------- */
 
 uint64_t sim_hash_name(const char *name); /* FNV-1a, 64 bits */
+/* FNV-1a's 64-bit offset basis and prime: sim_hash_name, and the host
+ * lookup's name hash, which must give the same whole-name hash. */
+#define SIM_FNV1A_BASIS UINT64_C(0xcbf29ce484222325)
+#define SIM_FNV1A_PRIME UINT64_C(0x100000001b3)
 /* sim_hash_u64, the splitmix64 finaliser: sim_rng.h */
 
 /*

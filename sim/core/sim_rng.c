@@ -36,10 +36,10 @@ uint64_t sim_hash_u64(uint64_t x)
 
 uint64_t sim_hash_name(const char *name)
 {
-    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a 64-bit offset basis */
+    uint64_t h = SIM_FNV1A_BASIS;
     for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
         h ^= *c;
-        h *= 0x100000001b3u; /* FNV-1a 64-bit prime */
+        h *= SIM_FNV1A_PRIME;
     }
     return h;
 }

@@ -17,9 +17,28 @@
 
 /* ---- parameters ---- */
 
-static const char *const LINK_KEYS[] = {"delay",         "jitter",  "bandwidth", "queue",
-                                        "mtu",           "loss",    "duplicate", "reorder",
-                                        "reorder_delay", "corrupt", "up",        NULL};
+/* LINK_KEYS by position: their bits in lsim_opts_present's answer. */
+enum {
+    K_DELAY,
+    K_JITTER,
+    K_BANDWIDTH,
+    K_QUEUE,
+    K_MTU,
+    K_LOSS,
+    K_DUPLICATE,
+    K_REORDER,
+    K_REORDER_DELAY,
+    K_CORRUPT,
+    K_UP,
+    K_COUNT
+};
+
+static const char *const LINK_KEYS[] = {
+    [K_DELAY] = "delay",         [K_JITTER] = "jitter",   [K_BANDWIDTH] = "bandwidth",
+    [K_QUEUE] = "queue",         [K_MTU] = "mtu",         [K_LOSS] = "loss",
+    [K_DUPLICATE] = "duplicate", [K_REORDER] = "reorder", [K_REORDER_DELAY] = "reorder_delay",
+    [K_CORRUPT] = "corrupt",     [K_UP] = "up",           [K_COUNT] = NULL,
+};
 
 static uint64_t parse_bandwidth(lua_State *L, int idx, const char *where)
 {
@@ -62,20 +81,6 @@ static uint64_t reorder_delay_default(const sim_link_params *p)
     return p->delay_ns > SIM_MS ? p->delay_ns : SIM_MS;
 }
 
-/* LINK_KEYS by position: their bits in lsim_opts_present's answer. */
-enum {
-    K_DELAY,
-    K_JITTER,
-    K_BANDWIDTH,
-    K_QUEUE,
-    K_MTU,
-    K_LOSS,
-    K_DUPLICATE,
-    K_REORDER,
-    K_REORDER_DELAY,
-    K_CORRUPT,
-    K_UP
-};
 #define HAS(k) ((has >> (k)) & 1u)
 
 /* Reads the parameters the table at idx gives over those in p, in

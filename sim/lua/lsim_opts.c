@@ -569,9 +569,7 @@ void lsim_profile_knob_format(const tcp_profile *p, size_t i, char *buf, size_t 
     }
 }
 
-/* Marks in named[] the knobs the table at idx holds. Without a metatable
- * they are its string keys (a walk over the few keys given, not a lookup
- * of every knob); with one, __index may answer any name, so all are. */
+/* each_name's visit for knobs_named: marks the knob named `key`. */
 static void mark_knob(const char *key, void *ud)
 {
     bool *named = ud;
@@ -580,6 +578,9 @@ static void mark_knob(const char *key, void *ud)
             named[i] = true;
 }
 
+/* Marks in named[] the knobs the table at idx holds. Without a metatable
+ * they are its string keys (a walk over the few keys given, not a lookup
+ * of every knob); with one, __index may answer any name, so all are. */
 static void knobs_named(lua_State *L, int idx, bool named[NKNOBS])
 {
     bool meta = lua_getmetatable(L, idx);
