@@ -224,6 +224,9 @@ typedef struct sim_dir {
     sim_rng rng;                   /* stream "link:A>B" */
     uint32_t count[SIM_DC_INLINE];
     bool in_hook; /* the fault hook is running: a packet sent here waits (promise 4) */
+    /* The backlog ring's room, 2^backlog_bits instants (0: no ring yet),
+     * in the bytes in_hook leaves before `fault`: a link is paid per pair. */
+    uint8_t backlog_bits;
     sim_fault_fn fault;
     void *fault_ctx;
     sim_dir_rare *rare; /* NULL until needed (sim_dir_rare) */
@@ -232,7 +235,7 @@ typedef struct sim_dir {
      * serialised (its length is the queue occupancy). */
     sim_time_t busy_until;
     sim_time_t *backlog;
-    uint32_t backlog_head, backlog_len, backlog_cap;
+    uint32_t backlog_head, backlog_len;
 } sim_dir;
 
 struct sim_link {

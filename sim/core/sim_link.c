@@ -595,9 +595,14 @@ static sim_time_t serialisation_ns(uint32_t len, uint64_t bps)
 }
 
 /* Forgets the packets whose last bit has left by `now`. */
+static inline uint32_t backlog_cap(const sim_dir *dir)
+{
+    return dir->backlog ? (uint32_t)1 << dir->backlog_bits : 0;
+}
+
 static void backlog_trim(sim_dir *dir, sim_time_t now)
 {
-    uint32_t mask = dir->backlog_cap - 1;
+    uint32_t mask = backlog_cap(dir) - 1;
     while (dir->backlog_len > 0 && dir->backlog[dir->backlog_head] <= now) {
         dir->backlog_head = (dir->backlog_head + 1) & mask;
         dir->backlog_len--;
@@ -609,19 +614,20 @@ static void backlog_trim(sim_dir *dir, sim_time_t now)
  * makes this a cost per pair. */
 static void backlog_push(sim_dir *dir, sim_time_t end)
 {
-    if (dir->backlog_len == dir->backlog_cap) {
-        uint32_t cap = dir->backlog_cap ? dir->backlog_cap * 2 : 4;
-        sim_time_t *ring = malloc((size_t)cap * sizeof *ring);
-        if (!ring || cap < dir->backlog_cap)
+    uint32_t old = backlog_cap(dir);
+    if (dir->backlog_len == old) {
+        unsigned bits = old ? dir->backlog_bits + 1u : 2u;
+        sim_time_t *ring = bits < 32 ? malloc(((size_t)1 << bits) * sizeof *ring) : NULL;
+        if (!ring)
             sim_fatal_oom("the link queue");
         for (uint32_t i = 0; i < dir->backlog_len; i++)
-            ring[i] = dir->backlog[(dir->backlog_head + i) & (dir->backlog_cap - 1)];
+            ring[i] = dir->backlog[(dir->backlog_head + i) & (old - 1)];
         free(dir->backlog);
         dir->backlog = ring;
-        dir->backlog_cap = cap;
+        dir->backlog_bits = (uint8_t)bits;
         dir->backlog_head = 0;
     }
-    dir->backlog[(dir->backlog_head + dir->backlog_len) & (dir->backlog_cap - 1)] = end;
+    dir->backlog[(dir->backlog_head + dir->backlog_len) & (backlog_cap(dir) - 1)] = end;
     dir->backlog_len++;
 }
 

@@ -232,6 +232,36 @@ static void test_queue_tail_drop_is_exact(void **state)
     assert_int_equal(count_recs(f, SIM_TR_DROP, SIM_DROP_QUEUE), 3);
 }
 
+/* The backlog ring (4 instants, doubling, its room kept as an exponent):
+ * three packets queue and two leave, so the ring's head has moved; then a
+ * burst makes it grow three times over that head, and tail drops at the
+ * 40-packet limit read its length and, once some have left, its order.
+ * Every packet leaves one serialisation after the one before it. */
+static void test_backlog_ring_grows_over_a_moved_head(void **state)
+{
+    fx *f = *state;
+    sim_link_params *p = ab(f);
+    p->bandwidth_bps = 8000; /* 100 bytes: 100 ms */
+    p->queue_packets = 40;
+    set_ab(f, p);
+    for (int i = 0; i < 3; i++)
+        send(f, f->a, 100);
+    sim_world_run_until_time(f->w, 250 * SIM_MS); /* two have left */
+    for (int i = 0; i < 41; i++)                  /* 39 fit behind the third, 2 dropped */
+        send(f, f->a, 100);
+    /* By 450 ms two more have left, the two the grown ring must read
+     * first: two of three fit. */
+    sim_world_run_until_time(f->w, 450 * SIM_MS);
+    for (int i = 0; i < 3; i++)
+        send(f, f->a, 100);
+    sim_world_run(f->w);
+    const sim_link_stats st = sim_link_stats_get(f->l, 0);
+    assert_int_equal(st.dropped_queue, 3);
+    assert_int_equal(f->narr, 44);
+    for (uint32_t i = 0; i < 44; i++)
+        assert_int_equal(f->arr[i].time, (sim_time_t)(i + 1) * 100 * SIM_MS);
+}
+
 static void test_mtu(void **state)
 {
     fx *f = *state;
@@ -806,6 +836,7 @@ int main(void)
         T(test_serialisation_is_fifo_at_bandwidth),
         T(test_serialisation_rounds_up_to_whole_ns),
         T(test_queue_tail_drop_is_exact),
+        T(test_backlog_ring_grows_over_a_moved_head),
         T(test_mtu),
         T(test_loss_rate),
         T(test_loss_extremes),
