@@ -746,7 +746,7 @@ static void test_rare_counters_live_apart(void **state)
 {
     fx *f = *state;
     if (sizeof(void *) == 8)
-        assert_true(sizeof(sim_link) <= 272);
+        assert_true(sizeof(sim_link) <= 256);
     sim_link_params *p = ab(f);
     p->mtu = 100;
     set_ab(f, p);
