@@ -355,8 +355,14 @@ static void host_tcb_events(net_host *h)
         tcp_stack_set_tcb_events(h->stack, n->obs.on_event || n->probe.on_event);
 }
 
-static void hosts_tcb_events(net *n)
+/* Tells every stack whether TCB events are wanted, when that changed
+ * from `before`: setting an observer or a probe that leaves it as it was
+ * (the race's observer has no on_event) touches no host, where a walk
+ * read every host and stack, a cache miss each at a million hosts. */
+static void hosts_tcb_events(net *n, bool before)
 {
+    if ((n->obs.on_event || n->probe.on_event) == before)
+        return;
     for (uint32_t i = 0; i < n->nhosts; i++)
         host_tcb_events(net_host_at(n, i));
 }
@@ -487,17 +493,19 @@ sim_world *net_world(const net *n)
 
 void net_set_probe(net *n, const net_probe *p)
 {
+    bool before = n->obs.on_event || n->probe.on_event;
     if (p)
         n->probe = *p;
     else
         memset(&n->probe, 0, sizeof n->probe);
-    hosts_tcb_events(n);
+    hosts_tcb_events(n, before);
 }
 
 void net_set_observer(net *n, const net_observer *obs)
 {
+    bool before = n->obs.on_event || n->probe.on_event;
     n->obs = *obs;
-    hosts_tcb_events(n);
+    hosts_tcb_events(n, before);
 }
 
 /* ---- Hosts ---- */

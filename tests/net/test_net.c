@@ -908,6 +908,40 @@ static void probe_decides_after_the_rules(void **state)
     assert_int_equal(net_sock_at(f->n, c)->state, TCP_ESTABLISHED);
 }
 
+static void count_tcb(void *ctx, uint32_t host, const tcp_event *ev)
+{
+    (void)host;
+    *(uint32_t *)ctx += ev->kind == TCP_EV_TCB;
+}
+
+/* The stacks build TCB events exactly while an observer's or a probe's
+ * on_event can see them, whichever order the two are set and cleared in
+ * (a setting that leaves that unchanged walks no host). */
+static void tcb_events_follow_observer_and_probe(void **state)
+{
+    fx *f = *state;
+    uint32_t by_probe = 0, by_obs = 0;
+    net_probe pr = {.ctx = &by_probe, .on_event = count_tcb};
+    net_set_probe(f->n, &pr);
+    net_observer quiet = {0};
+    net_set_observer(f->n, &quiet); /* the probe still wants them */
+    uint32_t l = listen_b(f);
+    connect_a(f, 0);
+    run_for(f, 100 * MS);
+    uint32_t seen = by_probe;
+    assert_true(seen > 0);
+    net_set_probe(f->n, NULL); /* nobody wants them: off */
+    net_observer obs = {.ctx = &by_obs, .on_event = count_tcb};
+    net_set_observer(f->n, &obs); /* on again */
+    net_set_probe(f->n, &pr);     /* both: no change */
+    uint32_t s;
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_send(f->n, s, "x", 1), 0);
+    run_for(f, 100 * MS);
+    assert_true(by_obs > 0);
+    assert_true(by_probe > seen);
+}
+
 static void inject_sends_a_crafted_segment(void **state)
 {
     fx *f = *state;
@@ -1271,6 +1305,7 @@ int main(void)
         cmocka_unit_test(filter_matches_seq_ack_and_a_time_window),
         cmocka_unit_test_setup_teardown(sock_tcb_reads_the_connection_variables, setup, teardown),
         cmocka_unit_test_setup_teardown(probe_decides_after_the_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(tcb_events_follow_observer_and_probe, setup, teardown),
         cmocka_unit_test_setup_teardown(mss_comes_from_the_interface_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(check_applies_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(check_reports_a_violation_and_halts, setup, teardown),
