@@ -802,8 +802,12 @@ static void duplicate(sim_link *l, int d, sim_packet *p, uint32_t copies)
 static void apply_fault(sim_link *l, int d, sim_packet *p)
 {
     sim_dir *dir = &l->dir[d];
+    const sim_world *w = l->world;
+    bool shared = dir->hook == SIM_HOOK_SHARED;
+    sim_fault_fn fn = shared ? w->fault : dir->rare->fault;
+    void *ctx = shared ? w->fault_ctx : dir->rare->fault_ctx;
     dir->in_hook = true;
-    sim_fault_verdict v = dir->fault(dir->fault_ctx, l, d, p);
+    sim_fault_verdict v = fn(ctx, l, d, p);
     dir->in_hook = false;
     switch (v.action) {
     case SIM_FAULT_PASS:
@@ -845,7 +849,7 @@ void sim_link_enter(sim_link *l, int d, sim_packet *p)
         drop(l, d, p, SIM_DROP_LINK_DOWN);
     else if (p->len > dir->params->mtu)
         drop(l, d, p, SIM_DROP_MTU);
-    else if (dir->fault)
+    else if (dir->hook != SIM_HOOK_NONE)
         apply_fault(l, d, p);
     else
         admit(l, d, p, 0);
@@ -861,8 +865,24 @@ static void reenter(sim_timer *t, void *arg)
 void sim_link_set_fault_hook(sim_link *l, int dir, sim_fault_fn fn, void *ctx)
 {
     assert(dir == 0 || dir == 1);
-    l->dir[dir].fault = fn;
-    l->dir[dir].fault_ctx = ctx;
+    sim_world *w = l->world;
+    sim_dir *d = &l->dir[dir];
+    if (fn && !w->fault) { /* the first hook set in the world is the one shared */
+        w->fault = fn;
+        w->fault_ctx = ctx;
+    }
+    if (d->rare)
+        d->rare->fault = NULL;
+    if (!fn) {
+        d->hook = SIM_HOOK_NONE;
+    } else if (fn == w->fault && ctx == w->fault_ctx) {
+        d->hook = SIM_HOOK_SHARED;
+    } else {
+        sim_dir_rare *r = sim_dir_rare_of(d);
+        r->fault = fn;
+        r->fault_ctx = ctx;
+        d->hook = SIM_HOOK_OWN;
+    }
 }
 
 uint32_t sim_link_held_count(const sim_link *l, int dir)
