@@ -835,14 +835,38 @@ static void tw_put(tcp_stack *s, tcp_tw *tw)
     s->tw_pool->used--;
 }
 
-/* The pool goes with its last chunk. */
+/* The minisock pool and its first chunk (one slot) are one block, the
+ * record first: a host's first minisock costs one allocation, as when the
+ * record was part of the stack. Later chunks are the pool's own. */
+static tcp_pool *tw_pool_new(void)
+{
+    unsigned char *m = calloc(1, sizeof(tcp_pool) + sizeof(tcp_chunk) + sizeof(tcp_tw));
+    if (!m)
+        return NULL;
+    tcp_pool *p = (tcp_pool *)(void *)m;
+    p->chunks = (tcp_chunk *)(void *)(m + sizeof *p);
+    p->nchunks = 1;
+    p->free = chunk_slots(p->chunks);
+    return p;
+}
+
+/* Frees the pool: its later chunks, then the block of the record and the
+ * first (the oldest, last in the list). */
+static void tw_pool_free(tcp_stack *s)
+{
+    for (tcp_chunk *k = s->tw_pool->chunks, *older; k->u.older; k = older) {
+        older = k->u.older;
+        free(k);
+    }
+    free(s->tw_pool);
+    s->tw_pool = NULL;
+}
+
+/* The pool goes with its last minisock. */
 static void tw_release_if_unused(tcp_stack *s)
 {
-    if (s->tw_pool && s->tw_pool->used == 0) {
-        pool_free_chunks(s->tw_pool, NULL);
-        free(s->tw_pool);
-        s->tw_pool = NULL;
-    }
+    if (s->tw_pool && s->tw_pool->used == 0)
+        tw_pool_free(s);
 }
 
 static uint64_t tw_deadline(const tcp_sk *e)
@@ -869,7 +893,7 @@ static void tw_shrink(tcp_conn *c)
 {
     tcp_stack *s = c->stack;
     assert(tcp_timer_at(c, TCP_TIMER_TIME_WAIT) == tw_deadline(&c->sk));
-    if (!s->tw_pool && !(s->tw_pool = calloc(1, sizeof *s->tw_pool)))
+    if (!s->tw_pool && !(s->tw_pool = tw_pool_new()))
         return;
     tcp_tw *tw = pool_get(s->tw_pool, sizeof *tw);
     if (!tw) {
@@ -1493,8 +1517,7 @@ void tcp_stack_free(tcp_stack *s)
     }
     pool_free_chunks(&s->pool, NULL);
     if (s->tw_pool)
-        pool_free_chunks(s->tw_pool, NULL);
-    free(s->tw_pool);
+        tw_pool_free(s);
     table_free(&s->by_id);
     table_free(&s->by_tuple);
     if (!tcp_stack_heap_inline(s))
