@@ -942,6 +942,49 @@ static void tcb_events_follow_observer_and_probe(void **state)
     assert_true(by_probe > seen);
 }
 
+typedef struct tcb_count {
+    uint32_t host, n; /* TCB events from `host` */
+} tcb_count;
+
+static void count_tcb_of(void *ctx, uint32_t host, const tcp_event *ev)
+{
+    tcb_count *c = ctx;
+    c->n += host == c->host && ev->kind == TCP_EV_TCB;
+}
+
+/* Whether a stack builds TCB events is settled for every host, old or
+ * added later, each time the observer or the probe changes whether anyone
+ * can see them: a host added after the observer is set builds them as the
+ * others do, and one added while no one wants them builds none. */
+static void hosts_added_later_follow_whether_tcb_events_are_wanted(void **state)
+{
+    fx *f = *state; /* the fixture's observer has an on_event */
+    const tcp_profile *p = tcp_profile_find("rfc9293");
+    uint32_t c, d, link;
+    assert_int_equal(net_host_add(f->n, "C", 0x0a000003u, p, &c), 0);
+    assert_false(net_host_at(f->n, c)->stack->no_tcb);
+    net_observer quiet = {0};
+    net_set_observer(f->n, &quiet); /* no one wants them: every stack off */
+    assert_int_equal(net_host_add(f->n, "D", 0x0a000004u, p, &d), 0);
+    for (uint32_t h = 0; h < 4; h++)
+        assert_true(net_host_at(f->n, h)->stack->no_tcb);
+    tcb_count seen = {c, 0};
+    net_probe pr = {.ctx = &seen, .on_event = count_tcb_of};
+    net_set_probe(f->n, &pr); /* wanted again: every stack on, D's too */
+    for (uint32_t h = 0; h < 4; h++)
+        assert_false(net_host_at(f->n, h)->stack->no_tcb);
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    assert_int_equal(net_link_add(f->n, c, f->b, &lp, &lp, &link), 0);
+    listen_b(f);
+    net_connect_opts co = {.raddr = B_ADDR, .rport = PORT};
+    uint32_t k;
+    assert_int_equal(net_connect(f->n, c, &co, &k), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_sock_at(f->n, k)->state, TCP_ESTABLISHED);
+    assert_true(seen.n > 0);
+}
+
 static void inject_sends_a_crafted_segment(void **state)
 {
     fx *f = *state;
@@ -1306,6 +1349,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(sock_tcb_reads_the_connection_variables, setup, teardown),
         cmocka_unit_test_setup_teardown(probe_decides_after_the_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(tcb_events_follow_observer_and_probe, setup, teardown),
+        cmocka_unit_test_setup_teardown(hosts_added_later_follow_whether_tcb_events_are_wanted,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(mss_comes_from_the_interface_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(check_applies_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(check_reports_a_violation_and_halts, setup, teardown),
