@@ -234,7 +234,7 @@ static void test_queue_tail_drop_is_exact(void **state)
 
 /* The backlog ring (4 instants, doubling, its room kept as an exponent):
  * three packets queue and two leave, so the ring's head has moved; then a
- * burst makes it grow three times over that head, and tail drops at the
+ * burst makes it grow four times over that head, and tail drops at the
  * 40-packet limit read its length and, once some have left, its order.
  * Every packet leaves one serialisation after the one before it. */
 static void test_backlog_ring_grows_over_a_moved_head(void **state)
@@ -740,23 +740,29 @@ static void test_fault_hooks_are_kept_once_per_world(void **state)
     sim_world_run(f->w);
     assert_int_equal(c0, 3);
     assert_int_equal(c1, 1);
-    sim_link_set_fault_hook(f->l, 0, count_pass, &c1);
+    sim_link_set_fault_hook(f->l, 0, count_pass, &c1); /* in its own part */
     send(f, f->a, 40);
-    sim_link_set_fault_hook(f->l, 1, NULL, NULL); /* cleared from its own part too */
+    sim_link_set_fault_hook(f->l, 1, NULL, NULL); /* the shared one cleared */
     send(f, f->b, 40);
     sim_world_run(f->w);
+    assert_int_equal(c1, 2);
+    sim_link_set_fault_hook(f->l, 0, NULL, NULL); /* its own one cleared */
+    send(f, f->a, 40);
+    sim_world_run(f->w);
+    assert_int_equal(c0, 3);
     assert_int_equal(c1, 2);
     sim_link_set_fault_hook(f->l, 0, count_pass, &c0);
     send(f, f->a, 40);
     sim_world_run(f->w);
     assert_int_equal(c0, 4);
     assert_int_equal(c1, 2);
-    assert_int_equal(f->narr, 8);
+    assert_int_equal(f->narr, 9);
 }
 
 /* A direction's held packets and counters' high words live apart, made
  * on first need: a direction that never held a packet has none and
- * releases nothing; setting a hook makes none; the first packet held makes
+ * releases nothing; setting the world's first hook makes none (it is kept
+ * in the world); the first packet held makes
  * it for its own direction only. */
 static void test_rare_part_made_on_first_need(void **state)
 {

@@ -329,7 +329,8 @@ static void test_ties_pop_in_arm_order_at_each_instant(void **state)
 
 /* A bucket's end cells name it (no cell keeps its bucket): two instants'
  * cells interleaved in the cell array, one bucket shrunk from either end
- * to its last cell and emptied, its bucket and cells then taken by a third
+ * and the middle to one cell (whose both links name it) and emptied, its
+ * bucket and cells then taken by a third
  * instant. Every timer's instant, read by walking to its bucket's end,
  * stays right after each step, and the pops keep arm order. */
 static void test_end_cells_name_their_bucket(void **state)
@@ -346,7 +347,7 @@ static void test_end_cells_name_their_bucket(void **state)
         arm(q, &a[i], 500);
         arm(q, &b[i], 600);
     }
-    const int gone[] = {0, 5, 1, 4, 3}; /* first, last, first, last, middle */
+    const int gone[] = {0, 5, 2, 4, 1}; /* first, last, middle, last, first: a[3] alone */
     for (size_t g = 0; g < sizeof gone / sizeof gone[0]; g++) {
         cancel(q, &a[gone[g]]);
         for (int i = 0; i < 6; i++) {
@@ -355,7 +356,7 @@ static void test_end_cells_name_their_bucket(void **state)
                 assert_int_equal(sim_queue_when(q, &a[i]), 500);
         }
     }
-    cancel(q, &a[2]); /* the last cell: the bucket goes */
+    cancel(q, &a[3]); /* the last cell: the bucket goes */
     for (int i = 0; i < 3; i++)
         arm(q, &c[i], 400);
     for (int i = 0; i < 3; i++)
