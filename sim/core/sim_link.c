@@ -594,12 +594,13 @@ static sim_time_t serialisation_ns(uint32_t len, uint64_t bps)
     return bit_ns / bps + (bit_ns % bps != 0);
 }
 
-/* Forgets the packets whose last bit has left by `now`. */
+/* The backlog ring's room in instants (0 before its first push). */
 static inline uint32_t backlog_cap(const sim_dir *dir)
 {
     return dir->backlog ? (uint32_t)1 << dir->backlog_bits : 0;
 }
 
+/* Forgets the packets whose last bit has left by `now`. */
 static void backlog_trim(sim_dir *dir, sim_time_t now)
 {
     uint32_t mask = backlog_cap(dir) - 1;
