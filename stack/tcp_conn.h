@@ -501,8 +501,11 @@ struct tcp_stack {
         tcp_sk **more;
     } heap;
 
-    tcp_pool pool;    /* connections */
-    tcp_pool tw_pool; /* minisocks (tcp_tw.c) */
+    tcp_pool pool; /* connections */
+    /* Minisocks (tcp_tw.c): allocated with the first and freed with the
+     * last chunk, so a host that never holds a TIME_WAIT (a server's, in
+     * the race) pays a pointer, not a pool. */
+    tcp_pool *tw_pool;
 
     /* Local ports with a user: open addressing, 2^ports_bits slots, the
      * first ones in the stack until a second port outgrows them (whose

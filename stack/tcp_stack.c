@@ -831,14 +831,42 @@ tcp_conn *tcp_conn_new(tcp_stack *s)
  * (conn_at) usually becomes one again as the call leaves it. */
 static void tw_put(tcp_stack *s, tcp_tw *tw)
 {
-    pool_put_slot(&s->tw_pool, tw);
-    s->tw_pool.used--;
+    pool_put_slot(s->tw_pool, tw);
+    s->tw_pool->used--;
 }
 
+/* The minisock pool and its first chunk (one slot) are one block, the
+ * record first: a host's first minisock costs one allocation, as when the
+ * record was part of the stack. Later chunks are the pool's own. */
+static tcp_pool *tw_pool_new(void)
+{
+    unsigned char *m = calloc(1, sizeof(tcp_pool) + sizeof(tcp_chunk) + sizeof(tcp_tw));
+    if (!m)
+        return NULL;
+    tcp_pool *p = (tcp_pool *)(void *)m;
+    p->chunks = (tcp_chunk *)(void *)(m + sizeof *p);
+    p->nchunks = 1;
+    p->free = chunk_slots(p->chunks);
+    return p;
+}
+
+/* Frees the pool: its later chunks, then the block of the record and the
+ * first (the oldest, last in the list). */
+static void tw_pool_free(tcp_stack *s)
+{
+    for (tcp_chunk *k = s->tw_pool->chunks, *older; k->u.older; k = older) {
+        older = k->u.older;
+        free(k);
+    }
+    free(s->tw_pool);
+    s->tw_pool = NULL;
+}
+
+/* The pool goes with its last minisock. */
 static void tw_release_if_unused(tcp_stack *s)
 {
-    if (s->tw_pool.used == 0 && s->tw_pool.nchunks)
-        pool_free_chunks(&s->tw_pool, NULL);
+    if (s->tw_pool && s->tw_pool->used == 0)
+        tw_pool_free(s);
 }
 
 static uint64_t tw_deadline(const tcp_sk *e)
@@ -865,9 +893,13 @@ static void tw_shrink(tcp_conn *c)
 {
     tcp_stack *s = c->stack;
     assert(tcp_timer_at(c, TCP_TIMER_TIME_WAIT) == tw_deadline(&c->sk));
-    tcp_tw *tw = pool_get(&s->tw_pool, sizeof *tw);
-    if (!tw)
+    if (!s->tw_pool && !(s->tw_pool = tw_pool_new()))
         return;
+    tcp_tw *tw = pool_get(s->tw_pool, sizeof *tw);
+    if (!tw) {
+        tw_release_if_unused(s);
+        return;
+    }
     memset(tw, 0, sizeof *tw);
     tw->sk.tw = true;
     tcp_tw_save(tw, c);
@@ -1484,7 +1516,8 @@ void tcp_stack_free(tcp_stack *s)
         }
     }
     pool_free_chunks(&s->pool, NULL);
-    pool_free_chunks(&s->tw_pool, NULL);
+    if (s->tw_pool)
+        tw_pool_free(s);
     table_free(&s->by_id);
     table_free(&s->by_tuple);
     if (!tcp_stack_heap_inline(s))
@@ -1564,7 +1597,8 @@ static size_t ls_bytes(const tcp_stack *s, size_t *count, size_t *tw_opts)
 
 void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
 {
-    *m = (tcp_mem){.tws = s->tw_pool.used, .tw_bytes = s->tw_pool.used * sizeof(tcp_tw)};
+    uint32_t tws = s->tw_pool ? s->tw_pool->used : 0;
+    *m = (tcp_mem){.tws = tws, .tw_bytes = tws * sizeof(tcp_tw)};
     size_t lq = 0, heads = 0, i = s->pool.nchunks; /* the newest chunk's index + 1 */
     for (const tcp_chunk *k = s->pool.chunks; k; k = k->u.older) {
         size_t n = pool_chunk_len(--i);
@@ -1575,7 +1609,9 @@ void tcp_stack_mem(const tcp_stack *s, tcp_mem *m)
             lq += c->opts ? sizeof(tcp_conn_opts) : 0;
         }
     }
-    size_t pool = pool_slots(&s->pool, &heads), tw_pool = pool_slots(&s->tw_pool, &heads);
+    size_t pool = pool_slots(&s->pool, &heads);
+    size_t tw_pool = s->tw_pool ? pool_slots(s->tw_pool, &heads) : 0;
+    heads += s->tw_pool ? sizeof *s->tw_pool : 0;
     size_t tw_opts = 0;
     m->listener_bytes = ls_bytes(s, &m->listeners, &tw_opts);
     m->tw_bytes += tw_opts;

@@ -201,17 +201,25 @@ typedef enum sim_dir_counter {
 } sim_dir_counter;
 
 /* What few directions need: the packets a fault hook holds, the rare
- * counters (64 bits: they never carry) and the inline counters' high
- * words. Made on first need (sim_dir_rare_of), freed with the world; a
- * direction without one holds nothing, has every rare counter at zero and
- * every inline one below 2^32. (The hook itself is not rare: sim/net sets
- * one on every link direction for its rules.) */
+ * counters (64 bits: they never carry), the inline counters' high words
+ * and a fault hook other than the world's shared one (sim_dir.hook).
+ * Made on first need (sim_dir_rare_of), freed with the world; a direction
+ * without one holds nothing, has every rare counter at zero and every
+ * inline one below 2^32. */
 typedef struct sim_dir_rare {
     uint64_t more[SIM_DC_COUNT - SIM_DC_INLINE]; /* counter c at more[c - SIM_DC_INLINE] */
     uint64_t carry[SIM_DC_INLINE];               /* multiples of 2^32 */
     sim_packet *held_head, *held_tail;           /* oldest first, through sim_packet.next */
     uint32_t held_count;
+    sim_fault_fn fault; /* while hook is SIM_HOOK_OWN */
+    void *fault_ctx;
 } sim_dir_rare;
+
+/* Where a direction's fault hook is. sim/net sets the same hook and
+ * context on every direction of its world, so a hook is kept once in the
+ * world (the first one set, sim_world.fault) and a direction says it uses
+ * that one; a different one lives in the direction's rare part. */
+enum { SIM_HOOK_NONE, SIM_HOOK_SHARED, SIM_HOOK_OWN };
 
 /* One direction of a link. There is one link per host pair, so every byte
  * here is paid per pair: the parameters are the world's one copy of each
@@ -224,15 +232,17 @@ typedef struct sim_dir {
     sim_rng rng;                   /* stream "link:A>B" */
     uint32_t count[SIM_DC_INLINE];
     bool in_hook; /* the fault hook is running: a packet sent here waits (promise 4) */
-    sim_fault_fn fault;
-    void *fault_ctx;
+    uint8_t hook; /* SIM_HOOK_*: none, the world's, or the rare part's */
+    /* The backlog ring's room, 2^backlog_bits instants (0: no ring yet).
+     * These bytes fill in_hook's padding: a link is paid per pair. */
+    uint8_t backlog_bits;
     sim_dir_rare *rare; /* NULL until needed (sim_dir_rare) */
     /* Serialisation: the instant the last accepted packet's last bit leaves,
      * and a ring of those instants for every packet still waiting or being
      * serialised (its length is the queue occupancy). */
     sim_time_t busy_until;
     sim_time_t *backlog;
-    uint32_t backlog_head, backlog_len, backlog_cap;
+    uint32_t backlog_head, backlog_len;
 } sim_dir;
 
 struct sim_link {
@@ -294,6 +304,8 @@ struct sim_world {
     sim_flat trace_flat;      /* split packets' bytes shown to the sink */
     sim_draw_key_fn draw_key; /* NULL: every draw from its direction's stream */
     void *draw_key_ctx;
+    sim_fault_fn fault; /* the fault hook directions share (SIM_HOOK_SHARED), once set */
+    void *fault_ctx;
 
     /* Packets. */
     sim_pool pools[SIM_PACKET_CLASSES]; /* class c holds (c + 1) * SIM_PACKET_STEP bytes */

@@ -594,10 +594,16 @@ static sim_time_t serialisation_ns(uint32_t len, uint64_t bps)
     return bit_ns / bps + (bit_ns % bps != 0);
 }
 
+/* The backlog ring's room in instants (0 before its first push). */
+static inline uint32_t backlog_cap(const sim_dir *dir)
+{
+    return dir->backlog ? (uint32_t)1 << dir->backlog_bits : 0;
+}
+
 /* Forgets the packets whose last bit has left by `now`. */
 static void backlog_trim(sim_dir *dir, sim_time_t now)
 {
-    uint32_t mask = dir->backlog_cap - 1;
+    uint32_t mask = backlog_cap(dir) - 1;
     while (dir->backlog_len > 0 && dir->backlog[dir->backlog_head] <= now) {
         dir->backlog_head = (dir->backlog_head + 1) & mask;
         dir->backlog_len--;
@@ -609,19 +615,20 @@ static void backlog_trim(sim_dir *dir, sim_time_t now)
  * makes this a cost per pair. */
 static void backlog_push(sim_dir *dir, sim_time_t end)
 {
-    if (dir->backlog_len == dir->backlog_cap) {
-        uint32_t cap = dir->backlog_cap ? dir->backlog_cap * 2 : 4;
-        sim_time_t *ring = malloc((size_t)cap * sizeof *ring);
-        if (!ring || cap < dir->backlog_cap)
+    uint32_t old = backlog_cap(dir);
+    if (dir->backlog_len == old) {
+        unsigned bits = old ? dir->backlog_bits + 1u : 2u;
+        sim_time_t *ring = bits < 32 ? malloc(((size_t)1 << bits) * sizeof *ring) : NULL;
+        if (!ring)
             sim_fatal_oom("the link queue");
         for (uint32_t i = 0; i < dir->backlog_len; i++)
-            ring[i] = dir->backlog[(dir->backlog_head + i) & (dir->backlog_cap - 1)];
+            ring[i] = dir->backlog[(dir->backlog_head + i) & (old - 1)];
         free(dir->backlog);
         dir->backlog = ring;
-        dir->backlog_cap = cap;
+        dir->backlog_bits = (uint8_t)bits;
         dir->backlog_head = 0;
     }
-    dir->backlog[(dir->backlog_head + dir->backlog_len) & (dir->backlog_cap - 1)] = end;
+    dir->backlog[(dir->backlog_head + dir->backlog_len) & (backlog_cap(dir) - 1)] = end;
     dir->backlog_len++;
 }
 
@@ -796,8 +803,12 @@ static void duplicate(sim_link *l, int d, sim_packet *p, uint32_t copies)
 static void apply_fault(sim_link *l, int d, sim_packet *p)
 {
     sim_dir *dir = &l->dir[d];
+    const sim_world *w = l->world;
+    bool shared = dir->hook == SIM_HOOK_SHARED;
+    sim_fault_fn fn = shared ? w->fault : dir->rare->fault;
+    void *ctx = shared ? w->fault_ctx : dir->rare->fault_ctx;
     dir->in_hook = true;
-    sim_fault_verdict v = dir->fault(dir->fault_ctx, l, d, p);
+    sim_fault_verdict v = fn(ctx, l, d, p);
     dir->in_hook = false;
     switch (v.action) {
     case SIM_FAULT_PASS:
@@ -839,7 +850,7 @@ void sim_link_enter(sim_link *l, int d, sim_packet *p)
         drop(l, d, p, SIM_DROP_LINK_DOWN);
     else if (p->len > dir->params->mtu)
         drop(l, d, p, SIM_DROP_MTU);
-    else if (dir->fault)
+    else if (dir->hook != SIM_HOOK_NONE)
         apply_fault(l, d, p);
     else
         admit(l, d, p, 0);
@@ -855,8 +866,24 @@ static void reenter(sim_timer *t, void *arg)
 void sim_link_set_fault_hook(sim_link *l, int dir, sim_fault_fn fn, void *ctx)
 {
     assert(dir == 0 || dir == 1);
-    l->dir[dir].fault = fn;
-    l->dir[dir].fault_ctx = ctx;
+    sim_world *w = l->world;
+    sim_dir *d = &l->dir[dir];
+    if (fn && !w->fault) { /* the first hook set in the world is the one shared */
+        w->fault = fn;
+        w->fault_ctx = ctx;
+    }
+    if (d->rare)
+        d->rare->fault = NULL;
+    if (!fn) {
+        d->hook = SIM_HOOK_NONE;
+    } else if (fn == w->fault && ctx == w->fault_ctx) {
+        d->hook = SIM_HOOK_SHARED;
+    } else {
+        sim_dir_rare *r = sim_dir_rare_of(d);
+        r->fault = fn;
+        r->fault_ctx = ctx;
+        d->hook = SIM_HOOK_OWN;
+    }
 }
 
 uint32_t sim_link_held_count(const sim_link *l, int dir)

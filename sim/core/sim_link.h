@@ -94,6 +94,10 @@ typedef struct sim_fault_verdict {
  * direction enters as the next event at the same instant (sim_link.c
  * promise 4). */
 typedef sim_fault_verdict (*sim_fault_fn)(void *ctx, sim_link *l, int dir, const sim_packet *p);
+/* Sets (fn NULL: clears) the direction's hook. Any hook and context may
+ * be given to any direction; the first pair set in a world is kept once
+ * for every direction given the same pair (sim/net gives all of them
+ * one), another pair costs the direction a part of its own. */
 void sim_link_set_fault_hook(sim_link *l, int dir, sim_fault_fn fn, void *ctx);
 
 /* Held packets, oldest first. Releasing one sends it on from step 4 at the

@@ -26,9 +26,13 @@
  * the slot never leads to a timer, which its owner may have freed.
  *
  * A timer's slot says where it is: its entry's heap index (near), FAR |
- * its far index, or CELL | its cell. A cell names the timer, its
- * neighbours and its bucket, so taking a timer out of the middle of a
- * bucket (a cancel, a re-arm) is O(1) and keeps the others' order, and the
+ * its far index, or CELL | its cell. A cell names the timer and its
+ * neighbours; the first cell's `prev` and the last one's `next` name the
+ * bucket (END | b), so a cell is 16 bytes (a race pair has five bucketed
+ * at once) and taking a timer out of a bucket (a cancel, a re-arm) is
+ * still O(1) and keeps the others' order: only a cell at an end changes
+ * its bucket. Reading a bucketed timer's instant (sim_queue_when) walks
+ * to its bucket's end; only the stepped wire asks, for one timer. The
  * timer stays 24 bytes.
  *
  * Tiers. Near: an implicit 4-ary min-heap of the groups due at or before
@@ -59,8 +63,9 @@
  *     group's first arm, and names a lone timer whose slot is the entry's
  *     place, or a live bucket whose `at` is; a live bucket holds at least
  *     one cell (it goes with its last). A free bucket's head is NIL.
- *  4. A bucketed timer's slot is CELL | its cell, which names the timer
- *     and its bucket, linked between its neighbours. An idle timer's slot
+ *  4. A bucketed timer's slot is CELL | its cell, which names the timer,
+ *     linked between its neighbours; the bucket's first cell has prev
+ *     END | the bucket, its last next END | the bucket. An idle timer's slot
  *     is SIM_TIMER_IDLE. Lone timers and cells number q->len.
  *  5. A bucket's cells are in arm order, and every timer of a group was
  *     armed after every timer of an older group of the same instant (an
@@ -106,8 +111,7 @@ typedef struct bucket {
 /* A bucketed timer's place; a free cell's `next` is the next free one. */
 typedef struct cell {
     sim_timer *timer;
-    uint32_t prev, next; /* neighbours in the bucket, NIL at its ends */
-    uint32_t bucket;
+    uint32_t prev, next; /* neighbours in the bucket; at its ends END | the bucket */
 } cell;
 
 typedef struct newest_slot {
@@ -123,6 +127,7 @@ typedef struct newest_slot {
 #define FAR          0x80000000u /* slot and `at` flag: the entry is in the far tier */
 #define CELL         0x40000000u /* slot flag: the timer is in a bucket */
 #define INDEX        (CELL - 1)  /* entries, buckets and cells number fewer */
+#define END          0x80000000u /* a cell's prev or next: none, it ends bucket (link & INDEX) */
 #define FAR_FRACTION 16          /* a refill moves about 1/16 of the far tier */
 #define SAMPLES      64          /* far whens sampled to choose the split */
 #define FIRST_CAP    (64 - PAD)
@@ -552,7 +557,7 @@ static uint32_t cell_new(sim_queue *q, sim_timer *timer, uint32_t b)
         c = q->cells_used++;
     q->cells_live++;
     bucket *k = &q->t.bk[b];
-    q->cells[c] = (cell){timer, k->tail, NIL, b};
+    q->cells[c] = (cell){timer, k->tail != NIL ? k->tail : END | b, END | b};
     if (k->tail != NIL)
         q->cells[k->tail].next = c;
     else
@@ -597,20 +602,22 @@ static void join(sim_queue *q, sim_timer *timer, sim_time_t when, uint64_t seq)
 static void cell_remove(sim_queue *q, uint32_t c)
 {
     tiers *t = tiers_of(q);
-    const cell *x = &q->cells[c];
-    uint32_t b = x->bucket;
-    bucket *k = &t->bk[b];
-    if (x->prev != NIL)
-        q->cells[x->prev].next = x->next;
-    else
-        k->head = x->next;
-    if (x->next != NIL)
-        q->cells[x->next].prev = x->prev;
-    else
-        k->tail = x->prev;
+    uint32_t prev = q->cells[c].prev, next = q->cells[c].next;
+    if (!(prev & END))
+        q->cells[prev].next = next;
+    if (!(next & END))
+        q->cells[next].prev = prev;
     q->cells[c].next = q->cells_free;
     q->cells_free = c;
     q->cells_live--;
+    if (!((prev | next) & END))
+        return; /* from the middle: the bucket's ends stay */
+    uint32_t b = ((prev & END) ? prev : next) & INDEX;
+    bucket *k = &t->bk[b];
+    if (prev & END)
+        k->head = (next & END) ? NIL : next;
+    if (next & END)
+        k->tail = (prev & END) ? NIL : prev;
     if (k->head == NIL) {
         tier_remove(t, k->at);
         k->tail = q->bk_free;
@@ -701,8 +708,12 @@ sim_time_t sim_queue_when(const sim_queue *q, const sim_timer *timer)
     assert(sim_timer_armed(timer));
     const tiers *t = tiers_of(q);
     uint32_t at = timer->slot;
-    if (at & CELL)
-        at = t->bk[q->cells[at & ~CELL].bucket].at;
+    if (at & CELL) {
+        uint32_t c = at & ~CELL;
+        while (!(q->cells[c].next & END))
+            c = q->cells[c].next;
+        at = t->bk[q->cells[c].next & INDEX].at;
+    }
     return entry_at(t, at)->when;
 }
 
@@ -727,17 +738,18 @@ static int check_fail(char *why, size_t len, const char *msg, uint32_t at)
  * stopping past q->len (a list running in a loop). */
 static int check_bucket(const sim_queue *q, uint32_t b, uint32_t *timers, char *why, size_t len)
 {
-    uint32_t prev = NIL;
-    for (uint32_t c = q->t.bk[b].head; c != NIL; prev = c, c = q->cells[c].next) {
-        if (c >= q->cells_used || ++*timers > q->len)
+    uint32_t prev = END | b, last = NIL;
+    for (uint32_t c = q->t.bk[b].head; c != (END | b); prev = c, c = q->cells[c].next) {
+        if ((c & END) || c >= q->cells_used || ++*timers > q->len)
             return check_fail(why, len, "a bucket's list runs out of the timers armed", b);
         const cell *x = &q->cells[c];
-        if (x->bucket != b || x->prev != prev)
+        if (x->prev != prev)
             return check_fail(why, len, "a cell's links disagree with its bucket's list", c);
         if (!x->timer || x->timer->slot != (CELL | c))
             return check_fail(why, len, "a timer's slot does not name its cell", c);
+        last = c;
     }
-    if (q->t.bk[b].tail != prev)
+    if (q->t.bk[b].tail != last)
         return check_fail(why, len, "a bucket's tail is not its last cell", b);
     return 0;
 }

@@ -65,7 +65,9 @@ void sim_queue_cancel(sim_queue *q, sim_timer *timer);
 sim_timer *sim_queue_peek(const sim_queue *q);
 /* The instant the earliest timer is due; SIM_TIME_NEVER when empty. */
 sim_time_t sim_queue_next_when(const sim_queue *q);
-/* The instant an armed timer is due (as last armed). */
+/* The instant an armed timer is due (as last armed). For a timer sharing
+ * its instant with others, found by walking to the end of their list:
+ * O(the timers armed for that instant after it). */
 sim_time_t sim_queue_when(const sim_queue *q, const sim_timer *timer);
 /* Removes and returns the earliest timer (now idle), or NULL when empty. */
 sim_timer *sim_queue_pop(sim_queue *q);

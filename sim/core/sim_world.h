@@ -57,7 +57,8 @@ void sim_world_arm_at(sim_world *w, sim_timer *t, sim_time_t when);
 void sim_world_arm_in(sim_world *w, sim_timer *t, sim_time_t delay);
 void sim_world_cancel(sim_world *w, sim_timer *t);
 /* The instant an armed timer is due: the one it was last armed at, or the
- * clock then if that was in the past. */
+ * clock then if that was in the past. O(the timers armed for that instant
+ * after it): the queue keeps the instant once per instant (sim_queue_when). */
 sim_time_t sim_world_timer_when(const sim_world *w, const sim_timer *t);
 /* The next event's time, or SIM_TIME_NEVER. */
 sim_time_t sim_world_next_time(const sim_world *w);

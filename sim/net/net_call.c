@@ -444,11 +444,10 @@ int net_accept(net *n, uint32_t listener, uint32_t *out)
     net_stack_leave(n, h);
     if (rc < 0)
         return rc;
-    uint32_t idx;
-    if (child < h->nsockmap && h->sockmap[child] != NET_NONE) {
-        idx = h->sockmap[child];
-    } else {
-        idx = net_sock_record(n, h->index, child, h->sockmap[k->id], tcp_sock_state(st, child));
+    uint32_t idx = net_host_sock(h, child);
+    if (idx == NET_NONE) {
+        idx =
+            net_sock_record(n, h->index, child, net_host_sock(h, k->id), tcp_sock_state(st, child));
         net_sock *c = net_sock_mut(n, idx);
         net_trace_append(n, c, sim_world_now(n->world), c->state, TCP_CAUSE_USER, "accept()");
     }

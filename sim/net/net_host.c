@@ -355,26 +355,31 @@ static void host_tcb_events(net_host *h)
         tcp_stack_set_tcb_events(h->stack, n->obs.on_event || n->probe.on_event);
 }
 
-static void hosts_tcb_events(net *n)
+/* Tells every stack whether TCB events are wanted, when that changed
+ * from `before`: setting an observer or a probe that leaves it as it was
+ * (the race's observer has no on_event) touches no host, where a walk
+ * read every host and stack, a cache miss each at a million hosts. */
+static void hosts_tcb_events(net *n, bool before)
 {
+    if ((n->obs.on_event || n->probe.on_event) == before)
+        return;
     for (uint32_t i = 0; i < n->nhosts; i++)
         host_tcb_events(net_host_at(n, i));
 }
 
 static void sockmap_free(net_host *h)
 {
-    if (h->sockmap != h->sockmap_first)
-        free(h->sockmap);
+    if (h->sockmap_out)
+        free(h->sockmap.more.ids);
+    h->sockmap_out = false;
 }
 
 /* A new stack's ids start again at 1. */
 static void sockmap_reset(net_host *h)
 {
     sockmap_free(h);
-    h->sockmap = h->sockmap_first;
-    h->nsockmap = sizeof h->sockmap_first / sizeof *h->sockmap_first;
-    for (uint32_t i = 0; i < h->nsockmap; i++)
-        h->sockmap[i] = NET_NONE;
+    for (uint32_t i = 0; i < NET_SOCKMAP_FIRST; i++)
+        h->sockmap.first[i] = NET_NONE;
 }
 
 void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx)
@@ -388,17 +393,28 @@ void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx)
                 sim_host_name(net_host_simof(h)));
         abort();
     }
-    if (id >= h->nsockmap) {
-        uint32_t old = h->nsockmap;
-        uint32_t *from = h->sockmap == h->sockmap_first ? NULL : h->sockmap;
-        uint32_t *to = net_grow(from, &h->nsockmap, id + 1, sizeof *h->sockmap);
-        if (!from)
-            memcpy(to, h->sockmap_first, sizeof h->sockmap_first);
-        h->sockmap = to;
-        for (uint32_t i = old; i < h->nsockmap; i++)
-            h->sockmap[i] = NET_NONE;
+    if (!h->sockmap_out && id < NET_SOCKMAP_FIRST) {
+        h->sockmap.first[id] = idx;
+        return;
     }
-    h->sockmap[id] = idx;
+    if (!h->sockmap_out) {
+        uint32_t first[NET_SOCKMAP_FIRST], len = NET_SOCKMAP_FIRST;
+        memcpy(first, h->sockmap.first, sizeof first);
+        uint32_t *ids = net_grow(NULL, &len, id + 1, sizeof *ids);
+        memcpy(ids, first, sizeof first);
+        for (uint32_t i = NET_SOCKMAP_FIRST; i < len; i++)
+            ids[i] = NET_NONE;
+        h->sockmap.more.ids = ids;
+        h->sockmap.more.len = len;
+        h->sockmap_out = true;
+    } else if (id >= h->sockmap.more.len) {
+        uint32_t old = h->sockmap.more.len;
+        h->sockmap.more.ids = net_grow(h->sockmap.more.ids, &h->sockmap.more.len, id + 1,
+                                       sizeof *h->sockmap.more.ids);
+        for (uint32_t i = old; i < h->sockmap.more.len; i++)
+            h->sockmap.more.ids[i] = NET_NONE;
+    }
+    h->sockmap.more.ids[id] = idx;
 }
 
 static int host_start_stack(net_host *h)
@@ -477,17 +493,19 @@ sim_world *net_world(const net *n)
 
 void net_set_probe(net *n, const net_probe *p)
 {
+    bool before = n->obs.on_event || n->probe.on_event;
     if (p)
         n->probe = *p;
     else
         memset(&n->probe, 0, sizeof n->probe);
-    hosts_tcb_events(n);
+    hosts_tcb_events(n, before);
 }
 
 void net_set_observer(net *n, const net_observer *obs)
 {
+    bool before = n->obs.on_event || n->probe.on_event;
     n->obs = *obs;
-    hosts_tcb_events(n);
+    hosts_tcb_events(n, before);
 }
 
 /* ---- Hosts ---- */

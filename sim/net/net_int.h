@@ -23,26 +23,44 @@ typedef struct net_host_rare {
     uint32_t caplinks;
 } net_host_rare;
 
+/* A host's first stack socket ids map to records in the host itself. */
+#define NET_SOCKMAP_FIRST 4u
+
 /* Hosts live in chunks (net_host_at): their addresses never change. Two a
- * connection pair in the race: 104 bytes on LP64. */
+ * connection pair in the race: 88 bytes on LP64. */
 typedef struct net_host {
     net *net;
     tcp_stack *stack;           /* NULL while crashed */
     const tcp_profile *profile; /* kept once per world (net_keep.c) */
     sim_timer timer;            /* one timer per stack: its next deadline */
-    uint32_t *sockmap;          /* stack socket id -> record index (NET_NONE: none) */
     net_host_rare *rare;        /* NULL until the host needs it */
-    uint32_t nsockmap;          /* ids it has room for */
     uint32_t index;             /* also its sim host id (net_host_simof) */
     /* The links this host is an end of (net_link_add, net_peer_link): the
      * first here, the rest in rare->link_more; net_host_iface_mss reads these. */
     uint32_t link_first, nlinks;
     bool mss_fixed;    /* the profile's mss was set explicitly: the MTU does not override it */
     uint8_t rng_draws; /* numbers drawn, up to NET_RNG_REPLAY (then rare->rng) */
-    /* sockmap until an id outgrows it: a host with up to three sockets
-     * (ids start at 1) allocates none. */
-    uint32_t sockmap_first[4];
+    bool sockmap_out;  /* the socket map has outgrown sockmap.first */
+    /* Stack socket id -> record index (NET_NONE: none), read through
+     * net_host_sock: in place while the ids fit (a host with up to three
+     * sockets, ids starting at 1, allocates none), then an array whose
+     * pointer and length take the same room. */
+    union {
+        uint32_t first[NET_SOCKMAP_FIRST];
+        struct {
+            uint32_t *ids;
+            uint32_t len;
+        } more;
+    } sockmap;
 } net_host;
+
+/* The record h's stack socket `id` maps to, NET_NONE if none. */
+static inline uint32_t net_host_sock(const net_host *h, tcp_sock_id id)
+{
+    if (h->sockmap_out)
+        return id < h->sockmap.more.len ? h->sockmap.more.ids[id] : NET_NONE;
+    return id < NET_SOCKMAP_FIRST ? h->sockmap.first[id] : NET_NONE;
+}
 
 /* h's rare part, allocated (zeroed) on first use; aborts out of memory. */
 net_host_rare *net_host_rare_of(net_host *h);

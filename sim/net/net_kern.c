@@ -366,7 +366,7 @@ static void rec_change(net *n, kern_rec *r, tcp_state to, tcp_sock_id parent)
     net_stack_enter(n);
     net_sock_on_event(n, h, &ev);
     if (!k) { /* a listener's child, first seen now */
-        r->sock = h->sockmap[ev.sock];
+        r->sock = net_host_sock(h, ev.sock);
         k = net_sock_mut(n, r->sock);
         k->autoread = false;
         k->lport = r->t.local_port;

@@ -81,14 +81,13 @@ static void queue_pending(net *n, uint32_t sock, tcp_state from, tcp_state to)
 
 static uint32_t record_for_event(net *n, net_host *h, const tcp_event *ev)
 {
-    if (ev->sock < h->nsockmap && h->sockmap[ev->sock] != NET_NONE)
-        return h->sockmap[ev->sock];
+    uint32_t known = net_host_sock(h, ev->sock);
+    if (known != NET_NONE)
+        return known;
     /* A connection not seen yet: a listener's child. It is born in the
      * state it enters (SYN_RECEIVED); a record made from another kind of
      * event starts with the current state. */
-    uint32_t parent = NET_NONE;
-    if (ev->parent && ev->parent < h->nsockmap)
-        parent = h->sockmap[ev->parent];
+    uint32_t parent = ev->parent ? net_host_sock(h, ev->parent) : NET_NONE;
     /* Not autoread yet, whatever the listener's: no one can read a
      * connection before accept() hands it out (net_accept sets it then). */
     uint32_t idx = net_sock_record(n, h->index, ev->sock, parent, ev->from);
@@ -131,8 +130,9 @@ void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
     if (ev->sock == 0)
         return;
     if (ev->kind == TCP_EV_TCB) { /* variables, not a socket's news */
-        if (ev->sock < h->nsockmap && h->sockmap[ev->sock] != NET_NONE)
-            keep_if_ending(h, net_sock_mut(n, h->sockmap[ev->sock]), ev);
+        uint32_t known = net_host_sock(h, ev->sock);
+        if (known != NET_NONE)
+            keep_if_ending(h, net_sock_mut(n, known), ev);
         return;
     }
     uint32_t idx = record_for_event(n, h, ev);

@@ -327,6 +327,48 @@ static void test_ties_pop_in_arm_order_at_each_instant(void **state)
     assert_null(pop(q));
 }
 
+/* A bucket's end cells name it (no cell keeps its bucket): two instants'
+ * cells interleaved in the cell array, one bucket shrunk from either end
+ * and the middle to one cell (whose both links name it) and emptied, its
+ * bucket and cells then taken by a third
+ * instant. Every timer's instant, read by walking to its bucket's end,
+ * stays right after each step, and the pops keep arm order. */
+static void test_end_cells_name_their_bucket(void **state)
+{
+    sim_queue *q = *state;
+    sim_timer a[6], b[6], c[3];
+    for (int i = 0; i < 6; i++) {
+        sim_timer_init(&a[i], noop, NULL);
+        sim_timer_init(&b[i], noop, NULL);
+    }
+    for (int i = 0; i < 3; i++)
+        sim_timer_init(&c[i], noop, NULL);
+    for (int i = 0; i < 6; i++) {
+        arm(q, &a[i], 500);
+        arm(q, &b[i], 600);
+    }
+    const int gone[] = {0, 5, 2, 4, 1}; /* first, last, middle, last, first: a[3] alone */
+    for (size_t g = 0; g < sizeof gone / sizeof gone[0]; g++) {
+        cancel(q, &a[gone[g]]);
+        for (int i = 0; i < 6; i++) {
+            assert_int_equal(sim_queue_when(q, &b[i]), 600);
+            if (sim_timer_armed(&a[i]))
+                assert_int_equal(sim_queue_when(q, &a[i]), 500);
+        }
+    }
+    cancel(q, &a[3]); /* the last cell: the bucket goes */
+    for (int i = 0; i < 3; i++)
+        arm(q, &c[i], 400);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sim_queue_when(q, &c[i]), 400);
+    assert_int_equal(sim_queue_len(q), 9);
+    for (int i = 0; i < 3; i++)
+        assert_ptr_equal(pop(q), &c[i]);
+    for (int i = 0; i < 6; i++)
+        assert_ptr_equal(pop(q), &b[i]);
+    assert_null(pop(q));
+}
+
 /* Ten timers at one instant; the first, a middle one and the last are
  * cancelled, another middle one re-armed to the same instant (it goes
  * last), another moved away and back (last again), a new one armed. The
@@ -811,6 +853,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_skewed_far_layout_pops_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rearming_far_timers_keeps_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_reports_a_broken_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_end_cells_name_their_bucket, setup, teardown),
         cmocka_unit_test(test_shared_array_full_at_refill),
         cmocka_unit_test(test_full_array_rearm_cancel_storm),
     };

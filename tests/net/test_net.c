@@ -360,10 +360,10 @@ static void restart_maps_new_ids_to_new_records_only(void **state)
     uint32_t c = connect_a(f, 0);
     run_for(f, 100 * MS);
     assert_int_equal(net_accept(f->n, old[0], &child), 0);
-    assert_ptr_not_equal(h->sockmap, h->sockmap_first);
+    assert_true(h->sockmap_out);
     assert_int_equal(net_host_crash(f->n, f->b), 0);
     assert_int_equal(net_host_restart(f->n, f->b), 0);
-    assert_ptr_equal(h->sockmap, h->sockmap_first);
+    assert_false(h->sockmap_out);
     uint32_t nold = net_sock_at(f->n, child)->ntrace, nl0 = net_sock_at(f->n, old[0])->ntrace;
     assert_int_equal(net_sock_at(f->n, child)->state, TCP_CLOSED);
 
@@ -405,12 +405,14 @@ static void a_host_maps_its_first_sockets_in_place(void **state)
         assert_int_equal(net_listen(f->n, f->b, &lo, &rec[i]), 0);
         assert_int_equal(net_sock_at(f->n, rec[i])->id, i + 1);
         if (i < 3)
-            assert_ptr_equal(h->sockmap, h->sockmap_first);
+            assert_false(h->sockmap_out);
     }
-    assert_ptr_not_equal(h->sockmap, h->sockmap_first);
-    assert_int_equal(h->sockmap[0], NET_NONE);
+    assert_true(h->sockmap_out);
+    assert_int_equal(net_host_sock(h, 0), NET_NONE);
     for (uint32_t i = 0; i < 4; i++)
-        assert_int_equal(h->sockmap[i + 1], rec[i]);
+        assert_int_equal(net_host_sock(h, i + 1), rec[i]);
+    assert_int_equal(net_host_sock(h, 5), NET_NONE);
+    assert_int_equal(net_host_sock(h, 1000), NET_NONE);
 }
 
 /* A step's note is the world's one copy: the listener's and the client's
@@ -621,7 +623,7 @@ static void host_numbers_are_its_stream_replayed_or_kept(void **state)
 {
     fx *f = *state;
     if (sizeof(void *) == 8)
-        assert_true(sizeof(net_host) <= 104);
+        assert_true(sizeof(net_host) <= 88);
     net_host *h = net_host_at(f->n, f->a);
     sim_rng ref;
     sim_rng_seed(&ref, 1, "tcp:A");
@@ -904,6 +906,83 @@ static void probe_decides_after_the_rules(void **state)
     assert_true(seen.decided >= 3);
     assert_true(seen.events > 0);
     assert_int_equal(net_sock_at(f->n, c)->state, TCP_ESTABLISHED);
+}
+
+static void count_tcb(void *ctx, uint32_t host, const tcp_event *ev)
+{
+    (void)host;
+    *(uint32_t *)ctx += ev->kind == TCP_EV_TCB;
+}
+
+/* The stacks build TCB events exactly while an observer's or a probe's
+ * on_event can see them, whichever order the two are set and cleared in
+ * (a setting that leaves that unchanged walks no host). */
+static void tcb_events_follow_observer_and_probe(void **state)
+{
+    fx *f = *state;
+    uint32_t by_probe = 0, by_obs = 0;
+    net_probe pr = {.ctx = &by_probe, .on_event = count_tcb};
+    net_set_probe(f->n, &pr);
+    net_observer quiet = {0};
+    net_set_observer(f->n, &quiet); /* the probe still wants them */
+    uint32_t l = listen_b(f);
+    connect_a(f, 0);
+    run_for(f, 100 * MS);
+    uint32_t seen = by_probe;
+    assert_true(seen > 0);
+    net_set_probe(f->n, NULL); /* nobody wants them: off */
+    net_observer obs = {.ctx = &by_obs, .on_event = count_tcb};
+    net_set_observer(f->n, &obs); /* on again */
+    net_set_probe(f->n, &pr);     /* both: no change */
+    uint32_t s;
+    assert_int_equal(net_accept(f->n, l, &s), 0);
+    assert_int_equal(net_send(f->n, s, "x", 1), 0);
+    run_for(f, 100 * MS);
+    assert_true(by_obs > 0);
+    assert_true(by_probe > seen);
+}
+
+typedef struct tcb_count {
+    uint32_t host, n; /* TCB events from `host` */
+} tcb_count;
+
+static void count_tcb_of(void *ctx, uint32_t host, const tcp_event *ev)
+{
+    tcb_count *c = ctx;
+    c->n += host == c->host && ev->kind == TCP_EV_TCB;
+}
+
+/* Whether a stack builds TCB events is settled for every host, old or
+ * added later, each time the observer or the probe changes whether anyone
+ * can see them: a host added after the observer is set builds them as the
+ * others do, and one added while no one wants them builds none. */
+static void hosts_added_later_follow_whether_tcb_events_are_wanted(void **state)
+{
+    fx *f = *state; /* the fixture's observer has an on_event */
+    const tcp_profile *p = tcp_profile_find("rfc9293");
+    uint32_t c, d, link;
+    assert_int_equal(net_host_add(f->n, "C", 0x0a000003u, p, &c), 0);
+    assert_false(net_host_at(f->n, c)->stack->no_tcb);
+    net_observer quiet = {0};
+    net_set_observer(f->n, &quiet); /* no one wants them: every stack off */
+    assert_int_equal(net_host_add(f->n, "D", 0x0a000004u, p, &d), 0);
+    for (uint32_t h = 0; h < 4; h++)
+        assert_true(net_host_at(f->n, h)->stack->no_tcb);
+    tcb_count seen = {c, 0};
+    net_probe pr = {.ctx = &seen, .on_event = count_tcb_of};
+    net_set_probe(f->n, &pr); /* wanted again: every stack on, D's too */
+    for (uint32_t h = 0; h < 4; h++)
+        assert_false(net_host_at(f->n, h)->stack->no_tcb);
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    assert_int_equal(net_link_add(f->n, c, f->b, &lp, &lp, &link), 0);
+    listen_b(f);
+    net_connect_opts co = {.raddr = B_ADDR, .rport = PORT};
+    uint32_t k;
+    assert_int_equal(net_connect(f->n, c, &co, &k), 0);
+    run_for(f, 100 * MS);
+    assert_int_equal(net_sock_at(f->n, k)->state, TCP_ESTABLISHED);
+    assert_true(seen.n > 0);
 }
 
 static void inject_sends_a_crafted_segment(void **state)
@@ -1220,7 +1299,8 @@ static void sockmap_refuses_the_id_it_cannot_hold(void **state)
     assert_int_equal(WTERMSIG(status), SIGABRT);
     /* An id the array can hold still maps. */
     net_host_map_sock(net_host_at(f->n, f->a), 100, 7);
-    assert_int_equal(net_host_at(f->n, f->a)->sockmap[100], 7);
+    assert_int_equal(net_host_sock(net_host_at(f->n, f->a), 100), 7);
+    assert_int_equal(net_host_sock(net_host_at(f->n, f->a), 99), NET_NONE);
 }
 
 int main(void)
@@ -1268,6 +1348,9 @@ int main(void)
         cmocka_unit_test(filter_matches_seq_ack_and_a_time_window),
         cmocka_unit_test_setup_teardown(sock_tcb_reads_the_connection_variables, setup, teardown),
         cmocka_unit_test_setup_teardown(probe_decides_after_the_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(tcb_events_follow_observer_and_probe, setup, teardown),
+        cmocka_unit_test_setup_teardown(hosts_added_later_follow_whether_tcb_events_are_wanted,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(mss_comes_from_the_interface_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(check_applies_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(check_reports_a_violation_and_halts, setup, teardown),

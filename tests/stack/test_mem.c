@@ -406,8 +406,9 @@ static void connection_and_stack_sizes_hold_their_bounds(void **state)
      * port table's and the heap's sizes are powers of two kept as
      * exponents. 216 (a 224-byte block) since the tables', the heap's and
      * the port table's first slots share their room with the pointer
-     * to the slots that replace them. */
-    assert_true(sizeof(tcp_stack) <= 216);
+     * to the slots that replace them. 200 (a 208-byte block) since the
+     * minisock pool is allocated with the first minisock. */
+    assert_true(sizeof(tcp_stack) <= 200);
     /* A stack never checked holds no checker state. */
     fixture *fx = fx_new();
     assert_int_equal(tcp_check_enabled(fx->s), tcp_check_default());
@@ -1219,6 +1220,34 @@ static h_pair to_minisock(harness *h, size_t first, size_t second, tcp_sock_id *
     return p;
 }
 
+/* A stack pays for its minisock pool only while it holds minisocks: none
+ * before the first (nor ever on the side that closed second), the pool
+ * record with the first, counted by tcp_stack_mem, and gone with the
+ * last, when its TIME_WAIT ends (RFC 9293 §3.10.8: 2 MSL). */
+static void the_minisock_pool_lives_with_its_minisocks(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, h_profile_exact("rfc9293"));
+    tcp_stack *a = h_stack(h, H_A), *b = h_stack(h, H_B);
+    assert_null(a->tw_pool);
+    tcp_sock_id c;
+    to_minisock(h, H_A, H_B, &c);
+    assert_non_null(a->tw_pool);
+    assert_int_equal(a->tw_pool->used, 1);
+    assert_null(b->tw_pool);
+    tcp_mem m;
+    tcp_stack_mem(a, &m);
+    assert_int_equal(m.tws, 1);
+    assert_true(m.total_bytes >= sizeof *a + sizeof(tcp_pool) + sizeof(tcp_tw));
+    h_advance(h, 2 * h_profile_exact("rfc9293")->msl_ns + 1000000000ull);
+    h_expect_state(h, H_A, c, TCP_CLOSED);
+    assert_null(a->tw_pool);
+    tcp_stack_mem(a, &m);
+    assert_int_equal(m.tws, 0);
+    h_finish(h);
+    h_free(h);
+}
+
 /* A simultaneous close (RFC 9293 §3.6, Figure 13): each end's FIN meets
  * the other's in FIN-WAIT-1, so each goes through CLOSING and reaches
  * TIME-WAIT only when its own FIN is acknowledged; there SND.UNA = SND.NXT
@@ -1355,7 +1384,7 @@ static h_verdict view_rebuilt(harness *h, const h_dgram *d, uint64_t *deliver_ns
         v->nchunks = v->s->pool.nchunks;
         v->chunk0 = v->s->pool.chunks;
         v->spare = tcp_stack_scratch(v->s)->spare_chunk;
-        v->tw_nchunks = v->s->tw_pool.nchunks;
+        v->tw_nchunks = v->s->tw_pool ? v->s->tw_pool->nchunks : 0;
     }
     return H_PASS;
 }
@@ -1376,7 +1405,8 @@ static void minisock_segment_reuses_the_parked_connection(void **state)
     assert_null(a->pool.chunks);
     const void *parked = tcp_stack_scratch(a)->spare_chunk;
     assert_non_null(parked);
-    const void *tw_chunk = a->tw_pool.chunks;
+    assert_non_null(a->tw_pool);
+    const void *tw_chunk = a->tw_pool->chunks;
     assert_non_null(tw_chunk);
     tcp_seg fin = h_template(h, H_A, c);
     fin.flags = TCP_FIN | TCP_ACK;
@@ -1393,7 +1423,7 @@ static void minisock_segment_reuses_the_parked_connection(void **state)
     assert_non_null(tcp_stack_find_tw(a, c));
     assert_int_equal(a->pool.nchunks, 0);
     assert_ptr_equal(tcp_stack_scratch(a)->spare_chunk, parked); /* and parked again */
-    assert_ptr_equal(a->tw_pool.chunks, tw_chunk);
+    assert_ptr_equal(a->tw_pool->chunks, tw_chunk);
     h_drop(h); /* B, CLOSED, would answer the ACK with an RST */
     h_finish(h);
     h_free(h);
@@ -1590,6 +1620,7 @@ int main(void)
         cmocka_unit_test(minisock_acks_a_retransmitted_fin_and_restarts_2msl),
         cmocka_unit_test(minisock_ack_offers_the_last_window_whatever_the_mss),
         cmocka_unit_test(minisock_segment_reuses_the_parked_connection),
+        cmocka_unit_test(the_minisock_pool_lives_with_its_minisocks),
         cmocka_unit_test(options_record_is_paid_for_by_a_connection_that_sets_one),
         cmocka_unit_test(a_child_inherits_its_listeners_options_record),
         cmocka_unit_test(a_minisock_keeps_its_connections_msl),
