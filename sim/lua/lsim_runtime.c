@@ -70,6 +70,7 @@ typedef struct runtime {
     lua_State *main;    /* NULL while the state is being made */
     lua_State *running; /* the coroutine coroutine.resume/wrap runs, or NULL (main) */
     size_t mem_used;
+    size_t lua_grown;            /* bytes Lua's blocks grew by, all told (never falls) */
     bool mem_refused;            /* the allocator refused a request: the budget is spent */
     bool grace;                  /* inside the event loop, outside every callback */
     bool mem_over;               /* the reserve was drawn on: stop at the next safe point */
@@ -273,8 +274,11 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         }
     }
     void *p = lua_block(rt, ptr, osize, nsize);
-    if (p)
+    if (p) {
         rt->mem_used = rt->mem_used - osize + nsize;
+        if (nsize > osize)
+            rt->lua_grown += nsize - osize;
+    }
     heap_watch(rt);
     return p;
 }
@@ -383,6 +387,11 @@ void lsim_runtime_before_run(lua_State *L)
             heap_over(rt);
     }
     rt->grace = true;
+}
+
+size_t lsim_runtime_lua_grown(lua_State *L)
+{
+    return rt_of(L)->lua_grown;
 }
 
 bool lsim_runtime_take_overdraft(lua_State *L)

@@ -766,6 +766,35 @@ static void a_large_setup_is_collected_at_the_first_run(void **state)
                  1);
 }
 
+/* A later run control collects too once the script has asked Lua for 16
+ * bytes a host since the last collection (lsim_world.c, collect_setup):
+ * after the first run a script builds a thousand tables (64 KB, over the
+ * 16 KB a thousand hosts need) and lets go of one a weak table still
+ * names: it is gone once the next run_to returns. A run control after
+ * less work does not collect: the table dropped after a single small
+ * allocation is still there (the incremental collector, paced by Lua's
+ * allocations, has not come round to it). */
+static void a_later_phase_is_collected_at_its_run(void **state)
+{
+    (void)state;
+    expect_holds("local sim = tcpsim.new { seed = 1 }\n"
+                 "for i = 1, 1000 do sim:host('h' .. i) end\n"
+                 "sim:run_to '1ms'\n"
+                 "local weak = setmetatable({}, { __mode = 'v' })\n"
+                 "local kept = {}\n"
+                 "for i = 1, 1000 do kept[i] = { i } end\n"
+                 "weak[1] = kept[1]\n"
+                 "kept = nil\n"
+                 "sim:run_to '2ms'\n"
+                 "expect(weak[1]):equals(nil)\n"
+                 "local small = { 1 }\n"
+                 "weak[2] = small\n"
+                 "small = nil\n"
+                 "sim:run_to '3ms'\n"
+                 "expect(weak[2] ~= nil):equals(true)\n",
+                 2);
+}
+
 /* Two simulations in one state: a handle names its simulation by number,
  * so hosts of the same index in each are not equal, and each simulation's
  * callbacks are its own. A callback may replace its own function and set
@@ -1029,6 +1058,7 @@ int main(void)
         cmocka_unit_test(replaced_callbacks_are_let_go),
         cmocka_unit_test(handles_are_small),
         cmocka_unit_test(a_large_setup_is_collected_at_the_first_run),
+        cmocka_unit_test(a_later_phase_is_collected_at_its_run),
         cmocka_unit_test(two_simulations_keep_their_handles_and_callbacks_apart),
         cmocka_unit_test(a_callback_set_from_a_callback_errors_at_its_line),
         cmocka_unit_test(option_tables_read_by_their_names_keep_their_rules),
