@@ -53,10 +53,23 @@ typedef struct lsim_rule_refs {
     int match_ref; /* LUA_NOREF or predicate(segment), or a hook's function */
 } lsim_rule_refs;
 
+/* Lua values kept alive for C by number (lsim_pins.c). */
+typedef struct lsim_pins {
+    int ref;       /* LUA_NOREF, or a registry ref to the table of chunks */
+    uint32_t top;  /* numbers handed out so far: 1..top */
+    uint32_t free; /* the last number let go (its slot holds the next), 0: none */
+} lsim_pins;
+/* Pins the value at idx: its number, from 1 (may raise a memory error). */
+uint32_t lsim_pin(lua_State *L, lsim_pins *p, int idx);
+/* Pushes the value pinned as `id`. */
+void lsim_pin_push(lua_State *L, const lsim_pins *p, uint32_t id);
+/* Lets `id` go; its number is handed out again. */
+void lsim_unpin(lua_State *L, lsim_pins *p, uint32_t id);
+
 /* A socket record's callbacks (lsim_sock.c). */
 typedef struct lsim_sock_cbs {
-    int handle_ref;     /* LUA_NOREF or a registry ref to the handle whose on_state set
-                           the callback: the same one is passed to every call */
+    uint32_t handle;    /* 0, or the pin (in lsim.handles) of the handle whose on_state
+                           set the callback: the same one is passed to every call */
     uint32_t on_state;  /* its function's slot in lsim_fns, 0: none */
     uint32_t on_accept; /* (a listener) the on_accept function's slot, 0: none */
 } lsim_sock_cbs;
@@ -86,7 +99,8 @@ struct lsim {
     bool mss_knob;           /* tcpsim.new{} set mss: every host keeps it over the MTU */
     lsim_sock_cbs *sock_cbs; /* per socket record (lsim_sock.c) */
     uint32_t capsockcbs;
-    lsim_fns fns; /* the functions they name, each held once */
+    lsim_fns fns;      /* the functions they name, each held once */
+    lsim_pins handles; /* the handles on_state calls pass (lsim_sock.c) */
     lsim_rule_refs *rule_refs;
     uint32_t caprulerefs;
     /* Per link: how many of its handles are alive, plus one for ever once a

@@ -276,6 +276,7 @@ static int sim_new(lua_State *L)
     s->L = lsim_main_thread(L); /* never a coroutine, which may be collected */
     s->error_ref = LUA_NOREF;
     s->fns.ref = LUA_NOREF;
+    s->handles.ref = LUA_NOREF;
     s->number = UINT32_MAX; /* names no simulation until registered (0 is the first's) */
     s->closed = true;       /* safe state until fully built */
     lsim_setmetatable(L, LSIM_SIM);
