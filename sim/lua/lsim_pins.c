@@ -16,9 +16,10 @@
  *    of, until lsim_unpin; a number let go is handed out again (last freed,
  *    first reused), through a free list threaded through the freed slots
  *    themselves, as luaL_ref does, so the store has no C memory.
- *  - lsim_pin may raise Lua's memory error (a new chunk); the others never
- *    allocate and never raise.
- *  - The chunks live in a table the registry holds (store->ref) for the
+ *  - lsim_pin may raise Lua's memory error (making the chunk list or a
+ *    chunk, or growing the list), before it changes the store; the others
+ *    never allocate and never raise.
+ *  - The chunks live in a table the registry holds (p->ref) for the
  *    life of the state: a simulation's pins outlive it as its other
  *    registry references do, and a kept state resets them with its heap.
  */
