@@ -116,7 +116,7 @@ struct lsim {
     int error_ref;          /* the error value to re-raise (the net is halted) */
     bool heap_spent;        /* the heap passed the budget: the world was stopped */
     bool ran;               /* a run control was called: the setup is over */
-    size_t gc_grown;        /* lsim_runtime_lua_grown at its last collection (lsim_world.c) */
+    uint64_t gc_handles;    /* lsim_runtime_handles_made at its last collection (lsim_world.c) */
     bool closed;
 };
 
@@ -356,10 +356,12 @@ bool lsim_runtime_grace(lua_State *L, bool on);
  * the caller then fails with Lua's "not enough memory", and the run ends
  * with the memory-limit error unless the script catches it. */
 bool lsim_runtime_take_overdraft(lua_State *L);
-/* The bytes Lua's allocations have asked for so far (a block's growth; a
- * free takes nothing off): how much Lua work the script did between two
- * moments, whatever the collector freed meanwhile. */
-size_t lsim_runtime_lua_grown(lua_State *L);
+/* The handles lsim_push_handle has made so far in this state: how much
+ * work the script did through the binding between two moments, counted
+ * alike in a kept state and a fresh one (unlike Lua's allocations, which
+ * loading a chunk, the string table's size and the collector's shrinking
+ * of stacks make differ between them). */
+uint64_t lsim_runtime_handles_made(lua_State *L);
 /* Samples the process heap (at most every 10 ms): whether Lua's blocks and
  * the memory the simulator holds in C together pass max_memory. When they
  * do, the caller stops the run with Lua's "not enough memory" (the run then

@@ -70,7 +70,7 @@ typedef struct runtime {
     lua_State *main;    /* NULL while the state is being made */
     lua_State *running; /* the coroutine coroutine.resume/wrap runs, or NULL (main) */
     size_t mem_used;
-    size_t lua_grown;            /* bytes Lua's blocks grew by, all told (never falls) */
+    uint64_t handles_made;       /* lsim_push_handle's handles, all told */
     bool mem_refused;            /* the allocator refused a request: the budget is spent */
     bool grace;                  /* inside the event loop, outside every callback */
     bool mem_over;               /* the reserve was drawn on: stop at the next safe point */
@@ -274,11 +274,8 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         }
     }
     void *p = lua_block(rt, ptr, osize, nsize);
-    if (p) {
+    if (p)
         rt->mem_used = rt->mem_used - osize + nsize;
-        if (nsize > osize)
-            rt->lua_grown += nsize - osize;
-    }
     heap_watch(rt);
     return p;
 }
@@ -389,9 +386,9 @@ void lsim_runtime_before_run(lua_State *L)
     rt->grace = true;
 }
 
-size_t lsim_runtime_lua_grown(lua_State *L)
+uint64_t lsim_runtime_handles_made(lua_State *L)
 {
-    return rt_of(L)->lua_grown;
+    return rt_of(L)->handles_made;
 }
 
 bool lsim_runtime_take_overdraft(lua_State *L)
@@ -1239,6 +1236,7 @@ void lsim_push_handle(lua_State *L, const lsim *s, uint32_t index, const char *m
     hd->sim = s->number;
     hd->index = index;
     lsim_setmetatable(L, mt);
+    rt_of(L)->handles_made++;
 }
 
 lsim_handle *lsim_handle_check(lua_State *L, int idx, const char *mt, lsim **out_sim)

@@ -410,11 +410,12 @@ void lsim_check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
 }
 
 /* The hosts from which a simulation's run controls collect the garbage
- * the script made before them (lsim_check_runnable), and the bytes a host
- * Lua must have asked for since the last such collection for a later run
- * control to collect again. */
-#define SETUP_COLLECT_HOSTS 1000u
-#define SETUP_COLLECT_BYTES 16u
+ * the script made before them (lsim_check_runnable), and the share of its
+ * hosts (one handle in this many hosts) the script must have made handles
+ * for since the last such collection for a later run control to collect
+ * again. */
+#define SETUP_COLLECT_HOSTS    1000u
+#define SETUP_COLLECT_PER_HOST 4u
 
 /* A large simulation's script works in phases: it builds, runs, acts on
  * many sockets or hosts at once (connects them, sets callbacks, drops what
@@ -429,23 +430,24 @@ void lsim_check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
  * allocations take. A full collection costs about what the heap holds
  * (30,000 instructions for a small scenario, 8 % of a small scenario's
  * explore), so only a simulation of many hosts has it: at its first run
- * control, and at a later one once the script has asked Lua for
- * SETUP_COLLECT_BYTES a host since the last (a phase that touches every
- * host makes a handle each, 40 bytes; a run_for loop allocating a little
- * a step collects once in that many bytes, a cost that follows its
- * allocations as the collector's own does). Both counts are the script's
- * work, not the heap's size (a kept state's heap holds preloaded chunks a
- * fresh one does not), so every mode collects at the same run controls. */
+ * control, and at a later one once the script has made a handle for a
+ * quarter of its hosts since the last (a phase that touches every client
+ * makes one each: a connection). A script sees when its garbage goes (a
+ * weak table, __gc), so both counts are the script's work through the
+ * binding, made alike in every mode: not Lua's heap (a kept state's holds
+ * preloaded chunks a fresh one does not) nor its allocations (a fresh
+ * state compiles the modules a kept one takes from its image), so
+ * explore's runs and their replays collect at the same run controls. */
 static void collect_setup(lua_State *L, lsim *s)
 {
     uint32_t hosts = net_host_count(s->net);
     if (hosts < SETUP_COLLECT_HOSTS)
         return;
-    size_t grown = lsim_runtime_lua_grown(L);
-    if (s->ran && grown - s->gc_grown < (size_t)hosts * SETUP_COLLECT_BYTES)
+    uint64_t made = lsim_runtime_handles_made(L) - s->gc_handles;
+    if (s->ran && made * SETUP_COLLECT_PER_HOST < hosts)
         return;
     lua_gc(L, LUA_GCCOLLECT);
-    s->gc_grown = lsim_runtime_lua_grown(L);
+    s->gc_handles = lsim_runtime_handles_made(L);
 }
 
 void lsim_check_runnable(lua_State *L, lsim *s, const char *what)
