@@ -53,10 +53,23 @@ typedef struct lsim_rule_refs {
     int match_ref; /* LUA_NOREF or predicate(segment), or a hook's function */
 } lsim_rule_refs;
 
+/* Lua values kept alive for C by number (lsim_pins.c). */
+typedef struct lsim_pins {
+    int ref;       /* LUA_NOREF, or a registry ref to the table of chunks */
+    uint32_t top;  /* numbers handed out so far: 1..top */
+    uint32_t free; /* the last number let go (its slot holds the next), 0: none */
+} lsim_pins;
+/* Pins the value at idx: its number, from 1 (may raise a memory error). */
+uint32_t lsim_pin(lua_State *L, lsim_pins *p, int idx);
+/* Pushes the value pinned as `id`. */
+void lsim_pin_push(lua_State *L, const lsim_pins *p, uint32_t id);
+/* Lets `id` go; its number is handed out again. */
+void lsim_unpin(lua_State *L, lsim_pins *p, uint32_t id);
+
 /* A socket record's callbacks (lsim_sock.c). */
 typedef struct lsim_sock_cbs {
-    int handle_ref;     /* LUA_NOREF or a registry ref to the handle whose on_state set
-                           the callback: the same one is passed to every call */
+    uint32_t handle;    /* 0, or the pin (in lsim.handles) of the handle whose on_state
+                           set the callback: the same one is passed to every call */
     uint32_t on_state;  /* its function's slot in lsim_fns, 0: none */
     uint32_t on_accept; /* (a listener) the on_accept function's slot, 0: none */
 } lsim_sock_cbs;
@@ -86,7 +99,8 @@ struct lsim {
     bool mss_knob;           /* tcpsim.new{} set mss: every host keeps it over the MTU */
     lsim_sock_cbs *sock_cbs; /* per socket record (lsim_sock.c) */
     uint32_t capsockcbs;
-    lsim_fns fns; /* the functions they name, each held once */
+    lsim_fns fns;      /* the functions they name, each held once */
+    lsim_pins handles; /* the handles on_state calls pass (lsim_sock.c) */
     lsim_rule_refs *rule_refs;
     uint32_t caprulerefs;
     /* Per link: how many of its handles are alive, plus one for ever once a
@@ -102,6 +116,7 @@ struct lsim {
     int error_ref;          /* the error value to re-raise (the net is halted) */
     bool heap_spent;        /* the heap passed the budget: the world was stopped */
     bool ran;               /* a run control was called: the setup is over */
+    uint64_t gc_handles;    /* lsim_runtime_handles_made at its last collection (lsim_world.c) */
     bool closed;
 };
 
@@ -341,6 +356,12 @@ bool lsim_runtime_grace(lua_State *L, bool on);
  * the caller then fails with Lua's "not enough memory", and the run ends
  * with the memory-limit error unless the script catches it. */
 bool lsim_runtime_take_overdraft(lua_State *L);
+/* The handles lsim_push_handle has made so far in this state: how much
+ * work the script did through the binding between two moments, counted
+ * alike in a kept state and a fresh one (unlike Lua's allocations, which
+ * loading a chunk, the string table's size and the collector's shrinking
+ * of stacks make differ between them). */
+uint64_t lsim_runtime_handles_made(lua_State *L);
 /* Samples the process heap (at most every 10 ms): whether Lua's blocks and
  * the memory the simulator holds in C together pass max_memory. When they
  * do, the caller stops the run with Lua's "not enough memory" (the run then

@@ -70,6 +70,7 @@ typedef struct runtime {
     lua_State *main;    /* NULL while the state is being made */
     lua_State *running; /* the coroutine coroutine.resume/wrap runs, or NULL (main) */
     size_t mem_used;
+    uint64_t handles_made;       /* lsim_push_handle's handles, all told */
     bool mem_refused;            /* the allocator refused a request: the budget is spent */
     bool grace;                  /* inside the event loop, outside every callback */
     bool mem_over;               /* the reserve was drawn on: stop at the next safe point */
@@ -383,6 +384,11 @@ void lsim_runtime_before_run(lua_State *L)
             heap_over(rt);
     }
     rt->grace = true;
+}
+
+uint64_t lsim_runtime_handles_made(lua_State *L)
+{
+    return rt_of(L)->handles_made;
 }
 
 bool lsim_runtime_take_overdraft(lua_State *L)
@@ -1230,6 +1236,7 @@ void lsim_push_handle(lua_State *L, const lsim *s, uint32_t index, const char *m
     hd->sim = s->number;
     hd->index = index;
     lsim_setmetatable(L, mt);
+    rt_of(L)->handles_made++;
 }
 
 lsim_handle *lsim_handle_check(lua_State *L, int idx, const char *mt, lsim **out_sim)

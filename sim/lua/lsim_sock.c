@@ -30,7 +30,7 @@ static lsim_sock_cbs *sock_cbs(lsim *s, uint32_t sock)
         uint32_t old = s->capsockcbs;
         s->sock_cbs = lsim_grow(s->sock_cbs, &s->capsockcbs, sock + 1, sizeof *s->sock_cbs);
         for (uint32_t i = old; i < s->capsockcbs; i++)
-            s->sock_cbs[i] = (lsim_sock_cbs){LUA_NOREF, 0, 0};
+            s->sock_cbs[i] = (lsim_sock_cbs){0, 0, 0};
     }
     return &s->sock_cbs[sock];
 }
@@ -154,7 +154,7 @@ void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
         /* The handle that set the callback, the same one every time: making
          * a new one per call was 5 % of a scenario's instructions (race.lua). */
         fn_push(L, s, s->sock_cbs[sock].on_state);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, s->sock_cbs[sock].handle_ref);
+        lsim_pin_push(L, &s->handles, s->sock_cbs[sock].handle);
         lua_pushstring(L, tcp_state_name(from));
         lua_pushstring(L, tcp_state_name(to));
         if (!lsim_call_in_loop(s, 3, 0))
@@ -738,14 +738,14 @@ static int sock_on_state(lua_State *L)
     lsim *s;
     uint32_t sock = lsim_sock_check(L, 1, &s);
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    uint32_t pin = lsim_pin(L, &s->handles, 1); /* may raise: before anything changes */
     uint32_t slot = fn_hold(L, s, 2);
     lsim_sock_cbs *cb = sock_cbs(s, sock);
     fn_drop(L, s, cb->on_state);
     cb->on_state = slot;
-    if (cb->handle_ref != LUA_NOREF)
-        luaL_unref(L, LUA_REGISTRYINDEX, cb->handle_ref);
-    lua_pushvalue(L, 1);
-    cb->handle_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (cb->handle)
+        lsim_unpin(L, &s->handles, cb->handle);
+    cb->handle = pin;
     return 0;
 }
 

@@ -276,6 +276,7 @@ static int sim_new(lua_State *L)
     s->L = lsim_main_thread(L); /* never a coroutine, which may be collected */
     s->error_ref = LUA_NOREF;
     s->fns.ref = LUA_NOREF;
+    s->handles.ref = LUA_NOREF;
     s->number = UINT32_MAX; /* names no simulation until registered (0 is the first's) */
     s->closed = true;       /* safe state until fully built */
     lsim_setmetatable(L, LSIM_SIM);
@@ -408,30 +409,53 @@ void lsim_check_run(lua_State *L, lsim *s, sim_run_result r, const char *what)
         luaL_error(L, "%s stopped: %s", what, sim_world_error(net_world(s->net)));
 }
 
-/* The hosts from which a simulation's first run collects the setup's
- * garbage first (lsim_check_runnable). */
-#define SETUP_COLLECT_HOSTS 1000u
+/* The hosts from which a simulation's run controls collect the garbage
+ * the script made before them (lsim_check_runnable), and the share of its
+ * hosts (one handle in this many hosts) the script must have made handles
+ * for since the last such collection for a later run control to collect
+ * again. */
+#define SETUP_COLLECT_HOSTS    1000u
+#define SETUP_COLLECT_PER_HOST 4u
+
+/* A large simulation's script works in phases: it builds, runs, acts on
+ * many sockets or hosts at once (connects them, sets callbacks, drops what
+ * it no longer needs) and runs again. Each phase makes most of its garbage
+ * before the run control that ends it (option tables, names, the handles
+ * and arrays it drops: a few hundred bytes a host), and the event loop
+ * allocates little in Lua, so the incremental collector, paced by Lua's
+ * allocations, would leave that garbage in the heap through the run while
+ * the net grows beside it (race.lua at 10,000 pairs: 1.6 MiB of peak RSS
+ * for its setup, 1.3 MiB for the host handles it drops once the clients
+ * have connected); collected here, its room is what the run's first
+ * allocations take. A full collection costs about what the heap holds
+ * (30,000 instructions for a small scenario, 8 % of a small scenario's
+ * explore), so only a simulation of many hosts has it: at its first run
+ * control, and at a later one once the script has made a handle for a
+ * quarter of its hosts since the last (a phase that touches every client
+ * makes one each: a connection). A script sees when its garbage goes (a
+ * weak table, __gc), so both counts are the script's work through the
+ * binding, made alike in every mode: not Lua's heap (a kept state's holds
+ * preloaded chunks a fresh one does not) nor its allocations (a fresh
+ * state compiles the modules a kept one takes from its image), so
+ * explore's runs and their replays collect at the same run controls. */
+static void collect_setup(lua_State *L, lsim *s)
+{
+    uint32_t hosts = net_host_count(s->net);
+    if (hosts < SETUP_COLLECT_HOSTS)
+        return;
+    uint64_t made = lsim_runtime_handles_made(L) - s->gc_handles;
+    if (s->ran && made * SETUP_COLLECT_PER_HOST < hosts)
+        return;
+    lua_gc(L, LUA_GCCOLLECT);
+    s->gc_handles = lsim_runtime_handles_made(L);
+}
 
 void lsim_check_runnable(lua_State *L, lsim *s, const char *what)
 {
     if (s->in_hook || net_in_stack(s->net))
         luaL_error(L, "%s cannot be called from inside the run (a callback or hook)", what);
-    if (!s->ran) {
-        /* The end of the setup, which makes most of a scenario's garbage
-         * (option tables, names, the handles it drops): a few hundred bytes
-         * a host. The event loop allocates little in Lua, so the
-         * incremental collector, paced by Lua's allocations, would leave
-         * that garbage in the heap through the run while the net grows
-         * beside it (race.lua at 10,000 pairs: 1.6 MiB of peak RSS);
-         * collected here, its room is what the run's first allocations
-         * take. A full collection costs about what the heap holds (30,000
-         * instructions for a small scenario, 8 % of a small scenario's
-         * explore), so only a simulation of many hosts has it; once, at
-         * the same point in every mode (the host count is the script's). */
-        s->ran = true;
-        if (net_host_count(s->net) >= SETUP_COLLECT_HOSTS)
-            lua_gc(L, LUA_GCCOLLECT);
-    }
+    collect_setup(L, s);
+    s->ran = true;
     lsim_runtime_before_run(L);
 }
 

@@ -766,6 +766,88 @@ static void a_large_setup_is_collected_at_the_first_run(void **state)
                  1);
 }
 
+/* A later run control collects too once the script has made a handle for
+ * a quarter of the simulation's hosts since the last collection
+ * (lsim_world.c, collect_setup): after the first run a script listens on
+ * 250 of its 1,000 hosts (a socket handle each) and lets go of a table a
+ * weak table still names: it is gone once the next run_to returns. A run
+ * control after one handle fewer does not collect: the table dropped then
+ * is still there (the incremental collector, paced by Lua's allocations,
+ * has not come round to it). */
+static void a_later_phase_is_collected_at_its_run(void **state)
+{
+    (void)state;
+    expect_holds("local sim = tcpsim.new { seed = 1 }\n"
+                 "local hosts = {}\n"
+                 "for i = 1, 1000 do hosts[i] = sim:host('h' .. i) end\n"
+                 "sim:run_to '1ms'\n"
+                 "local weak = setmetatable({}, { __mode = 'v' })\n"
+                 "weak[1] = {}\n"
+                 "for i = 1, 250 do hosts[i]:listen(80) end\n"
+                 "sim:run_to '2ms'\n"
+                 "expect(weak[1]):equals(nil)\n"
+                 "weak[2] = {}\n"
+                 "for i = 251, 499 do hosts[i]:listen(80) end\n"
+                 "sim:run_to '3ms'\n"
+                 "expect(weak[2] ~= nil):equals(true)\n",
+                 2);
+}
+
+/* The handles on_state calls pass are pinned in chunks (lsim_pins.c):
+ * 300 sockets, past the first chunk of 256, each called with its own
+ * handle; every other socket's callback set again, which lets its pin go
+ * and takes one from those let go, still calls with the right handle.
+ * (The listener's backlog holds 128: the SYNs past it are dropped and
+ * sent again at each retransmission timeout, 1 s then doubling, RFC 6298
+ * §2.1 and §5.5; the server accepts each connection, so 128 more get in
+ * each time and all 300 are ESTABLISHED by 10 s.) */
+static void on_state_handles_are_pinned_each_to_its_socket(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE "local socks, by_port, wrong, calls = {}, {}, 0, 0\n"
+                         "local function check(self)\n"
+                         "  calls = calls + 1\n"
+                         "  if not rawequal(socks[by_port[self.port]], self) then\n"
+                         "    wrong = wrong + 1\n"
+                         "  end\n"
+                         "end\n"
+                         "server:on_accept(function() end)\n"
+                         "for i = 1, 300 do\n"
+                         "  socks[i] = a:connect(b, 80)\n"
+                         "  by_port[socks[i].port] = i\n"
+                         "end\n"
+                         "for i = 1, 300 do socks[i]:on_state(check) end\n"
+                         "for i = 2, 300, 2 do socks[i]:on_state(check) end\n"
+                         "sim:run_to '10s'\n"
+                         "expect(wrong):equals(0)\n"
+                         "expect(calls):equals(300)\n",
+                 2);
+}
+
+/* 2,100 pins take 9 chunks of 256 slots (16 bytes each, and a table
+ * header): under 20 bytes of Lua's heap a socket. As registry references
+ * they took the registry's array to 4,096 slots, 31 bytes a socket.
+ * collectgarbage needs --unsafe. */
+static void on_state_pins_take_a_slot_each(void **state)
+{
+    (void)state;
+    result r = run_script_as(PRELUDE "local socks = {}\n"
+                                     "for i = 1, 2100 do socks[i] = a:connect(b, 80) end\n"
+                                     "local function f() end\n"
+                                     "socks[1]:on_state(f)\n"
+                                     "collectgarbage 'collect'\n"
+                                     "local before = collectgarbage 'count'\n"
+                                     "for i = 2, 2100 do socks[i]:on_state(f) end\n"
+                                     "collectgarbage 'collect'\n"
+                                     "local bytes = (collectgarbage 'count' - before) * 1024\n"
+                                     "expect(bytes / 2099 < 20):equals(true)\n",
+                             true);
+    if (r.rc != 0)
+        fail_msg("rc %d: %s", r.rc, r.err);
+    assert_int_equal(r.failed, 0);
+    assert_int_equal(r.checked, 1);
+}
+
 /* Two simulations in one state: a handle names its simulation by number,
  * so hosts of the same index in each are not equal, and each simulation's
  * callbacks are its own. A callback may replace its own function and set
@@ -1029,6 +1111,9 @@ int main(void)
         cmocka_unit_test(replaced_callbacks_are_let_go),
         cmocka_unit_test(handles_are_small),
         cmocka_unit_test(a_large_setup_is_collected_at_the_first_run),
+        cmocka_unit_test(a_later_phase_is_collected_at_its_run),
+        cmocka_unit_test(on_state_handles_are_pinned_each_to_its_socket),
+        cmocka_unit_test(on_state_pins_take_a_slot_each),
         cmocka_unit_test(two_simulations_keep_their_handles_and_callbacks_apart),
         cmocka_unit_test(a_callback_set_from_a_callback_errors_at_its_line),
         cmocka_unit_test(option_tables_read_by_their_names_keep_their_rules),
