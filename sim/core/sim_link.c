@@ -287,7 +287,7 @@ sim_link *sim_link_by_id(const sim_world *w, uint32_t id)
  * high bits alone, the 64 links between two runs of eight hosts (a mesh)
  * would pile eight deep on each offset, and a mesh of a million links
  * would walk some 57 slots an add instead of 4. */
-static uint64_t hash_pair(uint32_t x, uint32_t y)
+uint64_t sim_link_pair_hash(uint32_t x, uint32_t y)
 {
     uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
     uint64_t apart = (hi - lo) & (SIM_INDEX_RUN - 1);
@@ -299,7 +299,7 @@ static uint64_t hash_pair(uint32_t x, uint32_t y)
 static uint64_t rehash_link(const sim_world *w, uint32_t id)
 {
     const sim_link *l = sim_link_by_id(w, id);
-    return hash_pair(l->end[0]->id, l->end[1]->id);
+    return sim_link_pair_hash(l->end[0]->id, l->end[1]->id);
 }
 
 typedef struct host_pair {
@@ -317,7 +317,7 @@ static bool match_pair(const sim_world *w, uint32_t id, const void *key)
 sim_link *sim_link_between(const sim_world *w, const sim_host *from, const sim_host *to)
 {
     host_pair k = {from->id, to->id};
-    uint32_t id = sim_index_find(&w->link_by_pair, hash_pair(k.x, k.y), match_pair, w, &k);
+    uint32_t id = sim_index_find(&w->link_by_pair, sim_link_pair_hash(k.x, k.y), match_pair, w, &k);
     return id == SIM_NO_ID ? NULL : sim_link_by_id(w, id);
 }
 
@@ -395,10 +395,20 @@ int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *
         return sim_world_fail(w, "too many links");
     uint32_t id = w->nlinks;
     sim_link *l = NULL;
-    const sim_link_params *kab = params_keep(w, ab), *kba = kab ? params_keep(w, ba) : NULL;
-    if (!kba || sim_index_reserve(&w->link_by_pair, id + 1, rehash_link, w) != 0 ||
-        !(l = link_slot(w, id)))
+    if (sim_index_reserve(&w->link_by_pair, id + 1, rehash_link, w) != 0 || !(l = link_slot(w, id)))
         return sim_world_fail(w, "out of memory adding a link between %s and %s", a->name, b->name);
+    /* Filed first: a refused pair leaves no kept parameters behind. */
+    uint64_t hash = sim_link_pair_hash(a->id, b->id);
+    if (sim_index_add(&w->link_by_pair, hash, id) != 0)
+        return sim_world_fail(w,
+                              "link %s-%s: too many links hash next to this pair (over %u in a row "
+                              "in the link lookup: pairs chosen to collide are refused)",
+                              a->name, b->name, SIM_INDEX_MAX_WALK);
+    const sim_link_params *kab = params_keep(w, ab), *kba = kab ? params_keep(w, ba) : NULL;
+    if (!kba) {
+        sim_index_drop_last(&w->link_by_pair, hash);
+        return sim_world_fail(w, "out of memory adding a link between %s and %s", a->name, b->name);
+    }
     l->world = w;
     l->id = id;
     l->end[0] = a;
@@ -406,7 +416,6 @@ int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *
     dir_init(w, &l->dir[0], a, b, kab);
     dir_init(w, &l->dir[1], b, a, kba);
     w->nlinks++;
-    sim_index_add(&w->link_by_pair, hash_pair(a->id, b->id), id);
     sim_host_route_seed(a, b, id);
     sim_host_route_seed(b, a, id);
     if (out)

@@ -52,7 +52,7 @@ static void add_all(sim_index *ix, uint32_t n)
         rehash_next = 0;
         assert_int_equal(sim_index_reserve(ix, id + 1, rehash, NULL), 0);
         assert_true(rehash_next == 0 || rehash_next == id); /* none, or every id present */
-        sim_index_add(ix, hashes[id], id);
+        assert_int_equal(sim_index_add(ix, hashes[id], id), 0);
     }
     assert_int_equal(ix->used, n);
 }
@@ -283,6 +283,49 @@ static void test_runs_fill_neighbouring_slots(void **state)
     sim_index_free(&ix);
 }
 
+/* Keys made to collide: with SIM_INDEX_MAX_WALK + 1 ids on one home at
+ * 8,192 slots, the next add with that home is refused, leaving the index
+ * unchanged but for the walk it counts, and an absent key's find stops
+ * after that many slots, calling `match` on none of another tag. An add
+ * whose home is past the cluster's start by one still fits (its walk is
+ * one shorter), and sim_index_drop_last takes it back out exactly. */
+static void test_add_refused_past_the_walk(void **state)
+{
+    (void)state;
+    enum { N = SIM_INDEX_MAX_WALK + 1 };
+    sim_index ix = {0};
+    assert_int_equal(sim_index_reserve(&ix, 4096, rehash, NULL), 0);
+    assert_int_equal(ix.mask + 1, 8192);
+    for (uint32_t id = 0; id < N; id++) {
+        keys[id] = id;
+        hashes[id] = (uint64_t)1 << 62 | 100u; /* one home, one tag */
+    }
+    add_all(&ix, N);
+    uint64_t steps = ix.steps;
+    uint32_t slots[8192];
+    memcpy(slots, ix.slots, sizeof slots);
+    assert_int_equal(sim_index_add(&ix, (uint64_t)2 << 62 | 100u, N), -1);
+    assert_int_equal(ix.used, N);
+    assert_int_equal(ix.steps, steps + SIM_INDEX_MAX_WALK + 1);
+    assert_memory_equal(ix.slots, slots, sizeof slots);
+    match_calls = 0;
+    assert_int_equal(find(&ix, (uint64_t)2 << 62 | 100u, 12345), SIM_NO_ID);
+    assert_int_equal(match_calls, 0);
+    for (uint32_t id = 0; id < N; id += 97)
+        assert_int_equal(find(&ix, hashes[id], keys[id]), id);
+    assert_int_equal(find(&ix, hashes[N - 1], keys[N - 1]), N - 1);
+
+    keys[N] = 777;
+    hashes[N] = (uint64_t)2 << 62 | 101u;
+    assert_int_equal(sim_index_add(&ix, hashes[N], N), 0);
+    assert_int_equal(find(&ix, hashes[N], keys[N]), N);
+    sim_index_drop_last(&ix, hashes[N]);
+    assert_int_equal(ix.used, N);
+    assert_memory_equal(ix.slots, slots, sizeof slots);
+    assert_int_equal(find(&ix, hashes[N], keys[N]), SIM_NO_ID);
+    sim_index_free(&ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_slot_layout_at_every_size),
         cmocka_unit_test(test_reserve_refuses_past_the_limit),
         cmocka_unit_test(test_runs_fill_neighbouring_slots),
+        cmocka_unit_test(test_add_refused_past_the_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
