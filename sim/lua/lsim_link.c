@@ -39,6 +39,7 @@ static const char *const LINK_KEYS[] = {
     [K_DUPLICATE] = "duplicate", [K_REORDER] = "reorder", [K_REORDER_DELAY] = "reorder_delay",
     [K_CORRUPT] = "corrupt",     [K_UP] = "up",           [K_COUNT] = NULL,
 };
+_Static_assert(K_COUNT <= LSIM_OPTS_PRESENT_MAX, "LINK_KEYS has a bit each in lsim_opts_present");
 
 static uint64_t parse_bandwidth(lua_State *L, int idx, const char *where)
 {

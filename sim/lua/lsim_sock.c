@@ -239,6 +239,7 @@ static const opt_map OPTS[] = {
     {"cork", TCP_OPT_CORK, 2, 0, 0},
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
+_Static_assert(NOPTS <= LSIM_OPTS_PRESENT_MAX, "OPTS has a bit each in lsim_opts_present");
 
 /* Each ends with OPTS's names in OPTS's order (lsim_open_sock checks). */
 static const char *const LISTEN_OPTS[] = {
