@@ -108,6 +108,17 @@ static void assert_numbered_hosts_found(const sim_world *w, const char *prefix, 
     }
 }
 
+/* Hosts with ids below n, by step: each found by its own name and
+ * address. */
+static void assert_hosts_found_as_themselves(const sim_world *w, uint32_t n, uint32_t step)
+{
+    for (uint32_t id = 0; id < n; id += step) {
+        sim_host *h = sim_host_by_id(w, id);
+        assert_ptr_equal(sim_host_by_name(w, sim_host_name(h)), h);
+        assert_ptr_equal(sim_host_by_addr(w, sim_host_addr(h)), h);
+    }
+}
+
 static void test_many_hosts_stay_addressable(void **state)
 {
     fx *f = *state;
@@ -503,11 +514,7 @@ static void test_hostile_names_stay_spread(void **state)
     }
     assert_true(f->w->host_by_name.steps <= (uint64_t)STEPS_PER_KEY_MAX * N);
     assert_true(f->w->host_by_addr.steps <= (uint64_t)STEPS_PER_KEY_MAX * N);
-    for (uint32_t i = 0; i < N; i += 97) {
-        sim_host *h = sim_host_by_id(f->w, i);
-        assert_ptr_equal(sim_host_by_name(f->w, sim_host_name(h)), h);
-        assert_ptr_equal(sim_host_by_addr(f->w, sim_host_addr(h)), h);
-    }
+    assert_hosts_found_as_themselves(f->w, N, 97);
 }
 
 /* A full mesh of 362 hosts (65,341 links) puts 64 links between every two
@@ -587,11 +594,7 @@ static void test_crafted_names_are_refused(void **state)
     }
     assert_bounded(&f->w->host_by_name, added, refused);
     assert_int_equal(sim_host_count(f->w), added);
-    for (uint32_t id = 0; id < added; id++) {
-        sim_host *h = sim_host_by_id(f->w, id);
-        assert_ptr_equal(sim_host_by_name(f->w, sim_host_name(h)), h);
-        assert_ptr_equal(sim_host_by_addr(f->w, sim_host_addr(h)), h);
-    }
+    assert_hosts_found_as_themselves(f->w, added, 1);
     assert_null(sim_host_by_name(f->w, first_refused));
     assert_int_equal(sim_host_add(f->w, "ordinary", IP(12, 0, 0, 1), NULL), 0);
     assert_non_null(sim_host_by_name(f->w, "ordinary"));
@@ -621,11 +624,7 @@ static void test_crafted_addresses_are_refused(void **state)
     for (addr = IP(12, 0, 0, 0); crafted(sim_host_addr_hash(addr)); addr++)
         ;
     assert_int_equal(sim_host_add(f->w, first_refused, addr, NULL), 0);
-    for (uint32_t id = 0; id <= added; id++) {
-        sim_host *h = sim_host_by_id(f->w, id);
-        assert_ptr_equal(sim_host_by_name(f->w, sim_host_name(h)), h);
-        assert_ptr_equal(sim_host_by_addr(f->w, sim_host_addr(h)), h);
-    }
+    assert_hosts_found_as_themselves(f->w, added + 1, 1);
 }
 
 /* The same with links: pairs of 1,500 ordinary hosts chosen by their
