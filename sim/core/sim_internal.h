@@ -129,6 +129,7 @@ static inline uint64_t sim_index_run_hash(uint64_t whole, uint64_t start, uint32
 uint64_t sim_host_name_hash(const char *name);
 uint64_t sim_host_addr_hash(uint32_t addr);
 uint64_t sim_link_pair_hash(uint32_t x, uint32_t y);
+uint64_t sim_link_params_hash(const sim_link_params *p); /* the kept values' table */
 
 typedef uint64_t (*sim_index_hash_fn)(const sim_world *w, uint32_t id);
 typedef bool (*sim_index_match_fn)(const sim_world *w, uint32_t id, const void *key);
@@ -338,8 +339,9 @@ struct sim_world {
     uint32_t nlinks, link_nchunks, link_chunks_cap;
     sim_index link_by_pair;
     sim_link_params **params_slots; /* each distinct parameter value once (NULL: empty) */
-    uint32_t params_mask, nparams;
-    sim_link_change *changes; /* scheduled partitions and heals not yet applied */
+    uint32_t params_mask, nparams;  /* nparams: the values in the slots */
+    uint64_t params_steps;          /* slots passed over finding or placing values */
+    sim_link_change *changes;       /* scheduled partitions and heals not yet applied */
 
     char error[256];
 };
