@@ -66,8 +66,10 @@ sim_host *sim_link_host(const sim_link *l, int end); /* end 0: a, 1: b */
 /* The direction that carries packets from `from` (0 or 1), or -1. */
 int sim_link_dir_from(const sim_link *l, const sim_host *from);
 
-/* The direction's parameters: the world's one copy of that value, valid
- * until the direction's parameters next change (sim_link_params_set,
+/* The direction's parameters: the world's one copy of that value (a copy
+ * of its own, unshared, when values made to collide crowd its slots in the
+ * table of kept values: compare values, not pointers), valid until the
+ * direction's parameters next change (sim_link_params_set,
  * sim_link_set_up: the value is freed once no direction uses it). */
 const sim_link_params *sim_link_params_get(const sim_link *l, int dir);
 int sim_link_params_set(sim_link *l, int dir, const sim_link_params *p);
