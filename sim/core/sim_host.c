@@ -26,7 +26,7 @@ sim_host *sim_host_by_id(const sim_world *w, uint32_t id)
 /* Addresses run in eights (sim_index_run_hash): 10.0.0.1 to 10.0.0.7
  * share a start, the low three bits their offset. At most eight addresses
  * share a start. */
-static uint64_t hash_addr(uint32_t addr)
+uint64_t sim_host_addr_hash(uint32_t addr)
 {
     return sim_index_run_hash(sim_hash_u64(addr),
                               sim_hash_u64((uint64_t)addr >> SIM_INDEX_RUN_BITS), addr);
@@ -41,7 +41,7 @@ static uint64_t hash_addr(uint32_t addr)
  * eight at most ("c8" and "c08" differ in digits; a longer number leaves
  * its first digits in the text). The whole name's hash (FNV-1a, as the
  * index always took) makes the tags. */
-static uint64_t hash_name(const char *name)
+uint64_t sim_host_name_hash(const char *name)
 {
     /* One pass: `whole` is FNV-1a over the name so far (sim_hash_name),
      * `text` the same over all but its last `digits` digits, `number`
@@ -70,12 +70,12 @@ static uint64_t hash_name(const char *name)
 
 static uint64_t rehash_name(const sim_world *w, uint32_t id)
 {
-    return hash_name(sim_host_by_id(w, id)->name);
+    return sim_host_name_hash(sim_host_by_id(w, id)->name);
 }
 
 static uint64_t rehash_addr(const sim_world *w, uint32_t id)
 {
-    return hash_addr(sim_host_by_id(w, id)->addr);
+    return sim_host_addr_hash(sim_host_by_id(w, id)->addr);
 }
 
 static bool match_name(const sim_world *w, uint32_t id, const void *key)
@@ -90,14 +90,14 @@ static bool match_addr(const sim_world *w, uint32_t id, const void *key)
 
 sim_host *sim_host_by_name(const sim_world *w, const char *name)
 {
-    uint32_t id =
-        sim_index_find(&w->host_by_name, hash_name(name), match_name, w, (const void *)name);
+    uint32_t id = sim_index_find(&w->host_by_name, sim_host_name_hash(name), match_name, w,
+                                 (const void *)name);
     return id == SIM_NO_ID ? NULL : sim_host_by_id(w, id);
 }
 
 sim_host *sim_host_by_addr(const sim_world *w, uint32_t ipv4)
 {
-    uint32_t id = sim_index_find(&w->host_by_addr, hash_addr(ipv4), match_addr, w, &ipv4);
+    uint32_t id = sim_index_find(&w->host_by_addr, sim_host_addr_hash(ipv4), match_addr, w, &ipv4);
     return id == SIM_NO_ID ? NULL : sim_host_by_id(w, id);
 }
 
@@ -181,6 +181,27 @@ int sim_host_reserve(sim_world *w, uint32_t hosts)
     return 0;
 }
 
+/* Files host `id` in both lookups; on failure neither holds it. */
+static int index_new_host(sim_world *w, const char *name, uint32_t ipv4, uint32_t id)
+{
+    uint64_t by_name = sim_host_name_hash(name);
+    if (sim_index_add(&w->host_by_name, by_name, id) != 0)
+        return sim_world_fail(w,
+                              "host %s: too many host names hash next to this one (over %u in a "
+                              "row in the name lookup: names chosen to collide are refused)",
+                              name, SIM_INDEX_MAX_WALK);
+    if (sim_index_add(&w->host_by_addr, sim_host_addr_hash(ipv4), id) != 0) {
+        sim_index_drop_last(&w->host_by_name, by_name);
+        return sim_world_fail(w,
+                              "host %s: too many host addresses hash next to %u.%u.%u.%u (over %u "
+                              "in a row in the address lookup: addresses chosen to collide are "
+                              "refused)",
+                              name, ipv4 >> 24, (ipv4 >> 16) & 255, (ipv4 >> 8) & 255, ipv4 & 255,
+                              SIM_INDEX_MAX_WALK);
+    }
+    return 0;
+}
+
 int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out)
 {
     assert(w != NULL && name != NULL);
@@ -190,13 +211,17 @@ int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out)
     sim_host *h = NULL;
     const char *kept = NULL;
     if (sim_index_reserve(&w->host_by_name, id + 1, rehash_name, w) != 0 ||
-        sim_index_reserve(&w->host_by_addr, id + 1, rehash_addr, w) != 0 ||
-        !(h = host_slot(w, id)) || !(kept = name_keep(w, name)))
+        sim_index_reserve(&w->host_by_addr, id + 1, rehash_addr, w) != 0 || !(h = host_slot(w, id)))
         return sim_world_fail(w, "out of memory adding host %s", name);
+    if (index_new_host(w, name, ipv4, id) != 0)
+        return -1;
+    if (!(kept = name_keep(w, name))) {
+        sim_index_drop_last(&w->host_by_name, sim_host_name_hash(name));
+        sim_index_drop_last(&w->host_by_addr, sim_host_addr_hash(ipv4));
+        return sim_world_fail(w, "out of memory adding host %s", name);
+    }
     *h = (sim_host){.world = w, .id = id, .addr = ipv4, .name = kept, .route_link = SIM_NO_ID};
     w->nhosts++;
-    sim_index_add(&w->host_by_name, hash_name(name), id);
-    sim_index_add(&w->host_by_addr, hash_addr(ipv4), id);
     if (out)
         *out = h;
     return 0;

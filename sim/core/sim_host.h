@@ -19,8 +19,10 @@ typedef void (*sim_recv_fn)(void *ctx, sim_host *h, sim_packet *p);
 
 #define SIM_NAME_MAX 31
 
-/* Adds a host. Fails (-1, message in sim_world_error) on an empty or too
- * long name, a duplicate name or a duplicate address. */
+/* Adds a host. Fails (-1, message in sim_world_error, nothing added) on an
+ * empty or too long name, a duplicate name or a duplicate address, or a
+ * name or address whose hash lands among 2,048 others' in a row in its
+ * lookup (keys chosen to collide; docs/core.md, "Hosts"). */
 int sim_host_add(sim_world *w, const char *name, uint32_t ipv4, sim_host **out);
 /* Makes room in the lookups by name and by address for `hosts` hosts in
  * all, as a caller that knows how many it will add can say: the adds up to

@@ -96,9 +96,24 @@ static inline uint32_t sim_index_slot_id(uint32_t mask, uint32_t slot)
  * run by itself fills at most its own eight slots. Starts of different runs
  * are hashed and meet as any hashes do: at the index's half load, runs that
  * land near each other join, and a find walks a few slots more than with
- * scattered keys (docs/core.md has the figures). The hashes are unkeyed:
- * keys crafted against them can still be made to meet.
+ * scattered keys (docs/core.md has the figures).
+ *
+ * The hashes are unkeyed (a key from the seed would not help: the seed is
+ * in the scenario), so keys can be searched for offline whose homes all
+ * meet, and each add would walk the whole pile: 100,000 such names pass
+ * over 5 billion slots. So no id sits more than SIM_INDEX_MAX_WALK slots
+ * past its home: an add that would is refused (sim_index_add returns -1,
+ * its caller fails with an error naming the key), and a find stops after
+ * that many, so no add or find walks more. Honest keys never come near
+ * it: at half load the farthest of 2^24 ids in runs of eight sits some
+ * 340 slots past its home, and the distance grows with the log of the
+ * count. Growth keeps the bound: ids are placed again in the order they
+ * were added, and with the same order no id lands farther from its home
+ * in 2^(k+1) slots than in 2^k (every slot taken in the larger, folded
+ * onto the smaller, is taken there too, so a walk in the smaller passes at
+ * least as many).
  */
+#define SIM_INDEX_MAX_WALK 2048u
 #define SIM_INDEX_RUN_BITS 3u
 #define SIM_INDEX_RUN      (1u << SIM_INDEX_RUN_BITS)
 
@@ -107,6 +122,14 @@ static inline uint64_t sim_index_run_hash(uint64_t whole, uint64_t start, uint32
     return (whole & ~(uint64_t)UINT32_MAX) |
            (uint32_t)(start << SIM_INDEX_RUN_BITS | (offset & (SIM_INDEX_RUN - 1)));
 }
+
+/* The hashes the lookups file their keys under: hosts by name and by
+ * address (sim_host.c), links by their ends' ids (sim_link.c). Declared
+ * here so tests can choose keys that collide, as anyone can offline. */
+uint64_t sim_host_name_hash(const char *name);
+uint64_t sim_host_addr_hash(uint32_t addr);
+uint64_t sim_link_pair_hash(uint32_t x, uint32_t y);
+uint64_t sim_link_params_hash(const sim_link_params *p); /* the kept values' table */
 
 typedef uint64_t (*sim_index_hash_fn)(const sim_world *w, uint32_t id);
 typedef bool (*sim_index_match_fn)(const sim_world *w, uint32_t id, const void *key);
@@ -121,8 +144,13 @@ uint32_t sim_index_find(const sim_index *ix, uint64_t hash, sim_index_match_fn m
  * (the index is unchanged). */
 int sim_index_reserve(sim_index *ix, uint32_t count, sim_index_hash_fn rehash, const sim_world *w);
 /* Adds `id`, which must be ix->used (ids come in order); room must have
- * been reserved. */
-void sim_index_add(sim_index *ix, uint64_t hash, uint32_t id);
+ * been reserved. Returns 0, or -1 when the SIM_INDEX_MAX_WALK + 1 slots
+ * from the hash's home are all taken (keys made to collide): the index is
+ * unchanged but for `steps`, which counts the walk. */
+int sim_index_add(sim_index *ix, uint64_t hash, uint32_t id);
+/* Removes the id added last, whose hash is `hash`: the index is as it was
+ * before that add. For a caller whose object fails after its add. */
+void sim_index_drop_last(sim_index *ix, uint64_t hash);
 void sim_index_free(sim_index *ix);
 
 /* ---- Packets (sim_packet.c) ----------------------------------------- */
@@ -323,8 +351,9 @@ struct sim_world {
     uint32_t nlinks, link_nchunks, link_chunks_cap;
     sim_index link_by_pair;
     sim_link_params **params_slots; /* each distinct parameter value once (NULL: empty) */
-    uint32_t params_mask, nparams;
-    sim_link_change *changes; /* scheduled partitions and heals not yet applied */
+    uint32_t params_mask, nparams;  /* nparams: the values in the slots */
+    uint64_t params_steps;          /* slots passed over finding or placing values */
+    sim_link_change *changes;       /* scheduled partitions and heals not yet applied */
 
     char error[256];
 };

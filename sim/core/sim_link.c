@@ -102,7 +102,7 @@ int sim_link_params_check(const sim_link_params *p, char *err, size_t err_len)
 /* ---- Parameters kept once ------------------------------------------ */
 
 /* Field by field: the struct has padding, whose bytes are not the value. */
-static uint64_t params_hash(const sim_link_params *p)
+uint64_t sim_link_params_hash(const sim_link_params *p)
 {
     uint64_t h = sim_hash_u64(p->delay_ns);
     h = sim_hash_u64(h ^ p->jitter_ns);
@@ -123,7 +123,30 @@ static bool params_equal(const sim_link_params *a, const sim_link_params *b)
            a->corrupt_ppb == b->corrupt_ppb && a->up == b->up;
 }
 
-/* Rehashes into twice the slots (at most half full). */
+/* A kept value, how many directions point at it, and whether it is in
+ * the table: the slots hold &v, the first member, so a slot's pointer is
+ * also its entry's.
+ *
+ * The hash is unkeyed, so values can be searched for offline whose slots
+ * all meet (delays differing in the nanoseconds), and each link made with
+ * one would walk past all the others. So no value in the table sits more
+ * than SIM_INDEX_MAX_WALK slots past its home (as in sim_index): a value
+ * that would is kept apart, unshared and out of the table (listed false),
+ * which changes nothing but the memory it takes; finds stop after that
+ * many slots, deletion's shift too. Honest values never come near it. */
+typedef struct params_entry {
+    sim_link_params v;
+    uint32_t refs;
+    bool listed;
+} params_entry;
+
+static params_entry *entry_of(const sim_link_params *p)
+{
+    return (params_entry *)(uintptr_t)p;
+}
+
+/* Rehashes into twice the slots (at most half full), in slot order; a
+ * value that would land past the walk's bound is kept apart instead. */
 static int params_grow(sim_world *w)
 {
     uint32_t cap = w->params_mask ? (w->params_mask + 1) * 2 : 16;
@@ -134,10 +157,16 @@ static int params_grow(sim_world *w)
         sim_link_params *p = w->params_slots[i];
         if (!p)
             continue;
-        uint32_t j = (uint32_t)params_hash(p) & (cap - 1);
-        while (slots[j])
+        uint32_t j = (uint32_t)sim_link_params_hash(p) & (cap - 1), walked = 0;
+        for (; slots[j] && walked <= SIM_INDEX_MAX_WALK; walked++)
             j = (j + 1) & (cap - 1);
-        slots[j] = p;
+        w->params_steps += walked;
+        if (walked <= SIM_INDEX_MAX_WALK) {
+            slots[j] = p;
+        } else {
+            entry_of(p)->listed = false;
+            w->nparams--;
+        }
     }
     free(w->params_slots);
     w->params_slots = slots;
@@ -145,53 +174,56 @@ static int params_grow(sim_world *w)
     return 0;
 }
 
-/* A kept value and how many directions point at it: the slots hold &v,
- * the first member, so a slot's pointer is also its entry's. */
-typedef struct params_entry {
-    sim_link_params v;
-    uint32_t refs;
-} params_entry;
-
-static params_entry *entry_of(const sim_link_params *p)
-{
-    return (params_entry *)(uintptr_t)p;
-}
-
-/* The world's one copy of a value equal to *p, made on first use; NULL when
- * out of memory. It lives while a direction points at it (params_point):
- * a script setting a million distinct values keeps only those in use. */
+/* The world's one copy of a value equal to *p, made on first use (kept
+ * apart when its slots are crowded); NULL when out of memory. It lives
+ * while a direction points at it (params_point): a script setting a
+ * million distinct values keeps only those in use. */
 static const sim_link_params *params_keep(sim_world *w, const sim_link_params *p)
 {
     if ((w->nparams + 1) * 2 > w->params_mask + 1 && params_grow(w) != 0)
         return NULL;
-    uint32_t j = (uint32_t)params_hash(p) & w->params_mask;
-    for (; w->params_slots[j]; j = (j + 1) & w->params_mask)
-        if (params_equal(w->params_slots[j], p))
+    uint32_t j = (uint32_t)sim_link_params_hash(p) & w->params_mask, walked = 0;
+    for (; w->params_slots[j] && walked <= SIM_INDEX_MAX_WALK; walked++) {
+        if (params_equal(w->params_slots[j], p)) {
+            w->params_steps += walked;
             return w->params_slots[j];
+        }
+        j = (j + 1) & w->params_mask;
+    }
+    w->params_steps += walked;
     params_entry *e = malloc(sizeof *e);
     if (!e)
         return NULL;
     e->v = *p;
     e->refs = 0;
-    w->params_slots[j] = &e->v;
-    w->nparams++;
+    e->listed = walked <= SIM_INDEX_MAX_WALK;
+    if (e->listed) {
+        w->params_slots[j] = &e->v;
+        w->nparams++;
+    }
     return &e->v;
 }
 
 /* Takes kept out of the table and frees it. Backward-shift deletion: each
  * later entry of the probe run moves into the hole unless its home slot
- * lies cyclically in (hole, its slot], so every lookup still finds it. */
+ * lies cyclically in (hole, its slot], so every lookup still finds it. An
+ * entry more than SIM_INDEX_MAX_WALK past the hole would have to sit
+ * farther than that from its home to move, so the shift stops there. */
 static void params_drop(sim_world *w, const sim_link_params *kept)
 {
-    uint32_t m = w->params_mask, i = (uint32_t)params_hash(kept) & m;
+    if (!entry_of(kept)->listed) {
+        free(entry_of(kept));
+        return;
+    }
+    uint32_t m = w->params_mask, i = (uint32_t)sim_link_params_hash(kept) & m;
     while (w->params_slots[i] != kept)
         i = (i + 1) & m;
     for (uint32_t j = i;;) {
         j = (j + 1) & m;
         sim_link_params *q = w->params_slots[j];
-        if (!q)
+        if (!q || ((j - i) & m) > SIM_INDEX_MAX_WALK)
             break;
-        uint32_t home = (uint32_t)params_hash(q) & m;
+        uint32_t home = (uint32_t)sim_link_params_hash(q) & m;
         bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
         if (stays)
             continue;
@@ -287,7 +319,7 @@ sim_link *sim_link_by_id(const sim_world *w, uint32_t id)
  * high bits alone, the 64 links between two runs of eight hosts (a mesh)
  * would pile eight deep on each offset, and a mesh of a million links
  * would walk some 57 slots an add instead of 4. */
-static uint64_t hash_pair(uint32_t x, uint32_t y)
+uint64_t sim_link_pair_hash(uint32_t x, uint32_t y)
 {
     uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
     uint64_t apart = (hi - lo) & (SIM_INDEX_RUN - 1);
@@ -299,7 +331,7 @@ static uint64_t hash_pair(uint32_t x, uint32_t y)
 static uint64_t rehash_link(const sim_world *w, uint32_t id)
 {
     const sim_link *l = sim_link_by_id(w, id);
-    return hash_pair(l->end[0]->id, l->end[1]->id);
+    return sim_link_pair_hash(l->end[0]->id, l->end[1]->id);
 }
 
 typedef struct host_pair {
@@ -317,7 +349,7 @@ static bool match_pair(const sim_world *w, uint32_t id, const void *key)
 sim_link *sim_link_between(const sim_world *w, const sim_host *from, const sim_host *to)
 {
     host_pair k = {from->id, to->id};
-    uint32_t id = sim_index_find(&w->link_by_pair, hash_pair(k.x, k.y), match_pair, w, &k);
+    uint32_t id = sim_index_find(&w->link_by_pair, sim_link_pair_hash(k.x, k.y), match_pair, w, &k);
     return id == SIM_NO_ID ? NULL : sim_link_by_id(w, id);
 }
 
@@ -395,10 +427,22 @@ int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *
         return sim_world_fail(w, "too many links");
     uint32_t id = w->nlinks;
     sim_link *l = NULL;
-    const sim_link_params *kab = params_keep(w, ab), *kba = kab ? params_keep(w, ba) : NULL;
-    if (!kba || sim_index_reserve(&w->link_by_pair, id + 1, rehash_link, w) != 0 ||
-        !(l = link_slot(w, id)))
+    if (sim_index_reserve(&w->link_by_pair, id + 1, rehash_link, w) != 0 || !(l = link_slot(w, id)))
         return sim_world_fail(w, "out of memory adding a link between %s and %s", a->name, b->name);
+    /* Filed first: a refused pair leaves no kept parameters behind. */
+    uint64_t hash = sim_link_pair_hash(a->id, b->id);
+    if (sim_index_add(&w->link_by_pair, hash, id) != 0)
+        return sim_world_fail(w,
+                              "link %s-%s: too many links hash next to this pair (over %u in a row "
+                              "in the link lookup: pairs chosen to collide are refused)",
+                              a->name, b->name, SIM_INDEX_MAX_WALK);
+    const sim_link_params *kab = params_keep(w, ab), *kba = kab ? params_keep(w, ba) : NULL;
+    if (!kba) {
+        if (kab && entry_of(kab)->refs == 0) /* made for this link alone */
+            params_drop(w, kab);
+        sim_index_drop_last(&w->link_by_pair, hash);
+        return sim_world_fail(w, "out of memory adding a link between %s and %s", a->name, b->name);
+    }
     l->world = w;
     l->id = id;
     l->end[0] = a;
@@ -406,7 +450,6 @@ int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *
     dir_init(w, &l->dir[0], a, b, kab);
     dir_init(w, &l->dir[1], b, a, kba);
     w->nlinks++;
-    sim_index_add(&w->link_by_pair, hash_pair(a->id, b->id), id);
     sim_host_route_seed(a, b, id);
     sim_host_route_seed(b, a, id);
     if (out)
@@ -421,6 +464,9 @@ void sim_links_free_all(sim_world *w)
         for (int d = 0; d < 2; d++) {
             free(l->dir[d].backlog);
             free(l->dir[d].rare);
+            params_entry *e = entry_of(l->dir[d].params);
+            if (!e->listed && --e->refs == 0) /* the table's are freed below */
+                free(e);
         }
     }
     params_free_all(w);

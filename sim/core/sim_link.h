@@ -52,7 +52,10 @@ void sim_link_params_default(sim_link_params *p);
 int sim_link_params_check(const sim_link_params *p, char *err, size_t err_len);
 
 /* Adds a link between a and b with parameters for each direction (a->b is
- * direction 0). At most one link per pair of hosts. */
+ * direction 0). At most one link per pair of hosts. Fails (-1, message in
+ * sim_world_error, nothing added) on a pair already linked, bad
+ * parameters, or a pair whose hash lands among SIM_INDEX_MAX_WALK (2,048)
+ * other pairs' in a row: pairs chosen to collide in the lookup. */
 int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *ab,
                  const sim_link_params *ba, sim_link **out);
 sim_link *sim_link_by_id(const sim_world *w, uint32_t id);
@@ -63,8 +66,10 @@ sim_host *sim_link_host(const sim_link *l, int end); /* end 0: a, 1: b */
 /* The direction that carries packets from `from` (0 or 1), or -1. */
 int sim_link_dir_from(const sim_link *l, const sim_host *from);
 
-/* The direction's parameters: the world's one copy of that value, valid
- * until the direction's parameters next change (sim_link_params_set,
+/* The direction's parameters: the world's one copy of that value (a copy
+ * of its own, unshared, when values made to collide crowd its slots in the
+ * table of kept values: compare values, not pointers), valid until the
+ * direction's parameters next change (sim_link_params_set,
  * sim_link_set_up: the value is freed once no direction uses it). */
 const sim_link_params *sim_link_params_get(const sim_link *l, int dir);
 int sim_link_params_set(sim_link *l, int dir, const sim_link_params *p);

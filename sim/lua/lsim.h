@@ -224,12 +224,14 @@ int lsim_sim_invariant(lua_State *L); /* sim:invariant(name, fn) */
 /* Raises "unknown option 'x' in WHERE (expected one of: ...)" for any key of
  * the table at idx not in `allowed` (NULL-terminated). */
 void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed);
-/* Which of `names` (NULL-terminated, the first 64 counted) the table at idx
- * gives a value (not nil): bit i for names[i]; 0 if idx holds no table. One
- * pass over the keys a script wrote (a handful) instead of a lookup per
- * name a reader knows (a dozen, most absent); a table with a metatable is
- * asked for each name (its __index may answer any), so a set bit always
- * means lua_getfield finds a value. */
+/* Which of `names` (NULL-terminated, at most LSIM_OPTS_PRESENT_MAX: each
+ * caller asserts its list's length at compile time, lsim_opts_present at
+ * run time) the table at idx gives a value (not nil): bit i for names[i];
+ * 0 if idx holds no table. One pass over the keys a script wrote (a
+ * handful) instead of a lookup per name a reader knows (a dozen, most
+ * absent); a table with a metatable is asked for each name (its __index
+ * may answer any), so a set bit always means lua_getfield finds a value. */
+#define LSIM_OPTS_PRESENT_MAX 64 /* the bits of the answer */
 uint64_t lsim_opts_present(lua_State *L, int idx, const char *const *names);
 /* The name in `names` (NULL-terminated) nearest to `word` (case and '-'/'_'
  * ignored), if it is a few edits away; else NULL. */

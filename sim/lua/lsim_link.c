@@ -39,6 +39,7 @@ static const char *const LINK_KEYS[] = {
     [K_DUPLICATE] = "duplicate", [K_REORDER] = "reorder", [K_REORDER_DELAY] = "reorder_delay",
     [K_CORRUPT] = "corrupt",     [K_UP] = "up",           [K_COUNT] = NULL,
 };
+_Static_assert(K_COUNT <= LSIM_OPTS_PRESENT_MAX, "LINK_KEYS has a bit each in lsim_opts_present");
 
 static uint64_t parse_bandwidth(lua_State *L, int idx, const char *where)
 {
@@ -125,9 +126,13 @@ static void read_params(lua_State *L, int idx, sim_link_params *p, const char *w
 }
 
 /* Reads {common..., ab = {...}, ba = {...}} into the two directions. */
-static void read_both(lua_State *L, int idx, sim_link_params *ab, sim_link_params *ba,
-                      const char *where)
+static void read_both(lua_State *L, int idx, sim_link_params *ab, sim_link_params *ba)
 {
+    /* Only sim:link reads both directions, so the names its errors give
+     * each direction are constants, not printed on every call. */
+    static const char *const where = "sim:link";
+    static const char *const dirs[2] = {"ab", "ba"};
+    static const char *const dir_where[2] = {"sim:link (ab)", "sim:link (ba)"};
     const char *keys[16];
     size_t n = 0;
     for (; LINK_KEYS[n]; n++)
@@ -140,14 +145,11 @@ static void read_both(lua_State *L, int idx, sim_link_params *ab, sim_link_param
         return;
     read_params(L, idx, ab, where);
     *ba = *ab;
-    static const char *const dirs[2] = {"ab", "ba"};
     for (int d = 0; d < 2; d++) {
         lua_getfield(L, idx, dirs[d]);
         if (!lua_isnil(L, -1)) {
-            char w[64];
-            snprintf(w, sizeof w, "%s (%s)", where, dirs[d]);
-            lsim_opts_check(L, -1, w, LINK_KEYS);
-            read_params(L, lua_gettop(L), d ? ba : ab, w);
+            lsim_opts_check(L, -1, dir_where[d], LINK_KEYS);
+            read_params(L, lua_gettop(L), d ? ba : ab, dir_where[d]);
         }
         lua_pop(L, 1);
     }
@@ -165,7 +167,7 @@ int lsim_sim_link(lua_State *L)
                           sim_host_name(net_host_sim((sa != s ? sa : sb)->net, sa != s ? a : b)));
     sim_link_params ab, ba;
     sim_link_params_default(&ab);
-    read_both(L, 4, &ab, &ba, "sim:link");
+    read_both(L, 4, &ab, &ba);
     if (lua_isnoneornil(L, 4))
         ba = ab;
     const lsim_config *cfg = lsim_config_of(L);

@@ -128,7 +128,8 @@ typedef struct present {
 static void mark_present(const char *key, void *ud)
 {
     present *p = ud;
-    for (size_t i = 0; i < 64 && p->names[i]; i++) {
+    for (size_t i = 0; p->names[i]; i++) {
+        assert(i < LSIM_OPTS_PRESENT_MAX);
         if (strcmp(key, p->names[i]) == 0) {
             p->has |= (uint64_t)1 << i;
             return;
@@ -144,7 +145,8 @@ uint64_t lsim_opts_present(lua_State *L, int idx, const char *const *names)
     if (lua_getmetatable(L, idx)) { /* an __index may answer any name: ask each */
         lua_pop(L, 1);
         uint64_t has = 0;
-        for (size_t i = 0; i < 64 && names[i]; i++) {
+        for (size_t i = 0; names[i]; i++) {
+            assert(i < LSIM_OPTS_PRESENT_MAX);
             if (lua_getfield(L, idx, names[i]) != LUA_TNIL)
                 has |= (uint64_t)1 << i;
             lua_pop(L, 1);

@@ -76,11 +76,19 @@ static uint32_t fn_hold(lua_State *L, lsim *s, int idx)
         }
     }
     if (!slot) {
-        slot = f->nfree ? f->free[--f->nfree] : ++f->top;
-        f->uses = lsim_grow(f->uses, &f->cap, slot + 1, sizeof *f->uses);
-        f->uses[slot] = 0;
+        /* The slot is taken off the free list (or past top) only once the
+         * table holds the function: lua_rawseti may grow the table and
+         * raise a memory error, which would lose a slot taken before. */
+        uint32_t fresh = f->nfree ? f->free[f->nfree - 1] : f->top + 1;
+        f->uses = lsim_grow(f->uses, &f->cap, fresh + 1, sizeof *f->uses);
         lua_pushvalue(L, idx);
-        lua_rawseti(L, -2, slot);
+        lua_rawseti(L, -2, fresh);
+        if (f->nfree)
+            f->nfree--;
+        else
+            f->top++;
+        slot = fresh;
+        f->uses[slot] = 0;
         f->recent[f->next_recent] = slot;
         f->next_recent = (f->next_recent + 1) % (sizeof f->recent / sizeof f->recent[0]);
     }
@@ -239,6 +247,7 @@ static const opt_map OPTS[] = {
     {"cork", TCP_OPT_CORK, 2, 0, 0},
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
+_Static_assert(NOPTS <= LSIM_OPTS_PRESENT_MAX, "OPTS has a bit each in lsim_opts_present");
 
 /* Each ends with OPTS's names in OPTS's order (lsim_open_sock checks). */
 static const char *const LISTEN_OPTS[] = {

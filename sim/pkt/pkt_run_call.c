@@ -432,13 +432,19 @@ static bool poll_accept(run *r, run_fd *f, long *ret, int *err)
     return true;
 }
 
-static bool poll_read(run *r, run_fd *f, size_t max, long *ret, int *err)
+/* A read: `woken` when the call was blocked and something happened. A
+ * blocked recv() of 0 bytes then returns 0 even when the connection
+ * ended with an error, which stays for the next call: tcp_recvmsg_locked
+ * looks at sk_err only before it sleeps, sk_wait_data returns 0 when the
+ * reset's state change wakes it (no skb came), and its loop, do { ... }
+ * while (len > 0), ends there. Longer reads go round again and find it. */
+static bool poll_read(run *r, run_fd *f, size_t max, bool woken, long *ret, int *err)
 {
     long got = net_recv(r->n, f->sock, (char *)r->scratch, max < RUN_SCRATCH ? max : RUN_SCRATCH);
     if (got == TCP_EAGAIN)
         return false;
-    if (got >= 0) {
-        *ret = got;
+    if (got >= 0 || (woken && max == 0)) {
+        *ret = got >= 0 ? got : 0;
         return true;
     }
     int e = take_error(r, f);
@@ -492,8 +498,9 @@ static bool poll_close(run *r, run_fd *f, long *ret)
     return true;
 }
 
-/* Tries the blocked (or about to block) call once more. */
-static bool poll_call(run *r, const pkt_event *ev, run_fd *f, long *ret, int *err)
+/* Tries the call: first as it is made, then (`woken`) once more each
+ * time something happens while it is blocked. */
+static bool poll_call(run *r, const pkt_event *ev, run_fd *f, bool woken, long *ret, int *err)
 {
     int64_t max = 0;
     if (is_call(ev, "connect"))
@@ -505,14 +512,14 @@ static bool poll_call(run *r, const pkt_event *ev, run_fd *f, long *ret, int *er
     int_of(r, arg(r, &ev->u.call, 2), &max);
     if (is_call(ev, "write") || is_call(ev, "send"))
         return poll_write(r, f, (long)max, ret, err);
-    return poll_read(r, f, max > 0 ? (size_t)max : 0, ret, err);
+    return poll_read(r, f, max > 0 ? (size_t)max : 0, woken, ret, err);
 }
 
 bool run_blocked_poll(run *r)
 {
     run_blocked *b = &r->blk;
     run_fd *f = &r->fds[b->fd - RUN_FD_FIRST];
-    if (!poll_call(r, b->ev, f, &b->ret, &b->err))
+    if (!poll_call(r, b->ev, f, true, &b->ret, &b->err))
         return false;
     b->done = true;
     b->done_ns = sim_world_now(net_world(r->n));
@@ -757,7 +764,7 @@ static void do_waiting(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, ui
         returned(r, ev, t, -1, is_call(ev, "accept") ? 22 : 107);
         return;
     }
-    if (poll_call(r, ev, f, &ret, &err)) {
+    if (poll_call(r, ev, f, false, &ret, &err)) {
         returned(r, ev, t, ret, err);
         return;
     }

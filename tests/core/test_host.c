@@ -108,6 +108,17 @@ static void assert_numbered_hosts_found(const sim_world *w, const char *prefix, 
     }
 }
 
+/* Hosts with ids below n, by step: each found by its own name and
+ * address. */
+static void assert_hosts_found_as_themselves(const sim_world *w, uint32_t n, uint32_t step)
+{
+    for (uint32_t id = 0; id < n; id += step) {
+        sim_host *h = sim_host_by_id(w, id);
+        assert_ptr_equal(sim_host_by_name(w, sim_host_name(h)), h);
+        assert_ptr_equal(sim_host_by_addr(w, sim_host_addr(h)), h);
+    }
+}
+
 static void test_many_hosts_stay_addressable(void **state)
 {
     fx *f = *state;
@@ -503,11 +514,7 @@ static void test_hostile_names_stay_spread(void **state)
     }
     assert_true(f->w->host_by_name.steps <= (uint64_t)STEPS_PER_KEY_MAX * N);
     assert_true(f->w->host_by_addr.steps <= (uint64_t)STEPS_PER_KEY_MAX * N);
-    for (uint32_t i = 0; i < N; i += 97) {
-        sim_host *h = sim_host_by_id(f->w, i);
-        assert_ptr_equal(sim_host_by_name(f->w, sim_host_name(h)), h);
-        assert_ptr_equal(sim_host_by_addr(f->w, sim_host_addr(h)), h);
-    }
+    assert_hosts_found_as_themselves(f->w, N, 97);
 }
 
 /* A full mesh of 362 hosts (65,341 links) puts 64 links between every two
@@ -526,6 +533,138 @@ static void test_mesh_links_stay_spread(void **state)
     for (uint32_t i = 0; i < N; i += 13)
         for (uint32_t j = 0; j < N; j += 7)
             assert_true((sim_link_between(f->w, h[i], h[j]) != NULL) == (i != j));
+    free(h);
+}
+
+/* Keys chosen to collide: the lookups' hashes are unkeyed, so anyone can
+ * search offline, as these tests do, for keys whose home slots at 8,192
+ * slots all lie in one window of 64 (one key in 128 does), and CRAFTED of
+ * them would pile into one cluster, each add walking all of it: 18 million
+ * slots passed over for 6,000 keys, 5 billion for 100,000 at 262,144
+ * slots (these tests' keys walked 19.7 million before the bound, 12.8
+ * million with it, the rest refused). Instead no key sits more than
+ * SIM_INDEX_MAX_WALK slots past its home: an add that would is refused with an error naming the
+ * key, so each add or find walks at most that many slots, and the lookup keeps working (every key
+ * added is found, a refused one is not, an ordinary key added after is). */
+enum { CRAFTED = 6000, CRAFT_SLOTS = 8192, CRAFT_WINDOW = 64 };
+
+static bool crafted(uint64_t hash)
+{
+    return ((uint32_t)hash & (CRAFT_SLOTS - 1)) < CRAFT_WINDOW;
+}
+
+/* Counts an add's outcome: added, or refused with an error containing
+ * `says`. */
+static void count_add(sim_world *w, int rc, const char *says, uint32_t *added, uint32_t *refused)
+{
+    if (rc == 0) {
+        (*added)++;
+        return;
+    }
+    assert_non_null(strstr(sim_world_error(w), says));
+    (*refused)++;
+}
+
+/* Some keys were refused, at least SIM_INDEX_MAX_WALK + 1 went in (a
+ * refused key's slots are full that far), and the walks are bounded: each
+ * add walks at most SIM_INDEX_MAX_WALK + 1 slots, growth places each id
+ * added at most twice over all its doublings, each at most that far. */
+static void assert_bounded(const sim_index *ix, uint32_t added, uint32_t refused)
+{
+    assert_int_equal(added + refused, CRAFTED);
+    assert_true(added > SIM_INDEX_MAX_WALK);
+    assert_true(refused > 0);
+    assert_true(ix->steps <= (uint64_t)(SIM_INDEX_MAX_WALK + 1) * (CRAFTED + 2 * added));
+}
+
+static void test_crafted_names_are_refused(void **state)
+{
+    fx *f = *state;
+    uint32_t added = 0, refused = 0, k = 0;
+    char name[16];
+    char first_refused[16] = "";
+    while (added + refused < CRAFTED) {
+        snprintf(name, sizeof name, "a%09u", k++);
+        if (!crafted(sim_host_name_hash(name)))
+            continue;
+        int rc = sim_host_add(f->w, name, IP(10, 0, 0, 0) + added + refused, NULL);
+        if (rc != 0 && refused == 0)
+            memcpy(first_refused, name, sizeof name);
+        count_add(f->w, rc, "host names hash next to this one", &added, &refused);
+    }
+    assert_bounded(&f->w->host_by_name, added, refused);
+    assert_int_equal(sim_host_count(f->w), added);
+    assert_hosts_found_as_themselves(f->w, added, 1);
+    assert_null(sim_host_by_name(f->w, first_refused));
+    assert_int_equal(sim_host_add(f->w, "ordinary", IP(12, 0, 0, 1), NULL), 0);
+    assert_non_null(sim_host_by_name(f->w, "ordinary"));
+}
+
+/* The same with addresses: the names are ordinary, so a refused address
+ * takes its name back out of the name lookup, and the name can be used
+ * again with another address. */
+static void test_crafted_addresses_are_refused(void **state)
+{
+    fx *f = *state;
+    uint32_t added = 0, refused = 0, addr = IP(10, 0, 0, 0);
+    char name[16];
+    char first_refused[16] = "";
+    while (added + refused < CRAFTED) {
+        for (; !crafted(sim_host_addr_hash(addr)); addr++)
+            ;
+        snprintf(name, sizeof name, "h%u", added + refused);
+        int rc = sim_host_add(f->w, name, addr++, NULL);
+        if (rc != 0 && refused == 0)
+            memcpy(first_refused, name, sizeof name);
+        count_add(f->w, rc, "host addresses hash next to", &added, &refused);
+    }
+    assert_bounded(&f->w->host_by_addr, added, refused);
+    assert_int_equal(sim_host_count(f->w), added);
+    assert_null(sim_host_by_name(f->w, first_refused));
+    for (addr = IP(12, 0, 0, 0); crafted(sim_host_addr_hash(addr)); addr++)
+        ;
+    assert_int_equal(sim_host_add(f->w, first_refused, addr, NULL), 0);
+    assert_hosts_found_as_themselves(f->w, added + 1, 1);
+}
+
+/* The same with links: pairs of 1,500 ordinary hosts chosen by their
+ * pair's hash. */
+static void test_crafted_links_are_refused(void **state)
+{
+    fx *f = *state;
+    enum { N = 1500 };
+    sim_host **h = malloc(N * sizeof *h);
+    assert_non_null(h);
+    for (uint32_t i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "h%u", i);
+        assert_int_equal(sim_host_add(f->w, name, IP(10, 0, 0, 0) + i, &h[i]), 0);
+    }
+    sim_link_params lp;
+    sim_link_params_default(&lp);
+    uint32_t added = 0, refused = 0, refused_x = 0, refused_y = 0;
+    for (uint32_t x = 0; x < N && added + refused < CRAFTED; x++)
+        for (uint32_t y = x + 1; y < N && added + refused < CRAFTED; y++) {
+            if (!crafted(sim_link_pair_hash(x, y)))
+                continue;
+            int rc = sim_link_add(f->w, h[x], h[y], &lp, &lp, NULL);
+            if (rc != 0 && refused == 0) {
+                refused_x = x;
+                refused_y = y;
+            }
+            count_add(f->w, rc, "links hash next to this pair", &added, &refused);
+        }
+    assert_bounded(&f->w->link_by_pair, added, refused);
+    assert_int_equal(sim_link_count(f->w), added);
+    for (uint32_t id = 0; id < added; id++) {
+        sim_link *l = sim_link_by_id(f->w, id);
+        assert_ptr_equal(sim_link_between(f->w, sim_link_host(l, 0), sim_link_host(l, 1)), l);
+    }
+    assert_null(sim_link_between(f->w, h[refused_x], h[refused_y]));
+    uint32_t y = 1; /* an ordinary pair: one never crafted, so never added */
+    while (crafted(sim_link_pair_hash(0, y)))
+        y++;
+    assert_int_equal(sim_link_add(f->w, h[0], h[y], &lp, &lp, NULL), 0);
     free(h);
 }
 
@@ -576,6 +715,9 @@ int main(void)
         T(test_reserve_makes_the_lookups_once),
         T(test_hostile_names_stay_spread),
         T(test_mesh_links_stay_spread),
+        T(test_crafted_names_are_refused),
+        T(test_crafted_addresses_are_refused),
+        T(test_crafted_links_are_refused),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

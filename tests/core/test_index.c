@@ -5,7 +5,9 @@
  * slot's spare bits) spares calls to `match` and never hides an id, however
  * hashes collide, including after growth has taken tag bits back; the slot
  * layout leaves room for the largest id at every size up to the limit,
- * which reserve refuses to pass.
+ * which reserve refuses to pass; no id sits more than SIM_INDEX_MAX_WALK
+ * slots past its home, an add that would is refused, a find stops there,
+ * and growth never moves an id past it.
  *
  * The objects here are the test's own: id i has key keys[i] and hash
  * hashes[i], set by each test to force the collisions it wants.
@@ -52,7 +54,7 @@ static void add_all(sim_index *ix, uint32_t n)
         rehash_next = 0;
         assert_int_equal(sim_index_reserve(ix, id + 1, rehash, NULL), 0);
         assert_true(rehash_next == 0 || rehash_next == id); /* none, or every id present */
-        sim_index_add(ix, hashes[id], id);
+        assert_int_equal(sim_index_add(ix, hashes[id], id), 0);
     }
     assert_int_equal(ix->used, n);
 }
@@ -283,6 +285,126 @@ static void test_runs_fill_neighbouring_slots(void **state)
     sim_index_free(&ix);
 }
 
+/* Keys made to collide: with SIM_INDEX_MAX_WALK + 1 ids on one home at
+ * 8,192 slots, the next add with that home is refused, leaving the index
+ * unchanged but for the walk it counts, and an absent key's find calls
+ * `match` on none of another tag (the slot after the cluster is empty
+ * here: test_find_stops_at_the_walk shows the find's bound). An add
+ * whose home is past the cluster's start by one still fits (its walk is
+ * one shorter), and sim_index_drop_last takes it back out exactly. */
+static void test_add_refused_past_the_walk(void **state)
+{
+    (void)state;
+    enum { N = SIM_INDEX_MAX_WALK + 1 };
+    sim_index ix = {0};
+    assert_int_equal(sim_index_reserve(&ix, 4096, rehash, NULL), 0);
+    assert_int_equal(ix.mask + 1, 8192);
+    for (uint32_t id = 0; id < N; id++) {
+        keys[id] = id;
+        hashes[id] = (uint64_t)1 << 62 | 100u; /* one home, one tag */
+    }
+    add_all(&ix, N);
+    uint64_t steps = ix.steps;
+    uint32_t slots[8192];
+    memcpy(slots, ix.slots, sizeof slots);
+    assert_int_equal(sim_index_add(&ix, (uint64_t)2 << 62 | 100u, N), -1);
+    assert_int_equal(ix.used, N);
+    assert_int_equal(ix.steps, steps + SIM_INDEX_MAX_WALK + 1);
+    assert_memory_equal(ix.slots, slots, sizeof slots);
+    match_calls = 0;
+    assert_int_equal(find(&ix, (uint64_t)2 << 62 | 100u, 12345), SIM_NO_ID);
+    assert_int_equal(match_calls, 0);
+    for (uint32_t id = 0; id < N; id += 97)
+        assert_int_equal(find(&ix, hashes[id], keys[id]), id);
+    assert_int_equal(find(&ix, hashes[N - 1], keys[N - 1]), N - 1);
+
+    keys[N] = 777;
+    hashes[N] = (uint64_t)2 << 62 | 101u;
+    assert_int_equal(sim_index_add(&ix, hashes[N], N), 0);
+    assert_int_equal(find(&ix, hashes[N], keys[N]), N);
+    sim_index_drop_last(&ix, hashes[N]);
+    assert_int_equal(ix.used, N);
+    assert_memory_equal(ix.slots, slots, sizeof slots);
+    assert_int_equal(find(&ix, hashes[N], keys[N]), SIM_NO_ID);
+    sim_index_free(&ix);
+}
+
+/* The find's bound: a cluster of SIM_INDEX_MAX_WALK + 1 ids of one tag
+ * on one home, and right after it ids of another tag on the next home. A
+ * find of an absent key of that other tag from the first home reads the
+ * SIM_INDEX_MAX_WALK + 1 slots of the cluster and stops: no id there can
+ * sit farther from that home, so `match` is never called on the slots
+ * past it, though they hold its tag. */
+static void test_find_stops_at_the_walk(void **state)
+{
+    (void)state;
+    enum { N = SIM_INDEX_MAX_WALK + 1, AFTER = 64 };
+    sim_index ix = {0};
+    for (uint32_t id = 0; id < N + AFTER; id++) {
+        keys[id] = id;
+        hashes[id] = id < N ? (uint64_t)1 << 62 | 100u : (uint64_t)2 << 62 | (100u + N);
+    }
+    add_all(&ix, N + AFTER);
+    assert_int_equal(ix.mask + 1, 8192);
+    match_calls = 0;
+    assert_int_equal(find(&ix, (uint64_t)2 << 62 | 100u, 12345), SIM_NO_ID);
+    assert_int_equal(match_calls, 0);
+    assert_int_equal(find(&ix, hashes[N + AFTER - 1], keys[N + AFTER - 1]), N + AFTER - 1);
+    sim_index_free(&ix);
+}
+
+/* The farthest any id sits past its home (hashes[id]'s slot). */
+static uint32_t farthest_from_home(const sim_index *ix)
+{
+    uint32_t far = 0;
+    for (uint32_t i = 0; i <= ix->mask; i++) {
+        if (ix->slots[i] == 0)
+            continue;
+        uint32_t id = sim_index_slot_id(ix->mask, ix->slots[i]);
+        uint32_t d = (i - (uint32_t)hashes[id]) & ix->mask;
+        far = d > far ? d : far;
+    }
+    return far;
+}
+
+/* Growth keeps the bound, so an add is never accepted that a later
+ * rehash could not place: with the same order, no id lands farther from
+ * its home in twice the slots than it sat before. Keys made to collide at
+ * every size up to 16,384 slots (three in four have their low 14 bits in
+ * a window of 48), mixed with scattered ones, added from the first size
+ * on: many are refused, and after each growth every id added sits within
+ * SIM_INDEX_MAX_WALK of its home and is found. */
+static void test_growth_keeps_every_id_within_the_walk(void **state)
+{
+    (void)state;
+    sim_rng rng;
+    sim_rng_seed(&rng, 7, "index:growth");
+    sim_index ix = {0};
+    uint32_t refused = 0, grown = 0, far = 0;
+    for (uint32_t tries = 0; tries < 12000 && ix.used < MAX_IDS; tries++) {
+        uint32_t id = ix.used, mask = ix.mask;
+        uint64_t h = sim_rng_next(&rng);
+        hashes[id] = sim_rng_below(&rng, 4) ? (h & ~(uint64_t)16383) | sim_rng_below(&rng, 48) : h;
+        keys[id] = id;
+        rehash_next = 0;
+        assert_int_equal(sim_index_reserve(&ix, id + 1, rehash, NULL), 0);
+        if (ix.mask != mask && mask != 0) {
+            grown++;
+            uint32_t f = farthest_from_home(&ix);
+            assert_true(f <= SIM_INDEX_MAX_WALK);
+            far = f > far ? f : far;
+            for (uint32_t k = 0; k < id; k++)
+                assert_int_equal(find(&ix, hashes[k], keys[k]), k);
+        }
+        refused += sim_index_add(&ix, hashes[id], id) != 0;
+    }
+    assert_true(refused > 1000);
+    assert_true(grown >= 4);
+    assert_true(far > SIM_INDEX_MAX_WALK / 2); /* the bound was approached */
+    assert_true(farthest_from_home(&ix) <= SIM_INDEX_MAX_WALK);
+    sim_index_free(&ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +416,9 @@ int main(void)
         cmocka_unit_test(test_slot_layout_at_every_size),
         cmocka_unit_test(test_reserve_refuses_past_the_limit),
         cmocka_unit_test(test_runs_fill_neighbouring_slots),
+        cmocka_unit_test(test_add_refused_past_the_walk),
+        cmocka_unit_test(test_find_stops_at_the_walk),
+        cmocka_unit_test(test_growth_keeps_every_id_within_the_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

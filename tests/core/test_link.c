@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -881,6 +882,52 @@ static void test_unused_parameters_are_freed(void **state)
     assert_int_equal(f->w->nparams, before);
 }
 
+/* Values chosen to collide in the table of kept values: its hash is
+ * unkeyed, so delays can be searched for offline, as here, whose slots at
+ * 8,192 slots lie in one window of 64 (one in 128), and each link added
+ * with one would walk past all the others. Past SIM_INDEX_MAX_WALK slots a
+ * value is kept apart instead, unshared: the walks stay bounded, each
+ * direction keeps the value it was given, and a value kept apart is freed
+ * with the last direction using it (here half are set back to the
+ * default, the rest go with the world). */
+static void test_crafted_parameters_are_kept_apart(void **state)
+{
+    fx *f = *state;
+    enum { N = 3000 };
+    sim_link_params p;
+    sim_link_params_default(&p);
+    uint32_t before = f->w->nparams;
+    sim_link **l = malloc(N * sizeof *l);
+    uint64_t *delay = malloc(N * sizeof *delay);
+    assert_true(l && delay);
+    uint64_t d = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "h%u", i);
+        sim_host *h;
+        assert_int_equal(sim_host_add(f->w, name, 0x0b000000u + i, &h), 0);
+        sim_link_params q = p;
+        do
+            q.delay_ns = ++d;
+        while (((uint32_t)sim_link_params_hash(&q) & 8191u) >= 64u);
+        delay[i] = d;
+        assert_int_equal(sim_link_add(f->w, f->a, h, &q, &p, &l[i]), 0);
+    }
+    assert_true(f->w->nparams > SIM_INDEX_MAX_WALK);
+    assert_true(f->w->nparams < before + N);
+    assert_true(f->w->params_steps <= (uint64_t)(SIM_INDEX_MAX_WALK + 1) * 3 * N);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_int_equal(sim_link_params_get(l[i], 0)->delay_ns, delay[i]);
+        assert_ptr_equal(sim_link_params_get(l[i], 1), sim_link_params_get(f->l, 0));
+    }
+    for (uint32_t i = 0; i < N; i += 2)
+        assert_int_equal(sim_link_params_set(l[i], 0, &p), 0);
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal(sim_link_params_get(l[i], 0)->delay_ns, i % 2 ? delay[i] : 0);
+    free(l);
+    free(delay);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -911,6 +958,7 @@ int main(void)
         T(test_corrupting_a_lent_packet_leaves_the_lender_alone),
         T(test_counters_stay_exact_past_32_bits),
         T(test_equal_parameters_are_kept_once),
+        T(test_crafted_parameters_are_kept_apart),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
