@@ -240,6 +240,8 @@ typedef struct tcp_profile {
                                * bytes wait unread (Linux 6.17 tcp_sequence) */
     bool recv_zero_waits;     /* a zero-length RECEIVE with nothing queued waits like any
                                * other: TCP_EAGAIN (Linux tcp_recvmsg_locked) */
+    bool rst_at_fin;          /* in CLOSE_WAIT, CLOSING, LAST_ACK an RST at RCV.NXT - 1 (the
+                               * peer's FIN) resets (Linux tcp_reset_check) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

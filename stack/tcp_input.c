@@ -514,6 +514,23 @@ static bool beyond_window(const tcp_conn *c, const tcp_rx *r, uint32_t seglen)
            tcp_seq_gt(r->seq + seglen, right) && !tcp_seq_gt(r->seq, right);
 }
 
+/* An RST at RCV.NXT - 1, the octet the peer's FIN took, after that FIN
+ * (CLOSE-WAIT, CLOSING, LAST-ACK). RFC 9293 §3.10.7.4 finds it outside
+ * the window and drops it (RFC 5961 §3.2: "silently discard"). Linux
+ * tcp_validate_incoming resets instead (tcp_reset_check), whether
+ * tcp_sequence refused the RST (its end is before rcv_wup once the FIN's
+ * ACK went out: the out-of-window branch resets) or passed it (the second
+ * step: seq == rcv_nxt || tcp_reset_check): profile rst_at_fin. Linux's
+ * third reset case, an RST at the right edge of the highest SACK block it
+ * sends, cannot arise: this stack sends no SACK blocks. */
+static bool rst_at_fin(const tcp_conn *c, const tcp_seg *seg)
+{
+    bool after_fin =
+        c->state == TCP_CLOSE_WAIT || c->state == TCP_CLOSING || c->state == TCP_LAST_ACK;
+    return c->stack->profile->rst_at_fin && (seg->flags & TCP_RST) && after_fin &&
+           seg->seq == c->rcv_nxt - 1;
+}
+
 /* RFC 9293 §3.10.7.4, first step, "check sequence number": "Segments are
  * processed in sequence." Table 6 (seg_acceptable) decides acceptability,
  * with the allowances above; "If an incoming segment is not acceptable, an
@@ -525,6 +542,8 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
     *r = rx_from_seg(seg);
     if (c->state == TCP_SYN_RECEIVED && r->syn && seg->seq == c->irs && !syn_received_old_syn(c, r))
         return false;
+    if (rst_at_fin(c, seg))
+        return true; /* the second step resets */
     uint32_t seglen = r->len + r->syn + r->fin;
     bool beyond = beyond_window(c, r, seglen);
     if (!beyond && seg_acceptable(c, r->seq, seglen)) {
@@ -573,7 +592,7 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
         embryo_end(c, seg, "rcv RST");
         return;
     }
-    if (seg->seq != c->rcv_nxt) {
+    if (seg->seq != c->rcv_nxt && !rst_at_fin(c, seg)) {
         /* In the window but not exactly RCV.NXT: challenge ACK. */
         drop(c, seg, "RST not at RCV.NXT");
         tcp_out_challenge_ack(c);

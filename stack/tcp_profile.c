@@ -93,6 +93,7 @@ static const tcp_profile PROFILES[] = {
         .listen_drop_syn_fin = false,              /* §3.10.7.2: the FIN waits for ESTABLISHED */
         .beyond_window_drop = false, /* §3.10.7.4: the part in the window is processed */
         .recv_zero_waits = false,    /* §3.10.3: 0 octets are never "insufficient" */
+        .rst_at_fin = false,         /* §3.10.7.4, RFC 5961 §3.2: out of window, dropped */
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -182,6 +183,7 @@ static const tcp_profile PROFILES[] = {
         .listen_drop_syn_fin = true,                  /* tcp_rcv_state_process */
         .beyond_window_drop = true, /* tcp_sequence: SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE */
         .recv_zero_waits = true,    /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
+        .rst_at_fin = true,         /* tcp_validate_incoming: tcp_reset_check */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -263,6 +265,7 @@ static const tcp_profile PROFILES[] = {
         .listen_drop_syn_fin = false,                    /* net.inet.tcp.drop_synfin = 0 */
         .beyond_window_drop = false, /* tcp_do_segment: trailing data beyond the window dropped */
         .recv_zero_waits = false,    /* soreceive_generic: uio_resid == 0 returns 0 */
+        .rst_at_fin = false,         /* tcp_do_segment: th_seq below last_ack_sent, drop */
     },
 };
 
@@ -374,6 +377,7 @@ static const tcp_profile_field FIELDS[] = {
     F("listen_drop_syn_fin", listen_drop_syn_fin),
     F("beyond_window_drop", beyond_window_drop),
     F("recv_zero_waits", recv_zero_waits),
+    F("rst_at_fin", rst_at_fin),
 };
 #undef F
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])

@@ -406,6 +406,7 @@ static const knob KNOBS[] = {
     KNOB("zero_window_fin", K_BOOL),
     KNOB("edge_fin", K_BOOL),
     KNOB("beyond_window_drop", K_BOOL),
+    KNOB("rst_at_fin", K_BOOL),
     KNOB("time_wait_bsd_rules", K_BOOL),
     KNOB("close_embryonic_silent", K_BOOL),
     KNOB_ENUM("option_layout", OPT_LAYOUTS),
