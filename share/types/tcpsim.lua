@@ -82,6 +82,7 @@ function tcpsim.ns(n) end
 ---@field rst_on_keepalive_timeout? boolean RST when keepalive gives up
 ---@field tw_restart_on_ack? boolean any ACK-bearing segment restarts TIME_WAIT
 ---@field shut_rd_discard? boolean shutdown("rd") drops held and later data (FreeBSD sorflush)
+---@field shut_rd_no_update? boolean after shutdown(SHUT_RD) a read sends no window update (Linux tcp_cleanup_rbuf: RCV_SHUTDOWN); false: the update goes as RFC 9293 §3.8.6.2.2 says
 ---@field rfc1337? boolean ignore RSTs in TIME_WAIT
 ---@field rst_has_ack? boolean active RSTs are RST,ACK with ack = RCV.NXT
 ---@field orphan_retries? integer retransmissions after close() before giving up

@@ -1068,6 +1068,58 @@ static void beyond_window_rst_per_profile(void **state)
     }
 }
 
+/* A read after shutdown(SHUT_RD). Linux tcp_cleanup_rbuf sends the window
+ * update ("if we can now advertise a non-zero window which has been raised
+ * significantly") only without RCV_SHUTDOWN: "do not send window open ACK
+ * in states, where we will not receive more. It is useless." SHUT_RD sets
+ * RCV_SHUTDOWN (inet_shutdown), and the held bytes stay readable. RFC 9293
+ * has no SHUT_RD: the connection still receives, so the read's window
+ * update goes as §3.8.6.2.2 says. FreeBSD soshutdown flushes the held bytes
+ * (sorflush): the read finds none and nothing is sent. B's 2000-byte buffer
+ * is filled by A and left unread; B reads it all, with and without
+ * shutdown(SHUT_RD) first. */
+static void shut_rd_read_window_update_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        bool update_after_shut; /* the read after SHUT_RD sends a window update */
+        bool readable_after_shut;
+    } C[] = {{"rfc9293", true, true}, {"linux", false, true}, {"bsd", false, false}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        for (int shut = 0; shut <= 1; shut++) {
+            harness *h = h_new(2, h_profile_exact(C[i].profile));
+            tcp_stack *b = h_stack(h, H_B);
+            tcp_sock_id c, s;
+            small_buffer_pair(h, &c, &s);
+            tcp_tcb t;
+            assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+            static char fill[4001];
+            memset(fill, 'f', t.rcv_wnd);
+            fill[t.rcv_wnd] = '\0';
+            h_send(h, H_A, c, fill);
+            h_run_for(h, H_MS(500)); /* delivered and ACKed; the window closed */
+            assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+            assert_int_equal(t.rcv_wnd, 0);
+            size_t held = tcp_readable(b, s);
+            assert_true(held > 0);
+            h_sent_skip(h, H_B);
+            if (shut)
+                assert_int_equal(tcp_shutdown_read(b, s), TCP_OK);
+            static char buf[4000];
+            long want = shut && !C[i].readable_after_shut ? 0 : (long)held;
+            assert_int_equal(tcp_recv(b, s, buf, sizeof buf), want);
+            if (!shut || C[i].update_after_shut) {
+                const tcp_seg *upd = h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0);
+                assert_true(upd->wnd > 0); /* the window update */
+            } else {
+                h_expect_none_sent(h, H_B);
+            }
+            h_free(h);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1095,6 +1147,7 @@ int main(void)
         cmocka_unit_test(beyond_window_with_bytes_unread_per_profile),
         cmocka_unit_test(beyond_window_edges_per_profile),
         cmocka_unit_test(beyond_window_rst_per_profile),
+        cmocka_unit_test(shut_rd_read_window_update_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
