@@ -223,6 +223,8 @@ typedef struct tcp_profile {
     uint32_t sndbuf_max;    /* ... at most this (with sndbuf_expand) */
     bool shut_rd_discard;   /* shutdown SHUT_RD drops held and later data (FreeBSD) */
     bool shut_rd_no_update; /* after shutdown SHUT_RD a read sends no window update (Linux) */
+    bool ack_wnd_check;     /* with the ATO: two full segments are ACKed at once only if the
+                             * window offered would not shrink (Linux __tcp_ack_snd_check) */
     bool grow_window;       /* Linux rcv_ssthresh: the window offered grows per data segment */
     uint32_t scaling_ratio; /* with grow_window: the receiving driver's len/truesize in 1/256,
                              * measured from the first data segment; 0: rcv_win_ratio stays */

@@ -1062,13 +1062,36 @@ static void sack_compress(tcp_conn *c)
     }
 }
 
+/* Linux __tcp_ack_snd_check's first reason to ACK at once: "More than one
+ * full frame received... and right edge of window advances far enough
+ * (tcp_recvmsg() will send ACK otherwise)": the window __tcp_select_window
+ * would offer now is at least the one offered last (tp->rcv_wnd, the
+ * window of the segment that carried RCV.NXT = rcv_wup), or fewer bytes
+ * wait unread than SO_RCVLOWAT (1: none). A reader that does not keep up
+ * so has its ACK delayed, and its read sends it (tcp_cleanup_rbuf).
+ * Computing that window ends quickack mode while the free space is under
+ * half (its squeeze), before the quickack test. RFC 9293 §3.8.6.3 asks
+ * for an ACK of at least every second full-sized segment; without profile
+ * ack_wnd_check the ACK goes whatever the window. */
+static bool full_segments_ack_now(tcp_conn *c)
+{
+    if (c->rcv_nxt - c->last_ack_sent <= c->rcv_mss)
+        return false;
+    if (!c->stack->profile->ack_wnd_check || c->rcvq.len == 0)
+        return true;
+    tcp_quickack_squeeze(c);
+    uint32_t offered = tcp_seq_gt(c->rcv_adv, c->last_ack_sent) ? c->rcv_adv - c->last_ack_sent : 0;
+    return tcp_wnd_select(c, offered) >= offered;
+}
+
 /* Linux __tcp_ack_snd_check: at once for more than one full segment not
- * yet acknowledged, in quickack mode (not while interactive), or when the
- * segment asks for it; else the delayed ACK. */
+ * yet acknowledged (full_segments_ack_now), in quickack mode (not while
+ * interactive), or when the segment asks for it; else the delayed ACK. */
 static void ato_ack_check(tcp_conn *c, bool immediate)
 {
+    bool full = full_segments_ack_now(c); /* first: it may end quickack mode */
     bool quick = c->quick_left > 0 && !c->pingpong;
-    if (immediate || quick || c->rcv_nxt - c->last_ack_sent > c->rcv_mss)
+    if (immediate || full || quick)
         c->ack_now = true;
     else if (c->ooo_n > 0 && sack_compressing(c))
         sack_compress(c);

@@ -95,6 +95,7 @@ static const tcp_profile PROFILES[] = {
         .recv_zero_waits = false,    /* §3.10.3: 0 octets are never "insufficient" */
         .rst_at_fin = false,         /* §3.10.7.4, RFC 5961 §3.2: out of window, dropped */
         .shut_rd_no_update = false,  /* no SHUT_RD in RFC 9293: §3.8.6.2.2 goes on */
+        .ack_wnd_check = false,      /* §3.8.6.3: every second full-sized segment */
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -186,6 +187,7 @@ static const tcp_profile PROFILES[] = {
         .recv_zero_waits = true,    /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
         .rst_at_fin = true,         /* tcp_validate_incoming: tcp_reset_check */
         .shut_rd_no_update = true,  /* tcp_cleanup_rbuf: not with RCV_SHUTDOWN */
+        .ack_wnd_check = true,      /* __tcp_ack_snd_check: __tcp_select_window >= rcv_wnd */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -269,6 +271,7 @@ static const tcp_profile PROFILES[] = {
         .recv_zero_waits = false,    /* soreceive_generic: uio_resid == 0 returns 0 */
         .rst_at_fin = false,         /* tcp_do_segment: th_seq below last_ack_sent, drop */
         .shut_rd_no_update = false,  /* tcp_usr_rcvd: tcp_output; reads find nothing (sorflush) */
+        .ack_wnd_check = false,      /* no ATO engine (tcp_do_segment: DELAY_ACK) */
     },
 };
 
@@ -370,6 +373,7 @@ static const tcp_profile_field FIELDS[] = {
     F("sndbuf_max", sndbuf_max),
     F("shut_rd_discard", shut_rd_discard),
     F("shut_rd_no_update", shut_rd_no_update),
+    F("ack_wnd_check", ack_wnd_check),
     F("grow_window", grow_window),
     F("scaling_ratio", scaling_ratio),
     F("rcv_autotune", rcv_autotune),

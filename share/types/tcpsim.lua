@@ -122,6 +122,7 @@ function tcpsim.ns(n) end
 ---@field tlp? boolean tail loss probe about 2·SRTT after the last segment (SACK connections)
 ---@field rto_min_var? boolean rto_min floors the RTO's variance term (Linux: RTO = SRTT + max(mdev, rto_min)), not the RTO
 ---@field pingpong? boolean with delack_max: a reply within the ATO or a FIN makes the connection interactive (no quick ACKs)
+---@field ack_wnd_check? boolean with delack_max: more than one full segment unacknowledged is ACKed at once only if the window offered would not shrink (Linux __tcp_ack_snd_check); false: at once whatever the window
 ---@field delack_tick? tcpsim.Duration with delack_max and timer_hz 0: the wait of a delayed ACK due at an ATO of 0, Linux's next timer tick (0: at once)
 ---@field timer_hz? integer timers run on Linux's timer wheel at this HZ (100, 250, 1000: jiffy 0 at time 0, each deadline rounded up to its wheel bucket, kernel/time/timer.c); 0: exact timers
 ---@field comp_sack_delay? tcpsim.Duration with delack_max, on SACK connections: duplicate ACKs past the third for one RCV.NXT are held min(SRTT/20, this), then one goes (Linux SACK compression; 0: off)

@@ -408,6 +408,7 @@ static const knob KNOBS[] = {
     KNOB("beyond_window_drop", K_BOOL),
     KNOB("rst_at_fin", K_BOOL),
     KNOB("shut_rd_no_update", K_BOOL),
+    KNOB("ack_wnd_check", K_BOOL),
     KNOB("time_wait_bsd_rules", K_BOOL),
     KNOB("close_embryonic_silent", K_BOOL),
     KNOB_ENUM("option_layout", OPT_LAYOUTS),

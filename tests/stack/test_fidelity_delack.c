@@ -401,12 +401,12 @@ static tcp_profile one_quick_left_profile(void)
 /* A connects to B, whose 2000-byte receive buffer offers a 1000-byte
  * window with the linux ratio; c is A's socket, s B's accepted one, the
  * handshake's segments skipped. */
-static void small_buffer_pair(harness *h, tcp_sock_id *c, tcp_sock_id *s)
+static void buffer_pair(harness *h, uint32_t rcvbuf, tcp_sock_id *c, tcp_sock_id *s)
 {
     tcp_stack *b = h_stack(h, H_B);
     tcp_sock_id l;
     assert_int_equal(tcp_socket(b, &l), TCP_OK);
-    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 2000), TCP_OK);
+    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, rcvbuf), TCP_OK);
     assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
     assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
     *c = h_connect(h, H_A, H_B, 80, H_ANY);
@@ -414,6 +414,11 @@ static void small_buffer_pair(harness *h, tcp_sock_id *c, tcp_sock_id *s)
     *s = h_accept(h, H_B, l);
     h_sent_skip(h, H_A);
     h_sent_skip(h, H_B);
+}
+
+static void small_buffer_pair(harness *h, tcp_sock_id *c, tcp_sock_id *s)
+{
+    buffer_pair(h, 2000, c, s);
 }
 
 /* A's 1-byte segment on connection c reaches B, who ACKs it at once with
@@ -1120,6 +1125,66 @@ static void shut_rd_read_window_update_per_profile(void **state)
     }
 }
 
+/* Linux __tcp_ack_snd_check sends the ACK at once for more than one full
+ * segment not yet acknowledged only if "right edge of window advances far
+ * enough": __tcp_select_window(sk) >= tp->rcv_wnd, the window it would
+ * offer now against the one it offered last (or with fewer unread bytes
+ * than SO_RCVLOWAT, 1); else, out of quickack mode, the delayed ACK
+ * ("tcp_recvmsg() will send ACK otherwise"). No quick ACKs (quickack 0)
+ * and no window growth, so the window offered is the free space rounded up
+ * to the scale's unit (__tcp_select_window, the window scale on). Two full
+ * segments arrive at once and stay unread. With a 131072-byte buffer
+ * (65536 bytes of window space at the linux ratio, scale 1) the window B
+ * would offer, ALIGN(65536 - 2896, 2) = 62640, is below the one its
+ * SYN,ACK offered (65160, whole segments with timestamps): the ACK waits
+ * the ATO, 40 ms after the first segment (TCP_ATO_MIN,
+ * tcp_event_data_recv). With a 262144-byte buffer (131072 of space, scale
+ * 2) the SYN,ACK offers at most 65535 and the window now, 128176, is far
+ * above it: the ACK goes at once. */
+static void linux_two_segments_acked_at_once_only_if_window_not_shrinking(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t rcvbuf;
+        bool at_once;
+    } C[] = {{131072, false}, {262144, true}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        tcp_profile pr = *h_linux_exact();
+        pr.quickack = 0;
+        pr.grow_window = false;
+        pr.rcv_autotune = false;
+        pr.scaling_ratio = 0;
+        harness *h = h_new(2, &pr);
+        tcp_stack *b = h_stack(h, H_B);
+        tcp_sock_id c, s;
+        buffer_pair(h, C[i].rcvbuf, &c, &s);
+        tcp_tcb t;
+        assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+        uint32_t offered = t.rcv_wnd; /* the SYN,ACK's */
+        assert_true(offered > 60000 && offered <= 65535);
+        uint32_t space = C[i].rcvbuf / 2, unit = C[i].rcvbuf == 131072 ? 2 : 4;
+        uint32_t now = (space - 2 * 1448 + unit - 1) / unit * unit;
+        assert_true(C[i].at_once ? now >= offered : now < offered);
+        uint64_t t0 = h_now(h);
+        tcp_seg one = seg_at_rcv_nxt(h, s, 1448, TCP_ACK, t.snd_una);
+        h_inject(h, H_B, &one);
+        tcp_seg two = seg_at_rcv_nxt(h, s, 1448, TCP_ACK, t.snd_una);
+        h_inject(h, H_B, &two);
+        assert_int_equal(tcp_readable(b, s), 2 * 1448);
+        if (C[i].at_once) {
+            h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt + 2 * 1448, 0);
+        } else {
+            h_expect_none_sent(h, H_B);
+            h_advance(h, H_MS(40) - 1);
+            h_expect_none_sent(h, H_B);
+            h_advance(h, 1);
+            h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt + 2 * 1448, 0);
+            assert_int_equal(h_now(h) - t0, H_MS(40));
+        }
+        h_free(h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1148,6 +1213,7 @@ int main(void)
         cmocka_unit_test(beyond_window_edges_per_profile),
         cmocka_unit_test(beyond_window_rst_per_profile),
         cmocka_unit_test(shut_rd_read_window_update_per_profile),
+        cmocka_unit_test(linux_two_segments_acked_at_once_only_if_window_not_shrinking),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
