@@ -398,9 +398,8 @@ static tcp_profile one_quick_left_profile(void)
     return pr;
 }
 
-/* A connects to B, whose 2000-byte receive buffer offers a 1000-byte
- * window with the linux ratio; c is A's socket, s B's accepted one, the
- * handshake's segments skipped. */
+/* A connects to B, whose receive buffer is rcvbuf bytes; c is A's socket,
+ * s B's accepted one, the handshake's segments skipped. */
 static void buffer_pair(harness *h, uint32_t rcvbuf, tcp_sock_id *c, tcp_sock_id *s)
 {
     tcp_stack *b = h_stack(h, H_B);
@@ -416,9 +415,21 @@ static void buffer_pair(harness *h, uint32_t rcvbuf, tcp_sock_id *c, tcp_sock_id
     h_sent_skip(h, H_B);
 }
 
+/* buffer_pair with 2000 bytes, which offer a 1000-byte window with the
+ * linux ratio. */
 static void small_buffer_pair(harness *h, tcp_sock_id *c, tcp_sock_id *s)
 {
     buffer_pair(h, 2000, c, s);
+}
+
+/* small_buffer_pair on a new harness under the named profile (exact
+ * timers), and B's TCB then. */
+static harness *small_pair_tcb(const char *profile, tcp_sock_id *c, tcp_sock_id *s, tcp_tcb *t)
+{
+    harness *h = h_new(2, h_profile_exact(profile));
+    small_buffer_pair(h, c, s);
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), *s, t), 0);
+    return h;
 }
 
 /* A's 1-byte segment on connection c reaches B, who ACKs it at once with
@@ -862,12 +873,10 @@ static void beyond_window_with_bytes_unread_per_profile(void **state)
         bool drop;
     } C[] = {{"rfc9293", false}, {"linux", true}, {"bsd", false}};
     for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
-        harness *h = h_new(2, h_profile_exact(C[i].profile));
-        tcp_stack *b = h_stack(h, H_B);
         tcp_sock_id c, s;
-        small_buffer_pair(h, &c, &s);
         tcp_tcb t;
-        assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+        harness *h = small_pair_tcb(C[i].profile, &c, &s, &t);
+        tcp_stack *b = h_stack(h, H_B);
         uint32_t half = t.rcv_wnd / 2;
         tcp_seg first = seg_at_rcv_nxt(h, s, half, TCP_ACK | TCP_PSH, t.snd_una);
         h_inject(h, H_B, &first);
@@ -1093,12 +1102,10 @@ static void shut_rd_read_window_update_per_profile(void **state)
     } C[] = {{"rfc9293", true, true}, {"linux", false, true}, {"bsd", false, false}};
     for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
         for (int shut = 0; shut <= 1; shut++) {
-            harness *h = h_new(2, h_profile_exact(C[i].profile));
-            tcp_stack *b = h_stack(h, H_B);
             tcp_sock_id c, s;
-            small_buffer_pair(h, &c, &s);
             tcp_tcb t;
-            assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+            harness *h = small_pair_tcb(C[i].profile, &c, &s, &t);
+            tcp_stack *b = h_stack(h, H_B);
             static char fill[4001];
             memset(fill, 'f', t.rcv_wnd);
             fill[t.rcv_wnd] = '\0';
