@@ -225,11 +225,13 @@ typedef struct tcp_profile {
     bool shut_rd_no_update; /* after shutdown SHUT_RD a read sends no window update (Linux) */
     bool ack_wnd_check;     /* with the ATO: two full segments are ACKed at once only if the
                              * window offered would not shrink (Linux __tcp_ack_snd_check) */
-    bool grow_window;       /* Linux rcv_ssthresh: the window offered grows per data segment */
-    uint32_t scaling_ratio; /* with grow_window: the receiving driver's len/truesize in 1/256,
-                             * measured from the first data segment; 0: rcv_win_ratio stays */
-    bool rcv_autotune;      /* with grow_window: reads grow the receive buffer (Linux DRS) */
-    tcp_listen_shut listen_shut;       /* shutdown on a listener */
+    bool rst_close_wait_epipe;   /* a reset in CLOSE_WAIT leaves the error EPIPE (Linux
+                                  * tcp_reset), not ECONNRESET */
+    bool grow_window;            /* Linux rcv_ssthresh: the window offered grows per data segment */
+    uint32_t scaling_ratio;      /* with grow_window: the receiving driver's len/truesize in 1/256,
+                                  * measured from the first data segment; 0: rcv_win_ratio stays */
+    bool rcv_autotune;           /* with grow_window: reads grow the receive buffer (Linux DRS) */
+    tcp_listen_shut listen_shut; /* shutdown on a listener */
     tcp_listen_connect listen_connect; /* connect on a listener */
 
     /* SACK compression (Linux __tcp_ack_snd_check): with the ATO, on a SACK

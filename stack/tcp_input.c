@@ -608,8 +608,14 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
     case TCP_ESTABLISHED:
     case TCP_FIN_WAIT_1:
     case TCP_FIN_WAIT_2:
-    case TCP_CLOSE_WAIT:
         tcp_conn_drop(c, TCP_ECONNRESET, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        break;
+    case TCP_CLOSE_WAIT:
+        /* "any outstanding RECEIVEs and SEND should receive 'reset'
+         * responses"; Linux tcp_reset gives EPIPE here (profile
+         * rst_close_wait_epipe). */
+        tcp_conn_drop(c, c->stack->profile->rst_close_wait_epipe ? TCP_EPIPE : TCP_ECONNRESET,
+                      TCP_CAUSE_SEGMENT, seg, "rcv RST");
         break;
     default: /* CLOSING, LAST-ACK: "enter the CLOSED state, delete the TCB" */
         tcp_conn_drop(c, 0, TCP_CAUSE_SEGMENT, seg, "rcv RST");

@@ -409,6 +409,7 @@ static const knob KNOBS[] = {
     KNOB("rst_at_fin", K_BOOL),
     KNOB("shut_rd_no_update", K_BOOL),
     KNOB("ack_wnd_check", K_BOOL),
+    KNOB("rst_close_wait_epipe", K_BOOL),
     KNOB("time_wait_bsd_rules", K_BOOL),
     KNOB("close_embryonic_silent", K_BOOL),
     KNOB_ENUM("option_layout", OPT_LAYOUTS),
