@@ -1192,6 +1192,52 @@ static void linux_two_segments_acked_at_once_only_if_window_not_shrinking(void *
     }
 }
 
+/* In quickack mode too, __tcp_ack_snd_check's window test comes first,
+ * and the __tcp_select_window it calls ends quickack mode while the free
+ * space is under half the full space ("icsk_ack.quick = 0"), before
+ * tcp_in_quickack_mode is asked. B's first data, one segment of two full
+ * segments (2896 octets, as GRO hands Linux two: tcp_measure_rcv_mss takes
+ * gso_size, so more than one full segment is unacknowledged), comes with
+ * the quick ACKs tcp_event_data_recv gives first data (tcp_incr_quickack:
+ * at least 2). With a 32768-byte buffer the free space stays over half but
+ * the window B would offer is below its SYN,ACK's: the quick ACK goes at
+ * once. With 8192 bytes (4096 of space, the clamp 2896, max(2 x advmss,
+ * space - advmss) in tcp_init_buffer_space) 1200 octets are left free,
+ * under half: no quick ACK is left, the window would shrink to 0, and the
+ * ACK waits the ATO, 40 ms (TCP_ATO_MIN). */
+static void linux_window_test_squeezes_before_quickack(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t rcvbuf;
+        bool at_once;
+    } C[] = {{32768, true}, {8192, false}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_linux_exact());
+        tcp_stack *b = h_stack(h, H_B);
+        tcp_sock_id c, s;
+        buffer_pair(h, C[i].rcvbuf, &c, &s);
+        tcp_tcb t;
+        assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+        assert_true(t.rcv_wnd >= 2 * 1448); /* the SYN,ACK's window takes the segment */
+        uint64_t t0 = h_now(h);
+        tcp_seg two = seg_at_rcv_nxt(h, s, 2 * 1448, TCP_ACK, t.snd_una);
+        h_inject(h, H_B, &two);
+        assert_int_equal(tcp_readable(b, s), 2 * 1448);
+        if (C[i].at_once) {
+            h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt + 2 * 1448, 0);
+        } else {
+            h_expect_none_sent(h, H_B);
+            h_advance(h, H_MS(40) - 1);
+            h_expect_none_sent(h, H_B);
+            h_advance(h, 1);
+            h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt + 2 * 1448, 0);
+            assert_int_equal(h_now(h) - t0, H_MS(40));
+        }
+        h_free(h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1221,6 +1267,7 @@ int main(void)
         cmocka_unit_test(beyond_window_rst_per_profile),
         cmocka_unit_test(shut_rd_read_window_update_per_profile),
         cmocka_unit_test(linux_two_segments_acked_at_once_only_if_window_not_shrinking),
+        cmocka_unit_test(linux_window_test_squeezes_before_quickack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
