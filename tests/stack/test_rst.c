@@ -233,7 +233,11 @@ static void random_segments_never_break_the_stack(void **state)
  * ECONNRESET for CLOSE_WAIT as for ESTABLISHED. Linux tcp_reset gives
  * EPIPE in CLOSE_WAIT ("We want the right error as BSD sees it"), so a
  * later write fails with EPIPE; a read returns 0 first, the FIN having
- * been received (tcp_recvmsg_locked tests SOCK_DONE before sk_err). */
+ * been received (tcp_recvmsg_locked tests SOCK_DONE before sk_err). Those
+ * two calls are held to Linux only: FreeBSD's differ (soreceive_generic
+ * returns so_error before end of stream, sosend_generic EPIPE before
+ * so_error, SBS_CANTSENDMORE being set), which the stack does not model,
+ * and RFC 9293 has no word on calls made after the reset. */
 static void rst_in_close_wait_error_per_profile(void **state)
 {
     (void)state;
@@ -257,8 +261,10 @@ static void rst_in_close_wait_error_per_profile(void **state)
         h_inject(h, H_B, &rst);
         h_expect_state(h, H_B, p.server, TCP_CLOSED);
         assert_int_equal(tcp_sock_error(b, p.server), C[i].err);
-        assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), 0);
-        assert_int_equal(tcp_send(b, p.server, "x", 1), C[i].err);
+        if (C[i].err == TCP_EPIPE) {
+            assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), 0);
+            assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
+        }
         h_free(h);
     }
 }
