@@ -522,7 +522,8 @@ static bool beyond_window(const tcp_conn *c, const tcp_rx *r, uint32_t seglen)
  * ACK went out: the out-of-window branch resets) or passed it (the second
  * step: seq == rcv_nxt || tcp_reset_check): profile rst_at_fin. Linux's
  * third reset case, an RST at the right edge of the highest SACK block it
- * sends, cannot arise: this stack sends no SACK blocks. */
+ * would send (data held out of order on a SACK connection), is not
+ * modelled: this stack sends no SACK blocks, and challenges that RST. */
 static bool rst_at_fin(const tcp_conn *c, const tcp_seg *seg)
 {
     bool after_fin =
