@@ -222,11 +222,16 @@ typedef struct tcp_profile {
     uint32_t sndbuf_expand; /* send buffer grown to N x max(10, cwnd) segments; 0: fixed */
     uint32_t sndbuf_max;    /* ... at most this (with sndbuf_expand) */
     bool shut_rd_discard;   /* shutdown SHUT_RD drops held and later data (FreeBSD) */
-    bool grow_window;       /* Linux rcv_ssthresh: the window offered grows per data segment */
-    uint32_t scaling_ratio; /* with grow_window: the receiving driver's len/truesize in 1/256,
-                             * measured from the first data segment; 0: rcv_win_ratio stays */
-    bool rcv_autotune;      /* with grow_window: reads grow the receive buffer (Linux DRS) */
-    tcp_listen_shut listen_shut;       /* shutdown on a listener */
+    bool shut_rd_no_update; /* after shutdown SHUT_RD a read sends no window update (Linux) */
+    bool ack_wnd_check;     /* with the ATO: two full segments are ACKed at once only if the
+                             * window offered would not shrink (Linux __tcp_ack_snd_check) */
+    bool rst_close_wait_epipe;   /* a reset in CLOSE_WAIT leaves the error EPIPE (Linux
+                                  * tcp_reset), not ECONNRESET */
+    bool grow_window;            /* Linux rcv_ssthresh: the window offered grows per data segment */
+    uint32_t scaling_ratio;      /* with grow_window: the receiving driver's len/truesize in 1/256,
+                                  * measured from the first data segment; 0: rcv_win_ratio stays */
+    bool rcv_autotune;           /* with grow_window: reads grow the receive buffer (Linux DRS) */
+    tcp_listen_shut listen_shut; /* shutdown on a listener */
     tcp_listen_connect listen_connect; /* connect on a listener */
 
     /* SACK compression (Linux __tcp_ack_snd_check): with the ATO, on a SACK
@@ -240,6 +245,8 @@ typedef struct tcp_profile {
                                * bytes wait unread (Linux 6.17 tcp_sequence) */
     bool recv_zero_waits;     /* a zero-length RECEIVE with nothing queued waits like any
                                * other: TCP_EAGAIN (Linux tcp_recvmsg_locked) */
+    bool rst_at_fin;          /* in CLOSE_WAIT, CLOSING, LAST_ACK an RST at RCV.NXT - 1 (the
+                               * peer's FIN) resets (Linux tcp_reset_check) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

@@ -749,6 +749,9 @@ void tcp_rcv_init_space(tcp_conn *c);
 /* Linux __tcp_select_window with the ATO engine: free space under half the
  * full space leaves no quick ACK (called for every window offered). */
 void tcp_quickack_squeeze(tcp_conn *c);
+/* The window Linux __tcp_select_window would offer now, against `offered`,
+ * the window the last segment offered (no side effect). */
+uint32_t tcp_wnd_select(const tcp_conn *c, uint32_t offered);
 /* Profile rcv_autotune: Linux tcp_rcv_space_adjust after a read, and
  * tcp_rcvbuf_grow (also for data held out of order). */
 void tcp_rcv_space_adjust(tcp_conn *c);

@@ -514,6 +514,24 @@ static bool beyond_window(const tcp_conn *c, const tcp_rx *r, uint32_t seglen)
            tcp_seq_gt(r->seq + seglen, right) && !tcp_seq_gt(r->seq, right);
 }
 
+/* An RST at RCV.NXT - 1, the octet the peer's FIN took, after that FIN
+ * (CLOSE-WAIT, CLOSING, LAST-ACK). RFC 9293 §3.10.7.4 finds it outside
+ * the window and drops it (RFC 5961 §3.2: "silently discard"). Linux
+ * tcp_validate_incoming resets instead (tcp_reset_check), whether
+ * tcp_sequence refused the RST (its end is before rcv_wup once the FIN's
+ * ACK went out: the out-of-window branch resets) or passed it (the second
+ * step: seq == rcv_nxt || tcp_reset_check): profile rst_at_fin. Linux's
+ * third reset case, an RST at the right edge of the highest SACK block it
+ * would send (data held out of order on a SACK connection), is not
+ * modelled: this stack sends no SACK blocks, and challenges that RST. */
+static bool rst_at_fin(const tcp_conn *c, const tcp_seg *seg)
+{
+    bool after_fin =
+        c->state == TCP_CLOSE_WAIT || c->state == TCP_CLOSING || c->state == TCP_LAST_ACK;
+    return c->stack->profile->rst_at_fin && (seg->flags & TCP_RST) && after_fin &&
+           seg->seq == c->rcv_nxt - 1;
+}
+
 /* RFC 9293 §3.10.7.4, first step, "check sequence number": "Segments are
  * processed in sequence." Table 6 (seg_acceptable) decides acceptability,
  * with the allowances above; "If an incoming segment is not acceptable, an
@@ -525,6 +543,8 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
     *r = rx_from_seg(seg);
     if (c->state == TCP_SYN_RECEIVED && r->syn && seg->seq == c->irs && !syn_received_old_syn(c, r))
         return false;
+    if (rst_at_fin(c, seg))
+        return true; /* the second step resets */
     uint32_t seglen = r->len + r->syn + r->fin;
     bool beyond = beyond_window(c, r, seglen);
     if (!beyond && seg_acceptable(c, r->seq, seglen)) {
@@ -573,7 +593,7 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
         embryo_end(c, seg, "rcv RST");
         return;
     }
-    if (seg->seq != c->rcv_nxt) {
+    if (seg->seq != c->rcv_nxt && !rst_at_fin(c, seg)) {
         /* In the window but not exactly RCV.NXT: challenge ACK. */
         drop(c, seg, "RST not at RCV.NXT");
         tcp_out_challenge_ack(c);
@@ -589,8 +609,14 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
     case TCP_ESTABLISHED:
     case TCP_FIN_WAIT_1:
     case TCP_FIN_WAIT_2:
-    case TCP_CLOSE_WAIT:
         tcp_conn_drop(c, TCP_ECONNRESET, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+        break;
+    case TCP_CLOSE_WAIT:
+        /* "any outstanding RECEIVEs and SEND should receive 'reset'
+         * responses"; Linux tcp_reset gives EPIPE here (profile
+         * rst_close_wait_epipe). */
+        tcp_conn_drop(c, c->stack->profile->rst_close_wait_epipe ? TCP_EPIPE : TCP_ECONNRESET,
+                      TCP_CAUSE_SEGMENT, seg, "rcv RST");
         break;
     default: /* CLOSING, LAST-ACK: "enter the CLOSED state, delete the TCB" */
         tcp_conn_drop(c, 0, TCP_CAUSE_SEGMENT, seg, "rcv RST");
@@ -1043,13 +1069,43 @@ static void sack_compress(tcp_conn *c)
     }
 }
 
+/* Linux tp->rcv_wnd: the window the last segment sent offered, from the
+ * ACK number it carried (rcv_wup) to RCV.ADV. */
+static uint32_t wnd_last_sent(const tcp_conn *c)
+{
+    return tcp_seq_gt(c->rcv_adv, c->last_ack_sent) ? c->rcv_adv - c->last_ack_sent : 0;
+}
+
+/* Linux __tcp_ack_snd_check's first reason to ACK at once: "More than one
+ * full frame received... and right edge of window advances far enough
+ * (tcp_recvmsg() will send ACK otherwise)": the window __tcp_select_window
+ * would offer now is at least the one offered last (tp->rcv_wnd, the
+ * window of the segment that carried RCV.NXT = rcv_wup), or fewer bytes
+ * wait unread than SO_RCVLOWAT (1: none). A reader that does not keep up
+ * so has its ACK delayed, and its read sends it (tcp_cleanup_rbuf).
+ * Computing that window ends quickack mode while the free space is under
+ * half (its squeeze), before the quickack test. RFC 9293 §3.8.6.3 asks
+ * for an ACK of at least every second full-sized segment; without profile
+ * ack_wnd_check the ACK goes whatever the window. */
+static bool full_segments_ack_now(tcp_conn *c)
+{
+    if (c->rcv_nxt - c->last_ack_sent <= c->rcv_mss)
+        return false;
+    if (!c->stack->profile->ack_wnd_check || c->rcvq.len == 0)
+        return true;
+    tcp_quickack_squeeze(c);
+    uint32_t offered = wnd_last_sent(c);
+    return tcp_wnd_select(c, offered) >= offered;
+}
+
 /* Linux __tcp_ack_snd_check: at once for more than one full segment not
- * yet acknowledged, in quickack mode (not while interactive), or when the
- * segment asks for it; else the delayed ACK. */
+ * yet acknowledged (full_segments_ack_now), in quickack mode (not while
+ * interactive), or when the segment asks for it; else the delayed ACK. */
 static void ato_ack_check(tcp_conn *c, bool immediate)
 {
+    bool full = full_segments_ack_now(c); /* first: it may end quickack mode */
     bool quick = c->quick_left > 0 && !c->pingpong;
-    if (immediate || quick || c->rcv_nxt - c->last_ack_sent > c->rcv_mss)
+    if (immediate || full || quick)
         c->ack_now = true;
     else if (c->ooo_n > 0 && sack_compressing(c))
         sack_compress(c);
@@ -1197,7 +1253,7 @@ static void rcv_ratio_measure(tcp_conn *c, uint32_t len)
     if (clamp < old) {
         c->rcv_ssthresh = min32(c->rcv_ssthresh, clamp);
     } else {
-        uint32_t wnd = tcp_seq_gt(c->rcv_adv, c->last_ack_sent) ? c->rcv_adv - c->last_ack_sent : 0;
+        uint32_t wnd = wnd_last_sent(c);
         uint32_t lift = min32(wnd, clamp);
         if (lift > c->rcv_ssthresh)
             c->rcv_ssthresh = lift;

@@ -256,7 +256,7 @@ static uint32_t wnd_ssthresh(const tcp_conn *c)
  * the edge stays where it is (the window returned is the current one,
  * unrounded) and wnd_field rounds only the field up, so the peer's view
  * never passes RCV.ADV by a unit nor shrinks. Returns the window. */
-static uint32_t wnd_scaled_linux(const tcp_conn *c, uint32_t space, uint32_t free_bytes)
+static uint32_t wnd_scaled_select(const tcp_conn *c, uint32_t space, uint32_t free_bytes)
 {
     uint32_t unit = 1u << c->rcv_wscale;
     uint32_t full = min32(tcp_rcv_clamp(c), space);
@@ -267,7 +267,13 @@ static uint32_t wnd_scaled_linux(const tcp_conn *c, uint32_t space, uint32_t fre
             w = 0;
     }
     w = min32(w, wnd_ssthresh(c));
-    w = (w + unit - 1u) & ~(unit - 1u);
+    return (w + unit - 1u) & ~(unit - 1u);
+}
+
+static uint32_t wnd_scaled_linux(const tcp_conn *c, uint32_t space, uint32_t free_bytes)
+{
+    uint32_t unit = 1u << c->rcv_wscale;
+    uint32_t w = wnd_scaled_select(c, space, free_bytes);
     uint32_t cur = tcp_rcv_wnd(c);
     if (w < cur) {
         w = (cur + unit - 1u) & ~(unit - 1u);
@@ -281,8 +287,10 @@ static uint32_t wnd_scaled_linux(const tcp_conn *c, uint32_t space, uint32_t fre
  * that is a nice multiple of mss" (rounddown of the free space to the MSS
  * we receive), the current offer kept while it is within one MSS of the
  * free space; none while the free space is under half the buffer and under
- * one MSS or 1/16 of the buffer (its receiver SWS avoidance). */
-static uint32_t wnd_whole_segments(const tcp_conn *c, uint32_t space, uint32_t free_bytes)
+ * one MSS or 1/16 of the buffer (its receiver SWS avoidance). `cur` is
+ * the current offer. */
+static uint32_t wnd_whole_segments(const tcp_conn *c, uint32_t space, uint32_t free_bytes,
+                                   uint32_t cur)
 {
     uint32_t mss = min32(c->rcv_mss, space);
     if (mss == 0)
@@ -290,7 +298,6 @@ static uint32_t wnd_whole_segments(const tcp_conn *c, uint32_t space, uint32_t f
     if (free_bytes < space / 2 && (free_bytes < space / 16 || free_bytes < mss))
         return 0;
     free_bytes = min32(free_bytes, wnd_ssthresh(c));
-    uint32_t cur = tcp_rcv_wnd(c);
     if (cur + mss <= free_bytes || cur > free_bytes)
         return free_bytes - free_bytes % mss;
     if (mss == space && free_bytes > cur + space / 2)
@@ -311,9 +318,8 @@ static uint32_t wnd_whole_segments(const tcp_conn *c, uint32_t space, uint32_t f
  * order, where Linux's tcp_space also counts those held out of order
  * (ACKed at once then, but for SACK compression). __tcp_ack_snd_check
  * runs it too, for more than one full segment unacknowledged and unread,
- * before its quickack test; ato_ack_check ACKs that data at once without
- * Linux's test of the window it would offer, so there it would change
- * nothing. With the ATO engine (profile delack_max_ns) only. */
+ * before its quickack test (ato_ack_check, profile ack_wnd_check). With
+ * the ATO engine (profile delack_max_ns) only. */
 void tcp_quickack_squeeze(tcp_conn *c)
 {
     if (!c->stack->profile->delack_max_ns)
@@ -322,6 +328,25 @@ void tcp_quickack_squeeze(tcp_conn *c)
     uint32_t free_bytes = space > c->rcvq.len ? space - c->rcvq.len : 0;
     if (free_bytes < min32(tcp_rcv_clamp(c), space) / 2)
         c->quick_left = 0;
+}
+
+/* The window Linux __tcp_select_window would offer now, before
+ * tcp_select_window's never-shrink step, `offered` being the window the
+ * last segment sent offered (tp->rcv_wnd, which the whole-segments rule
+ * keeps when it is within one MSS of the free space): what
+ * __tcp_ack_snd_check compares with `offered`. The free space is
+ * wnd_field's; without a rule of Linux's for the window, the free space
+ * itself (within rcv_ssthresh). */
+uint32_t tcp_wnd_select(const tcp_conn *c, uint32_t offered)
+{
+    const tcp_profile *p = c->stack->profile;
+    uint32_t space = tcp_rcv_space(c);
+    uint32_t free_bytes = space > c->rcvq.len ? space - c->rcvq.len : 0;
+    if (p->wnd_mss_round && c->rcv_wscale == 0)
+        return wnd_whole_segments(c, space, free_bytes, offered);
+    if (p->grow_window && c->rcv_wscale > 0)
+        return wnd_scaled_select(c, space, free_bytes);
+    return min32(free_bytes, wnd_ssthresh(c));
 }
 
 /* The window field of a segment. The right edge moves only by at least
@@ -343,7 +368,7 @@ static uint16_t wnd_field(tcp_conn *c, bool syn)
     uint32_t edge = c->rcv_nxt + free_bytes;
     uint32_t threshold = min32(space / 2, c->rcv_mss);
     if (p->wnd_mss_round && c->rcv_wscale == 0) {
-        edge = c->rcv_nxt + wnd_whole_segments(c, space, free_bytes);
+        edge = c->rcv_nxt + wnd_whole_segments(c, space, free_bytes, tcp_rcv_wnd(c));
         threshold = 1;
     } else if (p->grow_window && c->rcv_wscale > 0) {
         c->rcv_adv = c->rcv_nxt + wnd_scaled_linux(c, space, free_bytes);

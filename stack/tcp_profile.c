@@ -91,8 +91,12 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_CLOSE,      /* RFC 9293 §3.10.4 CLOSE in LISTEN */
         .listen_connect = TCP_LISTEN_CONNECT_OPEN, /* RFC 9293 §3.10.1 OPEN in LISTEN */
         .listen_drop_syn_fin = false,              /* §3.10.7.2: the FIN waits for ESTABLISHED */
-        .beyond_window_drop = false, /* §3.10.7.4: the part in the window is processed */
-        .recv_zero_waits = false,    /* §3.10.3: 0 octets are never "insufficient" */
+        .beyond_window_drop = false,   /* §3.10.7.4: the part in the window is processed */
+        .recv_zero_waits = false,      /* §3.10.3: 0 octets are never "insufficient" */
+        .rst_at_fin = false,           /* §3.10.7.4, RFC 5961 §3.2: out of window, dropped */
+        .shut_rd_no_update = false,    /* no SHUT_RD in RFC 9293: §3.8.6.2.2 goes on */
+        .ack_wnd_check = false,        /* §3.8.6.3: every second full-sized segment */
+        .rst_close_wait_epipe = false, /* §3.10.7.4: "reset" responses */
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -180,8 +184,12 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EISCONN, /* __inet_stream_connect */
         .listen_drop_syn_fin = true,                  /* tcp_rcv_state_process */
-        .beyond_window_drop = true, /* tcp_sequence: SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE */
-        .recv_zero_waits = true,    /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
+        .beyond_window_drop = true,   /* tcp_sequence: SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE */
+        .recv_zero_waits = true,      /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
+        .rst_at_fin = true,           /* tcp_validate_incoming: tcp_reset_check */
+        .shut_rd_no_update = true,    /* tcp_cleanup_rbuf: not with RCV_SHUTDOWN */
+        .ack_wnd_check = true,        /* __tcp_ack_snd_check: __tcp_select_window >= rcv_wnd */
+        .rst_close_wait_epipe = true, /* tcp_reset: sk_err = EPIPE in TCP_CLOSE_WAIT */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -261,8 +269,12 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_BSD,              /* soshutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EOPNOTSUPP, /* soconnectat */
         .listen_drop_syn_fin = false,                    /* net.inet.tcp.drop_synfin = 0 */
-        .beyond_window_drop = false, /* tcp_do_segment: trailing data beyond the window dropped */
-        .recv_zero_waits = false,    /* soreceive_generic: uio_resid == 0 returns 0 */
+        .beyond_window_drop = false,   /* tcp_do_segment: trailing data beyond the window dropped */
+        .recv_zero_waits = false,      /* soreceive_generic: uio_resid == 0 returns 0 */
+        .rst_at_fin = false,           /* tcp_do_segment: th_seq below last_ack_sent, drop */
+        .shut_rd_no_update = false,    /* tcp_usr_rcvd: tcp_output; reads find nothing (sorflush) */
+        .ack_wnd_check = false,        /* no ATO engine (tcp_do_segment: DELAY_ACK) */
+        .rst_close_wait_epipe = false, /* tcp_do_segment: so_error = ECONNRESET */
     },
 };
 
@@ -363,6 +375,9 @@ static const tcp_profile_field FIELDS[] = {
     F("sndbuf_expand", sndbuf_expand),
     F("sndbuf_max", sndbuf_max),
     F("shut_rd_discard", shut_rd_discard),
+    F("shut_rd_no_update", shut_rd_no_update),
+    F("ack_wnd_check", ack_wnd_check),
+    F("rst_close_wait_epipe", rst_close_wait_epipe),
     F("grow_window", grow_window),
     F("scaling_ratio", scaling_ratio),
     F("rcv_autotune", rcv_autotune),
@@ -374,6 +389,7 @@ static const tcp_profile_field FIELDS[] = {
     F("listen_drop_syn_fin", listen_drop_syn_fin),
     F("beyond_window_drop", beyond_window_drop),
     F("recv_zero_waits", recv_zero_waits),
+    F("rst_at_fin", rst_at_fin),
 };
 #undef F
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])

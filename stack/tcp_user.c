@@ -415,10 +415,17 @@ long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32
  * update is a bare ACK (Linux tcp_cleanup_rbuf -> tcp_send_ack): a read
  * makes no new data sendable, so tcp_output would send nothing else. It
  * is not an ACK a segment scheduled, so unless one is owed besides it
- * spends no quick ACK (send_seg, tcp_dec_quickack_mode). */
+ * spends no quick ACK (send_seg, tcp_dec_quickack_mode). None after the
+ * peer's FIN: no more data can come. Nor, with profile shut_rd_no_update,
+ * after shutdown(SHUT_RD): Linux tests RCV_SHUTDOWN, which both set ("do
+ * not send window open ACK in states, where we will not receive more"),
+ * and does not reach __tcp_select_window, so quickack mode is not squeezed
+ * either. RFC 9293 has no SHUT_RD: the connection still receives. */
 static void window_update(tcp_conn *c)
 {
     if (!tcp_state_synchronized(c->state) || c->fin_rcvd)
+        return;
+    if (c->rd_shut && c->stack->profile->shut_rd_no_update)
         return;
     uint32_t cur = tcp_rcv_wnd(c);
     uint32_t space = tcp_rcv_space(c);

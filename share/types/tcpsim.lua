@@ -82,6 +82,7 @@ function tcpsim.ns(n) end
 ---@field rst_on_keepalive_timeout? boolean RST when keepalive gives up
 ---@field tw_restart_on_ack? boolean any ACK-bearing segment restarts TIME_WAIT
 ---@field shut_rd_discard? boolean shutdown("rd") drops held and later data (FreeBSD sorflush)
+---@field shut_rd_no_update? boolean after shutdown(SHUT_RD) a read sends no window update (Linux tcp_cleanup_rbuf: RCV_SHUTDOWN); false: the update goes as RFC 9293 §3.8.6.2.2 says
 ---@field rfc1337? boolean ignore RSTs in TIME_WAIT
 ---@field rst_has_ack? boolean active RSTs are RST,ACK with ack = RCV.NXT
 ---@field orphan_retries? integer retransmissions after close() before giving up
@@ -109,6 +110,8 @@ function tcpsim.ns(n) end
 ---@field zero_window_fin? boolean a bare FIN is accepted at a zero window
 ---@field edge_fin? boolean a FIN right after data ending at the receive window's right edge is taken: the FIN takes no room in the window (FreeBSD tcp_do_segment); false: SEG.LEN counts it (RFC 9293)
 ---@field beyond_window_drop? boolean a segment ending beyond the receive window is dropped whole while bytes wait unread (Linux 6.17 tcp_sequence); false: the part in the window is kept
+---@field rst_close_wait_epipe? boolean a reset received in CLOSE_WAIT leaves the error EPIPE (Linux tcp_reset); false: ECONNRESET (RFC 9293, FreeBSD)
+---@field rst_at_fin? boolean in CLOSE_WAIT, CLOSING and LAST_ACK an RST at RCV.NXT - 1, the peer's FIN, resets (Linux tcp_reset_check); false: it is out of the window and dropped (RFC 9293, RFC 5961 §3.2)
 ---@field time_wait_bsd_rules? boolean FreeBSD tcp_twcheck rules in TIME_WAIT
 ---@field close_embryonic_silent? boolean close() in an active SYN_RECEIVED sends nothing
 ---@field option_layout? "rfc"|"linux"|"bsd" order and padding of the TCP options sent
@@ -120,6 +123,7 @@ function tcpsim.ns(n) end
 ---@field tlp? boolean tail loss probe about 2·SRTT after the last segment (SACK connections)
 ---@field rto_min_var? boolean rto_min floors the RTO's variance term (Linux: RTO = SRTT + max(mdev, rto_min)), not the RTO
 ---@field pingpong? boolean with delack_max: a reply within the ATO or a FIN makes the connection interactive (no quick ACKs)
+---@field ack_wnd_check? boolean with delack_max: more than one full segment unacknowledged is ACKed at once only if the window offered would not shrink (Linux __tcp_ack_snd_check); false: at once whatever the window
 ---@field delack_tick? tcpsim.Duration with delack_max and timer_hz 0: the wait of a delayed ACK due at an ATO of 0, Linux's next timer tick (0: at once)
 ---@field timer_hz? integer timers run on Linux's timer wheel at this HZ (100, 250, 1000: jiffy 0 at time 0, each deadline rounded up to its wheel bucket, kernel/time/timer.c); 0: exact timers
 ---@field comp_sack_delay? tcpsim.Duration with delack_max, on SACK connections: duplicate ACKs past the third for one RCV.NXT are held min(SRTT/20, this), then one goes (Linux SACK compression; 0: off)

@@ -398,15 +398,14 @@ static tcp_profile one_quick_left_profile(void)
     return pr;
 }
 
-/* A connects to B, whose 2000-byte receive buffer offers a 1000-byte
- * window with the linux ratio; c is A's socket, s B's accepted one, the
- * handshake's segments skipped. */
-static void small_buffer_pair(harness *h, tcp_sock_id *c, tcp_sock_id *s)
+/* A connects to B, whose receive buffer is rcvbuf bytes; c is A's socket,
+ * s B's accepted one, the handshake's segments skipped. */
+static void buffer_pair(harness *h, uint32_t rcvbuf, tcp_sock_id *c, tcp_sock_id *s)
 {
     tcp_stack *b = h_stack(h, H_B);
     tcp_sock_id l;
     assert_int_equal(tcp_socket(b, &l), TCP_OK);
-    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 2000), TCP_OK);
+    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, rcvbuf), TCP_OK);
     assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
     assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
     *c = h_connect(h, H_A, H_B, 80, H_ANY);
@@ -414,6 +413,23 @@ static void small_buffer_pair(harness *h, tcp_sock_id *c, tcp_sock_id *s)
     *s = h_accept(h, H_B, l);
     h_sent_skip(h, H_A);
     h_sent_skip(h, H_B);
+}
+
+/* buffer_pair with 2000 bytes, which offer a 1000-byte window with the
+ * linux ratio. */
+static void small_buffer_pair(harness *h, tcp_sock_id *c, tcp_sock_id *s)
+{
+    buffer_pair(h, 2000, c, s);
+}
+
+/* small_buffer_pair on a new harness under the named profile (exact
+ * timers), and B's TCB then. */
+static harness *small_pair_tcb(const char *profile, tcp_sock_id *c, tcp_sock_id *s, tcp_tcb *t)
+{
+    harness *h = h_new(2, h_profile_exact(profile));
+    small_buffer_pair(h, c, s);
+    assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), *s, t), 0);
+    return h;
 }
 
 /* A's 1-byte segment on connection c reaches B, who ACKs it at once with
@@ -857,12 +873,10 @@ static void beyond_window_with_bytes_unread_per_profile(void **state)
         bool drop;
     } C[] = {{"rfc9293", false}, {"linux", true}, {"bsd", false}};
     for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
-        harness *h = h_new(2, h_profile_exact(C[i].profile));
-        tcp_stack *b = h_stack(h, H_B);
         tcp_sock_id c, s;
-        small_buffer_pair(h, &c, &s);
         tcp_tcb t;
-        assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+        harness *h = small_pair_tcb(C[i].profile, &c, &s, &t);
+        tcp_stack *b = h_stack(h, H_B);
         uint32_t half = t.rcv_wnd / 2;
         tcp_seg first = seg_at_rcv_nxt(h, s, half, TCP_ACK | TCP_PSH, t.snd_una);
         h_inject(h, H_B, &first);
@@ -1068,6 +1082,161 @@ static void beyond_window_rst_per_profile(void **state)
     }
 }
 
+/* A read after shutdown(SHUT_RD). Linux tcp_cleanup_rbuf sends the window
+ * update ("if we can now advertise a non-zero window which has been raised
+ * significantly") only without RCV_SHUTDOWN: "do not send window open ACK
+ * in states, where we will not receive more. It is useless." SHUT_RD sets
+ * RCV_SHUTDOWN (inet_shutdown), and the held bytes stay readable. RFC 9293
+ * has no SHUT_RD: the connection still receives, so the read's window
+ * update goes as §3.8.6.2.2 says. FreeBSD soshutdown flushes the held bytes
+ * (sorflush): the read finds none and nothing is sent. B's 2000-byte buffer
+ * is filled by A and left unread; B reads it all, with and without
+ * shutdown(SHUT_RD) first. */
+static void shut_rd_read_window_update_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        bool update_after_shut; /* the read after SHUT_RD sends a window update */
+        bool readable_after_shut;
+    } C[] = {{"rfc9293", true, true}, {"linux", false, true}, {"bsd", false, false}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        for (int shut = 0; shut <= 1; shut++) {
+            tcp_sock_id c, s;
+            tcp_tcb t;
+            harness *h = small_pair_tcb(C[i].profile, &c, &s, &t);
+            tcp_stack *b = h_stack(h, H_B);
+            static char fill[4001];
+            memset(fill, 'f', t.rcv_wnd);
+            fill[t.rcv_wnd] = '\0';
+            h_send(h, H_A, c, fill);
+            h_run_for(h, H_MS(500)); /* delivered and ACKed; the window closed */
+            assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+            assert_int_equal(t.rcv_wnd, 0);
+            size_t held = tcp_readable(b, s);
+            assert_true(held > 0);
+            h_sent_skip(h, H_B);
+            if (shut)
+                assert_int_equal(tcp_shutdown_read(b, s), TCP_OK);
+            static char buf[4000];
+            long want = shut && !C[i].readable_after_shut ? 0 : (long)held;
+            assert_int_equal(tcp_recv(b, s, buf, sizeof buf), want);
+            if (!shut || C[i].update_after_shut) {
+                const tcp_seg *upd = h_expect_sent(h, H_B, TCP_ACK, H_ANY, t.rcv_nxt, 0);
+                assert_true(upd->wnd > 0); /* the window update */
+            } else {
+                h_expect_none_sent(h, H_B);
+            }
+            h_free(h);
+        }
+    }
+}
+
+/* B's ACK of everything up to `ack`, which goes at once, or else (no
+ * quick ACK, the window test failed) when the delayed ACK fires, the ATO
+ * (40 ms, TCP_ATO_MIN) after t0, the first data's arrival. */
+static void expect_ack_at_once_or_ato(harness *h, bool at_once, uint32_t ack, uint64_t t0)
+{
+    if (at_once) {
+        h_expect_sent(h, H_B, TCP_ACK, H_ANY, ack, 0);
+        return;
+    }
+    h_expect_none_sent(h, H_B);
+    h_advance(h, H_MS(40) - 1);
+    h_expect_none_sent(h, H_B);
+    h_advance(h, 1);
+    h_expect_sent(h, H_B, TCP_ACK, H_ANY, ack, 0);
+    assert_int_equal(h_now(h) - t0, H_MS(40));
+}
+
+/* Linux __tcp_ack_snd_check sends the ACK at once for more than one full
+ * segment not yet acknowledged only if "right edge of window advances far
+ * enough": __tcp_select_window(sk) >= tp->rcv_wnd, the window it would
+ * offer now against the one it offered last (or with fewer unread bytes
+ * than SO_RCVLOWAT, 1); else, out of quickack mode, the delayed ACK
+ * ("tcp_recvmsg() will send ACK otherwise"). No quick ACKs (quickack 0)
+ * and no window growth, so the window offered is the free space rounded up
+ * to the scale's unit (__tcp_select_window, the window scale on). Two full
+ * segments arrive at once and stay unread. With a 131072-byte buffer
+ * (65536 bytes of window space at the linux ratio, scale 1) the window B
+ * would offer, ALIGN(65536 - 2896, 2) = 62640, is below the one its
+ * SYN,ACK offered (65160, whole segments with timestamps): the ACK waits
+ * the ATO, 40 ms after the first segment (TCP_ATO_MIN,
+ * tcp_event_data_recv). With a 262144-byte buffer (131072 of space, scale
+ * 2) the SYN,ACK offers at most 65535 and the window now, 128176, is far
+ * above it: the ACK goes at once. */
+static void linux_two_segments_acked_at_once_only_if_window_not_shrinking(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t rcvbuf;
+        bool at_once;
+    } C[] = {{131072, false}, {262144, true}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        tcp_profile pr = *h_linux_exact();
+        pr.quickack = 0;
+        pr.grow_window = false;
+        pr.rcv_autotune = false;
+        pr.scaling_ratio = 0;
+        harness *h = h_new(2, &pr);
+        tcp_stack *b = h_stack(h, H_B);
+        tcp_sock_id c, s;
+        buffer_pair(h, C[i].rcvbuf, &c, &s);
+        tcp_tcb t;
+        assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+        uint32_t offered = t.rcv_wnd; /* the SYN,ACK's */
+        assert_true(offered > 60000 && offered <= 65535);
+        uint32_t space = C[i].rcvbuf / 2, unit = C[i].rcvbuf == 131072 ? 2 : 4;
+        uint32_t now = (space - 2 * 1448 + unit - 1) / unit * unit;
+        assert_true(C[i].at_once ? now >= offered : now < offered);
+        uint64_t t0 = h_now(h);
+        tcp_seg one = seg_at_rcv_nxt(h, s, 1448, TCP_ACK, t.snd_una);
+        h_inject(h, H_B, &one);
+        tcp_seg two = seg_at_rcv_nxt(h, s, 1448, TCP_ACK, t.snd_una);
+        h_inject(h, H_B, &two);
+        assert_int_equal(tcp_readable(b, s), 2 * 1448);
+        expect_ack_at_once_or_ato(h, C[i].at_once, t.rcv_nxt + 2 * 1448, t0);
+        h_free(h);
+    }
+}
+
+/* In quickack mode too, __tcp_ack_snd_check's window test comes first,
+ * and the __tcp_select_window it calls ends quickack mode while the free
+ * space is under half the full space ("icsk_ack.quick = 0"), before
+ * tcp_in_quickack_mode is asked. B's first data, one segment of two full
+ * segments (2896 octets, as GRO hands Linux two: tcp_measure_rcv_mss takes
+ * gso_size, so more than one full segment is unacknowledged), comes with
+ * the quick ACKs tcp_event_data_recv gives first data (tcp_incr_quickack:
+ * at least 2). With a 32768-byte buffer the free space stays over half but
+ * the window B would offer is below its SYN,ACK's: the quick ACK goes at
+ * once. With 8192 bytes (4096 of space, the clamp 2896, max(2 x advmss,
+ * space - advmss) in tcp_init_buffer_space) 1200 octets are left free,
+ * under half: no quick ACK is left, the window would shrink to 0, and the
+ * ACK waits the ATO, 40 ms (TCP_ATO_MIN). */
+static void linux_window_test_squeezes_before_quickack(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t rcvbuf;
+        bool at_once;
+    } C[] = {{32768, true}, {8192, false}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_linux_exact());
+        tcp_stack *b = h_stack(h, H_B);
+        tcp_sock_id c, s;
+        buffer_pair(h, C[i].rcvbuf, &c, &s);
+        tcp_tcb t;
+        assert_int_equal(tcp_sock_tcb(b, s, &t), 0);
+        assert_true(t.rcv_wnd >= 2 * 1448); /* the SYN,ACK's window takes the segment */
+        uint64_t t0 = h_now(h);
+        tcp_seg two = seg_at_rcv_nxt(h, s, 2 * 1448, TCP_ACK, t.snd_una);
+        h_inject(h, H_B, &two);
+        assert_int_equal(tcp_readable(b, s), 2 * 1448);
+        expect_ack_at_once_or_ato(h, C[i].at_once, t.rcv_nxt + 2 * 1448, t0);
+        h_free(h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1095,6 +1264,9 @@ int main(void)
         cmocka_unit_test(beyond_window_with_bytes_unread_per_profile),
         cmocka_unit_test(beyond_window_edges_per_profile),
         cmocka_unit_test(beyond_window_rst_per_profile),
+        cmocka_unit_test(shut_rd_read_window_update_per_profile),
+        cmocka_unit_test(linux_two_segments_acked_at_once_only_if_window_not_shrinking),
+        cmocka_unit_test(linux_window_test_squeezes_before_quickack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * test_fidelity_teardown — closing rules checked against RFC 9293 and the
  * kernels, one test per rule: sending goes on in LAST-ACK and CLOSING
  * (§3.10.7.4 fifth step), an out-of-order FIN draws an immediate duplicate
- * ACK (RFC 5681 §4.2), CLOSE implies PUSH (§3.8).
+ * ACK (RFC 5681 §4.2), CLOSE implies PUSH (§3.8), an RST at RCV.NXT - 1
+ * after the peer's FIN (§3.10.7.4 second step; Linux tcp_reset_check).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,6 +108,105 @@ static void out_of_order_fin_draws_immediate_dup_ack(void **state)
     h_finish(h);
 }
 
+/* B in `state` (ESTABLISHED, FIN_WAIT_2, CLOSE_WAIT, CLOSING or LAST_ACK),
+ * everything sent so far marked checked. Only A's FIN reaches B: B's own
+ * FIN (CLOSING, LAST_ACK) stays on the wire, unacknowledged. */
+static h_pair b_in_state(harness *h, tcp_state state)
+{
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_stack *a = h_stack(h, H_A), *b = h_stack(h, H_B);
+    switch (state) {
+    case TCP_FIN_WAIT_2:
+        assert_int_equal(tcp_shutdown(b, p.server), TCP_OK);
+        h_run_for(h, H_S(1)); /* the FIN's ACK, delayed or not */
+        break;
+    case TCP_CLOSE_WAIT:
+        assert_int_equal(tcp_shutdown(a, p.client), TCP_OK);
+        h_run_for(h, H_S(1)); /* the FIN's ACK, delayed or not */
+        break;
+    case TCP_LAST_ACK:
+        assert_int_equal(tcp_shutdown(a, p.client), TCP_OK);
+        h_run_for(h, H_S(1)); /* the FIN's ACK, delayed or not */
+        assert_int_equal(tcp_shutdown(b, p.server), TCP_OK);
+        break;
+    case TCP_CLOSING:
+        assert_int_equal(tcp_shutdown(a, p.client), TCP_OK);
+        assert_int_equal(tcp_shutdown(b, p.server), TCP_OK);
+        h_deliver(h); /* A's FIN, sent first; B's FIN stays unacknowledged */
+        break;
+    default:
+        break;
+    }
+    h_expect_state(h, H_B, p.server, state);
+    h_sent_skip(h, H_A);
+    h_sent_skip(h, H_B);
+    return p;
+}
+
+/* An RST at RCV.NXT - 1. RFC 9293 §3.10.7.4 first step finds it outside
+ * the window (RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND fails) and drops it, an
+ * RST drawing no ACK; RFC 5961 §3.2: "In all other cases, where the
+ * SEQ-field does not match and is outside the window, the receiver MUST
+ * silently discard the segment". FreeBSD tcp_do_segment likewise (th_seq
+ * below last_ack_sent: drop). Linux tcp_validate_incoming resets in
+ * CLOSE_WAIT, CLOSING and LAST_ACK (tcp_reset_check: "seq == rcv_nxt - 1",
+ * the octet the peer's FIN took), both where tcp_sequence refuses the RST
+ * and where it passes (seq == rcv_nxt || tcp_reset_check: goto reset), and
+ * sends nothing; in ESTABLISHED and FIN_WAIT_2 (no FIN received) the RST
+ * is out of the window and dropped silently by every profile. */
+static void rst_before_rcv_nxt_after_fin_per_profile(void **state)
+{
+    (void)state;
+    static const char *const P[] = {"rfc9293", "linux", "bsd"};
+    static const tcp_state S[] = {TCP_ESTABLISHED, TCP_FIN_WAIT_2, TCP_CLOSE_WAIT, TCP_CLOSING,
+                                  TCP_LAST_ACK};
+    for (size_t i = 0; i < sizeof P / sizeof P[0]; i++) {
+        for (size_t j = 0; j < sizeof S / sizeof S[0]; j++) {
+            harness *h = h_new(2, h_profile_exact(P[i]));
+            h_pair p = b_in_state(h, S[j]);
+            tcp_tcb t;
+            assert_int_equal(tcp_sock_tcb(h_stack(h, H_B), p.server, &t), 0);
+            tcp_seg rst = h_template(h, H_B, p.server);
+            rst.flags = TCP_RST;
+            rst.ack = 0;
+            rst.seq = t.rcv_nxt - 1;
+            h_inject(h, H_B, &rst);
+            bool after_fin = S[j] != TCP_ESTABLISHED && S[j] != TCP_FIN_WAIT_2;
+            bool resets = i == 1 && after_fin;
+            h_expect_none_sent(h, H_B);
+            h_expect_state(h, H_B, p.server, resets ? TCP_CLOSED : S[j]);
+            assert_int_equal(h_count(h, H_B, p.server, TCP_EV_DROP), resets ? 0 : 1);
+            h_free(h);
+        }
+    }
+}
+
+/* The same RST in CLOSE_WAIT before B's delayed ACK of the FIN went out
+ * (linux: tcp_fin enters pingpong mode, the ACK waits a tick): Linux's
+ * tcp_sequence passes it (end_seq = RCV.NXT - 1 is not before rcv_wup,
+ * the RCV.NXT of B's last ACK), and the second step resets all the same
+ * (seq == rcv_nxt || tcp_reset_check: goto reset), sending nothing. */
+static void linux_rst_before_rcv_nxt_before_fin_ack_resets(void **state)
+{
+    (void)state;
+    harness *h = h_new(2, h_linux_exact());
+    h_pair p = h_establish(h, H_A, H_B, 80);
+    tcp_seg fin = h_template(h, H_B, p.server);
+    fin.flags = TCP_ACK | TCP_FIN;
+    h_inject(h, H_B, &fin);
+    h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
+    h_expect_none_sent(h, H_B); /* the FIN's ACK is still delayed */
+    tcp_seg rst = fin;
+    rst.flags = TCP_RST;
+    rst.ack = 0;
+    h_inject(h, H_B, &rst); /* SEG.SEQ = the FIN's = RCV.NXT - 1 */
+    h_expect_none_sent(h, H_B);
+    h_expect_state(h, H_B, p.server, TCP_CLOSED);
+    h_advance(h, H_MS(300)); /* and the delayed ACK never goes */
+    h_expect_none_sent(h, H_B);
+    h_free(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -115,6 +215,8 @@ int main(void)
         T(last_ack_sends_data_queued_behind_fin),
         T(closing_sends_data_queued_behind_fin),
         T(out_of_order_fin_draws_immediate_dup_ack),
+        cmocka_unit_test(rst_before_rcv_nxt_after_fin_per_profile),
+        cmocka_unit_test(linux_rst_before_rcv_nxt_before_fin_ack_resets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -227,6 +227,48 @@ static void random_segments_never_break_the_stack(void **state)
     }
 }
 
+/* A reset in CLOSE-WAIT (an RST at RCV.NXT after the peer's FIN). RFC 9293
+ * §3.10.7.4 second step: "any outstanding RECEIVEs and SEND should receive
+ * 'reset' responses" (ECONNRESET); FreeBSD tcp_do_segment sets so_error =
+ * ECONNRESET for CLOSE_WAIT as for ESTABLISHED. Linux tcp_reset gives
+ * EPIPE in CLOSE_WAIT ("We want the right error as BSD sees it"), so a
+ * later write fails with EPIPE; a read returns 0 first, the FIN having
+ * been received (tcp_recvmsg_locked tests SOCK_DONE before sk_err). Those
+ * two calls are held to Linux only: FreeBSD's differ (soreceive_generic
+ * returns so_error before end of stream, sosend_generic EPIPE before
+ * so_error, SBS_CANTSENDMORE being set), which the stack does not model,
+ * and RFC 9293 has no word on calls made after the reset. */
+static void rst_in_close_wait_error_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int err;
+    } C[] = {{"rfc9293", TCP_ECONNRESET}, {"linux", TCP_EPIPE}, {"bsd", TCP_ECONNRESET}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
+        h_run_for(h, H_S(1));
+        h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
+        tcp_tcb t;
+        tcp_stack *b = h_stack(h, H_B);
+        assert_int_equal(tcp_sock_tcb(b, p.server, &t), 0);
+        tcp_seg rst = h_template(h, H_B, p.server);
+        rst.flags = TCP_RST;
+        rst.ack = 0;
+        rst.seq = t.rcv_nxt;
+        h_inject(h, H_B, &rst);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        assert_int_equal(tcp_sock_error(b, p.server), C[i].err);
+        if (C[i].err == TCP_EPIPE) {
+            assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), 0);
+            assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
+        }
+        h_free(h);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -241,6 +283,7 @@ int main(void)
         T(half_open_discovered_by_data),
         T(malformed_input_dropped_and_counted),
         T(random_segments_never_break_the_stack),
+        cmocka_unit_test(rst_in_close_wait_error_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
