@@ -60,11 +60,11 @@ typedef struct lsim_pins {
     uint32_t free; /* the last number let go (its slot holds the next), 0: none */
 } lsim_pins;
 /* Pins the value at idx: its number, from 1 (may raise a memory error). */
-uint32_t lsim_pin(lua_State *L, lsim_pins *p, int idx);
+uint32_t lsim_pins_add(lua_State *L, lsim_pins *p, int idx);
 /* Pushes the value pinned as `id`. */
-void lsim_pin_push(lua_State *L, const lsim_pins *p, uint32_t id);
+void lsim_pins_push(lua_State *L, const lsim_pins *p, uint32_t id);
 /* Lets `id` go; its number is handed out again. */
-void lsim_unpin(lua_State *L, lsim_pins *p, uint32_t id);
+void lsim_pins_drop(lua_State *L, lsim_pins *p, uint32_t id);
 
 /* A socket record's callbacks (lsim_sock.c). */
 typedef struct lsim_sock_cbs {

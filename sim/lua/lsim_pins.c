@@ -12,11 +12,11 @@
  * list is the only array that doubles (one slot a chunk).
  *
  * What it promises:
- *  - lsim_pin returns a number from 1 that lsim_pin_push pushes the value
- *    of, until lsim_unpin; a number let go is handed out again (last freed,
+ *  - lsim_pins_add returns a number from 1 that lsim_pins_push pushes the value
+ *    of, until lsim_pins_drop; a number let go is handed out again (last freed,
  *    first reused), through a free list threaded through the freed slots
  *    themselves, as luaL_ref does, so the store has no C memory.
- *  - lsim_pin may raise Lua's memory error (making the chunk list or a
+ *  - lsim_pins_add may raise Lua's memory error (making the chunk list or a
  *    chunk, or growing the list), before it changes the store; the others
  *    never allocate and never raise.
  *  - The chunks live in a table the registry holds (p->ref) for the
@@ -48,7 +48,7 @@ static void chunk_push(lua_State *L, const lsim_pins *p, uint32_t id)
     lua_pop(L, 1);
 }
 
-uint32_t lsim_pin(lua_State *L, lsim_pins *p, int idx)
+uint32_t lsim_pins_add(lua_State *L, lsim_pins *p, int idx)
 {
     idx = lua_absindex(L, idx);
     if (p->ref == LUA_NOREF) {
@@ -82,7 +82,7 @@ uint32_t lsim_pin(lua_State *L, lsim_pins *p, int idx)
     return id;
 }
 
-void lsim_pin_push(lua_State *L, const lsim_pins *p, uint32_t id)
+void lsim_pins_push(lua_State *L, const lsim_pins *p, uint32_t id)
 {
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->ref);
     lua_rawgeti(L, -1, chunk_of(id));
@@ -91,7 +91,7 @@ void lsim_pin_push(lua_State *L, const lsim_pins *p, uint32_t id)
     lua_pop(L, 2);
 }
 
-void lsim_unpin(lua_State *L, lsim_pins *p, uint32_t id)
+void lsim_pins_drop(lua_State *L, lsim_pins *p, uint32_t id)
 {
     chunk_push(L, p, id);
     lua_pushinteger(L, (lua_Integer)p->free);

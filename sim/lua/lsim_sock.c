@@ -162,7 +162,7 @@ void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
         /* The handle that set the callback, the same one every time: making
          * a new one per call was 5 % of a scenario's instructions (race.lua). */
         fn_push(L, s, s->sock_cbs[sock].on_state);
-        lsim_pin_push(L, &s->handles, s->sock_cbs[sock].handle);
+        lsim_pins_push(L, &s->handles, s->sock_cbs[sock].handle);
         lua_pushstring(L, tcp_state_name(from));
         lua_pushstring(L, tcp_state_name(to));
         if (!lsim_call_in_loop(s, 3, 0))
@@ -747,13 +747,13 @@ static int sock_on_state(lua_State *L)
     lsim *s;
     uint32_t sock = lsim_sock_check(L, 1, &s);
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    uint32_t pin = lsim_pin(L, &s->handles, 1); /* may raise: before anything changes */
+    uint32_t pin = lsim_pins_add(L, &s->handles, 1); /* may raise: before anything changes */
     uint32_t slot = fn_hold(L, s, 2);
     lsim_sock_cbs *cb = sock_cbs(s, sock);
     fn_drop(L, s, cb->on_state);
     cb->on_state = slot;
     if (cb->handle)
-        lsim_unpin(L, &s->handles, cb->handle);
+        lsim_pins_drop(L, &s->handles, cb->handle);
     cb->handle = pin;
     return 0;
 }

@@ -398,10 +398,9 @@ void net_host_map_sock(net_host *h, tcp_sock_id id, uint32_t idx)
         return;
     }
     if (!h->sockmap_out) {
-        uint32_t first[NET_SOCKMAP_FIRST], len = NET_SOCKMAP_FIRST;
-        memcpy(first, h->sockmap.first, sizeof first);
+        uint32_t len = NET_SOCKMAP_FIRST;
         uint32_t *ids = net_grow(NULL, &len, id + 1, sizeof *ids);
-        memcpy(ids, first, sizeof first);
+        memcpy(ids, h->sockmap.first, sizeof h->sockmap.first); /* before `more` covers it */
         for (uint32_t i = NET_SOCKMAP_FIRST; i < len; i++)
             ids[i] = NET_NONE;
         h->sockmap.more.ids = ids;
