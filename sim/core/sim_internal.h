@@ -31,6 +31,9 @@
 /* ---- Hashing and the id index (sim_index.c) ------------------------- */
 
 uint64_t sim_hash_name(const char *name); /* FNV-1a, 64 bits */
+/* FNV-1a going on from h over name's bytes: the hash of a text made of
+ * parts, sim_hash_name's of their concatenation, without building it. */
+uint64_t sim_hash_name_on(uint64_t h, const char *name);
 /* FNV-1a's 64-bit offset basis and prime: sim_hash_name, and the host
  * lookup's name hash, which must give the same whole-name hash. */
 #define SIM_FNV1A_BASIS UINT64_C(0xcbf29ce484222325)
