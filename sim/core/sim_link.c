@@ -334,6 +334,12 @@ static uint64_t rehash_link(const sim_world *w, uint32_t id)
     return sim_link_pair_hash(l->end[0]->id, l->end[1]->id);
 }
 
+int sim_link_reserve(sim_world *w, uint32_t links)
+{
+    assert(w != NULL);
+    return sim_index_reserve(&w->link_by_pair, links, rehash_link, w);
+}
+
 typedef struct host_pair {
     uint32_t x, y;
 } host_pair;

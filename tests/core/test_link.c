@@ -843,6 +843,35 @@ static void test_quiet_packets_owe_their_draws(void **state)
     assert_true(st.dropped_loss > 10 && st.dropped_loss < 70);
 }
 
+/* sim_link_reserve: the link lookup made once for the links said, so
+ * adding them never moves it; more links than said still work and are
+ * found, and one past the limit fails with the lookup as it was. */
+static void test_reserve_makes_the_link_lookup_once(void **state)
+{
+    fx *f = *state;
+    enum { SAID = 1500, MORE = 2500 };
+    sim_host *h[2 * MORE];
+    for (uint32_t i = 0; i < 2 * MORE; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "r%u", i);
+        assert_int_equal(sim_host_add(f->w, name, 0x0b000000u + i, &h[i]), 0);
+    }
+    assert_int_equal(sim_link_reserve(f->w, SAID + 1), 0); /* and A-B's */
+    const uint32_t *slots = f->w->link_by_pair.slots;
+    sim_link_params p;
+    sim_link_params_default(&p);
+    for (uint32_t i = 0; i < MORE; i++) {
+        assert_int_equal(sim_link_add(f->w, h[2 * i], h[2 * i + 1], &p, &p, NULL), 0);
+        if (i + 1 == SAID)
+            assert_ptr_equal(f->w->link_by_pair.slots, slots);
+    }
+    slots = f->w->link_by_pair.slots;
+    assert_int_equal(sim_link_reserve(f->w, (1u << 30) + 1), -1);
+    assert_ptr_equal(f->w->link_by_pair.slots, slots);
+    for (uint32_t i = 0; i < MORE; i++)
+        assert_int_equal(sim_link_id(sim_link_between(f->w, h[2 * i + 1], h[2 * i])), i + 1);
+}
+
 /* The counters a loss-free link moves live in the direction; the first
  * MTU drop, a rarer counter, makes the rare part of its own direction,
  * and each counter reads exactly either way. The link stays within its
@@ -1003,6 +1032,7 @@ int main(void)
         T(test_rare_part_made_on_first_need),
         T(test_rare_counters_live_apart),
         T(test_quiet_packets_owe_their_draws),
+        T(test_reserve_makes_the_link_lookup_once),
         T(test_params_set_rejects_and_keeps_old),
         T(test_new_parameters_apply_to_new_packets),
         T(test_counters),
