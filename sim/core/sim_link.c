@@ -11,7 +11,9 @@
  *     so a packet's fate depends only on the seed, the link's host names and
  *     the packets admitted before it; with a draw key (sim_link.h, keyed
  *     draws) it is the key's own, so the fate depends only on the seed, the
- *     host names and the key.
+ *     host names and the key. Draws that cannot change a fate (every
+ *     probability and the jitter zero) are owed and made later, when the
+ *     direction's stream is first needed (dir_stream): the same numbers.
  *  2. Serialisation is FIFO: a packet's last bit leaves at
  *     max(now, previous departure) + ceil(len * 8 * 1e9 / bandwidth) ns.
  *  3. Parameters apply to packets entering after the change; packets in
