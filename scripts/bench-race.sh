@@ -15,11 +15,33 @@
 #   --instr     instruction counts at K = 1,000 (valgrind callgrind).
 #   --max K     largest K to run (default 1000000).
 #   --bytes S   bytes per pair (default 1000).
+#   --runs N    run bench_race N times at each K, each in a fresh process
+#               (default 1): the row then shows the median CPU time and
+#               peak RSS, and a line under it the best and median time a
+#               pair of each phase (building, connecting and running,
+#               freeing), from bench_race's CLOCK_PROCESS_CPUTIME_ID split
+#               (user and system time, so the kernel's first touch of
+#               pages is in it). The best is the run least disturbed by
+#               the machine's other work; flatness is judged on it.
+#   --warm      bench_race first runs a small race untimed (the code's
+#               pages, the libraries' symbols), so K = 1,000 is not
+#               charged for them.
+#   --prefault  bench_race touches its reserved heap before the clock
+#               starts: the phases read the program's own work, without
+#               the kernel zeroing fresh pages (its peak RSS is then the
+#               touched range).
+#   --only SIDE c or lua: run one side only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ns3=0 plot="" instr=0 max=1000000 bytes=1000
+ns3=0 plot="" instr=0 max=1000000 bytes=1000 runs=1 only="" cflags=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --runs) runs=${2:?--runs needs a count}; shift
+      [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh race: --runs needs a count of 1 or more" >&2; exit 2; } ;;
+    --warm) cflags+=(--warm) ;;
+    --prefault) cflags+=(--prefault) ;;
+    --only) only=${2:?--only needs c or lua}; shift
+      [[ "$only" = c || "$only" = lua ]] || { echo "bench.sh race: --only takes c or lua" >&2; exit 2; } ;;
     --ns3) ns3=1 ;;
     --plot) plot=${2:?--plot needs a file}; shift ;;
     --instr) instr=1 ;;
@@ -47,7 +69,8 @@ ns3_table() {
   esac
 }
 
-# Runs a command under /usr/bin/time; prints "cpu_s rss_kib events".
+# Runs a command under /usr/bin/time; prints "cpu_s rss_kib events" and,
+# for bench_race, its phases' ns a pair (building, running, freeing).
 # Each run is held under 70 % of the machine's memory (ulimit -v): one
 # that would need more fails instead of pushing the machine into swap.
 measure() {
@@ -55,7 +78,15 @@ measure() {
   out=$( (ulimit -v "$vlimit_kib"; /usr/bin/time -f "TIME %U %S %M" "$@") 2>&1) || { echo "$out" >&2; return 1; }
   local ev
   ev=$(echo "$out" | sed -n 's/.*events \([0-9]*\).*/\1/p' | head -1)
-  echo "$out" | awk -v ev="${ev:-0}" '/^TIME/ {printf "%.2f %d %s\n", $2 + $3, $4, ev}'
+  local ph
+  ph=$(echo "$out" | awk '/^phases/ {print $11, $15, $19}')
+  echo "$out" | awk -v ev="${ev:-0}" -v ph="${ph:--}" '/^TIME/ {printf "%.2f %d %s %s\n", $2 + $3, $4, ev, ph}'
+}
+
+# The median of the numbers on standard input (the lower middle one of an
+# even count) and the best (least): prints "best median".
+best_median() {
+  sort -g | awk '{v[NR] = $1} END {printf "%s %s\n", v[1], v[int((NR + 1) / 2)]}'
 }
 
 avail_kib=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
@@ -78,6 +109,7 @@ declare -A last_per_conn=([c]=0 [lua]=0)
 for k in 1000 10000 100000 1000000; do
   [ "$k" -le "$max" ] || break
   for side in c lua; do
+    [ -z "$only" ] || [ "$side" = "$only" ] || continue
     # Skip what would not fit: this side's last memory per pair times K,
     # with half again as margin, against what is free and the ulimit.
     per=${last_per_conn[$side]}
@@ -88,15 +120,32 @@ for k in 1000 10000 100000 1000000; do
       continue
     fi
     if [ "$side" = c ]; then
-      r=$(measure build/bench/bench_race "$k" "$bytes")
+      runs_out=$(mktemp)
+      for ((i = 0; i < runs; i++)); do
+        measure build/bench/bench_race "${cflags[@]}" "$k" "$bytes" >>"$runs_out"
+      done
+      cpu=$(awk '{print $1}' "$runs_out" | best_median | awk '{print $2}')
+      rss=$(awk '{print $2}' "$runs_out" | best_median | awk '{print $2}')
+      ev=$(awk 'NR == 1 {print $3}' "$runs_out")
+      phases=""
+      for col in 4 5 6; do
+        phases="$phases $(awk -v c=$col '{print $c}' "$runs_out" | best_median)"
+      done
+      rm -f "$runs_out"
     else
       r=$(K=$k S=$bytes measure build/tcpsim run bench/race/race.lua --unsafe --quiet \
             --max-events 1000000000 --max-instructions 100000000000)
+      read -r cpu rss ev _ <<<"$r"
     fi
-    read -r cpu rss ev <<<"$r"
     echo "$k $side $cpu $rss $ev" >>"$rows"
     awk -v k="$k" -v s="$side" -v c="$cpu" -v m="$rss" -v e="$ev" 'BEGIN {
       printf "%-8d %-6s %9.2f %10.1f %10d %9.1f %11.2f\n", k, s, c, m / 1024, e, c * 1e6 / k, m / k }'
+    if [ "$side" = c ] && [ "$runs" -gt 1 ]; then
+      read -r bb bm rb rm fb fm <<<"$phases"
+      awk -v k="$k" -v n="$runs" -v bb="$bb" -v bm="$bm" -v rb="$rb" -v rm="$rm" -v fb="$fb" -v fm="$fm" 'BEGIN {
+        printf "%-8d c phases, us a pair, best / median of %d runs: building %.2f / %.2f, running %.2f / %.2f, freeing %.2f / %.2f\n",
+          k, n, bb / 1e3, bm / 1e3, rb / 1e3, rm / 1e3, fb / 1e3, fm / 1e3 }'
+    fi
     last_per_conn[$side]=$(((rss + k - 1) / k))
   done
   ns=""

@@ -7,7 +7,7 @@
 #    (bench/pairs.lua: the tcpsim process, with Lua and the run log), wall
 #    time, CPU time and peak memory of each.
 # `scripts/bench.sh explore` runs only the explore figures (below).
-# `scripts/bench.sh race [--ns3] [--plot FILE] [--instr] [--max K]` runs the
+# `scripts/bench.sh race [--ns3] [--plot FILE] [--instr] [--max K] [--runs N] ...` runs the
 # race against ns-3 instead (scripts/bench-race.sh says what it prints).
 set -euo pipefail
 cd "$(dirname "$0")/.."

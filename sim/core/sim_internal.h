@@ -31,6 +31,9 @@
 /* ---- Hashing and the id index (sim_index.c) ------------------------- */
 
 uint64_t sim_hash_name(const char *name); /* FNV-1a, 64 bits */
+/* FNV-1a going on from h over name's bytes: the hash of a text made of
+ * parts, sim_hash_name's of their concatenation, without building it. */
+uint64_t sim_hash_name_on(uint64_t h, const char *name);
 /* FNV-1a's 64-bit offset basis and prime: sim_hash_name, and the host
  * lookup's name hash, which must give the same whole-name hash. */
 #define SIM_FNV1A_BASIS UINT64_C(0xcbf29ce484222325)
@@ -228,13 +231,15 @@ typedef enum sim_dir_counter {
     SIM_DC_COUNT
 } sim_dir_counter;
 
-/* What few directions need: the packets a fault hook holds, the rare
- * counters (64 bits: they never carry), the inline counters' high words
- * and a fault hook other than the world's shared one (sim_dir.hook).
+/* What few directions need: the random stream of a direction whose
+ * parameters draw (sim_dir.draws), the packets a fault hook holds, the
+ * rare counters (64 bits: they never carry), the inline counters' high
+ * words and a fault hook other than the world's shared one (sim_dir.hook).
  * Made on first need (sim_dir_rare_of), freed with the world; a direction
  * without one holds nothing, has every rare counter at zero and every
  * inline one below 2^32. */
 typedef struct sim_dir_rare {
+    sim_rng rng; /* the stream "link:A>B", once made (sim_dir.rng_made) */
     uint64_t more[SIM_DC_COUNT - SIM_DC_INLINE]; /* counter c at more[c - SIM_DC_INLINE] */
     uint64_t carry[SIM_DC_INLINE];               /* multiples of 2^32 */
     sim_packet *held_head, *held_tail;           /* oldest first, through sim_packet.next */
@@ -257,13 +262,20 @@ enum { SIM_HOOK_NONE, SIM_HOOK_SHARED, SIM_HOOK_OWN };
  * (sim_dir_rare). */
 typedef struct sim_dir {
     const sim_link_params *params; /* kept once per world (sim_link.c) */
-    sim_rng rng;                   /* stream "link:A>B" */
     uint32_t count[SIM_DC_INLINE];
     bool in_hook; /* the fault hook is running: a packet sent here waits (promise 4) */
     uint8_t hook; /* SIM_HOOK_*: none, the world's, or the rare part's */
     /* The backlog ring's room, 2^backlog_bits instants (0: no ring yet).
      * These bytes fill in_hook's padding: a link is paid per pair. */
     uint8_t backlog_bits;
+    bool rng_made; /* the stream is in the rare part */
+    /* Draws the stream owes: a packet admitted while every probability
+     * and the jitter are zero draws nothing (its five draws could not
+     * change its fate) and counts them here; the stream is made, and
+     * these draws made, when a packet's draws can matter (sim_link.c,
+     * dir_stream), so every packet draws what it drew from a stream made
+     * at the start. */
+    uint32_t draws;
     sim_dir_rare *rare; /* NULL until needed (sim_dir_rare) */
     /* Serialisation: the instant the last accepted packet's last bit leaves,
      * and a ring of those instants for every packet still waiting or being

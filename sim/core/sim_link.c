@@ -11,7 +11,9 @@
  *     so a packet's fate depends only on the seed, the link's host names and
  *     the packets admitted before it; with a draw key (sim_link.h, keyed
  *     draws) it is the key's own, so the fate depends only on the seed, the
- *     host names and the key.
+ *     host names and the key. Draws that cannot change a fate (every
+ *     probability and the jitter zero) are owed and made later, when the
+ *     direction's stream is first needed (dir_stream): the same numbers.
  *  2. Serialisation is FIFO: a packet's last bit leaves at
  *     max(now, previous departure) + ceil(len * 8 * 1e9 / bandwidth) ns.
  *  3. Parameters apply to packets entering after the change; packets in
@@ -334,6 +336,12 @@ static uint64_t rehash_link(const sim_world *w, uint32_t id)
     return sim_link_pair_hash(l->end[0]->id, l->end[1]->id);
 }
 
+int sim_link_reserve(sim_world *w, uint32_t links)
+{
+    assert(w != NULL);
+    return sim_index_reserve(&w->link_by_pair, links, rehash_link, w);
+}
+
 typedef struct host_pair {
     uint32_t x, y;
 } host_pair;
@@ -399,14 +407,12 @@ static sim_link *link_slot(sim_world *w, uint32_t id)
     return l;
 }
 
-static void dir_init(sim_world *w, sim_dir *dir, const sim_host *from, const sim_host *to,
-                     const sim_link_params *kept)
+/* A direction starts with no stream: dir_stream makes it when a packet's
+ * draws first can matter. */
+static void dir_init(sim_world *w, sim_dir *dir, const sim_link_params *kept)
 {
-    char stream[sizeof "link:>" + 2 * SIM_NAME_MAX];
-    snprintf(stream, sizeof stream, "link:%s>%s", from->name, to->name);
     memset(dir, 0, sizeof *dir);
     params_point(w, &dir->params, kept);
-    sim_world_rng(w, &dir->rng, stream);
 }
 
 int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *ab,
@@ -447,8 +453,8 @@ int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *
     l->id = id;
     l->end[0] = a;
     l->end[1] = b;
-    dir_init(w, &l->dir[0], a, b, kab);
-    dir_init(w, &l->dir[1], b, a, kba);
+    dir_init(w, &l->dir[0], kab);
+    dir_init(w, &l->dir[1], kba);
     w->nlinks++;
     sim_host_route_seed(a, b, id);
     sim_host_route_seed(b, a, id);
@@ -728,17 +734,62 @@ static void schedule(sim_link *l, int d, sim_packet *p, sim_time_t at)
     sim_world_arm_at(l->world, &p->timer, at);
 }
 
+/* The draws of a packet admitted with parameters that cannot change its
+ * fate: loss, jitter, reorder, duplicate, corrupt (promise 1), each a
+ * chance at 0 or a number below 1, one draw each; with no duplicate and
+ * no corruption there is no clone and no bit to draw. */
+#define QUIET_DRAWS 5u
+
+/* Whether a packet's draws can change its fate under pa. */
+static bool draws_matter(const sim_link_params *pa)
+{
+    return (pa->loss_ppb | pa->reorder_ppb | pa->duplicate_ppb | pa->corrupt_ppb) != 0 ||
+           pa->jitter_ns != 0;
+}
+
+/* Direction d's stream "link:A>B" (promise 1), made on first need and
+ * brought to the draws owed: the numbers it gives are those a stream made
+ * with the link would give after the draws of every packet before. The
+ * name is hashed in parts (sim_rng.h): the snprintf building it cost
+ * about 1,850 instructions a direction. Owed draws are made once each,
+ * so settling them costs what drawing them as they came would have. */
+static sim_rng *dir_stream(sim_link *l, int d)
+{
+    sim_dir *dir = &l->dir[d];
+    sim_rng *rng = &sim_dir_rare_of(dir)->rng;
+    if (!dir->rng_made) {
+        uint64_t h = sim_hash_name_on(sim_hash_name("link:"), l->end[d]->name);
+        h = sim_hash_name_on(sim_hash_name_on(h, ">"), l->end[1 - d]->name);
+        sim_rng_seed_key(rng, l->world->seed, h);
+        dir->rng_made = true;
+    }
+    for (; dir->draws > 0; dir->draws--)
+        sim_rng_next(rng);
+    return rng;
+}
+
 /* The stream a packet's draws come from (promise 1): the direction's own,
  * or, when the world's draw key hook gives the packet a key, *keyed seeded
  * from the seed, both hosts' names and the key. The names, not the ids:
  * the ids follow creation order, which is not part of a link's identity
- * (sim_rng.h). */
+ * (sim_rng.h). NULL when the draws cannot matter: none is made, and the
+ * direction's stream owes them. */
 static sim_rng *draw_stream(sim_link *l, int d, const sim_packet *p, sim_rng *keyed)
 {
     sim_world *w = l->world;
+    sim_dir *dir = &l->dir[d];
+    bool matter = draws_matter(dir->params);
     uint64_t key;
-    if (!w->draw_key || !w->draw_key(w->draw_key_ctx, l, d, p, &key))
-        return &l->dir[d].rng;
+    if (!w->draw_key || !w->draw_key(w->draw_key_ctx, l, d, p, &key)) {
+        if (matter)
+            return dir_stream(l, d);
+        if (dir->draws > UINT32_MAX - QUIET_DRAWS)
+            (void)dir_stream(l, d); /* the count is full: settle it */
+        dir->draws += QUIET_DRAWS;
+        return NULL;
+    }
+    if (!matter)
+        return NULL;
     uint64_t link = sim_hash_u64(sim_hash_name(l->end[d]->name) ^
                                  sim_hash_u64(sim_hash_name(l->end[1 - d]->name)));
     sim_rng_seed_key(keyed, w->seed, sim_hash_u64(link ^ sim_hash_u64(key)));
@@ -753,6 +804,15 @@ static void admit(sim_link *l, int d, sim_packet *p, sim_time_t extra_ns)
     sim_dir *dir = &l->dir[d];
     const sim_link_params *pa = dir->params;
     sim_rng keyed, *rng = draw_stream(l, d, p, &keyed);
+    if (!rng) { /* no loss, jitter, reorder, duplicate nor corruption */
+        sim_time_t at;
+        if (!serialise(dir, w->now, p->len, &at)) {
+            drop(l, d, p, SIM_DROP_QUEUE);
+            return;
+        }
+        schedule(l, d, p, sim_time_add(sim_time_add(at, pa->delay_ns), extra_ns));
+        return;
+    }
     if (sim_rng_chance(rng, pa->loss_ppb)) {
         drop(l, d, p, SIM_DROP_LOSS);
         return;

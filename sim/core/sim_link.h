@@ -58,6 +58,12 @@ int sim_link_params_check(const sim_link_params *p, char *err, size_t err_len);
  * other pairs' in a row: pairs chosen to collide in the lookup. */
 int sim_link_add(sim_world *w, sim_host *a, sim_host *b, const sim_link_params *ab,
                  const sim_link_params *ba, sim_link **out);
+/* Makes room in the lookup of links by host pair for `links` links in
+ * all (as sim_host_reserve for hosts): the adds up to that many never
+ * rehash. A hint: it changes no answer, and more links than said still
+ * work. Returns 0, or -1 when the room cannot be had (out of memory, or
+ * past 2^30 links); the lookup then works as before. */
+int sim_link_reserve(sim_world *w, uint32_t links);
 sim_link *sim_link_by_id(const sim_world *w, uint32_t id);
 sim_link *sim_link_between(const sim_world *w, const sim_host *from, const sim_host *to);
 uint32_t sim_link_count(const sim_world *w);

@@ -34,14 +34,18 @@ uint64_t sim_hash_u64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-uint64_t sim_hash_name(const char *name)
+uint64_t sim_hash_name_on(uint64_t h, const char *name)
 {
-    uint64_t h = SIM_FNV1A_BASIS;
     for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
         h ^= *c;
         h *= SIM_FNV1A_PRIME;
     }
     return h;
+}
+
+uint64_t sim_hash_name(const char *name)
+{
+    return sim_hash_name_on(SIM_FNV1A_BASIS, name);
 }
 
 void sim_rng_seed(sim_rng *rng, uint64_t seed, const char *stream_name)

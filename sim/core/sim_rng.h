@@ -29,7 +29,11 @@ void sim_rng_seed(sim_rng *rng, uint64_t seed, const char *stream_name);
 uint64_t sim_hash_u64(uint64_t x);
 
 /* Seeds a stream from (seed, key): a stream of its own for one keyed
- * decision (sim_link.h, keyed draws). Same pair, same sequence. */
+ * decision (sim_link.h, keyed draws). Same pair, same sequence. With the
+ * FNV-1a hash of a name as the key (sim_hash_name) it is that name's
+ * stream: sim_rng_seed(r, seed, name) seeds exactly as
+ * sim_rng_seed_key(r, seed, hash of name), so a caller may hash a name
+ * in parts instead of building it. */
 void sim_rng_seed_key(sim_rng *rng, uint64_t seed, uint64_t key);
 
 uint64_t sim_rng_next(sim_rng *rng);

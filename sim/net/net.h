@@ -119,7 +119,8 @@ bool net_keeps_rx(const net *n);
 /* Room for `hosts` stack hosts in all, said before they are added: the heap
  * is grown once for them, backed by huge pages where the system offers them
  * (sim_mem.h), and the core's lookups of hosts by name and address are
- * made at their final size (sim_host_reserve). A hint for speed at
+ * made at their final size (sim_host_reserve), the lookup of links by
+ * host pair for hosts / 2 links (sim_link_reserve). A hint for speed at
  * hundreds of thousands of hosts: outputs are the same with or without it,
  * and adding more hosts than said still works. The heap asked for is
  * NET_HOST_RESERVE_BYTES a host not yet added: what a host of the race

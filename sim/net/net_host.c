@@ -257,6 +257,12 @@ void net_reserve(net *n, uint32_t hosts)
      * the hosts are added, no smaller copies left in the reserved heap. A
      * hint like the rest (sim_host.h): on failure they grow as they go. */
     (void)sim_host_reserve(n->world, hosts);
+    /* And the link lookup for half as many links: the fewest that give
+     * every host one (hosts in pairs, as the race's), which a world whose
+     * hosts are all linked always reaches, so the room is never wasted;
+     * each doubling short of it rehashed every link, a random write each
+     * (docs/performance.md, fourteenth round). */
+    (void)sim_link_reserve(n->world, hosts / 2);
 }
 
 bool net_halted(const net *n)

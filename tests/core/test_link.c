@@ -91,8 +91,8 @@ static void receive(void *ctx, sim_host *h, sim_packet *p)
     sim_packet_free(sim_host_world(h), p);
 }
 
-/* A to B (or B to A) datagram of len bytes (>= 20). */
-static void send(fx *f, sim_host *from, size_t len)
+/* A to B (or B to A) datagram of len bytes (>= 20); returns its id. */
+static uint32_t send(fx *f, sim_host *from, size_t len)
 {
     sim_packet *p = sim_packet_new(f->w, len);
     assert_non_null(p);
@@ -100,7 +100,9 @@ static void send(fx *f, sim_host *from, size_t len)
     core_test_ipv4(p->data, src, dst);
     for (uint32_t i = 20; i < len; i++)
         p->data[i] = fill_byte(p->id, i);
+    uint32_t id = p->id;
     sim_host_send(from, p);
+    return id;
 }
 
 static int setup(void **state)
@@ -793,6 +795,83 @@ static void test_rare_part_made_on_first_need(void **state)
     assert_int_equal(st.bytes_delivered, 40 + 40 + 41);
 }
 
+/* Sends n packets A to B at loss_ppb on A>B and runs them; checks each
+ * one's fate against *ref, the stream "link:A>B" drawn as promise 1 says
+ * (loss; then, for a packet not lost, jitter, reorder, duplicate and
+ * corrupt: one draw each, none of them hitting at zero). */
+static void fates_follow_the_stream(fx *f, uint32_t loss_ppb, int n, sim_rng *ref)
+{
+    sim_link_params *p = ab(f);
+    p->loss_ppb = loss_ppb;
+    set_ab(f, p);
+    uint32_t ids[64];
+    size_t before = f->narr;
+    assert_true(n <= 64);
+    for (int i = 0; i < n; i++)
+        ids[i] = send(f, f->a, 60);
+    sim_world_run(f->w);
+    size_t next = before;
+    for (int i = 0; i < n; i++) {
+        bool lost = sim_rng_chance(ref, loss_ppb);
+        if (!lost)
+            for (int k = 0; k < 4; k++)
+                sim_rng_next(ref);
+        bool arrived = next < f->narr && f->arr[next].id == ids[i];
+        assert_int_equal(arrived, !lost);
+        next += arrived;
+    }
+    assert_int_equal(next, f->narr);
+}
+
+/* A direction whose parameters cannot change a packet's fate draws
+ * nothing and makes no stream (no rare part), but owes the draws: once
+ * loss is set, every fate is the one the stream made with the link gives
+ * after five draws a quiet packet, however the quiet and lossy stretches
+ * alternate. */
+static void test_quiet_packets_owe_their_draws(void **state)
+{
+    fx *f = *state;
+    sim_rng ref;
+    sim_rng_seed(&ref, 20240601, "link:A>B");
+    fates_follow_the_stream(f, 0, 7, &ref);
+    assert_null(f->l->dir[0].rare);
+    fates_follow_the_stream(f, SIM_PPB_ONE / 2, 40, &ref);
+    assert_non_null(f->l->dir[0].rare);
+    fates_follow_the_stream(f, 0, 6, &ref);
+    fates_follow_the_stream(f, SIM_PPB_ONE / 2, 40, &ref);
+    sim_link_stats st = sim_link_stats_get(f->l, 0);
+    assert_true(st.dropped_loss > 10 && st.dropped_loss < 70);
+}
+
+/* sim_link_reserve: the link lookup made once for the links said, so
+ * adding them never moves it; more links than said still work and are
+ * found, and one past the limit fails with the lookup as it was. */
+static void test_reserve_makes_the_link_lookup_once(void **state)
+{
+    fx *f = *state;
+    enum { SAID = 1500, MORE = 2500 };
+    sim_host *h[2 * MORE];
+    for (uint32_t i = 0; i < 2 * MORE; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "r%u", i);
+        assert_int_equal(sim_host_add(f->w, name, 0x0b000000u + i, &h[i]), 0);
+    }
+    assert_int_equal(sim_link_reserve(f->w, SAID + 1), 0); /* and A-B's */
+    const uint32_t *slots = f->w->link_by_pair.slots;
+    sim_link_params p;
+    sim_link_params_default(&p);
+    for (uint32_t i = 0; i < MORE; i++) {
+        assert_int_equal(sim_link_add(f->w, h[2 * i], h[2 * i + 1], &p, &p, NULL), 0);
+        if (i + 1 == SAID)
+            assert_ptr_equal(f->w->link_by_pair.slots, slots);
+    }
+    slots = f->w->link_by_pair.slots;
+    assert_int_equal(sim_link_reserve(f->w, (1u << 30) + 1), -1);
+    assert_ptr_equal(f->w->link_by_pair.slots, slots);
+    for (uint32_t i = 0; i < MORE; i++)
+        assert_int_equal(sim_link_id(sim_link_between(f->w, h[2 * i + 1], h[2 * i])), i + 1);
+}
+
 /* The counters a loss-free link moves live in the direction; the first
  * MTU drop, a rarer counter, makes the rare part of its own direction,
  * and each counter reads exactly either way. The link stays within its
@@ -801,7 +880,7 @@ static void test_rare_counters_live_apart(void **state)
 {
     fx *f = *state;
     if (sizeof(void *) == 8)
-        assert_true(sizeof(sim_link) <= 224);
+        assert_true(sizeof(sim_link) <= 176);
     sim_link_params *p = ab(f);
     p->mtu = 100;
     set_ab(f, p);
@@ -952,6 +1031,8 @@ int main(void)
         cmocka_unit_test(test_params_validation),
         T(test_rare_part_made_on_first_need),
         T(test_rare_counters_live_apart),
+        T(test_quiet_packets_owe_their_draws),
+        T(test_reserve_makes_the_link_lookup_once),
         T(test_params_set_rejects_and_keeps_old),
         T(test_new_parameters_apply_to_new_packets),
         T(test_counters),

@@ -10,8 +10,10 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
+#include "sim_internal.h"
 #include "sim_rng.h"
 
 /* From state {1, 2, 3, 4} the reference generator's first outputs are
@@ -72,6 +74,28 @@ static void test_seeding_matches_reference(void **state)
     sim_rng_seed(&r, 0, "");
     assert_int_equal(sim_rng_next(&r), 0x1e28178eedbf0f30u);
     assert_int_equal(sim_rng_next(&r), 0x32dadb1a9e4a4d08u);
+}
+
+/* A link's stream is "link:A>B" hashed in parts (sim_link.c): the parts'
+ * hash equals the whole name's, so the stream seeded from it is the one
+ * sim_rng_seed names, for empty parts and for the longest names too. */
+static void test_name_hashed_in_parts_seeds_the_same_stream(void **state)
+{
+    (void)state;
+    const char *longest = "abcdefghijklmnopqrstuvwxyz01234"; /* SIM_NAME_MAX bytes */
+    const char *parts[][2] = {{"c1", "s1"}, {"", ""}, {longest, longest}, {"\xff", "a>b"}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char whole[80];
+        snprintf(whole, sizeof whole, "link:%s>%s", parts[i][0], parts[i][1]);
+        uint64_t h = sim_hash_name_on(sim_hash_name("link:"), parts[i][0]);
+        h = sim_hash_name_on(sim_hash_name_on(h, ">"), parts[i][1]);
+        assert_int_equal(h, sim_hash_name(whole));
+        sim_rng a, b;
+        sim_rng_seed(&a, 42, whole);
+        sim_rng_seed_key(&b, 42, h);
+        for (int k = 0; k < 4; k++)
+            assert_int_equal(sim_rng_next(&a), sim_rng_next(&b));
+    }
 }
 
 static void test_below_stays_in_range_and_is_uniform(void **state)
@@ -201,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_and_name_same_stream),
         cmocka_unit_test(test_streams_differ_by_name_and_seed),
         cmocka_unit_test(test_seeding_matches_reference),
+        cmocka_unit_test(test_name_hashed_in_parts_seeds_the_same_stream),
         cmocka_unit_test(test_below_stays_in_range_and_is_uniform),
         cmocka_unit_test(test_chance_consumes_exactly_one_draw),
         cmocka_unit_test(test_chance_extremes_and_frequency),
