@@ -747,8 +747,12 @@ static int sock_on_state(lua_State *L)
     lsim *s;
     uint32_t sock = lsim_sock_check(L, 1, &s);
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    uint32_t pin = lsim_pins_add(L, &s->handles, 1); /* may raise: before anything changes */
+    /* Both steps that may raise come before anything is counted: a memory
+     * error leaves no pin or function held (a script catching it sets the
+     * callback again). */
+    lsim_pins_reserve(L, &s->handles);
     uint32_t slot = fn_hold(L, s, 2);
+    uint32_t pin = lsim_pins_add(L, &s->handles, 1); /* reserved: cannot raise */
     lsim_sock_cbs *cb = sock_cbs(s, sock);
     fn_drop(L, s, cb->on_state);
     cb->on_state = slot;
