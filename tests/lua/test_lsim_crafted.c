@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "lsim.h"
+#include "lsim_test_file.h"
 #include "net_int.h" /* the kept profiles' table and its hash */
 
 enum { CRAFTED = 12000, CRAFT_SLOTS = 32768, CRAFT_WINDOW = 64 };
@@ -31,11 +32,6 @@ enum { CRAFTED = 12000, CRAFT_SLOTS = 32768, CRAFT_WINDOW = 64 };
 static bool crafted(uint64_t hash)
 {
     return ((uint32_t)hash & (CRAFT_SLOTS - 1)) < CRAFT_WINDOW;
-}
-
-static void keep_net(void *ctx, net *n)
-{
-    *(net **)ctx = n;
 }
 
 /* The linux profile with rto_slop_ns = slop, as sim:host makes it. */
@@ -83,23 +79,9 @@ static void crafted_host_knobs_are_kept_apart(void **state)
     }
     char *src = crafted_hosts_script(slops);
     char path[] = "/tmp/tcpsim-lsim-crafted-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-    close(fd);
-    net *n = NULL;
-    lsim_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.file = path;
-    cfg.on_net = keep_net;
-    cfg.on_net_ctx = &n;
-    lua_State *L = lsim_runtime_new(&cfg);
-    assert_non_null(L);
-    const char *err = NULL;
-    int rc = lsim_runtime_run(L, &err);
-    if (rc != 0)
-        fail_msg("rc %d: %s", rc, err ? err : "");
-    assert_non_null(n);
+    lua_State *L = lsim_test_state(src, path, false);
+    lsim_test_run_to_end(L, 1);
+    const net *n = lsim_runtime_sim(L, 0)->net;
     /* Each host has the profile its knob made: the values were crafted
      * for the bytes the scenario makes. */
     assert_int_equal(net_host_count(n), CRAFTED);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lsim.h"
+#include "lsim_test_file.h"
 
 static lua_Alloc real_alloc;
 static bool armed;
@@ -64,15 +65,7 @@ typedef struct outcome {
 static outcome run_failing_from(const char *src, unsigned long k)
 {
     char path[] = "/tmp/tcpsim-lsim-oom-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-    close(fd);
-    lsim_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.file = path;
-    lua_State *L = lsim_runtime_new(&cfg);
-    assert_non_null(L);
+    lua_State *L = lsim_test_state(src, path, false);
     void *ud;
     real_alloc = lua_getallocf(L, &ud);
     lua_setallocf(L, wrap_alloc, ud);

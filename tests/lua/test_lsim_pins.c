@@ -20,6 +20,23 @@
 #include <unistd.h>
 
 #include "lsim.h"
+#include "lsim_test_file.h"
+
+/* Runs src, written to path (a mkstemp template), to its end with every
+ * one of its `checked` expectations holding; `unsafe` as --unsafe (debug,
+ * collectgarbage). The state is left open for the caller to look at. */
+static lua_State *run_to_end(const char *src, char *path, bool unsafe, long checked)
+{
+    lua_State *L = lsim_test_state(src, path, unsafe);
+    lsim_test_run_to_end(L, checked);
+    return L;
+}
+
+static void finish(lua_State *L, const char *path)
+{
+    lsim_runtime_free(L);
+    unlink(path);
+}
 
 /* 1,000 connections one after the other, each with a closure of its own
  * as its on_state, aborted once established. Each closure notes the steps
@@ -53,32 +70,14 @@ static void gone_connections_let_go_of_their_callbacks(void **state)
 {
     (void)state;
     char path[] = "/tmp/tcpsim-lsim-pins-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, SCRIPT, strlen(SCRIPT)), (ssize_t)strlen(SCRIPT));
-    close(fd);
-    lsim_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.file = path;
-    cfg.unsafe = true; /* collectgarbage */
-    lua_State *L = lsim_runtime_new(&cfg);
-    assert_non_null(L);
-    const char *err = NULL;
-    int rc = lsim_runtime_run(L, &err);
-    if (rc != 0)
-        fail_msg("rc %d: %s", rc, err ? err : "");
-    long checked = 0, failed = 0;
-    lsim_expect_counts(L, &checked, &failed);
-    assert_int_equal(failed, 0);
-    assert_int_equal(checked, 1002);
+    lua_State *L = run_to_end(SCRIPT, path, true, 1002);
     /* One connection at a time: one number of each store, handed out
      * again and again (before: 1,000 of each). */
     const lsim *s = lsim_runtime_sim(L, 0);
     assert_non_null(s);
     assert_int_equal(s->handles.top, 1);
     assert_int_equal(s->fns.top, 1);
-    lsim_runtime_free(L);
-    unlink(path);
+    finish(L, path);
 }
 
 /* A connection the peer reset is still the user's (it may read what is
@@ -101,31 +100,14 @@ static void a_reset_connection_keeps_its_callback(void **state)
                               "expect(#steps):equals(2)\n"
                               "expect(link ~= nil):equals(true)\n";
     char path[] = "/tmp/tcpsim-lsim-pins-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-    close(fd);
-    lsim_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.file = path;
-    lua_State *L = lsim_runtime_new(&cfg);
-    assert_non_null(L);
-    const char *err = NULL;
-    int rc = lsim_runtime_run(L, &err);
-    if (rc != 0)
-        fail_msg("rc %d: %s", rc, err ? err : "");
-    long checked = 0, failed = 0;
-    lsim_expect_counts(L, &checked, &failed);
-    assert_int_equal(failed, 0);
-    assert_int_equal(checked, 3);
+    lua_State *L = run_to_end(src, path, false, 3);
     const lsim *s = lsim_runtime_sim(L, 0);
     uint32_t set = 0;
     for (uint32_t i = 0; i < s->capsockcbs; i++)
         set += s->sock_cbs[i].on_state != 0 && s->sock_cbs[i].handle != 0;
     assert_int_equal(set, 1);
     assert_int_equal(s->handles.top, 1);
-    lsim_runtime_free(L);
-    unlink(path);
+    finish(L, path);
 }
 
 /* A simulation finished by its __gc called by hand (--unsafe) lets go of
@@ -151,26 +133,8 @@ static void a_finished_simulation_lets_go_of_its_callbacks(void **state)
                               "expect(held):equals(0)\n"
                               "expect(link ~= nil and server ~= nil):equals(true)\n";
     char path[] = "/tmp/tcpsim-lsim-pins-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-    close(fd);
-    lsim_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.file = path;
-    cfg.unsafe = true; /* debug, collectgarbage */
-    lua_State *L = lsim_runtime_new(&cfg);
-    assert_non_null(L);
-    const char *err = NULL;
-    int rc = lsim_runtime_run(L, &err);
-    if (rc != 0)
-        fail_msg("rc %d: %s", rc, err ? err : "");
-    long checked = 0, failed = 0;
-    lsim_expect_counts(L, &checked, &failed);
-    assert_int_equal(failed, 0);
-    assert_int_equal(checked, 2);
-    lsim_runtime_free(L);
-    unlink(path);
+    lua_State *L = run_to_end(src, path, true, 2);
+    finish(L, path);
 }
 
 int main(void)
