@@ -101,14 +101,20 @@ int sim_index_add(sim_index *ix, uint64_t hash, uint32_t id)
 }
 
 /* No placement since the last id's could have passed over its slot, so
- * emptying that slot leaves the slots as they were before its add. */
+ * emptying that slot leaves the slots as they were before its add. The
+ * add put the id at most SIM_INDEX_MAX_WALK slots past `hash`'s home with
+ * no empty slot between: a walk that meets an empty slot or goes farther
+ * was given another hash (a caller's error, which would otherwise read
+ * the table to wherever the id sits). */
 void sim_index_drop_last(sim_index *ix, uint64_t hash)
 {
     assert(ix->used > 0);
     uint32_t mask = ix->mask, last = ix->used - 1;
     uint32_t i = (uint32_t)hash & mask;
-    while (sim_index_slot_id(mask, ix->slots[i]) != last) /* never reaches an empty slot */
+    for (uint32_t walked = 0; sim_index_slot_id(mask, ix->slots[i]) != last; walked++) {
+        assert(ix->slots[i] != 0 && walked < SIM_INDEX_MAX_WALK);
         i = (i + 1) & mask;
+    }
     ix->slots[i] = 0;
     ix->used--;
 }

@@ -59,8 +59,11 @@ typedef struct lsim_pins {
     uint32_t top;  /* numbers handed out so far: 1..top */
     uint32_t free; /* the last number let go (its slot holds the next), 0: none */
 } lsim_pins;
-/* Pins the value at idx: its number, from 1 (may raise a memory error). */
+/* Pins the value at idx: its number, from 1 (may raise a memory error,
+ * before the store changes; never right after lsim_pins_reserve). */
 uint32_t lsim_pins_add(lua_State *L, lsim_pins *p, int idx);
+/* Makes the room the next lsim_pins_add takes (may raise a memory error). */
+void lsim_pins_reserve(lua_State *L, lsim_pins *p);
 /* Pushes the value pinned as `id`. */
 void lsim_pins_push(lua_State *L, const lsim_pins *p, uint32_t id);
 /* Lets `id` go; its number is handed out again. */

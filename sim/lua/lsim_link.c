@@ -156,6 +156,10 @@ static void read_both(lua_State *L, int idx, sim_link_params *ab, sim_link_param
 }
 
 /* sim:link(a, b [, opts]) */
+/* Set in a handle's link index once its finalizer has run (link indices
+ * stay far below: each link is a C object of hundreds of bytes). */
+#define LINK_COLLECTED 0x80000000u
+
 int lsim_sim_link(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
@@ -173,10 +177,17 @@ int lsim_sim_link(lua_State *L)
     const lsim_config *cfg = lsim_config_of(L);
     if (cfg->on_link)
         cfg->on_link(cfg->on_net_ctx, s->net, &ab, &ba);
+    /* The handle is made before the link: a memory error making it leaves
+     * no link behind, so a script that catches the error can make the same
+     * link again. Until the link exists the handle is marked collected, so
+     * that its finalizer counts off no holder if the add fails. */
+    lsim_push_handle(L, s, LINK_COLLECTED, LSIM_LINK);
+    lsim_handle *hd = lua_touserdata(L, -1);
     uint32_t link;
     if (net_link_add(s->net, a, b, &ab, &ba, &link) != 0)
         return luaL_error(L, "sim:link: %s", sim_world_error(net_world(s->net)));
-    lsim_push_link(L, s, link);
+    hd->index = link;
+    lsim_link_hold(s, link);
     return 1;
 }
 
@@ -201,10 +212,6 @@ void lsim_push_link(lua_State *L, lsim *s, uint32_t link)
     if (!s->closed)
         lsim_link_hold(s, link);
 }
-
-/* Set in a handle's link index once its finalizer has run (link indices
- * stay far below: each link is a C object of hundreds of bytes). */
-#define LINK_COLLECTED 0x80000000u
 
 /* A link handle collected: one holder fewer. Once none is left (and no raw
  * peer stands at the link) no query can name the link again. When a

@@ -17,8 +17,10 @@
  *    first reused), through a free list threaded through the freed slots
  *    themselves, as luaL_ref does, so the store has no C memory.
  *  - lsim_pins_add may raise Lua's memory error (making the chunk list or a
- *    chunk, or growing the list), before it changes the store; the others
- *    never allocate and never raise.
+ *    chunk, or growing the list), before it changes the store; after
+ *    lsim_pins_reserve (which may raise the same way, leaving at most an
+ *    empty chunk made early) the next add cannot. The others never allocate
+ *    and never raise.
  *  - The chunks live in a table the registry holds (p->ref) for the
  *    life of the state: a simulation's pins outlive it as its other
  *    registry references do, and a kept state resets them with its heap.
@@ -48,13 +50,27 @@ static void chunk_push(lua_State *L, const lsim_pins *p, uint32_t id)
     lua_pop(L, 1);
 }
 
-uint32_t lsim_pins_add(lua_State *L, lsim_pins *p, int idx)
+void lsim_pins_reserve(lua_State *L, lsim_pins *p)
 {
-    idx = lua_absindex(L, idx);
     if (p->ref == LUA_NOREF) {
         lua_newtable(L);
         p->ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
+    if (p->free || slot_of(p->top + 1) != 1)
+        return; /* a freed slot, or one in the last chunk made */
+    /* the next number opens a chunk: made at its full size now */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->ref);
+    if (lua_rawgeti(L, -1, chunk_of(p->top + 1)) == LUA_TNIL) {
+        lua_createtable(L, (int)PIN_CHUNK, 0);
+        lua_rawseti(L, -3, chunk_of(p->top + 1));
+    }
+    lua_pop(L, 2);
+}
+
+uint32_t lsim_pins_add(lua_State *L, lsim_pins *p, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lsim_pins_reserve(L, p); /* the only step that may raise */
     uint32_t id;
     if (p->free) {
         id = p->free;
@@ -62,22 +78,12 @@ uint32_t lsim_pins_add(lua_State *L, lsim_pins *p, int idx)
         lua_rawgeti(L, -1, slot_of(id));
         p->free = (uint32_t)lua_tointeger(L, -1);
         lua_pop(L, 1);
-    } else if (slot_of(p->top + 1) == 1) {
-        /* a new chunk, at its full size (made before the count moves, so
-         * a memory error leaves the store as it was) */
-        lua_rawgeti(L, LUA_REGISTRYINDEX, p->ref);
-        lua_createtable(L, (int)PIN_CHUNK, 0);
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, -3, chunk_of(p->top + 1));
-        lua_copy(L, -1, -2);
-        lua_pop(L, 1);
-        id = ++p->top;
     } else {
         id = ++p->top;
         chunk_push(L, p, id);
     }
     lua_pushvalue(L, idx);
-    lua_rawseti(L, -2, slot_of(id));
+    lua_rawseti(L, -2, slot_of(id)); /* the chunk's array part has the room */
     lua_pop(L, 1);
     return id;
 }

@@ -154,6 +154,26 @@ static void accept_each(lua_State *L, lsim *s, uint32_t listener, bool in_loop)
     }
 }
 
+/* After a record's call for its step to CLOSED: a connection the user has
+ * closed or aborted is reclaimed there (stack/tcp.h rule 3), and one whose
+ * host crashed is gone with its stack (net.h rule 5), so the record never
+ * changes state again, and its on_state callback lets go of the function
+ * and the handle it held for it: a script opening connection after
+ * connection, each with a closure of its own, holds only the live ones'.
+ * (A connection still the user's may be closed later: it keeps them.) */
+static void on_state_let_go(lua_State *L, lsim *s, uint32_t sock)
+{
+    const net_sock *k = net_sock_at(s->net, sock);
+    if (k->state != TCP_CLOSED || (k->alive && !k->released))
+        return;
+    lsim_sock_cbs *cb = &s->sock_cbs[sock];
+    fn_drop(L, s, cb->on_state);
+    cb->on_state = 0;
+    if (cb->handle)
+        lsim_pins_drop(L, &s->handles, cb->handle);
+    cb->handle = 0;
+}
+
 void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
 {
     lsim *s = ctx;
@@ -167,6 +187,8 @@ void lsim_sock_on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
         lua_pushstring(L, tcp_state_name(to));
         if (!lsim_call_in_loop(s, 3, 0))
             return;
+        if (to == TCP_CLOSED)
+            on_state_let_go(L, s, sock);
     }
     /* A listener's connection changed state: it may have joined the accept
      * queue (ESTABLISHED, or past it in the same segment). */
@@ -747,8 +769,12 @@ static int sock_on_state(lua_State *L)
     lsim *s;
     uint32_t sock = lsim_sock_check(L, 1, &s);
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    uint32_t pin = lsim_pins_add(L, &s->handles, 1); /* may raise: before anything changes */
+    /* Both steps that may raise come before anything is counted: a memory
+     * error leaves no pin or function held (a script catching it sets the
+     * callback again). */
+    lsim_pins_reserve(L, &s->handles);
     uint32_t slot = fn_hold(L, s, 2);
+    uint32_t pin = lsim_pins_add(L, &s->handles, 1); /* reserved: cannot raise */
     lsim_sock_cbs *cb = sock_cbs(s, sock);
     fn_drop(L, s, cb->on_state);
     cb->on_state = slot;

@@ -335,6 +335,12 @@ static int sim_gc(lua_State *L)
     net_free(s->net);
     rlog_free(s->log);
     lsim_sock_release(s);
+    /* The tables of its callbacks' functions and handles go too (only a
+     * __gc called by hand finishes a simulation before the state closes). */
+    luaL_unref(L, LUA_REGISTRYINDEX, s->fns.ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, s->handles.ref);
+    s->fns.ref = LUA_NOREF;
+    s->handles = (lsim_pins){.ref = LUA_NOREF};
     free(s->rule_refs);
     timers_free(s); /* after the world that held them */
     free(s->link_holds);

@@ -104,12 +104,17 @@ typedef struct net_wire {
 
 #define NET_SOCK_CHUNK 256u
 
-/* A set of values kept once (net_keep.c). */
+/* A set of values kept once (net_keep.c). No value sits more than
+ * NET_KEEP_MAX_WALK slots past its home slot: one that would is kept apart
+ * (net_keep.c says why). */
+#define NET_KEEP_MAX_WALK 2048u
 typedef struct net_keep_set {
     struct net_kept **slots; /* NULL: empty slot */
     uint32_t mask, n;
     const char **byid; /* the kept values' bytes by id (order of first sight) */
     uint32_t capbyid;
+    uint64_t steps; /* slots passed over by every walk, growth's included
+                     * (tests bound it: a count, the same everywhere) */
 } net_keep_set;
 
 typedef struct net_draws net_draws; /* net_draw.c */
@@ -212,6 +217,9 @@ void net_note(net *n, const char *text);
 const tcp_profile *net_keep_profile(net *n, const tcp_profile *p);
 uint32_t net_keep_note(net *n, const char *note);
 void net_keep_free(net_keep_set *t);
+/* The hash a kept value is filed under (unkeyed: declared so that tests
+ * can choose values that collide, as anyone can offline). */
+uint64_t net_keep_hash(const void *p, size_t len);
 
 /* net_sock.c */
 uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent, tcp_state st);

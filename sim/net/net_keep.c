@@ -8,6 +8,16 @@
  * byte; two equal profiles that differ only in padding are kept twice,
  * which costs memory, never behaviour. O(1) expected per lookup (open
  * addressing over an FNV-1a hash of the bytes' words, at most half full).
+ *
+ * The hash is unkeyed (a key from the seed would not help: the seed is in
+ * the scenario), so per-host knobs can be searched for offline whose
+ * profiles' home slots all meet, and each host made would walk the whole
+ * pile: 12,000 such profiles passed over 116 million slots. So no value
+ * sits more than NET_KEEP_MAX_WALK slots past its home: one that would is
+ * kept apart, out of the table and unshared (a later equal value is kept
+ * apart again), which costs its bytes and changes nothing else, and a
+ * lookup stops after that many slots. Honest values never come near it:
+ * a world holds a few distinct profiles and a few dozen notes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +36,7 @@ typedef struct net_kept {
 /* FNV-1a over 8-byte words, not bytes (a profile is some hundred bytes and
  * every host made hashes one), then a final mix: the slot is taken from the
  * low bits, which a word-wise FNV product alone leaves poorly spread. */
-static uint64_t keep_hash(const void *p, size_t len)
+uint64_t net_keep_hash(const void *p, size_t len)
 {
     const unsigned char *b = p;
     uint64_t h = 1469598103934665603ull;
@@ -47,14 +57,20 @@ static uint64_t keep_hash(const void *p, size_t len)
 static void *keep_alloc(size_t size)
 {
     void *p = calloc(1, size);
-    if (!p) {
-        fprintf(stderr, "tcpsim: out of memory\n");
-        abort();
-    }
+    if (!p)
+        net_oom();
     return p;
 }
 
-/* Doubles the slot table and places every kept value again. */
+static net_kept *kept_of(const char *bytes)
+{
+    return (net_kept *)(void *)(bytes - offsetof(net_kept, bytes));
+}
+
+/* Doubles the slot table and places every listed value again, in slot
+ * order; one that would now land past the walk's bound is kept apart from
+ * then on (it stays in byid, whence it is freed). The table is at most
+ * half full counting the values kept apart too. */
 static void keep_rehash(net_keep_set *t)
 {
     uint32_t cap = t->slots ? (t->mask + 1) * 2 : 8;
@@ -63,30 +79,54 @@ static void keep_rehash(net_keep_set *t)
         net_kept *k = t->slots[i];
         if (!k)
             continue;
-        uint32_t j = (uint32_t)keep_hash(k->bytes, k->len) & (cap - 1);
-        while (slots[j])
+        uint32_t j = (uint32_t)net_keep_hash(k->bytes, k->len) & (cap - 1), walked = 0;
+        for (; slots[j] && walked <= NET_KEEP_MAX_WALK; walked++)
             j = (j + 1) & (cap - 1);
-        slots[j] = k;
+        t->steps += walked;
+        if (walked <= NET_KEEP_MAX_WALK)
+            slots[j] = k;
     }
     free(t->slots);
     t->slots = slots;
     t->mask = cap - 1;
 }
 
-/* The set's copy of the `len` bytes at p, made on first sight. */
+/* The listed value equal to the `len` bytes at p, or NULL; then *empty is
+ * the first empty slot from its home, or NET_KEEP_NO_SLOT when the slots
+ * that far are all taken. */
+#define NET_KEEP_NO_SLOT UINT32_MAX
+
+static net_kept *keep_find(net_keep_set *t, const void *p, size_t len, uint32_t *empty)
+{
+    uint32_t j = (uint32_t)net_keep_hash(p, len) & t->mask, walked = 0;
+    for (; t->slots[j] && walked <= NET_KEEP_MAX_WALK; walked++, j = (j + 1) & t->mask) {
+        net_kept *k = t->slots[j];
+        if (k->len == len && memcmp(k->bytes, p, len) == 0) {
+            t->steps += walked;
+            return k;
+        }
+    }
+    t->steps += walked;
+    *empty = walked <= NET_KEEP_MAX_WALK ? j : NET_KEEP_NO_SLOT;
+    return NULL;
+}
+
+/* The set's copy of the `len` bytes at p, made on first sight (and kept
+ * apart when the slots from its home are full past the bound). */
 static const net_kept *keep(net_keep_set *t, const void *p, size_t len)
 {
     if (!t->slots || (t->n + 1) * 2 > t->mask + 1)
         keep_rehash(t);
-    uint32_t j = (uint32_t)keep_hash(p, len) & t->mask;
-    for (; t->slots[j]; j = (j + 1) & t->mask)
-        if (t->slots[j]->len == len && memcmp(t->slots[j]->bytes, p, len) == 0)
-            return t->slots[j];
+    uint32_t empty;
+    net_kept *found = keep_find(t, p, len, &empty);
+    if (found)
+        return found;
     net_kept *k = keep_alloc(sizeof *k + len);
     k->len = len;
     k->id = t->n;
     memcpy(k->bytes, p, len);
-    t->slots[j] = k;
+    if (empty != NET_KEEP_NO_SLOT)
+        t->slots[empty] = k;
     t->byid = net_grow(t->byid, &t->capbyid, t->n + 1, sizeof *t->byid);
     t->byid[t->n++] = (const char *)k->bytes;
     return k;
@@ -118,10 +158,11 @@ const char *net_step_note(const net *n, const net_trace_step *step)
     return n->notes.byid[step->note - 1];
 }
 
+/* Every value is in byid, listed or kept apart. */
 void net_keep_free(net_keep_set *t)
 {
-    for (uint32_t i = 0; t->slots && i <= t->mask; i++)
-        free(t->slots[i]);
+    for (uint32_t i = 0; i < t->n; i++)
+        free(kept_of(t->byid[i]));
     free(t->slots);
     free(t->byid);
     *t = (net_keep_set){0};

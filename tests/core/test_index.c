@@ -19,7 +19,11 @@
 
 #include <cmocka.h>
 
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sim_internal.h"
 #include "sim_rng.h"
@@ -329,6 +333,42 @@ static void test_add_refused_past_the_walk(void **state)
     sim_index_free(&ix);
 }
 
+/* sim_index_drop_last's precondition is that `hash` is the last id's: the
+ * id then sits at most SIM_INDEX_MAX_WALK slots past that hash's home with
+ * no empty slot between. Called with another hash, it must stop the
+ * process (an assertion: a caller's error), not walk the whole table to
+ * wherever the id sits (it did: the drop went through, after reading
+ * every slot up to it, and would never end on an index whose last id is
+ * missing). Run in a child, which must end by SIGABRT. */
+static void test_drop_last_with_another_hash_aborts(void **state)
+{
+    (void)state;
+    sim_index ix = {0};
+    for (uint32_t id = 0; id < 4; id++) {
+        keys[id] = id;
+        hashes[id] = 1000u + id;
+    }
+    add_all(&ix, 4);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(3);
+        sim_index_drop_last(&ix, 1000u + 8u); /* home 0, empty: the ids sit in 8 to 11 */
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    sim_index_drop_last(&ix, hashes[3]); /* its own hash takes it out */
+    assert_int_equal(ix.used, 3);
+    assert_int_equal(find(&ix, hashes[3], keys[3]), SIM_NO_ID);
+    assert_int_equal(find(&ix, hashes[2], keys[2]), 2);
+    sim_index_free(&ix);
+}
+
 /* The find's bound: a cluster of SIM_INDEX_MAX_WALK + 1 ids of one tag
  * on one home, and right after it ids of another tag on the next home. A
  * find of an absent key of that other tag from the first home reads the
@@ -417,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_reserve_refuses_past_the_limit),
         cmocka_unit_test(test_runs_fill_neighbouring_slots),
         cmocka_unit_test(test_add_refused_past_the_walk),
+        cmocka_unit_test(test_drop_last_with_another_hash_aborts),
         cmocka_unit_test(test_find_stops_at_the_walk),
         cmocka_unit_test(test_growth_keeps_every_id_within_the_walk),
     };

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lsim.h"
+#include "lsim_test_file.h"
 
 /* Host A listening on 8080 and a raw peer 10 ms away, as the first lines
  * of every script below. */
@@ -38,15 +39,7 @@ typedef struct result {
 static result run_script(const char *src)
 {
     char path[] = "/tmp/tcpsim-lsim-peer-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-    close(fd);
-    lsim_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.file = path;
-    lua_State *L = lsim_runtime_new(&cfg);
-    assert_non_null(L);
+    lua_State *L = lsim_test_state(src, path, false);
     result r;
     memset(&r, 0, sizeof r);
     const char *err;

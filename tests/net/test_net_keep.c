@@ -1,0 +1,136 @@
+/*
+ * test_net_keep — the kept values' tables (net_keep.c) under values chosen
+ * to collide. The hash is unkeyed, so anyone can search offline, as these
+ * tests do, for profiles (a knob's value changed by a nanosecond at a
+ * time) or notes whose home slots at 32,768 slots all lie in one window of
+ * 64 (one value in 512 does). Piled into one cluster, each keep would walk
+ * all of it: 116 million slots for 12,000 values, growth's included (29
+ * million with the bound). Instead no value sits
+ * more than NET_KEEP_MAX_WALK slots past its home: one that would is kept
+ * apart, unshared, which costs its bytes and changes no behaviour. So each
+ * keep walks at most NET_KEEP_MAX_WALK + 1 slots, every value kept is
+ * handed back equal to what was asked for, and the table keeps working.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "net.h"
+#include "net_int.h" /* the tables and their hash */
+
+enum { CRAFTED = 12000, CRAFT_SLOTS = 32768, CRAFT_WINDOW = 64 };
+
+static bool crafted(uint64_t hash)
+{
+    return ((uint32_t)hash & (CRAFT_SLOTS - 1)) < CRAFT_WINDOW;
+}
+
+static uint32_t listed(const net_keep_set *t)
+{
+    uint32_t in = 0;
+    for (uint32_t i = 0; t->slots && i <= t->mask; i++)
+        in += t->slots[i] != NULL;
+    return in;
+}
+
+/* Each keep walks at most NET_KEEP_MAX_WALK + 1 slots; growth places each
+ * value listed at most twice over all its doublings, each at most that
+ * far: 2,049 x 16,224 = 33 million here, where unbounded they walked 116
+ * million. */
+static void assert_bounded(const net_keep_set *t, uint32_t keeps)
+{
+    uint32_t in = listed(t);
+    assert_true(in > NET_KEEP_MAX_WALK); /* the cluster reached the bound */
+    assert_true(in < CRAFTED);           /* and some values were kept apart */
+    assert_true(t->steps <= (uint64_t)(NET_KEEP_MAX_WALK + 1) * (keeps + 2 * (uint64_t)in));
+}
+
+/* The next profile from *slop on whose hash is crafted: the profile asked
+ * for, rto_slop_ns the only field changed. */
+static tcp_profile next_crafted_profile(const tcp_profile *base, uint64_t *slop)
+{
+    tcp_profile p;
+    memcpy(&p, base, sizeof p);
+    do
+        p.rto_slop_ns = (*slop)++;
+    while (!crafted(net_keep_hash(&p, sizeof p)));
+    return p;
+}
+
+static void crafted_profiles_walk_at_most_the_bound(void **state)
+{
+    (void)state;
+    net *n = net_new(1);
+    assert_non_null(n);
+    const tcp_profile *base = tcp_profile_find("linux");
+    assert_non_null(base);
+    const tcp_profile **kept = malloc(CRAFTED * sizeof *kept);
+    assert_non_null(kept);
+    uint64_t slop = 0;
+    tcp_profile first = next_crafted_profile(base, &slop), last = first;
+    kept[0] = net_keep_profile(n, &first);
+    for (uint32_t i = 1; i < CRAFTED; i++) {
+        last = next_crafted_profile(base, &slop);
+        kept[i] = net_keep_profile(n, &last);
+        assert_memory_equal(kept[i], &last, sizeof last);
+    }
+    assert_bounded(&n->profiles, CRAFTED);
+    /* Kept values never move or change. */
+    assert_memory_equal(kept[0], &first, sizeof first);
+    /* The first is listed and shared; the last, kept apart, is handed
+     * back equal, and its walk stops at the bound. */
+    assert_ptr_equal(net_keep_profile(n, &first), kept[0]);
+    uint64_t before = n->profiles.steps;
+    assert_memory_equal(net_keep_profile(n, &last), &last, sizeof last);
+    assert_true(n->profiles.steps - before <= NET_KEEP_MAX_WALK + 1);
+    /* An ordinary profile is still kept once. */
+    const tcp_profile *bsd = tcp_profile_find("bsd");
+    assert_non_null(bsd);
+    const tcp_profile *k = net_keep_profile(n, bsd);
+    assert_memory_equal(k, bsd, sizeof *bsd);
+    assert_ptr_equal(net_keep_profile(n, bsd), k);
+    free(kept);
+    net_free(n); /* ASan: every value kept, listed or apart, is freed */
+}
+
+/* Notes the same way: each note's id gives its text back. */
+static void crafted_notes_walk_at_most_the_bound(void **state)
+{
+    (void)state;
+    net *n = net_new(1);
+    assert_non_null(n);
+    char note[NET_NOTE_MAX + 1], first[NET_NOTE_MAX + 1] = "";
+    uint32_t *ids = malloc(CRAFTED * sizeof *ids), k = 0;
+    assert_non_null(ids);
+    for (uint32_t i = 0; i < CRAFTED; i++) {
+        do
+            snprintf(note, sizeof note, "note %u", k++);
+        while (!crafted(net_keep_hash(note, strlen(note) + 1)));
+        ids[i] = net_keep_note(n, note);
+        assert_true(ids[i] != 0);
+        net_trace_step step = {.note = ids[i]};
+        assert_string_equal(net_step_note(n, &step), note);
+        if (i == 0)
+            memcpy(first, note, sizeof note);
+    }
+    assert_bounded(&n->notes, CRAFTED);
+    assert_int_equal(net_keep_note(n, first), ids[0]); /* listed: the same id */
+    assert_int_equal(net_keep_note(n, "an ordinary note"), net_keep_note(n, "an ordinary note"));
+    free(ids);
+    net_free(n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(crafted_profiles_walk_at_most_the_bound),
+        cmocka_unit_test(crafted_notes_walk_at_most_the_bound),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
