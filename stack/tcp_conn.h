@@ -229,6 +229,7 @@ struct tcp_conn {
     bool comp_timer : 1;   /* the DELACK deadline is a compressed ACK's (comp_sack) */
     bool rcv_rtt_seen : 1; /* Linux would have a receive-side RTT sample (comp_sack) */
     bool framed : 1;       /* a listener record rebuilt in a tcp_frame (tcp_ls.c) */
+    bool err_told : 1;     /* a call reported err, which profile err_once clears */
     tcp_state state : 8;
     int8_t err;            /* the tcp_err that ended the connection, 0 while none */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */

@@ -618,8 +618,15 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
         tcp_conn_drop(c, c->stack->profile->rst_close_wait_epipe ? TCP_EPIPE : TCP_ECONNRESET,
                       TCP_CAUSE_SEGMENT, seg, "rcv RST");
         break;
-    default: /* CLOSING, LAST-ACK: "enter the CLOSED state, delete the TCB" */
-        tcp_conn_drop(c, 0, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+    default:
+        /* CLOSING, LAST-ACK: "enter the CLOSED state, delete the TCB, and
+         * return", no signal (RFC 9293 §3.10.7.4). A user who shut only the
+         * send side still holds the socket: Linux tcp_reset leaves
+         * ECONNRESET for any state but SYN_SENT, CLOSE_WAIT and CLOSE,
+         * FreeBSD tcp_do_segment so_error = ECONNRESET through LAST_ACK
+         * (profile rst_closing_reset). */
+        tcp_conn_drop(c, c->stack->profile->rst_closing_reset ? TCP_ECONNRESET : 0,
+                      TCP_CAUSE_SEGMENT, seg, "rcv RST");
         break;
     }
 }
