@@ -719,6 +719,11 @@ void tcp_output(tcp_conn *c); /* data, FIN and a pending ACK, as allowed */
 void tcp_out_syn(tcp_conn *c, bool rexmit);
 uint8_t tcp_wscale_for(uint32_t buf);
 uint32_t tcp_rcv_space(const tcp_conn *c); /* receive buffer offered as window */
+/* The part of `space` (tcp_rcv_space) the bytes held in order leave free. */
+uint32_t tcp_rcv_free(const tcp_conn *c, uint32_t space);
+/* The window the last segment sent offered: RCV.ADV - its ACK number
+ * (Linux tp->rcv_wnd). */
+uint32_t tcp_wnd_offered(const tcp_conn *c);
 uint8_t tcp_rcv_wscale(const tcp_conn *c); /* the window scale we offer */
 uint32_t tcp_syn_wnd(const tcp_conn *c);   /* the window of our SYN or SYN,ACK */
 void tcp_out_ack(tcp_conn *c);

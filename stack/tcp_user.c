@@ -463,7 +463,7 @@ static void window_update(tcp_conn *c)
         return;
     uint32_t cur = tcp_rcv_wnd(c);
     uint32_t space = tcp_rcv_space(c);
-    uint32_t next = space > c->rcvq.len ? space - c->rcvq.len : 0;
+    uint32_t next = tcp_rcv_free(c, space);
     /* Linux tcp_cleanup_rbuf compares the window __tcp_select_window would
      * offer, at most rcv_ssthresh (profile grow_window). */
     if (c->stack->profile->grow_window && c->rcv_ssthresh && next > c->rcv_ssthresh)
