@@ -395,11 +395,7 @@ static void window_whole_segments_at_scale_0(void **state)
         pr.send_timestamps = true;
         harness *h = h_new(2, &pr);
         tcp_stack *b = h_stack(h, H_B);
-        tcp_sock_id l;
-        assert_int_equal(tcp_socket(b, &l), TCP_OK);
-        assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 4096), TCP_OK);
-        assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
-        assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
+        tcp_sock_id l = h_listen_rcvbuf(h, H_B, 80, 8, 4096);
         tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
         h_settle(h);
         tcp_sock_id s = h_accept(h, H_B, l);
@@ -440,11 +436,7 @@ static void window_whole_segments_keeps_last_offer(void **state)
     pr.rcv_autotune = false;
     harness *h = h_new(2, &pr);
     tcp_stack *b = h_stack(h, H_B);
-    tcp_sock_id l;
-    assert_int_equal(tcp_socket(b, &l), TCP_OK);
-    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 4096), TCP_OK);
-    assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
-    assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
+    tcp_sock_id l = h_listen_rcvbuf(h, H_B, 80, 8, 4096);
     tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
     h_expect_sent(h, H_A, TCP_SYN, H_ANY, H_ANY, 0);
     h_deliver(h);

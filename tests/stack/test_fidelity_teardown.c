@@ -234,14 +234,8 @@ static void rst_in_closing_and_last_ack_error_per_profile(void **state)
         for (size_t j = 0; j < sizeof S / sizeof S[0]; j++) {
             harness *h = h_new(2, h_profile_exact(P[i].profile));
             h_pair p = b_in_state(h, S[j]);
-            tcp_tcb t;
             tcp_stack *b = h_stack(h, H_B);
-            assert_int_equal(tcp_sock_tcb(b, p.server, &t), 0);
-            tcp_seg rst = h_template(h, H_B, p.server);
-            rst.flags = TCP_RST;
-            rst.ack = 0;
-            rst.seq = t.rcv_nxt;
-            h_inject(h, H_B, &rst);
+            h_inject_rst(h, H_B, p.server);
             h_expect_none_sent(h, H_B);
             h_expect_state(h, H_B, p.server, TCP_CLOSED);
             assert_int_equal(tcp_sock_error(b, p.server), P[i].err);

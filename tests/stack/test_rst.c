@@ -252,14 +252,8 @@ static void rst_in_close_wait_error_per_profile(void **state)
         assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
         h_run_for(h, H_S(1));
         h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
-        tcp_tcb t;
         tcp_stack *b = h_stack(h, H_B);
-        assert_int_equal(tcp_sock_tcb(b, p.server, &t), 0);
-        tcp_seg rst = h_template(h, H_B, p.server);
-        rst.flags = TCP_RST;
-        rst.ack = 0;
-        rst.seq = t.rcv_nxt;
-        h_inject(h, H_B, &rst);
+        h_inject_rst(h, H_B, p.server);
         h_expect_state(h, H_B, p.server, TCP_CLOSED);
         assert_int_equal(tcp_sock_error(b, p.server), C[i].err);
         if (i == 1) { /* linux */
@@ -303,10 +297,7 @@ static void rst_then_calls_per_profile(void **state)
         h_run_for(h, H_S(1));
         tcp_stack *b = h_stack(h, H_B);
         assert_int_equal(tcp_readable(b, p.server), 5);
-        tcp_seg rst = h_template(h, H_B, p.server);
-        rst.flags = TCP_RST;
-        rst.ack = 0;
-        h_inject(h, H_B, &rst);
+        h_inject_rst(h, H_B, p.server);
         h_expect_state(h, H_B, p.server, TCP_CLOSED);
         assert_int_equal(tcp_sock_error(b, p.server), TCP_ECONNRESET);
         char buf[16];
