@@ -247,6 +247,15 @@ typedef struct tcp_profile {
                                * other: TCP_EAGAIN (Linux tcp_recvmsg_locked) */
     bool rst_at_fin;          /* in CLOSE_WAIT, CLOSING, LAST_ACK an RST at RCV.NXT - 1 (the
                                * peer's FIN) resets (Linux tcp_reset_check) */
+    bool rst_closing_reset;   /* a reset in CLOSING or LAST_ACK leaves the error ECONNRESET
+                               * (Linux tcp_reset, FreeBSD tcp_do_segment) */
+    bool err_once;            /* a send or receive that reports the error clears it (Linux
+                               * sock_error, FreeBSD so_error = 0); later calls find the
+                               * connection shut both ways */
+    bool recv_err_first;      /* a receive reports the error before end of stream (FreeBSD
+                               * soreceive_generic), not after it (Linux SOCK_DONE first) */
+    bool send_epipe_first;    /* a send on a connection shut for sending (shutdown, or ended)
+                               * fails with EPIPE before the error (FreeBSD sosend_generic) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

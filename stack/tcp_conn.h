@@ -229,6 +229,7 @@ struct tcp_conn {
     bool comp_timer : 1;   /* the DELACK deadline is a compressed ACK's (comp_sack) */
     bool rcv_rtt_seen : 1; /* Linux would have a receive-side RTT sample (comp_sack) */
     bool framed : 1;       /* a listener record rebuilt in a tcp_frame (tcp_ls.c) */
+    bool err_told : 1;     /* a call reported err, which profile err_once clears */
     tcp_state state : 8;
     int8_t err;            /* the tcp_err that ended the connection, 0 while none */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
@@ -718,6 +719,11 @@ void tcp_output(tcp_conn *c); /* data, FIN and a pending ACK, as allowed */
 void tcp_out_syn(tcp_conn *c, bool rexmit);
 uint8_t tcp_wscale_for(uint32_t buf);
 uint32_t tcp_rcv_space(const tcp_conn *c); /* receive buffer offered as window */
+/* The part of `space` (tcp_rcv_space) the bytes held in order leave free. */
+uint32_t tcp_rcv_free(const tcp_conn *c, uint32_t space);
+/* The window the last segment sent offered: RCV.ADV - its ACK number
+ * (Linux tp->rcv_wnd). */
+uint32_t tcp_wnd_offered(const tcp_conn *c);
 uint8_t tcp_rcv_wscale(const tcp_conn *c); /* the window scale we offer */
 uint32_t tcp_syn_wnd(const tcp_conn *c);   /* the window of our SYN or SYN,ACK */
 void tcp_out_ack(tcp_conn *c);

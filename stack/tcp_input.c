@@ -618,8 +618,15 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
         tcp_conn_drop(c, c->stack->profile->rst_close_wait_epipe ? TCP_EPIPE : TCP_ECONNRESET,
                       TCP_CAUSE_SEGMENT, seg, "rcv RST");
         break;
-    default: /* CLOSING, LAST-ACK: "enter the CLOSED state, delete the TCB" */
-        tcp_conn_drop(c, 0, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+    default:
+        /* CLOSING, LAST-ACK: "enter the CLOSED state, delete the TCB, and
+         * return", no signal (RFC 9293 §3.10.7.4). A user who shut only the
+         * send side still holds the socket: Linux tcp_reset leaves
+         * ECONNRESET for any state but SYN_SENT, CLOSE_WAIT and CLOSE,
+         * FreeBSD tcp_do_segment so_error = ECONNRESET through LAST_ACK
+         * (profile rst_closing_reset). */
+        tcp_conn_drop(c, c->stack->profile->rst_closing_reset ? TCP_ECONNRESET : 0,
+                      TCP_CAUSE_SEGMENT, seg, "rcv RST");
         break;
     }
 }
@@ -1069,13 +1076,6 @@ static void sack_compress(tcp_conn *c)
     }
 }
 
-/* Linux tp->rcv_wnd: the window the last segment sent offered, from the
- * ACK number it carried (rcv_wup) to RCV.ADV. */
-static uint32_t wnd_last_sent(const tcp_conn *c)
-{
-    return tcp_seq_gt(c->rcv_adv, c->last_ack_sent) ? c->rcv_adv - c->last_ack_sent : 0;
-}
-
 /* Linux __tcp_ack_snd_check's first reason to ACK at once: "More than one
  * full frame received... and right edge of window advances far enough
  * (tcp_recvmsg() will send ACK otherwise)": the window __tcp_select_window
@@ -1094,7 +1094,7 @@ static bool full_segments_ack_now(tcp_conn *c)
     if (!c->stack->profile->ack_wnd_check || c->rcvq.len == 0)
         return true;
     tcp_quickack_squeeze(c);
-    uint32_t offered = wnd_last_sent(c);
+    uint32_t offered = tcp_wnd_offered(c);
     return tcp_wnd_select(c, offered) >= offered;
 }
 
@@ -1253,7 +1253,7 @@ static void rcv_ratio_measure(tcp_conn *c, uint32_t len)
     if (clamp < old) {
         c->rcv_ssthresh = min32(c->rcv_ssthresh, clamp);
     } else {
-        uint32_t wnd = wnd_last_sent(c);
+        uint32_t wnd = tcp_wnd_offered(c);
         uint32_t lift = min32(wnd, clamp);
         if (lift > c->rcv_ssthresh)
             c->rcv_ssthresh = lift;

@@ -119,6 +119,22 @@ uint32_t tcp_rcv_space(const tcp_conn *c)
     return v == 0 ? 1 : min32(v, TCP_BUF_MAX);
 }
 
+/* The octets of receive space `space` (tcp_rcv_space) the bytes held in
+ * order leave free; 0 when they fill it (an autotuned buffer may shrink
+ * under them). Linux's tcp_space also counts those held out of order. */
+uint32_t tcp_rcv_free(const tcp_conn *c, uint32_t space)
+{
+    return space > c->rcvq.len ? space - c->rcvq.len : 0;
+}
+
+/* Linux tp->rcv_wnd: the window the last segment sent offered, from the
+ * ACK number it carried (rcv_wup, RCV.NXT then) to RCV.ADV; more than
+ * RCV.ADV - RCV.NXT once data arrived after it. */
+uint32_t tcp_wnd_offered(const tcp_conn *c)
+{
+    return tcp_seq_gt(c->rcv_adv, c->last_ack_sent) ? c->rcv_adv - c->last_ack_sent : 0;
+}
+
 /* Linux tp->window_clamp (profile grow_window), the most rcv_ssthresh may
  * reach. tcp_init_buffer_space sets it at establishment to the full space
  * less one segment of the MSS we announced ("Force reservation of one
@@ -325,8 +341,7 @@ void tcp_quickack_squeeze(tcp_conn *c)
     if (!c->stack->profile->delack_max_ns)
         return;
     uint32_t space = tcp_rcv_space(c);
-    uint32_t free_bytes = space > c->rcvq.len ? space - c->rcvq.len : 0;
-    if (free_bytes < min32(tcp_rcv_clamp(c), space) / 2)
+    if (tcp_rcv_free(c, space) < min32(tcp_rcv_clamp(c), space) / 2)
         c->quick_left = 0;
 }
 
@@ -341,7 +356,7 @@ uint32_t tcp_wnd_select(const tcp_conn *c, uint32_t offered)
 {
     const tcp_profile *p = c->stack->profile;
     uint32_t space = tcp_rcv_space(c);
-    uint32_t free_bytes = space > c->rcvq.len ? space - c->rcvq.len : 0;
+    uint32_t free_bytes = tcp_rcv_free(c, space);
     if (p->wnd_mss_round && c->rcv_wscale == 0)
         return wnd_whole_segments(c, space, free_bytes, offered);
     if (p->grow_window && c->rcv_wscale > 0)
@@ -352,12 +367,15 @@ uint32_t tcp_wnd_select(const tcp_conn *c, uint32_t offered)
 /* The window field of a segment. The right edge moves only by at least
  * min(RCV.BUFF/2, MSS) (RFC 9293 §3.8.6.2.2, receiver SWS avoidance), or
  * with the profile's wnd_mss_round at scale 0 in whole segments, and never
- * moves left. SYN segments carry an unscaled window (RFC 7323 §2.2). */
+ * moves left. SYN segments carry an unscaled window (RFC 7323 §2.2). The
+ * whole-segments rule starts from the window the last segment offered
+ * (Linux __tcp_select_window: "window = tp->rcv_wnd"), which it keeps
+ * within one MSS of the free space: the edge then moves with RCV.NXT. */
 static uint16_t wnd_field(tcp_conn *c, bool syn)
 {
     const tcp_profile *p = c->stack->profile;
     uint32_t space = tcp_rcv_space(c);
-    uint32_t free_bytes = space > c->rcvq.len ? space - c->rcvq.len : 0;
+    uint32_t free_bytes = tcp_rcv_free(c, space);
     if (syn) {
         uint32_t w = tcp_syn_wnd(c);
         if (p->grow_window)
@@ -368,7 +386,7 @@ static uint16_t wnd_field(tcp_conn *c, bool syn)
     uint32_t edge = c->rcv_nxt + free_bytes;
     uint32_t threshold = min32(space / 2, c->rcv_mss);
     if (p->wnd_mss_round && c->rcv_wscale == 0) {
-        edge = c->rcv_nxt + wnd_whole_segments(c, space, free_bytes, tcp_rcv_wnd(c));
+        edge = c->rcv_nxt + wnd_whole_segments(c, space, free_bytes, tcp_wnd_offered(c));
         threshold = 1;
     } else if (p->grow_window && c->rcv_wscale > 0) {
         c->rcv_adv = c->rcv_nxt + wnd_scaled_linux(c, space, free_bytes);

@@ -97,6 +97,10 @@ static const tcp_profile PROFILES[] = {
         .shut_rd_no_update = false,    /* no SHUT_RD in RFC 9293: §3.8.6.2.2 goes on */
         .ack_wnd_check = false,        /* §3.8.6.3: every second full-sized segment */
         .rst_close_wait_epipe = false, /* §3.10.7.4: "reset" responses */
+        .rst_closing_reset = false,    /* §3.10.7.4 CLOSING, LAST-ACK: CLOSED, no signal */
+        .err_once = false,             /* §3.10.7.4: "reset" responses to every call */
+        .recv_err_first = false,       /* §3.10.3 CLOSE-WAIT: data on hand, then "closing" */
+        .send_epipe_first = false,     /* §3.10.2: the reset is reported first */
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -190,6 +194,10 @@ static const tcp_profile PROFILES[] = {
         .shut_rd_no_update = true,    /* tcp_cleanup_rbuf: not with RCV_SHUTDOWN */
         .ack_wnd_check = true,        /* __tcp_ack_snd_check: __tcp_select_window >= rcv_wnd */
         .rst_close_wait_epipe = true, /* tcp_reset: sk_err = EPIPE in TCP_CLOSE_WAIT */
+        .rst_closing_reset = true,    /* tcp_reset: default case, sk_err = ECONNRESET */
+        .err_once = true,             /* sock_error: xchg(&sk->sk_err, 0) */
+        .recv_err_first = false,      /* tcp_recvmsg_locked: SOCK_DONE before sk_err */
+        .send_epipe_first = false,    /* tcp_sendmsg_locked: sk_stream_error, sock_error first */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -275,6 +283,10 @@ static const tcp_profile PROFILES[] = {
         .shut_rd_no_update = false,    /* tcp_usr_rcvd: tcp_output; reads find nothing (sorflush) */
         .ack_wnd_check = false,        /* no ATO engine (tcp_do_segment: DELAY_ACK) */
         .rst_close_wait_epipe = false, /* tcp_do_segment: so_error = ECONNRESET */
+        .rst_closing_reset = true,     /* tcp_do_segment: so_error = ECONNRESET */
+        .err_once = true,              /* soreceive_generic, sosend_generic: so_error = 0 */
+        .recv_err_first = true,        /* soreceive_generic: so_error before SBS_CANTRCVMORE */
+        .send_epipe_first = true,      /* sosend_generic: SBS_CANTSENDMORE before so_error */
     },
 };
 
@@ -390,6 +402,10 @@ static const tcp_profile_field FIELDS[] = {
     F("beyond_window_drop", beyond_window_drop),
     F("recv_zero_waits", recv_zero_waits),
     F("rst_at_fin", rst_at_fin),
+    F("rst_closing_reset", rst_closing_reset),
+    F("err_once", err_once),
+    F("recv_err_first", recv_err_first),
+    F("send_epipe_first", send_epipe_first),
 };
 #undef F
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])

@@ -361,21 +361,55 @@ static long send_ls(tcp_stack *s, tcp_ls *l)
     return rc;
 }
 
+/* The error a send or receive reports now: the one that ended the
+ * connection, unless a call reported it already and profile err_once
+ * cleared it then (Linux sock_error: xchg(&sk->sk_err, 0); FreeBSD
+ * soreceive_generic, sosend_generic: so_error = 0). tcp_sock_error (STATUS)
+ * keeps naming it. */
+static int take_err(tcp_conn *c)
+{
+    if (!c->err || (c->err_told && c->stack->profile->err_once))
+        return 0;
+    c->err_told = true;
+    return c->err;
+}
+
+/* The send side is shut: by the user (shutdown, close), or because the
+ * connection ended with an error (Linux tcp_done sets SEND_SHUTDOWN,
+ * FreeBSD tcp_close → soisdisconnected SBS_CANTSENDMORE). */
+static bool send_shut(const tcp_conn *c)
+{
+    return c->fin_queued || (c->state == TCP_CLOSED && c->err);
+}
+
+/* Why SEND is refused, TCP_OK if it is not. RFC 9293 §3.10.2: the
+ * connection's error first ("reset" responses), then "connection closing"
+ * (EPIPE), "connection does not exist" (ENOTCONN); with err_once the error
+ * once only (Linux sk_stream_error: sock_error, else EPIPE). With profile
+ * send_epipe_first a shut send side answers EPIPE before the error, which
+ * stays for a receive (FreeBSD sosend_generic tests SBS_CANTSENDMORE
+ * before so_error). */
+static int send_refused(tcp_conn *c)
+{
+    if (c->stack->profile->send_epipe_first && send_shut(c))
+        return TCP_EPIPE;
+    int err = take_err(c);
+    if (err)
+        return err;
+    if (send_shut(c))
+        return TCP_EPIPE;
+    if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
+        return TCP_ENOTCONN;
+    return TCP_OK;
+}
+
 /* buf, or (buf NULL) pattern p from phase: tcp_sndq_push. */
 static long send_held(tcp_conn *c, const void *buf, const tcp_pattern *p, uint32_t phase,
                       size_t len)
 {
-    long rc = TCP_OK;
-    if (c->err)
-        rc = c->err;
-    else if (c->fin_queued)
-        rc = TCP_EPIPE;
-    else if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
-        rc = TCP_ENOTCONN;
-    else if (!buf && !p && len)
-        rc = TCP_EINVAL;
-    else
-        rc = tcp_sndq_push(c, buf, p, phase, len);
+    long rc = send_refused(c);
+    if (rc == TCP_OK)
+        rc = !buf && !p && len ? TCP_EINVAL : tcp_sndq_push(c, buf, p, phase, len);
     if (rc < 0) {
         user_ev(c, TCP_CALL_SEND, tcp_err_name((int)rc));
         return rc;
@@ -429,7 +463,7 @@ static void window_update(tcp_conn *c)
         return;
     uint32_t cur = tcp_rcv_wnd(c);
     uint32_t space = tcp_rcv_space(c);
-    uint32_t next = space > c->rcvq.len ? space - c->rcvq.len : 0;
+    uint32_t next = tcp_rcv_free(c, space);
     /* Linux tcp_cleanup_rbuf compares the window __tcp_select_window would
      * offer, at most rcv_ssthresh (profile grow_window). */
     if (c->stack->profile->grow_window && c->rcv_ssthresh && next > c->rcv_ssthresh)
@@ -468,26 +502,25 @@ static bool read_ack(tcp_conn *c)
 
 /* What a receive that finds no byte answers. A listener first: ENOTCONN
  * whatever the length (Linux tcp_recvmsg_locked tests sk_state ==
- * TCP_LISTEN before all else). Then, in Linux tcp_recvmsg's order, end of
- * stream, the error, a receive side shut by the user (0, where it would
- * wait), not connected. A zero length passes these too: Linux reads "at
- * least one byte" (sock_rcvlowat), FreeBSD soreceive tests uio_resid == 0
- * after its error, end-of-stream and not-connected tests, and RFC 9293
- * §3.10.3 answers RECEIVE in CLOSED "connection does not exist". Last, a
- * connection with nothing to report: RFC 9293 §3.10.3 queues a RECEIVE
- * only for "insufficient incoming segments", which 0 octets never are, and
- * FreeBSD returns 0 (uio_resid == 0): TCP_OK; with profile recv_zero_waits
- * a zero length waits as any other (Linux sk_wait_data; EAGAIN without a
- * timeout): TCP_EAGAIN. */
-static int recv_none(bool fin_rcvd, size_t len, int err, bool rd_shut, tcp_state st,
-                     bool zero_waits)
+ * TCP_LISTEN before all else). Then err, the error the caller chose to
+ * report now (recv_err), end of stream, a receive side shut by the user
+ * (0, where it would wait), not connected. A zero length passes these
+ * too: Linux reads "at least one byte" (sock_rcvlowat), FreeBSD soreceive
+ * tests uio_resid == 0 after its error, end-of-stream and not-connected
+ * tests, and RFC 9293 §3.10.3 answers RECEIVE in CLOSED "connection does
+ * not exist". Last, a connection with nothing to report: RFC 9293 §3.10.3
+ * queues a RECEIVE only for "insufficient incoming segments", which 0
+ * octets never are, and FreeBSD returns 0 (uio_resid == 0): TCP_OK; with
+ * profile recv_zero_waits a zero length waits as any other (Linux
+ * sk_wait_data; EAGAIN without a timeout): TCP_EAGAIN. */
+static int recv_none(bool eof, size_t len, int err, bool rd_shut, tcp_state st, bool zero_waits)
 {
     if (st == TCP_LISTEN)
         return TCP_ENOTCONN;
-    if (fin_rcvd)
-        return TCP_OK; /* end of stream */
     if (err)
         return err;
+    if (eof)
+        return TCP_OK;
     if (rd_shut)
         return TCP_OK;
     if (st == TCP_CLOSED)
@@ -500,6 +533,24 @@ static int recv_none(bool fin_rcvd, size_t len, int err, bool rd_shut, tcp_state
 static const char *recv_note(int rc, bool zero)
 {
     return rc ? tcp_err_name(rc) : zero ? "recv() of 0 bytes" : "recv() end of stream";
+}
+
+/* End of stream: the peer's FIN, or a connection that ended with an error
+ * (Linux tcp_done sets RCV_SHUTDOWN, FreeBSD soisdisconnected
+ * SBS_CANTRCVMORE), once that error is reported. */
+static bool recv_eof(const tcp_conn *c)
+{
+    return c->fin_rcvd || (c->state == TCP_CLOSED && c->err);
+}
+
+/* The error a receive that finds no byte reports: RFC 9293 §3.10.3 and
+ * Linux after end of stream (tcp_recvmsg_locked tests SOCK_DONE before
+ * sk_err, so a FIN received keeps the error for a send); with profile
+ * recv_err_first before it (FreeBSD soreceive_generic tests so_error
+ * before SBS_CANTRCVMORE). */
+static int recv_err(tcp_conn *c)
+{
+    return c->fin_rcvd && !c->stack->profile->recv_err_first ? 0 : take_err(c);
 }
 
 static long recv_held(tcp_conn *c, void *buf, size_t len)
@@ -522,9 +573,9 @@ static long recv_held(tcp_conn *c, void *buf, size_t len)
      * tcp_recvmsg_locked: found_ok_skb copies min(len, left) = 0; FreeBSD
      * soreceive_generic: dontblock). */
     int rc = len == 0 && c->rcvq.len ? TCP_OK
-                                     : recv_none(c->fin_rcvd, len, c->err, c->rd_shut, c->state,
-                                                 c->stack->profile->recv_zero_waits);
-    bool eof = c->rcvq.len == 0 && (c->fin_rcvd || c->rd_shut);
+                                     : recv_none(recv_eof(c), len, recv_err(c), c->rd_shut,
+                                                 c->state, c->stack->profile->recv_zero_waits);
+    bool eof = c->rcvq.len == 0 && (recv_eof(c) || c->rd_shut);
     if (rc != TCP_EAGAIN)
         user_ev(c, TCP_CALL_RECV, recv_note(rc, len == 0 && !eof));
     return rc;

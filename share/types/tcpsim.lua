@@ -112,6 +112,10 @@ function tcpsim.ns(n) end
 ---@field beyond_window_drop? boolean a segment ending beyond the receive window is dropped whole while bytes wait unread (Linux 6.17 tcp_sequence); false: the part in the window is kept
 ---@field rst_close_wait_epipe? boolean a reset received in CLOSE_WAIT leaves the error EPIPE (Linux tcp_reset); false: ECONNRESET (RFC 9293, FreeBSD)
 ---@field rst_at_fin? boolean in CLOSE_WAIT, CLOSING and LAST_ACK an RST at RCV.NXT - 1, the peer's FIN, resets (Linux tcp_reset_check); false: it is out of the window and dropped (RFC 9293, RFC 5961 §3.2)
+---@field rst_closing_reset? boolean a reset received in CLOSING or LAST_ACK leaves the error ECONNRESET (Linux tcp_reset, FreeBSD tcp_do_segment); false: no error (RFC 9293)
+---@field err_once? boolean the send or receive that reports the connection's error clears it, later ones find the connection shut both ways (Linux sock_error, FreeBSD so_error = 0); false: every call reports it
+---@field recv_err_first? boolean a receive reports the error before end of stream (FreeBSD soreceive_generic); false: end of stream first (Linux, RFC 9293)
+---@field send_epipe_first? boolean a send on a connection shut for sending (shutdown, or ended) fails with EPIPE before the error (FreeBSD sosend_generic); false: the error first
 ---@field time_wait_bsd_rules? boolean FreeBSD tcp_twcheck rules in TIME_WAIT
 ---@field close_embryonic_silent? boolean close() in an active SYN_RECEIVED sends nothing
 ---@field option_layout? "rfc"|"linux"|"bsd" order and padding of the TCP options sent

@@ -437,9 +437,15 @@ static bool poll_accept(run *r, run_fd *f, long *ret, int *err)
  * ended with an error, which stays for the next call: tcp_recvmsg_locked
  * looks at sk_err only before it sleeps, sk_wait_data returns 0 when the
  * reset's state change wakes it (no skb came), and its loop, do { ... }
- * while (len > 0), ends there. Longer reads go round again and find it. */
+ * while (len > 0), ends there. Longer reads go round again and find it.
+ * Such a call does not ask the stack, whose receive would report the
+ * error and, under err_once, clear it as sock_error does. */
 static bool poll_read(run *r, run_fd *f, size_t max, bool woken, long *ret, int *err)
 {
+    if (woken && max == 0 && !f->err_reported && net_sock_at(r->n, f->sock)->error) {
+        *ret = 0;
+        return true;
+    }
     long got = net_recv(r->n, f->sock, (char *)r->scratch, max < RUN_SCRATCH ? max : RUN_SCRATCH);
     if (got == TCP_EAGAIN)
         return false;

@@ -822,6 +822,21 @@ static const tcp_seg *last_on(const harness *h, size_t stack, uint16_t lport, ui
     return NULL;
 }
 
+void h_inject_rst_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id sock)
+{
+    tcp_tcb t;
+    if (tcp_sock_tcb(h_stack(h, stack), sock, &t) != 0) {
+        fail_at(file, line, "h_inject_rst: stack %c has no socket %" PRIu32, stack_letter(stack),
+                sock);
+        return;
+    }
+    tcp_seg rst = h_template_at(file, line, h, stack, sock);
+    rst.flags = TCP_RST;
+    rst.ack = 0;
+    rst.seq = t.rcv_nxt;
+    h_inject_at(file, line, h, stack, &rst);
+}
+
 tcp_seg h_template_at(const char *file, int line, const harness *h, size_t stack, tcp_sock_id sock)
 {
     uint16_t lport = 0, rport = 0;
@@ -1146,7 +1161,7 @@ static bool call_ok(const char *file, int line, const char *call, int rc)
 }
 
 tcp_sock_id h_listen_at(const char *file, int line, harness *h, size_t stack, uint16_t port,
-                        uint32_t backlog)
+                        uint32_t backlog, uint32_t rcvbuf)
 {
     tcp_sock_id id = 0;
     tcp_stack *s;
@@ -1154,6 +1169,8 @@ tcp_sock_id h_listen_at(const char *file, int line, harness *h, size_t stack, ui
     node_at(file, line, h, stack);
     s = h_stack(h, stack);
     if (call_ok(file, line, "tcp_socket", tcp_socket(s, &id)) &&
+        (rcvbuf == 0 ||
+         call_ok(file, line, "tcp_setopt", tcp_setopt(s, id, TCP_OPT_RCVBUF, rcvbuf))) &&
         call_ok(file, line, "tcp_bind", tcp_bind(s, id, port)))
         call_ok(file, line, "tcp_listen", tcp_listen(s, id, backlog));
     return id;
@@ -1192,7 +1209,7 @@ h_pair h_establish_at(const char *file, int line, harness *h, size_t client, siz
 {
     h_pair p;
 
-    p.listener = h_listen_at(file, line, h, server, port, 16);
+    p.listener = h_listen_at(file, line, h, server, port, 16, 0);
     p.client = h_connect_at(file, line, h, client, server, port, H_ANY);
     h_settle_at(file, line, h);
     p.server = h_accept_at(file, line, h, server, p.listener);

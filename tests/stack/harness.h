@@ -218,6 +218,9 @@ void h_inject_raw(harness *h, size_t to, const uint8_t *bytes, size_t len);
  * 65535, seq = the last ack sock sent, ack = just past the last segment sock
  * sent (zero if sock has sent nothing). Change a few fields and h_inject. */
 #define h_template(h, stack, sock) h_template_at(__FILE__, __LINE__, (h), (stack), (sock))
+/* An RST from sock's peer at sock's RCV.NXT (the one RFC 5961 §3.2 says
+ * resets), without ACK, handed to stack `stack` now. */
+#define h_inject_rst(h, stack, sock) h_inject_rst_at(__FILE__, __LINE__, (h), (stack), (sock))
 /* The plain ACK answering `sent`: ends swapped, seq = sent->ack, ack =
  * sent->seq + h_seg_len(sent), window 65535, no options, no data. */
 tcp_seg h_reply(const tcp_seg *sent);
@@ -283,7 +286,11 @@ char *h_seg_str(const harness *h, const tcp_seg *s, char *buf, size_t buf_len);
 /* ---- User calls that must succeed ----------------------------------------------------- */
 
 #define h_listen(h, stack, port, backlog)                                                          \
-    h_listen_at(__FILE__, __LINE__, (h), (stack), (port), (backlog))
+    h_listen_at(__FILE__, __LINE__, (h), (stack), (port), (backlog), 0)
+/* h_listen with TCP_OPT_RCVBUF = rcvbuf set before bind (its children's
+ * receive buffer, and so their window scale). */
+#define h_listen_rcvbuf(h, stack, port, backlog, rcvbuf)                                           \
+    h_listen_at(__FILE__, __LINE__, (h), (stack), (port), (backlog), (rcvbuf))
 /* socket, TCP_OPT_ISN = isn unless H_ANY, bind to an ephemeral port, connect
  * to stack `to`'s address and port. */
 #define h_connect(h, stack, to, port, isn)                                                         \
@@ -316,6 +323,7 @@ void h_swap_at(const char *file, int line, harness *h, size_t i, size_t j);
 void h_delay_at(const char *file, int line, harness *h, size_t i, uint64_t extra_ns);
 void h_inject_at(const char *file, int line, harness *h, size_t to, const tcp_seg *seg);
 tcp_seg h_template_at(const char *file, int line, const harness *h, size_t stack, tcp_sock_id sock);
+void h_inject_rst_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id sock);
 const tcp_seg *h_expect_sent_at(const char *file, int line, harness *h, size_t stack, int flags,
                                 int64_t seq, int64_t ack, int64_t len);
 void h_expect_none_sent_at(const char *file, int line, harness *h, size_t stack);
@@ -328,7 +336,7 @@ void h_expect_state_at(const char *file, int line, harness *h, size_t stack, tcp
                        tcp_state state);
 void h_expect_conns_at(const char *file, int line, harness *h, size_t stack, size_t n);
 tcp_sock_id h_listen_at(const char *file, int line, harness *h, size_t stack, uint16_t port,
-                        uint32_t backlog);
+                        uint32_t backlog, uint32_t rcvbuf);
 tcp_sock_id h_connect_at(const char *file, int line, harness *h, size_t stack, size_t to,
                          uint16_t port, int64_t isn);
 tcp_sock_id h_accept_at(const char *file, int line, harness *h, size_t stack, tcp_sock_id listener);

@@ -179,11 +179,7 @@ static void zero_window_and_persist(void **state)
 {
     harness *h = *state;
     tcp_stack *b = h_stack(h, H_B);
-    tcp_sock_id l;
-    assert_int_equal(tcp_socket(b, &l), TCP_OK);
-    assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 1000), TCP_OK);
-    assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
-    assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
+    tcp_sock_id l = h_listen_rcvbuf(h, H_B, 80, 8, 1000);
     tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
     h_settle(h);
     tcp_sock_id s = h_accept(h, H_B, l);

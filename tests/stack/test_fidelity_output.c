@@ -395,11 +395,7 @@ static void window_whole_segments_at_scale_0(void **state)
         pr.send_timestamps = true;
         harness *h = h_new(2, &pr);
         tcp_stack *b = h_stack(h, H_B);
-        tcp_sock_id l;
-        assert_int_equal(tcp_socket(b, &l), TCP_OK);
-        assert_int_equal(tcp_setopt(b, l, TCP_OPT_RCVBUF, 4096), TCP_OK);
-        assert_int_equal(tcp_bind(b, l, 80), TCP_OK);
-        assert_int_equal(tcp_listen(b, l, 8), TCP_OK);
+        tcp_sock_id l = h_listen_rcvbuf(h, H_B, 80, 8, 4096);
         tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
         h_settle(h);
         tcp_sock_id s = h_accept(h, H_B, l);
@@ -414,6 +410,46 @@ static void window_whole_segments_at_scale_0(void **state)
         assert_int_equal(h_last_sent(h, H_B)->wnd, want[i]);
         h_free(h);
     }
+}
+
+/* Linux __tcp_select_window without window scaling starts from
+ * "window = tp->rcv_wnd", the window the last segment offered (set by
+ * tcp_select_window with rcv_wup = rcv_nxt), and keeps it "If our current
+ * window offering is within 1 mss of the free space" (neither window <=
+ * free_space - mss nor window > free_space). B's SYN,ACK offers 1448
+ * (rounddown(2048, 1448): a 4096-byte buffer, half of it window, scale 0);
+ * 100 bytes arrive and stay unread: the free space is 1948, and 1448 is
+ * within one MSS of it (1448 > 1948 - 1448, and so for any MSS from
+ * Linux's initial rcv_mss estimate, 536, up), so the ACK offers 1448 again
+ * and the right edge moves by 100; tcp_select_window's never-shrink step
+ * (new_win >= tcp_receive_window() = 1348) keeps it. RCV.ADV - RCV.NXT
+ * (1348) in place of tp->rcv_wnd would keep the old edge instead.
+ * Window growth and the ratio measurement are turned off so that the free
+ * space is the buffer's half less the bytes held. */
+static void window_whole_segments_keeps_last_offer(void **state)
+{
+    (void)state;
+    tcp_profile pr = *h_profile_exact("linux");
+    pr.rcv_win_ratio = 128;
+    pr.scaling_ratio = 0;
+    pr.grow_window = false;
+    pr.rcv_autotune = false;
+    harness *h = h_new(2, &pr);
+    tcp_stack *b = h_stack(h, H_B);
+    tcp_sock_id l = h_listen_rcvbuf(h, H_B, 80, 8, 4096);
+    tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+    h_expect_sent(h, H_A, TCP_SYN, H_ANY, H_ANY, 0);
+    h_deliver(h);
+    h_expect_seg(h, H_B, .flags = TCP_SYN | TCP_ACK, .wnd = 1448);
+    h_settle(h);
+    tcp_sock_id s = h_accept(h, H_B, l);
+    send_n(h, H_A, c, 100);
+    h_run_for(h, H_MS(500));
+    assert_int_equal(tcp_readable(b, s), 100);
+    const tcp_seg *ack = h_last_sent(h, H_B);
+    assert_true(ack->flags & TCP_ACK);
+    assert_int_equal(ack->wnd, 1448);
+    h_free(h);
 }
 
 /* Reads everything stack `stack` holds for s. */
@@ -730,6 +766,7 @@ int main(void)
         T(mss_floor_linux),
         T(sndbuf_expanded_at_establishment),
         T(window_whole_segments_at_scale_0),
+        cmocka_unit_test(window_whole_segments_keeps_last_offer),
         T(window_grows_per_segment_linux),
         T(out_of_order_grows_window_with_sack_only),
         T(reads_grow_receive_buffer_linux),

@@ -207,6 +207,56 @@ static void linux_rst_before_rcv_nxt_before_fin_ack_resets(void **state)
     h_free(h);
 }
 
+/* An RST at RCV.NXT in CLOSING or LAST_ACK, with the user still holding
+ * the socket (shutdown(), not close()). RFC 9293 §3.10.7.4 second step,
+ * "CLOSING STATE, LAST-ACK STATE, TIME-WAIT: If the RST bit is set, then
+ * enter the CLOSED state, delete the TCB, and return": no signal, no
+ * error. Linux tcp_reset switches on sk_state: SYN_SENT ECONNREFUSED,
+ * CLOSE_WAIT EPIPE, CLOSE returns, anything else (CLOSING and LAST_ACK
+ * among them) ECONNRESET. FreeBSD tcp_do_segment sets so_error =
+ * ECONNRESET for ESTABLISHED through LAST_ACK, CLOSING and LAST_ACK
+ * included, before tcp_close. Either way nothing is sent in answer.
+ * What the user then sees: Linux tcp_recvmsg_locked finds SOCK_DONE (the
+ * FIN came) before sk_err, so a read returns 0; tcp_sendmsg_locked
+ * reports sock_error(), clearing it, then EPIPE (SEND_SHUTDOWN). FreeBSD
+ * sosend_generic finds SBS_CANTSENDMORE (shutdown, then tcp_close →
+ * soisdisconnected) before so_error: EPIPE; soreceive_generic reports
+ * so_error before SBS_CANTRCVMORE and clears it, then returns 0. */
+static void rst_in_closing_and_last_ack_error_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int err;
+    } P[] = {{"rfc9293", 0}, {"linux", TCP_ECONNRESET}, {"bsd", TCP_ECONNRESET}};
+    static const tcp_state S[] = {TCP_CLOSING, TCP_LAST_ACK};
+    for (size_t i = 0; i < sizeof P / sizeof P[0]; i++) {
+        for (size_t j = 0; j < sizeof S / sizeof S[0]; j++) {
+            harness *h = h_new(2, h_profile_exact(P[i].profile));
+            h_pair p = b_in_state(h, S[j]);
+            tcp_stack *b = h_stack(h, H_B);
+            h_inject_rst(h, H_B, p.server);
+            h_expect_none_sent(h, H_B);
+            h_expect_state(h, H_B, p.server, TCP_CLOSED);
+            assert_int_equal(tcp_sock_error(b, p.server), P[i].err);
+            assert_int_equal(h_count(h, H_B, p.server, TCP_EV_ERROR), P[i].err ? 1 : 0);
+            char buf[4];
+            if (i == 1) { /* linux */
+                assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 0);
+                assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_ECONNRESET);
+                assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
+                assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 0);
+            } else if (i == 2) { /* bsd */
+                assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
+                assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), TCP_ECONNRESET);
+                assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 0);
+                assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
+            }
+            h_free(h);
+        }
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -217,6 +267,7 @@ int main(void)
         T(out_of_order_fin_draws_immediate_dup_ack),
         cmocka_unit_test(rst_before_rcv_nxt_after_fin_per_profile),
         cmocka_unit_test(linux_rst_before_rcv_nxt_before_fin_ack_resets),
+        cmocka_unit_test(rst_in_closing_and_last_ack_error_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

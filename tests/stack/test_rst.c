@@ -233,11 +233,12 @@ static void random_segments_never_break_the_stack(void **state)
  * ECONNRESET for CLOSE_WAIT as for ESTABLISHED. Linux tcp_reset gives
  * EPIPE in CLOSE_WAIT ("We want the right error as BSD sees it"), so a
  * later write fails with EPIPE; a read returns 0 first, the FIN having
- * been received (tcp_recvmsg_locked tests SOCK_DONE before sk_err). Those
- * two calls are held to Linux only: FreeBSD's differ (soreceive_generic
- * returns so_error before end of stream, sosend_generic EPIPE before
- * so_error, SBS_CANTSENDMORE being set), which the stack does not model,
- * and RFC 9293 has no word on calls made after the reset. */
+ * been received (tcp_recvmsg_locked tests SOCK_DONE before sk_err).
+ * FreeBSD: soreceive_generic tests so_error before SBS_CANTRCVMORE, so a
+ * read fails with ECONNRESET and clears it, the next returns 0; tcp_close
+ * → soisdisconnected set SBS_CANTSENDMORE, which sosend_generic tests
+ * before so_error: a write fails with EPIPE. RFC 9293 has no word on
+ * calls made after the TCB is gone but "connection does not exist". */
 static void rst_in_close_wait_error_per_profile(void **state)
 {
     (void)state;
@@ -251,20 +252,64 @@ static void rst_in_close_wait_error_per_profile(void **state)
         assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
         h_run_for(h, H_S(1));
         h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
-        tcp_tcb t;
         tcp_stack *b = h_stack(h, H_B);
-        assert_int_equal(tcp_sock_tcb(b, p.server, &t), 0);
-        tcp_seg rst = h_template(h, H_B, p.server);
-        rst.flags = TCP_RST;
-        rst.ack = 0;
-        rst.seq = t.rcv_nxt;
-        h_inject(h, H_B, &rst);
+        h_inject_rst(h, H_B, p.server);
         h_expect_state(h, H_B, p.server, TCP_CLOSED);
         assert_int_equal(tcp_sock_error(b, p.server), C[i].err);
-        if (C[i].err == TCP_EPIPE) {
+        if (i == 1) { /* linux */
+            assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), 0);
+            assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
+            assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
+        } else if (i == 2) { /* bsd */
+            assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
+            assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), TCP_ECONNRESET);
             assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), 0);
             assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
         }
+        h_free(h);
+    }
+}
+
+/* What reads and writes answer after a reset in ESTABLISHED with five
+ * bytes received and unread. Linux: tcp_reset → tcp_done purges the write
+ * queue only and sets sk_shutdown = SHUTDOWN_MASK. tcp_sendmsg_locked
+ * finds sk_err and reports sock_error(), which clears it (ECONNRESET);
+ * tcp_recvmsg_locked copies the queued bytes first, then would report
+ * sk_err, already cleared, and finds RCV_SHUTDOWN: 0; a write then fails
+ * with EPIPE (sk_stream_error: no error left). FreeBSD: tcp_do_segment
+ * sets so_error = ECONNRESET and tcp_close → soisdisconnected sets
+ * SBS_CANTRCVMORE and SBS_CANTSENDMORE and keeps so_rcv; sosend_generic
+ * tests SBS_CANTSENDMORE first (EPIPE, so_error kept); soreceive_generic
+ * takes the queued bytes first (m != NULL: dontblock), then reports
+ * so_error and clears it, then finds SBS_CANTRCVMORE: 0. */
+static void rst_then_calls_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int first_send, after_data, last_send;
+    } C[] = {{"linux", TCP_ECONNRESET, 0, TCP_EPIPE},
+             {"bsd", TCP_EPIPE, TCP_ECONNRESET, TCP_EPIPE}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        h_send(h, H_A, p.client, "hello");
+        h_run_for(h, H_S(1));
+        tcp_stack *b = h_stack(h, H_B);
+        assert_int_equal(tcp_readable(b, p.server), 5);
+        h_inject_rst(h, H_B, p.server);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        assert_int_equal(tcp_sock_error(b, p.server), TCP_ECONNRESET);
+        char buf[16];
+        assert_int_equal(tcp_send(b, p.server, "x", 1), C[i].first_send);
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 5);
+        assert_memory_equal(buf, "hello", 5);
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), C[i].after_data);
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 0);
+        assert_int_equal(tcp_recv(b, p.server, buf, 0), 0);
+        assert_int_equal(tcp_send(b, p.server, "x", 1), C[i].last_send);
+        /* STATUS still names the error that ended the connection */
+        assert_int_equal(tcp_sock_error(b, p.server), TCP_ECONNRESET);
         h_free(h);
     }
 }
@@ -284,6 +329,7 @@ int main(void)
         T(malformed_input_dropped_and_counted),
         T(random_segments_never_break_the_stack),
         cmocka_unit_test(rst_in_close_wait_error_per_profile),
+        cmocka_unit_test(rst_then_calls_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
