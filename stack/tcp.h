@@ -247,6 +247,8 @@ typedef struct tcp_profile {
                                * other: TCP_EAGAIN (Linux tcp_recvmsg_locked) */
     bool rst_at_fin;          /* in CLOSE_WAIT, CLOSING, LAST_ACK an RST at RCV.NXT - 1 (the
                                * peer's FIN) resets (Linux tcp_reset_check) */
+    bool rst_sack_edge;       /* an RST at the highest right edge of the SACK blocks we would
+                               * send resets (Linux tcp_validate_incoming) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */
