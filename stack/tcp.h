@@ -256,6 +256,8 @@ typedef struct tcp_profile {
                                * soreceive_generic), not after it (Linux SOCK_DONE first) */
     bool send_epipe_first;    /* a send on a connection shut for sending (shutdown, or ended)
                                * fails with EPIPE before the error (FreeBSD sosend_generic) */
+    bool rst_sack_edge;       /* an RST at the highest right edge of the SACK blocks we would
+                               * send resets (Linux tcp_validate_incoming) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

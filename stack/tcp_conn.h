@@ -75,9 +75,13 @@ typedef struct tcp_sk {
 
 /* The out-of-order ranges a receive ring holds (ooo_n of them in use),
  * sorted and disjoint; allocated at the first and kept with the
- * connection (tcp_buf.c). */
+ * connection (tcp_buf.c). On a connection that agreed SACK, the blocks
+ * it reports (nsack of them, most recent first: tcp_sack.c) cover the
+ * same octets. */
 typedef struct tcp_ooo {
     uint32_t start[TCP_OOO_MAX], end[TCP_OOO_MAX];
+    uint32_t sack_start[TCP_OOO_MAX], sack_end[TCP_OOO_MAX];
+    uint8_t nsack;
 } tcp_ooo;
 
 typedef struct tcp_conn tcp_conn;
@@ -203,7 +207,7 @@ struct tcp_conn {
     bool in_recovery : 1;  /* RFC 6582 fast recovery */
     bool probing : 1;      /* a zero-window probe is outstanding */
     bool ts_ok : 1;        /* RFC 7323 timestamps agreed */
-    bool sack_ok : 1;      /* peer sent SACK-permitted (we never send SACKs) */
+    bool sack_ok : 1;      /* peer sent SACK-permitted (tcp_sack_agreed) */
     bool peer_wscale : 1;  /* peer's SYN carried window scale */
     bool in_accept_q : 1;  /* child on its listener's accept queue */
     bool in_syn_q : 1;     /* child on its listener's SYN queue */
@@ -837,6 +841,32 @@ uint8_t *tcp_sndq_lend(tcp_conn *c, uint32_t off, uint32_t n, void **owner);
 bool tcp_ooo_add(tcp_conn *c, uint32_t start, uint32_t end);
 /* Advances rcv_nxt over held ranges now in order; returns bytes gained. */
 uint32_t tcp_ooo_advance(tcp_conn *c);
+
+/* ---- tcp_sack.c: the SACK blocks a receiver reports (RFC 2018 §4) ---- */
+/* RFC 2018 §2: both SYNs carried SACK-permitted (the peer's, and ours,
+ * which the profile's send_sack_perm sends). */
+static inline bool tcp_sack_agreed(const tcp_conn *c)
+{
+    return c->sack_ok && c->stack->profile->send_sack_perm;
+}
+/* The place in the list of the first block [seq, end) touches or
+ * overlaps; the block count if none. */
+unsigned tcp_sack_slot(const tcp_conn *c, uint32_t seq, uint32_t end);
+/* [seq, end) was just held out of order (tcp_ooo_add succeeded, SACK
+ * agreed): its block goes first. May send the ACK SACK compression holds
+ * (Linux tcp_sack_compress_send_ack). */
+void tcp_sack_note(tcp_conn *c, uint32_t seq, uint32_t end);
+/* RCV.NXT moved: blocks it reaches are gone. */
+void tcp_sack_prune(tcp_conn *c);
+/* How many blocks a segment carries now (0 unless SACK was agreed), and
+ * the option bytes they take (tcp_wire's NOP,NOP,SACK). */
+unsigned tcp_sack_count(const tcp_conn *c);
+uint32_t tcp_sack_opt_len(const tcp_conn *c);
+/* Writes tcp_sack_count blocks at out (8 bytes each, tcp_seg.sack's
+ * form); returns their count. */
+unsigned tcp_sack_write(const tcp_conn *c, uint8_t *out);
+/* The highest right edge of the blocks: false when there are none. */
+bool tcp_sack_highest_edge(const tcp_conn *c, uint32_t *edge);
 
 /* ---- tcp_check.c: the hooks tcp_stack.c calls, and direct checks ---- */
 /* Notes the event an entry point is processing (segment in, timer, user). */

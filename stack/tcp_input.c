@@ -520,16 +520,26 @@ static bool beyond_window(const tcp_conn *c, const tcp_rx *r, uint32_t seglen)
  * tcp_validate_incoming resets instead (tcp_reset_check), whether
  * tcp_sequence refused the RST (its end is before rcv_wup once the FIN's
  * ACK went out: the out-of-window branch resets) or passed it (the second
- * step: seq == rcv_nxt || tcp_reset_check): profile rst_at_fin. Linux's
- * third reset case, an RST at the right edge of the highest SACK block it
- * would send (data held out of order on a SACK connection), is not
- * modelled: this stack sends no SACK blocks, and challenges that RST. */
+ * step: seq == rcv_nxt || tcp_reset_check): profile rst_at_fin. */
 static bool rst_at_fin(const tcp_conn *c, const tcp_seg *seg)
 {
     bool after_fin =
         c->state == TCP_CLOSE_WAIT || c->state == TCP_CLOSING || c->state == TCP_LAST_ACK;
     return c->stack->profile->rst_at_fin && (seg->flags & TCP_RST) && after_fin &&
            seg->seq == c->rcv_nxt - 1;
+}
+
+/* Linux's third reset case (tcp_validate_incoming: "RFC 5961 3.2 (extend
+ * to match against (RCV.NXT - 1) after a FIN and SACK too if available)"):
+ * with SACK blocks to send (tcp_is_sack, num_sacks > 0), an RST at the
+ * highest right edge among them resets; RFC 5961 §3.2 and FreeBSD answer
+ * it with a challenge ACK, as any in-window RST not at RCV.NXT. Profile
+ * rst_sack_edge. */
+static bool rst_at_sack_edge(const tcp_conn *c, const tcp_seg *seg)
+{
+    uint32_t edge;
+    return c->stack->profile->rst_sack_edge && (seg->flags & TCP_RST) &&
+           tcp_sack_highest_edge(c, &edge) && seg->seq == edge;
 }
 
 /* RFC 9293 §3.10.7.4, first step, "check sequence number": "Segments are
@@ -593,7 +603,7 @@ static void on_rst(tcp_conn *c, const tcp_seg *seg)
         embryo_end(c, seg, "rcv RST");
         return;
     }
-    if (seg->seq != c->rcv_nxt && !rst_at_fin(c, seg)) {
+    if (seg->seq != c->rcv_nxt && !rst_at_fin(c, seg) && !rst_at_sack_edge(c, seg)) {
         /* In the window but not exactly RCV.NXT: challenge ACK. */
         drop(c, seg, "RST not at RCV.NXT");
         tcp_out_challenge_ack(c);
@@ -1350,7 +1360,10 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     if (r->seq != c->rcv_nxt) {
         if (!tcp_ooo_add(c, r->seq, r->seq + r->len)) {
             drop(c, r->seg, "out-of-order queue full");
-        } else if (c->sack_ok && c->stack->profile->send_sack_perm) {
+        } else if (tcp_sack_agreed(c)) {
+            /* RFC 2018 §4: its block goes first (tcp_data_queue_ofo's
+             * add_sack: tcp_sack_new_ofo_skb) */
+            tcp_sack_note(c, r->seq, r->seq + r->len);
             rcv_ratio_measure(c, r->len);
             grow_window(c, r->len);
             /* tcp_data_queue_ofo: room for the span held out of order,
@@ -1378,6 +1391,7 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
         grow_window(c, r->len);
     uint32_t gained = tcp_ooo_advance(c);
     c->rcvq.len += gained;
+    tcp_sack_prune(c); /* tcp_data_queue: tcp_sack_remove */
     /* RFC 5681 §4.2: at once when the segment fills a hole (Linux
      * tcp_data_queue: ICSK_ACK_NOW when the out-of-order queue empties) or
      * leaves one. */

@@ -507,10 +507,18 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
     g.layout = (uint8_t)s->profile->opt_layout;
     if (flags & TCP_ACK)
         g.ack = c->rcv_nxt;
-    if (flags & TCP_SYN)
+    uint8_t sack[8u * TCP_SACK_MAX];
+    if (flags & TCP_SYN) {
         syn_options(c, &g);
-    else
-        g.has_ts = c->ts_ok && !(flags & TCP_RST);
+    } else if (!(flags & TCP_RST)) {
+        g.has_ts = c->ts_ok;
+        /* RFC 2018 §4: while data is held out of order, every segment
+         * carries the SACK blocks (Linux tcp_established_options for
+         * every segment tcp_transmit_skb sends, FreeBSD tcp_output while
+         * rcv_numsacks > 0). Like the timestamps, not on an RST here. */
+        g.nsack = (uint8_t)tcp_sack_write(c, sack);
+        g.sack = sack;
+    }
     if (!(flags & TCP_RST))
         g.wnd = wnd_field(c, flags & TCP_SYN);
     if (g.has_ts) {
@@ -543,6 +551,18 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
     transmit(s, c, &g);
 }
 
+/* The most payload a segment carries now: the effective send MSS (which
+ * already leaves room for the timestamps) less the SACK blocks it would
+ * carry. Linux tcp_current_mss subtracts what tcp_established_options
+ * adds beyond tcp_header_len ("If this is an odd packet (because we have
+ * SACK blocks etc) ... adjust mss_now"); FreeBSD tcp_output cuts len to
+ * t_maxseg - optlen. */
+static uint32_t send_mss(const tcp_conn *c)
+{
+    uint32_t opt = tcp_sack_opt_len(c);
+    return c->snd_mss > opt ? c->snd_mss - opt : 1u;
+}
+
 /* Sends [seq, seq+len) from the send ring, plus FIN if asked. */
 static void send_data(tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
 {
@@ -563,8 +583,8 @@ static void send_data(tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
         c->rtt_start_ns = c->stack->now;
     }
     send_seg(c, flags, seq, data, len);
-    if (len && len < c->snd_mss)
-        c->snd_sml = seq + len; /* Linux tcp_minshall_update */
+    if (len && len < send_mss(c))
+        c->snd_sml = seq + len; /* Linux tcp_minshall_update, against mss_now */
     uint32_t end = seq + len + (fin ? 1u : 0u);
     if (tcp_seq_gt(end, c->snd_max))
         c->snd_max = end;
@@ -726,7 +746,7 @@ void tcp_out_retransmit_first(tcp_conn *c)
         return;
     }
     uint32_t end = tcp_snd_data_end(c);
-    uint32_t n = tcp_seq_lt(c->snd_una, end) ? min32(end - c->snd_una, c->snd_mss) : 0;
+    uint32_t n = tcp_seq_lt(c->snd_una, end) ? min32(end - c->snd_una, send_mss(c)) : 0;
     bool fin = c->fin_queued && c->snd_una + n == end && tcp_seq_gt(c->snd_max, end);
     if (n == 0 && !fin)
         return;
@@ -746,7 +766,7 @@ void tcp_out_loss_probe(tcp_conn *c)
 {
     uint32_t end = tcp_snd_data_end(c);
     uint32_t unsent = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
-    uint32_t n = min32(unsent, c->snd_mss);
+    uint32_t n = min32(unsent, send_mss(c));
     if (c->tlp_out) {
         tcp_timer_restart_rtx(c);
         return;
@@ -801,8 +821,9 @@ static bool nagle_holds(const tcp_conn *c, uint32_t flight)
 /* How many bytes of new data to send now; 0 to wait. */
 static uint32_t next_len(const tcp_conn *c, uint32_t unsent, uint32_t avail)
 {
-    uint32_t n = min32(min32(unsent, avail), c->snd_mss);
-    if (n == 0 || n == c->snd_mss)
+    uint32_t mss = send_mss(c);
+    uint32_t n = min32(min32(unsent, avail), mss);
+    if (n == 0 || n == mss)
         return n;
     uint32_t flight = tcp_flight(c);
     /* Sender SWS avoidance: a window-limited runt waits for more window
@@ -879,7 +900,7 @@ void tcp_out_wakeup(tcp_conn *c)
     c->cork_wait = false;
     if (!may_send_data(c) || !tcp_seq_lt(c->snd_nxt, end) || tcp_flight(c) >= c->snd_wnd)
         return;
-    uint32_t n = min32(min32(end - c->snd_nxt, c->snd_mss), c->snd_wnd - tcp_flight(c));
+    uint32_t n = min32(min32(end - c->snd_nxt, send_mss(c)), c->snd_wnd - tcp_flight(c));
     bool fin = c->fin_queued && c->snd_nxt + n == end;
     send_data(c, c->snd_nxt, n, fin);
     c->snd_nxt += n + (fin ? 1u : 0u);

@@ -31,7 +31,15 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { OPT_EOL = 0, OPT_NOP = 1, OPT_MSS = 2, OPT_WS = 3, OPT_SACK_PERM = 4, OPT_TS = 8 };
+enum {
+    OPT_EOL = 0,
+    OPT_NOP = 1,
+    OPT_MSS = 2,
+    OPT_WS = 3,
+    OPT_SACK_PERM = 4,
+    OPT_SACK = 5,
+    OPT_TS = 8
+};
 
 #define IP_PROTO_TCP 6u
 #define IP_FLAG_DF   0x4000u
@@ -191,6 +199,15 @@ static tcp_wire_err parse_option(uint8_t kind, const uint8_t *o, size_t olen, tc
         if (olen != 2)
             return TCP_WIRE_BAD_OPTION;
         seg->has_sack_perm = true;
+        break;
+    case OPT_SACK:
+        /* RFC 2018 §3: 8n + 2 bytes. Any other length is ignored, not
+         * refused: Linux tcp_parse_options reads the blocks only when
+         * (opsize - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK == 0. */
+        if (olen >= 10 && (olen - 2) % 8 == 0) {
+            seg->nsack = (uint8_t)((olen - 2) / 8); /* olen <= 40: at most 4 */
+            seg->sack = o + 2;
+        }
         break;
     case OPT_TS:
         if (olen != 10)
@@ -363,9 +380,40 @@ static size_t put_bsd(const tcp_seg *seg, uint8_t *o)
     return i;
 }
 
+void tcp_sack_put(uint8_t *dst, uint32_t left, uint32_t right)
+{
+    wr32(dst, left);
+    wr32(dst + 4, right);
+}
+
+void tcp_seg_sack(const tcp_seg *seg, unsigned i, uint32_t *left, uint32_t *right)
+{
+    assert(i < seg->nsack);
+    *left = rd32(seg->sack + 8u * i);
+    *right = rd32(seg->sack + 8u * i + 4u);
+}
+
+/* The SACK blocks after the other options (4-aligned at i), as NOP,NOP,
+ * SACK: Linux tcp_options_write writes that word after the timestamps,
+ * and FreeBSD tcp_addoptions pads to 2 mod 4 before TOF_SACK (after
+ * TOF_TS), which from a 4-byte boundary is the same two NOPs. */
+static size_t put_sack(const tcp_seg *seg, uint8_t *o)
+{
+    if (!seg->nsack)
+        return 0;
+    assert(seg->nsack <= TCP_SACK_MAX);
+    size_t n = 8u * seg->nsack;
+    put_nops(o, 2);
+    o[2] = OPT_SACK;
+    o[3] = (uint8_t)(2u + n);
+    memcpy(o + 4, seg->sack, n);
+    return 4u + n;
+}
+
 /* Writes the options of seg at o in seg->layout (RFC 7323 Appendix A keeps
- * TS at 2 mod 4 in each); returns the byte count, a multiple of 4 and at
- * most 4 + 4 + 12 = 20, within TCP_OPT_MAX. */
+ * TS at 2 mod 4 in each), then its SACK blocks; returns the byte count, a
+ * multiple of 4 within TCP_OPT_MAX (the sender gives no more blocks than
+ * fit: RFC 2018 §3). */
 static size_t write_options(const tcp_seg *seg, uint8_t *o)
 {
     size_t i = 0;
@@ -385,7 +433,8 @@ static size_t write_options(const tcp_seg *seg, uint8_t *o)
         }
     }
     assert(i % 4 == 0 && i <= 20);
-    return i;
+    assert(i + (seg->nsack ? 4u + 8u * seg->nsack : 0u) <= TCP_OPT_MAX);
+    return i + put_sack(seg, o + i);
 }
 
 /* Bytes of options tcp_wire_encode writes for seg. */

@@ -27,6 +27,9 @@ enum {
 #define TCP_IPV4_HDR 20u
 #define TCP_HDR_MIN  20u
 #define TCP_OPT_MAX  40u
+/* RFC 2018 §3: a SACK option of n blocks takes 8n + 2 bytes, so the 40
+ * bytes of options hold at most 4 blocks (3 beside timestamps). */
+#define TCP_SACK_MAX 4u
 
 /* The order and padding tcp_wire_encode gives the options of a segment
  * (profile data: each stack writes its own; a parser accepts any order). */
@@ -54,6 +57,14 @@ typedef struct tcp_seg {
     uint8_t wscale;
     uint32_t ts_val, ts_ecr;
     uint8_t layout; /* tcp_opt_layout for tcp_wire_encode; parse sets TCP_LAYOUT_RFC */
+    /* RFC 2018 §3 SACK blocks, 0..TCP_SACK_MAX: nsack (left edge, right
+     * edge) pairs of 32-bit big-endian words as on the wire, read with
+     * tcp_seg_sack; parse points it into the parsed buffer (a SACK option
+     * of a bad length is ignored, as Linux tcp_parse_options does), encode
+     * writes them after the other options as NOP,NOP,SACK (every layout:
+     * Linux tcp_options_write, FreeBSD tcp_addoptions). */
+    uint8_t nsack;
+    const uint8_t *sack;
     const uint8_t *payload;
     uint32_t len; /* payload bytes */
 } tcp_seg;
@@ -89,6 +100,11 @@ size_t tcp_wire_encode_head(const tcp_seg *seg, uint8_t *buf, size_t buf_len);
 
 /* Bytes tcp_wire_encode needs for seg. */
 size_t tcp_wire_size(const tcp_seg *seg);
+
+/* Block i (< seg->nsack) of seg's SACK option. */
+void tcp_seg_sack(const tcp_seg *seg, unsigned i, uint32_t *left, uint32_t *right);
+/* Writes a block as tcp_seg.sack holds it (8 bytes at dst). */
+void tcp_sack_put(uint8_t *dst, uint32_t left, uint32_t right);
 
 /* The Internet checksum (RFC 1071) of a buffer, folded, not inverted. */
 uint16_t tcp_wire_sum(const uint8_t *buf, size_t len, uint32_t initial);

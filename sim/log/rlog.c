@@ -699,11 +699,12 @@ static bool seg_equal(const tcp_seg *a, const tcp_seg *b)
            a->has_mss == b->has_mss && a->has_wscale == b->has_wscale &&
            a->has_sack_perm == b->has_sack_perm && a->has_ts == b->has_ts && a->mss == b->mss &&
            a->wscale == b->wscale && a->ts_val == b->ts_val && a->ts_ecr == b->ts_ecr &&
-           a->layout == b->layout && a->payload == b->payload && a->len == b->len;
+           a->layout == b->layout && a->payload == b->payload && a->len == b->len &&
+           a->nsack == b->nsack && a->sack == b->sack;
 }
 
 /* STATE or RESTART entry i was caused by segment `seg` (the stack's parse):
- * it keeps the header (payload NULL), shared with the DELIVER that carried
+ * it keeps the header (payload and SACK blocks NULL), shared with the DELIVER that carried
  * it when that holds the same values (the usual case when the log keeps no
  * payload), else its own copy. The join to the DELIVER reads e->seg, so a
  * copy on the stack stands in while it is made; one still waiting for its
@@ -713,6 +714,8 @@ static void state_seg(rlog *log, size_t i, const tcp_seg *seg)
     rlog_entry *e = ent(log, i);
     tcp_seg head = *seg;
     head.payload = NULL;
+    head.nsack = 0; /* the blocks, like the payload, lie in the stack's buffer */
+    head.sack = NULL;
     e->seg_ok = true;
     e->seg = &head;
     link_state(log, i);

@@ -796,6 +796,8 @@ static void inject_header(lua_State *L, const lsim *s, sim_link *l, int dir, tcp
     seg->src_addr = sim_host_addr(sim_link_host(l, dir));
     seg->dst_addr = sim_host_addr(sim_link_host(l, 1 - dir));
     seg->has_mss = seg->has_wscale = seg->has_sack_perm = seg->has_ts = false;
+    seg->nsack = 0;
+    seg->sack = NULL;
     seg->payload = NULL;
     seg->len = 0;
     const char *fl = lsim_opt_string(L, 2, "flags", NULL, "link:inject");

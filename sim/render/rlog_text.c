@@ -57,6 +57,11 @@ size_t rlog_format_seg(const tcp_seg *seg, char *buf, size_t len)
         render_cat(buf, len, &at, " sackok");
     if (seg->has_ts)
         render_cat(buf, len, &at, " ts=%" PRIu32 "/%" PRIu32, seg->ts_val, seg->ts_ecr);
+    for (unsigned i = 0; i < seg->nsack; i++) { /* RFC 2018 blocks, in the segment's order */
+        uint32_t left, right;
+        tcp_seg_sack(seg, i, &left, &right);
+        render_cat(buf, len, &at, "%s%" PRIu32 "-%" PRIu32, i ? "," : " sack=", left, right);
+    }
     return at;
 }
 
@@ -294,6 +299,13 @@ static void json_seg(FILE *out, const tcp_seg *s)
         fputs(",\"sackok\":true", out);
     if (s->has_ts)
         fprintf(out, ",\"ts_val\":%" PRIu32 ",\"ts_ecr\":%" PRIu32, s->ts_val, s->ts_ecr);
+    for (unsigned i = 0; i < s->nsack; i++) {
+        uint32_t left, right;
+        tcp_seg_sack(s, i, &left, &right);
+        fprintf(out, "%s[%" PRIu32 ",%" PRIu32 "]", i ? "," : ",\"sack\":[", left, right);
+    }
+    if (s->nsack)
+        fputc(']', out);
     fputc('}', out);
 }
 

@@ -115,6 +115,22 @@ def c_additional(root, s, v, p):
         raise SchemaError("additionalProperties must be false here")
 
 
+def c_items(root, s, v, p):
+    if isinstance(v, list):
+        for i, x in enumerate(v):
+            yield from errors(root, s["items"], x, f"{p}[{i}]")
+
+
+def c_min_items(root, s, v, p):
+    if isinstance(v, list) and len(v) < s["minItems"]:
+        yield f"{p}: fewer than {s['minItems']} items"
+
+
+def c_max_items(root, s, v, p):
+    if isinstance(v, list) and len(v) > s["maxItems"]:
+        yield f"{p}: more than {s['maxItems']} items"
+
+
 def c_all_of(root, s, v, p):
     for sub in s["allOf"]:
         yield from errors(root, sub, v, p)
@@ -140,6 +156,7 @@ CHECKS = {
     "minLength": c_min_length, "minimum": c_minimum, "maximum": c_maximum,
     "required": c_required, "properties": c_properties, "additionalProperties": c_additional,
     "allOf": c_all_of, "oneOf": c_one_of, "if": c_if, "then": c_then,
+    "items": c_items, "minItems": c_min_items, "maxItems": c_max_items,
 }
 
 
@@ -159,6 +176,9 @@ def must_reject(schema, good_state, good_send):
     no_seg = dict(good_send); no_seg.pop("seg")
     bad.append(("packet without seg", no_seg))
     bad.append(("bad seq", dict(good_send, seg=dict(good_send["seg"], seq=-1))))
+    bad.append(("SACK block of three edges",
+                dict(good_send, seg=dict(good_send["seg"], sack=[[1, 2, 3]]))))
+    bad.append(("five SACK blocks", dict(good_send, seg=dict(good_send["seg"], sack=[[1, 2]] * 5))))
     fails = 0
     for name, obj in bad:
         if not validate(schema, obj):
@@ -174,11 +194,18 @@ def main():
         schema = json.load(f)
     files = sorted(os.path.join(d, n) for d, _, ns in os.walk(root) for n in ns
                    if n.endswith(".lua") and "/lib" not in d)
+    # Each under its own profile, and one lossy transfer under linux, whose
+    # receiver sends SACK blocks (the default profile agrees no SACK).
+    runs = [(path, []) for path in files]
+    lossy = os.path.join(root, "robustness", "lossy_transfer.lua")
+    if os.path.exists(lossy):
+        runs.append((lossy, ["--profile", "linux"]))
     lines = fails = 0
     kinds = set()
     state = send = None
-    for path in files:
-        run = subprocess.run([tcpsim, "run", path, "--quiet", "--trace", "json"],
+    sacks = 0
+    for path, extra in runs:
+        run = subprocess.run([tcpsim, "run", path, "--quiet", "--trace", "json"] + extra,
                              capture_output=True, timeout=120)
         if run.returncode > 1:
             print(f"FAILED: {path} did not run (exit {run.returncode})")
@@ -192,6 +219,8 @@ def main():
                 state = obj
             if obj["kind"] == "send" and send is None:
                 send = obj
+            if "sack" in obj.get("seg", {}):
+                sacks += 1
             if obj["kind"] == "state" and obj["rule"] == "none":
                 print(f"FAILED: {path} line {n}: no rule for {obj['from']} -> {obj['to']} "
                       f"({obj['cause']}: {obj['note']})")
@@ -202,6 +231,9 @@ def main():
             for msg in validate(schema, obj):
                 print(f"FAILED: {path} line {n}: {msg}")
                 fails += 1
+    if os.path.exists(lossy) and sacks == 0:
+        print("FAILED: no segment with SACK blocks (robustness/lossy_transfer.lua under linux)")
+        fails += 1
     if "restart" not in kinds:
         print("FAILED: no scenario traced a TIME_WAIT restart (teardown/lost_final_ack should)")
         fails += 1

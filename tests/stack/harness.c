@@ -318,6 +318,8 @@ static void on_event(void *ctx, uint32_t host, const tcp_event *ev)
     if (ev->seg != NULL) {
         r->seg = *ev->seg;
         r->seg.payload = NULL;
+        r->seg.nsack = 0; /* its blocks lie in the stack's buffer */
+        r->seg.sack = NULL;
     }
     snprintf(r->note, sizeof r->note, "%s", ev->note != NULL ? ev->note : "");
     if (ev->time_ns != h_now(h))

@@ -98,7 +98,8 @@ typedef struct h_dgram {
     size_t len;
 } h_dgram;
 
-/* A recorded tcp_event. seg.payload is NULL (seg.len is kept). */
+/* A recorded tcp_event. seg.payload and seg.sack are NULL (seg.len is
+ * kept, nsack is 0): both lay in the stack's buffer. */
 typedef struct h_event {
     tcp_event_kind kind;
     uint64_t time_ns;

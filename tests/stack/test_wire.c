@@ -419,6 +419,98 @@ static void parse_skips_unknown_options_and_stops_at_eol(void **state)
     assert_int_equal(p.len, 0);
 }
 
+/* RFC 2018 §3 SACK blocks after timestamps, laid out as Linux
+ * tcp_options_write and FreeBSD tcp_addoptions write them on an ACK:
+ * NOP,NOP,TS then NOP,NOP,SACK (kind 5, length 8n + 2), three blocks in
+ * the 40 bytes, the same in every layout; parse gives them back. */
+static void sack_blocks_follow_timestamps_in_every_layout(void **state)
+{
+    static const uint8_t want[40] = {
+        1,    1,    8,    10,   0, 0, 0,    9,    0, 0, 0, 7, /* NOP,NOP,TS val 9 ecr 7 */
+        1,    1,    5,    26,                                 /* NOP,NOP,SACK of 3 blocks */
+        0,    0,    0x0b, 0xb9, 0, 0, 0x0f, 0xa1,             /* 3001:4001 */
+        0,    0,    0x03, 0xe9, 0, 0, 0x07, 0xd1,             /* 1001:2001 */
+        0xff, 0xff, 0xff, 0xf0, 0, 0, 0,    0x10,             /* across the wrap */
+    };
+    uint8_t blocks[24], d[80];
+    tcp_seg p;
+
+    (void)state;
+    tcp_sack_put(blocks, 3001, 4001);
+    tcp_sack_put(blocks + 8, 1001, 2001);
+    tcp_sack_put(blocks + 16, 0xfffffff0u, 0x10);
+    for (int layout = TCP_LAYOUT_RFC; layout <= TCP_LAYOUT_BSD; layout++) {
+        tcp_seg s = full_seg();
+        s.flags = TCP_ACK;
+        s.has_mss = s.has_wscale = s.has_sack_perm = false;
+        s.ts_val = 9;
+        s.ts_ecr = 7;
+        s.len = 0;
+        s.layout = (uint8_t)layout;
+        s.nsack = 3;
+        s.sack = blocks;
+        size_t n = tcp_wire_encode(&s, d, sizeof d);
+        assert_int_equal(n, 20 + 20 + 40);
+        assert_int_equal(tcp_wire_size(&s), n);
+        assert_memory_equal(d + 40, want, sizeof want);
+        assert_int_equal(tcp_wire_parse(d, n, &p), TCP_WIRE_OK);
+        assert_int_equal(p.nsack, 3);
+        uint32_t l, r;
+        tcp_seg_sack(&p, 0, &l, &r);
+        assert_true(l == 3001 && r == 4001);
+        tcp_seg_sack(&p, 2, &l, &r);
+        assert_true(l == 0xfffffff0u && r == 0x10);
+    }
+}
+
+/* Without timestamps four blocks fit: NOP,NOP,SACK of 34 bytes. */
+static void four_sack_blocks_without_timestamps(void **state)
+{
+    uint8_t blocks[32], d[96];
+    tcp_seg s = full_seg(), p;
+
+    (void)state;
+    for (unsigned i = 0; i < 4; i++)
+        tcp_sack_put(blocks + 8 * i, 1000 * (2 * i + 1), 1000 * (2 * i + 2));
+    s.has_mss = s.has_wscale = s.has_sack_perm = s.has_ts = false;
+    s.nsack = 4;
+    s.sack = blocks;
+    size_t n = tcp_wire_encode(&s, d, sizeof d);
+    assert_int_equal(n, 40 + 36 + 11);
+    assert_true(d[40] == 1 && d[41] == 1 && d[42] == 5 && d[43] == 34);
+    assert_int_equal(tcp_wire_parse(d, n, &p), TCP_WIRE_OK);
+    assert_int_equal(p.nsack, 4);
+    assert_int_equal(p.len, 11);
+    uint32_t l, r;
+    tcp_seg_sack(&p, 3, &l, &r);
+    assert_true(l == 7000 && r == 8000);
+}
+
+/* A SACK option whose length is not 8n + 2 (n >= 1) is ignored, not
+ * refused (Linux tcp_parse_options); the segment parses without blocks. */
+static void sack_option_of_a_bad_length_is_ignored(void **state)
+{
+    static const uint8_t lens[] = {2, 9, 11, 12};
+    uint8_t d[80];
+    tcp_seg s = syn_mss_seg(), p;
+
+    (void)state;
+    s.has_mss = false;
+    for (size_t k = 0; k < sizeof lens; k++) {
+        size_t n = tcp_wire_encode(&s, d, sizeof d);
+        assert_int_equal(n, 40);
+        memset(d + 40, 0, 12);
+        d[40] = 5;
+        d[41] = lens[k];
+        d[3] = 52;
+        d[32] = 8 << 4;
+        fix_ip_checksum(d);
+        fix_tcp_checksum(d);
+        assert_int_equal(tcp_wire_parse(d, 52, &p), TCP_WIRE_OK);
+        assert_int_equal(p.nsack, 0);
+    }
+}
+
 /* IHL 6 with one word of IP options (NOP NOP NOP EOL): the TCP header is
  * found after them. */
 static void parse_steps_over_ip_options(void **state)
@@ -790,6 +882,9 @@ int main(void)
         cmocka_unit_test(round_trip_every_option_combination_and_flag_byte),
         cmocka_unit_test(round_trip_across_the_sequence_wrap),
         cmocka_unit_test(parse_skips_unknown_options_and_stops_at_eol),
+        cmocka_unit_test(sack_blocks_follow_timestamps_in_every_layout),
+        cmocka_unit_test(four_sack_blocks_without_timestamps),
+        cmocka_unit_test(sack_option_of_a_bad_length_is_ignored),
         cmocka_unit_test(parse_steps_over_ip_options),
         cmocka_unit_test(parse_ignores_bytes_past_the_total_length),
         cmocka_unit_test(parse_ignores_the_reserved_bits),

@@ -1,0 +1,172 @@
+/*
+ * tcp_sack — the SACK blocks a receiver reports (RFC 2018 §4) on a
+ * connection that agreed SACK (tcp_sack_agreed), kept most recent first in
+ * the record of the out-of-order ranges they describe (tcp_ooo), so a
+ * connection that never held data out of order pays nothing for them.
+ *
+ * The list follows Linux's receive side, whose rules FreeBSD's give too
+ * where the stack models them (no D-SACK):
+ *  - a segment held out of order extends the first block it touches or
+ *    overlaps and moves it to the front, merging every other block it now
+ *    reaches (Linux tcp_sack_new_ofo_skb, tcp_sack_extend,
+ *    tcp_sack_maybe_coalesce; FreeBSD tcp_update_sack_list merges them
+ *    into head_blk); one that touches none becomes the first block, the
+ *    others shifted back (RFC 2018 §4: "the first SACK block ... MUST
+ *    specify the contiguous block of data containing the segment which
+ *    triggered this ACK", the rest "the most recently reported SACK
+ *    blocks"). Data held already counts too: Linux's tcp_data_queue_ofo
+ *    drops the copy and goes to add_sack;
+ *  - a block whose start RCV.NXT reaches is gone, and with nothing held
+ *    out of order none is left (Linux tcp_sack_remove; FreeBSD discards a
+ *    block at or below rcv_nxt, and tcp_clean_sackreport clears them);
+ *  - a segment carries as many as fit in the 40 bytes of options beside
+ *    its timestamps (RFC 2018 §3; Linux tcp_established_options, FreeBSD
+ *    tcp_addoptions): 4, or 3 with timestamps.
+ * The list holds TCP_OOO_MAX blocks, Linux's TCP_NUM_SACKS (FreeBSD keeps
+ * MAX_SACK_BLKS = 6); the stack holds no more ranges than that, so the
+ * blocks always cover exactly the data held out of order.
+ */
+#include <string.h>
+
+#include "tcp_conn.h"
+
+_Static_assert(TCP_OOO_MAX == 4, "Linux TCP_NUM_SACKS");
+
+/* Linux tcp_sack_extend: [seq, end) touches or overlaps the block; it
+ * grows to cover both. */
+static bool extend(uint32_t *start, uint32_t *end, uint32_t seq, uint32_t end_seq)
+{
+    if (tcp_seq_gt(seq, *end) || tcp_seq_gt(*start, end_seq))
+        return false;
+    if (tcp_seq_lt(seq, *start))
+        *start = seq;
+    if (tcp_seq_gt(end_seq, *end))
+        *end = end_seq;
+    return true;
+}
+
+static void block_remove(tcp_ooo *o, unsigned i)
+{
+    o->nsack--;
+    memmove(&o->sack_start[i], &o->sack_start[i + 1], (o->nsack - i) * sizeof(uint32_t));
+    memmove(&o->sack_end[i], &o->sack_end[i + 1], (o->nsack - i) * sizeof(uint32_t));
+}
+
+/* Block i moves to the front, the blocks before it one place back. */
+static void block_to_front(tcp_ooo *o, unsigned i, uint32_t start, uint32_t end)
+{
+    memmove(&o->sack_start[1], &o->sack_start[0], i * sizeof(uint32_t));
+    memmove(&o->sack_end[1], &o->sack_end[0], i * sizeof(uint32_t));
+    o->sack_start[0] = start;
+    o->sack_end[0] = end;
+}
+
+/* Linux tcp_sack_maybe_coalesce: the first block swallows every other it
+ * now touches; the rest keep their order. */
+static void coalesce(tcp_ooo *o)
+{
+    for (unsigned j = 1; j < o->nsack;) {
+        if (extend(&o->sack_start[0], &o->sack_end[0], o->sack_start[j], o->sack_end[j]))
+            block_remove(o, j);
+        else
+            j++;
+    }
+}
+
+unsigned tcp_sack_slot(const tcp_conn *c, uint32_t seq, uint32_t end)
+{
+    const tcp_ooo *o = c->ooo;
+    unsigned n = o ? o->nsack : 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t s = o->sack_start[i], e = o->sack_end[i];
+        if (extend(&s, &e, seq, end))
+            return i;
+    }
+    return n;
+}
+
+/* Linux tcp_sack_compress_send_ack (profile comp_sack_*): while SACK
+ * compression holds an ACK (tp->compressed_ack), a segment that lands
+ * beyond the second most recent block (TCP_SACK_BLOCKS_EXPECTED = 2:
+ * "Given that SACK packets might be lost, be conservative and use 2")
+ * sends the held ACK now, with the blocks as they stand, before the list
+ * moves its block to the front; sending it ends the hold
+ * (tcp_event_ack_sent). */
+static void comp_ack_kick(tcp_conn *c, unsigned slot)
+{
+    if (slot < 2 || !c->stack->profile->comp_sack_delay_ns || !tcp_tune(c)->comp_acks)
+        return;
+    tcp_out_ack(c);
+}
+
+void tcp_sack_note(tcp_conn *c, uint32_t seq, uint32_t end)
+{
+    tcp_ooo *o = c->ooo;
+    assert(o && tcp_seq_lt(seq, end));
+    unsigned i = tcp_sack_slot(c, seq, end);
+    if (i < o->nsack) {
+        extend(&o->sack_start[i], &o->sack_end[i], seq, end);
+        comp_ack_kick(c, i);
+        block_to_front(o, i, o->sack_start[i], o->sack_end[i]);
+        coalesce(o);
+        return;
+    }
+    comp_ack_kick(c, i);
+    if (o->nsack == TCP_OOO_MAX)
+        o->nsack--; /* "If the sack array is full, forget about the last one" */
+    block_to_front(o, o->nsack, seq, end);
+    o->nsack++;
+}
+
+void tcp_sack_prune(tcp_conn *c)
+{
+    tcp_ooo *o = c->ooo;
+    if (!o)
+        return;
+    if (c->ooo_n == 0) {
+        o->nsack = 0;
+        return;
+    }
+    for (unsigned i = 0; i < o->nsack;) {
+        if (tcp_seq_le(o->sack_start[i], c->rcv_nxt))
+            block_remove(o, i);
+        else
+            i++;
+    }
+}
+
+/* RFC 2018 §3: 2 bytes of kind and length, 8 a block, after two NOPs
+ * (Linux TCPOLEN_SACK_BASE_ALIGNED 4, TCPOLEN_SACK_PERBLOCK 8); beside the
+ * timestamps' 12 bytes (every segment of a connection that agreed them). */
+unsigned tcp_sack_count(const tcp_conn *c)
+{
+    if (!c->ooo || !tcp_sack_agreed(c))
+        return 0;
+    unsigned room = (TCP_OPT_MAX - (c->ts_ok ? TCP_TS_OPT_LEN : 0u) - 4u) / 8u;
+    return c->ooo->nsack < room ? c->ooo->nsack : room;
+}
+
+uint32_t tcp_sack_opt_len(const tcp_conn *c)
+{
+    unsigned n = tcp_sack_count(c);
+    return n ? 4u + 8u * n : 0u;
+}
+
+unsigned tcp_sack_write(const tcp_conn *c, uint8_t *out)
+{
+    unsigned n = tcp_sack_count(c);
+    for (unsigned i = 0; i < n; i++)
+        tcp_sack_put(out + 8u * i, c->ooo->sack_start[i], c->ooo->sack_end[i]);
+    return n;
+}
+
+bool tcp_sack_highest_edge(const tcp_conn *c, uint32_t *edge)
+{
+    if (!c->ooo || !c->ooo->nsack || !tcp_sack_agreed(c))
+        return false;
+    uint32_t top = c->ooo->sack_end[0];
+    for (unsigned i = 1; i < c->ooo->nsack; i++)
+        top = tcp_seq_max(top, c->ooo->sack_end[i]);
+    *edge = top;
+    return true;
+}

@@ -1,0 +1,333 @@
+/*
+ * test_sack — the SACK blocks a receiver sends (RFC 2018 §4) under the
+ * linux and bsd profiles, which agree SACK, and their absence where SACK
+ * was not agreed. B is the receiver: the segments it takes are injected
+ * as from A (packetdrill's way), B's ACKs stay on the wire, and each check
+ * reads the last one B sent. Numbers are relative to B's RCV.NXT after the
+ * handshake, plus one, as a packetdrill script writes them ("1001:2001").
+ * The expectations come from RFC 2018 and the kernels: Linux
+ * tcp_sack_new_ofo_skb, tcp_sack_extend, tcp_sack_maybe_coalesce,
+ * tcp_sack_remove (net/ipv4/tcp_input.c) and tcp_established_options
+ * (tcp_output.c); FreeBSD tcp_update_sack_list, tcp_update_dsack_list,
+ * tcp_clean_sackreport (sys/netinet/tcp_sack.c) and tcp_addoptions; the
+ * first exchanges of Linux's selftest tcp_dsack_mult.pkt.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static const char *const sack_profiles[] = {"linux", "bsd"};
+
+typedef struct rx {
+    harness *h;
+    h_pair p;
+    uint32_t base; /* B's RCV.NXT after the handshake, less one */
+} rx;
+
+static rx rx_new(const tcp_profile *prof)
+{
+    rx r;
+    r.h = h_new(2, prof);
+    r.p = h_establish(r.h, H_A, H_B, 80);
+    r.base = h_template(r.h, H_B, r.p.server).seq - 1u;
+    return r;
+}
+
+/* Data [from, to) (relative) from A to B, without options; then 2 ms, so
+ * an ACK SACK compression holds (at most 1.1 ms here) has gone. */
+static void data_in(rx *r, uint32_t from, uint32_t to)
+{
+    static const uint8_t zeros[8192];
+    assert_true(to - from <= sizeof zeros);
+    tcp_seg s = h_template(r->h, H_B, r->p.server);
+    s.seq = r->base + from;
+    s.flags = TCP_ACK | TCP_PSH;
+    s.payload = zeros;
+    s.len = to - from;
+    h_inject(r->h, H_B, &s);
+    h_advance(r->h, H_MS(2));
+}
+
+/* B's last segment acknowledges `ack` and carries the n blocks of want
+ * (relative left, right pairs), in that order. */
+static void expect_sack(const rx *r, uint32_t ack, unsigned n, const uint32_t *want)
+{
+    const tcp_seg *s = h_last_sent(r->h, H_B);
+    assert_non_null(s);
+    assert_int_equal(s->ack, r->base + ack);
+    assert_int_equal(s->nsack, n);
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t left, right;
+        tcp_seg_sack(s, i, &left, &right);
+        assert_int_equal(left, r->base + want[2 * i]);
+        assert_int_equal(right, r->base + want[2 * i + 1]);
+    }
+}
+
+#define EXPECT_SACK(r, ack, ...)                                                                   \
+    expect_sack((r), (ack), sizeof((const uint32_t[]){__VA_ARGS__}) / (2 * sizeof(uint32_t)),      \
+                (const uint32_t[]){__VA_ARGS__})
+
+/* RFC 2018 §4: "The first SACK block ... MUST specify the contiguous block
+ * of data containing the segment which triggered this ACK", then the most
+ * recently reported other blocks; with timestamps three fit (§3). Linux's
+ * tcp_dsack_mult.pkt, first four exchanges: sack 1001:2001, then
+ * 1001:3001 (extended: tcp_sack_extend), then 4001:5001 1001:3001, then
+ * 7001:8001 4001:5001 1001:3001. Filling holes drops the blocks RCV.NXT
+ * reaches (Linux tcp_sack_remove, FreeBSD tcp_update_sack_list discards a
+ * block whose start is at or below RCV.NXT), and the last fill leaves none
+ * (tcp_sack_remove with the queue empty, FreeBSD tcp_clean_sackreport). */
+static void blocks_in_rfc2018_order_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        data_in(&r, 1001, 2001);
+        EXPECT_SACK(&r, 1, 1001, 2001);
+        data_in(&r, 2001, 3001);
+        EXPECT_SACK(&r, 1, 1001, 3001);
+        data_in(&r, 4001, 5001);
+        EXPECT_SACK(&r, 1, 4001, 5001, 1001, 3001);
+        data_in(&r, 7001, 8001);
+        EXPECT_SACK(&r, 1, 7001, 8001, 4001, 5001, 1001, 3001);
+        assert_true(h_last_sent(r.h, H_B)->has_ts); /* so three blocks, not four */
+        data_in(&r, 1, 1001);
+        EXPECT_SACK(&r, 3001, 7001, 8001, 4001, 5001);
+        data_in(&r, 3001, 4001);
+        EXPECT_SACK(&r, 5001, 7001, 8001);
+        data_in(&r, 5001, 7001);
+        EXPECT_SACK(&r, 8001);
+        h_free(r.h);
+    }
+}
+
+/* A segment that joins two held ranges makes one block, first (Linux
+ * tcp_sack_maybe_coalesce after tcp_sack_extend; FreeBSD merges every
+ * block touching the new one into head_blk); the others keep their order. */
+static void joining_segment_coalesces_blocks_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        data_in(&r, 1001, 2001);
+        data_in(&r, 5001, 6001);
+        data_in(&r, 3001, 4001);
+        EXPECT_SACK(&r, 1, 3001, 4001, 5001, 6001, 1001, 2001);
+        data_in(&r, 2001, 3001);
+        EXPECT_SACK(&r, 1, 1001, 4001, 5001, 6001);
+        data_in(&r, 4001, 5001);
+        EXPECT_SACK(&r, 1, 1001, 6001);
+        h_free(r.h);
+    }
+}
+
+/* Data B already holds out of order moves its block to the front: Linux's
+ * tcp_data_queue_ofo drops the copy ("All the bits are present") and goes
+ * to add_sack, whose tcp_sack_new_ofo_skb extends and rotates that block;
+ * FreeBSD's tcp_update_dsack_list puts it right behind the D-SACK block,
+ * which is not modelled. */
+static void duplicate_of_held_data_moves_its_block_first_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        data_in(&r, 1001, 3001);
+        data_in(&r, 4001, 5001);
+        data_in(&r, 7001, 8001);
+        EXPECT_SACK(&r, 1, 7001, 8001, 4001, 5001, 1001, 3001);
+        data_in(&r, 1001, 2001);
+        EXPECT_SACK(&r, 1, 1001, 3001, 7001, 8001, 4001, 5001);
+        h_free(r.h);
+    }
+}
+
+/* Without timestamps 40 bytes hold four blocks (RFC 2018 §3; Linux
+ * tcp_established_options: (40 - 4) / 8; FreeBSD tcp_addoptions: (40 - 4)
+ * / TCPOLEN_SACK). A fifth range is not held (the stack's out-of-order
+ * queue keeps four), so the blocks stay. */
+static void four_blocks_without_timestamps_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        tcp_profile prof = *h_profile_exact(sack_profiles[k]);
+        prof.send_timestamps = false;
+        rx r = rx_new(&prof);
+        data_in(&r, 1001, 2001);
+        data_in(&r, 3001, 4001);
+        data_in(&r, 5001, 6001);
+        data_in(&r, 7001, 8001);
+        assert_false(h_last_sent(r.h, H_B)->has_ts);
+        EXPECT_SACK(&r, 1, 7001, 8001, 5001, 6001, 3001, 4001, 1001, 2001);
+        data_in(&r, 9001, 10001);
+        EXPECT_SACK(&r, 1, 7001, 8001, 5001, 6001, 3001, 4001, 1001, 2001);
+        h_free(r.h);
+    }
+}
+
+/* SACK is used only when both SYNs carried SACK-permitted (RFC 2018 §2):
+ * A offering none (send_sack_perm off on both stacks here, as the rfc9293
+ * profile), B's duplicate ACKs carry no blocks. */
+static void no_blocks_unless_agreed(void **state)
+{
+    (void)state;
+    const char *const names[] = {"linux", "bsd", "rfc9293"};
+    for (size_t k = 0; k < 3; k++) {
+        tcp_profile prof = *h_profile_exact(names[k]);
+        prof.send_sack_perm = false;
+        rx r = rx_new(&prof);
+        data_in(&r, 1001, 2001);
+        EXPECT_SACK(&r, 1);
+        data_in(&r, 3001, 4001);
+        EXPECT_SACK(&r, 1);
+        h_free(r.h);
+    }
+}
+
+/* A data segment B sends while it holds data out of order carries the
+ * blocks too, and its payload shrinks by their bytes: Linux
+ * tcp_current_mss subtracts what tcp_established_options adds beyond the
+ * timestamps (header_len - tcp_header_len), FreeBSD tcp_output limits len
+ * to t_maxseg - optlen. One block: 1448 - 12 = 1436; three: 1448 - 28 =
+ * 1420. Once nothing is held the segments are full again. */
+static void blocks_shrink_data_segments_per_profile(void **state)
+{
+    (void)state;
+    static const uint8_t out[3 * 1448];
+    for (size_t k = 0; k < 2; k++) {
+        tcp_profile prof = *h_profile_exact(sack_profiles[k]);
+        rx r = rx_new(&prof);
+        data_in(&r, 1001, 2001);
+        size_t before = h_sent_count(r.h, H_B);
+        assert_int_equal(tcp_send(h_stack(r.h, H_B), r.p.server, out, 1436), 1436);
+        assert_int_equal(tcp_send(h_stack(r.h, H_B), r.p.server, out, 1436), 1436);
+        const h_dgram *d = h_sent(r.h, H_B, before);
+        assert_non_null(d);
+        assert_int_equal(d->seg.len, 1436);
+        assert_int_equal(d->seg.nsack, 1);
+        d = h_sent(r.h, H_B, before + 1);
+        assert_non_null(d);
+        assert_int_equal(d->seg.len, 1436);
+        data_in(&r, 3001, 4001);
+        data_in(&r, 5001, 6001);
+        /* cwnd 10 segments, the peer's window open: what is queued goes */
+        before = h_sent_count(r.h, H_B);
+        assert_int_equal(tcp_send(h_stack(r.h, H_B), r.p.server, out, 1420), 1420);
+        d = h_sent(r.h, H_B, before);
+        assert_non_null(d);
+        assert_int_equal(d->seg.len, 1420);
+        assert_int_equal(d->seg.nsack, 3);
+        data_in(&r, 1, 1001);
+        data_in(&r, 2001, 3001);
+        data_in(&r, 4001, 5001);
+        EXPECT_SACK(&r, 6001);
+        before = h_sent_count(r.h, H_B);
+        assert_int_equal(tcp_send(h_stack(r.h, H_B), r.p.server, out, 1448), 1448);
+        d = h_sent(r.h, H_B, before);
+        assert_non_null(d);
+        assert_int_equal(d->seg.len, 1448);
+        assert_int_equal(d->seg.nsack, 0);
+        h_free(r.h);
+    }
+}
+
+/* An RST at the highest right edge of the blocks B would send resets the
+ * connection under linux (tcp_validate_incoming: "If seq num matches
+ * RCV.NXT or (RCV.NXT - 1) after a FIN, or the right-most SACK block,
+ * then RESET the connection"); at another block's edge it draws a
+ * challenge ACK, which carries the blocks. Under bsd (tcp_do_segment:
+ * th_seq != rcv_nxt) and RFC 5961 §3.2 both draw a challenge ACK. */
+static void rst_at_highest_sack_edge_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        bool linux = k == 0;
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        data_in(&r, 3001, 4001);
+        data_in(&r, 1001, 2001);
+        tcp_seg rst = h_template(r.h, H_B, r.p.server);
+        rst.flags = TCP_RST;
+        rst.seq = r.base + 2001;
+        size_t before = h_sent_count(r.h, H_B);
+        h_inject(r.h, H_B, &rst);
+        assert_int_equal(h_sent_count(r.h, H_B), before + 1); /* challenge ACK */
+        EXPECT_SACK(&r, 1, 1001, 2001, 3001, 4001);
+        h_expect_state(r.h, H_B, r.p.server, TCP_ESTABLISHED);
+        h_advance(r.h, H_S(1)); /* past the challenge ACKs' rate limits */
+        rst.seq = r.base + 4001;
+        before = h_sent_count(r.h, H_B);
+        h_inject(r.h, H_B, &rst);
+        if (linux) {
+            assert_int_equal(h_sent_count(r.h, H_B), before);
+            h_expect_state(r.h, H_B, r.p.server, TCP_CLOSED);
+        } else {
+            assert_int_equal(h_sent_count(r.h, H_B), before + 1);
+            h_expect_state(r.h, H_B, r.p.server, TCP_ESTABLISHED);
+        }
+        h_free(r.h);
+    }
+}
+
+/* Linux tcp_sack_new_ofo_skb: while SACK compression holds an ACK, a
+ * segment that lands beyond the second most recent block
+ * (TCP_SACK_BLOCKS_EXPECTED = 2) sends the held ACK at once
+ * (tcp_sack_compress_send_ack), with the blocks as they stand: the block
+ * it extends is grown in place, not yet moved first. Its own ACK is then
+ * held as before (dup_ack_counter is past TCP_FASTRETRANS_THRESH). A
+ * segment that extends the first or second block sends nothing. Window
+ * growth (grow_window) is off so that no quick ACK hides the hold. */
+static void linux_segment_beyond_second_block_sends_held_ack(void **state)
+{
+    (void)state;
+    tcp_profile prof = *h_linux_exact();
+    prof.grow_window = false;
+    rx r = rx_new(&prof);
+    data_in(&r, 1001, 2001); /* three duplicate ACKs at once */
+    data_in(&r, 3001, 4001);
+    data_in(&r, 5001, 6001);
+    EXPECT_SACK(&r, 1, 5001, 6001, 3001, 4001, 1001, 2001);
+    static const uint8_t zeros[1000];
+    tcp_seg s = h_template(r.h, H_B, r.p.server);
+    s.payload = zeros;
+    size_t before = h_sent_count(r.h, H_B);
+    s.seq = r.base + 7001; /* a new block: held (nothing held to send yet) */
+    s.len = 500;
+    h_inject(r.h, H_B, &s);
+    s.seq = r.base + 7501; /* extends the first block: held */
+    h_inject(r.h, H_B, &s);
+    s.seq = r.base + 6001; /* joins the first and second blocks: held */
+    s.len = 1000;
+    h_inject(r.h, H_B, &s);
+    assert_int_equal(h_sent_count(r.h, H_B), before);
+    s.seq = r.base + 2001; /* extends 1001:2001, now the third block */
+    s.len = 500;
+    h_inject(r.h, H_B, &s);
+    assert_int_equal(h_sent_count(r.h, H_B), before + 1);
+    EXPECT_SACK(&r, 1, 5001, 8001, 3001, 4001, 1001, 2501);
+    h_advance(r.h, H_MS(2));
+    assert_int_equal(h_sent_count(r.h, H_B), before + 2);
+    EXPECT_SACK(&r, 1, 1001, 2501, 5001, 8001, 3001, 4001);
+    h_free(r.h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(blocks_in_rfc2018_order_per_profile),
+        cmocka_unit_test(joining_segment_coalesces_blocks_per_profile),
+        cmocka_unit_test(duplicate_of_held_data_moves_its_block_first_per_profile),
+        cmocka_unit_test(four_blocks_without_timestamps_per_profile),
+        cmocka_unit_test(no_blocks_unless_agreed),
+        cmocka_unit_test(blocks_shrink_data_segments_per_profile),
+        cmocka_unit_test(rst_at_highest_sack_edge_per_profile),
+        cmocka_unit_test(linux_segment_beyond_second_block_sends_held_ack),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
