@@ -752,7 +752,7 @@ static bool draws_matter(const sim_link_params *pa)
  * brought to the draws owed: the numbers it gives are those a stream made
  * with the link would give after the draws of every packet before. The
  * name is hashed in parts (sim_rng.h): the snprintf building it cost
- * about 1,850 instructions a direction. Owed draws are made once each,
+ * about 940 instructions a direction. Owed draws are made once each,
  * so settling them costs what drawing them as they came would have. */
 static sim_rng *dir_stream(sim_link *l, int d)
 {
