@@ -24,8 +24,9 @@
 #               pages is in it). The best is the run least disturbed by
 #               the machine's other work; flatness is judged on it.
 #   --warm      bench_race first runs a small race untimed (the code's
-#               pages, the libraries' symbols), so K = 1,000 is not
-#               charged for them.
+#               pages, the libraries' symbols), so K = 1,000's phases
+#               are not charged for them (the row's CPU time, from
+#               /usr/bin/time, still counts that race).
 #   --prefault  bench_race touches its reserved heap before the clock
 #               starts: the phases read the program's own work, without
 #               the kernel zeroing fresh pages (its peak RSS is then the

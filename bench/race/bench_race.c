@@ -255,9 +255,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[a], "--prefault") == 0)
             fault_first = true;
         else
-            break;
+            break; /* an unknown option: the usage below */
     }
-    if (argc - a < 2 || argc - a > 3) {
+    if (argc - a < 2 || argc - a > 3 || argv[a][0] == '-') {
         fprintf(stderr, "usage: bench_race [--warm] [--prefault] K S [LOSS]\n");
         return 2;
     }

@@ -270,11 +270,11 @@ typedef struct sim_dir {
     uint8_t backlog_bits;
     bool rng_made; /* the stream is in the rare part */
     /* Draws the stream owes: a packet admitted while every probability
-     * and the jitter are zero draws nothing (its five draws could not
-     * change its fate) and counts them here; the stream is made, and
-     * these draws made, when a packet's draws can matter (sim_link.c,
-     * dir_stream), so every packet draws what it drew from a stream made
-     * at the start. */
+     * and the jitter are zero draws nothing (its five draws, one if the
+     * queue drops it, could not change its fate) and counts them here;
+     * the stream is made, and these draws made, when a packet's draws
+     * can matter (sim_link.c, dir_stream), so every packet draws what it
+     * drew from a stream made at the start. */
     uint32_t draws;
     sim_dir_rare *rare; /* NULL until needed (sim_dir_rare) */
     /* Serialisation: the instant the last accepted packet's last bit leaves,

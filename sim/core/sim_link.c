@@ -737,7 +737,8 @@ static void schedule(sim_link *l, int d, sim_packet *p, sim_time_t at)
 /* The draws of a packet admitted with parameters that cannot change its
  * fate: loss, jitter, reorder, duplicate, corrupt (promise 1), each a
  * chance at 0 or a number below 1, one draw each; with no duplicate and
- * no corruption there is no clone and no bit to draw. */
+ * no corruption there is no clone and no bit to draw. A packet the queue
+ * drops made only the first: the queue is tried after loss. */
 #define QUIET_DRAWS 5u
 
 /* Whether a packet's draws can change its fate under pa. */
@@ -751,7 +752,7 @@ static bool draws_matter(const sim_link_params *pa)
  * brought to the draws owed: the numbers it gives are those a stream made
  * with the link would give after the draws of every packet before. The
  * name is hashed in parts (sim_rng.h): the snprintf building it cost
- * about 1,850 instructions a direction. Owed draws are made once each,
+ * about 940 instructions a direction. Owed draws are made once each,
  * so settling them costs what drawing them as they came would have. */
 static sim_rng *dir_stream(sim_link *l, int d)
 {
@@ -768,24 +769,33 @@ static sim_rng *dir_stream(sim_link *l, int d)
     return rng;
 }
 
+/* Direction d owes n more draws; a count about to overflow is settled
+ * first (a quiet direction that long is rare, and settling costs what
+ * the draws would have). */
+static void owe(sim_link *l, int d, uint32_t n)
+{
+    sim_dir *dir = &l->dir[d];
+    if (dir->draws > UINT32_MAX - n)
+        (void)dir_stream(l, d);
+    dir->draws += n;
+}
+
 /* The stream a packet's draws come from (promise 1): the direction's own,
  * or, when the world's draw key hook gives the packet a key, *keyed seeded
  * from the seed, both hosts' names and the key. The names, not the ids:
  * the ids follow creation order, which is not part of a link's identity
- * (sim_rng.h). NULL when the draws cannot matter: none is made, and the
- * direction's stream owes them. */
-static sim_rng *draw_stream(sim_link *l, int d, const sim_packet *p, sim_rng *keyed)
+ * (sim_rng.h). NULL when the draws cannot matter: none is made, and
+ * *owing says whether the direction's stream owes them (admit counts
+ * them, as many as the packet goes on to make). */
+static sim_rng *draw_stream(sim_link *l, int d, const sim_packet *p, sim_rng *keyed, bool *owing)
 {
     sim_world *w = l->world;
-    sim_dir *dir = &l->dir[d];
-    bool matter = draws_matter(dir->params);
+    bool matter = draws_matter(l->dir[d].params);
     uint64_t key;
     if (!w->draw_key || !w->draw_key(w->draw_key_ctx, l, d, p, &key)) {
         if (matter)
             return dir_stream(l, d);
-        if (dir->draws > UINT32_MAX - QUIET_DRAWS)
-            (void)dir_stream(l, d); /* the count is full: settle it */
-        dir->draws += QUIET_DRAWS;
+        *owing = true;
         return NULL;
     }
     if (!matter)
@@ -803,10 +813,14 @@ static void admit(sim_link *l, int d, sim_packet *p, sim_time_t extra_ns)
     sim_world *w = l->world;
     sim_dir *dir = &l->dir[d];
     const sim_link_params *pa = dir->params;
-    sim_rng keyed, *rng = draw_stream(l, d, p, &keyed);
+    bool owing = false;
+    sim_rng keyed, *rng = draw_stream(l, d, p, &keyed, &owing);
     if (!rng) { /* no loss, jitter, reorder, duplicate nor corruption */
         sim_time_t at;
-        if (!serialise(dir, w->now, p->len, &at)) {
+        bool queued = serialise(dir, w->now, p->len, &at);
+        if (owing)
+            owe(l, d, queued ? QUIET_DRAWS : 1);
+        if (!queued) {
             drop(l, d, p, SIM_DROP_QUEUE);
             return;
         }

@@ -843,6 +843,36 @@ static void test_quiet_packets_owe_their_draws(void **state)
     assert_true(st.dropped_loss > 10 && st.dropped_loss < 70);
 }
 
+/* A quiet packet the queue drops drew only the loss draw before it
+ * (promise 1: the queue is tried after loss, before jitter), so it owes
+ * one draw, not five: after quiet packets dropped at a full queue, the
+ * fates once loss is set still follow the stream made with the link. */
+static void test_quiet_queue_drops_owe_one_draw(void **state)
+{
+    fx *f = *state;
+    sim_rng ref;
+    sim_rng_seed(&ref, 20240601, "link:A>B");
+    sim_link_params *p = ab(f);
+    p->bandwidth_bps = 1000000;
+    p->queue_packets = 1;
+    set_ab(f, p);
+    uint32_t ids[4];
+    for (int i = 0; i < 4; i++)
+        ids[i] = send(f, f->a, 60);
+    sim_world_run(f->w);
+    /* The first fills the queue of one; the three after it are dropped. */
+    assert_int_equal(f->narr, 1);
+    assert_int_equal(f->arr[0].id, ids[0]);
+    assert_int_equal(count_recs(f, SIM_TR_DROP, SIM_DROP_QUEUE), 3);
+    for (int k = 0; k < 5 + 3; k++)
+        sim_rng_next(&ref);
+    p = ab(f);
+    p->bandwidth_bps = 0;
+    p->queue_packets = 0;
+    set_ab(f, p);
+    fates_follow_the_stream(f, SIM_PPB_ONE / 2, 40, &ref);
+}
+
 /* sim_link_reserve: the link lookup made once for the links said, so
  * adding them never moves it; more links than said still work and are
  * found, and one past the limit fails with the lookup as it was. */
@@ -1032,6 +1062,7 @@ int main(void)
         T(test_rare_part_made_on_first_need),
         T(test_rare_counters_live_apart),
         T(test_quiet_packets_owe_their_draws),
+        T(test_quiet_queue_drops_owe_one_draw),
         T(test_reserve_makes_the_link_lookup_once),
         T(test_params_set_rejects_and_keeps_old),
         T(test_new_parameters_apply_to_new_packets),
