@@ -132,6 +132,41 @@ static void a_reset_connection_closed_lets_go_of_its_callback(void **state)
     finish(L, path);
 }
 
+/* A host that crashed takes its connections with it (net.h rule 5): the
+ * callbacks of its ten established connections are called for CLOSED,
+ * then let go, though the script never closed them. */
+static void a_crashed_host_lets_go_of_its_callbacks(void **state)
+{
+    (void)state;
+    static const char src[] = "local sim = tcpsim.new { seed = 1 }\n"
+                              "local a, b = sim:host 'A', sim:host 'B'\n"
+                              "local link = sim:link(a, b, { delay = '1ms' })\n"
+                              "local server = b:listen(80)\n"
+                              "local alive = setmetatable({}, { __mode = 'v' })\n"
+                              "local closed = 0\n"
+                              "for i = 1, 10 do\n"
+                              "  local c = a:connect(b, 80)\n"
+                              "  alive[i] = function(s, from, to)\n"
+                              "    if to == 'CLOSED' then closed = closed + i end\n"
+                              "  end\n"
+                              "  c:on_state(alive[i])\n"
+                              "end\n"
+                              "sim:run_for '1s'\n"
+                              "a:crash()\n"
+                              "sim:run_for '1s'\n"
+                              "expect(closed):equals(55)\n"
+                              "collectgarbage()\n"
+                              "local held = 0\n"
+                              "for i = 1, 10 do held = held + (alive[i] and 1 or 0) end\n"
+                              "expect(held):equals(0)\n"
+                              "expect(link ~= nil and server ~= nil):equals(true)\n";
+    char path[] = "/tmp/tcpsim-lsim-pins-XXXXXX";
+    lua_State *L = run_to_end(src, path, true, 3);
+    const lsim *s = lsim_runtime_sim(L, 0);
+    assert_int_equal(callbacks_set(s), 0);
+    finish(L, path);
+}
+
 /* A simulation finished by its __gc called by hand (--unsafe) lets go of
  * its callbacks' functions and handles at once, not when the state closes. */
 static void a_finished_simulation_lets_go_of_its_callbacks(void **state)
@@ -165,6 +200,7 @@ int main(void)
         cmocka_unit_test(gone_connections_let_go_of_their_callbacks),
         cmocka_unit_test(a_reset_connection_keeps_its_callback),
         cmocka_unit_test(a_reset_connection_closed_lets_go_of_its_callback),
+        cmocka_unit_test(a_crashed_host_lets_go_of_its_callbacks),
         cmocka_unit_test(a_finished_simulation_lets_go_of_its_callbacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
