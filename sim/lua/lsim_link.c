@@ -155,11 +155,11 @@ static void read_both(lua_State *L, int idx, sim_link_params *ab, sim_link_param
     }
 }
 
-/* sim:link(a, b [, opts]) */
 /* Set in a handle's link index once its finalizer has run (link indices
  * stay far below: each link is a C object of hundreds of bytes). */
 #define LINK_COLLECTED 0x80000000u
 
+/* sim:link(a, b [, opts]) */
 int lsim_sim_link(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);

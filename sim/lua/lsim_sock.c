@@ -160,7 +160,8 @@ static void accept_each(lua_State *L, lsim *s, uint32_t listener, bool in_loop)
  * changes state again, and its on_state callback lets go of the function
  * and the handle it held for it: a script opening connection after
  * connection, each with a closure of its own, holds only the live ones'.
- * (A connection still the user's may be closed later: it keeps them.) */
+ * (A connection still the user's may be closed later: it keeps them until
+ * then, closed_let_go.) */
 static void on_state_let_go(lua_State *L, lsim *s, uint32_t sock)
 {
     const net_sock *k = net_sock_at(s->net, sock);
@@ -574,12 +575,26 @@ static int sock_info(lua_State *L)
     return 1;
 }
 
+/* After close or abort from the script's own code: a connection that was
+ * already CLOSED (reset by its peer, refused) changes state no more, and
+ * no call for it is left to make (the queue of state changes is empty
+ * outside the event loop), so its on_state lets go now, as it does after
+ * its call for CLOSED. Inside a callback a CLOSED step of its may still be
+ * queued: it keeps them. */
+static void closed_let_go(lua_State *L, lsim *s, uint32_t sock)
+{
+    if (s->in_hook == 0 && !net_in_stack(s->net) && sock < s->capsockcbs &&
+        s->sock_cbs[sock].on_state)
+        on_state_let_go(L, s, sock);
+}
+
 static int sock_close(lua_State *L)
 {
     lsim *s;
     uint32_t sock = lsim_sock_check(L, 1, &s);
     live_sock(L, s, sock, "socket:close");
     check_rc(L, net_close(s->net, sock), "socket:close");
+    closed_let_go(L, s, sock);
     return 0;
 }
 
@@ -589,6 +604,7 @@ static int sock_abort(lua_State *L)
     uint32_t sock = lsim_sock_check(L, 1, &s);
     live_sock(L, s, sock, "socket:abort");
     check_rc(L, net_abort(s->net, sock), "socket:abort");
+    closed_let_go(L, s, sock);
     return 0;
 }
 

@@ -678,6 +678,10 @@ int net_host_crash(net *n, uint32_t host)
     h->stack = NULL;
     sim_world_cancel(n->world, &h->timer);
     uint64_t now = sim_world_now(n->world);
+    /* Its records' steps to CLOSED are queued as a stack call's are, and
+     * passed on when the bracket closes, as after any user call (without
+     * it they waited for some later stack call, or were never passed on). */
+    net_stack_enter(n);
     for (uint32_t i = 0; i < n->nsocks; i++) {
         net_sock *k = net_sock_mut(n, i);
         if (k->host != h->index || !k->alive)
@@ -696,6 +700,7 @@ int net_host_crash(net *n, uint32_t host)
         net_sock_on_event(n, h, &ev);
         k->alive = false;
     }
+    net_stack_leave(n, h);
     char note[64];
     snprintf(note, sizeof note, "%s crashed", sim_host_name(net_host_simof(h)));
     net_note(n, note);

@@ -304,6 +304,8 @@ static void feed(net *n, net_sock *k)
 
 void net_sock_service(net *n, net_sock *k)
 {
+    if (!k->alive) /* its stack is gone (a crash): nothing to read or feed */
+        return;
     if (k->autoread)
         drain(n, k);
     if (net_tx_waiting(k) || k->close_pending || k->shutdown_pending)

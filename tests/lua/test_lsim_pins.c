@@ -81,32 +81,89 @@ static void gone_connections_let_go_of_their_callbacks(void **state)
 }
 
 /* A connection the peer reset is still the user's (it may read what is
- * left, and close it): its callback stays set, and is called no more. */
+ * left, and close it): its callback stays set, and is called no more;
+ * once the script closes it, the callback lets go (closed_let_go). */
+static const char RESET[] = "local sim = tcpsim.new { seed = 1 }\n"
+                            "local a, b = sim:host 'A', sim:host 'B'\n"
+                            "local link = sim:link(a, b, { delay = '1ms' })\n"
+                            "local server = b:listen(80)\n"
+                            "server:on_accept(function(c) c:abort() end)\n"
+                            "local c = a:connect(b, 80)\n"
+                            "local steps = {}\n"
+                            "c:on_state(function(s, from, to) steps[#steps + 1] = to end)\n"
+                            "sim:run_for '1s'\n"
+                            "expect(table.concat(steps, ' ')):equals('ESTABLISHED CLOSED')\n"
+                            "if close then c:close() end\n"
+                            "sim:run_for '1s'\n"
+                            "expect(#steps):equals(2)\n"
+                            "expect(link ~= nil):equals(true)\n";
+
+/* Records with an on_state callback and its handle set. */
+static uint32_t callbacks_set(const lsim *s)
+{
+    uint32_t set = 0;
+    for (uint32_t i = 0; i < s->capsockcbs; i++)
+        set += s->sock_cbs[i].on_state != 0 && s->sock_cbs[i].handle != 0;
+    return set;
+}
+
 static void a_reset_connection_keeps_its_callback(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tcpsim-lsim-pins-XXXXXX";
+    lua_State *L = run_to_end(RESET, path, false, 3);
+    const lsim *s = lsim_runtime_sim(L, 0);
+    assert_int_equal(callbacks_set(s), 1);
+    assert_int_equal(s->handles.top, 1);
+    finish(L, path);
+}
+
+static void a_reset_connection_closed_lets_go_of_its_callback(void **state)
+{
+    (void)state;
+    char src[sizeof RESET + 32];
+    snprintf(src, sizeof src, "close = true\n%s", RESET);
+    char path[] = "/tmp/tcpsim-lsim-pins-XXXXXX";
+    lua_State *L = run_to_end(src, path, false, 3);
+    const lsim *s = lsim_runtime_sim(L, 0);
+    assert_int_equal(callbacks_set(s), 0);
+    assert_int_equal(s->handles.top, 1);
+    assert_int_equal(s->handles.free, 1); /* its number, let go */
+    finish(L, path);
+}
+
+/* A host that crashed takes its connections with it (net.h rule 5): the
+ * callbacks of its ten established connections are called for CLOSED,
+ * then let go, though the script never closed them. */
+static void a_crashed_host_lets_go_of_its_callbacks(void **state)
 {
     (void)state;
     static const char src[] = "local sim = tcpsim.new { seed = 1 }\n"
                               "local a, b = sim:host 'A', sim:host 'B'\n"
                               "local link = sim:link(a, b, { delay = '1ms' })\n"
                               "local server = b:listen(80)\n"
-                              "server:on_accept(function(c) c:abort() end)\n"
-                              "local c = a:connect(b, 80)\n"
-                              "local steps = {}\n"
-                              "c:on_state(function(s, from, to) steps[#steps + 1] = to end)\n"
+                              "local alive = setmetatable({}, { __mode = 'v' })\n"
+                              "local closed = 0\n"
+                              "for i = 1, 10 do\n"
+                              "  local c = a:connect(b, 80)\n"
+                              "  alive[i] = function(s, from, to)\n"
+                              "    if to == 'CLOSED' then closed = closed + i end\n"
+                              "  end\n"
+                              "  c:on_state(alive[i])\n"
+                              "end\n"
                               "sim:run_for '1s'\n"
-                              "expect(table.concat(steps, ' ')):equals('ESTABLISHED CLOSED')\n"
-                              "c:close()\n"
+                              "a:crash()\n"
                               "sim:run_for '1s'\n"
-                              "expect(#steps):equals(2)\n"
-                              "expect(link ~= nil):equals(true)\n";
+                              "expect(closed):equals(55)\n"
+                              "collectgarbage()\n"
+                              "local held = 0\n"
+                              "for i = 1, 10 do held = held + (alive[i] and 1 or 0) end\n"
+                              "expect(held):equals(0)\n"
+                              "expect(link ~= nil and server ~= nil):equals(true)\n";
     char path[] = "/tmp/tcpsim-lsim-pins-XXXXXX";
-    lua_State *L = run_to_end(src, path, false, 3);
+    lua_State *L = run_to_end(src, path, true, 3);
     const lsim *s = lsim_runtime_sim(L, 0);
-    uint32_t set = 0;
-    for (uint32_t i = 0; i < s->capsockcbs; i++)
-        set += s->sock_cbs[i].on_state != 0 && s->sock_cbs[i].handle != 0;
-    assert_int_equal(set, 1);
-    assert_int_equal(s->handles.top, 1);
+    assert_int_equal(callbacks_set(s), 0);
     finish(L, path);
 }
 
@@ -142,6 +199,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gone_connections_let_go_of_their_callbacks),
         cmocka_unit_test(a_reset_connection_keeps_its_callback),
+        cmocka_unit_test(a_reset_connection_closed_lets_go_of_its_callback),
+        cmocka_unit_test(a_crashed_host_lets_go_of_its_callbacks),
         cmocka_unit_test(a_finished_simulation_lets_go_of_its_callbacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

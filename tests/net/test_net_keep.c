@@ -87,8 +87,10 @@ static void crafted_profiles_walk_at_most_the_bound(void **state)
      * back equal, and its walk stops at the bound. */
     assert_ptr_equal(net_keep_profile(n, &first), kept[0]);
     uint64_t before = n->profiles.steps;
-    assert_memory_equal(net_keep_profile(n, &last), &last, sizeof last);
+    const tcp_profile *again = net_keep_profile(n, &last);
+    assert_memory_equal(again, &last, sizeof last);
     assert_true(n->profiles.steps - before <= NET_KEEP_MAX_WALK + 1);
+    assert_true(again != kept[CRAFTED - 1]); /* apart: a copy of its own each time */
     /* An ordinary profile is still kept once. */
     const tcp_profile *bsd = tcp_profile_find("bsd");
     assert_non_null(bsd);
@@ -121,6 +123,10 @@ static void crafted_notes_walk_at_most_the_bound(void **state)
     }
     assert_bounded(&n->notes, CRAFTED);
     assert_int_equal(net_keep_note(n, first), ids[0]); /* listed: the same id */
+    uint32_t again = net_keep_note(n, note);           /* the last: kept apart, */
+    assert_true(again != ids[CRAFTED - 1]);            /* a new id each time, */
+    net_trace_step step = {.note = again};             /* and its text the same */
+    assert_string_equal(net_step_note(n, &step), note);
     assert_int_equal(net_keep_note(n, "an ordinary note"), net_keep_note(n, "an ordinary note"));
     free(ids);
     net_free(n);
