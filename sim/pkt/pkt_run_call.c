@@ -467,9 +467,31 @@ static bool poll_read(run *r, run_fd *f, size_t max, bool woken, long *ret, int 
     return true;
 }
 
+/* The errno of a send the stack refused with rc. The stack's send already
+ * answers in the profile's order (send_epipe_first) and reports the
+ * connection's error once (err_once); what it cannot know is that
+ * getsockopt(SO_ERROR) took the error (take_error) or that it forgot the
+ * socket: then, the socket being shut both ways (Linux tcp_done), EPIPE,
+ * or the error if no call reported it yet. */
+static int write_errno(run *r, run_fd *f, long rc)
+{
+    if (f->sock != NET_NONE) {
+        const net_sock *k = net_sock_at(r->n, f->sock);
+        if (rc == TCP_EBADF && !k->alive)
+            rc = k->error && !f->err_reported ? k->error : TCP_EPIPE;
+        else if (rc == k->error && f->err_reported)
+            rc = TCP_EPIPE;
+        if (rc == k->error)
+            f->err_reported = true;
+    }
+    return run_errno((int)rc);
+}
+
 /* A blocking write returns once the send buffer took every byte (Linux
- * tcp_sendmsg waits in sk_stream_wait_memory), or with the error that
- * ended the connection. */
+ * tcp_sendmsg waits in sk_stream_wait_memory), or when the connection
+ * ends: with the count taken if any, the error staying for the next call
+ * (tcp_sendmsg_locked do_error: "if (copied + copied_syn) goto out"),
+ * else with the error. */
 static bool poll_write(run *r, run_fd *f, long total, long *ret, int *err)
 {
     run_blocked *b = &r->blk;
@@ -477,8 +499,9 @@ static bool poll_write(run *r, run_fd *f, long total, long *ret, int *err)
     if (took == TCP_EAGAIN)
         return false;
     if (took < 0) {
-        *ret = -1;
-        *err = run_errno((int)took);
+        long copied = total - (long)b->left;
+        *ret = copied ? copied : -1;
+        *err = copied ? 0 : write_errno(r, f, took);
         return true;
     }
     b->left -= (size_t)took;
@@ -655,11 +678,6 @@ static void do_write(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint
         run_unsupported(r, ev, "write() of more than 65536 bytes");
         return;
     }
-    int e = take_error(r, f);
-    if (e) {
-        returned(r, ev, t, -1, e);
-        return;
-    }
     long took =
         f->sock == NET_NONE ? TCP_ENOTCONN : net_send_now(r->n, f->sock, ZEROS, (size_t)len);
     if (took >= 0 || took == TCP_EAGAIN) {
@@ -672,17 +690,7 @@ static void do_write(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint
             wait_for(r, ev, fdno, t, (run_blocked){.left = (size_t)len - done});
         return;
     }
-    int rc = (int)took;
-    if (f->sock != NET_NONE) {
-        const net_sock *k = net_sock_at(r->n, f->sock);
-        /* once the connection's error was reported, Linux says EPIPE
-         * (the socket is shut down both ways, tcp_done()) */
-        if ((rc == k->error && f->err_reported) || (rc == TCP_EBADF && !k->alive))
-            rc = TCP_EPIPE;
-        else if (rc == k->error)
-            f->err_reported = true;
-    }
-    returned(r, ev, t, rc ? -1 : len, rc ? run_errno(rc) : 0);
+    returned(r, ev, t, -1, write_errno(r, f, took));
 }
 
 static void do_fcntl(run *r, const pkt_event *ev, run_fd *f, uint64_t t)

@@ -31,7 +31,7 @@
     "+.1 < . 1:1(0) ack 1 win 257\n"                                                               \
     "+0 accept(3, ..., ...) = 4\n"
 
-static pkt_run_verdict run_text(const char *text, char *msg, size_t len)
+static pkt_run_verdict run_text(const char *profile, const char *text, char *msg, size_t len)
 {
     pkt_status st;
     char perr[PKT_MSG_MAX];
@@ -40,20 +40,27 @@ static pkt_run_verdict run_text(const char *text, char *msg, size_t len)
         snprintf(msg, len, "%s", perr);
         return PKT_RUN_NOT_RUN;
     }
-    pkt_run_opts o = {.file = "t.pkt", .tolerance_usecs = -1, .seed = 1};
+    pkt_run_opts o = {.file = "t.pkt", .tolerance_usecs = -1, .seed = 1, .profile = profile};
     pkt_run_info info;
     pkt_run_verdict v = pkt_run(s, &o, &info, msg, len);
     pkt_script_free(s);
     return v;
 }
 
-static void expect_verdict(const char *text, pkt_run_verdict want, const char *needle)
+/* expect_verdict under the named profile (NULL: linux). */
+static void expect_verdict_as(const char *profile, const char *text, pkt_run_verdict want,
+                              const char *needle)
 {
     char msg[1024];
-    pkt_run_verdict v = run_text(text, msg, sizeof msg);
+    pkt_run_verdict v = run_text(profile, text, msg, sizeof msg);
     if (v != want || (needle && !strstr(msg, needle)))
         fail_msg("verdict %d (wanted %d), message: %s (wanted '%s')", v, want, msg,
                  needle ? needle : "");
+}
+
+static void expect_verdict(const char *text, pkt_run_verdict want, const char *needle)
+{
+    expect_verdict_as(NULL, text, want, needle);
 }
 
 static void data_is_acked_at_once(void **state)
@@ -211,6 +218,49 @@ static void writes_block_or_take_what_fits(void **state)
                    PKT_RUN_MISMATCH, "write() still blocked at");
 }
 
+/* A blocking write that a reset ends. Linux tcp_sendmsg_locked: the wait
+ * (sk_stream_wait_memory) sees sk_err and goes to do_error, which returns
+ * the bytes copied if any ("if (copied + copied_syn) goto out"), the error
+ * staying for the next call; with none copied, sk_stream_error reports
+ * sock_error(), which clears sk_err, so SO_ERROR then reads 0 and the next
+ * write, the socket shut by tcp_done, fails with EPIPE. */
+static void blocked_write_ended_by_reset(void **state)
+{
+    (void)state;
+    expect_verdict(SNDBUF_SERVER "+0...0.050 write(4, ..., 3000) = 2000\n"
+                                 "+.05 < R. 1:1(0) win 257\n"
+                                 "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [ECONNRESET], [4]) = 0\n"
+                                 "+0 write(4, ..., 10) = -1 EPIPE (Broken pipe)\n",
+                   PKT_RUN_PASS, NULL);
+    expect_verdict(SNDBUF_SERVER "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                 "+0 write(4, ..., 3000) = 2000\n"
+                                 "+0 fcntl(4, F_SETFL, O_RDWR) = 0\n"
+                                 "+0...0.050 write(4, ..., 10) = -1 ECONNRESET (Connection reset "
+                                 "by peer)\n"
+                                 "+.05 < R. 1:1(0) win 257\n"
+                                 "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n"
+                                 "+0 write(4, ..., 10) = -1 EPIPE (Broken pipe)\n"
+                                 "+0 read(4, ..., 100) = 0\n",
+                   PKT_RUN_PASS, NULL);
+}
+
+/* The order of a write's answers after a reset is the profile's, the
+ * stack's send deciding it: under bsd sosend_generic tests
+ * SBS_CANTSENDMORE (set by tcp_close → soisdisconnected) before so_error,
+ * so a write fails with EPIPE and a read then reports ECONNRESET
+ * (soreceive_generic clears so_error), once. */
+static void write_after_reset_follows_the_profile(void **state)
+{
+    (void)state;
+    expect_verdict_as("bsd",
+                      SERVER "+.1 < R. 1:1(0) ack 1 win 257\n"
+                             "+0 write(4, ..., 10) = -1 EPIPE (Broken pipe)\n"
+                             "+0 read(4, ..., 100) = -1 ECONNRESET (Connection reset by peer)\n"
+                             "+0 read(4, ..., 100) = 0\n"
+                             "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n",
+                      PKT_RUN_PASS, NULL);
+}
+
 static void settings_without_a_knob_are_unsupported(void **state)
 {
     (void)state;
@@ -289,8 +339,8 @@ static void same_script_same_message(void **state)
     (void)state;
     const char *text = SERVER "+0 < P. 1:11(10) ack 1 win 257\n+0 > . 1:1(0) ack 12\n";
     char a[1024], b[1024];
-    assert_int_equal(run_text(text, a, sizeof a), PKT_RUN_MISMATCH);
-    assert_int_equal(run_text(text, b, sizeof b), PKT_RUN_MISMATCH);
+    assert_int_equal(run_text(NULL, text, a, sizeof a), PKT_RUN_MISMATCH);
+    assert_int_equal(run_text(NULL, text, b, sizeof b), PKT_RUN_MISMATCH);
     assert_string_equal(a, b);
 }
 
@@ -311,6 +361,8 @@ int main(void)
         cmocka_unit_test(comp_sack_nr_above_255_is_refused),
         cmocka_unit_test(tolerance_percent_widens_by_the_gap),
         cmocka_unit_test(writes_block_or_take_what_fits),
+        cmocka_unit_test(blocked_write_ended_by_reset),
+        cmocka_unit_test(write_after_reset_follows_the_profile),
         cmocka_unit_test(knob_settings_change_the_run),
         cmocka_unit_test(same_script_same_message),
     };
