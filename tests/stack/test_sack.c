@@ -275,6 +275,32 @@ static void rst_at_highest_sack_edge_per_profile(void **state)
     }
 }
 
+/* The tail loss probe sends the last segment again, cut at the MSS of the
+ * moment (Linux tcp_send_loss_probe: mss = tcp_current_mss, the last skb
+ * split at (pcount - 1) * mss), so while blocks are due it is a segment of
+ * 1436 bytes, as those sent: B's 2872 bytes went as 1436 + 1436, and the
+ * probe is the second of them, not 1424 bytes cut at 1448. */
+static void loss_probe_is_cut_at_the_shrunk_mss(void **state)
+{
+    (void)state;
+    static const uint8_t out[2 * 1436];
+    rx r = rx_new(h_linux_exact());
+    data_in(&r, 1001, 2001);
+    size_t before = h_sent_count(r.h, H_B);
+    assert_int_equal(tcp_send(h_stack(r.h, H_B), r.p.server, out, sizeof out), sizeof out);
+    assert_int_equal(h_sent_count(r.h, H_B), before + 2);
+    uint32_t first = h_sent(r.h, H_B, before)->seg.seq;
+    assert_int_equal(h_sent(r.h, H_B, before)->seg.len, 1436);
+    assert_int_equal(h_sent(r.h, H_B, before + 1)->seg.len, 1436);
+    h_advance(r.h, H_MS(400)); /* the probe timeout, well before the RTO */
+    assert_true(h_sent_count(r.h, H_B) > before + 2);
+    const h_dgram *d = h_sent(r.h, H_B, before + 2);
+    assert_int_equal(d->seg.seq, first + 1436);
+    assert_int_equal(d->seg.len, 1436);
+    assert_int_equal(d->seg.nsack, 1);
+    h_free(r.h);
+}
+
 /* The window scale B announced in its SYN,ACK. */
 static uint8_t b_wscale(const rx *r)
 {
@@ -373,6 +399,7 @@ int main(void)
         cmocka_unit_test(four_blocks_without_timestamps_per_profile),
         cmocka_unit_test(no_blocks_unless_agreed),
         cmocka_unit_test(blocks_shrink_data_segments_per_profile),
+        cmocka_unit_test(loss_probe_is_cut_at_the_shrunk_mss),
         cmocka_unit_test(rst_at_highest_sack_edge_per_profile),
         cmocka_unit_test(linux_rst_at_sack_edge_on_window_edge_resets),
         cmocka_unit_test(linux_segment_beyond_second_block_sends_held_ack),
