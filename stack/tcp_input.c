@@ -534,7 +534,11 @@ static bool rst_at_fin(const tcp_conn *c, const tcp_seg *seg)
  * with SACK blocks to send (tcp_is_sack, num_sacks > 0), an RST at the
  * highest right edge among them resets; RFC 5961 §3.2 and FreeBSD answer
  * it with a challenge ACK, as any in-window RST not at RCV.NXT. Profile
- * rst_sack_edge. */
+ * rst_sack_edge. That edge is the window's right edge when all of a window
+ * but its head is held (the peer's SND.NXT, so where its RST lies):
+ * tcp_sequence takes a segment of no length there (!after(end_seq,
+ * rcv_nxt + tcp_receive_window)) where Table 6 refuses it, so check_seq
+ * lets such an RST through as it does rst_at_fin's. */
 static bool rst_at_sack_edge(const tcp_conn *c, const tcp_seg *seg)
 {
     uint32_t edge;
@@ -555,6 +559,8 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
         return false;
     if (rst_at_fin(c, seg))
         return true; /* the second step resets */
+    if (rst_at_sack_edge(c, seg) && tcp_seq_le(seg->seq, c->rcv_nxt + tcp_rcv_wnd(c)))
+        return true; /* the second step resets, at the window's right edge too */
     uint32_t seglen = r->len + r->syn + r->fin;
     bool beyond = beyond_window(c, r, seglen);
     if (!beyond && seg_acceptable(c, r->seq, seglen)) {

@@ -779,7 +779,10 @@ void tcp_out_loss_probe(tcp_conn *c)
         uint32_t sent_end = tcp_seq_lt(c->snd_max, end) ? c->snd_max : end;
         bool fin = c->fin_queued && tcp_seq_gt(c->snd_max, end);
         uint32_t out = tcp_seq_gt(sent_end, c->snd_una) ? sent_end - c->snd_una : 0;
-        uint32_t last = out % c->snd_mss ? out % c->snd_mss : min32(out, c->snd_mss);
+        /* the last segment at the MSS of the moment (tcp_current_mss),
+         * less the SACK blocks it carries */
+        uint32_t mss = send_mss(c);
+        uint32_t last = out % mss ? out % mss : min32(out, mss);
         if (last == 0 && !fin) {
             tcp_timer_restart_rtx(c);
             return;

@@ -203,7 +203,8 @@ static void *arena_alloc_aligned(rlog *log, size_t n)
     return p;
 }
 
-/* The log's copy of a parsed segment. */
+/* The log's copy of a parsed segment. Its SACK blocks, when it has some,
+ * must already lie in the log's memory (keep_bytes, state_seg). */
 static const tcp_seg *seg_keep(rlog *log, const tcp_seg *seg)
 {
     tcp_seg *copy = arena_alloc_aligned(log, sizeof *copy);
@@ -700,30 +701,35 @@ static bool seg_equal(const tcp_seg *a, const tcp_seg *b)
            a->has_sack_perm == b->has_sack_perm && a->has_ts == b->has_ts && a->mss == b->mss &&
            a->wscale == b->wscale && a->ts_val == b->ts_val && a->ts_ecr == b->ts_ecr &&
            a->layout == b->layout && a->payload == b->payload && a->len == b->len &&
-           a->nsack == b->nsack && a->sack == b->sack;
+           a->nsack == b->nsack && (!a->nsack || memcmp(a->sack, b->sack, 8u * a->nsack) == 0);
 }
 
 /* STATE or RESTART entry i was caused by segment `seg` (the stack's parse):
- * it keeps the header (payload and SACK blocks NULL), shared with the DELIVER that carried
+ * it keeps the header (payload NULL), shared with the DELIVER that carried
  * it when that holds the same values (the usual case when the log keeps no
- * payload), else its own copy. The join to the DELIVER reads e->seg, so a
- * copy on the stack stands in while it is made; one still waiting for its
- * packet keeps its own copy. */
+ * payload), else its own copy, SACK blocks included: they lie in the
+ * stack's buffer, as the payload does. The join to the DELIVER reads
+ * e->seg, so a copy on the stack stands in while it is made; one still
+ * waiting for its packet keeps its own copy. */
 static void state_seg(rlog *log, size_t i, const tcp_seg *seg)
 {
     rlog_entry *e = ent(log, i);
     tcp_seg head = *seg;
     head.payload = NULL;
-    head.nsack = 0; /* the blocks, like the payload, lie in the stack's buffer */
-    head.sack = NULL;
     e->seg_ok = true;
     e->seg = &head;
     link_state(log, i);
     size_t c = e->cause_index;
-    if (c != RLOG_NONE && seg_equal(ent(log, c)->seg, &head))
+    if (c != RLOG_NONE && seg_equal(ent(log, c)->seg, &head)) {
         e->seg = ent(log, c)->seg;
-    else
-        e->seg = seg_keep(log, &head);
+        return;
+    }
+    if (head.nsack) {
+        uint8_t *blocks = arena_alloc(log, 8u * head.nsack);
+        memcpy(blocks, head.sack, 8u * head.nsack);
+        head.sack = blocks;
+    }
+    e->seg = seg_keep(log, &head);
 }
 
 static rlog_kind event_kind(tcp_event_kind k)
@@ -1016,6 +1022,10 @@ static void keep_bytes(rlog *log, rlog_entry *e, const sim_trace_rec *rec)
     /* NULL when there is none or it is not kept: a segment without payload
      * then parses alike in every entry that holds it, STATE ones too. */
     seg.payload = seg.payload && seg.len && held == rec->len ? e->bytes + body : NULL;
+    /* The SACK blocks lie in the header, which is always held: the parse
+     * points into rec->bytes, whose packet is freed and its memory reused. */
+    if (seg.nsack)
+        seg.sack = e->bytes + (seg.sack - rec->bytes);
     e->seg = seg_keep(log, &seg);
 }
 
@@ -1230,6 +1240,11 @@ static int check_memory(const rlog *log, const arena_span *sp, size_t ns, size_t
     if (pl &&
         (!e->seg_ok || !rlog_is_packet_kind(e->kind) || pl < b || pl - b + e->seg->len > e->nheld))
         return broken(why, len, "arena: entry %zu (%s): its payload lies outside its bytes", i, k);
+    uintptr_t sk = (uintptr_t)e->seg->sack;
+    size_t skn = 8u * e->seg->nsack;
+    bool sk_bytes = e->nheld && sk >= b && sk - b + skn <= e->nheld;
+    if (skn && !sk_bytes && !in_arena(sp, ns, e->seg->sack, skn))
+        return broken(why, len, "arena: entry %zu (%s): its SACK blocks are not the log's", i, k);
     return 0;
 }
 

@@ -132,6 +132,61 @@ static void payload_points_into_the_logs_own_copy(void **state)
     assert_memory_equal(e->seg->payload, payload, 100);
 }
 
+/* A segment's SACK blocks (RFC 2018 §3), in its header, read back from the
+ * log's copy of the bytes once the caller's are gone (or reused for another
+ * packet, as a freed packet's are), payload kept or not; a state change its
+ * delivery made shares them, and one made before the delivery was seen keeps
+ * a copy of its own. */
+static void sack_blocks_kept(rlog *log, bool keep)
+{
+    rlog_set_payload(log, keep);
+    uint8_t blocks[16], buf[200], payload[100];
+    tcp_sack_put(blocks, 1101, 1201);
+    tcp_sack_put(blocks + 8, 2001, 2101);
+    memset(payload, 'x', sizeof payload);
+    tcp_seg s = fx_seg(FX_B, TCP_ACK, 301, 101, 0);
+    s.nsack = 2;
+    s.sack = blocks;
+    s.payload = payload;
+    s.len = sizeof payload;
+    size_t n = tcp_wire_encode(&s, buf, sizeof buf);
+    tcp_seg parsed; /* the receiving stack's parse: its blocks lie in buf */
+    assert_int_equal(tcp_wire_parse(buf, n, &parsed), TCP_WIRE_OK);
+    assert_int_equal(parsed.nsack, 2);
+    /* The first state change comes before the delivery is seen. */
+    fx_state(log, 0, FX_A, 1, TCP_ESTABLISHED, TCP_CLOSE_WAIT, TCP_CAUSE_SEGMENT, &parsed,
+             "rcv FIN");
+    fx_record(log, SIM_TR_SEND, 0, FX_B, FX_B, 1, 1, buf, n, 0);
+    fx_record(log, SIM_TR_DELIVER, 5 * FX_MS, FX_A, FX_B, 1, 1, buf, n, 0);
+    fx_state(log, 5 * FX_MS, FX_A, 1, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_CAUSE_SEGMENT, &parsed,
+             "close()");
+    memset(buf, 0xee, sizeof buf); /* the bytes now hold another packet */
+    for (size_t i = 0; i < rlog_count(log); i++) {
+        const rlog_entry *e = rlog_at(log, i);
+        assert_true(e->seg_ok);
+        assert_int_equal(e->seg->nsack, 2);
+        uint32_t left, right;
+        tcp_seg_sack(e->seg, 0, &left, &right);
+        assert_int_equal(left, 1101);
+        assert_int_equal(right, 1201);
+        tcp_seg_sack(e->seg, 1, &left, &right);
+        assert_int_equal(left, 2001);
+        assert_int_equal(right, 2101);
+    }
+    if (!keep) /* a header without payload: the DELIVER's parse */
+        assert_ptr_equal(rlog_at(log, 3)->seg, rlog_at(log, 2)->seg);
+}
+
+static void sack_blocks_point_into_the_logs_own_copy(void **state)
+{
+    sack_blocks_kept(*state, true);
+}
+
+static void sack_blocks_kept_without_payload(void **state)
+{
+    sack_blocks_kept(*state, false);
+}
+
 /* rlog_set_payload(false): headers only, the sizes and the parse unchanged;
  * a delivery shares the send's headers; a corrupted copy keeps every byte. */
 static void without_payload_keeps_headers_and_sizes(void **state)
@@ -816,6 +871,9 @@ int main(void)
                                         log_teardown),
         cmocka_unit_test_setup_teardown(payload_points_into_the_logs_own_copy, log_setup,
                                         log_teardown),
+        cmocka_unit_test_setup_teardown(sack_blocks_point_into_the_logs_own_copy, log_setup,
+                                        log_teardown),
+        cmocka_unit_test_setup_teardown(sack_blocks_kept_without_payload, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(without_payload_keeps_headers_and_sizes, log_setup,
                                         log_teardown),
         cmocka_unit_test_setup_teardown(notes_are_cut_and_shared, log_setup, log_teardown),

@@ -275,6 +275,79 @@ static void rst_at_highest_sack_edge_per_profile(void **state)
     }
 }
 
+/* The tail loss probe sends the last segment again, cut at the MSS of the
+ * moment (Linux tcp_send_loss_probe: mss = tcp_current_mss, the last skb
+ * split at (pcount - 1) * mss), so while blocks are due it is a segment of
+ * 1436 bytes, as those sent: B's 2872 bytes went as 1436 + 1436, and the
+ * probe is the second of them, not 1424 bytes cut at 1448. */
+static void loss_probe_is_cut_at_the_shrunk_mss(void **state)
+{
+    (void)state;
+    static const uint8_t out[2 * 1436];
+    rx r = rx_new(h_linux_exact());
+    data_in(&r, 1001, 2001);
+    size_t before = h_sent_count(r.h, H_B);
+    assert_int_equal(tcp_send(h_stack(r.h, H_B), r.p.server, out, sizeof out), sizeof out);
+    assert_int_equal(h_sent_count(r.h, H_B), before + 2);
+    uint32_t first = h_sent(r.h, H_B, before)->seg.seq;
+    assert_int_equal(h_sent(r.h, H_B, before)->seg.len, 1436);
+    assert_int_equal(h_sent(r.h, H_B, before + 1)->seg.len, 1436);
+    h_advance(r.h, H_MS(400)); /* the probe timeout, well before the RTO */
+    assert_true(h_sent_count(r.h, H_B) > before + 2);
+    const h_dgram *d = h_sent(r.h, H_B, before + 2);
+    assert_int_equal(d->seg.seq, first + 1436);
+    assert_int_equal(d->seg.len, 1436);
+    assert_int_equal(d->seg.nsack, 1);
+    h_free(r.h);
+}
+
+/* The window scale B announced in its SYN,ACK. */
+static uint8_t b_wscale(const rx *r)
+{
+    for (size_t k = 0; k < h_sent_count(r->h, H_B); k++) {
+        const h_dgram *d = h_sent(r->h, H_B, k);
+        if (d->seg.flags & TCP_SYN)
+            return d->seg.has_wscale ? d->seg.wscale : 0;
+    }
+    fail_msg("B sent no SYN,ACK");
+    return 0;
+}
+
+/* All of a window but its head held out of order: the highest block's
+ * right edge is the window's (RCV.NXT + RCV.WND), where the peer's SND.NXT
+ * and so its RST lie. Linux's tcp_sequence takes a segment of no length
+ * there (!after(end_seq, rcv_nxt + tcp_receive_window)), and
+ * tcp_validate_incoming then resets at the right-most SACK block, where
+ * RFC 9293's Table 6 (SEG.SEQ < RCV.NXT + RCV.WND) finds the RST out of
+ * the window. */
+static void linux_rst_at_sack_edge_on_window_edge_resets(void **state)
+{
+    (void)state;
+    rx r = rx_new(h_linux_exact());
+    uint8_t ws = b_wscale(&r);
+    uint32_t end = 2001, edge = 0;
+    data_in(&r, 1001, end);
+    for (int i = 0; i < 64; i++) { /* the window may grow as data comes in */
+        const tcp_seg *ack = h_last_sent(r.h, H_B);
+        edge = ack->ack + ((uint32_t)ack->wnd << ws) - r.base;
+        if (end == edge)
+            break;
+        uint32_t next = edge - end > 4096 ? end + 4096 : edge;
+        data_in(&r, end, next);
+        end = next;
+    }
+    assert_int_equal(end, edge);
+    EXPECT_SACK(&r, 1, 1001, edge);
+    tcp_seg rst = h_template(r.h, H_B, r.p.server);
+    rst.flags = TCP_RST;
+    rst.seq = r.base + edge;
+    size_t before = h_sent_count(r.h, H_B);
+    h_inject(r.h, H_B, &rst);
+    assert_int_equal(h_sent_count(r.h, H_B), before);
+    h_expect_state(r.h, H_B, r.p.server, TCP_CLOSED);
+    h_free(r.h);
+}
+
 /* Linux tcp_sack_new_ofo_skb: while SACK compression holds an ACK, a
  * segment that lands beyond the second most recent block
  * (TCP_SACK_BLOCKS_EXPECTED = 2) sends the held ACK at once
@@ -326,7 +399,9 @@ int main(void)
         cmocka_unit_test(four_blocks_without_timestamps_per_profile),
         cmocka_unit_test(no_blocks_unless_agreed),
         cmocka_unit_test(blocks_shrink_data_segments_per_profile),
+        cmocka_unit_test(loss_probe_is_cut_at_the_shrunk_mss),
         cmocka_unit_test(rst_at_highest_sack_edge_per_profile),
+        cmocka_unit_test(linux_rst_at_sack_edge_on_window_edge_resets),
         cmocka_unit_test(linux_segment_beyond_second_block_sends_held_ack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
