@@ -12,7 +12,7 @@
  * every allocation counted is the stack's.
  *
  * malloc, calloc and realloc are wrapped at link time (-Wl,--wrap, see
- * CMakeLists.txt): __wrap_* count the calls while `armed` and fail the
+ * CMakeLists.txt and ../oom_wrap.h): __wrap_* count the calls while `armed` and fail the
  * one numbered `fail_at` (with `fail_rest`, it and every later one: memory
  * that stays exhausted).
  */
@@ -31,39 +31,7 @@
 #include "tcp_check.h"
 #include "tcp_wire.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t k);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t k);
-void *__wrap_realloc(void *p, size_t n);
-
-static bool armed;
-static unsigned long allocs, fail_at; /* fail_at 0: none fails */
-static bool fail_rest;                /* and every one after it fails too */
-
-static bool fail_now(void)
-{
-    if (!armed)
-        return false;
-    ++allocs;
-    return fail_at && (allocs == fail_at || (fail_rest && allocs > fail_at));
-}
-
-void *__wrap_malloc(size_t n)
-{
-    return fail_now() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t k)
-{
-    return fail_now() ? NULL : __real_calloc(n, k);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    return fail_now() ? NULL : __real_realloc(p, n);
-}
+#include "../oom_wrap.h"
 
 /* ---- Two stacks and a wire ------------------------------------------------ */
 
