@@ -117,6 +117,11 @@ void sim_world_rng(const sim_world *w, sim_rng *rng, const char *stream_name)
     sim_rng_seed(rng, w->seed, stream_name);
 }
 
+void sim_world_rng_parts(const sim_world *w, sim_rng *rng, const char *prefix, const char *name)
+{
+    sim_rng_seed_key(rng, w->seed, sim_hash_name_on(sim_hash_name(prefix), name));
+}
+
 void sim_world_arm_at(sim_world *w, sim_timer *t, sim_time_t when)
 {
     if (when < w->now)

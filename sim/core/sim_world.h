@@ -51,6 +51,11 @@ int sim_world_fail(sim_world *w, const char *fmt, ...)
 /* Seeds `rng` with the world's seed and a stable stream name. */
 void sim_world_rng(const sim_world *w, sim_rng *rng, const char *stream_name);
 
+/* As sim_world_rng with the stream named `prefix` followed by `name`,
+ * without building the name: the same stream (the name is hashed in
+ * parts). */
+void sim_world_rng_parts(const sim_world *w, sim_rng *rng, const char *prefix, const char *name);
+
 /* Timers: arm at an absolute instant (not in the past: clamped to now) or
  * after a delay. Re-arming an armed timer moves it. */
 void sim_world_arm_at(sim_world *w, sim_timer *t, sim_time_t when);

@@ -84,16 +84,9 @@ static uint64_t env_now(void *ctx)
 
 static void host_rng_seed(const net_host *h, sim_rng *r)
 {
-    /* "tcp:" and the name, cut to 47 bytes as the stream was always named;
-     * without snprintf, which cost more than the replay itself. */
-    char stream[48] = "tcp:";
-    const char *name = sim_host_name(net_host_simof(h));
-    size_t len = 0;
-    while (len < sizeof stream - 5 && name[len])
-        len++;
-    memcpy(stream + 4, name, len);
-    stream[4 + len] = '\0';
-    sim_world_rng(h->net->world, r, stream);
+    /* The stream "tcp:" and the name (at most SIM_NAME_MAX bytes), hashed
+     * in parts: building the name cost more than the replay itself. */
+    sim_world_rng_parts(h->net->world, r, "tcp:", sim_host_name(net_host_simof(h)));
 }
 
 static uint64_t env_random(void *ctx)

@@ -15,6 +15,7 @@
 
 #include "sim_internal.h"
 #include "sim_rng.h"
+#include "sim_world.h"
 
 /* From state {1, 2, 3, 4} the reference generator's first outputs are
  * 11520, 0, 1509978240, 1215971899390074240. */
@@ -96,6 +97,26 @@ static void test_name_hashed_in_parts_seeds_the_same_stream(void **state)
         for (int k = 0; k < 4; k++)
             assert_int_equal(sim_rng_next(&a), sim_rng_next(&b));
     }
+}
+
+/* sim_world_rng_parts(w, r, prefix, name) is sim_world_rng(w, r, prefix
+ * and name joined): the hosts' "tcp:" streams (sim/net) rely on it. */
+static void test_world_stream_in_parts_is_the_joined_name(void **state)
+{
+    (void)state;
+    sim_world *w = sim_world_new(7);
+    assert_non_null(w);
+    const char *names[] = {"c1", "", "abcdefghijklmnopqrstuvwxyz01234", "\xff"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char whole[48];
+        snprintf(whole, sizeof whole, "tcp:%s", names[i]);
+        sim_rng a, b;
+        sim_world_rng(w, &a, whole);
+        sim_world_rng_parts(w, &b, "tcp:", names[i]);
+        for (int k = 0; k < 4; k++)
+            assert_int_equal(sim_rng_next(&a), sim_rng_next(&b));
+    }
+    sim_world_free(w);
 }
 
 static void test_below_stays_in_range_and_is_uniform(void **state)
@@ -226,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_streams_differ_by_name_and_seed),
         cmocka_unit_test(test_seeding_matches_reference),
         cmocka_unit_test(test_name_hashed_in_parts_seeds_the_same_stream),
+        cmocka_unit_test(test_world_stream_in_parts_is_the_joined_name),
         cmocka_unit_test(test_below_stays_in_range_and_is_uniform),
         cmocka_unit_test(test_chance_consumes_exactly_one_draw),
         cmocka_unit_test(test_chance_extremes_and_frequency),
