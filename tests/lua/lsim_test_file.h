@@ -13,20 +13,27 @@
 #include "lsim.h"
 
 /* Writes src to a new file named in path (a mkstemp template) and makes a
- * state for it; `unsafe` as --unsafe (debug, collectgarbage). */
-static inline lua_State *lsim_test_state(const char *src, char *path, bool unsafe)
+ * state for it with cfg (its `file` set to path). */
+static inline lua_State *lsim_test_state_cfg(const char *src, char *path, lsim_config cfg)
 {
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
     close(fd);
-    lsim_config cfg;
-    memset(&cfg, 0, sizeof cfg);
     cfg.file = path;
-    cfg.unsafe = unsafe;
     lua_State *L = lsim_runtime_new(&cfg);
     assert_non_null(L);
     return L;
+}
+
+/* As lsim_test_state_cfg with every option at its default but `unsafe`
+ * (--unsafe: debug, collectgarbage). */
+static inline lua_State *lsim_test_state(const char *src, char *path, bool unsafe)
+{
+    lsim_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.unsafe = unsafe;
+    return lsim_test_state_cfg(src, path, cfg);
 }
 
 /* Runs the state to its end: the scenario must succeed, every one of its

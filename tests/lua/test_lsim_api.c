@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lsim.h"
+#include "lsim_test_file.h"
 
 /* A simulation with hosts A and B joined by a 10 ms link, B listening on
  * 80: the first five lines of most scripts below. */
@@ -35,29 +36,16 @@ typedef struct result {
     long checked, failed;
 } result;
 
-/* Writes src to a new file named in path (a mkstemp template). */
-static void write_script(const char *src, char *path)
-{
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-    close(fd);
-}
-
 /* A state for src, written to path (a mkstemp template); `unsafe` gives
  * it collectgarbage (and the rest --unsafe opens), `no_conns` a run log
  * without connection entries (tcpsim run without outputs). */
 static lua_State *state_for(const char *src, char *path, bool unsafe, bool no_conns)
 {
-    write_script(src, path);
     lsim_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.file = path;
     cfg.unsafe = unsafe;
     cfg.no_conns = no_conns;
-    lua_State *L = lsim_runtime_new(&cfg);
-    assert_non_null(L);
-    return L;
+    return lsim_test_state_cfg(src, path, cfg);
 }
 
 /* Runs src; `unsafe` as state_for. */
@@ -165,15 +153,7 @@ static int heap_after_bursts(int bursts)
              "expect(fired):equals(%d)\n",
              bursts, bursts * 20000);
     char path[] = "/tmp/tcpsim-lsim-api-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-    close(fd);
-    lsim_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.file = path;
-    lua_State *L = lsim_runtime_new(&cfg);
-    assert_non_null(L);
+    lua_State *L = lsim_test_state(src, path, false);
     const char *err;
     assert_int_equal(lsim_runtime_run(L, &err), 0);
     long checked, failed;

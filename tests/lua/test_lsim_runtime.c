@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lsim.h"
+#include "lsim_test_file.h"
 
 typedef struct result {
     int rc;
@@ -27,17 +28,11 @@ typedef struct result {
 static result run_script(const char *src, bool unsafe, uint64_t max_instructions)
 {
     char path[] = "/tmp/tcpsim-lsim-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-    close(fd);
     lsim_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.file = path;
     cfg.unsafe = unsafe;
     cfg.max_instructions = max_instructions;
-    lua_State *L = lsim_runtime_new(&cfg);
-    assert_non_null(L);
+    lua_State *L = lsim_test_state_cfg(src, path, cfg);
     result r;
     memset(&r, 0, sizeof r);
     const char *err;
