@@ -258,6 +258,12 @@ typedef struct tcp_profile {
                                * fails with EPIPE before the error (FreeBSD sosend_generic) */
     bool rst_sack_edge;       /* an RST at the highest right edge of the SACK blocks we would
                                * send resets (Linux tcp_validate_incoming) */
+    bool drop_deletes_tcb;    /* a connection an RST or a timeout ended has its queues
+                               * flushed (bytes unread are gone) and, its error reported,
+                               * answers SEND and RECEIVE "connection does not exist"
+                               * (TCP_ENOTCONN): RFC 9293 §3.10.7.4, §3.10.8, §3.10.2,
+                               * §3.10.3; Linux and FreeBSD keep the bytes readable and the
+                               * socket shut both ways (0, EPIPE) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */
@@ -581,6 +587,13 @@ tcp_state tcp_sock_state(const tcp_stack *s, tcp_sock_id id);
 const tcp_stats *tcp_sock_stats(const tcp_stack *s, tcp_sock_id id);
 /* The error that ended the connection (0 while none). */
 int tcp_sock_error(const tcp_stack *s, tcp_sock_id id);
+/* getsockopt(SO_ERROR): the error a send or receive would report now
+ * (the one that ended the connection, unless a call reported it already
+ * and profile err_once cleared it then), 0 if none; reading it clears it
+ * as such a call does (Linux sock_error: xchg(&sk->sk_err, 0); FreeBSD
+ * sogetopt SO_ERROR: so_error = 0). TCP_EBADF for an unknown or released
+ * id. tcp_sock_error (STATUS) keeps naming the error. */
+int tcp_sock_take_error(tcp_stack *s, tcp_sock_id id);
 /* The connection's variables and timers now; -1 for an unknown id. */
 int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out);
 /* Local and remote endpoints; -1 for an unknown id. */

@@ -237,8 +237,10 @@ static void random_segments_never_break_the_stack(void **state)
  * FreeBSD: soreceive_generic tests so_error before SBS_CANTRCVMORE, so a
  * read fails with ECONNRESET and clears it, the next returns 0; tcp_close
  * → soisdisconnected set SBS_CANTSENDMORE, which sosend_generic tests
- * before so_error: a write fails with EPIPE. RFC 9293 has no word on
- * calls made after the TCB is gone but "connection does not exist". */
+ * before so_error: a write fails with EPIPE. RFC 9293: the first call is
+ * answered "reset" (the FIN received does not come first: the TCB is
+ * deleted, profile drop_deletes_tcb), later ones "connection does not
+ * exist" (§3.10.2, §3.10.3 CLOSED). */
 static void rst_in_close_wait_error_per_profile(void **state)
 {
     (void)state;
@@ -256,7 +258,11 @@ static void rst_in_close_wait_error_per_profile(void **state)
         h_inject_rst(h, H_B, p.server);
         h_expect_state(h, H_B, p.server, TCP_CLOSED);
         assert_int_equal(tcp_sock_error(b, p.server), C[i].err);
-        if (i == 1) { /* linux */
+        if (i == 0) { /* rfc9293 */
+            assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), TCP_ECONNRESET);
+            assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_ENOTCONN);
+            assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), TCP_ENOTCONN);
+        } else if (i == 1) { /* linux */
             assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), 0);
             assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
             assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
@@ -314,6 +320,112 @@ static void rst_then_calls_per_profile(void **state)
     }
 }
 
+/* RFC 9293 §3.10.7.4 second step, ESTABLISHED: "any outstanding RECEIVEs
+ * and SEND should receive 'reset' responses. All segment queues should be
+ * flushed. Users should also receive an unsolicited general 'connection
+ * reset' signal. Enter the CLOSED state, delete the TCB". The five bytes
+ * received and unread go with the queues; the first SEND or RECEIVE made
+ * after the reset is the one answered "reset" (nothing was outstanding
+ * with the calls non-blocking); later ones find no TCB: §3.10.2 SEND and
+ * §3.10.3 RECEIVE in CLOSED, "error: connection does not exist"
+ * (TCP_ENOTCONN). STATUS still names the error (TCP_EV_ERROR, the
+ * unsolicited signal, was reported once). */
+static void rfc9293_rst_flushes_queues_and_reports_once(void **state)
+{
+    (void)state;
+    for (int send_first = 0; send_first < 2; send_first++) {
+        harness *h = h_new(2, h_profile_exact("rfc9293"));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        h_send(h, H_A, p.client, "hello");
+        h_run_for(h, H_S(1));
+        tcp_stack *b = h_stack(h, H_B);
+        assert_int_equal(tcp_readable(b, p.server), 5);
+        h_inject_rst(h, H_B, p.server);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        assert_int_equal(h_count(h, H_B, p.server, TCP_EV_ERROR), 1);
+        assert_int_equal(tcp_readable(b, p.server), 0);
+        char buf[16];
+        if (send_first)
+            assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_ECONNRESET);
+        else
+            assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), TCP_ECONNRESET);
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), TCP_ENOTCONN);
+        assert_int_equal(tcp_recv(b, p.server, buf, 0), TCP_ENOTCONN);
+        assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_ENOTCONN);
+        assert_int_equal(tcp_sock_error(b, p.server), TCP_ECONNRESET);
+        h_free(h);
+    }
+}
+
+/* shutdown() after a reset. Linux inet_shutdown: "case TCP_CLOSE: err =
+ * -ENOTCONN", sk_err untouched; FreeBSD soshutdown: ENOTCONN when none of
+ * SS_ISCONNECTED, SS_ISCONNECTING, SS_ISDISCONNECTING is set, which
+ * tcp_close → soisdisconnected cleared, so_error untouched; RFC 9293
+ * §3.10.4 CLOSE in CLOSED: "error: connection does not exist" (CLOSE is
+ * neither a SEND nor a RECEIVE, which get the "reset" responses). So in
+ * every profile both directions answer ENOTCONN, and the error stays for
+ * the next RECEIVE. */
+static void shutdown_after_reset_per_profile(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        harness *h = h_new(2, h_profile_exact(names[i]));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        tcp_stack *b = h_stack(h, H_B);
+        h_inject_rst(h, H_B, p.server);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        assert_int_equal(tcp_shutdown(b, p.server), TCP_ENOTCONN);
+        assert_int_equal(tcp_shutdown_read(b, p.server), TCP_ENOTCONN);
+        char buf[4];
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), TCP_ECONNRESET);
+        assert_int_equal(tcp_shutdown(b, p.server), TCP_ENOTCONN);
+        assert_int_equal(tcp_shutdown_read(b, p.server), TCP_ENOTCONN);
+        assert_int_equal(tcp_close(b, p.server), TCP_OK);
+        h_free(h);
+    }
+}
+
+/* getsockopt(SO_ERROR) after a reset reads the pending error and clears
+ * it: Linux sock_getsockopt SO_ERROR → sock_error, xchg(&sk->sk_err, 0);
+ * FreeBSD sogetopt SO_ERROR: optval = so->so_error; so->so_error = 0.
+ * The calls after it find no error left: linux and bsd the socket shut
+ * both ways (a read returns 0, a write EPIPE), rfc9293 no TCB ("connection
+ * does not exist"). A call that reported the error leaves none for it. */
+static void take_error_after_reset_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int recv_after, send_after;
+    } C[] = {
+        {"rfc9293", TCP_ENOTCONN, TCP_ENOTCONN}, {"linux", 0, TCP_EPIPE}, {"bsd", 0, TCP_EPIPE}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        tcp_stack *b = h_stack(h, H_B);
+        assert_int_equal(tcp_sock_take_error(b, p.server), 0);
+        h_inject_rst(h, H_B, p.server);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        assert_int_equal(tcp_sock_take_error(b, p.server), TCP_ECONNRESET);
+        assert_int_equal(tcp_sock_take_error(b, p.server), 0);
+        char buf[4];
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), C[i].recv_after);
+        assert_int_equal(tcp_send(b, p.server, "x", 1), C[i].send_after);
+        assert_int_equal(tcp_sock_error(b, p.server), TCP_ECONNRESET);
+        h_free(h);
+
+        h = h_new(2, h_profile_exact(C[i].profile));
+        p = h_establish(h, H_A, H_B, 80);
+        b = h_stack(h, H_B);
+        h_inject_rst(h, H_B, p.server);
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), TCP_ECONNRESET);
+        assert_int_equal(tcp_sock_take_error(b, p.server), 0);
+        assert_int_equal(tcp_sock_take_error(b, 999), TCP_EBADF);
+        h_free(h);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -330,6 +442,9 @@ int main(void)
         T(random_segments_never_break_the_stack),
         cmocka_unit_test(rst_in_close_wait_error_per_profile),
         cmocka_unit_test(rst_then_calls_per_profile),
+        cmocka_unit_test(rfc9293_rst_flushes_queues_and_reports_once),
+        cmocka_unit_test(shutdown_after_reset_per_profile),
+        cmocka_unit_test(take_error_after_reset_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
