@@ -326,6 +326,12 @@ int net_accept(net *n, uint32_t listener, uint32_t *out);
 int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint32_t *failed_opt);
 /* An option's value now (tcp_getopt); TCP_EINVAL on a kernel host. */
 int net_getopt(net *n, uint32_t sock, tcp_opt opt, uint64_t *out);
+/* getsockopt(SO_ERROR): *err is the error the stack's next send or receive
+ * would report (0: none), which reading clears as such a call does
+ * (tcp_sock_take_error). Returns 0; TCP_EBADF once the stack no longer has
+ * the connection (a crash) or the user released it; TCP_EINVAL on a
+ * kernel host (its error is read as it closes: net_sock error). */
+int net_sock_take_error(net *n, uint32_t sock, int *err);
 void net_set_autoread(net *n, uint32_t sock, bool on);
 /* Reads everything the stack holds for the socket into its rx. */
 void net_drain(net *n, uint32_t sock);

@@ -475,6 +475,27 @@ int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint3
     return rc;
 }
 
+int net_sock_take_error(net *n, uint32_t sock, int *err)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    *err = 0;
+    if (n->kern && net_kern_host(n, k->host))
+        return TCP_EINVAL;
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    if (!k->alive)
+        return TCP_EBADF;
+    net_stack_enter(n);
+    rc = tcp_sock_take_error(st, k->id);
+    net_stack_leave(n, net_host_at(n, k->host));
+    if (rc == TCP_EBADF)
+        return rc;
+    *err = rc;
+    return 0;
+}
+
 int net_getopt(net *n, uint32_t sock, tcp_opt opt, uint64_t *out)
 {
     const net_sock *k = net_sock_at(n, sock);

@@ -169,6 +169,48 @@ static void shutdown_wr_on_a_listener_per_profile(void **state)
                  1);
 }
 
+/* What a scenario sees on a connection its peer reset (the peer's abort())
+ * with five bytes received and unread: the stack's answers per profile,
+ * each error raised at the call's line. rfc9293 (RFC 9293 §3.10.7.4):
+ * the bytes are flushed, the first call raises ECONNRESET, later SEND and
+ * RECEIVE "connection does not exist" (ENOTCONN, §3.10.2, §3.10.3).
+ * linux: the bytes stay readable, then ECONNRESET once (sock_error), then
+ * end of stream (nil) and EPIPE (tcp_done shut both ways). shutdown raises
+ * ENOTCONN in both (§3.10.4 CLOSE in CLOSED; inet_shutdown "case
+ * TCP_CLOSE"); close succeeds. */
+#define RESET(profile)                                                                             \
+    WORLD(profile)                                                                                 \
+    "local c = a:connect(b, 80)\n"                                                                 \
+    "local s = server:accept_wait()\n"                                                             \
+    "c:send 'hello'\n"                                                                             \
+    "sim:run_for '100ms'\n"                                                                        \
+    "c:abort()\n"                                                                                  \
+    "sim:run_for '100ms'\n"                                                                        \
+    "expect(s.state):equals('CLOSED')\n"                                                           \
+    "expect(s.error):equals('ECONNRESET')\n"                                                       \
+    "local function err(f, ...)\n"                                                                 \
+    "  local ok, e = pcall(f, s, ...)\n"                                                           \
+    "  return ok and 'ok' or tostring(e):match('E%u+')\n"                                          \
+    "end\n"
+static void calls_after_a_reset_per_profile(void **state)
+{
+    (void)state;
+    expect_holds(RESET("rfc9293") "expect(s:info().inq):equals(0)\n"
+                                  "expect(err(s.shutdown)):equals('ENOTCONN')\n"
+                                  "expect(err(s.recv)):equals('ECONNRESET')\n"
+                                  "expect(err(s.recv)):equals('ENOTCONN')\n"
+                                  "expect(err(s.send, 'x')):equals('ENOTCONN')\n"
+                                  "expect(err(s.close)):equals('ok')\n",
+                 8);
+    expect_holds(RESET("linux") "expect(s:recv()):equals('hello')\n"
+                                "expect(err(s.shutdown)):equals('ENOTCONN')\n"
+                                "expect(err(s.recv)):equals('ECONNRESET')\n"
+                                "expect(s:recv()):equals(nil)\n"
+                                "expect(err(s.send, 'x')):equals('EPIPE')\n"
+                                "expect(err(s.close)):equals('ok')\n",
+                 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +219,7 @@ int main(void)
         cmocka_unit_test(pending_child_reset_ends_closed_linux_bsd),
         cmocka_unit_test(connect_on_a_listener_per_profile),
         cmocka_unit_test(shutdown_wr_on_a_listener_per_profile),
+        cmocka_unit_test(calls_after_a_reset_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
