@@ -531,13 +531,17 @@ long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32
 /* Reads up to len in-order bytes; returns bytes read, 0 at end of stream (FIN
  * received and everything read), or a tcp_err (TCP_EAGAIN: nothing yet;
  * TCP_ENOTCONN: a listener, or a socket not connected, such as one never
- * connected or a listener a shutdown closed). With len 0 it reads nothing
+ * connected, a listener a shutdown closed, or under profile
+ * drop_deletes_tcb a connection a reset ended, once its error was
+ * reported). With len 0 it reads nothing
  * and answers as a read that finds no byte, except 0 where that is
  * TCP_EAGAIN. */
 long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len);
 /* Bytes ready to read. */
 size_t tcp_readable(const tcp_stack *s, tcp_sock_id id);
-/* Closes the send side (FIN after the queued data); receiving goes on. */
+/* Closes the send side (FIN after the queued data); receiving goes on.
+ * TCP_ENOTCONN in CLOSED, a connection an error ended included (its error
+ * stays for the next send or receive). */
 int tcp_shutdown(tcp_stack *s, tcp_sock_id id);
 /* Closes the receive side (shutdown SHUT_RD, which RFC 9293 does not
  * define): once the bytes held are read, tcp_recv returns 0 instead of
