@@ -24,7 +24,10 @@
  *     call would leave the bracket open forever.
  *  5. A crash frees the host's stack: its live sockets go to CLOSED (cause
  *     user, note "host crash"), packets reaching it are discarded. A
- *     restart starts a new stack with fresh socket ids.
+ *     restart starts a new stack with fresh socket ids; a call on a record
+ *     of the crashed stack answers NET_EDOWN before the restart, TCP_EBADF
+ *     after it (never the new socket holding its id; close and abort
+ *     release the record all the same).
  *  6. Rules on a link direction are walked in the order they were added;
  *     the first that acts on a segment decides its fate. net_halt stops
  *     the walk, the deferred callbacks and the world at once. A rule added

@@ -23,13 +23,29 @@ static int host_ready(const net *n, uint32_t host, tcp_stack **out)
     return 0;
 }
 
-/* The stack behind a record a user call may still use. */
+/* The stack behind a record a user call may still use. A record whose
+ * stack crashed is dead (alive clear) after the restart too: the new stack
+ * gives its ids out again from 1, so the record's id may name another
+ * socket there; the call answers as the stack does for an id it does not
+ * have, TCP_EBADF. */
 static int sock_ready(const net *n, const net_sock *k, tcp_stack **out)
 {
     int rc = host_ready(n, k->host, out);
     if (rc == 0 && k->released)
         rc = NET_ECLOSED;
+    else if (rc == 0 && !k->alive)
+        rc = TCP_EBADF;
     return rc;
+}
+
+/* close or abort on a record sock_ready found dead: the user lets it go
+ * all the same (nothing of it is left to send), TCP_EBADF. */
+static int release_dead(net_sock *k)
+{
+    k->released = true;
+    k->close_pending = k->shutdown_pending = false;
+    net_tx_reset(k);
+    return TCP_EBADF;
 }
 
 /* Applies options in order; stops at the first the stack refuses. */
@@ -397,6 +413,8 @@ int net_close(net *n, uint32_t sock)
         return net_kern_close(n, sock, false);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
+    if (rc == TCP_EBADF)
+        return release_dead(k);
     if (rc < 0)
         return rc;
     k->released = true;
@@ -417,6 +435,8 @@ int net_abort(net *n, uint32_t sock)
         return net_kern_close(n, sock, true);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
+    if (rc == TCP_EBADF)
+        return release_dead(k);
     if (rc < 0)
         return rc;
     k->released = true;
@@ -485,8 +505,6 @@ int net_sock_take_error(net *n, uint32_t sock, int *err)
     int rc = sock_ready(n, k, &st);
     if (rc < 0)
         return rc;
-    if (!k->alive)
-        return TCP_EBADF;
     net_stack_enter(n);
     rc = tcp_sock_take_error(st, k->id);
     net_stack_leave(n, net_host_at(n, k->host));
