@@ -250,6 +250,7 @@ void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, co
          * readable. */
         tcp_ring_consume(&c->rcvq, c->rcvq.len);
         c->ooo_n = 0;
+        tcp_sack_prune(c); /* no range held: no block to report */
     }
     tcp_set_state(c, TCP_CLOSED, cause, seg, note);
     if (err)

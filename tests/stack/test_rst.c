@@ -357,6 +357,47 @@ static void rfc9293_rst_flushes_queues_and_reports_once(void **state)
     }
 }
 
+/* "All segment queues should be flushed" (RFC 9293 §3.10.7.4) covers the
+ * bytes held out of order too: under rfc9293 a reset with five bytes in
+ * order and five beyond a hole leaves neither, and the receive ring goes
+ * back (tcp_stack_mem). Linux tcp_done and FreeBSD tcp_close keep the
+ * in-order bytes readable (profile drop_deletes_tcb off). */
+static void reset_flushes_out_of_order_bytes_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        size_t readable;
+    } C[] = {{"rfc9293", 0}, {"linux", 5}, {"bsd", 5}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        h_send(h, H_A, p.client, "hello");
+        h_run_for(h, H_S(1));
+        tcp_stack *b = h_stack(h, H_B);
+        assert_int_equal(tcp_readable(b, p.server), 5);
+        tcp_seg d = h_template(h, H_B, p.server);
+        d.seq += 100; /* beyond a hole: held out of order */
+        d.payload = (const uint8_t *)"world";
+        d.len = 5;
+        h_inject(h, H_B, &d);
+        h_inject_rst(h, H_B, p.server);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        assert_int_equal(tcp_readable(b, p.server), C[i].readable);
+        tcp_mem m;
+        tcp_stack_mem(b, &m);
+        if (C[i].readable)
+            assert_true(m.ring_bytes > 0);
+        else
+            assert_int_equal(m.ring_bytes, 0);
+        char buf[16];
+        long want = C[i].readable ? 5 : TCP_ECONNRESET;
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), want);
+        assert_int_equal(tcp_close(b, p.server), TCP_OK);
+        h_free(h);
+    }
+}
+
 /* shutdown() after a reset. Linux inet_shutdown: "case TCP_CLOSE: err =
  * -ENOTCONN", sk_err untouched; FreeBSD soshutdown: ENOTCONN when none of
  * SS_ISCONNECTED, SS_ISCONNECTING, SS_ISDISCONNECTING is set, which
@@ -443,6 +484,7 @@ int main(void)
         cmocka_unit_test(rst_in_close_wait_error_per_profile),
         cmocka_unit_test(rst_then_calls_per_profile),
         cmocka_unit_test(rfc9293_rst_flushes_queues_and_reports_once),
+        cmocka_unit_test(reset_flushes_out_of_order_bytes_per_profile),
         cmocka_unit_test(shutdown_after_reset_per_profile),
         cmocka_unit_test(take_error_after_reset_per_profile),
     };
