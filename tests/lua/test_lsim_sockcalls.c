@@ -211,6 +211,46 @@ static void calls_after_a_reset_per_profile(void **state)
                  8);
 }
 
+/* Bytes a send queued beyond what the send buffer took are fed to the
+ * stack as room comes, as a writer blocked in write() would copy them.
+ * When the peer resets the connection with bytes still queued, such a
+ * writer returns the count it copied and leaves the error for the next
+ * call (Linux tcp_sendmsg_locked, do_error: "if (copied + copied_syn)
+ * goto out"): the scenario's next call reports it, once under every
+ * built-in profile (err_once), before "closed both ways" (linux: end of
+ * stream, EPIPE) or "connection does not exist" (rfc9293, RFC 9293
+ * §3.10.3). */
+#define QUEUED_RESET(profile)                                                                      \
+    WORLD(profile)                                                                                 \
+    "local c = a:connect(b, 80)\n"                                                                 \
+    "local s = server:accept_wait()\n"                                                             \
+    "c:send(2000000)\n"                                                                            \
+    "sim:run_for '50ms'\n"                                                                         \
+    "s:abort()\n"                                                                                  \
+    "sim:run_for '100ms'\n"                                                                        \
+    "expect(c.state):equals('CLOSED')\n"                                                           \
+    "expect(c.error):equals('ECONNRESET')\n"                                                       \
+    "local function err(f, ...)\n"                                                                 \
+    "  local ok, e = pcall(f, c, ...)\n"                                                           \
+    "  return ok and 'ok' or tostring(e):match('E%u+')\n"                                          \
+    "end\n"
+static void queued_bytes_leave_the_reset_for_the_next_call(void **state)
+{
+    (void)state;
+    expect_holds(QUEUED_RESET("linux") "expect(err(c.recv)):equals('ECONNRESET')\n"
+                                       "expect(c:recv()):equals(nil)\n"
+                                       "expect(err(c.send, 'x')):equals('EPIPE')\n",
+                 5);
+    expect_holds(QUEUED_RESET("rfc9293") "expect(err(c.send, 'x')):equals('ECONNRESET')\n"
+                                         "expect(err(c.recv)):equals('ENOTCONN')\n"
+                                         "expect(err(c.send, 'x')):equals('ENOTCONN')\n",
+                 5);
+    expect_holds(QUEUED_RESET("bsd") "expect(err(c.recv)):equals('ECONNRESET')\n"
+                                     "expect(c:recv()):equals(nil)\n"
+                                     "expect(err(c.close)):equals('ok')\n",
+                 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +260,7 @@ int main(void)
         cmocka_unit_test(connect_on_a_listener_per_profile),
         cmocka_unit_test(shutdown_wr_on_a_listener_per_profile),
         cmocka_unit_test(calls_after_a_reset_per_profile),
+        cmocka_unit_test(queued_bytes_leave_the_reset_for_the_next_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
