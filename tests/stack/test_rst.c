@@ -398,6 +398,39 @@ static void reset_flushes_out_of_order_bytes_per_profile(void **state)
     }
 }
 
+/* RFC 9293 §3.10.7.4 puts TIME-WAIT with CLOSING and LAST-ACK: "If the RST
+ * bit is set, then enter the CLOSED state, delete the TCB, and return". A
+ * user who only shut the send side still holds the socket there; under
+ * rfc9293 (drop_deletes_tcb) its calls then meet §3.10.2, §3.10.3 in
+ * CLOSED, "connection does not exist", as after an RST in CLOSING or
+ * LAST-ACK; linux keeps the socket shut both ways (end of stream, EPIPE). */
+static void rst_in_held_time_wait_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        long recv, send;
+    } C[] = {{"rfc9293", TCP_ENOTCONN, TCP_ENOTCONN}, {"linux", 0, TCP_EPIPE}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        tcp_stack *a = h_stack(h, H_A);
+        assert_int_equal(tcp_shutdown(a, p.client), TCP_OK);
+        h_settle(h);
+        assert_int_equal(tcp_close(h_stack(h, H_B), p.server), TCP_OK);
+        h_settle(h);
+        h_expect_state(h, H_A, p.client, TCP_TIME_WAIT);
+        h_inject_rst(h, H_A, p.client);
+        h_expect_state(h, H_A, p.client, TCP_CLOSED);
+        assert_int_equal(tcp_sock_error(a, p.client), 0);
+        char buf[4];
+        assert_int_equal(tcp_recv(a, p.client, buf, sizeof buf), C[i].recv);
+        assert_int_equal(tcp_send(a, p.client, "x", 1), C[i].send);
+        assert_int_equal(tcp_close(a, p.client), TCP_OK);
+        h_free(h);
+    }
+}
+
 /* shutdown() after a reset. Linux inet_shutdown: "case TCP_CLOSE: err =
  * -ENOTCONN", sk_err untouched; FreeBSD soshutdown: ENOTCONN when none of
  * SS_ISCONNECTED, SS_ISCONNECTING, SS_ISDISCONNECTING is set, which
@@ -485,6 +518,7 @@ int main(void)
         cmocka_unit_test(rst_then_calls_per_profile),
         cmocka_unit_test(rfc9293_rst_flushes_queues_and_reports_once),
         cmocka_unit_test(reset_flushes_out_of_order_bytes_per_profile),
+        cmocka_unit_test(rst_in_held_time_wait_per_profile),
         cmocka_unit_test(shutdown_after_reset_per_profile),
         cmocka_unit_test(take_error_after_reset_per_profile),
     };
