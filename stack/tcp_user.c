@@ -1162,15 +1162,16 @@ int tcp_sock_error(const tcp_stack *s, tcp_sock_id id)
     return tw ? tw->err : 0;
 }
 
-/* On a listener record: FreeBSD's pending so_error, the ECONNABORTED a
- * shutdown left for the next accept (listen_shut bsd), read and cleared
- * by sogetopt SO_ERROR as by solisten_dequeue; else its error. */
+/* On a listener (a record, or a full connection its record could not be
+ * allocated for): FreeBSD's pending so_error, the ECONNABORTED a shutdown
+ * left for the next accept (listen_shut bsd), read and cleared by sogetopt
+ * SO_ERROR as by solisten_dequeue; else its error. */
 int tcp_sock_take_error(tcp_stack *s, tcp_sock_id id)
 {
     tcp_sk *e = held_sk(s, id);
     if (!e)
         return TCP_EBADF;
-    if (!e->ls)
+    if (!e->ls && !sk_listening(e))
         return take_err((tcp_conn *)e);
     tcp_ls tmp;
     tcp_ls *l = tcp_stack_ls_take(e, &tmp);
