@@ -258,6 +258,12 @@ typedef struct tcp_profile {
                                * fails with EPIPE before the error (FreeBSD sosend_generic) */
     bool rst_sack_edge;       /* an RST at the highest right edge of the SACK blocks we would
                                * send resets (Linux tcp_validate_incoming) */
+    bool drop_deletes_tcb;    /* a connection an RST or a timeout ended has its queues
+                               * flushed (bytes unread are gone) and, its error reported,
+                               * answers SEND and RECEIVE "connection does not exist"
+                               * (TCP_ENOTCONN): RFC 9293 §3.10.7.4, §3.10.8, §3.10.2,
+                               * §3.10.3; Linux and FreeBSD keep the bytes readable and the
+                               * socket shut both ways (0, EPIPE) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */
@@ -525,13 +531,17 @@ long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32
 /* Reads up to len in-order bytes; returns bytes read, 0 at end of stream (FIN
  * received and everything read), or a tcp_err (TCP_EAGAIN: nothing yet;
  * TCP_ENOTCONN: a listener, or a socket not connected, such as one never
- * connected or a listener a shutdown closed). With len 0 it reads nothing
+ * connected, a listener a shutdown closed, or under profile
+ * drop_deletes_tcb a connection a reset ended, once its error was
+ * reported). With len 0 it reads nothing
  * and answers as a read that finds no byte, except 0 where that is
  * TCP_EAGAIN. */
 long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len);
 /* Bytes ready to read. */
 size_t tcp_readable(const tcp_stack *s, tcp_sock_id id);
-/* Closes the send side (FIN after the queued data); receiving goes on. */
+/* Closes the send side (FIN after the queued data); receiving goes on.
+ * TCP_ENOTCONN in CLOSED, a connection an error ended included (its error
+ * stays for the next send or receive). */
 int tcp_shutdown(tcp_stack *s, tcp_sock_id id);
 /* Closes the receive side (shutdown SHUT_RD, which RFC 9293 does not
  * define): once the bytes held are read, tcp_recv returns 0 instead of
@@ -581,6 +591,13 @@ tcp_state tcp_sock_state(const tcp_stack *s, tcp_sock_id id);
 const tcp_stats *tcp_sock_stats(const tcp_stack *s, tcp_sock_id id);
 /* The error that ended the connection (0 while none). */
 int tcp_sock_error(const tcp_stack *s, tcp_sock_id id);
+/* getsockopt(SO_ERROR): the error a send or receive would report now
+ * (the one that ended the connection, unless a call reported it already
+ * and profile err_once cleared it then), 0 if none; reading it clears it
+ * as such a call does (Linux sock_error: xchg(&sk->sk_err, 0); FreeBSD
+ * sogetopt SO_ERROR: so_error = 0). TCP_EBADF for an unknown or released
+ * id. tcp_sock_error (STATUS) keeps naming the error. */
+int tcp_sock_take_error(tcp_stack *s, tcp_sock_id id);
 /* The connection's variables and timers now; -1 for an unknown id. */
 int tcp_sock_tcb(const tcp_stack *s, tcp_sock_id id, tcp_tcb *out);
 /* Local and remote endpoints; -1 for an unknown id. */

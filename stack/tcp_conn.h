@@ -234,10 +234,12 @@ struct tcp_conn {
     bool rcv_rtt_seen : 1; /* Linux would have a receive-side RTT sample (comp_sack) */
     bool framed : 1;       /* a listener record rebuilt in a tcp_frame (tcp_ls.c) */
     bool err_told : 1;     /* a call reported err, which profile err_once clears */
+    bool dropped : 1;      /* an RST or a timeout ended it (tcp_conn_drop) */
     tcp_state state : 8;
-    int8_t err;            /* the tcp_err that ended the connection, 0 while none */
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
     uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */
+    int8_t err; /* the tcp_err that ended the connection, 0 while none (after
+                 * timer_kind: the byte free before stats) */
 
     tcp_stats stats;
 

@@ -1618,7 +1618,10 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
         if (p->tw_rst == TCP_TW_RST_IGNORE)
             drop(c, seg, "RST in TIME_WAIT (RFC 1337)");
         else if (seg->seq == c->rcv_nxt)
-            tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv RST");
+            /* §3.10.7.4 CLOSING, LAST-ACK, TIME-WAIT: "enter the CLOSED
+             * state, delete the TCB", no signal: dropped as in CLOSING
+             * (profile drop_deletes_tcb) */
+            tcp_conn_drop(c, 0, TCP_CAUSE_SEGMENT, seg, "rcv RST");
         else
             drop(c, seg, "out of window");
         return;

@@ -95,11 +95,13 @@ static const tcp_profile PROFILES[] = {
         .recv_zero_waits = false,      /* §3.10.3: 0 octets are never "insufficient" */
         .rst_at_fin = false,           /* §3.10.7.4, RFC 5961 §3.2: out of window, dropped */
         .rst_sack_edge = false,        /* RFC 5961 §3.2: not RCV.NXT: challenge ACK */
+        .drop_deletes_tcb = true,      /* §3.10.7.4: "All segment queues should be flushed",
+                                        * "delete the TCB"; §3.10.2, §3.10.3 CLOSED */
         .shut_rd_no_update = false,    /* no SHUT_RD in RFC 9293: §3.8.6.2.2 goes on */
         .ack_wnd_check = false,        /* §3.8.6.3: every second full-sized segment */
         .rst_close_wait_epipe = false, /* §3.10.7.4: "reset" responses */
         .rst_closing_reset = false,    /* §3.10.7.4 CLOSING, LAST-ACK: CLOSED, no signal */
-        .err_once = false,             /* §3.10.7.4: "reset" responses to every call */
+        .err_once = true,              /* §3.10.7.4: the "reset" response, then no TCB */
         .recv_err_first = false,       /* §3.10.3 CLOSE-WAIT: data on hand, then "closing" */
         .send_epipe_first = false,     /* §3.10.2: the reset is reported first */
     },
@@ -193,6 +195,8 @@ static const tcp_profile PROFILES[] = {
         .recv_zero_waits = true,      /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
         .rst_at_fin = true,           /* tcp_validate_incoming: tcp_reset_check */
         .rst_sack_edge = true,        /* tcp_validate_incoming: "the right-most SACK block" */
+        .drop_deletes_tcb = false,    /* tcp_done: write queue purged, receive queue kept,
+                                       * sk_shutdown = SHUTDOWN_MASK */
         .shut_rd_no_update = true,    /* tcp_cleanup_rbuf: not with RCV_SHUTDOWN */
         .ack_wnd_check = true,        /* __tcp_ack_snd_check: __tcp_select_window >= rcv_wnd */
         .rst_close_wait_epipe = true, /* tcp_reset: sk_err = EPIPE in TCP_CLOSE_WAIT */
@@ -283,6 +287,8 @@ static const tcp_profile PROFILES[] = {
         .recv_zero_waits = false,      /* soreceive_generic: uio_resid == 0 returns 0 */
         .rst_at_fin = false,           /* tcp_do_segment: th_seq below last_ack_sent, drop */
         .rst_sack_edge = false,        /* tcp_do_segment: not rcv_nxt: challenge ACK */
+        .drop_deletes_tcb = false,     /* tcp_close → soisdisconnected: so_rcv kept,
+                                        * SBS_CANTRCVMORE, SBS_CANTSENDMORE */
         .shut_rd_no_update = false,    /* tcp_usr_rcvd: tcp_output; reads find nothing (sorflush) */
         .ack_wnd_check = false,        /* no ATO engine (tcp_do_segment: DELAY_ACK) */
         .rst_close_wait_epipe = false, /* tcp_do_segment: so_error = ECONNRESET */
@@ -410,6 +416,7 @@ static const tcp_profile_field FIELDS[] = {
     F("recv_err_first", recv_err_first),
     F("send_epipe_first", send_epipe_first),
     F("rst_sack_edge", rst_sack_edge),
+    F("drop_deletes_tcb", drop_deletes_tcb),
 };
 #undef F
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])

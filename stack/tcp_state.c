@@ -242,6 +242,16 @@ void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, co
     assert(err >= INT8_MIN && err <= 0); /* a tcp_err: c->err is 8 bits */
     if (err)
         c->err = (int8_t)err;
+    c->dropped = true;
+    if (c->stack->profile->drop_deletes_tcb) {
+        /* RFC 9293 §3.10.7.4 (RST): "All segment queues should be
+         * flushed"; §3.10.8 USER TIMEOUT: "flush all queues". Linux
+         * tcp_done and FreeBSD tcp_close keep the receive queue
+         * readable. */
+        tcp_ring_consume(&c->rcvq, c->rcvq.len);
+        c->ooo_n = 0;
+        tcp_sack_prune(c); /* no range held: no block to report */
+    }
     tcp_set_state(c, TCP_CLOSED, cause, seg, note);
     if (err)
         tcp_ev(c, TCP_EV_ERROR, err, NULL, tcp_err_name(err));

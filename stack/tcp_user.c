@@ -374,6 +374,14 @@ static int take_err(tcp_conn *c)
     return c->err;
 }
 
+/* Whether an RST or a timeout deleted the TCB (profile drop_deletes_tcb):
+ * once its error is reported, SEND and RECEIVE meet RFC 9293 §3.10.2 and
+ * §3.10.3 in CLOSED, "error: connection does not exist" (TCP_ENOTCONN). */
+static bool tcb_deleted(const tcp_conn *c)
+{
+    return c->dropped && c->stack->profile->drop_deletes_tcb;
+}
+
 /* The send side is shut: by the user (shutdown, close), or because the
  * connection ended with an error (Linux tcp_done sets SEND_SHUTDOWN,
  * FreeBSD tcp_close → soisdisconnected SBS_CANTSENDMORE). */
@@ -396,6 +404,8 @@ static int send_refused(tcp_conn *c)
     int err = take_err(c);
     if (err)
         return err;
+    if (tcb_deleted(c))
+        return TCP_ENOTCONN;
     if (send_shut(c))
         return TCP_EPIPE;
     if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
@@ -508,17 +518,20 @@ static bool read_ack(tcp_conn *c)
  * too: Linux reads "at least one byte" (sock_rcvlowat), FreeBSD soreceive
  * tests uio_resid == 0 after its error, end-of-stream and not-connected
  * tests, and RFC 9293 §3.10.3 answers RECEIVE in CLOSED "connection does
- * not exist". Last, a connection with nothing to report: RFC 9293 §3.10.3
- * queues a RECEIVE only for "insufficient incoming segments", which 0
- * octets never are, and FreeBSD returns 0 (uio_resid == 0): TCP_OK; with
- * profile recv_zero_waits a zero length waits as any other (Linux
- * sk_wait_data; EAGAIN without a timeout): TCP_EAGAIN. */
-static int recv_none(bool eof, size_t len, int err, bool rd_shut, tcp_state st, bool zero_waits)
+ * not exist", as it does (`gone`) once a reset deleted the TCB
+ * (tcb_deleted), whatever the FIN received. Last, a connection with nothing to report: RFC 9293
+ * §3.10.3 queues a RECEIVE only for "insufficient incoming segments", which 0 octets never are, and
+ * FreeBSD returns 0 (uio_resid == 0): TCP_OK; with profile recv_zero_waits a zero length waits as
+ * any other (Linux sk_wait_data; EAGAIN without a timeout): TCP_EAGAIN. */
+static int recv_none(bool eof, size_t len, int err, bool gone, bool rd_shut, tcp_state st,
+                     bool zero_waits)
 {
     if (st == TCP_LISTEN)
         return TCP_ENOTCONN;
     if (err)
         return err;
+    if (gone)
+        return TCP_ENOTCONN;
     if (eof)
         return TCP_OK;
     if (rd_shut)
@@ -547,10 +560,14 @@ static bool recv_eof(const tcp_conn *c)
  * Linux after end of stream (tcp_recvmsg_locked tests SOCK_DONE before
  * sk_err, so a FIN received keeps the error for a send); with profile
  * recv_err_first before it (FreeBSD soreceive_generic tests so_error
- * before SBS_CANTRCVMORE). */
+ * before SBS_CANTRCVMORE). A reset that deleted the TCB (tcb_deleted)
+ * leaves no "connection closing" to answer first: RFC 9293 §3.10.7.4
+ * CLOSE-WAIT, "any outstanding RECEIVEs and SEND should receive 'reset'
+ * responses". */
 static int recv_err(tcp_conn *c)
 {
-    return c->fin_rcvd && !c->stack->profile->recv_err_first ? 0 : take_err(c);
+    bool fin_first = c->fin_rcvd && !c->stack->profile->recv_err_first && !tcb_deleted(c);
+    return fin_first ? 0 : take_err(c);
 }
 
 static long recv_held(tcp_conn *c, void *buf, size_t len)
@@ -572,9 +589,10 @@ static long recv_held(tcp_conn *c, void *buf, size_t len)
      * before any error, as a read of N bytes takes them first (Linux
      * tcp_recvmsg_locked: found_ok_skb copies min(len, left) = 0; FreeBSD
      * soreceive_generic: dontblock). */
-    int rc = len == 0 && c->rcvq.len ? TCP_OK
-                                     : recv_none(recv_eof(c), len, recv_err(c), c->rd_shut,
-                                                 c->state, c->stack->profile->recv_zero_waits);
+    int rc = len == 0 && c->rcvq.len
+                 ? TCP_OK
+                 : recv_none(recv_eof(c), len, recv_err(c), tcb_deleted(c), c->rd_shut, c->state,
+                             c->stack->profile->recv_zero_waits);
     bool eof = c->rcvq.len == 0 && (recv_eof(c) || c->rd_shut);
     if (rc != TCP_EAGAIN)
         user_ev(c, TCP_CALL_RECV, recv_note(rc, len == 0 && !eof));
@@ -591,7 +609,7 @@ static long recv_ls(tcp_stack *s, tcp_ls *l, const void *buf, size_t len)
 {
     if (!buf && len)
         return TCP_EINVAL;
-    int rc = recv_none(false, len, l->err, l->rd_shut, (tcp_state)l->state, false);
+    int rc = recv_none(false, len, l->err, false, l->rd_shut, (tcp_state)l->state, false);
     tcp_ev_ls(s, l, TCP_EV_USER, TCP_CALL_RECV, NULL, recv_note(rc, false));
     return rc;
 }
@@ -702,11 +720,18 @@ static void close_send_side(tcp_conn *c, const char *note)
     }
 }
 
+/* shutdown in CLOSED, a connection an error ended included: Linux
+ * inet_shutdown "case TCP_CLOSE: err = -ENOTCONN", sk_err untouched;
+ * FreeBSD soshutdown: ENOTCONN without SS_ISCONNECTED, SS_ISCONNECTING
+ * or SS_ISDISCONNECTING (soisdisconnected clears them), so_error
+ * untouched; RFC 9293 §3.10.4 CLOSE in CLOSED: "error: connection does
+ * not exist" (the "reset" responses of §3.10.7.4 go to SEND and RECEIVE).
+ * The error stays for the next send or receive. */
 static int shutdown_held(tcp_stack *s, tcp_conn *c)
 {
     user_ev(c, TCP_CALL_SHUTDOWN, "shutdown()");
     if (c->state == TCP_CLOSED)
-        return c->err ? c->err : TCP_ENOTCONN;
+        return TCP_ENOTCONN;
     /* A listener: RFC 9293 §3.10.4 CLOSE in LISTEN deletes the TCB; Linux
      * inet_shutdown ignores SHUT_WR there; FreeBSD soshutdown answers
      * ENOTCONN and keeps listening. */
@@ -730,7 +755,7 @@ static int shutdown_read_held(tcp_stack *s, tcp_conn *c)
      * keeps it listening, sets so_error = ECONNABORTED for the next
      * accept and answers ENOTCONN (profile listen_shut). */
     if (c->state == TCP_CLOSED)
-        return c->err ? c->err : TCP_ENOTCONN;
+        return TCP_ENOTCONN; /* as shutdown_held */
     if (c->state == TCP_LISTEN && s->profile->listen_shut == TCP_LISTEN_SHUT_BSD) {
         c->acc_abort = true;
         return TCP_ENOTCONN;
@@ -1135,6 +1160,25 @@ int tcp_sock_error(const tcp_stack *s, tcp_sock_id id)
         return ls->err;
     const tcp_tw *tw = tcp_stack_find_tw(s, id);
     return tw ? tw->err : 0;
+}
+
+/* On a listener (a record, or a full connection its record could not be
+ * allocated for): FreeBSD's pending so_error, the ECONNABORTED a shutdown
+ * left for the next accept (listen_shut bsd), read and cleared by sogetopt
+ * SO_ERROR as by solisten_dequeue; else its error. */
+int tcp_sock_take_error(tcp_stack *s, tcp_sock_id id)
+{
+    tcp_sk *e = held_sk(s, id);
+    if (!e)
+        return TCP_EBADF;
+    if (!e->ls && !sk_listening(e))
+        return take_err((tcp_conn *)e);
+    tcp_ls tmp;
+    tcp_ls *l = tcp_stack_ls_take(e, &tmp);
+    int rc = l->acc_abort ? TCP_ECONNABORTED : l->err;
+    l->acc_abort = false;
+    tcp_stack_ls_put(e, l);
+    return rc;
 }
 
 int tcp_sock_endpoints(const tcp_stack *s, tcp_sock_id id, uint16_t *lport, uint32_t *raddr,

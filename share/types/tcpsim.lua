@@ -117,6 +117,7 @@ function tcpsim.ns(n) end
 ---@field err_once? boolean the send or receive that reports the connection's error clears it, later ones find the connection shut both ways (Linux sock_error, FreeBSD so_error = 0); false: every call reports it
 ---@field recv_err_first? boolean a receive reports the error before end of stream (FreeBSD soreceive_generic); false: end of stream first (Linux, RFC 9293)
 ---@field send_epipe_first? boolean a send on a connection shut for sending (shutdown, or ended) fails with EPIPE before the error (FreeBSD sosend_generic); false: the error first
+---@field drop_deletes_tcb? boolean a connection an RST or a timeout ended has its queues flushed and, its error reported, answers send and recv ENOTCONN (RFC 9293 §3.10.7.4 "All segment queues should be flushed", §3.10.2, §3.10.3 CLOSED); false: the bytes stay readable, then end of stream and EPIPE (Linux tcp_done, FreeBSD soisdisconnected)
 ---@field time_wait_bsd_rules? boolean FreeBSD tcp_twcheck rules in TIME_WAIT
 ---@field close_embryonic_silent? boolean close() in an active SYN_RECEIVED sends nothing
 ---@field option_layout? "rfc"|"linux"|"bsd" order and padding of the TCP options sent

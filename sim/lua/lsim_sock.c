@@ -519,7 +519,10 @@ static int sock_recv(lua_State *L)
 }
 
 /* shutdown([how]): "wr" (the default) sends the FIN after the queued
- * bytes, "rd" closes the receive side (tcp_shutdown_read), "rdwr" both. */
+ * bytes, "rd" closes the receive side (tcp_shutdown_read), "rdwr" both.
+ * "wr" is skipped after "rd" closed a listener ("rdwr" succeeds there, as
+ * Linux's inet_shutdown); on a connection already CLOSED (reset) the
+ * stack's ENOTCONN is raised. */
 static int sock_shutdown(lua_State *L)
 {
     lsim *s;
@@ -527,9 +530,10 @@ static int sock_shutdown(lua_State *L)
     static const char *const hows[] = {"rd", "wr", "rdwr", NULL};
     int how = luaL_checkoption(L, 2, "wr", hows);
     live_sock(L, s, sock, "socket:shutdown");
+    bool was_closed = net_sock_at(s->net, sock)->state == TCP_CLOSED;
     if (how != 1)
         check_rc(L, net_shutdown_read(s->net, sock), "socket:shutdown");
-    if (how != 0 && net_sock_at(s->net, sock)->state != TCP_CLOSED)
+    if (how != 0 && (was_closed || net_sock_at(s->net, sock)->state != TCP_CLOSED))
         check_rc(L, net_shutdown(s->net, sock), "socket:shutdown");
     return 0;
 }

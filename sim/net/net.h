@@ -24,7 +24,10 @@
  *     call would leave the bracket open forever.
  *  5. A crash frees the host's stack: its live sockets go to CLOSED (cause
  *     user, note "host crash"), packets reaching it are discarded. A
- *     restart starts a new stack with fresh socket ids.
+ *     restart starts a new stack with fresh socket ids; a call on a record
+ *     of the crashed stack answers NET_EDOWN before the restart, TCP_EBADF
+ *     after it (never the new socket holding its id; close and abort
+ *     release the record all the same).
  *  6. Rules on a link direction are walked in the order they were added;
  *     the first that acts on a segment decides its fate. net_halt stops
  *     the walk, the deferred callbacks and the world at once. A rule added
@@ -326,6 +329,12 @@ int net_accept(net *n, uint32_t listener, uint32_t *out);
 int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint32_t *failed_opt);
 /* An option's value now (tcp_getopt); TCP_EINVAL on a kernel host. */
 int net_getopt(net *n, uint32_t sock, tcp_opt opt, uint64_t *out);
+/* getsockopt(SO_ERROR): *err is the error the stack's next send or receive
+ * would report (0: none), which reading clears as such a call does
+ * (tcp_sock_take_error). Returns 0; TCP_EBADF once the stack no longer has
+ * the connection (a crash) or the user released it; TCP_EINVAL on a
+ * kernel host (its error is read as it closes: net_sock error). */
+int net_sock_take_error(net *n, uint32_t sock, int *err);
 void net_set_autoread(net *n, uint32_t sock, bool on);
 /* Reads everything the stack holds for the socket into its rx. */
 void net_drain(net *n, uint32_t sock);

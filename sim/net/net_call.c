@@ -23,13 +23,29 @@ static int host_ready(const net *n, uint32_t host, tcp_stack **out)
     return 0;
 }
 
-/* The stack behind a record a user call may still use. */
+/* The stack behind a record a user call may still use. A record whose
+ * stack crashed is dead (alive clear) after the restart too: the new stack
+ * gives its ids out again from 1, so the record's id may name another
+ * socket there; the call answers as the stack does for an id it does not
+ * have, TCP_EBADF. */
 static int sock_ready(const net *n, const net_sock *k, tcp_stack **out)
 {
     int rc = host_ready(n, k->host, out);
     if (rc == 0 && k->released)
         rc = NET_ECLOSED;
+    else if (rc == 0 && !k->alive)
+        rc = TCP_EBADF;
     return rc;
+}
+
+/* close or abort on a record sock_ready found dead: the user lets it go
+ * all the same (nothing of it is left to send), TCP_EBADF. */
+static int release_dead(net_sock *k)
+{
+    k->released = true;
+    k->close_pending = k->shutdown_pending = false;
+    net_tx_reset(k);
+    return TCP_EBADF;
 }
 
 /* Applies options in order; stops at the first the stack refuses. */
@@ -397,6 +413,8 @@ int net_close(net *n, uint32_t sock)
         return net_kern_close(n, sock, false);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
+    if (rc == TCP_EBADF)
+        return release_dead(k);
     if (rc < 0)
         return rc;
     k->released = true;
@@ -417,6 +435,8 @@ int net_abort(net *n, uint32_t sock)
         return net_kern_close(n, sock, true);
     tcp_stack *st;
     int rc = sock_ready(n, k, &st);
+    if (rc == TCP_EBADF)
+        return release_dead(k);
     if (rc < 0)
         return rc;
     k->released = true;
@@ -473,6 +493,25 @@ int net_setopt(net *n, uint32_t sock, const net_opt *opts, uint32_t nopts, uint3
     rc = apply_opts(st, k->id, opts, nopts, failed_opt);
     net_stack_leave(n, net_host_at(n, k->host));
     return rc;
+}
+
+int net_sock_take_error(net *n, uint32_t sock, int *err)
+{
+    net_sock *k = net_sock_mut(n, sock);
+    *err = 0;
+    if (n->kern && net_kern_host(n, k->host))
+        return TCP_EINVAL;
+    tcp_stack *st;
+    int rc = sock_ready(n, k, &st);
+    if (rc < 0)
+        return rc;
+    net_stack_enter(n);
+    rc = tcp_sock_take_error(st, k->id);
+    net_stack_leave(n, net_host_at(n, k->host));
+    if (rc == TCP_EBADF)
+        return rc;
+    *err = rc;
+    return 0;
 }
 
 int net_getopt(net *n, uint32_t sock, tcp_opt opt, uint64_t *out)

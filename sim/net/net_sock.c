@@ -275,12 +275,24 @@ long net_tx_offer(const net_sock *k, tcp_stack *st)
     return tcp_send_pattern(st, k->id, &pattern, (uint32_t)(q->offtx % 26), len);
 }
 
-/* Hands queued bytes to the stack; then a deferred shutdown/close. */
+/* Hands queued bytes to the stack; then a deferred shutdown/close. The
+ * queue is a writer blocked in write() that has copied bytes: once the
+ * connection ended (CLOSED: a reset, a timeout) it returns its count and
+ * leaves the error for the user's next call (Linux tcp_sendmsg_locked,
+ * do_error: "if (copied + copied_syn) goto out"), so the stack is not
+ * offered the rest, whose refusal would report the error here and, under
+ * err_once, clear it. The bytes left can never go: they are dropped, a
+ * shutdown waiting on them has nothing left to shut (the stack would
+ * answer ENOTCONN) and a close waiting on them is made now. */
 static void feed(net *n, net_sock *k)
 {
     net_host *h = net_host_at(n, k->host);
     if (!h->stack)
         return;
+    if (k->state == TCP_CLOSED && net_tx_waiting(k)) {
+        net_tx_reset(k);
+        k->shutdown_pending = false;
+    }
     net_stack_enter(n);
     while (net_tx_waiting(k)) {
         long took = net_tx_offer(k, h->stack);

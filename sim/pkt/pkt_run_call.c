@@ -139,15 +139,23 @@ static long fd_new(run *r, uint32_t sock)
     return -1;
 }
 
-/* The connection's error, once (Linux's sock_error clears sk_err). */
+/* getsockopt(SO_ERROR): the stack's pending error as a Linux errno, read
+ * and cleared (net_sock_take_error; Linux sock_error: xchg(&sk->sk_err,
+ * 0)); 0 when none, or when the stack no longer has the connection. */
 static int take_error(run *r, run_fd *f)
 {
-    if (f->sock == NET_NONE || f->err_reported)
+    int e = 0;
+    if (f->sock == NET_NONE || net_sock_take_error(r->n, f->sock, &e) < 0)
         return 0;
-    int e = net_sock_at(r->n, f->sock)->error;
-    if (e)
-        f->err_reported = true;
     return e ? run_errno(e) : 0;
+}
+
+/* Whether the stack let the connection go while the descriptor is open
+ * (a crash): its calls then answer TCP_EBADF, which the descriptor reads
+ * as a socket shut both ways (Linux tcp_done). */
+static bool sock_gone(const run *r, const run_fd *f)
+{
+    return f->sock != NET_NONE && !net_sock_at(r->n, f->sock)->alive;
 }
 
 /* ---- Socket options ---- */
@@ -433,57 +441,43 @@ static bool poll_accept(run *r, run_fd *f, long *ret, int *err)
 }
 
 /* A read: `woken` when the call was blocked and something happened. A
- * blocked recv() of 0 bytes then returns 0 even when the connection
+ * blocked recv() of 0 bytes then returns 0, even when the connection
  * ended with an error, which stays for the next call: tcp_recvmsg_locked
  * looks at sk_err only before it sleeps, sk_wait_data returns 0 when the
  * reset's state change wakes it (no skb came), and its loop, do { ... }
  * while (len > 0), ends there. Longer reads go round again and find it.
- * Such a call does not ask the stack, whose receive would report the
- * error and, under err_once, clear it as sock_error does. */
+ * Such a call on a connection that ended does not ask the stack, whose
+ * receive would report the error and, under err_once, clear it as
+ * sock_error does. Otherwise the stack's answer is the call's: which call
+ * reports the error, and how often, is the profile's (err_once,
+ * recv_err_first). */
 static bool poll_read(run *r, run_fd *f, size_t max, bool woken, long *ret, int *err)
 {
-    if (woken && max == 0 && !f->err_reported && net_sock_at(r->n, f->sock)->error) {
+    if (woken && max == 0 && net_sock_at(r->n, f->sock)->state == TCP_CLOSED) {
         *ret = 0;
         return true;
     }
     long got = net_recv(r->n, f->sock, (char *)r->scratch, max < RUN_SCRATCH ? max : RUN_SCRATCH);
     if (got == TCP_EAGAIN)
         return false;
-    if (got >= 0 || (woken && max == 0)) {
+    if (got >= 0 || (woken && max == 0) || (got == TCP_EBADF && sock_gone(r, f))) {
         *ret = got >= 0 ? got : 0;
         return true;
     }
-    int e = take_error(r, f);
-    const net_sock *k = net_sock_at(r->n, f->sock);
-    if (e) {
-        *ret = -1;
-        *err = e;
-    } else if (f->err_reported && (got == k->error || !k->alive)) {
-        *ret = 0; /* the error was reported once: end of file from then on */
-    } else {
-        *ret = -1;
-        *err = run_errno((int)got);
-    }
+    *ret = -1;
+    *err = run_errno((int)got);
     return true;
 }
 
-/* The errno of a send the stack refused with rc. The stack's send already
- * answers in the profile's order (send_epipe_first) and reports the
- * connection's error once (err_once); what it cannot know is that
- * getsockopt(SO_ERROR) took the error (take_error) or that it forgot the
- * socket: then, the socket being shut both ways (Linux tcp_done), EPIPE,
- * or the error if no call reported it yet. */
+/* The errno of a send the stack refused with rc: the stack's own answer,
+ * in the profile's order (send_epipe_first), the connection's error as
+ * often as the profile says (err_once; getsockopt(SO_ERROR) takes it as a
+ * call does, take_error). A socket the stack let go is shut both ways:
+ * EPIPE. */
 static int write_errno(run *r, run_fd *f, long rc)
 {
-    if (f->sock != NET_NONE) {
-        const net_sock *k = net_sock_at(r->n, f->sock);
-        if (rc == TCP_EBADF && !k->alive)
-            rc = k->error && !f->err_reported ? k->error : TCP_EPIPE;
-        else if (rc == k->error && f->err_reported)
-            rc = TCP_EPIPE;
-        if (rc == k->error)
-            f->err_reported = true;
-    }
+    if (rc == TCP_EBADF && sock_gone(r, f))
+        rc = TCP_EPIPE;
     return run_errno((int)rc);
 }
 
@@ -491,15 +485,21 @@ static int write_errno(run *r, run_fd *f, long rc)
  * tcp_sendmsg waits in sk_stream_wait_memory), or when the connection
  * ends: with the count taken if any, the error staying for the next call
  * (tcp_sendmsg_locked do_error: "if (copied + copied_syn) goto out"),
- * else with the error. */
+ * else with the error. With bytes copied the stack is not asked once the
+ * connection ended: its send would report the error and, under err_once,
+ * clear it, where Linux leaves sk_err for the next call. */
 static bool poll_write(run *r, run_fd *f, long total, long *ret, int *err)
 {
     run_blocked *b = &r->blk;
+    long copied = total - (long)b->left;
+    if (copied && net_sock_at(r->n, f->sock)->state == TCP_CLOSED) {
+        *ret = copied;
+        return true;
+    }
     long took = net_send_now(r->n, f->sock, ZEROS, b->left);
     if (took == TCP_EAGAIN)
         return false;
     if (took < 0) {
-        long copied = total - (long)b->left;
         *ret = copied ? copied : -1;
         *err = copied ? 0 : write_errno(r, f, took);
         return true;
@@ -722,7 +722,10 @@ static void do_close(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint
     returned(r, ev, t, 0, 0);
 }
 
-/* SHUT_RD, SHUT_WR, SHUT_RDWR (Linux inet_shutdown: how + 1 is the mask). */
+/* SHUT_RD, SHUT_WR, SHUT_RDWR (Linux inet_shutdown: how + 1 is the mask).
+ * The write side is shut unless the read side's shutdown just closed a
+ * listener (SHUT_RDWR: tcp_disconnect, 0); on a connection already CLOSED
+ * (a reset) the stack answers ENOTCONN ("case TCP_CLOSE"). */
 static void do_shutdown(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
 {
     int64_t how = -1;
@@ -731,9 +734,10 @@ static void do_shutdown(run *r, const pkt_event *ev, run_fd *f, uint64_t t)
         return;
     }
     int rc = f->sock == NET_NONE ? TCP_ENOTCONN : 0;
+    bool was_closed = rc == 0 && net_sock_at(r->n, f->sock)->state == TCP_CLOSED;
     if (rc == 0 && how != 1)
         rc = net_shutdown_read(r->n, f->sock);
-    if (rc == 0 && how != 0 && net_sock_at(r->n, f->sock)->state != TCP_CLOSED)
+    if (rc == 0 && how != 0 && (was_closed || net_sock_at(r->n, f->sock)->state != TCP_CLOSED))
         rc = net_shutdown(r->n, f->sock);
     returned(r, ev, t, rc ? -1 : 0, rc ? run_errno(rc) : 0);
 }

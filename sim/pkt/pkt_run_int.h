@@ -18,8 +18,7 @@ typedef struct run_fd {
     bool used;
     bool nonblock;
     bool bound;
-    bool err_reported; /* the connection's error was returned once */
-    uint32_t sock;     /* net record, NET_NONE before listen/connect */
+    uint32_t sock; /* net record, NET_NONE before listen/connect */
     uint16_t port;
     uint64_t linger_ns;         /* SO_LINGER with a timeout: close() waits this long */
     net_opt opts[NET_OPTS_MAX]; /* set before the record exists */

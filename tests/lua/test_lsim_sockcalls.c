@@ -169,6 +169,88 @@ static void shutdown_wr_on_a_listener_per_profile(void **state)
                  1);
 }
 
+/* What a scenario sees on a connection its peer reset (the peer's abort())
+ * with five bytes received and unread: the stack's answers per profile,
+ * each error raised at the call's line. rfc9293 (RFC 9293 §3.10.7.4):
+ * the bytes are flushed, the first call raises ECONNRESET, later SEND and
+ * RECEIVE "connection does not exist" (ENOTCONN, §3.10.2, §3.10.3).
+ * linux: the bytes stay readable, then ECONNRESET once (sock_error), then
+ * end of stream (nil) and EPIPE (tcp_done shut both ways). shutdown raises
+ * ENOTCONN in both (§3.10.4 CLOSE in CLOSED; inet_shutdown "case
+ * TCP_CLOSE"); close succeeds. */
+#define RESET(profile)                                                                             \
+    WORLD(profile)                                                                                 \
+    "local c = a:connect(b, 80)\n"                                                                 \
+    "local s = server:accept_wait()\n"                                                             \
+    "c:send 'hello'\n"                                                                             \
+    "sim:run_for '100ms'\n"                                                                        \
+    "c:abort()\n"                                                                                  \
+    "sim:run_for '100ms'\n"                                                                        \
+    "expect(s.state):equals('CLOSED')\n"                                                           \
+    "expect(s.error):equals('ECONNRESET')\n"                                                       \
+    "local function err(f, ...)\n"                                                                 \
+    "  local ok, e = pcall(f, s, ...)\n"                                                           \
+    "  return ok and 'ok' or tostring(e):match('E%u+')\n"                                          \
+    "end\n"
+static void calls_after_a_reset_per_profile(void **state)
+{
+    (void)state;
+    expect_holds(RESET("rfc9293") "expect(s:info().inq):equals(0)\n"
+                                  "expect(err(s.shutdown)):equals('ENOTCONN')\n"
+                                  "expect(err(s.recv)):equals('ECONNRESET')\n"
+                                  "expect(err(s.recv)):equals('ENOTCONN')\n"
+                                  "expect(err(s.send, 'x')):equals('ENOTCONN')\n"
+                                  "expect(err(s.close)):equals('ok')\n",
+                 8);
+    expect_holds(RESET("linux") "expect(s:recv()):equals('hello')\n"
+                                "expect(err(s.shutdown)):equals('ENOTCONN')\n"
+                                "expect(err(s.recv)):equals('ECONNRESET')\n"
+                                "expect(s:recv()):equals(nil)\n"
+                                "expect(err(s.send, 'x')):equals('EPIPE')\n"
+                                "expect(err(s.close)):equals('ok')\n",
+                 8);
+}
+
+/* Bytes a send queued beyond what the send buffer took are fed to the
+ * stack as room comes, as a writer blocked in write() would copy them.
+ * When the peer resets the connection with bytes still queued, such a
+ * writer returns the count it copied and leaves the error for the next
+ * call (Linux tcp_sendmsg_locked, do_error: "if (copied + copied_syn)
+ * goto out"): the scenario's next call reports it, once under every
+ * built-in profile (err_once), before "closed both ways" (linux: end of
+ * stream, EPIPE) or "connection does not exist" (rfc9293, RFC 9293
+ * §3.10.3). */
+#define QUEUED_RESET(profile)                                                                      \
+    WORLD(profile)                                                                                 \
+    "local c = a:connect(b, 80)\n"                                                                 \
+    "local s = server:accept_wait()\n"                                                             \
+    "c:send(2000000)\n"                                                                            \
+    "sim:run_for '50ms'\n"                                                                         \
+    "s:abort()\n"                                                                                  \
+    "sim:run_for '100ms'\n"                                                                        \
+    "expect(c.state):equals('CLOSED')\n"                                                           \
+    "expect(c.error):equals('ECONNRESET')\n"                                                       \
+    "local function err(f, ...)\n"                                                                 \
+    "  local ok, e = pcall(f, c, ...)\n"                                                           \
+    "  return ok and 'ok' or tostring(e):match('E%u+')\n"                                          \
+    "end\n"
+static void queued_bytes_leave_the_reset_for_the_next_call(void **state)
+{
+    (void)state;
+    expect_holds(QUEUED_RESET("linux") "expect(err(c.recv)):equals('ECONNRESET')\n"
+                                       "expect(c:recv()):equals(nil)\n"
+                                       "expect(err(c.send, 'x')):equals('EPIPE')\n",
+                 5);
+    expect_holds(QUEUED_RESET("rfc9293") "expect(err(c.send, 'x')):equals('ECONNRESET')\n"
+                                         "expect(err(c.recv)):equals('ENOTCONN')\n"
+                                         "expect(err(c.send, 'x')):equals('ENOTCONN')\n",
+                 5);
+    expect_holds(QUEUED_RESET("bsd") "expect(err(c.recv)):equals('ECONNRESET')\n"
+                                     "expect(c:recv()):equals(nil)\n"
+                                     "expect(err(c.close)):equals('ok')\n",
+                 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +259,8 @@ int main(void)
         cmocka_unit_test(pending_child_reset_ends_closed_linux_bsd),
         cmocka_unit_test(connect_on_a_listener_per_profile),
         cmocka_unit_test(shutdown_wr_on_a_listener_per_profile),
+        cmocka_unit_test(calls_after_a_reset_per_profile),
+        cmocka_unit_test(queued_bytes_leave_the_reset_for_the_next_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

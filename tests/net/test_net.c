@@ -393,6 +393,53 @@ static void restart_maps_new_ids_to_new_records_only(void **state)
     }
 }
 
+/* A restarted stack gives its ids out again from 1: a call on a record of
+ * the crashed stack must not reach the new socket that holds its id. The
+ * old record's connection is gone: every call answers TCP_EBADF, as the
+ * stack does for an id it does not have, and close and abort release the
+ * record all the same. */
+static void calls_on_a_crashed_record_never_reach_a_new_socket(void **state)
+{
+    fx *f = *state;
+    uint32_t l = listen_b(f);
+    uint32_t s = hello_delivered(f, l, connect_a(f, 0));
+    assert_int_equal(net_host_crash(f->n, f->b), 0);
+    assert_int_equal(net_host_restart(f->n, f->b), 0);
+    uint32_t l2 = listen_b(f);
+    uint32_t s2 = hello_delivered(f, l2, connect_a(f, 0));
+    assert_int_equal(net_sock_at(f->n, l2)->id, net_sock_at(f->n, l)->id);
+    assert_int_equal(net_sock_at(f->n, s2)->id, net_sock_at(f->n, s)->id);
+    uint64_t out = net_sock_stats(f->n, s2)->bytes_out;
+    char buf[8];
+    assert_int_equal(net_send(f->n, s, "x", 1), TCP_EBADF);
+    assert_int_equal(net_send_now(f->n, s, "x", 1), TCP_EBADF);
+    assert_int_equal(net_recv(f->n, s, buf, sizeof buf), TCP_EBADF);
+    net_opt o = {TCP_OPT_NODELAY, 1};
+    uint32_t failed;
+    assert_int_equal(net_setopt(f->n, s, &o, 1, &failed), TCP_EBADF);
+    assert_int_equal(net_shutdown_read(f->n, s), TCP_EBADF);
+    assert_int_equal(net_shutdown(f->n, s), TCP_EBADF);
+    assert_int_equal(net_connect_sock(f->n, s, B_ADDR, PORT), TCP_EBADF);
+    int err = 1;
+    assert_int_equal(net_sock_take_error(f->n, s, &err), TCP_EBADF);
+    assert_int_equal(err, 0);
+    connect_a(f, 0);
+    run_for(f, 100 * MS);
+    uint32_t got;
+    assert_int_equal(net_accept(f->n, l, &got), TCP_EBADF);
+    assert_int_equal(net_close(f->n, l), TCP_EBADF);
+    assert_true(net_sock_at(f->n, l)->released);
+    assert_int_equal(net_abort(f->n, s), TCP_EBADF);
+    assert_true(net_sock_at(f->n, s)->released);
+    run_for(f, 100 * MS);
+    /* the new sockets saw none of it */
+    assert_int_equal(net_sock_stats(f->n, s2)->bytes_out, out);
+    assert_int_equal(net_sock_at(f->n, s2)->state, TCP_ESTABLISHED);
+    assert_false(net_sock_at(f->n, s2)->rd_shut);
+    assert_int_equal(net_sock_at(f->n, l2)->state, TCP_LISTEN);
+    assert_int_equal(net_accept(f->n, l2, &got), 0);
+}
+
 /* A host's first three sockets (stack ids 1-3) are mapped to their records
  * in the host itself; the fourth moves the map out, keeping the three. */
 static void a_host_maps_its_first_sockets_in_place(void **state)
@@ -1312,6 +1359,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(hosts_share_one_env_and_never_move, setup, teardown),
         cmocka_unit_test_setup_teardown(a_host_maps_its_first_sockets_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_maps_new_ids_to_new_records_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(calls_on_a_crashed_record_never_reach_a_new_socket, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(pattern_then_data_arrive_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(hosts_share_one_copy_of_a_profile, setup, teardown),
         cmocka_unit_test_setup_teardown(step_notes_are_kept_once, setup, teardown),

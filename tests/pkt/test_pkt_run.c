@@ -261,6 +261,43 @@ static void write_after_reset_follows_the_profile(void **state)
                       PKT_RUN_PASS, NULL);
 }
 
+/* What the calls answer after a reset is the stack's, per profile: the
+ * runner keeps no flag of its own. Under rfc9293 (RFC 9293 §3.10.7.4) the
+ * bytes received are flushed, the first call is answered "reset", later
+ * ones "connection does not exist" (ENOTCONN, §3.10.2, §3.10.3), and
+ * getsockopt(SO_ERROR) finds nothing left. Under linux
+ * getsockopt(SO_ERROR) takes the error (sock_error), after which reads
+ * return 0 and writes EPIPE. shutdown() after a reset is ENOTCONN in each
+ * direction (Linux inet_shutdown: "case TCP_CLOSE: err = -ENOTCONN";
+ * RFC 9293 §3.10.4 CLOSE in CLOSED) and leaves the error in place. */
+static void calls_after_reset_are_the_stacks(void **state)
+{
+    (void)state;
+    expect_verdict_as("rfc9293",
+                      SERVER "+0 < P. 1:6(5) ack 1 win 257\n"
+                             "+.05 < R. 6:6(0) ack 1 win 257\n"
+                             "+0 ioctl(4, SIOCINQ, [0]) = 0\n"
+                             "+0 shutdown(4, SHUT_WR) = -1 ENOTCONN (Transport endpoint is not "
+                             "connected)\n"
+                             "+0 read(4, ..., 100) = -1 ECONNRESET (Connection reset by peer)\n"
+                             "+0 read(4, ..., 100) = -1 ENOTCONN (Transport endpoint is not "
+                             "connected)\n"
+                             "+0 write(4, ..., 10) = -1 ENOTCONN (Transport endpoint is not "
+                             "connected)\n"
+                             "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n",
+                      PKT_RUN_PASS, NULL);
+    expect_verdict(SERVER "+.1 < R. 1:1(0) ack 1 win 257\n"
+                          "+0 shutdown(4, SHUT_WR) = -1 ENOTCONN (Transport endpoint is not "
+                          "connected)\n"
+                          "+0 shutdown(4, SHUT_RD) = -1 ENOTCONN (Transport endpoint is not "
+                          "connected)\n"
+                          "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [ECONNRESET], [4]) = 0\n"
+                          "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n"
+                          "+0 read(4, ..., 100) = 0\n"
+                          "+0 write(4, ..., 10) = -1 EPIPE (Broken pipe)\n",
+                   PKT_RUN_PASS, NULL);
+}
+
 static void settings_without_a_knob_are_unsupported(void **state)
 {
     (void)state;
@@ -363,6 +400,7 @@ int main(void)
         cmocka_unit_test(writes_block_or_take_what_fits),
         cmocka_unit_test(blocked_write_ended_by_reset),
         cmocka_unit_test(write_after_reset_follows_the_profile),
+        cmocka_unit_test(calls_after_reset_are_the_stacks),
         cmocka_unit_test(knob_settings_change_the_run),
         cmocka_unit_test(same_script_same_message),
     };

@@ -221,7 +221,9 @@ static void linux_rst_before_rcv_nxt_before_fin_ack_resets(void **state)
  * reports sock_error(), clearing it, then EPIPE (SEND_SHUTDOWN). FreeBSD
  * sosend_generic finds SBS_CANTSENDMORE (shutdown, then tcp_close →
  * soisdisconnected) before so_error: EPIPE; soreceive_generic reports
- * so_error before SBS_CANTRCVMORE and clears it, then returns 0. */
+ * so_error before SBS_CANTRCVMORE and clears it, then returns 0. RFC
+ * 9293: the TCB is deleted, so SEND and RECEIVE meet §3.10.2 and §3.10.3
+ * in CLOSED, "connection does not exist" (profile drop_deletes_tcb). */
 static void rst_in_closing_and_last_ack_error_per_profile(void **state)
 {
     (void)state;
@@ -241,7 +243,10 @@ static void rst_in_closing_and_last_ack_error_per_profile(void **state)
             assert_int_equal(tcp_sock_error(b, p.server), P[i].err);
             assert_int_equal(h_count(h, H_B, p.server, TCP_EV_ERROR), P[i].err ? 1 : 0);
             char buf[4];
-            if (i == 1) { /* linux */
+            if (i == 0) { /* rfc9293 */
+                assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), TCP_ENOTCONN);
+                assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_ENOTCONN);
+            } else if (i == 1) { /* linux */
                 assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), 0);
                 assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_ECONNRESET);
                 assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);

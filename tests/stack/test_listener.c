@@ -387,6 +387,9 @@ static void life(const char *profile, ending end, bool records, bool checked)
         log_rc("accept after", tcp_accept(B(), l, &got));
         log_rc("accept again", tcp_accept(B(), l, &got));
         log_rc("shutdown rd again", tcp_shutdown_read(B(), l));
+        log_rc("so_error", tcp_sock_take_error(B(), l));
+        log_rc("so_error again", tcp_sock_take_error(B(), l));
+        log_rc("accept after so_error", tcp_accept(B(), l, &got));
         break;
     case END_CONNECT: {
         /* Only a listener with nothing queued may connect (rfc9293). */

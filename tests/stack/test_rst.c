@@ -237,8 +237,10 @@ static void random_segments_never_break_the_stack(void **state)
  * FreeBSD: soreceive_generic tests so_error before SBS_CANTRCVMORE, so a
  * read fails with ECONNRESET and clears it, the next returns 0; tcp_close
  * → soisdisconnected set SBS_CANTSENDMORE, which sosend_generic tests
- * before so_error: a write fails with EPIPE. RFC 9293 has no word on
- * calls made after the TCB is gone but "connection does not exist". */
+ * before so_error: a write fails with EPIPE. RFC 9293: the first call is
+ * answered "reset" (the FIN received does not come first: the TCB is
+ * deleted, profile drop_deletes_tcb), later ones "connection does not
+ * exist" (§3.10.2, §3.10.3 CLOSED). */
 static void rst_in_close_wait_error_per_profile(void **state)
 {
     (void)state;
@@ -256,7 +258,11 @@ static void rst_in_close_wait_error_per_profile(void **state)
         h_inject_rst(h, H_B, p.server);
         h_expect_state(h, H_B, p.server, TCP_CLOSED);
         assert_int_equal(tcp_sock_error(b, p.server), C[i].err);
-        if (i == 1) { /* linux */
+        if (i == 0) { /* rfc9293 */
+            assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), TCP_ECONNRESET);
+            assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_ENOTCONN);
+            assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), TCP_ENOTCONN);
+        } else if (i == 1) { /* linux */
             assert_int_equal(tcp_recv(b, p.server, (char[4]){0}, 4), 0);
             assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
             assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_EPIPE);
@@ -314,6 +320,186 @@ static void rst_then_calls_per_profile(void **state)
     }
 }
 
+/* RFC 9293 §3.10.7.4 second step, ESTABLISHED: "any outstanding RECEIVEs
+ * and SEND should receive 'reset' responses. All segment queues should be
+ * flushed. Users should also receive an unsolicited general 'connection
+ * reset' signal. Enter the CLOSED state, delete the TCB". The five bytes
+ * received and unread go with the queues; the first SEND or RECEIVE made
+ * after the reset is the one answered "reset" (nothing was outstanding
+ * with the calls non-blocking); later ones find no TCB: §3.10.2 SEND and
+ * §3.10.3 RECEIVE in CLOSED, "error: connection does not exist"
+ * (TCP_ENOTCONN). STATUS still names the error (TCP_EV_ERROR, the
+ * unsolicited signal, was reported once). */
+static void rfc9293_rst_flushes_queues_and_reports_once(void **state)
+{
+    (void)state;
+    for (int send_first = 0; send_first < 2; send_first++) {
+        harness *h = h_new(2, h_profile_exact("rfc9293"));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        h_send(h, H_A, p.client, "hello");
+        h_run_for(h, H_S(1));
+        tcp_stack *b = h_stack(h, H_B);
+        assert_int_equal(tcp_readable(b, p.server), 5);
+        h_inject_rst(h, H_B, p.server);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        assert_int_equal(h_count(h, H_B, p.server, TCP_EV_ERROR), 1);
+        assert_int_equal(tcp_readable(b, p.server), 0);
+        char buf[16];
+        if (send_first)
+            assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_ECONNRESET);
+        else
+            assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), TCP_ECONNRESET);
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), TCP_ENOTCONN);
+        assert_int_equal(tcp_recv(b, p.server, buf, 0), TCP_ENOTCONN);
+        assert_int_equal(tcp_send(b, p.server, "x", 1), TCP_ENOTCONN);
+        assert_int_equal(tcp_sock_error(b, p.server), TCP_ECONNRESET);
+        h_free(h);
+    }
+}
+
+/* "All segment queues should be flushed" (RFC 9293 §3.10.7.4) covers the
+ * bytes held out of order too: under rfc9293 a reset with five bytes in
+ * order and five beyond a hole leaves neither, and the receive ring goes
+ * back (tcp_stack_mem). Linux tcp_done and FreeBSD tcp_close keep the
+ * in-order bytes readable (profile drop_deletes_tcb off). */
+static void reset_flushes_out_of_order_bytes_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        size_t readable;
+    } C[] = {{"rfc9293", 0}, {"linux", 5}, {"bsd", 5}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        h_send(h, H_A, p.client, "hello");
+        h_run_for(h, H_S(1));
+        tcp_stack *b = h_stack(h, H_B);
+        assert_int_equal(tcp_readable(b, p.server), 5);
+        tcp_seg d = h_template(h, H_B, p.server);
+        d.seq += 100; /* beyond a hole: held out of order */
+        d.payload = (const uint8_t *)"world";
+        d.len = 5;
+        h_inject(h, H_B, &d);
+        h_inject_rst(h, H_B, p.server);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        assert_int_equal(tcp_readable(b, p.server), C[i].readable);
+        tcp_mem m;
+        tcp_stack_mem(b, &m);
+        if (C[i].readable)
+            assert_true(m.ring_bytes > 0);
+        else
+            assert_int_equal(m.ring_bytes, 0);
+        char buf[16];
+        long want = C[i].readable ? 5 : TCP_ECONNRESET;
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), want);
+        assert_int_equal(tcp_close(b, p.server), TCP_OK);
+        h_free(h);
+    }
+}
+
+/* RFC 9293 §3.10.7.4 puts TIME-WAIT with CLOSING and LAST-ACK: "If the RST
+ * bit is set, then enter the CLOSED state, delete the TCB, and return". A
+ * user who only shut the send side still holds the socket there; under
+ * rfc9293 (drop_deletes_tcb) its calls then meet §3.10.2, §3.10.3 in
+ * CLOSED, "connection does not exist", as after an RST in CLOSING or
+ * LAST-ACK; linux keeps the socket shut both ways (end of stream, EPIPE). */
+static void rst_in_held_time_wait_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        long recv, send;
+    } C[] = {{"rfc9293", TCP_ENOTCONN, TCP_ENOTCONN}, {"linux", 0, TCP_EPIPE}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        tcp_stack *a = h_stack(h, H_A);
+        assert_int_equal(tcp_shutdown(a, p.client), TCP_OK);
+        h_settle(h);
+        assert_int_equal(tcp_close(h_stack(h, H_B), p.server), TCP_OK);
+        h_settle(h);
+        h_expect_state(h, H_A, p.client, TCP_TIME_WAIT);
+        h_inject_rst(h, H_A, p.client);
+        h_expect_state(h, H_A, p.client, TCP_CLOSED);
+        assert_int_equal(tcp_sock_error(a, p.client), 0);
+        char buf[4];
+        assert_int_equal(tcp_recv(a, p.client, buf, sizeof buf), C[i].recv);
+        assert_int_equal(tcp_send(a, p.client, "x", 1), C[i].send);
+        assert_int_equal(tcp_close(a, p.client), TCP_OK);
+        h_free(h);
+    }
+}
+
+/* shutdown() after a reset. Linux inet_shutdown: "case TCP_CLOSE: err =
+ * -ENOTCONN", sk_err untouched; FreeBSD soshutdown: ENOTCONN when none of
+ * SS_ISCONNECTED, SS_ISCONNECTING, SS_ISDISCONNECTING is set, which
+ * tcp_close → soisdisconnected cleared, so_error untouched; RFC 9293
+ * §3.10.4 CLOSE in CLOSED: "error: connection does not exist" (CLOSE is
+ * neither a SEND nor a RECEIVE, which get the "reset" responses). So in
+ * every profile both directions answer ENOTCONN, and the error stays for
+ * the next RECEIVE. */
+static void shutdown_after_reset_per_profile(void **state)
+{
+    (void)state;
+    const char *names[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < 3; i++) {
+        harness *h = h_new(2, h_profile_exact(names[i]));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        tcp_stack *b = h_stack(h, H_B);
+        h_inject_rst(h, H_B, p.server);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        assert_int_equal(tcp_shutdown(b, p.server), TCP_ENOTCONN);
+        assert_int_equal(tcp_shutdown_read(b, p.server), TCP_ENOTCONN);
+        char buf[4];
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), TCP_ECONNRESET);
+        assert_int_equal(tcp_shutdown(b, p.server), TCP_ENOTCONN);
+        assert_int_equal(tcp_shutdown_read(b, p.server), TCP_ENOTCONN);
+        assert_int_equal(tcp_close(b, p.server), TCP_OK);
+        h_free(h);
+    }
+}
+
+/* getsockopt(SO_ERROR) after a reset reads the pending error and clears
+ * it: Linux sock_getsockopt SO_ERROR → sock_error, xchg(&sk->sk_err, 0);
+ * FreeBSD sogetopt SO_ERROR: optval = so->so_error; so->so_error = 0.
+ * The calls after it find no error left: linux and bsd the socket shut
+ * both ways (a read returns 0, a write EPIPE), rfc9293 no TCB ("connection
+ * does not exist"). A call that reported the error leaves none for it. */
+static void take_error_after_reset_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int recv_after, send_after;
+    } C[] = {
+        {"rfc9293", TCP_ENOTCONN, TCP_ENOTCONN}, {"linux", 0, TCP_EPIPE}, {"bsd", 0, TCP_EPIPE}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        tcp_stack *b = h_stack(h, H_B);
+        assert_int_equal(tcp_sock_take_error(b, p.server), 0);
+        h_inject_rst(h, H_B, p.server);
+        h_expect_state(h, H_B, p.server, TCP_CLOSED);
+        assert_int_equal(tcp_sock_take_error(b, p.server), TCP_ECONNRESET);
+        assert_int_equal(tcp_sock_take_error(b, p.server), 0);
+        char buf[4];
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), C[i].recv_after);
+        assert_int_equal(tcp_send(b, p.server, "x", 1), C[i].send_after);
+        assert_int_equal(tcp_sock_error(b, p.server), TCP_ECONNRESET);
+        h_free(h);
+
+        h = h_new(2, h_profile_exact(C[i].profile));
+        p = h_establish(h, H_A, H_B, 80);
+        b = h_stack(h, H_B);
+        h_inject_rst(h, H_B, p.server);
+        assert_int_equal(tcp_recv(b, p.server, buf, sizeof buf), TCP_ECONNRESET);
+        assert_int_equal(tcp_sock_take_error(b, p.server), 0);
+        assert_int_equal(tcp_sock_take_error(b, 999), TCP_EBADF);
+        h_free(h);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -330,6 +516,11 @@ int main(void)
         T(random_segments_never_break_the_stack),
         cmocka_unit_test(rst_in_close_wait_error_per_profile),
         cmocka_unit_test(rst_then_calls_per_profile),
+        cmocka_unit_test(rfc9293_rst_flushes_queues_and_reports_once),
+        cmocka_unit_test(reset_flushes_out_of_order_bytes_per_profile),
+        cmocka_unit_test(rst_in_held_time_wait_per_profile),
+        cmocka_unit_test(shutdown_after_reset_per_profile),
+        cmocka_unit_test(take_error_after_reset_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
