@@ -81,6 +81,8 @@ typedef struct tcp_sk {
 typedef struct tcp_ooo {
     uint32_t start[TCP_OOO_MAX], end[TCP_OOO_MAX];
     uint32_t sack_start[TCP_OOO_MAX], sack_end[TCP_OOO_MAX];
+    uint32_t last_start, last_end; /* the segment last held (tcp_sack_note), which the
+                                    * first block holds while it lies above RCV.NXT */
     uint8_t nsack;
 } tcp_ooo;
 

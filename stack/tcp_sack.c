@@ -103,6 +103,8 @@ void tcp_sack_note(tcp_conn *c, uint32_t seq, uint32_t end)
 {
     tcp_ooo *o = c->ooo;
     assert(o && tcp_seq_lt(seq, end));
+    o->last_start = seq;
+    o->last_end = end;
     unsigned i = tcp_sack_slot(c, seq, end);
     if (i < o->nsack) {
         extend(&o->sack_start[i], &o->sack_end[i], seq, end);
