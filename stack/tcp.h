@@ -98,6 +98,16 @@ typedef enum tcp_tw_syn_policy {
                                   is refused by PAWS whatever its sequence number */
 } tcp_tw_syn_policy;
 
+/* D-SACK (RFC 2883): a receiver on a SACK connection reports octets it
+ * received twice as the first block, before its SACK blocks. */
+typedef enum tcp_dsack_rule {
+    TCP_DSACK_NONE,  /* no D-SACK (RFC 2018 alone) */
+    TCP_DSACK_LINUX, /* Linux tcp_dsack_set (sysctl tcp_dsack = 1): old octets as end_seq
+                      * counts them, a FIN included */
+    TCP_DSACK_BSD    /* FreeBSD tcp_do_segment's todrop and tcp_update_dsack_list: data
+                      * octets only, and an ACK at once for old octets (TF_ACKNOW) */
+} tcp_dsack_rule;
+
 typedef enum tcp_backlog_policy {
     TCP_BACKLOG_DROP, /* SYN silently dropped when queues are full (Linux) */
     TCP_BACKLOG_RST   /* answered with RST */
@@ -258,6 +268,7 @@ typedef struct tcp_profile {
                                * fails with EPIPE before the error (FreeBSD sosend_generic) */
     bool rst_sack_edge;       /* an RST at the highest right edge of the SACK blocks we would
                                * send resets (Linux tcp_validate_incoming) */
+    tcp_dsack_rule dsack;     /* D-SACK blocks on a SACK connection (RFC 2883) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

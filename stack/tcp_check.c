@@ -330,6 +330,15 @@ static const char *sack_wrong(const tcp_conn *c, unsigned *bad)
 {
     const tcp_ooo *o = c->ooo;
     *bad = 0;
+    if (o && o->dsack) {
+        /* RFC 2883 §4: octets received twice, below RCV.NXT or held */
+        if (!tcp_sack_agreed(c) || c->stack->profile->dsack == TCP_DSACK_NONE)
+            return "a D-SACK block where the connection sends none";
+        if (!tcp_seq_lt(o->dsack_start, o->dsack_end))
+            return "an empty D-SACK block";
+        if (tcp_seq_gt(o->dsack_end, c->rcv_nxt) && !held(c, o->dsack_start, o->dsack_end))
+            return "a D-SACK block over octets neither below RCV.NXT nor held (RFC 2883 §4)";
+    }
     if (!o || o->nsack == 0)
         return NULL;
     if (o->nsack > TCP_OOO_MAX)
@@ -370,8 +379,8 @@ static bool check_sack(const tcp_conn *c, tcp_check_report *r)
     const tcp_ooo *o = c->ooo;
     report_init(c, TCP_CHECK_SACK, r);
     snprintf(r->detail, sizeof r->detail,
-             "%s (block %u of %u: %" PRIu32 "-%" PRIu32 ", RCV.NXT=%" PRIu32
-             " right edge=%" PRIu32 ", last held %" PRIu32 "-%" PRIu32 ")",
+             "%s (block %u of %u: %" PRIu32 "-%" PRIu32 ", RCV.NXT=%" PRIu32 " right edge=%" PRIu32
+             ", last held %" PRIu32 "-%" PRIu32 ")",
              why, i, (unsigned)o->nsack, o->sack_start[i], o->sack_end[i], c->rcv_nxt, c->rcv_adv,
              o->last_start, o->last_end);
     return true;

@@ -81,9 +81,11 @@ typedef struct tcp_sk {
 typedef struct tcp_ooo {
     uint32_t start[TCP_OOO_MAX], end[TCP_OOO_MAX];
     uint32_t sack_start[TCP_OOO_MAX], sack_end[TCP_OOO_MAX];
-    uint32_t last_start, last_end; /* the segment last held (tcp_sack_note), which the
-                                    * first block holds while it lies above RCV.NXT */
+    uint32_t last_start, last_end;   /* the segment last held (tcp_sack_note), which the
+                                      * first block holds while it lies above RCV.NXT */
+    uint32_t dsack_start, dsack_end; /* the D-SACK block (RFC 2883), while dsack */
     uint8_t nsack;
+    bool dsack; /* a D-SACK block waits to be sent once, before the others */
 } tcp_ooo;
 
 typedef struct tcp_conn tcp_conn;
@@ -869,6 +871,19 @@ uint32_t tcp_sack_opt_len(const tcp_conn *c);
 unsigned tcp_sack_write(const tcp_conn *c, uint8_t *out);
 /* The highest right edge of the blocks: false when there are none. */
 bool tcp_sack_highest_edge(const tcp_conn *c, uint32_t *edge);
+/* RFC 2883 (profile dsack): [seq, end) was received twice. Linux
+ * tcp_dsack_set: it becomes the D-SACK block the next segment carries
+ * first; tcp_dsack_extend: a block already waiting grows if [seq, end)
+ * touches it, else stays. Nothing on a connection that did not agree SACK,
+ * or if the out-of-order record cannot be allocated. */
+void tcp_dsack_set(tcp_conn *c, uint32_t seq, uint32_t end);
+void tcp_dsack_extend(tcp_conn *c, uint32_t seq, uint32_t end);
+/* The first range held out of order that [seq, end) overlaps, cut to
+ * [seq, end), as a D-SACK block (tcp_dsack_extend); no-op if none. */
+void tcp_dsack_held(tcp_conn *c, uint32_t seq, uint32_t end);
+/* A segment carrying the blocks went out: the D-SACK block is reported
+ * once (Linux tcp_options_write, FreeBSD tcp_clean_dsack_blocks). */
+void tcp_sack_sent(tcp_conn *c);
 
 /* ---- tcp_check.c: the hooks tcp_stack.c calls, and direct checks ---- */
 /* Notes the event an entry point is processing (segment in, timer, user). */

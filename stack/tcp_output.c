@@ -518,6 +518,8 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
          * rcv_numsacks > 0). Like the timestamps, not on an RST here. */
         g.nsack = (uint8_t)tcp_sack_write(c, sack);
         g.sack = sack;
+        if (g.nsack)
+            tcp_sack_sent(c); /* a D-SACK block goes once */
     }
     if (!(flags & TCP_RST))
         g.wnd = wnd_field(c, flags & TCP_SYN);

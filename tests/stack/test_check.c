@@ -459,6 +459,22 @@ static void sack_names_more_blocks_than_the_option_holds(void **state)
     fx_free(fx);
 }
 
+/* A D-SACK block (RFC 2883 §4) covers octets received twice: below
+ * RCV.NXT or held out of order. */
+static void sack_names_dsack_block_over_octets_never_received(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new("bsd");
+    tcp_conn *c = sack_tcb(fx, true);
+    tcp_dsack_set(c, 7101, 7151); /* held: a duplicate */
+    assert_null(broken(c));
+    tcp_dsack_set(c, 6501, 7001); /* below RCV.NXT */
+    assert_null(broken(c));
+    c->ooo->dsack_end = 7051; /* 7001..7051 neither received nor held */
+    assert_string_equal(broken(c), "SACK");
+    fx_free(fx);
+}
+
 /* ---- Reports: through the stack's hook, once, with the event named ----------------- */
 
 static void report_names_connection_invariant_and_event(void **state)
@@ -594,6 +610,7 @@ int main(void)
         cmocka_unit_test(sack_names_block_not_held),
         cmocka_unit_test(sack_names_first_block_not_the_latest),
         cmocka_unit_test(sack_names_more_blocks_than_the_option_holds),
+        cmocka_unit_test(sack_names_dsack_block_over_octets_never_received),
         cmocka_unit_test(report_names_connection_invariant_and_event),
         cmocka_unit_test(last_ack_hang_state_is_caught),
         cmocka_unit_test(closing_hang_state_is_caught),

@@ -129,12 +129,16 @@ static void joining_segment_coalesces_blocks_per_profile(void **state)
     }
 }
 
-/* Data B already holds out of order moves its block to the front: Linux's
- * tcp_data_queue_ofo drops the copy ("All the bits are present") and goes
- * to add_sack, whose tcp_sack_new_ofo_skb extends and rotates that block;
- * FreeBSD's tcp_update_dsack_list puts it right behind the D-SACK block,
- * which is not modelled. */
-static void duplicate_of_held_data_moves_its_block_first_per_profile(void **state)
+/* Data B already holds out of order is reported twice (RFC 2883 §4: "the
+ * first block of the SACK option ... the D-SACK block", then "the SACK
+ * block containing the segment that triggered this ACK"). Linux
+ * tcp_data_queue_ofo: "All the bits are present. Drop." with
+ * tcp_dsack_set, then add_sack, whose tcp_sack_new_ofo_skb moves that
+ * block first; tcp_options_write writes tp->duplicate_sack before
+ * tp->selective_acks. FreeBSD tcp_update_dsack_list: the overlap first,
+ * then the block it lies in (mid_blk), then the others. Three fit beside
+ * timestamps, so the oldest block is not carried this time. */
+static void duplicate_of_held_data_is_dsacked_then_its_block_per_profile(void **state)
 {
     (void)state;
     for (size_t k = 0; k < 2; k++) {
@@ -144,7 +148,120 @@ static void duplicate_of_held_data_moves_its_block_first_per_profile(void **stat
         data_in(&r, 7001, 8001);
         EXPECT_SACK(&r, 1, 7001, 8001, 4001, 5001, 1001, 3001);
         data_in(&r, 1001, 2001);
-        EXPECT_SACK(&r, 1, 1001, 3001, 7001, 8001, 4001, 5001);
+        EXPECT_SACK(&r, 1, 1001, 2001, 1001, 3001, 7001, 8001);
+        h_free(r.h);
+    }
+}
+
+/* The rest of Linux's selftest tcp_dsack_mult.pkt (no timestamps there):
+ * 1:6001 in order over held 1001:3001 and 4001:5001 reports 1001:3001 as
+ * D-SACK, then 7001:8001 (tcp_ofo_queue: the first out-of-order skb below
+ * the new RCV.NXT gives tcp_dsack_extend its part; 4001:5001 does not
+ * touch it); 6001:8001 reports 7001:8001; 1:1001, all old, reports
+ * 1:1001 (tcp_send_dupack). FreeBSD gives the same blocks
+ * (tcp_update_dsack_list: the overlap with the lowest block below
+ * rcv_nxt; tcp_do_segment's todrop: the octets dropped). */
+static void dsack_mult_selftest_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        tcp_profile prof = *h_profile_exact(sack_profiles[k]);
+        prof.send_timestamps = false;
+        rx r = rx_new(&prof);
+        data_in(&r, 1001, 2001);
+        data_in(&r, 2001, 3001);
+        data_in(&r, 4001, 5001);
+        data_in(&r, 7001, 8001);
+        EXPECT_SACK(&r, 1, 7001, 8001, 4001, 5001, 1001, 3001);
+        data_in(&r, 1, 6001);
+        EXPECT_SACK(&r, 6001, 1001, 3001, 7001, 8001);
+        data_in(&r, 6001, 8001);
+        EXPECT_SACK(&r, 8001, 7001, 8001);
+        data_in(&r, 1, 1001);
+        EXPECT_SACK(&r, 8001, 1, 1001);
+        h_free(r.h);
+    }
+}
+
+/* A D-SACK block is reported once (Linux tcp_options_write clears
+ * rx_opt.dsack once written; FreeBSD tcp_output, tcp_clean_dsack_blocks
+ * after a segment is sent); a segment partly old reports its old part
+ * (Linux tcp_data_queue "Partial packet": tcp_dsack_set(seq, rcv_nxt);
+ * FreeBSD todrop). */
+static void dsack_once_and_partial_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        data_in(&r, 1, 1001);
+        data_in(&r, 501, 1501);
+        h_advance(r.h, H_MS(500));
+        EXPECT_SACK(&r, 1501, 501, 1001);
+        data_in(&r, 1501, 2001);
+        h_advance(r.h, H_MS(500));
+        EXPECT_SACK(&r, 2001);
+        h_free(r.h);
+    }
+}
+
+/* The rfc9293 profile sends no SACK option at all, and D-SACK needs SACK
+ * (Linux tcp_dsack_set: tcp_is_sack; FreeBSD: TF_SACK_PERMIT): with SACK
+ * not agreed, an old segment is answered without blocks. */
+static void no_dsack_unless_sack_agreed(void **state)
+{
+    (void)state;
+    const char *const names[] = {"linux", "bsd", "rfc9293"};
+    for (size_t k = 0; k < 3; k++) {
+        tcp_profile prof = *h_profile_exact(names[k]);
+        prof.send_sack_perm = false;
+        rx r = rx_new(&prof);
+        data_in(&r, 1, 1001);
+        data_in(&r, 1, 1001);
+        EXPECT_SACK(&r, 1001);
+        h_free(r.h);
+    }
+}
+
+/* The profile knob: linux with dsack "none" reports no D-SACK, its SACK
+ * blocks unchanged. */
+static void dsack_knob_none_sends_blocks_only(void **state)
+{
+    (void)state;
+    tcp_profile prof = *h_profile_exact("linux");
+    prof.dsack = TCP_DSACK_NONE;
+    rx r = rx_new(&prof);
+    data_in(&r, 1001, 2001);
+    data_in(&r, 1001, 2001);
+    EXPECT_SACK(&r, 1, 1001, 2001);
+    data_in(&r, 1, 1001);
+    data_in(&r, 1, 1001);
+    EXPECT_SACK(&r, 2001);
+    h_free(r.h);
+}
+
+/* A FIN sent again after it was taken: Linux counts it in end_seq
+ * (tcp_data_queue from tcp_rcv_state_process in CLOSE-WAIT: old, so
+ * tcp_dsack_set(seq, end_seq)): D-SACK 1001:1002. FreeBSD's todrop counts
+ * data octets only ("todrop > tlen": the FIN is dropped, todrop = tlen =
+ * 0), so no D-SACK. */
+static void retransmitted_fin_dsack_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        data_in(&r, 1, 1001);
+        tcp_seg f = h_template(r.h, H_B, r.p.server);
+        f.seq = r.base + 1001;
+        f.flags = TCP_ACK | TCP_FIN;
+        h_inject(r.h, H_B, &f);
+        h_advance(r.h, H_MS(500));
+        EXPECT_SACK(&r, 1002);
+        h_inject(r.h, H_B, &f);
+        h_advance(r.h, H_MS(2));
+        if (k == 0)
+            EXPECT_SACK(&r, 1002, 1001, 1002);
+        else
+            EXPECT_SACK(&r, 1002);
         h_free(r.h);
     }
 }
@@ -395,7 +512,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(blocks_in_rfc2018_order_per_profile),
         cmocka_unit_test(joining_segment_coalesces_blocks_per_profile),
-        cmocka_unit_test(duplicate_of_held_data_moves_its_block_first_per_profile),
+        cmocka_unit_test(duplicate_of_held_data_is_dsacked_then_its_block_per_profile),
+        cmocka_unit_test(dsack_mult_selftest_per_profile),
+        cmocka_unit_test(dsack_once_and_partial_per_profile),
+        cmocka_unit_test(no_dsack_unless_sack_agreed),
+        cmocka_unit_test(dsack_knob_none_sends_blocks_only),
+        cmocka_unit_test(retransmitted_fin_dsack_per_profile),
         cmocka_unit_test(four_blocks_without_timestamps_per_profile),
         cmocka_unit_test(no_blocks_unless_agreed),
         cmocka_unit_test(blocks_shrink_data_segments_per_profile),
