@@ -269,6 +269,8 @@ typedef struct tcp_profile {
     bool rst_sack_edge;       /* an RST at the highest right edge of the SACK blocks we would
                                * send resets (Linux tcp_validate_incoming) */
     tcp_dsack_rule dsack;     /* D-SACK blocks on a SACK connection (RFC 2883) */
+    bool sack_fin;            /* a FIN held out of order counts in its SACK block, one past
+                               * the data (Linux: end_seq counts it, tcp_sack_new_ofo_skb) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

@@ -356,7 +356,8 @@ static const char *sack_wrong(const tcp_conn *c, unsigned *bad)
             return "a block not above RCV.NXT";
         if (tcp_seq_gt(e, c->rcv_adv))
             return "a block past the right edge of the window offered";
-        if (!held(c, s, e))
+        bool fin = tcp_sack_fin_held(c) && e == c->peer_fin_seq + 1u;
+        if (fin ? s != c->peer_fin_seq && !held(c, s, e - 1u) : !held(c, s, e))
             return "a block over octets not held out of order";
         for (unsigned j = 0; j < i; j++) {
             if (tcp_seq_lt(s, o->sack_end[j]) && tcp_seq_lt(o->sack_start[j], e))

@@ -860,8 +860,18 @@ unsigned tcp_sack_slot(const tcp_conn *c, uint32_t seq, uint32_t end);
  * agreed): its block goes first. May send the ACK SACK compression holds
  * (Linux tcp_sack_compress_send_ack). */
 void tcp_sack_note(tcp_conn *c, uint32_t seq, uint32_t end);
+/* A bare FIN at fin_seq was held out of order: with profile sack_fin
+ * (Linux tcp_data_queue_ofo queues it) its octet is noted as a block. */
+void tcp_sack_note_fin(tcp_conn *c, uint32_t fin_seq);
 /* RCV.NXT moved: blocks it reaches are gone. */
 void tcp_sack_prune(tcp_conn *c);
+/* Profile sack_fin: the peer's FIN waits beyond RCV.NXT, held out of
+ * order as Linux holds it, so a block may end one past it. */
+static inline bool tcp_sack_fin_held(const tcp_conn *c)
+{
+    return c->stack->profile->sack_fin && c->fin_pending && !c->fin_rcvd &&
+           tcp_seq_ge(c->peer_fin_seq, c->rcv_nxt);
+}
 /* How many blocks a segment carries now (0 unless SACK was agreed), and
  * the option bytes they take (tcp_wire's NOP,NOP,SACK). */
 unsigned tcp_sack_count(const tcp_conn *c);

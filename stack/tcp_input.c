@@ -1396,8 +1396,10 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
             drop(c, r->seg, "out-of-order queue full");
         } else if (tcp_sack_agreed(c)) {
             /* RFC 2018 §4: its block goes first (tcp_data_queue_ofo's
-             * add_sack: tcp_sack_new_ofo_skb) */
-            tcp_sack_note(c, r->seq, r->seq + r->len);
+             * add_sack: tcp_sack_new_ofo_skb), a FIN in it counted where
+             * end_seq counts it (profile sack_fin) */
+            bool fin = r->fin && c->stack->profile->sack_fin;
+            tcp_sack_note(c, r->seq, r->seq + r->len + fin);
             rcv_ratio_measure(c, r->len);
             grow_window(c, r->len);
             /* tcp_data_queue_ofo: room for the span held out of order,
@@ -1454,8 +1456,12 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
         /* A FIN beyond RCV.NXT is an out-of-order segment: RFC 5681 §4.2
          * "A TCP receiver SHOULD send an immediate duplicate ACK when an
          * out-of-order segment arrives." */
-        if (r->fin && r->seq != c->rcv_nxt)
+        if (r->fin && r->seq != c->rcv_nxt) {
+            /* Linux queues the bare FIN out of order: a block of its
+             * own octet (tcp_data_queue_ofo; profile sack_fin) */
+            tcp_sack_note_fin(c, r->seq);
             ack_policy(c, true);
+        }
         return;
     }
     /* Linux tcp_rcv_state_process: in FIN-WAIT-1/2 with the receive side

@@ -96,6 +96,7 @@ static const tcp_profile PROFILES[] = {
         .rst_at_fin = false,           /* §3.10.7.4, RFC 5961 §3.2: out of window, dropped */
         .rst_sack_edge = false,        /* RFC 5961 §3.2: not RCV.NXT: challenge ACK */
         .dsack = TCP_DSACK_NONE,       /* no SACK at all (send_sack_perm off) */
+        .sack_fin = false,             /* no SACK at all */
         .shut_rd_no_update = false,    /* no SHUT_RD in RFC 9293: §3.8.6.2.2 goes on */
         .ack_wnd_check = false,        /* §3.8.6.3: every second full-sized segment */
         .rst_close_wait_epipe = false, /* §3.10.7.4: "reset" responses */
@@ -195,6 +196,7 @@ static const tcp_profile PROFILES[] = {
         .rst_at_fin = true,           /* tcp_validate_incoming: tcp_reset_check */
         .rst_sack_edge = true,        /* tcp_validate_incoming: "the right-most SACK block" */
         .dsack = TCP_DSACK_LINUX,     /* sysctl tcp_dsack = 1: tcp_dsack_set, tcp_dsack_extend */
+        .sack_fin = true,             /* tcp_data_queue_ofo: end_seq counts the FIN */
         .shut_rd_no_update = true,    /* tcp_cleanup_rbuf: not with RCV_SHUTDOWN */
         .ack_wnd_check = true,        /* __tcp_ack_snd_check: __tcp_select_window >= rcv_wnd */
         .rst_close_wait_epipe = true, /* tcp_reset: sk_err = EPIPE in TCP_CLOSE_WAIT */
@@ -286,6 +288,7 @@ static const tcp_profile PROFILES[] = {
         .rst_at_fin = false,           /* tcp_do_segment: th_seq below last_ack_sent, drop */
         .rst_sack_edge = false,        /* tcp_do_segment: not rcv_nxt: challenge ACK */
         .dsack = TCP_DSACK_BSD,        /* tcp_do_segment todrop, tcp_update_dsack_list */
+        .sack_fin = false,             /* tcp_do_segment: save_start + save_tlen, data only */
         .shut_rd_no_update = false,    /* tcp_usr_rcvd: tcp_output; reads find nothing (sorflush) */
         .ack_wnd_check = false,        /* no ATO engine (tcp_do_segment: DELAY_ACK) */
         .rst_close_wait_epipe = false, /* tcp_do_segment: so_error = ECONNRESET */
@@ -414,6 +417,7 @@ static const tcp_profile_field FIELDS[] = {
     F("send_epipe_first", send_epipe_first),
     F("rst_sack_edge", rst_sack_edge),
     F("dsack", dsack),
+    F("sack_fin", sack_fin),
 };
 #undef F
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])

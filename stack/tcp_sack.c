@@ -126,12 +126,21 @@ void tcp_sack_note(tcp_conn *c, uint32_t seq, uint32_t end)
     o->nsack++;
 }
 
+void tcp_sack_note_fin(tcp_conn *c, uint32_t fin_seq)
+{
+    if (!c->stack->profile->sack_fin || !tcp_sack_agreed(c))
+        return;
+    if (!c->ooo && !(c->ooo = calloc(1, sizeof *c->ooo)))
+        return; /* no block: the ACK goes without it */
+    tcp_sack_note(c, fin_seq, fin_seq + 1u);
+}
+
 void tcp_sack_prune(tcp_conn *c)
 {
     tcp_ooo *o = c->ooo;
     if (!o)
         return;
-    if (c->ooo_n == 0) {
+    if (c->ooo_n == 0 && !tcp_sack_fin_held(c)) {
         o->nsack = 0;
         return;
     }

@@ -113,6 +113,7 @@ function tcpsim.ns(n) end
 ---@field rst_close_wait_epipe? boolean a reset received in CLOSE_WAIT leaves the error EPIPE (Linux tcp_reset); false: ECONNRESET (RFC 9293, FreeBSD)
 ---@field rst_sack_edge? boolean an RST at the highest right edge of the SACK blocks the receiver would send (data held out of order on a SACK connection) resets (Linux tcp_validate_incoming); false: a challenge ACK (RFC 5961 §3.2, FreeBSD)
 ---@field dsack? "none"|"linux"|"bsd" D-SACK (RFC 2883) on a SACK connection: octets received twice reported as the first block; "linux" counts a FIN in them (tcp_dsack_set), "bsd" data octets only and ACKs old data at once (tcp_do_segment todrop, tcp_update_dsack_list); "none": SACK blocks alone
+---@field sack_fin? boolean a FIN held out of order counts in its SACK block, one past the data, and a bare FIN makes a block of its own octet (Linux: end_seq counts it); false: data octets only (FreeBSD)
 ---@field rst_at_fin? boolean in CLOSE_WAIT, CLOSING and LAST_ACK an RST at RCV.NXT - 1, the peer's FIN, resets (Linux tcp_reset_check); false: it is out of the window and dropped (RFC 9293, RFC 5961 §3.2)
 ---@field rst_closing_reset? boolean a reset received in CLOSING or LAST_ACK leaves the error ECONNRESET (Linux tcp_reset, FreeBSD tcp_do_segment); false: no error (RFC 9293)
 ---@field err_once? boolean the send or receive that reports the connection's error clears it, later ones find the connection shut both ways (Linux sock_error, FreeBSD so_error = 0); false: every call reports it

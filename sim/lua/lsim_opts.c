@@ -412,6 +412,7 @@ static const knob KNOBS[] = {
     KNOB("rst_at_fin", K_BOOL),
     KNOB("rst_sack_edge", K_BOOL),
     KNOB_ENUM("dsack", DSACK_RULES),
+    KNOB("sack_fin", K_BOOL),
     KNOB("shut_rd_no_update", K_BOOL),
     KNOB("ack_wnd_check", K_BOOL),
     KNOB("rst_close_wait_epipe", K_BOOL),

@@ -266,6 +266,84 @@ static void retransmitted_fin_dsack_per_profile(void **state)
     }
 }
 
+/* A FIN held out of order: Linux keeps it in the out-of-order queue and
+ * its end_seq counts it (tcp_v4_fill_cb: seq + syn + fin + len), which
+ * tcp_data_queue_ofo gives tcp_sack_new_ofo_skb: the block's right edge is
+ * one past the data, and a bare FIN makes a block of its own octet.
+ * FreeBSD reports data octets only (tcp_do_segment: the SACK update takes
+ * save_start + save_tlen, and none for a bare FIN, save_tlen == 0).
+ * Profile sack_fin. */
+static void fin_held_out_of_order_in_block_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        bool linux_rule = k == 0;
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        tcp_seg f = h_template(r.h, H_B, r.p.server);
+        static const uint8_t zeros[1000];
+        f.seq = r.base + 2001;
+        f.flags = TCP_ACK | TCP_FIN;
+        f.payload = zeros;
+        f.len = 1000;
+        h_inject(r.h, H_B, &f);
+        h_advance(r.h, H_MS(2));
+        if (linux_rule)
+            EXPECT_SACK(&r, 1, 2001, 3002);
+        else
+            EXPECT_SACK(&r, 1, 2001, 3001);
+        data_in(&r, 1001, 2001); /* joins it */
+        if (linux_rule)
+            EXPECT_SACK(&r, 1, 1001, 3002);
+        else
+            EXPECT_SACK(&r, 1, 1001, 3001);
+        data_in(&r, 1, 1001); /* all in order, FIN taken */
+        EXPECT_SACK(&r, 3002);
+        h_free(r.h);
+
+        r = rx_new(h_profile_exact(sack_profiles[k]));
+        f = h_template(r.h, H_B, r.p.server);
+        f.seq = r.base + 1001;
+        f.flags = TCP_ACK | TCP_FIN;
+        h_inject(r.h, H_B, &f);
+        h_advance(r.h, H_MS(2));
+        if (linux_rule)
+            EXPECT_SACK(&r, 1, 1001, 1002);
+        else
+            EXPECT_SACK(&r, 1);
+        data_in(&r, 1, 501); /* the FIN stays held, its block too */
+        if (linux_rule)
+            EXPECT_SACK(&r, 501, 1001, 1002);
+        else
+            EXPECT_SACK(&r, 501);
+        data_in(&r, 501, 1001);
+        EXPECT_SACK(&r, 1002);
+        h_free(r.h);
+    }
+}
+
+/* An RST answering a segment carries no options: Linux tcp_v4_send_reset
+ * builds its own header, with MD5 or TCP-AO options only; FreeBSD
+ * tcp_respond sends the bare header. Data after close() draws one
+ * (rst_on_data_after_close), here while B holds data out of order. */
+static void rst_reply_carries_no_blocks_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        data_in(&r, 1001, 2001);
+        EXPECT_SACK(&r, 1, 1001, 2001);
+        tcp_close(h_stack(r.h, H_B), r.p.server);
+        h_advance(r.h, H_MS(2));
+        data_in(&r, 3001, 4001);
+        const tcp_seg *s = h_last_sent(r.h, H_B);
+        assert_non_null(s);
+        assert_true(s->flags & TCP_RST);
+        assert_int_equal(s->nsack, 0);
+        assert_false(s->has_ts);
+        h_free(r.h);
+    }
+}
+
 /* Without timestamps 40 bytes hold four blocks (RFC 2018 §3; Linux
  * tcp_established_options: (40 - 4) / 8; FreeBSD tcp_addoptions: (40 - 4)
  * / TCPOLEN_SACK). A fifth range is not held (the stack's out-of-order
@@ -518,6 +596,8 @@ int main(void)
         cmocka_unit_test(no_dsack_unless_sack_agreed),
         cmocka_unit_test(dsack_knob_none_sends_blocks_only),
         cmocka_unit_test(retransmitted_fin_dsack_per_profile),
+        cmocka_unit_test(fin_held_out_of_order_in_block_per_profile),
+        cmocka_unit_test(rst_reply_carries_no_blocks_per_profile),
         cmocka_unit_test(four_blocks_without_timestamps_per_profile),
         cmocka_unit_test(no_blocks_unless_agreed),
         cmocka_unit_test(blocks_shrink_data_segments_per_profile),
