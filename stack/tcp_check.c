@@ -341,8 +341,8 @@ static const char *sack_wrong(const tcp_conn *c, unsigned *bad)
     }
     if (!o || o->nsack == 0)
         return NULL;
-    if (o->nsack > TCP_OOO_MAX)
-        return "more blocks kept than TCP_OOO_MAX";
+    if (o->nsack > TCP_SACK_BLOCKS)
+        return "more blocks kept than TCP_SACK_BLOCKS";
     if (!tcp_sack_agreed(c))
         return "blocks kept on a connection that did not agree SACK (RFC 2018 §2)";
     if (tcp_sack_count(c) > (c->ts_ok ? 3u : 4u))

@@ -28,7 +28,7 @@
  *                    an RST needs the profile to accept RSTs there, on a SYN
  *                    needs it to reopen on a newer SYN.
  *  6. SACK           the SACK blocks a receiver keeps (RFC 2018 §4): none
- *                    unless SACK was agreed, at most TCP_OOO_MAX kept and
+ *                    unless SACK was agreed, at most TCP_SACK_BLOCKS kept and
  *                    no more carried than the option has room for (3
  *                    beside timestamps, 4 without: §3); each block
  *                    non-empty, above RCV.NXT, within the right edge of

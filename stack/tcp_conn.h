@@ -38,7 +38,8 @@
 #include "tcp_seq.h"
 
 #define TCP_NEVER       UINT64_MAX
-#define TCP_OOO_MAX     4u   /* out-of-order ranges held; a fifth is dropped */
+#define TCP_OOO_MAX     8u   /* out-of-order ranges held; a ninth is dropped */
+#define TCP_SACK_BLOCKS 4u   /* SACK blocks kept (Linux TCP_NUM_SACKS) */
 #define TCP_MSS_DEFAULT 536u /* RFC 9293 §3.7.1: no MSS option received */
 #define TCP_TS_OPT_LEN  12u  /* RFC 7323 §3.2: timestamps, padded to 32 bits */
 #define TCP_HEAP_NONE   UINT32_MAX
@@ -80,7 +81,7 @@ typedef struct tcp_sk {
  * same octets. */
 typedef struct tcp_ooo {
     uint32_t start[TCP_OOO_MAX], end[TCP_OOO_MAX];
-    uint32_t sack_start[TCP_OOO_MAX], sack_end[TCP_OOO_MAX];
+    uint32_t sack_start[TCP_SACK_BLOCKS], sack_end[TCP_SACK_BLOCKS];
     uint32_t last_start, last_end;   /* the segment last held (tcp_sack_note), which the
                                       * first block holds while it lies above RCV.NXT */
     uint32_t dsack_start, dsack_end; /* the D-SACK block (RFC 2883), while dsack */

@@ -27,16 +27,19 @@
  *    carries first, once (Linux tcp_dsack_set, tcp_dsack_extend,
  *    tcp_options_write; FreeBSD tcp_update_dsack_list,
  *    tcp_clean_dsack_blocks).
- * The list holds TCP_OOO_MAX blocks, Linux's TCP_NUM_SACKS (FreeBSD keeps
- * MAX_SACK_BLKS = 6); the stack holds no more ranges than that, so the
- * blocks always cover exactly the data held out of order.
+ * The list holds TCP_SACK_BLOCKS blocks, Linux's TCP_NUM_SACKS (FreeBSD
+ * keeps MAX_SACK_BLKS = 6), each inside a range held; the stack holds up
+ * to TCP_OOO_MAX ranges, so a fifth range's block goes first and the
+ * oldest is forgotten ("If the sack array is full, forget about the last
+ * one"), its range still held. With profile sack_fin a block may end one
+ * past the data, at a FIN held out of order (Linux end_seq counts it).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tcp_conn.h"
 
-_Static_assert(TCP_OOO_MAX == 4, "Linux TCP_NUM_SACKS");
+_Static_assert(TCP_SACK_BLOCKS == 4, "Linux TCP_NUM_SACKS");
 
 /* Linux tcp_sack_extend: [seq, end) touches or overlaps the block; it
  * grows to cover both. */
@@ -120,7 +123,7 @@ void tcp_sack_note(tcp_conn *c, uint32_t seq, uint32_t end)
         return;
     }
     comp_ack_kick(c, i);
-    if (o->nsack == TCP_OOO_MAX)
+    if (o->nsack == TCP_SACK_BLOCKS)
         o->nsack--; /* "If the sack array is full, forget about the last one" */
     block_to_front(o, o->nsack, seq, end);
     o->nsack++;

@@ -451,7 +451,7 @@ static void sack_names_more_blocks_than_the_option_holds(void **state)
     (void)state;
     fixture *fx = fx_new("bsd");
     tcp_conn *c = sack_tcb(fx, false);
-    c->ooo->nsack = TCP_OOO_MAX + 1;
+    c->ooo->nsack = TCP_SACK_BLOCKS + 1;
     assert_string_equal(broken(c), "SACK");
     c->ooo->nsack = 2;
     c->sack_ok = false; /* blocks on a connection that did not agree SACK */

@@ -346,9 +346,12 @@ static void rst_reply_carries_no_blocks_per_profile(void **state)
 
 /* Without timestamps 40 bytes hold four blocks (RFC 2018 §3; Linux
  * tcp_established_options: (40 - 4) / 8; FreeBSD tcp_addoptions: (40 - 4)
- * / TCPOLEN_SACK). A fifth range is not held (the stack's out-of-order
- * queue keeps four), so the blocks stay. */
-static void four_blocks_without_timestamps_per_profile(void **state)
+ * / TCPOLEN_SACK). A fifth range is held and its block goes first; the
+ * oldest is forgotten (Linux tcp_sack_new_ofo_skb: "If the sack array is
+ * full, forget about the last one", TCP_NUM_SACKS = 4; FreeBSD keeps six,
+ * MAX_SACK_BLKS, and sends the first four: the same segment). The
+ * forgotten range is still held: filling up to it acknowledges it. */
+static void four_blocks_and_a_fifth_range_per_profile(void **state)
 {
     (void)state;
     for (size_t k = 0; k < 2; k++) {
@@ -362,7 +365,9 @@ static void four_blocks_without_timestamps_per_profile(void **state)
         assert_false(h_last_sent(r.h, H_B)->has_ts);
         EXPECT_SACK(&r, 1, 7001, 8001, 5001, 6001, 3001, 4001, 1001, 2001);
         data_in(&r, 9001, 10001);
-        EXPECT_SACK(&r, 1, 7001, 8001, 5001, 6001, 3001, 4001, 1001, 2001);
+        EXPECT_SACK(&r, 1, 9001, 10001, 7001, 8001, 5001, 6001, 3001, 4001);
+        data_in(&r, 1, 1001);
+        EXPECT_SACK(&r, 2001, 9001, 10001, 7001, 8001, 5001, 6001, 3001, 4001);
         h_free(r.h);
     }
 }
@@ -598,7 +603,7 @@ int main(void)
         cmocka_unit_test(retransmitted_fin_dsack_per_profile),
         cmocka_unit_test(fin_held_out_of_order_in_block_per_profile),
         cmocka_unit_test(rst_reply_carries_no_blocks_per_profile),
-        cmocka_unit_test(four_blocks_without_timestamps_per_profile),
+        cmocka_unit_test(four_blocks_and_a_fifth_range_per_profile),
         cmocka_unit_test(no_blocks_unless_agreed),
         cmocka_unit_test(blocks_shrink_data_segments_per_profile),
         cmocka_unit_test(loss_probe_is_cut_at_the_shrunk_mss),
