@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "tcp_conn.h"
 
 static const char *const sack_profiles[] = {"linux", "bsd"};
 
@@ -590,6 +591,60 @@ static void linux_segment_beyond_second_block_sends_held_ack(void **state)
     h_free(r.h);
 }
 
+/* Hostile input: a peer sends a thousand one-octet segments, each out of
+ * order and apart from the others (every other octet). Memory stays
+ * bounded: TCP_OOO_MAX ranges are held, each later segment that would need
+ * a range of its own is dropped and ACKed (docs/stack.md), the stack holds
+ * no more after the thousandth than after the sixteenth but the receive
+ * ring, which reaches no further than the buffer offered, and no more than
+ * TCP_SACK_BLOCKS blocks are kept; every ACK acknowledges RCV.NXT and
+ * carries at most the three blocks that fit beside timestamps (RFC 2018
+ * §3), the first the newest range held (the invariant SACK, checked after every
+ * event here). Data in order over all of it then takes every range held:
+ * RCV.NXT goes to its end and no SACK block is left. */
+static void many_tiny_out_of_order_segments_stay_bounded_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        tcp_mem at16 = {0}, now;
+        for (uint32_t i = 0; i < 1000; i++) {
+            uint32_t at = 1001u + 2u * i;
+            data_in(&r, at, at + 1u);
+            const tcp_seg *s = h_last_sent(r.h, H_B);
+            assert_non_null(s);
+            assert_int_equal(s->ack, r.base + 1u);
+            assert_int_equal(s->nsack, i < 2 ? i + 1u : 3u);
+            uint32_t left, right;
+            tcp_seg_sack(s, 0, &left, &right);
+            uint32_t newest = i < TCP_OOO_MAX ? at : 1001u + 2u * (TCP_OOO_MAX - 1u);
+            assert_int_equal(left, r.base + newest);
+            assert_int_equal(right, r.base + newest + 1u);
+            if (i == 15)
+                tcp_stack_mem(h_stack(r.h, H_B), &at16);
+        }
+        tcp_stack_mem(h_stack(r.h, H_B), &now);
+        assert_int_equal(now.total_bytes - now.ring_bytes, at16.total_bytes - at16.ring_bytes);
+        const tcp_conn *c = tcp_stack_find(h_stack(r.h, H_B), r.p.server);
+        assert_non_null(c);
+        /* the ring reaches no further than the receive buffer offered */
+        assert_true(tcp_ring_cap(&c->rcvq) <= tcp_rcv_space(c) + (1u << c->rcv_wscale));
+        assert_int_equal(c->ooo_n, TCP_OOO_MAX);
+        assert_true(c->ooo->nsack <= TCP_SACK_BLOCKS);
+        data_in(&r, 1, 3001);
+        const tcp_seg *s = h_last_sent(r.h, H_B);
+        assert_int_equal(s->ack, r.base + 3001u);
+        for (unsigned i = 0; i < s->nsack; i++) { /* a D-SACK block at most, below RCV.NXT */
+            uint32_t left, right;
+            tcp_seg_sack(s, i, &left, &right);
+            assert_true(tcp_seq_le(right, r.base + 3001u));
+        }
+        assert_int_equal(c->ooo_n, 0);
+        assert_int_equal(c->ooo->nsack, 0);
+        h_free(r.h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -604,6 +659,7 @@ int main(void)
         cmocka_unit_test(fin_held_out_of_order_in_block_per_profile),
         cmocka_unit_test(rst_reply_carries_no_blocks_per_profile),
         cmocka_unit_test(four_blocks_and_a_fifth_range_per_profile),
+        cmocka_unit_test(many_tiny_out_of_order_segments_stay_bounded_per_profile),
         cmocka_unit_test(no_blocks_unless_agreed),
         cmocka_unit_test(blocks_shrink_data_segments_per_profile),
         cmocka_unit_test(loss_probe_is_cut_at_the_shrunk_mss),
