@@ -890,8 +890,11 @@ bool tcp_sack_highest_edge(const tcp_conn *c, uint32_t *edge);
 void tcp_dsack_set(tcp_conn *c, uint32_t seq, uint32_t end);
 void tcp_dsack_extend(tcp_conn *c, uint32_t seq, uint32_t end);
 /* The first range held out of order that [seq, end) overlaps, cut to
- * [seq, end), as a D-SACK block (tcp_dsack_extend); no-op if none. */
-void tcp_dsack_held(tcp_conn *c, uint32_t seq, uint32_t end);
+ * [seq, end), as a D-SACK block; no-op if none. ofo: [seq, end) is held
+ * out of order (Linux tcp_data_queue_ofo: tcp_dsack_set where it starts
+ * inside held data, else tcp_dsack_extend); else it came in order (Linux
+ * tcp_ofo_queue: tcp_dsack_extend). */
+void tcp_dsack_held(tcp_conn *c, uint32_t seq, uint32_t end, bool ofo);
 /* A segment carrying the blocks went out: the D-SACK block is reported
  * once (Linux tcp_options_write, FreeBSD tcp_clean_dsack_blocks). */
 void tcp_sack_sent(tcp_conn *c);

@@ -1391,7 +1391,7 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     if (r->seq != c->rcv_nxt) {
         /* RFC 2883 §4: octets held already are reported as D-SACK (Linux
          * tcp_data_queue_ofo, FreeBSD tcp_update_dsack_list) */
-        tcp_dsack_held(c, r->seq, r->seq + r->len);
+        tcp_dsack_held(c, r->seq, r->seq + r->len, true);
         if (!tcp_ooo_add(c, r->seq, r->seq + r->len)) {
             drop(c, r->seg, "out-of-order queue full");
         } else if (tcp_sack_agreed(c)) {
@@ -1428,7 +1428,7 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     /* RFC 2883 §4: held octets this segment brought again (Linux
      * tcp_ofo_queue: tcp_dsack_extend for the skbs below the new
      * rcv_nxt; FreeBSD tcp_update_dsack_list) */
-    tcp_dsack_held(c, r->seq, c->rcv_nxt);
+    tcp_dsack_held(c, r->seq, c->rcv_nxt, false);
     bool had_ooo = c->ooo_n > 0;
     c->rcvq.len += tcp_ooo_advance(c);
     tcp_sack_prune(c); /* tcp_data_queue: tcp_sack_remove */

@@ -216,18 +216,27 @@ void tcp_dsack_extend(tcp_conn *c, uint32_t seq, uint32_t end)
         extend(&c->ooo->dsack_start, &c->ooo->dsack_end, seq, end);
 }
 
-/* Linux tcp_data_queue_ofo ("All the bits are present", "Partial
- * overlap", segments covered: tcp_dsack_set, then tcp_dsack_extend for
- * each later skb, which extends only what touches) and tcp_ofo_queue (the
- * skbs below the new RCV.NXT); FreeBSD tcp_update_dsack_list (the overlap
- * with the lowest block it meets). The ranges held are disjoint and never
- * touch, so the block is the overlap with the first range met. */
-void tcp_dsack_held(tcp_conn *c, uint32_t seq, uint32_t end)
+/* The ranges held are disjoint and never touch, so the block is the
+ * overlap with the first range met: a later one cannot touch it.
+ * Out of order (ofo), Linux tcp_data_queue_ofo: a segment that starts
+ * inside held data sets the block, replacing one that waits ("All the bits
+ * are present", "Partial overlap": tcp_dsack_set), unless it starts where
+ * the held data starts and reaches past it (rb_replace_node:
+ * tcp_dsack_extend); one that starts in a hole extends (merge_right:
+ * tcp_dsack_extend). FreeBSD tcp_update_dsack_list builds the block from
+ * the segment afresh. In order, Linux tcp_ofo_queue: tcp_dsack_extend for
+ * the skbs below the new rcv_nxt. */
+void tcp_dsack_held(tcp_conn *c, uint32_t seq, uint32_t end, bool ofo)
 {
     for (unsigned i = 0; i < c->ooo_n; i++) {
         uint32_t s = c->ooo->start[i], e = c->ooo->end[i];
         if (tcp_seq_lt(s, end) && tcp_seq_lt(seq, e)) {
-            tcp_dsack_extend(c, tcp_seq_max(s, seq), tcp_seq_lt(e, end) ? e : end);
+            uint32_t ds = tcp_seq_max(s, seq), de = tcp_seq_lt(e, end) ? e : end;
+            bool inside = tcp_seq_le(s, seq) && (s != seq || tcp_seq_le(end, e));
+            if (ofo && (inside || c->stack->profile->dsack == TCP_DSACK_BSD))
+                tcp_dsack_set(c, ds, de);
+            else
+                tcp_dsack_extend(c, ds, de);
             return;
         }
     }

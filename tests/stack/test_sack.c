@@ -591,6 +591,44 @@ static void linux_segment_beyond_second_block_sends_held_ack(void **state)
     h_free(r.h);
 }
 
+/* Linux tcp_data_queue_ofo: a duplicate that starts inside held data sets
+ * the D-SACK block ("All the bits are present", "Partial overlap":
+ * tcp_dsack_set), replacing one that still waits; tcp_dsack_extend grows a
+ * waiting block only for a segment that starts in a hole or at a held
+ * segment it covers (rb_replace_node, merge_right), and in tcp_ofo_queue.
+ * SACK compression holds the ACK of the first duplicate here
+ * (dup_ack_counter past TCP_FASTRETRANS_THRESH, neither segment beyond the
+ * second block), so the second finds the first's block waiting: the ACK
+ * reports the second, before its block (tcp_sack_new_ofo_skb moved it
+ * first). Window growth (grow_window) is off so that no quick ACK hides
+ * the hold. */
+static void linux_dsack_of_held_data_replaces_a_waiting_one(void **state)
+{
+    (void)state;
+    tcp_profile prof = *h_linux_exact();
+    prof.grow_window = false;
+    rx r = rx_new(&prof);
+    data_in(&r, 1001, 2001); /* three duplicate ACKs at once */
+    data_in(&r, 3001, 4001);
+    data_in(&r, 5001, 6001);
+    EXPECT_SACK(&r, 1, 5001, 6001, 3001, 4001, 1001, 2001);
+    static const uint8_t zeros[1000];
+    tcp_seg s = h_template(r.h, H_B, r.p.server);
+    s.payload = zeros;
+    size_t before = h_sent_count(r.h, H_B);
+    s.seq = r.base + 3001; /* all of 3001:4001 again: held */
+    s.len = 1000;
+    h_inject(r.h, H_B, &s);
+    s.seq = r.base + 5501; /* 5501:6001 again, now the second block: held */
+    s.len = 500;
+    h_inject(r.h, H_B, &s);
+    assert_int_equal(h_sent_count(r.h, H_B), before);
+    h_advance(r.h, H_MS(2));
+    assert_int_equal(h_sent_count(r.h, H_B), before + 1);
+    EXPECT_SACK(&r, 1, 5501, 6001, 5001, 6001, 3001, 4001);
+    h_free(r.h);
+}
+
 /* Hostile input: a peer sends a thousand one-octet segments, each out of
  * order and apart from the others (every other octet). Memory stays
  * bounded: TCP_OOO_MAX ranges are held, each later segment that would need
@@ -666,6 +704,7 @@ int main(void)
         cmocka_unit_test(rst_at_highest_sack_edge_per_profile),
         cmocka_unit_test(linux_rst_at_sack_edge_on_window_edge_resets),
         cmocka_unit_test(linux_segment_beyond_second_block_sends_held_ack),
+        cmocka_unit_test(linux_dsack_of_held_data_replaces_a_waiting_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
