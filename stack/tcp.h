@@ -108,6 +108,20 @@ typedef enum tcp_dsack_rule {
                       * octets only, and an ACK at once for old octets (TF_ACKNOW) */
 } tcp_dsack_rule;
 
+/* The options an active RST carries (ABORT, linger 0, close with unread
+ * data, a timeout's give-up) on a connection that agreed them. An RST
+ * answering a segment carries none (Linux tcp_v4_send_reset, FreeBSD
+ * tcp_respond). */
+typedef enum tcp_rst_opts {
+    TCP_RST_OPTS_NONE,   /* no options */
+    TCP_RST_OPTS_TS,     /* timestamps (RFC 7323 §3.2: "SHOULD be sent in an <RST>
+                          * segment"; FreeBSD tcp_drop -> tcp_output: TOF_TS with
+                          * TF_RCVD_TSTMP, SACK blocks only in an established state,
+                          * and the state is CLOSED by then) */
+    TCP_RST_OPTS_TS_SACK /* timestamps and SACK blocks (Linux tcp_send_active_reset ->
+                          * tcp_transmit_skb -> tcp_established_options) */
+} tcp_rst_opts;
+
 typedef enum tcp_backlog_policy {
     TCP_BACKLOG_DROP, /* SYN silently dropped when queues are full (Linux) */
     TCP_BACKLOG_RST   /* answered with RST */
@@ -269,6 +283,7 @@ typedef struct tcp_profile {
     bool rst_sack_edge;       /* an RST at the highest right edge of the SACK blocks we would
                                * send resets (Linux tcp_validate_incoming) */
     tcp_dsack_rule dsack;     /* D-SACK blocks on a SACK connection (RFC 2883) */
+    tcp_rst_opts rst_opts;    /* the options an active RST carries */
     bool sack_fin;            /* a FIN held out of order counts in its SACK block, one past
                                * the data (Linux: end_seq counts it, tcp_sack_new_ofo_skb) */
 } tcp_profile;

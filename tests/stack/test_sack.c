@@ -345,6 +345,37 @@ static void rst_reply_carries_no_blocks_per_profile(void **state)
     }
 }
 
+/* An active RST carries the options of the connection by profile
+ * rst_opts. Linux tcp_send_active_reset sends its RST through
+ * tcp_transmit_skb, whose tcp_established_options adds the timestamps and
+ * the SACK blocks, as on any segment; FreeBSD tcp_drop moves to CLOSED and
+ * calls tcp_output, which adds the timestamps (TF_RCVD_TSTMP; RFC 7323
+ * §3.2: TSopt "SHOULD be sent in an <RST> segment") and SACK blocks only
+ * in an established state. Knob rst_opts "none" sends it bare. */
+static void active_rst_options_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 3; k++) {
+        tcp_profile prof = *h_profile_exact(sack_profiles[k % 2]);
+        if (k == 2)
+            prof.rst_opts = TCP_RST_OPTS_NONE;
+        rx r = rx_new(&prof);
+        data_in(&r, 1001, 2001);
+        EXPECT_SACK(&r, 1, 1001, 2001);
+        assert_int_equal(tcp_abort(h_stack(r.h, H_B), r.p.server), 0);
+        h_advance(r.h, H_MS(1));
+        const tcp_seg *s = h_last_sent(r.h, H_B);
+        assert_non_null(s);
+        assert_true(s->flags & TCP_RST);
+        assert_int_equal(s->has_ts, k < 2);
+        if (k == 0)
+            EXPECT_SACK(&r, 1, 1001, 2001);
+        else
+            assert_int_equal(s->nsack, 0);
+        h_free(r.h);
+    }
+}
+
 /* Without timestamps 40 bytes hold four blocks (RFC 2018 §3; Linux
  * tcp_established_options: (40 - 4) / 8; FreeBSD tcp_addoptions: (40 - 4)
  * / TCPOLEN_SACK). A fifth range is held and its block goes first; the
@@ -696,6 +727,7 @@ int main(void)
         cmocka_unit_test(retransmitted_fin_dsack_per_profile),
         cmocka_unit_test(fin_held_out_of_order_in_block_per_profile),
         cmocka_unit_test(rst_reply_carries_no_blocks_per_profile),
+        cmocka_unit_test(active_rst_options_per_profile),
         cmocka_unit_test(four_blocks_and_a_fifth_range_per_profile),
         cmocka_unit_test(many_tiny_out_of_order_segments_stay_bounded_per_profile),
         cmocka_unit_test(no_blocks_unless_agreed),
