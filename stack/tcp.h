@@ -98,6 +98,30 @@ typedef enum tcp_tw_syn_policy {
                                   is refused by PAWS whatever its sequence number */
 } tcp_tw_syn_policy;
 
+/* D-SACK (RFC 2883): a receiver on a SACK connection reports octets it
+ * received twice as the first block, before its SACK blocks. */
+typedef enum tcp_dsack_rule {
+    TCP_DSACK_NONE,  /* no D-SACK (RFC 2018 alone) */
+    TCP_DSACK_LINUX, /* Linux tcp_dsack_set (sysctl tcp_dsack = 1): old octets as end_seq
+                      * counts them, a FIN included */
+    TCP_DSACK_BSD    /* FreeBSD tcp_do_segment's todrop and tcp_update_dsack_list: data
+                      * octets only, and an ACK at once for old octets (TF_ACKNOW) */
+} tcp_dsack_rule;
+
+/* The options an active RST carries (ABORT, linger 0, close with unread
+ * data, a timeout's give-up) on a connection that agreed them. An RST
+ * answering a segment carries none (Linux tcp_v4_send_reset, FreeBSD
+ * tcp_respond). */
+typedef enum tcp_rst_opts {
+    TCP_RST_OPTS_NONE,   /* no options */
+    TCP_RST_OPTS_TS,     /* timestamps (RFC 7323 §3.2: "SHOULD be sent in an <RST>
+                          * segment"; FreeBSD tcp_drop -> tcp_output: TOF_TS with
+                          * TF_RCVD_TSTMP, SACK blocks only in an established state,
+                          * and the state is CLOSED by then) */
+    TCP_RST_OPTS_TS_SACK /* timestamps and SACK blocks (Linux tcp_send_active_reset ->
+                          * tcp_transmit_skb -> tcp_established_options) */
+} tcp_rst_opts;
+
 typedef enum tcp_backlog_policy {
     TCP_BACKLOG_DROP, /* SYN silently dropped when queues are full (Linux) */
     TCP_BACKLOG_RST   /* answered with RST */
@@ -264,6 +288,10 @@ typedef struct tcp_profile {
                                * (TCP_ENOTCONN): RFC 9293 §3.10.7.4, §3.10.8, §3.10.2,
                                * §3.10.3; Linux and FreeBSD keep the bytes readable and the
                                * socket shut both ways (0, EPIPE) */
+    tcp_dsack_rule dsack;     /* D-SACK blocks on a SACK connection (RFC 2883) */
+    tcp_rst_opts rst_opts;    /* the options an active RST carries */
+    bool sack_fin;            /* a FIN held out of order counts in its SACK block, one past
+                               * the data (Linux: end_seq counts it, tcp_sack_new_ofo_skb) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

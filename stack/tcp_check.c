@@ -48,7 +48,7 @@ static const uint8_t EDGE_CAUSES[TCP_STATE_COUNT][TCP_STATE_COUNT] = {
 };
 
 static const char *const INV_NAMES[TCP_CHECK_INV_COUNT] = {
-    "SEQ_ORDER", "PENDING_TIMER", "STUCK", "TIME_WAIT", "EDGE",
+    "SEQ_ORDER", "PENDING_TIMER", "STUCK", "TIME_WAIT", "EDGE", "SACK",
 };
 
 const char *tcp_check_name(tcp_check_inv inv)
@@ -175,7 +175,7 @@ static void report(tcp_conn *c, const tcp_check_report *r)
     abort();
 }
 
-/* ---- Invariants 1 - 4: the connection as an entry point leaves it ------------- */
+/* ---- Invariants 1 - 4 and 6: the connection as an entry point leaves it ------- */
 
 static bool timer_armed(const tcp_conn *c, tcp_timer_kind k)
 {
@@ -315,12 +315,84 @@ static bool check_time_wait(const tcp_conn *c, tcp_check_report *r)
     return true;
 }
 
+/* Whether [s, e) lies inside one of the ranges held out of order. */
+static bool held(const tcp_conn *c, uint32_t s, uint32_t e)
+{
+    for (unsigned j = 0; j < c->ooo_n; j++) {
+        if (tcp_seq_le(c->ooo->start[j], s) && tcp_seq_le(e, c->ooo->end[j]))
+            return true;
+    }
+    return false;
+}
+
+/* Invariant 6: what is wrong with the SACK blocks, or NULL. */
+static const char *sack_wrong(const tcp_conn *c, unsigned *bad)
+{
+    const tcp_ooo *o = c->ooo;
+    *bad = 0;
+    if (o && o->dsack) {
+        /* RFC 2883 §4: octets received twice, below RCV.NXT or held */
+        if (!tcp_sack_agreed(c) || c->stack->profile->dsack == TCP_DSACK_NONE)
+            return "a D-SACK block where the connection sends none";
+        if (!tcp_seq_lt(o->dsack_start, o->dsack_end))
+            return "an empty D-SACK block";
+        if (tcp_seq_gt(o->dsack_end, c->rcv_nxt) && !held(c, o->dsack_start, o->dsack_end))
+            return "a D-SACK block over octets neither below RCV.NXT nor held (RFC 2883 §4)";
+    }
+    if (!o || o->nsack == 0)
+        return NULL;
+    if (o->nsack > TCP_SACK_BLOCKS)
+        return "more blocks kept than TCP_SACK_BLOCKS";
+    if (!tcp_sack_agreed(c))
+        return "blocks kept on a connection that did not agree SACK (RFC 2018 §2)";
+    if (tcp_sack_count(c) > (c->ts_ok ? 3u : 4u))
+        return "more blocks carried than the option has room for (RFC 2018 §3)";
+    for (unsigned i = 0; i < o->nsack; i++) {
+        uint32_t s = o->sack_start[i], e = o->sack_end[i];
+        *bad = i;
+        if (!tcp_seq_lt(s, e))
+            return "an empty block";
+        if (!tcp_seq_gt(s, c->rcv_nxt))
+            return "a block not above RCV.NXT";
+        if (tcp_seq_gt(e, c->rcv_adv))
+            return "a block past the right edge of the window offered";
+        bool fin = tcp_sack_fin_held(c) && e == c->peer_fin_seq + 1u;
+        if (fin ? s != c->peer_fin_seq && !held(c, s, e - 1u) : !held(c, s, e))
+            return "a block over octets not held out of order";
+        for (unsigned j = 0; j < i; j++) {
+            if (tcp_seq_lt(s, o->sack_end[j]) && tcp_seq_lt(o->sack_start[j], e))
+                return "two blocks overlap";
+        }
+    }
+    *bad = 0;
+    if (tcp_seq_gt(o->last_start, c->rcv_nxt) &&
+        !(tcp_seq_le(o->sack_start[0], o->last_start) && tcp_seq_le(o->last_end, o->sack_end[0])))
+        return "the first block does not hold the segment last held out of order (RFC 2018 §4)";
+    return NULL;
+}
+
+static bool check_sack(const tcp_conn *c, tcp_check_report *r)
+{
+    unsigned i;
+    const char *why = sack_wrong(c, &i);
+    if (!why)
+        return false;
+    const tcp_ooo *o = c->ooo;
+    report_init(c, TCP_CHECK_SACK, r);
+    snprintf(r->detail, sizeof r->detail,
+             "%s (block %u of %u: %" PRIu32 "-%" PRIu32 ", RCV.NXT=%" PRIu32 " right edge=%" PRIu32
+             ", last held %" PRIu32 "-%" PRIu32 ")",
+             why, i, (unsigned)o->nsack, o->sack_start[i], o->sack_end[i], c->rcv_nxt, c->rcv_adv,
+             o->last_start, o->last_end);
+    return true;
+}
+
 bool tcp_check_conn(const tcp_conn *c, tcp_check_report *r)
 {
     if (c->passive && c->state == TCP_LISTEN)
         return false; /* a child sent back to LISTEN: reclaimed on settle */
     return check_seq_order(c, r) || check_pending_timer(c, r) || check_time_wait(c, r) ||
-           check_stuck(c, r);
+           check_stuck(c, r) || check_sack(c, r);
 }
 
 void tcp_check_after(tcp_conn *c)

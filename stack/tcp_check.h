@@ -27,6 +27,17 @@
  *                    FIN_WAIT_2 timeout or keepalive; TIME_WAIT -> CLOSED on
  *                    an RST needs the profile to accept RSTs there, on a SYN
  *                    needs it to reopen on a newer SYN.
+ *  6. SACK           the SACK blocks a receiver keeps (RFC 2018 §4): none
+ *                    unless SACK was agreed, at most TCP_SACK_BLOCKS kept and
+ *                    no more carried than the option has room for (3
+ *                    beside timestamps, 4 without: §3); each block
+ *                    non-empty, above RCV.NXT, within the right edge of
+ *                    the window offered, inside a range held out of order
+ *                    and disjoint from the others; the first holds the
+ *                    segment last held out of order while that lies above
+ *                    RCV.NXT ("the first SACK block ... MUST specify the
+ *                    contiguous block of data containing the segment which
+ *                    triggered this ACK").
  *
  * A violation is reported once per stack (the first one), to the function
  * given to tcp_check_enable; with no function the report is printed on
@@ -48,6 +59,7 @@ typedef enum tcp_check_inv {
     TCP_CHECK_STUCK,
     TCP_CHECK_TIME_WAIT,
     TCP_CHECK_EDGE,
+    TCP_CHECK_SACK,
     TCP_CHECK_INV_COUNT
 } tcp_check_inv;
 

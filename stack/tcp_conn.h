@@ -38,7 +38,8 @@
 #include "tcp_seq.h"
 
 #define TCP_NEVER       UINT64_MAX
-#define TCP_OOO_MAX     4u   /* out-of-order ranges held; a fifth is dropped */
+#define TCP_OOO_MAX     8u   /* out-of-order ranges held; a ninth is dropped */
+#define TCP_SACK_BLOCKS 4u   /* SACK blocks kept (Linux TCP_NUM_SACKS) */
 #define TCP_MSS_DEFAULT 536u /* RFC 9293 §3.7.1: no MSS option received */
 #define TCP_TS_OPT_LEN  12u  /* RFC 7323 §3.2: timestamps, padded to 32 bits */
 #define TCP_HEAP_NONE   UINT32_MAX
@@ -80,8 +81,12 @@ typedef struct tcp_sk {
  * same octets. */
 typedef struct tcp_ooo {
     uint32_t start[TCP_OOO_MAX], end[TCP_OOO_MAX];
-    uint32_t sack_start[TCP_OOO_MAX], sack_end[TCP_OOO_MAX];
+    uint32_t sack_start[TCP_SACK_BLOCKS], sack_end[TCP_SACK_BLOCKS];
+    uint32_t last_start, last_end;   /* the segment last held (tcp_sack_note), which the
+                                      * first block holds while it lies above RCV.NXT */
+    uint32_t dsack_start, dsack_end; /* the D-SACK block (RFC 2883), while dsack */
     uint8_t nsack;
+    bool dsack; /* a D-SACK block waits to be sent once, before the others */
 } tcp_ooo;
 
 typedef struct tcp_conn tcp_conn;
@@ -858,8 +863,18 @@ unsigned tcp_sack_slot(const tcp_conn *c, uint32_t seq, uint32_t end);
  * agreed): its block goes first. May send the ACK SACK compression holds
  * (Linux tcp_sack_compress_send_ack). */
 void tcp_sack_note(tcp_conn *c, uint32_t seq, uint32_t end);
+/* A bare FIN at fin_seq was held out of order: with profile sack_fin
+ * (Linux tcp_data_queue_ofo queues it) its octet is noted as a block. */
+void tcp_sack_note_fin(tcp_conn *c, uint32_t fin_seq);
 /* RCV.NXT moved: blocks it reaches are gone. */
 void tcp_sack_prune(tcp_conn *c);
+/* Profile sack_fin: the peer's FIN waits beyond RCV.NXT, held out of
+ * order as Linux holds it, so a block may end one past it. */
+static inline bool tcp_sack_fin_held(const tcp_conn *c)
+{
+    return c->stack->profile->sack_fin && c->fin_pending && !c->fin_rcvd &&
+           tcp_seq_ge(c->peer_fin_seq, c->rcv_nxt);
+}
 /* How many blocks a segment carries now (0 unless SACK was agreed), and
  * the option bytes they take (tcp_wire's NOP,NOP,SACK). */
 unsigned tcp_sack_count(const tcp_conn *c);
@@ -869,6 +884,22 @@ uint32_t tcp_sack_opt_len(const tcp_conn *c);
 unsigned tcp_sack_write(const tcp_conn *c, uint8_t *out);
 /* The highest right edge of the blocks: false when there are none. */
 bool tcp_sack_highest_edge(const tcp_conn *c, uint32_t *edge);
+/* RFC 2883 (profile dsack): [seq, end) was received twice. Linux
+ * tcp_dsack_set: it becomes the D-SACK block the next segment carries
+ * first; tcp_dsack_extend: a block already waiting grows if [seq, end)
+ * touches it, else stays. Nothing on a connection that did not agree SACK,
+ * or if the out-of-order record cannot be allocated. */
+void tcp_dsack_set(tcp_conn *c, uint32_t seq, uint32_t end);
+void tcp_dsack_extend(tcp_conn *c, uint32_t seq, uint32_t end);
+/* The first range held out of order that [seq, end) overlaps, cut to
+ * [seq, end), as a D-SACK block; no-op if none. ofo: [seq, end) is held
+ * out of order (Linux tcp_data_queue_ofo: tcp_dsack_set where it starts
+ * inside held data, else tcp_dsack_extend); else it came in order (Linux
+ * tcp_ofo_queue: tcp_dsack_extend). */
+void tcp_dsack_held(tcp_conn *c, uint32_t seq, uint32_t end, bool ofo);
+/* A segment carrying the blocks went out: the D-SACK block is reported
+ * once (Linux tcp_options_write, FreeBSD tcp_clean_dsack_blocks). */
+void tcp_sack_sent(tcp_conn *c);
 
 /* ---- tcp_check.c: the hooks tcp_stack.c calls, and direct checks ---- */
 /* Notes the event an entry point is processing (segment in, timer, user). */

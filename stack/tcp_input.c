@@ -369,6 +369,25 @@ static void in_syn_sent(tcp_conn *c, const tcp_seg *seg)
 
 /* ---- Synchronized states (§3.10.7.4) ------------------------------------- */
 
+/* RFC 2883 §4 (profile dsack): octets of a segment at seq received before,
+ * below RCV.NXT: len data octets, seglen counting its FIN. Linux
+ * tcp_dsack_set(seq, end_seq), end_seq counting the FIN, cut at rcv_nxt
+ * (tcp_send_dupack, tcp_data_queue: old or "Partial packet"). FreeBSD
+ * tcp_do_segment's todrop counts data octets only and sets TF_ACKNOW ("ACK
+ * now, as the next in-sequence segment will clear the DSACK block"). */
+static void dsack_old(tcp_conn *c, uint32_t seq, uint32_t len, uint32_t seglen)
+{
+    tcp_dsack_rule rule = c->stack->profile->dsack;
+    uint32_t end = seq + (rule == TCP_DSACK_LINUX ? seglen : len);
+    if (rule == TCP_DSACK_NONE || !tcp_sack_agreed(c) || end == seq)
+        return;
+    if (tcp_seq_gt(end, c->rcv_nxt))
+        end = c->rcv_nxt;
+    tcp_dsack_set(c, seq, end);
+    if (rule == TCP_DSACK_BSD)
+        c->ack_now = true;
+}
+
 static bool seg_acceptable(const tcp_conn *c, uint32_t seq, uint32_t seglen)
 {
     uint32_t wnd = tcp_rcv_wnd(c);
@@ -416,6 +435,8 @@ static bool allowance(tcp_conn *c, tcp_rx *r, uint32_t seglen)
          * 2nd most common case. Force an immediate ack."). */
         if (seglen)
             ato_enter_quickack(c);
+        /* Linux tcp_data_queue: tcp_dsack_set(seq, end_seq); FreeBSD todrop */
+        dsack_old(c, r->seq, r->len, seglen);
         r->seq = c->rcv_nxt;
         r->len = 0;
         r->fin = false;
@@ -564,6 +585,8 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
     uint32_t seglen = r->len + r->syn + r->fin;
     bool beyond = beyond_window(c, r, seglen);
     if (!beyond && seg_acceptable(c, r->seq, seglen)) {
+        if (!r->syn && tcp_seq_lt(r->seq, c->rcv_nxt)) /* Linux "Partial packet"; todrop */
+            dsack_old(c, r->seq, c->rcv_nxt - r->seq, c->rcv_nxt - r->seq);
         if (!r->syn) /* a SYN goes to the fourth step whole */
             trim_to_window(c, r);
         return true;
@@ -577,8 +600,10 @@ static bool check_seq(tcp_conn *c, const tcp_seg *seg, tcp_rx *r)
      * holds data or a FIN was sent again because our ACK was lost or
      * late: quickack mode (LINUX_MIB_DELAYEDACKLOST). A SYN goes to the
      * challenge ACK instead (tcp_validate_incoming: syn_challenge). */
-    if (seglen && !r->syn && tcp_seq_lt(r->seq, c->rcv_nxt))
+    if (seglen && !r->syn && tcp_seq_lt(r->seq, c->rcv_nxt)) {
         ato_enter_quickack(c);
+        dsack_old(c, r->seq, r->len, seglen); /* tcp_send_dupack; FreeBSD todrop */
+    }
     tcp_out_unacceptable_ack(c, seg);
     return false;
 }
@@ -1364,12 +1389,17 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     }
     tcp_ring_write_at(&c->rcvq, off, r->data, r->len);
     if (r->seq != c->rcv_nxt) {
+        /* RFC 2883 §4: octets held already are reported as D-SACK (Linux
+         * tcp_data_queue_ofo, FreeBSD tcp_update_dsack_list) */
+        tcp_dsack_held(c, r->seq, r->seq + r->len, true);
         if (!tcp_ooo_add(c, r->seq, r->seq + r->len)) {
             drop(c, r->seg, "out-of-order queue full");
         } else if (tcp_sack_agreed(c)) {
             /* RFC 2018 §4: its block goes first (tcp_data_queue_ofo's
-             * add_sack: tcp_sack_new_ofo_skb) */
-            tcp_sack_note(c, r->seq, r->seq + r->len);
+             * add_sack: tcp_sack_new_ofo_skb), a FIN in it counted where
+             * end_seq counts it (profile sack_fin) */
+            bool fin = r->fin && c->stack->profile->sack_fin;
+            tcp_sack_note(c, r->seq, r->seq + r->len + fin);
             rcv_ratio_measure(c, r->len);
             grow_window(c, r->len);
             /* tcp_data_queue_ofo: room for the span held out of order,
@@ -1395,13 +1425,18 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
     rcv_ratio_measure(c, r->len);
     if (r->len >= 128u) /* tcp_event_data_recv */
         grow_window(c, r->len);
-    uint32_t gained = tcp_ooo_advance(c);
-    c->rcvq.len += gained;
+    /* RFC 2883 §4: held octets this segment brought again (Linux
+     * tcp_ofo_queue: tcp_dsack_extend for the skbs below the new
+     * rcv_nxt; FreeBSD tcp_update_dsack_list) */
+    tcp_dsack_held(c, r->seq, c->rcv_nxt, false);
+    bool had_ooo = c->ooo_n > 0;
+    c->rcvq.len += tcp_ooo_advance(c);
     tcp_sack_prune(c); /* tcp_data_queue: tcp_sack_remove */
     /* RFC 5681 §4.2: at once when the segment fills a hole (Linux
-     * tcp_data_queue: ICSK_ACK_NOW when the out-of-order queue empties) or
-     * leaves one. */
-    ack_policy(c, gained > 0 || c->ooo_n > 0 || fin_early);
+     * tcp_data_queue: ICSK_ACK_NOW when the out-of-order queue empties,
+     * whether or not the held data moved RCV.NXT on: a segment may bring
+     * it all again; FreeBSD: tcp_reass, TF_ACKNOW) or leaves one. */
+    ack_policy(c, had_ooo || fin_early);
     if (c->released || (c->rd_shut && c->stack->profile->shut_rd_discard))
         tcp_ring_consume(&c->rcvq, c->rcvq.len); /* nobody will read it */
 }
@@ -1421,8 +1456,12 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
         /* A FIN beyond RCV.NXT is an out-of-order segment: RFC 5681 §4.2
          * "A TCP receiver SHOULD send an immediate duplicate ACK when an
          * out-of-order segment arrives." */
-        if (r->fin && r->seq != c->rcv_nxt)
+        if (r->fin && r->seq != c->rcv_nxt) {
+            /* Linux queues the bare FIN out of order: a block of its
+             * own octet (tcp_data_queue_ofo; profile sack_fin) */
+            tcp_sack_note_fin(c, r->seq);
             ack_policy(c, true);
+        }
         return;
     }
     /* Linux tcp_rcv_state_process: in FIN-WAIT-1/2 with the receive side

@@ -508,16 +508,25 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
     if (flags & TCP_ACK)
         g.ack = c->rcv_nxt;
     uint8_t sack[8u * TCP_SACK_MAX];
+    tcp_rst_opts rst_opts = s->profile->rst_opts;
     if (flags & TCP_SYN) {
         syn_options(c, &g);
-    } else if (!(flags & TCP_RST)) {
+    } else if (!(flags & TCP_RST) || rst_opts != TCP_RST_OPTS_NONE) {
+        /* An active RST (tcp_out_rst) carries them by profile rst_opts:
+         * Linux tcp_send_active_reset goes through tcp_transmit_skb and
+         * tcp_established_options; FreeBSD tcp_drop -> tcp_output adds
+         * the timestamps only (RFC 7323 §3.2), its state CLOSED. */
         g.has_ts = c->ts_ok;
         /* RFC 2018 §4: while data is held out of order, every segment
          * carries the SACK blocks (Linux tcp_established_options for
          * every segment tcp_transmit_skb sends, FreeBSD tcp_output while
-         * rcv_numsacks > 0). Like the timestamps, not on an RST here. */
-        g.nsack = (uint8_t)tcp_sack_write(c, sack);
-        g.sack = sack;
+         * rcv_numsacks > 0 in an established state). */
+        if (!(flags & TCP_RST) || rst_opts == TCP_RST_OPTS_TS_SACK) {
+            g.nsack = (uint8_t)tcp_sack_write(c, sack);
+            g.sack = sack;
+            if (g.nsack)
+                tcp_sack_sent(c); /* a D-SACK block goes once */
+        }
     }
     if (!(flags & TCP_RST))
         g.wnd = wnd_field(c, flags & TCP_SYN);

@@ -97,6 +97,9 @@ static const tcp_profile PROFILES[] = {
         .rst_sack_edge = false,        /* RFC 5961 §3.2: not RCV.NXT: challenge ACK */
         .drop_deletes_tcb = true,      /* §3.10.7.4: "All segment queues should be flushed",
                                         * "delete the TCB"; §3.10.2, §3.10.3 CLOSED */
+        .dsack = TCP_DSACK_NONE,       /* no SACK at all (send_sack_perm off) */
+        .rst_opts = TCP_RST_OPTS_TS,   /* RFC 7323 §3.2: TSopt "SHOULD be sent in an <RST>" */
+        .sack_fin = false,             /* no SACK at all */
         .shut_rd_no_update = false,    /* no SHUT_RD in RFC 9293: §3.8.6.2.2 goes on */
         .ack_wnd_check = false,        /* §3.8.6.3: every second full-sized segment */
         .rst_close_wait_epipe = false, /* §3.10.7.4: "reset" responses */
@@ -191,19 +194,22 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EISCONN, /* __inet_stream_connect */
         .listen_drop_syn_fin = true,                  /* tcp_rcv_state_process */
-        .beyond_window_drop = true,   /* tcp_sequence: SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE */
-        .recv_zero_waits = true,      /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
-        .rst_at_fin = true,           /* tcp_validate_incoming: tcp_reset_check */
-        .rst_sack_edge = true,        /* tcp_validate_incoming: "the right-most SACK block" */
-        .drop_deletes_tcb = false,    /* tcp_done: write queue purged, receive queue kept,
-                                       * sk_shutdown = SHUTDOWN_MASK */
-        .shut_rd_no_update = true,    /* tcp_cleanup_rbuf: not with RCV_SHUTDOWN */
-        .ack_wnd_check = true,        /* __tcp_ack_snd_check: __tcp_select_window >= rcv_wnd */
-        .rst_close_wait_epipe = true, /* tcp_reset: sk_err = EPIPE in TCP_CLOSE_WAIT */
-        .rst_closing_reset = true,    /* tcp_reset: default case, sk_err = ECONNRESET */
-        .err_once = true,             /* sock_error: xchg(&sk->sk_err, 0) */
-        .recv_err_first = false,      /* tcp_recvmsg_locked: SOCK_DONE before sk_err */
-        .send_epipe_first = false,    /* tcp_sendmsg_locked: sk_stream_error, sock_error first */
+        .beyond_window_drop = true, /* tcp_sequence: SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE */
+        .recv_zero_waits = true,    /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
+        .rst_at_fin = true,         /* tcp_validate_incoming: tcp_reset_check */
+        .rst_sack_edge = true,      /* tcp_validate_incoming: "the right-most SACK block" */
+        .drop_deletes_tcb = false,  /* tcp_done: write queue purged, receive queue kept,
+                                     * sk_shutdown = SHUTDOWN_MASK */
+        .dsack = TCP_DSACK_LINUX,   /* sysctl tcp_dsack = 1: tcp_dsack_set, tcp_dsack_extend */
+        .rst_opts = TCP_RST_OPTS_TS_SACK, /* tcp_send_active_reset: tcp_established_options */
+        .sack_fin = true,                 /* tcp_data_queue_ofo: end_seq counts the FIN */
+        .shut_rd_no_update = true,        /* tcp_cleanup_rbuf: not with RCV_SHUTDOWN */
+        .ack_wnd_check = true,            /* __tcp_ack_snd_check: __tcp_select_window >= rcv_wnd */
+        .rst_close_wait_epipe = true,     /* tcp_reset: sk_err = EPIPE in TCP_CLOSE_WAIT */
+        .rst_closing_reset = true,        /* tcp_reset: default case, sk_err = ECONNRESET */
+        .err_once = true,                 /* sock_error: xchg(&sk->sk_err, 0) */
+        .recv_err_first = false,          /* tcp_recvmsg_locked: SOCK_DONE before sk_err */
+        .send_epipe_first = false, /* tcp_sendmsg_locked: sk_stream_error, sock_error first */
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -289,6 +295,9 @@ static const tcp_profile PROFILES[] = {
         .rst_sack_edge = false,        /* tcp_do_segment: not rcv_nxt: challenge ACK */
         .drop_deletes_tcb = false,     /* tcp_close → soisdisconnected: so_rcv kept,
                                         * SBS_CANTRCVMORE, SBS_CANTSENDMORE */
+        .dsack = TCP_DSACK_BSD,        /* tcp_do_segment todrop, tcp_update_dsack_list */
+        .rst_opts = TCP_RST_OPTS_TS,   /* tcp_drop -> tcp_output: TOF_TS; no SACK once CLOSED */
+        .sack_fin = false,             /* tcp_do_segment: save_start + save_tlen, data only */
         .shut_rd_no_update = false,    /* tcp_usr_rcvd: tcp_output; reads find nothing (sorflush) */
         .ack_wnd_check = false,        /* no ATO engine (tcp_do_segment: DELAY_ACK) */
         .rst_close_wait_epipe = false, /* tcp_do_segment: so_error = ECONNRESET */
@@ -417,6 +426,9 @@ static const tcp_profile_field FIELDS[] = {
     F("send_epipe_first", send_epipe_first),
     F("rst_sack_edge", rst_sack_edge),
     F("drop_deletes_tcb", drop_deletes_tcb),
+    F("dsack", dsack),
+    F("rst_opts", rst_opts),
+    F("sack_fin", sack_fin),
 };
 #undef F
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])

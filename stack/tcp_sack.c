@@ -5,7 +5,7 @@
  * connection that never held data out of order pays nothing for them.
  *
  * The list follows Linux's receive side, whose rules FreeBSD's give too
- * where the stack models them (no D-SACK):
+ * where the stack models them:
  *  - a segment held out of order extends the first block it touches or
  *    overlaps and moves it to the front, merging every other block it now
  *    reaches (Linux tcp_sack_new_ofo_skb, tcp_sack_extend,
@@ -22,15 +22,24 @@
  *  - a segment carries as many as fit in the 40 bytes of options beside
  *    its timestamps (RFC 2018 §3; Linux tcp_established_options, FreeBSD
  *    tcp_addoptions): 4, or 3 with timestamps.
- * The list holds TCP_OOO_MAX blocks, Linux's TCP_NUM_SACKS (FreeBSD keeps
- * MAX_SACK_BLKS = 6); the stack holds no more ranges than that, so the
- * blocks always cover exactly the data held out of order.
+ *  - with profile dsack (RFC 2883), octets received twice (below RCV.NXT,
+ *    or held already) wait as a D-SACK block that the next segment
+ *    carries first, once (Linux tcp_dsack_set, tcp_dsack_extend,
+ *    tcp_options_write; FreeBSD tcp_update_dsack_list,
+ *    tcp_clean_dsack_blocks).
+ * The list holds TCP_SACK_BLOCKS blocks, Linux's TCP_NUM_SACKS (FreeBSD
+ * keeps MAX_SACK_BLKS = 6), each inside a range held; the stack holds up
+ * to TCP_OOO_MAX ranges, so a fifth range's block goes first and the
+ * oldest is forgotten ("If the sack array is full, forget about the last
+ * one"), its range still held. With profile sack_fin a block may end one
+ * past the data, at a FIN held out of order (Linux end_seq counts it).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp_conn.h"
 
-_Static_assert(TCP_OOO_MAX == 4, "Linux TCP_NUM_SACKS");
+_Static_assert(TCP_SACK_BLOCKS == 4, "Linux TCP_NUM_SACKS");
 
 /* Linux tcp_sack_extend: [seq, end) touches or overlaps the block; it
  * grows to cover both. */
@@ -103,6 +112,8 @@ void tcp_sack_note(tcp_conn *c, uint32_t seq, uint32_t end)
 {
     tcp_ooo *o = c->ooo;
     assert(o && tcp_seq_lt(seq, end));
+    o->last_start = seq;
+    o->last_end = end;
     unsigned i = tcp_sack_slot(c, seq, end);
     if (i < o->nsack) {
         extend(&o->sack_start[i], &o->sack_end[i], seq, end);
@@ -112,10 +123,19 @@ void tcp_sack_note(tcp_conn *c, uint32_t seq, uint32_t end)
         return;
     }
     comp_ack_kick(c, i);
-    if (o->nsack == TCP_OOO_MAX)
+    if (o->nsack == TCP_SACK_BLOCKS)
         o->nsack--; /* "If the sack array is full, forget about the last one" */
     block_to_front(o, o->nsack, seq, end);
     o->nsack++;
+}
+
+void tcp_sack_note_fin(tcp_conn *c, uint32_t fin_seq)
+{
+    if (!c->stack->profile->sack_fin || !tcp_sack_agreed(c))
+        return;
+    if (!c->ooo && !(c->ooo = calloc(1, sizeof *c->ooo)))
+        return; /* no block: the ACK goes without it */
+    tcp_sack_note(c, fin_seq, fin_seq + 1u);
 }
 
 void tcp_sack_prune(tcp_conn *c)
@@ -123,7 +143,7 @@ void tcp_sack_prune(tcp_conn *c)
     tcp_ooo *o = c->ooo;
     if (!o)
         return;
-    if (c->ooo_n == 0) {
+    if (c->ooo_n == 0 && !tcp_sack_fin_held(c)) {
         o->nsack = 0;
         return;
     }
@@ -137,13 +157,16 @@ void tcp_sack_prune(tcp_conn *c)
 
 /* RFC 2018 §3: 2 bytes of kind and length, 8 a block, after two NOPs
  * (Linux TCPOLEN_SACK_BASE_ALIGNED 4, TCPOLEN_SACK_PERBLOCK 8); beside the
- * timestamps' 12 bytes (every segment of a connection that agreed them). */
+ * timestamps' 12 bytes (every segment of a connection that agreed them).
+ * A D-SACK block counts as one more (Linux tcp_established_options:
+ * eff_sacks = num_sacks + dsack; FreeBSD keeps it in sackblks). */
 unsigned tcp_sack_count(const tcp_conn *c)
 {
     if (!c->ooo || !tcp_sack_agreed(c))
         return 0;
     unsigned room = (TCP_OPT_MAX - (c->ts_ok ? TCP_TS_OPT_LEN : 0u) - 4u) / 8u;
-    return c->ooo->nsack < room ? c->ooo->nsack : room;
+    unsigned n = c->ooo->nsack + (c->ooo->dsack ? 1u : 0u);
+    return n < room ? n : room;
 }
 
 uint32_t tcp_sack_opt_len(const tcp_conn *c)
@@ -152,12 +175,71 @@ uint32_t tcp_sack_opt_len(const tcp_conn *c)
     return n ? 4u + 8u * n : 0u;
 }
 
+/* RFC 2883 §4: "the first block of the SACK option" is the D-SACK block,
+ * then the SACK blocks (Linux tcp_options_write writes duplicate_sack
+ * before selective_acks; FreeBSD keeps it at sackblks[0]). */
 unsigned tcp_sack_write(const tcp_conn *c, uint8_t *out)
 {
     unsigned n = tcp_sack_count(c);
-    for (unsigned i = 0; i < n; i++)
-        tcp_sack_put(out + 8u * i, c->ooo->sack_start[i], c->ooo->sack_end[i]);
+    unsigned d = n && c->ooo->dsack ? 1u : 0u;
+    if (d)
+        tcp_sack_put(out, c->ooo->dsack_start, c->ooo->dsack_end);
+    for (unsigned i = d; i < n; i++)
+        tcp_sack_put(out + 8u * i, c->ooo->sack_start[i - d], c->ooo->sack_end[i - d]);
     return n;
+}
+
+void tcp_sack_sent(tcp_conn *c)
+{
+    if (c->ooo)
+        c->ooo->dsack = false;
+}
+
+void tcp_dsack_set(tcp_conn *c, uint32_t seq, uint32_t end)
+{
+    if (c->stack->profile->dsack == TCP_DSACK_NONE || !tcp_sack_agreed(c) || !tcp_seq_lt(seq, end))
+        return;
+    if (!c->ooo && !(c->ooo = calloc(1, sizeof *c->ooo)))
+        return; /* no D-SACK block: the ACK goes without it */
+    c->ooo->dsack = true;
+    c->ooo->dsack_start = seq;
+    c->ooo->dsack_end = end;
+}
+
+void tcp_dsack_extend(tcp_conn *c, uint32_t seq, uint32_t end)
+{
+    if (!c->ooo || !c->ooo->dsack) {
+        tcp_dsack_set(c, seq, end);
+        return;
+    }
+    if (tcp_seq_lt(seq, end))
+        extend(&c->ooo->dsack_start, &c->ooo->dsack_end, seq, end);
+}
+
+/* The ranges held are disjoint and never touch, so the block is the
+ * overlap with the first range met: a later one cannot touch it.
+ * Out of order (ofo), Linux tcp_data_queue_ofo: a segment that starts
+ * inside held data sets the block, replacing one that waits ("All the bits
+ * are present", "Partial overlap": tcp_dsack_set), unless it starts where
+ * the held data starts and reaches past it (rb_replace_node:
+ * tcp_dsack_extend); one that starts in a hole extends (merge_right:
+ * tcp_dsack_extend). FreeBSD tcp_update_dsack_list builds the block from
+ * the segment afresh. In order, Linux tcp_ofo_queue: tcp_dsack_extend for
+ * the skbs below the new rcv_nxt. */
+void tcp_dsack_held(tcp_conn *c, uint32_t seq, uint32_t end, bool ofo)
+{
+    for (unsigned i = 0; i < c->ooo_n; i++) {
+        uint32_t s = c->ooo->start[i], e = c->ooo->end[i];
+        if (tcp_seq_lt(s, end) && tcp_seq_lt(seq, e)) {
+            uint32_t ds = tcp_seq_max(s, seq), de = tcp_seq_lt(e, end) ? e : end;
+            bool inside = tcp_seq_le(s, seq) && (s != seq || tcp_seq_le(end, e));
+            if (ofo && (inside || c->stack->profile->dsack == TCP_DSACK_BSD))
+                tcp_dsack_set(c, ds, de);
+            else
+                tcp_dsack_extend(c, ds, de);
+            return;
+        }
+    }
 }
 
 bool tcp_sack_highest_edge(const tcp_conn *c, uint32_t *edge)

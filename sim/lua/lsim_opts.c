@@ -360,6 +360,8 @@ static const char *const ABORT_RST[] = {"never", "unsent", "always", NULL};
 static const char *const OPT_LAYOUTS[] = {"rfc", "linux", "bsd", NULL};
 static const char *const LISTEN_SHUT[] = {"close", "linux", "bsd", NULL};
 static const char *const LISTEN_CONNECT[] = {"open", "eisconn", "eopnotsupp", NULL};
+static const char *const DSACK_RULES[] = {"none", "linux", "bsd", NULL};
+static const char *const RST_OPTS[] = {"none", "ts", "ts_sack", NULL};
 static const knob KNOBS[] = {
     KNOB("msl", K_DURATION),
     KNOB("time_wait", K_DURATION),
@@ -410,6 +412,9 @@ static const knob KNOBS[] = {
     KNOB("beyond_window_drop", K_BOOL),
     KNOB("rst_at_fin", K_BOOL),
     KNOB("rst_sack_edge", K_BOOL),
+    KNOB_ENUM("dsack", DSACK_RULES),
+    KNOB_ENUM("rst_opts", RST_OPTS),
+    KNOB("sack_fin", K_BOOL),
     KNOB("shut_rd_no_update", K_BOOL),
     KNOB("ack_wnd_check", K_BOOL),
     KNOB("rst_close_wait_epipe", K_BOOL),

@@ -72,6 +72,13 @@ static void put_seg(FILE *out, const tcp_seg *s)
         fputs(",\"sackok\":true", out);
     if (s->has_ts)
         fprintf(out, ",\"ts_val\":%" PRIu32 ",\"ts_ecr\":%" PRIu32, s->ts_val, s->ts_ecr);
+    for (unsigned i = 0; i < s->nsack; i++) { /* RFC 2018 §3, as --trace json writes them */
+        uint32_t left, right;
+        tcp_seg_sack(s, i, &left, &right);
+        fprintf(out, "%s[%" PRIu32 ",%" PRIu32 "]", i ? "," : ",\"sack\":[", left, right);
+    }
+    if (s->nsack)
+        fputc(']', out);
     fputc('}', out);
 }
 

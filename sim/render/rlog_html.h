@@ -25,8 +25,9 @@
 #define RLOG_HTML_MAX_HOSTS 64
 
 /* The format of the page's embedded data: 2 added the TCB records (`tcb`),
- * the rule in Chinese (`rzh`) and `pdiff` in the page's language. */
-#define RLOG_HTML_FORMAT 2
+ * the rule in Chinese (`rzh`) and `pdiff` in the page's language; 3 a
+ * segment's SACK blocks (`sack`). */
+#define RLOG_HTML_FORMAT 3
 
 typedef struct rlog_html_opts {
     const char *title;   /* the scenario (file name); NULL: "tcpsim run" */

@@ -178,6 +178,15 @@
     if (base === undefined) return s[field];
     return ((s[field] - base) % 4294967296 + 4294967296) % 4294967296;
   }
+  /* A SACK block's edge, in the space of SEG.ACK (the receiver's view of
+   * the sender's data), relative as relSeq makes SEG.ACK. */
+  function relEdge(e, v) {
+    var s = e.seg;
+    if (absolute) return v;
+    var base = isn[e.d + ':' + s.dport + '>' + s.sport];
+    if (base === undefined) return v;
+    return ((v - base) % 4294967296 + 4294967296) % 4294967296;
+  }
   function label(e) {
     var s = e.seg;
     if (!s) return 'malformed (' + e.malformed + ')';
@@ -538,6 +547,9 @@
     if (s.ws !== undefined) opts.push(tr('window scale ', '\u7a97\u53e3\u7f29\u653e ') + s.ws);
     if (s.sackok) opts.push(tr('SACK permitted', '\u5141\u8bb8 SACK'));
     if (s.ts_val !== undefined) opts.push(tr('timestamps ', '\u65f6\u95f4\u6233 ') + s.ts_val + '/' + s.ts_ecr);
+    if (s.sack) opts.push('SACK ' + s.sack.map(function (b) {
+      return relEdge(e, b[0]) + '\u2013' + relEdge(e, b[1]);
+    }).join(', '));
     if (opts.length) rows.push([tr('options', '\u9009\u9879'), opts.join(', ')]);
     rows.forEach(function (r) {
       var tr = html('tr');

@@ -295,6 +295,30 @@ async function sequenceNumbers(run, page) {
   await page.keyboard.press('r');
 }
 
+/* SACK blocks (format 3): under the linux profile the lossy run's receiver
+ * sends them; the first segment that carries blocks shows them in the
+ * options row, absolute with 'r' as the trace writes them, and relative to
+ * the same base as SEG.ACK. */
+async function sackBlocks(context) {
+  const run = generate('scenarios/robustness/lossy_transfer.lua', ['--profile', 'linux'], '-linux');
+  const i = run.trace.findIndex((l) => l.kind === 'send' && l.seg && l.seg.sack);
+  check(i > 0, `${run.name}: the trace has no SACK blocks`);
+  if (i <= 0) return;
+  const { page } = await openRun(context, run);
+  await page.evaluate((n) => window.tcpsim.go(n), i);
+  const row = (st) => st.table.find((r) => r.startsWith('options')) || '';
+  const [l, r] = run.trace[i].seg.sack[0];
+  let st = await pageState(page);
+  const ackRow = st.table.find((t) => t.startsWith('SEG.ACK')) || '';
+  const relAck = Number(ackRow.slice('SEG.ACK'.length));
+  check(row(st).includes('SACK ' + (relAck + (l - run.trace[i].seg.ack)) + '\u2013' + (relAck + (r - run.trace[i].seg.ack))),
+    `${run.name} step ${i}: relative SACK block not shown (${row(st)}, ${ackRow})`);
+  await page.keyboard.press('r');
+  st = await pageState(page);
+  check(row(st).includes('SACK ' + l + '\u2013' + r), `${run.name} step ${i}: absolute SACK block ${l}-${r} not shown (${row(st)})`);
+  await page.close();
+}
+
 /* The TCB each endpoint should have after every line of the trace, by RFC
  * 9293's assignments applied to the segments on the wire (not read from
  * the stack): ISS is the seq of its SYN (\u00a73.10.1), IRS the seq of the
@@ -639,6 +663,7 @@ try {
   check(marks.some((m) => m.lost > 0) && marks.some((m) => m.rtx > 0) && marks.some((m) => m.idle > 0) &&
     marks.some((m) => m.answered > 0),
     'the runs showed no loss, retransmission or idle stretch: ' + JSON.stringify(marks));
+  await sackBlocks(context);
   await hostileText(context);
   await chinesePage(context);
   dataDocumented(fs.readdirSync(artifacts).filter((f) => f.endsWith('.html')).map((f) => path.join(artifacts, f)));

@@ -19,6 +19,7 @@
 #include "rlog.h"
 #include "rlog_fixture.h"
 #include "render.h"
+#include "rlog_html.h"
 #include "rlog_why.h"
 
 /* The handshake and close of test_rlog_fixture.h, as text. */
@@ -214,6 +215,35 @@ static void json_lines_of_handshake(void **state)
     char *json = render(log, rlog_write_json, NULL);
     assert_string_equal(json, GOLDEN_JSON);
     free(json);
+}
+
+/* SACK blocks (RFC 2018 §3) in every output that shows a segment's
+ * options: text "sack=L-R,...", JSON and the stepper page's data
+ * "sack":[[L,R],...], in the segment's order. */
+static void sack_blocks_in_text_json_and_html(void **state)
+{
+    rlog *log = *state;
+    uint8_t blocks[16];
+    tcp_sack_put(blocks, 1101, 1201);
+    tcp_sack_put(blocks + 8, 2001, 2101);
+    tcp_seg s = fx_seg(FX_B, TCP_ACK, 300, 1001, 0);
+    s.nsack = 2;
+    s.sack = blocks;
+    fx_send(log, 10 * FX_MS, FX_B, 1, s);
+    char *text = render(log, rlog_write_text, NULL);
+    assert_non_null(strstr(text, " sack=1101-1201,2001-2101\n"));
+    free(text);
+    char *json = render(log, rlog_write_json, NULL);
+    assert_non_null(strstr(json, "\"sack\":[[1101,1201],[2001,2101]]}"));
+    free(json);
+    char *page = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&page, &n);
+    assert_non_null(f);
+    assert_int_equal(rlog_write_html(log, f, NULL), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_non_null(strstr(page, "\"sack\":[[1101,1201],[2001,2101]]}"));
+    free(page);
 }
 
 static void strings_are_escaped(void **state)
@@ -686,6 +716,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(text_trace_of_handshake_and_close, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(text_trace_of_impairments, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(json_lines_of_handshake, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(sack_blocks_in_text_json_and_html, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(strings_are_escaped, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(every_json_line_is_one_object, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(time_wait_restart_in_text_and_json, log_setup,

@@ -367,6 +367,114 @@ static void edge_time_wait_rst_and_syn_per_profile(void **state)
     fx_free(fx);
 }
 
+/* ---- 6. SACK blocks: above RCV.NXT, in the window, disjoint, held ------------------- */
+
+/* An ESTABLISHED connection that agreed SACK (bsd: no SACK compression),
+ * holding [7101, 7201) then [7301, 7401) out of order, as store_text
+ * notes them; the window offered reaches 7001 + 4000. */
+static tcp_conn *sack_tcb(fixture *fx, bool ts)
+{
+    tcp_conn *c = tcb(fx, TCP_ESTABLISHED);
+    c->sack_ok = true;
+    c->ts_ok = ts;
+    c->rcv_adv = c->rcv_nxt + 4000u;
+    static const uint32_t held[][2] = {{7101, 7201}, {7301, 7401}};
+    for (unsigned i = 0; i < 2; i++) {
+        assert_true(tcp_ooo_add(c, held[i][0], held[i][1]));
+        tcp_sack_note(c, held[i][0], held[i][1]);
+    }
+    assert_int_equal(c->ooo->nsack, 2);
+    assert_null(broken(c));
+    return c;
+}
+
+static void sack_names_block_below_rcv_nxt(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new("bsd");
+    tcp_conn *c = sack_tcb(fx, true);
+    c->ooo->sack_start[1] = c->rcv_nxt; /* RFC 2018 §4: RCV.NXT is acknowledged */
+    c->ooo->start[0] = c->rcv_nxt;      /* held, so only the edge breaks it */
+    assert_string_equal(broken(c), "SACK");
+    fx_free(fx);
+}
+
+static void sack_names_block_beyond_the_window(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new("bsd");
+    tcp_conn *c = sack_tcb(fx, true);
+    c->rcv_adv = 7350; /* [7301, 7401) reaches past the edge offered */
+    assert_string_equal(broken(c), "SACK");
+    fx_free(fx);
+}
+
+static void sack_names_overlapping_blocks(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new("bsd");
+    tcp_conn *c = sack_tcb(fx, true);
+    c->ooo->start[0] = 7101; /* one range [7101, 7401) holds both */
+    c->ooo->end[0] = 7401;
+    c->ooo_n = 1;
+    c->ooo->sack_end[1] = 7350; /* [7101, 7350) overlaps [7301, 7401) */
+    assert_string_equal(broken(c), "SACK");
+    fx_free(fx);
+}
+
+static void sack_names_block_not_held(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new("bsd");
+    tcp_conn *c = sack_tcb(fx, true);
+    c->ooo->sack_end[0] = 7501; /* [7301, 7501): 7401.. not held */
+    assert_string_equal(broken(c), "SACK");
+    fx_free(fx);
+}
+
+static void sack_names_first_block_not_the_latest(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new("bsd");
+    tcp_conn *c = sack_tcb(fx, true);
+    uint32_t s = c->ooo->sack_start[0], e = c->ooo->sack_end[0];
+    c->ooo->sack_start[0] = c->ooo->sack_start[1];
+    c->ooo->sack_end[0] = c->ooo->sack_end[1];
+    c->ooo->sack_start[1] = s;
+    c->ooo->sack_end[1] = e;
+    assert_string_equal(broken(c), "SACK"); /* [7301, 7401) came last */
+    fx_free(fx);
+}
+
+static void sack_names_more_blocks_than_the_option_holds(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new("bsd");
+    tcp_conn *c = sack_tcb(fx, false);
+    c->ooo->nsack = TCP_SACK_BLOCKS + 1;
+    assert_string_equal(broken(c), "SACK");
+    c->ooo->nsack = 2;
+    c->sack_ok = false; /* blocks on a connection that did not agree SACK */
+    assert_string_equal(broken(c), "SACK");
+    fx_free(fx);
+}
+
+/* A D-SACK block (RFC 2883 §4) covers octets received twice: below
+ * RCV.NXT or held out of order. */
+static void sack_names_dsack_block_over_octets_never_received(void **state)
+{
+    (void)state;
+    fixture *fx = fx_new("bsd");
+    tcp_conn *c = sack_tcb(fx, true);
+    tcp_dsack_set(c, 7101, 7151); /* held: a duplicate */
+    assert_null(broken(c));
+    tcp_dsack_set(c, 6501, 7001); /* below RCV.NXT */
+    assert_null(broken(c));
+    c->ooo->dsack_end = 7051; /* 7001..7051 neither received nor held */
+    assert_string_equal(broken(c), "SACK");
+    fx_free(fx);
+}
+
 /* ---- Reports: through the stack's hook, once, with the event named ----------------- */
 
 static void report_names_connection_invariant_and_event(void **state)
@@ -496,6 +604,13 @@ int main(void)
         cmocka_unit_test(edge_names_transitions_outside_the_diagram),
         cmocka_unit_test(edge_fin_wait_2_timeout_only_where_the_profile_has_one),
         cmocka_unit_test(edge_time_wait_rst_and_syn_per_profile),
+        cmocka_unit_test(sack_names_block_below_rcv_nxt),
+        cmocka_unit_test(sack_names_block_beyond_the_window),
+        cmocka_unit_test(sack_names_overlapping_blocks),
+        cmocka_unit_test(sack_names_block_not_held),
+        cmocka_unit_test(sack_names_first_block_not_the_latest),
+        cmocka_unit_test(sack_names_more_blocks_than_the_option_holds),
+        cmocka_unit_test(sack_names_dsack_block_over_octets_never_received),
         cmocka_unit_test(report_names_connection_invariant_and_event),
         cmocka_unit_test(last_ack_hang_state_is_caught),
         cmocka_unit_test(closing_hang_state_is_caught),

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "tcp_conn.h"
 
 static const char *const sack_profiles[] = {"linux", "bsd"};
 
@@ -129,12 +130,16 @@ static void joining_segment_coalesces_blocks_per_profile(void **state)
     }
 }
 
-/* Data B already holds out of order moves its block to the front: Linux's
- * tcp_data_queue_ofo drops the copy ("All the bits are present") and goes
- * to add_sack, whose tcp_sack_new_ofo_skb extends and rotates that block;
- * FreeBSD's tcp_update_dsack_list puts it right behind the D-SACK block,
- * which is not modelled. */
-static void duplicate_of_held_data_moves_its_block_first_per_profile(void **state)
+/* Data B already holds out of order is reported twice (RFC 2883 §4: "the
+ * first block of the SACK option ... the D-SACK block", then "the SACK
+ * block containing the segment that triggered this ACK"). Linux
+ * tcp_data_queue_ofo: "All the bits are present. Drop." with
+ * tcp_dsack_set, then add_sack, whose tcp_sack_new_ofo_skb moves that
+ * block first; tcp_options_write writes tp->duplicate_sack before
+ * tp->selective_acks. FreeBSD tcp_update_dsack_list: the overlap first,
+ * then the block it lies in (mid_blk), then the others. Three fit beside
+ * timestamps, so the oldest block is not carried this time. */
+static void duplicate_of_held_data_is_dsacked_then_its_block_per_profile(void **state)
 {
     (void)state;
     for (size_t k = 0; k < 2; k++) {
@@ -144,16 +149,241 @@ static void duplicate_of_held_data_moves_its_block_first_per_profile(void **stat
         data_in(&r, 7001, 8001);
         EXPECT_SACK(&r, 1, 7001, 8001, 4001, 5001, 1001, 3001);
         data_in(&r, 1001, 2001);
-        EXPECT_SACK(&r, 1, 1001, 3001, 7001, 8001, 4001, 5001);
+        EXPECT_SACK(&r, 1, 1001, 2001, 1001, 3001, 7001, 8001);
+        h_free(r.h);
+    }
+}
+
+/* The rest of Linux's selftest tcp_dsack_mult.pkt (no timestamps there):
+ * 1:6001 in order over held 1001:3001 and 4001:5001 reports 1001:3001 as
+ * D-SACK, then 7001:8001 (tcp_ofo_queue: the first out-of-order skb below
+ * the new RCV.NXT gives tcp_dsack_extend its part; 4001:5001 does not
+ * touch it); 6001:8001 reports 7001:8001; 1:1001, all old, reports
+ * 1:1001 (tcp_send_dupack). FreeBSD gives the same blocks
+ * (tcp_update_dsack_list: the overlap with the lowest block below
+ * rcv_nxt; tcp_do_segment's todrop: the octets dropped). */
+static void dsack_mult_selftest_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        tcp_profile prof = *h_profile_exact(sack_profiles[k]);
+        prof.send_timestamps = false;
+        rx r = rx_new(&prof);
+        data_in(&r, 1001, 2001);
+        data_in(&r, 2001, 3001);
+        data_in(&r, 4001, 5001);
+        data_in(&r, 7001, 8001);
+        EXPECT_SACK(&r, 1, 7001, 8001, 4001, 5001, 1001, 3001);
+        data_in(&r, 1, 6001);
+        EXPECT_SACK(&r, 6001, 1001, 3001, 7001, 8001);
+        data_in(&r, 6001, 8001);
+        EXPECT_SACK(&r, 8001, 7001, 8001);
+        data_in(&r, 1, 1001);
+        EXPECT_SACK(&r, 8001, 1, 1001);
+        h_free(r.h);
+    }
+}
+
+/* A D-SACK block is reported once (Linux tcp_options_write clears
+ * rx_opt.dsack once written; FreeBSD tcp_output, tcp_clean_dsack_blocks
+ * after a segment is sent); a segment partly old reports its old part
+ * (Linux tcp_data_queue "Partial packet": tcp_dsack_set(seq, rcv_nxt);
+ * FreeBSD todrop). */
+static void dsack_once_and_partial_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        data_in(&r, 1, 1001);
+        data_in(&r, 501, 1501);
+        h_advance(r.h, H_MS(500));
+        EXPECT_SACK(&r, 1501, 501, 1001);
+        data_in(&r, 1501, 2001);
+        h_advance(r.h, H_MS(500));
+        EXPECT_SACK(&r, 2001);
+        h_free(r.h);
+    }
+}
+
+/* The rfc9293 profile sends no SACK option at all, and D-SACK needs SACK
+ * (Linux tcp_dsack_set: tcp_is_sack; FreeBSD: TF_SACK_PERMIT): with SACK
+ * not agreed, an old segment is answered without blocks. */
+static void no_dsack_unless_sack_agreed(void **state)
+{
+    (void)state;
+    const char *const names[] = {"linux", "bsd", "rfc9293"};
+    for (size_t k = 0; k < 3; k++) {
+        tcp_profile prof = *h_profile_exact(names[k]);
+        prof.send_sack_perm = false;
+        rx r = rx_new(&prof);
+        data_in(&r, 1, 1001);
+        data_in(&r, 1, 1001);
+        EXPECT_SACK(&r, 1001);
+        h_free(r.h);
+    }
+}
+
+/* The profile knob: linux with dsack "none" reports no D-SACK, its SACK
+ * blocks unchanged. */
+static void dsack_knob_none_sends_blocks_only(void **state)
+{
+    (void)state;
+    tcp_profile prof = *h_profile_exact("linux");
+    prof.dsack = TCP_DSACK_NONE;
+    rx r = rx_new(&prof);
+    data_in(&r, 1001, 2001);
+    data_in(&r, 1001, 2001);
+    EXPECT_SACK(&r, 1, 1001, 2001);
+    data_in(&r, 1, 1001);
+    data_in(&r, 1, 1001);
+    EXPECT_SACK(&r, 2001);
+    h_free(r.h);
+}
+
+/* A FIN sent again after it was taken: Linux counts it in end_seq
+ * (tcp_data_queue from tcp_rcv_state_process in CLOSE-WAIT: old, so
+ * tcp_dsack_set(seq, end_seq)): D-SACK 1001:1002. FreeBSD's todrop counts
+ * data octets only ("todrop > tlen": the FIN is dropped, todrop = tlen =
+ * 0), so no D-SACK. */
+static void retransmitted_fin_dsack_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        data_in(&r, 1, 1001);
+        tcp_seg f = h_template(r.h, H_B, r.p.server);
+        f.seq = r.base + 1001;
+        f.flags = TCP_ACK | TCP_FIN;
+        h_inject(r.h, H_B, &f);
+        h_advance(r.h, H_MS(500));
+        EXPECT_SACK(&r, 1002);
+        h_inject(r.h, H_B, &f);
+        h_advance(r.h, H_MS(2));
+        if (k == 0)
+            EXPECT_SACK(&r, 1002, 1001, 1002);
+        else
+            EXPECT_SACK(&r, 1002);
+        h_free(r.h);
+    }
+}
+
+/* A FIN held out of order: Linux keeps it in the out-of-order queue and
+ * its end_seq counts it (tcp_v4_fill_cb: seq + syn + fin + len), which
+ * tcp_data_queue_ofo gives tcp_sack_new_ofo_skb: the block's right edge is
+ * one past the data, and a bare FIN makes a block of its own octet.
+ * FreeBSD reports data octets only (tcp_do_segment: the SACK update takes
+ * save_start + save_tlen, and none for a bare FIN, save_tlen == 0).
+ * Profile sack_fin. */
+static void fin_held_out_of_order_in_block_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        bool linux_rule = k == 0;
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        tcp_seg f = h_template(r.h, H_B, r.p.server);
+        static const uint8_t zeros[1000];
+        f.seq = r.base + 2001;
+        f.flags = TCP_ACK | TCP_FIN;
+        f.payload = zeros;
+        f.len = 1000;
+        h_inject(r.h, H_B, &f);
+        h_advance(r.h, H_MS(2));
+        if (linux_rule)
+            EXPECT_SACK(&r, 1, 2001, 3002);
+        else
+            EXPECT_SACK(&r, 1, 2001, 3001);
+        data_in(&r, 1001, 2001); /* joins it */
+        if (linux_rule)
+            EXPECT_SACK(&r, 1, 1001, 3002);
+        else
+            EXPECT_SACK(&r, 1, 1001, 3001);
+        data_in(&r, 1, 1001); /* all in order, FIN taken */
+        EXPECT_SACK(&r, 3002);
+        h_free(r.h);
+
+        r = rx_new(h_profile_exact(sack_profiles[k]));
+        f = h_template(r.h, H_B, r.p.server);
+        f.seq = r.base + 1001;
+        f.flags = TCP_ACK | TCP_FIN;
+        h_inject(r.h, H_B, &f);
+        h_advance(r.h, H_MS(2));
+        if (linux_rule)
+            EXPECT_SACK(&r, 1, 1001, 1002);
+        else
+            EXPECT_SACK(&r, 1);
+        data_in(&r, 1, 501); /* the FIN stays held, its block too */
+        if (linux_rule)
+            EXPECT_SACK(&r, 501, 1001, 1002);
+        else
+            EXPECT_SACK(&r, 501);
+        data_in(&r, 501, 1001);
+        EXPECT_SACK(&r, 1002);
+        h_free(r.h);
+    }
+}
+
+/* An RST answering a segment carries no options: Linux tcp_v4_send_reset
+ * builds its own header, with MD5 or TCP-AO options only; FreeBSD
+ * tcp_respond sends the bare header. Data after close() draws one
+ * (rst_on_data_after_close), here while B holds data out of order. */
+static void rst_reply_carries_no_blocks_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        data_in(&r, 1001, 2001);
+        EXPECT_SACK(&r, 1, 1001, 2001);
+        tcp_close(h_stack(r.h, H_B), r.p.server);
+        h_advance(r.h, H_MS(2));
+        data_in(&r, 3001, 4001);
+        const tcp_seg *s = h_last_sent(r.h, H_B);
+        assert_non_null(s);
+        assert_true(s->flags & TCP_RST);
+        assert_int_equal(s->nsack, 0);
+        assert_false(s->has_ts);
+        h_free(r.h);
+    }
+}
+
+/* An active RST carries the options of the connection by profile
+ * rst_opts. Linux tcp_send_active_reset sends its RST through
+ * tcp_transmit_skb, whose tcp_established_options adds the timestamps and
+ * the SACK blocks, as on any segment; FreeBSD tcp_drop moves to CLOSED and
+ * calls tcp_output, which adds the timestamps (TF_RCVD_TSTMP; RFC 7323
+ * §3.2: TSopt "SHOULD be sent in an <RST> segment") and SACK blocks only
+ * in an established state. Knob rst_opts "none" sends it bare. */
+static void active_rst_options_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 3; k++) {
+        tcp_profile prof = *h_profile_exact(sack_profiles[k % 2]);
+        if (k == 2)
+            prof.rst_opts = TCP_RST_OPTS_NONE;
+        rx r = rx_new(&prof);
+        data_in(&r, 1001, 2001);
+        EXPECT_SACK(&r, 1, 1001, 2001);
+        assert_int_equal(tcp_abort(h_stack(r.h, H_B), r.p.server), 0);
+        h_advance(r.h, H_MS(1));
+        const tcp_seg *s = h_last_sent(r.h, H_B);
+        assert_non_null(s);
+        assert_true(s->flags & TCP_RST);
+        assert_int_equal(s->has_ts, k < 2);
+        if (k == 0)
+            EXPECT_SACK(&r, 1, 1001, 2001);
+        else
+            assert_int_equal(s->nsack, 0);
         h_free(r.h);
     }
 }
 
 /* Without timestamps 40 bytes hold four blocks (RFC 2018 §3; Linux
  * tcp_established_options: (40 - 4) / 8; FreeBSD tcp_addoptions: (40 - 4)
- * / TCPOLEN_SACK). A fifth range is not held (the stack's out-of-order
- * queue keeps four), so the blocks stay. */
-static void four_blocks_without_timestamps_per_profile(void **state)
+ * / TCPOLEN_SACK). A fifth range is held and its block goes first; the
+ * oldest is forgotten (Linux tcp_sack_new_ofo_skb: "If the sack array is
+ * full, forget about the last one", TCP_NUM_SACKS = 4; FreeBSD keeps six,
+ * MAX_SACK_BLKS, and sends the first four: the same segment). The
+ * forgotten range is still held: filling up to it acknowledges it. */
+static void four_blocks_and_a_fifth_range_per_profile(void **state)
 {
     (void)state;
     for (size_t k = 0; k < 2; k++) {
@@ -167,7 +397,9 @@ static void four_blocks_without_timestamps_per_profile(void **state)
         assert_false(h_last_sent(r.h, H_B)->has_ts);
         EXPECT_SACK(&r, 1, 7001, 8001, 5001, 6001, 3001, 4001, 1001, 2001);
         data_in(&r, 9001, 10001);
-        EXPECT_SACK(&r, 1, 7001, 8001, 5001, 6001, 3001, 4001, 1001, 2001);
+        EXPECT_SACK(&r, 1, 9001, 10001, 7001, 8001, 5001, 6001, 3001, 4001);
+        data_in(&r, 1, 1001);
+        EXPECT_SACK(&r, 2001, 9001, 10001, 7001, 8001, 5001, 6001, 3001, 4001);
         h_free(r.h);
     }
 }
@@ -390,19 +622,121 @@ static void linux_segment_beyond_second_block_sends_held_ack(void **state)
     h_free(r.h);
 }
 
+/* Linux tcp_data_queue_ofo: a duplicate that starts inside held data sets
+ * the D-SACK block ("All the bits are present", "Partial overlap":
+ * tcp_dsack_set), replacing one that still waits; tcp_dsack_extend grows a
+ * waiting block only for a segment that starts in a hole or at a held
+ * segment it covers (rb_replace_node, merge_right), and in tcp_ofo_queue.
+ * SACK compression holds the ACK of the first duplicate here
+ * (dup_ack_counter past TCP_FASTRETRANS_THRESH, neither segment beyond the
+ * second block), so the second finds the first's block waiting: the ACK
+ * reports the second, before its block (tcp_sack_new_ofo_skb moved it
+ * first). Window growth (grow_window) is off so that no quick ACK hides
+ * the hold. */
+static void linux_dsack_of_held_data_replaces_a_waiting_one(void **state)
+{
+    (void)state;
+    tcp_profile prof = *h_linux_exact();
+    prof.grow_window = false;
+    rx r = rx_new(&prof);
+    data_in(&r, 1001, 2001); /* three duplicate ACKs at once */
+    data_in(&r, 3001, 4001);
+    data_in(&r, 5001, 6001);
+    EXPECT_SACK(&r, 1, 5001, 6001, 3001, 4001, 1001, 2001);
+    static const uint8_t zeros[1000];
+    tcp_seg s = h_template(r.h, H_B, r.p.server);
+    s.payload = zeros;
+    size_t before = h_sent_count(r.h, H_B);
+    s.seq = r.base + 3001; /* all of 3001:4001 again: held */
+    s.len = 1000;
+    h_inject(r.h, H_B, &s);
+    s.seq = r.base + 5501; /* 5501:6001 again, now the second block: held */
+    s.len = 500;
+    h_inject(r.h, H_B, &s);
+    assert_int_equal(h_sent_count(r.h, H_B), before);
+    h_advance(r.h, H_MS(2));
+    assert_int_equal(h_sent_count(r.h, H_B), before + 1);
+    EXPECT_SACK(&r, 1, 5501, 6001, 5001, 6001, 3001, 4001);
+    h_free(r.h);
+}
+
+/* Hostile input: a peer sends a thousand one-octet segments, each out of
+ * order and apart from the others (every other octet). Memory stays
+ * bounded: TCP_OOO_MAX ranges are held, each later segment that would need
+ * a range of its own is dropped and ACKed (docs/stack.md), the stack holds
+ * no more after the thousandth than after the sixteenth but the receive
+ * ring, which reaches no further than the buffer offered, and no more than
+ * TCP_SACK_BLOCKS blocks are kept; every ACK acknowledges RCV.NXT and
+ * carries at most the three blocks that fit beside timestamps (RFC 2018
+ * §3), the first the newest range held (the invariant SACK, checked after every
+ * event here). Data in order over all of it then takes every range held:
+ * RCV.NXT goes to its end and no SACK block is left. */
+static void many_tiny_out_of_order_segments_stay_bounded_per_profile(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        tcp_mem at16 = {0}, now;
+        for (uint32_t i = 0; i < 1000; i++) {
+            uint32_t at = 1001u + 2u * i;
+            data_in(&r, at, at + 1u);
+            const tcp_seg *s = h_last_sent(r.h, H_B);
+            assert_non_null(s);
+            assert_int_equal(s->ack, r.base + 1u);
+            assert_int_equal(s->nsack, i < 2 ? i + 1u : 3u);
+            uint32_t left, right;
+            tcp_seg_sack(s, 0, &left, &right);
+            uint32_t newest = i < TCP_OOO_MAX ? at : 1001u + 2u * (TCP_OOO_MAX - 1u);
+            assert_int_equal(left, r.base + newest);
+            assert_int_equal(right, r.base + newest + 1u);
+            if (i == 15)
+                tcp_stack_mem(h_stack(r.h, H_B), &at16);
+        }
+        tcp_stack_mem(h_stack(r.h, H_B), &now);
+        assert_int_equal(now.total_bytes - now.ring_bytes, at16.total_bytes - at16.ring_bytes);
+        const tcp_conn *c = tcp_stack_find(h_stack(r.h, H_B), r.p.server);
+        assert_non_null(c);
+        /* the ring reaches no further than the receive buffer offered */
+        assert_true(tcp_ring_cap(&c->rcvq) <= tcp_rcv_space(c) + (1u << c->rcv_wscale));
+        assert_int_equal(c->ooo_n, TCP_OOO_MAX);
+        assert_true(c->ooo->nsack <= TCP_SACK_BLOCKS);
+        data_in(&r, 1, 3001);
+        const tcp_seg *s = h_last_sent(r.h, H_B);
+        assert_int_equal(s->ack, r.base + 3001u);
+        for (unsigned i = 0; i < s->nsack; i++) { /* a D-SACK block at most, below RCV.NXT */
+            uint32_t left, right;
+            tcp_seg_sack(s, i, &left, &right);
+            assert_true(tcp_seq_le(right, r.base + 3001u));
+        }
+        assert_int_equal(c->ooo_n, 0);
+        assert_int_equal(c->ooo->nsack, 0);
+        h_free(r.h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(blocks_in_rfc2018_order_per_profile),
         cmocka_unit_test(joining_segment_coalesces_blocks_per_profile),
-        cmocka_unit_test(duplicate_of_held_data_moves_its_block_first_per_profile),
-        cmocka_unit_test(four_blocks_without_timestamps_per_profile),
+        cmocka_unit_test(duplicate_of_held_data_is_dsacked_then_its_block_per_profile),
+        cmocka_unit_test(dsack_mult_selftest_per_profile),
+        cmocka_unit_test(dsack_once_and_partial_per_profile),
+        cmocka_unit_test(no_dsack_unless_sack_agreed),
+        cmocka_unit_test(dsack_knob_none_sends_blocks_only),
+        cmocka_unit_test(retransmitted_fin_dsack_per_profile),
+        cmocka_unit_test(fin_held_out_of_order_in_block_per_profile),
+        cmocka_unit_test(rst_reply_carries_no_blocks_per_profile),
+        cmocka_unit_test(active_rst_options_per_profile),
+        cmocka_unit_test(four_blocks_and_a_fifth_range_per_profile),
+        cmocka_unit_test(many_tiny_out_of_order_segments_stay_bounded_per_profile),
         cmocka_unit_test(no_blocks_unless_agreed),
         cmocka_unit_test(blocks_shrink_data_segments_per_profile),
         cmocka_unit_test(loss_probe_is_cut_at_the_shrunk_mss),
         cmocka_unit_test(rst_at_highest_sack_edge_per_profile),
         cmocka_unit_test(linux_rst_at_sack_edge_on_window_edge_resets),
         cmocka_unit_test(linux_segment_beyond_second_block_sends_held_ack),
+        cmocka_unit_test(linux_dsack_of_held_data_replaces_a_waiting_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
