@@ -343,8 +343,9 @@ static void mss_floor_linux(void **state)
 /* Linux tcp_slow_start: in slow start an ACK grows cwnd by every segment
  * it covers ("cwnd = min(cwnd + acked, ssthresh)"), so one ACK of the
  * initial window's ten segments doubles it to 20; RFC 5681 §3.1 adds at
- * most one SMSS per ACK (11). The selftest tcp_blocking_blocking-write.pkt
- * acknowledges 30 segments after the first ACK of ten: all were sent. */
+ * most one SMSS per ACK (11). In the selftest tcp_blocking_blocking-write.pkt
+ * the ACK after the first (of ten segments) covers twenty more: all twenty
+ * were sent on that first ACK. */
 static void slow_start_counts_every_segment_acked(void **state)
 {
     const bool full[] = {true, false};
