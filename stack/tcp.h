@@ -199,6 +199,8 @@ typedef struct tcp_profile {
     bool send_timestamps, send_wscale, send_sack_perm;
     bool rst_on_data_after_close; /* data arriving after close() is answered with RST */
     uint32_t init_cwnd_segs;      /* initial window in segments; 0: RFC 5681 §3.1 rule */
+    bool ss_full_ack;             /* slow start grows cwnd by all an ACK covers (Linux
+                                   * tcp_slow_start), not one SMSS at most (RFC 5681 §3.1) */
     /* Knobs that make the linux and bsd profiles match their kernels; each
      * is documented in docs/stack.md with the kernel source behind it. */
     bool rst_has_ack;             /* active RSTs are RST,ACK with ACK = RCV.NXT */

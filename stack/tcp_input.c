@@ -777,7 +777,19 @@ static void on_new_ack(tcp_conn *c, uint32_t ack)
         c->in_recovery = false;
         c->cwnd = c->ssthresh;
     } else if (c->cwnd < c->ssthresh) {
-        c->cwnd += min32(acked, c->snd_mss); /* slow start */
+        /* Slow start. RFC 5681 §3.1: cwnd += min(N, SMSS) per ACK. Linux
+         * tcp_slow_start: "cwnd = min(cwnd + acked, ssthresh)", acked in
+         * whole segments, so a stretch ACK counts every segment it covers.
+         * Not modelled (docs/stack.md): what passes ssthresh, which
+         * tcp_reno_cong_avoid hands on to tcp_cong_avoid_ai, stops here;
+         * and growth is not held to tcp_is_cwnd_limited. */
+        if (c->stack->profile->ss_full_ack) {
+            c->cwnd += acked;
+            if (c->cwnd > c->ssthresh)
+                c->cwnd = c->ssthresh;
+        } else {
+            c->cwnd += min32(acked, c->snd_mss);
+        }
     } else {
         uint32_t inc = (uint32_t)((uint64_t)c->snd_mss * c->snd_mss / c->cwnd);
         c->cwnd += inc ? inc : 1; /* congestion avoidance */

@@ -140,6 +140,7 @@ static const tcp_profile PROFILES[] = {
         .send_sack_perm = true,
         .rst_on_data_after_close = true, /* tcp_rcv_state_process, FIN_WAIT1/2 */
         .init_cwnd_segs = 10,            /* TCP_INIT_CWND (RFC 6928) */
+        .ss_full_ack = true,             /* tcp_slow_start: cwnd + acked, up to ssthresh */
         .rst_has_ack = true,             /* tcp_send_active_reset: TCPHDR_ACK | TCPHDR_RST */
         .orphan_retries = 8,             /* tcp_orphan_retries(): 0 means 8 */
         .syn_linear_timeouts = 4,        /* tcp_syn_linear_timeouts (since 6.5) */
@@ -361,6 +362,7 @@ static const tcp_profile_field FIELDS[] = {
     F("send_sack_perm", send_sack_perm),
     F("rst_on_data_after_close", rst_on_data_after_close),
     F("init_cwnd_segs", init_cwnd_segs),
+    F("ss_full_ack", ss_full_ack),
     F("rst_has_ack", rst_has_ack),
     F("orphan_retries", orphan_retries),
     F("syn_linear_timeouts", syn_linear_timeouts),

@@ -130,6 +130,7 @@ function tcpsim.ns(n) end
 ---@field syn_bad_ack_rexmit? tcpsim.Duration SYN again this soon after an unacceptable ACK in SYN_SENT (0: RTO)
 ---@field delack_max? tcpsim.Duration Linux's ATO grows from delack up to this (0: a fixed delack)
 ---@field tlp? boolean tail loss probe about 2·SRTT after the last segment (SACK connections)
+---@field ss_full_ack? boolean slow start grows cwnd by every segment an ACK covers (Linux tcp_slow_start), not one SMSS at most (RFC 5681)
 ---@field rto_min_var? boolean rto_min floors the RTO's variance term (Linux: RTO = SRTT + max(mdev, rto_min)), not the RTO
 ---@field pingpong? boolean with delack_max: a reply within the ATO or a FIN makes the connection interactive (no quick ACKs)
 ---@field ack_wnd_check? boolean with delack_max: more than one full segment unacknowledged is ACKed at once only if the window offered would not shrink (Linux __tcp_ack_snd_check); false: at once whatever the window

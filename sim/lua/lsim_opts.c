@@ -440,6 +440,7 @@ static const knob KNOBS[] = {
     KNOB("embryo_reset_closed", K_BOOL),
     KNOB("wnd_mss_round", K_BOOL),
     KNOB("tlp", K_BOOL),
+    KNOB("ss_full_ack", K_BOOL),
     KNOB("rto_min_var", K_BOOL),
     KNOB("read_ack", K_BOOL),
     KNOB("sndbuf_expand", K_U32),

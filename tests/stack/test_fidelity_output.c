@@ -340,6 +340,41 @@ static void mss_floor_linux(void **state)
     h_free(h);
 }
 
+/* Linux tcp_slow_start: in slow start an ACK grows cwnd by every segment
+ * it covers ("cwnd = min(cwnd + acked, ssthresh)"), so one ACK of the
+ * initial window's ten segments doubles it to 20; RFC 5681 §3.1 adds at
+ * most one SMSS per ACK (11). In the selftest tcp_blocking_blocking-write.pkt
+ * the ACK after the first (of ten segments) covers twenty more: all twenty
+ * were sent on that first ACK. */
+static void slow_start_counts_every_segment_acked(void **state)
+{
+    const bool full[] = {true, false};
+    const uint32_t want[] = {20, 11};
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        tcp_profile pr = *h_linux_exact();
+        pr.ss_full_ack = full[i];
+        harness *h = h_new(2, &pr);
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        tcp_stack *a = h_stack(h, H_A);
+        assert_int_equal(tcp_setopt(a, p.client, TCP_OPT_NODELAY, 1), TCP_OK);
+        h_sent_skip(h, H_A);
+        h_drop_sent(h, H_A, H_ANY, 10);
+        send_n(h, H_A, p.client, 30 * 1448);
+        h_run_for(h, H_MS(1));
+        tcp_sockinfo in;
+        assert_int_equal(tcp_sock_info(a, p.client, &in), TCP_OK);
+        assert_int_equal(in.snd_cwnd, 10);
+        assert_int_equal(in.unacked, 10);
+        tcp_seg ack = h_template(h, H_A, p.client);
+        h_inject(h, H_A, &ack);
+        assert_int_equal(tcp_sock_info(a, p.client, &in), TCP_OK);
+        assert_int_equal(in.snd_cwnd, want[i]);
+        assert_int_equal(in.unacked, want[i]);
+        h_free(h);
+    }
+}
+
 /* Linux tcp_sndbuf_expand at establishment (tcp_init_buffer_space): the
  * send buffer of both ends becomes 2 (reno) x 10 segments x 2304 octets
  * of socket memory per segment of MSS 1460: SO_SNDBUF read back after the
@@ -765,6 +800,7 @@ int main(void)
         T(no_second_fast_retransmit_below_recover),
         T(mss_floor_linux),
         T(sndbuf_expanded_at_establishment),
+        T(slow_start_counts_every_segment_acked),
         T(window_whole_segments_at_scale_0),
         cmocka_unit_test(window_whole_segments_keeps_last_offer),
         T(window_grows_per_segment_linux),
