@@ -294,6 +294,8 @@ typedef struct tcp_profile {
     tcp_rst_opts rst_opts;    /* the options an active RST carries */
     bool sack_fin;            /* a FIN held out of order counts in its SACK block, one past
                                * the data (Linux: end_seq counts it, tcp_sack_new_ofo_skb) */
+    bool sack_fin_reset;      /* the FIN taken in sequence forgets the SACK report: blocks and
+                               * a waiting D-SACK block (Linux tcp_fin: tcp_sack_reset) */
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

@@ -868,6 +868,9 @@ void tcp_sack_note(tcp_conn *c, uint32_t seq, uint32_t end);
 void tcp_sack_note_fin(tcp_conn *c, uint32_t fin_seq);
 /* RCV.NXT moved: blocks it reaches are gone. */
 void tcp_sack_prune(tcp_conn *c);
+/* Forgets the SACK report: no block, no D-SACK block waiting (Linux
+ * tcp_sack_reset). The ranges held stay. */
+void tcp_sack_reset(tcp_conn *c);
 /* Profile sack_fin: the peer's FIN waits beyond RCV.NXT, held out of
  * order as Linux holds it, so a block may end one past it. */
 static inline bool tcp_sack_fin_held(const tcp_conn *c)

@@ -1502,6 +1502,13 @@ static void on_fin(tcp_conn *c, const tcp_rx *r)
         return;
     c->rcv_nxt++;
     c->fin_rcvd = true;
+    /* Linux tcp_fin: "if (tcp_is_sack(tp)) tcp_sack_reset(&tp->rx_opt)",
+     * so a D-SACK block the FIN's segment set (old data before it:
+     * tcp_data_queue's partial packet) is never sent; the selftest
+     * tcp_close_no_rst.pkt sees the FIN's ACK without it (profile
+     * sack_fin_reset). */
+    if (c->stack->profile->sack_fin_reset)
+        tcp_sack_reset(c);
     switch (c->state) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:

@@ -100,6 +100,7 @@ static const tcp_profile PROFILES[] = {
         .dsack = TCP_DSACK_NONE,       /* no SACK at all (send_sack_perm off) */
         .rst_opts = TCP_RST_OPTS_TS,   /* RFC 7323 §3.2: TSopt "SHOULD be sent in an <RST>" */
         .sack_fin = false,             /* no SACK at all */
+        .sack_fin_reset = false,       /* no SACK at all */
         .shut_rd_no_update = false,    /* no SHUT_RD in RFC 9293: §3.8.6.2.2 goes on */
         .ack_wnd_check = false,        /* §3.8.6.3: every second full-sized segment */
         .rst_close_wait_epipe = false, /* §3.10.7.4: "reset" responses */
@@ -204,6 +205,7 @@ static const tcp_profile PROFILES[] = {
         .dsack = TCP_DSACK_LINUX,   /* sysctl tcp_dsack = 1: tcp_dsack_set, tcp_dsack_extend */
         .rst_opts = TCP_RST_OPTS_TS_SACK, /* tcp_send_active_reset: tcp_established_options */
         .sack_fin = true,                 /* tcp_data_queue_ofo: end_seq counts the FIN */
+        .sack_fin_reset = true,           /* tcp_fin: tcp_sack_reset (dsack, num_sacks = 0) */
         .shut_rd_no_update = true,        /* tcp_cleanup_rbuf: not with RCV_SHUTDOWN */
         .ack_wnd_check = true,            /* __tcp_ack_snd_check: __tcp_select_window >= rcv_wnd */
         .rst_close_wait_epipe = true,     /* tcp_reset: sk_err = EPIPE in TCP_CLOSE_WAIT */
@@ -299,6 +301,7 @@ static const tcp_profile PROFILES[] = {
         .dsack = TCP_DSACK_BSD,        /* tcp_do_segment todrop, tcp_update_dsack_list */
         .rst_opts = TCP_RST_OPTS_TS,   /* tcp_drop -> tcp_output: TOF_TS; no SACK once CLOSED */
         .sack_fin = false,             /* tcp_do_segment: save_start + save_tlen, data only */
+        .sack_fin_reset = false,       /* no reset of the list at the FIN in tcp_do_segment */
         .shut_rd_no_update = false,    /* tcp_usr_rcvd: tcp_output; reads find nothing (sorflush) */
         .ack_wnd_check = false,        /* no ATO engine (tcp_do_segment: DELAY_ACK) */
         .rst_close_wait_epipe = false, /* tcp_do_segment: so_error = ECONNRESET */
@@ -431,6 +434,7 @@ static const tcp_profile_field FIELDS[] = {
     F("dsack", dsack),
     F("rst_opts", rst_opts),
     F("sack_fin", sack_fin),
+    F("sack_fin_reset", sack_fin_reset),
 };
 #undef F
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])

@@ -195,6 +195,16 @@ void tcp_sack_sent(tcp_conn *c)
         c->ooo->dsack = false;
 }
 
+void tcp_sack_reset(tcp_conn *c)
+{
+    tcp_ooo *o = c->ooo;
+    if (!o)
+        return;
+    o->nsack = 0;
+    o->dsack = false;
+    o->last_start = o->last_end = c->rcv_nxt; /* no segment held to report first */
+}
+
 void tcp_dsack_set(tcp_conn *c, uint32_t seq, uint32_t end)
 {
     if (c->stack->profile->dsack == TCP_DSACK_NONE || !tcp_sack_agreed(c) || !tcp_seq_lt(seq, end))

@@ -415,6 +415,7 @@ static const knob KNOBS[] = {
     KNOB_ENUM("dsack", DSACK_RULES),
     KNOB_ENUM("rst_opts", RST_OPTS),
     KNOB("sack_fin", K_BOOL),
+    KNOB("sack_fin_reset", K_BOOL),
     KNOB("shut_rd_no_update", K_BOOL),
     KNOB("ack_wnd_check", K_BOOL),
     KNOB("rst_close_wait_epipe", K_BOOL),
