@@ -118,8 +118,12 @@ struct lsim {
     int in_hook;            /* > 0 while Lua runs inside the event loop */
     int error_ref;          /* the error value to re-raise (the net is halted) */
     bool heap_spent;        /* the heap passed the budget: the world was stopped */
-    bool ran;               /* a run control was called: the setup is over */
-    uint64_t gc_handles;    /* lsim_runtime_handles_made at its last collection (lsim_world.c) */
+    /* Where the heap is counted, the runtime's flag that a C allocation took
+     * it past the budget: while it is clear lsim_runtime_heap_over answers
+     * false, and the observer need not ask (NULL where the heap is sampled). */
+    const bool *heap_flag;
+    bool ran;            /* a run control was called: the setup is over */
+    uint64_t gc_handles; /* lsim_runtime_handles_made at its last collection (lsim_world.c) */
     bool closed;
 };
 

@@ -1073,6 +1073,7 @@ void lsim_runtime_register_sim(lua_State *L, lsim *s)
     lua_rawseti(L, -2, (lua_Integer)rt->nsims + 1);
     lua_pop(L, 1);
     s->number = rt->nsims;
+    s->heap_flag = rt->heap_exact ? &rt->heap_passed : NULL;
     rt->sims[rt->nsims++] = s;
 }
 

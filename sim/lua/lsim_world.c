@@ -32,12 +32,13 @@ void *lsim_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
 /* ---- The net's observer: the run log and the Lua callbacks ---- */
 
 /* At every trace record and stack event, looks whether the memory the run
- * holds (Lua and C) passed the budget (a flag, where the heap is counted);
+ * holds (Lua and C) passed the budget (a flag, where the heap is counted:
+ * read here, as the runtime would read it, before any call);
  * if so, stops the world (no Lua call here: this runs inside the core and
  * the stack) for lsim_check_run to raise the error. */
 static void check_heap(lsim *s)
 {
-    if (!s->heap_spent && lsim_runtime_heap_over(s->L)) {
+    if (!s->heap_spent && (!s->heap_flag || *s->heap_flag) && lsim_runtime_heap_over(s->L)) {
         s->heap_spent = true;
         sim_world_stop(net_world(s->net));
     }
