@@ -231,9 +231,18 @@ uint64_t lsim_opt_duration(lua_State *L, int idx, const char *key, uint64_t def,
     lua_getfield(L, idx, key);
     uint64_t v = def;
     if (!lua_isnil(L, -1)) {
-        char what[96];
-        snprintf(what, sizeof what, "%s option '%s'", where, key);
-        v = lsim_check_duration(L, -1, what);
+        /* A duration string that parses is the common case: the option's
+         * name for the error is printed only when there is one to raise. */
+        char err[160];
+        sim_time_t ns;
+        if (lua_type(L, -1) == LUA_TSTRING &&
+            sim_duration_parse(lua_tostring(L, -1), &ns, err, sizeof err) == 0) {
+            v = ns;
+        } else {
+            char what[96];
+            snprintf(what, sizeof what, "%s option '%s'", where, key);
+            v = lsim_check_duration(L, -1, what);
+        }
     }
     lua_pop(L, 1);
     return v;
