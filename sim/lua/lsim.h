@@ -473,6 +473,10 @@ size_t lsim_heap_block(const void *p);
 /* While on, growth is neither watched nor capped; returns the old
  * setting. */
 bool lsim_heap_quiet(bool on);
+/* realloc(p, n), or free(p) when n is 0, with lsim_heap_quiet on for the
+ * call; unless a realloc failed, adds to *held what the new block counts
+ * for less what p counted for (lsim_heap_block of each). */
+void *lsim_heap_resize_quiet(void *p, size_t n, size_t *held);
 /* Ends the watch set with ud, if it is still the current one. */
 void lsim_heap_unwatch(void *ud);
 

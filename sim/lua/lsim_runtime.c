@@ -227,17 +227,11 @@ static void heap_watch(runtime *rt)
  * holds of the heap. */
 static void *lua_block(runtime *rt, void *ptr, size_t osize, size_t nsize)
 {
+    if (!rt->arena)
+        return lsim_heap_resize_quiet(ptr, nsize, &rt->lua_heap);
     bool quiet = lsim_heap_quiet(true);
-    void *p;
-    if (rt->arena) {
-        p = lsim_arena_realloc(rt->arena, ptr, osize, nsize);
-        rt->lua_heap = lsim_arena_heap(rt->arena);
-    } else {
-        size_t before = lsim_heap_block(ptr);
-        p = nsize ? realloc(ptr, nsize) : (free(ptr), NULL);
-        if (p || !nsize)
-            rt->lua_heap = rt->lua_heap - before + lsim_heap_block(p);
-    }
+    void *p = lsim_arena_realloc(rt->arena, ptr, osize, nsize);
+    rt->lua_heap = lsim_arena_heap(rt->arena);
     lsim_heap_quiet(quiet);
     return p;
 }

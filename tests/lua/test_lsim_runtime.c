@@ -190,6 +190,34 @@ static void caught_binding_error_leaves_the_simulation_usable(void **state)
     assert_int_equal(r.failed, 0);
 }
 
+/* Lua's blocks are counted as the heap counts them: what
+ * lsim_heap_resize_quiet adds to its count is what lsim_heap_block says the
+ * new block holds less the old one's, from a new block to a freed one
+ * (0 where the heap is not counted, as lsim_heap_block is then), and the
+ * heap's own count moves by as much. */
+static void resized_blocks_are_counted_as_the_heap_counts_them(void **state)
+{
+    (void)state;
+    size_t held = 0, heap = lsim_heap_in_use();
+    void *p = lsim_heap_resize_quiet(NULL, 40, &held);
+    assert_non_null(p);
+    assert_int_equal(held, lsim_heap_block(p));
+    p = lsim_heap_resize_quiet(p, 5000, &held);
+    assert_non_null(p);
+    assert_int_equal(held, lsim_heap_block(p));
+    if (lsim_heap_exact()) {
+        assert_true(held >= 5000);
+        assert_int_equal(lsim_heap_in_use() - heap, held);
+    }
+    p = lsim_heap_resize_quiet(p, 24, &held);
+    assert_non_null(p);
+    assert_int_equal(held, lsim_heap_block(p));
+    assert_null(lsim_heap_resize_quiet(p, 0, &held));
+    assert_int_equal(held, 0);
+    if (lsim_heap_exact())
+        assert_int_equal(lsim_heap_in_use(), heap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +231,7 @@ int main(void)
         cmocka_unit_test(durations_convert_exactly),
         cmocka_unit_test(failed_expectations_are_counted_not_fatal),
         cmocka_unit_test(caught_binding_error_leaves_the_simulation_usable),
+        cmocka_unit_test(resized_blocks_are_counted_as_the_heap_counts_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
