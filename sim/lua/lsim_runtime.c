@@ -1211,8 +1211,7 @@ void *lsim_testudata(lua_State *L, int idx, const char *tname)
     void *p = lua_touserdata(L, idx);
     if (!p || !lua_getmetatable(L, idx))
         return NULL;
-    lua_rawgeti(L, -1, MT_TAG);
-    bool same = lua_touserdata(L, -1) == tname && lua_type(L, -1) == LUA_TLIGHTUSERDATA;
+    bool same = lua_rawgeti(L, -1, MT_TAG) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == tname;
     lua_pop(L, 2);
     return same ? p : NULL;
 }
