@@ -705,20 +705,53 @@ static int l_ns(lua_State *L)
     return 1;
 }
 
+/* The fields sim_index and host_index answer, numbered from 1 in the
+ * tables their __index closures look keys up in (new_class). */
+static const char *const SIM_FIELDS[] = {"now", "seed", "profile", "events", NULL};
+enum { SIM_NOW = 1, SIM_SEED, SIM_PROFILE, SIM_EVENTS };
+static const char *const HOST_FIELDS[] = {"name", "addr", "profile", "up", "connections", NULL};
+enum { HOST_NAME = 1, HOST_ADDR, HOST_PROFILE, HOST_UP, HOST_CONNECTIONS };
+
+/* Looks key (index 2) up in the __index closure's table: a method's
+ * function is left on top (1), a field's number is popped and returned;
+ * anything else raises what lsim_index_methods raises (a key that is not a
+ * string, as luaL_checkstring does, first). */
+static lua_Integer index_lookup(lua_State *L, const char *what)
+{
+    lua_pushvalue(L, 2);
+    switch (lua_rawget(L, lua_upvalueindex(1))) {
+    case LUA_TFUNCTION:
+        return 0;
+    case LUA_TNUMBER: {
+        lua_Integer f = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        return f;
+    }
+    default:
+        lua_pop(L, 1);
+        lsim_index_methods(L, what, luaL_checkstring(L, 2));
+        return 0; /* not reached: no such key */
+    }
+}
+
 static int sim_index(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    const char *key = luaL_checkstring(L, 2);
-    if (strcmp(key, "now") == 0) {
+    switch (index_lookup(L, "simulation")) {
+    case SIM_NOW:
         lua_pushinteger(L, (lua_Integer)sim_world_now(net_world(s->net)));
-    } else if (strcmp(key, "seed") == 0) {
+        break;
+    case SIM_SEED:
         lua_pushinteger(L, (lua_Integer)s->seed);
-    } else if (strcmp(key, "profile") == 0) {
+        break;
+    case SIM_PROFILE:
         lua_pushstring(L, s->profile.name);
-    } else if (strcmp(key, "events") == 0) {
+        break;
+    case SIM_EVENTS:
         lua_pushinteger(L, (lua_Integer)sim_world_events(net_world(s->net)));
-    } else {
-        return lsim_index_methods(L, "simulation", key);
+        break;
+    default: /* a method, on top */
+        break;
     }
     return 1;
 }
@@ -771,21 +804,26 @@ static int host_index(lua_State *L)
 {
     lsim *s;
     uint32_t h = lsim_host_of(L, 1, &s);
-    const char *key = luaL_checkstring(L, 2);
     char buf[16];
-    if (strcmp(key, "name") == 0) {
+    switch (index_lookup(L, "host")) {
+    case HOST_NAME:
         lua_pushstring(L, sim_host_name(net_host_sim(s->net, h)));
-    } else if (strcmp(key, "addr") == 0) {
+        break;
+    case HOST_ADDR:
         lsim_format_ipv4(sim_host_addr(net_host_sim(s->net, h)), buf, sizeof buf);
         lua_pushstring(L, buf);
-    } else if (strcmp(key, "profile") == 0) {
+        break;
+    case HOST_PROFILE:
         lua_pushstring(L, net_host_profile(s->net, h)->name);
-    } else if (strcmp(key, "up") == 0) {
+        break;
+    case HOST_UP:
         lua_pushboolean(L, net_host_up(s->net, h));
-    } else if (strcmp(key, "connections") == 0) {
+        break;
+    case HOST_CONNECTIONS:
         lua_pushinteger(L, (lua_Integer)net_host_conns(s->net, h));
-    } else {
-        return lsim_index_methods(L, "host", key);
+        break;
+    default: /* a method, on top */
+        break;
     }
     return 1;
 }
@@ -806,13 +844,27 @@ static int host_eq(lua_State *L)
     return 1;
 }
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
+/* A class's metatable: meta's functions, the "methods" table, __name, and
+ * an __index closure over a table of every method (its function) and
+ * field (fields[i] as i + 1): one raw lookup a read, where the key was
+ * compared with each field's name in turn and then looked up in the
+ * metatable's methods. */
+static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods,
+                      lua_CFunction index, const char *const *fields)
 {
     lsim_newmetatable(L, name);
     luaL_setfuncs(L, meta, 0);
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
     lua_setfield(L, -2, "methods");
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    for (lua_Integer i = 0; fields[i]; i++) {
+        lua_pushinteger(L, i + 1);
+        lua_setfield(L, -2, fields[i]);
+    }
+    lua_pushcclosure(L, index, 1);
+    lua_setfield(L, -2, "__index");
     lua_pushstring(L, name);
     lua_setfield(L, -2, "__name");
     lua_pop(L, 1);
@@ -821,7 +873,7 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, cons
 void lsim_open_sim(lua_State *L)
 {
     static const luaL_Reg sim_meta[] = {
-        {"__index", sim_index}, {"__gc", sim_gc}, {"__tostring", sim_tostring}, {NULL, NULL}};
+        {"__gc", sim_gc}, {"__tostring", sim_tostring}, {NULL, NULL}};
     static const luaL_Reg sim_methods[] = {{"host", sim_add_host},
                                            {"link", lsim_sim_link},
                                            {"run", sim_run},
@@ -836,14 +888,14 @@ void lsim_open_sim(lua_State *L)
                                            {"invariant", lsim_sim_invariant},
                                            {NULL, NULL}};
     static const luaL_Reg host_meta[] = {
-        {"__index", host_index}, {"__tostring", host_tostring}, {"__eq", host_eq}, {NULL, NULL}};
+        {"__tostring", host_tostring}, {"__eq", host_eq}, {NULL, NULL}};
     static const luaL_Reg host_methods[] = {{"listen", lsim_host_listen},
                                             {"connect", lsim_host_connect},
                                             {"crash", host_crash},
                                             {"restart", host_restart},
                                             {NULL, NULL}};
-    new_class(L, LSIM_SIM, sim_meta, sim_methods);
-    new_class(L, LSIM_HOST, host_meta, host_methods);
+    new_class(L, LSIM_SIM, sim_meta, sim_methods, sim_index, SIM_FIELDS);
+    new_class(L, LSIM_HOST, host_meta, host_methods, host_index, HOST_FIELDS);
 
     /* the tcpsim table */
     lua_newtable(L);
