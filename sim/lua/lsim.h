@@ -240,6 +240,11 @@ void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const
  * may answer any), so a set bit always means lua_getfield finds a value. */
 #define LSIM_OPTS_PRESENT_MAX 64 /* the bits of the answer */
 uint64_t lsim_opts_present(lua_State *L, int idx, const char *const *names);
+/* lsim_opts_check(L, idx, where, allowed), then lsim_opts_present(L, idx,
+ * names), with one pass over the keys for both where the table has no
+ * metatable. */
+uint64_t lsim_opts_check_present(lua_State *L, int idx, const char *where,
+                                 const char *const *allowed, const char *const *names);
 /* The name in `names` (NULL-terminated) nearest to `word` (case and '-'/'_'
  * ignored), if it is a few edits away; else NULL. */
 const char *lsim_nearest(const char *word, const char *const *names);

@@ -165,9 +165,11 @@ uint64_t lsim_opts_present(lua_State *L, int idx, const char *const *names)
     return p.has;
 }
 
-void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed)
+/* Checks the keys of the table at idx (absolute), as lsim_opts_check does;
+ * if p is not NULL, marks in it those of p->names. */
+static void check_keys(lua_State *L, int idx, const char *where, const char *const *allowed,
+                       present *p)
 {
-    idx = lua_absindex(L, idx);
     if (lua_isnoneornil(L, idx))
         return;
     luaL_checktype(L, idx, LUA_TTABLE);
@@ -182,9 +184,31 @@ void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const
         const char *key = lua_tostring(L, -1);
         if (!is_allowed(key, allowed) && (!first_bad || strcmp(key, first_bad) < 0))
             first_bad = key; /* still anchored in the table */
+        if (p)
+            mark_present(key, p);
     }
     if (first_bad)
         raise_unknown(L, where, first_bad, allowed);
+}
+
+void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed)
+{
+    check_keys(L, lua_absindex(L, idx), where, allowed, NULL);
+}
+
+uint64_t lsim_opts_check_present(lua_State *L, int idx, const char *where,
+                                 const char *const *allowed, const char *const *names)
+{
+    idx = lua_absindex(L, idx);
+    if (!lua_istable(L, idx) || lua_getmetatable(L, idx) == 0) {
+        /* no metatable: the keys seen are those lua_getfield finds */
+        present p = {names, 0};
+        check_keys(L, idx, where, allowed, &p);
+        return p.has;
+    }
+    lua_pop(L, 1);
+    check_keys(L, idx, where, allowed, NULL);
+    return lsim_opts_present(L, idx, names);
 }
 
 /* A bare number is a duration only when it is 0 (the same in every unit);

@@ -936,6 +936,20 @@ static void option_tables_read_by_their_names_keep_their_rules(void **state)
                  2);
     expect_error(PRELUDE "sim:link(a, b, { delay = '1ms', dleay = '2ms' })\n",
                  ":6: unknown option 'dleay' in sim:link; did you mean 'delay'?");
+    /* a direction's table, checked and read in one pass, or asked by name */
+    expect_holds("local sim = tcpsim.new { seed = 1 }\n"
+                 "local a, b = sim:host 'A', sim:host 'B'\n"
+                 "sim:link(a, b, { delay = '1ms',\n"
+                 "  ab = setmetatable({}, { __index = { delay = '50ms' } }) })\n"
+                 "b:listen(80)\n"
+                 "local c = a:connect(b, 80)\n"
+                 "sim:run_to '45ms'\n"
+                 "expect(c.state):equals 'SYN_SENT'\n"
+                 "sim:run_to '60ms'\n"
+                 "expect(c.state):equals 'ESTABLISHED'\n",
+                 2);
+    expect_error(PRELUDE "sim:link(a, b, { delay = '1ms', ba = { loss = 0, dleay = '2ms' } })\n",
+                 ":6: unknown option 'dleay' in sim:link (ba); did you mean 'delay'?");
     expect_error(PRELUDE "a:connect(b, 80, { nodelay = true, [1] = 'x' })\n",
                  ":6: option tables take names as keys (in host:connect)");
     expect_error(PRELUDE "b:listen(81, { backlog = 1, autorread = true })\n",
