@@ -91,6 +91,14 @@ typedef struct lsim_fns {
     uint32_t next_recent;
 } lsim_fns;
 
+/* The runtime's flags every call into Lua from the event loop reads and sets
+ * (lsim_call_in_loop), reached without looking the runtime up: those
+ * lsim_runtime_grace and lsim_runtime_take_overdraft read and set. */
+typedef struct lsim_loop_flags {
+    bool grace;    /* inside the event loop, outside every callback */
+    bool mem_over; /* the reserve was drawn on: stop at the next safe point */
+} lsim_loop_flags;
+
 /* A simulation seen from Lua: the net it drives and what only Lua needs. */
 struct lsim {
     lua_State *L;
@@ -122,7 +130,8 @@ struct lsim {
      * it past the budget: while it is clear lsim_runtime_heap_over answers
      * false, and the observer need not ask (NULL where the heap is sampled). */
     const bool *heap_flag;
-    bool ran;            /* a run control was called: the setup is over */
+    lsim_loop_flags *loop_flags; /* the runtime's (lsim_call_in_loop) */
+    bool ran;                    /* a run control was called: the setup is over */
     uint64_t gc_handles; /* lsim_runtime_handles_made at its last collection (lsim_world.c) */
     bool closed;
 };

@@ -72,8 +72,9 @@ typedef struct runtime {
     size_t mem_used;
     uint64_t handles_made;       /* lsim_push_handle's handles, all told */
     bool mem_refused;            /* the allocator refused a request: the budget is spent */
-    bool grace;                  /* inside the event loop, outside every callback */
-    bool mem_over;               /* the reserve was drawn on: stop at the next safe point */
+    lsim_loop_flags loop;        /* grace: inside the event loop, outside every callback;
+                                  * mem_over: the reserve was drawn on: stop at the next
+                                  * safe point */
     size_t heap_base;            /* the process heap in use before the state was made */
     size_t other;                /* heap in use besides heap_base and Lua's blocks, as measured */
     size_t lua_heap;             /* Lua's blocks as the heap counts them (heap_exact) */
@@ -253,7 +254,7 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         if (rt->heap_exact)
             heap_measure(rt);
         size_t soft = mem_soft(rt), grow = nsize - osize;
-        size_t cap = rt->grace ? rt->cfg.max_memory : soft;
+        size_t cap = rt->loop.grace ? rt->cfg.max_memory : soft;
         size_t used = rt->mem_used + rt->other;
         size_t room = used < soft ? soft - used : 0;
         cap = cap > rt->other ? cap - rt->other : 0;
@@ -264,7 +265,7 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
             note_where(rt, ptr);
             if (rt->mem_used > cap || grow > cap - rt->mem_used)
                 return NULL;
-            rt->mem_over = true;
+            rt->loop.mem_over = true;
         }
     }
     void *p = lua_block(rt, ptr, osize, nsize);
@@ -317,21 +318,21 @@ bool lsim_runtime_heap_over(lua_State *L)
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     runtime *rt = rt_of(L);
-    rt->grace = false; /* Lua code runs: no longer between two callbacks */
+    rt->loop.grace = false; /* Lua code runs: no longer between two callbacks */
     uint64_t ran = HOOK_EVERY;
     if (rt->hook_fast == L) { /* set by heap_passed */
         rt->hook_fast = NULL;
         lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
         ran = 1;
     }
-    bool over = rt->mem_over;
+    bool over = rt->loop.mem_over;
     if (!over && heap_over(rt)) {
         /* garbage first, as Lua's allocator does before it refuses */
         lua_gc(L, LUA_GCCOLLECT);
         over = heap_over(rt);
     }
     if (over) {
-        rt->mem_over = false;
+        rt->loop.mem_over = false;
         rt->heap_passed = false; /* a script that catches the error and goes on, */
         heap_watch(rt);          /* still past the budget, is stopped again */
         lua_getinfo(L, "Sl", ar);
@@ -360,8 +361,8 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 bool lsim_runtime_grace(lua_State *L, bool on)
 {
     runtime *rt = rt_of(L);
-    bool was = rt->grace;
-    rt->grace = on;
+    bool was = rt->loop.grace;
+    rt->loop.grace = on;
     return was;
 }
 
@@ -377,7 +378,7 @@ void lsim_runtime_before_run(lua_State *L)
         if (rt->heap_passed)
             heap_over(rt);
     }
-    rt->grace = true;
+    rt->loop.grace = true;
 }
 
 uint64_t lsim_runtime_handles_made(lua_State *L)
@@ -388,8 +389,8 @@ uint64_t lsim_runtime_handles_made(lua_State *L)
 bool lsim_runtime_take_overdraft(lua_State *L)
 {
     runtime *rt = rt_of(L);
-    bool over = rt->mem_over;
-    rt->mem_over = false;
+    bool over = rt->loop.mem_over;
+    rt->loop.mem_over = false;
     return over;
 }
 
@@ -1068,6 +1069,7 @@ void lsim_runtime_register_sim(lua_State *L, lsim *s)
     lua_pop(L, 1);
     s->number = rt->nsims;
     s->heap_flag = rt->heap_exact ? &rt->heap_passed : NULL;
+    s->loop_flags = &rt->loop;
     rt->sims[rt->nsims++] = s;
 }
 
@@ -1148,8 +1150,8 @@ static int run_chunk(lua_State *L, const char **err)
         return 2;
     }
     int rc = lua_pcall(L, 0, 0, -2);
-    rt->grace = false;
-    if (rc == LUA_OK && rt->mem_over) {
+    rt->loop.grace = false;
+    if (rc == LUA_OK && rt->loop.mem_over) {
         lua_pop(L, 1);
         lua_pushliteral(L, "not enough memory");
         rc = LUA_ERRMEM;

@@ -128,7 +128,10 @@ void lsim_fail_in_loop(lsim *s)
 bool lsim_call_in_loop(lsim *s, int nargs, int nres)
 {
     lua_State *L = s->L;
-    if (lsim_runtime_take_overdraft(L)) { /* building the arguments spent the budget */
+    lsim_loop_flags *f = s->loop_flags; /* as lsim_runtime_take_overdraft and _grace */
+    bool over = f->mem_over;
+    f->mem_over = false;
+    if (over) { /* building the arguments spent the budget */
         lua_pop(L, nargs + 1);
         lua_pushliteral(L, "not enough memory");
         lsim_fail_in_loop(s);
@@ -138,9 +141,10 @@ bool lsim_call_in_loop(lsim *s, int nargs, int nres)
     lua_pushcfunction(L, lsim_runtime_msgh);
     lua_insert(L, base);
     s->in_hook++;
-    bool grace = lsim_runtime_grace(L, false);
+    bool grace = f->grace;
+    f->grace = false;
     int rc = lua_pcall(L, nargs, nres, base);
-    lsim_runtime_grace(L, grace);
+    f->grace = grace;
     s->in_hook--;
     lua_remove(L, base);
     if (rc == LUA_OK)
