@@ -717,9 +717,11 @@ static const char *const HOST_FIELDS[] = {"name", "addr", "profile", "up", "conn
 enum { HOST_NAME = 1, HOST_ADDR, HOST_PROFILE, HOST_UP, HOST_CONNECTIONS };
 
 /* Looks key (index 2) up in the __index closure's table: a method's
- * function is left on top (1), a field's number is popped and returned;
- * anything else raises what lsim_index_methods raises (a key that is not a
- * string, as luaL_checkstring does, first). */
+ * function is left on top (0), a field's number is popped and returned.
+ * A key not found there is read as the names were compared before, by strcmp:
+ * a string with a NUL in it is looked up again by its text up to the NUL
+ * (sim["now\0x"] is sim.now); anything else raises what lsim_index_methods
+ * raises (a key that is not a string, as luaL_checkstring does, first). */
 static lua_Integer index_lookup(lua_State *L, const char *what)
 {
     lua_pushvalue(L, 2);
@@ -731,10 +733,18 @@ static lua_Integer index_lookup(lua_State *L, const char *what)
         lua_pop(L, 1);
         return f;
     }
-    default:
+    default: {
         lua_pop(L, 1);
-        lsim_index_methods(L, what, luaL_checkstring(L, 2));
-        return 0; /* not reached: no such key */
+        size_t len;
+        const char *key = luaL_checklstring(L, 2, &len);
+        if (strlen(key) < len) { /* once: the text up to the NUL holds none */
+            lua_pushstring(L, key);
+            lua_replace(L, 2);
+            return index_lookup(L, what);
+        }
+        lsim_index_methods(L, what, key); /* raises: no such name */
+        return 0;
+    }
     }
 }
 

@@ -688,7 +688,8 @@ static void one_function_serves_many_sockets(void **state)
 /* A simulation's and a host's fields and methods, read through one lookup
  * each, answer as the field list and the methods table did, and a key
  * that is neither raises the same errors: unknown names named, a key that
- * is no string refused as an argument, a number taken as its text. */
+ * is no string refused as an argument, a number taken as its text, a key
+ * with a NUL in it read up to the NUL (as the names were compared). */
 static void sim_and_host_fields_and_methods_read_alike(void **state)
 {
     (void)state;
@@ -716,8 +717,16 @@ static void sim_and_host_fields_and_methods_read_alike(void **state)
                  "expect(err(function() return a[true] end))\n"
                  "  :equals(\"bad argument #2 to 'index' (string expected, got boolean)\")\n"
                  "expect(err(function() return sim[{}] end))\n"
-                 "  :equals(\"bad argument #2 to 'index' (string expected, got table)\")\n",
-                 14);
+                 "  :equals(\"bad argument #2 to 'index' (string expected, got table)\")\n"
+                 "expect(sim['now\\0x']):equals(0)\n"
+                 "expect(sim['seed\\0']):equals(1)\n"
+                 "expect(a['name\\0']):equals('A')\n"
+                 "expect(a['connections\\0x']):equals(0)\n"
+                 "expect(rawequal(sim['host\\0x'], sim.host)):equals(true)\n"
+                 "expect(rawequal(a['listen\\0'], a.listen)):equals(true)\n"
+                 "expect(err(function() return sim['nwo\\0now'] end))\n"
+                 "  :equals(\"simulation has no field or method 'nwo'\")\n",
+                 21);
 }
 
 /* Replacing a socket's callback lets the old function go and its slot is
