@@ -716,15 +716,11 @@ enum { SIM_NOW = 1, SIM_SEED, SIM_PROFILE, SIM_EVENTS };
 static const char *const HOST_FIELDS[] = {"name", "addr", "profile", "up", "connections", NULL};
 enum { HOST_NAME = 1, HOST_ADDR, HOST_PROFILE, HOST_UP, HOST_CONNECTIONS };
 
-/* Looks key (index 2) up in the __index closure's table: a method's
- * function is left on top (0), a field's number is popped and returned.
- * A key not found there is read as the names were compared before, by strcmp:
- * a string with a NUL in it is looked up again by its text up to the NUL
- * (sim["now\0x"] is sim.now); anything else raises what lsim_index_methods
- * raises (a key that is not a string, as luaL_checkstring does, first). */
-static lua_Integer index_lookup(lua_State *L, const char *what)
+/* Looks the value on top up in the __index closure's table, in its place:
+ * a method's function is left on top (0), a field's number is popped and
+ * returned; -1 (popped) for neither. */
+static inline lua_Integer index_raw(lua_State *L)
 {
-    lua_pushvalue(L, 2);
     switch (lua_rawget(L, lua_upvalueindex(1))) {
     case LUA_TFUNCTION:
         return 0;
@@ -733,19 +729,38 @@ static lua_Integer index_lookup(lua_State *L, const char *what)
         lua_pop(L, 1);
         return f;
     }
-    default: {
+    default:
         lua_pop(L, 1);
-        size_t len;
-        const char *key = luaL_checklstring(L, 2, &len);
-        if (strlen(key) < len) { /* once: the text up to the NUL holds none */
-            lua_pushstring(L, key);
-            lua_replace(L, 2);
-            return index_lookup(L, what);
-        }
-        lsim_index_methods(L, what, key); /* raises: no such name */
-        return 0;
+        return -1;
     }
+}
+
+/* A key (index 2) index_raw did not find, read as the names were compared
+ * before, by strcmp: a string with a NUL in it is looked up again by its
+ * text up to the NUL (sim["now\0x"] is sim.now); anything else raises what
+ * lsim_index_methods raises (a key that is not a string, as luaL_checkstring
+ * does, first). Out of line: the reads that find a name stay short. */
+__attribute__((cold, noinline)) static lua_Integer index_miss(lua_State *L, const char *what)
+{
+    size_t len;
+    const char *key = luaL_checklstring(L, 2, &len);
+    if (strlen(key) < len) {
+        lua_pushstring(L, key);
+        lua_Integer f = index_raw(L);
+        if (f >= 0)
+            return f;
     }
+    lsim_index_methods(L, what, key); /* raises: no such name */
+    return 0;
+}
+
+/* Looks key (index 2) up in the __index closure's table, as index_raw
+ * answers; a key that is neither a method nor a field goes to index_miss. */
+static lua_Integer index_lookup(lua_State *L, const char *what)
+{
+    lua_pushvalue(L, 2);
+    lua_Integer f = index_raw(L);
+    return f >= 0 ? f : index_miss(L, what);
 }
 
 static int sim_index(lua_State *L)
