@@ -91,6 +91,14 @@ typedef struct lsim_fns {
     uint32_t next_recent;
 } lsim_fns;
 
+/* The runtime's flags every call into Lua from the event loop reads and sets
+ * (lsim_call_in_loop), reached without looking the runtime up: those
+ * lsim_runtime_grace and lsim_runtime_take_overdraft read and set. */
+typedef struct lsim_loop_flags {
+    bool grace;    /* inside the event loop, outside every callback */
+    bool mem_over; /* the reserve was drawn on: stop at the next safe point */
+} lsim_loop_flags;
+
 /* A simulation seen from Lua: the net it drives and what only Lua needs. */
 struct lsim {
     lua_State *L;
@@ -118,8 +126,13 @@ struct lsim {
     int in_hook;            /* > 0 while Lua runs inside the event loop */
     int error_ref;          /* the error value to re-raise (the net is halted) */
     bool heap_spent;        /* the heap passed the budget: the world was stopped */
-    bool ran;               /* a run control was called: the setup is over */
-    uint64_t gc_handles;    /* lsim_runtime_handles_made at its last collection (lsim_world.c) */
+    /* Where the heap is counted, the runtime's flag that a C allocation took
+     * it past the budget: while it is clear lsim_runtime_heap_over answers
+     * false, and the observer need not ask (NULL where the heap is sampled). */
+    const bool *heap_flag;
+    lsim_loop_flags *loop_flags; /* the runtime's (lsim_call_in_loop) */
+    bool ran;                    /* a run control was called: the setup is over */
+    uint64_t gc_handles; /* lsim_runtime_handles_made at its last collection (lsim_world.c) */
     bool closed;
 };
 
@@ -236,6 +249,11 @@ void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const
  * may answer any), so a set bit always means lua_getfield finds a value. */
 #define LSIM_OPTS_PRESENT_MAX 64 /* the bits of the answer */
 uint64_t lsim_opts_present(lua_State *L, int idx, const char *const *names);
+/* lsim_opts_check(L, idx, where, allowed), then lsim_opts_present(L, idx,
+ * names), with one pass over the keys for both where the table has no
+ * metatable. */
+uint64_t lsim_opts_check_present(lua_State *L, int idx, const char *where,
+                                 const char *const *allowed, const char *const *names);
 /* The name in `names` (NULL-terminated) nearest to `word` (case and '-'/'_'
  * ignored), if it is a few edits away; else NULL. */
 const char *lsim_nearest(const char *word, const char *const *names);
@@ -469,6 +487,10 @@ size_t lsim_heap_block(const void *p);
 /* While on, growth is neither watched nor capped; returns the old
  * setting. */
 bool lsim_heap_quiet(bool on);
+/* realloc(p, n), or free(p) when n is 0, with lsim_heap_quiet on for the
+ * call; unless a realloc failed, adds to *held what the new block counts
+ * for less what p counted for (lsim_heap_block of each). */
+void *lsim_heap_resize_quiet(void *p, size_t n, size_t *held);
 /* Ends the watch set with ud, if it is still the current one. */
 void lsim_heap_unwatch(void *ud);
 

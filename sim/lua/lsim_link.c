@@ -88,9 +88,8 @@ static uint64_t reorder_delay_default(const sim_link_params *p)
  * LINK_KEYS order (the first bad one is the one named), then checks them.
  * Only the names the table holds are looked up (a link made per pair
  * gives two or three of eleven). */
-static void read_params(lua_State *L, int idx, sim_link_params *p, const char *where)
+static void read_named(lua_State *L, int idx, sim_link_params *p, const char *where, uint64_t has)
 {
-    uint64_t has = lsim_opts_present(L, idx, LINK_KEYS);
     if (HAS(K_DELAY))
         p->delay_ns = lsim_opt_duration(L, idx, "delay", p->delay_ns, where);
     if (HAS(K_JITTER))
@@ -125,6 +124,11 @@ static void read_params(lua_State *L, int idx, sim_link_params *p, const char *w
         luaL_error(L, "%s: %s", where, err);
 }
 
+static void read_params(lua_State *L, int idx, sim_link_params *p, const char *where)
+{
+    read_named(L, idx, p, where, lsim_opts_present(L, idx, LINK_KEYS));
+}
+
 /* Reads {common..., ab = {...}, ba = {...}} into the two directions. */
 static void read_both(lua_State *L, int idx, sim_link_params *ab, sim_link_params *ba)
 {
@@ -140,16 +144,17 @@ static void read_both(lua_State *L, int idx, sim_link_params *ab, sim_link_param
     keys[n++] = "ab";
     keys[n++] = "ba";
     keys[n] = NULL;
-    lsim_opts_check(L, idx, where, keys);
+    /* each table's keys checked and its names found in one pass */
+    uint64_t has = lsim_opts_check_present(L, idx, where, keys, LINK_KEYS);
     if (lua_isnoneornil(L, idx))
         return;
-    read_params(L, idx, ab, where);
+    read_named(L, idx, ab, where, has);
     *ba = *ab;
     for (int d = 0; d < 2; d++) {
         lua_getfield(L, idx, dirs[d]);
         if (!lua_isnil(L, -1)) {
-            lsim_opts_check(L, -1, dir_where[d], LINK_KEYS);
-            read_params(L, lua_gettop(L), d ? ba : ab, dir_where[d]);
+            has = lsim_opts_check_present(L, -1, dir_where[d], LINK_KEYS, LINK_KEYS);
+            read_named(L, lua_gettop(L), d ? ba : ab, dir_where[d], has);
         }
         lua_pop(L, 1);
     }

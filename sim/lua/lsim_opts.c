@@ -18,10 +18,17 @@
 #include "lsim.h"
 #include "tcp_wheel.h"
 
+/* Whether key is name; the first letters are compared first, as most
+ * names differ there (an option table is checked against a dozen names). */
+static inline bool same_name(const char *key, const char *name)
+{
+    return key[0] == name[0] && strcmp(key, name) == 0;
+}
+
 static bool is_allowed(const char *key, const char *const *allowed)
 {
     for (size_t i = 0; allowed[i]; i++)
-        if (strcmp(key, allowed[i]) == 0)
+        if (same_name(key, allowed[i]))
             return true;
     return false;
 }
@@ -130,7 +137,7 @@ static void mark_present(const char *key, void *ud)
     present *p = ud;
     for (size_t i = 0; p->names[i]; i++) {
         assert(i < LSIM_OPTS_PRESENT_MAX);
-        if (strcmp(key, p->names[i]) == 0) {
+        if (same_name(key, p->names[i])) {
             p->has |= (uint64_t)1 << i;
             return;
         }
@@ -158,9 +165,11 @@ uint64_t lsim_opts_present(lua_State *L, int idx, const char *const *names)
     return p.has;
 }
 
-void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed)
+/* Checks the keys of the table at idx (absolute), as lsim_opts_check does;
+ * if p is not NULL, marks in it those of p->names. */
+static void check_keys(lua_State *L, int idx, const char *where, const char *const *allowed,
+                       present *p)
 {
-    idx = lua_absindex(L, idx);
     if (lua_isnoneornil(L, idx))
         return;
     luaL_checktype(L, idx, LUA_TTABLE);
@@ -175,9 +184,31 @@ void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const
         const char *key = lua_tostring(L, -1);
         if (!is_allowed(key, allowed) && (!first_bad || strcmp(key, first_bad) < 0))
             first_bad = key; /* still anchored in the table */
+        if (p)
+            mark_present(key, p);
     }
     if (first_bad)
         raise_unknown(L, where, first_bad, allowed);
+}
+
+void lsim_opts_check(lua_State *L, int idx, const char *where, const char *const *allowed)
+{
+    check_keys(L, lua_absindex(L, idx), where, allowed, NULL);
+}
+
+uint64_t lsim_opts_check_present(lua_State *L, int idx, const char *where,
+                                 const char *const *allowed, const char *const *names)
+{
+    idx = lua_absindex(L, idx);
+    if (!lua_istable(L, idx) || lua_getmetatable(L, idx) == 0) {
+        /* no metatable: the keys seen are those lua_getfield finds */
+        present p = {names, 0};
+        check_keys(L, idx, where, allowed, &p);
+        return p.has;
+    }
+    lua_pop(L, 1);
+    check_keys(L, idx, where, allowed, NULL);
+    return lsim_opts_present(L, idx, names);
 }
 
 /* A bare number is a duration only when it is 0 (the same in every unit);
@@ -224,9 +255,18 @@ uint64_t lsim_opt_duration(lua_State *L, int idx, const char *key, uint64_t def,
     lua_getfield(L, idx, key);
     uint64_t v = def;
     if (!lua_isnil(L, -1)) {
-        char what[96];
-        snprintf(what, sizeof what, "%s option '%s'", where, key);
-        v = lsim_check_duration(L, -1, what);
+        /* A duration string that parses is the common case: the option's
+         * name for the error is printed only when there is one to raise. */
+        char err[160];
+        sim_time_t ns;
+        if (lua_type(L, -1) == LUA_TSTRING &&
+            sim_duration_parse(lua_tostring(L, -1), &ns, err, sizeof err) == 0) {
+            v = ns;
+        } else {
+            char what[96];
+            snprintf(what, sizeof what, "%s option '%s'", where, key);
+            v = lsim_check_duration(L, -1, what);
+        }
     }
     lua_pop(L, 1);
     return v;

@@ -72,8 +72,9 @@ typedef struct runtime {
     size_t mem_used;
     uint64_t handles_made;       /* lsim_push_handle's handles, all told */
     bool mem_refused;            /* the allocator refused a request: the budget is spent */
-    bool grace;                  /* inside the event loop, outside every callback */
-    bool mem_over;               /* the reserve was drawn on: stop at the next safe point */
+    lsim_loop_flags loop;        /* grace: inside the event loop, outside every callback;
+                                  * mem_over: the reserve was drawn on: stop at the next
+                                  * safe point */
     size_t heap_base;            /* the process heap in use before the state was made */
     size_t other;                /* heap in use besides heap_base and Lua's blocks, as measured */
     size_t lua_heap;             /* Lua's blocks as the heap counts them (heap_exact) */
@@ -227,17 +228,11 @@ static void heap_watch(runtime *rt)
  * holds of the heap. */
 static void *lua_block(runtime *rt, void *ptr, size_t osize, size_t nsize)
 {
+    if (!rt->arena)
+        return lsim_heap_resize_quiet(ptr, nsize, &rt->lua_heap);
     bool quiet = lsim_heap_quiet(true);
-    void *p;
-    if (rt->arena) {
-        p = lsim_arena_realloc(rt->arena, ptr, osize, nsize);
-        rt->lua_heap = lsim_arena_heap(rt->arena);
-    } else {
-        size_t before = lsim_heap_block(ptr);
-        p = nsize ? realloc(ptr, nsize) : (free(ptr), NULL);
-        if (p || !nsize)
-            rt->lua_heap = rt->lua_heap - before + lsim_heap_block(p);
-    }
+    void *p = lsim_arena_realloc(rt->arena, ptr, osize, nsize);
+    rt->lua_heap = lsim_arena_heap(rt->arena);
     lsim_heap_quiet(quiet);
     return p;
 }
@@ -259,7 +254,7 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         if (rt->heap_exact)
             heap_measure(rt);
         size_t soft = mem_soft(rt), grow = nsize - osize;
-        size_t cap = rt->grace ? rt->cfg.max_memory : soft;
+        size_t cap = rt->loop.grace ? rt->cfg.max_memory : soft;
         size_t used = rt->mem_used + rt->other;
         size_t room = used < soft ? soft - used : 0;
         cap = cap > rt->other ? cap - rt->other : 0;
@@ -270,7 +265,7 @@ static void *rt_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
             note_where(rt, ptr);
             if (rt->mem_used > cap || grow > cap - rt->mem_used)
                 return NULL;
-            rt->mem_over = true;
+            rt->loop.mem_over = true;
         }
     }
     void *p = lua_block(rt, ptr, osize, nsize);
@@ -323,21 +318,21 @@ bool lsim_runtime_heap_over(lua_State *L)
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     runtime *rt = rt_of(L);
-    rt->grace = false; /* Lua code runs: no longer between two callbacks */
+    rt->loop.grace = false; /* Lua code runs: no longer between two callbacks */
     uint64_t ran = HOOK_EVERY;
     if (rt->hook_fast == L) { /* set by heap_passed */
         rt->hook_fast = NULL;
         lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
         ran = 1;
     }
-    bool over = rt->mem_over;
+    bool over = rt->loop.mem_over;
     if (!over && heap_over(rt)) {
         /* garbage first, as Lua's allocator does before it refuses */
         lua_gc(L, LUA_GCCOLLECT);
         over = heap_over(rt);
     }
     if (over) {
-        rt->mem_over = false;
+        rt->loop.mem_over = false;
         rt->heap_passed = false; /* a script that catches the error and goes on, */
         heap_watch(rt);          /* still past the budget, is stopped again */
         lua_getinfo(L, "Sl", ar);
@@ -366,8 +361,8 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 bool lsim_runtime_grace(lua_State *L, bool on)
 {
     runtime *rt = rt_of(L);
-    bool was = rt->grace;
-    rt->grace = on;
+    bool was = rt->loop.grace;
+    rt->loop.grace = on;
     return was;
 }
 
@@ -383,7 +378,7 @@ void lsim_runtime_before_run(lua_State *L)
         if (rt->heap_passed)
             heap_over(rt);
     }
-    rt->grace = true;
+    rt->loop.grace = true;
 }
 
 uint64_t lsim_runtime_handles_made(lua_State *L)
@@ -394,8 +389,8 @@ uint64_t lsim_runtime_handles_made(lua_State *L)
 bool lsim_runtime_take_overdraft(lua_State *L)
 {
     runtime *rt = rt_of(L);
-    bool over = rt->mem_over;
-    rt->mem_over = false;
+    bool over = rt->loop.mem_over;
+    rt->loop.mem_over = false;
     return over;
 }
 
@@ -1073,6 +1068,8 @@ void lsim_runtime_register_sim(lua_State *L, lsim *s)
     lua_rawseti(L, -2, (lua_Integer)rt->nsims + 1);
     lua_pop(L, 1);
     s->number = rt->nsims;
+    s->heap_flag = rt->heap_exact ? &rt->heap_passed : NULL;
+    s->loop_flags = &rt->loop;
     rt->sims[rt->nsims++] = s;
 }
 
@@ -1153,8 +1150,8 @@ static int run_chunk(lua_State *L, const char **err)
         return 2;
     }
     int rc = lua_pcall(L, 0, 0, -2);
-    rt->grace = false;
-    if (rc == LUA_OK && rt->mem_over) {
+    rt->loop.grace = false;
+    if (rc == LUA_OK && rt->loop.mem_over) {
         lua_pop(L, 1);
         lua_pushliteral(L, "not enough memory");
         rc = LUA_ERRMEM;
@@ -1216,8 +1213,7 @@ void *lsim_testudata(lua_State *L, int idx, const char *tname)
     void *p = lua_touserdata(L, idx);
     if (!p || !lua_getmetatable(L, idx))
         return NULL;
-    lua_rawgeti(L, -1, MT_TAG);
-    bool same = lua_touserdata(L, -1) == tname && lua_type(L, -1) == LUA_TLIGHTUSERDATA;
+    bool same = lua_rawgeti(L, -1, MT_TAG) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == tname;
     lua_pop(L, 2);
     return same ? p : NULL;
 }

@@ -32,12 +32,13 @@ void *lsim_grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
 /* ---- The net's observer: the run log and the Lua callbacks ---- */
 
 /* At every trace record and stack event, looks whether the memory the run
- * holds (Lua and C) passed the budget (a flag, where the heap is counted);
+ * holds (Lua and C) passed the budget (a flag, where the heap is counted:
+ * read here, as the runtime would read it, before any call);
  * if so, stops the world (no Lua call here: this runs inside the core and
  * the stack) for lsim_check_run to raise the error. */
 static void check_heap(lsim *s)
 {
-    if (!s->heap_spent && lsim_runtime_heap_over(s->L)) {
+    if (!s->heap_spent && (!s->heap_flag || *s->heap_flag) && lsim_runtime_heap_over(s->L)) {
         s->heap_spent = true;
         sim_world_stop(net_world(s->net));
     }
@@ -127,7 +128,10 @@ void lsim_fail_in_loop(lsim *s)
 bool lsim_call_in_loop(lsim *s, int nargs, int nres)
 {
     lua_State *L = s->L;
-    if (lsim_runtime_take_overdraft(L)) { /* building the arguments spent the budget */
+    lsim_loop_flags *f = s->loop_flags; /* as lsim_runtime_take_overdraft and _grace */
+    bool over = f->mem_over;
+    f->mem_over = false;
+    if (over) { /* building the arguments spent the budget */
         lua_pop(L, nargs + 1);
         lua_pushliteral(L, "not enough memory");
         lsim_fail_in_loop(s);
@@ -137,9 +141,10 @@ bool lsim_call_in_loop(lsim *s, int nargs, int nres)
     lua_pushcfunction(L, lsim_runtime_msgh);
     lua_insert(L, base);
     s->in_hook++;
-    bool grace = lsim_runtime_grace(L, false);
+    bool grace = f->grace;
+    f->grace = false;
     int rc = lua_pcall(L, nargs, nres, base);
-    lsim_runtime_grace(L, grace);
+    f->grace = grace;
     s->in_hook--;
     lua_remove(L, base);
     if (rc == LUA_OK)
@@ -704,20 +709,78 @@ static int l_ns(lua_State *L)
     return 1;
 }
 
+/* The fields sim_index and host_index answer, numbered from 1 in the
+ * tables their __index closures look keys up in (new_class). */
+static const char *const SIM_FIELDS[] = {"now", "seed", "profile", "events", NULL};
+enum { SIM_NOW = 1, SIM_SEED, SIM_PROFILE, SIM_EVENTS };
+static const char *const HOST_FIELDS[] = {"name", "addr", "profile", "up", "connections", NULL};
+enum { HOST_NAME = 1, HOST_ADDR, HOST_PROFILE, HOST_UP, HOST_CONNECTIONS };
+
+/* Looks the value on top up in the __index closure's table, in its place:
+ * a method's function is left on top (0), a field's number is popped and
+ * returned; -1 (popped) for neither. */
+static inline lua_Integer index_raw(lua_State *L)
+{
+    switch (lua_rawget(L, lua_upvalueindex(1))) {
+    case LUA_TFUNCTION:
+        return 0;
+    case LUA_TNUMBER: {
+        lua_Integer f = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        return f;
+    }
+    default:
+        lua_pop(L, 1);
+        return -1;
+    }
+}
+
+/* A key (index 2) index_raw did not find, read as the names were compared
+ * before, by strcmp: a string with a NUL in it is looked up again by its
+ * text up to the NUL (sim["now\0x"] is sim.now); anything else raises what
+ * lsim_index_methods raises (a key that is not a string, as luaL_checkstring
+ * does, first). Out of line: the reads that find a name stay short. */
+__attribute__((cold, noinline)) static lua_Integer index_miss(lua_State *L, const char *what)
+{
+    size_t len;
+    const char *key = luaL_checklstring(L, 2, &len);
+    if (strlen(key) < len) {
+        lua_pushstring(L, key);
+        lua_Integer f = index_raw(L);
+        if (f >= 0)
+            return f;
+    }
+    lsim_index_methods(L, what, key); /* raises: no such name */
+    return 0;
+}
+
+/* Looks key (index 2) up in the __index closure's table, as index_raw
+ * answers; a key that is neither a method nor a field goes to index_miss. */
+static lua_Integer index_lookup(lua_State *L, const char *what)
+{
+    lua_pushvalue(L, 2);
+    lua_Integer f = index_raw(L);
+    return f >= 0 ? f : index_miss(L, what);
+}
+
 static int sim_index(lua_State *L)
 {
     lsim *s = lsim_check(L, 1);
-    const char *key = luaL_checkstring(L, 2);
-    if (strcmp(key, "now") == 0) {
+    switch (index_lookup(L, "simulation")) {
+    case SIM_NOW:
         lua_pushinteger(L, (lua_Integer)sim_world_now(net_world(s->net)));
-    } else if (strcmp(key, "seed") == 0) {
+        break;
+    case SIM_SEED:
         lua_pushinteger(L, (lua_Integer)s->seed);
-    } else if (strcmp(key, "profile") == 0) {
+        break;
+    case SIM_PROFILE:
         lua_pushstring(L, s->profile.name);
-    } else if (strcmp(key, "events") == 0) {
+        break;
+    case SIM_EVENTS:
         lua_pushinteger(L, (lua_Integer)sim_world_events(net_world(s->net)));
-    } else {
-        return lsim_index_methods(L, "simulation", key);
+        break;
+    default: /* a method, on top */
+        break;
     }
     return 1;
 }
@@ -770,21 +833,26 @@ static int host_index(lua_State *L)
 {
     lsim *s;
     uint32_t h = lsim_host_of(L, 1, &s);
-    const char *key = luaL_checkstring(L, 2);
     char buf[16];
-    if (strcmp(key, "name") == 0) {
+    switch (index_lookup(L, "host")) {
+    case HOST_NAME:
         lua_pushstring(L, sim_host_name(net_host_sim(s->net, h)));
-    } else if (strcmp(key, "addr") == 0) {
+        break;
+    case HOST_ADDR:
         lsim_format_ipv4(sim_host_addr(net_host_sim(s->net, h)), buf, sizeof buf);
         lua_pushstring(L, buf);
-    } else if (strcmp(key, "profile") == 0) {
+        break;
+    case HOST_PROFILE:
         lua_pushstring(L, net_host_profile(s->net, h)->name);
-    } else if (strcmp(key, "up") == 0) {
+        break;
+    case HOST_UP:
         lua_pushboolean(L, net_host_up(s->net, h));
-    } else if (strcmp(key, "connections") == 0) {
+        break;
+    case HOST_CONNECTIONS:
         lua_pushinteger(L, (lua_Integer)net_host_conns(s->net, h));
-    } else {
-        return lsim_index_methods(L, "host", key);
+        break;
+    default: /* a method, on top */
+        break;
     }
     return 1;
 }
@@ -805,13 +873,27 @@ static int host_eq(lua_State *L)
     return 1;
 }
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
+/* A class's metatable: meta's functions, the "methods" table, __name, and
+ * an __index closure over a table of every method (its function) and
+ * field (fields[i] as i + 1): one raw lookup a read, where the key was
+ * compared with each field's name in turn and then looked up in the
+ * metatable's methods. */
+static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods,
+                      lua_CFunction index, const char *const *fields)
 {
     lsim_newmetatable(L, name);
     luaL_setfuncs(L, meta, 0);
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
     lua_setfield(L, -2, "methods");
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    for (lua_Integer i = 0; fields[i]; i++) {
+        lua_pushinteger(L, i + 1);
+        lua_setfield(L, -2, fields[i]);
+    }
+    lua_pushcclosure(L, index, 1);
+    lua_setfield(L, -2, "__index");
     lua_pushstring(L, name);
     lua_setfield(L, -2, "__name");
     lua_pop(L, 1);
@@ -820,7 +902,7 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, cons
 void lsim_open_sim(lua_State *L)
 {
     static const luaL_Reg sim_meta[] = {
-        {"__index", sim_index}, {"__gc", sim_gc}, {"__tostring", sim_tostring}, {NULL, NULL}};
+        {"__gc", sim_gc}, {"__tostring", sim_tostring}, {NULL, NULL}};
     static const luaL_Reg sim_methods[] = {{"host", sim_add_host},
                                            {"link", lsim_sim_link},
                                            {"run", sim_run},
@@ -835,14 +917,14 @@ void lsim_open_sim(lua_State *L)
                                            {"invariant", lsim_sim_invariant},
                                            {NULL, NULL}};
     static const luaL_Reg host_meta[] = {
-        {"__index", host_index}, {"__tostring", host_tostring}, {"__eq", host_eq}, {NULL, NULL}};
+        {"__tostring", host_tostring}, {"__eq", host_eq}, {NULL, NULL}};
     static const luaL_Reg host_methods[] = {{"listen", lsim_host_listen},
                                             {"connect", lsim_host_connect},
                                             {"crash", host_crash},
                                             {"restart", host_restart},
                                             {NULL, NULL}};
-    new_class(L, LSIM_SIM, sim_meta, sim_methods);
-    new_class(L, LSIM_HOST, host_meta, host_methods);
+    new_class(L, LSIM_SIM, sim_meta, sim_methods, sim_index, SIM_FIELDS);
+    new_class(L, LSIM_HOST, host_meta, host_methods, host_index, HOST_FIELDS);
 
     /* the tcpsim table */
     lua_newtable(L);

@@ -685,6 +685,50 @@ static void one_function_serves_many_sockets(void **state)
                  2);
 }
 
+/* A simulation's and a host's fields and methods, read through one lookup
+ * each, answer as the field list and the methods table did, and a key
+ * that is neither raises the same errors: unknown names named, a key that
+ * is no string refused as an argument, a number taken as its text, a key
+ * with a NUL in it read up to the NUL (as the names were compared). */
+static void sim_and_host_fields_and_methods_read_alike(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE
+                 "local function err(f)\n"
+                 "  local ok, e = pcall(f)\n"
+                 "  return ok and 'no error' or (tostring(e):gsub('^[^:]*:%d+: ', ''))\n"
+                 "end\n"
+                 "expect(sim.now):equals(0)\n"
+                 "expect(sim.seed):equals(1)\n"
+                 "expect(sim.profile):equals('rfc9293')\n"
+                 "expect(sim.events):equals(0)\n"
+                 "expect(a.name .. ' ' .. a.addr .. ' ' .. a.profile)\n"
+                 "  :equals('A 10.0.0.1 rfc9293')\n"
+                 "expect(a.up):equals(true)\n"
+                 "expect(a.connections):equals(0)\n"
+                 "expect(rawequal(sim.host, getmetatable(sim).methods.host)):equals(true)\n"
+                 "expect(rawequal(a.listen, getmetatable(a).methods.listen)):equals(true)\n"
+                 "expect(err(function() return sim.nwo end))\n"
+                 "  :equals(\"simulation has no field or method 'nwo'\")\n"
+                 "expect(err(function() return sim[1] end))\n"
+                 "  :equals(\"simulation has no field or method '1'\")\n"
+                 "expect(err(function() return a.nmae end))\n"
+                 "  :equals(\"host has no field or method 'nmae'\")\n"
+                 "expect(err(function() return a[true] end))\n"
+                 "  :equals(\"bad argument #2 to 'index' (string expected, got boolean)\")\n"
+                 "expect(err(function() return sim[{}] end))\n"
+                 "  :equals(\"bad argument #2 to 'index' (string expected, got table)\")\n"
+                 "expect(sim['now\\0x']):equals(0)\n"
+                 "expect(sim['seed\\0']):equals(1)\n"
+                 "expect(a['name\\0']):equals('A')\n"
+                 "expect(a['connections\\0x']):equals(0)\n"
+                 "expect(rawequal(sim['host\\0x'], sim.host)):equals(true)\n"
+                 "expect(rawequal(a['listen\\0'], a.listen)):equals(true)\n"
+                 "expect(err(function() return sim['nwo\\0now'] end))\n"
+                 "  :equals(\"simulation has no field or method 'nwo'\")\n",
+                 21);
+}
+
 /* Replacing a socket's callback lets the old function go and its slot is
  * reused; a function shared by other sockets stays with them. */
 static void replaced_callbacks_are_let_go(void **state)
@@ -901,6 +945,20 @@ static void option_tables_read_by_their_names_keep_their_rules(void **state)
                  2);
     expect_error(PRELUDE "sim:link(a, b, { delay = '1ms', dleay = '2ms' })\n",
                  ":6: unknown option 'dleay' in sim:link; did you mean 'delay'?");
+    /* a direction's table, checked and read in one pass, or asked by name */
+    expect_holds("local sim = tcpsim.new { seed = 1 }\n"
+                 "local a, b = sim:host 'A', sim:host 'B'\n"
+                 "sim:link(a, b, { delay = '1ms',\n"
+                 "  ab = setmetatable({}, { __index = { delay = '50ms' } }) })\n"
+                 "b:listen(80)\n"
+                 "local c = a:connect(b, 80)\n"
+                 "sim:run_to '45ms'\n"
+                 "expect(c.state):equals 'SYN_SENT'\n"
+                 "sim:run_to '60ms'\n"
+                 "expect(c.state):equals 'ESTABLISHED'\n",
+                 2);
+    expect_error(PRELUDE "sim:link(a, b, { delay = '1ms', ba = { loss = 0, dleay = '2ms' } })\n",
+                 ":6: unknown option 'dleay' in sim:link (ba); did you mean 'delay'?");
     expect_error(PRELUDE "a:connect(b, 80, { nodelay = true, [1] = 'x' })\n",
                  ":6: option tables take names as keys (in host:connect)");
     expect_error(PRELUDE "b:listen(81, { backlog = 1, autorread = true })\n",
@@ -1088,6 +1146,7 @@ int main(void)
         cmocka_unit_test(on_accept_goes_on_past_bsds_econnaborted),
         cmocka_unit_test(a_link_handle_back_from_collection_is_refused),
         cmocka_unit_test(one_function_serves_many_sockets),
+        cmocka_unit_test(sim_and_host_fields_and_methods_read_alike),
         cmocka_unit_test(replaced_callbacks_are_let_go),
         cmocka_unit_test(handles_are_small),
         cmocka_unit_test(a_large_setup_is_collected_at_the_first_run),

@@ -190,6 +190,60 @@ static void caught_binding_error_leaves_the_simulation_usable(void **state)
     assert_int_equal(r.failed, 0);
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RUNTIME_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define RUNTIME_TEST_ASAN 1
+#endif
+
+/* Lua's blocks are counted as the heap counts them: what
+ * lsim_heap_resize_quiet adds to its count is what lsim_heap_block says the
+ * new block holds less the old one's, from a new block to a freed one
+ * (0 where the heap is not counted, as lsim_heap_block is then), through
+ * a block the C library maps (1 MiB) and back, and the heap's own count
+ * moves by as much; a request the C library refuses leaves the block and
+ * both counts as they were (not under AddressSanitizer, which reports
+ * such a request instead of refusing it). */
+static void resized_blocks_are_counted_as_the_heap_counts_them(void **state)
+{
+    (void)state;
+    size_t held = 0, heap = lsim_heap_in_use();
+    void *p = lsim_heap_resize_quiet(NULL, 40, &held);
+    assert_non_null(p);
+    assert_int_equal(held, lsim_heap_block(p));
+    p = lsim_heap_resize_quiet(p, 5000, &held);
+    assert_non_null(p);
+    assert_int_equal(held, lsim_heap_block(p));
+    if (lsim_heap_exact()) {
+        assert_true(held >= 5000);
+        assert_int_equal(lsim_heap_in_use() - heap, held);
+    }
+    p = lsim_heap_resize_quiet(p, (size_t)1 << 20, &held);
+    assert_non_null(p);
+    assert_int_equal(held, lsim_heap_block(p));
+    if (lsim_heap_exact()) {
+        assert_true(held >= (size_t)1 << 20);
+        assert_int_equal(lsim_heap_in_use() - heap, held);
+    }
+#if !defined(RUNTIME_TEST_ASAN)
+    size_t was = held, in_use = lsim_heap_in_use();
+    assert_null(lsim_heap_resize_quiet(p, SIZE_MAX / 2, &held));
+    assert_int_equal(held, was);
+    assert_int_equal(held, lsim_heap_block(p)); /* p is still the block */
+    assert_int_equal(lsim_heap_in_use(), in_use);
+#endif
+    p = lsim_heap_resize_quiet(p, 24, &held);
+    assert_non_null(p);
+    assert_int_equal(held, lsim_heap_block(p));
+    assert_null(lsim_heap_resize_quiet(p, 0, &held));
+    assert_int_equal(held, 0);
+    if (lsim_heap_exact())
+        assert_int_equal(lsim_heap_in_use(), heap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +257,7 @@ int main(void)
         cmocka_unit_test(durations_convert_exactly),
         cmocka_unit_test(failed_expectations_are_counted_not_fatal),
         cmocka_unit_test(caught_binding_error_leaves_the_simulation_usable),
+        cmocka_unit_test(resized_blocks_are_counted_as_the_heap_counts_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
