@@ -119,6 +119,15 @@ typedef struct net_keep_set {
 
 typedef struct net_draws net_draws; /* net_draw.c */
 
+/* The blocks of two state steps a record's first spilled steps take
+ * (net_sock.c), carved from chunks the net owns. */
+typedef struct net_step_pool {
+    net_trace_step *free;          /* blocks let go, linked through their first bytes */
+    net_trace_step *next;          /* the newest chunk's first step not carved */
+    uint32_t left;                 /* and how many blocks follow it there */
+    struct net_step_chunk *chunks; /* every chunk, newest first */
+} net_step_pool;
+
 struct net {
     sim_world *world;
     net_observer obs;
@@ -150,6 +159,7 @@ struct net {
     tcp_scratch *scratch;         /* where every host's stack builds its segments */
     tcp_env env;                  /* every host's stack's, with the host as its ctx */
     net_keep_set profiles, notes; /* each distinct one kept once (net_keep.c) */
+    net_step_pool steps;          /* the records' spilled steps (net_sock.c) */
     net_draws *draws;             /* keyed link draws (net_draw.c), NULL: off */
 };
 

@@ -47,29 +47,82 @@ _Static_assert(TCP_STATE_COUNT <= 256 && TCP_CAUSE_TIMER < 256,
                "a step's state and cause are bytes");
 
 /* A listener keeps its two steps in the record; a connection's later
- * steps (about five more) go to step_more, whose room is the smallest power
- * of two holding them: it grows when its count is one (or zero), so the
- * room need not be stored. */
+ * steps (about five more) go to step_more. A trace's room, the record's
+ * steps and step_more's, doubles from the record's two: step_more holds 2,
+ * 6, 14 ... steps, grown when the trace's count is a power of two, so the
+ * room need not be stored. The first two (a connection at the close
+ * exchange, the race's peak, has spilled two) come from the net's pool of
+ * blocks of two: no allocator header, and no allocator call once the pool
+ * holds blocks let go by traces grown past them; longer ones are malloc's. */
+#define NET_STEP_CHUNK 256u /* blocks of two steps a pool chunk holds */
+
+typedef struct net_step_chunk {
+    struct net_step_chunk *next;
+    net_trace_step steps[2 * NET_STEP_CHUNK];
+} net_step_chunk;
+
+/* A free block's first bytes link it to the next free block. */
+_Static_assert(sizeof(net_trace_step) >= sizeof(net_trace_step *), "a step holds a link");
+
+static net_trace_step *pair_take(net_step_pool *p)
+{
+    net_trace_step *b = p->free;
+    if (b) {
+        memcpy(&p->free, b, sizeof p->free);
+        return b;
+    }
+    if (p->left == 0) {
+        net_step_chunk *ch = malloc(sizeof *ch);
+        if (!ch)
+            net_oom();
+        ch->next = p->chunks;
+        p->chunks = ch;
+        p->next = ch->steps;
+        p->left = NET_STEP_CHUNK;
+    }
+    b = p->next;
+    p->next += 2;
+    p->left--;
+    return b;
+}
+
+static void pair_put(net_step_pool *p, net_trace_step *b)
+{
+    memcpy(b, &p->free, sizeof p->free);
+    p->free = b;
+}
+
 void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
                       const char *note)
 {
     net_trace_step step = {t, net_keep_note(n, note), (uint8_t)st, (uint8_t)cause};
-    if (k->ntrace < NET_TRACE_INLINE) {
+    uint32_t i = k->ntrace;
+    if (i < NET_TRACE_INLINE) {
         k->step_in[k->ntrace++] = step;
         return;
     }
-    uint32_t more = k->ntrace - NET_TRACE_INLINE;
-    if ((more & (more - 1)) == 0) { /* 0, 1, 2, 4 ...: full */
-        net_trace_step *steps = more < UINT32_MAX / 2
-                                    ? realloc(k->step_more, (more ? 2 * more : 1) * sizeof *steps)
-                                    : NULL;
-        if (!steps) {
-            fprintf(stderr, "tcpsim: out of memory\n");
-            abort();
+    _Static_assert(NET_TRACE_INLINE == 2, "the pool's blocks hold the first two spilled");
+    if (i == NET_TRACE_INLINE) {
+        k->step_more = pair_take(&n->steps);
+    } else if ((i & (i - 1)) == 0) { /* 4, 8, 16 ...: full */
+        if (i >= UINT32_MAX / 2)
+            net_oom();
+        size_t room = 2 * (size_t)i - NET_TRACE_INLINE;
+        net_trace_step *steps;
+        if (i == 2 * NET_TRACE_INLINE) {
+            steps = malloc(room * sizeof *steps);
+            if (steps) {
+                memcpy(steps, k->step_more, NET_TRACE_INLINE * sizeof *steps);
+                pair_put(&n->steps, k->step_more);
+            }
+        } else {
+            steps = realloc(k->step_more, room * sizeof *steps);
         }
+        if (!steps)
+            net_oom();
         k->step_more = steps;
     }
-    k->step_more[more] = step;
+    k->step_more[i - NET_TRACE_INLINE] = step;
     k->ntrace++;
 }
 
@@ -178,7 +231,8 @@ void net_sock_free_all(net *n)
 {
     for (uint32_t i = 0; i < n->nsocks; i++) {
         net_sock *k = net_sock_mut(n, i);
-        free(k->step_more);
+        if (k->ntrace > 2 * NET_TRACE_INLINE) /* past the pool's block */
+            free(k->step_more);
         free(k->kept_stats);
         if (k->rx)
             free(k->rx - sizeof(size_t));
@@ -188,6 +242,12 @@ void net_sock_free_all(net *n)
         free(n->sockchunks[c]);
     free(n->sockchunks);
     n->sockchunks = NULL;
+    while (n->steps.chunks) {
+        net_step_chunk *ch = n->steps.chunks;
+        n->steps.chunks = ch->next;
+        free(ch);
+    }
+    n->steps = (net_step_pool){0};
     n->nsocks = 0;
 }
 
