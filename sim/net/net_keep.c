@@ -19,6 +19,7 @@
  * lookup stops after that many slots. Honest values never come near it:
  * a world holds a few distinct profiles and a few dozen notes.
  */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,18 +138,20 @@ const tcp_profile *net_keep_profile(net *n, const tcp_profile *p)
     return (const tcp_profile *)keep(&n->profiles, p, sizeof *p)->bytes;
 }
 
-/* Note ids are the set's ids plus one: 0 is "", never kept. */
+/* Note ids are the set's ids plus one: 0 is "", never kept. A note that
+ * fits is kept from its own bytes (its NUL included); a longer one is cut
+ * into a copy first. */
 uint32_t net_keep_note(net *n, const char *note)
 {
-    char cut[NET_NOTE_MAX + 1];
-    size_t len = 0;
-    while (note && len < NET_NOTE_MAX && note[len])
-        len++;
-    if (len == 0)
+    if (!note || !note[0])
         return 0;
-    memcpy(cut, note, len);
-    cut[len] = '\0';
-    return (uint32_t)keep(&n->notes, cut, len + 1)->id + 1;
+    size_t len = strnlen(note, NET_NOTE_MAX + 1);
+    if (len <= NET_NOTE_MAX)
+        return (uint32_t)keep(&n->notes, note, len + 1)->id + 1;
+    char cut[NET_NOTE_MAX + 1];
+    memcpy(cut, note, NET_NOTE_MAX);
+    cut[NET_NOTE_MAX] = '\0';
+    return (uint32_t)keep(&n->notes, cut, sizeof cut)->id + 1;
 }
 
 const char *net_step_note(const net *n, const net_trace_step *step)
