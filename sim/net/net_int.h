@@ -113,8 +113,9 @@ typedef struct net_keep_set {
     uint32_t mask, n;
     const char **byid; /* the kept values' bytes by id (order of first sight) */
     uint32_t capbyid;
-    uint64_t steps; /* slots passed over by every walk, growth's included
-                     * (tests bound it: a count, the same everywhere) */
+    uint64_t steps;              /* slots passed over by every walk, growth's included
+                                  * (tests bound it: a count, the same everywhere) */
+    const struct net_kept *last; /* the value last handed back, if listed (net_keep_profile) */
 } net_keep_set;
 
 typedef struct net_draws net_draws; /* net_draw.c */

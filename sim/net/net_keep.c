@@ -90,6 +90,7 @@ static void keep_rehash(net_keep_set *t)
     free(t->slots);
     t->slots = slots;
     t->mask = cap - 1;
+    t->last = NULL; /* it may be kept apart from now on */
 }
 
 /* The listed value equal to the `len` bytes at p, or NULL; then *empty is
@@ -113,13 +114,15 @@ static net_kept *keep_find(net_keep_set *t, const void *p, size_t len, uint32_t 
 }
 
 /* The set's copy of the `len` bytes at p, made on first sight (and kept
- * apart when the slots from its home are full past the bound). */
-static const net_kept *keep(net_keep_set *t, const void *p, size_t len)
+ * apart when the slots from its home are full past the bound); *listed
+ * says whether the copy is in the slots. */
+static const net_kept *keep(net_keep_set *t, const void *p, size_t len, bool *listed)
 {
     if (!t->slots || (t->n + 1) * 2 > t->mask + 1)
         keep_rehash(t);
     uint32_t empty;
     net_kept *found = keep_find(t, p, len, &empty);
+    *listed = true;
     if (found)
         return found;
     net_kept *k = keep_alloc(sizeof *k + len);
@@ -128,14 +131,25 @@ static const net_kept *keep(net_keep_set *t, const void *p, size_t len)
     memcpy(k->bytes, p, len);
     if (empty != NET_KEEP_NO_SLOT)
         t->slots[empty] = k;
+    else
+        *listed = false;
     t->byid = net_grow(t->byid, &t->capbyid, t->n + 1, sizeof *t->byid);
     t->byid[t->n++] = (const char *)k->bytes;
     return k;
 }
 
+/* Hosts come in runs of one profile: one equal to the profile last handed
+ * back (if it is listed: one kept apart is copied again each time) is
+ * that one, without a hash or a walk. */
 const tcp_profile *net_keep_profile(net *n, const tcp_profile *p)
 {
-    return (const tcp_profile *)keep(&n->profiles, p, sizeof *p)->bytes;
+    net_keep_set *t = &n->profiles;
+    if (t->last && memcmp(t->last->bytes, p, sizeof *p) == 0)
+        return (const tcp_profile *)t->last->bytes;
+    bool listed;
+    const net_kept *k = keep(t, p, sizeof *p, &listed);
+    t->last = listed ? k : NULL;
+    return (const tcp_profile *)k->bytes;
 }
 
 /* Note ids are the set's ids plus one: 0 is "", never kept. A note that
@@ -145,13 +159,14 @@ uint32_t net_keep_note(net *n, const char *note)
 {
     if (!note || !note[0])
         return 0;
+    bool listed;
     size_t len = strnlen(note, NET_NOTE_MAX + 1);
     if (len <= NET_NOTE_MAX)
-        return (uint32_t)keep(&n->notes, note, len + 1)->id + 1;
+        return (uint32_t)keep(&n->notes, note, len + 1, &listed)->id + 1;
     char cut[NET_NOTE_MAX + 1];
     memcpy(cut, note, NET_NOTE_MAX);
     cut[NET_NOTE_MAX] = '\0';
-    return (uint32_t)keep(&n->notes, cut, sizeof cut)->id + 1;
+    return (uint32_t)keep(&n->notes, cut, sizeof cut, &listed)->id + 1;
 }
 
 const char *net_step_note(const net *n, const net_trace_step *step)

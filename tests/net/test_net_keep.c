@@ -91,6 +91,11 @@ static void crafted_profiles_walk_at_most_the_bound(void **state)
     assert_memory_equal(again, &last, sizeof last);
     assert_true(n->profiles.steps - before <= NET_KEEP_MAX_WALK + 1);
     assert_true(again != kept[CRAFTED - 1]); /* apart: a copy of its own each time */
+    /* asked for twice running: still a copy each time (one kept apart is
+     * never the profile handed back last) */
+    const tcp_profile *twice = net_keep_profile(n, &last);
+    assert_memory_equal(twice, &last, sizeof last);
+    assert_true(twice != again);
     /* An ordinary profile is still kept once. */
     const tcp_profile *bsd = tcp_profile_find("bsd");
     assert_non_null(bsd);
@@ -128,7 +133,40 @@ static void crafted_notes_walk_at_most_the_bound(void **state)
     net_trace_step step = {.note = again};             /* and its text the same */
     assert_string_equal(net_step_note(n, &step), note);
     assert_int_equal(net_keep_note(n, "an ordinary note"), net_keep_note(n, "an ordinary note"));
+    /* A longer note is cut at NET_NOTE_MAX bytes: the same id as its cut. */
+    char cut[NET_NOTE_MAX + 1];
+    const char *longer = "0123456789abcdefghijklmnopqrstuvwxyz";
+    memcpy(cut, longer, NET_NOTE_MAX);
+    cut[NET_NOTE_MAX] = '\0';
+    uint32_t lid = net_keep_note(n, longer);
+    assert_int_equal(net_keep_note(n, cut), lid);
+    step = (net_trace_step){.note = lid};
+    assert_string_equal(net_step_note(n, &step), cut);
+    assert_int_equal(net_keep_note(n, ""), 0);
+    assert_int_equal(net_keep_note(n, NULL), 0);
     free(ids);
+    net_free(n);
+}
+
+/* Hosts in runs and alternating between two profiles: each profile is
+ * kept once and handed back the same, whatever the order. */
+static void profiles_in_runs_are_kept_once(void **state)
+{
+    (void)state;
+    net *n = net_new(1);
+    assert_non_null(n);
+    const tcp_profile *a = tcp_profile_find("linux"), *b = tcp_profile_find("bsd");
+    assert_non_null(a);
+    assert_non_null(b);
+    const tcp_profile *ka = net_keep_profile(n, a), *kb = net_keep_profile(n, b);
+    assert_ptr_not_equal(ka, kb);
+    for (uint32_t i = 0; i < 64; i++) {
+        bool first = (i / 8) % 2 == 0 || i % 3 == 0;
+        assert_ptr_equal(net_keep_profile(n, first ? a : b), first ? ka : kb);
+    }
+    assert_memory_equal(ka, a, sizeof *a);
+    assert_memory_equal(kb, b, sizeof *b);
+    assert_int_equal(n->profiles.n, 2);
     net_free(n);
 }
 
@@ -137,6 +175,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crafted_profiles_walk_at_most_the_bound),
         cmocka_unit_test(crafted_notes_walk_at_most_the_bound),
+        cmocka_unit_test(profiles_in_runs_are_kept_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
