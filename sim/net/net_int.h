@@ -156,12 +156,14 @@ struct net {
     sim_flat rx_flat;     /* a split datagram's bytes handed to a stack (net_host_receive) */
     sim_flat *rule_flats; /* one per nesting depth of net_rules_decide */
     uint32_t rule_depth, caprule_flats;
-    net_wire wire;                /* the stepped wire (net.h rule 10) */
-    tcp_scratch *scratch;         /* where every host's stack builds its segments */
-    tcp_env env;                  /* every host's stack's, with the host as its ctx */
-    net_keep_set profiles, notes; /* each distinct one kept once (net_keep.c) */
-    net_step_pool steps;          /* the records' spilled steps (net_sock.c) */
-    net_draws *draws;             /* keyed link draws (net_draw.c), NULL: off */
+    net_wire wire;                        /* the stepped wire (net.h rule 10) */
+    tcp_scratch *scratch;                 /* where every host's stack builds its segments */
+    tcp_env env;                          /* every host's stack's, with the host as its ctx */
+    net_keep_set profiles, notes;         /* each distinct one kept once (net_keep.c) */
+    net_step_pool steps;                  /* the records' spilled steps (net_sock.c) */
+    struct net_stats_chunk *stats_chunks; /* the records' kept counters (net_sock.c) */
+    uint32_t stats_left;                  /* counters not yet carved in the newest chunk */
+    net_draws *draws;                     /* keyed link draws (net_draw.c), NULL: off */
 };
 
 /* Frees the keyed draws' tables (net_draw.c); the world's hook must be
@@ -236,7 +238,7 @@ uint64_t net_keep_hash(const void *p, size_t len);
 uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent, tcp_state st);
 void net_sock_on_event(net *n, net_host *h, const tcp_event *ev);
 /* Keeps *st as the record's counters once the stack no longer has them. */
-void net_sock_keep_stats(net_sock *k, const tcp_stats *st);
+void net_sock_keep_stats(net *n, net_sock *k, const tcp_stats *st);
 /* Autoread, and feeding queued send data / a deferred close to the stack. */
 void net_sock_service(net *n, net_sock *k);
 void net_sock_free_all(net *n);

@@ -169,6 +169,35 @@ static void records_outlive_their_connections(void **state)
     assert_memory_equal(net_sock_at(f->n, s)->rx, "hello", 5);
 }
 
+/* Eight connections (the backlog), each sending its own count of bytes,
+ * all closed: every record keeps its own counters once its connection is
+ * gone (the copies are carved from the net's chunks, five a chunk: these
+ * sixteen take four). */
+static void kept_counters_are_each_records_own(void **state)
+{
+    fx *f = *state;
+    enum { N = 8 };
+    uint32_t l = listen_b(f), c[N], s[N];
+    for (uint32_t i = 0; i < N; i++)
+        c[i] = connect_a(f, 0);
+    run_for(f, 100 * MS);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_int_equal(net_accept(f->n, l, &s[i]), 0);
+        assert_int_equal(net_send(f->n, c[i], "abcdefghijklmnop", i + 1), 0);
+        assert_int_equal(net_close(f->n, c[i]), 0);
+    }
+    run_for(f, 100 * MS);
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal(net_close(f->n, s[i]), 0);
+    sim_world_run(net_world(f->n));
+    assert_int_equal(net_host_conns(f->n, f->a), 0);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_int_equal(net_sock_stats(f->n, c[i])->bytes_out, i + 1);
+        assert_int_equal(net_sock_stats(f->n, s[i])->bytes_in, i + 1);
+        assert_int_equal(net_sock_stats(f->n, s[i])->bytes_out, 0);
+    }
+}
+
 /* The listener l accepts client c's connection, c sends "hello", and the
  * accepted socket reads it; returns the accepted socket's record. */
 static uint32_t hello_delivered(fx *f, uint32_t l, uint32_t c)
@@ -1351,6 +1380,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(step_notes_are_kept_once, setup, teardown),
         cmocka_unit_test_setup_teardown(steps_spill_past_the_inline_ones_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(steps_grow_without_bound_exactly, setup, teardown),
+        cmocka_unit_test_setup_teardown(kept_counters_are_each_records_own, setup, teardown),
         cmocka_unit_test_setup_teardown(spilled_pairs_come_from_the_pool_and_go_back, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(timer_follows_the_stacks_deadline, setup, teardown),
