@@ -108,14 +108,17 @@ typedef struct net_wire {
  * NET_KEEP_MAX_WALK slots past its home slot: one that would is kept apart
  * (net_keep.c says why). */
 #define NET_KEEP_MAX_WALK 2048u
+#define NET_KEEP_HINTS    64u
 typedef struct net_keep_set {
     struct net_kept **slots; /* NULL: empty slot */
     uint32_t mask, n;
     const char **byid; /* the kept values' bytes by id (order of first sight) */
     uint32_t capbyid;
-    uint64_t steps;              /* slots passed over by every walk, growth's included
-                                  * (tests bound it: a count, the same everywhere) */
-    const struct net_kept *last; /* the value last handed back, if listed (net_keep_profile) */
+    uint64_t steps; /* slots passed over by every walk, growth's included
+                     * (tests bound it: a count, the same everywhere) */
+    /* Listed values last handed back under each hint (net_keep_note_at,
+     * net_keep_profile): forgotten at each rehash. */
+    const struct net_kept *hint[NET_KEEP_HINTS];
 } net_keep_set;
 
 typedef struct net_draws net_draws; /* net_draw.c */
@@ -229,6 +232,10 @@ void net_note(net *n, const char *text);
  * net_step_note gives the text back). */
 const tcp_profile *net_keep_profile(net *n, const tcp_profile *p);
 uint32_t net_keep_note(net *n, const char *note);
+/* The same, the note compared first with the one last kept under `hint`
+ * (any number: a state step's state and cause), which is the note's id when
+ * they are equal (no hash, no walk). */
+uint32_t net_keep_note_at(net *n, const char *note, uint32_t hint);
 void net_keep_free(net_keep_set *t);
 /* The hash a kept value is filed under (unkeyed: declared so that tests
  * can choose values that collide, as anyone can offline). */

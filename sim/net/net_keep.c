@@ -90,7 +90,7 @@ static void keep_rehash(net_keep_set *t)
     free(t->slots);
     t->slots = slots;
     t->mask = cap - 1;
-    t->last = NULL; /* it may be kept apart from now on */
+    memset(t->hint, 0, sizeof t->hint); /* one may be kept apart from now on */
 }
 
 /* The listed value equal to the `len` bytes at p, or NULL; then *empty is
@@ -144,29 +144,48 @@ static const net_kept *keep(net_keep_set *t, const void *p, size_t len, bool *li
 const tcp_profile *net_keep_profile(net *n, const tcp_profile *p)
 {
     net_keep_set *t = &n->profiles;
-    if (t->last && memcmp(t->last->bytes, p, sizeof *p) == 0)
-        return (const tcp_profile *)t->last->bytes;
+    if (t->hint[0] && memcmp(t->hint[0]->bytes, p, sizeof *p) == 0)
+        return (const tcp_profile *)t->hint[0]->bytes;
     bool listed;
     const net_kept *k = keep(t, p, sizeof *p, &listed);
-    t->last = listed ? k : NULL;
+    t->hint[0] = listed ? k : NULL;
     return (const tcp_profile *)k->bytes;
 }
 
 /* Note ids are the set's ids plus one: 0 is "", never kept. A note that
  * fits is kept from its own bytes (its NUL included); a longer one is cut
  * into a copy first. */
-uint32_t net_keep_note(net *n, const char *note)
+static uint32_t keep_note(net *n, const char *note, const net_kept **hint)
 {
     if (!note || !note[0])
         return 0;
+    /* strncmp stops at the note's end; equal over the kept NUL: the same */
+    if (hint && *hint && strncmp((const char *)(*hint)->bytes, note, (*hint)->len) == 0)
+        return (uint32_t)(*hint)->id + 1;
     bool listed;
+    const net_kept *k;
     size_t len = strnlen(note, NET_NOTE_MAX + 1);
-    if (len <= NET_NOTE_MAX)
-        return (uint32_t)keep(&n->notes, note, len + 1, &listed)->id + 1;
-    char cut[NET_NOTE_MAX + 1];
-    memcpy(cut, note, NET_NOTE_MAX);
-    cut[NET_NOTE_MAX] = '\0';
-    return (uint32_t)keep(&n->notes, cut, sizeof cut, &listed)->id + 1;
+    if (len <= NET_NOTE_MAX) {
+        k = keep(&n->notes, note, len + 1, &listed);
+    } else {
+        char cut[NET_NOTE_MAX + 1];
+        memcpy(cut, note, NET_NOTE_MAX);
+        cut[NET_NOTE_MAX] = '\0';
+        k = keep(&n->notes, cut, sizeof cut, &listed);
+    }
+    if (hint)
+        *hint = listed ? k : NULL;
+    return (uint32_t)k->id + 1;
+}
+
+uint32_t net_keep_note(net *n, const char *note)
+{
+    return keep_note(n, note, NULL);
+}
+
+uint32_t net_keep_note_at(net *n, const char *note, uint32_t hint)
+{
+    return keep_note(n, note, &n->notes.hint[hint % NET_KEEP_HINTS]);
 }
 
 const char *net_step_note(const net *n, const net_trace_step *step)

@@ -95,7 +95,9 @@ static void pair_put(net_step_pool *p, net_trace_step *b)
 void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
                       const char *note)
 {
-    net_trace_step step = {t, net_keep_note(n, note), (uint8_t)st, (uint8_t)cause};
+    /* A step's note is most often the one its state and cause had last. */
+    uint32_t note_id = net_keep_note_at(n, note, (uint32_t)st * 4 + (uint32_t)cause);
+    net_trace_step step = {t, note_id, (uint8_t)st, (uint8_t)cause};
     uint32_t i = k->ntrace;
     if (i < NET_TRACE_INLINE) {
         k->step_in[k->ntrace++] = step;

@@ -130,7 +130,10 @@ static void crafted_notes_walk_at_most_the_bound(void **state)
     assert_int_equal(net_keep_note(n, first), ids[0]); /* listed: the same id */
     uint32_t again = net_keep_note(n, note);           /* the last: kept apart, */
     assert_true(again != ids[CRAFTED - 1]);            /* a new id each time, */
-    net_trace_step step = {.note = again};             /* and its text the same */
+    uint32_t hinted = net_keep_note_at(n, note, 7);    /* under a hint too: */
+    assert_true(hinted != again && hinted != ids[CRAFTED - 1]);
+    assert_true(net_keep_note_at(n, note, 7) != hinted); /* never handed back */
+    net_trace_step step = {.note = again};               /* and its text the same */
     assert_string_equal(net_step_note(n, &step), note);
     assert_int_equal(net_keep_note(n, "an ordinary note"), net_keep_note(n, "an ordinary note"));
     /* A longer note is cut at NET_NOTE_MAX bytes: the same id as its cut. */
@@ -145,6 +148,40 @@ static void crafted_notes_walk_at_most_the_bound(void **state)
     assert_int_equal(net_keep_note(n, ""), 0);
     assert_int_equal(net_keep_note(n, NULL), 0);
     free(ids);
+    net_free(n);
+}
+
+/* A note kept under a hint has the id net_keep_note gives it, whichever
+ * notes share the hint, however they alternate, through the set's growth
+ * (which forgets the hints); a longer note is its cut under a hint too. */
+static void hinted_notes_have_their_ids(void **state)
+{
+    (void)state;
+    net *n = net_new(1);
+    assert_non_null(n);
+    char note[NET_NOTE_MAX + 1];
+    for (uint32_t i = 0; i < 500; i++) {
+        snprintf(note, sizeof note, "note %u", i % 37);
+        uint32_t hint = i % 5, id = net_keep_note_at(n, note, hint);
+        assert_int_equal(id, net_keep_note(n, note));
+        assert_int_equal(net_keep_note_at(n, note, hint), id);
+        snprintf(note, sizeof note, "grow %u", i); /* a new note each round */
+        assert_int_equal(net_keep_note_at(n, note, hint + 1), net_keep_note(n, note));
+        net_trace_step step = {.note = id};
+        snprintf(note, sizeof note, "note %u", i % 37);
+        assert_string_equal(net_step_note(n, &step), note);
+    }
+    const char *longer = "0123456789abcdefghijklmnopqrstuvwxyz";
+    uint32_t cut = net_keep_note_at(n, longer, 9);
+    assert_int_equal(net_keep_note_at(n, longer, 9), cut);
+    char prefix[NET_NOTE_MAX + 1];
+    memcpy(prefix, longer, NET_NOTE_MAX);
+    prefix[NET_NOTE_MAX] = '\0';
+    assert_int_equal(net_keep_note_at(n, prefix, 9), cut);
+    prefix[NET_NOTE_MAX - 1] = '\0'; /* one shorter: another note */
+    assert_true(net_keep_note_at(n, prefix, 9) != cut);
+    assert_int_equal(net_keep_note_at(n, "", 9), 0);
+    assert_int_equal(net_keep_note_at(n, NULL, 9), 0);
     net_free(n);
 }
 
@@ -176,6 +213,7 @@ int main(void)
         cmocka_unit_test(crafted_profiles_walk_at_most_the_bound),
         cmocka_unit_test(crafted_notes_walk_at_most_the_bound),
         cmocka_unit_test(profiles_in_runs_are_kept_once),
+        cmocka_unit_test(hinted_notes_have_their_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
