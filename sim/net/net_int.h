@@ -129,6 +129,7 @@ typedef struct net_step_pool {
     net_trace_step *free;          /* blocks let go, linked through their first bytes */
     net_trace_step *next;          /* the newest chunk's first step not carved */
     uint32_t left;                 /* and how many blocks follow it there */
+    uint32_t nchunks;              /* chunks made (their sizes follow from it) */
     struct net_step_chunk *chunks; /* every chunk, newest first */
 } net_step_pool;
 
@@ -165,7 +166,8 @@ struct net {
     net_keep_set profiles, notes;         /* each distinct one kept once (net_keep.c) */
     net_step_pool steps;                  /* the records' spilled steps (net_sock.c) */
     struct net_stats_chunk *stats_chunks; /* the records' kept counters (net_sock.c) */
-    uint32_t stats_left;                  /* counters not yet carved in the newest chunk */
+    tcp_stats *stats_next;                /* the newest chunk's first counters not carved */
+    uint32_t stats_left, nstats_chunks;   /* how many follow it there; chunks made */
     net_draws *draws;                     /* keyed link draws (net_draw.c), NULL: off */
 };
 

@@ -54,11 +54,14 @@ _Static_assert(TCP_STATE_COUNT <= 256 && TCP_CAUSE_TIMER < 256,
  * exchange, the race's peak, has spilled two) come from the net's pool of
  * blocks of two: no allocator header, and no allocator call once the pool
  * holds blocks let go by traces grown past them; longer ones are malloc's. */
-#define NET_STEP_CHUNK 256u /* blocks of two steps a pool chunk holds */
+#define NET_STEP_CHUNK 256u /* blocks of two steps a pool chunk holds, at most */
 
+/* Chunks hold 1, 2, 4 ... NET_STEP_CHUNK blocks: a net with a few
+ * connections asks the heap for no more than they use (a memory limit's
+ * last bytes included). */
 typedef struct net_step_chunk {
     struct net_step_chunk *next;
-    net_trace_step steps[2 * NET_STEP_CHUNK];
+    net_trace_step steps[];
 } net_step_chunk;
 
 /* A free block's first bytes link it to the next free block. */
@@ -72,13 +75,15 @@ static net_trace_step *pair_take(net_step_pool *p)
         return b;
     }
     if (p->left == 0) {
-        net_step_chunk *ch = malloc(sizeof *ch);
+        uint32_t blocks = p->nchunks < 8 ? 1u << p->nchunks : NET_STEP_CHUNK;
+        net_step_chunk *ch = malloc(sizeof *ch + 2 * blocks * sizeof ch->steps[0]);
         if (!ch)
             net_oom();
         ch->next = p->chunks;
         p->chunks = ch;
+        p->nchunks++;
         p->next = ch->steps;
-        p->left = NET_STEP_CHUNK;
+        p->left = blocks;
     }
     b = p->next;
     p->next += 2;
@@ -156,30 +161,34 @@ static uint32_t record_for_event(net *n, net_host *h, const tcp_event *ev)
  * the stack while the connection lives, so only a connection about to go
  * needs its own copy: 72 bytes then instead of in every record. A copy
  * lives as long as the net, so copies are carved in turn from chunks the
- * net owns, with no allocator call or header each. A chunk holds five
- * (368 bytes): copies are made as connections go, and a chunk no larger
- * than the connection slot just freed (tcp_conn, 384 bytes) takes its room
- * in the heap; chunks of 32 came from fresh pages (+0.8-1.2 MiB at the
- * race's 10,000 pairs). */
+ * net owns, with no allocator call or header each. Chunks hold 1, 2, 4,
+ * then five each (368 bytes): copies are made as connections go, and a
+ * chunk no larger than the connection slot just freed (tcp_conn, 384
+ * bytes) takes its room in the heap; chunks of 32 came from fresh pages
+ * (+0.8-1.2 MiB at the race's 10,000 pairs). */
 #define NET_STATS_CHUNK 5u
 
 typedef struct net_stats_chunk {
     struct net_stats_chunk *next;
-    tcp_stats stats[NET_STATS_CHUNK];
+    tcp_stats stats[];
 } net_stats_chunk;
 
 void net_sock_keep_stats(net *n, net_sock *k, const tcp_stats *st)
 {
     if (!k->kept_stats) {
         if (n->stats_left == 0) {
-            net_stats_chunk *ch = malloc(sizeof *ch);
+            uint32_t cap = n->nstats_chunks < 3 ? 1u << n->nstats_chunks : NET_STATS_CHUNK;
+            net_stats_chunk *ch = malloc(sizeof *ch + cap * sizeof ch->stats[0]);
             if (!ch)
                 net_oom();
             ch->next = n->stats_chunks;
             n->stats_chunks = ch;
-            n->stats_left = NET_STATS_CHUNK;
+            n->nstats_chunks++;
+            n->stats_next = ch->stats;
+            n->stats_left = cap;
         }
-        k->kept_stats = &n->stats_chunks->stats[NET_STATS_CHUNK - n->stats_left--];
+        k->kept_stats = n->stats_next++;
+        n->stats_left--;
     }
     *k->kept_stats = *st;
 }
@@ -275,6 +284,8 @@ void net_sock_free_all(net *n)
         free(ch);
     }
     n->stats_left = 0;
+    n->nstats_chunks = 0;
+    n->stats_next = NULL;
     while (n->steps.chunks) {
         net_step_chunk *ch = n->steps.chunks;
         n->steps.chunks = ch->next;

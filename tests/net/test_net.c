@@ -171,8 +171,8 @@ static void records_outlive_their_connections(void **state)
 
 /* Eight connections (the backlog), each sending its own count of bytes,
  * all closed: every record keeps its own counters once its connection is
- * gone (the copies are carved from the net's chunks, five a chunk: these
- * sixteen take four). */
+ * gone (the copies are carved from the net's chunks of 1, 2, 4, then five:
+ * these sixteen take five). */
 static void kept_counters_are_each_records_own(void **state)
 {
     fx *f = *state;
@@ -319,7 +319,7 @@ static void steps_grow_without_bound_exactly(void **state)
 }
 
 /* A record's first two spilled steps take a block of the net's pool
- * (chunks of 256 blocks: 300 records need two chunks); a trace grown past
+ * (chunks of 1, 2, 4 ... 256 blocks: 300 records need nine); a trace grown past
  * it lets the block go, and the next record to spill takes that block. Every
  * trace reads back as appended throughout. */
 static void spilled_pairs_come_from_the_pool_and_go_back(void **state)
