@@ -113,12 +113,26 @@ static net_kept *keep_find(net_keep_set *t, const void *p, size_t len, uint32_t 
     return NULL;
 }
 
+/* Whether the next lookup grows the set first (at most half full). */
+static bool keep_grows(const net_keep_set *t)
+{
+    return !t->slots || (t->n + 1) * 2 > t->mask + 1;
+}
+
+/* The value last handed back under a hint, if the set is as a lookup
+ * would leave it: when growth is due the lookup is made, since growth may
+ * keep the value apart from then on (a new id on each lookup). */
+static const net_kept *keep_hinted(const net_keep_set *t, const net_kept *hint)
+{
+    return hint && !keep_grows(t) ? hint : NULL;
+}
+
 /* The set's copy of the `len` bytes at p, made on first sight (and kept
  * apart when the slots from its home are full past the bound); *listed
  * says whether the copy is in the slots. */
 static const net_kept *keep(net_keep_set *t, const void *p, size_t len, bool *listed)
 {
-    if (!t->slots || (t->n + 1) * 2 > t->mask + 1)
+    if (keep_grows(t))
         keep_rehash(t);
     uint32_t empty;
     net_kept *found = keep_find(t, p, len, &empty);
@@ -144,8 +158,9 @@ static const net_kept *keep(net_keep_set *t, const void *p, size_t len, bool *li
 const tcp_profile *net_keep_profile(net *n, const tcp_profile *p)
 {
     net_keep_set *t = &n->profiles;
-    if (t->hint[0] && memcmp(t->hint[0]->bytes, p, sizeof *p) == 0)
-        return (const tcp_profile *)t->hint[0]->bytes;
+    const net_kept *h = keep_hinted(t, t->hint[0]);
+    if (h && memcmp(h->bytes, p, sizeof *p) == 0)
+        return (const tcp_profile *)h->bytes;
     bool listed;
     const net_kept *k = keep(t, p, sizeof *p, &listed);
     t->hint[0] = listed ? k : NULL;
@@ -160,8 +175,9 @@ static uint32_t keep_note(net *n, const char *note, const net_kept **hint)
     if (!note || !note[0])
         return 0;
     /* strncmp stops at the note's end; equal over the kept NUL: the same */
-    if (hint && *hint && strncmp((const char *)(*hint)->bytes, note, (*hint)->len) == 0)
-        return (uint32_t)(*hint)->id + 1;
+    const net_kept *h = hint ? keep_hinted(&n->notes, *hint) : NULL;
+    if (h && strncmp((const char *)h->bytes, note, h->len) == 0)
+        return (uint32_t)h->id + 1;
     bool listed;
     const net_kept *k;
     size_t len = strnlen(note, NET_NOTE_MAX + 1);

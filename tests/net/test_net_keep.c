@@ -207,6 +207,46 @@ static void profiles_in_runs_are_kept_once(void **state)
     net_free(n);
 }
 
+/* A value found through a hint leaves the set as a lookup would: the
+ * growth a lookup makes before it looks (the set at most half full) is made
+ * then too, not put off to the next value looked up. Growth may keep a
+ * value apart from then on, and one kept apart is copied with a new id on
+ * each lookup: a hint that answered past a due growth kept its old id. */
+static void a_hint_grows_the_set_as_a_lookup_does(void **state)
+{
+    (void)state;
+    net *a = net_new(1), *b = net_new(1);
+    assert_non_null(a);
+    assert_non_null(b);
+    char note[NET_NOTE_MAX + 1];
+    for (uint32_t i = 0; i < 40; i++) {
+        snprintf(note, sizeof note, "note %u", i);
+        for (uint32_t twice = 0; twice < 2; twice++) {
+            assert_int_equal(net_keep_note_at(a, note, 3), net_keep_note(b, note));
+            assert_int_equal(a->notes.mask, b->notes.mask);
+            assert_int_equal(a->notes.n, b->notes.n);
+        }
+    }
+    const tcp_profile *base = tcp_profile_find("linux");
+    assert_non_null(base);
+    for (uint32_t i = 0; i < 40; i++) {
+        tcp_profile p;
+        memcpy(&p, base, sizeof p);
+        p.rto_slop_ns += i;
+        for (uint32_t twice = 0; twice < 2; twice++) {
+            /* b's profiles through a's hint-free twin: a lookup each time */
+            const tcp_profile *ka = net_keep_profile(a, &p);
+            b->profiles.hint[0] = NULL;
+            const tcp_profile *kb = net_keep_profile(b, &p);
+            assert_memory_equal(ka, kb, sizeof p);
+            assert_int_equal(a->profiles.mask, b->profiles.mask);
+            assert_int_equal(a->profiles.n, b->profiles.n);
+        }
+    }
+    net_free(a);
+    net_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +254,7 @@ int main(void)
         cmocka_unit_test(crafted_notes_walk_at_most_the_bound),
         cmocka_unit_test(profiles_in_runs_are_kept_once),
         cmocka_unit_test(hinted_notes_have_their_ids),
+        cmocka_unit_test(a_hint_grows_the_set_as_a_lookup_does),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
