@@ -117,7 +117,7 @@ typedef struct net_keep_set {
     uint64_t steps; /* slots passed over by every walk, growth's included
                      * (tests bound it: a count, the same everywhere) */
     /* Listed values last handed back under each hint (net_keep_note_at,
-     * net_keep_profile): not used while growth is due, forgotten at each
+     * net_keep_profile): none while growth is due, forgotten at each
      * rehash. */
     const struct net_kept *hint[NET_KEEP_HINTS];
 } net_keep_set;

@@ -119,14 +119,6 @@ static bool keep_grows(const net_keep_set *t)
     return !t->slots || (t->n + 1) * 2 > t->mask + 1;
 }
 
-/* The value last handed back under a hint, if the set is as a lookup
- * would leave it: when growth is due the lookup is made, since growth may
- * keep the value apart from then on (a new id on each lookup). */
-static const net_kept *keep_hinted(const net_keep_set *t, const net_kept *hint)
-{
-    return hint && !keep_grows(t) ? hint : NULL;
-}
-
 /* The set's copy of the `len` bytes at p, made on first sight (and kept
  * apart when the slots from its home are full past the bound); *listed
  * says whether the copy is in the slots. */
@@ -149,7 +141,19 @@ static const net_kept *keep(net_keep_set *t, const void *p, size_t len, bool *li
         *listed = false;
     t->byid = net_grow(t->byid, &t->capbyid, t->n + 1, sizeof *t->byid);
     t->byid[t->n++] = (const char *)k->bytes;
+    /* No hint answers while growth is due: the next lookup grows the set
+     * first, which may keep a value apart from then on (a new id at each
+     * lookup), and a hint must answer as that lookup would. */
+    if (keep_grows(t))
+        memset(t->hint, 0, sizeof t->hint);
     return k;
+}
+
+/* What a caller remembers of the value keep handed back: a listed value,
+ * while no growth is due. */
+static const net_kept *keep_hint(const net_keep_set *t, const net_kept *k, bool listed)
+{
+    return listed && !keep_grows(t) ? k : NULL;
 }
 
 /* Hosts come in runs of one profile: one equal to the profile last handed
@@ -158,12 +162,11 @@ static const net_kept *keep(net_keep_set *t, const void *p, size_t len, bool *li
 const tcp_profile *net_keep_profile(net *n, const tcp_profile *p)
 {
     net_keep_set *t = &n->profiles;
-    const net_kept *h = keep_hinted(t, t->hint[0]);
-    if (h && memcmp(h->bytes, p, sizeof *p) == 0)
-        return (const tcp_profile *)h->bytes;
+    if (t->hint[0] && memcmp(t->hint[0]->bytes, p, sizeof *p) == 0)
+        return (const tcp_profile *)t->hint[0]->bytes;
     bool listed;
     const net_kept *k = keep(t, p, sizeof *p, &listed);
-    t->hint[0] = listed ? k : NULL;
+    t->hint[0] = keep_hint(t, k, listed);
     return (const tcp_profile *)k->bytes;
 }
 
@@ -175,9 +178,8 @@ static uint32_t keep_note(net *n, const char *note, const net_kept **hint)
     if (!note || !note[0])
         return 0;
     /* strncmp stops at the note's end; equal over the kept NUL: the same */
-    const net_kept *h = hint ? keep_hinted(&n->notes, *hint) : NULL;
-    if (h && strncmp((const char *)h->bytes, note, h->len) == 0)
-        return (uint32_t)h->id + 1;
+    if (hint && *hint && strncmp((const char *)(*hint)->bytes, note, (*hint)->len) == 0)
+        return (uint32_t)(*hint)->id + 1;
     bool listed;
     const net_kept *k;
     size_t len = strnlen(note, NET_NOTE_MAX + 1);
@@ -190,7 +192,7 @@ static uint32_t keep_note(net *n, const char *note, const net_kept **hint)
         k = keep(&n->notes, cut, sizeof cut, &listed);
     }
     if (hint)
-        *hint = listed ? k : NULL;
+        *hint = keep_hint(&n->notes, k, listed);
     return (uint32_t)k->id + 1;
 }
 
