@@ -815,19 +815,22 @@ static void push_trace(lua_State *L, const net_sock *k)
     }
 }
 
+/* Each step is copied before the Lua calls that read it: any of them may
+ * collect garbage, and a script's finalizer may then make a socket call
+ * whose step moves the record's later steps (net_trace_append). */
 static void push_steps(lua_State *L, const net *n, const net_sock *k)
 {
     lua_createtable(L, (int)k->ntrace, 0);
     for (uint32_t i = 0; i < k->ntrace; i++) {
-        const net_trace_step *st = net_sock_step(k, i);
+        const net_trace_step st = *net_sock_step(k, i);
         lua_createtable(L, 0, 4);
-        lua_pushstring(L, tcp_state_name(st->state));
+        lua_pushstring(L, tcp_state_name(st.state));
         lua_setfield(L, -2, "state");
-        lua_pushinteger(L, (lua_Integer)st->time_ns);
+        lua_pushinteger(L, (lua_Integer)st.time_ns);
         lua_setfield(L, -2, "time");
-        lua_pushstring(L, tcp_cause_name(st->cause));
+        lua_pushstring(L, tcp_cause_name(st.cause));
         lua_setfield(L, -2, "cause");
-        lua_pushstring(L, net_step_note(n, st));
+        lua_pushstring(L, net_step_note(n, &st));
         lua_setfield(L, -2, "note");
         lua_rawseti(L, -2, i + 1);
     }

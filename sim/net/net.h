@@ -205,7 +205,8 @@ typedef struct net_trace_step {
 } net_trace_step;
 
 /* Steps kept in the record itself: a listener's two (socket(), LISTEN)
- * take no allocation; later steps go to step_more, grown 1, 2, 4, ... */
+ * take no allocation; later steps go to step_more, holding 2, 6, 14, ...
+ * (the net's pool, net_sock.c) */
 #define NET_TRACE_INLINE 2u
 
 /* What the glue remembers of one socket, for its whole life and after.

@@ -665,7 +665,7 @@ int net_host_crash(net *n, uint32_t host)
         const tcp_stats *st =
             k->host == h->index && k->alive ? tcp_sock_stats(h->stack, k->id) : NULL;
         if (st)
-            net_sock_keep_stats(k, st);
+            net_sock_keep_stats(n, k, st);
     }
     tcp_stack_free(h->stack);
     h->stack = NULL;

@@ -108,6 +108,7 @@ typedef struct net_wire {
  * NET_KEEP_MAX_WALK slots past its home slot: one that would is kept apart
  * (net_keep.c says why). */
 #define NET_KEEP_MAX_WALK 2048u
+#define NET_KEEP_HINTS    64u
 typedef struct net_keep_set {
     struct net_kept **slots; /* NULL: empty slot */
     uint32_t mask, n;
@@ -115,9 +116,23 @@ typedef struct net_keep_set {
     uint32_t capbyid;
     uint64_t steps; /* slots passed over by every walk, growth's included
                      * (tests bound it: a count, the same everywhere) */
+    /* Listed values last handed back under each hint (net_keep_note_at,
+     * net_keep_profile): none while growth is due, forgotten at each
+     * rehash. */
+    const struct net_kept *hint[NET_KEEP_HINTS];
 } net_keep_set;
 
 typedef struct net_draws net_draws; /* net_draw.c */
+
+/* The blocks of two state steps a record's first spilled steps take
+ * (net_sock.c), carved from chunks the net owns. */
+typedef struct net_step_pool {
+    net_trace_step *free;          /* blocks let go, linked through their first bytes */
+    net_trace_step *next;          /* the newest chunk's first step not carved */
+    uint32_t left;                 /* and how many blocks follow it there */
+    uint32_t nchunks;              /* chunks made (their sizes follow from it) */
+    struct net_step_chunk *chunks; /* every chunk, newest first */
+} net_step_pool;
 
 struct net {
     sim_world *world;
@@ -146,11 +161,15 @@ struct net {
     sim_flat rx_flat;     /* a split datagram's bytes handed to a stack (net_host_receive) */
     sim_flat *rule_flats; /* one per nesting depth of net_rules_decide */
     uint32_t rule_depth, caprule_flats;
-    net_wire wire;                /* the stepped wire (net.h rule 10) */
-    tcp_scratch *scratch;         /* where every host's stack builds its segments */
-    tcp_env env;                  /* every host's stack's, with the host as its ctx */
-    net_keep_set profiles, notes; /* each distinct one kept once (net_keep.c) */
-    net_draws *draws;             /* keyed link draws (net_draw.c), NULL: off */
+    net_wire wire;                        /* the stepped wire (net.h rule 10) */
+    tcp_scratch *scratch;                 /* where every host's stack builds its segments */
+    tcp_env env;                          /* every host's stack's, with the host as its ctx */
+    net_keep_set profiles, notes;         /* each distinct one kept once (net_keep.c) */
+    net_step_pool steps;                  /* the records' spilled steps (net_sock.c) */
+    struct net_stats_chunk *stats_chunks; /* the records' kept counters (net_sock.c) */
+    tcp_stats *stats_next;                /* the newest chunk's first counters not carved */
+    uint32_t stats_left, nstats_chunks;   /* how many follow it there; chunks made */
+    net_draws *draws;                     /* keyed link draws (net_draw.c), NULL: off */
 };
 
 /* Frees the keyed draws' tables (net_draw.c); the world's hook must be
@@ -216,6 +235,10 @@ void net_note(net *n, const char *text);
  * net_step_note gives the text back). */
 const tcp_profile *net_keep_profile(net *n, const tcp_profile *p);
 uint32_t net_keep_note(net *n, const char *note);
+/* The same, the note compared first with the one last kept under `hint`
+ * (any number: a state step's state and cause), which is the note's id when
+ * they are equal (no hash, no walk). */
+uint32_t net_keep_note_at(net *n, const char *note, uint32_t hint);
 void net_keep_free(net_keep_set *t);
 /* The hash a kept value is filed under (unkeyed: declared so that tests
  * can choose values that collide, as anyone can offline). */
@@ -225,7 +248,7 @@ uint64_t net_keep_hash(const void *p, size_t len);
 uint32_t net_sock_record(net *n, uint32_t host, tcp_sock_id id, uint32_t parent, tcp_state st);
 void net_sock_on_event(net *n, net_host *h, const tcp_event *ev);
 /* Keeps *st as the record's counters once the stack no longer has them. */
-void net_sock_keep_stats(net_sock *k, const tcp_stats *st);
+void net_sock_keep_stats(net *n, net_sock *k, const tcp_stats *st);
 /* Autoread, and feeding queued send data / a deferred close to the stack. */
 void net_sock_service(net *n, net_sock *k);
 void net_sock_free_all(net *n);

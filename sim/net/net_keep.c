@@ -19,6 +19,7 @@
  * lookup stops after that many slots. Honest values never come near it:
  * a world holds a few distinct profiles and a few dozen notes.
  */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,7 @@ static void keep_rehash(net_keep_set *t)
     free(t->slots);
     t->slots = slots;
     t->mask = cap - 1;
+    memset(t->hint, 0, sizeof t->hint); /* one may be kept apart from now on */
 }
 
 /* The listed value equal to the `len` bytes at p, or NULL; then *empty is
@@ -111,14 +113,22 @@ static net_kept *keep_find(net_keep_set *t, const void *p, size_t len, uint32_t 
     return NULL;
 }
 
-/* The set's copy of the `len` bytes at p, made on first sight (and kept
- * apart when the slots from its home are full past the bound). */
-static const net_kept *keep(net_keep_set *t, const void *p, size_t len)
+/* Whether the next lookup grows the set first (at most half full). */
+static bool keep_grows(const net_keep_set *t)
 {
-    if (!t->slots || (t->n + 1) * 2 > t->mask + 1)
+    return !t->slots || (t->n + 1) * 2 > t->mask + 1;
+}
+
+/* The set's copy of the `len` bytes at p, made on first sight (and kept
+ * apart when the slots from its home are full past the bound); *listed
+ * says whether the copy is in the slots. */
+static const net_kept *keep(net_keep_set *t, const void *p, size_t len, bool *listed)
+{
+    if (keep_grows(t))
         keep_rehash(t);
     uint32_t empty;
     net_kept *found = keep_find(t, p, len, &empty);
+    *listed = true;
     if (found)
         return found;
     net_kept *k = keep_alloc(sizeof *k + len);
@@ -127,28 +137,73 @@ static const net_kept *keep(net_keep_set *t, const void *p, size_t len)
     memcpy(k->bytes, p, len);
     if (empty != NET_KEEP_NO_SLOT)
         t->slots[empty] = k;
+    else
+        *listed = false;
     t->byid = net_grow(t->byid, &t->capbyid, t->n + 1, sizeof *t->byid);
     t->byid[t->n++] = (const char *)k->bytes;
+    /* No hint answers while growth is due: the next lookup grows the set
+     * first, which may keep a value apart from then on (a new id at each
+     * lookup), and a hint must answer as that lookup would. */
+    if (keep_grows(t))
+        memset(t->hint, 0, sizeof t->hint);
     return k;
 }
 
-const tcp_profile *net_keep_profile(net *n, const tcp_profile *p)
+/* What a caller remembers of the value keep handed back: a listed value,
+ * while no growth is due. */
+static const net_kept *keep_hint(const net_keep_set *t, const net_kept *k, bool listed)
 {
-    return (const tcp_profile *)keep(&n->profiles, p, sizeof *p)->bytes;
+    return listed && !keep_grows(t) ? k : NULL;
 }
 
-/* Note ids are the set's ids plus one: 0 is "", never kept. */
+/* Hosts come in runs of one profile: one equal to the profile last handed
+ * back (if it is listed: one kept apart is copied again each time) is
+ * that one, without a hash or a walk. */
+const tcp_profile *net_keep_profile(net *n, const tcp_profile *p)
+{
+    net_keep_set *t = &n->profiles;
+    if (t->hint[0] && memcmp(t->hint[0]->bytes, p, sizeof *p) == 0)
+        return (const tcp_profile *)t->hint[0]->bytes;
+    bool listed;
+    const net_kept *k = keep(t, p, sizeof *p, &listed);
+    t->hint[0] = keep_hint(t, k, listed);
+    return (const tcp_profile *)k->bytes;
+}
+
+/* Note ids are the set's ids plus one: 0 is "", never kept. A note that
+ * fits is kept from its own bytes (its NUL included); a longer one is cut
+ * into a copy first. */
+static uint32_t keep_note(net *n, const char *note, const net_kept **hint)
+{
+    if (!note || !note[0])
+        return 0;
+    /* strncmp stops at the note's end; equal over the kept NUL: the same */
+    if (hint && *hint && strncmp((const char *)(*hint)->bytes, note, (*hint)->len) == 0)
+        return (uint32_t)(*hint)->id + 1;
+    bool listed;
+    const net_kept *k;
+    size_t len = strnlen(note, NET_NOTE_MAX + 1);
+    if (len <= NET_NOTE_MAX) {
+        k = keep(&n->notes, note, len + 1, &listed);
+    } else {
+        char cut[NET_NOTE_MAX + 1];
+        memcpy(cut, note, NET_NOTE_MAX);
+        cut[NET_NOTE_MAX] = '\0';
+        k = keep(&n->notes, cut, sizeof cut, &listed);
+    }
+    if (hint)
+        *hint = keep_hint(&n->notes, k, listed);
+    return (uint32_t)k->id + 1;
+}
+
 uint32_t net_keep_note(net *n, const char *note)
 {
-    char cut[NET_NOTE_MAX + 1];
-    size_t len = 0;
-    while (note && len < NET_NOTE_MAX && note[len])
-        len++;
-    if (len == 0)
-        return 0;
-    memcpy(cut, note, len);
-    cut[len] = '\0';
-    return (uint32_t)keep(&n->notes, cut, len + 1)->id + 1;
+    return keep_note(n, note, NULL);
+}
+
+uint32_t net_keep_note_at(net *n, const char *note, uint32_t hint)
+{
+    return keep_note(n, note, &n->notes.hint[hint % NET_KEEP_HINTS]);
 }
 
 const char *net_step_note(const net *n, const net_trace_step *step)

@@ -47,35 +47,96 @@ _Static_assert(TCP_STATE_COUNT <= 256 && TCP_CAUSE_TIMER < 256,
                "a step's state and cause are bytes");
 
 /* A listener keeps its two steps in the record; a connection's later
- * steps (about five more) go to step_more, whose room is the smallest power
- * of two holding them: it grows when its count is one (or zero), so the
- * room need not be stored. */
+ * steps (about five more) go to step_more. A trace's room, the record's
+ * steps and step_more's, doubles from the record's two: step_more holds 2,
+ * 6, 14 ... steps, grown when the trace's count is a power of two, so the
+ * room need not be stored. The first two (a connection at the close
+ * exchange, the race's peak, has spilled two) come from the net's pool of
+ * blocks of two: no allocator header, and no allocator call once the pool
+ * holds blocks let go by traces grown past them; longer ones are malloc's. */
+#define NET_STEP_CHUNK 256u /* blocks of two steps a pool chunk holds, at most */
+
+/* Chunks hold 1, 2, 4 ... NET_STEP_CHUNK blocks: a net with a few
+ * connections asks the heap for no more than they use (a memory limit's
+ * last bytes included). */
+typedef struct net_step_chunk {
+    struct net_step_chunk *next;
+    net_trace_step steps[];
+} net_step_chunk;
+
+/* A free block's first bytes link it to the next free block. */
+_Static_assert(sizeof(net_trace_step) >= sizeof(net_trace_step *), "a step holds a link");
+
+static net_trace_step *pair_take(net_step_pool *p)
+{
+    net_trace_step *b = p->free;
+    if (b) {
+        memcpy(&p->free, b, sizeof p->free);
+        return b;
+    }
+    if (p->left == 0) {
+        uint32_t blocks = p->nchunks < 8 ? 1u << p->nchunks : NET_STEP_CHUNK;
+        net_step_chunk *ch = malloc(sizeof *ch + 2 * blocks * sizeof ch->steps[0]);
+        if (!ch)
+            net_oom();
+        ch->next = p->chunks;
+        p->chunks = ch;
+        p->nchunks++;
+        p->next = ch->steps;
+        p->left = blocks;
+    }
+    b = p->next;
+    p->next += 2;
+    p->left--;
+    return b;
+}
+
+static void pair_put(net_step_pool *p, net_trace_step *b)
+{
+    memcpy(b, &p->free, sizeof p->free);
+    p->free = b;
+}
+
 void net_trace_append(net *n, net_sock *k, uint64_t t, tcp_state st, tcp_cause cause,
                       const char *note)
 {
-    net_trace_step step = {t, net_keep_note(n, note), (uint8_t)st, (uint8_t)cause};
-    if (k->ntrace < NET_TRACE_INLINE) {
+    /* A step's note is most often the one its state and cause had last. */
+    uint32_t note_id = net_keep_note_at(n, note, (uint32_t)st * 4 + (uint32_t)cause);
+    net_trace_step step = {t, note_id, (uint8_t)st, (uint8_t)cause};
+    uint32_t i = k->ntrace;
+    if (i < NET_TRACE_INLINE) {
         k->step_in[k->ntrace++] = step;
         return;
     }
-    uint32_t more = k->ntrace - NET_TRACE_INLINE;
-    if ((more & (more - 1)) == 0) { /* 0, 1, 2, 4 ...: full */
-        net_trace_step *steps = more < UINT32_MAX / 2
-                                    ? realloc(k->step_more, (more ? 2 * more : 1) * sizeof *steps)
-                                    : NULL;
-        if (!steps) {
-            fprintf(stderr, "tcpsim: out of memory\n");
-            abort();
+    _Static_assert(NET_TRACE_INLINE == 2, "the pool's blocks hold the first two spilled");
+    if (i == NET_TRACE_INLINE) {
+        k->step_more = pair_take(&n->steps);
+    } else if ((i & (i - 1)) == 0) { /* 4, 8, 16 ...: full */
+        if (i >= UINT32_MAX / 2)
+            net_oom();
+        size_t room = 2 * (size_t)i - NET_TRACE_INLINE;
+        net_trace_step *steps;
+        if (i == 2 * NET_TRACE_INLINE) {
+            steps = malloc(room * sizeof *steps);
+            if (steps) {
+                memcpy(steps, k->step_more, NET_TRACE_INLINE * sizeof *steps);
+                pair_put(&n->steps, k->step_more);
+            }
+        } else {
+            steps = realloc(k->step_more, room * sizeof *steps);
         }
+        if (!steps)
+            net_oom();
         k->step_more = steps;
     }
-    k->step_more[more] = step;
+    k->step_more[i - NET_TRACE_INLINE] = step;
     k->ntrace++;
 }
 
 static void queue_pending(net *n, uint32_t sock, tcp_state from, tcp_state to)
 {
-    n->pending = net_grow(n->pending, &n->cappending, n->npending + 1, sizeof *n->pending);
+    if (n->npending == n->cappending)
+        n->pending = net_grow(n->pending, &n->cappending, n->npending + 1, sizeof *n->pending);
     n->pending[n->npending++] = (net_pending){sock, from, to};
 }
 
@@ -98,14 +159,45 @@ static uint32_t record_for_event(net *n, net_host *h, const tcp_event *ev)
 
 /* Copies the stack's counters into the record. A record reads them from
  * the stack while the connection lives, so only a connection about to go
- * needs its own copy: 72 bytes then instead of in every record. */
-void net_sock_keep_stats(net_sock *k, const tcp_stats *st)
+ * needs its own copy: 72 bytes then instead of in every record. A copy
+ * lives as long as the net, so copies are carved in turn from chunks the
+ * net owns, with no allocator call or header each. Chunks hold 1, 2, 4,
+ * then five each (368 bytes): copies are made as connections go, and a
+ * chunk no larger than the connection slot just freed (tcp_conn, 384
+ * bytes) takes its room in the heap; chunks of 32 came from fresh pages
+ * (+0.8-1.2 MiB at the race's 10,000 pairs). */
+#define NET_STATS_CHUNK 5u
+
+typedef struct net_stats_chunk {
+    struct net_stats_chunk *next;
+    tcp_stats stats[];
+} net_stats_chunk;
+
+void net_sock_keep_stats(net *n, net_sock *k, const tcp_stats *st)
 {
-    if (!k->kept_stats && !(k->kept_stats = malloc(sizeof *k->kept_stats))) {
-        fprintf(stderr, "tcpsim: out of memory\n");
-        abort();
+    if (!k->kept_stats) {
+        if (n->stats_left == 0) {
+            uint32_t cap = n->nstats_chunks < 3 ? 1u << n->nstats_chunks : NET_STATS_CHUNK;
+            net_stats_chunk *ch = malloc(sizeof *ch + cap * sizeof ch->stats[0]);
+            if (!ch)
+                net_oom();
+            ch->next = n->stats_chunks;
+            n->stats_chunks = ch;
+            n->nstats_chunks++;
+            n->stats_next = ch->stats;
+            n->stats_left = cap;
+        }
+        k->kept_stats = n->stats_next++;
+        n->stats_left--;
     }
     *k->kept_stats = *st;
+}
+
+static void keep_stats_now(net *n, net_host *h, net_sock *k, const tcp_event *ev)
+{
+    const tcp_stats *st = h->stack ? tcp_sock_stats(h->stack, ev->sock) : NULL;
+    if (st)
+        net_sock_keep_stats(n, k, st);
 }
 
 /* The stack frees a connection at the end of the call that leaves it
@@ -113,16 +205,14 @@ void net_sock_keep_stats(net_sock *k, const tcp_stats *st)
  * takes a copy at that state change (an event with `to` CLOSED is not
  * enough: a user call on a fresh socket reports CLOSED too) and refreshes
  * it on each later event, the last being the TCB report just before the
- * stack lets the connection go. */
-static void keep_if_ending(net_host *h, net_sock *k, const tcp_event *ev)
+ * stack lets the connection go.
+ * Inline: most events neither end a connection nor follow its end. */
+static inline void keep_if_ending(net *n, net_host *h, net_sock *k, const tcp_event *ev)
 {
     bool ends = ev->kind == TCP_EV_STATE &&
                 (ev->to == TCP_CLOSED || (ev->to == TCP_LISTEN && ev->parent != 0));
-    if (!ends && !k->kept_stats)
-        return;
-    const tcp_stats *st = h->stack ? tcp_sock_stats(h->stack, ev->sock) : NULL;
-    if (st)
-        net_sock_keep_stats(k, st);
+    if (ends || k->kept_stats)
+        keep_stats_now(n, h, k, ev);
 }
 
 void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
@@ -132,12 +222,12 @@ void net_sock_on_event(net *n, net_host *h, const tcp_event *ev)
     if (ev->kind == TCP_EV_TCB) { /* variables, not a socket's news */
         uint32_t known = net_host_sock(h, ev->sock);
         if (known != NET_NONE)
-            keep_if_ending(h, net_sock_mut(n, known), ev);
+            keep_if_ending(n, h, net_sock_mut(n, known), ev);
         return;
     }
     uint32_t idx = record_for_event(n, h, ev);
     net_sock *k = net_sock_mut(n, idx);
-    keep_if_ending(h, k, ev);
+    keep_if_ending(n, h, k, ev);
     if ((k->lport == 0 || k->raddr == 0) && h->stack)
         tcp_sock_endpoints(h->stack, ev->sock, &k->lport, &k->raddr, &k->rport);
     switch (ev->kind) {
@@ -178,8 +268,8 @@ void net_sock_free_all(net *n)
 {
     for (uint32_t i = 0; i < n->nsocks; i++) {
         net_sock *k = net_sock_mut(n, i);
-        free(k->step_more);
-        free(k->kept_stats);
+        if (k->ntrace > 2 * NET_TRACE_INLINE) /* past the pool's block */
+            free(k->step_more);
         if (k->rx)
             free(k->rx - sizeof(size_t));
         net_tx_reset(k);
@@ -188,6 +278,20 @@ void net_sock_free_all(net *n)
         free(n->sockchunks[c]);
     free(n->sockchunks);
     n->sockchunks = NULL;
+    while (n->stats_chunks) {
+        net_stats_chunk *ch = n->stats_chunks;
+        n->stats_chunks = ch->next;
+        free(ch);
+    }
+    n->stats_left = 0;
+    n->nstats_chunks = 0;
+    n->stats_next = NULL;
+    while (n->steps.chunks) {
+        net_step_chunk *ch = n->steps.chunks;
+        n->steps.chunks = ch->next;
+        free(ch);
+    }
+    n->steps = (net_step_pool){0};
     n->nsocks = 0;
 }
 

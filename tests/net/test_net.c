@@ -169,6 +169,35 @@ static void records_outlive_their_connections(void **state)
     assert_memory_equal(net_sock_at(f->n, s)->rx, "hello", 5);
 }
 
+/* Eight connections (the backlog), each sending its own count of bytes,
+ * all closed: every record keeps its own counters once its connection is
+ * gone (the copies are carved from the net's chunks of 1, 2, 4, then five:
+ * these sixteen take five). */
+static void kept_counters_are_each_records_own(void **state)
+{
+    fx *f = *state;
+    enum { N = 8 };
+    uint32_t l = listen_b(f), c[N], s[N];
+    for (uint32_t i = 0; i < N; i++)
+        c[i] = connect_a(f, 0);
+    run_for(f, 100 * MS);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_int_equal(net_accept(f->n, l, &s[i]), 0);
+        assert_int_equal(net_send(f->n, c[i], "abcdefghijklmnop", i + 1), 0);
+        assert_int_equal(net_close(f->n, c[i]), 0);
+    }
+    run_for(f, 100 * MS);
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal(net_close(f->n, s[i]), 0);
+    sim_world_run(net_world(f->n));
+    assert_int_equal(net_host_conns(f->n, f->a), 0);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_int_equal(net_sock_stats(f->n, c[i])->bytes_out, i + 1);
+        assert_int_equal(net_sock_stats(f->n, s[i])->bytes_in, i + 1);
+        assert_int_equal(net_sock_stats(f->n, s[i])->bytes_out, 0);
+    }
+}
+
 /* The listener l accepts client c's connection, c sends "hello", and the
  * accepted socket reads it; returns the accepted socket's record. */
 static uint32_t hello_delivered(fx *f, uint32_t l, uint32_t c)
@@ -233,7 +262,7 @@ static void hosts_share_one_copy_of_a_profile(void **state)
 }
 
 /* The first NET_TRACE_INLINE steps live in the record, later ones in
- * `more`, grown 1, 2, 4 ...: the client's active close (RFC 9293 §3.6:
+ * `more`, holding 2, 6, 14 ...: the client's active close (RFC 9293 §3.6:
  * CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED) reads
  * back in order across the spill at the third step, times never going
  * back; a listener's two steps take no allocation. */
@@ -286,6 +315,40 @@ static void steps_grow_without_bound_exactly(void **state)
         assert_int_equal(st->state, i % TCP_STATE_COUNT);
         assert_int_equal(st->cause, TCP_CAUSE_TIMER);
         assert_string_equal(net_step_note(f->n, st), note);
+    }
+}
+
+/* A record's first two spilled steps take a block of the net's pool
+ * (chunks of 1, 2, 4 ... 256 blocks: 300 records need nine); a trace grown past
+ * it lets the block go, and the next record to spill takes that block. Every
+ * trace reads back as appended throughout. */
+static void spilled_pairs_come_from_the_pool_and_go_back(void **state)
+{
+    fx *f = *state;
+    enum { N = 300 };
+    uint32_t idx[N + 1];
+    for (uint32_t r = 0; r < N; r++) {
+        idx[r] = net_sock_record(f->n, f->a, 1000 + r, NET_NONE, TCP_CLOSED);
+        for (uint32_t i = 0; i < 4; i++)
+            net_trace_append(f->n, net_sock_mut(f->n, idx[r]), r * 10 + i, TCP_SYN_SENT,
+                             TCP_CAUSE_USER, "");
+    }
+    net_sock *k0 = net_sock_mut(f->n, idx[0]), *k1 = net_sock_mut(f->n, idx[N - 1]);
+    const net_trace_step *block = k1->step_more;
+    assert_ptr_not_equal(k0->step_more, block);
+    net_trace_append(f->n, k1, (N - 1) * 10 + 4, TCP_CLOSED, TCP_CAUSE_USER, "");
+    assert_ptr_not_equal(k1->step_more, block); /* grown out of the block */
+    idx[N] = net_sock_record(f->n, f->a, 1000 + N, NET_NONE, TCP_CLOSED);
+    net_sock *kn = net_sock_mut(f->n, idx[N]);
+    for (uint32_t i = 0; i < 3; i++)
+        net_trace_append(f->n, kn, N * 10 + i, TCP_SYN_SENT, TCP_CAUSE_USER, "");
+    assert_ptr_equal(kn->step_more, block); /* taken again */
+    for (uint32_t r = 0; r <= N; r++) {
+        const net_sock *k = net_sock_at(f->n, idx[r]);
+        uint32_t want = r == N ? 3 : r == N - 1 ? 5 : 4;
+        assert_int_equal(k->ntrace, want);
+        for (uint32_t i = 0; i < want; i++)
+            assert_int_equal(net_sock_step(k, i)->time_ns, r * 10 + i);
     }
 }
 
@@ -1366,6 +1429,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(step_notes_are_kept_once, setup, teardown),
         cmocka_unit_test_setup_teardown(steps_spill_past_the_inline_ones_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(steps_grow_without_bound_exactly, setup, teardown),
+        cmocka_unit_test_setup_teardown(kept_counters_are_each_records_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(spilled_pairs_come_from_the_pool_and_go_back, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(timer_follows_the_stacks_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(on_state_runs_after_the_stack_call_in_order, setup,
                                         teardown),

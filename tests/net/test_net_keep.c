@@ -91,6 +91,11 @@ static void crafted_profiles_walk_at_most_the_bound(void **state)
     assert_memory_equal(again, &last, sizeof last);
     assert_true(n->profiles.steps - before <= NET_KEEP_MAX_WALK + 1);
     assert_true(again != kept[CRAFTED - 1]); /* apart: a copy of its own each time */
+    /* asked for twice running: still a copy each time (one kept apart is
+     * never the profile handed back last) */
+    const tcp_profile *twice = net_keep_profile(n, &last);
+    assert_memory_equal(twice, &last, sizeof last);
+    assert_true(twice != again);
     /* An ordinary profile is still kept once. */
     const tcp_profile *bsd = tcp_profile_find("bsd");
     assert_non_null(bsd);
@@ -125,11 +130,121 @@ static void crafted_notes_walk_at_most_the_bound(void **state)
     assert_int_equal(net_keep_note(n, first), ids[0]); /* listed: the same id */
     uint32_t again = net_keep_note(n, note);           /* the last: kept apart, */
     assert_true(again != ids[CRAFTED - 1]);            /* a new id each time, */
-    net_trace_step step = {.note = again};             /* and its text the same */
+    uint32_t hinted = net_keep_note_at(n, note, 7);    /* under a hint too: */
+    assert_true(hinted != again && hinted != ids[CRAFTED - 1]);
+    assert_true(net_keep_note_at(n, note, 7) != hinted); /* never handed back */
+    net_trace_step step = {.note = again};               /* and its text the same */
     assert_string_equal(net_step_note(n, &step), note);
     assert_int_equal(net_keep_note(n, "an ordinary note"), net_keep_note(n, "an ordinary note"));
+    /* A longer note is cut at NET_NOTE_MAX bytes: the same id as its cut. */
+    char cut[NET_NOTE_MAX + 1];
+    const char *longer = "0123456789abcdefghijklmnopqrstuvwxyz";
+    memcpy(cut, longer, NET_NOTE_MAX);
+    cut[NET_NOTE_MAX] = '\0';
+    uint32_t lid = net_keep_note(n, longer);
+    assert_int_equal(net_keep_note(n, cut), lid);
+    step = (net_trace_step){.note = lid};
+    assert_string_equal(net_step_note(n, &step), cut);
+    assert_int_equal(net_keep_note(n, ""), 0);
+    assert_int_equal(net_keep_note(n, NULL), 0);
     free(ids);
     net_free(n);
+}
+
+/* A note kept under a hint has the id net_keep_note gives it, whichever
+ * notes share the hint, however they alternate, through the set's growth
+ * (which forgets the hints); a longer note is its cut under a hint too. */
+static void hinted_notes_have_their_ids(void **state)
+{
+    (void)state;
+    net *n = net_new(1);
+    assert_non_null(n);
+    char note[NET_NOTE_MAX + 1];
+    for (uint32_t i = 0; i < 500; i++) {
+        snprintf(note, sizeof note, "note %u", i % 37);
+        uint32_t hint = i % 5, id = net_keep_note_at(n, note, hint);
+        assert_int_equal(id, net_keep_note(n, note));
+        assert_int_equal(net_keep_note_at(n, note, hint), id);
+        snprintf(note, sizeof note, "grow %u", i); /* a new note each round */
+        assert_int_equal(net_keep_note_at(n, note, hint + 1), net_keep_note(n, note));
+        net_trace_step step = {.note = id};
+        snprintf(note, sizeof note, "note %u", i % 37);
+        assert_string_equal(net_step_note(n, &step), note);
+    }
+    const char *longer = "0123456789abcdefghijklmnopqrstuvwxyz";
+    uint32_t cut = net_keep_note_at(n, longer, 9);
+    assert_int_equal(net_keep_note_at(n, longer, 9), cut);
+    char prefix[NET_NOTE_MAX + 1];
+    memcpy(prefix, longer, NET_NOTE_MAX);
+    prefix[NET_NOTE_MAX] = '\0';
+    assert_int_equal(net_keep_note_at(n, prefix, 9), cut);
+    prefix[NET_NOTE_MAX - 1] = '\0'; /* one shorter: another note */
+    assert_true(net_keep_note_at(n, prefix, 9) != cut);
+    assert_int_equal(net_keep_note_at(n, "", 9), 0);
+    assert_int_equal(net_keep_note_at(n, NULL, 9), 0);
+    net_free(n);
+}
+
+/* Hosts in runs and alternating between two profiles: each profile is
+ * kept once and handed back the same, whatever the order. */
+static void profiles_in_runs_are_kept_once(void **state)
+{
+    (void)state;
+    net *n = net_new(1);
+    assert_non_null(n);
+    const tcp_profile *a = tcp_profile_find("linux"), *b = tcp_profile_find("bsd");
+    assert_non_null(a);
+    assert_non_null(b);
+    const tcp_profile *ka = net_keep_profile(n, a), *kb = net_keep_profile(n, b);
+    assert_ptr_not_equal(ka, kb);
+    for (uint32_t i = 0; i < 64; i++) {
+        bool first = (i / 8) % 2 == 0 || i % 3 == 0;
+        assert_ptr_equal(net_keep_profile(n, first ? a : b), first ? ka : kb);
+    }
+    assert_memory_equal(ka, a, sizeof *a);
+    assert_memory_equal(kb, b, sizeof *b);
+    assert_int_equal(n->profiles.n, 2);
+    net_free(n);
+}
+
+/* A value found through a hint leaves the set as a lookup would: the
+ * growth a lookup makes before it looks (the set at most half full) is made
+ * then too, not put off to the next value looked up. Growth may keep a
+ * value apart from then on, and one kept apart is copied with a new id on
+ * each lookup: a hint that answered past a due growth kept its old id. */
+static void a_hint_grows_the_set_as_a_lookup_does(void **state)
+{
+    (void)state;
+    net *a = net_new(1), *b = net_new(1);
+    assert_non_null(a);
+    assert_non_null(b);
+    char note[NET_NOTE_MAX + 1];
+    for (uint32_t i = 0; i < 40; i++) {
+        snprintf(note, sizeof note, "note %u", i);
+        for (uint32_t twice = 0; twice < 2; twice++) {
+            assert_int_equal(net_keep_note_at(a, note, 3), net_keep_note(b, note));
+            assert_int_equal(a->notes.mask, b->notes.mask);
+            assert_int_equal(a->notes.n, b->notes.n);
+        }
+    }
+    const tcp_profile *base = tcp_profile_find("linux");
+    assert_non_null(base);
+    for (uint32_t i = 0; i < 40; i++) {
+        tcp_profile p;
+        memcpy(&p, base, sizeof p);
+        p.rto_slop_ns += i;
+        for (uint32_t twice = 0; twice < 2; twice++) {
+            /* b's profiles through a's hint-free twin: a lookup each time */
+            const tcp_profile *ka = net_keep_profile(a, &p);
+            b->profiles.hint[0] = NULL;
+            const tcp_profile *kb = net_keep_profile(b, &p);
+            assert_memory_equal(ka, kb, sizeof p);
+            assert_int_equal(a->profiles.mask, b->profiles.mask);
+            assert_int_equal(a->profiles.n, b->profiles.n);
+        }
+    }
+    net_free(a);
+    net_free(b);
 }
 
 int main(void)
@@ -137,6 +252,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crafted_profiles_walk_at_most_the_bound),
         cmocka_unit_test(crafted_notes_walk_at_most_the_bound),
+        cmocka_unit_test(profiles_in_runs_are_kept_once),
+        cmocka_unit_test(hinted_notes_have_their_ids),
+        cmocka_unit_test(a_hint_grows_the_set_as_a_lookup_does),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
