@@ -880,10 +880,14 @@ static void push_stats(lua_State *L, lsim *s, uint32_t sock)
         push_kernel_stats(L, s, sock);
         return;
     }
-    const tcp_stats *st = net_sock_stats(s->net, sock);
+    /* Copied first: the table's allocations can run a script's finalizer,
+     * which may close or abort this socket, and an open connection's
+     * counters live in the stack's connection (as push_steps copies its
+     * steps). */
+    const tcp_stats st = *net_sock_stats(s->net, sock);
     lua_createtable(L, 0, 9);
 #define F(name)                                                                                    \
-    lua_pushinteger(L, (lua_Integer)st->name);                                                     \
+    lua_pushinteger(L, (lua_Integer)st.name);                                                      \
     lua_setfield(L, -2, #name)
     F(segs_in);
     F(segs_out);
