@@ -479,7 +479,11 @@ static void refill_if_empty(tiers *t)
  * the heap as large as it found it; the next waits until the heap has
  * doubled since the last trim or refill (near_floor), so the O(near_len)
  * pass is paid for by as many arms into the heap: O(1) amortised. */
-static void trim(tiers *t)
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static void
+trim(tiers *t)
 {
     uint32_t n = t->near_len, groups = n + t->far_len;
     entry *e = heap_of(t);
