@@ -54,6 +54,12 @@
  * pays O(log n) sifts. Should the sample be unrepresentative and the refill
  * move too little, an exact selection among the far entries themselves
  * (reordering them: the far tier has no order to keep) makes up the batch.
+ * The split only moves at a refill, so a queue that grows after one (its
+ * first timer alone makes the split, late; every earlier arm then goes
+ * near) would sift through a heap of most of its groups until the clock
+ * passed it: when the heap grows past 1/TRIM_FRACTION of the groups (and
+ * twice its size at the last refill or trim), a trim lowers the split to
+ * about the 1/FAR_FRACTION quantile and moves the later near groups far.
  *
  * Invariants:
  *  1. Every near entry has when <= split < every far entry's when.
@@ -120,18 +126,20 @@ typedef struct newest_slot {
     uint32_t at;  /* where its entry was */
 } newest_slot;
 
-#define NIL          SIM_TIMER_IDLE
-#define ARITY        4
-#define PAD          3 /* heap entry k lives at near[k + PAD] */
-#define LINE         64
-#define FAR          0x80000000u /* slot and `at` flag: the entry is in the far tier */
-#define CELL         0x40000000u /* slot flag: the timer is in a bucket */
-#define INDEX        (CELL - 1)  /* entries, buckets and cells number fewer */
-#define END          0x80000000u /* a cell's prev or next: none, it ends bucket (link & INDEX) */
-#define FAR_FRACTION 16          /* a refill moves about 1/16 of the far tier */
-#define SAMPLES      64          /* far whens sampled to choose the split */
-#define FIRST_CAP    (64 - PAD)
-#define NEWEST_BITS  8
+#define NIL           SIM_TIMER_IDLE
+#define ARITY         4
+#define PAD           3 /* heap entry k lives at near[k + PAD] */
+#define LINE          64
+#define FAR           0x80000000u /* slot and `at` flag: the entry is in the far tier */
+#define CELL          0x40000000u /* slot flag: the timer is in a bucket */
+#define INDEX         (CELL - 1)  /* entries, buckets and cells number fewer */
+#define END           0x80000000u /* a cell's prev or next: none, it ends bucket (link & INDEX) */
+#define FAR_FRACTION  16          /* a refill moves about 1/16 of the far tier */
+#define SAMPLES       64          /* far whens sampled to choose the split */
+#define TRIM_FRACTION 4           /* the near heap holds at most about 1/4 of the groups */
+#define TRIM_MIN      1024        /* or so many: below it a heap is cheap anyway */
+#define FIRST_CAP     (64 - PAD)
+#define NEWEST_BITS   8
 
 #if defined(__GNUC__)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -144,6 +152,7 @@ typedef struct tiers {
     entry *far;  /* one past the array's end: far entry k at far[-1 - k] */
     bucket *bk;  /* the buckets, whose `at` the tiers keep */
     uint32_t near_len, far_len;
+    uint32_t near_floor; /* near_len after the last refill or trim */
     sim_time_t split;
 } tiers;
 
@@ -418,6 +427,19 @@ static void move_due(tiers *t)
         }
 }
 
+/* Builds the near heap from its n entries in any order (O(n)), then tells
+ * every group its place. */
+static void heapify(tiers *t)
+{
+    entry *e = heap_of(t);
+    uint32_t n = t->near_len;
+    for (uint32_t k = n / ARITY + 1; k-- > 0;)
+        if (k < n)
+            sift_down(t, e, n, k, e[k], false);
+    for (uint32_t k = 0; k < n; k++)
+        set_at(t, e[k].group, k);
+}
+
 /* Restores invariant 2 once the near heap has run empty. */
 static void refill(tiers *t)
 {
@@ -434,13 +456,8 @@ static void refill(tiers *t)
             set_at(t, far_at(t, i)->group, FAR | i);
         move_due(t);
     }
-    entry *e = heap_of(t);
-    uint32_t n = t->near_len;
-    for (uint32_t k = n / ARITY + 1; k-- > 0;)
-        if (k < n)
-            sift_down(t, e, n, k, e[k], false);
-    for (uint32_t k = 0; k < n; k++)
-        set_at(t, e[k].group, k);
+    heapify(t);
+    t->near_floor = t->near_len;
 }
 
 static void refill_if_empty(tiers *t)
@@ -449,12 +466,56 @@ static void refill_if_empty(tiers *t)
         refill(t);
 }
 
-/* Puts a new entry in the tier its instant belongs to; returns its place. */
+/* Lowers the split when the near heap holds more than 1/TRIM_FRACTION of
+ * the groups: a split chosen when the queue was small (the first arm's
+ * instant, say) would otherwise keep every later arm due before it in the
+ * heap, which then sifts through most of the queue, telling a timer its
+ * place at every level, until the clock passes that split. The new split
+ * is the 1/FAR_FRACTION quantile of all the groups' whens (the near ones
+ * are the earliest, so it is among them, found by exact selection); the
+ * near groups due after it go to the far tier, and the rest are heaped
+ * again. A group never straddles the tiers, so the order is as exact as
+ * ever. Groups tied with the new split all stay near, so a trim may leave
+ * the heap as large as it found it; the next waits until the heap has
+ * doubled since the last trim or refill (near_floor), so the O(near_len)
+ * pass is paid for by as many arms into the heap: O(1) amortised. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static void
+trim(tiers *t)
+{
+    uint32_t n = t->near_len, groups = n + t->far_len;
+    entry *e = heap_of(t);
+    t->split = select_kth(e, n, groups / FAR_FRACTION);
+    /* entries due by the split to the front, the others behind them */
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (e[i].when <= t->split)
+            swap_entry(&e[keep++], &e[i]);
+    /* from the top down: with the array full, the far tier's next place is
+     * the heap's last */
+    while (t->near_len > keep) {
+        entry x = e[--t->near_len];
+        far_append(t, x);
+    }
+    heapify(t);
+    t->near_floor = t->near_len;
+}
+
+/* Puts a new lone timer's entry in the tier its instant belongs to;
+ * returns its place. */
 static uint32_t tier_add(tiers *t, entry x)
 {
     if (x.when > t->split)
         return far_append(t, x);
-    return sift_up(t, heap_of(t), t->near_len++, x);
+    uint32_t at = sift_up(t, heap_of(t), t->near_len++, x);
+    if (UNLIKELY(t->near_len >= TRIM_MIN && t->near_len / 2 > t->near_floor &&
+                 (uint64_t)t->near_len * TRIM_FRACTION > (uint64_t)t->near_len + t->far_len)) {
+        trim(t);
+        at = timer_of(x.group)->slot;
+    }
+    return at;
 }
 
 static void tier_remove(tiers *t, uint32_t at)

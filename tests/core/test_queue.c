@@ -683,6 +683,68 @@ static void test_rearming_far_timers_keeps_order(void **state)
         assert_ptr_equal(pop(q), &t[i]);
 }
 
+/* A queue that grows after its first refill: the first timer, alone, makes
+ * the split its own (late) instant, and every timer armed after it due
+ * earlier lands in the heap, which then holds most of the queue until the
+ * queue lowers the split (moving the heap's later groups to the far tier)
+ * once the heap holds 1,024 groups and a quarter of them. Instants tie in places, some
+ * groups are buckets, some timers are re-armed or cancelled in between,
+ * and the array is full at times; pops are interleaved. Every timer must
+ * still pop in (when, seq) order. */
+static void test_growing_after_a_late_first_timer_keeps_order(void **state)
+{
+    (void)state;
+    enum { N = 12000 };
+    sim_queue *q = sim_queue_new();
+    sim_timer *t = calloc(N, sizeof *t);
+    model *m = calloc(N, sizeof *m);
+    assert_true(q && t && m);
+    sim_rng g;
+    sim_rng_seed(&g, 5, "queue-grow");
+    uint64_t seq = 0;
+    sim_time_t now = 0;
+    for (int i = 0; i < N; i++)
+        sim_timer_init(&t[i], noop, NULL);
+    assert_int_equal(arm(q, &t[0], 2 * SIM_MS), 0);
+    m[0] = (model){true, 2 * SIM_MS, ++seq};
+    for (int i = 1; i < N; i++) {
+        /* a grain of 100 ns over 2 ms: ties at about one instant in three */
+        sim_time_t when = now + sim_rng_below(&g, 20000) * 100;
+        assert_int_equal(arm(q, &t[i], when), 0);
+        m[i] = (model){true, when, ++seq};
+        int j = (int)sim_rng_below(&g, (uint64_t)i);
+        uint64_t pick = sim_rng_below(&g, 16);
+        if (pick == 0) { /* re-armed, near or far */
+            when = now + sim_rng_below(&g, 40000) * 100;
+            assert_int_equal(arm(q, &t[j], when), 0);
+            m[j] = (model){true, when, ++seq};
+        } else if (pick == 1 && m[j].armed) {
+            cancel(q, &t[j]);
+            m[j].armed = false;
+        } else if (pick == 2) { /* one pop now and then: the clock moves */
+            int want = model_earliest(m, i + 1);
+            sim_timer *got = pop(q);
+            assert_ptr_equal(got, &t[want]);
+            now = m[want].when;
+            m[want].armed = false;
+        }
+    }
+    check(q);
+    for (;;) {
+        int want = model_earliest(m, N);
+        sim_timer *got = pop(q);
+        if (want < 0) {
+            assert_null(got);
+            break;
+        }
+        assert_ptr_equal(got, &t[want]);
+        m[want].armed = false;
+    }
+    sim_queue_free(q);
+    free(t);
+    free(m);
+}
+
 /* The heap and the far tier share one array, growing towards each other.
  * For every count n up to a few doublings (so also every n that fills the
  * array exactly), n - 1 far timers and one near one; re-arming the near
@@ -854,6 +916,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rearming_far_timers_keeps_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_reports_a_broken_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_cells_name_their_bucket, setup, teardown),
+        cmocka_unit_test(test_growing_after_a_late_first_timer_keeps_order),
         cmocka_unit_test(test_shared_array_full_at_refill),
         cmocka_unit_test(test_full_array_rearm_cancel_storm),
     };
