@@ -267,6 +267,36 @@ static void retransmitted_fin_dsack_per_profile(void **state)
     }
 }
 
+/* Data read already, sent again with the FIN (Linux's selftest
+ * tcp_close_no_rst.pkt): tcp_data_queue's partial packet sets a D-SACK
+ * block for 1:1001, but tcp_fin, taking the FIN in sequence, calls
+ * tcp_sack_reset, so the FIN's ACK goes without it (profile
+ * sack_fin_reset). With the knob off the block would go, as for any
+ * partly old segment (dsack_once_and_partial_per_profile). */
+static void fin_taken_forgets_the_dsack_block_linux(void **state)
+{
+    (void)state;
+    for (int reset = 1; reset >= 0; reset--) {
+        tcp_profile prof = *h_profile_exact("linux");
+        prof.sack_fin_reset = reset;
+        rx r = rx_new(&prof);
+        data_in(&r, 1, 1001);
+        static const uint8_t zeros[1000];
+        tcp_seg f = h_template(r.h, H_B, r.p.server);
+        f.seq = r.base + 1;
+        f.flags = TCP_ACK | TCP_FIN;
+        f.payload = zeros;
+        f.len = 1000;
+        h_inject(r.h, H_B, &f);
+        h_advance(r.h, H_MS(500));
+        if (reset)
+            EXPECT_SACK(&r, 1002);
+        else
+            EXPECT_SACK(&r, 1002, 1, 1001);
+        h_free(r.h);
+    }
+}
+
 /* A FIN held out of order: Linux keeps it in the out-of-order queue and
  * its end_seq counts it (tcp_v4_fill_cb: seq + syn + fin + len), which
  * tcp_data_queue_ofo gives tcp_sack_new_ofo_skb: the block's right edge is
@@ -725,6 +755,7 @@ int main(void)
         cmocka_unit_test(no_dsack_unless_sack_agreed),
         cmocka_unit_test(dsack_knob_none_sends_blocks_only),
         cmocka_unit_test(retransmitted_fin_dsack_per_profile),
+        cmocka_unit_test(fin_taken_forgets_the_dsack_block_linux),
         cmocka_unit_test(fin_held_out_of_order_in_block_per_profile),
         cmocka_unit_test(rst_reply_carries_no_blocks_per_profile),
         cmocka_unit_test(active_rst_options_per_profile),
