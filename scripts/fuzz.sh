@@ -10,7 +10,7 @@ target=${1:?usage: scripts/fuzz.sh net_ops|input SECONDS}
 secs=${2:?usage: scripts/fuzz.sh net_ops|input SECONDS}
 case "$target" in
   net_ops) src=tests/fuzz/fuzz_net_ops.c seeds=tests/fuzz/corpus/net_ops max_len=512 ;;
-  input) src=tests/stack/fuzz_input.c seeds="" max_len=4096 ;;
+  input) src=tests/stack/fuzz_input.c seeds=tests/stack/corpus/input max_len=4096 ;;
   *) echo "unknown target '$target' (net_ops or input)" >&2; exit 2 ;;
 esac
 out=build/fuzz/$target

@@ -1384,6 +1384,17 @@ static void rcv_rtt_measure_ts(tcp_conn *c, const tcp_rx *r)
         rcv_rtt_update(c, delta * 1000u);
 }
 
+/* Whether this segment's FIN is the one the connection holds. The first
+ * FIN a peer sends fixes where its data ends (on_text); a later FIN at
+ * another place (a peer contradicting itself: hostile input) is not
+ * counted in a SACK block, whose octets must all be held. Linux would
+ * count it (each out-of-order skb keeps its own end_seq); the model keeps
+ * one FIN a connection. */
+static bool own_fin(const tcp_conn *c, const tcp_rx *r)
+{
+    return c->fin_pending && c->peer_fin_seq == r->seq + r->len;
+}
+
 static void store_text(tcp_conn *c, const tcp_rx *r)
 {
     rcv_rtt_note(c, r);
@@ -1410,7 +1421,7 @@ static void store_text(tcp_conn *c, const tcp_rx *r)
             /* RFC 2018 §4: its block goes first (tcp_data_queue_ofo's
              * add_sack: tcp_sack_new_ofo_skb), a FIN in it counted where
              * end_seq counts it (profile sack_fin) */
-            bool fin = r->fin && c->stack->profile->sack_fin;
+            bool fin = r->fin && c->stack->profile->sack_fin && own_fin(c, r);
             tcp_sack_note(c, r->seq, r->seq + r->len + fin);
             rcv_ratio_measure(c, r->len);
             grow_window(c, r->len);
@@ -1471,7 +1482,8 @@ static void on_text(tcp_conn *c, const tcp_rx *r)
         if (r->fin && r->seq != c->rcv_nxt) {
             /* Linux queues the bare FIN out of order: a block of its
              * own octet (tcp_data_queue_ofo; profile sack_fin) */
-            tcp_sack_note_fin(c, r->seq);
+            if (own_fin(c, r))
+                tcp_sack_note_fin(c, r->seq);
             ack_policy(c, true);
         }
         return;

@@ -133,6 +133,10 @@ struct lsim {
     lsim_loop_flags *loop_flags; /* the runtime's (lsim_call_in_loop) */
     bool ran;                    /* a run control was called: the setup is over */
     uint64_t gc_handles; /* lsim_runtime_handles_made at its last collection (lsim_world.c) */
+    uint64_t sends;      /* packets its hosts handed to links (SIM_TR_SEND records) */
+    uint64_t gc_sends;   /* the count of sends at which a small simulation next collects */
+    bool gc_due;         /* collect after the step under way (lsim_world.c, after_step) */
+    bool invariants;     /* sim:invariant made one: run them after every step */
     bool closed;
 };
 
@@ -233,8 +237,15 @@ void lsim_expect_checked(lua_State *L);
 void lsim_expect_fail(lua_State *L, const char *where, const char *what);
 #define EXPECT_LINE_MAX 400
 
+/* Has the simulation's after-step (lsim_world.c) run after every step that
+ * reached a stack (net_set_after) from now on, until it has nothing left
+ * to do: a collection due, invariants to run. */
+void lsim_want_after(lsim *s);
+
 /* ---- lsim_inv.c ---- */
 int lsim_sim_invariant(lua_State *L); /* sim:invariant(name, fn) */
+/* After a step: every invariant of s not yet failed, in the order made. */
+void lsim_inv_after_step(lsim *s);
 
 /* ---- lsim_opts.c: option tables ---- */
 /* Raises "unknown option 'x' in WHERE (expected one of: ...)" for any key of

@@ -1,7 +1,7 @@
 /*
  * lsim_inv — sim:invariant(name, fn): a scenario's own invariant, run
  * after every step of its simulation that reached a stack (a segment
- * arriving, a timer, a user call; net_set_after).
+ * arriving, a timer, a user call; lsim_want_after).
  *
  * What it promises: fn runs with no argument after each step, once the
  * on_state callbacks have run, as a callback inside the run (it may look,
@@ -91,11 +91,8 @@ static void run_one(lsim *s)
     }
 }
 
-/* After each step: every invariant of the simulation not yet failed, in
- * the order they were made. */
-static void after_step(void *ctx)
+void lsim_inv_after_step(lsim *s)
 {
-    lsim *s = ctx;
     lua_State *L = s->L;
     push_list(L, s, false);
     lua_Integer n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
@@ -142,6 +139,7 @@ int lsim_sim_invariant(lua_State *L)
     lua_setfield(L, -2, "where");
     lua_rawseti(L, -2, n + 1);
     lsim_expect_checked(L);
-    net_set_after(s->net, after_step, s);
+    s->invariants = true;
+    lsim_want_after(s);
     return 0;
 }

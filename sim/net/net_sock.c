@@ -71,7 +71,8 @@ static net_trace_step *pair_take(net_step_pool *p)
 {
     net_trace_step *b = p->free;
     if (b) {
-        memcpy(&p->free, b, sizeof p->free);
+        const void *link = b; /* the block's first bytes, not a step */
+        memcpy(&p->free, link, sizeof p->free);
         return b;
     }
     if (p->left == 0) {
@@ -93,7 +94,8 @@ static net_trace_step *pair_take(net_step_pool *p)
 
 static void pair_put(net_step_pool *p, net_trace_step *b)
 {
-    memcpy(b, &p->free, sizeof p->free);
+    void *link = b;
+    memcpy(link, &p->free, sizeof p->free);
     p->free = b;
 }
 

@@ -15,7 +15,8 @@
  *
  * Built with -DFUZZ_REPLAY it has a main() that runs each file named on the
  * command line (or a built-in input touching every record kind) once; ctest
- * stack/fuzz_replay builds and runs it that way.
+ * stack/fuzz_replay builds and runs it that way, and stack/fuzz_replay_findings
+ * on every input of tests/stack/corpus/input/ (past findings).
  *
  * Each input starts from scratch: the target host T (10.0.0.1) listens on
  * 80, a peer host P (10.0.0.2) on a 1 ms link connects to it, and the
@@ -342,6 +343,7 @@ int main(int argc, char **argv)
         fclose(f);
         LLVMFuzzerTestOneInput(buf, len);
     }
+    printf("fuzz_input: %d inputs replayed, no finding\n", argc - 1);
     return 0;
 }
 #endif

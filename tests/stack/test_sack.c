@@ -352,6 +352,37 @@ static void fin_held_out_of_order_in_block_per_profile(void **state)
     }
 }
 
+/* A peer that contradicts its own FIN (hostile input the fuzzer found):
+ * data with a FIN at 1005, then data over it with a FIN at 1044, then a
+ * bare FIN at 2001. The connection keeps the first FIN (on_text), so only
+ * that one counts in a block (profile sack_fin); a block ending at a FIN
+ * the connection does not hold would cover an octet not held. The
+ * invariant checker (tcp_check, on in the harness) holds every block to
+ * the octets held; h_expect_state reports a violation. */
+static void contradicting_fins_keep_blocks_on_held_octets_per_profile(void **state)
+{
+    (void)state;
+    static const uint8_t zeros[64];
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        const uint32_t fins[][2] = {{1001, 1005}, {1003, 1044}, {2001, 2001}};
+        for (size_t i = 0; i < 3; i++) {
+            tcp_seg f = h_template(r.h, H_B, r.p.server);
+            f.seq = r.base + fins[i][0];
+            f.flags = TCP_ACK | TCP_FIN;
+            f.payload = zeros;
+            f.len = fins[i][1] - fins[i][0];
+            h_inject(r.h, H_B, &f);
+            h_advance(r.h, H_MS(2));
+            h_expect_state(r.h, H_B, r.p.server, TCP_ESTABLISHED);
+        }
+        /* the held data, 1001-1044, in one block; no block of its own
+         * for the FIN at 2001 */
+        EXPECT_SACK(&r, 1, 1001, 1044);
+        h_free(r.h);
+    }
+}
+
 /* An RST answering a segment carries no options: Linux tcp_v4_send_reset
  * builds its own header, with MD5 or TCP-AO options only; FreeBSD
  * tcp_respond sends the bare header. Data after close() draws one
@@ -757,6 +788,7 @@ int main(void)
         cmocka_unit_test(retransmitted_fin_dsack_per_profile),
         cmocka_unit_test(fin_taken_forgets_the_dsack_block_linux),
         cmocka_unit_test(fin_held_out_of_order_in_block_per_profile),
+        cmocka_unit_test(contradicting_fins_keep_blocks_on_held_octets_per_profile),
         cmocka_unit_test(rst_reply_carries_no_blocks_per_profile),
         cmocka_unit_test(active_rst_options_per_profile),
         cmocka_unit_test(four_blocks_and_a_fifth_range_per_profile),
