@@ -2,6 +2,9 @@
 # Builds one libFuzzer target with clang (ASan + UBSan) and runs it for a
 # number of seconds over a copy of its seed corpus; prints libFuzzer's
 # closing figures. A finding leaves crash-* files in build/fuzz/TARGET/.
+# An input may run up to 30 s: a net_ops input that reaches its 200,000
+# events with a hook on every link runs 2-3 s under the sanitizers alone,
+# and several times that on a loaded machine; a hang runs forever.
 #   scripts/fuzz.sh net_ops 60     sim/net's C API as a sequence of operations
 #   scripts/fuzz.sh input 60       bytes into a simulated host's TCP input
 set -euo pipefail
@@ -20,5 +23,5 @@ clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
   -Isim/net -Isim/core -Isim/kern -Istack "$src" \
   sim/net/net_*.c sim/core/sim_*.c sim/kern/kern_*.c stack/tcp_*.c -o "$out/fuzz"
 cd "$out"
-./fuzz -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -max_total_time="$secs" \
+./fuzz -max_len="$max_len" -timeout=30 -rss_limit_mb=2048 -max_total_time="$secs" \
   -print_final_stats=1 corpus 2>&1 | tail -25
