@@ -437,10 +437,13 @@ void lsim_keep_free(lsim_keep *k);
  * userdata owning memory or other resources in C); elsewhere nothing. */
 void lsim_runtime_own(lua_State *L, int idx);
 
-/* ---- lsim_arena.c: a heap that returns to an image (lsim_keep_*) ---- */
+/* ---- lsim_arena.c: a heap that returns to an image (lsim_keep_*), or a pool ---- */
 typedef struct lsim_arena lsim_arena;
 /* An arena whose image holds at most cap bytes; NULL if out of memory. */
 lsim_arena *lsim_arena_new(size_t cap);
+/* An arena with no image, sealed: every block from the run region, all
+ * freed by lsim_arena_free (a plain state's heap); NULL if out of memory. */
+lsim_arena *lsim_arena_pool(void);
 /* Lua's allocator contract (osize: the block's size; nsize 0 frees): until
  * sealed, blocks come from the image (NULL once it is full); after, from
  * the run region. */

@@ -23,6 +23,14 @@
  *
  * Blocks are aligned as malloc's (max_align_t). The caller passes each
  * block's size back (osize), as Lua's allocator contract does.
+ *
+ * A pool (lsim_arena_pool) is an arena with an empty image, sealed at
+ * once: only the run region, freed with the arena. A plain state's Lua
+ * blocks come from one: Lua knows each block's size, so a size class needs
+ * no header and no malloc_usable_size, a free is a push on its class's
+ * list, and a script's objects of one size lie together; glibc's malloc
+ * spent a quarter of a large build's time in its own bookkeeping
+ * (docs/performance.md, "Lua's blocks from size classes").
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +80,16 @@ lsim_arena *lsim_arena_new(size_t cap)
         return NULL;
     }
     a->big.l.prev = a->big.l.next = &a->big;
+    return a;
+}
+
+lsim_arena *lsim_arena_pool(void)
+{
+    lsim_arena *a = lsim_arena_new(0);
+    if (a && lsim_arena_seal(a) != 0) {
+        lsim_arena_free(a);
+        return NULL;
+    }
     return a;
 }
 
