@@ -92,7 +92,7 @@ static bool rule_fires(net *n, uint32_t i, const net_seg_view *v)
  * are among the net's first `nrules`; true with *out set when one acts.
  * Positions and indices, never pointers: a callback may add a rule to this
  * link (its list may move) or to a link of a higher id (the table may
- * move). No rule leaves a list while a walk is under way (list_drop_spent),
+ * move). No rule leaves a list while a walk is under way (net_rules_decide),
  * so a position stays the same rule, and the rules added since the walk
  * began sit past the bound at the list's end. */
 static bool rules_walk(net *n, const net_seg_view *v, uint32_t nrules, bool last,
@@ -139,22 +139,6 @@ static void list_drop_spent(const net *n, net_rule_list *l)
     l->n = kept;
 }
 
-/* Link `link`'s rules, or NULL when it never had one. Outside every walk
- * (no position is held in a list), it first drops the rules used up since
- * the last time: a link whose rules are all spent walks nothing. */
-static net_link_rules *link_rules(net *n, uint32_t link)
-{
-    if (link >= n->nlink_rules)
-        return NULL;
-    net_link_rules *lr = &n->link_rules[link];
-    if (lr->spent && n->rule_depth == 0) {
-        list_drop_spent(n, &lr->plain);
-        list_drop_spent(n, &lr->last);
-        lr->spent = 0;
-    }
-    return lr;
-}
-
 /* The flat buffer for the current nesting depth of net_rules_decide (a
  * callback may send, and so decide, again while an outer segment's bytes
  * are still read): one per depth ever reached, each reused. */
@@ -184,18 +168,14 @@ static sim_fault_verdict decide(net *n, net_seg_view *v)
     return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
 }
 
-sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_packet *p)
+/* The walk and the probe for a segment something asks about: its bytes
+ * flattened and parsed first. Apart from net_rules_decide, whose test for
+ * "nothing to ask" is then small enough to sit inside the link's hook. */
+__attribute__((noinline)) static sim_fault_verdict parse_and_decide(net *n, uint32_t link, int dir,
+                                                                    const sim_packet *p)
 {
     sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0};
     tcp_seg seg;
-    /* Nothing to ask: no rule on this link and no probe. The parse is only
-     * for them (it reads the whole datagram for its checksum), and it has
-     * no effect. */
-    const net_link_rules *lr = link_rules(n, link);
-    if ((!lr || (lr->plain.n == 0 && lr->last.n == 0)) && !n->probe.decide)
-        return pass;
-    if (n->halted)
-        return pass;
     const uint8_t *bytes = sim_flat_bytes(rule_flat(n), p);
     if (!bytes)
         net_oom();
@@ -207,6 +187,33 @@ sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_pac
     sim_fault_verdict out = decide(n, &v);
     n->rule_depth--;
     return out;
+}
+
+/* Drops the link's used-up rules from its lists. */
+__attribute__((noinline)) static void link_drop_spent(net *n, net_link_rules *lr)
+{
+    list_drop_spent(n, &lr->plain);
+    list_drop_spent(n, &lr->last);
+    lr->spent = 0;
+}
+
+sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_packet *p)
+{
+    sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0};
+    net_link_rules *lr = link < n->nlink_rules ? &n->link_rules[link] : NULL;
+    /* Outside every walk (no position is held in a list), the rules used
+     * up since the last time leave: a link whose rules are all used up
+     * walks nothing. */
+    if (lr && lr->spent && n->rule_depth == 0)
+        link_drop_spent(n, lr);
+    /* Nothing to ask: no rule on this link and no probe. The parse is only
+     * for them (it reads the whole datagram for its checksum), and it has
+     * no effect. */
+    if ((!lr || (lr->plain.n == 0 && lr->last.n == 0)) && !n->probe.decide)
+        return pass;
+    if (n->halted)
+        return pass;
+    return parse_and_decide(n, link, dir, p);
 }
 
 static sim_fault_verdict fault_hook(void *ctx, sim_link *l, int dir, const sim_packet *p)
@@ -281,7 +288,7 @@ int net_rule_add(net *n, uint32_t link, const net_rule_opts *o, uint32_t *out)
         return TCP_EINVAL;
     if (n->nrules >= NET_RULES_MAX)
         return NET_ELIMIT;
-    /* A link never handed out is a programmer error (net.h rule 7). */
+    /* A link the world never made is a programmer error. */
     assert(link < sim_link_count(n->world));
     n->rules = net_grow(n->rules, &n->caprules, n->nrules + 1, sizeof *n->rules);
     net_rule *r = &n->rules[n->nrules];
