@@ -9,20 +9,24 @@
  *
  * Records count the bytes read without keeping them (net_set_keep_rx).
  *
- * Usage: bench_race [--warm] [--prefault] K S [LOSS]. Prints the virtual outcome (the same line
- * as race.lua) and then the process's CPU time, events and peak memory,
- * the user CPU time split into building the pairs and the rest of the run
- * (getrusage: its split of user and system time is sampled at the kernel's
- * tick, 4 ms here), and a "phases" line: each phase's CPU time read from
- * CLOCK_PROCESS_CPUTIME_ID (nanoseconds, user and system time together,
- * so the kernel's first touch of fresh pages is in it) and its minor page
- * faults, for building the pairs, connecting and running to the end, and
- * freeing the net. Both splits start once the net is made and its heap
- * reserved (net_reserve). --warm first builds and runs a race of
- * WARM_PAIRS pairs, untimed, so that the code's pages and the libraries'
- * symbols are not charged to a small K; --prefault touches the reserved
- * heap before the clock starts (prefault()). Clocks are read here only,
- * never in the library.
+ * Usage: bench_race [--warm] [--prefault] [--rules] K S [LOSS]. Prints the
+ * virtual outcome (the same line as race.lua) and then the process's CPU
+ * time, events and peak memory, the user CPU time split into building the
+ * pairs and the rest of the run (getrusage: its split of user and system
+ * time is sampled at the kernel's tick, 4 ms here), and a "phases" line:
+ * each phase's CPU time read from CLOCK_PROCESS_CPUTIME_ID (nanoseconds,
+ * user and system time together, so the kernel's first touch of fresh
+ * pages is in it) and its minor page faults, for building the pairs,
+ * connecting and running to the end, and freeing the net. Both splits
+ * start once the net is made and its heap reserved (net_reserve). --warm
+ * first builds and runs a race of WARM_PAIRS pairs, untimed, so that the
+ * code's pages and the libraries' symbols are not charged to a small K;
+ * --prefault touches the reserved heap before the clock starts
+ * (prefault()). --rules adds one fault rule
+ * to each pair's link that drops nothing (every segment matches its filter
+ * and its when() says no): the cost of walking the rules, with every link
+ * holding one (docs/performance.md, "Fault rules per link"). Clocks are
+ * read here only, never in the library.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -64,6 +68,7 @@ static phase_mark mark(void)
 typedef struct race {
     net *n;
     uint32_t pairs;
+    bool rules; /* --rules: one rule that drops nothing on each link */
     uint64_t bytes_each;
     uint32_t *listeners; /* record of pair i's listener */
     uint32_t *peers;     /* record of pair i's accepted connection, or NET_NONE */
@@ -114,6 +119,14 @@ static void on_state(void *ctx, uint32_t sock, tcp_state from, tcp_state to)
     }
 }
 
+/* --rules' predicate: the rule never acts. */
+static bool never(void *ctx, uint32_t rule)
+{
+    (void)ctx;
+    (void)rule;
+    return false;
+}
+
 /* Pair i: hosts c<i+1> and s<i+1>, addresses in creation order from
  * 10.0.0.1 as the scenario's defaults, a link, a listener. */
 static void build_pair(race *r, uint32_t i, const tcp_profile *p, const sim_link_params *ab,
@@ -129,6 +142,13 @@ static void build_pair(race *r, uint32_t i, const tcp_profile *p, const sim_link
         fail("host", -1);
     if (net_link_add(r->n, c, s, ab, ba, &link))
         fail("link", -1);
+    if (r->rules) {
+        net_rule_opts ro = {
+            .action = NET_RULE_DROP, .filter = {.dir = -1, .len = -1}, .count = 1, .when = never};
+        int rc = net_rule_add(r->n, link, &ro, NULL);
+        if (rc < 0)
+            fail("rule", rc);
+    }
     net_listen_opts lo = {.port = SERVER_PORT, .backlog = 128, .autoread = true};
     int rc = net_listen(r->n, s, &lo, &r->listeners[i]);
     if (rc < 0)
@@ -247,29 +267,32 @@ static void race_free(race *r)
 
 int main(int argc, char **argv)
 {
-    bool warm = false, fault_first = false;
+    bool warm = false, fault_first = false, rules = false;
     int a = 1;
     for (; a < argc && argv[a][0] == '-' && argv[a][1] == '-'; a++) {
         if (strcmp(argv[a], "--warm") == 0)
             warm = true;
         else if (strcmp(argv[a], "--prefault") == 0)
             fault_first = true;
+        else if (strcmp(argv[a], "--rules") == 0)
+            rules = true;
         else
             break; /* an unknown option: the usage below */
     }
     if (argc - a < 2 || argc - a > 3 || argv[a][0] == '-') {
-        fprintf(stderr, "usage: bench_race [--warm] [--prefault] K S [LOSS]\n");
+        fprintf(stderr, "usage: bench_race [--warm] [--prefault] [--rules] K S [LOSS]\n");
         return 2;
     }
     race r = {.pairs = (uint32_t)strtoul(argv[a], NULL, 10),
-              .bytes_each = strtoull(argv[a + 1], NULL, 10)};
+              .bytes_each = strtoull(argv[a + 1], NULL, 10),
+              .rules = rules};
     double loss = argc - a == 3 ? strtod(argv[a + 2], NULL) : 0.0;
     if (r.pairs == 0 || r.pairs > 100000000u || !(loss >= 0.0 && loss <= 1.0)) {
         fprintf(stderr, "bench_race: K must be in [1, 1e8], LOSS in [0, 1]\n");
         return 2;
     }
     if (warm) { /* the code's pages and the libraries' symbols, untimed */
-        race first = {.pairs = WARM_PAIRS, .bytes_each = r.bytes_each};
+        race first = {.pairs = WARM_PAIRS, .bytes_each = r.bytes_each, .rules = rules};
         race_new(&first);
         run(&first, loss);
         race_free(&first);

@@ -412,10 +412,12 @@ typedef struct net_rule_opts {
  * would otherwise double them per segment). */
 #define NET_RULES_MAX (1u << 16)
 
-/* Adds a rule to link `link`; *out is its index. Returns 0, TCP_EINVAL (a
- * hook rule without a hook) or NET_ELIMIT. May be called from a rule
- * callback: the rule takes effect from the next segment entering a link.
- * An index never handed out reads as a rule that never fired. */
+/* Adds a rule to link `link` (one the world made: another is a programmer
+ * error, an assertion); *out is its index, the count of the net's rules
+ * before it. Returns 0, TCP_EINVAL (a hook rule without a hook) or
+ * NET_ELIMIT. May be called from a rule callback: the rule takes effect
+ * from the next segment entering a link. An index never handed out reads
+ * as a rule that never fired. */
 int net_rule_add(net *n, uint32_t link, const net_rule_opts *o, uint32_t *out);
 uint32_t net_rule_fired(const net *n, uint32_t rule);
 uint32_t net_rule_held(const net *n, uint32_t rule);

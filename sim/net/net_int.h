@@ -85,6 +85,22 @@ typedef struct net_rule {
     uint32_t nheld, capheld;
 } net_rule;
 
+/* Indices into net.rules, ascending (the order the rules were added). */
+typedef struct net_rule_list {
+    uint32_t *idx;
+    uint32_t n, cap;
+} net_rule_list;
+
+/* One link's rules, the only ones a segment entering it walks (net_rule.c):
+ * those without `last`, then those with it. A rule whose count is used up
+ * never acts again: it leaves its list when no walk is under way (its
+ * index, counters and held packets stay in net.rules); `spent` counts the
+ * listed rules that are. */
+typedef struct net_link_rules {
+    net_rule_list plain, last;
+    uint32_t spent;
+} net_link_rules;
+
 typedef struct net_kern net_kern;
 
 /* A datagram in the stepped wire (net_wire.c); the wire owns the packet. */
@@ -149,6 +165,9 @@ struct net {
     uint32_t npending, cappending;
     net_rule *rules;
     uint32_t nrules, caprules;
+    net_link_rules *link_rules; /* by link id, up to the highest with a rule */
+    uint32_t nlink_rules, caplink_rules;
+    uint64_t rule_parses;     /* segments parsed for a walk or the probe (tests count them) */
     int in_stack;             /* > 0 while a stack call is under way */
     bool in_pending;          /* the deferred queue is being run */
     void (*after)(void *ctx); /* net_set_after */

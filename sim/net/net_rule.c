@@ -5,12 +5,21 @@
  * or hold the next one, or let a hook decide for each), and crafted
  * segments enter a link as their sender's own would.
  *
+ * Each link lists its own rules' indices in the order added (net_int.h,
+ * net_link_rules), so a segment walks its link's rules and no other: the
+ * walk costs what its link holds, not what the net holds, and a link
+ * without rules (in a net without a probe) lets its segments pass before
+ * their bytes are flattened or parsed. A rule whose count is used up
+ * leaves its link's list the next time a segment enters the link outside
+ * every walk; its index stays what it was.
+ *
  * A callback may add rules while a walk is under way (a hook that adds a
- * hook, a when() that adds a hundred): the walk holds indices, never
- * pointers into the rule array (which may move), and sees only the rules
- * that existed when the segment entered, so one segment's walk always ends;
- * the new rules act from the next segment on. A net holds at most
- * NET_RULES_MAX rules: past that net_rule_add says NET_ELIMIT.
+ * hook, a when() that adds a hundred): the walk holds indices and list
+ * positions, never pointers into the arrays (which may move), and sees
+ * only the rules that existed when the segment entered, so one segment's
+ * walk always ends; the new rules act from the next segment on. A net
+ * holds at most NET_RULES_MAX rules: past that net_rule_add says
+ * NET_ELIMIT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,14 +88,24 @@ static bool rule_fires(net *n, uint32_t i, const net_seg_view *v)
     return true;
 }
 
-/* Walks the first `nrules` rules of v's link whose `last` is `last`; true
- * with *out set when one acts. */
+/* Walks the rules of v's link without `last` (or with it, `last`) that
+ * are among the net's first `nrules`; true with *out set when one acts.
+ * Positions and indices, never pointers: a callback may add a rule to this
+ * link (its list may move) or to a link of a higher id (the table may
+ * move). No rule leaves a list while a walk is under way (net_rules_decide),
+ * so a position stays the same rule, and the rules added since the walk
+ * began sit past the bound at the list's end. */
 static bool rules_walk(net *n, const net_seg_view *v, uint32_t nrules, bool last,
                        sim_fault_verdict *out)
 {
-    for (uint32_t i = 0; i < nrules && !n->halted; i++) {
+    for (uint32_t k = 0; !n->halted; k++) {
+        const net_link_rules *lr = &n->link_rules[v->link];
+        const net_rule_list *l = last ? &lr->last : &lr->plain;
+        if (k >= l->n || l->idx[k] >= nrules)
+            return false;
+        uint32_t i = l->idx[k];
         net_rule *r = &n->rules[i];
-        if (r->link != v->link || r->o.last != last || r->o.count == 0 ||
+        if (r->o.count == 0 ||
             !net_filter_matches(&r->o.filter, v->dir, v->seg, sim_world_now(n->world)))
             continue;
         if (r->o.action == NET_RULE_HOOK) {
@@ -100,12 +119,24 @@ static bool rules_walk(net *n, const net_seg_view *v, uint32_t nrules, bool last
         if (!rule_fires(n, i, v))
             continue;
         r = &n->rules[i];
-        r->o.count--;
+        if (--r->o.count == 0)
+            n->link_rules[v->link].spent++;
         r->fired++;
         *out = rule_verdict(r, v->packet->id);
         return true;
     }
     return false;
+}
+
+/* Drops the rules whose count is used up from l, keeping the others'
+ * order. */
+static void list_drop_spent(const net *n, net_rule_list *l)
+{
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < l->n; k++)
+        if (n->rules[l->idx[k]].o.count != 0)
+            l->idx[kept++] = l->idx[k];
+    l->n = kept;
 }
 
 /* The flat buffer for the current nesting depth of net_rules_decide (a
@@ -126,29 +157,29 @@ static sim_flat *rule_flat(net *n)
 static sim_fault_verdict decide(net *n, net_seg_view *v)
 {
     sim_fault_verdict out;
-    /* A callback may add rules (the array may move): index, never pointer;
+    /* A callback may add rules (the arrays may move): index, never pointer;
      * the rules added during this walk wait for the next segment. */
     uint32_t nrules = n->nrules;
-    if (rules_walk(n, v, nrules, false, &out) || rules_walk(n, v, nrules, true, &out))
+    if (v->link < n->nlink_rules &&
+        (rules_walk(n, v, nrules, false, &out) || rules_walk(n, v, nrules, true, &out)))
         return out;
     if (n->probe.decide && !n->halted) /* net.h rule 9 */
         return n->probe.decide(n->probe.ctx, v);
     return (sim_fault_verdict){SIM_FAULT_PASS, 0, 0};
 }
 
-sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_packet *p)
+/* The walk and the probe for a segment something asks about: its bytes
+ * flattened and parsed first. Apart from net_rules_decide, whose test for
+ * "nothing to ask" is then small enough to sit inside the link's hook. */
+__attribute__((noinline)) static sim_fault_verdict parse_and_decide(net *n, uint32_t link, int dir,
+                                                                    const sim_packet *p)
 {
     sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0};
     tcp_seg seg;
-    /* Nothing to ask: no rule and no probe. The parse is only for them (it
-     * reads the whole datagram for its checksum), and it has no effect. */
-    if (n->nrules == 0 && !n->probe.decide)
-        return pass;
-    if (n->halted)
-        return pass;
     const uint8_t *bytes = sim_flat_bytes(rule_flat(n), p);
     if (!bytes)
         net_oom();
+    n->rule_parses++;
     if (tcp_wire_parse(bytes, p->len, &seg) != TCP_WIRE_OK)
         return pass;
     net_seg_view v = {link, dir, p, &seg, bytes};
@@ -156,6 +187,33 @@ sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_pac
     sim_fault_verdict out = decide(n, &v);
     n->rule_depth--;
     return out;
+}
+
+/* Drops the link's used-up rules from its lists. */
+__attribute__((noinline)) static void link_drop_spent(net *n, net_link_rules *lr)
+{
+    list_drop_spent(n, &lr->plain);
+    list_drop_spent(n, &lr->last);
+    lr->spent = 0;
+}
+
+sim_fault_verdict net_rules_decide(net *n, uint32_t link, int dir, const sim_packet *p)
+{
+    sim_fault_verdict pass = {SIM_FAULT_PASS, 0, 0};
+    net_link_rules *lr = link < n->nlink_rules ? &n->link_rules[link] : NULL;
+    /* Outside every walk (no position is held in a list), the rules used
+     * up since the last time leave: a link whose rules are all used up
+     * walks nothing. */
+    if (lr && lr->spent && n->rule_depth == 0)
+        link_drop_spent(n, lr);
+    /* Nothing to ask: no rule on this link and no probe. The parse is only
+     * for them (it reads the whole datagram for its checksum), and it has
+     * no effect. */
+    if ((!lr || (lr->plain.n == 0 && lr->last.n == 0)) && !n->probe.decide)
+        return pass;
+    if (n->halted)
+        return pass;
+    return parse_and_decide(n, link, dir, p);
 }
 
 static sim_fault_verdict fault_hook(void *ctx, sim_link *l, int dir, const sim_packet *p)
@@ -194,6 +252,34 @@ void net_rules_free(net *n)
     free(n->rules);
     n->rules = NULL;
     n->nrules = 0;
+    for (uint32_t i = 0; i < n->nlink_rules; i++) {
+        free(n->link_rules[i].plain.idx);
+        free(n->link_rules[i].last.idx);
+    }
+    free(n->link_rules);
+    n->link_rules = NULL;
+    n->nlink_rules = n->caplink_rules = 0;
+}
+
+/* Lists rule `rule` (the newest) on its link, after the link's others. A
+ * rule with no count left never acts and is not listed. */
+static void link_rules_add(net *n, uint32_t rule)
+{
+    const net_rule *r = &n->rules[rule];
+    if (r->o.count == 0)
+        return;
+    if (r->link >= n->nlink_rules) {
+        uint32_t cap = n->caplink_rules;
+        n->link_rules = net_grow(n->link_rules, &cap, r->link + 1, sizeof *n->link_rules);
+        memset(n->link_rules + n->nlink_rules, 0,
+               (r->link + 1 - n->nlink_rules) * sizeof *n->link_rules);
+        n->caplink_rules = cap;
+        n->nlink_rules = r->link + 1;
+    }
+    net_link_rules *lr = &n->link_rules[r->link];
+    net_rule_list *l = r->o.last ? &lr->last : &lr->plain;
+    l->idx = net_grow(l->idx, &l->cap, l->n + 1, sizeof *l->idx);
+    l->idx[l->n++] = rule;
 }
 
 int net_rule_add(net *n, uint32_t link, const net_rule_opts *o, uint32_t *out)
@@ -202,6 +288,8 @@ int net_rule_add(net *n, uint32_t link, const net_rule_opts *o, uint32_t *out)
         return TCP_EINVAL;
     if (n->nrules >= NET_RULES_MAX)
         return NET_ELIMIT;
+    /* A link the world never made is a programmer error. */
+    assert(link < sim_link_count(n->world));
     n->rules = net_grow(n->rules, &n->caprules, n->nrules + 1, sizeof *n->rules);
     net_rule *r = &n->rules[n->nrules];
     memset(r, 0, sizeof *r);
@@ -210,6 +298,7 @@ int net_rule_add(net *n, uint32_t link, const net_rule_opts *o, uint32_t *out)
     if (out)
         *out = n->nrules;
     n->nrules++;
+    link_rules_add(n, n->nrules - 1);
     return 0;
 }
 
