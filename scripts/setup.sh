@@ -10,7 +10,7 @@ packages=(
   libcmocka-dev
   clang clang-format
   tshark graphviz libxml2-utils
-  groff-base file dpkg-dev
+  groff-base file dpkg-dev python3
   chromium
 )
 # Node.js for the browser tests: Debian's, unless a node and npm are already
