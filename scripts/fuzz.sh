@@ -7,6 +7,9 @@
 # and several times that on a loaded machine; a hang runs forever.
 #   scripts/fuzz.sh net_ops 60     sim/net's C API as a sequence of operations
 #   scripts/fuzz.sh input 60       bytes into a simulated host's TCP input
+# FUZZ_SEED=N fixes libFuzzer's seed, so two runs from the same corpus try
+# the same inputs in the same order (CI does: a red run is one that replays);
+# without it each run draws its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh net_ops|input SECONDS}
@@ -23,5 +26,7 @@ clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
   -Isim/net -Isim/core -Isim/kern -Istack "$src" \
   sim/net/net_*.c sim/core/sim_*.c sim/kern/kern_*.c stack/tcp_*.c -o "$out/fuzz"
 cd "$out"
-./fuzz -max_len="$max_len" -timeout=30 -rss_limit_mb=2048 -max_total_time="$secs" \
+seed=()
+[ -n "${FUZZ_SEED:-}" ] && seed=(-seed="$FUZZ_SEED")
+./fuzz "${seed[@]}" -max_len="$max_len" -timeout=30 -rss_limit_mb=2048 -max_total_time="$secs" \
   -print_final_stats=1 corpus 2>&1 | tail -25
