@@ -169,10 +169,8 @@ static void learn(run *r, const pkt_seg *want, const tcp_seg *seg)
     r->ts_live[k] = seg->ts_val;
 }
 
-/* Shows an outbound TS val in the script's space, from the first one
- * (packetdrill's map_outbound_live_packet); compared only with
- * --tcp_ts_tick_usecs (check_ts_val). */
-static void map_ts_val(const run *r, pkt_opts *o)
+/* Where the TS option's val starts in option bytes; -1 without one. */
+static int ts_val_at(const pkt_opts *o)
 {
     for (size_t i = 0; i < o->len;) {
         uint8_t kind = o->bytes[i];
@@ -185,9 +183,20 @@ static void map_ts_val(const run *r, pkt_opts *o)
         if (i + 1 >= o->len || o->bytes[i + 1] < 2)
             break;
         if (kind == 8 && o->bytes[i + 1] == 10 && i + 10 <= o->len)
-            wr32(o->bytes + i + 2, rd32(o->bytes + i + 2) - r->first_live_ts + r->first_script_ts);
+            return (int)i + 2;
         i += o->bytes[i + 1];
     }
+    return -1;
+}
+
+/* Shows an outbound TS val in the script's space, from the first one
+ * (packetdrill's map_outbound_live_packet); compared only with
+ * --tcp_ts_tick_usecs (check_ts_val). */
+static void map_ts_val(const run *r, pkt_opts *o)
+{
+    int at = ts_val_at(o);
+    if (at >= 0)
+        wr32(o->bytes + at, rd32(o->bytes + at) - r->first_live_ts + r->first_script_ts);
 }
 
 /* The live datagram in the script's space, options from its own bytes. */
@@ -231,23 +240,10 @@ static void report(run *r, const pkt_event *ev, const char *what, uint64_t t, co
 /* The TS val of option bytes; false when there is none. */
 static bool opts_ts_val(const pkt_opts *o, uint32_t *val)
 {
-    for (size_t i = 0; i < o->len;) {
-        uint8_t kind = o->bytes[i];
-        if (kind == 0)
-            break;
-        if (kind == 1) {
-            i++;
-            continue;
-        }
-        if (i + 1 >= o->len || o->bytes[i + 1] < 2)
-            break;
-        if (kind == 8 && o->bytes[i + 1] == 10 && i + 10 <= o->len) {
-            *val = rd32(o->bytes + i + 2);
-            return true;
-        }
-        i += o->bytes[i + 1];
-    }
-    return false;
+    int at = ts_val_at(o);
+    if (at >= 0)
+        *val = rd32(o->bytes + at);
+    return at >= 0;
 }
 
 /* packetdrill's TS val check (run_packet.c, verify_outbound_tcp_option),
