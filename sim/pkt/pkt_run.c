@@ -12,8 +12,7 @@
 
 #include "pkt_run_int.h"
 
-#define NS_PER_S  1000000000ull
-#define NS_PER_US 1000ull
+#define NS_PER_S 1000000000ull
 /* How long a "*" segment may take to come. */
 #define RUN_ANY_WAIT_NS (3600ull * NS_PER_S)
 
@@ -250,12 +249,53 @@ static void apply_option(run *r, const pkt_option *op)
         r->connect_port = (uint16_t)v;
     } else if (!strcmp(op->name, "mtu") && parse_u64(op->value, &v) && v >= 576 && v <= 65535) {
         r->prof.mss = (uint16_t)(v - 40);
+    } else if (!strcmp(op->name, "tcp_ts_tick_usecs")) {
+        /* packetdrill's config->tcp_ts_tick_usecs: 0 (its default) leaves
+         * outbound TS values unchecked; see run_seg.c, check_ts_val. */
+        if (!parse_u64(op->value, &v) || v > UINT32_MAX)
+            run_fail(r, PKT_RUN_NOT_RUN, &at, "--tcp_ts_tick_usecs: expected 0 to %u, got '%s'",
+                     UINT32_MAX, op->value);
+        else
+            r->ts_tick_us = v;
+    } else if (!strcmp(op->name, "mss")) {
+        /* packetdrill's config->mss is not an MSS either side announces:
+         * every inbound TCP datagram goes to the tun device as a GSO packet
+         * of that gso_size (netdev.c, linux_tun_write: virtio_net_hdr
+         * gso_type TCPV4). gso_size is 16 bits; packetdrill refuses <= 0. */
+        if (!parse_u64(op->value, &v) || v < 1 || v > 65535)
+            run_fail(r, PKT_RUN_NOT_RUN, &at, "--mss: expected 1 to 65535, got '%s'", op->value);
+        else
+            r->gso_mss = (uint32_t)v;
     } else if (!strcmp(op->name, "ip_version") || !strcmp(op->name, "gateway_ip") ||
                !strcmp(op->name, "netmask_ip")) {
         /* ipv4 only (the parser checks); no gateway or netmask to set up */
     } else {
         snprintf(what, sizeof what, "--%s", op->name);
         run_unsupported(r, &at, what);
+    }
+}
+
+/* Under --mss=N an inbound segment carrying more than N bytes reaches a
+ * kernel as one GSO skb of ceil(len / N) segments of gso_size N, which its
+ * receive path counts and measures as such (tcp_measure_rcv_mss reads
+ * gso_size); one of N bytes or fewer is a plain segment, as
+ * virtio_net_hdr_to_skb keeps the GSO mark only when the payload exceeds
+ * gso_size ("Too small packets are not really GSO ones"). The raw peer
+ * delivers a datagram as one segment and the stack has no GSO receive
+ * path: the first case is unsupported, the second is what it does. */
+static void check_gso_segments(run *r)
+{
+    char what[128];
+    if (!r->gso_mss)
+        return;
+    for (size_t i = 0; i < pkt_script_events(r->s) && r->verdict == PKT_RUN_PASS; i++) {
+        const pkt_event *ev = pkt_script_event(r->s, i);
+        if (ev->kind != PKT_EV_SEGMENT || ev->u.seg.outbound || ev->u.seg.len <= r->gso_mss)
+            continue;
+        snprintf(what, sizeof what,
+                 "an inbound segment of %u bytes under --mss=%u (a GSO packet of %u segments)",
+                 ev->u.seg.len, r->gso_mss, (ev->u.seg.len + r->gso_mss - 1) / r->gso_mss);
+        run_unsupported(r, ev, what);
     }
 }
 
@@ -443,6 +483,7 @@ pkt_run_verdict pkt_run(const pkt_script *s, const pkt_run_opts *o, pkt_run_info
     for (size_t i = 0; i < pkt_script_options(s) && r.verdict == PKT_RUN_PASS; i++)
         apply_option(&r, pkt_script_option(s, i));
     apply_commands(&r, info);
+    check_gso_segments(&r);
     if (r.verdict == PKT_RUN_PASS && build_world(&r) != 0)
         run_fail(&r, PKT_RUN_NOT_RUN, NULL, "cannot build the world: %s",
                  r.n ? sim_world_error(net_world(r.n)) : "out of memory");

@@ -13,6 +13,7 @@
 #define RUN_TS_MAP    64u
 #define RUN_SCRATCH   65536u
 #define RUN_PEER_PORT 40000u /* the remote port of connections the peer opens */
+#define NS_PER_US     1000ull
 
 typedef struct run_fd {
     bool used;
@@ -47,9 +48,11 @@ typedef struct run {
     tcp_profile prof;
     uint32_t local_ip, remote_ip;
     uint16_t bind_port, connect_port;
-    uint64_t tol_ns;  /* --tolerance_usecs */
-    uint64_t tol_pcm; /* --tolerance_percent, thousandths of a percent */
-    uint64_t ev_tol;  /* the tolerance of the event being run */
+    uint64_t tol_ns;     /* --tolerance_usecs */
+    uint64_t tol_pcm;    /* --tolerance_percent, thousandths of a percent */
+    uint64_t ev_tol;     /* the tolerance of the event being run */
+    uint64_t ts_tick_us; /* --tcp_ts_tick_usecs: 0, outbound TS vals not compared */
+    uint32_t gso_mss;    /* --mss: the gso_size of inbound datagrams, 0 without */
     /* the connection under test */
     uint16_t lport, rport;
     bool await_child; /* a listener waits for its first SYN */

@@ -4,8 +4,9 @@
  * stack's numbers) and sent by the raw peer; outbound ones are the next
  * datagram the peer received, mapped into the script's sequence space and
  * compared as packetdrill does (pkt_seg_mismatch: flags with PSH, seq, ack,
- * length, window and options when written; a timestamp's values are only
- * mapped), and the time within the tolerance.
+ * length, window and options when written; a timestamp's values are
+ * mapped, and its val compared only with --tcp_ts_tick_usecs), and the
+ * time within the tolerance.
  */
 #include <stdio.h>
 #include <string.h>
@@ -168,9 +169,8 @@ static void learn(run *r, const pkt_seg *want, const tcp_seg *seg)
     r->ts_live[k] = seg->ts_val;
 }
 
-/* Shows an outbound TS val in the script's space, from the first one
- * (packetdrill's mapping; the value itself is not compared). */
-static void map_ts_val(const run *r, pkt_opts *o)
+/* Where the TS option's val starts in option bytes; -1 without one. */
+static int ts_val_at(const pkt_opts *o)
 {
     for (size_t i = 0; i < o->len;) {
         uint8_t kind = o->bytes[i];
@@ -183,9 +183,20 @@ static void map_ts_val(const run *r, pkt_opts *o)
         if (i + 1 >= o->len || o->bytes[i + 1] < 2)
             break;
         if (kind == 8 && o->bytes[i + 1] == 10 && i + 10 <= o->len)
-            wr32(o->bytes + i + 2, rd32(o->bytes + i + 2) - r->first_live_ts + r->first_script_ts);
+            return (int)i + 2;
         i += o->bytes[i + 1];
     }
+    return -1;
+}
+
+/* Shows an outbound TS val in the script's space, from the first one
+ * (packetdrill's map_outbound_live_packet); compared only with
+ * --tcp_ts_tick_usecs (check_ts_val). */
+static void map_ts_val(const run *r, pkt_opts *o)
+{
+    int at = ts_val_at(o);
+    if (at >= 0)
+        wr32(o->bytes + at, rd32(o->bytes + at) - r->first_live_ts + r->first_script_ts);
 }
 
 /* The live datagram in the script's space, options from its own bytes. */
@@ -226,6 +237,48 @@ static void report(run *r, const pkt_event *ev, const char *what, uint64_t t, co
              run_time_str(t, t1, sizeof t1), want, run_time_str(ls->time_ns, t2, sizeof t2), got);
 }
 
+/* The TS val of option bytes; false when there is none. */
+static bool opts_ts_val(const pkt_opts *o, uint32_t *val)
+{
+    int at = ts_val_at(o);
+    if (at >= 0)
+        *val = rd32(o->bytes + at);
+    return at >= 0;
+}
+
+/* packetdrill's TS val check (run_packet.c, verify_outbound_tcp_option),
+ * with --tcp_ts_tick_usecs N: the TS val sent, mapped into the script's
+ * space from the connection's first one (map_ts_val), may differ from the
+ * script's by as many ticks as fit in --tolerance_usecs: |sent - script| * N
+ * <= tolerance, the difference taken modulo 2^32 as a signed value.
+ * The tolerance is the fixed one: packetdrill's percentage does not widen
+ * it. The TS ecr sent is not compared (the check looks at the val only);
+ * without N, or where the script wrote <...>, nothing is. Returns false
+ * with the run failed. */
+static bool check_ts_val(run *r, const pkt_event *ev, uint64_t t, const live_seg *ls)
+{
+    const pkt_seg *want = &ev->u.seg;
+    uint32_t script_val, sent_val;
+    if (!r->ts_tick_us || !want->has_opts || want->opts.any || !ls->ps.has_opts ||
+        !opts_ts_val(&want->opts, &script_val) || !opts_ts_val(&ls->ps.opts, &sent_val))
+        return true;
+    int64_t ticks = (int32_t)(sent_val - script_val);
+    uint64_t off = (uint64_t)(ticks < 0 ? -ticks : ticks);
+    uint64_t tol_us = r->tol_ns / NS_PER_US;
+    if (off * r->ts_tick_us <= tol_us)
+        return true;
+    char wants[256], got[256], t1[32], t2[32];
+    pkt_seg_format(want, wants, sizeof wants);
+    pkt_seg_format(&ls->ps, got, sizeof got);
+    run_fail(r, PKT_RUN_MISMATCH, ev,
+             "TS val mismatch: expected %s > %s, actual %s > %s (off by %llu ticks of %llu us, "
+             "tolerance %llu us)",
+             run_time_str(t, t1, sizeof t1), wants, run_time_str(ls->time_ns, t2, sizeof t2), got,
+             (unsigned long long)off, (unsigned long long)r->ts_tick_us,
+             (unsigned long long)tol_us);
+    return false;
+}
+
 void run_expect(run *r, const pkt_event *ev, uint64_t t, uint64_t deadline, uint64_t *actual_ns)
 {
     *actual_ns = t;
@@ -249,6 +302,8 @@ void run_expect(run *r, const pkt_event *ev, uint64_t t, uint64_t deadline, uint
     const char *diff = pkt_seg_mismatch(&ev->u.seg, &ls.ps);
     if (diff)
         report(r, ev, diff, t, &ls);
+    else if (!check_ts_val(r, ev, t, &ls))
+        return;
     else if (!time_ok(r, ev, t, deadline, d.time_ns))
         report(r, ev, "time", t, &ls);
 }

@@ -290,8 +290,8 @@ static bool is_ipv4(const char *s)
 
 int pkt_check_option(pkt_parser *p, const pkt_option *o)
 {
-    static const char *const numbers[] = {"tolerance_usecs", "bind_port", "connect_port", "mtu",
-                                          "tcp_ts_tick_usecs"};
+    static const char *const numbers[] = {"tolerance_usecs",   "bind_port", "connect_port", "mtu",
+                                          "tcp_ts_tick_usecs", "mss"};
     static const char *const addresses[] = {"local_ip", "remote_ip", "gateway_ip", "netmask_ip"};
     char what[96];
     for (size_t i = 0; i < COUNT(numbers); i++)

@@ -402,6 +402,12 @@ static void options_at_the_top(void **state)
                         "t.pkt:1: expected a number after --tolerance_usecs=");
     assert_string_equal(bad("--remote_ip=300.1.1.1\n", PKT_ERROR),
                         "t.pkt:1: expected an IPv4 address after --remote_ip=");
+    s = ok("--tcp_ts_tick_usecs=1000\n--mss=1000\n0 close(3) = 0\n");
+    assert_int_equal(pkt_script_options(s), 2);
+    assert_string_equal(pkt_script_option(s, 1)->name, "mss");
+    assert_string_equal(pkt_script_option(s, 1)->value, "1000");
+    pkt_script_free(s);
+    assert_string_equal(bad("--mss=1k\n", PKT_ERROR), "t.pkt:1: expected a number after --mss=");
     assert_string_equal(bad("0 close(3) = 0\n--mtu=1500\n", PKT_ERROR),
                         "t.pkt:2: option --mtu must come before the first event");
 }

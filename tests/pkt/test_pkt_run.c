@@ -381,6 +381,96 @@ static void same_script_same_message(void **state)
     assert_string_equal(a, b);
 }
 
+/* A listener and a connection with timestamps (the exchanges of Linux's
+ * selftest tcp_ts_recent_reset_tsval.pkt): our SYN-ACK's TS val is the
+ * script's 100, the base of the mapping; lines 2 to 10 after one option
+ * line, then the ACK of 10 bytes 100 ms after the SYN-ACK, whose TS val
+ * is 100 ticks of the stack's 1 ms clock (RFC 7323 §5.4) past 100. */
+#define TS_SERVER(ack_ts_val)                                                                      \
+    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"                                                \
+    "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"                                     \
+    "+0 bind(3, ..., ...) = 0\n"                                                                   \
+    "+0 listen(3, 1) = 0\n"                                                                        \
+    "+0 < S 0:0(0) win 20000 <mss 1000,sackOK,TS val 100 ecr 0>\n"                                 \
+    "+0 > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 100 ecr 100>\n"                                  \
+    "+.1 < . 1:1(0) ack 1 win 20000 <nop,nop,TS val 200 ecr 100>\n"                                \
+    "+0 accept(3, ..., ...) = 4\n"                                                                 \
+    "+0 < P. 1:11(10) ack 1 win 20000 <nop,nop,TS val 201 ecr 100>\n"                              \
+    "+0 > . 1:1(0) ack 11 <nop,nop,TS val " ack_ts_val " ecr 201>\n"
+
+static void ts_val_beyond_the_tolerance_is_a_mismatch(void **state)
+{
+    (void)state;
+    /* 205 where 200 is sent: 5 ticks of 1000 us, over the default 4000 us */
+    expect_verdict("--tcp_ts_tick_usecs=1000\n" TS_SERVER("205"), PKT_RUN_MISMATCH,
+                   "t.pkt:11: TS val mismatch: expected 0.100000 > . 1:1(0) ack 11 "
+                   "<nop,nop,TS val 205 ecr 201>, actual 0.100000 > . 1:1(0) ack 11 win ");
+    expect_verdict("--tcp_ts_tick_usecs=1000\n" TS_SERVER("205"), PKT_RUN_MISMATCH,
+                   " <nop,nop,TS val 200 ecr 201> (off by 5 ticks of 1000 us, tolerance 4000 us)");
+    /* below as above: the difference is signed */
+    expect_verdict("--tcp_ts_tick_usecs=1000\n" TS_SERVER("195"), PKT_RUN_MISMATCH,
+                   "(off by 5 ticks of 1000 us, tolerance 4000 us)");
+    /* a coarser tick makes fewer ticks too many: 2 ticks of 2500 us */
+    expect_verdict("--tcp_ts_tick_usecs=2500\n" TS_SERVER("202"), PKT_RUN_MISMATCH,
+                   "(off by 2 ticks of 2500 us, tolerance 4000 us)");
+}
+
+static void ts_val_within_the_tolerance_passes(void **state)
+{
+    (void)state;
+    expect_verdict("--tcp_ts_tick_usecs=1000\n" TS_SERVER("200"), PKT_RUN_PASS, NULL);
+    expect_verdict("--tcp_ts_tick_usecs=1000\n" TS_SERVER("204"), PKT_RUN_PASS, NULL);
+    expect_verdict("--tcp_ts_tick_usecs=1000\n" TS_SERVER("196"), PKT_RUN_PASS, NULL);
+    /* --tolerance_usecs widens it: 9 ticks of 1000 us within 10000 us */
+    expect_verdict("--tcp_ts_tick_usecs=1000\n--tolerance_usecs=10000\n" TS_SERVER("209"),
+                   PKT_RUN_PASS, NULL);
+}
+
+static void ts_val_is_not_compared_without_the_tick(void **state)
+{
+    (void)state;
+    /* packetdrill's default (tcp_ts_tick_usecs 0): mapped, never compared */
+    expect_verdict("--tolerance_usecs=4000\n" TS_SERVER("900"), PKT_RUN_PASS, NULL);
+    expect_verdict("--tcp_ts_tick_usecs=0\n" TS_SERVER("900"), PKT_RUN_PASS, NULL);
+}
+
+static void ts_tick_without_timestamps_is_harmless(void **state)
+{
+    (void)state;
+    /* no TS option on either side: nothing to compare */
+    expect_verdict("--tcp_ts_tick_usecs=1000\n" SERVER "+0 < P. 1:11(10) ack 1 win 257\n"
+                   "+0 > . 1:1(0) ack 11\n",
+                   PKT_RUN_PASS, NULL);
+    expect_verdict("--tcp_ts_tick_usecs=4294967296\n" SERVER, PKT_RUN_NOT_RUN,
+                   "t.pkt:1: --tcp_ts_tick_usecs: expected 0 to 4294967295, got '4294967296'");
+}
+
+static void mss_out_of_range_is_refused(void **state)
+{
+    (void)state;
+    expect_verdict("--mss=0\n" SERVER, PKT_RUN_NOT_RUN,
+                   "t.pkt:1: --mss: expected 1 to 65535, got '0'");
+    expect_verdict("--mss=65536\n" SERVER, PKT_RUN_NOT_RUN,
+                   "t.pkt:1: --mss: expected 1 to 65535, got '65536'");
+    expect_verdict("--mss=ten\n" SERVER, PKT_RUN_NOT_RUN,
+                   "t.pkt:1: expected a number after --mss=");
+}
+
+static void mss_makes_longer_segments_gso_packets(void **state)
+{
+    (void)state;
+    /* up to --mss bytes: a plain segment (virtio_net_hdr_to_skb) */
+    expect_verdict("--mss=10\n" SERVER "+0 < P. 1:11(10) ack 1 win 257\n"
+                   "+0 > . 1:1(0) ack 11\n",
+                   PKT_RUN_PASS, NULL);
+    /* more: a GSO packet a kernel counts as segments of --mss bytes */
+    expect_verdict("--mss=10\n" SERVER "+0 < P. 1:12(11) ack 1 win 257\n"
+                   "+0 > . 1:1(0) ack 12\n",
+                   PKT_RUN_NOT_RUN,
+                   "unsupported: an inbound segment of 11 bytes under --mss=10 (a GSO packet of 2 "
+                   "segments) at t.pkt:10");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +493,12 @@ int main(void)
         cmocka_unit_test(calls_after_reset_are_the_stacks),
         cmocka_unit_test(knob_settings_change_the_run),
         cmocka_unit_test(same_script_same_message),
+        cmocka_unit_test(ts_val_beyond_the_tolerance_is_a_mismatch),
+        cmocka_unit_test(ts_val_within_the_tolerance_passes),
+        cmocka_unit_test(ts_val_is_not_compared_without_the_tick),
+        cmocka_unit_test(ts_tick_without_timestamps_is_harmless),
+        cmocka_unit_test(mss_out_of_range_is_refused),
+        cmocka_unit_test(mss_makes_longer_segments_gso_packets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
