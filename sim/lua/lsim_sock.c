@@ -592,13 +592,17 @@ static void closed_let_go(lua_State *L, lsim *s, uint32_t sock)
         on_state_let_go(L, s, sock);
 }
 
+/* close(): releases the socket whatever the stack answers; an error it
+ * answers (rfc9293's ENOTCONN once the TCB was deleted, RFC 9293 §3.10.4
+ * CLOSED) is raised after the release. */
 static int sock_close(lua_State *L)
 {
     lsim *s;
     uint32_t sock = lsim_sock_check(L, 1, &s);
     live_sock(L, s, sock, "socket:close");
-    check_rc(L, net_close(s->net, sock), "socket:close");
+    int rc = net_close(s->net, sock);
     closed_let_go(L, s, sock);
+    check_rc(L, rc, "socket:close");
     return 0;
 }
 
