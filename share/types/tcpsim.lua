@@ -384,6 +384,12 @@ function Socket:shutdown(how) end
 ---@return tcpsim.SocketInfo|nil
 function Socket:info() end
 
+---getsockopt(SO_ERROR): the name of the error the next send or recv would raise ("ECONNRESET"...),
+---cleared by reading it as by such a call; nil if none. s.error keeps naming it. Not on a kernel
+---host.
+---@return string|nil
+function Socket:take_error() end
+
 ---RFC 9293 CLOSE. Under rfc9293 it raises ENOTCONN once the TCB was deleted (a reset, a timeout,
 ---LAST_ACK acknowledged, TIME_WAIT expired: §3.10.4 CLOSED), the socket released all the same.
 function Socket:close() end

@@ -256,6 +256,34 @@ static void queued_bytes_leave_the_reset_for_the_next_call(void **state)
                  5);
 }
 
+/* sock:take_error() is getsockopt(SO_ERROR): the pending error's name,
+ * cleared, or nil (Linux sock_getsockopt SO_ERROR → sock_error; FreeBSD
+ * sogetopt SO_ERROR: so_error = 0). After it the calls find no error left:
+ * linux the bytes, then end of stream; rfc9293 "connection does not
+ * exist" (RFC 9293 §3.10.3 CLOSED). */
+static void take_error_reads_and_clears_the_error(void **state)
+{
+    (void)state;
+    expect_holds(WORLD("linux") "local c = a:connect(b, 80)\n"
+                                "sim:run_for '100ms'\n"
+                                "expect(c:take_error()):equals(nil)\n",
+                 1);
+    expect_holds(
+        RESET("linux") "expect(s:take_error()):equals('ECONNRESET')\n"
+                       "expect(s:take_error()):equals(nil)\n"
+                       "expect(s.error):equals('ECONNRESET')\n"
+                       "expect(s:recv()):equals('hello')\n"
+                       "expect(s:recv()):equals(nil)\n"
+                       "s:close()\n"
+                       "local ok, e = pcall(s.take_error, s)\n"
+                       "expect(tostring(e):find('closed socket', 1, true) ~= nil):holds()\n",
+        8);
+    expect_holds(RESET("rfc9293") "expect(s:take_error()):equals('ECONNRESET')\n"
+                                  "expect(s:take_error()):equals(nil)\n"
+                                  "expect(err(s.recv)):equals('ENOTCONN')\n",
+                 5);
+}
+
 /* A connection that ended normally while the scenario holds it: after
  * shutdown, TIME_WAIT expires (RFC 9293 §3.10.8: "delete the TCB").
  * rfc9293 answers recv, send and close "connection does not exist"
@@ -299,6 +327,7 @@ int main(void)
         cmocka_unit_test(shutdown_wr_on_a_listener_per_profile),
         cmocka_unit_test(calls_after_a_reset_per_profile),
         cmocka_unit_test(queued_bytes_leave_the_reset_for_the_next_call),
+        cmocka_unit_test(take_error_reads_and_clears_the_error),
         cmocka_unit_test(calls_after_time_wait_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
