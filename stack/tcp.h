@@ -16,7 +16,8 @@
  *  2. Socket ids are never reused within a stack; 0 is never an id. A
  *     stack that gave out all 2^32 - 1 refuses new sockets (TCP_EMFILE;
  *     a SYN to a listener is then dropped, "out of socket ids").
- *  3. tcp_close and tcp_abort release the caller's hold on an id; the
+ *  3. tcp_close and tcp_abort release the caller's hold on an id, whatever
+ *     they answer (tcp_close's TCP_ENOTCONN on a deleted TCB included); the
  *     connection may live on (TIME_WAIT, FIN_WAIT_2, LAST_ACK...) as an
  *     orphan and keeps reporting events with its id until it is reclaimed.
  *     State and counters can be read while the connection exists; after it
