@@ -16,7 +16,8 @@
  *  2. Socket ids are never reused within a stack; 0 is never an id. A
  *     stack that gave out all 2^32 - 1 refuses new sockets (TCP_EMFILE;
  *     a SYN to a listener is then dropped, "out of socket ids").
- *  3. tcp_close and tcp_abort release the caller's hold on an id; the
+ *  3. tcp_close and tcp_abort release the caller's hold on an id, whatever
+ *     they answer (tcp_close's TCP_ENOTCONN on a deleted TCB included); the
  *     connection may live on (TIME_WAIT, FIN_WAIT_2, LAST_ACK...) as an
  *     orphan and keeps reporting events with its id until it is reclaimed.
  *     State and counters can be read while the connection exists; after it
@@ -284,12 +285,13 @@ typedef struct tcp_profile {
                                * fails with EPIPE before the error (FreeBSD sosend_generic) */
     bool rst_sack_edge;       /* an RST at the highest right edge of the SACK blocks we would
                                * send resets (Linux tcp_validate_incoming) */
-    bool drop_deletes_tcb;    /* a connection an RST or a timeout ended has its queues
-                               * flushed (bytes unread are gone) and, its error reported,
-                               * answers SEND and RECEIVE "connection does not exist"
-                               * (TCP_ENOTCONN): RFC 9293 §3.10.7.4, §3.10.8, §3.10.2,
-                               * §3.10.3; Linux and FreeBSD keep the bytes readable and the
-                               * socket shut both ways (0, EPIPE) */
+    bool closed_deletes_tcb;  /* a connection that enters CLOSED (an RST, a timeout, LAST-ACK's
+                               * FIN acknowledged, TIME-WAIT expired) has its TCB deleted:
+                               * queues flushed (bytes unread are gone) and, its error
+                               * reported, SEND, RECEIVE and CLOSE answer "connection does
+                               * not exist" (TCP_ENOTCONN): RFC 9293 §3.10.7.4, §3.10.8,
+                               * §3.10.2-4; Linux and FreeBSD keep the bytes readable, the
+                               * socket shut both ways (0, EPIPE) and close 0 */
     tcp_dsack_rule dsack;     /* D-SACK blocks on a SACK connection (RFC 2883) */
     tcp_rst_opts rst_opts;    /* the options an active RST carries */
     bool sack_fin;            /* a FIN held out of order counts in its SACK block, one past
@@ -564,8 +566,8 @@ long tcp_send_pattern(tcp_stack *s, tcp_sock_id id, const tcp_pattern *p, uint32
  * received and everything read), or a tcp_err (TCP_EAGAIN: nothing yet;
  * TCP_ENOTCONN: a listener, or a socket not connected, such as one never
  * connected, a listener a shutdown closed, or under profile
- * drop_deletes_tcb a connection a reset ended, once its error was
- * reported). With len 0 it reads nothing
+ * closed_deletes_tcb a connection whose TCB was deleted, by a reset, a
+ * timeout or a normal ending, once its error was reported). With len 0 it reads nothing
  * and answers as a read that finds no byte, except 0 where that is
  * TCP_EAGAIN. */
 long tcp_recv(tcp_stack *s, tcp_sock_id id, void *buf, size_t len);
@@ -581,7 +583,9 @@ int tcp_shutdown(tcp_stack *s, tcp_sock_id id);
  * profile's shut_rd_discard drops what is held and what arrives (FreeBSD
  * sorflush, SBS_CANTRCVMORE), still acknowledging it. */
 int tcp_shutdown_read(tcp_stack *s, tcp_sock_id id);
-/* RFC 9293 §3.10.4 CLOSE; releases the id (rule 3). */
+/* RFC 9293 §3.10.4 CLOSE; releases the id (rule 3), also when it answers
+ * TCP_ENOTCONN: under profile closed_deletes_tcb once the TCB was deleted
+ * (§3.10.4 CLOSED: "connection does not exist"). */
 int tcp_close(tcp_stack *s, tcp_sock_id id);
 /* RFC 9293 §3.10.5 ABORT: RST if synchronized, no TIME_WAIT; releases the id. */
 int tcp_abort(tcp_stack *s, tcp_sock_id id);

@@ -239,7 +239,8 @@ struct tcp_conn {
     bool rcv_rtt_seen : 1; /* Linux would have a receive-side RTT sample (comp_sack) */
     bool framed : 1;       /* a listener record rebuilt in a tcp_frame (tcp_ls.c) */
     bool err_told : 1;     /* a call reported err, which profile err_once clears */
-    bool dropped : 1;      /* an RST or a timeout ended it (tcp_conn_drop) */
+    bool deleted : 1;      /* RFC 9293 deleted the TCB: an RST or a timeout ended it
+                            * (tcp_conn_drop), or it ended normally (tcp_conn_delete) */
     tcp_state state : 8;
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
     uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */
@@ -705,8 +706,12 @@ bool tcp_state_synchronized(tcp_state s);
  * event; its first transition (LISTEN -> SYN_RECEIVED) is reported. */
 void tcp_state_init_child(tcp_conn *child);
 /* Ends the connection: records err (if non-zero, reports TCP_EV_ERROR) and
- * enters CLOSED. */
+ * enters CLOSED, deleting the TCB (tcp_conn_delete). */
 void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, const char *note);
+/* A normal ending (LAST-ACK's FIN acknowledged, TIME-WAIT expired): RFC
+ * 9293's "delete the TCB" before entering CLOSED. What that means for the
+ * user still holding the socket is profile closed_deletes_tcb's. */
+void tcp_conn_delete(tcp_conn *c, tcp_cause cause, const tcp_seg *seg, const char *note);
 
 /* ---- tcp_input.c ---- */
 /* The effective send MSS for a peer MSS (RFC 9293 §3.7.1 MUST-16). */

@@ -945,8 +945,8 @@ static bool on_ack(tcp_conn *c, const tcp_seg *seg)
         break;
     case TCP_LAST_ACK:
         /* "If our FIN is now acknowledged, delete the TCB, enter the CLOSED
-         * state, and return." */
-        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
+         * state, and return." (profile closed_deletes_tcb) */
+        tcp_conn_delete(c, TCP_CAUSE_SEGMENT, seg, "rcv ACK of FIN");
         break;
     default:
         break;
@@ -1690,7 +1690,7 @@ static void in_time_wait(tcp_conn *c, const tcp_seg *seg)
         else if (seg->seq == c->rcv_nxt)
             /* §3.10.7.4 CLOSING, LAST-ACK, TIME-WAIT: "enter the CLOSED
              * state, delete the TCB", no signal: dropped as in CLOSING
-             * (profile drop_deletes_tcb) */
+             * (profile closed_deletes_tcb) */
             tcp_conn_drop(c, 0, TCP_CAUSE_SEGMENT, seg, "rcv RST");
         else
             drop(c, seg, "out of window");

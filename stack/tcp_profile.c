@@ -95,8 +95,9 @@ static const tcp_profile PROFILES[] = {
         .recv_zero_waits = false,      /* §3.10.3: 0 octets are never "insufficient" */
         .rst_at_fin = false,           /* §3.10.7.4, RFC 5961 §3.2: out of window, dropped */
         .rst_sack_edge = false,        /* RFC 5961 §3.2: not RCV.NXT: challenge ACK */
-        .drop_deletes_tcb = true,      /* §3.10.7.4: "All segment queues should be flushed",
-                                        * "delete the TCB"; §3.10.2, §3.10.3 CLOSED */
+        .closed_deletes_tcb = true,    /* §3.10.7.4: "All segment queues should be flushed",
+                                        * "delete the TCB" (RST, LAST-ACK); §3.10.8 (timeouts,
+                                        * TIME-WAIT); §3.10.2-4 CLOSED */
         .dsack = TCP_DSACK_NONE,       /* no SACK at all (send_sack_perm off) */
         .rst_opts = TCP_RST_OPTS_TS,   /* RFC 7323 §3.2: TSopt "SHOULD be sent in an <RST>" */
         .sack_fin = false,             /* no SACK at all */
@@ -196,13 +197,13 @@ static const tcp_profile PROFILES[] = {
         .listen_shut = TCP_LISTEN_SHUT_LINUX,         /* inet_shutdown */
         .listen_connect = TCP_LISTEN_CONNECT_EISCONN, /* __inet_stream_connect */
         .listen_drop_syn_fin = true,                  /* tcp_rcv_state_process */
-        .beyond_window_drop = true, /* tcp_sequence: SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE */
-        .recv_zero_waits = true,    /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
-        .rst_at_fin = true,         /* tcp_validate_incoming: tcp_reset_check */
-        .rst_sack_edge = true,      /* tcp_validate_incoming: "the right-most SACK block" */
-        .drop_deletes_tcb = false,  /* tcp_done: write queue purged, receive queue kept,
-                                     * sk_shutdown = SHUTDOWN_MASK */
-        .dsack = TCP_DSACK_LINUX,   /* sysctl tcp_dsack = 1: tcp_dsack_set, tcp_dsack_extend */
+        .beyond_window_drop = true,  /* tcp_sequence: SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE */
+        .recv_zero_waits = true,     /* tcp_recvmsg_locked: sock_rcvlowat gives 1 */
+        .rst_at_fin = true,          /* tcp_validate_incoming: tcp_reset_check */
+        .rst_sack_edge = true,       /* tcp_validate_incoming: "the right-most SACK block" */
+        .closed_deletes_tcb = false, /* tcp_done: write queue purged, receive queue kept,
+                                      * sk_shutdown = SHUTDOWN_MASK; inet_release: 0 */
+        .dsack = TCP_DSACK_LINUX,    /* sysctl tcp_dsack = 1: tcp_dsack_set, tcp_dsack_extend */
         .rst_opts = TCP_RST_OPTS_TS_SACK, /* tcp_send_active_reset: tcp_established_options */
         .sack_fin = true,                 /* tcp_data_queue_ofo: end_seq counts the FIN */
         .sack_fin_reset = true,           /* tcp_fin: tcp_sack_reset (dsack, num_sacks = 0) */
@@ -296,8 +297,8 @@ static const tcp_profile PROFILES[] = {
         .recv_zero_waits = false,      /* soreceive_generic: uio_resid == 0 returns 0 */
         .rst_at_fin = false,           /* tcp_do_segment: th_seq below last_ack_sent, drop */
         .rst_sack_edge = false,        /* tcp_do_segment: not rcv_nxt: challenge ACK */
-        .drop_deletes_tcb = false,     /* tcp_close → soisdisconnected: so_rcv kept,
-                                        * SBS_CANTRCVMORE, SBS_CANTSENDMORE */
+        .closed_deletes_tcb = false,   /* tcp_close → soisdisconnected: so_rcv kept,
+                                        * SBS_CANTRCVMORE, SBS_CANTSENDMORE; soclose: 0 */
         .dsack = TCP_DSACK_BSD,        /* tcp_do_segment todrop, tcp_update_dsack_list */
         .rst_opts = TCP_RST_OPTS_TS,   /* tcp_drop -> tcp_output: TOF_TS; no SACK once CLOSED */
         .sack_fin = false,             /* tcp_do_segment: save_start + save_tlen, data only */
@@ -430,7 +431,7 @@ static const tcp_profile_field FIELDS[] = {
     F("recv_err_first", recv_err_first),
     F("send_epipe_first", send_epipe_first),
     F("rst_sack_edge", rst_sack_edge),
-    F("drop_deletes_tcb", drop_deletes_tcb),
+    F("closed_deletes_tcb", closed_deletes_tcb),
     F("dsack", dsack),
     F("rst_opts", rst_opts),
     F("sack_fin", sack_fin),

@@ -235,6 +235,27 @@ void tcp_set_state(tcp_conn *c, tcp_state to, tcp_cause cause, const tcp_seg *se
     tcp_ev_state(c, from, cause, seg, note);
 }
 
+/* RFC 9293 deletes the TCB wherever a connection enters CLOSED: an RST
+ * (§3.10.7.4), a user or retransmission timeout (§3.10.8), LAST-ACK's FIN
+ * acknowledged (§3.10.7.4 LAST-ACK STATE: "delete the TCB, enter the
+ * CLOSED state, and return"), TIME-WAIT's timer (§3.10.8 Time-Wait
+ * Timeout: "delete the TCB"). Under profile closed_deletes_tcb the queues
+ * go with it (§3.10.7.4 (RST): "All segment queues should be flushed";
+ * §3.10.8 USER TIMEOUT: "flush all queues") and the calls that follow
+ * meet CLOSED (tcp_user.c tcb_deleted). Linux tcp_done and FreeBSD
+ * tcp_close → soisdisconnected keep the receive queue readable and the
+ * socket shut both ways. */
+void tcp_conn_delete(tcp_conn *c, tcp_cause cause, const tcp_seg *seg, const char *note)
+{
+    c->deleted = true;
+    if (c->stack->profile->closed_deletes_tcb) {
+        tcp_ring_consume(&c->rcvq, c->rcvq.len);
+        c->ooo_n = 0;
+        tcp_sack_prune(c); /* no range held: no block to report */
+    }
+    tcp_set_state(c, TCP_CLOSED, cause, seg, note);
+}
+
 void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, const char *note)
 {
     if (c->state == TCP_CLOSED)
@@ -242,17 +263,7 @@ void tcp_conn_drop(tcp_conn *c, int err, tcp_cause cause, const tcp_seg *seg, co
     assert(err >= INT8_MIN && err <= 0); /* a tcp_err: c->err is 8 bits */
     if (err)
         c->err = (int8_t)err;
-    c->dropped = true;
-    if (c->stack->profile->drop_deletes_tcb) {
-        /* RFC 9293 §3.10.7.4 (RST): "All segment queues should be
-         * flushed"; §3.10.8 USER TIMEOUT: "flush all queues". Linux
-         * tcp_done and FreeBSD tcp_close keep the receive queue
-         * readable. */
-        tcp_ring_consume(&c->rcvq, c->rcvq.len);
-        c->ooo_n = 0;
-        tcp_sack_prune(c); /* no range held: no block to report */
-    }
-    tcp_set_state(c, TCP_CLOSED, cause, seg, note);
+    tcp_conn_delete(c, cause, seg, note);
     if (err)
         tcp_ev(c, TCP_EV_ERROR, err, NULL, tcp_err_name(err));
 }

@@ -622,7 +622,9 @@ static void fire(tcp_conn *c, tcp_timer_kind k)
         on_keepalive(c);
         break;
     case TCP_TIMER_TIME_WAIT:
-        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_TIMER, NULL, "2MSL timeout");
+        /* RFC 9293 §3.10.8 Time-Wait Timeout: "delete the TCB" (profile
+         * closed_deletes_tcb) */
+        tcp_conn_delete(c, TCP_CAUSE_TIMER, NULL, "2MSL timeout");
         break;
     case TCP_TIMER_FIN_WAIT_2:
         on_fin_wait_2(c);

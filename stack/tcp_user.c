@@ -374,12 +374,14 @@ static int take_err(tcp_conn *c)
     return c->err;
 }
 
-/* Whether an RST or a timeout deleted the TCB (profile drop_deletes_tcb):
- * once its error is reported, SEND and RECEIVE meet RFC 9293 §3.10.2 and
- * §3.10.3 in CLOSED, "error: connection does not exist" (TCP_ENOTCONN). */
+/* Whether the TCB was deleted (profile closed_deletes_tcb): an RST or a
+ * timeout ended the connection, or it ended normally (LAST-ACK, TIME-WAIT:
+ * tcp_conn_delete). Once its error is reported, SEND, RECEIVE and CLOSE
+ * meet RFC 9293 §3.10.2, §3.10.3 and §3.10.4 in CLOSED, "error:
+ * connection does not exist" (TCP_ENOTCONN). */
 static bool tcb_deleted(const tcp_conn *c)
 {
-    return c->dropped && c->stack->profile->drop_deletes_tcb;
+    return c->deleted && c->stack->profile->closed_deletes_tcb;
 }
 
 /* The send side is shut: by the user (shutdown, close), or because the
@@ -779,9 +781,16 @@ int tcp_shutdown_read(tcp_stack *s, tcp_sock_id id)
     return call_held(s, id, shutdown_read_held);
 }
 
+/* CLOSE releases the id in every case (tcp.h rule 3). On a connection
+ * whose TCB was deleted (tcb_deleted) RFC 9293 §3.10.4 CLOSED STATE
+ * answers "error: connection does not exist": TCP_ENOTCONN, the id
+ * released all the same. Linux inet_release → tcp_close on a TCP_CLOSE
+ * socket and FreeBSD soclose (no sodisconnect once disconnected) answer
+ * 0. */
 static int close_held(tcp_stack *s, tcp_conn *c)
 {
-    user_ev(c, TCP_CALL_CLOSE, "close()");
+    int rc = tcb_deleted(c) ? TCP_ENOTCONN : TCP_OK;
+    user_ev(c, TCP_CALL_CLOSE, rc ? tcp_err_name(rc) : "close()");
     c->user_held = false;
     c->released = true;
     bool sync = tcp_state_synchronized(c->state) && c->state != TCP_TIME_WAIT;
@@ -805,7 +814,7 @@ static int close_held(tcp_stack *s, tcp_conn *c)
             tcp_timer_set(c, TCP_TIMER_FIN_WAIT_2, tcp_after(c, s->profile->fin_wait_2_timeout_ns));
     }
     tcp_stack_settle(c);
-    return TCP_OK;
+    return rc;
 }
 
 int tcp_close(tcp_stack *s, tcp_sock_id id)

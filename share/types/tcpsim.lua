@@ -121,7 +121,7 @@ function tcpsim.ns(n) end
 ---@field err_once? boolean the send or receive that reports the connection's error clears it, later ones find the connection shut both ways (Linux sock_error, FreeBSD so_error = 0); false: every call reports it
 ---@field recv_err_first? boolean a receive reports the error before end of stream (FreeBSD soreceive_generic); false: end of stream first (Linux, RFC 9293)
 ---@field send_epipe_first? boolean a send on a connection shut for sending (shutdown, or ended) fails with EPIPE before the error (FreeBSD sosend_generic); false: the error first
----@field drop_deletes_tcb? boolean a connection an RST or a timeout ended has its queues flushed and, its error reported, answers send and recv ENOTCONN (RFC 9293 §3.10.7.4 "All segment queues should be flushed", §3.10.2, §3.10.3 CLOSED); false: the bytes stay readable, then end of stream and EPIPE (Linux tcp_done, FreeBSD soisdisconnected)
+---@field closed_deletes_tcb? boolean a connection that enters CLOSED (an RST, a timeout, LAST_ACK acknowledged, TIME_WAIT expired) has its TCB deleted: queues flushed and, its error reported, send, recv and close answer ENOTCONN (RFC 9293 §3.10.7.4, §3.10.8; §3.10.2-4 CLOSED: "connection does not exist"); false: the bytes stay readable, then end of stream, EPIPE and a close that succeeds (Linux tcp_done, FreeBSD soisdisconnected)
 ---@field time_wait_bsd_rules? boolean FreeBSD tcp_twcheck rules in TIME_WAIT
 ---@field close_embryonic_silent? boolean close() in an active SYN_RECEIVED sends nothing
 ---@field option_layout? "rfc"|"linux"|"bsd" order and padding of the TCP options sent
@@ -384,7 +384,14 @@ function Socket:shutdown(how) end
 ---@return tcpsim.SocketInfo|nil
 function Socket:info() end
 
----RFC 9293 CLOSE.
+---getsockopt(SO_ERROR): the name of the error the next send or recv would raise ("ECONNRESET"...),
+---cleared by reading it as by such a call; nil if none. s.error keeps naming it. Not on a kernel
+---host.
+---@return string|nil
+function Socket:take_error() end
+
+---RFC 9293 CLOSE. Under rfc9293 it raises ENOTCONN once the TCB was deleted (a reset, a timeout,
+---LAST_ACK acknowledged, TIME_WAIT expired: §3.10.4 CLOSED), the socket released all the same.
 function Socket:close() end
 
 ---RFC 9293 ABORT: RST, no TIME_WAIT.

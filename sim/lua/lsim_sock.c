@@ -579,6 +579,28 @@ static int sock_info(lua_State *L)
     return 1;
 }
 
+/* take_error() -> getsockopt(SO_ERROR): the name of the error the next
+ * send or receive would report ("ECONNRESET"...), which reading clears as
+ * such a call does (net_sock_take_error), or nil if none. s.error (STATUS)
+ * keeps naming the error that ended the connection. A kernel host's error
+ * cannot be read this way (an error: s.error has it once it closes). */
+static int sock_take_error(lua_State *L)
+{
+    lsim *s;
+    uint32_t sock = lsim_sock_check(L, 1, &s);
+    live_sock(L, s, sock, "socket:take_error");
+    int err;
+    int rc = net_sock_take_error(s->net, sock, &err);
+    if (rc == TCP_EINVAL)
+        return luaL_error(L, "socket:take_error: not on a kernel host (read s.error)");
+    check_rc(L, rc, "socket:take_error");
+    if (err)
+        lua_pushstring(L, tcp_err_name(err));
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
 /* After close or abort from the script's own code: a connection that was
  * already CLOSED (reset by its peer, refused) changes state no more, and
  * no call for it is left to make (the queue of state changes is empty
@@ -592,13 +614,17 @@ static void closed_let_go(lua_State *L, lsim *s, uint32_t sock)
         on_state_let_go(L, s, sock);
 }
 
+/* close(): releases the socket whatever the stack answers; an error it
+ * answers (rfc9293's ENOTCONN once the TCB was deleted, RFC 9293 §3.10.4
+ * CLOSED) is raised after the release. */
 static int sock_close(lua_State *L)
 {
     lsim *s;
     uint32_t sock = lsim_sock_check(L, 1, &s);
     live_sock(L, s, sock, "socket:close");
-    check_rc(L, net_close(s->net, sock), "socket:close");
+    int rc = net_close(s->net, sock);
     closed_let_go(L, s, sock);
+    check_rc(L, rc, "socket:close");
     return 0;
 }
 
@@ -1072,6 +1098,7 @@ void lsim_open_sock(lua_State *L)
                                        {"connect", sock_connect},
                                        {"setopt", sock_setopt},
                                        {"info", sock_info},
+                                       {"take_error", sock_take_error},
                                        {"on_state", sock_on_state},
                                        {"on_accept", sock_on_accept},
                                        {NULL, NULL}};

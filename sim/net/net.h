@@ -322,6 +322,12 @@ int net_sock_info(net *n, uint32_t sock, tcp_sockinfo *out);
  * filled; TCP_EBADF once the stack no longer has it or the user released
  * it; TCP_EINVAL on a kernel host (the kernel's TCB cannot be read). */
 int net_sock_tcb(const net *n, uint32_t sock, tcp_tcb *out);
+/* CLOSE: releases the record, also when the stack answers an error
+ * (tcp_close: TCP_ENOTCONN under profile closed_deletes_tcb once the TCB
+ * was deleted) and when the record is found dead (its host crashed:
+ * TCP_EBADF); 0 while queued bytes defer the call. Nothing is released
+ * when the host is down, inside a stack call (NET_EBUSY) or the record
+ * was released already. */
 int net_close(net *n, uint32_t sock);
 int net_abort(net *n, uint32_t sock);
 /* The next accepted connection's record, or TCP_EAGAIN. */

@@ -711,7 +711,16 @@ static void do_close(run *r, const pkt_event *ev, uint32_t fdno, run_fd *f, uint
     int rc = 0;
     if (f->sock != NET_NONE && !net_sock_at(r->n, f->sock)->released)
         rc = net_close(r->n, f->sock);
-    (void)rc; /* close() releases the descriptor whatever the connection did */
+    /* close() releases the descriptor whatever the connection did. The
+     * stack's own refusal is the profile's answer: rfc9293 ENOTCONN once
+     * the TCB was deleted (RFC 9293 §3.10.4 CLOSED, closed_deletes_tcb),
+     * with no connection left to linger on; Linux 0 (inet_release). A
+     * record the net found dead (a crashed host) closes with 0. */
+    if (rc == TCP_ENOTCONN) {
+        f->used = false;
+        returned(r, ev, t, -1, run_errno(rc));
+        return;
+    }
     if (f->sock != NET_NONE && f->linger_ns) {
         uint64_t limit = t + f->linger_ns;
         sim_world_arm_at(net_world(r->n), &r->wake, limit);

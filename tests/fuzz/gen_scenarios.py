@@ -2,9 +2,9 @@
 """Random scenarios from the API reference (docs/scenarios.md), valid and invalid, run under limits.
 
 Each scenario builds a simulation with a few hosts and links, then makes a random sequence of calls:
-sockets (listen, connect, send, recv, shutdown, close, abort, accept), link faults (drop_next, hooks,
-inject, partition, set), callbacks (timers, on_state, when/match predicates) that call the API again,
-runs (run_for, run_until, step), host crash and restart, expectations. Arguments are drawn from
+sockets (listen, connect, send, recv, shutdown, close, abort, take_error, accept), link faults
+(drop_next, hooks, inject, partition, set), callbacks (timers, on_state, when/match predicates)
+that call the API again, runs (run_for, run_until, step), host crash and restart, expectations. Arguments are drawn from
 valid values and from hostile ones (negative, huge, NaN, wrong types, nil, unknown option names).
 Most calls are wrapped in pcall, so one refused call does not end every scenario.
 
@@ -143,6 +143,7 @@ class Gen:
             lambda: "%s:shutdown()" % g.sock(),
             lambda: "%s:close()" % g.sock(),
             lambda: "%s:abort()" % g.sock(),
+            lambda: "local _ = %s:take_error()" % g.sock(),
             lambda: "S[#S+1] = %s:accept()" % g.sock(),
             lambda: "S[#S+1] = %s:accept_wait(%s)" % (g.sock(), g.dur()),
             lambda: "%s:on_state(function(s, from, to) %s end)" % (g.sock(), g.callback_body(2)),

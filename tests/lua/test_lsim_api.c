@@ -1144,6 +1144,28 @@ static void a_link_handle_back_from_collection_is_refused(void **state)
                     ":11: link: this handle was collected", true);
 }
 
+/* ---- socket:take_error ---- */
+
+/* SO_ERROR of a connection refused: "ECONNREFUSED" once, then nil; on a
+ * socket this side closed it is an error naming the call's line, as any
+ * call there. */
+static void take_error_reads_once_and_refuses_a_closed_socket(void **state)
+{
+    (void)state;
+    expect_holds(PRELUDE "local c = a:connect(b, 81)\n"
+                         "sim:run_for '1s'\n"
+                         "expect(c.state):equals('CLOSED')\n"
+                         "expect(c:take_error()):equals('ECONNREFUSED')\n"
+                         "expect(c:take_error()):equals(nil)\n"
+                         "expect(c.error):equals('ECONNREFUSED')\n",
+                 4);
+    expect_error(PRELUDE "local c = a:connect(b, 80)\n"
+                         "sim:run_for '1s'\n"
+                         "c:close()\n"
+                         "c:take_error()\n",
+                 ":9: socket:take_error: the socket was closed by this side");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1190,6 +1212,7 @@ int main(void)
         cmocka_unit_test(two_simulations_keep_their_handles_and_callbacks_apart),
         cmocka_unit_test(a_callback_set_from_a_callback_errors_at_its_line),
         cmocka_unit_test(option_tables_read_by_their_names_keep_their_rules),
+        cmocka_unit_test(take_error_reads_once_and_refuses_a_closed_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,7 +177,9 @@ static void shutdown_wr_on_a_listener_per_profile(void **state)
  * linux: the bytes stay readable, then ECONNRESET once (sock_error), then
  * end of stream (nil) and EPIPE (tcp_done shut both ways). shutdown raises
  * ENOTCONN in both (§3.10.4 CLOSE in CLOSED; inet_shutdown "case
- * TCP_CLOSE"); close succeeds. */
+ * TCP_CLOSE"); close releases the socket in both, rfc9293 raising ENOTCONN
+ * (§3.10.4 CLOSE in CLOSED: "connection does not exist"), linux not
+ * (inet_release → tcp_close). */
 #define RESET(profile)                                                                             \
     WORLD(profile)                                                                                 \
     "local c = a:connect(b, 80)\n"                                                                 \
@@ -195,13 +197,16 @@ static void shutdown_wr_on_a_listener_per_profile(void **state)
 static void calls_after_a_reset_per_profile(void **state)
 {
     (void)state;
-    expect_holds(RESET("rfc9293") "expect(s:info().inq):equals(0)\n"
-                                  "expect(err(s.shutdown)):equals('ENOTCONN')\n"
-                                  "expect(err(s.recv)):equals('ECONNRESET')\n"
-                                  "expect(err(s.recv)):equals('ENOTCONN')\n"
-                                  "expect(err(s.send, 'x')):equals('ENOTCONN')\n"
-                                  "expect(err(s.close)):equals('ok')\n",
-                 8);
+    expect_holds(
+        RESET("rfc9293") "expect(s:info().inq):equals(0)\n"
+                         "expect(err(s.shutdown)):equals('ENOTCONN')\n"
+                         "expect(err(s.recv)):equals('ECONNRESET')\n"
+                         "expect(err(s.recv)):equals('ENOTCONN')\n"
+                         "expect(err(s.send, 'x')):equals('ENOTCONN')\n"
+                         "expect(err(s.close)):equals('ENOTCONN')\n"
+                         "local ok, e = pcall(s.close, s)\n"
+                         "expect(tostring(e):find('closed socket', 1, true) ~= nil):holds()\n",
+        9);
     expect_holds(RESET("linux") "expect(s:recv()):equals('hello')\n"
                                 "expect(err(s.shutdown)):equals('ENOTCONN')\n"
                                 "expect(err(s.recv)):equals('ECONNRESET')\n"
@@ -251,6 +256,67 @@ static void queued_bytes_leave_the_reset_for_the_next_call(void **state)
                  5);
 }
 
+/* sock:take_error() is getsockopt(SO_ERROR): the pending error's name,
+ * cleared, or nil (Linux sock_getsockopt SO_ERROR → sock_error; FreeBSD
+ * sogetopt SO_ERROR: so_error = 0). After it the calls find no error left:
+ * linux the bytes, then end of stream; rfc9293 "connection does not
+ * exist" (RFC 9293 §3.10.3 CLOSED). */
+static void take_error_reads_and_clears_the_error(void **state)
+{
+    (void)state;
+    expect_holds(WORLD("linux") "local c = a:connect(b, 80)\n"
+                                "sim:run_for '100ms'\n"
+                                "expect(c:take_error()):equals(nil)\n",
+                 1);
+    expect_holds(
+        RESET("linux") "expect(s:take_error()):equals('ECONNRESET')\n"
+                       "expect(s:take_error()):equals(nil)\n"
+                       "expect(s.error):equals('ECONNRESET')\n"
+                       "expect(s:recv()):equals('hello')\n"
+                       "expect(s:recv()):equals(nil)\n"
+                       "s:close()\n"
+                       "local ok, e = pcall(s.take_error, s)\n"
+                       "expect(tostring(e):find('closed socket', 1, true) ~= nil):holds()\n",
+        8);
+    expect_holds(RESET("rfc9293") "expect(s:take_error()):equals('ECONNRESET')\n"
+                                  "expect(s:take_error()):equals(nil)\n"
+                                  "expect(err(s.recv)):equals('ENOTCONN')\n",
+                 5);
+}
+
+/* A connection that ended normally while the scenario holds it: after
+ * shutdown, TIME_WAIT expires (RFC 9293 §3.10.8: "delete the TCB").
+ * rfc9293 answers recv, send and close "connection does not exist"
+ * (§3.10.2, §3.10.3, §3.10.4 CLOSED); linux end of stream, EPIPE and a
+ * close that succeeds (tcp_done: sk_shutdown = SHUTDOWN_MASK). */
+#define TIME_WAIT_ENDED(profile)                                                                   \
+    WORLD(profile)                                                                                 \
+    "local c = a:connect(b, 80)\n"                                                                 \
+    "local s = server:accept_wait()\n"                                                             \
+    "c:shutdown()\n"                                                                               \
+    "sim:run_for '100ms'\n"                                                                        \
+    "s:close()\n"                                                                                  \
+    "sim:run_for '100ms'\n"                                                                        \
+    "expect(c.state):equals('TIME_WAIT')\n"                                                        \
+    "sim:run_for '10min'\n"                                                                        \
+    "expect(c.state):equals('CLOSED')\n"                                                           \
+    "local function err(f, ...)\n"                                                                 \
+    "  local ok, e = pcall(f, c, ...)\n"                                                           \
+    "  return ok and 'ok' or tostring(e):match('E%u+')\n"                                          \
+    "end\n"
+static void calls_after_time_wait_per_profile(void **state)
+{
+    (void)state;
+    expect_holds(TIME_WAIT_ENDED("rfc9293") "expect(err(c.recv)):equals('ENOTCONN')\n"
+                                            "expect(err(c.send, 'x')):equals('ENOTCONN')\n"
+                                            "expect(err(c.close)):equals('ENOTCONN')\n",
+                 5);
+    expect_holds(TIME_WAIT_ENDED("linux") "expect(c:recv()):equals(nil)\n"
+                                          "expect(err(c.send, 'x')):equals('EPIPE')\n"
+                                          "expect(err(c.close)):equals('ok')\n",
+                 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +327,8 @@ int main(void)
         cmocka_unit_test(shutdown_wr_on_a_listener_per_profile),
         cmocka_unit_test(calls_after_a_reset_per_profile),
         cmocka_unit_test(queued_bytes_leave_the_reset_for_the_next_call),
+        cmocka_unit_test(take_error_reads_and_clears_the_error),
+        cmocka_unit_test(calls_after_time_wait_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,7 +223,7 @@ static void linux_rst_before_rcv_nxt_before_fin_ack_resets(void **state)
  * soisdisconnected) before so_error: EPIPE; soreceive_generic reports
  * so_error before SBS_CANTRCVMORE and clears it, then returns 0. RFC
  * 9293: the TCB is deleted, so SEND and RECEIVE meet §3.10.2 and §3.10.3
- * in CLOSED, "connection does not exist" (profile drop_deletes_tcb). */
+ * in CLOSED, "connection does not exist" (profile closed_deletes_tcb). */
 static void rst_in_closing_and_last_ack_error_per_profile(void **state)
 {
     (void)state;

@@ -406,7 +406,7 @@ static void recv_zero_length_per_profile(void **state)
  * a zero-length RECEIVE as for any other: Linux tcp_recvmsg_locked looks at
  * sk_err only when the receive queue gave nothing; FreeBSD soreceive
  * reaches so_error only with no data (m == NULL). Under rfc9293 the reset
- * flushed them (RFC 9293 §3.10.7.4, profile drop_deletes_tcb): the
+ * flushed them (RFC 9293 §3.10.7.4, profile closed_deletes_tcb): the
  * zero-length RECEIVE meets the reset, then "connection does not exist". */
 static void recv_zero_length_data_before_reset(void **state)
 {

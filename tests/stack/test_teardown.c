@@ -28,6 +28,15 @@ static void close_ok(harness *h, size_t stack, tcp_sock_id id)
     assert_int_equal(tcp_close(h_stack(h, stack), id), TCP_OK);
 }
 
+/* CLOSE on a connection a reset ended, its TCB deleted (rfc9293, profile
+ * closed_deletes_tcb): RFC 9293 §3.10.4 CLOSED STATE, "error: connection
+ * does not exist"; the id is released all the same. */
+static void close_deleted(harness *h, size_t stack, tcp_sock_id id)
+{
+    assert_int_equal(tcp_close(h_stack(h, stack), id), TCP_ENOTCONN);
+    assert_int_equal(tcp_close(h_stack(h, stack), id), TCP_EBADF);
+}
+
 /*
  *  A ESTABLISHED -> FIN_WAIT_1  FIN,ACK   ->  B ESTABLISHED -> CLOSE_WAIT
  *  A FIN_WAIT_2               <- ACK
@@ -293,7 +302,7 @@ static void linger_zero_sends_rst_without_time_wait(void **state)
     h_expect_trace(h, H_B, p.server,
                    H_STATES(TCP_LISTEN, TCP_SYN_RECEIVED, TCP_ESTABLISHED, TCP_CLOSED));
     assert_int_equal(h_count(h, H_B, p.server, TCP_EV_ERROR), 1);
-    close_ok(h, H_B, p.server);
+    close_deleted(h, H_B, p.server);
     close_ok(h, H_B, p.listener);
     expect_empty_after(h, 0);
 }
@@ -310,7 +319,7 @@ static void abort_sends_rst(void **state)
     h_expect_state(h, H_A, p.client, TCP_CLOSED);
     assert_int_equal(tcp_sock_error(h_stack(h, H_A), p.client), TCP_ECONNRESET);
     assert_int_equal(tcp_send(h_stack(h, H_A), p.client, "x", 1), TCP_ECONNRESET);
-    close_ok(h, H_A, p.client);
+    close_deleted(h, H_A, p.client);
     close_ok(h, H_B, p.listener);
     expect_empty_after(h, 0);
 }
@@ -328,8 +337,108 @@ static void closing_listener_resets_queued_children(void **state)
     h_settle(h);
     h_expect_state(h, H_A, c, TCP_CLOSED);
     assert_int_equal(tcp_sock_error(h_stack(h, H_A), c), TCP_ECONNRESET);
-    close_ok(h, H_A, c);
+    close_deleted(h, H_A, c);
     expect_empty_after(h, 0);
+}
+
+/* A connection that ends normally while the user still holds the socket.
+ * RFC 9293 deletes the TCB: LAST-ACK when our FIN is acknowledged
+ * (§3.10.7.4: "delete the TCB, enter the CLOSED state, and return"), and
+ * TIME-WAIT when its timer expires (§3.10.8 Time-Wait Timeout: "delete the
+ * TCB"). RECEIVE, SEND and CLOSE then meet CLOSED: "error: connection does
+ * not exist" (§3.10.2, §3.10.3, §3.10.4), and the bytes unread went with
+ * the TCB. Linux keeps the socket shut both ways with its receive queue
+ * (tcp_done: sk_shutdown = SHUTDOWN_MASK; tcp_recvmsg_locked: SOCK_DONE,
+ * 0; sk_stream_error: EPIPE; inet_release closes it: 0), FreeBSD likewise
+ * (tcp_close → soisdisconnected: so_rcv kept, SBS_CANTRCVMORE,
+ * SBS_CANTSENDMORE; soreceive_generic: 0; sosend_generic: EPIPE; soclose:
+ * 0). */
+typedef struct ended_calls {
+    const char *profile;
+    long readable; /* bytes unread left readable */
+    long recv, send;
+    int close;
+} ended_calls;
+
+static const ended_calls ENDED[] = {
+    {"rfc9293", 0, TCP_ENOTCONN, TCP_ENOTCONN, TCP_ENOTCONN},
+    {"linux", 5, 0, TCP_EPIPE, TCP_OK},
+    {"bsd", 5, 0, TCP_EPIPE, TCP_OK},
+};
+
+static void expect_ended_calls(harness *h, size_t stack, tcp_sock_id id, const ended_calls *e,
+                               size_t left)
+{
+    tcp_stack *s = h_stack(h, stack);
+    h_expect_state(h, stack, id, TCP_CLOSED);
+    assert_int_equal(tcp_sock_error(s, id), 0);
+    assert_int_equal((long)tcp_readable(s, id), e->readable);
+    char buf[8];
+    if (e->readable)
+        assert_int_equal(tcp_recv(s, id, buf, sizeof buf), e->readable);
+    assert_int_equal(tcp_recv(s, id, buf, sizeof buf), e->recv);
+    assert_int_equal(tcp_recv(s, id, buf, sizeof buf), e->recv);
+    assert_int_equal(tcp_send(s, id, "x", 1), e->send);
+    assert_int_equal(tcp_sock_take_error(s, id), 0);
+    assert_int_equal(tcp_close(s, id), e->close);
+    /* Whatever close answers, the id is released: `left` (a listener)
+     * is all the stack holds. */
+    assert_int_equal(tcp_recv(s, id, buf, sizeof buf), TCP_EBADF);
+    assert_int_equal(tcp_close(s, id), TCP_EBADF);
+    h_expect_conns(h, stack, left);
+}
+
+/*
+ *  A ESTABLISHED, "hello" -> B (unread)
+ *  A close()        FIN,ACK   ->  B ESTABLISHED -> CLOSE_WAIT
+ *                             <-  ACK
+ *  B shutdown()   <- FIN,ACK      B CLOSE_WAIT -> LAST_ACK
+ *                    ACK      ->  B LAST_ACK -> CLOSED: TCB deleted (rfc9293)
+ */
+static void last_ack_acknowledged_deletes_the_tcb_per_profile(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof ENDED / sizeof ENDED[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(ENDED[i].profile));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        assert_int_equal(tcp_send(h_stack(h, H_A), p.client, "hello", 5), 5);
+        h_settle(h);
+        close_ok(h, H_A, p.client);
+        h_settle(h);
+        h_expect_state(h, H_B, p.server, TCP_CLOSE_WAIT);
+        assert_int_equal(tcp_shutdown(h_stack(h, H_B), p.server), TCP_OK);
+        h_expect_state(h, H_B, p.server, TCP_LAST_ACK);
+        h_settle(h);
+        expect_ended_calls(h, H_B, p.server, &ENDED[i], 1);
+        h_free(h);
+    }
+}
+
+/*
+ *  B ESTABLISHED, "hello" -> A (unread)
+ *  A shutdown()     FIN,ACK   ->  B ESTABLISHED -> CLOSE_WAIT
+ *  A FIN_WAIT_2               <-  ACK
+ *                             <-  FIN,ACK     B close(): LAST_ACK
+ *  A TIME_WAIT                    ACK     ->  B CLOSED
+ *  A CLOSED after 2*MSL: TCB deleted (rfc9293)
+ */
+static void time_wait_expiry_deletes_the_tcb_per_profile(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof ENDED / sizeof ENDED[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(ENDED[i].profile));
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        assert_int_equal(tcp_send(h_stack(h, H_B), p.server, "hello", 5), 5);
+        h_settle(h);
+        assert_int_equal(tcp_shutdown(h_stack(h, H_A), p.client), TCP_OK);
+        h_settle(h);
+        close_ok(h, H_B, p.server);
+        h_settle(h);
+        h_expect_state(h, H_A, p.client, TCP_TIME_WAIT);
+        h_run_for(h, H_MS(600000)); /* 2*MSL in every profile, and more */
+        expect_ended_calls(h, H_A, p.client, &ENDED[i], 0);
+        h_free(h);
+    }
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
@@ -349,6 +458,8 @@ int main(void)
         T(linger_zero_sends_rst_without_time_wait),
         T(abort_sends_rst),
         T(closing_listener_resets_queued_children),
+        cmocka_unit_test(last_ack_acknowledged_deletes_the_tcb_per_profile),
+        cmocka_unit_test(time_wait_expiry_deletes_the_tcb_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
