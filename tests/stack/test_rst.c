@@ -513,8 +513,9 @@ static void take_error_after_reset_per_profile(void **state)
  *   last ACK offered;
  * - close() with unread data (tcp_close: the receive queue is purged,
  *   data_was_unread, then tcp_send_active_reset): the window of an empty
- *   queue, which at scale 0 is the SYN's window (the whole space,
- *   rcv_ssthresh no lower). */
+ *   queue, which at scale 0 is the SYN's window: __tcp_select_window's
+ *   rounddown(min(free space, rcv_ssthresh), mss), rcv_ssthresh grown to
+ *   window_clamp, the whole space (tcp_grow_window, tcp_init_buffer_space). */
 static void rst_window_per_profile(void **state)
 {
     (void)state;
