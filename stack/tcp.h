@@ -294,6 +294,8 @@ typedef struct tcp_profile {
                                * socket shut both ways (0, EPIPE) and close 0 */
     tcp_dsack_rule dsack;     /* D-SACK blocks on a SACK connection (RFC 2883) */
     tcp_rst_opts rst_opts;    /* the options an active RST carries */
+    bool rst_window;          /* an active RST carries the window an ACK sent then would
+                               * (Linux __tcp_transmit_skb: tcp_select_window); else 0 */
     bool sack_fin;            /* a FIN held out of order counts in its SACK block, one past
                                * the data (Linux: end_seq counts it, tcp_sack_new_ofo_skb) */
     bool sack_fin_reset;      /* the FIN taken in sequence forgets the SACK report: blocks and

@@ -528,7 +528,13 @@ static void send_seg(tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *da
                 tcp_sack_sent(c); /* a D-SACK block goes once */
         }
     }
-    if (!(flags & TCP_RST))
+    /* An active RST's window: profile rst_window. Linux
+     * tcp_send_active_reset -> __tcp_transmit_skb writes
+     * tcp_select_window for every segment but a SYN, never shrinking the
+     * window offered (wnd_field's rule); FreeBSD tcp_output: "If a RST
+     * segment is sent, advertise a window of zero"; RFC 9293 §3.10.5 has
+     * no rule: 0. A reply RST (rst_reply_as) carries 0 everywhere. */
+    if (!(flags & TCP_RST) || s->profile->rst_window)
         g.wnd = wnd_field(c, flags & TCP_SYN);
     if (g.has_ts) {
         g.ts_val = (uint32_t)(s->now / 1000000u); /* a 1 ms clock (RFC 7323 §5.4) */

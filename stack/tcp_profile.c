@@ -100,6 +100,7 @@ static const tcp_profile PROFILES[] = {
                                         * TIME-WAIT); §3.10.2-4 CLOSED */
         .dsack = TCP_DSACK_NONE,       /* no SACK at all (send_sack_perm off) */
         .rst_opts = TCP_RST_OPTS_TS,   /* RFC 7323 §3.2: TSopt "SHOULD be sent in an <RST>" */
+        .rst_window = false,           /* no rule for an RST's window: 0 */
         .sack_fin = false,             /* no SACK at all */
         .sack_fin_reset = false,       /* no SACK at all */
         .shut_rd_no_update = false,    /* no SHUT_RD in RFC 9293: §3.8.6.2.2 goes on */
@@ -205,6 +206,7 @@ static const tcp_profile PROFILES[] = {
                                       * sk_shutdown = SHUTDOWN_MASK; inet_release: 0 */
         .dsack = TCP_DSACK_LINUX,    /* sysctl tcp_dsack = 1: tcp_dsack_set, tcp_dsack_extend */
         .rst_opts = TCP_RST_OPTS_TS_SACK, /* tcp_send_active_reset: tcp_established_options */
+        .rst_window = true,               /* __tcp_transmit_skb: tcp_select_window */
         .sack_fin = true,                 /* tcp_data_queue_ofo: end_seq counts the FIN */
         .sack_fin_reset = true,           /* tcp_fin: tcp_sack_reset (dsack, num_sacks = 0) */
         .shut_rd_no_update = true,        /* tcp_cleanup_rbuf: not with RCV_SHUTDOWN */
@@ -301,6 +303,7 @@ static const tcp_profile PROFILES[] = {
                                         * SBS_CANTRCVMORE, SBS_CANTSENDMORE; soclose: 0 */
         .dsack = TCP_DSACK_BSD,        /* tcp_do_segment todrop, tcp_update_dsack_list */
         .rst_opts = TCP_RST_OPTS_TS,   /* tcp_drop -> tcp_output: TOF_TS; no SACK once CLOSED */
+        .rst_window = false,           /* tcp_output: "advertise a window of zero" */
         .sack_fin = false,             /* tcp_do_segment: save_start + save_tlen, data only */
         .sack_fin_reset = false,       /* no reset of the list at the FIN in tcp_do_segment */
         .shut_rd_no_update = false,    /* tcp_usr_rcvd: tcp_output; reads find nothing (sorflush) */
@@ -434,6 +437,7 @@ static const tcp_profile_field FIELDS[] = {
     F("closed_deletes_tcb", closed_deletes_tcb),
     F("dsack", dsack),
     F("rst_opts", rst_opts),
+    F("rst_window", rst_window),
     F("sack_fin", sack_fin),
     F("sack_fin_reset", sack_fin_reset),
 };

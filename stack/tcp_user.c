@@ -794,9 +794,16 @@ static int close_held(tcp_stack *s, tcp_conn *c)
     c->user_held = false;
     c->released = true;
     bool sync = tcp_state_synchronized(c->state) && c->state != TCP_TIME_WAIT;
+    bool unread = c->rcvq.len > 0;
+    /* Linux tcp_close purges the receive queue (data_was_unread) before
+     * it decides between the reset and the FIN: a reset with unread data
+     * or linger 0 offers the window of an empty queue (profile
+     * rst_window). ABORT keeps it until after the reset (tcp_disconnect,
+     * tcp_abort), as does a timeout's give-up. */
+    tcp_ring_consume(&c->rcvq, c->rcvq.len);
     if (c->linger_zero) {
         abort_conn(c, "close() with linger 0");
-    } else if (sync && c->rcvq.len && s->profile->rst_on_close_with_unread) {
+    } else if (sync && unread && s->profile->rst_on_close_with_unread) {
         /* RFC 9293 §3.6 (RFC 1122 §4.2.2.13): a full close with received
          * data pending SHOULD send RST "to show that data was lost". */
         tcp_out_rst(c);
@@ -807,7 +814,6 @@ static int close_held(tcp_stack *s, tcp_conn *c)
          * ends without a FIN. */
         tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, "close()");
     } else {
-        tcp_ring_consume(&c->rcvq, c->rcvq.len);
         close_send_side(c, "close()");
         if (c->state == TCP_FIN_WAIT_2 && s->profile->fin_wait_2_timeout_ns &&
             tcp_timer_at(c, TCP_TIMER_FIN_WAIT_2) == TCP_NEVER)

@@ -454,6 +454,7 @@ static const knob KNOBS[] = {
     KNOB("rst_sack_edge", K_BOOL),
     KNOB_ENUM("dsack", DSACK_RULES),
     KNOB_ENUM("rst_opts", RST_OPTS),
+    KNOB("rst_window", K_BOOL),
     KNOB("sack_fin", K_BOOL),
     KNOB("sack_fin_reset", K_BOOL),
     KNOB("shut_rd_no_update", K_BOOL),

@@ -508,6 +508,78 @@ static void take_error_after_reset_per_profile(void **state)
     }
 }
 
+/* The window field of the resets a profile sends. A reply RST (the answer
+ * to a segment: Linux tcp_v4_send_reset leaves rep.th.window 0, FreeBSD
+ * tcp_respond, RFC 9293 §3.10.7.1) carries 0 in every profile. An active
+ * RST carries 0 under rfc9293 (no rule) and bsd (tcp_output: "If a RST
+ * segment is sent, advertise a window of zero"); under linux
+ * (profile rst_window) tcp_send_active_reset -> __tcp_transmit_skb writes
+ * tcp_select_window like any segment but a SYN:
+ * - ABORT (tcp_abort, tcp_disconnect: the reset before the receive queue
+ *   is purged): the queue still holds the unread data and
+ *   tcp_select_window never shrinks the window, so the RST offers what the
+ *   last ACK offered;
+ * - close() with unread data (tcp_close: the receive queue is purged,
+ *   data_was_unread, then tcp_send_active_reset): the window of an empty
+ *   queue, which at scale 0 is the SYN's window: __tcp_select_window's
+ *   rounddown(min(free space, rcv_ssthresh), mss), rcv_ssthresh grown to
+ *   window_clamp, the whole space (tcp_grow_window, tcp_init_buffer_space). */
+static void rst_window_per_profile(void **state)
+{
+    (void)state;
+    static const char *const P[] = {"rfc9293", "linux", "bsd"};
+    for (size_t i = 0; i < sizeof P / sizeof P[0]; i++) {
+        bool linux = strcmp(P[i], "linux") == 0;
+        for (int closing = 0; closing < 2; closing++) {
+            tcp_profile pr = *h_profile_exact(P[i]);
+            pr.rcvbuf = 16000; /* a window the unread data narrows */
+            pr.rcvbuf_max = 0; /* scale 0: the window in octets */
+            harness *h = h_new(2, &pr);
+            h_pair p = h_establish(h, H_A, H_B, 80);
+            const tcp_seg *synack = NULL;
+            for (size_t k = 0; k < h_sent_count(h, H_B) && !synack; k++)
+                if (h_sent(h, H_B, k)->seg.flags & TCP_SYN)
+                    synack = &h_sent(h, H_B, k)->seg;
+            assert_non_null(synack);
+            uint32_t syn_wnd = synack->wnd;
+            h_sent_skip(h, H_B);
+            char data[3000];
+            memset(data, 'd', sizeof data);
+            assert_int_equal(tcp_send(h_stack(h, H_A), p.client, data, sizeof data), 3000);
+            h_run_for(h, 500000000u); /* past a delayed ACK */
+            assert_int_equal(tcp_readable(h_stack(h, H_B), p.server), 3000);
+            const tcp_seg *ack = h_last_sent(h, H_B);
+            assert_non_null(ack);
+            assert_int_equal(ack->flags, TCP_ACK);
+            uint32_t ack_wnd = ack->wnd;
+            assert_true(ack_wnd < syn_wnd); /* the unread data narrows it */
+            h_sent_skip(h, H_B);
+            if (closing)
+                assert_int_equal(tcp_close(h_stack(h, H_B), p.server), TCP_OK);
+            else
+                assert_int_equal(tcp_abort(h_stack(h, H_B), p.server), TCP_OK);
+            const tcp_seg *rst = h_expect_seg(h, H_B, .len = 0);
+            if (closing && !pr.rst_on_close_with_unread) {
+                /* bsd: a FIN (profile rst_on_close_with_unread) */
+                assert_int_equal(rst->flags, TCP_FIN | TCP_ACK);
+            } else {
+                assert_true(rst->flags & TCP_RST);
+                uint32_t want = !linux ? 0 : closing ? syn_wnd : ack_wnd;
+                assert_int_equal(rst->wnd, want);
+            }
+            h_expect_none_sent(h, H_B);
+
+            /* A segment to a port with no socket: the reply RST. */
+            tcp_seg g = h_reply(rst);
+            g.dst_port = 81;
+            h_inject(h, H_B, &g);
+            const tcp_seg *reply = h_expect_seg(h, H_B, .flags = TCP_RST, .len = 0);
+            assert_int_equal(reply->wnd, 0);
+            h_free(h);
+        }
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -529,6 +601,7 @@ int main(void)
         cmocka_unit_test(rst_in_held_time_wait_per_profile),
         cmocka_unit_test(shutdown_after_reset_per_profile),
         cmocka_unit_test(take_error_after_reset_per_profile),
+        cmocka_unit_test(rst_window_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
