@@ -31,16 +31,6 @@
 #include <stdio.h>
 #include <string.h>
 
-enum {
-    OPT_EOL = 0,
-    OPT_NOP = 1,
-    OPT_MSS = 2,
-    OPT_WS = 3,
-    OPT_SACK_PERM = 4,
-    OPT_SACK = 5,
-    OPT_TS = 8
-};
-
 #define IP_PROTO_TCP 6u
 #define IP_FLAG_DF   0x4000u
 #define IP_FLAG_MF   0x2000u
@@ -183,24 +173,24 @@ static tcp_wire_err parse_ipv4(const uint8_t *buf, size_t len, tcp_seg *seg, siz
 static tcp_wire_err parse_option(uint8_t kind, const uint8_t *o, size_t olen, tcp_seg *seg)
 {
     switch (kind) {
-    case OPT_MSS:
+    case TCP_KIND_MSS:
         if (olen != 4)
             return TCP_WIRE_BAD_OPTION;
         seg->has_mss = true;
         seg->mss = rd16(o + 2);
         break;
-    case OPT_WS:
+    case TCP_KIND_WSCALE:
         if (olen != 3)
             return TCP_WIRE_BAD_OPTION;
         seg->has_wscale = true;
         seg->wscale = o[2];
         break;
-    case OPT_SACK_PERM:
+    case TCP_KIND_SACK_PERM:
         if (olen != 2)
             return TCP_WIRE_BAD_OPTION;
         seg->has_sack_perm = true;
         break;
-    case OPT_SACK:
+    case TCP_KIND_SACK:
         /* RFC 2018 §3: 8n + 2 bytes. Any other length is ignored, not
          * refused: Linux tcp_parse_options reads the blocks only when
          * (opsize - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK == 0. */
@@ -209,7 +199,7 @@ static tcp_wire_err parse_option(uint8_t kind, const uint8_t *o, size_t olen, tc
             seg->sack = o + 2;
         }
         break;
-    case OPT_TS:
+    case TCP_KIND_TS:
         if (olen != 10)
             return TCP_WIRE_BAD_OPTION;
         seg->has_ts = true;
@@ -235,9 +225,9 @@ static tcp_wire_err parse_options(const uint8_t *o, size_t n, tcp_seg *seg)
         size_t olen;
         tcp_wire_err e;
 
-        if (kind == OPT_EOL)
+        if (kind == TCP_KIND_EOL)
             break;
-        if (kind == OPT_NOP) {
+        if (kind == TCP_KIND_NOP) {
             i++;
             continue;
         }
@@ -298,7 +288,7 @@ tcp_wire_err tcp_wire_parse(const uint8_t *buf, size_t len, tcp_seg *seg)
 
 static size_t put_mss(const tcp_seg *seg, uint8_t *o)
 {
-    o[0] = OPT_MSS;
+    o[0] = TCP_KIND_MSS;
     o[1] = 4;
     wr16(o + 2, seg->mss);
     return 4;
@@ -306,7 +296,7 @@ static size_t put_mss(const tcp_seg *seg, uint8_t *o)
 
 static size_t put_ws(const tcp_seg *seg, uint8_t *o)
 {
-    o[0] = OPT_WS;
+    o[0] = TCP_KIND_WSCALE;
     o[1] = 3;
     o[2] = seg->wscale;
     return 3;
@@ -314,14 +304,14 @@ static size_t put_ws(const tcp_seg *seg, uint8_t *o)
 
 static size_t put_sack_perm(uint8_t *o)
 {
-    o[0] = OPT_SACK_PERM;
+    o[0] = TCP_KIND_SACK_PERM;
     o[1] = 2;
     return 2;
 }
 
 static size_t put_ts(const tcp_seg *seg, uint8_t *o)
 {
-    o[0] = OPT_TS;
+    o[0] = TCP_KIND_TS;
     o[1] = 10;
     wr32(o + 2, seg->ts_val);
     wr32(o + 6, seg->ts_ecr);
@@ -330,7 +320,7 @@ static size_t put_ts(const tcp_seg *seg, uint8_t *o)
 
 static size_t put_nops(uint8_t *o, size_t n)
 {
-    memset(o, OPT_NOP, n);
+    memset(o, TCP_KIND_NOP, n);
     return n;
 }
 
@@ -360,21 +350,21 @@ static size_t put_bsd(const tcp_seg *seg, uint8_t *o)
         i += put_mss(seg, o);
     if (seg->has_wscale) {
         while (i == 0 || i % 2 != 1)
-            o[i++] = OPT_NOP;
+            o[i++] = TCP_KIND_NOP;
         i += put_ws(seg, o + i);
     }
     if (seg->has_sack_perm) {
         while (i % 2)
-            o[i++] = OPT_NOP;
+            o[i++] = TCP_KIND_NOP;
         i += put_sack_perm(o + i);
     }
     if (seg->has_ts) {
         while (i == 0 || i % 4 != 2)
-            o[i++] = OPT_NOP;
+            o[i++] = TCP_KIND_NOP;
         i += put_ts(seg, o + i);
     }
     if (i % 4)
-        o[i++] = OPT_EOL;
+        o[i++] = TCP_KIND_EOL;
     while (i % 4)
         o[i++] = 0;
     return i;
@@ -404,7 +394,7 @@ static size_t put_sack(const tcp_seg *seg, uint8_t *o)
     assert(seg->nsack <= TCP_SACK_MAX);
     size_t n = 8u * seg->nsack;
     put_nops(o, 2);
-    o[2] = OPT_SACK;
+    o[2] = TCP_KIND_SACK;
     o[3] = (uint8_t)(2u + n);
     memcpy(o + 4, seg->sack, n);
     return 4u + n;

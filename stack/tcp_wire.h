@@ -24,6 +24,19 @@ enum {
     TCP_CWR = 0x80
 };
 
+/* Option kinds (RFC 9293 §3.2: EOL, NOP, MSS; RFC 7323 §2.2, §3.2: window
+ * scale, timestamps; RFC 2018 §2, §3: SACK-permitted, SACK), the one list
+ * every writer and reader of option bytes names. */
+typedef enum tcp_opt_kind {
+    TCP_KIND_EOL = 0,
+    TCP_KIND_NOP = 1,
+    TCP_KIND_MSS = 2,
+    TCP_KIND_WSCALE = 3,
+    TCP_KIND_SACK_PERM = 4,
+    TCP_KIND_SACK = 5,
+    TCP_KIND_TS = 8
+} tcp_opt_kind;
+
 #define TCP_IPV4_HDR 20u
 #define TCP_HDR_MIN  20u
 #define TCP_OPT_MAX  40u

@@ -211,14 +211,14 @@ static uint32_t shift_sack(pkt_opts *o, uint32_t delta)
     uint32_t n = 0;
     for (size_t i = 0; i < o->len;) {
         uint8_t kind = o->bytes[i];
-        if (kind == 0)
+        if (kind == TCP_KIND_EOL)
             break;
-        if (kind == 1 || i + 1 >= o->len || o->bytes[i + 1] < 2) {
+        if (kind == TCP_KIND_NOP || i + 1 >= o->len || o->bytes[i + 1] < 2) {
             i++;
             continue;
         }
         uint8_t olen = o->bytes[i + 1];
-        if (kind == 5)
+        if (kind == TCP_KIND_SACK)
             for (size_t b = i + 2; b + 4 <= i + olen && b + 4 <= o->len; b += 4, n++)
                 wr32(o->bytes + b, rd32(o->bytes + b) + delta);
         i += olen;

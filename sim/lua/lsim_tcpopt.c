@@ -29,16 +29,6 @@
 #include "lsim.h"
 #include "pkt.h"
 
-enum {
-    OPT_EOL = 0,
-    OPT_NOP = 1,
-    OPT_MSS = 2,
-    OPT_WSCALE = 3,
-    OPT_SACK_OK = 4,
-    OPT_SACK = 5,
-    OPT_TS = 8
-};
-
 /* Option bytes being written, with the caller's name for errors. */
 typedef struct optbuf {
     lua_State *L;
@@ -202,8 +192,9 @@ static size_t from_fields(lua_State *L, int idx, const char *where, uint8_t *out
 
 static const char *const KIND_NAMES[] = {"eol",     "nop", "mss",  "wscale",
                                          "sack_ok", "ts",  "sack", NULL};
-static const uint8_t KIND_CODES[] = {OPT_EOL,     OPT_NOP, OPT_MSS, OPT_WSCALE,
-                                     OPT_SACK_OK, OPT_TS,  OPT_SACK};
+static const uint8_t KIND_CODES[] = {TCP_KIND_EOL,    TCP_KIND_NOP,       TCP_KIND_MSS,
+                                     TCP_KIND_WSCALE, TCP_KIND_SACK_PERM, TCP_KIND_TS,
+                                     TCP_KIND_SACK};
 
 /* The fields each named kind takes besides `kind`. */
 static const char *const *kind_keys(uint8_t code)
@@ -214,17 +205,17 @@ static const char *const *kind_keys(uint8_t code)
                              *const sack[] = {"kind", "blocks", NULL},
                              *const other[] = {"kind", "data", NULL};
     switch (code) {
-    case OPT_MSS:
+    case TCP_KIND_MSS:
         return mss;
-    case OPT_WSCALE:
+    case TCP_KIND_WSCALE:
         return ws;
-    case OPT_TS:
+    case TCP_KIND_TS:
         return ts;
-    case OPT_SACK:
+    case TCP_KIND_SACK:
         return sack;
-    case OPT_EOL:
-    case OPT_NOP:
-    case OPT_SACK_OK:
+    case TCP_KIND_EOL:
+    case TCP_KIND_NOP:
+    case TCP_KIND_SACK_PERM:
         return none;
     default:
         return other;
@@ -261,7 +252,7 @@ static uint8_t kind_code(lua_State *L, int idx, const char *where, int i, bool *
 static void put_raw(optbuf *o, int idx, uint8_t code, int i)
 {
     lua_State *L = o->L;
-    if (code == OPT_EOL || code == OPT_NOP) {
+    if (code == TCP_KIND_EOL || code == TCP_KIND_NOP) {
         put(o, &code, 1);
         return;
     }
@@ -289,23 +280,23 @@ static void put_named(optbuf *o, int idx, uint8_t code, int i)
             snprintf(what, sizeof what, "option %d (%s)", i, KIND_NAMES[j]);
     uint8_t b[2 + 8 * PKT_SACK_MAX] = {code, 0};
     switch (code) {
-    case OPT_MSS: {
+    case TCP_KIND_MSS: {
         uint32_t v = int_field(L, idx, "mss", UINT16_MAX, true, o->where, what);
         b[1] = 4, b[2] = (uint8_t)(v >> 8), b[3] = (uint8_t)v;
         break;
     }
-    case OPT_WSCALE:
+    case TCP_KIND_WSCALE:
         b[1] = 3, b[2] = (uint8_t)int_field(L, idx, "wscale", UINT8_MAX, true, o->where, what);
         break;
-    case OPT_SACK_OK:
+    case TCP_KIND_SACK_PERM:
         b[1] = 2;
         break;
-    case OPT_TS:
+    case TCP_KIND_TS:
         b[1] = 10;
         be32(b + 2, int_field(L, idx, "val", UINT32_MAX, true, o->where, what));
         be32(b + 6, int_field(L, idx, "ecr", UINT32_MAX, true, o->where, what));
         break;
-    case OPT_SACK: {
+    case TCP_KIND_SACK: {
         uint32_t blocks[PKT_SACK_MAX][2];
         uint8_t n;
         lua_getfield(L, idx, "blocks");
@@ -389,18 +380,18 @@ static void push_one(lua_State *L, const uint8_t *b, size_t n)
     else
         lua_pushinteger(L, b[0]);
     lua_setfield(L, -2, "kind");
-    if (b[0] == OPT_MSS) {
+    if (b[0] == TCP_KIND_MSS) {
         lua_pushinteger(L, b[2] << 8 | b[3]);
         lua_setfield(L, -2, "mss");
-    } else if (b[0] == OPT_WSCALE) {
+    } else if (b[0] == TCP_KIND_WSCALE) {
         lua_pushinteger(L, b[2]);
         lua_setfield(L, -2, "wscale");
-    } else if (b[0] == OPT_TS) {
+    } else if (b[0] == TCP_KIND_TS) {
         lua_pushinteger(L, get32(b + 2));
         lua_setfield(L, -2, "val");
         lua_pushinteger(L, get32(b + 6));
         lua_setfield(L, -2, "ecr");
-    } else if (b[0] == OPT_SACK) {
+    } else if (b[0] == TCP_KIND_SACK) {
         lua_createtable(L, (int)(n - 2) / 8, 0);
         for (size_t k = 2; k + 8 <= n; k += 8) {
             lua_createtable(L, 2, 0);

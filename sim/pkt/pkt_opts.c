@@ -11,16 +11,6 @@
 #include "pkt_internal.h"
 #include "tcp_wire.h"
 
-enum {
-    OPT_EOL = 0,
-    OPT_NOP = 1,
-    OPT_MSS = 2,
-    OPT_WSCALE = 3,
-    OPT_SACK_PERM = 4,
-    OPT_SACK = 5,
-    OPT_TS = 8
-};
-
 /* Appends bytes; -1 if the 40 bytes of option space are exceeded. */
 static int put(pkt_opts *o, const uint8_t *b, size_t n)
 {
@@ -51,7 +41,7 @@ static int too_long(pkt_parser *p)
 
 static int parse_sack(pkt_parser *p, pkt_opts *o)
 {
-    uint8_t b[2 + 8 * PKT_SACK_MAX] = {OPT_SACK, 2};
+    uint8_t b[2 + 8 * PKT_SACK_MAX] = {TCP_KIND_SACK, 2};
     uint32_t n = 0;
     while (p->tok.kind == PKT_T_INT) {
         uint32_t l, r;
@@ -75,7 +65,7 @@ static int parse_sack(pkt_parser *p, pkt_opts *o)
 
 static int parse_ts(pkt_parser *p, pkt_opts *o)
 {
-    uint8_t b[10] = {OPT_TS, 10};
+    uint8_t b[10] = {TCP_KIND_TS, 10};
     uint32_t val, ecr;
     if (!pkt_tok_is(&p->tok, "val"))
         return pkt_expected(p, "'val' after TS");
@@ -96,23 +86,23 @@ static int parse_one(pkt_parser *p, pkt_opts *o)
     const pkt_tok *t = &p->tok;
     uint32_t line = t->line, v;
     if (pkt_tok_is(t, "nop") || pkt_tok_is(t, "eol")) {
-        uint8_t b = pkt_tok_is(t, "nop") ? OPT_NOP : OPT_EOL;
+        uint8_t b = pkt_tok_is(t, "nop") ? TCP_KIND_NOP : TCP_KIND_EOL;
         return pkt_advance(p) || (put(o, &b, 1) ? too_long(p) : 0);
     }
     if (pkt_tok_is(t, "sackOK")) {
-        uint8_t b[2] = {OPT_SACK_PERM, 2};
+        uint8_t b[2] = {TCP_KIND_SACK_PERM, 2};
         return pkt_advance(p) || (put(o, b, 2) ? too_long(p) : 0);
     }
     if (pkt_tok_is(t, "mss")) {
         if (pkt_advance(p) || pkt_tok_u32(p, "mss", UINT16_MAX, &v) || pkt_advance(p))
             return -1;
-        uint8_t b[4] = {OPT_MSS, 4, (uint8_t)(v >> 8), (uint8_t)v};
+        uint8_t b[4] = {TCP_KIND_MSS, 4, (uint8_t)(v >> 8), (uint8_t)v};
         return put(o, b, 4) ? too_long(p) : 0;
     }
     if (pkt_tok_is(t, "wscale")) {
         if (pkt_advance(p) || pkt_tok_u32(p, "wscale", UINT8_MAX, &v) || pkt_advance(p))
             return -1;
-        uint8_t b[3] = {OPT_WSCALE, 3, (uint8_t)v};
+        uint8_t b[3] = {TCP_KIND_WSCALE, 3, (uint8_t)v};
         return put(o, b, 3) ? too_long(p) : 0;
     }
     if (pkt_tok_is(t, "sack"))
@@ -183,14 +173,14 @@ int pkt_opts_parse(const char *text, pkt_opts *out, char *err, size_t err_len)
 
 size_t pkt_opt_len(const uint8_t *b, size_t left)
 {
-    if (b[0] == OPT_EOL || b[0] == OPT_NOP)
+    if (b[0] == TCP_KIND_EOL || b[0] == TCP_KIND_NOP)
         return 1;
     if (left < 2 || b[1] < 2 || b[1] > left)
         return 0;
     static const uint8_t fixed[9] = {0, 0, 4, 3, 2, 0, 0, 0, 10};
     if (b[0] < sizeof fixed && fixed[b[0]] && b[1] != fixed[b[0]])
         return 0;
-    if (b[0] == OPT_SACK && (b[1] < 10 || (b[1] - 2) % 8))
+    if (b[0] == TCP_KIND_SACK && (b[1] < 10 || (b[1] - 2) % 8))
         return 0;
     return b[1];
 }
@@ -220,25 +210,25 @@ static void fmt_one(const uint8_t *b, size_t n, char *buf, size_t len, size_t *p
     char *w = buf + (*pos < len ? *pos : 0);
     int k = 0;
     switch (b[0]) {
-    case OPT_EOL:
+    case TCP_KIND_EOL:
         k = snprintf(w, room, "eol");
         break;
-    case OPT_NOP:
+    case TCP_KIND_NOP:
         k = snprintf(w, room, "nop");
         break;
-    case OPT_MSS:
+    case TCP_KIND_MSS:
         k = snprintf(w, room, "mss %u", (unsigned)(b[2] << 8 | b[3]));
         break;
-    case OPT_WSCALE:
+    case TCP_KIND_WSCALE:
         k = snprintf(w, room, "wscale %u", (unsigned)b[2]);
         break;
-    case OPT_SACK_PERM:
+    case TCP_KIND_SACK_PERM:
         k = snprintf(w, room, "sackOK");
         break;
-    case OPT_TS:
+    case TCP_KIND_TS:
         k = snprintf(w, room, "TS val %u ecr %u", (unsigned)get32(b + 2), (unsigned)get32(b + 6));
         break;
-    case OPT_SACK:
+    case TCP_KIND_SACK:
         k = snprintf(w, room, "sack");
         for (size_t i = 2; i + 8 <= n; i += 8) {
             size_t at = (size_t)k < room ? (size_t)k : room;
@@ -317,32 +307,33 @@ char *pkt_seg_format(const pkt_seg *seg, char *buf, size_t buf_len)
 
 int pkt_opts_from_table(const pkt_opt_table *t, pkt_opts *out)
 {
-    static const uint8_t nop2[2] = {OPT_NOP, OPT_NOP};
+    static const uint8_t nop2[2] = {TCP_KIND_NOP, TCP_KIND_NOP};
     memset(out, 0, sizeof *out);
     int bad = 0;
     if (t->nsack > PKT_SACK_MAX)
         return -1;
     if (t->has_mss) {
-        uint8_t b[4] = {OPT_MSS, 4, (uint8_t)(t->mss >> 8), (uint8_t)t->mss};
+        uint8_t b[4] = {TCP_KIND_MSS, 4, (uint8_t)(t->mss >> 8), (uint8_t)t->mss};
         bad |= put(out, b, 4);
     }
     if (t->has_ts) {
-        uint8_t b[12] = {OPT_SACK_PERM, 2, OPT_TS, 10};
+        uint8_t b[12] = {TCP_KIND_SACK_PERM, 2, TCP_KIND_TS, 10};
         if (!t->sack_perm)
             memcpy(b, nop2, 2);
         be32(b + 4, t->ts_val);
         be32(b + 8, t->ts_ecr);
         bad |= put(out, b, 12);
     } else if (t->sack_perm) {
-        uint8_t b[4] = {OPT_NOP, OPT_NOP, OPT_SACK_PERM, 2};
+        uint8_t b[4] = {TCP_KIND_NOP, TCP_KIND_NOP, TCP_KIND_SACK_PERM, 2};
         bad |= put(out, b, 4);
     }
     if (t->has_wscale) {
-        uint8_t b[4] = {OPT_NOP, OPT_WSCALE, 3, t->wscale};
+        uint8_t b[4] = {TCP_KIND_NOP, TCP_KIND_WSCALE, 3, t->wscale};
         bad |= put(out, b, 4);
     }
     if (t->nsack) {
-        uint8_t b[4 + 8 * PKT_SACK_MAX] = {OPT_NOP, OPT_NOP, OPT_SACK, (uint8_t)(2 + 8 * t->nsack)};
+        uint8_t b[4 + 8 * PKT_SACK_MAX] = {TCP_KIND_NOP, TCP_KIND_NOP, TCP_KIND_SACK,
+                                           (uint8_t)(2 + 8 * t->nsack)};
         for (uint8_t i = 0; i < t->nsack; i++) {
             be32(b + 4 + 8 * i, t->sack[i][0]);
             be32(b + 8 + 8 * i, t->sack[i][1]);
@@ -362,15 +353,15 @@ int pkt_opts_to_table(const pkt_opts *opts, pkt_opt_table *t)
         size_t n = pkt_opt_len(b, opts->len - i);
         if (n == 0)
             return -1;
-        if (b[0] == OPT_MSS)
+        if (b[0] == TCP_KIND_MSS)
             t->has_mss = true, t->mss = (uint16_t)(b[2] << 8 | b[3]);
-        else if (b[0] == OPT_WSCALE)
+        else if (b[0] == TCP_KIND_WSCALE)
             t->has_wscale = true, t->wscale = b[2];
-        else if (b[0] == OPT_SACK_PERM)
+        else if (b[0] == TCP_KIND_SACK_PERM)
             t->sack_perm = true;
-        else if (b[0] == OPT_TS)
+        else if (b[0] == TCP_KIND_TS)
             t->has_ts = true, t->ts_val = get32(b + 2), t->ts_ecr = get32(b + 6);
-        else if (b[0] == OPT_SACK)
+        else if (b[0] == TCP_KIND_SACK)
             for (size_t k = 2; k + 8 <= n && t->nsack < PKT_SACK_MAX; k += 8, t->nsack++) {
                 t->sack[t->nsack][0] = get32(b + k);
                 t->sack[t->nsack][1] = get32(b + k + 4);

@@ -38,14 +38,14 @@ static int map_inbound_opts(run *r, const pkt_event *ev, uint8_t *o, size_t len)
 {
     for (size_t i = 0; i < len;) {
         uint8_t kind = o[i];
-        if (kind == 0)
+        if (kind == TCP_KIND_EOL)
             break;
-        if (kind == 1 || i + 1 >= len || o[i + 1] < 2) {
+        if (kind == TCP_KIND_NOP || i + 1 >= len || o[i + 1] < 2) {
             i++;
             continue;
         }
         uint8_t olen = o[i + 1];
-        if (kind == 8 && olen == 10 && (ev->u.seg.flags & TCP_ACK)) {
+        if (kind == TCP_KIND_TS && olen == 10 && (ev->u.seg.flags & TCP_ACK)) {
             uint32_t ecr = rd32(o + i + 6), live = 0;
             bool found = false;
             for (uint32_t k = 0; k < r->nts && !found; k++)
@@ -61,7 +61,7 @@ static int map_inbound_opts(run *r, const pkt_event *ev, uint8_t *o, size_t len)
                 return -1;
             }
             wr32(o + i + 6, live);
-        } else if (kind == 5) {
+        } else if (kind == TCP_KIND_SACK) {
             for (size_t b = i + 2; b + 8 <= i + olen && b + 8 <= len; b += 4)
                 wr32(o + b, rd32(o + b) + ack_offset(r));
         }
@@ -174,15 +174,15 @@ static int ts_val_at(const pkt_opts *o)
 {
     for (size_t i = 0; i < o->len;) {
         uint8_t kind = o->bytes[i];
-        if (kind == 0)
+        if (kind == TCP_KIND_EOL)
             break;
-        if (kind == 1) {
+        if (kind == TCP_KIND_NOP) {
             i++;
             continue;
         }
         if (i + 1 >= o->len || o->bytes[i + 1] < 2)
             break;
-        if (kind == 8 && o->bytes[i + 1] == 10 && i + 10 <= o->len)
+        if (kind == TCP_KIND_TS && o->bytes[i + 1] == 10 && i + 10 <= o->len)
             return (int)i + 2;
         i += o->bytes[i + 1];
     }
