@@ -2,8 +2,8 @@
 # Builds one libFuzzer target with clang (ASan + UBSan) and runs it for a
 # number of seconds over a copy of its seed corpus; prints libFuzzer's
 # closing figures. A finding leaves crash-* files in build/fuzz/TARGET/.
-# An input may run up to 30 s: a net_ops input that reaches its 200,000
-# events with a hook on every link runs 2-3 s under the sanitizers alone,
+# An input may run up to 30 s: a net_ops input that reaches its 100,000
+# events with a hook on every link runs 1-1.5 s under the sanitizers alone,
 # and several times that on a loaded machine; a hang runs forever.
 #   scripts/fuzz.sh net_ops 60     sim/net's C API as a sequence of operations
 #   scripts/fuzz.sh input 60       bytes into a simulated host's TCP input

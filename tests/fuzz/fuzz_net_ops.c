@@ -488,7 +488,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz f = {.p = data, .len = size};
     f.n = net_new(1 + (size ? data[0] : 0));
     net_set_check(f.n, true);
-    sim_world_set_limits(net_world(f.n), 200000, 3600 * 1000 * MS);
+    sim_world_set_limits(net_world(f.n), 100000, 3600 * 1000 * MS);
     run_ops(&f);
     if (net_error(f.n)) {
         fprintf(stderr, "fuzz_net_ops: %s\n", net_error(f.n));
