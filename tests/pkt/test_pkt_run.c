@@ -447,7 +447,7 @@ static void ts_tick_without_timestamps_is_harmless(void **state)
                    "+0 > . 1:1(0) ack 11\n",
                    PKT_RUN_PASS, NULL);
     expect_verdict("--tcp_ts_tick_usecs=4294967296\n" SERVER, PKT_RUN_NOT_RUN,
-                   "t.pkt:1: --tcp_ts_tick_usecs: expected 0 to 4294967295, got '4294967296'");
+                   "t.pkt:1: --tcp_ts_tick_usecs: expected 0 to 1000000, got '4294967296'");
 }
 
 static void mss_out_of_range_is_refused(void **state)
@@ -474,6 +474,42 @@ static void mss_makes_longer_segments_gso_packets(void **state)
                    PKT_RUN_NOT_RUN,
                    "unsupported: an inbound segment of 11 bytes under --mss=10 (a GSO packet of 2 "
                    "segments) at t.pkt:10");
+}
+
+/* packetdrill reads an option's number in decimal (config.c: atoi,
+ * atol): a leading zero is not octal. --mss=010 is a gso_size of 10, under
+ * which 10 bytes are a plain segment; --tcp_ts_tick_usecs=01000 is a tick
+ * of 1000 us, under which 5 ticks pass the default 4000 us;
+ * --tolerance_usecs=09000 is 9000 us. */
+static void option_numbers_are_decimal(void **state)
+{
+    (void)state;
+    expect_verdict("--mss=010\n" SERVER "+0 < P. 1:11(10) ack 1 win 257\n"
+                   "+0 > . 1:1(0) ack 11\n",
+                   PKT_RUN_PASS, NULL);
+    expect_verdict("--tcp_ts_tick_usecs=01000\n" TS_SERVER("205"), PKT_RUN_MISMATCH,
+                   "(off by 5 ticks of 1000 us, tolerance 4000 us)");
+    expect_verdict("--tcp_ts_tick_usecs=1000\n--tolerance_usecs=09000\n" TS_SERVER("209"),
+                   PKT_RUN_PASS, NULL);
+}
+
+/* packetdrill refuses a tick above one second (config.c: "bad
+ * --tcp_ts_tick_usecs" past 1000000). A tolerance whose nanoseconds do
+ * not fit 64 bits is refused rather than wrapped: 18446744073709552 us
+ * would be 384 ns, under which a TS val one tick off would fail. */
+static void ts_tick_and_tolerance_out_of_range_are_refused(void **state)
+{
+    (void)state;
+    expect_verdict("--tcp_ts_tick_usecs=1000001\n" SERVER, PKT_RUN_NOT_RUN,
+                   "t.pkt:1: --tcp_ts_tick_usecs: expected 0 to 1000000, got '1000001'");
+    expect_verdict("--tcp_ts_tick_usecs=1000000\n" SERVER, PKT_RUN_PASS, NULL);
+    expect_verdict(
+        "--tcp_ts_tick_usecs=1000\n--tolerance_usecs=18446744073709552\n" TS_SERVER("201"),
+        PKT_RUN_NOT_RUN,
+        "t.pkt:2: --tolerance_usecs: expected 0 to 18446744073709551, got "
+        "'18446744073709552'");
+    expect_verdict("--tolerance_usecs=99999999999999999999999\n" SERVER, PKT_RUN_NOT_RUN,
+                   "t.pkt:1: --tolerance_usecs: expected 0 to 18446744073709551");
 }
 
 int main(void)
@@ -504,6 +540,8 @@ int main(void)
         cmocka_unit_test(ts_tick_without_timestamps_is_harmless),
         cmocka_unit_test(mss_out_of_range_is_refused),
         cmocka_unit_test(mss_makes_longer_segments_gso_packets),
+        cmocka_unit_test(option_numbers_are_decimal),
+        cmocka_unit_test(ts_tick_and_tolerance_out_of_range_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
