@@ -512,6 +512,46 @@ static void ts_tick_and_tolerance_out_of_range_are_refused(void **state)
                    "t.pkt:1: --tolerance_usecs: expected 0 to 18446744073709551");
 }
 
+/* An inbound TS ecr is mapped to the live TS val of the outbound segment
+ * the script wrote that val on (packetdrill's set_outbound_ts_val_mapping:
+ * a hash map, one entry per script val, set again by each segment). The
+ * runner keeps the 64 script vals set last: after 70 segments with vals
+ * 1000 to 1069, each acknowledged, an ACK echoing 1063 still maps. Then
+ * 70 segments all written with val 2000 take one entry, not 64: an ACK
+ * echoing 1069 (set before them) still maps. Nagle off: each write is one
+ * segment. */
+static void ts_ecr_maps_the_last_vals_the_script_wrote(void **state)
+{
+    (void)state;
+    static char text[32768];
+    size_t n = (size_t)snprintf(text, sizeof text, "%s",
+                                "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+                                "+0 bind(3, ..., ...) = 0\n"
+                                "+0 listen(3, 1) = 0\n"
+                                "+0 < S 0:0(0) win 20000 <mss 1000,sackOK,TS val 100 ecr 0>\n"
+                                "+0 > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 100 ecr 100>\n"
+                                "+.1 < . 1:1(0) ack 1 win 20000 <nop,nop,TS val 200 ecr 100>\n"
+                                "+0 accept(3, ..., ...) = 4\n"
+                                "+0 setsockopt(4, SOL_TCP, TCP_NODELAY, [1], 4) = 0\n");
+    for (unsigned i = 0; i < 140; i++) {
+        unsigned val = i < 70 ? 1000 + i : 2000;
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "+0 write(4, ..., 10) = 10\n"
+                              "+0 > P. %u:%u(10) ack 1 <nop,nop,TS val %u ecr 200>\n"
+                              "+0 < . 1:1(0) ack %u win 20000 <nop,nop,TS val 201 ecr %u>\n",
+                              1 + 10 * i, 11 + 10 * i, val, 11 + 10 * i, val);
+        if (i == 69)
+            n +=
+                (size_t)snprintf(text + n, sizeof text - n, "%s",
+                                 "+0 < . 1:1(0) ack 701 win 20000 <nop,nop,TS val 201 ecr 1063>\n");
+    }
+    n += (size_t)snprintf(text + n, sizeof text - n, "%s",
+                          "+0 < . 1:1(0) ack 1401 win 20000 <nop,nop,TS val 201 ecr 1069>\n");
+    assert_true(n < sizeof text);
+    expect_verdict(text, PKT_RUN_PASS, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +582,7 @@ int main(void)
         cmocka_unit_test(mss_makes_longer_segments_gso_packets),
         cmocka_unit_test(option_numbers_are_decimal),
         cmocka_unit_test(ts_tick_and_tolerance_out_of_range_are_refused),
+        cmocka_unit_test(ts_ecr_maps_the_last_vals_the_script_wrote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
