@@ -286,7 +286,8 @@ typedef struct tcp_profile {
     bool rst_sack_edge;       /* an RST at the highest right edge of the SACK blocks we would
                                * send resets (Linux tcp_validate_incoming) */
     bool closed_deletes_tcb;  /* a connection that enters CLOSED (an RST, a timeout, LAST-ACK's
-                               * FIN acknowledged, TIME-WAIT expired) has its TCB deleted:
+                               * FIN acknowledged, TIME-WAIT expired, shutdown in SYN-SENT)
+                               * has its TCB deleted:
                                * queues flushed (bytes unread are gone) and, its error
                                * reported, SEND, RECEIVE and CLOSE answer "connection does
                                * not exist" (TCP_ENOTCONN): RFC 9293 §3.10.7.4, §3.10.8,

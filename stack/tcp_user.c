@@ -704,7 +704,11 @@ static void close_send_side(tcp_conn *c, const char *note)
         close_listener(c, note);
         break;
     case TCP_SYN_SENT:
-        tcp_set_state(c, TCP_CLOSED, TCP_CAUSE_USER, NULL, note);
+        /* RFC 9293 §3.10.4 SYN-SENT STATE: "Delete the TCB": a socket
+         * shutdown() leaves with the user meets CLOSED as after any other
+         * ending (profile closed_deletes_tcb: a later CLOSE answers
+         * "connection does not exist"). */
+        tcp_conn_delete(c, TCP_CAUSE_USER, NULL, note);
         break;
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:

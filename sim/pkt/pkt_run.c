@@ -12,7 +12,8 @@
 
 #include "pkt_run_int.h"
 
-#define NS_PER_S 1000000000ull
+#define NS_PER_S           1000000000ull
+#define RUN_TS_TICK_MAX_US 1000000u /* packetdrill's limit on --tcp_ts_tick_usecs */
 /* How long a "*" segment may take to come. */
 #define RUN_ANY_WAIT_NS (3600ull * NS_PER_S)
 
@@ -57,6 +58,24 @@ static bool parse_u64(const char *v, uint64_t *out)
     unsigned long long x = strtoull(v, &end, 0);
     *out = x;
     return *end == '\0' || *end == ' ';
+}
+
+/* An option's number: decimal digits only, as packetdrill reads them
+ * (config.c: atoi, atol), so "010" is ten, not octal eight; false past
+ * UINT64_MAX. (Sysctl values keep parse_u64's base 0: the kernel's
+ * proc_dointvec reads them with base 0.) */
+static bool parse_dec(const char *v, uint64_t *out)
+{
+    uint64_t x = 0;
+    if (!v || !*v)
+        return false;
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9' || x > (UINT64_MAX - (uint64_t)(*v - '0')) / 10u)
+            return false;
+        x = x * 10u + (uint64_t)(*v - '0');
+    }
+    *out = x;
+    return true;
 }
 
 /* The middle of "min default max". */
@@ -231,8 +250,13 @@ static void apply_option(run *r, const pkt_option *op)
     uint64_t v = 0;
     pkt_event at = {.line = op->line};
     char what[96];
-    if (!strcmp(op->name, "tolerance_usecs") && parse_u64(op->value, &v)) {
-        if (r->o->tolerance_usecs < 0)
+    if (!strcmp(op->name, "tolerance_usecs")) {
+        /* in nanoseconds it must fit 64 bits: a product that wrapped would
+         * be a tolerance of a few nanoseconds (verify_time, check_ts_val) */
+        if (!parse_dec(op->value, &v) || v > UINT64_MAX / NS_PER_US)
+            run_fail(r, PKT_RUN_NOT_RUN, &at, "--tolerance_usecs: expected 0 to %llu, got '%s'",
+                     (unsigned long long)(UINT64_MAX / NS_PER_US), op->value);
+        else if (r->o->tolerance_usecs < 0)
             r->tol_ns = v * NS_PER_US;
     } else if (!strcmp(op->name, "tolerance_percent")) {
         if (!parse_pcm(op->value, &v))
@@ -243,18 +267,20 @@ static void apply_option(run *r, const pkt_option *op)
             r->tol_pcm = v;
     } else if (!strcmp(op->name, "local_ip") && parse_ipv4(op->value, &r->local_ip)) {
     } else if (!strcmp(op->name, "remote_ip") && parse_ipv4(op->value, &r->remote_ip)) {
-    } else if (!strcmp(op->name, "bind_port") && parse_u64(op->value, &v) && v && v < 65536) {
+    } else if (!strcmp(op->name, "bind_port") && parse_dec(op->value, &v) && v && v < 65536) {
         r->bind_port = (uint16_t)v;
-    } else if (!strcmp(op->name, "connect_port") && parse_u64(op->value, &v) && v && v < 65536) {
+    } else if (!strcmp(op->name, "connect_port") && parse_dec(op->value, &v) && v && v < 65536) {
         r->connect_port = (uint16_t)v;
-    } else if (!strcmp(op->name, "mtu") && parse_u64(op->value, &v) && v >= 576 && v <= 65535) {
+    } else if (!strcmp(op->name, "mtu") && parse_dec(op->value, &v) && v >= 576 && v <= 65535) {
         r->prof.mss = (uint16_t)(v - 40);
     } else if (!strcmp(op->name, "tcp_ts_tick_usecs")) {
         /* packetdrill's config->tcp_ts_tick_usecs: 0 (its default) leaves
-         * outbound TS values unchecked; see run_seg.c, check_ts_val. */
-        if (!parse_u64(op->value, &v) || v > UINT32_MAX)
+         * outbound TS values unchecked; see run_seg.c, check_ts_val. Above
+         * one second packetdrill refuses it (config.c: "bad
+         * --tcp_ts_tick_usecs"). */
+        if (!parse_dec(op->value, &v) || v > RUN_TS_TICK_MAX_US)
             run_fail(r, PKT_RUN_NOT_RUN, &at, "--tcp_ts_tick_usecs: expected 0 to %u, got '%s'",
-                     UINT32_MAX, op->value);
+                     RUN_TS_TICK_MAX_US, op->value);
         else
             r->ts_tick_us = v;
     } else if (!strcmp(op->name, "mss")) {
@@ -262,7 +288,7 @@ static void apply_option(run *r, const pkt_option *op)
          * every inbound TCP datagram goes to the tun device as a GSO packet
          * of that gso_size (netdev.c, linux_tun_write: virtio_net_hdr
          * gso_type TCPV4). gso_size is 16 bits; packetdrill refuses <= 0. */
-        if (!parse_u64(op->value, &v) || v < 1 || v > 65535)
+        if (!parse_dec(op->value, &v) || v < 1 || v > 65535)
             run_fail(r, PKT_RUN_NOT_RUN, &at, "--mss: expected 1 to 65535, got '%s'", op->value);
         else
             r->gso_mss = (uint32_t)v;

@@ -164,9 +164,25 @@ static void learn(run *r, const pkt_seg *want, const tcp_seg *seg)
         r->first_script_ts = t.ts_val;
         r->first_live_ts = seg->ts_val;
     }
-    uint32_t k = r->nts < RUN_TS_MAP ? r->nts++ : RUN_TS_MAP - 1;
-    r->ts_script[k] = t.ts_val;
-    r->ts_live[k] = seg->ts_val;
+    /* packetdrill's set_outbound_ts_val_mapping: a hash map set for each
+     * segment, one entry per script val holding the latest live val
+     * (hash_map_set). The table keeps the RUN_TS_MAP vals set last: an
+     * entry set again moves to the end, and a full table lets its oldest
+     * go (overwriting the last slot lost the val set just before). */
+    uint32_t k = 0;
+    while (k < r->nts && r->ts_script[k] != t.ts_val)
+        k++;
+    if (k == r->nts && r->nts == RUN_TS_MAP)
+        k = 0;
+    if (k < r->nts) {
+        uint32_t after = r->nts - k - 1;
+        memmove(r->ts_script + k, r->ts_script + k + 1, after * sizeof r->ts_script[0]);
+        memmove(r->ts_live + k, r->ts_live + k + 1, after * sizeof r->ts_live[0]);
+        r->nts--;
+    }
+    r->ts_script[r->nts] = t.ts_val;
+    r->ts_live[r->nts] = seg->ts_val;
+    r->nts++;
 }
 
 /* Where the TS option's val starts in option bytes; -1 without one. */

@@ -447,7 +447,7 @@ static void ts_tick_without_timestamps_is_harmless(void **state)
                    "+0 > . 1:1(0) ack 11\n",
                    PKT_RUN_PASS, NULL);
     expect_verdict("--tcp_ts_tick_usecs=4294967296\n" SERVER, PKT_RUN_NOT_RUN,
-                   "t.pkt:1: --tcp_ts_tick_usecs: expected 0 to 4294967295, got '4294967296'");
+                   "t.pkt:1: --tcp_ts_tick_usecs: expected 0 to 1000000, got '4294967296'");
 }
 
 static void mss_out_of_range_is_refused(void **state)
@@ -474,6 +474,82 @@ static void mss_makes_longer_segments_gso_packets(void **state)
                    PKT_RUN_NOT_RUN,
                    "unsupported: an inbound segment of 11 bytes under --mss=10 (a GSO packet of 2 "
                    "segments) at t.pkt:10");
+}
+
+/* packetdrill reads an option's number in decimal (config.c: atoi,
+ * atol): a leading zero is not octal. --mss=010 is a gso_size of 10, under
+ * which 10 bytes are a plain segment; --tcp_ts_tick_usecs=01000 is a tick
+ * of 1000 us, under which 5 ticks pass the default 4000 us;
+ * --tolerance_usecs=09000 is 9000 us. */
+static void option_numbers_are_decimal(void **state)
+{
+    (void)state;
+    expect_verdict("--mss=010\n" SERVER "+0 < P. 1:11(10) ack 1 win 257\n"
+                   "+0 > . 1:1(0) ack 11\n",
+                   PKT_RUN_PASS, NULL);
+    expect_verdict("--tcp_ts_tick_usecs=01000\n" TS_SERVER("205"), PKT_RUN_MISMATCH,
+                   "(off by 5 ticks of 1000 us, tolerance 4000 us)");
+    expect_verdict("--tcp_ts_tick_usecs=1000\n--tolerance_usecs=09000\n" TS_SERVER("209"),
+                   PKT_RUN_PASS, NULL);
+}
+
+/* packetdrill refuses a tick above one second (config.c: "bad
+ * --tcp_ts_tick_usecs" past 1000000). A tolerance whose nanoseconds do
+ * not fit 64 bits is refused rather than wrapped: 18446744073709552 us
+ * would be 384 ns, under which a TS val one tick off would fail. */
+static void ts_tick_and_tolerance_out_of_range_are_refused(void **state)
+{
+    (void)state;
+    expect_verdict("--tcp_ts_tick_usecs=1000001\n" SERVER, PKT_RUN_NOT_RUN,
+                   "t.pkt:1: --tcp_ts_tick_usecs: expected 0 to 1000000, got '1000001'");
+    expect_verdict("--tcp_ts_tick_usecs=1000000\n" SERVER, PKT_RUN_PASS, NULL);
+    expect_verdict(
+        "--tcp_ts_tick_usecs=1000\n--tolerance_usecs=18446744073709552\n" TS_SERVER("201"),
+        PKT_RUN_NOT_RUN,
+        "t.pkt:2: --tolerance_usecs: expected 0 to 18446744073709551, got "
+        "'18446744073709552'");
+    expect_verdict("--tolerance_usecs=99999999999999999999999\n" SERVER, PKT_RUN_NOT_RUN,
+                   "t.pkt:1: --tolerance_usecs: expected 0 to 18446744073709551");
+}
+
+/* An inbound TS ecr is mapped to the live TS val of the outbound segment
+ * the script wrote that val on (packetdrill's set_outbound_ts_val_mapping:
+ * a hash map, one entry per script val, set again by each segment). The
+ * runner keeps the 64 script vals set last: after 70 segments with vals
+ * 1000 to 1069, each acknowledged, an ACK echoing 1063 still maps. Then
+ * 70 segments all written with val 2000 take one entry, not 64: an ACK
+ * echoing 1069 (set before them) still maps. Nagle off: each write is one
+ * segment. */
+static void ts_ecr_maps_the_last_vals_the_script_wrote(void **state)
+{
+    (void)state;
+    static char text[32768];
+    size_t n = (size_t)snprintf(text, sizeof text, "%s",
+                                "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                "+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+                                "+0 bind(3, ..., ...) = 0\n"
+                                "+0 listen(3, 1) = 0\n"
+                                "+0 < S 0:0(0) win 20000 <mss 1000,sackOK,TS val 100 ecr 0>\n"
+                                "+0 > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 100 ecr 100>\n"
+                                "+.1 < . 1:1(0) ack 1 win 20000 <nop,nop,TS val 200 ecr 100>\n"
+                                "+0 accept(3, ..., ...) = 4\n"
+                                "+0 setsockopt(4, SOL_TCP, TCP_NODELAY, [1], 4) = 0\n");
+    for (unsigned i = 0; i < 140; i++) {
+        unsigned val = i < 70 ? 1000 + i : 2000;
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "+0 write(4, ..., 10) = 10\n"
+                              "+0 > P. %u:%u(10) ack 1 <nop,nop,TS val %u ecr 200>\n"
+                              "+0 < . 1:1(0) ack %u win 20000 <nop,nop,TS val 201 ecr %u>\n",
+                              1 + 10 * i, 11 + 10 * i, val, 11 + 10 * i, val);
+        if (i == 69)
+            n +=
+                (size_t)snprintf(text + n, sizeof text - n, "%s",
+                                 "+0 < . 1:1(0) ack 701 win 20000 <nop,nop,TS val 201 ecr 1063>\n");
+    }
+    n += (size_t)snprintf(text + n, sizeof text - n, "%s",
+                          "+0 < . 1:1(0) ack 1401 win 20000 <nop,nop,TS val 201 ecr 1069>\n");
+    assert_true(n < sizeof text);
+    expect_verdict(text, PKT_RUN_PASS, NULL);
 }
 
 int main(void)
@@ -504,6 +580,9 @@ int main(void)
         cmocka_unit_test(ts_tick_without_timestamps_is_harmless),
         cmocka_unit_test(mss_out_of_range_is_refused),
         cmocka_unit_test(mss_makes_longer_segments_gso_packets),
+        cmocka_unit_test(option_numbers_are_decimal),
+        cmocka_unit_test(ts_tick_and_tolerance_out_of_range_are_refused),
+        cmocka_unit_test(ts_ecr_maps_the_last_vals_the_script_wrote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

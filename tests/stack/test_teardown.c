@@ -441,6 +441,40 @@ static void time_wait_expiry_deletes_the_tcb_per_profile(void **state)
     }
 }
 
+/* CLOSE in SYN-SENT while the user keeps the socket (shutdown(), not
+ * close()): RFC 9293 §3.10.4 SYN-SENT STATE, "Delete the TCB and return
+ * 'error: closing' responses to any queued SENDs, or RECEIVEs". The
+ * socket then meets CLOSED, "error: connection does not exist", for
+ * RECEIVE, SEND and CLOSE alike (§3.10.2-4; profile closed_deletes_tcb),
+ * as after any other ending. Linux inet_shutdown → tcp_disconnect leaves
+ * a socket never connected: recv ENOTCONN (tcp_recvmsg_locked: TCP_CLOSE),
+ * close 0 (inet_release). */
+static void shutdown_in_syn_sent_deletes_the_tcb_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        long recv;
+        int close;
+    } C[] = {{"rfc9293", TCP_ENOTCONN, TCP_ENOTCONN}, {"linux", TCP_ENOTCONN, TCP_OK}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = h_new(2, h_profile_exact(C[i].profile));
+        tcp_sock_id c = h_connect(h, H_A, H_B, 80, H_ANY);
+        tcp_stack *a = h_stack(h, H_A);
+        h_expect_state(h, H_A, c, TCP_SYN_SENT);
+        assert_int_equal(tcp_shutdown(a, c), TCP_OK);
+        h_expect_state(h, H_A, c, TCP_CLOSED);
+        char buf[4];
+        assert_int_equal(tcp_recv(a, c, buf, sizeof buf), C[i].recv);
+        if (i == 0) /* §3.10.2 CLOSED */
+            assert_int_equal(tcp_send(a, c, "x", 1), TCP_ENOTCONN);
+        assert_int_equal(tcp_close(a, c), C[i].close);
+        assert_int_equal(tcp_close(a, c), TCP_EBADF);
+        h_expect_conns(h, H_A, 0);
+        h_free(h);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
 
 int main(void)
@@ -460,6 +494,7 @@ int main(void)
         T(closing_listener_resets_queued_children),
         cmocka_unit_test(last_ack_acknowledged_deletes_the_tcb_per_profile),
         cmocka_unit_test(time_wait_expiry_deletes_the_tcb_per_profile),
+        cmocka_unit_test(shutdown_in_syn_sent_deletes_the_tcb_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
