@@ -383,6 +383,39 @@ static void contradicting_fins_keep_blocks_on_held_octets_per_profile(void **sta
     }
 }
 
+/* Data beyond a FIN held out of order (hostile input the fuzzer found):
+ * 1001-1005 with its FIN at 1005, then 1006-1026. Linux's out-of-order
+ * queue holds the FIN's skb (end_seq 1006), so the second segment touches
+ * its block and extends it (tcp_sack_extend: seq 1006 not after end 1006):
+ * one block 1001-1026, over the FIN's octet. FreeBSD's blocks are data
+ * only (save_start + save_tlen): 1006-1026 and 1001-1005, the FIN's octet
+ * between them. The invariant checker counts a FIN held out of order as
+ * held where the profile's blocks count it (sack_fin). */
+static void data_past_a_held_fin_extends_its_block_per_profile(void **state)
+{
+    (void)state;
+    static const uint8_t zeros[64];
+    for (size_t k = 0; k < 2; k++) {
+        rx r = rx_new(h_profile_exact(sack_profiles[k]));
+        const uint32_t segs[][3] = {{1001, 1005, TCP_FIN}, {1006, 1026, 0}};
+        for (size_t i = 0; i < 2; i++) {
+            tcp_seg f = h_template(r.h, H_B, r.p.server);
+            f.seq = r.base + segs[i][0];
+            f.flags = (uint8_t)(TCP_ACK | segs[i][2]);
+            f.payload = zeros;
+            f.len = segs[i][1] - segs[i][0];
+            h_inject(r.h, H_B, &f);
+            h_advance(r.h, H_MS(2));
+            h_expect_state(r.h, H_B, r.p.server, TCP_ESTABLISHED);
+        }
+        if (k == 0)
+            EXPECT_SACK(&r, 1, 1001, 1026);
+        else
+            EXPECT_SACK(&r, 1, 1006, 1026, 1001, 1005);
+        h_free(r.h);
+    }
+}
+
 /* An RST answering a segment carries no options: Linux tcp_v4_send_reset
  * builds its own header, with MD5 or TCP-AO options only; FreeBSD
  * tcp_respond sends the bare header. Data after close() draws one
@@ -789,6 +822,7 @@ int main(void)
         cmocka_unit_test(fin_taken_forgets_the_dsack_block_linux),
         cmocka_unit_test(fin_held_out_of_order_in_block_per_profile),
         cmocka_unit_test(contradicting_fins_keep_blocks_on_held_octets_per_profile),
+        cmocka_unit_test(data_past_a_held_fin_extends_its_block_per_profile),
         cmocka_unit_test(rst_reply_carries_no_blocks_per_profile),
         cmocka_unit_test(active_rst_options_per_profile),
         cmocka_unit_test(four_blocks_and_a_fifth_range_per_profile),
