@@ -301,6 +301,10 @@ typedef struct tcp_profile {
                                * the data (Linux: end_seq counts it, tcp_sack_new_ofo_skb) */
     bool sack_fin_reset;      /* the FIN taken in sequence forgets the SACK report: blocks and
                                * a waiting D-SACK block (Linux tcp_fin: tcp_sack_reset) */
+    /* A send on a socket not connected (CLOSED, never connected or ended by
+     * shutdown in SYN-SENT, no error pending; a listener) fails with EPIPE
+     * (Linux sk_stream_wait_connect), not ENOTCONN (RFC 9293 §3.10.2). */
+    bool send_unconnected_epipe;
 } tcp_profile;
 
 /* Built-in profiles: "rfc9293", "linux", "bsd". NULL if unknown. */

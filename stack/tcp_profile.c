@@ -110,6 +110,8 @@ static const tcp_profile PROFILES[] = {
         .err_once = true,              /* §3.10.7.4: the "reset" response, then no TCB */
         .recv_err_first = false,       /* §3.10.3 CLOSE-WAIT: data on hand, then "closing" */
         .send_epipe_first = false,     /* §3.10.2: the reset is reported first */
+        /* §3.10.2 CLOSED: "connection does not exist"; LISTEN: "foreign socket unspecified" */
+        .send_unconnected_epipe = false,
     },
     {
         /* Linux 6.6 and later, default sysctls (include/net/tcp.h,
@@ -216,6 +218,8 @@ static const tcp_profile PROFILES[] = {
         .err_once = true,                 /* sock_error: xchg(&sk->sk_err, 0) */
         .recv_err_first = false,          /* tcp_recvmsg_locked: SOCK_DONE before sk_err */
         .send_epipe_first = false, /* tcp_sendmsg_locked: sk_stream_error, sock_error first */
+        /* tcp_sendmsg_locked → sk_stream_wait_connect: -EPIPE but in SYN_SENT, SYN_RECV */
+        .send_unconnected_epipe = true,
     },
     {
         /* FreeBSD 14.x defaults (sys/netinet/tcp_timer.h, tcp_syncache.c). */
@@ -313,6 +317,8 @@ static const tcp_profile PROFILES[] = {
         .err_once = true,              /* soreceive_generic, sosend_generic: so_error = 0 */
         .recv_err_first = true,        /* soreceive_generic: so_error before SBS_CANTRCVMORE */
         .send_epipe_first = true,      /* sosend_generic: SBS_CANTSENDMORE before so_error */
+        /* sosend_generic: not SS_ISCONNECTED, PR_CONNREQUIRED: ENOTCONN */
+        .send_unconnected_epipe = false,
     },
 };
 
@@ -440,6 +446,7 @@ static const tcp_profile_field FIELDS[] = {
     F("rst_window", rst_window),
     F("sack_fin", sack_fin),
     F("sack_fin_reset", sack_fin_reset),
+    F("send_unconnected_epipe", send_unconnected_epipe),
 };
 #undef F
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])

@@ -350,13 +350,26 @@ int tcp_accept(tcp_stack *s, tcp_sock_id listener, tcp_sock_id *out)
     return rc;
 }
 
-/* SEND on a listener, on its record. RFC 9293 §3.10.2 in LISTEN without
- * a remote socket: "error: foreign socket unspecified"; Linux and FreeBSD
- * answer ENOTCONN (after a pending error), also for a listener a shutdown
- * stopped (CLOSED). */
+/* What SEND answers on a socket not connected, in CLOSED without an
+ * error to report or in LISTEN: RFC 9293 §3.10.2 CLOSED "error:
+ * connection does not exist", LISTEN without a foreign socket "error:
+ * foreign socket unspecified" (ENOTCONN); FreeBSD sosend_generic: not
+ * SS_ISCONNECTED and PR_CONNREQUIRED, ENOTCONN. With profile
+ * send_unconnected_epipe EPIPE: Linux tcp_sendmsg_locked calls
+ * sk_stream_wait_connect in any state but ESTABLISHED and CLOSE_WAIT,
+ * which returns -EPIPE in any state but SYN_SENT and SYN_RECV once
+ * sock_error() found none, and sk_stream_error keeps it. */
+static int send_unconnected(const tcp_stack *s)
+{
+    return s->profile->send_unconnected_epipe ? TCP_EPIPE : TCP_ENOTCONN;
+}
+
+/* SEND on a listener, on its record, after a pending error: ENOTCONN or
+ * EPIPE (send_unconnected), also for a listener a shutdown stopped
+ * (CLOSED). */
 static long send_ls(tcp_stack *s, tcp_ls *l)
 {
-    int rc = l->err ? l->err : TCP_ENOTCONN;
+    int rc = l->err ? l->err : send_unconnected(s);
     tcp_ev_ls(s, l, TCP_EV_USER, TCP_CALL_SEND, NULL, tcp_err_name(rc));
     return rc;
 }
@@ -394,7 +407,8 @@ static bool send_shut(const tcp_conn *c)
 
 /* Why SEND is refused, TCP_OK if it is not. RFC 9293 §3.10.2: the
  * connection's error first ("reset" responses), then "connection closing"
- * (EPIPE), "connection does not exist" (ENOTCONN); with err_once the error
+ * (EPIPE), "connection does not exist" (ENOTCONN; a socket never
+ * connected, or a listener: send_unconnected); with err_once the error
  * once only (Linux sk_stream_error: sock_error, else EPIPE). With profile
  * send_epipe_first a shut send side answers EPIPE before the error, which
  * stays for a receive (FreeBSD sosend_generic tests SBS_CANTSENDMORE
@@ -411,7 +425,7 @@ static int send_refused(tcp_conn *c)
     if (send_shut(c))
         return TCP_EPIPE;
     if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
-        return TCP_ENOTCONN;
+        return send_unconnected(c->stack);
     return TCP_OK;
 }
 

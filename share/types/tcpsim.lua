@@ -122,6 +122,7 @@ function tcpsim.ns(n) end
 ---@field err_once? boolean the send or receive that reports the connection's error clears it, later ones find the connection shut both ways (Linux sock_error, FreeBSD so_error = 0); false: every call reports it
 ---@field recv_err_first? boolean a receive reports the error before end of stream (FreeBSD soreceive_generic); false: end of stream first (Linux, RFC 9293)
 ---@field send_epipe_first? boolean a send on a connection shut for sending (shutdown, or ended) fails with EPIPE before the error (FreeBSD sosend_generic); false: the error first
+---@field send_unconnected_epipe? boolean a send on a socket not connected (never connected, a connect shutdown ended in SYN_SENT, a listener) fails with EPIPE (Linux sk_stream_wait_connect); false: ENOTCONN (RFC 9293 §3.10.2, FreeBSD sosend_generic)
 ---@field closed_deletes_tcb? boolean a connection that enters CLOSED (an RST, a timeout, LAST_ACK acknowledged, TIME_WAIT expired) has its TCB deleted: queues flushed and, its error reported, send, recv and close answer ENOTCONN (RFC 9293 §3.10.7.4, §3.10.8; §3.10.2-4 CLOSED: "connection does not exist"); false: the bytes stay readable, then end of stream, EPIPE and a close that succeeds (Linux tcp_done, FreeBSD soisdisconnected)
 ---@field time_wait_bsd_rules? boolean FreeBSD tcp_twcheck rules in TIME_WAIT
 ---@field close_embryonic_silent? boolean close() in an active SYN_RECEIVED sends nothing

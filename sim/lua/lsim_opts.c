@@ -464,6 +464,7 @@ static const knob KNOBS[] = {
     KNOB("err_once", K_BOOL),
     KNOB("recv_err_first", K_BOOL),
     KNOB("send_epipe_first", K_BOOL),
+    KNOB("send_unconnected_epipe", K_BOOL),
     KNOB("closed_deletes_tcb", K_BOOL),
     KNOB("time_wait_bsd_rules", K_BOOL),
     KNOB("close_embryonic_silent", K_BOOL),

@@ -362,6 +362,109 @@ static void recv_on_listener_enotconn(void **state)
     }
 }
 
+/* SEND on a socket that is not connected. Linux tcp_sendmsg_locked calls
+ * sk_stream_wait_connect in any state but ESTABLISHED and CLOSE_WAIT;
+ * that returns sock_error() when an error is pending, else -EPIPE in any
+ * state but SYN_SENT and SYN_RECV, and sk_stream_error keeps EPIPE: a
+ * fresh or bound socket, a listener, a listener SHUT_RD disconnected
+ * (tcp_disconnect) and a connect shutdown() ended in SYN_SENT
+ * (inet_shutdown → tcp_disconnect) answer EPIPE (profile
+ * send_unconnected_epipe). FreeBSD sosend_generic: not SS_ISCONNECTED
+ * with PR_CONNREQUIRED, ENOTCONN. RFC 9293 §3.10.2 SEND in CLOSED:
+ * "error: connection does not exist"; in LISTEN without a foreign
+ * socket: "error: foreign socket unspecified" (ENOTCONN both). A zero
+ * length meets the same rule (sk_stream_wait_connect comes before the
+ * copy loop). A refused connect reports its error first (sock_error),
+ * then answers as a connection shut both ways (linux, bsd) or deleted
+ * (rfc9293), as a connection a reset or TIME_WAIT ended does. */
+static void send_unconnected_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int unconnected; /* fresh, bound, listener */
+        int listener_shut_rd;
+        int syn_sent_shut;
+        int refused_first, refused_then;
+    } C[] = {
+        {"rfc9293", TCP_ENOTCONN, TCP_ENOTCONN, TCP_ENOTCONN, TCP_ECONNREFUSED, TCP_ENOTCONN},
+        {"linux", TCP_EPIPE, TCP_EPIPE, TCP_EPIPE, TCP_ECONNREFUSED, TCP_EPIPE},
+        {"bsd", TCP_ENOTCONN, TCP_ENOTCONN, 0, TCP_EPIPE, TCP_EPIPE},
+    };
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = with_profile(C[i].profile);
+        tcp_stack *a = h_stack(h, H_A);
+        tcp_stack *b = h_stack(h, H_B);
+        tcp_sock_id x;
+        assert_int_equal(tcp_socket(a, &x), TCP_OK);
+        assert_int_equal(tcp_send(a, x, "x", 1), C[i].unconnected);
+        assert_int_equal(tcp_send(a, x, "x", 0), C[i].unconnected);
+        assert_int_equal(tcp_bind(a, x, 81), TCP_OK);
+        assert_int_equal(tcp_send(a, x, "x", 1), C[i].unconnected);
+        h_expect_state(h, H_A, x, TCP_CLOSED);
+        tcp_sock_id l = h_listen(h, H_B, 80, 8);
+        assert_int_equal(tcp_send(b, l, "x", 1), C[i].unconnected);
+        h_settle(h);
+        assert_int_equal(tcp_send(b, l, "x", 0), C[i].unconnected);
+        tcp_shutdown_read(b, l);
+        assert_int_equal(tcp_send(b, l, "x", 1), C[i].listener_shut_rd);
+        /* A connect refused: its error first, then shut or deleted. */
+        tcp_sock_id r = h_connect(h, H_A, H_B, 99, H_ANY);
+        h_settle(h);
+        h_expect_state(h, H_A, r, TCP_CLOSED);
+        assert_int_equal(tcp_send(a, r, "x", 1), C[i].refused_first);
+        assert_int_equal(tcp_send(a, r, "x", 1), C[i].refused_then);
+        /* shutdown() in SYN_SENT ends the connect, no error pending. FreeBSD
+         * tcp_usr_shutdown calls socantsendmore before tcp_usrclosed, so its
+         * send would be EPIPE; not checked here (0). */
+        tcp_sock_id s = h_connect(h, H_A, H_B, 80, H_ANY);
+        h_expect_state(h, H_A, s, TCP_SYN_SENT);
+        assert_int_equal(tcp_shutdown(a, s), TCP_OK);
+        h_expect_state(h, H_A, s, TCP_CLOSED);
+        if (C[i].syn_sent_shut)
+            assert_int_equal(tcp_send(a, s, "x", 1), C[i].syn_sent_shut);
+        h_free(h);
+    }
+}
+
+/* Unchanged by send_unconnected_epipe: a send after a reset reports the
+ * error first (linux, rfc9293: sock_error; bsd: SBS_CANTSENDMORE first,
+ * EPIPE), then EPIPE (linux, bsd: tcp_done, soisdisconnected shut the send
+ * side) or ENOTCONN (rfc9293: the TCB deleted, §3.10.2 CLOSED); after a
+ * normal close (shutdown, TIME_WAIT expired) EPIPE under linux and bsd,
+ * ENOTCONN under rfc9293. */
+static void send_after_reset_and_close_per_profile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *profile;
+        int reset_first, reset_then, closed;
+    } C[] = {
+        {"rfc9293", TCP_ECONNRESET, TCP_ENOTCONN, TCP_ENOTCONN},
+        {"linux", TCP_ECONNRESET, TCP_EPIPE, TCP_EPIPE},
+        {"bsd", TCP_EPIPE, TCP_EPIPE, TCP_EPIPE},
+    };
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        harness *h = with_profile(C[i].profile);
+        tcp_stack *a = h_stack(h, H_A);
+        h_pair p = h_establish(h, H_A, H_B, 80);
+        h_inject_rst(h, H_A, p.client);
+        h_expect_state(h, H_A, p.client, TCP_CLOSED);
+        assert_int_equal(tcp_send(a, p.client, "x", 1), C[i].reset_first);
+        assert_int_equal(tcp_send(a, p.client, "x", 1), C[i].reset_then);
+        h_pair q = h_establish(h, H_A, H_B, 81);
+        assert_int_equal(tcp_shutdown(a, q.client), TCP_OK);
+        h_settle(h);
+        assert_int_equal(tcp_close(h_stack(h, H_B), q.server), TCP_OK);
+        h_settle(h);
+        h_expect_state(h, H_A, q.client, TCP_TIME_WAIT);
+        h_run_for(h, 600ull * 1000000000ull);
+        h_expect_state(h, H_A, q.client, TCP_CLOSED);
+        assert_int_equal(tcp_send(a, q.client, "x", 1), C[i].closed);
+        h_free(h);
+    }
+}
+
 /* RECEIVE of 0 bytes on a connection. Linux tcp_recvmsg_locked asks for at
  * least one byte (sock_rcvlowat: 1 for a length of 0) and runs its loop
  * once: data queued is found (found_ok_skb) and 0 of it copied; with none,
@@ -531,6 +634,8 @@ int main(void)
         T(recv_zero_length_per_profile),
         T(recv_zero_length_data_before_reset),
         T(connect_on_listener_per_profile),
+        T(send_unconnected_per_profile),
+        T(send_after_reset_and_close_per_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
