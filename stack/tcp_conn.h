@@ -241,6 +241,8 @@ struct tcp_conn {
     bool err_told : 1;     /* a call reported err, which profile err_once clears */
     bool deleted : 1;      /* RFC 9293 deleted the TCB: an RST or a timeout ended it
                             * (tcp_conn_drop), or it ended normally (tcp_conn_delete) */
+    bool wr_shut : 1;      /* shutdown() shut the send side where no FIN could be queued
+                            * (SYN-SENT: FreeBSD socantsendmore) */
     tcp_state state : 8;
     uint32_t tlp_high_seq; /* SND.NXT when the loss probe went (valid while tlp_out) */
     uint8_t timer_kind[TCP_TIMER_SLOTS]; /* whose deadline each slot holds */

@@ -402,7 +402,7 @@ static bool tcb_deleted(const tcp_conn *c)
  * FreeBSD tcp_close → soisdisconnected SBS_CANTSENDMORE). */
 static bool send_shut(const tcp_conn *c)
 {
-    return c->fin_queued || (c->state == TCP_CLOSED && c->err);
+    return c->fin_queued || c->wr_shut || (c->state == TCP_CLOSED && c->err);
 }
 
 /* Why SEND is refused, TCP_OK if it is not. RFC 9293 §3.10.2: the
@@ -721,7 +721,13 @@ static void close_send_side(tcp_conn *c, const char *note)
         /* RFC 9293 §3.10.4 SYN-SENT STATE: "Delete the TCB": a socket
          * shutdown() leaves with the user meets CLOSED as after any other
          * ending (profile closed_deletes_tcb: a later CLOSE answers
-         * "connection does not exist"). */
+         * "connection does not exist"). The send side is shut all the
+         * same: FreeBSD tcp_usr_shutdown calls socantsendmore before
+         * tcp_usrclosed, so a later send answers EPIPE (send_epipe_first);
+         * Linux inet_shutdown's tcp_disconnect leaves a CLOSE socket, whose
+         * send sk_stream_wait_connect answers EPIPE too; under
+         * closed_deletes_tcb the deleted TCB answers first (ENOTCONN). */
+        c->wr_shut = true;
         tcp_conn_delete(c, TCP_CAUSE_USER, NULL, note);
         break;
     case TCP_SYN_RECEIVED:
