@@ -35,6 +35,17 @@
 #include "sim_world.h"
 #include "tcp.h"
 
+/* LSIM_ASAN: built with AddressSanitizer (gcc defines __SANITIZE_ADDRESS__,
+ * clang answers __has_feature), whose allocator owns the heap: lsim_heap
+ * counts through its hooks, and Lua's blocks come from it (lsim_runtime). */
+#if defined(__SANITIZE_ADDRESS__)
+#define LSIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LSIM_ASAN 1
+#endif
+#endif
+
 /* The classes' metatable names. Arrays, not literals: each one's address is
  * also its metatable's key (see lsim_checkudata), so it must be one object. */
 extern const char LSIM_SIM[];

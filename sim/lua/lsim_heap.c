@@ -46,15 +46,6 @@
 
 #include "lsim.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HEAP_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define HEAP_ASAN 1
-#endif
-
 static size_t heap_bytes;            /* bytes in use, as counted */
 static size_t heap_limit = SIZE_MAX; /* past it, heap_passed is called */
 static void (*heap_passed)(void *);  /* NULL once called */
@@ -122,7 +113,7 @@ static inline void heap_grew(size_t n)
     }
 }
 
-#if defined(HEAP_ASAN)
+#if defined(LSIM_ASAN)
 /* From the sanitizer runtime (gcc ships no header for them). */
 size_t __sanitizer_get_allocated_size(const volatile void *p);
 int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),

@@ -1037,14 +1037,8 @@ static void open_all(lua_State *L, runtime *rt)
  * malloc's (NULL). */
 static lsim_arena *lua_pool(void)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(LSIM_ASAN)
     return NULL;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    return NULL;
-#else
-    return lsim_arena_pool();
-#endif
 #else
     return lsim_arena_pool();
 #endif

@@ -514,10 +514,10 @@ static void after_step(void *ctx)
         if (!lsim_call_in_loop(s, 0, 0))
             return;
     }
-    if (s->invariants && !net_halted(s->net))
-        lsim_inv_after_step(s);
-    else if (!s->invariants)
+    if (!s->invariants)
         net_set_after(s->net, NULL, NULL); /* nothing to do until the next count */
+    else if (!net_halted(s->net))
+        lsim_inv_after_step(s);
 }
 
 void lsim_want_after(lsim *s)

@@ -185,22 +185,17 @@ static void learn(run *r, const pkt_seg *want, const tcp_seg *seg)
     r->nts++;
 }
 
-/* Where the TS option's val starts in option bytes; -1 without one. */
+/* Where the TS option's val starts in option bytes; -1 without one (or
+ * past a malformed option: pkt_opt_len). */
 static int ts_val_at(const pkt_opts *o)
 {
-    for (size_t i = 0; i < o->len;) {
-        uint8_t kind = o->bytes[i];
-        if (kind == TCP_KIND_EOL)
+    for (size_t i = 0; i < o->len && o->bytes[i] != TCP_KIND_EOL;) {
+        size_t n = pkt_opt_len(o->bytes + i, o->len - i);
+        if (n == 0)
             break;
-        if (kind == TCP_KIND_NOP) {
-            i++;
-            continue;
-        }
-        if (i + 1 >= o->len || o->bytes[i + 1] < 2)
-            break;
-        if (kind == TCP_KIND_TS && o->bytes[i + 1] == 10 && i + 10 <= o->len)
+        if (o->bytes[i] == TCP_KIND_TS)
             return (int)i + 2;
-        i += o->bytes[i + 1];
+        i += n;
     }
     return -1;
 }
